@@ -1,0 +1,82 @@
+"""features: raw events and calendars in, point-in-time user features, labels and traffic series out.
+
+Contract at the boundary
+------------------------
+In (loaded and validated by ``load_*``; see docs/data-contracts.md):
+
+- events: ``user_id`` (int64 or string), ``ts`` (datetime64[ns], naive, business time zone),
+  ``event_type`` (category: visit, add_to_cart, purchase, ...), ``channel`` (category),
+  ``revenue`` (float64; > 0 on purchases, < 0 on refunds, else 0), optional ``category``,
+  ``order_id``, ``acquisition_channel``; sorted by ``ts``.
+- calendar: ``name`` (string), ``start``/``end`` (datetime64 day, end inclusive), ``kind``
+  (string), ``channel`` (string or NA = all channels), ``intensity`` (float64).
+- spend: ``date`` (datetime64 day), ``channel`` (string), ``spend`` (float64 >= 0).
+- series: ``series_id`` (string), ``ds`` (datetime64), ``y`` (float64) + numeric
+  known-in-advance columns.
+
+Out:
+
+- ``user_features``: one row per (user_id, cutoff) with the columns in ``CATALOGUE``, computed
+  only from events strictly before the cutoff;
+- ``make_labels`` / ``build_training_set``: ``label_churn`` (int8), ``label_purchase`` (int8),
+  ``label_value`` (float64) for ``[cutoff, cutoff + horizon)``, stacked over cutoffs;
+- ``rfm_segments``: user_id, cutoff, r/f/m scores (1-5), ``rfm``, ``segment``, ``scene``;
+- ``traffic_series``: long format ``series_id``, ``ds``, ``y``; ``calendar_features`` adds
+  calendar and promotion columns for each (series_id, ds).
+
+``generate_world`` makes a seeded synthetic world under the same contracts, with ground truth.
+"""
+
+from ._calendar import calendar_features, event_days, normalize_calendar
+from ._catalogue import CATALOGUE, describe
+from ._contracts import KNOWN_EVENT_TYPES, DataContractError
+from ._io import (
+    load_calendar,
+    load_events,
+    load_series,
+    load_spend,
+    read_table,
+    validate_calendar,
+    validate_events,
+    validate_series,
+    validate_spend,
+)
+from ._labels import LABELS, build_training_set, cutoff_schedule, make_labels
+from ._segments import SCENE_GROUPS, SEGMENTS, rfm_segments
+from ._synthetic import World, generate_world, write_world
+from ._traffic import traffic_series
+from ._users import Vocabulary, partition_of, user_features, user_features_partitioned
+
+__all__ = [
+    "CATALOGUE",
+    "KNOWN_EVENT_TYPES",
+    "LABELS",
+    "SCENE_GROUPS",
+    "SEGMENTS",
+    "DataContractError",
+    "Vocabulary",
+    "World",
+    "build_training_set",
+    "calendar_features",
+    "cutoff_schedule",
+    "describe",
+    "event_days",
+    "generate_world",
+    "load_calendar",
+    "load_events",
+    "load_series",
+    "load_spend",
+    "make_labels",
+    "normalize_calendar",
+    "partition_of",
+    "read_table",
+    "rfm_segments",
+    "traffic_series",
+    "user_features",
+    "user_features_partitioned",
+    "validate_calendar",
+    "validate_events",
+    "validate_series",
+    "validate_spend",
+    "write_world",
+]

@@ -1,0 +1,382 @@
+"""Loading user files (CSV or Parquet) under the data contracts in ``_contracts``.
+
+Defined behaviour for messy input (documented in docs/data-contracts.md, tested in
+tests/features/test_io.py):
+
+- missing required column or value, unparseable value, unknown event type, negative revenue
+  outside refunds, end before start, duplicate keys in calendar/spend/series: one
+  ``DataContractError`` listing every problem with row numbers and examples;
+- exact duplicate event rows: dropped and reported (``on_duplicate="drop"``), or kept, or an error;
+- unsorted timestamps: sorted (stable) and reported;
+- time zones: values with UTC offsets are converted to the business time zone ``tz`` and stored
+  naive; naive values are taken as already in ``tz``; a column mixing both is an error;
+- every change is listed in ``frame.attrs["load_notes"]`` and logged at WARNING.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ._contracts import (
+    CALENDAR,
+    EVENTS,
+    KNOWN_EVENT_TYPES,
+    SERIES,
+    SPEND,
+    Column,
+    Contract,
+    DataContractError,
+    LoadReport,
+    Problem,
+    problem_rows,
+)
+
+__all__ = ["load_calendar", "load_events", "load_series", "load_spend", "read_table",
+           "validate_calendar", "validate_events", "validate_series", "validate_spend"]
+
+_log = logging.getLogger("features.io")
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+PathLike = str | Path
+
+
+def read_table(path: PathLike) -> pd.DataFrame:
+    """Read a CSV (optionally compressed) or Parquet file, raising a contract error if unreadable."""
+    p = Path(path)
+    name = p.name
+    if not p.exists():
+        raise DataContractError(name, [Problem("", f"does not exist (looked at {p.resolve()})", 0,
+                                               fix="check the path")])
+    suffixes = "".join(p.suffixes[-2:]).lower()
+    try:
+        if p.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(p)
+        if ".csv" in suffixes or ".txt" in suffixes or ".tsv" in suffixes:
+            sep = "\t" if ".tsv" in suffixes else ","
+            return pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+    except Exception as exc:  # parser errors come in many types; report them all the same way
+        raise DataContractError(name, [Problem("", f"could not be read: {exc}", 0,
+                                               fix="save it as UTF-8 CSV or Parquet")]) from exc
+    raise DataContractError(name, [Problem("", f"has unsupported extension '{p.suffix}'", 0,
+                                           fix="use .csv, .csv.gz, .tsv or .parquet")])
+
+
+def _check_columns(df: pd.DataFrame, contract: Contract, source: str) -> None:
+    missing = [c for c in contract.required if c not in df.columns]
+    if not missing:
+        return
+    lower = {str(c).strip().lower(): str(c) for c in df.columns}
+    probs = []
+    for col in missing:
+        hint = f"rename column '{lower[col]}' to '{col}'" if col in lower else (
+            f"add it; the file has columns {list(map(str, df.columns))}")
+        probs.append(Problem(col, "is required but missing", 0, fix=hint))
+    raise DataContractError(source, probs)
+
+
+def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
+                date_only: bool) -> pd.Series:
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        out = s.dt.tz_convert(tz).dt.tz_localize(None)
+    elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+        out = s
+    else:
+        text = s.astype("string").str.strip()
+        has_off = text.str.contains(_OFFSET, na=False)
+        n_off = int(has_off.sum())
+        notna = text.notna()
+        if 0 < n_off < int(notna.sum()):
+            n, rows, ex = problem_rows(notna & ~has_off, s)
+            probs.append(Problem(col, "mixes times with and without UTC offsets", n, rows, ex,
+                                 fix="give every value an offset, or none (then all are read in "
+                                     f"the business time zone {tz})"))
+            return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+        if n_off:
+            out = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+            out = out.dt.tz_convert(tz).dt.tz_localize(None)
+        else:
+            out = pd.to_datetime(text, errors="coerce", format="ISO8601")
+            bad = out.isna() & notna
+            if bad.any():  # not all ISO: let pandas infer per value, then judge what remains
+                out = pd.to_datetime(text, errors="coerce", format="mixed")
+        bad = out.isna() & notna
+        if bad.any():
+            n, rows, ex = problem_rows(bad, s)
+            kind = "dates" if date_only else "timestamps"
+            probs.append(Problem(col, f"has values that are not {kind}", n, rows, ex,
+                                 fix="use ISO 8601, e.g. 2024-11-11" + ("" if date_only else
+                                                                        " 20:15:00")))
+    out = out.astype("datetime64[ns]")
+    if date_only:
+        out = out.dt.normalize()
+    return out
+
+
+def _parse_float(s: pd.Series, col: str, probs: list[Problem]) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return s.astype("float64")
+    out = pd.to_numeric(s.astype("string").str.strip(), errors="coerce").astype("float64")
+    bad = out.isna() & s.notna()
+    if bad.any():
+        n, rows, ex = problem_rows(bad, s)
+        probs.append(Problem(col, "has values that are not numbers", n, rows, ex,
+                             fix="use plain numbers with '.' as decimal point"))
+    return out
+
+
+def _parse_id(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_integer_dtype(s.dtype):
+        return s
+    if pd.api.types.is_float_dtype(s.dtype):
+        if s.notna().all() and bool((s == np.floor(s)).all()):
+            return s.astype("int64")
+        return s.astype("string")
+    text = s.astype("string").str.strip()
+    if text.notna().all() and bool(text.str.fullmatch(r"-?\d{1,18}").all()):
+        return text.astype("int64")
+    return text
+
+
+def _parse_string(s: pd.Series, lower: bool = False) -> pd.Series:
+    if isinstance(s.dtype, pd.CategoricalDtype) and not lower:
+        return s
+    text = s.astype("string").str.strip()
+    if lower:
+        text = text.str.lower()
+    return text.mask(text == "")
+
+
+def _parse_columns(df: pd.DataFrame, contract: Contract, source: str, tz: str,
+                   lower_cols: tuple[str, ...] = ()) -> pd.DataFrame:
+    _check_columns(df, contract, source)
+    probs: list[Problem] = []
+    out = {}
+    for col in contract.columns:
+        if col.name not in df.columns:
+            continue
+        s = df[col.name]
+        out[col.name] = _parse_one(s, col, tz, probs, col.name in lower_cols)
+        if not col.nullable:
+            miss = s.isna().to_numpy().copy()
+            if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+                miss |= (s.astype("string").str.strip() == "").fillna(True).to_numpy()
+            if miss.any():
+                n, rows, _ = problem_rows(miss)
+                probs.append(Problem(col.name, "has missing values", n, rows,
+                                     fix="fill them in or remove those rows"))
+    extra = [c for c in df.columns if contract.column(str(c)) is None]
+    frame = pd.DataFrame(out, index=df.index)
+    for c in extra:
+        frame[c] = df[c]
+    if probs:
+        raise DataContractError(source, probs)
+    return frame
+
+
+def _parse_one(s: pd.Series, col: Column, tz: str, probs: list[Problem], lower: bool) -> pd.Series:
+    if col.kind == "timestamp":
+        return _parse_time(s, col.name, tz, probs, date_only=False)
+    if col.kind == "date":
+        return _parse_time(s, col.name, tz, probs, date_only=True)
+    if col.kind == "float":
+        return _parse_float(s, col.name, probs)
+    if col.kind == "id":
+        return _parse_id(s)
+    return _parse_string(s, lower=lower)
+
+
+def _finish(frame: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
+    report.rows_out = len(frame)
+    for note in report.notes:
+        _log.warning(note)
+    frame.attrs["load_notes"] = list(report.notes)
+    return frame
+
+
+def _duplicate_key_problem(frame: pd.DataFrame, key: tuple[str, ...], fix: str) -> Problem | None:
+    cols = [k for k in key if k in frame.columns]
+    dup = frame.duplicated(cols, keep=False).to_numpy()
+    if not dup.any():
+        return None
+    n, rows, _ = problem_rows(dup)
+    ex = tuple(str(tuple(frame.iloc[r - 1][cols])) for r in rows)
+    return Problem("+".join(cols), "has duplicate keys", n, rows, ex, fix=fix)
+
+
+def validate_events(df: pd.DataFrame, source: str = "events", *, tz: str = "UTC",
+                    extra_event_types: tuple[str, ...] = (),
+                    on_duplicate: Literal["drop", "keep", "error"] = "drop") -> pd.DataFrame:
+    """Validate and normalise an events frame already in memory (see module docstring)."""
+    report = LoadReport(source, rows_read=len(df))
+    frame = _parse_columns(df.reset_index(drop=True), EVENTS, source, tz,
+                           lower_cols=("event_type",))
+    probs: list[Problem] = []
+    et = frame["event_type"]
+    known = set(KNOWN_EVENT_TYPES) | {e.strip().lower() for e in extra_event_types}
+    unknown = ~et.isin(list(known)).to_numpy() & et.notna().to_numpy()
+    if unknown.any():
+        n, rows, ex = problem_rows(unknown, et)
+        kinds = sorted(set(et[unknown].astype(str)))[:5]
+        probs.append(Problem("event_type", f"has unknown event types {kinds}", n, rows, ex,
+                             fix="map them to one of " + ", ".join(KNOWN_EVENT_TYPES) +
+                                 " or allow them explicitly (--allow-event-types)"))
+    rev = frame["revenue"]
+    is_purchase = (et == "purchase").to_numpy()
+    is_refund = (et == "refund").to_numpy()
+    miss = rev.isna().to_numpy()
+    if (miss & is_purchase).any():
+        n, rows, _ = problem_rows(miss & is_purchase)
+        probs.append(Problem("revenue", "is missing on purchase rows", n, rows,
+                             fix="give every purchase its revenue (0 for free orders)"))
+    neg = (rev < 0).to_numpy() & ~is_refund
+    if neg.any():
+        n, rows, ex = problem_rows(neg, rev)
+        probs.append(Problem("revenue", "is negative outside refund rows", n, rows, ex,
+                             fix="record returns as event_type 'refund'"))
+    stray = (rev.fillna(0) != 0).to_numpy() & ~is_purchase & ~is_refund
+    if stray.any():
+        n, rows, ex = problem_rows(stray, rev)
+        probs.append(Problem("revenue", "is non-zero on rows that are not purchases or refunds",
+                             n, rows, ex, fix="put revenue on purchase rows only"))
+    if probs:
+        raise DataContractError(source, probs)
+    pos_refund = (rev > 0).to_numpy() & is_refund
+    if pos_refund.any():
+        report.note(f"{int(pos_refund.sum())} refund rows had positive revenue; stored as "
+                    "negative amounts (refunds reduce revenue)")
+        frame.loc[pos_refund, "revenue"] = -frame.loc[pos_refund, "revenue"]
+    frame["revenue"] = frame["revenue"].fillna(0.0)
+    if on_duplicate != "keep":
+        dup = frame.duplicated(keep="first").to_numpy()
+        if dup.any():
+            n, rows, _ = problem_rows(dup)
+            if on_duplicate == "error":
+                raise DataContractError(source, [Problem(
+                    "", "has exact duplicate rows", n, rows,
+                    fix="remove them or load with on_duplicate='drop'")])
+            report.note(f"dropped {n} exact duplicate rows (first at row {rows[0]}); pass "
+                        "on_duplicate='keep' to keep them")
+            frame = frame.loc[~dup]
+    ts = frame["ts"].to_numpy()
+    if len(ts) > 1 and (ts[1:] < ts[:-1]).any():
+        n_bad = int((ts[1:] < ts[:-1]).sum())
+        report.note(f"timestamps were not sorted ({n_bad} rows earlier than the row before); "
+                    "sorted by ts")
+        frame = frame.sort_values("ts", kind="stable")
+    for col in ("event_type", "channel", "category", "acquisition_channel"):
+        if col in frame.columns and not isinstance(frame[col].dtype, pd.CategoricalDtype):
+            frame[col] = frame[col].astype("category")
+    return _finish(frame.reset_index(drop=True), report)
+
+
+def load_events(path: PathLike, *, tz: str = "UTC", extra_event_types: tuple[str, ...] = (),
+                on_duplicate: Literal["drop", "keep", "error"] = "drop") -> pd.DataFrame:
+    """Load an events file under the events contract (CSV or Parquet)."""
+    return validate_events(read_table(path), Path(path).name, tz=tz,
+                           extra_event_types=extra_event_types, on_duplicate=on_duplicate)
+
+
+def validate_calendar(df: pd.DataFrame, source: str = "calendar") -> pd.DataFrame:
+    """Validate a calendar frame: name, start, end (inclusive), kind, channel?, intensity?."""
+    report = LoadReport(source, rows_read=len(df))
+    frame = _parse_columns(df.reset_index(drop=True), CALENDAR, source, "UTC",
+                           lower_cols=("kind",))
+    if "channel" not in frame.columns:
+        frame["channel"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    if "intensity" not in frame.columns:
+        frame["intensity"] = 1.0
+    probs: list[Problem] = []
+    back = (frame["end"] < frame["start"]).to_numpy()
+    if back.any():
+        n, rows, ex = problem_rows(back, frame["end"].dt.strftime("%Y-%m-%d"))
+        probs.append(Problem("end", "is before start", n, rows, ex,
+                             fix="swap start and end, or correct the dates"))
+    neg = (frame["intensity"] < 0).to_numpy()
+    if neg.any():
+        n, rows, ex = problem_rows(neg, frame["intensity"])
+        probs.append(Problem("intensity", "is negative", n, rows, ex,
+                             fix="use 0..1 for a discount depth, or leave it empty"))
+    dup = _duplicate_key_problem(frame, CALENDAR.unique_key,
+                                 "give repeated events distinct names or dates")
+    if dup:
+        probs.append(dup)
+    if probs:
+        raise DataContractError(source, probs)
+    if frame["intensity"].isna().any():
+        report.note(f"{int(frame['intensity'].isna().sum())} events without intensity get 1.0")
+        frame["intensity"] = frame["intensity"].fillna(1.0)
+    frame = frame.sort_values(["start", "name"], kind="stable").reset_index(drop=True)
+    return _finish(frame, report)
+
+
+def load_calendar(path: PathLike) -> pd.DataFrame:
+    """Load a promotion/holiday/launch calendar under the calendar contract."""
+    return validate_calendar(read_table(path), Path(path).name)
+
+
+def validate_spend(df: pd.DataFrame, source: str = "spend") -> pd.DataFrame:
+    """Validate a channel spend frame: date, channel, spend (>= 0), unique per (date, channel)."""
+    report = LoadReport(source, rows_read=len(df))
+    frame = _parse_columns(df.reset_index(drop=True), SPEND, source, "UTC")
+    probs: list[Problem] = []
+    neg = (frame["spend"] < 0).to_numpy()
+    if neg.any():
+        n, rows, ex = problem_rows(neg, frame["spend"])
+        probs.append(Problem("spend", "is negative", n, rows, ex,
+                             fix="record refunds from ad platforms as a lower spend"))
+    dup = _duplicate_key_problem(frame, SPEND.unique_key,
+                                 "sum the rows of each (date, channel) into one")
+    if dup:
+        probs.append(dup)
+    if probs:
+        raise DataContractError(source, probs)
+    return _finish(frame.sort_values(["date", "channel"]).reset_index(drop=True), report)
+
+
+def load_spend(path: PathLike) -> pd.DataFrame:
+    """Load channel spend under the spend contract."""
+    return validate_spend(read_table(path), Path(path).name)
+
+
+def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC") -> pd.DataFrame:
+    """Validate a long-format series frame: series_id, ds, y plus numeric known-in-advance columns.
+
+    A file without ``series_id`` is taken as one series named 'total' (noted).
+    """
+    report = LoadReport(source, rows_read=len(df))
+    df = df.reset_index(drop=True)
+    if "series_id" not in df.columns and {"ds", "y"} <= set(df.columns):
+        df = df.assign(series_id="total")
+        report.note("no series_id column: the file is one series named 'total'")
+    frame = _parse_columns(df, SERIES, source, tz)
+    probs: list[Problem] = []
+    for col in [c for c in frame.columns if SERIES.column(str(c)) is None]:
+        parsed = _parse_float(frame[col], str(col), probs)
+        miss = parsed.isna() & frame[col].isna()
+        if miss.any():
+            n, rows, _ = problem_rows(miss)
+            probs.append(Problem(str(col), "has missing values in a known-in-advance column", n,
+                                 rows, fix="fill it for every row (0 when the flag is off)"))
+        frame[col] = parsed
+    dup = _duplicate_key_problem(frame, SERIES.unique_key,
+                                 "keep one row per series and period (sum or average them)")
+    if dup:
+        probs.append(dup)
+    if probs:
+        raise DataContractError(source, probs)
+    frame["series_id"] = frame["series_id"].astype(str)
+    ds = frame["ds"].to_numpy()
+    if len(ds) > 1 and not frame.sort_values(["series_id", "ds"]).index.equals(frame.index):
+        report.note("rows were not sorted by series_id, ds; sorted")
+        frame = frame.sort_values(["series_id", "ds"], kind="stable")
+    return _finish(frame.reset_index(drop=True), report)
+
+
+def load_series(path: PathLike, *, tz: str = "UTC") -> pd.DataFrame:
+    """Load a traffic series file under the series contract."""
+    return validate_series(read_table(path), Path(path).name, tz=tz)

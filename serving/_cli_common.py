@@ -1,0 +1,95 @@
+"""Helpers shared by the ``brain`` sub-commands: input resolution, errors, progress, tables."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+console = Console(stderr=False)
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(fn: F) -> F:
+    """Turn contract and value errors into one red line and exit code 2 (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, FileNotFoundError, KeyError) as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def find_file(data: Path | None, given: Path | None, stem: str, required: bool = True
+              ) -> Path | None:
+    """``given`` if set, else ``data/<stem>.parquet`` or ``data/<stem>.csv``."""
+    if given is not None:
+        return given
+    if data is not None:
+        for ext in (".parquet", ".csv", ".csv.gz"):
+            p = data / f"{stem}{ext}"
+            if p.exists():
+                return p
+        if required:
+            raise FileNotFoundError(f"{data}: no {stem}.parquet or {stem}.csv in this folder; "
+                                    f"pass --{stem} FILE")
+        return None
+    if required:
+        raise ValueError(f"give --data DIR (with {stem}.parquet or .csv) or --{stem} FILE")
+    return None
+
+
+def print_notes(frame: pd.DataFrame) -> None:
+    for note in frame.attrs.get("load_notes", []):
+        err_console.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar; yields ``update(done, total)``."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
+            "{task.completed}/{task.total}"), TimeElapsedColumn(), console=err_console) as prog:
+        task = prog.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            prog.update(task, completed=done, total=total)
+
+        yield update
+
+
+def step(text: str) -> None:
+    err_console.print(f"[bold cyan]>[/] {text}", highlight=False)
+
+
+def frame_table(df: pd.DataFrame, title: str | None = None, max_rows: int = 30) -> Table:
+    table = Table(title=title)
+    for c in df.columns:
+        table.add_column(str(c), justify="right" if pd.api.types.is_numeric_dtype(df[c]) else
+                         "left")
+    for row in df.head(max_rows).itertuples(index=False):
+        table.add_row(*[f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row])
+    return table
+
+
+def write_frame(df: pd.DataFrame, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() in (".parquet", ".pq"):
+        df.to_parquet(out, index=False)
+    elif out.suffix.lower() == ".csv":
+        df.to_csv(out, index=False)
+    else:
+        raise ValueError(f"{out}: unsupported output extension '{out.suffix}'; "
+                         "use .parquet or .csv")

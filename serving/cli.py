@@ -1,0 +1,264 @@
+"""``brain``: the command line. A thin layer over the library; every command has ``--help``."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._cli_common import (
+    console,
+    err_console,
+    find_file,
+    friendly_errors,
+    frame_table,
+    print_notes,
+    progress_bar,
+    step,
+    write_frame,
+)
+
+app = typer.Typer(help="Marketing Brain: traffic peak forecasts, customer models and A/B tests "
+                       "from your event logs and campaign calendar.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+data_app = typer.Typer(help="Generate and validate data.", no_args_is_help=True)
+features_app = typer.Typer(help="Build point-in-time user features.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(features_app, name="features")
+
+# Sub-command groups of the other areas: (module, attribute, command name).
+_AREAS = (
+    ("serving._cli_forecast", "forecast_app", "forecast"),
+    ("serving._cli_customers", "train_app", "train"),
+    ("serving._cli_customers", "score_app", "score"),
+    ("serving._cli_experiments", "ab_app", "ab"),
+    ("serving._cli_experiments", "uplift_app", "uplift"),
+)
+_DEMO_MODULES = ("serving._cli_forecast", "serving._cli_customers", "serving._cli_experiments")
+
+
+def _area_modules() -> dict[str, object]:
+    mods = {}
+    for name in dict.fromkeys(m for m, _, _ in _AREAS):
+        try:
+            mods[name] = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a broken import inside the module is a bug: surface it
+                raise
+    return mods
+
+
+_MODULES = _area_modules()
+for _mod, _attr, _cmd in _AREAS:
+    if _mod in _MODULES and hasattr(_MODULES[_mod], _attr):
+        app.add_typer(getattr(_MODULES[_mod], _attr), name=_cmd)
+
+DataOpt = Annotated[Path | None, typer.Option(
+    "--data", help="Folder with events.parquet|csv (and calendar.csv, spend.csv), e.g. the "
+                   "output of 'brain data generate'.")]
+EventsOpt = Annotated[Path | None, typer.Option(
+    "--events", help="Events file (CSV or Parquet) under the events contract.")]
+CalendarOpt = Annotated[Path | None, typer.Option(
+    "--calendar", help="Calendar file (name,start,end,kind[,channel,intensity]).")]
+TzOpt = Annotated[str, typer.Option("--tz", help="Business time zone: timestamps with UTC "
+                                                 "offsets are converted to it.")]
+
+
+def _default_data_dir() -> Path:
+    from training._mlflow import brain_home
+
+    return brain_home() / "data"
+
+
+def _load_inputs(data: Path | None, events: Path | None, calendar: Path | None, tz: str):
+    import features as ft
+
+    ev_path = find_file(data, events, "events")
+    step(f"loading {ev_path}")
+    ev = ft.load_events(ev_path, tz=tz)
+    print_notes(ev)
+    cal_path = find_file(data, calendar, "calendar", required=False)
+    cal = ft.load_calendar(cal_path) if cal_path else None
+    return ev, cal
+
+
+@data_app.command("generate")
+@friendly_errors
+def data_generate(
+    users: Annotated[int, typer.Option(help="Number of users.")] = 20_000,
+    days: Annotated[int, typer.Option(help="Number of days simulated.")] = 730,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same data.")] = 0,
+    start: Annotated[str, typer.Option(help="First simulated day.")] = "2024-01-01",
+    out: Annotated[Path | None, typer.Option(help="Output folder [default: "
+                                                  "$BRAIN_HOME/data].")] = None,
+) -> None:
+    """Generate the synthetic marketing world (events, calendar, spend, experiment, truth/)."""
+    from features import generate_world, write_world
+
+    out = out or _default_data_dir()
+    t0 = time.perf_counter()
+    with progress_bar(f"simulating {users:,} users") as update:
+        world = generate_world(users, days, seed, start=start, progress=update)
+    step(f"writing to {out}")
+    write_world(world, out)
+    console.print(f"[green]generated[/] {len(world.events):,} events for {users:,} users over "
+                  f"{days} days in {time.perf_counter() - t0:.1f}s -> {out}")
+
+
+@data_app.command("validate")
+@friendly_errors
+def data_validate(
+    events: EventsOpt = None,
+    calendar: CalendarOpt = None,
+    spend: Annotated[Path | None, typer.Option(help="Channel spend file.")] = None,
+    series: Annotated[Path | None, typer.Option(help="Traffic series file.")] = None,
+    tz: TzOpt = "UTC",
+) -> None:
+    """Check files against the data contracts and say what is wrong (exit code 2 if anything)."""
+    import features as ft
+
+    checks = [(events, lambda p: ft.load_events(p, tz=tz)), (calendar, ft.load_calendar),
+              (spend, ft.load_spend), (series, lambda p: ft.load_series(p, tz=tz))]
+    if not any(p for p, _ in checks):
+        raise ValueError("give at least one of --events, --calendar, --spend, --series")
+    for path, loader in checks:
+        if path is not None:
+            frame = loader(path)
+            print_notes(frame)
+            console.print(f"[green]ok[/] {path}: {len(frame):,} rows")
+
+
+@features_app.command("build")
+@friendly_errors
+def features_build(
+    cutoff: Annotated[list[str], typer.Option(help="As-of date; repeat for a stacked "
+                                                   "training set.")],
+    out: Annotated[Path, typer.Option(help="Output .parquet or .csv.")],
+    data: DataOpt = None,
+    events: EventsOpt = None,
+    calendar: CalendarOpt = None,
+    horizon: Annotated[int | None, typer.Option(help="Add labels for this many days after "
+                                                     "each cutoff.")] = None,
+    tz: TzOpt = "UTC",
+) -> None:
+    """Build point-in-time user features (and labels with --horizon) as of each cutoff."""
+    import features as ft
+
+    ev, cal = _load_inputs(data, events, calendar, tz)
+    t0 = time.perf_counter()
+    if horizon is not None:
+        with progress_bar("building features + labels") as update:
+            frame = ft.build_training_set(ev, cutoff, horizon, calendar=cal, progress=update)
+    else:
+        vocab = ft.Vocabulary.from_events(ev, max(cutoff))
+        frames = []
+        with progress_bar("building features") as update:
+            for i, c in enumerate(sorted(cutoff)):
+                frames.append(ft.user_features(ev, c, vocabulary=vocab, calendar=cal))
+                update(i + 1, len(cutoff))
+        import pandas as pd
+
+        frame = pd.concat(frames, ignore_index=True)
+    write_frame(frame, out)
+    console.print(f"[green]wrote[/] {len(frame):,} rows x {frame.shape[1]} columns to {out} "
+                  f"({len(ev) / max(time.perf_counter() - t0, 1e-9):,.0f} events/s)")
+
+
+@features_app.command("catalogue")
+def features_catalogue() -> None:
+    """Print every user feature with its meaning."""
+    from features import CATALOGUE
+
+    for name, meaning in CATALOGUE.items():
+        console.print(f"[bold]{name}[/]: {meaning}", highlight=False)
+
+
+@app.command("segments")
+@friendly_errors
+def segments(
+    asof: Annotated[str, typer.Option(help="As-of date (events before it are used).")],
+    data: DataOpt = None,
+    events: EventsOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Write per-user segments (.parquet/.csv).")
+                   ] = None,
+    tz: TzOpt = "UTC",
+) -> None:
+    """RFM scores, lifecycle segment and scene tag per user; prints segment sizes."""
+    import features as ft
+
+    ev, cal = _load_inputs(data, events, None, tz)
+    seg = ft.rfm_segments(ft.user_features(ev, asof, calendar=cal))
+    sizes = (seg.groupby(["segment", "scene"], observed=True).size().unstack(fill_value=0))
+    sizes["total"] = sizes.sum(axis=1)
+    console.print(frame_table(sizes.reset_index(), title=f"segments as of {asof}"))
+    if out is not None:
+        write_frame(seg, out)
+        console.print(f"[green]wrote[/] {len(seg):,} rows to {out}")
+
+
+@app.command("demo")
+@friendly_errors
+def demo(
+    users: Annotated[int, typer.Option(help="Users in the demo world.")] = 20_000,
+    days: Annotated[int, typer.Option(help="Days in the demo world.")] = 730,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+) -> None:
+    """Generate a world, build features and segments, train and register what exists, then
+    print where to look."""
+    import features as ft
+    from training._mlflow import brain_home, configure_mlflow
+
+    home = brain_home()
+    data_dir = home / "demo-data"
+    data_generate(users=users, days=days, seed=seed, start="2024-01-01", out=data_dir)
+    ev = ft.load_events(data_dir / "events.parquet")
+    cal = ft.load_calendar(data_dir / "calendar.csv")
+    asof = (ev["ts"].max().normalize() + ft_day()).date()
+    step(f"building user features and segments as of {asof}")
+    feats = ft.user_features(ev, asof, calendar=cal)
+    write_frame(feats, home / "demo-out" / "user_features.parquet")
+    seg = ft.rfm_segments(feats)
+    write_frame(seg, home / "demo-out" / "segments.csv")
+    console.print(frame_table(seg["segment"].value_counts().rename_axis("segment")
+                              .reset_index(), title="lifecycle segments"))
+    where: dict[str, str] = {
+        "data": str(data_dir), "features": str(home / "demo-out" / "user_features.parquet"),
+        "segments": str(home / "demo-out" / "segments.csv")}
+    for name in _DEMO_MODULES:
+        mod = _MODULES.get(name)
+        if mod is not None and hasattr(mod, "demo_step"):
+            step(f"running {name.rsplit('_', 1)[-1]} demo step")
+            where.update(mod.demo_step(data_dir))
+    uri = configure_mlflow()
+    where["MLflow UI"] = f"mlflow ui --backend-store-uri {uri} --port 5000"
+    (home / "demo-out" / "where.json").write_text(json.dumps(where, indent=2))
+    console.rule("where to look")
+    for k, v in where.items():
+        console.print(f"[bold]{k}[/]: {v}", highlight=False)
+
+
+def ft_day():
+    import pandas as pd
+
+    return pd.Timedelta(days=1)
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", help="Print the version.")]
+          = False) -> None:
+    if version:
+        from importlib.metadata import version as v
+
+        console.print(f"marketing-brain {v('marketing-brain')} ({date.today()})")
+        raise typer.Exit()
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+
+
+if __name__ == "__main__":
+    app()

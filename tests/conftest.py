@@ -1,0 +1,28 @@
+"""Shared fixtures: every test gets its own MLflow store and BRAIN_HOME; real data is located here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_brain_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "brain-home"
+    monkeypatch.setenv("BRAIN_HOME", str(home))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    return home
+
+
+def shared_file(name: str) -> Path:
+    """Path of a real dataset in ../shared/data, or skip the test saying why."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"real dataset {name} not found at {path} (the shared data folder sits beside "
+                    "the repository in CI; copy it there to run real-data tests)")
+    return path

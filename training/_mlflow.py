@@ -1,0 +1,178 @@
+"""MLflow plumbing shared by every trainer: where the store lives, registration, champion promotion.
+
+Defaults need nothing started by hand: a SQLite tracking/registry store and an artifact folder
+inside ``brain_home()`` (``$BRAIN_HOME`` or ``./brain-home``). Point ``MLFLOW_TRACKING_URI`` at a
+tracking server to use that instead.
+
+The ``champion`` alias of a registered model only moves when a candidate beats the current champion
+*on the same evaluation*: every registered version carries tags ``eval.key`` (an identifier of the
+evaluation data and protocol) and ``eval.<metric>`` values. When the champion was scored on another
+evaluation, the caller may pass ``rescore_champion`` to score it on the candidate's evaluation;
+otherwise the champion is kept and the record says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+
+__all__ = [
+    "CHAMPION",
+    "Promotion",
+    "brain_home",
+    "configure_mlflow",
+    "get_or_create_experiment",
+    "promote_if_better",
+    "register_model",
+]
+
+CHAMPION = "champion"
+_log = logging.getLogger(__name__)
+
+
+def brain_home() -> Path:
+    """Folder holding the local MLflow store, artifacts and generated data (``$BRAIN_HOME``)."""
+    home = Path(os.environ.get("BRAIN_HOME", "brain-home")).expanduser().resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def _quiet_mlflow() -> None:
+    # MLflow's alembic migrations and pip-requirement inference log loudly on a first run.
+    for name in ("alembic", "mlflow.store.db.utils", "mlflow.utils.requirements_utils"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", module="mlflow.*")
+
+
+def configure_mlflow() -> str:
+    """Point MLflow's tracking and registry at the configured store and return its URI."""
+    _quiet_mlflow()
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{brain_home() / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(os.environ.get("MLFLOW_REGISTRY_URI") or uri)
+    return uri
+
+
+def get_or_create_experiment(name: str) -> str:
+    """Return the id of experiment ``name``, creating it (artifacts under ``brain_home()``)."""
+    configure_mlflow()
+    client = MlflowClient()
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        return exp.experiment_id
+    location = None
+    if not os.environ.get("MLFLOW_TRACKING_URI", "").startswith("http"):
+        location = (brain_home() / "artifacts" / name).as_uri()
+    return client.create_experiment(name, artifact_location=location)
+
+
+def register_model(
+    run_id: str,
+    artifact_path: str,
+    name: str,
+    metrics: Mapping[str, float],
+    evaluation: str,
+    *,
+    model_uri: str | None = None,
+) -> ModelVersion:
+    """Register the model logged by ``run_id`` under ``name``, tagged with its evaluation.
+
+    ``model_uri`` overrides ``runs:/<run_id>/<artifact_path>`` (MLflow 3 logged-model URIs).
+    """
+    configure_mlflow()
+    uri = model_uri or f"runs:/{run_id}/{artifact_path}"
+    tags = {"eval.key": evaluation, "run_id": run_id}
+    tags.update({f"eval.{k}": repr(float(v)) for k, v in metrics.items()})
+    return mlflow.register_model(uri, name, tags=tags)
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """What ``promote_if_better`` decided.
+
+    Attributes:
+        name: registered model name.
+        candidate_version: version that was considered.
+        promoted: whether the ``champion`` alias now points at the candidate.
+        previous_version: champion version before the decision (None when there was none).
+        metric: metric compared.
+        candidate_value: the candidate's value of ``metric``.
+        champion_value: the previous champion's value on the same evaluation (None if no champion).
+        reason: one sentence saying why.
+    """
+
+    name: str
+    candidate_version: str
+    promoted: bool
+    previous_version: str | None
+    metric: str
+    candidate_value: float
+    champion_value: float | None
+    reason: str
+
+
+def _champion(client: MlflowClient, name: str) -> ModelVersion | None:
+    try:
+        return client.get_model_version_by_alias(name, CHAMPION)
+    except MlflowException:
+        return None
+
+
+def promote_if_better(
+    name: str,
+    version: str | int,
+    metric: str,
+    candidate_value: float,
+    higher_is_better: bool,
+    evaluation: str,
+    rescore_champion: Callable[[str], float] | None = None,
+) -> Promotion:
+    """Move ``name@champion`` to ``version`` only if it beats the champion on ``evaluation``.
+
+    Ties keep the current champion. A champion evaluated on another ``evaluation`` is re-scored
+    with ``rescore_champion(model_uri)`` when given; without it the champion stays.
+    """
+    configure_mlflow()
+    client = MlflowClient()
+    version = str(version)
+    current = _champion(client, name)
+    cand = float(candidate_value)
+
+    def done(promoted: bool, prev: str | None, champ: float | None, reason: str) -> Promotion:
+        if promoted:
+            client.set_registered_model_alias(name, CHAMPION, version)
+        client.set_model_version_tag(name, version, "promotion", reason)
+        _log.info("%s v%s: %s", name, version, reason)
+        return Promotion(name, version, promoted, prev, metric, cand, champ, reason)
+
+    if current is None:
+        return done(True, None, None, f"no champion yet; v{version} becomes champion")
+    if current.version == version:
+        return done(False, version, cand, f"v{version} already is the champion")
+
+    champ_value: float | None = None
+    if current.tags.get("eval.key") == evaluation and f"eval.{metric}" in current.tags:
+        champ_value = float(current.tags[f"eval.{metric}"])
+    elif rescore_champion is not None:
+        champ_value = float(rescore_champion(f"models:/{name}/{current.version}"))
+        client.set_model_version_tag(name, current.version, f"rescored.{evaluation}.{metric}",
+                                     repr(champ_value))
+    if champ_value is None:
+        return done(False, current.version, None,
+                    f"champion v{current.version} was evaluated on "
+                    f"{current.tags.get('eval.key')!r}, not {evaluation!r}, and could not be "
+                    "re-scored; champion kept")
+    better = cand > champ_value if higher_is_better else cand < champ_value
+    word = "beats" if better else "does not beat"
+    reason = (f"v{version} {metric}={cand:.6g} {word} champion v{current.version} "
+              f"{metric}={champ_value:.6g} on {evaluation!r}")
+    return done(better, current.version, champ_value, reason)
