@@ -1,4 +1,4 @@
-"""features: raw events and calendars in, point-in-time user features, labels and traffic series out.
+"""features: raw events and calendars in; point-in-time user features, labels, series out.
 
 Contract at the boundary
 ------------------------

@@ -46,7 +46,7 @@ PathLike = str | Path
 
 
 def read_table(path: PathLike) -> pd.DataFrame:
-    """Read a CSV (optionally compressed) or Parquet file, raising a contract error if unreadable."""
+    """Read a CSV (optionally compressed) or Parquet file; unreadable files are contract errors."""
     p = Path(path)
     name = p.name
     if not p.exists():
@@ -152,9 +152,9 @@ def _parse_string(s: pd.Series, lower: bool = False) -> pd.Series:
 
 
 def _parse_columns(df: pd.DataFrame, contract: Contract, source: str, tz: str,
-                   lower_cols: tuple[str, ...] = ()) -> pd.DataFrame:
+                   probs: list[Problem], lower_cols: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Parse every contract column; problems are appended to ``probs`` (raised by the caller)."""
     _check_columns(df, contract, source)
-    probs: list[Problem] = []
     out = {}
     for col in contract.columns:
         if col.name not in df.columns:
@@ -173,8 +173,6 @@ def _parse_columns(df: pd.DataFrame, contract: Contract, source: str, tz: str,
     frame = pd.DataFrame(out, index=df.index)
     for c in extra:
         frame[c] = df[c]
-    if probs:
-        raise DataContractError(source, probs)
     return frame
 
 
@@ -213,9 +211,9 @@ def validate_events(df: pd.DataFrame, source: str = "events", *, tz: str = "UTC"
                     on_duplicate: Literal["drop", "keep", "error"] = "drop") -> pd.DataFrame:
     """Validate and normalise an events frame already in memory (see module docstring)."""
     report = LoadReport(source, rows_read=len(df))
-    frame = _parse_columns(df.reset_index(drop=True), EVENTS, source, tz,
-                           lower_cols=("event_type",))
     probs: list[Problem] = []
+    frame = _parse_columns(df.reset_index(drop=True), EVENTS, source, tz, probs,
+                           lower_cols=("event_type",))
     et = frame["event_type"]
     known = set(KNOWN_EVENT_TYPES) | {e.strip().lower() for e in extra_event_types}
     unknown = ~et.isin(list(known)).to_numpy() & et.notna().to_numpy()
@@ -284,13 +282,13 @@ def load_events(path: PathLike, *, tz: str = "UTC", extra_event_types: tuple[str
 def validate_calendar(df: pd.DataFrame, source: str = "calendar") -> pd.DataFrame:
     """Validate a calendar frame: name, start, end (inclusive), kind, channel?, intensity?."""
     report = LoadReport(source, rows_read=len(df))
-    frame = _parse_columns(df.reset_index(drop=True), CALENDAR, source, "UTC",
+    probs: list[Problem] = []
+    frame = _parse_columns(df.reset_index(drop=True), CALENDAR, source, "UTC", probs,
                            lower_cols=("kind",))
     if "channel" not in frame.columns:
         frame["channel"] = pd.Series(pd.NA, index=frame.index, dtype="string")
     if "intensity" not in frame.columns:
         frame["intensity"] = 1.0
-    probs: list[Problem] = []
     back = (frame["end"] < frame["start"]).to_numpy()
     if back.any():
         n, rows, ex = problem_rows(back, frame["end"].dt.strftime("%Y-%m-%d"))
@@ -322,8 +320,8 @@ def load_calendar(path: PathLike) -> pd.DataFrame:
 def validate_spend(df: pd.DataFrame, source: str = "spend") -> pd.DataFrame:
     """Validate a channel spend frame: date, channel, spend (>= 0), unique per (date, channel)."""
     report = LoadReport(source, rows_read=len(df))
-    frame = _parse_columns(df.reset_index(drop=True), SPEND, source, "UTC")
     probs: list[Problem] = []
+    frame = _parse_columns(df.reset_index(drop=True), SPEND, source, "UTC", probs)
     neg = (frame["spend"] < 0).to_numpy()
     if neg.any():
         n, rows, ex = problem_rows(neg, frame["spend"])
@@ -353,8 +351,8 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
     if "series_id" not in df.columns and {"ds", "y"} <= set(df.columns):
         df = df.assign(series_id="total")
         report.note("no series_id column: the file is one series named 'total'")
-    frame = _parse_columns(df, SERIES, source, tz)
     probs: list[Problem] = []
+    frame = _parse_columns(df, SERIES, source, tz, probs)
     for col in [c for c in frame.columns if SERIES.column(str(c)) is None]:
         parsed = _parse_float(frame[col], str(col), probs)
         miss = parsed.isna() & frame[col].isna()

@@ -102,7 +102,7 @@ def _calendar(start: pd.Timestamp, n_days: int) -> pd.DataFrame:
             if m not in (6, 11):
                 d = pd.Timestamp(f"{y}-{m:02d}-25")
                 add("Payday promo", d, d, "promotion", 0.1, 1.3, 1.3)
-    first_tue = start + pd.Timedelta(days=(1 - start.dayofweek) % 7)
+    first_tue = start + pd.Timedelta(days=(1 - start.day_of_week) % 7)
     for d in pd.date_range(first_tue, end, freq="14D"):
         add("Newsletter", d, d, "newsletter", 0.05, 3.0, 1.1, channel="email")
     cal = pd.DataFrame(rows, columns=["name", "start", "end", "kind", "channel", "intensity",
@@ -127,8 +127,8 @@ def _daily_multipliers(cal: pd.DataFrame, start: pd.Timestamp, n_days: int
             traffic[a:b + 1, CHANNELS.index(ev.channel)] *= ev.traffic_mult
         intensity[a:b + 1] = np.maximum(intensity[a:b + 1], ev.intensity)
     days = pd.date_range(start, periods=n_days, freq="D")
-    season = _WEEKLY[days.dayofweek.to_numpy()]
-    doy = days.dayofyear.to_numpy()
+    season = _WEEKLY[days.day_of_week.to_numpy()]
+    doy = days.day_of_year.to_numpy()
     season = season * (1 + 0.12 * np.sin(2 * np.pi * (doy - 80) / 365.25))
     season = season * np.where((days.month == 12) & (days.day <= 22), 1.15, 1.0)
     return traffic * season[:, None], conv, intensity
@@ -166,7 +166,7 @@ def generate_world(n_users: int = 20_000, n_days: int = 730, seed: int = 0,
     ch_pref /= ch_pref.sum(axis=1, keepdims=True)
 
     cal = _calendar(t0, n_days)
-    traffic, conv, intensity = _daily_multipliers(cal, t0, n_days)
+    traffic, conv, _intensity = _daily_multipliers(cal, t0, n_days)
     # Sign-ups: 35% present from day 0, the rest spread over the period, more on busy days.
     w = traffic.mean(axis=1)[: int(n_days * 0.9)]
     later = rng.random(n) >= 0.35

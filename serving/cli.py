@@ -14,10 +14,9 @@ import typer
 
 from ._cli_common import (
     console,
-    err_console,
     find_file,
-    friendly_errors,
     frame_table,
+    friendly_errors,
     print_notes,
     progress_bar,
     step,

@@ -1,4 +1,4 @@
-"""Shared fixtures: every test gets its own MLflow store and BRAIN_HOME; real data is located here."""
+"""Shared fixtures: every test gets its own MLflow store and BRAIN_HOME."""
 
 from __future__ import annotations
 

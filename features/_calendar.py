@@ -1,0 +1,232 @@
+"""Promotion-calendar and plain calendar features for long-format series frames.
+
+Input frames are long format: one row per (``series_id``, ``ds``). The calendar is the frame
+``features._io.load_calendar`` returns: ``name``, ``start``, ``end`` (inclusive day), ``kind``,
+``channel`` (NA = every channel) and ``intensity`` (NA = 1.0).
+
+Which events apply to which series:
+    * an event with an empty ``channel`` applies to every series;
+    * an event with channel ``c`` applies to the series whose id names that channel
+      (``channel=c``, optionally behind a metric prefix such as ``orders:channel=c``) and to a
+      series whose id *is* ``c`` (store- or product-style ids: a calendar row with channel
+      ``store_7`` applies to series ``store_7``). It does not apply to ``total``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CALENDAR_COLUMNS",
+    "applies_to",
+    "calendar_features",
+    "event_days",
+    "normalize_calendar",
+    "series_channel",
+]
+
+CALENDAR_COLUMNS: tuple[str, ...] = ("name", "start", "end", "kind", "channel", "intensity")
+"""Columns of a normalized calendar frame, in order."""
+
+_DAY = np.timedelta64(1, "D")
+
+
+def normalize_calendar(calendar: pd.DataFrame | None) -> pd.DataFrame:
+    """Return ``calendar`` with every contract column, defaults filled and types fixed.
+
+    Missing optional columns get their documented defaults (``end`` = ``start``, ``kind`` =
+    ``"event"``, ``channel`` = NA, ``intensity`` = 1.0). ``None`` gives an empty calendar.
+
+    Raises:
+        ValueError: a required column is missing, a date does not parse, or ``end < start``.
+    """
+    if calendar is None:
+        calendar = pd.DataFrame(columns=list(CALENDAR_COLUMNS))
+    cal = calendar.copy()
+    for col in ("name", "start"):
+        if col not in cal.columns:
+            msg = (f"calendar: required column {col!r} is missing (columns received: "
+                   f"{list(cal.columns)}); a calendar needs name, start and optionally end, kind, "
+                   "channel, intensity")
+            raise ValueError(msg)
+    if "end" not in cal.columns:
+        cal["end"] = cal["start"]
+    if "kind" not in cal.columns:
+        cal["kind"] = "event"
+    if "channel" not in cal.columns:
+        cal["channel"] = pd.NA
+    if "intensity" not in cal.columns:
+        cal["intensity"] = 1.0
+    for col in ("start", "end"):
+        parsed = pd.to_datetime(cal[col], errors="coerce")
+        bad = parsed.isna() & cal[col].notna()
+        if bad.any() or parsed.isna().any():
+            rows = list(np.flatnonzero(parsed.isna().to_numpy())[:3] + 1)
+            msg = (f"calendar: column {col!r} has {int(parsed.isna().sum())} values that are not "
+                   f"dates (first rows {rows}); write dates as YYYY-MM-DD")
+            raise ValueError(msg)
+        cal[col] = parsed.dt.normalize().astype("datetime64[ns]")
+    back = cal["end"] < cal["start"]
+    if back.any():
+        rows = list(np.flatnonzero(back.to_numpy())[:3] + 1)
+        msg = (f"calendar: {int(back.sum())} events end before they start (first rows {rows}); "
+               "'end' is the inclusive last day and must be >= 'start'")
+        raise ValueError(msg)
+    cal["name"] = cal["name"].astype("string")
+    cal["kind"] = cal["kind"].astype("string").fillna("event")
+    cal["channel"] = cal["channel"].astype("string").replace("", pd.NA)
+    cal["intensity"] = pd.to_numeric(cal["intensity"], errors="coerce").fillna(1.0).astype(float)
+    return cal[list(CALENDAR_COLUMNS)].sort_values(["start", "name"]).reset_index(drop=True)
+
+
+def series_channel(series_id: str) -> str | None:
+    """Channel named by a series id: ``'channel=email'`` -> ``'email'``; ``'total'`` -> None.
+
+    A metric prefix (``'orders:channel=email'``) is ignored. Ids that name no channel return
+    themselves (store-style ids), except ``'total'``.
+    """
+    base = series_id.split(":", 1)[1] if ":" in series_id else series_id
+    if base.startswith("channel="):
+        return base.removeprefix("channel=")
+    if base == "total":
+        return None
+    return base
+
+
+def applies_to(calendar: pd.DataFrame, series_id: str) -> np.ndarray:
+    """Boolean mask of the (normalized) calendar rows that apply to ``series_id``."""
+    chan = series_channel(series_id)
+    ev_chan = calendar["channel"]
+    mask = ev_chan.isna().to_numpy(dtype=bool)
+    if chan is not None:
+        mask = mask | (ev_chan == chan).fillna(value=False).to_numpy(dtype=bool)
+    return mask
+
+
+def event_days(calendar: pd.DataFrame | None, series_ids: list[str]) -> pd.DataFrame:
+    """One row per (series, event, day) the event covers, for the events that apply.
+
+    Columns: ``series_id``, ``date`` (day), ``name``, ``kind``, ``intensity``, ``offset`` (days
+    since the event's start), ``length`` (days the event lasts), ``start``.
+    """
+    cal = normalize_calendar(calendar)
+    cols = ["series_id", "date", "name", "kind", "intensity", "offset", "length", "start"]
+    if cal.empty or not series_ids:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    length = ((cal["end"] - cal["start"]) / _DAY).astype(int) + 1
+    rep = cal.loc[cal.index.repeat(length)].copy()
+    offset = rep.groupby(level=0).cumcount().to_numpy()
+    rep["offset"] = offset
+    rep["length"] = length.loc[rep.index].to_numpy()
+    rep["date"] = rep["start"] + pd.to_timedelta(offset, unit="D")
+    out = []
+    for sid in series_ids:
+        keep = applies_to(cal, sid)
+        part = rep[np.repeat(keep, length.to_numpy())].copy()
+        part["series_id"] = sid
+        out.append(part)
+    days = pd.concat(out, ignore_index=True)
+    return days[cols].reset_index(drop=True)
+
+
+def _plain_features(ds: pd.Series, hourly: bool) -> dict[str, np.ndarray]:
+    iso = ds.dt.isocalendar()
+    feats = {
+        "cal_dow": ds.dt.dayofweek.to_numpy(dtype=np.int16),
+        "cal_month": ds.dt.month.to_numpy(dtype=np.int16),
+        "cal_doy": ds.dt.dayofyear.to_numpy(dtype=np.int16),
+        "cal_week": iso["week"].to_numpy(dtype=np.int16),
+    }
+    if hourly:
+        feats["cal_hour"] = ds.dt.hour.to_numpy(dtype=np.int16)
+    return feats
+
+
+def calendar_features(
+    frame: pd.DataFrame,
+    calendar: pd.DataFrame | None,
+    *,
+    cap_days: int = 30,
+    kinds: list[str] | None = None,
+) -> pd.DataFrame:
+    """Add calendar and promotion features to a long frame of (``series_id``, ``ds``).
+
+    Added columns (one row per input row, input order kept):
+        cal_dow, cal_month, cal_doy, cal_week (ISO), cal_hour (hourly frames only);
+        ev_in_event: 1 when an applicable event covers the day; ev_intensity: largest intensity
+        among covering events (0 outside); ev_days_to_next: days until the next applicable event
+        starts (0 inside, capped at ``cap_days``); ev_days_since_last: days since the last
+        applicable event ended (0 inside, capped); ev_name_id: integer code of the covering event
+        with the largest intensity (-1 outside; codes follow sorted unique names of the
+        calendar); ev_holiday: 1 when a covering event has kind ``holiday``; ev_kind_<kind>: 1
+        when a covering event has that kind (one column per kind in ``kinds`` or in the calendar).
+
+    Args:
+        frame: long frame with at least ``series_id`` and ``ds``.
+        calendar: calendar frame (see ``normalize_calendar``) or None.
+        cap_days: cap for the distance features.
+        kinds: kinds to one-hot encode (default: the calendar's kinds, sorted), so train and
+            predict frames can share columns.
+    """
+    for col in ("series_id", "ds"):
+        if col not in frame.columns:
+            msg = (f"calendar_features: frame lacks column {col!r} (columns received: "
+                   f"{list(frame.columns)}); pass a long frame with series_id and ds")
+            raise ValueError(msg)
+    cal = normalize_calendar(calendar)
+    out = frame.copy()
+    ds = pd.to_datetime(out["ds"])
+    hourly = bool((ds.dt.hour != 0).any())
+    for key, val in _plain_features(ds, hourly).items():
+        out[key] = val
+    kinds = sorted(cal["kind"].dropna().unique()) if kinds is None else list(kinds)
+    names = sorted(cal["name"].dropna().unique())
+    name_code = {n: i for i, n in enumerate(names)}
+    day = ds.dt.normalize().to_numpy(dtype="datetime64[D]").astype(np.int64)
+    n = len(out)
+    in_ev = np.zeros(n, dtype=np.int8)
+    inten = np.zeros(n)
+    to_next = np.full(n, float(cap_days))
+    since = np.full(n, float(cap_days))
+    name_id = np.full(n, -1, dtype=np.int32)
+    holiday = np.zeros(n, dtype=np.int8)
+    kind_cols = {k: np.zeros(n, dtype=np.int8) for k in kinds}
+    sid = out["series_id"].astype(str).to_numpy()
+    for series in np.unique(sid):
+        rows = np.flatnonzero(sid == series)
+        sub = cal[applies_to(cal, series)] if not cal.empty else cal
+        if sub.empty:
+            continue
+        s = sub["start"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+        e = sub["end"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+        d = day[rows]
+        cover = (d[:, None] >= s[None, :]) & (d[:, None] <= e[None, :])
+        anyc = cover.any(axis=1)
+        in_ev[rows] = anyc
+        it = np.where(cover, sub["intensity"].to_numpy()[None, :], -np.inf)
+        best = it.argmax(axis=1)
+        inten[rows] = np.where(anyc, it.max(axis=1), 0.0)
+        codes = np.array([name_code.get(x, -1) for x in sub["name"].to_numpy()])
+        name_id[rows] = np.where(anyc, codes[best], -1)
+        skinds = sub["kind"].to_numpy()
+        holiday[rows] = (cover & (skinds == "holiday")[None, :]).any(axis=1)
+        for k in kinds:
+            kind_cols[k][rows] = (cover & (skinds == k)[None, :]).any(axis=1)
+        ahead = np.where(s[None, :] >= d[:, None], s[None, :] - d[:, None], np.inf).min(axis=1)
+        behind = np.where(e[None, :] <= d[:, None], d[:, None] - e[None, :], np.inf).min(axis=1)
+        to_next[rows] = np.where(anyc, 0.0, np.minimum(ahead, cap_days))
+        since[rows] = np.where(anyc, 0.0, np.minimum(behind, cap_days))
+    out["ev_in_event"] = in_ev
+    out["ev_intensity"] = inten
+    out["ev_days_to_next"] = to_next
+    out["ev_days_since_last"] = since
+    out["ev_name_id"] = name_id
+    out["ev_holiday"] = holiday
+    for k in kinds:
+        out[f"ev_kind_{_slug(k)}"] = kind_cols[k]
+    return out
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in str(text).lower())

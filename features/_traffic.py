@@ -1,0 +1,122 @@
+"""Events -> long-format traffic series (visits, orders, revenue) per channel and in total.
+
+Output is the forecasting contract: ``series_id`` (str), ``ds`` (datetime64, period start),
+``y`` (float). Series ids:
+    * visits: ``total`` and ``channel=<channel>``;
+    * orders (distinct ``order_id`` of purchase rows, or purchase rows when there is no order id):
+      ``orders:total`` and ``orders:channel=<channel>``;
+    * revenue (sum of ``revenue`` of purchase rows): ``revenue:total``,
+      ``revenue:channel=<channel>``.
+Orders and revenue series appear only when the events hold purchases. Every period between the
+first and last event is present (zero when nothing happened), so gaps are never silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["METRICS", "traffic_series"]
+
+METRICS: tuple[str, ...] = ("visits", "orders", "revenue")
+"""Metrics ``traffic_series`` can build."""
+
+_FREQS = {"D": "D", "d": "D", "day": "D", "daily": "D", "h": "h", "H": "h", "hour": "h",
+          "hourly": "h"}
+
+
+def _visit_rows(events: pd.DataFrame) -> pd.DataFrame:
+    types = events["event_type"].astype(str)
+    for kind in ("visit", "session_start", "page_view"):
+        mask = types == kind
+        if mask.any():
+            return events[mask]
+    return events
+
+
+def traffic_series(
+    events: pd.DataFrame,
+    freq: str = "D",
+    metrics: Sequence[str] = METRICS,
+    *,
+    by_channel: bool = True,
+) -> pd.DataFrame:
+    """Aggregate an events frame into long-format traffic series.
+
+    Visits count rows with ``event_type == 'visit'`` (falling back to ``session_start``, then
+    ``page_view``, then every row when the data has no visit rows).
+
+    Args:
+        events: frame as returned by ``features._io.load_events`` (needs ``ts``, ``event_type``;
+            ``channel``, ``revenue`` and ``order_id`` are used when present).
+        freq: ``"D"`` (daily) or ``"h"`` (hourly).
+        metrics: subset of ``METRICS`` to build.
+        by_channel: also build one series per channel.
+
+    Returns:
+        Long frame ``series_id``, ``ds``, ``y`` sorted by series then time.
+
+    Raises:
+        ValueError: unknown ``freq`` or metric, missing columns, or no events.
+    """
+    if freq not in _FREQS:
+        msg = f"traffic_series: freq must be 'D' or 'h', received {freq!r}"
+        raise ValueError(msg)
+    unknown = set(metrics) - set(METRICS)
+    if unknown:
+        msg = f"traffic_series: unknown metrics {sorted(unknown)}; choose from {list(METRICS)}"
+        raise ValueError(msg)
+    for col in ("ts", "event_type"):
+        if col not in events.columns:
+            msg = (f"traffic_series: events lack column {col!r} (columns received: "
+                   f"{list(events.columns)}); load them with features._io.load_events")
+            raise ValueError(msg)
+    if events.empty:
+        msg = "traffic_series: the events frame is empty; there is nothing to aggregate"
+        raise ValueError(msg)
+    f = _FREQS[freq]
+    ev = events.copy()
+    ev["ds"] = pd.to_datetime(ev["ts"]).dt.floor(f)
+    if "channel" not in ev.columns:
+        ev["channel"] = "unknown"
+    ev["channel"] = ev["channel"].astype("string").fillna("unknown")
+    grid = pd.date_range(ev["ds"].min(), ev["ds"].max(), freq=f)
+    parts: list[pd.DataFrame] = []
+
+    def add(prefix: str, frame: pd.DataFrame, value: str | None, how: str) -> None:
+        groups: list[tuple[str, pd.DataFrame]] = [("total", frame)]
+        if by_channel:
+            groups += [(f"channel={c}", g) for c, g in frame.groupby("channel", sort=True)]
+        for name, g in groups:
+            if how == "count":
+                s = g.groupby("ds").size().astype(float)
+            elif how == "nunique":
+                s = g.groupby("ds")[value].nunique().astype(float)
+            else:
+                s = g.groupby("ds")[value].sum().astype(float)
+            s = s.reindex(grid, fill_value=0.0)
+            parts.append(pd.DataFrame({"series_id": prefix + name, "ds": grid,
+                                       "y": s.to_numpy(dtype=float)}))
+
+    if "visits" in metrics:
+        add("", _visit_rows(ev), None, "count")
+    purchases = ev[ev["event_type"].astype(str) == "purchase"]
+    if not purchases.empty:
+        if "orders" in metrics:
+            if "order_id" in purchases.columns and purchases["order_id"].notna().any():
+                p = purchases.copy()
+                p["order_key"] = p["order_id"].astype("string").fillna(
+                    pd.Series(np.arange(len(p)).astype(str), index=p.index))
+                add("orders:", p, "order_key", "nunique")
+            else:
+                add("orders:", purchases, None, "count")
+        if "revenue" in metrics and "revenue" in purchases.columns:
+            p = purchases.copy()
+            p["revenue"] = pd.to_numeric(p["revenue"], errors="coerce").fillna(0.0)
+            add("revenue:", p, "revenue", "sum")
+    out = pd.concat(parts, ignore_index=True)
+    out["series_id"] = out["series_id"].astype(str)
+    out["ds"] = out["ds"].astype("datetime64[ns]")
+    return out.sort_values(["series_id", "ds"], kind="stable").reset_index(drop=True)

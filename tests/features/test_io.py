@@ -1,0 +1,165 @@
+"""Data contracts: each defined behaviour for messy input, with the error text users will see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import features as ft
+
+GOOD = """user_id,ts,event_type,channel,revenue,category
+1,2024-01-01 10:00:00,visit,email,,books
+1,2024-01-01 10:05:00,purchase,email,20.5,books
+2,2024-01-02 09:00:00,Visit ,organic,,kids
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "events.csv") -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_good_csv_and_parquet_load_the_same(tmp_path: Path) -> None:
+    a = ft.load_events(write(tmp_path, GOOD))
+    a.to_parquet(tmp_path / "events.parquet")
+    b = ft.load_events(tmp_path / "events.parquet")
+    pd.testing.assert_frame_equal(a, b, check_dtype=False, check_categorical=False)
+    assert list(a["event_type"].astype(str)) == ["visit", "purchase", "visit"]
+    assert a["revenue"].tolist() == [0.0, 20.5, 0.0]
+
+
+def test_missing_column_names_the_column_and_suggests_the_rename(tmp_path: Path) -> None:
+    text = GOOD.replace("ts,", "TS,", 1)
+    with pytest.raises(ft.DataContractError, match=r"events.csv: column 'ts' is required but "
+                       r"missing\. Fix: rename column 'TS' to 'ts'"):
+        ft.load_events(write(tmp_path, text))
+
+
+def test_bad_timestamps_report_count_rows_and_examples(tmp_path: Path) -> None:
+    text = GOOD + "3,abc,visit,email,,books\n3,,visit,email,,books\n4,2024-13-45,visit,email,,\n"
+    with pytest.raises(ft.DataContractError) as info:
+        ft.load_events(write(tmp_path, text))
+    msg = str(info.value)
+    assert "column 'ts' has values that are not timestamps (2 rows; first at row 4: 'abc', " \
+           "6: '2024-13-45')" in msg
+    assert "column 'ts' has missing values (1 row; first at row 5)" in msg
+
+
+def test_unknown_event_types_are_an_error_unless_allowed(tmp_path: Path) -> None:
+    p = write(tmp_path, GOOD + "2,2024-01-03,wishlist,email,,kids\n")
+    with pytest.raises(ft.DataContractError, match=r"unknown event types \['wishlist'\] \(1 row; "
+                                                    r"first at row 4: 'wishlist'\)"):
+        ft.load_events(p)
+    ev = ft.load_events(p, extra_event_types=("wishlist",))
+    assert "wishlist" in set(ev["event_type"].astype(str))
+
+
+def test_negative_revenue_is_an_error_outside_refunds(tmp_path: Path) -> None:
+    with pytest.raises(ft.DataContractError, match="negative outside refund rows"):
+        ft.load_events(write(tmp_path, GOOD + "2,2024-01-03,purchase,email,-5,kids\n"))
+    ev = ft.load_events(write(tmp_path, GOOD + "2,2024-01-03,refund,email,5,kids\n"))
+    assert ev["revenue"].iloc[-1] == -5.0
+    assert any("refund rows had positive revenue" in n for n in ev.attrs["load_notes"])
+
+
+def test_purchase_without_revenue_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ft.DataContractError, match="revenue' is missing on purchase rows"):
+        ft.load_events(write(tmp_path, GOOD + "2,2024-01-03,purchase,email,,kids\n"))
+
+
+def test_revenue_on_a_visit_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ft.DataContractError, match="non-zero on rows that are not purchases"):
+        ft.load_events(write(tmp_path, GOOD + "2,2024-01-03,visit,email,3,kids\n"))
+
+
+def test_exact_duplicates_are_dropped_and_reported_or_rejected(tmp_path: Path) -> None:
+    p = write(tmp_path, GOOD + GOOD.splitlines()[2] + "\n")
+    ev = ft.load_events(p)
+    assert len(ev) == 3
+    assert any("dropped 1 exact duplicate rows" in n for n in ev.attrs["load_notes"])
+    assert len(ft.load_events(p, on_duplicate="keep")) == 4
+    with pytest.raises(ft.DataContractError, match="exact duplicate rows"):
+        ft.load_events(p, on_duplicate="error")
+
+
+def test_unsorted_timestamps_are_sorted_and_reported(tmp_path: Path) -> None:
+    lines = GOOD.splitlines()
+    ev = ft.load_events(write(tmp_path, "\n".join([lines[0], lines[3], lines[1], lines[2]])))
+    assert ev["ts"].is_monotonic_increasing
+    assert any("not sorted" in n for n in ev.attrs["load_notes"])
+
+
+def test_offsets_are_converted_to_the_business_time_zone(tmp_path: Path) -> None:
+    text = ("user_id,ts,event_type,channel,revenue\n"
+            "1,2024-11-10T23:30:00+08:00,visit,email,\n1,2024-11-10T16:00:00Z,visit,email,\n")
+    utc = ft.load_events(write(tmp_path, text))
+    assert utc["ts"].tolist() == [pd.Timestamp("2024-11-10 15:30"),
+                                  pd.Timestamp("2024-11-10 16:00")]
+    shanghai = ft.load_events(write(tmp_path, text), tz="Asia/Shanghai")
+    assert shanghai["ts"].iloc[0] == pd.Timestamp("2024-11-10 23:30")
+    assert shanghai["ts"].dt.tz is None
+
+
+def test_mixing_offsets_and_naive_times_is_an_error(tmp_path: Path) -> None:
+    text = ("user_id,ts,event_type,channel,revenue\n"
+            "1,2024-11-10T23:30:00+08:00,visit,email,\n1,2024-11-10 16:00:00,visit,email,\n")
+    with pytest.raises(ft.DataContractError, match="mixes times with and without UTC offsets"):
+        ft.load_events(write(tmp_path, text))
+
+
+def test_tz_aware_parquet_is_converted(tmp_path: Path) -> None:
+    df = pd.DataFrame({"user_id": [1], "ts": pd.to_datetime(["2024-01-01 12:00"]).tz_localize(
+        "Europe/Berlin"), "event_type": ["visit"], "channel": ["email"], "revenue": [0.0]})
+    df.to_parquet(tmp_path / "e.parquet")
+    assert ft.load_events(tmp_path / "e.parquet")["ts"].iloc[0] == pd.Timestamp("2024-01-01 11:00")
+
+
+def test_calendar_rules(tmp_path: Path) -> None:
+    ok = ft.load_calendar(write(tmp_path, "name,start,end,kind\nD11,2024-11-11,2024-11-11,Sale\n",
+                                "cal.csv"))
+    assert ok["intensity"].iloc[0] == 1.0
+    assert ok["kind"].iloc[0] == "sale"
+    bad = ("name,start,end,kind,intensity\nA,2024-11-11,2024-11-01,sale,0.5\n"
+           "B,2024-12-01,2024-12-02,sale,-1\nB,2024-12-01,2024-12-03,sale,0.1\n")
+    with pytest.raises(ft.DataContractError) as info:
+        ft.load_calendar(write(tmp_path, bad, "cal.csv"))
+    msg = str(info.value)
+    assert "cal.csv: 3 data contract problems" in msg
+    assert "column 'end' is before start (1 row; first at row 1: '2024-11-01')" in msg
+    assert "column 'intensity' is negative" in msg
+    assert "has duplicate keys (2 rows" in msg
+
+
+def test_spend_duplicates_and_negatives(tmp_path: Path) -> None:
+    text = "date,channel,spend\n2024-01-01,email,10\n2024-01-01,email,5\n2024-01-02,social,-3\n"
+    with pytest.raises(ft.DataContractError) as info:
+        ft.load_spend(write(tmp_path, text, "spend.csv"))
+    assert "spend.csv" in str(info.value)
+    assert "sum the rows" in str(info.value)
+    assert "'spend' is negative" in str(info.value)
+
+
+def test_series_contract(tmp_path: Path) -> None:
+    s = ft.load_series(write(tmp_path, "ds,y,promo\n2024-01-02,5,0\n2024-01-01,3,1\n", "s.csv"))
+    assert s["series_id"].unique().tolist() == ["total"]
+    assert s["ds"].is_monotonic_increasing
+    assert s["promo"].dtype == float
+    with pytest.raises(ft.DataContractError, match="has duplicate keys"):
+        ft.load_series(write(tmp_path, "series_id,ds,y\na,2024-01-01,1\na,2024-01-01,2\n", "s.csv"))
+    with pytest.raises(ft.DataContractError, match="'y' has values that are not numbers"):
+        ft.load_series(write(tmp_path, "series_id,ds,y\na,2024-01-01,many\n", "s.csv"))
+
+
+def test_unreadable_inputs(tmp_path: Path) -> None:
+    with pytest.raises(ft.DataContractError, match="does not exist"):
+        ft.load_events(tmp_path / "nope.csv")
+    with pytest.raises(ft.DataContractError, match="unsupported extension"):
+        ft.load_events(write(tmp_path, GOOD, "events.xlsx"))
+
+
+def test_string_user_ids_stay_strings(tmp_path: Path) -> None:
+    ev = ft.load_events(write(tmp_path, GOOD.replace("\n1,", "\nu-1,")))
+    assert set(ev["user_id"]) == {"u-1", 2} or ev["user_id"].dtype == "string"

@@ -1,0 +1,92 @@
+"""The `brain` command line: help everywhere, data/features/segments commands, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from serving.cli import app
+
+runner = CliRunner()
+
+
+def _all_commands(cmd: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = [path]
+    if hasattr(cmd, "commands"):
+        for name, sub in cmd.commands.items():
+            out += _all_commands(sub, (*path, name))
+    return out
+
+
+COMMANDS = _all_commands(typer.main.get_command(app))
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "brain")
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    res = runner.invoke(app, [*path, "--help"])
+    assert res.exit_code == 0, res.output
+    assert "Usage" in res.output
+
+
+def test_core_commands_exist() -> None:
+    names = {" ".join(p) for p in COMMANDS}
+    assert {"data generate", "data validate", "features build", "segments", "demo"} <= names
+
+
+@pytest.fixture(scope="module")
+def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("world")
+    res = runner.invoke(app, ["data", "generate", "--users", "800", "--days", "200", "--seed",
+                              "5", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_generate_writes_the_world(world_dir: Path) -> None:
+    assert (world_dir / "events.parquet").exists()
+    assert (world_dir / "truth" / "users.parquet").exists()
+
+
+def test_features_build_with_labels(world_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "train.parquet"
+    res = runner.invoke(app, ["features", "build", "--data", str(world_dir), "--cutoff",
+                              "2024-04-01", "--cutoff", "2024-05-01", "--horizon", "30",
+                              "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    df = pd.read_parquet(out)
+    assert df["cutoff"].nunique() == 2
+    assert "label_churn" in df.columns
+
+
+def test_segments_prints_sizes_and_writes(world_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "seg.csv"
+    res = runner.invoke(app, ["segments", "--data", str(world_dir), "--asof", "2024-06-01",
+                              "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "at_risk" in res.output
+    assert set(pd.read_csv(out)["segment"]) <= {"new", "active", "loyal", "at_risk", "lost"}
+
+
+def test_broken_csv_gives_one_clear_error_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "events.csv"
+    bad.write_text("user_id,ts,event_type,channel,revenue\n1,yesterday,visit,email,\n"
+                   "2,2024-01-01,purchase,email,-3\n")
+    res = runner.invoke(app, ["features", "build", "--events", str(bad), "--cutoff",
+                              "2024-02-01", "--out", str(tmp_path / "f.parquet")])
+    assert res.exit_code == 2
+    assert "events.csv" in res.output
+    assert "column 'ts'" in res.output
+    assert "negative outside refund rows" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_validate_reports_ok(world_dir: Path) -> None:
+    res = runner.invoke(app, ["data", "validate", "--events", str(world_dir / "events.parquet"),
+                              "--calendar", str(world_dir / "calendar.csv"), "--spend",
+                              str(world_dir / "spend.csv")])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("ok") == 3
