@@ -2,7 +2,8 @@
 
 Columns whose names depend on the data's vocabulary (``cat_share_<category>``,
 ``purchase_cat_share_<category>``, ``ch_share_<channel>``) are listed once with ``<...>``.
-``docs/features.md`` is generated from this table by ``python -m features.catalogue``.
+``docs/features.md`` is generated from this table (``markdown()``); ``brain features catalogue``
+prints it.
 """
 
 from __future__ import annotations

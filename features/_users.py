@@ -182,13 +182,15 @@ def user_features(events: pd.DataFrame, cutoff: str | pd.Timestamp, *,
     f["revenue_prev_90d"] = rev[180] - rev[90]
     day = np.floor(age).astype(np.int64)
     recent = day < 90
-    ukey = np.unique(codes[recent] * 90 + day[recent])
-    ucode, uday = ukey // 90, ukey % 90
+    seen = np.zeros(n * 90, dtype=bool)  # (user, day) had an event
+    seen[codes[recent] * 90 + day[recent]] = True
+    seen_days = seen.reshape(n, 90)
     for w in (7, 30, 90):
-        f[f"active_days_{w}d"] = np.bincount(ucode[uday < w], minlength=n).astype(np.float64)
+        f[f"active_days_{w}d"] = seen_days[:, :w].sum(axis=1).astype(np.float64)
     vw = is_visit & (day < 84)
-    wkey = np.unique(codes[vw] * 12 + day[vw] // 7)
-    f["active_weeks_12w"] = np.bincount(wkey // 12, minlength=n).astype(np.float64)
+    weeks = np.zeros(n * 12, dtype=bool)
+    weeks[codes[vw] * 12 + day[vw] // 7] = True
+    f["active_weeks_12w"] = weeks.reshape(n, 12).sum(axis=1).astype(np.float64)
     prev30 = f["visits_prev_30d"]
     f["visit_trend_30d"] = (vis[30] + 1) / (prev30 + 1)
     f["visit_trend_7v30"] = _div(vis[7] * 30 / 7, vis[30])
@@ -313,20 +315,20 @@ def _mix(ev: pd.DataFrame, codes: np.ndarray, n: int, vocab: Vocabulary, is_visi
 
 
 def _acquisition(ev: pd.DataFrame, codes: np.ndarray, n: int) -> pd.Categorical:
+    """First known acquisition channel of each user (events are in time order)."""
     if "acquisition_channel" not in ev.columns:
         return pd.Categorical([None] * n)
     s = ev["acquisition_channel"]
-    known = s.notna().to_numpy()
-    first = np.full(n, -1, dtype=np.int64)
-    idx = np.flatnonzero(known)
-    # first known value per user: events are in time order, so the smallest row index wins
-    order = np.full(n, np.iinfo(np.int64).max)
-    np.minimum.at(order, codes[idx], idx)
-    has = order < np.iinfo(np.int64).max
-    first[has] = order[has]
-    values = s.astype("string").to_numpy(dtype=object, na_value=None)
-    picked = [values[i] if i >= 0 else None for i in first]
-    return pd.Categorical(picked)
+    cat = s if isinstance(s.dtype, pd.CategoricalDtype) else s.astype("category")
+    vcodes = cat.cat.codes.to_numpy()
+    idx = np.flatnonzero(vcodes >= 0)
+    big = np.iinfo(np.int64).max
+    first = np.full(n, big)
+    np.minimum.at(first, codes[idx], idx)
+    out = np.full(n, -1, dtype=np.int64)
+    has = first < big
+    out[has] = vcodes[first[has]]
+    return pd.Categorical.from_codes(out, categories=[str(c) for c in cat.cat.categories])
 
 
 def user_features_partitioned(events: pd.DataFrame, cutoff: str | pd.Timestamp,

@@ -67,6 +67,12 @@ CalendarOpt = Annotated[Path | None, typer.Option(
     "--calendar", help="Calendar file (name,start,end,kind[,channel,intensity]).")]
 TzOpt = Annotated[str, typer.Option("--tz", help="Business time zone: timestamps with UTC "
                                                  "offsets are converted to it.")]
+AllowOpt = Annotated[str, typer.Option(
+    "--allow-event-types", help="Comma-separated event types to accept besides the known ones.")]
+
+
+def _allowed(text: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in text.split(",") if t.strip())
 
 
 def _default_data_dir() -> Path:
@@ -75,12 +81,13 @@ def _default_data_dir() -> Path:
     return brain_home() / "data"
 
 
-def _load_inputs(data: Path | None, events: Path | None, calendar: Path | None, tz: str):
+def _load_inputs(data: Path | None, events: Path | None, calendar: Path | None, tz: str,
+                 allow: str = ""):
     import features as ft
 
     ev_path = find_file(data, events, "events")
     step(f"loading {ev_path}")
-    ev = ft.load_events(ev_path, tz=tz)
+    ev = ft.load_events(ev_path, tz=tz, extra_event_types=_allowed(allow))
     print_notes(ev)
     cal_path = find_file(data, calendar, "calendar", required=False)
     cal = ft.load_calendar(cal_path) if cal_path else None
@@ -118,11 +125,13 @@ def data_validate(
     spend: Annotated[Path | None, typer.Option(help="Channel spend file.")] = None,
     series: Annotated[Path | None, typer.Option(help="Traffic series file.")] = None,
     tz: TzOpt = "UTC",
+    allow_event_types: AllowOpt = "",
 ) -> None:
     """Check files against the data contracts and say what is wrong (exit code 2 if anything)."""
     import features as ft
 
-    checks = [(events, lambda p: ft.load_events(p, tz=tz)), (calendar, ft.load_calendar),
+    allow = _allowed(allow_event_types)
+    checks = [(events, lambda p: ft.load_events(p, tz=tz, extra_event_types=allow)), (calendar, ft.load_calendar),
               (spend, ft.load_spend), (series, lambda p: ft.load_series(p, tz=tz))]
     if not any(p for p, _ in checks):
         raise ValueError("give at least one of --events, --calendar, --spend, --series")
@@ -145,11 +154,12 @@ def features_build(
     horizon: Annotated[int | None, typer.Option(help="Add labels for this many days after "
                                                      "each cutoff.")] = None,
     tz: TzOpt = "UTC",
+    allow_event_types: AllowOpt = "",
 ) -> None:
     """Build point-in-time user features (and labels with --horizon) as of each cutoff."""
     import features as ft
 
-    ev, cal = _load_inputs(data, events, calendar, tz)
+    ev, cal = _load_inputs(data, events, calendar, tz, allow_event_types)
     t0 = time.perf_counter()
     if horizon is not None:
         with progress_bar("building features + labels") as update:
@@ -187,11 +197,12 @@ def segments(
     out: Annotated[Path | None, typer.Option(help="Write per-user segments (.parquet/.csv).")
                    ] = None,
     tz: TzOpt = "UTC",
+    allow_event_types: AllowOpt = "",
 ) -> None:
     """RFM scores, lifecycle segment and scene tag per user; prints segment sizes."""
     import features as ft
 
-    ev, cal = _load_inputs(data, events, None, tz)
+    ev, cal = _load_inputs(data, events, None, tz, allow_event_types)
     seg = ft.rfm_segments(ft.user_features(ev, asof, calendar=cal))
     sizes = (seg.groupby(["segment", "scene"], observed=True).size().unstack(fill_value=0))
     sizes["total"] = sizes.sum(axis=1)
