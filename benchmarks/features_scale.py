@@ -78,7 +78,7 @@ def run_duckdb(path: str, cutoff: str, out: str, q: mp.Queue) -> None:
     q.put({"seconds": seconds, "users": len(ref), "peak_rss_gb": _peak_gb()})
 
 
-def _child(target, *args) -> dict:  # noqa: ANN001
+def _child(target, *args) -> dict:
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     p = ctx.Process(target=target, args=(*args, q))

@@ -131,8 +131,9 @@ def data_validate(
     import features as ft
 
     allow = _allowed(allow_event_types)
-    checks = [(events, lambda p: ft.load_events(p, tz=tz, extra_event_types=allow)), (calendar, ft.load_calendar),
-              (spend, ft.load_spend), (series, lambda p: ft.load_series(p, tz=tz))]
+    checks = [(events, lambda p: ft.load_events(p, tz=tz, extra_event_types=allow)),
+              (calendar, ft.load_calendar), (spend, ft.load_spend),
+              (series, lambda p: ft.load_series(p, tz=tz))]
     if not any(p for p, _ in checks):
         raise ValueError("give at least one of --events, --calendar, --spend, --series")
     for path, loader in checks:
