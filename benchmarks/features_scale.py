@@ -30,7 +30,13 @@ WINDOWS = (7, 30, 90, 180, 365)
 
 
 def _peak_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB on Linux
+    """Peak RSS of this process (VmHWM: unlike ru_maxrss it is not inherited from the parent)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024**2  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
 def run_ours(path: str, cutoff: str, out: str, q: mp.Queue) -> None:

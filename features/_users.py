@@ -11,6 +11,7 @@ well under a minute on 2 cores (benchmarks/features_scale.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -162,7 +163,7 @@ def user_features(events: pd.DataFrame, cutoff: str | pd.Timestamp, *,
     ordw = windows(by_bucket(orders_mask))
     rev = windows(by_bucket(is_buy, revenue))
     refund_amt = np.bincount(codes[is_refund], weights=-revenue[is_refund], minlength=n)
-    f: dict[str, object] = {"user_id": uniques, "cutoff": np.repeat(cutoff.to_datetime64(), n)}
+    f: dict[str, Any] = {"user_id": uniques, "cutoff": np.repeat(cutoff.to_datetime64(), n)}
     f["tenure_days"] = last_age(np.ones(len(ev), bool), first=True)
     f["days_since_last_event"] = last_age(np.ones(len(ev), bool))
     f["days_since_last_visit"] = last_age(is_visit)

@@ -8,6 +8,7 @@ import os
 import time
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -42,8 +43,8 @@ _AREAS = (
 _DEMO_MODULES = ("serving._cli_forecast", "serving._cli_customers", "serving._cli_experiments")
 
 
-def _area_modules() -> dict[str, object]:
-    mods = {}
+def _area_modules() -> dict[str, ModuleType]:
+    mods: dict[str, ModuleType] = {}
     for name in dict.fromkeys(m for m, _, _ in _AREAS):
         try:
             mods[name] = importlib.import_module(name)
@@ -86,6 +87,7 @@ def _load_inputs(data: Path | None, events: Path | None, calendar: Path | None, 
     import features as ft
 
     ev_path = find_file(data, events, "events")
+    assert ev_path is not None  # required=True raises instead of returning None
     step(f"loading {ev_path}")
     ev = ft.load_events(ev_path, tz=tz, extra_event_types=_allowed(allow))
     print_notes(ev)
