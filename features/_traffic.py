@@ -8,7 +8,8 @@ Output is the forecasting contract: ``series_id`` (str), ``ds`` (datetime64, per
     * revenue (sum of ``revenue`` of purchase rows): ``revenue:total``,
       ``revenue:channel=<channel>``.
 Orders and revenue series appear only when the events hold purchases. Every period between the
-first and last event is present (zero when nothing happened), so gaps are never silent.
+first and last event is present (zero when nothing happened), so gaps are never silent. A last
+period the data covers less than half of is left out (and said so in ``attrs['load_notes']``).
 """
 
 from __future__ import annotations
@@ -82,7 +83,17 @@ def traffic_series(
     if "channel" not in ev.columns:
         ev["channel"] = "unknown"
     ev["channel"] = ev["channel"].astype("string").fillna("unknown")
-    grid = pd.date_range(ev["ds"].min(), ev["ds"].max(), freq=f)
+    last_ds = ev["ds"].max()
+    notes: list[str] = []
+    period = pd.Timedelta(days=1) if f == "D" else pd.Timedelta(hours=1)
+    last_ts = pd.to_datetime(ev["ts"]).max()
+    if last_ts < last_ds + period / 2 and ev["ds"].nunique() > 1:
+        # the data stops early in its last period: a partial period would look like a collapse
+        notes.append(f"last period {last_ds} is partial (data ends at {last_ts}); it is left out "
+                     "of the series")
+        ev = ev[ev["ds"] < last_ds]
+        last_ds = ev["ds"].max()
+    grid = pd.date_range(ev["ds"].min(), last_ds, freq=f)
     parts: list[pd.DataFrame] = []
 
     def add(prefix: str, frame: pd.DataFrame, value: str | None, how: str) -> None:
@@ -119,4 +130,6 @@ def traffic_series(
     out = pd.concat(parts, ignore_index=True)
     out["series_id"] = out["series_id"].astype(str)
     out["ds"] = out["ds"].astype("datetime64[ns]")
-    return out.sort_values(["series_id", "ds"], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["series_id", "ds"], kind="stable").reset_index(drop=True)
+    out.attrs["load_notes"] = notes
+    return out
