@@ -27,7 +27,14 @@ Out:
 ``generate_world`` makes a seeded synthetic world under the same contracts, with ground truth.
 """
 
-from ._calendar import calendar_features, event_days, normalize_calendar
+from ._calendar import (
+    CALENDAR_COLUMNS,
+    applies_to,
+    calendar_features,
+    event_days,
+    normalize_calendar,
+    series_channel,
+)
 from ._catalogue import CATALOGUE, describe
 from ._contracts import KNOWN_EVENT_TYPES, DataContractError
 from ._io import (
@@ -44,18 +51,22 @@ from ._io import (
 from ._labels import LABELS, build_training_set, cutoff_schedule, make_labels
 from ._segments import SCENE_GROUPS, SEGMENTS, rfm_segments
 from ._synthetic import World, generate_world, write_world
+from ._traffic import METRICS as TRAFFIC_METRICS
 from ._traffic import traffic_series
 from ._users import Vocabulary, partition_of, user_features, user_features_partitioned
 
 __all__ = [
+    "CALENDAR_COLUMNS",
     "CATALOGUE",
     "KNOWN_EVENT_TYPES",
     "LABELS",
     "SCENE_GROUPS",
     "SEGMENTS",
+    "TRAFFIC_METRICS",
     "DataContractError",
     "Vocabulary",
     "World",
+    "applies_to",
     "build_training_set",
     "calendar_features",
     "cutoff_schedule",
@@ -71,6 +82,7 @@ __all__ = [
     "partition_of",
     "read_table",
     "rfm_segments",
+    "series_channel",
     "traffic_series",
     "user_features",
     "user_features_partitioned",

@@ -133,9 +133,9 @@ def event_days(calendar: pd.DataFrame | None, series_ids: list[str]) -> pd.DataF
 def _plain_features(ds: pd.Series, hourly: bool) -> dict[str, np.ndarray]:
     iso = ds.dt.isocalendar()
     feats = {
-        "cal_dow": ds.dt.dayofweek.to_numpy(dtype=np.int16),
+        "cal_dow": ds.dt.day_of_week.to_numpy(dtype=np.int16),
         "cal_month": ds.dt.month.to_numpy(dtype=np.int16),
-        "cal_doy": ds.dt.dayofyear.to_numpy(dtype=np.int16),
+        "cal_doy": ds.dt.day_of_year.to_numpy(dtype=np.int16),
         "cal_week": iso["week"].to_numpy(dtype=np.int16),
     }
     if hourly:

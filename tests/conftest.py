@@ -16,6 +16,9 @@ def _isolated_brain_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setenv("BRAIN_HOME", str(home))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    monkeypatch.delenv("BRAIN_REGISTRY_URI", raising=False)
+    monkeypatch.delenv("BRAIN_API_TOKEN", raising=False)
     return home
 
 

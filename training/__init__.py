@@ -11,6 +11,37 @@ versions. The registry's ``champion`` alias of each model moves only through
 ``promote_if_better`` (a candidate must beat the champion on the same evaluation).
 """
 
+from ._forecast_backtest import METRICS as FORECAST_METRICS
+from ._forecast_backtest import (
+    BacktestResult,
+    backtest,
+    evaluation_key,
+    forecast_metrics,
+    plot_fold,
+)
+from ._forecast_base import FORECAST_COLUMNS, BaseForecaster
+from ._forecast_events import EventEffects
+from ._forecast_gbm import LightGBMForecaster
+from ._forecast_mlflow import (
+    EXPERIMENT as FORECAST_EXPERIMENT,
+)
+from ._forecast_mlflow import (
+    REGISTERED_NAME as FORECAST_MODEL_NAME,
+)
+from ._forecast_mlflow import (
+    TrafficForecasterModel,
+    TrainOutcome,
+    log_backtest,
+    train_and_register,
+)
+from ._forecast_models import (
+    FORECASTERS,
+    EnsembleForecaster,
+    ProphetForecaster,
+    SeasonalNaiveForecaster,
+    make_forecaster,
+)
+from ._forecast_peaks import PEAK_COLUMNS, PeakForecast, forecast_with_peaks, peak_summary
 from ._mlflow import (
     CHAMPION,
     Promotion,
@@ -23,10 +54,35 @@ from ._mlflow import (
 
 __all__ = [
     "CHAMPION",
+    "FORECASTERS",
+    "FORECAST_COLUMNS",
+    "FORECAST_EXPERIMENT",
+    "FORECAST_METRICS",
+    "FORECAST_MODEL_NAME",
+    "PEAK_COLUMNS",
+    "BacktestResult",
+    "BaseForecaster",
+    "EnsembleForecaster",
+    "EventEffects",
+    "LightGBMForecaster",
+    "PeakForecast",
     "Promotion",
+    "ProphetForecaster",
+    "SeasonalNaiveForecaster",
+    "TrafficForecasterModel",
+    "TrainOutcome",
+    "backtest",
     "brain_home",
     "configure_mlflow",
+    "evaluation_key",
+    "forecast_metrics",
+    "forecast_with_peaks",
     "get_or_create_experiment",
+    "log_backtest",
+    "make_forecaster",
+    "peak_summary",
+    "plot_fold",
     "promote_if_better",
     "register_model",
+    "train_and_register",
 ]

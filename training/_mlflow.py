@@ -58,7 +58,9 @@ def configure_mlflow() -> str:
     _quiet_mlflow()
     uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{brain_home() / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(os.environ.get("MLFLOW_REGISTRY_URI") or uri)
+    # mlflow.set_registry_uri exports MLFLOW_REGISTRY_URI itself, so that variable cannot tell a
+    # user's choice from our last call: a separate registry is chosen with BRAIN_REGISTRY_URI.
+    mlflow.set_registry_uri(os.environ.get("BRAIN_REGISTRY_URI") or uri)
     return uri
 
 

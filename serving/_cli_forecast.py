@@ -1,0 +1,247 @@
+"""CLI for traffic forecasting: ``brain forecast backtest | train | predict`` and the demo step.
+
+Thin wrappers over ``training``'s forecasting functions; the lead mounts ``forecast_app``.
+Inputs are either a long series file (``--series``: series_id, ds, y [+ known-in-advance
+columns]) or an events file (``--events`` / ``--data``), which is aggregated into visits, orders
+and revenue series per channel and in total.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from ._cli_common import console, frame_table, friendly_errors, print_notes, step
+
+__all__ = ["demo_step", "forecast_app"]
+
+forecast_app = typer.Typer(help="Forecast traffic peaks around promotions: backtest, train, "
+                                "predict.", no_args_is_help=True)
+
+DEFAULT_URI = "models:/traffic_forecaster@champion"
+_DEFAULT_SERIES = ("total", "orders:total", "revenue:total")
+
+DataOpt = Annotated[Path | None, typer.Option(
+    "--data", help="Folder with events.parquet|csv and calendar.csv (e.g. from 'brain data "
+                   "generate').")]
+SeriesOpt = Annotated[Path | None, typer.Option(
+    "--series", help="Long series file (CSV/Parquet): series_id, ds, y plus optional numeric "
+                     "known-in-advance columns.")]
+EventsOpt = Annotated[Path | None, typer.Option(
+    "--events", help="Events file; aggregated into visits/orders/revenue series.")]
+CalendarOpt = Annotated[Path | None, typer.Option(
+    "--calendar", help="Calendar file: name,start,end,kind[,channel,intensity].")]
+FreqOpt = Annotated[str, typer.Option("--freq", help="Series frequency built from events: D or "
+                                                     "h.")]
+OnlyOpt = Annotated[str | None, typer.Option(
+    "--only", help="Comma-separated series ids to use (default from events: total, "
+                   "orders:total, revenue:total and the per-channel visit series; default from "
+                   "--series: all).")]
+ModelOpt = Annotated[str, typer.Option(
+    "--model", help="Forecaster: lightgbm, prophet, seasonal_naive or ensemble.")]
+HorizonOpt = Annotated[int, typer.Option("--horizon", help="Periods to forecast (days for daily "
+                                                           "series, hours for hourly).")]
+FoldsOpt = Annotated[int, typer.Option("--folds", help="Backtest origins, one horizon apart, "
+                                                       "ending at the last observation.")]
+OriginsOpt = Annotated[str | None, typer.Option(
+    "--origins", help="Comma-separated backtest origins (first forecast day), e.g. "
+                      "2025-09-01,2025-10-01; overrides --folds.")]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", help="Output folder (default <BRAIN_HOME>/forecasts).")]
+
+
+def _load_inputs(data: Path | None, series: Path | None, events: Path | None,
+                 calendar: Path | None, freq: str, only: str | None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    from features._io import load_calendar, load_events, load_series
+    from features._traffic import traffic_series
+
+    if calendar is None and data is not None:
+        for name in ("calendar.csv", "calendar.parquet"):
+            if (data / name).exists():
+                calendar = data / name
+    cal = load_calendar(calendar) if calendar is not None else None
+    if series is not None:
+        frame = load_series(series)
+        print_notes(frame)
+        wanted = None
+    else:
+        if events is None and data is not None:
+            for name in ("events.parquet", "events.csv"):
+                if (data / name).exists():
+                    events = data / name
+        if events is None:
+            msg = "forecast: give --series FILE, --events FILE or --data DIR (with events.*)"
+            raise ValueError(msg)
+        ev = load_events(events)
+        print_notes(ev)
+        frame = traffic_series(ev, freq)
+        print_notes(frame)
+        wanted = [s for s in frame["series_id"].unique()
+                  if s in _DEFAULT_SERIES or s.startswith("channel=")]
+    if only:
+        wanted = [s.strip() for s in only.split(",") if s.strip()]
+    if wanted is not None:
+        missing = sorted(set(wanted) - set(frame["series_id"].astype(str)))
+        if missing:
+            msg = (f"forecast: --only names series {missing} that are not in the data; "
+                   f"available: {sorted(frame['series_id'].astype(str).unique())[:20]}")
+            raise ValueError(msg)
+        frame = frame[frame["series_id"].isin(wanted)].reset_index(drop=True)
+    return frame, cal
+
+
+def _origins(text: str | None) -> list[pd.Timestamp] | None:
+    if not text:
+        return None
+    return [pd.Timestamp(t.strip()) for t in text.split(",") if t.strip()]
+
+
+def _out_dir(out: Path | None) -> Path:
+    from training._mlflow import brain_home
+
+    path = out or brain_home() / "forecasts"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _mean_table(mean: dict[str, float], title: str) -> None:
+    console.print(frame_table(pd.DataFrame([mean]), title=title))
+
+
+@forecast_app.command("backtest")
+@friendly_errors
+def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt = None,
+                 calendar: CalendarOpt = None, freq: FreqOpt = "D", only: OnlyOpt = None,
+                 model: ModelOpt = "lightgbm", horizon: HorizonOpt = 60, folds: FoldsOpt = 3,
+                 origins: OriginsOpt = None) -> None:
+    """Rolling-origin backtest logged to MLflow (metrics per fold, one plot per fold)."""
+    from training._forecast_mlflow import log_backtest
+
+    frame, cal = _load_inputs(data, series, events, calendar, freq, only)
+    step(f"backtesting {model} on {frame['series_id'].nunique()} series, horizon {horizon}")
+    run_id, result = log_backtest(model, frame, cal, horizon=horizon, origins=_origins(origins),
+                                  n_folds=folds, progress=step)
+    by_fold = result.folds.groupby("origin")[list(result.mean)].mean().reset_index()
+    by_fold["origin"] = by_fold["origin"].dt.date.astype(str)
+    console.print(frame_table(by_fold, title=f"{result.model}: mean over series per fold"))
+    _mean_table(result.mean, f"{result.model}: mean over folds ({result.seconds:.1f} s)")
+    console.print(f"MLflow run {run_id} (evaluation {result.evaluation})")
+
+
+@forecast_app.command("train")
+@friendly_errors
+def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt = None,
+              calendar: CalendarOpt = None, freq: FreqOpt = "D", only: OnlyOpt = None,
+              model: ModelOpt = "lightgbm", horizon: HorizonOpt = 60, folds: FoldsOpt = 3,
+              origins: OriginsOpt = None,
+              register: Annotated[bool, typer.Option(
+                  help="Register as traffic_forecaster and move champion if better.")] = True,
+              ) -> None:
+    """Backtest, fit on all data, log the pyfunc model, register and maybe promote it."""
+    from training._forecast_mlflow import train_and_register
+
+    frame, cal = _load_inputs(data, series, events, calendar, freq, only)
+    step(f"training {model} on {frame['series_id'].nunique()} series, horizon {horizon}")
+    out = train_and_register(model, frame, cal, horizon=horizon, origins=_origins(origins),
+                             n_folds=folds, register=register, progress=step)
+    _mean_table(out.backtest.mean, f"{out.backtest.model}: backtest mean")
+    console.print(f"MLflow run {out.run_id}; model {out.model_uri}")
+    if out.promotion is not None:
+        console.print(f"traffic_forecaster v{out.version}: {out.promotion.reason}")
+
+
+def _plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, cal: pd.DataFrame | None,
+                   path: Path) -> Path:
+    from training._forecast_backtest import plot_fold
+
+    return plot_fold(history, fc, cal, "forecast", path, max_series=6)
+
+
+def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
+                out: Path) -> tuple[dict[str, Path], pd.DataFrame]:
+    """Forecast with a logged model, write forecast/peaks CSVs and a PNG.
+
+    Returns the written paths by label and the peak summary.
+    """
+    import mlflow
+
+    from features._calendar import normalize_calendar
+    from training._forecast_peaks import peak_summary
+    from training._mlflow import configure_mlflow
+
+    configure_mlflow()
+    loaded = mlflow.pyfunc.load_model(model_uri)
+    cols = ["name", "start", "end", "kind", "channel", "intensity"]
+    cal_in = pd.DataFrame(columns=cols) if calendar is None else normalize_calendar(calendar)
+    cal_in = cal_in.assign(start=pd.to_datetime(cal_in["start"]).dt.strftime("%Y-%m-%d"),
+                           end=pd.to_datetime(cal_in["end"]).dt.strftime("%Y-%m-%d"),
+                           channel=cal_in["channel"].astype("string").fillna(""),
+                           intensity=cal_in["intensity"].astype(float))
+    fc = loaded.predict(cal_in, params={"horizon": horizon, "use_stored_calendar": True})
+    base = loaded.predict(cal_in.iloc[:0], params={"horizon": horizon,
+                                                   "use_stored_calendar": False})
+    inner = loaded.unwrap_python_model().forecaster
+    full_cal = pd.concat([inner.calendar_, normalize_calendar(calendar)], ignore_index=True)
+    peaks = peak_summary(fc, full_cal, base)
+    fc_path, pk_path, png = out / "forecast.csv", out / "peaks.csv", out / "forecast.png"
+    fc.to_csv(fc_path, index=False)
+    peaks.to_csv(pk_path, index=False)
+    history = pd.concat([pd.DataFrame({"series_id": sid, "ds": g.ds, "y": g.y})
+                         for sid, g in inner.panel_.series.items()], ignore_index=True)
+    _plot_forecast(history, fc, full_cal, png)
+    return {"forecast": fc_path, "peaks": pk_path, "chart": png}, peaks
+
+
+@forecast_app.command("predict")
+@friendly_errors
+def predict_cmd(horizon: HorizonOpt = 60,
+                calendar: Annotated[Path | None, typer.Option(
+                    "--calendar", help="Future calendar (name,start,end,kind[,channel,"
+                                       "intensity]) added to the model's own.")] = None,
+                model_uri: Annotated[str, typer.Option(
+                    "--model-uri", help="Model to load.")] = DEFAULT_URI,
+                out: OutOpt = None) -> None:
+    """Forecast P10/P50/P90 with peaks per event; print a table, write CSV and a PNG chart."""
+    from features._io import load_calendar
+
+    cal = load_calendar(calendar) if calendar is not None else None
+    paths, peaks = run_predict(model_uri, horizon, cal, _out_dir(out))
+    show = peaks.assign(peak_ds=peaks["peak_ds"].astype(str),
+                        start=peaks["start"].dt.date.astype(str),
+                        end=peaks["end"].dt.date.astype(str))
+    console.print(frame_table(show, title=f"Peaks over the next {horizon} periods", max_rows=40))
+    for label, path in paths.items():
+        console.print(f"{label}: {path}")
+
+
+def demo_step(data_dir: Path) -> dict[str, str]:
+    """Backtest, train and register the forecaster on a generated world; forecast 60 days.
+
+    Uses total visits, orders and revenue and the per-channel visit series (daily).
+    """
+    from training._forecast_mlflow import train_and_register
+
+    frame, cal = _load_inputs(Path(data_dir), None, None, None, "D", None)
+    outcome = train_and_register("lightgbm", frame, cal, horizon=60, n_folds=2)
+    out = _out_dir(None)
+    paths, peaks = run_predict(f"models:/traffic_forecaster/{outcome.version}", 60, None, out)
+    top = peaks[peaks["series_id"] == "total"].sort_values("peak_p50").tail(1)
+    reason = outcome.promotion.reason if outcome.promotion else "not registered"
+    lines = {
+        "forecast backtest MASE": f"{outcome.backtest.mean['mase']:.3f} "
+                                  f"(coverage80 {outcome.backtest.mean['coverage80_pct']:.0f}%)",
+        "forecast model": f"traffic_forecaster v{outcome.version} ({reason})",
+        "forecast CSV": str(paths["forecast"]),
+        "forecast chart": str(paths["chart"]),
+        "forecast peaks": str(paths["peaks"]),
+    }
+    if not top.empty:
+        r = top.iloc[0]
+        lines["next traffic peak"] = (f"{pd.Timestamp(r['peak_ds']).date()} ({r['window']}): "
+                                      f"{r['peak_p50']:,.0f} visits "
+                                      f"[{r['peak_p10']:,.0f}-{r['peak_p90']:,.0f}]")
+    return lines

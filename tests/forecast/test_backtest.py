@@ -1,0 +1,61 @@
+"""Backtest metrics against hand computations; folds, plots and peak summaries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training._forecast_backtest import backtest, evaluation_key, forecast_metrics
+from training._forecast_models import SeasonalNaiveForecaster
+from training._forecast_peaks import peak_summary
+
+
+def test_metrics_match_hand_computation() -> None:
+    f = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=4),
+                      "y": [10.0, 20.0, 40.0, 10.0], "p50": [12.0, 20.0, 30.0, 35.0],
+                      "p10": [11.0, 15.0, 35.0, 5.0], "p90": [15.0, 25.0, 45.0, 40.0]})
+    hist = np.array([1.0, 2, 3, 4, 5, 6, 7, 3, 4, 5])  # |diff 7| = 2, 2, 2 -> scale 2
+    m = forecast_metrics(f, hist, 7)
+    assert m["mase"] == pytest.approx(np.mean([2, 0, 10, 25]) / 2)
+    smape = np.mean([200 * 2 / 22, 0, 200 * 10 / 70, 200 * 25 / 45])
+    assert m["smape_pct"] == pytest.approx(smape)
+    assert m["coverage80_pct"] == pytest.approx(75.0)  # 10 is below its P10 of 11
+    assert m["peak_err_pct"] == pytest.approx(100 * 5 / 40)
+    assert m["peak_timing_days"] == 1.0
+    def pin(y: float, q: float, a: float) -> float:
+        return max(a * (y - q), (a - 1) * (y - q))
+    want = np.mean([np.mean([pin(y, q, a) for y, q in zip(f["y"], f[c], strict=True)])
+                    for c, a in (("p10", 0.1), ("p50", 0.5), ("p90", 0.9))]) / 2
+    assert m["pinball"] == pytest.approx(want)
+
+
+def test_backtest_folds_plots_and_key(daily: tuple, tmp_path: Path) -> None:
+    series, cal = daily
+    res = backtest(SeasonalNaiveForecaster(), series, cal, horizon=14, n_folds=3,
+                   plot_dir=tmp_path)
+    assert len(res.folds) == 3
+    assert len(res.plots) == 3
+    assert all(p.exists() for p in res.plots)
+    assert res.forecasts["ds"].min() == res.origins[0]
+    assert res.evaluation == evaluation_key(series, res.origins, 14)
+    assert res.origins[-1] + pd.Timedelta(days=13) == series["ds"].max()
+    with pytest.raises(ValueError, match="origin"):
+        backtest(SeasonalNaiveForecaster(), series, cal, horizon=14, origins=["2020-01-01"])
+
+
+def test_peak_summary_per_event_window() -> None:
+    ds = pd.date_range("2024-01-01", periods=10)
+    fc = pd.DataFrame({"series_id": "total", "ds": ds, "p50": [1.0, 2, 9, 3, 1, 1, 5, 6, 1, 1]})
+    fc["p10"], fc["p90"] = fc["p50"] * 0.8, fc["p50"] * 1.2
+    base = fc.assign(p50=3.0)
+    cal = pd.DataFrame({"name": ["A", "B"], "start": ["2024-01-06", "2024-02-01"],
+                        "end": ["2024-01-08", "2024-02-02"]})
+    peaks = peak_summary(fc, cal, base).set_index("window")
+    assert peaks.loc["horizon", "peak_ds"] == pd.Timestamp("2024-01-03")
+    assert peaks.loc["horizon", "lift_pct"] == pytest.approx(200.0)
+    assert peaks.loc["A", "peak_ds"] == pd.Timestamp("2024-01-08")
+    assert peaks.loc["A", "peak_p90"] == pytest.approx(7.2)
+    assert "B" not in peaks.index  # outside the horizon

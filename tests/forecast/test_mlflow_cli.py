@@ -1,0 +1,73 @@
+"""MLflow runs, pyfunc model, registry and champion rule; the CLI end to end on a series file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from typer.testing import CliRunner
+
+from serving._cli_forecast import forecast_app
+from training._forecast_gbm import LightGBMForecaster
+from training._forecast_mlflow import REGISTERED_NAME, train_and_register
+from training._forecast_models import SeasonalNaiveForecaster
+
+
+def test_champion_moves_only_when_better_on_same_backtest(series_maker: Callable,
+                                                         fast_gbm: dict) -> None:
+    series, cal = series_maker(n_days=500)
+    naive = train_and_register(SeasonalNaiveForecaster(), series, cal, horizon=14, n_folds=2)
+    assert naive.promotion is not None
+    assert naive.promotion.promoted
+    gbm = train_and_register(LightGBMForecaster(**fast_gbm), series, cal, horizon=14, n_folds=2)
+    assert gbm.backtest.evaluation == naive.backtest.evaluation
+    assert gbm.promotion is not None
+    better = gbm.backtest.mean["mase"] < naive.backtest.mean["mase"]
+    assert gbm.promotion.promoted == better
+    again = train_and_register(SeasonalNaiveForecaster(), series, cal, horizon=14, n_folds=2)
+    champion = mlflow.MlflowClient().get_model_version_by_alias(REGISTERED_NAME, "champion")
+    assert again.promotion is not None
+    assert not again.promotion.promoted  # equal to (or worse than) the champion: kept
+    run = mlflow.get_run(gbm.run_id)
+    assert "mean_mase" in run.data.metrics
+    assert run.data.params["model_name"] == "lightgbm"
+    arts = [a.path for a in mlflow.MlflowClient().list_artifacts(gbm.run_id, "plots")]
+    assert len(arts) == 2
+    loaded = mlflow.pyfunc.load_model(f"models:/{REGISTERED_NAME}/{champion.version}")
+    assert loaded.metadata.signature is not None
+    empty = pd.DataFrame(columns=["name", "start", "end", "kind", "channel", "intensity"])
+    out = loaded.predict(empty, params={"horizon": 21, "use_stored_calendar": False})
+    assert len(out) == 21
+    assert (out["p10"] <= out["p90"]).all()
+
+
+def test_cli_backtest_train_predict(tmp_path: Path, series_maker: Callable) -> None:
+    series, cal = series_maker(n_days=500)
+    s_path, c_path = tmp_path / "series.csv", tmp_path / "calendar.csv"
+    series.to_csv(s_path, index=False)
+    cal.to_csv(c_path, index=False)
+    future = pd.DataFrame({"name": ["Flash sale"], "start": ["2024-05-20"], "end": ["2024-05-20"],
+                           "kind": ["sale"], "intensity": [0.5]})
+    f_path = tmp_path / "future.csv"
+    future.to_csv(f_path, index=False)
+    runner = CliRunner()
+    common = ["--series", str(s_path), "--calendar", str(c_path), "--horizon", "14",
+              "--folds", "2", "--model", "seasonal_naive"]
+    res = runner.invoke(forecast_app, ["backtest", *common])
+    assert res.exit_code == 0, res.output
+    assert "mase" in res.output
+    res = runner.invoke(forecast_app, ["train", *common])
+    assert res.exit_code == 0, res.output
+    assert "champion" in res.output
+    out = tmp_path / "out"
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "30", "--calendar", str(f_path),
+                                       "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "forecast.csv").exists()
+    assert (out / "forecast.png").exists()
+    peaks = pd.read_csv(out / "peaks.csv")
+    assert "Flash sale" in set(peaks["window"])
+    res = runner.invoke(forecast_app, ["backtest", "--series", str(tmp_path / "missing.csv")])
+    assert res.exit_code == 2

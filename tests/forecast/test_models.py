@@ -1,0 +1,115 @@
+"""Forecasters: interface, quantile order, golden baseline, event lift recovery, no leakage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training._forecast_gbm import LightGBMForecaster
+from training._forecast_models import (
+    EnsembleForecaster,
+    ProphetForecaster,
+    SeasonalNaiveForecaster,
+    make_forecaster,
+)
+
+
+def test_seasonal_naive_repeats_last_week() -> None:
+    ds = pd.date_range("2024-01-01", periods=21, freq="D")
+    y = np.tile([10.0, 20, 30, 40, 50, 60, 70], 3)
+    fc = SeasonalNaiveForecaster().fit(pd.DataFrame({"series_id": "s", "ds": ds, "y": y})
+                                       ).predict(10)
+    np.testing.assert_allclose(fc["p50"], [10, 20, 30, 40, 50, 60, 70, 10, 20, 30], rtol=1e-9)
+    assert fc["ds"].iloc[0] == pd.Timestamp("2024-01-22")
+
+
+def test_quantiles_are_ordered_and_contain_median(daily: tuple, fast_gbm: dict) -> None:
+    series, cal = daily
+    fc = LightGBMForecaster(**fast_gbm).fit(series, cal).predict(30)
+    assert list(fc.columns) == ["series_id", "ds", "p10", "p50", "p90", "model"]
+    assert (fc["p10"] <= fc["p50"]).all()
+    assert (fc["p50"] <= fc["p90"]).all()
+    assert len(fc) == 30
+
+
+def test_event_lift_is_recovered_on_the_event_day(series_maker: Callable, fast_gbm: dict) -> None:
+    series, cal = series_maker(n_days=1000, lift=3.0)
+    origin = pd.Timestamp("2025-09-01")
+    model = LightGBMForecaster(**fast_gbm).fit(series[series["ds"] < origin], cal)
+    fc = model.predict(30).set_index("ds")
+    base = model.predict(30, future_calendar=cal.iloc[:0]).set_index("ds")
+    ratio = fc.loc["2025-09-15", "p50"] / base.loc["2025-09-15", "p50"]
+    assert 2.4 < ratio < 3.6  # true multiplier 3
+    assert fc["p50"].idxmax() == pd.Timestamp("2025-09-15")
+
+
+def test_forecast_uses_no_value_after_the_origin(daily: tuple, fast_gbm: dict) -> None:
+    series, cal = daily
+    origin = pd.Timestamp("2024-10-01")
+    train = series[series["ds"] < origin]
+    changed = series.copy()
+    changed.loc[changed["ds"] >= origin, "y"] *= 10  # the future changes, the past does not
+    a = LightGBMForecaster(**fast_gbm).fit(train, cal).predict(14)
+    b = LightGBMForecaster(**fast_gbm).fit(changed[changed["ds"] < origin], cal).predict(14)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_same_seed_same_forecast(daily: tuple, fast_gbm: dict) -> None:
+    series, cal = daily
+    a = LightGBMForecaster(**fast_gbm, seed=3).fit(series, cal).predict(7)
+    b = LightGBMForecaster(**fast_gbm, seed=3).fit(series, cal).predict(7)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_hourly_series_forecast(fast_gbm: dict) -> None:
+    rng = np.random.default_rng(1)
+    ds = pd.date_range("2024-01-01", periods=24 * 120, freq="h")
+    mu = 50 * (1 + 0.8 * np.sin(2 * np.pi * ds.hour / 24)) + 5
+    series = pd.DataFrame({"series_id": "total", "ds": ds, "y": rng.poisson(mu).astype(float)})
+    fc = LightGBMForecaster(**fast_gbm, max_horizon_days=3).fit(series).predict(48)
+    assert fc["ds"].iloc[0] == ds[-1] + pd.Timedelta(hours=1)
+    corr = np.corrcoef(fc["p50"], (mu[:48]))[0, 1]
+    assert corr > 0.8  # the daily cycle is forecast
+
+
+def test_known_regressor_is_required_and_used(series_maker: Callable, fast_gbm: dict) -> None:
+    series, _ = series_maker(n_days=500, lift=1.0)
+    rng = np.random.default_rng(2)
+    promo = (rng.random(len(series)) < 0.3).astype(float)
+    series = series.assign(promo=promo, y=series["y"] * (1 + promo))
+    model = LightGBMForecaster(**fast_gbm).fit(series)
+    with pytest.raises(ValueError, match="future_regressors"):
+        model.predict(7)
+    idx = pd.date_range(series["ds"].max() + pd.Timedelta(days=1), periods=14)
+    fut = pd.DataFrame({"series_id": "total", "ds": idx, "promo": [1.0, 0.0] * 7})
+    fc = model.predict(14, future_regressors=fut)
+    assert fc["p50"].iloc[0::2].mean() > 1.4 * fc["p50"].iloc[1::2].mean()
+
+
+def test_too_long_horizon_names_the_fix(daily: tuple, fast_gbm: dict) -> None:
+    series, cal = daily
+    model = LightGBMForecaster(**fast_gbm, max_horizon_days=10).fit(series, cal)
+    with pytest.raises(ValueError, match="max_horizon_days"):
+        model.predict(11)
+
+
+def test_prophet_uses_calendar_events(series_maker: Callable) -> None:
+    series, cal = series_maker(n_days=1000, lift=3.0)
+    model = ProphetForecaster(uncertainty_samples=50).fit(
+        series[series["ds"] < "2025-09-01"], cal)
+    fc = model.predict(30).set_index("ds")
+    assert fc["p50"].idxmax() == pd.Timestamp("2025-09-15")
+
+
+def test_factory_and_ensemble_interface(daily: tuple, fast_gbm: dict) -> None:
+    series, cal = daily
+    with pytest.raises(ValueError, match="unknown forecaster"):
+        make_forecaster("nope")
+    ens = EnsembleForecaster(members=(SeasonalNaiveForecaster(),
+                                      LightGBMForecaster(**fast_gbm))).fit(series, cal)
+    fc = ens.predict(7)
+    assert (fc["model"] == "ensemble").all()
+    assert (fc["p10"] <= fc["p90"]).all()

@@ -1,0 +1,44 @@
+"""Events -> traffic series: counts per channel, orders, revenue, partial last period."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from features._traffic import traffic_series
+
+
+def _events() -> pd.DataFrame:
+    ts = pd.to_datetime(["2024-01-01 09:00", "2024-01-01 10:00", "2024-01-01 11:00",
+                         "2024-01-02 09:30", "2024-01-03 12:00", "2024-01-03 12:05",
+                         "2024-01-03 23:59"])
+    return pd.DataFrame({
+        "user_id": ["a", "b", "a", "c", "a", "a", "b"], "ts": ts,
+        "event_type": ["visit", "visit", "purchase", "visit", "visit", "purchase", "visit"],
+        "channel": ["email", "social", "email", "email", "social", "social", "email"],
+        "revenue": [0, 0, 30.0, 0, 0, 20.0, 0],
+        "order_id": [None, None, "o1", None, None, "o2", None]})
+
+
+def test_daily_visits_per_channel_and_total() -> None:
+    s = traffic_series(_events(), "D").set_index(["series_id", "ds"])["y"]
+    assert s[("total", pd.Timestamp("2024-01-01"))] == 2
+    assert s[("channel=email", pd.Timestamp("2024-01-02"))] == 1
+    assert s[("channel=social", pd.Timestamp("2024-01-02"))] == 0  # gap filled, not dropped
+    assert s[("orders:total", pd.Timestamp("2024-01-03"))] == 1
+    assert s[("revenue:total", pd.Timestamp("2024-01-01"))] == 30.0
+    assert s[("revenue:channel=social", pd.Timestamp("2024-01-03"))] == 20.0
+
+
+def test_partial_last_period_is_left_out_and_noted() -> None:
+    ev = pd.concat([_events(), pd.DataFrame({
+        "user_id": ["z"], "ts": [pd.Timestamp("2024-01-04 00:03")], "event_type": ["purchase"],
+        "channel": ["email"], "revenue": [5.0], "order_id": ["o3"]})], ignore_index=True)
+    s = traffic_series(ev, "D")
+    assert s["ds"].max() == pd.Timestamp("2024-01-03")
+    assert any("partial" in n for n in s.attrs["load_notes"])
+
+
+def test_hourly_series() -> None:
+    s = traffic_series(_events(), "h", metrics=("visits",), by_channel=False)
+    assert set(s["series_id"]) == {"total"}
+    assert s["y"].sum() == 5

@@ -1,0 +1,244 @@
+"""Rolling-origin backtests of traffic forecasters: metrics per fold and series, one plot per fold.
+
+For each origin the forecaster is refitted on every row with ``ds < origin`` (the calendar and
+known-in-advance columns are known for the whole span, as a promotion plan is) and forecasts
+``horizon`` periods from the origin. Scores are on the original scale:
+
+* ``mase``: mean absolute error of P50 over the in-sample mean absolute 7-day seasonal
+  difference (Hyndman & Koehler 2006);
+* ``smape_pct``: symmetric MAPE, 200 |f - y| / (|f| + |y|), in percent;
+* ``pinball``: mean pinball loss over P10/P50/P90, divided by the same scale as MASE;
+* ``coverage80_pct``: share of actuals inside [P10, P90];
+* ``peak_err_pct``: |max P50 - max actual| / max actual over the horizon, in percent;
+* ``peak_timing_days``: days between the forecast's and the actuals' maxima.
+
+References:
+    Hyndman & Koehler (2006), "Another look at measures of forecast accuracy", IJF 22(4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features._calendar import applies_to, normalize_calendar
+
+from ._forecast_base import BaseForecaster, prepare_panel, steps_per_day
+
+__all__ = ["METRICS", "BacktestResult", "backtest", "evaluation_key", "forecast_metrics",
+           "plot_fold"]
+
+METRICS: tuple[str, ...] = ("mase", "smape_pct", "pinball", "coverage80_pct", "peak_err_pct",
+                            "peak_timing_days")
+"""Metric names of a backtest, in report order."""
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Outcome of a rolling-origin backtest.
+
+    Attributes:
+        model: forecaster name.
+        params: forecaster constructor settings.
+        horizon: periods forecast from each origin.
+        origins: forecast origins (first forecast period of each fold).
+        folds: one row per (origin, series) with every metric in ``METRICS``.
+        mean: each metric averaged over folds and series.
+        forecasts: ``series_id``, ``ds``, ``p10``, ``p50``, ``p90``, ``y``, ``origin`` rows.
+        evaluation: key naming the data, origins and horizon; equal keys mean comparable scores.
+        seconds: wall-clock time of the whole backtest.
+        plots: paths of the per-fold plots (empty when no plot folder was given).
+    """
+
+    model: str
+    params: dict[str, object]
+    horizon: int
+    origins: tuple[pd.Timestamp, ...]
+    folds: pd.DataFrame
+    mean: dict[str, float]
+    forecasts: pd.DataFrame
+    evaluation: str
+    seconds: float
+    plots: tuple[Path, ...] = ()
+
+
+def evaluation_key(series: pd.DataFrame, origins: Sequence[pd.Timestamp], horizon: int) -> str:
+    """Identifier of (data, origins, horizon): equal keys mean the same backtest."""
+    h = hashlib.sha256()
+    frame = series[["series_id", "ds", "y"]].sort_values(["series_id", "ds"])
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    h.update(",".join(str(pd.Timestamp(o).date()) for o in origins).encode())
+    h.update(str(horizon).encode())
+    return f"backtest:{h.hexdigest()[:16]}:h{horizon}:k{len(origins)}"
+
+
+def _pinball(y: np.ndarray, q: np.ndarray, alpha: float) -> float:
+    d = y - q
+    return float(np.mean(np.maximum(alpha * d, (alpha - 1) * d)))
+
+
+def forecast_metrics(actual: pd.DataFrame, history_y: np.ndarray, season: int) -> dict[str, float]:
+    """Metrics of one series' forecast (``ds``, ``y``, ``p10``, ``p50``, ``p90``) vs actuals.
+
+    ``history_y`` is the training series on a regular grid (NaN gaps allowed) for the MASE scale.
+    """
+    a = actual.dropna(subset=["y"]).reset_index(drop=True)
+    y, p50 = a["y"].to_numpy(float), a["p50"].to_numpy(float)
+    hist = np.asarray(history_y, dtype=float)
+    diffs = np.abs(hist[season:] - hist[:-season]) if len(hist) > season else np.array([])
+    scale = float(np.nanmean(diffs)) if np.isfinite(diffs).any() else np.nan
+    if not scale or not np.isfinite(scale):
+        scale = float(np.nanmean(np.abs(hist))) or 1.0
+    denom = np.abs(p50) + np.abs(y)
+    smape = np.where(denom > 0, 200 * np.abs(p50 - y) / np.where(denom > 0, denom, 1), 0.0)
+    pin = np.mean([_pinball(y, a[c].to_numpy(float), q)
+                   for c, q in (("p10", 0.1), ("p50", 0.5), ("p90", 0.9))])
+    i_f, i_a = int(np.argmax(p50)), int(np.argmax(y))
+    timing = abs((a["ds"][i_f] - a["ds"][i_a]) / pd.Timedelta(days=1))
+    return {
+        "mase": float(np.mean(np.abs(p50 - y)) / scale),
+        "smape_pct": float(np.mean(smape)),
+        "pinball": float(pin / scale),
+        "coverage80_pct": float(100 * np.mean((y >= a["p10"]) & (y <= a["p90"]))),
+        "peak_err_pct": float(100 * abs(p50.max() - y.max()) / y.max()) if y.max() > 0 else 0.0,
+        "peak_timing_days": float(timing),
+    }
+
+
+def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFrame | None,
+              title: str, path: Path, max_series: int = 4, context: int | None = None) -> Path:
+    """Save one fold's chart: history, actuals, P50, P10-P90 band, event windows shaded."""
+    import matplotlib as mpl
+
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cal = normalize_calendar(calendar)
+    ids = list(dict.fromkeys(forecast["series_id"]))[:max_series]
+    fig, axes = plt.subplots(len(ids), 1, figsize=(11, 3.2 * len(ids)), squeeze=False)
+    for ax, sid in zip(axes[:, 0], ids, strict=True):
+        f = forecast[forecast["series_id"] == sid]
+        n_ctx = context or 3 * len(f)
+        hist = history[history["series_id"] == sid].tail(n_ctx)
+        ax.plot(hist["ds"], hist["y"], color="0.4", lw=1, label="history")
+        if "y" in f.columns:
+            ax.plot(f["ds"], f["y"], color="black", lw=1.2, label="actual")
+        ax.plot(f["ds"], f["p50"], color="tab:blue", lw=1.5, label="P50")
+        ax.fill_between(f["ds"], f["p10"], f["p90"], color="tab:blue", alpha=0.25,
+                        label="P10-P90")
+        lo, hi = hist["ds"].min() if len(hist) else f["ds"].min(), f["ds"].max()
+        sub = cal[applies_to(cal, sid)] if not cal.empty else cal
+        for n, ev in enumerate(sub.itertuples(index=False)):
+            if ev.end >= lo and ev.start <= hi:
+                ax.axvspan(ev.start, ev.end + pd.Timedelta(days=1), color="tab:orange",
+                           alpha=0.2, label="event" if n == 0 else None)
+        ax.set_title(f"{title} - {sid}", fontsize=10)
+        ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def _default_origins(series: pd.DataFrame, horizon: int, n_folds: int, step: int | None,
+                     freq: str) -> list[pd.Timestamp]:
+    delta = pd.Timedelta(days=1) if freq == "D" else pd.Timedelta(hours=1)
+    last = pd.to_datetime(series["ds"]).max()
+    step = step or horizon
+    first = last - (horizon - 1) * delta
+    return sorted(first - k * step * delta for k in range(n_folds))
+
+
+def backtest(
+    make: Callable[[], BaseForecaster] | BaseForecaster,
+    series: pd.DataFrame,
+    calendar: pd.DataFrame | None = None,
+    *,
+    horizon: int = 60,
+    origins: Sequence[str | pd.Timestamp] | None = None,
+    n_folds: int = 5,
+    step: int | None = None,
+    plot_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BacktestResult:
+    """Rolling-origin backtest.
+
+    Args:
+        make: forecaster instance (cloned per fold from its settings) or factory.
+        series: long frame ``series_id``, ``ds``, ``y`` (+ known-in-advance columns).
+        calendar: event calendar, known for the whole span.
+        horizon: periods forecast from each origin.
+        origins: first forecast period of each fold (default: ``n_folds`` origins ``step``
+            periods apart, the last one ending at the last observation).
+        n_folds, step: used when ``origins`` is None (``step`` defaults to ``horizon``).
+        plot_dir: folder for one PNG per fold (None: no plots).
+        progress: called with one line per finished fold.
+
+    Raises:
+        ValueError: an origin leaves no training data or no actuals.
+    """
+    t0 = time.perf_counter()
+    panel = prepare_panel(series)
+    freq = panel.freq
+    frame = series.copy()
+    frame["series_id"] = frame["series_id"].astype(str)
+    frame["ds"] = pd.to_datetime(frame["ds"])
+    season = 7 * steps_per_day(freq)
+    delta = panel.step
+    if origins is None:
+        origin_list = _default_origins(frame, horizon, n_folds, step, freq)
+    else:
+        origin_list = [pd.Timestamp(o) for o in origins]
+    proto = make if isinstance(make, BaseForecaster) else None
+    extra = [c for c in frame.columns if c not in ("series_id", "ds", "y")]
+    rows, forecasts, plots = [], [], []
+    name, params = "", {}
+    for k, origin in enumerate(origin_list):
+        model = type(proto)(**proto.get_params()) if proto is not None else make()  # type: ignore[operator]
+        name, params = model.model_name, model.get_params()
+        train = frame[frame["ds"] < origin]
+        end = origin + horizon * delta
+        test = frame[(frame["ds"] >= origin) & (frame["ds"] < end)]
+        if train.empty or test.empty:
+            msg = (f"backtest: origin {origin} leaves {len(train)} training rows and {len(test)} "
+                   f"actuals; choose origins inside ({frame['ds'].min()}, {frame['ds'].max()}]")
+            raise ValueError(msg)
+        model.fit(train, calendar)
+        last = train.groupby("series_id")["ds"].max()
+        need = int((end - last.min()) / delta) - 1
+        future = frame[(frame["ds"] > last.min()) & (frame["ds"] < end)][["series_id", "ds",
+                                                                           *extra]]
+        pred = model.predict(need, future_regressors=future if extra else None)
+        pred = pred[(pred["ds"] >= origin) & (pred["ds"] < end)]
+        joined = pred.merge(test[["series_id", "ds", "y"]], on=["series_id", "ds"], how="left")
+        joined["origin"] = origin
+        forecasts.append(joined)
+        for sid, g in joined.groupby("series_id", sort=True):
+            hist = panel.series[str(sid)]
+            hy = hist.y[hist.ds < origin]
+            if g["y"].notna().sum() == 0:
+                continue
+            rows.append({"origin": origin, "series_id": sid,
+                         **forecast_metrics(g.reset_index(drop=True), hy, season)})
+        if plot_dir is not None:
+            plots.append(plot_fold(train, joined, calendar, f"{name} fold {k + 1} "
+                                   f"(origin {origin.date()})",
+                                   Path(plot_dir) / f"fold_{k + 1}_{origin.date()}.png"))
+        if progress is not None:
+            last_row = rows[-1] if rows else {}
+            progress(f"fold {k + 1}/{len(origin_list)} origin {origin.date()}: "
+                     + " ".join(f"{m}={last_row.get(m, np.nan):.3g}" for m in METRICS))
+    folds = pd.DataFrame(rows)
+    mean = {m: float(folds[m].mean()) for m in METRICS} if not folds.empty else {}
+    return BacktestResult(
+        model=name, params=params, horizon=horizon, origins=tuple(origin_list), folds=folds,
+        mean=mean, forecasts=pd.concat(forecasts, ignore_index=True),
+        evaluation=evaluation_key(frame, origin_list, horizon),
+        seconds=time.perf_counter() - t0, plots=tuple(plots))

@@ -1,0 +1,255 @@
+"""Event (promotion/holiday/launch) effects learned from past occurrences, as in demand planning.
+
+For every day an applicable calendar event covers (plus ``pre_days`` before and ``post_days``
+after it) the lift is the gap between the observed value and a local baseline on the modelling
+scale (log1p for counts): the median of the same phase (same weekday, or same hour of the week)
+``season_lags`` seasons before and after, skipping other event days. Lifts are then pooled per
+relative day of the event (``d0``, ``d1``, ... ``d6+``, ``pre1``, ``post1``...) through a
+hierarchy (all events -> kind -> name -> name in this series) with precision-weighted shrinkage,
+per unit of intensity and with recent occurrences weighted more (half-life ``halflife_days``).
+
+``clean`` gives the history with event days replaced by their baseline, so a baseline model never
+learns from event spikes; forecasts add the pooled lift back on future event days. On a day that
+several events cover, the in-window event with the largest absolute lift wins (shoulder days only
+count when no event covers the day).
+
+References:
+    Gelman et al., *Bayesian Data Analysis* (3rd ed.), ch. 5: hierarchical normal models
+    (the precision-weighted shrinkage used here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Self
+
+import numpy as np
+import pandas as pd
+
+from features._calendar import applies_to, normalize_calendar
+
+from ._forecast_base import Panel, steps_per_day
+
+__all__ = ["EventEffects", "occurrence_days"]
+
+_LEVELS: tuple[tuple[str, ...], ...] = (
+    ("key",), ("kind", "key"), ("name", "key"), ("series_id", "name", "key"))
+
+
+def occurrence_days(
+    calendar: pd.DataFrame,
+    series_id: str,
+    pre_days: int,
+    post_days: int,
+    max_offset: int,
+) -> pd.DataFrame:
+    """Rows (date, name, kind, intensity, key, in_window, start) for one series' events."""
+    cal = calendar[applies_to(calendar, series_id)]
+    cols = ["date", "name", "kind", "intensity", "key", "in_window", "start"]
+    if cal.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    rows: list[tuple[object, ...]] = []
+    day = pd.Timedelta(days=1)
+    for ev in cal.itertuples(index=False):
+        length = int((ev.end - ev.start) / day) + 1
+        for o in range(length):
+            key = f"d{o}" if o < max_offset else f"d{max_offset}+"
+            rows.append((ev.start + o * day, ev.name, ev.kind, ev.intensity, key, True,
+                         ev.start))
+        rows.extend((ev.start - k * day, ev.name, ev.kind, ev.intensity, f"pre{k}", False,
+                     ev.start) for k in range(1, pre_days + 1))
+        rows.extend((ev.end + k * day, ev.name, ev.kind, ev.intensity, f"post{k}", False,
+                     ev.start) for k in range(1, post_days + 1))
+    out = pd.DataFrame(rows, columns=cols)
+    out["date"] = pd.to_datetime(out["date"]).astype("datetime64[ns]")
+    return out
+
+
+@dataclass(frozen=True)
+class _Estimate:
+    mean: float  # lift per unit of intensity, modelling scale
+    var: float  # posterior variance of ``mean``
+
+
+class EventEffects:
+    """Learn per-event lifts from history; clean history; add lifts to future baselines.
+
+    Args:
+        pre_days: days before each event whose lift is learned (pull-forward dips, build-up).
+        post_days: days after each event whose lift is learned (hangover, decay).
+        max_offset: event days from this offset on share one key (long promotions).
+        season_lags: seasons on each side used for the local baseline.
+        halflife_days: age at which an occurrence counts half as much.
+        prior_sd: prior spread of lifts on the modelling scale (1.0 ~ a factor e).
+        group_sd: spread of a group's lift around its parent group (kind, name, series).
+    """
+
+    def __init__(
+        self,
+        pre_days: int = 2,
+        post_days: int = 3,
+        max_offset: int = 6,
+        season_lags: int = 4,
+        halflife_days: float = 730.0,
+        prior_sd: float = 1.0,
+        group_sd: float = 0.5,
+    ) -> None:
+        self.pre_days = pre_days
+        self.post_days = post_days
+        self.max_offset = max_offset
+        self.season_lags = season_lags
+        self.halflife_days = halflife_days
+        self.prior_sd = prior_sd
+        self.group_sd = group_sd
+
+    # ---------------------------------------------------------------- fitting
+    def _season(self, freq: str) -> int:
+        return 7 * steps_per_day(freq)
+
+    def _baseline(self, z: np.ndarray, affected: np.ndarray, m: int) -> np.ndarray:
+        n = len(z)
+        cands = []
+        for lags in (self.season_lags, 2 * self.season_lags):
+            cols = []
+            for j in range(1, lags + 1):
+                for sgn in (-1, 1):
+                    idx = np.arange(n) + sgn * j * m
+                    ok = (idx >= 0) & (idx < n)
+                    v = np.full(n, np.nan)
+                    v[ok] = np.where(affected[idx[ok]], np.nan, z[idx[ok]])
+                    cols.append(v)
+            cands.append(np.column_stack(cols))
+        with np.errstate(all="ignore"):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                base = np.nanmedian(cands[0], axis=1)
+                wide = np.nanmedian(cands[1], axis=1)
+        return np.where(np.isfinite(base), base, wide)
+
+    def fit(self, panel: Panel, calendar: pd.DataFrame | None) -> Self:
+        """Measure lifts of past occurrences in every series of ``panel``."""
+        cal = normalize_calendar(calendar)
+        self.freq_ = panel.freq
+        self.clean_: dict[str, np.ndarray] = {}
+        m = self._season(panel.freq)
+        obs: list[pd.DataFrame] = []
+        for sid, grid in panel.series.items():
+            z = panel.fwd(grid.y)
+            days = grid.ds.normalize()
+            occ = occurrence_days(cal, sid, self.pre_days, self.post_days, self.max_offset)
+            occ = occ[(occ["date"] >= days[0]) & (occ["date"] <= days[-1])]
+            affected = np.asarray(days.isin(occ["date"]))
+            base = self._baseline(z, affected, m)
+            resid = z - base
+            clean = np.where(affected & np.isfinite(base), base, z)
+            self.clean_[sid] = clean
+            if occ.empty:
+                continue
+            quiet = resid[~affected & np.isfinite(resid)]
+            if len(quiet) >= 10:
+                mad = np.median(np.abs(quiet - np.median(quiet)))
+                noise = float((1.4826 * mad) ** 2)
+            else:
+                noise = float(np.nanvar(resid)) if np.isfinite(resid).any() else 1.0
+            noise = max(noise / steps_per_day(panel.freq), 1e-4)
+            day_resid = pd.Series(resid).groupby(np.asarray(days)).mean()
+            r = day_resid.reindex(occ["date"]).to_numpy()
+            part = occ.assign(series_id=sid, r=r, noise=noise,
+                              age=(days[-1] - occ["date"]).dt.days.to_numpy())
+            obs.append(part[np.isfinite(part["r"])])
+        self.estimates_: dict[tuple[str, ...], dict[tuple[object, ...], _Estimate]] = {
+            lvl: {} for lvl in _LEVELS}
+        self.dispersion_: dict[str, float] = {}
+        if obs:
+            self._pool(pd.concat(obs, ignore_index=True))
+        return self
+
+    def _pool(self, obs: pd.DataFrame) -> None:
+        obs = obs.copy()
+        obs["w"] = 0.5 ** (obs["age"].astype(float) / self.halflife_days)
+        obs["i"] = obs["intensity"].astype(float).where(obs["intensity"].astype(float) != 0, 1.0)
+        parent_var = self.prior_sd**2
+        for depth, level in enumerate(_LEVELS):
+            est: dict[tuple[object, ...], _Estimate] = {}
+            for key, g in obs.groupby(list(level), sort=False):
+                key_t = key if isinstance(key, tuple) else (key,)
+                w, i, r, s2 = (g["w"].to_numpy(), g["i"].to_numpy(), g["r"].to_numpy(),
+                               g["noise"].to_numpy())
+                sxx = float(np.sum(w * i * i))
+                b = float(np.sum(w * i * r)) / sxx
+                var_b = float(np.sum(w * w * i * i * s2)) / sxx**2
+                if depth == 0:
+                    mu0, tau2 = 0.0, parent_var
+                else:
+                    parent = self.estimates_[_LEVELS[depth - 1]][self._parent_key(g, depth)]
+                    mu0, tau2 = parent.mean, self.group_sd**2 + parent.var
+                post_var = 1.0 / (1.0 / var_b + 1.0 / tau2)
+                est[key_t] = _Estimate(post_var * (b / var_b + mu0 / tau2), post_var)
+            self.estimates_[level] = est
+        # spread of single occurrences around the most specific estimate, per key
+        fitted = np.array([
+            self.estimates_[_LEVELS[-1]][(s, n, k)].mean * i
+            for s, n, k, i in zip(obs["series_id"], obs["name"], obs["key"], obs["i"],
+                                  strict=True)])
+        sq = (obs["r"].to_numpy() - fitted) ** 2
+        frame = pd.DataFrame({"key": obs["key"], "sq": sq, "w": obs["w"]})
+        for key, g in frame.groupby("key"):
+            self.dispersion_[str(key)] = float(np.sum(g["w"] * g["sq"]) / np.sum(g["w"]))
+
+    @staticmethod
+    def _parent_key(g: pd.DataFrame, depth: int) -> tuple[object, ...]:
+        first = g.iloc[0]
+        parent_level = _LEVELS[depth - 1]
+        return tuple(first[c] for c in parent_level)
+
+    # ------------------------------------------------------------- prediction
+    def effect(self, series_id: str, name: str, kind: str, key: str,
+               intensity: float) -> tuple[float, float]:
+        """Lift and its predictive variance for one event day (0, 0 when nothing is known)."""
+        i = float(intensity) if intensity else 1.0
+        candidates = (
+            (_LEVELS[3], (series_id, name, key)),
+            (_LEVELS[2], (name, key)),
+            (_LEVELS[1], (kind, key)),
+            (_LEVELS[0], (key,)),
+        )
+        for level, k in candidates:
+            est = self.estimates_[level].get(k)
+            if est is not None:
+                disp = self.dispersion_.get(key, 0.0)
+                return est.mean * i, est.var * i * i + disp
+        return 0.0, 0.0
+
+    def lift(
+        self,
+        series_id: str,
+        ds: pd.DatetimeIndex,
+        calendar: pd.DataFrame | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Lift and predictive variance for each period of ``ds`` (zeros off events)."""
+        cal = normalize_calendar(calendar)
+        n = len(ds)
+        lift, var = np.zeros(n), np.zeros(n)
+        if cal.empty or n == 0:
+            return lift, var
+        days = ds.normalize()
+        occ = occurrence_days(cal, series_id, self.pre_days, self.post_days, self.max_offset)
+        occ = occ[(occ["date"] >= days[0]) & (occ["date"] <= days[-1])]
+        if occ.empty:
+            return lift, var
+        vals = [self.effect(series_id, r.name, r.kind, r.key, r.intensity)
+                for r in occ.itertuples(index=False)]
+        occ = occ.assign(lift=[v[0] for v in vals], var=[v[1] for v in vals])
+        occ["rank"] = occ["in_window"].astype(int) * 1e6 + occ["lift"].abs()
+        best = occ.sort_values("rank").groupby("date").tail(1).set_index("date")
+        lift = best["lift"].reindex(days).fillna(0.0).to_numpy(dtype=float)
+        var = best["var"].reindex(days).fillna(0.0).to_numpy(dtype=float)
+        return lift, var
+
+    def table(self) -> pd.DataFrame:
+        """Learned lifts per (name, key) on the modelling scale, for reports."""
+        rows = [{"name": k[0], "key": k[1], "lift": e.mean, "sd": float(np.sqrt(e.var))}
+                for k, e in self.estimates_.get(_LEVELS[2], {}).items()]
+        return pd.DataFrame(rows, columns=["name", "key", "lift", "sd"])

@@ -1,0 +1,279 @@
+"""Seasonal-naive, Prophet and ensemble forecasters, and a factory by name.
+
+All follow ``BaseForecaster``: ``fit(series, calendar) -> self`` and
+``predict(horizon, future_calendar=None, future_regressors=None)`` returning ``series_id``,
+``ds``, ``p10``, ``p50``, ``p90``, ``model``. The LightGBM forecaster lives in ``_forecast_gbm``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+
+from features._calendar import applies_to, normalize_calendar
+
+from ._forecast_base import (
+    BaseForecaster,
+    Panel,
+    future_regressor_values,
+    prepare_panel,
+    steps_per_day,
+)
+from ._forecast_gbm import LightGBMForecaster
+
+__all__ = [
+    "FORECASTERS",
+    "EnsembleForecaster",
+    "ProphetForecaster",
+    "SeasonalNaiveForecaster",
+    "make_forecaster",
+]
+
+
+class SeasonalNaiveForecaster(BaseForecaster):
+    """Repeat the last observed season (a week of days or of hours); the usual baseline.
+
+    Intervals come from the empirical quantiles of in-sample seasonal differences, widened by
+    the square root of the number of seasons ahead (Hyndman & Athanasopoulos, *Forecasting:
+    Principles and Practice*, 3rd ed., section 5.5). The calendar is ignored.
+
+    Args:
+        season_days: season length in days (7: weekly).
+        transform: 'auto' (log1p when y >= 0), 'log1p' or 'none'.
+    """
+
+    model_name = "seasonal_naive"
+
+    def __init__(self, season_days: int = 7, transform: str = "auto") -> None:
+        self.season_days = season_days
+        self.transform = transform
+
+    def fit(self, series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> Self:
+        """Remember the last season and the seasonal-difference quantiles of each series."""
+        self.panel_: Panel = prepare_panel(series, self.transform)
+        self.calendar_ = normalize_calendar(calendar)
+        self.m_ = self.season_days * steps_per_day(self.panel_.freq)
+        self.state_: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for sid, g in self.panel_.series.items():
+            z = pd.Series(self.panel_.fwd(g.y))
+            # fill gaps with the value one season earlier so the last season is complete
+            for _ in range(4):
+                z = z.fillna(z.shift(self.m_))
+            z = z.ffill().bfill()
+            last = z.to_numpy()[-self.m_:]
+            if len(last) < self.m_:
+                last = np.resize(last, self.m_)
+            diff = (z - z.shift(self.m_)).dropna().to_numpy()
+            qs = (np.quantile(diff, [0.1, 0.9]) if len(diff) >= 10
+                  else np.array([-1.0, 1.0]) * (np.std(z) if len(z) > 1 else 1.0))
+            self.state_[sid] = (last, qs)
+        return self
+
+    def predict(
+        self,
+        horizon: int,
+        future_calendar: pd.DataFrame | None = None,
+        future_regressors: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Last season repeated; the calendar and regressors are not used."""
+        self._check_fitted()
+        horizon = self._check_horizon(horizon)
+        parts = []
+        for sid, (last, qs) in self.state_.items():
+            idx = self.panel_.future_index(sid, horizon)
+            h = np.arange(horizon)
+            mid = last[h % self.m_]
+            k = np.sqrt(h // self.m_ + 1)
+            inv = self.panel_.inv
+            parts.append(pd.DataFrame({"series_id": sid, "ds": idx, "p10": inv(mid + qs[0] * k),
+                                       "p50": inv(mid), "p90": inv(mid + qs[1] * k)}))
+        return self._frame(parts)
+
+
+def _quiet_prophet() -> None:
+    for name in ("prophet", "cmdstanpy"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+class ProphetForecaster(BaseForecaster):
+    """Prophet per series, calendar events as holidays, intensity as an extra regressor.
+
+    Each event becomes a holiday named after it, with its window from ``start`` to ``end``.
+    When intensities vary, ``event_intensity`` (largest intensity covering the day) is added as
+    a regressor. Known-in-advance columns of the series are added as regressors too. Values are
+    modelled on the log1p scale for counts (``transform='auto'``), which makes seasonality and
+    events multiplicative on the original scale.
+
+    Args:
+        interval_width: central interval width (0.8 gives P10/P90).
+        uncertainty_samples: simulation draws for intervals.
+        changepoint_prior_scale, holidays_prior_scale: Prophet priors.
+        transform: 'auto', 'log1p' or 'none'.
+        seed: seed for Prophet's interval simulation.
+    """
+
+    model_name = "prophet"
+
+    def __init__(
+        self,
+        interval_width: float = 0.8,
+        uncertainty_samples: int = 300,
+        changepoint_prior_scale: float = 0.05,
+        holidays_prior_scale: float = 10.0,
+        transform: str = "auto",
+        seed: int = 0,
+    ) -> None:
+        self.interval_width = interval_width
+        self.uncertainty_samples = uncertainty_samples
+        self.changepoint_prior_scale = changepoint_prior_scale
+        self.holidays_prior_scale = holidays_prior_scale
+        self.transform = transform
+        self.seed = seed
+
+    @staticmethod
+    def _holidays(cal: pd.DataFrame, sid: str) -> pd.DataFrame | None:
+        sub = cal[applies_to(cal, sid)] if not cal.empty else cal
+        if sub.empty:
+            return None
+        return pd.DataFrame({
+            "holiday": sub["name"].astype(str).to_numpy(),
+            "ds": sub["start"].to_numpy(),
+            "lower_window": 0,
+            "upper_window": ((sub["end"] - sub["start"]).dt.days).astype(int).to_numpy(),
+        })
+
+    @staticmethod
+    def _intensity(cal: pd.DataFrame, sid: str, ds: pd.Series) -> np.ndarray:
+        sub = cal[applies_to(cal, sid)] if not cal.empty else cal
+        out = np.zeros(len(ds))
+        day = pd.to_datetime(ds).dt.normalize().to_numpy()
+        for ev in sub.itertuples(index=False):
+            cover = (day >= np.datetime64(ev.start)) & (day <= np.datetime64(ev.end))
+            out = np.where(cover, np.maximum(out, ev.intensity), out)
+        return out
+
+    def fit(self, series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> Self:
+        """Fit one Prophet model per series."""
+        from prophet import Prophet
+
+        _quiet_prophet()
+        self.panel_: Panel = prepare_panel(series, self.transform)
+        self.calendar_ = normalize_calendar(calendar)
+        self.use_intensity_ = bool(self.calendar_["intensity"].nunique() > 1)
+        hourly = self.panel_.freq == "h"
+        self.models_: dict[str, Any] = {}
+        for sid, g in self.panel_.series.items():
+            df = pd.DataFrame({"ds": g.ds, "y": self.panel_.fwd(g.y)})
+            for name, vals in g.regressors.items():
+                df[name] = vals
+            model = Prophet(
+                holidays=self._holidays(self.calendar_, sid),
+                interval_width=self.interval_width,
+                uncertainty_samples=self.uncertainty_samples,
+                changepoint_prior_scale=self.changepoint_prior_scale,
+                holidays_prior_scale=self.holidays_prior_scale,
+                daily_seasonality=hourly,
+                yearly_seasonality="auto",
+                weekly_seasonality="auto",
+            )
+            if self.use_intensity_:
+                df["event_intensity"] = self._intensity(self.calendar_, sid, df["ds"])
+                model.add_regressor("event_intensity")
+            for name in g.regressors:
+                model.add_regressor(name)
+            df = df.dropna(subset=["y"])
+            model.fit(df)
+            self.models_[sid] = model
+        return self
+
+    def predict(
+        self,
+        horizon: int,
+        future_calendar: pd.DataFrame | None = None,
+        future_regressors: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Prophet forecast with the (future) calendar's events as holidays."""
+        self._check_fitted()
+        horizon = self._check_horizon(horizon)
+        cal = self._calendar_for_predict(future_calendar)
+        parts = []
+        for sid, model in self.models_.items():
+            idx = self.panel_.future_index(sid, horizon)
+            df = pd.DataFrame({"ds": idx})
+            for name, vals in future_regressor_values(self.panel_, sid, idx,
+                                                      future_regressors).items():
+                df[name] = vals
+            if self.use_intensity_:
+                df["event_intensity"] = self._intensity(cal, sid, df["ds"])
+            model.holidays = self._holidays(cal, sid)
+            np.random.seed(self.seed)  # Prophet draws interval samples from the global RNG  # noqa: NPY002
+            fc = model.predict(df)
+            inv = self.panel_.inv
+            parts.append(pd.DataFrame({
+                "series_id": sid, "ds": idx,
+                "p10": inv(fc["yhat_lower"].to_numpy()), "p50": inv(fc["yhat"].to_numpy()),
+                "p90": inv(fc["yhat_upper"].to_numpy())}))
+        return self._frame(parts)
+
+
+class EnsembleForecaster(BaseForecaster):
+    """Average of member forecasts' quantiles on the modelling scale (quantile averaging).
+
+    Args:
+        members: forecaster names (see ``FORECASTERS``) or instances.
+        weights: weight per member (default equal).
+    """
+
+    model_name = "ensemble"
+
+    def __init__(self, members: tuple[str | BaseForecaster, ...] = ("lightgbm", "prophet"),
+                 weights: tuple[float, ...] | None = None) -> None:
+        self.members = members
+        self.weights = weights
+
+    def fit(self, series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> Self:
+        """Fit every member on the same data."""
+        self.panel_: Panel = prepare_panel(series)
+        self.calendar_ = normalize_calendar(calendar)
+        self.members_ = [make_forecaster(m) if isinstance(m, str) else m for m in self.members]
+        for m in self.members_:
+            m.fit(series, calendar)
+        return self
+
+    def predict(
+        self,
+        horizon: int,
+        future_calendar: pd.DataFrame | None = None,
+        future_regressors: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Weighted average of the members' P10/P50/P90 (log1p scale for counts)."""
+        self._check_fitted()
+        w = np.asarray(self.weights or [1.0] * len(self.members_), dtype=float)
+        w = w / w.sum()
+        frames = [m.predict(horizon, future_calendar, future_regressors) for m in self.members_]
+        out = frames[0][["series_id", "ds"]].copy()
+        for col in ("p10", "p50", "p90"):
+            z = sum(wi * self.panel_.fwd(f[col].to_numpy()) for wi, f in zip(w, frames,
+                                                                            strict=True))
+            out[col] = self.panel_.inv(np.asarray(z))
+        return self._frame([out])
+
+
+FORECASTERS: dict[str, type[BaseForecaster]] = {
+    "lightgbm": LightGBMForecaster,
+    "prophet": ProphetForecaster,
+    "seasonal_naive": SeasonalNaiveForecaster,
+    "ensemble": EnsembleForecaster,
+}
+"""Forecasters by name (the CLI's ``--model`` choices)."""
+
+
+def make_forecaster(name: str, **params: Any) -> BaseForecaster:
+    """Build a forecaster by name with constructor ``params``."""
+    if name not in FORECASTERS:
+        msg = f"unknown forecaster {name!r}; choose one of {sorted(FORECASTERS)}"
+        raise ValueError(msg)
+    return FORECASTERS[name](**params)
