@@ -1,0 +1,269 @@
+"""What every endpoint does, without the web framework: testable with small in-memory models.
+
+``Brain`` holds the loaded champions (``Champions``) and the latest feature snapshot, and turns
+validated requests (``_schemas``) into plain JSON-ready dicts. It raises ``BadRequestError`` for
+anything the client can fix and ``NotReadyError`` when a needed model or snapshot is missing; the
+BentoML layer maps them to HTTP status codes in one place (``service._errors``).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._registry import Champions, LoadedModel
+from ._schemas import (
+    AnalyzeRequest,
+    ChannelValueRequest,
+    ForecastRequest,
+    PlanRequest,
+    SegmentsRequest,
+    UsersRequest,
+)
+from ._snapshot import Snapshot
+
+__all__ = ["ENDPOINT_MODELS", "BadRequestError", "Brain", "NotReadyError"]
+
+ENDPOINT_MODELS = {"churn_risk": "churn", "purchase_propensity": "purchase_propensity",
+                   "customer_value": "customer_value"}
+
+
+class BadRequestError(ValueError):
+    """The request cannot be answered as sent; the message says what to fix (HTTP 400)."""
+
+
+class NotReadyError(RuntimeError):
+    """A model or the feature snapshot the endpoint needs is not loaded (HTTP 503)."""
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float | np.floating):
+        return None if not math.isfinite(float(v)) else float(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows (NaN -> null, numpy scalars -> Python, timestamps -> ISO strings)."""
+    cols = list(frame.columns)
+    return [{c: _clean(v) for c, v in zip(cols, row, strict=True)}
+            for row in frame.itertuples(index=False, name=None)]
+
+
+class Brain:
+    """The prediction API's logic. ``champions`` may be refreshed while requests run."""
+
+    def __init__(self, champions: Champions, snapshot: Snapshot | None) -> None:
+        self.champions = champions
+        self.snapshot = snapshot
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ plumbing
+    def _model(self, name: str) -> LoadedModel:
+        m = self.champions.get(name)
+        if m is None:
+            why = self.champions.errors.get(name, f"no {name}@champion loaded")
+            raise NotReadyError(f"model '{name}' is not available: {why}. Train and register it "
+                           f"(brain demo, or brain train ...), then POST /reload")
+        return m
+
+    def _snap(self) -> Snapshot:
+        if self.snapshot is None:
+            raise NotReadyError("no feature snapshot is loaded: run 'brain demo' or "
+                                "'brain snapshot --data DIR', then POST /reload")
+        return self.snapshot
+
+    def reload(self) -> dict[str, Any]:
+        """Reload champions whose alias moved, and the snapshot."""
+        changes = self.champions.refresh()
+        snap = Snapshot.load()
+        with self._lock:
+            if snap is not None:
+                self.snapshot = snap
+        return {"changes": changes, "loaded": {k: v.version for k, v in
+                                                self.champions.loaded.items()},
+                "errors": self.champions.errors,
+                "snapshot_cutoff": None if self.snapshot is None else str(self.snapshot.cutoff)}
+
+    def models(self) -> dict[str, Any]:
+        snap = self.snapshot
+        return {
+            "models": [m.describe() for m in self.champions.loaded.values()],
+            "missing": self.champions.errors,
+            "snapshot": None if snap is None else {
+                "cutoff": str(snap.cutoff), "users": len(snap.features), "path": str(snap.path)},
+        }
+
+    # ------------------------------------------------------------------ customers
+    def _feature_rows(self, req: UsersRequest) -> tuple[pd.DataFrame, list[str]]:
+        if req.user_ids is not None:
+            return self._snap().lookup(req.user_ids)
+        frame = pd.DataFrame(req.rows)
+        if "user_id" not in frame.columns:
+            frame.insert(0, "user_id", [f"row-{i}" for i in range(len(frame))])
+        frame["user_id"] = frame["user_id"].astype(str)
+        return frame, []
+
+    def score(self, endpoint: str, req: UsersRequest) -> dict[str, Any]:
+        """Scores, tier, early warning and reasons for a batch of users."""
+        from training._customer_mlflow import score_frame
+
+        loaded = self._model(ENDPOINT_MODELS[endpoint])
+        model = loaded.model.model  # the fitted CustomerModel inside the pyfunc wrapper
+        frame, unknown = self._feature_rows(req)
+        if req.rows is not None:
+            missing = [c for c in model.features_ if c not in frame.columns]
+            if missing:
+                raise BadRequestError(f"rows lack {len(missing)} feature columns the model needs: "
+                                 f"{missing[:10]}{' ...' if len(missing) > 10 else ''}; send "
+                                 "every column of the feature catalogue (or of the table the "
+                                 "model was trained on)")
+        results: list[dict[str, Any]] = []
+        if len(frame):
+            try:
+                out = score_frame(model, frame, reasons=req.top_reasons > 0,
+                                  top=max(req.top_reasons, 1))
+            except (ValueError, TypeError, KeyError) as exc:
+                raise BadRequestError(f"rows could not be scored: {exc}") from exc
+            reason_cols = [c for c in out.columns if c.startswith("reason_")]
+            results = [{
+                "user_id": str(row["user_id"]), "score": row["score"], "tier": str(row["tier"]),
+                "early_warning": None if row["early_warning"] is None
+                else bool(row["early_warning"]),
+                "reasons": [row[c] for c in reason_cols if row[c]][:req.top_reasons]}
+                for row in records(out)]
+        errors = [{"user_id": u, "error": "unknown user id: not in the feature snapshot as of "
+                   f"{self._snap().cutoff.date()}"} for u in unknown]
+        return {"model": loaded.name, "version": loaded.version, "results": results,
+                "errors": errors}
+
+    def segments(self, req: SegmentsRequest) -> dict[str, Any]:
+        snap = self._snap()
+        known = [u for u in req.user_ids if u in snap.segments.index]
+        seg = snap.segments.loc[known, ["r_score", "f_score", "m_score", "rfm", "segment",
+                                        "scene"]].copy()
+        seg.insert(0, "user_id", known)
+        seg["segment"] = seg["segment"].astype(str)
+        unknown = [u for u in req.user_ids if u not in snap.segments.index]
+        return {"asof": str(snap.cutoff), "results": records(seg),
+                "errors": [{"user_id": u, "error": "unknown user id"} for u in unknown]}
+
+    # ------------------------------------------------------------------ forecasts
+    def forecast(self, req: ForecastRequest) -> dict[str, Any]:
+        from features import normalize_calendar, validate_calendar
+        from training import forecast_with_peaks
+
+        loaded = self._model("traffic_forecaster")
+        fc_model = loaded.model.forecaster
+        known = sorted(str(s) for s in fc_model.panel_.series)
+        if req.series_id not in known:
+            raise BadRequestError(f"unknown series_id {req.series_id!r}; this model forecasts "
+                             f"{known[:20]}")
+        given = None
+        if req.calendar:
+            try:
+                given = validate_calendar(pd.DataFrame([e.model_dump() for e in req.calendar]),
+                                          "calendar")
+            except ValueError as exc:
+                raise BadRequestError(str(exc)) from exc
+        cal = fc_model.calendar_
+        if given is not None:
+            cal = pd.concat([cal, normalize_calendar(given)], ignore_index=True).drop_duplicates(
+                ["name", "start", "channel"], keep="last")
+        res = forecast_with_peaks(fc_model, req.horizon, normalize_calendar(cal))
+        fc = res.forecast[res.forecast["series_id"] == req.series_id]
+        peaks = res.peaks[res.peaks["series_id"] == req.series_id]
+        return {"model": loaded.name, "version": loaded.version, "series_id": req.series_id,
+                "horizon": req.horizon,
+                "forecast": records(fc[["ds", "p10", "p50", "p90"]]),
+                "peaks": records(peaks.drop(columns=["series_id"]))}
+
+    # ------------------------------------------------------------------ channel value
+    def channel_value(self, req: ChannelValueRequest) -> dict[str, Any]:
+        from training._customer_mlflow import score_frame
+
+        snap = self._snap()
+        try:
+            start, end = pd.Timestamp(req.start), pd.Timestamp(req.end)
+        except ValueError as exc:
+            raise BadRequestError(f"start/end must be dates (YYYY-MM-DD): {exc}") from exc
+        if end < start:
+            raise BadRequestError(f"end {end.date()} is before start {start.date()}")
+        feats = snap.features
+        first_seen = (snap.cutoff - pd.to_timedelta(feats["tenure_days"], unit="D")).dt.normalize()
+        cohort = feats.loc[(first_seen >= start) & (first_seen <= end)]
+        value = self._model("customer_value")
+        churn = self._model("churn")
+        out_rows = []
+        if len(cohort):
+            v = score_frame(value.model.model, cohort, reasons=False)["score"].to_numpy()
+            c = score_frame(churn.model.model, cohort, reasons=False)["score"].to_numpy()
+            df = pd.DataFrame({"channel": cohort["acquisition_channel"].astype(str).to_numpy(),
+                               "value": v, "churn": c})
+            spend = None
+            if snap.spend is not None:
+                sp = snap.spend
+                in_win = sp.loc[(sp["date"] >= start) & (sp["date"] <= end)]
+                spend = in_win.groupby("channel")["spend"].sum()
+            for ch, g in df.groupby("channel", sort=True):
+                s = float(spend.get(ch, 0.0)) if spend is not None else None
+                n = len(g)
+                cac = None if not s else s / n
+                out_rows.append({
+                    "channel": ch, "customers": n, "mean_predicted_value": float(g["value"].mean()),
+                    "total_predicted_value": float(g["value"].sum()),
+                    "mean_predicted_churn": float(g["churn"].mean()),
+                    "spend": s, "acquisition_cost": cac,
+                    "value_to_cost": None if cac is None else float(g["value"].mean()) / cac,
+                    "note": "" if s else "no spend recorded for this channel in the window"})
+        return {"window": {"start": str(start.date()), "end": str(end.date())},
+                "snapshot_cutoff": str(snap.cutoff),
+                "value_model": {"name": value.name, "version": value.version,
+                                "horizon_days": getattr(value.model.model, "horizon_days", None)},
+                "churn_model": {"name": churn.name, "version": churn.version},
+                "channels": out_rows}
+
+    # ------------------------------------------------------------------ experiments
+    def analyze(self, req: AnalyzeRequest) -> dict[str, Any]:
+        import experiments as ex
+
+        frame = pd.DataFrame(req.rows)
+        opts = ex.AnalysisOptions(alpha=req.alpha, correction=req.correction,
+                                  sequential=req.sequential, bayesian=req.bayesian)
+        try:
+            result = ex.analyze(frame, req.variant_col, req.control, req.metrics, options=opts,
+                                segment_col=req.segment_col, source="request rows")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadRequestError(str(exc)) from exc
+        return result.to_dict()
+
+    def plan(self, req: PlanRequest) -> dict[str, Any]:
+        import experiments as ex
+
+        common = {"baseline": req.baseline, "kind": req.kind, "sd": req.sd, "alpha": req.alpha,
+                  "variance_reduction": req.variance_reduction, "variants": req.variants}
+        try:
+            if req.mde is not None and req.n_control is not None:
+                plan = ex.power(n_control=req.n_control, mde=req.mde, relative=req.relative,
+                                **common)
+            elif req.mde is not None:
+                plan = ex.sample_size(mde=req.mde, relative=req.relative, power=req.power,
+                                      **common)
+            elif req.n_control is not None:
+                plan = ex.minimum_detectable_effect(n_control=req.n_control, power=req.power,
+                                                    **common)
+            else:
+                raise BadRequestError("give 'mde' (for the sample size), 'n_control' (for the "
+                                      "minimum detectable effect), or both (for the power)")
+        except (ValueError, TypeError) as exc:
+            raise BadRequestError(str(exc)) from exc
+        return plan.to_dict()

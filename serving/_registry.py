@@ -1,0 +1,139 @@
+"""Champion models from the MLflow registry, swapped atomically when an alias moves.
+
+``Champions.refresh()`` looks up ``<name>@champion`` for every known model name and loads the
+versions that changed. A request takes one ``LoadedModel`` reference and keeps using it even if
+a refresh swaps the entry meanwhile, so in-flight requests never fail during a switch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from training import CHAMPION, configure_mlflow
+
+__all__ = ["MODEL_NAMES", "Champions", "LoadedModel"]
+
+MODEL_NAMES = ("traffic_forecaster", "churn", "purchase_propensity", "customer_value")
+_log = logging.getLogger("serving.registry")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """One loaded champion.
+
+    Attributes:
+        name: registered model name.
+        version: registry version that is loaded.
+        model: the loaded object (what ``loader`` returned, an MLflow pyfunc by default).
+        metrics: ``eval.*`` tags of the version (training/validation metrics).
+        tags: all version tags (evaluation key, data cutoff, run id, ...).
+        run_id: MLflow run that produced it.
+        loaded_at: unix time of loading.
+    """
+
+    name: str
+    version: str
+    model: Any
+    metrics: dict[str, float]
+    tags: dict[str, str]
+    run_id: str | None
+    loaded_at: float = field(default_factory=time.time)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "aliases": [CHAMPION],
+                "metrics": self.metrics, "evaluation": self.tags.get("eval.key"),
+                "data_cutoff": self.tags.get("data_cutoff"), "run_id": self.run_id,
+                "loaded_at": self.loaded_at}
+
+
+def _pyfunc_loader(uri: str) -> Any:
+    import mlflow.pyfunc
+
+    return mlflow.pyfunc.load_model(uri)
+
+
+class Champions:
+    """The loaded champion of each registered model."""
+
+    def __init__(self, names: Iterable[str] = MODEL_NAMES,
+                 loader: Callable[[str], Any] = _pyfunc_loader) -> None:
+        self.names = tuple(names)
+        self._loader = loader
+        self._models: dict[str, LoadedModel] = {}
+        self._errors: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> LoadedModel | None:
+        return self._models.get(name)
+
+    @property
+    def loaded(self) -> dict[str, LoadedModel]:
+        return dict(self._models)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return dict(self._errors)
+
+    def refresh(self) -> dict[str, str]:
+        """Load champions whose version changed; returns {name: what happened}."""
+        configure_mlflow()
+        client = MlflowClient()
+        changes: dict[str, str] = {}
+        with self._lock:  # one refresh at a time; readers never wait
+            for name in self.names:
+                try:
+                    mv = client.get_model_version_by_alias(name, CHAMPION)
+                except MlflowException:
+                    if name not in self._models:
+                        self._errors[name] = f"no {name}@{CHAMPION} in the registry"
+                    continue
+                current = self._models.get(name)
+                if current is not None and current.version == mv.version:
+                    continue
+                try:
+                    model = self._loader(f"models:/{name}/{mv.version}")
+                except Exception as exc:  # keep serving the old champion; report why
+                    self._errors[name] = f"loading {name} v{mv.version} failed: {exc}"
+                    _log.exception("loading %s v%s failed", name, mv.version)
+                    continue
+                metrics = {k[5:]: _float(v) for k, v in mv.tags.items()
+                           if k.startswith("eval.") and k != "eval.key"}
+                new = LoadedModel(name, str(mv.version), model, metrics, dict(mv.tags),
+                                  mv.run_id)
+                models = dict(self._models)
+                models[name] = new
+                self._models = models  # atomic swap: readers hold their own reference
+                self._errors.pop(name, None)
+                changes[name] = (f"loaded v{mv.version}" if current is None else
+                                 f"v{current.version} -> v{mv.version}")
+                _log.info("%s: %s", name, changes[name])
+        return changes
+
+    def watch(self, every_seconds: float, stop: threading.Event) -> threading.Thread:
+        """Refresh every ``every_seconds`` in a daemon thread until ``stop`` is set."""
+
+        def loop() -> None:
+            while not stop.wait(every_seconds):
+                try:
+                    self.refresh()
+                except Exception:  # the registry may be briefly unreachable; try again later
+                    _log.exception("champion refresh failed")
+
+        t = threading.Thread(target=loop, name="champion-watch", daemon=True)
+        t.start()
+        return t
+
+
+def _float(v: str) -> float:
+    try:
+        return float(v)
+    except ValueError:
+        return float("nan")

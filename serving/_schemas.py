@@ -1,0 +1,105 @@
+"""Request and response models of the prediction API (pydantic, unknown fields rejected)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_BATCH = 10_000
+MAX_ROWS = 500_000
+UserId = str | int
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _ids(v: list[UserId]) -> list[str]:
+    return [str(u) for u in v]
+
+
+class UsersRequest(Strict):
+    """Score users by id from the latest snapshot, or given feature rows."""
+
+    user_ids: list[UserId] | None = Field(
+        None, min_length=1, max_length=MAX_BATCH,
+        description="Ids to score from the latest feature snapshot.", examples=[[1, 2, 3]])
+    rows: list[dict[str, Any]] | None = Field(
+        None, min_length=1, max_length=MAX_BATCH,
+        description="Feature rows (one per customer, columns as in the feature catalogue or "
+                    "your own table the model was trained on); include 'user_id' to label "
+                    "them.")
+    top_reasons: int = Field(3, ge=0, le=10, description="Reasons returned per user.")
+
+    def model_post_init(self, _ctx: Any) -> None:
+        if (self.user_ids is None) == (self.rows is None):
+            raise ValueError("give exactly one of 'user_ids' or 'rows'")
+
+    @field_validator("user_ids")
+    @classmethod
+    def _as_str(cls, v: list[UserId] | None) -> list[str] | None:
+        return None if v is None else _ids(v)
+
+
+class SegmentsRequest(Strict):
+    user_ids: list[UserId] = Field(min_length=1, max_length=MAX_BATCH, examples=[[1, 2]])
+
+    @field_validator("user_ids")
+    @classmethod
+    def _as_str(cls, v: list[UserId]) -> list[str]:
+        return _ids(v)
+
+
+class CalendarEvent(Strict):
+    name: str = Field(min_length=1, examples=["Double 11"])
+    start: str = Field(examples=["2026-11-11"], description="First day, YYYY-MM-DD.")
+    end: str = Field(examples=["2026-11-11"], description="Last day (inclusive), YYYY-MM-DD.")
+    kind: str = Field("promotion", examples=["sale"])
+    channel: str | None = None
+    intensity: float = Field(1.0, ge=0, le=10)
+
+
+class ForecastRequest(Strict):
+    series_id: str = Field("total", description="Series to forecast, e.g. 'total' or "
+                                                "'channel=email'.", examples=["total"])
+    horizon: int = Field(60, ge=1, le=400, description="Periods ahead (days, or hours for "
+                                                      "hourly models).")
+    calendar: list[CalendarEvent] = Field(default_factory=list, max_length=2_000,
+                                          description="Future events known in advance.")
+
+
+class ChannelValueRequest(Strict):
+    start: str = Field(description="First day of the acquisition window (YYYY-MM-DD).",
+                       examples=["2025-01-01"])
+    end: str = Field(description="Last day of the window (inclusive).", examples=["2025-06-30"])
+
+
+class AnalyzeRequest(Strict):
+    rows: list[dict[str, Any]] = Field(min_length=2, max_length=MAX_ROWS,
+                                       description="One row per assigned unit.")
+    variant_col: str = Field("variant", examples=["variant"])
+    control: str = Field(examples=["control"])
+    metrics: list[str] = Field(min_length=1, max_length=50, examples=[["converted", "revenue"]])
+    segment_col: str | None = None
+    alpha: float = Field(0.05, gt=0, lt=0.5)
+    correction: Literal["holm", "bh", "none"] = "holm"
+    sequential: bool = False
+    bayesian: bool = False
+
+
+class PlanRequest(Strict):
+    baseline: float = Field(description="Control mean (a rate for proportions).",
+                            examples=[0.1])
+    kind: Literal["proportion", "mean"] = "proportion"
+    sd: float | None = Field(None, gt=0, description="Standard deviation (means only).")
+    mde: float | None = Field(None, gt=0, description="Effect to detect; give it for the "
+                                                       "sample size.")
+    relative: bool = True
+    n_control: int | None = Field(None, ge=2, description="Give it (without mde) for the "
+                                                           "minimum detectable effect.")
+    alpha: float = Field(0.05, gt=0, lt=0.5)
+    power: float = Field(0.8, gt=0.5, lt=1)
+    variance_reduction: float = Field(0.0, ge=0, lt=1, description="CUPED variance reduction "
+                                                                    "(0-1).")
+    variants: int = Field(1, ge=1, le=20)

@@ -1,0 +1,80 @@
+"""The latest feature snapshot the API scores users from.
+
+``write_snapshot`` (called by ``brain demo`` and ``brain snapshot``) stores, under
+``<BRAIN_HOME>/snapshots/``: ``user_features.parquet`` (one row per user as of the cutoff),
+``segments.parquet``, and copies of ``spend`` and ``calendar`` when given, plus ``meta.json``
+(cutoff, source, row count). ``Snapshot.load`` reads them back, indexed by ``user_id`` as a string
+so JSON clients can send ids as numbers or strings.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+import features as ft
+from training import brain_home
+
+__all__ = ["Snapshot", "snapshot_dir", "write_snapshot"]
+
+
+def snapshot_dir() -> Path:
+    return brain_home() / "snapshots"
+
+
+def write_snapshot(events: pd.DataFrame, asof: str | pd.Timestamp, *,
+                   calendar: pd.DataFrame | None = None, spend: pd.DataFrame | None = None,
+                   source: str = "", out: Path | None = None) -> Path:
+    """Compute user features and segments as of ``asof`` and store them for serving."""
+    out = out or snapshot_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    feats = ft.user_features(events, asof, calendar=calendar)
+    segs = ft.rfm_segments(feats)
+    tmp = out / ".user_features.parquet.tmp"
+    feats.to_parquet(tmp, index=False)
+    tmp.replace(out / "user_features.parquet")
+    segs.to_parquet(out / "segments.parquet", index=False)
+    if spend is not None:
+        spend.to_parquet(out / "spend.parquet", index=False)
+    if calendar is not None:
+        calendar.to_parquet(out / "calendar.parquet", index=False)
+    meta = {"cutoff": str(pd.Timestamp(asof)), "source": source, "users": len(feats)}
+    (out / "meta.json").write_text(json.dumps(meta, indent=2))
+    return out
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Features, segments, spend and calendar as of one cutoff."""
+
+    features: pd.DataFrame
+    segments: pd.DataFrame
+    spend: pd.DataFrame | None
+    calendar: pd.DataFrame | None
+    cutoff: pd.Timestamp
+    path: Path
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Snapshot | None:
+        path = path or snapshot_dir()
+        if not (path / "user_features.parquet").exists():
+            return None
+        feats = pd.read_parquet(path / "user_features.parquet")
+        feats.index = feats["user_id"].astype(str)
+        segs = pd.read_parquet(path / "segments.parquet")
+        segs.index = segs["user_id"].astype(str)
+        spend = pd.read_parquet(path / "spend.parquet") if (path / "spend.parquet").exists() \
+            else None
+        cal = pd.read_parquet(path / "calendar.parquet") if (path / "calendar.parquet").exists() \
+            else None
+        meta = json.loads((path / "meta.json").read_text())
+        return cls(feats, segs, spend, cal, pd.Timestamp(meta["cutoff"]), path)
+
+    def lookup(self, user_ids: list[str]) -> tuple[pd.DataFrame, list[str]]:
+        """Feature rows of the known ids (in request order) and the unknown ids."""
+        known = [u for u in user_ids if u in self.features.index]
+        unknown = [u for u in user_ids if u not in self.features.index]
+        return self.features.loc[known], unknown
