@@ -1,0 +1,322 @@
+"""The analysis engine: from the aggregate table (or a frame) to an ``ExperimentResult``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from experiments._bayes import beta_binomial, normal_posterior
+from experiments._errors import ExperimentInputError
+from experiments._metrics import Metric, arm_stats, detect_kind, parse_metrics, summarize
+from experiments._multiple import Correction, adjust_p_values
+from experiments._results import (
+    ArmResult,
+    Comparison,
+    ExperimentResult,
+    GuardrailResult,
+    MetricSummary,
+    SequentialResult,
+)
+from experiments._sequential import DEFAULT_TUNING_N, METHOD, confidence_sequence
+from experiments._srm import SRM_ALPHA, srm_check
+from experiments._stats import (
+    JointStats,
+    MomentStats,
+    TestKind,
+    cuped_adjust,
+    difference,
+    one_sided_bound,
+    ratio_moments,
+)
+
+__all__ = ["AnalysisOptions", "analyze", "analyze_summary"]
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Settings of an analysis (all optional).
+
+    Attributes:
+        alpha: significance level (two-sided intervals are 1 - alpha).
+        test: "welch" (t with Welch-Satterthwaite df) or "z".
+        correction: "holm", "bh" or "none" across variants x primary metrics (x segments).
+        expected_shares: designed traffic share per arm for the SRM check (equal when None).
+        srm_alpha: SRM flag threshold.
+        sequential: add always-valid confidence sequences and p-values.
+        tuning_n: total units at which the confidence sequence is tightest (planned size).
+        bayesian: add Bayesian results (beta-binomial for 0/1 metrics, normal otherwise).
+        beta_prior: Beta(a, b) prior for 0/1 metrics.
+        normal_prior: (mean, sd) normal prior on absolute effects of means; flat when None.
+        seed: seed for the Monte Carlo credible intervals of the beta-binomial model.
+    """
+
+    alpha: float = 0.05
+    test: TestKind = "welch"
+    correction: Correction = "holm"
+    expected_shares: Mapping[str, float] | None = None
+    srm_alpha: float = SRM_ALPHA
+    sequential: bool = False
+    tuning_n: float = DEFAULT_TUNING_N
+    bayesian: bool = False
+    beta_prior: tuple[float, float] = (1.0, 1.0)
+    normal_prior: tuple[float, float] | None = None
+    seed: int = 0
+
+
+def _order(variants: Sequence[str], control: str, source: str) -> list[str]:
+    names = sorted({str(v) for v in variants})
+    if control not in names:
+        raise ExperimentInputError(
+            f"{source}: control arm {control!r} is not among the variants {names}. Fix: pass "
+            "--control with one of those labels (matching is exact and case-sensitive)."
+        )
+    if len(names) < 2:
+        raise ExperimentInputError(
+            f"{source}: need a control and at least one variant; received only {names}."
+        )
+    return [control] + [v for v in names if v != control]
+
+
+def _arm_value(s: MomentStats | JointStats, kind: str) -> tuple[float, float]:
+    if kind == "ratio":
+        assert isinstance(s, JointStats)
+        r, v = ratio_moments(s)
+        return r, float(np.sqrt(v))
+    x = s.x if isinstance(s, JointStats) else s
+    return x.mean, float(np.sqrt(x.variance)) if x.n > 1 else float("nan")
+
+
+def _compare(metric: Metric, kind: str, control: str, variant: str, a: MomentStats | JointStats,
+             b: MomentStats | JointStats, opts: AnalysisOptions) -> Comparison:
+    theta = vr = None
+    if kind == "ratio":
+        assert isinstance(a, JointStats)
+        assert isinstance(b, JointStats)
+        ma, va = ratio_moments(a)
+        mb, vb = ratio_moments(b)
+        ua, ub = ma, mb
+    elif metric.covariate:
+        assert isinstance(a, JointStats)
+        assert isinstance(b, JointStats)
+        theta, ma, va, mb, vb = cuped_adjust(a, b)
+        ua, ub = a.x.mean, b.x.mean
+        raw = a.x.variance / a.n + b.x.variance / b.n
+        vr = 1 - (va / a.n + vb / b.n) / raw if raw > 0 else float("nan")
+    else:
+        xa = a.x if isinstance(a, JointStats) else a
+        xb = b.x if isinstance(b, JointStats) else b
+        ma, va, mb, vb = xa.mean, xa.variance, xb.mean, xb.variance
+        ua, ub = ma, mb
+    na, nb = (a.x.n if isinstance(a, JointStats) else a.n), (b.x.n if isinstance(b, JointStats)
+                                                              else b.n)
+    d = difference(ma, va, na, mb, vb, nb, alpha=opts.alpha, test=opts.test,
+                   unadjusted_mean_a=ua, unadjusted_mean_b=ub)
+    f = {k: float(v) for k, v in d._asdict().items()}
+    seq = None
+    if opts.sequential:
+        lo, hi, p = confidence_sequence(f["absolute"], f["se"] ** 2, na + nb, alpha=opts.alpha,
+                                        tuning_n=opts.tuning_n)
+        seq = SequentialResult(METHOD, opts.tuning_n, float(p), float(lo), float(hi),
+                               bool(float(lo) > 0 or float(hi) < 0))
+    bayes = None
+    if opts.bayesian:
+        if kind == "proportion" and not metric.covariate:
+            xa = a.x if isinstance(a, JointStats) else a
+            xb = b.x if isinstance(b, JointStats) else b
+            bayes = beta_binomial(xa.sum, xa.n, xb.sum, xb.n, prior_a=opts.beta_prior[0],
+                                  prior_b=opts.beta_prior[1], alpha=opts.alpha,
+                                  higher_is_better=metric.higher_is_better, seed=opts.seed)
+        else:
+            pm, ps = opts.normal_prior if opts.normal_prior else (None, None)
+            bayes = normal_posterior(f["absolute"], f["se"], ua, f["relative_se"], prior_mean=pm,
+                                     prior_sd=ps, alpha=opts.alpha,
+                                     higher_is_better=metric.higher_is_better)
+    return Comparison(
+        metric=metric.name, kind=kind, variant=variant, control=control, n_control=na,
+        n_variant=nb, control_mean=ua, variant_mean=ub, absolute_effect=f["absolute"],
+        ci_low=f["ci_low"], ci_high=f["ci_high"], relative_effect=f["relative"],
+        relative_ci_low=f["relative_ci_low"], relative_ci_high=f["relative_ci_high"],
+        std_error=f["se"], statistic=f["statistic"],
+        df=f["df"] if np.isfinite(f["df"]) else None, p_value=f["p_value"],
+        p_value_adjusted=f["p_value"], significant=bool(f["p_value"] < opts.alpha),
+        test=opts.test, alpha=opts.alpha, covariate=metric.covariate, theta=theta,
+        variance_reduction=vr, sequential=seq, bayes=bayes,
+    )
+
+
+def _guardrail(metric: Metric, c: Comparison, alpha: float) -> GuardrailResult:
+    assert metric.guardrail_margin is not None
+    rel = metric.guardrail_relative
+    effect = c.relative_effect if rel else c.absolute_effect
+    se = (c.relative_ci_high - c.relative_effect) if rel else (c.ci_high - c.absolute_effect)
+    # convert the two-sided half-width back to a standard error
+    q2 = _quantile(1 - alpha / 2, c.df)
+    se = se / q2 if q2 > 0 else float("nan")
+    df = c.df if c.df is not None else float("inf")
+    sign = 1.0 if metric.higher_is_better else -1.0
+    harm = -sign * effect  # > 0 means worse
+    harm_upper = one_sided_bound(harm, se, df, alpha, lower=False)
+    harm_lower = one_sided_bound(harm, se, df, alpha, lower=True)
+    margin = metric.guardrail_margin
+    p = _cdf((harm - margin) / se, df) if se > 0 else float("nan")
+    worst = -sign * harm_upper
+    unit = "%" if rel else ""
+    scale = 100.0 if rel else 1.0
+    status: Literal["pass", "fail", "inconclusive"]
+    if harm_upper < margin:
+        status = "pass"
+    elif harm_lower > margin:
+        status = "fail"
+    else:
+        status = "inconclusive"
+    message = (
+        f"{metric.name} ({c.variant}): worst plausible change {worst * scale:+.4g}{unit} vs "
+        f"allowed deterioration {margin * scale:.4g}{unit} -> {status}"
+    )
+    return GuardrailResult(metric.name, c.variant, margin, rel, metric.higher_is_better, effect,
+                           worst, float(p), status, message)
+
+
+def _quantile(prob: float, df: float | None) -> float:
+    from scipy import stats
+
+    if df is None or not np.isfinite(df):
+        return float(stats.norm.ppf(prob))
+    return float(stats.t.ppf(prob, df))
+
+
+def _cdf(x: float, df: float) -> float:
+    from scipy import stats
+
+    return float(stats.norm.cdf(x) if not np.isfinite(df) else stats.t.cdf(x, df))
+
+
+def _adjusted_mean(s: MomentStats | JointStats,
+                   all_arms: Mapping[str, MomentStats | JointStats], m: Metric) -> float | None:
+    """CUPED-adjusted arm mean ``mean_x - theta (mean_y - pooled mean_y)``, theta over all arms."""
+    if not m.covariate or not isinstance(s, JointStats):
+        return None
+    joint = [a for a in all_arms.values() if isinstance(a, JointStats)]
+    pooled = joint[0]
+    for a in joint[1:]:
+        pooled = pooled + a
+    var_y = pooled.y.variance
+    theta = pooled.covariance / var_y if var_y and np.isfinite(var_y) else 0.0
+    return float(s.x.mean - theta * (s.y.mean - pooled.y.mean))
+
+
+def _comparisons(summary: pd.DataFrame, control: str, metrics: Sequence[Metric],
+                 kinds: Mapping[str, str], order: Sequence[str], opts: AnalysisOptions,
+                 source: str) -> tuple[list[Comparison], list[MetricSummary]]:
+    comps: list[Comparison] = []
+    summaries: list[MetricSummary] = []
+    by_metric = {str(k): g for k, g in summary.groupby("metric", sort=False)}
+    for m in metrics:
+        rows = by_metric[m.name].set_index("variant")
+        stats_by_arm = {v: arm_stats(rows.loc[v]) for v in order if v in rows.index}
+        if control not in stats_by_arm:
+            raise ExperimentInputError(f"{source}: control arm {control!r} has no rows.")
+        for v, s in stats_by_arm.items():
+            if (s.x.n if isinstance(s, JointStats) else s.n) < 2:
+                raise ExperimentInputError(
+                    f"{source}: arm {v!r} has fewer than 2 units for metric {m.name!r}; "
+                    "variances cannot be estimated. Fix: collect more data or drop the arm."
+                )
+        arms = []
+        for v, s in stats_by_arm.items():
+            mean, sd = _arm_value(s, kinds[m.name])
+            arms.append(ArmResult(v, s.x.n if isinstance(s, JointStats) else s.n, mean, sd,
+                                  _adjusted_mean(s, stats_by_arm, m)))
+        comps.extend(_compare(m, kinds[m.name], control, v, stats_by_arm[control],
+                              stats_by_arm[v], opts) for v in order[1:] if v in stats_by_arm)
+        summaries.append(MetricSummary(m.name, kinds[m.name], m.column, m.denominator,
+                                       m.covariate, m.is_guardrail, tuple(arms)))
+    return comps, summaries
+
+
+def _adjust(comps: list[Comparison], guard_names: set[str], opts: AnalysisOptions
+            ) -> list[Comparison]:
+    family = [i for i, c in enumerate(comps) if c.metric not in guard_names]
+    adj = adjust_p_values([comps[i].p_value for i in family], opts.correction)
+    out = list(comps)
+    for i, p in zip(family, adj, strict=True):
+        out[i] = replace(out[i], p_value_adjusted=float(p), significant=bool(p < opts.alpha))
+    return out
+
+
+def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str | Metric] | str,
+                    *, options: AnalysisOptions | None = None, variant_col: str = "variant",
+                    frame: pd.DataFrame | None = None, source: str = "experiment summary"
+                    ) -> ExperimentResult:
+    """Analyse an aggregate table (see ``experiments._metrics``) -- e.g. computed in SQL.
+
+    ``metrics`` must name the ``metric`` rows to analyse, with the same definitions used to
+    build the table (ratio and covariate metrics need the ``y_*`` and ``xy_sum`` columns).
+    """
+    opts = options or AnalysisOptions()
+    ms = parse_metrics(metrics)
+    missing_cols = [c for c in ("variant", "metric", "n", "sum", "sum_sq") if c not in summary]
+    if missing_cols:
+        raise ExperimentInputError(
+            f"{source}: columns {missing_cols} are missing; received {list(summary.columns)}."
+        )
+    known = set(summary["metric"].astype(str))
+    unknown = [m.name for m in ms if m.name not in known]
+    if unknown:
+        raise ExperimentInputError(
+            f"{source}: metrics {unknown} have no rows; the table has {sorted(known)}."
+        )
+    order = _order(summary["variant"].astype(str).unique().tolist(), control, source)
+    first = summary[summary["metric"] == ms[0].name].set_index("variant")["n"]
+    counts = {v: int(first.get(v, 0)) for v in order}
+    srm = srm_check(counts, opts.expected_shares, opts.srm_alpha)
+    kinds = {m.name: detect_kind(m, frame, summary) for m in ms}
+    comps, summaries = _comparisons(summary, control, ms, kinds, order, opts, source)
+    guard_metrics = {m.name: m for m in ms if m.is_guardrail}
+    comps = _adjust(comps, set(guard_metrics), opts)
+    guards = tuple(_guardrail(guard_metrics[c.metric], c, opts.alpha) for c in comps
+                   if c.metric in guard_metrics)
+    warnings = [srm.message] if srm.mismatch else []
+    warnings += [g.message for g in guards if g.status == "fail"]
+    warnings += [f"metric {c.metric!r}: control mean is 0, so relative effects are undefined"
+                 for c in comps if c.control_mean == 0 and c.variant == order[1]]
+    return ExperimentResult(
+        srm=srm, variant_col=variant_col, control=control, variants=tuple(order),
+        n_units=int(sum(counts.values())), alpha=opts.alpha, test=opts.test,
+        correction=opts.correction, metrics=tuple(summaries), comparisons=tuple(comps),
+        guardrails=guards, warnings=tuple(warnings),
+    )
+
+
+def analyze(frame: pd.DataFrame, variant_col: str, control: str,
+            metrics: Sequence[str | Metric] | str, *, options: AnalysisOptions | None = None,
+            segment_col: str | None = None, source: str = "experiment data") -> ExperimentResult:
+    """Analyse unit-level rows: one row per unit, an arm label and metric columns.
+
+    Every row counts (the assigned population): missing or non-numeric metric values raise
+    ``ExperimentInputError`` instead of being dropped. ``segment_col`` adds per-segment results
+    (see ``experiments.segment_breakdown``).
+    """
+    opts = options or AnalysisOptions()
+    ms = parse_metrics(metrics)
+    if variant_col not in frame.columns:
+        raise ExperimentInputError(
+            f"{source}: variant column {variant_col!r} is missing; received columns "
+            f"{list(frame.columns)}. Fix: pass --variant-col with the arm label column."
+        )
+    summary = summarize(frame, variant_col, ms, source=source)
+    result = analyze_summary(summary, str(control), ms, options=opts, variant_col=variant_col,
+                             frame=frame, source=source)
+    if segment_col is not None:
+        from experiments._segments import segment_breakdown
+
+        segs = segment_breakdown(frame, variant_col, str(control), ms, segment_col,
+                                 options=opts, source=source)
+        extra = [f"segment {s.segment_col}={s.segment!r}: {s.srm.message}" for s in segs
+                 if s.srm.mismatch]
+        result = replace(result, segments=segs, warnings=result.warnings + tuple(extra))
+    return result

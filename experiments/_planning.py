@@ -1,0 +1,208 @@
+"""Experiment planning: sample size, minimum detectable effect (MDE) and power.
+
+Normal-approximation formulas, identical to statsmodels' ``NormalIndPower`` for means and
+``power_proportions_2indep`` for proportions (pooled variance under the null, unpooled under the
+alternative, Fleiss et al.), with both tails counted for two-sided tests. CUPED is planned by
+shrinking the per-unit variance by ``1 - variance_reduction`` where ``variance_reduction`` is the
+squared correlation between the metric and its pre-period covariate (Deng et al. 2013). With
+several variants the significance level is split Bonferroni-style across the variant-vs-control
+comparisons (conservative when Holm is used in the analysis).
+
+References:
+    Fleiss, J. L., Levin, B., Paik, M. C. (2003). Statistical Methods for Rates and Proportions,
+    3rd ed., ch. 4.
+    Deng, A., Xu, Y., Kohavi, R., Walker, T. (2013). Improving the sensitivity of online
+    controlled experiments by utilizing pre-experiment data. WSDM 2013.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from scipy import optimize, stats
+
+from experiments._errors import ExperimentInputError
+from experiments._results import _Record
+
+__all__ = ["Plan", "minimum_detectable_effect", "power", "sample_size"]
+
+Kind = Literal["proportion", "mean"]
+Alternative = Literal["two-sided", "one-sided"]
+
+
+@dataclass(frozen=True)
+class Plan(_Record):
+    """A planned experiment: sizes, effect and power that go together.
+
+    Attributes:
+        kind: "proportion" or "mean".
+        baseline: control's expected rate or mean.
+        sd: per-unit standard deviation of the metric for means (None for proportions).
+        mde_absolute: effect size (treatment minus control) in metric units.
+        mde_relative: the same effect relative to ``baseline``.
+        alpha: overall significance level.
+        alpha_per_comparison: level used per variant (``alpha / variants``).
+        power: probability of detecting ``mde_absolute``.
+        alternative: "two-sided" or "one-sided".
+        ratio: treatment units per control unit (per variant).
+        variance_reduction: CUPED variance reduction assumed (R^2 of the covariate).
+        variants: number of treatment variants, each compared with control.
+        n_control: units in control (rounded up).
+        n_per_variant: units in each treatment variant (rounded up).
+        n_total: all units (control plus every variant).
+        n_per_variant_exact: unrounded units per variant from the power equation.
+    """
+
+    kind: str
+    baseline: float
+    sd: float | None
+    mde_absolute: float
+    mde_relative: float
+    alpha: float
+    alpha_per_comparison: float
+    power: float
+    alternative: str
+    ratio: float
+    variance_reduction: float
+    variants: int
+    n_control: int
+    n_per_variant: int
+    n_total: int
+    n_per_variant_exact: float
+
+
+def _validate(kind: str, baseline: float, sd: float | None, alpha: float, ratio: float,
+              variance_reduction: float, variants: int, alternative: str) -> None:
+    problems = []
+    if kind not in ("proportion", "mean"):
+        problems.append(f"kind must be 'proportion' or 'mean' (received {kind!r})")
+    if kind == "proportion" and not 0 < baseline < 1:
+        problems.append(f"a baseline rate must be in (0, 1) (received {baseline})")
+    if kind == "mean" and (sd is None or not sd > 0):
+        problems.append(f"means need sd > 0, the per-unit standard deviation (received {sd})")
+    if not 0 < alpha < 1:
+        problems.append(f"alpha must be in (0, 1) (received {alpha})")
+    if not ratio > 0:
+        problems.append(f"ratio (treatment per control unit) must be > 0 (received {ratio})")
+    if not 0 <= variance_reduction < 1:
+        problems.append(f"variance_reduction must be in [0, 1) (received {variance_reduction})")
+    if variants < 1:
+        problems.append(f"variants must be >= 1 (received {variants})")
+    if alternative not in ("two-sided", "one-sided"):
+        problems.append(
+            f"alternative must be 'two-sided' or 'one-sided' (received {alternative!r})")
+    if problems:
+        raise ExperimentInputError("experiment plan: " + "; ".join(problems) + ".")
+
+
+def _stds(kind: str, baseline: float, sd: float | None, d: float, ratio: float,
+          variance_reduction: float) -> tuple[float, float]:
+    """Per-unit std. deviations (null, alternative) of the difference, scaled to treatment n."""
+    r = 1.0 / ratio  # control units per treatment unit (statsmodels' ``ratio``)
+    shrink = math.sqrt(1.0 - variance_reduction)
+    if kind == "mean":
+        assert sd is not None
+        s = sd * math.sqrt(1 + 1 / r) * shrink
+        return s, s
+    p2, p1 = baseline, baseline + d
+    pooled = (p1 + p2 * r) / (1 + r)
+    null = math.sqrt(pooled * (1 - pooled) * (1 + 1 / r))
+    alt = math.sqrt(p1 * (1 - p1) + p2 * (1 - p2) / r)
+    return null * shrink, alt * shrink
+
+
+def _power(d: float, n_t: float, alpha: float, s_null: float, s_alt: float,
+           alternative: str) -> float:
+    if alternative == "two-sided":
+        crit = stats.norm.isf(alpha / 2)
+        shift = abs(d) * math.sqrt(n_t) / s_alt
+        ratio = s_null / s_alt
+        return float(stats.norm.sf(crit * ratio - shift) + stats.norm.cdf(-crit * ratio - shift))
+    crit = stats.norm.isf(alpha)
+    return float(stats.norm.sf(crit * s_null / s_alt - abs(d) * math.sqrt(n_t) / s_alt))
+
+
+def _plan(kind: str, baseline: float, sd: float | None, d: float, alpha: float, pw: float,
+          alternative: str, ratio: float, vr: float, variants: int, n_t: float) -> Plan:
+    n_t_int = math.ceil(n_t - 1e-9)
+    n_c = math.ceil(n_t / ratio - 1e-9)
+    return Plan(kind, baseline, sd, d, d / baseline if baseline else float("nan"), alpha,
+                alpha / variants, pw, alternative, ratio, vr, variants, n_c, n_t_int,
+                n_c + variants * n_t_int, float(n_t))
+
+
+def _effect(baseline: float, mde: float, relative: bool, kind: str) -> float:
+    d = mde * baseline if relative else mde
+    if d == 0 or not math.isfinite(d):
+        raise ExperimentInputError(f"experiment plan: the effect must be non-zero; received {d}.")
+    if kind == "proportion" and not 0 < baseline + d < 1:
+        raise ExperimentInputError(
+            f"experiment plan: baseline {baseline} plus effect {d} leaves (0, 1). Fix: a smaller "
+            "mde, or relative=False if you gave an absolute effect."
+        )
+    return d
+
+
+def power(*, n_control: int, baseline: float, mde: float, relative: bool = True,
+          kind: Kind = "proportion", sd: float | None = None, alpha: float = 0.05,
+          ratio: float = 1.0, alternative: Alternative = "two-sided",
+          variance_reduction: float = 0.0, variants: int = 1) -> Plan:
+    """Power of detecting ``mde`` with ``n_control`` control units (``ratio`` x per variant)."""
+    _validate(kind, baseline, sd, alpha, ratio, variance_reduction, variants, alternative)
+    d = _effect(baseline, mde, relative, kind)
+    n_t = n_control * ratio
+    s0, s1 = _stds(kind, baseline, sd, d, ratio, variance_reduction)
+    pw = _power(d, n_t, alpha / variants, s0, s1, alternative)
+    return _plan(kind, baseline, sd, d, alpha, pw, alternative, ratio, variance_reduction,
+                 variants, n_t)
+
+
+def sample_size(*, baseline: float, mde: float, relative: bool = True,
+                kind: Kind = "proportion", sd: float | None = None, alpha: float = 0.05,
+                power: float = 0.8, ratio: float = 1.0, alternative: Alternative = "two-sided",
+                variance_reduction: float = 0.0, variants: int = 1) -> Plan:
+    """Units needed to detect ``mde`` (relative to ``baseline`` unless ``relative=False``)."""
+    _validate(kind, baseline, sd, alpha, ratio, variance_reduction, variants, alternative)
+    if not 0 < power < 1:
+        raise ExperimentInputError(f"experiment plan: power must be in (0, 1); received {power}.")
+    d = _effect(baseline, mde, relative, kind)
+    s0, s1 = _stds(kind, baseline, sd, d, ratio, variance_reduction)
+    a = alpha / variants
+
+    def gap(n: float) -> float:
+        return _power(d, n, a, s0, s1, alternative) - power
+
+    n_t = float(optimize.brentq(gap, 1e-6, 1e13, xtol=1e-10, rtol=1e-14, maxiter=500))
+    return _plan(kind, baseline, sd, d, alpha, power, alternative, ratio, variance_reduction,
+                 variants, n_t)
+
+
+def minimum_detectable_effect(*, n_control: int, baseline: float, kind: Kind = "proportion",
+                              sd: float | None = None, alpha: float = 0.05, power: float = 0.8,
+                              ratio: float = 1.0, alternative: Alternative = "two-sided",
+                              variance_reduction: float = 0.0, variants: int = 1) -> Plan:
+    """Smallest positive effect detectable with the given power and ``n_control`` control units."""
+    _validate(kind, baseline, sd, alpha, ratio, variance_reduction, variants, alternative)
+    if not 0 < power < 1 or n_control < 2:
+        raise ExperimentInputError(
+            f"experiment plan: need 0 < power < 1 and n_control >= 2; received power={power}, "
+            f"n_control={n_control}."
+        )
+    n_t = n_control * ratio
+    a = alpha / variants
+    hi = (1 - baseline) * (1 - 1e-9) if kind == "proportion" else 1e6 * float(sd or 1.0)
+
+    def gap(d: float) -> float:
+        s0, s1 = _stds(kind, baseline, sd, d, ratio, variance_reduction)
+        return _power(d, n_t, a, s0, s1, alternative) - power
+
+    if gap(hi) < 0:
+        raise ExperimentInputError(
+            f"experiment plan: even the largest possible effect is not detectable with "
+            f"n_control={n_control} at power {power}. Fix: more units."
+        )
+    d = float(optimize.brentq(gap, 1e-12 * max(abs(baseline), 1.0), hi, xtol=1e-14, rtol=1e-12))
+    return _plan(kind, baseline, sd, d, alpha, power, alternative, ratio, variance_reduction,
+                 variants, n_t)

@@ -1,0 +1,230 @@
+"""Readable reports of an ``ExperimentResult``: markdown or self-contained HTML, one interval
+plot per metric (relative effect and its confidence interval for each variant and segment)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from experiments._errors import ExperimentInputError
+from experiments._results import Comparison, ExperimentResult
+
+__all__ = ["interval_plot", "render_html", "render_markdown", "write_report"]
+
+
+def _fmt(x: float | None, digits: int = 4) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    return f"{x:.{digits}g}"
+
+
+def _pct(x: float | None) -> str:
+    if x is None or not math.isfinite(x):
+        return "–"
+    return f"{100 * x:+.2f}%"
+
+
+def _p(x: float) -> str:
+    if not math.isfinite(x):
+        return "–"
+    return f"{x:.3g}" if x >= 1e-4 else f"{x:.2e}"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "metric"
+
+
+def interval_plot(result: ExperimentResult, metric: str) -> bytes:
+    """PNG bytes: relative effect with its interval per variant (and per segment) on ``metric``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows: list[tuple[str, Comparison]] = [
+        (c.variant, c) for c in result.comparisons if c.metric == metric
+    ]
+    for s in result.segments:
+        rows += [(f"{c.variant} | {s.segment_col}={s.segment}", c) for c in s.comparisons
+                 if c.metric == metric]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(rows) + 1.4))
+    for i, (label, c) in enumerate(rows):
+        y = len(rows) - 1 - i
+        color = "tab:green" if c.significant and c.absolute_effect > 0 else (
+            "tab:red" if c.significant else "tab:gray")
+        lo, hi, mid = (100 * c.relative_ci_low, 100 * c.relative_ci_high,
+                       100 * c.relative_effect)
+        if all(math.isfinite(v) for v in (lo, hi, mid)):
+            ax.errorbar(mid, y, xerr=[[mid - lo], [hi - mid]], fmt="o", color=color, capsize=3)
+        ax.text(1.01, y, label, transform=ax.get_yaxis_transform(), va="center", fontsize=8)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks([])
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xlabel(f"relative effect on {metric} vs {result.control} (%), "
+                  f"{100 * (1 - result.alpha):.0f}% CI")
+    ax.set_title(metric)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(heading, header, rows) for every table of the report, in order."""
+    out: list[tuple[str, list[str], list[list[str]]]] = []
+    srm_rows = [[a.variant, str(a.observed), f"{a.expected:.1f}", f"{100 * a.expected_share:.1f}%"]
+                for a in result.srm.arms]
+    out.append(("Sample ratio check", ["arm", "units", "expected", "designed share"], srm_rows))
+    for m in result.metrics:
+        arm_rows = [[a.variant, str(a.n), _fmt(a.mean, 6), _fmt(a.std, 4),
+                     _fmt(a.adjusted_mean, 6)] for a in m.arms]
+        desc = f"{m.kind}" + (f", ratio {m.column}/{m.denominator}" if m.denominator else "") + (
+            f", CUPED on {m.covariate}" if m.covariate else "") + (
+            ", guardrail" if m.guardrail else "")
+        out.append((f"{m.name} ({desc})", ["arm", "n", "value", "sd per unit",
+                                           "CUPED-adjusted"], arm_rows))
+        comp_rows = []
+        for c in result.comparisons:
+            if c.metric != m.name:
+                continue
+            row = [c.variant, f"{_fmt(c.absolute_effect)} [{_fmt(c.ci_low)}, {_fmt(c.ci_high)}]",
+                   f"{_pct(c.relative_effect)} [{_pct(c.relative_ci_low)}, "
+                   f"{_pct(c.relative_ci_high)}]", _p(c.p_value), _p(c.p_value_adjusted),
+                   "yes" if c.significant else "no"]
+            vr = c.variance_reduction
+            row.append(f"{100 * vr:.1f}%" if vr is not None and math.isfinite(vr) else "–")
+            if c.sequential:
+                row.append(f"p={_p(c.sequential.p_value)} [{_fmt(c.sequential.ci_low)}, "
+                           f"{_fmt(c.sequential.ci_high)}]")
+            if c.bayes:
+                row.append(f"{100 * c.bayes.prob_beat_control:.1f}% / "
+                           f"{_fmt(c.bayes.expected_loss, 3)}")
+            comp_rows.append(row)
+        header = ["variant vs control", "absolute effect [CI]", "relative effect [CI]", "p",
+                  f"p adj ({result.correction})", "significant", "CUPED variance reduction"]
+        if any(c.sequential for c in result.comparisons):
+            header.append("always-valid p [confidence sequence]")
+        if any(c.bayes for c in result.comparisons):
+            header.append("P(beat control) / expected loss")
+        out.append((f"{m.name}: effects", header, comp_rows))
+    if result.guardrails:
+        out.append(("Guardrails", ["metric", "variant", "status", "detail"],
+                    [[g.metric, g.variant, g.status.upper(), g.message]
+                     for g in result.guardrails]))
+    if result.segments:
+        seg_rows = []
+        for s in result.segments:
+            flag = "MISMATCH" if s.srm.mismatch else "ok"
+            if not s.comparisons:
+                seg_rows.append([s.segment, "–", "–", "too few units", "–", "–", flag])
+            seg_rows.extend([s.segment, c.metric, c.variant,
+                             f"{_pct(c.relative_effect)} [{_pct(c.relative_ci_low)}, "
+                             f"{_pct(c.relative_ci_high)}]", _p(c.p_value_adjusted),
+                             "yes" if c.significant else "no", flag] for c in s.comparisons)
+        col = result.segments[0].segment_col
+        out.append((f"Segments by {col}", ["segment", "metric", "variant", "relative effect [CI]",
+                                            f"p adj ({result.correction})", "significant",
+                                            "SRM"], seg_rows))
+    return out
+
+
+def _methods(result: ExperimentResult) -> str:
+    test = ("Welch's t-test (Welch-Satterthwaite df)" if result.test == "welch" else "z-test")
+    return (f"Effects are variant minus control with {100 * (1 - result.alpha):.0f}% intervals "
+            f"from {test}; relative effects use the delta method. p-values are two-sided and "
+            f"adjusted with {result.correction} across variants x metrics. Guardrails are "
+            "one-sided non-inferiority checks outside that family. Units are the assigned "
+            "population (no rows dropped).")
+
+
+def _header_lines(result: ExperimentResult) -> list[str]:
+    return [
+        f"variant column `{result.variant_col}`, control `{result.control}`, variants "
+        + ", ".join(f"`{v}`" for v in result.variants[1:]),
+        f"{result.n_units} units, alpha {result.alpha}, test {result.test}, "
+        f"correction {result.correction}",
+    ]
+
+
+def render_markdown(result: ExperimentResult, plot_dir: str | Path | None = None,
+                    prefix: str = "interval") -> str:
+    """Markdown report; with ``plot_dir`` also writes one PNG per metric there and links it."""
+    lines = ["# Experiment report", ""]
+    if result.srm.mismatch:
+        lines += [f"> **WARNING — {result.srm.message}**", ""]
+    else:
+        lines += [f"> {result.srm.message}", ""]
+    lines += [f"- {h}" for h in _header_lines(result)] + [""]
+    if result.warnings:
+        lines += ["## Warnings", ""] + [f"- {w}" for w in result.warnings] + [""]
+    for heading, header, rows in _tables(result):
+        lines += [f"## {heading}", "", "| " + " | ".join(header) + " |",
+                  "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(r.replace("|", "\\|") for r in row) + " |" for row in rows]
+        lines.append("")
+        name = heading.removesuffix(": effects")
+        if plot_dir is not None and heading.endswith(": effects"):
+            path = Path(plot_dir) / f"{prefix}_{_slug(name)}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(interval_plot(result, name))
+            lines += [f"![{name} interval plot]({path.name})", ""]
+    lines += ["## Methods", "", _methods(result), ""]
+    return "\n".join(lines)
+
+
+def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
+                   for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render_html(result: ExperimentResult) -> str:
+    """Self-contained HTML report with the interval plots embedded as PNG data URIs."""
+    css = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto}"
+           "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;"
+           "padding:3px 8px;font-size:13px}.srm-bad{background:#fdd;border:2px solid #c00;"
+           "padding:1em;font-weight:bold}.srm-ok{background:#efe;padding:.5em}")
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><style>{css}</style>"
+             "<title>Experiment report</title></head><body><h1>Experiment report</h1>"]
+    cls = "srm-bad" if result.srm.mismatch else "srm-ok"
+    parts.append(f"<div class='{cls}'>{html.escape(result.srm.message)}</div><ul>")
+    parts += [f"<li>{html.escape(h)}</li>" for h in _header_lines(result)] + ["</ul>"]
+    if result.warnings:
+        parts.append("<h2>Warnings</h2><ul>" + "".join(
+            f"<li>{html.escape(w)}</li>" for w in result.warnings) + "</ul>")
+    for heading, header, rows in _tables(result):
+        parts.append(f"<h2>{html.escape(heading)}</h2>" + _html_table(header, rows))
+        if heading.endswith(": effects"):
+            name = heading.removesuffix(": effects")
+            data = base64.b64encode(interval_plot(result, name)).decode()
+            parts.append(f"<img alt='{html.escape(name)} interval plot' "
+                         f"src='data:image/png;base64,{data}'>")
+    parts.append(f"<h2>Methods</h2><p>{html.escape(_methods(result))}</p></body></html>")
+    return "".join(parts)
+
+
+def write_report(result: ExperimentResult, path: str | Path) -> Path:
+    """Write ``path`` (.md with PNGs beside it, .html self-contained, .json the record)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out.suffix.lower()
+    if suffix in (".md", ".markdown"):
+        text = render_markdown(result, plot_dir=out.parent, prefix=out.stem)
+        out.write_text(text, encoding="utf-8")
+    elif suffix in (".html", ".htm"):
+        out.write_text(render_html(result), encoding="utf-8")
+    elif suffix == ".json":
+        out.write_text(result.to_json(), encoding="utf-8")
+    else:
+        raise ExperimentInputError(
+            f"report path {str(out)!r}: the suffix must be .md, .html or .json; received "
+            f"{out.suffix!r}."
+        )
+    return out

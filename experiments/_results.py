@@ -1,0 +1,350 @@
+"""Immutable, JSON-serialisable result records of an experiment analysis.
+
+Every record is a frozen dataclass; ``to_dict()`` returns plain Python types (NaN and infinities
+become ``None`` so the output is strict JSON) and ``to_json()`` a JSON string.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = [
+    "ArmCount",
+    "ArmResult",
+    "BayesResult",
+    "Comparison",
+    "ExperimentResult",
+    "GuardrailResult",
+    "MetricSummary",
+    "SRMResult",
+    "SegmentResult",
+    "SequentialResult",
+]
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalar
+        return _plain(value.item())
+    return value
+
+
+class _Record:
+    """Mixin: conversion of a frozen dataclass record to plain dicts and JSON."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as nested plain Python types (NaN/inf become None)."""
+        out = _plain(self)
+        assert isinstance(out, dict)
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The record as a strict JSON string."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+
+@dataclass(frozen=True)
+class ArmCount(_Record):
+    """Units assigned to one arm, for the sample-ratio check.
+
+    Attributes:
+        variant: arm label.
+        observed: units observed in the arm.
+        expected_share: share of units the design assigns to the arm.
+        expected: units expected under the design (``expected_share * total``).
+    """
+
+    variant: str
+    observed: int
+    expected_share: float
+    expected: float
+
+
+@dataclass(frozen=True)
+class SRMResult(_Record):
+    """Sample ratio mismatch check: Pearson chi-square goodness of fit of arm sizes to the design.
+
+    Attributes:
+        arms: observed and expected units per arm.
+        chi2: chi-square statistic.
+        df: degrees of freedom (arms - 1).
+        p_value: upper-tail p-value of ``chi2``.
+        alpha: threshold below which a mismatch is flagged (default 0.001).
+        mismatch: True when ``p_value < alpha``: assignment or logging is broken and effect
+            estimates should not be trusted until the cause is found.
+        message: one human-readable sentence.
+    """
+
+    arms: tuple[ArmCount, ...]
+    chi2: float
+    df: int
+    p_value: float
+    alpha: float
+    mismatch: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class ArmResult(_Record):
+    """One metric in one arm.
+
+    Attributes:
+        variant: arm label.
+        n: units in the arm.
+        mean: the metric's value (rate for proportions, mean per unit, or ratio of sums).
+        std: per-unit standard deviation (delta-method linearisation for ratios).
+        adjusted_mean: CUPED-adjusted mean when a covariate was used (``mean - theta *
+            (covariate mean - covariate mean over all arms)``, theta pooled), else None.
+    """
+
+    variant: str
+    n: int
+    mean: float
+    std: float
+    adjusted_mean: float | None = None
+
+
+@dataclass(frozen=True)
+class MetricSummary(_Record):
+    """Definition and per-arm values of one metric.
+
+    Attributes:
+        name: metric name used in comparisons.
+        kind: "proportion" (0/1 per unit), "mean" or "ratio".
+        column: outcome (numerator) column.
+        denominator: denominator column for ratio metrics, else None.
+        covariate: pre-period covariate for CUPED, else None.
+        guardrail: True when the metric is a guardrail (tested one-sided, not in the family).
+        arms: per-arm values, control first.
+    """
+
+    name: str
+    kind: str
+    column: str
+    denominator: str | None
+    covariate: str | None
+    guardrail: bool
+    arms: tuple[ArmResult, ...]
+
+
+@dataclass(frozen=True)
+class SequentialResult(_Record):
+    """Always-valid inference for teams that look at the results every day.
+
+    Attributes:
+        method: "normal-mixture confidence sequence (Howard et al. 2021; Waudby-Smith et al. 2023)".
+        tuning_n: total sample size at which the sequence is tightest.
+        p_value: always-valid p-value (take the running minimum over looks).
+        ci_low: lower bound of the absolute effect's confidence sequence.
+        ci_high: upper bound of the absolute effect's confidence sequence.
+        significant: True when the confidence sequence excludes 0.
+    """
+
+    method: str
+    tuning_n: float
+    p_value: float
+    ci_low: float
+    ci_high: float
+    significant: bool
+
+
+@dataclass(frozen=True)
+class BayesResult(_Record):
+    """Bayesian comparison of a variant with control.
+
+    Attributes:
+        method: "beta-binomial" (0/1 metrics) or "normal" (normal approximation for means/ratios).
+        prior: the prior used, spelled out.
+        prob_beat_control: posterior probability that the variant's metric exceeds control's.
+        expected_loss: expected shortfall ``E[max(control - variant, 0)]`` of shipping the variant,
+            in metric units (for lower-is-better metrics the sign convention flips).
+        expected_loss_control: expected shortfall of keeping control.
+        ci_low: lower bound of the equal-tailed credible interval of the absolute effect.
+        ci_high: upper bound of that interval.
+        relative_ci_low: lower bound of the credible interval of the relative effect.
+        relative_ci_high: upper bound of that interval.
+    """
+
+    method: str
+    prior: str
+    prob_beat_control: float
+    expected_loss: float
+    expected_loss_control: float
+    ci_low: float
+    ci_high: float
+    relative_ci_low: float
+    relative_ci_high: float
+
+
+@dataclass(frozen=True)
+class Comparison(_Record):
+    """One variant against control on one metric (frequentist, plus optional extras).
+
+    Attributes:
+        metric: metric name.
+        kind: "proportion", "mean" or "ratio".
+        variant: treatment arm label.
+        control: control arm label.
+        n_control: units in control.
+        n_variant: units in the variant.
+        control_mean: control's (unadjusted) metric value.
+        variant_mean: the variant's (unadjusted) metric value.
+        absolute_effect: variant minus control (CUPED-adjusted when a covariate is set).
+        ci_low: lower bound of the (1 - alpha) interval of the absolute effect.
+        ci_high: upper bound of that interval.
+        relative_effect: absolute effect divided by control's unadjusted mean.
+        relative_ci_low: lower bound of the delta-method interval of the relative effect.
+        relative_ci_high: upper bound of that interval.
+        std_error: standard error of the absolute effect.
+        statistic: t (Welch) or z statistic.
+        df: Welch-Satterthwaite degrees of freedom (None for z tests).
+        p_value: two-sided p-value, unadjusted.
+        p_value_adjusted: p-value adjusted for multiplicity across the family (Holm or BH).
+        significant: ``p_value_adjusted < alpha``.
+        test: "welch" or "z".
+        alpha: significance level.
+        covariate: CUPED covariate, else None.
+        theta: CUPED coefficient, else None.
+        variance_reduction: share of the effect's variance removed by CUPED (0.3 = 30%), else None.
+        sequential: always-valid results when requested, else None.
+        bayes: Bayesian results when requested, else None.
+    """
+
+    metric: str
+    kind: str
+    variant: str
+    control: str
+    n_control: int
+    n_variant: int
+    control_mean: float
+    variant_mean: float
+    absolute_effect: float
+    ci_low: float
+    ci_high: float
+    relative_effect: float
+    relative_ci_low: float
+    relative_ci_high: float
+    std_error: float
+    statistic: float
+    df: float | None
+    p_value: float
+    p_value_adjusted: float
+    significant: bool
+    test: str
+    alpha: float
+    covariate: str | None = None
+    theta: float | None = None
+    variance_reduction: float | None = None
+    sequential: SequentialResult | None = None
+    bayes: BayesResult | None = None
+
+
+@dataclass(frozen=True)
+class GuardrailResult(_Record):
+    """One-sided non-inferiority check: the metric must not get worse by more than ``margin``.
+
+    Attributes:
+        metric: guardrail metric.
+        variant: variant checked against control.
+        margin: tolerated deterioration (relative share if ``relative`` else metric units).
+        relative: whether ``margin`` and ``bound`` are relative to control's mean.
+        higher_is_better: direction in which the metric improves.
+        effect: observed change (relative or absolute, same scale as ``margin``).
+        bound: one-sided (1 - alpha) confidence bound of the change in the harmful direction.
+        p_value: one-sided p-value of "the metric got worse by at least ``margin``".
+        status: "pass" (worse-by-margin ruled out), "fail" (worse by more than the margin with
+            confidence), or "inconclusive".
+        message: one sentence.
+    """
+
+    metric: str
+    variant: str
+    margin: float
+    relative: bool
+    higher_is_better: bool
+    effect: float
+    bound: float
+    p_value: float
+    status: Literal["pass", "fail", "inconclusive"]
+    message: str
+
+
+@dataclass(frozen=True)
+class SegmentResult(_Record):
+    """Comparisons within one value of a pre-period attribute.
+
+    Attributes:
+        segment_col: attribute column.
+        segment: the attribute value (as text).
+        n_units: units in the segment.
+        srm: sample-ratio check within the segment.
+        comparisons: comparisons within the segment; ``p_value_adjusted`` is adjusted over all
+            segments, variants and metrics together.
+    """
+
+    segment_col: str
+    segment: str
+    n_units: int
+    srm: SRMResult
+    comparisons: tuple[Comparison, ...]
+
+
+@dataclass(frozen=True)
+class ExperimentResult(_Record):
+    """Everything an analysis found; the sample-ratio check comes first on purpose.
+
+    Attributes:
+        srm: sample-ratio mismatch check over all arms (read this first).
+        variant_col: column holding the arm label.
+        control: control arm label.
+        variants: all arm labels, control first.
+        n_units: total units analysed.
+        alpha: significance level.
+        test: "welch" or "z".
+        correction: multiplicity correction across variants x primary metrics ("holm", "bh",
+            "none").
+        metrics: per-metric definitions and arm values.
+        comparisons: every variant against control on every primary metric.
+        guardrails: guardrail checks.
+        segments: per-segment breakdowns (empty unless requested).
+        warnings: human-readable warnings, the SRM one first when present.
+    """
+
+    srm: SRMResult
+    variant_col: str
+    control: str
+    variants: tuple[str, ...]
+    n_units: int
+    alpha: float
+    test: str
+    correction: str
+    metrics: tuple[MetricSummary, ...]
+    comparisons: tuple[Comparison, ...]
+    guardrails: tuple[GuardrailResult, ...] = ()
+    segments: tuple[SegmentResult, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def comparison(self, metric: str, variant: str) -> Comparison:
+        """The comparison of ``variant`` with control on ``metric``."""
+        for c in self.comparisons:
+            if c.metric == metric and c.variant == variant:
+                return c
+        known = sorted({(c.metric, c.variant) for c in self.comparisons})
+        raise KeyError(f"no comparison for metric {metric!r}, variant {variant!r}; have {known}")
+
+    def to_markdown(self, plot_dir: str | None = None) -> str:
+        """Readable markdown report (see ``experiments.write_report`` for files with plots)."""
+        from experiments._report import render_markdown
+
+        return render_markdown(self, plot_dir=plot_dir)

@@ -1,0 +1,77 @@
+"""Segment breakdowns by a pre-period attribute, with multiplicity correction across segments.
+
+Only use attributes fixed before assignment (country, acquisition channel, tenure bucket,
+pre-period activity): splitting by something the treatment can change biases every segment.
+All segments x variants x primary metrics form one family for the Holm / BH correction, since
+looking at many segments is exactly how false discoveries are made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from experiments._errors import ExperimentInputError
+from experiments._metrics import Metric, parse_metrics, summarize
+from experiments._multiple import adjust_p_values
+from experiments._results import SegmentResult
+from experiments._srm import srm_check
+
+if TYPE_CHECKING:
+    from experiments._analysis import AnalysisOptions
+
+__all__ = ["segment_breakdown"]
+
+
+def segment_breakdown(frame: pd.DataFrame, variant_col: str, control: str,
+                      metrics: Sequence[str | Metric] | str, segment_col: str, *,
+                      options: AnalysisOptions | None = None, max_segments: int = 50,
+                      source: str = "experiment data") -> tuple[SegmentResult, ...]:
+    """Per-segment comparisons of every variant with control.
+
+    Segments where an arm has fewer than 2 units are reported with no comparisons (their SRM
+    check is still shown). Raises when the attribute has more than ``max_segments`` values.
+    """
+    from experiments._analysis import AnalysisOptions, analyze_summary
+
+    opts = options or AnalysisOptions()
+    ms = parse_metrics(metrics)
+    if segment_col not in frame.columns:
+        raise ExperimentInputError(
+            f"{source}: segment column {segment_col!r} is missing; received columns "
+            f"{list(frame.columns)}."
+        )
+    n_seg = frame[segment_col].nunique(dropna=False)
+    if n_seg > max_segments:
+        raise ExperimentInputError(
+            f"{source}: segment column {segment_col!r} has {n_seg} values, more than "
+            f"max_segments={max_segments}. Fix: bucket it into fewer groups first."
+        )
+    summary = summarize(frame, variant_col, ms, segment_col=segment_col, source=source)
+    arms = sorted(summary["variant"].unique().tolist())
+    per_seg: list[SegmentResult] = []
+    no_correction = replace(opts, correction="none")
+    for seg, table in summary.groupby("segment", sort=True):
+        first = table[table["metric"] == ms[0].name].set_index("variant")["n"]
+        counts = {v: int(first.get(v, 0)) for v in [control] + [a for a in arms if a != control]}
+        srm = srm_check(counts, opts.expected_shares, opts.srm_alpha)
+        seg_frame = frame[frame[segment_col].astype(str) == seg]
+        if min(counts.values()) < 2:
+            per_seg.append(SegmentResult(segment_col, str(seg), sum(counts.values()), srm, ()))
+            continue
+        res = analyze_summary(table.drop(columns="segment"), control, ms, options=no_correction,
+                              variant_col=variant_col, frame=seg_frame, source=source)
+        per_seg.append(SegmentResult(segment_col, str(seg), res.n_units, srm, res.comparisons))
+    guards = {m.name for m in ms if m.is_guardrail}
+    flat = [(i, j) for i, s in enumerate(per_seg) for j, c in enumerate(s.comparisons)
+            if c.metric not in guards]
+    adj = adjust_p_values([per_seg[i].comparisons[j].p_value for i, j in flat], opts.correction)
+    comps = [list(s.comparisons) for s in per_seg]
+    for (i, j), p in zip(flat, adj, strict=True):
+        comps[i][j] = replace(comps[i][j], p_value_adjusted=float(p),
+                              significant=bool(np.isfinite(p) and p < opts.alpha))
+    return tuple(replace(s, comparisons=tuple(c)) for s, c in zip(per_seg, comps, strict=True))

@@ -1,0 +1,237 @@
+"""Train, evaluate and register uplift models (MLflow through ``training._mlflow``).
+
+``train_uplift`` splits a randomized experiment into train and holdout (stratified by arm and,
+for 0/1 outcomes, by outcome), fits a T- or X-learner for every treatment against the control,
+scores the holdout with the Qini coefficient, AUUC, uplift@k and the top-k policy, logs
+parameters, metrics, the Qini plot and the model (pyfunc with signature and input example) to
+MLflow, registers a version and moves the ``champion`` alias only when the mean Qini coefficient
+beats the champion's on the same holdout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from experiments._errors import ExperimentInputError
+from experiments._results import _Record
+from experiments._uplift import TLearner, XLearner
+from experiments._uplift_metrics import (
+    TargetingPolicy,
+    auuc,
+    qini_coefficient,
+    qini_curve,
+    top_k_policy,
+    uplift_at_k,
+)
+
+__all__ = ["UpliftEvaluation", "UpliftTrainingResult", "evaluate_uplift", "train_uplift"]
+
+
+@dataclass(frozen=True)
+class UpliftEvaluation(_Record):
+    """Holdout evaluation of one treatment's uplift ranking.
+
+    Attributes:
+        treatment: treatment label (compared with control).
+        n_holdout: holdout customers in this treatment or control.
+        qini: Qini coefficient (0 random, 1 perfect; scikit-uplift's ``qini_auc_score``).
+        auuc: normalised area under the uplift curve (``uplift_auc_score``).
+        uplift_at_k: treated minus control mean outcome in the top ``k`` share.
+        k: targeted share.
+        policy: the "treat the top k" policy with its expected incremental outcome.
+    """
+
+    treatment: str
+    n_holdout: int
+    qini: float
+    auuc: float
+    uplift_at_k: float
+    k: float
+    policy: TargetingPolicy
+
+
+@dataclass(frozen=True)
+class UpliftTrainingResult(_Record):
+    """What ``train_uplift`` did.
+
+    Attributes:
+        learner: "t" or "x".
+        outcome: outcome column.
+        control: control label.
+        treatments: treatment labels.
+        features: feature columns.
+        n_train: training rows.
+        n_holdout: holdout rows.
+        test_size: holdout share.
+        seed: split and model seed.
+        evaluation_key: identifier of the data and split the metrics were computed on.
+        evaluations: one holdout evaluation per treatment.
+        run_id: MLflow run id (None when not logged).
+        model_name: registered model name (None when not logged).
+        model_version: registered version (None when not logged).
+        promoted: whether the version became ``champion``.
+        promotion_reason: why (or why not).
+    """
+
+    learner: str
+    outcome: str
+    control: str
+    treatments: tuple[str, ...]
+    features: tuple[str, ...]
+    n_train: int
+    n_holdout: int
+    test_size: float
+    seed: int
+    evaluation_key: str
+    evaluations: tuple[UpliftEvaluation, ...]
+    run_id: str | None = None
+    model_name: str | None = None
+    model_version: str | None = None
+    promoted: bool = False
+    promotion_reason: str | None = None
+
+
+def evaluate_uplift(model: TLearner | XLearner, X: pd.DataFrame, treatment: Sequence[str],
+                    y: Sequence[float], k: float = 0.3) -> tuple[UpliftEvaluation, ...]:
+    """Evaluate every treatment of a fitted learner on holdout rows."""
+    preds = model.predict(X)
+    t = np.asarray(pd.Series(treatment).astype(str))
+    ya = np.asarray(y, dtype=np.float64)
+    out = []
+    for a in model.treatments_:
+        mask = np.isin(t, [a, model.control])
+        yy, uu, tt = ya[mask], preds[a].to_numpy()[mask], (t[mask] == a).astype(int)
+        out.append(UpliftEvaluation(a, int(mask.sum()), qini_coefficient(yy, uu, tt),
+                                    auuc(yy, uu, tt), uplift_at_k(yy, uu, tt, k), k,
+                                    top_k_policy(yy, uu, tt, k)))
+    return tuple(out)
+
+
+def _qini_figure(model: TLearner | XLearner, X: pd.DataFrame, t: np.ndarray, y: np.ndarray
+                 ) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    preds = model.predict(X)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for a in model.treatments_:
+        mask = np.isin(t, [a, model.control])
+        xs, qs = qini_curve(y[mask], preds[a].to_numpy()[mask], (t[mask] == a).astype(int))
+        ax.plot(xs / xs[-1], qs, label=f"{a} (model)")
+        ax.plot([0, 1], [0, qs[-1]], ls="--", color=ax.lines[-1].get_color(), lw=0.8)
+    ax.set_xlabel("share of customers targeted (by predicted uplift)")
+    ax.set_ylabel("incremental outcomes (Qini)")
+    ax.set_title("Qini curves on the holdout (dashed: random targeting)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _evaluation_key(frame: pd.DataFrame, outcome: str, test_size: float, seed: int) -> str:
+    digest = hashlib.sha1(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return f"uplift-holdout:{digest.hexdigest()[:12]}:{outcome}:test{test_size}:seed{seed}"
+
+
+def train_uplift(frame: pd.DataFrame, *, treatment_col: str, control: str, outcome: str,
+                 features: Sequence[str] | None = None, learner: Literal["t", "x"] = "t",
+                 test_size: float = 0.3, k: float = 0.3, seed: int = 0,
+                 params: Mapping[str, Any] | None = None, log_to_mlflow: bool = True,
+                 model_name: str | None = None, experiment: str = "uplift",
+                 ) -> tuple[TLearner | XLearner, UpliftTrainingResult]:
+    """Fit, evaluate and (optionally) log and register an uplift model; see module docstring.
+
+    ``features`` defaults to every column except the treatment and outcome columns.
+    """
+    for col in (treatment_col, outcome):
+        if col not in frame.columns:
+            raise ExperimentInputError(
+                f"uplift training: column {col!r} is missing; received {list(frame.columns)}."
+            )
+    feats = list(features) if features else [c for c in frame.columns
+                                              if c not in (treatment_col, outcome)]
+    missing = [c for c in feats if c not in frame.columns]
+    if missing or not feats:
+        raise ExperimentInputError(
+            f"uplift training: feature columns {missing or feats} unusable; received columns "
+            f"{list(frame.columns)}."
+        )
+    if learner not in ("t", "x"):
+        raise ExperimentInputError(f"uplift training: learner must be 't' or 'x'; got {learner!r}.")
+    if not 0 < test_size < 1:
+        raise ExperimentInputError(
+            f"uplift training: test_size must be in (0, 1); got {test_size}.")
+    t_all = frame[treatment_col].astype(str)
+    y_all = pd.to_numeric(frame[outcome], errors="coerce")
+    strata = t_all + "|" + (y_all.astype(str) if y_all.isin([0, 1]).all() else "")
+    train, hold = train_test_split(frame, test_size=test_size, random_state=seed,
+                                   stratify=strata)
+    cls = TLearner if learner == "t" else XLearner
+    model = cls(control, params=params, random_state=seed).fit(
+        train[feats], train[treatment_col].astype(str), train[outcome])
+    evals = evaluate_uplift(model, hold[feats], hold[treatment_col].astype(str).tolist(),
+                            hold[outcome].to_numpy(), k)
+    key = _evaluation_key(frame[[*feats, treatment_col, outcome]], outcome, test_size, seed)
+    result = UpliftTrainingResult(learner, outcome, control, model.treatments_, tuple(feats),
+                                  len(train), len(hold), test_size, seed, key, evals)
+    if not log_to_mlflow:
+        return model, result
+    return model, _log(model, result, hold, treatment_col, params, model_name, experiment)
+
+
+def _log(model: TLearner | XLearner, result: UpliftTrainingResult, hold: pd.DataFrame,
+         treatment_col: str, params: Mapping[str, Any] | None, model_name: str | None,
+         experiment: str) -> UpliftTrainingResult:
+    import mlflow
+    from mlflow.models import infer_signature
+
+    from experiments._uplift_pyfunc import UpliftPyfunc
+    from training._mlflow import get_or_create_experiment, promote_if_better, register_model
+
+    name = model_name or f"uplift_{result.outcome}"
+    exp_id = get_or_create_experiment(experiment)
+    metrics: dict[str, float] = {}
+    for e in result.evaluations:
+        slug = "".join(ch if ch.isalnum() else "_" for ch in e.treatment).strip("_").lower()
+        metrics.update({f"qini_{slug}": e.qini, f"auuc_{slug}": e.auuc,
+                        f"uplift_at_k_{slug}": e.uplift_at_k,
+                        f"policy_incremental_{slug}": e.policy.incremental_outcome})
+    metrics["qini_mean"] = float(np.mean([e.qini for e in result.evaluations]))
+    X_hold = hold[list(result.features)]
+    with mlflow.start_run(experiment_id=exp_id, run_name=f"{name}-{result.learner}") as run:
+        mlflow.log_params({"learner": result.learner, "outcome": result.outcome,
+                           "control": result.control, "treatment_col": treatment_col,
+                           "treatments": ",".join(result.treatments),
+                           "features": ",".join(result.features), "test_size": result.test_size,
+                           "seed": result.seed, "k": result.evaluations[0].k,
+                           "evaluation_key": result.evaluation_key,
+                           **{f"lgbm_{k}": v for k, v in (params or {}).items()}})
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
+        fig = _qini_figure(model, X_hold, hold[treatment_col].astype(str).to_numpy(),
+                           hold[result.outcome].to_numpy(dtype=np.float64))
+        mlflow.log_figure(fig, "qini_curves.png")
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+        mlflow.log_text(result.to_json(), "uplift_evaluation.json")
+        example = X_hold.head(5)
+        signature = infer_signature(example, model.predict(example))
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=UpliftPyfunc(model), signature=signature,
+            input_example=example, pip_requirements=["lightgbm", "pandas", "numpy",
+                                                     "scikit-learn"])
+        run_id = run.info.run_id
+    version = register_model(run_id, "model", name, metrics, result.evaluation_key,
+                             model_uri=info.model_uri)
+    promo = promote_if_better(name, version.version, "qini_mean", metrics["qini_mean"], True,
+                              result.evaluation_key)
+    return replace(result, run_id=run_id, model_name=name, model_version=str(version.version),
+                   promoted=promo.promoted, promotion_reason=promo.reason)

@@ -1,0 +1,344 @@
+"""CLI for experiments: ``brain ab analyze``, ``brain ab plan`` and ``brain uplift train``.
+
+Thin wrappers over ``experiments``; the lead mounts ``ab_app`` and ``uplift_app`` on ``brain``.
+``demo_step`` analyses the generated world's experiment for ``brain demo``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from experiments import (
+    AnalysisOptions,
+    ExperimentInputError,
+    ExperimentResult,
+    Metric,
+    analyze,
+    minimum_detectable_effect,
+    parse_metrics,
+    power,
+    sample_size,
+    write_report,
+)
+
+__all__ = ["ab_app", "demo_step", "uplift_app"]
+
+ab_app = typer.Typer(help="Analyse and plan A/B tests.", no_args_is_help=True)
+uplift_app = typer.Typer(help="Uplift models: which customers a campaign actually moves.",
+                         no_args_is_help=True)
+# Wide tables stay readable when output is piped or captured (no terminal width to honour).
+console = Console(width=None if sys.stdout.isatty() else 160)
+
+
+def _read(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise ExperimentInputError(f"data file {str(path)!r} does not exist. Fix: check the path.")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    return pd.read_csv(path)
+
+
+def _pairs(text: str | None, what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ExperimentInputError(
+                f"{what}: expected 'name=value' pairs separated by commas; received {item!r}."
+            )
+        out[key.strip()] = value.strip()
+    return out
+
+
+def build_metrics(metrics: str, cuped: str | None = None, guardrails: str | None = None,
+                  lower_is_better: str | None = None) -> list[Metric]:
+    """Metric definitions from the CLI's option strings (see ``brain ab analyze --help``)."""
+    base = parse_metrics(metrics)
+    cov = _pairs(cuped, "--cuped")
+    guards = _pairs(guardrails, "--guardrail")
+    lower = {m.strip() for m in (lower_is_better or "").split(",") if m.strip()}
+    names = {m.name for m in base}
+    base += parse_metrics([g for g in guards if g not in names]) if set(guards) - names else []
+    unknown = (set(cov) | lower) - {m.name for m in base}
+    if unknown:
+        raise ExperimentInputError(
+            f"--cuped/--lower-is-better name metrics {sorted(unknown)} that are not in --metrics "
+            f"{sorted(m.name for m in base)}."
+        )
+    out = []
+    for m in base:
+        margin, relative = None, True
+        if m.name in guards:
+            spec = guards[m.name]
+            relative = not spec.startswith("abs:")
+            try:
+                margin = float(spec.removeprefix("abs:"))
+            except ValueError as exc:
+                raise ExperimentInputError(
+                    f"--guardrail {m.name}: margin must be a number like 0.02 (relative) or "
+                    f"abs:0.5; received {spec!r}."
+                ) from exc
+        out.append(Metric(m.name, m.column, m.kind, m.denominator, cov.get(m.name),
+                          m.name not in lower, margin, relative))
+    return out
+
+
+def _print_result(result: ExperimentResult) -> None:
+    style = "bold white on red" if result.srm.mismatch else "green"
+    console.print(result.srm.message, style=style)
+    table = Table(title=f"{result.variant_col}: variants vs {result.control!r} "
+                        f"({result.test}, {result.correction})")
+    for col in ("metric", "variant", "control", "variant value", "abs effect [CI]",
+                "rel effect [CI]", "p", "p adj", "sig"):
+        table.add_column(col)
+    for c in result.comparisons:
+        table.add_row(c.metric, c.variant, f"{c.control_mean:.6g}", f"{c.variant_mean:.6g}",
+                      f"{c.absolute_effect:.4g} [{c.ci_low:.4g}, {c.ci_high:.4g}]",
+                      f"{c.relative_effect:+.2%} [{c.relative_ci_low:+.2%}, "
+                      f"{c.relative_ci_high:+.2%}]", f"{c.p_value:.3g}",
+                      f"{c.p_value_adjusted:.3g}", "yes" if c.significant else "no")
+    console.print(table)
+    for g in result.guardrails:
+        console.print(f"guardrail {g.status.upper()}: {g.message}",
+                      style={"pass": "green", "fail": "bold red"}.get(g.status, "yellow"))
+    for w in result.warnings:
+        console.print(f"warning: {w}", style="yellow")
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    console.print(f"error: {exc}", style="bold red")
+    return typer.Exit(code=2)
+
+
+@ab_app.command("analyze")
+def analyze_command(
+    data: Annotated[Path, typer.Option(help="CSV or Parquet file with one row per unit.")],
+    metrics: Annotated[str, typer.Option(
+        help="Comma-separated metric columns; 'num/den' makes a ratio metric (e.g. spend/visit). "
+             "0/1 columns are analysed as proportions.")],
+    variant_col: Annotated[str, typer.Option(help="Column holding the arm label.")] = "variant",
+    control: Annotated[str, typer.Option(help="Label of the control arm (exact match).")]
+    = "control",
+    cuped: Annotated[str | None, typer.Option(
+        help="CUPED covariates as metric=pre_period_column pairs, e.g. 'visits=pre_visits'.")]
+    = None,
+    guardrail: Annotated[str | None, typer.Option(
+        help="Guardrails as metric=margin pairs: 'conversion=0.02' must not drop by more than "
+             "2% (relative); 'spend=abs:0.5' by more than 0.5 units.")] = None,
+    lower_is_better: Annotated[str | None, typer.Option(
+        help="Comma-separated metrics where lower is better (e.g. churn).")] = None,
+    segment_col: Annotated[str | None, typer.Option(
+        help="Pre-period attribute to break results down by (multiplicity-corrected).")] = None,
+    alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
+    test: Annotated[str, typer.Option(help="'welch' (t-test) or 'z'.")] = "welch",
+    correction: Annotated[str, typer.Option(
+        help="Multiplicity correction across variants x metrics: holm, bh or none.")] = "holm",
+    expected_split: Annotated[str | None, typer.Option(
+        help="Designed traffic split for the SRM check, e.g. 'control=0.5,treatment=0.5' "
+             "(default: equal).")] = None,
+    sequential: Annotated[bool, typer.Option(
+        help="Add always-valid p-values and confidence sequences (safe with daily peeking).")]
+    = False,
+    tuning_n: Annotated[float, typer.Option(
+        help="Total units at which the confidence sequence is tightest (planned size).")]
+    = 5000.0,
+    bayesian: Annotated[bool, typer.Option(
+        help="Add P(beat control), expected loss and credible intervals.")] = False,
+    report: Annotated[Path | None, typer.Option(
+        help="Write a report: .md (with PNG plots beside it), .html or .json.")] = None,
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", help="Write the full result record as JSON.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for Monte Carlo credible intervals.")] = 0,
+) -> None:
+    """Analyse an A/B(/n) test: effects with intervals, SRM check, corrections, guardrails."""
+    try:
+        frame = _read(data)
+        ms = build_metrics(metrics, cuped, guardrail, lower_is_better)
+        shares = {k: float(v) for k, v in _pairs(expected_split, "--expected-split").items()}
+        if test not in ("welch", "z") or correction not in ("holm", "bh", "none"):
+            raise ExperimentInputError(
+                f"--test must be welch or z and --correction holm, bh or none; received "
+                f"{test!r}, {correction!r}."
+            )
+        opts = AnalysisOptions(alpha=alpha, test=test, correction=correction,  # type: ignore[arg-type]
+                               expected_shares=shares or None, sequential=sequential,
+                               tuning_n=tuning_n, bayesian=bayesian, seed=seed)
+        result = analyze(frame, variant_col, control, ms, options=opts, segment_col=segment_col,
+                         source=data.name)
+    except (ExperimentInputError, ValueError) as exc:
+        raise _fail(exc) from exc
+    _print_result(result)
+    if report:
+        console.print(f"report: {write_report(result, report)}")
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(result.to_json(), encoding="utf-8")
+        console.print(f"json: {json_out}")
+
+
+@ab_app.command("plan")
+def plan_command(
+    baseline: Annotated[float, typer.Option(help="Control's expected rate (0-1) or mean.")],
+    mde: Annotated[float | None, typer.Option(
+        help="Effect to detect, relative to baseline (0.05 = +5%) unless --absolute.")] = None,
+    n_control: Annotated[int | None, typer.Option(
+        help="Units available for control: with --mde gives power, without gives the MDE.")]
+    = None,
+    kind: Annotated[str, typer.Option(help="'proportion' or 'mean'.")] = "proportion",
+    sd: Annotated[float | None, typer.Option(help="Per-unit standard deviation (means).")] = None,
+    absolute: Annotated[bool, typer.Option(help="--mde is in metric units.")] = False,
+    alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
+    target_power: Annotated[float, typer.Option("--power", help="Desired power.")] = 0.8,
+    ratio: Annotated[float, typer.Option(help="Treatment units per control unit.")] = 1.0,
+    variants: Annotated[int, typer.Option(help="Treatment variants (Bonferroni split).")] = 1,
+    cuped_r2: Annotated[float, typer.Option(
+        help="Variance reduction expected from CUPED: squared correlation with the pre-period "
+             "covariate (0 = none).")] = 0.0,
+    one_sided: Annotated[bool, typer.Option(help="Plan a one-sided test.")] = False,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the plan as JSON.")]
+    = None,
+) -> None:
+    """Plan a test: sample size (give --mde), MDE (give --n-control) or power (give both)."""
+    common = {"baseline": baseline, "kind": kind, "sd": sd, "alpha": alpha, "ratio": ratio,
+              "alternative": "one-sided" if one_sided else "two-sided",
+              "variance_reduction": cuped_r2, "variants": variants}
+    try:
+        if n_control is not None and mde is not None:
+            plan = power(n_control=n_control, mde=mde, relative=not absolute, **common)  # type: ignore[arg-type]
+        elif n_control is not None:
+            plan = minimum_detectable_effect(n_control=n_control, power=target_power, **common)  # type: ignore[arg-type]
+        elif mde is not None:
+            plan = sample_size(mde=mde, relative=not absolute, power=target_power, **common)  # type: ignore[arg-type]
+        else:
+            raise ExperimentInputError("ab plan: give --mde, --n-control, or both.")
+    except (ExperimentInputError, ValueError) as exc:
+        raise _fail(exc) from exc
+    table = Table(title="Experiment plan")
+    table.add_column("quantity")
+    table.add_column("value")
+    rows = [("metric kind", plan.kind), ("baseline", f"{plan.baseline:.6g}"),
+            ("effect (absolute)", f"{plan.mde_absolute:.6g}"),
+            ("effect (relative)", f"{plan.mde_relative:+.3%}"),
+            ("alpha (per comparison)", f"{plan.alpha} ({plan.alpha_per_comparison:.4g})"),
+            ("power", f"{plan.power:.4f}"),
+            ("CUPED variance reduction", f"{plan.variance_reduction}"),
+            ("units in control", str(plan.n_control)),
+            ("units per variant", str(plan.n_per_variant)), ("units in total", str(plan.n_total))]
+    for r in rows:
+        table.add_row(*r)
+    console.print(table)
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(plan.to_json(), encoding="utf-8")
+
+
+@uplift_app.command("train")
+def uplift_train_command(
+    data: Annotated[Path, typer.Option(help="CSV or Parquet file of a randomized experiment.")],
+    outcome: Annotated[str, typer.Option(help="Outcome column (0/1 or numeric).")],
+    features: Annotated[str, typer.Option(
+        help="Comma-separated pre-treatment feature columns (never outcomes).")],
+    treatment_col: Annotated[str, typer.Option(help="Column holding the arm label.")]
+    = "variant",
+    control: Annotated[str, typer.Option(help="Label of the control arm.")] = "control",
+    learner: Annotated[str, typer.Option(help="'t' (T-learner) or 'x' (X-learner).")] = "t",
+    test_size: Annotated[float, typer.Option(help="Holdout share for evaluation.")] = 0.3,
+    k: Annotated[float, typer.Option(help="Share targeted by the top-k policy and uplift@k.")]
+    = 0.3,
+    seed: Annotated[int, typer.Option(help="Seed of the split and the models.")] = 0,
+    model_name: Annotated[str | None, typer.Option(
+        help="Registered model name (default uplift_<outcome>).")] = None,
+    mlflow_log: Annotated[bool, typer.Option(
+        "--mlflow/--no-mlflow", help="Log, register and promote in MLflow.")] = True,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the result as JSON.")]
+    = None,
+) -> None:
+    """Train a T- or X-learner for every treatment vs control and evaluate it on a holdout."""
+    from experiments import train_uplift
+
+    try:
+        frame = _read(data)
+        _, result = train_uplift(frame, treatment_col=treatment_col, control=control,
+                                 outcome=outcome, features=[f.strip() for f in features.split(",")
+                                                            if f.strip()],
+                                 learner=learner, test_size=test_size, k=k, seed=seed,  # type: ignore[arg-type]
+                                 log_to_mlflow=mlflow_log, model_name=model_name)
+    except (ExperimentInputError, ValueError) as exc:
+        raise _fail(exc) from exc
+    table = Table(title=f"Uplift on {outcome} ({learner}-learner, holdout {result.n_holdout})")
+    for col in ("treatment", "Qini coef.", "AUUC", f"uplift@{k:.0%}", "policy incremental [CI]"):
+        table.add_column(col)
+    for e in result.evaluations:
+        p = e.policy
+        table.add_row(e.treatment, f"{e.qini:.4f}", f"{e.auuc:.4f}", f"{e.uplift_at_k:.4f}",
+                      f"{p.incremental_outcome:.1f} [{p.incremental_ci_low:.1f}, "
+                      f"{p.incremental_ci_high:.1f}]")
+    console.print(table)
+    if result.model_name:
+        console.print(f"registered {result.model_name} v{result.model_version}: "
+                      f"{result.promotion_reason}")
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(result.to_json(), encoding="utf-8")
+
+
+def demo_step(data_dir: Path) -> dict[str, str]:
+    """Analyse the generated world's ``experiment.csv`` and train an uplift model on it.
+
+    Metrics: converted, orders, revenue (CUPED on their pre-period columns) and visits as a
+    guardrail (must not drop by more than 2%).
+
+    Writes ``<brain_home>/reports/experiment_report.{md,html,json}`` and registers
+    ``uplift_converted`` in MLflow. Raises ``FileNotFoundError`` when the file is absent.
+    """
+    from experiments import train_uplift
+    from training._mlflow import brain_home
+
+    path = Path(data_dir) / "experiment.csv"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"experiments demo: {path} does not exist; the generated world must contain "
+            "experiment.csv (columns user_id, variant, pre_visits, pre_revenue, visits, "
+            "converted, revenue). Fix: run `brain data generate` first."
+        )
+    frame = pd.read_csv(path)
+    wanted = [c for c in ("converted", "orders", "revenue", "visits") if c in frame.columns]
+    if not wanted or "variant" not in frame.columns:
+        raise ExperimentInputError(
+            f"experiments demo: {path.name} needs a 'variant' column and at least one of "
+            f"visits, converted, orders, revenue; received {list(frame.columns)}."
+        )
+    covariates = {"visits": "pre_visits", "orders": "pre_orders", "converted": "pre_orders",
+                  "revenue": "pre_revenue"}
+    # visits are a guardrail: the checkout change must not cost more than 2% of visits
+    ms = [Metric(m, m, covariate=covariates[m] if covariates[m] in frame.columns else None,
+                 guardrail_margin=0.02 if m == "visits" else None) for m in wanted]
+    control = "control" if "control" in set(frame["variant"].astype(str)) else sorted(
+        frame["variant"].astype(str).unique())[0]
+    result = analyze(frame, "variant", control, ms,
+                     options=AnalysisOptions(sequential=True, bayesian=True), source=path.name)
+    out_dir = brain_home() / "reports"
+    md = write_report(result, out_dir / "experiment_report.md")
+    html = write_report(result, out_dir / "experiment_report.html")
+    write_report(result, out_dir / "experiment_report.json")
+    lines = {"A/B report (markdown)": str(md), "A/B report (HTML)": str(html)}
+    feats = [c for c in ("pre_visits", "pre_orders", "pre_revenue") if c in frame.columns]
+    if feats and "converted" in frame.columns:
+        _, up = train_uplift(frame, treatment_col="variant", control=control,
+                             outcome="converted", features=feats, learner="t", seed=0)
+        qini = ", ".join(f"{e.treatment} Qini {e.qini:.3f}" for e in up.evaluations)
+        lines["uplift model"] = (f"models:/{up.model_name}@champion ({qini}; "
+                                 f"{up.promotion_reason})")
+    lines["A/B summary"] = "; ".join(
+        f"{c.metric} {c.relative_effect:+.2%} (adj. p {c.p_value_adjusted:.2g})"
+        for c in result.comparisons)
+    return lines

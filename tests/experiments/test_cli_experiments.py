@@ -1,0 +1,120 @@
+"""The experiments CLI (``brain ab ...``, ``brain uplift ...``) and the demo step."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from serving._cli_experiments import ab_app, demo_step, uplift_app
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+app = typer.Typer()
+app.add_typer(ab_app, name="ab")
+app.add_typer(uplift_app, name="uplift")
+runner = CliRunner()
+
+
+def _experiment_csv(path: Path, n: int = 4000, seed: int = 0) -> Path:
+    """A file shaped like the generated world's experiment.csv."""
+    rng = np.random.default_rng(seed)
+    variant = rng.choice(["control", "treatment"], n)
+    pre_visits = rng.poisson(4, n)
+    pre_orders = rng.poisson(0.3, n)
+    visits = rng.poisson(1 + 0.8 * pre_visits)
+    orders = rng.poisson(0.2 * (1 + 0.15 * (variant == "treatment")) * (1 + pre_orders))
+    pd.DataFrame({
+        "user_id": np.arange(1, n + 1), "variant": variant, "pre_visits": pre_visits,
+        "pre_orders": pre_orders, "pre_revenue": pre_orders * 30.0, "visits": visits,
+        "orders": orders, "converted": (orders > 0).astype(int), "revenue": orders * 30.0,
+    }).to_csv(path, index=False)
+    return path
+
+
+def test_ab_analyze_writes_report_and_json(tmp_path: Path) -> None:
+    data = _experiment_csv(tmp_path / "experiment.csv")
+    result = runner.invoke(app, [
+        "ab", "analyze", "--data", str(data), "--metrics", "converted,revenue,revenue/visits",
+        "--cuped", "revenue=pre_revenue", "--guardrail", "visits=0.05", "--sequential",
+        "--bayesian", "--segment-col", "pre_orders", "--report", str(tmp_path / "r.md"),
+        "--json", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    assert "Sample ratio OK" in result.output
+    assert "guardrail" in result.output
+    saved = json.loads((tmp_path / "r.json").read_text())
+    assert {c["metric"] for c in saved["comparisons"]} == {"converted", "revenue",
+                                                          "revenue/visits", "visits"}
+    assert (tmp_path / "r_converted.png").exists()
+    assert saved["segments"]
+
+
+def test_ab_analyze_on_hillstrom_reproduces_readme_p_values(tmp_path: Path) -> None:
+    path = DATA / "hillstrom.csv"
+    if not path.exists():
+        pytest.skip(f"real dataset hillstrom.csv not found at {path}")
+    result = runner.invoke(app, [
+        "ab", "analyze", "--data", str(path), "--variant-col", "segment", "--control",
+        "No E-Mail", "--metrics", "visit,conversion,spend", "--json", str(tmp_path / "h.json")])
+    assert result.exit_code == 0, result.output
+    assert "chi-square 0.20" in result.output
+    comps = json.loads((tmp_path / "h.json").read_text())["comparisons"]
+    p = {(c["variant"], c["metric"]): c["p_value"] for c in comps}
+    assert p[("Womens E-Mail", "conversion")] == pytest.approx(1.56e-4, rel=5e-3)
+    assert p[("Mens E-Mail", "visit")] == pytest.approx(1.36e-112, rel=5e-3)
+
+
+def test_ab_analyze_reports_bad_input_without_a_traceback(tmp_path: Path) -> None:
+    data = _experiment_csv(tmp_path / "e.csv")
+    result = runner.invoke(app, ["ab", "analyze", "--data", str(data), "--metrics", "visits",
+                                 "--control", "Control"])
+    assert result.exit_code == 2
+    assert "control arm 'Control' is not among the variants" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--baseline", "0.1", "--mde", "0.05"], "units in control"),
+    (["--baseline", "0.1", "--n-control", "20000", "--cuped-r2", "0.3"], "effect (relative)"),
+    (["--baseline", "20", "--kind", "mean", "--sd", "30", "--mde", "0.05", "--n-control",
+      "5000"], "power"),
+])
+def test_ab_plan_answers_size_mde_and_power(args: list[str], expected: str) -> None:
+    result = runner.invoke(app, ["ab", "plan", *args])
+    assert result.exit_code == 0, result.output
+    assert expected in result.output
+
+
+def test_ab_plan_requires_an_effect_or_a_size() -> None:
+    result = runner.invoke(app, ["ab", "plan", "--baseline", "0.1"])
+    assert result.exit_code == 2
+    assert "give --mde, --n-control, or both" in result.output
+
+
+def test_uplift_train_without_mlflow(tmp_path: Path) -> None:
+    data = _experiment_csv(tmp_path / "e.csv", n=3000)
+    result = runner.invoke(app, [
+        "uplift", "train", "--data", str(data), "--outcome", "converted", "--features",
+        "pre_visits,pre_orders", "--no-mlflow", "--json", str(tmp_path / "u.json")])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "u.json").read_text())
+    assert saved["treatments"] == ["treatment"]
+    assert saved["run_id"] is None
+
+
+def test_demo_step_analyses_the_generated_experiment(tmp_path: Path) -> None:
+    _experiment_csv(tmp_path / "experiment.csv")
+    lines = demo_step(tmp_path)
+    assert Path(lines["A/B report (markdown)"]).exists()
+    assert Path(lines["A/B report (HTML)"]).exists()
+    assert "uplift_converted@champion" in lines["uplift model"]
+
+
+def test_demo_step_says_what_is_missing(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"experiment\.csv"):
+        demo_step(tmp_path)
