@@ -20,6 +20,7 @@ References:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Self
 
@@ -30,7 +31,7 @@ from features._calendar import applies_to, normalize_calendar
 
 from ._forecast_base import Panel, steps_per_day
 
-__all__ = ["EventEffects", "occurrence_days"]
+__all__ = ["EventEffects", "attribute_overlaps", "occurrence_days"]
 
 _LEVELS: tuple[tuple[str, ...], ...] = (
     ("key",), ("kind", "key"), ("name", "key"), ("series_id", "name", "key"))
@@ -65,6 +66,29 @@ def occurrence_days(
     return out
 
 
+def attribute_overlaps(occ: pd.DataFrame, calendar: pd.DataFrame) -> pd.DataFrame:
+    """Give each day's observed lift to one event, so a day is not counted for several.
+
+    A day inside the window of several events (a final that is also a playoff game, a flash
+    sale during a season sale) is attributed to the most specific of them: the name with the
+    fewest occurrences in ``calendar`` (ties keep every tied name). Shoulder days (``pre``/
+    ``post``) that fall inside another event's window are dropped, as at prediction, where
+    shoulders only count on days no event covers; shoulders of several events on one free day
+    follow the same most-specific rule.
+    """
+    if occ.empty:
+        return occ
+    counts = calendar.groupby("name")["start"].nunique()
+    n_occ = occ["name"].map(counts).fillna(1).to_numpy(dtype=float)
+    inside = occ["in_window"].to_numpy(dtype=bool)
+    frame = pd.DataFrame({"date": occ["date"].to_numpy(), "inside": inside, "n": n_occ})
+    covered = frame.groupby("date")["inside"].transform("any").to_numpy(dtype=bool)
+    frame = frame[inside == covered]  # in-window rows, or shoulders of uncovered days
+    fewest = frame.groupby("date")["n"].min()
+    keep = (inside == covered) & (n_occ <= occ["date"].map(fewest).to_numpy(dtype=float))
+    return occ[keep]
+
+
 @dataclass(frozen=True)
 class _Estimate:
     mean: float  # lift per unit of intensity, modelling scale
@@ -78,7 +102,8 @@ class EventEffects:
         pre_days: days before each event whose lift is learned (pull-forward dips, build-up).
         post_days: days after each event whose lift is learned (hangover, decay).
         max_offset: event days from this offset on share one key (long promotions).
-        season_lags: seasons on each side used for the local baseline.
+        season_lags: seasons on each side used for the local baseline (doubled, up to twice,
+            where fewer than two non-event values remain).
         halflife_days: age at which an occurrence counts half as much.
         prior_sd: prior spread of lifts on the modelling scale (1.0 ~ a factor e).
         group_sd: spread of a group's lift around its parent group (kind, name, series).
@@ -107,9 +132,16 @@ class EventEffects:
         return 7 * steps_per_day(freq)
 
     def _baseline(self, z: np.ndarray, affected: np.ndarray, m: int) -> np.ndarray:
+        """Median of the same phase ``season_lags`` seasons either side, skipping event days.
+
+        Where fewer than two such values exist the window doubles (twice, at most), so the
+        baseline stays as local as the calendar allows: a wide window would mix in the next
+        season's level (a December uplift into a November sale week).
+        """
         n = len(z)
-        cands = []
-        for lags in (self.season_lags, 2 * self.season_lags):
+        out = np.full(n, np.nan)
+        lags = max(1, int(self.season_lags))
+        for _ in range(3):
             cols = []
             for j in range(1, lags + 1):
                 for sgn in (-1, 1):
@@ -118,15 +150,18 @@ class EventEffects:
                     v = np.full(n, np.nan)
                     v[ok] = np.where(affected[idx[ok]], np.nan, z[idx[ok]])
                     cols.append(v)
-            cands.append(np.column_stack(cols))
-        with np.errstate(all="ignore"):
-            import warnings
-
+            stack = np.column_stack(cols)
+            enough = np.isfinite(stack).sum(axis=1) >= 2
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                base = np.nanmedian(cands[0], axis=1)
-                wide = np.nanmedian(cands[1], axis=1)
-        return np.where(np.isfinite(base), base, wide)
+                base = np.nanmedian(stack, axis=1)
+            fill = np.isnan(out) & enough
+            out[fill] = base[fill]
+            lags *= 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            last = np.nanmedian(stack, axis=1)
+        return np.where(np.isfinite(out), out, last)
 
     def fit(self, panel: Panel, calendar: pd.DataFrame | None) -> Self:
         """Measure lifts of past occurrences in every series of ``panel``."""
@@ -155,6 +190,7 @@ class EventEffects:
                 noise = float(np.nanvar(resid)) if np.isfinite(resid).any() else 1.0
             noise = max(noise / steps_per_day(panel.freq), 1e-4)
             day_resid = pd.Series(resid).groupby(np.asarray(days)).mean()
+            occ = attribute_overlaps(occ, cal[applies_to(cal, sid)])
             r = day_resid.reindex(occ["date"]).to_numpy()
             part = occ.assign(series_id=sid, r=r, noise=noise,
                               age=(days[-1] - occ["date"]).dt.days.to_numpy())
@@ -162,6 +198,7 @@ class EventEffects:
         self.estimates_: dict[tuple[str, ...], dict[tuple[object, ...], _Estimate]] = {
             lvl: {} for lvl in _LEVELS}
         self.dispersion_: dict[str, float] = {}
+        self.shifts_: dict[str, _Estimate] = {}
         if obs:
             self._pool(pd.concat(obs, ignore_index=True))
         return self
@@ -185,9 +222,14 @@ class EventEffects:
                 else:
                     parent = self.estimates_[_LEVELS[depth - 1]][self._parent_key(g, depth)]
                     mu0, tau2 = parent.mean, self.group_sd**2 + parent.var
+                    shift = self.shifts_.get(str(g["name"].iloc[0]))
+                    if level == ("name", "key") and shift and bool(g["in_window"].iloc[0]):
+                        mu0, tau2 = mu0 + shift.mean, tau2 + shift.var
                 post_var = 1.0 / (1.0 / var_b + 1.0 / tau2)
                 est[key_t] = _Estimate(post_var * (b / var_b + mu0 / tau2), post_var)
             self.estimates_[level] = est
+            if level == ("kind", "key"):
+                self.shifts_ = self._name_shifts(obs, est)
         # spread of single occurrences around the most specific estimate, per key
         fitted = np.array([
             self.estimates_[_LEVELS[-1]][(s, n, k)].mean * i
@@ -197,6 +239,29 @@ class EventEffects:
         frame = pd.DataFrame({"key": obs["key"], "sq": sq, "w": obs["w"]})
         for key, g in frame.groupby("key"):
             self.dispersion_[str(key)] = float(np.sum(g["w"] * g["sq"]) / np.sum(g["w"]))
+
+    def _name_shifts(self, obs: pd.DataFrame,
+                     kind_key: dict[tuple[object, ...], _Estimate]) -> dict[str, _Estimate]:
+        """Each name's common offset from its kind over its event days (shrunk towards 0).
+
+        A name larger than its kind on the event days it was observed is expected to be larger
+        on its unobserved event days too (a final whose day-after was never recorded). Shoulder
+        days carry weaker effects and neither inform nor receive the offset.
+        """
+        obs = obs[obs["in_window"].astype(bool)]
+        base = np.array([kind_key[(k, key)].mean for k, key in zip(obs["kind"], obs["key"],
+                                                                   strict=True)])
+        frame = obs.assign(dev=obs["r"].to_numpy() - obs["i"].to_numpy() * base)
+        out: dict[str, _Estimate] = {}
+        for name, g in frame.groupby("name", sort=False):
+            w, i, d, s2 = (g["w"].to_numpy(), g["i"].to_numpy(), g["dev"].to_numpy(),
+                           g["noise"].to_numpy())
+            sxx = float(np.sum(w * i * i))
+            b = float(np.sum(w * i * d)) / sxx
+            var_b = float(np.sum(w * w * i * i * s2)) / sxx**2
+            post_var = 1.0 / (1.0 / var_b + 1.0 / self.group_sd**2)
+            out[str(name)] = _Estimate(post_var * b / var_b, post_var)
+        return out
 
     @staticmethod
     def _parent_key(g: pd.DataFrame, depth: int) -> tuple[object, ...]:
@@ -215,10 +280,15 @@ class EventEffects:
             (_LEVELS[1], (kind, key)),
             (_LEVELS[0], (key,)),
         )
-        for level, k in candidates:
+        disp = self.dispersion_.get(key, 0.0)
+        for depth, (level, k) in enumerate(candidates):
             est = self.estimates_[level].get(k)
+            if est is not None and depth >= 2 and name in self.shifts_ and key.startswith("d"):
+                # a known name on a day offset it was never observed on: its kind's (or all
+                # events') profile moved by the name's common offset
+                shift = self.shifts_[name]
+                est = _Estimate(est.mean + shift.mean, est.var + shift.var + self.group_sd**2)
             if est is not None:
-                disp = self.dispersion_.get(key, 0.0)
                 return est.mean * i, est.var * i * i + disp
         return 0.0, 0.0
 

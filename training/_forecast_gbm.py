@@ -9,9 +9,11 @@ minus the level at ``t``, so one model serves series of any scale. One model per
 (P10/P50/P90) is shared across series and horizons.
 
 Events are handled outside the trees (``EventEffects``): history is cleaned of event days, the
-model learns the no-event baseline, and learned event lifts are added to future event days. A
-linear short-memory term (per horizon, on the last two deviations from the level) carries
-shocks that trees cannot extrapolate, such as an unannounced spike the day before the origin.
+model learns the no-event baseline, and learned event lifts are added to future event days.
+Unannounced outliers are clipped causally before any feature is computed
+(``winsorize_causal``), so a one-day spike cannot inflate the level for weeks. A linear
+short-memory term (per horizon bucket, fitted on the trees' residuals) carries the unclipped
+surprise of the last two periods (value minus its trailing same-phase median).
 
 Intervals are calibrated by split conformal quantile regression (CQR, Romano et al. 2019): the
 models are fitted on origins before the last ``calibration_days``, conformity scores are taken
@@ -43,7 +45,7 @@ from ._forecast_base import (
 )
 from ._forecast_events import EventEffects
 
-__all__ = ["LightGBMForecaster"]
+__all__ = ["LightGBMForecaster", "winsorize_causal"]
 
 _Z80 = 1.2815515655446004
 
@@ -60,21 +62,63 @@ def _take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return out
 
 
+def winsorize_causal(zc: np.ndarray, m: int, k: float,
+                     seasons: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """Clip unannounced outliers against a trailing same-phase median.
+
+    The reference of period ``t`` is the median of the same phase ``1..seasons`` seasons back;
+    deviations beyond ``k`` robust standard deviations (1.4826 MAD of all deviations) are
+    clipped to that bound. The reference only uses earlier periods; the robust scale is one
+    figure per series over the data given (the training span). Level shifts pass through once
+    the trailing median catches up (about half of ``seasons`` seasons); a one-day spike never
+    moves the level features.
+
+    Returns:
+        The clipped values and the trailing same-phase reference (NaN where unknown).
+    """
+    n = len(zc)
+    stack = np.column_stack([_take(zc, np.arange(n) - j * m) for j in range(1, seasons + 1)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref = np.nanmedian(stack, axis=1)
+    dev = zc - ref
+    ok = np.isfinite(dev)
+    if ok.sum() < 4 * m or not np.isfinite(k):
+        return zc.copy(), ref
+    med = float(np.median(dev[ok]))
+    scale = 1.4826 * float(np.median(np.abs(dev[ok] - med)))
+    if scale <= 0:
+        return zc.copy(), ref
+    clipped = ref + np.clip(dev, med - k * scale, med + k * scale)
+    return np.where(ok, clipped, zc), ref
+
+
 class _Ctx:
-    """Per-series arrays the features are read from (all trailing, so causal at any origin)."""
+    """Per-series arrays the features are read from (all trailing, so causal at any origin).
+
+    ``z``: values on the modelling scale; ``zc``: the same with calendar-event days replaced by
+    their local baseline (the target); ``zr``: ``zc`` with unannounced outliers clipped
+    causally (``winsorize_causal``), which every level, seasonal and deviation feature reads so
+    a one-off spike cannot inflate the forecast level for weeks.
+    """
 
     def __init__(self, z: np.ndarray, zc: np.ndarray, ds: pd.DatetimeIndex, m: int,
-                 year: int, reg: dict[str, np.ndarray]) -> None:
+                 year: int, reg: dict[str, np.ndarray], clip_sd: float) -> None:
         self.z, self.zc, self.ds, self.m, self.year, self.reg = z, zc, ds, m, year, reg
-        self.lvl = _rolling(zc, m, "mean")
-        self.lvl4 = _rolling(zc, 4 * m, "mean")
-        self.lvl13 = _rolling(zc, 13 * m, "mean")
-        self.sd4 = _rolling(zc, 4 * m, "std")
-        stack = np.column_stack([_take(zc, np.arange(len(zc)) - j * m) for j in range(4)])
+        zr, ref = winsorize_causal(zc, m, clip_sd)
+        self.zr = zr
+        # surprise: the value against its trailing same-phase median (what the season did not
+        # explain); the linear short-memory term carries it forward
+        self.surprise = np.where(np.isfinite(ref), zc - ref, 0.0)
+        self.lvl = _rolling(zr, m, "mean")
+        self.lvl4 = _rolling(zr, 4 * m, "mean")
+        self.lvl13 = _rolling(zr, 13 * m, "mean")
+        self.sd4 = _rolling(zr, 4 * m, "std")
+        stack = np.column_stack([_take(zr, np.arange(len(zr)) - j * m) for j in range(4)])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             self.phase4 = np.nanmean(stack, axis=1)
-        self.smooth = _rolling(zc, m, "mean", center=True)
+        self.smooth = _rolling(zr, m, "mean", center=True)
         self.half = m // 2
 
 
@@ -92,6 +136,9 @@ class LightGBMForecaster(BaseForecaster):
         events: settings for ``EventEffects`` (None: defaults).
         seed: random seed for sampling and LightGBM.
         n_jobs: LightGBM threads (1 avoids oversubscription on busy machines).
+        clip_sd: unannounced outliers beyond this many robust standard deviations from the
+            trailing same-phase median are clipped before the level and seasonal features are
+            computed (``inf`` turns clipping off).
     """
 
     model_name = "lightgbm"
@@ -111,6 +158,7 @@ class LightGBMForecaster(BaseForecaster):
         events: dict[str, Any] | None = None,
         seed: int = 0,
         n_jobs: int = 1,
+        clip_sd: float = 3.0,
     ) -> None:
         self.max_horizon_days = max_horizon_days
         self.n_estimators = n_estimators
@@ -121,6 +169,7 @@ class LightGBMForecaster(BaseForecaster):
         self.horizons_per_origin = horizons_per_origin
         self.calibration_days = calibration_days
         self.shock_days = shock_days
+        self.clip_sd = clip_sd
         self.transform = transform
         self.events = events
         self.seed = seed
@@ -139,20 +188,20 @@ class LightGBMForecaster(BaseForecaster):
             "trend4": ctx.lvl4[t] - lvl,
             "trend13": ctx.lvl13[t] - lvl,
             "vol4": ctx.sd4[t],
-            "dev0": ctx.z[t] - lvl,
-            "dev1": _take(ctx.z, t - 1) - lvl,
-            "snaive": _take(ctx.zc, tau - k * m) - lvl,
+            "dev0": ctx.zr[t] - lvl,
+            "dev1": _take(ctx.zr, t - 1) - lvl,
+            "snaive": _take(ctx.zr, tau - k * m) - lvl,
             "phase4": _take(ctx.phase4, tau - k * m) - lvl,
         }
         spd = m // 7
         if spd > 1:
-            feats["dnaive"] = _take(ctx.zc, tau - np.ceil(h / spd).astype(int) * spd) - lvl
+            feats["dnaive"] = _take(ctx.zr, tau - np.ceil(h / spd).astype(int) * spd) - lvl
         for n_years, tag in ((1, "yr1"), (2, "yr2")):
             back = tau - n_years * year
             ok = back + ctx.half <= t
             base = _take(ctx.lvl, t - n_years * year)
             feats[tag] = np.where(ok, _take(ctx.smooth, back) - base, np.nan)
-            feats[tag + "_raw"] = np.where(back <= t, _take(ctx.zc, back) - base, np.nan)
+            feats[tag + "_raw"] = np.where(back <= t, _take(ctx.zr, back) - base, np.nan)
         feats["yoy"] = lvl - _take(ctx.lvl, t - year)
         doy = target_ds.day_of_year.to_numpy()
         feats["dow"] = target_ds.day_of_week.to_numpy().astype(float)
@@ -165,6 +214,9 @@ class LightGBMForecaster(BaseForecaster):
             feats["hour"] = target_ds.hour.to_numpy().astype(float)
         for name, vals in reg.items():
             feats[f"reg_{name}"] = vals
+        # unclipped surprises for the linear short-memory term (not a tree feature)
+        feats["__s0"] = ctx.surprise[t]
+        feats["__s1"] = _take(ctx.surprise, t - 1)
         return pd.DataFrame(feats)
 
     def _bucket(self, h: np.ndarray) -> np.ndarray:
@@ -203,13 +255,14 @@ class LightGBMForecaster(BaseForecaster):
         return pd.concat(frames, ignore_index=True)
 
     # ------------------------------------------------------------ fitting
-    def _fit_shock(self, x: pd.DataFrame) -> dict[int, tuple[float, float]]:
+    def _fit_shock(self, x: pd.DataFrame, resid: np.ndarray) -> dict[int, tuple[float, float]]:
+        """Per horizon bucket, how much of the last two surprises is left in the residual."""
         coefs: dict[int, tuple[float, float]] = {}
         b = self._bucket(x["h"].to_numpy().astype(int))
         short = x["h"].to_numpy() <= self.shock_steps_
-        d0 = x["dev0"].fillna(0.0).to_numpy()
-        d1 = x["dev1"].fillna(0.0).to_numpy()
-        y = x["__y"].to_numpy()
+        d0 = x["__s0"].fillna(0.0).to_numpy()
+        d1 = x["__s1"].fillna(0.0).to_numpy()
+        y = resid
         for bucket in np.unique(b[short]):
             sel = short & (b == bucket)
             if sel.sum() < 30:
@@ -224,13 +277,12 @@ class LightGBMForecaster(BaseForecaster):
         a0 = np.array([coefs.get(int(v), (0.0, 0.0))[0] for v in b])
         a1 = np.array([coefs.get(int(v), (0.0, 0.0))[1] for v in b])
         short = x["h"].to_numpy() <= self.shock_steps_
-        out = a0 * x["dev0"].fillna(0.0).to_numpy() + a1 * x["dev1"].fillna(0.0).to_numpy()
+        out = a0 * x["__s0"].fillna(0.0).to_numpy() + a1 * x["__s1"].fillna(0.0).to_numpy()
         return np.where(short, out, 0.0)
 
     def _fit_models(self, x: pd.DataFrame) -> tuple[list[lgb.LGBMRegressor], dict]:
-        shock = self._fit_shock(x)
-        y = x["__y"].to_numpy() - self._shock(x, shock)
-        feats = x.drop(columns=["__y", "__sid"])
+        y = x["__y"].to_numpy()
+        feats = x[[c for c in x.columns if not c.startswith("__")]]
         models = []
         for q in QUANTILES:
             mdl = lgb.LGBMRegressor(
@@ -241,11 +293,17 @@ class LightGBMForecaster(BaseForecaster):
                 n_jobs=self.n_jobs, verbose=-1)
             mdl.fit(feats, y)
             models.append(mdl)
-        return models, shock
+        # the short-memory term is fitted on what the trees left (the trees see clipped
+        # deviations only, so the excess of a large surprise is theirs to miss)
+        short = x["h"].to_numpy() <= self.shock_steps_
+        resid = np.zeros(len(x))
+        if short.any():
+            resid[short] = y[short] - models[1].predict(feats[short])
+        return models, self._fit_shock(x, resid)
 
     def _raw_quantiles(self, models: list[lgb.LGBMRegressor], shock: dict,
                        x: pd.DataFrame) -> np.ndarray:
-        feats = x.drop(columns=[c for c in ("__y", "__sid") if c in x.columns])
+        feats = x[[c for c in x.columns if not c.startswith("__")]]
         s = self._shock(x, shock)
         return np.column_stack([m.predict(feats) + s for m in models])
 
@@ -260,7 +318,7 @@ class LightGBMForecaster(BaseForecaster):
         self.shock_steps_ = round(self.shock_days * spd)
         self.effects_ = EventEffects(**(self.events or {})).fit(panel, self.calendar_)
         self.ctx_ = {sid: _Ctx(panel.fwd(g.y), self.effects_.clean_[sid], g.ds, m, year,
-                               g.regressors) for sid, g in panel.series.items()}
+                               g.regressors, self.clip_sd) for sid, g in panel.series.items()}
         rng = np.random.default_rng(self.seed)
         n_rows = self.max_rows or min(200_000, 20_000 + 1_000 * len(self.ctx_))
         full = {sid: len(c.z) for sid, c in self.ctx_.items()}

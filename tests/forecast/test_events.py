@@ -1,0 +1,94 @@
+"""Event lifts and outlier clipping: overlap attribution, name offsets, spike robustness."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from features._calendar import normalize_calendar
+from training._forecast_base import prepare_panel
+from training._forecast_events import EventEffects, attribute_overlaps, occurrence_days
+from training._forecast_gbm import LightGBMForecaster, winsorize_causal
+
+
+def _cal(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
+    return normalize_calendar(pd.DataFrame(rows, columns=["name", "start", "kind"]))
+
+
+def test_overlapping_day_is_attributed_to_the_most_specific_event() -> None:
+    cal = _cal([("playoff", "2024-01-07", "sports"), ("playoff", "2024-01-14", "sports"),
+                ("playoff", "2024-01-21", "sports"), ("final", "2024-01-21", "sports")])
+    occ = occurrence_days(cal, "total", pre_days=1, post_days=1, max_offset=6)
+    kept = attribute_overlaps(occ, cal)
+    on_final = kept[kept["date"] == pd.Timestamp("2024-01-21")]
+    assert set(on_final["name"]) == {"final"}  # 1 occurrence beats 3
+    # every other playoff day is kept, each day at most once per name
+    assert len(kept[(kept["name"] == "playoff") & kept["in_window"]]) == 2
+    assert not kept.duplicated(["date", "name"]).any()
+
+
+def test_shoulder_inside_another_events_window_is_not_used() -> None:
+    cal = _cal([("sale", "2024-03-10", "sale"), ("launch", "2024-03-11", "launch")])
+    occ = occurrence_days(cal, "total", pre_days=2, post_days=2, max_offset=6)
+    kept = attribute_overlaps(occ, cal)
+    day = kept[kept["date"] == pd.Timestamp("2024-03-11")]
+    assert day["in_window"].all()  # the sale's post1 falls on the launch day: dropped
+    assert set(day["name"]) == {"launch"}
+
+
+def test_name_offset_carries_to_an_unobserved_day() -> None:
+    """A name far above its kind on day 0 is predicted above its kind on day 1 as well."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2022-01-01", periods=900, freq="D")
+    y = np.exp(6 + 0.05 * rng.standard_normal(len(ds)))
+    cal_rows = []
+    for k in range(10):  # a common event: +1 on both days
+        start = ds[40 + 80 * k]
+        y[ds.get_loc(start)] *= np.e
+        y[ds.get_loc(start) + 1] *= np.e
+        cal_rows.append(("match", start, "sports"))
+    final = ds[820]  # a rare event: +3 on day 0; its day 1 is missing from the data
+    y[ds.get_loc(final)] *= np.e**3
+    y[ds.get_loc(final) + 1] = np.nan
+    cal_rows.append(("final", final, "sports"))
+    cal = normalize_calendar(pd.DataFrame(
+        {"name": [r[0] for r in cal_rows], "start": [r[1] for r in cal_rows],
+         "end": [r[1] + pd.Timedelta(days=1) for r in cal_rows],
+         "kind": [r[2] for r in cal_rows]}))
+    series = pd.DataFrame({"series_id": "total", "ds": ds, "y": y}).dropna()
+    eff = EventEffects().fit(prepare_panel(series), cal)
+    kind_d1, _ = eff.effect("total", "match", "sports", "d1", 1.0)
+    final_d0, _ = eff.effect("total", "final", "sports", "d0", 1.0)
+    final_d1, _ = eff.effect("total", "final", "sports", "d1", 1.0)
+    assert 0.8 < kind_d1 < 1.2
+    assert final_d0 > 2.5
+    assert final_d1 > kind_d1 + 1.0  # moved by the final's offset, not the plain kind average
+
+
+def test_winsorize_reference_is_causal_and_clips_a_spike() -> None:
+    rng = np.random.default_rng(1)
+    z = 5 + 0.1 * rng.standard_normal(200)
+    z[150] += 4.0
+    clipped, ref = winsorize_causal(z, 7, 3.0)
+    assert clipped[150] < z[150] - 3.0
+    assert np.allclose(np.delete(clipped, 150)[:149], np.delete(z, 150)[:149], atol=0.5)
+    # the reference is causal: changing the future does not change the past's reference
+    z2 = z.copy()
+    z2[170:] += 10
+    _, ref2 = winsorize_causal(z2, 7, 3.0)
+    assert np.isfinite(ref[28:]).all()
+    np.testing.assert_array_equal(ref2[:171], ref[:171])
+
+
+def test_spike_before_origin_does_not_inflate_next_weeks(series_maker: Callable,
+                                                         fast_gbm: dict) -> None:
+    series, cal = series_maker(n_days=500, lift=1.0)
+    spiked = series.copy()
+    spiked.loc[spiked.index[-1], "y"] *= 50  # unannounced news spike on the last day
+    base = LightGBMForecaster(**fast_gbm).fit(series, cal).predict(28)
+    spike = LightGBMForecaster(**fast_gbm).fit(spiked, cal).predict(28)
+    later = slice(7, 28)  # from the second week on the spike should be forgotten
+    ratio = spike["p50"].iloc[later].mean() / base["p50"].iloc[later].mean()
+    assert 0.9 < ratio < 1.15
