@@ -35,8 +35,11 @@ class BearerAuthMiddleware:
         return hashlib.sha256(token.encode()).digest() if token else None
 
     def _ok(self, scope: Scope) -> bool:
+        from ._page import is_public  # the page's HTML/JS/CSS carry no data
+
         digest = self._digest()
-        if digest is None or scope.get("path", "") in OPEN_PATHS:
+        path = scope.get("path", "")
+        if digest is None or path in OPEN_PATHS or is_public(path):
             return True
         if scope.get("method") == "OPTIONS":
             return True

@@ -59,6 +59,21 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for row in frame.itertuples(index=False, name=None)]
 
 
+def _missing_inputs(model: Any, frame: pd.DataFrame) -> list[str]:
+    """Columns a ``CustomerModel`` needs from the caller (derived ones it computes itself)."""
+    from training._customer_bgnbd import BGNBD_COLUMNS
+    from training._customer_models import DERIVED
+
+    have = set(frame.columns)
+    need = [c for c in model.features_ if c not in DERIVED and not c.startswith("bgnbd_")]
+    if getattr(model, "bgnbd_params_", None) is not None:
+        need += [c for c in BGNBD_COLUMNS if c not in need]
+    for name, inputs in DERIVED.items():
+        if name in model.features_:
+            need += [c for c in inputs if c not in need]
+    return [c for c in need if c not in have]
+
+
 class Brain:
     """The prediction API's logic. ``champions`` may be refreshed while requests run."""
 
@@ -121,12 +136,12 @@ class Brain:
         model = loaded.model.model  # the fitted CustomerModel inside the pyfunc wrapper
         frame, unknown = self._feature_rows(req)
         if req.rows is not None:
-            missing = [c for c in model.features_ if c not in frame.columns]
+            missing = _missing_inputs(model, frame)
             if missing:
-                raise BadRequestError(f"rows lack {len(missing)} feature columns the model needs: "
-                                 f"{missing[:10]}{' ...' if len(missing) > 10 else ''}; send "
-                                 "every column of the feature catalogue (or of the table the "
-                                 "model was trained on)")
+                raise BadRequestError(
+                    f"rows lack {len(missing)} feature columns the model needs: {missing[:10]}"
+                    f"{' ...' if len(missing) > 10 else ''}; send every column of the feature "
+                    "catalogue (or of the table the model was trained on)")
         results: list[dict[str, Any]] = []
         if len(frame):
             try:
@@ -236,11 +251,17 @@ class Brain:
     def analyze(self, req: AnalyzeRequest) -> dict[str, Any]:
         import experiments as ex
 
+        from ._cli_experiments import build_metrics
+
         frame = pd.DataFrame(req.rows)
         opts = ex.AnalysisOptions(alpha=req.alpha, correction=req.correction,
                                   sequential=req.sequential, bayesian=req.bayesian)
         try:
-            result = ex.analyze(frame, req.variant_col, req.control, req.metrics, options=opts,
+            metrics = build_metrics(
+                ",".join(req.metrics),
+                cuped=",".join(f"{k}={v}" for k, v in req.cuped.items()) or None,
+                guardrails=",".join(f"{k}={v}" for k, v in req.guardrails.items()) or None)
+            result = ex.analyze(frame, req.variant_col, req.control, metrics, options=opts,
                                 segment_col=req.segment_col, source="request rows")
         except (ValueError, KeyError, TypeError) as exc:
             raise BadRequestError(str(exc)) from exc

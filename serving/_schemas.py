@@ -82,6 +82,13 @@ class AnalyzeRequest(Strict):
     control: str = Field(examples=["control"])
     metrics: list[str] = Field(min_length=1, max_length=50, examples=[["converted", "revenue"]])
     segment_col: str | None = None
+    guardrails: dict[str, float] = Field(
+        default_factory=dict, description="Guardrail metric -> tolerated relative drop (0.02 = "
+                                          "must not fall by more than 2%).",
+        examples=[{"visits": 0.02}])
+    cuped: dict[str, str] = Field(default_factory=dict, description="Metric -> pre-period "
+                                                                    "covariate column for CUPED.",
+                                  examples=[{"revenue": "pre_revenue"}])
     alpha: float = Field(0.05, gt=0, lt=0.5)
     correction: Literal["holm", "bh", "none"] = "holm"
     sequential: bool = False

@@ -238,11 +238,15 @@ def demo(
     write_frame(feats, home / "demo-out" / "user_features.parquet")
     seg = ft.rfm_segments(feats)
     write_frame(seg, home / "demo-out" / "segments.csv")
+    from ._snapshot import write_snapshot
+
+    snap = write_snapshot(ev, asof, calendar=cal, spend=ft.load_spend(data_dir / "spend.csv"),
+                          source=str(data_dir))
     console.print(frame_table(seg["segment"].value_counts().rename_axis("segment")
                               .reset_index(), title="lifecycle segments"))
     where: dict[str, str] = {
         "data": str(data_dir), "features": str(home / "demo-out" / "user_features.parquet"),
-        "segments": str(home / "demo-out" / "segments.csv")}
+        "segments": str(home / "demo-out" / "segments.csv"), "serving snapshot": str(snap)}
     for name in _DEMO_MODULES:
         mod = _MODULES.get(name)
         if mod is not None and hasattr(mod, "demo_step"):
@@ -250,10 +254,65 @@ def demo(
             where.update(mod.demo_step(data_dir))
     uri = configure_mlflow()
     where["MLflow UI"] = f"mlflow ui --backend-store-uri {uri} --port 5000"
+    where["prediction API"] = ("brain serve  (then http://127.0.0.1:3000, OpenAPI at "
+                               "http://127.0.0.1:3000/docs)")
+    where["planner's page"] = "http://127.0.0.1:3000/ui/  (after brain serve)"
     (home / "demo-out" / "where.json").write_text(json.dumps(where, indent=2))
     console.rule("where to look")
     for k, v in where.items():
         console.print(f"[bold]{k}[/]: {v}", highlight=False)
+
+
+@app.command("snapshot")
+@friendly_errors
+def snapshot(
+    data: DataOpt = None,
+    events: EventsOpt = None,
+    calendar: CalendarOpt = None,
+    spend: Annotated[Path | None, typer.Option(help="Channel spend file (for /channel_value).")
+                     ] = None,
+    asof: Annotated[str | None, typer.Option(help="As-of date [default: the day after the "
+                                                  "last event].")] = None,
+    tz: TzOpt = "UTC",
+    allow_event_types: AllowOpt = "",
+) -> None:
+    """Compute the feature snapshot the prediction API scores users from."""
+    import features as ft
+
+    from ._snapshot import write_snapshot
+
+    ev, cal = _load_inputs(data, events, calendar, tz, allow_event_types)
+    sp_path = find_file(data, spend, "spend", required=False)
+    sp = ft.load_spend(sp_path) if sp_path else None
+    when = asof or str((ev["ts"].max().normalize() + ft_day()).date())
+    out = write_snapshot(ev, when, calendar=cal, spend=sp, source=str(data or events))
+    console.print(f"[green]snapshot[/] as of {when} -> {out} (POST /reload to serve it)")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 3000,
+    reload_seconds: Annotated[float, typer.Option(help="Check the registry for moved champion "
+                                                       "aliases this often (0 = only on POST "
+                                                       "/reload).")] = 30.0,
+) -> None:
+    """Start the prediction API (BentoML) on the local MLflow store's champions."""
+    import shutil
+    import subprocess
+    import sys
+
+    from training._mlflow import brain_home, configure_mlflow
+
+    env = dict(os.environ)
+    env.setdefault("BRAIN_HOME", str(brain_home()))
+    env.setdefault("MLFLOW_TRACKING_URI", configure_mlflow())
+    env["BRAIN_RELOAD_SECONDS"] = str(reload_seconds)
+    exe = shutil.which("bentoml") or str(Path(sys.executable).with_name("bentoml"))
+    cmd = [exe, "serve", "serving.service:MarketingBrain", "--host", host, "--port", str(port)]
+    console.print(f"serving on http://{host}:{port}  (models from {env['MLFLOW_TRACKING_URI']})")
+    raise typer.Exit(subprocess.call(cmd, env=env))
 
 
 def ft_day():

@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from ._auth import BearerAuthMiddleware
 from ._core import BadRequestError, Brain, NotReadyError
+from ._page import page_app
 from ._registry import Champions
 from ._schemas import (
     AnalyzeRequest,
@@ -168,5 +169,6 @@ class MarketingBrain:
         return self.brain.reload()
 
 
+MarketingBrain.mount_asgi_app(page_app, path="/ui")
 MarketingBrain.mount_asgi_app(info_app, path="/")
 MarketingBrain.add_asgi_middleware(BearerAuthMiddleware)

@@ -29,3 +29,14 @@ def shared_file(name: str) -> Path:
         pytest.skip(f"real dataset {name} not found at {path} (the shared data folder sits beside "
                     "the repository in CI; copy it there to run real-data tests)")
     return path
+
+
+
+@pytest.fixture(scope="session")
+def service_app():
+    """The service's ASGI app, built once per test session: BentoML registers Prometheus metrics
+    globally, so a second app in one process would collide. Each TestClient context starts it
+    anew, building the service from the environment of that moment."""
+    from serving.service import MarketingBrain
+
+    return MarketingBrain.to_asgi()

@@ -1,0 +1,333 @@
+"""``brain train churn|propensity|value`` and ``brain score churn|propensity|value``.
+
+Two input paths, for both training and scoring:
+
+- the event pipeline: ``--data DIR`` (with events.parquet|csv, optional calendar.csv) or
+  ``--events FILE``; features are built with ``features.user_features`` at stacked cutoffs, labels
+  with ``features.build_training_set`` for ``--horizon`` days;
+- bring your own features: ``--table FILE`` (CSV or Parquet, one row per customer, optionally a
+  ``cutoff`` column for several snapshots) with ``--label-col COL`` for training. Every other
+  column except ``--id-col`` is a feature (numbers as numbers, text as categories).
+
+Thin layer over ``training._customer_mlflow`` and ``training._customer_scoring``.
+"""
+
+# No "from __future__ import annotations": typer reads the per-task option help built in closures.
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from ._cli_common import (
+    console,
+    find_file,
+    frame_table,
+    friendly_errors,
+    print_notes,
+    progress_bar,
+    step,
+    write_frame,
+)
+
+__all__ = ["demo_step", "score_app", "train_app"]
+
+train_app = typer.Typer(help="Train churn, purchase-propensity and customer-value models "
+                             "(logged to MLflow, registered, champion promoted only if better).",
+                        no_args_is_help=True)
+score_app = typer.Typer(help="Score every customer with a registered (or given) customer model.",
+                        no_args_is_help=True)
+
+_NAMES = {"churn": "churn", "propensity": "purchase_propensity", "value": "customer_value"}
+
+DataOpt = Annotated[Path | None, typer.Option(
+    "--data", help="Folder with events.parquet|csv (and calendar.csv), e.g. from "
+                   "'brain data generate'.")]
+EventsOpt = Annotated[Path | None, typer.Option(
+    "--events", help="Events file (CSV or Parquet) under the events contract.")]
+CalendarOpt = Annotated[Path | None, typer.Option(
+    "--calendar", help="Calendar file for the promotion-share features (optional).")]
+TableOpt = Annotated[Path | None, typer.Option(
+    "--table", help="Bring your own features: CSV/Parquet, one row per customer (optional "
+                    "'cutoff' column for several snapshots). Replaces --data/--events.")]
+IdOpt = Annotated[str, typer.Option("--id-col", help="Customer id column of --table.")]
+TzOpt = Annotated[str, typer.Option("--tz", help="Business time zone of the events.")]
+AllowOpt = Annotated[str, typer.Option(
+    "--allow-event-types", help="Comma-separated event types to accept besides the known ones.")]
+
+
+def _read_table(path: Path, id_col: str) -> pd.DataFrame:
+    from features import read_table
+
+    frame = read_table(path)
+    if id_col not in frame.columns:
+        raise ValueError(f"{path.name}: the customer id column {id_col!r} is missing; received "
+                         f"columns {list(frame.columns)[:20]}. Pass --id-col NAME.")
+    frame = frame.rename(columns={id_col: "user_id"})
+    frame["user_id"] = frame["user_id"].astype(str)
+    dup = frame.duplicated(["user_id", "cutoff"] if "cutoff" in frame.columns else ["user_id"])
+    if dup.any():
+        raise ValueError(f"{path.name}: {int(dup.sum())} rows repeat a customer "
+                         f"(first: {frame.loc[dup, 'user_id'].iloc[0]!r}); the table must hold one "
+                         "row per customer (per cutoff when a 'cutoff' column is given)")
+    if "cutoff" in frame.columns:
+        frame["cutoff"] = pd.to_datetime(frame["cutoff"])
+    return frame
+
+
+def _events(data: Path | None, events: Path | None, calendar: Path | None, tz: str,
+            allow: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    import features as ft
+
+    path = find_file(data, events, "events")
+    step(f"loading {path}")
+    ev = ft.load_events(path, tz=tz, extra_event_types=tuple(
+        t.strip() for t in allow.split(",") if t.strip()))
+    print_notes(ev)
+    cal_path = find_file(data, calendar, "calendar", required=False)
+    return ev, (ft.load_calendar(cal_path) if cal_path else None)
+
+
+def build_training_frame(events: pd.DataFrame, calendar: pd.DataFrame | None, horizon: int,
+                         n_cutoffs: int, step_days: int, last_cutoff: str | None,
+                         churn_needs_no_visit: bool = False) -> pd.DataFrame:
+    """Stacked features + labels at ``n_cutoffs`` cutoffs ``step_days`` apart (latest that fits)."""
+    import features as ft
+
+    cuts = ft.cutoff_schedule(events, horizon, n_cutoffs=n_cutoffs, step_days=step_days,
+                              last=last_cutoff)
+    step(f"building features + {horizon}-day labels at {len(cuts)} cutoffs "
+         f"({cuts[0].date()} .. {cuts[-1].date()})")
+    with progress_bar("features + labels") as update:
+        return ft.build_training_set(events, cuts, horizon, calendar=calendar,
+                                     churn_needs_no_visit=churn_needs_no_visit, progress=update)
+
+
+def _train(task: str, data: Path | None, events: Path | None, calendar: Path | None,
+           table: Path | None, label_col: str | None, id_col: str, horizon: int, cutoffs: int,
+           step_days: int, last_cutoff: str | None, churn_needs_no_visit: bool, register: bool,
+           plots: Path | None, seed: int, tz: str, allow: str) -> None:
+    from training._customer_mlflow import train_and_register
+    from training._customer_models import CustomerModel
+
+    t0 = time.perf_counter()
+    if table is not None:
+        if label_col is None:
+            raise ValueError("--table needs --label-col naming the label column (0/1 for churn "
+                             "and propensity, revenue for value)")
+        frame = _read_table(table, id_col)
+        params = {"input": str(table), "label_col": label_col}
+        tag = f"table={table.name}"
+        horizon_meta = None
+    else:
+        ev, cal = _events(data, events, calendar, tz, allow)
+        frame = build_training_frame(ev, cal, horizon, cutoffs, step_days, last_cutoff,
+                                     churn_needs_no_visit)
+        params = {"input": str(data or events), "horizon_days": horizon, "n_cutoffs": cutoffs,
+                  "step_days": step_days, "churn_needs_no_visit": churn_needs_no_visit}
+        tag = f"horizon={horizon}" + ("|no_visit" if churn_needs_no_visit else "")
+        horizon_meta = horizon
+    model = CustomerModel(task, label_col=label_col, horizon_days=horizon_meta,  # type: ignore[arg-type]
+                          seed=seed)
+    step(f"training {_NAMES[task]} on {len(frame):,} rows")
+    out = train_and_register(task, frame, model=model, evaluation_tag=tag, params=params,
+                             register=register, plot_dir=plots)
+    rep = out.report
+    metrics = pd.DataFrame({"metric": list(out.metrics), "value": list(out.metrics.values())})
+    console.print(frame_table(metrics, title=f"{_NAMES[task]}: validation "
+                                             f"({rep.split.scheme} split, calibration: "
+                                             f"{rep.calibration_method})"))
+    console.print(f"split: train {rep.split.train_cutoffs or rep.split.n_train} | calibrate "
+                  f"{rep.split.calibration_cutoffs or rep.split.n_calibration} | validate "
+                  f"{rep.split.validation_cutoffs or rep.split.n_validation}", highlight=False)
+    if rep.n_missing_label:
+        console.print(f"[yellow]note:[/] {rep.n_missing_label} rows had no label and were not "
+                      "used", highlight=False)
+    console.print(f"run {out.run_id}; model {out.model_uri}", highlight=False)
+    if out.promotion is not None:
+        console.print(f"registered {out.registered_name} v{out.version}: "
+                      f"{out.promotion.reason}", highlight=False)
+    if plots is not None:
+        console.print(f"plots in {plots}", highlight=False)
+    console.print(f"[green]done[/] in {time.perf_counter() - t0:.1f}s")
+
+
+def _make_train_command(task: str) -> None:
+    @train_app.command(task, help=f"Train the {_NAMES[task]} model from events or a table.")
+    @friendly_errors
+    def command(
+        data: DataOpt = None,
+        events: EventsOpt = None,
+        calendar: CalendarOpt = None,
+        table: TableOpt = None,
+        label_col: Annotated[str | None, typer.Option(
+            "--label-col", help="Label column (required with --table; default label_churn / "
+                                "label_purchase / label_value).")] = None,
+        id_col: IdOpt = "user_id",
+        horizon: Annotated[int, typer.Option(help="Label window in days after each cutoff.")
+                           ] = 90,
+        cutoffs: Annotated[int, typer.Option(help="Number of stacked cutoffs (>= 3 for a "
+                                                  "train/calibrate/validate split in time).")
+                           ] = 4,
+        step_days: Annotated[int, typer.Option(help="Days between cutoffs.")] = 30,
+        last_cutoff: Annotated[str | None, typer.Option(
+            help="Latest cutoff [default: the latest whose label window fits the data].")
+                               ] = None,
+        churn_needs_no_visit: Annotated[bool, typer.Option(
+            help="Churn = no order AND no visit in the window (default: no order).")] = False,
+        register: Annotated[bool, typer.Option(help="Register in MLflow and promote the "
+                                                    "champion if better.")] = True,
+        plots: Annotated[Path | None, typer.Option(help="Also write the plots to this "
+                                                        "folder.")] = None,
+        seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+        tz: TzOpt = "UTC",
+        allow_event_types: AllowOpt = "",
+    ) -> None:
+        _train(task, data, events, calendar, table, label_col, id_col, horizon, cutoffs,
+               step_days, last_cutoff, churn_needs_no_visit, register, plots, seed, tz,
+               allow_event_types)
+
+
+def _load_model(task: str, model_uri: str | None) -> object:
+    import mlflow
+
+    from training._mlflow import configure_mlflow
+
+    configure_mlflow()
+    uri = model_uri or f"models:/{_NAMES[task]}@champion"
+    try:
+        loaded = mlflow.pyfunc.load_model(uri)
+    except Exception as exc:
+        raise ValueError(f"could not load model {uri!r} ({exc}); train one first with "
+                         f"'brain train {task}' or pass --model URI") from None
+    model = loaded.unwrap_python_model().model
+    if model.task != task:
+        raise ValueError(f"model {uri!r} is a {model.task} model, not {task}")
+    return model
+
+
+def _score(task: str, asof: str | None, out: Path, data: Path | None, events: Path | None,
+           calendar: Path | None, table: Path | None, id_col: str, model_uri: str | None,
+           reasons: bool, reason_method: str, horizon_days: int | None, chunk_size: int, tz: str,
+           allow: str) -> None:
+    from training._customer_scoring import (
+        extend_purchase_horizon,
+        score_asof,
+        score_features,
+    )
+
+    model = _load_model(task, model_uri)
+    t0 = time.perf_counter()
+    if table is not None:
+        feats = _read_table(table, id_col)
+        with progress_bar(f"scoring {len(feats):,} customers") as update:
+            scores = score_features(model, feats, reasons=reasons, reason_method=reason_method,
+                                    chunk_size=chunk_size, progress=update)
+        if asof is not None:
+            scores.insert(1, "asof", pd.Timestamp(asof))
+    else:
+        if asof is None:
+            raise ValueError("--asof DATE is required with --data/--events (features use only "
+                             "events before it)")
+        ev, cal = _events(data, events, calendar, tz, allow)
+        with progress_bar("scoring customers") as update:
+            scores = score_asof(model, ev, asof, calendar=cal, reasons=reasons,
+                                reason_method=reason_method, chunk_size=chunk_size,
+                                progress=update)
+        trained_h = getattr(model, "horizon_days", None)
+        if horizon_days is not None and horizon_days != trained_h:
+            if task == "value" or trained_h is None:
+                raise ValueError(f"--horizon-days {horizon_days} differs from the model's label "
+                                 f"window ({trained_h}); only churn/propensity models trained on "
+                                 "events can be extended. Retrain with --horizon instead.")
+            step(f"extending P(purchase) from {trained_h} to {horizon_days} days")
+            ext = extend_purchase_horizon(model, ev, asof, horizon_days, trained_h,
+                                          users=scores["user_id"])
+            p = ext["p_purchase"].to_numpy()
+            scores["score"] = 1 - p if task == "churn" else p
+            from training._customer_reasons import TIERS, assign_tiers
+
+            scores["tier"] = assign_tiers(scores["score"].to_numpy(), TIERS[task])
+    scores["tier"] = scores["tier"].astype(str)
+    write_frame(scores, out)
+    secs = time.perf_counter() - t0
+    console.print(frame_table(scores["tier"].value_counts().rename_axis("tier").reset_index(),
+                              title=f"{_NAMES[task]} tiers"))
+    console.print(f"[green]wrote[/] {len(scores):,} scores to {out} in {secs:.1f}s",
+                  highlight=False)
+
+
+def _make_score_command(task: str) -> None:
+    @score_app.command(task, help=f"Score every customer with the {_NAMES[task]} model.")
+    @friendly_errors
+    def command(
+        out: Annotated[Path, typer.Option(help="Output file (.parquet or .csv).")],
+        asof: Annotated[str | None, typer.Option(
+            help="Score as of this date (events before it); required with --data/--events.")
+                        ] = None,
+        data: DataOpt = None,
+        events: EventsOpt = None,
+        calendar: CalendarOpt = None,
+        table: TableOpt = None,
+        id_col: IdOpt = "user_id",
+        model: Annotated[str | None, typer.Option(
+            "--model", help=f"Model URI [default: models:/{_NAMES[task]}@champion].")] = None,
+        reasons: Annotated[bool, typer.Option(help="Add the top-3 reasons per customer.")
+                           ] = True,
+        reason_method: Annotated[str, typer.Option(
+            help="'path' (decision-path contributions, fast) or 'shap' (LightGBM TreeSHAP, "
+                 "about 10x slower).")] = "path",
+        horizon_days: Annotated[int | None, typer.Option(
+            help="Churn/propensity over a longer horizon than trained (events only; "
+                 "hazard chain).")] = None,
+        chunk_size: Annotated[int, typer.Option(help="Customers per scoring chunk.")
+                              ] = 250_000,
+        tz: TzOpt = "UTC",
+        allow_event_types: AllowOpt = "",
+    ) -> None:
+        _score(task, asof, out, data, events, calendar, table, id_col, model, reasons,
+               reason_method, horizon_days, chunk_size, tz, allow_event_types)
+
+
+for _task in ("churn", "propensity", "value"):
+    _make_train_command(_task)
+    _make_score_command(_task)
+
+
+def demo_step(data_dir: Path) -> dict[str, str]:
+    """Train and register the three customer models on the demo world, then score everyone."""
+    import features as ft
+    from training._customer_mlflow import train_and_register
+    from training._customer_models import CustomerModel
+    from training._customer_scoring import score_asof
+    from training._mlflow import brain_home
+
+    ev = ft.load_events(data_dir / "events.parquet")
+    cal_path = data_dir / "calendar.csv"
+    cal = ft.load_calendar(cal_path) if cal_path.exists() else None
+    horizon = 90
+    frame = build_training_frame(ev, cal, horizon, 4, 30, None)
+    out_dir = brain_home() / "demo-out" / "customers"
+    asof = ev["ts"].max().normalize() + pd.Timedelta(days=1)
+    where: dict[str, str] = {}
+    for task in ("churn", "propensity", "value"):
+        step(f"training {_NAMES[task]}")
+        res = train_and_register(task, frame, model=CustomerModel(task, horizon_days=horizon),  # type: ignore[arg-type]
+                                 evaluation_tag=f"horizon={horizon}",
+                                 params={"input": str(data_dir), "horizon_days": horizon},
+                                 plot_dir=out_dir / task)
+        key = "roc_auc" if task != "value" else "spearman"
+        value = res.metrics.get(key, float("nan"))
+        console.print(f"{_NAMES[task]} v{res.version}: {key}={value:.3f} "
+                      f"({res.promotion.reason if res.promotion else 'not registered'})",
+                      highlight=False)
+        model = _load_model(task, f"models:/{_NAMES[task]}/{res.version}")
+        scores = score_asof(model, ev, asof, calendar=cal)
+        scores["tier"] = scores["tier"].astype(str)
+        path = out_dir / f"{task}_scores.parquet"
+        write_frame(scores, path)
+        where[f"{_NAMES[task]} scores"] = str(path)
+        where[f"{_NAMES[task]} plots"] = str(out_dir / task)
+    return where

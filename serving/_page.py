@@ -1,0 +1,261 @@
+"""The planner's page: a small Starlette app the BentoML service mounts at ``/ui``.
+
+``page_app`` serves the single page (``static/index.html`` + plain JS/CSS, nothing fetched from
+the network) and a few read-only helpers the page needs beside the public API:
+
+- ``GET /api/forecast_options``: series the forecaster knows, its frequency, last observed period
+  and the horizon limits;
+- ``GET /api/history?series_id=total&periods=120``: the last observed values of one series;
+- ``GET /api/customers_summary?top=20&sort=value_at_risk``: snapshot-wide churn-risk, propensity
+  and value distributions, tier counts, segment sizes and the top at-risk users with reasons;
+- ``GET /api/customers.csv``: every user's scores, tiers and segment as CSV.
+
+The views themselves call the public endpoints (``/forecast_traffic``, ``/experiments/analyze``).
+Helpers answer errors as ``{"error": "..."}`` with 400 (bad query) or 503 (no model/snapshot),
+like the API. The HTML/JS/CSS carry no data, so the auth middleware may let them through without
+a token (``is_public``); ``/api/*`` needs the token like every other endpoint.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ._core import BadRequestError, Brain, NotReadyError, records
+from ._schemas import ForecastRequest
+
+__all__ = ["PAGE_PREFIX", "STATIC_DIR", "customers_summary", "is_public", "page_app"]
+
+STATIC_DIR = Path(__file__).with_name("static")
+PAGE_PREFIX = "/ui"
+MAX_TOP = 500
+_SCORE_MODELS = {"churn": "churn", "propensity": "purchase_propensity", "value": "customer_value"}
+_log = logging.getLogger("serving.page")
+
+
+def is_public(path: str) -> bool:
+    """Whether ``path`` is part of the page's static shell (no data, no token needed)."""
+    if path in (PAGE_PREFIX, PAGE_PREFIX + "/"):
+        return True
+    return path.startswith(PAGE_PREFIX + "/static/")
+
+
+def _live_brain() -> Brain:
+    from .service import _brain_holder
+
+    brain = _brain_holder.get("brain")
+    if brain is None:
+        raise NotReadyError("the service is still starting; try again in a few seconds")
+    return brain
+
+
+def _json_errors(fn: Callable[[Request], Response]) -> Callable[[Request], Response]:
+    def wrapper(request: Request) -> Response:
+        try:
+            return fn(request)
+        except BadRequestError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        except NotReadyError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
+        except Exception:
+            _log.exception("unexpected error in page helper %s", fn.__name__)
+            return JSONResponse({"error": "internal error; the server log has the details"},
+                                status_code=500)
+
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequestError(f"query parameter '{name}' must be an integer; received "
+                              f"{raw!r}") from None
+    if not lo <= value <= hi:
+        raise BadRequestError(f"query parameter '{name}' must be between {lo} and {hi}; "
+                              f"received {value}")
+    return value
+
+
+# ---------------------------------------------------------------------------- forecast helpers
+def _forecaster(brain: Brain) -> Any:
+    return brain._model("traffic_forecaster").model.forecaster
+
+
+@_json_errors
+def forecast_options(request: Request) -> Response:
+    """Series, frequency, last observed period and horizon limits of the loaded forecaster."""
+    brain = _live_brain()
+    loaded = brain._model("traffic_forecaster")
+    fc = loaded.model.forecaster
+    panel = fc.panel_
+    series = sorted(str(s) for s in panel.series)
+    last = max(g.ds[-1] for g in panel.series.values())
+    limits = ForecastRequest.model_fields["horizon"].metadata
+    hi = next((m.le for m in limits if hasattr(m, "le")), 400)
+    cal = fc.calendar_
+    upcoming = cal.loc[cal["end"] > last] if len(cal) else cal
+    return JSONResponse({
+        "model": loaded.name, "version": loaded.version, "series": series,
+        "default_series": "total" if "total" in series else series[0],
+        "freq": panel.freq, "last_ds": pd.Timestamp(last).isoformat(), "max_horizon": hi,
+        "known_events": records(upcoming[["name", "start", "end", "kind", "channel",
+                                          "intensity"]]) if len(upcoming) else [],
+    })
+
+
+@_json_errors
+def history(request: Request) -> Response:
+    """The last ``periods`` observed values of one series (for context on the chart)."""
+    fc = _forecaster(_live_brain())
+    sid = request.query_params.get("series_id", "total")
+    if sid not in fc.panel_.series:
+        raise BadRequestError(f"unknown series_id {sid!r}; this model forecasts "
+                              f"{sorted(map(str, fc.panel_.series))[:20]}")
+    n = _int_param(request, "periods", 120, 1, 5_000)
+    g = fc.panel_.series[sid]
+    ds, y = g.ds[-n:], np.asarray(g.y, dtype=float)[-n:]
+    return JSONResponse({"series_id": sid, "history": records(pd.DataFrame({"ds": ds, "y": y}))})
+
+
+# ---------------------------------------------------------------------------- customers
+_cache_lock = threading.Lock()
+_cache: dict[str, Any] = {}
+
+
+def _scores(brain: Brain) -> tuple[pd.DataFrame, dict[str, dict[str, str]], dict[str, str]]:
+    """Every snapshot user's scores and tiers (cached per model versions and snapshot)."""
+    from training._customer_mlflow import score_frame
+
+    snap = brain._snap()
+    loaded = {k: brain.champions.get(v) for k, v in _SCORE_MODELS.items()}
+    key = (id(snap), tuple((k, None if m is None else m.version) for k, m in loaded.items()))
+    with _cache_lock:
+        if _cache.get("key") == key:
+            return _cache["frame"], _cache["models"], _cache["missing"]
+        if loaded["churn"] is None:
+            brain._model("churn")  # raises NotReadyError with the fix
+        feats = snap.features
+        out = pd.DataFrame({"user_id": feats.index.astype(str)})
+        seg = snap.segments["segment"].astype(str).reindex(feats.index)
+        out["segment"] = seg.fillna("unknown").to_numpy()
+        models: dict[str, dict[str, str]] = {}
+        missing: dict[str, str] = {}
+        for short, m in loaded.items():
+            if m is None:
+                missing[short] = brain.champions.errors.get(_SCORE_MODELS[short], "not loaded")
+                continue
+            scored = score_frame(m.model.model, feats, reasons=False)
+            out[short] = scored["score"].to_numpy(dtype=float)
+            out[f"{short}_tier"] = scored["tier"].astype(str).to_numpy()
+            if short == "churn":
+                ew = scored["early_warning"].astype("boolean")
+                out["early_warning"] = ew.to_numpy(dtype=object, na_value=None)
+            models[short] = {"name": m.name, "version": m.version}
+        out["value_at_risk"] = out["churn"] * out["value"] if "value" in out else np.nan
+        _cache.update(key=key, frame=out, models=models, missing=missing)
+        return out, models, missing
+
+
+def _histogram(values: np.ndarray, lo: float, hi: float, bins: int) -> dict[str, Any]:
+    finite = values[np.isfinite(values)]
+    counts, edges = np.histogram(np.clip(finite, lo, hi), bins=bins, range=(lo, hi))
+    return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts],
+            "mean": float(finite.mean()) if finite.size else None,
+            "median": float(np.median(finite)) if finite.size else None}
+
+
+def customers_summary(brain: Brain, top: int = 50, sort: str = "value_at_risk") -> dict[str, Any]:
+    """Snapshot-wide distributions, tiers, segments and the top at-risk users with reasons."""
+    from training._customer_mlflow import score_frame
+
+    if sort not in ("value_at_risk", "churn"):
+        raise BadRequestError(f"sort must be 'value_at_risk' or 'churn'; received {sort!r}")
+    frame, models, missing = _scores(brain)
+    snap = brain._snap()
+    dists: dict[str, Any] = {}
+    for short in ("churn", "propensity"):
+        if short in frame:
+            dists[short] = _histogram(frame[short].to_numpy(), 0.0, 1.0, 20)
+            dists[short]["tiers"] = frame[f"{short}_tier"].value_counts().to_dict()
+    if "value" in frame:
+        v = frame["value"].to_numpy()
+        hi = float(np.nanquantile(v, 0.99)) if np.isfinite(v).any() else 1.0
+        dists["value"] = _histogram(v, 0.0, max(hi, 1e-9), 20)
+        dists["value"]["tiers"] = frame["value_tier"].value_counts().to_dict()
+        dists["value"]["total"] = float(np.nansum(v))
+        dists["value"]["clipped_at_p99"] = True
+    agg: dict[str, tuple[str, str]] = {"users": ("user_id", "size")}
+    agg.update({f"mean_{s}": (s, "mean") for s in ("churn", "propensity", "value") if s in frame})
+    segs = frame.groupby("segment", sort=False).agg(**agg).reset_index()
+    segs["share"] = segs["users"] / max(len(frame), 1)
+    segs = segs.sort_values("users", ascending=False)
+    key = sort if sort in frame and frame[sort].notna().any() else "churn"
+    ranked = frame.sort_values([key, "churn"], ascending=False, kind="stable").head(top)
+    churn_model = brain.champions.get("churn")
+    reasons: list[list[str]] = [[] for _ in range(len(ranked))]
+    if churn_model is not None and len(ranked):
+        rows = snap.features.loc[ranked["user_id"].to_numpy()]
+        out = score_frame(churn_model.model.model, rows, reasons=True, top=3)
+        cols = [c for c in out.columns if c.startswith("reason_")]
+        reasons = [[r for r in row if isinstance(r, str) and r] for row in
+                   out[cols].itertuples(index=False, name=None)]
+    at_risk = records(ranked)
+    for row, why in zip(at_risk, reasons, strict=True):
+        row["reasons"] = why
+    return {"asof": str(snap.cutoff.date()), "users": len(frame), "models": models,
+            "missing": missing, "sort": key, "distributions": dists,
+            "segments": records(segs), "at_risk": at_risk}
+
+
+@_json_errors
+def customers_summary_endpoint(request: Request) -> Response:
+    top = _int_param(request, "top", 20, 1, MAX_TOP)
+    sort = request.query_params.get("sort", "value_at_risk")
+    return JSONResponse(customers_summary(_live_brain(), top=top, sort=sort))
+
+
+@_json_errors
+def customers_csv(request: Request) -> Response:
+    """Every user's scores, tiers, segment and value at risk."""
+    brain = _live_brain()
+    frame, _, _ = _scores(brain)
+    buf = io.StringIO()
+    frame.sort_values("churn", ascending=False, kind="stable").to_csv(buf, index=False)
+    name = f"customers-{brain._snap().cutoff.date()}.csv"
+    return Response(buf.getvalue(), media_type="text/csv",
+                    headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+# ---------------------------------------------------------------------------- the page
+def index(request: Request) -> Response:
+    """The page; ``/ui`` redirects to ``/ui/`` so relative asset links resolve."""
+    if not request.url.path.endswith("/"):
+        return RedirectResponse(request.url.path + "/", status_code=307)
+    return FileResponse(STATIC_DIR / "index.html", headers={"cache-control": "no-cache"})
+
+
+page_app = Starlette(routes=[
+    Route("/", index, methods=["GET"]),
+    Route("/api/forecast_options", forecast_options, methods=["GET"]),
+    Route("/api/history", history, methods=["GET"]),
+    Route("/api/customers_summary", customers_summary_endpoint, methods=["GET"]),
+    Route("/api/customers.csv", customers_csv, methods=["GET"]),
+    Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+])

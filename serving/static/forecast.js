@@ -1,0 +1,157 @@
+/* Forecast view: series + horizon + planned promotions -> POST /forecast_traffic. */
+"use strict";
+const ForecastView = (() => {
+  const { el, api, page, num, day } = Brain;
+  const view = document.getElementById("view-forecast");
+  const $ = (id) => document.getElementById(id);
+  const FIELDS = ["name", "start", "end", "kind", "channel", "intensity"];
+  let options = null;
+  let last = null;   // {request, response, history}
+
+  function addEventRow(ev) {
+    const e = Object.assign({ name: "", start: "", end: "", kind: "promotion", channel: "", intensity: "1" }, ev || {});
+    const tr = el("tr");
+    for (const f of FIELDS) {
+      const input = el("input", { "data-field": f, value: e[f] === null || e[f] === undefined ? "" : String(e[f]) });
+      if (f === "start" || f === "end") input.setAttribute("placeholder", "YYYY-MM-DD");
+      if (f === "channel") input.setAttribute("placeholder", "all channels");
+      tr.append(el("td", {}, input));
+    }
+    const rm = el("button", { type: "button", title: "remove this event" }, "✕");
+    rm.addEventListener("click", () => tr.remove());
+    tr.append(el("td", {}, rm));
+    $("fc-events").tBodies[0].append(tr);
+  }
+
+  function events() {
+    return [...$("fc-events").tBodies[0].rows].map((tr) => {
+      const e = {};
+      tr.querySelectorAll("input").forEach((i) => { e[i.dataset.field] = i.value.trim(); });
+      return e;
+    }).filter((e) => FIELDS.some((f) => f !== "kind" && f !== "intensity" && e[f]))
+      .map((e) => {
+        const out = { name: e.name, start: e.start, end: e.end || e.start, kind: e.kind || "promotion" };
+        if (e.channel) out.channel = e.channel;
+        if (e.intensity !== "") {
+          const n = Number(e.intensity);
+          out.intensity = e.intensity !== "" && Number.isFinite(n) ? n : e.intensity;  // the API explains bad values
+        }
+        return out;
+      });
+  }
+
+  async function upload(file) {
+    Brain.clearError(view);
+    try {
+      const { header, rows } = Brain.parseCSV(await Brain.readFile(file), file.name);
+      const missing = ["name", "start", "end"].filter((c) => !header.includes(c));
+      if (missing.length) {
+        throw new Error(`${file.name}: column(s) ${missing.join(", ")} missing. A promotions file needs the columns ` +
+                        `name,start,end,kind[,channel,intensity] (dates YYYY-MM-DD); received: ${header.join(", ")}.`);
+      }
+      const extra = header.filter((c) => !FIELDS.includes(c));
+      if (extra.length) {
+        throw new Error(`${file.name}: unknown column(s) ${extra.join(", ")}; allowed: ${FIELDS.join(", ")}.`);
+      }
+      rows.forEach((r, i) => {
+        if (!r.name) throw new Error(`${file.name}: row ${i + 1} has no name; every event needs one.`);
+        addEventRow(r);
+      });
+      $("fc-note").textContent = `added ${rows.length} event(s) from ${file.name}`;
+    } catch (e) {
+      Brain.showError(view, e.message);
+    } finally {
+      $("fc-upload").value = "";
+    }
+  }
+
+  async function run() {
+    Brain.clearError(view);
+    const horizon = Number($("fc-horizon").value);
+    const req = { series_id: $("fc-series").value, horizon: Number.isInteger(horizon) ? horizon : $("fc-horizon").value,
+                  calendar: events() };
+    await Brain.busy($("fc-run"), async () => {
+      try {
+        const periods = Math.min(Math.max(2 * (Number(horizon) || 60), 60), 365);
+        const [resp, hist] = await Promise.all([
+          api("/forecast_traffic", req),
+          page(`api/history?series_id=${encodeURIComponent(req.series_id)}&periods=${periods}`)
+            .catch(() => ({ history: [] })),
+        ]);
+        last = { request: req, response: resp, history: hist.history || [] };
+        render();
+      } catch (e) {
+        Brain.showError(view, e.message);
+      }
+    });
+  }
+
+  function render() {
+    const { response: r, history } = last;
+    $("fc-result").hidden = false;
+    const windows = r.peaks.filter((p) => p.window !== "horizon").map((p) => ({ name: p.window, start: p.start, end: p.end }));
+    $("fc-title").textContent = `${r.series_id}: next ${r.horizon} ${options && options.freq === "h" ? "hours" : "days"} ` +
+      `(model ${r.model} v${r.version})`;
+    Charts.forecast($("fc-chart"), { history, forecast: r.forecast, windows, peaks: r.peaks,
+                                     step: options && options.freq === "h" ? 3600000 : 86400000 });
+    const tb = $("fc-peaks").tBodies[0];
+    tb.replaceChildren(...r.peaks.map((p) => el("tr", {},
+      el("td", {}, p.window === "horizon" ? "whole horizon" : p.window),
+      el("td", {}, `${day(p.start)} – ${day(p.end)}`),
+      el("td", {}, day(p.peak_ds)),
+      el("td", { class: "num" }, num(p.peak_p50)),
+      el("td", { class: "num" }, `${num(p.peak_p10)} – ${num(p.peak_p90)}`),
+      el("td", { class: "num" }, num(p.baseline_p50)),
+      el("td", { class: "num" }, p.lift_pct === null || p.lift_pct === undefined ? "–" : Brain.signed(num(p.lift_pct, 1)) + "%"))));
+  }
+
+  function download() {
+    if (!last) return;
+    const r = last.response;
+    const windows = r.peaks.filter((p) => p.window !== "horizon");
+    const rows = r.forecast.map((f) => [day(f.ds), f.p10, f.p50, f.p90,
+      windows.filter((w) => day(w.start) <= day(f.ds) && day(f.ds) <= day(w.end)).map((w) => w.window).join("; ")]);
+    Brain.downloadCSV(`forecast-${r.series_id.replace(/[^A-Za-z0-9_-]+/g, "_")}-${r.horizon}.csv`,
+                      ["ds", "p10", "p50", "p90", "events"], rows);
+  }
+  function downloadPeaks() {
+    if (!last) return;
+    const r = last.response;
+    Brain.downloadCSV(`peaks-${r.series_id.replace(/[^A-Za-z0-9_-]+/g, "_")}.csv`,
+      ["window", "start", "end", "peak_ds", "peak_p10", "peak_p50", "peak_p90", "baseline_p50", "lift_pct"],
+      r.peaks.map((p) => [p.window, day(p.start), day(p.end), day(p.peak_ds), p.peak_p10, p.peak_p50, p.peak_p90, p.baseline_p50, p.lift_pct]));
+  }
+
+  async function load() {
+    try {
+      options = await page("api/forecast_options");
+      const sel = $("fc-series");
+      sel.replaceChildren(...options.series.map((sid) => el("option", { value: sid }, sid)));
+      sel.value = options.default_series;
+      $("fc-horizon").max = options.max_horizon;
+      const known = options.known_events.map((e) => `${e.name} (${day(e.start)})`);
+      $("fc-note").textContent = `history ends ${day(options.last_ds)}; the forecast starts the next period.` +
+        (known.length ? ` Already in the model's calendar: ${known.slice(0, 4).join(", ")}${known.length > 4 ? " …" : ""}.` : "");
+      return true;
+    } catch (e) {
+      options = null;
+      Brain.showError(view, e.message);
+      return false;
+    }
+  }
+
+  let started = false;
+  async function show() {
+    if (started && options) return;
+    started = true;
+    if (!$("fc-events").tBodies[0].rows.length) addEventRow();
+    if (await load()) await run();
+  }
+
+  $("fc-add").addEventListener("click", () => addEventRow());
+  $("fc-upload").addEventListener("change", (e) => { if (e.target.files[0]) upload(e.target.files[0]); });
+  $("fc-run").addEventListener("click", async () => { if (!options && !(await load())) return; run(); });
+  $("fc-download").addEventListener("click", download);
+  $("fc-download-peaks").addEventListener("click", downloadPeaks);
+  return { show, reset: () => { started = false; } };
+})();

@@ -1,0 +1,117 @@
+"""`brain train/score churn|propensity|value`: events, bring-your-own table, MLflow registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+from typer.testing import CliRunner
+
+import features as ft
+from serving.cli import app
+from training._mlflow import configure_mlflow
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("world")
+    ft.write_world(ft.generate_world(1500, 300, 5), out)
+    return out
+
+
+def _ok(args: list[str]) -> str:
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def test_train_and_score_from_events(world_dir: Path, tmp_path: Path) -> None:
+    out = _ok(["train", "churn", "--data", str(world_dir), "--horizon", "45", "--cutoffs", "4",
+               "--step-days", "21", "--plots", str(tmp_path / "plots")])
+    assert "registered churn v1" in out
+    assert {"roc.png", "reliability.png", "lift.png", "importance.png"} <= {
+        p.name for p in (tmp_path / "plots").iterdir()}
+    scores = tmp_path / "scores.parquet"
+    _ok(["score", "churn", "--asof", "2024-10-20", "--data", str(world_dir), "--out",
+         str(scores)])
+    df = pd.read_parquet(scores)
+    assert {"user_id", "asof", "score", "tier", "early_warning", "reason_1", "reason_2",
+            "reason_3"} <= set(df.columns)
+    assert df["user_id"].is_unique
+    assert df["score"].between(0, 1).all()
+    assert set(df["tier"]) <= {"high", "medium", "low"}
+    assert df["reason_1"].notna().mean() > 0.9
+
+
+def test_longer_horizon_raises_purchase_probability(world_dir: Path, tmp_path: Path) -> None:
+    _ok(["train", "propensity", "--data", str(world_dir), "--horizon", "30", "--cutoffs", "4",
+         "--step-days", "21"])
+    short, long = tmp_path / "short.csv", tmp_path / "long.csv"
+    base = ["--asof", "2024-10-20", "--data", str(world_dir), "--no-reasons"]
+    _ok(["score", "propensity", *base, "--out", str(short)])
+    _ok(["score", "propensity", *base, "--out", str(long), "--horizon-days", "90"])
+    a, b = pd.read_csv(short), pd.read_csv(long)
+    assert (b["score"].to_numpy() >= a["score"].to_numpy() - 1e-9).all()
+    assert b["score"].mean() > a["score"].mean()
+
+
+def test_bring_your_own_table(world_dir: Path, tmp_path: Path) -> None:
+    ev = ft.load_events(world_dir / "events.parquet")
+    snap = ft.build_training_set(ev, ["2024-08-01"], 60)
+    table = pd.DataFrame({
+        "customer": "c" + snap["user_id"].astype(str),
+        "tenure": snap["tenure_days"], "recency": snap["days_since_last_event"],
+        "orders": snap["orders_total"], "spend": snap["revenue_total"],
+        "plan": np.where(snap["orders_total"] > 2, "gold", "basic"),
+        "churned": snap["label_churn"], "spend_next_60d": snap["label_value"]})
+    path = tmp_path / "crm.csv"
+    table.to_csv(path, index=False)
+    out = _ok(["train", "churn", "--table", str(path), "--label-col", "churned", "--id-col",
+               "customer"])
+    assert "users split" in out
+    scored = tmp_path / "crm_scores.csv"
+    _ok(["score", "churn", "--table", str(path), "--id-col", "customer", "--out", str(scored)])
+    df = pd.read_csv(scored)
+    assert len(df) == len(table)
+    assert df["user_id"].str.startswith("c").all()
+    assert df["early_warning"].isna().all()  # the table cannot tell: missing, never False
+    _ok(["train", "value", "--table", str(path), "--label-col", "spend_next_60d", "--id-col",
+         "customer", "--no-register"])
+
+
+def test_bad_inputs_give_one_line_errors(world_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"user_id": ["a", "b"], "x": [1, 2], "y": [0, 1]}).to_csv(path, index=False)
+    res = runner.invoke(app, ["train", "churn", "--table", str(path)])
+    assert res.exit_code == 2
+    assert "--label-col" in res.output
+    res = runner.invoke(app, ["train", "churn", "--table", str(path), "--label-col", "nope"])
+    assert res.exit_code == 2
+    assert "label column 'nope' is missing" in res.output
+    res = runner.invoke(app, ["score", "value", "--table", str(path), "--out",
+                              str(tmp_path / "o.csv")])
+    assert res.exit_code == 2
+    assert "brain train value" in res.output
+
+
+def test_champion_moves_only_when_better(world_dir: Path) -> None:
+    args = ["train", "churn", "--data", str(world_dir), "--horizon", "45", "--cutoffs", "4",
+            "--step-days", "21"]
+    _ok(args)
+    _ok([*args, "--seed", "1"])
+    configure_mlflow()
+    client = MlflowClient()
+    versions = client.search_model_versions("name='churn'")
+    assert len(versions) == 2
+    champ = client.get_model_version_by_alias("churn", "champion")
+    by_v = {v.version: float(v.tags["eval.brier"]) for v in versions}
+    assert by_v[champ.version] == min(by_v.values())
+    assert all(v.tags["eval.key"] == versions[0].tags["eval.key"] for v in versions)
+    model = mlflow.pyfunc.load_model("models:/churn@champion")
+    assert model.metadata.signature is not None

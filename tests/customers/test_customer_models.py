@@ -1,0 +1,127 @@
+"""CustomerModel: time-based split, calibration, contracts and errors, on a small known frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from training._customer_eval import classifier_metrics, top_fraction_lift, value_metrics
+from training._customer_models import CustomerModel
+
+FAST = {"n_estimators": 120, "learning_rate": 0.1}
+
+
+def _features(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns=["true_p"])
+
+
+def test_validation_uses_only_later_cutoffs_than_training(toy: pd.DataFrame) -> None:
+    m = CustomerModel("propensity", **FAST).fit(_features(toy))
+    split = m.report_.split
+    assert split.scheme == "cutoffs"
+    assert max(split.train_cutoffs) < min(split.calibration_cutoffs)
+    assert max(split.calibration_cutoffs) < min(split.validation_cutoffs)
+    assert split.n_train + split.n_calibration + split.n_validation == len(toy)
+
+
+def test_propensity_ranks_close_to_the_true_probability(toy: pd.DataFrame) -> None:
+    m = CustomerModel("propensity", **FAST).fit(_features(toy))
+    last = toy[toy["cutoff"] == toy["cutoff"].max()]
+    oracle = roc_auc_score(last["label_purchase"], last["true_p"])
+    assert m.report_.validation.roc_auc > oracle - 0.03
+    assert m.report_.validation.ece < 0.06
+    assert m.report_.calibration_method in {"isotonic", "sigmoid"}
+    assert set(m.report_.calibration_scores) == {"isotonic", "sigmoid"}
+
+
+def test_churn_is_the_mirror_of_propensity(toy: pd.DataFrame) -> None:
+    churn = CustomerModel("churn", **FAST).fit(_features(toy))
+    prop = CustomerModel("propensity", **FAST).fit(_features(toy))
+    assert churn.report_.validation.roc_auc == pytest.approx(prop.report_.validation.roc_auc,
+                                                             abs=0.01)
+
+
+def test_probabilities_are_in_unit_interval_and_proba_rows_sum_to_one(toy: pd.DataFrame) -> None:
+    m = CustomerModel("churn", **FAST).fit(_features(toy))
+    proba = m.predict_proba(toy)
+    assert proba.shape == (len(toy), 2)
+    assert np.all((proba >= 0) & (proba <= 1))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_contributions_sum_to_the_raw_score(toy: pd.DataFrame) -> None:
+    m = CustomerModel("propensity", **FAST).fit(_features(toy))
+    rows = toy.head(50)
+    contrib = m.contributions(rows)
+    np.testing.assert_allclose(contrib.sum(axis=1).to_numpy(), m.raw_score(rows), atol=1e-6)
+
+
+def test_value_model_total_is_close_to_actual(toy: pd.DataFrame) -> None:
+    m = CustomerModel("value", **FAST).fit(_features(toy))
+    v = m.report_.validation
+    assert abs(v.aggregate_bias) < 0.1
+    assert v.spearman > 0.3
+    assert (m.predict(toy) >= 0).all()
+
+
+def test_snapshot_table_without_cutoff_uses_a_customer_split(toy: pd.DataFrame) -> None:
+    snap = _features(toy[toy["cutoff"] == toy["cutoff"].max()]).drop(columns="cutoff")
+    m = CustomerModel("churn", **FAST).fit(snap)
+    assert m.report_.split.scheme == "users"
+    assert m.report_.split.train_cutoffs == ()
+    assert m.report_.validation.roc_auc > 0.7
+
+
+def test_two_cutoffs_halve_the_later_one(toy: pd.DataFrame) -> None:
+    two = _features(toy[toy["cutoff"] >= sorted(toy["cutoff"].unique())[-2]])
+    m = CustomerModel("propensity", **FAST).fit(two)
+    assert m.report_.split.scheme == "last_cutoff_users"
+    assert m.report_.split.calibration_cutoffs == m.report_.split.validation_cutoffs
+    assert not m.report_.refit
+
+
+def test_missing_labels_are_counted_not_silently_dropped(toy: pd.DataFrame) -> None:
+    frame = _features(toy).copy()
+    frame["label_churn"] = frame["label_churn"].astype(float)
+    frame.loc[frame.index[:37], "label_churn"] = np.nan
+    m = CustomerModel("churn", **FAST).fit(frame)
+    assert m.report_.n_missing_label == 37
+
+
+def test_unseen_category_levels_become_missing(toy: pd.DataFrame) -> None:
+    m = CustomerModel("propensity", **FAST).fit(_features(toy))
+    rows = toy.head(5).copy()
+    rows["plan"] = "enterprise"
+    assert np.isfinite(m.score(rows)).all()
+
+
+def test_errors_name_the_problem(toy: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="label column 'label_x' is missing"):
+        CustomerModel("churn", label_col="label_x").fit(toy)
+    bad = _features(toy).copy()
+    bad.loc[bad.index[0], "label_churn"] = 3
+    with pytest.raises(ValueError, match="must be 0 or 1"):
+        CustomerModel("churn").fit(bad)
+    with pytest.raises(ValueError, match="task must be one of"):
+        CustomerModel("ltv").fit(toy)  # type: ignore[arg-type]
+    m = CustomerModel("churn", **FAST).fit(_features(toy))
+    with pytest.raises(ValueError, match="lacks feature columns"):
+        m.score(toy.drop(columns=["recency_days"]))
+
+
+def test_metrics_match_hand_computation() -> None:
+    y = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 1])
+    p = np.array([0.9, 0.8, 0.7, 0.1, 0.2, 0.3, 0.2, 0.1, 0.1, 0.05])
+    m = classifier_metrics(y, p)
+    assert m.brier == pytest.approx(np.mean((p - y) ** 2))
+    assert m.roc_auc == pytest.approx(roc_auc_score(y, p))
+    # Top decile = the single highest score (0.9, a positive): lift = 1 / 0.3.
+    lift, capture = top_fraction_lift(y, p, 0.1)
+    assert lift == pytest.approx(1 / 0.3)
+    assert capture == pytest.approx(1 / 3)
+    v = value_metrics(np.array([0.0, 10.0, 30.0]), np.array([5.0, 10.0, 20.0]))
+    assert v.aggregate_bias == pytest.approx(35 / 40 - 1)
+    assert v.mae == pytest.approx(5.0)
+    assert v.spearman == pytest.approx(1.0)

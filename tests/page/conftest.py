@@ -1,0 +1,186 @@
+"""Fixtures for the planner's page: a small trained world, a real server, a headless chromium.
+
+The browser tests drive Debian's chromium (/usr/bin/chromium) through the Python ``playwright``
+package (installed by ``.ci/browser-setup``; no browser is ever downloaded). Screenshots go to
+``$BRAIN_TEST_ARTIFACTS/page`` when that is set (CI: ``test-artifacts/``), else to pytest's temp
+folder; the path is printed in the test report.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import features as ft
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+TOKEN = "page-token"
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives the planner's page in headless chromium")
+
+
+def _build(home: Path, data: Path) -> None:
+    """Champions of the four models, a serving snapshot, and the world's experiment.csv."""
+    from serving._snapshot import write_snapshot
+    from training._customer_mlflow import train_and_register as train_customer
+    from training._customer_models import CustomerModel
+    from training._forecast_mlflow import train_and_register as train_forecaster
+
+    world = ft.generate_world(1_200, 400, seed=7)
+    ev, cal = world.events, world.calendar
+    cuts = ft.cutoff_schedule(ev, 60, n_cutoffs=2, step_days=30)
+    frame = ft.build_training_set(ev, cuts, 60, calendar=cal)
+    for task in ("churn", "propensity", "value"):
+        train_customer(task, frame, model=CustomerModel(task, n_estimators=30, horizon_days=60),
+                       evaluation_tag="page-test")
+    series = ft.traffic_series(ev)
+    series = series[series["series_id"].isin(["total", "channel=email"])]
+    train_forecaster("seasonal_naive", series[["series_id", "ds", "y"]], cal, horizon=30,
+                     n_folds=2)
+    write_snapshot(ev, ev["ts"].max().normalize(), calendar=cal, spend=world.spend,
+                   source="page-test", out=home / "snapshots")
+    data.mkdir(parents=True, exist_ok=True)
+    world.experiment.to_csv(data / "experiment.csv", index=False)
+
+
+@pytest.fixture(scope="session")
+def page_world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("page")
+    home, data = root / "brain-home", root / "data"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("BRAIN_HOME", str(home))
+    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
+    mp.setenv("MPLBACKEND", "Agg")
+    mp.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    try:
+        _build(home, data)
+    finally:
+        mp.undo()
+    return {"home": home, "data": data}
+
+
+def _use_world(world: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    home = world["home"]
+    monkeypatch.setenv("BRAIN_HOME", str(home))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
+    monkeypatch.delenv("BRAIN_API_TOKEN", raising=False)
+
+
+@pytest.fixture(scope="module")
+def page_client(page_world: dict[str, Path], service_app: Any) -> Iterator[Any]:
+    """In-process HTTP client of the service with the page mounted (no token set)."""
+    from starlette.testclient import TestClient
+
+    mp = pytest.MonkeyPatch()
+    _use_world(page_world, mp)
+    try:
+        with TestClient(service_app) as client:
+            yield client
+    finally:
+        mp.undo()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def chromium_ready() -> None:
+    """Skip (saying why) when the browser or playwright is missing."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: run .ci/browser-setup (installs Debian's chromium)")
+    if importlib.util.find_spec("playwright") is None:
+        pytest.skip("the playwright package is not installed: run .ci/browser-setup")
+
+
+@pytest.fixture(scope="session")
+def page_server(chromium_ready: None, page_world: dict[str, Path]) -> Iterator[str]:
+    """A real ``bentoml serve`` on loopback with BRAIN_API_TOKEN set; yields its base URL."""
+    home = page_world["home"]
+    port = _free_port()
+    env = dict(os.environ, BRAIN_HOME=str(home), MLFLOW_TRACKING_URI=f"sqlite:///{home}/mlflow.db",
+               BRAIN_API_TOKEN=TOKEN, BRAIN_RELOAD_SECONDS="0")
+    env.pop("MLFLOW_REGISTRY_URI", None)
+    bentoml = str(Path(sys.executable).with_name("bentoml"))
+    log_path = home / "page-serve.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([bentoml, "serve", "serving.service:MarketingBrain",
+                                 "--host", "127.0.0.1", "--port", str(port)],
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 150
+    ready = False
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            ready = httpx.get(f"{url}/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            ready = False
+        if ready:
+            break
+        time.sleep(1)
+    if not ready:
+        proc.terminate()
+        proc.wait(timeout=30)
+        pytest.fail("bentoml serve did not become ready:\n" + log_path.read_text()[-3000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_ready: None) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, page_server: str) -> Iterator[Any]:
+    """A fresh tab (1280 px wide) that records console errors and uncaught exceptions."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    tab = ctx.new_page()
+    tab.set_default_timeout(60_000)
+    tab.js_errors = []
+    tab.on("pageerror", lambda exc: tab.js_errors.append(str(exc)))
+    yield tab
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = os.environ.get("BRAIN_TEST_ARTIFACTS")
+    out = Path(base) / "page" if base else tmp_path_factory.mktemp("page-artifacts")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _isolated_brain_home(page_world: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every page test sees the shared page world (overrides the repository-wide fixture)."""
+    _use_world(page_world, monkeypatch)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    return page_world["home"]

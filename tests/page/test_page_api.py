@@ -1,0 +1,120 @@
+"""The page's own helpers and static shell, through an in-process client (no browser)."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from serving._page import STATIC_DIR, is_public
+
+
+def _users(client: Any) -> int:
+    return int(client.get("/models").json()["snapshot"]["users"])
+
+
+def test_page_shell_is_served_and_ui_redirects(page_client: Any) -> None:
+    r = page_client.get("/ui", follow_redirects=False)
+    assert r.status_code == 307
+    assert r.headers["location"].endswith("/ui/")
+    html = page_client.get("/ui/")
+    assert html.status_code == 200
+    assert "Marketing Brain" in html.text
+    for src in [*re.findall(r'src="(static/[^"]+)"', html.text), "static/page.css"]:
+        asset = page_client.get(f"/ui/{src}")
+        assert asset.status_code == 200, src
+
+
+def test_static_shell_is_public_and_data_needs_the_token(page_client: Any,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    assert is_public("/ui")
+    assert is_public("/ui/")
+    assert is_public("/ui/static/common.js")
+    assert not is_public("/ui/api/customers_summary")
+    assert not is_public("/models")
+    monkeypatch.setenv("BRAIN_API_TOKEN", "tok")
+    assert page_client.get("/ui/").status_code == 200
+    assert page_client.get("/ui/static/common.js").status_code == 200
+    assert page_client.get("/ui/api/forecast_options").status_code == 401
+    ok = page_client.get("/ui/api/forecast_options", headers={"Authorization": "Bearer tok"})
+    assert ok.status_code == 200
+
+
+def test_page_fetches_nothing_from_the_network() -> None:
+    for path in STATIC_DIR.iterdir():
+        text = path.read_text()
+        urls = [u for u in re.findall(r"https?://[^\s\"')]+", text)
+                if u != "http://www.w3.org/2000/svg"]
+        assert not urls, (path.name, urls)
+        assert "@import" not in text, path.name
+        assert "cdn" not in text.lower(), path.name
+
+
+def test_forecast_options_and_history(page_client: Any) -> None:
+    opts = page_client.get("/ui/api/forecast_options").json()
+    assert "total" in opts["series"]
+    assert opts["default_series"] == "total"
+    assert opts["max_horizon"] == 400
+    assert opts["freq"] == "D"
+    hist = page_client.get("/ui/api/history", params={"series_id": "total", "periods": 30}).json()
+    assert len(hist["history"]) == 30
+    assert hist["history"][-1]["ds"].startswith(opts["last_ds"][:10])
+    bad = page_client.get("/ui/api/history", params={"series_id": "mars"})
+    assert bad.status_code == 400
+    assert "unknown series_id 'mars'" in bad.json()["error"]
+
+
+def test_customer_summary_counts_every_user_once(page_client: Any) -> None:
+    n = _users(page_client)
+    body = page_client.get("/ui/api/customers_summary", params={"top": 15}).json()
+    assert body["users"] == n
+    for name in ("churn", "propensity", "value"):
+        dist = body["distributions"][name]
+        assert sum(dist["counts"]) == n, name
+        assert sum(dist["tiers"].values()) == n, name
+        assert len(dist["edges"]) == len(dist["counts"]) + 1
+    assert sum(s["users"] for s in body["segments"]) == n
+    assert abs(sum(s["share"] for s in body["segments"]) - 1) < 1e-9
+
+
+def test_top_at_risk_users_are_ranked_and_explained(page_client: Any) -> None:
+    body = page_client.get("/ui/api/customers_summary",
+                           params={"top": 25, "sort": "value_at_risk"}).json()
+    risk = [u["value_at_risk"] for u in body["at_risk"]]
+    assert len(risk) == 25
+    assert risk == sorted(risk, reverse=True)
+    assert all(abs(u["value_at_risk"] - u["churn"] * u["value"]) < 1e-9 for u in body["at_risk"])
+    assert all(u["reasons"] and all(isinstance(r, str) for r in u["reasons"])
+               for u in body["at_risk"])
+    by_churn = page_client.get("/ui/api/customers_summary", params={"sort": "churn"}).json()
+    churn = [u["churn"] for u in by_churn["at_risk"]]
+    assert churn == sorted(churn, reverse=True)
+    assert len(churn) == 20
+
+
+@pytest.mark.parametrize(("params", "expect"), [
+    ({"top": "lots"}, "'top' must be an integer; received 'lots'"),
+    ({"top": 0}, "'top' must be between 1 and 500; received 0"),
+    ({"sort": "age"}, "sort must be 'value_at_risk' or 'churn'; received 'age'"),
+])
+def test_bad_summary_queries_get_a_400_that_says_what_to_fix(page_client: Any, params: dict,
+                                                             expect: str) -> None:
+    r = page_client.get("/ui/api/customers_summary", params=params)
+    assert r.status_code == 400
+    assert expect in r.json()["error"]
+
+
+def test_customers_csv_has_one_row_per_user(page_client: Any) -> None:
+    r = page_client.get("/ui/api/customers.csv")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    frame = pd.read_csv(io.StringIO(r.text), dtype={"user_id": str})
+    assert len(frame) == _users(page_client)
+    assert frame["user_id"].is_unique
+    assert {"user_id", "segment", "churn", "churn_tier", "propensity", "value",
+            "value_at_risk"} <= set(frame.columns)
+    assert frame["churn"].between(0, 1).all()

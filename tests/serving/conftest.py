@@ -1,0 +1,68 @@
+"""One small trained world shared by the serving tests: registry with four champions + snapshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import features as ft
+
+
+def _build(home: Path) -> None:
+    from serving._snapshot import write_snapshot
+    from training._customer_mlflow import train_and_register as train_customer
+    from training._customer_models import CustomerModel
+    from training._forecast_mlflow import train_and_register as train_forecaster
+
+    world = ft.generate_world(1_500, 420, seed=21)
+    ev, cal = world.events, world.calendar
+    cuts = ft.cutoff_schedule(ev, 60, n_cutoffs=3, step_days=30)
+    frame = ft.build_training_set(ev, cuts, 60, calendar=cal)
+    for task in ("churn", "propensity", "value"):
+        train_customer(task, frame, model=CustomerModel(task, n_estimators=40, horizon_days=60),
+                       evaluation_tag="serving-test")
+    series = ft.traffic_series(ev)
+    series = series[series["series_id"].isin(["total", "channel=email"])]
+    train_forecaster("seasonal_naive", series[["series_id", "ds", "y"]], cal, horizon=30,
+                     n_folds=2)
+    asof = ev["ts"].max().normalize()
+    write_snapshot(ev, asof, calendar=cal, spend=world.spend, source="serving-test",
+                   out=home / "snapshots")
+
+
+@pytest.fixture(scope="session")
+def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("served") / "brain-home"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("BRAIN_HOME", str(home))
+    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
+    mp.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    try:
+        _build(home)
+    finally:
+        mp.undo()
+    return home
+
+
+def point_at(mp: pytest.MonkeyPatch, home: Path) -> None:
+    """Point BRAIN_HOME and MLflow at ``home`` (no token, quiet plots)."""
+    mp.setenv("BRAIN_HOME", str(home))
+    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
+    mp.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    mp.delenv("BRAIN_API_TOKEN", raising=False)
+    mp.setenv("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="module")
+def served_env(served_home: Path):
+    """Module-wide environment pointing at the served home (for module-scoped fixtures)."""
+    with pytest.MonkeyPatch.context() as mp:
+        point_at(mp, served_home)
+        yield served_home
+
+
+@pytest.fixture(autouse=True)
+def _isolated_brain_home(served_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    point_at(monkeypatch, served_env)
+    return served_env

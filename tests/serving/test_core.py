@@ -1,0 +1,100 @@
+"""Level 1: the service logic (``Brain``) on small registered models, no HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from serving._core import BadRequestError, Brain, NotReadyError
+from serving._registry import Champions
+from serving._schemas import (
+    ChannelValueRequest,
+    ForecastRequest,
+    PlanRequest,
+    SegmentsRequest,
+    UsersRequest,
+)
+from serving.service import build_brain
+
+
+@pytest.fixture(scope="module")
+def brain(served_env) -> Brain:
+    return build_brain()
+
+
+def test_all_champions_load_with_versions(brain: Brain) -> None:
+    info = brain.models()
+    names = {m["name"]: m for m in info["models"]}
+    assert set(names) == {"traffic_forecaster", "churn", "purchase_propensity", "customer_value"}
+    assert all(m["version"] == "1" and m["aliases"] == ["champion"] for m in names.values())
+    assert info["snapshot"]["users"] > 100
+
+
+def test_scores_known_users_and_reports_unknown_ones_per_row(brain: Brain) -> None:
+    ids = [*list(brain.snapshot.features.index[:5]), "no-such-user"]
+    out = brain.score("churn_risk", UsersRequest(user_ids=ids, top_reasons=2))
+    assert [r["user_id"] for r in out["results"]] == ids[:5]
+    for r in out["results"]:
+        assert 0.0 <= r["score"] <= 1.0
+        assert r["tier"] in {"high", "medium", "low"}
+        assert 1 <= len(r["reasons"]) <= 2
+    assert out["errors"] == [{"user_id": "no-such-user", "error": out["errors"][0]["error"]}]
+    assert "unknown user id" in out["errors"][0]["error"]
+
+
+def test_scores_given_feature_rows(brain: Brain) -> None:
+    rows = brain.snapshot.features.head(3).drop(columns=["cutoff"]).to_dict("records")
+    rows = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+            for r in rows]
+    out = brain.score("customer_value", UsersRequest(rows=rows))
+    assert len(out["results"]) == 3
+    assert all(r["score"] >= 0 for r in out["results"])
+    with pytest.raises(BadRequestError, match=r"rows lack .* feature columns"):
+        brain.score("purchase_propensity", UsersRequest(rows=[{"user_id": 1, "visits_7d": 2}]))
+
+
+def test_forecast_has_ordered_quantiles_and_peaks(brain: Brain) -> None:
+    out = brain.forecast(ForecastRequest(series_id="total", horizon=20, calendar=[
+        {"name": "Flash sale", "start": "2025-02-28", "end": "2025-02-28", "kind": "sale",
+         "intensity": 0.4}]))
+    assert len(out["forecast"]) == 20
+    assert all(r["p10"] <= r["p50"] <= r["p90"] for r in out["forecast"])
+    assert out["peaks"][0]["window"] == "horizon"
+    with pytest.raises(BadRequestError, match="unknown series_id"):
+        brain.forecast(ForecastRequest(series_id="nope", horizon=5))
+    with pytest.raises(BadRequestError, match="end' is before start"):
+        brain.forecast(ForecastRequest(horizon=5, calendar=[
+            {"name": "x", "start": "2025-03-02", "end": "2025-03-01"}]))
+
+
+def test_channel_value_per_acquisition_channel(brain: Brain) -> None:
+    out = brain.channel_value(ChannelValueRequest(start="2024-06-01", end="2024-12-31"))
+    chans = {c["channel"]: c for c in out["channels"]}
+    assert "paid_search" in chans
+    assert "organic" in chans
+    ps = chans["paid_search"]
+    assert ps["acquisition_cost"] == pytest.approx(ps["spend"] / ps["customers"])
+    assert ps["value_to_cost"] == pytest.approx(ps["mean_predicted_value"] / ps["acquisition_cost"])
+    assert chans["organic"]["value_to_cost"] is None
+    assert "no spend" in chans["organic"]["note"]
+    with pytest.raises(BadRequestError, match="before start"):
+        brain.channel_value(ChannelValueRequest(start="2024-06-01", end="2024-01-01"))
+
+
+def test_segments_and_plan(brain: Brain) -> None:
+    uid = brain.snapshot.segments.index[0]
+    seg = brain.segments(SegmentsRequest(user_ids=[uid, "ghost"]))
+    assert seg["results"][0]["segment"] in {"new", "active", "loyal", "at_risk", "lost"}
+    assert seg["errors"][0]["user_id"] == "ghost"
+    plan = brain.plan(PlanRequest(baseline=0.1, mde=0.05))
+    assert plan["n_per_variant"] > 1000
+    assert plan["mde_relative"] == pytest.approx(0.05)
+    with pytest.raises(BadRequestError, match="give 'mde'"):
+        brain.plan(PlanRequest(baseline=0.1))
+
+
+def test_missing_models_say_how_to_fix(served_home) -> None:
+    empty = Brain(Champions(names=("churn",), loader=lambda uri: None), snapshot=None)
+    with pytest.raises(NotReadyError, match="model 'churn' is not available"):
+        empty.score("churn_risk", UsersRequest(user_ids=[1]))
+    with pytest.raises(NotReadyError, match="no feature snapshot"):
+        empty.segments(SegmentsRequest(user_ids=[1]))

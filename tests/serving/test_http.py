@@ -1,0 +1,128 @@
+"""Level 2: the HTTP contract through an in-process client (BentoML's ASGI app)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from mlflow import MlflowClient
+from starlette.testclient import TestClient
+
+
+@pytest.fixture(scope="module")
+def client(served_env, service_app):
+    with TestClient(service_app) as c:
+        yield c
+
+
+def _uid(client: TestClient) -> str:
+    from serving.service import _brain
+
+    return str(_brain().snapshot.features.index[0])
+
+
+def test_health_models_and_openapi(client: TestClient) -> None:
+    assert client.get("/livez").status_code == 200
+    assert client.get("/readyz").status_code == 200
+    models = client.get("/models").json()
+    assert {m["name"] for m in models["models"]} >= {"churn", "traffic_forecaster"}
+    spec = client.get("/docs.json").json()
+    for path in ("/forecast_traffic", "/churn_risk", "/purchase_propensity", "/customer_value",
+                 "/channel_value", "/segments", "/experiments/analyze", "/experiments/plan"):
+        assert path in spec["paths"], path
+
+
+def test_good_requests(client: TestClient) -> None:
+    uid = _uid(client)
+    r = client.post("/churn_risk", json={"user_ids": [uid, "ghost"]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["results"][0]["user_id"] == uid
+    assert body["errors"][0]["user_id"] == "ghost"
+    r = client.post("/forecast_traffic", json={"series_id": "total", "horizon": 14})
+    assert r.status_code == 200
+    assert len(r.json()["forecast"]) == 14
+    r = client.post("/experiments/analyze", json={
+        "rows": [{"variant": v, "converted": c} for v, c in
+                 [("control", 0), ("control", 1), ("control", 0), ("treatment", 1),
+                  ("treatment", 1), ("treatment", 0)] * 50],
+        "control": "control", "metrics": ["converted"]})
+    assert r.status_code == 200, r.text
+    assert "srm" in r.json()
+
+
+@pytest.mark.parametrize(("path", "body", "expect"), [
+    ("/churn_risk", {"user_ids": []}, "at least 1"),
+    ("/churn_risk", {"user_ids": ["1"], "bogus": 1}, "Extra inputs are not permitted"),
+    ("/churn_risk", {"user_ids": "1"}, "valid array"),
+    ("/churn_risk", {}, "exactly one of 'user_ids' or 'rows'"),
+    ("/churn_risk", {"user_ids": [str(i) for i in range(10_001)]}, "at most 10000"),
+    ("/forecast_traffic", {"horizon": 0}, "greater than or equal to 1"),
+    ("/forecast_traffic", {"horizon": 5000}, "less than or equal to 400"),
+    ("/forecast_traffic", {"horizon": 5, "calendar": [{"name": "x"}]}, "start"),
+    ("/forecast_traffic", {"horizon": 5, "calendar": [{"name": "x", "start": "soon",
+                                                         "end": "2025-01-01"}]}, "not dates"),
+    ("/forecast_traffic", {"series_id": "mars", "horizon": 5}, "unknown series_id"),
+    ("/channel_value", {"start": "2024-06-01", "end": "2024-01-01"}, "before start"),
+    ("/experiments/analyze", {"rows": [{"variant": "a", "x": 1}, {"variant": "b", "x": 2}],
+                              "control": "zzz", "metrics": ["x"]}, "zzz"),
+    ("/experiments/plan", {"baseline": 0.1}, "give 'mde'"),
+    ("/segments", {"user_ids": [[1]]}, "user_ids"),
+])
+def test_bad_requests_get_a_4xx_that_says_what_to_fix(client: TestClient, path: str,
+                                                      body: dict, expect: str) -> None:
+    r = client.post(path, json=body)
+    assert 400 <= r.status_code < 500, (r.status_code, r.text)
+    assert expect in r.text, r.text
+    assert "Traceback" not in r.text
+
+
+def test_malformed_json_is_a_400(client: TestClient) -> None:
+    r = client.post("/churn_risk", content=b"{nope", headers={"content-type": "application/json"})
+    assert r.status_code == 400
+
+
+def test_bearer_token(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRAIN_API_TOKEN", "t0ken")
+    assert client.get("/livez").status_code == 200
+    assert client.get("/models").status_code == 401
+    r = client.post("/segments", json={"user_ids": ["1"]})
+    assert r.status_code == 401
+    assert "Bearer" in r.json()["error"]
+    ok = client.get("/models", headers={"Authorization": "Bearer t0ken"})
+    assert ok.status_code == 200
+    bad = client.get("/models", headers={"Authorization": "Bearer wrong"})
+    assert bad.status_code == 401
+
+
+def test_alias_switch_under_load_fails_no_request(client: TestClient) -> None:
+    from serving.service import _brain
+
+    uid = _uid(client)
+    before = _brain().champions.get("churn").version
+    # a second version of the churn model (same artifacts), then move the alias under load
+    client_ml = MlflowClient()
+    src = client_ml.get_model_version("churn", before)
+    new = client_ml.create_model_version("churn", src.source, run_id=src.run_id,
+                                         tags={"eval.key": src.tags.get("eval.key", "")})
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        while not stop.is_set():
+            statuses.append(client.post("/churn_risk", json={"user_ids": [uid]}).status_code)
+
+    threads = [threading.Thread(target=hammer) for _ in range(3)]
+    for t in threads:
+        t.start()
+    client_ml.set_registered_model_alias("churn", "champion", new.version)
+    r = client.post("/reload", json={})
+    stop.set()
+    for t in threads:
+        t.join()
+    assert r.status_code == 200, r.text
+    assert r.json()["changes"]["churn"] == f"v{before} -> v{new.version}"
+    assert statuses
+    assert set(statuses) == {200}
+    models = {m["name"]: m["version"] for m in client.get("/models").json()["models"]}
+    assert models["churn"] == str(new.version)

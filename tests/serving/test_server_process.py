@@ -1,0 +1,69 @@
+"""Level 3: a real ``bentoml serve`` process on loopback, started and stopped by the test."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(served_home: Path):
+    port = _free_port()
+    env = dict(os.environ, BRAIN_HOME=str(served_home),
+               MLFLOW_TRACKING_URI=f"sqlite:///{served_home / 'mlflow.db'}",
+               BRAIN_API_TOKEN="proc-token", BRAIN_RELOAD_SECONDS="0")
+    env.pop("MLFLOW_REGISTRY_URI", None)
+    bentoml = str(Path(sys.executable).with_name("bentoml"))
+    log = (served_home / "serve.log").open("w")
+    proc = subprocess.Popen([bentoml, "serve", "serving.service:MarketingBrain", "--host",
+                             "127.0.0.1", "--port", str(port)], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(1)
+    else:
+        proc.terminate()
+    if proc.poll() is not None:
+        pytest.fail("bentoml serve exited:\n" + (served_home / "serve.log").read_text()[-3000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_real_server_answers_with_auth(server: str) -> None:
+    h = {"Authorization": "Bearer proc-token"}
+    assert httpx.get(f"{server}/livez", timeout=10).status_code == 200
+    assert httpx.get(f"{server}/models", timeout=10).status_code == 401
+    models = httpx.get(f"{server}/models", headers=h, timeout=10).json()
+    assert len(models["models"]) == 4
+    r = httpx.post(f"{server}/forecast_traffic", json={"horizon": 7}, headers=h, timeout=60)
+    assert r.status_code == 200, r.text
+    assert len(r.json()["forecast"]) == 7
+    bad = httpx.post(f"{server}/churn_risk", json={"user_ids": []}, headers=h, timeout=10)
+    assert bad.status_code == 400

@@ -1,0 +1,302 @@
+"""Metrics and plots for the customer models (churn, purchase propensity, customer value).
+
+Classifier metrics: ROC AUC, PR AUC (average precision), Brier score, expected calibration error,
+log loss, lift and capture rate in the top decile. Value metrics: MAE, RMSE, Spearman correlation,
+aggregate bias (sum of predictions / sum of actuals - 1) and the share of actual value captured
+by the top decile of predictions.
+
+Plots (matplotlib, Agg backend): ROC curve, reliability diagram, cumulative lift/gain chart,
+feature importance (gain) and predicted-vs-actual value by decile.
+
+References:
+    Brier, G. W. (1950). Verification of forecasts expressed in terms of probability.
+    Naeini, M. P., Cooper, G., Hauskrecht, M. (2015). Obtaining well calibrated probabilities
+    using Bayesian binning (expected calibration error).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import stats
+from sklearn import metrics as skm
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "ClassifierMetrics",
+    "ValueMetrics",
+    "classifier_metrics",
+    "expected_calibration_error",
+    "plot_importance",
+    "plot_lift",
+    "plot_reliability",
+    "plot_roc",
+    "plot_value_deciles",
+    "top_fraction_lift",
+    "value_metrics",
+]
+
+
+@dataclass(frozen=True)
+class ClassifierMetrics:
+    """Quality of calibrated probabilities on one evaluation set.
+
+    Attributes:
+        n: number of customers scored.
+        base_rate: share of positives (the label's prevalence).
+        roc_auc: area under the ROC curve (0.5 = random ranking, 1 = perfect).
+        pr_auc: average precision (area under the precision-recall curve).
+        brier: mean squared error of the probabilities (lower is better).
+        brier_skill: 1 - brier / brier of always predicting ``base_rate`` (higher is better).
+        ece: expected calibration error over 10 equal-count bins (mean |observed - predicted|,
+            weighted by bin size).
+        log_loss: mean negative log-likelihood (probabilities clipped to [1e-6, 1 - 1e-6]).
+        top_decile_lift: positive rate among the 10% highest scores divided by ``base_rate``.
+        top_decile_capture: share of all positives found in the 10% highest scores.
+        mean_prediction: average predicted probability (compare with ``base_rate``).
+    """
+
+    n: int
+    base_rate: float
+    roc_auc: float
+    pr_auc: float
+    brier: float
+    brier_skill: float
+    ece: float
+    log_loss: float
+    top_decile_lift: float
+    top_decile_capture: float
+    mean_prediction: float
+
+    def as_dict(self) -> dict[str, float]:
+        """Plain ``{name: value}`` for logging."""
+        return {k: float(v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class ValueMetrics:
+    """Quality of customer-value predictions (revenue in the horizon) on one evaluation set.
+
+    Attributes:
+        n: number of customers scored.
+        total_actual: sum of actual revenue.
+        total_predicted: sum of predicted revenue.
+        aggregate_bias: total_predicted / total_actual - 1 (0 = unbiased in total).
+        mae: mean absolute error per customer.
+        rmse: root mean squared error per customer.
+        spearman: Spearman rank correlation between predicted and actual revenue.
+        top_decile_capture: share of actual revenue from the 10% highest predictions.
+    """
+
+    n: int
+    total_actual: float
+    total_predicted: float
+    aggregate_bias: float
+    mae: float
+    rmse: float
+    spearman: float
+    top_decile_capture: float
+
+    def as_dict(self) -> dict[str, float]:
+        """Plain ``{name: value}`` for logging."""
+        return {k: float(v) for k, v in asdict(self).items()}
+
+
+def _check_pair(y: np.ndarray, p: np.ndarray, what: str) -> None:
+    if y.shape != p.shape:
+        raise ValueError(f"{what}: labels and predictions must have the same length; "
+                         f"received {y.shape[0]} labels and {p.shape[0]} predictions")
+    if y.size == 0:
+        raise ValueError(f"{what}: needs at least one row; received none")
+    if np.isnan(p).any():
+        raise ValueError(f"{what}: predictions contain {int(np.isnan(p).sum())} NaN values")
+
+
+def top_fraction_lift(y: np.ndarray, score: np.ndarray,
+                      fraction: float = 0.1) -> tuple[float, float]:
+    """Lift and capture rate among the ``fraction`` highest scores.
+
+    Returns ``(lift, capture)``: positive (or value) rate in the top group divided by the overall
+    rate, and the share of the total found in the top group. Ties at the threshold are broken by
+    a stable sort so exactly ``ceil(fraction * n)`` rows are taken.
+    """
+    y = np.asarray(y, dtype=float)
+    score = np.asarray(score, dtype=float)
+    n = y.size
+    k = max(1, int(np.ceil(fraction * n)))
+    order = np.argsort(-score, kind="stable")[:k]
+    total = y.sum()
+    if total <= 0:
+        return float("nan"), float("nan")
+    capture = float(y[order].sum() / total)
+    lift = capture / (k / n)
+    return float(lift), capture
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> float:
+    """Expected calibration error over ``n_bins`` equal-count bins of the predictions."""
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    order = np.argsort(p, kind="stable")
+    ece = 0.0
+    for chunk in np.array_split(order, min(n_bins, p.size)):
+        if chunk.size:
+            ece += chunk.size * abs(y[chunk].mean() - p[chunk].mean())
+    return float(ece / p.size)
+
+
+def classifier_metrics(y: np.ndarray, p: np.ndarray) -> ClassifierMetrics:
+    """All classifier metrics for binary labels ``y`` and probabilities ``p``."""
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    _check_pair(y, p, "classifier_metrics")
+    base = float(y.mean())
+    both = 0.0 < base < 1.0
+    brier = float(np.mean((p - y) ** 2))
+    ref = base * (1 - base)
+    pc = np.clip(p, 1e-6, 1 - 1e-6)
+    lift, capture = top_fraction_lift(y, p, 0.1)
+    return ClassifierMetrics(
+        n=int(y.size),
+        base_rate=base,
+        roc_auc=float(skm.roc_auc_score(y, p)) if both else float("nan"),
+        pr_auc=float(skm.average_precision_score(y, p)) if both else float("nan"),
+        brier=brier,
+        brier_skill=float(1 - brier / ref) if ref > 0 else float("nan"),
+        ece=expected_calibration_error(y, p),
+        log_loss=float(-np.mean(y * np.log(pc) + (1 - y) * np.log(1 - pc))),
+        top_decile_lift=lift,
+        top_decile_capture=capture,
+        mean_prediction=float(p.mean()),
+    )
+
+
+def value_metrics(y: np.ndarray, pred: np.ndarray) -> ValueMetrics:
+    """All value metrics for actual revenue ``y`` and predicted revenue ``pred``."""
+    y = np.asarray(y, dtype=float)
+    pred = np.asarray(pred, dtype=float)
+    _check_pair(y, pred, "value_metrics")
+    total_y, total_p = float(y.sum()), float(pred.sum())
+    rho = stats.spearmanr(pred, y).statistic if np.ptp(y) > 0 and np.ptp(pred) > 0 else np.nan
+    _, capture = top_fraction_lift(y, pred, 0.1)
+    return ValueMetrics(
+        n=int(y.size),
+        total_actual=total_y,
+        total_predicted=total_p,
+        aggregate_bias=total_p / total_y - 1 if total_y != 0 else float("nan"),
+        mae=float(np.mean(np.abs(pred - y))),
+        rmse=float(np.sqrt(np.mean((pred - y) ** 2))),
+        spearman=float(rho),
+        top_decile_capture=capture,
+    )
+
+
+# --------------------------------------------------------------------------------------- plots
+
+
+def _figure(title: str) -> tuple[Figure, object]:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 4.5), dpi=100)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    return fig, ax
+
+
+def plot_roc(y: np.ndarray, curves: dict[str, np.ndarray], title: str = "ROC curve") -> Figure:
+    """ROC curves of one or more score vectors against the same labels."""
+    fig, ax = _figure(title)
+    for name, p in curves.items():
+        fpr, tpr, _ = skm.roc_curve(y, p)
+        ax.plot(fpr, tpr, label=f"{name} (AUC {skm.roc_auc_score(y, p):.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="random")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.legend(loc="lower right")
+    return fig
+
+
+def plot_reliability(y: np.ndarray, curves: dict[str, np.ndarray], n_bins: int = 10,
+                     title: str = "Reliability diagram") -> Figure:
+    """Observed rate against mean predicted probability in equal-count bins, per score vector."""
+    fig, ax = _figure(title)
+    y = np.asarray(y, dtype=float)
+    for name, p in curves.items():
+        p = np.asarray(p, dtype=float)
+        order = np.argsort(p, kind="stable")
+        bins = [c for c in np.array_split(order, min(n_bins, p.size)) if c.size]
+        xs = [p[c].mean() for c in bins]
+        ys = [y[c].mean() for c in bins]
+        brier = float(np.mean((p - y) ** 2))
+        ax.plot(xs, ys, marker="o", label=f"{name} (Brier {brier:.4f})")
+    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="perfect calibration")
+    ax.set_xlabel("mean predicted probability")
+    ax.set_ylabel("observed rate")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def plot_lift(y: np.ndarray, curves: dict[str, np.ndarray],
+              title: str = "Cumulative gain") -> Figure:
+    """Cumulative share of positives (or value) captured against share of customers contacted."""
+    fig, ax = _figure(title)
+    y = np.asarray(y, dtype=float)
+    total = y.sum() if y.sum() > 0 else 1.0
+    for name, p in curves.items():
+        order = np.argsort(-np.asarray(p, dtype=float), kind="stable")
+        gain = np.concatenate([[0.0], np.cumsum(y[order]) / total])
+        share = np.linspace(0, 1, gain.size)
+        lift, _ = top_fraction_lift(y, p, 0.1)
+        ax.plot(share, gain, label=f"{name} (top-decile lift {lift:.2f})")
+    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="random")
+    ax.axvline(0.1, color="grey", lw=0.8, ls=":")
+    ax.set_xlabel("share of customers, highest score first")
+    ax.set_ylabel("share of positives captured")
+    ax.legend(loc="lower right")
+    return fig
+
+
+def plot_importance(names: list[str], gains: np.ndarray, top: int = 20,
+                    title: str = "Feature importance (total gain)") -> Figure:
+    """Horizontal bar chart of the ``top`` features by total split gain."""
+    from matplotlib.figure import Figure
+
+    gains = np.asarray(gains, dtype=float)
+    order = np.argsort(gains)[::-1][:top][::-1]
+    fig = Figure(figsize=(7, max(3.0, 0.3 * len(order) + 1)), dpi=100)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.barh([names[i] for i in order], gains[order] / max(gains.sum(), 1e-12))
+    ax.set_xlabel("share of total gain")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_value_deciles(y: np.ndarray, pred: np.ndarray,
+                       title: str = "Predicted vs actual value by decile") -> Figure:
+    """Mean predicted and mean actual revenue in each decile of the predictions."""
+    fig, ax = _figure(title)
+    y = np.asarray(y, dtype=float)
+    pred = np.asarray(pred, dtype=float)
+    order = np.argsort(pred, kind="stable")
+    bins = [c for c in np.array_split(order, min(10, pred.size)) if c.size]
+    xs = np.arange(1, len(bins) + 1)
+    ax.bar(xs - 0.2, [pred[c].mean() for c in bins], width=0.4, label="predicted")
+    ax.bar(xs + 0.2, [y[c].mean() for c in bins], width=0.4, label="actual")
+    ax.set_xlabel("decile of predicted value (10 = highest)")
+    ax.set_ylabel("mean revenue per customer")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def save_figure(fig: Figure, path: Path) -> Path:
+    """Write ``fig`` as PNG to ``path`` (parents created) and return the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, bbox_inches="tight")
+    return path

@@ -1,0 +1,329 @@
+"""MLflow for the customer models: runs, plots, the pyfunc scorer, registration and promotion.
+
+Registered names: ``churn``, ``purchase_propensity`` and ``customer_value``. The logged model is an
+MLflow pyfunc whose input is a feature frame (one row per customer: ``user_id`` plus the feature
+columns the model was trained on; extra columns are ignored) and whose output is one row per
+customer: ``user_id``, ``score`` (calibrated probability, or revenue for value), ``tier``,
+``early_warning`` (visits fell by 50% or more; missing when the input cannot tell) and
+``reason_1`` .. ``reason_3``. Param ``reasons`` (default true) switches the reasons off for speed;
+``reason_method`` is ``shap`` (LightGBM TreeSHAP, default) or ``path`` (decision path, faster).
+
+The ``champion`` alias moves only through ``training._mlflow.promote_if_better`` on the same
+evaluation (the validation rows: task, label, validation cutoffs and a fingerprint of the rows).
+Classifiers compare the Brier score of calibrated probabilities (lower wins, a proper scoring rule
+that rewards both ranking and calibration); value compares RMSE (lower wins; its optimum is the
+expected revenue, unlike MAE whose optimum is the median, often zero).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pickle
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.models import infer_signature
+
+from ._customer_eval import (
+    classifier_metrics,
+    plot_importance,
+    plot_lift,
+    plot_reliability,
+    plot_roc,
+    plot_value_deciles,
+    save_figure,
+    value_metrics,
+)
+from ._customer_models import CustomerFitReport, CustomerModel
+from ._customer_reasons import TIERS, TierRule, assign_tiers, early_warning, top_reasons
+from ._mlflow import Promotion, get_or_create_experiment, promote_if_better, register_model
+
+__all__ = [
+    "EXPERIMENT",
+    "REGISTERED_NAMES",
+    "CustomerScorer",
+    "CustomerTrainOutcome",
+    "log_customer_model",
+    "score_frame",
+    "train_and_register",
+]
+
+REGISTERED_NAMES: dict[str, str] = {
+    "churn": "churn", "propensity": "purchase_propensity", "value": "customer_value"}
+"""Task -> MLflow registered model name."""
+EXPERIMENT = "customer_models"
+"""MLflow experiment of the customer-model runs."""
+_log = logging.getLogger(__name__)
+PRIMARY: dict[str, tuple[str, bool]] = {
+    "churn": ("brier", False), "propensity": ("brier", False), "value": ("rmse", False)}
+"""Task -> (metric compared for promotion, higher_is_better)."""
+
+
+def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = True,
+                top: int = 3, tiers: TierRule | None = None,
+                reason_method: str = "shap") -> pd.DataFrame:
+    """Scores, tiers, early-warning flag and reasons for every row of a feature frame.
+
+    ``reason_method``: ``"shap"`` ranks LightGBM's built-in TreeSHAP contributions
+    (``pred_contrib``); ``"path"`` ranks decision-path contributions
+    (``CustomerModel.path_contributions``), about 10x faster for batch scoring of millions.
+
+    Returns columns ``user_id`` (when the input has it), ``score``, ``tier``, ``early_warning``
+    and, with ``reasons``, ``reason_1`` .. ``reason_<top>``; same row order as ``frame``.
+    """
+    score = model.score(frame)
+    out = pd.DataFrame(index=frame.index)
+    if "user_id" in frame.columns:
+        out["user_id"] = frame["user_id"].to_numpy()
+    out["score"] = score
+    out["tier"] = assign_tiers(score, tiers or TIERS[model.task])
+    out["early_warning"] = early_warning(frame).to_numpy()
+    if reasons:
+        if reason_method not in ("shap", "path"):
+            raise ValueError(f"score_frame: reason_method must be 'shap' or 'path'; received "
+                             f"{reason_method!r}")
+        contrib = (model.contributions(frame) if reason_method == "shap"
+                   else model.path_contributions(frame))
+        shown = model.augment(frame)
+        out = out.join(top_reasons(contrib, shown, model.typical_, top=top))
+    return out.reset_index(drop=True)
+
+
+class CustomerScorer(mlflow.pyfunc.PythonModel):
+    """Pyfunc wrapper: feature frame in, scores + tier + early warning + reasons out."""
+
+    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+        """Unpickle the fitted ``CustomerModel`` from the model's artifacts."""
+        with Path(context.artifacts["customer_model"]).open("rb") as fh:
+            self.model = pickle.load(fh)
+
+    def predict(self, context: Any, model_input: pd.DataFrame,
+                params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Score every row (see module docstring)."""
+        params = params or {}
+        out = score_frame(self.model, pd.DataFrame(model_input),
+                          reasons=bool(params.get("reasons", True)),
+                          reason_method=str(params.get("reason_method", "shap")))
+        out["tier"] = out["tier"].astype(str)
+        # 1 = visits halved, 0 = not, NaN = unknown (the input could not tell).
+        out["early_warning"] = out["early_warning"].astype("Float64").to_numpy(
+            dtype="float64", na_value=np.nan)
+        for c in out.columns:
+            if c.startswith("reason_") or c == "user_id":
+                out[c] = out[c].astype(object).where(out[c].notna(), "")
+        return out
+
+
+def _requirements() -> list[str]:
+    import importlib.metadata as md
+
+    out = []
+    for p in ("pandas", "numpy", "lightgbm", "scikit-learn", "mlflow"):
+        try:
+            out.append(f"{p}=={md.version(p)}")
+        except md.PackageNotFoundError:
+            continue
+    return out
+
+
+def log_customer_model(model: CustomerModel, example: pd.DataFrame,
+                       artifact_path: str = "model") -> Any:
+    """Log a fitted model as a pyfunc with signature and input example (inside an active run)."""
+    cols = (["user_id", *model.input_features_] if "user_id" in example.columns
+            else model.input_features_)
+    example = example[cols].head(5).reset_index(drop=True)
+    for c in model.categorical_:
+        if c in example.columns:  # the signature takes text; levels are re-applied inside
+            example[c] = example[c].astype(str).where(example[c].notna(), "")
+    scorer = CustomerScorer()
+    scorer.model = model
+    params = {"reasons": True, "reason_method": "shap"}
+    out = scorer.predict(None, example, params)
+    signature = infer_signature(example, out, params=params)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "customer_model.pkl"
+        with path.open("wb") as fh:
+            pickle.dump(model, fh)
+        return mlflow.pyfunc.log_model(
+            name=artifact_path, python_model=CustomerScorer(),
+            artifacts={"customer_model": str(path)}, signature=signature,
+            input_example=example, pip_requirements=_requirements())
+
+
+@dataclass(frozen=True)
+class CustomerTrainOutcome:
+    """What ``train_and_register`` produced.
+
+    Attributes:
+        task: churn, propensity or value.
+        run_id: MLflow run id.
+        model_uri: URI of the logged pyfunc model.
+        registered_name: registry name (``churn``, ``purchase_propensity``, ``customer_value``).
+        version: registered version (None when ``register=False``).
+        evaluation: evaluation key the metrics belong to.
+        metrics: validation metrics logged to the run.
+        promotion: what ``promote_if_better`` decided (None when not registered).
+        report: the model's fit report.
+        plots: paths of the plots written (also logged as run artifacts).
+    """
+
+    task: str
+    run_id: str
+    model_uri: str
+    registered_name: str
+    version: str | None
+    evaluation: str
+    metrics: dict[str, float]
+    promotion: Promotion | None
+    report: CustomerFitReport
+    plots: tuple[str, ...]
+
+
+def _evaluation_key(model: CustomerModel, frame: pd.DataFrame, tag: str) -> str:
+    """Identifier of the validation rows: same key means the same evaluation data."""
+    rep = model.report_
+    valid = _validation_rows(model, frame)
+    h = hashlib.sha1(usedforsecurity=False)
+    h.update(pd.util.hash_pandas_object(
+        valid[["user_id"]].astype(str) if "user_id" in valid else valid.index.to_series(),
+        index=False).to_numpy().tobytes())
+    h.update(np.round(valid[rep.label_col].to_numpy(dtype=float), 6).tobytes())
+    cut = ",".join(rep.split.validation_cutoffs) or rep.split.scheme
+    return f"{rep.task}|{rep.label_col}|{tag}|valid={cut}|n={len(valid)}|{h.hexdigest()[:12]}"
+
+
+def _validation_rows(model: CustomerModel, frame: pd.DataFrame) -> pd.DataFrame:
+    data = frame.loc[frame[model.report_.label_col].notna()].reset_index(drop=True)
+    _, _, valid, _ = model._split(data)
+    return data.loc[valid]
+
+
+def _plots(model: CustomerModel, out_dir: Path) -> list[Path]:
+    vf = model.validation_frame_
+    y, p, p0 = vf["y"].to_numpy(), vf["pred"].to_numpy(), vf["pred_uncalibrated"].to_numpy()
+    imp = model.importance()
+    paths = [save_figure(plot_importance(list(imp.index), imp.to_numpy(),
+                                         title=f"{model.task}: feature importance (gain)"),
+                         out_dir / "importance.png")]
+    if model.kind == "classifier":
+        label = model.report_.calibration_method
+        paths += [
+            save_figure(plot_roc(y, {"model": p}, title=f"{model.task}: ROC (validation)"),
+                        out_dir / "roc.png"),
+            save_figure(plot_reliability(y, {f"calibrated ({label})": p, "uncalibrated": p0},
+                                         title=f"{model.task}: reliability (validation)"),
+                        out_dir / "reliability.png"),
+            save_figure(plot_lift(y, {"model": p}, title=f"{model.task}: cumulative gain"),
+                        out_dir / "lift.png"),
+        ]
+    else:
+        paths += [
+            save_figure(plot_value_deciles(y, p, title="value: predicted vs actual by decile"),
+                        out_dir / "value_deciles.png"),
+            save_figure(plot_lift(y, {"model": p}, title="value: cumulative share of revenue"),
+                        out_dir / "lift.png"),
+        ]
+    return paths
+
+
+def train_and_register(
+    task: str,
+    frame: pd.DataFrame,
+    *,
+    model: CustomerModel | None = None,
+    evaluation_tag: str = "",
+    params: dict[str, Any] | None = None,
+    register: bool = True,
+    plot_dir: Path | None = None,
+) -> CustomerTrainOutcome:
+    """Fit, log (params, metrics, plots, reasons sample, pyfunc), register and maybe promote.
+
+    Args:
+        task: churn, propensity or value.
+        frame: stacked feature+label frame (see ``CustomerModel``).
+        model: an unfitted ``CustomerModel`` with custom settings (default ``CustomerModel(task)``).
+        evaluation_tag: extra text in the evaluation key (e.g. ``horizon=90``), so models
+            validated under different label definitions are never compared.
+        params: extra parameters to log (data path, horizon, cutoffs...).
+        register: register the model and run the champion promotion.
+        plot_dir: where to keep the plots (default: a temporary folder; always logged).
+    """
+    est = model if model is not None else CustomerModel(task)  # type: ignore[arg-type]
+    if est.task != task:
+        raise ValueError(f"train_and_register: model task {est.task!r} does not match task "
+                         f"{task!r}")
+    name = REGISTERED_NAMES[task]
+    exp = get_or_create_experiment(EXPERIMENT)
+    with mlflow.start_run(experiment_id=exp, run_name=f"train-{name}") as run, \
+            tempfile.TemporaryDirectory() as tmp:
+        mlflow.set_tag("kind", "train")
+        mlflow.set_tag("task", task)
+        est.fit(frame)
+        rep = est.report_
+        evaluation = _evaluation_key(est, frame, evaluation_tag)
+        settings = {k: v for k, v in vars(est).items() if not k.endswith("_")}
+        mlflow.log_params({**{f"model.{k}": str(v)[:500] for k, v in settings.items()},
+                           **{k: str(v)[:500] for k, v in (params or {}).items()},
+                           "label_col": rep.label_col, "split_scheme": rep.split.scheme,
+                           "train_cutoffs": ",".join(rep.split.train_cutoffs)[:500],
+                           "calibration_cutoffs": ",".join(rep.split.calibration_cutoffs),
+                           "validation_cutoffs": ",".join(rep.split.validation_cutoffs),
+                           "calibration_method": rep.calibration_method,
+                           "best_iteration": rep.best_iteration, "n_features": len(rep.features),
+                           "evaluation": evaluation[:500]})
+        metrics = {k: v for k, v in rep.validation.as_dict().items() if np.isfinite(v)}
+        mlflow.log_metrics({f"valid_{k}": v for k, v in metrics.items()})
+        mlflow.log_metrics({f"valid_uncalibrated_{k}": v for k, v in
+                            rep.validation_uncalibrated.as_dict().items() if np.isfinite(v)})
+        mlflow.log_metrics({f"calibration_score_{k}": v
+                            for k, v in rep.calibration_scores.items()})
+        mlflow.log_metrics({"n_train": rep.split.n_train, "n_calibration": rep.split.n_calibration,
+                            "n_validation": rep.split.n_validation,
+                            "n_missing_label": rep.n_missing_label})
+        out_dir = plot_dir or Path(tmp) / "plots"
+        plots = _plots(est, out_dir)
+        for p in plots:
+            mlflow.log_artifact(str(p), "plots")
+        sample = _validation_rows(est, frame).head(25)
+        reasons = score_frame(est, sample)
+        reasons["actual"] = sample[rep.label_col].to_numpy()
+        sample_path = Path(tmp) / "reasons_sample.csv"
+        reasons.to_csv(sample_path, index=False)
+        mlflow.log_artifact(str(sample_path), "reasons")
+        report_path = Path(tmp) / "fit_report.json"
+        report_path.write_text(json.dumps(asdict(rep), indent=2, default=str))
+        mlflow.log_artifact(str(report_path))
+        info = log_customer_model(est, frame)
+    version, promotion = None, None
+    if register:
+        mv = register_model(run.info.run_id, "model", name, metrics, evaluation,
+                            model_uri=info.model_uri)
+        version = str(mv.version)
+        metric, higher = PRIMARY[task]
+        valid = _validation_rows(est, frame)
+
+        def rescore(uri: str) -> float:
+            # A champion that cannot score these rows (other features) cannot compete: it gets
+            # the worst possible value and the promotion reason shows it.
+            try:
+                champion = mlflow.pyfunc.load_model(uri)
+                pred = champion.predict(valid, params={"reasons": False})["score"].to_numpy()
+            except Exception as exc:
+                _log.warning("%s: champion %s cannot score the new evaluation rows (%s)",
+                             name, uri, exc)
+                return float("-inf") if higher else float("inf")
+            y = valid[rep.label_col].to_numpy(dtype=float)
+            m = classifier_metrics(y, pred) if est.kind == "classifier" else value_metrics(y, pred)
+            return float(m.as_dict()[metric])
+
+        promotion = promote_if_better(name, version, metric, metrics[metric], higher,
+                                      evaluation, rescore_champion=rescore)
+    return CustomerTrainOutcome(task, run.info.run_id, info.model_uri, name, version, evaluation,
+                                metrics, promotion, rep, tuple(str(p) for p in plots))

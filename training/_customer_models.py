@@ -1,0 +1,625 @@
+"""Churn, purchase-propensity and customer-value models: LightGBM on stacked point-in-time features.
+
+Input frame (one row per (user_id, cutoff), as ``features._labels.build_training_set`` returns, or
+a bring-your-own table with one row per customer):
+
+- ``user_id`` (string): customer identifier.
+- ``cutoff`` (datetime64, optional): the point in time the features describe. A table without it
+  (a CRM snapshot) is one cutoff.
+- feature columns: every other column except ``label_*``. Numeric and boolean columns are used as
+  numbers, string/categorical columns as LightGBM categoricals (levels learned at fit; unseen
+  levels become missing). Datetime columns are not features and are reported as skipped.
+- the label column: ``label_churn`` (0/1), ``label_purchase`` (0/1) or ``label_value`` (revenue
+  in the horizon, >= 0), or any column named with ``label_col``.
+
+Time-based validation (never a random split across time), by the number of distinct cutoffs K:
+
+- K >= 3: train on all cutoffs but the last two, stop early and fit the calibrators on the
+  second-to-last cutoff, measure everything on the last cutoff. Then (``refit=True``) refit the
+  booster on all cutoffs but the last with the chosen number of trees and re-fit the chosen
+  calibrator on the last cutoff, so the served model has seen the most recent labelled data and
+  its probabilities are still calibrated on a later cutoff than it was trained on.
+- K == 2: train on the first cutoff; the customers of the second are split in two halves by a
+  seeded hash of ``user_id``: one half calibrates, the other validates.
+- K == 1 (a snapshot): customers are split 60/20/20 into train/calibration/validation by a seeded
+  hash of ``user_id`` (there is no time to leak across). With ``refit=True`` the booster is
+  refitted on train + calibration and the calibrator on validation.
+
+Calibration (``calibration="auto"``): for classifiers Platt scaling (logistic on the raw margin)
+and isotonic regression are both fitted on the calibration cutoff and the one with the lower
+Brier score on the validation cutoff is kept (both scores are recorded in ``report_``). For value,
+a single multiplicative factor that makes the calibration cutoff's total prediction equal its
+total actual revenue is kept if it lowers the validation aggregate bias.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Literal
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+
+from training._customer_bgnbd import BGNBD_COLUMNS, BgNbdParams, bgnbd_features, fit_bgnbd
+from training._customer_eval import (
+    ClassifierMetrics,
+    ValueMetrics,
+    classifier_metrics,
+    value_metrics,
+)
+
+__all__ = [
+    "DERIVED",
+    "TASKS",
+    "CustomerFitReport",
+    "CustomerModel",
+    "CutoffSplit",
+    "Task",
+    "add_derived",
+]
+
+_log = logging.getLogger(__name__)
+
+Task = Literal["churn", "propensity", "value"]
+TASKS: dict[str, str] = {
+    "churn": "label_churn", "propensity": "label_purchase", "value": "label_value"}
+"""Task name -> default label column."""
+
+ID_COLUMNS: tuple[str, ...] = ("user_id", "cutoff", "asof")
+
+DERIVED: dict[str, tuple[str, ...]] = {
+    "purchase_span_days": ("days_since_first_purchase", "days_since_last_purchase"),
+    "order_rate_30d": ("orders_total", "days_since_first_purchase"),
+    "recency_share": ("days_since_last_purchase", "tenure_days"),
+}
+"""Features derived from ``features.user_features`` columns when those are present (trees cannot
+form differences and ratios themselves): the purchase span (first to last order, BG/NBD's t_x),
+orders per 30 days since the first purchase, and recency as a share of tenure."""
+
+
+def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` plus the ``DERIVED`` columns whose inputs it has (a copy; never in place)."""
+    have = set(frame.columns)
+    new: dict[str, pd.Series] = {}
+    if {"days_since_first_purchase", "days_since_last_purchase"} <= have:
+        new["purchase_span_days"] = (frame["days_since_first_purchase"]
+                                     - frame["days_since_last_purchase"])
+    if {"orders_total", "days_since_first_purchase"} <= have:
+        new["order_rate_30d"] = 30 * frame["orders_total"] / frame[
+            "days_since_first_purchase"].clip(lower=1)
+    if {"days_since_last_purchase", "tenure_days"} <= have:
+        new["recency_share"] = frame["days_since_last_purchase"] / frame["tenure_days"].clip(
+            lower=1)
+    new = {k: v for k, v in new.items() if k not in have}
+    return frame.assign(**new) if new else frame
+
+
+@dataclass(frozen=True)
+class CutoffSplit:
+    """Which rows trained, calibrated and validated the model.
+
+    Attributes:
+        scheme: ``"cutoffs"`` (K >= 3 distinct cutoffs), ``"last_cutoff_users"`` (K == 2: the
+            last cutoff's customers halved) or ``"users"`` (one snapshot, 60/20/20 by customer).
+        train_cutoffs: cutoffs (ISO dates) of the training rows.
+        calibration_cutoffs: cutoffs of the calibration / early-stopping rows.
+        validation_cutoffs: cutoffs of the validation rows.
+        n_train: training rows.
+        n_calibration: calibration rows.
+        n_validation: validation rows.
+    """
+
+    scheme: str
+    train_cutoffs: tuple[str, ...]
+    calibration_cutoffs: tuple[str, ...]
+    validation_cutoffs: tuple[str, ...]
+    n_train: int
+    n_calibration: int
+    n_validation: int
+
+
+@dataclass(frozen=True)
+class CustomerFitReport:
+    """What ``CustomerModel.fit`` did and how well it validated.
+
+    Attributes:
+        task: ``churn``, ``propensity`` or ``value``.
+        label_col: label column used.
+        split: the time-based split.
+        n_rows: rows received.
+        n_missing_label: rows whose label was missing; they were not used (and are counted here).
+        features: feature columns used, in model order.
+        skipped_columns: columns that were not used as features, with the reason.
+        best_iteration: number of trees chosen by early stopping on the calibration rows.
+        calibration_method: ``isotonic``, ``sigmoid``, ``scale`` or ``none``.
+        calibration_scores: validation Brier score (classifiers) or |aggregate bias| (value) of
+            every calibration method tried.
+        validation: metrics of the calibrated predictions on the validation rows.
+        validation_uncalibrated: the same metrics before calibration.
+        refit: whether the final booster was refitted on train + calibration rows.
+    """
+
+    task: str
+    label_col: str
+    split: CutoffSplit
+    n_rows: int
+    n_missing_label: int
+    features: tuple[str, ...]
+    skipped_columns: dict[str, str]
+    best_iteration: int
+    calibration_method: str
+    calibration_scores: dict[str, float]
+    validation: ClassifierMetrics | ValueMetrics
+    validation_uncalibrated: ClassifierMetrics | ValueMetrics
+    refit: bool = field(default=False)
+
+
+# ------------------------------------------------------------------------------------ features
+
+
+def _user_hash(user_ids: pd.Series, seed: int) -> np.ndarray:
+    """Deterministic uniform [0, 1) number per user id (stable across runs and machines)."""
+    key = f"{seed:016d}"[-16:]
+    h = pd.util.hash_pandas_object(user_ids.astype(str).reset_index(drop=True), index=False,
+                                   hash_key=key).to_numpy()
+    return (h >> np.uint64(11)).astype(np.float64) / float(2**53)
+
+
+def _split_columns(frame: pd.DataFrame, label_col: str,
+                   exclude: tuple[str, ...]) -> tuple[list[str], list[str], dict[str, str]]:
+    numeric: list[str] = []
+    categorical: list[str] = []
+    skipped: dict[str, str] = {}
+    for col in frame.columns:
+        dtype = frame[col].dtype
+        if col in ID_COLUMNS or col == label_col or col in exclude:
+            continue
+        if col.startswith("label_"):
+            skipped[col] = "another label column"
+        elif (pd.api.types.is_datetime64_any_dtype(dtype)
+              or pd.api.types.is_timedelta64_dtype(dtype)):
+            skipped[col] = "datetime/timedelta column (derive a number of days instead)"
+        elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+            numeric.append(col)
+        else:
+            categorical.append(col)
+    return numeric, categorical, skipped
+
+
+class _Calibrator:
+    """Maps a raw LightGBM margin (or value) to a calibrated probability (or value)."""
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self.model_: IsotonicRegression | LogisticRegression | None = None
+        self.factor_ = 1.0
+
+    def fit(self, raw: np.ndarray, y: np.ndarray) -> _Calibrator:
+        if self.method == "isotonic":
+            self.model_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
+        elif self.method == "sigmoid":
+            self.model_ = LogisticRegression(C=1e6).fit(raw.reshape(-1, 1), y)
+        elif self.method == "scale":
+            total = float(raw.sum())
+            self.factor_ = float(y.sum()) / total if total > 0 else 1.0
+        return self
+
+    def transform(self, raw: np.ndarray, task_kind: str) -> np.ndarray:
+        if self.method == "isotonic":
+            return np.asarray(self.model_.predict(raw), dtype=float)  # type: ignore[union-attr]
+        if self.method == "sigmoid":
+            return self.model_.predict_proba(raw.reshape(-1, 1))[:, 1]  # type: ignore[union-attr]
+        if self.method == "scale":
+            return raw * self.factor_
+        return 1.0 / (1.0 + np.exp(-raw)) if task_kind == "classifier" else raw
+
+
+# --------------------------------------------------------------------------------------- model
+
+
+class CustomerModel:
+    """LightGBM churn / propensity classifier or customer-value regressor with calibration.
+
+    Args:
+        task: ``"churn"``, ``"propensity"`` or ``"value"``.
+        label_col: label column; default ``label_churn`` / ``label_purchase`` / ``label_value``.
+        calibration: ``"auto"`` (measure and keep the best), ``"isotonic"``, ``"sigmoid"``,
+            ``"scale"`` (value only) or ``"none"``.
+        refit: refit the booster on all but the validation rows after validation (see module doc).
+        n_estimators: maximum number of trees (early stopping picks fewer).
+        learning_rate, num_leaves, min_child_samples, reg_lambda, subsample, colsample:
+            LightGBM settings.
+        value_objective: LightGBM objective of the value model (``"tweedie"`` suits revenue with
+            many zeros; ``"regression"`` is squared error).
+        exclude: columns never used as features (ids other than ``user_id``, free text).
+        bgnbd: add BG/NBD P(alive) and expected orders in the horizon as features when the
+            event-pipeline columns are present (``training._customer_bgnbd``).
+        derive: add the ``DERIVED`` features when their input columns are present.
+        horizon_days: length of the label window the labels were built with (metadata kept
+            with the model; batch scoring uses it to extend purchase horizons). None if unknown.
+        seed: seed of LightGBM and of the customer hash used by snapshot splits.
+        n_jobs: LightGBM threads (default 1: on a shared 2-core machine OpenMP threads spin and
+            run ~10x slower than one thread; raise it on a dedicated machine).
+    """
+
+    def __init__(
+        self,
+        task: Task = "churn",
+        *,
+        label_col: str | None = None,
+        calibration: str = "auto",
+        refit: bool = True,
+        n_estimators: int = 600,
+        learning_rate: float = 0.05,
+        num_leaves: int = 31,
+        min_child_samples: int = 50,
+        reg_lambda: float = 1.0,
+        subsample: float = 0.8,
+        colsample: float = 0.9,
+        value_objective: str = "tweedie",
+        exclude: tuple[str, ...] = (),
+        derive: bool = True,
+        bgnbd: bool = True,
+        horizon_days: int | None = None,
+        seed: int = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        self.task = task
+        self.label_col = label_col
+        self.calibration = calibration
+        self.refit = refit
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.reg_lambda = reg_lambda
+        self.subsample = subsample
+        self.colsample = colsample
+        self.value_objective = value_objective
+        self.exclude = exclude
+        self.derive = derive
+        self.bgnbd = bgnbd
+        self.horizon_days = horizon_days
+        self.seed = seed
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def kind(self) -> str:
+        """``classifier`` for churn/propensity, ``regressor`` for value."""
+        return "regressor" if self.task == "value" else "classifier"
+
+    def _params(self) -> dict[str, object]:
+        objective = "binary" if self.kind == "classifier" else self.value_objective
+        params: dict[str, object] = {
+            "objective": objective,
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_child_samples": self.min_child_samples,
+            "lambda_l2": self.reg_lambda,
+            "bagging_fraction": self.subsample,
+            "bagging_freq": 1 if self.subsample < 1 else 0,
+            "feature_fraction": self.colsample,
+            "seed": self.seed,
+            "deterministic": True,
+            "num_threads": self.n_jobs,
+            "verbose": -1,
+            "max_bin": 127,
+            "force_col_wise": True,
+        }
+        if objective == "tweedie":
+            params["tweedie_variance_power"] = 1.3
+        return params
+
+    def augment(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` plus the derived and BG/NBD feature columns it lacks (a copy if changed)."""
+        if self.derive:
+            frame = add_derived(frame)
+        params = getattr(self, "bgnbd_params_", None)
+        if params is not None and "bgnbd_p_alive" not in frame.columns:
+            frame = frame.join(bgnbd_features(params, frame, float(self.horizon_days or 90)))
+        return frame
+
+    def _validate_task(self) -> str:
+        if self.task not in TASKS:
+            raise ValueError(f"CustomerModel: task must be one of {sorted(TASKS)}; "
+                             f"received {self.task!r}")
+        allowed = {"auto", "none", "isotonic", "sigmoid"} if self.kind == "classifier" else {
+            "auto", "none", "scale"}
+        if self.calibration not in allowed:
+            raise ValueError(f"CustomerModel: calibration for task {self.task!r} must be one of "
+                             f"{sorted(allowed)}; received {self.calibration!r}")
+        return self.label_col or TASKS[self.task]
+
+    def _matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Feature matrix in model order with the categorical levels learned at fit."""
+        frame = self.augment(frame)
+        missing = [c for c in self.features_ if c not in frame.columns]
+        if missing:
+            raise ValueError(f"CustomerModel({self.task}): the frame lacks feature columns "
+                             f"{missing[:10]} that the model was trained on; received columns "
+                             f"{list(frame.columns)[:20]}. Build features with the same pipeline "
+                             "(or the same table layout) as at training.")
+        cols: dict[str, object] = {}
+        for col in self.numeric_:
+            cols[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        for col in self.categorical_:
+            text = frame[col].astype("string")
+            text = text.where(text.isin(self.levels_[col]))  # unseen levels -> missing
+            cols[col] = pd.Categorical(text.astype(object), categories=self.levels_[col])
+        return pd.DataFrame(cols, index=frame.index)[self.features_]
+
+    def _labels(self, frame: pd.DataFrame, label_col: str) -> pd.Series:
+        y = pd.to_numeric(frame[label_col], errors="coerce").astype("float64")
+        bad = y.notna() & ((y < 0) | (self.kind == "classifier") & ~y.isin([0.0, 1.0]))
+        if bad.any():
+            rule = "must be 0 or 1" if self.kind == "classifier" else "must be >= 0"
+            first = frame.loc[bad, label_col].head(3).tolist()
+            raise ValueError(f"CustomerModel({self.task}): label column {label_col!r} {rule}; "
+                             f"{int(bad.sum())} rows are not (first values {first})")
+        return y
+
+    def _split(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+        n = len(frame)
+        if "cutoff" in frame.columns and frame["cutoff"].nunique() >= 2:
+            cut = pd.to_datetime(frame["cutoff"])
+            levels = np.sort(cut.unique())
+            if len(levels) >= 3:
+                train = (cut < levels[-2]).to_numpy()
+                calib = (cut == levels[-2]).to_numpy()
+                return train, calib, (cut == levels[-1]).to_numpy(), "cutoffs"
+            last = (cut == levels[-1]).to_numpy()
+            h = _user_hash(frame["user_id"], self.seed) if "user_id" in frame else (
+                np.random.default_rng(self.seed).random(n))
+            return ~last, last & (h < 0.5), last & (h >= 0.5), "last_cutoff_users"
+        h = _user_hash(frame["user_id"], self.seed) if "user_id" in frame else (
+            np.random.default_rng(self.seed).random(n))
+        return h < 0.6, (h >= 0.6) & (h < 0.8), h >= 0.8, "users"
+
+    def _train(self, x: pd.DataFrame, y: np.ndarray, rounds: int,
+               valid: tuple[pd.DataFrame, np.ndarray] | None) -> lgb.Booster:
+        dtrain = lgb.Dataset(x, y, categorical_feature=self.categorical_ or "auto",
+                             free_raw_data=True)
+        callbacks = []
+        valid_sets = []
+        if valid is not None:
+            valid_sets = [lgb.Dataset(valid[0], valid[1], reference=dtrain)]
+            callbacks.append(lgb.early_stopping(50, verbose=False))
+        return lgb.train(self._params(), dtrain, num_boost_round=rounds,
+                         valid_sets=valid_sets, callbacks=callbacks)
+
+    def _raw(self, booster: lgb.Booster, x: pd.DataFrame) -> np.ndarray:
+        # Classifiers work on the margin (log-odds); value on the response scale.
+        return np.asarray(booster.predict(x, raw_score=self.kind == "classifier"), dtype=float)
+
+    def _metrics(self, y: np.ndarray, pred: np.ndarray) -> ClassifierMetrics | ValueMetrics:
+        return classifier_metrics(y, pred) if self.kind == "classifier" else value_metrics(y, pred)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, frame: pd.DataFrame) -> CustomerModel:
+        """Fit on a stacked feature+label frame (see module docstring); returns ``self``."""
+        label_col = self._validate_task()
+        if label_col not in frame.columns:
+            raise ValueError(f"CustomerModel({self.task}): label column {label_col!r} is missing; "
+                             f"received columns {list(frame.columns)[:20]}. Pass label_col= "
+                             "(CLI: --label-col) naming the column that holds the label.")
+        y_all = self._labels(frame, label_col)
+        keep = y_all.notna().to_numpy()
+        n_missing = int((~keep).sum())
+        if n_missing:
+            _log.warning("CustomerModel(%s): %d of %d rows have no %s and are not used",
+                         self.task, n_missing, len(frame), label_col)
+        data = frame.loc[keep].reset_index(drop=True)
+        if self.derive:
+            data = add_derived(data)
+        train, calib, valid, scheme = self._split(data)
+        self.bgnbd_params_: BgNbdParams | None = None
+        if self.bgnbd and set(BGNBD_COLUMNS) <= set(data.columns):
+            try:
+                self.bgnbd_params_ = fit_bgnbd(data.loc[train], seed=self.seed)
+            except ValueError as exc:  # too few buyers: go on without the two features
+                _log.warning("CustomerModel(%s): BG/NBD features skipped (%s)", self.task, exc)
+            data = self.augment(data)
+        y = y_all[keep].to_numpy()
+        numeric, categorical, skipped = _split_columns(data, label_col, self.exclude)
+        if not numeric and not categorical:
+            raise ValueError(f"CustomerModel({self.task}): no feature columns found; received "
+                             f"columns {list(frame.columns)}. Add numeric or text feature columns.")
+        self.numeric_, self.categorical_ = numeric, categorical
+        self.features_ = numeric + categorical
+        # Columns a scoring frame must carry (derived features are recomputed from them).
+        self.input_features_ = [c for c in self.features_ if c in frame.columns]
+        self.levels_ = {c: sorted(data[c].dropna().astype(str).unique().tolist())
+                        for c in categorical}
+        x = self._matrix(data)
+        # Typical values for reason sentences ("high (142 vs typical 35)").
+        self.typical_ = {c: float(np.nanmedian(x[c].to_numpy())) if x[c].notna().any()
+                         else float("nan") for c in numeric}
+
+        for name, mask in (("training", train), ("calibration", calib), ("validation", valid)):
+            if mask.sum() < 20:
+                raise ValueError(f"CustomerModel({self.task}): the {name} part of the {scheme} "
+                                 f"split has {int(mask.sum())} rows; at least 20 are needed. "
+                                 "Provide more customers or more cutoffs.")
+        if self.kind == "classifier":
+            for name, mask in (("training", train), ("calibration", calib)):
+                if len(np.unique(y[mask])) < 2:
+                    raise ValueError(f"CustomerModel({self.task}): the {name} rows have only one "
+                                     f"label value ({y[mask][0]:.0f}); both 0 and 1 are needed. "
+                                     "Use a longer horizon or more customers.")
+
+        booster = self._train(x[train], y[train], self.n_estimators, (x[calib], y[calib]))
+        best = int(booster.best_iteration or booster.current_iteration())
+        raw_cal, raw_val = self._raw(booster, x[calib]), self._raw(booster, x[valid])
+
+        kind = self.kind
+        if kind == "classifier":
+            methods = ["isotonic", "sigmoid"] if self.calibration == "auto" else [self.calibration]
+        else:
+            methods = ["scale", "none"] if self.calibration == "auto" else [self.calibration]
+        scores: dict[str, float] = {}
+        fitted: dict[str, _Calibrator] = {}
+        for m in methods:
+            cal = _Calibrator(m).fit(raw_cal, y[calib])
+            pred = cal.transform(raw_val, kind)
+            fitted[m] = cal
+            scores[m] = (float(np.mean((pred - y[valid]) ** 2)) if kind == "classifier" else
+                         abs(float(pred.sum() / max(y[valid].sum(), 1e-12) - 1)))
+        method = min(scores, key=scores.__getitem__)
+        validation = self._metrics(y[valid], fitted[method].transform(raw_val, kind))
+        uncalibrated = self._metrics(y[valid], _Calibrator("none").transform(raw_val, kind))
+
+        do_refit = self.refit and scheme != "last_cutoff_users"
+        if do_refit:
+            fit_rows = train | calib
+            booster = self._train(x[fit_rows], y[fit_rows], best, None)
+            calibrator = _Calibrator(method).fit(self._raw(booster, x[valid]), y[valid])
+        else:
+            calibrator = fitted[method]
+
+        def cutoffs(mask: np.ndarray) -> tuple[str, ...]:
+            if "cutoff" not in data.columns:
+                return ()
+            return tuple(str(pd.Timestamp(c).date())
+                         for c in np.sort(pd.to_datetime(data.loc[mask, "cutoff"]).unique()))
+
+        self.booster_ = booster
+        self.calibrator_ = calibrator
+        self.label_col_ = label_col
+        self.best_iteration_ = best
+        self.report_ = CustomerFitReport(
+            task=self.task,
+            label_col=label_col,
+            split=CutoffSplit(scheme, cutoffs(train), cutoffs(calib), cutoffs(valid),
+                              int(train.sum()), int(calib.sum()), int(valid.sum())),
+            n_rows=len(frame),
+            n_missing_label=n_missing,
+            features=tuple(self.features_),
+            skipped_columns=skipped,
+            best_iteration=best,
+            calibration_method=method,
+            calibration_scores=scores,
+            validation=validation,
+            validation_uncalibrated=uncalibrated,
+            refit=do_refit,
+        )
+        # Kept for plots: validation labels and predictions of the honest (pre-refit) model.
+        self.validation_frame_ = pd.DataFrame({
+            "y": y[valid],
+            "pred": fitted[method].transform(raw_val, kind),
+            "pred_uncalibrated": _Calibrator("none").transform(raw_val, kind),
+        })
+        return self
+
+    # ------------------------------------------------------------------ predict
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "booster_"):
+            raise RuntimeError(f"CustomerModel({self.task}) is not fitted; call fit(frame) first")
+
+    def raw_score(self, frame: pd.DataFrame) -> np.ndarray:
+        """Uncalibrated LightGBM output: log-odds for classifiers, revenue for value."""
+        self._check_fitted()
+        return self._raw(self.booster_, self._matrix(frame))
+
+    def score(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of the label (classifiers) or predicted revenue (value)."""
+        out = self.calibrator_.transform(self.raw_score(frame), self.kind)
+        return np.clip(out, 0.0, 1.0) if self.kind == "classifier" else np.maximum(out, 0.0)
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """``(n, 2)`` array of calibrated P(label = 0), P(label = 1); classifiers only."""
+        if self.kind != "classifier":
+            raise TypeError(f"CustomerModel({self.task}): predict_proba is for churn/propensity; "
+                            "use predict() or score() for value")
+        p = self.score(frame)
+        return np.column_stack([1 - p, p])
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Class labels at probability 0.5 (classifiers) or predicted revenue (value)."""
+        s = self.score(frame)
+        return (s >= 0.5).astype(int) if self.kind == "classifier" else s
+
+    def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Per-customer feature contributions (LightGBM ``pred_contrib``) plus ``bias``.
+
+        Contributions are on the raw scale (log-odds for classifiers, the objective's link scale
+        for value) and sum to the raw score.
+        """
+        self._check_fitted()
+        contrib = self.booster_.predict(self._matrix(frame), pred_contrib=True)
+        return pd.DataFrame(np.asarray(contrib), columns=[*self.features_, "bias"],
+                            index=frame.index)
+
+    def path_contributions(self, frame: pd.DataFrame, block: int = 10_000) -> pd.DataFrame:
+        """Fast per-customer contributions by decision path (Saabas), same layout as above.
+
+        Each split on a customer's path credits its feature with the change in node value it
+        causes; per tree the credits sum to leaf value minus root value, so the row total plus
+        ``bias`` equals the raw score, like ``contributions``. About 10-20x cheaper than TreeSHAP
+        (O(trees x depth) per customer), at the price of ignoring feature interactions' order.
+        """
+        self._check_fitted()
+        feat, delta, bias = self._path_tables()
+        leaves = np.asarray(self.booster_.predict(self._matrix(frame), pred_leaf=True))
+        leaves = leaves.reshape(len(frame), -1)
+        n_f = len(self.features_) + 1  # last column collects padding (dropped)
+        out = np.empty((len(frame), n_f - 1))
+        for start in range(0, len(frame), block):
+            lv = leaves[start:start + block]
+            rows = np.arange(len(lv))[:, None]
+            idx, w = [], []
+            for t in range(lv.shape[1]):
+                idx.append((rows * n_f + feat[t][lv[:, t]]).ravel())
+                w.append(delta[t][lv[:, t]].ravel())
+            acc = np.bincount(np.concatenate(idx), weights=np.concatenate(w),
+                              minlength=len(lv) * n_f).reshape(len(lv), n_f)
+            out[start:start + len(lv)] = acc[:, :-1]
+        res = pd.DataFrame(out, columns=self.features_, index=frame.index)
+        res["bias"] = bias
+        return res
+
+    def _path_tables(self) -> tuple[list[np.ndarray], list[np.ndarray], float]:
+        cached = getattr(self, "_path_cache", None)
+        if cached is not None and cached[0] is self.booster_:
+            return cached[1]
+        pad = len(self.features_)
+        feats, deltas, bias = [], [], 0.0
+        for tree in self.booster_.dump_model()["tree_info"]:
+            root = tree["tree_structure"]
+            paths: dict[int, list[tuple[int, float]]] = {}
+
+            def value(node: dict) -> float:
+                return float(node["leaf_value"] if "leaf_index" in node
+                             else node["internal_value"])
+
+            stack = [(root, [])]
+            while stack:
+                node, path = stack.pop()
+                if "leaf_index" in node:
+                    paths[int(node["leaf_index"])] = path
+                    continue
+                split = int(node["split_feature"])
+                stack.extend((child, [*path, (split, value(child) - value(node))])
+                             for child in (node["left_child"], node["right_child"]))
+            bias += value(root)
+            depth = max(1, max(len(p) for p in paths.values()))
+            f = np.full((len(paths), depth), pad, dtype=np.int64)
+            d = np.zeros((len(paths), depth))
+            for leaf, path in paths.items():
+                for j, (fi, dv) in enumerate(path):
+                    f[leaf, j], d[leaf, j] = fi, dv
+            feats.append(f)
+            deltas.append(d)
+        tables = (feats, deltas, bias)
+        self._path_cache = (self.booster_, tables)
+        return tables
+
+    def importance(self) -> pd.Series:
+        """Total split gain per feature, largest first."""
+        self._check_fitted()
+        gain = self.booster_.feature_importance(importance_type="gain")
+        return pd.Series(gain, index=self.features_, name="gain").sort_values(ascending=False)

@@ -1,0 +1,228 @@
+"""Reasons, tiers and the early-warning flag that go beside every customer score.
+
+Reasons: LightGBM's built-in per-row contributions (``pred_contrib``, TreeSHAP values on the raw
+scale) are ranked and the ``top`` features that push the score *up* (towards churn for churn,
+towards buying for propensity, towards more revenue for value) become sentences a marketer can
+read, e.g. ``"days since last purchase is high (142 vs typical 35)"``. Names come from
+``REASON_NAMES`` (hand-written for the common features), then the feature catalogue, then the
+column name with underscores turned into spaces (bring-your-own columns).
+
+Tiers (thresholds on calibrated probabilities, so they mean the same thing for every retailer):
+
+- churn: ``high`` if P(churn) >= 0.70, ``medium`` if >= 0.40, else ``low``;
+- propensity: ``hot`` if P(purchase) >= 0.50, ``warm`` if >= 0.20, else ``cold``;
+- value (revenue is in the retailer's currency, so tiers are by rank among the scored customers):
+  ``top`` = highest 10%, ``high`` = next 20%, ``medium`` = next 30%, ``low`` = the rest.
+
+Early warning: ``visit_drop_50`` (visits in the last 30 days fell by 50% or more against the 30
+days before, with at least 2 visits before) is reported as ``early_warning`` beside the score.
+It comes from the feature column ``visit_drop_50`` when present, else from ``visits_30d`` and
+``visits_prev_30d``; a table with neither gets missing values (never a silent ``False``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "REASON_NAMES",
+    "TIERS",
+    "TierRule",
+    "assign_tiers",
+    "early_warning",
+    "reason_label",
+    "top_reasons",
+]
+
+
+@dataclass(frozen=True)
+class TierRule:
+    """How scores map to tiers.
+
+    Attributes:
+        labels: tier names from the highest scores to the lowest.
+        thresholds: lower bounds of every tier but the last, highest first. For ``kind="prob"``
+            they are probabilities; for ``kind="rank"`` cumulative shares of customers ranked by
+            score (0.1 = the top 10%).
+        kind: ``"prob"`` (absolute thresholds) or ``"rank"`` (shares of the scored population).
+    """
+
+    labels: tuple[str, ...]
+    thresholds: tuple[float, ...]
+    kind: str = "prob"
+
+
+TIERS: dict[str, TierRule] = {
+    "churn": TierRule(("high", "medium", "low"), (0.70, 0.40)),
+    "propensity": TierRule(("hot", "warm", "cold"), (0.50, 0.20)),
+    "value": TierRule(("top", "high", "medium", "low"), (0.10, 0.30, 0.60), kind="rank"),
+}
+"""Default tier rule per task (documented in docs/customers.md)."""
+
+REASON_NAMES: dict[str, str] = {
+    "tenure_days": "days as a customer",
+    "days_since_last_event": "days since last activity",
+    "days_since_last_visit": "days since last visit",
+    "days_since_last_cart": "days since last add-to-cart",
+    "days_since_last_purchase": "days since last purchase",
+    "days_since_first_purchase": "days since first purchase",
+    "events_total": "total activity",
+    "visits_total": "total visits",
+    "orders_total": "number of orders",
+    "revenue_total": "total spend",
+    "visits_prev_30d": "visits in the month before last",
+    "visits_prev_90d": "visits 3-6 months ago",
+    "orders_prev_90d": "orders 3-6 months ago",
+    "revenue_prev_90d": "spend 3-6 months ago",
+    "active_weeks_12w": "active weeks of the last 12",
+    "visit_trend_30d": "visit trend (last month vs month before)",
+    "visit_trend_7v30": "visit trend (last week vs last month)",
+    "visit_drop_50": "visits halved in the last month",
+    "visit_trend_90d": "visit trend (last 3 months vs 3 before)",
+    "order_trend_90d": "order trend (last 3 months vs 3 before)",
+    "revenue_trend_90d": "spend trend (last 3 months vs 3 before)",
+    "aov": "average order value",
+    "aov_365d": "average order value (last year)",
+    "max_order_value": "largest order",
+    "mean_days_between_orders": "usual days between orders",
+    "purchase_overdue_ratio": "time since last order vs usual gap",
+    "mean_days_between_visits": "usual days between visits",
+    "conversion_rate": "orders per visit",
+    "cart_conversion_rate": "orders per add-to-cart",
+    "abandoned_carts_30d": "abandoned carts (last 30 days)",
+    "revenue_per_visit": "spend per visit",
+    "recent_revenue_share": "share of last year's spend in the last 3 months",
+    "refund_rate": "refunds per order",
+    "email_opens_30d": "email opens (last 30 days)",
+    "email_clicks_30d": "email clicks (last 30 days)",
+    "promo_order_share": "share of orders on promotion days",
+    "acquisition_channel": "acquisition channel",
+    "top_channel": "main channel",
+    "top_category": "main category",
+    "purchase_span_days": "days between first and last order",
+    "order_rate_30d": "orders per month since first order",
+    "recency_share": "share of customer life since last order",
+    "bgnbd_p_alive": "chance the customer is still active (buying pattern)",
+    "bgnbd_expected_orders": "expected orders from the buying pattern",
+    "bgnbd_expected_orders_365d": "expected orders next year from the buying pattern",
+}
+"""Feature column -> short phrase used in reasons."""
+
+_WINDOW = re.compile(r"^(?P<what>[a-z_]+?)_(?P<n>\d+)(?P<u>[dw])$")
+
+
+def reason_label(column: str) -> str:
+    """Marketer-readable phrase for a feature column (see module docstring for the order)."""
+    if column in REASON_NAMES:
+        return REASON_NAMES[column]
+    m = _WINDOW.match(column)
+    if m:
+        unit = "days" if m["u"] == "d" else "weeks"
+        return f"{m['what'].replace('_', ' ')} (last {m['n']} {unit})"
+    for prefix, phrase in (("purchase_cat_share_", "share of orders in "),
+                           ("cat_share_", "share of activity in "),
+                           ("ch_share_", "share of visits via ")):
+        if column.startswith(prefix):
+            return phrase + column[len(prefix):]
+    return column.replace("_", " ").strip()
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, (float, np.floating)):
+        if np.isnan(v):
+            return "none"
+        return f"{v:.0f}" if abs(v) >= 10 or float(v).is_integer() else f"{v:.2g}"
+    return str(v)
+
+
+def top_reasons(contrib: pd.DataFrame, features: pd.DataFrame, typical: dict[str, float],
+                top: int = 3) -> pd.DataFrame:
+    """Top ``top`` features pushing each customer's score up, as sentences.
+
+    Args:
+        contrib: per-row contributions with one column per feature (a ``bias`` column is
+            ignored), as ``CustomerModel.contributions`` returns.
+        features: the same rows' feature values (columns named like ``contrib``'s).
+        typical: typical (median) value per numeric feature, for "high/low vs typical".
+        top: number of reasons per customer.
+
+    Returns:
+        Frame with the same index and columns ``reason_1`` .. ``reason_<top>`` (missing when
+        fewer features push the score up).
+    """
+    cols = [c for c in contrib.columns if c != "bias"]
+    c = contrib[cols].to_numpy(dtype=float)
+    k = min(top, len(cols))
+    out = pd.DataFrame(index=contrib.index)
+    if not len(c) or k == 0:
+        for j in range(top):
+            out[f"reason_{j + 1}"] = pd.Series(pd.NA, index=contrib.index, dtype="string")
+        return out
+    order = np.argsort(-c, axis=1, kind="stable")[:, :k]
+    labels = [reason_label(x) for x in cols]
+    numeric = {x: pd.api.types.is_numeric_dtype(features[x]) for x in cols}
+    values = {x: features[x].to_numpy() for x in cols}
+    for j in range(top):
+        texts = np.full(len(c), None, dtype=object)
+        if j < k:
+            idx = order[:, j]
+            pos = c[np.arange(len(c)), idx] > 0
+            # Group rows by feature so each sentence template is built column-wise.
+            for f in np.unique(idx[pos]):
+                rows = np.flatnonzero(pos & (idx == f))
+                name = cols[f]
+                vals = values[name][rows]
+                if numeric[name] and name in typical and not np.isnan(typical[name]):
+                    t = typical[name]
+                    texts[rows] = [
+                        f"{labels[f]} is {'high' if float(v) > t else 'low'} "
+                        f"({_fmt(float(v))} vs typical {_fmt(t)})"
+                        if not pd.isna(v) else f"{labels[f]} is unknown"
+                        for v in vals]
+                else:
+                    texts[rows] = [f"{labels[f]}: {_fmt(v)}" for v in vals]
+        out[f"reason_{j + 1}"] = pd.array(texts, dtype="string")
+    return out
+
+
+def assign_tiers(scores: np.ndarray, rule: TierRule) -> pd.Categorical:
+    """Tier of every score under ``rule`` (ordered categorical, highest tier first)."""
+    s = np.asarray(scores, dtype=float)
+    n_tiers = len(rule.labels)
+    if len(rule.thresholds) != n_tiers - 1:
+        raise ValueError(f"TierRule: {n_tiers} labels need {n_tiers - 1} thresholds; received "
+                         f"{len(rule.thresholds)}")
+    if rule.kind == "rank":
+        # Share of customers scoring strictly higher, so ties share a tier.
+        ranks = pd.Series(s).rank(ascending=False, method="min").to_numpy() - 1
+        share = ranks / max(len(s), 1)
+        code = np.searchsorted(np.asarray(rule.thresholds), share, side="right")
+    elif rule.kind == "prob":
+        # thresholds are decreasing lower bounds: count how many a score falls below.
+        code = (s[:, None] < np.asarray(rule.thresholds)[None, :]).sum(axis=1)
+    else:
+        raise ValueError(f"TierRule.kind must be 'prob' or 'rank'; received {rule.kind!r}")
+    return pd.Categorical.from_codes(code.astype(int), categories=list(rule.labels),
+                                     ordered=True)
+
+
+def early_warning(features: pd.DataFrame) -> pd.Series:
+    """The 'visit frequency fell by 50% or more' flag per row (nullable boolean).
+
+    Uses ``visit_drop_50`` when present, else ``visits_30d`` and ``visits_prev_30d`` with the
+    same rule (at least 2 visits in the 30 days before the last 30, and the last 30 days at most
+    half of that). Rows without the needed columns get missing values.
+    """
+    if "visit_drop_50" in features.columns:
+        v = pd.to_numeric(features["visit_drop_50"], errors="coerce")
+        return (v > 0).astype("boolean").mask(v.isna())
+    if {"visits_30d", "visits_prev_30d"} <= set(features.columns):
+        now = pd.to_numeric(features["visits_30d"], errors="coerce")
+        before = pd.to_numeric(features["visits_prev_30d"], errors="coerce")
+        flag = (before >= 2) & (now <= 0.5 * before)
+        return flag.astype("boolean").mask(now.isna() | before.isna())
+    return pd.Series(pd.NA, index=features.index, dtype="boolean")
