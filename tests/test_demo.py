@@ -24,5 +24,5 @@ def test_demo_runs_end_to_end(_isolated_brain_home: Path) -> None:  # noqa: PT01
     configure_mlflow()
     client = MlflowClient()
     for name in ("traffic_forecaster", "churn", "purchase_propensity", "customer_value"):
-        assert client.get_model_version_by_alias(name, CHAMPION).version == "1", name
+        assert str(client.get_model_version_by_alias(name, CHAMPION).version) == "1", name
     assert "where to look" in res.output
