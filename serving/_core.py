@@ -121,7 +121,7 @@ class Brain:
     # ------------------------------------------------------------------ customers
     def _feature_rows(self, req: UsersRequest) -> tuple[pd.DataFrame, list[str]]:
         if req.user_ids is not None:
-            return self._snap().lookup(req.user_ids)
+            return self._snap().lookup([str(u) for u in req.user_ids])
         frame = pd.DataFrame(req.rows)
         if "user_id" not in frame.columns:
             frame.insert(0, "user_id", [f"row-{i}" for i in range(len(frame))])
@@ -163,12 +163,13 @@ class Brain:
 
     def segments(self, req: SegmentsRequest) -> dict[str, Any]:
         snap = self._snap()
-        known = [u for u in req.user_ids if u in snap.segments.index]
+        ids = [str(u) for u in req.user_ids]
+        known = [u for u in ids if u in snap.segments.index]
         seg = snap.segments.loc[known, ["r_score", "f_score", "m_score", "rfm", "segment",
                                         "scene"]].copy()
         seg.insert(0, "user_id", known)
         seg["segment"] = seg["segment"].astype(str)
-        unknown = [u for u in req.user_ids if u not in snap.segments.index]
+        unknown = [u for u in ids if u not in snap.segments.index]
         return {"asof": str(snap.cutoff), "results": records(seg),
                 "errors": [{"user_id": u, "error": "unknown user id"} for u in unknown]}
 
@@ -270,18 +271,22 @@ class Brain:
     def plan(self, req: PlanRequest) -> dict[str, Any]:
         import experiments as ex
 
-        common = {"baseline": req.baseline, "kind": req.kind, "sd": req.sd, "alpha": req.alpha,
-                  "variance_reduction": req.variance_reduction, "variants": req.variants}
+        r = req
         try:
-            if req.mde is not None and req.n_control is not None:
-                plan = ex.power(n_control=req.n_control, mde=req.mde, relative=req.relative,
-                                **common)
-            elif req.mde is not None:
-                plan = ex.sample_size(mde=req.mde, relative=req.relative, power=req.power,
-                                      **common)
-            elif req.n_control is not None:
-                plan = ex.minimum_detectable_effect(n_control=req.n_control, power=req.power,
-                                                    **common)
+            if r.mde is not None and r.n_control is not None:
+                plan = ex.power(n_control=r.n_control, mde=r.mde, relative=r.relative,
+                                baseline=r.baseline, kind=r.kind, sd=r.sd, alpha=r.alpha,
+                                variance_reduction=r.variance_reduction, variants=r.variants)
+            elif r.mde is not None:
+                plan = ex.sample_size(mde=r.mde, relative=r.relative, power=r.power,
+                                      baseline=r.baseline, kind=r.kind, sd=r.sd, alpha=r.alpha,
+                                      variance_reduction=r.variance_reduction,
+                                      variants=r.variants)
+            elif r.n_control is not None:
+                plan = ex.minimum_detectable_effect(
+                    n_control=r.n_control, power=r.power, baseline=r.baseline, kind=r.kind,
+                    sd=r.sd, alpha=r.alpha, variance_reduction=r.variance_reduction,
+                    variants=r.variants)
             else:
                 raise BadRequestError("give 'mde' (for the sample size), 'n_control' (for the "
                                       "minimum detectable effect), or both (for the power)")

@@ -169,6 +169,6 @@ class MarketingBrain:
         return self.brain.reload()
 
 
-MarketingBrain.mount_asgi_app(page_app, path="/ui")
-MarketingBrain.mount_asgi_app(info_app, path="/")
-MarketingBrain.add_asgi_middleware(BearerAuthMiddleware)
+MarketingBrain.mount_asgi_app(page_app, path="/ui")  # type: ignore[attr-defined]
+MarketingBrain.mount_asgi_app(info_app, path="/")  # type: ignore[attr-defined]
+MarketingBrain.add_asgi_middleware(BearerAuthMiddleware)  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -199,7 +200,7 @@ def backtest(
     proto = make if isinstance(make, BaseForecaster) else None
     extra = [c for c in frame.columns if c not in ("series_id", "ds", "y")]
     rows, forecasts, plots = [], [], []
-    name, params = "", {}
+    name, params = "", dict[str, Any]()
     for k, origin in enumerate(origin_list):
         model = type(proto)(**proto.get_params()) if proto is not None else make()  # type: ignore[operator]
         name, params = model.model_name, model.get_params()

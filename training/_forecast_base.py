@@ -214,7 +214,7 @@ class BaseForecaster:
 
     def _calendar_for_predict(self, future_calendar: pd.DataFrame | None) -> pd.DataFrame:
         if future_calendar is None:
-            return self.calendar_
+            return self.calendar_  # type: ignore[attr-defined]
         return normalize_calendar(future_calendar)
 
     def _check_fitted(self) -> None:

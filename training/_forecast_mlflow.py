@@ -22,6 +22,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.models import infer_signature
+from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from features._calendar import normalize_calendar
 
@@ -53,10 +54,10 @@ def _calendar_example(model: BaseForecaster) -> pd.DataFrame:
                          "kind": ["promotion"], "channel": [""], "intensity": [0.3]})
 
 
-class TrafficForecasterModel(mlflow.pyfunc.PythonModel):
+class TrafficForecasterModel(PythonModel):
     """Pyfunc wrapper: future calendar in, P10/P50/P90 forecast out (see module docstring)."""
 
-    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+    def load_context(self, context: PythonModelContext) -> None:
         """Unpickle the fitted forecaster from the model's artifacts."""
         with Path(context.artifacts["forecaster"]).open("rb") as fh:
             self.forecaster = pickle.load(fh)
@@ -187,7 +188,10 @@ def _rescorer(series: pd.DataFrame, calendar: pd.DataFrame | None, horizon: int,
     def rescore(model_uri: str) -> float:
         client = mlflow.MlflowClient()
         name, version = model_uri.removeprefix("models:/").split("/")
-        run = client.get_run(client.get_model_version(name, version).run_id)
+        run_id = client.get_model_version(name, version).run_id
+        if run_id is None:
+            raise ValueError(f"{model_uri} has no run to re-score from")
+        run = client.get_run(run_id)
         params = json.loads(run.data.params["model_params"])
         champion = make_forecaster(run.data.params["model_name"], **params)
         return backtest(champion, series, calendar, horizon=horizon, origins=origins).mean[_PRIMARY]
