@@ -23,7 +23,7 @@ def main() -> None:
                     not p.stem.startswith("_"))
     for name in names:
         text = (res / f"{name}.md").read_text().rstrip()
-        text = text.replace("](", f"](benchmarks/results/").replace(
+        text = text.replace("](", "](benchmarks/results/").replace(
             "](benchmarks/results/http", "](http")
         parts.append(text)
     (ROOT / "BENCHMARKS.md").write_text("\n\n".join(parts) + "\n")

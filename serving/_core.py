@@ -26,8 +26,10 @@ from ._schemas import (
 )
 from ._snapshot import Snapshot
 
-__all__ = ["ENDPOINT_MODELS", "BadRequestError", "Brain", "NotReadyError"]
+__all__ = ["CACHED_REASONS", "ENDPOINT_MODELS", "BadRequestError", "Brain", "NotReadyError"]
 
+CACHED_REASONS = 3
+"""Reasons kept per user in the snapshot score cache (requests asking for more are live)."""
 ENDPOINT_MODELS = {"churn_risk": "churn", "purchase_propensity": "purchase_propensity",
                    "customer_value": "customer_value"}
 
@@ -74,6 +76,22 @@ def _missing_inputs(model: Any, frame: pd.DataFrame) -> list[str]:
     return [c for c in need if c not in have]
 
 
+def _score_rows(model: Any, frame: pd.DataFrame, top: int) -> list[dict[str, Any]]:
+    """score_frame output as JSON-ready per-user dicts."""
+    from training._customer_mlflow import score_frame
+
+    try:
+        out = score_frame(model, frame, reasons=top > 0, top=max(top, 1))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise BadRequestError(f"rows could not be scored: {exc}") from exc
+    reason_cols = [c for c in out.columns if c.startswith("reason_")]
+    return [{
+        "user_id": str(row["user_id"]), "score": row["score"], "tier": str(row["tier"]),
+        "early_warning": None if row["early_warning"] is None else bool(row["early_warning"]),
+        "reasons": [row[c] for c in reason_cols if row[c]][:top]}
+        for row in records(out)]
+
+
 class Brain:
     """The prediction API's logic. ``champions`` may be refreshed while requests run."""
 
@@ -81,6 +99,7 @@ class Brain:
         self.champions = champions
         self.snapshot = snapshot
         self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str, int], dict[str, dict[str, Any]]] = {}
 
     # ------------------------------------------------------------------ plumbing
     def _model(self, name: str) -> LoadedModel:
@@ -115,7 +134,8 @@ class Brain:
             "models": [m.describe() for m in self.champions.loaded.values()],
             "missing": self.champions.errors,
             "snapshot": None if snap is None else {
-                "cutoff": str(snap.cutoff), "users": len(snap.features), "path": str(snap.path)},
+                "cutoff": str(snap.cutoff), "users": len(snap.features), "path": str(snap.path),
+                "scored_by": sorted(k[0] for k in self._cache if k[2] == id(snap))},
         }
 
     # ------------------------------------------------------------------ customers
@@ -128,12 +148,51 @@ class Brain:
         frame["user_id"] = frame["user_id"].astype(str)
         return frame, []
 
-    def score(self, endpoint: str, req: UsersRequest) -> dict[str, Any]:
-        """Scores, tier, early warning and reasons for a batch of users."""
-        from training._customer_mlflow import score_frame
+    def warm(self) -> dict[str, int]:
+        """Score every snapshot user with each loaded customer model, so requests by id become
+        lookups. Keyed by model version and snapshot: a new champion or snapshot is re-scored."""
+        snap = self.snapshot
+        done: dict[str, int] = {}
+        if snap is None:
+            return done
+        for name in ENDPOINT_MODELS.values():
+            loaded = self.champions.get(name)
+            if loaded is None or (name, loaded.version, id(snap)) in self._cache:
+                continue
+            rows = _score_rows(loaded.model.model, snap.features, CACHED_REASONS)
+            table = {r["user_id"]: r for r in rows}
+            cache = {k: v for k, v in self._cache.items() if k[0] != name}
+            cache[(name, loaded.version, id(snap))] = table
+            self._cache = cache  # atomic swap, like the champions
+            done[name] = len(table)
+        return done
 
+    def _cached(self, loaded: LoadedModel, req: UsersRequest) -> dict[str, Any] | None:
+        snap = self.snapshot
+        if req.user_ids is None or req.top_reasons > CACHED_REASONS or snap is None:
+            return None
+        table = self._cache.get((loaded.name, loaded.version, id(snap)))
+        if table is None:
+            return None
+        k = req.top_reasons
+        ids = [str(u) for u in req.user_ids]
+        results = [{**table[u], "reasons": table[u]["reasons"][:k]} for u in ids if u in table]
+        errors = [{"user_id": u, "error": "unknown user id: not in the feature snapshot as of "
+                   f"{snap.cutoff.date()}"} for u in ids if u not in table]
+        return {"model": loaded.name, "version": loaded.version, "results": results,
+                "errors": errors}
+
+    def score(self, endpoint: str, req: UsersRequest) -> dict[str, Any]:
+        """Scores, tier, early warning and reasons for a batch of users.
+
+        Users given by id are looked up in the scores of the whole snapshot once ``warm`` has
+        run for the current champion (computed live until then); feature rows are scored live.
+        """
         loaded = self._model(ENDPOINT_MODELS[endpoint])
         model = loaded.model.model  # the fitted CustomerModel inside the pyfunc wrapper
+        cached = self._cached(loaded, req)
+        if cached is not None:
+            return cached
         frame, unknown = self._feature_rows(req)
         if req.rows is not None:
             missing = _missing_inputs(model, frame)
@@ -142,20 +201,7 @@ class Brain:
                     f"rows lack {len(missing)} feature columns the model needs: {missing[:10]}"
                     f"{' ...' if len(missing) > 10 else ''}; send every column of the feature "
                     "catalogue (or of the table the model was trained on)")
-        results: list[dict[str, Any]] = []
-        if len(frame):
-            try:
-                out = score_frame(model, frame, reasons=req.top_reasons > 0,
-                                  top=max(req.top_reasons, 1))
-            except (ValueError, TypeError, KeyError) as exc:
-                raise BadRequestError(f"rows could not be scored: {exc}") from exc
-            reason_cols = [c for c in out.columns if c.startswith("reason_")]
-            results = [{
-                "user_id": str(row["user_id"]), "score": row["score"], "tier": str(row["tier"]),
-                "early_warning": None if row["early_warning"] is None
-                else bool(row["early_warning"]),
-                "reasons": [row[c] for c in reason_cols if row[c]][:req.top_reasons]}
-                for row in records(out)]
+        results = _score_rows(model, frame, req.top_reasons) if len(frame) else []
         errors = [{"user_id": u, "error": "unknown user id: not in the feature snapshot as of "
                    f"{self._snap().cutoff.date()}"} for u in unknown]
         return {"model": loaded.name, "version": loaded.version, "results": results,

@@ -117,13 +117,16 @@ class Champions:
                 _log.info("%s: %s", name, changes[name])
         return changes
 
-    def watch(self, every_seconds: float, stop: threading.Event) -> threading.Thread:
-        """Refresh every ``every_seconds`` in a daemon thread until ``stop`` is set."""
+    def watch(self, every_seconds: float, stop: threading.Event,
+              on_change: Callable[[], None] | None = None) -> threading.Thread:
+        """Refresh every ``every_seconds`` in a daemon thread until ``stop`` is set; call
+        ``on_change`` after a refresh that loaded something."""
 
         def loop() -> None:
             while not stop.wait(every_seconds):
                 try:
-                    self.refresh()
+                    if self.refresh() and on_change is not None:
+                        on_change()
                 except Exception:  # the registry may be briefly unreachable; try again later
                     _log.exception("champion refresh failed")
 

@@ -111,8 +111,20 @@ class MarketingBrain:
         self._stop = threading.Event()
         every = float(os.environ.get("BRAIN_RELOAD_SECONDS", "0") or 0)
         if every > 0:
-            self.brain.champions.watch(every, self._stop)
+            self.brain.champions.watch(every, self._stop, on_change=self._warm)
+        self._warm()
         _log.info("loaded %s", {k: v.version for k, v in self.brain.champions.loaded.items()})
+
+    def _warm(self) -> None:
+        """Score the snapshot with the current champions in the background."""
+
+        def run() -> None:
+            try:
+                _log.info("snapshot scores ready: %s", self.brain.warm())
+            except Exception:  # requests fall back to live scoring; say why in the log
+                _log.exception("scoring the snapshot failed")
+
+        threading.Thread(target=run, name="warm-scores", daemon=True).start()
 
     @bentoml.api(route="/forecast_traffic", input_spec=ForecastRequest)
     @_errors
@@ -166,7 +178,9 @@ class MarketingBrain:
     @_errors
     def reload(self) -> dict[str, Any]:
         """Load champions whose alias moved and the newest snapshot, without a restart."""
-        return self.brain.reload()
+        out = self.brain.reload()
+        self._warm()
+        return out
 
 
 MarketingBrain.mount_asgi_app(page_app, path="/ui")  # type: ignore[attr-defined]

@@ -98,3 +98,14 @@ def test_missing_models_say_how_to_fix(served_home) -> None:
         empty.score("churn_risk", UsersRequest(user_ids=[1]))
     with pytest.raises(NotReadyError, match="no feature snapshot"):
         empty.segments(SegmentsRequest(user_ids=[1]))
+
+
+def test_snapshot_score_cache_gives_the_live_answers(brain: Brain) -> None:
+    ids = [*list(brain.snapshot.features.index[:20]), "ghost"]
+    live = brain.score("churn_risk", UsersRequest(user_ids=ids, top_reasons=2))
+    warmed = brain.warm()
+    assert warmed["churn"] == len(brain.snapshot.features)
+    cached = brain.score("churn_risk", UsersRequest(user_ids=ids, top_reasons=2))
+    assert cached == live
+    deeper = brain.score("churn_risk", UsersRequest(user_ids=ids[:2], top_reasons=5))
+    assert all(len(r["reasons"]) <= 5 for r in deeper["results"])
