@@ -210,8 +210,8 @@ def _load_model(task: str, model_uri: str | None) -> object:
 
 def _score(task: str, asof: str | None, out: Path, data: Path | None, events: Path | None,
            calendar: Path | None, table: Path | None, id_col: str, model_uri: str | None,
-           reasons: bool, reason_method: str, horizon_days: int | None, chunk_size: int, tz: str,
-           allow: str) -> None:
+           reasons: bool, reason_method: str, horizon_days: int | None, chunk_size: int,
+           jobs: int | None, tz: str, allow: str) -> None:
     from training._customer_scoring import (
         extend_purchase_horizon,
         score_asof,
@@ -224,7 +224,7 @@ def _score(task: str, asof: str | None, out: Path, data: Path | None, events: Pa
         feats = _read_table(table, id_col)
         with progress_bar(f"scoring {len(feats):,} customers") as update:
             scores = score_features(model, feats, reasons=reasons, reason_method=reason_method,
-                                    chunk_size=chunk_size, progress=update)
+                                    chunk_size=chunk_size, n_jobs=jobs, progress=update)
         if asof is not None:
             scores.insert(1, "asof", pd.Timestamp(asof))
     else:
@@ -235,7 +235,7 @@ def _score(task: str, asof: str | None, out: Path, data: Path | None, events: Pa
         with progress_bar("scoring customers") as update:
             scores = score_asof(model, ev, asof, calendar=cal, reasons=reasons,
                                 reason_method=reason_method, chunk_size=chunk_size,
-                                progress=update)
+                                n_jobs=jobs, progress=update)
         trained_h = getattr(model, "horizon_days", None)
         if horizon_days is not None and horizon_days != trained_h:
             if task == "value" or trained_h is None:
@@ -282,13 +282,15 @@ def _make_score_command(task: str) -> None:
         horizon_days: Annotated[int | None, typer.Option(
             help="Churn/propensity over a longer horizon than trained (events only; "
                  "hazard chain).")] = None,
-        chunk_size: Annotated[int, typer.Option(help="Customers per scoring chunk.")
+        chunk_size: Annotated[int, typer.Option(help="Customers per scoring chunk (at most).")
                               ] = 250_000,
+        jobs: Annotated[int | None, typer.Option(
+            "--jobs", help="Scoring threads [default: all CPUs].")] = None,
         tz: TzOpt = "UTC",
         allow_event_types: AllowOpt = "",
     ) -> None:
         _score(task, asof, out, data, events, calendar, table, id_col, model, reasons,
-               reason_method, horizon_days, chunk_size, tz, allow_event_types)
+               reason_method, horizon_days, chunk_size, jobs, tz, allow_event_types)
 
 
 for _task in ("churn", "propensity", "value"):

@@ -11,6 +11,18 @@ versions. The registry's ``champion`` alias of each model moves only through
 ``promote_if_better`` (a candidate must beat the champion on the same evaluation).
 """
 
+from ._customer_eval import (
+    ClassifierMetrics,
+    ValueMetrics,
+    classifier_metrics,
+    value_metrics,
+)
+from ._customer_mlflow import CustomerScorer, CustomerTrainOutcome, log_customer_model, score_frame
+from ._customer_mlflow import train_and_register as train_and_register_customer
+from ._customer_models import TASKS as CUSTOMER_TASKS
+from ._customer_models import CustomerModel
+from ._customer_reasons import TierRule, assign_tiers, early_warning
+from ._customer_scoring import score_asof, score_features
 from ._forecast_backtest import METRICS as FORECAST_METRICS
 from ._forecast_backtest import (
     BacktestResult,
@@ -54,6 +66,7 @@ from ._mlflow import (
 
 __all__ = [
     "CHAMPION",
+    "CUSTOMER_TASKS",
     "FORECASTERS",
     "FORECAST_COLUMNS",
     "FORECAST_EXPERIMENT",
@@ -62,6 +75,10 @@ __all__ = [
     "PEAK_COLUMNS",
     "BacktestResult",
     "BaseForecaster",
+    "ClassifierMetrics",
+    "CustomerModel",
+    "CustomerScorer",
+    "CustomerTrainOutcome",
     "EnsembleForecaster",
     "EventEffects",
     "LightGBMForecaster",
@@ -69,20 +86,31 @@ __all__ = [
     "Promotion",
     "ProphetForecaster",
     "SeasonalNaiveForecaster",
+    "TierRule",
     "TrafficForecasterModel",
     "TrainOutcome",
+    "ValueMetrics",
+    "assign_tiers",
     "backtest",
     "brain_home",
+    "classifier_metrics",
     "configure_mlflow",
+    "early_warning",
     "evaluation_key",
     "forecast_metrics",
     "forecast_with_peaks",
     "get_or_create_experiment",
     "log_backtest",
+    "log_customer_model",
     "make_forecaster",
     "peak_summary",
     "plot_fold",
     "promote_if_better",
     "register_model",
+    "score_asof",
+    "score_features",
+    "score_frame",
     "train_and_register",
+    "train_and_register_customer",
+    "value_metrics",
 ]

@@ -42,7 +42,7 @@ from ._customer_eval import (
     value_metrics,
 )
 from ._customer_models import CustomerFitReport, CustomerModel
-from ._customer_reasons import TIERS, TierRule, assign_tiers, early_warning, top_reasons
+from ._customer_reasons import TIERS, TierRule, assign_tiers, early_warning, reasons_from_array
 from ._mlflow import Promotion, get_or_create_experiment, promote_if_better, register_model
 
 __all__ = [
@@ -73,27 +73,35 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
 
     ``reason_method``: ``"shap"`` ranks LightGBM's built-in TreeSHAP contributions
     (``pred_contrib``); ``"path"`` ranks decision-path contributions
-    (``CustomerModel.path_contributions``), about 10x faster for batch scoring of millions.
+    (``training._customer_paths``), computed in the same pass over the trees as the scores and
+    about 10x faster: the batch default for millions of customers.
 
     Returns columns ``user_id`` (when the input has it), ``score``, ``tier``, ``early_warning``
     and, with ``reasons``, ``reason_1`` .. ``reason_<top>``; same row order as ``frame``.
     """
-    score = model.score(frame)
-    out = pd.DataFrame(index=frame.index)
+    if reasons and reason_method not in ("shap", "path"):
+        raise ValueError(f"score_frame: reason_method must be 'shap' or 'path'; received "
+                         f"{reason_method!r}")
+    contrib: np.ndarray | None = None
+    shown = model.augment(frame) if reasons else frame
+    if reasons and reason_method == "path":
+        score, contrib = model.path_score(shown)
+    else:
+        score = model.score(shown)
+        if reasons:
+            contrib = model.contributions(shown).drop(columns="bias").to_numpy()
+    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     if "user_id" in frame.columns:
         out["user_id"] = frame["user_id"].to_numpy()
     out["score"] = score
     out["tier"] = assign_tiers(score, tiers or TIERS[model.task])
     out["early_warning"] = early_warning(frame).to_numpy()
-    if reasons:
-        if reason_method not in ("shap", "path"):
-            raise ValueError(f"score_frame: reason_method must be 'shap' or 'path'; received "
-                             f"{reason_method!r}")
-        contrib = (model.contributions(frame) if reason_method == "shap"
-                   else model.path_contributions(frame))
-        shown = model.augment(frame)
-        out = out.join(top_reasons(contrib, shown, model.typical_, top=top))
-    return out.reset_index(drop=True)
+    if contrib is not None:
+        text = reasons_from_array(contrib, model.features_, shown,
+                                  model.typical_, top=top, index=out.index)
+        for col in text.columns:
+            out[col] = text[col]
+    return out
 
 
 class CustomerScorer(mlflow.pyfunc.PythonModel):

@@ -125,3 +125,11 @@ def test_metrics_match_hand_computation() -> None:
     assert v.aggregate_bias == pytest.approx(35 / 40 - 1)
     assert v.mae == pytest.approx(5.0)
     assert v.spearman == pytest.approx(1.0)
+
+
+def test_a_text_column_without_levels_at_fit_scores_as_missing(toy: pd.DataFrame) -> None:
+    frame = _features(toy).assign(region=pd.Categorical([None] * len(toy), categories=[]))
+    m = CustomerModel("propensity", **FAST).fit(frame)
+    assert m.levels_["region"] == []
+    rows = frame.head(20).assign(region=pd.Categorical(["north"] * 20))
+    np.testing.assert_array_equal(m.score(rows), m.score(frame.head(20)))

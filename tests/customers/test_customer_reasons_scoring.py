@@ -12,6 +12,7 @@ from training._customer_models import CustomerModel
 from training._customer_reasons import (
     TIERS,
     TierRule,
+    _fmt,
     assign_tiers,
     early_warning,
     reason_label,
@@ -142,3 +143,108 @@ def test_path_contributions_sum_to_the_raw_score(fitted: CustomerModel,
     agree = (path.drop(columns="bias").idxmax(axis=1)
              == shap.drop(columns="bias").idxmax(axis=1)).mean()
     assert agree > 0.7
+
+
+def _reference_reasons(contrib: pd.DataFrame, features: pd.DataFrame,
+                       typical: dict[str, float], top: int) -> pd.DataFrame:
+    """Row-by-row reference: sort each row's contributions, format each sentence directly."""
+    cols = [c for c in contrib.columns if c != "bias"]
+    out = []
+    for i in range(len(contrib)):
+        c = contrib[cols].iloc[i].to_numpy(dtype=float)
+        order = sorted(range(len(cols)), key=lambda j: (-c[j], j))[:top]
+        texts: list[object] = []
+        for j in order:
+            if c[j] <= 0:
+                texts.append(pd.NA)
+                continue
+            name, v = cols[j], features[cols[j]].iloc[i]
+            t = typical.get(name, float("nan"))
+            if pd.api.types.is_numeric_dtype(features[name]) and not np.isnan(t):
+                texts.append(f"{reason_label(name)} is unknown" if pd.isna(v) else
+                             f"{reason_label(name)} is {'high' if float(v) > t else 'low'} "
+                             f"({_fmt(float(v))} vs typical {_fmt(t)})")
+            else:
+                texts.append(f"{reason_label(name)}: {_fmt(float('nan') if pd.isna(v) else v)}")
+        texts += [pd.NA] * (top - len(texts))
+        out.append(texts)
+    return pd.DataFrame(out, columns=[f"reason_{j + 1}" for j in range(top)],
+                        dtype="string")
+
+
+def test_vectorised_reasons_match_a_row_by_row_reference() -> None:
+    rng = np.random.default_rng(3)
+    n = 400
+    feats = pd.DataFrame({
+        "days_since_last_purchase": np.round(rng.exponential(40, n), 1),
+        "aov": rng.lognormal(3, 1, n) * rng.choice([1e-3, 1, 1], n),
+        "visit_drop_50": rng.random(n) < 0.3,
+        "plan": pd.Categorical(rng.choice(["basic", "pro", None], n)),
+        "score_x": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),
+    })
+    contrib = pd.DataFrame(rng.normal(size=(n, 5)), columns=feats.columns)
+    contrib.iloc[:20] = -1.0  # nothing pushes these rows up: no reasons
+    contrib.iloc[20:40, :2] = 0.5  # ties go to the earlier column
+    typical = {"days_since_last_purchase": 35.0, "aov": 0.37, "visit_drop_50": 0.0,
+               "score_x": float("nan")}
+    got = top_reasons(contrib, feats, typical, top=4)
+    want = _reference_reasons(contrib, feats, typical, top=4)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want)
+
+
+def test_path_scores_are_identical_to_the_model_scores(fitted: CustomerModel,
+                                                       toy: pd.DataFrame) -> None:
+    rows = toy.head(500)
+    score, contrib = fitted.path_score(rows)
+    assert np.array_equal(score, fitted.score(rows))
+    np.testing.assert_allclose(contrib.sum(axis=1) + fitted.path_tables().bias,
+                               fitted.raw_score(rows), atol=1e-9)
+    value = CustomerModel("value", **FAST).fit(toy.drop(columns="true_p"))
+    np.testing.assert_allclose(value.path_score(rows)[0], value.score(rows), rtol=1e-12)
+
+
+def test_array_and_frame_inputs_give_identical_raw_scores(fitted: CustomerModel,
+                                                          toy: pd.DataFrame) -> None:
+    rows = toy.head(300).copy()
+    rows.loc[rows.index[:5], "plan"] = "enterprise"  # unseen level -> missing in both
+    via_frame = fitted.booster_.predict(fitted._matrix(rows), raw_score=True)
+    assert np.array_equal(fitted.raw_score(rows), via_frame)
+
+
+def test_threaded_scoring_equals_one_pass(fitted: CustomerModel, toy: pd.DataFrame) -> None:
+    one = score_frame(fitted, toy, reason_method="path")
+    threaded = score_features(fitted, toy, chunk_size=400, n_jobs=3)
+    pd.testing.assert_frame_equal(one, threaded)
+    with pytest.raises(ValueError, match="n_jobs must be >= 1"):
+        score_features(fitted, toy, n_jobs=0)
+
+
+def test_monotone_constraint_makes_the_score_monotone(toy: pd.DataFrame) -> None:
+    model = CustomerModel("propensity", monotone={"recency_days": -1}, **FAST).fit(
+        toy.drop(columns="true_p"))
+    grid = pd.concat([toy.head(30)] * 25, ignore_index=True)
+    grid["recency_days"] = np.repeat(np.linspace(0, 200, 25), 30)
+    raw = model.raw_score(grid).reshape(25, 30)
+    assert (np.diff(raw, axis=0) <= 1e-12).all()
+    with pytest.raises(ValueError, match="monotone directions must be -1, 0 or"):
+        CustomerModel("propensity", monotone={"recency_days": 2}, **FAST).fit(
+            toy.drop(columns="true_p"))
+
+
+def test_bgnbd_blend_is_the_stated_mix_of_chain_and_bgnbd() -> None:
+    import features as ft
+    from training._customer_scoring import extend_purchase_horizon
+
+    world = ft.generate_world(800, 300, 3)
+    cuts = ft.cutoff_schedule(world.events, 30, n_cutoffs=4, step_days=30)
+    model = CustomerModel("propensity", n_estimators=60, learning_rate=0.1).fit(
+        ft.build_training_set(world.events, cuts, 30))
+    blend = extend_purchase_horizon(model, world.events, cuts[-1], 75, 30, bgnbd_weight=0.25)
+    assert blend["p_bgnbd"].between(0, 1).all()
+    np.testing.assert_allclose(blend["p_purchase"],
+                               0.75 * blend["p_chain"] + 0.25 * blend["p_bgnbd"])
+    plain = extend_purchase_horizon(model, world.events, cuts[-1], 75, 30)
+    np.testing.assert_array_equal(plain["p_purchase"], plain["p_chain"])
+    np.testing.assert_array_equal(plain["p_chain"], blend["p_chain"])
+    with pytest.raises(ValueError, match=r"bgnbd_weight must be in \[0, 1\]"):
+        extend_purchase_horizon(model, world.events, cuts[-1], 75, 30, bgnbd_weight=1.5)
