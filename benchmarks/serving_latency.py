@@ -76,6 +76,23 @@ def prepare(home: Path, users: int) -> pd.DataFrame:
     return pd.read_parquet(home / "snapshots" / "user_features.parquet")
 
 
+def _json_rows(frame: pd.DataFrame, cols: list[str], ids: np.ndarray) -> pd.DataFrame:
+    """Feature rows of ``ids`` as JSON-safe Python objects (NaN/inf -> None, categories -> str)."""
+    rows = frame.set_index(frame["user_id"]).loc[ids, cols]
+
+    def clean(v: object) -> object:
+        if v is None or v is pd.NA:
+            return None
+        if isinstance(v, float | np.floating):
+            return float(v) if np.isfinite(v) else None
+        if isinstance(v, np.integer):
+            return int(v)
+        return str(v) if not isinstance(v, int | str) else v
+
+    data = [[clean(v) for v in r] for r in rows.astype(object).to_numpy().tolist()]
+    return pd.DataFrame(data, columns=cols, dtype=object)
+
+
 def wrk(url: str, bodies: list[str], conc: int, seconds: int) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
@@ -127,11 +144,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     ids = feats["user_id"].to_numpy()[rng.choice(len(feats), 200, replace=False)]
     cols = [c for c in feats.columns if c != "cutoff"]
-    rows = feats.set_index(feats["user_id"]).loc[ids, cols]
-    rows = rows.astype(object).where(rows.notna(), None)
-    for c in rows.columns:
-        if isinstance(feats[c].dtype, pd.CategoricalDtype):
-            rows[c] = rows[c].astype(str).replace("None", None)
+    rows = _json_rows(feats, cols, ids)
 
     def split(frame: pd.DataFrame) -> dict:
         return {"dataframe_split": {"columns": list(frame.columns),
@@ -139,9 +152,10 @@ def main() -> None:
                 "params": {"reasons": True}}
 
     ours_bodies = [json.dumps({"user_ids": [str(u)]}) for u in ids]
-    rows_bodies = [json.dumps({"rows": [dict(zip(rows.columns, r, strict=True))]}, default=str)
-                   for r in rows.to_numpy().tolist()]
-    ml_bodies = [json.dumps(split(rows.iloc[[i]]), default=str) for i in range(len(rows))]
+    rows_bodies = [json.dumps({"rows": [dict(zip(rows.columns, r, strict=True))]}, default=str,
+                              allow_nan=False) for r in rows.to_numpy().tolist()]
+    ml_bodies = [json.dumps(split(rows.iloc[[i]]), default=str, allow_nan=False)
+                 for i in range(len(rows))]
     p1, p2 = _port(), _port()
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -176,13 +190,10 @@ def main() -> None:
                 print(f"  {name:9s} c={conc:2d}: {r['rps']:8.1f} req/s  p50 {r['p50_ms']:7.1f} ms"
                       f"  p99 {r['p99_ms']:7.1f} ms  errors {r['errors']}", flush=True)
         big = feats["user_id"].to_numpy()[:1000]
-        big_rows = feats.set_index(feats["user_id"]).loc[big, cols]
-        big_rows = big_rows.astype(object).where(big_rows.notna(), None)
-        for c in big_rows.columns:
-            if isinstance(feats[c].dtype, pd.CategoricalDtype):
-                big_rows[c] = big_rows[c].astype(str).replace("None", None)
+        big_rows = _json_rows(feats, cols, big)
         ours_b = batch_ms(urls["ours"], {"user_ids": [str(u) for u in big]})
-        ml_b = batch_ms(urls["mlflow"], json.loads(json.dumps(split(big_rows), default=str)))
+        ml_b = batch_ms(urls["mlflow"], json.loads(json.dumps(split(big_rows), default=str,
+                                                              allow_nan=False)))
         print(f"  1,000-user batch: ours {ours_b:.0f} ms, mlflow {ml_b:.0f} ms")
     finally:
         for p in servers.values():
