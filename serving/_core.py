@@ -8,8 +8,11 @@ BentoML layer maps them to HTTP status codes in one place (``service._errors``).
 
 from __future__ import annotations
 
+import json
 import math
 import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,10 +29,13 @@ from ._schemas import (
 )
 from ._snapshot import Snapshot
 
-__all__ = ["CACHED_REASONS", "ENDPOINT_MODELS", "BadRequestError", "Brain", "NotReadyError"]
+__all__ = ["CACHED_REASONS", "ENDPOINT_MODELS", "BadRequestError", "Brain", "NotReadyError",
+           "ScoreJob", "score_jobs"]
 
 CACHED_REASONS = 3
 """Reasons kept per user in the snapshot score cache (requests asking for more are live)."""
+FORECAST_CACHE = 32
+"""Forecast answers kept (per champion, horizon and calendar), least recently added dropped."""
 ENDPOINT_MODELS = {"churn_risk": "churn", "purchase_propensity": "purchase_propensity",
                    "customer_value": "customer_value"}
 
@@ -92,6 +98,43 @@ def _score_rows(model: Any, frame: pd.DataFrame, top: int) -> list[dict[str, Any
         for row in records(out)]
 
 
+@dataclass(frozen=True)
+class ScoreJob:
+    """Rows to score live with one loaded model (from ``Brain.prepare_score``)."""
+
+    loaded: LoadedModel
+    frame: pd.DataFrame
+    top: int
+    errors: list[dict[str, Any]]
+
+    @property
+    def batch_key(self) -> tuple[int, int]:
+        """Jobs with the same key can share one model call."""
+        return (id(self.loaded), self.top)
+
+
+def score_jobs(jobs: list[ScoreJob]) -> list[dict[str, Any]]:
+    """Answer several jobs of the same model and ``top`` with one model call over all their
+    rows (one job: a plain call). Results are identical to scoring each job alone."""
+    if not jobs:
+        return []
+    first = jobs[0]
+    if any(j.batch_key != first.batch_key for j in jobs):
+        raise ValueError("score_jobs needs jobs of one model and one top_reasons")
+    frames = [j.frame for j in jobs if len(j.frame)]
+    rows: list[dict[str, Any]] = []
+    if frames:
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        rows = _score_rows(first.loaded.model.model, frame, first.top)
+    out, at = [], 0
+    for j in jobs:
+        n = len(j.frame)
+        out.append({"model": j.loaded.name, "version": j.loaded.version,
+                    "results": rows[at:at + n], "errors": j.errors})
+        at += n
+    return out
+
+
 class Brain:
     """The prediction API's logic. ``champions`` may be refreshed while requests run."""
 
@@ -100,6 +143,8 @@ class Brain:
         self.snapshot = snapshot
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str, int], dict[str, dict[str, Any]]] = {}
+        self.batching: Any = None  # the service's MicroBatcher stats, shown by models()
+        self._forecasts: OrderedDict[tuple[str, int, str], Any] = OrderedDict()
 
     # ------------------------------------------------------------------ plumbing
     def _model(self, name: str) -> LoadedModel:
@@ -136,6 +181,7 @@ class Brain:
             "snapshot": None if snap is None else {
                 "cutoff": str(snap.cutoff), "users": len(snap.features), "path": str(snap.path),
                 "scored_by": sorted(k[0] for k in self._cache if k[2] == id(snap))},
+            "batching": None if self.batching is None else self.batching.as_dict(),
         }
 
     # ------------------------------------------------------------------ customers
@@ -143,6 +189,11 @@ class Brain:
         if req.user_ids is not None:
             return self._snap().lookup([str(u) for u in req.user_ids])
         frame = pd.DataFrame(req.rows)
+        # a column that is null in every row sent (JSON null) is a missing number, not text:
+        # typed as float it scores, explains and batches like the same column with values
+        empty = [c for c in frame.columns if frame[c].dtype == object and frame[c].isna().all()]
+        if empty:
+            frame[empty] = frame[empty].astype(float)
         if "user_id" not in frame.columns:
             frame.insert(0, "user_id", [f"row-{i}" for i in range(len(frame))])
         frame["user_id"] = frame["user_id"].astype(str)
@@ -182,11 +233,12 @@ class Brain:
         return {"model": loaded.name, "version": loaded.version, "results": results,
                 "errors": errors}
 
-    def score(self, endpoint: str, req: UsersRequest) -> dict[str, Any]:
-        """Scores, tier, early warning and reasons for a batch of users.
+    def prepare_score(self, endpoint: str, req: UsersRequest) -> dict[str, Any] | ScoreJob:
+        """The answer when it is in the snapshot score cache, otherwise the job to score live.
 
-        Users given by id are looked up in the scores of the whole snapshot once ``warm`` has
-        run for the current champion (computed live until then); feature rows are scored live.
+        Cheap (dictionary and index lookups), so the service runs it on the event loop; the
+        returned ``ScoreJob`` goes through ``score_jobs``, which may score several requests'
+        rows in one model call (the service's micro-batcher).
         """
         loaded = self._model(ENDPOINT_MODELS[endpoint])
         model = loaded.model.model  # the fitted CustomerModel inside the pyfunc wrapper
@@ -201,11 +253,18 @@ class Brain:
                     f"rows lack {len(missing)} feature columns the model needs: {missing[:10]}"
                     f"{' ...' if len(missing) > 10 else ''}; send every column of the feature "
                     "catalogue (or of the table the model was trained on)")
-        results = _score_rows(model, frame, req.top_reasons) if len(frame) else []
         errors = [{"user_id": u, "error": "unknown user id: not in the feature snapshot as of "
                    f"{self._snap().cutoff.date()}"} for u in unknown]
-        return {"model": loaded.name, "version": loaded.version, "results": results,
-                "errors": errors}
+        return ScoreJob(loaded, frame, req.top_reasons, errors)
+
+    def score(self, endpoint: str, req: UsersRequest) -> dict[str, Any]:
+        """Scores, tier, early warning and reasons for a batch of users.
+
+        Users given by id are looked up in the scores of the whole snapshot once ``warm`` has
+        run for the current champion (computed live until then); feature rows are scored live.
+        """
+        job = self.prepare_score(endpoint, req)
+        return job if isinstance(job, dict) else score_jobs([job])[0]
 
     def segments(self, req: SegmentsRequest) -> dict[str, Any]:
         snap = self._snap()
@@ -241,7 +300,16 @@ class Brain:
         if given is not None:
             cal = pd.concat([cal, normalize_calendar(given)], ignore_index=True).drop_duplicates(
                 ["name", "start", "channel"], keep="last")
-        res = forecast_with_peaks(fc_model, req.horizon, normalize_calendar(cal))
+        key = (loaded.version, req.horizon,
+               json.dumps([e.model_dump() for e in req.calendar], sort_keys=True))
+        with self._lock:
+            res = self._forecasts.get(key)
+        if res is None:  # planners re-ask the same question; a new champion is a new key
+            res = forecast_with_peaks(fc_model, req.horizon, normalize_calendar(cal))
+            with self._lock:
+                self._forecasts[key] = res
+                while len(self._forecasts) > FORECAST_CACHE:
+                    self._forecasts.popitem(last=False)
         fc = res.forecast[res.forecast["series_id"] == req.series_id]
         peaks = res.peaks[res.peaks["series_id"] == req.series_id]
         return {"model": loaded.name, "version": loaded.version, "series_id": req.series_id,

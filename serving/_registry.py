@@ -96,7 +96,7 @@ class Champions:
                         self._errors[name] = f"no {name}@{CHAMPION} in the registry"
                     continue
                 current = self._models.get(name)
-                if current is not None and current.version == mv.version:
+                if current is not None and current.version == str(mv.version):
                     continue
                 try:
                     model = self._loader(f"models:/{name}/{mv.version}")

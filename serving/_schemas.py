@@ -11,8 +11,26 @@ MAX_ROWS = 500_000
 UserId = str | int
 
 
+def _openapi30(schema: dict[str, Any]) -> None:
+    """Rewrite JSON Schema 2020 numeric ``exclusiveMinimum``/``exclusiveMaximum`` (what pydantic
+    emits for ``gt``/``lt``) to the OpenAPI 3.0 form BentoML's document declares
+    (``minimum: x, exclusiveMinimum: true``), everywhere in the model's schema."""
+    for bound, plain in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        value = schema.get(bound)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            schema[plain] = value
+            schema[bound] = True
+    for value in schema.values():
+        if isinstance(value, dict):
+            _openapi30(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    _openapi30(item)
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_openapi30)
 
 
 def _ids(v: list[UserId]) -> list[str]:

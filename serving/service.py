@@ -8,8 +8,9 @@ with ``BRAIN_RELOAD_SECONDS`` > 0 a background thread does the same periodically
 requests keep the model they started with. With ``BRAIN_API_TOKEN`` set every endpoint except the
 health probes requires ``Authorization: Bearer <token>``.
 
-Errors are mapped to HTTP codes in one place (``_errors``): client mistakes -> 400 with a message
-saying what to fix (BentoML's request validation also answers 400), missing model or snapshot ->
+Errors are mapped to HTTP codes in one place (``_errors``), always as ``{"error": message}``:
+client mistakes -> 400 with a message saying what to fix (BentoML's request validation also
+answers 400, with per-field ``detail``), form-encoded bodies -> 415, missing model or snapshot ->
 503, anything else -> 500 with a generic message (the trace goes to the server log only).
 """
 
@@ -22,15 +23,18 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 import bentoml
-from bentoml.exceptions import InternalServerError, InvalidArgument, ServiceUnavailable
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ._auth import BearerAuthMiddleware
-from ._core import BadRequestError, Brain, NotReadyError
+from ._batching import MicroBatcher
+from ._core import BadRequestError, Brain, NotReadyError, ScoreJob, score_jobs
+from ._guards import JsonBodyMiddleware, install_log_filter
 from ._page import page_app
 from ._registry import Champions
 from ._schemas import (
@@ -62,20 +66,25 @@ def build_brain() -> Brain:
     return Brain(champions, Snapshot.load())
 
 
+def _error_response(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
 def _errors(fn: F) -> F:
-    """The one place where exceptions become HTTP status codes."""
+    """The one place where exceptions become HTTP status codes (and bodies ``{"error": msg}``)."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            return await fn(*args, **kwargs)
         except (BadRequestError, ValueError, KeyError, TypeError) as exc:
-            raise InvalidArgument(str(exc)) from None
+            msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+            return _error_response(400, msg)
         except NotReadyError as exc:
-            raise ServiceUnavailable(str(exc)) from None
+            return _error_response(503, str(exc))
         except Exception:
             _log.exception("unexpected error in %s", fn.__name__)
-            raise InternalServerError("internal error; the server log has the details") from None
+            return _error_response(500, "internal error; the server log has the details")
 
     return wrapper  # type: ignore[return-value]
 
@@ -103,11 +112,23 @@ info_app = Starlette(routes=[Route("/models", _models, methods=["GET"]),
 
 @bentoml.service(name="marketing_brain", traffic={"timeout": 120})
 class MarketingBrain:
-    """Forecasts, customer scores, channel value, segments and experiment statistics."""
+    """Forecasts, customer scores, channel value, segments and experiment statistics.
+
+    Endpoints are coroutines: answers from the snapshot score cache are served on the event loop
+    without a thread hop; model work (live scoring through the micro-batcher, forecasts,
+    analyses, reloads) runs in a pool of ``BRAIN_THREADS`` worker threads (default 4), so a slow
+    forecast never holds up a by-id lookup. ``BRAIN_BATCHING=0`` turns micro-batching off.
+    """
 
     def __init__(self) -> None:
+        install_log_filter()
         self.brain = build_brain()
         _brain_holder["brain"] = self.brain
+        self._limiter = anyio.CapacityLimiter(max(1, int(os.environ.get("BRAIN_THREADS", "4"))))
+        self.batcher: MicroBatcher[ScoreJob, dict[str, Any]] = MicroBatcher(
+            score_jobs, key=lambda j: j.batch_key, size=lambda j: len(j.frame),
+            enabled=os.environ.get("BRAIN_BATCHING", "1") != "0", limiter=self._limiter)
+        self.brain.batching = self.batcher.stats
         self._stop = threading.Event()
         every = float(os.environ.get("BRAIN_RELOAD_SECONDS", "0") or 0)
         if every > 0:
@@ -126,63 +147,75 @@ class MarketingBrain:
 
         threading.Thread(target=run, name="warm-scores", daemon=True).start()
 
+    async def _thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
+
+    async def _score(self, endpoint: str, kw: dict[str, Any]) -> dict[str, Any]:
+        req = UsersRequest(**kw)
+        if req.rows is not None and len(req.rows) > 200:  # building a big frame takes a while
+            job = await self._thread(self.brain.prepare_score, endpoint, req)
+        else:
+            job = self.brain.prepare_score(endpoint, req)
+        return job if isinstance(job, dict) else await self.batcher.submit(job)
+
     @bentoml.api(route="/forecast_traffic", input_spec=ForecastRequest)
     @_errors
-    def forecast_traffic(self, **kw: Any) -> dict[str, Any]:
+    async def forecast_traffic(self, **kw: Any) -> dict[str, Any]:
         """Per-period P10/P50/P90 and the peak summary for a series and horizon."""
-        return self.brain.forecast(ForecastRequest(**kw))
+        return await self._thread(self.brain.forecast, ForecastRequest(**kw))
 
     @bentoml.api(route="/churn_risk", input_spec=UsersRequest)
     @_errors
-    def churn_risk(self, **kw: Any) -> dict[str, Any]:
+    async def churn_risk(self, **kw: Any) -> dict[str, Any]:
         """Churn probability, risk tier, early warning and top reasons per user."""
-        return self.brain.score("churn_risk", UsersRequest(**kw))
+        return await self._score("churn_risk", kw)
 
     @bentoml.api(route="/purchase_propensity", input_spec=UsersRequest)
     @_errors
-    def purchase_propensity(self, **kw: Any) -> dict[str, Any]:
+    async def purchase_propensity(self, **kw: Any) -> dict[str, Any]:
         """Probability of a purchase in the model's horizon, tier and reasons per user."""
-        return self.brain.score("purchase_propensity", UsersRequest(**kw))
+        return await self._score("purchase_propensity", kw)
 
     @bentoml.api(route="/customer_value", input_spec=UsersRequest)
     @_errors
-    def customer_value(self, **kw: Any) -> dict[str, Any]:
+    async def customer_value(self, **kw: Any) -> dict[str, Any]:
         """Predicted revenue in the model's horizon, tier and reasons per user."""
-        return self.brain.score("customer_value", UsersRequest(**kw))
+        return await self._score("customer_value", kw)
 
     @bentoml.api(route="/channel_value", input_spec=ChannelValueRequest)
     @_errors
-    def channel_value(self, **kw: Any) -> dict[str, Any]:
+    async def channel_value(self, **kw: Any) -> dict[str, Any]:
         """Per acquisition channel: customers, predicted value and churn, cost, value/cost."""
-        return self.brain.channel_value(ChannelValueRequest(**kw))
+        return await self._thread(self.brain.channel_value, ChannelValueRequest(**kw))
 
     @bentoml.api(route="/segments", input_spec=SegmentsRequest)
     @_errors
-    def segments(self, **kw: Any) -> dict[str, Any]:
+    async def segments(self, **kw: Any) -> dict[str, Any]:
         """RFM scores, lifecycle segment and scene per user."""
-        return self.brain.segments(SegmentsRequest(**kw))
+        return await self._thread(self.brain.segments, SegmentsRequest(**kw))
 
     @bentoml.api(route="/experiments/analyze", input_spec=AnalyzeRequest)
     @_errors
-    def experiments_analyze(self, **kw: Any) -> dict[str, Any]:
+    async def experiments_analyze(self, **kw: Any) -> dict[str, Any]:
         """A/B(/n) analysis of unit-level rows: effects, intervals, SRM, guardrails."""
-        return self.brain.analyze(AnalyzeRequest(**kw))
+        return await self._thread(self.brain.analyze, AnalyzeRequest(**kw))
 
     @bentoml.api(route="/experiments/plan", input_spec=PlanRequest)
     @_errors
-    def experiments_plan(self, **kw: Any) -> dict[str, Any]:
+    async def experiments_plan(self, **kw: Any) -> dict[str, Any]:
         """Sample size, minimum detectable effect or power."""
-        return self.brain.plan(PlanRequest(**kw))
+        return await self._thread(self.brain.plan, PlanRequest(**kw))
 
     @bentoml.api(route="/reload")
     @_errors
-    def reload(self) -> dict[str, Any]:
+    async def reload(self) -> dict[str, Any]:
         """Load champions whose alias moved and the newest snapshot, without a restart."""
-        out = self.brain.reload()
+        out = await self._thread(self.brain.reload)
         self._warm()
         return out
 
 
 MarketingBrain.mount_asgi_app(page_app, path="/ui")  # type: ignore[attr-defined]
 MarketingBrain.mount_asgi_app(info_app, path="/")  # type: ignore[attr-defined]
+MarketingBrain.add_asgi_middleware(JsonBodyMiddleware)  # type: ignore[attr-defined]
 MarketingBrain.add_asgi_middleware(BearerAuthMiddleware)  # type: ignore[attr-defined]

@@ -109,3 +109,39 @@ def test_snapshot_score_cache_gives_the_live_answers(brain: Brain) -> None:
     assert cached == live
     deeper = brain.score("churn_risk", UsersRequest(user_ids=ids[:2], top_reasons=5))
     assert all(len(r["reasons"]) <= 5 for r in deeper["results"])
+
+
+def test_refresh_without_alias_moves_reloads_nothing(brain: Brain) -> None:
+    before = {k: id(v) for k, v in brain.champions.loaded.items()}
+    assert brain.champions.refresh() == {}
+    assert brain.champions.refresh() == {}
+    assert {k: id(v) for k, v in brain.champions.loaded.items()} == before
+
+
+def test_jobs_scored_together_equal_jobs_scored_alone(brain: Brain) -> None:
+    from serving._core import ScoreJob, score_jobs
+
+    feats = brain.snapshot.features
+    rows = feats.iloc[:7].drop(columns=["cutoff"]).to_dict("records")
+    jobs = []
+    for part in (rows[:1], rows[1:4], rows[4:]):
+        job = brain.prepare_score("churn_risk", UsersRequest(rows=part, top_reasons=2))
+        assert isinstance(job, ScoreJob)
+        jobs.append(job)
+    together = score_jobs(jobs)
+    alone = [score_jobs([j])[0] for j in jobs]
+    assert together == alone
+    assert [len(t["results"]) for t in together] == [1, 3, 3]
+    other = brain.prepare_score("churn_risk", UsersRequest(rows=rows[:1], top_reasons=1))
+    with pytest.raises(ValueError, match="one model and one top_reasons"):
+        score_jobs([jobs[0], other])
+
+
+def test_repeated_forecasts_are_answered_from_the_cache(brain: Brain) -> None:
+    req = ForecastRequest(series_id="total", horizon=9)
+    first = brain.forecast(req)
+    n = len(brain._forecasts)
+    assert brain.forecast(req) == first
+    assert len(brain._forecasts) == n
+    brain.forecast(ForecastRequest(series_id="total", horizon=10))
+    assert len(brain._forecasts) == n + 1

@@ -82,6 +82,74 @@ def test_malformed_json_is_a_400(client: TestClient) -> None:
     assert r.status_code == 400
 
 
+def test_errors_are_one_object_with_a_message(client: TestClient) -> None:
+    r = client.post("/forecast_traffic", json={"series_id": "mars", "horizon": 5})
+    assert r.status_code == 400
+    assert isinstance(r.json(), dict)
+    assert "unknown series_id" in r.json()["error"]
+
+
+@pytest.mark.parametrize("path", ["/churn_risk", "/segments", "/experiments/plan", "/reload"])
+def test_form_encoded_bodies_get_415_not_500(client: TestClient, path: str) -> None:
+    r = client.post(path, files={"user_ids": (None, "1")})
+    assert r.status_code == 415, r.text
+    assert "application/json" in r.json()["error"]
+    r = client.post(path, data={"user_ids": "1"})
+    assert r.status_code == 415, r.text
+
+
+def test_openapi_bounds_use_the_3_0_form(client: TestClient) -> None:
+    spec = client.get("/docs.json").json()
+    assert spec["openapi"].startswith("3.0")
+    bad: list[str] = []
+
+    def walk(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            bad.extend(f"{where}.{k}" for k in ("exclusiveMinimum", "exclusiveMaximum")
+                       if k in node and not isinstance(node[k], bool))
+            for k, v in node.items():
+                walk(v, f"{where}.{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{where}[{i}]")
+
+    walk(spec, "")
+    assert not bad
+    body = spec["paths"]["/experiments/plan"]["post"]["requestBody"]["content"]
+    schema = body["application/json"]["schema"]
+    if "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    power = schema["properties"]["power"]
+    assert (power["minimum"], power["exclusiveMinimum"]) == (0.5, True)
+    assert (power["maximum"], power["exclusiveMaximum"]) == (1, True)
+
+
+def test_concurrent_live_row_requests_are_batched(client: TestClient) -> None:
+    from serving.service import _brain
+
+    feats = _brain().snapshot.features
+    rows = feats.iloc[:40].drop(columns=["cutoff"])
+    rows = rows.astype(object).where(rows.notna(), None).to_dict("records")
+    before = client.get("/models").json()["batching"]
+    alone = [client.post("/churn_risk", json={"rows": [r], "top_reasons": 1}).json()
+             for r in rows[:4]]
+    out: dict[int, dict] = {}
+
+    def one(i: int) -> None:
+        out[i] = client.post("/churn_risk", json={"rows": [rows[i]], "top_reasons": 1}).json()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(rows))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [out[i] for i in range(4)] == alone
+    assert all(len(out[i]["results"]) == 1 for i in out)
+    after = client.get("/models").json()["batching"]
+    assert after["requests"] - before["requests"] == 44
+    assert after["model_calls"] - before["model_calls"] <= 44
+
+
 def test_bearer_token(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BRAIN_API_TOKEN", "t0ken")
     assert client.get("/livez").status_code == 200

@@ -1,0 +1,83 @@
+"""HTTP hygiene around BentoML: JSON-only request bodies and quiet logs for client errors.
+
+``JsonBodyMiddleware``: the API endpoints read JSON. BentoML would also try to parse
+``multipart/form-data`` and url-encoded bodies against our request models and fails with a 500
+on them (found by the schemathesis run in ``benchmarks/serving_soak.py``). Such POSTs to the API
+get 415 with a message saying to send JSON. The page (``/ui``) is not affected.
+
+``ClientErrorLogFilter``: BentoML logs a full traceback for every rejected request (validation
+errors, 4xx exceptions). A malformed request is the client's problem, not the server's: the
+filter turns those records into one warning line without the traceback; real errors keep theirs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+__all__ = ["ClientErrorLogFilter", "JsonBodyMiddleware", "install_log_filter"]
+
+Scope = MutableMapping[str, Any]
+_FORM_TYPES = (b"multipart/form-data", b"application/x-www-form-urlencoded")
+
+
+class JsonBodyMiddleware:
+    """Answer 415 to form-encoded POST/PUT/PATCH bodies outside the page."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Any]],
+                       send: Callable[[Any], Awaitable[None]]) -> None:
+        if (scope["type"] == "http" and scope.get("method") in ("POST", "PUT", "PATCH")
+                and not scope.get("path", "").startswith("/ui")):
+            ctype = b""
+            for key, value in scope.get("headers", []):
+                if key == b"content-type":
+                    ctype = value.split(b";")[0].strip().lower()
+            if ctype in _FORM_TYPES:
+                body = json.dumps({"error": f"unsupported Content-Type '{ctype.decode()}': send "
+                                            "the request body as JSON with 'Content-Type: "
+                                            "application/json' (see /docs for the fields)"})
+                await send({"type": "http.response.start", "status": 415,
+                            "headers": [(b"content-type", b"application/json")]})
+                await send({"type": "http.response.body", "body": body.encode()})
+                return
+        await self.app(scope, receive, send)
+
+
+def _client_error(exc: BaseException | None) -> bool:
+    if exc is None:
+        return False
+    from bentoml.exceptions import BentoMLException
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return True
+    if isinstance(exc, BentoMLException):
+        return int(exc.error_code.value) < 500
+    return False
+
+
+class ClientErrorLogFilter(logging.Filter):
+    """Drop the traceback of log records about requests rejected with a 4xx."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and _client_error(record.exc_info[1]):
+            exc = record.exc_info[1]
+            record.msg = f"{record.getMessage()}: rejected ({type(exc).__name__}: " \
+                         f"{str(exc).splitlines()[0] if str(exc) else ''})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def install_log_filter() -> None:
+    """Attach the filter to the logger BentoML reports request exceptions on (idempotent)."""
+    logger = logging.getLogger("bentoml._internal.server.http_app")
+    if not any(isinstance(f, ClientErrorLogFilter) for f in logger.filters):
+        logger.addFilter(ClientErrorLogFilter())
