@@ -7,6 +7,9 @@ scale (log1p for counts): the median of the same phase (same weekday, or same ho
 relative day of the event (``d0``, ``d1``, ... ``d6+``, ``pre1``, ``post1``...) through a
 hierarchy (all events -> kind -> name -> name in this series) with precision-weighted shrinkage,
 per unit of intensity and with recent occurrences weighted more (half-life ``halflife_days``).
+An occurrence's variance is the day-to-day noise plus the spread of one name's occurrences
+beyond it (per key, method of moments), so a single unusual occurrence of a name is pulled
+towards its kind where repeated events are known to vary.
 
 ``clean`` gives the history with event days replaced by their baseline, so a baseline model never
 learns from event spikes; forecasts add the pooled lift back on future event days. On a day that
@@ -203,10 +206,42 @@ class EventEffects:
             self._pool(pd.concat(obs, ignore_index=True))
         return self
 
+    @staticmethod
+    def _occurrence_spread(obs: pd.DataFrame) -> dict[str, float]:
+        """Per key, the spread of single occurrences of one name beyond day-to-day noise.
+
+        Method of moments: the pooled within-(series, name) variance of the lifts per unit of
+        intensity, minus the mean noise variance, floored at 0. Keys where no name was seen
+        twice use the figure pooled over all keys.
+        """
+        ss_key: dict[str, float] = {}
+        dof_key: dict[str, int] = {}
+        for (_, _, key), g in obs.groupby(["series_id", "name", "key"], sort=False):
+            if len(g) < 2:
+                continue
+            i, r = g["i"].to_numpy(), g["r"].to_numpy()
+            b = float(np.sum(i * r) / np.sum(i * i))
+            ss_key[str(key)] = ss_key.get(str(key), 0.0) + float(np.sum((r - b * i) ** 2))
+            dof_key[str(key)] = dof_key.get(str(key), 0) + len(g) - 1
+        noise = float(obs["noise"].mean())
+        total_dof = sum(dof_key.values())
+        overall = (max(0.0, sum(ss_key.values()) / total_dof - noise) if total_dof >= 2
+                   else 0.0)
+        out = {}
+        for key in obs["key"].unique():
+            dof = dof_key.get(str(key), 0)
+            out[str(key)] = (max(0.0, ss_key[str(key)] / dof - noise) if dof >= 2 else overall)
+        return out
+
     def _pool(self, obs: pd.DataFrame) -> None:
         obs = obs.copy()
-        obs["w"] = 0.5 ** (obs["age"].astype(float) / self.halflife_days)
         obs["i"] = obs["intensity"].astype(float).where(obs["intensity"].astype(float) != 0, 1.0)
+        # an occurrence's lift varies around its name's lift by more than the day-to-day
+        # noise (a game won or lost, a sale with a stronger offer); its variance is
+        # noise + spread, so a name seen once with an unusual lift is pulled towards its kind
+        self.spread_ = self._occurrence_spread(obs)
+        obs["noise"] = obs["noise"] + obs["key"].astype(str).map(self.spread_).fillna(0.0)
+        obs["w"] = 0.5 ** (obs["age"].astype(float) / self.halflife_days)
         parent_var = self.prior_sd**2
         for depth, level in enumerate(_LEVELS):
             est: dict[tuple[object, ...], _Estimate] = {}

@@ -17,7 +17,8 @@ surprise of the last two periods (value minus its trailing same-phase median).
 
 Intervals are calibrated by split conformal quantile regression (CQR, Romano et al. 2019): the
 models are fitted on origins before the last ``calibration_days``, conformity scores are taken
-on the held-out origins, and the final models are refitted on everything.
+on the held-out origins, and the final models are refitted on everything. The adjustment is
+taken per horizon band (``_H_EDGES`` days), as errors grow with the horizon.
 
 References:
     Romano, Patterson, Candes (2019), "Conformalized Quantile Regression", NeurIPS.
@@ -91,6 +92,18 @@ def winsorize_causal(zc: np.ndarray, m: int, k: float,
         return zc.copy(), ref
     clipped = ref + np.clip(dev, med - k * scale, med + k * scale)
     return np.where(ok, clipped, zc), ref
+
+
+_H_EDGES = (7, 14, 28, 56)
+"""Upper edges (days) of the horizon bands that get their own conformal adjustment."""
+_MIN_CALIB = 200
+"""Fewest calibration scores a band needs for its own adjustment (else the pooled one)."""
+
+
+def _conformal_quantile(score: np.ndarray, coverage: float = 0.8) -> float:
+    """Split-conformal quantile of ``score`` with the finite-sample correction."""
+    n = len(score)
+    return float(np.quantile(score, min(1.0, np.ceil((n + 1) * coverage) / n)))
 
 
 class _Ctx:
@@ -219,6 +232,27 @@ class LightGBMForecaster(BaseForecaster):
         feats["__s1"] = _take(ctx.surprise, t - 1)
         return pd.DataFrame(feats)
 
+    def _horizon_band(self, h: np.ndarray) -> np.ndarray:
+        """Index of the ``_H_EDGES`` band (in days) each horizon ``h`` (in periods) falls in."""
+        return np.searchsorted(np.asarray(_H_EDGES) * self.spd_, h, side="left")
+
+    def _conformal_by_horizon(self, h: np.ndarray, score: np.ndarray) -> np.ndarray:
+        """Conformal adjustment per horizon band; bands with few scores keep the pooled one."""
+        band = self._horizon_band(h)
+        out = np.full(len(_H_EDGES) + 1, self.conformal_[0])
+        for b in range(len(out)):
+            sel = band == b
+            if sel.sum() >= _MIN_CALIB:
+                out[b] = _conformal_quantile(score[sel])
+        return out
+
+    def _conformal_at(self, h: np.ndarray) -> np.ndarray:
+        """Conformal widening of the P10/P90 band at horizons ``h`` (periods)."""
+        per_band = getattr(self, "conformal_h_", None)  # absent in models saved before it
+        if per_band is None or per_band.size == 0:
+            return np.full(len(h), self.conformal_[0])
+        return per_band[self._horizon_band(h)]
+
     def _bucket(self, h: np.ndarray) -> np.ndarray:
         return np.where(h <= 7, h, 8 + np.floor(2 * np.log2(np.maximum(h, 8) / 8))).astype(int)
 
@@ -316,6 +350,7 @@ class LightGBMForecaster(BaseForecaster):
         m, year = 7 * spd, 364 * spd
         self.max_h_ = round(self.max_horizon_days * spd)
         self.shock_steps_ = round(self.shock_days * spd)
+        self.spd_ = spd
         self.effects_ = EventEffects(**(self.events or {})).fit(panel, self.calendar_)
         self.ctx_ = {sid: _Ctx(panel.fwd(g.y), self.effects_.clean_[sid], g.ds, m, year,
                                g.regressors, self.clip_sd) for sid, g in panel.series.items()}
@@ -325,6 +360,7 @@ class LightGBMForecaster(BaseForecaster):
         zero = dict.fromkeys(full, 0)
         # split conformal: fit before the calibration span, score on it
         self.conformal_ = np.zeros(2)
+        self.conformal_h_ = np.zeros(0)
         longest = max(full.values())
         cal_steps = int(min(self.calibration_days * spd, 0.3 * longest))
         if cal_steps >= 4 * m:
@@ -337,9 +373,8 @@ class LightGBMForecaster(BaseForecaster):
             y = calib["__y"].to_numpy()
             lo_err, hi_err = q[:, 0] - y, y - q[:, 2]
             score = np.maximum(lo_err, hi_err)
-            level = min(1.0, np.ceil((len(score) + 1) * 0.8) / len(score))
-            adj = float(np.quantile(score, level))
-            self.conformal_ = np.array([adj, adj])
+            self.conformal_ = np.array([_conformal_quantile(score)] * 2)
+            self.conformal_h_ = self._conformal_by_horizon(calib["h"].to_numpy(), score)
         x = self._examples(self.ctx_, zero, full, n_rows, rng)
         self.models_, self.shock_ = self._fit_models(x)
         self.n_train_rows_ = len(x)
@@ -370,8 +405,9 @@ class LightGBMForecaster(BaseForecaster):
             h = np.arange(1, horizon + 1)
             x = self._features(ctx, t, h, idx, reg)
             q = self._raw_quantiles(self.models_, self.shock_, x) + ctx.lvl[n - 1]
-            q[:, 0] -= self.conformal_[0]
-            q[:, 2] += self.conformal_[1]
+            adj = self._conformal_at(h)
+            q[:, 0] -= adj
+            q[:, 2] += adj
             q = np.sort(q, axis=1)
             lift, var = self.effects_.lift(sid, idx, cal)
             lo = np.sqrt((q[:, 1] - q[:, 0]) ** 2 + _Z80**2 * var)

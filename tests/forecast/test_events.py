@@ -6,11 +6,17 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from features._calendar import normalize_calendar
 from training._forecast_base import prepare_panel
 from training._forecast_events import EventEffects, attribute_overlaps, occurrence_days
-from training._forecast_gbm import LightGBMForecaster, winsorize_causal
+from training._forecast_gbm import (
+    _H_EDGES,
+    LightGBMForecaster,
+    _conformal_quantile,
+    winsorize_causal,
+)
 
 
 def _cal(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -92,3 +98,58 @@ def test_spike_before_origin_does_not_inflate_next_weeks(series_maker: Callable,
     later = slice(7, 28)  # from the second week on the spike should be forgotten
     ratio = spike["p50"].iloc[later].mean() / base["p50"].iloc[later].mean()
     assert 0.9 < ratio < 1.15
+
+
+def test_occurrence_spread_matches_hand_computation() -> None:
+    """Pooled within-name variance minus noise; a key no name repeats uses the pooled figure."""
+    obs = pd.DataFrame({
+        "series_id": "s", "name": ["a", "a", "a", "b", "b", "a", "b"],
+        "key": ["d0"] * 5 + ["d1", "d1"], "r": [1.0, 2.0, 1.5, 0.5, 0.7, 3.0, 0.1],
+        "i": 1.0, "noise": 0.01})
+    spread = EventEffects._occurrence_spread(obs)
+    # a: mean 1.5, SS 0.5, 2 dof; b: mean 0.6, SS 0.02, 1 dof -> 0.52 / 3 - 0.01
+    assert spread["d0"] == pytest.approx(0.52 / 3 - 0.01, abs=1e-12)
+    assert spread["d1"] == pytest.approx(spread["d0"], abs=1e-12)
+
+
+def _rare_final_lift(common_sd: float) -> tuple[float, float]:
+    """A common event (+1, occurrences spread by ``common_sd``) and a final seen once at +3."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2022-01-01", periods=900, freq="D")
+    y = np.exp(6 + 0.05 * rng.standard_normal(len(ds)))
+    starts = [ds[40 + 80 * k] for k in range(10)]
+    for start in starts:
+        y[ds.get_loc(start)] *= np.exp(1 + common_sd * rng.standard_normal())
+    final = ds[820]
+    y[ds.get_loc(final)] *= np.e**3
+    cal = normalize_calendar(pd.DataFrame({
+        "name": ["match"] * 10 + ["final"], "start": [*starts, final], "kind": "sports"}))
+    series = pd.DataFrame({"series_id": "total", "ds": ds, "y": y})
+    eff = EventEffects().fit(prepare_panel(series), cal)
+    return (eff.effect("total", "final", "sports", "d0", 1.0)[0],
+            eff.effect("total", "match", "sports", "d0", 1.0)[0])
+
+
+def test_single_occurrence_is_pulled_towards_its_kind_when_occurrences_vary() -> None:
+    steady_final, _ = _rare_final_lift(common_sd=0.0)
+    varied_final, kind = _rare_final_lift(common_sd=0.8)
+    assert steady_final > 2.7  # consistent occurrences: the final keeps its own lift
+    assert kind < varied_final < steady_final - 0.3  # varied: shrunk towards its kind
+
+
+def test_conformal_quantile_has_the_finite_sample_correction() -> None:
+    # n = 10 scores at 80%: the ceil(11 * 0.8) / 10 = 0.9 empirical quantile
+    assert _conformal_quantile(np.arange(1.0, 11.0)) == pytest.approx(
+        float(np.quantile(np.arange(1.0, 11.0), 0.9)))
+
+
+def test_interval_adjustment_is_per_horizon_band(series_maker: Callable,
+                                                  fast_gbm: dict) -> None:
+    series, cal = series_maker(n_days=730)
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    assert model.conformal_h_.shape == (len(_H_EDGES) + 1,)
+    assert np.isfinite(model.conformal_h_).all()
+    h = np.array([1, 7, 8, 14, 15, 56, 57, 90])
+    np.testing.assert_array_equal(model._horizon_band(h), [0, 0, 1, 1, 2, 3, 4, 4])
+    np.testing.assert_array_equal(model._conformal_at(h),
+                                  model.conformal_h_[[0, 0, 1, 1, 2, 3, 4, 4]])
