@@ -131,6 +131,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--no-record", action="store_true")
     args = ap.parse_args()
+    load0 = os.getloadavg()[0]
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
     home = Path(tempfile.mkdtemp(prefix="brain-latency-")) / "brain-home"
@@ -156,13 +157,17 @@ def main() -> None:
                               allow_nan=False) for r in rows.to_numpy().tolist()]
     ml_bodies = [json.dumps(split(rows.iloc[[i]]), default=str, allow_nan=False)
                  for i in range(len(rows))]
-    p1, p2 = _port(), _port()
+    p1, p2, p3 = _port(), _port(), _port()
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     servers = {
         "ours": subprocess.Popen([str(BIN / "bentoml"), "serve", "serving.service:MarketingBrain",
                                   "--host", "127.0.0.1", "--port", str(p1)], env=env, cwd=ROOT,
                                  stdout=(logs / "ours.log").open("w"), stderr=subprocess.STDOUT),
+        "ours_nobatch": subprocess.Popen(
+            [str(BIN / "bentoml"), "serve", "serving.service:MarketingBrain", "--host",
+             "127.0.0.1", "--port", str(p3)], env=dict(env, BRAIN_BATCHING="0"), cwd=ROOT,
+            stdout=(logs / "ours_nobatch.log").open("w"), stderr=subprocess.STDOUT),
         "mlflow": subprocess.Popen([str(BIN / "mlflow"), "models", "serve", "-m",
                                     "models:/churn@champion", "--env-manager", "local", "--host",
                                     "127.0.0.1", "--port", str(p2), "--workers", "1"], env=env,
@@ -171,15 +176,19 @@ def main() -> None:
     }
     try:
         _wait(f"http://127.0.0.1:{p1}/readyz", servers["ours"], logs / "ours.log")
+        _wait(f"http://127.0.0.1:{p3}/readyz", servers["ours_nobatch"], logs / "ours_nobatch.log")
         _wait(f"http://127.0.0.1:{p2}/health", servers["mlflow"], logs / "mlflow.log")
         deadline = time.time() + 600
-        while "churn" not in httpx.get(f"http://127.0.0.1:{p1}/models", timeout=10).json()[
-                "snapshot"]["scored_by"] and time.time() < deadline:
-            time.sleep(2)  # the background scoring of the snapshot
+        for port in (p1, p3):
+            while "churn" not in httpx.get(f"http://127.0.0.1:{port}/models", timeout=10).json()[
+                    "snapshot"]["scored_by"] and time.time() < deadline:
+                time.sleep(2)  # the background scoring of the snapshot
         urls = {"ours": f"http://127.0.0.1:{p1}/churn_risk",
                 "ours_rows": f"http://127.0.0.1:{p1}/churn_risk",
+                "ours_rows_nobatch": f"http://127.0.0.1:{p3}/churn_risk",
                 "mlflow": f"http://127.0.0.1:{p2}/invocations"}
-        bodies = {"ours": ours_bodies, "ours_rows": rows_bodies, "mlflow": ml_bodies}
+        bodies = {"ours": ours_bodies, "ours_rows": rows_bodies,
+                  "ours_rows_nobatch": rows_bodies, "mlflow": ml_bodies}
         for name in urls:  # warm up
             wrk(urls[name], bodies[name], 4, 3)
         results: dict[str, dict[int, dict[str, float]]] = {k: {} for k in urls}
@@ -187,14 +196,19 @@ def main() -> None:
             for name in urls:
                 r = wrk(urls[name], bodies[name], conc, args.seconds)
                 results[name][conc] = r
-                print(f"  {name:9s} c={conc:2d}: {r['rps']:8.1f} req/s  p50 {r['p50_ms']:7.1f} ms"
+                print(f"  {name:17s} c={conc:2d}: {r['rps']:8.1f} req/s  p50 {r['p50_ms']:7.1f} ms"
                       f"  p99 {r['p99_ms']:7.1f} ms  errors {r['errors']}", flush=True)
         big = feats["user_id"].to_numpy()[:1000]
         big_rows = _json_rows(feats, cols, big)
         ours_b = batch_ms(urls["ours"], {"user_ids": [str(u) for u in big]})
         ml_b = batch_ms(urls["mlflow"], json.loads(json.dumps(split(big_rows), default=str,
                                                               allow_nan=False)))
-        print(f"  1,000-user batch: ours {ours_b:.0f} ms, mlflow {ml_b:.0f} ms")
+        rows_b = batch_ms(urls["ours_rows"], {"rows": json.loads(json.dumps(
+            [dict(zip(cols, r, strict=True)) for r in big_rows.to_numpy().tolist()],
+            default=str, allow_nan=False))})
+        batching = httpx.get(f"http://127.0.0.1:{p1}/models", timeout=10).json()["batching"]
+        print(f"  1,000-user batch: ours by id {ours_b:.0f} ms, ours rows {rows_b:.0f} ms, "
+              f"mlflow {ml_b:.0f} ms; micro-batching: {batching}")
     finally:
         for p in servers.values():
             p.terminate()
@@ -206,7 +220,9 @@ def main() -> None:
     lines = ["| server | concurrency | req/s | p50 ms | p99 ms | errors |",
              "|---|---|---|---|---|---|"]
     for name, label in (("ours", "marketing brain, by user id (snapshot scores)"),
-                        ("ours_rows", "marketing brain, feature row (live)"),
+                        ("ours_rows", "marketing brain, feature row (live, micro-batched)"),
+                        ("ours_rows_nobatch", "marketing brain, feature row (live, "
+                                              "BRAIN_BATCHING=0)"),
                         ("mlflow", "mlflow models serve, feature row (live)")):
         for conc, r in results[name].items():
             lines.append(f"| {label} | {conc} | {r['rps']:.1f} | {r['p50_ms']:.1f} | "
@@ -214,18 +230,24 @@ def main() -> None:
     table = "\n".join(lines)
     ratio = results["ours"][32]["rps"] / results["mlflow"][32]["rps"]
     ratio_rows = results["ours_rows"][32]["rps"] / results["mlflow"][32]["rps"]
+    gain = results["ours_rows"][32]["rps"] / results["ours_rows_nobatch"][32]["rps"]
     print(table)
-    print(f"1,000-user batch (median of 15): ours {ours_b:.0f} ms, mlflow {ml_b:.0f} ms; "
-          f"throughput ratio at c=32: by id {ratio:.2f}, by row {ratio_rows:.2f}")
+    summary = (f"1,000-user batch, median of 15: ours by id {ours_b:.0f} ms, ours with feature "
+               f"rows {rows_b:.0f} ms, mlflow {ml_b:.0f} ms. Ours / MLflow throughput at "
+               f"concurrency 32: {ratio:.2f} by user id, {ratio_rows:.2f} with feature rows "
+               f"scored live (target >= 2 with p99 < 50 ms). Micro-batching of live rows at "
+               f"concurrency 32: {gain:.2f}x the throughput without it; over the whole run "
+               f"{batching['requests']:,} live requests took {batching['model_calls']:,} model "
+               f"calls (largest {batching['largest_call']} requests).")
+    print(summary)
     if not args.no_record:
         out = ROOT / "benchmarks" / "results" / "serving_latency.md"
         out.write_text(
             f"## serving_latency ({date.today()})\n\n`python benchmarks/serving_latency.py "
             f"--users {args.users} --seconds {args.seconds}` (wrk, one thread, loopback; one "
-            f"worker per server; single-user churn requests with reasons)\n\n{table}\n\n"
-            f"1,000-user batch, median of 15: ours {ours_b:.0f} ms, mlflow {ml_b:.0f} ms. "
-            f"Ours / MLflow throughput at concurrency 32: {ratio:.2f} by user id, "
-            f"{ratio_rows:.2f} with feature rows scored live (target >= 2 with p99 < 50 ms).\n")
+            f"worker per server; single-user churn requests with reasons; load average at the "
+            f"start {load0:.1f} on {os.cpu_count()} cores)\n\n{table}\n\n"
+            f"{summary}\n")
     o32, m32 = results["ours"][32], results["mlflow"][32]
     r32 = results["ours_rows"][32]
     print(f"RESULT serving_latency rps_c32={o32['rps']:.1f} p99_ms_c32={o32['p99_ms']:.1f} "
