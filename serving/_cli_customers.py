@@ -16,10 +16,13 @@ Thin layer over ``training._customer_mlflow`` and ``training._customer_scoring``
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
+
+if TYPE_CHECKING:
+    from training._customer_models import CustomerModel
 
 from ._cli_common import (
     console,
@@ -82,6 +85,7 @@ def _events(data: Path | None, events: Path | None, calendar: Path | None, tz: s
     import features as ft
 
     path = find_file(data, events, "events")
+    assert path is not None  # required=True: find_file raises instead of returning None
     step(f"loading {path}")
     ev = ft.load_events(path, tz=tz, extra_event_types=tuple(
         t.strip() for t in allow.split(",") if t.strip()))
@@ -118,7 +122,7 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
             raise ValueError("--table needs --label-col naming the label column (0/1 for churn "
                              "and propensity, revenue for value)")
         frame = _read_table(table, id_col)
-        params = {"input": str(table), "label_col": label_col}
+        params: dict[str, Any] = {"input": str(table), "label_col": label_col}
         tag = f"table={table.name}"
         horizon_meta = None
     else:
@@ -190,7 +194,7 @@ def _make_train_command(task: str) -> None:
                allow_event_types)
 
 
-def _load_model(task: str, model_uri: str | None) -> object:
+def _load_model(task: str, model_uri: str | None) -> "CustomerModel":
     import mlflow
 
     from training._mlflow import configure_mlflow

@@ -25,6 +25,7 @@ from scipy import stats
 from sklearn import metrics as skm
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = [
@@ -199,7 +200,7 @@ def value_metrics(y: np.ndarray, pred: np.ndarray) -> ValueMetrics:
 # --------------------------------------------------------------------------------------- plots
 
 
-def _figure(title: str) -> tuple[Figure, object]:
+def _figure(title: str) -> tuple[Figure, Axes]:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6, 4.5), dpi=100)

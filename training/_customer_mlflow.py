@@ -30,6 +30,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.models import infer_signature
+from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from ._customer_eval import (
     classifier_metrics,
@@ -104,10 +105,10 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
     return out
 
 
-class CustomerScorer(mlflow.pyfunc.PythonModel):
+class CustomerScorer(PythonModel):
     """Pyfunc wrapper: feature frame in, scores + tier + early warning + reasons out."""
 
-    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+    def load_context(self, context: PythonModelContext) -> None:
         """Unpickle the fitted ``CustomerModel`` from the model's artifacts."""
         with Path(context.artifacts["customer_model"]).open("rb") as fh:
             self.model = pickle.load(fh)

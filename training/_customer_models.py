@@ -35,7 +35,8 @@ total actual revenue is kept if it lowers the validation aggregate bias.
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import lightgbm as lgb
 import numpy as np
@@ -340,8 +341,8 @@ class CustomerModel:
                valid: tuple[pd.DataFrame, np.ndarray] | None) -> lgb.Booster:
         dtrain = lgb.Dataset(x, y, categorical_feature=self.categorical_ or "auto",
                              free_raw_data=True)
-        callbacks = []
-        valid_sets = []
+        callbacks: list[Callable[..., Any]] = []
+        valid_sets: list[lgb.Dataset] = []
         if valid is not None:
             valid_sets = [lgb.Dataset(valid[0], valid[1], reference=dtrain)]
             callbacks.append(lgb.early_stopping(50, verbose=False))

@@ -134,9 +134,10 @@ def reason_label(column: str) -> str:
 
 def _fmt(v: object) -> str:
     if isinstance(v, (float, np.floating)):
-        if np.isnan(v):
+        x = float(v)
+        if np.isnan(x):
             return "none"
-        return f"{v:.0f}" if abs(v) >= 10 or float(v).is_integer() else f"{v:.2g}"
+        return f"{x:.0f}" if abs(x) >= 10 or x.is_integer() else f"{x:.2g}"
     return str(v)
 
 
@@ -179,7 +180,7 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
         return out
     order = _top_k(c, k)
     rows_all = np.arange(len(c))
-    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    cache: dict[int, tuple[np.ndarray, list[str]]] = {}
     for j in range(top):
         codes = np.full(len(c), -1, dtype=np.int64)
         texts: list[str] = []

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -73,23 +74,23 @@ def score_features(model: CustomerModel | object, features: pd.DataFrame, *,
         raise ValueError(f"score_features: n_jobs must be >= 1 (or None for all CPUs); "
                          f"received {n_jobs}")
     n = len(features)
-    native = isinstance(model, CustomerModel)
-    if native and jobs > 1:
+    native = model if isinstance(model, CustomerModel) else None
+    if native is not None and jobs > 1:
         chunk_size = min(chunk_size, max(1, -(-n // (2 * jobs))))
         if reasons and reason_method == "path":
-            model.path_tables()  # built once, before the threads share it
+            native.path_tables()  # built once, before the threads share it
 
     def one(start: int) -> pd.DataFrame:
         chunk = features.iloc[start:start + chunk_size]
-        if native:
-            return score_frame(model, chunk, reasons=reasons,  # type: ignore[arg-type]
-                               reason_method=reason_method)
-        return model.predict(  # type: ignore[attr-defined]
+        if native is not None:
+            return score_frame(native, chunk, reasons=reasons, reason_method=reason_method)
+        pyfunc: Any = model  # a loaded MLflow pyfunc: predict(frame, params=...)
+        return pyfunc.predict(
             chunk, params={"reasons": reasons, "reason_method": reason_method})
 
     starts = range(0, max(n, 1), chunk_size)
     parts = []
-    with ThreadPoolExecutor(max_workers=jobs if native else 1) as pool:
+    with ThreadPoolExecutor(max_workers=jobs if native is not None else 1) as pool:
         for start, part in zip(starts, pool.map(one, starts), strict=True):
             parts.append(part)
             if progress is not None:
