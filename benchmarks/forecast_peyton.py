@@ -11,6 +11,8 @@ Peers from the same run: Prophet 1.5 with the events as holidays on log y (as in
 documentation) and the 7-day seasonal naive.
 
 Run: .venv/bin/python benchmarks/forecast_peyton.py
+Inner validation (origins before the first test origin, used to choose defaults; prints only,
+writes nothing): .venv/bin/python benchmarks/forecast_peyton.py --inner
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from training._forecast_gbm import LightGBMForecaster  # noqa: E402
 from training._forecast_models import SeasonalNaiveForecaster  # noqa: E402
 
 ORIGINS = ("2010-12-15", "2012-12-15", "2013-12-15", "2014-12-15", "2015-12-01")
+INNER_ORIGINS = ("2009-10-15", "2009-12-01", "2010-01-05", "2010-09-15", "2010-10-25")
+"""Inner validation origins (docs/forecasting.md): all before the first test origin."""
 HORIZON = 60
 
 
@@ -74,8 +78,25 @@ def prophet_peer(series: pd.DataFrame, holidays: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def inner() -> None:
+    """Our forecaster on the inner validation origins (never the test folds); prints only."""
+    series, cal, _ = load()
+    res = backtest(LightGBMForecaster(max_horizon_days=90), series, cal, horizon=HORIZON,
+                   origins=INNER_ORIGINS)
+    per_fold = res.folds[["origin", *METRICS]].copy()
+    per_fold["origin"] = per_fold["origin"].dt.date.astype(str)
+    print(per_fold.round(2).to_string(index=False))
+    m = res.mean
+    print(f"INNER forecast_peyton mase={m['mase']:.3f} peak_err_pct={m['peak_err_pct']:.1f} "
+          f"peak_timing_days={m['peak_timing_days']:.1f} "
+          f"coverage80_pct={m['coverage80_pct']:.1f}")
+
+
 def main() -> None:
     """Run ours and the peers, print the table and the RESULT line, write the markdown."""
+    if "--inner" in sys.argv[1:]:
+        inner()
+        return
     series, cal, holidays = load()
     print(f"Peyton Manning: {len(series)} days, {len(cal)} events; origins {', '.join(ORIGINS)}; "
           f"horizon {HORIZON} days", flush=True)
