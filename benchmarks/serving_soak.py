@@ -235,6 +235,7 @@ class Record:
     status: int  # -1: no response (connection error or timeout)
     expect: int
     version: str | None = None
+    error: str | None = None  # why there was no response (httpx exception)
 
 
 @dataclass
@@ -276,6 +277,7 @@ async def worker(client: httpx.AsyncClient, kinds: dict[str, tuple[float, list[R
         req = rnd.choice(kinds[rnd.choices(names, weights)[0]][1])
         t0 = time.perf_counter() - t_origin
         version = None
+        error = None
         try:
             r = await client.request(req.method, req.path, content=req.body,
                                      headers={"content-type": "application/json"}
@@ -283,10 +285,11 @@ async def worker(client: httpx.AsyncClient, kinds: dict[str, tuple[float, list[R
             status = r.status_code
             if req.path == "/churn_risk" and status == 200:
                 version = r.json().get("version")
-        except httpx.HTTPError:
+        except httpx.HTTPError as exc:
             status = -1
+            error = f"{type(exc).__name__}: {exc}"[:200]
         run.records.append(Record(t0, time.perf_counter() - t_origin, req.kind, status,
-                                  req.expect, version))
+                                  req.expect, version, error))
 
 
 async def sampler(pid: int, every: float, stop_at: float, t_origin: float, run: Run) -> None:
@@ -511,7 +514,8 @@ def summarize(run: Run, args: argparse.Namespace) -> dict[str, Any]:
                           "p50_ms": float(np.percentile(lat, 50)),
                           "p99_ms": float(np.percentile(lat, 99))}
     return {"requests": len(recs), "classes": classes, "unexpected": len(unexpected),
-            "unexpected_examples": [(r.kind, r.status) for r in unexpected[:10]],
+            "unexpected_examples": [(r.kind, r.status, r.error, round(r.t1, 1))
+                                    for r in unexpected[:10]],
             "errors_5xx": classes["5xx"], "no_response": classes["no response"],
             "failed_during_switch": failed_switch, "rss_start_mb": rss_start,
             "rss_end_mb": rss_end, "rss_growth_mb": rss_end - rss_start,

@@ -36,7 +36,7 @@ from starlette.routing import Route
 from ._auth import BearerAuthMiddleware
 from ._batching import MicroBatcher
 from ._core import BadRequestError, Brain, NotReadyError, ScoreJob, score_jobs
-from ._guards import JsonBodyMiddleware, install_log_filter
+from ._guards import JsonBodyMiddleware, cancel_bentoml_request_timers, install_log_filter
 from ._page import page_app
 from ._registry import Champions
 from ._schemas import (
@@ -241,6 +241,7 @@ class MarketingBrain:
         return out
 
 
+cancel_bentoml_request_timers()
 MarketingBrain.mount_asgi_app(page_app, path="/ui")  # type: ignore[attr-defined]
 MarketingBrain.mount_asgi_app(info_app, path="/")  # type: ignore[attr-defined]
 MarketingBrain.add_asgi_middleware(JsonBodyMiddleware)  # type: ignore[attr-defined]

@@ -1,0 +1,42 @@
+"""HTTP hygiene around BentoML: the per-request timeout timer is released when a request ends."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from serving._guards import cancel_bentoml_request_timers
+
+
+def _run_requests(n: int) -> tuple[list[int], int]:
+    from bentoml._internal.server.http.traffic import TimeoutMiddleware
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    mw = TimeoutMiddleware(app, timeout=120)
+    statuses: list[int] = []
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b""}
+
+    async def main() -> int:
+        for _ in range(n):
+            await mw({"type": "http", "path": "/x"}, receive, send)
+        loop = asyncio.get_running_loop()
+        return sum(1 for h in loop._scheduled if not h.cancelled())  # type: ignore[attr-defined]
+
+    return statuses, asyncio.run(main())
+
+
+def test_request_timers_are_cancelled_when_requests_finish() -> None:
+    cancel_bentoml_request_timers()
+    cancel_bentoml_request_timers()  # idempotent
+    statuses, live_timers = _run_requests(50)
+    assert statuses == [200] * 50
+    assert live_timers == 0
