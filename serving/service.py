@@ -131,7 +131,8 @@ info_app = Starlette(routes=[Route("/models", _models, methods=["GET"]),
                              Route("/healthz", _healthz, methods=["GET"])])
 
 
-@bentoml.service(name="marketing_brain", traffic={"timeout": 120})
+@bentoml.service(name="marketing_brain", traffic={"timeout": 120},
+                 logging={"access": {"enabled": os.environ.get("BRAIN_ACCESS_LOG", "1") != "0"}})
 class MarketingBrain:
     """Forecasts, customer scores, channel value, segments and experiment statistics.
 
