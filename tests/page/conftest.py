@@ -111,7 +111,7 @@ def chromium_ready() -> None:
         pytest.skip("the playwright package is not installed: run .ci/browser-setup")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def page_server(chromium_ready: None, page_world: dict[str, Path]) -> Iterator[str]:
     """A real ``bentoml serve`` on loopback with BRAIN_API_TOKEN set; yields its base URL."""
     home = page_world["home"]
@@ -148,8 +148,10 @@ def page_server(chromium_ready: None, page_world: dict[str, Path]) -> Iterator[s
         proc.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_ready: None) -> Iterator[Any]:
+    """Playwright's sync API keeps an event loop running in the main thread while it is open,
+    so it is closed when the page tests end (tests that call ``asyncio.run`` come later)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

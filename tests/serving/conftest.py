@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,3 +70,18 @@ def served_env(served_home: Path):
 def _isolated_brain_home(served_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     point_at(monkeypatch, served_env)
     return served_env
+
+
+def run_async(coro: Any) -> Any:
+    """Run ``coro`` on a fresh event loop in its own thread.
+
+    ``asyncio.run`` refuses to start when the main thread already has a running loop (Playwright's
+    sync API leaves one there while a browser is open), so the async tests never rely on it.
+    """
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+@pytest.fixture
+def aio() -> Callable[[Any], Any]:
+    return run_async

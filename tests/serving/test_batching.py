@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ def _run(calls: list[list[int]], gate: threading.Event | None = None):
     return run
 
 
-def test_concurrent_jobs_share_calls_and_get_their_own_results() -> None:
+def test_concurrent_jobs_share_calls_and_get_their_own_results(aio: Any) -> None:
     calls: list[list[int]] = []
     gate = threading.Event()
     b: MicroBatcher[int, int] = MicroBatcher(_run(calls, gate), key=lambda j: j % 2,
@@ -36,7 +37,7 @@ def test_concurrent_jobs_share_calls_and_get_their_own_results() -> None:
         gate.set()
         return await asyncio.gather(*tasks)
 
-    out = asyncio.run(main())
+    out = aio(main())
     assert out == [j * 10 for j in range(1, 21)]
     assert sorted(j for c in calls for j in c) == list(range(1, 21))
     assert all(len({j % 2 for j in c}) == 1 for c in calls)  # keys never mixed
@@ -46,7 +47,7 @@ def test_concurrent_jobs_share_calls_and_get_their_own_results() -> None:
     assert b.stats.largest == 9
 
 
-def test_max_rows_caps_a_call() -> None:
+def test_max_rows_caps_a_call(aio: Any) -> None:
     calls: list[list[int]] = []
     gate = threading.Event()
     b: MicroBatcher[int, int] = MicroBatcher(_run(calls, gate), key=lambda j: 0,
@@ -60,11 +61,11 @@ def test_max_rows_caps_a_call() -> None:
         gate.set()
         await asyncio.gather(*tasks)
 
-    asyncio.run(main())
+    aio(main())
     assert [len(c) for c in calls] == [1, 4, 4, 1]
 
 
-def test_a_failing_job_fails_alone() -> None:
+def test_a_failing_job_fails_alone(aio: Any) -> None:
     calls: list[list[int]] = []
     gate = threading.Event()
     b: MicroBatcher[int, int] = MicroBatcher(_run(calls, gate), key=lambda j: 0,
@@ -78,14 +79,14 @@ def test_a_failing_job_fails_alone() -> None:
         gate.set()
         return await asyncio.gather(*tasks, return_exceptions=True)
 
-    out = asyncio.run(main())
+    out = aio(main())
     assert out[:3] == [0, 10, 20]
     assert isinstance(out[3], ValueError)
     assert out[4] == 40
     assert b.stats.retried_alone == 4  # the whole failed call, one by one
 
 
-def test_disabled_batcher_calls_once_per_job() -> None:
+def test_disabled_batcher_calls_once_per_job(aio: Any) -> None:
     calls: list[list[int]] = []
     b: MicroBatcher[int, int] = MicroBatcher(_run(calls), key=lambda j: 0, size=lambda j: 1,
                                              enabled=False)
@@ -93,7 +94,7 @@ def test_disabled_batcher_calls_once_per_job() -> None:
     async def main() -> list[int]:
         return await asyncio.gather(*(b.submit(j) for j in range(5)))
 
-    assert asyncio.run(main()) == [0, 10, 20, 30, 40]
+    assert aio(main()) == [0, 10, 20, 30, 40]
     assert all(len(c) == 1 for c in calls)
     with pytest.raises(ValueError, match="bad job"):
-        asyncio.run(b.submit(-1))
+        aio(b.submit(-1))

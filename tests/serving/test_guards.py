@@ -8,7 +8,7 @@ from typing import Any
 from serving._guards import cancel_bentoml_request_timers
 
 
-def _run_requests(n: int) -> tuple[list[int], int]:
+def _run_requests(n: int, aio: Any) -> tuple[list[int], int]:
     from bentoml._internal.server.http.traffic import TimeoutMiddleware
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -31,12 +31,12 @@ def _run_requests(n: int) -> tuple[list[int], int]:
         loop = asyncio.get_running_loop()
         return sum(1 for h in loop._scheduled if not h.cancelled())  # type: ignore[attr-defined]
 
-    return statuses, asyncio.run(main())
+    return statuses, aio(main())
 
 
-def test_request_timers_are_cancelled_when_requests_finish() -> None:
+def test_request_timers_are_cancelled_when_requests_finish(aio: Any) -> None:
     cancel_bentoml_request_timers()
     cancel_bentoml_request_timers()  # idempotent
-    statuses, live_timers = _run_requests(50)
+    statuses, live_timers = _run_requests(50, aio)
     assert statuses == [200] * 50
     assert live_timers == 0
