@@ -248,7 +248,7 @@ def _score(task: str, asof: str | None, out: Path, data: Path | None, events: Pa
                                  "events can be extended. Retrain with --horizon instead.")
             step(f"extending P(purchase) from {trained_h} to {horizon_days} days")
             ext = extend_purchase_horizon(model, ev, asof, horizon_days, trained_h,
-                                          users=scores["user_id"])
+                                          calendar=cal, users=scores["user_id"])
             p = ext["p_purchase"].to_numpy()
             scores["score"] = 1 - p if task == "churn" else p
             from training._customer_reasons import TIERS, assign_tiers

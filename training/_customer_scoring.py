@@ -129,6 +129,7 @@ def score_asof(model: CustomerModel | object, events: pd.DataFrame, asof: str | 
 def extend_purchase_horizon(model: CustomerModel, events: pd.DataFrame,
                             asof: str | pd.Timestamp, horizon_days: int, model_horizon_days: int,
                             *, feature_fn: FeatureFn | None = None,
+                            calendar: pd.DataFrame | None = None,
                             users: pd.Series | None = None,
                             bgnbd_weight: float = 0.0) -> pd.DataFrame:
     """P(at least one purchase in ``horizon_days``) from an ``model_horizon_days``-day model.
@@ -139,7 +140,10 @@ def extend_purchase_horizon(model: CustomerModel, events: pd.DataFrame,
         asof: the scoring date.
         horizon_days: the horizon wanted (H).
         model_horizon_days: the label window the model was trained on (h).
-        feature_fn: ``(events, cutoff) -> features`` (default ``features.user_features``).
+        feature_fn: ``(events, cutoff) -> features`` (default ``features.user_features`` with
+            ``calendar``).
+        calendar: the promotion calendar the model's features were built with (as for
+            :func:`score_asof`; without it the first step would not be the model's own score).
         users: customers to score (default: everyone with an event before ``asof``).
         bgnbd_weight: weight ``w`` of the model's own BG/NBD in the result:
             ``p_purchase = (1 - w) * chain + w * (1 - exp(-E[orders in H days]))``, the BG/NBD
@@ -164,7 +168,10 @@ def extend_purchase_horizon(model: CustomerModel, events: pd.DataFrame,
                          f"model fitted with BG/NBD features; received {bgnbd_weight} (model "
                          f"BG/NBD: {'yes' if params is not None else 'no'})")
     asof = pd.Timestamp(asof)
-    fn = feature_fn or _default_features(None)
+    if feature_fn is not None and calendar is not None:
+        raise ValueError("extend_purchase_horizon: give either feature_fn or calendar, not both "
+                         "(a custom feature_fn builds its own calendar features)")
+    fn = feature_fn or _default_features(calendar)
     past = events.loc[events["ts"].to_numpy() < asof.to_datetime64()]
     base = fn(past, asof)
     ids = base["user_id"] if users is None else pd.Series(users)
