@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = ("features_scale", "forecast_peyton", "customers_cdnow", "customers_scoring",
-         "uplift_hillstrom", "serving_latency", "serving_soak")
+         "uplift_hillstrom", "serving_latency", "serving_scale", "serving_soak")
 
 
 def main() -> None:

@@ -111,6 +111,28 @@ def test_snapshot_score_cache_gives_the_live_answers(brain: Brain) -> None:
     assert all(len(r["reasons"]) <= 5 for r in deeper["results"])
 
 
+@pytest.mark.parametrize("endpoint", ["churn_risk", "purchase_propensity", "customer_value"])
+def test_answers_by_id_equal_answers_for_the_same_feature_rows(brain: Brain,
+                                                                endpoint: str) -> None:
+    brain.warm()
+    feats = brain.snapshot.features
+    ids = list(feats.index[:40])
+    cached = brain.score(endpoint, UsersRequest(user_ids=ids, top_reasons=3))
+    rows = feats.loc[ids].drop(columns=["cutoff"]).to_dict("records")
+    rows = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+            for r in rows]
+    live = brain.score(endpoint, UsersRequest(rows=rows, top_reasons=3))
+    assert [r["user_id"] for r in live["results"]] == ids
+    for a, b in zip(live["results"], cached["results"], strict=True):
+        assert a["score"] == pytest.approx(b["score"], rel=1e-9)
+        assert (a["tier"], a["early_warning"], a["reasons"]) == (
+            b["tier"], b["early_warning"], b["reasons"])
+    # value tiers are ranks among the snapshot's customers, not among a request's rows
+    one = brain.score(endpoint, UsersRequest(rows=rows[:1], top_reasons=3))
+    assert one["results"][0]["tier"] == cached["results"][0]["tier"]
+    assert len({r["tier"] for r in live["results"]}) > 1
+
+
 def test_refresh_without_alias_moves_reloads_nothing(brain: Brain) -> None:
     before = {k: id(v) for k, v in brain.champions.loaded.items()}
     assert brain.champions.refresh() == {}
