@@ -317,6 +317,11 @@ class Brain:
             done[name] = len(table)
         return done
 
+    def score_table(self, loaded: LoadedModel) -> ScoreTable | None:
+        """The cached answers of ``loaded`` for the current snapshot (rows in snapshot order)."""
+        snap = self.snapshot
+        return None if snap is None else self._cache.get((loaded.name, loaded.version, id(snap)))
+
     def _cached(self, loaded: LoadedModel, req: UsersRequest) -> dict[str, Any] | None:
         snap = self.snapshot
         if req.user_ids is None or req.top_reasons > CACHED_REASONS or snap is None:

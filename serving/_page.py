@@ -161,12 +161,21 @@ def _scores(brain: Brain) -> tuple[pd.DataFrame, dict[str, dict[str, str]], dict
             if m is None:
                 missing[short] = brain.champions.errors.get(_SCORE_MODELS[short], "not loaded")
                 continue
-            scored = score_frame(m.model.model, feats, reasons=False)
-            out[short] = scored["score"].to_numpy(dtype=float)
-            out[f"{short}_tier"] = scored["tier"].astype(str).to_numpy()
-            if short == "churn":
-                ew = scored["early_warning"].astype("boolean")
-                out["early_warning"] = ew.to_numpy(dtype=object, na_value=None)
+            table = brain.score_table(m)  # the API's cached answers, when ready
+            if table is not None:
+                out[short] = table.score
+                out[f"{short}_tier"] = np.asarray(table.tier_names, dtype=object)[
+                    table.tier_code]
+                if short == "churn":
+                    out["early_warning"] = np.asarray([None, False, True], dtype=object)[
+                        table.warning_code]
+            else:
+                scored = score_frame(m.model.model, feats, reasons=False)
+                out[short] = scored["score"].to_numpy(dtype=float)
+                out[f"{short}_tier"] = scored["tier"].astype(str).to_numpy()
+                if short == "churn":
+                    ew = scored["early_warning"].astype("boolean")
+                    out["early_warning"] = ew.to_numpy(dtype=object, na_value=None)
             models[short] = {"name": m.name, "version": m.version}
         out["value_at_risk"] = out["churn"] * out["value"] if "value" in out else np.nan
         _cache.update(key=key, frame=out, models=models, missing=missing)
