@@ -38,6 +38,7 @@ from ._calendar import (
 from ._catalogue import CATALOGUE, describe
 from ._contracts import KNOWN_EVENT_TYPES, DataContractError
 from ._io import (
+    infer_table_types,
     load_calendar,
     load_events,
     load_series,
@@ -73,6 +74,7 @@ __all__ = [
     "describe",
     "event_days",
     "generate_world",
+    "infer_table_types",
     "load_calendar",
     "load_events",
     "load_series",

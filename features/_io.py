@@ -66,6 +66,36 @@ def read_table(path: PathLike) -> pd.DataFrame:
                                            fix="use .csv, .csv.gz, .tsv or .parquet")])
 
 
+def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Give text columns of a customer table their real type (CSV cells arrive as text).
+
+    A column whose every non-empty cell is a number becomes numeric; one whose every non-empty
+    cell is an ISO date (``2024-03-01``, optionally with a time) becomes a datetime, which the
+    customer models report as skipped instead of treating each date as a category. Anything
+    else stays text (a category). ``keep_text`` columns (ids) are left alone. Returns a copy.
+    """
+    out = df.copy()
+    for col in out.columns:
+        if col in keep_text or not (pd.api.types.is_object_dtype(out[col].dtype)
+                                    or pd.api.types.is_string_dtype(out[col].dtype)):
+            continue
+        text = out[col].astype("string").str.strip()
+        text = text.mask(text == "")
+        present = text.dropna()
+        if present.empty:
+            out[col] = pd.to_numeric(text.astype(object), errors="coerce")
+            continue
+        num = pd.to_numeric(present.astype(object), errors="coerce")
+        if num.notna().all():
+            out[col] = pd.to_numeric(text.astype(object), errors="coerce")
+            continue
+        if present.str.match(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$").all():
+            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+            if parsed[text.notna()].notna().all():
+                out[col] = parsed
+    return out
+
+
 def _check_columns(df: pd.DataFrame, contract: Contract, source: str) -> None:
     missing = [c for c in contract.required if c not in df.columns]
     if not missing:

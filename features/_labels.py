@@ -6,7 +6,9 @@ event before the cutoff (the rows ``user_features`` returns), so features and la
 - ``label_purchase``: 1 if the user places at least one order in the window;
 - ``label_churn``: 1 if the user places no order in the window (with ``churn_needs_no_visit``:
   and does not visit either);
-- ``label_value``: purchase revenue minus refunds in the window.
+- ``label_value``: purchase revenue minus refunds in the window, floored at 0 (refunds of orders
+  placed before the cutoff can make a window's net negative; the value a customer will bring
+  is not below zero, and the value model's target must not be).
 
 A window that runs past the last event in the data would mislabel everyone as churned, so it is
 an error that names the last usable cutoff.
@@ -65,8 +67,8 @@ def make_labels(events: pd.DataFrame, cutoff: str | pd.Timestamp, horizon_days: 
     visit = _type_mask(et, ("visit", "page_view")) & known
     rev = ev["revenue"].to_numpy(dtype=np.float64)
     orders = np.bincount(pos[buy], minlength=n)
-    value = (np.bincount(pos[buy], weights=rev[buy], minlength=n)
-             + np.bincount(pos[refund], weights=rev[refund], minlength=n))
+    value = np.maximum(np.bincount(pos[buy], weights=rev[buy], minlength=n)
+                       + np.bincount(pos[refund], weights=rev[refund], minlength=n), 0.0)
     churn = orders == 0
     if churn_needs_no_visit:
         churn &= np.bincount(pos[visit], minlength=n) == 0

@@ -62,12 +62,13 @@ AllowOpt = Annotated[str, typer.Option(
 
 
 def _read_table(path: Path, id_col: str) -> pd.DataFrame:
-    from features import read_table
+    from features import infer_table_types, read_table
 
     frame = read_table(path)
     if id_col not in frame.columns:
         raise ValueError(f"{path.name}: the customer id column {id_col!r} is missing; received "
                          f"columns {list(frame.columns)[:20]}. Pass --id-col NAME.")
+    frame = infer_table_types(frame, keep_text=(id_col,))
     frame = frame.rename(columns={id_col: "user_id"})
     frame["user_id"] = frame["user_id"].astype(str)
     dup = frame.duplicated(["user_id", "cutoff"] if "cutoff" in frame.columns else ["user_id"])

@@ -276,6 +276,8 @@ def train_and_register(
         mlflow.set_tag("task", task)
         est.fit(frame)
         rep = est.report_
+        # labels as the model read them (yes/no -> 1/0) for the evaluation key and metrics
+        frame = frame.assign(**{rep.label_col: est._labels(frame, rep.label_col)})
         evaluation = _evaluation_key(est, frame, evaluation_tag)
         settings = {k: v for k, v in vars(est).items() if not k.endswith("_")}
         mlflow.log_params({**{f"model.{k}": str(v)[:500] for k, v in settings.items()},
@@ -321,12 +323,16 @@ def train_and_register(
         def rescore(uri: str) -> float:
             # A champion that cannot score these rows (other features) cannot compete: it gets
             # the worst possible value and the promotion reason shows it.
+            # The fitted model inside the pyfunc, not the pyfunc itself: MLflow's schema check
+            # would reject columns whose dtype differs from the champion's input example (a
+            # category column with other levels), although the model scores them fine.
             try:
-                champion = mlflow.pyfunc.load_model(uri)
-                pred = champion.predict(valid, params={"reasons": False})["score"].to_numpy()
+                champion = mlflow.pyfunc.load_model(uri).unwrap_python_model().model
+                pred = np.asarray(champion.score(valid), dtype=float)
             except Exception as exc:
+                why = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
                 _log.warning("%s: champion %s cannot score the new evaluation rows (%s)",
-                             name, uri, exc)
+                             name, uri, why)
                 return float("-inf") if higher else float("inf")
             y = valid[rep.label_col].to_numpy(dtype=float)
             m = classifier_metrics(y, pred) if est.kind == "classifier" else value_metrics(y, pred)

@@ -112,6 +112,10 @@ def _user_hash(user_ids: pd.Series, seed: int) -> np.ndarray:
     return (h >> np.uint64(11)).astype(np.float64) / float(2**53)
 
 
+_FLAG_WORDS = {"yes": 1.0, "no": 0.0, "y": 1.0, "n": 0.0, "true": 1.0, "false": 0.0,
+               "t": 1.0, "f": 0.0}
+
+
 def _split_columns(frame: pd.DataFrame, label_col: str,
                    exclude: tuple[str, ...]) -> tuple[list[str], list[str], dict[str, str]]:
     numeric: list[str] = []
@@ -311,7 +315,22 @@ class CustomerModel:
         return out
 
     def _labels(self, frame: pd.DataFrame, label_col: str) -> pd.Series:
-        y = pd.to_numeric(frame[label_col], errors="coerce").astype("float64")
+        raw = frame[label_col]
+        if self.kind == "classifier" and not pd.api.types.is_numeric_dtype(raw.dtype):
+            # CRM exports write flags as words: yes/no, true/false, y/n, t/f (any case)
+            raw = pd.Series([_FLAG_WORDS.get(v.strip().lower(), v) if isinstance(v, str) else v
+                             for v in raw.astype(object)], index=raw.index, dtype=object)
+        y = pd.to_numeric(raw.astype(object), errors="coerce").astype("float64")
+        text = frame[label_col].astype("string").str.strip()
+        unreadable = y.isna() & text.notna() & (text != "")
+        if unreadable.any():
+            first = frame.loc[unreadable, label_col].head(3).tolist()
+            want = ("0/1 (or yes/no, true/false)" if self.kind == "classifier"
+                    else "a number >= 0 (revenue)")
+            raise ValueError(f"CustomerModel({self.task}): label column {label_col!r} must hold "
+                             f"{want}; {int(unreadable.sum())} rows hold something else (first "
+                             f"values {first}). Recode them, or leave the cell empty when the "
+                             "label is unknown")
         bad = y.notna() & ((y < 0) | (self.kind == "classifier") & ~y.isin([0.0, 1.0]))
         if bad.any():
             rule = "must be 0 or 1" if self.kind == "classifier" else "must be >= 0"

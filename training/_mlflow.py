@@ -13,6 +13,7 @@ otherwise the champion is kept and the record says why.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import warnings
@@ -166,8 +167,11 @@ def promote_if_better(
         champ_value = float(current.tags[f"eval.{metric}"])
     elif rescore_champion is not None:
         champ_value = float(rescore_champion(f"models:/{name}/{current.version}"))
-        client.set_model_version_tag(name, current.version, f"rescored.{evaluation}.{metric}",
+        # tag keys allow only letters, digits and _-. /: the evaluation key goes in the value
+        tag = f"rescored.{hashlib.sha1(evaluation.encode()).hexdigest()[:12]}"
+        client.set_model_version_tag(name, current.version, f"{tag}.{metric}",
                                      repr(champ_value))
+        client.set_model_version_tag(name, current.version, f"{tag}.evaluation", evaluation)
     if champ_value is None:
         return done(False, current.version, None,
                     f"champion v{current.version} was evaluated on "

@@ -115,3 +115,49 @@ def test_champion_moves_only_when_better(world_dir: Path) -> None:
     assert all(v.tags["eval.key"] == versions[0].tags["eval.key"] for v in versions)
     model = mlflow.pyfunc.load_model("models:/churn@champion")
     assert model.metadata.signature is not None
+
+
+def test_retraining_on_other_rows_rescores_the_champion(world_dir: Path) -> None:
+    _ok(["train", "churn", "--data", str(world_dir), "--horizon", "30", "--cutoffs", "3",
+         "--step-days", "21"])
+    out = _ok(["train", "churn", "--data", str(world_dir), "--horizon", "45", "--cutoffs", "3",
+               "--step-days", "21"])
+    assert "registered churn v2" in out
+    configure_mlflow()
+    v1 = MlflowClient().get_model_version("churn", "1")
+    scored = {k: v for k, v in v1.tags.items() if k.startswith("rescored.")}
+    (value,) = [float(v) for k, v in scored.items() if not k.endswith(".evaluation")]
+    assert np.isfinite(value)  # v1 re-scored on v2's validation rows (Brier)
+    assert 0.0 < value < 0.25
+    assert any("horizon=45" in v for k, v in scored.items() if k.endswith(".evaluation"))
+
+
+def test_a_csv_table_trains_like_the_same_parquet_table(world_dir: Path, tmp_path: Path) -> None:
+    ev = ft.load_events(world_dir / "events.parquet")
+    snap = ft.build_training_set(ev, ["2024-08-01"], 60)
+    table = pd.DataFrame({
+        "acct": "c" + snap["user_id"].astype(str),
+        "tenure": snap["tenure_days"], "recency": snap["days_since_last_event"],
+        "orders": snap["orders_total"], "spend": snap["revenue_total"].round(2),
+        "plan": np.where(snap["orders_total"] > 2, "gold", "basic"),
+        "signup": (pd.Timestamp("2024-08-01")
+                   - pd.to_timedelta(snap["tenure_days"], unit="D")).dt.strftime("%Y-%m-%d"),
+        "churned": np.where(snap["label_churn"] == 1, "Yes", "No")})
+    table.to_csv(tmp_path / "crm.csv", index=False)
+    table.to_parquet(tmp_path / "crm.parquet")
+    from serving._cli_customers import _read_table
+    from training._customer_models import CustomerModel
+
+    reports = {}
+    for ext in ("csv", "parquet"):
+        frame = _read_table(tmp_path / f"crm.{ext}", "acct")
+        assert pd.api.types.is_numeric_dtype(frame["recency"])
+        assert pd.api.types.is_datetime64_any_dtype(frame["signup"])
+        reports[ext] = CustomerModel("churn", label_col="churned", n_estimators=60).fit(
+            frame).report_
+    assert "signup" in reports["csv"].skipped_columns
+    assert reports["csv"].validation == reports["parquet"].validation
+    assert reports["csv"].validation.roc_auc > 0.7
+    out = _ok(["train", "churn", "--table", str(tmp_path / "crm.csv"), "--label-col", "churned",
+               "--id-col", "acct", "--no-register"])
+    assert "roc_auc" in out

@@ -93,3 +93,16 @@ def test_rfm_scores_are_quintiles_over_buyers(small_world: ft.World) -> None:
     seg = ft.rfm_segments(ft.user_features(small_world.events, "2024-10-01"))
     assert seg[["r_score", "f_score", "m_score"]].isin([1, 2, 3, 4, 5]).all().all()
     assert set(seg["segment"].astype(str)) == set(ft.SEGMENTS)
+
+
+def test_value_label_is_floored_at_zero_when_refunds_exceed_purchases() -> None:
+    ev = pd.DataFrame({
+        "user_id": ["a", "a", "a", "b", "b", "b"],
+        "ts": pd.to_datetime(["2024-01-02", "2024-02-05", "2024-02-10", "2024-01-03",
+                              "2024-02-04", "2024-03-15"]),
+        "event_type": ["purchase", "refund", "purchase", "purchase", "purchase", "visit"],
+        "revenue": [80.0, -80.0, 30.0, 10.0, 25.0, 0.0]})
+    labels = ft.make_labels(ev, "2024-02-01", 30).set_index("user_id")
+    assert labels.loc["a", "label_value"] == 0.0  # 30 bought, 80 refunded from January
+    assert labels.loc["b", "label_value"] == 25.0
+    assert labels.loc["a", "label_purchase"] == 1
