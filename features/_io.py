@@ -109,6 +109,35 @@ def _check_columns(df: pd.DataFrame, contract: Contract, source: str) -> None:
     raise DataContractError(source, probs)
 
 
+_DATE_FORMATS = ("%Y/%m/%d", "%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y",
+                 "%m-%d-%Y", "%d/%m/%y", "%m/%d/%y")
+_TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S")
+
+
+def _one_format(text: pd.Series, notna: pd.Series) -> tuple[str | None, pd.Series, str]:
+    """The explicit format that reads every value of a non-ISO column.
+
+    Values are never guessed one by one (pandas' ``format="mixed"`` reads 03/04 as March and
+    13/04 as April in the same column). Returns ``(format, parsed, "")``; when several formats
+    read every value but disagree (no day above 12), ``(None, parsed, "<the formats>")``; when
+    none does, ``(None, NaT, "")``.
+    """
+    full: list[tuple[str, pd.Series]] = []
+    for date_fmt in _DATE_FORMATS:
+        for suffix in _TIME_SUFFIXES:
+            fmt = date_fmt + suffix
+            parsed = pd.to_datetime(text, errors="coerce", format=fmt)
+            if not (parsed.isna() & notna).any():
+                full.append((fmt, parsed))
+    if not full:
+        return None, pd.Series(pd.NaT, index=text.index), ""
+    first_fmt, first = full[0]
+    differ = [f for f, p in full[1:] if not p.equals(first)]
+    if differ:
+        return None, first, " or ".join([first_fmt, *differ])
+    return first_fmt, first, ""
+
+
 def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
                 date_only: bool) -> pd.Series:
     if isinstance(s.dtype, pd.DatetimeTZDtype):
@@ -132,8 +161,16 @@ def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
         else:
             out = pd.to_datetime(text, errors="coerce", format="ISO8601")
             bad = out.isna() & notna
-            if bad.any():  # not all ISO: let pandas infer per value, then judge what remains
-                out = pd.to_datetime(text, errors="coerce", format="mixed")
+            if bad.any():  # not all ISO: one explicit format must read the whole column
+                fmt, parsed, ambiguous = _one_format(text, notna)
+                if fmt is not None:
+                    out = parsed  # else keep the ISO reading: its failures are the bad rows
+                if ambiguous:
+                    n, rows, ex = problem_rows(notna, s)
+                    probs.append(Problem(col, f"has dates whose day/month order is ambiguous "
+                                              f"(they read as {ambiguous})", n, rows, ex,
+                                         fix="write them as ISO 8601, e.g. 2024-11-11"))
+                    return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
         bad = out.isna() & notna
         if bad.any():
             n, rows, ex = problem_rows(bad, s)

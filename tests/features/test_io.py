@@ -163,3 +163,14 @@ def test_unreadable_inputs(tmp_path: Path) -> None:
 def test_string_user_ids_stay_strings(tmp_path: Path) -> None:
     ev = ft.load_events(write(tmp_path, GOOD.replace("\n1,", "\nu-1,")))
     assert set(ev["user_id"]) == {"u-1", 2} or ev["user_id"].dtype == "string"
+
+
+def test_day_first_dates_are_read_with_one_format_for_the_whole_column(tmp_path: Path) -> None:
+    text = ("user_id,ts,event_type,channel,revenue\n1,03/04/2024 10:00,visit,email,\n"
+            "2,21/04/2024 11:30,visit,email,\n")
+    ev = ft.load_events(write(tmp_path, text))
+    assert list(ev["ts"]) == [pd.Timestamp("2024-04-03 10:00"), pd.Timestamp("2024-04-21 11:30")]
+    ambiguous = "user_id,ts,event_type,channel,revenue\n1,03/04/2024,visit,email,\n" \
+                "2,05/06/2024,visit,email,\n"
+    with pytest.raises(ft.DataContractError, match=r"day/month order is ambiguous.*ISO 8601"):
+        ft.load_events(write(tmp_path, ambiguous, "amb.csv"))
