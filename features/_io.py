@@ -123,9 +123,12 @@ def _one_format(text: pd.Series, notna: pd.Series) -> tuple[str | None, pd.Serie
     none does, ``(None, NaT, "")``.
     """
     full: list[tuple[str, pd.Series]] = []
+    sample = text[notna].iloc[:5000]  # formats that fail here need no pass over a big column
     for date_fmt in _DATE_FORMATS:
         for suffix in _TIME_SUFFIXES:
             fmt = date_fmt + suffix
+            if pd.to_datetime(sample, errors="coerce", format=fmt).isna().any():
+                continue
             parsed = pd.to_datetime(text, errors="coerce", format=fmt)
             if not (parsed.isna() & notna).any():
                 full.append((fmt, parsed))
