@@ -221,9 +221,26 @@ def _parse_string(s: pd.Series, lower: bool = False) -> pd.Series:
     return text.mask(text == "")
 
 
+def check_time_zone(tz: str) -> str:
+    """``tz`` if it is an IANA time zone name (``Europe/Berlin``, ``UTC``), else a ValueError."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        import difflib
+
+        close = difflib.get_close_matches(tz, sorted(zoneinfo.available_timezones()), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown time zone {tz!r}: use an IANA name such as 'UTC', "
+                         f"'Europe/Berlin' or 'Asia/Shanghai'.{hint}") from None
+    return tz
+
+
 def _parse_columns(df: pd.DataFrame, contract: Contract, source: str, tz: str,
                    probs: list[Problem], lower_cols: tuple[str, ...] = ()) -> pd.DataFrame:
     """Parse every contract column; problems are appended to ``probs`` (raised by the caller)."""
+    check_time_zone(tz)
     _check_columns(df, contract, source)
     out = {}
     for col in contract.columns:

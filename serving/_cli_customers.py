@@ -178,7 +178,7 @@ def _make_train_command(task: str) -> None:
                            ] = 4,
         step_days: Annotated[int, typer.Option(help="Days between cutoffs.")] = 30,
         last_cutoff: Annotated[str | None, typer.Option(
-            help="Latest cutoff [default: the latest whose label window fits the data].")
+            help="Latest cutoff (default: the latest whose label window fits the data).")
                                ] = None,
         churn_needs_no_visit: Annotated[bool, typer.Option(
             help="Churn = no order AND no visit in the window (default: no order).")] = False,
@@ -278,7 +278,7 @@ def _make_score_command(task: str) -> None:
         table: TableOpt = None,
         id_col: IdOpt = "user_id",
         model: Annotated[str | None, typer.Option(
-            "--model", help=f"Model URI [default: models:/{_NAMES[task]}@champion].")] = None,
+            "--model", help=f"Model URI (default: models:/{_NAMES[task]}@champion).")] = None,
         reasons: Annotated[bool, typer.Option(help="Add the top-3 reasons per customer.")
                            ] = True,
         reason_method: Annotated[str, typer.Option(
@@ -290,7 +290,7 @@ def _make_score_command(task: str) -> None:
         chunk_size: Annotated[int, typer.Option(help="Customers per scoring chunk (at most).")
                               ] = 250_000,
         jobs: Annotated[int | None, typer.Option(
-            "--jobs", help="Scoring threads [default: all CPUs].")] = None,
+            "--jobs", help="Scoring threads (default: all CPUs).")] = None,
         tz: TzOpt = "UTC",
         allow_event_types: AllowOpt = "",
     ) -> None:

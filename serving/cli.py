@@ -103,8 +103,8 @@ def data_generate(
     days: Annotated[int, typer.Option(help="Number of days simulated.")] = 730,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same data.")] = 0,
     start: Annotated[str, typer.Option(help="First simulated day.")] = "2024-01-01",
-    out: Annotated[Path | None, typer.Option(help="Output folder [default: "
-                                                  "$BRAIN_HOME/data].")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: "
+                                                  "$BRAIN_HOME/data).")] = None,
 ) -> None:
     """Generate the synthetic marketing world (events, calendar, spend, experiment, truth/)."""
     from features import generate_world, write_world
@@ -271,8 +271,8 @@ def snapshot(
     calendar: CalendarOpt = None,
     spend: Annotated[Path | None, typer.Option(help="Channel spend file (for /channel_value).")
                      ] = None,
-    asof: Annotated[str | None, typer.Option(help="As-of date [default: the day after the "
-                                                  "last event].")] = None,
+    asof: Annotated[str | None, typer.Option(help="As-of date (default: the day after the "
+                                                  "last event).")] = None,
     tz: TzOpt = "UTC",
     allow_event_types: AllowOpt = "",
 ) -> None:

@@ -174,3 +174,8 @@ def test_day_first_dates_are_read_with_one_format_for_the_whole_column(tmp_path:
                 "2,05/06/2024,visit,email,\n"
     with pytest.raises(ft.DataContractError, match=r"day/month order is ambiguous.*ISO 8601"):
         ft.load_events(write(tmp_path, ambiguous, "amb.csv"))
+
+
+def test_a_misspelt_time_zone_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"unknown time zone 'Europe/Berln'.*'Europe/Berlin'"):
+        ft.load_events(write(tmp_path, GOOD), tz="Europe/Berln")
