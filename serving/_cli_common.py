@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +18,9 @@ from rich.table import Table
 
 console = Console(stderr=False)
 err_console = Console(stderr=True)
+for _c in (console, err_console):
+    if not _c.is_terminal and "COLUMNS" not in os.environ:
+        _c.width = 160  # piped or logged output: tables are not cut at 80 columns
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -52,9 +57,35 @@ def find_file(data: Path | None, given: Path | None, stem: str, required: bool =
     return None
 
 
+_shown_notes: set[str] = set()
+
+
+def _show_note(note: str) -> None:
+    if note not in _shown_notes:
+        _shown_notes.add(note)
+        err_console.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+class _NoteHandler(logging.Handler):
+    """Loader notes (``features.io`` warnings) as yellow ``note:`` lines, each printed once."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _show_note(record.getMessage())
+
+
+def install_note_handler() -> None:
+    """Route the loaders' notes to the console once (they were printed twice: by the logging
+    fallback and by ``print_notes``)."""
+    _shown_notes.clear()  # once per command
+    logger = logging.getLogger("features.io")
+    if not any(isinstance(h, _NoteHandler) for h in logger.handlers):
+        logger.addHandler(_NoteHandler())
+    logger.propagate = False
+
+
 def print_notes(frame: pd.DataFrame) -> None:
     for note in frame.attrs.get("load_notes", []):
-        err_console.print(f"[yellow]note:[/] {note}", highlight=False)
+        _show_note(note)
 
 
 @contextmanager

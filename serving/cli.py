@@ -18,6 +18,7 @@ from ._cli_common import (
     find_file,
     frame_table,
     friendly_errors,
+    install_note_handler,
     print_notes,
     progress_bar,
     step,
@@ -330,6 +331,8 @@ def _main(version: Annotated[bool, typer.Option("--version", help="Print the ver
         console.print(f"marketing-brain {v('marketing-brain')} ({date.today()})")
         raise typer.Exit()
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # no bars per load
+    install_note_handler()
 
 
 if __name__ == "__main__":
