@@ -14,7 +14,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from ._cli_common import console, frame_table, friendly_errors, print_notes, step
+from ._cli_common import console, err_console, frame_table, friendly_errors, print_notes, step
 
 __all__ = ["demo_step", "forecast_app"]
 
@@ -161,30 +161,64 @@ def _plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, cal: pd.DataFrame | 
     return plot_fold(history, fc, cal, "forecast", path, max_series=6)
 
 
+def load_future(path: Path) -> pd.DataFrame:
+    """Load a file of future known-in-advance values: series_id, ds and numeric columns.
+
+    CSV or Parquet, under the series contract without ``y`` (a file without ``series_id`` is one
+    series named 'total'; timestamps parsed and zoned the same way; every value required; one row
+    per series and period). Whether it covers the model's columns and periods is checked when
+    predicting (``training._forecast_base.check_future_regressors``).
+
+    Raises:
+        DataContractError: the file breaks the contract (names the file, column and rows).
+    """
+    from features._io import read_table, validate_series
+
+    raw = read_table(path)
+    if "y" in raw.columns:
+        raw = raw.drop(columns="y")
+    frame = validate_series(raw.assign(y=0.0), Path(path).name).drop(columns="y")
+    print_notes(frame)
+    return frame
+
+
 def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
-                out: Path) -> tuple[dict[str, Path], pd.DataFrame]:
+                out: Path, future: pd.DataFrame | None = None,
+                future_source: str = "future regressors") -> tuple[dict[str, Path], pd.DataFrame]:
     """Forecast with a logged model, write forecast/peaks CSVs and a PNG.
+
+    ``future`` holds the known-in-advance values (series_id, ds and the model's columns) for
+    every forecast period; required when the model was fitted with such columns, ignored (with a
+    note) otherwise. ``future_source`` names it in errors.
 
     Returns the written paths by label and the peak summary.
     """
     import mlflow
 
     from features._calendar import normalize_calendar
+    from training._forecast_base import check_future_regressors
+    from training._forecast_mlflow import pyfunc_input, regressor_names
     from training._forecast_peaks import peak_summary
     from training._mlflow import configure_mlflow
 
     configure_mlflow()
     loaded = mlflow.pyfunc.load_model(model_uri)
-    cols = ["name", "start", "end", "kind", "channel", "intensity"]
-    cal_in = pd.DataFrame(columns=cols) if calendar is None else normalize_calendar(calendar)
-    cal_in = cal_in.assign(start=pd.to_datetime(cal_in["start"]).dt.strftime("%Y-%m-%d"),
-                           end=pd.to_datetime(cal_in["end"]).dt.strftime("%Y-%m-%d"),
-                           channel=cal_in["channel"].astype("string").fillna(""),
-                           intensity=cal_in["intensity"].astype(float))
-    fc = loaded.predict(cal_in, params={"horizon": horizon, "use_stored_calendar": True})
-    base = loaded.predict(cal_in.iloc[:0], params={"horizon": horizon,
-                                                   "use_stored_calendar": False})
     inner = loaded.unwrap_python_model().forecaster
+    names = regressor_names(inner)
+    if names and future is None:
+        try:
+            check_future_regressors(inner.panel_, horizon, None, "predict")
+        except ValueError as exc:
+            raise ValueError(f"{exc}; pass them with --future FILE") from None
+    if names:
+        future = check_future_regressors(inner.panel_, horizon, future, future_source)
+    elif future is not None:
+        err_console.print(f"[yellow]note:[/] {future_source}: the model has no known-in-advance "
+                          "columns; the file is not used", highlight=False)
+    events = pyfunc_input(calendar, future, names)
+    fc = loaded.predict(events, params={"horizon": horizon, "use_stored_calendar": True})
+    base = loaded.predict(pyfunc_input(None, future, names),
+                          params={"horizon": horizon, "use_stored_calendar": False})
     full_cal = pd.concat([inner.calendar_, normalize_calendar(calendar)], ignore_index=True)
     peaks = peak_summary(fc, full_cal, base)
     fc_path, pk_path, png = out / "forecast.csv", out / "peaks.csv", out / "forecast.png"
@@ -202,6 +236,11 @@ def predict_cmd(horizon: HorizonOpt = 60,
                 calendar: Annotated[Path | None, typer.Option(
                     "--calendar", help="Future calendar (name,start,end,kind[,channel,"
                                        "intensity]) added to the model's own.")] = None,
+                future: Annotated[Path | None, typer.Option(
+                    "--future", help="Future known-in-advance values (CSV/Parquet): series_id, "
+                                     "ds and every such column the model was trained with "
+                                     "(e.g. promo), one row per series and forecast period. "
+                                     "Required for such a model.")] = None,
                 model_uri: Annotated[str, typer.Option(
                     "--model-uri", help="Model to load.")] = DEFAULT_URI,
                 out: OutOpt = None) -> None:
@@ -209,7 +248,9 @@ def predict_cmd(horizon: HorizonOpt = 60,
     from features._io import load_calendar
 
     cal = load_calendar(calendar) if calendar is not None else None
-    paths, peaks = run_predict(model_uri, horizon, cal, _out_dir(out))
+    fut = load_future(future) if future is not None else None
+    source = future.name if future is not None else "future regressors"
+    paths, peaks = run_predict(model_uri, horizon, cal, _out_dir(out), fut, source)
     show = peaks.assign(peak_ds=peaks["peak_ds"].astype(str),
                         start=peaks["start"].dt.date.astype(str),
                         end=peaks["end"].dt.date.astype(str))

@@ -427,12 +427,24 @@ class Brain:
         if given is not None:
             cal = pd.concat([cal, normalize_calendar(given)], ignore_index=True).drop_duplicates(
                 ["name", "start", "channel"], keep="last")
+        future = None
+        if fc_model.panel_.regressor_names:
+            from training._forecast_base import check_future_regressors
+
+            try:
+                future = check_future_regressors(
+                    fc_model.panel_, req.horizon,
+                    pd.DataFrame(req.future) if req.future else None, "future")
+            except ValueError as exc:
+                raise BadRequestError(f"{exc} (send them as 'future': [{{'series_id': ..., "
+                                      "'ds': ..., <column>: ...}, ...])") from exc
         key = (loaded.version, req.horizon,
-               json.dumps([e.model_dump() for e in req.calendar], sort_keys=True))
+               json.dumps([e.model_dump() for e in req.calendar], sort_keys=True),
+               json.dumps(req.future, sort_keys=True, default=str) if future is not None else "")
         with self._lock:
             res = self._forecasts.get(key)
         if res is None:  # planners re-ask the same question; a new champion is a new key
-            res = forecast_with_peaks(fc_model, req.horizon, normalize_calendar(cal))
+            res = forecast_with_peaks(fc_model, req.horizon, normalize_calendar(cal), future)
             with self._lock:
                 self._forecasts[key] = res
                 while len(self._forecasts) > FORECAST_CACHE:

@@ -48,10 +48,14 @@ class LoadedModel:
     loaded_at: float = field(default_factory=time.time)
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "aliases": [CHAMPION],
-                "metrics": self.metrics, "evaluation": self.tags.get("eval.key"),
-                "data_cutoff": self.tags.get("data_cutoff"), "run_id": self.run_id,
-                "loaded_at": self.loaded_at}
+        out = {"name": self.name, "version": self.version, "aliases": [CHAMPION],
+               "metrics": self.metrics, "evaluation": self.tags.get("eval.key"),
+               "data_cutoff": self.tags.get("data_cutoff"), "run_id": self.run_id,
+               "loaded_at": self.loaded_at}
+        panel = getattr(getattr(self.model, "forecaster", None), "panel_", None)
+        if panel is not None:  # what POST /forecast_traffic needs under "future"
+            out["known_in_advance"] = list(panel.regressor_names)
+        return out
 
 
 def _pyfunc_loader(uri: str) -> Any:

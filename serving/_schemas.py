@@ -85,6 +85,12 @@ class ForecastRequest(Strict):
                                                       "hourly models).")
     calendar: list[CalendarEvent] = Field(default_factory=list, max_length=2_000,
                                           description="Future events known in advance.")
+    future: list[dict[str, Any]] = Field(
+        default_factory=list, max_length=MAX_ROWS,
+        description="Known-in-advance values for models trained with such columns (e.g. a "
+                    "promo flag): one row per series and forecast period with series_id, ds "
+                    "and every such column (GET /models lists them as known_in_advance).",
+        examples=[[]])
 
 
 class ChannelValueRequest(Strict):

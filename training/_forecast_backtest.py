@@ -2,7 +2,10 @@
 
 For each origin the forecaster is refitted on every row with ``ds < origin`` (the calendar and
 known-in-advance columns are known for the whole span, as a promotion plan is) and forecasts
-``horizon`` periods from the origin. Scores are on the original scale:
+``horizon`` periods from the origin. A period absent from the data (a gap, which the contract
+allows) has no actual, so it is not scored, just as it is never a training target; the model
+still forecasts it, with the series' known-in-advance values carried forward from its last row
+before that period (see ``backtest_future_regressors``). Scores are on the original scale:
 
 * ``mase``: mean absolute error of P50 over the in-sample mean absolute 7-day seasonal
   difference (Hyndman & Koehler 2006);
@@ -32,8 +35,8 @@ from features._calendar import applies_to, normalize_calendar
 
 from ._forecast_base import BaseForecaster, prepare_panel, steps_per_day
 
-__all__ = ["METRICS", "BacktestResult", "backtest", "evaluation_key", "forecast_metrics",
-           "plot_fold"]
+__all__ = ["METRICS", "BacktestResult", "backtest", "backtest_future_regressors",
+           "evaluation_key", "forecast_metrics", "plot_fold"]
 
 METRICS: tuple[str, ...] = ("mase", "smape_pct", "pinball", "coverage80_pct", "peak_err_pct",
                             "peak_timing_days")
@@ -157,6 +160,44 @@ def _default_origins(series: pd.DataFrame, horizon: int, n_folds: int, step: int
     return sorted(first - k * step * delta for k in range(n_folds))
 
 
+def backtest_future_regressors(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    last: pd.Series,
+    periods: int,
+    freq: str,
+) -> pd.DataFrame:
+    """Known-in-advance values of one backtest fold for every period the model will forecast.
+
+    The model forecasts ``periods`` periods after each series' last training row (``last``:
+    series id -> timestamp), on a regular grid. Values come from ``frame`` (the whole series, as
+    a promotion plan is known ahead). A grid period absent from ``frame`` (a gap, or past the
+    series' last row) takes the series' previous known value (the next one before its first
+    row). Such a period has no actual and is not scored, and each period's forecast reads only
+    its own values, so the filled value changes no metric; it only lets the forecast run over
+    the gap. Rows present in ``frame`` are used as they are. Predicting from user input never
+    fills anything (see ``training._forecast_base.check_future_regressors``).
+
+    Returns:
+        ``series_id``, ``ds`` and ``columns``, one row per series and forecast period.
+    """
+    cols = list(columns)
+    parts = []
+    for sid, g in frame.groupby("series_id", sort=True):
+        if sid not in last.index:
+            continue
+        idx = pd.date_range(last[sid], periods=periods + 1, freq=freq)[1:]
+        known = g.set_index("ds")[cols]
+        filled = known.reindex(known.index.union(idx)).ffill().bfill()
+        absent = ~idx.isin(known.index)
+        vals = known.reindex(idx)
+        vals.loc[absent] = filled.loc[idx[absent]].to_numpy()
+        parts.append(vals.rename_axis("ds").reset_index().assign(series_id=sid))
+    if not parts:
+        return pd.DataFrame(columns=["series_id", "ds", *cols])
+    return pd.concat(parts, ignore_index=True)[["series_id", "ds", *cols]]
+
+
 def backtest(
     make: Callable[[], BaseForecaster] | BaseForecaster,
     series: pd.DataFrame,
@@ -214,9 +255,9 @@ def backtest(
         model.fit(train, calendar)
         last = train.groupby("series_id")["ds"].max()
         need = int((end - last.min()) / delta) - 1
-        future = frame[(frame["ds"] > last.min()) & (frame["ds"] < end)][["series_id", "ds",
-                                                                           *extra]]
-        pred = model.predict(need, future_regressors=future if extra else None)
+        future = (backtest_future_regressors(frame, extra, last, need, freq) if extra
+                  else None)
+        pred = model.predict(need, future_regressors=future)
         pred = pred[(pred["ds"] >= origin) & (pred["ds"] < end)]
         joined = pred.merge(test[["series_id", "ds", "y"]], on=["series_id", "ds"], how="left")
         joined["origin"] = origin

@@ -21,6 +21,8 @@ __all__ = [
     "BaseForecaster",
     "Panel",
     "SeriesGrid",
+    "check_future_regressors",
+    "future_regressor_values",
     "prepare_panel",
     "steps_per_day",
 ]
@@ -157,6 +159,98 @@ def prepare_panel(series: pd.DataFrame, transform: str = "auto") -> Panel:
     return Panel(freq=freq, series=grids, regressor_names=extra, log=log)
 
 
+def _period_text(ts: pd.Timestamp, freq: str) -> str:
+    """A period as a date (daily) or date and hour (hourly) for messages."""
+    return str(ts.date()) if freq == "D" else ts.strftime("%Y-%m-%d %H:%M")
+
+
+def _periods_text(index: pd.DatetimeIndex, freq: str, first: int = 3) -> str:
+    """The first ``first`` periods of ``index`` and how many more there are."""
+    shown = ", ".join(_period_text(ts, freq) for ts in index[:first])
+    return shown + (f" (+{len(index) - first} more)" if len(index) > first else "")
+
+
+def _future_frame(future_regressors: pd.DataFrame, columns: list[str], source: str
+                  ) -> pd.DataFrame:
+    """``series_id`` as text, ``ds`` as datetimes, ``columns`` as numbers; raises on bad input."""
+    fr = future_regressors.copy()
+    missing = [c for c in ("series_id", "ds", *columns) if c not in fr.columns]
+    if missing:
+        msg = (f"{source}: column(s) {missing} missing (columns received: {list(fr.columns)}); "
+               f"the model was fitted with known-in-advance columns {columns}: give series_id, "
+               "ds and those columns for every forecast period")
+        raise ValueError(msg)
+    fr["series_id"] = fr["series_id"].astype(str)
+    ds = pd.to_datetime(fr["ds"], errors="coerce")
+    bad = ds.isna()
+    if bad.any():
+        rows = list(np.flatnonzero(bad.to_numpy())[:3] + 1)
+        msg = (f"{source}: column 'ds' has {int(bad.sum())} values that are not timestamps "
+               f"(first rows {rows}); write them as YYYY-MM-DD or YYYY-MM-DD HH:MM")
+        raise ValueError(msg)
+    fr["ds"] = ds
+    for col in columns:
+        vals = pd.to_numeric(fr[col], errors="coerce")
+        bad = vals.isna() & fr[col].notna()
+        if bad.any():
+            rows = list(np.flatnonzero(bad.to_numpy())[:3] + 1)
+            msg = (f"{source}: known-in-advance column {col!r} has {int(bad.sum())} non-numeric "
+                   f"values (first rows {rows}); regressors must be numbers (flags as 0/1)")
+            raise ValueError(msg)
+        fr[col] = vals.astype(float)
+    dup = fr.duplicated(["series_id", "ds"])
+    if dup.any():
+        first = fr.loc[dup, ["series_id", "ds"]].iloc[0].tolist()
+        msg = (f"{source}: {int(dup.sum())} duplicate (series_id, ds) rows (first {first}); "
+               "give one row per series and period")
+        raise ValueError(msg)
+    return fr
+
+
+def check_future_regressors(
+    panel: Panel,
+    horizon: int,
+    future_regressors: pd.DataFrame | None,
+    source: str = "future_regressors",
+) -> pd.DataFrame | None:
+    """Validate known-in-advance values for the ``horizon`` periods after each series' end.
+
+    Every period of every series needs a value of every regressor the panel was fitted with;
+    nothing is filled in. Returns the parsed frame (None when the panel has no regressors).
+
+    Raises:
+        ValueError: no frame, missing or non-numeric columns, duplicate (series_id, ds), or
+            missing periods; the message names ``source``, the columns, series and periods.
+    """
+    names = panel.regressor_names
+    if not names:
+        return None
+    if future_regressors is None:
+        sid = next(iter(panel.series))
+        idx = panel.future_index(sid, horizon)
+        msg = (f"{source}: the model was fitted with known-in-advance columns {names}; give "
+               "series_id, ds and those columns for every forecast period (e.g. series "
+               f"{sid!r} from {_period_text(idx[0], panel.freq)} to "
+               f"{_period_text(idx[-1], panel.freq)})")
+        raise ValueError(msg)
+    fr = _future_frame(future_regressors, names, source)
+    gaps, total = [], 0
+    for sid in panel.series:
+        idx = panel.future_index(sid, horizon)
+        sub = fr[fr["series_id"] == sid].set_index("ds")[names].reindex(idx)
+        lack = idx[sub.isna().any(axis=1).to_numpy()]
+        if len(lack):
+            total += len(lack)
+            gaps.append(f"series {sid!r}: {_periods_text(lack, panel.freq)}")
+    if gaps:
+        more = f"; +{len(gaps) - 5} more series" if len(gaps) > 5 else ""
+        msg = (f"{source}: {total} forecast periods lack a value of {names} ("
+               + "; ".join(gaps[:5]) + more + "); supply every period of the horizon (from "
+               "the period after each series' last observation), or shorten the horizon")
+        raise ValueError(msg)
+    return fr
+
+
 def future_regressor_values(
     panel: Panel,
     series_id: str,
@@ -171,16 +265,15 @@ def future_regressor_values(
                f"{panel.regressor_names}; pass future_regressors with series_id, ds and those "
                "columns for every forecast period")
         raise ValueError(msg)
-    fr = future_regressors.copy()
-    fr["series_id"] = fr["series_id"].astype(str)
-    fr["ds"] = pd.to_datetime(fr["ds"])
+    fr = _future_frame(future_regressors, panel.regressor_names, "predict: future_regressors")
     sub = fr[fr["series_id"] == series_id].set_index("ds").reindex(index)
     out: dict[str, np.ndarray] = {}
     for col in panel.regressor_names:
-        if col not in sub.columns or sub[col].isna().any():
-            missing = int(sub[col].isna().sum()) if col in sub.columns else len(index)
-            msg = (f"predict: future_regressors lack {missing} values of {col!r} for series "
-                   f"{series_id!r} between {index[0]} and {index[-1]}; supply every period")
+        lack = index[sub[col].isna().to_numpy()]
+        if len(lack):
+            msg = (f"predict: future_regressors lack {len(lack)} values of {col!r} for series "
+                   f"{series_id!r} between {index[0]} and {index[-1]} (missing: "
+                   f"{_periods_text(lack, panel.freq)}); supply every period")
             raise ValueError(msg)
         out[col] = sub[col].to_numpy(dtype=float)
     return out

@@ -6,6 +6,13 @@ rows allowed) and its params are ``horizon`` (periods) and ``use_stored_calendar
 events to the calendar the model was fitted with, default true; false uses only the input, so an
 empty input gives the no-event baseline). The output is the forecast frame ``series_id``, ``ds``,
 ``p10``, ``p50``, ``p90``, ``model``.
+
+A model fitted with known-in-advance columns (e.g. ``promo``) also needs their future values, in
+the same frame: one more row per (series, forecast period) with ``series_id``, ``ds`` (a
+``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM:SS`` string) and every such column, the calendar columns
+left empty; calendar rows leave ``series_id``, ``ds`` and those columns empty. Every period of the
+horizon is required (nothing is filled in). ``pyfunc_input`` builds this frame. A model without
+such columns takes the calendar frame exactly as before.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from mlflow.pyfunc import PythonModel, PythonModelContext
 from features._calendar import normalize_calendar
 
 from ._forecast_backtest import METRICS, BacktestResult, backtest
-from ._forecast_base import BaseForecaster
+from ._forecast_base import BaseForecaster, check_future_regressors
 from ._forecast_models import make_forecaster
 from ._mlflow import Promotion, get_or_create_experiment, promote_if_better, register_model
 
@@ -37,6 +44,8 @@ __all__ = [
     "TrafficForecasterModel",
     "TrainOutcome",
     "log_backtest",
+    "pyfunc_input",
+    "regressor_names",
     "train_and_register",
 ]
 
@@ -47,15 +56,111 @@ EXPERIMENT = "traffic_forecasting"
 _PRIMARY = "mase"
 
 
-def _calendar_example(model: BaseForecaster) -> pd.DataFrame:
-    last = max(g.ds[-1] for g in model.panel_.series.values())  # type: ignore[attr-defined]
+_CALENDAR_INPUT = ("name", "start", "end", "kind", "channel", "intensity")
+
+
+def regressor_names(model: BaseForecaster) -> list[str]:
+    """Known-in-advance columns a fitted forecaster needs for every forecast period."""
+    return list(model.panel_.regressor_names)  # type: ignore[attr-defined]
+
+
+def _ds_text(ds: pd.Series) -> pd.Series:
+    """Timestamps as text: ``YYYY-MM-DD`` when all are midnight, else with the time."""
+    ds = pd.to_datetime(ds)
+    fmt = "%Y-%m-%d" if (ds == ds.dt.normalize()).all() else "%Y-%m-%d %H:%M:%S"
+    return ds.dt.strftime(fmt)
+
+
+def pyfunc_input(calendar: pd.DataFrame | None,
+                 future_regressors: pd.DataFrame | None = None,
+                 regressors: Sequence[str] = ()) -> pd.DataFrame:
+    """The pyfunc input frame: calendar rows, then known-in-advance rows (see module docstring).
+
+    Args:
+        calendar: future events (None or empty: none).
+        future_regressors: ``series_id``, ``ds`` and the ``regressors`` columns (ignored when
+            ``regressors`` is empty).
+        regressors: the model's known-in-advance columns (``regressor_names``).
+
+    Returns:
+        Without ``regressors``, the calendar columns only (the input of a model without
+        known-in-advance columns); otherwise those plus ``series_id``, ``ds`` and ``regressors``.
+    """
+    cal = (pd.DataFrame(columns=list(_CALENDAR_INPUT)) if calendar is None
+           else normalize_calendar(calendar)[list(_CALENDAR_INPUT)])
+    cal = cal.assign(start=pd.to_datetime(cal["start"]).dt.strftime("%Y-%m-%d"),
+                     end=pd.to_datetime(cal["end"]).dt.strftime("%Y-%m-%d"),
+                     channel=cal["channel"].astype("string").fillna(""),
+                     intensity=cal["intensity"].astype(float))
+    cols = list(regressors)
+    if not cols:
+        return cal.reset_index(drop=True)
+    if future_regressors is None:
+        future_regressors = pd.DataFrame(columns=["series_id", "ds", *cols])
+    missing = [c for c in ("series_id", "ds", *cols) if c not in future_regressors.columns]
+    if missing:
+        msg = (f"future regressors: column(s) {missing} missing (columns received: "
+               f"{list(future_regressors.columns)}); give series_id, ds and {cols}")
+        raise ValueError(msg)
+    reg = future_regressors[["series_id", "ds", *cols]].copy()
+    reg["series_id"] = reg["series_id"].astype(str)
+    reg["ds"] = _ds_text(reg["ds"]) if len(reg) else reg["ds"].astype(str)
+    for col in cols:
+        vals = pd.to_numeric(reg[col], errors="coerce")
+        if (vals.isna() & reg[col].notna()).any():
+            msg = (f"future regressors: column {col!r} has non-numeric values; known-in-advance "
+                   "values must be numbers (flags as 0/1)")
+            raise ValueError(msg)
+        reg[col] = vals.astype(float)
+    text = ["name", "start", "end", "kind", "channel", "series_id", "ds"]
+    out = pd.concat([cal.astype({c: object for c in text if c in cal}),
+                     reg.astype({"series_id": object, "ds": object})], ignore_index=True)
+    out[text] = out[text].astype(object).where(out[text].notna(), None)
+    return out[[*_CALENDAR_INPUT, "series_id", "ds", *cols]]
+
+
+def _split_input(frame: pd.DataFrame, regressors: list[str]
+                 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Calendar rows and known-in-advance rows of a pyfunc input frame."""
+    is_reg = np.zeros(len(frame), dtype=bool)
+    if "series_id" in frame.columns:
+        sid = frame["series_id"].astype("string").str.strip()
+        is_reg = (sid.notna() & (sid != "")).to_numpy(dtype=bool)
+    cal_cols = [c for c in frame.columns if c in _CALENDAR_INPUT]
+    cal = frame.loc[~is_reg, cal_cols]
+    reg = frame.loc[is_reg] if is_reg.any() else None
+    if regressors and reg is None:
+        msg = (f"pyfunc input: the model was fitted with known-in-advance columns {regressors}; "
+               "add one row per series and forecast period with series_id, ds and those "
+               "columns (calendar columns empty); see docs/forecasting.md")
+        raise ValueError(msg)
+    return cal, reg
+
+
+def _example(model: BaseForecaster, horizon: int) -> pd.DataFrame:
+    """Input example: one promotion two weeks out and, when needed, the regressor rows."""
+    panel = model.panel_  # type: ignore[attr-defined]
+    last = max(g.ds[-1] for g in panel.series.values())
     day = (last + pd.Timedelta(days=14)).strftime("%Y-%m-%d")
-    return pd.DataFrame({"name": ["Example promotion"], "start": [day], "end": [day],
-                         "kind": ["promotion"], "channel": [""], "intensity": [0.3]})
+    cal = pd.DataFrame({"name": ["Example promotion"], "start": [day], "end": [day],
+                        "kind": ["promotion"], "channel": [""], "intensity": [0.3]})
+    names = regressor_names(model)
+    if not names:
+        return cal
+    rows = []
+    for sid, g in panel.series.items():
+        # the series' last known values, held over the horizon
+        vals = {c: pd.Series(g.regressors[c]).ffill().fillna(0.0).iloc[-1] for c in names}
+        rows.append(pd.DataFrame({"series_id": sid, "ds": panel.future_index(sid, horizon),
+                                  **vals}))
+    return pyfunc_input(cal, pd.concat(rows, ignore_index=True), names)
 
 
 class TrafficForecasterModel(PythonModel):
-    """Pyfunc wrapper: future calendar in, P10/P50/P90 forecast out (see module docstring)."""
+    """Pyfunc wrapper: future calendar (+ known-in-advance values) in, P10/P50/P90 out.
+
+    See the module docstring for the input format.
+    """
 
     def load_context(self, context: PythonModelContext) -> None:
         """Unpickle the fitted forecaster from the model's artifacts."""
@@ -69,20 +174,27 @@ class TrafficForecasterModel(PythonModel):
         model: BaseForecaster = self.forecaster
         horizon = int(params.get("horizon", getattr(model, "default_horizon_", 60)))
         use_stored = bool(params.get("use_stored_calendar", True))
-        frame = pd.DataFrame(model_input).copy()
-        given = (normalize_calendar(frame) if len(frame) else normalize_calendar(None))
+        names = regressor_names(model)
+        events, reg = _split_input(pd.DataFrame(model_input).copy(), names)
+        given = (normalize_calendar(events) if len(events) else normalize_calendar(None))
         if use_stored:
             cal = pd.concat([model.calendar_, given], ignore_index=True)  # type: ignore[attr-defined]
             cal = cal.drop_duplicates(["name", "start", "channel"], keep="last")
         else:
             cal = given
-        return model.predict(horizon, normalize_calendar(cal))
+        future = check_future_regressors(model.panel_, horizon, reg,  # type: ignore[attr-defined]
+                                         "pyfunc input") if names else None
+        return model.predict(horizon, normalize_calendar(cal), future_regressors=future)
 
 
 def log_model(model: BaseForecaster, artifact_path: str = "model") -> Any:
-    """Log a fitted forecaster as a pyfunc with signature and input example (active run)."""
-    example = _calendar_example(model)
+    """Log a fitted forecaster as a pyfunc with signature and input example (active run).
+
+    A model with known-in-advance columns gets them in its signature and example (one row per
+    series and period of the example's 30-period horizon).
+    """
     params = {"horizon": 30, "use_stored_calendar": True}
+    example = _example(model, params["horizon"])
     output = TrafficForecasterModel()
     output.forecaster = model
     out = output.predict(None, example, params)

@@ -1,0 +1,179 @@
+"""Known-in-advance columns (a promo flag): backtest with gaps, train, predict --future."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from serving._cli_forecast import forecast_app
+from training._forecast_backtest import backtest, backtest_future_regressors
+from training._forecast_gbm import LightGBMForecaster
+from training._forecast_mlflow import pyfunc_input
+
+_FAST = ["--model", "lightgbm", "--horizon", "14", "--folds", "2"]
+
+
+def _promo_series(n_days: int = 400, gaps: int = 0, seed: int = 3) -> pd.DataFrame:
+    """Two daily series with a weekly pattern and a 0/1 promo flag (one week on in four)."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-01-01", periods=n_days, freq="D")
+    promo = ((np.arange(n_days) // 7) % 4 == 0).astype(int)
+    weekly = np.array([1.0, 0.9, 0.9, 0.95, 1.05, 1.3, 1.25])[ds.day_of_week]
+    frames = []
+    for k, sid in enumerate(("store_a", "store_b")):
+        y = rng.poisson(100 * (1 + k) * weekly * (1 + 0.5 * promo)).astype(float)
+        frames.append(pd.DataFrame({"series_id": sid, "ds": ds, "y": y, "promo": promo}))
+    frame = pd.concat(frames, ignore_index=True)
+    if gaps:
+        # missing days inside the backtest windows (the last 28 days) and before them
+        late = frame.index[frame["ds"] >= ds[-28]]
+        early = frame.index[frame["ds"] < ds[-28]]
+        drop = np.concatenate([rng.choice(late, gaps, replace=False),
+                               rng.choice(early, gaps, replace=False)])
+        frame = frame.drop(drop).reset_index(drop=True)
+    return frame
+
+
+def _future(series: pd.DataFrame, periods: int) -> pd.DataFrame:
+    rows = []
+    for sid, g in series.groupby("series_id"):
+        idx = pd.date_range(g["ds"].max() + pd.Timedelta(days=1), periods=periods, freq="D")
+        promo = ((np.arange(len(idx)) // 7) % 2 == 0).astype(int)
+        rows.append(pd.DataFrame({"series_id": sid, "ds": idx.strftime("%Y-%m-%d"),
+                                  "promo": promo}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    frame.assign(ds=pd.to_datetime(frame["ds"]).dt.strftime("%Y-%m-%d")).to_csv(path,
+                                                                                 index=False)
+    return path
+
+
+def test_train_and_predict_with_future_file(tmp_path: Path) -> None:
+    series = _promo_series()
+    s_path = _write(series, tmp_path / "series.csv")
+    runner = CliRunner()
+    res = runner.invoke(forecast_app, ["train", "--series", str(s_path), *_FAST])
+    assert res.exit_code == 0, res.output
+    assert "champion" in res.output
+    version = mlflow.MlflowClient().get_model_version_by_alias("traffic_forecaster",
+                                                               "champion")
+    loaded = mlflow.pyfunc.load_model(f"models:/traffic_forecaster/{version.version}")
+    assert "promo" in loaded.metadata.signature.inputs.input_names()
+
+    fut = _future(series, 10)
+    f_path = tmp_path / "future.parquet"
+    fut.to_parquet(f_path, index=False)
+    out = tmp_path / "out"
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "10", "--future", str(f_path),
+                                       "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    fc = pd.read_csv(out / "forecast.csv", parse_dates=["ds"])
+    assert len(fc) == 20
+    assert set(fc["series_id"]) == {"store_a", "store_b"}
+    # the promo flag moves the forecast: promo week above the following week, same weekdays
+    a = fc[fc["series_id"] == "store_a"].reset_index(drop=True)
+    assert a["p50"].iloc[:3].mean() > a["p50"].iloc[7:10].mean()
+
+    # the pyfunc takes the same values directly (calendar rows + regressor rows in one frame)
+    frame = pyfunc_input(None, fut, ["promo"])
+    direct = loaded.predict(frame, params={"horizon": 10})
+    assert np.allclose(direct["p50"].to_numpy(), fc["p50"].to_numpy())
+
+    # a model with a promo column needs the file
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "10", "--out", str(out)])
+    assert res.exit_code == 2
+    assert "--future" in res.output
+    assert "promo" in res.output
+
+    # the API takes the same values under "future", and says which columns it needs
+    from serving._core import BadRequestError
+    from serving._schemas import ForecastRequest
+    from serving.service import build_brain
+
+    brain = build_brain()
+    (info,) = [m for m in brain.models()["models"] if m["name"] == "traffic_forecaster"]
+    assert info["known_in_advance"] == ["promo"]
+    api = brain.forecast(ForecastRequest(series_id="store_a", horizon=10,
+                                         future=fut.to_dict("records")))
+    assert np.allclose([r["p50"] for r in api["forecast"]], a["p50"].to_numpy())
+    with pytest.raises(BadRequestError, match=r"promo.*'future'"):
+        brain.forecast(ForecastRequest(series_id="store_a", horizon=10))
+    with pytest.raises(BadRequestError, match="lack"):
+        brain.forecast(ForecastRequest(series_id="store_a", horizon=10,
+                                       future=fut.iloc[:-2].to_dict("records")))
+
+
+def test_predict_names_missing_periods_and_columns(tmp_path: Path) -> None:
+    series = _promo_series()
+    s_path = _write(series, tmp_path / "series.csv")
+    runner = CliRunner()
+    res = runner.invoke(forecast_app, ["train", "--series", str(s_path), *_FAST])
+    assert res.exit_code == 0, res.output
+    fut = _future(series, 10)
+    short = fut[~((fut["series_id"] == "store_b") & fut["ds"].isin(["2025-02-05",
+                                                                    "2025-02-06"]))]
+    f_path = tmp_path / "future.csv"
+    short.to_csv(f_path, index=False)
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "10", "--future", str(f_path),
+                                       "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    text = " ".join(res.output.split())
+    assert "future.csv" in text
+    assert "'store_b': 2025-02-05, 2025-02-06" in text
+    assert "store_a" not in text
+    assert not (tmp_path / "out" / "forecast.csv").exists()
+
+    fut.drop(columns="promo").assign(price=1.0).to_csv(f_path, index=False)
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "10", "--future", str(f_path),
+                                       "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert "['promo'] missing" in " ".join(res.output.split())
+
+    fut.assign(promo=fut["promo"].astype(str).where(fut.index != 3, "")).to_csv(f_path,
+                                                                                index=False)
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "10", "--future", str(f_path),
+                                       "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert "promo" in res.output
+    assert "missing values" in res.output
+
+
+def test_backtest_with_gaps_and_promo(tmp_path: Path, fast_gbm: dict) -> None:
+    series = _promo_series(gaps=4)
+    s_path = _write(series, tmp_path / "series.csv")
+    res = CliRunner().invoke(forecast_app, ["backtest", "--series", str(s_path), *_FAST])
+    assert res.exit_code == 0, res.output
+    assert "mase" in res.output
+
+    result = backtest(LightGBMForecaster(**fast_gbm), series, horizon=14, n_folds=2)
+    fc = result.forecasts
+    # every period of the window is forecast; days missing from the data are not scored
+    assert len(fc) == 2 * 2 * 14
+    assert fc["y"].isna().sum() == 4
+    assert result.folds[["mase", "coverage80_pct"]].notna().all().all()
+
+
+def test_backtest_future_regressors_fills_only_absent_periods() -> None:
+    frame = pd.DataFrame({"series_id": "a",
+                          "ds": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-04"]),
+                          "y": 1.0, "promo": [0.0, 1.0, 0.0]})
+    last = pd.Series({"a": pd.Timestamp("2024-01-01")})
+    out = backtest_future_regressors(frame, ["promo"], last, 4, "D")
+    assert out["ds"].dt.day.tolist() == [2, 3, 4, 5]
+    # 3 Jan is a gap, 5 Jan is past the data: both carry the previous known value forward
+    assert out["promo"].tolist() == [1.0, 1.0, 0.0, 0.0]
+
+
+def test_model_without_regressors_keeps_calendar_input() -> None:
+    cal = pd.DataFrame({"name": ["Sale"], "start": ["2024-05-01"], "kind": ["sale"]})
+    frame = pyfunc_input(cal)
+    assert list(frame.columns) == ["name", "start", "end", "kind", "channel", "intensity"]
+    with pytest.raises(ValueError, match="missing"):
+        pyfunc_input(cal, pd.DataFrame({"series_id": ["a"], "ds": ["2024-05-01"]}), ["promo"])
