@@ -274,9 +274,12 @@ def backtest(
                                    f"(origin {origin.date()})",
                                    Path(plot_dir) / f"fold_{k + 1}_{origin.date()}.png"))
         if progress is not None:
-            last_row = rows[-1] if rows else {}
-            progress(f"fold {k + 1}/{len(origin_list)} origin {origin.date()}: "
-                     + " ".join(f"{m}={last_row.get(m, np.nan):.3g}" for m in METRICS))
+            fold_rows = [r for r in rows if r["origin"] == origin]
+            n_series = len(fold_rows)
+            progress(f"fold {k + 1}/{len(origin_list)} origin {origin.date()}"
+                     f"{f' (mean of {n_series} series)' if n_series > 1 else ''}: "
+                     + " ".join(f"{m}={np.nanmean([r.get(m, np.nan) for r in fold_rows]):.3g}"
+                                if fold_rows else f"{m}=nan" for m in METRICS))
     folds = pd.DataFrame(rows)
     mean = {m: float(folds[m].mean()) for m in METRICS} if not folds.empty else {}
     return BacktestResult(
