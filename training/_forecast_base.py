@@ -8,6 +8,7 @@ and a calendar (``features._calendar.normalize_calendar`` columns). ``predict`` 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
@@ -149,6 +150,14 @@ def prepare_panel(series: pd.DataFrame, transform: str = "auto") -> Panel:
             regressors={c: g[c].to_numpy(dtype=float) for c in extra})
     if transform == "auto":
         log = bool(np.nanmin(frame["y"].to_numpy()) >= 0) if frame["y"].notna().any() else False
+        neg = frame["y"] < 0
+        if neg.any():  # one bad value changes the model for every series: say so
+            first = ", ".join(f"{r.series_id} {r.ds}: {r.y:g}"
+                              for r in frame.loc[neg].head(3).itertuples())
+            logging.getLogger(__name__).warning(
+                "series: %d negative y values (first %s): models are fitted on the original "
+                "scale instead of log1p, for every series; fix or drop those values if they "
+                "are errors (counts and revenue are never negative)", int(neg.sum()), first)
     elif transform in ("log", "log1p"):
         log = True
     elif transform in ("none", "identity"):
