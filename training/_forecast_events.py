@@ -3,10 +3,14 @@
 For every day an applicable calendar event covers (plus ``pre_days`` before and ``post_days``
 after it) the lift is the gap between the observed value and a local baseline on the modelling
 scale (log1p for counts): the median of the same phase (same weekday, or same hour of the week)
-``season_lags`` seasons before and after, skipping other event days. Lifts are then pooled per
-relative day of the event (``d0``, ``d1``, ... ``d6+``, ``pre1``, ``post1``...) through a
-hierarchy (all events -> kind -> name -> name in this series) with precision-weighted shrinkage,
-per unit of intensity and with recent occurrences weighted more (half-life ``halflife_days``).
+``season_lags`` seasons before and after, skipping other event days (falling back to shoulder
+days, then the local level plus the phase's usual offset, where no event-free value is near).
+Lifts are then pooled per relative day of the event (``d0``, ``d1``, ... ``d6+``, ``pre1``,
+``post1``...) through a hierarchy (all events -> kind -> name -> name in this series) with
+precision-weighted shrinkage, per unit of intensity and with recent occurrences weighted more
+(half-life ``halflife_days``). Kinds spread around all events by their between-kind variance
+(method of moments, at least ``group_sd``²), and a lift is never borrowed from another kind: a
+closure holiday cannot turn a promotion's first day into a closure.
 An occurrence's variance is the day-to-day noise plus the spread of one name's occurrences
 beyond it (per key, method of moments), so a single unusual occurrence of a name is pulled
 towards its kind where repeated events are known to vary.
@@ -92,6 +96,13 @@ def attribute_overlaps(occ: pd.DataFrame, calendar: pd.DataFrame) -> pd.DataFram
     return occ[keep]
 
 
+def _nanmedian(a: np.ndarray) -> np.ndarray:
+    """Row medians ignoring NaN (NaN for an all-NaN row, without a warning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(a, axis=1)
+
+
 @dataclass(frozen=True)
 class _Estimate:
     mean: float  # lift per unit of intensity, modelling scale
@@ -134,37 +145,71 @@ class EventEffects:
     def _season(self, freq: str) -> int:
         return 7 * steps_per_day(freq)
 
-    def _baseline(self, z: np.ndarray, affected: np.ndarray, m: int) -> np.ndarray:
-        """Median of the same phase ``season_lags`` seasons either side, skipping event days.
+    def _baseline(self, z: np.ndarray, affected: np.ndarray, m: int,
+                  inside: np.ndarray | None = None) -> np.ndarray:
+        """Local no-event value of each period on the modelling scale (NaN only with no data).
 
-        Where fewer than two such values exist the window doubles (twice, at most), so the
-        baseline stays as local as the calendar allows: a wide window would mix in the next
-        season's level (a December uplift into a November sale week).
+        First choice: the median of the same phase ``season_lags`` seasons either side,
+        skipping event days (``affected``: in-window and shoulder days). Where fewer than two
+        such values exist the window doubles (twice, at most), so the baseline stays as local as
+        the calendar allows: a wide window would mix in the next season's level (a December
+        uplift into a November sale week). Where a phase has no event-free value nearby (a
+        Mon-Fri promotion every other week leaves no Monday free: each one is a first day or
+        three days after the last promotion), shoulder days count as well (only ``inside``, the
+        in-window days, are skipped), then a single value. Failing that, the local level of the
+        free days of the same time of day one season either side plus the phase's usual offset
+        from that level, measured at the nearest times the phase is free.
         """
+        inside = affected if inside is None else inside
+        out = np.full(len(z), np.nan)
+        for skip, need in ((affected, 2), (inside, 2), (affected, 1), (inside, 1)):
+            lags = max(1, int(self.season_lags))
+            for _ in range(3):
+                stack = self._same_phase(z, skip, m, lags)
+                enough = np.isfinite(stack).sum(axis=1) >= need
+                fill = np.isnan(out) & enough
+                if fill.any():
+                    out[fill] = _nanmedian(stack[fill])
+                lags *= 2
+            if not np.isnan(out).any():
+                return out
+        missing = np.isnan(out)
+        out[missing] = self._level_plus_offset(z, affected, m, missing)
+        return out
+
+    @staticmethod
+    def _same_phase(z: np.ndarray, skip: np.ndarray, step: int, lags: int) -> np.ndarray:
+        """Values ``step``, 2 ``step``, ... ``lags`` ``step`` either side (NaN where skipped)."""
         n = len(z)
-        out = np.full(n, np.nan)
-        lags = max(1, int(self.season_lags))
-        for _ in range(3):
-            cols = []
-            for j in range(1, lags + 1):
-                for sgn in (-1, 1):
-                    idx = np.arange(n) + sgn * j * m
-                    ok = (idx >= 0) & (idx < n)
-                    v = np.full(n, np.nan)
-                    v[ok] = np.where(affected[idx[ok]], np.nan, z[idx[ok]])
-                    cols.append(v)
-            stack = np.column_stack(cols)
-            enough = np.isfinite(stack).sum(axis=1) >= 2
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                base = np.nanmedian(stack, axis=1)
-            fill = np.isnan(out) & enough
-            out[fill] = base[fill]
-            lags *= 2
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            last = np.nanmedian(stack, axis=1)
-        return np.where(np.isfinite(out), out, last)
+        cols = []
+        for j in range(1, lags + 1):
+            for sgn in (-1, 1):
+                idx = np.arange(n) + sgn * j * step
+                ok = (idx >= 0) & (idx < n)
+                v = np.full(n, np.nan)
+                v[ok] = np.where(skip[idx[ok]], np.nan, z[idx[ok]])
+                cols.append(v)
+        return np.column_stack(cols)
+
+    def _level_plus_offset(self, z: np.ndarray, affected: np.ndarray, m: int,
+                           rows: np.ndarray) -> np.ndarray:
+        """Last-resort baseline for ``rows``: local level plus the phase's offset from it."""
+        p = max(1, m // 7)  # periods per day
+        level = _nanmedian(self._same_phase(z, affected, p, m // p))
+        dev = np.where(affected, np.nan, z - level)
+        near = 2 * max(1, int(self.season_lags))
+        offset = np.zeros(len(z))
+        for phase in range(m):
+            pos = np.arange(phase, len(z), m)
+            src = pos[np.isfinite(dev[pos])]
+            want = pos[rows[pos]]
+            if len(src) == 0 or len(want) == 0:
+                continue
+            dist = np.abs(want[:, None] - src[None, :])
+            k = min(near, len(src))
+            nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
+            offset[want] = np.median(dev[src][nearest], axis=1)
+        return (level + offset)[rows]
 
     def fit(self, panel: Panel, calendar: pd.DataFrame | None) -> Self:
         """Measure lifts of past occurrences in every series of ``panel``."""
@@ -179,7 +224,8 @@ class EventEffects:
             occ = occurrence_days(cal, sid, self.pre_days, self.post_days, self.max_offset)
             occ = occ[(occ["date"] >= days[0]) & (occ["date"] <= days[-1])]
             affected = np.asarray(days.isin(occ["date"]))
-            base = self._baseline(z, affected, m)
+            inside = np.asarray(days.isin(occ["date"][occ["in_window"].astype(bool)]))
+            base = self._baseline(z, affected, m, inside)
             resid = z - base
             clean = np.where(affected & np.isfinite(base), base, z)
             self.clean_[sid] = clean
@@ -202,6 +248,8 @@ class EventEffects:
             lvl: {} for lvl in _LEVELS}
         self.dispersion_: dict[str, float] = {}
         self.shifts_: dict[str, _Estimate] = {}
+        self.kind_spread_: dict[str, float] = {}
+        self.kind_window_: dict[str, _Estimate] = {}
         if obs:
             self._pool(pd.concat(obs, ignore_index=True))
         return self
@@ -242,26 +290,27 @@ class EventEffects:
         self.spread_ = self._occurrence_spread(obs)
         obs["noise"] = obs["noise"] + obs["key"].astype(str).map(self.spread_).fillna(0.0)
         obs["w"] = 0.5 ** (obs["age"].astype(float) / self.halflife_days)
+        # kinds differ by more than group_sd where their lifts are of another order (a closure
+        # and a promotion): a kind then keeps its own lift rather than the all-events average
+        self.kind_spread_ = self._kind_spread(obs)
+        self.kind_window_ = {str(kind): self._fit_group(g, 0.0, self.prior_sd**2)
+                             for kind, g in obs[obs["in_window"].astype(bool)].groupby("kind")}
         parent_var = self.prior_sd**2
         for depth, level in enumerate(_LEVELS):
             est: dict[tuple[object, ...], _Estimate] = {}
             for key, g in obs.groupby(list(level), sort=False):
                 key_t = key if isinstance(key, tuple) else (key,)
-                w, i, r, s2 = (g["w"].to_numpy(), g["i"].to_numpy(), g["r"].to_numpy(),
-                               g["noise"].to_numpy())
-                sxx = float(np.sum(w * i * i))
-                b = float(np.sum(w * i * r)) / sxx
-                var_b = float(np.sum(w * w * i * i * s2)) / sxx**2
                 if depth == 0:
                     mu0, tau2 = 0.0, parent_var
                 else:
                     parent = self.estimates_[_LEVELS[depth - 1]][self._parent_key(g, depth)]
-                    mu0, tau2 = parent.mean, self.group_sd**2 + parent.var
+                    spread = (self.kind_spread_.get(str(key_t[-1]), self.group_sd**2)
+                              if depth == 1 else self.group_sd**2)
+                    mu0, tau2 = parent.mean, spread + parent.var
                     shift = self.shifts_.get(str(g["name"].iloc[0]))
                     if level == ("name", "key") and shift and bool(g["in_window"].iloc[0]):
                         mu0, tau2 = mu0 + shift.mean, tau2 + shift.var
-                post_var = 1.0 / (1.0 / var_b + 1.0 / tau2)
-                est[key_t] = _Estimate(post_var * (b / var_b + mu0 / tau2), post_var)
+                est[key_t] = self._fit_group(g, mu0, tau2)
             self.estimates_[level] = est
             if level == ("kind", "key"):
                 self.shifts_ = self._name_shifts(obs, est)
@@ -274,6 +323,38 @@ class EventEffects:
         frame = pd.DataFrame({"key": obs["key"], "sq": sq, "w": obs["w"]})
         for key, g in frame.groupby("key"):
             self.dispersion_[str(key)] = float(np.sum(g["w"] * g["sq"]) / np.sum(g["w"]))
+
+    @staticmethod
+    def _raw(g: pd.DataFrame) -> tuple[float, float]:
+        """Weighted least-squares lift per unit of intensity of a group, and its variance."""
+        w, i, r, s2 = (g["w"].to_numpy(), g["i"].to_numpy(), g["r"].to_numpy(),
+                       g["noise"].to_numpy())
+        sxx = float(np.sum(w * i * i))
+        return float(np.sum(w * i * r)) / sxx, float(np.sum(w * w * i * i * s2)) / sxx**2
+
+    def _fit_group(self, g: pd.DataFrame, mu0: float, tau2: float) -> _Estimate:
+        """Posterior of a group's lift under the prior N(``mu0``, ``tau2``)."""
+        b, var_b = self._raw(g)
+        post_var = 1.0 / (1.0 / var_b + 1.0 / tau2)
+        return _Estimate(post_var * (b / var_b + mu0 / tau2), post_var)
+
+    def _kind_spread(self, obs: pd.DataFrame) -> dict[str, float]:
+        """Per key, the variance of kinds' lifts around all events, floored at ``group_sd``².
+
+        Method of moments, as for occurrences: the variance of the kinds' raw lifts minus their
+        mean sampling variance. Kinds of opposite sign or another order (closures at -8, a
+        promotion at +0.5) get a wide prior, so each keeps its own lift; with one kind, or
+        kinds that agree, the spread is ``group_sd``² as for the other levels.
+        """
+        out: dict[str, float] = {}
+        for key, g in obs.groupby("key", sort=False):
+            raw = [self._raw(k) for _, k in g.groupby("kind", sort=False)]
+            spread = 0.0
+            if len(raw) >= 2:
+                b = np.array([r[0] for r in raw])
+                spread = float(np.var(b, ddof=1) - np.mean([r[1] for r in raw]))
+            out[str(key)] = max(self.group_sd**2, spread)
+        return out
 
     def _name_shifts(self, obs: pd.DataFrame,
                      kind_key: dict[tuple[object, ...], _Estimate]) -> dict[str, _Estimate]:
@@ -307,25 +388,36 @@ class EventEffects:
     # ------------------------------------------------------------- prediction
     def effect(self, series_id: str, name: str, kind: str, key: str,
                intensity: float) -> tuple[float, float]:
-        """Lift and its predictive variance for one event day (0, 0 when nothing is known)."""
+        """Lift and its predictive variance for one event day.
+
+        From the most specific estimate (name in this series, name, kind) for this relative
+        day; a day offset the kind never had (day 2 of a closure seen only as single days) uses
+        the kind's lift pooled over its event days. Lifts are never borrowed from other kinds:
+        an unknown kind (or a shoulder day its kind never had) gets no lift, with the prior
+        spread (``prior_sd`` on event days, ``group_sd`` on shoulders) as its variance.
+        """
         i = float(intensity) if intensity else 1.0
         candidates = (
             (_LEVELS[3], (series_id, name, key)),
             (_LEVELS[2], (name, key)),
             (_LEVELS[1], (kind, key)),
-            (_LEVELS[0], (key,)),
         )
         disp = self.dispersion_.get(key, 0.0)
+        on_event = key.startswith("d")
         for depth, (level, k) in enumerate(candidates):
             est = self.estimates_[level].get(k)
-            if est is not None and depth >= 2 and name in self.shifts_ and key.startswith("d"):
-                # a known name on a day offset it was never observed on: its kind's (or all
-                # events') profile moved by the name's common offset
+            pooled = getattr(self, "kind_window_", {}).get(kind)  # absent in older models
+            if est is None and depth == 2 and on_event and pooled is not None:
+                est = _Estimate(pooled.mean, pooled.var + self.group_sd**2)
+            if est is not None and depth >= 2 and name in self.shifts_ and on_event:
+                # a known name on a day offset it was never observed on: its kind's profile
+                # moved by the name's common offset
                 shift = self.shifts_[name]
                 est = _Estimate(est.mean + shift.mean, est.var + shift.var + self.group_sd**2)
             if est is not None:
                 return est.mean * i, est.var * i * i + disp
-        return 0.0, 0.0
+        prior = self.prior_sd if on_event else self.group_sd
+        return 0.0, prior**2 * i * i
 
     def lift(
         self,

@@ -153,3 +153,72 @@ def test_interval_adjustment_is_per_horizon_band(series_maker: Callable,
     np.testing.assert_array_equal(model._horizon_band(h), [0, 0, 1, 1, 2, 3, 4, 4])
     np.testing.assert_array_equal(model._conformal_at(h),
                                   model.conformal_h_[[0, 0, 1, 1, 2, 3, 4, 4]])
+
+
+def _promo_and_closures() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Mon-Fri promos every 14 days (x1.6) plus single-day closures (0) of another kind.
+
+    Every Monday is either a promo's first day or three days after the previous promo, so no
+    Monday is free of events; the closures' lift (about -5 on log1p) must not reach the promos.
+    """
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2023-01-02", periods=700, freq="D")  # a Monday
+    weekly = np.array([1.1, 1.0, 0.95, 1.0, 1.05, 1.3, 0.8])[ds.day_of_week]
+    mu = 200.0 * weekly
+    starts = ds[::14]
+    promo_days = np.zeros(len(ds), dtype=bool)
+    for s in starts:
+        promo_days[ds.get_loc(s):ds.get_loc(s) + 5] = True
+    closures = ds[[30, 95, 150, 200, 266, 320, 390, 450, 515, 580, 640]]
+    mu = np.where(promo_days, mu * 1.6, mu)
+    y = rng.poisson(mu).astype(float)
+    y[ds.isin(closures)] = 0.0
+    rows = [("Promo", s, s + pd.Timedelta(days=4), "promotion") for s in starts]
+    rows += [(f"hol_{d.date()}", d, d, "holiday") for d in closures]
+    cal = pd.DataFrame(rows, columns=["name", "start", "end", "kind"])
+    last = ds[-1]
+    nxt = starts[-1] + pd.Timedelta(days=14)
+    while nxt <= last:
+        nxt += pd.Timedelta(days=14)
+    future = pd.DataFrame([("Promo", nxt, nxt + pd.Timedelta(days=4), "promotion"),
+                           ("hol_future", nxt + pd.Timedelta(days=9), nxt + pd.Timedelta(days=9),
+                            "holiday")], columns=["name", "start", "end", "kind"])
+    series = pd.DataFrame({"series_id": "store", "ds": ds, "y": y})
+    return series, cal, future
+
+
+def test_frequent_promo_does_not_borrow_another_kinds_lift(fast_gbm: dict) -> None:
+    """Promo Mondays (no event-free Monday anywhere) are lifted, closures stay closed."""
+    series, cal, future = _promo_and_closures()
+    eff = EventEffects().fit(prepare_panel(series), normalize_calendar(cal))
+    promo_d0, _ = eff.effect("store", "Promo", "promotion", "d0", 1.0)
+    assert 0.3 < promo_d0 < 0.7  # true lift log(1.6) = 0.47
+    # an unknown name of a known kind uses its own kind; an unknown kind gets no lift
+    assert eff.effect("store", "hol_new", "holiday", "d0", 1.0)[0] < -3.0
+    assert eff.effect("store", "launch", "launch", "d0", 1.0)[0] == 0.0
+    # a day offset the kind never had (a 2-day closure) stays within the kind, not the promos
+    assert eff.effect("store", "hol_new", "holiday", "d1", 1.0)[0] < -3.0
+
+    fc = LightGBMForecaster(**fast_gbm).fit(series, cal).predict(28, future).set_index("ds")
+    start = future["start"].iloc[0]
+    day = pd.Timedelta(days=1)
+    promo_mon, promo_tue = fc.loc[start, "p50"], fc.loc[start + day, "p50"]
+    plain_mon, plain_tue = fc.loc[start + 7 * day, "p50"], fc.loc[start + 8 * day, "p50"]
+    assert promo_mon > 1.2 * plain_mon  # not below the baseline (it was about 0)
+    assert promo_tue > 1.2 * plain_tue
+    assert promo_mon > 0.9 * promo_tue  # Monday weekly factor 1.1 vs Tuesday 1.0
+    assert fc.loc[start + 9 * day, "p50"] < 20  # the closure stays closed
+
+
+def test_baseline_of_a_weekday_never_free_nearby_keeps_its_weekday_offset() -> None:
+    """Every Monday from week 20 on is an event (no shoulders): the baseline is the local level
+    plus the Monday offset measured on the early free Mondays, so the lift is not x1.5 too big."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2023-01-02", periods=500, freq="D")
+    mu = 300 * np.array([1.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])[ds.day_of_week]
+    mondays = ds[ds.day_of_week == 0][20:]
+    y = rng.poisson(np.where(ds.isin(mondays), mu * np.exp(0.5), mu)).astype(float)
+    cal = normalize_calendar(pd.DataFrame({"name": "Weekly", "start": mondays, "kind": "promo"}))
+    series = pd.DataFrame({"series_id": "s", "ds": ds, "y": y})
+    eff = EventEffects(pre_days=0, post_days=0).fit(prepare_panel(series), cal)
+    assert 0.4 < eff.effect("s", "Weekly", "promo", "d0", 1.0)[0] < 0.6
