@@ -435,7 +435,7 @@ class Brain:
                 future = check_future_regressors(
                     fc_model.panel_, req.horizon,
                     pd.DataFrame(req.future) if req.future else None, "future")
-            except ValueError as exc:
+            except (ValueError, TypeError, KeyError) as exc:
                 raise BadRequestError(f"{exc} (send them as 'future': [{{'series_id': ..., "
                                       "'ds': ..., <column>: ...}, ...])") from exc
         key = (loaded.version, req.horizon,

@@ -108,6 +108,10 @@ def test_train_and_predict_with_future_file(tmp_path: Path) -> None:
     with pytest.raises(BadRequestError, match="lack"):
         brain.forecast(ForecastRequest(series_id="store_a", horizon=10,
                                        future=fut.iloc[:-2].to_dict("records")))
+    for bad in ([{}], [{"series_id": None, "ds": "soon", "promo": "yes"}],
+                [{"series_id": "store_a", "ds": ["2025-01-01"], "promo": {"a": 1}}]):
+        with pytest.raises(BadRequestError):
+            brain.forecast(ForecastRequest(series_id="store_a", horizon=10, future=bad))
 
 
 def test_predict_names_missing_periods_and_columns(tmp_path: Path) -> None:
