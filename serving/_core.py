@@ -69,6 +69,31 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for row in frame.itertuples(index=False, name=None)]
 
 
+def _check_numbers(frame: pd.DataFrame, columns: list[str]) -> None:
+    """Numeric features as floats (true/false as 1/0); a 400 naming the columns holding
+    anything else (null is fine: a missing value).
+
+    Without it text or lists in a numeric feature became missing values and the row was scored
+    as if the caller had sent null."""
+    bad: list[str] = []
+    for col in columns:
+        s = frame[col]
+        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            continue
+        values = s.tolist()
+        wrong = [(i, v) for i, v in enumerate(values)
+                 if v is not None and not isinstance(v, int | float)]
+        if wrong:
+            i, v = wrong[0]
+            bad.append(f"{col!r} ({len(wrong)} rows; first: row {i + 1} {v!r})")
+        else:
+            frame[col] = pd.Series([np.nan if v is None else float(v) for v in values],
+                                   index=s.index, dtype="float64")
+    if bad:
+        raise BadRequestError(f"rows: these feature columns must hold numbers or null: "
+                              f"{'; '.join(bad[:10])}{' ...' if len(bad) > 10 else ''}")
+
+
 def _missing_inputs(model: Any, frame: pd.DataFrame) -> list[str]:
     """Columns a ``CustomerModel`` needs from the caller (derived ones it computes itself)."""
     from training._customer_bgnbd import BGNBD_COLUMNS
@@ -362,6 +387,7 @@ class Brain:
                     f"rows lack {len(missing)} feature columns the model needs: {missing[:10]}"
                     f"{' ...' if len(missing) > 10 else ''}; send every column of the feature "
                     "catalogue (or of the table the model was trained on)")
+            _check_numbers(frame, [c for c in getattr(model, "numeric_", []) if c in frame])
         errors = [{"user_id": u, "error": "unknown user id: not in the feature snapshot as of "
                    f"{self._snap().cutoff.date()}"} for u in unknown]
         return ScoreJob(loaded, frame, req.top_reasons, errors, self._rank_reference(loaded))
@@ -508,13 +534,20 @@ class Brain:
         from ._cli_experiments import build_metrics
 
         frame = pd.DataFrame(req.rows)
-        opts = ex.AnalysisOptions(alpha=req.alpha, correction=req.correction,
-                                  sequential=req.sequential, bayesian=req.bayesian)
+        bad_shares = {k: v for k, v in req.expected_split.items() if not v > 0}
+        if bad_shares:
+            raise BadRequestError(f"expected_split: shares must be positive; received "
+                                  f"{bad_shares}")
+        opts = ex.AnalysisOptions(alpha=req.alpha, test=req.test, correction=req.correction,
+                                  expected_shares=dict(req.expected_split) or None,
+                                  sequential=req.sequential, tuning_n=req.tuning_n,
+                                  bayesian=req.bayesian)
         try:
             metrics = build_metrics(
                 ",".join(req.metrics),
                 cuped=",".join(f"{k}={v}" for k, v in req.cuped.items()) or None,
-                guardrails=",".join(f"{k}={v}" for k, v in req.guardrails.items()) or None)
+                guardrails=",".join(f"{k}={v}" for k, v in req.guardrails.items()) or None,
+                lower_is_better=",".join(req.lower_is_better) or None)
             result = ex.analyze(frame, req.variant_col, req.control, metrics, options=opts,
                                 segment_col=req.segment_col, source="request rows")
         except (ValueError, KeyError, TypeError) as exc:

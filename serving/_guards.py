@@ -40,7 +40,7 @@ class JsonBodyMiddleware:
             if ctype in _FORM_TYPES:
                 body = json.dumps({"error": f"unsupported Content-Type '{ctype.decode()}': send "
                                             "the request body as JSON with 'Content-Type: "
-                                            "application/json' (see /docs for the fields)"})
+                                            "application/json' (see /docs.json for the fields)"})
                 await send({"type": "http.response.start", "status": 415,
                             "headers": [(b"content-type", b"application/json")]})
                 await send({"type": "http.response.body", "body": body.encode()})

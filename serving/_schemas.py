@@ -81,8 +81,8 @@ class CalendarEvent(Strict):
 class ForecastRequest(Strict):
     series_id: str = Field("total", description="Series to forecast, e.g. 'total' or "
                                                 "'channel=email'.", examples=["total"])
-    horizon: int = Field(60, ge=1, le=400, description="Periods ahead (days, or hours for "
-                                                      "hourly models).")
+    horizon: int = Field(60, strict=True, ge=1, le=400,
+                         description="Periods ahead (days, or hours for hourly models).")
     calendar: list[CalendarEvent] = Field(default_factory=list, max_length=2_000,
                                           description="Future events known in advance.")
     future: list[dict[str, Any]] = Field(
@@ -113,24 +113,39 @@ class AnalyzeRequest(Strict):
     cuped: dict[str, str] = Field(default_factory=dict, description="Metric -> pre-period "
                                                                     "covariate column for CUPED.",
                                   examples=[{"revenue": "pre_revenue"}])
-    alpha: float = Field(0.05, gt=0, lt=0.5)
+    lower_is_better: list[str] = Field(
+        default_factory=list, max_length=50,
+        description="Metrics where lower is better (e.g. churn): effects and guardrails read "
+                    "the other way.", examples=[[]])
+    expected_split: dict[str, float] = Field(
+        default_factory=dict, description="Designed traffic share per arm for the sample-ratio "
+                                          "check (weights; default equal), e.g. "
+                                          "{\"control\": 0.7, \"treatment\": 0.3}.",
+        examples=[{}])
+    alpha: float = Field(0.05, strict=True, gt=0, lt=0.5)
+    test: Literal["welch", "z"] = "welch"
     correction: Literal["holm", "bh", "none"] = "holm"
     sequential: bool = False
+    tuning_n: float = Field(5000.0, strict=True, gt=1,
+                            description="Total units at which the confidence sequence is "
+                                        "tightest (planned size).")
     bayesian: bool = False
 
 
 class PlanRequest(Strict):
-    baseline: float = Field(description="Control mean (a rate for proportions).",
+    baseline: float = Field(strict=True, description="Control mean (a rate for proportions).",
                             examples=[0.1])
     kind: Literal["proportion", "mean"] = "proportion"
-    sd: float | None = Field(None, gt=0, description="Standard deviation (means only).")
-    mde: float | None = Field(None, gt=0, description="Effect to detect; give it for the "
-                                                       "sample size.")
+    sd: float | None = Field(None, strict=True, gt=0,
+                             description="Standard deviation (means only).")
+    mde: float | None = Field(None, strict=True, gt=0,
+                              description="Effect to detect; give it for the sample size.")
     relative: bool = True
-    n_control: int | None = Field(None, ge=2, description="Give it (without mde) for the "
-                                                           "minimum detectable effect.")
-    alpha: float = Field(0.05, gt=0, lt=0.5)
-    power: float = Field(0.8, gt=0.5, lt=1)
-    variance_reduction: float = Field(0.0, ge=0, lt=1, description="CUPED variance reduction "
-                                                                    "(0-1).")
-    variants: int = Field(1, ge=1, le=20)
+    n_control: int | None = Field(None, strict=True, ge=2,
+                                  description="Give it (without mde) for the minimum "
+                                              "detectable effect.")
+    alpha: float = Field(0.05, strict=True, gt=0, lt=0.5)
+    power: float = Field(0.8, strict=True, gt=0.5, lt=1)
+    variance_reduction: float = Field(0.0, strict=True, ge=0, lt=1,
+                                      description="CUPED variance reduction (0-1).")
+    variants: int = Field(1, strict=True, ge=1, le=20)

@@ -255,8 +255,8 @@ def demo(
             where.update(mod.demo_step(data_dir))
     uri = configure_mlflow()
     where["MLflow UI"] = f"mlflow ui --backend-store-uri {uri} --port 5000"
-    where["prediction API"] = ("brain serve  (then http://127.0.0.1:3000, OpenAPI at "
-                               "http://127.0.0.1:3000/docs)")
+    where["prediction API"] = ("brain serve  (then http://127.0.0.1:3000: interactive docs "
+                               "there, OpenAPI at http://127.0.0.1:3000/docs.json)")
     where["planner's page"] = "http://127.0.0.1:3000/ui/  (after brain serve)"
     (home / "demo-out" / "where.json").write_text(json.dumps(where, indent=2))
     console.rule("where to look")

@@ -49,6 +49,22 @@ def test_good_requests(client: TestClient) -> None:
         "control": "control", "metrics": ["converted"]})
     assert r.status_code == 200, r.text
     assert "srm" in r.json()
+    # a 70/30 design: flagged unless the designed split is given
+    rows = [{"variant": "control", "churned": i % 3 == 0} for i in range(700)] + [
+        {"variant": "new onboarding", "churned": i % 4 == 0} for i in range(300)]
+    body = {"rows": rows, "control": "control", "metrics": ["churned"],
+            "lower_is_better": ["churned"]}
+    r = client.post("/experiments/analyze", json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["srm"]["mismatch"] is True
+    r = client.post("/experiments/analyze", json={
+        **body, "expected_split": {"control": 0.7, "new onboarding": 0.3}, "test": "z",
+        "sequential": True, "tuning_n": 1000})
+    assert r.status_code == 200, r.text
+    assert r.json()["srm"]["mismatch"] is False
+    r = client.post("/experiments/analyze", json={**body, "expected_split": {"control": -1}})
+    assert r.status_code == 400
+    assert "positive" in r.json()["error"]
 
 
 @pytest.mark.parametrize(("path", "body", "expect"), [
@@ -58,6 +74,8 @@ def test_good_requests(client: TestClient) -> None:
     ("/churn_risk", {}, "exactly one of 'user_ids' or 'rows'"),
     ("/churn_risk", {"user_ids": [str(i) for i in range(10_001)]}, "at most 10000"),
     ("/forecast_traffic", {"horizon": 0}, "greater than or equal to 1"),
+    ("/forecast_traffic", {"horizon": True}, "valid integer"),
+    ("/experiments/plan", {"baseline": "0.1", "mde": 0.1}, "valid number"),
     ("/forecast_traffic", {"horizon": 5000}, "less than or equal to 400"),
     ("/forecast_traffic", {"horizon": 5, "calendar": [{"name": "x"}]}, "start"),
     ("/forecast_traffic", {"horizon": 5, "calendar": [{"name": "x", "start": "soon",
