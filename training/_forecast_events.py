@@ -250,6 +250,7 @@ class EventEffects:
         self.shifts_: dict[str, _Estimate] = {}
         self.kind_spread_: dict[str, float] = {}
         self.kind_window_: dict[str, _Estimate] = {}
+        self.max_intensity_: dict[str, float] = {}
         if obs:
             self._pool(pd.concat(obs, ignore_index=True))
         return self
@@ -293,6 +294,11 @@ class EventEffects:
         # kinds differ by more than group_sd where their lifts are of another order (a closure
         # and a promotion): a kind then keeps its own lift rather than the all-events average
         self.kind_spread_ = self._kind_spread(obs)
+        # lifts are per unit of intensity; beyond the largest intensity a kind was seen with
+        # the log lift would be extrapolated linearly (a sale seen at 30-50% off, asked at the
+        # default intensity 1.0, came out at +1,900%): predictions cap the mean there
+        self.max_intensity_ = {str(k): float(v) for k, v in
+                               obs.groupby("kind")["i"].max().items() if np.isfinite(v)}
         self.kind_window_ = {str(kind): self._fit_group(g, 0.0, self.prior_sd**2)
                              for kind, g in obs[obs["in_window"].astype(bool)].groupby("kind")}
         parent_var = self.prior_sd**2
@@ -396,7 +402,7 @@ class EventEffects:
         an unknown kind (or a shoulder day its kind never had) gets no lift, with the prior
         spread (``prior_sd`` on event days, ``group_sd`` on shoulders) as its variance.
         """
-        i = float(intensity) if intensity else 1.0
+        i = float(intensity) if intensity else 1.0  # 1.0 = not given (the calendar default)
         candidates = (
             (_LEVELS[3], (series_id, name, key)),
             (_LEVELS[2], (name, key)),
@@ -415,6 +421,12 @@ class EventEffects:
                 shift = self.shifts_[name]
                 est = _Estimate(est.mean + shift.mean, est.var + shift.var + self.group_sd**2)
             if est is not None:
+                cap = getattr(self, "max_intensity_", {}).get(kind)  # absent in older models
+                if cap is not None and i > cap:
+                    # beyond the intensities seen: the mean stays at the largest one seen, the
+                    # interval keeps the full spread of the intensity asked for
+                    return (est.mean * cap,
+                            est.var * i * i + disp + (est.mean * (i - cap)) ** 2)
                 return est.mean * i, est.var * i * i + disp
         prior = self.prior_sd if on_event else self.group_sd
         return 0.0, prior**2 * i * i

@@ -222,3 +222,23 @@ def test_baseline_of_a_weekday_never_free_nearby_keeps_its_weekday_offset() -> N
     series = pd.DataFrame({"series_id": "s", "ds": ds, "y": y})
     eff = EventEffects(pre_days=0, post_days=0).fit(prepare_panel(series), cal)
     assert 0.4 < eff.effect("s", "Weekly", "promo", "d0", 1.0)[0] < 0.6
+
+
+def test_intensity_beyond_the_seen_range_is_not_extrapolated() -> None:
+    """Sales seen at 30-50% off; one asked at the default intensity 1.0 keeps the 50% lift
+    (the log lift is not scaled 2.5x), with a wider interval."""
+    rng = np.random.default_rng(1)
+    ds = pd.date_range("2022-01-01", periods=700, freq="D")
+    y = np.exp(5 + 0.05 * rng.standard_normal(len(ds)))
+    starts, depth = [ds[30 + 60 * k] for k in range(10)], [0.3, 0.4, 0.5] * 3 + [0.4]
+    for start, d in zip(starts, depth, strict=True):
+        y[ds.get_loc(start)] *= np.exp(2.0 * d)  # 0.8 log lift at 40% off
+    cal = normalize_calendar(pd.DataFrame({"name": "sale", "start": starts, "kind": "sale",
+                                           "intensity": depth}))
+    eff = EventEffects().fit(prepare_panel(pd.DataFrame({"series_id": "total", "ds": ds,
+                                                         "y": y})), cal)
+    at_half, var_half = eff.effect("total", "new sale", "sale", "d0", 0.5)
+    at_one, var_one = eff.effect("total", "new sale", "sale", "d0", 1.0)
+    assert at_half == pytest.approx(1.0, abs=0.15)
+    assert at_one == pytest.approx(at_half)
+    assert var_one > var_half + 0.5 * at_half**2
