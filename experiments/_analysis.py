@@ -209,11 +209,53 @@ def _adjusted_mean(s: MomentStats | JointStats,
     return float(s.x.mean - theta * (s.y.mean - pooled.y.mean))
 
 
+def _no_variation(arm: ArmResult) -> bool:
+    """Whether every unit of the arm has the same value (per-unit sd 0 up to round-off)."""
+    return bool(arm.std == 0 or arm.std <= 1e-9 * abs(arm.mean))
+
+
+def _degenerate(m: Metric, kind: str, stats_by_arm: Mapping[str, MomentStats | JointStats],
+                arms: Sequence[ArmResult], on_undefined: Literal["raise", "warn"],
+                source: str) -> tuple[list[str], bool]:
+    """Warnings for metrics whose inference is undefined; raises for zero-sum denominators.
+
+    Returns the warnings and whether the metric has no variation in any arm (its Bayesian
+    results are then dropped: they would reflect only the prior and the arm sizes).
+    """
+    if kind == "ratio":
+        zero = [v for v, s in stats_by_arm.items() if isinstance(s, JointStats) and s.y.sum == 0]
+        if zero:
+            text = (f"ratio metric {m.name!r}: denominator column {m.denominator!r} sums to 0 in "
+                    f"arms {zero}, so {m.column}/{m.denominator} is undefined there (no effect, "
+                    "interval or p-value)")
+            if on_undefined == "raise":
+                raise ExperimentInputError(
+                    f"{source}: {text}. Fix: use a denominator that is positive for some units "
+                    f"of every arm (e.g. visits), or analyse {m.column!r} per unit instead."
+                )
+            return [text], False
+    flat = [a for a in arms if np.isfinite(a.mean) and np.isfinite(a.std) and _no_variation(a)]
+    if flat and len(flat) == len(arms):
+        values = ", ".join(f"{a.variant!r}={a.mean:.6g}" for a in arms)
+        return [f"metric {m.name!r}: no variation within any arm (every unit has the same "
+                f"value: {values}), so standard errors are 0 and p-values and intervals are "
+                "undefined or degenerate; no Bayesian result is given. Check the column "
+                f"{m.column!r} (filled with a default? wrong column?) or drop the metric"], True
+    if flat:
+        values = ", ".join(f"{a.variant!r}={a.mean:.6g}" for a in flat)
+        return [f"metric {m.name!r}: no variation within arm(s) {values} (every unit has the "
+                "same value); the standard errors rest on the other arms alone, so treat the "
+                "intervals and p-values with caution"], False
+    return [], False
+
+
 def _comparisons(summary: pd.DataFrame, control: str, metrics: Sequence[Metric],
                  kinds: Mapping[str, str], order: Sequence[str], opts: AnalysisOptions,
-                 source: str) -> tuple[list[Comparison], list[MetricSummary]]:
+                 source: str, on_undefined: Literal["raise", "warn"] = "raise",
+                 ) -> tuple[list[Comparison], list[MetricSummary], list[str]]:
     comps: list[Comparison] = []
     summaries: list[MetricSummary] = []
+    warnings: list[str] = []
     by_metric = {str(k): g for k, g in summary.groupby("metric", sort=False)}
     for m in metrics:
         rows = by_metric[m.name].set_index("variant")
@@ -231,11 +273,14 @@ def _comparisons(summary: pd.DataFrame, control: str, metrics: Sequence[Metric],
             mean, sd = _arm_value(s, kinds[m.name])
             arms.append(ArmResult(v, s.x.n if isinstance(s, JointStats) else s.n, mean, sd,
                                   _adjusted_mean(s, stats_by_arm, m)))
-        comps.extend(_compare(m, kinds[m.name], control, v, stats_by_arm[control],
-                              stats_by_arm[v], opts) for v in order[1:] if v in stats_by_arm)
+        notes, flat = _degenerate(m, kinds[m.name], stats_by_arm, arms, on_undefined, source)
+        warnings += notes
+        metric_comps = [_compare(m, kinds[m.name], control, v, stats_by_arm[control],
+                                 stats_by_arm[v], opts) for v in order[1:] if v in stats_by_arm]
+        comps.extend(replace(c, bayes=None) if flat else c for c in metric_comps)
         summaries.append(MetricSummary(m.name, kinds[m.name], m.column, m.denominator,
                                        m.covariate, m.is_guardrail, tuple(arms)))
-    return comps, summaries
+    return comps, summaries, warnings
 
 
 def _adjust(comps: list[Comparison], guard_names: set[str], opts: AnalysisOptions
@@ -250,12 +295,18 @@ def _adjust(comps: list[Comparison], guard_names: set[str], opts: AnalysisOption
 
 def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str | Metric] | str,
                     *, options: AnalysisOptions | None = None, variant_col: str = "variant",
-                    frame: pd.DataFrame | None = None, source: str = "experiment summary"
-                    ) -> ExperimentResult:
+                    frame: pd.DataFrame | None = None, source: str = "experiment summary",
+                    on_undefined: Literal["raise", "warn"] = "raise") -> ExperimentResult:
     """Analyse an aggregate table (see ``experiments._metrics``) -- e.g. computed in SQL.
 
     ``metrics`` must name the ``metric`` rows to analyse, with the same definitions used to
     build the table (ratio and covariate metrics need the ``y_*`` and ``xy_sum`` columns).
+
+    Degenerate metrics are never reported silently: a ratio whose denominator sums to 0 in an
+    arm raises ``ExperimentInputError`` (``on_undefined="warn"`` turns that into a warning, as
+    used for segments); a metric without variation in any arm (e.g. 1 for every unit) gets a
+    warning, NaN p-values and intervals and no Bayesian result; no variation in some arms gets a
+    caution warning.
     """
     opts = options or AnalysisOptions()
     ms = parse_metrics(metrics)
@@ -275,7 +326,8 @@ def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str |
     counts = {v: int(first.get(v, 0)) for v in order}
     srm = srm_check(counts, opts.expected_shares, opts.srm_alpha)
     kinds = {m.name: detect_kind(m, frame, summary) for m in ms}
-    comps, summaries = _comparisons(summary, control, ms, kinds, order, opts, source)
+    comps, summaries, notes = _comparisons(summary, control, ms, kinds, order, opts, source,
+                                           on_undefined)
     guard_metrics = {m.name: m for m in ms if m.is_guardrail}
     comps = _adjust(comps, set(guard_metrics), opts)
     guards = tuple(_guardrail(guard_metrics[c.metric], c, opts.alpha) for c in comps
@@ -284,6 +336,7 @@ def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str |
     warnings += [g.message for g in guards if g.status == "fail"]
     warnings += [f"metric {c.metric!r}: control mean is 0, so relative effects are undefined"
                  for c in comps if c.control_mean == 0 and c.variant == order[1]]
+    warnings += notes
     return ExperimentResult(
         srm=srm, variant_col=variant_col, control=control, variants=tuple(order),
         n_units=int(sum(counts.values())), alpha=opts.alpha, test=opts.test,
@@ -318,5 +371,10 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
                                  options=opts, source=source)
         extra = [f"segment {s.segment_col}={s.segment!r}: {s.srm.message}" for s in segs
                  if s.srm.mismatch]
+        extra += [f"segment {s.segment_col}={s.segment!r}: metric {c.metric!r} ({c.variant}) "
+                  "has no p-value (no variation, or a denominator summing to 0, in that "
+                  "segment)" for s in segs for c in s.comparisons
+                  if not np.isfinite(c.p_value)
+                  and np.isfinite(result.comparison(c.metric, c.variant).p_value)]
         result = replace(result, segments=segs, warnings=result.warnings + tuple(extra))
     return result

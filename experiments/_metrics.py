@@ -63,6 +63,13 @@ class Metric:
     guardrail_relative: bool = True
 
     def __post_init__(self) -> None:
+        empty = [f for f in ("column", "denominator", "covariate")
+                 if getattr(self, f) is not None and not str(getattr(self, f)).strip()]
+        if empty:
+            raise ExperimentInputError(
+                f"metric {self.name!r}: {' and '.join(empty)} must name a column; received an "
+                "empty name. Fix: give a column name (or None for no denominator/covariate)."
+            )
         if self.denominator is not None and self.kind not in ("auto", "ratio"):
             raise ExperimentInputError(
                 f"metric {self.name!r}: a denominator makes it a ratio metric; received "
@@ -110,8 +117,15 @@ def parse_metrics(specs: Sequence[str | Metric] | str) -> list[Metric]:
         if not text:
             continue
         if "/" in text:
-            num, _, den = text.partition("/")
-            out.append(Metric(text, num.strip(), "ratio", denominator=den.strip()))
+            num, _, den = (part.strip() for part in text.partition("/"))
+            if not num or not den:
+                raise ExperimentInputError(
+                    f"metrics: ratio spec {text!r} needs a numerator and a denominator "
+                    "column on either side of '/'; received numerator "
+                    f"{num!r} and denominator {den!r}. Fix: write 'numerator/denominator' "
+                    "(e.g. 'revenue/visits'), or drop the '/' for a plain metric."
+                )
+            out.append(Metric(text, num, "ratio", denominator=den))
         else:
             out.append(Metric(text, text))
     names = [m.name for m in out]

@@ -30,6 +30,7 @@ __all__ = ["Plan", "minimum_detectable_effect", "power", "sample_size"]
 
 Kind = Literal["proportion", "mean"]
 Alternative = Literal["two-sided", "one-sided"]
+_MAX_UNITS = 1e13  # per variant; beyond this the answer is "not detectable", not a number
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,16 @@ def sample_size(*, baseline: float, mde: float, relative: bool = True,
     def gap(n: float) -> float:
         return _power(d, n, a, s0, s1, alternative) - power
 
-    n_t = float(optimize.brentq(gap, 1e-6, 1e13, xtol=1e-10, rtol=1e-14, maxiter=500))
+    if gap(_MAX_UNITS) < 0:
+        noise = f"sd {sd:g}" if kind == "mean" else f"baseline rate {baseline:g}"
+        raise ExperimentInputError(
+            f"experiment plan: an effect of {d:.3g} (baseline {baseline:g}) is too small to "
+            f"detect with power {power} at alpha {alpha}: it would need more than "
+            f"{_MAX_UNITS:.0e} units per variant given the {noise}. Fix: a larger --mde "
+            "(relative to --baseline unless --absolute), a higher --baseline if the rate was "
+            "mistyped, or ask for the detectable effect of the units you have with --n-control."
+        )
+    n_t = float(optimize.brentq(gap, 1e-6, _MAX_UNITS, xtol=1e-10, rtol=1e-14, maxiter=500))
     return _plan(kind, baseline, sd, d, alpha, power, alternative, ratio, variance_reduction,
                  variants, n_t)
 
@@ -203,6 +213,13 @@ def minimum_detectable_effect(*, n_control: int, baseline: float, kind: Kind = "
             f"experiment plan: even the largest possible effect is not detectable with "
             f"n_control={n_control} at power {power}. Fix: more units."
         )
-    d = float(optimize.brentq(gap, 1e-12 * max(abs(baseline), 1.0), hi, xtol=1e-14, rtol=1e-12))
+    lo = 1e-12 * max(abs(baseline), 1.0)
+    if gap(lo) >= 0:
+        raise ExperimentInputError(
+            f"experiment plan: with n_control={n_control} even an effect of {lo:.1e} is "
+            f"detectable at power {power}, so there is no meaningful minimum detectable effect. "
+            "Fix: check --n-control (and --baseline/--sd); the numbers are likely mistyped."
+        )
+    d = float(optimize.brentq(gap, lo, hi, xtol=1e-14, rtol=1e-12))
     return _plan(kind, baseline, sd, d, alpha, power, alternative, ratio, variance_reduction,
                  variants, n_t)

@@ -67,12 +67,21 @@ def interval_plot(result: ExperimentResult, metric: str) -> bytes:
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_xlabel(f"relative effect on {metric} vs {result.control} (%), "
                   f"{100 * (1 - result.alpha):.0f}% CI")
-    ax.set_title(metric)
+    guardrail = any(m.guardrail for m in result.metrics if m.name == metric)
+    ax.set_title(f"{metric} (guardrail: colours use unadjusted p-values)" if guardrail
+                 else f"{metric} (colours: significant after {result.correction} correction)")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
+
+
+def _adjusted_cells(c: Comparison, guardrail: bool) -> list[str]:
+    """Adjusted p and significance cells; guardrails are outside the family: say so."""
+    if guardrail:
+        return ["– (guardrail)", ("yes" if c.significant else "no") + " (unadjusted p)"]
+    return [_p(c.p_value_adjusted), "yes" if c.significant else "no"]
 
 
 def _tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[str]]]]:
@@ -95,8 +104,7 @@ def _tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[st
                 continue
             row = [c.variant, f"{_fmt(c.absolute_effect)} [{_fmt(c.ci_low)}, {_fmt(c.ci_high)}]",
                    f"{_pct(c.relative_effect)} [{_pct(c.relative_ci_low)}, "
-                   f"{_pct(c.relative_ci_high)}]", _p(c.p_value), _p(c.p_value_adjusted),
-                   "yes" if c.significant else "no"]
+                   f"{_pct(c.relative_ci_high)}]", _p(c.p_value), *_adjusted_cells(c, m.guardrail)]
             vr = c.variance_reduction
             row.append(f"{100 * vr:.1f}%" if vr is not None and math.isfinite(vr) else "–")
             if c.sequential:
@@ -106,8 +114,10 @@ def _tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[st
                 row.append(f"{100 * c.bayes.prob_beat_control:.1f}% / "
                            f"{_fmt(c.bayes.expected_loss, 3)}")
             comp_rows.append(row)
+        adj_head = ("p adj (none: guardrail, outside the family)" if m.guardrail
+                    else f"p adj ({result.correction})")
         header = ["variant vs control", "absolute effect [CI]", "relative effect [CI]", "p",
-                  f"p adj ({result.correction})", "significant", "CUPED variance reduction"]
+                  adj_head, "significant", "CUPED variance reduction"]
         if any(c.sequential for c in result.comparisons):
             header.append("always-valid p [confidence sequence]")
         if any(c.bayes for c in result.comparisons):
@@ -118,19 +128,22 @@ def _tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[st
                     [[g.metric, g.variant, g.status.upper(), g.message]
                      for g in result.guardrails]))
     if result.segments:
+        guards = {m.name for m in result.metrics if m.guardrail}
         seg_rows = []
         for s in result.segments:
             flag = "MISMATCH" if s.srm.mismatch else "ok"
             if not s.comparisons:
-                seg_rows.append([s.segment, "–", "–", "too few units", "–", "–", flag])
+                seg_rows.append([s.segment, "–", "–", "too few units", "–", "–", "–", flag])
             seg_rows.extend([s.segment, c.metric, c.variant,
                              f"{_pct(c.relative_effect)} [{_pct(c.relative_ci_low)}, "
-                             f"{_pct(c.relative_ci_high)}]", _p(c.p_value_adjusted),
-                             "yes" if c.significant else "no", flag] for c in s.comparisons)
+                             f"{_pct(c.relative_ci_high)}]", _p(c.p_value),
+                             *_adjusted_cells(c, c.metric in guards), flag]
+                            for c in s.comparisons)
         col = result.segments[0].segment_col
-        out.append((f"Segments by {col}", ["segment", "metric", "variant", "relative effect [CI]",
-                                            f"p adj ({result.correction})", "significant",
-                                            "SRM"], seg_rows))
+        out.append((f"Segments by {col}", [
+            "segment", "metric", "variant", "relative effect [CI]", "p",
+            f"p adj ({result.correction} over segments x variants x metrics; guardrails "
+            "unadjusted)", "significant", "SRM"], seg_rows))
     return out
 
 

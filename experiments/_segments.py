@@ -64,7 +64,8 @@ def segment_breakdown(frame: pd.DataFrame, variant_col: str, control: str,
             per_seg.append(SegmentResult(segment_col, str(seg), sum(counts.values()), srm, ()))
             continue
         res = analyze_summary(table.drop(columns="segment"), control, ms, options=no_correction,
-                              variant_col=variant_col, frame=seg_frame, source=source)
+                              variant_col=variant_col, frame=seg_frame, source=source,
+                              on_undefined="warn")
         per_seg.append(SegmentResult(segment_col, str(seg), res.n_units, srm, res.comparisons))
     guards = {m.name for m in ms if m.is_guardrail}
     flat = [(i, j) for i, s in enumerate(per_seg) for j, c in enumerate(s.comparisons)

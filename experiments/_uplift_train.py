@@ -11,6 +11,7 @@ beats the champion's on the same holdout.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -141,37 +142,146 @@ def _evaluation_key(frame: pd.DataFrame, outcome: str, test_size: float, seed: i
     return f"uplift-holdout:{digest.hexdigest()[:12]}:{outcome}:test{test_size}:seed{seed}"
 
 
-def train_uplift(frame: pd.DataFrame, *, treatment_col: str, control: str, outcome: str,
-                 features: Sequence[str] | None = None, learner: Literal["t", "x"] = "t",
-                 test_size: float = 0.3, k: float = 0.3, seed: int = 0,
-                 params: Mapping[str, Any] | None = None, log_to_mlflow: bool = True,
-                 model_name: str | None = None, experiment: str = "uplift",
-                 ) -> tuple[TLearner | XLearner, UpliftTrainingResult]:
-    """Fit, evaluate and (optionally) log and register an uplift model; see module docstring.
+_MIN_TRAIN_ROWS = 50  # per arm, as required by the learners
 
-    ``features`` defaults to every column except the treatment and outcome columns.
-    """
+
+def _rows(mask: np.ndarray) -> tuple[int, list[int]]:
+    rows = np.flatnonzero(mask)
+    return int(rows.size), rows[:3].tolist()
+
+
+def _outcome_values(frame: pd.DataFrame, outcome: str, treatment_col: str,
+                    source: str) -> np.ndarray:
+    """The outcome as float64; raises naming the rows that are missing or not numbers."""
+    s = frame[outcome]
+    if s.dtype == bool:
+        s = s.astype(np.int8)
+    values = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
+    text = np.isnan(values) & s.notna().to_numpy()
+    missing = ~np.isfinite(values) & ~text
+    if text.any():
+        n, first = _rows(text)
+        shown = [str(x) for x in s.to_numpy()[np.flatnonzero(text)[:3]]]
+        labels = {str(x).strip().lower() for x in s.dropna().unique()}
+        hint = ("map the labels to numbers first (e.g. yes -> 1, no -> 0)"
+                if labels <= {"yes", "no", "true", "false", "y", "n"} else
+                "convert them to numbers (a decimal point, not a comma: '12.50') or filter "
+                "those rows explicitly")
+        raise ExperimentInputError(
+            f"uplift training ({source}): outcome column {outcome!r} has {n} values that are not "
+            f"numbers (first rows {first}: {shown}); the outcome must be 0/1 or numeric. "
+            f"Fix: {hint}."
+        )
+    if missing.any():
+        n, first = _rows(missing)
+        by_arm = pd.Series(frame[treatment_col].to_numpy()[missing]).astype(str).value_counts()
+        arms = ", ".join(f"{k!r}: {v}" for k, v in by_arm.items())
+        raise ExperimentInputError(
+            f"uplift training ({source}): outcome column {outcome!r} has {n} missing or "
+            f"non-finite values ({arms}; first rows {first}). Rows are never dropped silently. "
+            "Fix: fill them (e.g. 0 for no purchase) or filter the rows explicitly."
+        )
+    return values
+
+
+def _validate_input(frame: pd.DataFrame, treatment_col: str, control: str, outcome: str,
+                    features: Sequence[str] | None, learner: str, test_size: float,
+                    source: str) -> list[str]:
+    """Check the whole input before the split; return the feature columns."""
     for col in (treatment_col, outcome):
         if col not in frame.columns:
             raise ExperimentInputError(
-                f"uplift training: column {col!r} is missing; received {list(frame.columns)}."
+                f"uplift training ({source}): column {col!r} is missing; received "
+                f"{list(frame.columns)}. Fix: pass the right --treatment-col/--outcome."
             )
     feats = list(features) if features else [c for c in frame.columns
                                               if c not in (treatment_col, outcome)]
     missing = [c for c in feats if c not in frame.columns]
     if missing or not feats:
         raise ExperimentInputError(
-            f"uplift training: feature columns {missing or feats} unusable; received columns "
-            f"{list(frame.columns)}."
+            f"uplift training ({source}): feature columns {missing or feats} unusable; received "
+            f"columns {list(frame.columns)}. Fix: pass existing pre-treatment columns as "
+            "--features."
+        )
+    leaked = [c for c in feats if c in (treatment_col, outcome)]
+    if leaked:
+        raise ExperimentInputError(
+            f"uplift training ({source}): features {leaked} include the treatment or outcome "
+            "column. Fix: use pre-treatment columns only."
         )
     if learner not in ("t", "x"):
-        raise ExperimentInputError(f"uplift training: learner must be 't' or 'x'; got {learner!r}.")
+        raise ExperimentInputError(
+            f"uplift training: learner must be 't' or 'x'; received {learner!r}.")
     if not 0 < test_size < 1:
         raise ExperimentInputError(
-            f"uplift training: test_size must be in (0, 1); got {test_size}.")
+            f"uplift training: test_size must be in (0, 1); received {test_size}.")
+    arm_na = frame[treatment_col].isna().to_numpy()
+    if arm_na.any():
+        n, first = _rows(arm_na)
+        raise ExperimentInputError(
+            f"uplift training ({source}): treatment column {treatment_col!r} has {n} missing "
+            f"values (first rows {first}); every unit needs an arm. Fix: drop or label those "
+            "rows explicitly."
+        )
+    y = _outcome_values(frame, outcome, treatment_col, source)
+    t = frame[treatment_col].astype(str)
+    counts = t.value_counts()
+    arms = sorted(counts.index.tolist())
+    if control not in counts.index or len(arms) < 2:
+        raise ExperimentInputError(
+            f"uplift training ({source}): need control {control!r} and at least one treatment "
+            f"in column {treatment_col!r}; received arms {arms}. Fix: pass --control with one "
+            "of those labels (matching is exact and case-sensitive)."
+        )
+    need = math.ceil(_MIN_TRAIN_ROWS / (1 - test_size)) + 2
+    small = {a: int(n) for a, n in counts.items() if n < need}
+    if small:
+        raise ExperimentInputError(
+            f"uplift training ({source}): arms {small} in column {treatment_col!r} have too few "
+            f"rows; each arm needs at least {need} ({_MIN_TRAIN_ROWS} for training after "
+            f"holding out {test_size:.0%}). Fix: drop those arms' rows, merge them, or collect "
+            "more data."
+        )
+    if np.unique(y).size < 2:
+        raise ExperimentInputError(
+            f"uplift training ({source}): outcome column {outcome!r} is {y[0]:g} in every one of "
+            f"the {y.size} rows, so every uplift would be 0 and the evaluation meaningless. "
+            "Fix: choose an outcome that varies (check the column and the export)."
+        )
+    for a in arms:
+        ya = y[(t == a).to_numpy()]
+        if np.unique(ya).size < 2:
+            raise ExperimentInputError(
+                f"uplift training ({source}): outcome column {outcome!r} is {ya[0]:g} for all "
+                f"{ya.size} rows of arm {a!r}, so that arm's outcome model cannot learn "
+                "anything. Fix: check the arm's data, or drop the arm."
+            )
+    return feats
+
+
+def train_uplift(frame: pd.DataFrame, *, treatment_col: str, control: str, outcome: str,
+                 features: Sequence[str] | None = None, learner: Literal["t", "x"] = "t",
+                 test_size: float = 0.3, k: float = 0.3, seed: int = 0,
+                 params: Mapping[str, Any] | None = None, log_to_mlflow: bool = True,
+                 model_name: str | None = None, experiment: str = "uplift",
+                 source: str = "uplift data",
+                 ) -> tuple[TLearner | XLearner, UpliftTrainingResult]:
+    """Fit, evaluate and (optionally) log and register an uplift model; see module docstring.
+
+    ``features`` defaults to every column except the treatment and outcome columns. The whole
+    input is validated before the split (``ExperimentInputError`` naming ``source``, the column,
+    the first offending rows and the fix): arm labels and outcomes must be present, outcomes
+    numeric (0/1 or numbers, ``bool`` accepted) and not constant, and every arm large enough for
+    the holdout split and the learner's minimum of 50 training rows.
+    """
+    feats = _validate_input(frame, treatment_col, control, outcome, features, learner,
+                            test_size, source)
     t_all = frame[treatment_col].astype(str)
-    y_all = pd.to_numeric(frame[outcome], errors="coerce")
-    strata = t_all + "|" + (y_all.astype(str) if y_all.isin([0, 1]).all() else "")
+    y_all = _outcome_values(frame, outcome, treatment_col, source)
+    strata = t_all + "|" + (pd.Series(y_all, index=frame.index).astype(str)
+                            if np.isin(y_all, (0.0, 1.0)).all() else "")
+    if strata.value_counts().min() < 2:  # a rare outcome in one arm: stratify by arm alone
+        strata = t_all
     train, hold = train_test_split(frame, test_size=test_size, random_state=seed,
                                    stratify=strata)
     cls = TLearner if learner == "t" else XLearner

@@ -7,6 +7,7 @@ Thin wrappers over ``experiments``; the lead mounts ``ab_app`` and ``uplift_app`
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -14,9 +15,11 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from experiments import (
     AnalysisOptions,
+    Comparison,
     ExperimentInputError,
     ExperimentResult,
     Metric,
@@ -27,6 +30,7 @@ from experiments import (
     sample_size,
     write_report,
 )
+from experiments._report import _fmt, _p, _pct
 
 __all__ = ["ab_app", "demo_step", "uplift_app"]
 
@@ -56,6 +60,28 @@ def _pairs(text: str | None, what: str) -> dict[str, str]:
                 f"{what}: expected 'name=value' pairs separated by commas; received {item!r}."
             )
         out[key.strip()] = value.strip()
+    return out
+
+
+def _shares(text: str | None) -> dict[str, float]:
+    """Designed traffic shares from ``--expected-split`` ('arm=share' pairs, comma-separated)."""
+    fmt = ("expected 'arm=share' pairs separated by commas, e.g. "
+           "'control=0.5,treatment=0.5' (arm labels exactly as in the data)")
+    out: dict[str, float] = {}
+    for key, value in _pairs(text, "--expected-split").items():
+        try:
+            share = float(value)
+        except ValueError as exc:
+            raise ExperimentInputError(
+                f"--expected-split: the share of arm {key!r} must be a number; received "
+                f"{value!r}. Fix: {fmt}."
+            ) from exc
+        if not share > 0:
+            raise ExperimentInputError(
+                f"--expected-split: the share of arm {key!r} must be > 0; received {value!r}. "
+                f"Fix: {fmt}."
+            )
+        out[key] = share
     return out
 
 
@@ -92,30 +118,85 @@ def build_metrics(metrics: str, cuped: str | None = None, guardrails: str | None
     return out
 
 
+def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
+    """A rich table whose cells are plain text (brackets in intervals are not markup)."""
+    table = Table(title=Text(title, style="italic"))
+    for col in columns:
+        table.add_column(Text(col, style="bold"))
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    return table
+
+
+def _p_cells(c: Comparison, guardrails: set[str]) -> tuple[str, str]:
+    """(adjusted p, significant) cells; guardrails sit outside the family, so say unadjusted."""
+    if c.metric in guardrails:
+        return "– (guardrail)", ("yes" if c.significant else "no") + " (unadj.)"
+    return _p(c.p_value_adjusted), "yes" if c.significant else "no"
+
+
 def _print_result(result: ExperimentResult) -> None:
     style = "bold white on red" if result.srm.mismatch else "green"
-    console.print(result.srm.message, style=style)
-    table = Table(title=f"{result.variant_col}: variants vs {result.control!r} "
-                        f"({result.test}, {result.correction})")
-    for col in ("metric", "variant", "control", "variant value", "abs effect [CI]",
-                "rel effect [CI]", "p", "p adj", "sig"):
-        table.add_column(col)
-    for c in result.comparisons:
-        table.add_row(c.metric, c.variant, f"{c.control_mean:.6g}", f"{c.variant_mean:.6g}",
-                      f"{c.absolute_effect:.4g} [{c.ci_low:.4g}, {c.ci_high:.4g}]",
-                      f"{c.relative_effect:+.2%} [{c.relative_ci_low:+.2%}, "
-                      f"{c.relative_ci_high:+.2%}]", f"{c.p_value:.3g}",
-                      f"{c.p_value_adjusted:.3g}", "yes" if c.significant else "no")
-    console.print(table)
+    console.print(result.srm.message, style=style, markup=False)
+    guards = {m.name for m in result.metrics if m.guardrail}
+    rows = [[c.metric, c.variant, _fmt(c.control_mean, 6), _fmt(c.variant_mean, 6),
+             f"{_fmt(c.absolute_effect)} [{_fmt(c.ci_low)}, {_fmt(c.ci_high)}]",
+             f"{_pct(c.relative_effect)} [{_pct(c.relative_ci_low)}, "
+             f"{_pct(c.relative_ci_high)}]", _p(c.p_value), *_p_cells(c, guards)]
+            for c in result.comparisons]
+    console.print(_table(f"{result.variant_col}: variants vs {result.control!r} "
+                         f"({result.test}, {result.correction})",
+                         ("metric", "variant", "control", "variant value", "abs effect [CI]",
+                          "rel effect [CI]", "p", "p adj", "sig"), rows))
+    seq = [c for c in result.comparisons if c.sequential]
+    if seq:
+        tuning = seq[0].sequential.tuning_n if seq[0].sequential else float("nan")
+        console.print(_table(
+            f"Always-valid results (confidence sequences tuned for n={tuning:g}; safe to peek)",
+            ("metric", "variant", "always-valid p", "abs effect [confidence sequence]", "sig"),
+            [[c.metric, c.variant, _p(c.sequential.p_value),
+              f"{_fmt(c.absolute_effect)} [{_fmt(c.sequential.ci_low)}, "
+              f"{_fmt(c.sequential.ci_high)}]", "yes" if c.sequential.significant else "no"]
+             for c in seq if c.sequential]))
+    bayes = [c for c in result.comparisons if c.bayes]
+    if bayes:
+        console.print(_table(
+            "Bayesian results", ("metric", "variant", "model", "P(beat control)",
+                                 "expected loss (ship / keep)", "abs effect [credible]",
+                                 "rel effect [credible]"),
+            [[c.metric, c.variant, c.bayes.method, f"{100 * c.bayes.prob_beat_control:.1f}%",
+              f"{_fmt(c.bayes.expected_loss, 3)} / {_fmt(c.bayes.expected_loss_control, 3)}",
+              f"[{_fmt(c.bayes.ci_low)}, {_fmt(c.bayes.ci_high)}]",
+              f"[{_pct(c.bayes.relative_ci_low)}, {_pct(c.bayes.relative_ci_high)}]"]
+             for c in bayes if c.bayes]))
+        missing = sorted({c.metric for c in result.comparisons if not c.bayes})
+        if missing:
+            console.print(f"no Bayesian result for {missing} (see warnings)", markup=False)
+    if result.segments:
+        seg_rows = []
+        for sg in result.segments:
+            flag = "MISMATCH" if sg.srm.mismatch else "ok"
+            if not sg.comparisons:
+                seg_rows.append([sg.segment, str(sg.n_units), "–", "–", "too few units", "–",
+                                 "–", "–", flag])
+            seg_rows.extend([sg.segment, str(sg.n_units), c.metric, c.variant,
+                             f"{_pct(c.relative_effect)} [{_pct(c.relative_ci_low)}, "
+                             f"{_pct(c.relative_ci_high)}]", _p(c.p_value),
+                             *_p_cells(c, guards), flag] for c in sg.comparisons)
+        console.print(_table(
+            f"Segments by {result.segments[0].segment_col} (p adj over all segments x variants "
+            f"x metrics, {result.correction})",
+            ("segment", "units", "metric", "variant", "rel effect [CI]", "p", "p adj", "sig",
+             "SRM"), seg_rows))
     for g in result.guardrails:
-        console.print(f"guardrail {g.status.upper()}: {g.message}",
+        console.print(f"guardrail {g.status.upper()}: {g.message}", markup=False,
                       style={"pass": "green", "fail": "bold red"}.get(g.status, "yellow"))
     for w in result.warnings:
-        console.print(f"warning: {w}", style="yellow")
+        console.print(f"warning: {w}", style="yellow", markup=False)
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"error: {exc}", style="bold red")
+    console.print(f"error: {exc}", style="bold red", markup=False)
     return typer.Exit(code=2)
 
 
@@ -163,7 +244,7 @@ def analyze_command(
     try:
         frame = _read(data)
         ms = build_metrics(metrics, cuped, guardrail, lower_is_better)
-        shares = {k: float(v) for k, v in _pairs(expected_split, "--expected-split").items()}
+        shares = _shares(expected_split)
         if test not in ("welch", "z") or correction not in ("holm", "bh", "none"):
             raise ExperimentInputError(
                 f"--test must be welch or z and --correction holm, bh or none; received "
@@ -271,7 +352,8 @@ def uplift_train_command(
                                  outcome=outcome, features=[f.strip() for f in features.split(",")
                                                             if f.strip()],
                                  learner=learner, test_size=test_size, k=k, seed=seed,  # type: ignore[arg-type]
-                                 log_to_mlflow=mlflow_log, model_name=model_name)
+                                 log_to_mlflow=mlflow_log, model_name=model_name,
+                                 source=data.name)
     except (ExperimentInputError, ValueError) as exc:
         raise _fail(exc) from exc
     table = Table(title=f"Uplift on {outcome} ({learner}-learner, holdout {result.n_holdout})")
