@@ -453,6 +453,21 @@ class Brain:
         if given is not None:
             cal = pd.concat([cal, normalize_calendar(given)], ignore_index=True).drop_duplicates(
                 ["name", "start", "channel"], keep="last")
+        notes: list[str] = []
+        if given is not None and len(given):
+            grid = fc_model.panel_.series[req.series_id].ds
+            step = grid[-1] - grid[-2] if len(grid) > 1 else pd.Timedelta(days=1)
+            first, last = grid[-1] + step, grid[-1] + step * req.horizon
+            outside = given[(pd.to_datetime(given["end"]) < first.normalize())
+                            | (pd.to_datetime(given["start"]) > last)]
+            if len(outside):
+                notes.append(f"{len(outside)} calendar events fall outside the forecast "
+                             f"periods {first} .. {last} and change nothing: "
+                             f"{outside['name'].astype(str).head(5).tolist()}")
+        if req.future and not fc_model.panel_.regressor_names:
+            raise BadRequestError("this model was trained without known-in-advance columns, so "
+                                  "'future' cannot be used; drop it (GET /models lists the "
+                                  "model's known_in_advance columns)")
         future = None
         if fc_model.panel_.regressor_names:
             from training._forecast_base import check_future_regressors
@@ -480,7 +495,7 @@ class Brain:
         return {"model": loaded.name, "version": loaded.version, "series_id": req.series_id,
                 "horizon": req.horizon,
                 "forecast": records(fc[["ds", "p10", "p50", "p90"]]),
-                "peaks": records(peaks.drop(columns=["series_id"]))}
+                "peaks": records(peaks.drop(columns=["series_id"])), "notes": notes}
 
     # ------------------------------------------------------------------ channel value
     def channel_value(self, req: ChannelValueRequest) -> dict[str, Any]:

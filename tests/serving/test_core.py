@@ -68,6 +68,13 @@ def test_forecast_has_ordered_quantiles_and_peaks(brain: Brain) -> None:
     assert out["peaks"][0]["window"] == "horizon"
     with pytest.raises(BadRequestError, match="unknown series_id"):
         brain.forecast(ForecastRequest(series_id="nope", horizon=5))
+    assert out["notes"] == []
+    later = brain.forecast(ForecastRequest(series_id="total", horizon=20, calendar=[
+        {"name": "Next year's sale", "start": "2030-11-11", "end": "2030-11-11", "kind": "sale"}]))
+    assert "1 calendar events fall outside the forecast periods" in later["notes"][0]
+    with pytest.raises(BadRequestError, match="without known-in-advance columns"):
+        brain.forecast(ForecastRequest(series_id="total", horizon=5,
+                                       future=[{"series_id": "total", "ds": "2025-03-01"}]))
     with pytest.raises(BadRequestError, match="end' is before start"):
         brain.forecast(ForecastRequest(horizon=5, calendar=[
             {"name": "x", "start": "2025-03-02", "end": "2025-03-01"}]))
