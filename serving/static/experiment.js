@@ -110,6 +110,20 @@ const ExperimentView = (() => {
     const req = { rows, variant_col: armCol, control: $("ex-control").value, metrics,
                   alpha: Number($("ex-alpha").value), correction: $("ex-correction").value };
     if (Object.keys(guardrails).length) req.guardrails = guardrails;
+    const split = $("ex-split").value.trim();
+    if (split) {  // "control=70, treatment=30": weights for the sample-ratio check
+      const shares = {};
+      for (const part of split.split(",")) {
+        const i = part.lastIndexOf("=");
+        const arm = part.slice(0, i).trim(), share = Number(part.slice(i + 1));
+        if (i < 1 || !arm || !(share > 0)) {
+          throw new Error(`Designed split: "${part.trim()}" is not arm=share; write pairs ` +
+                          "separated by commas, e.g. control=70, treatment=30 (or leave it blank for equal arms).");
+        }
+        shares[arm] = share;
+      }
+      req.expected_split = shares;
+    }
     return req;
   }
 

@@ -169,6 +169,14 @@ def test_experiment_view_verdict_srm_and_bad_upload(page: Any, page_server: str,
     assert "Sample ratio mismatch" in page.inner_text("#srm-banner")
     assert "not trustworthy" in page.locator("#ex-verdict p.verdict").first.inner_text()
     _shot(page, artifacts, "experiment-srm")
+    # ... unless the design was unequal: the designed split settles it (and a typo is explained)
+    page.fill("#ex-split", "control 2, treatment=3")
+    page.click("#ex-run")
+    assert "Designed split" in _error_text(page, "experiment")
+    page.fill("#ex-split", "control=2, treatment=3")
+    page.click("#ex-run")
+    page.wait_for_selector("#srm-banner.good")
+    page.fill("#ex-split", "")
 
     # bad upload: a non-numeric outcome -> the API's message, shown readably
     broken = tmp_path / "broken.csv"
