@@ -129,6 +129,13 @@ def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsO
     by_fold["origin"] = by_fold["origin"].dt.date.astype(str)
     console.print(frame_table(by_fold, title=f"{result.model}: mean over series per fold"))
     _mean_table(result.mean, f"{result.model}: mean over folds ({result.seconds:.1f} s)")
+    if model != "seasonal_naive":  # the yardstick on the same origins (a fraction of a second)
+        from training._forecast_backtest import backtest
+        from training._forecast_models import make_forecaster
+
+        naive = backtest(lambda: make_forecaster("seasonal_naive"), frame, cal, horizon=horizon,
+                         origins=list(result.origins))
+        _mean_table(naive.mean, "seasonal naive on the same origins (not logged)")
     console.print(f"MLflow run {run_id} (evaluation {result.evaluation})")
 
 
