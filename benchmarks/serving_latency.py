@@ -37,6 +37,18 @@ sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
 
+def scratch_home(prefix: str) -> tuple[Path, dict[str, str]]:
+    """A fresh BRAIN_HOME with its SQLite MLflow store, set for this process too; returns it
+    and the environment for the servers (no token, no periodic reload, the venv on PATH)."""
+    home = Path(tempfile.mkdtemp(prefix=prefix)) / "brain-home"
+    env = dict(os.environ, BRAIN_HOME=str(home),
+               MLFLOW_TRACKING_URI=f"sqlite:///{home / 'mlflow.db'}", BRAIN_RELOAD_SECONDS="0",
+               PATH=f"{BIN}:{os.environ.get('PATH', '')}")
+    env.pop("BRAIN_API_TOKEN", None)
+    os.environ.update({k: env[k] for k in ("BRAIN_HOME", "MLFLOW_TRACKING_URI")})
+    return home, env
+
+
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -134,12 +146,7 @@ def main() -> None:
     load0 = os.getloadavg()[0]
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
-    home = Path(tempfile.mkdtemp(prefix="brain-latency-")) / "brain-home"
-    env = dict(os.environ, BRAIN_HOME=str(home),
-               MLFLOW_TRACKING_URI=f"sqlite:///{home / 'mlflow.db'}", BRAIN_RELOAD_SECONDS="0",
-               PATH=f"{BIN}:{os.environ.get('PATH', '')}")
-    env.pop("BRAIN_API_TOKEN", None)
-    os.environ.update({k: env[k] for k in ("BRAIN_HOME", "MLFLOW_TRACKING_URI")})
+    home, env = scratch_home("brain-latency-")
     print(f"training the churn model on {args.users:,} users ...", flush=True)
     feats = prepare(home, args.users)
     rng = np.random.default_rng(0)

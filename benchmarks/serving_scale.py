@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -30,7 +29,7 @@ import psutil
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from serving_latency import BIN, ROOT, _port, _wait, wrk  # noqa: E402
+from serving_latency import BIN, ROOT, _port, _wait, scratch_home, wrk  # noqa: E402
 
 MODELS = ("churn", "customer_value", "purchase_propensity")
 
@@ -73,12 +72,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
     load0 = os.getloadavg()[0]
-    home = Path(tempfile.mkdtemp(prefix="brain-scale-")) / "brain-home"
-    env = dict(os.environ, BRAIN_HOME=str(home),
-               MLFLOW_TRACKING_URI=f"sqlite:///{home / 'mlflow.db'}", BRAIN_RELOAD_SECONDS="0",
-               PATH=f"{BIN}:{os.environ.get('PATH', '')}")
-    env.pop("BRAIN_API_TOKEN", None)
-    os.environ.update({k: env[k] for k in ("BRAIN_HOME", "MLFLOW_TRACKING_URI")})
+    home, env = scratch_home("brain-scale-")
     print(f"training three champions on {args.users:,} users, snapshot of "
           f"{args.customers:,} customers ...", flush=True)
     ids = prepare(home, args.users, args.customers)
