@@ -21,7 +21,9 @@ __all__ = [
     "CALENDAR_COLUMNS",
     "applies_to",
     "calendar_features",
+    "check_channels",
     "event_days",
+    "is_aggregate",
     "normalize_calendar",
     "series_channel",
 ]
@@ -94,14 +96,53 @@ def series_channel(series_id: str) -> str | None:
     return base
 
 
+def is_aggregate(series_id: str) -> bool:
+    """Whether ``series_id`` is a sum over every channel (``'total'``, ``'orders:total'``)."""
+    base = series_id.split(":", 1)[1] if ":" in series_id else series_id
+    return base == "total"
+
+
 def applies_to(calendar: pd.DataFrame, series_id: str) -> np.ndarray:
-    """Boolean mask of the (normalized) calendar rows that apply to ``series_id``."""
+    """Boolean mask of the (normalized) calendar rows that apply to ``series_id``.
+
+    An event without a channel applies to every series. An event with a channel applies to
+    that channel's series and to the aggregate series (``total``), which it moves too (by
+    less: a newsletter that triples e-mail visits may add a fifth to the total); each series
+    learns its own lift.
+    """
     chan = series_channel(series_id)
     ev_chan = calendar["channel"]
     mask = ev_chan.isna().to_numpy(dtype=bool)
     if chan is not None:
         mask = mask | (ev_chan == chan).fillna(value=False).to_numpy(dtype=bool)
+    elif is_aggregate(series_id):
+        mask = np.ones(len(calendar), dtype=bool)
     return mask
+
+
+def check_channels(calendar: pd.DataFrame, series_ids: list[str]) -> None:
+    """Reject (normalized) calendar rows whose channel no series has (a misspelt channel would
+    otherwise silently give an event no effect anywhere).
+
+    Aggregate series (``total``) take every channel's events, so a panel of aggregates only
+    accepts any channel.
+    """
+    known = {c for c in map(series_channel, series_ids) if c is not None}
+    if not known or calendar.empty:
+        return
+    chan = calendar["channel"]
+    bad = chan.notna().to_numpy(dtype=bool) & ~chan.isin(known).fillna(value=False).to_numpy(
+        dtype=bool)
+    if not bad.any():
+        return
+    rows = calendar[bad]
+    shown = ", ".join(f"{r.name!r} ({r.start:%Y-%m-%d}, channel {r.channel!r})"
+                      for r in rows.head(5).itertuples(index=False))
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    msg = (f"calendar column 'channel': {len(rows)} event(s) name a channel no series has: "
+           f"{shown}{more}. The series' channels are {', '.join(sorted(known))}. Fix the "
+           "spelling, or leave channel empty for an event that concerns every series.")
+    raise ValueError(msg)
 
 
 def event_days(calendar: pd.DataFrame | None, series_ids: list[str]) -> pd.DataFrame:

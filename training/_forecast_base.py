@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from features._calendar import normalize_calendar
+from features._calendar import check_channels, normalize_calendar
 
 __all__ = [
     "FORECAST_COLUMNS",
@@ -314,10 +314,16 @@ class BaseForecaster:
         """P10/P50/P90 for the ``horizon`` periods after each series' last observation."""
         raise NotImplementedError
 
+    def _fit_calendar(self, calendar: pd.DataFrame | None) -> pd.DataFrame:
+        """The training calendar, normalized and checked against the panel's channels."""
+        cal = normalize_calendar(calendar)
+        check_channels(cal, list(self.panel_.series))  # type: ignore[attr-defined]
+        return cal
+
     def _calendar_for_predict(self, future_calendar: pd.DataFrame | None) -> pd.DataFrame:
         if future_calendar is None:
             return self.calendar_  # type: ignore[attr-defined]
-        return normalize_calendar(future_calendar)
+        return self._fit_calendar(future_calendar)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "panel_"):

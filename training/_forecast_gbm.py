@@ -34,8 +34,6 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features._calendar import normalize_calendar
-
 from ._forecast_base import (
     QUANTILES,
     BaseForecaster,
@@ -116,8 +114,10 @@ class _Ctx:
     """
 
     def __init__(self, z: np.ndarray, zc: np.ndarray, ds: pd.DatetimeIndex, m: int,
-                 year: int, reg: dict[str, np.ndarray], clip_sd: float) -> None:
+                 year: int, reg: dict[str, np.ndarray], clip_sd: float,
+                 near_event: np.ndarray | None = None) -> None:
         self.z, self.zc, self.ds, self.m, self.year, self.reg = z, zc, ds, m, year, reg
+        self.near_event = (np.zeros(len(z), bool) if near_event is None else near_event)
         zr, ref = winsorize_causal(zc, m, clip_sd)
         self.zr = zr
         # surprise: the value against its trailing same-phase median (what the season did not
@@ -172,7 +172,11 @@ class LightGBMForecaster(BaseForecaster):
         seed: int = 0,
         n_jobs: int = 1,
         clip_sd: float = 3.0,
+        yoy_guard_days: float = 14.0,
+        yoy_guard_lift: float = 1.0,
     ) -> None:
+        self.yoy_guard_days = yoy_guard_days
+        self.yoy_guard_lift = yoy_guard_lift
         self.max_horizon_days = max_horizon_days
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -213,8 +217,10 @@ class LightGBMForecaster(BaseForecaster):
             back = tau - n_years * year
             ok = back + ctx.half <= t
             base = _take(ctx.lvl, t - n_years * year)
-            feats[tag] = np.where(ok, _take(ctx.smooth, back) - base, np.nan)
-            feats[tag + "_raw"] = np.where(back <= t, _take(ctx.zr, back) - base, np.nan)
+            guard = _take(ctx.near_event.astype(float), back) == 1.0
+            feats[tag] = np.where(ok & ~guard, _take(ctx.smooth, back) - base, np.nan)
+            feats[tag + "_raw"] = np.where((back <= t) & ~guard, _take(ctx.zr, back) - base,
+                                           np.nan)
         feats["yoy"] = lvl - _take(ctx.lvl, t - year)
         doy = target_ds.day_of_year.to_numpy()
         feats["dow"] = target_ds.day_of_week.to_numpy().astype(float)
@@ -289,6 +295,24 @@ class LightGBMForecaster(BaseForecaster):
         return pd.concat(frames, ignore_index=True)
 
     # ------------------------------------------------------------ fitting
+    def _near_event(self, sid: str, ds: pd.DatetimeIndex) -> np.ndarray | None:
+        """Periods within ``yoy_guard_days`` of a day whose learned event lift is at least
+        ``yoy_guard_lift`` (None: no guard)."""
+        g = float(self.yoy_guard_days)
+        if g <= 0 or self.calendar_.empty:
+            return None
+        lift, _ = self.effects_.lift(sid, ds, self.calendar_)
+        big = np.abs(lift) >= self.yoy_guard_lift
+        if not big.any():
+            return None
+        days = ds.normalize()
+        hot = days[big].unique()
+        span = pd.Timedelta(days=g)
+        idx = np.searchsorted(hot.to_numpy(), days.to_numpy())
+        before = np.abs(days - hot[np.clip(idx - 1, 0, len(hot) - 1)]) <= span
+        after = np.abs(hot[np.clip(idx, 0, len(hot) - 1)] - days) <= span
+        return np.asarray(before | after)
+
     def _fit_shock(self, x: pd.DataFrame, resid: np.ndarray) -> dict[int, tuple[float, float]]:
         """Per horizon bucket, how much of the last two surprises is left in the residual."""
         coefs: dict[int, tuple[float, float]] = {}
@@ -345,7 +369,7 @@ class LightGBMForecaster(BaseForecaster):
         """Clean events from history, learn their lifts, fit the quantile models."""
         panel = prepare_panel(series, self.transform)
         self.panel_: Panel = panel
-        self.calendar_ = normalize_calendar(calendar)
+        self.calendar_ = self._fit_calendar(calendar)
         spd = steps_per_day(panel.freq)
         m, year = 7 * spd, 364 * spd
         self.max_h_ = round(self.max_horizon_days * spd)
@@ -353,7 +377,8 @@ class LightGBMForecaster(BaseForecaster):
         self.spd_ = spd
         self.effects_ = EventEffects(**(self.events or {})).fit(panel, self.calendar_)
         self.ctx_ = {sid: _Ctx(panel.fwd(g.y), self.effects_.clean_[sid], g.ds, m, year,
-                               g.regressors, self.clip_sd) for sid, g in panel.series.items()}
+                               g.regressors, self.clip_sd, self._near_event(sid, g.ds))
+                     for sid, g in panel.series.items()}
         rng = np.random.default_rng(self.seed)
         n_rows = self.max_rows or min(200_000, 20_000 + 1_000 * len(self.ctx_))
         full = {sid: len(c.z) for sid, c in self.ctx_.items()}

@@ -13,7 +13,7 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
-from features._calendar import applies_to, normalize_calendar
+from features._calendar import applies_to
 
 from ._forecast_base import (
     BaseForecaster,
@@ -54,7 +54,7 @@ class SeasonalNaiveForecaster(BaseForecaster):
     def fit(self, series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> Self:
         """Remember the last season and the seasonal-difference quantiles of each series."""
         self.panel_: Panel = prepare_panel(series, self.transform)
-        self.calendar_ = normalize_calendar(calendar)
+        self.calendar_ = self._fit_calendar(calendar)
         self.m_ = self.season_days * steps_per_day(self.panel_.freq)
         self.state_: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for sid, g in self.panel_.series.items():
@@ -161,7 +161,7 @@ class ProphetForecaster(BaseForecaster):
 
         _quiet_prophet()
         self.panel_: Panel = prepare_panel(series, self.transform)
-        self.calendar_ = normalize_calendar(calendar)
+        self.calendar_ = self._fit_calendar(calendar)
         self.use_intensity_ = bool(self.calendar_["intensity"].nunique() > 1)
         hourly = self.panel_.freq == "h"
         self.models_: dict[str, Any] = {}
@@ -237,7 +237,7 @@ class EnsembleForecaster(BaseForecaster):
     def fit(self, series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> Self:
         """Fit every member on the same data."""
         self.panel_: Panel = prepare_panel(series)
-        self.calendar_ = normalize_calendar(calendar)
+        self.calendar_ = self._fit_calendar(calendar)
         self.members_ = [make_forecaster(m) if isinstance(m, str) else m for m in self.members]
         for m in self.members_:
             m.fit(series, calendar)

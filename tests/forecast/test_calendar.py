@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from features._calendar import calendar_features, event_days, normalize_calendar, series_channel
+from features._calendar import (
+    calendar_features,
+    check_channels,
+    event_days,
+    normalize_calendar,
+    series_channel,
+)
 
 
 def _cal() -> pd.DataFrame:
@@ -22,10 +28,11 @@ def test_series_channel_parses_ids() -> None:
     assert series_channel("store_7") == "store_7"
 
 
-def test_channel_events_apply_only_to_their_channel() -> None:
-    days = event_days(_cal(), ["total", "channel=email", "channel=social"])
+def test_channel_events_apply_to_their_channel_and_the_total() -> None:
+    days = event_days(_cal(), ["total", "orders:total", "channel=email", "channel=social"])
     names = days.groupby("series_id")["name"].unique().apply(sorted).to_dict()
-    assert names["total"] == ["Sale"]
+    assert names["total"] == ["Mail", "Sale"]  # e-mail visits are part of the total
+    assert names["orders:total"] == ["Mail", "Sale"]
     assert names["channel=email"] == ["Mail", "Sale"]
     assert names["channel=social"] == ["Sale"]
 
@@ -45,10 +52,11 @@ def test_calendar_features_match_hand_computation() -> None:
     assert out.loc["2024-01-05", "cal_dow"] == 4  # a Friday
 
 
-def test_total_series_ignores_channel_events() -> None:
-    frame = pd.DataFrame({"series_id": "total", "ds": [pd.Timestamp("2024-01-10")]})
+def test_total_series_sees_channel_events_other_channels_do_not() -> None:
+    frame = pd.DataFrame({"series_id": ["total", "channel=social"],
+                          "ds": [pd.Timestamp("2024-01-10")] * 2})
     out = calendar_features(frame, _cal())
-    assert out["ev_in_event"].iloc[0] == 0
+    assert out["ev_in_event"].tolist() == [1, 0]
 
 
 def test_hourly_frames_get_hour() -> None:
@@ -63,3 +71,26 @@ def test_end_before_start_is_rejected_with_fix() -> None:
     bad = pd.DataFrame({"name": ["x"], "start": ["2024-01-05"], "end": ["2024-01-01"]})
     with pytest.raises(ValueError, match="end before they start"):
         normalize_calendar(bad)
+
+
+def test_misspelt_channel_is_an_error_naming_the_event_and_the_known_channels() -> None:
+    cal = normalize_calendar(_cal().assign(channel=[None, "emial"]))
+    with pytest.raises(ValueError, match=r"'Mail' \(2024-01-10, channel 'emial'\).*email, social"):
+        check_channels(cal, ["total", "channel=email", "channel=social"])
+    check_channels(cal, ["total", "orders:total"])  # aggregates only: any channel is theirs
+    check_channels(normalize_calendar(_cal()), ["channel=email", "channel=social"])
+
+
+def test_forecaster_rejects_a_calendar_channel_no_series_has() -> None:
+    from training._forecast_gbm import LightGBMForecaster
+    from training._forecast_models import SeasonalNaiveForecaster
+
+    ds = pd.date_range("2024-01-01", periods=120)
+    series = pd.DataFrame({"series_id": "store_01", "ds": ds, "y": 10.0})
+    cal = _cal().assign(channel=[None, "store_02"])
+    with pytest.raises(ValueError, match="store_02.*store_01"):
+        SeasonalNaiveForecaster().fit(series, cal)
+    model = LightGBMForecaster(n_estimators=5).fit(
+        series, _cal().assign(channel=[None, "store_01"]))
+    with pytest.raises(ValueError, match="store_02"):
+        model.predict(7, cal)

@@ -242,3 +242,33 @@ def test_intensity_beyond_the_seen_range_is_not_extrapolated() -> None:
     assert at_half == pytest.approx(1.0, abs=0.15)
     assert at_one == pytest.approx(at_half)
     assert var_one > var_half + 0.5 * at_half**2
+
+
+def test_year_over_year_features_skip_the_weeks_around_big_events(fast_gbm: dict) -> None:
+    """Last year's days near an event that multiplies traffic (a playoff run's build-up) are
+    not used as this year's seasonal reference; days near small events still are."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2021-01-01", "2023-12-31")
+    y = 100 * np.exp(rng.normal(0, 0.05, len(ds)))
+    big = pd.to_datetime(["2021-06-15", "2022-06-15", "2023-06-15"])
+    small = pd.to_datetime(["2021-03-10", "2022-03-10", "2023-03-10"])
+    y[ds.isin(big)] *= 10
+    y[ds.isin(small)] *= 1.2
+    series = pd.DataFrame({"series_id": "s", "ds": ds, "y": y})
+    cal = pd.DataFrame({"name": ["Final"] * 3 + ["Mail"] * 3, "start": [*big, *small],
+                        "kind": ["sports"] * 3 + ["newsletter"] * 3})
+    model = LightGBMForecaster(**fast_gbm, yoy_guard_days=14).fit(series, cal)
+    ctx = model.ctx_["s"]
+    near = pd.Series(ctx.near_event, index=ds)
+    for day in big:
+        assert near[day - pd.Timedelta(days=14):day + pd.Timedelta(days=14)].all()
+        assert not near[day - pd.Timedelta(days=16)] and not near[day + pd.Timedelta(days=16)]
+    assert not near[small].any()
+    # a target whose day one year (364 days) back is guarded gets no year-over-year value
+    t = np.array([len(ds) - 400])
+    for target, guarded in ((ds.get_loc(big[1]) + 364 + 5, True), (t[0] + 30, False)):
+        h = np.array([target - t[0]])
+        x = model._features(ctx, t, h, ds[[target]], {})
+        assert np.isnan(x["yr1_raw"].iloc[0]) == guarded
+    no_guard = LightGBMForecaster(**fast_gbm, yoy_guard_days=0).fit(series, cal)
+    assert not no_guard.ctx_["s"].near_event.any()
