@@ -88,7 +88,7 @@ def test_forecaster_rejects_a_calendar_channel_no_series_has() -> None:
     ds = pd.date_range("2024-01-01", periods=120)
     series = pd.DataFrame({"series_id": "store_01", "ds": ds, "y": 10.0})
     cal = _cal().assign(channel=[None, "store_02"])
-    with pytest.raises(ValueError, match="store_02.*store_01"):
+    with pytest.raises(ValueError, match=r"store_02.*store_01"):
         SeasonalNaiveForecaster().fit(series, cal)
     model = LightGBMForecaster(n_estimators=5).fit(
         series, _cal().assign(channel=[None, "store_01"]))

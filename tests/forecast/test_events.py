@@ -262,7 +262,8 @@ def test_year_over_year_features_skip_the_weeks_around_big_events(fast_gbm: dict
     near = pd.Series(ctx.near_event, index=ds)
     for day in big:
         assert near[day - pd.Timedelta(days=14):day + pd.Timedelta(days=14)].all()
-        assert not near[day - pd.Timedelta(days=16)] and not near[day + pd.Timedelta(days=16)]
+        assert not near[day - pd.Timedelta(days=16)]
+        assert not near[day + pd.Timedelta(days=16)]
     assert not near[small].any()
     # a target whose day one year (364 days) back is guarded gets no year-over-year value
     t = np.array([len(ds) - 400])
