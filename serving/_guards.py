@@ -12,6 +12,7 @@ filter turns those records into one warning line without the traceback; real err
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -83,6 +84,13 @@ def install_log_filter() -> None:
         logger.addFilter(ClientErrorLogFilter())
 
 
+def _stop_waiting(waiter: Any, _: Any) -> None:
+    """The app finished (or failed) without sending anything: stop waiting for its first
+    message; ``await fut`` then returns or re-raises."""
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 def cancel_bentoml_request_timers() -> None:
     """Make BentoML's per-request timeout timer go away when the request finishes.
 
@@ -91,7 +99,13 @@ def cancel_bentoml_request_timers() -> None:
     future, context and tracing span stay alive for the whole ``traffic.timeout`` (120 s here).
     At 1,000 requests/s that is millions of live objects, and the garbage collector's full
     passes over them stalled requests for 100-300 ms (seen at the 99th percentile and traced
-    with a ``gc.callbacks`` probe). Same behaviour, timer cancelled in ``finally``. Idempotent.
+    with a ``gc.callbacks`` probe). Same behaviour, timer cancelled in ``finally``.
+
+    Also: BentoML's version waits for the first message the app sends, so an app that raises
+    before answering (an unhandled error outside ``service._errors``, e.g. ``/metrics`` when
+    Prometheus' multiprocess directory is missing) held the client for the whole timeout and
+    then answered nothing. Here the app finishing ends the wait too, and its exception reaches
+    Starlette's error middleware at once (a 500). Idempotent.
     """
     import asyncio
 
@@ -116,6 +130,7 @@ def cancel_bentoml_request_timers() -> None:
             await send(message)
 
         fut = asyncio.ensure_future(self.app(scope, receive, _send), loop=loop)
+        fut.add_done_callback(functools.partial(_stop_waiting, waiter))
         try:
             await waiter
         except TimeoutError:

@@ -1,9 +1,13 @@
-"""HTTP hygiene around BentoML: the per-request timeout timer is released when a request ends."""
+"""HTTP hygiene around BentoML: the per-request timeout timer is released when a request ends, and
+an app that fails before answering fails at once instead of after the timeout."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
+
+import pytest
 
 from serving._guards import cancel_bentoml_request_timers
 
@@ -40,3 +44,29 @@ def test_request_timers_are_cancelled_when_requests_finish(aio: Any) -> None:
     statuses, live_timers = _run_requests(50, aio)
     assert statuses == [200] * 50
     assert live_timers == 0
+
+
+def test_an_app_failing_before_it_answers_fails_at_once(aio: Any) -> None:
+    from bentoml._internal.server.http.traffic import TimeoutMiddleware
+
+    cancel_bentoml_request_timers()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise ValueError("boom")
+
+    async def send(message: dict) -> None:
+        pass
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b""}
+
+    async def main() -> int:
+        with pytest.raises(ValueError, match="boom"):  # Starlette's error middleware: a 500
+            await TimeoutMiddleware(app, timeout=30)({"type": "http", "path": "/x"}, receive,
+                                                      send)
+        loop = asyncio.get_running_loop()
+        return sum(1 for h in loop._scheduled if not h.cancelled())  # type: ignore[attr-defined]
+
+    start = time.monotonic()
+    assert aio(main()) == 0
+    assert time.monotonic() - start < 5
