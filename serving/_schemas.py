@@ -1,10 +1,15 @@
-"""Request and response models of the prediction API (pydantic, unknown fields rejected)."""
+"""Request and response models of the prediction API (pydantic).
+
+Requests reject unknown fields. The answer models (``ModelsAnswer``, ``ErrorAnswer``) document
+answers in the OpenAPI document at ``/docs.json``; endpoints do not validate their answers
+against them (see ``service.FastJSON``), the tests do.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictStr, field_validator
 
 MAX_BATCH = 10_000
 MAX_ROWS = 500_000
@@ -31,6 +36,12 @@ def _openapi30(schema: dict[str, Any]) -> None:
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_openapi30)
+
+
+class Answer(BaseModel):
+    """Base of the answer models: answers may gain fields, so unknown fields are allowed."""
+
+    model_config = ConfigDict(json_schema_extra=_openapi30)
 
 
 def _ids(v: list[UserId]) -> list[str]:
@@ -106,10 +117,13 @@ class AnalyzeRequest(Strict):
     control: str = Field(examples=["control"])
     metrics: list[str] = Field(min_length=1, max_length=50, examples=[["converted", "revenue"]])
     segment_col: str | None = None
-    guardrails: dict[str, float] = Field(
-        default_factory=dict, description="Guardrail metric -> tolerated relative drop (0.02 = "
-                                          "must not fall by more than 2%).",
-        examples=[{"visits": 0.02}])
+    guardrails: dict[str, StrictFloat | StrictStr] = Field(
+        default_factory=dict,
+        description="Guardrail metric -> tolerated deterioration: a number is relative to "
+                    "control's mean (0.02 = must not get worse by more than 2%), 'abs:0.5' is "
+                    "in metric units (must not get worse by more than 0.5). Metrics not in "
+                    "'metrics' are added.",
+        examples=[{"visits": 0.02, "revenue": "abs:0.5"}])
     cuped: dict[str, str] = Field(default_factory=dict, description="Metric -> pre-period "
                                                                     "covariate column for CUPED.",
                                   examples=[{"revenue": "pre_revenue"}])
@@ -149,3 +163,62 @@ class PlanRequest(Strict):
     variance_reduction: float = Field(0.0, strict=True, ge=0, lt=1,
                                       description="CUPED variance reduction (0-1).")
     variants: int = Field(1, strict=True, ge=1, le=20)
+
+
+class ErrorAnswer(Answer):
+    """Every 4xx/5xx answer of the API."""
+
+    error: str = Field(description="What went wrong and, for a client error, what to fix.")
+    detail: list[dict[str, Any]] | None = Field(
+        None, description="Request validation only: one entry per failing field (loc, msg).")
+
+
+class ModelInfo(Answer):
+    """One loaded champion."""
+
+    name: str = Field(description="Registered model name.", examples=["churn"])
+    version: str = Field(description="Registry version that is loaded.", examples=["3"])
+    aliases: list[str] = Field(description="Registry aliases served (always 'champion').")
+    metrics: dict[str, float | None] = Field(
+        description="Evaluation metrics of the version (its eval.* tags; null if not a "
+                    "number).")
+    evaluation: str | None = Field(description="Evaluation key: candidates are compared with "
+                                               "the champion on the same evaluation.")
+    data_cutoff: str | None = Field(description="Last date of the training data.")
+    run_id: str | None = Field(description="MLflow run that produced the version.")
+    loaded_at: float = Field(description="When the server loaded it (unix time, seconds).")
+    known_in_advance: list[str] | None = Field(
+        None, description="Forecasters only: columns POST /forecast_traffic needs under "
+                          "'future' (empty when the model uses none).")
+
+
+class SnapshotInfo(Answer):
+    """The feature snapshot requests by user id are answered from."""
+
+    cutoff: str = Field(description="Snapshot cutoff (features use events before it).")
+    users: int = Field(description="Users in the snapshot.")
+    path: str = Field(description="Snapshot file on the server.")
+    scored_by: list[str] = Field(
+        description="Models whose scores of the whole snapshot are cached (requests by id "
+                    "for them are lookups).")
+
+
+class BatchingInfo(Answer):
+    """Micro-batching counters of live scoring since start-up."""
+
+    requests: int = Field(description="Live scoring requests.")
+    model_calls: int = Field(description="Model calls they were scored in.")
+    mean_requests_per_call: float = Field(description="requests / model_calls.")
+    largest_call: int = Field(description="Most requests scored in one call.")
+    retried_alone: int = Field(description="Requests retried alone after a combined call "
+                                           "failed.")
+
+
+class ModelsAnswer(Answer):
+    """The answer of ``GET /models``."""
+
+    models: list[ModelInfo] = Field(description="Loaded champions.")
+    missing: dict[str, str] = Field(description="Model name -> why it is not loaded.")
+    snapshot: SnapshotInfo | None = Field(description="null until a snapshot is written.")
+    batching: BatchingInfo | None = Field(description="null when the service runs without "
+                                                      "its micro-batcher.")

@@ -12,22 +12,31 @@ Errors are mapped to HTTP codes in one place (``_errors``), always as ``{"error"
 client mistakes -> 400 with a message saying what to fix (BentoML's request validation also
 answers 400, with per-field ``detail``), form-encoded bodies -> 415, missing model or snapshot ->
 503, anything else -> 500 with a generic message (the trace goes to the server log only).
+
+The OpenAPI document (``/docs.json``) is BentoML's, completed by ``openapi_document``: BentoML
+documents the ``@bentoml.api`` endpoints and its health routes, and of mounted apps only FastAPI
+ones (FastAPI is not one of our dependencies), so ``GET /models`` (a Starlette route) is added
+with its answer schema; ``info.version`` is the package version (BentoML writes "None").
 """
 
 from __future__ import annotations
 
 import functools
 import gc
+import importlib.metadata
 import logging
 import os
 import threading
-from collections.abc import Callable
+import tomllib
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
 import bentoml
 import orjson
+from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -42,14 +51,16 @@ from ._registry import Champions
 from ._schemas import (
     AnalyzeRequest,
     ChannelValueRequest,
+    ErrorAnswer,
     ForecastRequest,
+    ModelsAnswer,
     PlanRequest,
     SegmentsRequest,
     UsersRequest,
 )
 from ._snapshot import Snapshot
 
-__all__ = ["MarketingBrain", "build_brain"]
+__all__ = ["MarketingBrain", "build_brain", "openapi_document", "package_version"]
 
 _log = logging.getLogger("serving.api")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -119,16 +130,12 @@ def _brain() -> Brain:
 
 async def _models(request: Request) -> JSONResponse:
     if "brain" not in _brain_holder:
-        return JSONResponse({"error": "service is starting"}, status_code=503)
-    return JSONResponse(_brain().models())
+        return _error_response(503, "service is starting; try again in a few seconds")
+    return FastJSON(_brain().models())  # NaN metrics -> null (starlette's JSON would fail)
 
 
-async def _healthz(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
-
-
-info_app = Starlette(routes=[Route("/models", _models, methods=["GET"]),
-                             Route("/healthz", _healthz, methods=["GET"])])
+# /healthz, /livez and /readyz are BentoML's own routes
+info_app = Starlette(routes=[Route("/models", _models, methods=["GET"])])
 
 
 @bentoml.service(name="marketing_brain", traffic={"timeout": 120},
@@ -242,8 +249,76 @@ class MarketingBrain:
         return out
 
 
+def package_version() -> str:
+    """Version of the installed ``marketing-brain`` distribution; from ``pyproject.toml`` beside
+    the package when it is not installed (a Bento copies the sources and pyproject.toml), else
+    ``0+unknown``."""
+    try:
+        return importlib.metadata.version("marketing-brain")
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    try:
+        text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+        return str(tomllib.loads(text)["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "0+unknown"
+
+
+_SCHEMA_REF = "#/components/schemas/{model}"
+
+
+def _components(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON schema and those it refers to, keyed by name for ``components``."""
+    schema = model.model_json_schema(ref_template=_SCHEMA_REF)
+    return {**schema.pop("$defs", {}), model.__name__: schema}
+
+
+def _json_answer(description: str, model: type[BaseModel]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {
+        "schema": {"$ref": _SCHEMA_REF.format(model=model.__name__)}}}}
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document served at ``/docs.json``: BentoML's, plus ``GET /models`` with its
+    answer schema and the package version. Built once (the endpoints never change at run
+    time); BentoML would rebuild it for every request."""
+    doc = MarketingBrain.openapi_spec.asdict()  # type: ignore[attr-defined]
+    doc["info"]["version"] = package_version()
+    doc["components"].setdefault("schemas", {}).update(
+        {**_components(ModelsAnswer), **_components(ErrorAnswer)})
+    doc["paths"]["/models"] = {"get": {
+        "tags": [doc["tags"][0]["name"]] if doc.get("tags") else [],  # BentoML's "Service APIs"
+        "operationId": f"{MarketingBrain.name}__models",  # type: ignore[attr-defined]
+        "description": "Loaded champions (name, version, evaluation metrics and key), models "
+                       "that failed to load, the feature snapshot and micro-batching counters.",
+        "responses": {
+            "200": _json_answer("Successful Response", ModelsAnswer),
+            "401": _json_answer("Missing or wrong bearer token (when BRAIN_API_TOKEN is set)",
+                                ErrorAnswer),
+            "503": _json_answer("Service is starting", ErrorAnswer)}}}
+    return doc
+
+
+class OpenAPIDocMiddleware:
+    """Answer ``GET /docs.json`` with ``openapi_document()`` instead of BentoML's document."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Callable[[], Awaitable[Any]],
+                       send: Callable[[Any], Awaitable[None]]) -> None:
+        if (scope["type"] == "http" and scope.get("path") == "/docs.json"
+                and scope.get("method") in ("GET", "HEAD")):
+            await FastJSON(openapi_document())(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 cancel_bentoml_request_timers()
 MarketingBrain.mount_asgi_app(page_app, path="/ui")  # type: ignore[attr-defined]
 MarketingBrain.mount_asgi_app(info_app, path="/")  # type: ignore[attr-defined]
 MarketingBrain.add_asgi_middleware(JsonBodyMiddleware)  # type: ignore[attr-defined]
 MarketingBrain.add_asgi_middleware(BearerAuthMiddleware)  # type: ignore[attr-defined]
+# innermost: /docs.json needs the token like the endpoints it describes
+MarketingBrain.add_asgi_middleware(OpenAPIDocMiddleware)  # type: ignore[attr-defined]

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import threading
+from typing import Any
 
 import pytest
 from mlflow import MlflowClient
+from pydantic import BaseModel
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
+
+from serving._schemas import BatchingInfo, ModelInfo, ModelsAnswer, SnapshotInfo
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +37,87 @@ def test_health_models_and_openapi(client: TestClient) -> None:
     for path in ("/forecast_traffic", "/churn_risk", "/purchase_propensity", "/customer_value",
                  "/channel_value", "/segments", "/experiments/analyze", "/experiments/plan"):
         assert path in spec["paths"], path
+
+
+# Served but deliberately not in the OpenAPI document: the document itself, BentoML's
+# service schema and Swagger UI, and the planner's page with its read-only helpers (/ui/api/*,
+# see serving/_page.py), which is a UI beside the public API, not part of it.
+NOT_DOCUMENTED = ("/", "/docs.json", "/schema.json")
+NOT_DOCUMENTED_PREFIXES = ("/ui/", "/ui")
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def _served(routes: list[BaseRoute], prefix: str = "") -> set[tuple[str, str]]:
+    """(path, method) of every route of the ASGI app, mounted apps included (HEAD, which
+    Starlette adds to every GET, left out)."""
+    out: set[tuple[str, str]] = set()
+    for route in routes:
+        if isinstance(route, Mount):
+            out |= _served(route.routes, prefix + route.path)  # static files: no routes
+        elif isinstance(route, Route):
+            path = (prefix + route.path).replace("//", "/")
+            out |= {(path, m.lower()) for m in route.methods or () if m != "HEAD"}
+    return out
+
+
+def test_openapi_paths_are_exactly_the_served_endpoints(client: TestClient, service_app) -> None:
+    spec = client.get("/docs.json").json()
+    documented = {(path, method) for path, item in spec["paths"].items()
+                  for method in item if method in HTTP_METHODS}
+    served = {(path, method) for path, method in _served(service_app.routes)
+              if path not in NOT_DOCUMENTED and not path.startswith(NOT_DOCUMENTED_PREFIXES)}
+    assert documented - served == set(), "documented but not served"
+    assert served - documented == set(), "served but not documented"
+    assert ("/models", "get") in documented
+    # and each one answers (POSTs a 400 for a broken body); /metrics needs the Prometheus
+    # directory `bentoml serve` sets up, so test_server_process checks it
+    for path, method in sorted(documented - {("/metrics", "get")}):
+        r = client.request(method, path, content=b"{" if method == "post" else None,
+                           headers={"content-type": "application/json"})
+        assert r.status_code not in (404, 405), (method, path, r.status_code)
+
+
+def _undocumented_keys(answer: dict[str, Any], model: type[BaseModel]) -> set[str]:
+    return set(answer) - set(model.model_fields)
+
+
+def test_models_is_documented_with_the_schema_of_its_answer(client: TestClient) -> None:
+    spec = client.get("/docs.json").json()
+    assert spec["info"]["version"] == importlib.metadata.version("marketing-brain")
+    op = spec["paths"]["/models"]["get"]
+    ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    schemas = spec["components"]["schemas"]
+    documented = schemas[ref.rsplit("/", 1)[-1]]
+    assert set(documented["properties"]) == {"models", "missing", "snapshot", "batching"}
+    for name in ("ModelInfo", "SnapshotInfo", "BatchingInfo", "ErrorAnswer"):
+        assert schemas[name]["properties"], name
+    for status in ("401", "503"):
+        ref = op["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+        assert ref == "#/components/schemas/ErrorAnswer"
+    # the live answer has exactly the documented shape
+    answer = client.get("/models").json()
+    parsed = ModelsAnswer.model_validate(answer)
+    assert parsed.snapshot is not None
+    assert parsed.batching is not None
+    assert _undocumented_keys(answer, ModelsAnswer) == set()
+    assert _undocumented_keys(answer["snapshot"], SnapshotInfo) == set()
+    assert _undocumented_keys(answer["batching"], BatchingInfo) == set()
+    for m in answer["models"]:
+        assert _undocumented_keys(m, ModelInfo) == set(), m["name"]
+
+
+def test_models_answers_when_a_metric_is_not_a_number(aio: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from serving import service
+
+    class Stub:  # an eval.* tag that is not a number is read as NaN (serving/_registry.py)
+        def models(self) -> dict[str, Any]:
+            return {"models": [{"name": "churn", "metrics": {"auc": float("nan")}}]}
+
+    monkeypatch.setitem(service._brain_holder, "brain", Stub())
+    response = aio(service._models(None))
+    assert response.status_code == 200
+    assert json.loads(response.body)["models"][0]["metrics"] == {"auc": None}
 
 
 def test_good_requests(client: TestClient) -> None:
@@ -65,6 +153,51 @@ def test_good_requests(client: TestClient) -> None:
     r = client.post("/experiments/analyze", json={**body, "expected_split": {"control": -1}})
     assert r.status_code == 400
     assert "positive" in r.json()["error"]
+
+
+def _ab_rows() -> list[dict[str, Any]]:
+    return [{"variant": v, "converted": c, "spend": s}
+            for v, c, s in [("control", 0, 1.0), ("control", 1, 3.0), ("control", 0, 2.0),
+                            ("treatment", 1, 2.5), ("treatment", 1, 2.0),
+                            ("treatment", 0, 1.5)] * 50]
+
+
+def test_analyze_takes_relative_and_absolute_guardrail_margins(client: TestClient) -> None:
+    r = client.post("/experiments/analyze", json={
+        "rows": _ab_rows(), "control": "control", "metrics": ["converted"],
+        "guardrails": {"spend": "abs:0.5", "converted": 0.02}})
+    assert r.status_code == 200, r.text
+    guards = {g["metric"]: g for g in r.json()["guardrails"]}
+    assert (guards["spend"]["margin"], guards["spend"]["relative"]) == (0.5, False)
+    assert (guards["converted"]["margin"], guards["converted"]["relative"]) == (0.02, True)
+    assert "allowed deterioration 0.5 " in guards["spend"]["message"]
+
+
+@pytest.mark.parametrize(("margin", "rule"), [
+    ("abx:0.5", "margin must be a number like 0.02"),
+    ("abs:-1", "margin must be a finite number >= 0"),
+    (-0.1, "margin must be a finite number >= 0"),
+    ("nan", "margin must be a finite number >= 0"),
+])
+def test_bad_guardrail_margin_is_a_400_naming_the_field_and_the_fix(
+        client: TestClient, margin: str | float, rule: str) -> None:
+    r = client.post("/experiments/analyze", json={
+        "rows": _ab_rows(), "control": "control", "metrics": ["converted"],
+        "guardrails": {"spend": margin}})
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error.startswith("guardrails 'spend': " + rule), error
+    assert f"received {margin!r}" in error
+    assert "Fix:" in error
+    assert "abs:0.5" in error
+
+
+def test_guardrail_margin_of_another_type_fails_request_validation(client: TestClient) -> None:
+    r = client.post("/experiments/analyze", json={
+        "rows": _ab_rows(), "control": "control", "metrics": ["converted"],
+        "guardrails": {"spend": True}})
+    assert r.status_code == 400, r.text
+    assert {tuple(d["loc"][:2]) for d in r.json()["detail"]} == {("guardrails", "spend")}
 
 
 @pytest.mark.parametrize(("path", "body", "expect"), [

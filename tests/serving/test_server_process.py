@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import socket
 import subprocess
@@ -67,3 +68,21 @@ def test_real_server_answers_with_auth(server: str) -> None:
     assert len(r.json()["forecast"]) == 7
     bad = httpx.post(f"{server}/churn_risk", json={"user_ids": []}, headers=h, timeout=10)
     assert bad.status_code == 400
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_real_server_documents_and_answers_every_endpoint(server: str) -> None:
+    h = {"Authorization": "Bearer proc-token"}
+    assert httpx.get(f"{server}/docs.json", timeout=10).status_code == 401
+    spec = httpx.get(f"{server}/docs.json", headers=h, timeout=30).json()
+    assert spec["info"]["version"] == importlib.metadata.version("marketing-brain")
+    assert "ModelsAnswer" in spec["paths"]["/models"]["get"]["responses"]["200"]["content"][
+        "application/json"]["schema"]["$ref"]
+    for path, item in spec["paths"].items():
+        for method in item:
+            r = httpx.request(method, f"{server}{path}", headers={
+                **h, "content-type": "application/json"},
+                content=b"{" if method == "post" else None, timeout=60)
+            assert r.status_code not in (404, 405), (method, path, r.status_code)
+            assert r.status_code < 500, (method, path, r.status_code, r.text[:300])
