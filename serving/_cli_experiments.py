@@ -6,8 +6,9 @@ Thin wrappers over ``experiments``; the lead mounts ``ab_app`` and ``uplift_app`
 
 from __future__ import annotations
 
+import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -32,7 +33,8 @@ from experiments import (
 )
 from experiments._report import _fmt, _p, _pct
 
-__all__ = ["ab_app", "demo_step", "uplift_app"]
+__all__ = ["CLI_NAMES", "ab_app", "build_metrics", "demo_step", "guardrail_margin",
+           "uplift_app"]
 
 ab_app = typer.Typer(help="Analyse and plan A/B tests.", no_args_is_help=True)
 uplift_app = typer.Typer(help="Uplift models: which customers a campaign actually moves.",
@@ -85,34 +87,66 @@ def _shares(text: str | None) -> dict[str, float]:
     return out
 
 
-def build_metrics(metrics: str, cuped: str | None = None, guardrails: str | None = None,
-                  lower_is_better: str | None = None) -> list[Metric]:
-    """Metric definitions from the CLI's option strings (see ``brain ab analyze --help``)."""
+# What build_metrics' messages call each input: the CLI's options (the API passes its fields).
+CLI_NAMES = {"metrics": "--metrics", "cuped": "--cuped", "guardrails": "--guardrail",
+             "lower_is_better": "--lower-is-better"}
+_MARGIN_FORMAT = ("a number like 0.02 (relative: must not get worse by more than 2% of "
+                  "control's mean) or abs:0.5 (in metric units: by more than 0.5)")
+
+
+def guardrail_margin(spec: str | float, where: str) -> tuple[float, bool]:
+    """``(margin, relative)`` of a guardrail: ``0.02`` (or ``"0.02"``) is relative to control's
+    mean, ``"abs:0.5"`` is in metric units. ``where`` names the input in error messages
+    (``--guardrail 'visits'`` on the command line, ``guardrails 'visits'`` in the API).
+
+    Raises ``ExperimentInputError`` for anything else, or a margin that is negative or not
+    finite."""
+    text = spec.strip() if isinstance(spec, str) else spec
+    relative = not (isinstance(text, str) and text.startswith("abs:"))
+    try:
+        margin = float(text.removeprefix("abs:") if isinstance(text, str) else text)
+    except ValueError as exc:
+        raise ExperimentInputError(
+            f"{where}: margin must be {_MARGIN_FORMAT}; received {spec!r}. Fix: write the "
+            "margin in one of these two forms."
+        ) from exc
+    if not (math.isfinite(margin) and margin >= 0):
+        raise ExperimentInputError(
+            f"{where}: margin must be a finite number >= 0; received {spec!r}. Fix: give the "
+            f"largest deterioration you accept, {_MARGIN_FORMAT}."
+        )
+    return margin, relative
+
+
+def build_metrics(metrics: str | Sequence[str],
+                  cuped: str | Mapping[str, str] | None = None,
+                  guardrails: str | Mapping[str, str | float] | None = None,
+                  lower_is_better: str | Sequence[str] | None = None, *,
+                  names: Mapping[str, str] = CLI_NAMES) -> list[Metric]:
+    """Metric definitions from the CLI's option strings (see ``brain ab analyze --help``) or
+    the API's fields (lists and mappings; ``names`` then holds the field names for messages).
+    """
     base = parse_metrics(metrics)
-    cov = _pairs(cuped, "--cuped")
-    guards = _pairs(guardrails, "--guardrail")
-    lower = {m.strip() for m in (lower_is_better or "").split(",") if m.strip()}
-    names = {m.name for m in base}
-    base += parse_metrics([g for g in guards if g not in names]) if set(guards) - names else []
+    cov = _pairs(cuped, names["cuped"]) if isinstance(cuped, str | None) else dict(cuped)
+    guards = (_pairs(guardrails, names["guardrails"]) if isinstance(guardrails, str | None)
+              else dict(guardrails))
+    lower = {m.strip() for m in ((lower_is_better or "").split(",")
+                                 if isinstance(lower_is_better, str | None) else lower_is_better)
+             if m.strip()}
+    known = {m.name for m in base}
+    base += parse_metrics([g for g in guards if g not in known]) if set(guards) - known else []
     unknown = (set(cov) | lower) - {m.name for m in base}
     if unknown:
         raise ExperimentInputError(
-            f"--cuped/--lower-is-better name metrics {sorted(unknown)} that are not in --metrics "
-            f"{sorted(m.name for m in base)}."
+            f"{names['cuped']}/{names['lower_is_better']} name metrics {sorted(unknown)} that "
+            f"are not in {names['metrics']} {sorted(m.name for m in base)}."
         )
     out = []
     for m in base:
         margin, relative = None, True
         if m.name in guards:
-            spec = guards[m.name]
-            relative = not spec.startswith("abs:")
-            try:
-                margin = float(spec.removeprefix("abs:"))
-            except ValueError as exc:
-                raise ExperimentInputError(
-                    f"--guardrail {m.name}: margin must be a number like 0.02 (relative) or "
-                    f"abs:0.5; received {spec!r}."
-                ) from exc
+            margin, relative = guardrail_margin(guards[m.name],
+                                                f"{names['guardrails']} {m.name!r}")
         out.append(Metric(m.name, m.column, m.kind, m.denominator, cov.get(m.name),
                           m.name not in lower, margin, relative))
     return out

@@ -38,6 +38,10 @@ FORECAST_CACHE = 32
 """Forecast answers kept (per champion, horizon and calendar), least recently added dropped."""
 ENDPOINT_MODELS = {"churn_risk": "churn", "purchase_propensity": "purchase_propensity",
                    "customer_value": "customer_value"}
+# POST /experiments/analyze's field names, for the messages of the metric definitions it shares
+# with `brain ab analyze` (which names its options instead)
+_ANALYZE_FIELDS = {"metrics": "metrics", "cuped": "cuped", "guardrails": "guardrails",
+                   "lower_is_better": "lower_is_better"}
 
 
 class BadRequestError(ValueError):
@@ -558,11 +562,8 @@ class Brain:
                                   sequential=req.sequential, tuning_n=req.tuning_n,
                                   bayesian=req.bayesian)
         try:
-            metrics = build_metrics(
-                ",".join(req.metrics),
-                cuped=",".join(f"{k}={v}" for k, v in req.cuped.items()) or None,
-                guardrails=",".join(f"{k}={v}" for k, v in req.guardrails.items()) or None,
-                lower_is_better=",".join(req.lower_is_better) or None)
+            metrics = build_metrics(req.metrics, cuped=req.cuped, guardrails=req.guardrails,
+                                    lower_is_better=req.lower_is_better, names=_ANALYZE_FIELDS)
             result = ex.analyze(frame, req.variant_col, req.control, metrics, options=opts,
                                 segment_col=req.segment_col, source="request rows")
         except (ValueError, KeyError, TypeError) as exc:

@@ -1,7 +1,7 @@
 """Bad or degenerate inputs give clear errors or explicit warnings, never tracebacks or silent NaNs.
 
 Covers empty ratio sides, uplift inputs validated before the split, constant metrics and zero-sum
-denominators, and planning / --expected-split messages.
+denominators, planning / --expected-split messages and guardrail margins (relative or ``abs:``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 import experiments as ex
-from serving._cli_experiments import ab_app, build_metrics, uplift_app
+from serving._cli_experiments import ab_app, build_metrics, guardrail_margin, uplift_app
 
 app = typer.Typer()
 app.add_typer(ab_app, name="ab")
@@ -186,6 +186,70 @@ def test_expected_split_format_error_names_the_option_and_format(tmp_path) -> No
     out = " ".join(res.output.split())
     assert "--expected-split: the share of arm 'control' must be a number" in out
     assert "'arm=share' pairs separated by commas" in out
+
+
+# --- 4b. guardrail margins: relative numbers or abs:<metric units> ----------------------------
+
+
+@pytest.mark.parametrize(("spec", "expect"), [
+    ("0.02", (0.02, True)), (0.02, (0.02, True)), (1, (1.0, True)), (" 0.1 ", (0.1, True)),
+    ("abs:0.5", (0.5, False)), ("abs: 2", (2.0, False)), ("abs:0", (0.0, False)),
+])
+def test_guardrail_margin_reads_relative_and_absolute_forms(spec: str | float,
+                                                             expect: tuple[float, bool]) -> None:
+    assert guardrail_margin(spec, "--guardrail 'visits'") == expect
+
+
+@pytest.mark.parametrize(("spec", "rule"), [
+    ("abx:0.5", "margin must be a number like 0.02"), ("2%", "margin must be a number"),
+    ("", "margin must be a number"), ("abs:", "margin must be a number"),
+    ("-0.1", "finite number >= 0"), ("abs:-1", "finite number >= 0"),
+    ("nan", "finite number >= 0"), ("abs:inf", "finite number >= 0"),
+    (float("nan"), "finite number >= 0"),
+])
+def test_bad_guardrail_margin_names_the_input_rule_value_and_fix(spec: str | float,
+                                                                 rule: str) -> None:
+    with pytest.raises(ex.ExperimentInputError) as err:
+        guardrail_margin(spec, "guardrails 'visits'")
+    msg = str(err.value)
+    assert msg.startswith("guardrails 'visits': "), msg
+    assert rule in msg
+    assert f"received {spec!r}" in msg
+    assert "Fix:" in msg
+    assert "abs:0.5" in msg
+
+
+def test_cli_guardrail_option_takes_absolute_margins_and_names_itself(tmp_path) -> None:
+    ms = {m.name: m for m in build_metrics("converted", guardrails="visits=abs:0.5,revenue=0.1")}
+    assert (ms["visits"].guardrail_margin, ms["visits"].guardrail_relative) == (0.5, False)
+    assert (ms["revenue"].guardrail_margin, ms["revenue"].guardrail_relative) == (0.1, True)
+    path = tmp_path / "e.csv"
+    _frame().to_csv(path, index=False)
+    res = runner.invoke(app, ["ab", "analyze", "--data", str(path), "--metrics", "converted",
+                              "--guardrail", "visits=abs:0.5"])
+    assert res.exit_code == 0, res.output
+    assert "allowed deterioration 0.5" in " ".join(res.output.split())
+    res = runner.invoke(app, ["ab", "analyze", "--data", str(path), "--metrics", "converted",
+                              "--guardrail", "visits=abx:0.5"])
+    assert res.exit_code == 2, res.output
+    out = " ".join(res.output.split())
+    assert "--guardrail 'visits': margin must be a number like 0.02" in out
+    assert "Traceback" not in out
+
+
+def test_api_field_names_replace_the_cli_options_in_messages() -> None:
+    fields = {"metrics": "metrics", "cuped": "cuped", "guardrails": "guardrails",
+              "lower_is_better": "lower_is_better"}
+    ms = build_metrics(["converted"], guardrails={"visits": "abs:0.5", "revenue": 0.1},
+                       lower_is_better=["revenue"], names=fields)
+    assert [(m.name, m.guardrail_margin, m.guardrail_relative, m.higher_is_better)
+            for m in ms] == [("converted", None, True, True), ("visits", 0.5, False, True),
+                             ("revenue", 0.1, True, False)]
+    with pytest.raises(ex.ExperimentInputError, match=r"^guardrails 'visits': margin must"):
+        build_metrics(["converted"], guardrails={"visits": "abs:-1"}, names=fields)
+    with pytest.raises(ex.ExperimentInputError, match=r"^cuped/lower_is_better name metrics "
+                                                      r"\['x'\] that are not in metrics"):
+        build_metrics(["converted"], cuped={"x": "pre"}, names=fields)
 
 
 # --- 5. screen output of the optional analyses ----------------------------------------------
