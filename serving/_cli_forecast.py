@@ -91,7 +91,19 @@ def _load_inputs(data: Path | None, series: Path | None, events: Path | None,
                    f"available: {sorted(frame['series_id'].astype(str).unique())[:20]}")
             raise ValueError(msg)
         frame = frame[frame["series_id"].isin(wanted)].reset_index(drop=True)
+    if cal is not None and calendar is not None:
+        _check_calendar_channels(cal, list(frame["series_id"].astype(str).unique()), calendar)
     return frame, cal
+
+
+def _check_calendar_channels(cal: pd.DataFrame, series_ids: list[str], path: Path) -> None:
+    """The forecasters' channel check, with the calendar file named."""
+    from features._calendar import check_channels, normalize_calendar
+
+    try:
+        check_channels(normalize_calendar(cal), series_ids)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 def _origins(text: str | None) -> list[pd.Timestamp] | None:
@@ -257,7 +269,12 @@ def predict_cmd(horizon: HorizonOpt = 60,
     cal = load_calendar(calendar) if calendar is not None else None
     fut = load_future(future) if future is not None else None
     source = future.name if future is not None else "future regressors"
-    paths, peaks = run_predict(model_uri, horizon, cal, _out_dir(out), fut, source)
+    try:
+        paths, peaks = run_predict(model_uri, horizon, cal, _out_dir(out), fut, source)
+    except ValueError as exc:
+        if calendar is not None and str(exc).startswith("calendar "):
+            raise ValueError(f"{calendar}: {exc}") from None  # name the file
+        raise
     show = peaks.assign(peak_ds=peaks["peak_ds"].astype(str),
                         start=peaks["start"].dt.date.astype(str),
                         end=peaks["end"].dt.date.astype(str))

@@ -71,3 +71,20 @@ def test_cli_backtest_train_predict(tmp_path: Path, series_maker: Callable) -> N
     assert "Flash sale" in set(peaks["window"])
     res = runner.invoke(forecast_app, ["backtest", "--series", str(tmp_path / "missing.csv")])
     assert res.exit_code == 2
+
+
+def test_cli_names_the_calendar_file_of_a_misspelt_channel(tmp_path: Path,
+                                                           series_maker: Callable) -> None:
+    series, cal = series_maker(n_days=200)
+    series = series.assign(series_id="channel=email")
+    s_path, c_path = tmp_path / "series.csv", tmp_path / "calendar.csv"
+    series.to_csv(s_path, index=False)
+    cal.assign(channel="emial").to_csv(c_path, index=False)
+    res = CliRunner().invoke(forecast_app, ["backtest", "--series", str(s_path), "--calendar",
+                                            str(c_path), "--folds", "1", "--horizon", "7",
+                                            "--model", "seasonal_naive"])
+    assert res.exit_code != 0
+    text = " ".join(res.output.split())
+    assert "calendar.csv" in text
+    assert "'emial'" in text
+    assert "channels are email" in text
