@@ -108,6 +108,15 @@ def _infer_freq(ds: pd.Series, ids: pd.Series) -> str:
     raise ValueError(msg)
 
 
+def _reject_duplicates(frame: pd.DataFrame, source: str, fix: str) -> None:
+    """Error naming the count and first duplicate (series_id, ds) row of ``frame``."""
+    dup = frame.duplicated(["series_id", "ds"])
+    if dup.any():
+        first = frame.loc[dup, ["series_id", "ds"]].iloc[0].tolist()
+        msg = f"{source}: {int(dup.sum())} duplicate (series_id, ds) rows (first {first}); {fix}"
+        raise ValueError(msg)
+
+
 def prepare_panel(series: pd.DataFrame, transform: str = "auto") -> Panel:
     """Validate a long frame and put each series on a regular grid.
 
@@ -124,12 +133,7 @@ def prepare_panel(series: pd.DataFrame, transform: str = "auto") -> Panel:
     frame["series_id"] = frame["series_id"].astype(str)
     frame["ds"] = pd.to_datetime(frame["ds"])
     frame["y"] = pd.to_numeric(frame["y"], errors="coerce").astype(float)
-    dup = frame.duplicated(["series_id", "ds"])
-    if dup.any():
-        first = frame.loc[dup, ["series_id", "ds"]].iloc[0].tolist()
-        msg = (f"series: {int(dup.sum())} duplicate (series_id, ds) rows (first {first}); "
-               "aggregate duplicates before forecasting")
-        raise ValueError(msg)
+    _reject_duplicates(frame, "series", "aggregate duplicates before forecasting")
     extra = [c for c in frame.columns if c not in ("series_id", "ds", "y")]
     for col in extra:
         vals = pd.to_numeric(frame[col], errors="coerce")
@@ -207,12 +211,7 @@ def _future_frame(future_regressors: pd.DataFrame, columns: list[str], source: s
                    f"values (first rows {rows}); regressors must be numbers (flags as 0/1)")
             raise ValueError(msg)
         fr[col] = vals.astype(float)
-    dup = fr.duplicated(["series_id", "ds"])
-    if dup.any():
-        first = fr.loc[dup, ["series_id", "ds"]].iloc[0].tolist()
-        msg = (f"{source}: {int(dup.sum())} duplicate (series_id, ds) rows (first {first}); "
-               "give one row per series and period")
-        raise ValueError(msg)
+    _reject_duplicates(fr, source, "give one row per series and period")
     return fr
 
 

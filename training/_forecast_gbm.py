@@ -217,7 +217,7 @@ class LightGBMForecaster(BaseForecaster):
             back = tau - n_years * year
             ok = back + ctx.half <= t
             base = _take(ctx.lvl, t - n_years * year)
-            guard = _take(ctx.near_event.astype(float), back) == 1.0
+            guard = _take(ctx.near_event, back) == 1.0  # bools read as 1.0/0.0, NaN outside
             feats[tag] = np.where(ok & ~guard, _take(ctx.smooth, back) - base, np.nan)
             feats[tag + "_raw"] = np.where((back <= t) & ~guard, _take(ctx.zr, back) - base,
                                            np.nan)
