@@ -408,7 +408,9 @@ def fuzz(url: str, out: Path, examples: int, seed: int, timeout: float) -> dict[
         sys.exit("schemathesis is not installed: .venv/bin/pip install schemathesis")
     out.mkdir(parents=True, exist_ok=True)
     doc = httpx.get(f"{url}/docs.json", timeout=30).json()
-    spec_issues = openapi_30(doc)
+    # a 3.0 document must use 3.0's boolean bounds; 3.1 (what the API declares now) is
+    # JSON Schema 2020-12, where pydantic's numeric bounds are already right
+    spec_issues = openapi_30(doc) if str(doc.get("openapi", "")).startswith("3.0") else []
     spec = out / "docs.json"
     spec.write_text(json.dumps(doc))
     cassette = out / "fuzz.yaml"

@@ -11,7 +11,8 @@ In (unit level), ``analyze(frame, variant_col, control, metrics)``:
     proportions; ``bool`` is accepted), optional numeric denominator columns for ratio metrics
     (``"spend/visit"``), optional numeric pre-period covariates for CUPED, optional pre-period
     segment column. Missing or non-finite values raise ``ExperimentInputError``; rows are never
-    dropped silently.
+    dropped silently. Its message names inputs by ``Param`` (the engine's parameter names):
+    front ends render it with their own names (``ExperimentInputError.phrase``).
 In (aggregates), ``analyze_summary(summary, control, metrics)``:
     one row per (variant, metric) with ``variant`` (str), ``metric`` (str), ``n`` (int64),
     ``sum``, ``sum_sq`` (float64) and, for ratio/CUPED metrics, ``y_sum``, ``y_sum_sq``,
@@ -37,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from experiments._analysis import AnalysisOptions, analyze, analyze_summary
 from experiments._bayes import beta_binomial, normal_posterior
-from experiments._errors import ExperimentInputError
+from experiments._errors import ExperimentInputError, Param
 from experiments._metrics import SUMMARY_COLUMNS, Metric, parse_metrics, summarize
 from experiments._multiple import adjust_p_values
 from experiments._planning import Plan, minimum_detectable_effect, power, sample_size
@@ -86,6 +87,7 @@ __all__ = [
     "Metric",
     "MetricSummary",
     "MomentStats",
+    "Param",
     "Plan",
     "SRMResult",
     "SegmentResult",

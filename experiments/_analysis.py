@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from experiments._bayes import beta_binomial, normal_posterior
-from experiments._errors import ExperimentInputError
+from experiments._errors import ExperimentInputError, Param
 from experiments._metrics import Metric, arm_stats, detect_kind, parse_metrics, summarize
 from experiments._multiple import Correction, adjust_p_values
 from experiments._results import (
@@ -71,8 +71,8 @@ def _order(variants: Sequence[str], control: str, source: str) -> list[str]:
     names = sorted({str(v) for v in variants})
     if control not in names:
         raise ExperimentInputError(
-            f"{source}: control arm {control!r} is not among the variants {names}. Fix: pass "
-            "--control with one of those labels (matching is exact and case-sensitive)."
+            f"{source}: control arm {control!r} is not among the variants {names}. Fix: pass ",
+            Param("control"), " with one of those labels (matching is exact and case-sensitive)."
         )
     if len(names) < 2:
         raise ExperimentInputError(
@@ -359,7 +359,8 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
     if variant_col not in frame.columns:
         raise ExperimentInputError(
             f"{source}: variant column {variant_col!r} is missing; received columns "
-            f"{list(frame.columns)}. Fix: pass --variant-col with the arm label column."
+            f"{list(frame.columns)}. Fix: pass ", Param("variant_col"),
+            " with the arm label column."
         )
     summary = summarize(frame, variant_col, ms, source=source)
     result = analyze_summary(summary, str(control), ms, options=opts, variant_col=variant_col,

@@ -27,7 +27,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from experiments._errors import ExperimentInputError
+from experiments._errors import ExperimentInputError, Param
 from experiments._stats import JointStats, MomentStats
 
 __all__ = ["SUMMARY_COLUMNS", "Metric", "arm_stats", "parse_metrics", "summarize"]
@@ -147,7 +147,7 @@ def _check_columns(frame: pd.DataFrame, variant_col: str, metrics: Sequence[Metr
     if missing:
         raise ExperimentInputError(
             f"{source}: columns {missing} are missing; received columns {list(frame.columns)}. "
-            "Fix: pass the right --variant-col/--metrics names."
+            "Fix: pass the right ", Param("variant_col"), "/", Param("metrics"), " names."
         )
     for col in (variant_col, segment_col):
         if col and frame[col].isna().any():

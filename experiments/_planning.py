@@ -23,7 +23,7 @@ from typing import Literal
 
 from scipy import optimize, stats
 
-from experiments._errors import ExperimentInputError
+from experiments._errors import ExperimentInputError, Param
 from experiments._results import _Record
 
 __all__ = ["Plan", "minimum_detectable_effect", "power", "sample_size"]
@@ -180,9 +180,11 @@ def sample_size(*, baseline: float, mde: float, relative: bool = True,
         raise ExperimentInputError(
             f"experiment plan: an effect of {d:.3g} (baseline {baseline:g}) is too small to "
             f"detect with power {power} at alpha {alpha}: it would need more than "
-            f"{_MAX_UNITS:.0e} units per variant given the {noise}. Fix: a larger --mde "
-            "(relative to --baseline unless --absolute), a higher --baseline if the rate was "
-            "mistyped, or ask for the detectable effect of the units you have with --n-control."
+            f"{_MAX_UNITS:.0e} units per variant given the {noise}. Fix: a larger ",
+            Param("mde"), " (relative to ", Param("baseline"), " unless ",
+            Param("relative", False), "), a higher ", Param("baseline"), " if the rate was "
+            "mistyped, or ask for the detectable effect of the units you have with ",
+            Param("n_control"), "."
         )
     n_t = float(optimize.brentq(gap, 1e-6, _MAX_UNITS, xtol=1e-10, rtol=1e-14, maxiter=500))
     return _plan(kind, baseline, sd, d, alpha, power, alternative, ratio, variance_reduction,
@@ -218,7 +220,8 @@ def minimum_detectable_effect(*, n_control: int, baseline: float, kind: Kind = "
         raise ExperimentInputError(
             f"experiment plan: with n_control={n_control} even an effect of {lo:.1e} is "
             f"detectable at power {power}, so there is no meaningful minimum detectable effect. "
-            "Fix: check --n-control (and --baseline/--sd); the numbers are likely mistyped."
+            "Fix: check ", Param("n_control"), " (and ", Param("baseline"), "/", Param("sd"),
+            "); the numbers are likely mistyped."
         )
     d = float(optimize.brentq(gap, lo, hi, xtol=1e-14, rtol=1e-12))
     return _plan(kind, baseline, sd, d, alpha, power, alternative, ratio, variance_reduction,

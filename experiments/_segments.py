@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from experiments._errors import ExperimentInputError
+from experiments._errors import ExperimentInputError, Param
 from experiments._metrics import Metric, parse_metrics, summarize
 from experiments._multiple import adjust_p_values
 from experiments._results import SegmentResult
@@ -43,7 +43,8 @@ def segment_breakdown(frame: pd.DataFrame, variant_col: str, control: str,
     if segment_col not in frame.columns:
         raise ExperimentInputError(
             f"{source}: segment column {segment_col!r} is missing; received columns "
-            f"{list(frame.columns)}."
+            f"{list(frame.columns)}. Fix: pass an existing pre-period column as ",
+            Param("segment_col"), "."
         )
     n_seg = frame[segment_col].nunique(dropna=False)
     if n_seg > max_segments:

@@ -80,8 +80,7 @@ def srm_check(
             f"(chi-square {chi2:.2f}, df {df}, p = {p:.2g} < {alpha}); assignment or logging is "
             "broken, so do not trust the effects until the cause is found."
             + ("" if expected_shares is not None else " (Checked against an equal split: if "
-               "the design was unequal, pass the designed shares via expected_shares / "
-               "--expected-split.)")
+               "the design was unequal, give the designed shares as the expected split.)")
         )
     else:
         message = (

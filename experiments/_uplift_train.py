@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from experiments._errors import ExperimentInputError
+from experiments._errors import ExperimentInputError, Param
 from experiments._results import _Record
 from experiments._uplift import TLearner, XLearner
 from experiments._uplift_metrics import (
@@ -192,7 +192,8 @@ def _validate_input(frame: pd.DataFrame, treatment_col: str, control: str, outco
         if col not in frame.columns:
             raise ExperimentInputError(
                 f"uplift training ({source}): column {col!r} is missing; received "
-                f"{list(frame.columns)}. Fix: pass the right --treatment-col/--outcome."
+                f"{list(frame.columns)}. Fix: pass the right ", Param("treatment_col"), "/",
+                Param("outcome"), "."
             )
     feats = list(features) if features else [c for c in frame.columns
                                               if c not in (treatment_col, outcome)]
@@ -200,8 +201,8 @@ def _validate_input(frame: pd.DataFrame, treatment_col: str, control: str, outco
     if missing or not feats:
         raise ExperimentInputError(
             f"uplift training ({source}): feature columns {missing or feats} unusable; received "
-            f"columns {list(frame.columns)}. Fix: pass existing pre-treatment columns as "
-            "--features."
+            f"columns {list(frame.columns)}. Fix: pass existing pre-treatment columns as ",
+            Param("features"), "."
         )
     leaked = [c for c in feats if c in (treatment_col, outcome)]
     if leaked:
@@ -230,8 +231,8 @@ def _validate_input(frame: pd.DataFrame, treatment_col: str, control: str, outco
     if control not in counts.index or len(arms) < 2:
         raise ExperimentInputError(
             f"uplift training ({source}): need control {control!r} and at least one treatment "
-            f"in column {treatment_col!r}; received arms {arms}. Fix: pass --control with one "
-            "of those labels (matching is exact and case-sensitive)."
+            f"in column {treatment_col!r}; received arms {arms}. Fix: pass ", Param("control"),
+            " with one of those labels (matching is exact and case-sensitive)."
         )
     need = math.ceil(_MIN_TRAIN_ROWS / (1 - test_size)) + 2
     small = {a: int(n) for a, n in counts.items() if n < need}

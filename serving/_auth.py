@@ -4,6 +4,8 @@ With ``BRAIN_API_TOKEN`` set (read at each request, so it can be set after start
 every HTTP request except the health probes (``/livez``,
 ``/readyz``, ``/healthz``) and the metrics endpoint must carry ``Authorization: Bearer <token>``;
 others get 401 with a JSON body saying so. Tokens are compared in constant time.
+``requires_token`` is that rule for one path; the OpenAPI document declares the same scheme
+(``BEARER_SCHEME``) on exactly the operations it applies to (``service.openapi_document``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,26 @@ import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-__all__ = ["OPEN_PATHS", "BearerAuthMiddleware"]
+__all__ = ["BEARER_SCHEME", "OPEN_PATHS", "BearerAuthMiddleware", "requires_token"]
 
 OPEN_PATHS = ("/livez", "/readyz", "/healthz", "/metrics")
+BEARER_SCHEME = {
+    "type": "http", "scheme": "bearer",
+    "description": "The server's BRAIN_API_TOKEN, sent as 'Authorization: Bearer <token>'. "
+                   "Needed by every endpoint except the health probes and /metrics, and only "
+                   "when the server has BRAIN_API_TOKEN set."}
+"""OpenAPI security scheme object describing this middleware."""
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
                    Awaitable[None]]
+
+
+def requires_token(path: str) -> bool:
+    """Whether a request for ``path`` needs the token (when one is configured): everything but
+    the health probes, the metrics and the planner page's static shell."""
+    from ._page import is_public  # the page's HTML/JS/CSS carry no data
+
+    return not (path in OPEN_PATHS or is_public(path))
 
 
 class BearerAuthMiddleware:
@@ -35,11 +51,8 @@ class BearerAuthMiddleware:
         return hashlib.sha256(token.encode()).digest() if token else None
 
     def _ok(self, scope: Scope) -> bool:
-        from ._page import is_public  # the page's HTML/JS/CSS carry no data
-
         digest = self._digest()
-        path = scope.get("path", "")
-        if digest is None or path in OPEN_PATHS or is_public(path):
+        if digest is None or not requires_token(scope.get("path", "")):
             return True
         if scope.get("method") == "OPTIONS":
             return True

@@ -24,6 +24,7 @@ from experiments import (
     ExperimentInputError,
     ExperimentResult,
     Metric,
+    Param,
     analyze,
     minimum_detectable_effect,
     parse_metrics,
@@ -51,7 +52,7 @@ def _read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-def _pairs(text: str | None, what: str) -> dict[str, str]:
+def _pairs(text: str | None, what: Param) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in (text or "").split(","):
         if not item.strip():
@@ -59,7 +60,7 @@ def _pairs(text: str | None, what: str) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise ExperimentInputError(
-                f"{what}: expected 'name=value' pairs separated by commas; received {item!r}."
+                what, f": expected 'name=value' pairs separated by commas; received {item!r}."
             )
         out[key.strip()] = value.strip()
     return out
@@ -70,49 +71,57 @@ def _shares(text: str | None) -> dict[str, float]:
     fmt = ("expected 'arm=share' pairs separated by commas, e.g. "
            "'control=0.5,treatment=0.5' (arm labels exactly as in the data)")
     out: dict[str, float] = {}
-    for key, value in _pairs(text, "--expected-split").items():
+    split = Param("expected_shares")
+    for key, value in _pairs(text, split).items():
         try:
             share = float(value)
         except ValueError as exc:
             raise ExperimentInputError(
-                f"--expected-split: the share of arm {key!r} must be a number; received "
-                f"{value!r}. Fix: {fmt}."
+                split, f": the share of arm {key!r} must be a number; received {value!r}. "
+                f"Fix: {fmt}."
             ) from exc
         if not share > 0:
             raise ExperimentInputError(
-                f"--expected-split: the share of arm {key!r} must be > 0; received {value!r}. "
-                f"Fix: {fmt}."
+                split, f": the share of arm {key!r} must be > 0; received {value!r}. Fix: {fmt}."
             )
         out[key] = share
     return out
 
 
-# What build_metrics' messages call each input: the CLI's options (the API passes its fields).
-CLI_NAMES = {"metrics": "--metrics", "cuped": "--cuped", "guardrails": "--guardrail",
-             "lower_is_better": "--lower-is-better"}
+CLI_NAMES = {
+    "variant_col": "--variant-col", "control": "--control", "metrics": "--metrics",
+    "cuped": "--cuped", "guardrails": "--guardrail", "lower_is_better": "--lower-is-better",
+    "segment_col": "--segment-col", "expected_shares": "--expected-split",
+    "baseline": "--baseline", "mde": "--mde", "relative=False": "--absolute",
+    "n_control": "--n-control", "sd": "--sd",
+    "treatment_col": "--treatment-col", "outcome": "--outcome", "features": "--features"}
+"""The command line's name for each input an ``ExperimentInputError`` names (``Param``, keyed by
+the engine's spelling): its messages are printed with these (``ExperimentInputError.phrase``)."""
 _MARGIN_FORMAT = ("a number like 0.02 (relative: must not get worse by more than 2% of "
                   "control's mean) or abs:0.5 (in metric units: by more than 0.5)")
 
 
-def guardrail_margin(spec: str | float, where: str) -> tuple[float, bool]:
-    """``(margin, relative)`` of a guardrail: ``0.02`` (or ``"0.02"``) is relative to control's
-    mean, ``"abs:0.5"`` is in metric units. ``where`` names the input in error messages
-    (``--guardrail 'visits'`` on the command line, ``guardrails 'visits'`` in the API).
+def guardrail_margin(spec: str | float, metric: str) -> tuple[float, bool]:
+    """``(margin, relative)`` of ``metric``'s guardrail: ``0.02`` (or ``"0.02"``) is relative to
+    control's mean, ``"abs:0.5"`` is in metric units. Error messages name the input as
+    ``Param("guardrails")`` and the metric (``--guardrail 'visits'`` on the command line,
+    ``guardrails 'visits'`` in the API).
 
     Raises ``ExperimentInputError`` for anything else, or a margin that is negative or not
     finite."""
+    where = (Param("guardrails"), f" {metric!r}")
     text = spec.strip() if isinstance(spec, str) else spec
     relative = not (isinstance(text, str) and text.startswith("abs:"))
     try:
         margin = float(text.removeprefix("abs:") if isinstance(text, str) else text)
     except ValueError as exc:
         raise ExperimentInputError(
-            f"{where}: margin must be {_MARGIN_FORMAT}; received {spec!r}. Fix: write the "
+            *where, f": margin must be {_MARGIN_FORMAT}; received {spec!r}. Fix: write the "
             "margin in one of these two forms."
         ) from exc
     if not (math.isfinite(margin) and margin >= 0):
         raise ExperimentInputError(
-            f"{where}: margin must be a finite number >= 0; received {spec!r}. Fix: give the "
+            *where, f": margin must be a finite number >= 0; received {spec!r}. Fix: give the "
             f"largest deterioration you accept, {_MARGIN_FORMAT}."
         )
     return margin, relative
@@ -121,14 +130,14 @@ def guardrail_margin(spec: str | float, where: str) -> tuple[float, bool]:
 def build_metrics(metrics: str | Sequence[str],
                   cuped: str | Mapping[str, str] | None = None,
                   guardrails: str | Mapping[str, str | float] | None = None,
-                  lower_is_better: str | Sequence[str] | None = None, *,
-                  names: Mapping[str, str] = CLI_NAMES) -> list[Metric]:
+                  lower_is_better: str | Sequence[str] | None = None) -> list[Metric]:
     """Metric definitions from the CLI's option strings (see ``brain ab analyze --help``) or
-    the API's fields (lists and mappings; ``names`` then holds the field names for messages).
+    the API's fields (lists and mappings). Error messages name the inputs by ``Param``, for
+    each front end to phrase (``CLI_NAMES`` here, the field names in the API).
     """
     base = parse_metrics(metrics)
-    cov = _pairs(cuped, names["cuped"]) if isinstance(cuped, str | None) else dict(cuped)
-    guards = (_pairs(guardrails, names["guardrails"]) if isinstance(guardrails, str | None)
+    cov = _pairs(cuped, Param("cuped")) if isinstance(cuped, str | None) else dict(cuped)
+    guards = (_pairs(guardrails, Param("guardrails")) if isinstance(guardrails, str | None)
               else dict(guardrails))
     lower = {m.strip() for m in ((lower_is_better or "").split(",")
                                  if isinstance(lower_is_better, str | None) else lower_is_better)
@@ -138,15 +147,14 @@ def build_metrics(metrics: str | Sequence[str],
     unknown = (set(cov) | lower) - {m.name for m in base}
     if unknown:
         raise ExperimentInputError(
-            f"{names['cuped']}/{names['lower_is_better']} name metrics {sorted(unknown)} that "
-            f"are not in {names['metrics']} {sorted(m.name for m in base)}."
+            Param("cuped"), "/", Param("lower_is_better"), f" name metrics {sorted(unknown)} "
+            "that are not in ", Param("metrics"), f" {sorted(m.name for m in base)}."
         )
     out = []
     for m in base:
         margin, relative = None, True
         if m.name in guards:
-            margin, relative = guardrail_margin(guards[m.name],
-                                                f"{names['guardrails']} {m.name!r}")
+            margin, relative = guardrail_margin(guards[m.name], m.name)
         out.append(Metric(m.name, m.column, m.kind, m.denominator, cov.get(m.name),
                           m.name not in lower, margin, relative))
     return out
@@ -230,7 +238,9 @@ def _print_result(result: ExperimentResult) -> None:
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"error: {exc}", style="bold red", markup=False)
+    """Print ``exc`` (inputs named by their options) and exit with code 2."""
+    msg = exc.phrase(CLI_NAMES) if isinstance(exc, ExperimentInputError) else str(exc)
+    console.print(f"error: {msg}", style="bold red", markup=False)
     return typer.Exit(code=2)
 
 
@@ -292,6 +302,9 @@ def analyze_command(
     except (ExperimentInputError, ValueError) as exc:
         raise _fail(exc) from exc
     _print_result(result)
+    if result.srm.mismatch and not shares:
+        console.print("hint: if the design was unequal, pass it as --expected-split, e.g. "
+                      "'control=0.7,treatment=0.3'.", style="yellow", markup=False)
     if report:
         console.print(f"report: {write_report(result, report)}")
     if json_out:

@@ -29,8 +29,8 @@ from ._schemas import (
 )
 from ._snapshot import Snapshot
 
-__all__ = ["CACHED_REASONS", "ENDPOINT_MODELS", "REASON_METHOD", "BadRequestError", "Brain",
-           "NotReadyError", "ScoreJob", "ScoreTable", "score_jobs"]
+__all__ = ["API_NAMES", "CACHED_REASONS", "ENDPOINT_MODELS", "REASON_METHOD", "BadRequestError",
+           "Brain", "NotReadyError", "ScoreJob", "ScoreTable", "score_jobs"]
 
 CACHED_REASONS = 3
 """Reasons kept per user in the snapshot score cache (requests asking for more are live)."""
@@ -38,14 +38,22 @@ FORECAST_CACHE = 32
 """Forecast answers kept (per champion, horizon and calendar), least recently added dropped."""
 ENDPOINT_MODELS = {"churn_risk": "churn", "purchase_propensity": "purchase_propensity",
                    "customer_value": "customer_value"}
-# POST /experiments/analyze's field names, for the messages of the metric definitions it shares
-# with `brain ab analyze` (which names its options instead)
-_ANALYZE_FIELDS = {"metrics": "metrics", "cuped": "cuped", "guardrails": "guardrails",
-                   "lower_is_better": "lower_is_better"}
+API_NAMES = {"expected_shares": "expected_split", "relative=False": '"relative": false'}
+"""The request field for each input an ``ExperimentInputError`` names where the field is not
+called like the engine's parameter (``variant_col``, ``control``, ``metrics``, ``mde``, ... are):
+the experiment engine's messages are answered with these, the CLI's options never appear."""
 
 
 class BadRequestError(ValueError):
     """The request cannot be answered as sent; the message says what to fix (HTTP 400)."""
+
+
+def _phrase(exc: Exception) -> str:
+    """``exc``'s message for an API client: the experiment engine's inputs named by their
+    request fields (``API_NAMES``)."""
+    from experiments import ExperimentInputError
+
+    return exc.phrase(API_NAMES) if isinstance(exc, ExperimentInputError) else str(exc)
 
 
 class NotReadyError(RuntimeError):
@@ -563,11 +571,11 @@ class Brain:
                                   bayesian=req.bayesian)
         try:
             metrics = build_metrics(req.metrics, cuped=req.cuped, guardrails=req.guardrails,
-                                    lower_is_better=req.lower_is_better, names=_ANALYZE_FIELDS)
+                                    lower_is_better=req.lower_is_better)
             result = ex.analyze(frame, req.variant_col, req.control, metrics, options=opts,
                                 segment_col=req.segment_col, source="request rows")
         except (ValueError, KeyError, TypeError) as exc:
-            raise BadRequestError(str(exc)) from exc
+            raise BadRequestError(_phrase(exc)) from exc
         return result.to_dict()
 
     def plan(self, req: PlanRequest) -> dict[str, Any]:
@@ -593,5 +601,5 @@ class Brain:
                 raise BadRequestError("give 'mde' (for the sample size), 'n_control' (for the "
                                       "minimum detectable effect), or both (for the power)")
         except (ValueError, TypeError) as exc:
-            raise BadRequestError(str(exc)) from exc
+            raise BadRequestError(_phrase(exc)) from exc
         return plan.to_dict()

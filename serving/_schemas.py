@@ -2,7 +2,9 @@
 
 Requests reject unknown fields. The answer models (``ModelsAnswer``, ``ErrorAnswer``) document
 answers in the OpenAPI document at ``/docs.json``; endpoints do not validate their answers
-against them (see ``service.FastJSON``), the tests do.
+against them (see ``service.FastJSON``), the tests do. Their JSON schemas (pydantic's, JSON Schema
+2020-12: ``type: "null"`` in ``anyOf``, numeric ``exclusiveMinimum``) go into the document
+unchanged, which therefore declares OpenAPI 3.1.
 """
 
 from __future__ import annotations
@@ -16,32 +18,12 @@ MAX_ROWS = 500_000
 UserId = str | int
 
 
-def _openapi30(schema: dict[str, Any]) -> None:
-    """Rewrite JSON Schema 2020 numeric ``exclusiveMinimum``/``exclusiveMaximum`` (what pydantic
-    emits for ``gt``/``lt``) to the OpenAPI 3.0 form BentoML's document declares
-    (``minimum: x, exclusiveMinimum: true``), everywhere in the model's schema."""
-    for bound, plain in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
-        value = schema.get(bound)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            schema[plain] = value
-            schema[bound] = True
-    for value in schema.values():
-        if isinstance(value, dict):
-            _openapi30(value)
-        elif isinstance(value, list):
-            for item in value:
-                if isinstance(item, dict):
-                    _openapi30(item)
-
-
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_openapi30)
+    model_config = ConfigDict(extra="forbid")
 
 
 class Answer(BaseModel):
     """Base of the answer models: answers may gain fields, so unknown fields are allowed."""
-
-    model_config = ConfigDict(json_schema_extra=_openapi30)
 
 
 def _ids(v: list[UserId]) -> list[str]:

@@ -16,7 +16,10 @@ answers 400, with per-field ``detail``), form-encoded bodies -> 415, missing mod
 The OpenAPI document (``/docs.json``) is BentoML's, completed by ``openapi_document``: BentoML
 documents the ``@bentoml.api`` endpoints and its health routes, and of mounted apps only FastAPI
 ones (FastAPI is not one of our dependencies), so ``GET /models`` (a Starlette route) is added
-with its answer schema; ``info.version`` is the package version (BentoML writes "None").
+with its answer schema; ``info.version`` is the package version (BentoML writes "None"),
+``info.description`` ours (BentoML writes its README text). It declares OpenAPI 3.1 (BentoML
+says 3.0.2, but pydantic writes 3.1's JSON Schema) and the bearer scheme on every operation that
+needs the token.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ._auth import BearerAuthMiddleware
+from ._auth import BEARER_SCHEME, BearerAuthMiddleware, requires_token
 from ._batching import MicroBatcher
 from ._core import BadRequestError, Brain, NotReadyError, ScoreJob, score_jobs
 from ._guards import JsonBodyMiddleware, cancel_bentoml_request_timers, install_log_filter
@@ -265,6 +268,7 @@ def package_version() -> str:
 
 
 _SCHEMA_REF = "#/components/schemas/{model}"
+BEARER_NAME = "bearerAuth"
 
 
 def _components(model: type[BaseModel]) -> dict[str, Any]:
@@ -278,13 +282,49 @@ def _json_answer(description: str, model: type[BaseModel]) -> dict[str, Any]:
         "schema": {"$ref": _SCHEMA_REF.format(model=model.__name__)}}}}
 
 
+OPENAPI_VERSION = "3.1.0"
+"""The document's schemas are pydantic's JSON Schema 2020-12, which is OpenAPI 3.1's dialect
+(BentoML declares 3.0.2); Swagger UI 5, which BentoML serves at ``/``, renders 3.1."""
+DESCRIPTION = """\
+Marketing Brain answers with the registry's `champion` models and the latest feature snapshot:
+traffic forecasts with P10/P50/P90 and event peaks (`/forecast_traffic`), churn risk, purchase
+propensity and customer value per customer with tiers and reasons, acquisition-channel value,
+RFM segments, and A/B test analysis and planning (`/experiments/*`). `GET /models` lists the
+loaded versions; `POST /reload` picks up new champions and snapshots without a restart.
+
+**Auth**: when the server has `BRAIN_API_TOKEN` set, every endpoint except the health probes
+(`/livez`, `/readyz`, `/healthz`) and `/metrics` needs `Authorization: Bearer <token>`: use
+*Authorize* on this page. A bad request gets a 4xx whose body is `{"error": "<what to fix>"}`.
+
+Endpoints, limits and operations: `docs/serving.md` in the Marketing Brain repository.
+"""
+
+
+def _document_auth(doc: dict[str, Any]) -> None:
+    """Declare the bearer scheme and put it (with its 401 answer) on every operation whose path
+    needs the token (``_auth.requires_token``), so Swagger UI offers "Authorize"."""
+    doc["components"].setdefault("securitySchemes", {})[BEARER_NAME] = BEARER_SCHEME
+    unauthorized = _json_answer("Missing or wrong bearer token (when BRAIN_API_TOKEN is set)",
+                                ErrorAnswer)
+    for path, item in doc["paths"].items():
+        if not requires_token(path):
+            continue
+        for op in item.values():
+            op["security"] = [{BEARER_NAME: []}]
+            op.setdefault("responses", {})["401"] = unauthorized
+
+
 @functools.cache
 def openapi_document() -> dict[str, Any]:
-    """The OpenAPI document served at ``/docs.json``: BentoML's, plus ``GET /models`` with its
-    answer schema and the package version. Built once (the endpoints never change at run
-    time); BentoML would rebuild it for every request."""
+    """The OpenAPI document served at ``/docs.json``: BentoML's, declared as OpenAPI 3.1 (what
+    its schemas are), with our description instead of BentoML's README text, ``GET /models``
+    with its answer schema, the bearer-token scheme and the package version. Built once (the
+    endpoints never change at run time); BentoML would rebuild it for every request."""
     doc = MarketingBrain.openapi_spec.asdict()  # type: ignore[attr-defined]
-    doc["info"]["version"] = package_version()
+    doc["openapi"] = OPENAPI_VERSION
+    doc["info"].pop("contact", None)  # BentoML's team, not whoever runs this service
+    doc["info"].update(title="Marketing Brain API", description=DESCRIPTION,
+                       version=package_version())
     doc["components"].setdefault("schemas", {}).update(
         {**_components(ModelsAnswer), **_components(ErrorAnswer)})
     doc["paths"]["/models"] = {"get": {
@@ -294,9 +334,8 @@ def openapi_document() -> dict[str, Any]:
                        "that failed to load, the feature snapshot and micro-batching counters.",
         "responses": {
             "200": _json_answer("Successful Response", ModelsAnswer),
-            "401": _json_answer("Missing or wrong bearer token (when BRAIN_API_TOKEN is set)",
-                                ErrorAnswer),
             "503": _json_answer("Service is starting", ErrorAnswer)}}}
+    _document_auth(doc)
     return doc
 
 

@@ -13,7 +13,13 @@ import typer
 from typer.testing import CliRunner
 
 import experiments as ex
-from serving._cli_experiments import ab_app, build_metrics, guardrail_margin, uplift_app
+from serving._cli_experiments import (
+    CLI_NAMES,
+    ab_app,
+    build_metrics,
+    guardrail_margin,
+    uplift_app,
+)
 
 app = typer.Typer()
 app.add_typer(ab_app, name="ab")
@@ -169,12 +175,18 @@ def test_cli_shows_the_constant_metric_warning(tmp_path) -> None:
 
 
 def test_undetectably_small_effect_says_what_to_change() -> None:
-    with pytest.raises(ex.ExperimentInputError, match=r"too small to detect.*Fix: a larger --mde"):
+    with pytest.raises(ex.ExperimentInputError, match=r"too small to detect.*Fix: a larger mde "
+                                                      r"\(relative to baseline unless "
+                                                      r"relative=False\)"):
         ex.sample_size(baseline=1e-9, mde=1e-9)
     res = runner.invoke(app, ["ab", "plan", "--baseline", "1e-9", "--mde", "1e-9"])
     assert res.exit_code == 2
-    assert "too small to detect" in res.output
-    assert "different signs" not in res.output
+    out = " ".join(res.output.split())
+    assert "too small to detect" in out
+    assert ("Fix: a larger --mde (relative to --baseline unless --absolute), a higher "
+            "--baseline if the rate was mistyped, or ask for the detectable effect of the units "
+            "you have with --n-control.") in out
+    assert "different signs" not in out
 
 
 def test_expected_split_format_error_names_the_option_and_format(tmp_path) -> None:
@@ -197,7 +209,7 @@ def test_expected_split_format_error_names_the_option_and_format(tmp_path) -> No
 ])
 def test_guardrail_margin_reads_relative_and_absolute_forms(spec: str | float,
                                                              expect: tuple[float, bool]) -> None:
-    assert guardrail_margin(spec, "--guardrail 'visits'") == expect
+    assert guardrail_margin(spec, "visits") == expect
 
 
 @pytest.mark.parametrize(("spec", "rule"), [
@@ -210,9 +222,10 @@ def test_guardrail_margin_reads_relative_and_absolute_forms(spec: str | float,
 def test_bad_guardrail_margin_names_the_input_rule_value_and_fix(spec: str | float,
                                                                  rule: str) -> None:
     with pytest.raises(ex.ExperimentInputError) as err:
-        guardrail_margin(spec, "guardrails 'visits'")
+        guardrail_margin(spec, "visits")
     msg = str(err.value)
     assert msg.startswith("guardrails 'visits': "), msg
+    assert err.value.phrase(CLI_NAMES).startswith("--guardrail 'visits': ")
     assert rule in msg
     assert f"received {spec!r}" in msg
     assert "Fix:" in msg
@@ -237,19 +250,20 @@ def test_cli_guardrail_option_takes_absolute_margins_and_names_itself(tmp_path) 
     assert "Traceback" not in out
 
 
-def test_api_field_names_replace_the_cli_options_in_messages() -> None:
-    fields = {"metrics": "metrics", "cuped": "cuped", "guardrails": "guardrails",
-              "lower_is_better": "lower_is_better"}
+def test_metric_definition_messages_name_inputs_for_each_front_end() -> None:
     ms = build_metrics(["converted"], guardrails={"visits": "abs:0.5", "revenue": 0.1},
-                       lower_is_better=["revenue"], names=fields)
+                       lower_is_better=["revenue"])
     assert [(m.name, m.guardrail_margin, m.guardrail_relative, m.higher_is_better)
             for m in ms] == [("converted", None, True, True), ("visits", 0.5, False, True),
                              ("revenue", 0.1, True, False)]
     with pytest.raises(ex.ExperimentInputError, match=r"^guardrails 'visits': margin must"):
-        build_metrics(["converted"], guardrails={"visits": "abs:-1"}, names=fields)
-    with pytest.raises(ex.ExperimentInputError, match=r"^cuped/lower_is_better name metrics "
-                                                      r"\['x'\] that are not in metrics"):
-        build_metrics(["converted"], cuped={"x": "pre"}, names=fields)
+        build_metrics(["converted"], guardrails={"visits": "abs:-1"})
+    with pytest.raises(ex.ExperimentInputError) as err:
+        build_metrics(["converted"], cuped={"x": "pre"})
+    assert str(err.value).startswith("cuped/lower_is_better name metrics ['x'] that are not in "
+                                     "metrics ['converted']")
+    assert err.value.phrase(CLI_NAMES).startswith(
+        "--cuped/--lower-is-better name metrics ['x'] that are not in --metrics")
 
 
 # --- 5. screen output of the optional analyses ----------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from mlflow import MlflowClient
+from openapi_spec_validator import validate
 from pydantic import BaseModel
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
@@ -192,6 +193,46 @@ def test_bad_guardrail_margin_is_a_400_naming_the_field_and_the_fix(
     assert "abs:0.5" in error
 
 
+@pytest.mark.parametrize(("path", "body", "expect"), [
+    ("/experiments/analyze", {"variant_col": "arm"},
+     "Fix: pass variant_col with the arm label column."),
+    ("/experiments/analyze", {"control": "ctl"}, "Fix: pass control with one of those labels"),
+    ("/experiments/analyze", {"metrics": ["converted", "nope"]},
+     "Fix: pass the right variant_col/metrics names."),
+    ("/experiments/analyze", {"segment_col": "country"},
+     "Fix: pass an existing pre-period column as segment_col."),
+    ("/experiments/analyze", {"cuped": {"x": "spend"}},
+     "cuped/lower_is_better name metrics ['x'] that are not in metrics"),
+    ("/experiments/plan", {"baseline": 1e-9, "mde": 1e-9},
+     'Fix: a larger mde (relative to baseline unless "relative": false), a higher baseline if '
+     "the rate was mistyped, or ask for the detectable effect of the units you have with "
+     "n_control."),
+    ("/experiments/plan", {"baseline": 0.1, "n_control": 10**30},
+     "Fix: check n_control (and baseline/sd)"),
+])
+def test_experiment_errors_name_the_json_fields_not_cli_options(
+        client: TestClient, path: str, body: dict[str, Any], expect: str) -> None:
+    if path == "/experiments/analyze":
+        body = {"rows": _ab_rows(), "control": "control", "metrics": ["converted"], **body}
+    r = client.post(path, json=body)
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert expect in error
+    assert "--" not in error
+
+
+def test_srm_answer_names_no_cli_option(client: TestClient) -> None:
+    rows = [{"variant": "control", "converted": i % 2} for i in range(700)]
+    rows += [{"variant": "treatment", "converted": i % 2} for i in range(300)]
+    r = client.post("/experiments/analyze",
+                    json={"rows": rows, "control": "control", "metrics": ["converted"]})
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["srm"]["mismatch"]
+    assert "the expected split" in answer["srm"]["message"]
+    assert "--" not in json.dumps(answer)
+
+
 def test_guardrail_margin_of_another_type_fails_request_validation(client: TestClient) -> None:
     r = client.post("/experiments/analyze", json={
         "rows": _ab_rows(), "control": "control", "metrics": ["converted"],
@@ -249,30 +290,51 @@ def test_form_encoded_bodies_get_415_not_500(client: TestClient, path: str) -> N
     assert r.status_code == 415, r.text
 
 
-def test_openapi_bounds_use_the_3_0_form(client: TestClient) -> None:
+def test_openapi_document_is_valid_for_the_version_it_declares(client: TestClient) -> None:
     spec = client.get("/docs.json").json()
-    assert spec["openapi"].startswith("3.0")
-    bad: list[str] = []
-
-    def walk(node: object, where: str) -> None:
-        if isinstance(node, dict):
-            bad.extend(f"{where}.{k}" for k in ("exclusiveMinimum", "exclusiveMaximum")
-                       if k in node and not isinstance(node[k], bool))
-            for k, v in node.items():
-                walk(v, f"{where}.{k}")
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                walk(v, f"{where}[{i}]")
-
-    walk(spec, "")
-    assert not bad
+    assert spec["openapi"] == "3.1.0"  # pydantic writes JSON Schema 2020-12, 3.1's dialect
+    validate(spec)  # picks the 3.0 or 3.1 rules from spec["openapi"]; raises on any error
     body = spec["paths"]["/experiments/plan"]["post"]["requestBody"]["content"]
     schema = body["application/json"]["schema"]
     if "$ref" in schema:
         schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
     power = schema["properties"]["power"]
-    assert (power["minimum"], power["exclusiveMinimum"]) == (0.5, True)
-    assert (power["maximum"], power["exclusiveMaximum"]) == (1, True)
+    assert (power["exclusiveMinimum"], power["exclusiveMaximum"]) == (0.5, 1)  # 3.1 form
+
+
+def test_every_operation_declares_exactly_the_auth_it_enforces(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = client.get("/docs.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["bearerAuth"]["type"] == "http"
+    assert schemes["bearerAuth"]["scheme"] == "bearer"
+    monkeypatch.setenv("BRAIN_API_TOKEN", "t0ken")
+    secured: set[str] = set()
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            needs = op.get("security", [])
+            assert all(set(req) <= set(schemes) for req in needs), (method, path)
+            if needs:
+                secured.add(path)
+                ref = op["responses"]["401"]["content"]["application/json"]["schema"]["$ref"]
+                assert ref == "#/components/schemas/ErrorAnswer", (method, path)
+            if path == "/metrics":  # needs `bentoml serve`'s Prometheus directory
+                continue
+            r = client.request(method, path, content=b"{" if method == "post" else None,
+                               headers={"content-type": "application/json"})
+            assert (r.status_code == 401) == bool(needs), (method, path, r.status_code)
+    assert not secured & {"/livez", "/readyz", "/healthz", "/metrics"}
+    assert secured >= {"/models", "/reload", "/churn_risk", "/experiments/analyze"}
+
+
+def test_openapi_info_describes_this_api_not_bentoml(client: TestClient) -> None:
+    info = client.get("/docs.json").json()["info"]
+    text = info["description"]
+    assert "BentoML" not in text
+    assert "contact" not in info  # BentoML's default names its own team
+    for needed in ("Marketing Brain", "BRAIN_API_TOKEN", "Authorization: Bearer",
+                   "docs/serving.md", "/forecast_traffic", "/experiments/"):
+        assert needed in text, needed
 
 
 def test_concurrent_live_row_requests_are_batched(client: TestClient) -> None:

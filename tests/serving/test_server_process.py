@@ -12,6 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from openapi_spec_validator import validate
+
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 def _free_port() -> int:
@@ -77,6 +80,7 @@ def test_real_server_documents_and_answers_every_endpoint(server: str) -> None:
     assert httpx.get(f"{server}/docs.json", timeout=10).status_code == 401
     spec = httpx.get(f"{server}/docs.json", headers=h, timeout=30).json()
     assert spec["info"]["version"] == importlib.metadata.version("marketing-brain")
+    validate(spec)  # valid for the OpenAPI version it declares (3.1.0)
     assert "ModelsAnswer" in spec["paths"]["/models"]["get"]["responses"]["200"]["content"][
         "application/json"]["schema"]["$ref"]
     for path, item in spec["paths"].items():
@@ -86,3 +90,30 @@ def test_real_server_documents_and_answers_every_endpoint(server: str) -> None:
                 content=b"{" if method == "post" else None, timeout=60)
             assert r.status_code not in (404, 405), (method, path, r.status_code)
             assert r.status_code < 500, (method, path, r.status_code, r.text[:300])
+
+
+@pytest.mark.server
+@pytest.mark.slow
+@pytest.mark.browser
+def test_swagger_ui_renders_the_document_and_offers_authorize(server: str) -> None:
+    """BentoML's Swagger UI (at /) renders the 3.1 document and offers the bearer scheme."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: run .ci/browser-setup (installs Debian's chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM),
+                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:  # the page and /docs.json need the token like the endpoints
+            ctx = browser.new_context(
+                extra_http_headers={"Authorization": "Bearer proc-token"})
+            page = ctx.new_page()
+            page.goto(f"{server}/", wait_until="networkidle")
+            page.wait_for_selector(".opblock", timeout=60_000)
+            assert page.locator(".version-stamp").first.inner_text().strip() == "OAS 3.1"
+            assert not page.locator(".errors-wrapper").count()
+            page.get_by_role("button", name="Authorize").first.click()
+            assert page.get_by_text("bearerAuth").first.is_visible()
+            locked = page.locator(".opblock .authorization__btn").count()
+            assert locked == 10  # the 10 endpoints that need the token; health/metrics open
+        finally:
+            browser.close()
