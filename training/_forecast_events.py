@@ -8,9 +8,14 @@ days, then the local level plus the phase's usual offset, where no event-free va
 Lifts are then pooled per relative day of the event (``d0``, ``d1``, ... ``d6+``, ``pre1``,
 ``post1``...) through a hierarchy (all events -> kind -> name -> name in this series) with
 precision-weighted shrinkage, per unit of intensity and with recent occurrences weighted more
-(half-life ``halflife_days``). Kinds spread around all events by their between-kind variance
-(method of moments, at least ``group_sd``²), and a lift is never borrowed from another kind: a
-closure holiday cannot turn a promotion's first day into a closure.
+(half-life ``halflife_days``). A name a series never had (each launch with its own name) gets
+the name's or kind's lift plus that series' own offset from its kind, where the kind was seen in
+several series (one series' launches at 10x, another's at 2x). Kinds spread around all events
+by their between-kind variance (method of moments, at least ``group_sd``²), and a lift is never
+borrowed from another kind: a closure holiday cannot turn a promotion's first day into a
+closure. On sub-daily series an event day also gets its own shape within the day per kind and
+relative day (``hour_profile_``): a holiday's hours run like a Sunday's, not like a weekday's
+scaled down.
 An occurrence's variance is the day-to-day noise plus the spread of one name's occurrences
 beyond it (per key, method of moments), so a single unusual occurrence of a name is pulled
 towards its kind where repeated events are known to vary.
@@ -218,6 +223,7 @@ class EventEffects:
         self.clean_: dict[str, np.ndarray] = {}
         m = self._season(panel.freq)
         obs: list[pd.DataFrame] = []
+        hour_obs: list[pd.DataFrame] = []
         for sid, grid in panel.series.items():
             z = panel.fwd(grid.y)
             days = grid.ds.normalize()
@@ -241,6 +247,9 @@ class EventEffects:
             day_resid = pd.Series(resid).groupby(np.asarray(days)).mean()
             occ = attribute_overlaps(occ, cal[applies_to(cal, sid)])
             r = day_resid.reindex(occ["date"]).to_numpy()
+            if steps_per_day(panel.freq) > 1:
+                hour_obs.append(self._hour_deviations(grid.ds, days, resid, day_resid,
+                                                      affected, occ))
             part = occ.assign(series_id=sid, r=r, noise=noise,
                               age=(days[-1] - occ["date"]).dt.days.to_numpy())
             obs.append(part[np.isfinite(part["r"])])
@@ -250,10 +259,47 @@ class EventEffects:
         self.shifts_: dict[str, _Estimate] = {}
         self.kind_spread_: dict[str, float] = {}
         self.kind_window_: dict[str, _Estimate] = {}
+        self.series_kind_: dict[tuple[str, str, str], _Estimate] = {}
         self.max_intensity_: dict[str, float] = {}
+        self.hour_profile_: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         if obs:
             self._pool(pd.concat(obs, ignore_index=True))
+        if hour_obs:
+            self._pool_hours(pd.concat(hour_obs, ignore_index=True),
+                             steps_per_day(panel.freq))
         return self
+
+    @staticmethod
+    def _hour_deviations(ds: pd.DatetimeIndex, days: pd.DatetimeIndex, resid: np.ndarray,
+                         day_resid: pd.Series, affected: np.ndarray,
+                         occ: pd.DataFrame) -> pd.DataFrame:
+        """Sub-daily series: each event day's period residuals minus the day's mean residual
+        (its shape within the day), with kind, key and period of the day; ``noise`` is the
+        spread of the same deviation on days no event touches."""
+        dev = resid - day_resid.reindex(days).to_numpy()
+        slot = np.asarray((ds - days) / (ds[1] - ds[0]) if len(ds) > 1 else np.zeros(len(ds)),
+                          dtype=float).round().astype(int)
+        quiet = dev[~affected & np.isfinite(dev)]
+        noise = (float((1.4826 * np.median(np.abs(quiet - np.median(quiet)))) ** 2)
+                 if len(quiet) >= 10 else 1.0)
+        frame = pd.DataFrame({"date": np.asarray(days), "slot": slot, "dev": dev})
+        first = occ.drop_duplicates("date")[["date", "kind", "key"]]
+        out = frame.merge(first, on="date", how="inner")
+        out = out[np.isfinite(out["dev"])]
+        return out.assign(noise=max(noise, 1e-4))
+
+    def _pool_hours(self, obs: pd.DataFrame, spd: int) -> None:
+        """Per (kind, key), the shape of an event day within the day: a mean deviation per
+        period of the day, shrunk towards 0 (the ordinary day's shape) with prior sd
+        ``group_sd`` (a holiday's hours run like a Sunday's, not like a scaled-down weekday)."""
+        prior = 1.0 / self.group_sd**2
+        for (kind, key), g in obs.groupby(["kind", "key"], sort=False):
+            prec = np.zeros(spd)
+            tot = np.zeros(spd)
+            np.add.at(prec, g["slot"].to_numpy(), 1.0 / g["noise"].to_numpy())
+            np.add.at(tot, g["slot"].to_numpy(), g["dev"].to_numpy() / g["noise"].to_numpy())
+            var = 1.0 / (prec + prior)
+            self.hour_profile_[(str(kind), str(key))] = (tot * var, var)
 
     @staticmethod
     def _occurrence_spread(obs: pd.DataFrame) -> dict[str, float]:
@@ -320,6 +366,7 @@ class EventEffects:
             self.estimates_[level] = est
             if level == ("kind", "key"):
                 self.shifts_ = self._name_shifts(obs, est)
+                self.series_kind_ = self._series_kind(obs, est)
         # spread of single occurrences around the most specific estimate, per key
         fitted = np.array([
             self.estimates_[_LEVELS[-1]][(s, n, k)].mean * i
@@ -385,6 +432,27 @@ class EventEffects:
             out[str(name)] = _Estimate(post_var * b / var_b, post_var)
         return out
 
+    def _series_kind(self, obs: pd.DataFrame,
+                     kind_key: dict[tuple[object, ...], _Estimate]
+                     ) -> dict[tuple[str, str, str], _Estimate]:
+        """Per (series, kind, key), the series' offset from its kind's lift (shrunk towards 0).
+
+        Names and series are crossed: one series' launches can run at 10x while another's run
+        at 2x, and a launch with a new name (every launch has its own name) would otherwise get
+        the kind's lift pooled over all series. For a name not seen in a series, ``effect``
+        adds this offset to the name's (or kind's) lift. Only kinds seen in two or more series
+        get offsets: with one series, the kind's lift already is the series' own.
+        """
+        n_series = obs.groupby("kind")["series_id"].nunique()
+        multi = obs[obs["kind"].map(n_series).to_numpy() >= 2]
+        out: dict[tuple[str, str, str], _Estimate] = {}
+        for (sid, kind, key), g in multi.groupby(["series_id", "kind", "key"], sort=False):
+            base = kind_key[(kind, key)]
+            dev = g.assign(r=g["r"].to_numpy() - g["i"].to_numpy() * base.mean)
+            est = self._fit_group(dev, 0.0, self.group_sd**2)
+            out[(str(sid), str(kind), str(key))] = _Estimate(est.mean, est.var + base.var)
+        return out
+
     @staticmethod
     def _parent_key(g: pd.DataFrame, depth: int) -> tuple[object, ...]:
         first = g.iloc[0]
@@ -420,6 +488,12 @@ class EventEffects:
                 # moved by the name's common offset
                 shift = self.shifts_[name]
                 est = _Estimate(est.mean + shift.mean, est.var + shift.var + self.group_sd**2)
+            if est is not None and depth >= 1:
+                # a name this series never had on this day: the series' own offset from the
+                # kind (its launches run larger or smaller than other series')
+                off = getattr(self, "series_kind_", {}).get((series_id, kind, key))
+                if off is not None:
+                    est = _Estimate(est.mean + off.mean, est.var + off.var)
             if est is not None:
                 cap = getattr(self, "max_intensity_", {}).get(kind)  # absent in older models
                 if cap is not None and i > cap:
@@ -455,6 +529,16 @@ class EventEffects:
         best = occ.sort_values("rank").groupby("date").tail(1).set_index("date")
         lift = best["lift"].reindex(days).fillna(0.0).to_numpy(dtype=float)
         var = best["var"].reindex(days).fillna(0.0).to_numpy(dtype=float)
+        profiles = getattr(self, "hour_profile_", {})  # absent in older models
+        if profiles and n > 1:
+            lift, var = lift.copy(), var.copy()
+            slot = np.asarray((ds - days) / (ds[1] - ds[0]), dtype=float).round().astype(int)
+            kinds = best["kind"].reindex(days).to_numpy()
+            keys = best["key"].reindex(days).to_numpy()
+            for (kind, key), (mean, pvar) in profiles.items():
+                sel = (kinds == kind) & (keys == key) & (slot < len(mean))
+                lift[sel] += mean[slot[sel]]
+                var[sel] += pvar[slot[sel]]
         return lift, var
 
     def table(self) -> pd.DataFrame:

@@ -273,3 +273,48 @@ def test_year_over_year_features_skip_the_weeks_around_big_events(fast_gbm: dict
         assert np.isnan(x["yr1_raw"].iloc[0]) == guarded
     no_guard = LightGBMForecaster(**fast_gbm, yoy_guard_days=0).fit(series, cal)
     assert not no_guard.ctx_["s"].near_event.any()
+
+
+def test_new_event_name_gets_its_series_own_size_of_the_kind() -> None:
+    """Every launch has its own name; series launch at different sizes (log +0.4, +1.2, +2.0).
+    A new launch is predicted near its own series' size, not the average over all series."""
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2020-01-01", periods=1000, freq="D")
+    sizes = {"docs": 0.4, "product_a": 1.2, "product_b": 2.0}
+    frames, rows = [], []
+    for j, (sid, size) in enumerate(sizes.items()):
+        y = np.exp(7 + 0.05 * rng.standard_normal(len(ds)))
+        for k in range(6):
+            start = ds[60 + 150 * k + 11 * j]
+            y[ds.get_loc(start)] *= np.exp(size)
+            rows.append((f"{sid} launch {k}", start, start, "launch", sid))
+        frames.append(pd.DataFrame({"series_id": sid, "ds": ds, "y": y}))
+    cal = normalize_calendar(pd.DataFrame(rows, columns=["name", "start", "end", "kind",
+                                                         "channel"]))
+    effects = EventEffects().fit(prepare_panel(pd.concat(frames), "log1p"), cal)
+    for sid, size in sizes.items():
+        lift, _ = effects.effect(sid, f"{sid} launch new", "launch", "d0", 1.0)
+        assert abs(lift - size) < 0.15, (sid, lift)
+
+
+def test_hourly_event_day_gets_its_own_shape_within_the_day() -> None:
+    """A holiday's mornings drop by 1.0 (log) while its evenings are as usual: the lift per hour
+    follows that shape, not the day's mean drop spread over every hour."""
+    rng = np.random.default_rng(5)
+    ds = pd.date_range("2023-01-01", periods=24 * 500, freq="h")
+    hour = ds.hour.to_numpy()
+    days = ds.normalize()
+    holidays = pd.DatetimeIndex([days[0] + pd.Timedelta(days=int(d)) for d in
+                                 range(20, 480, 37)])
+    z = 6 + 0.5 * np.sin(2 * np.pi * hour / 24) + 0.03 * rng.standard_normal(len(ds))
+    morning = (hour >= 6) & (hour <= 11)
+    z[np.asarray(days.isin(holidays)) & morning] -= 1.0
+    series = pd.DataFrame({"series_id": "zone", "ds": ds, "y": np.expm1(z)})
+    cal = normalize_calendar(pd.DataFrame({"name": "holiday", "start": holidays,
+                                           "kind": "holiday"}))
+    effects = EventEffects().fit(prepare_panel(series, "log1p"), cal)
+    day = pd.date_range(holidays[-1], periods=24, freq="h")
+    lift, _ = effects.lift("zone", day, cal)
+    on_morning = lift[(day.hour >= 6) & (day.hour <= 11)]
+    assert np.all(np.abs(on_morning + 1.0) < 0.15), on_morning
+    assert np.all(np.abs(lift[day.hour >= 14]) < 0.15), lift
