@@ -17,7 +17,8 @@ In (loaded and validated by ``load_*``; see docs/data-contracts.md):
 Out:
 
 - ``user_features``: one row per (user_id, cutoff) with the columns in ``CATALOGUE``, computed
-  only from events strictly before the cutoff;
+  only from events strictly before the cutoff; share columns for the ``MAX_CATEGORIES`` /
+  ``MAX_CHANNELS`` most frequent values (``Vocabulary``), the rest pooled into ``..._other``;
 - ``make_labels`` / ``build_training_set``: ``label_churn`` (int8), ``label_purchase`` (int8),
   ``label_value`` (float64) for ``[cutoff, cutoff + horizon)``, stacked over cutoffs;
 - ``rfm_segments``: user_id, cutoff, r/f/m scores (1-5), ``rfm``, ``segment``, ``scene``;
@@ -35,7 +36,7 @@ from ._calendar import (
     normalize_calendar,
     series_channel,
 )
-from ._catalogue import CATALOGUE, describe
+from ._catalogue import CATALOGUE, MAX_CATEGORIES, MAX_CHANNELS, describe
 from ._contracts import KNOWN_EVENT_TYPES, DataContractError
 from ._io import (
     infer_table_types,
@@ -61,6 +62,8 @@ __all__ = [
     "CATALOGUE",
     "KNOWN_EVENT_TYPES",
     "LABELS",
+    "MAX_CATEGORIES",
+    "MAX_CHANNELS",
     "SCENE_GROUPS",
     "SEGMENTS",
     "TRAFFIC_METRICS",

@@ -1,7 +1,9 @@
 """The user-feature catalogue: every column ``user_features`` returns, with one line of meaning.
 
 Columns whose names depend on the data's vocabulary (``cat_share_<category>``,
-``purchase_cat_share_<category>``, ``ch_share_<channel>``) are listed once with ``<...>``.
+``purchase_cat_share_<category>``, ``ch_share_<channel>``) are listed once with ``<...>``. Only
+the ``MAX_CATEGORIES`` (``MAX_CHANNELS``) most frequent values get a column; the rest are pooled
+into one ``..._other`` column, listed by name.
 ``docs/features.md`` is generated from this table (``markdown()``); ``brain features catalogue``
 prints it.
 """
@@ -9,6 +11,10 @@ prints it.
 from __future__ import annotations
 
 WINDOWS = (7, 30, 90, 180, 365)
+MAX_CATEGORIES = 20
+"""Default number of categories with their own share columns (``Vocabulary.from_events``)."""
+MAX_CHANNELS = 20
+"""Default number of channels with their own share columns."""
 
 _BASE: dict[str, str] = {
     "tenure_days": "days from the user's first event to the cutoff",
@@ -72,17 +78,27 @@ _BASE.update({
     "promo_order_share": "share of orders placed on calendar event days (empty without "
                          "a calendar or orders)",
     "promo_visit_share": "share of visits on calendar event days (empty without a calendar)",
-    "category_count": "distinct categories the user touched",
-    "category_entropy": "entropy (nats) of the user's category mix; 0 = one category",
-    "top_category": "category with most events (categorical)",
-    "top_purchase_category": "category with most orders (categorical; empty if never bought)",
-    "channel_count": "distinct channels the user visited through",
-    "channel_entropy": "entropy (nats) of the user's visit channel mix",
-    "top_channel": "channel with most visits (categorical)",
+    "category_count": "distinct categories the user touched (all of them, not only those with "
+                      "share columns)",
+    "category_entropy": "entropy (nats) of the user's mix over all categories; 0 = one category",
+    "top_category": "category with most events (categorical; 'other' when it is outside the "
+                    "categories with share columns)",
+    "top_purchase_category": "category with most orders (categorical, 'other' as for "
+                             "top_category; empty if never bought)",
+    "channel_count": "distinct channels the user visited through (all of them)",
+    "channel_entropy": "entropy (nats) of the user's visit mix over all channels",
+    "top_channel": "channel with most visits (categorical; 'other' as for top_category)",
     "acquisition_channel": "channel that first brought the user (categorical)",
-    "cat_share_<category>": "share of the user's events in that category (one column each)",
+    "cat_share_<category>": f"share of the user's events in that category (one column each for "
+                            f"the {MAX_CATEGORIES} categories with most events)",
+    "cat_share_other": "share of the user's events in the categories pooled together (only when "
+                       f"there are more than {MAX_CATEGORIES})",
     "purchase_cat_share_<category>": "share of the user's orders in that category",
-    "ch_share_<channel>": "share of the user's visits through that channel",
+    "purchase_cat_share_other": "share of the user's orders in the pooled categories",
+    "ch_share_<channel>": f"share of the user's visits through that channel (one column each "
+                          f"for the {MAX_CHANNELS} channels with most events)",
+    "ch_share_other": "share of the user's visits through the channels pooled together (only "
+                      f"when there are more than {MAX_CHANNELS})",
 })
 
 CATALOGUE: dict[str, str] = dict(_BASE)

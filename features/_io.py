@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Literal
 
@@ -37,7 +38,8 @@ from ._contracts import (
     problem_rows,
 )
 
-__all__ = ["load_calendar", "load_events", "load_series", "load_spend", "read_table",
+__all__ = ["infer_table_types", "load_calendar", "load_events", "load_series", "load_spend",
+           "parse_table_cutoff", "read_table",
            "validate_calendar", "validate_events", "validate_series", "validate_spend"]
 
 _log = logging.getLogger("features.io")
@@ -55,45 +57,19 @@ def read_table(path: PathLike) -> pd.DataFrame:
     suffixes = "".join(p.suffixes[-2:]).lower()
     try:
         if p.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(p)
+            frame = pd.read_parquet(p)
+            frame.attrs["source"] = name
+            return frame
         if ".csv" in suffixes or ".txt" in suffixes or ".tsv" in suffixes:
             sep = "\t" if ".tsv" in suffixes else ","
-            return pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+            frame = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+            frame.attrs["source"] = name
+            return frame
     except Exception as exc:  # parser errors come in many types; report them all the same way
         raise DataContractError(name, [Problem("", f"could not be read: {exc}", 0,
                                                fix="save it as UTF-8 CSV or Parquet")]) from exc
     raise DataContractError(name, [Problem("", f"has unsupported extension '{p.suffix}'", 0,
                                            fix="use .csv, .csv.gz, .tsv or .parquet")])
-
-
-def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Give text columns of a customer table their real type (CSV cells arrive as text).
-
-    A column whose every non-empty cell is a number becomes numeric; one whose every non-empty
-    cell is an ISO date (``2024-03-01``, optionally with a time) becomes a datetime, which the
-    customer models report as skipped instead of treating each date as a category. Anything
-    else stays text (a category). ``keep_text`` columns (ids) are left alone. Returns a copy.
-    """
-    out = df.copy()
-    for col in out.columns:
-        if col in keep_text or not (pd.api.types.is_object_dtype(out[col].dtype)
-                                    or pd.api.types.is_string_dtype(out[col].dtype)):
-            continue
-        text = out[col].astype("string").str.strip()
-        text = text.mask(text == "")
-        present = text.dropna()
-        if present.empty:
-            out[col] = pd.to_numeric(text.astype(object), errors="coerce")
-            continue
-        num = pd.to_numeric(present.astype(object), errors="coerce")
-        if num.notna().all():
-            out[col] = pd.to_numeric(text.astype(object), errors="coerce")
-            continue
-        if present.str.match(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$").all():
-            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-            if parsed[text.notna()].notna().all():
-                out[col] = parsed
-    return out
 
 
 def _check_columns(df: pd.DataFrame, contract: Contract, source: str) -> None:
@@ -115,25 +91,27 @@ _TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S")
 
 
 def _one_format(text: pd.Series, notna: pd.Series) -> tuple[str | None, pd.Series, str]:
-    """The explicit format that reads every value of a non-ISO column.
+    """The explicit format that most values of a non-ISO column follow.
 
     Values are never guessed one by one (pandas' ``format="mixed"`` reads 03/04 as March and
-    13/04 as April in the same column). Returns ``(format, parsed, "")``; when several formats
-    read every value but disagree (no day above 12), ``(None, parsed, "<the formats>")``; when
-    none does, ``(None, NaT, "")``.
+    13/04 as April in the same column): the column is read with the one format that reads the
+    most values, and the values it does not read are the bad rows. Returns
+    ``(format, parsed, "")``; when several formats read that many values but disagree (no day
+    above 12), ``(None, parsed, "<the formats>")``; when none reads any, ``(None, NaT, "")``.
     """
-    full: list[tuple[str, pd.Series]] = []
-    sample = text[notna].iloc[:5000]  # formats that fail here need no pass over a big column
+    sample = text[notna].iloc[:5000]  # rank the formats here: no pass over a big column each
+    counts: dict[str, int] = {}
     for date_fmt in _DATE_FORMATS:
         for suffix in _TIME_SUFFIXES:
             fmt = date_fmt + suffix
-            if pd.to_datetime(sample, errors="coerce", format=fmt).isna().any():
-                continue
-            parsed = pd.to_datetime(text, errors="coerce", format=fmt)
-            if not (parsed.isna() & notna).any():
-                full.append((fmt, parsed))
-    if not full:
+            counts[fmt] = int(pd.to_datetime(sample, errors="coerce", format=fmt).notna().sum())
+    best = max(counts.values(), default=0)
+    if best == 0:
         return None, pd.Series(pd.NaT, index=text.index), ""
+    read = {f: pd.to_datetime(text, errors="coerce", format=f)
+            for f, n in counts.items() if n == best}
+    most = max(int(p.notna().sum()) for p in read.values())
+    full = [(f, p) for f, p in read.items() if int(p.notna().sum()) == most]
     first_fmt, first = full[0]
     differ = [f for f, p in full[1:] if not p.equals(first)]
     if differ:
@@ -158,17 +136,19 @@ def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
                                  fix="give every value an offset, or none (then all are read in "
                                      f"the business time zone {tz})"))
             return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+        used = ""
         if n_off:
             out = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
             out = out.dt.tz_convert(tz).dt.tz_localize(None)
         else:
             out = pd.to_datetime(text, errors="coerce", format="ISO8601")
             bad = out.isna() & notna
-            if bad.any():  # not all ISO: one explicit format must read the whole column
+            if bad.any():  # not all ISO: read with the one format most rows follow
                 fmt, parsed, ambiguous = _one_format(text, notna)
-                if fmt is not None:
-                    out = parsed  # else keep the ISO reading: its failures are the bad rows
-                if ambiguous:
+                better = parsed.notna().sum() > out.notna().sum()
+                if fmt is not None and better:
+                    out, used = parsed, fmt  # else the ISO reading's failures are the bad rows
+                if ambiguous and better:
                     n, rows, ex = problem_rows(notna, s)
                     probs.append(Problem(col, f"has dates whose day/month order is ambiguous "
                                               f"(they read as {ambiguous})", n, rows, ex,
@@ -178,12 +158,180 @@ def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
         if bad.any():
             n, rows, ex = problem_rows(bad, s)
             kind = "dates" if date_only else "timestamps"
+            if used:
+                kind += f" in the format most rows follow ({used})"
             probs.append(Problem(col, f"has values that are not {kind}", n, rows, ex,
                                  fix="use ISO 8601, e.g. 2024-11-11" + ("" if date_only else
                                                                         " 20:15:00")))
     out = out.astype("datetime64[ns]")
     if date_only:
         out = out.dt.normalize()
+    return out
+
+
+MISSING_SPELLINGS = frozenset({"", "n/a", "na", "nan", "null", "none", "-", "?", "#n/a"})
+"""Cells that mean "no value" in number and date columns (compared trimmed, in any case)."""
+
+ODD_CELLS_SHARE, ODD_CELLS_MAX = 0.01, 50
+"""A column is numbers (or dates) when at most this share and this many of its non-missing
+cells are not; those cells become missing and are reported in a note."""
+
+ID_LIKE_SHARE, ID_LIKE_MIN_ROWS = 0.95, 100
+"""A text column with at least this many non-missing cells, this share or more of them distinct,
+is an identifier or free text: dropped (with a note) instead of becoming a category feature."""
+
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
+_MONEY = re.compile(r"^(-?)\s*[$€£¥₹]\s*|\s*[$€£¥₹]$")
+_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def _few(n_odd: int, n_present: int) -> bool:
+    return n_odd <= min(ODD_CELLS_MAX, ODD_CELLS_SHARE * n_present)
+
+
+def _cells(mask: pd.Series, raw: pd.Series) -> str:
+    """'3 cells; first at row 5: 'N/A', ...' for the rows of ``raw`` where ``mask`` holds."""
+    n, rows, ex = problem_rows(mask.reindex(raw.index, fill_value=False).to_numpy(), raw)
+    shown = ", ".join(f"{r}: {e!r}" for r, e in zip(rows, ex, strict=True))
+    return f"{n} cell{'s' if n != 1 else ''}; first at row {shown}"
+
+
+def _numbers(present: pd.Series) -> tuple[pd.Series, bool]:
+    """Numbers read from text cells (NaN where not), and whether currency symbols or thousands
+    separators had to be removed to read them."""
+    num = pd.to_numeric(present.astype(object), errors="coerce")
+    if num.notna().all():
+        return num, False
+    clean = present.str.replace(_MONEY, r"\1", regex=True)
+    grouped = clean.str.match(_THOUSANDS)
+    clean = clean.mask(grouped, clean.str.replace(",", "", regex=False))
+    if clean.equals(present):
+        return num, False
+    return pd.to_numeric(clean.astype(object), errors="coerce"), True
+
+
+def _dates(present: pd.Series) -> tuple[pd.Series, str]:
+    """Dates read from text cells with one format (ISO first), and a note on the reading."""
+    if present.str.match(_ISO_DATE).all():
+        return pd.to_datetime(present, format="ISO8601", errors="coerce"), ""
+    fmt, parsed, ambiguous = _one_format(present, pd.Series(True, index=present.index))
+    if ambiguous:
+        return parsed, f"day/month order is ambiguous ({ambiguous}); read as {ambiguous.split()[0]}"
+    return parsed, f"format {fmt}" if fmt else ""
+
+
+def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
+                 notes: list[str]) -> tuple[str, pd.Series | None]:
+    """``("number" | "date", typed)``, ``("id", None)`` (drop) or ``("text", None)`` (keep)."""
+    text = raw.astype("string").str.strip()
+    missing = (text.isna() | text.str.lower().isin(MISSING_SPELLINGS)).fillna(True)
+    spelled = missing & text.notna() & (text != "")
+    present = text[~missing]
+    sample = present.iloc[:200]  # text columns are rejected without a pass over every cell
+    limit = 0 if exact else min(ODD_CELLS_MAX, ODD_CELLS_SHARE * len(present))
+    for kind in ("number", "date"):
+        if kind == "number":
+            if not numeric and _numbers(sample)[0].isna().sum() > limit:
+                continue
+            values, stripped = _numbers(present)
+            how = "currency symbols and thousands separators removed" if stripped else ""
+            typed = pd.Series(np.nan, index=raw.index, dtype="float64")
+        else:
+            no_digit = ~sample.str.contains(r"\d")  # cheap first: a date has digits
+            if no_digit.sum() > limit or _dates(sample)[0].isna().sum() > limit:
+                continue
+            values, how = _dates(present)
+            typed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+        odd = values.isna()
+        if int(odd.sum()) > limit and not (kind == "number" and numeric):
+            continue
+        typed[~missing] = values.to_numpy()
+        what = "numbers" if kind == "number" else "dates"
+        if how:
+            notes.append(f"column '{name}' read as {what}: {how}")
+        if odd.any():
+            notes.append(f"column '{name}' holds {what}; values that are not were read as "
+                         f"missing ({_cells(odd, raw)})")
+        if spelled.any():
+            words = sorted(set(text[spelled].astype(str)))[:3]
+            notes.append(f"column '{name}': {int(spelled.sum())} cells such as {words} read as "
+                         "missing")
+        return kind, typed
+    n_levels = int(present.nunique())
+    if len(present) >= ID_LIKE_MIN_ROWS and n_levels >= ID_LIKE_SHARE * len(present):
+        notes.append(f"column '{name}' has {n_levels:,} distinct values in {len(present):,} "
+                     "rows (an identifier or free text): not used as a feature")
+        return "id", None
+    return "text", None
+
+
+def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
+                      numeric: Collection[str] = (), categorical: Collection[str] = (),
+                      exact: Collection[str] = ()) -> pd.DataFrame:
+    """Give text columns of a customer table their real type (CSV cells arrive as text).
+
+    Rules (documented with their thresholds in docs/data-contracts.md, *customer tables*):
+
+    - ``MISSING_SPELLINGS`` (N/A, NA, null, none, -, ?, empty; any case) are missing;
+    - a column whose non-missing cells are numbers, except at most ``ODD_CELLS_SHARE`` and
+      ``ODD_CELLS_MAX`` of them, is numeric; the odd cells become missing and a note names the
+      column, the count and the first rows. Currency symbols and thousands separators
+      (``$1,234.50``) are removed, with a note, when that makes the column numbers;
+    - a column of dates (ISO, or one explicit format for the whole column such as day-first
+      ``27/10/2019``; same odd-cell allowance) becomes a datetime, which the customer models
+      skip as a feature;
+    - any other text column is a category, except one with nearly one value per row
+      (``ID_LIKE_SHARE``), an identifier or free text, which is dropped with a note;
+    - a ``cutoff`` column must be dates: any other value is a ``DataContractError`` naming the
+      rows (see ``parse_table_cutoff``).
+
+    ``keep_text`` columns (ids) are left alone. At scoring, pass the model's columns: ``numeric``
+    ones take every number and make the rest missing (with a note), whatever their count;
+    ``categorical`` ones stay text. ``exact`` columns (labels) are typed only when every cell
+    reads, so odd values reach the label check. Notes go to ``attrs["load_notes"]`` and the
+    ``features.io`` log; the file name comes from ``df.attrs["source"]`` (set by ``read_table``).
+    Returns a copy.
+    """
+    source = str(df.attrs.get("source", "table"))
+    report = LoadReport(source, rows_read=len(df))
+    out = df.copy()
+    if "cutoff" in out.columns and "cutoff" not in keep_text:
+        out["cutoff"] = parse_table_cutoff(out["cutoff"], source)
+    drop = []
+    for col in out.columns:
+        if col in keep_text or col == "cutoff" or col in categorical or not (
+                pd.api.types.is_object_dtype(out[col].dtype)
+                or pd.api.types.is_string_dtype(out[col].dtype)):
+            continue
+        notes: list[str] = []
+        kind, typed = _type_column(str(col), out[col], col in numeric, col in exact, notes)
+        if typed is not None:
+            out[col] = typed
+        elif kind == "id" and col not in exact:
+            drop.append(col)
+        for note in notes:
+            report.note(note)
+    out = out.drop(columns=drop)
+    for note in report.notes:
+        _log.warning(note)
+    out.attrs["load_notes"] = [*df.attrs.get("load_notes", []), *report.notes]
+    return out
+
+
+def parse_table_cutoff(values: pd.Series, source: str = "table") -> pd.Series:
+    """A customer table's ``cutoff`` column as dates; values that are not dates (or missing
+    cells) are one ``DataContractError`` naming the file, the column, the rows and the fix."""
+    probs: list[Problem] = []
+    out = _parse_time(values, "cutoff", "UTC", probs, date_only=True)
+    miss = values.isna().to_numpy().copy()
+    if not pd.api.types.is_datetime64_any_dtype(values.dtype):
+        miss |= (values.astype("string").str.strip() == "").fillna(True).to_numpy()
+    if miss.any():
+        n, rows, _ = problem_rows(miss)
+        probs.append(Problem("cutoff", "has missing values", n, rows,
+                             fix="give every row the date of its snapshot"))
+    if probs:
+        raise DataContractError(source, probs)
     return out
 
 
@@ -200,15 +348,27 @@ def _parse_float(s: pd.Series, col: str, probs: list[Problem]) -> pd.Series:
 
 
 def _parse_id(s: pd.Series) -> pd.Series:
+    """Identifiers: integers stay integers, anything else is a string.
+
+    Integral floats (``16270.0``, from a spreadsheet or a float column with gaps) are integers
+    written as floats: a complete column becomes int64, one with missing values becomes
+    strings without the ``.0`` (``'16270'``), so the ids join back to integer ids either way.
+    """
     if pd.api.types.is_integer_dtype(s.dtype):
         return s
     if pd.api.types.is_float_dtype(s.dtype):
-        if s.notna().all() and bool((s == np.floor(s)).all()):
+        whole = bool((s.dropna() == np.floor(s.dropna())).all())
+        if whole and s.notna().all():
             return s.astype("int64")
+        if whole:
+            return s.astype("Int64").astype("string")
         return s.astype("string")
     text = s.astype("string").str.strip()
-    if text.notna().all() and bool(text.str.fullmatch(r"-?\d{1,18}").all()):
-        return text.astype("int64")
+    present = text.dropna()
+    if bool(present.str.fullmatch(r"-?\d{1,18}(\.0*)?").all()):
+        text = text.str.replace(r"\.0*$", "", regex=True)
+        if text.notna().all():
+            return text.astype("int64")
     return text
 
 
@@ -343,9 +503,11 @@ def validate_events(df: pd.DataFrame, source: str = "events", *, tz: str = "UTC"
             if on_duplicate == "error":
                 raise DataContractError(source, [Problem(
                     "", "has exact duplicate rows", n, rows,
-                    fix="remove them or load with on_duplicate='drop'")])
-            report.note(f"dropped {n} exact duplicate rows (first at row {rows[0]}); pass "
-                        "on_duplicate='keep' to keep them")
+                    fix="remove them, or drop them with --on-duplicate drop (Python: "
+                        "on_duplicate='drop')")])
+            report.note(f"dropped {n} exact duplicate rows (first at row {rows[0]}); if "
+                        "identical rows are genuine (e.g. two equal lines of one invoice) keep "
+                        "them with --on-duplicate keep (Python: on_duplicate='keep')")
             frame = frame.loc[~dup]
     ts = frame["ts"].to_numpy()
     if len(ts) > 1 and (ts[1:] < ts[:-1]).any():

@@ -102,18 +102,20 @@ def cutoff_schedule(events: pd.DataFrame, horizon_days: int, n_cutoffs: int = 4,
 def build_training_set(events: pd.DataFrame, cutoffs: Sequence[str | pd.Timestamp],
                        horizon_days: int = 90, *, calendar: pd.DataFrame | None = None,
                        churn_needs_no_visit: bool = False,
+                       vocabulary: Vocabulary | None = None,
                        progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Features and labels stacked over ``cutoffs``: one row per (user_id, cutoff).
 
-    One vocabulary (from events before the latest cutoff) is used for every cutoff so the
-    columns line up. Validate on later cutoffs than you train on.
+    One vocabulary is used for every cutoff so the columns line up: ``vocabulary``, or by
+    default the one of the events before the latest cutoff (``Vocabulary.from_events``, its
+    category and channel caps). Validate on later cutoffs than you train on.
     """
     cuts = sorted(pd.Timestamp(c) for c in cutoffs)
     if not cuts:
         raise ValueError("build_training_set needs at least one cutoff")
     for c in cuts:
         _check_window(events, c, horizon_days)
-    vocab = Vocabulary.from_events(events, cuts[-1])
+    vocab = vocabulary or Vocabulary.from_events(events, cuts[-1])
     frames = []
     for i, c in enumerate(cuts):
         feats = user_features(events, c, vocabulary=vocab, calendar=calendar)

@@ -14,7 +14,8 @@ users being segmented; users who never bought get R = F = M = 1. Ties are broken
 each quintile holds a fifth of the buyers.
 
 Scene tag: the category group with most of the user's events, through ``SCENE_GROUPS`` (category
--> scene such as office, family, style, outdoor); categories not in the map count as 'general'.
+-> scene such as office, family, style, outdoor); categories not in the map count as 'general', and
+so does ``cat_share_other`` (the categories pooled beyond the most frequent ones: they mix scenes).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def rfm_segments(features: pd.DataFrame, *, new_days: float = 30, lost_days: flo
     seg[lost] = "lost"
     seg[new] = "new"
     groups = dict(SCENE_GROUPS if scene_groups is None else scene_groups)
+    groups["other"] = "general"  # the pooled categories (features._users) are no one scene
     share_cols = [c for c in f.columns if c.startswith("cat_share_")]
     scene = np.full(len(f), "general", dtype=object)
     if share_cols:

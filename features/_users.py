@@ -2,7 +2,8 @@
 
 Only events with ``ts < cutoff`` are read, so no feature can see the cutoff day's future
 (``tests/features/test_leakage.py`` checks every column). Each user's row depends only on that
-user's events plus the vocabularies (categories, channels) and the calendar, so the computation can
+user's events plus the vocabularies (categories, channels: which values get share columns, the
+rest pooled into ``other``) and the calendar, so the computation can
 run on any partition of users independently: pass the same ``Vocabulary`` to every partition (see
 ``user_features_partitioned``). Vectorised with numpy bincounts: about 1M users / 20M events in
 well under a minute on 2 cores (benchmarks/features_scale.py).
@@ -10,13 +11,15 @@ well under a minute on 2 cores (benchmarks/features_scale.py).
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._catalogue import WINDOWS
+from ._catalogue import MAX_CATEGORIES, MAX_CHANNELS, WINDOWS
 
 __all__ = ["Vocabulary", "partition_of", "user_features", "user_features_partitioned"]
 
@@ -24,30 +27,89 @@ _DAY = 86_400.0
 # Window edges (days before the cutoff) for one bincount per event type.
 _EDGES = np.array([7, 30, 60, 90, 180, 365], dtype=np.float64)
 _VISIT_TYPES = ("visit", "page_view")
+_DENSE_CELLS = 20_000_000  # user x value counts up to this size are a dense matrix
+
+
+_OTHER = "other"
+_log = logging.getLogger("features.users")
 
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Category and channel values that get share columns, in column order."""
+    """Category and channel values that get share columns, in column order.
+
+    With ``other_categories`` (``other_channels``) every value outside ``categories``
+    (``channels``) counts in one pooled ``other`` share column, placed last; without it such
+    values get no share column. ``from_events`` keeps the most frequent values and pools the rest.
+    """
 
     categories: tuple[str, ...]
     channels: tuple[str, ...]
+    other_categories: bool = False
+    other_channels: bool = False
+
+    @property
+    def category_columns(self) -> tuple[str, ...]:
+        """Names after ``cat_share_`` / ``purchase_cat_share_``, in column order."""
+        return self.categories + ((_OTHER,) if self.other_categories else ())
+
+    @property
+    def channel_columns(self) -> tuple[str, ...]:
+        """Names after ``ch_share_``, in column order."""
+        return self.channels + ((_OTHER,) if self.other_channels else ())
 
     @classmethod
-    def from_events(cls, events: pd.DataFrame, cutoff: pd.Timestamp | None = None) -> Vocabulary:
-        """Values seen in ``events`` (before ``cutoff`` when given), sorted."""
+    def from_events(cls, events: pd.DataFrame, cutoff: pd.Timestamp | None = None, *,
+                    max_categories: int | None = MAX_CATEGORIES,
+                    max_channels: int | None = MAX_CHANNELS) -> Vocabulary:
+        """Values seen in ``events`` (before ``cutoff`` when given), sorted.
+
+        When a column has more than ``max_categories`` (``max_channels``) distinct values, only
+        that many, those with the most events (ties by name), get their own share column; the
+        rest are pooled into ``other`` and a note is logged (logger ``features.users``).
+        ``None`` keeps every value.
+        """
         ev = events if cutoff is None else events.loc[events["ts"] < pd.Timestamp(cutoff)]
+        cats, other_cats = _top_values(ev, "category", max_categories, "max_categories",
+                                       cutoff)
+        chans, other_chans = _top_values(ev, "channel", max_channels, "max_channels", cutoff)
+        return cls(cats, chans, other_cats, other_chans)
 
-        def values(col: str) -> tuple[str, ...]:
-            if col not in ev.columns:
-                return ()
-            s = ev[col]
-            if isinstance(s.dtype, pd.CategoricalDtype):
-                codes = np.unique(s.cat.codes.to_numpy())
-                return tuple(sorted(str(s.cat.categories[c]) for c in codes if c >= 0))
-            return tuple(sorted(str(v) for v in s.dropna().unique()))
+    @classmethod
+    def from_columns(cls, columns: Iterable[str]) -> Vocabulary:
+        """The vocabulary that produced these feature columns (e.g. a trained model's), so new
+        features line up with them."""
+        cols = list(columns)
+        cats = [c[len("cat_share_"):] for c in cols if c.startswith("cat_share_")]
+        chans = [c[len("ch_share_"):] for c in cols if c.startswith("ch_share_")]
+        return cls(tuple(c for c in cats if c != _OTHER), tuple(c for c in chans if c != _OTHER),
+                   _OTHER in cats, _OTHER in chans)
 
-        return cls(values("category"), values("channel"))
+
+def _top_values(ev: pd.DataFrame, col: str, cap: int | None, option: str,
+                cutoff: pd.Timestamp | None) -> tuple[tuple[str, ...], bool]:
+    """Sorted values of ``col`` that get share columns, and whether the rest are pooled."""
+    if col not in ev.columns:
+        return (), False
+    s = ev[col]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes = s.cat.codes.to_numpy()
+        n = np.bincount(codes[codes >= 0], minlength=len(s.cat.categories))
+        counts = pd.Series(n, index=[str(c) for c in s.cat.categories])
+        counts = counts[counts > 0].groupby(level=0).sum()
+    else:
+        counts = s.dropna().astype(str).value_counts()
+    if cap is None or len(counts) <= cap:
+        return tuple(sorted(counts.index)), False
+    order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    kept = [k for k, _ in order if k != _OTHER][:cap]
+    pooled = int(counts.sum() - counts[kept].sum())
+    when = "" if cutoff is None else f" before {pd.Timestamp(cutoff).date()}"
+    _log.warning(f"{col}: {len(counts):,} distinct values{when}; the {cap} with most events "
+                 f"get their own share columns, the other {len(counts) - len(kept):,} "
+                 f"({pooled / counts.sum():.1%} of events with a {col}) are pooled into "
+                 f"'{_OTHER}'. Change with {option}= in features.Vocabulary.from_events")
+    return tuple(sorted(kept)), True
 
 
 def partition_of(user_id: pd.Series, n_partitions: int) -> np.ndarray:
@@ -56,13 +118,76 @@ def partition_of(user_id: pd.Series, n_partitions: int) -> np.ndarray:
     return (h % np.uint64(n_partitions)).astype(np.int64)
 
 
-def _codes(s: pd.Series, vocab: tuple[str, ...]) -> np.ndarray:
-    """Index of each value in ``vocab`` (-1 for missing or out-of-vocabulary)."""
+def _codes(s: pd.Series, vocab: tuple[str, ...], other: bool = False) -> np.ndarray:
+    """Index of each value in ``vocab``; values outside it get ``len(vocab)`` (the pooled
+    ``other`` slot) when ``other``, else -1; missing values get -1."""
+    miss = len(vocab) if other else -1
+    pos = {v: i for i, v in enumerate(vocab)}
     if isinstance(s.dtype, pd.CategoricalDtype):
-        lookup = np.array([vocab.index(str(c)) if str(c) in vocab else -1
-                           for c in s.cat.categories] + [-1], dtype=np.int64)
+        lookup = np.array([pos.get(str(c), miss) for c in s.cat.categories] + [-1],
+                          dtype=np.int64)
         return lookup[s.cat.codes.to_numpy().astype(np.int64)]
-    return pd.Categorical(s.astype("string"), categories=list(vocab)).codes.astype(np.int64)
+    out = pd.Categorical(s.astype("string"), categories=list(vocab)).codes.astype(np.int64)
+    if other:
+        out[(out < 0) & s.notna().to_numpy()] = miss
+    return out
+
+
+def _value_codes(s: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Code of every value in the sorted list of distinct values (-1 for missing), and that
+    list: no vocabulary involved, and codes order like names (ties break the same everywhere)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        names = [str(c) for c in s.cat.categories]
+        rank = np.argsort(np.argsort(np.array(names, dtype=object), kind="stable"))
+        raw = s.cat.codes.to_numpy().astype(np.int64)
+        return np.where(raw >= 0, rank[raw], -1), sorted(names)
+    codes, uniques = pd.factorize(s.astype("string"), sort=True)
+    return codes.astype(np.int64), [str(u) for u in uniques]
+
+
+@dataclass(frozen=True)
+class _Mix:
+    """One user's mix over every value of a column: distinct values, entropy, most frequent."""
+
+    count: np.ndarray
+    entropy: np.ndarray
+    top: pd.Categorical
+
+
+def _mix_stats(values: pd.Series, codes: np.ndarray, n: int, mask: np.ndarray,
+               labels: tuple[str, ...], other: bool) -> _Mix:
+    """Distinct values and entropy (nats) over every value (uncapped); the most frequent value
+    (ties: first by name) as one of ``labels``, or ``other`` when it was pooled."""
+    vc, names = _value_codes(values)
+    ok = mask & (vc >= 0)
+    width = max(len(names), 1)
+    if n * width <= _DENSE_CELLS:  # a (user x value) matrix: no sort needed
+        mat = np.bincount(codes[ok] * width + vc[ok], minlength=n * width).reshape(n, width)
+        tot = mat.sum(axis=1).astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = mat / tot[:, None]
+            ent = np.where(mat > 0, -p * np.log(np.where(mat > 0, p, 1)), 0.0).sum(axis=1)
+        ent[tot == 0] = np.nan
+        user = np.flatnonzero(tot > 0)
+        val = mat[user].argmax(axis=1)  # first maximum: ties by name
+        count = (mat > 0).sum(axis=1).astype(np.float64)
+    else:
+        key, cnt = np.unique(codes[ok] * width + vc[ok], return_counts=True)
+        users, vals = key // width, key % width
+        tot = np.bincount(users, weights=cnt, minlength=n).astype(np.float64)
+        p = cnt / tot[users]
+        ent = np.bincount(users, weights=-p * np.log(p), minlength=n).astype(np.float64)
+        ent[tot == 0] = np.nan
+        best = np.lexsort((vals, -cnt, users))
+        first = best[np.r_[True, users[best][1:] != users[best][:-1]]] if len(best) else best
+        user, val = users[first], vals[first]
+        count = np.bincount(users, minlength=n).astype(np.float64)
+    pos = {v: i for i, v in enumerate(labels)}
+    miss = pos.get(_OTHER, -1) if other else -1
+    to_label = np.array([pos.get(v, miss) for v in names] + [-1], dtype=np.int64)
+    top = np.full(n, -1, dtype=np.int64)
+    top[user] = to_label[val]
+    return _Mix(count, ent, pd.Categorical.from_codes(top, categories=list(labels)))
 
 
 def _type_mask(et: pd.Series, names: tuple[str, ...]) -> np.ndarray:
@@ -76,22 +201,6 @@ def _share(counts: np.ndarray) -> np.ndarray:
     tot = counts.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(tot > 0, counts / np.where(tot > 0, tot, 1), np.nan)
-
-
-def _entropy(shares: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(shares > 0, -shares * np.log(shares), 0.0)
-    out = t.sum(axis=1)
-    out[np.isnan(shares).all(axis=1)] = np.nan
-    return out
-
-
-def _argmax_label(counts: np.ndarray, vocab: tuple[str, ...]) -> pd.Categorical:
-    if not vocab:
-        return pd.Categorical([None] * counts.shape[0])
-    idx = counts.argmax(axis=1)
-    codes = np.where(counts.sum(axis=1) > 0, idx, -1)
-    return pd.Categorical.from_codes(codes, categories=list(vocab))
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -114,8 +223,10 @@ def user_features(events: pd.DataFrame, cutoff: str | pd.Timestamp, *,
     Args:
         events: frame under the events contract (``features.load_events``).
         cutoff: the as-of time; events at or after it are never read.
-        vocabulary: category/channel values for share columns; default: those seen before the
-            cutoff. Pass one vocabulary to every partition or cutoff for identical columns.
+        vocabulary: category/channel values for share columns; default:
+            ``Vocabulary.from_events(events, cutoff)`` (the 20 most frequent of each before the
+            cutoff, the rest pooled into ``other``). Pass one vocabulary to every partition or
+            cutoff for identical columns; ``Vocabulary.from_columns`` rebuilds a model's.
         calendar: optional calendar frame for the promotion-share features.
 
     Returns:
@@ -283,34 +394,40 @@ def _promo(ts: np.ndarray, codes: np.ndarray, is_visit: np.ndarray, orders: np.n
 
 def _mix(ev: pd.DataFrame, codes: np.ndarray, n: int, vocab: Vocabulary, is_visit: np.ndarray,
          is_buy: np.ndarray) -> dict[str, object]:
+    """Category and channel mix: counts, entropies and the top value over every value; shares
+    over the vocabulary (values outside it pooled into ``other`` when the vocabulary says so)."""
     out: dict[str, object] = {}
-    K, C = len(vocab.categories), len(vocab.channels)
-    if "category" in ev.columns and K:
-        cc = _codes(ev["category"], vocab.categories)
-        ok = cc >= 0
-        cat = np.bincount(codes[ok] * K + cc[ok], minlength=n * K).reshape(n, K).astype(float)
-        okb = ok & is_buy
-        pcat = np.bincount(codes[okb] * K + cc[okb], minlength=n * K).reshape(n, K).astype(float)
+    cat_cols, ch_cols = vocab.category_columns, vocab.channel_columns
+
+    def shares(cc: np.ndarray, mask: np.ndarray, k: int) -> np.ndarray:
+        ok = mask & (cc >= 0)
+        return _share(np.bincount(codes[ok] * k + cc[ok], minlength=n * k).reshape(n, k)
+                      .astype(np.float64))
+
+    everything = np.ones(len(ev), bool)
+    if "category" in ev.columns:
+        cat, other = ev["category"], vocab.other_categories
+        mix = _mix_stats(cat, codes, n, everything, cat_cols, other)
+        bought = _mix_stats(cat, codes, n, is_buy, cat_cols, other)
+        cc = _codes(cat, vocab.categories, other)
+        cs, ps = shares(cc, everything, len(cat_cols)), shares(cc, is_buy, len(cat_cols))
+        out["category_count"], out["category_entropy"] = mix.count, mix.entropy
+        out["top_category"], out["top_purchase_category"] = mix.top, bought.top
     else:
-        cat = pcat = np.zeros((n, K))
-    cs, ps = _share(cat), _share(pcat)
-    out["category_count"] = (cat > 0).sum(axis=1).astype(np.float64)
-    out["category_entropy"] = _entropy(cs)
-    out["top_category"] = _argmax_label(cat, vocab.categories)
-    out["top_purchase_category"] = _argmax_label(pcat, vocab.categories)
-    chc = _codes(ev["channel"], vocab.channels) if C else np.full(len(ev), -1)
-    okc = (chc >= 0) & is_visit
-    ch = np.bincount(codes[okc] * C + chc[okc], minlength=n * C).reshape(n, C).astype(float) \
-        if C else np.zeros((n, 0))
-    chs = _share(ch)
-    out["channel_count"] = (ch > 0).sum(axis=1).astype(np.float64)
-    out["channel_entropy"] = _entropy(chs)
-    out["top_channel"] = _argmax_label(ch, vocab.channels)
-    for i, k in enumerate(vocab.categories):
+        cs = ps = np.full((n, len(cat_cols)), np.nan)
+        out["category_count"], out["category_entropy"] = np.zeros(n), np.full(n, np.nan)
+        none = pd.Categorical.from_codes(np.full(n, -1), categories=list(cat_cols))
+        out["top_category"], out["top_purchase_category"] = none, none
+    chan = _mix_stats(ev["channel"], codes, n, is_visit, ch_cols, vocab.other_channels)
+    out["channel_count"], out["channel_entropy"] = chan.count, chan.entropy
+    out["top_channel"] = chan.top
+    chs = shares(_codes(ev["channel"], vocab.channels, vocab.other_channels), is_visit,
+                 len(ch_cols))
+    for i, k in enumerate(cat_cols):
         out[f"cat_share_{k}"] = cs[:, i]
-    for i, k in enumerate(vocab.categories):
+    for i, k in enumerate(cat_cols):
         out[f"purchase_cat_share_{k}"] = ps[:, i]
-    for i, k in enumerate(vocab.channels):
+    for i, k in enumerate(ch_cols):
         out[f"ch_share_{k}"] = chs[:, i]
     return out
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import pandas as pd
 import typer
@@ -73,14 +74,53 @@ class _NoteHandler(logging.Handler):
         _show_note(record.getMessage())
 
 
+NOTE_LOGGERS = ("features.io", "features.users")
+"""Loggers whose warnings are notes for the user: the loaders' and the feature vocabulary's."""
+
+
 def install_note_handler() -> None:
-    """Route the loaders' notes to the console once (they were printed twice: by the logging
-    fallback and by ``print_notes``)."""
+    """Route the loaders' and the feature builders' notes to the console once (they were printed
+    twice: by the logging fallback and by ``print_notes``)."""
     _shown_notes.clear()  # once per command
-    logger = logging.getLogger("features.io")
-    if not any(isinstance(h, _NoteHandler) for h in logger.handlers):
-        logger.addHandler(_NoteHandler())
-    logger.propagate = False
+    for name in NOTE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, _NoteHandler) for h in logger.handlers):
+            logger.addHandler(_NoteHandler())
+        logger.propagate = False
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?")
+ON_DUPLICATE = ("drop", "keep", "error")
+DupOpt = Annotated[str, typer.Option(
+    "--on-duplicate", help=f"Exact duplicate event rows: {' | '.join(ON_DUPLICATE)} (keep them "
+                           "when identical rows are genuine, e.g. two identical lines of one "
+                           "invoice).")]
+"""Choices of ``--on-duplicate`` (``features.load_events(on_duplicate=...)``)."""
+
+
+def parse_date_option(value: str, option: str) -> pd.Timestamp:
+    """An ISO date given on the command line (``YYYY-MM-DD``, optionally with a time such as
+    ``YYYY-MM-DD HH:MM[:SS]``); anything else, ``10/09/2011`` included (day or month first?), is
+    an error naming the option and the expected form."""
+    text = value.strip()
+    fix = (f"; expected an ISO date YYYY-MM-DD, optionally with a time (e.g. {option} "
+           "2024-03-01 or 2024-03-01 08:30)")
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError(f"{option}: {value!r} is not an ISO date{fix}")
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise ValueError(f"{option}: {value!r} is not a valid date{fix}") from None
+
+
+def check_on_duplicate(value: str) -> str:
+    """``--on-duplicate`` value, checked against ``ON_DUPLICATE``."""
+    choice = value.strip().lower()
+    if choice not in ON_DUPLICATE:
+        raise ValueError(f"--on-duplicate: {value!r} is not one of {', '.join(ON_DUPLICATE)}; "
+                         "use 'keep' when identical rows are genuine (e.g. two identical lines "
+                         "of one invoice)")
+    return choice
 
 
 def print_notes(frame: pd.DataFrame) -> None:

@@ -25,10 +25,14 @@ if TYPE_CHECKING:
     from training._customer_models import CustomerModel
 
 from ._cli_common import (
+    DupOpt,
+    check_on_duplicate,
     console,
+    err_console,
     find_file,
     frame_table,
     friendly_errors,
+    parse_date_option,
     print_notes,
     progress_bar,
     step,
@@ -61,16 +65,26 @@ AllowOpt = Annotated[str, typer.Option(
     "--allow-event-types", help="Comma-separated event types to accept besides the known ones.")]
 
 
-def _read_table(path: Path, id_col: str) -> pd.DataFrame:
+def _read_table(path: Path, id_col: str, label_col: str | None = None,
+                model: "CustomerModel | None" = None) -> pd.DataFrame:
+    """A customer table typed for training (``label_col`` is checked exactly, not coerced) or
+    for scoring with ``model`` (its numeric and categorical columns keep the types it
+    learned, however few rows the table has)."""
     from features import infer_table_types, read_table
 
     frame = read_table(path)
     if id_col not in frame.columns:
         raise ValueError(f"{path.name}: the customer id column {id_col!r} is missing; received "
                          f"columns {list(frame.columns)[:20]}. Pass --id-col NAME.")
-    frame = infer_table_types(frame, keep_text=(id_col,))
+    frame = infer_table_types(frame, keep_text=(id_col,),
+                              exact=(label_col,) if label_col else (),
+                              numeric=getattr(model, "numeric_", ()),
+                              categorical=getattr(model, "categorical_", ()))
     frame = frame.rename(columns={id_col: "user_id"})
-    frame["user_id"] = frame["user_id"].astype(str)
+    ids = frame["user_id"]
+    if pd.api.types.is_float_dtype(ids) and ids.dropna().eq(ids.dropna().round()).all():
+        ids = ids.astype("Int64")  # 16270.0 from a float column is customer 16270
+    frame["user_id"] = ids.astype(str)
     dup = frame.duplicated(["user_id", "cutoff"] if "cutoff" in frame.columns else ["user_id"])
     if dup.any():
         raise ValueError(f"{path.name}: {int(dup.sum())} rows repeat a customer "
@@ -82,14 +96,15 @@ def _read_table(path: Path, id_col: str) -> pd.DataFrame:
 
 
 def _events(data: Path | None, events: Path | None, calendar: Path | None, tz: str,
-            allow: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+            allow: str, on_duplicate: str = "drop") -> tuple[pd.DataFrame, pd.DataFrame | None]:
     import features as ft
 
     path = find_file(data, events, "events")
     assert path is not None  # required=True: find_file raises instead of returning None
     step(f"loading {path}")
     ev = ft.load_events(path, tz=tz, extra_event_types=tuple(
-        t.strip() for t in allow.split(",") if t.strip()))
+        t.strip() for t in allow.split(",") if t.strip()),
+        on_duplicate=on_duplicate)  # type: ignore[arg-type]
     print_notes(ev)
     cal_path = find_file(data, calendar, "calendar", required=False)
     return ev, (ft.load_calendar(cal_path) if cal_path else None)
@@ -110,25 +125,54 @@ def build_training_frame(events: pd.DataFrame, calendar: pd.DataFrame | None, ho
                                      churn_needs_no_visit=churn_needs_no_visit, progress=update)
 
 
+def _uninformative(frame: pd.DataFrame, keep: tuple[str, ...]) -> dict[str, str]:
+    """Columns of a table that cannot inform a model: all empty, or one value in every row."""
+    out: dict[str, str] = {}
+    for col in frame.columns:
+        if col in keep or col.startswith("label_"):
+            continue
+        s = frame[col]
+        if s.isna().all():
+            out[col] = "all empty"
+        elif s.notna().all() and s.nunique() == 1:
+            out[col] = f"constant ({s.iloc[0]!r} in every row)"
+    return out
+
+
+def _unused_note(dropped: dict[str, str], skipped: dict[str, str]) -> None:
+    """One console note naming every table column that is not a feature, and why."""
+    unused = {**skipped, **dropped}
+    if unused:
+        console.print("[yellow]note:[/] not used as features: " + "; ".join(
+            f"{c} ({why})" for c, why in unused.items()), highlight=False, soft_wrap=True)
+
+
 def _train(task: str, data: Path | None, events: Path | None, calendar: Path | None,
            table: Path | None, label_col: str | None, id_col: str, horizon: int, cutoffs: int,
            step_days: int, last_cutoff: str | None, churn_needs_no_visit: bool, register: bool,
-           plots: Path | None, seed: int, tz: str, allow: str) -> None:
+           plots: Path | None, seed: int, tz: str, allow: str, on_duplicate: str = "drop"
+           ) -> None:
     from training._customer_mlflow import train_and_register
     from training._customer_models import CustomerModel
 
     t0 = time.perf_counter()
+    on_duplicate = check_on_duplicate(on_duplicate)
+    dropped: dict[str, str] = {}
     if table is not None:
         if label_col is None:
             raise ValueError("--table needs --label-col naming the label column (0/1 for churn "
                              "and propensity, revenue for value)")
-        frame = _read_table(table, id_col)
+        frame = _read_table(table, id_col, label_col)
+        dropped = _uninformative(frame, ("user_id", "cutoff", label_col))
+        frame = frame.drop(columns=list(dropped))
         params: dict[str, Any] = {"input": str(table), "label_col": label_col}
         tag = f"table={table.name}"
         horizon_meta = None
     else:
-        ev, cal = _events(data, events, calendar, tz, allow)
-        frame = build_training_frame(ev, cal, horizon, cutoffs, step_days, last_cutoff,
+        last = None if last_cutoff is None else str(
+            parse_date_option(last_cutoff, "--last-cutoff"))
+        ev, cal = _events(data, events, calendar, tz, allow, on_duplicate)
+        frame = build_training_frame(ev, cal, horizon, cutoffs, step_days, last,
                                      churn_needs_no_visit)
         params = {"input": str(data or events), "horizon_days": horizon, "n_cutoffs": cutoffs,
                   "step_days": step_days, "churn_needs_no_visit": churn_needs_no_visit}
@@ -147,6 +191,8 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
     console.print(f"split: train {rep.split.train_cutoffs or rep.split.n_train} | calibrate "
                   f"{rep.split.calibration_cutoffs or rep.split.n_calibration} | validate "
                   f"{rep.split.validation_cutoffs or rep.split.n_validation}", highlight=False)
+    if table is not None:
+        _unused_note(dropped, rep.skipped_columns)
     if rep.n_missing_label:
         console.print(f"[yellow]note:[/] {rep.n_missing_label} rows had no label and were not "
                       "used", highlight=False)
@@ -178,7 +224,8 @@ def _make_train_command(task: str) -> None:
                            ] = 4,
         step_days: Annotated[int, typer.Option(help="Days between cutoffs.")] = 30,
         last_cutoff: Annotated[str | None, typer.Option(
-            help="Latest cutoff (default: the latest whose label window fits the data).")
+            help="Latest cutoff, YYYY-MM-DD (default: the latest whose label window fits the "
+                 "data).")
                                ] = None,
         churn_needs_no_visit: Annotated[bool, typer.Option(
             help="Churn = no order AND no visit in the window (default: no order).")] = False,
@@ -189,10 +236,11 @@ def _make_train_command(task: str) -> None:
         seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
         tz: TzOpt = "UTC",
         allow_event_types: AllowOpt = "",
+        on_duplicate: DupOpt = "drop",
     ) -> None:
         _train(task, data, events, calendar, table, label_col, id_col, horizon, cutoffs,
                step_days, last_cutoff, churn_needs_no_visit, register, plots, seed, tz,
-               allow_event_types)
+               allow_event_types, on_duplicate)
 
 
 def _load_model(task: str, model_uri: str | None) -> "CustomerModel":
@@ -213,30 +261,63 @@ def _load_model(task: str, model_uri: str | None) -> "CustomerModel":
     return model
 
 
-def _score(task: str, asof: str | None, out: Path, data: Path | None, events: Path | None,
+def _table_asof(feats: pd.DataFrame, asof: pd.Timestamp | None) -> pd.Series:
+    """The ``asof`` column of table scores: the row's ``cutoff`` when the table has one, else
+    ``--asof``, else empty (the table does not say when its features were taken)."""
+    if "cutoff" in feats.columns:
+        if asof is not None:
+            console.print("[yellow]note:[/] the table has a 'cutoff' column; the asof column "
+                          "holds it and --asof is not used", highlight=False)
+        return pd.Series(pd.to_datetime(feats["cutoff"]).to_numpy(), name="asof")
+    return pd.Series(pd.NaT if asof is None else asof, index=range(len(feats)),
+                     dtype="datetime64[ns]", name="asof")
+
+
+def _check_asof(events: pd.DataFrame, asof: pd.Timestamp) -> None:
+    """Error when ``asof`` is not after the first event; note when it is after the day after
+    the last event (every customer then looks inactive for the gap)."""
+    first, last = events["ts"].min(), events["ts"].max()
+    if asof <= first:
+        raise ValueError(f"--asof {asof:%Y-%m-%d} is not after the first event ({first}), so "
+                         "no customer has history before it; use a date after it (the events "
+                         f"run from {first:%Y-%m-%d} to {last:%Y-%m-%d})")
+    day_after = last.normalize() + pd.Timedelta(days=1)
+    if asof > day_after:
+        gap = (asof - last).days
+        err_console.print(f"[yellow]warning:[/] --asof {asof:%Y-%m-%d} is {gap:,} days after the "
+                      f"last event ({last}); customers are scored as if nobody bought or visited "
+                      f"since. To score as of the end of the data use --asof "
+                      f"{day_after:%Y-%m-%d}", highlight=False, soft_wrap=True)
+
+
+def _score(task: str, asof_text: str | None, out: Path, data: Path | None, events: Path | None,
            calendar: Path | None, table: Path | None, id_col: str, model_uri: str | None,
            reasons: bool, reason_method: str, horizon_days: int | None, chunk_size: int,
-           jobs: int | None, tz: str, allow: str) -> None:
+           jobs: int | None, tz: str, allow: str, on_duplicate: str = "drop") -> None:
     from training._customer_scoring import (
         extend_purchase_horizon,
         score_asof,
         score_features,
     )
 
+    asof = None if asof_text is None else parse_date_option(asof_text, "--asof")
+    on_duplicate = check_on_duplicate(on_duplicate)
+    if table is None and asof is None:
+        raise ValueError("--asof DATE is required with --data/--events (features use only "
+                         "events before it)")
     model = _load_model(task, model_uri)
     t0 = time.perf_counter()
     if table is not None:
-        feats = _read_table(table, id_col)
+        feats = _read_table(table, id_col, model=model)
         with progress_bar(f"scoring {len(feats):,} customers") as update:
             scores = score_features(model, feats, reasons=reasons, reason_method=reason_method,
                                     chunk_size=chunk_size, n_jobs=jobs, progress=update)
-        if asof is not None:
-            scores.insert(1, "asof", pd.Timestamp(asof))
+        scores.insert(1 if "user_id" in scores.columns else 0, "asof",
+                      _table_asof(feats, asof).to_numpy())
     else:
-        if asof is None:
-            raise ValueError("--asof DATE is required with --data/--events (features use only "
-                             "events before it)")
-        ev, cal = _events(data, events, calendar, tz, allow)
+        assert asof is not None
+        ev, cal = _events(data, events, calendar, tz, allow, on_duplicate)
+        _check_asof(ev, asof)
         with progress_bar("scoring customers") as update:
             scores = score_asof(model, ev, asof, calendar=cal, reasons=reasons,
                                 reason_method=reason_method, chunk_size=chunk_size,
@@ -270,7 +351,9 @@ def _make_score_command(task: str) -> None:
     def command(
         out: Annotated[Path, typer.Option(help="Output file (.parquet or .csv).")],
         asof: Annotated[str | None, typer.Option(
-            help="Score as of this date (events before it); required with --data/--events.")
+            help="Score as of this date, YYYY-MM-DD[ HH:MM] (events before it); required with "
+                 "--data/--events. With --table: the asof column when the table has no "
+                 "'cutoff' column.")
                         ] = None,
         data: DataOpt = None,
         events: EventsOpt = None,
@@ -293,9 +376,11 @@ def _make_score_command(task: str) -> None:
             "--jobs", help="Scoring threads (default: all CPUs).")] = None,
         tz: TzOpt = "UTC",
         allow_event_types: AllowOpt = "",
+        on_duplicate: DupOpt = "drop",
     ) -> None:
         _score(task, asof, out, data, events, calendar, table, id_col, model, reasons,
-               reason_method, horizon_days, chunk_size, jobs, tz, allow_event_types)
+               reason_method, horizon_days, chunk_size, jobs, tz, allow_event_types,
+               on_duplicate)
 
 
 for _task in ("churn", "propensity", "value"):

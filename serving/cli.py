@@ -14,6 +14,8 @@ from typing import Annotated
 import typer
 
 from ._cli_common import (
+    DupOpt,
+    check_on_duplicate,
     console,
     find_file,
     frame_table,
@@ -84,13 +86,14 @@ def _default_data_dir() -> Path:
 
 
 def _load_inputs(data: Path | None, events: Path | None, calendar: Path | None, tz: str,
-                 allow: str = ""):
+                 allow: str = "", on_duplicate: str = "drop"):
     import features as ft
 
     ev_path = find_file(data, events, "events")
     assert ev_path is not None  # required=True raises instead of returning None
     step(f"loading {ev_path}")
-    ev = ft.load_events(ev_path, tz=tz, extra_event_types=_allowed(allow))
+    ev = ft.load_events(ev_path, tz=tz, extra_event_types=_allowed(allow),
+                        on_duplicate=check_on_duplicate(on_duplicate))
     print_notes(ev)
     cal_path = find_file(data, calendar, "calendar", required=False)
     cal = ft.load_calendar(cal_path) if cal_path else None
@@ -129,12 +132,15 @@ def data_validate(
     series: Annotated[Path | None, typer.Option(help="Traffic series file.")] = None,
     tz: TzOpt = "UTC",
     allow_event_types: AllowOpt = "",
+    on_duplicate: DupOpt = "drop",
 ) -> None:
     """Check files against the data contracts and say what is wrong (exit code 2 if anything)."""
     import features as ft
 
     allow = _allowed(allow_event_types)
-    checks = [(events, lambda p: ft.load_events(p, tz=tz, extra_event_types=allow)),
+    dup = check_on_duplicate(on_duplicate)
+    checks = [(events, lambda p: ft.load_events(p, tz=tz, extra_event_types=allow,
+                                                on_duplicate=dup)),
               (calendar, ft.load_calendar), (spend, ft.load_spend),
               (series, lambda p: ft.load_series(p, tz=tz))]
     if not any(p for p, _ in checks):
@@ -159,11 +165,12 @@ def features_build(
                                                      "each cutoff.")] = None,
     tz: TzOpt = "UTC",
     allow_event_types: AllowOpt = "",
+    on_duplicate: DupOpt = "drop",
 ) -> None:
     """Build point-in-time user features (and labels with --horizon) as of each cutoff."""
     import features as ft
 
-    ev, cal = _load_inputs(data, events, calendar, tz, allow_event_types)
+    ev, cal = _load_inputs(data, events, calendar, tz, allow_event_types, on_duplicate)
     t0 = time.perf_counter()
     if horizon is not None:
         with progress_bar("building features + labels") as update:
@@ -202,11 +209,12 @@ def segments(
                    ] = None,
     tz: TzOpt = "UTC",
     allow_event_types: AllowOpt = "",
+    on_duplicate: DupOpt = "drop",
 ) -> None:
     """RFM scores, lifecycle segment and scene tag per user; prints segment sizes."""
     import features as ft
 
-    ev, cal = _load_inputs(data, events, None, tz, allow_event_types)
+    ev, cal = _load_inputs(data, events, None, tz, allow_event_types, on_duplicate)
     seg = ft.rfm_segments(ft.user_features(ev, asof, calendar=cal))
     sizes = (seg.groupby(["segment", "scene"], observed=True).size().unstack(fill_value=0))
     sizes["total"] = sizes.sum(axis=1)
@@ -276,13 +284,14 @@ def snapshot(
                                                   "last event).")] = None,
     tz: TzOpt = "UTC",
     allow_event_types: AllowOpt = "",
+    on_duplicate: DupOpt = "drop",
 ) -> None:
     """Compute the feature snapshot the prediction API scores users from."""
     import features as ft
 
     from ._snapshot import write_snapshot
 
-    ev, cal = _load_inputs(data, events, calendar, tz, allow_event_types)
+    ev, cal = _load_inputs(data, events, calendar, tz, allow_event_types, on_duplicate)
     sp_path = find_file(data, spend, "spend", required=False)
     sp = ft.load_spend(sp_path) if sp_path else None
     when = asof or str((ev["ts"].max().normalize() + ft_day()).date())

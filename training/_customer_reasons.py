@@ -3,7 +3,8 @@
 Reasons: LightGBM's built-in per-row contributions (``pred_contrib``, TreeSHAP values on the raw
 scale) are ranked and the ``top`` features that push the score *up* (towards churn for churn,
 towards buying for propensity, towards more revenue for value) become sentences a marketer can
-read, e.g. ``"days since last purchase is high (142 vs typical 35)"``. Names come from
+read, e.g. ``"days since last purchase is high (142 vs typical 35)"`` (a value shown equal to
+the typical one reads ``"... is at the typical level (10)"``). Names come from
 ``REASON_NAMES`` (hand-written for the common features), then the feature catalogue, then the
 column name with underscores turned into spaces (bring-your-own columns).
 
@@ -17,7 +18,10 @@ Tiers (thresholds on calibrated probabilities, so they mean the same thing for e
 Early warning: ``visit_drop_50`` (visits in the last 30 days fell by 50% or more against the 30
 days before, with at least 2 visits before) is reported as ``early_warning`` beside the score.
 It comes from the feature column ``visit_drop_50`` when present, else from ``visits_30d`` and
-``visits_prev_30d``; a table with neither gets missing values (never a silent ``False``).
+``visits_prev_30d``; a table with neither, and a customer with no visit at all (every customer
+of a purchase-only event log), get missing values (never a silent ``False``).
+
+Reasons of the lowest tier (``down=``) name what keeps the score low instead.
 """
 
 from __future__ import annotations
@@ -114,6 +118,11 @@ REASON_NAMES: dict[str, str] = {
 """Feature column -> short phrase used in reasons."""
 
 _WINDOW = re.compile(r"^(?P<what>[a-z_]+?)_(?P<n>\d+)(?P<u>[dw])$")
+_WHEN = {"next": "next {n} {unit}", "future": "next {n} {unit}", "ahead": "next {n} {unit}",
+         "last": "last {n} {unit}", "past": "last {n} {unit}", "first": "first {n} {unit}",
+         "prev": "the {n} {unit} before the last {n}",
+         "previous": "the {n} {unit} before the last {n}"}
+"""Last word before a window suffix that says which window it is (``revenue_next_90d``)."""
 
 
 def reason_label(column: str) -> str:
@@ -123,7 +132,12 @@ def reason_label(column: str) -> str:
     m = _WINDOW.match(column)
     if m:
         unit = "days" if m["u"] == "d" else "weeks"
-        return f"{m['what'].replace('_', ' ')} (last {m['n']} {unit})"
+        what, _, when = m["what"].rpartition("_")
+        if not what and when in _WHEN:  # next_30d
+            return _WHEN[when].format(n=m["n"], unit=unit)
+        if not (what and when in _WHEN):
+            what, when = m["what"], "last"
+        return f"{what.replace('_', ' ')} ({_WHEN[when].format(n=m['n'], unit=unit)})"
     for prefix, phrase in (("purchase_cat_share_", "share of orders in "),
                            ("cat_share_", "share of activity in "),
                            ("ch_share_", "share of visits via ")):
@@ -142,7 +156,7 @@ def _fmt(v: object) -> str:
 
 
 def top_reasons(contrib: pd.DataFrame, features: pd.DataFrame, typical: dict[str, float],
-                top: int = 3) -> pd.DataFrame:
+                top: int = 3, down: np.ndarray | None = None) -> pd.DataFrame:
     """Top ``top`` features pushing each customer's score up, as sentences.
 
     Args:
@@ -151,26 +165,32 @@ def top_reasons(contrib: pd.DataFrame, features: pd.DataFrame, typical: dict[str
         features: the same rows' feature values (columns named like ``contrib``'s).
         typical: typical (median) value per numeric feature, for "high/low vs typical".
         top: number of reasons per customer.
+        down: optional boolean per row: for these rows (the lowest tier) the reasons are the
+            features pushing the score *down*, i.e. what keeps it low.
 
     Returns:
         Frame with the same index and columns ``reason_1`` .. ``reason_<top>`` (missing when
-        fewer features push the score up).
+        fewer features push the score that way).
     """
     cols = [c for c in contrib.columns if c != "bias"]
     return reasons_from_array(contrib[cols].to_numpy(dtype=float), cols, features, typical,
-                              top=top, index=contrib.index)
+                              top=top, index=contrib.index, down=down)
 
 
 def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.DataFrame,
                        typical: dict[str, float], top: int = 3,
-                       index: pd.Index | None = None) -> pd.DataFrame:
+                       index: pd.Index | None = None,
+                       down: np.ndarray | None = None) -> pd.DataFrame:
     """``top_reasons`` on an ``(n, len(columns))`` contribution array (no ``bias`` column).
 
     Vectorised: the ``top`` largest contributions come from a partial sort, and each sentence is
     formatted once per distinct (feature, displayed value, high/low) and then gathered, so a
     million customers take seconds. Ties between equal contributions go to the earlier column.
+    Rows where ``down`` holds get the features pushing their score down (see ``top_reasons``).
     """
     c = np.asarray(contrib, dtype=float)
+    if down is not None:
+        c = np.where(np.asarray(down, dtype=bool)[:, None], -c, c)
     index = features.index if index is None else index
     out = pd.DataFrame(index=index)
     k = min(top, len(columns))
@@ -229,14 +249,15 @@ def _sentences(name: str, values: pd.Series, typical: dict[str, float]
     """Per row, a code into the returned list of distinct sentences for feature ``name``."""
     label = reason_label(name)
     t = typical.get(name, float("nan"))
-    if pd.api.types.is_numeric_dtype(values) and not np.isnan(t):
-        v = values.to_numpy(dtype=float, na_value=np.nan)
+    if not np.isnan(t):  # a numeric feature; text cells at scoring (``'unknown'``) are unknown
+        v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         codes, uniques = pd.factorize(_display_key(v))
-        key = np.where(codes >= 0, 2 * codes + (v > t), 2 * len(uniques))
+        shown_t = float(_display_key(np.array([t], dtype=float))[0])
         tfmt = _fmt(float(t))
-        texts = [f"{label} is {side} ({_fmt(float(u))} vs typical {tfmt})"
-                 for u in uniques for side in ("low", "high")]
-        return key, [*texts, f"{label} is unknown"]
+        texts = [f"{label} is at the typical level ({_fmt(float(u))})" if u == shown_t else
+                 f"{label} is {'high' if u > shown_t else 'low'} ({_fmt(float(u))} vs typical "
+                 f"{tfmt})" for u in uniques]
+        return np.where(codes >= 0, codes, len(uniques)), [*texts, f"{label} is unknown"]
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     texts = [f"{label}: {_fmt(u)}" for u in np.asarray(uniques, dtype=object)]
     missing = f"{label}: {_fmt(float('nan'))}"
@@ -265,18 +286,24 @@ def assign_tiers(scores: np.ndarray, rule: TierRule) -> pd.Categorical:
 
 
 def early_warning(features: pd.DataFrame) -> pd.Series:
-    """The 'visit frequency fell by 50% or more' flag per row (nullable boolean).
+    """The 'visit frequency fell by 50% or more' flag per row, always a nullable boolean.
 
     Uses ``visit_drop_50`` when present, else ``visits_30d`` and ``visits_prev_30d`` with the
     same rule (at least 2 visits in the 30 days before the last 30, and the last 30 days at most
-    half of that). Rows without the needed columns get missing values.
+    half of that). Missing (``pd.NA``, never ``False``) where the input cannot tell: the columns
+    are absent or empty, or the customer has no visit at all (``visits_total`` is 0: a
+    purchase-only event log records no visits, so a drop could not be seen). Decided row by
+    row, so a customer's flag does not depend on who else is scored with it.
     """
     if "visit_drop_50" in features.columns:
         v = pd.to_numeric(features["visit_drop_50"], errors="coerce")
-        return (v > 0).astype("boolean").mask(v.isna())
-    if {"visits_30d", "visits_prev_30d"} <= set(features.columns):
+        flag, unknown = v > 0, v.isna()
+    elif {"visits_30d", "visits_prev_30d"} <= set(features.columns):
         now = pd.to_numeric(features["visits_30d"], errors="coerce")
         before = pd.to_numeric(features["visits_prev_30d"], errors="coerce")
-        flag = (before >= 2) & (now <= 0.5 * before)
-        return flag.astype("boolean").mask(now.isna() | before.isna())
-    return pd.Series(pd.NA, index=features.index, dtype="boolean")
+        flag, unknown = (before >= 2) & (now <= 0.5 * before), now.isna() | before.isna()
+    else:
+        return pd.Series(pd.NA, index=features.index, dtype="boolean")
+    if "visits_total" in features.columns:
+        unknown |= pd.to_numeric(features["visits_total"], errors="coerce").fillna(0).eq(0)
+    return flag.astype("boolean").mask(unknown)

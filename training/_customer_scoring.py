@@ -39,11 +39,27 @@ __all__ = [
 FeatureFn = Callable[[pd.DataFrame, pd.Timestamp], pd.DataFrame]
 
 
-def _default_features(calendar: pd.DataFrame | None) -> FeatureFn:
+def _model_columns(model: CustomerModel | object) -> list[str] | None:
+    """The feature columns a fitted ``CustomerModel`` (or a pyfunc wrapping one) was trained
+    on; None when they cannot be told."""
+    inner = model
+    unwrap = getattr(model, "unwrap_python_model", None)
+    if callable(unwrap):
+        inner = getattr(unwrap(), "model", None)
+    cols = getattr(inner, "features_", None)
+    return list(cols) if cols is not None else None
+
+
+def _default_features(calendar: pd.DataFrame | None,
+                      columns: list[str] | None = None) -> FeatureFn:
+    """``user_features`` with the vocabulary behind ``columns`` (a trained model's: the same
+    categories and channels get share columns as at training, the rest count as 'other'), or,
+    without them, the vocabulary of the events before the cutoff."""
     from features._users import Vocabulary, user_features
 
     def fn(events: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-        vocab = Vocabulary.from_events(events, cutoff)
+        vocab = (Vocabulary.from_columns(columns) if columns is not None
+                 else Vocabulary.from_events(events, cutoff))
         return user_features(events, cutoff, vocabulary=vocab, calendar=calendar)
 
     return fn
@@ -119,7 +135,7 @@ def score_asof(model: CustomerModel | object, events: pd.DataFrame, asof: str | 
     Adds an ``asof`` column (the date the scores describe).
     """
     asof = pd.Timestamp(asof)
-    feats = _default_features(calendar)(events, asof)
+    feats = _default_features(calendar, _model_columns(model))(events, asof)
     out = score_features(model, feats, reasons=reasons, reason_method=reason_method,
                          chunk_size=chunk_size, n_jobs=n_jobs, progress=progress)
     out.insert(1 if "user_id" in out.columns else 0, "asof", asof)
@@ -171,7 +187,7 @@ def extend_purchase_horizon(model: CustomerModel, events: pd.DataFrame,
     if feature_fn is not None and calendar is not None:
         raise ValueError("extend_purchase_horizon: give either feature_fn or calendar, not both "
                          "(a custom feature_fn builds its own calendar features)")
-    fn = feature_fn or _default_features(calendar)
+    fn = feature_fn or _default_features(calendar, _model_columns(model))
     past = events.loc[events["ts"].to_numpy() < asof.to_datetime64()]
     base = fn(past, asof)
     ids = base["user_id"] if users is None else pd.Series(users)

@@ -45,6 +45,9 @@ def test_reason_labels_are_readable() -> None:
     assert reason_label("orders_90d") == "orders (last 90 days)"
     assert reason_label("ch_share_email") == "share of visits via email"
     assert reason_label("my_crm_score") == "my crm score"
+    # window names keep their own direction (a label column is not "last 90 days")
+    assert reason_label("revenue_next_90d") == "revenue (next 90 days)"
+    assert reason_label("orders_prev_30d") == "orders (the 30 days before the last 30)"
 
 
 def test_tiers_follow_documented_thresholds() -> None:
@@ -64,6 +67,53 @@ def test_early_warning_is_missing_when_the_input_cannot_tell() -> None:
     assert early_warning(f).tolist() == [True, False, False]
     assert early_warning(pd.DataFrame({"x": [1, 2]})).isna().all()
     assert early_warning(pd.DataFrame({"visit_drop_50": [1.0, 0.0]})).tolist() == [True, False]
+
+
+def test_early_warning_is_a_nullable_boolean_missing_without_visits_to_judge_from() -> None:
+    frames = [pd.DataFrame({"visits_30d": [1, 5], "visits_prev_30d": [4, 6]}),
+              pd.DataFrame({"x": [1, 2]}), pd.DataFrame({"visit_drop_50": [1.0, 0.0]})]
+    assert all(early_warning(f).dtype == "boolean" for f in frames)
+    # a purchase-only event log: nobody visits, so a drop in visits cannot be seen
+    purchase_only = pd.DataFrame({"visit_drop_50": [0.0, 0.0], "visits_total": [0, 0],
+                                  "visits_30d": [0, 0], "visits_prev_30d": [0, 0]})
+    assert early_warning(purchase_only).isna().all()
+    mixed = pd.DataFrame({"visit_drop_50": [1.0, 0.0, 0.0], "visits_total": [9, 4, 0]})
+    assert early_warning(mixed).tolist() == [True, False, pd.NA]
+
+
+def test_a_value_shown_equal_to_the_typical_one_is_not_called_low() -> None:
+    feats = pd.DataFrame({"visits_prev_30d": [10.0, 10.2, 9.0], "revenue_30d": [0.0, 0.0, 5.0]})
+    contrib = pd.DataFrame({"visits_prev_30d": [1.0, 1.0, 1.0], "revenue_30d": [0.5] * 3})
+    got = top_reasons(contrib, feats, {"visits_prev_30d": 10.0, "revenue_30d": 0.0}, top=2)
+    assert got["reason_1"].tolist() == [
+        "visits in the month before last is at the typical level (10)",
+        "visits in the month before last is at the typical level (10)",
+        "visits in the month before last is low (9 vs typical 10)"]
+    assert got["reason_2"].tolist() == [
+        "revenue (last 30 days) is at the typical level (0)",
+        "revenue (last 30 days) is at the typical level (0)",
+        "revenue (last 30 days) is high (5 vs typical 0)"]
+
+
+def test_the_lowest_tier_gets_what_keeps_its_score_low() -> None:
+    feats = pd.DataFrame({"days_since_last_purchase": [200.0, 3.0], "aov": [10.0, 80.0]})
+    contrib = pd.DataFrame({"days_since_last_purchase": [2.0, -3.0], "aov": [-0.5, 0.2]})
+    typical = {"days_since_last_purchase": 35.0, "aov": 40.0}
+    got = top_reasons(contrib, feats, typical, top=2, down=np.array([False, True]))
+    assert got["reason_1"].tolist() == ["days since last purchase is high (200 vs typical 35)",
+                                        "days since last purchase is low (3 vs typical 35)"]
+    assert got["reason_2"].isna().all()  # aov pushes row 0 down and row 1 up: not a reason
+    plain = top_reasons(contrib, feats, typical, top=1)
+    assert plain["reason_1"].tolist()[1] == "average order value is high (80 vs typical 40)"
+
+
+def test_text_cells_in_a_numeric_feature_leave_the_other_customers_reasons_alone() -> None:
+    tenure = pd.Series(["unknown", "9", "60"], dtype=object)  # a scoring table typed as text
+    got = top_reasons(pd.DataFrame({"tenure_months": [1.0, 1.0, 1.0]}),
+                      pd.DataFrame({"tenure_months": tenure}), {"tenure_months": 37.0}, top=1)
+    assert got["reason_1"].tolist() == ["tenure months is unknown",
+                                        "tenure months is low (9 vs typical 37)",
+                                        "tenure months is high (60 vs typical 37)"]
 
 
 def test_chunked_scoring_equals_one_pass(fitted: CustomerModel, toy: pd.DataFrame) -> None:
@@ -161,9 +211,12 @@ def _reference_reasons(contrib: pd.DataFrame, features: pd.DataFrame,
             name, v = cols[j], features[cols[j]].iloc[i]
             t = typical.get(name, float("nan"))
             if pd.api.types.is_numeric_dtype(features[name]) and not np.isnan(t):
+                shown, shown_t = _fmt(float(v)), _fmt(t)
+                side = "high" if float(v) > t else "low"
                 texts.append(f"{reason_label(name)} is unknown" if pd.isna(v) else
-                             f"{reason_label(name)} is {'high' if float(v) > t else 'low'} "
-                             f"({_fmt(float(v))} vs typical {_fmt(t)})")
+                             f"{reason_label(name)} is at the typical level ({shown})"
+                             if shown == shown_t else
+                             f"{reason_label(name)} is {side} ({shown} vs typical {shown_t})")
             else:
                 texts.append(f"{reason_label(name)}: {_fmt(float('nan') if pd.isna(v) else v)}")
         texts += [pd.NA] * (top - len(texts))

@@ -179,3 +179,30 @@ def test_day_first_dates_are_read_with_one_format_for_the_whole_column(tmp_path:
 def test_a_misspelt_time_zone_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"unknown time zone 'Europe/Berln'.*'Europe/Berlin'"):
         ft.load_events(write(tmp_path, GOOD), tz="Europe/Berln")
+
+
+def test_bad_cells_in_a_non_iso_column_are_named_not_every_row(tmp_path: Path) -> None:
+    rows = [f"{i},12/{1 + i % 28}/2009 7:00,visit,email," for i in range(40)]
+    rows[10] = "10,13/45/2011 8:00,visit,email,"
+    rows[20] = "20,yesterday,visit,email,"
+    rows[30] = "30,2011-02-30 10:00,visit,email,"
+    text = "user_id,ts,event_type,channel,revenue\n" + "\n".join(rows) + "\n"
+    with pytest.raises(ft.DataContractError) as info:
+        ft.load_events(write(tmp_path, text))
+    assert str(info.value) == (
+        "events.csv: column 'ts' has values that are not timestamps in the format most rows "
+        "follow (%m/%d/%Y %H:%M) (3 rows; first at row 11: '13/45/2011 8:00', 21: 'yesterday', "
+        "31: '2011-02-30 10:00'). Fix: use ISO 8601, e.g. 2024-11-11 20:15:00")
+
+
+def test_integral_float_ids_read_back_as_integers(tmp_path: Path) -> None:
+    text = GOOD.replace("\n1,", "\n1.0,").replace("\n2,", "\n2.0,")
+    ev = ft.load_events(write(tmp_path, text))
+    assert ev["user_id"].dtype == "int64"
+    assert set(ev["user_id"]) == {1, 2}
+    with_gaps = ft.validate_events(pd.DataFrame({
+        "user_id": [16270.0, 16270.0], "ts": ["2024-01-01", "2024-01-02"],
+        "event_type": ["purchase", "purchase"], "channel": ["store", "store"],
+        "revenue": [1.0, 2.0], "order_id": [489623.0, None]}))
+    assert with_gaps["user_id"].tolist() == [16270, 16270]
+    assert with_gaps["order_id"].tolist()[0] == "489623"  # not '489623.0'

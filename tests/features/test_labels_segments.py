@@ -89,6 +89,14 @@ def test_segment_rules() -> None:
     assert (seg.loc[30:39, "segment"] == "active").all()
 
 
+def test_pooled_categories_count_as_no_scene_even_if_a_map_names_other() -> None:
+    rows = [_feature_row(user_id=1, cat_share_office=0.3, cat_share_other=0.7),
+            _feature_row(user_id=2, cat_share_office=0.6, cat_share_other=0.4)]
+    seg = ft.rfm_segments(pd.DataFrame(rows), scene_groups={"office": "office",
+                                                             "other": "family"})
+    assert seg.set_index("user_id")["scene"].to_dict() == {1: "general", 2: "office"}
+
+
 def test_rfm_scores_are_quintiles_over_buyers(small_world: ft.World) -> None:
     seg = ft.rfm_segments(ft.user_features(small_world.events, "2024-10-01"))
     assert seg[["r_score", "f_score", "m_score"]].isin([1, 2, 3, 4, 5]).all().all()

@@ -84,3 +84,76 @@ def test_shares_sum_to_one(small_world: ft.World) -> None:
     f = ft.user_features(small_world.events, "2024-10-01")
     ch = f[[c for c in f.columns if c.startswith("ch_share_")]].sum(axis=1)
     assert np.allclose(ch[f["visits_total"] > 0], 1.0)
+
+
+def _many_categories(n_rare: int = 30) -> pd.DataFrame:
+    """User 1 buys mostly 'top' items; user 2 spreads over many rare categories; user 3 buys
+    one rare category most often; user 4 visits one pooled category."""
+    rows = [(1, "2024-01-02", "purchase", "email", 5.0, "top", f"o{i}") for i in range(3)]
+    rows += [(2, f"2024-01-{3 + d // 20:02d} {d % 20:02d}:00", "visit", "organic", 0.0,
+              f"rare{d:02d}", None) for d in range(n_rare)]
+    rows += [(2, "2024-01-03", "visit", "organic", 0.0, "top", None)]
+    rows += [(3, "2024-02-01", "purchase", "social", 5.0, "rare00", f"p{i}") for i in range(2)]
+    rows += [(3, "2024-02-02", "purchase", "social", 5.0, "top", "p9")]
+    rows += [(4, f"2024-02-03 0{h}:00", "visit", "social", 0.0, "rare07", None)
+             for h in (1, 2)]
+    df = pd.DataFrame(rows, columns=["user_id", "ts", "event_type", "channel", "revenue",
+                                     "category", "order_id"])
+    return ft.validate_events(df, "many.csv")
+
+
+def test_share_columns_are_capped_and_the_rest_pooled_into_other(
+        caplog: pytest.LogCaptureFixture) -> None:
+    ev = _many_categories()
+    with caplog.at_level("WARNING", logger="features.users"):
+        vocab = ft.Vocabulary.from_events(ev, CUTOFF, max_categories=2)
+    assert vocab.categories == ("rare00", "top")  # most events: top (5), rare00 (3)
+    assert vocab.other_categories
+    assert not vocab.other_channels
+    assert "category: 31 distinct values before 2024-03-01" in caplog.text
+    assert "the other 29 (79.5% of events with a category)" in caplog.text
+    assert "max_categories=" in caplog.text
+    f = ft.user_features(ev, CUTOFF, vocabulary=vocab).set_index("user_id")
+    shares = [c for c in f.columns if c.startswith("cat_share_")]
+    assert shares == ["cat_share_rare00", "cat_share_top", "cat_share_other"]
+    assert np.allclose(f[shares].sum(axis=1), 1.0)
+    assert f.loc[2, "cat_share_other"] == pytest.approx(29 / 31)
+    assert f.loc[3, "purchase_cat_share_other"] == 0
+    # counts, entropy and the top category read every category, not only the kept ones
+    assert f.loc[2, "category_count"] == 31
+    assert f.loc[2, "category_entropy"] == pytest.approx(np.log(31))
+    assert f.loc[2, "top_category"] == "rare00"  # one event each: ties go to the first name
+    assert f.loc[4, "top_category"] == "other"
+    assert f.loc[3, "top_purchase_category"] == "rare00"
+    assert f.loc[1, "top_category"] == "top"
+
+
+def test_default_vocabulary_caps_at_max_categories() -> None:
+    ev = _many_categories(n_rare=ft.MAX_CATEGORIES + 5)
+    f = ft.user_features(ev, CUTOFF)
+    shares = [c for c in f.columns if c.startswith("cat_share_")]
+    assert len(shares) == ft.MAX_CATEGORIES + 1
+    assert shares[-1] == "cat_share_other"
+    assert set(ft.describe(list(f.columns[2:]))) == set(f.columns[2:])
+    assert "pooled" in ft.describe(["cat_share_other"])["cat_share_other"]
+
+
+def test_channels_are_capped_like_categories() -> None:
+    ev = _many_categories()
+    vocab = ft.Vocabulary.from_events(ev, CUTOFF, max_channels=1)
+    assert vocab.channels == ("organic",)
+    assert vocab.other_channels
+    f = ft.user_features(ev, CUTOFF, vocabulary=vocab).set_index("user_id")
+    assert [c for c in f.columns if c.startswith("ch_share_")] == ["ch_share_organic",
+                                                                    "ch_share_other"]
+    assert f.loc[2, "channel_count"] == 1
+    assert f.loc[4, "top_channel"] == "other"
+
+
+def test_vocabulary_from_columns_rebuilds_the_training_vocabulary() -> None:
+    ev = _many_categories()
+    vocab = ft.Vocabulary.from_events(ev, CUTOFF, max_categories=2, max_channels=None)
+    cols = ft.user_features(ev, CUTOFF, vocabulary=vocab).columns
+    assert ft.Vocabulary.from_columns(cols) == vocab
+    later = ft.user_features(ev, "2024-02-02", vocabulary=ft.Vocabulary.from_columns(cols))
+    assert list(later.columns) == list(cols)

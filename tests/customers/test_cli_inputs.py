@@ -1,0 +1,158 @@
+"""`brain train/score` inputs: dates, duplicate rows, table columns that are not features."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import features as ft
+from serving.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("world")
+    ft.write_world(ft.generate_world(800, 240, 3), out)
+    return out
+
+
+def _run(args: list[str], code: int = 0) -> str:
+    res = runner.invoke(app, args)
+    assert res.exit_code == code, res.output
+    return " ".join(res.output.split())  # rich wraps long lines
+
+
+@pytest.mark.parametrize("value", ["10/09/2011", "next monday", "2011-9-10", "2011-02-30"])
+def test_date_options_accept_iso_dates_only_and_name_the_option(value: str,
+                                                                tmp_path: Path) -> None:
+    out = _run(["score", "churn", "--events", str(tmp_path / "e.csv"), "--asof", value,
+                "--out", str(tmp_path / "s.csv")], code=2)
+    assert f"--asof: '{value}' is not" in out
+    assert "YYYY-MM-DD" in out
+    out = _run(["train", "churn", "--events", str(tmp_path / "e.csv"), "--last-cutoff", value],
+               code=2)
+    assert f"--last-cutoff: '{value}' is not" in out
+
+
+def test_on_duplicate_rejects_unknown_choices(tmp_path: Path) -> None:
+    out = _run(["train", "churn", "--events", str(tmp_path / "e.csv"), "--on-duplicate", "x"],
+               code=2)
+    assert "--on-duplicate: 'x' is not one of drop, keep, error" in out
+
+
+def test_asof_outside_the_data_and_duplicate_rows(world_dir: Path, tmp_path: Path) -> None:
+    _run(["train", "churn", "--data", str(world_dir), "--horizon", "30", "--cutoffs", "3",
+          "--step-days", "21"])
+    ev = pd.read_parquet(world_dir / "events.parquet")
+    first, last = ev["ts"].min(), ev["ts"].max()
+    base = ["score", "churn", "--data", str(world_dir), "--no-reasons"]
+    out = _run([*base, "--asof", f"{first:%Y-%m-%d}", "--out", str(tmp_path / "a.csv")], code=2)
+    assert "is not after the first event" in out
+    assert f"{first:%Y-%m-%d}" in out
+    late = last + pd.Timedelta(days=400)
+    out = _run([*base, "--asof", f"{late:%Y-%m-%d}", "--out", str(tmp_path / "b.csv")])
+    assert f"warning: --asof {late:%Y-%m-%d} is " in out
+    assert f"days after the last event ({last}" in out
+    day_after = last.normalize() + pd.Timedelta(days=1)
+    out = _run([*base, "--asof", f"{day_after:%Y-%m-%d}", "--out", str(tmp_path / "c.csv")])
+    assert "warning" not in out
+    # a log whose identical rows are genuine (two equal lines of one invoice)
+    doubled = pd.concat([ev, ev.iloc[:3]], ignore_index=True).sort_values("ts", kind="stable")
+    path = tmp_path / "events.csv"
+    doubled.to_csv(path, index=False)
+    score = ["score", "churn", "--events", str(path), "--asof", f"{day_after:%Y-%m-%d}",
+             "--no-reasons", "--out", str(tmp_path / "d.csv")]
+    assert "dropped 3 exact duplicate rows" in _run(score)
+    assert "duplicate" not in _run([*score, "--on-duplicate", "keep"])
+    out = _run([*score, "--on-duplicate", "error"], code=2)
+    assert "exact duplicate rows" in out
+
+
+def _crm(world_dir: Path, with_cutoff: bool) -> pd.DataFrame:
+    ev = ft.load_events(world_dir / "events.parquet")
+    snap = ft.build_training_set(ev, ["2024-06-01"], 60)
+    table = pd.DataFrame({
+        "customer": "c" + snap["user_id"].astype(str),
+        "recency": snap["days_since_last_event"], "orders": snap["orders_total"],
+        "plan": np.where(snap["orders_total"] > 2, "gold", "basic"),
+        "signup_date": (pd.Timestamp("2024-06-01") - pd.to_timedelta(
+            snap["tenure_days"].round(), unit="D")).dt.strftime("%Y-%m-%d"),
+        "market": "US", "legacy_score": np.nan,
+        "churned": snap["label_churn"]})
+    if with_cutoff:
+        table.insert(1, "cutoff", "2024-06-01")
+    return table
+
+
+def test_table_training_names_every_column_it_does_not_use(world_dir: Path,
+                                                           tmp_path: Path) -> None:
+    path = tmp_path / "crm.csv"
+    _crm(world_dir, with_cutoff=False).to_csv(path, index=False)
+    out = _run(["train", "churn", "--table", str(path), "--label-col", "churned", "--id-col",
+                "customer"])
+    assert "note: not used as features: signup_date (datetime" in out
+    assert "market (constant ('US' in every row))" in out
+    assert "legacy_score (all empty)" in out
+    import mlflow
+
+    from training._mlflow import configure_mlflow
+
+    configure_mlflow()
+    model = mlflow.pyfunc.load_model("models:/churn@champion").unwrap_python_model().model
+    used = set(model.numeric_) | set(model.categorical_)
+    assert {"recency", "orders", "plan"} <= used
+    assert not used & {"market", "legacy_score", "signup_date"}
+
+
+def test_table_scores_have_an_asof_column(world_dir: Path, tmp_path: Path) -> None:
+    plain, stacked = tmp_path / "crm.csv", tmp_path / "crm_cut.csv"
+    _crm(world_dir, with_cutoff=False).to_csv(plain, index=False)
+    _crm(world_dir, with_cutoff=True).to_csv(stacked, index=False)
+    _run(["train", "churn", "--table", str(plain), "--label-col", "churned", "--id-col",
+          "customer"])
+    score = ["score", "churn", "--id-col", "customer", "--no-reasons", "--table"]
+    _run([*score, str(plain), "--out", str(tmp_path / "a.parquet")])
+    a = pd.read_parquet(tmp_path / "a.parquet")
+    assert list(a.columns[:2]) == ["user_id", "asof"]
+    assert a["asof"].isna().all()  # the table does not say when: empty, never a guess
+    _run([*score, str(plain), "--asof", "2024-06-01", "--out", str(tmp_path / "b.parquet")])
+    assert (pd.read_parquet(tmp_path / "b.parquet")["asof"] == pd.Timestamp("2024-06-01")).all()
+    out = _run([*score, str(stacked), "--asof", "2025-01-01", "--out",
+                str(tmp_path / "c.parquet")])
+    assert "--asof is not used" in out
+    assert (pd.read_parquet(tmp_path / "c.parquet")["asof"] == pd.Timestamp("2024-06-01")).all()
+
+
+def test_data_validate_takes_on_duplicate_like_train_and_score(world_dir: Path,
+                                                               tmp_path: Path) -> None:
+    ev = pd.read_parquet(world_dir / "events.parquet")
+    path = tmp_path / "events.csv"
+    pd.concat([ev, ev.iloc[:2]], ignore_index=True).sort_values(
+        "ts", kind="stable").to_csv(path, index=False)
+    out = _run(["data", "validate", "--events", str(path)])
+    assert "dropped 2 exact duplicate rows" in out
+    assert "--on-duplicate keep" in out
+    assert "duplicate" not in _run(["data", "validate", "--events", str(path),
+                                    "--on-duplicate", "keep"])
+
+
+def test_scoring_events_without_a_trained_category_uses_the_models_vocabulary(
+        world_dir: Path, tmp_path: Path) -> None:
+    """A category the model was trained with is absent from the scoring log (a discontinued
+    product): its share is 0, not a missing-column error."""
+    _run(["train", "propensity", "--data", str(world_dir), "--horizon", "30", "--cutoffs", "3",
+          "--step-days", "21"])
+    ev = pd.read_parquet(world_dir / "events.parquet")
+    gone = ev["category"].dropna().astype(str).value_counts().index[-1]
+    path = tmp_path / "events.csv"
+    ev[ev["category"].astype(str) != gone].to_csv(path, index=False)
+    day_after = ev["ts"].max().normalize() + pd.Timedelta(days=1)
+    _run(["score", "propensity", "--events", str(path), "--asof", f"{day_after:%Y-%m-%d}",
+          "--no-reasons", "--out", str(tmp_path / "s.parquet")])
+    assert len(pd.read_parquet(tmp_path / "s.parquet")) > 0

@@ -1,0 +1,118 @@
+"""Bring-your-own customer tables: how text cells get their type, and every change is a note."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import features as ft
+from features._io import ID_LIKE_SHARE, ODD_CELLS_MAX, ODD_CELLS_SHARE, parse_table_cutoff
+
+N = 400
+
+
+def _table(tmp_path: Path, **cols: list[str]) -> pd.DataFrame:
+    """Write the columns as a CSV (everything arrives as text) and read it back."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"customer_id": [f"C{i}" for i in range(N)],
+                          "plan": rng.choice(["basic", "pro"], N), **cols})
+    frame.to_csv(tmp_path / "crm.csv", index=False)
+    return ft.read_table(tmp_path / "crm.csv")
+
+
+def _charges() -> list[str]:
+    return [f"{x:.2f}" for x in np.random.default_rng(1).uniform(10, 120, N)]
+
+
+def test_a_few_text_cells_in_a_number_column_become_missing_with_a_note(tmp_path: Path) -> None:
+    charges = _charges()
+    charges[4] = charges[9] = "unknown"
+    charges[7] = "N/A"  # a missing-value spelling: missing, not an odd cell
+    out = ft.infer_table_types(_table(tmp_path, monthly_charges=charges),
+                               keep_text=("customer_id",))
+    assert out["monthly_charges"].dtype == "float64"
+    assert out["monthly_charges"].isna().tolist() == [i in (4, 7, 9) for i in range(N)]
+    notes = "\n".join(out.attrs["load_notes"])
+    assert ("crm.csv: column 'monthly_charges' holds numbers; values that are not were read as "
+            "missing (2 cells; first at row 5: 'unknown', 10: 'unknown')") in notes
+    assert "column 'monthly_charges': 1 cells such as ['N/A'] read as missing" in notes
+    assert out["plan"].dtype != "float64"  # a real category stays text
+
+
+def test_more_odd_cells_than_the_allowance_keep_the_column_text(tmp_path: Path) -> None:
+    assert ODD_CELLS_SHARE * N < ODD_CELLS_MAX  # the share binds at N rows
+    charges = _charges()
+    for i in range(int(ODD_CELLS_SHARE * N) + 1):
+        charges[i] = f"plan {i % 3}"
+    out = ft.infer_table_types(_table(tmp_path, monthly_charges=charges))
+    # not numbers; with nearly one value per row it is not a category either: dropped, noted
+    assert "monthly_charges" not in out.columns
+    assert any("column 'monthly_charges' has 391 distinct values" in n
+               for n in out.attrs["load_notes"])
+
+
+def test_currency_symbols_and_thousands_separators_are_removed_with_a_note(
+        tmp_path: Path) -> None:
+    charges = ["$" + c for c in _charges()]
+    charges[3] = "$1,250.00"
+    charges[5] = "-$4.50"
+    out = ft.infer_table_types(_table(tmp_path, monthly_charges=charges))
+    assert out["monthly_charges"].iloc[[3, 5]].tolist() == [1250.0, -4.5]
+    assert out["monthly_charges"].notna().all()
+    assert any("column 'monthly_charges' read as numbers: currency symbols and thousands "
+               "separators removed" in n for n in out.attrs["load_notes"])
+
+
+def test_day_first_dates_are_a_date_column_not_a_category(tmp_path: Path) -> None:
+    days = pd.date_range("2019-01-01", periods=N, freq="3D")
+    out = ft.infer_table_types(_table(tmp_path, signup=list(days.strftime("%d/%m/%Y")),
+                                      iso=list(days.strftime("%Y-%m-%d"))))
+    assert out["signup"].tolist() == list(days)
+    assert out["iso"].tolist() == list(days)
+    assert any("column 'signup' read as dates: format %d/%m/%Y" in n
+               for n in out.attrs["load_notes"])
+
+
+def test_an_id_like_text_column_is_not_a_category_feature(tmp_path: Path) -> None:
+    emails = [f"user{i}@example.com" for i in range(N)]
+    emails[0] = emails[1]
+    assert len(set(emails)) >= ID_LIKE_SHARE * N
+    out = ft.infer_table_types(_table(tmp_path, email=emails), keep_text=("customer_id",))
+    assert "email" not in out.columns
+    assert "customer_id" in out.columns
+    assert any(f"column 'email' has {N - 1} distinct values in {N} rows (an identifier or free "
+               "text): not used as a feature" in n for n in out.attrs["load_notes"])
+    kept = ft.infer_table_types(_table(tmp_path, email=emails), categorical=("email",))
+    assert "email" in kept.columns  # a column the model uses as a category is never dropped
+
+
+def test_at_scoring_a_numeric_feature_takes_every_number(tmp_path: Path) -> None:
+    tenure = [str(i % 70) for i in range(N)]
+    for i in range(60):  # far more than the allowance, but the model knows the column is numeric
+        tenure[i] = "unknown"
+    out = ft.infer_table_types(_table(tmp_path, tenure_months=tenure),
+                               numeric=("tenure_months",))
+    assert out["tenure_months"].isna().sum() == 60
+    assert out["tenure_months"].iloc[60:].tolist() == [float(i % 70) for i in range(60, N)]
+    assert any("60 cells; first at row 1: 'unknown'" in n for n in out.attrs["load_notes"])
+
+
+def test_exact_columns_are_typed_only_when_every_cell_reads(tmp_path: Path) -> None:
+    label = ["1", "0"] * (N // 2)
+    label[3] = "maybe"
+    out = ft.infer_table_types(_table(tmp_path, churn=label), exact=("churn",))
+    assert out["churn"].iloc[3] == "maybe"  # left for the label check to report
+
+
+def test_a_bad_cutoff_column_names_the_file_column_rows_and_fix(tmp_path: Path) -> None:
+    cut = ["2024-01-31"] * N
+    cut[2] = "2024-13-45"
+    with pytest.raises(ft.DataContractError, match=r"crm.csv: column 'cutoff' has values that are "
+                       r"not dates \(1 row; first at row 3: '2024-13-45'\)\. Fix: use ISO 8601"):
+        ft.infer_table_types(_table(tmp_path, cutoff=cut))
+    cut[2] = "31/01/2024"
+    good = parse_table_cutoff(pd.Series(["31/01/2024", "29/02/2024"]))
+    assert good.tolist() == [pd.Timestamp("2024-01-31"), pd.Timestamp("2024-02-29")]
