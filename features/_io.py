@@ -335,15 +335,15 @@ def parse_table_cutoff(values: pd.Series, source: str = "table") -> pd.Series:
     return out
 
 
-def _parse_float(s: pd.Series, col: str, probs: list[Problem]) -> pd.Series:
+def _parse_float(s: pd.Series, col: str, probs: list[Problem],
+                 fix: str = "use plain numbers with '.' as decimal point") -> pd.Series:
     if pd.api.types.is_numeric_dtype(s.dtype):
         return s.astype("float64")
     out = pd.to_numeric(s.astype("string").str.strip(), errors="coerce").astype("float64")
     bad = out.isna() & s.notna()
     if bad.any():
         n, rows, ex = problem_rows(bad, s)
-        probs.append(Problem(col, "has values that are not numbers", n, rows, ex,
-                             fix="use plain numbers with '.' as decimal point"))
+        probs.append(Problem(col, "has values that are not numbers", n, rows, ex, fix=fix))
     return out
 
 
@@ -443,9 +443,14 @@ def _finish(frame: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
     return frame
 
 
-def _duplicate_key_problem(frame: pd.DataFrame, key: tuple[str, ...], fix: str) -> Problem | None:
+def _duplicate_key_problem(frame: pd.DataFrame, key: tuple[str, ...], fix: str,
+                           valid: np.ndarray | None = None) -> Problem | None:
+    """Rows sharing a key (row numbers as in the file); rows outside ``valid`` (a key that did
+    not parse, reported on its own) are not compared."""
     cols = [k for k in key if k in frame.columns]
     dup = frame.duplicated(cols, keep=False).to_numpy()
+    if valid is not None:
+        dup = dup & valid
     if not dup.any():
         return None
     n, rows, _ = problem_rows(dup)
@@ -603,24 +608,29 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
     probs: list[Problem] = []
     frame = _parse_columns(df, SERIES, source, tz, probs)
     for col in [c for c in frame.columns if SERIES.column(str(c)) is None]:
-        parsed = _parse_float(frame[col], str(col), probs)
+        parsed = _parse_float(
+            frame[col], str(col), probs,
+            fix=(f"use plain numbers with '.' as decimal point for a known-in-advance column (a "
+                 f"flag, a price); if '{col}' is not known in advance for every forecast period "
+                 "(a store name, a label), drop the column from the file"))
         miss = parsed.isna() & frame[col].isna()
         if miss.any():
             n, rows, _ = problem_rows(miss)
             probs.append(Problem(str(col), "has missing values in a known-in-advance column", n,
                                  rows, fix="fill it for every row (0 when the flag is off)"))
         frame[col] = parsed
+    # rows whose timestamp did not parse are reported above; as duplicates of each other
+    # (every NaT the same key) they would only add a misleading second error
     dup = _duplicate_key_problem(frame, SERIES.unique_key,
-                                 "keep one row per series and period (sum or average them)")
+                                 "keep one row per series and period (sum or average them)",
+                                 valid=frame["ds"].notna().to_numpy())
     if dup:
         probs.append(dup)
     if probs:
         raise DataContractError(source, probs)
     frame["series_id"] = frame["series_id"].astype(str)
-    ds = frame["ds"].to_numpy()
-    if len(ds) > 1 and not frame.sort_values(["series_id", "ds"]).index.equals(frame.index):
-        report.note("rows were not sorted by series_id, ds; sorted")
-        frame = frame.sort_values(["series_id", "ds"], kind="stable")
+    # (series_id, ds) is unique here, so the row order carries nothing: sort without a note
+    frame = frame.sort_values(["series_id", "ds"], kind="stable")
     return _finish(frame.reset_index(drop=True), report)
 
 

@@ -8,13 +8,22 @@ and revenue series per channel and in total.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
 
-from ._cli_common import console, err_console, frame_table, friendly_errors, print_notes, step
+from ._cli_common import (
+    _show_note,
+    console,
+    err_console,
+    frame_table,
+    friendly_errors,
+    print_notes,
+    step,
+)
 
 __all__ = ["demo_step", "forecast_app"]
 
@@ -23,6 +32,69 @@ forecast_app = typer.Typer(help="Forecast traffic peaks around promotions: backt
 
 DEFAULT_URI = "models:/traffic_forecaster@champion"
 _DEFAULT_SERIES = ("total", "orders:total", "revenue:total")
+_PEAK_ROWS = 40
+"""Peak rows printed; the rest are in peaks.csv."""
+_CHART_SERIES = 6
+"""Series drawn in forecast.png; all are in forecast.csv."""
+
+
+class _TrainingNotes(logging.Handler):
+    """The forecasters' warnings (e.g. negative values) as ``note:`` lines, each once."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _show_note(record.getMessage())
+
+
+def _route_training_notes() -> None:
+    """Show ``training``'s warnings once, as notes (fits log them on every fold otherwise)."""
+    logger = logging.getLogger("training")
+    if not any(isinstance(h, _TrainingNotes) for h in logger.handlers):
+        logger.addHandler(_TrainingNotes(logging.WARNING))
+    logger.propagate = False
+
+
+def _data_notes(frame: pd.DataFrame) -> None:
+    """Notes about the series that change what the model does, before any fitting."""
+    from training._forecast_base import missing_phase_notes, negative_values_note, prepare_panel
+
+    note = negative_values_note(frame)
+    if note:
+        _show_note(note)
+    for note in missing_phase_notes(prepare_panel(frame[["series_id", "ds", "y"]], "none")):
+        _show_note(note)
+
+
+def _calendar_outside_note(cal: pd.DataFrame | None, first: pd.Timestamp, last: pd.Timestamp,
+                           source: str, span: str) -> None:
+    """One note counting calendar events that lie entirely outside [first, last]."""
+    if cal is None or not len(cal):
+        return
+    from features._calendar import normalize_calendar
+
+    c = normalize_calendar(cal)
+    outside = c[(c["end"] < first.normalize()) | (c["start"] > last)]
+    if len(outside):
+        names = outside["name"].astype(str).head(3).tolist()
+        text = [str(t.date()) if t == t.normalize() else str(t) for t in (first, last)]
+        _show_note(f"{source}: {len(outside)} of {len(c)} calendar events lie entirely outside "
+                   f"{span} ({text[0]} .. {text[1]}) and change nothing (first: {names})")
+
+
+def _check_data_calendar(frame: pd.DataFrame, cal: pd.DataFrame | None, horizon: int,
+                         calendar: Path | None) -> None:
+    """Note calendar events outside the data and the horizon after it."""
+    from training._forecast_base import series_freq
+
+    step_ = pd.Timedelta(days=1) if series_freq(frame) == "D" else pd.Timedelta(hours=1)
+    ds = pd.to_datetime(frame["ds"])
+    _calendar_outside_note(cal, ds.min(), ds.max() + horizon * step_,
+                           calendar.name if calendar else "calendar",
+                           f"the data and the {horizon}-period horizon")
+
+
+def _show_result_notes(notes: tuple[str, ...] | list[str]) -> None:
+    for note in notes:
+        _show_note(note)
 
 DataOpt = Annotated[Path | None, typer.Option(
     "--data", help="Folder with events.parquet|csv and calendar.csv (e.g. from 'brain data "
@@ -93,6 +165,8 @@ def _load_inputs(data: Path | None, series: Path | None, events: Path | None,
         frame = frame[frame["series_id"].isin(wanted)].reset_index(drop=True)
     if cal is not None and calendar is not None:
         _check_calendar_channels(cal, list(frame["series_id"].astype(str).unique()), calendar)
+    _route_training_notes()
+    _data_notes(frame)
     return frame, cal
 
 
@@ -134,9 +208,11 @@ def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsO
     from training._forecast_mlflow import log_backtest
 
     frame, cal = _load_inputs(data, series, events, calendar, freq, only)
+    _check_data_calendar(frame, cal, horizon, calendar)
     step(f"backtesting {model} on {frame['series_id'].nunique()} series, horizon {horizon}")
     run_id, result = log_backtest(model, frame, cal, horizon=horizon, origins=_origins(origins),
                                   n_folds=folds, progress=step)
+    _show_result_notes(result.notes)
     by_fold = result.folds.groupby("origin")[list(result.mean)].mean().reset_index()
     by_fold["origin"] = by_fold["origin"].dt.date.astype(str)
     console.print(frame_table(by_fold, title=f"{result.model}: mean over series per fold"))
@@ -164,20 +240,122 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
     from training._forecast_mlflow import train_and_register
 
     frame, cal = _load_inputs(data, series, events, calendar, freq, only)
+    _check_data_calendar(frame, cal, horizon, calendar)
     step(f"training {model} on {frame['series_id'].nunique()} series, horizon {horizon}")
     out = train_and_register(model, frame, cal, horizon=horizon, origins=_origins(origins),
                              n_folds=folds, register=register, progress=step)
+    _show_result_notes(out.backtest.notes)
     _mean_table(out.backtest.mean, f"{out.backtest.model}: backtest mean")
     console.print(f"MLflow run {out.run_id}; model {out.model_uri}")
     if out.promotion is not None:
-        console.print(f"traffic_forecaster v{out.version}: {out.promotion.reason}")
+        console.print(f"traffic_forecaster v{out.version}: {out.promotion.reason}",
+                      highlight=False)
+    for note in out.notes:
+        err_console.print(f"[yellow]warning:[/] {note}", highlight=False)
 
 
 def _plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, cal: pd.DataFrame | None,
                    path: Path) -> Path:
     from training._forecast_backtest import plot_fold
 
-    return plot_fold(history, fc, cal, "forecast", path, max_series=6)
+    return plot_fold(history, fc, cal, "forecast", path, max_series=_CHART_SERIES,
+                     all_in="forecast.csv")
+
+
+def _registry_listing() -> str:
+    """What is registered (names, versions, aliases) and how to name a model."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    models = client.search_registered_models()
+    if not models:
+        return ("nothing is registered yet: train a model first, e.g. 'brain forecast train "
+                "--series FILE'")
+    parts = []
+    for rm in models:
+        versions = sorted(int(v.version) for v in
+                          client.search_model_versions(f"name='{rm.name}'"))
+        shown = ", ".join(f"v{v}" for v in versions[-8:])
+        more = f" (+{len(versions) - 8} older)" if len(versions) > 8 else ""
+        aliases = ", ".join(f"@{a} = v{v}" for a, v in sorted(rm.aliases.items()))
+        parts.append(f"{rm.name}: {shown}{more}" + (f"; {aliases}" if aliases else ""))
+    return ("registered: " + " | ".join(parts) + ". Pass e.g. --model-uri "
+            "models:/traffic_forecaster@champion or models:/traffic_forecaster/3")
+
+
+def _model_label(model_uri: str) -> str:
+    """'traffic_forecaster v5 (@champion)' for a registry URI, else the URI."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    if not model_uri.startswith("models:/"):
+        return model_uri
+    ref = model_uri.removeprefix("models:/")
+    client = MlflowClient()
+    try:
+        if "@" in ref:
+            name, alias = ref.split("@", 1)
+            return (f"{name} v{client.get_model_version_by_alias(name, alias).version} "
+                    f"(@{alias})")
+        if "/" in ref:
+            name, version = ref.split("/", 1)
+            client.get_model_version(name, version)
+            return f"{name} v{version}"
+    except MlflowException:  # the load reports a bad URI; this only labels a good one
+        return model_uri
+    return model_uri
+
+
+def _load_model(model_uri: str) -> Any:
+    """The pyfunc at ``model_uri``, or a ValueError listing what is registered."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return mlflow.pyfunc.load_model(model_uri)
+    except (MlflowException, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"predict: cannot load --model-uri {model_uri!r} ({first}); "
+                         f"{_registry_listing()}") from None
+
+
+def _describe_model(label: str, inner: Any, horizon: int) -> pd.Timestamp:
+    """Print which model forecasts which series and periods; note ragged series.
+
+    Returns the last forecast period over all series.
+    """
+    panel = inner.panel_
+    lasts = {sid: g.ds[-1] for sid, g in panel.series.items()}
+    first_ds = min(g.ds[0] for g in panel.series.values())
+    latest = max(lasts.values())
+    fmt = "%Y-%m-%d" if panel.freq == "D" else "%Y-%m-%d %H:%M"
+    ids = list(panel.series)
+    shown = ", ".join(ids[:5]) + (f" (+{len(ids) - 5} more)" if len(ids) > 5 else "")
+    start, end = latest + panel.step, latest + horizon * panel.step
+    console.print(f"forecasting with {label} ({inner.model_name}): {len(ids)} series "
+                  f"({shown}), history {first_ds.strftime(fmt)} .. {latest.strftime(fmt)}; "
+                  f"forecast {start.strftime(fmt)} .. {end.strftime(fmt)}", highlight=False)
+    early = {sid: last for sid, last in lasts.items() if last < latest}
+    if early:
+        items = sorted(early.items(), key=lambda kv: kv[1])
+        named = ", ".join(f"{sid!r} (last {last.strftime(fmt)})" for sid, last in items[:5])
+        more = f" and {len(items) - 5} more" if len(items) > 5 else ""
+        _show_note(f"{len(early)} series end before the latest period {latest.strftime(fmt)}: "
+                   f"{named}{more}. Each series is forecast for the {horizon} periods after its "
+                   "own last period, so theirs start earlier; update those series or leave "
+                   "them out (--only) and retrain")
+    return end
+
+
+def _check_model_horizon(label: str, inner: Any, horizon: int) -> None:
+    """A clear error when ``horizon`` exceeds what the model was trained for."""
+    limit = getattr(inner, "max_h_", None)
+    if limit is not None and horizon > limit:
+        msg = (f"predict: --horizon {horizon} exceeds the {limit} periods {label} was trained "
+               f"for (max_horizon_days={inner.max_horizon_days:g}); ask for at most {limit}, or "
+               f"retrain with 'brain forecast train ... --horizon {horizon}' (train raises the "
+               "model's longest horizon to cover --horizon)")
+        raise ValueError(msg)
 
 
 def load_future(path: Path) -> pd.DataFrame:
@@ -212,8 +390,6 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
 
     Returns the written paths by label and the peak summary.
     """
-    import mlflow
-
     from features._calendar import normalize_calendar
     from training._forecast_base import check_future_regressors
     from training._forecast_mlflow import pyfunc_input, regressor_names
@@ -221,8 +397,10 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     from training._mlflow import configure_mlflow
 
     configure_mlflow()
-    loaded = mlflow.pyfunc.load_model(model_uri)
+    loaded = _load_model(model_uri)
     inner = loaded.unwrap_python_model().forecaster
+    label = _model_label(model_uri)
+    _check_model_horizon(label, inner, horizon)
     names = regressor_names(inner)
     if names and future is None:
         try:
@@ -234,6 +412,9 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     elif future is not None:
         err_console.print(f"[yellow]note:[/] {future_source}: the model has no known-in-advance "
                           "columns; the file is not used", highlight=False)
+    end = _describe_model(label, inner, horizon)
+    begin = min(g.ds[-1] for g in inner.panel_.series.values()) + inner.panel_.step
+    _calendar_outside_note(calendar, begin, end, "--calendar", "the forecast periods")
     events = pyfunc_input(calendar, future, names)
     fc = loaded.predict(events, params={"horizon": horizon, "use_stored_calendar": True})
     base = loaded.predict(pyfunc_input(None, future, names),
@@ -246,7 +427,38 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     history = pd.concat([pd.DataFrame({"series_id": sid, "ds": g.ds, "y": g.y})
                          for sid, g in inner.panel_.series.items()], ignore_index=True)
     _plot_forecast(history, fc, full_cal, png)
+    n_series = fc["series_id"].nunique()
+    if n_series > _CHART_SERIES:
+        _show_note(f"{png.name} shows the first {_CHART_SERIES} of {n_series} series; all are in "
+                   f"{fc_path.name}")
     return {"forecast": fc_path, "peaks": pk_path, "chart": png}, peaks
+
+
+def _amount(v: float) -> str:
+    """A forecast magnitude: thousands separators, decimals only for small values."""
+    if pd.isna(v):
+        return ""
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
+def _peaks_table(peaks: pd.DataFrame, horizon: int, path: Path) -> None:
+    """Print the peaks with readable numbers (lifts as percentages), the rest in ``path``."""
+    show = peaks.assign(peak_ds=peaks["peak_ds"].astype(str),
+                        start=peaks["start"].dt.date.astype(str),
+                        end=peaks["end"].dt.date.astype(str))
+    amounts = ["peak_p10", "peak_p50", "peak_p90", "baseline_p50"]
+    for col in amounts:
+        show[col] = show[col].map(_amount)
+    show["lift_pct"] = show["lift_pct"].map(lambda v: "" if pd.isna(v) else f"{v:+.1f}%")
+    show = show.rename(columns={"lift_pct": "lift"})
+    table = frame_table(show, title=f"Peaks over the next {horizon} periods",
+                        max_rows=_PEAK_ROWS)
+    for column in table.columns:
+        if column.header in (*amounts, "lift"):
+            column.justify = "right"
+    console.print(table)
+    if len(peaks) > _PEAK_ROWS:
+        console.print(f"… {len(peaks) - _PEAK_ROWS} more rows in {path}", highlight=False)
 
 
 @forecast_app.command("predict")
@@ -275,10 +487,7 @@ def predict_cmd(horizon: HorizonOpt = 60,
         if calendar is not None and str(exc).startswith("calendar "):
             raise ValueError(f"{calendar}: {exc}") from None  # name the file
         raise
-    show = peaks.assign(peak_ds=peaks["peak_ds"].astype(str),
-                        start=peaks["start"].dt.date.astype(str),
-                        end=peaks["end"].dt.date.astype(str))
-    console.print(frame_table(show, title=f"Peaks over the next {horizon} periods", max_rows=40))
+    _peaks_table(peaks, horizon, paths["peaks"])
     for label, path in paths.items():
         console.print(f"{label}: {path}")
 

@@ -36,7 +36,7 @@ from features._calendar import applies_to, normalize_calendar
 from ._forecast_base import BaseForecaster, prepare_panel, steps_per_day
 
 __all__ = ["METRICS", "BacktestResult", "backtest", "backtest_future_regressors",
-           "evaluation_key", "forecast_metrics", "plot_fold"]
+           "cover_horizon", "evaluation_key", "forecast_metrics", "plot_fold", "zero_actuals_note"]
 
 METRICS: tuple[str, ...] = ("mase", "smape_pct", "pinball", "coverage80_pct", "peak_err_pct",
                             "peak_timing_days")
@@ -58,6 +58,8 @@ class BacktestResult:
         evaluation: key naming the data, origins and horizon; equal keys mean comparable scores.
         seconds: wall-clock time of the whole backtest.
         plots: paths of the per-fold plots (empty when no plot folder was given).
+        notes: what the caller should know about the scores: series left out of a fold (and
+            why), zero actuals that inflate sMAPE, a raised ``max_horizon_days``.
     """
 
     model: str
@@ -70,6 +72,7 @@ class BacktestResult:
     evaluation: str
     seconds: float
     plots: tuple[Path, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def evaluation_key(series: pd.DataFrame, origins: Sequence[pd.Timestamp], horizon: int) -> str:
@@ -116,16 +119,25 @@ def forecast_metrics(actual: pd.DataFrame, history_y: np.ndarray, season: int) -
 
 
 def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFrame | None,
-              title: str, path: Path, max_series: int = 4, context: int | None = None) -> Path:
-    """Save one fold's chart: history, actuals, P50, P10-P90 band, event windows shaded."""
+              title: str, path: Path, max_series: int = 4, context: int | None = None,
+              all_in: str | None = None) -> Path:
+    """Save one fold's chart: history, actuals, P50, P10-P90 band, event windows shaded.
+
+    Only the first ``max_series`` series are drawn; when there are more, the chart's title says
+    how many of how many, and that all are in ``all_in`` (a file name) when given.
+    """
     import matplotlib as mpl
 
     mpl.use("Agg")
     import matplotlib.pyplot as plt
 
     cal = normalize_calendar(calendar)
-    ids = list(dict.fromkeys(forecast["series_id"]))[:max_series]
+    every = list(dict.fromkeys(forecast["series_id"]))
+    ids = every[:max_series]
     fig, axes = plt.subplots(len(ids), 1, figsize=(11, 3.2 * len(ids)), squeeze=False)
+    if len(every) > len(ids):
+        where = f"; all in {all_in}" if all_in else ""
+        fig.suptitle(f"{title}: {len(ids)} of {len(every)} series shown{where}", fontsize=11)
     for ax, sid in zip(axes[:, 0], ids, strict=True):
         f = forecast[forecast["series_id"] == sid]
         n_ctx = context or 3 * len(f)
@@ -145,6 +157,8 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
         ax.set_title(f"{title} - {sid}", fontsize=10)
         ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
+    if len(every) > len(ids):
+        fig.subplots_adjust(top=1 - 0.35 / len(ids))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -198,6 +212,55 @@ def backtest_future_regressors(
     return pd.concat(parts, ignore_index=True)[["series_id", "ds", *cols]]
 
 
+def cover_horizon(model: BaseForecaster, horizon: int, freq: str
+                  ) -> tuple[BaseForecaster, str | None]:
+    """``model`` with ``max_horizon_days`` raised to cover ``horizon`` periods, and a note.
+
+    A forecaster trained for a fixed longest horizon (LightGBM's ``max_horizon_days``, 90 days
+    by default) cannot forecast further; ``backtest`` and ``train`` take their horizon as that
+    promise, so a longer ``horizon`` raises the setting (in whole days) rather than failing in
+    the middle of a backtest. Other forecasters are returned unchanged.
+    """
+    days = horizon / steps_per_day(freq)
+    limit = getattr(model, "max_horizon_days", None)
+    if limit is None or days <= float(limit):
+        return model, None
+    need = int(np.ceil(days))
+    raised = type(model)(**{**model.get_params(), "max_horizon_days": need})
+    note = (f"{model.model_name}: max_horizon_days raised from {limit:g} to {need} to cover the "
+            f"horizon of {horizon} periods")
+    return raised, note
+
+
+def zero_actuals_note(forecasts: pd.DataFrame) -> str | None:
+    """The sMAPE caveat when scored actuals are 0 (closed days): how many, in how many series."""
+    scored = forecasts.dropna(subset=["y"])
+    zero = scored[scored["y"] == 0]
+    if zero.empty:
+        return None
+    exact = int((zero["p50"] == 0).sum())
+    return (f"{len(zero)} of {len(scored)} scored periods have an actual of 0 (closed days?) in "
+            f"{zero['series_id'].nunique()} series; sMAPE counts each as 200% unless the "
+            f"forecast is exactly 0 ({exact} were), so smape_pct is inflated there: compare "
+            "models by mase, which scales errors by the series' own weekly variation")
+
+
+def _left_out(ids: list[str], train: pd.DataFrame, test: pd.DataFrame, freq: str
+              ) -> dict[str, str]:
+    """Series of the data that a fold cannot score, with the reason."""
+    last_train = train.groupby("series_id")["ds"].max()
+    has_actual = set(test.dropna(subset=["y"])["series_id"])
+    out = {}
+    for sid in ids:
+        if sid not in last_train.index:
+            out[sid] = "no rows before the origin"
+        elif sid not in has_actual:
+            last = last_train[sid]
+            out[sid] = (f"no actuals in the window (last row "
+                        f"{last.date() if freq == 'D' else last})")
+    return out
+
+
 def backtest(
     make: Callable[[], BaseForecaster] | BaseForecaster,
     series: pd.DataFrame,
@@ -239,6 +302,12 @@ def backtest(
     else:
         origin_list = [pd.Timestamp(o) for o in origins]
     proto = make if isinstance(make, BaseForecaster) else None
+    notes: list[str] = []
+    if proto is not None:
+        proto, raised = cover_horizon(proto, horizon, freq)
+        notes += [raised] if raised else []
+    all_ids = list(panel.series)
+    skipped: dict[str, list[str]] = {}
     extra = [c for c in frame.columns if c not in ("series_id", "ds", "y")]
     rows, forecasts, plots = [], [], []
     name, params = "", dict[str, Any]()
@@ -254,10 +323,23 @@ def backtest(
             raise ValueError(msg)
         model.fit(train, calendar)
         last = train.groupby("series_id")["ds"].max()
-        need = int((end - last.min()) / delta) - 1
+        out = _left_out(all_ids, train, test, freq)
+        for sid, why in out.items():
+            skipped.setdefault(f"{sid!r} ({why})", []).append(str(origin.date()))
+        # forecast as far as the scored series need (a series that ended long before the
+        # origin has nothing to score and would otherwise stretch the horizon)
+        scored_last = last[[s for s in last.index if s not in out]]
+        need = int((end - (scored_last.min() if len(scored_last) else last.max())) / delta) - 1
         future = (backtest_future_regressors(frame, extra, last, need, freq) if extra
                   else None)
-        pred = model.predict(need, future_regressors=future)
+        try:
+            pred = model.predict(need, future_regressors=future)
+        except ValueError as exc:
+            sid = str(scored_last.idxmin()) if len(scored_last) else str(last.idxmin())
+            msg = (f"backtest fold origin {origin.date()}: {exc} (series {sid!r} has its last "
+                   f"row before the origin at {last[sid]}, {need - horizon + 1} periods earlier; "
+                   "fill the gap, drop the series, or choose later origins)")
+            raise ValueError(msg) from None
         pred = pred[(pred["ds"] >= origin) & (pred["ds"] < end)]
         joined = pred.merge(test[["series_id", "ds", "y"]], on=["series_id", "ds"], how="left")
         joined["origin"] = origin
@@ -276,14 +358,24 @@ def backtest(
         if progress is not None:
             fold_rows = [r for r in rows if r["origin"] == origin]
             n_series = len(fold_rows)
+            of = f"mean of {n_series} of {len(all_ids)} series; not scored: {', '.join(out)}"
+            of = of if out else f"mean of {n_series} series"
             progress(f"fold {k + 1}/{len(origin_list)} origin {origin.date()}"
-                     f"{f' (mean of {n_series} series)' if n_series > 1 else ''}: "
+                     f"{f' ({of})' if n_series > 1 or out else ''}: "
                      + " ".join(f"{m}={np.nanmean([r.get(m, np.nan) for r in fold_rows]):.3g}"
                                 if fold_rows else f"{m}=nan" for m in METRICS))
     folds = pd.DataFrame(rows)
     mean = {m: float(folds[m].mean()) for m in METRICS} if not folds.empty else {}
+    for what, when in skipped.items():
+        fold_text = ("every fold" if len(when) == len(origin_list)
+                     else "fold origin(s) " + ", ".join(when))
+        notes.append(f"series {what} is left out of the scores of {fold_text}; the means are "
+                     "over the other series (update it, or leave it out with --only)")
+    joined_all = pd.concat(forecasts, ignore_index=True)
+    zero = zero_actuals_note(joined_all)
+    notes += [zero] if zero else []
     return BacktestResult(
         model=name, params=params, horizon=horizon, origins=tuple(origin_list), folds=folds,
-        mean=mean, forecasts=pd.concat(forecasts, ignore_index=True),
+        mean=mean, forecasts=joined_all,
         evaluation=evaluation_key(frame, origin_list, horizon),
-        seconds=time.perf_counter() - t0, plots=tuple(plots))
+        seconds=time.perf_counter() - t0, plots=tuple(plots), notes=tuple(notes))

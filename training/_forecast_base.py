@@ -24,7 +24,10 @@ __all__ = [
     "SeriesGrid",
     "check_future_regressors",
     "future_regressor_values",
+    "missing_phase_notes",
+    "negative_values_note",
     "prepare_panel",
+    "series_freq",
     "steps_per_day",
 ]
 
@@ -92,13 +95,38 @@ class Panel:
         return pd.date_range(last + self.step, periods=horizon, freq=self.freq)
 
 
+def _freq_label(step: pd.Timedelta) -> str:
+    if step == pd.Timedelta(days=1):
+        return "daily"
+    if step == pd.Timedelta(hours=1):
+        return "hourly"
+    return f"every {step}"
+
+
+def _names(ids: list[str], first: int = 5) -> str:
+    """Up to ``first`` quoted ids and how many more there are."""
+    shown = ", ".join(repr(i) for i in ids[:first])
+    return shown + (f" (+{len(ids) - first} more)" if len(ids) > first else "")
+
+
 def _infer_freq(ds: pd.Series, ids: pd.Series) -> str:
-    diffs = ds.groupby(ids).diff().dropna()
-    if diffs.empty:
+    diffs = ds.groupby(ids).diff()
+    if diffs.dropna().empty:
         msg = ("series: cannot infer the frequency: every series has a single row; "
                "a forecaster needs at least two periods per series")
         raise ValueError(msg)
-    step = diffs.min()
+    per_series = diffs.groupby(ids).min().dropna()
+    sub_daily = per_series < pd.Timedelta(days=1)
+    if sub_daily.any() and not sub_daily.all():  # daily and hourly series in one panel
+        groups: dict[str, list[str]] = {}
+        for sid, step in per_series.items():
+            groups.setdefault(_freq_label(step), []).append(str(sid))
+        found = "; ".join(f"{label}: {_names(sids)}" for label, sids in groups.items())
+        msg = (f"series: the series do not share one frequency ({found}); one file holds "
+               "either daily or hourly series: forecast them in separate files, or aggregate "
+               "the hourly series to days")
+        raise ValueError(msg)
+    step = per_series.min()
     if step == pd.Timedelta(days=1):
         return "D"
     if step == pd.Timedelta(hours=1):
@@ -106,6 +134,64 @@ def _infer_freq(ds: pd.Series, ids: pd.Series) -> str:
     msg = (f"series: periods must be daily or hourly; the smallest gap between rows is {step}. "
            "Aggregate the series to days or hours first")
     raise ValueError(msg)
+
+
+def series_freq(series: pd.DataFrame) -> str:
+    """'D' or 'h': the frequency of a long frame (raises like ``prepare_panel``)."""
+    frame = series[["series_id", "ds"]].assign(series_id=series["series_id"].astype(str),
+                                               ds=pd.to_datetime(series["ds"]))
+    frame = frame.sort_values(["series_id", "ds"], kind="stable")
+    return _infer_freq(frame["ds"], frame["series_id"])
+
+
+def negative_values_note(series: pd.DataFrame) -> str | None:
+    """The note for negative ``y`` values (they switch every series off log1p), else None."""
+    y = pd.to_numeric(series["y"], errors="coerce")
+    neg = y < 0
+    if not neg.any():
+        return None
+    rows = series.loc[neg].head(3)
+    first = ", ".join(f"{sid} {pd.Timestamp(ds)}: {v:g}" for sid, ds, v in
+                      zip(rows["series_id"], rows["ds"], y[neg].head(3), strict=True))
+    return (f"series: {int(neg.sum())} negative y values (first {first}): models are fitted on "
+            "the original scale instead of log1p, for every series; fix or drop those values "
+            "if they are errors (counts and revenue are never negative)")
+
+
+_WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+
+def missing_phase_notes(panel: Panel) -> list[str]:
+    """Notes for weekdays (daily) or hours of the day (hourly) a series never has a value on.
+
+    Such periods (closed days left out of the file) are forecast like the series' other days,
+    which is rarely meant. One note per distinct set of missing phases, naming the series.
+    """
+    groups: dict[str, list[str]] = {}
+    for sid, g in panel.series.items():
+        seen = g.ds[np.isfinite(g.y)]
+        if panel.freq == "D":
+            if len(g.ds) < 14:
+                continue
+            missing = sorted(set(range(7)) - set(seen.day_of_week))
+            label = ", ".join(_WEEKDAYS[d] for d in missing)
+        else:
+            if len(g.ds) < 48:
+                continue
+            missing = sorted(set(range(24)) - set(seen.hour))
+            label = "hours " + ", ".join(f"{h:02d}:00" for h in missing)
+        if missing:
+            groups.setdefault(label, []).append(sid)
+    notes = []
+    for label, sids in groups.items():
+        what = (f"series {_names(sids)}" if len(sids) < 6
+                else f"{len(sids)} series ({_names(sids, 3)})")
+        verb = "has" if len(sids) == 1 else "have"
+        notes.append(
+            f"{what} never {verb} a value on {label} in their history: those periods are "
+            "forecast as normal periods. If nothing happens then (closed days), give them as "
+            "rows with y=0 so the model learns it, or leave their forecasts out of your use")
+    return notes
 
 
 def _reject_duplicates(frame: pd.DataFrame, source: str, fix: str) -> None:
@@ -139,7 +225,8 @@ def prepare_panel(series: pd.DataFrame, transform: str = "auto") -> Panel:
         vals = pd.to_numeric(frame[col], errors="coerce")
         if vals.isna().sum() > frame[col].isna().sum():
             msg = (f"series: known-in-advance column {col!r} has non-numeric values; "
-                   "regressors must be numbers (encode flags as 0/1)")
+                   "regressors must be numbers (encode flags as 0/1); drop the column if it "
+                   "is not known in advance for the forecast periods (a store name, a label)")
             raise ValueError(msg)
         frame[col] = vals.astype(float)
     frame = frame.sort_values(["series_id", "ds"], kind="stable")
@@ -154,14 +241,9 @@ def prepare_panel(series: pd.DataFrame, transform: str = "auto") -> Panel:
             regressors={c: g[c].to_numpy(dtype=float) for c in extra})
     if transform == "auto":
         log = bool(np.nanmin(frame["y"].to_numpy()) >= 0) if frame["y"].notna().any() else False
-        neg = frame["y"] < 0
-        if neg.any():  # one bad value changes the model for every series: say so
-            first = ", ".join(f"{r.series_id} {r.ds}: {r.y:g}"
-                              for r in frame.loc[neg].head(3).itertuples())
-            logging.getLogger(__name__).warning(
-                "series: %d negative y values (first %s): models are fitted on the original "
-                "scale instead of log1p, for every series; fix or drop those values if they "
-                "are errors (counts and revenue are never negative)", int(neg.sum()), first)
+        note = negative_values_note(frame)
+        if note:  # one bad value changes the model for every series: say so
+            logging.getLogger(__name__).warning("%s", note)
     elif transform in ("log", "log1p"):
         log = True
     elif transform in ("none", "identity"):

@@ -17,10 +17,14 @@ such columns takes the calendar frame exactly as before.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import inspect
 import json
+import logging
 import pickle
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,21 +32,30 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from features._calendar import normalize_calendar
 
-from ._forecast_backtest import METRICS, BacktestResult, backtest
-from ._forecast_base import BaseForecaster, check_future_regressors
-from ._forecast_models import make_forecaster
-from ._mlflow import Promotion, get_or_create_experiment, promote_if_better, register_model
+from ._forecast_backtest import METRICS, BacktestResult, backtest, cover_horizon
+from ._forecast_base import BaseForecaster, check_future_regressors, series_freq
+from ._forecast_models import FORECASTERS, make_forecaster
+from ._mlflow import (
+    CHAMPION,
+    Promotion,
+    get_or_create_experiment,
+    promote_if_better,
+    register_model,
+)
 
 __all__ = [
     "EXPERIMENT",
     "REGISTERED_NAME",
     "TrafficForecasterModel",
     "TrainOutcome",
+    "data_summary",
     "log_backtest",
     "pyfunc_input",
     "regressor_names",
@@ -191,16 +204,17 @@ def log_model(model: BaseForecaster, artifact_path: str = "model") -> Any:
     """Log a fitted forecaster as a pyfunc with signature and input example (active run).
 
     A model with known-in-advance columns gets them in its signature and example (one row per
-    series and period of the example's 30-period horizon).
+    series and period of the example's horizon: 30 periods, or the model's longest if shorter).
     """
-    params = {"horizon": 30, "use_stored_calendar": True}
+    # the example's horizon stays within what the model can forecast (LightGBM's max_h_)
+    params = {"horizon": min(30, int(getattr(model, "max_h_", 30))), "use_stored_calendar": True}
     example = _example(model, params["horizon"])
     output = TrafficForecasterModel()
     output.forecaster = model
     out = output.predict(None, example, params)
     out["ds"] = out["ds"].astype("datetime64[ns]")
     signature = infer_signature(example, out, params=params)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _quiet_pyfunc_log():
         path = Path(tmp) / "forecaster.pkl"
         with path.open("wb") as fh:
             pickle.dump(model, fh)
@@ -208,6 +222,26 @@ def log_model(model: BaseForecaster, artifact_path: str = "model") -> Any:
             name=artifact_path, python_model=TrafficForecasterModel(),
             artifacts={"forecaster": str(path)}, signature=signature,
             input_example=example, pip_requirements=_requirements())
+
+
+@contextlib.contextmanager
+def _quiet_pyfunc_log() -> Iterator[None]:
+    """Hide mlflow.pyfunc's warning and info lines while our model is logged.
+
+    MLflow warns that a ``python_model`` object is serialized with CloudPickle and that unpickling
+    may run code. Ours is an empty ``TrafficForecasterModel`` (its state, the fitted forecaster,
+    is a separate pickle artifact we write and read ourselves), and loading any registered model
+    already means trusting our own registry's pickles, so the warning adds nothing; the
+    models-from-code alternative would ship a script instead of the class. The "validating
+    input example" info line is routine. Errors still show.
+    """
+    logger = logging.getLogger("mlflow.pyfunc")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _requirements() -> list[str]:
@@ -283,6 +317,8 @@ class TrainOutcome:
         backtest: the backtest that scored the candidate.
         promotion: the champion decision (None when not registered).
         model: the forecaster fitted on all data.
+        notes: what the caller should print: settings dropped when re-scoring the champion, a
+            champion fitted on other data, a raised ``max_horizon_days``.
     """
 
     run_id: str
@@ -291,24 +327,117 @@ class TrainOutcome:
     backtest: BacktestResult
     promotion: Promotion | None
     model: BaseForecaster
+    notes: tuple[str, ...] = ()
 
 
-def _rescorer(series: pd.DataFrame, calendar: pd.DataFrame | None, horizon: int,
-              origins: Sequence[pd.Timestamp]) -> Callable[[str], float]:
-    """Re-run the candidate's backtest with the champion's model class and settings."""
+def data_summary(series: pd.DataFrame) -> str:
+    """Series count and date range of a long frame, for messages (e.g. '3 series, 2019-01-01
+    .. 2021-11-01')."""
+    ds = pd.to_datetime(series["ds"])
+    fmt = "%Y-%m-%d" if (ds == ds.dt.normalize()).all() else "%Y-%m-%d %H:%M"
+    return (f"{series['series_id'].nunique()} series, {ds.min().strftime(fmt)} .. "
+            f"{ds.max().strftime(fmt)}")
 
-    def rescore(model_uri: str) -> float:
-        client = mlflow.MlflowClient()
-        name, version = model_uri.removeprefix("models:/").split("/")
-        run_id = client.get_model_version(name, version).run_id
-        if run_id is None:
-            raise ValueError(f"{model_uri} has no run to re-score from")
-        run = client.get_run(run_id)
-        params = json.loads(run.data.params["model_params"])
-        champion = make_forecaster(run.data.params["model_name"], **params)
-        return backtest(champion, series, calendar, horizon=horizon, origins=origins).mean[_PRIMARY]
 
-    return rescore
+def _data_key(series: pd.DataFrame) -> str:
+    """Hash of the training data (series_id, ds, y): equal keys mean the same data."""
+    frame = series[["series_id", "ds", "y"]].sort_values(["series_id", "ds"])
+    raw = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def _known_params(name: str, params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``params`` the forecaster ``name`` still accepts, and the names it does not."""
+    if name not in FORECASTERS:
+        msg = f"model {name!r} is not a forecaster any more (known: {sorted(FORECASTERS)})"
+        raise ValueError(msg)
+    accepted = inspect.signature(FORECASTERS[name].__init__).parameters
+    dropped = sorted(k for k in params if k not in accepted)
+    return {k: v for k, v in params.items() if k in accepted}, dropped
+
+
+def _rescore(version: Any, series: pd.DataFrame, calendar: pd.DataFrame | None, horizon: int,
+             origins: Sequence[pd.Timestamp]) -> tuple[float, list[str]]:
+    """Backtest the champion's model class and settings on the candidate's evaluation.
+
+    Returns the mean MASE and the saved settings the current code no longer accepts (left out).
+    """
+    run_id = version.run_id or version.tags.get("run_id")
+    if not run_id:
+        raise ValueError(f"v{version.version} has no run to re-score from")
+    params = MlflowClient().get_run(run_id).data.params
+    name = params["model_name"]
+    settings, dropped = _known_params(name, json.loads(params["model_params"]))
+    champion = make_forecaster(name, **settings)
+    result = backtest(champion, series, calendar, horizon=horizon, origins=origins)
+    return result.mean[_PRIMARY], dropped
+
+
+def _settle(client: MlflowClient, version: str, prev: str, cand: float, champ: float | None,
+            promoted: bool, reason: str) -> Promotion:
+    """Move the alias (when promoted) and record the reason, as ``promote_if_better`` does."""
+    if promoted:
+        client.set_registered_model_alias(REGISTERED_NAME, CHAMPION, version)
+    client.set_model_version_tag(REGISTERED_NAME, version, "promotion", reason)
+    return Promotion(REGISTERED_NAME, version, promoted, prev, _PRIMARY, cand, champ, reason)
+
+
+def _decide_champion(version: str, result: BacktestResult, series: pd.DataFrame,
+                     calendar: pd.DataFrame | None) -> tuple[Promotion, list[str]]:
+    """The champion decision for a newly registered ``version``, and notes for the user.
+
+    On the same evaluation (same data, origins and horizon) ``promote_if_better`` decides: the
+    candidate must strictly beat the champion. A champion evaluated elsewhere has its recipe
+    (model class and settings) re-scored on this evaluation. If that recipe strictly wins, the
+    alias stays, with a note when the champion was fitted on other data (``predict`` forecasts
+    that data by default). Otherwise the candidate, a fresh fit of an at-least-as-good recipe on
+    this data, becomes champion: keeping a champion whose equal recipe was fitted on other
+    data would leave ``predict`` forecasting series the user no longer trains on.
+    """
+    client = MlflowClient()
+    cand = float(result.mean[_PRIMARY])
+    try:
+        current = client.get_model_version_by_alias(REGISTERED_NAME, CHAMPION)
+    except MlflowException:
+        current = None
+    if (current is None or current.version == version
+            or current.tags.get("eval.key") == result.evaluation):
+        return promote_if_better(REGISTERED_NAME, version, _PRIMARY, cand,
+                                 higher_is_better=False, evaluation=result.evaluation), []
+    prev = str(current.version)
+    here = data_summary(series)
+    same_data = current.tags.get("data.key") == _data_key(series)
+    other = current.tags.get("data.summary") or "data not recorded"
+    where = ("the same data with other origins or horizon" if same_data
+             else f"other data ({other})")
+    warning = (f"predict's default model, traffic_forecaster@champion (v{prev}), was fitted on "
+               f"{other}, not on this data ({here}): 'brain forecast predict' forecasts those "
+               f"series. To forecast this data pass --model-uri "
+               f"models:/{REGISTERED_NAME}/{version}")
+    notes: list[str] = []
+    try:
+        champ, dropped = _rescore(current, series, calendar, result.horizon, result.origins)
+    except (ValueError, KeyError, TypeError, MlflowException) as exc:
+        reason = (f"champion v{prev} was evaluated on {where} and its recipe could not be "
+                  f"re-scored on this data ({exc}); champion v{prev} kept")
+        return (_settle(client, version, prev, cand, None, False, reason),
+                [] if same_data else [warning])
+    if dropped:
+        notes.append(f"champion v{prev}'s saved settings {dropped} are not accepted by the "
+                     "current code; its recipe was re-scored without them (their defaults)")
+    tag = f"rescored.{hashlib.sha1(result.evaluation.encode()).hexdigest()[:12]}"
+    client.set_model_version_tag(REGISTERED_NAME, prev, f"{tag}.{_PRIMARY}", repr(champ))
+    client.set_model_version_tag(REGISTERED_NAME, prev, f"{tag}.evaluation", result.evaluation)
+    scores = (f"v{version} {_PRIMARY}={cand:.6g}, champion v{prev}'s recipe re-scored on this "
+              f"evaluation {_PRIMARY}={champ:.6g}")
+    if champ < cand:
+        reason = f"{scores}: the champion's recipe is better; champion v{prev} kept"
+        return (_settle(client, version, prev, cand, champ, False, reason),
+                notes + ([] if same_data else [warning]))
+    word = "ties" if champ == cand else "beats"
+    reason = (f"{scores}: v{version} {word} it, and v{prev} was fitted on {where}; v{version}, "
+              "fitted on this data, becomes champion")
+    return _settle(client, version, prev, cand, champ, True, reason), notes
 
 
 def train_and_register(
@@ -324,10 +453,13 @@ def train_and_register(
 ) -> TrainOutcome:
     """Backtest, fit on all data, log the pyfunc, register it and move ``champion`` if better.
 
-    The champion alias moves only through ``promote_if_better`` on the same backtest
-    (evaluation key of data, origins and horizon; lower mean MASE wins).
+    On the same backtest (evaluation key of data, origins and horizon) the candidate must have a
+    strictly lower mean MASE. A champion evaluated elsewhere is re-scored here; see
+    ``_decide_champion`` for why a tie then goes to the candidate. A forecaster with
+    ``max_horizon_days`` gets it raised to cover ``horizon`` (``predict`` cannot go further).
     """
     proto = make_forecaster(model) if isinstance(model, str) else model
+    proto, raised = cover_horizon(proto, horizon, series_freq(series))
     exp = get_or_create_experiment(EXPERIMENT)
     with mlflow.start_run(experiment_id=exp, run_name=f"train-{proto.model_name}") as run, \
             tempfile.TemporaryDirectory() as tmp:
@@ -341,12 +473,16 @@ def train_and_register(
         model_uri = info.model_uri
         mlflow.log_metric("train_rows", len(series))
     version, promotion = None, None
+    notes = [raised] if raised else []
     if register:
         mv = register_model(run.info.run_id, "model", REGISTERED_NAME, result.mean,
                             result.evaluation, model_uri=model_uri)
         version = str(mv.version)
-        promotion = promote_if_better(
-            REGISTERED_NAME, version, _PRIMARY, result.mean[_PRIMARY], higher_is_better=False,
-            evaluation=result.evaluation,
-            rescore_champion=_rescorer(series, calendar, horizon, result.origins))
-    return TrainOutcome(run.info.run_id, model_uri, version, result, promotion, final)
+        client = MlflowClient()
+        client.set_model_version_tag(REGISTERED_NAME, version, "data.summary",
+                                     data_summary(series))
+        client.set_model_version_tag(REGISTERED_NAME, version, "data.key", _data_key(series))
+        promotion, more = _decide_champion(version, result, series, calendar)
+        notes += more
+    return TrainOutcome(run.info.run_id, model_uri, version, result, promotion, final,
+                        tuple(notes))

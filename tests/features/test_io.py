@@ -206,3 +206,19 @@ def test_integral_float_ids_read_back_as_integers(tmp_path: Path) -> None:
         "revenue": [1.0, 2.0], "order_id": [489623.0, None]}))
     assert with_gaps["user_id"].tolist() == [16270, 16270]
     assert with_gaps["order_id"].tolist()[0] == "489623"  # not '489623.0'
+
+
+def test_series_with_unreadable_dates_gets_one_error_not_a_duplicate_one_too() -> None:
+    df = pd.DataFrame({"series_id": ["a", "a", "b", "b"],
+                       "ds": ["01.02.24", "02.02.24", "01.02.24", "02.02.24"], "y": [1, 2, 3, 4]})
+    with pytest.raises(ft.DataContractError) as err:
+        ft.validate_series(df, "s.csv")
+    assert "not timestamps" in str(err.value)
+    assert "duplicate" not in str(err.value)
+
+
+def test_series_text_column_error_says_to_drop_it_when_not_known_in_advance() -> None:
+    df = pd.DataFrame({"series_id": "a", "ds": pd.date_range("2024-01-01", periods=3),
+                       "y": [1.0, 2.0, 3.0], "store_name": ["x", "x", "x"]})
+    with pytest.raises(ft.DataContractError, match="drop the column from the file"):
+        ft.validate_series(df, "s.csv")

@@ -1,0 +1,289 @@
+"""Findings of the realistic-data check: champion across datasets, clear errors, notes, output."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from serving import _cli_common
+from serving._cli_forecast import _peaks_table, forecast_app
+from training._forecast_backtest import backtest, cover_horizon, zero_actuals_note
+from training._forecast_base import missing_phase_notes, prepare_panel
+from training._forecast_gbm import LightGBMForecaster
+from training._forecast_mlflow import REGISTERED_NAME, _rescore, train_and_register
+from training._forecast_models import SeasonalNaiveForecaster
+from training._forecast_peaks import PEAK_COLUMNS
+
+
+@pytest.fixture(autouse=True)
+def _fresh_notes() -> Iterator[None]:
+    """Each CLI call shows its notes (the CLI prints a note once per command)."""
+    _cli_common._shown_notes.clear()
+    yield
+    _cli_common._shown_notes.clear()
+
+
+def _text(res: object) -> str:
+    return " ".join(res.output.split())  # type: ignore[attr-defined]
+
+
+def _champion() -> str:
+    client = mlflow.MlflowClient()
+    return str(client.get_model_version_by_alias(REGISTERED_NAME, "champion").version)
+
+
+# ---------------------------------------------------------------- champion across datasets
+
+def test_a_tie_on_new_data_hands_the_champion_to_the_model_fitted_on_it(
+        series_maker: Callable) -> None:
+    old, _ = series_maker(n_days=300, seed=1, series_id="old_store")
+    new, _ = series_maker(n_days=400, seed=2, series_id="new_store")
+    first = train_and_register(SeasonalNaiveForecaster(), old, horizon=14, n_folds=1)
+    second = train_and_register(SeasonalNaiveForecaster(), new, horizon=14, n_folds=1)
+    assert first.promotion is not None
+    assert second.promotion is not None
+    # same recipe on the same (new) data: an exact tie, which used to keep v1
+    assert second.promotion.champion_value == pytest.approx(second.backtest.mean["mase"])
+    assert second.promotion.promoted
+    assert _champion() == second.version
+    assert "fitted on this data, becomes champion" in second.promotion.reason
+    assert "other data (1 series, 2023-01-01 .. 2023-10-27)" in second.promotion.reason
+
+
+def test_a_better_champion_recipe_keeps_the_alias_and_warns_about_other_data(
+        series_maker: Callable) -> None:
+    old, _ = series_maker(n_days=300, seed=1, series_id="old_store")
+    new, _ = series_maker(n_days=400, seed=2, series_id="new_store")
+    train_and_register(SeasonalNaiveForecaster(), old, horizon=14, n_folds=1)
+    worse = train_and_register(SeasonalNaiveForecaster(season_days=1), new, horizon=14,
+                               n_folds=1)
+    assert worse.promotion is not None
+    assert not worse.promotion.promoted
+    assert _champion() == "1"
+    warning = " ".join(worse.notes)
+    assert "traffic_forecaster@champion (v1), was fitted on 1 series, 2023-01-01 .. " \
+           "2023-10-27, not on this data (1 series, 2023-01-01 .. 2024-02-04)" in warning
+    assert f"--model-uri models:/traffic_forecaster/{worse.version}" in warning
+
+
+def test_rescoring_drops_settings_the_current_code_no_longer_accepts(
+        series_maker: Callable) -> None:
+    series, _ = series_maker(n_days=200)
+    mlflow.set_experiment("rescore")
+    with mlflow.start_run() as run:
+        mlflow.log_params({"model_name": "seasonal_naive",
+                           "model_params": json.dumps({"season_days": 7,
+                                                       "calibration_folds": 3})})
+    version = SimpleNamespace(run_id=run.info.run_id, tags={}, version="1")
+    origins = [pd.Timestamp("2023-07-01")]
+    value, dropped = _rescore(version, series, None, 14, origins)
+    assert dropped == ["calibration_folds"]
+    assert np.isfinite(value)
+
+
+def test_train_raises_max_horizon_days_to_cover_the_horizon() -> None:
+    model, note = cover_horizon(LightGBMForecaster(max_horizon_days=90), 120, "D")
+    assert model.max_horizon_days == 120  # type: ignore[attr-defined]
+    assert note is not None
+    assert "raised from 90 to 120" in note
+    same, none = cover_horizon(LightGBMForecaster(), 24 * 14, "h")
+    assert same.max_horizon_days == 90  # type: ignore[attr-defined]
+    assert none is None
+
+
+# ---------------------------------------------------------------- predict: which model, errors
+
+def test_predict_names_the_model_and_rejects_a_horizon_beyond_it(
+        tmp_path: Path, series_maker: Callable, fast_gbm: dict) -> None:
+    series, _ = series_maker(n_days=300)
+    train_and_register(LightGBMForecaster(**fast_gbm, max_horizon_days=20), series, horizon=14,
+                       n_folds=1)
+    runner = CliRunner()
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "30", "--out", str(tmp_path)])
+    assert res.exit_code == 2
+    text = _text(res)
+    assert "exceeds the 20 periods traffic_forecaster v1 (@champion) was trained for" in text
+    assert "'brain forecast train ... --horizon 30'" in text
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "7", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert ("forecasting with traffic_forecaster v1 (@champion) (lightgbm): 1 series (total), "
+            "history 2023-01-01 .. 2023-10-27; forecast 2023-10-28 .. 2023-11-03") in _text(res)
+
+
+def test_predict_with_a_wrong_model_uri_lists_what_is_registered(
+        tmp_path: Path, series_maker: Callable) -> None:
+    runner = CliRunner()
+    res = runner.invoke(forecast_app, ["predict", "--out", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "nothing is registered yet" in _text(res)
+    series, _ = series_maker(n_days=200)
+    train_and_register(SeasonalNaiveForecaster(), series, horizon=14, n_folds=1)
+    res = runner.invoke(forecast_app, ["predict", "--model-uri", "models:/nope@champion",
+                                       "--out", str(tmp_path)])
+    assert res.exit_code == 2
+    text = _text(res)
+    assert "cannot load --model-uri 'models:/nope@champion'" in text
+    assert "traffic_forecaster: v1; @champion = v1" in text
+
+
+# ---------------------------------------------------------------- confusing data
+
+def _ragged(series_maker: Callable) -> pd.DataFrame:
+    a, _ = series_maker(n_days=400, seed=1, series_id="a")
+    b, _ = series_maker(n_days=200, seed=2, series_id="b")  # stops 200 days before 'a'
+    return pd.concat([a, b], ignore_index=True)
+
+
+def test_backtest_names_a_series_that_ends_before_the_window(series_maker: Callable) -> None:
+    result = backtest(SeasonalNaiveForecaster(), _ragged(series_maker), horizon=14, n_folds=1)
+    assert set(result.folds["series_id"]) == {"a"}
+    assert any("series 'b' (no actuals in the window (last row 2023-07-19)) is left out" in n
+               for n in result.notes)
+
+
+def test_backtest_names_a_series_that_starts_after_the_origin(series_maker: Callable) -> None:
+    a, _ = series_maker(n_days=300, seed=1, series_id="a")
+    late = a.tail(10).assign(series_id="newstore")
+    result = backtest(SeasonalNaiveForecaster(), pd.concat([a, late]), horizon=14, n_folds=1)
+    assert any("'newstore' (no rows before the origin)" in n for n in result.notes)
+
+
+def test_predict_notes_series_that_end_early(tmp_path: Path, series_maker: Callable) -> None:
+    train_and_register(SeasonalNaiveForecaster(), _ragged(series_maker), horizon=14, n_folds=1)
+    res = CliRunner().invoke(forecast_app, ["predict", "--horizon", "7", "--out",
+                                            str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert ("1 series end before the latest period 2024-02-04: 'b' (last 2023-07-19)"
+            in _text(res))
+
+
+def test_daily_and_hourly_series_in_one_frame_are_named() -> None:
+    daily = pd.DataFrame({"series_id": "d", "ds": pd.date_range("2024-01-01", periods=30),
+                          "y": 1.0})
+    hourly = pd.DataFrame({"series_id": "h", "y": 1.0,
+                           "ds": pd.date_range("2024-01-01", periods=100, freq="h")})
+    with pytest.raises(ValueError, match=r"daily: 'd'; hourly: 'h'"):
+        prepare_panel(pd.concat([daily, hourly]))
+
+
+def test_a_text_column_error_says_to_drop_it(series_maker: Callable) -> None:
+    series, _ = series_maker(n_days=60)
+    with pytest.raises(ValueError, match="drop the column if it is not known in advance"):
+        prepare_panel(series.assign(store_name="Berlin"))
+
+
+# ---------------------------------------------------------------- notes
+
+def test_negative_values_are_noted_once_before_the_results(tmp_path: Path,
+                                                           series_maker: Callable) -> None:
+    series, _ = series_maker(n_days=200)
+    series.loc[10, "y"] = -5
+    path = tmp_path / "s.csv"
+    series.to_csv(path, index=False)
+    res = CliRunner().invoke(forecast_app, ["backtest", "--series", str(path), "--horizon", "14",
+                                            "--folds", "1", "--model", "seasonal_naive"])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("negative y values") == 1
+    assert res.output.index("negative y values") < res.output.index("mean over folds")
+
+
+def test_calendar_events_outside_data_and_horizon_are_counted(tmp_path: Path,
+                                                              series_maker: Callable) -> None:
+    series, cal = series_maker(n_days=300)
+    far = pd.DataFrame({"name": ["Old launch", "Far future"], "start": ["2010-01-01",
+                                                                       "2030-01-01"],
+                        "end": ["2010-01-01", "2030-01-01"], "kind": "launch"})
+    s_path, c_path, f_path = tmp_path / "s.csv", tmp_path / "c.csv", tmp_path / "f.csv"
+    series.to_csv(s_path, index=False)
+    pd.concat([cal.head(1), far]).to_csv(c_path, index=False)
+    far.to_csv(f_path, index=False)
+    runner = CliRunner()
+    res = runner.invoke(forecast_app, ["train", "--series", str(s_path), "--calendar",
+                                       str(c_path), "--horizon", "14", "--folds", "1",
+                                       "--model", "seasonal_naive"])
+    assert res.exit_code == 0, res.output
+    assert ("c.csv: 2 of 3 calendar events lie entirely outside the data and the 14-period "
+            "horizon") in _text(res)
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "14", "--calendar", str(f_path),
+                                       "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert ("--calendar: 2 of 2 calendar events lie entirely outside the forecast periods "
+            "(2023-10-28 .. 2023-11-10)") in _text(res)
+
+
+def test_zero_actuals_get_the_smape_caveat(series_maker: Callable) -> None:
+    series, _ = series_maker(n_days=200)
+    series.loc[series["ds"].dt.day_of_week == 6, "y"] = 0.0  # closed on Sundays
+    result = backtest(SeasonalNaiveForecaster(), series, horizon=14, n_folds=1)
+    note = " ".join(result.notes)
+    assert "2 of 14 scored periods have an actual of 0" in note
+    assert "200%" in note
+    assert "mase" in note
+    forecasts = pd.DataFrame({"series_id": "a", "y": [1.0, 2.0], "p50": [1.0, 2.0]})
+    assert zero_actuals_note(forecasts) is None
+
+
+def test_weekdays_never_seen_are_noted(series_maker: Callable) -> None:
+    series, _ = series_maker(n_days=100)
+    open_days = series[series["ds"].dt.day_of_week != 6]  # Sundays left out of the file
+    notes = missing_phase_notes(prepare_panel(open_days))
+    assert len(notes) == 1
+    assert "series 'total' never has a value on Sundays" in notes[0]
+    assert "y=0" in notes[0]
+    assert missing_phase_notes(prepare_panel(series)) == []
+
+
+# ---------------------------------------------------------------- output
+
+def test_peaks_table_prints_readable_numbers_and_says_what_is_cut(tmp_path: Path) -> None:
+    day = pd.Timestamp("2024-01-01")
+    rows = [{"series_id": f"s{i:02d}", "window": "horizon", "start": day, "end": day,
+             "peak_ds": day, "peak_p10": 11170.0, "peak_p50": 12940.4, "peak_p90": 0.2705,
+             "baseline_p50": 10040.0, "lift_pct": 0.06647} for i in range(45)]
+    peaks = pd.DataFrame(rows, columns=list(PEAK_COLUMNS))
+    with _cli_common.console.capture() as cap:
+        _peaks_table(peaks, 42, tmp_path / "peaks.csv")
+    out = cap.get()
+    assert "12,940" in out
+    assert "0.27" in out
+    assert "+0.1%" in out
+    assert "e+0" not in out
+    assert f"… 5 more rows in {tmp_path / 'peaks.csv'}" in " ".join(out.split())
+
+
+def test_chart_of_many_series_says_how_many_are_shown(tmp_path: Path,
+                                                      series_maker: Callable) -> None:
+    parts = [series_maker(n_days=120, seed=k, series_id=f"store_{k}")[0] for k in range(7)]
+    train_and_register(SeasonalNaiveForecaster(), pd.concat(parts), horizon=7, n_folds=1)
+    res = CliRunner().invoke(forecast_app, ["predict", "--horizon", "7", "--out",
+                                            str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "forecast.png shows the first 6 of 7 series; all are in forecast.csv" in _text(res)
+
+
+def test_logging_the_model_prints_no_cloudpickle_warning(series_maker: Callable) -> None:
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    handler = Keep(logging.DEBUG)
+    logger = logging.getLogger("mlflow.pyfunc")
+    logger.addHandler(handler)
+    try:
+        series, _ = series_maker(n_days=120)
+        train_and_register(SeasonalNaiveForecaster(), series, horizon=7, n_folds=1,
+                           register=False)
+    finally:
+        logger.removeHandler(handler)
+    assert not [r for r in seen if "CloudPickle" in r.getMessage()]
