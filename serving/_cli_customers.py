@@ -87,9 +87,10 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
     frame["user_id"] = ids.astype(str)
     dup = frame.duplicated(["user_id", "cutoff"] if "cutoff" in frame.columns else ["user_id"])
     if dup.any():
-        raise ValueError(f"{path.name}: {int(dup.sum())} rows repeat a customer "
-                         f"(first: {frame.loc[dup, 'user_id'].iloc[0]!r}); the table must hold one "
-                         "row per customer (per cutoff when a 'cutoff' column is given)")
+        ids = list(dict.fromkeys(frame.loc[dup, "user_id"]))
+        raise ValueError(f"{path.name}: {int(dup.sum())} rows repeat {len(ids)} customers "
+                         f"(first ids {ids[:5]}); the table must hold one row per customer "
+                         "(per cutoff when a 'cutoff' column is given)")
     if "cutoff" in frame.columns:
         frame["cutoff"] = pd.to_datetime(frame["cutoff"])
     return frame
@@ -150,8 +151,8 @@ def _unused_note(dropped: dict[str, str], skipped: dict[str, str]) -> None:
 def _train(task: str, data: Path | None, events: Path | None, calendar: Path | None,
            table: Path | None, label_col: str | None, id_col: str, horizon: int, cutoffs: int,
            step_days: int, last_cutoff: str | None, churn_needs_no_visit: bool, register: bool,
-           plots: Path | None, seed: int, tz: str, allow: str, on_duplicate: str = "drop"
-           ) -> None:
+           plots: Path | None, seed: int, tz: str, allow: str, on_duplicate: str = "drop",
+           allow_suspected_leakage: bool = False) -> None:
     from training._customer_mlflow import train_and_register
     from training._customer_models import CustomerModel
 
@@ -182,7 +183,8 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
                           seed=seed)
     step(f"training {_NAMES[task]} on {len(frame):,} rows")
     out = train_and_register(task, frame, model=model, evaluation_tag=tag, params=params,
-                             register=register, plot_dir=plots)
+                             register=register, plot_dir=plots,
+                             allow_suspected_leakage=allow_suspected_leakage)
     rep = out.report
     metrics = pd.DataFrame({"metric": list(out.metrics), "value": list(out.metrics.values())})
     console.print(frame_table(metrics, title=f"{_NAMES[task]}: validation "
@@ -237,10 +239,14 @@ def _make_train_command(task: str) -> None:
         tz: TzOpt = "UTC",
         allow_event_types: AllowOpt = "",
         on_duplicate: DupOpt = "drop",
+        allow_suspected_leakage: Annotated[bool, typer.Option(
+            "--allow-suspected-leakage",
+            help="Promote even when a column nearly determines the validation label (only if "
+                 "it is truly known at scoring time).")] = False,
     ) -> None:
         _train(task, data, events, calendar, table, label_col, id_col, horizon, cutoffs,
                step_days, last_cutoff, churn_needs_no_visit, register, plots, seed, tz,
-               allow_event_types, on_duplicate)
+               allow_event_types, on_duplicate, allow_suspected_leakage)
 
 
 def _load_model(task: str, model_uri: str | None) -> "CustomerModel":

@@ -1,4 +1,7 @@
-"""Metrics and plots for the customer models (churn, purchase propensity, customer value).
+"""Labels, metrics and plots for the customer models (churn, purchase propensity, customer value).
+
+Labels: ``read_labels`` reads a label column (0/1 or yes/no words, or revenue >= 0) and names
+the first bad rows; ``check_unique_rows`` insists on one row per customer and cutoff.
 
 Classifier metrics: ROC AUC, PR AUC (average precision), Brier score, expected calibration error,
 log loss, lift and capture rate in the top decile. Value metrics: MAE, RMSE, Spearman correlation,
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 from sklearn import metrics as skm
 
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ClassifierMetrics",
     "ValueMetrics",
+    "check_unique_rows",
     "classifier_metrics",
     "expected_calibration_error",
     "plot_importance",
@@ -38,6 +43,7 @@ __all__ = [
     "plot_reliability",
     "plot_roc",
     "plot_value_deciles",
+    "read_labels",
     "top_fraction_lift",
     "value_metrics",
 ]
@@ -106,6 +112,70 @@ class ValueMetrics:
     def as_dict(self) -> dict[str, float]:
         """Plain ``{name: value}`` for logging."""
         return {k: float(v) for k, v in asdict(self).items()}
+
+
+_FLAG_WORDS = {"yes": 1.0, "no": 0.0, "y": 1.0, "n": 0.0, "true": 1.0, "false": 0.0,
+               "t": 1.0, "f": 0.0}
+
+
+def _where(frame: pd.DataFrame, mask: np.ndarray, col: str, k: int = 3) -> str:
+    """The first ``k`` rows of ``mask`` as ``row 17 (user_id 'C9', cutoff 2024-01-31): 'maybe'``.
+
+    ``row`` is the frame's index label (a table read from a CSV has a 0-based index: its line in
+    the file is row + 2, the header being line 1)."""
+    rows = frame.loc[mask].head(k)
+    parts = []
+    for idx, r in rows.iterrows():
+        who = [f"user_id {str(r['user_id'])!r}"] if "user_id" in rows.columns else []
+        if "cutoff" in rows.columns:
+            who.append(f"cutoff {pd.Timestamp(r['cutoff']).date()}")
+        parts.append(f"row {idx} ({', '.join(who)}): {r[col]!r}" if who else
+                     f"row {idx}: {r[col]!r}")
+    return "; ".join(parts)
+
+
+def check_unique_rows(frame: pd.DataFrame, task: str) -> None:
+    """One row per customer (per cutoff when there is a ``cutoff`` column); else name a few."""
+    if "user_id" not in frame.columns:
+        return
+    key = ["user_id", "cutoff"] if "cutoff" in frame.columns else ["user_id"]
+    dup = frame.duplicated(key, keep=False).to_numpy()
+    if dup.any():
+        ids = pd.unique(frame.loc[dup, "user_id"].astype(str))
+        raise ValueError(f"CustomerModel({task}): {int(dup.sum())} rows repeat {len(ids)} "
+                         f"customers{' within a cutoff' * (len(key) == 2)} (first ids "
+                         f"{list(ids[:5])}); the frame must hold one row per "
+                         f"{' and '.join(key)}. Remove or merge the repeated rows.")
+
+
+def read_labels(frame: pd.DataFrame, label_col: str, kind: str, task: str) -> pd.Series:
+    """Labels of ``frame[label_col]`` as floats (missing stays NaN); unreadable ones are errors.
+
+    Classifiers (``kind="classifier"``) take 0/1 or the words of ``_FLAG_WORDS`` (any case),
+    value a number >= 0. An error counts the bad rows and names the first ones (``_where``).
+    """
+    raw = frame[label_col]
+    if kind == "classifier" and not pd.api.types.is_numeric_dtype(raw.dtype):
+        # CRM exports write flags as words: yes/no, true/false, y/n, t/f (any case)
+        raw = pd.Series([_FLAG_WORDS.get(v.strip().lower(), v) if isinstance(v, str) else v
+                         for v in raw.astype(object)], index=raw.index, dtype=object)
+    y = pd.to_numeric(raw.astype(object), errors="coerce").astype("float64")
+    text = frame[label_col].astype("string").str.strip()
+    unreadable = y.isna() & text.notna() & (text != "")
+    if unreadable.any():
+        want = ("0/1 (or yes/no, true/false)" if kind == "classifier"
+                else "a number >= 0 (revenue)")
+        raise ValueError(f"CustomerModel({task}): label column {label_col!r} must hold "
+                         f"{want}; {int(unreadable.sum())} rows hold something else (first: "
+                         f"{_where(frame, unreadable.to_numpy(), label_col)}). Recode them, "
+                         "or leave the cell empty when the label is unknown")
+    bad = y.notna() & ((y < 0) | (kind == "classifier") & ~y.isin([0.0, 1.0]))
+    if bad.any():
+        rule = "must be 0 or 1" if kind == "classifier" else "must be >= 0"
+        raise ValueError(f"CustomerModel({task}): label column {label_col!r} {rule}; "
+                         f"{int(bad.sum())} rows are not (first: "
+                         f"{_where(frame, bad.to_numpy(), label_col)})")
+    return y
 
 
 def _check_pair(y: np.ndarray, p: np.ndarray, what: str) -> None:

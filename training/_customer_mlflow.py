@@ -10,6 +10,9 @@ customer: ``user_id``, ``score`` (calibrated probability, or revenue for value),
 
 The ``champion`` alias moves only through ``training._mlflow.promote_if_better`` on the same
 evaluation (the validation rows: task, label, validation cutoffs and a fingerprint of the rows).
+Versions validated on identical rows and labels compare their recorded honest metrics; otherwise
+both models are measured on the rows the served champion was never fitted or calibrated on
+(``_rescorer``). Models with suspected leakage or no skill are not promoted (``_veto``).
 Classifiers compare the Brier score of calibrated probabilities (lower wins, a proper scoring rule
 that rewards both ranking and calibration); value compares RMSE (lower wins; its optimum is the
 expected revenue, unlike MAE whose optimum is the median, often zero).
@@ -22,6 +25,7 @@ import json
 import logging
 import pickle
 import tempfile
+import textwrap
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +46,7 @@ from ._customer_eval import (
     save_figure,
     value_metrics,
 )
-from ._customer_models import CustomerFitReport, CustomerModel
+from ._customer_models import CustomerFitReport, CustomerModel, row_keys
 from ._customer_reasons import TIERS, TierRule, assign_tiers, early_warning, reasons_from_array
 from ._mlflow import Promotion, get_or_create_experiment, promote_if_better, register_model
 
@@ -96,10 +100,14 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
         out["user_id"] = frame["user_id"].to_numpy()
     out["score"] = score
     out["tier"] = assign_tiers(score, tiers or TIERS[model.task])
-    out["early_warning"] = early_warning(frame).to_numpy()
+    out["early_warning"] = early_warning(frame).array  # nullable boolean: NA = cannot tell
     if contrib is not None:
+        # the lowest tier (churn 'low', propensity 'cold', value 'low') is told what keeps its
+        # score low; every other tier what pushes it up
+        lowest = out["tier"].cat.categories[-1]
         text = reasons_from_array(contrib, model.features_, shown,
-                                  model.typical_, top=top, index=out.index)
+                                  model.typical_, top=top, index=out.index,
+                                  down=np.asarray(out["tier"] == lowest))
         for col in text.columns:
             out[col] = text[col]
     return out
@@ -195,8 +203,15 @@ class CustomerTrainOutcome:
     plots: tuple[str, ...]
 
 
-def _evaluation_key(model: CustomerModel, frame: pd.DataFrame, tag: str) -> str:
-    """Identifier of the validation rows: same key means the same evaluation data."""
+def _evaluation_key(model: CustomerModel, frame: pd.DataFrame, tag: str) -> tuple[str, str]:
+    """Identifiers of the evaluation: ``(key, rows)``.
+
+    ``key`` (task, label name, ``tag``, validation rows) names the protocol; ``rows`` only the
+    data: task, validation cutoffs and a fingerprint of the validation customers and their label
+    values. Two versions with equal ``rows`` were validated on identical rows and labels (e.g.
+    the same table saved under another name, or the label column renamed), so their recorded
+    validation metrics are comparable as they are.
+    """
     rep = model.report_
     valid = _validation_rows(model, frame)
     h = hashlib.sha1(usedforsecurity=False)
@@ -205,7 +220,81 @@ def _evaluation_key(model: CustomerModel, frame: pd.DataFrame, tag: str) -> str:
         index=False).to_numpy().tobytes())
     h.update(np.round(valid[rep.label_col].to_numpy(dtype=float), 6).tobytes())
     cut = ",".join(rep.split.validation_cutoffs) or rep.split.scheme
-    return f"{rep.task}|{rep.label_col}|{tag}|valid={cut}|n={len(valid)}|{h.hexdigest()[:12]}"
+    rows = f"{rep.task}|valid={cut}|n={len(valid)}|{h.hexdigest()[:12]}"
+    return (f"{rep.task}|{rep.label_col}|{tag}|valid={cut}|n={len(valid)}|"
+            f"{h.hexdigest()[:12]}", rows)
+
+
+MIN_FRESH_ROWS = 50
+"""Fewest evaluation rows the champion never saw for a re-scored comparison to count."""
+
+
+def _rescorer(est: CustomerModel, valid: pd.DataFrame, metric: str,
+              higher: bool) -> Any:
+    """``rescore_champion`` callback: champion and candidate on the rows the champion never saw.
+
+    The served champion was fitted and calibrated on all of its own labelled rows (its
+    ``fitted_rows_``), so scoring it on any of them flatters it (its calibrator fitted their
+    labels), while the candidate's metrics come from rows it never saw. Both are therefore
+    measured on the candidate's validation rows the champion did not see: the champion as
+    served, the candidate with its honest (pre-refit) validation predictions.
+    """
+    rep = est.report_
+    y = valid[rep.label_col].to_numpy(dtype=float)
+    cand_pred = est.validation_frame_["pred"].to_numpy()
+
+    def measure(yy: np.ndarray, pred: np.ndarray) -> float:
+        m = classifier_metrics(yy, pred) if est.kind == "classifier" else value_metrics(yy, pred)
+        return float(m.as_dict()[metric])
+
+    def rescore(uri: str) -> tuple[float | None, float, str]:
+        # The fitted model inside the pyfunc, not the pyfunc itself: MLflow's schema check
+        # would reject columns whose dtype differs from the champion's input example (a
+        # category column with other levels), although the model scores them fine.
+        try:
+            champion = mlflow.pyfunc.load_model(uri).unwrap_python_model().model
+            pred = np.asarray(champion.score(valid), dtype=float)
+        except Exception as exc:
+            # A champion that cannot score these rows (other features) cannot compete: it
+            # gets the worst possible value and the promotion reason says why.
+            why = textwrap.shorten(f"{type(exc).__name__}: {exc}", 400, placeholder=" ...")
+            _log.warning("%s: champion %s cannot score the new evaluation rows (%s)",
+                         REGISTERED_NAMES[est.task], uri, why)
+            return (float("-inf") if higher else float("inf"), measure(y, cand_pred),
+                    f"the champion cannot score these rows: {why}")
+        seen = getattr(champion, "fitted_rows_", None)
+        if seen is None or "user_id" not in valid.columns:
+            return measure(y, pred), measure(y, cand_pred), (
+                "champion re-scored on all evaluation rows: it does not record its fitted rows")
+        fresh = ~np.isin(row_keys(valid), seen)
+        note = (f"compared on the {int(fresh.sum())} of {len(valid)} evaluation rows the "
+                "champion was not fitted or calibrated on")
+        if fresh.sum() < MIN_FRESH_ROWS:
+            return None, measure(y, cand_pred), (
+                f"the champion was fitted or calibrated on {int((~fresh).sum())} of the "
+                f"{len(valid)} evaluation rows, leaving fewer than {MIN_FRESH_ROWS} it never saw: "
+                "no fair comparison")
+        return measure(y[fresh], pred[fresh]), measure(y[fresh], cand_pred[fresh]), note
+
+    return rescore
+
+
+def _veto(est: CustomerModel, allow_suspected_leakage: bool) -> str | None:
+    """Why the model must not become champion (``model_guards``), or None."""
+    rep = est.report_
+    if rep.no_skill:
+        return ("the model is no better than the base rate on validation ("
+                + "; ".join(w.removeprefix("no skill: ") for w in rep.warnings
+                            if w.startswith("no skill")) + ")")
+    if rep.suspected_leakage and not allow_suspected_leakage:
+        cols = list(rep.suspected_leakage)
+        return (f"suspected leakage: {cols} nearly determine the validation label (see the "
+                "run's warnings); drop them if they are known only after the cutoff and "
+                "retrain. If they are truly known at scoring time, opt in with "
+                "brain train --allow-suspected-leakage (Python: train_and_register(..., "
+                "allow_suspected_leakage=True)) or "
+                "training._mlflow.set_champion(name, version, reason)")
+    return None
 
 
 def _validation_rows(model: CustomerModel, frame: pd.DataFrame) -> pd.DataFrame:
@@ -251,6 +340,7 @@ def train_and_register(
     params: dict[str, Any] | None = None,
     register: bool = True,
     plot_dir: Path | None = None,
+    allow_suspected_leakage: bool = False,
 ) -> CustomerTrainOutcome:
     """Fit, log (params, metrics, plots, reasons sample, pyfunc), register and maybe promote.
 
@@ -263,6 +353,9 @@ def train_and_register(
         params: extra parameters to log (data path, horizon, cutoffs...).
         register: register the model and run the champion promotion.
         plot_dir: where to keep the plots (default: a temporary folder; always logged).
+        allow_suspected_leakage: let a model whose single feature nearly determines the label
+            (``CustomerFitReport.suspected_leakage``) become champion. A model with no skill
+            (``CustomerFitReport.no_skill``) never does.
     """
     est = model if model is not None else CustomerModel(task)  # type: ignore[arg-type]
     if est.task != task:
@@ -278,7 +371,11 @@ def train_and_register(
         rep = est.report_
         # labels as the model read them (yes/no -> 1/0) for the evaluation key and metrics
         frame = frame.assign(**{rep.label_col: est._labels(frame, rep.label_col)})
-        evaluation = _evaluation_key(est, frame, evaluation_tag)
+        evaluation, rows_key = _evaluation_key(est, frame, evaluation_tag)
+        if rep.warnings:  # also logged at WARNING by fit and kept in fit_report.json
+            mlflow.set_tag("warnings", " | ".join(rep.warnings)[:5000])
+        if rep.suspected_leakage:
+            mlflow.set_tag("suspected_leakage", ",".join(rep.suspected_leakage)[:5000])
         settings = {k: v for k, v in vars(est).items() if not k.endswith("_")}
         mlflow.log_params({**{f"model.{k}": str(v)[:500] for k, v in settings.items()},
                            **{k: str(v)[:500] for k, v in (params or {}).items()},
@@ -315,30 +412,12 @@ def train_and_register(
     version, promotion = None, None
     if register:
         mv = register_model(run.info.run_id, "model", name, metrics, evaluation,
-                            model_uri=info.model_uri)
+                            model_uri=info.model_uri, extra_tags={"eval.rows": rows_key})
         version = str(mv.version)
         metric, higher = PRIMARY[task]
-        valid = _validation_rows(est, frame)
-
-        def rescore(uri: str) -> float:
-            # A champion that cannot score these rows (other features) cannot compete: it gets
-            # the worst possible value and the promotion reason shows it.
-            # The fitted model inside the pyfunc, not the pyfunc itself: MLflow's schema check
-            # would reject columns whose dtype differs from the champion's input example (a
-            # category column with other levels), although the model scores them fine.
-            try:
-                champion = mlflow.pyfunc.load_model(uri).unwrap_python_model().model
-                pred = np.asarray(champion.score(valid), dtype=float)
-            except Exception as exc:
-                why = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
-                _log.warning("%s: champion %s cannot score the new evaluation rows (%s)",
-                             name, uri, why)
-                return float("-inf") if higher else float("inf")
-            y = valid[rep.label_col].to_numpy(dtype=float)
-            m = classifier_metrics(y, pred) if est.kind == "classifier" else value_metrics(y, pred)
-            return float(m.as_dict()[metric])
-
+        rescore = _rescorer(est, _validation_rows(est, frame), metric, higher)
         promotion = promote_if_better(name, version, metric, metrics[metric], higher,
-                                      evaluation, rescore_champion=rescore)
+                                      evaluation, rescore_champion=rescore, rows_key=rows_key,
+                                      veto=_veto(est, allow_suspected_leakage))
     return CustomerTrainOutcome(task, run.info.run_id, info.model_uri, name, version, evaluation,
                                 metrics, promotion, rep, tuple(str(p) for p in plots))

@@ -47,11 +47,18 @@ from training._customer_calibration import Calibrator as _Calibrator
 from training._customer_eval import (
     ClassifierMetrics,
     ValueMetrics,
+    check_unique_rows,
     classifier_metrics,
+    read_labels,
     value_metrics,
 )
 from training._customer_paths import PathTables, leaf_outputs, path_tables
-from training._customer_report import CustomerFitReport, CutoffSplit
+from training._customer_report import (
+    CustomerFitReport,
+    CutoffSplit,
+    model_guards,
+    single_feature_strength,
+)
 
 __all__ = [
     "DERIVED",
@@ -61,6 +68,7 @@ __all__ = [
     "CutoffSplit",
     "Task",
     "add_derived",
+    "row_keys",
 ]
 
 _log = logging.getLogger(__name__)
@@ -71,6 +79,10 @@ TASKS: dict[str, str] = {
 """Task name -> default label column."""
 
 ID_COLUMNS: tuple[str, ...] = ("user_id", "cutoff", "asof")
+SHARE_PREFIXES: tuple[str, ...] = ("cat_share_", "purchase_cat_share_", "ch_share_")
+"""Feature columns named after the data's vocabulary (``features/_catalogue.py``): a category or
+channel absent from a scoring frame means share 0, so missing ones are filled with 0 and unknown
+extra ones are ignored."""
 _LOG_LINK = frozenset({"tweedie", "poisson", "gamma"})
 _IDENTITY = frozenset({"regression", "regression_l1", "huber", "fair", "quantile", "mape"})
 
@@ -104,16 +116,22 @@ def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------ features
 
 
+def row_keys(frame: pd.DataFrame) -> np.ndarray:
+    """A uint64 hash of each row's (``user_id``, ``cutoff``): the same customer snapshot gives
+    the same key in any frame, whatever the dtypes the table was read with."""
+    keys = pd.DataFrame({"user_id": frame["user_id"].astype(str).to_numpy()})
+    if "cutoff" in frame.columns:
+        keys["cutoff"] = pd.to_datetime(frame["cutoff"]).to_numpy().astype(
+            "datetime64[D]").astype(np.int64)
+    return pd.util.hash_pandas_object(keys, index=False).to_numpy()
+
+
 def _user_hash(user_ids: pd.Series, seed: int) -> np.ndarray:
     """Deterministic uniform [0, 1) number per user id (stable across runs and machines)."""
     key = f"{seed:016d}"[-16:]
     h = pd.util.hash_pandas_object(user_ids.astype(str).reset_index(drop=True), index=False,
                                    hash_key=key).to_numpy()
     return (h >> np.uint64(11)).astype(np.float64) / float(2**53)
-
-
-_FLAG_WORDS = {"yes": 1.0, "no": 0.0, "y": 1.0, "n": 0.0, "true": 1.0, "false": 0.0,
-               "t": 1.0, "f": 0.0}
 
 
 def _split_columns(frame: pd.DataFrame, label_col: str,
@@ -249,7 +267,19 @@ class CustomerModel:
         return params
 
     def augment(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` plus the derived and BG/NBD feature columns it lacks (a copy if changed)."""
+        """``frame`` plus the derived and BG/NBD feature columns it lacks (a copy if changed).
+
+        On a fitted model, vocabulary share columns (``SHARE_PREFIXES``) the frame lacks are 0
+        (a category nobody used has share 0) and any other missing input column is an error
+        that says which input the model was trained on.
+        """
+        if hasattr(self, "features_"):
+            missing = [c for c in self.features_ if c not in frame.columns]
+            shares = [c for c in missing if c.startswith(SHARE_PREFIXES)]
+            received = list(frame.columns)
+            if shares:
+                frame = frame.assign(**dict.fromkeys(shares, 0.0))
+            self._check_inputs(frame, received)
         if self.derive:
             frame = add_derived(frame)
         params = getattr(self, "bgnbd_params_", None)
@@ -267,6 +297,30 @@ class CustomerModel:
             raise ValueError(f"CustomerModel: calibration for task {self.task!r} must be one of "
                              f"{sorted(allowed)}; received {self.calibration!r}")
         return self.label_col or TASKS[self.task]
+
+    def _check_inputs(self, frame: pd.DataFrame, received: list[str]) -> None:
+        """Raise when ``frame`` lacks input columns the model needs, naming the input type."""
+        need = list(getattr(self, "input_features_", []))
+        if getattr(self, "bgnbd_params_", None) is not None:
+            need += [c for c in BGNBD_COLUMNS if c not in need]
+        missing = [c for c in need if c not in frame.columns]
+        if not missing:
+            return
+        def more(items: list[str], k: int) -> str:
+            return f"{items[:k]}" + (f" and {len(items) - k} more" if len(items) > k else "")
+
+        if set(BGNBD_COLUMNS) <= set(need):
+            trained = (f"this model was trained on event features (`brain train {self.task} "
+                       "--events/--data`)")
+            fix = (f"score it with `brain score {self.task} --events FILE --asof DATE` (or --data)"
+                   f", or train a model on this table with `brain train {self.task} --table`")
+        else:
+            trained = f"this model was trained on a table with columns {more(need, 12)}"
+            fix = ("give the table the same feature columns as at training (names are "
+                   "case-sensitive), or retrain on this table's layout")
+        raise ValueError(f"CustomerModel({self.task}): {trained}; the input lacks "
+                         f"{len(missing)} of them: {more(missing, 10)}; received columns "
+                         f"{more(received, 12)}. Fix: {fix}.")
 
     def _check_columns(self, frame: pd.DataFrame) -> None:
         missing = [c for c in self.features_ if c not in frame.columns]
@@ -315,29 +369,7 @@ class CustomerModel:
         return out
 
     def _labels(self, frame: pd.DataFrame, label_col: str) -> pd.Series:
-        raw = frame[label_col]
-        if self.kind == "classifier" and not pd.api.types.is_numeric_dtype(raw.dtype):
-            # CRM exports write flags as words: yes/no, true/false, y/n, t/f (any case)
-            raw = pd.Series([_FLAG_WORDS.get(v.strip().lower(), v) if isinstance(v, str) else v
-                             for v in raw.astype(object)], index=raw.index, dtype=object)
-        y = pd.to_numeric(raw.astype(object), errors="coerce").astype("float64")
-        text = frame[label_col].astype("string").str.strip()
-        unreadable = y.isna() & text.notna() & (text != "")
-        if unreadable.any():
-            first = frame.loc[unreadable, label_col].head(3).tolist()
-            want = ("0/1 (or yes/no, true/false)" if self.kind == "classifier"
-                    else "a number >= 0 (revenue)")
-            raise ValueError(f"CustomerModel({self.task}): label column {label_col!r} must hold "
-                             f"{want}; {int(unreadable.sum())} rows hold something else (first "
-                             f"values {first}). Recode them, or leave the cell empty when the "
-                             "label is unknown")
-        bad = y.notna() & ((y < 0) | (self.kind == "classifier") & ~y.isin([0.0, 1.0]))
-        if bad.any():
-            rule = "must be 0 or 1" if self.kind == "classifier" else "must be >= 0"
-            first = frame.loc[bad, label_col].head(3).tolist()
-            raise ValueError(f"CustomerModel({self.task}): label column {label_col!r} {rule}; "
-                             f"{int(bad.sum())} rows are not (first values {first})")
-        return y
+        return read_labels(frame, label_col, self.kind, self.task)
 
     def _split(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
         n = len(frame)
@@ -383,6 +415,9 @@ class CustomerModel:
             raise ValueError(f"CustomerModel({self.task}): label column {label_col!r} is missing; "
                              f"received columns {list(frame.columns)[:20]}. Pass label_col= "
                              "(CLI: --label-col) naming the column that holds the label.")
+        for attr in ("features_", "input_features_", "bgnbd_params_"):
+            self.__dict__.pop(attr, None)  # a refit starts from nothing (see ``augment``)
+        check_unique_rows(frame, self.task)
         y_all = self._labels(frame, label_col)
         keep = y_all.notna().to_numpy()
         n_missing = int((~keep).sum())
@@ -463,8 +498,17 @@ class CustomerModel:
             return tuple(str(pd.Timestamp(c).date())
                          for c in np.sort(pd.to_datetime(data.loc[mask, "cutoff"]).unique()))
 
+        gain = booster.feature_importance(importance_type="gain")
+        guards = model_guards(validation, single_feature_strength(
+            x[train], y[train], x[valid], y[valid], kind, seed=self.seed),
+            dict(zip(self.features_, map(float, gain), strict=True)))
+        for text in guards.warnings:
+            _log.warning("%s: %s", self.task, text)
         self.booster_ = booster
         self.calibrator_ = calibrator
+        # Rows (user_id, cutoff) the served model was fitted or calibrated on: a later champion
+        # comparison leaves them out (``training._customer_mlflow``).
+        self.fitted_rows_ = np.unique(row_keys(data)) if "user_id" in data.columns else None
         self.label_col_ = label_col
         self.best_iteration_ = best
         self.report_ = CustomerFitReport(
@@ -482,6 +526,9 @@ class CustomerModel:
             validation=validation,
             validation_uncalibrated=uncalibrated,
             refit=do_refit,
+            warnings=guards.warnings,
+            suspected_leakage=guards.suspected_leakage,
+            no_skill=guards.no_skill,
         )
         # Kept for plots: validation labels and predictions of the honest (pre-refit) model.
         self.validation_frame_ = pd.DataFrame({

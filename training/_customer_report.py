@@ -2,15 +2,54 @@
 
 ``CutoffSplit`` and ``CustomerFitReport`` are frozen: ``CustomerModel.fit`` builds one report per
 fit (``model.report_``), logged to MLflow as ``fit_report.json``.
+
+Guards (``model_guards``) that a fit must shout about, and that keep a model from becoming
+champion (``CustomerFitReport.promotion_blockers``):
+
+- suspected leakage: one feature alone nearly determines the validation label (single-feature
+  ROC AUC, or its mirror 1 - AUC, >= ``LEAKAGE_THRESHOLD`` for classifiers; |Spearman| >= it for
+  value). Such a column is usually an outcome recorded after the cutoff (``revenue_next_90d``).
+  Promotion needs an explicit opt-in (``train_and_register(..., allow_suspected_leakage=True)``
+  or promoting the version by hand).
+- no skill: Brier skill <= 0, or a 95% ROC AUC interval (Hanley & McNeil 1982) that contains
+  0.5; value: Spearman <= 0. Never promoted.
+- small validation: fewer than ``MIN_VALIDATION_ROWS`` rows (or fewer than
+  ``MIN_VALIDATION_CLASS`` of either class): a warning, since the metrics are then noise.
+
+References:
+    Hanley, J. A., McNeil, B. J. (1982). The meaning and use of the area under a receiver
+    operating characteristic (ROC) curve. Radiology 143(1), 29-36.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+import pandas as pd
+from scipy import stats
+
 from training._customer_eval import ClassifierMetrics, ValueMetrics
 
-__all__ = ["CustomerFitReport", "CutoffSplit"]
+__all__ = [
+    "LEAKAGE_THRESHOLD",
+    "MIN_VALIDATION_CLASS",
+    "MIN_VALIDATION_ROWS",
+    "CustomerFitReport",
+    "CutoffSplit",
+    "GuardResult",
+    "auc_interval",
+    "model_guards",
+    "single_feature_strength",
+]
+
+LEAKAGE_THRESHOLD = 0.98
+"""Single-feature AUC (or |Spearman| for value) at or above which a column is suspected leakage."""
+MIN_VALIDATION_ROWS = 100
+"""Fewer validation rows than this draw a warning."""
+MIN_VALIDATION_CLASS = 10
+"""Fewer validation positives (or negatives) than this draw a warning (classifiers)."""
+_MAX_GUARD_ROWS = 50_000  # the leakage scan uses a seeded sample of at most this many rows
 
 
 @dataclass(frozen=True)
@@ -56,6 +95,10 @@ class CustomerFitReport:
         validation: metrics of the calibrated predictions on the validation rows.
         validation_uncalibrated: the same metrics before calibration.
         refit: whether the final booster was refitted on train + calibration rows.
+        warnings: what ``model_guards`` found (leakage, no skill, small validation), one
+            sentence each.
+        suspected_leakage: ``{column: single-feature strength}`` of suspected leakage.
+        no_skill: the model is no better than the base rate; it is never promoted.
     """
 
     task: str
@@ -71,3 +114,146 @@ class CustomerFitReport:
     validation: ClassifierMetrics | ValueMetrics
     validation_uncalibrated: ClassifierMetrics | ValueMetrics
     refit: bool = field(default=False)
+    warnings: tuple[str, ...] = ()
+    suspected_leakage: dict[str, float] = field(default_factory=dict)
+    no_skill: bool = False
+
+
+@dataclass(frozen=True)
+class GuardResult:
+    """What ``model_guards`` found.
+
+    Attributes:
+        suspected_leakage: ``{column: strength}`` of features that alone nearly determine the
+            validation label (strength: max(AUC, 1 - AUC), or |Spearman| for value).
+        no_skill: the model is no better than the base rate (see module docstring).
+        warnings: one sentence per problem, for the console, the run tag and the fit report.
+    """
+
+    suspected_leakage: dict[str, float]
+    no_skill: bool
+    warnings: tuple[str, ...]
+
+
+def _ranks(v: np.ndarray) -> np.ndarray:
+    return stats.rankdata(v)
+
+
+def single_feature_strength(x_fit: pd.DataFrame, y_fit: np.ndarray, x_val: pd.DataFrame,
+                            y_val: np.ndarray, kind: str, seed: int = 0) -> dict[str, float]:
+    """How well each feature alone orders the validation labels.
+
+    Classifiers: max(AUC, 1 - AUC) of the column as a score; value: |Spearman| with the revenue.
+    Numeric columns are used as they are, categorical ones through their mean label on the
+    ``x_fit`` rows (levels unseen there are missing). A missing value is ranked both below and
+    above every number and the stronger reading is kept (a column that is missing exactly for
+    the churners leaks as much as one holding the churn date).
+    """
+    y_val = np.asarray(y_val, dtype=float)
+    if len(y_val) > _MAX_GUARD_ROWS:
+        pick = np.sort(np.random.default_rng(seed).choice(len(y_val), _MAX_GUARD_ROWS,
+                                                          replace=False))
+        x_val, y_val = x_val.iloc[pick], y_val[pick]
+    if np.ptp(y_val) == 0:
+        return {}
+    pos = y_val == 1
+    n1, n0 = int(pos.sum()), int((~pos).sum())
+    ry = _ranks(y_val)
+    out: dict[str, float] = {}
+    for col in x_val.columns:
+        s = x_val[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            means = pd.Series(np.asarray(y_fit, dtype=float)).groupby(
+                x_fit[col].astype(object).to_numpy(), dropna=True).mean()
+            v = s.astype(object).map(means).to_numpy(dtype=float, na_value=np.nan)
+        else:
+            v = s.to_numpy(dtype=float, na_value=np.nan)
+        if np.isnan(v).all():
+            continue
+        best = 0.0
+        for fill in (-np.inf, np.inf):
+            r = _ranks(np.where(np.isnan(v), fill, v))
+            if np.ptp(r) == 0:
+                continue
+            if kind == "classifier":
+                auc = (r[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
+                best = max(best, auc, 1 - auc)
+            else:
+                best = max(best, abs(float(np.corrcoef(r, ry)[0, 1])))
+        if best > 0:
+            out[col] = float(best)
+    return out
+
+
+def auc_interval(auc: float, n_pos: int, n_neg: int, z: float = 1.96) -> tuple[float, float]:
+    """Approximate 95% interval of a ROC AUC from its Hanley & McNeil (1982) standard error."""
+    if n_pos < 1 or n_neg < 1 or not np.isfinite(auc):
+        return float("nan"), float("nan")
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (
+        n_pos * n_neg)
+    se = float(np.sqrt(max(var, 0.0)))
+    return auc - z * se, auc + z * se
+
+
+def model_guards(validation: ClassifierMetrics | ValueMetrics, strength: dict[str, float],
+                 gain: dict[str, float] | None = None) -> GuardResult:
+    """Warnings about leakage, no skill and a small validation (see module docstring).
+
+    ``gain``: the model's split gain per feature. When the whole model reaches the leakage
+    threshold (AUC or Spearman >= ``LEAKAGE_THRESHOLD``: near-certain knowledge of future
+    behaviour) although no single column does, leaked columns usually work in combination
+    (``revenue_next_90d`` with ``monthly_charges``): the feature with the largest gain is named.
+    """
+    warnings: list[str] = []
+    leaky = {c: v for c, v in sorted(strength.items(), key=lambda kv: -kv[1])
+             if v >= LEAKAGE_THRESHOLD}
+    what = "|Spearman|" if isinstance(validation, ValueMetrics) else "AUC"
+    whole = (validation.spearman if isinstance(validation, ValueMetrics)
+             else validation.roc_auc)
+    if not leaky and gain and whole >= LEAKAGE_THRESHOLD:
+        top = max(gain, key=gain.__getitem__)
+        share = gain[top] / max(sum(gain.values()), 1e-300)
+        leaky = {top: float(strength.get(top, float("nan")))}
+        warnings.append(
+            f"suspected leakage: the model nearly determines the label (validation {what} "
+            f"{whole:.4f} >= {LEAKAGE_THRESHOLD}); column {top!r} carries {share:.0%} of the "
+            "split gain. If it (or another column) is known only after the cutoff, drop it from "
+            "the table and retrain. Not promoted to champion unless you opt in")
+    for col, v in leaky.items():
+        if v < LEAKAGE_THRESHOLD:  # the whole-model case above, already explained
+            continue
+        warnings.append(
+            f"suspected leakage: column {col!r} alone gives validation {what} {v:.4f} "
+            f"(>= {LEAKAGE_THRESHOLD}); if it is known only after the cutoff (an outcome such as "
+            "revenue or activity in the label window), drop it from the table and retrain. "
+            "Not promoted to champion unless you opt in")
+    n = validation.n
+    no_skill = False
+    if isinstance(validation, ClassifierMetrics):
+        n_pos = round(validation.base_rate * n)
+        lo, hi = auc_interval(validation.roc_auc, n_pos, n - n_pos)
+        if not validation.brier_skill > 0:
+            no_skill = True
+            warnings.append(f"no skill: validation Brier skill is {validation.brier_skill:.4f} "
+                            "(<= 0: no better than predicting the base rate for everyone)")
+        if not lo > 0.5:
+            no_skill = True
+            warnings.append(f"no skill: validation ROC AUC {validation.roc_auc:.3f} has a 95% "
+                            f"interval [{lo:.3f}, {hi:.3f}] that contains 0.5 (random ranking)")
+        if n < MIN_VALIDATION_ROWS or min(n_pos, n - n_pos) < MIN_VALIDATION_CLASS:
+            warnings.append(f"small validation: {n} rows ({n_pos} positives); the metrics are "
+                            f"mostly noise below {MIN_VALIDATION_ROWS} rows and "
+                            f"{MIN_VALIDATION_CLASS} of each class. Use more customers or "
+                            "cutoffs")
+    else:
+        if not validation.spearman > 0:
+            no_skill = True
+            warnings.append(f"no skill: validation Spearman is {validation.spearman:.4f} (<= 0: "
+                            "the predictions do not rank customers by revenue)")
+        if n < MIN_VALIDATION_ROWS:
+            warnings.append(f"small validation: {n} rows; the metrics are mostly noise below "
+                            f"{MIN_VALIDATION_ROWS} rows. Use more customers or cutoffs")
+    if no_skill:
+        warnings.append("this model is never promoted to champion")
+    return GuardResult(leaky, no_skill, tuple(warnings))

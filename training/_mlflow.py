@@ -34,6 +34,7 @@ __all__ = [
     "get_or_create_experiment",
     "promote_if_better",
     "register_model",
+    "set_champion",
 ]
 
 CHAMPION = "champion"
@@ -47,10 +48,27 @@ def brain_home() -> Path:
     return home
 
 
+_HARMLESS_PYFUNC = (
+    # Our pyfunc classes (``CustomerScorer``...) live in importable modules and hold no state:
+    # cloudpickle stores a reference to the class, and the fitted model travels as a separate
+    # artifact that ``load_context`` unpickles. Unpickling runs code whichever way the model is
+    # saved, so the advice (models-from-code) would not make loading our own registry safer.
+    "Passing a Python object as `python_model` causes it to be serialized using CloudPickle",
+    "Validating input example against model signature",  # progress note on every log_model
+)
+
+
+def _drop_harmless(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith(_HARMLESS_PYFUNC)
+
+
 def _quiet_mlflow() -> None:
     # MLflow's alembic migrations and pip-requirement inference log loudly on a first run.
     for name in ("alembic", "mlflow.store.db.utils", "mlflow.utils.requirements_utils"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    pyfunc = logging.getLogger("mlflow.pyfunc")
+    if _drop_harmless not in pyfunc.filters:
+        pyfunc.addFilter(_drop_harmless)
     warnings.filterwarnings("ignore", module="mlflow.*")
 
 
@@ -86,14 +104,16 @@ def register_model(
     evaluation: str,
     *,
     model_uri: str | None = None,
+    extra_tags: Mapping[str, str] | None = None,
 ) -> ModelVersion:
     """Register the model logged by ``run_id`` under ``name``, tagged with its evaluation.
 
-    ``model_uri`` overrides ``runs:/<run_id>/<artifact_path>`` (MLflow 3 logged-model URIs).
+    ``model_uri`` overrides ``runs:/<run_id>/<artifact_path>`` (MLflow 3 logged-model URIs);
+    ``extra_tags`` are added to the version (e.g. ``eval.rows``, see ``promote_if_better``).
     """
     configure_mlflow()
     uri = model_uri or f"runs:/{run_id}/{artifact_path}"
-    tags = {"eval.key": evaluation, "run_id": run_id}
+    tags = {"eval.key": evaluation, "run_id": run_id, **(extra_tags or {})}
     tags.update({f"eval.{k}": repr(float(v)) for k, v in metrics.items()})
     return mlflow.register_model(uri, name, tags=tags)
 
@@ -130,6 +150,20 @@ def _champion(client: MlflowClient, name: str) -> ModelVersion | None:
         return None
 
 
+Rescored = tuple[float | None, float, str]
+"""What a ``rescore_champion`` callback may return instead of a bare champion value: (champion
+value or None when no fair comparison is possible, candidate value on the same rows, a note)."""
+
+
+def set_champion(name: str, version: str | int, reason: str) -> None:
+    """Point ``name@champion`` at ``version`` by hand (the explicit opt-in for a version that
+    ``promote_if_better`` refused, e.g. one with suspected leakage), recording ``reason``."""
+    configure_mlflow()
+    client = MlflowClient()
+    client.set_registered_model_alias(name, CHAMPION, str(version))
+    client.set_model_version_tag(name, str(version), "promotion", f"promoted by hand: {reason}")
+
+
 def promote_if_better(
     name: str,
     version: str | int,
@@ -137,12 +171,22 @@ def promote_if_better(
     candidate_value: float,
     higher_is_better: bool,
     evaluation: str,
-    rescore_champion: Callable[[str], float] | None = None,
+    rescore_champion: Callable[[str], float | Rescored] | None = None,
+    *,
+    rows_key: str | None = None,
+    veto: str | None = None,
 ) -> Promotion:
     """Move ``name@champion`` to ``version`` only if it beats the champion on ``evaluation``.
 
-    Ties keep the current champion. A champion evaluated on another ``evaluation`` is re-scored
-    with ``rescore_champion(model_uri)`` when given; without it the champion stays.
+    Ties keep the current champion. The champion's recorded ``eval.<metric>`` is used when it
+    was evaluated on the same ``evaluation``, or on the same rows (its ``eval.rows`` tag equals
+    ``rows_key``: the same validation rows and labels under another label name or file name):
+    both values are then honest validation results on identical data. A champion evaluated on
+    other data is re-scored with ``rescore_champion(model_uri)`` when given; the callback may
+    return ``(champion_value, candidate_value, note)`` to compare both on a subset (rows the
+    champion never saw) or ``(None, candidate_value, note)`` when no fair comparison exists.
+    Without a callback the champion stays. ``veto`` (a sentence) keeps the candidate out
+    whatever its metric.
     """
     configure_mlflow()
     client = MlflowClient()
@@ -157,28 +201,41 @@ def promote_if_better(
         _log.info("%s v%s: %s", name, version, reason)
         return Promotion(name, version, promoted, prev, metric, cand, champ, reason)
 
+    if veto:
+        return done(False, current.version if current else None, None,
+                    f"not promoted: {veto}")
     if current is None:
         return done(True, None, None, f"no champion yet; v{version} becomes champion")
     if current.version == version:
         return done(False, version, cand, f"v{version} already is the champion")
 
     champ_value: float | None = None
-    if current.tags.get("eval.key") == evaluation and f"eval.{metric}" in current.tags:
+    note = ""
+    same_rows = rows_key is not None and current.tags.get("eval.rows") == rows_key
+    if (current.tags.get("eval.key") == evaluation or same_rows) and \
+            f"eval.{metric}" in current.tags:
         champ_value = float(current.tags[f"eval.{metric}"])
+        if current.tags.get("eval.key") != evaluation:
+            note = " (same validation rows and labels: recorded validation values compared)"
     elif rescore_champion is not None:
-        champ_value = float(rescore_champion(f"models:/{name}/{current.version}"))
-        # tag keys allow only letters, digits and _-. /: the evaluation key goes in the value
-        tag = f"rescored.{hashlib.sha1(evaluation.encode()).hexdigest()[:12]}"
-        client.set_model_version_tag(name, current.version, f"{tag}.{metric}",
-                                     repr(champ_value))
-        client.set_model_version_tag(name, current.version, f"{tag}.evaluation", evaluation)
+        got = rescore_champion(f"models:/{name}/{current.version}")
+        if isinstance(got, tuple):
+            champ_value, cand, note = got[0], float(got[1]), f" ({got[2]})" if got[2] else ""
+        else:
+            champ_value = float(got)
+        if champ_value is not None:
+            # tag keys allow only letters, digits and _-. /: the evaluation key goes in the value
+            tag = f"rescored.{hashlib.sha1(evaluation.encode()).hexdigest()[:12]}"
+            client.set_model_version_tag(name, current.version, f"{tag}.{metric}",
+                                         repr(champ_value))
+            client.set_model_version_tag(name, current.version, f"{tag}.evaluation", evaluation)
     if champ_value is None:
         return done(False, current.version, None,
                     f"champion v{current.version} was evaluated on "
                     f"{current.tags.get('eval.key')!r}, not {evaluation!r}, and could not be "
-                    "re-scored; champion kept")
+                    f"re-scored{note}; champion kept")
     better = cand > champ_value if higher_is_better else cand < champ_value
     word = "beats" if better else "does not beat"
     reason = (f"v{version} {metric}={cand:.6g} {word} champion v{current.version} "
-              f"{metric}={champ_value:.6g} on {evaluation!r}")
+              f"{metric}={champ_value:.6g} on {evaluation!r}{note}")
     return done(better, current.version, champ_value, reason)

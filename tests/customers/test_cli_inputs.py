@@ -156,3 +156,19 @@ def test_scoring_events_without_a_trained_category_uses_the_models_vocabulary(
     _run(["score", "propensity", "--events", str(path), "--asof", f"{day_after:%Y-%m-%d}",
           "--no-reasons", "--out", str(tmp_path / "s.parquet")])
     assert len(pd.read_parquet(tmp_path / "s.parquet")) > 0
+
+
+def test_a_leaky_table_column_blocks_promotion_unless_the_user_opts_in(world_dir: Path,
+                                                                        tmp_path: Path) -> None:
+    table = _crm(world_dir, with_cutoff=False)
+    table["cancel_reason_code"] = table["churned"] * 3 + 1  # known only after the churn
+    path = tmp_path / "leaky.csv"
+    table.to_csv(path, index=False)
+    train = ["train", "churn", "--table", str(path), "--label-col", "churned", "--id-col",
+             "customer"]
+    out = _run(train)
+    assert "cancel_reason_code" in out
+    assert "not promoted" in out
+    assert "--allow-suspected-leakage" in out
+    out = _run([*train, "--allow-suspected-leakage"])
+    assert "becomes champion" in out

@@ -69,7 +69,7 @@ def test_bring_your_own_table(world_dir: Path, tmp_path: Path) -> None:
         "tenure": snap["tenure_days"], "recency": snap["days_since_last_event"],
         "orders": snap["orders_total"], "spend": snap["revenue_total"],
         "plan": np.where(snap["orders_total"] > 2, "gold", "basic"),
-        "churned": snap["label_churn"], "spend_next_60d": snap["label_value"]})
+        "churned": snap["label_churn"], "label_spend_next_60d": snap["label_value"]})
     path = tmp_path / "crm.csv"
     table.to_csv(path, index=False)
     out = _ok(["train", "churn", "--table", str(path), "--label-col", "churned", "--id-col",
@@ -81,7 +81,7 @@ def test_bring_your_own_table(world_dir: Path, tmp_path: Path) -> None:
     assert len(df) == len(table)
     assert df["user_id"].str.startswith("c").all()
     assert df["early_warning"].isna().all()  # the table cannot tell: missing, never False
-    _ok(["train", "value", "--table", str(path), "--label-col", "spend_next_60d", "--id-col",
+    _ok(["train", "value", "--table", str(path), "--label-col", "label_spend_next_60d", "--id-col",
          "customer", "--no-register"])
 
 

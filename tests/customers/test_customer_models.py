@@ -107,7 +107,7 @@ def test_errors_name_the_problem(toy: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="task must be one of"):
         CustomerModel("ltv").fit(toy)  # type: ignore[arg-type]
     m = CustomerModel("churn", **FAST).fit(_features(toy))
-    with pytest.raises(ValueError, match="lacks feature columns"):
+    with pytest.raises(ValueError, match="the input lacks 1 of them"):
         m.score(toy.drop(columns=["recency_days"]))
 
 

@@ -1,0 +1,247 @@
+"""Guards of the customer models: vocabulary columns, input-type errors, label errors naming rows,
+bounded isotonic output, leakage and no-skill warnings, and a fair champion comparison."""
+
+from __future__ import annotations
+
+import logging
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from training._customer_calibration import Calibrator
+from training._customer_mlflow import train_and_register
+from training._customer_models import CustomerModel
+from training._customer_report import auc_interval, single_feature_strength
+from training._mlflow import CHAMPION, configure_mlflow
+
+FAST = {"n_estimators": 60, "learning_rate": 0.1}
+
+
+@pytest.fixture(scope="module")
+def small() -> pd.DataFrame:
+    """600 customers at 4 monthly cutoffs whose purchase follows a known logistic model."""
+    rng = np.random.default_rng(3)
+    parts = []
+    for k in range(4):
+        recency = rng.exponential(40, 600)
+        freq = rng.poisson(3, 600).astype(float)
+        plan = rng.choice(["basic", "plus", "pro"], 600)
+        logit = -0.2 - 0.04 * recency + 0.35 * freq + np.where(plan == "pro", 0.7, 0.0)
+        buy = rng.random(600) < 1 / (1 + np.exp(-logit))
+        parts.append(pd.DataFrame({
+            "user_id": [f"u{i}" for i in range(600)],
+            "cutoff": pd.Timestamp("2024-01-31") + pd.DateOffset(months=k),
+            "recency_days": recency, "orders_total": freq, "plan": plan,
+            "noise": rng.normal(size=600), "label_purchase": buy.astype(int),
+            "label_churn": (~buy).astype(int),
+            "label_value": np.where(buy, rng.gamma(2.0, 20 + 5 * freq), 0.0)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _champion(name: str) -> str:
+    return str(MlflowClient().get_model_version_by_alias(name, CHAMPION).version)
+
+
+# ---------------------------------------------------------------- A: vocabulary share columns
+def test_missing_vocabulary_share_columns_score_as_share_zero(small: pd.DataFrame) -> None:
+    rng = np.random.default_rng(0)
+    frame = small.assign(cat_share_20028=rng.random(len(small)),
+                         ch_share_web=rng.random(len(small)))
+    m = CustomerModel("propensity", **FAST).fit(frame)
+    rows = frame.head(30)
+    zero = rows.assign(cat_share_20028=0.0, ch_share_web=0.0)
+    dropped = rows.drop(columns=["cat_share_20028", "ch_share_web"]).assign(
+        cat_share_99999=0.7, purchase_cat_share_99999=0.2)  # unknown extra shares are ignored
+    np.testing.assert_array_equal(m.score(dropped), m.score(zero))
+    # any other missing feature still fails, naming the column
+    with pytest.raises(ValueError, match=r"lacks 1 of them: \['recency_days'\]"):
+        m.score(dropped.drop(columns=["recency_days"]))
+
+
+# ---------------------------------------------------------------- C: the other input type
+def test_scoring_a_table_with_an_event_model_says_what_is_wrong(small: pd.DataFrame) -> None:
+    frame = small.assign(days_since_first_purchase=small["recency_days"] + 100,
+                         days_since_last_purchase=small["recency_days"])
+    m = CustomerModel("value", **FAST).fit(frame)
+    assert m.bgnbd_params_ is not None  # the event-pipeline path: BG/NBD needs orders_total
+    table = pd.DataFrame({"user_id": ["a", "b"], "plan": ["pro", "basic"], "tenure": [3, 4]})
+    with pytest.raises(ValueError, match="trained on event features") as err:
+        m.score(table)
+    assert "orders_total" in str(err.value)
+    assert "brain score value --events" in str(err.value)
+
+
+# ---------------------------------------------------------------- F: errors name the rows
+def test_label_errors_name_the_first_rows_and_ids(small: pd.DataFrame) -> None:
+    bad = small.astype({"label_churn": object})
+    bad.loc[[7, 9], "label_churn"] = "maybe"
+    with pytest.raises(ValueError, match=r"2 rows hold something else \(first: row 7 "
+                                         r"\(user_id 'u7', cutoff 2024-01-31\): 'maybe'; row 9"):
+        CustomerModel("churn").fit(bad)
+    neg = small.copy()
+    neg.loc[12, "label_value"] = -1.32
+    with pytest.raises(ValueError, match=r"must be >= 0; 1 rows are not \(first: row 12 "
+                                         r"\(user_id 'u12', cutoff 2024-01-31\): -1.32\)"):
+        CustomerModel("value").fit(neg)
+
+
+def test_duplicate_customers_are_counted_and_named(small: pd.DataFrame) -> None:
+    dup = pd.concat([small, small.iloc[[5, 6, 6]]], ignore_index=True)
+    with pytest.raises(ValueError, match=r"5 rows repeat 2 customers within a cutoff "
+                                         r"\(first ids \['u5', 'u6'\]\)"):
+        CustomerModel("churn").fit(dup)
+
+
+# ---------------------------------------------------------------- G: isotonic stays inside (0, 1)
+def test_isotonic_end_blocks_are_bounded_by_the_rule_of_succession() -> None:
+    raw = np.arange(100, dtype=float)
+    y = (raw >= 30).astype(float)  # 30 negatives then 70 positives: blocks of rate 0 and 1
+    y[50] = 0.0  # one negative inside keeps a middle block
+    cal = Calibrator("isotonic").fit(raw, y)
+    p = cal.transform(np.array([-5.0, 0.0, 29.0, 75.0, 99.0, 500.0]), "classifier")
+    n_low, n_high = 30, 49  # rows 0..29 all 0; rows 51..99 all 1
+    assert p[0] == p[1] == p[2] == pytest.approx(1 / (n_low + 2))
+    assert p[3] == p[4] == p[5] == pytest.approx((n_high + 1) / (n_high + 2))
+    assert ((p > 0) & (p < 1)).all()
+    # a block rate strictly inside (0, 1) is untouched
+    mid = cal.transform(np.array([40.0]), "classifier")
+    assert mid[0] == pytest.approx(20 / 21)
+
+
+# ---------------------------------------------------------------- D / E: guards
+def test_auc_interval_matches_hanley_mcneil_hand_computation() -> None:
+    # A = 0.9 with 50 positives and 50 negatives, by hand: Q1 = 0.9/1.1 = 0.818182,
+    # Q2 = 2 * 0.81 / 1.9 = 0.852632, var = (0.09 + 49 * 0.008182 + 49 * 0.042632) / 2500
+    # = 0.00103194, SE = 0.032124
+    lo, hi = auc_interval(0.9, 50, 50)
+    assert (hi - lo) / (2 * 1.96) == pytest.approx(0.032124, abs=2e-6)
+    assert (lo + hi) / 2 == pytest.approx(0.9)
+
+
+def test_single_feature_strength_flags_a_column_that_is_the_label() -> None:
+    rng = np.random.default_rng(1)
+    y = (rng.random(400) < 0.4).astype(float)
+    x = pd.DataFrame({"leak": np.where(y == 1, np.nan, rng.random(400)),  # missing = churned
+                      "noise": rng.random(400),
+                      "reason": pd.Categorical(np.where(y == 1, "cancelled", "active"))})
+    s = single_feature_strength(x, y, x, y, "classifier")
+    assert s["leak"] == pytest.approx(1.0)
+    assert s["reason"] == pytest.approx(1.0)
+    assert s["noise"] < 0.6
+
+
+def test_a_leaky_column_is_warned_about_and_not_promoted(
+        small: pd.DataFrame, caplog: pytest.LogCaptureFixture) -> None:
+    honest = train_and_register("churn", small, model=CustomerModel("churn", **FAST))
+    assert honest.promotion is not None
+    assert honest.promotion.promoted
+    leaky = small.assign(revenue_next_90d=np.where(small["label_churn"] == 1, 0.0,
+                                                   50 + small["recency_days"]))
+    with caplog.at_level(logging.WARNING):
+        out = train_and_register("churn", leaky, model=CustomerModel("churn", **FAST))
+    assert "revenue_next_90d" in out.report.suspected_leakage
+    assert "suspected leakage: column 'revenue_next_90d'" in caplog.text
+    assert out.promotion is not None
+    assert not out.promotion.promoted
+    assert "not promoted: suspected leakage" in out.promotion.reason
+    assert _champion("churn") == honest.version
+    run = mlflow.get_run(out.run_id)
+    assert "revenue_next_90d" in run.data.tags["warnings"]
+    opted = train_and_register("churn", leaky, model=CustomerModel("churn", **FAST),
+                               allow_suspected_leakage=True)
+    assert opted.promotion is not None
+    assert opted.promotion.promoted
+
+
+def test_a_model_without_skill_is_warned_about_and_never_promoted(
+        caplog: pytest.LogCaptureFixture) -> None:
+    rng = np.random.default_rng(5)
+    n = 300
+    noise = pd.DataFrame({"user_id": [f"c{i}" for i in range(n)], "x1": rng.random(n),
+                          "x2": rng.random(n), "label_churn": (rng.random(n) < 0.4).astype(int)})
+    with caplog.at_level(logging.WARNING):
+        out = train_and_register("churn", noise, model=CustomerModel("churn", **FAST))
+    assert out.report.no_skill
+    assert "no skill" in caplog.text
+    assert "small validation" in caplog.text  # ~60 validation rows
+    assert out.promotion is not None
+    assert not out.promotion.promoted
+    assert "no better than the base rate" in out.promotion.reason
+
+
+# ---------------------------------------------------------------- B: a fair champion comparison
+def test_identical_retraining_under_another_name_ties_and_keeps_the_champion(
+        small: pd.DataFrame) -> None:
+    first = train_and_register("churn", small, model=CustomerModel("churn", **FAST),
+                               evaluation_tag="table=a.csv")
+    renamed = small.rename(columns={"label_churn": "churn"})
+    again = train_and_register("churn", renamed,
+                               model=CustomerModel("churn", label_col="churn", **FAST),
+                               evaluation_tag="table=b.parquet")
+    assert again.promotion is not None
+    assert not again.promotion.promoted
+    assert again.promotion.champion_value == again.promotion.candidate_value  # a tie, not worse
+    assert "same validation rows" in again.promotion.reason
+    assert _champion("churn") == first.version
+
+
+def test_a_rescored_champion_is_judged_only_on_rows_it_never_saw(small: pd.DataFrame) -> None:
+    old = small[small["cutoff"] < small["cutoff"].max()]
+    first = train_and_register("churn", old, model=CustomerModel("churn", **FAST))
+    assert first.promotion is not None
+    assert first.promotion.promoted
+    # one cutoff later: the new validation cutoff is new to the champion, the rest is not
+    out = train_and_register("churn", small, model=CustomerModel("churn", **FAST))
+    assert out.promotion is not None
+    assert "600 of 600 evaluation rows the champion was not fitted" in out.promotion.reason
+    # the same data with one label flipped: every validation row was the champion's own
+    flipped = old.copy()
+    flipped.loc[flipped.index[0], "label_churn"] = 1 - flipped["label_churn"].iloc[0]
+    again = train_and_register("churn", flipped, model=CustomerModel("churn", **FAST))
+    assert again.promotion is not None
+    assert not again.promotion.promoted
+    assert "no fair comparison" in again.promotion.reason
+
+
+# ---------------------------------------------------------------- H: quiet logging, whole reasons
+def test_mlflow_cloudpickle_notice_is_filtered_but_other_pyfunc_warnings_are_not() -> None:
+    configure_mlflow()
+    log = logging.getLogger("mlflow.pyfunc")
+    harmless = log.makeRecord("mlflow.pyfunc", logging.WARNING, __file__, 1,
+                              "Passing a Python object as `python_model` causes it to be "
+                              "serialized using CloudPickle, it requires ...", (), None)
+    other = log.makeRecord("mlflow.pyfunc", logging.WARNING, __file__, 1, "something else",
+                           (), None)
+    assert not log.filter(harmless)
+    assert log.filter(other)
+
+
+def test_a_champion_that_cannot_score_is_reported_with_whole_words(small: pd.DataFrame) -> None:
+    wide = small.assign(**{f"extra_feature_{i:02d}": np.arange(len(small)) % (i + 2)
+                           for i in range(40)})
+    train_and_register("churn", wide, model=CustomerModel("churn", **FAST))
+    other = small[small["user_id"] != "u0"].drop(columns=["noise"])  # other validation rows
+    out = train_and_register("churn", other, model=CustomerModel("churn", **FAST))
+    assert out.promotion is not None
+    assert out.promotion.promoted
+    reason = out.promotion.reason
+    assert "the champion cannot score these rows" in reason
+    assert "lacks" in reason
+    assert " ..." in reason
+    assert "'v)" not in reason
+
+
+def test_leakage_through_a_combination_of_columns_names_the_top_feature() -> None:
+    from training._customer_eval import classifier_metrics
+    from training._customer_report import model_guards
+
+    rng = np.random.default_rng(2)
+    y = (rng.random(500) < 0.4).astype(float)
+    p = np.clip(y * 0.95 + rng.random(500) * 0.05, 0, 1)  # AUC ~ 1, but no single column is
+    g = model_guards(classifier_metrics(y, p), {"revenue_next_90d": 0.94, "plan": 0.6},
+                     {"revenue_next_90d": 90.0, "plan": 10.0})
+    assert list(g.suspected_leakage) == ["revenue_next_90d"]
+    assert "90% of the split gain" in g.warnings[0]
