@@ -57,6 +57,13 @@ from training._customer_eval import (  # noqa: E402
 from training._customer_models import CustomerModel  # noqa: E402
 from training._customer_scoring import extend_purchase_horizon  # noqa: E402
 
+
+def _versions() -> str:
+    from importlib.metadata import version
+
+    return ", ".join(f"{p} {version(p)}" for p in ("lightgbm", "numpy", "pandas", "scikit-learn"))
+
+
 DATA = ROOT.parent / "shared" / "data" / "cdnow_master.txt"
 RESULTS = ROOT / "benchmarks" / "results"
 END = pd.Timestamp("1997-10-01")  # first holdout day; calibration = everything before
@@ -290,7 +297,8 @@ def main() -> None:
     md = [
         "# customers_cdnow", "",
         f"Measured {date.today()} with `.venv/bin/python benchmarks/customers_cdnow.py` "
-        f"(total {time.perf_counter() - t_start:.0f}s on a shared 2-core machine).", "",
+        f"(total {time.perf_counter() - t_start:.0f}s on a shared 2-core machine; "
+        f"{_versions()}).", "",
         "CDNOW, fit on data before 1997-10-01, all 23,570 customers scored for the 273-day "
         "holdout (29.9% buy). BG/NBD = lifetimes 0.11.3 fitted in the same run; its probability "
         "is 1 - exp(-E[X]). Protocol and the horizon design: see the module docstring.", "",
