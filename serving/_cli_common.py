@@ -61,7 +61,7 @@ def find_file(data: Path | None, given: Path | None, stem: str, required: bool =
 _shown_notes: set[str] = set()
 
 
-def _show_note(note: str) -> None:
+def show_note(note: str) -> None:
     if note not in _shown_notes:
         _shown_notes.add(note)
         err_console.print(f"[yellow]note:[/] {note}", highlight=False)
@@ -71,7 +71,7 @@ class _NoteHandler(logging.Handler):
     """Loader notes (``features.io`` warnings) as yellow ``note:`` lines, each printed once."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        _show_note(record.getMessage())
+        show_note(record.getMessage())
 
 
 NOTE_LOGGERS = ("features.io", "features.users")
@@ -125,7 +125,7 @@ def check_on_duplicate(value: str) -> str:
 
 def print_notes(frame: pd.DataFrame) -> None:
     for note in frame.attrs.get("load_notes", []):
-        _show_note(note)
+        show_note(note)
 
 
 @contextmanager

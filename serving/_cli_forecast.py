@@ -16,12 +16,12 @@ import pandas as pd
 import typer
 
 from ._cli_common import (
-    _show_note,
     console,
     err_console,
     frame_table,
     friendly_errors,
     print_notes,
+    show_note,
     step,
 )
 
@@ -42,7 +42,7 @@ class _TrainingNotes(logging.Handler):
     """The forecasters' warnings (e.g. negative values) as ``note:`` lines, each once."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        _show_note(record.getMessage())
+        show_note(record.getMessage())
 
 
 def _route_training_notes() -> None:
@@ -59,9 +59,9 @@ def _data_notes(frame: pd.DataFrame) -> None:
 
     note = negative_values_note(frame)
     if note:
-        _show_note(note)
+        show_note(note)
     for note in missing_phase_notes(prepare_panel(frame[["series_id", "ds", "y"]], "none")):
-        _show_note(note)
+        show_note(note)
 
 
 def _calendar_outside_note(cal: pd.DataFrame | None, first: pd.Timestamp, last: pd.Timestamp,
@@ -76,7 +76,7 @@ def _calendar_outside_note(cal: pd.DataFrame | None, first: pd.Timestamp, last: 
     if len(outside):
         names = outside["name"].astype(str).head(3).tolist()
         text = [str(t.date()) if t == t.normalize() else str(t) for t in (first, last)]
-        _show_note(f"{source}: {len(outside)} of {len(c)} calendar events lie entirely outside "
+        show_note(f"{source}: {len(outside)} of {len(c)} calendar events lie entirely outside "
                    f"{span} ({text[0]} .. {text[1]}) and change nothing (first: {names})")
 
 
@@ -94,7 +94,7 @@ def _check_data_calendar(frame: pd.DataFrame, cal: pd.DataFrame | None, horizon:
 
 def _show_result_notes(notes: tuple[str, ...] | list[str]) -> None:
     for note in notes:
-        _show_note(note)
+        show_note(note)
 
 DataOpt = Annotated[Path | None, typer.Option(
     "--data", help="Folder with events.parquet|csv and calendar.csv (e.g. from 'brain data "
@@ -340,7 +340,7 @@ def _describe_model(label: str, inner: Any, horizon: int) -> pd.Timestamp:
         items = sorted(early.items(), key=lambda kv: kv[1])
         named = ", ".join(f"{sid!r} (last {last.strftime(fmt)})" for sid, last in items[:5])
         more = f" and {len(items) - 5} more" if len(items) > 5 else ""
-        _show_note(f"{len(early)} series end before the latest period {latest.strftime(fmt)}: "
+        show_note(f"{len(early)} series end before the latest period {latest.strftime(fmt)}: "
                    f"{named}{more}. Each series is forecast for the {horizon} periods after its "
                    "own last period, so theirs start earlier; update those series or leave "
                    "them out (--only) and retrain")
@@ -429,7 +429,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     _plot_forecast(history, fc, full_cal, png)
     n_series = fc["series_id"].nunique()
     if n_series > _CHART_SERIES:
-        _show_note(f"{png.name} shows the first {_CHART_SERIES} of {n_series} series; all are in "
+        show_note(f"{png.name} shows the first {_CHART_SERIES} of {n_series} series; all are in "
                    f"{fc_path.name}")
     return {"forecast": fc_path, "peaks": pk_path, "chart": png}, peaks
 
