@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import importlib.metadata
 import os
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -100,6 +102,14 @@ def test_swagger_ui_renders_the_document_and_offers_authorize(server: str) -> No
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not found: run .ci/browser-setup (installs Debian's chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API refuses to start where an asyncio loop is already marked running in
+    # the thread (the page tests' browser leaves one behind in the main thread): a fresh thread
+    # has none. Assertion errors come back through ``result()``.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(_check_swagger_ui, sync_api, server).result()
+
+
+def _check_swagger_ui(sync_api: Any, server: str) -> None:
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM),
                                      args=["--headless", "--no-sandbox", "--disable-gpu"])
