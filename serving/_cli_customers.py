@@ -261,7 +261,11 @@ def _load_model(task: str, model_uri: str | None) -> "CustomerModel":
     except Exception as exc:
         raise ValueError(f"could not load model {uri!r} ({exc}); train one first with "
                          f"'brain train {task}' or pass --model URI") from None
-    model = loaded.unwrap_python_model().model
+    model = getattr(loaded.unwrap_python_model(), "model", None)
+    if model is None or not hasattr(model, "task"):
+        kind = type(loaded.unwrap_python_model()).__name__
+        raise ValueError(f"model {uri!r} is not a customer model (it holds a {kind}); pass a "
+                         f"{task} model, e.g. --model models:/{_NAMES[task]}@champion")
     if model.task != task:
         raise ValueError(f"model {uri!r} is a {model.task} model, not {task}")
     return model

@@ -398,7 +398,11 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
 
     configure_mlflow()
     loaded = _load_model(model_uri)
-    inner = loaded.unwrap_python_model().forecaster
+    inner = getattr(loaded.unwrap_python_model(), "forecaster", None)
+    if inner is None:
+        kind = type(loaded.unwrap_python_model()).__name__
+        raise ValueError(f"{model_uri} is not a traffic forecaster (it holds a {kind}); pass a "
+                         "forecaster, e.g. --model-uri models:/traffic_forecaster@champion")
     label = _model_label(model_uri)
     _check_model_horizon(label, inner, horizon)
     names = regressor_names(inner)

@@ -123,6 +123,20 @@ def data_generate(
                   f"{days} days in {time.perf_counter() - t0:.1f}s -> {out}")
 
 
+def _forecastable_series(path: Path, tz: str):
+    """The series file as ``brain forecast`` reads it: the contract, then one frequency (daily
+    or hourly) for every series."""
+    import features as ft
+    from training._forecast_base import series_freq
+
+    frame = ft.load_series(path, tz=tz)
+    try:
+        series_freq(frame)
+    except ValueError as exc:
+        raise ValueError(f"{path.name}: {exc}") from None
+    return frame
+
+
 @data_app.command("validate")
 @friendly_errors
 def data_validate(
@@ -142,7 +156,7 @@ def data_validate(
     checks = [(events, lambda p: ft.load_events(p, tz=tz, extra_event_types=allow,
                                                 on_duplicate=dup)),
               (calendar, ft.load_calendar), (spend, ft.load_spend),
-              (series, lambda p: ft.load_series(p, tz=tz))]
+              (series, lambda p: _forecastable_series(p, tz))]
     if not any(p for p, _ in checks):
         raise ValueError("give at least one of --events, --calendar, --spend, --series")
     for path, loader in checks:

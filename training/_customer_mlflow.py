@@ -292,8 +292,7 @@ def _veto(est: CustomerModel, allow_suspected_leakage: bool) -> str | None:
                 "run's warnings); drop them if they are known only after the cutoff and "
                 "retrain. If they are truly known at scoring time, opt in with "
                 "brain train --allow-suspected-leakage (Python: train_and_register(..., "
-                "allow_suspected_leakage=True)) or "
-                "training._mlflow.set_champion(name, version, reason)")
+                "allow_suspected_leakage=True)), or move the alias by hand in the MLflow UI")
     return None
 
 

@@ -206,6 +206,14 @@ def model_guards(validation: ClassifierMetrics | ValueMetrics, strength: dict[st
     (``revenue_next_90d`` with ``monthly_charges``): the feature with the largest gain is named.
     """
     warnings: list[str] = []
+    n = validation.n
+    n_minor = (min(round(validation.base_rate * n), n - round(validation.base_rate * n))
+               if isinstance(validation, ClassifierMetrics) else n)
+    # on a tiny validation one column can rank a few dozen customers perfectly by chance (46
+    # rows: a history feature reached AUC 0.98 in a model whose own AUC was 0.50); the
+    # small-validation warning below says the metrics are noise, so no leakage is claimed
+    if n < MIN_VALIDATION_ROWS or n_minor < MIN_VALIDATION_CLASS:
+        strength = {}
     leaky = {c: v for c, v in sorted(strength.items(), key=lambda kv: -kv[1])
              if v >= LEAKAGE_THRESHOLD}
     what = "|Spearman|" if isinstance(validation, ValueMetrics) else "AUC"
@@ -219,16 +227,16 @@ def model_guards(validation: ClassifierMetrics | ValueMetrics, strength: dict[st
             f"suspected leakage: the model nearly determines the label (validation {what} "
             f"{whole:.4f} >= {LEAKAGE_THRESHOLD}); column {top!r} carries {share:.0%} of the "
             "split gain. If it (or another column) is known only after the cutoff, drop it from "
-            "the table and retrain. Not promoted to champion unless you opt in")
+            "the input and retrain. Not promoted to champion without the opt-in "
+            "(--allow-suspected-leakage)")
     for col, v in leaky.items():
         if v < LEAKAGE_THRESHOLD:  # the whole-model case above, already explained
             continue
         warnings.append(
             f"suspected leakage: column {col!r} alone gives validation {what} {v:.4f} "
             f"(>= {LEAKAGE_THRESHOLD}); if it is known only after the cutoff (an outcome such as "
-            "revenue or activity in the label window), drop it from the table and retrain. "
-            "Not promoted to champion unless you opt in")
-    n = validation.n
+            "revenue or activity in the label window), drop it from the input and retrain. "
+            "Not promoted to champion without the opt-in (--allow-suspected-leakage)")
     no_skill = False
     if isinstance(validation, ClassifierMetrics):
         n_pos = round(validation.base_rate * n)

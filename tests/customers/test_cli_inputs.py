@@ -172,3 +172,27 @@ def test_a_leaky_table_column_blocks_promotion_unless_the_user_opts_in(world_dir
     assert "--allow-suspected-leakage" in out
     out = _run([*train, "--allow-suspected-leakage"])
     assert "becomes champion" in out
+
+
+def test_a_model_of_the_wrong_kind_is_a_one_line_error(world_dir: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    _run(["train", "propensity", "--data", str(world_dir), "--horizon", "30", "--cutoffs", "3",
+          "--step-days", "21"])
+    out = _run(["forecast", "predict", "--horizon", "7", "--model-uri",
+                "models:/purchase_propensity/1", "--out", str(tmp_path / "f")], code=2)
+    assert "is not a traffic forecaster (it holds a CustomerScorer)" in out
+
+    class Forecaster:  # what a traffic_forecaster pyfunc unwraps to: no customer model
+        forecaster = object()
+
+    class Loaded:
+        def unwrap_python_model(self) -> Forecaster:
+            return Forecaster()
+
+    import mlflow
+
+    monkeypatch.setattr(mlflow.pyfunc, "load_model", lambda uri: Loaded())
+    out = _run(["score", "churn", "--model", "models:/traffic_forecaster/1", "--events",
+                str(world_dir / "events.parquet"), "--asof", "2024-06-01", "--out",
+                str(tmp_path / "s.csv")], code=2)
+    assert "is not a customer model (it holds a Forecaster)" in out

@@ -222,7 +222,9 @@ def test_calendar_events_outside_data_and_horizon_are_counted(tmp_path: Path,
 
 def test_zero_actuals_get_the_smape_caveat(series_maker: Callable) -> None:
     series, _ = series_maker(n_days=200)
-    series.loc[series["ds"].dt.day_of_week == 6, "y"] = 0.0  # closed on Sundays
+    # closed on the last two Sundays only: the seasonal naive forecasts them from open ones
+    late = series["ds"] > series["ds"].max() - pd.Timedelta(days=14)
+    series.loc[late & (series["ds"].dt.day_of_week == 6), "y"] = 0.0
     result = backtest(SeasonalNaiveForecaster(), series, horizon=14, n_folds=1)
     note = " ".join(result.notes)
     assert "2 of 14 scored periods have an actual of 0" in note
@@ -230,6 +232,8 @@ def test_zero_actuals_get_the_smape_caveat(series_maker: Callable) -> None:
     assert "mase" in note
     forecasts = pd.DataFrame({"series_id": "a", "y": [1.0, 2.0], "p50": [1.0, 2.0]})
     assert zero_actuals_note(forecasts) is None
+    exact = pd.DataFrame({"series_id": "a", "y": [0.0, 2.0], "p50": [0.0, 2.0]})
+    assert zero_actuals_note(exact) is None  # a zero forecast as exactly 0 inflates nothing
 
 
 def test_weekdays_never_seen_are_noted(series_maker: Callable) -> None:
@@ -287,3 +291,17 @@ def test_logging_the_model_prints_no_cloudpickle_warning(series_maker: Callable)
     finally:
         logger.removeHandler(handler)
     assert not [r for r in seen if "CloudPickle" in r.getMessage()]
+
+
+def test_data_validate_rejects_mixed_frequencies_like_forecasting(tmp_path: Path) -> None:
+    from serving.cli import app
+
+    d = pd.DataFrame({"series_id": ["a"] * 3 + ["b"] * 3,
+                      "ds": [*pd.date_range("2024-01-01", periods=3, freq="D"),
+                             *pd.date_range("2024-01-01", periods=3, freq="h")],
+                      "y": [1, 2, 3, 4, 5, 6]})
+    path = tmp_path / "mixed.csv"
+    d.to_csv(path, index=False)
+    res = CliRunner().invoke(app, ["data", "validate", "--series", str(path)])
+    assert res.exit_code == 2, res.output
+    assert "do not share one frequency (daily: 'a'; hourly: 'b')" in _text(res)
