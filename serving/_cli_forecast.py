@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 import typer
 
@@ -424,6 +425,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     base = loaded.predict(pyfunc_input(None, future, names),
                           params={"horizon": horizon, "use_stored_calendar": False})
     full_cal = pd.concat([inner.calendar_, normalize_calendar(calendar)], ignore_index=True)
+    _unplanned_kinds_note(inner, full_cal, begin, end)
     peaks = peak_summary(fc, full_cal, base)
     fc_path, pk_path, png = out / "forecast.csv", out / "peaks.csv", out / "forecast.png"
     fc.to_csv(fc_path, index=False)
@@ -436,6 +438,28 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         show_note(f"{png.name} shows the first {_CHART_SERIES} of {n_series} series; all are in "
                    f"{fc_path.name}")
     return {"forecast": fc_path, "peaks": pk_path, "chart": png}, peaks
+
+
+def _unplanned_kinds_note(model: Any, calendar: pd.DataFrame, begin: pd.Timestamp,
+                          end: pd.Timestamp) -> None:
+    """Note the event kinds the model learned a sizeable lift for (10% or more on event days)
+    that no calendar event in the forecast periods has: a promotion plan left out of
+    ``--calendar`` silently gives a no-promotion forecast."""
+    effects = getattr(model, "effects_", None)
+    learned = getattr(effects, "kind_window_", {}) or {}
+    if not getattr(getattr(model, "panel_", None), "log", False):
+        return  # lifts on the original scale: no common yardstick for "sizeable"
+    big = {kind: est.mean for kind, est in learned.items() if abs(est.mean) >= 0.1}  # log1p
+    if not big:
+        return
+    inside = calendar[(calendar["end"] >= begin.normalize()) & (calendar["start"] <= end)]
+    missing = sorted(set(big) - set(inside["kind"].astype(str)))
+    if not missing:
+        return
+    lifts = ", ".join(f"'{k}' ({np.expm1(big[k]):+.0%} on event days in the history)"
+                      for k in missing[:5])
+    show_note(f"no event of kind {lifts} falls in the forecast periods, so none is forecast; "
+              "if one is planned, add it with --calendar FILE")
 
 
 def _amount(v: float) -> str:

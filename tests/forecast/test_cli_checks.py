@@ -305,3 +305,24 @@ def test_data_validate_rejects_mixed_frequencies_like_forecasting(tmp_path: Path
     res = CliRunner().invoke(app, ["data", "validate", "--series", str(path)])
     assert res.exit_code == 2, res.output
     assert "do not share one frequency (daily: 'a'; hourly: 'b')" in _text(res)
+
+
+def test_predict_notes_a_learned_event_kind_missing_from_the_forecast_periods(
+        series_maker: Callable, fast_gbm: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    import serving._cli_forecast as cli
+    from training._forecast_gbm import LightGBMForecaster
+
+    series, cal = series_maker(n_days=700)  # 'Big sale' every 15 September, x3
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    notes: list[str] = []
+    monkeypatch.setattr(cli, "show_note", notes.append)
+    stored = model.calendar_
+    cli._unplanned_kinds_note(model, stored, pd.Timestamp("2024-12-01"),
+                              pd.Timestamp("2024-12-31"))
+    assert len(notes) == 1
+    assert "no event of kind 'sale' (+" in notes[0]
+    assert "--calendar FILE" in notes[0]
+    notes.clear()
+    cli._unplanned_kinds_note(model, stored, pd.Timestamp("2024-09-01"),
+                              pd.Timestamp("2024-09-30"))
+    assert not notes  # the sale falls in the periods: nothing to say
