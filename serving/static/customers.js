@@ -5,6 +5,7 @@ const CustomersView = (() => {
   const view = document.getElementById("view-customers");
   const $ = (id) => document.getElementById(id);
   let data = null;
+  let latest = 0;  // sequence number of the newest request: an older answer never replaces it
 
   function card(k, v) { return el("div", { class: "card" }, el("div", { class: "v" }, v), el("div", { class: "k" }, k)); }
   function tiers(t) {
@@ -16,12 +17,16 @@ const CustomersView = (() => {
   async function load() {
     Brain.clearError(view);
     $("cu-note").textContent = "scoring the snapshot …";
+    const seq = ++latest;
     try {
-      data = await page(`api/customers_summary?top=${$("cu-top").value}&sort=${$("cu-sort").value}`);
+      const answer = await page(`api/customers_summary?top=${$("cu-top").value}&sort=${$("cu-sort").value}`);
+      if (seq !== latest) return;  // the user changed sort or top meanwhile: a newer answer is coming
+      data = answer;
       render();
       const mv = Object.entries(data.models).map(([k, m]) => `${k}: ${m.name} v${m.version}`).join(" · ");
       $("cu-note").textContent = `snapshot as of ${data.asof}; ${mv}`;
     } catch (e) {
+      if (seq !== latest) return;
       $("cu-note").textContent = "";
       Brain.showError(view, e.message);
     }
