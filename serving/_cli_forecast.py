@@ -449,17 +449,24 @@ def _unplanned_kinds_note(model: Any, calendar: pd.DataFrame, begin: pd.Timestam
     learned = getattr(effects, "kind_window_", {}) or {}
     if not getattr(getattr(model, "panel_", None), "log", False):
         return  # lifts on the original scale: no common yardstick for "sizeable"
-    big = {kind: est.mean for kind, est in learned.items() if abs(est.mean) >= 0.1}  # log1p
+    # lifts are per unit of intensity: judged and shown at the kind's usual (median) intensity
+    own = getattr(model, "calendar_", None)
+    usual = (own["intensity"].astype(float).replace(0.0, 1.0)  # 0 = not given, as in the fit
+             .groupby(own["kind"].astype(str)).median()
+             if own is not None and not own.empty else pd.Series(dtype=float))
+    big = {kind: est.mean * float(usual.get(kind, 1.0)) for kind, est in learned.items()}
+    big = {kind: v for kind, v in big.items() if abs(np.expm1(v)) >= 0.1}
     if not big:
         return
     inside = calendar[(calendar["end"] >= begin.normalize()) & (calendar["start"] <= end)]
     missing = sorted(set(big) - set(inside["kind"].astype(str)))
     if not missing:
         return
-    lifts = ", ".join(f"'{k}' ({np.expm1(big[k]):+.0%} on event days in the history)"
-                      for k in missing[:5])
-    show_note(f"no event of kind {lifts} falls in the forecast periods, so none is forecast; "
-              "if one is planned, add it with --calendar FILE")
+    lifts = ", ".join(f"'{k}' ({np.expm1(big[k]):+.0%})" for k in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    show_note(f"no event of kind {lifts}{more} (learned lift on event days) falls in the "
+              "forecast periods, so none is forecast; if one is planned, add it with "
+              "--calendar FILE")
 
 
 def _amount(v: float) -> str:

@@ -321,6 +321,8 @@ def test_predict_notes_a_learned_event_kind_missing_from_the_forecast_periods(
                               pd.Timestamp("2024-12-31"))
     assert len(notes) == 1
     assert "no event of kind 'sale' (+" in notes[0]
+    lift = float(notes[0].split("'sale' (+")[1].split("%")[0].replace(",", ""))
+    assert 150 < lift < 250  # x3 on the day (+200%), at the calendar's intensity 0.5
     assert "--calendar FILE" in notes[0]
     notes.clear()
     cli._unplanned_kinds_note(model, stored, pd.Timestamp("2024-09-01"),
