@@ -17,14 +17,12 @@ such columns takes the calendar frame exactly as before.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import inspect
 import json
-import logging
 import pickle
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,7 +212,7 @@ def log_model(model: BaseForecaster, artifact_path: str = "model") -> Any:
     out = output.predict(None, example, params)
     out["ds"] = out["ds"].astype("datetime64[ns]")
     signature = infer_signature(example, out, params=params)
-    with tempfile.TemporaryDirectory() as tmp, _quiet_pyfunc_log():
+    with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "forecaster.pkl"
         with path.open("wb") as fh:
             pickle.dump(model, fh)
@@ -222,26 +220,6 @@ def log_model(model: BaseForecaster, artifact_path: str = "model") -> Any:
             name=artifact_path, python_model=TrafficForecasterModel(),
             artifacts={"forecaster": str(path)}, signature=signature,
             input_example=example, pip_requirements=_requirements())
-
-
-@contextlib.contextmanager
-def _quiet_pyfunc_log() -> Iterator[None]:
-    """Hide mlflow.pyfunc's warning and info lines while our model is logged.
-
-    MLflow warns that a ``python_model`` object is serialized with CloudPickle and that unpickling
-    may run code. Ours is an empty ``TrafficForecasterModel`` (its state, the fitted forecaster,
-    is a separate pickle artifact we write and read ourselves), and loading any registered model
-    already means trusting our own registry's pickles, so the warning adds nothing; the
-    models-from-code alternative would ship a script instead of the class. The "validating
-    input example" info line is routine. Errors still show.
-    """
-    logger = logging.getLogger("mlflow.pyfunc")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def _requirements() -> list[str]:

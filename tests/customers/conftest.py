@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+
+import features as ft
+
+
+@pytest.fixture(scope="session")
+def write_world_dir(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int, int, int], Path]:
+    """``(users, days, seed) -> folder`` with a generated world written as files (events,
+    calendar, ...), for the CLI tests' module-scoped ``world_dir`` fixtures."""
+
+    def write(users: int, days: int, seed: int) -> Path:
+        out = tmp_path_factory.mktemp("world")
+        ft.write_world(ft.generate_world(users, days, seed), out)
+        return out
+
+    return write
 
 
 def toy_frame(n_users: int = 1500, n_cutoffs: int = 4, seed: int = 0) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("world")
-    ft.write_world(ft.generate_world(800, 240, 3), out)
-    return out
+def world_dir(write_world_dir: Callable[[int, int, int], Path]) -> Path:
+    return write_world_dir(800, 240, 3)
 
 
 def _run(args: list[str], code: int = 0) -> str:
