@@ -31,6 +31,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.pyfunc import PythonModel, PythonModelContext
@@ -41,8 +42,8 @@ from ._forecast_backtest import METRICS, BacktestResult, backtest, cover_horizon
 from ._forecast_base import BaseForecaster, check_future_regressors, series_freq
 from ._forecast_models import FORECASTERS, make_forecaster
 from ._mlflow import (
-    CHAMPION,
     Promotion,
+    Rescored,
     get_or_create_experiment,
     promote_if_better,
     register_model,
@@ -351,71 +352,54 @@ def _rescore(version: Any, series: pd.DataFrame, calendar: pd.DataFrame | None, 
     return result.mean[_PRIMARY], dropped
 
 
-def _settle(client: MlflowClient, version: str, prev: str, cand: float, champ: float | None,
-            promoted: bool, reason: str) -> Promotion:
-    """Move the alias (when promoted) and record the reason, as ``promote_if_better`` does."""
-    if promoted:
-        client.set_registered_model_alias(REGISTERED_NAME, CHAMPION, version)
-    client.set_model_version_tag(REGISTERED_NAME, version, "promotion", reason)
-    return Promotion(REGISTERED_NAME, version, promoted, prev, _PRIMARY, cand, champ, reason)
-
-
 def _decide_champion(version: str, result: BacktestResult, series: pd.DataFrame,
                      calendar: pd.DataFrame | None) -> tuple[Promotion, list[str]]:
     """The champion decision for a newly registered ``version``, and notes for the user.
 
-    On the same evaluation (same data, origins and horizon) ``promote_if_better`` decides: the
+    ``promote_if_better`` decides. On the same evaluation (same data, origins and horizon) the
     candidate must strictly beat the champion. A champion evaluated elsewhere has its recipe
     (model class and settings) re-scored on this evaluation. If that recipe strictly wins, the
     alias stays, with a note when the champion was fitted on other data (``predict`` forecasts
     that data by default). Otherwise the candidate, a fresh fit of an at-least-as-good recipe on
-    this data, becomes champion: keeping a champion whose equal recipe was fitted on other
-    data would leave ``predict`` forecasting series the user no longer trains on.
+    this data, becomes champion (``tie_to_candidate_when_rescored``): keeping a champion whose
+    equal recipe was fitted on other data would leave ``predict`` forecasting series the user no
+    longer trains on.
     """
-    client = MlflowClient()
     cand = float(result.mean[_PRIMARY])
-    try:
-        current = client.get_model_version_by_alias(REGISTERED_NAME, CHAMPION)
-    except MlflowException:
-        current = None
-    if (current is None or current.version == version
-            or current.tags.get("eval.key") == result.evaluation):
-        return promote_if_better(REGISTERED_NAME, version, _PRIMARY, cand,
-                                 higher_is_better=False, evaluation=result.evaluation), []
-    prev = str(current.version)
-    here = data_summary(series)
-    same_data = current.tags.get("data.key") == _data_key(series)
-    other = current.tags.get("data.summary") or "data not recorded"
-    where = ("the same data with other origins or horizon" if same_data
-             else f"other data ({other})")
-    warning = (f"predict's default model, traffic_forecaster@champion (v{prev}), was fitted on "
-               f"{other}, not on this data ({here}): 'brain forecast predict' forecasts those "
-               f"series. To forecast this data pass --model-uri "
-               f"models:/{REGISTERED_NAME}/{version}")
+    data_key = _data_key(series)
+    rescored: list[ModelVersion] = []  # the champion whose recipe was re-scored, if any
     notes: list[str] = []
-    try:
-        champ, dropped = _rescore(current, series, calendar, result.horizon, result.origins)
-    except (ValueError, KeyError, TypeError, MlflowException) as exc:
-        reason = (f"champion v{prev} was evaluated on {where} and its recipe could not be "
-                  f"re-scored on this data ({exc}); champion v{prev} kept")
-        return (_settle(client, version, prev, cand, None, False, reason),
-                [] if same_data else [warning])
-    if dropped:
-        notes.append(f"champion v{prev}'s saved settings {dropped} are not accepted by the "
-                     "current code; its recipe was re-scored without them (their defaults)")
-    tag = f"rescored.{hashlib.sha1(result.evaluation.encode()).hexdigest()[:12]}"
-    client.set_model_version_tag(REGISTERED_NAME, prev, f"{tag}.{_PRIMARY}", repr(champ))
-    client.set_model_version_tag(REGISTERED_NAME, prev, f"{tag}.evaluation", result.evaluation)
-    scores = (f"v{version} {_PRIMARY}={cand:.6g}, champion v{prev}'s recipe re-scored on this "
-              f"evaluation {_PRIMARY}={champ:.6g}")
-    if champ < cand:
-        reason = f"{scores}: the champion's recipe is better; champion v{prev} kept"
-        return (_settle(client, version, prev, cand, champ, False, reason),
-                notes + ([] if same_data else [warning]))
-    word = "ties" if champ == cand else "beats"
-    reason = (f"{scores}: v{version} {word} it, and v{prev} was fitted on {where}; v{version}, "
-              "fitted on this data, becomes champion")
-    return _settle(client, version, prev, cand, champ, True, reason), notes
+
+    def rescore_recipe(uri: str) -> Rescored:
+        current = MlflowClient().get_model_version(REGISTERED_NAME, uri.rsplit("/", 1)[-1])
+        rescored.append(current)
+        prev = current.version
+        where = ("the same data with other origins or horizon"
+                 if current.tags.get("data.key") == data_key
+                 else f"other data ({current.tags.get('data.summary') or 'data not recorded'})")
+        try:
+            champ, dropped = _rescore(current, series, calendar, result.horizon, result.origins)
+        except (ValueError, KeyError, TypeError, MlflowException) as exc:
+            return None, cand, (f"v{prev} was fitted on {where}; re-backtesting its recipe "
+                                f"on this data failed: {exc}")
+        if dropped:
+            notes.append(f"champion v{prev}'s saved settings {dropped} are not accepted by the "
+                         "current code; its recipe was re-scored without them (their defaults)")
+        return champ, cand, (f"v{prev}'s recipe re-scored on this data; v{prev} was fitted "
+                             f"on {where}")
+
+    promotion = promote_if_better(REGISTERED_NAME, version, _PRIMARY, cand,
+                                  higher_is_better=False, evaluation=result.evaluation,
+                                  rescore_champion=rescore_recipe,
+                                  tie_to_candidate_when_rescored=True)
+    if rescored and not promotion.promoted and rescored[0].tags.get("data.key") != data_key:
+        prev = rescored[0].version
+        other = rescored[0].tags.get("data.summary") or "data not recorded"
+        notes.append(f"predict's default model, traffic_forecaster@champion (v{prev}), was "
+                     f"fitted on {other}, not on this data ({data_summary(series)}): 'brain "
+                     f"forecast predict' forecasts those series. To forecast this data pass "
+                     f"--model-uri models:/{REGISTERED_NAME}/{version}")
+    return promotion, notes
 
 
 def train_and_register(

@@ -8,13 +8,15 @@ The ``champion`` alias of a registered model only moves when a candidate beats t
 *on the same evaluation*: every registered version carries tags ``eval.key`` (an identifier of the
 evaluation data and protocol) and ``eval.<metric>`` values. When the champion was scored on another
 evaluation, the caller may pass ``rescore_champion`` to score it on the candidate's evaluation;
-otherwise the champion is kept and the record says why.
+otherwise the champion is kept and the record says why. Ties keep the champion, unless the caller
+asks (``tie_to_candidate_when_rescored``) that a tie with a re-scored champion go to the candidate.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import warnings
 from collections.abc import Callable, Mapping
@@ -175,6 +177,7 @@ def promote_if_better(
     *,
     rows_key: str | None = None,
     veto: str | None = None,
+    tie_to_candidate_when_rescored: bool = False,
 ) -> Promotion:
     """Move ``name@champion`` to ``version`` only if it beats the champion on ``evaluation``.
 
@@ -184,9 +187,16 @@ def promote_if_better(
     both values are then honest validation results on identical data. A champion evaluated on
     other data is re-scored with ``rescore_champion(model_uri)`` when given; the callback may
     return ``(champion_value, candidate_value, note)`` to compare both on a subset (rows the
-    champion never saw) or ``(None, candidate_value, note)`` when no fair comparison exists.
-    Without a callback the champion stays. ``veto`` (a sentence) keeps the candidate out
-    whatever its metric.
+    champion never saw) or ``(None, candidate_value, note)`` when no fair comparison exists;
+    it receives ``models:/<name>/<champion version>``. Without a callback the champion stays.
+    ``veto`` (a sentence) keeps the candidate out whatever its metric.
+
+    ``tie_to_candidate_when_rescored``: when the champion was re-scored by the callback, the
+    candidate wins unless the champion is strictly better (a tie goes to the candidate, and
+    the reason adds that the candidate, fitted on this data, becomes champion). For trainers
+    whose candidate is a fresh fit on the evaluation's data while the champion was fitted on
+    other data: of two equally good models, the one fitted on the current data is served.
+    Comparisons on the champion's recorded values keep the plain rule.
     """
     configure_mlflow()
     client = MlflowClient()
@@ -211,6 +221,7 @@ def promote_if_better(
 
     champ_value: float | None = None
     note = ""
+    rescored = False
     same_rows = rows_key is not None and current.tags.get("eval.rows") == rows_key
     if (current.tags.get("eval.key") == evaluation or same_rows) and \
             f"eval.{metric}" in current.tags:
@@ -218,9 +229,11 @@ def promote_if_better(
         if current.tags.get("eval.key") != evaluation:
             note = " (same validation rows and labels: recorded validation values compared)"
     elif rescore_champion is not None:
+        rescored = True
         got = rescore_champion(f"models:/{name}/{current.version}")
         if isinstance(got, tuple):
-            champ_value, cand, note = got[0], float(got[1]), f" ({got[2]})" if got[2] else ""
+            champ_value = None if got[0] is None else float(got[0])
+            cand, note = float(got[1]), f" ({got[2]})" if got[2] else ""
         else:
             champ_value = float(got)
         if champ_value is not None:
@@ -236,6 +249,14 @@ def promote_if_better(
                     f"re-scored{note}; champion kept")
     better = cand > champ_value if higher_is_better else cand < champ_value
     word = "beats" if better else "does not beat"
+    promoted, becomes = better, ""
+    if tie_to_candidate_when_rescored and rescored:
+        worse = cand < champ_value if higher_is_better else cand > champ_value
+        promoted = not worse and not math.isnan(cand)  # a candidate without a score never wins
+        if promoted and not better:
+            word = "ties" if cand == champ_value else "is not beaten by"
+        if promoted:
+            becomes = f"; v{version}, fitted on this data, becomes champion"
     reason = (f"v{version} {metric}={cand:.6g} {word} champion v{current.version} "
-              f"{metric}={champ_value:.6g} on {evaluation!r}{note}")
-    return done(better, current.version, champ_value, reason)
+              f"{metric}={champ_value:.6g} on {evaluation!r}{note}{becomes}")
+    return done(promoted, current.version, champ_value, reason)

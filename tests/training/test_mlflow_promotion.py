@@ -60,3 +60,47 @@ def test_alias_moves_only_on_better_same_evaluation() -> None:
     assert _champion() == v4
     tags = MlflowClient().get_model_version("toy", v4).tags
     assert "beats champion" in tags["promotion"]
+
+
+def _must_not_rescore(uri: str) -> float:
+    raise AssertionError(f"{uri} was evaluated on the same evaluation: nothing to re-score")
+
+
+@pytest.mark.slow
+def test_a_tie_with_a_rescored_champion_goes_to_the_candidate_only_when_asked() -> None:
+    v1 = _version(1.0, metric=10.0)
+    assert promote_if_better("toy", v1, "mae", 10.0, False, "eval-A").promoted
+    v2 = _version(2.0, metric=5.0, evaluation="eval-B")
+
+    def tie(uri: str) -> tuple[float, float, str]:
+        assert uri == f"models:/toy/{v1}"
+        return 5.0, 5.0, "champion re-scored on eval-B"
+
+    plain = promote_if_better("toy", v2, "mae", 5.0, False, "eval-B", rescore_champion=tie)
+    assert not plain.promoted  # the default: a tie keeps the champion, re-scored or not
+    assert "does not beat champion" in plain.reason
+    worse = promote_if_better("toy", v2, "mae", 5.0, False, "eval-B",
+                              rescore_champion=lambda uri: (4.0, 5.0, ""),
+                              tie_to_candidate_when_rescored=True)
+    assert not worse.promoted  # a strictly better champion keeps the alias
+    assert _champion() == v1
+
+    won = promote_if_better("toy", v2, "mae", 5.0, False, "eval-B", rescore_champion=tie,
+                            tie_to_candidate_when_rescored=True)
+    assert won.promoted
+    assert (won.previous_version, won.champion_value, won.candidate_value) == (v1, 5.0, 5.0)
+    assert _champion() == v2
+    assert won.reason == (f"v{v2} mae=5 ties champion v{v1} mae=5 on 'eval-B' (champion "
+                          f"re-scored on eval-B); v{v2}, fitted on this data, becomes champion")
+    client = MlflowClient()
+    assert client.get_model_version("toy", v2).tags["promotion"] == won.reason
+    rescored = {k: v for k, v in client.get_model_version("toy", v1).tags.items()
+                if k.startswith("rescored.")}
+    assert sorted(rescored.values()) == ["5.0", "eval-B"]
+
+    v3 = _version(3.0, metric=5.0, evaluation="eval-B")  # recorded values: the plain rule
+    same = promote_if_better("toy", v3, "mae", 5.0, False, "eval-B",
+                             rescore_champion=_must_not_rescore,
+                             tie_to_candidate_when_rescored=True)
+    assert not same.promoted
+    assert _champion() == v2
