@@ -9,7 +9,8 @@ Which events apply to which series:
     * an event with channel ``c`` applies to the series whose id names that channel
       (``channel=c``, optionally behind a metric prefix such as ``orders:channel=c``) and to a
       series whose id *is* ``c`` (store- or product-style ids: a calendar row with channel
-      ``store_7`` applies to series ``store_7``). It does not apply to ``total``.
+      ``store_7`` applies to series ``store_7``), and to the aggregate series (``total``,
+      ``orders:total``), which it moves too.
 """
 
 from __future__ import annotations

@@ -56,11 +56,16 @@ def _route_training_notes() -> None:
 
 def _data_notes(frame: pd.DataFrame) -> None:
     """Notes about the series that change what the model does, before any fitting."""
-    from training._forecast_base import missing_phase_notes, negative_values_note, prepare_panel
+    from training._forecast_base import (
+        extreme_values_note,
+        missing_phase_notes,
+        negative_values_note,
+        prepare_panel,
+    )
 
-    note = negative_values_note(frame)
-    if note:
-        show_note(note)
+    for note in (negative_values_note(frame), extreme_values_note(frame)):
+        if note:
+            show_note(note)
     for note in missing_phase_notes(prepare_panel(frame[["series_id", "ds", "y"]], "none")):
         show_note(note)
 
@@ -172,11 +177,11 @@ def _load_inputs(data: Path | None, series: Path | None, events: Path | None,
 
 
 def _check_calendar_channels(cal: pd.DataFrame, series_ids: list[str], path: Path) -> None:
-    """The forecasters' channel check, with the calendar file named."""
-    from features._calendar import check_channels, normalize_calendar
+    """The forecasters' channel check (``check_calendar_channels``), with the file named."""
+    from training._forecast_base import check_calendar_channels
 
     try:
-        check_channels(normalize_calendar(cal), series_ids)
+        check_calendar_channels(cal, series_ids)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
 
@@ -392,9 +397,9 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     Returns the written paths by label and the peak summary.
     """
     from features._calendar import normalize_calendar
-    from training._forecast_base import check_future_regressors
+    from training._forecast_base import check_calendar_channels, check_future_regressors
     from training._forecast_mlflow import pyfunc_input, regressor_names
-    from training._forecast_peaks import peak_summary
+    from training._forecast_peaks import channel_scope_note, peak_summary
     from training._mlflow import configure_mlflow
 
     configure_mlflow()
@@ -406,6 +411,9 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                          "forecaster, e.g. --model-uri models:/traffic_forecaster@champion")
     label = _model_label(model_uri)
     _check_model_horizon(label, inner, horizon)
+    series_ids = [str(s) for s in inner.panel_.series]
+    # checked before any model runs: the seasonal naive ignores calendars when it forecasts
+    given = check_calendar_channels(calendar, series_ids) if calendar is not None else None
     names = regressor_names(inner)
     if names and future is None:
         try:
@@ -420,6 +428,11 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     end = _describe_model(label, inner, horizon)
     begin = min(g.ds[-1] for g in inner.panel_.series.values()) + inner.panel_.step
     _calendar_outside_note(calendar, begin, end, "--calendar", "the forecast periods")
+    if given is not None:
+        scope = channel_scope_note(
+            given[(given["end"] >= begin.normalize()) & (given["start"] <= end)], series_ids)
+        if scope:
+            show_note(f"--calendar: {scope}")
     events = pyfunc_input(calendar, future, names)
     fc = loaded.predict(events, params={"horizon": horizon, "use_stored_calendar": True})
     base = loaded.predict(pyfunc_input(None, future, names),

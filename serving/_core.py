@@ -270,7 +270,7 @@ class Brain:
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str, int], ScoreTable] = {}
         self.batching: Any = None  # the service's MicroBatcher stats, shown by models()
-        self._forecasts: OrderedDict[tuple[str, int, str], Any] = OrderedDict()
+        self._forecasts: OrderedDict[tuple[str, int, str, str], Any] = OrderedDict()
 
     # ------------------------------------------------------------------ plumbing
     def _model(self, name: str) -> LoadedModel:
@@ -447,6 +447,8 @@ class Brain:
     def forecast(self, req: ForecastRequest) -> dict[str, Any]:
         from features import normalize_calendar, validate_calendar
         from training import forecast_with_peaks
+        from training._forecast_base import check_calendar_channels
+        from training._forecast_peaks import channel_scope_note
 
         loaded = self._model("traffic_forecaster")
         fc_model = loaded.model.forecaster
@@ -459,6 +461,8 @@ class Brain:
             try:
                 given = validate_calendar(pd.DataFrame([e.model_dump() for e in req.calendar]),
                                           "calendar")
+                # every model, even one that ignores calendars, rejects a channel no series has
+                check_calendar_channels(given, known)
             except ValueError as exc:
                 raise BadRequestError(str(exc)) from exc
         cal = fc_model.calendar_
@@ -476,6 +480,10 @@ class Brain:
                 notes.append(f"{len(outside)} calendar events fall outside the forecast "
                              f"periods {first} .. {last} and change nothing: "
                              f"{outside['name'].astype(str).head(5).tolist()}")
+            inside = normalize_calendar(given.drop(index=outside.index))
+            scope = channel_scope_note(inside, [req.series_id])
+            if scope:
+                notes.append(scope)
         if req.future and not fc_model.panel_.regressor_names:
             raise BadRequestError("this model was trained without known-in-advance columns, so "
                                   "'future' cannot be used; drop it (GET /models lists the "

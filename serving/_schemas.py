@@ -67,7 +67,13 @@ class CalendarEvent(Strict):
     start: str = Field(examples=["2026-11-11"], description="First day, YYYY-MM-DD.")
     end: str = Field(examples=["2026-11-11"], description="Last day (inclusive), YYYY-MM-DD.")
     kind: str = Field("promotion", examples=["sale"])
-    channel: str | None = None
+    channel: str | None = Field(
+        None,
+        description="Channel the event concerns: empty for every series; else a channel of the "
+                    "model's series ('email' for 'channel=email', or a series id such as "
+                    "'store_7'): the event then applies, and has peak rows, only on that "
+                    "channel's series and the aggregate 'total'. Another channel is a 400 "
+                    "(unless every series is an aggregate).")
     intensity: float = Field(1.0, ge=0, le=10)
 
 

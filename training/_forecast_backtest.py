@@ -36,7 +36,8 @@ from features._calendar import applies_to, normalize_calendar
 from ._forecast_base import BaseForecaster, prepare_panel, steps_per_day
 
 __all__ = ["METRICS", "BacktestResult", "backtest", "backtest_future_regressors",
-           "cover_horizon", "evaluation_key", "forecast_metrics", "plot_fold", "zero_actuals_note"]
+           "cover_horizon", "dominant_error_notes", "evaluation_key", "forecast_metrics",
+           "plot_fold", "zero_actuals_note"]
 
 METRICS: tuple[str, ...] = ("mase", "smape_pct", "pinball", "coverage80_pct", "peak_err_pct",
                             "peak_timing_days")
@@ -247,6 +248,53 @@ def zero_actuals_note(forecasts: pd.DataFrame) -> str | None:
             "models by mase, which scales errors by the series' own weekly variation")
 
 
+def dominant_error_notes(forecasts: pd.DataFrame, history: dict[str, pd.Series],
+                         folds: pd.DataFrame, *, share: float = 0.5,
+                         ratio: float = 10.0) -> list[str]:
+    """Folds whose score one far-out actual decides (a logging glitch such as 1e7 views).
+
+    A (fold, series) is named when its largest absolute error is at least ``share`` of the
+    fold's total and that actual lies ``ratio`` times further from the history's median
+    (before the origin) than any value of that history did.
+
+    Args:
+        forecasts: the backtest's joined frame (``origin``, ``series_id``, ``ds``, ``p50``, ``y``).
+        history: values per series on the original scale (ds-indexed, the whole data).
+        folds: the per-fold metrics (``origin``, ``series_id``, ``mase``).
+    """
+    notes = []
+    scored = forecasts.dropna(subset=["y", "p50"])
+    for (origin, sid), g in scored.groupby(["origin", "series_id"], sort=True):
+        err = (g["p50"] - g["y"]).abs()
+        total = float(err.sum())
+        if total <= 0 or len(g) < 3:
+            continue
+        worst = err.idxmax()
+        if err[worst] < share * total:
+            continue
+        hy = history[str(sid)]
+        hy = hy[hy.index < origin].dropna()
+        if hy.empty:
+            continue
+        mid = float(hy.median())
+        spread = float((hy - mid).abs().max())
+        actual = float(g.at[worst, "y"])
+        if spread <= 0 or abs(actual - mid) < ratio * spread:
+            continue
+        row = folds[(folds["origin"] == origin) & (folds["series_id"] == sid)]
+        mase = f"mase {float(row['mase'].iloc[0]):.3g}" if len(row) else "its score"
+        when = pd.Timestamp(g.at[worst, "ds"])
+        notes.append(
+            f"series {sid!r}, fold origin {pd.Timestamp(origin).date()}: the actual {actual:.6g} "
+            f"at {when.date() if when == when.normalize() else when} is "
+            f"{abs(actual - mid) / spread:,.0f}x further from the median ({mid:.4g}) than any "
+            f"value before the origin and makes {err[worst] / total:.0%} of that fold's absolute "
+            f"error, so that fold's {mase} (and the mean over folds) mostly measures that one "
+            "period; if it is a data glitch, correct the row (brain data validate --series lists "
+            "such values)")
+    return notes
+
+
 def _left_out(ids: list[str], train: pd.DataFrame, test: pd.DataFrame, freq: str
               ) -> dict[str, str]:
     """Series of the data that a fold cannot score, with the reason."""
@@ -376,6 +424,9 @@ def backtest(
     joined_all = pd.concat(forecasts, ignore_index=True)
     zero = zero_actuals_note(joined_all)
     notes += [zero] if zero else []
+    if not folds.empty:
+        history = {sid: g.set_index("ds")["y"] for sid, g in frame.groupby("series_id")}
+        notes += dominant_error_notes(joined_all, history, folds)
     return BacktestResult(
         model=name, params=params, horizon=horizon, origins=tuple(origin_list), folds=folds,
         mean=mean, forecasts=joined_all,

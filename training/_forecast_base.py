@@ -8,6 +8,7 @@ and a calendar (``features._calendar.normalize_calendar`` columns). ``predict`` 
 
 from __future__ import annotations
 
+import difflib
 import logging
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
@@ -15,14 +16,16 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from features._calendar import check_channels, normalize_calendar
+from features._calendar import check_channels, normalize_calendar, series_channel
 
 __all__ = [
     "FORECAST_COLUMNS",
     "BaseForecaster",
     "Panel",
     "SeriesGrid",
+    "check_calendar_channels",
     "check_future_regressors",
+    "extreme_values_note",
     "future_regressor_values",
     "missing_phase_notes",
     "negative_values_note",
@@ -109,6 +112,49 @@ def _names(ids: list[str], first: int = 5) -> str:
     return shown + (f" (+{len(ids) - first} more)" if len(ids) > first else "")
 
 
+def _channel_hint(channel: str, known: list[str]) -> str | None:
+    """The series channel ``channel`` most likely meant: the channel of a series id given as the
+    channel (``'channel=email'`` -> ``'email'``), else the closest spelling (difflib), else None."""
+    own = series_channel(channel)
+    if own in known:
+        return own
+    close = difflib.get_close_matches(channel.lower(), known, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]) -> pd.DataFrame:
+    """Normalize ``calendar`` and reject events whose channel no series has.
+
+    The rule is ``features._calendar.check_channels`` (a misspelt channel would otherwise give
+    its event no effect on any channel's series). Its message is completed with what helps to
+    fix it: a close match among the series' channels (``Did you mean 'email' for 'emial'?``)
+    and the series ids themselves. The forecasters check their calendars with it, and so do
+    ``brain forecast`` and ``POST /forecast_traffic`` before any model runs (the seasonal naive
+    ignores calendars at predict time, and would otherwise accept any channel silently).
+
+    Returns:
+        The normalized calendar.
+
+    Raises:
+        ValueError: a date does not parse, or an event names a channel no series has.
+    """
+    cal = normalize_calendar(calendar)
+    try:
+        check_channels(cal, series_ids)
+    except ValueError as exc:
+        known = sorted({c for c in map(series_channel, series_ids) if c is not None})
+        chan = cal["channel"]
+        bad = sorted(set(chan[chan.notna() & ~chan.isin(known)].astype(str)))
+        hints = [(b, h) for b in bad if (h := _channel_hint(b, known)) is not None]
+        said = ", ".join(f"{h!r} for {b!r}" for b, h in hints[:5])
+        hint = f" Did you mean {said}?" if hints else ""
+        ids = sorted(map(str, series_ids))
+        msg = (f"{exc}{hint} The series are {_names(ids, 20)} (channel 'c' is the series "
+               "'channel=c', also behind a metric prefix, or a series named 'c').")
+        raise ValueError(msg) from None
+    return cal
+
+
 def _infer_freq(ds: pd.Series, ids: pd.Series) -> str:
     diffs = ds.groupby(ids).diff()
     if diffs.dropna().empty:
@@ -156,6 +202,28 @@ def negative_values_note(series: pd.DataFrame) -> str | None:
     return (f"series: {int(neg.sum())} negative y values (first {first}): models are fitted on "
             "the original scale instead of log1p, for every series; fix or drop those values "
             "if they are errors (counts and revenue are never negative)")
+
+
+def extreme_values_note(series: pd.DataFrame, ratio: float = 100.0) -> str | None:
+    """The note for values ``ratio`` times above the series' 99th percentile (a logging
+    glitch such as 1e7 views), else None. Fits clip them, but a backtest scores them."""
+    y = pd.to_numeric(series["y"], errors="coerce")
+    p99 = y.groupby(series["series_id"]).transform(lambda v: v.quantile(0.99))
+    far = (p99 > 0) & (y > ratio * p99)
+    if not far.any():
+        return None
+    rows = series.loc[far].head(3)
+    def when(ds: Any) -> str:
+        t = pd.Timestamp(ds)
+        return str(t.date()) if t == t.normalize() else str(t)
+
+    first = ", ".join(f"{sid} {when(ds)}: {v:g} ({v / q:,.0f}x)" for sid, ds, v, q in
+                      zip(rows["series_id"], rows["ds"], y[far].head(3), p99[far].head(3),
+                          strict=True))
+    return (f"series: {int(far.sum())} y values are more than {ratio:g}x their series' 99th "
+            f"percentile (first {first}); the LightGBM forecaster clips such outliers in its "
+            "history, but a backtest window that holds one is scored against it; correct them "
+            "if they are glitches")
 
 
 _WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
@@ -397,9 +465,7 @@ class BaseForecaster:
 
     def _fit_calendar(self, calendar: pd.DataFrame | None) -> pd.DataFrame:
         """The training calendar, normalized and checked against the panel's channels."""
-        cal = normalize_calendar(calendar)
-        check_channels(cal, list(self.panel_.series))  # type: ignore[attr-defined]
-        return cal
+        return check_calendar_channels(calendar, list(self.panel_.series))  # type: ignore[attr-defined]
 
     def _calendar_for_predict(self, future_calendar: pd.DataFrame | None) -> pd.DataFrame:
         if future_calendar is None:

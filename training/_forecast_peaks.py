@@ -1,5 +1,10 @@
 """Peak summaries of a forecast: for the whole horizon and for each event window.
 
+Each series gets a row for the horizon and one for the window of every event that applies to it
+(``features._calendar.applies_to``): an event without a channel applies to every series, an
+event with a channel to that channel's series and the aggregate series (``total``). On other
+series the event has no effect, so it has no row there (``channel_scope_note`` says so).
+
 The no-event baseline is the same model's forecast with an empty calendar; lift is the P50 at
 the peak over that baseline's P50 on the same period.
 """
@@ -15,17 +20,18 @@ from features._calendar import applies_to, normalize_calendar
 
 from ._forecast_base import BaseForecaster
 
-__all__ = ["PEAK_COLUMNS", "PeakForecast", "forecast_with_peaks", "peak_summary"]
+__all__ = ["PEAK_COLUMNS", "PeakForecast", "channel_scope_note", "forecast_with_peaks",
+           "peak_summary"]
 
 PEAK_COLUMNS: tuple[str, ...] = (
     "series_id", "window", "start", "end", "peak_ds", "peak_p10", "peak_p50", "peak_p90",
     "baseline_p50", "lift_pct")
 """Columns of a peak summary.
 
-window: 'horizon' or the event name; start/end: the span searched (event days inside the
-horizon); peak_ds: period of the largest P50; peak_p10/p50/p90: forecast interval at that period;
-baseline_p50: no-event forecast at that period (NaN when no baseline was given); lift_pct:
-100 * (peak_p50 / baseline_p50 - 1).
+window: 'horizon' or the name of an event that applies to the series; start/end: the span
+searched (event days inside the horizon); peak_ds: period of the largest P50;
+peak_p10/p50/p90: forecast interval at that period; baseline_p50: no-event forecast at that
+period (NaN when no baseline was given); lift_pct: 100 * (peak_p50 / baseline_p50 - 1).
 """
 
 
@@ -44,11 +50,13 @@ def peak_summary(
     calendar: pd.DataFrame | None = None,
     baseline: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Peak date, magnitude with interval and lift, per series for the horizon and each event.
+    """Peak date, magnitude with interval and lift, per series for the horizon and the window
+    of each event that applies to the series (``applies_to``).
 
     Args:
         forecast: frame with ``series_id``, ``ds``, ``p10``, ``p50``, ``p90``.
-        calendar: events whose windows (intersected with the horizon) get their own row.
+        calendar: events whose windows (intersected with the horizon) get their own row in
+            each series they apply to.
         baseline: the no-event forecast (same columns) for the lift; None leaves lift NaN.
     """
     cal = normalize_calendar(calendar)
@@ -67,6 +75,40 @@ def peak_summary(
             if not inside.empty:
                 rows.append(_peak_row(str(sid), str(ev.name), inside, base))
     return pd.DataFrame(rows, columns=list(PEAK_COLUMNS))
+
+
+def channel_scope_note(calendar: pd.DataFrame | None, series_ids: list[str]) -> str | None:
+    """Name the events with a channel that do not apply to some of ``series_ids``, or None.
+
+    Such an event changes nothing on those series and has no peak row there; a planner looking
+    at them would otherwise not learn why (``brain forecast predict`` notes it for the
+    ``--calendar`` events, ``POST /forecast_traffic`` for the request's events).
+    """
+    cal = normalize_calendar(calendar)
+    cal = cal[cal["channel"].notna()].reset_index(drop=True)
+    if cal.empty or not series_ids:
+        return None
+    applies = np.column_stack([applies_to(cal, str(s)) for s in series_ids])
+    missed = [(ev, [str(s) for s, a in zip(series_ids, row, strict=True) if not a])
+              for ev, row in zip(cal.itertuples(index=False), applies, strict=True)
+              if not row.all()]
+    if not missed:
+        return None
+    more = f" and {len(missed) - 5} more" if len(missed) > 5 else ""
+    if len(series_ids) == 1:
+        shown = ", ".join(f"{ev.name!r} (channel {ev.channel!r})" for ev, _ in missed[:5])
+        head = (f"{len(missed)} calendar event(s) with a channel do not apply to series "
+                f"{str(series_ids[0])!r}, so they change nothing on it and have no peak row: "
+                f"{shown}{more}")
+    else:
+        shown = ", ".join(
+            f"{ev.name!r} (channel {ev.channel!r}: not {', '.join(map(repr, off[:3]))}"
+            f"{f' and {len(off) - 3} more' if len(off) > 3 else ''})" for ev, off in missed[:5])
+        head = (f"{len(missed)} calendar event(s) with a channel change nothing on some series "
+                f"and have no peak row there: {shown}{more}")
+    return (f"{head}. An event with a channel applies to that channel's series and to the "
+            "aggregate series (total) only; leave channel empty for an event that concerns "
+            "every series.")
 
 
 @dataclass(frozen=True)

@@ -59,3 +59,36 @@ def test_peak_summary_per_event_window() -> None:
     assert peaks.loc["A", "peak_ds"] == pd.Timestamp("2024-01-08")
     assert peaks.loc["A", "peak_p90"] == pytest.approx(7.2)
     assert "B" not in peaks.index  # outside the horizon
+
+
+def _glitch_series(glitch_day: str | None) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2024-01-01", periods=140, freq="D")
+    y = np.round(1000 * (1 + 0.3 * (ds.day_of_week < 5)) * np.exp(rng.normal(0, 0.1, len(ds))))
+    frame = pd.DataFrame({"series_id": "web", "ds": ds, "y": y})
+    if glitch_day:
+        frame.loc[frame["ds"] == glitch_day, "y"] = 1e7
+    return frame
+
+
+def test_a_glitch_that_decides_a_folds_score_is_named() -> None:
+    res = backtest(SeasonalNaiveForecaster(), _glitch_series("2024-05-10"), horizon=14,
+                   origins=["2024-04-20", "2024-05-04"])
+    named = [n for n in res.notes if "fold origin" in n and "1e+07" in n]
+    assert len(named) == 1, res.notes
+    assert "'web', fold origin 2024-05-04: the actual 1e+07 at 2024-05-10" in named[0]
+    assert "brain data validate --series" in named[0]
+    # the untouched fold and the same data without the glitch get no such note
+    clean = backtest(SeasonalNaiveForecaster(), _glitch_series(None), horizon=14,
+                     origins=["2024-04-20", "2024-05-04"])
+    assert not [n for n in clean.notes if "mostly measures" in n]
+
+
+def test_extreme_values_note_names_the_rows() -> None:
+    from training._forecast_base import extreme_values_note
+
+    assert extreme_values_note(_glitch_series(None)) is None
+    note = extreme_values_note(_glitch_series("2024-05-10"))
+    assert note is not None
+    assert "1 y values are more than 100x" in note
+    assert "web 2024-05-10: 1e+07" in note

@@ -328,3 +328,19 @@ def test_predict_notes_a_learned_event_kind_missing_from_the_forecast_periods(
     cli._unplanned_kinds_note(model, stored, pd.Timestamp("2024-09-01"),
                               pd.Timestamp("2024-09-30"))
     assert not notes  # the sale falls in the periods: nothing to say
+
+
+def test_data_validate_series_prints_the_forecasting_notes(tmp_path: Path) -> None:
+    from serving.cli import app
+
+    ds = pd.date_range("2024-01-01", periods=120, freq="D")
+    d = pd.DataFrame({"series_id": "web", "ds": ds, "y": 1000.0 + np.arange(120) % 7})
+    d.loc[50, "y"] = 1e7
+    d = d[d["ds"].dt.day_of_week != 6]  # Sundays left out of the file
+    path = tmp_path / "s.csv"
+    d.to_csv(path, index=False)
+    res = CliRunner().invoke(app, ["data", "validate", "--series", str(path)])
+    assert res.exit_code == 0, res.output
+    text = _text(res)
+    assert "more than 100x their series' 99th percentile" in text
+    assert "Sundays" in text

@@ -1,0 +1,134 @@
+"""Calendar events with a channel: the event moves its channel's series and the aggregate
+(``total``), nothing else; the peak summary has the event's window exactly on those series; a
+channel no series has is an error with a close match, in the library and in
+``brain forecast predict`` alike (the API's side: tests/serving/test_forecast_channels.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from serving import _cli_common
+from serving._cli_forecast import forecast_app
+from training._forecast_base import check_calendar_channels
+from training._forecast_gbm import LightGBMForecaster
+from training._forecast_mlflow import train_and_register
+from training._forecast_models import SeasonalNaiveForecaster
+from training._forecast_peaks import channel_scope_note, forecast_with_peaks
+
+NEWSLETTERS = pd.date_range("2023-01-10", "2024-12-30", freq="28D")
+FUTURE = pd.DataFrame({"name": ["Newsletter", "Winter sale"],
+                       "start": ["2025-01-07", "2025-01-14"], "end": ["2025-01-07", "2025-01-15"],
+                       "kind": ["newsletter", "sale"], "channel": ["email", pd.NA],
+                       "intensity": [1.0, 0.5]})
+"""A newsletter on the e-mail channel and a sale for every series, both in the 21 days after
+the data (which end on 2024-12-30)."""
+
+
+@pytest.fixture(autouse=True)
+def _fresh_notes() -> Iterator[None]:
+    """Each CLI call shows its notes (the CLI prints a note once per command)."""
+    _cli_common._shown_notes.clear()
+    yield
+    _cli_common._shown_notes.clear()
+
+
+def _world(series_maker: Callable) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """E-mail visits triple on newsletter days; social ignores them; total is both plus the
+    rest. Every series has the yearly 'Big sale' (no channel)."""
+    email, cal = series_maker(n_days=730, seed=1, level=100.0, series_id="channel=email")
+    social, _ = series_maker(n_days=730, seed=2, level=100.0, series_id="channel=social")
+    rest, _ = series_maker(n_days=730, seed=3, level=200.0, series_id="rest")
+    email.loc[email["ds"].isin(NEWSLETTERS), "y"] *= 3
+    total = email.assign(series_id="total",
+                         y=email["y"].to_numpy() + social["y"].to_numpy() + rest["y"].to_numpy())
+    news = pd.DataFrame({"name": "Newsletter", "start": NEWSLETTERS, "end": NEWSLETTERS,
+                         "kind": "newsletter", "channel": "email", "intensity": 1.0})
+    return pd.concat([total, email, social], ignore_index=True), pd.concat([cal, news])
+
+
+EXPECTED_WINDOWS = {
+    ("total", "horizon"), ("total", "Newsletter"), ("total", "Winter sale"),
+    ("channel=email", "horizon"), ("channel=email", "Newsletter"),
+    ("channel=email", "Winter sale"),
+    ("channel=social", "horizon"), ("channel=social", "Winter sale")}
+"""The rows of the peak summary: every series has the horizon and the sale (no channel); the
+newsletter's window is on the e-mail series and on total, the series it applies to."""
+
+
+def test_a_channel_event_lifts_and_has_a_row_only_where_it_applies(
+        series_maker: Callable, fast_gbm: dict) -> None:
+    series, cal = _world(series_maker)
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    res = forecast_with_peaks(model, 21, FUTURE)
+    assert set(zip(res.peaks["series_id"], res.peaks["window"], strict=True)) == EXPECTED_WINDOWS
+    lift = res.peaks.set_index(["series_id", "window"])["lift_pct"]
+    assert lift["channel=email", "Newsletter"] > 100  # x3 on the day
+    assert 10 < lift["total", "Newsletter"] < lift["channel=email", "Newsletter"]  # diluted
+    # the newsletter changes nothing on the social series: same forecast without it
+    without = model.predict(21, FUTURE[FUTURE["channel"].isna()])
+    social = res.forecast["series_id"] == "channel=social"
+    pd.testing.assert_frame_equal(res.forecast[social].reset_index(drop=True),
+                                  without[without["series_id"] == "channel=social"]
+                                  .reset_index(drop=True))
+
+
+def test_a_misspelt_channel_names_the_close_match_and_the_series(series_maker: Callable,
+                                                                 fast_gbm: dict) -> None:
+    series, cal = _world(series_maker)
+    ids = ["total", "channel=email", "channel=social"]
+    bad = FUTURE.assign(channel=["emial", pd.NA])
+    with pytest.raises(ValueError, match="Did you mean 'email' for 'emial'") as err:
+        check_calendar_channels(bad, ids)
+    assert "'Newsletter' (2025-01-07, channel 'emial')" in str(err.value)
+    assert "The series are 'channel=email', 'channel=social', 'total'" in str(err.value)
+    check_calendar_channels(FUTURE, ids)  # known channels and empty ones pass
+    check_calendar_channels(bad, ["total"])  # an aggregate takes every channel's events
+    model = LightGBMForecaster(**{**fast_gbm, "n_estimators": 10}).fit(series.head(1000), cal)
+    with pytest.raises(ValueError, match="Did you mean 'email' for 'emial'"):
+        model.predict(7, bad)  # the forecasters' own check gives the same message
+
+
+def test_channel_scope_note_names_the_series_an_event_skips() -> None:
+    ids = ["total", "channel=email", "channel=social"]
+    assert channel_scope_note(FUTURE, ids) == (
+        "1 calendar event(s) with a channel change nothing on some series and have no peak "
+        "row there: 'Newsletter' (channel 'email': not 'channel=social'). An event with a "
+        "channel applies to that channel's series and to the aggregate series (total) only; "
+        "leave channel empty for an event that concerns every series.")
+    assert channel_scope_note(FUTURE, ["total", "channel=email"]) is None
+    assert channel_scope_note(FUTURE[FUTURE["channel"].isna()], ids) is None
+    assert channel_scope_note(None, ids) is None
+
+
+def _text(res: object) -> str:
+    return " ".join(res.output.split())  # type: ignore[attr-defined]
+
+
+def test_predict_peaks_and_note_follow_the_series_an_event_applies_to(
+        tmp_path: Path, series_maker: Callable) -> None:
+    series, cal = _world(series_maker)
+    train_and_register(SeasonalNaiveForecaster(), series, cal, horizon=21, n_folds=1)
+    f_path, out = tmp_path / "future.csv", tmp_path / "out"
+    FUTURE.to_csv(f_path, index=False)
+    res = CliRunner().invoke(forecast_app, ["predict", "--horizon", "21", "--calendar",
+                                            str(f_path), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    peaks = pd.read_csv(out / "peaks.csv")
+    assert set(zip(peaks["series_id"], peaks["window"], strict=True)) == EXPECTED_WINDOWS
+    assert ("--calendar: 1 calendar event(s) with a channel change nothing on some series and "
+            "have no peak row there: 'Newsletter' (channel 'email': not 'channel=social')"
+            in _text(res))
+    bad = tmp_path / "bad.csv"
+    FUTURE.assign(channel=["emial", pd.NA]).to_csv(bad, index=False)
+    res = CliRunner().invoke(forecast_app, ["predict", "--horizon", "21", "--calendar",
+                                            str(bad), "--out", str(out)])
+    assert res.exit_code == 2, res.output  # the seasonal naive ignores calendars: checked first
+    text = _text(res)
+    assert f"{bad}: calendar column 'channel': 1 event(s) name a channel no series has" in text
+    assert "Did you mean 'email' for 'emial'?" in text
+    assert "The series are 'channel=email', 'channel=social', 'total'" in text
