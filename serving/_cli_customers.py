@@ -35,6 +35,7 @@ from ._cli_common import (
     parse_date_option,
     print_notes,
     progress_bar,
+    show_note,
     step,
     write_frame,
 )
@@ -308,6 +309,7 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         extend_purchase_horizon,
         score_asof,
         score_features,
+        unseen_levels_note,
     )
 
     asof = None if asof_text is None else parse_date_option(asof_text, "--asof")
@@ -319,6 +321,9 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
     t0 = time.perf_counter()
     if table is not None:
         feats = _read_table(table, id_col, model=model)
+        note = unseen_levels_note(model, feats)
+        if note:
+            show_note(f"{table.name}: {note}")
         with progress_bar(f"scoring {len(feats):,} customers") as update:
             scores = score_features(model, feats, reasons=reasons, reason_method=reason_method,
                                     chunk_size=chunk_size, n_jobs=jobs, progress=update)

@@ -34,6 +34,7 @@ __all__ = [
     "extend_purchase_horizon",
     "score_asof",
     "score_features",
+    "unseen_levels_note",
 ]
 
 FeatureFn = Callable[[pd.DataFrame, pd.Timestamp], pd.DataFrame]
@@ -63,6 +64,31 @@ def _default_features(calendar: pd.DataFrame | None,
         return user_features(events, cutoff, vocabulary=vocab, calendar=calendar)
 
     return fn
+
+
+def unseen_levels_note(model: CustomerModel | object, features: pd.DataFrame,
+                       show: int = 3) -> str | None:
+    """The note for text columns holding levels the model never saw at fit (scored as
+    missing, as a customer with that cell empty would be), else None."""
+    levels: dict[str, list[str]] = getattr(model, "levels_", None) or {}
+    parts = []
+    for col, known in levels.items():
+        if col not in features.columns:
+            continue
+        text = features[col].astype("string")
+        new = text[text.notna() & ~text.isin(known)]
+        if new.empty:
+            continue
+        counts = new.value_counts()
+        top = ", ".join(f"{v!r} {n:,}" for v, n in counts.head(show).items())
+        more = f" and {len(counts) - show} more" if len(counts) > show else ""
+        known_text = ", ".join(map(repr, known[:5])) + (" ..." if len(known) > 5 else "")
+        parts.append(f"{col!r}: {len(new):,} rows hold levels the model never saw ({top}{more}; "
+                     f"it knows {known_text})")
+    if not parts:
+        return None
+    return ("; ".join(parts) + ". Those cells are scored as missing; map them to known levels "
+            "or retrain on data that has them")
 
 
 def score_features(model: CustomerModel | object, features: pd.DataFrame, *,

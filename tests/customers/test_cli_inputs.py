@@ -195,3 +195,19 @@ def test_a_model_of_the_wrong_kind_is_a_one_line_error(world_dir: Path, tmp_path
                 str(world_dir / "events.parquet"), "--asof", "2024-06-01", "--out",
                 str(tmp_path / "s.csv")], code=2)
     assert "is not a customer model (it holds a Forecaster)" in out
+
+
+def test_table_scoring_notes_levels_the_model_never_saw(world_dir: Path, tmp_path: Path) -> None:
+    train, new = tmp_path / "crm.csv", tmp_path / "crm_new.csv"
+    crm = _crm(world_dir, with_cutoff=False)
+    crm.to_csv(train, index=False)
+    _run(["train", "churn", "--table", str(train), "--label-col", "churned", "--id-col",
+          "customer"])
+    score = ["score", "churn", "--id-col", "customer", "--no-reasons", "--table"]
+    out = _run([*score, str(train), "--out", str(tmp_path / "a.parquet")])
+    assert "never saw" not in out
+    crm.loc[crm.index[:7], "plan"] = "platinum"
+    crm.drop(columns=["churned"]).to_csv(new, index=False)
+    out = _run([*score, str(new), "--out", str(tmp_path / "b.parquet")])
+    assert "crm_new.csv: 'plan': 7 rows hold levels the model never saw ('platinum' 7" in out
+    assert "it knows 'basic', 'gold'" in out
