@@ -4,7 +4,8 @@ Reasons: LightGBM's built-in per-row contributions (``pred_contrib``, TreeSHAP v
 scale) are ranked and the ``top`` features that push the score *up* (towards churn for churn,
 towards buying for propensity, towards more revenue for value) become sentences a marketer can
 read, e.g. ``"days since last purchase is high (142 vs typical 35)"`` (a value shown equal to
-the typical one reads ``"... is at the typical level (10)"``). Names come from
+the typical one reads ``"... is at the typical level (10)"``, one within 10% of it ``"... is
+slightly high (0.88 vs typical 0.86)"``). Names come from
 ``REASON_NAMES`` (hand-written for the common features), then the feature catalogue, then the
 column name with underscores turned into spaces (bring-your-own columns).
 
@@ -244,6 +245,12 @@ def _display_key(v: np.ndarray) -> np.ndarray:
     return out
 
 
+def _near(value: float, typical: float) -> str:
+    """``"slightly "`` for a value within 10% of a non-zero typical value (0.88 vs 0.86: the
+    trees split near the median, so the feature counts, but "high" alone overstates it)."""
+    return "slightly " if typical != 0 and abs(value - typical) < 0.1 * abs(typical) else ""
+
+
 def _sentences(name: str, values: pd.Series, typical: dict[str, float]
                ) -> tuple[np.ndarray, list[str]]:
     """Per row, a code into the returned list of distinct sentences for feature ``name``."""
@@ -255,8 +262,8 @@ def _sentences(name: str, values: pd.Series, typical: dict[str, float]
         shown_t = float(_display_key(np.array([t], dtype=float))[0])
         tfmt = _fmt(float(t))
         texts = [f"{label} is at the typical level ({_fmt(float(u))})" if u == shown_t else
-                 f"{label} is {'high' if u > shown_t else 'low'} ({_fmt(float(u))} vs typical "
-                 f"{tfmt})" for u in uniques]
+                 f"{label} is {_near(u, shown_t)}{'high' if u > shown_t else 'low'} "
+                 f"({_fmt(float(u))} vs typical {tfmt})" for u in uniques]
         return np.where(codes >= 0, codes, len(uniques)), [*texts, f"{label} is unknown"]
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     texts = [f"{label}: {_fmt(u)}" for u in np.asarray(uniques, dtype=object)]

@@ -95,6 +95,16 @@ def test_a_value_shown_equal_to_the_typical_one_is_not_called_low() -> None:
         "revenue (last 30 days) is high (5 vs typical 0)"]
 
 
+def test_a_value_within_ten_percent_of_typical_is_slightly_high_or_low() -> None:
+    feats = pd.DataFrame({"share": [0.88, 0.80, 0.95, 0.77]})
+    contrib = pd.DataFrame({"share": [1.0] * 4})
+    got = top_reasons(contrib, feats, {"share": 0.86}, top=1)["reason_1"].tolist()
+    assert got == ["share is slightly high (0.88 vs typical 0.86)",
+                   "share is slightly low (0.8 vs typical 0.86)",
+                   "share is high (0.95 vs typical 0.86)",
+                   "share is low (0.77 vs typical 0.86)"]
+
+
 def test_the_lowest_tier_gets_what_keeps_its_score_low() -> None:
     feats = pd.DataFrame({"days_since_last_purchase": [200.0, 3.0], "aov": [10.0, 80.0]})
     contrib = pd.DataFrame({"days_since_last_purchase": [2.0, -3.0], "aov": [-0.5, 0.2]})
@@ -213,6 +223,8 @@ def _reference_reasons(contrib: pd.DataFrame, features: pd.DataFrame,
             if pd.api.types.is_numeric_dtype(features[name]) and not np.isnan(t):
                 shown, shown_t = _fmt(float(v)), _fmt(t)
                 side = "high" if float(v) > t else "low"
+                u, ut = float(shown.replace(",", "")), float(shown_t.replace(",", ""))
+                side = f"slightly {side}" if ut != 0 and abs(u - ut) < 0.1 * abs(ut) else side
                 texts.append(f"{reason_label(name)} is unknown" if pd.isna(v) else
                              f"{reason_label(name)} is at the typical level ({shown})"
                              if shown == shown_t else
