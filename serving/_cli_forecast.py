@@ -399,7 +399,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     from features._calendar import normalize_calendar
     from training._forecast_base import check_calendar_channels, check_future_regressors
     from training._forecast_mlflow import pyfunc_input, regressor_names
-    from training._forecast_peaks import channel_scope_note, peak_summary
+    from training._forecast_peaks import peak_summary
     from training._mlflow import configure_mlflow
 
     configure_mlflow()
@@ -413,7 +413,8 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     _check_model_horizon(label, inner, horizon)
     series_ids = [str(s) for s in inner.panel_.series]
     # checked before any model runs: the seasonal naive ignores calendars when it forecasts
-    given = check_calendar_channels(calendar, series_ids) if calendar is not None else None
+    if calendar is not None:
+        check_calendar_channels(calendar, series_ids)
     names = regressor_names(inner)
     if names and future is None:
         try:
@@ -428,11 +429,6 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     end = _describe_model(label, inner, horizon)
     begin = min(g.ds[-1] for g in inner.panel_.series.values()) + inner.panel_.step
     _calendar_outside_note(calendar, begin, end, "--calendar", "the forecast periods")
-    if given is not None:
-        scope = channel_scope_note(
-            given[(given["end"] >= begin.normalize()) & (given["start"] <= end)], series_ids)
-        if scope:
-            show_note(f"--calendar: {scope}")
     events = pyfunc_input(calendar, future, names)
     fc = loaded.predict(events, params={"horizon": horizon, "use_stored_calendar": True})
     base = loaded.predict(pyfunc_input(None, future, names),

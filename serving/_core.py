@@ -481,7 +481,7 @@ class Brain:
                              f"periods {first} .. {last} and change nothing: "
                              f"{outside['name'].astype(str).head(5).tolist()}")
             inside = normalize_calendar(given.drop(index=outside.index))
-            scope = channel_scope_note(inside, [req.series_id])
+            scope = channel_scope_note(inside, req.series_id)
             if scope:
                 notes.append(scope)
         if req.future and not fc_model.panel_.regressor_names:

@@ -77,36 +77,25 @@ def peak_summary(
     return pd.DataFrame(rows, columns=list(PEAK_COLUMNS))
 
 
-def channel_scope_note(calendar: pd.DataFrame | None, series_ids: list[str]) -> str | None:
-    """Name the events with a channel that do not apply to some of ``series_ids``, or None.
+def channel_scope_note(calendar: pd.DataFrame | None, series_id: str) -> str | None:
+    """Name the events with a channel when none of them applies to ``series_id``, or None.
 
-    Such an event changes nothing on those series and has no peak row there; a planner looking
-    at them would otherwise not learn why (``brain forecast predict`` notes it for the
-    ``--calendar`` events, ``POST /forecast_traffic`` for the request's events).
+    Such events change nothing on the series and have no peak row there; an API client that
+    sent e-mail newsletters for the social channel's series would otherwise not learn why
+    (``POST /forecast_traffic`` adds it to its notes). When at least one channel event applies,
+    the others are taken as meant for other series (a store calendar lists every store's
+    promotions) and nothing is said.
     """
     cal = normalize_calendar(calendar)
     cal = cal[cal["channel"].notna()].reset_index(drop=True)
-    if cal.empty or not series_ids:
+    if cal.empty or applies_to(cal, str(series_id)).any():
         return None
-    applies = np.column_stack([applies_to(cal, str(s)) for s in series_ids])
-    missed = [(ev, [str(s) for s, a in zip(series_ids, row, strict=True) if not a])
-              for ev, row in zip(cal.itertuples(index=False), applies, strict=True)
-              if not row.all()]
-    if not missed:
-        return None
-    more = f" and {len(missed) - 5} more" if len(missed) > 5 else ""
-    if len(series_ids) == 1:
-        shown = ", ".join(f"{ev.name!r} (channel {ev.channel!r})" for ev, _ in missed[:5])
-        head = (f"{len(missed)} calendar event(s) with a channel do not apply to series "
-                f"{str(series_ids[0])!r}, so they change nothing on it and have no peak row: "
-                f"{shown}{more}")
-    else:
-        shown = ", ".join(
-            f"{ev.name!r} (channel {ev.channel!r}: not {', '.join(map(repr, off[:3]))}"
-            f"{f' and {len(off) - 3} more' if len(off) > 3 else ''})" for ev, off in missed[:5])
-        head = (f"{len(missed)} calendar event(s) with a channel change nothing on some series "
-                f"and have no peak row there: {shown}{more}")
-    return (f"{head}. An event with a channel applies to that channel's series and to the "
+    more = f" and {len(cal) - 5} more" if len(cal) > 5 else ""
+    shown = ", ".join(f"{ev.name!r} (channel {ev.channel!r})"
+                      for ev in cal.head(5).itertuples(index=False))
+    return (f"{len(cal)} calendar event(s) with a channel do not apply to series "
+            f"{str(series_id)!r}, so they change nothing on it and have no peak row: "
+            f"{shown}{more}. An event with a channel applies to that channel's series and to the "
             "aggregate series (total) only; leave channel empty for an event that concerns "
             "every series.")
 

@@ -93,16 +93,23 @@ def test_a_misspelt_channel_names_the_close_match_and_the_series(series_maker: C
         model.predict(7, bad)  # the forecasters' own check gives the same message
 
 
-def test_channel_scope_note_names_the_series_an_event_skips() -> None:
-    ids = ["total", "channel=email", "channel=social"]
-    assert channel_scope_note(FUTURE, ids) == (
-        "1 calendar event(s) with a channel change nothing on some series and have no peak "
-        "row there: 'Newsletter' (channel 'email': not 'channel=social'). An event with a "
-        "channel applies to that channel's series and to the aggregate series (total) only; "
-        "leave channel empty for an event that concerns every series.")
-    assert channel_scope_note(FUTURE, ["total", "channel=email"]) is None
-    assert channel_scope_note(FUTURE[FUTURE["channel"].isna()], ids) is None
-    assert channel_scope_note(None, ids) is None
+def test_channel_scope_note_only_when_no_channel_event_applies() -> None:
+    assert channel_scope_note(FUTURE, "channel=social") == (
+        "1 calendar event(s) with a channel do not apply to series 'channel=social', so they "
+        "change nothing on it and have no peak row: 'Newsletter' (channel 'email'). An event "
+        "with a channel applies to that channel's series and to the aggregate series (total) "
+        "only; leave channel empty for an event that concerns every series.")
+    assert channel_scope_note(FUTURE, "total") is None
+    assert channel_scope_note(FUTURE, "channel=email") is None
+    # a store calendar lists every store's promotions: one that applies means no note
+    stores = pd.DataFrame({"name": ["Promo", "Promo"], "start": ["2025-03-03"] * 2,
+                           "end": ["2025-03-03"] * 2, "kind": "promotion",
+                           "channel": ["store_1", "store_2"], "intensity": 1.0})
+    assert channel_scope_note(stores, "store_1") is None
+    assert "'Promo' (channel 'store_1'), 'Promo' (channel 'store_2')" in (
+        channel_scope_note(stores, "store_3") or "")
+    assert channel_scope_note(FUTURE[FUTURE["channel"].isna()], "channel=social") is None
+    assert channel_scope_note(None, "channel=social") is None
 
 
 def _text(res: object) -> str:
@@ -120,9 +127,9 @@ def test_predict_peaks_and_note_follow_the_series_an_event_applies_to(
     assert res.exit_code == 0, res.output
     peaks = pd.read_csv(out / "peaks.csv")
     assert set(zip(peaks["series_id"], peaks["window"], strict=True)) == EXPECTED_WINDOWS
-    assert ("--calendar: 1 calendar event(s) with a channel change nothing on some series and "
-            "have no peak row there: 'Newsletter' (channel 'email': not 'channel=social')"
-            in _text(res))
+    # every series is listed in peaks.csv with the windows that apply to it; the CLI says
+    # nothing more (a store calendar would name every store's promotion for every other store)
+    assert "do not apply" not in _text(res)
     bad = tmp_path / "bad.csv"
     FUTURE.assign(channel=["emial", pd.NA]).to_csv(bad, index=False)
     res = CliRunner().invoke(forecast_app, ["predict", "--horizon", "21", "--calendar",

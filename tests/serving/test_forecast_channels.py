@@ -117,6 +117,13 @@ def test_a_channel_event_on_another_channels_series_has_no_row_and_a_note(brain:
     assert out["forecast"] == plain["forecast"]  # the event changes nothing on this series
 
 
+
+def test_no_note_when_one_of_the_channel_events_applies(brain: Brain) -> None:
+    day = _first_day(brain)
+    out = brain.forecast(ForecastRequest(series_id="channel=social", horizon=14,
+                                         calendar=[_event(day, "email"), _event(day, "social")]))
+    assert out["notes"] == []  # the e-mail one is taken as meant for the e-mail series
+
 @pytest.mark.parametrize("channel", [None, ""])
 def test_an_event_without_a_channel_has_a_row_on_every_series(brain: Brain,
                                                                channel: str | None) -> None:
