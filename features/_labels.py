@@ -109,6 +109,11 @@ def build_training_set(events: pd.DataFrame, cutoffs: Sequence[str | pd.Timestam
     One vocabulary is used for every cutoff so the columns line up: ``vocabulary``, or by
     default the one of the events before the latest cutoff (``Vocabulary.from_events``, its
     category and channel caps). Validate on later cutoffs than you train on.
+
+    ``attrs["point_in_time_features"]`` lists the feature columns, all computed from events
+    before each row's cutoff: ``training``'s leakage guard does not suspect them (a recency
+    column that nearly determines 90-day churn of weekly shoppers is real signal, not a leak).
+    The mark is lost when the frame is written to a file and read back as a table.
     """
     cuts = sorted(pd.Timestamp(c) for c in cutoffs)
     if not cuts:
@@ -127,4 +132,6 @@ def build_training_set(events: pd.DataFrame, cutoffs: Sequence[str | pd.Timestam
     out = pd.concat(frames, ignore_index=True)
     for col in ("top_category", "top_purchase_category", "top_channel", "acquisition_channel"):
         out[col] = out[col].astype("category")
+    out.attrs["point_in_time_features"] = tuple(
+        c for c in out.columns if c not in ("user_id", "cutoff") and not c.startswith("label_"))
     return out

@@ -96,6 +96,18 @@ form differences and ratios themselves): the purchase span (first to last order,
 orders per 30 days since the first purchase, and recency as a share of tenure."""
 
 
+def _point_in_time(frame: pd.DataFrame, features: list[str]) -> set[str]:
+    """The ``features`` known to be computed before the cutoff: those ``build_training_set``
+    marks (``attrs["point_in_time_features"]``), the derived ones made of them only, and the
+    BG/NBD ones when their inputs are marked."""
+    marked = set(frame.attrs.get("point_in_time_features", ()))
+    out = {f for f in features if f in marked}
+    out |= {f for f, inputs in DERIVED.items() if f in features and set(inputs) <= marked}
+    if set(BGNBD_COLUMNS) <= marked:
+        out |= {f for f in features if f.startswith("bgnbd_")}
+    return out
+
+
 def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` plus the ``DERIVED`` columns whose inputs it has (a copy; never in place)."""
     have = set(frame.columns)
@@ -501,7 +513,8 @@ class CustomerModel:
         gain = booster.feature_importance(importance_type="gain")
         guards = model_guards(validation, single_feature_strength(
             x[train], y[train], x[valid], y[valid], kind, seed=self.seed),
-            dict(zip(self.features_, map(float, gain), strict=True)))
+            dict(zip(self.features_, map(float, gain), strict=True)),
+            trusted=_point_in_time(frame, self.features_))
         for text in guards.warnings:
             _log.warning("%s: %s", self.task, text)
         self.booster_ = booster

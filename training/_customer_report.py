@@ -10,7 +10,8 @@ champion (``CustomerFitReport.promotion_blockers``):
   ROC AUC, or its mirror 1 - AUC, >= ``LEAKAGE_THRESHOLD`` for classifiers; |Spearman| >= it for
   value). Such a column is usually an outcome recorded after the cutoff (``revenue_next_90d``).
   Promotion needs an explicit opt-in (``train_and_register(..., allow_suspected_leakage=True)``
-  or promoting the version by hand).
+  or promoting the version by hand). Features the event pipeline computed before the cutoff
+  (``trusted``) are never suspected.
 - no skill: Brier skill <= 0, or a 95% ROC AUC interval (Hanley & McNeil 1982) that contains
   0.5; value: Spearman <= 0. Never promoted.
 - small validation: fewer than ``MIN_VALIDATION_ROWS`` rows (or fewer than
@@ -23,6 +24,7 @@ References:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -197,15 +199,20 @@ def auc_interval(auc: float, n_pos: int, n_neg: int, z: float = 1.96) -> tuple[f
 
 
 def model_guards(validation: ClassifierMetrics | ValueMetrics, strength: dict[str, float],
-                 gain: dict[str, float] | None = None) -> GuardResult:
+                 gain: dict[str, float] | None = None,
+                 trusted: Collection[str] = ()) -> GuardResult:
     """Warnings about leakage, no skill and a small validation (see module docstring).
 
     ``gain``: the model's split gain per feature. When the whole model reaches the leakage
     threshold (AUC or Spearman >= ``LEAKAGE_THRESHOLD``: near-certain knowledge of future
     behaviour) although no single column does, leaked columns usually work in combination
     (``revenue_next_90d`` with ``monthly_charges``): the feature with the largest gain is named.
+    ``trusted``: features known to be computed before the cutoff (the event pipeline's); they
+    are never suspected, and neither is a model that draws most of its split gain from them.
     """
     warnings: list[str] = []
+    strength = {c: v for c, v in strength.items() if c not in trusted}
+    suspect_gain = {c: g for c, g in (gain or {}).items() if c not in trusted}
     n = validation.n
     n_minor = (min(round(validation.base_rate * n), n - round(validation.base_rate * n))
                if isinstance(validation, ClassifierMetrics) else n)
@@ -219,8 +226,10 @@ def model_guards(validation: ClassifierMetrics | ValueMetrics, strength: dict[st
     what = "|Spearman|" if isinstance(validation, ValueMetrics) else "AUC"
     whole = (validation.spearman if isinstance(validation, ValueMetrics)
              else validation.roc_auc)
-    if not leaky and gain and whole >= LEAKAGE_THRESHOLD:
-        top = max(gain, key=gain.__getitem__)
+    suspect_share = sum(suspect_gain.values()) / max(sum((gain or {}).values()), 1e-300)
+    if not leaky and gain and suspect_gain and suspect_share >= 0.5 \
+            and whole >= LEAKAGE_THRESHOLD:
+        top = max(suspect_gain, key=suspect_gain.__getitem__)
         share = gain[top] / max(sum(gain.values()), 1e-300)
         leaky = {top: float(strength.get(top, float("nan")))}
         warnings.append(

@@ -259,3 +259,58 @@ def test_no_leakage_is_claimed_on_a_validation_too_small_to_tell() -> None:
     assert not g.suspected_leakage
     assert any(w.startswith("small validation") for w in g.warnings)
     assert not any("leakage" in w for w in g.warnings)
+
+
+def test_point_in_time_features_of_the_event_pipeline_are_never_suspected(
+        small: pd.DataFrame) -> None:
+    """Weekly grocery shoppers: recency nearly determines 90-day churn, and the event pipeline
+    computes it before the cutoff, so it is signal. The same column in a table is suspected."""
+    from training._customer_eval import classifier_metrics
+    from training._customer_report import model_guards
+
+    rng = np.random.default_rng(2)
+    y = (rng.random(500) < 0.4).astype(float)
+    p = np.clip(y * 0.95 + rng.random(500) * 0.05, 0, 1)
+    strength, gain = {"days_since_last_purchase": 0.985, "plan": 0.6}, {
+        "days_since_last_purchase": 90.0, "plan": 10.0}
+    assert list(model_guards(classifier_metrics(y, p), strength, gain).suspected_leakage) == [
+        "days_since_last_purchase"]
+    trusted = model_guards(classifier_metrics(y, p), strength, gain,
+                           trusted={"days_since_last_purchase", "plan"})
+    assert not trusted.suspected_leakage
+    assert not any("leakage" in w for w in trusted.warnings)
+    # a table column beside the pipeline's: the model is suspected only when such columns carry
+    # most of the split gain (here the pipeline's recency carries 90%)
+    mixed = model_guards(classifier_metrics(y, p), strength, gain,
+                         trusted={"days_since_last_purchase"})
+    assert not mixed.suspected_leakage
+    swapped = model_guards(classifier_metrics(y, p), strength, gain, trusted={"plan"})
+    assert list(swapped.suspected_leakage) == ["days_since_last_purchase"]
+    crm = model_guards(classifier_metrics(y, p), {"plan": 0.6, "crm_score": 0.9},
+                       {"plan": 10.0, "crm_score": 90.0}, trusted={"plan"})
+    assert list(crm.suspected_leakage) == ["crm_score"]
+    assert "90% of the split gain" in crm.warnings[0]
+
+    near = small.assign(days_since_last_purchase=np.where(
+        small["label_churn"] == 1, 200.0, 5.0) + rng.normal(0, 1, len(small)))
+    as_table = CustomerModel("churn", **FAST).fit(near)
+    assert "days_since_last_purchase" in as_table.report_.suspected_leakage
+    marked = near.copy()
+    marked.attrs["point_in_time_features"] = ("recency_days", "orders_total", "plan", "noise",
+                                              "days_since_last_purchase")
+    from_events = CustomerModel("churn", **FAST).fit(marked)
+    assert not from_events.report_.suspected_leakage
+
+
+def test_build_training_set_marks_its_feature_columns_point_in_time() -> None:
+    import features as ft
+    from features._synthetic import generate_world
+
+    world = generate_world(n_users=300, n_days=200, seed=1)
+    frame = ft.build_training_set(world.events, ["2024-04-01"], 30)
+    marked = set(frame.attrs["point_in_time_features"])
+    assert {"days_since_last_purchase", "orders_total"} <= marked
+    assert not {"user_id", "cutoff"} & marked
+    assert not any(c.startswith("label_") for c in marked)
+    assert marked == {c for c in frame.columns
+                      if c not in ("user_id", "cutoff") and not c.startswith("label_")}
