@@ -250,6 +250,24 @@ def _make_train_command(task: str) -> None:
                allow_event_types, on_duplicate, allow_suspected_leakage)
 
 
+def _unpromoted_versions(name: str) -> str:
+    """What to say when ``name`` has versions but none is champion ('' when it has none)."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        versions = MlflowClient().search_model_versions(f"name = '{name}'")
+    except MlflowException:
+        return ""
+    if not versions:
+        return ""
+    latest = max(versions, key=lambda v: int(v.version))
+    why = latest.tags.get("promotion", "no promotion recorded").removeprefix("not promoted: ")
+    return (f"{len(versions)} version(s) are registered; the latest, v{latest.version}, was "
+            f"not promoted ({why}). Score with it anyway: --model models:/{name}/"
+            f"{latest.version}; or retrain (see the warnings of 'brain train')")
+
+
 def _load_model(task: str, model_uri: str | None) -> "CustomerModel":
     import mlflow
 
@@ -260,6 +278,9 @@ def _load_model(task: str, model_uri: str | None) -> "CustomerModel":
     try:
         loaded = mlflow.pyfunc.load_model(uri)
     except Exception as exc:
+        unpromoted = _unpromoted_versions(_NAMES[task]) if model_uri is None else ""
+        if unpromoted:
+            raise ValueError(f"no {_NAMES[task]} version is champion yet; {unpromoted}") from None
         raise ValueError(f"could not load model {uri!r} ({exc}); train one first with "
                          f"'brain train {task}' or pass --model URI") from None
     model = getattr(loaded.unwrap_python_model(), "model", None)

@@ -169,6 +169,12 @@ def test_a_leaky_table_column_blocks_promotion_unless_the_user_opts_in(world_dir
     assert "cancel_reason_code" in out
     assert "not promoted" in out
     assert "--allow-suspected-leakage" in out
+    # scoring with the default (champion) model says why there is none and how to go on
+    out = _run(["score", "churn", "--table", str(path), "--id-col", "customer", "--out",
+                str(tmp_path / "s.parquet")], code=2)
+    assert "no churn version is champion yet; 1 version(s) are registered" in out
+    assert "v1, was not promoted (suspected leakage" in out
+    assert "--model models:/churn/1" in out
     out = _run([*train, "--allow-suspected-leakage"])
     assert "becomes champion" in out
 
