@@ -107,7 +107,8 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
         lowest = out["tier"].cat.categories[-1]
         text = reasons_from_array(contrib, model.features_, shown,
                                   model.typical_, top=top, index=out.index,
-                                  down=np.asarray(out["tier"] == lowest))
+                                  down=np.asarray(out["tier"] == lowest),
+                                  directions=getattr(model, "directions_", None))
         for col in text.columns:
             out[col] = text[col]
     return out

@@ -53,6 +53,7 @@ from training._customer_eval import (
     value_metrics,
 )
 from training._customer_paths import PathTables, leaf_outputs, path_tables
+from training._customer_reasons import feature_directions
 from training._customer_report import (
     CustomerFitReport,
     CutoffSplit,
@@ -519,6 +520,11 @@ class CustomerModel:
             _log.warning("%s: %s", self.task, text)
         self.booster_ = booster
         self.calibrator_ = calibrator
+        # per numeric feature: does a higher value raise (+1) or lower (-1) its contribution?
+        sample = x[(train | calib) if do_refit else train]
+        sample = sample.iloc[np.random.default_rng(self.seed).permutation(len(sample))[:5_000]]
+        self.directions_ = feature_directions(
+            np.asarray(booster.predict(sample, pred_contrib=True))[:, :-1], sample, numeric)
         # Rows (user_id, cutoff) the served model was fitted or calibrated on: a later champion
         # comparison leaves them out (``training._customer_mlflow``).
         self.fitted_rows_ = np.unique(row_keys(data)) if "user_id" in data.columns else None

@@ -39,6 +39,7 @@ __all__ = [
     "TierRule",
     "assign_tiers",
     "early_warning",
+    "feature_directions",
     "reason_label",
     "reasons_from_array",
     "top_reasons",
@@ -147,17 +148,22 @@ def reason_label(column: str) -> str:
     return column.replace("_", " ").strip()
 
 
+_TINY = 1e-3
+"""Values smaller than this (in absolute value) are shown as 0."""
+
 def _fmt(v: object) -> str:
     if isinstance(v, (float, np.floating)):
         x = float(v)
         if np.isnan(x):
             return "none"
+        x = 0.0 if abs(x) < _TINY else x  # p_alive 1.3e-16 reads "0", not scientific notation
         return f"{x:.0f}" if abs(x) >= 10 or x.is_integer() else f"{x:.2g}"
     return str(v)
 
 
 def top_reasons(contrib: pd.DataFrame, features: pd.DataFrame, typical: dict[str, float],
-                top: int = 3, down: np.ndarray | None = None) -> pd.DataFrame:
+                top: int = 3, down: np.ndarray | None = None,
+                directions: dict[str, int] | None = None) -> pd.DataFrame:
     """Top ``top`` features pushing each customer's score up, as sentences.
 
     Args:
@@ -168,6 +174,9 @@ def top_reasons(contrib: pd.DataFrame, features: pd.DataFrame, typical: dict[str
         top: number of reasons per customer.
         down: optional boolean per row: for these rows (the lowest tier) the reasons are the
             features pushing the score *down*, i.e. what keeps it low.
+        directions: per numeric feature, +1 when higher values push the score up, -1 when
+            they push it down (``feature_directions``); a feature whose "high/low vs typical"
+            would contradict its push on a row is not given as that row's reason.
 
     Returns:
         Frame with the same index and columns ``reason_1`` .. ``reason_<top>`` (missing when
@@ -175,13 +184,14 @@ def top_reasons(contrib: pd.DataFrame, features: pd.DataFrame, typical: dict[str
     """
     cols = [c for c in contrib.columns if c != "bias"]
     return reasons_from_array(contrib[cols].to_numpy(dtype=float), cols, features, typical,
-                              top=top, index=contrib.index, down=down)
+                              top=top, index=contrib.index, down=down, directions=directions)
 
 
 def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.DataFrame,
                        typical: dict[str, float], top: int = 3,
                        index: pd.Index | None = None,
-                       down: np.ndarray | None = None) -> pd.DataFrame:
+                       down: np.ndarray | None = None,
+                       directions: dict[str, int] | None = None) -> pd.DataFrame:
     """``top_reasons`` on an ``(n, len(columns))`` contribution array (no ``bias`` column).
 
     Vectorised: the ``top`` largest contributions come from a partial sort, and each sentence is
@@ -190,6 +200,8 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
     Rows where ``down`` holds get the features pushing their score down (see ``top_reasons``).
     """
     c = np.asarray(contrib, dtype=float)
+    if directions:
+        c = _drop_contradictions(c, columns, features, typical, directions)
     if down is not None:
         c = np.where(np.asarray(down, dtype=bool)[:, None], -c, c)
     index = features.index if index is None else index
@@ -221,6 +233,48 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
     return out
 
 
+def _drop_contradictions(c: np.ndarray, columns: list[str], features: pd.DataFrame,
+                         typical: dict[str, float], directions: dict[str, int]) -> np.ndarray:
+    """``c`` with 0 where a feature's sentence would contradict its push.
+
+    A feature that raises the score when high (direction +1) but pushes this row's score down
+    while its value reads "high vs typical" (the trees' reference is the mean prediction, not
+    the median customer: among many long-gone customers a recent buyer's 0.99 chance of being
+    active lowers churn risk although the median customer's is 1) would read as a risk named
+    as the reason it is low. Such cells are left out; values shown at the typical level stay.
+    """
+    out = c.copy()
+    for j, col in enumerate(columns):
+        d = directions.get(col, 0)
+        t = typical.get(col, float("nan"))
+        if d == 0 or np.isnan(t) or col not in features.columns:
+            continue
+        v = pd.to_numeric(features[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        side = np.sign(_display_key(v) - _display_key(np.array([t]))[0])
+        bad = np.nan_to_num(side) * d * np.sign(c[:, j]) < 0
+        out[bad, j] = 0.0
+    return out
+
+
+def feature_directions(contrib: np.ndarray, x: pd.DataFrame, numeric: list[str],
+                       min_rho: float = 0.3) -> dict[str, int]:
+    """Per numeric column of ``x``: +1 when its contribution rises with its value (Spearman
+    rho >= ``min_rho`` on these rows), -1 when it falls, 0 otherwise (non-monotone, constant
+    or mostly missing). ``contrib`` has one column per column of ``x``, in order."""
+    out: dict[str, int] = {}
+    for j, col in enumerate(x.columns):
+        if col not in numeric:
+            continue
+        v = pd.to_numeric(x[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        ok = np.isfinite(v)
+        if ok.sum() < 50 or np.ptp(v[ok]) == 0 or np.ptp(contrib[ok, j]) == 0:
+            out[col] = 0
+            continue
+        rho = float(pd.Series(v[ok]).corr(pd.Series(contrib[ok, j]), method="spearman"))
+        out[col] = int(np.sign(rho)) if abs(rho) >= min_rho else 0
+    return out
+
+
 def _top_k(c: np.ndarray, k: int) -> np.ndarray:
     """Column indices of each row's ``k`` largest values, largest first (ties: lower index)."""
     if k < c.shape[1]:
@@ -239,8 +293,9 @@ def _display_key(v: np.ndarray) -> np.ndarray:
         digits = np.clip(np.where(np.isfinite(mag), 1 - mag, 0), 0, 300).astype(int)
     small = np.abs(v) < 10
     out = np.where(small, v, np.round(v))
-    for d in np.unique(digits[small & np.isfinite(v)]):
-        sel = small & (digits == d)
+    out = np.where(np.abs(v) < _TINY, 0.0, out)
+    for d in np.unique(digits[small & np.isfinite(v) & (np.abs(v) >= _TINY)]):
+        sel = small & (digits == d) & (np.abs(v) >= _TINY)
         out[sel] = np.round(v[sel], int(d))
     return out
 

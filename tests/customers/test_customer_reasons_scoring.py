@@ -313,3 +313,47 @@ def test_bgnbd_blend_is_the_stated_mix_of_chain_and_bgnbd() -> None:
     np.testing.assert_array_equal(plain["p_chain"], blend["p_chain"])
     with pytest.raises(ValueError, match=r"bgnbd_weight must be in \[0, 1\]"):
         extend_purchase_horizon(model, world.events, cuts[-1], 75, 30, bgnbd_weight=1.5)
+
+
+def test_a_reason_never_contradicts_the_way_its_feature_pushes() -> None:
+    """Among many long-gone customers, a recent buyer's 0.99 chance of being active lowers
+    their churn risk, though the median customer's is 1: "is slightly low (0.99 vs typical 1)"
+    would read as a risk, so the lowest tier is given the next feature instead."""
+    feats = pd.DataFrame({"bgnbd_p_alive": [0.99, 0.2], "orders_30d": [5.0, 0.0]})
+    contrib = pd.DataFrame({"bgnbd_p_alive": [-2.0, 3.0], "orders_30d": [-0.5, 0.4]})
+    typical = {"bgnbd_p_alive": 1.0, "orders_30d": 2.0}
+    down = np.array([True, False])
+    plain = top_reasons(contrib, feats, typical, top=2, down=down)
+    assert plain.loc[0, "reason_1"].endswith("is slightly low (0.99 vs typical 1)")
+    got = top_reasons(contrib, feats, typical, top=2, down=down,
+                      directions={"bgnbd_p_alive": -1, "orders_30d": -1})
+    assert got.loc[0, "reason_1"] == "orders (last 30 days) is high (5 vs typical 2)"
+    assert pd.isna(got.loc[0, "reason_2"])
+    assert got.loc[1, "reason_1"].endswith("is low (0.2 vs typical 1)")  # agrees: kept
+    assert got.loc[1, "reason_2"] == "orders (last 30 days) is low (0 vs typical 2)"
+
+
+def test_tiny_values_read_as_zero_not_in_scientific_notation() -> None:
+    feats = pd.DataFrame({"bgnbd_p_alive": [1.3e-16, 0.0012]})
+    got = top_reasons(pd.DataFrame({"bgnbd_p_alive": [1.0, 1.0]}), feats,
+                      {"bgnbd_p_alive": 1.0}, top=1)["reason_1"].tolist()
+    assert got[0].endswith("is low (0 vs typical 1)")
+    assert got[1].endswith("is low (0.0012 vs typical 1)")
+
+
+def test_fit_learns_which_way_each_feature_pushes() -> None:
+    from training._customer_models import CustomerModel
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    recency, orders = rng.exponential(40, n), rng.poisson(3, n).astype(float)
+    logit = -0.5 + 0.04 * recency - 0.4 * orders
+    frame = pd.DataFrame({
+        "user_id": [f"u{i % 1000}" for i in range(n)],
+        "cutoff": pd.Timestamp("2024-01-31") + pd.to_timedelta(30 * (np.arange(n) // 1000), "D"),
+        "recency_days": recency, "orders_total": orders, "noise": rng.normal(size=n),
+        "label_churn": (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)})
+    m = CustomerModel("churn", n_estimators=60, learning_rate=0.1).fit(frame)
+    assert m.directions_["recency_days"] == 1
+    assert m.directions_["orders_total"] == -1
+    assert set(m.directions_) == {"recency_days", "orders_total", "noise"}  # as the trees use it
