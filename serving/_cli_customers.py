@@ -191,6 +191,14 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
     console.print(frame_table(metrics, title=f"{_NAMES[task]}: validation "
                                              f"({rep.split.scheme} split, calibration: "
                                              f"{rep.calibration_method})"))
+    if rep.validation_active is not None:
+        act = rep.validation_active.as_dict()
+        keys = [k for k in ("roc_auc", "pr_auc", "brier", "spearman", "aggregate_bias")
+                if k in act and k in out.metrics]
+        console.print(f"among the {int(act['n']):,} validation customers active in the "
+                      f"{horizon_meta or 90} days before their cutoff (the ones a campaign can "
+                      "still reach): " + ", ".join(f"{k} {act[k]:.4g} (all: {out.metrics[k]:.4g})"
+                                                   for k in keys), highlight=False)
     console.print(f"split: train {rep.split.train_cutoffs or rep.split.n_train} | calibrate "
                   f"{rep.split.calibration_cutoffs or rep.split.n_calibration} | validate "
                   f"{rep.split.validation_cutoffs or rep.split.n_validation}", highlight=False)

@@ -392,6 +392,9 @@ def train_and_register(
                             rep.validation_uncalibrated.as_dict().items() if np.isfinite(v)})
         mlflow.log_metrics({f"calibration_score_{k}": v
                             for k, v in rep.calibration_scores.items()})
+        if rep.validation_active is not None:
+            mlflow.log_metrics({f"valid_active_{k}": v for k, v in
+                                rep.validation_active.as_dict().items() if np.isfinite(v)})
         mlflow.log_metrics({"n_train": rep.split.n_train, "n_calibration": rep.split.n_calibration,
                             "n_validation": rep.split.n_validation,
                             "n_missing_label": rep.n_missing_label})

@@ -495,6 +495,13 @@ class CustomerModel:
                          abs(float(pred.sum() / max(y[valid].sum(), 1e-12) - 1)))
         method = min(scores, key=scores.__getitem__)
         validation = self._metrics(y[valid], fitted[method].transform(raw_val, kind))
+        validation_active = None
+        if "days_since_last_event" in data.columns:
+            recent = (pd.to_numeric(data["days_since_last_event"], errors="coerce")
+                      <= (self.horizon_days or 90)).to_numpy()[valid]
+            if min(recent.sum(), (~recent).sum()) >= 50:
+                validation_active = self._metrics(
+                    y[valid][recent], fitted[method].transform(raw_val[recent], kind))
         uncalibrated = self._metrics(y[valid], _Calibrator("none").transform(raw_val, kind))
 
         do_refit = self.refit and scheme != "last_cutoff_users"
@@ -548,6 +555,7 @@ class CustomerModel:
             warnings=guards.warnings,
             suspected_leakage=guards.suspected_leakage,
             no_skill=guards.no_skill,
+            validation_active=validation_active,
         )
         # Kept for plots: validation labels and predictions of the honest (pre-refit) model.
         self.validation_frame_ = pd.DataFrame({

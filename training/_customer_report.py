@@ -101,6 +101,12 @@ class CustomerFitReport:
             sentence each.
         suspected_leakage: ``{column: single-feature strength}`` of suspected leakage.
         no_skill: the model is no better than the base rate; it is never promoted.
+        validation_active: the same metrics on the validation customers active in the
+            ``horizon_days`` (90 when unknown) before their cutoff (``days_since_last_event``),
+            when the frame has that column and both groups hold at least 50 rows: the
+            customers a campaign can still reach. Long-gone customers are easy to call
+            churned and lift the headline figures (grocery check: AUC 0.989 overall, 0.889
+            among those who bought in the last 30 days). None otherwise.
     """
 
     task: str
@@ -119,6 +125,7 @@ class CustomerFitReport:
     warnings: tuple[str, ...] = ()
     suspected_leakage: dict[str, float] = field(default_factory=dict)
     no_skill: bool = False
+    validation_active: ClassifierMetrics | ValueMetrics | None = None
 
 
 @dataclass(frozen=True)

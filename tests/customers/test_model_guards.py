@@ -314,3 +314,15 @@ def test_build_training_set_marks_its_feature_columns_point_in_time() -> None:
     assert not any(c.startswith("label_") for c in marked)
     assert marked == {c for c in frame.columns
                       if c not in ("user_id", "cutoff") and not c.startswith("label_")}
+
+
+def test_validation_is_also_reported_on_the_customers_still_active(small: pd.DataFrame) -> None:
+    plain = CustomerModel("churn", **FAST, horizon_days=60).fit(small)
+    assert plain.report_.validation_active is None  # no days_since_last_event: nothing to say
+    frame = small.assign(days_since_last_event=small["recency_days"])
+    m = CustomerModel("churn", **FAST, horizon_days=60).fit(frame)
+    act = m.report_.validation_active
+    assert act is not None
+    last = frame[frame["cutoff"] == frame["cutoff"].max()]
+    assert act.n == int((last["days_since_last_event"] <= 60).sum())
+    assert act.n < m.report_.validation.n
