@@ -330,10 +330,23 @@ def _check_asof(events: pd.DataFrame, asof: pd.Timestamp) -> None:
                       f"{day_after:%Y-%m-%d}", highlight=False, soft_wrap=True)
 
 
+def _active_customers(ev: pd.DataFrame, asof: pd.Timestamp, days: int) -> pd.DataFrame:
+    """The events of customers with any event in the ``days`` before ``asof`` (a note counts
+    the others, who are not scored)."""
+    before = ev[ev["ts"] < asof]
+    last = before.groupby("user_id", observed=True)["ts"].max()
+    keep = last.index[last >= asof - pd.Timedelta(days=days)]
+    gone = len(last) - len(keep)
+    show_note(f"--active-within {days}: {len(keep):,} customers with an event in the {days} days "
+              f"before {asof:%Y-%m-%d} are scored; {gone:,} without one are not")
+    return ev[ev["user_id"].isin(keep)]
+
+
 def _score(task: str, asof_text: str | None, out: Path, data: Path | None, events: Path | None,
            calendar: Path | None, table: Path | None, id_col: str, model_uri: str | None,
            reasons: bool, reason_method: str, horizon_days: int | None, chunk_size: int,
-           jobs: int | None, tz: str, allow: str, on_duplicate: str = "drop") -> None:
+           jobs: int | None, tz: str, allow: str, on_duplicate: str = "drop",
+           active_within: int | None = None) -> None:
     from training._customer_scoring import (
         extend_purchase_horizon,
         score_asof,
@@ -346,6 +359,9 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
     if table is None and asof is None:
         raise ValueError("--asof DATE is required with --data/--events (features use only "
                          "events before it)")
+    if active_within is not None and (table is not None or active_within < 1):
+        raise ValueError("--active-within DAYS needs --data/--events and DAYS >= 1 (with "
+                         "--table, filter the table's rows yourself)")
     model = _load_model(task, model_uri)
     t0 = time.perf_counter()
     if table is not None:
@@ -362,6 +378,8 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         assert asof is not None
         ev, cal = _events(data, events, calendar, tz, allow, on_duplicate)
         _check_asof(ev, asof)
+        if active_within is not None:
+            ev = _active_customers(ev, asof, active_within)
         with progress_bar("scoring customers") as update:
             scores = score_asof(model, ev, asof, calendar=cal, reasons=reasons,
                                 reason_method=reason_method, chunk_size=chunk_size,
@@ -418,13 +436,16 @@ def _make_score_command(task: str) -> None:
                               ] = 250_000,
         jobs: Annotated[int | None, typer.Option(
             "--jobs", help="Scoring threads (default: all CPUs).")] = None,
+        active_within: Annotated[int | None, typer.Option(
+            help="Score only customers with an event in the DAYS before --asof (events "
+                 "only): long-gone customers otherwise fill the high churn tier.")] = None,
         tz: TzOpt = "UTC",
         allow_event_types: AllowOpt = "",
         on_duplicate: DupOpt = "drop",
     ) -> None:
         _score(task, asof, out, data, events, calendar, table, id_col, model, reasons,
                reason_method, horizon_days, chunk_size, jobs, tz, allow_event_types,
-               on_duplicate)
+               on_duplicate, active_within)
 
 
 for _task in ("churn", "propensity", "value"):

@@ -71,6 +71,18 @@ def test_asof_outside_the_data_and_duplicate_rows(world_dir: Path, tmp_path: Pat
     assert "duplicate" not in _run([*score, "--on-duplicate", "keep"])
     out = _run([*score, "--on-duplicate", "error"], code=2)
     assert "exact duplicate rows" in out
+    # only the customers still active: the others are counted, not scored
+    all_users = pd.read_csv(tmp_path / "c.csv")
+    out = _run([*base, "--asof", f"{day_after:%Y-%m-%d}", "--active-within", "30", "--out",
+                str(tmp_path / "e.csv")])
+    recent = ev[ev["ts"] >= day_after - pd.Timedelta(days=30)]["user_id"].nunique()
+    active = pd.read_csv(tmp_path / "e.csv")
+    assert len(active) == recent < len(all_users)
+    assert (f"--active-within 30: {recent:,} customers with an event in the 30 days before "
+            f"{day_after:%Y-%m-%d} are scored; {len(all_users) - recent:,} without one") in out
+    assert "needs --data/--events" in _run(
+        [*base, "--active-within", "0", "--asof", f"{day_after:%Y-%m-%d}", "--out",
+         str(tmp_path / "f.csv")], code=2)
 
 
 def _crm(world_dir: Path, with_cutoff: bool) -> pd.DataFrame:
