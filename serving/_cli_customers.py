@@ -342,15 +342,37 @@ def _active_customers(ev: pd.DataFrame, asof: pd.Timestamp, days: int) -> pd.Dat
     return ev[ev["user_id"].isin(keep)]
 
 
+def _season_note(season: Any, adjust: bool, scores: pd.DataFrame) -> None:
+    """Say (and with ``adjust`` apply) the value model's season gap (``season_factor``)."""
+    if season is None:
+        if adjust:
+            show_note("--season-adjust: no season factor (it needs a value model trained on "
+                      "cutoffs, a horizon up to 364 days and purchases from at least 90 days "
+                      "before both windows a year back); scores are not scaled")
+        return
+    (a, b), (c, d) = season.scored, season.reference
+    gap = (f"last year, {a:%Y-%m-%d} .. {b:%Y-%m-%d} held {season.factor:.2f}x the revenue per "
+           f"customer of {c:%Y-%m-%d} .. {d:%Y-%m-%d}, the window a year before the one the "
+           "value model's level was set on")
+    if adjust:
+        scores["score"] = scores["score"] * season.factor
+        show_note(f"--season-adjust: value scores scaled by {season.factor:.3f} ({gap})")
+    elif abs(season.factor - 1) >= 0.1:
+        show_note(f"{gap}: the model does not know the season, so its total for this window is "
+                  f"likely {abs(season.factor - 1):.0%} {'low' if season.factor > 1 else 'high'}; "
+                  "pass --season-adjust to scale the scores by that factor")
+
+
 def _score(task: str, asof_text: str | None, out: Path, data: Path | None, events: Path | None,
            calendar: Path | None, table: Path | None, id_col: str, model_uri: str | None,
            reasons: bool, reason_method: str, horizon_days: int | None, chunk_size: int,
            jobs: int | None, tz: str, allow: str, on_duplicate: str = "drop",
-           active_within: int | None = None) -> None:
+           active_within: int | None = None, season_adjust: bool = False) -> None:
     from training._customer_scoring import (
         extend_purchase_horizon,
         score_asof,
         score_features,
+        season_factor,
         unseen_levels_note,
     )
 
@@ -359,6 +381,9 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
     if table is None and asof is None:
         raise ValueError("--asof DATE is required with --data/--events (features use only "
                          "events before it)")
+    if season_adjust and (task != "value" or table is not None):
+        raise ValueError("--season-adjust applies to 'brain score value' from events "
+                         "(--data/--events) only")
     if active_within is not None and (table is not None or active_within < 1):
         raise ValueError("--active-within DAYS needs --data/--events and DAYS >= 1 (with "
                          "--table, filter the table's rows yourself)")
@@ -378,12 +403,14 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         assert asof is not None
         ev, cal = _events(data, events, calendar, tz, allow, on_duplicate)
         _check_asof(ev, asof)
+        season = season_factor(model, ev, asof) if task == "value" else None
         if active_within is not None:
             ev = _active_customers(ev, asof, active_within)
         with progress_bar("scoring customers") as update:
             scores = score_asof(model, ev, asof, calendar=cal, reasons=reasons,
                                 reason_method=reason_method, chunk_size=chunk_size,
                                 n_jobs=jobs, progress=update)
+        _season_note(season, season_adjust, scores)
         trained_h = getattr(model, "horizon_days", None)
         if horizon_days is not None and horizon_days != trained_h:
             if task == "value" or trained_h is None:
@@ -436,6 +463,9 @@ def _make_score_command(task: str) -> None:
                               ] = 250_000,
         jobs: Annotated[int | None, typer.Option(
             "--jobs", help="Scoring threads (default: all CPUs).")] = None,
+        season_adjust: Annotated[bool, typer.Option(
+            help="value: scale the scores by last year's season gap between the scored window "
+                 "and the window the model's level was set on (printed as a note).")] = False,
         active_within: Annotated[int | None, typer.Option(
             help="Score only customers with an event in the DAYS before --asof (events "
                  "only): long-gone customers otherwise fill the high churn tier.")] = None,
@@ -445,7 +475,7 @@ def _make_score_command(task: str) -> None:
     ) -> None:
         _score(task, asof, out, data, events, calendar, table, id_col, model, reasons,
                reason_method, horizon_days, chunk_size, jobs, tz, allow_event_types,
-               on_duplicate, active_within)
+               on_duplicate, active_within, season_adjust)
 
 
 for _task in ("churn", "propensity", "value"):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,9 +32,11 @@ from ._customer_models import CustomerModel
 from ._customer_reasons import TIERS, assign_tiers
 
 __all__ = [
+    "SeasonFactor",
     "extend_purchase_horizon",
     "score_asof",
     "score_features",
+    "season_factor",
     "unseen_levels_note",
 ]
 
@@ -142,6 +145,71 @@ def score_features(model: CustomerModel | object, features: pd.DataFrame, *,
     if task == "value" and len(out):
         out["tier"] = assign_tiers(out["score"].to_numpy(), TIERS["value"])
     return out
+
+
+@dataclass(frozen=True)
+class SeasonFactor:
+    """How much more (or less) revenue per customer last year's copy of the scored window held
+    than last year's copy of the window the value model's level was set on.
+
+    Attributes:
+        factor: the ratio (1.0 = same season).
+        scored: the scored window a year earlier (start, end), 364 days back (same weekdays).
+        reference: the model's reference window a year earlier (start, end).
+        per_customer: revenue per customer in both (``scored``, ``reference``), customers being
+            those with a purchase in the year (or as much as the data hold, at least 90 days)
+            before each window, so a growing or shrinking base does not read as season.
+    """
+
+    factor: float
+    scored: tuple[pd.Timestamp, pd.Timestamp]
+    reference: tuple[pd.Timestamp, pd.Timestamp]
+    per_customer: tuple[float, float]
+
+
+def season_factor(model: CustomerModel, events: pd.DataFrame,
+                  asof: str | pd.Timestamp) -> SeasonFactor | None:
+    """The value model's season gap for a window starting at ``asof`` (None when unknown).
+
+    The model learned how much customers spend in ``horizon_days`` from windows starting at
+    its training cutoffs, and its total is matched (``scale`` calibration) on one of them: the
+    validation cutoff when it was refitted, else the calibration cutoff. It knows nothing of
+    the season of a later window (a grocery model set on July forecast October-December 19%
+    low). Last year's same two windows tell the gap. None without a value model fitted on
+    cutoffs, a horizon over 364 days, or purchases starting less than 90 days before the
+    earlier of the two windows a year back.
+    """
+    rep = getattr(model, "report_", None)
+    h = getattr(model, "horizon_days", None)
+    if getattr(model, "task", None) != "value" or rep is None or not h or h > 364:
+        return None
+    ref_cuts = rep.split.validation_cutoffs if rep.refit else rep.split.calibration_cutoffs
+    if not ref_cuts:
+        return None
+    year, span = pd.Timedelta(days=364), pd.Timedelta(days=int(h))
+    buys = events[events["event_type"] == "purchase"]
+    if buys.empty:
+        return None
+    start_scored = pd.Timestamp(asof) - year
+    start_ref = pd.Timestamp(ref_cuts[-1]) - year
+    # customers: those with a purchase in the same look-back before each window (a year, or
+    # what the data hold, at least 90 days)
+    back = min(pd.Timedelta(days=365), min(start_scored, start_ref) - buys["ts"].min())
+    if back < pd.Timedelta(days=90) or start_scored + span > pd.Timestamp(asof):
+        return None
+
+    def per_customer(start: pd.Timestamp) -> float:
+        base = buys[(buys["ts"] >= start - back) & (buys["ts"] < start)]
+        users = base["user_id"].unique()
+        window = buys[(buys["ts"] >= start) & (buys["ts"] < start + span)
+                      & buys["user_id"].isin(users)]
+        return float(window["revenue"].sum()) / max(len(users), 1)
+
+    scored, ref = per_customer(start_scored), per_customer(start_ref)
+    if not ref > 0:
+        return None
+    return SeasonFactor(scored / ref, (start_scored, start_scored + span),
+                        (start_ref, start_ref + span), (scored, ref))
 
 
 def _pyfunc_task(model: object) -> str | None:
