@@ -86,7 +86,9 @@ def _check_columns(df: pd.DataFrame, contract: Contract, source: str) -> None:
 
 
 _DATE_FORMATS = ("%Y/%m/%d", "%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y",
-                 "%m-%d-%Y", "%d/%m/%y", "%m/%d/%y")
+                 "%m-%d-%Y", "%d/%m/%y", "%m/%d/%y",
+                 # month names, any case: Oracle's default DD-MON-YY (01-JAN-23), 01 Jan 2023
+                 "%d-%b-%y", "%d-%b-%Y", "%d %b %Y", "%d %b %y")
 _TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S")
 
 

@@ -176,6 +176,14 @@ def test_day_first_dates_are_read_with_one_format_for_the_whole_column(tmp_path:
         ft.load_events(write(tmp_path, ambiguous, "amb.csv"))
 
 
+
+def test_month_name_dates_such_as_oracles_dd_mon_yy_are_read(tmp_path: Path) -> None:
+    text = ("user_id,ts,event_type,channel,revenue\n1,01-JAN-23,visit,email,\n"
+            "2,15-feb-23,visit,email,\n3,31-DEC-24,visit,email,\n")
+    ev = ft.load_events(write(tmp_path, text))
+    assert sorted(ev["ts"]) == [pd.Timestamp("2023-01-01"), pd.Timestamp("2023-02-15"),
+                                pd.Timestamp("2024-12-31")]
+
 def test_a_misspelt_time_zone_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"unknown time zone 'Europe/Berln'.*'Europe/Berlin'"):
         ft.load_events(write(tmp_path, GOOD), tz="Europe/Berln")
