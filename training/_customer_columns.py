@@ -1,0 +1,81 @@
+"""Which columns of a customer frame are features, and the features derived from them.
+
+``CustomerModel`` reads numbers and text as features and skips ids, other labels and dates
+(``split_columns``); adds the ``DERIVED`` differences and ratios trees cannot form themselves
+(``add_derived``); and trusts the features the event pipeline computed before each cutoff
+(``point_in_time``) when it looks for leakage.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from training._customer_bgnbd import BGNBD_COLUMNS
+
+__all__ = ["DERIVED", "ID_COLUMNS", "SHARE_PREFIXES", "add_derived", "point_in_time",
+           "split_columns"]
+
+ID_COLUMNS: tuple[str, ...] = ("user_id", "cutoff", "asof")
+SHARE_PREFIXES: tuple[str, ...] = ("cat_share_", "purchase_cat_share_", "ch_share_")
+"""Feature columns named after the data's vocabulary (``features/_catalogue.py``): a category or
+channel absent from a scoring frame means share 0, so missing ones are filled with 0 and unknown
+extra ones are ignored."""
+
+DERIVED: dict[str, tuple[str, ...]] = {
+    "purchase_span_days": ("days_since_first_purchase", "days_since_last_purchase"),
+    "order_rate_30d": ("orders_total", "days_since_first_purchase"),
+    "recency_share": ("days_since_last_purchase", "tenure_days"),
+}
+"""Features derived from ``features.user_features`` columns when those are present (trees cannot
+form differences and ratios themselves): the purchase span (first to last order, BG/NBD's t_x),
+orders per 30 days since the first purchase, and recency as a share of tenure."""
+
+
+def point_in_time(frame: pd.DataFrame, features: list[str]) -> set[str]:
+    """The ``features`` known to be computed before the cutoff: those ``build_training_set``
+    marks (``attrs["point_in_time_features"]``), the derived ones made of them only, and the
+    BG/NBD ones when their inputs are marked."""
+    marked = set(frame.attrs.get("point_in_time_features", ()))
+    out = {f for f in features if f in marked}
+    out |= {f for f, inputs in DERIVED.items() if f in features and set(inputs) <= marked}
+    if set(BGNBD_COLUMNS) <= marked:
+        out |= {f for f in features if f.startswith("bgnbd_")}
+    return out
+
+
+def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` plus the ``DERIVED`` columns whose inputs it has (a copy; never in place)."""
+    have = set(frame.columns)
+    new: dict[str, pd.Series] = {}
+    if {"days_since_first_purchase", "days_since_last_purchase"} <= have:
+        new["purchase_span_days"] = (frame["days_since_first_purchase"]
+                                     - frame["days_since_last_purchase"])
+    if {"orders_total", "days_since_first_purchase"} <= have:
+        new["order_rate_30d"] = 30 * frame["orders_total"] / frame[
+            "days_since_first_purchase"].clip(lower=1)
+    if {"days_since_last_purchase", "tenure_days"} <= have:
+        new["recency_share"] = frame["days_since_last_purchase"] / frame["tenure_days"].clip(
+            lower=1)
+    new = {k: v for k, v in new.items() if k not in have}
+    return frame.assign(**new) if new else frame
+
+
+def split_columns(frame: pd.DataFrame, label_col: str,
+                   exclude: tuple[str, ...]) -> tuple[list[str], list[str], dict[str, str]]:
+    numeric: list[str] = []
+    categorical: list[str] = []
+    skipped: dict[str, str] = {}
+    for col in frame.columns:
+        dtype = frame[col].dtype
+        if col in ID_COLUMNS or col == label_col or col in exclude:
+            continue
+        if col.startswith("label_"):
+            skipped[col] = "another label column"
+        elif (pd.api.types.is_datetime64_any_dtype(dtype)
+              or pd.api.types.is_timedelta64_dtype(dtype)):
+            skipped[col] = "datetime/timedelta column (derive a number of days instead)"
+        elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+            numeric.append(col)
+        else:
+            categorical.append(col)
+    return numeric, categorical, skipped
