@@ -516,6 +516,13 @@ def validate_events(df: pd.DataFrame, source: str = "events", *, tz: str = "UTC"
                         "identical rows are genuine (e.g. two equal lines of one invoice) keep "
                         "them with --on-duplicate keep (Python: on_duplicate='keep')")
             frame = frame.loc[~dup]
+    future = (frame["ts"] > pd.Timestamp.now() + pd.Timedelta(days=1)).to_numpy()
+    if future.any():
+        n, rows, _ = problem_rows(future)
+        first = frame["ts"][future].min()
+        report.note(f"{n} events are dated in the future (first at row {rows[0]}; earliest "
+                    f"{first:%Y-%m-%d}); a two-digit year 00-68 reads as 2000-2068 (28-FEB-68 "
+                    "is 2068): export four-digit years if they are older")
     ts = frame["ts"].to_numpy()
     if len(ts) > 1 and (ts[1:] < ts[:-1]).any():
         n_bad = int((ts[1:] < ts[:-1]).sum())

@@ -357,3 +357,14 @@ def test_fit_learns_which_way_each_feature_pushes() -> None:
     assert m.directions_["recency_days"] == 1
     assert m.directions_["orders_total"] == -1
     assert set(m.directions_) == {"recency_days", "orders_total", "noise"}  # as the trees use it
+
+
+def test_a_value_at_the_typical_level_is_a_reason_only_when_nothing_else_pushes() -> None:
+    feats = pd.DataFrame({"bgnbd_p_alive": [1.0, 1.0], "orders_30d": [5.0, 2.0]})
+    contrib = pd.DataFrame({"bgnbd_p_alive": [-3.0, -3.0], "orders_30d": [-0.2, 0.1]})
+    typical = {"bgnbd_p_alive": 1.0, "orders_30d": 2.0}
+    got = top_reasons(contrib, feats, typical, top=2, down=np.array([True, True]),
+                      directions={"bgnbd_p_alive": -1, "orders_30d": -1})
+    assert got.loc[0, "reason_1"] == "orders (last 30 days) is high (5 vs typical 2)"
+    assert got.loc[0, "reason_2"].endswith("is at the typical level (1)")
+    assert got.loc[1, "reason_1"].endswith("is at the typical level (1)")  # nothing else

@@ -183,6 +183,11 @@ def test_month_name_dates_such_as_oracles_dd_mon_yy_are_read(tmp_path: Path) -> 
     ev = ft.load_events(write(tmp_path, text))
     assert sorted(ev["ts"]) == [pd.Timestamp("2023-01-01"), pd.Timestamp("2023-02-15"),
                                 pd.Timestamp("2024-12-31")]
+    assert not [n for n in ev.attrs["load_notes"] if "future" in n]
+    old = text.replace("31-DEC-24", "28-FEB-68")  # Python's pivot: 2068, not 1968
+    notes = ft.load_events(write(tmp_path, old, "old.csv")).attrs["load_notes"]
+    assert any("1 events are dated in the future (first at row 3; earliest 2068-02-28)" in n
+               for n in notes), notes
 
 def test_a_misspelt_time_zone_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"unknown time zone 'Europe/Berln'.*'Europe/Berlin'"):
