@@ -331,14 +331,15 @@ def _check_asof(events: pd.DataFrame, asof: pd.Timestamp) -> None:
 
 
 def _active_customers(ev: pd.DataFrame, asof: pd.Timestamp, days: int) -> pd.DataFrame:
-    """The events of customers with any event in the ``days`` before ``asof`` (a note counts
-    the others, who are not scored)."""
-    before = ev[ev["ts"] < asof]
+    """The events of customers with any event but a refund in the ``days`` before ``asof`` (a
+    note counts the others, who are not scored): a refund is not engagement."""
+    before = ev[(ev["ts"] < asof) & (ev["event_type"].astype(str) != "refund")]
     last = before.groupby("user_id", observed=True)["ts"].max()
     keep = last.index[last >= asof - pd.Timedelta(days=days)]
     gone = len(last) - len(keep)
-    show_note(f"--active-within {days}: {len(keep):,} customers with an event in the {days} days "
-              f"before {asof:%Y-%m-%d} are scored; {gone:,} without one are not")
+    show_note(f"--active-within {days}: {len(keep):,} customers with an event (not counting "
+              f"refunds) in the {days} days before {asof:%Y-%m-%d} are scored; {gone:,} "
+              "without one are not")
     return ev[ev["user_id"].isin(keep)]
 
 
@@ -467,8 +468,9 @@ def _make_score_command(task: str) -> None:
             help="value: scale the scores by last year's season gap between the scored window "
                  "and the window the model's level was set on (printed as a note).")] = False,
         active_within: Annotated[int | None, typer.Option(
-            help="Score only customers with an event in the DAYS before --asof (events "
-                 "only): long-gone customers otherwise fill the high churn tier.")] = None,
+            help="Score only customers with an event other than a refund in the DAYS before "
+                 "--asof (events only): long-gone customers otherwise fill the high churn "
+                 "tier.")] = None,
         tz: TzOpt = "UTC",
         allow_event_types: AllowOpt = "",
         on_duplicate: DupOpt = "drop",

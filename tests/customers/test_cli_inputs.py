@@ -75,11 +75,13 @@ def test_asof_outside_the_data_and_duplicate_rows(world_dir: Path, tmp_path: Pat
     all_users = pd.read_csv(tmp_path / "c.csv")
     out = _run([*base, "--asof", f"{day_after:%Y-%m-%d}", "--active-within", "30", "--out",
                 str(tmp_path / "e.csv")])
-    recent = ev[ev["ts"] >= day_after - pd.Timedelta(days=30)]["user_id"].nunique()
+    recent = ev[(ev["ts"] >= day_after - pd.Timedelta(days=30))
+                & (ev["event_type"].astype(str) != "refund")]["user_id"].nunique()
     active = pd.read_csv(tmp_path / "e.csv")
     assert len(active) == recent < len(all_users)
-    assert (f"--active-within 30: {recent:,} customers with an event in the 30 days before "
-            f"{day_after:%Y-%m-%d} are scored; {len(all_users) - recent:,} without one") in out
+    assert (f"--active-within 30: {recent:,} customers with an event (not counting refunds) in "
+            f"the 30 days before {day_after:%Y-%m-%d} are scored; "
+            f"{len(all_users) - recent:,} without one") in out
     assert "needs --data/--events" in _run(
         [*base, "--active-within", "0", "--asof", f"{day_after:%Y-%m-%d}", "--out",
          str(tmp_path / "f.csv")], code=2)
