@@ -9,15 +9,25 @@ BentoML layer maps them to HTTP status codes in one place (``service._errors``).
 from __future__ import annotations
 
 import json
-import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ._answers import (
+    CACHED_REASONS,
+    REASON_METHOD,
+    BadRequestError,
+    NotReadyError,
+    ScoreJob,
+    ScoreTable,
+    _check_numbers,
+    _missing_inputs,
+    records,
+    score_jobs,
+)
 from ._registry import Champions, LoadedModel
 from ._schemas import (
     AnalyzeRequest,
@@ -32,8 +42,6 @@ from ._snapshot import Snapshot
 __all__ = ["API_NAMES", "CACHED_REASONS", "ENDPOINT_MODELS", "REASON_METHOD", "BadRequestError",
            "Brain", "NotReadyError", "ScoreJob", "ScoreTable", "score_jobs"]
 
-CACHED_REASONS = 3
-"""Reasons kept per user in the snapshot score cache (requests asking for more are live)."""
 FORECAST_CACHE = 32
 """Forecast answers kept (per champion, horizon and calendar), least recently added dropped."""
 ENDPOINT_MODELS = {"churn_risk": "churn", "purchase_propensity": "purchase_propensity",
@@ -44,221 +52,12 @@ called like the engine's parameter (``variant_col``, ``control``, ``metrics``, `
 the experiment engine's messages are answered with these, the CLI's options never appear."""
 
 
-class BadRequestError(ValueError):
-    """The request cannot be answered as sent; the message says what to fix (HTTP 400)."""
-
-
 def _phrase(exc: Exception) -> str:
     """``exc``'s message for an API client: the experiment engine's inputs named by their
     request fields (``API_NAMES``)."""
     from experiments import ExperimentInputError
 
     return exc.phrase(API_NAMES) if isinstance(exc, ExperimentInputError) else str(exc)
-
-
-class NotReadyError(RuntimeError):
-    """A model or the feature snapshot the endpoint needs is not loaded (HTTP 503)."""
-
-
-def _clean(v: Any) -> Any:
-    if isinstance(v, float | np.floating):
-        return None if not math.isfinite(float(v)) else float(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, pd.Timestamp):
-        return v.isoformat()
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if v is pd.NA or v is pd.NaT:
-        return None
-    return v
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows (NaN -> null, numpy scalars -> Python, timestamps -> ISO strings)."""
-    cols = list(frame.columns)
-    return [{c: _clean(v) for c, v in zip(cols, row, strict=True)}
-            for row in frame.itertuples(index=False, name=None)]
-
-
-def _check_numbers(frame: pd.DataFrame, columns: list[str]) -> None:
-    """Numeric features as floats (true/false as 1/0); a 400 naming the columns holding
-    anything else (null is fine: a missing value).
-
-    Without it text or lists in a numeric feature became missing values and the row was scored
-    as if the caller had sent null."""
-    bad: list[str] = []
-    for col in columns:
-        s = frame[col]
-        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-            continue
-        values = s.tolist()
-        wrong = [(i, v) for i, v in enumerate(values)
-                 if v is not None and not isinstance(v, int | float)]
-        if wrong:
-            i, v = wrong[0]
-            bad.append(f"{col!r} ({len(wrong)} rows; first: row {i + 1} {v!r})")
-        else:
-            frame[col] = pd.Series([np.nan if v is None else float(v) for v in values],
-                                   index=s.index, dtype="float64")
-    if bad:
-        raise BadRequestError(f"rows: these feature columns must hold numbers or null: "
-                              f"{'; '.join(bad[:10])}{' ...' if len(bad) > 10 else ''}")
-
-
-def _missing_inputs(model: Any, frame: pd.DataFrame) -> list[str]:
-    """Columns a ``CustomerModel`` needs from the caller (derived ones it computes itself)."""
-    from training._customer_bgnbd import BGNBD_COLUMNS
-    from training._customer_models import DERIVED
-
-    have = set(frame.columns)
-    need = [c for c in model.features_ if c not in DERIVED and not c.startswith("bgnbd_")]
-    if getattr(model, "bgnbd_params_", None) is not None:
-        need += [c for c in BGNBD_COLUMNS if c not in need]
-    for name, inputs in DERIVED.items():
-        if name in model.features_:
-            need += [c for c in inputs if c not in need]
-    return [c for c in need if c not in have]
-
-
-REASON_METHOD = "path"
-"""Reasons the API gives: decision-path contributions, as ``brain score`` writes by default (the
-same sentences for a user whether asked live, by id or in a batch file; TreeSHAP is ~10x slower)."""
-
-
-def rank_tiers(scores: np.ndarray, reference: np.ndarray, task: str = "value") -> list[str]:
-    """Rank-based tiers (value) of ``scores`` placed among ``reference`` scores (sorted
-    ascending): a customer's share is the fraction of the reference scoring strictly higher, as
-    ``assign_tiers`` computes it within one population. A request's few rows are never ranked
-    among themselves (one row would always be "top")."""
-    from training._customer_reasons import TIERS
-
-    rule = TIERS[task]
-    n = max(len(reference), 1)
-    share = (len(reference) - np.searchsorted(reference, scores, side="right")) / n
-    code = np.searchsorted(np.asarray(rule.thresholds), share, side="right")
-    return [rule.labels[c] for c in code]
-
-
-def _score_rows(model: Any, frame: pd.DataFrame, top: int,
-                reference: np.ndarray | None = None) -> list[dict[str, Any]]:
-    """score_frame output as JSON-ready per-user dicts; rank tiers among ``reference``."""
-    from training._customer_mlflow import score_frame
-
-    try:
-        out = score_frame(model, frame, reasons=top > 0, top=max(top, 1),
-                          reason_method=REASON_METHOD)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise BadRequestError(f"rows could not be scored: {exc}") from exc
-    if reference is not None and len(out):
-        out["tier"] = rank_tiers(out["score"].to_numpy(dtype=float), reference)
-    reason_cols = [c for c in out.columns if c.startswith("reason_")]
-    return [{
-        "user_id": str(row["user_id"]), "score": row["score"], "tier": str(row["tier"]),
-        "early_warning": None if row["early_warning"] is None else bool(row["early_warning"]),
-        "reasons": [row[c] for c in reason_cols if row[c]][:top]}
-        for row in records(out)]
-
-
-_EARLY_WARNING = (None, False, True)
-
-
-@dataclass(frozen=True, eq=False)
-class ScoreTable:
-    """One model's answers for every snapshot user, held column-wise.
-
-    Per-user dicts cost about 2.4 KB per user and model (measured: 47 MB for 19,591 users), so a
-    million customers and three models would hold ~7 GB; here each user costs a float, two
-    one-byte codes and three ``int32`` sentence codes, the distinct sentences are stored once,
-    and the user-id index is shared by the models of one snapshot. Answers are rebuilt per
-    request (a few microseconds per user) and equal what ``_score_rows`` gives.
-    """
-
-    position: dict[str, int]
-    score: np.ndarray
-    tier_code: np.ndarray
-    tier_names: tuple[str, ...]
-    warning_code: np.ndarray  # 0 unknown, 1 no, 2 yes
-    reason_code: np.ndarray  # (users, CACHED_REASONS), -1 = none
-    sentences: tuple[str, ...]
-    sorted_score: np.ndarray  # ascending: where live rows of a rank-tiered model are placed
-
-    def __len__(self) -> int:
-        return len(self.score)
-
-    @classmethod
-    def build(cls, scored: pd.DataFrame, position: dict[str, int]) -> ScoreTable:
-        """From ``score_features`` output whose rows follow ``position``'s order."""
-        n = len(scored)
-        if n != len(position):
-            raise ValueError(f"ScoreTable: {n} scored rows for {len(position)} users")
-        tiers = pd.Categorical(scored["tier"].astype(str))
-        ew = scored["early_warning"]
-        warning = np.where(ew.isna().to_numpy(), 0,
-                           np.where(ew.fillna(False).astype(bool).to_numpy(), 2, 1))
-        cols = [c for c in scored.columns if c.startswith("reason_")][:CACHED_REASONS]
-        codes = np.full((n, CACHED_REASONS), -1, dtype=np.int32)
-        sentences: tuple[str, ...] = ()
-        if cols:
-            stacked = pd.concat([scored[c].astype("string") for c in cols], ignore_index=True)
-            stacked = stacked.mask(stacked == "")
-            flat, uniques = pd.factorize(stacked, use_na_sentinel=True)
-            codes[:, :len(cols)] = flat.reshape(len(cols), n).T
-            sentences = tuple(str(u) for u in uniques)
-        score = scored["score"].to_numpy(dtype=float, copy=True)
-        return cls(position, score, tiers.codes.astype(np.int8),
-                   tuple(str(c) for c in tiers.categories), warning.astype(np.int8), codes,
-                   sentences, np.sort(score))
-
-    def answer(self, user_id: str, top: int) -> dict[str, Any] | None:
-        """The user's answer with at most ``top`` reasons; None for an unknown id."""
-        i = self.position.get(user_id)
-        if i is None:
-            return None
-        score = float(self.score[i])
-        sentences = self.sentences
-        reasons = [sentences[c] for c in self.reason_code[i].tolist() if c >= 0][:top]
-        return {"user_id": user_id, "score": None if math.isnan(score) else score,
-                "tier": self.tier_names[self.tier_code[i]],
-                "early_warning": _EARLY_WARNING[self.warning_code[i]], "reasons": reasons}
-
-
-@dataclass(frozen=True)
-class ScoreJob:
-    """Rows to score live with one loaded model (from ``Brain.prepare_score``)."""
-
-    loaded: LoadedModel
-    frame: pd.DataFrame
-    top: int
-    errors: list[dict[str, Any]]
-    reference: np.ndarray | None = None  # value: scores the rows are ranked among (ascending)
-
-    @property
-    def batch_key(self) -> tuple[int, int]:
-        """Jobs with the same key can share one model call."""
-        return (id(self.loaded), self.top)
-
-
-def score_jobs(jobs: list[ScoreJob]) -> list[dict[str, Any]]:
-    """Answer several jobs of the same model and ``top`` with one model call over all their
-    rows (one job: a plain call). Results are identical to scoring each job alone."""
-    if not jobs:
-        return []
-    first = jobs[0]
-    if any(j.batch_key != first.batch_key for j in jobs):
-        raise ValueError("score_jobs needs jobs of one model and one top_reasons")
-    frames = [j.frame for j in jobs if len(j.frame)]
-    rows: list[dict[str, Any]] = []
-    if frames:
-        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        rows = _score_rows(first.loaded.model.model, frame, first.top, first.reference)
-    out, at = [], 0
-    for j in jobs:
-        n = len(j.frame)
-        out.append({"model": j.loaded.name, "version": j.loaded.version,
-                    "results": rows[at:at + n], "errors": j.errors})
-        at += n
-    return out
 
 
 class Brain:
