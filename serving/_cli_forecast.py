@@ -56,17 +56,9 @@ def _route_training_notes() -> None:
 
 def _data_notes(frame: pd.DataFrame) -> None:
     """Notes about the series that change what the model does, before any fitting."""
-    from training._forecast_base import (
-        extreme_values_note,
-        missing_phase_notes,
-        negative_values_note,
-        prepare_panel,
-    )
+    from training._forecast_base import series_notes
 
-    for note in (negative_values_note(frame), extreme_values_note(frame)):
-        if note:
-            show_note(note)
-    for note in missing_phase_notes(prepare_panel(frame[["series_id", "ds", "y"]], "none")):
+    for note in series_notes(frame):
         show_note(note)
 
 

@@ -127,13 +127,7 @@ def _forecastable_series(path: Path, tz: str):
     """The series file as ``brain forecast`` reads it: the contract, then one frequency (daily
     or hourly) for every series."""
     import features as ft
-    from training._forecast_base import (
-        extreme_values_note,
-        missing_phase_notes,
-        negative_values_note,
-        prepare_panel,
-        series_freq,
-    )
+    from training._forecast_base import series_freq, series_notes
 
     frame = ft.load_series(path, tz=tz)
     try:
@@ -141,10 +135,8 @@ def _forecastable_series(path: Path, tz: str):
     except ValueError as exc:
         raise ValueError(f"{path.name}: {exc}") from None
     # what brain forecast would say about the values before fitting
-    notes = [n for n in (negative_values_note(frame), extreme_values_note(frame)) if n]
-    notes += missing_phase_notes(prepare_panel(frame[["series_id", "ds", "y"]], "none"))
     frame.attrs["load_notes"] = [*frame.attrs.get("load_notes", []),
-                                 *(f"{path.name}: {n}" for n in notes)]
+                                 *(f"{path.name}: {n}" for n in series_notes(frame))]
     return frame
 
 

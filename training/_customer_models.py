@@ -469,15 +469,10 @@ class CustomerModel:
         self.calibrator_ = calibrator
         # per numeric feature: does a higher value raise (+1) or lower (-1) its contribution?
         # (decision-path credits, as the reasons use; TreeSHAP took 16 s on the demo's churn)
-        sample = x[(train | calib) if do_refit else train]
-        sample = sample.iloc[np.random.default_rng(self.seed).permutation(len(sample))[:5_000]]
-        codes = np.column_stack([
-            np.where(s.cat.codes >= 0, s.cat.codes, np.nan)
-            if isinstance(s.dtype, pd.CategoricalDtype)
-            else s.to_numpy(dtype=float, na_value=np.nan)
-            for s in (sample[c] for c in self.features_)])
-        _, contrib = leaf_outputs(booster, codes, self.path_tables())
-        self.directions_ = feature_directions(contrib, sample, numeric)
+        rows = np.flatnonzero((train | calib) if do_refit else train)
+        rows = np.random.default_rng(self.seed).permutation(rows)[:5_000]
+        contrib = self.path_contributions(data.iloc[rows])[self.features_].to_numpy()
+        self.directions_ = feature_directions(contrib, x.iloc[rows], numeric)
         # Rows (user_id, cutoff) the served model was fitted or calibrated on: a later champion
         # comparison leaves them out (``training._customer_mlflow``).
         self.fitted_rows_ = np.unique(row_keys(data)) if "user_id" in data.columns else None

@@ -33,7 +33,7 @@ import pandas as pd
 
 from features._calendar import applies_to, normalize_calendar
 
-from ._forecast_base import BaseForecaster, prepare_panel, steps_per_day
+from ._forecast_base import BaseForecaster, period_text, prepare_panel, steps_per_day
 
 __all__ = ["METRICS", "BacktestResult", "backtest", "backtest_future_regressors",
            "cover_horizon", "dominant_error_notes", "evaluation_key", "forecast_metrics",
@@ -283,10 +283,9 @@ def dominant_error_notes(forecasts: pd.DataFrame, history: dict[str, pd.Series],
             continue
         row = folds[(folds["origin"] == origin) & (folds["series_id"] == sid)]
         mase = f"mase {float(row['mase'].iloc[0]):.3g}" if len(row) else "its score"
-        when = pd.Timestamp(g.at[worst, "ds"])
         notes.append(
             f"series {sid!r}, fold origin {pd.Timestamp(origin).date()}: the actual {actual:.6g} "
-            f"at {when.date() if when == when.normalize() else when} is "
+            f"at {period_text(g.at[worst, 'ds'])} is "
             f"{abs(actual - mid) / spread:,.0f}x further from the median ({mid:.4g}) than any "
             f"value before the origin and makes {err[worst] / total:.0%} of that fold's absolute "
             f"error, so that fold's {mase} (and the mean over folds) mostly measures that one "
@@ -425,7 +424,7 @@ def backtest(
     zero = zero_actuals_note(joined_all)
     notes += [zero] if zero else []
     if not folds.empty:
-        history = {sid: g.set_index("ds")["y"] for sid, g in frame.groupby("series_id")}
+        history = {sid: pd.Series(g.y, index=g.ds) for sid, g in panel.series.items()}
         notes += dominant_error_notes(joined_all, history, folds)
     return BacktestResult(
         model=name, params=params, horizon=horizon, origins=tuple(origin_list), folds=folds,

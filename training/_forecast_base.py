@@ -29,8 +29,10 @@ __all__ = [
     "future_regressor_values",
     "missing_phase_notes",
     "negative_values_note",
+    "period_text",
     "prepare_panel",
     "series_freq",
+    "series_notes",
     "steps_per_day",
 ]
 
@@ -204,26 +206,35 @@ def negative_values_note(series: pd.DataFrame) -> str | None:
             "if they are errors (counts and revenue are never negative)")
 
 
+def period_text(ds: Any) -> str:
+    """A period as people write it: the date for a day, date and time for an hour."""
+    t = pd.Timestamp(ds)
+    return str(t.date()) if t == t.normalize() else str(t)
+
+
 def extreme_values_note(series: pd.DataFrame, ratio: float = 100.0) -> str | None:
     """The note for values ``ratio`` times above the series' 99th percentile (a logging
     glitch such as 1e7 views), else None. Fits clip them, but a backtest scores them."""
     y = pd.to_numeric(series["y"], errors="coerce")
-    p99 = y.groupby(series["series_id"]).transform(lambda v: v.quantile(0.99))
+    p99 = y.groupby(series["series_id"]).transform("quantile", 0.99)
     far = (p99 > 0) & (y > ratio * p99)
     if not far.any():
         return None
     rows = series.loc[far].head(3)
-    def when(ds: Any) -> str:
-        t = pd.Timestamp(ds)
-        return str(t.date()) if t == t.normalize() else str(t)
-
-    first = ", ".join(f"{sid} {when(ds)}: {v:g} ({v / q:,.0f}x)" for sid, ds, v, q in
+    first = ", ".join(f"{sid} {period_text(ds)}: {v:g} ({v / q:,.0f}x)" for sid, ds, v, q in
                       zip(rows["series_id"], rows["ds"], y[far].head(3), p99[far].head(3),
                           strict=True))
     return (f"series: {int(far.sum())} y values are more than {ratio:g}x their series' 99th "
             f"percentile (first {first}); the LightGBM forecaster clips such outliers in its "
             "history, but a backtest window that holds one is scored against it; correct them "
             "if they are glitches")
+
+
+def series_notes(series: pd.DataFrame) -> list[str]:
+    """What ``brain forecast`` says about a series file's values before fitting (``data validate
+    --series`` says the same): negative values, far-out values, weekdays or hours never seen."""
+    notes = [n for n in (negative_values_note(series), extreme_values_note(series)) if n]
+    return notes + missing_phase_notes(prepare_panel(series[["series_id", "ds", "y"]], "none"))
 
 
 _WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
