@@ -38,6 +38,7 @@ from ._calendar import (
 )
 from ._catalogue import CATALOGUE, MAX_CATEGORIES, MAX_CHANNELS, describe
 from ._contracts import KNOWN_EVENT_TYPES, DataContractError
+from ._import import orders_to_events
 from ._io import (
     infer_table_types,
     load_calendar,
@@ -84,6 +85,7 @@ __all__ = [
     "load_spend",
     "make_labels",
     "normalize_calendar",
+    "orders_to_events",
     "partition_of",
     "read_table",
     "rfm_segments",

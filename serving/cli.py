@@ -123,6 +123,50 @@ def data_generate(
                   f"{days} days in {time.perf_counter() - t0:.1f}s -> {out}")
 
 
+@data_app.command("import-orders")
+@friendly_errors
+def data_import_orders(
+    file: Annotated[Path, typer.Argument(help="Order-line export (CSV or Parquet): one row per "
+                                              "line of an order, invoice or basket.")],
+    out: Annotated[Path, typer.Option(help="Events file to write (.csv or .parquet).")],
+    customer_col: Annotated[str, typer.Option(help="Column with the customer id (empty = guest "
+                                                   "checkout, left out with a note).")],
+    time_col: Annotated[str, typer.Option(help="Column with the order time.")],
+    order_col: Annotated[str | None, typer.Option(
+        help="Column with the order (invoice, basket) id; without it, one customer's lines at "
+             "one time are one order.")] = None,
+    amount_col: Annotated[str | None, typer.Option(
+        help="Column with the line's revenue (or give --quantity-col and --price-col).")] = None,
+    quantity_col: Annotated[str | None, typer.Option(help="Column with the quantity.")] = None,
+    price_col: Annotated[str | None, typer.Option(help="Column with the unit price.")] = None,
+    channel_col: Annotated[str | None, typer.Option(help="Column with the sales channel.")] = None,
+    channel: Annotated[str, typer.Option(
+        help="Channel for every line when there is no --channel-col (and for its empty cells).")
+    ] = "unknown",
+    category_col: Annotated[str | None, typer.Option(
+        help="Column with the product category (for category-mix features).")] = None,
+    tz: TzOpt = "UTC",
+) -> None:
+    """Turn a shop's or till's order-line export into an events file: one purchase per order,
+    negative lines (cancellations, returns) as refunds."""
+    import features as ft
+
+    step(f"reading {file}")
+    frame = ft.orders_to_events(
+        ft.read_table(file), customer=customer_col, time=time_col, order=order_col,
+        amount=amount_col, quantity=quantity_col, price=price_col, channel=channel_col,
+        default_channel=channel, category=category_col, source=file.name, tz=tz)
+    print_notes(frame)
+    s = frame.attrs["import_summary"]
+    frame.attrs.clear()  # the notes are printed; the file holds the events only
+    write_frame(frame, out)
+    console.print(f"[green]imported[/] {s['lines']:,} lines -> {s['purchases']:,} purchases and "
+                  f"{s['refunds']:,} refunds of {s['customers']:,} customers, "
+                  f"{s['first']:%Y-%m-%d} to {s['last']:%Y-%m-%d} -> {out}")
+    console.print(f"next: brain train churn --events {out} (or propensity, value)",
+                  highlight=False)
+
+
 def _forecastable_series(path: Path, tz: str):
     """The series file as ``brain forecast`` reads it: the contract, then one frequency (daily
     or hourly) for every series."""

@@ -1,0 +1,203 @@
+"""Order exports (one row per order line, as shops and tills write them) into the events contract.
+
+A retailer's export rarely has our column names: ``Invoice, StockCode, Quantity, InvoiceDate,
+Price, Customer ID`` (UCI Online Retail II), or a till log with a basket id and a line amount.
+``orders_to_events`` maps it without a hand-written script:
+
+- revenue of a line is the amount column, or quantity times unit price;
+- a line with negative revenue (a cancellation or a return) is a ``refund``, every other line a
+  ``purchase``;
+- lines of one order (same customer, order id, type, channel and category) become one event with
+  their summed revenue at the order's first time, so identical lines of one invoice are not
+  duplicates;
+- lines without a customer id (guest checkouts) cannot belong to a customer: they are left out,
+  with a note counting them and their share of revenue;
+- everything else goes through ``validate_events``, so the result honours the events contract.
+
+Bad input (a named column that is not in the file, numbers or times that do not read, missing
+amounts) is one ``DataContractError`` naming the file, the column, the rows and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+import pandas as pd
+
+from ._contracts import DataContractError, LoadReport, Problem, problem_rows
+from ._io import MISSING_SPELLINGS, _numbers, _parse_id, _parse_time, validate_events
+
+__all__ = ["orders_to_events"]
+
+
+def _lines(n: int, verb: str = "") -> str:
+    """'1 line has' / '3 lines have' (verb given as the plural: have, were)."""
+    singular = {"have": "has", "were": "was"}.get(verb, verb)
+    text = f"{n:,} line{'s' if n != 1 else ''}"
+    return f"{text} {verb if n != 1 else singular}" if verb else text
+
+
+def _column_problem(df: pd.DataFrame, name: str, role: str) -> Problem:
+    cols = [str(c) for c in df.columns]
+    by_lower = {c.strip().lower(): c for c in cols}
+    close = by_lower.get(name.strip().lower()) or next(iter(
+        difflib.get_close_matches(name, cols, n=1, cutoff=0.6)), None)
+    hint = f"did you mean {close!r}? " if close else ""
+    return Problem(name, f"is not in the file (named as the {role})", 0,
+                   fix=f"{hint}the file's columns are: {', '.join(cols[:30])}")
+
+
+def _number_column(raw: pd.Series, name: str, probs: list[Problem]) -> pd.Series:
+    """Numbers of a quantity, price or amount column; currency symbols and thousands
+    separators are removed; missing or unreadable cells are problems with their rows."""
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        out = raw.astype("float64")
+    else:
+        text = raw.astype("string").str.strip()
+        out = _numbers(text.fillna(""))[0].astype("float64")
+    missing = raw.isna().to_numpy() | (raw.astype("string").str.strip() == "").fillna(True
+                                                                                       ).to_numpy()
+    if missing.any():
+        n, rows, _ = problem_rows(missing)
+        probs.append(Problem(name, "has missing values", n, rows,
+                             fix="fill them in (0 for free items) or remove those lines"))
+    bad = out.isna().to_numpy() & ~missing
+    if bad.any():
+        n, rows, ex = problem_rows(bad, raw)
+        probs.append(Problem(name, "has values that are not numbers", n, rows, ex,
+                             fix="use plain numbers with '.' as decimal point"))
+    return out
+
+
+def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str | None = None,
+                     amount: str | None = None, quantity: str | None = None,
+                     price: str | None = None, channel: str | None = None,
+                     default_channel: str = "unknown", category: str | None = None,
+                     source: str = "orders", tz: str = "UTC") -> pd.DataFrame:
+    """Events (purchase and refund rows) from an order-line export.
+
+    Args:
+        raw: the export as read (``read_table``), one row per order line.
+        customer, time: columns holding the customer id and the order time.
+        order: column holding the order (invoice, basket) id; without it, lines of one customer
+            at the same time are one order (numbered 1, 2, ... in time order).
+        amount: column holding the line's revenue; or give ``quantity`` and ``price`` (revenue =
+            quantity x unit price).
+        channel: column holding the sales channel; without it every event gets
+            ``default_channel``. Missing cells also get ``default_channel`` (counted in a note).
+        category: column holding the product category (kept per line group, for category mix).
+        source: file name used in errors and notes.
+        tz: business time zone (times with UTC offsets are converted to it).
+
+    Returns:
+        An events frame under the events contract (``validate_events``); notes on everything
+        the import left out or changed are in ``attrs["load_notes"]`` and a summary dict in
+        ``attrs["import_summary"]``.
+    """
+    if (amount is None) == (quantity is None or price is None) or (
+            amount is not None and (quantity is not None or price is not None)):
+        raise ValueError("give the line revenue as an amount column (CLI --amount-col), or as "
+                         "a quantity column and a unit price column (--quantity-col and "
+                         "--price-col); not both, not neither")
+    roles = {"customer id": customer, "order time": time, "order id": order,
+             "amount": amount, "quantity": quantity, "unit price": price,
+             "channel": channel, "category": category}
+    probs = [_column_problem(raw, name, role) for role, name in roles.items()
+             if name is not None and name not in raw.columns]
+    if probs:
+        raise DataContractError(source, probs)
+    raw = raw.reset_index(drop=True)
+    report = LoadReport(source, rows_read=len(raw))
+    ts = _parse_time(raw[time], time, tz, probs, date_only=False)
+    no_time = raw[time].isna().to_numpy() | (raw[time].astype("string").str.strip() == ""
+                                             ).fillna(True).to_numpy()
+    if no_time.any():
+        n, rows, _ = problem_rows(no_time)
+        probs.append(Problem(time, "has missing values", n, rows,
+                             fix="fill them in or remove those lines"))
+    if amount is not None:
+        revenue = _number_column(raw[amount], amount, probs)
+        unit = None
+    else:
+        assert quantity is not None
+        assert price is not None
+        unit = _number_column(raw[price], price, probs)
+        revenue = _number_column(raw[quantity], quantity, probs) * unit
+    if probs:
+        raise DataContractError(source, probs)
+
+    cust_text = raw[customer].astype("string").str.strip()
+    guest = (cust_text.isna() | cust_text.str.lower().isin(MISSING_SPELLINGS)).fillna(True
+                                                                                     ).to_numpy()
+    lines = pd.DataFrame({"ts": ts, "revenue": revenue.round(6)})
+    lines["event_type"] = np.where(lines["revenue"] < 0, "refund", "purchase")
+    if channel is not None:
+        chan = raw[channel].astype("string").str.strip().mask(lambda s: s == "")
+        n_fill = int((chan.isna().to_numpy() & ~guest).sum())
+        if n_fill:
+            report.note(f"{_lines(n_fill, 'have')} no '{channel}'; given channel "
+                        f"{default_channel!r}")
+        lines["channel"] = chan.fillna(default_channel)
+    else:
+        lines["channel"] = default_channel
+    keys = ["user_id", "order_id", "event_type", "channel"]
+    if order is not None:
+        lines["order_id"] = raw[order].astype("string").str.strip()
+        no_order = lines["order_id"].isna().to_numpy() & ~guest
+        if no_order.any():  # such a line is its own order
+            n, rows, _ = problem_rows(no_order)
+            report.note(f"{_lines(n, 'have')} no '{order}' (first at row {rows[0]}); each is "
+                        "imported as an order of its own")
+            lines.loc[no_order, "order_id"] = [f"line-{r + 1}" for r in np.flatnonzero(
+                no_order)]
+    if category is not None:
+        lines["category"] = raw[category].astype("string").str.strip().mask(lambda s: s == "")
+        keys.append("category")
+
+    if guest.any():
+        n, rows, _ = problem_rows(guest)
+        total = float(lines.loc[lines["revenue"] > 0, "revenue"].sum())
+        share = float(lines.loc[guest & (lines["revenue"] > 0).to_numpy(), "revenue"].sum())
+        pct = f", {100 * share / total:.1f}% of the purchase revenue" if total > 0 else ""
+        report.note(f"{n:,} of {_lines(len(raw))} {'has' if n == 1 else 'have'} no customer "
+                    f"id in '{customer}' (guest "
+                    f"checkouts{pct}; first at row {rows[0]}): not imported, as every event "
+                    "needs a customer")
+    if unit is not None and ((unit < 0).to_numpy() & ~guest).any():
+        n, rows, _ = problem_rows((unit < 0).to_numpy() & ~guest)
+        report.note(f"{_lines(n, 'have')} a negative '{price}' (adjustments such as bad-debt "
+                    f"write-offs; first at row {rows[0]}): imported as refunds when the line's "
+                    "revenue is negative")
+    lines = lines.loc[~guest]
+    lines.insert(0, "user_id", _parse_id(raw.loc[~guest, customer]))
+    if order is None:  # one order per customer and time, numbered in time order
+        lines["order_id"] = lines.groupby(["ts", "user_id"], sort=True).ngroup() + 1
+    n_free = int((lines["revenue"] == 0).sum())
+    if n_free:
+        report.note(f"{_lines(n_free, 'have')} revenue 0 (free items, zero prices); kept as part "
+                    "of their order")
+
+    events = lines.groupby(keys, sort=False, dropna=False).agg(
+        ts=("ts", "min"),  # an order's event is at its first line's time
+        revenue=("revenue", "sum"), lines=("revenue", "size")).reset_index()
+    events["revenue"] = events["revenue"].round(6)
+    events = events.sort_values("ts", kind="stable")
+    summary = {
+        "lines": len(raw), "guest_lines": int(guest.sum()),
+        "customers": int(events["user_id"].nunique()),
+        "purchases": int((events["event_type"] == "purchase").sum()),
+        "refunds": int((events["event_type"] == "refund").sum()),
+        "first": events["ts"].min(), "last": events["ts"].max(),
+    }
+    merged = int(events["lines"].sum() - len(events))
+    if merged:
+        report.note(f"{_lines(merged, 'were')} merged into their order's event ({len(events):,} "
+                    f"events from {_lines(int(events['lines'].sum()))})")
+    out_cols = ["user_id", "ts", "event_type", "channel", "revenue", "order_id",
+                *(["category"] if category is not None else [])]
+    frame = validate_events(events[out_cols].reset_index(drop=True), source, tz=tz,
+                            on_duplicate="keep")
+    frame.attrs["load_notes"] = [*report.notes, *frame.attrs.get("load_notes", [])]
+    frame.attrs["import_summary"] = summary
+    return frame

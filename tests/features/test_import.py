@@ -1,0 +1,146 @@
+"""Order-line exports into events: ``orders_to_events`` and ``brain data import-orders``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import features as ft
+from serving.cli import app
+
+
+def _retail_export() -> pd.DataFrame:
+    """Shaped like UCI Online Retail II: month-first times, float ids with guests, 'C' invoices
+    with negative quantities, a bad-debt adjustment, postage, a free line, a currency sign."""
+    return pd.DataFrame({
+        "Invoice": ["489434", "489434", "489434", "C489449", "489450", "A506401", "489451",
+                    "489452", "489452"],
+        "StockCode": ["85048", "79323P", "79323P", "22087", "POST", "B", "22", "85048", "22"],
+        "Quantity": [12, 12, 12, -12, 1, 1, 3, 2, 1],
+        "InvoiceDate": ["12/1/2009 7:45", "12/1/2009 7:45", "12/1/2009 7:45", "12/1/2009 10:33",
+                        "12/2/2009 9:00", "12/3/2009 9:00", "12/13/2009 9:00", "1/5/2010 14:02",
+                        "1/5/2010 14:02"],
+        "Price": ["6.95", "6.75", "6.75", "2.95", "£18.00", "-53594.36", "0", "7.00", "1.50"],
+        "Customer ID": [13085.0, 13085.0, 13085.0, 16321.0, 13085.0, np.nan, 12346.0, np.nan,
+                        np.nan],
+        "Country": ["United Kingdom"] * 9,
+    })
+
+
+def _import(raw: pd.DataFrame, **kw: object) -> pd.DataFrame:
+    args: dict[str, object] = {"customer": "Customer ID", "time": "InvoiceDate",
+                               "order": "Invoice", "quantity": "Quantity", "price": "Price",
+                               "source": "retail.csv"}
+    args.update(kw)
+    return ft.orders_to_events(raw, **args)  # type: ignore[arg-type]
+
+
+def test_invoice_lines_become_one_purchase_and_cancellations_refunds() -> None:
+    ev = _import(_retail_export())
+    assert list(ev.columns) == ["user_id", "ts", "event_type", "channel", "revenue", "order_id"]
+    assert ev["user_id"].dtype == "int64"  # 13085.0 -> 13085
+    first = ev[ev["order_id"] == "489434"]
+    assert len(first) == 1  # three lines, two of them identical: one order, nothing dropped
+    assert first["revenue"].iloc[0] == pytest.approx(12 * 6.95 + 2 * 12 * 6.75)
+    refund = ev[ev["order_id"] == "C489449"].iloc[0]
+    assert refund["event_type"] == "refund"
+    assert refund["revenue"] == pytest.approx(-12 * 2.95)
+    assert ev.loc[ev["order_id"] == "489450", "revenue"].iloc[0] == 18.0  # '£18.00' read
+    assert ev["ts"].iloc[0] == pd.Timestamp("2009-12-01 07:45")  # month first, whole column
+    assert set(ev["channel"]) == {"unknown"}
+    notes = "\n".join(ev.attrs["load_notes"])
+    # three guest lines (the adjustment and one invoice of two lines): counted with their share
+    assert "3 of 9 lines have no customer id in 'Customer ID'" in notes
+    share = 100 * 15.5 / (12 * 6.95 + 24 * 6.75 + 18 + 15.5)
+    assert f"{share:.1f}% of the purchase revenue" in notes
+    assert "1 line has revenue 0" in notes
+    s = ev.attrs["import_summary"]
+    assert (s["lines"], s["guest_lines"], s["customers"], s["purchases"], s["refunds"]) == (
+        9, 3, 3, 3, 1)
+
+
+def test_the_import_meets_the_events_contract_and_counts_orders(tmp_path: Path) -> None:
+    out = tmp_path / "events.csv"
+    _import(_retail_export(), channel="Country", category="StockCode").to_csv(out, index=False)
+    ev = ft.load_events(out)  # default on_duplicate='drop' finds nothing to drop
+    assert not ev.attrs["load_notes"]
+    feats = ft.user_features(ev, "2010-02-01").set_index("user_id")
+    # invoice 489434 has two categories: two events of one order
+    assert feats.loc[13085, "orders_total"] == 2
+    assert feats.loc[16321, "orders_total"] == 0
+
+
+def test_without_an_order_column_one_customer_time_is_one_order() -> None:
+    raw = _retail_export().drop(columns="Invoice")
+    ev = _import(raw, order=None, category="StockCode")
+    buys = ev[(ev["user_id"] == 13085) & (ev["event_type"] == "purchase")]
+    assert len(buys) == 3  # two categories at 07:45, postage the next day
+    assert buys["order_id"].nunique() == 2
+    assert ft.user_features(ev, "2010-02-01").set_index("user_id").loc[13085,
+                                                                         "orders_total"] == 2
+
+
+def test_amount_column_and_channel_gaps() -> None:
+    raw = pd.DataFrame({"basket": ["b1", "b1", "b2", "b3"], "member": ["M-1", "M-1", "M-2", ""],
+                        "when": ["2024-03-01T10:00:00+01:00"] * 2 + ["2024-03-02T09:00:00+01:00",
+                                                                     "2024-03-02T09:30:00+01:00"],
+                        "total": ["$4.50", "1,250.00", "-2.00", "3"],
+                        "store": ["north", "north", None, "south"]})
+    ev = ft.orders_to_events(raw, customer="member", time="when", order="basket", amount="total",
+                             channel="store", default_channel="online", tz="Europe/Berlin")
+    assert ev["user_id"].tolist() == ["M-1", "M-2"]  # the blank member is a guest
+    assert ev["revenue"].tolist() == [1254.5, -2.0]
+    assert ev["channel"].astype(str).tolist() == ["north", "online"]
+    assert ev["ts"].iloc[0] == pd.Timestamp("2024-03-01 10:00")
+    assert any("1 line has no 'store'; given channel 'online'" in n
+               for n in ev.attrs["load_notes"])
+
+
+def test_bad_exports_name_file_column_rows_and_fix() -> None:
+    with pytest.raises(ft.DataContractError) as err:
+        _import(_retail_export(), customer="customer id", time="InvoiceDat")
+    msg = str(err.value)
+    assert "retail.csv" in msg
+    assert "'customer id' is not in the file" in msg
+    assert "did you mean 'Customer ID'?" in msg
+    assert "did you mean 'InvoiceDate'?" in msg
+    bad = _retail_export()
+    bad.loc[2, "Price"] = "abc"
+    bad.loc[3, "Price"] = None
+    bad.loc[4, "InvoiceDate"] = "soon"
+    with pytest.raises(ft.DataContractError) as err:
+        _import(bad)
+    msg = str(err.value)
+    assert "3 data contract problems" in msg
+    assert "column 'Price' has values that are not numbers (1 row; first at row 3: 'abc')" in msg
+    assert "column 'Price' has missing values (1 row; first at row 4)" in msg
+    assert "column 'InvoiceDate' has values that are not timestamps" in msg
+    assert "row 5: 'soon'" in msg
+    with pytest.raises(ValueError, match="not both, not neither"):
+        _import(_retail_export(), amount="Price")
+
+
+def test_cli_import_then_validate(tmp_path: Path) -> None:
+    src = tmp_path / "online_retail.csv"
+    _retail_export().to_csv(src, index=False)
+    out = tmp_path / "events.parquet"
+    runner = CliRunner()
+    res = runner.invoke(app, ["data", "import-orders", str(src), "--out", str(out),
+                              "--customer-col", "Customer ID", "--time-col", "InvoiceDate",
+                              "--order-col", "Invoice", "--quantity-col", "Quantity",
+                              "--price-col", "Price", "--channel-col", "Country"])
+    assert res.exit_code == 0, res.output
+    assert "9 lines -> 3 purchases and 1 refunds of 3 customers" in res.output
+    assert "guest checkouts" in res.output
+    assert pd.read_parquet(out)["channel"].astype(str).unique().tolist() == ["United Kingdom"]
+    res = runner.invoke(app, ["data", "validate", "--events", str(out)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["data", "import-orders", str(src), "--out", str(out),
+                              "--customer-col", "CustomerID", "--time-col", "InvoiceDate",
+                              "--amount-col", "Price"])
+    assert res.exit_code == 2
+    assert "did you mean 'Customer ID'?" in res.output
