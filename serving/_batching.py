@@ -97,7 +97,8 @@ class MicroBatcher(Generic[J, R]):
 
     def _take(self, key: Hashable) -> list[tuple[J, asyncio.Future[R]]]:
         queue = self._queues.get(key, [])
-        taken, rows = [], 0
+        taken: list[tuple[J, asyncio.Future[R]]] = []
+        rows = 0
         while queue and (not taken or rows + self._size(queue[0][0]) <= self.max_rows):
             item = queue.pop(0)
             taken.append(item)

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 import pandas as pd
 import typer
@@ -113,14 +113,14 @@ def parse_date_option(value: str, option: str) -> pd.Timestamp:
         raise ValueError(f"{option}: {value!r} is not a valid date{fix}") from None
 
 
-def check_on_duplicate(value: str) -> str:
+def check_on_duplicate(value: str) -> Literal["drop", "keep", "error"]:
     """``--on-duplicate`` value, checked against ``ON_DUPLICATE``."""
     choice = value.strip().lower()
     if choice not in ON_DUPLICATE:
         raise ValueError(f"--on-duplicate: {value!r} is not one of {', '.join(ON_DUPLICATE)}; "
                          "use 'keep' when identical rows are genuine (e.g. two identical lines "
                          "of one invoice)")
-    return choice
+    return cast(Literal["drop", "keep", "error"], choice)
 
 
 def print_notes(frame: pd.DataFrame) -> None:

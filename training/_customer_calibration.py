@@ -62,8 +62,8 @@ class Calibrator:
         """Calibrated probabilities (``task_kind="classifier"``) or values of ``raw``."""
         if self.method == "isotonic":
             lo, hi = getattr(self, "bounds_", (0.0, 1.0))  # models pickled before the bounds
-            return np.clip(np.asarray(self.model_.predict(raw), dtype=float),  # type: ignore[union-attr]
-                           lo, hi)
+            fitted = self.model_.predict(raw)  # type: ignore[union-attr]
+            return np.clip(np.asarray(fitted, dtype=np.float64), lo, hi)
         if self.method == "sigmoid":
             return self.model_.predict_proba(raw.reshape(-1, 1))[:, 1]  # type: ignore[union-attr]
         if self.method == "scale":
