@@ -152,6 +152,8 @@ def _load_inputs(data: Path | None, series: Path | None, events: Path | None,
         print_notes(frame)
         wanted = [s for s in frame["series_id"].unique()
                   if s in _DEFAULT_SERIES or s.startswith("channel=")]
+    if cal is not None and calendar is not None:  # against every series of the data
+        _check_calendar_channels(cal, list(frame["series_id"].astype(str).unique()), calendar)
     if only:
         wanted = [s.strip() for s in only.split(",") if s.strip()]
     if wanted is not None:
@@ -161,11 +163,27 @@ def _load_inputs(data: Path | None, series: Path | None, events: Path | None,
                    f"available: {sorted(frame['series_id'].astype(str).unique())[:20]}")
             raise ValueError(msg)
         frame = frame[frame["series_id"].isin(wanted)].reset_index(drop=True)
-    if cal is not None and calendar is not None:
-        _check_calendar_channels(cal, list(frame["series_id"].astype(str).unique()), calendar)
+        if cal is not None:
+            cal = _calendar_of_kept(cal, wanted, calendar, bool(only))
     _route_training_notes()
     _data_notes(frame)
     return frame, cal
+
+
+def _calendar_of_kept(cal: pd.DataFrame, kept: list[str], path: Path | None, said: bool
+                      ) -> pd.DataFrame:
+    """The calendar without the events of series left out (``--only``): they concern no
+    series of the fit. Counted in a note when the user chose the series."""
+    from training._forecast_base import calendar_for_series
+
+    out = calendar_for_series(cal, kept)
+    dropped = len(cal) - len(out)
+    if dropped and said:
+        names = sorted(set(cal["name"].astype(str)) - set(out["name"].astype(str)))
+        show_note(f"{path}: {dropped} event(s) run only on series left out by --only "
+                  f"({', '.join(repr(n) for n in names[:5])}{' ...' if len(names) > 5 else ''})"
+                  "; not used")
+    return out
 
 
 def _check_calendar_channels(cal: pd.DataFrame, series_ids: list[str], path: Path) -> None:
@@ -342,6 +360,11 @@ def _describe_model(label: str, inner: Any, horizon: int) -> pd.Timestamp:
                    f"{named}{more}. Each series is forecast for the {horizon} periods after its "
                    "own last period, so theirs start earlier; update those series or leave "
                    "them out (--only) and retrain")
+    from training._forecast_base import short_history_note
+
+    short = short_history_note(panel)
+    if short:
+        show_note(short)
     return end
 
 

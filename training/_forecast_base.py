@@ -23,6 +23,7 @@ __all__ = [
     "BaseForecaster",
     "Panel",
     "SeriesGrid",
+    "calendar_for_series",
     "check_calendar_channels",
     "check_future_regressors",
     "extreme_values_note",
@@ -33,6 +34,7 @@ __all__ = [
     "prepare_panel",
     "series_freq",
     "series_notes",
+    "short_history_note",
     "steps_per_day",
 ]
 
@@ -157,6 +159,24 @@ def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]
     return cal
 
 
+def calendar_for_series(calendar: pd.DataFrame | None, series_ids: list[str]) -> pd.DataFrame:
+    """The (normalized) calendar rows that ``check_calendar_channels`` accepts for a subset of
+    the series that the whole calendar was checked against.
+
+    A backtest fold leaves out the series with no rows before its origin (a product launched
+    later), and ``--only`` leaves out series on purpose: their channel's events are not
+    misspellings, they concern no series of that fit. Events without a channel always stay;
+    when no series of the subset is a channel series (only aggregates) every event stays, as
+    the aggregates take every channel's events.
+    """
+    cal = normalize_calendar(calendar)
+    known = {c for c in map(series_channel, series_ids) if c is not None}
+    if not known or cal.empty:
+        return cal
+    keep = cal["channel"].isna() | cal["channel"].isin(known)
+    return cal[keep.fillna(value=False).to_numpy(dtype=bool)].reset_index(drop=True)
+
+
 def _infer_freq(ds: pd.Series, ids: pd.Series) -> str:
     diffs = ds.groupby(ids).diff()
     if diffs.dropna().empty:
@@ -234,7 +254,33 @@ def series_notes(series: pd.DataFrame) -> list[str]:
     """What ``brain forecast`` says about a series file's values before fitting (``data validate
     --series`` says the same): negative values, far-out values, weekdays or hours never seen."""
     notes = [n for n in (negative_values_note(series), extreme_values_note(series)) if n]
-    return notes + missing_phase_notes(prepare_panel(series[["series_id", "ds", "y"]], "none"))
+    panel = prepare_panel(series[["series_id", "ds", "y"]], "none")
+    short = short_history_note(panel)
+    return notes + ([short] if short else []) + missing_phase_notes(panel)
+
+
+def short_history_note(panel: Panel) -> str | None:
+    """The note for series with under two weeks of observed history, else None.
+
+    Such a series (a product launched days ago) is forecast from the other series' patterns
+    around its few values: the check that found this measured 60-63% coverage of the 80%
+    interval for 2-7-day-old copies of a series. A series with one observed period is its
+    value repeated with a wide band.
+    """
+    two_weeks = 14 * steps_per_day(panel.freq)
+    short = {sid: int(np.isfinite(g.y).sum()) for sid, g in panel.series.items()
+             if int(np.isfinite(g.y).sum()) < two_weeks}
+    if not short:
+        return None
+    unit = "day" if panel.freq == "D" else "hour"
+    shown = ", ".join(f"{sid!r} ({n} {unit}{'s' if n != 1 else ''})"
+                      for sid, n in sorted(short.items(), key=lambda kv: kv[1])[:5])
+    more = f" and {len(short) - 5} more" if len(short) > 5 else ""
+    return (f"{len(short)} series have under two weeks of history: {shown}{more}. Their "
+            "forecasts lean on the other series' patterns and their intervals are too narrow "
+            "(60-63% coverage of the 80% interval for 2-7-day-old series in a check); a "
+            "series with one value is that value repeated with a wide band. Backtests leave "
+            "them out of MASE and pinball")
 
 
 _WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")

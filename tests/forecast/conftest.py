@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 import pytest
+
+from serving import _cli_common
+
+
+@pytest.fixture(autouse=True)
+def _fresh_notes() -> Iterator[None]:
+    """Each CLI call shows its notes (the CLI prints a note once per command)."""
+    _cli_common._shown_notes.clear()
+    yield
+    _cli_common._shown_notes.clear()
 
 
 def make_series(n_days: int = 730, seed: int = 0, lift: float = 3.0, level: float = 200.0,

@@ -17,7 +17,7 @@ def test_metrics_match_hand_computation() -> None:
     f = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=4),
                       "y": [10.0, 20.0, 40.0, 10.0], "p50": [12.0, 20.0, 30.0, 35.0],
                       "p10": [11.0, 15.0, 35.0, 5.0], "p90": [15.0, 25.0, 45.0, 40.0]})
-    hist = np.array([1.0, 2, 3, 4, 5, 6, 7, 3, 4, 5])  # |diff 7| = 2, 2, 2 -> scale 2
+    hist = np.array([1.0, 2, 3, 4, 5, 6, 7, 3, 4, 5, 6, 7, 8, 9])  # |diff 7| = 2 (x7): scale 2
     m = forecast_metrics(f, hist, 7)
     assert m["mase"] == pytest.approx(np.mean([2, 0, 10, 25]) / 2)
     smape = np.mean([200 * 2 / 22, 0, 200 * 10 / 70, 200 * 25 / 45])

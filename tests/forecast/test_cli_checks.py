@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,14 +22,6 @@ from training._forecast_gbm import LightGBMForecaster
 from training._forecast_mlflow import REGISTERED_NAME, _rescore, train_and_register
 from training._forecast_models import SeasonalNaiveForecaster
 from training._forecast_peaks import PEAK_COLUMNS
-
-
-@pytest.fixture(autouse=True)
-def _fresh_notes() -> Iterator[None]:
-    """Each CLI call shows its notes (the CLI prints a note once per command)."""
-    _cli_common._shown_notes.clear()
-    yield
-    _cli_common._shown_notes.clear()
 
 
 def _text(res: object) -> str:

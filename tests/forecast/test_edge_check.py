@@ -1,0 +1,111 @@
+"""Findings of the edge-case check: new series, --only subsets, one-day and short histories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from serving._cli_forecast import forecast_app
+from training._forecast_backtest import backtest, forecast_metrics
+from training._forecast_base import calendar_for_series, series_notes
+from training._forecast_gbm import LightGBMForecaster
+from training._forecast_models import SeasonalNaiveForecaster
+
+
+def _text(res: object) -> str:
+    return " ".join(res.output.split())  # type: ignore[attr-defined]
+
+
+def _stores(series_maker: Callable) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two old stores and one opened 40 days before the end, with a launch event of its own
+    and a refurbishment of store 'b'."""
+    a, cal = series_maker(n_days=400, seed=1, series_id="a")
+    b, _ = series_maker(n_days=400, seed=2, series_id="b")
+    new = a.tail(40).assign(series_id="new", y=lambda d: d["y"] * 0.5)
+    opened = new["ds"].min()
+    own = pd.DataFrame({"name": ["Launch new", "Refurbishment"],
+                        "start": [opened, pd.Timestamp("2023-06-01")],
+                        "end": [opened + pd.Timedelta(days=6), pd.Timestamp("2023-06-07")],
+                        "kind": ["launch", "closed"], "channel": ["new", "b"],
+                        "intensity": 1.0})
+    return pd.concat([a, b, new], ignore_index=True), pd.concat([cal, own], ignore_index=True)
+
+
+def test_a_fold_before_a_store_opens_keeps_that_stores_events(series_maker: Callable) -> None:
+    series, cal = _stores(series_maker)
+    # two folds: the first before 'new' opens (its launch event concerns no series there)
+    result = backtest(SeasonalNaiveForecaster(), series, cal, horizon=14, n_folds=2, step=30)
+    assert len(result.folds) >= 4
+    assert any("'new' (no rows before the origin)" in n for n in result.notes)
+    bad = cal.assign(channel=cal["channel"].replace({"new": "nwe"}))
+    with pytest.raises(ValueError, match="Did you mean 'new' for 'nwe'"):
+        backtest(SeasonalNaiveForecaster(), series, bad, horizon=14, n_folds=1)
+
+
+def test_calendar_for_series_keeps_shared_and_own_events_only(series_maker: Callable) -> None:
+    _, cal = _stores(series_maker)
+    names = set(calendar_for_series(cal, ["a", "new"])["name"])
+    assert names == {"Big sale", "Launch new"}
+    assert len(calendar_for_series(cal, ["total"])) == len(cal)  # aggregates take every event
+
+
+def test_only_leaves_out_the_events_of_left_out_series(tmp_path: Path,
+                                                       series_maker: Callable) -> None:
+    series, cal = _stores(series_maker)
+    s_path, c_path = tmp_path / "s.csv", tmp_path / "c.csv"
+    series.to_csv(s_path, index=False)
+    cal.to_csv(c_path, index=False)
+    res = CliRunner().invoke(forecast_app, [
+        "backtest", "--series", str(s_path), "--calendar", str(c_path), "--only", "a",
+        "--horizon", "14", "--folds", "1", "--model", "seasonal_naive"])
+    assert res.exit_code == 0, res.output
+    assert ("c.csv: 2 event(s) run only on series left out by --only ('Launch new', "
+            "'Refurbishment'); not used") in _text(res)
+
+
+def test_a_series_with_one_period_gets_its_value_repeated_and_a_note(
+        series_maker: Callable, fast_gbm: dict[str, int]) -> None:
+    a, cal = series_maker(n_days=400, seed=1, series_id="a")
+    one = a.tail(1).assign(series_id="one")
+    few = a.tail(5).assign(series_id="few")
+    series = pd.concat([a, one, few], ignore_index=True)
+    fc = LightGBMForecaster(**fast_gbm).fit(series, cal).predict(21)
+    assert fc[["p10", "p50", "p90"]].notna().all().all()
+    got = fc[fc["series_id"] == "one"]
+    assert np.allclose(got["p50"], one["y"].iloc[0])
+    assert (got["p10"] < got["p50"]).all()
+    assert (got["p90"] > got["p50"]).all()
+    # the band widens with the weeks ahead
+    assert got["p90"].iloc[-1] > got["p90"].iloc[0]
+    note = next(n for n in series_notes(series) if "under two weeks" in n)
+    assert "2 series have under two weeks of history: 'one' (1 day), 'few' (5 days)" in note
+
+
+def test_mase_is_not_defined_on_under_two_weeks_of_history() -> None:
+    ds = pd.date_range("2025-01-01", periods=14)
+    actual = pd.DataFrame({"ds": ds, "y": 100.0, "p10": 80.0, "p50": 90.0, "p90": 120.0})
+    short = forecast_metrics(actual, np.array([90.0, 110, 100, 95, 105]), season=7)
+    assert np.isnan(short["mase"])
+    assert np.isnan(short["pinball"])
+    assert short["coverage80_pct"] == 100.0
+    long = forecast_metrics(actual, np.tile([90.0, 110], 10), season=7)
+    assert long["mase"] == pytest.approx(10 / 20)
+    # a forecast without values is not scored as sMAPE 0 and coverage 0
+    empty = forecast_metrics(actual.assign(p10=np.nan, p50=np.nan, p90=np.nan),
+                             np.tile([90.0, 110], 10), season=7)
+    assert all(np.isnan(v) for v in empty.values())
+
+
+def test_backtest_means_leave_out_undefined_mase_and_say_so(series_maker: Callable) -> None:
+    a, _ = series_maker(n_days=300, seed=1, series_id="a")
+    young = a.tail(14 + 5).assign(series_id="young")  # 5 days before the origin
+    result = backtest(SeasonalNaiveForecaster(), pd.concat([a, young]), horizon=14, n_folds=1)
+    folds = result.folds.set_index("series_id")
+    assert np.isnan(folds.loc["young", "mase"])
+    assert result.mean["mase"] == pytest.approx(folds.loc["a", "mase"])
+    assert any("'young' had under two weeks of history" in n for n in result.notes)
