@@ -66,7 +66,7 @@ _BASE.update({
                            "(carts - orders, floored at 0)",
     "revenue_per_visit": "revenue / visits over all history",
     "recent_revenue_share": "revenue in the last 90 days / revenue in the last 365 days",
-    "refunds_total": "refund events before the cutoff",
+    "refunds_total": "refunds before the cutoff (rows sharing an order_id count once)",
     "refund_amount_total": "money refunded before the cutoff (positive)",
     "refund_rate": "refunds / orders",
     "weekend_visit_share": "share of visits on Saturday or Sunday",

@@ -26,7 +26,14 @@ import numpy as np
 import pandas as pd
 
 from ._contracts import DataContractError, LoadReport, Problem, problem_rows
-from ._io import MISSING_SPELLINGS, _numbers, _parse_id, _parse_time, validate_events
+from ._io import (
+    MISSING_SPELLINGS,
+    _numbers,
+    _parse_id,
+    _parse_time,
+    format_note,
+    validate_events,
+)
 
 __all__ = ["orders_to_events"]
 
@@ -109,7 +116,10 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
         raise DataContractError(source, probs)
     raw = raw.reset_index(drop=True)
     report = LoadReport(source, rows_read=len(raw))
-    ts = _parse_time(raw[time], time, tz, probs, date_only=False)
+    formats: dict[str, str] = {}
+    ts = _parse_time(raw[time], time, tz, probs, date_only=False, formats=formats)
+    for col_name, fmt in formats.items():
+        report.note(format_note(col_name, fmt))
     no_time = raw[time].isna().to_numpy() | (raw[time].astype("string").str.strip() == ""
                                              ).fillna(True).to_numpy()
     if no_time.any():

@@ -82,6 +82,12 @@ def _check_columns(df: pd.DataFrame, contract: Contract, source: str) -> None:
         hint = f"rename column '{lower[col]}' to '{col}'" if col in lower else (
             f"add it; the file has columns {list(map(str, df.columns))}")
         probs.append(Problem(col, "is required but missing", 0, fix=hint))
+    if contract.name == "events" and "event_type" in missing:
+        probs.append(Problem("", "has no 'event_type' column, so it is not an event log", 0, fix=(
+            "if it is an order-line export (one row per order line: customer, time, amount or "
+            "quantity and price), 'brain data import-orders FILE --out events.csv "
+            "--customer-col ... --time-col ...' maps its columns (Python: "
+            "features.orders_to_events)")))
     raise DataContractError(source, probs)
 
 
@@ -122,7 +128,8 @@ def _one_format(text: pd.Series, notna: pd.Series) -> tuple[str | None, pd.Serie
 
 
 def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
-                date_only: bool) -> pd.Series:
+                date_only: bool, formats: dict[str, str] | None = None,
+                prefer: str | None = None) -> pd.Series:
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         out = s.dt.tz_convert(tz).dt.tz_localize(None)
     elif pd.api.types.is_datetime64_any_dtype(s.dtype):
@@ -150,6 +157,14 @@ def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
                 better = parsed.notna().sum() > out.notna().sum()
                 if fmt is not None and better:
                     out, used = parsed, fmt  # else the ISO reading's failures are the bad rows
+                    if formats is not None:
+                        formats[col] = fmt
+                if ambiguous and better and prefer in ambiguous.split(" or "):
+                    # another date column of the file settles the order (its days go past 12)
+                    out = pd.to_datetime(text, errors="coerce", format=prefer)
+                    used, ambiguous = str(prefer), ""
+                    if formats is not None:
+                        formats[col] = used
                 if ambiguous and better:
                     n, rows, ex = problem_rows(notna, s)
                     probs.append(Problem(col, f"has dates whose day/month order is ambiguous "
@@ -337,12 +352,31 @@ def parse_table_cutoff(values: pd.Series, source: str = "table") -> pd.Series:
     return out
 
 
+def _money_column(df: pd.DataFrame, col: str, report: LoadReport) -> pd.DataFrame:
+    """``df`` with text amounts such as ``£1,234.56`` or ``-$4.50`` in ``col`` read as numbers
+    (a note says so); unchanged when the column is numeric, absent, or not read that way."""
+    if col not in df.columns or pd.api.types.is_numeric_dtype(df[col].dtype):
+        return df
+    text = df[col].astype("string").str.strip()
+    present = text.notna() & (text != "")
+    num, cleaned = _numbers(text[present])
+    if not cleaned or num.isna().any():
+        return df  # the contract's parse names the cells that are not numbers
+    out = df.copy()
+    out[col] = pd.Series(np.nan, index=df.index, dtype="float64")
+    out.loc[present[present].index, col] = num.astype("float64").to_numpy()
+    report.note(f"column '{col}' had currency symbols or thousands separators (e.g. "
+                f"{text[present].iloc[0]!r}); read as numbers")
+    return out
+
+
 def _parse_float(s: pd.Series, col: str, probs: list[Problem],
                  fix: str = "use plain numbers with '.' as decimal point") -> pd.Series:
     if pd.api.types.is_numeric_dtype(s.dtype):
         return s.astype("float64")
-    out = pd.to_numeric(s.astype("string").str.strip(), errors="coerce").astype("float64")
-    bad = out.isna() & s.notna()
+    text = s.astype("string").str.strip()
+    out = pd.to_numeric(text, errors="coerce").astype("float64")
+    bad = out.isna() & text.notna() & (text != "")  # an empty cell is missing, not a bad number
     if bad.any():
         n, rows, ex = problem_rows(bad, s)
         probs.append(Problem(col, "has values that are not numbers", n, rows, ex, fix=fix))
@@ -399,17 +433,28 @@ def check_time_zone(tz: str) -> str:
     return tz
 
 
+def format_note(col: str, fmt: str) -> str:
+    """The note for a date column read with the explicit format ``fmt`` (not ISO 8601)."""
+    example = pd.Timestamp("2024-12-31 20:15").strftime(fmt)
+    when = "31 December 2024, 20:15" if "%H" in fmt else "31 December 2024"
+    return (f"column '{col}' is not ISO 8601: read as {fmt} for the whole column ({when} is "
+            f"written {example!r})")
+
+
 def _parse_columns(df: pd.DataFrame, contract: Contract, source: str, tz: str,
-                   probs: list[Problem], lower_cols: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Parse every contract column; problems are appended to ``probs`` (raised by the caller)."""
+                   probs: list[Problem], lower_cols: tuple[str, ...] = (),
+                   report: LoadReport | None = None) -> pd.DataFrame:
+    """Parse every contract column; problems are appended to ``probs`` (raised by the caller),
+    the date formats read (when not ISO 8601) are notes in ``report``."""
     check_time_zone(tz)
     _check_columns(df, contract, source)
     out = {}
+    formats: dict[str, str] = {}
     for col in contract.columns:
         if col.name not in df.columns:
             continue
         s = df[col.name]
-        out[col.name] = _parse_one(s, col, tz, probs, col.name in lower_cols)
+        out[col.name] = _parse_one(s, col, tz, probs, col.name in lower_cols, formats)
         if not col.nullable:
             miss = s.isna().to_numpy().copy()
             if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
@@ -418,6 +463,18 @@ def _parse_columns(df: pd.DataFrame, contract: Contract, source: str, tz: str,
                 n, rows, _ = problem_rows(miss)
                 probs.append(Problem(col.name, "has missing values", n, rows,
                                      fix="fill them in or remove those rows"))
+    settled = set(formats.values())
+    for p in list(probs):
+        both = p.rule.startswith("has dates whose day/month order is ambiguous") and len(
+            settled) == 1 and next(iter(settled)) in p.rule
+        if both and (col := contract.column(p.column)) is not None:
+            probs.remove(p)
+            out[col.name] = _parse_time(df[col.name], col.name, tz, probs,
+                                        date_only=col.kind == "date", formats=formats,
+                                        prefer=next(iter(settled)))
+    for col_name, fmt in formats.items():
+        if report is not None:
+            report.note(format_note(col_name, fmt))
     extra = [c for c in df.columns if contract.column(str(c)) is None]
     frame = pd.DataFrame(out, index=df.index)
     for c in extra:
@@ -425,11 +482,12 @@ def _parse_columns(df: pd.DataFrame, contract: Contract, source: str, tz: str,
     return frame
 
 
-def _parse_one(s: pd.Series, col: Column, tz: str, probs: list[Problem], lower: bool) -> pd.Series:
+def _parse_one(s: pd.Series, col: Column, tz: str, probs: list[Problem], lower: bool,
+               formats: dict[str, str] | None = None) -> pd.Series:
     if col.kind == "timestamp":
-        return _parse_time(s, col.name, tz, probs, date_only=False)
+        return _parse_time(s, col.name, tz, probs, date_only=False, formats=formats)
     if col.kind == "date":
-        return _parse_time(s, col.name, tz, probs, date_only=True)
+        return _parse_time(s, col.name, tz, probs, date_only=True, formats=formats)
     if col.kind == "float":
         return _parse_float(s, col.name, probs)
     if col.kind == "id":
@@ -466,8 +524,9 @@ def validate_events(df: pd.DataFrame, source: str = "events", *, tz: str = "UTC"
     """Validate and normalise an events frame already in memory (see module docstring)."""
     report = LoadReport(source, rows_read=len(df))
     probs: list[Problem] = []
-    frame = _parse_columns(df.reset_index(drop=True), EVENTS, source, tz, probs,
-                           lower_cols=("event_type",))
+    df = _money_column(df.reset_index(drop=True), "revenue", report)
+    frame = _parse_columns(df, EVENTS, source, tz, probs, lower_cols=("event_type",),
+                           report=report)
     et = frame["event_type"]
     known = set(KNOWN_EVENT_TYPES) | {e.strip().lower() for e in extra_event_types}
     unknown = ~et.isin(list(known)).to_numpy() & et.notna().to_numpy()
@@ -480,7 +539,9 @@ def validate_events(df: pd.DataFrame, source: str = "events", *, tz: str = "UTC"
     rev = frame["revenue"]
     is_purchase = (et == "purchase").to_numpy()
     is_refund = (et == "refund").to_numpy()
-    miss = rev.isna().to_numpy()
+    raw_rev = df["revenue"] if "revenue" in df.columns else pd.Series(index=df.index)
+    # cells that do not read as numbers are reported above, not again as missing
+    miss = (raw_rev.isna() | (raw_rev.astype("string").str.strip() == "")).fillna(True).to_numpy()
     if (miss & is_purchase).any():
         n, rows, _ = problem_rows(miss & is_purchase)
         probs.append(Problem("revenue", "is missing on purchase rows", n, rows,
@@ -547,7 +608,7 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar") -> pd.DataFram
     report = LoadReport(source, rows_read=len(df))
     probs: list[Problem] = []
     frame = _parse_columns(df.reset_index(drop=True), CALENDAR, source, "UTC", probs,
-                           lower_cols=("kind",))
+                           lower_cols=("kind",), report=report)
     if "channel" not in frame.columns:
         frame["channel"] = pd.Series(pd.NA, index=frame.index, dtype="string")
     if "intensity" not in frame.columns:
@@ -584,7 +645,8 @@ def validate_spend(df: pd.DataFrame, source: str = "spend") -> pd.DataFrame:
     """Validate a channel spend frame: date, channel, spend (>= 0), unique per (date, channel)."""
     report = LoadReport(source, rows_read=len(df))
     probs: list[Problem] = []
-    frame = _parse_columns(df.reset_index(drop=True), SPEND, source, "UTC", probs)
+    frame = _parse_columns(df.reset_index(drop=True), SPEND, source, "UTC", probs,
+                           report=report)
     neg = (frame["spend"] < 0).to_numpy()
     if neg.any():
         n, rows, ex = problem_rows(neg, frame["spend"])
@@ -615,7 +677,7 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
         df = df.assign(series_id="total")
         report.note("no series_id column: the file is one series named 'total'")
     probs: list[Problem] = []
-    frame = _parse_columns(df, SERIES, source, tz, probs)
+    frame = _parse_columns(df, SERIES, source, tz, probs, report=report)
     for col in [c for c in frame.columns if SERIES.column(str(c)) is None]:
         parsed = _parse_float(
             frame[col], str(col), probs,

@@ -325,7 +325,8 @@ def user_features(events: pd.DataFrame, cutoff: str | pd.Timestamp, *,
     f["abandoned_carts_30d"] = np.maximum(car[30] - ordw[30], 0)
     f["revenue_per_visit"] = _div(rev[0], vis[0])
     f["recent_revenue_share"] = _div(rev[90], rev[365])
-    f["refunds_total"] = np.bincount(codes[is_refund], minlength=n).astype(np.float64)
+    refunds_mask, _ = _orders(ev, codes, is_refund, revenue)  # a refund's lines count once
+    f["refunds_total"] = np.bincount(codes[refunds_mask], minlength=n).astype(np.float64)
     f["refund_amount_total"] = refund_amt
     f["refund_rate"] = _div(f["refunds_total"], ordw[0])
     f.update(_time_of_day(ev, codes, is_visit, vis[0], n))
@@ -344,8 +345,8 @@ def _orders(ev: pd.DataFrame, codes: np.ndarray, is_buy: np.ndarray, revenue: np
             ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Mask of the first row of each order, and (user code, order value) per order.
 
-    Rows sharing an ``order_id`` are line items of one order; without order ids each purchase
-    row is an order.
+    Rows (of ``is_buy``: purchases, or refunds) sharing an ``order_id`` are line items of one
+    order; without order ids each row is an order.
     """
     buy_idx = np.flatnonzero(is_buy)
     if "order_id" in ev.columns and ev["order_id"].iloc[buy_idx].notna().any():

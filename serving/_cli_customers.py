@@ -359,8 +359,10 @@ def _season_note(season: Any, adjust: bool, scores: pd.DataFrame) -> None:
         scores["score"] = scores["score"] * season.factor
         show_note(f"--season-adjust: value scores scaled by {season.factor:.3f} ({gap})")
     elif abs(season.factor - 1) >= 0.1:
+        # the scores are 1/factor of what the season suggests: 1.70x -> 41% low, 0.80x -> 25%
+        off = abs(1 - 1 / season.factor)
         show_note(f"{gap}: the model does not know the season, so its total for this window is "
-                  f"likely {abs(season.factor - 1):.0%} {'low' if season.factor > 1 else 'high'}; "
+                  f"likely {off:.0%} {'low' if season.factor > 1 else 'high'}; "
                   "pass --season-adjust to scale the scores by that factor")
 
 
@@ -429,10 +431,18 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
     scores["tier"] = scores["tier"].astype(str)
     write_frame(scores, out)
     secs = time.perf_counter() - t0
-    console.print(frame_table(scores["tier"].value_counts().rename_axis("tier").reset_index(),
-                              title=f"{_NAMES[task]} tiers"))
+    console.print(frame_table(_tier_counts(scores["tier"], task), title=f"{_NAMES[task]} tiers"))
     console.print(f"[green]wrote[/] {len(scores):,} scores to {out} in {secs:.1f}s",
                   highlight=False)
+
+
+def _tier_counts(tiers: pd.Series, task: str) -> pd.DataFrame:
+    """Customers per tier, highest tier first (every documented tier, empty ones too)."""
+    from training._customer_reasons import TIERS
+
+    counts = tiers.value_counts()
+    order = [*TIERS[task].labels, *(t for t in counts.index if t not in TIERS[task].labels)]
+    return counts.reindex(order, fill_value=0).rename_axis("tier").reset_index()
 
 
 def _make_score_command(task: str) -> None:

@@ -61,7 +61,18 @@ def _default_features(calendar: pd.DataFrame | None,
     without them, the vocabulary of the events before the cutoff."""
     from features._users import Vocabulary, user_features
 
+    shares = [c for c in columns or [] if c.startswith("cat_share_")]
+
     def fn(events: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+        if shares and ("category" not in events.columns or events["category"].isna().all()):
+            # every category share would read 0: a customer of the model's best categories
+            # would be scored as one who never touched them
+            raise ValueError(
+                f"the model was trained on events with a 'category' column ({len(shares)} "
+                f"category-share features such as {shares[0]!r}); the events to score have "
+                f"{'no such column' if 'category' not in events.columns else 'it empty'}, so "
+                "every share would read 0 and move the scores. Score events with their "
+                "categories, or retrain on events without a category column")
         vocab = (Vocabulary.from_columns(columns) if columns is not None
                  else Vocabulary.from_events(events, cutoff))
         return user_features(events, cutoff, vocabulary=vocab, calendar=calendar)

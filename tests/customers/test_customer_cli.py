@@ -160,3 +160,11 @@ def test_a_csv_table_trains_like_the_same_parquet_table(world_dir: Path, tmp_pat
     out = _ok(["train", "churn", "--table", str(tmp_path / "crm.csv"), "--label-col", "churned",
                "--id-col", "acct", "--no-register"])
     assert "roc_auc" in out
+
+
+def test_tier_counts_list_tiers_from_the_highest_down() -> None:
+    from serving._cli_customers import _tier_counts
+
+    got = _tier_counts(pd.Series(["low", "low", "high", "low"]), "churn")
+    assert got["tier"].tolist() == ["high", "medium", "low"]
+    assert got["count"].tolist() == [1, 0, 3]

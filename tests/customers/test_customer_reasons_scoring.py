@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import features as ft
 from training._customer_bgnbd import BgNbdParams, bgnbd_features, fit_bgnbd
 from training._customer_mlflow import score_frame
 from training._customer_models import CustomerModel
@@ -368,3 +369,16 @@ def test_a_value_at_the_typical_level_is_a_reason_only_when_nothing_else_pushes(
     assert got.loc[0, "reason_1"] == "orders (last 30 days) is high (5 vs typical 2)"
     assert got.loc[0, "reason_2"].endswith("is at the typical level (1)")
     assert got.loc[1, "reason_1"].endswith("is at the typical level (1)")  # nothing else
+
+
+def test_scoring_events_without_the_models_categories_is_an_error() -> None:
+    from training._customer_scoring import _default_features
+
+    rows = {"user_id": [1, 1], "ts": ["2024-01-01", "2024-01-02"], "event_type": "purchase",
+            "channel": "web", "revenue": 5.0, "order_id": ["a", "b"]}
+    ev = ft.validate_events(pd.DataFrame(rows))
+    fn = _default_features(None, ["orders_total", "cat_share_toys", "cat_share_other"])
+    with pytest.raises(ValueError, match="trained on events with a 'category' column"):
+        fn(ev, pd.Timestamp("2024-02-01"))
+    with_cat = ft.validate_events(pd.DataFrame(rows).assign(category="toys"))
+    assert fn(with_cat, pd.Timestamp("2024-02-01")).loc[0, "cat_share_toys"] == 1.0

@@ -67,3 +67,17 @@ def test_season_adjust_is_for_value_scores_from_events() -> None:
     assert res.exit_code == 2
     assert "--season-adjust applies to 'brain score value' from events" in " ".join(
         res.output.split())
+
+
+@pytest.mark.parametrize(("factor", "said"), [(1.70, "41% low"), (0.80, "25% high")])
+def test_the_season_note_says_how_far_off_the_scores_are(factor: float, said: str) -> None:
+    from serving import _cli_common
+    from serving._cli_customers import _season_note
+
+    window = (pd.Timestamp("2023-10-01"), pd.Timestamp("2023-12-29"))
+    season = SimpleNamespace(factor=factor, scored=window, reference=window)
+    _cli_common._shown_notes.clear()
+    with _cli_common.err_console.capture() as cap:
+        _season_note(season, adjust=False, scores=pd.DataFrame({"score": [1.0]}))
+    # scores are 1/factor of the seasonal level: 1.70x -> 1 - 1/1.7 = 41% low
+    assert f"its total for this window is likely {said}" in " ".join(cap.get().split())

@@ -144,3 +144,8 @@ def test_cli_import_then_validate(tmp_path: Path) -> None:
                               "--amount-col", "Price"])
     assert res.exit_code == 2
     assert "did you mean 'Customer ID'?" in res.output
+
+
+def test_an_order_export_given_as_events_points_to_the_import() -> None:
+    with pytest.raises(ft.DataContractError, match="brain data import-orders FILE"):
+        ft.validate_events(_retail_export(), "online_retail.csv")

@@ -235,3 +235,38 @@ def test_series_text_column_error_says_to_drop_it_when_not_known_in_advance() ->
                        "y": [1.0, 2.0, 3.0], "store_name": ["x", "x", "x"]})
     with pytest.raises(ft.DataContractError, match="drop the column from the file"):
         ft.validate_series(df, "s.csv")
+
+
+def test_a_non_iso_date_column_says_which_format_it_was_read_with() -> None:
+    ev = ft.validate_events(pd.DataFrame({
+        "user_id": [1, 2], "ts": ["12/13/2024 08:00", "1/2/2025 9:30"], "event_type": "visit",
+        "channel": "web", "revenue": [None, None]}), "e.csv")
+    assert ev["ts"].tolist() == [pd.Timestamp("2024-12-13 08:00"), pd.Timestamp("2025-01-02 09:30")]
+    assert ("e.csv: column 'ts' is not ISO 8601: read as %m/%d/%Y %H:%M for the whole column "
+            "(31 December 2024, 20:15 is written '12/31/2024 20:15')") in ev.attrs["load_notes"]
+
+
+def test_a_calendar_date_column_takes_the_day_month_order_of_the_other() -> None:
+    """'start' alone is ambiguous (no day above 12); 'end' says day first."""
+    cal = pd.DataFrame({"name": ["A", "B"], "start": ["01/02/2025", "11/03/2025"],
+                        "end": ["15/02/2025", "12/03/2025"], "kind": "sale"})
+    got = ft.validate_calendar(cal, "cal.csv")
+    assert got["start"].tolist() == [pd.Timestamp("2025-02-01"), pd.Timestamp("2025-03-11")]
+    assert any("column 'start' is not ISO 8601: read as %d/%m/%Y" in n
+               for n in got.attrs["load_notes"])
+    with pytest.raises(ft.DataContractError, match="day/month order is ambiguous"):
+        ft.validate_calendar(cal.assign(end=["03/02/2025", "12/03/2025"]), "cal.csv")
+
+
+def test_currency_revenue_is_read_and_an_unreadable_one_is_reported_once() -> None:
+    rows = {"user_id": [1, 1, 2], "ts": ["2024-01-01", "2024-01-02", "2024-01-03"],
+            "event_type": ["visit", "purchase", "refund"], "channel": "web"}
+    ev = ft.validate_events(pd.DataFrame({**rows, "revenue": ["", "£1,234.56", "-$4.50"]}),
+                            "x.csv")
+    assert ev["revenue"].tolist() == [0.0, 1234.56, -4.5]
+    assert any("currency symbols or thousands separators" in n for n in ev.attrs["load_notes"])
+    with pytest.raises(ft.DataContractError) as err:
+        ft.validate_events(pd.DataFrame({**rows, "revenue": ["", "12,50", "-1"]}), "x.csv")
+    msg = str(err.value)
+    assert "has values that are not numbers (1 row; first at row 2: '12,50')" in msg
+    assert "missing on purchase rows" not in msg  # not reported twice

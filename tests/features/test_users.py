@@ -157,3 +157,20 @@ def test_vocabulary_from_columns_rebuilds_the_training_vocabulary() -> None:
     assert ft.Vocabulary.from_columns(cols) == vocab
     later = ft.user_features(ev, "2024-02-02", vocabulary=ft.Vocabulary.from_columns(cols))
     assert list(later.columns) == list(cols)
+
+
+def test_a_refund_of_several_lines_counts_once() -> None:
+    """A three-line cancellation invoice is one refund, as a three-line order is one order."""
+    rows = [(7, "2024-01-05", "purchase", "web", 10.0, f"o{i}") for i in range(4)]
+    rows += [(7, "2024-01-06", "refund", "web", -2.0, "C1") for _ in range(3)]
+    rows += [(7, "2024-01-08", "refund", "web", -5.0, None), (8, "2024-01-09", "refund",
+                                                              "web", -1.0, None)]
+    rows += [(8, "2024-01-09", "refund", "web", -1.0, None)]
+    ev = ft.validate_events(pd.DataFrame(rows, columns=["user_id", "ts", "event_type",
+                                                        "channel", "revenue", "order_id"]),
+                            on_duplicate="keep")
+    f = ft.user_features(ev, CUTOFF).set_index("user_id")
+    assert f.loc[7, "refunds_total"] == 2  # invoice C1 (3 lines) and one refund without an id
+    assert f.loc[7, "refund_amount_total"] == pytest.approx(11.0)
+    assert f.loc[7, "refund_rate"] == pytest.approx(2 / 4)
+    assert f.loc[8, "refunds_total"] == 2  # without order ids every row is a refund
