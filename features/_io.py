@@ -467,11 +467,12 @@ def _parse_columns(df: pd.DataFrame, contract: Contract, source: str, tz: str,
     for p in list(probs):
         both = p.rule.startswith("has dates whose day/month order is ambiguous") and len(
             settled) == 1 and next(iter(settled)) in p.rule
-        if both and (col := contract.column(p.column)) is not None:
+        rule = contract.column(p.column)
+        if both and rule is not None:
             probs.remove(p)
-            out[col.name] = _parse_time(df[col.name], col.name, tz, probs,
-                                        date_only=col.kind == "date", formats=formats,
-                                        prefer=next(iter(settled)))
+            out[rule.name] = _parse_time(df[rule.name], rule.name, tz, probs,
+                                         date_only=rule.kind == "date", formats=formats,
+                                         prefer=next(iter(settled)))
     for col_name, fmt in formats.items():
         if report is not None:
             report.note(format_note(col_name, fmt))
