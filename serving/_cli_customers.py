@@ -211,6 +211,10 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
     if out.promotion is not None:
         console.print(f"registered {out.registered_name} v{out.version}: "
                       f"{out.promotion.reason}", highlight=False)
+        if not out.promotion.promoted:
+            console.print(f"brain score {task} serves the champion; to score with this version: "
+                          f"brain score {task} --model models:/{out.registered_name}/"
+                          f"{out.version} ...", highlight=False)
     if plots is not None:
         console.print(f"plots in {plots}", highlight=False)
     console.print(f"[green]done[/] in {time.perf_counter() - t0:.1f}s")

@@ -119,8 +119,8 @@ def test_champion_moves_only_when_better(world_dir: Path) -> None:
 def test_retraining_on_other_rows_rescores_the_champion(world_dir: Path) -> None:
     _ok(["train", "churn", "--data", str(world_dir), "--horizon", "30", "--cutoffs", "3",
          "--step-days", "21"])
-    out = _ok(["train", "churn", "--data", str(world_dir), "--horizon", "45", "--cutoffs", "3",
-               "--step-days", "21"])
+    out = _ok(["train", "churn", "--data", str(world_dir), "--horizon", "30", "--cutoffs", "3",
+               "--step-days", "21", "--last-cutoff", "2024-09-13"])
     assert "registered churn v2" in out
     configure_mlflow()
     v1 = MlflowClient().get_model_version("churn", "1")
@@ -128,7 +128,18 @@ def test_retraining_on_other_rows_rescores_the_champion(world_dir: Path) -> None
     (value,) = [float(v) for k, v in scored.items() if not k.endswith(".evaluation")]
     assert np.isfinite(value)  # v1 re-scored on v2's validation rows (Brier)
     assert 0.0 < value < 0.25
-    assert any("horizon=45" in v for k, v in scored.items() if k.endswith(".evaluation"))
+    assert any("horizon=30" in v for k, v in scored.items() if k.endswith(".evaluation"))
+
+
+def test_a_model_for_another_horizon_is_not_compared_with_the_champion(world_dir: Path) -> None:
+    _ok(["train", "churn", "--data", str(world_dir), "--horizon", "45", "--cutoffs", "3",
+         "--step-days", "21"])
+    out = " ".join(_ok(["train", "churn", "--data", str(world_dir), "--horizon", "30",
+                        "--cutoffs", "3", "--step-days", "21"]).split())
+    assert "the champion predicts a 45-day window and this version a 30-day one" in out
+    assert "brain score churn --model models:/churn/2" in out
+    configure_mlflow()
+    assert str(MlflowClient().get_model_version_by_alias("churn", "champion").version) == "1"
 
 
 def test_a_csv_table_trains_like_the_same_parquet_table(world_dir: Path, tmp_path: Path) -> None:
