@@ -414,7 +414,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     from features._calendar import normalize_calendar
     from training._forecast_base import check_calendar_channels, check_future_regressors
     from training._forecast_mlflow import pyfunc_input, regressor_names
-    from training._forecast_peaks import peak_summary
+    from training._forecast_peaks import calendar_novelty_notes, peak_summary
     from training._mlflow import configure_mlflow
 
     configure_mlflow()
@@ -450,6 +450,8 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                           params={"horizon": horizon, "use_stored_calendar": False})
     full_cal = pd.concat([inner.calendar_, normalize_calendar(calendar)], ignore_index=True)
     _unplanned_kinds_note(inner, full_cal, begin, end)
+    for note in calendar_novelty_notes(inner, calendar, begin, end):
+        show_note(note)
     peaks = peak_summary(fc, full_cal, base)
     fc_path, pk_path, png = out / "forecast.csv", out / "peaks.csv", out / "forecast.png"
     fc.to_csv(fc_path, index=False)

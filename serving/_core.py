@@ -244,10 +244,10 @@ class Brain:
 
     # ------------------------------------------------------------------ forecasts
     def forecast(self, req: ForecastRequest) -> dict[str, Any]:
-        from features import normalize_calendar, validate_calendar
+        from features import applies_to, normalize_calendar, validate_calendar
         from training import forecast_with_peaks
         from training._forecast_base import check_calendar_channels
-        from training._forecast_peaks import channel_scope_note
+        from training._forecast_peaks import calendar_novelty_notes, channel_scope_note
 
         loaded = self._model("traffic_forecaster")
         fc_model = loaded.model.forecaster
@@ -283,6 +283,8 @@ class Brain:
             scope = channel_scope_note(inside, req.series_id)
             if scope:
                 notes.append(scope)
+            notes += calendar_novelty_notes(fc_model, inside[applies_to(inside, req.series_id)],
+                                            first, last)
         if req.future and not fc_model.panel_.regressor_names:
             raise BadRequestError("this model was trained without known-in-advance columns, so "
                                   "'future' cannot be used; drop it (GET /models lists the "

@@ -169,6 +169,15 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
             if ev.end >= lo and ev.start <= hi:
                 ax.axvspan(ev.start, ev.end + pd.Timedelta(days=1), color="tab:orange",
                            alpha=0.2, label="event" if n == 0 else None)
+        # a band far above everything else (an event beyond the intensities seen) would
+        # flatten the chart: cut it at 1.5x the highest line and say where it goes
+        shown = [hist["y"].max(), f["p50"].max(), f["y"].max() if "y" in f.columns else np.nan]
+        top = 1.5 * float(np.nanmax([v for v in shown if pd.notna(v)] or [np.nan]))
+        if np.isfinite(top) and top > 0 and f["p90"].max() > top:
+            low = float(np.nanmin([hist["y"].min(), f["p10"].min(), 0.0]))
+            ax.set_ylim(bottom=low - 0.05 * (top - low), top=top)
+            ax.text(0.99, 0.97, f"P90 reaches {f['p90'].max():,.0f} (above the chart)",
+                    transform=ax.transAxes, ha="right", va="top", fontsize=8, color="tab:blue")
         ax.set_title(f"{title} - {sid}", fontsize=10)
         ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()

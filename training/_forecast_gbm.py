@@ -301,7 +301,7 @@ class LightGBMForecaster(BaseForecaster):
         g = float(self.yoy_guard_days)
         if g <= 0 or self.calendar_.empty:
             return None
-        lift, _ = self.effects_.lift(sid, ds, self.calendar_)
+        lift, _, _ = self.effects_.lift(sid, ds, self.calendar_)
         big = np.abs(lift) >= self.yoy_guard_lift
         if not big.any():
             return None
@@ -447,9 +447,9 @@ class LightGBMForecaster(BaseForecaster):
             q[:, 0] -= adj
             q[:, 2] += adj
             q = np.sort(q, axis=1)
-            lift, var = self.effects_.lift(sid, idx, cal)
-            lo = np.sqrt((q[:, 1] - q[:, 0]) ** 2 + _Z80**2 * var)
-            hi = np.sqrt((q[:, 2] - q[:, 1]) ** 2 + _Z80**2 * var)
+            lift, var_lo, var_hi = self.effects_.lift(sid, idx, cal)
+            lo = np.sqrt((q[:, 1] - q[:, 0]) ** 2 + _Z80**2 * var_lo)
+            hi = np.sqrt((q[:, 2] - q[:, 1]) ** 2 + _Z80**2 * var_hi)
             mid = q[:, 1] + lift
             if not np.isfinite(mid).all():  # too short for the features (a single period)
                 mid, lo, hi = self._repeat_last(sid, h)

@@ -20,8 +20,8 @@ from features._calendar import applies_to, normalize_calendar
 
 from ._forecast_base import BaseForecaster
 
-__all__ = ["PEAK_COLUMNS", "PeakForecast", "channel_scope_note", "forecast_with_peaks",
-           "peak_summary"]
+__all__ = ["PEAK_COLUMNS", "PeakForecast", "calendar_novelty_notes", "channel_scope_note",
+           "forecast_with_peaks", "peak_summary"]
 
 PEAK_COLUMNS: tuple[str, ...] = (
     "series_id", "window", "start", "end", "peak_ds", "peak_p10", "peak_p50", "peak_p90",
@@ -98,6 +98,46 @@ def channel_scope_note(calendar: pd.DataFrame | None, series_id: str) -> str | N
             f"{shown}{more}. An event with a channel applies to that channel's series and to the "
             "aggregate series (total) only; leave channel empty for an event that concerns "
             "every series.")
+
+
+def calendar_novelty_notes(model: BaseForecaster, calendar: pd.DataFrame | None,
+                           begin: pd.Timestamp, end: pd.Timestamp) -> list[str]:
+    """Notes for planned events (between ``begin`` and ``end``) the history cannot size.
+
+    - a kind the training calendar never had: no lift is learned for it, so it is forecast
+      as a normal day with a wider band (an independent check's first 'collab' drop came out
+      at half its true mean, silently);
+    - an intensity above the largest its kind had: the lift of the largest seen is used, with
+      the band widened on the side the lift points to.
+    """
+    cal = normalize_calendar(calendar)
+    cal = cal[(cal["end"] >= begin.normalize()) & (cal["start"] <= end)]
+    own = normalize_calendar(getattr(model, "calendar_", None))
+    if cal.empty:
+        return []
+    notes = []
+    known = set(own["kind"].astype(str))
+    new = cal[~cal["kind"].astype(str).isin(known)]
+    if len(new):
+        shown = ", ".join(f"{r.name!r} (kind {r.kind!r}, {r.start:%Y-%m-%d})"
+                          for r in new.head(5).itertuples(index=False))
+        more = f" and {len(new) - 5} more" if len(new) > 5 else ""
+        seen = ", ".join(repr(k) for k in sorted(known)[:8]) or "none"
+        notes.append(f"{len(new)} planned event(s) are of a kind the history never had: "
+                     f"{shown}{more}. No lift is learned for them, so their days are forecast "
+                     "as normal days with a wider band; if one is like a past kind, give it "
+                     f"that kind (the history has {seen})")
+    caps = getattr(getattr(model, "effects_", None), "max_intensity_", {}) or {}
+    above = [r for r in cal.itertuples(index=False)
+             if str(r.kind) in caps and float(r.intensity) > caps[str(r.kind)] + 1e-9]
+    if above:
+        shown = ", ".join(f"{r.name!r} ({r.intensity:g} against {caps[str(r.kind)]:g} for "
+                          f"kind {r.kind!r})" for r in above[:5])
+        notes.append(f"{len(above)} planned event(s) have an intensity above the largest their "
+                     f"kind had in the history: {shown}. They are forecast at the lift of the "
+                     "largest intensity seen, with the band widened towards a bigger effect; "
+                     "the history cannot say how much bigger")
+    return notes
 
 
 @dataclass(frozen=True)

@@ -109,3 +109,26 @@ def test_backtest_means_leave_out_undefined_mase_and_say_so(series_maker: Callab
     assert np.isnan(folds.loc["young", "mase"])
     assert result.mean["mase"] == pytest.approx(folds.loc["a", "mase"])
     assert any("'young' had under two weeks of history" in n for n in result.notes)
+
+
+def test_planned_events_the_history_cannot_size_are_noted() -> None:
+    from types import SimpleNamespace
+
+    from training._forecast_peaks import calendar_novelty_notes
+
+    past = pd.DataFrame({"name": "Sale", "start": ["2024-11-11"], "kind": "sale",
+                         "intensity": [0.3]})
+    model = SimpleNamespace(calendar_=past,
+                            effects_=SimpleNamespace(max_intensity_={"sale": 0.3}))
+    plan = pd.DataFrame({"name": ["Sale", "Flash sale", "Collab drop", "Old"],
+                         "start": ["2025-11-11", "2025-10-24", "2025-11-01", "2020-01-01"],
+                         "kind": ["sale", "sale", "collab", "collab"],
+                         "intensity": [0.3, 0.9, 1.0, 1.0]})
+    notes = calendar_novelty_notes(model, plan, pd.Timestamp("2025-10-13"),
+                                   pd.Timestamp("2025-12-11"))
+    assert len(notes) == 2
+    assert ("1 planned event(s) are of a kind the history never had: 'Collab drop' (kind "
+            "'collab', 2025-11-01)") in notes[0]
+    assert "'Flash sale' (0.9 against 0.3 for kind 'sale')" in notes[1]
+    assert calendar_novelty_notes(model, plan.head(1), pd.Timestamp("2025-10-13"),
+                                  pd.Timestamp("2025-12-11")) == []

@@ -65,9 +65,9 @@ def test_name_offset_carries_to_an_unobserved_day() -> None:
          "kind": [r[2] for r in cal_rows]}))
     series = pd.DataFrame({"series_id": "total", "ds": ds, "y": y}).dropna()
     eff = EventEffects().fit(prepare_panel(series), cal)
-    kind_d1, _ = eff.effect("total", "match", "sports", "d1", 1.0)
-    final_d0, _ = eff.effect("total", "final", "sports", "d0", 1.0)
-    final_d1, _ = eff.effect("total", "final", "sports", "d1", 1.0)
+    kind_d1, _, _ = eff.effect("total", "match", "sports", "d1", 1.0)
+    final_d0, _, _ = eff.effect("total", "final", "sports", "d0", 1.0)
+    final_d1, _, _ = eff.effect("total", "final", "sports", "d1", 1.0)
     assert 0.8 < kind_d1 < 1.2
     assert final_d0 > 2.5
     assert final_d1 > kind_d1 + 1.0  # moved by the final's offset, not the plain kind average
@@ -191,7 +191,7 @@ def test_frequent_promo_does_not_borrow_another_kinds_lift(fast_gbm: dict) -> No
     """Promo Mondays (no event-free Monday anywhere) are lifted, closures stay closed."""
     series, cal, future = _promo_and_closures()
     eff = EventEffects().fit(prepare_panel(series), normalize_calendar(cal))
-    promo_d0, _ = eff.effect("store", "Promo", "promotion", "d0", 1.0)
+    promo_d0, _, _ = eff.effect("store", "Promo", "promotion", "d0", 1.0)
     assert 0.3 < promo_d0 < 0.7  # true lift log(1.6) = 0.47
     # an unknown name of a known kind uses its own kind; an unknown kind gets no lift
     assert eff.effect("store", "hol_new", "holiday", "d0", 1.0)[0] < -3.0
@@ -224,9 +224,10 @@ def test_baseline_of_a_weekday_never_free_nearby_keeps_its_weekday_offset() -> N
     assert 0.4 < eff.effect("s", "Weekly", "promo", "d0", 1.0)[0] < 0.6
 
 
-def test_intensity_beyond_the_seen_range_is_not_extrapolated() -> None:
+def test_intensity_beyond_the_seen_range_is_not_extrapolated(fast_gbm: dict) -> None:
     """Sales seen at 30-50% off; one asked at the default intensity 1.0 keeps the 50% lift
-    (the log lift is not scaled 2.5x), with a wider interval."""
+    (the log lift is not scaled 2.5x), with a wider interval above it only: a deeper sale is
+    not forecast below a shallower one."""
     rng = np.random.default_rng(1)
     ds = pd.date_range("2022-01-01", periods=700, freq="D")
     y = np.exp(5 + 0.05 * rng.standard_normal(len(ds)))
@@ -237,11 +238,19 @@ def test_intensity_beyond_the_seen_range_is_not_extrapolated() -> None:
                                            "intensity": depth}))
     eff = EventEffects().fit(prepare_panel(pd.DataFrame({"series_id": "total", "ds": ds,
                                                          "y": y})), cal)
-    at_half, var_half = eff.effect("total", "new sale", "sale", "d0", 0.5)
-    at_one, var_one = eff.effect("total", "new sale", "sale", "d0", 1.0)
+    at_half, lo_half, hi_half = eff.effect("total", "new sale", "sale", "d0", 0.5)
+    at_one, lo_one, hi_one = eff.effect("total", "new sale", "sale", "d0", 1.0)
     assert at_half == pytest.approx(1.0, abs=0.15)
+    assert lo_half == hi_half  # inside the seen range: symmetric
     assert at_one == pytest.approx(at_half)
-    assert var_one > var_half + 0.5 * at_half**2
+    assert hi_one > hi_half + 0.5 * at_half**2
+    assert lo_one < hi_one - 0.5 * at_half**2  # the extra spread is above the lift only
+    series = pd.DataFrame({"series_id": "total", "ds": ds, "y": y})
+    future = pd.DataFrame({"name": "deep sale", "start": [ds[-1] + pd.Timedelta(days=10)],
+                           "kind": "sale", "intensity": [0.9]})
+    fc = LightGBMForecaster(**fast_gbm).fit(series, cal).predict(20, future).set_index("ds")
+    plain = fc["p50"].drop(future["start"]).median()
+    assert fc.loc[future["start"].iloc[0], "p10"] > plain  # was below the no-sale level
 
 
 def test_year_over_year_features_skip_the_weeks_around_big_events(fast_gbm: dict) -> None:
@@ -293,7 +302,7 @@ def test_new_event_name_gets_its_series_own_size_of_the_kind() -> None:
                                                          "channel"]))
     effects = EventEffects().fit(prepare_panel(pd.concat(frames), "log1p"), cal)
     for sid, size in sizes.items():
-        lift, _ = effects.effect(sid, f"{sid} launch new", "launch", "d0", 1.0)
+        lift, _, _ = effects.effect(sid, f"{sid} launch new", "launch", "d0", 1.0)
         assert abs(lift - size) < 0.15, (sid, lift)
 
 
@@ -314,7 +323,7 @@ def test_hourly_event_day_gets_its_own_shape_within_the_day() -> None:
                                            "kind": "holiday"}))
     effects = EventEffects().fit(prepare_panel(series, "log1p"), cal)
     day = pd.date_range(holidays[-1], periods=24, freq="h")
-    lift, _ = effects.lift("zone", day, cal)
+    lift, _, _ = effects.lift("zone", day, cal)
     on_morning = lift[(day.hour >= 6) & (day.hour <= 11)]
     assert np.all(np.abs(on_morning + 1.0) < 0.15), on_morning
     assert np.all(np.abs(lift[day.hour >= 14]) < 0.15), lift

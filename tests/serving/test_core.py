@@ -72,6 +72,10 @@ def test_forecast_has_ordered_quantiles_and_peaks(brain: Brain) -> None:
     later = brain.forecast(ForecastRequest(series_id="total", horizon=20, calendar=[
         {"name": "Next year's sale", "start": "2030-11-11", "end": "2030-11-11", "kind": "sale"}]))
     assert "1 calendar events fall outside the forecast periods" in later["notes"][0]
+    collab = brain.forecast(ForecastRequest(series_id="total", horizon=20, calendar=[
+        {"name": "Collab drop", "start": "2025-02-28", "end": "2025-02-28", "kind": "collab"}]))
+    assert ("1 planned event(s) are of a kind the history never had: 'Collab drop' (kind "
+            "'collab', 2025-02-28)") in collab["notes"][0]
     with pytest.raises(BadRequestError, match="without known-in-advance columns"):
         brain.forecast(ForecastRequest(series_id="total", horizon=5,
                                        future=[{"series_id": "total", "ds": "2025-03-01"}]))
