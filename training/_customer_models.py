@@ -60,7 +60,7 @@ from training._customer_eval import (
     value_metrics,
 )
 from training._customer_paths import PathTables, leaf_outputs, path_tables
-from training._customer_reasons import feature_directions
+from training._customer_reasons import feature_directions, prior_directions
 from training._customer_report import (
     CustomerFitReport,
     CutoffSplit,
@@ -472,7 +472,8 @@ class CustomerModel:
         rows = np.flatnonzero((train | calib) if do_refit else train)
         rows = np.random.default_rng(self.seed).permutation(rows)[:5_000]
         contrib = self.path_contributions(data.iloc[rows])[self.features_].to_numpy()
-        self.directions_ = feature_directions(contrib, x.iloc[rows], numeric)
+        self.directions_ = prior_directions(self.task, feature_directions(
+            contrib, x.iloc[rows], numeric))
         # Rows (user_id, cutoff) the served model was fitted or calibrated on: a later champion
         # comparison leaves them out (``training._customer_mlflow``).
         self.fitted_rows_ = np.unique(row_keys(data)) if "user_id" in data.columns else None

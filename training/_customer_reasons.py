@@ -40,6 +40,7 @@ __all__ = [
     "assign_tiers",
     "early_warning",
     "feature_directions",
+    "prior_directions",
     "reason_label",
     "reasons_from_array",
     "top_reasons",
@@ -264,6 +265,54 @@ def _drop_contradictions(c: np.ndarray, columns: list[str], features: pd.DataFra
     return out
 
 
+ENGAGEMENT_SIGN: dict[str, int] = {
+    **{f"{kind}_{w}d": 1 for kind in ("visits", "carts", "orders", "revenue")
+       for w in (7, 30, 90, 180, 365)},
+    **{f"active_days_{w}d": 1 for w in (7, 30, 90)},
+    "active_weeks_12w": 1, "orders_total": 1, "visit_trend_30d": 1, "visit_trend_7v30": 1,
+    "visit_trend_90d": 1, "order_trend_90d": 1, "revenue_trend_90d": 1,
+    "recent_revenue_share": 1, "email_opens_30d": 1, "email_clicks_30d": 1,
+    "bgnbd_p_alive": 1, "bgnbd_expected_orders": 1, "bgnbd_expected_orders_365d": 1,
+    "days_since_last_event": -1, "days_since_last_visit": -1, "days_since_last_cart": -1,
+    "days_since_last_purchase": -1, "purchase_overdue_ratio": -1, "visit_drop_50": -1,
+    "mean_days_between_orders": -1,
+}
+"""Pipeline features whose meaning has a side: +1 when a higher value means a more engaged
+customer (recent orders, visits, expected orders), -1 when a less engaged one (days since the
+last order, an overdue gap). Features of mixed meaning (tenure, order value, mixes) are absent."""
+
+
+MISSING_MEANING: dict[str, str] = {
+    "mean_days_between_orders": "only one order so far (no usual gap between orders yet)",
+    "purchase_overdue_ratio": "only one order so far (no usual gap between orders yet)",
+    "days_since_last_purchase": "has never ordered",
+    "days_since_first_purchase": "has never ordered",
+    "aov": "has never ordered",
+    "aov_365d": "no order in the last year",
+    "days_since_last_visit": "no visit recorded",
+    "days_since_last_cart": "has never added to cart",
+    "bgnbd_p_alive": "has never ordered (no buying pattern yet)",
+    "bgnbd_expected_orders": "has never ordered (no buying pattern yet)",
+    "bgnbd_expected_orders_365d": "has never ordered (no buying pattern yet)",
+}
+"""What an empty pipeline feature means, said as a reason ("usual days between orders is
+unknown" was a top reason for one-off buyers)."""
+
+
+def prior_directions(task: str, learned: dict[str, int]) -> dict[str, int]:
+    """``learned`` with the engagement meaning filled in where the data left a feature's
+    direction open (0): a churn score rises as engagement falls, a propensity or value score
+    with it.
+
+    Without it, "revenue (last 90 days) is high (22 vs typical 0)" was given as a reason for a
+    0.87 churn risk (a new one-off buyer, whose recent revenue the trees credit in interaction
+    with the single order): true of the trees, a contradiction to a marketer.
+    """
+    sign = -1 if task == "churn" else 1
+    return {col: d if d != 0 else sign * ENGAGEMENT_SIGN.get(col, 0)
+            for col, d in learned.items()}
+
+
 def feature_directions(contrib: np.ndarray, x: pd.DataFrame, numeric: list[str],
                        min_rho: float = 0.3) -> dict[str, int]:
     """Per numeric column of ``x``: +1 when its contribution rises with its value (Spearman
@@ -327,7 +376,8 @@ def _sentences(name: str, values: pd.Series, typical: dict[str, float]
         texts = [f"{label} is at the typical level ({_fmt(float(u))})" if u == shown_t else
                  f"{label} is {_near(u, shown_t)}{'high' if u > shown_t else 'low'} "
                  f"({_fmt(float(u))} vs typical {tfmt})" for u in uniques]
-        return np.where(codes >= 0, codes, len(uniques)), [*texts, f"{label} is unknown"]
+        missing = MISSING_MEANING.get(name, f"{label} is unknown")
+        return np.where(codes >= 0, codes, len(uniques)), [*texts, missing]
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     texts = [f"{label}: {_fmt(u)}" for u in np.asarray(uniques, dtype=object)]
     missing = f"{label}: {_fmt(float('nan'))}"

@@ -382,3 +382,29 @@ def test_scoring_events_without_the_models_categories_is_an_error() -> None:
         fn(ev, pd.Timestamp("2024-02-01"))
     with_cat = ft.validate_events(pd.DataFrame(rows).assign(category="toys"))
     assert fn(with_cat, pd.Timestamp("2024-02-01")).loc[0, "cat_share_toys"] == 1.0
+
+
+def test_open_directions_take_the_features_engagement_meaning() -> None:
+    from training._customer_reasons import prior_directions
+
+    learned = {"revenue_90d": 0, "days_since_last_purchase": 0, "aov": 0, "orders_30d": -1}
+    assert prior_directions("churn", learned) == {
+        "revenue_90d": -1, "days_since_last_purchase": 1, "aov": 0, "orders_30d": -1}
+    assert prior_directions("propensity", learned)["revenue_90d"] == 1
+
+
+def test_a_churn_reason_never_calls_recent_revenue_high() -> None:
+    """A one-off buyer at high risk whose recent revenue the trees credited upward: the
+    reason is the next feature, not 'revenue (last 90 days) is high'."""
+    from training._customer_reasons import prior_directions, top_reasons
+
+    features = pd.DataFrame({"revenue_90d": [22.0], "mean_days_between_orders": [np.nan],
+                             "aov": [22.0]})
+    contrib = pd.DataFrame({"revenue_90d": [0.9], "mean_days_between_orders": [0.5],
+                            "aov": [0.1]})
+    typical = {"revenue_90d": 0.0, "mean_days_between_orders": 31.0, "aov": 48.0}
+    got = top_reasons(contrib, features, typical, directions=prior_directions(
+        "churn", dict.fromkeys(features.columns, 0))).iloc[0].tolist()
+    assert got[0] == "only one order so far (no usual gap between orders yet)"
+    assert got[1].startswith("average order value is low (22 vs typical 48)")
+    assert pd.isna(got[2])
