@@ -574,9 +574,13 @@ def validate_events(df: pd.DataFrame, source: str = "events", *, tz: str = "UTC"
                     "", "has exact duplicate rows", n, rows,
                     fix="remove them, or drop them with --on-duplicate drop (Python: "
                         "on_duplicate='drop')")])
+            with_order = ("order_id" in frame.columns
+                          and bool(frame.loc[dup, "order_id"].notna().any()))
+            hint = (" (they carry order ids: lines of one order are better summed by "
+                    "'brain data import-orders' from the raw export)" if with_order else "")
             report.note(f"dropped {n} exact duplicate rows (first at row {rows[0]}); if "
                         "identical rows are genuine (e.g. two equal lines of one invoice) keep "
-                        "them with --on-duplicate keep (Python: on_duplicate='keep')")
+                        f"them with --on-duplicate keep (Python: on_duplicate='keep'){hint}")
             frame = frame.loc[~dup]
     future = (frame["ts"] > pd.Timestamp.now() + pd.Timedelta(days=1)).to_numpy()
     if future.any():
