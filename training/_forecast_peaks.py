@@ -108,7 +108,8 @@ def calendar_novelty_notes(model: BaseForecaster, calendar: pd.DataFrame | None,
       as a normal day with a wider band (an independent check's first 'collab' drop came out
       at half its true mean, silently);
     - an intensity above the largest its kind had: the lift of the largest seen is used, with
-      the band widened on the side the lift points to.
+      the band widened on the side the lift points to;
+    - an event that runs past the last forecast period: its peak row covers part of it.
     """
     cal = normalize_calendar(calendar)
     cal = cal[(cal["end"] >= begin.normalize()) & (cal["start"] <= end)]
@@ -127,6 +128,12 @@ def calendar_novelty_notes(model: BaseForecaster, calendar: pd.DataFrame | None,
                      f"{shown}{more}. No lift is learned for them, so their days are forecast "
                      "as normal days with a wider band; if one is like a past kind, give it "
                      f"that kind (the history has {seen})")
+    past = cal[cal["end"] > end.normalize()]
+    if len(past):
+        shown = ", ".join(f"{r.name!r} (to {r.end:%Y-%m-%d})"
+                          for r in past.head(5).itertuples(index=False))
+        notes.append(f"{len(past)} planned event(s) run past the forecast's last period "
+                     f"{end:%Y-%m-%d}: {shown}; their peak rows cover the days up to it only")
     caps = getattr(getattr(model, "effects_", None), "max_intensity_", {}) or {}
     above = [r for r in cal.itertuples(index=False)
              if str(r.kind) in caps and float(r.intensity) > caps[str(r.kind)] + 1e-9]

@@ -130,5 +130,23 @@ def test_planned_events_the_history_cannot_size_are_noted() -> None:
     assert ("1 planned event(s) are of a kind the history never had: 'Collab drop' (kind "
             "'collab', 2025-11-01)") in notes[0]
     assert "'Flash sale' (0.9 against 0.3 for kind 'sale')" in notes[1]
+    late = plan.head(1).assign(end="2025-12-20", start="2025-12-05")
+    (past,) = calendar_novelty_notes(model, late, pd.Timestamp("2025-10-13"),
+                                     pd.Timestamp("2025-12-11"))
+    assert past.startswith("1 planned event(s) run past the forecast's last period 2025-12-11: "
+                           "'Sale' (to 2025-12-20)")
     assert calendar_novelty_notes(model, plan.head(1), pd.Timestamp("2025-10-13"),
                                   pd.Timestamp("2025-12-11")) == []
+
+
+def test_a_recent_level_shift_is_noted_and_an_old_one_is_not(series_maker: Callable) -> None:
+    a, _ = series_maker(n_days=300, seed=1, series_id="a")
+    moved = a.assign(series_id="moved")
+    moved.loc[moved.index[-14:], "y"] *= 2  # doubled for the last 14 days
+    settled = a.assign(series_id="settled")
+    settled.loc[settled.index[-90:], "y"] *= 2  # doubled 90 days ago: the level has caught up
+    notes = series_notes(pd.concat([a, moved, settled], ignore_index=True))
+    note = next(n for n in notes if "changed level" in n)
+    assert note.startswith("1 series changed level in their last 14 days")
+    assert "'moved'" in note
+    assert "'settled'" not in note
