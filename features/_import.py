@@ -49,20 +49,26 @@ def _column_problem(df: pd.DataFrame, name: str, role: str) -> Problem:
     cols = [str(c) for c in df.columns]
     by_lower = {c.strip().lower(): c for c in cols}
     close = by_lower.get(name.strip().lower()) or next(iter(
-        difflib.get_close_matches(name, cols, n=1, cutoff=0.6)), None)
+        difflib.get_close_matches(name, cols, n=1, cutoff=0.5)), None)
     hint = f"did you mean {close!r}? " if close else ""
     return Problem(name, f"is not in the file (named as the {role})", 0,
                    fix=f"{hint}the file's columns are: {', '.join(cols[:30])}")
 
 
-def _number_column(raw: pd.Series, name: str, probs: list[Problem]) -> pd.Series:
+def _number_column(raw: pd.Series, name: str, probs: list[Problem],
+                   report: LoadReport) -> pd.Series:
     """Numbers of a quantity, price or amount column; currency symbols and thousands
-    separators are removed; missing or unreadable cells are problems with their rows."""
+    separators are removed (with a note); missing or unreadable cells are problems with their
+    rows."""
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
         out = raw.astype("float64")
     else:
         text = raw.astype("string").str.strip()
-        out = _numbers(text.fillna(""))[0].astype("float64")
+        num, cleaned = _numbers(text.fillna(""))
+        out = num.astype("float64")
+        if cleaned:
+            report.note(f"column '{name}' had currency symbols, thousands separators or "
+                        f"bracketed negatives (e.g. {text.dropna().iloc[0]!r}); read as numbers")
     missing = raw.isna().to_numpy() | (raw.astype("string").str.strip() == "").fillna(True
                                                                                        ).to_numpy()
     if missing.any():
@@ -126,22 +132,29 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
         n, rows, _ = problem_rows(no_time)
         probs.append(Problem(time, "has missing values", n, rows,
                              fix="fill them in or remove those lines"))
+    unit: pd.Series | None = None
+    qty: pd.Series | None = None
     if amount is not None:
-        revenue = _number_column(raw[amount], amount, probs)
-        unit = None
+        revenue = _number_column(raw[amount], amount, probs, report)
     else:
         assert quantity is not None
         assert price is not None
-        unit = _number_column(raw[price], price, probs)
-        revenue = _number_column(raw[quantity], quantity, probs) * unit
+        unit = _number_column(raw[price], price, probs, report)
+        qty = _number_column(raw[quantity], quantity, probs, report)
+        revenue = qty * unit
     if probs:
         raise DataContractError(source, probs)
 
     cust_text = raw[customer].astype("string").str.strip()
     guest = (cust_text.isna() | cust_text.str.lower().isin(MISSING_SPELLINGS)).fillna(True
                                                                                      ).to_numpy()
-    lines = pd.DataFrame({"ts": ts, "revenue": revenue.round(6)})
-    lines["event_type"] = np.where(lines["revenue"] < 0, "refund", "purchase")
+    lines = pd.DataFrame({"ts": ts, "revenue": revenue.round(6) + 0.0})  # + 0.0: no -0.0
+    # a cancelled or returned line: negative revenue, or a negative quantity at price 0 (it
+    # was a purchase before, and would add a false order)
+    back = (lines["revenue"] < 0).to_numpy().copy()
+    if qty is not None:
+        back |= (qty < 0).to_numpy()
+    lines["event_type"] = np.where(back, "refund", "purchase")
     if channel is not None:
         chan = raw[channel].astype("string").str.strip().mask(lambda s: s == "")
         n_fill = int((chan.isna().to_numpy() & ~guest).sum())
@@ -193,11 +206,12 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
         revenue=("revenue", "sum"), lines=("revenue", "size")).reset_index()
     events["revenue"] = events["revenue"].round(6)
     events = events.sort_values("ts", kind="stable")
-    summary = {
+    orders = events.drop_duplicates(["user_id", "order_id", "event_type"])["event_type"]
+    summary = {  # orders and refunds, not events (one per category of an order)
         "lines": len(raw), "guest_lines": int(guest.sum()),
         "customers": int(events["user_id"].nunique()),
-        "purchases": int((events["event_type"] == "purchase").sum()),
-        "refunds": int((events["event_type"] == "refund").sum()),
+        "purchases": int((orders == "purchase").sum()),
+        "refunds": int((orders == "refund").sum()),
         "first": events["ts"].min(), "last": events["ts"].max(),
     }
     merged = int(events["lines"].sum() - len(events))

@@ -219,7 +219,8 @@ def _numbers(present: pd.Series) -> tuple[pd.Series, bool]:
     num = pd.to_numeric(present.astype(object), errors="coerce")
     if num.notna().all():
         return num, False
-    clean = present.str.replace(_MONEY, r"\1", regex=True)
+    clean = present.str.replace(r"^\((.+)\)$", r"-\1", regex=True)  # accounting (4.50)
+    clean = clean.str.replace(_MONEY, r"\1", regex=True)
     grouped = clean.str.match(_THOUSANDS)
     clean = clean.mask(grouped, clean.str.replace(",", "", regex=False))
     if clean.equals(present):
@@ -360,13 +361,21 @@ def _money_column(df: pd.DataFrame, col: str, report: LoadReport) -> pd.DataFram
     text = df[col].astype("string").str.strip()
     present = text.notna() & (text != "")
     num, cleaned = _numbers(text[present])
-    if not cleaned or num.isna().any():
-        return df  # the contract's parse names the cells that are not numbers
+    if not cleaned:
+        return df
     out = df.copy()
-    out[col] = pd.Series(np.nan, index=df.index, dtype="float64")
-    out.loc[present[present].index, col] = num.astype("float64").to_numpy()
-    report.note(f"column '{col}' had currency symbols or thousands separators (e.g. "
-                f"{text[present].iloc[0]!r}); read as numbers")
+    # the cells read become numbers; the others stay as written, for the contract's parse to
+    # name (only them: '£3.00' is not listed beside an unreadable '12,50')
+    read = num.notna()
+    col_out = text.astype(object)
+    col_out.loc[read[read].index] = num[read].astype("float64").to_numpy()
+    out[col] = col_out
+    report.note(f"column '{col}' had currency symbols, thousands separators or bracketed "
+                f"negatives (e.g. {text[present].iloc[0]!r}); read as numbers")
+    signs = sorted(set(text[present].str.findall(r"[$€£¥₹]").explode().dropna()))
+    if len(signs) > 1:
+        report.note(f"column '{col}' mixes currencies ({' '.join(signs)}): the amounts are "
+                    "used as written, not converted; convert them to one currency first")
     return out
 
 
@@ -400,11 +409,11 @@ def _parse_id(s: pd.Series) -> pd.Series:
             return s.astype("Int64").astype("string")
         return s.astype("string")
     text = s.astype("string").str.strip()
+    # '12346.0' is the id 12346 even in a column that also holds 'ABC' (one customer, not two)
+    text = text.str.replace(r"^(-?\d{1,18})\.0*$", r"\1", regex=True)
     present = text.dropna()
-    if bool(present.str.fullmatch(r"-?\d{1,18}(\.0*)?").all()):
-        text = text.str.replace(r"\.0*$", "", regex=True)
-        if text.notna().all():
-            return text.astype("int64")
+    if bool(present.str.fullmatch(r"-?\d{1,18}").all()) and text.notna().all():
+        return text.astype("int64")
     return text
 
 
@@ -464,18 +473,22 @@ def _parse_columns(df: pd.DataFrame, contract: Contract, source: str, tz: str,
                 probs.append(Problem(col.name, "has missing values", n, rows,
                                      fix="fill them in or remove those rows"))
     settled = set(formats.values())
+    borrowed: set[str] = set()
     for p in list(probs):
         both = p.rule.startswith("has dates whose day/month order is ambiguous") and len(
             settled) == 1 and next(iter(settled)) in p.rule
         rule = contract.column(p.column)
         if both and rule is not None:
+            borrowed.add(rule.name)
             probs.remove(p)
             out[rule.name] = _parse_time(df[rule.name], rule.name, tz, probs,
                                          date_only=rule.kind == "date", formats=formats,
                                          prefer=next(iter(settled)))
     for col_name, fmt in formats.items():
         if report is not None:
-            report.note(format_note(col_name, fmt))
+            how = (" (the day/month order of the file's other date column: this one alone is "
+                   "ambiguous)" if col_name in borrowed else "")
+            report.note(format_note(col_name, fmt) + how)
     extra = [c for c in df.columns if contract.column(str(c)) is None]
     frame = pd.DataFrame(out, index=df.index)
     for c in extra:
@@ -650,8 +663,8 @@ def validate_spend(df: pd.DataFrame, source: str = "spend") -> pd.DataFrame:
     """Validate a channel spend frame: date, channel, spend (>= 0), unique per (date, channel)."""
     report = LoadReport(source, rows_read=len(df))
     probs: list[Problem] = []
-    frame = _parse_columns(df.reset_index(drop=True), SPEND, source, "UTC", probs,
-                           report=report)
+    df = _money_column(df.reset_index(drop=True), "spend", report)
+    frame = _parse_columns(df, SPEND, source, "UTC", probs, report=report)
     neg = (frame["spend"] < 0).to_numpy()
     if neg.any():
         n, rows, ex = problem_rows(neg, frame["spend"])

@@ -360,11 +360,11 @@ def _describe_model(label: str, inner: Any, horizon: int) -> pd.Timestamp:
                    f"{named}{more}. Each series is forecast for the {horizon} periods after its "
                    "own last period, so theirs start earlier; update those series or leave "
                    "them out (--only) and retrain")
-    from training._forecast_base import short_history_note
+    from training._forecast_base import level_shift_note, short_history_note
 
-    short = short_history_note(panel)
-    if short:
-        show_note(short)
+    for note in (short_history_note(panel), level_shift_note(panel)):
+        if note:
+            show_note(note)
     return end
 
 
@@ -450,7 +450,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                           params={"horizon": horizon, "use_stored_calendar": False})
     full_cal = pd.concat([inner.calendar_, normalize_calendar(calendar)], ignore_index=True)
     _unplanned_kinds_note(inner, full_cal, begin, end)
-    for note in calendar_novelty_notes(inner, calendar, begin, end):
+    for note in calendar_novelty_notes(inner, full_cal, begin, end):
         show_note(note)
     peaks = peak_summary(fc, full_cal, base)
     fc_path, pk_path, png = out / "forecast.csv", out / "peaks.csv", out / "forecast.png"

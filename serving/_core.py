@@ -269,10 +269,10 @@ class Brain:
             cal = pd.concat([cal, normalize_calendar(given)], ignore_index=True).drop_duplicates(
                 ["name", "start", "channel"], keep="last")
         notes: list[str] = []
+        grid = fc_model.panel_.series[req.series_id].ds
+        step = grid[-1] - grid[-2] if len(grid) > 1 else pd.Timedelta(days=1)
+        first, last = grid[-1] + step, grid[-1] + step * req.horizon
         if given is not None and len(given):
-            grid = fc_model.panel_.series[req.series_id].ds
-            step = grid[-1] - grid[-2] if len(grid) > 1 else pd.Timedelta(days=1)
-            first, last = grid[-1] + step, grid[-1] + step * req.horizon
             outside = given[(pd.to_datetime(given["end"]) < first.normalize())
                             | (pd.to_datetime(given["start"]) > last)]
             if len(outside):
@@ -283,8 +283,9 @@ class Brain:
             scope = channel_scope_note(inside, req.series_id)
             if scope:
                 notes.append(scope)
-            notes += calendar_novelty_notes(fc_model, inside[applies_to(inside, req.series_id)],
-                                            first, last)
+        mine = normalize_calendar(cal)  # the model's own future events and the request's
+        notes += calendar_novelty_notes(fc_model, mine[applies_to(mine, req.series_id)],
+                                        first, last)
         if req.future and not fc_model.panel_.regressor_names:
             raise BadRequestError("this model was trained without known-in-advance columns, so "
                                   "'future' cannot be used; drop it (GET /models lists the "

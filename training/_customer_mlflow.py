@@ -108,7 +108,8 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
         text = reasons_from_array(contrib, model.features_, shown,
                                   model.typical_, top=top, index=out.index,
                                   down=np.asarray(out["tier"] == lowest),
-                                  directions=getattr(model, "directions_", None))
+                                  directions=getattr(model, "directions_", None),
+                                  same_as=getattr(model, "same_as_", None))
         for col in text.columns:
             out[col] = text[col]
     return out

@@ -60,7 +60,11 @@ from training._customer_eval import (
     value_metrics,
 )
 from training._customer_paths import PathTables, leaf_outputs, path_tables
-from training._customer_reasons import feature_directions, prior_directions
+from training._customer_reasons import (
+    feature_directions,
+    identical_features,
+    prior_directions,
+)
 from training._customer_report import (
     CustomerFitReport,
     CutoffSplit,
@@ -474,6 +478,9 @@ class CustomerModel:
         contrib = self.path_contributions(data.iloc[rows])[self.features_].to_numpy()
         self.directions_ = prior_directions(self.task, feature_directions(
             contrib, x.iloc[rows], numeric))
+        # columns that are copies of another here (purchase-only log: last activity = last
+        # purchase) give one reason, not two with one value
+        self.same_as_ = identical_features(x.iloc[rows], numeric)
         # Rows (user_id, cutoff) the served model was fitted or calibrated on: a later champion
         # comparison leaves them out (``training._customer_mlflow``).
         self.fitted_rows_ = np.unique(row_keys(data)) if "user_id" in data.columns else None

@@ -40,6 +40,7 @@ __all__ = [
     "assign_tiers",
     "early_warning",
     "feature_directions",
+    "identical_features",
     "prior_directions",
     "reason_label",
     "reasons_from_array",
@@ -166,7 +167,8 @@ def _fmt(v: object) -> str:
 
 def top_reasons(contrib: pd.DataFrame, features: pd.DataFrame, typical: dict[str, float],
                 top: int = 3, down: np.ndarray | None = None,
-                directions: dict[str, int] | None = None) -> pd.DataFrame:
+                directions: dict[str, int] | None = None,
+                same_as: dict[str, str] | None = None) -> pd.DataFrame:
     """Top ``top`` features pushing each customer's score up, as sentences.
 
     Args:
@@ -180,6 +182,8 @@ def top_reasons(contrib: pd.DataFrame, features: pd.DataFrame, typical: dict[str
         directions: per numeric feature, +1 when higher values push the score up, -1 when
             they push it down (``feature_directions``); a feature whose "high/low vs typical"
             would contradict its push on a row is not given as that row's reason.
+        same_as: features credited to another that held the same values at fit (see
+            ``reasons_from_array``).
 
     Returns:
         Frame with the same index and columns ``reason_1`` .. ``reason_<top>`` (missing when
@@ -187,15 +191,22 @@ def top_reasons(contrib: pd.DataFrame, features: pd.DataFrame, typical: dict[str
     """
     cols = [c for c in contrib.columns if c != "bias"]
     return reasons_from_array(contrib[cols].to_numpy(dtype=float), cols, features, typical,
-                              top=top, index=contrib.index, down=down, directions=directions)
+                              top=top, index=contrib.index, down=down, directions=directions,
+                              same_as=same_as)
 
 
 def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.DataFrame,
                        typical: dict[str, float], top: int = 3,
                        index: pd.Index | None = None,
                        down: np.ndarray | None = None,
-                       directions: dict[str, int] | None = None) -> pd.DataFrame:
+                       directions: dict[str, int] | None = None,
+                       same_as: dict[str, str] | None = None) -> pd.DataFrame:
     """``top_reasons`` on an ``(n, len(columns))`` contribution array (no ``bias`` column).
+
+    ``same_as`` maps a feature to another that held the same values on every training row
+    (``identical_features``; days since the last activity and since the last purchase in a
+    purchase-only log): its contribution is credited to that one, so the two never appear as
+    two reasons with one value.
 
     Vectorised: the ``top`` largest contributions come from a partial sort, and each sentence is
     formatted once per distinct (feature, displayed value, high/low) and then gathered, so a
@@ -203,6 +214,13 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
     Rows where ``down`` holds get the features pushing their score down (see ``top_reasons``).
     """
     c = np.asarray(contrib, dtype=float)
+    if same_as:
+        c = c.copy()
+        pos = {col: j for j, col in enumerate(columns)}
+        for dup, keep in same_as.items():
+            if dup in pos and keep in pos:
+                c[:, pos[keep]] += c[:, pos[dup]]
+                c[:, pos[dup]] = 0.0
     if directions:
         c = _drop_contradictions(c, columns, features, typical, directions)
     if down is not None:
@@ -332,6 +350,23 @@ def feature_directions(contrib: np.ndarray, x: pd.DataFrame, numeric: list[str],
     return out
 
 
+def identical_features(x: pd.DataFrame, numeric: list[str]) -> dict[str, str]:
+    """Numeric columns of ``x`` equal to an earlier one on every row (missing cells in the same
+    rows), mapped to that earlier column."""
+    first: dict[bytes, str] = {}
+    out: dict[str, str] = {}
+    for col in x.columns:
+        if col not in numeric:
+            continue
+        v = pd.to_numeric(x[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        key = np.where(np.isnan(v), np.inf, v).tobytes()
+        if key in first:
+            out[col] = first[key]
+        else:
+            first[key] = col
+    return out
+
+
 def _top_k(c: np.ndarray, k: int) -> np.ndarray:
     """Column indices of each row's ``k`` largest values, largest first (ties: lower index)."""
     if k < c.shape[1]:
@@ -379,7 +414,8 @@ def _sentences(name: str, values: pd.Series, typical: dict[str, float]
         missing = MISSING_MEANING.get(name, f"{label} is unknown")
         return np.where(codes >= 0, codes, len(uniques)), [*texts, missing]
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = [f"{label}: {_fmt(u)}" for u in np.asarray(uniques, dtype=object)]
+    texts = [f"{label}: a less common one (not among the most frequent)" if u == "other" else
+             f"{label}: {_fmt(u)}" for u in np.asarray(uniques, dtype=object)]
     missing = f"{label}: {_fmt(float('nan'))}"
     return np.where(codes >= 0, codes, len(texts)), [*texts, missing]
 

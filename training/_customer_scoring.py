@@ -73,6 +73,14 @@ def _default_features(calendar: pd.DataFrame | None,
                 f"{'no such column' if 'category' not in events.columns else 'it empty'}, so "
                 "every share would read 0 and move the scores. Score events with their "
                 "categories, or retrain on events without a category column")
+        named = [c.removeprefix("cat_share_") for c in shares if c != "cat_share_other"]
+        if named and not events["category"].astype("string").isin(named).any():
+            seen = events["category"].dropna().astype(str).unique()[:3].tolist()
+            raise ValueError(
+                f"none of the {len(named)} categories the model has share features for (e.g. "
+                f"{named[:3]}) appears in the events to score (they hold e.g. {seen}): the "
+                "category values look recoded, and every share would read 0. Score events "
+                "with the categories as they were at training, or retrain")
         vocab = (Vocabulary.from_columns(columns) if columns is not None
                  else Vocabulary.from_events(events, cutoff))
         return user_features(events, cutoff, vocabulary=vocab, calendar=calendar)

@@ -445,7 +445,8 @@ def backtest(
         ids = sorted(map(str, short["series_id"].unique()))
         notes.append(f"series {', '.join(repr(i) for i in ids[:5])}"
                      f"{f' and {len(ids) - 5} more' if len(ids) > 5 else ''} had under two "
-                     f"weeks of history before {len(short)} fold origin(s): MASE and pinball "
+                     f"weeks of history before {short['origin'].nunique()} fold origin(s): "
+                     "MASE and pinball "
                      "are not defined there (no in-sample seasonal error to scale by) and their "
                      "means are over the other series")
     for what, when in skipped.items():

@@ -123,6 +123,9 @@ def _channel_hint(channel: str, known: list[str]) -> str | None:
     own = series_channel(channel)
     if own in known:
         return own
+    same = [k for k in known if k.lower() == channel.lower()]  # 'BIG_A' for 'big_A'
+    if same:
+        return same[0]
     close = difflib.get_close_matches(channel.lower(), known, n=1, cutoff=0.6)
     return close[0] if close else None
 
@@ -287,8 +290,8 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
         return None
     shown = ", ".join(f"{sid!r} ({now:,.4g} against {then:,.4g})" for sid, now, then in moved[:5])
     more = f" and {len(moved) - 5} more" if len(moved) > 5 else ""
-    return (f"{len(moved)} series changed level in their last {recent_days} days (median of "
-            f"those days against the {before_days} before): {shown}{more}. The forecast "
+    return (f"{len(moved)} series run at another level in their last {recent_days} days than "
+            f"in the {before_days} before (medians): {shown}{more}. The forecast "
             "follows a lasting shift only over the next 2-4 weeks of data and its intervals "
             "under-cover meanwhile (22% of the 80% band two weeks after a doubling, in a "
             "check); if the shift is a closure, mark it in the calendar (kind 'closed'), and "

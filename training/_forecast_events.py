@@ -503,8 +503,10 @@ class EventEffects:
                     # beyond the intensities seen: the mean stays at the largest one seen, the
                     # interval keeps the full spread of the intensity asked for on the side
                     # the lift points to
-                    base = est.var * i * i + disp
-                    more = base + (est.mean * (i - cap)) ** 2
+                    # the side away from the lift keeps the spread of the largest intensity
+                    # seen (a shoulder day's small dip must not open the band downward 3x)
+                    base = est.var * cap * cap + disp
+                    more = est.var * i * i + disp + (est.mean * (i - cap)) ** 2
                     return (est.mean * cap, *((base, more) if est.mean >= 0 else (more, base)))
                 return est.mean * i, est.var * i * i + disp, est.var * i * i + disp
         prior = self.prior_sd if on_event else self.group_sd

@@ -407,18 +407,19 @@ class LightGBMForecaster(BaseForecaster):
         return self
 
     # ------------------------------------------------------------ predicting
-    def _repeat_last(self, sid: str, h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Fallback for a series the features cannot describe (one observed period): its last
-        value repeated, with the seasonal naive's band for an unknown spread (one unit on the
-        modelling scale, its standard deviation when it has two values or more), widened by
-        the square root of the seasons ahead."""
+    def _repeat_last(self, sid: str, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fallback baseline for a series the features cannot describe (one observed period):
+        its last value repeated, and the half-width of the seasonal naive's band for an unknown
+        spread (one unit on the modelling scale, its standard deviation when it has two values
+        or more), widened by the square root of the seasons ahead. Event lifts are added on top
+        as for any series (its kind's lift: a launch-day-old product still gets the sale)."""
         z = self.panel_.fwd(self.panel_.series[sid].y)
         z = z[np.isfinite(z)]
         last = float(z[-1]) if len(z) else 0.0
         spread = float(np.std(z)) if len(z) > 1 and np.std(z) > 0 else (
             1.0 if self.panel_.log else max(abs(last), 1.0))
         band = spread * _Z80 * np.sqrt(np.ceil(h / (7 * self.spd_)))
-        return np.full(len(h), last), band, band
+        return np.full(len(h), last), band
 
     def predict(
         self,
@@ -448,11 +449,12 @@ class LightGBMForecaster(BaseForecaster):
             q[:, 2] += adj
             q = np.sort(q, axis=1)
             lift, var_lo, var_hi = self.effects_.lift(sid, idx, cal)
+            if not np.isfinite(q).all():  # too short for the features (a single period)
+                base, band = self._repeat_last(sid, h)
+                q = np.column_stack([base - band, base, base + band])
             lo = np.sqrt((q[:, 1] - q[:, 0]) ** 2 + _Z80**2 * var_lo)
             hi = np.sqrt((q[:, 2] - q[:, 1]) ** 2 + _Z80**2 * var_hi)
             mid = q[:, 1] + lift
-            if not np.isfinite(mid).all():  # too short for the features (a single period)
-                mid, lo, hi = self._repeat_last(sid, h)
             inv = self.panel_.inv
             parts.append(pd.DataFrame({"series_id": sid, "ds": idx, "p10": inv(mid - lo),
                                        "p50": inv(mid), "p90": inv(mid + hi)}))

@@ -117,7 +117,9 @@ def calendar_novelty_notes(model: BaseForecaster, calendar: pd.DataFrame | None,
     if cal.empty:
         return []
     notes = []
-    known = set(own["kind"].astype(str))
+    # kinds with an occurrence in the history: a future event of the training calendar of a
+    # kind never seen before is as unknown as one passed at predict time
+    known = set(own.loc[own["start"] < begin.normalize(), "kind"].astype(str))
     new = cal[~cal["kind"].astype(str).isin(known)]
     if len(new):
         shown = ", ".join(f"{r.name!r} (kind {r.kind!r}, {r.start:%Y-%m-%d})"

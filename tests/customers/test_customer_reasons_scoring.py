@@ -382,6 +382,9 @@ def test_scoring_events_without_the_models_categories_is_an_error() -> None:
         fn(ev, pd.Timestamp("2024-02-01"))
     with_cat = ft.validate_events(pd.DataFrame(rows).assign(category="toys"))
     assert fn(with_cat, pd.Timestamp("2024-02-01")).loc[0, "cat_share_toys"] == 1.0
+    recoded = ft.validate_events(pd.DataFrame(rows).assign(category="TOYS-x"))
+    with pytest.raises(ValueError, match="category values look recoded"):
+        fn(recoded, pd.Timestamp("2024-02-01"))
 
 
 def test_open_directions_take_the_features_engagement_meaning() -> None:
@@ -408,3 +411,25 @@ def test_a_churn_reason_never_calls_recent_revenue_high() -> None:
     assert got[0] == "only one order so far (no usual gap between orders yet)"
     assert got[1].startswith("average order value is low (22 vs typical 48)")
     assert pd.isna(got[2])
+
+
+def test_a_feature_copied_by_another_gives_one_reason() -> None:
+    """Purchase-only log: days since the last activity is days since the last purchase."""
+    from training._customer_reasons import identical_features, top_reasons
+
+    x = pd.DataFrame({"days_since_last_purchase": [3.0, np.nan, 40.0],
+                      "days_since_last_event": [3.0, np.nan, 40.0],
+                      "orders_total": [5.0, 0.0, 1.0], "top_category": ["a", "other", "b"]})
+    same = identical_features(x, ["days_since_last_purchase", "days_since_last_event",
+                                  "orders_total"])
+    assert same == {"days_since_last_event": "days_since_last_purchase"}
+    contrib = pd.DataFrame({"days_since_last_purchase": [0.0, 0.0, 0.3],
+                            "days_since_last_event": [0.0, 0.0, 0.4],
+                            "orders_total": [0.0, 0.0, 0.5], "top_category": [0.0, 0.6, 0.0]})
+    typical = {"days_since_last_purchase": 10.0, "days_since_last_event": 10.0,
+               "orders_total": 2.0}
+    got = top_reasons(contrib, x, typical, same_as=same)
+    row = got.iloc[2].dropna().tolist()
+    assert row[0].startswith("days since last purchase is high (40")  # 0.3 + 0.4 first
+    assert not any("activity" in r for r in row)
+    assert got.iloc[1, 0].endswith(": a less common one (not among the most frequent)")

@@ -149,3 +149,30 @@ def test_cli_import_then_validate(tmp_path: Path) -> None:
 def test_an_order_export_given_as_events_points_to_the_import() -> None:
     with pytest.raises(ft.DataContractError, match="brain data import-orders FILE"):
         ft.validate_events(_retail_export(), "online_retail.csv")
+
+
+def test_a_zero_price_cancellation_is_a_refund_not_an_order() -> None:
+    raw = pd.DataFrame({"Invoice": ["1", "1", "C2"], "Quantity": [2, 1, -1],
+                        "InvoiceDate": ["2024-01-01 10:00"] * 2 + ["2024-01-02 10:00"],
+                        "Price": [5.0, 0.0, 0.0], "Customer ID": [7, 7, 7],
+                        "StockCode": ["a", "b", "b"]})
+    ev = _import(raw, category="StockCode")
+    refund = ev[ev["order_id"] == "C2"]
+    assert refund["event_type"].tolist() == ["refund"]
+    assert str(refund["revenue"].iloc[0]) == "0.0"  # not -0.0
+    s = ev.attrs["import_summary"]
+    assert (s["purchases"], s["refunds"]) == (1, 1)  # orders, not order x category events
+    assert ft.user_features(ev, "2024-02-01").loc[0, "orders_total"] == 1
+
+
+def test_ids_written_as_floats_join_in_a_mixed_column_and_short_names_get_a_hint() -> None:
+    raw = pd.DataFrame({"Invoice": ["1", "2", "3"], "Qty": [1, 1, 1],
+                        "InvoiceDate": ["2024-01-01", "2024-01-02", "2024-01-03"],
+                        "Price": ["£3.00", "$4", "(1.50)"],
+                        "Customer ID": ["12346.0", "12346", "ABC"]})
+    ev = _import(raw, quantity="Qty")
+    assert ev["user_id"].tolist() == ["12346", "12346", "ABC"]
+    notes = " ".join(ev.attrs["load_notes"])
+    assert "column 'Price' had currency symbols" in notes
+    with pytest.raises(ft.DataContractError, match="did you mean 'Qty'"):
+        _import(raw, quantity="Quantity")

@@ -264,7 +264,7 @@ def test_currency_revenue_is_read_and_an_unreadable_one_is_reported_once() -> No
     ev = ft.validate_events(pd.DataFrame({**rows, "revenue": ["", "£1,234.56", "-$4.50"]}),
                             "x.csv")
     assert ev["revenue"].tolist() == [0.0, 1234.56, -4.5]
-    assert any("currency symbols or thousands separators" in n for n in ev.attrs["load_notes"])
+    assert any("currency symbols, thousands separators" in n for n in ev.attrs["load_notes"])
     with pytest.raises(ft.DataContractError) as err:
         ft.validate_events(pd.DataFrame({**rows, "revenue": ["", "12,50", "-1"]}), "x.csv")
     msg = str(err.value)

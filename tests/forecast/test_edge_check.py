@@ -82,6 +82,12 @@ def test_a_series_with_one_period_gets_its_value_repeated_and_a_note(
     assert (got["p90"] > got["p50"]).all()
     # the band widens with the weeks ahead
     assert got["p90"].iloc[-1] > got["p90"].iloc[0]
+    # a sale in the horizon lifts the one-day series too (its kind's lift)
+    sale = pd.DataFrame({"name": "Big sale", "start": [a["ds"].max() + pd.Timedelta(days=10)],
+                         "kind": "sale", "intensity": 0.5})
+    lifted = LightGBMForecaster(**fast_gbm).fit(series, cal).predict(21, sale)
+    day = lifted[(lifted["series_id"] == "one") & (lifted["ds"] == sale["start"].iloc[0])]
+    assert day["p50"].iloc[0] > 1.5 * one["y"].iloc[0]
     note = next(n for n in series_notes(series) if "under two weeks" in n)
     assert "2 series have under two weeks of history: 'one' (1 day), 'few' (5 days)" in note
 
@@ -130,6 +136,11 @@ def test_planned_events_the_history_cannot_size_are_noted() -> None:
     assert ("1 planned event(s) are of a kind the history never had: 'Collab drop' (kind "
             "'collab', 2025-11-01)") in notes[0]
     assert "'Flash sale' (0.9 against 0.3 for kind 'sale')" in notes[1]
+    # a future event of the training calendar whose kind never occurred in the history
+    stored = SimpleNamespace(calendar_=pd.concat([past, plan.iloc[[2]]]), effects_=model.effects_)
+    (kind_note,) = calendar_novelty_notes(stored, stored.calendar_, pd.Timestamp("2025-10-13"),
+                                          pd.Timestamp("2025-12-11"))
+    assert "'Collab drop' (kind 'collab', 2025-11-01)" in kind_note
     late = plan.head(1).assign(end="2025-12-20", start="2025-12-05")
     (past,) = calendar_novelty_notes(model, late, pd.Timestamp("2025-10-13"),
                                      pd.Timestamp("2025-12-11"))
@@ -146,7 +157,13 @@ def test_a_recent_level_shift_is_noted_and_an_old_one_is_not(series_maker: Calla
     settled = a.assign(series_id="settled")
     settled.loc[settled.index[-90:], "y"] *= 2  # doubled 90 days ago: the level has caught up
     notes = series_notes(pd.concat([a, moved, settled], ignore_index=True))
-    note = next(n for n in notes if "changed level" in n)
-    assert note.startswith("1 series changed level in their last 14 days")
+    note = next(n for n in notes if "another level" in n)
+    assert note.startswith("1 series run at another level in their last 14 days than in the 56")
     assert "'moved'" in note
     assert "'settled'" not in note
+
+
+def test_a_channel_typed_in_another_case_is_named_in_its_own_case() -> None:
+    from training._forecast_base import _channel_hint
+
+    assert _channel_hint("BIG_A", ["big_A", "big_C"]) == "big_A"

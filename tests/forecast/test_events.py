@@ -245,6 +245,7 @@ def test_intensity_beyond_the_seen_range_is_not_extrapolated(fast_gbm: dict) -> 
     assert at_one == pytest.approx(at_half)
     assert hi_one > hi_half + 0.5 * at_half**2
     assert lo_one < hi_one - 0.5 * at_half**2  # the extra spread is above the lift only
+    assert lo_one == pytest.approx(lo_half)  # below: the spread of the largest intensity seen
     series = pd.DataFrame({"series_id": "total", "ds": ds, "y": y})
     future = pd.DataFrame({"name": "deep sale", "start": [ds[-1] + pd.Timedelta(days=10)],
                            "kind": "sale", "intensity": [0.9]})
