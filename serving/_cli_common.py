@@ -157,6 +157,8 @@ def frame_table(df: pd.DataFrame, title: str | None = None, max_rows: int = 30) 
 
 def write_frame(df: pd.DataFrame, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():  # never silently: the user may have wanted to keep it
+        show_note(f"{out} existed and is replaced")
     if out.suffix.lower() in (".parquet", ".pq"):
         df.to_parquet(out, index=False)
     elif out.suffix.lower() == ".csv":

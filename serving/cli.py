@@ -151,6 +151,9 @@ def data_import_orders(
     negative lines (cancellations, returns) as refunds."""
     import features as ft
 
+    if out.resolve() == file.resolve():
+        raise ValueError(f"--out {out} is the export itself; write the events to another file "
+                         "(the export would be lost)")
     step(f"reading {file}")
     frame = ft.orders_to_events(
         ft.read_table(file), customer=customer_col, time=time_col, order=order_col,

@@ -139,6 +139,12 @@ def test_cli_import_then_validate(tmp_path: Path) -> None:
     assert pd.read_parquet(out)["channel"].astype(str).unique().tolist() == ["United Kingdom"]
     res = runner.invoke(app, ["data", "validate", "--events", str(out)])
     assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["data", "import-orders", str(src), "--out", str(src),
+                              "--customer-col", "Customer ID", "--time-col", "InvoiceDate",
+                              "--amount-col", "Price"])
+    assert res.exit_code == 2
+    assert "is the export itself" in res.output
+    assert src.read_text().startswith("Invoice,")  # untouched
     res = runner.invoke(app, ["data", "import-orders", str(src), "--out", str(out),
                               "--customer-col", "CustomerID", "--time-col", "InvoiceDate",
                               "--amount-col", "Price"])
