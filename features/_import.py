@@ -28,6 +28,7 @@ import pandas as pd
 from ._contracts import DataContractError, LoadReport, Problem, problem_rows
 from ._io import (
     MISSING_SPELLINGS,
+    _blank,
     _numbers,
     _parse_id,
     _parse_time,
@@ -67,10 +68,11 @@ def _number_column(raw: pd.Series, name: str, probs: list[Problem],
         num, cleaned = _numbers(text.fillna(""))
         out = num.astype("float64")
         if cleaned:
+            plain = pd.to_numeric(text.astype(object), errors="coerce").notna()
+            example = text[~plain & out.notna()].iloc[0]
             report.note(f"column '{name}' had currency symbols, thousands separators or "
-                        f"bracketed negatives (e.g. {text.dropna().iloc[0]!r}); read as numbers")
-    missing = raw.isna().to_numpy() | (raw.astype("string").str.strip() == "").fillna(True
-                                                                                       ).to_numpy()
+                        f"bracketed negatives (e.g. {example!r}); read as numbers")
+    missing = _blank(raw)
     if missing.any():
         n, rows, _ = problem_rows(missing)
         probs.append(Problem(name, "has missing values", n, rows,
@@ -126,8 +128,7 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     ts = _parse_time(raw[time], time, tz, probs, date_only=False, formats=formats)
     for col_name, fmt in formats.items():
         report.note(format_note(col_name, fmt))
-    no_time = raw[time].isna().to_numpy() | (raw[time].astype("string").str.strip() == ""
-                                             ).fillna(True).to_numpy()
+    no_time = _blank(raw[time])
     if no_time.any():
         n, rows, _ = problem_rows(no_time)
         probs.append(Problem(time, "has missing values", n, rows,
@@ -196,10 +197,13 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     lines.insert(0, "user_id", _parse_id(raw.loc[~guest, customer]))
     if order is None:  # one order per customer and time, numbered in time order
         lines["order_id"] = lines.groupby(["ts", "user_id"], sort=True).ngroup() + 1
-    n_free = int((lines["revenue"] == 0).sum())
+    n_free = int(((lines["revenue"] == 0) & (lines["event_type"] == "purchase")).sum())
     if n_free:
         report.note(f"{_lines(n_free, 'have')} revenue 0 (free items, zero prices); kept as part "
                     "of their order")
+    if lines.empty:
+        raise ValueError(f"{source}: every line lacks a customer id in '{customer}': there is "
+                         "nothing to import (are the ids in another column?)")
 
     events = lines.groupby(keys, sort=False, dropna=False).agg(
         ts=("ts", "min"),  # an order's event is at its first line's time

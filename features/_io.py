@@ -82,7 +82,7 @@ def _check_columns(df: pd.DataFrame, contract: Contract, source: str) -> None:
         hint = f"rename column '{lower[col]}' to '{col}'" if col in lower else (
             f"add it; the file has columns {list(map(str, df.columns))}")
         probs.append(Problem(col, "is required but missing", 0, fix=hint))
-    if contract.name == "events" and "event_type" in missing:
+    if contract.name == "events" and "event_type" in missing and "event_type" not in lower:
         probs.append(Problem("", "has no 'event_type' column, so it is not an event log", 0, fix=(
             "if it is an order-line export (one row per order line: customer, time, amount or "
             "quantity and price), 'brain data import-orders FILE --out events.csv "
@@ -353,6 +353,15 @@ def parse_table_cutoff(values: pd.Series, source: str = "table") -> pd.Series:
     return out
 
 
+def _blank(s: pd.Series) -> np.ndarray:
+    """Missing cells: NaN, and for text columns empty or spaces-only strings (the string test
+    only runs on text: it took 1.4 s of 1.7 s validating 1M numeric revenues)."""
+    miss = s.isna().to_numpy(dtype=bool)
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        miss = miss | (s.astype("string").str.strip() == "").fillna(True).to_numpy(dtype=bool)
+    return miss
+
+
 def _money_column(df: pd.DataFrame, col: str, report: LoadReport) -> pd.DataFrame:
     """``df`` with text amounts such as ``£1,234.56`` or ``-$4.50`` in ``col`` read as numbers
     (a note says so); unchanged when the column is numeric, absent, or not read that way."""
@@ -370,8 +379,10 @@ def _money_column(df: pd.DataFrame, col: str, report: LoadReport) -> pd.DataFram
     col_out = text.astype(object)
     col_out.loc[read[read].index] = num[read].astype("float64").to_numpy()
     out[col] = col_out
+    plain = pd.to_numeric(text[present].astype(object), errors="coerce").notna()
+    example = text[present][~plain & read].iloc[0] if (~plain & read).any() else ""
     report.note(f"column '{col}' had currency symbols, thousands separators or bracketed "
-                f"negatives (e.g. {text[present].iloc[0]!r}); read as numbers")
+                f"negatives (e.g. {example!r}); read as numbers")
     signs = sorted(set(text[present].str.findall(r"[$€£¥₹]").explode().dropna()))
     if len(signs) > 1:
         report.note(f"column '{col}' mixes currencies ({' '.join(signs)}): the amounts are "
@@ -553,9 +564,8 @@ def validate_events(df: pd.DataFrame, source: str = "events", *, tz: str = "UTC"
     rev = frame["revenue"]
     is_purchase = (et == "purchase").to_numpy()
     is_refund = (et == "refund").to_numpy()
-    raw_rev = df["revenue"] if "revenue" in df.columns else pd.Series(index=df.index)
     # cells that do not read as numbers are reported above, not again as missing
-    miss = (raw_rev.isna() | (raw_rev.astype("string").str.strip() == "")).fillna(True).to_numpy()
+    miss = _blank(df["revenue"]) if "revenue" in df.columns else rev.isna().to_numpy()
     if (miss & is_purchase).any():
         n, rows, _ = problem_rows(miss & is_purchase)
         probs.append(Problem("revenue", "is missing on purchase rows", n, rows,

@@ -363,6 +363,11 @@ def _season_note(season: Any, adjust: bool, scores: pd.DataFrame) -> None:
         scores["score"] = scores["score"] * season.factor
         show_note(f"--season-adjust: value scores scaled by {season.factor:.3f} ({gap})")
     elif abs(season.factor - 1) >= 0.1:
+        if season.factor <= 0:
+            show_note(f"{gap}: last year's copy of the scored window held no revenue; the "
+                      "model does not know that season, so its scores are likely far too high "
+                      "for this window")
+            return
         # the scores are 1/factor of what the season suggests: 1.70x -> 41% low, 0.80x -> 25%
         off = abs(1 - 1 / season.factor)
         show_note(f"{gap}: the model does not know the season, so its total for this window is "

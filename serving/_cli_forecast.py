@@ -448,12 +448,16 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     fc = loaded.predict(events, params={"horizon": horizon, "use_stored_calendar": True})
     base = loaded.predict(pyfunc_input(None, future, names),
                           params={"horizon": horizon, "use_stored_calendar": False})
-    full_cal = pd.concat([inner.calendar_, normalize_calendar(calendar)], ignore_index=True)
+    full_cal = pd.concat([inner.calendar_, normalize_calendar(calendar)], ignore_index=True
+                         ).drop_duplicates(["name", "start", "channel"], keep="last")
     _unplanned_kinds_note(inner, full_cal, begin, end)
     for note in calendar_novelty_notes(inner, full_cal, begin, end):
         show_note(note)
     peaks = peak_summary(fc, full_cal, base)
     fc_path, pk_path, png = out / "forecast.csv", out / "peaks.csv", out / "forecast.png"
+    for path in (fc_path, pk_path, png):
+        if path.exists():
+            show_note(f"{path} existed and is replaced")
     fc.to_csv(fc_path, index=False)
     peaks.to_csv(pk_path, index=False)
     history = pd.concat([pd.DataFrame({"series_id": sid, "ds": g.ds, "y": g.y})

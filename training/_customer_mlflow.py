@@ -255,6 +255,15 @@ def _rescorer(est: CustomerModel, valid: pd.DataFrame, metric: str,
         # category column with other levels), although the model scores them fine.
         try:
             champion = mlflow.pyfunc.load_model(uri).unwrap_python_model().model
+            theirs, ours = getattr(champion, "horizon_days", None), est.horizon_days
+            if theirs != ours and theirs is not None and ours is not None:
+                # a 90-day model scored on 60-day labels is judged on a question it was not
+                # asked (and one that cannot score the rows must not lose for that either)
+                return None, measure(y, cand_pred), (
+                    f"the champion predicts a {theirs}-day window and this version a {ours}-day "
+                    "one: they answer different questions, so they are not compared. To serve "
+                    f"the {ours}-day model, score with --model (see below) or move the alias in "
+                    "the MLflow UI")
             pred = np.asarray(champion.score(valid), dtype=float)
         except Exception as exc:
             # A champion that cannot score these rows (other features) cannot compete: it
@@ -264,14 +273,6 @@ def _rescorer(est: CustomerModel, valid: pd.DataFrame, metric: str,
                          REGISTERED_NAMES[est.task], uri, why)
             return (float("-inf") if higher else float("inf"), measure(y, cand_pred),
                     f"the champion cannot score these rows: {why}")
-        theirs, ours = getattr(champion, "horizon_days", None), est.horizon_days
-        if theirs != ours and theirs is not None and ours is not None:
-            # a 90-day model scored on 60-day labels is judged on a question it was not asked
-            return None, measure(y, cand_pred), (
-                f"the champion predicts a {theirs}-day window and this version a {ours}-day "
-                "one: they answer different questions, so they are not compared. To serve "
-                f"the {ours}-day model, score with --model (see below) or move the alias in "
-                "the MLflow UI")
         seen = getattr(champion, "fitted_rows_", None)
         if seen is None or "user_id" not in valid.columns:
             return measure(y, pred), measure(y, cand_pred), (

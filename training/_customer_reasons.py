@@ -301,8 +301,8 @@ last order, an overdue gap). Features of mixed meaning (tenure, order value, mix
 
 
 MISSING_MEANING: dict[str, str] = {
-    "mean_days_between_orders": "only one order so far (no usual gap between orders yet)",
-    "purchase_overdue_ratio": "only one order so far (no usual gap between orders yet)",
+    "mean_days_between_orders": "fewer than two orders so far (no usual gap between orders)",
+    "purchase_overdue_ratio": "fewer than two orders so far (no usual gap between orders)",
     "days_since_last_purchase": "has never ordered",
     "days_since_first_purchase": "has never ordered",
     "aov": "has never ordered",
@@ -350,9 +350,14 @@ def feature_directions(contrib: np.ndarray, x: pd.DataFrame, numeric: list[str],
     return out
 
 
+_POOLED = frozenset({"top_category", "top_purchase_category", "top_channel"})
+"""Text features whose value 'other' stands for the pooled less frequent values."""
+
+
 def identical_features(x: pd.DataFrame, numeric: list[str]) -> dict[str, str]:
     """Numeric columns of ``x`` equal to an earlier one on every row (missing cells in the same
-    rows), mapped to that earlier column."""
+    rows), mapped to that earlier column. The model runs it on the (up to 5,000) sampled
+    training rows its directions are learned on."""
     first: dict[bytes, str] = {}
     out: dict[str, str] = {}
     for col in x.columns:
@@ -414,8 +419,10 @@ def _sentences(name: str, values: pd.Series, typical: dict[str, float]
         missing = MISSING_MEANING.get(name, f"{label} is unknown")
         return np.where(codes >= 0, codes, len(uniques)), [*texts, missing]
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = [f"{label}: a less common one (not among the most frequent)" if u == "other" else
-             f"{label}: {_fmt(u)}" for u in np.asarray(uniques, dtype=object)]
+    pooled = name in _POOLED  # 'other' there is the pool of the less frequent values
+    texts = [f"{label}: a less common one (not among the most frequent)"
+             if pooled and u == "other" else f"{label}: {_fmt(u)}"
+             for u in np.asarray(uniques, dtype=object)]
     missing = f"{label}: {_fmt(float('nan'))}"
     return np.where(codes >= 0, codes, len(texts)), [*texts, missing]
 

@@ -54,6 +54,10 @@ def _model_columns(model: CustomerModel | object) -> list[str] | None:
     return list(cols) if cols is not None else None
 
 
+_RECODED_MIN_EVENTS = 1_000
+"""Fewest events with a category before "none of the model's categories appears" is an error."""
+
+
 def _default_features(calendar: pd.DataFrame | None,
                       columns: list[str] | None = None) -> FeatureFn:
     """``user_features`` with the vocabulary behind ``columns`` (a trained model's: the same
@@ -74,7 +78,10 @@ def _default_features(calendar: pd.DataFrame | None,
                 "every share would read 0 and move the scores. Score events with their "
                 "categories, or retrain on events without a category column")
         named = [c.removeprefix("cat_share_") for c in shares if c != "cat_share_other"]
-        if named and not events["category"].astype("string").isin(named).any():
+        with_cat = int(events["category"].notna().sum())
+        # a slice of customers may well hold only pooled categories; a whole log cannot
+        if (named and with_cat >= _RECODED_MIN_EVENTS
+                and not events["category"].astype("string").isin(named).any()):
             seen = events["category"].dropna().astype(str).unique()[:3].tolist()
             raise ValueError(
                 f"none of the {len(named)} categories the model has share features for (e.g. "

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from features._calendar import check_channels, normalize_calendar, series_channel
+from features._calendar import check_channels, is_aggregate, normalize_calendar, series_channel
 
 __all__ = [
     "FORECAST_COLUMNS",
@@ -147,6 +147,8 @@ def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]
         ValueError: a date does not parse, or an event names a channel no series has.
     """
     cal = normalize_calendar(calendar)
+    if calendar is not None and calendar.attrs.get("channels_checked"):
+        return cal  # checked against every series of the data (``calendar_for_series``)
     try:
         check_channels(cal, series_ids)
     except ValueError as exc:
@@ -170,15 +172,18 @@ def calendar_for_series(calendar: pd.DataFrame | None, series_ids: list[str]) ->
     A backtest fold leaves out the series with no rows before its origin (a product launched
     later), and ``--only`` leaves out series on purpose: their channel's events are not
     misspellings, they concern no series of that fit. Events without a channel always stay;
-    when no series of the subset is a channel series (only aggregates) every event stays, as
-    the aggregates take every channel's events.
+    when the subset holds an aggregate series (``total``) every event stays, as the aggregate
+    takes every channel's events (``--only total,channel=email`` keeps the paid campaigns for
+    the total). The result is marked as checked (``attrs["channels_checked"]``), so the
+    forecasters' own check does not reject the channels of series outside the subset.
     """
     cal = normalize_calendar(calendar)
     known = {c for c in map(series_channel, series_ids) if c is not None}
-    if not known or cal.empty:
-        return cal
-    keep = cal["channel"].isna() | cal["channel"].isin(known)
-    return cal[keep.fillna(value=False).to_numpy(dtype=bool)].reset_index(drop=True)
+    if known and not cal.empty and not any(map(is_aggregate, series_ids)):
+        keep = cal["channel"].isna() | cal["channel"].isin(known)
+        cal = cal[keep.fillna(value=False).to_numpy(dtype=bool)].reset_index(drop=True)
+    cal.attrs["channels_checked"] = True
+    return cal
 
 
 def _infer_freq(ds: pd.Series, ids: pd.Series) -> str:
@@ -290,7 +295,8 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
         return None
     shown = ", ".join(f"{sid!r} ({now:,.4g} against {then:,.4g})" for sid, now, then in moved[:5])
     more = f" and {len(moved) - 5} more" if len(moved) > 5 else ""
-    return (f"{len(moved)} series run at another level in their last {recent_days} days than "
+    verb = "runs" if len(moved) == 1 else "run"
+    return (f"{len(moved)} series {verb} at another level in their last {recent_days} days than "
             f"in the {before_days} before (medians): {shown}{more}. The forecast "
             "follows a lasting shift only over the next 2-4 weeks of data and its intervals "
             "under-cover meanwhile (22% of the 80% band two weeks after a doubling, in a "
@@ -315,7 +321,8 @@ def short_history_note(panel: Panel) -> str | None:
     shown = ", ".join(f"{sid!r} ({n} {unit}{'s' if n != 1 else ''})"
                       for sid, n in sorted(short.items(), key=lambda kv: kv[1])[:5])
     more = f" and {len(short) - 5} more" if len(short) > 5 else ""
-    return (f"{len(short)} series have under two weeks of history: {shown}{more}. Their "
+    verb = "has" if len(short) == 1 else "have"
+    return (f"{len(short)} series {verb} under two weeks of history: {shown}{more}. Their "
             "forecasts lean on the other series' patterns and their intervals are too narrow "
             "(60-63% coverage of the 80% interval for 2-7-day-old series in a check); a "
             "series with one value is that value repeated with a wide band. Backtests leave "

@@ -136,7 +136,10 @@ def calendar_novelty_notes(model: BaseForecaster, calendar: pd.DataFrame | None,
                           for r in past.head(5).itertuples(index=False))
         notes.append(f"{len(past)} planned event(s) run past the forecast's last period "
                      f"{end:%Y-%m-%d}: {shown}; their peak rows cover the days up to it only")
-    caps = getattr(getattr(model, "effects_", None), "max_intensity_", {}) or {}
+    # the LightGBM forecaster's learned caps, or an ensemble member's
+    holders = [model, *getattr(model, "members_", [])]
+    caps: dict[str, float] = next((c for m in holders if (c := getattr(getattr(m, "effects_", None),
+                                                     "max_intensity_", None))), {})
     above = [r for r in cal.itertuples(index=False)
              if str(r.kind) in caps and float(r.intensity) > caps[str(r.kind)] + 1e-9]
     if above:

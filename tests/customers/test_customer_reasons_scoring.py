@@ -382,9 +382,13 @@ def test_scoring_events_without_the_models_categories_is_an_error() -> None:
         fn(ev, pd.Timestamp("2024-02-01"))
     with_cat = ft.validate_events(pd.DataFrame(rows).assign(category="toys"))
     assert fn(with_cat, pd.Timestamp("2024-02-01")).loc[0, "cat_share_toys"] == 1.0
-    recoded = ft.validate_events(pd.DataFrame(rows).assign(category="TOYS-x"))
+    small = ft.validate_events(pd.DataFrame(rows).assign(category="TOYS-x"))
+    assert fn(small, pd.Timestamp("2024-02-01")).loc[0, "cat_share_toys"] == 0.0  # a slice
+    many = {"user_id": np.arange(1000) % 50, "ts": "2024-01-01", "event_type": "purchase",
+            "channel": "web", "revenue": 5.0, "order_id": np.arange(1000).astype(str),
+            "category": "TOYS-x"}
     with pytest.raises(ValueError, match="category values look recoded"):
-        fn(recoded, pd.Timestamp("2024-02-01"))
+        fn(ft.validate_events(pd.DataFrame(many)), pd.Timestamp("2024-02-01"))
 
 
 def test_open_directions_take_the_features_engagement_meaning() -> None:
@@ -408,7 +412,7 @@ def test_a_churn_reason_never_calls_recent_revenue_high() -> None:
     typical = {"revenue_90d": 0.0, "mean_days_between_orders": 31.0, "aov": 48.0}
     got = top_reasons(contrib, features, typical, directions=prior_directions(
         "churn", dict.fromkeys(features.columns, 0))).iloc[0].tolist()
-    assert got[0] == "only one order so far (no usual gap between orders yet)"
+    assert got[0] == "fewer than two orders so far (no usual gap between orders)"
     assert got[1].startswith("average order value is low (22 vs typical 48)")
     assert pd.isna(got[2])
 

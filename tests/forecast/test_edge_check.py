@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from serving._cli_forecast import forecast_app
 from training._forecast_backtest import backtest, forecast_metrics
-from training._forecast_base import calendar_for_series, series_notes
+from training._forecast_base import calendar_for_series, check_calendar_channels, series_notes
 from training._forecast_gbm import LightGBMForecaster
 from training._forecast_models import SeasonalNaiveForecaster
 
@@ -52,6 +52,11 @@ def test_calendar_for_series_keeps_shared_and_own_events_only(series_maker: Call
     names = set(calendar_for_series(cal, ["a", "new"])["name"])
     assert names == {"Big sale", "Launch new"}
     assert len(calendar_for_series(cal, ["total"])) == len(cal)  # aggregates take every event
+    # with a total kept beside a store, the total keeps the other stores' events too, and the
+    # forecasters do not reject their channels again
+    both = calendar_for_series(cal, ["total", "a"])
+    assert len(both) == len(cal)
+    assert len(check_calendar_channels(both, ["total", "a"])) == len(cal)
 
 
 def test_only_leaves_out_the_events_of_left_out_series(tmp_path: Path,
@@ -158,7 +163,7 @@ def test_a_recent_level_shift_is_noted_and_an_old_one_is_not(series_maker: Calla
     settled.loc[settled.index[-90:], "y"] *= 2  # doubled 90 days ago: the level has caught up
     notes = series_notes(pd.concat([a, moved, settled], ignore_index=True))
     note = next(n for n in notes if "another level" in n)
-    assert note.startswith("1 series run at another level in their last 14 days than in the 56")
+    assert note.startswith("1 series runs at another level in their last 14 days than in the 56")
     assert "'moved'" in note
     assert "'settled'" not in note
 
