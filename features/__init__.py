@@ -40,7 +40,6 @@ from ._catalogue import CATALOGUE, MAX_CATEGORIES, MAX_CHANNELS, describe
 from ._contracts import KNOWN_EVENT_TYPES, DataContractError
 from ._import import orders_to_events
 from ._io import (
-    infer_table_types,
     load_calendar,
     load_events,
     load_series,
@@ -54,6 +53,7 @@ from ._io import (
 from ._labels import LABELS, build_training_set, cutoff_schedule, make_labels
 from ._segments import SCENE_GROUPS, SEGMENTS, rfm_segments
 from ._synthetic import World, generate_world, write_world
+from ._tables import infer_table_types
 from ._traffic import METRICS as TRAFFIC_METRICS
 from ._traffic import traffic_series
 from ._users import Vocabulary, partition_of, user_features, user_features_partitioned

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Collection
 from pathlib import Path
 from typing import Literal
 
@@ -38,8 +37,7 @@ from ._contracts import (
     problem_rows,
 )
 
-__all__ = ["infer_table_types", "load_calendar", "load_events", "load_series", "load_spend",
-           "parse_table_cutoff", "read_table",
+__all__ = ["load_calendar", "load_events", "load_series", "load_spend", "read_table",
            "validate_calendar", "validate_events", "validate_series", "validate_spend"]
 
 _log = logging.getLogger("features.io")
@@ -189,28 +187,8 @@ def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
 MISSING_SPELLINGS = frozenset({"", "n/a", "na", "nan", "null", "none", "-", "?", "#n/a"})
 """Cells that mean "no value" in number and date columns (compared trimmed, in any case)."""
 
-ODD_CELLS_SHARE, ODD_CELLS_MAX = 0.01, 50
-"""A column is numbers (or dates) when at most this share and this many of its non-missing
-cells are not; those cells become missing and are reported in a note."""
-
-ID_LIKE_SHARE, ID_LIKE_MIN_ROWS = 0.95, 100
-"""A text column with at least this many non-missing cells, this share or more of them distinct,
-is an identifier or free text: dropped (with a note) instead of becoming a category feature."""
-
-_ISO_DATE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
 _MONEY = re.compile(r"^(-?)\s*[$€£¥₹]\s*|\s*[$€£¥₹]$")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
-
-
-def _few(n_odd: int, n_present: int) -> bool:
-    return n_odd <= min(ODD_CELLS_MAX, ODD_CELLS_SHARE * n_present)
-
-
-def _cells(mask: pd.Series, raw: pd.Series) -> str:
-    """'3 cells; first at row 5: 'N/A', ...' for the rows of ``raw`` where ``mask`` holds."""
-    n, rows, ex = problem_rows(mask.reindex(raw.index, fill_value=False).to_numpy(), raw)
-    shown = ", ".join(f"{r}: {e!r}" for r, e in zip(rows, ex, strict=True))
-    return f"{n} cell{'s' if n != 1 else ''}; first at row {shown}"
 
 
 def _numbers(present: pd.Series) -> tuple[pd.Series, bool]:
@@ -226,131 +204,6 @@ def _numbers(present: pd.Series) -> tuple[pd.Series, bool]:
     if clean.equals(present):
         return num, False
     return pd.to_numeric(clean.astype(object), errors="coerce"), True
-
-
-def _dates(present: pd.Series) -> tuple[pd.Series, str]:
-    """Dates read from text cells with one format (ISO first), and a note on the reading."""
-    if present.str.match(_ISO_DATE).all():
-        return pd.to_datetime(present, format="ISO8601", errors="coerce"), ""
-    fmt, parsed, ambiguous = _one_format(present, pd.Series(True, index=present.index))
-    if ambiguous:
-        return parsed, f"day/month order is ambiguous ({ambiguous}); read as {ambiguous.split()[0]}"
-    return parsed, f"format {fmt}" if fmt else ""
-
-
-def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
-                 notes: list[str]) -> tuple[str, pd.Series | None]:
-    """``("number" | "date", typed)``, ``("id", None)`` (drop) or ``("text", None)`` (keep)."""
-    text = raw.astype("string").str.strip()
-    missing = (text.isna() | text.str.lower().isin(MISSING_SPELLINGS)).fillna(True)
-    spelled = missing & text.notna() & (text != "")
-    present = text[~missing]
-    sample = present.iloc[:200]  # text columns are rejected without a pass over every cell
-    limit = 0 if exact else min(ODD_CELLS_MAX, ODD_CELLS_SHARE * len(present))
-    for kind in ("number", "date"):
-        if kind == "number":
-            if not numeric and _numbers(sample)[0].isna().sum() > limit:
-                continue
-            values, stripped = _numbers(present)
-            how = "currency symbols and thousands separators removed" if stripped else ""
-            typed = pd.Series(np.nan, index=raw.index, dtype="float64")
-        else:
-            no_digit = ~sample.str.contains(r"\d")  # cheap first: a date has digits
-            if no_digit.sum() > limit or _dates(sample)[0].isna().sum() > limit:
-                continue
-            values, how = _dates(present)
-            typed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
-        odd = values.isna()
-        if int(odd.sum()) > limit and not (kind == "number" and numeric):
-            continue
-        typed[~missing] = values.to_numpy()
-        what = "numbers" if kind == "number" else "dates"
-        if how:
-            notes.append(f"column '{name}' read as {what}: {how}")
-        if odd.any():
-            notes.append(f"column '{name}' holds {what}; values that are not were read as "
-                         f"missing ({_cells(odd, raw)})")
-        if spelled.any():
-            words = sorted(set(text[spelled].astype(str)))[:3]
-            notes.append(f"column '{name}': {int(spelled.sum())} cells such as {words} read as "
-                         "missing")
-        return kind, typed
-    n_levels = int(present.nunique())
-    if len(present) >= ID_LIKE_MIN_ROWS and n_levels >= ID_LIKE_SHARE * len(present):
-        notes.append(f"column '{name}' has {n_levels:,} distinct values in {len(present):,} "
-                     "rows (an identifier or free text): not used as a feature")
-        return "id", None
-    return "text", None
-
-
-def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
-                      numeric: Collection[str] = (), categorical: Collection[str] = (),
-                      exact: Collection[str] = ()) -> pd.DataFrame:
-    """Give text columns of a customer table their real type (CSV cells arrive as text).
-
-    Rules (documented with their thresholds in docs/data-contracts.md, *customer tables*):
-
-    - ``MISSING_SPELLINGS`` (N/A, NA, null, none, -, ?, empty; any case) are missing;
-    - a column whose non-missing cells are numbers, except at most ``ODD_CELLS_SHARE`` and
-      ``ODD_CELLS_MAX`` of them, is numeric; the odd cells become missing and a note names the
-      column, the count and the first rows. Currency symbols and thousands separators
-      (``$1,234.50``) are removed, with a note, when that makes the column numbers;
-    - a column of dates (ISO, or one explicit format for the whole column such as day-first
-      ``27/10/2019``; same odd-cell allowance) becomes a datetime, which the customer models
-      skip as a feature;
-    - any other text column is a category, except one with nearly one value per row
-      (``ID_LIKE_SHARE``), an identifier or free text, which is dropped with a note;
-    - a ``cutoff`` column must be dates: any other value is a ``DataContractError`` naming the
-      rows (see ``parse_table_cutoff``).
-
-    ``keep_text`` columns (ids) are left alone. At scoring, pass the model's columns: ``numeric``
-    ones take every number and make the rest missing (with a note), whatever their count;
-    ``categorical`` ones stay text. ``exact`` columns (labels) are typed only when every cell
-    reads, so odd values reach the label check. Notes go to ``attrs["load_notes"]`` and the
-    ``features.io`` log; the file name comes from ``df.attrs["source"]`` (set by ``read_table``).
-    Returns a copy.
-    """
-    source = str(df.attrs.get("source", "table"))
-    report = LoadReport(source, rows_read=len(df))
-    out = df.copy()
-    if "cutoff" in out.columns and "cutoff" not in keep_text:
-        out["cutoff"] = parse_table_cutoff(out["cutoff"], source)
-    drop = []
-    for col in out.columns:
-        if col in keep_text or col == "cutoff" or col in categorical or not (
-                pd.api.types.is_object_dtype(out[col].dtype)
-                or pd.api.types.is_string_dtype(out[col].dtype)):
-            continue
-        notes: list[str] = []
-        kind, typed = _type_column(str(col), out[col], col in numeric, col in exact, notes)
-        if typed is not None:
-            out[col] = typed
-        elif kind == "id" and col not in exact:
-            drop.append(col)
-        for note in notes:
-            report.note(note)
-    out = out.drop(columns=drop)
-    for note in report.notes:
-        _log.warning(note)
-    out.attrs["load_notes"] = [*df.attrs.get("load_notes", []), *report.notes]
-    return out
-
-
-def parse_table_cutoff(values: pd.Series, source: str = "table") -> pd.Series:
-    """A customer table's ``cutoff`` column as dates; values that are not dates (or missing
-    cells) are one ``DataContractError`` naming the file, the column, the rows and the fix."""
-    probs: list[Problem] = []
-    out = _parse_time(values, "cutoff", "UTC", probs, date_only=True)
-    miss = values.isna().to_numpy().copy()
-    if not pd.api.types.is_datetime64_any_dtype(values.dtype):
-        miss |= (values.astype("string").str.strip() == "").fillna(True).to_numpy()
-    if miss.any():
-        n, rows, _ = problem_rows(miss)
-        probs.append(Problem("cutoff", "has missing values", n, rows,
-                             fix="give every row the date of its snapshot"))
-    if probs:
-        raise DataContractError(source, probs)
-    return out
 
 
 def _blank(s: pd.Series) -> np.ndarray:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import features as ft
-from features._io import ID_LIKE_SHARE, ODD_CELLS_MAX, ODD_CELLS_SHARE, parse_table_cutoff
+from features._tables import ID_LIKE_SHARE, ODD_CELLS_MAX, ODD_CELLS_SHARE, parse_table_cutoff
 
 N = 400
 
