@@ -33,6 +33,7 @@ from ._io import (
     _parse_id,
     _parse_time,
     format_note,
+    money_notes,
     validate_events,
 )
 
@@ -68,10 +69,8 @@ def _number_column(raw: pd.Series, name: str, probs: list[Problem],
         num, cleaned = _numbers(text.fillna(""))
         out = num.astype("float64")
         if cleaned:
-            plain = pd.to_numeric(text.astype(object), errors="coerce").notna()
-            example = text[~plain & out.notna()].iloc[0]
-            report.note(f"column '{name}' had currency symbols, thousands separators or "
-                        f"bracketed negatives (e.g. {example!r}); read as numbers")
+            for note in money_notes(name, text.fillna(""), out.notna()):
+                report.note(note)
     missing = _blank(raw)
     if missing.any():
         n, rows, _ = problem_rows(missing)

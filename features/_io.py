@@ -232,15 +232,24 @@ def _money_column(df: pd.DataFrame, col: str, report: LoadReport) -> pd.DataFram
     col_out = text.astype(object)
     col_out.loc[read[read].index] = num[read].astype("float64").to_numpy()
     out[col] = col_out
-    plain = pd.to_numeric(text[present].astype(object), errors="coerce").notna()
-    example = text[present][~plain & read].iloc[0] if (~plain & read).any() else ""
-    report.note(f"column '{col}' had currency symbols, thousands separators or bracketed "
-                f"negatives (e.g. {example!r}); read as numbers")
-    signs = sorted(set(text[present].str.findall(r"[$€£¥₹]").explode().dropna()))
-    if len(signs) > 1:
-        report.note(f"column '{col}' mixes currencies ({' '.join(signs)}): the amounts are "
-                    "used as written, not converted; convert them to one currency first")
+    for note in money_notes(col, text[present], read):
+        report.note(note)
     return out
+
+
+def money_notes(col: str, text: pd.Series, read: pd.Series) -> list[str]:
+    """Notes for a column whose cells ``text`` (``read``: those ``_numbers`` read) needed
+    currency signs, separators or brackets removed: one naming a cell that needed it, and one
+    when the cells mix currency signs (amounts are not converted)."""
+    plain = pd.to_numeric(text.astype(object), errors="coerce").notna()
+    cleaned = text[~plain & read]
+    notes = [f"column '{col}' had currency symbols, thousands separators or bracketed "
+             f"negatives (e.g. {cleaned.iloc[0] if len(cleaned) else ''!r}); read as numbers"]
+    signs = sorted(set(text.str.findall(r"[$€£¥₹]").explode().dropna()))
+    if len(signs) > 1:
+        notes.append(f"column '{col}' mixes currencies ({' '.join(signs)}): the amounts are "
+                     "used as written, not converted; convert them to one currency first")
+    return notes
 
 
 def _parse_float(s: pd.Series, col: str, probs: list[Problem],
@@ -329,25 +338,24 @@ def _parse_columns(df: pd.DataFrame, contract: Contract, source: str, tz: str,
         s = df[col.name]
         out[col.name] = _parse_one(s, col, tz, probs, col.name in lower_cols, formats)
         if not col.nullable:
-            miss = s.isna().to_numpy().copy()
-            if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
-                miss |= (s.astype("string").str.strip() == "").fillna(True).to_numpy()
+            miss = _blank(s)
             if miss.any():
                 n, rows, _ = problem_rows(miss)
                 probs.append(Problem(col.name, "has missing values", n, rows,
                                      fix="fill them in or remove those rows"))
+    # a date column ambiguous alone takes the one day/month order the file's others settled
     settled = set(formats.values())
+    prefer = settled.pop() if len(settled) == 1 else None
     borrowed: set[str] = set()
     for p in list(probs):
-        both = p.rule.startswith("has dates whose day/month order is ambiguous") and len(
-            settled) == 1 and next(iter(settled)) in p.rule
         rule = contract.column(p.column)
-        if both and rule is not None:
+        if (prefer and rule is not None and prefer in p.rule
+                and p.rule.startswith("has dates whose day/month order is ambiguous")):
             borrowed.add(rule.name)
             probs.remove(p)
             out[rule.name] = _parse_time(df[rule.name], rule.name, tz, probs,
                                          date_only=rule.kind == "date", formats=formats,
-                                         prefer=next(iter(settled)))
+                                         prefer=prefer)
     for col_name, fmt in formats.items():
         if report is not None:
             how = (" (the day/month order of the file's other date column: this one alone is "

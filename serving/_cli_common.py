@@ -155,10 +155,16 @@ def frame_table(df: pd.DataFrame, title: str | None = None, max_rows: int = 30) 
     return table
 
 
+def note_replaced(path: Path) -> None:
+    """Say that ``path`` is about to be overwritten (never silently: the user may have wanted
+    to keep it)."""
+    if path.exists():
+        show_note(f"{path} existed and is replaced")
+
+
 def write_frame(df: pd.DataFrame, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists():  # never silently: the user may have wanted to keep it
-        show_note(f"{out} existed and is replaced")
+    note_replaced(out)
     if out.suffix.lower() in (".parquet", ".pq"):
         df.to_parquet(out, index=False)
     elif out.suffix.lower() == ".csv":

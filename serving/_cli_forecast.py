@@ -21,6 +21,7 @@ from ._cli_common import (
     err_console,
     frame_table,
     friendly_errors,
+    note_replaced,
     print_notes,
     show_note,
     step,
@@ -456,8 +457,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     peaks = peak_summary(fc, full_cal, base)
     fc_path, pk_path, png = out / "forecast.csv", out / "peaks.csv", out / "forecast.png"
     for path in (fc_path, pk_path, png):
-        if path.exists():
-            show_note(f"{path} existed and is replaced")
+        note_replaced(path)
     fc.to_csv(fc_path, index=False)
     peaks.to_csv(pk_path, index=False)
     history = pd.concat([pd.DataFrame({"series_id": sid, "ds": g.ds, "y": g.y})

@@ -66,33 +66,40 @@ def _default_features(calendar: pd.DataFrame | None,
     from features._users import Vocabulary, user_features
 
     shares = [c for c in columns or [] if c.startswith("cat_share_")]
+    checked: set[int] = set()  # the chain calls fn once per step on the same events
 
     def fn(events: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-        if shares and ("category" not in events.columns or events["category"].isna().all()):
-            # every category share would read 0: a customer of the model's best categories
-            # would be scored as one who never touched them
-            raise ValueError(
-                f"the model was trained on events with a 'category' column ({len(shares)} "
-                f"category-share features such as {shares[0]!r}); the events to score have "
-                f"{'no such column' if 'category' not in events.columns else 'it empty'}, so "
-                "every share would read 0 and move the scores. Score events with their "
-                "categories, or retrain on events without a category column")
-        named = [c.removeprefix("cat_share_") for c in shares if c != "cat_share_other"]
-        with_cat = int(events["category"].notna().sum())
-        # a slice of customers may well hold only pooled categories; a whole log cannot
-        if (named and with_cat >= _RECODED_MIN_EVENTS
-                and not events["category"].astype("string").isin(named).any()):
-            seen = events["category"].dropna().astype(str).unique()[:3].tolist()
-            raise ValueError(
-                f"none of the {len(named)} categories the model has share features for (e.g. "
-                f"{named[:3]}) appears in the events to score (they hold e.g. {seen}): the "
-                "category values look recoded, and every share would read 0. Score events "
-                "with the categories as they were at training, or retrain")
+        if shares and id(events) not in checked:
+            _check_categories(events, shares)
+            checked.add(id(events))
         vocab = (Vocabulary.from_columns(columns) if columns is not None
                  else Vocabulary.from_events(events, cutoff))
         return user_features(events, cutoff, vocabulary=vocab, calendar=calendar)
 
     return fn
+
+
+def _check_categories(events: pd.DataFrame, shares: list[str]) -> None:
+    """Reject events whose categories would make every share feature of a model read 0."""
+    if "category" not in events.columns or events["category"].isna().all():
+        # every category share would read 0: a customer of the model's best categories
+        # would be scored as one who never touched them
+        raise ValueError(
+            f"the model was trained on events with a 'category' column ({len(shares)} "
+            f"category-share features such as {shares[0]!r}); the events to score have "
+            f"{'no such column' if 'category' not in events.columns else 'it empty'}, so "
+            "every share would read 0 and move the scores. Score events with their "
+            "categories, or retrain on events without a category column")
+    named = [c.removeprefix("cat_share_") for c in shares if c != "cat_share_other"]
+    values = pd.Index(events["category"].dropna().astype(str).unique())
+    # a slice of customers may well hold only pooled categories; a whole log cannot
+    if (named and int(events["category"].notna().sum()) >= _RECODED_MIN_EVENTS
+            and not values.isin(named).any()):
+        raise ValueError(
+            f"none of the {len(named)} categories the model has share features for (e.g. "
+            f"{named[:3]}) appears in the events to score (they hold e.g. {values[:3].tolist()}"
+            "): the category values look recoded, and every share would read 0. Score events "
+            "with the categories as they were at training, or retrain")
 
 
 def unseen_levels_note(model: CustomerModel | object, features: pd.DataFrame,

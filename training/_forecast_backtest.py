@@ -37,6 +37,7 @@ from ._forecast_base import (
     BaseForecaster,
     calendar_for_series,
     check_calendar_channels,
+    listed,
     period_text,
     prepare_panel,
     steps_per_day,
@@ -442,13 +443,11 @@ def backtest(
     mean = {m: float(folds[m].mean()) for m in METRICS} if not folds.empty else {}
     if not folds.empty and folds["mase"].isna().any():
         short = folds[folds["mase"].isna()]
-        ids = sorted(map(str, short["series_id"].unique()))
-        notes.append(f"series {', '.join(repr(i) for i in ids[:5])}"
-                     f"{f' and {len(ids) - 5} more' if len(ids) > 5 else ''} had under two "
-                     f"weeks of history before {short['origin'].nunique()} fold origin(s): "
-                     "MASE and pinball "
-                     "are not defined there (no in-sample seasonal error to scale by) and their "
-                     "means are over the other series")
+        ids = [repr(i) for i in sorted(map(str, short["series_id"].unique()))]
+        notes.append(f"series {listed(ids)} had under two weeks of history before "
+                     f"{short['origin'].nunique()} fold origin(s): MASE and pinball are not "
+                     "defined there (no in-sample seasonal error to scale by) and their means "
+                     "are over the other series")
     for what, when in skipped.items():
         fold_text = ("every fold" if len(when) == len(origin_list)
                      else "fold origin(s) " + ", ".join(when))

@@ -29,6 +29,7 @@ __all__ = [
     "extreme_values_note",
     "future_regressor_values",
     "level_shift_note",
+    "listed",
     "missing_phase_notes",
     "negative_values_note",
     "period_text",
@@ -109,6 +110,12 @@ def _freq_label(step: pd.Timedelta) -> str:
     if step == pd.Timedelta(hours=1):
         return "hourly"
     return f"every {step}"
+
+
+def listed(items: list[str], first: int = 5) -> str:
+    """The first ``first`` items joined by commas, then "and N more" when there are more."""
+    more = f" and {len(items) - first} more" if len(items) > first else ""
+    return ", ".join(items[:first]) + more
 
 
 def _names(ids: list[str], first: int = 5) -> str:
@@ -293,11 +300,10 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
             moved.append((sid, now, then))
     if not moved:
         return None
-    shown = ", ".join(f"{sid!r} ({now:,.4g} against {then:,.4g})" for sid, now, then in moved[:5])
-    more = f" and {len(moved) - 5} more" if len(moved) > 5 else ""
+    shown = listed([f"{sid!r} ({now:,.4g} against {then:,.4g})" for sid, now, then in moved])
     verb = "runs" if len(moved) == 1 else "run"
     return (f"{len(moved)} series {verb} at another level in their last {recent_days} days than "
-            f"in the {before_days} before (medians): {shown}{more}. The forecast "
+            f"in the {before_days} before (medians): {shown}. The forecast "
             "follows a lasting shift only over the next 2-4 weeks of data and its intervals "
             "under-cover meanwhile (22% of the 80% band two weeks after a doubling, in a "
             "check); if the shift is a closure, mark it in the calendar (kind 'closed'), and "
@@ -318,11 +324,10 @@ def short_history_note(panel: Panel) -> str | None:
     if not short:
         return None
     unit = "day" if panel.freq == "D" else "hour"
-    shown = ", ".join(f"{sid!r} ({n} {unit}{'s' if n != 1 else ''})"
-                      for sid, n in sorted(short.items(), key=lambda kv: kv[1])[:5])
-    more = f" and {len(short) - 5} more" if len(short) > 5 else ""
+    shown = listed([f"{sid!r} ({n} {unit}{'s' if n != 1 else ''})"
+                    for sid, n in sorted(short.items(), key=lambda kv: kv[1])])
     verb = "has" if len(short) == 1 else "have"
-    return (f"{len(short)} series {verb} under two weeks of history: {shown}{more}. Their "
+    return (f"{len(short)} series {verb} under two weeks of history: {shown}. Their "
             "forecasts lean on the other series' patterns and their intervals are too narrow "
             "(60-63% coverage of the 80% interval for 2-7-day-old series in a check); a "
             "series with one value is that value repeated with a wide band. Backtests leave "

@@ -18,7 +18,7 @@ import pandas as pd
 
 from features._calendar import applies_to, normalize_calendar
 
-from ._forecast_base import BaseForecaster
+from ._forecast_base import BaseForecaster, listed
 
 __all__ = ["PEAK_COLUMNS", "PeakForecast", "calendar_novelty_notes", "channel_scope_note",
            "forecast_with_peaks", "peak_summary"]
@@ -90,12 +90,11 @@ def channel_scope_note(calendar: pd.DataFrame | None, series_id: str) -> str | N
     cal = cal[cal["channel"].notna()].reset_index(drop=True)
     if cal.empty or applies_to(cal, str(series_id)).any():
         return None
-    more = f" and {len(cal) - 5} more" if len(cal) > 5 else ""
-    shown = ", ".join(f"{ev.name!r} (channel {ev.channel!r})"
-                      for ev in cal.head(5).itertuples(index=False))
+    shown = listed([f"{ev.name!r} (channel {ev.channel!r})"
+                    for ev in cal.itertuples(index=False)])
     return (f"{len(cal)} calendar event(s) with a channel do not apply to series "
             f"{str(series_id)!r}, so they change nothing on it and have no peak row: "
-            f"{shown}{more}. An event with a channel applies to that channel's series and to the "
+            f"{shown}. An event with a channel applies to that channel's series and to the "
             "aggregate series (total) only; leave channel empty for an event that concerns "
             "every series.")
 
@@ -113,38 +112,37 @@ def calendar_novelty_notes(model: BaseForecaster, calendar: pd.DataFrame | None,
     """
     cal = normalize_calendar(calendar)
     cal = cal[(cal["end"] >= begin.normalize()) & (cal["start"] <= end)]
-    own = normalize_calendar(getattr(model, "calendar_", None))
     if cal.empty:
         return []
+    own = normalize_calendar(getattr(model, "calendar_", None))
     notes = []
     # kinds with an occurrence in the history: a future event of the training calendar of a
     # kind never seen before is as unknown as one passed at predict time
     known = set(own.loc[own["start"] < begin.normalize(), "kind"].astype(str))
     new = cal[~cal["kind"].astype(str).isin(known)]
     if len(new):
-        shown = ", ".join(f"{r.name!r} (kind {r.kind!r}, {r.start:%Y-%m-%d})"
-                          for r in new.head(5).itertuples(index=False))
-        more = f" and {len(new) - 5} more" if len(new) > 5 else ""
+        shown = listed([f"{r.name!r} (kind {r.kind!r}, {r.start:%Y-%m-%d})"
+                        for r in new.itertuples(index=False)])
         seen = ", ".join(repr(k) for k in sorted(known)[:8]) or "none"
         notes.append(f"{len(new)} planned event(s) are of a kind the history never had: "
-                     f"{shown}{more}. No lift is learned for them, so their days are forecast "
+                     f"{shown}. No lift is learned for them, so their days are forecast "
                      "as normal days with a wider band; if one is like a past kind, give it "
                      f"that kind (the history has {seen})")
     past = cal[cal["end"] > end.normalize()]
     if len(past):
-        shown = ", ".join(f"{r.name!r} (to {r.end:%Y-%m-%d})"
-                          for r in past.head(5).itertuples(index=False))
+        shown = listed([f"{r.name!r} (to {r.end:%Y-%m-%d})"
+                        for r in past.itertuples(index=False)])
         notes.append(f"{len(past)} planned event(s) run past the forecast's last period "
                      f"{end:%Y-%m-%d}: {shown}; their peak rows cover the days up to it only")
     # the LightGBM forecaster's learned caps, or an ensemble member's
-    holders = [model, *getattr(model, "members_", [])]
-    caps: dict[str, float] = next((c for m in holders if (c := getattr(getattr(m, "effects_", None),
-                                                     "max_intensity_", None))), {})
+    caps: dict[str, float] = {}
+    for holder in (model, *getattr(model, "members_", [])):
+        caps = caps or getattr(getattr(holder, "effects_", None), "max_intensity_", None) or {}
     above = [r for r in cal.itertuples(index=False)
              if str(r.kind) in caps and float(r.intensity) > caps[str(r.kind)] + 1e-9]
     if above:
-        shown = ", ".join(f"{r.name!r} ({r.intensity:g} against {caps[str(r.kind)]:g} for "
-                          f"kind {r.kind!r})" for r in above[:5])
+        shown = listed([f"{r.name!r} ({r.intensity:g} against {caps[str(r.kind)]:g} for "
+                        f"kind {r.kind!r})" for r in above])
         notes.append(f"{len(above)} planned event(s) have an intensity above the largest their "
                      f"kind had in the history: {shown}. They are forecast at the lift of the "
                      "largest intensity seen, with the band widened towards a bigger effect; "
