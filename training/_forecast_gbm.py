@@ -61,8 +61,24 @@ def _take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return out
 
 
-def winsorize_causal(zc: np.ndarray, m: int, k: float,
-                     seasons: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def _shift_runs(side: np.ndarray, run: int, need: int) -> np.ndarray:
+    """Periods of ``side`` (beyond one clipping bound) that belong to a run of at least
+    ``need`` of ``run`` consecutive periods beyond the same bound: a level shift, not a spike.
+
+    A run is confirmed at the period that completes it (a trailing count, so causal there);
+    the run's earlier periods are let through too, as an origin at the confirming period knows
+    them. Training origins inside a run's first ``run`` periods therefore see it whole: a
+    look-ahead of at most ``run`` origins per shift, which the prediction origin never has.
+    """
+    count = pd.Series(side.astype(float)).rolling(run, min_periods=run).sum().to_numpy()
+    confirmed = side & (count >= need)
+    ahead = pd.Series(confirmed[::-1].astype(float)).rolling(run, min_periods=1).max()
+    return side & (ahead.to_numpy()[::-1] > 0)
+
+
+def winsorize_causal(zc: np.ndarray, m: int, k: float, seasons: int = 4,
+                     shift_run: int = 0, shift_share: float = 0.8
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """Clip unannounced outliers against a trailing same-phase median.
 
     The reference of period ``t`` is the median of the same phase ``1..seasons`` seasons back;
@@ -72,10 +88,22 @@ def winsorize_causal(zc: np.ndarray, m: int, k: float,
     the trailing median catches up (about half of ``seasons`` seasons); a one-day spike never
     moves the level features.
 
+    With ``shift_run`` > 1, a run of at least ``shift_share`` of ``shift_run`` consecutive
+    periods beyond the same bound is a level shift and is let through unclipped, so a forecast
+    from inside it starts at the new level (``_shift_runs``).
+
     Returns:
         The clipped values and the trailing same-phase reference (NaN where unknown).
     """
+    zr, ref, _ = _winsorize(zc, m, k, seasons, shift_run, shift_share)
+    return zr, ref
+
+
+def _winsorize(zc: np.ndarray, m: int, k: float, seasons: int = 4, shift_run: int = 0,
+               shift_share: float = 0.8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``winsorize_causal``, plus the mask of the periods let through as a level shift."""
     n = len(zc)
+    shifted = np.zeros(n, bool)
     stack = np.column_stack([_take(zc, np.arange(n) - j * m) for j in range(1, seasons + 1)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -83,13 +111,20 @@ def winsorize_causal(zc: np.ndarray, m: int, k: float,
     dev = zc - ref
     ok = np.isfinite(dev)
     if ok.sum() < 4 * m or not np.isfinite(k):
-        return zc.copy(), ref
+        return zc.copy(), ref, shifted
     med = float(np.median(dev[ok]))
     scale = 1.4826 * float(np.median(np.abs(dev[ok] - med)))
     if scale <= 0:
-        return zc.copy(), ref
-    clipped = ref + np.clip(dev, med - k * scale, med + k * scale)
-    return np.where(ok, clipped, zc), ref
+        return zc.copy(), ref, shifted
+    lo, hi = med - k * scale, med + k * scale
+    clipped = ref + np.clip(dev, lo, hi)
+    if shift_run > 1:
+        need = int(np.ceil(shift_share * shift_run))
+        with np.errstate(invalid="ignore"):
+            shifted = (_shift_runs(ok & (dev > hi), shift_run, need)
+                       | _shift_runs(ok & (dev < lo), shift_run, need))
+        clipped = np.where(shifted, zc, clipped)
+    return np.where(ok, clipped, zc), ref, shifted
 
 
 _H_EDGES = (7, 14, 28, 56)
@@ -115,14 +150,16 @@ class _Ctx:
 
     def __init__(self, z: np.ndarray, zc: np.ndarray, ds: pd.DatetimeIndex, m: int,
                  year: int, reg: dict[str, np.ndarray], clip_sd: float,
-                 near_event: np.ndarray | None = None) -> None:
+                 near_event: np.ndarray | None = None, shift_run: int = 0) -> None:
         self.z, self.zc, self.ds, self.m, self.year, self.reg = z, zc, ds, m, year, reg
         self.near_event = (np.zeros(len(z), bool) if near_event is None else near_event)
-        zr, ref = winsorize_causal(zc, m, clip_sd)
+        zr, ref, shifted = _winsorize(zc, m, clip_sd, shift_run=shift_run)
         self.zr = zr
+        self.shifted = shifted
         # surprise: the value against its trailing same-phase median (what the season did not
-        # explain); the linear short-memory term carries it forward
-        self.surprise = np.where(np.isfinite(ref), zc - ref, 0.0)
+        # explain); the linear short-memory term carries it forward. A level shift let
+        # through is in the level features already, not a surprise.
+        self.surprise = np.where(np.isfinite(ref) & ~shifted, zc - ref, 0.0)
         self.lvl = _rolling(zr, m, "mean")
         self.lvl4 = _rolling(zr, 4 * m, "mean")
         self.lvl13 = _rolling(zr, 13 * m, "mean")
@@ -174,7 +211,9 @@ class LightGBMForecaster(BaseForecaster):
         clip_sd: float = 3.0,
         yoy_guard_days: float = 14.0,
         yoy_guard_lift: float = 1.0,
+        level_shift_days: float = 5.0,
     ) -> None:
+        self.level_shift_days = level_shift_days
         self.yoy_guard_days = yoy_guard_days
         self.yoy_guard_lift = yoy_guard_lift
         self.max_horizon_days = max_horizon_days
@@ -376,8 +415,9 @@ class LightGBMForecaster(BaseForecaster):
         self.shock_steps_ = round(self.shock_days * spd)
         self.spd_ = spd
         self.effects_ = EventEffects(**(self.events or {})).fit(panel, self.calendar_)
+        run = round(self.level_shift_days * spd)
         self.ctx_ = {sid: _Ctx(panel.fwd(g.y), self.effects_.clean_[sid], g.ds, m, year,
-                               g.regressors, self.clip_sd, self._near_event(sid, g.ds))
+                               g.regressors, self.clip_sd, self._near_event(sid, g.ds), run)
                      for sid, g in panel.series.items()}
         rng = np.random.default_rng(self.seed)
         n_rows = self.max_rows or min(200_000, 20_000 + 1_000 * len(self.ctx_))

@@ -88,6 +88,34 @@ def test_winsorize_reference_is_causal_and_clips_a_spike() -> None:
     np.testing.assert_array_equal(ref2[:171], ref[:171])
 
 
+def test_winsorize_lets_a_level_shift_through_but_clips_short_spikes() -> None:
+    rng = np.random.default_rng(2)
+    z = 5 + 0.1 * rng.standard_normal(300)
+    z[200:203] += 2.0  # a three-day spike: clipped
+    z[260:] += 0.7  # a lasting shift: let through from its first day
+    clipped, _ = winsorize_causal(z, 7, 3.0, shift_run=5)
+    assert (clipped[200:203] < z[200:203] - 1.0).all()
+    np.testing.assert_allclose(clipped[260:], z[260:])
+    off, _ = winsorize_causal(z, 7, 3.0)  # without it, the shift's first days are clipped
+    assert (off[260:265] < z[260:265]).all()
+    assert (z[260:265] - off[260:265]).mean() > 0.2
+
+
+def test_forecast_starts_from_a_level_shift_ten_days_old(fast_gbm: dict) -> None:
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2023-01-01", periods=500, freq="D")
+    weekly = np.array([0.0, 0.05, 0.05, 0.0, -0.05, 0.25, 0.2])[ds.day_of_week]
+    z = np.log(1000) + weekly + 0.08 * rng.standard_normal(len(ds))
+    z[-10:] += np.log(2.0)  # traffic doubled ten days before the origin
+    series = pd.DataFrame({"series_id": "s", "ds": ds, "y": np.exp(z)})
+    new_level = np.exp(np.log(2000) + weekly[:28].mean())
+    later = slice(14, 28)  # weeks 3-4, when the short-memory term no longer carries it
+    now = LightGBMForecaster(**fast_gbm).fit(series).predict(28)["p50"].iloc[later].mean()
+    before = LightGBMForecaster(**fast_gbm, level_shift_days=0).fit(series).predict(28)
+    assert 0.85 < now / new_level < 1.15
+    assert before["p50"].iloc[later].mean() / new_level < 0.75  # what it fixes
+
+
 def test_spike_before_origin_does_not_inflate_next_weeks(series_maker: Callable,
                                                          fast_gbm: dict) -> None:
     series, cal = series_maker(n_days=500, lift=1.0)
