@@ -26,6 +26,10 @@ ODD_CELLS_SHARE, ODD_CELLS_MAX = 0.01, 50
 """A column is numbers (or dates) when at most this share and this many of its non-missing
 cells are not; those cells become missing and are reported in a note."""
 
+NEARLY_NUMBERS = 0.9
+"""A text column with at least this share of number cells gets a note: its odd cells cost the
+model its numbers."""
+
 ID_LIKE_SHARE, ID_LIKE_MIN_ROWS = 0.95, 100
 """A text column with at least this many non-missing cells, this share or more of them distinct,
 is an identifier or free text: dropped (with a note) instead of becoming a category feature."""
@@ -57,9 +61,11 @@ def _dates(present: pd.Series) -> tuple[pd.Series, str]:
 def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
                  notes: list[str]) -> tuple[str, pd.Series | None]:
     """``("number" | "date", typed)``, ``("id", None)`` (drop) or ``("text", None)`` (keep)."""
-    text = raw.astype("string").str.strip()
+    unstripped = raw.astype("string")
+    text = unstripped.str.strip()
     missing = (text.isna() | text.str.lower().isin(MISSING_SPELLINGS)).fillna(True)
-    spelled = missing & text.notna() & (text != "")
+    # spelled out: 'N/A', 'null', or blanks (' ', which a CSV keeps as text); not empty cells
+    spelled = (missing & unstripped.notna() & (unstripped != "")).fillna(False)
     present = text[~missing]
     sample = present.iloc[:200]  # text columns are rejected without a pass over every cell
     limit = 0 if exact else min(ODD_CELLS_MAX, ODD_CELLS_SHARE * len(present))
@@ -87,11 +93,21 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
             notes.append(f"column '{name}' holds {what}; values that are not were read as "
                          f"missing ({_cells(odd, raw)})")
         if spelled.any():
-            words = sorted(set(text[spelled].astype(str)))[:3]
+            words = sorted(set(unstripped[spelled].astype(str)))[:3]
             notes.append(f"column '{name}': {int(spelled.sum())} cells such as {words} read as "
                          "missing")
         return kind, typed
     n_levels = int(present.nunique())
+    if len(present) and _numbers(sample)[0].notna().mean() >= NEARLY_NUMBERS:
+        values, _ = _numbers(present)
+        odd = values.isna()
+        if 1 - odd.mean() >= NEARLY_NUMBERS:
+            notes.append(
+                f"column '{name}' is {1 - odd.mean():.1%} numbers, but too many cells are not "
+                f"({_cells(odd, raw)}; a number column may hold {ODD_CELLS_MAX} or "
+                f"{ODD_CELLS_SHARE:.0%}), so it is read as text with {n_levels:,} distinct values "
+                "and its numbers are lost to the model. Blank out or fix those cells to use it "
+                "as numbers")
     if len(present) >= ID_LIKE_MIN_ROWS and n_levels >= ID_LIKE_SHARE * len(present):
         notes.append(f"column '{name}' has {n_levels:,} distinct values in {len(present):,} "
                      "rows (an identifier or free text): not used as a feature")

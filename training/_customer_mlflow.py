@@ -46,7 +46,7 @@ from ._customer_eval import (
     save_figure,
     value_metrics,
 )
-from ._customer_models import CustomerFitReport, CustomerModel, row_keys
+from ._customer_models import CustomerFitReport, CustomerModel, level_codes, row_keys
 from ._customer_reasons import TIERS, TierRule, assign_tiers, early_warning, reasons_from_array
 from ._mlflow import Promotion, get_or_create_experiment, promote_if_better, register_model
 
@@ -88,7 +88,7 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
         raise ValueError(f"score_frame: reason_method must be 'shap' or 'path'; received "
                          f"{reason_method!r}")
     contrib: np.ndarray | None = None
-    shown = model.augment(frame) if reasons else frame
+    shown = as_read(model, model.augment(frame)) if reasons else frame
     if reasons and reason_method == "path":
         score, contrib = model.path_score(shown)
     else:
@@ -113,6 +113,23 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
         for col in text.columns:
             out[col] = text[col]
     return out
+
+
+def as_read(model: CustomerModel, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each category cell as the model reads it: its own level (a cell that
+    differs only in case or spaces takes the level's spelling) or missing (a level never seen),
+    so a reason never quotes a value the model did not use."""
+    levels = getattr(model, "levels_", None) or {}
+    cols = [c for c in levels if c in frame.columns]
+    if not cols:
+        return frame
+    frame = frame.copy()
+    for col in cols:
+        known = np.asarray(levels[col], dtype=object)
+        codes = level_codes(pd.Index(levels[col]), frame[col])
+        read = np.where(codes >= 0, known[np.maximum(codes, 0)] if len(known) else None, None)
+        frame[col] = pd.array(read, dtype="string")
+    return frame
 
 
 class CustomerScorer(PythonModel):

@@ -115,6 +115,40 @@ def _user_hash(user_ids: pd.Series, seed: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------- model
 
 
+def _fold(text: pd.Index) -> pd.Index:
+    return pd.Index(text.astype(str).str.strip().str.casefold())
+
+
+def level_codes(levels: pd.Index, values: pd.Series) -> np.ndarray:
+    """Codes of ``values`` among a model's category ``levels`` (-1: missing or unseen).
+
+    A value that is not a level but equals exactly one level once case and surrounding spaces
+    are ignored ('month-to-month' for 'Month-to-month') takes that level: a CRM export that
+    changed its spelling must not score those customers as if the cell were empty.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = pd.Index(values.cat.categories.astype(str))
+        lookup = np.append(_level_lookup(levels, cats), -1)  # code -1 (missing) picks the -1
+        return np.asarray(lookup[values.cat.codes.to_numpy()])
+    text = values.astype("string")
+    uniq = pd.Index(text.dropna().unique().astype(str))
+    lookup = pd.Series(_level_lookup(levels, uniq), index=uniq)
+    codes = text.map(lookup).astype("Float64").fillna(-1).to_numpy(dtype=np.float64)
+    return codes.astype(np.int64)
+
+
+def _level_lookup(levels: pd.Index, values: pd.Index) -> np.ndarray:
+    """``levels.get_indexer(values)``, with the case- and space-blind fallback."""
+    codes = levels.get_indexer(values)
+    miss = codes < 0
+    if miss.any() and len(levels):
+        folded = _fold(levels)
+        unique = ~folded.duplicated(keep=False)  # a fold two levels share stays unseen
+        table = pd.Series(np.flatnonzero(unique), index=folded[unique])
+        codes[miss] = table.reindex(_fold(values[miss])).fillna(-1).to_numpy().astype(int)
+    return codes
+
+
 class CustomerModel:
     """LightGBM churn / propensity classifier or customer-value regressor with calibration.
 
@@ -295,9 +329,9 @@ class CustomerModel:
         for col in self.numeric_:
             cols[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
         for col in self.categorical_:
-            text = frame[col].astype("string")
-            text = text.where(text.isin(self.levels_[col]))  # unseen levels -> missing
-            cols[col] = pd.Categorical(text.astype(object), categories=self.levels_[col])
+            levels = pd.Index(self.levels_[col])
+            codes = level_codes(levels, frame[col])  # unseen levels -> -1 (missing)
+            cols[col] = pd.Categorical.from_codes(codes, categories=levels)
         return pd.DataFrame(cols, index=frame.index)[self.features_]
 
     def _array(self, frame: pd.DataFrame) -> np.ndarray:
@@ -311,14 +345,7 @@ class CustomerModel:
             s = frame[col]
             if col in self.levels_:
                 levels = pd.Index(self.levels_[col])
-                if isinstance(s.dtype, pd.CategoricalDtype):
-                    # codes -1 (missing) pick the appended -1
-                    lookup = np.append(levels.get_indexer(s.cat.categories.astype(str)), -1)
-                    codes = lookup[s.cat.codes.to_numpy()]
-                else:
-                    text = s.astype("string")
-                    codes = np.where(text.notna().to_numpy(),
-                                     levels.get_indexer(text.fillna("")), -1)
+                codes = level_codes(levels, s)
                 out[:, j] = np.where(codes >= 0, codes, np.nan)
             else:
                 out[:, j] = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64,

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ._customer_bgnbd import BGNBD_COLUMNS, bgnbd_features
 from ._customer_mlflow import score_frame
-from ._customer_models import CustomerModel
+from ._customer_models import CustomerModel, level_codes
 from ._customer_reasons import TIERS, assign_tiers
 
 __all__ = [
@@ -107,7 +107,7 @@ def unseen_levels_note(model: CustomerModel | object, features: pd.DataFrame,
     """The note for text columns holding levels the model never saw at fit (scored as
     missing, as a customer with that cell empty would be), else None."""
     levels: dict[str, list[str]] = getattr(model, "levels_", None) or {}
-    parts = []
+    parts, folded = [], []
     for col, known in levels.items():
         if col not in features.columns:
             continue
@@ -115,16 +115,29 @@ def unseen_levels_note(model: CustomerModel | object, features: pd.DataFrame,
         new = text[text.notna() & ~text.isin(known)]
         if new.empty:
             continue
+        codes = level_codes(pd.Index(known), new)
+        if (codes >= 0).any():  # the same level but for case or spaces: scored as that level
+            pairs = new[codes >= 0].to_frame("v").assign(k=[known[c] for c in codes[codes >= 0]])
+            shown = ", ".join(f"{v!r} as {k!r}" for v, k in
+                              pairs.drop_duplicates().head(show).itertuples(index=False))
+            folded.append(f"{col!r}: {int((codes >= 0).sum()):,} cells ({shown})")
+            new = new[codes < 0]
+            if new.empty:
+                continue
         counts = new.value_counts()
         top = ", ".join(f"{v!r} {n:,}" for v, n in counts.head(show).items())
         more = f" and {len(counts) - show} more" if len(counts) > show else ""
         known_text = ", ".join(map(repr, known[:5])) + (" ..." if len(known) > 5 else "")
         parts.append(f"{col!r}: {len(new):,} rows hold levels the model never saw ({top}{more}; "
                      f"it knows {known_text})")
-    if not parts:
-        return None
-    return ("; ".join(parts) + ". Those cells are scored as missing; map them to known levels "
-            "or retrain on data that has them")
+    notes = []
+    if folded:
+        notes.append("read as the model's levels, ignoring case and spaces: "
+                     + "; ".join(folded))
+    if parts:
+        notes.append("; ".join(parts) + ". Those cells are scored as missing; map them to "
+                     "known levels or retrain on data that has them")
+    return ". ".join(notes) or None
 
 
 def score_features(model: CustomerModel | object, features: pd.DataFrame, *,

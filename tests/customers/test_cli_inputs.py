@@ -231,3 +231,25 @@ def test_table_scoring_notes_levels_the_model_never_saw(world_dir: Path, tmp_pat
     out = _run([*score, str(new), "--out", str(tmp_path / "b.parquet")])
     assert "crm_new.csv: 'plan': 7 rows hold levels the model never saw ('platinum' 7" in out
     assert "it knows 'basic', 'gold'" in out
+
+
+def test_levels_that_differ_only_in_case_score_as_the_model_s_level(world_dir: Path,
+                                                                    tmp_path: Path) -> None:
+    train, new = tmp_path / "crm.csv", tmp_path / "crm_case.csv"
+    crm = _crm(world_dir, with_cutoff=False)
+    crm.to_csv(train, index=False)
+    _run(["train", "churn", "--table", str(train), "--label-col", "churned", "--id-col",
+          "customer"])
+    score = ["score", "churn", "--id-col", "customer", "--table"]
+    _run([*score, str(train), "--out", str(tmp_path / "a.parquet")])
+    gold = crm["plan"] == "gold"
+    crm.loc[gold, "plan"] = " GOLD"  # a re-export that changed the spelling
+    crm.drop(columns=["churned"]).to_csv(new, index=False)
+    out = _run([*score, str(new), "--out", str(tmp_path / "b.parquet")])
+    assert (f"read as the model's levels, ignoring case and spaces: 'plan': {int(gold.sum()):,} "
+            "cells (' GOLD' as 'gold')") in out
+    assert "never saw" not in out
+    a, b = (pd.read_parquet(tmp_path / f) for f in ("a.parquet", "b.parquet"))
+    np.testing.assert_allclose(a["score"], b["score"])
+    reasons = b.filter(like="reason_").stack()
+    assert not reasons.str.contains("GOLD").any()  # reasons quote the level the model read

@@ -54,6 +54,28 @@ def test_more_odd_cells_than_the_allowance_keep_the_column_text(tmp_path: Path) 
                for n in out.attrs["load_notes"])
 
 
+def test_a_nearly_numeric_column_read_as_text_says_its_numbers_are_lost(tmp_path: Path) -> None:
+    charges = _charges()
+    for i in range(10, 30):  # 5% '#VALUE!': over the allowance, so the column is text
+        charges[i] = "#VALUE!"
+    plan = list(np.random.default_rng(2).choice(["a", "b", "c"], N))
+    out = ft.infer_table_types(_table(tmp_path, monthly_charges=charges, tier=plan))
+    notes = "\n".join(out.attrs["load_notes"])
+    assert ("column 'monthly_charges' is 95.0% numbers, but too many cells are not (20 cells; "
+            "first at row 11: '#VALUE!'") in notes
+    assert "its numbers are lost to the model" in notes
+    assert "'tier'" not in notes  # a real category gets no such note
+
+
+def test_blank_cells_in_a_number_column_are_counted_in_the_note(tmp_path: Path) -> None:
+    charges = _charges()
+    charges[3] = charges[8] = " "  # a CSV keeps a blank cell as text
+    out = ft.infer_table_types(_table(tmp_path, monthly_charges=charges))
+    assert out["monthly_charges"].isna().sum() == 2
+    assert "column 'monthly_charges': 2 cells such as [' '] read as missing" in "\n".join(
+        out.attrs["load_notes"])
+
+
 def test_currency_symbols_and_thousands_separators_are_removed_with_a_note(
         tmp_path: Path) -> None:
     charges = ["$" + c for c in _charges()]
