@@ -38,6 +38,7 @@ for _w in WINDOWS:
 _BASE.update({
     "visits_prev_30d": "visits in days 30-60 before the cutoff (the 30 days before the last 30)",
     "visits_prev_90d": "visits in days 90-180 before the cutoff",
+    "orders_prev_30d": "orders in days 30-60 before the cutoff (the 30 days before the last 30)",
     "orders_prev_90d": "orders in days 90-180 before the cutoff",
     "revenue_prev_90d": "revenue in days 90-180 before the cutoff",
     "active_days_7d": "distinct days with any event in the last 7 days",

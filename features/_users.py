@@ -290,6 +290,7 @@ def user_features(events: pd.DataFrame, cutoff: str | pd.Timestamp, *,
         f[f"orders_{w}d"], f[f"revenue_{w}d"] = ordw[w], rev[w]
     f["visits_prev_30d"] = vis[60] - vis[30]
     f["visits_prev_90d"] = vis[180] - vis[90]
+    f["orders_prev_30d"] = ordw[60] - ordw[30]
     f["orders_prev_90d"] = ordw[180] - ordw[90]
     f["revenue_prev_90d"] = rev[180] - rev[90]
     day = np.floor(age).astype(np.int64)

@@ -441,8 +441,29 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
     write_frame(scores, out)
     secs = time.perf_counter() - t0
     console.print(frame_table(_tier_counts(scores["tier"], task), title=f"{_NAMES[task]} tiers"))
+    if "early_warning" in scores.columns:
+        console.print(early_warning_line(scores), highlight=False)
     console.print(f"[green]wrote[/] {len(scores):,} scores to {out} in {secs:.1f}s",
                   highlight=False)
+
+
+def early_warning_line(scores: pd.DataFrame) -> str:
+    """One line: how many customers the early warning flags, and on what it judged them."""
+    flag = scores["early_warning"].astype("boolean")
+    known = int(flag.notna().sum())
+    if not known:
+        return ("early warning: cannot tell for anyone (no visit or order counts of the last "
+                "60 days in the input)")
+    basis = scores.get("early_warning_basis", pd.Series(pd.NA, index=scores.index))
+    parts = []
+    for what in ("visits", "orders"):
+        sel = basis.eq(what).fillna(False).to_numpy()
+        if sel.any():
+            parts.append(f"{int(flag[sel].sum()):,} of {int(sel.sum()):,} judged on {what}")
+    unknown = len(flag) - known
+    return (f"early warning (activity in the last 30 days at most half of the 30 before): "
+            f"{int(flag.sum()):,} flagged ({'; '.join(parts) or f'of {known:,}'})"
+            + (f"; {unknown:,} cannot be told" if unknown else ""))
 
 
 def _tier_counts(tiers: pd.Series, task: str) -> pd.DataFrame:

@@ -47,7 +47,13 @@ from ._customer_eval import (
     value_metrics,
 )
 from ._customer_models import CustomerFitReport, CustomerModel, level_codes, row_keys
-from ._customer_reasons import TIERS, TierRule, assign_tiers, early_warning, reasons_from_array
+from ._customer_reasons import (
+    TIERS,
+    TierRule,
+    assign_tiers,
+    early_warning_with_basis,
+    reasons_from_array,
+)
 from ._mlflow import Promotion, get_or_create_experiment, promote_if_better, register_model
 
 __all__ = [
@@ -81,8 +87,9 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
     (``training._customer_paths``), computed in the same pass over the trees as the scores and
     about 10x faster: the batch default for millions of customers.
 
-    Returns columns ``user_id`` (when the input has it), ``score``, ``tier``, ``early_warning``
-    and, with ``reasons``, ``reason_1`` .. ``reason_<top>``; same row order as ``frame``.
+    Returns columns ``user_id`` (when the input has it), ``score``, ``tier``, ``early_warning``,
+    ``early_warning_basis`` and, with ``reasons``, ``reason_1`` .. ``reason_<top>``; same row
+    order as ``frame``.
     """
     if reasons and reason_method not in ("shap", "path"):
         raise ValueError(f"score_frame: reason_method must be 'shap' or 'path'; received "
@@ -100,7 +107,9 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
         out["user_id"] = frame["user_id"].to_numpy()
     out["score"] = score
     out["tier"] = assign_tiers(score, tiers or TIERS[model.task])
-    out["early_warning"] = early_warning(frame).array  # nullable boolean: NA = cannot tell
+    warning, basis = early_warning_with_basis(frame)
+    out["early_warning"] = warning.array  # nullable boolean: NA = cannot tell
+    out["early_warning_basis"] = basis.array  # 'visits', 'orders' (no visit recorded) or NA
     if contrib is not None:
         # the lowest tier (churn 'low', propensity 'cold', value 'low') is told what keeps its
         # score low; every other tier what pushes it up
@@ -281,6 +290,19 @@ def _rescorer(est: CustomerModel, valid: pd.DataFrame, metric: str,
                     "one: they answer different questions, so they are not compared. To serve "
                     f"the {ours}-day model, score with --model (see below) or move the alias in "
                     "the MLflow UI")
+            theirs_f = set(getattr(champion, "features_", None) or [])
+            ours_f = set(est.features_)
+            shared = len(theirs_f & ours_f)
+            if theirs_f and shared < 0.5 * len(theirs_f | ours_f):
+                # a CRM-table model and an event model (or two unrelated tables) read other
+                # inputs: a champion serving nightly event scores must not be replaced by a
+                # table model because it cannot read the table, nor the other way round
+                return None, measure(y, cand_pred), (
+                    f"the champion reads other inputs (it shares {shared} of its "
+                    f"{len(theirs_f)} features with this version's {len(ours_f)}: a model of "
+                    "a customer table and one of events, or two different tables), so they are "
+                    "not compared and the champion stays. To serve this version, score with "
+                    "--model (see below) or move the alias in the MLflow UI")
             pred = np.asarray(champion.score(valid), dtype=float)
         except Exception as exc:
             # A champion that cannot score these rows (other features) cannot compete: it

@@ -19,8 +19,10 @@ Tiers (thresholds on calibrated probabilities, so they mean the same thing for e
 Early warning: ``visit_drop_50`` (visits in the last 30 days fell by 50% or more against the 30
 days before, with at least 2 visits before) is reported as ``early_warning`` beside the score.
 It comes from the feature column ``visit_drop_50`` when present, else from ``visits_30d`` and
-``visits_prev_30d``; a table with neither, and a customer with no visit at all (every customer
-of a purchase-only event log), get missing values (never a silent ``False``).
+``visits_prev_30d``. A customer with no visit at all (every customer of a purchase-only event
+log) is judged by the same rule on orders (``orders_30d``, ``orders_prev_30d``), and
+``early_warning_basis`` says so; input that cannot tell gets missing values (never a silent
+``False``).
 
 Reasons of the lowest tier (``down=``) name what keeps the score low instead.
 """
@@ -39,6 +41,7 @@ __all__ = [
     "TierRule",
     "assign_tiers",
     "early_warning",
+    "early_warning_with_basis",
     "feature_directions",
     "identical_features",
     "prior_directions",
@@ -448,25 +451,49 @@ def assign_tiers(scores: np.ndarray, rule: TierRule) -> pd.Categorical:
                                      ordered=True)
 
 
+def _drop_50(features: pd.DataFrame, now_col: str, before_col: str
+             ) -> tuple[pd.Series, pd.Series]:
+    """(flag, unknown): ``now_col`` at most half of ``before_col``, which is at least 2."""
+    now = pd.to_numeric(features[now_col], errors="coerce")
+    before = pd.to_numeric(features[before_col], errors="coerce")
+    return (before >= 2) & (now <= 0.5 * before), now.isna() | before.isna()
+
+
 def early_warning(features: pd.DataFrame) -> pd.Series:
     """The 'visit frequency fell by 50% or more' flag per row, always a nullable boolean.
 
     Uses ``visit_drop_50`` when present, else ``visits_30d`` and ``visits_prev_30d`` with the
     same rule (at least 2 visits in the 30 days before the last 30, and the last 30 days at most
-    half of that). Missing (``pd.NA``, never ``False``) where the input cannot tell: the columns
-    are absent or empty, or the customer has no visit at all (``visits_total`` is 0: a
-    purchase-only event log records no visits, so a drop could not be seen). Decided row by
-    row, so a customer's flag does not depend on who else is scored with it.
+    half of that). A customer with no visit recorded at all (``visits_total`` is 0: every
+    customer of a purchase-only event log) is judged on orders instead, by the same rule on
+    ``orders_30d`` and ``orders_prev_30d`` (``early_warning_basis`` says which). Missing
+    (``pd.NA``, never ``False``) where the input cannot tell. Decided row by row, so a
+    customer's flag does not depend on who else is scored with it.
     """
-    if "visit_drop_50" in features.columns:
+    return early_warning_with_basis(features)[0]
+
+
+def early_warning_with_basis(features: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """``early_warning`` and, per row, what it was judged on: 'visits', 'orders' or NA."""
+    cols = set(features.columns)
+    flag = pd.Series(False, index=features.index)
+    unknown = pd.Series(True, index=features.index)
+    if "visit_drop_50" in cols:
         v = pd.to_numeric(features["visit_drop_50"], errors="coerce")
         flag, unknown = v > 0, v.isna()
-    elif {"visits_30d", "visits_prev_30d"} <= set(features.columns):
-        now = pd.to_numeric(features["visits_30d"], errors="coerce")
-        before = pd.to_numeric(features["visits_prev_30d"], errors="coerce")
-        flag, unknown = (before >= 2) & (now <= 0.5 * before), now.isna() | before.isna()
+    elif {"visits_30d", "visits_prev_30d"} <= cols:
+        flag, unknown = _drop_50(features, "visits_30d", "visits_prev_30d")
+    on_orders = pd.Series(False, index=features.index)
+    if "visits_total" in cols:
+        on_orders = pd.to_numeric(features["visits_total"], errors="coerce").fillna(0).eq(0)
+    elif not ({"visit_drop_50"} & cols or {"visits_30d", "visits_prev_30d"} <= cols):
+        on_orders[:] = True  # no visit columns at all
+    if {"orders_30d", "orders_prev_30d"} <= cols:
+        o_flag, o_unknown = _drop_50(features, "orders_30d", "orders_prev_30d")
+        flag = flag.where(~on_orders, o_flag)
+        unknown = unknown.where(~on_orders, o_unknown)
     else:
-        return pd.Series(pd.NA, index=features.index, dtype="boolean")
-    if "visits_total" in features.columns:
-        unknown |= pd.to_numeric(features["visits_total"], errors="coerce").fillna(0).eq(0)
-    return flag.astype("boolean").mask(unknown)
+        unknown = unknown | on_orders
+    basis = pd.Series(np.where(on_orders, "orders", "visits"), index=features.index,
+                      dtype="string").mask(unknown)
+    return flag.astype("boolean").mask(unknown), basis

@@ -16,6 +16,7 @@ from training._customer_reasons import (
     _fmt,
     assign_tiers,
     early_warning,
+    early_warning_with_basis,
     reason_label,
     top_reasons,
 )
@@ -82,6 +83,18 @@ def test_early_warning_is_a_nullable_boolean_missing_without_visits_to_judge_fro
     assert early_warning(mixed).tolist() == [True, False, pd.NA]
 
 
+def test_early_warning_judges_customers_without_visits_on_orders() -> None:
+    # a purchase-only log: the same rule on orders (>= 2 before, then at most half)
+    f = pd.DataFrame({"visit_drop_50": 0.0, "visits_total": [0, 0, 0, 0, 7],
+                      "orders_30d": [1, 3, 0, 0, 0], "orders_prev_30d": [4, 4, 1, 0, 5]})
+    flag, basis = early_warning_with_basis(f)
+    assert flag.tolist() == [True, False, False, False, False]
+    assert basis.tolist() == ["orders"] * 4 + ["visits"]  # the visitor keeps the visit rule
+    table = pd.DataFrame({"orders_30d": [0, 2], "orders_prev_30d": [2, 2]})  # no visit columns
+    assert early_warning(table).tolist() == [True, False]
+    assert early_warning_with_basis(pd.DataFrame({"x": [1]}))[1].isna().all()
+
+
 def test_a_value_shown_equal_to_the_typical_one_is_not_called_low() -> None:
     feats = pd.DataFrame({"visits_prev_30d": [10.0, 10.2, 9.0], "revenue_30d": [0.0, 0.0, 5.0]})
     contrib = pd.DataFrame({"visits_prev_30d": [1.0, 1.0, 1.0], "revenue_30d": [0.5] * 3})
@@ -131,8 +144,8 @@ def test_chunked_scoring_equals_one_pass(fitted: CustomerModel, toy: pd.DataFram
     one = score_frame(fitted, toy)
     chunked = score_features(fitted, toy, chunk_size=777, reason_method="shap")
     pd.testing.assert_frame_equal(one, chunked)
-    assert list(one.columns) == ["user_id", "score", "tier", "early_warning", "reason_1",
-                                 "reason_2", "reason_3"]
+    assert list(one.columns) == ["user_id", "score", "tier", "early_warning",
+                                 "early_warning_basis", "reason_1", "reason_2", "reason_3"]
 
 
 def test_value_tiers_are_ranked_over_all_chunks(toy: pd.DataFrame) -> None:

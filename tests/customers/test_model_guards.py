@@ -223,7 +223,10 @@ def test_a_champion_that_cannot_score_is_reported_with_whole_words(small: pd.Dat
     wide = small.assign(**{f"extra_feature_{i:02d}": np.arange(len(small)) % (i + 2)
                            for i in range(40)})
     train_and_register("churn", wide, model=CustomerModel("churn", **FAST))
-    other = small[small["user_id"] != "u0"].drop(columns=["noise"])  # other validation rows
+    # other validation rows, and 16 of the champion's columns gone (most remain: it is the same
+    # kind of input, so the champion that cannot read it competes, and loses)
+    gone = ["noise", *(f"extra_feature_{i:02d}" for i in range(15))]
+    other = wide[wide["user_id"] != "u0"].drop(columns=gone)
     out = train_and_register("churn", other, model=CustomerModel("churn", **FAST))
     assert out.promotion is not None
     assert out.promotion.promoted
@@ -232,6 +235,22 @@ def test_a_champion_that_cannot_score_is_reported_with_whole_words(small: pd.Dat
     assert "lacks" in reason
     assert " ..." in reason
     assert "'v)" not in reason
+
+
+def test_a_champion_of_other_inputs_is_not_compared_and_stays(small: pd.DataFrame) -> None:
+    """A model of a CRM table must not replace the events champion (nor the other way)."""
+    crm = pd.DataFrame({"user_id": small["user_id"], "cutoff": small["cutoff"],
+                        "label_churn": small["label_churn"], "days_quiet": small["recency_days"],
+                        "purchases": small["orders_total"], "contract": small["plan"]})
+    first = train_and_register("churn", crm, model=CustomerModel("churn", **FAST))
+    assert first.promotion is not None
+    assert first.promotion.promoted
+    events = small[small["user_id"] != "u0"]  # other rows: the champion is re-scored
+    out = train_and_register("churn", events, model=CustomerModel("churn", **FAST))
+    assert out.promotion is not None
+    assert not out.promotion.promoted
+    assert "the champion reads other inputs (it shares 0 of its 3 features" in (
+        out.promotion.reason)
 
 
 def test_leakage_through_a_combination_of_columns_names_the_top_feature() -> None:
