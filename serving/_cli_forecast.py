@@ -55,11 +55,11 @@ def _route_training_notes() -> None:
     logger.propagate = False
 
 
-def _data_notes(frame: pd.DataFrame) -> None:
+def _data_notes(frame: pd.DataFrame, cal: pd.DataFrame | None = None) -> None:
     """Notes about the series that change what the model does, before any fitting."""
     from training._forecast_base import series_notes
 
-    for note in series_notes(frame):
+    for note in series_notes(frame, cal):
         show_note(note)
 
 
@@ -167,7 +167,7 @@ def _load_inputs(data: Path | None, series: Path | None, events: Path | None,
         if cal is not None:
             cal = _calendar_of_kept(cal, wanted, calendar, bool(only))
     _route_training_notes()
-    _data_notes(frame)
+    _data_notes(frame, cal)
     return frame, cal
 
 
@@ -361,9 +361,11 @@ def _describe_model(label: str, inner: Any, horizon: int) -> pd.Timestamp:
                    f"{named}{more}. Each series is forecast for the {horizon} periods after its "
                    "own last period, so theirs start earlier; update those series or leave "
                    "them out (--only) and retrain")
-    from training._forecast_base import level_shift_note, short_history_note
+    from training._forecast_base import level_shift_note, short_history_note, sparse_series_note
 
-    for note in (short_history_note(panel), level_shift_note(panel)):
+    stored = getattr(inner, "calendar_", None)  # the history's events, as the model has them
+    for note in (short_history_note(panel), level_shift_note(panel, calendar=stored),
+                 sparse_series_note(panel)):
         if note:
             show_note(note)
     return end

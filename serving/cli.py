@@ -170,20 +170,26 @@ def data_import_orders(
                   highlight=False)
 
 
-def _forecastable_series(path: Path, tz: str):
+def _forecastable_series(path: Path, tz: str, calendar: Path | None = None):
     """The series file as ``brain forecast`` reads it: the contract, then one frequency (daily
-    or hourly) for every series."""
+    or hourly) for every series; notes as ``brain forecast`` gives them with ``calendar``."""
     import features as ft
     from training._forecast_base import series_freq, series_notes
 
     frame = ft.load_series(path, tz=tz)
+    cal = None
+    if calendar is not None:
+        try:
+            cal = ft.load_calendar(calendar)
+        except Exception:  # its own check below reports what is wrong
+            cal = None
     try:
         series_freq(frame)
     except ValueError as exc:
         raise ValueError(f"{path.name}: {exc}") from None
     # what brain forecast would say about the values before fitting
     frame.attrs["load_notes"] = [*frame.attrs.get("load_notes", []),
-                                 *(f"{path.name}: {n}" for n in series_notes(frame))]
+                                 *(f"{path.name}: {n}" for n in series_notes(frame, cal))]
     return frame
 
 
@@ -206,7 +212,7 @@ def data_validate(
     checks = [(events, lambda p: ft.load_events(p, tz=tz, extra_event_types=allow,
                                                 on_duplicate=dup)),
               (calendar, ft.load_calendar), (spend, ft.load_spend),
-              (series, lambda p: _forecastable_series(p, tz))]
+              (series, lambda p: _forecastable_series(p, tz, calendar))]
     if not any(p for p, _ in checks):
         raise ValueError("give at least one of --events, --calendar, --spend, --series")
     for path, loader in checks:

@@ -266,10 +266,11 @@ def zero_actuals_note(forecasts: pd.DataFrame) -> str | None:
     exact = int((zero["p50"] == 0).sum())
     if exact == len(zero):  # every one forecast as exactly 0: sMAPE counts them as 0%
         return None
-    return (f"{len(zero)} of {len(scored)} scored periods have an actual of 0 (closed days?) in "
-            f"{zero['series_id'].nunique()} series; sMAPE counts each as 200% unless the "
-            f"forecast is exactly 0 ({exact} were), so smape_pct is inflated there: compare "
-            "models by mase, which scales errors by the series' own weekly variation")
+    return (f"{len(zero)} of {len(scored)} scored periods have an actual of 0 (closed days, or "
+            f"days with none?) in {zero['series_id'].nunique()} series; sMAPE counts each as "
+            f"200% unless the forecast is exactly 0 ({exact} were), so smape_pct is inflated "
+            "there: compare models by mase, which scales errors by the series' own weekly "
+            "variation")
 
 
 def dominant_error_notes(forecasts: pd.DataFrame, history: dict[str, pd.Series],

@@ -37,6 +37,7 @@ __all__ = [
     "series_freq",
     "series_notes",
     "short_history_note",
+    "sparse_series_note",
     "steps_per_day",
 ]
 
@@ -266,33 +267,61 @@ def extreme_values_note(series: pd.DataFrame, ratio: float = 100.0) -> str | Non
             "if they are glitches")
 
 
-def series_notes(series: pd.DataFrame) -> list[str]:
+def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> list[str]:
     """What ``brain forecast`` says about a series file's values before fitting (``data validate
-    --series`` says the same): negative values, far-out values, weekdays or hours never seen."""
+    --series`` says the same): negative values, far-out values, short histories, level shifts
+    (calendar event days left out), sparse series, weekdays or hours never seen."""
     notes = [n for n in (negative_values_note(series), extreme_values_note(series)) if n]
     panel = prepare_panel(series[["series_id", "ds", "y"]], "none")
-    extra = [n for n in (short_history_note(panel), level_shift_note(panel)) if n]
+    extra = [n for n in (short_history_note(panel), level_shift_note(panel, calendar=calendar),
+                         sparse_series_note(panel)) if n]
     return notes + extra + missing_phase_notes(panel)
 
 
+def _event_periods(calendar: pd.DataFrame | None, sid: str, ds: pd.DatetimeIndex) -> np.ndarray:
+    """Periods of ``ds`` inside the window of a calendar event that applies to series ``sid``."""
+    out = np.zeros(len(ds), bool)
+    if calendar is None or calendar.empty:
+        return out
+    from features._calendar import applies_to, normalize_calendar
+
+    cal = normalize_calendar(calendar)
+    cal = cal[applies_to(cal, sid)]
+    days = ds.normalize()
+    for start, end in zip(cal["start"], cal["end"], strict=True):
+        out |= np.asarray((days >= start) & (days <= end))
+    return out
+
+
 def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
-                     ratio: float = 1.5) -> str | None:
+                     ratio: float = 1.5, calendar: pd.DataFrame | None = None) -> str | None:
     """The note for series whose last ``recent_days`` run at ``ratio`` times (or 1/``ratio``)
     their level of the ``before_days`` before (medians), else None.
 
     The LightGBM forecaster takes a run of 4 of 5 days beyond its clipping bounds as a new
     level (``level_shift_days``); in a check, traffic doubled 7 days before the origin covered
     73% of the 80% band and 89% at 14 days, but 2% and 19% at 3 and 5 days, too young to tell
-    from a spike. A closure missing from the calendar is taken as a new level the same way.
+    from a spike. Calendar event days and closures that ended (which the forecaster cleans)
+    are left out of the medians, and so are sparse series (a quarter of their days at 0). A
+    closure still running at the origin, missing from the calendar, is taken as a new level.
     """
+    from ._forecast_gbm import _winsorize  # the forecaster's own reading of the history
+
     spd = steps_per_day(panel.freq)
     cut = recent_days * spd
     moved = []
     for sid, g in panel.series.items():
-        y = g.y[-(recent_days + before_days) * spd:]
+        y = g.y.astype(float)
+        # days the calendar explains, and closures that ended (the forecaster cleans those),
+        # are not a shift
+        _, _, _, ended = _winsorize(panel.fwd(y), 7 * spd, 3.0, shift_run=5 * spd)
+        y = np.where(ended | _event_periods(calendar, sid, g.ds), np.nan, y)
+        y = y[-(recent_days + before_days) * spd:]
         now_y, then_y = y[-cut:], y[:-cut]
         if np.isfinite(now_y).sum() < cut // 2 or np.isfinite(then_y).sum() < cut:
             continue
+        if (then_y[np.isfinite(then_y)] == 0).mean() >= 0.25:
+            continue  # a sparse series (orders of a small channel): its median jumps to 0
         now, then = float(np.nanmedian(now_y)), float(np.nanmedian(then_y))
         # small counts (a niche product's 2 or 3 a day) move by 1.5x on noise alone
         if max(now, then) >= 10 and min(now, then) >= 0 and (
@@ -303,12 +332,32 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
     shown = listed([f"{sid!r} ({now:,.4g} against {then:,.4g})" for sid, now, then in moved])
     verb = "runs" if len(moved) == 1 else "run"
     return (f"{len(moved)} series {verb} at another level in their last {recent_days} days than "
-            f"in the {before_days} before (medians): {shown}. The forecast takes 4 or more "
-            "days in 5 beyond the usual range as the new level and starts from it; a shift "
-            "younger than that is not followed yet (in a check, traffic doubled 3 days before "
-            "the origin covered 2% of the 80% band, 73% at 7 days and 89% at 14). If the "
-            "shift is a closure or a promotion, mark it in the calendar (kind 'closed', or the "
-            "promotion's kind), or the forecast will carry it on as the new level")
+            f"in the {before_days} before (medians, calendar event days left out): {shown}. "
+            "The forecast takes 4 or more days in 5 beyond the usual range as the new level and "
+            "starts from it; a shift younger than that is not followed yet (in a check, traffic "
+            "doubled 3 days before the origin covered 2% of the 80% band, 73% at 7 days and 89% "
+            "at 14). If it is a closure or a promotion still running, mark it in the calendar "
+            "(kind 'closed', or the promotion's kind), or the forecast will carry it on")
+
+
+def sparse_series_note(panel: Panel, weeks: int = 8, share: float = 0.2) -> str | None:
+    """The note for series with at least ``share`` zero periods in their last ``weeks``: their
+    P50 is a median, and the sum of medians understates the total of a period."""
+    spd = steps_per_day(panel.freq)
+    sparse = []
+    for sid, g in panel.series.items():
+        y = g.y[-weeks * 7 * spd:]
+        y = y[np.isfinite(y)]
+        if len(y) and (y == 0).mean() >= share:
+            sparse.append((sid, float((y == 0).mean())))
+    if not sparse:
+        return None
+    shown = listed([f"{sid!r} ({z:.0%})" for sid, z in sparse])
+    return (f"{len(sparse)} series have many periods at 0 in their last {weeks} weeks: {shown}. "
+            "P50 is the median of each period, so summing P50 over the horizon understates "
+            "their total (in a check, a small channel's revenue with 47% days at 0 summed to "
+            "10% of its actual 60-day total, its orders to 68%). Plan totals from a less sparse "
+            "series (the channel's total, or orders x average order value)")
 
 
 def short_history_note(panel: Panel) -> str | None:

@@ -76,6 +76,36 @@ def _shift_runs(side: np.ndarray, run: int, need: int) -> np.ndarray:
     return side & (ahead.to_numpy()[::-1] > 0)
 
 
+def _ended_excursions(shifted: np.ndarray, zc: np.ndarray, run: int, gap: int) -> np.ndarray:
+    """``shifted`` without the runs that ended by returning to the level before them (a week's
+    closure, a surge that faded): those were excursions, not shifts, and are clipped again.
+
+    A run (periods of ``shifted`` at most ``gap`` apart) that reaches the last ``gap`` periods
+    is still going and stays. Otherwise the median of up to ``run`` values after it is compared
+    with the medians of the ``run`` values before it and of the run itself: nearer the before,
+    the run ended as an excursion; nearer the run, the shift lasted (its trailing reference
+    caught up) and stays.
+    """
+    idx = np.flatnonzero(shifted)
+    if not len(idx):
+        return shifted
+    cut = np.flatnonzero(np.diff(idx) > gap)
+    starts, ends = np.r_[idx[0], idx[cut + 1]], np.r_[idx[cut], idx[-1]]
+    out = shifted.copy()
+    n = len(zc)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for a, b in zip(starts, ends, strict=True):
+            if b >= n - 1 - gap:
+                continue
+            after = float(np.nanmedian(zc[b + 1:b + 1 + run]))
+            before = float(np.nanmedian(zc[max(0, a - run):a])) if a > 0 else np.nan
+            during = float(np.nanmedian(zc[a:b + 1]))
+            if np.isfinite(before) and abs(after - before) < abs(after - during):
+                out[a:b + 1] = False
+    return out
+
+
 def winsorize_causal(zc: np.ndarray, m: int, k: float, seasons: int = 4,
                      shift_run: int = 0, shift_share: float = 0.8
                      ) -> tuple[np.ndarray, np.ndarray]:
@@ -90,20 +120,24 @@ def winsorize_causal(zc: np.ndarray, m: int, k: float, seasons: int = 4,
 
     With ``shift_run`` > 1, a run of at least ``shift_share`` of ``shift_run`` consecutive
     periods beyond the same bound is a level shift and is let through unclipped, so a forecast
-    from inside it starts at the new level (``_shift_runs``).
+    from inside it starts at the new level (``_shift_runs``); a run that ended by returning to
+    the level before it (a closure, a surge) is clipped as usual (``_ended_excursions``).
 
     Returns:
         The clipped values and the trailing same-phase reference (NaN where unknown).
     """
-    zr, ref, _ = _winsorize(zc, m, k, seasons, shift_run, shift_share)
+    zr, ref, _, _ = _winsorize(zc, m, k, seasons, shift_run, shift_share)
     return zr, ref
 
 
 def _winsorize(zc: np.ndarray, m: int, k: float, seasons: int = 4, shift_run: int = 0,
-               shift_share: float = 0.8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``winsorize_causal``, plus the mask of the periods let through as a level shift."""
+               shift_share: float = 0.8
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``winsorize_causal``, plus the masks of the periods let through as a level shift and of
+    those replaced by their reference as an excursion that ended."""
     n = len(zc)
     shifted = np.zeros(n, bool)
+    excursion = np.zeros(n, bool)
     stack = np.column_stack([_take(zc, np.arange(n) - j * m) for j in range(1, seasons + 1)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -111,20 +145,28 @@ def _winsorize(zc: np.ndarray, m: int, k: float, seasons: int = 4, shift_run: in
     dev = zc - ref
     ok = np.isfinite(dev)
     if ok.sum() < 4 * m or not np.isfinite(k):
-        return zc.copy(), ref, shifted
+        return zc.copy(), ref, shifted, excursion
     med = float(np.median(dev[ok]))
     scale = 1.4826 * float(np.median(np.abs(dev[ok] - med)))
     if scale <= 0:
-        return zc.copy(), ref, shifted
+        return zc.copy(), ref, shifted, excursion
     lo, hi = med - k * scale, med + k * scale
     clipped = ref + np.clip(dev, lo, hi)
     if shift_run > 1:
         need = int(np.ceil(shift_share * shift_run))
         with np.errstate(invalid="ignore"):
-            shifted = (_shift_runs(ok & (dev > hi), shift_run, need)
-                       | _shift_runs(ok & (dev < lo), shift_run, need))
+            gap = shift_run - need + 1
+            runs = [_shift_runs(ok & side, shift_run, need) for side in (dev > hi, dev < lo)]
+            shifted = np.zeros(n, bool)
+            for r, down in zip(runs, (False, True), strict=True):
+                kept = _ended_excursions(r, zc, shift_run, gap)
+                shifted |= kept
+                if down:  # a surge that faded was demand and stays clipped as before
+                    excursion |= r & ~kept
         clipped = np.where(shifted, zc, clipped)
-    return np.where(ok, clipped, zc), ref, shifted
+        # an excursion that ended is replaced by its reference, like a calendar event's days
+        clipped = np.where(excursion, ref, clipped)
+    return np.where(ok, clipped, zc), ref, shifted, excursion
 
 
 _H_EDGES = (7, 14, 28, 56)
@@ -153,7 +195,11 @@ class _Ctx:
                  near_event: np.ndarray | None = None, shift_run: int = 0) -> None:
         self.z, self.zc, self.ds, self.m, self.year, self.reg = z, zc, ds, m, year, reg
         self.near_event = (np.zeros(len(z), bool) if near_event is None else near_event)
-        zr, ref, shifted = _winsorize(zc, m, clip_sd, shift_run=shift_run)
+        zr, ref, shifted, excursion = _winsorize(zc, m, clip_sd, shift_run=shift_run)
+        # an unmarked closure or surge that ended is cleaned from the target too, as if it
+        # were in the calendar: the model neither learns from it nor carries it to other series
+        zc = np.where(excursion, zr, zc)
+        self.zc = zc
         self.zr = zr
         self.shifted = shifted
         # surprise: the value against its trailing same-phase median (what the season did not

@@ -168,6 +168,46 @@ def test_a_recent_level_shift_is_noted_and_an_old_one_is_not(series_maker: Calla
     assert "'settled'" not in note
 
 
+def test_no_level_shift_note_for_a_closure_in_the_calendar_or_one_that_ended(
+        series_maker: Callable) -> None:
+    a, _ = series_maker(n_days=300, seed=1, series_id="a")
+    marked = a.assign(series_id="marked")
+    marked.loc[marked.index[-10:], "y"] = 0.0  # closed for the last 10 days, in the calendar
+    ended = a.assign(series_id="ended")
+    ended.loc[ended.index[-12:-3], "y"] = 0.0  # closed 9 days, open again for 3, not marked
+    cal = pd.DataFrame({"name": "Refit", "kind": "closed", "channel": None,
+                        "start": marked["ds"].iloc[-10], "end": marked["ds"].iloc[-1]},
+                       index=[0])
+    data = pd.concat([a, marked, ended], ignore_index=True)
+    assert not any("another level" in n for n in series_notes(data, cal))
+    # without the calendar the running closure is a shift the forecast would carry on
+    note = next(n for n in series_notes(data) if "another level" in n)
+    assert "'marked'" in note
+    assert "'ended'" not in note
+
+
+def test_an_unmarked_closure_that_ended_does_not_pull_the_forecast_down(
+        series_maker: Callable, fast_gbm: dict) -> None:
+    a, _ = series_maker(n_days=400, seed=2, series_id="a")
+    closed = a.copy()
+    closed.loc[closed.index[-10:-3], "y"] = 0.0  # a week's closure, open again for 3 days
+    base = LightGBMForecaster(**fast_gbm).fit(a).predict(28)["p50"].mean()
+    after = LightGBMForecaster(**fast_gbm).fit(closed).predict(28)["p50"].mean()
+    assert 0.9 < after / base < 1.1
+
+
+def test_sparse_series_are_told_that_summed_p50_understates_the_total() -> None:
+    ds = pd.date_range("2024-01-01", periods=120, freq="D")
+    rng = np.random.default_rng(0)
+    sparse = pd.DataFrame({"series_id": "orders:affiliate", "ds": ds,
+                           "y": rng.poisson(0.8, len(ds)).astype(float)})
+    dense = sparse.assign(series_id="orders:total", y=rng.poisson(80, len(ds)).astype(float))
+    (note,) = [n for n in series_notes(pd.concat([sparse, dense])) if "many periods at 0" in n]
+    assert note.startswith("1 series have many periods at 0 in their last 8 weeks: "
+                           "'orders:affiliate' (")
+    assert "summing P50 over the horizon understates their total" in note
+
+
 def test_a_channel_typed_in_another_case_is_named_in_its_own_case() -> None:
     from training._forecast_base import _channel_hint
 
