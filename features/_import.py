@@ -29,6 +29,7 @@ from ._contracts import DataContractError, LoadReport, Problem, problem_rows
 from ._io import (
     MISSING_SPELLINGS,
     _blank,
+    _looks_like_event_types,
     _numbers,
     _parse_id,
     _parse_time,
@@ -84,6 +85,24 @@ def _number_column(raw: pd.Series, name: str, probs: list[Problem],
     return out
 
 
+def _refuse_event_logs(raw: pd.DataFrame, used: set[str | None], source: str) -> None:
+    """An event log (a column of 'visit', 'purchase', ...) is not an order export: importing it
+    would turn every visit into a purchase."""
+    for col in raw.columns:
+        if col in used or not _looks_like_event_types(raw[col]):
+            continue
+        kinds = raw[col].astype(str).str.strip().str.lower().value_counts()
+        other = kinds[~kinds.index.isin(["purchase", "refund"])]
+        if other.empty:
+            continue
+        shown = ", ".join(f"{k!r} {n:,}" for k, n in kinds.head(4).items())
+        raise DataContractError(source, [Problem(
+            str(col), f"holds event types ({shown}): this is an event log, not an order export, "
+            "and importing it would count every row as a purchase", 0,
+            fix=f"rename its columns to the events contract instead (column '{col}' to "
+                "'event_type'; `brain data validate --events FILE` names each rename)")])
+
+
 def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str | None = None,
                      amount: str | None = None, quantity: str | None = None,
                      price: str | None = None, channel: str | None = None,
@@ -121,6 +140,7 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
              if name is not None and name not in raw.columns]
     if probs:
         raise DataContractError(source, probs)
+    _refuse_event_logs(raw, set(roles.values()), source)
     raw = raw.reset_index(drop=True)
     report = LoadReport(source, rows_read=len(raw))
     formats: dict[str, str] = {}

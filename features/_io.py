@@ -70,17 +70,69 @@ def read_table(path: PathLike) -> pd.DataFrame:
                                            fix="use .csv, .csv.gz, .tsv or .parquet")])
 
 
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "user_id": ("customerid", "customer", "userid", "user", "clientid", "client", "memberid",
+                "member", "visitorid", "accountid", "householdkey", "cardid", "shopperid"),
+    "ts": ("timestamp", "time", "eventtime", "datetime", "date", "eventdate", "createdat",
+           "occurredat", "eventtimestamp"),
+    "event_type": ("eventtype", "type", "event", "action", "eventname", "activity"),
+    "revenue": ("amount", "value", "sales", "ordervalue", "revenueamount"),
+    "ds": ("date", "day", "timestamp", "period", "datetime"),
+    "y": ("value", "visits", "sessions", "count", "traffic"),
+    "series_id": ("series", "seriesname", "store", "channel"),
+}
+"""Column names a required column often has in exports (compared without case, spaces,
+underscores or hyphens): the error suggests the rename."""
+
+
+def _squash(name: object) -> str:
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
+
+
+def _looks_like_event_types(values: pd.Series) -> bool:
+    """Most of a text column's (sampled) values are known event types ('visit', 'purchase')."""
+    sample = values.dropna().astype(str).str.strip().str.lower().iloc[:5000]
+    return bool(len(sample)) and float(sample.isin(KNOWN_EVENT_TYPES).mean()) >= 0.9
+
+
+def _rename_hint(df: pd.DataFrame, col: str, taken: set[str]) -> str | None:
+    """The file's column that is most likely ``col`` under another name, else None."""
+    by_squash: dict[str, str] = {}
+    for c in map(str, df.columns):
+        by_squash.setdefault(_squash(c), c)
+    if _squash(col) in by_squash and by_squash[_squash(col)] not in taken:
+        return by_squash[_squash(col)]
+    if col == "event_type":  # judged by its values: the column holding 'visit', 'purchase'
+        for c in df.columns:
+            if str(c) not in taken and _looks_like_event_types(df[c]):
+                return str(c)
+    for alias in _SYNONYMS.get(col, ()):
+        if alias in by_squash and by_squash[alias] not in taken:
+            return by_squash[alias]
+    return None
+
+
 def _check_columns(df: pd.DataFrame, contract: Contract, source: str) -> None:
     missing = [c for c in contract.required if c not in df.columns]
     if not missing:
         return
-    lower = {str(c).strip().lower(): str(c) for c in df.columns}
+    taken = {str(c) for c in df.columns if c in contract.required}
     probs = []
+    renames = {}
     for col in missing:
-        hint = f"rename column '{lower[col]}' to '{col}'" if col in lower else (
+        other = _rename_hint(df, col, taken)
+        if other is not None:
+            renames[other] = col
+            taken.add(other)
+        hint = f"rename column '{other}' to '{col}'" if other is not None else (
             f"add it; the file has columns {list(map(str, df.columns))}")
         probs.append(Problem(col, "is required but missing", 0, fix=hint))
-    if contract.name == "events" and "event_type" in missing and "event_type" not in lower:
+    if len(renames) > 1:
+        probs.append(Problem("", "uses other names for the required columns", 0, fix=(
+            "rename them all at once, e.g. in Python: frame.rename(columns="
+            f"{renames!r})")))
+    if (contract.name == "events" and "event_type" in missing
+            and "event_type" not in renames.values()):
         probs.append(Problem("", "has no 'event_type' column, so it is not an event log", 0, fix=(
             "if it is an order-line export (one row per order line: customer, time, amount or "
             "quantity and price), 'brain data import-orders FILE --out events.csv "

@@ -182,3 +182,17 @@ def test_ids_written_as_floats_join_in_a_mixed_column_and_short_names_get_a_hint
     assert "column 'Price' had currency symbols" in notes
     with pytest.raises(ft.DataContractError, match="did you mean 'Qty'"):
         _import(raw, quantity="Quantity")
+
+
+def test_an_event_log_is_refused_rather_than_every_visit_made_a_purchase() -> None:
+    log = pd.DataFrame({"CustomerID": ["a", "a", "b"], "EventTime": ["2024-01-01"] * 3,
+                        "Type": ["visit", "purchase", "visit"], "Revenue": ["0", "20", "0"]})
+    with pytest.raises(ft.DataContractError, match=r"column 'Type' holds event types \('visit' "
+                       r"2, 'purchase' 1\): this is an event log, not an order export"):
+        ft.orders_to_events(log, customer="CustomerID", time="EventTime", amount="Revenue",
+                            source="log.csv")
+    # a column of purchase and refund types is an order export's own and is fine
+    orders = log.assign(Type=["purchase", "purchase", "refund"], Revenue=["5", "20", "-5"])
+    out = ft.orders_to_events(orders, customer="CustomerID", time="EventTime",
+                              amount="Revenue", source="orders.csv")
+    assert len(out) == 2  # a's two same-time lines are one order, b's refund

@@ -38,6 +38,26 @@ def test_missing_column_names_the_column_and_suggests_the_rename(tmp_path: Path)
         ft.load_events(write(tmp_path, text))
 
 
+def test_export_column_names_get_their_renames(tmp_path: Path) -> None:
+    header = "user_id,ts,event_type,channel,revenue,category"
+    text = GOOD.replace(header, "CustomerID,Event Time,Type,Channel,Amount,category", 1)
+    with pytest.raises(ft.DataContractError) as info:
+        ft.load_events(write(tmp_path, text))
+    msg = str(info.value)
+    for old, new in (("CustomerID", "user_id"), ("Event Time", "ts"), ("Type", "event_type"),
+                     ("Channel", "channel"), ("Amount", "revenue")):
+        assert f"rename column '{old}' to '{new}'" in msg
+    assert "frame.rename(columns={'CustomerID': 'user_id', 'Event Time': 'ts'" in msg
+    assert "import-orders" not in msg  # 'Type' holds event types: an event log, renamed
+
+
+def test_a_column_of_event_types_is_found_by_its_values(tmp_path: Path) -> None:
+    text = GOOD.replace("event_type", "what_happened", 1)
+    with pytest.raises(ft.DataContractError, match="rename column 'what_happened' to "
+                       "'event_type'"):
+        ft.load_events(write(tmp_path, text))
+
+
 def test_bad_timestamps_report_count_rows_and_examples(tmp_path: Path) -> None:
     text = GOOD + "3,abc,visit,email,,books\n3,,visit,email,,books\n4,2024-13-45,visit,email,,\n"
     with pytest.raises(ft.DataContractError) as info:
