@@ -23,7 +23,8 @@ towards its kind where repeated events are known to vary.
 ``clean`` gives the history with event days replaced by their baseline, so a baseline model never
 learns from event spikes; forecasts add the pooled lift back on future event days. On a day that
 several events cover, the in-window event with the largest absolute lift wins (shoulder days only
-count when no event covers the day).
+count when no event covers the day), except that a background event (a window of
+``BACKGROUND_DAYS`` or more: a launch period, a season) adds its lift to the shorter event's.
 
 References:
     Gelman et al., *Bayesian Data Analysis* (3rd ed.), ch. 5: hierarchical normal models
@@ -32,6 +33,7 @@ References:
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Self
@@ -43,7 +45,8 @@ from features._calendar import applies_to, normalize_calendar
 
 from ._forecast_base import Panel, steps_per_day
 
-__all__ = ["EventEffects", "attribute_overlaps", "occurrence_days"]
+__all__ = ["BACKGROUND_DAYS", "EventEffects", "attribute_overlaps", "occurrence_days",
+           "pooled_names"]
 
 _LEVELS: tuple[tuple[str, ...], ...] = (
     ("key",), ("kind", "key"), ("name", "key"), ("series_id", "name", "key"))
@@ -56,9 +59,10 @@ def occurrence_days(
     post_days: int,
     max_offset: int,
 ) -> pd.DataFrame:
-    """Rows (date, name, kind, intensity, key, in_window, start) for one series' events."""
+    """Rows (date, name, kind, intensity, key, in_window, start, span) for one series' events;
+    ``span`` is the event's window length in days."""
     cal = calendar[applies_to(calendar, series_id)]
-    cols = ["date", "name", "kind", "intensity", "key", "in_window", "start"]
+    cols = ["date", "name", "kind", "intensity", "key", "in_window", "start", "span"]
     if cal.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     rows: list[tuple[object, ...]] = []
@@ -68,11 +72,11 @@ def occurrence_days(
         for o in range(length):
             key = f"d{o}" if o < max_offset else f"d{max_offset}+"
             rows.append((ev.start + o * day, ev.name, ev.kind, ev.intensity, key, True,
-                         ev.start))
+                         ev.start, length))
         rows.extend((ev.start - k * day, ev.name, ev.kind, ev.intensity, f"pre{k}", False,
-                     ev.start) for k in range(1, pre_days + 1))
+                     ev.start, length) for k in range(1, pre_days + 1))
         rows.extend((ev.end + k * day, ev.name, ev.kind, ev.intensity, f"post{k}", False,
-                     ev.start) for k in range(1, post_days + 1))
+                     ev.start, length) for k in range(1, post_days + 1))
     out = pd.DataFrame(rows, columns=cols)
     out["date"] = pd.to_datetime(out["date"]).astype("datetime64[ns]")
     return out
@@ -83,13 +87,71 @@ def attribute_overlaps(occ: pd.DataFrame, calendar: pd.DataFrame) -> pd.DataFram
 
     A day inside the window of several events (a final that is also a playoff game, a flash
     sale during a season sale) is attributed to the most specific of them: the name with the
-    fewest occurrences in ``calendar`` (ties keep every tied name). Shoulder days (``pre``/
-    ``post``) that fall inside another event's window are dropped, as at prediction, where
-    shoulders only count on days no event covers; shoulders of several events on one free day
-    follow the same most-specific rule.
+    fewest occurrences in ``calendar`` (ties keep every tied name). A background event (a window
+    of ``BACKGROUND_DAYS`` or more: a launch period, a season) never takes a day a shorter event
+    covers; the shorter event's row names it (``bg_*`` columns) so its lift can be taken out.
+    Shoulder days (``pre``/``post``) that fall inside another event's window are dropped, as at
+    prediction, where shoulders only count on days no event covers; shoulders of several events
+    on one free day follow the same most-specific rule.
     """
     if occ.empty:
-        return occ
+        return occ.assign(**{c: pd.Series(dtype=object) for c in _UNDER})
+    occ, under = _set_background_aside(occ)
+    out = _most_specific(occ, calendar)
+    return out.join(under, on="date") if len(under) else out.assign(
+        **{c: pd.Series(np.nan, index=out.index, dtype=object) for c in _UNDER})
+
+
+_YEAR = re.compile(r"[\s\-_/]*(?:(?<![0-9A-Za-z])(?:19|20)\d{2}(?:[-/.]\d{1,2}){0,2}|'\d{2})"
+                   r"(?![0-9A-Za-z])[\s\-_/]*")
+
+
+def pooled_names(calendar: pd.DataFrame) -> pd.DataFrame:
+    """``calendar`` with the year (and a month or day written after it, '2023-01') taken out of
+    event names: 'Black Friday 2023' and 'Black Friday 2024' are one event seen twice, not two
+    events seen once each, so the name's lift is learned from all its years. A name that is
+    only a year stays as it is."""
+    if calendar.empty:
+        return calendar
+    names = calendar["name"].astype(str)
+    base = names.str.replace(_YEAR, " ", regex=True).str.split().str.join(" ")
+    return calendar.assign(name=base.where(base.str.len() > 0, names))
+
+
+BACKGROUND_DAYS = 14
+"""An event whose window runs this many days or more (a season, a launch period, a campaign
+that runs all quarter) is a background: shorter events on its days add their lift to its lift
+instead of one of them winning the day."""
+
+_UNDER = ("bg_name", "bg_kind", "bg_key", "bg_intensity")
+"""Columns naming the background event under a shorter event's day (NaN where none)."""
+
+
+def _is_background(occ: pd.DataFrame) -> np.ndarray:
+    span = pd.to_numeric(occ["span"], errors="coerce").fillna(0).to_numpy(dtype=float)
+    return occ["in_window"].to_numpy(dtype=bool) & (span >= BACKGROUND_DAYS)
+
+
+def _set_background_aside(occ: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Background rows on days a shorter event covers leave the competition for the day; the
+    returned frame (index: date) names the background there (the longest, if several)."""
+    bg = _is_background(occ)
+    fg_in = occ["in_window"].to_numpy(dtype=bool) & ~bg
+    fg_days = pd.Index(occ["date"][fg_in].unique())
+    under = bg & occ["date"].isin(fg_days).to_numpy()
+    if not under.any():
+        return occ, pd.DataFrame(columns=list(_UNDER))
+    first = (occ[under].sort_values("span", ascending=False).drop_duplicates("date")
+             .set_index("date"))
+    named = first[["name", "kind", "key", "intensity"]].set_axis(list(_UNDER), axis=1)
+    for col in ("lift", "var_lo", "var_hi"):  # at prediction, the background's own lift
+        if col in first:
+            named[col] = first[col]
+    return occ[~under], named
+
+
+def _most_specific(occ: pd.DataFrame, calendar: pd.DataFrame) -> pd.DataFrame:
+    """``attribute_overlaps`` without the background rule: one event per day."""
     counts = calendar.groupby("name")["start"].nunique()
     n_occ = occ["name"].map(counts).fillna(1).to_numpy(dtype=float)
     inside = occ["in_window"].to_numpy(dtype=bool)
@@ -218,7 +280,7 @@ class EventEffects:
 
     def fit(self, panel: Panel, calendar: pd.DataFrame | None) -> Self:
         """Measure lifts of past occurrences in every series of ``panel``."""
-        cal = normalize_calendar(calendar)
+        cal = pooled_names(normalize_calendar(calendar))
         self.freq_ = panel.freq
         self.clean_: dict[str, np.ndarray] = {}
         m = self._season(panel.freq)
@@ -253,6 +315,17 @@ class EventEffects:
             part = occ.assign(series_id=sid, r=r, noise=noise,
                               age=(days[-1] - occ["date"]).dt.days.to_numpy())
             obs.append(part[np.isfinite(part["r"])])
+        if obs:
+            self._pool_with_backgrounds(pd.concat(obs, ignore_index=True))
+        else:
+            self._reset()
+        if hour_obs:
+            self._pool_hours(pd.concat(hour_obs, ignore_index=True),
+                             steps_per_day(panel.freq))
+        return self
+
+    def _reset(self) -> None:
+        """Empty learned state (``_pool`` fills it)."""
         self.estimates_: dict[tuple[str, ...], dict[tuple[object, ...], _Estimate]] = {
             lvl: {} for lvl in _LEVELS}
         self.dispersion_: dict[str, float] = {}
@@ -262,12 +335,25 @@ class EventEffects:
         self.series_kind_: dict[tuple[str, str, str], _Estimate] = {}
         self.max_intensity_: dict[str, float] = {}
         self.hour_profile_: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-        if obs:
-            self._pool(pd.concat(obs, ignore_index=True))
-        if hour_obs:
-            self._pool_hours(pd.concat(hour_obs, ignore_index=True),
-                             steps_per_day(panel.freq))
-        return self
+
+    def _pool_with_backgrounds(self, obs: pd.DataFrame) -> None:
+        """``_pool``, with the days a shorter event shares with a background event counted for
+        the shorter one net of the background's lift: the background is learned first from its
+        own days, then taken out of the shared days, then everything is pooled again."""
+        under = obs["bg_name"].notna().to_numpy() if "bg_name" in obs else np.zeros(len(obs),
+                                                                                      bool)
+        self._reset()
+        if not under.any():
+            self._pool(obs)
+            return
+        self._pool(obs[~under])
+        rows = obs[under]
+        bg = np.array([self.effect(r.series_id, r.bg_name, r.bg_kind, r.bg_key,
+                                   float(r.bg_intensity))[0] for r in rows.itertuples()])
+        obs = obs.copy()
+        obs.loc[under, "r"] = obs.loc[under, "r"].to_numpy(dtype=float) - bg
+        self._reset()
+        self._pool(obs)
 
     @staticmethod
     def _hour_deviations(ds: pd.DatetimeIndex, days: pd.DatetimeIndex, resid: np.ndarray,
@@ -521,7 +607,7 @@ class EventEffects:
         """Lift and predictive variance below and above it for each period of ``ds`` (zeros
         off events; the two variances differ only beyond the intensities seen, see
         ``effect``)."""
-        cal = normalize_calendar(calendar)
+        cal = pooled_names(normalize_calendar(calendar))
         n = len(ds)
         lift, var_lo, var_hi = np.zeros(n), np.zeros(n), np.zeros(n)
         if cal.empty or n == 0:
@@ -535,9 +621,14 @@ class EventEffects:
                          for r in occ.itertuples(index=False)], dtype=float).reshape(-1, 3)
         occ = occ.assign(lift=vals[:, 0], var_lo=vals[:, 1], var_hi=vals[:, 2])
         occ["rank"] = occ["in_window"].astype(int) * 1e6 + occ["lift"].abs()
+        # a background event (a long window) adds its lift under a shorter event's days
+        occ, under = _set_background_aside(occ)
         best = occ.sort_values("rank").groupby("date").tail(1).set_index("date")
         lift, var_lo, var_hi = (best[c].reindex(days).fillna(0.0).to_numpy(dtype=float).copy()
                                 for c in ("lift", "var_lo", "var_hi"))
+        if len(under):
+            for col, out in (("lift", lift), ("var_lo", var_lo), ("var_hi", var_hi)):
+                out += under[col].reindex(days).fillna(0.0).to_numpy(dtype=float)
         profiles = getattr(self, "hour_profile_", {})  # absent in older models
         if profiles and n > 1:
             slot = np.asarray((ds - days) / (ds[1] - ds[0]), dtype=float).round().astype(int)

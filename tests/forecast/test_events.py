@@ -356,3 +356,60 @@ def test_hourly_event_day_gets_its_own_shape_within_the_day() -> None:
     on_morning = lift[(day.hour >= 6) & (day.hour <= 11)]
     assert np.all(np.abs(on_morning + 1.0) < 0.15), on_morning
     assert np.all(np.abs(lift[day.hour >= 14]) < 0.15), lift
+
+
+def test_a_background_event_adds_its_lift_under_a_shorter_one() -> None:
+    """A months-long launch period must not take the days of a sale inside it (check: sale
+    days -31% to -38% when the longer event's lift replaced the sale's)."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2022-01-01", periods=900, freq="D")
+    z = 7 + 0.05 * rng.standard_normal(len(ds))
+    sales = [ds[k] for k in (100, 250, 400, 550, 700, 820)]
+    for s in sales:
+        z[ds.get_loc(s):ds.get_loc(s) + 3] += 0.7
+    launch_start, launch_end = ds[600], ds[-1] + pd.Timedelta(days=200)
+    z[600:] += 0.5  # an always-on campaign from day 600 on, with sales 700 and 820 inside it
+    series = pd.DataFrame({"series_id": "total", "ds": ds, "y": np.expm1(z)})
+    cal = normalize_calendar(pd.DataFrame({
+        "name": ["Sale"] * len(sales) + ["Always-on"],
+        "start": [*sales, launch_start],
+        "end": [s + pd.Timedelta(days=2) for s in sales] + [launch_end],
+        "kind": ["sale"] * len(sales) + ["launch"]}))
+    eff = EventEffects().fit(prepare_panel(series), cal)
+    future = pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=60, freq="D")
+    plan = pd.concat([cal, normalize_calendar(pd.DataFrame({
+        "name": ["Sale"], "start": [future[30]], "end": [future[32]], "kind": ["sale"]}))])
+    lift, _, _ = eff.lift("total", future, plan)
+    assert lift[10] == pytest.approx(0.5, abs=0.1)  # the launch alone
+    assert lift[31] == pytest.approx(1.2, abs=0.15)  # the sale on top of it, not instead
+    sale_only, _, _ = eff.lift("total", future, plan[plan["name"] == "Sale"])
+    assert sale_only[31] == pytest.approx(0.7, abs=0.1)  # the sale's own lift, net of it
+
+
+def test_years_in_event_names_do_not_split_one_event_into_many() -> None:
+    from training._forecast_events import pooled_names
+
+    names = ["Black Friday 2023", "2024 Summer Sale", "Email promo 2023-01", "Sale_2023",
+             "Xmas '23", "Super Bowl 50", "Model 20245 launch", "2024"]
+    got = pooled_names(pd.DataFrame({"name": names}))["name"].tolist()
+    assert got == ["Black Friday", "Summer Sale", "Email promo", "Sale", "Xmas",
+                   "Super Bowl 50", "Model 20245 launch", "2024"]
+    # the lifts learned from year-named occurrences equal those of one name
+    rng = np.random.default_rng(4)
+    ds = pd.date_range("2022-01-01", periods=800, freq="D")
+    z = 6 + 0.05 * rng.standard_normal(len(ds))
+    starts = [ds[k] for k in (90, 455, 700)]
+    for s in starts:
+        z[ds.get_loc(s)] += 1.0
+    series = pd.DataFrame({"series_id": "total", "ds": ds, "y": np.expm1(z)})
+    future = pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=30, freq="D")
+
+    def lift_with(names: list[str]) -> np.ndarray:
+        cal = pd.DataFrame({"name": names, "start": starts, "kind": "sale"})
+        eff = EventEffects().fit(prepare_panel(series), normalize_calendar(cal))
+        plan = pd.DataFrame({"name": [names[0].replace("2022", "2024")], "start": [future[9]],
+                             "kind": "sale"})
+        return eff.lift("total", future, normalize_calendar(plan))[0]
+
+    np.testing.assert_allclose(lift_with(["Flash 2022", "Flash 2023", "Flash 2023-11"]),
+                               lift_with(["Flash"] * 3))
