@@ -573,8 +573,23 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar") -> pd.DataFram
     if frame["intensity"].isna().any():
         report.note(f"{int(frame['intensity'].isna().sum())} events without intensity get 1.0")
         frame["intensity"] = frame["intensity"].fillna(1.0)
+    frame = _nfc(frame, ("name", "kind", "channel"))
     frame = frame.sort_values(["start", "name"], kind="stable").reset_index(drop=True)
     return _finish(frame, report)
+
+
+def _nfc(frame: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` with the text of ``cols`` in Unicode NFC: 'Café' typed on a Mac (an 'e' plus a
+    combining accent) and on Windows (one 'é') look the same and must be the same name."""
+    for col in cols:
+        if col in frame.columns and frame[col].notna().any():
+            values = frame[col]
+            uniq = pd.Series(values.dropna().unique())
+            fixed = uniq.astype(str).str.normalize("NFC")
+            if not (fixed == uniq.astype(str)).all():
+                frame = frame.assign(**{col: values.map(dict(zip(uniq, fixed, strict=True)))
+                                        .astype(values.dtype)})
+    return frame
 
 
 def load_calendar(path: PathLike) -> pd.DataFrame:
@@ -618,6 +633,7 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
         df = df.assign(series_id="total")
         report.note("no series_id column: the file is one series named 'total'")
     probs: list[Problem] = []
+    df = _money_column(df, "y", report)  # '1,139.00' from a spreadsheet export, with a note
     frame = _parse_columns(df, SERIES, source, tz, probs, report=report)
     for col in [c for c in frame.columns if SERIES.column(str(c)) is None]:
         parsed = _parse_float(
@@ -641,6 +657,7 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
     if probs:
         raise DataContractError(source, probs)
     frame["series_id"] = frame["series_id"].astype(str)
+    frame = _nfc(frame, ("series_id",))
     # (series_id, ds) is unique here, so the row order carries nothing: sort without a note
     frame = frame.sort_values(["series_id", "ds"], kind="stable")
     return _finish(frame.reset_index(drop=True), report)

@@ -290,3 +290,20 @@ def test_currency_revenue_is_read_and_an_unreadable_one_is_reported_once() -> No
     msg = str(err.value)
     assert "has values that are not numbers (1 row; first at row 2: '12,50')" in msg
     assert "missing on purchase rows" not in msg  # not reported twice
+
+
+def test_text_typed_on_a_mac_and_on_windows_is_one_name(tmp_path: Path) -> None:
+    nfd, nfc = "Cafe\u0301 Berlin", "Caf\u00e9 Berlin"  # 'e' + combining accent, and one 'é'
+    series = ft.load_series(write(tmp_path, f"series_id,ds,y\nchannel={nfd},2024-01-01,3\n",
+                                  "series.csv"))
+    cal = ft.load_calendar(write(tmp_path, f"name,start,end,kind,channel\nOpening,2024-01-05,"
+                                 f"2024-01-05,launch,{nfd}\n", "calendar.csv"))
+    assert series["series_id"].tolist() == [f"channel={nfc}"]
+    assert cal["channel"].tolist() == [nfc]
+
+
+def test_series_values_with_thousands_separators_are_read_with_a_note(tmp_path: Path) -> None:
+    text = 'series_id,ds,y\ntotal,2024-01-01,"1,139.00"\ntotal,2024-01-02,980\n'
+    frame = ft.load_series(write(tmp_path, text, "series.csv"))
+    assert frame["y"].tolist() == [1139.0, 980.0]
+    assert any("'1,139.00'" in n for n in frame.attrs["load_notes"])
