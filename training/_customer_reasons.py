@@ -224,6 +224,7 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
             if dup in pos and keep in pos:
                 c[:, pos[keep]] += c[:, pos[dup]]
                 c[:, pos[dup]] = 0.0
+    c = _merge_same_sentences(c, columns, features)
     if directions:
         c = _drop_contradictions(c, columns, features, typical, directions)
     if down is not None:
@@ -255,6 +256,49 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
         out[f"reason_{j + 1}"] = table.take(codes, allow_fill=True) if len(table) else (
             pd.array([pd.NA] * len(c), dtype="string"))
     return out
+
+
+ROW_ALIASES: tuple[tuple[str, str], ...] = (
+    ("days_since_last_purchase", "days_since_last_event"),
+    ("days_since_last_visit", "days_since_last_event"),
+)
+"""Feature pairs that say the same thing for a customer whose two values are equal (the last
+activity was the last purchase): the second one's push is credited to the first there."""
+
+
+def _merge_same_sentences(c: np.ndarray, columns: list[str], features: pd.DataFrame
+                          ) -> np.ndarray:
+    """``c`` with, row by row, the push of a feature that would repeat another's sentence
+    credited to that one: equal values of a ``ROW_ALIASES`` pair ("days since last purchase is
+    high (40)" and "days since last activity is high (40)"), and empty features whose missing
+    meaning reads the same ("has never ordered" twice for a refund-only customer)."""
+    pos = {col: j for j, col in enumerate(columns)}
+
+    def values(col: str) -> np.ndarray:
+        return pd.to_numeric(features[col], errors="coerce").to_numpy(dtype=float,
+                                                                      na_value=np.nan)
+
+    pairs: list[tuple[str, str, np.ndarray]] = []
+    for keep, drop in ROW_ALIASES:
+        if keep in pos and drop in pos and keep in features and drop in features:
+            a, b = values(keep), values(drop)
+            pairs.append((keep, drop, np.isfinite(a) & (a == b)))
+    by_text: dict[str, list[str]] = {}
+    for col in columns:
+        if col in MISSING_MEANING and col in features:
+            by_text.setdefault(MISSING_MEANING[col], []).append(col)
+    for cols in by_text.values():
+        empty = {col: np.isnan(values(col)) for col in cols}
+        for i, keep in enumerate(cols):
+            pairs.extend((keep, drop, empty[keep] & empty[drop]) for drop in cols[i + 1:])
+    if not any(rows.any() for _, _, rows in pairs):
+        return c
+    c = c.copy()
+    for keep, drop, rows in pairs:
+        j, k = pos[keep], pos[drop]
+        c[rows, j] += c[rows, k]
+        c[rows, k] = 0.0
+    return c
 
 
 def _drop_contradictions(c: np.ndarray, columns: list[str], features: pd.DataFrame,
@@ -312,9 +356,17 @@ MISSING_MEANING: dict[str, str] = {
     "aov_365d": "no order in the last year",
     "days_since_last_visit": "no visit recorded",
     "days_since_last_cart": "has never added to cart",
-    "bgnbd_p_alive": "has never ordered (no buying pattern yet)",
-    "bgnbd_expected_orders": "has never ordered (no buying pattern yet)",
-    "bgnbd_expected_orders_365d": "has never ordered (no buying pattern yet)",
+    "bgnbd_p_alive": "has never ordered",
+    "bgnbd_expected_orders": "has never ordered",
+    "bgnbd_expected_orders_365d": "has never ordered",
+    "recent_revenue_share": "no spend in the last year",
+    "visit_trend_7v30": "no visit in the last 30 days",
+    "mean_days_between_visits": "no visit recorded",
+    "conversion_rate": "no visit recorded",
+    "revenue_per_visit": "no visit recorded",
+    "cart_conversion_rate": "has never added to cart",
+    "refund_rate": "has never ordered",
+    "visits_per_active_day_90d": "no activity in the last 90 days",
 }
 """What an empty pipeline feature means, said as a reason ("usual days between orders is
 unknown" was a top reason for one-off buyers)."""

@@ -450,3 +450,27 @@ def test_a_feature_copied_by_another_gives_one_reason() -> None:
     assert row[0].startswith("days since last purchase is high (40")  # 0.3 + 0.4 first
     assert not any("activity" in r for r in row)
     assert got.iloc[1, 0].endswith(": a less common one (not among the most frequent)")
+
+
+def test_a_customer_never_gets_one_sentence_twice() -> None:
+    from training._customer_reasons import reasons_from_array
+
+    cols = ["days_since_last_purchase", "days_since_last_event", "aov", "bgnbd_p_alive",
+            "bgnbd_expected_orders"]
+    feats = pd.DataFrame({"days_since_last_purchase": [40.0, 40.0, np.nan],
+                          "days_since_last_event": [40.0, 12.0, 5.0],
+                          "aov": [30.0, 30.0, np.nan], "bgnbd_p_alive": [0.5, 0.5, np.nan],
+                          "bgnbd_expected_orders": [1.0, 1.0, np.nan]})
+    contrib = np.array([[0.5, 0.4, 0.1, 0.05, 0.01],
+                        [0.5, 0.4, 0.1, 0.05, 0.01],
+                        [0.5, 0.1, 0.3, 0.4, 0.35]])
+    typical = dict.fromkeys(cols, 10.0)
+    got = reasons_from_array(contrib, cols, feats, typical, top=3)
+    # equal recency values: one sentence; different ones: both are reasons
+    assert got.iloc[0].tolist()[:2] == ["days since last purchase is high (40 vs typical 10)",
+                                        "average order value is high (30 vs typical 10)"]
+    assert "days since last activity is high (12 vs typical 10)" in got.iloc[1].tolist()
+    # a refund-only customer: 'has never ordered' once, not once per empty feature
+    third = got.iloc[2].dropna().tolist()
+    assert len(third) == len(set(third))
+    assert third[0] == "has never ordered"
