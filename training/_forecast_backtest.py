@@ -134,6 +134,18 @@ def forecast_metrics(actual: pd.DataFrame, history_y: np.ndarray, season: int) -
     }
 
 
+def _drawable(text: str) -> bool:
+    """Whether the chart font has a glyph for every character of ``text`` (DejaVu Sans has no
+    CJK: '東京 渋谷' would be drawn as empty boxes, with a warning per glyph)."""
+    if text.isascii():
+        return True
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    chars = FT2Font(font_manager.findfont(font_manager.FontProperties())).get_charmap()
+    return all(ord(ch) in chars for ch in text if not ch.isspace())
+
+
 def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFrame | None,
               title: str, path: Path, max_series: int = 4, context: int | None = None,
               all_in: str | None = None) -> Path:
@@ -179,7 +191,9 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
             ax.set_ylim(bottom=low - 0.05 * (top - low), top=top)
             ax.text(0.99, 0.97, f"P90 reaches {f['p90'].max():,.0f} (above the chart)",
                     transform=ax.transAxes, ha="right", va="top", fontsize=8, color="tab:blue")
-        ax.set_title(f"{title} - {sid}", fontsize=10)
+        name = (sid if _drawable(sid)
+                else f"series {every.index(sid) + 1} of {len(every)} in the CSV")
+        ax.set_title(f"{title} - {name}", fontsize=10)
         ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     if len(every) > len(ids):

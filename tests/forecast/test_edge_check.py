@@ -212,3 +212,20 @@ def test_a_channel_typed_in_another_case_is_named_in_its_own_case() -> None:
     from training._forecast_base import _channel_hint
 
     assert _channel_hint("BIG_A", ["big_A", "big_C"]) == "big_A"
+
+
+def test_a_series_name_the_chart_font_cannot_draw_is_named_by_its_number(tmp_path: Path) -> None:
+    import warnings
+
+    from training._forecast_backtest import plot_fold
+
+    ds = pd.date_range("2024-01-01", periods=40, freq="D")
+    hist = pd.concat([pd.DataFrame({"series_id": sid, "ds": ds[:30], "y": 10.0})
+                      for sid in ("total", "東京 渋谷")])
+    fc = pd.concat([pd.DataFrame({"series_id": sid, "ds": ds[30:], "p10": 8.0, "p50": 10.0,
+                                  "p90": 12.0}) for sid in ("total", "東京 渋谷")])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plot_fold(hist, fc, None, "forecast", tmp_path / "f.png")
+    assert not [w for w in caught if "Glyph" in str(w.message)]
+    assert (tmp_path / "f.png").stat().st_size > 0
