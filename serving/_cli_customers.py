@@ -411,6 +411,8 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
                                     chunk_size=chunk_size, n_jobs=jobs, progress=update)
         scores.insert(1 if "user_id" in scores.columns else 0, "asof",
                       _table_asof(feats, asof).to_numpy())
+        # the scores join back to the user's table by the user's own id column name
+        scores = scores.rename(columns={"user_id": id_col})
     else:
         assert asof is not None
         ev, cal = _events(data, events, calendar, tz, allow, on_duplicate)

@@ -132,7 +132,7 @@ def test_table_scores_have_an_asof_column(world_dir: Path, tmp_path: Path) -> No
     score = ["score", "churn", "--id-col", "customer", "--no-reasons", "--table"]
     _run([*score, str(plain), "--out", str(tmp_path / "a.parquet")])
     a = pd.read_parquet(tmp_path / "a.parquet")
-    assert list(a.columns[:2]) == ["user_id", "asof"]
+    assert list(a.columns[:2]) == ["customer", "asof"]
     assert a["asof"].isna().all()  # the table does not say when: empty, never a guess
     _run([*score, str(plain), "--asof", "2024-06-01", "--out", str(tmp_path / "b.parquet")])
     assert (pd.read_parquet(tmp_path / "b.parquet")["asof"] == pd.Timestamp("2024-06-01")).all()

@@ -78,7 +78,7 @@ def test_bring_your_own_table(world_dir: Path, tmp_path: Path) -> None:
     _ok(["score", "churn", "--table", str(path), "--id-col", "customer", "--out", str(scored)])
     df = pd.read_csv(scored)
     assert len(df) == len(table)
-    assert df["user_id"].str.startswith("c").all()
+    assert df["customer"].str.startswith("c").all()  # the table's own id column name
     assert df["early_warning"].isna().all()  # the table cannot tell: missing, never False
     _ok(["train", "value", "--table", str(path), "--label-col", "label_spend_next_60d", "--id-col",
          "customer", "--no-register"])
