@@ -191,8 +191,9 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
             ax.set_ylim(bottom=low - 0.05 * (top - low), top=top)
             ax.text(0.99, 0.97, f"P90 reaches {f['p90'].max():,.0f} (above the chart)",
                     transform=ax.transAxes, ha="right", va="top", fontsize=8, color="tab:blue")
+        where = f" in {all_in}" if all_in else ""
         name = (sid if _drawable(sid)
-                else f"series {every.index(sid) + 1} of {len(every)} in the CSV")
+                else f"series {every.index(sid) + 1} of {len(every)}{where}")
         ax.set_title(f"{title} - {name}", fontsize=10)
         ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
@@ -278,19 +279,50 @@ def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> 
     return notes + extra + missing_phase_notes(panel)
 
 
-def _event_periods(calendar: pd.DataFrame | None, sid: str, ds: pd.DatetimeIndex) -> np.ndarray:
-    """Periods of ``ds`` inside the window of a calendar event that applies to series ``sid``."""
-    out = np.zeros(len(ds), bool)
-    if calendar is None or calendar.empty:
-        return out
-    from features._calendar import applies_to, normalize_calendar
+def _event_days(calendar: pd.DataFrame | None) -> Callable[[str], np.ndarray]:
+    """For series ids, the sorted days inside the window of a calendar event that applies to
+    them (normalized calendar), by the rule of ``features._calendar.applies_to``: events
+    without a channel apply to every series, a channel's events to its series and to the
+    aggregates. The days are computed once per channel, not once per series."""
+    from features._calendar import is_aggregate, series_channel
 
-    cal = normalize_calendar(calendar)
-    cal = cal[applies_to(cal, sid)]
-    days = ds.normalize()
-    for start, end in zip(cal["start"], cal["end"], strict=True):
-        out |= np.asarray((days >= start) & (days <= end))
-    return out
+    none = np.array([], dtype="datetime64[ns]")
+
+    def covered(rows: pd.DataFrame) -> np.ndarray:
+        spans = [pd.date_range(a, b, freq="D").to_numpy()
+                 for a, b in zip(rows["start"], rows["end"], strict=True)]
+        return np.unique(np.concatenate(spans)) if spans else none
+
+    if calendar is None or calendar.empty:
+        return lambda sid: none
+    chan = calendar["channel"]
+    everywhere = covered(calendar[chan.isna().to_numpy(dtype=bool)])
+    every = covered(calendar)
+    by_channel = {str(c): np.union1d(everywhere, covered(g))
+                  for c, g in calendar[chan.notna().to_numpy(dtype=bool)].groupby("channel")}
+
+    def days_of(sid: str) -> np.ndarray:
+        if is_aggregate(sid):
+            return every
+        return by_channel.get(str(series_channel(sid)), everywhere)
+
+    return days_of
+
+
+def _zero_share(y: np.ndarray, spd: int) -> float:
+    """Share of zero periods among those whose phase (weekday, hour of the week) is usually
+    above 0: a shop closed on Sundays, or at night, is not sparse for it."""
+    m = 7 * spd
+    ok = np.isfinite(y)
+    if not ok.any():
+        return 0.0
+    phase = (np.arange(len(y)) - len(y)) % m
+    usual = np.zeros(m)
+    for p in range(m):
+        v = y[(phase == p) & ok]
+        usual[p] = float(np.median(v)) if len(v) else 0.0
+    active = ok & (usual[phase] > 0)
+    return float((y[active] == 0).mean()) if active.any() else 0.0
 
 
 def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
@@ -305,22 +337,26 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
     are left out of the medians, and so are sparse series (a quarter of their days at 0). A
     closure still running at the origin, missing from the calendar, is taken as a new level.
     """
+    from features._calendar import normalize_calendar
+
     from ._forecast_gbm import _winsorize  # the forecaster's own reading of the history
 
+    event_days = _event_days(normalize_calendar(calendar) if calendar is not None else None)
     spd = steps_per_day(panel.freq)
     cut = recent_days * spd
+    span = (recent_days + before_days) * spd
     moved = []
     for sid, g in panel.series.items():
         y = g.y.astype(float)
         # days the calendar explains, and closures that ended (the forecaster cleans those),
         # are not a shift
         _, _, _, ended = _winsorize(panel.fwd(y), 7 * spd, 3.0, shift_run=5 * spd)
-        y = np.where(ended | _event_periods(calendar, sid, g.ds), np.nan, y)
-        y = y[-(recent_days + before_days) * spd:]
+        y = np.where(ended, np.nan, y)[-span:]
+        y = np.where(np.isin(g.ds[-span:].normalize().to_numpy(), event_days(sid)), np.nan, y)
         now_y, then_y = y[-cut:], y[:-cut]
         if np.isfinite(now_y).sum() < cut // 2 or np.isfinite(then_y).sum() < cut:
             continue
-        if (then_y[np.isfinite(then_y)] == 0).mean() >= 0.25:
+        if _zero_share(then_y, spd) >= 0.25:
             continue  # a sparse series (orders of a small channel): its median jumps to 0
         now, then = float(np.nanmedian(now_y)), float(np.nanmedian(then_y))
         # small counts (a niche product's 2 or 3 a day) move by 1.5x on noise alone
@@ -341,23 +377,24 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
 
 
 def sparse_series_note(panel: Panel, weeks: int = 8, share: float = 0.2) -> str | None:
-    """The note for series with at least ``share`` zero periods in their last ``weeks``: their
-    P50 is a median, and the sum of medians understates the total of a period."""
+    """The note for series with at least ``share`` zero periods in their last ``weeks`` (among
+    weekdays or hours that are usually open, ``_zero_share``): their P50 is a median, and the
+    sum of medians understates the total of a period."""
     spd = steps_per_day(panel.freq)
     sparse = []
     for sid, g in panel.series.items():
-        y = g.y[-weeks * 7 * spd:]
-        y = y[np.isfinite(y)]
-        if len(y) and (y == 0).mean() >= share:
-            sparse.append((sid, float((y == 0).mean())))
+        zero = _zero_share(g.y[-weeks * 7 * spd:].astype(float), spd)
+        if zero >= share:
+            sparse.append((sid, zero))
     if not sparse:
         return None
     shown = listed([f"{sid!r} ({z:.0%})" for sid, z in sparse])
-    return (f"{len(sparse)} series have many periods at 0 in their last {weeks} weeks: {shown}. "
-            "P50 is the median of each period, so summing P50 over the horizon understates "
-            "their total (in a check, a small channel's revenue with 47% days at 0 summed to "
-            "10% of its actual 60-day total, its orders to 68%). Plan totals from a less sparse "
-            "series (the channel's total, or orders x average order value)")
+    verb = "has" if len(sparse) == 1 else "have"
+    return (f"{len(sparse)} series {verb} many periods at 0 in their last {weeks} weeks: "
+            f"{shown}. P50 is the median of each period, so summing P50 over the horizon "
+            "understates their total (in a check, a small channel's revenue with 47% days at 0 "
+            "summed to 10% of its actual 60-day total, its orders to 68%). Plan totals from a "
+            "denser series (the total over channels) split by the channels' recent shares")
 
 
 def short_history_note(panel: Panel) -> str | None:

@@ -343,7 +343,7 @@ class EventEffects:
         under = obs["bg_name"].notna().to_numpy() if "bg_name" in obs else np.zeros(len(obs),
                                                                                       bool)
         self._reset()
-        if not under.any():
+        if not under.any() or under.all():  # nothing shared, or no day of its own to learn from
             self._pool(obs)
             return
         self._pool(obs[~under])

@@ -80,11 +80,12 @@ def _ended_excursions(shifted: np.ndarray, zc: np.ndarray, run: int, gap: int) -
     """``shifted`` without the runs that ended by returning to the level before them (a week's
     closure, a surge that faded): those were excursions, not shifts, and are clipped again.
 
-    A run (periods of ``shifted`` at most ``gap`` apart) that reaches the last ``gap`` periods
-    is still going and stays. Otherwise the median of up to ``run`` values after it is compared
-    with the medians of the ``run`` values before it and of the run itself: nearer the before,
-    the run ended as an excursion; nearer the run, the shift lasted (its trailing reference
-    caught up) and stays.
+    A run (periods of ``shifted`` at most ``gap`` apart) that reaches the last period is still
+    going and stays. Otherwise the median of up to ``run`` values after it (one is enough: a
+    store that reopened yesterday) is compared with the medians of the ``run`` values before it
+    and of the run itself: nearer the before, the run ended as an excursion; nearer the run, the
+    shift lasted (its trailing reference caught up, or a day inside it was within bounds) and
+    stays.
     """
     idx = np.flatnonzero(shifted)
     if not len(idx):
@@ -96,8 +97,8 @@ def _ended_excursions(shifted: np.ndarray, zc: np.ndarray, run: int, gap: int) -
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for a, b in zip(starts, ends, strict=True):
-            if b >= n - 1 - gap:
-                continue
+            if b == n - 1:
+                continue  # still going at the last period
             after = float(np.nanmedian(zc[b + 1:b + 1 + run]))
             before = float(np.nanmedian(zc[max(0, a - run):a])) if a > 0 else np.nan
             during = float(np.nanmedian(zc[a:b + 1]))
@@ -235,6 +236,12 @@ class LightGBMForecaster(BaseForecaster):
         clip_sd: unannounced outliers beyond this many robust standard deviations from the
             trailing same-phase median are clipped before the level and seasonal features are
             computed (``inf`` turns clipping off).
+        yoy_guard_days, yoy_guard_lift: the year-over-year features skip last year's days
+            within ``yoy_guard_days`` of a day whose learned event lift is at least
+            ``yoy_guard_lift`` (log scale).
+        level_shift_days: a run of 80% of this many days beyond the clipping bounds is a level
+            shift and is let through; a drop that ended by returning to the level before it is
+            cleaned like a calendar event (``_winsorize``). 0 turns both off.
     """
 
     model_name = "lightgbm"

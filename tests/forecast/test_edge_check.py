@@ -189,11 +189,21 @@ def test_no_level_shift_note_for_a_closure_in_the_calendar_or_one_that_ended(
 def test_an_unmarked_closure_that_ended_does_not_pull_the_forecast_down(
         series_maker: Callable, fast_gbm: dict) -> None:
     a, _ = series_maker(n_days=400, seed=2, series_id="a")
-    closed = a.copy()
-    closed.loc[closed.index[-10:-3], "y"] = 0.0  # a week's closure, open again for 3 days
     base = LightGBMForecaster(**fast_gbm).fit(a).predict(28)["p50"].mean()
-    after = LightGBMForecaster(**fast_gbm).fit(closed).predict(28)["p50"].mean()
-    assert 0.9 < after / base < 1.1
+    for reopened in (1, 3):  # a week's closure, open again for 1 or 3 days
+        closed = a.copy()
+        closed.loc[closed.index[-(7 + reopened):-reopened], "y"] = 0.0
+        after = LightGBMForecaster(**fast_gbm).fit(closed).predict(28)["p50"].mean()
+        assert 0.9 < after / base < 1.1, reopened
+
+
+def test_a_weekday_only_series_is_not_sparse_and_its_shift_is_noted() -> None:
+    ds = pd.date_range("2024-01-01", periods=120, freq="D")
+    y = np.where(ds.day_of_week < 5, 300.0, 0.0)  # closed at weekends
+    y[-14:] *= 2
+    notes = series_notes(pd.DataFrame({"series_id": "b2b", "ds": ds, "y": y}))
+    assert not any("many periods at 0" in n for n in notes)
+    assert any("another level" in n and "'b2b'" in n for n in notes)
 
 
 def test_sparse_series_are_told_that_summed_p50_understates_the_total() -> None:
@@ -203,7 +213,7 @@ def test_sparse_series_are_told_that_summed_p50_understates_the_total() -> None:
                            "y": rng.poisson(0.8, len(ds)).astype(float)})
     dense = sparse.assign(series_id="orders:total", y=rng.poisson(80, len(ds)).astype(float))
     (note,) = [n for n in series_notes(pd.concat([sparse, dense])) if "many periods at 0" in n]
-    assert note.startswith("1 series have many periods at 0 in their last 8 weeks: "
+    assert note.startswith("1 series has many periods at 0 in their last 8 weeks: "
                            "'orders:affiliate' (")
     assert "summing P50 over the horizon understates their total" in note
 
