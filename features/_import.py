@@ -91,7 +91,8 @@ def _refuse_event_logs(raw: pd.DataFrame, used: set[str | None], source: str) ->
     for col in raw.columns:
         if col in used or not _looks_like_event_types(raw[col]):
             continue
-        kinds = raw[col].astype(str).str.strip().str.lower().value_counts()
+        kinds = raw[col].dropna().astype(str).str.strip().str.lower().value_counts()
+        kinds = kinds[kinds.index != ""]
         other = kinds[~kinds.index.isin(["purchase", "refund"])]
         if other.empty:
             continue

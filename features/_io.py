@@ -91,7 +91,7 @@ def _squash(name: object) -> str:
 
 def _looks_like_event_types(values: pd.Series) -> bool:
     """Most of a text column's (sampled) values are known event types ('visit', 'purchase')."""
-    sample = values.dropna().astype(str).str.strip().str.lower().iloc[:5000]
+    sample = values.dropna().iloc[:5000].astype(str).str.strip().str.lower()
     return bool(len(sample)) and float(sample.isin(KNOWN_EVENT_TYPES).mean()) >= 0.9
 
 
@@ -240,7 +240,8 @@ MISSING_SPELLINGS = frozenset({"", "n/a", "na", "nan", "null", "none", "-", "?",
 """Cells that mean "no value" in number and date columns (compared trimmed, in any case)."""
 
 _MONEY = re.compile(r"^(-?)\s*[$€£¥₹]\s*|\s*[$€£¥₹]$")
-_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")  # '0,125' is not 125
+_DECIMAL_COMMA = re.compile(r"^-?(\d+,\d{1,2}|0,\d+)$")
 
 
 def _numbers(present: pd.Series) -> tuple[pd.Series, bool]:
@@ -251,7 +252,9 @@ def _numbers(present: pd.Series) -> tuple[pd.Series, bool]:
         return num, False
     clean = present.str.replace(r"^\((.+)\)$", r"-\1", regex=True)  # accounting (4.50)
     clean = clean.str.replace(_MONEY, r"\1", regex=True)
-    grouped = clean.str.match(_THOUSANDS)
+    # a column with decimal commas ('12,50') has no thousands separators: '1,500' there is
+    # ambiguous and stays unread (an error names it), never 1500
+    grouped = clean.str.match(_THOUSANDS) & ~clean.str.match(_DECIMAL_COMMA).any()
     clean = clean.mask(grouped, clean.str.replace(",", "", regex=False))
     if clean.equals(present):
         return num, False
@@ -548,8 +551,9 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar") -> pd.DataFram
     """Validate a calendar frame: name, start, end (inclusive), kind, channel?, intensity?."""
     report = LoadReport(source, rows_read=len(df))
     probs: list[Problem] = []
-    frame = _parse_columns(df.reset_index(drop=True), CALENDAR, source, "UTC", probs,
-                           lower_cols=("kind",), report=report)
+    df = _nfc(df.reset_index(drop=True), ("name", "kind", "channel"))  # before duplicates
+    frame = _parse_columns(df, CALENDAR, source, "UTC", probs, lower_cols=("kind",),
+                           report=report)
     if "channel" not in frame.columns:
         frame["channel"] = pd.Series(pd.NA, index=frame.index, dtype="string")
     if "intensity" not in frame.columns:
@@ -573,7 +577,6 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar") -> pd.DataFram
     if frame["intensity"].isna().any():
         report.note(f"{int(frame['intensity'].isna().sum())} events without intensity get 1.0")
         frame["intensity"] = frame["intensity"].fillna(1.0)
-    frame = _nfc(frame, ("name", "kind", "channel"))
     frame = frame.sort_values(["start", "name"], kind="stable").reset_index(drop=True)
     return _finish(frame, report)
 
@@ -633,6 +636,7 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
         df = df.assign(series_id="total")
         report.note("no series_id column: the file is one series named 'total'")
     probs: list[Problem] = []
+    df = _nfc(df, ("series_id",))  # before the duplicate check: one name, however typed
     df = _money_column(df, "y", report)  # '1,139.00' from a spreadsheet export, with a note
     frame = _parse_columns(df, SERIES, source, tz, probs, report=report)
     for col in [c for c in frame.columns if SERIES.column(str(c)) is None]:
@@ -657,7 +661,6 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
     if probs:
         raise DataContractError(source, probs)
     frame["series_id"] = frame["series_id"].astype(str)
-    frame = _nfc(frame, ("series_id",))
     # (series_id, ds) is unique here, so the row order carries nothing: sort without a note
     frame = frame.sort_values(["series_id", "ds"], kind="stable")
     return _finish(frame.reset_index(drop=True), report)

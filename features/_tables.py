@@ -22,7 +22,7 @@ __all__ = ["ID_LIKE_MIN_ROWS", "ID_LIKE_SHARE", "ODD_CELLS_MAX", "ODD_CELLS_SHAR
 
 _log = logging.getLogger("features.io")  # the loaders' logger: the CLI prints it as notes
 
-ODD_CELLS_SHARE, ODD_CELLS_MAX = 0.01, 50
+ODD_CELLS_SHARE, ODD_CELLS_MAX = 0.05, 10_000
 """A column is numbers (or dates) when at most this share and this many of its non-missing
 cells are not; those cells become missing and are reported in a note."""
 
@@ -69,16 +69,18 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
     present = text[~missing]
     sample = present.iloc[:200]  # text columns are rejected without a pass over every cell
     limit = 0 if exact else min(ODD_CELLS_MAX, ODD_CELLS_SHARE * len(present))
+    # the first cells decide cheaply whether a column can be numbers or dates at all
+    sample_limit = 0 if exact else ODD_CELLS_SHARE * len(sample)
     for kind in ("number", "date"):
         if kind == "number":
-            if not numeric and _numbers(sample)[0].isna().sum() > limit:
+            if not numeric and _numbers(sample)[0].isna().sum() > sample_limit:
                 continue
             values, stripped = _numbers(present)
             how = "currency symbols and thousands separators removed" if stripped else ""
             typed = pd.Series(np.nan, index=raw.index, dtype="float64")
         else:
             no_digit = ~sample.str.contains(r"\d")  # cheap first: a date has digits
-            if no_digit.sum() > limit or _dates(sample)[0].isna().sum() > limit:
+            if no_digit.sum() > sample_limit or _dates(sample)[0].isna().sum() > sample_limit:
                 continue
             values, how = _dates(present)
             typed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
@@ -98,7 +100,7 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
                          "missing")
         return kind, typed
     n_levels = int(present.nunique())
-    if len(present) and _numbers(sample)[0].notna().mean() >= NEARLY_NUMBERS:
+    if len(present) and _numbers(sample)[0].notna().mean() >= 0.5:  # cheap gate, then all
         values, _ = _numbers(present)
         odd = values.isna()
         if 1 - odd.mean() >= NEARLY_NUMBERS:

@@ -463,7 +463,8 @@ def early_warning_line(scores: pd.DataFrame) -> str:
         if sel.any():
             parts.append(f"{int(flag[sel].sum()):,} of {int(sel.sum()):,} judged on {what}")
     unknown = len(flag) - known
-    return (f"early warning (activity in the last 30 days at most half of the 30 before): "
+    return (f"early warning (visits, or orders for customers with no visit recorded, in the "
+            f"last 30 days at most half of the 30 before, from at least 2): "
             f"{int(flag.sum()):,} flagged ({'; '.join(parts) or f'of {known:,}'})"
             + (f"; {unknown:,} cannot be told" if unknown else ""))
 

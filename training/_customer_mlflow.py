@@ -4,7 +4,8 @@ Registered names: ``churn``, ``purchase_propensity`` and ``customer_value``. The
 MLflow pyfunc whose input is a feature frame (one row per customer: ``user_id`` plus the feature
 columns the model was trained on; extra columns are ignored) and whose output is one row per
 customer: ``user_id``, ``score`` (calibrated probability, or revenue for value), ``tier``,
-``early_warning`` (visits fell by 50% or more; missing when the input cannot tell) and
+``early_warning`` (visits fell by 50% or more, or orders for a customer with no visit
+recorded; missing when the input cannot tell), ``early_warning_basis`` and
 ``reason_1`` .. ``reason_3``. Param ``reasons`` (default true) switches the reasons off for speed;
 ``reason_method`` is ``shap`` (LightGBM TreeSHAP, default) or ``path`` (decision path, faster).
 
@@ -293,7 +294,7 @@ def _rescorer(est: CustomerModel, valid: pd.DataFrame, metric: str,
             theirs_f = set(getattr(champion, "features_", None) or [])
             ours_f = set(est.features_)
             shared = len(theirs_f & ours_f)
-            if theirs_f and shared < 0.5 * len(theirs_f | ours_f):
+            if theirs_f and shared < 0.5 * len(theirs_f):
                 # a CRM-table model and an event model (or two unrelated tables) read other
                 # inputs: a champion serving nightly event scores must not be replaced by a
                 # table model because it cannot read the table, nor the other way round

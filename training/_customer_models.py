@@ -119,6 +119,27 @@ def _fold(text: pd.Index) -> pd.Index:
     return pd.Index(text.astype(str).str.strip().str.casefold())
 
 
+def _fit_levels(values: pd.Series, what: str) -> list[str]:
+    """A category column's levels at fit: spellings that differ only in case or surrounding
+    spaces ('Month-to-month', 'month-to-month ') are one level, the most frequent spelling
+    (a note says so), so the training rows of each spelling train the same level."""
+    text = values.dropna().astype(str)
+    counts = text.value_counts()
+    if counts.empty:
+        return []
+    folded = _fold(pd.Index(counts.index))
+    keep = pd.Series(counts.index, index=folded).groupby(level=0).first()  # most frequent
+    merged = [(str(v), keep[f]) for v, f in zip(counts.index, folded, strict=True)
+              if str(v) != keep[f]]
+    if merged:
+        shown = ", ".join(f"{v!r} as {k!r}" for v, k in merged[:3])
+        more = f" and {len(merged) - 3} more" if len(merged) > 3 else ""
+        n = int(counts[[v for v, _ in merged]].sum())
+        _log.warning("%s: %d cells differ from a more frequent spelling only in case or spaces "
+                     "and are read as it (%s%s)", what, n, shown, more)
+    return sorted(keep.tolist())
+
+
 def level_codes(levels: pd.Index, values: pd.Series) -> np.ndarray:
     """Codes of ``values`` among a model's category ``levels`` (-1: missing or unseen).
 
@@ -428,7 +449,7 @@ class CustomerModel:
         self.features_ = numeric + categorical
         # Columns a scoring frame must carry (derived features are recomputed from them).
         self.input_features_ = [c for c in self.features_ if c in frame.columns]
-        self.levels_ = {c: sorted(data[c].dropna().astype(str).unique().tolist())
+        self.levels_ = {c: _fit_levels(data[c], f"CustomerModel({self.task}): column {c!r}")
                         for c in categorical}
         x = self._matrix(data)
         # Typical values for reason sentences ("high (142 vs typical 35)").

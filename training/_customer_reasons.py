@@ -367,6 +367,8 @@ MISSING_MEANING: dict[str, str] = {
     "cart_conversion_rate": "has never added to cart",
     "refund_rate": "has never ordered",
     "visits_per_active_day_90d": "no activity in the last 90 days",
+    "purchase_span_days": "has never ordered",
+    "order_rate_30d": "has never ordered",
 }
 """What an empty pipeline feature means, said as a reason ("usual days between orders is
 unknown" was a top reason for one-off buyers)."""
@@ -478,7 +480,7 @@ def _sentences(name: str, values: pd.Series, typical: dict[str, float]
     texts = [f"{label}: a less common one (not among the most frequent)"
              if pooled and u == "other" else f"{label}: {_fmt(u)}"
              for u in np.asarray(uniques, dtype=object)]
-    missing = f"{label}: {_fmt(float('nan'))}"
+    missing = f"{label}: not given, or a value new to the model"
     return np.where(codes >= 0, codes, len(texts)), [*texts, missing]
 
 

@@ -244,7 +244,8 @@ def _reference_reasons(contrib: pd.DataFrame, features: pd.DataFrame,
                              if shown == shown_t else
                              f"{reason_label(name)} is {side} ({shown} vs typical {shown_t})")
             else:
-                texts.append(f"{reason_label(name)}: {_fmt(float('nan') if pd.isna(v) else v)}")
+                texts.append(f"{reason_label(name)}: not given, or a value new to the model"
+                             if pd.isna(v) else f"{reason_label(name)}: {_fmt(v)}")
         texts += [pd.NA] * (top - len(texts))
         out.append(texts)
     return pd.DataFrame(out, columns=[f"reason_{j + 1}" for j in range(top)],

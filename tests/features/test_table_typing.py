@@ -46,22 +46,22 @@ def test_more_odd_cells_than_the_allowance_keep_the_column_text(tmp_path: Path) 
     assert ODD_CELLS_SHARE * N < ODD_CELLS_MAX  # the share binds at N rows
     charges = _charges()
     for i in range(int(ODD_CELLS_SHARE * N) + 1):
-        charges[i] = f"plan {i % 3}"
+        charges[i] = f"plan {i}"
     out = ft.infer_table_types(_table(tmp_path, monthly_charges=charges))
     # not numbers; with nearly one value per row it is not a category either: dropped, noted
     assert "monthly_charges" not in out.columns
-    assert any("column 'monthly_charges' has 391 distinct values" in n
+    assert any(f"column 'monthly_charges' has {len(set(charges))} distinct values" in n
                for n in out.attrs["load_notes"])
 
 
 def test_a_nearly_numeric_column_read_as_text_says_its_numbers_are_lost(tmp_path: Path) -> None:
     charges = _charges()
-    for i in range(10, 30):  # 5% '#VALUE!': over the allowance, so the column is text
+    for i in range(10, 42):  # 8% '#VALUE!': over the allowance, so the column is text
         charges[i] = "#VALUE!"
     plan = list(np.random.default_rng(2).choice(["a", "b", "c"], N))
     out = ft.infer_table_types(_table(tmp_path, monthly_charges=charges, tier=plan))
     notes = "\n".join(out.attrs["load_notes"])
-    assert ("column 'monthly_charges' is 95.0% numbers, but too many cells are not (20 cells; "
+    assert ("column 'monthly_charges' is 92.0% numbers, but too many cells are not (32 cells; "
             "first at row 11: '#VALUE!'") in notes
     assert "its numbers are lost to the model" in notes
     assert "'tier'" not in notes  # a real category gets no such note
