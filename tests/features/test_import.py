@@ -196,3 +196,11 @@ def test_an_event_log_is_refused_rather_than_every_visit_made_a_purchase() -> No
     out = ft.orders_to_events(orders, customer="CustomerID", time="EventTime",
                               amount="Revenue", source="orders.csv")
     assert len(out) == 2  # a's two same-time lines are one order, b's refund
+
+
+def test_a_type_column_with_blanks_of_purchases_and_refunds_is_an_order_export() -> None:
+    orders = pd.DataFrame({"CustomerID": ["a", "b", "c"], "EventTime": ["2024-01-01"] * 3,
+                           "Type": ["purchase", None, "refund"], "Revenue": ["5", "7", "-5"]})
+    out = ft.orders_to_events(orders, customer="CustomerID", time="EventTime",
+                              amount="Revenue", source="orders.csv")
+    assert len(out) == 3

@@ -307,3 +307,16 @@ def test_series_values_with_thousands_separators_are_read_with_a_note(tmp_path: 
     frame = ft.load_series(write(tmp_path, text, "series.csv"))
     assert frame["y"].tolist() == [1139.0, 980.0]
     assert any("'1,139.00'" in n for n in frame.attrs["load_notes"])
+
+
+def test_decimal_commas_are_never_read_as_thousands(tmp_path: Path) -> None:
+    text = "series_id,ds,y\ntotal,2024-01-01,\"0,125\"\ntotal,2024-01-02,\"1,500\"\n"
+    with pytest.raises(ft.DataContractError, match="column 'y'"):
+        ft.load_series(write(tmp_path, text, "series.csv"))  # an error, never 125 and 1500
+
+
+def test_one_series_typed_two_ways_is_a_duplicate_at_load(tmp_path: Path) -> None:
+    nfd, nfc = "Cafe\u0301", "Caf\u00e9"
+    text = f"series_id,ds,y\n{nfd},2024-01-01,3\n{nfc},2024-01-01,5\n"
+    with pytest.raises(ft.DataContractError, match="duplicate keys"):
+        ft.load_series(write(tmp_path, text, "series.csv"))
