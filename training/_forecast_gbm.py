@@ -121,8 +121,9 @@ def winsorize_causal(zc: np.ndarray, m: int, k: float, seasons: int = 4,
 
     With ``shift_run`` > 1, a run of at least ``shift_share`` of ``shift_run`` consecutive
     periods beyond the same bound is a level shift and is let through unclipped, so a forecast
-    from inside it starts at the new level (``_shift_runs``); a run that ended by returning to
-    the level before it (a closure, a surge) is clipped as usual (``_ended_excursions``).
+    from inside it starts at the new level (``_shift_runs``). A run that ended by returning to
+    the level before it is an excursion (``_ended_excursions``): a drop (an unmarked closure)
+    is replaced by its reference, a surge is clipped as usual.
 
     Returns:
         The clipped values and the trailing same-phase reference (NaN where unknown).
@@ -197,7 +198,7 @@ class _Ctx:
         self.z, self.zc, self.ds, self.m, self.year, self.reg = z, zc, ds, m, year, reg
         self.near_event = (np.zeros(len(z), bool) if near_event is None else near_event)
         zr, ref, shifted, excursion = _winsorize(zc, m, clip_sd, shift_run=shift_run)
-        # an unmarked closure or surge that ended is cleaned from the target too, as if it
+        # an unmarked closure (a drop) that ended is cleaned from the target too, as if it
         # were in the calendar: the model neither learns from it nor carries it to other series
         zc = np.where(excursion, zr, zc)
         self.zc = zc
