@@ -532,16 +532,17 @@ def early_warning_with_basis(features: pd.DataFrame) -> tuple[pd.Series, pd.Seri
     cols = set(features.columns)
     flag = pd.Series(False, index=features.index)
     unknown = pd.Series(True, index=features.index)
+    has_visits = True
     if "visit_drop_50" in cols:
         v = pd.to_numeric(features["visit_drop_50"], errors="coerce")
         flag, unknown = v > 0, v.isna()
     elif {"visits_30d", "visits_prev_30d"} <= cols:
         flag, unknown = _drop_50(features, "visits_30d", "visits_prev_30d")
-    on_orders = pd.Series(False, index=features.index)
+    else:
+        has_visits = False
+    on_orders = pd.Series(not has_visits, index=features.index)
     if "visits_total" in cols:
         on_orders = pd.to_numeric(features["visits_total"], errors="coerce").fillna(0).eq(0)
-    elif not ({"visit_drop_50"} & cols or {"visits_30d", "visits_prev_30d"} <= cols):
-        on_orders[:] = True  # no visit columns at all
     if {"orders_30d", "orders_prev_30d"} <= cols:
         o_flag, o_unknown = _drop_50(features, "orders_30d", "orders_prev_30d")
         flag = flag.where(~on_orders, o_flag)

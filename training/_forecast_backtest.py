@@ -21,6 +21,7 @@ References:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Sequence
@@ -139,11 +140,17 @@ def _drawable(text: str) -> bool:
     CJK: '東京 渋谷' would be drawn as empty boxes, with a warning per glyph)."""
     if text.isascii():
         return True
+    chars = _font_chars()
+    return all(ord(ch) in chars for ch in text if not ch.isspace())
+
+
+@functools.cache
+def _font_chars() -> frozenset[int]:
+    """Code points the default chart font draws (read once)."""
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
 
-    chars = FT2Font(font_manager.findfont(font_manager.FontProperties())).get_charmap()
-    return all(ord(ch) in chars for ch in text if not ch.isspace())
+    return frozenset(FT2Font(font_manager.findfont(font_manager.FontProperties())).get_charmap())
 
 
 def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFrame | None,

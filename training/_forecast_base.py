@@ -339,7 +339,9 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
     """
     from features._calendar import normalize_calendar
 
-    from ._forecast_gbm import _winsorize  # the forecaster's own reading of the history
+    from ._forecast_gbm import LightGBMForecaster, _winsorize  # the forecaster's own reading
+
+    defaults = LightGBMForecaster()
 
     event_days = _event_days(normalize_calendar(calendar) if calendar is not None else None)
     spd = steps_per_day(panel.freq)
@@ -350,7 +352,8 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
         y = g.y.astype(float)
         # days the calendar explains, and closures that ended (the forecaster cleans those),
         # are not a shift
-        _, _, _, ended = _winsorize(panel.fwd(y), 7 * spd, 3.0, shift_run=5 * spd)
+        _, _, _, ended = _winsorize(panel.fwd(y), 7 * spd, defaults.clip_sd,
+                                    shift_run=round(defaults.level_shift_days * spd))
         y = np.where(ended, np.nan, y)[-span:]
         y = np.where(np.isin(g.ds[-span:].normalize().to_numpy(), event_days(sid)), np.nan, y)
         now_y, then_y = y[-cut:], y[:-cut]

@@ -203,7 +203,6 @@ class _Ctx:
         zc = np.where(excursion, zr, zc)
         self.zc = zc
         self.zr = zr
-        self.shifted = shifted
         # surprise: the value against its trailing same-phase median (what the season did not
         # explain); the linear short-memory term carries it forward. A level shift let
         # through is in the level features already, not a surprise.
