@@ -352,8 +352,8 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
         y = g.y.astype(float)
         # days the calendar explains, and closures that ended (the forecaster cleans those),
         # are not a shift
-        _, _, _, ended = _winsorize(panel.fwd(y), 7 * spd, defaults.clip_sd,
-                                    shift_run=round(defaults.level_shift_days * spd))
+        _, _, _, ended, _ = _winsorize(panel.fwd(y), 7 * spd, defaults.clip_sd,
+                                       shift_run=round(defaults.level_shift_days * spd))
         y = np.where(ended, np.nan, y)[-span:]
         y = np.where(np.isin(g.ds[-span:].normalize().to_numpy(), event_days(sid)), np.nan, y)
         now_y, then_y = y[-cut:], y[:-cut]

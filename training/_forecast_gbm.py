@@ -107,6 +107,55 @@ def _ended_excursions(shifted: np.ndarray, zc: np.ndarray, run: int, gap: int) -
     return out
 
 
+def _rebase_offsets(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, ended: np.ndarray,
+                    m: int, year: int) -> np.ndarray:
+    """Offset per period that puts the history before each level shift on the level after it
+    (0 from the last shift on).
+
+    A shift is a run of ``shifted`` (periods let through as a level shift; runs at most ``m``
+    apart are one). Its size is the median, over the run's periods in its first two seasons,
+    of the value against its trailing same-phase reference, which there still reads the level
+    before the step. A step that the series took within six seasons of the same date a year
+    before or a year after too (same sign, at least a quarter of this one's size, as seasons
+    differ in height: a sport's off-season, a summer lull) is the yearly season, which the
+    features already carry, and moves nothing; so does a step within two seasons after the end of an
+    excursion (``ended``: a surge that faded, a closure that reopened), which is the level
+    coming back while the trailing reference still holds the excursion. Offsets add up
+    backwards, so every period is put on today's level: a long campaign switched on and later
+    off leaves the periods before both where they were.
+    """
+    offset = np.zeros(len(zc))
+    idx = np.flatnonzero(shifted)
+    if not len(idx):
+        return offset
+
+    def step_at(a: int) -> float:
+        if a - 2 * m < 0 or a + 2 * m > len(zc):
+            return np.nan
+        return float(np.nanmedian(zc[a:a + 2 * m]) - np.nanmedian(zc[a - 2 * m:a]))
+
+    starts = np.r_[idx[0], idx[np.flatnonzero(np.diff(idx) > m) + 1]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for a in starts:
+            sel = idx[(idx >= a) & (idx < a + 2 * m)]
+            step = zc[sel] - ref[sel]
+            step = step[np.isfinite(step)]
+            if not len(step):
+                continue
+            size = float(np.median(step))
+            if ended[max(0, a - 2 * m):a].any():
+                continue
+            # the same kind of step within six seasons of this date a year before or after: the
+            # yearly season (its size varies from year to year: a quarter of this one is enough)
+            near = [step_at(a + k * year + j) for k in (-1, 1) for j in range(-6 * m, 6 * m + 1)]
+            same = np.array([v for v in near if np.isfinite(v)]) * np.sign(size)
+            if len(same) and same.max() >= abs(size) / 4:
+                continue
+            offset[:a] += size
+    return offset
+
+
 def winsorize_causal(zc: np.ndarray, m: int, k: float, seasons: int = 4,
                      shift_run: int = 0, shift_share: float = 0.8
                      ) -> tuple[np.ndarray, np.ndarray]:
@@ -128,18 +177,20 @@ def winsorize_causal(zc: np.ndarray, m: int, k: float, seasons: int = 4,
     Returns:
         The clipped values and the trailing same-phase reference (NaN where unknown).
     """
-    zr, ref, _, _ = _winsorize(zc, m, k, seasons, shift_run, shift_share)
+    zr, ref, _, _, _ = _winsorize(zc, m, k, seasons, shift_run, shift_share)
     return zr, ref
 
 
 def _winsorize(zc: np.ndarray, m: int, k: float, seasons: int = 4, shift_run: int = 0,
                shift_share: float = 0.8
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``winsorize_causal``, plus the masks of the periods let through as a level shift and of
-    those replaced by their reference as an excursion that ended."""
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``winsorize_causal``, plus the masks of the periods let through as a level shift, of
+    those replaced by their reference as an excursion that ended (a drop), and of every run
+    that ended (drops and faded surges)."""
     n = len(zc)
     shifted = np.zeros(n, bool)
     excursion = np.zeros(n, bool)
+    ended = np.zeros(n, bool)
     stack = np.column_stack([_take(zc, np.arange(n) - j * m) for j in range(1, seasons + 1)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -147,11 +198,11 @@ def _winsorize(zc: np.ndarray, m: int, k: float, seasons: int = 4, shift_run: in
     dev = zc - ref
     ok = np.isfinite(dev)
     if ok.sum() < 4 * m or not np.isfinite(k):
-        return zc.copy(), ref, shifted, excursion
+        return zc.copy(), ref, shifted, excursion, ended
     med = float(np.median(dev[ok]))
     scale = 1.4826 * float(np.median(np.abs(dev[ok] - med)))
     if scale <= 0:
-        return zc.copy(), ref, shifted, excursion
+        return zc.copy(), ref, shifted, excursion, ended
     lo, hi = med - k * scale, med + k * scale
     clipped = ref + np.clip(dev, lo, hi)
     if shift_run > 1:
@@ -163,12 +214,13 @@ def _winsorize(zc: np.ndarray, m: int, k: float, seasons: int = 4, shift_run: in
             for r, down in zip(runs, (False, True), strict=True):
                 kept = _ended_excursions(r, zc, shift_run, gap)
                 shifted |= kept
+                ended |= r & ~kept
                 if down:  # a surge that faded was demand and stays clipped as before
                     excursion |= r & ~kept
         clipped = np.where(shifted, zc, clipped)
         # an excursion that ended is replaced by its reference, like a calendar event's days
         clipped = np.where(excursion, ref, clipped)
-    return np.where(ok, clipped, zc), ref, shifted, excursion
+    return np.where(ok, clipped, zc), ref, shifted, excursion, ended
 
 
 _H_EDGES = (7, 14, 28, 56)
@@ -189,7 +241,9 @@ class _Ctx:
     ``z``: values on the modelling scale; ``zc``: the same with calendar-event days replaced by
     their local baseline (the target); ``zr``: ``zc`` with unannounced outliers clipped
     causally (``winsorize_causal``), which every level, seasonal and deviation feature reads so
-    a one-off spike cannot inflate the forecast level for weeks.
+    a one-off spike cannot inflate the forecast level for weeks. ``zc`` and ``zr`` have the
+    periods before a lasting level shift moved to the new level by ``offset``
+    (``_rebase_offsets``).
     """
 
     def __init__(self, z: np.ndarray, zc: np.ndarray, ds: pd.DatetimeIndex, m: int,
@@ -197,12 +251,17 @@ class _Ctx:
                  near_event: np.ndarray | None = None, shift_run: int = 0) -> None:
         self.z, self.zc, self.ds, self.m, self.year, self.reg = z, zc, ds, m, year, reg
         self.near_event = (np.zeros(len(z), bool) if near_event is None else near_event)
-        zr, ref, shifted, excursion = _winsorize(zc, m, clip_sd, shift_run=shift_run)
+        zr, ref, shifted, excursion, ended = _winsorize(zc, m, clip_sd, shift_run=shift_run)
         # an unmarked closure (a drop) that ended is cleaned from the target too, as if it
         # were in the calendar: the model neither learns from it nor carries it to other series
         zc = np.where(excursion, zr, zc)
-        self.zc = zc
-        self.zr = zr
+        # the periods before a lasting level shift are moved to the new level, so no feature
+        # window and no training target straddles the step (the surprise keeps the raw values)
+        offset = _rebase_offsets(zc, ref, shifted, ended, m, year)
+        self.offset = offset
+        self.zc = zc + offset
+        self.zr = zr + offset
+        zr = self.zr
         # surprise: the value against its trailing same-phase median (what the season did not
         # explain); the linear short-memory term carries it forward. A level shift let
         # through is in the level features already, not a surprise.

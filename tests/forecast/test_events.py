@@ -15,6 +15,8 @@ from training._forecast_gbm import (
     _H_EDGES,
     LightGBMForecaster,
     _conformal_quantile,
+    _rebase_offsets,
+    _winsorize,
     winsorize_causal,
 )
 
@@ -114,6 +116,56 @@ def test_forecast_starts_from_a_level_shift_ten_days_old(fast_gbm: dict) -> None
     before = LightGBMForecaster(**fast_gbm, level_shift_days=0).fit(series).predict(28)
     assert 0.85 < now / new_level < 1.15
     assert before["p50"].iloc[later].mean() / new_level < 0.75  # what it fixes
+
+
+def _offsets(z: np.ndarray) -> np.ndarray:
+    _, ref, shifted, _, ended = _winsorize(z, 7, 3.0, shift_run=5)
+    return _rebase_offsets(z, ref, shifted, ended, 7, 364)
+
+
+def test_history_before_a_lasting_shift_is_put_on_the_new_level() -> None:
+    rng = np.random.default_rng(3)
+    z = 5 + 0.05 * rng.standard_normal(600)
+    z[560:] += 0.7  # a campaign switched on 40 days before the end, never before
+    off = _offsets(z)
+    assert off[:550] == pytest.approx(np.full(550, 0.7), abs=0.05)
+    assert (off[561:] == 0).all()
+    # switched off again 20 days later: a surge that faded (clipped like a spike), and its
+    # end is the level coming back, not a shift: nothing is moved
+    z[580:] -= 0.7
+    assert not _offsets(z).any()
+
+
+def test_a_step_the_series_takes_every_year_is_not_moved() -> None:
+    rng = np.random.default_rng(4)
+    ds = pd.date_range("2021-01-01", periods=1000, freq="D")
+    z = 5 + 0.05 * rng.standard_normal(len(ds))
+    season = np.asarray((ds.month >= 9) | (ds.month <= 1))  # up in September, down in February
+    season_year = ds.year.to_numpy() - (ds.month.to_numpy() <= 1)
+    z[season] += 1.0 + 0.5 * (season_year[season] == 2022)  # one season bigger than the others
+    assert not _offsets(z).any()
+
+
+def test_a_shift_in_one_series_does_not_carry_to_the_others(fast_gbm: dict) -> None:
+    """Check finding: paid traffic x2.2 two weeks before the origin had put the flat organic
+    channel of the same global model 22% over its truth."""
+    rng = np.random.default_rng(5)
+    ds = pd.date_range("2023-01-01", periods=640, freq="D")
+    weekly = np.array([0.0, 0.02, 0.0, -0.02, -0.05, -0.22, -0.16])[ds.day_of_week]
+    frames = []
+    for sid in ("organic", "paid"):
+        z = np.log(2000) + weekly + 0.12 * np.sin(2 * np.pi * ds.day_of_year.to_numpy() / 365.25)
+        if sid == "paid":
+            z[-14:] += np.log(2.2)
+        frames.append(pd.DataFrame({"series_id": sid, "ds": ds,
+                                    "y": np.exp(z + 0.08 * rng.standard_normal(len(ds)))}))
+    series = pd.concat(frames, ignore_index=True)
+    truth = np.exp(np.log(2000) + weekly[:28].mean())
+    p = LightGBMForecaster(**fast_gbm).fit(series).predict(28)
+    organic = p.loc[p.series_id == "organic", "p50"].mean()
+    paid = p.loc[p.series_id == "paid", "p50"].mean()
+    assert 0.9 < organic / truth < 1.1
+    assert 0.85 < paid / (2.2 * truth) < 1.15
 
 
 def test_spike_before_origin_does_not_inflate_next_weeks(series_maker: Callable,
