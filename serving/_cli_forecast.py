@@ -494,11 +494,32 @@ def _unplanned_kinds_note(model: Any, calendar: pd.DataFrame, begin: pd.Timestam
     missing = sorted(set(big) - set(inside["kind"].astype(str)))
     if not missing:
         return
+    # a kind whose next event is in the calendar but starts after the last forecast period is
+    # planned, just beyond the horizon: say when, instead of asking for it in --calendar
+    later = calendar[(calendar["start"] > end) & calendar["kind"].astype(str).isin(missing)]
+    later = later.sort_values("start").drop_duplicates("kind")
+    longest = getattr(model, "max_horizon_days", None)
+    reach = begin + pd.Timedelta(days=float(longest)) if longest else None
+    for row in later.itertuples():
+        advice = ("raise --horizon to include it" if reach is not None and row.start <= reach
+                  else "if another is planned before it, add it with --calendar FILE")
+        show_note(f"the next '{row.kind}' event in the calendar, {row.name} "
+                  f"({_when(row.start)}), starts after the last forecast period "
+                  f"({_when(end)}), so its learned lift ({np.expm1(big[str(row.kind)]):+.0%} on "
+                  f"event days) is not in this forecast; {advice}")
+    missing = [k for k in missing if k not in set(later["kind"].astype(str))]
+    if not missing:
+        return
     lifts = ", ".join(f"'{k}' ({np.expm1(big[k]):+.0%})" for k in missing[:5])
     more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
     show_note(f"no event of kind {lifts}{more} (learned lift on event days) falls in the "
               "forecast periods, so none is forecast; if one is planned, add it with "
               "--calendar FILE")
+
+
+def _when(t: pd.Timestamp) -> str:
+    """A calendar time as a date, or with its hour when it has one."""
+    return str(t.date()) if t == t.normalize() else str(t)
 
 
 def _amount(v: float) -> str:

@@ -14,7 +14,8 @@ Tiers (thresholds on calibrated probabilities, so they mean the same thing for e
 - churn: ``high`` if P(churn) >= 0.70, ``medium`` if >= 0.40, else ``low``;
 - propensity: ``hot`` if P(purchase) >= 0.50, ``warm`` if >= 0.20, else ``cold``;
 - value (revenue is in the retailer's currency, so tiers are by rank among the scored customers):
-  ``top`` = highest 10%, ``high`` = next 20%, ``medium`` = next 30%, ``low`` = the rest.
+  ``top`` = highest 10%, ``high`` = next 20%, ``medium`` = next 30%, ``low`` = the rest, and
+  ``low`` too for anyone predicted under a tenth of the mean (``TierRule.floor``).
 
 Early warning: ``visit_drop_50`` (visits in the last 30 days fell by 50% or more against the 30
 days before, with at least 2 visits before) is reported as ``early_warning`` beside the score.
@@ -61,17 +62,22 @@ class TierRule:
             they are probabilities; for ``kind="rank"`` cumulative shares of customers ranked by
             score (0.1 = the top 10%).
         kind: ``"prob"`` (absolute thresholds) or ``"rank"`` (shares of the scored population).
+        floor: for ``kind="rank"``, scores below this share of the mean score go to the lowest
+            tier whatever their rank (0 = none): when most customers are worth next to nothing,
+            ranks alone would call some of them 'medium'.
     """
 
     labels: tuple[str, ...]
     thresholds: tuple[float, ...]
     kind: str = "prob"
+    floor: float = 0.0
 
 
 TIERS: dict[str, TierRule] = {
     "churn": TierRule(("high", "medium", "low"), (0.70, 0.40)),
     "propensity": TierRule(("hot", "warm", "cold"), (0.50, 0.20)),
-    "value": TierRule(("top", "high", "medium", "low"), (0.10, 0.30, 0.60), kind="rank"),
+    "value": TierRule(("top", "high", "medium", "low"), (0.10, 0.30, 0.60), kind="rank",
+                      floor=0.10),
 }
 """Default tier rule per task (documented in docs/customers.md)."""
 
@@ -496,6 +502,9 @@ def assign_tiers(scores: np.ndarray, rule: TierRule) -> pd.Categorical:
         ranks = pd.Series(s).rank(ascending=False, method="min").to_numpy() - 1
         share = ranks / max(len(s), 1)
         code = np.searchsorted(np.asarray(rule.thresholds), share, side="right")
+        if rule.floor > 0 and len(s):
+            with np.errstate(invalid="ignore"):
+                code = np.where(s < rule.floor * np.nanmean(s), n_tiers - 1, code)
     elif rule.kind == "prob":
         # thresholds are decreasing lower bounds: count how many a score falls below.
         code = (s[:, None] < np.asarray(rule.thresholds)[None, :]).sum(axis=1)

@@ -60,6 +60,10 @@ def test_tiers_follow_documented_thresholds() -> None:
     v = assign_tiers(np.arange(100.0), TIERS["value"])
     assert (pd.Series(v).value_counts()[["top", "high", "medium", "low"]].tolist()
             == [10, 20, 30, 40])
+    # half the customers are worth next to nothing: ranks alone made them 'medium'
+    v = assign_tiers(np.r_[np.full(50, 0.01), np.arange(100.0, 150.0)], TIERS["value"])
+    assert (pd.Series(v).value_counts()[["top", "high", "medium", "low"]].tolist()
+            == [10, 20, 20, 50])
     with pytest.raises(ValueError, match="need 1 thresholds"):
         assign_tiers(np.array([0.1]), TierRule(("a", "b"), ()))
 

@@ -311,15 +311,30 @@ def test_predict_notes_a_learned_event_kind_missing_from_the_forecast_periods(
     stored = model.calendar_
     cli._unplanned_kinds_note(model, stored, pd.Timestamp("2024-12-01"),
                               pd.Timestamp("2024-12-31"))
+    assert len(notes) == 1  # the calendar's next sale is 2025-09-15, beyond the model's reach
+    assert "the next 'sale' event in the calendar, Big sale (2025-09-15)" in notes[0]
+    lift = float(notes[0].split("learned lift (+")[1].split("%")[0].replace(",", ""))
+    assert 150 < lift < 250  # x3 on the day (+200%), at the calendar's intensity 0.5
+    assert "if another is planned before it, add it with --calendar FILE" in notes[0]
+    notes.clear()
+    before = stored[stored["start"] < pd.Timestamp("2024-12-01")]
+    cli._unplanned_kinds_note(model, before, pd.Timestamp("2024-12-01"),
+                              pd.Timestamp("2024-12-31"))
     assert len(notes) == 1
     assert "no event of kind 'sale' (+" in notes[0]
-    lift = float(notes[0].split("'sale' (+")[1].split("%")[0].replace(",", ""))
-    assert 150 < lift < 250  # x3 on the day (+200%), at the calendar's intensity 0.5
     assert "--calendar FILE" in notes[0]
     notes.clear()
     cli._unplanned_kinds_note(model, stored, pd.Timestamp("2024-09-01"),
                               pd.Timestamp("2024-09-30"))
     assert not notes  # the sale falls in the periods: nothing to say
+    # planned in the calendar, but after the last period: said so, not "add it"
+    cli._unplanned_kinds_note(model, stored, pd.Timestamp("2025-07-01"),
+                              pd.Timestamp("2025-08-29"))
+    assert len(notes) == 1
+    assert "the next 'sale' event in the calendar, Big sale (2025-09-15)" in notes[0]
+    assert "after the last forecast period (2025-08-29)" in notes[0]
+    assert "raise --horizon" in notes[0]
+    assert "--calendar FILE" not in notes[0]
 
 
 def test_data_validate_series_prints_the_forecasting_notes(tmp_path: Path) -> None:
