@@ -417,7 +417,11 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     from features._calendar import normalize_calendar
     from training._forecast_base import check_calendar_channels, check_future_regressors
     from training._forecast_mlflow import pyfunc_input, regressor_names
-    from training._forecast_peaks import calendar_novelty_notes, peak_summary
+    from training._forecast_peaks import (
+        background_events,
+        calendar_novelty_notes,
+        peak_summary,
+    )
     from training._mlflow import configure_mlflow
 
     configure_mlflow()
@@ -456,7 +460,11 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     _unplanned_kinds_note(inner, full_cal, begin, end)
     for note in calendar_novelty_notes(inner, full_cal, begin, end):
         show_note(note)
-    peaks = peak_summary(fc, full_cal, base)
+    bg_cal = background_events(full_cal)
+    bg = (loaded.predict(pyfunc_input(bg_cal, future, names),
+                         params={"horizon": horizon, "use_stored_calendar": False})
+          if len(bg_cal) else None)
+    peaks = peak_summary(fc, full_cal, base, bg)
     fc_path, pk_path, png = out / "forecast.csv", out / "peaks.csv", out / "forecast.png"
     for path in (fc_path, pk_path, png):
         note_replaced(path)

@@ -286,6 +286,7 @@ class EventEffects:
         m = self._season(panel.freq)
         obs: list[pd.DataFrame] = []
         hour_obs: list[pd.DataFrame] = []
+        unsized: dict[str, np.ndarray] = {}
         for sid, grid in panel.series.items():
             z = panel.fwd(grid.y)
             days = grid.ds.normalize()
@@ -297,6 +298,8 @@ class EventEffects:
             resid = z - base
             clean = np.where(affected & np.isfinite(base), base, z)
             self.clean_[sid] = clean
+            if (affected & ~np.isfinite(base)).any():
+                unsized[sid] = affected & ~np.isfinite(base)
             if occ.empty:
                 continue
             quiet = resid[~affected & np.isfinite(resid)]
@@ -319,6 +322,14 @@ class EventEffects:
             self._pool_with_backgrounds(pd.concat(obs, ignore_index=True))
         else:
             self._reset()
+        # days deep inside a long event (an always-on campaign running for months) have no
+        # event-free value near enough for a baseline: they are cleaned of the lift learned
+        # from the event's edges instead, or the history would keep the campaign's level and
+        # a forecast with the campaign in its calendar would add its lift a second time
+        for sid, rows in unsized.items():
+            grid = panel.series[sid]
+            lift, _, _ = self.lift(sid, grid.ds[rows], calendar)
+            self.clean_[sid][rows] = panel.fwd(grid.y)[rows] - lift
         if hour_obs:
             self._pool_hours(pd.concat(hour_obs, ignore_index=True),
                              steps_per_day(panel.freq))

@@ -6,7 +6,10 @@ event with a channel to that channel's series and the aggregate series (``total`
 series the event has no effect, so it has no row there (``channel_scope_note`` says so).
 
 The no-event baseline is the same model's forecast with an empty calendar; lift is the P50 at
-the peak over that baseline's P50 on the same period.
+the peak over that baseline's P50 on the same period. An event whose peak falls inside a
+background event (a window of ``BACKGROUND_DAYS`` or more, e.g. an always-on campaign) that
+applies to the series is measured against the forecast with the background events only, so a
+sale inside a campaign reports the sale's own lift, not the two together.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ import pandas as pd
 from features._calendar import applies_to, normalize_calendar
 
 from ._forecast_base import BaseForecaster, listed
+from ._forecast_events import BACKGROUND_DAYS
 
-__all__ = ["PEAK_COLUMNS", "PeakForecast", "calendar_novelty_notes", "channel_scope_note",
-           "forecast_with_peaks", "peak_summary"]
+__all__ = ["PEAK_COLUMNS", "PeakForecast", "background_events", "calendar_novelty_notes",
+           "channel_scope_note", "forecast_with_peaks", "peak_summary"]
 
 PEAK_COLUMNS: tuple[str, ...] = (
     "series_id", "window", "start", "end", "peak_ds", "peak_p10", "peak_p50", "peak_p90",
@@ -31,13 +35,37 @@ PEAK_COLUMNS: tuple[str, ...] = (
 window: 'horizon' or the name of an event that applies to the series; start/end: the span
 searched (event days inside the horizon); peak_ds: period of the largest P50;
 peak_p10/p50/p90: forecast interval at that period; baseline_p50: no-event forecast at that
-period (NaN when no baseline was given); lift_pct: 100 * (peak_p50 / baseline_p50 - 1).
+period (NaN when no baseline was given), or, for an event whose peak lies inside a background
+event of the series, the forecast with the background events only; lift_pct: 100 *
+(peak_p50 / baseline_p50 - 1).
 """
 
 
-def _peak_row(sid: str, window: str, g: pd.DataFrame, base: pd.Series | None) -> dict:
+def _days(cal: pd.DataFrame) -> np.ndarray:
+    return ((cal["end"].dt.normalize() - cal["start"].dt.normalize()).dt.days + 1).to_numpy()
+
+
+def background_events(calendar: pd.DataFrame | None) -> pd.DataFrame:
+    """The calendar's background events (windows of ``BACKGROUND_DAYS`` days or more), when a
+    shorter event overlaps one of them (else an empty frame: no other baseline is needed)."""
+    cal = normalize_calendar(calendar)
+    if cal.empty:
+        return cal
+    long = _days(cal) >= BACKGROUND_DAYS
+    bg, short = cal[long], cal[~long]
+    overlaps = any(((short["start"] <= ev.end) & (short["end"] >= ev.start)).any()
+                   for ev in bg.itertuples(index=False))
+    return bg.reset_index(drop=True) if overlaps else cal.iloc[:0]
+
+
+def _peak_row(sid: str, window: str, g: pd.DataFrame, base: pd.Series | None,
+              under: pd.DataFrame | None = None, bg_base: pd.Series | None = None) -> dict:
     i = int(np.argmax(g["p50"].to_numpy()))
     row = g.iloc[i]
+    if under is not None and bg_base is not None and not under.empty:
+        day = row["ds"].normalize()
+        if ((under["start"] <= day) & (under["end"] >= day)).any():
+            base = bg_base  # the event's own lift, over its background event
     b = float(base.get(row["ds"], np.nan)) if base is not None else np.nan
     lift = 100 * (row["p50"] / b - 1) if b and np.isfinite(b) and b > 0 else np.nan
     return {"series_id": sid, "window": window, "start": g["ds"].min(), "end": g["ds"].max(),
@@ -49,6 +77,7 @@ def peak_summary(
     forecast: pd.DataFrame,
     calendar: pd.DataFrame | None = None,
     baseline: pd.DataFrame | None = None,
+    background: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Peak date, magnitude with interval and lift, per series for the horizon and the window
     of each event that applies to the series (``applies_to``).
@@ -58,22 +87,30 @@ def peak_summary(
         calendar: events whose windows (intersected with the horizon) get their own row in
             each series they apply to.
         baseline: the no-event forecast (same columns) for the lift; None leaves lift NaN.
+        background: the forecast with the background events only (``background_events``):
+            the baseline of a shorter event whose peak lies inside one of them.
     """
     cal = normalize_calendar(calendar)
     rows = []
+
+    def p50(frame: pd.DataFrame | None, sid: object) -> pd.Series | None:
+        if frame is None:
+            return None
+        f = frame[frame["series_id"] == sid]
+        return pd.Series(f["p50"].to_numpy(), index=pd.to_datetime(f["ds"]))
+
     for sid, g in forecast.groupby("series_id", sort=True):
         g = g.sort_values("ds").reset_index(drop=True)
-        base = None
-        if baseline is not None:
-            b = baseline[baseline["series_id"] == sid]
-            base = pd.Series(b["p50"].to_numpy(), index=pd.to_datetime(b["ds"]))
+        base, bg_base = p50(baseline, sid), p50(background, sid)
         rows.append(_peak_row(str(sid), "horizon", g, base))
         sub = cal[applies_to(cal, str(sid))] if not cal.empty else cal
+        long = _days(sub) >= BACKGROUND_DAYS
         day = g["ds"].dt.normalize()
-        for ev in sub.itertuples(index=False):
+        for ev, is_bg in zip(sub.itertuples(index=False), long, strict=True):
             inside = g[(day >= ev.start) & (day <= ev.end)]
             if not inside.empty:
-                rows.append(_peak_row(str(sid), str(ev.name), inside, base))
+                rows.append(_peak_row(str(sid), str(ev.name), inside, base,
+                                      None if is_bg else sub[long], bg_base))
     return pd.DataFrame(rows, columns=list(PEAK_COLUMNS))
 
 
@@ -171,9 +208,12 @@ def forecast_with_peaks(
     future_calendar: pd.DataFrame | None = None,
     future_regressors: pd.DataFrame | None = None,
 ) -> PeakForecast:
-    """Forecast, forecast again without events, and summarise peaks and lifts."""
+    """Forecast, forecast again without events (and with the background events only, when a
+    shorter event overlaps one), and summarise peaks and lifts."""
     fc = model.predict(horizon, future_calendar, future_regressors)
     empty = normalize_calendar(None)
     base = model.predict(horizon, empty, future_regressors)
     cal = future_calendar if future_calendar is not None else getattr(model, "calendar_", None)
-    return PeakForecast(fc, base, peak_summary(fc, cal, base))
+    bg_cal = background_events(cal)
+    bg = model.predict(horizon, bg_cal, future_regressors) if len(bg_cal) else None
+    return PeakForecast(fc, base, peak_summary(fc, cal, base, bg))

@@ -438,6 +438,41 @@ def test_a_background_event_adds_its_lift_under_a_shorter_one() -> None:
     assert sale_only[31] == pytest.approx(0.7, abs=0.1)  # the sale's own lift, net of it
 
 
+def test_peak_lift_of_a_sale_inside_a_campaign_is_the_sale_s_own(fast_gbm: dict) -> None:
+    """The peaks table had measured a sale inside an always-on campaign against the no-event
+    forecast, so its lift was the two together (+245% for a +101% sale on a +65% campaign);
+    and the campaign, 300 days old, had been counted twice (its days beyond the baseline's
+    reach were left uncleaned): every forecast day +66% over the truth."""
+    from training._forecast_peaks import background_events, forecast_with_peaks
+
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2022-01-01", periods=900, freq="D")
+    z = 7 + 0.05 * rng.standard_normal(len(ds))
+    sales = [ds[k] for k in (100, 250, 400, 550, 700, 820)]
+    for s in sales:
+        z[ds.get_loc(s):ds.get_loc(s) + 3] += 0.7
+    z[600:] += 0.5
+    series = pd.DataFrame({"series_id": "total", "ds": ds, "y": np.expm1(z)})
+    future = pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=60, freq="D")
+    cal = normalize_calendar(pd.DataFrame({
+        "name": [*(["Sale"] * len(sales)), "Always-on", "Sale"],
+        "start": [*sales, ds[600], future[30]],
+        "end": [*(s + pd.Timedelta(days=2) for s in sales), future[-1] + pd.Timedelta(days=200),
+                future[32]],
+        "kind": [*(["sale"] * len(sales)), "launch", "sale"]}))
+    assert background_events(cal)["name"].tolist() == ["Always-on"]
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    peaks = forecast_with_peaks(model, 60, cal).peaks
+    sale = peaks[(peaks["window"] == "Sale") & (peaks["start"] >= future[0])].iloc[0]
+    campaign = peaks[peaks["window"] == "Always-on"].iloc[0]
+    fc = forecast_with_peaks(model, 60, cal).forecast
+    assert 0.9 < fc["p50"].iloc[:28].mean() / np.expm1(7.5) < 1.1
+    assert 0.9 < fc["p50"].iloc[31] / np.expm1(8.2) < 1.1
+    assert 100 * np.expm1(0.7) * 0.8 < sale["lift_pct"] < 100 * np.expm1(0.7) * 1.2
+    assert campaign["lift_pct"] > 100 * np.expm1(1.2) * 0.8  # its peak is the sale's day
+    assert background_events(cal[cal["name"] == "Sale"]).empty  # nothing long: no extra run
+
+
 def test_years_in_event_names_do_not_split_one_event_into_many() -> None:
     from training._forecast_events import pooled_names
 
