@@ -410,25 +410,31 @@ def test_hourly_event_day_gets_its_own_shape_within_the_day() -> None:
     assert np.all(np.abs(lift[day.hour >= 14]) < 0.15), lift
 
 
-def test_a_background_event_adds_its_lift_under_a_shorter_one() -> None:
-    """A months-long launch period must not take the days of a sale inside it (check: sale
-    days -31% to -38% when the longer event's lift replaced the sale's)."""
+def _campaign_world() -> tuple[pd.DataFrame, pd.DataFrame, pd.DatetimeIndex]:
+    """900 days at e^7 with a 3-day sale (+0.7 log) six times and an always-on campaign
+    (+0.5) from day 600 on, in the calendar until 200 days after the end: (series, history
+    calendar, the 60 days after the history)."""
     rng = np.random.default_rng(0)
     ds = pd.date_range("2022-01-01", periods=900, freq="D")
     z = 7 + 0.05 * rng.standard_normal(len(ds))
     sales = [ds[k] for k in (100, 250, 400, 550, 700, 820)]
     for s in sales:
         z[ds.get_loc(s):ds.get_loc(s) + 3] += 0.7
-    launch_start, launch_end = ds[600], ds[-1] + pd.Timedelta(days=200)
-    z[600:] += 0.5  # an always-on campaign from day 600 on, with sales 700 and 820 inside it
+    z[600:] += 0.5  # sales 700 and 820 are inside the campaign
     series = pd.DataFrame({"series_id": "total", "ds": ds, "y": np.expm1(z)})
     cal = normalize_calendar(pd.DataFrame({
         "name": ["Sale"] * len(sales) + ["Always-on"],
-        "start": [*sales, launch_start],
-        "end": [s + pd.Timedelta(days=2) for s in sales] + [launch_end],
+        "start": [*sales, ds[600]],
+        "end": [s + pd.Timedelta(days=2) for s in sales] + [ds[-1] + pd.Timedelta(days=200)],
         "kind": ["sale"] * len(sales) + ["launch"]}))
+    return series, cal, pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=60, freq="D")
+
+
+def test_a_background_event_adds_its_lift_under_a_shorter_one() -> None:
+    """A months-long launch period must not take the days of a sale inside it (check: sale
+    days -31% to -38% when the longer event's lift replaced the sale's)."""
+    series, cal, future = _campaign_world()
     eff = EventEffects().fit(prepare_panel(series), cal)
-    future = pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=60, freq="D")
     plan = pd.concat([cal, normalize_calendar(pd.DataFrame({
         "name": ["Sale"], "start": [future[30]], "end": [future[32]], "kind": ["sale"]}))])
     lift, _, _ = eff.lift("total", future, plan)
@@ -445,27 +451,16 @@ def test_peak_lift_of_a_sale_inside_a_campaign_is_the_sale_s_own(fast_gbm: dict)
     reach were left uncleaned): every forecast day +66% over the truth."""
     from training._forecast_peaks import background_events, forecast_with_peaks
 
-    rng = np.random.default_rng(0)
-    ds = pd.date_range("2022-01-01", periods=900, freq="D")
-    z = 7 + 0.05 * rng.standard_normal(len(ds))
-    sales = [ds[k] for k in (100, 250, 400, 550, 700, 820)]
-    for s in sales:
-        z[ds.get_loc(s):ds.get_loc(s) + 3] += 0.7
-    z[600:] += 0.5
-    series = pd.DataFrame({"series_id": "total", "ds": ds, "y": np.expm1(z)})
-    future = pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=60, freq="D")
-    cal = normalize_calendar(pd.DataFrame({
-        "name": [*(["Sale"] * len(sales)), "Always-on", "Sale"],
-        "start": [*sales, ds[600], future[30]],
-        "end": [*(s + pd.Timedelta(days=2) for s in sales), future[-1] + pd.Timedelta(days=200),
-                future[32]],
-        "kind": [*(["sale"] * len(sales)), "launch", "sale"]}))
+    series, history_cal, future = _campaign_world()
+    cal = pd.concat([history_cal, normalize_calendar(pd.DataFrame({
+        "name": ["Sale"], "start": [future[30]], "end": [future[32]], "kind": ["sale"]}))],
+        ignore_index=True)
     assert background_events(cal)["name"].tolist() == ["Always-on"]
-    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
-    peaks = forecast_with_peaks(model, 60, cal).peaks
+    model = LightGBMForecaster(**fast_gbm).fit(series, history_cal)
+    res = forecast_with_peaks(model, 60, cal)
+    peaks, fc = res.peaks, res.forecast
     sale = peaks[(peaks["window"] == "Sale") & (peaks["start"] >= future[0])].iloc[0]
     campaign = peaks[peaks["window"] == "Always-on"].iloc[0]
-    fc = forecast_with_peaks(model, 60, cal).forecast
     assert 0.9 < fc["p50"].iloc[:28].mean() / np.expm1(7.5) < 1.1
     assert 0.9 < fc["p50"].iloc[31] / np.expm1(8.2) < 1.1
     assert 100 * np.expm1(0.7) * 0.8 < sale["lift_pct"] < 100 * np.expm1(0.7) * 1.2
