@@ -138,14 +138,14 @@ def _rebase_offsets(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, ended:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for a in starts:
+            if ended[max(0, a - 2 * m):a].any():
+                continue  # the level coming back after an excursion
             sel = idx[(idx >= a) & (idx < a + 2 * m)]
             step = zc[sel] - ref[sel]
             step = step[np.isfinite(step)]
             if not len(step):
                 continue
             size = float(np.median(step))
-            if ended[max(0, a - 2 * m):a].any():
-                continue
             # the same kind of step within six seasons of this date a year before or after: the
             # yearly season (its size varies from year to year: a quarter of this one is enough)
             near = [step_at(a + k * year + j) for k in (-1, 1) for j in range(-6 * m, 6 * m + 1)]
