@@ -15,7 +15,8 @@ Tiers (thresholds on calibrated probabilities, so they mean the same thing for e
 - propensity: ``hot`` if P(purchase) >= 0.50, ``warm`` if >= 0.20, else ``cold``;
 - value (revenue is in the retailer's currency, so tiers are by rank among the scored customers):
   ``top`` = highest 10%, ``high`` = next 20%, ``medium`` = next 30%, ``low`` = the rest, and
-  ``low`` too for anyone predicted under a tenth of the mean (``TierRule.floor``).
+  ``low`` too for anyone predicted under a tenth of the median of the top 60%
+  (``TierRule.floor``).
 
 Early warning: ``visit_drop_50`` (visits in the last 30 days fell by 50% or more against the 30
 days before, with at least 2 visits before) is reported as ``early_warning`` beside the score.
@@ -62,9 +63,11 @@ class TierRule:
             they are probabilities; for ``kind="rank"`` cumulative shares of customers ranked by
             score (0.1 = the top 10%).
         kind: ``"prob"`` (absolute thresholds) or ``"rank"`` (shares of the scored population).
-        floor: for ``kind="rank"``, scores below this share of the mean score go to the lowest
-            tier whatever their rank (0 = none): when most customers are worth next to nothing,
-            ranks alone would call some of them 'medium'.
+        floor: for ``kind="rank"``, scores below this share of the median score of the
+            customers ranked above the lowest tier go to the lowest tier whatever their rank
+            (0 = none): when many customers are worth next to nothing, ranks alone would call
+            some of them 'medium'. (A share of the mean was tried: a few wholesale accounts
+            lifted it so far that the 'medium' tier came out empty.)
     """
 
     labels: tuple[str, ...]
@@ -502,9 +505,11 @@ def assign_tiers(scores: np.ndarray, rule: TierRule) -> pd.Categorical:
         ranks = pd.Series(s).rank(ascending=False, method="min").to_numpy() - 1
         share = ranks / max(len(s), 1)
         code = np.searchsorted(np.asarray(rule.thresholds), share, side="right")
-        if rule.floor > 0 and len(s):
+        above = s[code < n_tiers - 1]
+        if rule.floor > 0 and np.isfinite(above).any():
+            floor = rule.floor * float(np.nanmedian(above))
             with np.errstate(invalid="ignore"):
-                code = np.where(s < rule.floor * np.nanmean(s), n_tiers - 1, code)
+                code = np.where(s < floor, n_tiers - 1, code)
     elif rule.kind == "prob":
         # thresholds are decreasing lower bounds: count how many a score falls below.
         code = (s[:, None] < np.asarray(rule.thresholds)[None, :]).sum(axis=1)

@@ -64,6 +64,9 @@ def test_tiers_follow_documented_thresholds() -> None:
     v = assign_tiers(np.r_[np.full(50, 0.01), np.arange(100.0, 150.0)], TIERS["value"])
     assert (pd.Series(v).value_counts()[["top", "high", "medium", "low"]].tolist()
             == [10, 20, 20, 50])
+    # a few large accounts do not empty the 'medium' tier (a floor on the mean had)
+    v = assign_tiers(np.r_[np.arange(1.0, 97.0), np.full(4, 1e5)], TIERS["value"])
+    assert pd.Series(v).value_counts()["medium"] == 30
     with pytest.raises(ValueError, match="need 1 thresholds"):
         assign_tiers(np.array([0.1]), TierRule(("a", "b"), ()))
 
