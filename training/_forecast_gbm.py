@@ -107,6 +107,14 @@ def _ended_excursions(shifted: np.ndarray, zc: np.ndarray, run: int, gap: int) -
     return out
 
 
+_YEARLY_STEP_WEEKS = 4
+"""How far from the same date a year before or after a step of the same kind is looked for."""
+_YEARLY_STEP_SHARE = 1 / 3
+"""Share of a step's size that a step of the same sign a year before or after must reach."""
+_YEARLY_STEP_WINDOW = 3
+"""Seasons either side whose medians measure a step a year before or after."""
+
+
 def _rebase_offsets(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, ended: np.ndarray,
                     m: int, year: int) -> np.ndarray:
     """Offset per period that puts the history before each level shift on the level after it
@@ -115,42 +123,57 @@ def _rebase_offsets(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, ended:
     A shift is a run of ``shifted`` (periods let through as a level shift; runs at most ``m``
     apart are one). Its size is the median, over the run's periods in its first two seasons,
     of the value against its trailing same-phase reference, which there still reads the level
-    before the step. A step that the series took within six seasons of the same date a year
-    before or a year after too (same sign, at least a quarter of this one's size, as seasons
-    differ in height: a sport's off-season, a summer lull) is the yearly season, which the
-    features already carry, and moves nothing; so does a step within two seasons after the end of an
-    excursion (``ended``: a surge that faded, a closure that reopened), which is the level
-    coming back while the trailing reference still holds the excursion. Offsets add up
-    backwards, so every period is put on today's level: a long campaign switched on and later
-    off leaves the periods before both where they were.
+    before the step. Shifts are taken from the latest back, each on the history as the later
+    ones left it, and a shift moves the periods before it only when:
+
+    - its level still holds at the end: the median of the last two seasons is nearer the
+      median of the run's first two seasons than of the two seasons before it (a three-week
+      closure whose reopening was not caught as a step of its own moves nothing);
+    - it does not start within two seasons after the end of an excursion (``ended``: a surge
+      that faded, a closure that reopened): that is the level coming back while the trailing
+      reference still holds the excursion;
+    - it is not a yearly step: one the series took within ``_YEARLY_STEP_WEEKS`` seasons of
+      the same date a year before or a year after, of the same sign and at least
+      ``_YEARLY_STEP_SHARE`` of this one's size (seasons differ in height: a sport's
+      off-season, a summer lull), which the features already carry.
+
+    Offsets add up backwards, so every period is put on today's level: a long campaign
+    switched on and later off leaves the periods before both where they were.
     """
     offset = np.zeros(len(zc))
     idx = np.flatnonzero(shifted)
     if not len(idx):
         return offset
 
+    w = _YEARLY_STEP_WINDOW * m
+
     def step_at(a: int) -> float:
-        if a - 2 * m < 0 or a + 2 * m > len(zc):
+        if a - w < 0 or a + w > len(zc):
             return np.nan
-        return float(np.nanmedian(zc[a:a + 2 * m]) - np.nanmedian(zc[a - 2 * m:a]))
+        return float(np.nanmedian(zc[a:a + w]) - np.nanmedian(zc[a - w:a]))
 
     starts = np.r_[idx[0], idx[np.flatnonzero(np.diff(idx) > m) + 1]]
+    weeks = _YEARLY_STEP_WEEKS * m
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        for a in starts:
-            if ended[max(0, a - 2 * m):a].any():
-                continue  # the level coming back after an excursion
+        for a in starts[::-1]:
+            if a < 2 * m or ended[max(0, a - 2 * m):a].any():
+                continue  # no level before it, or the level coming back after an excursion
+            adj = zc + offset
+            before = float(np.nanmedian(adj[a - 2 * m:a]))
+            during = float(np.nanmedian(adj[a:a + 2 * m]))
+            end = float(np.nanmedian(adj[-2 * m:]))
+            if not abs(end - during) < abs(end - before):
+                continue  # its level did not hold
             sel = idx[(idx >= a) & (idx < a + 2 * m)]
             step = zc[sel] - ref[sel]
             step = step[np.isfinite(step)]
             if not len(step):
                 continue
             size = float(np.median(step))
-            # the same kind of step within six seasons of this date a year before or after: the
-            # yearly season (its size varies from year to year: a quarter of this one is enough)
-            near = [step_at(a + k * year + j) for k in (-1, 1) for j in range(-6 * m, 6 * m + 1)]
+            near = [step_at(a + k * year + j) for k in (-1, 1) for j in range(-weeks, weeks + 1)]
             same = np.array([v for v in near if np.isfinite(v)]) * np.sign(size)
-            if len(same) and same.max() >= abs(size) / 4:
+            if len(same) and same.max() >= abs(size) * _YEARLY_STEP_SHARE:
                 continue
             offset[:a] += size
     return offset
