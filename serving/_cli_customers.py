@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import numpy as np
 import pandas as pd
 import typer
 
@@ -348,12 +349,15 @@ def _active_customers(ev: pd.DataFrame, asof: pd.Timestamp, days: int) -> pd.Dat
 
 
 def _season_note(season: Any, adjust: bool, scores: pd.DataFrame) -> None:
-    """Say (and with ``adjust`` apply) the value model's season gap (``season_factor``)."""
+    """Say (and with ``adjust`` apply) the model's season gap (``season_factor``)."""
     if season is None:
         if adjust:
-            show_note("--season-adjust: no season factor (it needs a value model trained on "
-                      "cutoffs, a horizon up to 364 days and purchases from at least 90 days "
-                      "before both windows a year back); scores are not scaled")
+            show_note("--season-adjust: no season factor (it needs a model trained on cutoffs, "
+                      "a horizon up to 364 days and purchases from at least 90 days before "
+                      "both windows a year back); scores are not scaled")
+        return
+    if getattr(season, "task", "value") != "value":
+        _season_note_probability(season, adjust, scores)
         return
     (a, b), (c, d) = season.scored, season.reference
     gap = (f"last year, {a:%Y-%m-%d} .. {b:%Y-%m-%d} held {season.factor:.2f}x the revenue per "
@@ -375,6 +379,32 @@ def _season_note(season: Any, adjust: bool, scores: pd.DataFrame) -> None:
                   "pass --season-adjust to scale the scores by that factor")
 
 
+def _season_note_probability(season: Any, adjust: bool, scores: pd.DataFrame) -> None:
+    """``_season_note`` for churn and propensity: the purchase rate's season gap moves
+    P(purchase) to 1 - (1 - P)^factor (churn: P(churn)^factor); tiers follow."""
+    from training._customer_reasons import TIERS, assign_tiers
+    from training._customer_scoring import adjust_probability
+
+    (a, b), (c, d) = season.scored, season.reference
+    now, then = season.per_customer
+    gap = (f"last year, {now:.1%} of customers bought in {a:%Y-%m-%d} .. {b:%Y-%m-%d} against "
+           f"{then:.1%} in {c:%Y-%m-%d} .. {d:%Y-%m-%d}, the window a year before the one the "
+           f"model's probabilities were set on (a purchase rate {season.factor:.2f}x)")
+    churn = season.task == "churn"
+    p = (1 - scores["score"] if churn else scores["score"]).to_numpy(dtype=float)
+    moved = adjust_probability(p, season.factor)
+    if adjust:
+        scores["score"] = 1 - moved if churn else moved
+        scores["tier"] = assign_tiers(scores["score"].to_numpy(), TIERS[season.task])
+        show_note(f"--season-adjust: P(purchase) moved to 1 - (1 - P)^{season.factor:.3f}, mean "
+                  f"{np.mean(p):.3f} -> {np.mean(moved):.3f}; tiers follow ({gap})")
+    elif abs(season.factor - 1) >= 0.1:
+        show_note(f"{gap}: the model does not know the season, so its P(purchase) for this "
+                  f"window is likely too {'low' if season.factor > 1 else 'high'} (mean "
+                  f"{np.mean(p):.3f}; {np.mean(moved):.3f} with the season); pass "
+                  "--season-adjust to apply it")
+
+
 def _score(task: str, asof_text: str | None, out: Path, data: Path | None, events: Path | None,
            calendar: Path | None, table: Path | None, id_col: str, model_uri: str | None,
            reasons: bool, reason_method: str, horizon_days: int | None, chunk_size: int,
@@ -393,9 +423,13 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
     if table is None and asof is None:
         raise ValueError("--asof DATE is required with --data/--events (features use only "
                          "events before it)")
-    if season_adjust and (task != "value" or table is not None):
-        raise ValueError("--season-adjust applies to 'brain score value' from events "
-                         "(--data/--events) only")
+    if season_adjust and table is not None:
+        raise ValueError("--season-adjust applies to scores from events (--data/--events) "
+                         "only: a table has no purchase history to read last year's season "
+                         "from")
+    if season_adjust and horizon_days is not None and task != "value":
+        raise ValueError("--season-adjust reads the season of the model's own window; it "
+                         "cannot be combined with --horizon-days")
     if active_within is not None and (table is not None or active_within < 1):
         raise ValueError("--active-within DAYS needs --data/--events and DAYS >= 1 (with "
                          "--table, filter the table's rows yourself)")
@@ -417,7 +451,8 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         assert asof is not None
         ev, cal = _events(data, events, calendar, tz, allow, on_duplicate)
         _check_asof(ev, asof)
-        season = season_factor(model, ev, asof) if task == "value" else None
+        season = (season_factor(model, ev, asof)
+                  if horizon_days is None or task == "value" else None)
         if active_within is not None:
             ev = _active_customers(ev, asof, active_within)
         with progress_bar("scoring customers") as update:
@@ -508,8 +543,9 @@ def _make_score_command(task: str) -> None:
         jobs: Annotated[int | None, typer.Option(
             "--jobs", help="Scoring threads (default: all CPUs).")] = None,
         season_adjust: Annotated[bool, typer.Option(
-            help="value: scale the scores by last year's season gap between the scored window "
-                 "and the window the model's level was set on (printed as a note).")] = False,
+            help="Move the scores by last year's season gap between the scored window and the "
+                 "window the model's level was set on (printed as a note): value scaled by the "
+                 "revenue ratio; P(purchase) to 1 - (1 - P)^(purchase-rate ratio).")] = False,
         active_within: Annotated[int | None, typer.Option(
             help="Score only customers with an event other than a refund in the DAYS before "
                  "--asof (events only): long-gone customers otherwise fill the high churn "

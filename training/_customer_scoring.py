@@ -33,6 +33,7 @@ from ._customer_reasons import TIERS, assign_tiers
 
 __all__ = [
     "SeasonFactor",
+    "adjust_probability",
     "extend_purchase_horizon",
     "score_asof",
     "score_features",
@@ -195,39 +196,52 @@ def score_features(model: CustomerModel | object, features: pd.DataFrame, *,
 
 @dataclass(frozen=True)
 class SeasonFactor:
-    """How much more (or less) revenue per customer last year's copy of the scored window held
-    than last year's copy of the window the value model's level was set on.
+    """How much more (or less) buying last year's copy of the scored window held than last
+    year's copy of the window the model's level was set on.
 
     Attributes:
-        factor: the ratio (1.0 = same season).
+        factor: the ratio (1.0 = same season). Value: of revenue per customer. Churn and
+            propensity: of the purchase hazard, -log(1 - share of customers buying), so that
+            ``1 - (1 - p) ** factor`` moves P(purchase) by the season (``adjust_probability``).
         scored: the scored window a year earlier (start, end), 364 days back (same weekdays).
         reference: the model's reference window a year earlier (start, end).
-        per_customer: revenue per customer in both (``scored``, ``reference``), customers being
-            those with a purchase in the year (or as much as the data hold, at least 90 days)
-            before each window, so a growing or shrinking base does not read as season.
+        per_customer: revenue per customer (value) or share of customers buying (churn,
+            propensity) in both (``scored``, ``reference``), customers being those with a
+            purchase in the year (or as much as the data hold, at least 90 days) before each
+            window, so a growing or shrinking base does not read as season.
+        task: the model's task.
     """
 
     factor: float
     scored: tuple[pd.Timestamp, pd.Timestamp]
     reference: tuple[pd.Timestamp, pd.Timestamp]
     per_customer: tuple[float, float]
+    task: str = "value"
+
+
+def adjust_probability(p_purchase: np.ndarray, factor: float) -> np.ndarray:
+    """P(at least one purchase) with the purchase rate scaled by ``factor``: 1 - (1 - p)^f."""
+    p = np.clip(np.asarray(p_purchase, dtype=float), 0.0, 1.0)
+    return 1.0 - (1.0 - p) ** float(factor)
 
 
 def season_factor(model: CustomerModel, events: pd.DataFrame,
                   asof: str | pd.Timestamp) -> SeasonFactor | None:
-    """The value model's season gap for a window starting at ``asof`` (None when unknown).
+    """The model's season gap for a window starting at ``asof`` (None when unknown).
 
-    The model learned how much customers spend in ``horizon_days`` from windows starting at
-    its training cutoffs, and its total is matched (``scale`` calibration) on one of them: the
-    validation cutoff when it was refitted, else the calibration cutoff. It knows nothing of
-    the season of a later window (a grocery model set on July forecast October-December 19%
-    low). Last year's same two windows tell the gap. None without a value model fitted on
-    cutoffs, a horizon over 364 days, or purchases starting less than 90 days before the
-    earlier of the two windows a year back.
+    The model learned from windows of ``horizon_days`` starting at its training cutoffs, and
+    its level is set (value: ``scale`` calibration; churn/propensity: probability
+    calibration) on one of them: the validation cutoff when it was refitted, else the
+    calibration cutoff. It knows nothing of the season of a later window (a grocery value model
+    set on July forecast October-December 19% low; a gift shop's propensity model set on June
+    gave a holiday quarter 0.17 against 0.23 buying). Last year's same two windows tell the
+    gap. None without a model fitted on cutoffs, a horizon over 364 days, or purchases
+    starting less than 90 days before the earlier of the two windows a year back.
     """
     rep = getattr(model, "report_", None)
     h = getattr(model, "horizon_days", None)
-    if getattr(model, "task", None) != "value" or rep is None or not h or h > 364:
+    task = getattr(model, "task", None)
+    if task not in ("value", "churn", "propensity") or rep is None or not h or h > 364:
         return None
     ref_cuts = rep.split.validation_cutoffs if rep.refit else rep.split.calibration_cutoffs
     if not ref_cuts:
@@ -249,13 +263,17 @@ def season_factor(model: CustomerModel, events: pd.DataFrame,
         users = base["user_id"].unique()
         window = buys[(buys["ts"] >= start) & (buys["ts"] < start + span)
                       & buys["user_id"].isin(users)]
-        return float(window["revenue"].sum()) / max(len(users), 1)
+        if task == "value":
+            return float(window["revenue"].sum()) / max(len(users), 1)
+        return window["user_id"].nunique() / max(len(users), 1)
 
     scored, ref = per_customer(start_scored), per_customer(start_ref)
-    if not ref > 0:
+    if not ref > 0 or (task != "value" and not (ref < 1 and scored < 1)):
         return None
-    return SeasonFactor(scored / ref, (start_scored, start_scored + span),
-                        (start_ref, start_ref + span), (scored, ref))
+    factor = (scored / ref if task == "value"
+              else float(np.log1p(-scored) / np.log1p(-ref)))
+    return SeasonFactor(factor, (start_scored, start_scored + span),
+                        (start_ref, start_ref + span), (scored, ref), str(task))
 
 
 def _pyfunc_task(model: object) -> str | None:

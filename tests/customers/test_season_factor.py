@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -50,8 +51,37 @@ def test_a_growing_base_does_not_read_as_season() -> None:
     assert grown.factor == pytest.approx(1.0, abs=0.05)  # the raw total doubled
 
 
+def _buyers(q4_share: float) -> pd.DataFrame:
+    """1,000 customers buying every 7 days in their first 20 weeks of 2023, then each week a
+    random 2% of them buy once (``q4_share`` from October to December)."""
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2023-01-01", "2024-09-30", freq="7D")
+    rows = [(f"u{u}", d, "purchase", 10.0) for u in range(1000) for d in days[:20]]
+    for d in days[20:]:
+        share = q4_share if d.month >= 10 else 0.02
+        rows.extend((f"u{u}", d, "purchase", 10.0)
+                    for u in rng.choice(1000, int(share * 1000), replace=False))
+    return pd.DataFrame(rows, columns=["user_id", "ts", "event_type", "revenue"])
+
+
+def test_the_season_gap_of_a_probability_is_the_purchase_hazard_ratio() -> None:
+    from training._customer_scoring import adjust_probability
+
+    s = season_factor(_model(task="propensity"), _buyers(q4_share=0.05), "2024-10-01")
+    assert s is not None
+    assert s.task == "propensity"
+    now, then = s.per_customer
+    assert now > then  # more of the base buys in last year's holiday quarter
+    assert s.factor == pytest.approx(np.log1p(-now) / np.log1p(-then))
+    # moving the reference window's share by the factor gives the scored window's share
+    assert adjust_probability(np.array([then]), s.factor)[0] == pytest.approx(now)
+    flat = season_factor(_model(task="churn"), _buyers(q4_share=0.02), "2024-10-01")
+    assert flat is not None
+    assert flat.factor == pytest.approx(1.0, abs=0.1)
+
+
 @pytest.mark.parametrize(("model", "asof"), [
-    (_model(task="churn"), "2024-10-01"),
+    (_model(task="other"), "2024-10-01"),
     (_model(horizon=400), "2024-10-01"),
     (_model(), "2023-11-01"),  # a year back is before the data
 ])
@@ -59,14 +89,36 @@ def test_no_factor_when_it_cannot_be_known(model: SimpleNamespace, asof: str) ->
     assert season_factor(model, _events(), asof) is None
 
 
-def test_season_adjust_is_for_value_scores_from_events() -> None:
+def test_season_adjust_is_for_scores_from_events() -> None:
     from serving.cli import app
 
-    res = CliRunner().invoke(app, ["score", "churn", "--asof", "2024-10-01", "--data", ".",
-                                   "--season-adjust", "--out", "x.parquet"])
+    res = CliRunner().invoke(app, ["score", "churn", "--table", "t.csv", "--season-adjust",
+                                   "--out", "x.parquet"])
     assert res.exit_code == 2
-    assert "--season-adjust applies to 'brain score value' from events" in " ".join(
+    assert "--season-adjust applies to scores from events (--data/--events) only" in " ".join(
         res.output.split())
+
+
+def test_the_probability_season_note_moves_p_and_the_tiers() -> None:
+    from serving import _cli_common
+    from serving._cli_customers import _season_note
+
+    window = (pd.Timestamp("2023-09-03"), pd.Timestamp("2023-12-02"))
+    season = SimpleNamespace(factor=1.61, scored=window, reference=window,
+                             per_customer=(0.403, 0.274), task="churn")
+    scores = pd.DataFrame({"score": [0.9, 0.5, 0.2], "tier": ["high", "medium", "low"]})
+    _cli_common._shown_notes.clear()
+    with _cli_common.err_console.capture() as cap:
+        _season_note(season, adjust=False, scores=scores.copy())
+    text = " ".join(cap.get().split())
+    assert "40.3% of customers bought in 2023-09-03 .. 2023-12-02 against 27.4%" in text
+    assert "P(purchase) for this window is likely too low" in text
+    _cli_common._shown_notes.clear()
+    with _cli_common.err_console.capture():
+        _season_note(season, adjust=True, scores=scores)
+    # churn: P(churn)^factor
+    assert scores["score"].tolist() == pytest.approx([0.9**1.61, 0.5**1.61, 0.2**1.61])
+    assert list(scores["tier"]) == ["high", "low", "low"]
 
 
 @pytest.mark.parametrize(("factor", "said"), [(1.70, "41% low"), (0.80, "25% high"),
