@@ -384,16 +384,19 @@ unknown" was a top reason for one-off buyers)."""
 
 
 def prior_directions(task: str, learned: dict[str, int]) -> dict[str, int]:
-    """``learned`` with the engagement meaning filled in where the data left a feature's
-    direction open (0): a churn score rises as engagement falls, a propensity or value score
-    with it.
+    """``learned`` with the engagement meaning in place of the data's direction wherever a
+    feature has one (``ENGAGEMENT_SIGN``): a churn score rises as engagement falls, a
+    propensity or value score with it. Features of mixed meaning keep the learned direction.
 
     Without it, "revenue (last 90 days) is high (22 vs typical 0)" was given as a reason for a
     0.87 churn risk (a new one-off buyer, whose recent revenue the trees credit in interaction
-    with the single order): true of the trees, a contradiction to a marketer.
+    with the single order): true of the trees, a contradiction to a marketer. Filling in only
+    the open (0) directions still let "orders (last 90 days) is high (2 vs typical 0)" through
+    for 8 high- or medium-risk customers of a gift-shop check, where the data's direction for
+    the feature had come out the other way.
     """
     sign = -1 if task == "churn" else 1
-    return {col: d if d != 0 else sign * ENGAGEMENT_SIGN.get(col, 0)
+    return {col: sign * ENGAGEMENT_SIGN[col] if col in ENGAGEMENT_SIGN else d
             for col, d in learned.items()}
 
 

@@ -412,12 +412,15 @@ def test_scoring_events_without_the_models_categories_is_an_error() -> None:
         fn(ft.validate_events(pd.DataFrame(many)), pd.Timestamp("2024-02-01"))
 
 
-def test_open_directions_take_the_features_engagement_meaning() -> None:
+def test_directions_take_the_features_engagement_meaning() -> None:
     from training._customer_reasons import prior_directions
 
-    learned = {"revenue_90d": 0, "days_since_last_purchase": 0, "aov": 0, "orders_30d": -1}
+    # orders_90d came out +1 for churn from the data (one-off new buyers): its meaning wins
+    learned = {"revenue_90d": 0, "days_since_last_purchase": 0, "aov": 0, "orders_30d": -1,
+               "orders_90d": 1, "tenure_days": 1}
     assert prior_directions("churn", learned) == {
-        "revenue_90d": -1, "days_since_last_purchase": 1, "aov": 0, "orders_30d": -1}
+        "revenue_90d": -1, "days_since_last_purchase": 1, "aov": 0, "orders_30d": -1,
+        "orders_90d": -1, "tenure_days": 1}
     assert prior_directions("propensity", learned)["revenue_90d"] == 1
 
 
