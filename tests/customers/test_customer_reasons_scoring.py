@@ -485,3 +485,19 @@ def test_a_customer_never_gets_one_sentence_twice() -> None:
     third = got.iloc[2].dropna().tolist()
     assert len(third) == len(set(third))
     assert third[0] == "has never ordered"
+
+
+def test_expected_orders_over_two_spans_give_one_reason() -> None:
+    from training._customer_reasons import reasons_from_array
+
+    cols = ["bgnbd_expected_orders", "bgnbd_expected_orders_365d", "aov", "orders_total"]
+    feats = pd.DataFrame({"bgnbd_expected_orders": [0.1], "bgnbd_expected_orders_365d": [0.4],
+                          "aov": [30.0], "orders_total": [1.0]})
+    contrib = np.array([[0.3, 0.25, 0.1, 0.2]])
+    got = reasons_from_array(contrib, cols, feats, dict.fromkeys(cols, 2.0), top=3,
+                             directions={"bgnbd_expected_orders": -1,
+                                         "bgnbd_expected_orders_365d": -1,
+                                         "orders_total": -1})
+    row = got.iloc[0].dropna().tolist()
+    assert row[0].startswith("expected orders")  # 0.3 + 0.25: first
+    assert sum(r.startswith("expected orders") for r in row) == 1
