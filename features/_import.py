@@ -236,6 +236,9 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
         "customers": int(events["user_id"].nunique()),
         "purchases": int((orders == "purchase").sum()),
         "refunds": int((orders == "refund").sum()),
+        "purchase_revenue": float(events.loc[events["event_type"] == "purchase",
+                                             "revenue"].sum()),
+        "refund_revenue": float(events.loc[events["event_type"] == "refund", "revenue"].sum()),
         "first": events["ts"].min(), "last": events["ts"].max(),
     }
     merged = int(events["lines"].sum() - len(events))

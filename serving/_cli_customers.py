@@ -338,13 +338,17 @@ def _check_asof(events: pd.DataFrame, asof: pd.Timestamp) -> None:
 def _active_customers(ev: pd.DataFrame, asof: pd.Timestamp, days: int) -> pd.DataFrame:
     """The events of customers with any event but a refund in the ``days`` before ``asof`` (a
     note counts the others, who are not scored): a refund is not engagement."""
-    before = ev[(ev["ts"] < asof) & (ev["event_type"].astype(str) != "refund")]
+    earlier = ev[ev["ts"] < asof]
+    before = earlier[earlier["event_type"].astype(str) != "refund"]
     last = before.groupby("user_id", observed=True)["ts"].max()
     keep = last.index[last >= asof - pd.Timedelta(days=days)]
     gone = len(last) - len(keep)
+    # customers with refunds only are left out too: count them, so the note adds up
+    refunds_only = earlier["user_id"].nunique() - len(last)
+    only = (f", nor {refunds_only:,} with refunds only" if refunds_only else "")
     show_note(f"--active-within {days}: {len(keep):,} customers with an event (not counting "
               f"refunds) in the {days} days before {asof:%Y-%m-%d} are scored; {gone:,} "
-              "without one are not")
+              f"without one are not{only}")
     return ev[ev["user_id"].isin(keep)]
 
 

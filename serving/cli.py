@@ -166,6 +166,10 @@ def data_import_orders(
     console.print(f"[green]imported[/] {s['lines']:,} lines -> {s['purchases']:,} purchases and "
                   f"{s['refunds']:,} refunds of {s['customers']:,} customers, "
                   f"{s['first']:%Y-%m-%d} to {s['last']:%Y-%m-%d} -> {out}")
+    bought, back = s["purchase_revenue"], s["refund_revenue"]
+    share = f" ({-back / bought:.1%} of purchases)" if bought > 0 and back else ""
+    console.print(f"revenue: purchases {bought:,.2f}, refunds {back:,.2f}{share}, net "
+                  f"{bought + back:,.2f}", highlight=False)
     console.print(f"next: brain train churn --events {out} (or propensity, value)",
                   highlight=False)
 

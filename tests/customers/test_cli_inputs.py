@@ -253,3 +253,20 @@ def test_levels_that_differ_only_in_case_score_as_the_model_s_level(world_dir: P
     np.testing.assert_allclose(a["score"], b["score"])
     reasons = b.filter(like="reason_").stack()
     assert not reasons.str.contains("GOLD").any()  # reasons quote the level the model read
+
+
+def test_active_within_counts_refund_only_customers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The note had left them out of both counts (a gift-shop check: 2,066 + 5,637 of 7,715)."""
+    from serving import _cli_customers as cli
+
+    ev = pd.DataFrame({
+        "user_id": ["a", "b", "c"],
+        "ts": pd.to_datetime(["2024-05-20", "2024-01-10", "2024-05-25"]),
+        "event_type": ["purchase", "purchase", "refund"]})
+    notes: list[str] = []
+    monkeypatch.setattr(cli, "show_note", notes.append)
+    kept = cli._active_customers(ev, pd.Timestamp("2024-06-01"), 30)
+    assert kept["user_id"].tolist() == ["a"]
+    assert notes == ["--active-within 30: 1 customers with an event (not counting refunds) in "
+                     "the 30 days before 2024-06-01 are scored; 1 without one are not, nor 1 "
+                     "with refunds only"]
