@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, cast
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
@@ -145,13 +146,21 @@ def step(text: str) -> None:
     err_console.print(f"[bold cyan]>[/] {text}", highlight=False)
 
 
+def _cell(v: object) -> str:
+    """A table cell: 4 significant digits, whole numbers from 10,000 on (never 2.162e+06)."""
+    if not isinstance(v, float):
+        return str(v)
+    return f"{v:,.0f}" if np.isfinite(v) and abs(v) >= 1e4 else f"{v:,.4g}"
+
+
 def frame_table(df: pd.DataFrame, title: str | None = None, max_rows: int = 30) -> Table:
-    table = Table(title=title)
+    # at least as wide as the title, so a short table does not break it mid-word
+    table = Table(title=title, min_width=len(title) + 4 if title else None)
     for c in df.columns:
         table.add_column(str(c), justify="right" if pd.api.types.is_numeric_dtype(df[c]) else
                          "left")
     for row in df.head(max_rows).itertuples(index=False):
-        table.add_row(*[f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row])
+        table.add_row(*[_cell(v) for v in row])
     return table
 
 

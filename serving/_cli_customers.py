@@ -200,9 +200,13 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
                       f"{horizon_meta or 90} days before their cutoff (the ones a campaign can "
                       "still reach): " + ", ".join(f"{k} {act[k]:.4g} (all: {out.metrics[k]:.4g})"
                                                    for k in keys), highlight=False)
-    console.print(f"split: train {rep.split.train_cutoffs or rep.split.n_train} | calibrate "
-                  f"{rep.split.calibration_cutoffs or rep.split.n_calibration} | validate "
-                  f"{rep.split.validation_cutoffs or rep.split.n_validation}", highlight=False)
+    def part(cutoffs: tuple[str, ...], n: int) -> str:
+        return ", ".join(cutoffs) if cutoffs else f"{n:,} rows"
+
+    console.print(f"split: train {part(rep.split.train_cutoffs, rep.split.n_train)} | calibrate "
+                  f"{part(rep.split.calibration_cutoffs, rep.split.n_calibration)} | validate "
+                  f"{part(rep.split.validation_cutoffs, rep.split.n_validation)}",
+                  highlight=False)
     if table is not None:
         _unused_note(dropped, rep.skipped_columns)
     if rep.n_missing_label:

@@ -19,6 +19,7 @@ References:
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -314,8 +315,9 @@ def plot_reliability(y: np.ndarray, curves: dict[str, np.ndarray], n_bins: int =
 
 
 def plot_lift(y: np.ndarray, curves: dict[str, np.ndarray],
-              title: str = "Cumulative gain") -> Figure:
-    """Cumulative share of positives (or value) captured against share of customers contacted."""
+              title: str = "Cumulative gain", captured: str = "positives") -> Figure:
+    """Cumulative share of positives (or value) captured against share of customers contacted;
+    ``captured`` names what is captured on the y axis ('revenue' for value)."""
     fig, ax = _figure(title)
     y = np.asarray(y, dtype=float)
     total = y.sum() if y.sum() > 0 else 1.0
@@ -328,9 +330,18 @@ def plot_lift(y: np.ndarray, curves: dict[str, np.ndarray],
     ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="random")
     ax.axvline(0.1, color="grey", lw=0.8, ls=":")
     ax.set_xlabel("share of customers, highest score first")
-    ax.set_ylabel("share of positives captured")
+    ax.set_ylabel(f"share of {captured} captured")
     ax.legend(loc="lower right")
     return fig
+
+
+def _plain_name(column: str) -> str:
+    """The feature's reader-facing name (as in reasons), with the column after it."""
+    from ._customer_reasons import reason_label
+
+    label = reason_label(column)
+    text = label if label == column.replace("_", " ") else f"{label} ({column})"
+    return textwrap.fill(text, 44)
 
 
 def plot_importance(names: list[str], gains: np.ndarray, top: int = 20,
@@ -340,9 +351,11 @@ def plot_importance(names: list[str], gains: np.ndarray, top: int = 20,
 
     gains = np.asarray(gains, dtype=float)
     order = np.argsort(gains)[::-1][:top][::-1]
-    fig = Figure(figsize=(7, max(3.0, 0.3 * len(order) + 1)), dpi=100)
+    labels = [_plain_name(names[i]) for i in order]
+    per_bar = 0.3 + 0.17 * max((t.count("\n") for t in labels), default=0)
+    fig = Figure(figsize=(8, max(3.0, per_bar * len(order) + 1)), dpi=100)
     ax = fig.add_subplot(1, 1, 1)
-    ax.barh([names[i] for i in order], gains[order] / max(gains.sum(), 1e-12))
+    ax.barh(labels, gains[order] / max(gains.sum(), 1e-12))
     ax.set_xlabel("share of total gain")
     ax.set_title(title)
     fig.tight_layout()
@@ -358,10 +371,16 @@ def plot_value_deciles(y: np.ndarray, pred: np.ndarray,
     order = np.argsort(pred, kind="stable")
     bins = [c for c in np.array_split(order, min(10, pred.size)) if c.size]
     xs = np.arange(1, len(bins) + 1)
-    ax.bar(xs - 0.2, [pred[c].mean() for c in bins], width=0.4, label="predicted")
-    ax.bar(xs + 0.2, [y[c].mean() for c in bins], width=0.4, label="actual")
+    means = [[pred[c].mean() for c in bins], [y[c].mean() for c in bins]]
+    ax.bar(xs - 0.2, means[0], width=0.4, label="predicted")
+    ax.bar(xs + 0.2, means[1], width=0.4, label="actual")
     ax.set_xlabel("decile of predicted value (10 = highest)")
     ax.set_ylabel("mean revenue per customer")
+    # revenue is heavy-tailed: on a linear axis the top decile hides the other nine
+    positive = [v for v in (*means[0], *means[1]) if v > 0]
+    if positive and max(positive) > 20 * min(positive):
+        ax.set_yscale("symlog", linthresh=min(positive))
+        ax.set_ylabel("mean revenue per customer (log scale)")
     ax.legend(loc="upper left")
     return fig
 

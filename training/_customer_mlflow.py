@@ -375,7 +375,8 @@ def _plots(model: CustomerModel, out_dir: Path) -> list[Path]:
         paths += [
             save_figure(plot_value_deciles(y, p, title="value: predicted vs actual by decile"),
                         out_dir / "value_deciles.png"),
-            save_figure(plot_lift(y, {"model": p}, title="value: cumulative share of revenue"),
+            save_figure(plot_lift(y, {"model": p}, title="value: cumulative share of revenue",
+                                  captured="revenue"),
                         out_dir / "lift.png"),
         ]
     return paths
