@@ -200,6 +200,8 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
                       f"{horizon_meta or 90} days before their cutoff (the ones a campaign can "
                       "still reach): " + ", ".join(f"{k} {act[k]:.4g} (all: {out.metrics[k]:.4g})"
                                                    for k in keys), highlight=False)
+    _best_single_line(rep, out.metrics)
+
     def part(cutoffs: tuple[str, ...], n: int) -> str:
         return ", ".join(cutoffs) if cutoffs else f"{n:,} rows"
 
@@ -354,6 +356,27 @@ def _active_customers(ev: pd.DataFrame, asof: pd.Timestamp, days: int) -> pd.Dat
               f"refunds) in the {days} days before {asof:%Y-%m-%d} are scored; {gone:,} "
               f"without one are not{only}")
     return ev[ev["user_id"].isin(keep)]
+
+
+def _best_single_line(rep: Any, metrics: dict[str, float]) -> None:
+    """The yardstick: the best single feature's strength beside the model's, and a note when
+    the model does not beat it."""
+    from training._customer_reasons import reason_label
+
+    best = getattr(rep, "best_single_feature", None)
+    key = "roc_auc" if "roc_auc" in metrics else "spearman"
+    if best is None or key not in metrics:
+        return
+    col, strength = best
+    what = "AUC, read either way" if key == "roc_auc" else "|Spearman|"
+    name = reason_label(col)
+    console.print(f"best single feature on the validation rows: {name} ({col}), {what} "
+                  f"{strength:.4f}; the model: {metrics[key]:.4f}", highlight=False)
+    if metrics[key] <= strength:
+        show_note(f"the model orders the validation customers no better than '{name}' alone "
+                  f"({metrics[key]:.4f} against {strength:.4f}): its other features add "
+                  "nothing here yet; more cutoffs (--cutoffs), a longer history or other "
+                  "features may help, and a rule on that feature is as good meanwhile")
 
 
 def _season_note(season: Any, adjust: bool, scores: pd.DataFrame) -> None:

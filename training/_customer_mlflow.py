@@ -446,6 +446,10 @@ def train_and_register(
         if rep.validation_active is not None:
             mlflow.log_metrics({f"valid_active_{k}": v for k, v in
                                 rep.validation_active.as_dict().items() if np.isfinite(v)})
+        best_single = getattr(rep, "best_single_feature", None)
+        if best_single is not None:
+            mlflow.log_metric("valid_best_single_feature_strength", best_single[1])
+            mlflow.set_tag("best_single_feature", best_single[0])
         mlflow.log_metrics({"n_train": rep.split.n_train, "n_calibration": rep.split.n_calibration,
                             "n_validation": rep.split.n_validation,
                             "n_missing_label": rep.n_missing_label})

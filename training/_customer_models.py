@@ -511,10 +511,12 @@ class CustomerModel:
                          for c in np.sort(pd.to_datetime(data.loc[mask, "cutoff"]).unique()))
 
         gain = booster.feature_importance(importance_type="gain")
-        guards = model_guards(validation, single_feature_strength(
-            x[train], y[train], x[valid], y[valid], kind, seed=self.seed),
-            dict(zip(self.features_, map(float, gain), strict=True)),
-            trusted=point_in_time(frame, self.features_))
+        strength = single_feature_strength(x[train], y[train], x[valid], y[valid], kind,
+                                           seed=self.seed)
+        guards = model_guards(validation, strength,
+                              dict(zip(self.features_, map(float, gain), strict=True)),
+                              trusted=point_in_time(frame, self.features_))
+        best_single = (max(strength.items(), key=lambda kv: kv[1]) if strength else None)
         for text in guards.warnings:
             _log.warning("%s: %s", self.task, text)
         self.booster_ = booster
@@ -553,6 +555,7 @@ class CustomerModel:
             suspected_leakage=guards.suspected_leakage,
             no_skill=guards.no_skill,
             validation_active=validation_active,
+            best_single_feature=best_single,
         )
         # Kept for plots: validation labels and predictions of the honest (pre-refit) model.
         self.validation_frame_ = pd.DataFrame({

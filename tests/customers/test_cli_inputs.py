@@ -270,3 +270,25 @@ def test_active_within_counts_refund_only_customers(monkeypatch: pytest.MonkeyPa
     assert notes == ["--active-within 30: 1 customers with an event (not counting refunds) in "
                      "the 30 days before 2024-06-01 are scored; 1 without one are not, nor 1 "
                      "with refunds only"]
+
+
+def test_training_names_the_best_single_feature_and_says_when_it_wins(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from serving import _cli_customers as cli
+
+    notes: list[str] = []
+    monkeypatch.setattr(cli, "show_note", notes.append)
+    rep = SimpleNamespace(best_single_feature=("days_since_last_purchase", 0.847))
+    with cli.console.capture() as cap:
+        cli._best_single_line(rep, {"roc_auc": 0.840})
+    line = " ".join(cap.get().split())
+    assert ("best single feature on the validation rows: days since last purchase "
+            "(days_since_last_purchase), AUC, read either way 0.8470; the model: 0.8400") in line
+    assert len(notes) == 1
+    assert "no better than 'days since last purchase' alone (0.8400 against 0.8470)" in notes[0]
+    notes.clear()
+    with cli.console.capture():
+        cli._best_single_line(rep, {"roc_auc": 0.90})
+    assert not notes
