@@ -35,6 +35,7 @@ from ._io import (
     _parse_time,
     format_note,
     money_notes,
+    order_decided_by,
     validate_events,
 )
 
@@ -147,7 +148,7 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     formats: dict[str, str] = {}
     ts = _parse_time(raw[time], time, tz, probs, date_only=False, formats=formats)
     for col_name, fmt in formats.items():
-        report.note(format_note(col_name, fmt))
+        report.note(format_note(col_name, fmt) + order_decided_by(raw[col_name], fmt))
     no_time = _blank(raw[time])
     if no_time.any():
         n, rows, _ = problem_rows(no_time)

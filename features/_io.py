@@ -370,6 +370,38 @@ def check_time_zone(tz: str) -> str:
     return tz
 
 
+def _swapped(fmt: str) -> str | None:
+    """``fmt`` with day and month exchanged (None when it has not both)."""
+    if "%d" not in fmt or "%m" not in fmt:
+        return None
+    return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
+def order_decided_by(s: pd.Series, fmt: str) -> str:
+    """Extra words for the format note when very few values settle the day/month order.
+
+    A column whose values all read either way but for a handful (1% of them at most, and no
+    more than 5) takes its order from those few: a month-first export with one day-first
+    stray row reads as day-first, every date moved. Nothing can tell which is right, so the
+    note names them; empty when the order rests on many values (or there is none to settle).
+    """
+    other = _swapped(fmt)
+    if other is None:
+        return ""
+    text = s.astype("string").str.strip()
+    notna = text.notna()
+    mine = pd.to_datetime(text, errors="coerce", format=fmt).notna()
+    theirs = pd.to_datetime(text, errors="coerce", format=other).notna()
+    deciding = mine & ~theirs & notna
+    n, total = int(deciding.sum()), int(notna.sum())
+    if n == 0 or n > max(1, min(5, total // 100)) or not (theirs & notna).any():
+        return ""
+    rows = ", ".join(f"row {i + 1}: {text.iloc[i]!r}" for i in np.flatnonzero(deciding)[:3])
+    return (f"; the day/month order rests on {n} of {total:,} values ({rows}), all others read "
+            f"either way: if the file's dates are {other}, those rows are wrong and every date "
+            "here is too; write them as ISO 8601 (2024-12-31) to be sure")
+
+
 def format_note(col: str, fmt: str) -> str:
     """The note for a date column read with the explicit format ``fmt`` (not ISO 8601)."""
     example = pd.Timestamp("2024-12-31 20:15").strftime(fmt)
@@ -414,7 +446,7 @@ def _parse_columns(df: pd.DataFrame, contract: Contract, source: str, tz: str,
     for col_name, fmt in formats.items():
         if report is not None:
             how = (" (the day/month order of the file's other date column: this one alone is "
-                   "ambiguous)" if col_name in borrowed else "")
+                   "ambiguous)" if col_name in borrowed else order_decided_by(df[col_name], fmt))
             report.note(format_note(col_name, fmt) + how)
     extra = [c for c in df.columns if contract.column(str(c)) is None]
     frame = pd.DataFrame(out, index=df.index)

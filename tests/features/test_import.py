@@ -207,3 +207,22 @@ def test_a_type_column_with_blanks_of_purchases_and_refunds_is_an_order_export()
     out = ft.orders_to_events(orders, customer="CustomerID", time="EventTime",
                               amount="Revenue", source="orders.csv")
     assert len(out) == 3
+
+
+def test_a_day_month_order_settled_by_one_row_is_named() -> None:
+    """A month-first first-week export with one day-first stray read day-first: every date
+    moved months, with only the format note to tell."""
+    raw = _retail_export()
+    days = ["9/1/2022 10:00", "9/2/2022 10:00", "9/3/2022 10:00", "9/4/2022 10:00",
+            "9/5/2022 10:00", "9/6/2022 10:00", "13/09/2022 10:00", "9/7/2022 10:00",
+            "9/7/2022 10:00"]
+    raw["InvoiceDate"] = days
+    notes = " ".join(_import(raw).attrs["load_notes"])
+    assert "read as %d/%m/%Y %H:%M" in notes
+    assert ("the day/month order rests on 1 of 9 values (row 7: '13/09/2022 10:00')"
+            in notes)
+    # a column whose order rests on more values says nothing more
+    raw["InvoiceDate"] = [*days[:6], "13/09/2022 10:00", "14/09/2022 10:00", "15/09/2022 10:00"]
+    notes = " ".join(_import(raw).attrs["load_notes"])
+    assert "read as %d/%m/%Y %H:%M" in notes
+    assert "rests on" not in notes

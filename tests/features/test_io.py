@@ -262,8 +262,9 @@ def test_a_non_iso_date_column_says_which_format_it_was_read_with() -> None:
         "user_id": [1, 2], "ts": ["12/13/2024 08:00", "1/2/2025 9:30"], "event_type": "visit",
         "channel": "web", "revenue": [None, None]}), "e.csv")
     assert ev["ts"].tolist() == [pd.Timestamp("2024-12-13 08:00"), pd.Timestamp("2025-01-02 09:30")]
-    assert ("e.csv: column 'ts' is not ISO 8601: read as %m/%d/%Y %H:%M for the whole column "
-            "(31 December 2024, 20:15 is written '12/31/2024 20:15')") in ev.attrs["load_notes"]
+    note = ("e.csv: column 'ts' is not ISO 8601: read as %m/%d/%Y %H:%M for the whole column "
+            "(31 December 2024, 20:15 is written '12/31/2024 20:15')")
+    assert any(n.startswith(note) for n in ev.attrs["load_notes"])
 
 
 def test_a_calendar_date_column_takes_the_day_month_order_of_the_other() -> None:
