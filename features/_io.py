@@ -389,7 +389,7 @@ def order_decided_by(s: pd.Series, fmt: str) -> str:
     if other is None:
         return ""
     text = s.astype("string").str.strip()
-    notna = text.notna()
+    notna = text.notna() & text.ne("")
     mine = pd.to_datetime(text, errors="coerce", format=fmt).notna()
     theirs = pd.to_datetime(text, errors="coerce", format=other).notna()
     deciding = mine & ~theirs & notna

@@ -150,7 +150,7 @@ def _cell(v: object) -> str:
     """A table cell: 4 significant digits, whole numbers from 10,000 on (never 2.162e+06)."""
     if not isinstance(v, float):
         return str(v)
-    return f"{v:,.0f}" if np.isfinite(v) and abs(v) >= 1e4 else f"{v:,.4g}"
+    return f"{v:,.0f}" if np.isfinite(v) and abs(v) >= 9999.5 else f"{v:,.4g}"
 
 
 def frame_table(df: pd.DataFrame, title: str | None = None, max_rows: int = 30) -> Table:

@@ -370,11 +370,14 @@ def _best_single_line(rep: Any, metrics: dict[str, float]) -> None:
     col, strength = best
     what = "AUC, read either way" if key == "roc_auc" else "|Spearman|"
     name = reason_label(col)
+    # the raw scores' ordering too: isotonic calibration ties scores and can lower the AUC
+    raw = getattr(getattr(rep, "validation_uncalibrated", None), key, np.nan)
+    model = max(metrics[key], raw) if np.isfinite(raw) else metrics[key]
     console.print(f"best single feature on the validation rows: {name} ({col}), {what} "
-                  f"{strength:.4f}; the model: {metrics[key]:.4f}", highlight=False)
-    if metrics[key] <= strength:
+                  f"{strength:.4f}; the model: {model:.4f}", highlight=False)
+    if model <= strength:
         show_note(f"the model orders the validation customers no better than '{name}' alone "
-                  f"({metrics[key]:.4f} against {strength:.4f}): its other features add "
+                  f"({model:.4f} against {strength:.4f}): its other features add "
                   "nothing here yet; more cutoffs (--cutoffs), a longer history or other "
                   "features may help, and a rule on that feature is as good meanwhile")
 
@@ -423,16 +426,21 @@ def _season_note_probability(season: Any, adjust: bool, scores: pd.DataFrame) ->
            f"model's probabilities were set on (a purchase rate {season.factor:.2f}x)")
     churn = season.task == "churn"
     p = (1 - scores["score"] if churn else scores["score"]).to_numpy(dtype=float)
+    if not season.factor > 0 or not np.isfinite(p).any():
+        show_note(f"{gap}: nobody in that base bought in last year's copy of the scored window, "
+                  "so the season cannot be put as a factor; the scores are left as they are"
+                  if not season.factor > 0 else f"{gap}: no score to move")
+        return
     moved = adjust_probability(p, season.factor)
     if adjust:
         scores["score"] = 1 - moved if churn else moved
         scores["tier"] = assign_tiers(scores["score"].to_numpy(), TIERS[season.task])
         show_note(f"--season-adjust: P(purchase) moved to 1 - (1 - P)^{season.factor:.3f}, mean "
-                  f"{np.mean(p):.3f} -> {np.mean(moved):.3f}; tiers follow ({gap})")
+                  f"{np.nanmean(p):.3f} -> {np.nanmean(moved):.3f}; tiers follow ({gap})")
     elif abs(season.factor - 1) >= 0.1:
         show_note(f"{gap}: the model does not know the season, so its P(purchase) for this "
                   f"window is likely too {'low' if season.factor > 1 else 'high'} (mean "
-                  f"{np.mean(p):.3f}; {np.mean(moved):.3f} with the season); pass "
+                  f"{np.nanmean(p):.3f}; {np.nanmean(moved):.3f} with the season); pass "
                   "--season-adjust to apply it")
 
 

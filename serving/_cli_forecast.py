@@ -509,7 +509,7 @@ def _unplanned_kinds_note(model: Any, calendar: pd.DataFrame, begin: pd.Timestam
     longest = getattr(model, "max_horizon_days", None)
     reach = begin + pd.Timedelta(days=float(longest)) if longest else None
     for row in later.itertuples():
-        advice = ("raise --horizon to include it" if reach is not None and row.start <= reach
+        advice = ("raise --horizon to include it" if reach is not None and row.start < reach
                   else "if another is planned before it, add it with --calendar FILE")
         show_note(f"the next '{row.kind}' event in the calendar, {row.name} "
                   f"({_when(row.start)}), starts after the last forecast period "

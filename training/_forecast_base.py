@@ -332,7 +332,7 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
 
     The LightGBM forecaster takes a run of 4 of 5 days beyond its clipping bounds as a new
     level (``level_shift_days``); in a check, traffic doubled 7 days before the origin covered
-    82% of the 80% band and 84% at 14 days, but 2% and 19% at 3 and 5 days, too young to tell
+    87% of the 80% band and 95% at 14 days, 69% at 5 days, but 2% at 3 days, too young to tell
     from a spike. Calendar event days and closures that ended (which the forecaster cleans)
     are left out of the medians, and so are sparse series (a quarter of their days at 0). A
     closure still running at the origin, missing from the calendar, is taken as a new level.
@@ -374,8 +374,8 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
             f"in the {before_days} before (medians, calendar event days left out): {shown}. "
             "The forecast takes 4 or more days in 5 beyond the usual range as the new level and "
             "starts from it; a shift younger than that is not followed yet (in a check, traffic "
-            "doubled 3 days before the origin covered 2% of the 80% band, 82% at 7 days and 84% "
-            "at 14). If it is a closure or a promotion still running, mark it in the calendar "
+            "doubled 3 days before the origin covered 2% of the 80% band, 69% at 5 days and 87% "
+            "at 7). If it is a closure or a promotion still running, mark it in the calendar "
             "(kind 'closed', or the promotion's kind), or the forecast will carry it on")
 
 

@@ -322,17 +322,18 @@ class EventEffects:
             self._pool_with_backgrounds(pd.concat(obs, ignore_index=True))
         else:
             self._reset()
-        # days deep inside a long event (an always-on campaign running for months) have no
-        # event-free value near enough for a baseline: they are cleaned of the lift learned
-        # from the event's edges instead, or the history would keep the campaign's level and
-        # a forecast with the campaign in its calendar would add its lift a second time
-        for sid, rows in unsized.items():
-            grid = panel.series[sid]
-            lift, _, _ = self.lift(sid, grid.ds[rows], calendar)
-            self.clean_[sid][rows] = panel.fwd(grid.y)[rows] - lift
         if hour_obs:
             self._pool_hours(pd.concat(hour_obs, ignore_index=True),
                              steps_per_day(panel.freq))
+        # days deep inside a long event (an always-on campaign running for months) have no
+        # event-free value near enough for a baseline: they are cleaned of the lift learned
+        # from the event's edges instead (with its hours' shape on sub-daily series, so after
+        # ``_pool_hours``), or the history would keep the campaign's level and a forecast with
+        # the campaign in its calendar would add its lift a second time
+        for sid, rows in unsized.items():
+            grid = panel.series[sid]
+            lift = self.lift(sid, grid.ds, calendar)[0]  # the whole grid: hours need neighbours
+            self.clean_[sid][rows] = panel.fwd(grid.y)[rows] - lift[rows]
         return self
 
     def _reset(self) -> None:

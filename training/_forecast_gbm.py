@@ -116,19 +116,21 @@ _YEARLY_STEP_WINDOW = 3
 
 
 def _rebase_offsets(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, ended: np.ndarray,
-                    m: int, year: int) -> np.ndarray:
+                    m: int, year: int, until: int | None = None) -> np.ndarray:
     """Offset per period that puts the history before each level shift on the level after it
     (0 from the last shift on).
 
     A shift is a run of ``shifted`` (periods let through as a level shift; runs at most ``m``
-    apart are one). Its size is the median, over the run's periods in its first two seasons,
-    of the value against its trailing same-phase reference, which there still reads the level
-    before the step. Shifts are taken from the latest back, each on the history as the later
-    ones left it, and a shift moves the periods before it only when:
+    apart are one). Its size is the level after the run (the median of up to two seasons after
+    it; of the run's last two seasons when it is still going) minus the level of the two
+    seasons before it, so two steps close enough to make one run count whole. Shifts are taken
+    from the latest back, each on the history as the later ones left it, and a shift moves the
+    periods before it only when:
 
-    - its level still holds at the end: the median of the last two seasons is nearer the
-      median of the run's first two seasons than of the two seasons before it (a three-week
-      closure whose reopening was not caught as a step of its own moves nothing);
+    - its level still holds at the end: the median of the last two seasons (of the periods
+      since the shift, when it is younger) is nearer the median of the run's first two seasons
+      than of the two seasons before it (a three-week closure whose reopening was not caught
+      as a step of its own moves nothing);
     - it does not start within two seasons after the end of an excursion (``ended``: a surge
       that faded, a closure that reopened): that is the level coming back while the trailing
       reference still holds the excursion;
@@ -137,40 +139,49 @@ def _rebase_offsets(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, ended:
       ``_YEARLY_STEP_SHARE`` of this one's size (seasons differ in height: a sport's
       off-season, a summer lull), which the features already carry.
 
-    Offsets add up backwards, so every period is put on today's level: a long campaign
-    switched on and later off leaves the periods before both where they were.
+    ``until``: only the periods before it are known (a calibration fit that must not learn of
+    a shift after its cut); offsets are computed on them and are 0 after. Offsets add up
+    backwards, so every period is put on today's level: a long campaign switched on and later
+    off leaves the periods before both where they were.
     """
-    offset = np.zeros(len(zc))
+    n_all = len(zc)
+    offset = np.zeros(n_all)
+    n = n_all if until is None else max(0, min(int(until), n_all))
+    zc, shifted, ended = zc[:n], shifted[:n], ended[:n]
     idx = np.flatnonzero(shifted)
     if not len(idx):
         return offset
-
     w = _YEARLY_STEP_WINDOW * m
+    series = pd.Series(zc)
+    # median of the w periods before a (at a - 1) and of the w from a on (at a), once
+    before_med = series.rolling(w, min_periods=max(1, w // 2)).median().to_numpy()
+    after_med = series[::-1].rolling(w, min_periods=max(1, w // 2)).median().to_numpy()[::-1]
 
     def step_at(a: int) -> float:
-        if a - w < 0 or a + w > len(zc):
+        if a - w < 0 or a + w > n:
             return np.nan
-        return float(np.nanmedian(zc[a:a + w]) - np.nanmedian(zc[a - w:a]))
+        return float(after_med[a] - before_med[a - 1])
 
-    starts = np.r_[idx[0], idx[np.flatnonzero(np.diff(idx) > m) + 1]]
+    gaps = np.flatnonzero(np.diff(idx) > m)
+    starts, ends = np.r_[idx[0], idx[gaps + 1]], np.r_[idx[gaps], idx[-1]]
     weeks = _YEARLY_STEP_WEEKS * m
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        for a in starts[::-1]:
+        for a, b in zip(starts[::-1], ends[::-1], strict=True):
             if a < 2 * m or ended[max(0, a - 2 * m):a].any():
                 continue  # no level before it, or the level coming back after an excursion
-            adj = zc + offset
+            adj = zc + offset[:n]
             before = float(np.nanmedian(adj[a - 2 * m:a]))
             during = float(np.nanmedian(adj[a:a + 2 * m]))
-            end = float(np.nanmedian(adj[-2 * m:]))
+            end = float(np.nanmedian(adj[max(a, n - 2 * m):]))
             if not abs(end - during) < abs(end - before):
                 continue  # its level did not hold
-            sel = idx[(idx >= a) & (idx < a + 2 * m)]
-            step = zc[sel] - ref[sel]
-            step = step[np.isfinite(step)]
-            if not len(step):
+            after = adj[b + 1:b + 1 + 2 * m]
+            if np.isfinite(after).sum() < m:  # still going: the run's last two seasons
+                after = adj[max(a, b + 1 - 2 * m):b + 1]
+            size = float(np.nanmedian(after)) - before
+            if not np.isfinite(size):
                 continue
-            size = float(np.median(step))
             near = [step_at(a + k * year + j) for k in (-1, 1) for j in range(-weeks, weeks + 1)]
             same = np.array([v for v in near if np.isfinite(v)]) * np.sign(size)
             if len(same) and same.max() >= abs(size) * _YEARLY_STEP_SHARE:
@@ -266,12 +277,13 @@ class _Ctx:
     causally (``winsorize_causal``), which every level, seasonal and deviation feature reads so
     a one-off spike cannot inflate the forecast level for weeks. ``zc`` and ``zr`` have the
     periods before a lasting level shift moved to the new level by ``offset``
-    (``_rebase_offsets``).
+    (``_rebase_offsets``; with ``rebase_until``, only shifts before that period are known).
     """
 
     def __init__(self, z: np.ndarray, zc: np.ndarray, ds: pd.DatetimeIndex, m: int,
                  year: int, reg: dict[str, np.ndarray], clip_sd: float,
-                 near_event: np.ndarray | None = None, shift_run: int = 0) -> None:
+                 near_event: np.ndarray | None = None, shift_run: int = 0,
+                 rebase_until: int | None = None) -> None:
         self.z, self.zc, self.ds, self.m, self.year, self.reg = z, zc, ds, m, year, reg
         self.near_event = (np.zeros(len(z), bool) if near_event is None else near_event)
         zr, ref, shifted, excursion, ended = _winsorize(zc, m, clip_sd, shift_run=shift_run)
@@ -280,7 +292,7 @@ class _Ctx:
         zc = np.where(excursion, zr, zc)
         # the periods before a lasting level shift are moved to the new level, so no feature
         # window and no training target straddles the step (the surprise keeps the raw values)
-        offset = _rebase_offsets(zc, ref, shifted, ended, m, year)
+        offset = _rebase_offsets(zc, ref, shifted, ended, m, year, until=rebase_until)
         self.offset = offset
         self.zc = zc + offset
         self.zr = zr + offset
@@ -437,8 +449,15 @@ class LightGBMForecaster(BaseForecaster):
         return np.where(h <= 7, h, 8 + np.floor(2 * np.log2(np.maximum(h, 8) / 8))).astype(int)
 
     def _examples(self, ctxs: dict[str, _Ctx], lo: dict[str, int], hi: dict[str, int],
-                  n_rows: int, rng: np.random.Generator) -> pd.DataFrame:
-        """Sample (origin, horizon) pairs with origins in [lo, hi) and targets before ``hi``."""
+                  n_rows: int, rng: np.random.Generator,
+                  checkpoints: dict[str, tuple[np.ndarray, list[_Ctx]]] | None = None,
+                  ) -> pd.DataFrame:
+        """Sample (origin, horizon) pairs with origins in [lo, hi) and targets before ``hi``.
+
+        ``checkpoints``: per series, period numbers and the contexts built with what was known
+        at each (``rebase_until``); an origin reads the latest one at or before it, so a level
+        shift is moved only from when the forecaster could have known it.
+        """
         frames = []
         per_series = max(1, n_rows // max(1, len(ctxs)))
         for sid, ctx in ctxs.items():
@@ -453,15 +472,22 @@ class LightGBMForecaster(BaseForecaster):
             t = np.repeat(origins, self.horizons_per_origin)
             hm = np.repeat(hmax, self.horizons_per_origin)
             h = 1 + np.floor(rng.random(len(t)) * hm).astype(int)
-            tau = t + h
-            target = ctx.zc[tau] - ctx.lvl[t]
-            keep = np.isfinite(target) & np.isfinite(ctx.lvl[t])
-            t, h, tau, target = t[keep], h[keep], tau[keep], target[keep]
-            reg = {k: v[tau] for k, v in ctx.reg.items()}
-            x = self._features(ctx, t, h, ctx.ds[tau], reg)
-            x["__y"] = target
-            x["__sid"] = sid
-            frames.append(x)
+            if checkpoints is not None and sid in checkpoints:
+                at, known = checkpoints[sid]
+                which = np.clip(np.searchsorted(at, t, side="right") - 1, 0, len(known) - 1)
+                parts = [(known[b], t[which == b], h[which == b]) for b in np.unique(which)]
+            else:
+                parts = [(ctx, t, h)]
+            for c, tb, hb in parts:
+                tau = tb + hb
+                target = c.zc[tau] - c.lvl[tb]
+                keep = np.isfinite(target) & np.isfinite(c.lvl[tb])
+                tb, hb, tau, target = tb[keep], hb[keep], tau[keep], target[keep]
+                reg = {k: v[tau] for k, v in c.reg.items()}
+                x = self._features(c, tb, hb, c.ds[tau], reg)
+                x["__y"] = target
+                x["__sid"] = sid
+                frames.append(x)
         if not frames:
             msg = ("LightGBMForecaster: the series are too short to build training examples "
                    f"(need more than {2 * 7} days of history); use SeasonalNaiveForecaster")
@@ -551,9 +577,12 @@ class LightGBMForecaster(BaseForecaster):
         self.spd_ = spd
         self.effects_ = EventEffects(**(self.events or {})).fit(panel, self.calendar_)
         run = round(self.level_shift_days * spd)
-        self.ctx_ = {sid: _Ctx(panel.fwd(g.y), self.effects_.clean_[sid], g.ds, m, year,
-                               g.regressors, self.clip_sd, self._near_event(sid, g.ds), run)
-                     for sid, g in panel.series.items()}
+        def ctx(sid: str, until: int | None = None) -> _Ctx:
+            g = panel.series[sid]
+            return _Ctx(panel.fwd(g.y), self.effects_.clean_[sid], g.ds, m, year, g.regressors,
+                        self.clip_sd, self._near_event(sid, g.ds), run, rebase_until=until)
+
+        self.ctx_ = {sid: ctx(sid) for sid in panel.series}
         rng = np.random.default_rng(self.seed)
         n_rows = self.max_rows or min(200_000, 20_000 + 1_000 * len(self.ctx_))
         full = {sid: len(c.z) for sid, c in self.ctx_.items()}
@@ -565,9 +594,20 @@ class LightGBMForecaster(BaseForecaster):
         cal_steps = int(min(self.calibration_days * spd, 0.3 * longest))
         if cal_steps >= 4 * m:
             cut = {sid: n - cal_steps for sid, n in full.items()}
-            train = self._examples(self.ctx_, zero, cut, n_rows, rng)
-            calib = self._examples(self.ctx_, {s: max(0, c) for s, c in cut.items()}, full,
-                                   max(5_000, n_rows // 4), rng)
+            # the calibration fit knows only the shifts before its cut, and each calibration
+            # origin those before it (checkpoints every two weeks): a step inside the
+            # calibration span is moved only once a forecast could have known it (moving it
+            # for every origin had narrowed the band: 80% coverage 94% -> 76% after a step)
+            moved = [sid for sid, c in self.ctx_.items() if c.offset.any()]
+            early = {sid: ctx(sid, cut[sid]) if sid in moved else c
+                     for sid, c in self.ctx_.items()}
+            checkpoints = {}
+            for sid in moved:
+                at = np.arange(max(0, cut[sid]), full[sid], 2 * m)
+                checkpoints[sid] = (at, [ctx(sid, int(a) + 1) for a in at])
+            train = self._examples(early, zero, cut, n_rows, rng)
+            calib = self._examples(early, {s: max(0, c) for s, c in cut.items()}, full,
+                                   max(5_000, n_rows // 4), rng, checkpoints)
             models, shock = self._fit_models(train)
             q = self._raw_quantiles(models, shock, calib)
             y = calib["__y"].to_numpy()

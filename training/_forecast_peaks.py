@@ -63,8 +63,8 @@ def _peak_row(sid: str, window: str, g: pd.DataFrame, base: pd.Series | None,
     i = int(np.argmax(g["p50"].to_numpy()))
     row = g.iloc[i]
     if under is not None and bg_base is not None and not under.empty:
-        day = row["ds"].normalize()
-        if ((under["start"] <= day) & (under["end"] >= day)).any():
+        day = row["ds"].normalize()  # events cover whole days, whatever their times
+        if ((under["start"].dt.normalize() <= day) & (under["end"].dt.normalize() >= day)).any():
             base = bg_base  # the event's own lift, over its background event
     b = float(base.get(row["ds"], np.nan)) if base is not None else np.nan
     lift = 100 * (row["p50"] / b - 1) if b and np.isfinite(b) and b > 0 else np.nan

@@ -135,3 +135,18 @@ def test_the_season_note_says_how_far_off_the_scores_are(factor: float, said: st
     # scores are 1/factor of the seasonal level: 1.70x -> 1 - 1/1.7 = 41% low
     text = " ".join(cap.get().split())
     assert (f"its total for this window is likely {said}" in text if factor else said in text)
+
+
+def test_no_buyers_last_year_leaves_probabilities_as_they_are() -> None:
+    from serving import _cli_common
+    from serving._cli_customers import _season_note
+
+    window = (pd.Timestamp("2023-09-03"), pd.Timestamp("2023-12-02"))
+    season = SimpleNamespace(factor=0.0, scored=window, reference=window,
+                             per_customer=(0.0, 0.274), task="propensity")
+    scores = pd.DataFrame({"score": [0.9, 0.2], "tier": ["hot", "warm"]})
+    _cli_common._shown_notes.clear()
+    with _cli_common.err_console.capture() as cap:
+        _season_note(season, adjust=True, scores=scores)
+    assert "nobody in that base bought" in " ".join(cap.get().split())
+    assert scores["score"].tolist() == [0.9, 0.2]
