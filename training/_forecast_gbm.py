@@ -123,9 +123,10 @@ def _rebase_offsets(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, ended:
     A shift is a run of ``shifted`` (periods let through as a level shift; runs at most ``m``
     apart are one). Its size is the level after the run (the median of up to two seasons after
     it; of the run's last two seasons when it is still going) minus the level of the two
-    seasons before it, so two steps close enough to make one run count whole. Shifts are taken
-    from the latest back, each on the history as the later ones left it, and a shift moves the
-    periods before it only when:
+    seasons before it, so two steps close enough to make one run count whole; a size of the
+    other sign than the run's values against their reference is no step of the run's kind.
+    Shifts are taken from the latest back, each on the history as the later ones left it, and
+    a shift moves the periods before it only when:
 
     - its level still holds at the end: the median of the last two seasons (of the periods
       since the shift, when it is younger) is nearer the median of the run's first two seasons
@@ -147,7 +148,7 @@ def _rebase_offsets(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, ended:
     n_all = len(zc)
     offset = np.zeros(n_all)
     n = n_all if until is None else max(0, min(int(until), n_all))
-    zc, shifted, ended = zc[:n], shifted[:n], ended[:n]
+    zc, ref, shifted, ended = zc[:n], ref[:n], shifted[:n], ended[:n]
     idx = np.flatnonzero(shifted)
     if not len(idx):
         return offset
@@ -180,7 +181,10 @@ def _rebase_offsets(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, ended:
             if np.isfinite(after).sum() < m:  # still going: the run's last two seasons
                 after = adj[max(a, b + 1 - 2 * m):b + 1]
             size = float(np.nanmedian(after)) - before
-            if not np.isfinite(size):
+            # the run's own direction (its values against their trailing reference): a level
+            # that ends up on the other side was no step of this run's kind
+            sel = idx[(idx >= a) & (idx <= b)]
+            if not np.isfinite(size) or size * float(np.nanmedian(zc[sel] - ref[sel])) <= 0:
                 continue
             near = [step_at(a + k * year + j) for k in (-1, 1) for j in range(-weeks, weeks + 1)]
             same = np.array([v for v in near if np.isfinite(v)]) * np.sign(size)
