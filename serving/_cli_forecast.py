@@ -69,12 +69,13 @@ def _calendar_outside_note(cal: pd.DataFrame | None, first: pd.Timestamp, last: 
     if cal is None or not len(cal):
         return
     from features._calendar import normalize_calendar
+    from training._forecast_base import period_text
 
     c = normalize_calendar(cal)
     outside = c[(c["end"] < first.normalize()) | (c["start"] > last)]
     if len(outside):
         names = outside["name"].astype(str).head(3).tolist()
-        text = [str(t.date()) if t == t.normalize() else str(t) for t in (first, last)]
+        text = [period_text(t) for t in (first, last)]
         show_note(f"{source}: {len(outside)} of {len(c)} calendar events lie entirely outside "
                    f"{span} ({text[0]} .. {text[1]}) and change nothing (first: {names})")
 
@@ -506,15 +507,18 @@ def _unplanned_kinds_note(model: Any, calendar: pd.DataFrame, begin: pd.Timestam
     # planned, just beyond the horizon: say when, instead of asking for it in --calendar
     later = calendar[(calendar["start"] > end) & calendar["kind"].astype(str).isin(missing)]
     later = later.sort_values("start").drop_duplicates("kind")
+    from training._forecast_base import period_text
+
     longest = getattr(model, "max_horizon_days", None)
     reach = begin + pd.Timedelta(days=float(longest)) if longest else None
     for row in later.itertuples():
         advice = ("raise --horizon to include it" if reach is not None and row.start < reach
                   else "if another is planned before it, add it with --calendar FILE")
         show_note(f"the next '{row.kind}' event in the calendar, {row.name} "
-                  f"({_when(row.start)}), starts after the last forecast period "
-                  f"({_when(end)}), so its learned lift ({np.expm1(big[str(row.kind)]):+.0%} on "
-                  f"event days) is not in this forecast; {advice}")
+                  f"({period_text(row.start)}), starts after the last forecast period "
+                  f"({period_text(end)}), so its learned lift "
+                  f"({np.expm1(big[str(row.kind)]):+.0%} on event days) is not in this "
+                  f"forecast; {advice}")
     missing = [k for k in missing if k not in set(later["kind"].astype(str))]
     if not missing:
         return
@@ -523,11 +527,6 @@ def _unplanned_kinds_note(model: Any, calendar: pd.DataFrame, begin: pd.Timestam
     show_note(f"no event of kind {lifts}{more} (learned lift on event days) falls in the "
               "forecast periods, so none is forecast; if one is planned, add it with "
               "--calendar FILE")
-
-
-def _when(t: pd.Timestamp) -> str:
-    """A calendar time as a date, or with its hour when it has one."""
-    return str(t.date()) if t == t.normalize() else str(t)
 
 
 def _amount(v: float) -> str:
