@@ -18,7 +18,7 @@ import pandas as pd
 from ._registry import LoadedModel
 
 __all__ = ["CACHED_REASONS", "REASON_METHOD", "BadRequestError", "NotReadyError", "ScoreJob",
-           "ScoreTable", "rank_tiers", "records", "score_jobs"]
+           "ScoreTable", "records", "score_jobs"]
 
 CACHED_REASONS = 3
 """Reasons kept per user in the snapshot score cache (requests asking for more are live)."""
@@ -98,20 +98,6 @@ REASON_METHOD = "path"
 same sentences for a user whether asked live, by id or in a batch file; TreeSHAP is ~10x slower)."""
 
 
-def rank_tiers(scores: np.ndarray, reference: np.ndarray, task: str = "value") -> list[str]:
-    """Rank-based tiers (value) of ``scores`` placed among ``reference`` scores (sorted
-    ascending): a customer's share is the fraction of the reference scoring strictly higher, as
-    ``assign_tiers`` computes it within one population. A request's few rows are never ranked
-    among themselves (one row would always be "top")."""
-    from training._customer_reasons import TIERS
-
-    rule = TIERS[task]
-    n = max(len(reference), 1)
-    share = (len(reference) - np.searchsorted(reference, scores, side="right")) / n
-    code = np.searchsorted(np.asarray(rule.thresholds), share, side="right")
-    return [rule.labels[c] for c in code]
-
-
 def _score_rows(model: Any, frame: pd.DataFrame, top: int,
                 reference: np.ndarray | None = None) -> list[dict[str, Any]]:
     """score_frame output as JSON-ready per-user dicts; rank tiers among ``reference``."""
@@ -119,11 +105,9 @@ def _score_rows(model: Any, frame: pd.DataFrame, top: int,
 
     try:
         out = score_frame(model, frame, reasons=top > 0, top=max(top, 1),
-                          reason_method=REASON_METHOD)
+                          reason_method=REASON_METHOD, reference=reference)
     except (ValueError, TypeError, KeyError) as exc:
         raise BadRequestError(f"rows could not be scored: {exc}") from exc
-    if reference is not None and len(out):
-        out["tier"] = rank_tiers(out["score"].to_numpy(dtype=float), reference)
     reason_cols = [c for c in out.columns if c.startswith("reason_")]
     return [{
         "user_id": str(row["user_id"]), "score": row["score"], "tier": str(row["tier"]),

@@ -80,13 +80,18 @@ PRIMARY: dict[str, tuple[str, bool]] = {
 
 def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = True,
                 top: int = 3, tiers: TierRule | None = None,
-                reason_method: str = "shap") -> pd.DataFrame:
+                reason_method: str = "shap",
+                reference: np.ndarray | None = None) -> pd.DataFrame:
     """Scores, tiers, early-warning flag and reasons for every row of a feature frame.
 
     ``reason_method``: ``"shap"`` ranks LightGBM's built-in TreeSHAP contributions
     (``pred_contrib``); ``"path"`` ranks decision-path contributions
     (``training._customer_paths``), computed in the same pass over the trees as the scores and
     about 10x faster: the batch default for millions of customers.
+
+    ``reference``: scores of the population a rank-tiered (value) model's rows are tiered among
+    (``assign_tiers``; default: the rows themselves). The lowest tier's reasons say what keeps
+    the score low, so the tier must be the final one before the reasons are written.
 
     Returns columns ``user_id`` (when the input has it), ``score``, ``tier``, ``early_warning``,
     ``early_warning_basis`` and, with ``reasons``, ``reason_1`` .. ``reason_<top>``; same row
@@ -107,7 +112,7 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
     if "user_id" in frame.columns:
         out["user_id"] = frame["user_id"].to_numpy()
     out["score"] = score
-    out["tier"] = assign_tiers(score, tiers or TIERS[model.task])
+    out["tier"] = assign_tiers(score, tiers or TIERS[model.task], reference=reference)
     warning, basis = early_warning_with_basis(frame)
     out["early_warning"] = warning.array  # nullable boolean: NA = cannot tell
     out["early_warning_basis"] = basis.array  # 'visits', 'orders' (no visit recorded) or NA

@@ -506,21 +506,32 @@ def _sentences(name: str, values: pd.Series, typical: dict[str, float]
     return np.where(codes >= 0, codes, len(texts)), [*texts, missing]
 
 
-def assign_tiers(scores: np.ndarray, rule: TierRule) -> pd.Categorical:
-    """Tier of every score under ``rule`` (ordered categorical, highest tier first)."""
+def assign_tiers(scores: np.ndarray, rule: TierRule,
+                 reference: np.ndarray | None = None) -> pd.Categorical:
+    """Tier of every score under ``rule`` (ordered categorical, highest tier first).
+
+    A rank rule ranks the scores among ``reference`` (default: among themselves): a score's
+    share is the fraction of the reference scoring strictly higher, so ties share a tier, and
+    the floor is read from the reference too. A request's few rows are then tiered as they are
+    in the whole population, never among themselves (one row would always be 'top')."""
     s = np.asarray(scores, dtype=float)
     n_tiers = len(rule.labels)
     if len(rule.thresholds) != n_tiers - 1:
         raise ValueError(f"TierRule: {n_tiers} labels need {n_tiers - 1} thresholds; received "
                          f"{len(rule.thresholds)}")
     if rule.kind == "rank":
-        # Share of customers scoring strictly higher, so ties share a tier.
-        ranks = pd.Series(s).rank(ascending=False, method="min").to_numpy() - 1
-        share = ranks / max(len(s), 1)
-        code = np.searchsorted(np.asarray(rule.thresholds), share, side="right")
-        above = s[code < n_tiers - 1]
-        if rule.floor > 0 and np.isfinite(above).any():
-            floor = rule.floor * float(np.nanmedian(above))
+        ref = np.asarray(s if reference is None else reference, dtype=float)
+        ref = np.sort(ref[np.isfinite(ref)])
+        cuts = np.asarray(rule.thresholds)
+
+        def codes(x: np.ndarray) -> np.ndarray:
+            share = (len(ref) - np.searchsorted(ref, x, side="right")) / max(len(ref), 1)
+            return np.where(np.isnan(x), n_tiers - 1, np.searchsorted(cuts, share, side="right"))
+
+        code = codes(s)
+        above = ref[codes(ref) < n_tiers - 1]
+        if rule.floor > 0 and len(above):
+            floor = rule.floor * float(np.median(above))
             with np.errstate(invalid="ignore"):
                 code = np.where(s < floor, n_tiers - 1, code)
     elif rule.kind == "prob":

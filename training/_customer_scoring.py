@@ -190,7 +190,26 @@ def score_features(model: CustomerModel | object, features: pd.DataFrame, *,
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     task = getattr(model, "task", None) or _pyfunc_task(model)
     if task == "value" and len(out):
-        out["tier"] = assign_tiers(out["score"].to_numpy(), TIERS["value"])
+        out = _rank_over_all(native, features, out, reasons, reason_method)
+    return out
+
+
+def _rank_over_all(native: CustomerModel | None, features: pd.DataFrame, out: pd.DataFrame,
+                   reasons: bool, reason_method: str) -> pd.DataFrame:
+    """Value tiers ranked over all rows, not per chunk; rows that enter or leave the lowest tier
+    by it get their reasons again, in the lowest tier's direction or out of it."""
+    rule = TIERS["value"]
+    lowest = rule.labels[-1]
+    in_chunk = (out["tier"].astype(str) == lowest).to_numpy()
+    out["tier"] = assign_tiers(out["score"].to_numpy(), rule)
+    moved = np.flatnonzero(in_chunk != (out["tier"] == lowest).to_numpy())
+    cols = [c for c in out.columns if c.startswith("reason_")]
+    if native is None or not reasons or not len(moved) or not cols:
+        return out
+    again = score_frame(native, features.iloc[moved], reasons=True, top=len(cols),
+                        reason_method=reason_method, reference=out["score"].to_numpy())
+    for c in cols:
+        out.iloc[moved, out.columns.get_loc(c)] = again[c].to_numpy()
     return out
 
 

@@ -161,6 +161,24 @@ def test_value_tiers_are_ranked_over_all_chunks(toy: pd.DataFrame) -> None:
     top = out.loc[out["tier"] == "top", "score"].min()
     assert top >= out.loc[out["tier"] != "top", "score"].max()
     assert (out["tier"] == "top").mean() == pytest.approx(0.1, abs=0.01)
+    # the lowest tier's reasons say what keeps the value low: decided by the tier over all
+    # rows, not by a chunk's (chunks of 50 put customers in 'low' that are 'medium' overall)
+    one = score_frame(model, toy, reason_method="path")
+    for size in (50, 500):
+        pd.testing.assert_frame_equal(
+            one, score_features(model, toy, chunk_size=size, n_jobs=2))
+
+
+def test_a_few_rows_are_tiered_and_explained_as_in_the_population(toy: pd.DataFrame) -> None:
+    model = CustomerModel("value", **FAST).fit(toy.drop(columns="true_p"))
+    everyone = score_frame(model, toy, reason_method="path")
+    rows = toy.sample(12, random_state=1)
+    alone = score_frame(model, rows, reason_method="path")
+    placed = score_frame(model, rows, reason_method="path",
+                         reference=everyone["score"].to_numpy())
+    expected = everyone.loc[rows.index].reset_index(drop=True)
+    pd.testing.assert_frame_equal(placed, expected)
+    assert (alone["tier"] == "top").sum() == 2  # among themselves, 2 of 12 would be 'top'
 
 
 def _bgnbd_sample(n: int, seed: int) -> pd.DataFrame:
