@@ -18,13 +18,11 @@ calibration period (the cohort only starts buying in January), so:
   the same recipe fitted on data before 1997-07-01 (cutoffs 04-01 .. 06-01) and scored for
   1997-07-01 .. 09-30 (91 days); highest inner AUC wins, ties to the lower Brier score. The holdout
   is never used to choose anything.
-- value: a LightGBM (Tweedie) model of revenue in the next 91 days, boosted from each customer's
-  past spending rate (the library's default, ``training._customer_baseline``), trained on cutoffs
-  every half month from 1997-04-01 to 1997-07-01. The 273-day value is the sum over three
-  91-day steps along the same no-activity path; that path misses re-purchases after a purchase,
-  so the total is scaled by the ratio actual / predicted measured inside the calibration period
-  over the longest window that fits (182 days from 1997-04-01). The scale does not change the
-  ranking (Spearman).
+- value: a LightGBM (Tweedie) model of revenue in the next 91 days, trained on cutoffs every half
+  month from 1997-04-01 to 1997-07-01. The 273-day value is the sum over three 91-day steps along
+  the same no-activity path; that path misses re-purchases after a purchase, so the total is scaled
+  by the ratio actual / predicted measured inside the calibration period over the longest window
+  that fits (182 days from 1997-04-01). The scale does not change the ranking (Spearman).
 
 Events contract: each line of cdnow_master.txt is one purchase event (revenue = dollar_value,
 channel 'unknown'); lines of one customer on one day share an order id (one order), as BG/NBD

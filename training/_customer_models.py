@@ -30,10 +30,6 @@ and isotonic regression are both fitted on the calibration cutoff and the one wi
 Brier score on the validation cutoff is kept (both scores are recorded in ``report_``). For value,
 a single multiplicative factor that makes the calibration cutoff's total prediction equal its
 total actual revenue is kept if it lowers the validation aggregate bias.
-
-Value with a log-link objective starts each customer from their own past spending rate (a GLM
-offset, ``training._customer_baseline``) when the features include ``revenue_90d`` and
-``revenue_365d``, so rare big spenders are not averaged down to their leaf's mean.
 """
 
 from __future__ import annotations
@@ -46,7 +42,6 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from training._customer_baseline import SpendBaseline
 from training._customer_bgnbd import BGNBD_COLUMNS, BgNbdParams, bgnbd_features, fit_bgnbd
 from training._customer_calibration import Calibrator as _Calibrator
 from training._customer_columns import (
@@ -202,9 +197,6 @@ class CustomerModel:
             buyers buy more" that keeps small data from learning noise.
         n_jobs: LightGBM threads (default 1: on a shared 2-core machine OpenMP threads spin and
             run ~10x slower than one thread; raise it on a dedicated machine).
-        spend_baseline: value with a log-link objective: boost from each customer's past
-            spending rate when ``revenue_90d`` and ``revenue_365d`` are features
-            (``training._customer_baseline``); ``baseline_`` is None when it does not apply.
     """
 
     def __init__(
@@ -229,7 +221,6 @@ class CustomerModel:
         seed: int = 0,
         monotone: dict[str, int] | None = None,
         n_jobs: int = 1,
-        spend_baseline: bool = True,
     ) -> None:
         self.task = task
         self.label_col = label_col
@@ -250,7 +241,6 @@ class CustomerModel:
         self.seed = seed
         self.monotone = monotone
         self.n_jobs = n_jobs
-        self.spend_baseline = spend_baseline
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -403,28 +393,20 @@ class CustomerModel:
             np.random.default_rng(self.seed).random(n))
         return h < 0.6, (h >= 0.6) & (h < 0.8), h >= 0.8, "users"
 
-    def _offset(self, x: pd.DataFrame | np.ndarray) -> np.ndarray | None:
-        base: SpendBaseline | None = getattr(self, "baseline_", None)  # older models: none
-        return None if base is None else base.log_offset(x, self.features_)
-
     def _train(self, x: pd.DataFrame, y: np.ndarray, rounds: int,
                valid: tuple[pd.DataFrame, np.ndarray] | None) -> lgb.Booster:
-        dtrain = lgb.Dataset(x, y, init_score=self._offset(x),
-                             categorical_feature=self.categorical_ or "auto", free_raw_data=True)
+        dtrain = lgb.Dataset(x, y, categorical_feature=self.categorical_ or "auto",
+                             free_raw_data=True)
         callbacks: list[Callable[..., Any]] = []
         valid_sets: list[lgb.Dataset] = []
         if valid is not None:
-            valid_sets = [lgb.Dataset(valid[0], valid[1], init_score=self._offset(valid[0]),
-                                      reference=dtrain)]
+            valid_sets = [lgb.Dataset(valid[0], valid[1], reference=dtrain)]
             callbacks.append(lgb.early_stopping(50, verbose=False))
         return lgb.train(self._params(), dtrain, num_boost_round=rounds,
                          valid_sets=valid_sets, callbacks=callbacks)
 
     def _raw(self, booster: lgb.Booster, x: pd.DataFrame | np.ndarray) -> np.ndarray:
         # Classifiers work on the margin (log-odds); value on the response scale.
-        offset = self._offset(x)
-        if offset is not None:
-            return np.exp(np.asarray(booster.predict(x, raw_score=True), dtype=float) + offset)
         return np.asarray(booster.predict(x, raw_score=self.kind == "classifier"), dtype=float)
 
     def _metrics(self, y: np.ndarray, pred: np.ndarray) -> ClassifierMetrics | ValueMetrics:
@@ -438,7 +420,7 @@ class CustomerModel:
             raise ValueError(f"CustomerModel({self.task}): label column {label_col!r} is missing; "
                              f"received columns {list(frame.columns)[:20]}. Pass label_col= "
                              "(CLI: --label-col) naming the column that holds the label.")
-        for attr in ("features_", "input_features_", "bgnbd_params_", "baseline_"):
+        for attr in ("features_", "input_features_", "bgnbd_params_"):
             self.__dict__.pop(attr, None)  # a refit starts from nothing (see ``augment``)
         check_unique_rows(frame, self.task)
         y_all = self._labels(frame, label_col)
@@ -486,12 +468,6 @@ class CustomerModel:
                                      f"label value ({y[mask][0]:.0f}); both 0 and 1 are needed. "
                                      "Use a longer horizon or more customers.")
 
-        self.baseline_: SpendBaseline | None = None
-        if (self.kind == "regressor" and self.spend_baseline
-                and self._params()["objective"] in _LOG_LINK
-                and SpendBaseline.applies(self.numeric_)):
-            self.baseline_ = SpendBaseline.fit(x[train], y[train],
-                                               float(self.horizon_days or 90))
         booster = self._train(x[train], y[train], self.n_estimators, (x[calib], y[calib]))
         best = int(booster.best_iteration or booster.current_iteration())
         raw_cal, raw_val = self._raw(booster, x[calib]), self._raw(booster, x[valid])
@@ -628,21 +604,9 @@ class CustomerModel:
         for value) and sum to the raw score.
         """
         self._check_fitted()
-        arr = self._array(frame)
-        contrib = np.asarray(self.booster_.predict(arr, pred_contrib=True), dtype=float)
-        self._add_baseline(contrib, arr)
-        return pd.DataFrame(contrib, columns=[*self.features_, "bias"], index=frame.index)
-
-    def _add_baseline(self, contrib: np.ndarray, arr: np.ndarray) -> None:
-        """Credit the past-spend offset (if any) to its revenue columns and ``bias``, in place
-        (``contrib`` has the features' columns, then optionally ``bias``)."""
-        base: SpendBaseline | None = getattr(self, "baseline_", None)
-        if base is None:
-            return
-        n = len(self.features_)
-        contrib[:, :n] += base.credit(arr, self.features_)
-        if contrib.shape[1] > n:
-            contrib[:, n] += base.center
+        contrib = self.booster_.predict(self._array(frame), pred_contrib=True)
+        return pd.DataFrame(np.asarray(contrib), columns=[*self.features_, "bias"],
+                            index=frame.index)
 
     def path_tables(self) -> PathTables:
         """Decision-path credits of every leaf (``training._customer_paths``), cached."""
@@ -662,12 +626,9 @@ class CustomerModel:
         (O(trees x depth) per customer), at the price of ignoring feature interactions' order.
         """
         tables = self.path_tables()
-        arr = self._array(frame)
-        _, contrib = leaf_outputs(self.booster_, arr, tables, block=block)
-        assert contrib is not None
-        self._add_baseline(contrib, arr)
+        _, contrib = leaf_outputs(self.booster_, self._array(frame), tables, block=block)
         res = pd.DataFrame(contrib, columns=self.features_, index=frame.index)
-        res["bias"] = tables.bias + getattr(getattr(self, "baseline_", None), "center", 0.0)
+        res["bias"] = tables.bias
         return res
 
     def path_score(self, frame: pd.DataFrame, block: int = 16_384
@@ -676,14 +637,8 @@ class CustomerModel:
         pass over the trees. Classifier scores are bit-identical to ``score``; value scores
         apply the log link with numpy instead of LightGBM (equal to ~1e-15 relative)."""
         tables = self.path_tables()
-        arr = self._array(frame)
-        raw, contrib = leaf_outputs(self.booster_, arr, tables, block=block)
-        assert contrib is not None
-        offset = self._offset(arr)
-        if offset is not None:
-            self._add_baseline(contrib, arr)
-            raw = np.exp(raw + offset)
-        elif self.kind == "regressor" and self._params()["objective"] in _LOG_LINK:
+        raw, contrib = leaf_outputs(self.booster_, self._array(frame), tables, block=block)
+        if self.kind == "regressor" and self._params()["objective"] in _LOG_LINK:
             raw = np.exp(raw)
         elif self.kind == "regressor" and self._params()["objective"] not in _IDENTITY:
             raw = self.raw_score(frame)  # unknown link: let LightGBM apply it

@@ -188,13 +188,13 @@ def score_features(model: CustomerModel | object, features: pd.DataFrame, *,
             if progress is not None:
                 progress(min(start + chunk_size, n), n)
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    task = getattr(model, "task", None) or _pyfunc_task(model)
-    if task == "value" and len(out):
-        out = _rank_over_all(native, features, out, reasons, reason_method)
+    inner = native or _pyfunc_model(model)
+    if inner is not None and inner.task == "value" and len(out):
+        out = _rank_over_all(inner, features, out, reasons, reason_method)
     return out
 
 
-def _rank_over_all(native: CustomerModel | None, features: pd.DataFrame, out: pd.DataFrame,
+def _rank_over_all(model: CustomerModel, features: pd.DataFrame, out: pd.DataFrame,
                    reasons: bool, reason_method: str) -> pd.DataFrame:
     """Value tiers ranked over all rows, not per chunk; rows that enter or leave the lowest tier
     by it get their reasons again, in the lowest tier's direction or out of it."""
@@ -204,9 +204,9 @@ def _rank_over_all(native: CustomerModel | None, features: pd.DataFrame, out: pd
     out["tier"] = assign_tiers(out["score"].to_numpy(), rule)
     moved = np.flatnonzero(in_chunk != (out["tier"] == lowest).to_numpy())
     cols = [c for c in out.columns if c.startswith("reason_")]
-    if native is None or not reasons or not len(moved) or not cols:
+    if not reasons or not len(moved) or not cols:
         return out
-    again = score_frame(native, features.iloc[moved], reasons=True, top=len(cols),
+    again = score_frame(model, features.iloc[moved], reasons=True, top=len(cols),
                         reason_method=reason_method, reference=out["score"].to_numpy())
     for c in cols:
         out.iloc[moved, out.columns.get_loc(c)] = again[c].to_numpy()
@@ -295,11 +295,13 @@ def season_factor(model: CustomerModel, events: pd.DataFrame,
                         (start_ref, start_ref + span), (scored, ref), str(task))
 
 
-def _pyfunc_task(model: object) -> str | None:
+def _pyfunc_model(model: object) -> CustomerModel | None:
+    """The ``CustomerModel`` inside a loaded MLflow pyfunc of one, else None."""
     try:
-        return model.unwrap_python_model().model.task  # type: ignore[attr-defined]
+        inner = model.unwrap_python_model().model  # type: ignore[attr-defined]
     except AttributeError:
         return None
+    return inner if isinstance(inner, CustomerModel) else None
 
 
 def score_asof(model: CustomerModel | object, events: pd.DataFrame, asof: str | pd.Timestamp, *,
