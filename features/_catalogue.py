@@ -69,6 +69,9 @@ _BASE.update({
     "recent_revenue_share": "revenue in the last 90 days / revenue in the last 365 days",
     "refunds_total": "refunds before the cutoff (rows sharing an order_id count once)",
     "refund_amount_total": "money refunded before the cutoff (positive)",
+    "refund_amount_90d": "money refunded in the last 90 days (positive; revenue_90d is before "
+                         "refunds)",
+    "refund_amount_365d": "money refunded in the last 365 days (positive)",
     "refund_rate": "refunds / orders",
     "weekend_visit_share": "share of visits on Saturday or Sunday",
     "night_visit_share": "share of visits between 00:00 and 06:00",

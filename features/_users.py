@@ -329,6 +329,8 @@ def user_features(events: pd.DataFrame, cutoff: str | pd.Timestamp, *,
     refunds_mask, _ = _orders(ev, codes, is_refund, revenue)  # a refund's lines count once
     f["refunds_total"] = np.bincount(codes[refunds_mask], minlength=n).astype(np.float64)
     f["refund_amount_total"] = refund_amt
+    refw = windows(by_bucket(is_refund, -revenue))  # positive amounts
+    f["refund_amount_90d"], f["refund_amount_365d"] = refw[90], refw[365]
     f["refund_rate"] = _div(f["refunds_total"], ordw[0])
     f.update(_time_of_day(ev, codes, is_visit, vis[0], n))
     f["visits_per_active_day_90d"] = _div(vis[90], f["active_days_90d"])
