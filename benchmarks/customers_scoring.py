@@ -22,6 +22,7 @@ this model) and LightGBM's TreeSHAP ``pred_contrib`` (its built-in reasons; meas
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import tempfile
@@ -91,8 +92,10 @@ def main() -> None:
 
     big_path = world(args.users, args.days, args.seed)
     cutoff = pd.Timestamp("2024-01-01") + pd.Timedelta(days=args.days)
+    # the cache is keyed by the feature set, so a new feature never meets a stale file
+    kind = hashlib.sha1(" ".join(sorted(ft.CATALOGUE)).encode()).hexdigest()[:8]
     feat_path = (big_path.parent
-                 / f"customer_features-{cutoff.date()}-train{args.train_users}.parquet")
+                 / f"customer_features-{cutoff.date()}-train{args.train_users}-{kind}.parquet")
     if not feat_path.exists():
         log(f"building features of {args.users:,} users as of {cutoff.date()} (cached) ...")
         t0 = time.perf_counter()
