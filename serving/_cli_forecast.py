@@ -69,15 +69,16 @@ def _calendar_outside_note(cal: pd.DataFrame | None, first: pd.Timestamp, last: 
     if cal is None or not len(cal):
         return
     from features._calendar import normalize_calendar
-    from training._forecast_base import period_text
+    from training._forecast_base import listed, period_text
 
     c = normalize_calendar(cal)
     outside = c[(c["end"] < first.normalize()) | (c["start"] > last)]
     if len(outside):
-        names = outside["name"].astype(str).head(3).tolist()
-        text = [period_text(t) for t in (first, last)]
+        names = listed(outside["name"].astype(str).drop_duplicates().tolist(), 3)
+        hourly = any(t != t.normalize() for t in (first, last))
+        text = [t.strftime("%Y-%m-%d %H:%M") if hourly else period_text(t) for t in (first, last)]
         show_note(f"{source}: {len(outside)} of {len(c)} calendar events lie entirely outside "
-                   f"{span} ({text[0]} .. {text[1]}) and change nothing (first: {names})")
+                   f"{span} ({text[0]} .. {text[1]}) and change nothing ({names})")
 
 
 def _check_data_calendar(frame: pd.DataFrame, cal: pd.DataFrame | None, horizon: int,

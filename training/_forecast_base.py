@@ -247,7 +247,10 @@ def negative_values_note(series: pd.DataFrame) -> str | None:
 def period_text(ds: Any) -> str:
     """A period as people write it: the date for a day, date and time for an hour."""
     t = pd.Timestamp(ds)
-    return str(t.date()) if t == t.normalize() else str(t)
+    if t == t.normalize():
+        return str(t.date())
+    whole_minute = t.second == 0 and t.microsecond == 0
+    return t.strftime("%Y-%m-%d %H:%M" if whole_minute else "%Y-%m-%d %H:%M:%S")
 
 
 def extreme_values_note(series: pd.DataFrame, ratio: float = 100.0) -> str | None:

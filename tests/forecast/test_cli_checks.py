@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from serving import _cli_common
 from serving._cli_forecast import _peaks_table, forecast_app
 from training._forecast_backtest import backtest, cover_horizon, zero_actuals_note
-from training._forecast_base import missing_phase_notes, prepare_panel
+from training._forecast_base import missing_phase_notes, period_text, prepare_panel
 from training._forecast_gbm import LightGBMForecaster
 from training._forecast_mlflow import REGISTERED_NAME, _rescore, train_and_register
 from training._forecast_models import SeasonalNaiveForecaster
@@ -351,3 +351,9 @@ def test_data_validate_series_prints_the_forecasting_notes(tmp_path: Path) -> No
     text = _text(res)
     assert "more than 100x their series' 99th percentile" in text
     assert "Sundays" in text
+
+
+def test_periods_read_as_people_write_them() -> None:
+    assert period_text("2024-05-13 00:00") == "2024-05-13"
+    assert period_text("2024-05-26 23:00:00") == "2024-05-26 23:00"
+    assert period_text(pd.Timestamp("2024-05-26 23:00:30")) == "2024-05-26 23:00:30"
