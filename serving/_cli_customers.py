@@ -537,9 +537,14 @@ def early_warning_line(scores: pd.DataFrame) -> str:
         if sel.any():
             parts.append(f"{int(flag[sel].sum()):,} of {int(sel.sum()):,} judged on {what}")
     unknown = len(flag) - known
+    chance = pd.to_numeric(scores.get("early_warning_chance", pd.Series(np.nan,
+                                                                       index=scores.index)))
+    sure = (f"; {int((chance < 0.05).sum()):,} of them unlikely by chance (a customer at an "
+            "unchanged rate falls this far under 5% of the time: early_warning_chance)"
+            if chance.notna().any() else "")
     return (f"early warning (visits, or orders for customers with no visit recorded, in the "
             f"last 30 days at most half of the 30 before, from at least 2): "
-            f"{int(flag.sum()):,} flagged ({'; '.join(parts) or f'of {known:,}'})"
+            f"{int(flag.sum()):,} flagged ({'; '.join(parts) or f'of {known:,}'}){sure}"
             + (f"; {unknown:,} cannot be told" if unknown else ""))
 
 

@@ -52,6 +52,7 @@ from ._customer_reasons import (
     TIERS,
     TierRule,
     assign_tiers,
+    early_warning_chance,
     early_warning_with_basis,
     reasons_from_array,
 )
@@ -94,8 +95,8 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
     the score low, so the tier must be the final one before the reasons are written.
 
     Returns columns ``user_id`` (when the input has it), ``score``, ``tier``, ``early_warning``,
-    ``early_warning_basis`` and, with ``reasons``, ``reason_1`` .. ``reason_<top>``; same row
-    order as ``frame``.
+    ``early_warning_basis``, ``early_warning_chance`` and, with ``reasons``, ``reason_1`` ..
+    ``reason_<top>``; same row order as ``frame``.
     """
     if reasons and reason_method not in ("shap", "path"):
         raise ValueError(f"score_frame: reason_method must be 'shap' or 'path'; received "
@@ -116,6 +117,8 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
     warning, basis = early_warning_with_basis(frame)
     out["early_warning"] = warning.array  # nullable boolean: NA = cannot tell
     out["early_warning_basis"] = basis.array  # 'visits', 'orders' (no visit recorded) or NA
+    # flagged rows: how often a customer whose rate did not change would fall this far
+    out["early_warning_chance"] = early_warning_chance(frame, basis).array
     if contrib is not None:
         # the lowest tier (churn 'low', propensity 'cold', value 'low') is told what keeps its
         # score low; every other tier what pushes it up
@@ -164,8 +167,8 @@ class CustomerScorer(PythonModel):
                           reason_method=str(params.get("reason_method", "shap")))
         out["tier"] = out["tier"].astype(str)
         # 1 = visits halved, 0 = not, NaN = unknown (the input could not tell).
-        out["early_warning"] = out["early_warning"].astype("Float64").to_numpy(
-            dtype="float64", na_value=np.nan)
+        for c in ("early_warning", "early_warning_chance"):
+            out[c] = out[c].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
         for c in out.columns:
             if c.startswith("reason_") or c == "user_id":
                 out[c] = out[c].astype(object).where(out[c].notna(), "")

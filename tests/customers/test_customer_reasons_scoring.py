@@ -16,6 +16,7 @@ from training._customer_reasons import (
     _fmt,
     assign_tiers,
     early_warning,
+    early_warning_chance,
     early_warning_with_basis,
     reason_label,
     top_reasons,
@@ -76,6 +77,29 @@ def test_early_warning_is_missing_when_the_input_cannot_tell() -> None:
     assert early_warning(f).tolist() == [True, False, False]
     assert early_warning(pd.DataFrame({"x": [1, 2]})).isna().all()
     assert early_warning(pd.DataFrame({"visit_drop_50": [1.0, 0.0]})).tolist() == [True, False]
+
+
+def test_early_warning_chance_separates_real_drops_from_noise() -> None:
+    """Steady light visitors are flagged often (the rule is a ratio of small counts); the
+    chance column tells them from customers whose rate really fell to a quarter."""
+    rng = np.random.default_rng(0)
+    n = 20_000
+    rate = rng.gamma(2.0, 3.0, n)  # visits per 30 days
+    fell = np.arange(n) < n // 2
+    f = pd.DataFrame({"visits_prev_30d": rng.poisson(rate),
+                      "visits_30d": rng.poisson(np.where(fell, rate / 4, rate))})
+    flag, basis = early_warning_with_basis(f)
+    chance = early_warning_chance(f, basis)
+    assert chance.notna().sum() == flag.sum()  # given for flagged rows only
+    steady = flag[~fell].mean()
+    assert steady > 0.08  # flagged by chance
+    sure = (chance < 0.05).to_numpy(dtype=bool, na_value=False)
+    assert sure[~fell].mean() < 0.05  # ... but at most 5% with a chance below 0.05
+    assert sure[fell].mean() > 0.25  # 31%: light visitors cannot show it
+    assert chance.loc[(f["visits_30d"] == 0) & (f["visits_prev_30d"] == 2)].eq(0.25).all()
+    only_flag = early_warning_chance(pd.DataFrame({"visit_drop_50": [1.0]}),
+                                     pd.Series(["visits"], dtype="string"))
+    assert only_flag.isna().all()
 
 
 def test_early_warning_is_a_nullable_boolean_missing_without_visits_to_judge_from() -> None:
@@ -152,7 +176,8 @@ def test_chunked_scoring_equals_one_pass(fitted: CustomerModel, toy: pd.DataFram
     chunked = score_features(fitted, toy, chunk_size=777, reason_method="shap")
     pd.testing.assert_frame_equal(one, chunked)
     assert list(one.columns) == ["user_id", "score", "tier", "early_warning",
-                                 "early_warning_basis", "reason_1", "reason_2", "reason_3"]
+                                 "early_warning_basis", "early_warning_chance", "reason_1",
+                                 "reason_2", "reason_3"]
 
 
 def test_value_tiers_are_ranked_over_all_chunks(toy: pd.DataFrame) -> None:
