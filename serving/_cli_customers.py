@@ -539,7 +539,8 @@ def early_warning_line(scores: pd.DataFrame) -> str:
     unknown = len(flag) - known
     chance = pd.to_numeric(scores.get("early_warning_chance", pd.Series(np.nan,
                                                                        index=scores.index)))
-    sure = (f"; {int((chance < 0.05).sum()):,} of them unlikely by chance (a customer at an "
+    n_sure = int(((chance < 0.05) & flag.fillna(False)).sum())
+    sure = (f"; {n_sure:,} of them unlikely by chance (a customer at an "
             "unchanged rate falls this far under 5% of the time: early_warning_chance)"
             if chance.notna().any() else "")
     return (f"early warning (visits, or orders for customers with no visit recorded, in the "

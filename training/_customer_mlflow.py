@@ -118,7 +118,7 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
     out["early_warning"] = warning.array  # nullable boolean: NA = cannot tell
     out["early_warning_basis"] = basis.array  # 'visits', 'orders' (no visit recorded) or NA
     # flagged rows: how often a customer whose rate did not change would fall this far
-    out["early_warning_chance"] = early_warning_chance(frame, basis).array
+    out["early_warning_chance"] = early_warning_chance(frame, basis, warning).array
     if contrib is not None:
         # the lowest tier (churn 'low', propensity 'cold', value 'low') is told what keeps its
         # score low; every other tier what pushes it up

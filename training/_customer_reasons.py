@@ -522,8 +522,9 @@ def assign_tiers(scores: np.ndarray, rule: TierRule,
         raise ValueError(f"TierRule: {n_tiers} labels need {n_tiers - 1} thresholds; received "
                          f"{len(rule.thresholds)}")
     if rule.kind == "rank":
-        ref = np.asarray(s if reference is None else reference, dtype=float)
-        ref = np.sort(ref[np.isfinite(ref)])
+        ref = _sorted_finite(s if reference is None else reference)
+        if not len(ref):  # no population to place the rows in: rank them among themselves
+            ref = _sorted_finite(s)
         cuts = np.asarray(rule.thresholds)
 
         def codes(x: np.ndarray) -> np.ndarray:
@@ -531,11 +532,20 @@ def assign_tiers(scores: np.ndarray, rule: TierRule,
             return np.where(np.isnan(x), n_tiers - 1, np.searchsorted(cuts, share, side="right"))
 
         code = codes(s)
-        above = ref[codes(ref) < n_tiers - 1]
+        # the reference above the lowest tier is a suffix of the sorted reference: find where
+        # it starts by bisection (a request's rows against a million customers cost O(log n))
+        lo, hi = 0, len(ref)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if codes(ref[mid:mid + 1])[0] < n_tiers - 1:
+                hi = mid
+            else:
+                lo = mid + 1
+        above = ref[lo:]
         if rule.floor > 0 and len(above):
-            floor = rule.floor * float(np.median(above))
+            middle = (float(above[(len(above) - 1) // 2]) + float(above[len(above) // 2])) / 2
             with np.errstate(invalid="ignore"):
-                code = np.where(s < floor, n_tiers - 1, code)
+                code = np.where(s < rule.floor * middle, n_tiers - 1, code)
     elif rule.kind == "prob":
         # thresholds are decreasing lower bounds: count how many a score falls below.
         code = (s[:, None] < np.asarray(rule.thresholds)[None, :]).sum(axis=1)
@@ -543,6 +553,14 @@ def assign_tiers(scores: np.ndarray, rule: TierRule,
         raise ValueError(f"TierRule.kind must be 'prob' or 'rank'; received {rule.kind!r}")
     return pd.Categorical.from_codes(code.astype(int), categories=list(rule.labels),
                                      ordered=True)
+
+
+def _sorted_finite(values: np.ndarray) -> np.ndarray:
+    """``values``' finite entries in ascending order (no copy when they already are)."""
+    v = np.asarray(values, dtype=float)
+    if len(v) and np.isfinite(v).all() and (v[1:] >= v[:-1]).all():
+        return v
+    return np.sort(v[np.isfinite(v)])
 
 
 def _drop_50(features: pd.DataFrame, now_col: str, before_col: str
@@ -553,7 +571,8 @@ def _drop_50(features: pd.DataFrame, now_col: str, before_col: str
     return (before >= 2) & (now <= 0.5 * before), now.isna() | before.isna()
 
 
-def early_warning_chance(features: pd.DataFrame, basis: pd.Series) -> pd.Series:
+def early_warning_chance(features: pd.DataFrame, basis: pd.Series,
+                         flag: pd.Series) -> pd.Series:
     """For each flagged row, how often a customer whose rate did not change would fall this far.
 
     The last 30 days' count ``now`` against the 30 days before ``before``: with one steady
@@ -561,8 +580,9 @@ def early_warning_chance(features: pd.DataFrame, basis: pd.Series) -> pd.Series:
     P(X <= now) (the conditional test of two Poisson counts; both windows are noisy). 0 of 2
     reads 0.25, 1 of 5 0.19, 0 of 5 0.03. Light visitors are flagged by chance often: a
     check's visit log with constant rates had 17% flagged; ``brain score`` counts the flags
-    below 0.05. Missing where the row is not flagged or ``basis`` names no count columns
-    (a table with only ``visit_drop_50``).
+    below 0.05. ``basis`` and ``flag`` are ``early_warning_with_basis``'s. Missing where the
+    row is not flagged, ``basis`` names no count columns (a table with only ``visit_drop_50``)
+    or the counts are not whole non-negative numbers.
     """
     out = pd.Series(np.nan, index=features.index, dtype="Float64")
     for what in ("visits", "orders"):
@@ -572,9 +592,11 @@ def early_warning_chance(features: pd.DataFrame, basis: pd.Series) -> pd.Series:
             continue
         now = pd.to_numeric(features[cols[0]], errors="coerce").to_numpy(dtype=float)[sel]
         before = pd.to_numeric(features[cols[1]], errors="coerce").to_numpy(dtype=float)[sel]
-        flagged = (before >= 2) & (now <= 0.5 * before)
+        counts = np.isfinite(now + before) & (now >= 0) & (before >= 0)
         with np.errstate(invalid="ignore"):
+            counts &= (now == np.round(now)) & (before == np.round(before))
             chance = stats.binom.cdf(now, now + before, 0.5)
+        flagged = flag.fillna(False).to_numpy(dtype=bool)[sel] & counts
         out.iloc[np.flatnonzero(sel)] = np.where(flagged, chance, np.nan)
     return out.mask(out.isna())
 

@@ -190,14 +190,17 @@ def score_features(model: CustomerModel | object, features: pd.DataFrame, *,
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     inner = native or _pyfunc_model(model)
     if inner is not None and inner.task == "value" and len(out):
-        out = _rank_over_all(inner, features, out, reasons, reason_method)
+        out = _rank_over_all(inner, features, out, reasons, reason_method, chunk_size,
+                             blank="" if native is None else None)
     return out
 
 
 def _rank_over_all(model: CustomerModel, features: pd.DataFrame, out: pd.DataFrame,
-                   reasons: bool, reason_method: str) -> pd.DataFrame:
+                   reasons: bool, reason_method: str, chunk_size: int,
+                   blank: str | None = None) -> pd.DataFrame:
     """Value tiers ranked over all rows, not per chunk; rows that enter or leave the lowest tier
-    by it get their reasons again, in the lowest tier's direction or out of it."""
+    by it get their reasons again (``chunk_size`` rows at a time), in the lowest tier's
+    direction or out of it. ``blank``: what an empty reason holds (a pyfunc writes '')."""
     rule = TIERS["value"]
     lowest = rule.labels[-1]
     in_chunk = (out["tier"].astype(str) == lowest).to_numpy()
@@ -206,10 +209,15 @@ def _rank_over_all(model: CustomerModel, features: pd.DataFrame, out: pd.DataFra
     cols = [c for c in out.columns if c.startswith("reason_")]
     if not reasons or not len(moved) or not cols:
         return out
-    again = score_frame(model, features.iloc[moved], reasons=True, top=len(cols),
-                        reason_method=reason_method, reference=out["score"].to_numpy())
-    for c in cols:
-        out.iloc[moved, out.columns.get_loc(c)] = again[c].to_numpy()
+    reference = np.sort(out["score"].to_numpy(dtype=float))
+    for start in range(0, len(moved), chunk_size):
+        rows = moved[start:start + chunk_size]
+        again = score_frame(model, features.iloc[rows], reasons=True, top=len(cols),
+                            reason_method=reason_method, reference=reference)
+        for c in cols:
+            text = again[c] if blank is None else again[c].astype(object).where(
+                again[c].notna(), blank)
+            out.iloc[rows, out.columns.get_loc(c)] = text.to_numpy()
     return out
 
 
@@ -301,7 +309,7 @@ def _pyfunc_model(model: object) -> CustomerModel | None:
         inner = model.unwrap_python_model().model  # type: ignore[attr-defined]
     except AttributeError:
         return None
-    return inner if isinstance(inner, CustomerModel) else None
+    return inner if hasattr(inner, "task") and hasattr(inner, "booster_") else None
 
 
 def score_asof(model: CustomerModel | object, events: pd.DataFrame, asof: str | pd.Timestamp, *,

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import features as ft
+from serving._cli_customers import early_warning_line
 from training._customer_bgnbd import BgNbdParams, bgnbd_features, fit_bgnbd
 from training._customer_mlflow import score_frame
 from training._customer_models import CustomerModel
@@ -72,6 +73,21 @@ def test_tiers_follow_documented_thresholds() -> None:
         assign_tiers(np.array([0.1]), TierRule(("a", "b"), ()))
 
 
+def test_rank_tiers_among_a_reference_take_its_ranks_and_floor() -> None:
+    population = np.r_[np.full(500, 0.5), np.linspace(10.0, 100.0, 500)]
+    rows = np.array([0.5, 9.0, 55.0, 99.0, np.nan])
+    placed = assign_tiers(rows, TIERS["value"], reference=population)
+    # by rank alone the 0.5s (half the population, 500 score higher) would be 'medium'; the
+    # floor, a tenth of the median of the reference above 'low' (5.25), makes them 'low'
+    assert list(placed) == ["low", "medium", "high", "top", "low"]
+    assert list(assign_tiers(rows[:1], TIERS["value"], reference=population)) == ["low"]
+    whole = assign_tiers(np.r_[population, rows[:4]], TIERS["value"])
+    assert list(whole[-4:]) == list(placed[:4])
+    # no usable population: the rows are ranked among themselves
+    assert list(assign_tiers(rows[:4], TIERS["value"], reference=np.array([np.nan]))) == list(
+        assign_tiers(rows[:4], TIERS["value"]))
+
+
 def test_early_warning_is_missing_when_the_input_cannot_tell() -> None:
     f = pd.DataFrame({"visits_30d": [1, 5, 0], "visits_prev_30d": [4, 6, 1]})
     assert early_warning(f).tolist() == [True, False, False]
@@ -89,7 +105,7 @@ def test_early_warning_chance_separates_real_drops_from_noise() -> None:
     f = pd.DataFrame({"visits_prev_30d": rng.poisson(rate),
                       "visits_30d": rng.poisson(np.where(fell, rate / 4, rate))})
     flag, basis = early_warning_with_basis(f)
-    chance = early_warning_chance(f, basis)
+    chance = early_warning_chance(f, basis, flag)
     assert chance.notna().sum() == flag.sum()  # given for flagged rows only
     steady = flag[~fell].mean()
     assert steady > 0.08  # flagged by chance
@@ -98,8 +114,25 @@ def test_early_warning_chance_separates_real_drops_from_noise() -> None:
     assert sure[fell].mean() > 0.25  # 31%: light visitors cannot show it
     assert chance.loc[(f["visits_30d"] == 0) & (f["visits_prev_30d"] == 2)].eq(0.25).all()
     only_flag = early_warning_chance(pd.DataFrame({"visit_drop_50": [1.0]}),
-                                     pd.Series(["visits"], dtype="string"))
+                                     pd.Series(["visits"], dtype="string"),
+                                     pd.Series([True], dtype="boolean"))
     assert only_flag.isna().all()
+    # the chance goes with the flag it is given (visit_drop_50 decides it when present), and
+    # only whole, non-negative counts have one
+    odd = pd.DataFrame({"visit_drop_50": [0.0, 1.0, 1.0, 1.0],
+                        "visits_30d": [1.0, 3.0, 1.2, -1.0], "visits_prev_30d": [4.0] * 4})
+    flag, basis = early_warning_with_basis(odd)
+    assert early_warning_chance(odd, basis, flag).isna().tolist() == [True, False, True, True]
+
+
+def test_the_score_line_counts_flags_unlikely_by_chance() -> None:
+    scores = pd.DataFrame({
+        "early_warning": pd.array([True, True, False, pd.NA], dtype="boolean"),
+        "early_warning_basis": pd.array(["visits"] * 3 + [pd.NA], dtype="string"),
+        "early_warning_chance": pd.array([0.01, 0.25, pd.NA, pd.NA], dtype="Float64")})
+    line = early_warning_line(scores)
+    assert "2 flagged (2 of 3 judged on visits); 1 of them unlikely by chance" in line
+    assert "1 cannot be told" in line
 
 
 def test_early_warning_is_a_nullable_boolean_missing_without_visits_to_judge_from() -> None:

@@ -179,6 +179,7 @@ def test_a_refund_of_several_lines_counts_once() -> None:
 def test_recent_refunds_are_counted_by_window() -> None:
     """revenue_90d counts purchases only; what came back in the window is its own column."""
     rows = [(1, "2023-03-01", "purchase", 100.0), (1, "2023-06-01", "refund", -40.0),
+            (1, "2023-11-03", "refund", -5.0),  # 119 days before: 365d, not 90d
             (1, "2024-01-20", "purchase", 50.0), (1, "2024-01-25", "refund", -30.0),
             (2, "2024-01-10", "purchase", 20.0)]
     ev = ft.validate_events(pd.DataFrame(rows, columns=["user_id", "ts", "event_type",
@@ -186,6 +187,6 @@ def test_recent_refunds_are_counted_by_window() -> None:
     f = ft.user_features(ev, CUTOFF).set_index("user_id")
     assert f.loc[1, "revenue_90d"] == pytest.approx(50.0)
     assert f.loc[1, "refund_amount_90d"] == pytest.approx(30.0)
-    assert f.loc[1, "refund_amount_365d"] == pytest.approx(70.0)
-    assert f.loc[1, "refund_amount_total"] == pytest.approx(70.0)
+    assert f.loc[1, "refund_amount_365d"] == pytest.approx(75.0)
+    assert f.loc[1, "refund_amount_total"] == pytest.approx(75.0)
     assert f.loc[2, "refund_amount_90d"] == 0
