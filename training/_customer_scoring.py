@@ -204,12 +204,13 @@ def _rank_over_all(model: CustomerModel, features: pd.DataFrame, out: pd.DataFra
     rule = TIERS["value"]
     lowest = rule.labels[-1]
     in_chunk = (out["tier"].astype(str) == lowest).to_numpy()
-    out["tier"] = assign_tiers(out["score"].to_numpy(), rule)
+    scores = out["score"].to_numpy(dtype=float)
+    reference = np.sort(scores[np.isfinite(scores)])  # sorted once, for the tiers and reasons
+    out["tier"] = assign_tiers(scores, rule, reference=reference)
     moved = np.flatnonzero(in_chunk != (out["tier"] == lowest).to_numpy())
     cols = [c for c in out.columns if c.startswith("reason_")]
     if not reasons or not len(moved) or not cols:
         return out
-    reference = np.sort(out["score"].to_numpy(dtype=float))
     for start in range(0, len(moved), chunk_size):
         rows = moved[start:start + chunk_size]
         again = score_frame(model, features.iloc[rows], reasons=True, top=len(cols),
