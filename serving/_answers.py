@@ -112,11 +112,14 @@ def _score_rows(model: Any, frame: pd.DataFrame, top: int,
     return [{
         "user_id": str(row["user_id"]), "score": row["score"], "tier": str(row["tier"]),
         "early_warning": None if row["early_warning"] is None else bool(row["early_warning"]),
+        "early_warning_basis": row.get("early_warning_basis"),
+        "early_warning_chance": row.get("early_warning_chance"),
         "reasons": [row[c] for c in reason_cols if row[c]][:top]}
         for row in records(out)]
 
 
 _EARLY_WARNING = (None, False, True)
+_BASIS = (None, "visits", "orders")
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,7 +127,7 @@ class ScoreTable:
     """One model's answers for every snapshot user, held column-wise.
 
     Per-user dicts cost about 2.4 KB per user and model (measured: 47 MB for 19,591 users), so a
-    million customers and three models would hold ~7 GB; here each user costs a float, two
+    million customers and three models would hold ~7 GB; here each user costs two floats, three
     one-byte codes and three ``int32`` sentence codes, the distinct sentences are stored once,
     and the user-id index is shared by the models of one snapshot. Answers are rebuilt per
     request (a few microseconds per user) and equal what ``_score_rows`` gives.
@@ -135,6 +138,8 @@ class ScoreTable:
     tier_code: np.ndarray
     tier_names: tuple[str, ...]
     warning_code: np.ndarray  # 0 unknown, 1 no, 2 yes
+    basis_code: np.ndarray  # what the flag was judged on: 0 unknown, 1 visits, 2 orders
+    warning_chance: np.ndarray  # early_warning_chance, NaN where there is none
     reason_code: np.ndarray  # (users, CACHED_REASONS), -1 = none
     sentences: tuple[str, ...]
     sorted_score: np.ndarray  # ascending: where live rows of a rank-tiered model are placed
@@ -152,6 +157,12 @@ class ScoreTable:
         ew = scored["early_warning"]
         warning = np.where(ew.isna().to_numpy(), 0,
                            np.where(ew.fillna(False).astype(bool).to_numpy(), 2, 1))
+        basis = scored.get("early_warning_basis", pd.Series(pd.NA, index=scored.index))
+        basis_code = np.select([basis.eq("visits").fillna(False).to_numpy(dtype=bool),
+                                basis.eq("orders").fillna(False).to_numpy(dtype=bool)], [1, 2], 0)
+        chance = pd.to_numeric(scored.get("early_warning_chance",
+                                          pd.Series(np.nan, index=scored.index)),
+                               errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         cols = [c for c in scored.columns if c.startswith("reason_")][:CACHED_REASONS]
         codes = np.full((n, CACHED_REASONS), -1, dtype=np.int32)
         sentences: tuple[str, ...] = ()
@@ -163,8 +174,8 @@ class ScoreTable:
             sentences = tuple(str(u) for u in uniques)
         score = scored["score"].to_numpy(dtype=float, copy=True)
         return cls(position, score, tiers.codes.astype(np.int8),
-                   tuple(str(c) for c in tiers.categories), warning.astype(np.int8), codes,
-                   sentences, np.sort(score))
+                   tuple(str(c) for c in tiers.categories), warning.astype(np.int8),
+                   basis_code.astype(np.int8), chance, codes, sentences, np.sort(score))
 
     def answer(self, user_id: str, top: int) -> dict[str, Any] | None:
         """The user's answer with at most ``top`` reasons; None for an unknown id."""
@@ -174,9 +185,13 @@ class ScoreTable:
         score = float(self.score[i])
         sentences = self.sentences
         reasons = [sentences[c] for c in self.reason_code[i].tolist() if c >= 0][:top]
+        chance = float(self.warning_chance[i])
         return {"user_id": user_id, "score": None if math.isnan(score) else score,
                 "tier": self.tier_names[self.tier_code[i]],
-                "early_warning": _EARLY_WARNING[self.warning_code[i]], "reasons": reasons}
+                "early_warning": _EARLY_WARNING[self.warning_code[i]],
+                "early_warning_basis": _BASIS[self.basis_code[i]],
+                "early_warning_chance": None if math.isnan(chance) else chance,
+                "reasons": reasons}
 
 
 @dataclass(frozen=True)
