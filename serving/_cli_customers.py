@@ -382,41 +382,42 @@ def _best_single_line(rep: Any, metrics: dict[str, float]) -> None:
                   "features may help, and a rule on that feature is as good meanwhile")
 
 
-def _season_note(season: Any, adjust: bool, scores: pd.DataFrame) -> None:
-    """Say (and with ``adjust`` apply) the model's season gap (``season_factor``)."""
+def _season_note(season: Any, adjust: bool, scores: pd.DataFrame) -> np.ndarray | None:
+    """Say the model's season gap (``season_factor``); with ``adjust``, return the scores
+    moved by it (``scores`` is not changed)."""
     if season is None:
         if adjust:
             show_note("--season-adjust: no season factor (it needs a model trained on cutoffs, "
                       "a horizon up to 364 days and purchases from at least 90 days before "
                       "both windows a year back); scores are not scaled")
-        return
+        return None
     if getattr(season, "task", "value") != "value":
-        _season_note_probability(season, adjust, scores)
-        return
+        return _season_note_probability(season, adjust, scores)
     (a, b), (c, d) = season.scored, season.reference
     gap = (f"last year, {a:%Y-%m-%d} .. {b:%Y-%m-%d} held {season.factor:.2f}x the revenue per "
            f"customer of {c:%Y-%m-%d} .. {d:%Y-%m-%d}, the window a year before the one the "
            "value model's level was set on")
     if adjust:
-        scores["score"] = scores["score"] * season.factor
         show_note(f"--season-adjust: value scores scaled by {season.factor:.3f} ({gap})")
-    elif abs(season.factor - 1) >= 0.1:
+        return scores["score"].to_numpy(dtype=float) * season.factor
+    if abs(season.factor - 1) >= 0.1:
         if season.factor <= 0:
             show_note(f"{gap}: last year's copy of the scored window held no revenue; the "
                       "model does not know that season, so its scores are likely far too high "
                       "for this window")
-            return
+            return None
         # the scores are 1/factor of what the season suggests: 1.70x -> 41% low, 0.80x -> 25%
         off = abs(1 - 1 / season.factor)
         show_note(f"{gap}: the model does not know the season, so its total for this window is "
                   f"likely {off:.0%} {'low' if season.factor > 1 else 'high'}; "
                   "pass --season-adjust to scale the scores by that factor")
+    return None
 
 
-def _season_note_probability(season: Any, adjust: bool, scores: pd.DataFrame) -> None:
+def _season_note_probability(season: Any, adjust: bool,
+                             scores: pd.DataFrame) -> np.ndarray | None:
     """``_season_note`` for churn and propensity: the purchase rate's season gap moves
     P(purchase) to 1 - (1 - P)^factor (churn: P(churn)^factor); tiers follow."""
-    from training._customer_reasons import TIERS, assign_tiers
     from training._customer_scoring import adjust_probability
 
     (a, b), (c, d) = season.scored, season.reference
@@ -430,18 +431,18 @@ def _season_note_probability(season: Any, adjust: bool, scores: pd.DataFrame) ->
         show_note(f"{gap}: nobody in that base bought in last year's copy of the scored window, "
                   "so the season cannot be put as a factor; the scores are left as they are"
                   if not season.factor > 0 else f"{gap}: no score to move")
-        return
+        return None
     moved = adjust_probability(p, season.factor)
     if adjust:
-        scores["score"] = 1 - moved if churn else moved
-        scores["tier"] = assign_tiers(scores["score"].to_numpy(), TIERS[season.task])
         show_note(f"--season-adjust: P(purchase) moved to 1 - (1 - P)^{season.factor:.3f}, mean "
                   f"{np.nanmean(p):.3f} -> {np.nanmean(moved):.3f}; tiers follow ({gap})")
-    elif abs(season.factor - 1) >= 0.1:
+        return 1 - moved if churn else moved
+    if abs(season.factor - 1) >= 0.1:
         show_note(f"{gap}: the model does not know the season, so its P(purchase) for this "
                   f"window is likely too {'low' if season.factor > 1 else 'high'} (mean "
                   f"{np.nanmean(p):.3f}; {np.nanmean(moved):.3f} with the season); pass "
                   "--season-adjust to apply it")
+    return None
 
 
 def _score(task: str, asof_text: str | None, out: Path, data: Path | None, events: Path | None,
@@ -451,7 +452,8 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
            active_within: int | None = None, season_adjust: bool = False) -> None:
     from training._customer_scoring import (
         extend_purchase_horizon,
-        score_asof,
+        features_asof,
+        retier,
         score_features,
         season_factor,
         unseen_levels_note,
@@ -494,11 +496,14 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
                   if horizon_days is None or task == "value" else None)
         if active_within is not None:
             ev = _active_customers(ev, asof, active_within)
-        with progress_bar("scoring customers") as update:
-            scores = score_asof(model, ev, asof, calendar=cal, reasons=reasons,
-                                reason_method=reason_method, chunk_size=chunk_size,
-                                n_jobs=jobs, progress=update)
-        _season_note(season, season_adjust, scores)
+        feats = features_asof(model, ev, asof, calendar=cal)
+        with progress_bar(f"scoring {len(feats):,} customers") as update:
+            scores = score_features(model, feats, reasons=reasons, reason_method=reason_method,
+                                    chunk_size=chunk_size, n_jobs=jobs, progress=update)
+        scores.insert(1, "asof", asof)
+        # scores moved after the model: tiers follow, and a customer moved into or out of the
+        # lowest tier gets that tier's reasons (retier)
+        moved = _season_note(season, season_adjust, scores)
         trained_h = getattr(model, "horizon_days", None)
         if horizon_days is not None and horizon_days != trained_h:
             if task == "value" or trained_h is None:
@@ -509,10 +514,10 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
             ext = extend_purchase_horizon(model, ev, asof, horizon_days, trained_h,
                                           calendar=cal, users=scores["user_id"])
             p = ext["p_purchase"].to_numpy()
-            scores["score"] = 1 - p if task == "churn" else p
-            from training._customer_reasons import TIERS, assign_tiers
-
-            scores["tier"] = assign_tiers(scores["score"].to_numpy(), TIERS[task])
+            moved = 1 - p if task == "churn" else p
+        if moved is not None:
+            scores = retier(model, feats, scores, moved, reasons=reasons,
+                            reason_method=reason_method, chunk_size=chunk_size)
     scores["tier"] = scores["tier"].astype(str)
     write_frame(scores, out)
     secs = time.perf_counter() - t0

@@ -22,7 +22,7 @@ from ._customer_mlflow import train_and_register as train_and_register_customer
 from ._customer_models import TASKS as CUSTOMER_TASKS
 from ._customer_models import CustomerModel
 from ._customer_reasons import TierRule, assign_tiers, early_warning
-from ._customer_scoring import score_asof, score_features
+from ._customer_scoring import features_asof, retier, score_asof, score_features
 from ._forecast_backtest import METRICS as FORECAST_METRICS
 from ._forecast_backtest import (
     BacktestResult,
@@ -97,6 +97,7 @@ __all__ = [
     "configure_mlflow",
     "early_warning",
     "evaluation_key",
+    "features_asof",
     "forecast_metrics",
     "forecast_with_peaks",
     "get_or_create_experiment",
@@ -107,6 +108,7 @@ __all__ = [
     "plot_fold",
     "promote_if_better",
     "register_model",
+    "retier",
     "score_asof",
     "score_features",
     "score_frame",

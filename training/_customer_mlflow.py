@@ -82,7 +82,8 @@ PRIMARY: dict[str, tuple[str, bool]] = {
 def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = True,
                 top: int = 3, tiers: TierRule | None = None,
                 reason_method: str = "shap",
-                reference: np.ndarray | None = None) -> pd.DataFrame:
+                reference: np.ndarray | None = None,
+                lowest: np.ndarray | None = None) -> pd.DataFrame:
     """Scores, tiers, early-warning flag and reasons for every row of a feature frame.
 
     ``reason_method``: ``"shap"`` ranks LightGBM's built-in TreeSHAP contributions
@@ -93,6 +94,10 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
     ``reference``: scores of the population a rank-tiered (value) model's rows are tiered among
     (``assign_tiers``; default: the rows themselves). The lowest tier's reasons say what keeps
     the score low, so the tier must be the final one before the reasons are written.
+
+    ``lowest``: which rows get the lowest tier's reasons (a boolean per row; default: the rows
+    whose own score falls in the lowest tier). For scores moved after the model (a season
+    adjustment, a longer horizon): the tier the moved score gets decides the reasons' direction.
 
     Returns columns ``user_id`` (when the input has it), ``score``, ``tier``, ``early_warning``,
     ``early_warning_basis``, ``early_warning_chance`` and, with ``reasons``, ``reason_1`` ..
@@ -122,10 +127,11 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
     if contrib is not None:
         # the lowest tier (churn 'low', propensity 'cold', value 'low') is told what keeps its
         # score low; every other tier what pushes it up
-        lowest = out["tier"].cat.categories[-1]
+        last = out["tier"].cat.categories[-1]
         text = reasons_from_array(contrib, model.features_, shown,
                                   model.typical_, top=top, index=out.index,
-                                  down=np.asarray(out["tier"] == lowest),
+                                  down=(np.asarray(out["tier"] == last) if lowest is None
+                                        else np.asarray(lowest, dtype=bool)),
                                   directions=getattr(model, "directions_", None),
                                   same_as=getattr(model, "same_as_", None))
         for col in text.columns:

@@ -35,6 +35,8 @@ __all__ = [
     "SeasonFactor",
     "adjust_probability",
     "extend_purchase_horizon",
+    "features_asof",
+    "retier",
     "score_asof",
     "score_features",
     "season_factor",
@@ -190,31 +192,45 @@ def score_features(model: CustomerModel | object, features: pd.DataFrame, *,
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     inner = native or _pyfunc_model(model)
     if inner is not None and inner.task == "value" and len(out):
-        out = _rank_over_all(inner, features, out, reasons, reason_method, chunk_size,
-                             blank="" if native is None else None)
+        out = retier(model, features, out, out["score"].to_numpy(dtype=float),
+                     reasons=reasons, reason_method=reason_method, chunk_size=chunk_size)
     return out
 
 
-def _rank_over_all(model: CustomerModel, features: pd.DataFrame, out: pd.DataFrame,
-                   reasons: bool, reason_method: str, chunk_size: int,
-                   blank: str | None = None) -> pd.DataFrame:
-    """Value tiers ranked over all rows, not per chunk; rows that enter or leave the lowest tier
-    by it get their reasons again (``chunk_size`` rows at a time), in the lowest tier's
-    direction or out of it. ``blank``: what an empty reason holds (a pyfunc writes '')."""
-    rule = TIERS["value"]
+def retier(model: CustomerModel | object, features: pd.DataFrame, out: pd.DataFrame,
+           scores: np.ndarray, *, reasons: bool = True, reason_method: str = "path",
+           chunk_size: int = 250_000) -> pd.DataFrame:
+    """``out`` (``score_features`` output for ``features``, same rows) with final ``scores``.
+
+    Tiers are assigned from ``scores`` (value: ranked over all rows, not per chunk); rows that
+    enter or leave the lowest tier by it get their reasons again (``chunk_size`` rows at a
+    time) in the lowest tier's direction (what keeps the score low) or out of it, so reasons
+    never follow a tier the customer no longer has. Used after chunked value scoring and for
+    scores moved after the model (``--season-adjust``, ``--horizon-days``), which are monotone
+    in the model's score for a customer or, for a longer horizon, its first step. A pyfunc
+    whose model cannot be reached gets new tiers only.
+    """
+    inner = model if isinstance(model, CustomerModel) else _pyfunc_model(model)
+    if inner is None:
+        raise ValueError("retier: needs a CustomerModel or an MLflow pyfunc of one")
+    blank = None if isinstance(model, CustomerModel) else ""  # a pyfunc's empty reason is ''
+    rule = TIERS[inner.task]
     lowest = rule.labels[-1]
-    in_chunk = (out["tier"].astype(str) == lowest).to_numpy()
-    scores = out["score"].to_numpy(dtype=float)
-    reference = np.sort(scores[np.isfinite(scores)])  # sorted once, for the tiers and reasons
+    scores = np.asarray(scores, dtype=float)
+    was_lowest = (out["tier"].astype(str) == lowest).to_numpy()
+    # value: sorted once, for the tiers and for the rows explained again
+    reference = np.sort(scores[np.isfinite(scores)]) if rule.kind == "rank" else None
+    out["score"] = scores
     out["tier"] = assign_tiers(scores, rule, reference=reference)
-    moved = np.flatnonzero(in_chunk != (out["tier"] == lowest).to_numpy())
+    now_lowest = (out["tier"] == lowest).to_numpy()
+    moved = np.flatnonzero(was_lowest != now_lowest)
     cols = [c for c in out.columns if c.startswith("reason_")]
     if not reasons or not len(moved) or not cols:
         return out
     for start in range(0, len(moved), chunk_size):
         rows = moved[start:start + chunk_size]
-        again = score_frame(model, features.iloc[rows], reasons=True, top=len(cols),
-                            reason_method=reason_method, reference=reference)
+        again = score_frame(inner, features.iloc[rows], reasons=True, top=len(cols),
+                            reason_method=reason_method, lowest=now_lowest[rows])
         for c in cols:
             text = again[c] if blank is None else again[c].astype(object).where(
                 again[c].notna(), blank)
@@ -313,6 +329,14 @@ def _pyfunc_model(model: object) -> CustomerModel | None:
     return inner if hasattr(inner, "task") and hasattr(inner, "booster_") else None
 
 
+def features_asof(model: CustomerModel | object, events: pd.DataFrame,
+                  asof: str | pd.Timestamp, *,
+                  calendar: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The point-in-time features ``model`` scores, for every customer with an event before
+    ``asof`` (the model's category and channel vocabulary; events from ``asof`` on unused)."""
+    return _default_features(calendar, _model_columns(model))(events, pd.Timestamp(asof))
+
+
 def score_asof(model: CustomerModel | object, events: pd.DataFrame, asof: str | pd.Timestamp, *,
                calendar: pd.DataFrame | None = None, reasons: bool = True,
                reason_method: str = "path", chunk_size: int = 250_000,
@@ -323,7 +347,7 @@ def score_asof(model: CustomerModel | object, events: pd.DataFrame, asof: str | 
     Adds an ``asof`` column (the date the scores describe).
     """
     asof = pd.Timestamp(asof)
-    feats = _default_features(calendar, _model_columns(model))(events, asof)
+    feats = features_asof(model, events, asof, calendar=calendar)
     out = score_features(model, feats, reasons=reasons, reason_method=reason_method,
                          chunk_size=chunk_size, n_jobs=n_jobs, progress=progress)
     out.insert(1 if "user_id" in out.columns else 0, "asof", asof)

@@ -52,12 +52,20 @@ def test_longer_horizon_raises_purchase_probability(world_dir: Path, tmp_path: P
     _ok(["train", "propensity", "--data", str(world_dir), "--horizon", "30", "--cutoffs", "4",
          "--step-days", "21"])
     short, long = tmp_path / "short.csv", tmp_path / "long.csv"
-    base = ["--asof", "2024-10-20", "--data", str(world_dir), "--no-reasons"]
+    base = ["--asof", "2024-10-20", "--data", str(world_dir)]
     _ok(["score", "propensity", *base, "--out", str(short)])
     _ok(["score", "propensity", *base, "--out", str(long), "--horizon-days", "90"])
     a, b = pd.read_csv(short), pd.read_csv(long)
+    assert (b["user_id"] == a["user_id"]).all()
     assert (b["score"].to_numpy() >= a["score"].to_numpy() - 1e-9).all()
     assert b["score"].mean() > a["score"].mean()
+    # customers the longer horizon lifts out of 'cold' are told what raises their chance, no
+    # longer what keeps it low (the reasons follow the final tier)
+    left = (a["tier"] == "cold") & (b["tier"] != "cold")
+    assert left.sum() > 0
+    assert (b.loc[left, "reason_1"] != a.loc[left, "reason_1"]).mean() > 0.5
+    stayed = (a["tier"] == "cold") == (b["tier"] == "cold")
+    assert b.loc[stayed, "reason_1"].fillna("").equals(a.loc[stayed, "reason_1"].fillna(""))
 
 
 def test_bring_your_own_table(world_dir: Path, tmp_path: Path) -> None:

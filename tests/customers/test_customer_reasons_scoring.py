@@ -22,7 +22,7 @@ from training._customer_reasons import (
     reason_label,
     top_reasons,
 )
-from training._customer_scoring import score_features
+from training._customer_scoring import retier, score_features
 
 FAST = {"n_estimators": 80, "learning_rate": 0.1}
 
@@ -211,6 +211,26 @@ def test_chunked_scoring_equals_one_pass(fitted: CustomerModel, toy: pd.DataFram
     assert list(one.columns) == ["user_id", "score", "tier", "early_warning",
                                  "early_warning_basis", "early_warning_chance", "reason_1",
                                  "reason_2", "reason_3"]
+
+
+def test_scores_moved_after_the_model_move_tiers_and_reasons(fitted: CustomerModel,
+                                                             toy: pd.DataFrame) -> None:
+    # as --season-adjust with a purchase rate 0.5x: P(churn) -> P(churn)^0.5 (risk rises)
+    out = score_features(fitted, toy, chunk_size=300)
+    before = out.copy()
+    moved = np.sqrt(out["score"].to_numpy())
+    got = retier(fitted, toy, out, moved, chunk_size=70)
+    assert got["score"].to_numpy() == pytest.approx(moved)
+    assert got["tier"].tolist() == assign_tiers(moved, TIERS["churn"]).tolist()
+    left = (before["tier"] == "low").to_numpy() & (got["tier"] != "low").to_numpy()
+    assert left.sum() > 20  # customers leaving the lowest tier by the move
+    # they are told what raises their risk, as any customer scored into that tier
+    up = score_frame(fitted, toy, reason_method="path", lowest=np.zeros(len(toy), bool))
+    cols = ["reason_1", "reason_2", "reason_3"]
+    pd.testing.assert_frame_equal(got.loc[left, cols], up.loc[left, cols])
+    assert (got.loc[left, "reason_1"] != before.loc[left, "reason_1"]).mean() > 0.5
+    # the rest keep the reasons they had
+    pd.testing.assert_frame_equal(got.loc[~left, cols], before.loc[~left, cols])
 
 
 def test_value_tiers_are_ranked_over_all_chunks(toy: pd.DataFrame) -> None:

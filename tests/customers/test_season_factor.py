@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from training._customer_reasons import TIERS, assign_tiers
 from training._customer_report import CutoffSplit
 from training._customer_scoring import season_factor
 
@@ -109,16 +110,18 @@ def test_the_probability_season_note_moves_p_and_the_tiers() -> None:
     scores = pd.DataFrame({"score": [0.9, 0.5, 0.2], "tier": ["high", "medium", "low"]})
     _cli_common._shown_notes.clear()
     with _cli_common.err_console.capture() as cap:
-        _season_note(season, adjust=False, scores=scores.copy())
+        assert _season_note(season, adjust=False, scores=scores) is None
     text = " ".join(cap.get().split())
     assert "40.3% of customers bought in 2023-09-03 .. 2023-12-02 against 27.4%" in text
     assert "P(purchase) for this window is likely too low" in text
     _cli_common._shown_notes.clear()
     with _cli_common.err_console.capture():
-        _season_note(season, adjust=True, scores=scores)
-    # churn: P(churn)^factor
-    assert scores["score"].tolist() == pytest.approx([0.9**1.61, 0.5**1.61, 0.2**1.61])
-    assert list(scores["tier"]) == ["high", "low", "low"]
+        moved = _season_note(season, adjust=True, scores=scores)
+    # churn: P(churn)^factor; the caller re-tiers (retier), the frame is left as it was
+    assert moved is not None
+    assert moved.tolist() == pytest.approx([0.9**1.61, 0.5**1.61, 0.2**1.61])
+    assert scores["score"].tolist() == [0.9, 0.5, 0.2]
+    assert list(assign_tiers(moved, TIERS["churn"])) == ["high", "low", "low"]
 
 
 @pytest.mark.parametrize(("factor", "said"), [(1.70, "41% low"), (0.80, "25% high"),
@@ -147,6 +150,6 @@ def test_no_buyers_last_year_leaves_probabilities_as_they_are() -> None:
     scores = pd.DataFrame({"score": [0.9, 0.2], "tier": ["hot", "warm"]})
     _cli_common._shown_notes.clear()
     with _cli_common.err_console.capture() as cap:
-        _season_note(season, adjust=True, scores=scores)
+        assert _season_note(season, adjust=True, scores=scores) is None
     assert "nobody in that base bought" in " ".join(cap.get().split())
     assert scores["score"].tolist() == [0.9, 0.2]
