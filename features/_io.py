@@ -487,8 +487,16 @@ def _duplicate_key_problem(frame: pd.DataFrame, key: tuple[str, ...], fix: str,
     if not dup.any():
         return None
     n, rows, _ = problem_rows(dup)
-    ex = tuple(str(tuple(frame.iloc[r - 1][cols])) for r in rows)
+    ex = tuple("(" + ", ".join(_key_text(v) for v in frame.iloc[r - 1][cols]) + ")"
+               for r in rows)
     return Problem("+".join(cols), "has duplicate keys", n, rows, ex, fix=fix)
+
+
+def _key_text(v: object) -> str:
+    """A key value as a person would write it: 'big_site', 2024-10-27 02:00, 2024-10-27."""
+    if isinstance(v, pd.Timestamp):
+        return str(v.date()) if v == v.normalize() else v.strftime("%Y-%m-%d %H:%M")
+    return str(v)
 
 
 def validate_events(df: pd.DataFrame, source: str = "events", *, tz: str = "UTC",
@@ -670,7 +678,19 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
     probs: list[Problem] = []
     df = _nfc(df, ("series_id",))  # before the duplicate check: one name, however typed
     df = _money_column(df, "y", report)  # '1,139.00' from a spreadsheet export, with a note
+    offsets = "ds" in df.columns and _has_offsets(df["ds"])
     frame = _parse_columns(df, SERIES, source, tz, probs, report=report)
+    if offsets:
+        bad = _daily_rows_off_midnight(frame)
+        if bad.any():
+            n, rows, ex = problem_rows(bad, df["ds"])
+            at = sorted({t.strftime("%H:%M") for t in frame.loc[bad, "ds"]})
+            probs.append(Problem(
+                "ds", f"has daily rows with UTC offsets that fall at {' / '.join(at[:3])} in "
+                f"the business time zone {tz}, not at midnight, so a calendar day would not line "
+                "up with them", n, rows, ex,
+                fix="pass --tz with the zone the file was written in (e.g. --tz Europe/Berlin) "
+                    "so each row reads as its local date, or write plain dates"))
     for col in [c for c in frame.columns if SERIES.column(str(c)) is None]:
         parsed = _parse_float(
             frame[col], str(col), probs,
@@ -685,17 +705,82 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
         frame[col] = parsed
     # rows whose timestamp did not parse are reported above; as duplicates of each other
     # (every NaT the same key) they would only add a misleading second error
-    dup = _duplicate_key_problem(frame, SERIES.unique_key,
-                                 "keep one row per series and period (sum or average them)",
-                                 valid=frame["ds"].notna().to_numpy())
+    repeated = _repeated_hour(frame, tz) if tz != "UTC" else np.zeros(len(frame), dtype=bool)
+    ds = frame["ds"]
+    timed = bool((ds.notna() & (ds != ds.dt.normalize())).any())
+    dup = _duplicate_key_problem(
+        frame, SERIES.unique_key,
+        "keep one row per series and period (sum or average them)" + (
+            "; if they are the hour repeated when clocks go back, pass --tz with the zone "
+            "(e.g. --tz Europe/Berlin): the two are then averaged" if timed and tz == "UTC"
+            else ""),
+        valid=frame["ds"].notna().to_numpy() & ~repeated)
     if dup:
         probs.append(dup)
+    if not probs:
+        frame = _merge_repeated_hour(frame, repeated, tz, report)
     if probs:
         raise DataContractError(source, probs)
     frame["series_id"] = frame["series_id"].astype(str)
     # (series_id, ds) is unique here, so the row order carries nothing: sort without a note
     frame = frame.sort_values(["series_id", "ds"], kind="stable")
     return _finish(frame.reset_index(drop=True), report)
+
+
+def _has_offsets(s: pd.Series) -> bool:
+    """Whether a time column carries UTC offsets (text like +02:00 or Z, or a zoned dtype)."""
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return True
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return False
+    return bool(s.astype("string").str.strip().str.contains(_OFFSET, na=False).any())
+
+
+def _daily_rows_off_midnight(frame: pd.DataFrame) -> np.ndarray:
+    """Rows of daily series (no two rows under 20 hours apart) whose time is not midnight."""
+    ds = frame["ds"]
+    ok = ds.notna()
+    if not ok.any():
+        return np.zeros(len(frame), dtype=bool)
+    gaps = ds[ok].groupby(frame.loc[ok, "series_id"].astype(str)).transform(
+        lambda t: t.sort_values().diff().min())
+    daily = pd.Series(False, index=frame.index)
+    daily[ok] = gaps.fillna(pd.Timedelta(days=1)) >= pd.Timedelta(hours=20)
+    return (daily & ok & (ds != ds.dt.normalize())).to_numpy()
+
+
+def _repeated_hour(frame: pd.DataFrame, tz: str) -> np.ndarray:
+    """Rows sharing their series and local time inside the hour repeated when clocks go back
+    in ``tz`` (two real hours under one wall-clock label)."""
+    ds = frame["ds"]
+    dup = (frame.duplicated(["series_id", "ds"], keep=False) & ds.notna()).to_numpy()
+    out = np.zeros(len(frame), dtype=bool)
+    if not dup.any():
+        return out
+    try:
+        local = pd.DatetimeIndex(ds[dup]).tz_localize(tz, ambiguous="NaT",
+                                                      nonexistent="shift_forward")
+    except (TypeError, ValueError):  # an unknown zone is reported where it is parsed
+        return out
+    out[np.flatnonzero(dup)] = np.asarray(local.isna())
+    return out
+
+
+def _merge_repeated_hour(frame: pd.DataFrame, repeated: np.ndarray, tz: str,
+                         report: LoadReport) -> pd.DataFrame:
+    """``_repeated_hour`` rows of one series averaged into one, with a note."""
+    if not repeated.any():
+        return frame
+    key = ["series_id", "ds"]
+    rows = frame[repeated]
+    values = [c for c in rows.columns if c not in key]
+    merged = rows.groupby(key, sort=False, as_index=False)[values].mean()
+    hours = sorted({t.strftime("%Y-%m-%d %H:%M") for t in rows["ds"]})
+    report.note(f"{int(repeated.sum())} rows fall in the hour repeated when clocks go back in "
+                f"{tz} ({', '.join(hours[:3])}{' ...' if len(hours) > 3 else ''}): rows of one "
+                "series at the same local time are averaged into one (the series is read in "
+                "local time; the hour skipped in spring is left as a gap)")
+    return pd.concat([frame[~repeated], merged], ignore_index=True)
 
 
 def load_series(path: PathLike, *, tz: str = "UTC") -> pd.DataFrame:

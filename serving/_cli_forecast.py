@@ -122,15 +122,20 @@ FoldsOpt = Annotated[int, typer.Option("--folds", help="Backtest origins, one ho
 OriginsOpt = Annotated[str | None, typer.Option(
     "--origins", help="Comma-separated backtest origins (first forecast day), e.g. "
                       "2025-09-01,2025-10-01; overrides --folds.")]
+TzOpt = Annotated[str, typer.Option(
+    "--tz", help="Business time zone the series are read in (e.g. Europe/Berlin): times with "
+                 "UTC offsets are converted to its local time, the hour repeated when clocks go "
+                 "back is averaged, and forecasts are in its local time. Default UTC.")]
 OutOpt = Annotated[Path | None, typer.Option(
     "--out", help="Output folder (default <BRAIN_HOME>/forecasts).")]
 
 
 def _load_inputs(data: Path | None, series: Path | None, events: Path | None,
-                 calendar: Path | None, freq: str, only: str | None
+                 calendar: Path | None, freq: str, only: str | None, tz: str = "UTC"
                  ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     from features._io import load_calendar, load_events, load_series
     from features._traffic import traffic_series
+    from training._forecast_base import series_freq
 
     if calendar is None and data is not None:
         for name in ("calendar.csv", "calendar.parquet"):
@@ -138,8 +143,12 @@ def _load_inputs(data: Path | None, series: Path | None, events: Path | None,
                 calendar = data / name
     cal = load_calendar(calendar) if calendar is not None else None
     if series is not None:
-        frame = load_series(series)
+        frame = load_series(series, tz=tz)
         print_notes(frame)
+        try:
+            series_freq(frame)
+        except ValueError as exc:  # name the file, as every other input error does
+            raise ValueError(f"{series.name}: {exc}") from None
         wanted = None
     else:
         if events is None and data is not None:
@@ -149,7 +158,7 @@ def _load_inputs(data: Path | None, series: Path | None, events: Path | None,
         if events is None:
             msg = "forecast: give --series FILE, --events FILE or --data DIR (with events.*)"
             raise ValueError(msg)
-        ev = load_events(events)
+        ev = load_events(events, tz=tz)
         print_notes(ev)
         frame = traffic_series(ev, freq)
         print_notes(frame)
@@ -199,6 +208,13 @@ def _check_calendar_channels(cal: pd.DataFrame, series_ids: list[str], path: Pat
         raise ValueError(f"{path}: {exc}") from None
 
 
+def _tag_time_zone(run_id: str, tz: str) -> None:
+    """Record the zone the series were read in (their times and the forecasts' are local)."""
+    from mlflow import MlflowClient
+
+    MlflowClient().set_tag(run_id, "time_zone", tz)
+
+
 def _origins(text: str | None) -> list[pd.Timestamp] | None:
     if not text:
         return None
@@ -222,11 +238,11 @@ def _mean_table(mean: dict[str, float], title: str) -> None:
 def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt = None,
                  calendar: CalendarOpt = None, freq: FreqOpt = "D", only: OnlyOpt = None,
                  model: ModelOpt = "lightgbm", horizon: HorizonOpt = 60, folds: FoldsOpt = 3,
-                 origins: OriginsOpt = None) -> None:
+                 origins: OriginsOpt = None, tz: TzOpt = "UTC") -> None:
     """Rolling-origin backtest logged to MLflow (metrics per fold, one plot per fold)."""
     from training._forecast_mlflow import log_backtest
 
-    frame, cal = _load_inputs(data, series, events, calendar, freq, only)
+    frame, cal = _load_inputs(data, series, events, calendar, freq, only, tz)
     _check_data_calendar(frame, cal, horizon, calendar)
     step(f"backtesting {model} on {frame['series_id'].nunique()} series, horizon {horizon}")
     run_id, result = log_backtest(model, frame, cal, horizon=horizon, origins=_origins(origins),
@@ -243,6 +259,7 @@ def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsO
         naive = backtest(lambda: make_forecaster("seasonal_naive"), frame, cal, horizon=horizon,
                          origins=list(result.origins))
         _mean_table(naive.mean, "seasonal naive on the same origins (not logged)")
+    _tag_time_zone(run_id, tz)
     console.print(f"MLflow run {run_id} (evaluation {result.evaluation})")
 
 
@@ -254,16 +271,17 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
               origins: OriginsOpt = None,
               register: Annotated[bool, typer.Option(
                   help="Register as traffic_forecaster and move champion if better.")] = True,
-              ) -> None:
+              tz: TzOpt = "UTC") -> None:
     """Backtest, fit on all data, log the pyfunc model, register and maybe promote it."""
     from training._forecast_mlflow import train_and_register
 
-    frame, cal = _load_inputs(data, series, events, calendar, freq, only)
+    frame, cal = _load_inputs(data, series, events, calendar, freq, only, tz)
     _check_data_calendar(frame, cal, horizon, calendar)
     step(f"training {model} on {frame['series_id'].nunique()} series, horizon {horizon}")
     out = train_and_register(model, frame, cal, horizon=horizon, origins=_origins(origins),
                              n_folds=folds, register=register, progress=step)
     _show_result_notes(out.backtest.notes)
+    _tag_time_zone(out.run_id, tz)
     _mean_table(out.backtest.mean, f"{out.backtest.model}: backtest mean")
     console.print(f"MLflow run {out.run_id}; model {out.model_uri}")
     if out.promotion is not None:
@@ -423,6 +441,8 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         background_events,
         calendar_novelty_notes,
         peak_summary,
+        series_levels,
+        withheld_lift_note,
     )
     from training._mlflow import configure_mlflow
 
@@ -466,7 +486,10 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     bg = (loaded.predict(pyfunc_input(bg_cal, future, names),
                          params={"horizon": horizon, "use_stored_calendar": False})
           if len(bg_cal) else None)
-    peaks = peak_summary(fc, full_cal, base, bg)
+    peaks = peak_summary(fc, full_cal, base, bg, series_levels(inner))
+    withheld = withheld_lift_note(peaks)
+    if withheld:
+        show_note(withheld)
     fc_path, pk_path, png = out / "forecast.csv", out / "peaks.csv", out / "forecast.png"
     for path in (fc_path, pk_path, png):
         note_replaced(path)

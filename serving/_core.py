@@ -247,7 +247,11 @@ class Brain:
         from features import applies_to, normalize_calendar, validate_calendar
         from training import forecast_with_peaks
         from training._forecast_base import check_calendar_channels
-        from training._forecast_peaks import calendar_novelty_notes, channel_scope_note
+        from training._forecast_peaks import (
+            calendar_novelty_notes,
+            channel_scope_note,
+            withheld_lift_note,
+        )
 
         loaded = self._model("traffic_forecaster")
         fc_model = loaded.model.forecaster
@@ -314,6 +318,9 @@ class Brain:
                     self._forecasts.popitem(last=False)
         fc = res.forecast[res.forecast["series_id"] == req.series_id]
         peaks = res.peaks[res.peaks["series_id"] == req.series_id]
+        withheld = withheld_lift_note(peaks)
+        if withheld:
+            notes.append(withheld)
         return {"model": loaded.name, "version": loaded.version, "series_id": req.series_id,
                 "horizon": req.horizon,
                 "forecast": records(fc[["ds", "p10", "p50", "p90"]]),

@@ -123,6 +123,9 @@ BACKGROUND_DAYS = 14
 that runs all quarter) is a background: shorter events on its days add their lift to its lift
 instead of one of them winning the day."""
 
+_DISPERSION_PRIOR = 2.0
+"""Pseudo-occurrences (recency weights) of the key's dispersion in a series' own."""
+
 _UNDER = ("bg_name", "bg_kind", "bg_key", "bg_intensity")
 """Columns naming the background event under a shorter event's day (NaN where none)."""
 
@@ -341,6 +344,7 @@ class EventEffects:
         self.estimates_: dict[tuple[str, ...], dict[tuple[object, ...], _Estimate]] = {
             lvl: {} for lvl in _LEVELS}
         self.dispersion_: dict[str, float] = {}
+        self.series_dispersion_: dict[tuple[str, str], float] = {}
         self.shifts_: dict[str, _Estimate] = {}
         self.kind_spread_: dict[str, float] = {}
         self.kind_window_: dict[str, _Estimate] = {}
@@ -400,30 +404,43 @@ class EventEffects:
             self.hour_profile_[(str(kind), str(key))] = (tot * var, var)
 
     @staticmethod
-    def _occurrence_spread(obs: pd.DataFrame) -> dict[str, float]:
-        """Per key, the spread of single occurrences of one name beyond day-to-day noise.
+    def _occurrence_spread(obs: pd.DataFrame) -> dict[tuple[str, str], float]:
+        """Per series and key, the spread of single occurrences of one name beyond day-to-day
+        noise.
 
-        Method of moments: the pooled within-(series, name) variance of the lifts per unit of
-        intensity, minus the mean noise variance, floored at 0. Keys where no name was seen
-        twice use the figure pooled over all keys.
+        Method of moments: the within-name variance of a series' lifts per unit of intensity,
+        minus that series' mean noise variance, floored at 0, shrunk towards the key's figure
+        (the median over the series where a name was seen twice) with ``_DISPERSION_PRIOR``
+        pseudo-degrees of freedom; keys where no name was seen twice use the figure pooled over
+        all keys and series. Per series, so a small noisy series (0-5 orders a day) does not
+        widen a big series' event days.
         """
-        ss_key: dict[str, float] = {}
-        dof_key: dict[str, int] = {}
-        for (_, _, key), g in obs.groupby(["series_id", "name", "key"], sort=False):
+        ss: dict[tuple[str, str], float] = {}
+        dof: dict[tuple[str, str], int] = {}
+        for (sid, _, key), g in obs.groupby(["series_id", "name", "key"], sort=False):
             if len(g) < 2:
                 continue
             i, r = g["i"].to_numpy(), g["r"].to_numpy()
             b = float(np.sum(i * r) / np.sum(i * i))
-            ss_key[str(key)] = ss_key.get(str(key), 0.0) + float(np.sum((r - b * i) ** 2))
-            dof_key[str(key)] = dof_key.get(str(key), 0) + len(g) - 1
-        noise = float(obs["noise"].mean())
-        total_dof = sum(dof_key.values())
-        overall = (max(0.0, sum(ss_key.values()) / total_dof - noise) if total_dof >= 2
-                   else 0.0)
+            k = (str(sid), str(key))
+            ss[k] = ss.get(k, 0.0) + float(np.sum((r - b * i) ** 2))
+            dof[k] = dof.get(k, 0) + len(g) - 1
+        noise = obs.groupby(obs["series_id"].astype(str))["noise"].mean()
+        total_dof = sum(dof.values())
+        overall = (max(0.0, sum(ss.values()) / total_dof - float(obs["noise"].mean()))
+                   if total_dof >= 2 else 0.0)
+        own = {k: max(0.0, ss[k] / d - float(noise[k[0]])) for k, d in dof.items() if d >= 2}
+        by_key: dict[str, list[float]] = {}
+        for (_, key), v in own.items():
+            by_key.setdefault(key, []).append(v)
+        key_level = {key: float(np.median(v)) for key, v in by_key.items()}
         out = {}
-        for key in obs["key"].unique():
-            dof = dof_key.get(str(key), 0)
-            out[str(key)] = (max(0.0, ss_key[str(key)] / dof - noise) if dof >= 2 else overall)
+        pairs = obs[["series_id", "key"]].astype(str).drop_duplicates()
+        for sid, key in pairs.itertuples(index=False, name=None):
+            prior = key_level.get(key, overall)
+            k, d = (sid, key), dof.get((sid, key), 0)
+            out[k] = ((d * own[k] + _DISPERSION_PRIOR * prior) / (d + _DISPERSION_PRIOR)
+                      if k in own else prior)
         return out
 
     def _pool(self, obs: pd.DataFrame) -> None:
@@ -433,7 +450,9 @@ class EventEffects:
         # noise (a game won or lost, a sale with a stronger offer); its variance is
         # noise + spread, so a name seen once with an unusual lift is pulled towards its kind
         self.spread_ = self._occurrence_spread(obs)
-        obs["noise"] = obs["noise"] + obs["key"].astype(str).map(self.spread_).fillna(0.0)
+        pair = pd.MultiIndex.from_arrays([obs["series_id"].astype(str), obs["key"].astype(str)])
+        obs["noise"] = obs["noise"] + pd.Series(self.spread_, dtype=float).reindex(
+            pair).fillna(0.0).to_numpy()
         obs["w"] = 0.5 ** (obs["age"].astype(float) / self.halflife_days)
         # kinds differ by more than group_sd where their lifts are of another order (a closure
         # and a promotion): a kind then keeps its own lift rather than the all-events average
@@ -471,9 +490,30 @@ class EventEffects:
             for s, n, k, i in zip(obs["series_id"], obs["name"], obs["key"], obs["i"],
                                   strict=True)])
         sq = (obs["r"].to_numpy() - fitted) ** 2
-        frame = pd.DataFrame({"key": obs["key"], "sq": sq, "w": obs["w"]})
-        for key, g in frame.groupby("key"):
-            self.dispersion_[str(key)] = float(np.sum(g["w"] * g["sq"]) / np.sum(g["w"]))
+        self._fit_dispersion(obs, sq)
+
+    def _fit_dispersion(self, obs: pd.DataFrame, sq: np.ndarray) -> None:
+        """Per series and key, the spread of single occurrences around their estimate.
+
+        Each series' own (recency-weighted mean of squared residuals: day-to-day noise plus
+        occurrence spread, on the modelling scale), shrunk with ``_DISPERSION_PRIOR``
+        pseudo-occurrences towards what the series' noise and occurrence spread imply (the mean
+        of ``obs["noise"]``). ``dispersion_`` per key, the median over series, serves a series
+        without that key. Pooled over series, one noisy small series (orders of 0-5 a day) had
+        widened a big series' event-day band 3x (log(P90/P10) 0.30 -> 0.92).
+        """
+        frame = pd.DataFrame({"series_id": obs["series_id"].astype(str).to_numpy(),
+                              "key": obs["key"].astype(str).to_numpy(),
+                              "wsq": obs["w"].to_numpy() * sq, "w": obs["w"].to_numpy(),
+                              "noise": obs["noise"].to_numpy(dtype=float)})
+        per = frame.groupby(["series_id", "key"], sort=False).agg(
+            wsq=("wsq", "sum"), w=("w", "sum"), noise=("noise", "mean"))
+        k = _DISPERSION_PRIOR
+        own = (per["wsq"] + k * per["noise"]) / (per["w"] + k)
+        self.series_dispersion_ = {(str(sid), str(key)): float(v)
+                                   for (sid, key), v in own.items()}
+        self.dispersion_ = {str(key): float(v) for key, v in
+                            own.groupby(level="key", sort=False).median().items()}
 
     @staticmethod
     def _raw(g: pd.DataFrame) -> tuple[float, float]:
@@ -577,7 +617,8 @@ class EventEffects:
             (_LEVELS[2], (name, key)),
             (_LEVELS[1], (kind, key)),
         )
-        disp = self.dispersion_.get(key, 0.0)
+        disp = getattr(self, "series_dispersion_", {}).get(  # absent in older models
+            (series_id, key), self.dispersion_.get(key, 0.0))
         on_event = key.startswith("d")
         for depth, (level, k) in enumerate(candidates):
             est = self.estimates_[level].get(k)

@@ -24,8 +24,9 @@ from features._calendar import applies_to, normalize_calendar
 from ._forecast_base import BaseForecaster, listed
 from ._forecast_events import BACKGROUND_DAYS
 
-__all__ = ["PEAK_COLUMNS", "PeakForecast", "background_events", "calendar_novelty_notes",
-           "channel_scope_note", "forecast_with_peaks", "peak_summary"]
+__all__ = ["LIFT_FLOOR", "PEAK_COLUMNS", "PeakForecast", "background_events",
+           "calendar_novelty_notes", "channel_scope_note", "forecast_with_peaks", "peak_summary",
+           "series_levels", "withheld_lift_note"]
 
 PEAK_COLUMNS: tuple[str, ...] = (
     "series_id", "window", "start", "end", "peak_ds", "peak_p10", "peak_p50", "peak_p90",
@@ -37,8 +38,13 @@ searched (event days inside the horizon); peak_ds: period of the largest P50;
 peak_p10/p50/p90: forecast interval at that period; baseline_p50: no-event forecast at that
 period (NaN when no baseline was given), or, for an event whose peak lies inside a background
 event of the series, the forecast with the background events only; lift_pct: 100 *
-(peak_p50 / baseline_p50 - 1).
+(peak_p50 / baseline_p50 - 1), left out (NaN) where the baseline is under
+``LIFT_FLOOR`` of the series' average: a percentage of almost nothing (+31,085% on a baseline
+of 0.0009 returns a day) says nothing.
 """
+
+LIFT_FLOOR = 0.05
+"""Share of a series' average (its mean history) a no-event baseline needs for a lift_pct."""
 
 
 def _days(cal: pd.DataFrame) -> np.ndarray:
@@ -59,7 +65,8 @@ def background_events(calendar: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def _peak_row(sid: str, window: str, g: pd.DataFrame, base: pd.Series | None,
-              under: pd.DataFrame | None = None, bg_base: pd.Series | None = None) -> dict:
+              under: pd.DataFrame | None = None, bg_base: pd.Series | None = None,
+              floor: float = 0.0) -> dict:
     i = int(np.argmax(g["p50"].to_numpy()))
     row = g.iloc[i]
     if under is not None and bg_base is not None and not under.empty:
@@ -67,7 +74,8 @@ def _peak_row(sid: str, window: str, g: pd.DataFrame, base: pd.Series | None,
         if ((under["start"].dt.normalize() <= day) & (under["end"].dt.normalize() >= day)).any():
             base = bg_base  # the event's own lift, over its background event
     b = float(base.get(row["ds"], np.nan)) if base is not None else np.nan
-    lift = 100 * (row["p50"] / b - 1) if b and np.isfinite(b) and b > 0 else np.nan
+    lift = (100 * (row["p50"] / b - 1) if b and np.isfinite(b) and b > 0 and b >= floor
+            else np.nan)
     return {"series_id": sid, "window": window, "start": g["ds"].min(), "end": g["ds"].max(),
             "peak_ds": row["ds"], "peak_p10": float(row["p10"]), "peak_p50": float(row["p50"]),
             "peak_p90": float(row["p90"]), "baseline_p50": b, "lift_pct": float(lift)}
@@ -78,6 +86,7 @@ def peak_summary(
     calendar: pd.DataFrame | None = None,
     baseline: pd.DataFrame | None = None,
     background: pd.DataFrame | None = None,
+    levels: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """Peak date, magnitude with interval and lift, per series for the horizon and the window
     of each event that applies to the series (``applies_to``).
@@ -89,6 +98,8 @@ def peak_summary(
         baseline: the no-event forecast (same columns) for the lift; None leaves lift NaN.
         background: the forecast with the background events only (``background_events``):
             the baseline of a shorter event whose peak lies inside one of them.
+        levels: each series' average (mean history); no lift_pct from a baseline under
+            ``LIFT_FLOOR`` of it.
     """
     cal = normalize_calendar(calendar)
     rows = []
@@ -102,7 +113,9 @@ def peak_summary(
     for sid, g in forecast.groupby("series_id", sort=True):
         g = g.sort_values("ds").reset_index(drop=True)
         base, bg_base = p50(baseline, sid), p50(background, sid)
-        rows.append(_peak_row(str(sid), "horizon", g, base))
+        level = (levels or {}).get(str(sid), np.nan)
+        floor = LIFT_FLOOR * level if np.isfinite(level) and level > 0 else 0.0
+        rows.append(_peak_row(str(sid), "horizon", g, base, floor=floor))
         sub = cal[applies_to(cal, str(sid))] if not cal.empty else cal
         long = _days(sub) >= BACKGROUND_DAYS
         day = g["ds"].dt.normalize()
@@ -110,7 +123,7 @@ def peak_summary(
             inside = g[(day >= ev.start) & (day <= ev.end)]
             if not inside.empty:
                 rows.append(_peak_row(str(sid), str(ev.name), inside, base,
-                                      None if is_bg else sub[long], bg_base))
+                                      None if is_bg else sub[long], bg_base, floor))
     return pd.DataFrame(rows, columns=list(PEAK_COLUMNS))
 
 
@@ -216,4 +229,29 @@ def forecast_with_peaks(
     cal = future_calendar if future_calendar is not None else getattr(model, "calendar_", None)
     bg_cal = background_events(cal)
     bg = model.predict(horizon, bg_cal, future_regressors) if len(bg_cal) else None
-    return PeakForecast(fc, base, peak_summary(fc, cal, base, bg))
+    return PeakForecast(fc, base, peak_summary(fc, cal, base, bg, series_levels(model)))
+
+
+def withheld_lift_note(peaks: pd.DataFrame) -> str | None:
+    """The note for peak rows whose lift is left out (baseline under ``LIFT_FLOOR`` of the
+    series' average), else None."""
+    gone = peaks[peaks["lift_pct"].isna() & (peaks["baseline_p50"] > 0)]
+    if gone.empty:
+        return None
+    names = listed([repr(s) for s in sorted(set(gone["series_id"].astype(str)))], 5)
+    return (f"no lift_pct for {names}: the no-event baseline at the peak is under "
+            f"{LIFT_FLOOR:.0%} of the series' average, and a percentage of almost nothing says "
+            "nothing; compare peak_p50 with baseline_p50")
+
+
+def series_levels(model: BaseForecaster) -> dict[str, float]:
+    """Each series' mean history (the scale a lift's baseline is judged against)."""
+    panel = getattr(model, "panel_", None)
+    if panel is None:
+        return {}
+    out = {}
+    for sid, g in panel.series.items():
+        y = g.y[np.isfinite(g.y)]
+        if len(y):
+            out[str(sid)] = float(np.mean(y))
+    return out

@@ -250,6 +250,45 @@ def test_series_with_unreadable_dates_gets_one_error_not_a_duplicate_one_too() -
     assert "duplicate" not in str(err.value)
 
 
+def _berlin_hours(start: str, end: str) -> pd.Series:
+    """Hourly times written in Berlin local time with their UTC offsets."""
+    utc = pd.date_range(start, end, freq="h", tz="UTC")
+    return pd.Series(utc.tz_convert("Europe/Berlin").strftime("%Y-%m-%dT%H:%M:%S%z"))
+
+
+def test_hourly_series_in_a_zone_read_in_local_time_with_the_repeated_hour_averaged() -> None:
+    ds = _berlin_hours("2024-10-26 20:00", "2024-10-27 06:00")  # clocks go back at 03:00
+    df = pd.DataFrame({"series_id": "zone", "ds": ds, "y": [float(i) for i in range(len(ds))]})
+    twice = ds.str.startswith("2024-10-27T02:00").to_numpy()
+    assert twice.sum() == 2
+    out = ft.validate_series(df, "s.csv", tz="Europe/Berlin")
+    assert out["ds"].is_unique
+    assert len(out) == len(df) - 1
+    assert out["ds"].iloc[0] == pd.Timestamp("2024-10-26 22:00")  # local, not UTC
+    two = out.set_index("ds").loc[pd.Timestamp("2024-10-27 02:00"), "y"]
+    assert two == pytest.approx(df.loc[twice, "y"].mean())  # the two 02:00 hours, averaged
+    assert any("hour repeated when clocks go back" in n for n in out.attrs["load_notes"])
+    # read in UTC, the same file has one row per hour
+    assert ft.validate_series(df, "s.csv")["ds"].is_unique
+    # naive local times with the repeated hour need the zone, and the error says so
+    naive = pd.DataFrame({"series_id": "zone", "y": 1.0, "ds": pd.to_datetime(
+        ["2024-10-27 01:00", "2024-10-27 02:00", "2024-10-27 02:00", "2024-10-27 03:00"])})
+    with pytest.raises(ft.DataContractError, match="pass --tz with the zone"):
+        ft.validate_series(naive, "s.csv")
+    assert len(ft.validate_series(naive, "s.csv", tz="Europe/Berlin")) == 3
+
+
+def test_daily_rows_with_offsets_off_midnight_in_utc_are_an_error_naming_the_fix() -> None:
+    local = pd.date_range("2024-03-20", "2024-04-05", freq="D", tz="Europe/Berlin")
+    df = pd.DataFrame({"series_id": "store", "ds": local.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                       "y": 10.0})
+    with pytest.raises(ft.DataContractError, match="--tz with the zone the file was written in"):
+        ft.validate_series(df, "daily.csv")
+    out = ft.validate_series(df, "daily.csv", tz="Europe/Berlin")
+    assert (out["ds"] == out["ds"].dt.normalize()).all()
+    assert out["ds"].diff().dropna().eq(pd.Timedelta(days=1)).all()
+
+
 def test_series_text_column_error_says_to_drop_it_when_not_known_in_advance() -> None:
     df = pd.DataFrame({"series_id": "a", "ds": pd.date_range("2024-01-01", periods=3),
                        "y": [1.0, 2.0, 3.0], "store_name": ["x", "x", "x"]})

@@ -188,6 +188,32 @@ def test_negative_values_are_noted_once_before_the_results(tmp_path: Path,
     assert res.output.index("negative y values") < res.output.index("mean over folds")
 
 
+def test_backtest_reads_the_series_in_the_zone_given_and_tags_the_run(tmp_path: Path) -> None:
+    utc = pd.date_range("2024-09-01", "2024-11-10", freq="h", tz="UTC")
+    local = utc.tz_convert("Europe/Berlin")
+    y = 100 + 50 * np.sin(2 * np.pi * local.hour / 24)  # the shape follows local time
+    path = tmp_path / "hourly.csv"
+    pd.DataFrame({"series_id": "zone", "ds": local.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                  "y": np.round(y)}).to_csv(path, index=False)
+    args = ["backtest", "--series", str(path), "--horizon", "48", "--folds", "1", "--model",
+            "seasonal_naive"]
+    res = CliRunner().invoke(forecast_app, [*args, "--tz", "Europe/Berlin"])
+    assert res.exit_code == 0, res.output
+    assert "hour repeated when clocks go back in Europe/Berlin" in _text(res)
+    run = mlflow.search_runs(search_all_experiments=True, order_by=["start_time DESC"],
+                             max_results=1).iloc[0]
+    assert run["tags.time_zone"] == "Europe/Berlin"
+    daily = tmp_path / "daily.csv"
+    days = pd.date_range("2024-09-01", "2024-11-10", freq="D", tz="Europe/Berlin")
+    pd.DataFrame({"series_id": "store", "ds": days.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                  "y": 10.0}).to_csv(daily, index=False)
+    res = CliRunner().invoke(forecast_app, ["backtest", "--series", str(daily), "--horizon",
+                                            "7", "--folds", "1", "--model", "seasonal_naive"])
+    assert res.exit_code != 0
+    assert "daily.csv" in _text(res)
+    assert "pass --tz with the zone the file was written in" in _text(res)
+
+
 def test_calendar_events_outside_data_and_horizon_are_counted(tmp_path: Path,
                                                               series_maker: Callable) -> None:
     series, cal = series_maker(n_days=300)

@@ -15,6 +15,7 @@ from training._forecast_backtest import backtest, forecast_metrics
 from training._forecast_base import calendar_for_series, check_calendar_channels, series_notes
 from training._forecast_gbm import LightGBMForecaster
 from training._forecast_models import SeasonalNaiveForecaster
+from training._forecast_peaks import peak_summary, withheld_lift_note
 
 
 def _text(res: object) -> str:
@@ -216,6 +217,50 @@ def test_sparse_series_are_told_that_summed_p50_understates_the_total() -> None:
     assert note.startswith("1 series has many periods at 0 in their last 8 weeks: "
                            "'orders:affiliate' (")
     assert "summing P50 over the horizon understates their total" in note
+
+
+def test_a_mostly_zero_series_is_sparse_on_every_weekday() -> None:
+    """Returns on 14% of days: every weekday's median is 0, which had read as 'closed' and
+    the series as 0% sparse (check17)."""
+    ds = pd.date_range("2024-01-01", periods=120, freq="D")
+    rng = np.random.default_rng(1)
+    rare = pd.DataFrame({"series_id": "returns", "ds": ds,
+                         "y": rng.poisson(0.15, len(ds)).astype(float)})
+    (note,) = [n for n in series_notes(rare) if "many periods at 0" in n]
+    assert "'returns' (8" in note  # 80-89% of days at 0
+
+
+def test_count_intervals_are_whole_numbers() -> None:
+    """A count's P10 rounds down and P90 up (P50 stays continuous): a shop with 0-5 orders a
+    day had P10 at 0.07-0.26, so every day without an order missed its interval."""
+    ds = pd.date_range("2024-01-01", periods=120, freq="D")
+    rng = np.random.default_rng(2)
+    frame = pd.concat([
+        pd.DataFrame({"series_id": "orders", "ds": ds,
+                      "y": rng.poisson(0.7, len(ds)).astype(float)}),
+        pd.DataFrame({"series_id": "revenue", "ds": ds, "y": rng.gamma(2.0, 10.3, len(ds))})])
+    fc = SeasonalNaiveForecaster().fit(frame).predict(28)
+    orders, revenue = fc[fc["series_id"] == "orders"], fc[fc["series_id"] == "revenue"]
+    for col in ("p10", "p90"):
+        assert (orders[col] == np.round(orders[col])).all()
+    assert (orders["p10"] >= 0).all()
+    assert not (revenue["p90"] == np.round(revenue["p90"])).all()
+
+
+def test_no_lift_percentage_from_a_baseline_of_almost_nothing() -> None:
+    ds = pd.date_range("2024-01-01", periods=5)
+    fc = pd.DataFrame({"series_id": ["rare"] * 5 + ["big"] * 5, "ds": [*ds, *ds],
+                       "p50": [0.0, 0.3, 0.0, 0.0, 0.0, 10, 30, 10, 10, 10]})
+    fc["p10"], fc["p90"] = fc["p50"] * 0.5, fc["p50"] * 2
+    base = fc.assign(p50=np.where(fc["series_id"] == "rare", 0.001, 10.0))
+    peaks = peak_summary(fc, None, base, levels={"rare": 0.15, "big": 10.0})
+    lift = peaks.set_index("series_id")["lift_pct"]
+    assert np.isnan(lift["rare"])  # +29,900% of 0.001 says nothing
+    assert lift["big"] == pytest.approx(200.0)
+    note = withheld_lift_note(peaks)
+    assert note is not None
+    assert "'rare'" in note
+    assert "'big'" not in note
 
 
 def test_a_channel_typed_in_another_case_is_named_in_its_own_case() -> None:

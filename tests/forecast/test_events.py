@@ -243,8 +243,32 @@ def test_occurrence_spread_matches_hand_computation() -> None:
         "i": 1.0, "noise": 0.01})
     spread = EventEffects._occurrence_spread(obs)
     # a: mean 1.5, SS 0.5, 2 dof; b: mean 0.6, SS 0.02, 1 dof -> 0.52 / 3 - 0.01
-    assert spread["d0"] == pytest.approx(0.52 / 3 - 0.01, abs=1e-12)
-    assert spread["d1"] == pytest.approx(spread["d0"], abs=1e-12)
+    assert spread[("s", "d0")] == pytest.approx(0.52 / 3 - 0.01, abs=1e-12)
+    assert spread[("s", "d1")] == pytest.approx(spread[("s", "d0")], abs=1e-12)
+
+
+def test_a_noisy_small_series_leaves_a_big_series_event_band_alone() -> None:
+    """Occurrence spread and dispersion are per series: shops selling 0-3 orders a day in the
+    same panel had widened a big site's event-day band 3x (check17: log(P90/P10) 0.30 ->
+    0.92)."""
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2022-01-01", periods=700, freq="D")
+    starts = [ds[30 + 40 * k] for k in range(16)]
+    on = np.isin(ds, starts)
+    big = 50_000 * np.exp(0.05 * rng.standard_normal(len(ds)) + np.where(on, 0.6, 0.0))
+    frames = [pd.DataFrame({"series_id": "big", "ds": ds, "y": big}),
+              *(pd.DataFrame({"series_id": f"shop{k}", "ds": ds,
+                              "y": rng.poisson(np.where(on, 1.3, 0.7))}) for k in range(2))]
+    cal = normalize_calendar(pd.DataFrame({"name": "promo", "start": starts,
+                                           "kind": "promotion"}))
+    alone = EventEffects().fit(prepare_panel(frames[0]), cal)
+    mixed = EventEffects().fit(prepare_panel(pd.concat(frames, ignore_index=True)), cal)
+    a = alone.effect("big", "promo", "promotion", "d0", 1.0)
+    m = mixed.effect("big", "promo", "promotion", "d0", 1.0)
+    assert m[0] == pytest.approx(a[0], abs=0.03)
+    assert m[1] < 1.3 * a[1]  # the variance below the lift (it was 90x)
+    shop = mixed.effect("shop0", "promo", "promotion", "d0", 1.0)
+    assert shop[1] > 5 * m[1]  # the shops keep their own, wider spread
 
 
 def _rare_final_lift(common_sd: float) -> tuple[float, float]:
