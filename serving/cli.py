@@ -396,6 +396,11 @@ def serve(
     exe = shutil.which("bentoml") or str(Path(sys.executable).with_name("bentoml"))
     cmd = [exe, "serve", "serving.service:MarketingBrain", "--host", host, "--port", str(port)]
     console.print(f"serving on http://{host}:{port}  (models from {env['MLFLOW_TRACKING_URI']})")
+    sys.stdout.flush()
+    if hasattr(os, "execve"):
+        # become the server: a SIGTERM or Ctrl-C sent to 'brain serve' reaches it (run as a
+        # child, it kept answering after its parent was stopped)
+        os.execve(exe, cmd, env)
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 

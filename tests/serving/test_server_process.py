@@ -32,10 +32,11 @@ def server(served_home: Path):
                MLFLOW_TRACKING_URI=f"sqlite:///{served_home / 'mlflow.db'}",
                BRAIN_API_TOKEN="proc-token", BRAIN_RELOAD_SECONDS="0")
     env.pop("MLFLOW_REGISTRY_URI", None)
-    bentoml = str(Path(sys.executable).with_name("bentoml"))
+    # started as users start it: 'brain serve' (it becomes the bentoml server)
+    brain = str(Path(sys.executable).with_name("brain"))
     log = (served_home / "serve.log").open("w")
-    proc = subprocess.Popen([bentoml, "serve", "serving.service:MarketingBrain", "--host",
-                             "127.0.0.1", "--port", str(port)], env=env, stdout=log,
+    proc = subprocess.Popen([brain, "serve", "--host", "127.0.0.1", "--port", str(port),
+                             "--reload-seconds", "0"], env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
@@ -58,6 +59,13 @@ def server(served_home: Path):
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
+    # stopping 'brain serve' stops the server (a child bentoml had kept answering)
+    time.sleep(2)
+    try:
+        httpx.get(f"{url}/livez", timeout=2)
+    except httpx.HTTPError:
+        return
+    pytest.fail("the API still answers after 'brain serve' was stopped")
 
 
 @pytest.mark.server
