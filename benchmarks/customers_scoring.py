@@ -187,7 +187,7 @@ def main() -> None:
             f"{n:,} customers ({n_real:,} distinct feature rows of the cached 1M-user synthetic "
             f"world, the rest repeated with fresh ids), {len(model.features_)} features given; "
             f"default `brain train churn` model: {model.report_.best_iteration} trees of up to "
-            f"{model.num_leaves} leaves. Features are built separately "
+            f"{int(model.settings_['num_leaves'])} leaves. Features are built separately "
             f"(benchmarks/results/features_scale.md). 1-minute load average after each "
             f"timing (other jobs share the machine; 2.0 = both cores busy): "
             f"{', '.join(f'{x:.1f}' for x in loads)}.\n\n{table}\n\nTarget (issue 4): 1M "

@@ -15,6 +15,8 @@ Thin layer over ``training._customer_mlflow`` and ``training._customer_scoring``
 # No "from __future__ import annotations": typer reads the per-task option help built in closures.
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -76,8 +78,11 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
 
     frame = read_table(path)
     if id_col not in frame.columns:
+        hint = _close_column(id_col, [str(c) for c in frame.columns])
         raise ValueError(f"{path.name}: the customer id column {id_col!r} is missing; received "
-                         f"columns {list(frame.columns)[:20]}. Pass --id-col NAME.")
+                         f"columns {list(frame.columns)[:20]}. "
+                         + (f"Did you mean {hint!r}? Pass --id-col {hint}." if hint
+                            else "Pass --id-col NAME."))
     frame = infer_table_types(frame, keep_text=(id_col,),
                               exact=(label_col,) if label_col else (),
                               numeric=getattr(model, "numeric_", ()),
@@ -96,6 +101,33 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
     if "cutoff" in frame.columns:
         frame["cutoff"] = pd.to_datetime(frame["cutoff"])
     return frame
+
+
+def _close_column(name: str, columns: list[str]) -> str | None:
+    """A column that is ``name`` but for case, spaces and punctuation ('CustomerRef' for
+    'customer_ref'), or a close spelling of it; None when there is none."""
+    import difflib
+
+    def key(text: str) -> str:
+        return "".join(ch for ch in text.lower() if ch.isalnum())
+
+    same = [c for c in columns if key(c) == key(name)]
+    if same:
+        return same[0]
+    close = difflib.get_close_matches(key(name), [key(c) for c in columns], n=1, cutoff=0.8)
+    return next((c for c in columns if close and key(c) == close[0]), None)
+
+
+@contextmanager
+def _table_words(table: Path, id_col: str, task: str) -> Iterator[None]:
+    """Errors about a user's table in its own terms: the file's name instead of the model's,
+    and the user's id column instead of the internal 'user_id'."""
+    try:
+        yield
+    except ValueError as exc:
+        msg = str(exc).replace(f"CustomerModel({task}):", f"{table.name}:", 1)
+        msg = msg.replace("'user_id'", repr(id_col)).replace("(user_id ", f"({id_col} ")
+        raise ValueError(msg) from None
 
 
 def _events(data: Path | None, events: Path | None, calendar: Path | None, tz: str,
@@ -184,9 +216,10 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
     model = CustomerModel(task, label_col=label_col, horizon_days=horizon_meta,  # type: ignore[arg-type]
                           seed=seed)
     step(f"training {_NAMES[task]} on {len(frame):,} rows")
-    out = train_and_register(task, frame, model=model, evaluation_tag=tag, params=params,
-                             register=register, plot_dir=plots,
-                             allow_suspected_leakage=allow_suspected_leakage)
+    with (_table_words(table, id_col, task) if table is not None else nullcontext()):
+        out = train_and_register(task, frame, model=model, evaluation_tag=tag, params=params,
+                                 register=register, plot_dir=plots,
+                                 allow_suspected_leakage=allow_suspected_leakage)
     rep = out.report
     metrics = pd.DataFrame({"metric": list(out.metrics), "value": list(out.metrics.values())})
     console.print(frame_table(metrics, title=f"{_NAMES[task]}: validation "
@@ -209,11 +242,17 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
                   f"{part(rep.split.calibration_cutoffs, rep.split.n_calibration)} | validate "
                   f"{part(rep.split.validation_cutoffs, rep.split.n_validation)}",
                   highlight=False)
+    chosen = getattr(model, "settings_", None)
+    if chosen:
+        losses = getattr(model, "settings_losses_", [])
+        how = (f"chosen on the calibration rows among {len(losses)} (loss "
+               + " / ".join(f"{v:.4g}" for v in losses) + ")" if len(losses) > 1 else "as given")
+        console.print(f"trees: {rep.best_iteration} of up to {int(chosen['num_leaves'])} leaves, "
+                      f"at least {int(chosen['min_child_samples'])} rows per leaf, rate "
+                      f"{chosen['learning_rate']:g}, {chosen['colsample']:.0%} of the columns "
+                      f"per tree ({how})", highlight=False)
     if table is not None:
         _unused_note(dropped, rep.skipped_columns)
-    if rep.n_missing_label:
-        console.print(f"[yellow]note:[/] {rep.n_missing_label} rows had no label and were not "
-                      "used", highlight=False)
     console.print(f"run {out.run_id}; model {out.model_uri}", highlight=False)
     if out.promotion is not None:
         console.print(f"registered {out.registered_name} v{out.version}: "
@@ -451,8 +490,11 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
            jobs: int | None, tz: str, allow: str, on_duplicate: str = "drop",
            active_within: int | None = None, season_adjust: bool = False) -> None:
     from training._customer_scoring import (
+        empty_columns_note,
         extend_purchase_horizon,
         features_asof,
+        horizon_season_note,
+        in_sample_note,
         retier,
         score_features,
         season_factor,
@@ -478,10 +520,11 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
     t0 = time.perf_counter()
     if table is not None:
         feats = _read_table(table, id_col, model=model)
-        note = unseen_levels_note(model, feats)
-        if note:
-            show_note(f"{table.name}: {note}")
-        with progress_bar(f"scoring {len(feats):,} customers") as update:
+        for note in (unseen_levels_note(model, feats), empty_columns_note(model, feats)):
+            if note:
+                show_note(f"{table.name}: {note}")
+        with (progress_bar(f"scoring {len(feats):,} customers") as update,
+              _table_words(table, id_col, task)):
             scores = score_features(model, feats, reasons=reasons, reason_method=reason_method,
                                     chunk_size=chunk_size, n_jobs=jobs, progress=update)
         scores.insert(1 if "user_id" in scores.columns else 0, "asof",
@@ -492,6 +535,9 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         assert asof is not None
         ev, cal = _events(data, events, calendar, tz, allow, on_duplicate)
         _check_asof(ev, asof)
+        note = in_sample_note(model, asof)
+        if note:
+            show_note(note)
         season = (season_factor(model, ev, asof)
                   if horizon_days is None or task == "value" else None)
         if active_within is not None:
@@ -515,6 +561,9 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
                                           calendar=cal, users=scores["user_id"])
             p = ext["p_purchase"].to_numpy()
             moved = 1 - p if task == "churn" else p
+            note = horizon_season_note(ev, asof, horizon_days, scores["user_id"], p)
+            if note:
+                show_note(note)
         if moved is not None:
             scores = retier(model, feats, scores, moved, reasons=reasons,
                             reason_method=reason_method, chunk_size=chunk_size)

@@ -122,16 +122,18 @@ _FLAG_WORDS = {"yes": 1.0, "no": 0.0, "y": 1.0, "n": 0.0, "true": 1.0, "false": 
 def _where(frame: pd.DataFrame, mask: np.ndarray, col: str, k: int = 3) -> str:
     """The first ``k`` rows of ``mask`` as ``row 17 (user_id 'C9', cutoff 2024-01-31): 'maybe'``.
 
-    ``row`` is the frame's index label (a table read from a CSV has a 0-based index: its line in
-    the file is row + 2, the header being line 1)."""
+    ``row`` counts data rows from 1, as the loaders' notes do (a table read from a CSV: its
+    line in the file is row + 1, the header being line 1); a frame with a non-integer index
+    shows its labels."""
     rows = frame.loc[mask].head(k)
     parts = []
     for idx, r in rows.iterrows():
         who = [f"user_id {str(r['user_id'])!r}"] if "user_id" in rows.columns else []
         if "cutoff" in rows.columns:
             who.append(f"cutoff {pd.Timestamp(r['cutoff']).date()}")
-        parts.append(f"row {idx} ({', '.join(who)}): {r[col]!r}" if who else
-                     f"row {idx}: {r[col]!r}")
+        at = idx + 1 if isinstance(idx, int | np.integer) else idx
+        parts.append(f"row {at} ({', '.join(who)}): {r[col]!r}" if who else
+                     f"row {at}: {r[col]!r}")
     return "; ".join(parts)
 
 
@@ -163,19 +165,16 @@ def read_labels(frame: pd.DataFrame, label_col: str, kind: str, task: str) -> pd
     y = pd.to_numeric(raw.astype(object), errors="coerce").astype("float64")
     text = frame[label_col].astype("string").str.strip()
     unreadable = y.isna() & text.notna() & (text != "")
-    if unreadable.any():
+    # one error counting every bad row, words and out-of-range numbers alike ('maybe', 'Yess'
+    # and a 2 among yes/no labels had been reported as 2 rows, the 2 only once they were fixed)
+    bad = unreadable | (y.notna() & ((y < 0) | (kind == "classifier") & ~y.isin([0.0, 1.0])))
+    if bad.any():
         want = ("0/1 (or yes/no, true/false)" if kind == "classifier"
                 else "a number >= 0 (revenue)")
         raise ValueError(f"CustomerModel({task}): label column {label_col!r} must hold "
-                         f"{want}; {int(unreadable.sum())} rows hold something else (first: "
-                         f"{_where(frame, unreadable.to_numpy(), label_col)}). Recode them, "
+                         f"{want}; {int(bad.sum())} rows hold something else (first: "
+                         f"{_where(frame, bad.to_numpy(), label_col)}). Recode them, "
                          "or leave the cell empty when the label is unknown")
-    bad = y.notna() & ((y < 0) | (kind == "classifier") & ~y.isin([0.0, 1.0]))
-    if bad.any():
-        rule = "must be 0 or 1" if kind == "classifier" else "must be >= 0"
-        raise ValueError(f"CustomerModel({task}): label column {label_col!r} {rule}; "
-                         f"{int(bad.sum())} rows are not (first: "
-                         f"{_where(frame, bad.to_numpy(), label_col)})")
     return y
 
 

@@ -52,8 +52,10 @@ from ._customer_reasons import (
     TIERS,
     TierRule,
     assign_tiers,
+    disengaged_sign,
     early_warning_chance,
     early_warning_with_basis,
+    prior_directions,
     reasons_from_array,
 )
 from ._mlflow import Promotion, get_or_create_experiment, promote_if_better, register_model
@@ -132,11 +134,19 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
                                   model.typical_, top=top, index=out.index,
                                   down=(np.asarray(out["tier"] == last) if lowest is None
                                         else np.asarray(lowest, dtype=bool)),
-                                  directions=getattr(model, "directions_", None),
-                                  same_as=getattr(model, "same_as_", None))
+                                  directions=_directions(model),
+                                  same_as=getattr(model, "same_as_", None),
+                                  disengaged=disengaged_sign(model.task))
         for col in text.columns:
             out[col] = text[col]
     return out
+
+
+def _directions(model: CustomerModel) -> dict[str, int] | None:
+    """The model's feature directions with today's engagement meanings (``prior_directions``),
+    so a model saved before a meaning was added gets it too."""
+    learned = getattr(model, "directions_", None)
+    return prior_directions(model.task, learned) if learned else None
 
 
 def as_read(model: CustomerModel, frame: pd.DataFrame) -> pd.DataFrame:
@@ -450,6 +460,9 @@ def train_and_register(
                            "validation_cutoffs": ",".join(rep.split.validation_cutoffs),
                            "calibration_method": rep.calibration_method,
                            "best_iteration": rep.best_iteration, "n_features": len(rep.features),
+                           "settings": json.dumps(getattr(est, "settings_", {}), sort_keys=True),
+                           "settings_losses": ",".join(
+                               f"{v:.6g}" for v in getattr(est, "settings_losses_", [])),
                            "evaluation": evaluation[:500]})
         metrics = {k: v for k, v in rep.validation.as_dict().items() if np.isfinite(v)}
         mlflow.log_metrics({f"valid_{k}": v for k, v in metrics.items()})

@@ -170,6 +170,17 @@ def _level_lookup(levels: pd.Index, values: pd.Index) -> np.ndarray:
     return codes
 
 
+AUTO_SETTINGS: tuple[dict[str, float], ...] = (
+    {"num_leaves": 31, "min_child_samples": 50, "learning_rate": 0.05, "colsample": 0.9},
+    {"num_leaves": 7, "min_child_samples": 100, "learning_rate": 0.03, "colsample": 0.5},
+    {"num_leaves": 4, "min_child_samples": 200, "learning_rate": 0.02, "colsample": 0.9},
+)
+"""Complexity settings tried by default, from the richest to the most cautious: many rows
+favour the first; a wide table with few positives (a check's CRM export: 20,000 rows, 3%
+churners, 140 of 150 columns noise) the last (AUC 0.687 with the first against 0.737; an L2
+logistic regression reached 0.740)."""
+
+
 class CustomerModel:
     """LightGBM churn / propensity classifier or customer-value regressor with calibration.
 
@@ -179,9 +190,14 @@ class CustomerModel:
         calibration: ``"auto"`` (measure and keep the best), ``"isotonic"``, ``"sigmoid"``,
             ``"scale"`` (value only) or ``"none"``.
         refit: refit the booster on all but the validation rows after validation (see module doc).
-        n_estimators: maximum number of trees (early stopping picks fewer).
-        learning_rate, num_leaves, min_child_samples, reg_lambda, subsample, colsample:
-            LightGBM settings.
+        n_estimators: maximum number of trees at learning rate 0.05 (early stopping picks
+            fewer; a slower rate in ``AUTO_SETTINGS`` gets proportionally more).
+        learning_rate, num_leaves, min_child_samples, colsample: LightGBM settings. All four
+            None (the default): each of ``AUTO_SETTINGS`` is fitted with early stopping on the
+            calibration rows and the one with the lowest loss there is kept (``settings_``);
+            any of them given: that one setting, with the first of ``AUTO_SETTINGS`` for the
+            rest.
+        reg_lambda, subsample: LightGBM settings.
         value_objective: LightGBM objective of the value model (``"tweedie"`` suits revenue with
             many zeros; ``"regression"`` is squared error).
         exclude: columns never used as features (ids other than ``user_id``, free text).
@@ -207,12 +223,12 @@ class CustomerModel:
         calibration: str = "auto",
         refit: bool = True,
         n_estimators: int = 600,
-        learning_rate: float = 0.05,
-        num_leaves: int = 31,
-        min_child_samples: int = 50,
+        learning_rate: float | None = None,
+        num_leaves: int | None = None,
+        min_child_samples: int | None = None,
         reg_lambda: float = 1.0,
         subsample: float = 0.8,
-        colsample: float = 0.9,
+        colsample: float | None = None,
         value_objective: str = "tweedie",
         exclude: tuple[str, ...] = (),
         derive: bool = True,
@@ -248,17 +264,38 @@ class CustomerModel:
         """``classifier`` for churn/propensity, ``regressor`` for value."""
         return "regressor" if self.task == "value" else "classifier"
 
+    def _candidate_settings(self) -> list[dict[str, float]]:
+        """``AUTO_SETTINGS`` when no complexity setting is given, else the one given (the
+        first of ``AUTO_SETTINGS`` filling the rest)."""
+        given = {"learning_rate": self.learning_rate, "num_leaves": self.num_leaves,
+                 "min_child_samples": self.min_child_samples, "colsample": self.colsample}
+        if all(v is None for v in given.values()):
+            return [dict(c) for c in AUTO_SETTINGS]
+        return [{**AUTO_SETTINGS[0], **{k: v for k, v in given.items() if v is not None}}]
+
+    def _settings(self) -> dict[str, float]:
+        """The settings the booster is (being) fitted with."""
+        return getattr(self, "settings_", None) or self._candidate_settings()[0]
+
+    def _rounds(self, settings: dict[str, float]) -> int:
+        """Most trees for ``settings``: ``n_estimators`` at rate 0.05, more at a slower one
+        when the rate was chosen automatically."""
+        if self.learning_rate is not None:
+            return self.n_estimators
+        return round(self.n_estimators * 0.05 / float(settings["learning_rate"]))
+
     def _params(self) -> dict[str, object]:
         objective = "binary" if self.kind == "classifier" else self.value_objective
+        chosen = self._settings()
         params: dict[str, object] = {
             "objective": objective,
-            "learning_rate": self.learning_rate,
-            "num_leaves": self.num_leaves,
-            "min_child_samples": self.min_child_samples,
+            "learning_rate": float(chosen["learning_rate"]),
+            "num_leaves": int(chosen["num_leaves"]),
+            "min_child_samples": int(chosen["min_child_samples"]),
             "lambda_l2": self.reg_lambda,
             "bagging_fraction": self.subsample,
             "bagging_freq": 1 if self.subsample < 1 else 0,
-            "feature_fraction": self.colsample,
+            "feature_fraction": float(chosen["colsample"]),
             "seed": self.seed,
             "deterministic": True,
             "num_threads": self.n_jobs,
@@ -405,6 +442,25 @@ class CustomerModel:
         return lgb.train(self._params(), dtrain, num_boost_round=rounds,
                          valid_sets=valid_sets, callbacks=callbacks)
 
+    def _fit_settings(self, x: pd.DataFrame, y: np.ndarray,
+                      valid: tuple[pd.DataFrame, np.ndarray]
+                      ) -> tuple[lgb.Booster, dict[str, float], list[float]]:
+        """Each candidate setting fitted with early stopping on ``valid``; the booster and
+        setting with the lowest loss there (ties to the earlier), and every loss."""
+        best: tuple[lgb.Booster, dict[str, float]] | None = None
+        best_loss = np.inf
+        losses: list[float] = []
+        for cand in self._candidate_settings():
+            self.settings_ = cand
+            booster = self._train(x, y, self._rounds(cand), valid)
+            scores = booster.best_score.get("valid_0") or {}
+            loss = float(next(iter(scores.values()))) if scores else float("nan")
+            losses.append(loss)
+            if best is None or loss < best_loss:  # NaN never wins over a number
+                best, best_loss = (booster, cand), (loss if np.isfinite(loss) else np.inf)
+        assert best is not None
+        return best[0], best[1], losses
+
     def _raw(self, booster: lgb.Booster, x: pd.DataFrame | np.ndarray) -> np.ndarray:
         # Classifiers work on the margin (log-odds); value on the response scale.
         return np.asarray(booster.predict(x, raw_score=self.kind == "classifier"), dtype=float)
@@ -427,8 +483,9 @@ class CustomerModel:
         keep = y_all.notna().to_numpy()
         n_missing = int((~keep).sum())
         if n_missing:
-            _log.warning("CustomerModel(%s): %d of %d rows have no %s and are not used",
-                         self.task, n_missing, len(frame), label_col)
+            # the CLI shows this once as a note (it had been printed twice)
+            _log.warning("CustomerModel(%s): %s of %s rows have no label (%r empty) and are "
+                         "not used", self.task, f"{n_missing:,}", f"{len(frame):,}", label_col)
         data = frame.loc[keep].reset_index(drop=True)
         if self.derive:
             data = add_derived(data)
@@ -468,7 +525,8 @@ class CustomerModel:
                                      f"label value ({y[mask][0]:.0f}); both 0 and 1 are needed. "
                                      "Use a longer horizon or more customers.")
 
-        booster = self._train(x[train], y[train], self.n_estimators, (x[calib], y[calib]))
+        booster, self.settings_, self.settings_losses_ = self._fit_settings(
+            x[train], y[train], (x[calib], y[calib]))
         best = int(booster.best_iteration or booster.current_iteration())
         raw_cal, raw_val = self._raw(booster, x[calib]), self._raw(booster, x[valid])
 

@@ -34,8 +34,11 @@ from ._customer_reasons import TIERS, assign_tiers
 __all__ = [
     "SeasonFactor",
     "adjust_probability",
+    "empty_columns_note",
     "extend_purchase_horizon",
     "features_asof",
+    "horizon_season_note",
+    "in_sample_note",
     "retier",
     "score_asof",
     "score_features",
@@ -141,6 +144,26 @@ def unseen_levels_note(model: CustomerModel | object, features: pd.DataFrame,
         notes.append("; ".join(parts) + ". Those cells are scored as missing; map them to "
                      "known levels or retrain on data that has them")
     return ". ".join(notes) or None
+
+
+def empty_columns_note(model: CustomerModel | object, features: pd.DataFrame,
+                       show: int = 5) -> str | None:
+    """The note for numeric columns the model uses that are empty in every row of
+    ``features`` although they had values at fit (every customer is scored as if the value were
+    unknown, which moves the scores), else None."""
+    inner = model if isinstance(model, CustomerModel) else _pyfunc_model(model)
+    typical: dict[str, float] = getattr(inner, "typical_", None) or {}
+    if not len(features):
+        return None
+    empty = [c for c, t in typical.items() if np.isfinite(t) and c in features.columns
+             and pd.to_numeric(features[c], errors="coerce").isna().all()]
+    if not empty:
+        return None
+    shown = ", ".join(repr(c) for c in empty[:show]) + (
+        f" and {len(empty) - show} more" if len(empty) > show else "")
+    return (f"{shown} {'is' if len(empty) == 1 else 'are'} empty in every row but had values at "
+            "training: every customer is scored as if the value were unknown, which moves the "
+            "scores; fill the column, or retrain without it")
 
 
 def score_features(model: CustomerModel | object, features: pd.DataFrame, *,
@@ -318,6 +341,80 @@ def season_factor(model: CustomerModel, events: pd.DataFrame,
               else float(np.log1p(-scored) / np.log1p(-ref)))
     return SeasonFactor(factor, (start_scored, start_scored + span),
                         (start_ref, start_ref + span), (scored, ref), str(task))
+
+
+def in_sample_note(model: CustomerModel | object, asof: str | pd.Timestamp) -> str | None:
+    """The note for an ``asof`` before the end of the label windows the model learned from
+    (its scores for that date are in-sample: it saw what happened after it), else None."""
+    inner = model if hasattr(model, "report_") else _pyfunc_model(model)
+    rep = getattr(inner, "report_", None)
+    h = getattr(inner, "horizon_days", None)
+    if rep is None or not h:
+        return None
+    split = rep.split
+    cuts = [*split.train_cutoffs, *split.calibration_cutoffs,
+            *(split.validation_cutoffs if rep.refit else ())]
+    if not cuts:
+        return None
+    first, last = min(map(pd.Timestamp, cuts)), max(map(pd.Timestamp, cuts))
+    end = last + pd.Timedelta(days=int(h))
+    if pd.Timestamp(asof) >= end:
+        return None
+    return (f"--asof {pd.Timestamp(asof):%Y-%m-%d} is before the end of the windows this model "
+            f"learned from (cutoffs {first:%Y-%m-%d} .. {last:%Y-%m-%d}, {h}-day labels, to "
+            f"{end:%Y-%m-%d}): it has seen what happened after this date, so judging these "
+            "scores against it overstates the model (for a backtest, train with --last-cutoff "
+            "so the windows end by the date scored)")
+
+
+def horizon_season_note(events: pd.DataFrame, asof: str | pd.Timestamp, horizon_days: int,
+                        users: pd.Series, p_purchase: np.ndarray,
+                        min_gap: float = 0.1) -> str | None:
+    """For ``--horizon-days``: last year's share of buying customers in the same window
+    against the mean of the extended P(purchase), when they differ by ``min_gap`` or more.
+
+    The chain repeats the model's own window and knows no season: a seasonal retailer's
+    365-day P(purchase) from March averaged 0.248 where 0.397 bought. Customers are those
+    with a purchase in the year before the window (or as much as the data hold, at least 90
+    days), now and a year (whole years, for a horizon over 364 days) earlier, as in
+    ``season_factor``. None without that history.
+    """
+    buys = events[events["event_type"] == "purchase"]
+    if buys.empty:
+        return None
+    asof = pd.Timestamp(asof)
+    span, year = pd.Timedelta(days=int(horizon_days)), pd.Timedelta(days=364)
+    back = year * int(np.ceil(horizon_days / 364))
+    then = asof - back
+    # customers: a purchase in the look-back before the window (a year, or what the data hold
+    # before last year's window, at least 90 days), the same look-back now
+    look = min(pd.Timedelta(days=365), then - buys["ts"].min())
+    if look < pd.Timedelta(days=90):
+        return None
+
+    def base(start: pd.Timestamp) -> np.ndarray:
+        b = buys[(buys["ts"] >= start - look) & (buys["ts"] < start)]
+        return b["user_id"].astype(str).unique()
+
+    was = base(then)
+    if not len(was):
+        return None
+    window = buys[(buys["ts"] >= then) & (buys["ts"] < then + span)]
+    share = float(np.isin(was, window["user_id"].astype(str).unique()).mean())
+    now = np.isin(users.astype(str).to_numpy(), base(asof))
+    p = np.asarray(p_purchase, dtype=float)[now]
+    p = p[np.isfinite(p)]
+    if not len(p) or not share > 0:
+        return None
+    mean = float(p.mean())
+    if abs(mean / share - 1) < min_gap:
+        return None
+    return (f"--horizon-days {horizon_days}: the scores chain the model's own window and know "
+            f"no season; they give the customers who bought in the last year a mean "
+            f"P(purchase) of {mean:.3f}, while {share:.1%} of such customers bought in the "
+            f"{horizon_days} days from {then:%Y-%m-%d}. If the history allows, train with "
+            f"--horizon {horizon_days} (labels of the whole window); meanwhile read the scores "
+            "as a ranking")
 
 
 def _pyfunc_model(model: object) -> CustomerModel | None:

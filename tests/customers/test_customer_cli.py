@@ -90,6 +90,35 @@ def test_bring_your_own_table(world_dir: Path, tmp_path: Path) -> None:
     assert df["early_warning"].isna().all()  # the table cannot tell: missing, never False
     _ok(["train", "value", "--table", str(path), "--label-col", "label_spend_next_60d", "--id-col",
          "customer", "--no-register"])
+    # a table's errors and notes speak of its file and its own id column (check18)
+    blank = tmp_path / "blank.csv"
+    table.assign(orders=np.nan).to_csv(blank, index=False)
+    res = runner.invoke(app, ["score", "churn", "--table", str(blank), "--id-col", "customer",
+                              "--out", str(tmp_path / "b.csv")])
+    assert res.exit_code == 0, res.output
+    assert "blank.csv: 'orders' is empty in every row but had values at training" in " ".join(
+        res.output.split())
+    short = tmp_path / "short.csv"
+    table.drop(columns="orders").to_csv(short, index=False)
+    res = runner.invoke(app, ["score", "churn", "--table", str(short), "--id-col", "customer",
+                              "--out", str(tmp_path / "s.csv")])
+    said = " ".join(res.output.split())
+    assert res.exit_code != 0
+    assert "short.csv: this model was trained on a table" in said
+    assert "'customer'" in said
+    assert "'user_id'" not in said
+    res = runner.invoke(app, ["score", "churn", "--table", str(path), "--id-col", "Customer",
+                              "--out", str(tmp_path / "s.csv")])
+    assert "Did you mean 'customer'? Pass --id-col customer." in " ".join(res.output.split())
+    labels = tmp_path / "labels.csv"
+    table.assign(churned=table["churned"].astype(object)).pipe(
+        lambda t: t.assign(churned=t["churned"].where(t.index != 4, "maybe"))).to_csv(
+        labels, index=False)
+    res = runner.invoke(app, ["train", "churn", "--table", str(labels), "--label-col", "churned",
+                              "--id-col", "customer"])
+    said = " ".join(res.output.split())
+    assert "labels.csv: label column 'churned' must hold 0/1" in said
+    assert f"row 5 (customer {table['customer'][4]!r}): 'maybe'" in said
 
 
 def test_bad_inputs_give_one_line_errors(world_dir: Path, tmp_path: Path) -> None:

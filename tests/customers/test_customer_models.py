@@ -102,7 +102,7 @@ def test_errors_name_the_problem(toy: pd.DataFrame) -> None:
         CustomerModel("churn", label_col="label_x").fit(toy)
     bad = _features(toy).copy()
     bad.loc[bad.index[0], "label_churn"] = 3
-    with pytest.raises(ValueError, match="must be 0 or 1"):
+    with pytest.raises(ValueError, match="must hold 0/1"):
         CustomerModel("churn").fit(bad)
     with pytest.raises(ValueError, match="task must be one of"):
         CustomerModel("ltv").fit(toy)  # type: ignore[arg-type]

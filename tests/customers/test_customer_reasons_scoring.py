@@ -44,6 +44,39 @@ def test_reasons_name_features_pushing_the_score_up(fitted: CustomerModel,
     assert reasons.loc[~positive, "reason_1"].isna().all()
 
 
+def test_an_empty_feature_is_never_a_reason_for_more_engagement() -> None:
+    """Empty cells mean a less engaged customer ("has never ordered", "no visit recorded"):
+    never a reason for a higher value or propensity, or a lower churn risk (check18: 437
+    value rows had "has never ordered" as a reason for a high value), and every such
+    pipeline feature has words ("share of customer life since last order is unknown" 879
+    times)."""
+    from training._customer_reasons import missing_meaning, prior_directions, reasons_from_array
+
+    cols = ["days_since_last_purchase", "recency_share", "night_visit_share",
+            "purchase_cat_share_books", "events_total"]
+    feats = pd.DataFrame({"days_since_last_purchase": [np.nan, np.nan, 3.0],
+                          "recency_share": [np.nan, np.nan, 0.1],
+                          "night_visit_share": [np.nan, np.nan, 0.2],
+                          "purchase_cat_share_books": [np.nan, np.nan, 0.5],
+                          "events_total": [400.0, 400.0, 400.0]})
+    typical = {"days_since_last_purchase": 40.0, "recency_share": 0.4, "night_visit_share": 0.1,
+               "purchase_cat_share_books": 0.1, "events_total": 30.0}
+    assert all(missing_meaning(c) for c in cols[:4])
+    push = np.array([[0.5, 0.4, 0.3, 0.2, -0.6], [-0.5, -0.4, -0.3, -0.2, 0.6],
+                     [0.1, 0.1, 0.1, 0.1, -0.6]])
+    directions = prior_directions("value", dict.fromkeys(cols, 0))
+    up = reasons_from_array(push, cols, feats, typical, top=5, directions=directions,
+                            disengaged=-1)
+    assert up.iloc[0].isna().all()  # empty cells pushing the value up: none given
+    assert list(up.iloc[1].dropna()) == ["total activity is high (400 vs typical 30)"]
+    low = reasons_from_array(push, cols, feats, typical, top=5, directions=directions,
+                             disengaged=-1, down=np.ones(3, bool))
+    # high activity is not what keeps a value low; empty cells pushing up are not either
+    assert low.iloc[0].isna().all()
+    # empty cells pushing the value down are said in words, each meaning once
+    assert list(low.iloc[1].dropna()) == ["has never ordered", "no visit recorded"]
+
+
 def test_reason_labels_are_readable() -> None:
     assert reason_label("days_since_last_purchase") == "days since last purchase"
     assert reason_label("orders_90d") == "orders (last 90 days)"

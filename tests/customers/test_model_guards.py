@@ -76,15 +76,19 @@ def test_scoring_a_table_with_an_event_model_says_what_is_wrong(small: pd.DataFr
 
 # ---------------------------------------------------------------- F: errors name the rows
 def test_label_errors_name_the_first_rows_and_ids(small: pd.DataFrame) -> None:
+    # rows count from 1, as the loaders' notes do; words and out-of-range numbers are counted
+    # in one error (check18: 'maybe', 'Yess' and a 2 had been reported as 2 rows)
     bad = small.astype({"label_churn": object})
     bad.loc[[7, 9], "label_churn"] = "maybe"
-    with pytest.raises(ValueError, match=r"2 rows hold something else \(first: row 7 "
-                                         r"\(user_id 'u7', cutoff 2024-01-31\): 'maybe'; row 9"):
+    bad.loc[11, "label_churn"] = 2
+    with pytest.raises(ValueError, match=r"3 rows hold something else \(first: row 8 "
+                                         r"\(user_id 'u7', cutoff 2024-01-31\): 'maybe'; row 10"):
         CustomerModel("churn").fit(bad)
     neg = small.copy()
     neg.loc[12, "label_value"] = -1.32
-    with pytest.raises(ValueError, match=r"must be >= 0; 1 rows are not \(first: row 12 "
-                                         r"\(user_id 'u12', cutoff 2024-01-31\): -1.32\)"):
+    with pytest.raises(ValueError, match=r"a number >= 0 \(revenue\); 1 rows hold something "
+                                         r"else \(first: row 13 \(user_id 'u12', cutoff "
+                                         r"2024-01-31\): -1.32\)"):
         CustomerModel("value").fit(neg)
 
 

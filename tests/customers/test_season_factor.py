@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from training._customer_reasons import TIERS, assign_tiers
 from training._customer_report import CutoffSplit
-from training._customer_scoring import season_factor
+from training._customer_scoring import horizon_season_note, in_sample_note, season_factor
 
 
 def _model(refit: bool = True, horizon: int = 90, task: str = "value") -> SimpleNamespace:
@@ -153,3 +153,27 @@ def test_no_buyers_last_year_leaves_probabilities_as_they_are() -> None:
         assert _season_note(season, adjust=True, scores=scores) is None
     assert "nobody in that base bought" in " ".join(cap.get().split())
     assert scores["score"].tolist() == [0.9, 0.2]
+
+
+def test_scoring_inside_the_training_windows_is_called_in_sample() -> None:
+    # windows: cutoffs 2024-04-04 .. 2024-07-03 (refit: the validation cutoff too), 90 days
+    note = in_sample_note(_model(), "2024-09-01")
+    assert note is not None
+    assert "cutoffs 2024-04-04 .. 2024-07-03, 90-day labels, to 2024-10-01" in note
+    assert in_sample_note(_model(), "2024-10-01") is None
+    # without the refit, the validation cutoff's labels were only used to judge the model
+    assert in_sample_note(_model(refit=False), "2024-09-05") is None
+
+
+def test_a_longer_horizon_is_held_against_last_years_buying() -> None:
+    """Customers buying only in October-December: from 2024-07-01, half a year of chained
+    30-day steps said 0.10 where every customer bought last year."""
+    rows = [(f"u{u}", d, "purchase", 10.0) for u in range(50)
+            for d in pd.date_range("2022-10-01", "2024-06-30", freq="7D") if d.month >= 10]
+    ev = pd.DataFrame(rows, columns=["user_id", "ts", "event_type", "revenue"])
+    users = pd.Series([f"u{u}" for u in range(50)])
+    note = horizon_season_note(ev, "2024-07-01", 180, users, np.full(50, 0.10))
+    assert note is not None
+    assert "mean P(purchase) of 0.100, while 100.0% of such customers bought in the 180 days " \
+        "from 2023-07-03" in " ".join(note.split())
+    assert horizon_season_note(ev, "2024-07-01", 180, users, np.full(50, 0.97)) is None
