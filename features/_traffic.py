@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["METRICS", "traffic_series"]
+__all__ = ["METRICS", "local_hours", "traffic_series"]
 
 METRICS: tuple[str, ...] = ("visits", "orders", "revenue")
 """Metrics ``traffic_series`` can build."""
@@ -131,5 +131,43 @@ def traffic_series(
     out["series_id"] = out["series_id"].astype(str)
     out["ds"] = out["ds"].astype("datetime64[ns]")
     out = out.sort_values(["series_id", "ds"], kind="stable").reset_index(drop=True)
+    out.attrs["load_notes"] = notes
+    return out
+
+
+def local_hours(series: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """Hourly series built from events read in ``tz`` local time, with its clock changes undone.
+
+    The hour repeated when clocks go back holds two real hours: halved, so it reads as one
+    hour's traffic (``validate_series`` averages such rows of a series file the same way). The
+    hour skipped in spring never happened: its row (0, as every empty period) is dropped, a gap.
+    Notes go to ``attrs['load_notes']``. Daily series and UTC are returned as they are.
+    """
+    if tz == "UTC" or series.empty:
+        return series
+    ds = pd.DatetimeIndex(series["ds"])
+    if not (ds != ds.normalize()).any():
+        return series
+    try:
+        either = np.asarray(ds.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna())
+        ambiguous = np.asarray(ds.tz_localize(tz, ambiguous="NaT",
+                                              nonexistent="shift_forward").isna())
+    except (TypeError, ValueError):
+        return series
+    skipped = either & ~ambiguous
+    if not (ambiguous.any() or skipped.any()):
+        return series
+    out = series.copy()
+    out.loc[ambiguous, "y"] = out.loc[ambiguous, "y"] / 2
+    out = out[~skipped].reset_index(drop=True)
+    notes = list(series.attrs.get("load_notes", []))
+    if ambiguous.any():
+        hours = sorted({t.strftime("%Y-%m-%d %H:%M") for t in ds[ambiguous]})
+        notes.append(f"series: the hour repeated when clocks go back in {tz} "
+                     f"({', '.join(hours[:3])}) holds two real hours: halved, to read as one")
+    if skipped.any():
+        hours = sorted({t.strftime("%Y-%m-%d %H:%M") for t in ds[skipped]})
+        notes.append(f"series: the hour skipped when clocks go forward in {tz} "
+                     f"({', '.join(hours[:3])}) is left as a gap")
     out.attrs["load_notes"] = notes
     return out

@@ -540,6 +540,7 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
             show_note(note)
         season = (season_factor(model, ev, asof)
                   if horizon_days is None or task == "value" else None)
+        everyone = ev  # last year's buying is read over every customer, not today's active
         if active_within is not None:
             ev = _active_customers(ev, asof, active_within)
         feats = features_asof(model, ev, asof, calendar=cal)
@@ -561,7 +562,7 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
                                           calendar=cal, users=scores["user_id"])
             p = ext["p_purchase"].to_numpy()
             moved = 1 - p if task == "churn" else p
-            note = horizon_season_note(ev, asof, horizon_days, scores["user_id"], p)
+            note = horizon_season_note(everyone, asof, horizon_days, scores["user_id"], p)
             if note:
                 show_note(note)
         if moved is not None:

@@ -134,7 +134,7 @@ def _load_inputs(data: Path | None, series: Path | None, events: Path | None,
                  calendar: Path | None, freq: str, only: str | None, tz: str = "UTC"
                  ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     from features._io import load_calendar, load_events, load_series
-    from features._traffic import traffic_series
+    from features._traffic import local_hours, traffic_series
     from training._forecast_base import series_freq
 
     if calendar is None and data is not None:
@@ -160,7 +160,7 @@ def _load_inputs(data: Path | None, series: Path | None, events: Path | None,
             raise ValueError(msg)
         ev = load_events(events, tz=tz)
         print_notes(ev)
-        frame = traffic_series(ev, freq)
+        frame = local_hours(traffic_series(ev, freq), tz)
         print_notes(frame)
         wanted = [s for s in frame["series_id"].unique()
                   if s in _DEFAULT_SERIES or s.startswith("channel=")]

@@ -397,7 +397,7 @@ def serve(
     cmd = [exe, "serve", "serving.service:MarketingBrain", "--host", host, "--port", str(port)]
     console.print(f"serving on http://{host}:{port}  (models from {env['MLFLOW_TRACKING_URI']})")
     sys.stdout.flush()
-    if hasattr(os, "execve"):
+    if os.name == "posix":
         # become the server: a SIGTERM or Ctrl-C sent to 'brain serve' reaches it (run as a
         # child, it kept answering after its parent was stopped)
         os.execve(exe, cmd, env)

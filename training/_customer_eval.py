@@ -122,16 +122,15 @@ _FLAG_WORDS = {"yes": 1.0, "no": 0.0, "y": 1.0, "n": 0.0, "true": 1.0, "false": 
 def _where(frame: pd.DataFrame, mask: np.ndarray, col: str, k: int = 3) -> str:
     """The first ``k`` rows of ``mask`` as ``row 17 (user_id 'C9', cutoff 2024-01-31): 'maybe'``.
 
-    ``row`` counts data rows from 1, as the loaders' notes do (a table read from a CSV: its
-    line in the file is row + 1, the header being line 1); a frame with a non-integer index
-    shows its labels."""
-    rows = frame.loc[mask].head(k)
+    ``row`` is the row's position counted from 1, as the loaders' notes count data rows (a
+    table read from a CSV: its line in the file is row + 1, the header being line 1)."""
+    pos = np.flatnonzero(np.asarray(mask, dtype=bool))[:k]
+    rows = frame.iloc[pos]
     parts = []
-    for idx, r in rows.iterrows():
+    for at, (_, r) in zip(pos + 1, rows.iterrows(), strict=True):
         who = [f"user_id {str(r['user_id'])!r}"] if "user_id" in rows.columns else []
         if "cutoff" in rows.columns:
             who.append(f"cutoff {pd.Timestamp(r['cutoff']).date()}")
-        at = idx + 1 if isinstance(idx, int | np.integer) else idx
         parts.append(f"row {at} ({', '.join(who)}): {r[col]!r}" if who else
                      f"row {at}: {r[col]!r}")
     return "; ".join(parts)

@@ -483,7 +483,7 @@ class CustomerModel:
         keep = y_all.notna().to_numpy()
         n_missing = int((~keep).sum())
         if n_missing:
-            # the CLI shows this once as a note (it had been printed twice)
+            # the CLI shows this line once (it had printed a second note of its own)
             _log.warning("CustomerModel(%s): %s of %s rows have no label (%r empty) and are "
                          "not used", self.task, f"{n_missing:,}", f"{len(frame):,}", label_col)
         data = frame.loc[keep].reset_index(drop=True)

@@ -146,6 +146,10 @@ def unseen_levels_note(model: CustomerModel | object, features: pd.DataFrame,
     return ". ".join(notes) or None
 
 
+_EMPTY_NOTE_ROWS = 20
+"""Fewest rows for an all-empty column to be worth a note."""
+
+
 def empty_columns_note(model: CustomerModel | object, features: pd.DataFrame,
                        show: int = 5) -> str | None:
     """The note for numeric columns the model uses that are empty in every row of
@@ -153,9 +157,13 @@ def empty_columns_note(model: CustomerModel | object, features: pd.DataFrame,
     unknown, which moves the scores), else None."""
     inner = model if isinstance(model, CustomerModel) else _pyfunc_model(model)
     typical: dict[str, float] = getattr(inner, "typical_", None) or {}
-    if not len(features):
-        return None
+    if len(features) < _EMPTY_NOTE_ROWS:
+        return None  # a handful of rows can all lack a value by chance
+    from ._customer_reasons import missing_meaning
+
+    # an empty pipeline feature with a meaning ('has never ordered') is a value, not a gap
     empty = [c for c, t in typical.items() if np.isfinite(t) and c in features.columns
+             and missing_meaning(c) is None
              and pd.to_numeric(features[c], errors="coerce").isna().all()]
     if not empty:
         return None
@@ -230,8 +238,9 @@ def retier(model: CustomerModel | object, features: pd.DataFrame, out: pd.DataFr
     time) in the lowest tier's direction (what keeps the score low) or out of it, so reasons
     never follow a tier the customer no longer has. Used after chunked value scoring and for
     scores moved after the model (``--season-adjust``, ``--horizon-days``), which are monotone
-    in the model's score for a customer or, for a longer horizon, its first step. A pyfunc
-    whose model cannot be reached gets new tiers only.
+    in the model's score for a customer or, for a longer horizon, its first step. ``out`` is
+    changed in place and returned. Raises ValueError for a model that is neither a
+    ``CustomerModel`` nor an MLflow pyfunc of one.
     """
     inner = model if isinstance(model, CustomerModel) else _pyfunc_model(model)
     if inner is None:

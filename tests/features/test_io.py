@@ -278,6 +278,28 @@ def test_hourly_series_in_a_zone_read_in_local_time_with_the_repeated_hour_avera
     assert len(ft.validate_series(naive, "s.csv", tz="Europe/Berlin")) == 3
 
 
+def test_hourly_series_from_events_read_in_a_zone_undo_the_clock_changes() -> None:
+    """Events bucketed by local hour: the autumn hour holds two real hours (halved) and the
+    spring hour never happened (a gap, not a closed hour at 0)."""
+    from features._traffic import local_hours, traffic_series
+
+    utc = pd.date_range("2024-03-30 20:00", "2024-03-31 04:00", freq="15min", tz="UTC").append(
+        pd.date_range("2024-10-26 22:00", "2024-10-27 04:00", freq="15min", tz="UTC"))
+    ev = ft.validate_events(pd.DataFrame({
+        "user_id": [i % 7 for i in range(len(utc))], "ts": utc.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "event_type": "visit", "channel": "web", "revenue": float("nan")}), "e.csv",
+        tz="Europe/Berlin")
+    raw = traffic_series(ev, "h", by_channel=False).set_index("ds")["y"]
+    assert raw[pd.Timestamp("2024-10-27 02:00")] == 8.0  # two real hours under one label
+    assert raw[pd.Timestamp("2024-03-31 02:00")] == 0.0  # an hour that never happened
+    out = local_hours(traffic_series(ev, "h", by_channel=False), "Europe/Berlin")
+    y = out.set_index("ds")["y"]
+    assert y[pd.Timestamp("2024-10-27 02:00")] == 4.0
+    assert pd.Timestamp("2024-03-31 02:00") not in y.index
+    assert y[pd.Timestamp("2024-03-31 03:00")] == 4.0
+    assert sum("clocks go" in n for n in out.attrs["load_notes"]) == 2
+
+
 def test_daily_rows_with_offsets_off_midnight_in_utc_are_an_error_naming_the_fix() -> None:
     local = pd.date_range("2024-03-20", "2024-04-05", freq="D", tz="Europe/Berlin")
     df = pd.DataFrame({"series_id": "store", "ds": local.strftime("%Y-%m-%dT%H:%M:%S%z"),
