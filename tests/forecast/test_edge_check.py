@@ -249,6 +249,32 @@ def test_count_intervals_are_whole_numbers() -> None:
     assert not (revenue["p90"] == np.round(revenue["p90"])).all()
 
 
+def test_each_series_gets_its_own_conformal_offset(fast_gbm: dict) -> None:
+    """A noisy small series beside a smooth big one: the big one's band is not widened by the
+    small one's errors (check17: log(P90/P10) on ordinary days 0.235 against 0.175 alone)."""
+    ds = pd.date_range("2023-01-01", periods=500, freq="D")
+    rng = np.random.default_rng(4)
+    week = 1 + 0.2 * np.sin(2 * np.pi * ds.day_of_week / 7)
+    frame = pd.concat([
+        pd.DataFrame({"series_id": "big", "ds": ds,
+                      "y": 50_000 * week * np.exp(0.03 * rng.standard_normal(len(ds)))}),
+        pd.DataFrame({"series_id": "shop", "ds": ds,
+                      "y": rng.poisson(0.8 * week).astype(float)})])
+    both = LightGBMForecaster(**fast_gbm).fit(frame)
+    assert both.conformal_series_["big"] < 0 < both.conformal_series_["shop"]
+    alone = LightGBMForecaster(**fast_gbm).fit(frame[frame["series_id"] == "big"])
+    assert alone.conformal_series_ == {"big": 0.0}
+
+    def width(model: LightGBMForecaster) -> float:
+        fc = model.predict(28)
+        big = fc[fc["series_id"] == "big"]
+        return float(np.mean(np.log(big["p90"] / big["p10"])))
+
+    own = width(both)
+    both.conformal_series_ = {}  # the pooled adjustment, as before
+    assert own < width(both)
+
+
 def test_no_lift_percentage_from_a_baseline_of_almost_nothing() -> None:
     ds = pd.date_range("2024-01-01", periods=5)
     fc = pd.DataFrame({"series_id": ["rare"] * 5 + ["big"] * 5, "ds": [*ds, *ds],
