@@ -153,6 +153,10 @@ def _font_chars() -> frozenset[int]:
     return frozenset(FT2Font(font_manager.findfont(font_manager.FontProperties())).get_charmap())
 
 
+_EVENT_LABELS = 12
+"""Most event windows named on one series' chart."""
+
+
 def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFrame | None,
               title: str, path: Path, max_series: int = 4, context: int | None = None,
               all_in: str | None = None) -> Path:
@@ -185,10 +189,19 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
                         label="P10-P90")
         lo, hi = hist["ds"].min() if len(hist) else f["ds"].min(), f["ds"].max()
         sub = cal[applies_to(cal, sid)] if not cal.empty else cal
+        named = 0
         for n, ev in enumerate(sub.itertuples(index=False)):
             if ev.end >= lo and ev.start <= hi:
                 ax.axvspan(ev.start, ev.end + pd.Timedelta(days=1), color="tab:orange",
                            alpha=0.2, label="event" if n == 0 else None)
+                # the events of the forecast span are named (a planner reads which is which);
+                # at most _EVENT_LABELS, and names the chart font can draw
+                if (ev.end >= f["ds"].min() and named < _EVENT_LABELS
+                        and _drawable(str(ev.name))):
+                    ax.text(max(ev.start, lo), 0.98, str(ev.name)[:30], rotation=90,
+                            transform=ax.get_xaxis_transform(), ha="left", va="top",
+                            fontsize=7, color="tab:brown", zorder=1)  # under the lines
+                    named += 1
         # a band far above everything else (an event beyond the intensities seen) would
         # flatten the chart: cut it at 1.5x the highest line and say where it goes
         shown = [hist["y"].max(), f["p50"].max(), f["y"].max() if "y" in f.columns else np.nan]

@@ -292,7 +292,7 @@ def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> 
     notes = [n for n in (negative_values_note(series), extreme_values_note(series)) if n]
     panel = prepare_panel(series[["series_id", "ds", "y"]], "none")
     extra = [n for n in (short_history_note(panel), level_shift_note(panel, calendar=calendar),
-                         sparse_series_note(panel)) if n]
+                         sparse_series_note(panel), gap_note(panel)) if n]
     return notes + extra + missing_phase_notes(panel)
 
 
@@ -483,6 +483,36 @@ def missing_phase_notes(panel: Panel) -> list[str]:
             "forecast as normal periods. If nothing happens then (closed days), give them as "
             "rows with y=0 so the model learns it, or leave their forecasts out of your use")
     return notes
+
+
+def gap_note(panel: Panel, show: int = 3) -> str | None:
+    """The note for series with missing periods inside their history (on weekdays or hours
+    they otherwise have values on: ``missing_phase_notes`` names the others), else None.
+
+    A check's store with 21 days missing mid-history got no word; missing periods are not
+    learned from and not filled, which is right for a data outage and wrong for a closure."""
+    found = []
+    for sid, g in panel.series.items():
+        ok = np.isfinite(g.y)
+        seen = set(g.ds[ok].day_of_week if panel.freq == "D" else g.ds[ok].hour)
+        phase = g.ds.day_of_week if panel.freq == "D" else g.ds.hour
+        gap = ~ok & np.isin(phase, list(seen))
+        if not gap.any():
+            continue
+        # longest run of consecutive missing periods
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], gap.astype(int), [0]])))
+        starts, ends = edges[::2], edges[1::2]
+        k = int(np.argmax(ends - starts))
+        found.append((str(sid), int(gap.sum()), int(ends[k] - starts[k]), g.ds[starts[k]]))
+    if not found:
+        return None
+    unit = "days" if panel.freq == "D" else "hours"
+    shown = listed([f"{sid!r} ({n} {unit} missing; longest run {run} from "
+                    f"{period_text(at)})" for sid, n, run, at in found], show)
+    return (f"{len(found)} series {'has' if len(found) == 1 else 'have'} periods missing inside "
+            f"{'its' if len(found) == 1 else 'their'} history: {shown}. Missing periods are "
+            "not learned from and not filled (right for a data outage); if the business was "
+            "closed, give those periods as rows with y=0 so the model learns it")
 
 
 def _reject_duplicates(frame: pd.DataFrame, source: str, fix: str) -> None:

@@ -219,6 +219,16 @@ def test_sparse_series_are_told_that_summed_p50_understates_the_total() -> None:
     assert "summing P50 over the horizon understates their total" in note
 
 
+def test_periods_missing_inside_a_history_are_noted() -> None:
+    ds = pd.date_range("2024-01-01", periods=120, freq="D")
+    gap = pd.DataFrame({"series_id": "gap_store", "ds": ds, "y": 100.0}).drop(index=range(40, 61))
+    weekdays = pd.DataFrame({"series_id": "b2b", "ds": ds, "y": 100.0})
+    weekdays = weekdays[weekdays["ds"].dt.day_of_week < 5]  # closed weekends: another note
+    (note,) = [n for n in series_notes(pd.concat([gap, weekdays])) if "missing inside" in n]
+    assert "'gap_store' (21 days missing; longest run 21 from 2024-02-10)" in note
+    assert "b2b" not in note
+
+
 def test_a_mostly_zero_series_is_sparse_on_every_weekday() -> None:
     """Returns on 14% of days: every weekday's median is 0, which had read as 'closed' and
     the series as 0% sparse (check17)."""
