@@ -572,6 +572,9 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
     write_frame(scores, out)
     secs = time.perf_counter() - t0
     console.print(frame_table(_tier_counts(scores["tier"], task), title=f"{_NAMES[task]} tiers"))
+    crowded = crowded_tier_note(scores, task)
+    if crowded:
+        show_note(crowded)
     if "early_warning" in scores.columns:
         console.print(early_warning_line(scores), highlight=False)
     console.print(f"[green]wrote[/] {len(scores):,} scores to {out} in {secs:.1f}s",
@@ -602,6 +605,29 @@ def early_warning_line(scores: pd.DataFrame) -> str:
             f"last 30 days at most half of the 30 before, from at least 2): "
             f"{int(flag.sum()):,} flagged ({'; '.join(parts) or f'of {known:,}'}){sure}"
             + (f"; {unknown:,} cannot be told" if unknown else ""))
+
+
+def crowded_tier_note(scores: pd.DataFrame, task: str, share: float = 0.9) -> str | None:
+    """For churn and propensity, whose tiers are fixed probability thresholds: the note when
+    one tier holds ``share`` of the customers or more, with where the top tenth of the scores
+    starts (a subscription business losing 4.5% a month had every live subscriber 'low')."""
+    if task == "value" or len(scores) < 20:
+        return None
+    counts = scores["tier"].astype(str).value_counts()
+    top_tier, n = counts.index[0], int(counts.iloc[0])
+    if n < share * len(scores):
+        return None
+    p = pd.to_numeric(scores["score"], errors="coerce").dropna()
+    if p.empty:
+        return None
+    cut, mean = float(p.quantile(0.9)), float(p.mean())
+    from training._customer_reasons import TIERS
+
+    rule = TIERS[task]
+    edges = " / ".join(f"{t:g}" for t in rule.thresholds)
+    return (f"{n / len(scores):.0%} of the customers are '{top_tier}' (the tiers are fixed "
+            f"probabilities: {edges}); the top tenth of the scores starts at {cut:.3f}, against a "
+            f"mean of {mean:.3f}: to pick whom to contact, rank by score within the tier")
 
 
 def _tier_counts(tiers: pd.Series, task: str) -> pd.DataFrame:

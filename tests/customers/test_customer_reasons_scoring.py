@@ -77,6 +77,22 @@ def test_an_empty_feature_is_never_a_reason_for_more_engagement() -> None:
     assert list(low.iloc[1].dropna()) == ["has never ordered", "no visit recorded"]
 
 
+def test_a_tier_holding_nearly_everyone_gets_a_note() -> None:
+    from serving._cli_customers import crowded_tier_note
+
+    p = np.linspace(0.01, 0.2, 100)  # a 4.5%-a-month subscription: everyone under 0.40
+    scores = pd.DataFrame({"score": p, "tier": assign_tiers(p, TIERS["churn"]).astype(str)})
+    note = crowded_tier_note(scores, "churn")
+    assert note is not None
+    assert note.startswith("100% of the customers are 'low' (the tiers are fixed probabilities: "
+                           "0.7 / 0.4); the top tenth of the scores starts at 0.181")
+    spread = np.linspace(0.01, 0.99, 100)
+    assert crowded_tier_note(pd.DataFrame({
+        "score": spread, "tier": assign_tiers(spread, TIERS["churn"]).astype(str)}),
+        "churn") is None
+    assert crowded_tier_note(scores, "value") is None  # value tiers are ranks
+
+
 def test_reason_labels_are_readable() -> None:
     assert reason_label("days_since_last_purchase") == "days since last purchase"
     assert reason_label("orders_90d") == "orders (last 90 days)"
