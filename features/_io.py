@@ -757,13 +757,23 @@ def _repeated_hour(frame: pd.DataFrame, tz: str) -> np.ndarray:
     out = np.zeros(len(frame), dtype=bool)
     if not dup.any():
         return out
-    try:
-        local = pd.DatetimeIndex(ds[dup]).tz_localize(tz, ambiguous="NaT",
-                                                      nonexistent="shift_forward")
-    except (TypeError, ValueError):  # an unknown zone is reported where it is parsed
-        return out
-    out[np.flatnonzero(dup)] = np.asarray(local.isna())
+    changes = clock_change_hours(pd.DatetimeIndex(ds[dup]), tz)
+    if changes is not None:
+        out[np.flatnonzero(dup)] = changes[0]
     return out
+
+
+def clock_change_hours(ds: pd.DatetimeIndex, tz: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """For local times ``ds`` in ``tz``: which fall in the hour repeated when clocks go back,
+    and which in the hour skipped when they go forward; None for a zone pandas does not know
+    (reported where the times are parsed)."""
+    try:
+        either = np.asarray(ds.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna())
+        repeated = np.asarray(ds.tz_localize(tz, ambiguous="NaT",
+                                             nonexistent="shift_forward").isna())
+    except (TypeError, ValueError):
+        return None
+    return repeated, either & ~repeated
 
 
 def _merge_repeated_hour(frame: pd.DataFrame, repeated: np.ndarray, tz: str,

@@ -148,13 +148,12 @@ def local_hours(series: pd.DataFrame, tz: str) -> pd.DataFrame:
     ds = pd.DatetimeIndex(series["ds"])
     if not (ds != ds.normalize()).any():
         return series
-    try:
-        either = np.asarray(ds.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna())
-        ambiguous = np.asarray(ds.tz_localize(tz, ambiguous="NaT",
-                                              nonexistent="shift_forward").isna())
-    except (TypeError, ValueError):
+    from ._io import clock_change_hours
+
+    changes = clock_change_hours(ds, tz)
+    if changes is None:
         return series
-    skipped = either & ~ambiguous
+    ambiguous, skipped = changes
     if not (ambiguous.any() or skipped.any()):
         return series
     out = series.copy()

@@ -155,8 +155,7 @@ def empty_columns_note(model: CustomerModel | object, features: pd.DataFrame,
     """The note for numeric columns the model uses that are empty in every row of
     ``features`` although they had values at fit (every customer is scored as if the value were
     unknown, which moves the scores), else None."""
-    inner = model if isinstance(model, CustomerModel) else _pyfunc_model(model)
-    typical: dict[str, float] = getattr(inner, "typical_", None) or {}
+    typical: dict[str, float] = getattr(_inner_model(model), "typical_", None) or {}
     if len(features) < _EMPTY_NOTE_ROWS:
         return None  # a handful of rows can all lack a value by chance
     from ._customer_reasons import missing_meaning
@@ -221,7 +220,7 @@ def score_features(model: CustomerModel | object, features: pd.DataFrame, *,
             if progress is not None:
                 progress(min(start + chunk_size, n), n)
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    inner = native or _pyfunc_model(model)
+    inner = _inner_model(model)
     if inner is not None and inner.task == "value" and len(out):
         out = retier(model, features, out, out["score"].to_numpy(dtype=float),
                      reasons=reasons, reason_method=reason_method, chunk_size=chunk_size)
@@ -242,18 +241,16 @@ def retier(model: CustomerModel | object, features: pd.DataFrame, out: pd.DataFr
     changed in place and returned. Raises ValueError for a model that is neither a
     ``CustomerModel`` nor an MLflow pyfunc of one.
     """
-    inner = model if isinstance(model, CustomerModel) else _pyfunc_model(model)
+    inner = _inner_model(model)
     if inner is None:
         raise ValueError("retier: needs a CustomerModel or an MLflow pyfunc of one")
-    blank = None if isinstance(model, CustomerModel) else ""  # a pyfunc's empty reason is ''
+    blank = None if inner is model else ""  # a pyfunc's empty reason is ''
     rule = TIERS[inner.task]
     lowest = rule.labels[-1]
     scores = np.asarray(scores, dtype=float)
     was_lowest = (out["tier"].astype(str) == lowest).to_numpy()
-    # value: sorted once, for the tiers and for the rows explained again
-    reference = np.sort(scores[np.isfinite(scores)]) if rule.kind == "rank" else None
     out["score"] = scores
-    out["tier"] = assign_tiers(scores, rule, reference=reference)
+    out["tier"] = assign_tiers(scores, rule)  # value: ranked over all rows
     now_lowest = (out["tier"] == lowest).to_numpy()
     moved = np.flatnonzero(was_lowest != now_lowest)
     cols = [c for c in out.columns if c.startswith("reason_")]
@@ -301,6 +298,12 @@ def adjust_probability(p_purchase: np.ndarray, factor: float) -> np.ndarray:
     return 1.0 - (1.0 - p) ** float(factor)
 
 
+def _buyers(buys: pd.DataFrame, start: pd.Timestamp, look: pd.Timedelta) -> np.ndarray:
+    """Customers with a purchase in the ``look`` before ``start`` (the base a season is read
+    on by ``season_factor`` and ``horizon_season_note``)."""
+    return buys.loc[(buys["ts"] >= start - look) & (buys["ts"] < start), "user_id"].unique()
+
+
 def season_factor(model: CustomerModel, events: pd.DataFrame,
                   asof: str | pd.Timestamp) -> SeasonFactor | None:
     """The model's season gap for a window starting at ``asof`` (None when unknown).
@@ -335,8 +338,7 @@ def season_factor(model: CustomerModel, events: pd.DataFrame,
         return None
 
     def per_customer(start: pd.Timestamp) -> float:
-        base = buys[(buys["ts"] >= start - back) & (buys["ts"] < start)]
-        users = base["user_id"].unique()
+        users = _buyers(buys, start, back)
         window = buys[(buys["ts"] >= start) & (buys["ts"] < start + span)
                       & buys["user_id"].isin(users)]
         if task == "value":
@@ -355,7 +357,7 @@ def season_factor(model: CustomerModel, events: pd.DataFrame,
 def in_sample_note(model: CustomerModel | object, asof: str | pd.Timestamp) -> str | None:
     """The note for an ``asof`` before the end of the label windows the model learned from
     (its scores for that date are in-sample: it saw what happened after it), else None."""
-    inner = model if hasattr(model, "report_") else _pyfunc_model(model)
+    inner = _inner_model(model)
     rep = getattr(inner, "report_", None)
     h = getattr(inner, "horizon_days", None)
     if rep is None or not h:
@@ -402,8 +404,7 @@ def horizon_season_note(events: pd.DataFrame, asof: str | pd.Timestamp, horizon_
         return None
 
     def base(start: pd.Timestamp) -> np.ndarray:
-        b = buys[(buys["ts"] >= start - look) & (buys["ts"] < start)]
-        return b["user_id"].astype(str).unique()
+        return np.asarray(_buyers(buys, start, look)).astype(str)
 
     was = base(then)
     if not len(was):
@@ -424,6 +425,14 @@ def horizon_season_note(events: pd.DataFrame, asof: str | pd.Timestamp, horizon_
             f"{horizon_days} days from {then:%Y-%m-%d}. If the history allows, train with "
             f"--horizon {horizon_days} (labels of the whole window); meanwhile read the scores "
             "as a ranking")
+
+
+def _inner_model(model: CustomerModel | object) -> CustomerModel | None:
+    """The ``CustomerModel`` behind ``model``: itself (or anything shaped like one, with a fit
+    report), or the one inside a loaded MLflow pyfunc; None otherwise."""
+    if isinstance(model, CustomerModel) or hasattr(model, "report_"):
+        return model  # type: ignore[return-value]
+    return _pyfunc_model(model)
 
 
 def _pyfunc_model(model: object) -> CustomerModel | None:
