@@ -203,6 +203,7 @@ class ScoreJob:
     top: int
     errors: list[dict[str, Any]]
     reference: np.ndarray | None = None  # value: scores the rows are ranked among (ascending)
+    sent: dict[str, Any] | None = None  # ids as the client wrote them, by their text
 
     @property
     def batch_key(self) -> tuple[int, int]:
@@ -226,7 +227,11 @@ def score_jobs(jobs: list[ScoreJob]) -> list[dict[str, Any]]:
     out, at = [], 0
     for j in jobs:
         n = len(j.frame)
+        results = rows[at:at + n]
+        if j.sent:  # echo each id as sent: a number stays a number
+            for r in results:
+                r["user_id"] = j.sent.get(r["user_id"], r["user_id"])
         out.append({"model": j.loaded.name, "version": j.loaded.version,
-                    "results": rows[at:at + n], "errors": j.errors})
+                    "results": results, "errors": j.errors})
         at += n
     return out

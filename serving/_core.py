@@ -119,9 +119,11 @@ class Brain:
         empty = [c for c in frame.columns if frame[c].dtype == object and frame[c].isna().all()]
         if empty:
             frame[empty] = frame[empty].astype(float)
-        if "user_id" not in frame.columns:
-            frame.insert(0, "user_id", [f"row-{i}" for i in range(len(frame))])
-        frame["user_id"] = frame["user_id"].astype(str)
+        # a row without an id (or a null one) is labelled by its position, as when none has
+        # one (pandas had made it 'None' or 'nan')
+        given = frame["user_id"] if "user_id" in frame.columns else pd.Series(None, frame.index)
+        frame["user_id"] = [f"row-{i}" if u is None or u != u else str(u)
+                            for i, u in enumerate(given.astype(object))]
         return frame, []
 
     def warm(self) -> dict[str, int]:
@@ -168,12 +170,12 @@ class Brain:
         k = req.top_reasons
         results, errors = [], []
         for u in req.user_ids:
-            uid = str(u)
-            row = table.answer(uid, k)
+            row = table.answer(str(u), k)
             if row is None:
-                errors.append({"user_id": uid, "error": "unknown user id: not in the feature "
+                errors.append({"user_id": u, "error": "unknown user id: not in the feature "
                                f"snapshot as of {snap.cutoff.date()}"})
             else:
+                row["user_id"] = u  # as sent: a number stays a number
                 results.append(row)
         return {"model": loaded.name, "version": loaded.version, "results": results,
                 "errors": errors}
@@ -199,9 +201,11 @@ class Brain:
                     f"{' ...' if len(missing) > 10 else ''}; send every column of the feature "
                     "catalogue (or of the table the model was trained on)")
             _check_numbers(frame, [c for c in getattr(model, "numeric_", []) if c in frame])
-        errors = [{"user_id": u, "error": "unknown user id: not in the feature snapshot as of "
-                   f"{self._snap().cutoff.date()}"} for u in unknown]
-        return ScoreJob(loaded, frame, req.top_reasons, errors, self._rank_reference(loaded))
+        sent = req.sent_ids()
+        errors = [{"user_id": sent.get(u, u), "error": "unknown user id: not in the feature "
+                   f"snapshot as of {self._snap().cutoff.date()}"} for u in unknown]
+        return ScoreJob(loaded, frame, req.top_reasons, errors, self._rank_reference(loaded),
+                        sent)
 
     def _rank_reference(self, loaded: LoadedModel) -> np.ndarray | None:
         """For rank-tiered models (value): the snapshot's scores from the cache, else the
@@ -232,15 +236,15 @@ class Brain:
 
     def segments(self, req: SegmentsRequest) -> dict[str, Any]:
         snap = self._snap()
-        ids = [str(u) for u in req.user_ids]
-        known = [u for u in ids if u in snap.segments.index]
-        seg = snap.segments.loc[known, ["r_score", "f_score", "m_score", "rfm", "segment",
-                                        "scene"]].copy()
-        seg.insert(0, "user_id", known)
+        index = snap.segments.index
+        known = [u for u in req.user_ids if str(u) in index]
+        seg = snap.segments.loc[[str(u) for u in known], ["r_score", "f_score", "m_score", "rfm",
+                                                         "segment", "scene"]].copy()
+        seg.insert(0, "user_id", pd.Series(known, index=seg.index, dtype=object))
         seg["segment"] = seg["segment"].astype(str)
-        unknown = [u for u in ids if u not in snap.segments.index]
         return {"asof": str(snap.cutoff), "results": records(seg),
-                "errors": [{"user_id": u, "error": "unknown user id"} for u in unknown]}
+                "errors": [{"user_id": u, "error": "unknown user id"}
+                           for u in req.user_ids if str(u) not in index]}
 
     # ------------------------------------------------------------------ forecasts
     def forecast(self, req: ForecastRequest) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictStr
 
 MAX_BATCH = 10_000
 MAX_ROWS = 500_000
@@ -24,10 +24,6 @@ class Strict(BaseModel):
 
 class Answer(BaseModel):
     """Base of the answer models: answers may gain fields, so unknown fields are allowed."""
-
-
-def _ids(v: list[UserId]) -> list[str]:
-    return [str(u) for u in v]
 
 
 class UsersRequest(Strict):
@@ -47,19 +43,16 @@ class UsersRequest(Strict):
         if (self.user_ids is None) == (self.rows is None):
             raise ValueError("give exactly one of 'user_ids' or 'rows'")
 
-    @field_validator("user_ids")
-    @classmethod
-    def _as_str(cls, v: list[UserId] | None) -> list[str] | None:
-        return None if v is None else _ids(v)
+    def sent_ids(self) -> dict[str, Any]:
+        """Each id as sent (a number stays a number), keyed by its text, the key the snapshot
+        and the scores use: answers echo the id the way the client wrote it."""
+        sent = self.user_ids if self.user_ids is not None else [
+            r.get("user_id") for r in self.rows or [] if r.get("user_id") is not None]
+        return {str(u): u for u in sent}
 
 
 class SegmentsRequest(Strict):
     user_ids: list[UserId] = Field(min_length=1, max_length=MAX_BATCH, examples=[[1, 2]])
-
-    @field_validator("user_ids")
-    @classmethod
-    def _as_str(cls, v: list[UserId]) -> list[str]:
-        return _ids(v)
 
 
 class CalendarEvent(Strict):

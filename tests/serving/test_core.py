@@ -140,7 +140,7 @@ def test_answers_by_id_equal_answers_for_the_same_feature_rows(brain: Brain,
     rows = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
             for r in rows]
     live = brain.score(endpoint, UsersRequest(rows=rows, top_reasons=3))
-    assert [r["user_id"] for r in live["results"]] == ids
+    assert [str(r["user_id"]) for r in live["results"]] == ids
     for a, b in zip(live["results"], cached["results"], strict=True):
         assert a["score"] == pytest.approx(b["score"], rel=1e-9)
         assert (a["tier"], a["early_warning"], a["early_warning_basis"], a["reasons"]) == (
@@ -192,3 +192,28 @@ def test_repeated_forecasts_are_answered_from_the_cache(brain: Brain) -> None:
     assert len(brain._forecasts) == n
     brain.forecast(ForecastRequest(series_id="total", horizon=10))
     assert len(brain._forecasts) == n + 1
+
+
+def test_ids_come_back_as_sent(brain: Brain) -> None:
+    """A client sending numbers gets numbers back (the budget allocator joins on them), by id
+    from the cache and live, from feature rows, and in errors and segments."""
+    feats = brain.snapshot.features
+    ids = [int(u) for u in feats.index[:3]]
+    asked = [ids[0], str(ids[1]), ids[2], 99_999_999]
+    live = brain.score("churn_risk", UsersRequest(user_ids=asked, top_reasons=1))
+    brain.warm()
+    cached = brain.score("churn_risk", UsersRequest(user_ids=asked, top_reasons=1))
+    for out in (live, cached):
+        assert [r["user_id"] for r in out["results"]] == asked[:3]
+        assert [type(r["user_id"]) for r in out["results"]] == [int, str, int]
+        assert out["errors"][0]["user_id"] == 99_999_999
+    rows = feats.loc[[str(u) for u in ids]].drop(columns=["cutoff"]).to_dict("records")
+    rows = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+            for r in rows]
+    rows[0]["user_id"], rows[1]["user_id"] = ids[0], f"crm-{ids[1]}"
+    del rows[2]["user_id"]
+    out = brain.score("customer_value", UsersRequest(rows=rows, top_reasons=0))
+    assert [r["user_id"] for r in out["results"]] == [ids[0], f"crm-{ids[1]}", "row-2"]
+    seg = brain.segments(SegmentsRequest(user_ids=[ids[0], str(ids[1]), -5]))
+    assert [r["user_id"] for r in seg["results"]] == [ids[0], str(ids[1])]
+    assert seg["errors"] == [{"user_id": -5, "error": "unknown user id"}]

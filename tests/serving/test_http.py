@@ -128,6 +128,9 @@ def test_good_requests(client: TestClient) -> None:
     body = r.json()
     assert body["results"][0]["user_id"] == uid
     assert body["errors"][0]["user_id"] == "ghost"
+    r = client.post("/churn_risk", json={"user_ids": [int(uid), 12345678]})  # numbers stay numbers
+    assert r.json()["results"][0]["user_id"] == int(uid)
+    assert r.json()["errors"][0]["user_id"] == 12345678
     r = client.post("/forecast_traffic", json={"series_id": "total", "horizon": 14})
     assert r.status_code == 200
     assert len(r.json()["forecast"]) == 14
