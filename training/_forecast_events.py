@@ -65,21 +65,36 @@ def occurrence_days(
     cols = ["date", "name", "kind", "intensity", "key", "in_window", "start", "span"]
     if cal.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    rows: list[tuple[object, ...]] = []
-    day = pd.Timedelta(days=1)
-    for ev in cal.itertuples(index=False):
-        length = int((ev.end - ev.start) / day) + 1
-        for o in range(length):
-            key = f"d{o}" if o < max_offset else f"d{max_offset}+"
-            rows.append((ev.start + o * day, ev.name, ev.kind, ev.intensity, key, True,
-                         ev.start, length))
-        rows.extend((ev.start - k * day, ev.name, ev.kind, ev.intensity, f"pre{k}", False,
-                     ev.start, length) for k in range(1, pre_days + 1))
-        rows.extend((ev.end + k * day, ev.name, ev.kind, ev.intensity, f"post{k}", False,
-                     ev.start, length) for k in range(1, post_days + 1))
-    out = pd.DataFrame(rows, columns=cols)
-    out["date"] = pd.to_datetime(out["date"]).astype("datetime64[ns]")
-    return out
+    # vectorised (a loop over events cost 26 ms a series on a 1,000-store promotion calendar);
+    # rows per event in the loop's order: window days, then pre1.., then post1..
+    day = np.timedelta64(1, "D")
+    start = cal["start"].to_numpy(dtype="datetime64[ns]")
+    end = cal["end"].to_numpy(dtype="datetime64[ns]")
+    length = ((end - start) // day).astype(np.int64) + 1
+    every = np.arange(len(cal))
+    ev_in = np.repeat(every, length)
+    off_in = np.arange(len(ev_in)) - np.repeat(np.cumsum(length) - length, length)
+    ev_pre, ev_post = np.repeat(every, pre_days), np.repeat(every, post_days)
+    k_pre, k_post = np.tile(np.arange(1, pre_days + 1), len(cal)), np.tile(
+        np.arange(1, post_days + 1), len(cal))
+    ev = np.concatenate([ev_in, ev_pre, ev_post])
+    section = np.repeat([0, 1, 2], [len(ev_in), len(ev_pre), len(ev_post)])
+    k = np.concatenate([off_in, k_pre, k_post])
+    date = np.concatenate([start[ev_in] + off_in * day, start[ev_pre] - k_pre * day,
+                           end[ev_post] + k_post * day])
+    order = np.lexsort((k, section, ev))
+    ev, section, k, date = ev[order], section[order], k[order], date[order]
+    text = k.astype(str)
+    key = np.where(section == 1, np.char.add("pre", text),
+                   np.where(section == 2, np.char.add("post", text),
+                            np.where(k < max_offset, np.char.add("d", text), f"d{max_offset}+")))
+    return pd.DataFrame({
+        "date": date.astype("datetime64[ns]"),
+        "name": cal["name"].to_numpy(dtype=object)[ev],
+        "kind": cal["kind"].to_numpy(dtype=object)[ev],
+        "intensity": cal["intensity"].to_numpy(dtype=float)[ev],
+        "key": key.astype(object), "in_window": section == 0,
+        "start": start[ev].astype("datetime64[ns]"), "span": length[ev]})
 
 
 def attribute_overlaps(occ: pd.DataFrame, calendar: pd.DataFrame) -> pd.DataFrame:
@@ -171,6 +186,24 @@ def _nanmedian(a: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmedian(a, axis=1)
+
+
+def _moments(obs: pd.DataFrame, r: np.ndarray) -> dict[str, np.ndarray]:
+    """Per row, the terms whose group sums give ``_raw``'s weighted least-squares lift of ``r``
+    per unit of intensity and its variance (columns ``w``, ``i``, ``noise`` of ``obs``)."""
+    w, i, s2 = obs["w"].to_numpy(), obs["i"].to_numpy(), obs["noise"].to_numpy()
+    return {"_wir": w * i * r, "_wii": w * i * i, "_wwiis": w * w * i * i * s2}
+
+
+def _posterior(sums: pd.DataFrame, mu0: np.ndarray, tau2: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior mean and variance of each group's lift (rows of ``_moments`` sums) under the
+    priors N(``mu0``, ``tau2``), as ``EventEffects._fit_group`` for one group."""
+    sxx = sums["_wii"].to_numpy()
+    b = sums["_wir"].to_numpy() / sxx
+    var_b = sums["_wwiis"].to_numpy() / sxx**2
+    post_var = 1.0 / (1.0 / var_b + 1.0 / tau2)
+    return post_var * (b / var_b + mu0 / tau2), post_var
 
 
 @dataclass(frozen=True)
@@ -283,7 +316,7 @@ class EventEffects:
 
     def fit(self, panel: Panel, calendar: pd.DataFrame | None) -> Self:
         """Measure lifts of past occurrences in every series of ``panel``."""
-        cal = pooled_names(normalize_calendar(calendar))
+        cal = self.prepare(calendar)
         self.freq_ = panel.freq
         self.clean_: dict[str, np.ndarray] = {}
         m = self._season(panel.freq)
@@ -335,7 +368,7 @@ class EventEffects:
         # the campaign in its calendar would add its lift a second time
         for sid, rows in unsized.items():
             grid = panel.series[sid]
-            lift = self.lift(sid, grid.ds, calendar)[0]  # the whole grid: hours need neighbours
+            lift = self.lift(sid, grid.ds, cal)[0]  # the whole grid: hours need neighbours
             self.clean_[sid][rows] = panel.fwd(grid.y)[rows] - lift[rows]
         return self
 
@@ -415,16 +448,17 @@ class EventEffects:
         all keys and series. Per series, so a small noisy series (0-5 orders a day) does not
         widen a big series' event days.
         """
-        ss: dict[tuple[str, str], float] = {}
-        dof: dict[tuple[str, str], int] = {}
-        for (sid, _, key), g in obs.groupby(["series_id", "name", "key"], sort=False):
-            if len(g) < 2:
-                continue
-            i, r = g["i"].to_numpy(), g["r"].to_numpy()
-            b = float(np.sum(i * r) / np.sum(i * i))
-            k = (str(sid), str(key))
-            ss[k] = ss.get(k, 0.0) + float(np.sum((r - b * i) ** 2))
-            dof[k] = dof.get(k, 0) + len(g) - 1
+        i, r = obs["i"].to_numpy(dtype=float), obs["r"].to_numpy(dtype=float)
+        groups = obs.groupby(["series_id", "name", "key"], sort=False).ngroup().to_numpy()
+        size = np.bincount(groups)[groups]
+        b = (np.bincount(groups, weights=i * r) / np.bincount(groups, weights=i * i))[groups]
+        rows = pd.DataFrame({"sid": obs["series_id"].astype(str).to_numpy(),
+                             "key": obs["key"].astype(str).to_numpy(),
+                             "sq": (r - b * i) ** 2, "group": groups})[size >= 2]
+        per = rows.groupby(["sid", "key"], sort=False).agg(
+            sq=("sq", "sum"), n=("sq", "size"), groups=("group", "nunique"))
+        ss = {k: float(v) for k, v in per["sq"].items()}
+        dof = {k: int(v) for k, v in (per["n"] - per["groups"]).items()}
         noise = obs.groupby(obs["series_id"].astype(str))["noise"].mean()
         total_dof = sum(dof.values())
         overall = (max(0.0, sum(ss.values()) / total_dof - float(obs["noise"].mean()))
@@ -464,22 +498,36 @@ class EventEffects:
                                obs.groupby("kind")["i"].max().items() if np.isfinite(v)}
         self.kind_window_ = {str(kind): self._fit_group(g, 0.0, self.prior_sd**2)
                              for kind, g in obs[obs["in_window"].astype(bool)].groupby("kind")}
-        parent_var = self.prior_sd**2
+        obs = obs.assign(**_moments(obs, obs["r"].to_numpy()))
         for depth, level in enumerate(_LEVELS):
-            est: dict[tuple[object, ...], _Estimate] = {}
-            for key, g in obs.groupby(list(level), sort=False):
-                key_t = key if isinstance(key, tuple) else (key,)
-                if depth == 0:
-                    mu0, tau2 = 0.0, parent_var
+            cols = list(level)
+            sums = obs.groupby(cols, sort=False)[["_wir", "_wii", "_wwiis"]].sum()
+            first = obs.drop_duplicates(cols)  # each group's first row, in the groups' order
+            keys = [k if isinstance(k, tuple) else (k,) for k in sums.index]
+            if depth == 0:
+                mu0 = np.zeros(len(keys))
+                tau2 = np.full(len(keys), self.prior_sd**2)
+            else:
+                up = self.estimates_[_LEVELS[depth - 1]]
+                parents = [up[tuple(row)] for row in
+                           first[list(_LEVELS[depth - 1])].itertuples(index=False, name=None)]
+                mu0 = np.array([e.mean for e in parents])
+                tau2 = np.array([e.var for e in parents])
+                if depth == 1:
+                    tau2 = tau2 + np.array([self.kind_spread_.get(str(k[-1]), self.group_sd**2)
+                                            for k in keys])
                 else:
-                    parent = self.estimates_[_LEVELS[depth - 1]][self._parent_key(g, depth)]
-                    spread = (self.kind_spread_.get(str(key_t[-1]), self.group_sd**2)
-                              if depth == 1 else self.group_sd**2)
-                    mu0, tau2 = parent.mean, spread + parent.var
-                    shift = self.shifts_.get(str(g["name"].iloc[0]))
-                    if level == ("name", "key") and shift and bool(g["in_window"].iloc[0]):
-                        mu0, tau2 = mu0 + shift.mean, tau2 + shift.var
-                est[key_t] = self._fit_group(g, mu0, tau2)
+                    tau2 = tau2 + self.group_sd**2
+                if level == ("name", "key"):
+                    # a name's common offset from its kind, on its event days
+                    inside = first["in_window"].to_numpy(dtype=bool)
+                    shifts = [self.shifts_.get(str(n)) if ok else None
+                              for n, ok in zip(first["name"], inside, strict=True)]
+                    mu0 = mu0 + np.array([0.0 if e is None else e.mean for e in shifts])
+                    tau2 = tau2 + np.array([0.0 if e is None else e.var for e in shifts])
+            mean, var = _posterior(sums, mu0, tau2)
+            est = {k: _Estimate(float(m), float(v)) for k, m, v in zip(keys, mean, var,
+                                                                        strict=True)}
             self.estimates_[level] = est
             if level == ("kind", "key"):
                 self.shifts_ = self._name_shifts(obs, est)
@@ -558,17 +606,12 @@ class EventEffects:
         obs = obs[obs["in_window"].astype(bool)]
         base = np.array([kind_key[(k, key)].mean for k, key in zip(obs["kind"], obs["key"],
                                                                    strict=True)])
-        frame = obs.assign(dev=obs["r"].to_numpy() - obs["i"].to_numpy() * base)
-        out: dict[str, _Estimate] = {}
-        for name, g in frame.groupby("name", sort=False):
-            w, i, d, s2 = (g["w"].to_numpy(), g["i"].to_numpy(), g["dev"].to_numpy(),
-                           g["noise"].to_numpy())
-            sxx = float(np.sum(w * i * i))
-            b = float(np.sum(w * i * d)) / sxx
-            var_b = float(np.sum(w * w * i * i * s2)) / sxx**2
-            post_var = 1.0 / (1.0 / var_b + 1.0 / self.group_sd**2)
-            out[str(name)] = _Estimate(post_var * b / var_b, post_var)
-        return out
+        dev = obs["r"].to_numpy() - obs["i"].to_numpy() * base
+        sums = obs.assign(**_moments(obs, dev)).groupby("name", sort=False)[
+            ["_wir", "_wii", "_wwiis"]].sum()
+        mean, var = _posterior(sums, np.zeros(len(sums)), np.full(len(sums), self.group_sd**2))
+        return {str(n): _Estimate(float(m), float(v))
+                for n, m, v in zip(sums.index, mean, var, strict=True)}
 
     def _series_kind(self, obs: pd.DataFrame,
                      kind_key: dict[tuple[object, ...], _Estimate]
@@ -583,19 +626,17 @@ class EventEffects:
         """
         n_series = obs.groupby("kind")["series_id"].nunique()
         multi = obs[obs["kind"].map(n_series).to_numpy() >= 2]
-        out: dict[tuple[str, str, str], _Estimate] = {}
-        for (sid, kind, key), g in multi.groupby(["series_id", "kind", "key"], sort=False):
-            base = kind_key[(kind, key)]
-            dev = g.assign(r=g["r"].to_numpy() - g["i"].to_numpy() * base.mean)
-            est = self._fit_group(dev, 0.0, self.group_sd**2)
-            out[(str(sid), str(kind), str(key))] = _Estimate(est.mean, est.var + base.var)
-        return out
-
-    @staticmethod
-    def _parent_key(g: pd.DataFrame, depth: int) -> tuple[object, ...]:
-        first = g.iloc[0]
-        parent_level = _LEVELS[depth - 1]
-        return tuple(first[c] for c in parent_level)
+        if multi.empty:
+            return {}
+        bases = [kind_key[(k, key)] for k, key in zip(multi["kind"], multi["key"], strict=True)]
+        dev = multi["r"].to_numpy() - multi["i"].to_numpy() * np.array([b.mean for b in bases])
+        cols = ["series_id", "kind", "key"]
+        sums = multi.assign(**_moments(multi, dev)).groupby(cols, sort=False)[
+            ["_wir", "_wii", "_wwiis"]].sum()
+        mean, var = _posterior(sums, np.zeros(len(sums)), np.full(len(sums), self.group_sd**2))
+        return {(str(sid), str(kind), str(key)): _Estimate(
+                    float(m), float(v) + kind_key[(kind, key)].var)
+                for (sid, kind, key), m, v in zip(sums.index, mean, var, strict=True)}
 
     # ------------------------------------------------------------- prediction
     def effect(self, series_id: str, name: str, kind: str, key: str,
@@ -651,6 +692,17 @@ class EventEffects:
         prior = self.prior_sd if on_event else self.group_sd
         return 0.0, prior**2 * i * i, prior**2 * i * i
 
+    @staticmethod
+    def prepare(calendar: pd.DataFrame | None) -> pd.DataFrame:
+        """``calendar`` normalized with years taken out of its names (``pooled_names``), as
+        ``lift`` reads it; a calendar prepared once serves every series' ``lift`` call (per
+        call, a 1,000-store promotion calendar was re-read for each store)."""
+        if calendar is not None and calendar.attrs.get("prepared_for_lift"):
+            return calendar
+        cal = pooled_names(normalize_calendar(calendar))
+        cal.attrs["prepared_for_lift"] = True
+        return cal
+
     def lift(
         self,
         series_id: str,
@@ -660,7 +712,7 @@ class EventEffects:
         """Lift and predictive variance below and above it for each period of ``ds`` (zeros
         off events; the two variances differ only beyond the intensities seen, see
         ``effect``)."""
-        cal = pooled_names(normalize_calendar(calendar))
+        cal = self.prepare(calendar)
         n = len(ds)
         lift, var_lo, var_hi = np.zeros(n), np.zeros(n), np.zeros(n)
         if cal.empty or n == 0:
@@ -670,9 +722,16 @@ class EventEffects:
         occ = occ[(occ["date"] >= days[0]) & (occ["date"] <= days[-1])]
         if occ.empty:
             return lift, var_lo, var_hi
+        # one ``effect`` per distinct (name, kind, key, intensity): a promotion repeated every
+        # fortnight shares it
+        what = ["name", "kind", "key", "intensity"]
+        distinct = occ[what].drop_duplicates()
         vals = np.array([self.effect(series_id, r.name, r.kind, r.key, r.intensity)
-                         for r in occ.itertuples(index=False)], dtype=float).reshape(-1, 3)
-        occ = occ.assign(lift=vals[:, 0], var_lo=vals[:, 1], var_hi=vals[:, 2])
+                         for r in distinct.itertuples(index=False)], dtype=float).reshape(-1, 3)
+        found = pd.DataFrame(vals, columns=["lift", "var_lo", "var_hi"],
+                             index=pd.MultiIndex.from_frame(distinct))
+        at = found.reindex(pd.MultiIndex.from_frame(occ[what])).to_numpy()
+        occ = occ.assign(lift=at[:, 0], var_lo=at[:, 1], var_hi=at[:, 2])
         occ["rank"] = occ["in_window"].astype(int) * 1e6 + occ["lift"].abs()
         # a background event (a long window) adds its lift under a shorter event's days
         occ, under = _set_background_aside(occ)

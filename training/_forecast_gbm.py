@@ -531,13 +531,14 @@ class LightGBMForecaster(BaseForecaster):
         return pd.concat(frames, ignore_index=True)
 
     # ------------------------------------------------------------ fitting
-    def _near_event(self, sid: str, ds: pd.DatetimeIndex) -> np.ndarray | None:
+    def _near_event(self, sid: str, ds: pd.DatetimeIndex,
+                    calendar: pd.DataFrame) -> np.ndarray | None:
         """Periods within ``yoy_guard_days`` of a day whose learned event lift is at least
         ``yoy_guard_lift`` (None: no guard)."""
         g = float(self.yoy_guard_days)
         if g <= 0 or self.calendar_.empty:
             return None
-        lift, _, _ = self.effects_.lift(sid, ds, self.calendar_)
+        lift, _, _ = self.effects_.lift(sid, ds, calendar)
         big = np.abs(lift) >= self.yoy_guard_lift
         if not big.any():
             return None
@@ -613,8 +614,9 @@ class LightGBMForecaster(BaseForecaster):
         self.spd_ = spd
         self.effects_ = EventEffects(**(self.events or {})).fit(panel, self.calendar_)
         run = round(self.level_shift_days * spd)
+        cal = self.effects_.prepare(self.calendar_)  # once for every series
         self.ctx_ = {sid: _Ctx(panel.fwd(g.y), self.effects_.clean_[sid], g.ds, m, year,
-                               g.regressors, self.clip_sd, self._near_event(sid, g.ds), run)
+                               g.regressors, self.clip_sd, self._near_event(sid, g.ds, cal), run)
                      for sid, g in panel.series.items()}
         rng = np.random.default_rng(self.seed)
         n_rows = self.max_rows or min(200_000, 20_000 + 1_000 * len(self.ctx_))
@@ -686,7 +688,7 @@ class LightGBMForecaster(BaseForecaster):
             msg = (f"predict: horizon {horizon} periods exceeds the {self.max_h_} the model was "
                    "trained for; refit with a larger max_horizon_days")
             raise ValueError(msg)
-        cal = self._calendar_for_predict(future_calendar)
+        cal = self.effects_.prepare(self._calendar_for_predict(future_calendar))
         parts = []
         for sid, ctx in self.ctx_.items():
             idx = self.panel_.future_index(sid, horizon)
