@@ -15,11 +15,14 @@ Which events apply to which series:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
 __all__ = [
     "CALENDAR_COLUMNS",
+    "aggregates_first",
     "applies_to",
     "calendar_features",
     "check_channels",
@@ -101,6 +104,14 @@ def is_aggregate(series_id: str) -> bool:
     """Whether ``series_id`` is a sum over every channel (``'total'``, ``'orders:total'``)."""
     base = series_id.split(":", 1)[1] if ":" in series_id else series_id
     return base == "total"
+
+
+def aggregates_first(series_ids: Iterable[str]) -> list[str]:
+    """``series_ids`` (each once) with the sums over every channel first (``total``, then
+    ``orders:total``, ...), the rest in the order given: the series a planner reads first lead
+    every chart and table, not whichever channels sort before them."""
+    ids = list(dict.fromkeys(str(s) for s in series_ids))
+    return sorted(ids, key=lambda s: (not is_aggregate(s), s != "total"))
 
 
 def applies_to(calendar: pd.DataFrame, series_id: str) -> np.ndarray:

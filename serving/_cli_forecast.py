@@ -434,7 +434,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
 
     Returns the written paths by label and the peak summary.
     """
-    from features._calendar import normalize_calendar
+    from features._calendar import aggregates_first, normalize_calendar
     from training._forecast_base import check_calendar_channels, check_future_regressors
     from training._forecast_mlflow import pyfunc_input, regressor_names
     from training._forecast_peaks import (
@@ -487,6 +487,12 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                          params={"horizon": horizon, "use_stored_calendar": False})
           if len(bg_cal) else None)
     peaks = peak_summary(fc, full_cal, base, bg, series_levels(inner))
+    # the sums over every channel lead the files, the table and the chart
+    order = {sid: i for i, sid in enumerate(aggregates_first(fc["series_id"]))}
+    fc = fc.sort_values("series_id", key=lambda s: s.map(order), kind="stable",
+                        ignore_index=True)
+    peaks = peaks.sort_values("series_id", key=lambda s: s.map(order), kind="stable",
+                              ignore_index=True)
     withheld = withheld_lift_note(peaks)
     if withheld:
         show_note(withheld)
@@ -502,6 +508,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     if n_series > _CHART_SERIES:
         show_note(f"{png.name} shows the first {_CHART_SERIES} of {n_series} series; all are in "
                    f"{fc_path.name}")
+    peaks.attrs["unit"] = "hours" if inner.panel_.freq == "h" else "days"
     return {"forecast": fc_path, "peaks": pk_path, "chart": png}, peaks
 
 
@@ -553,24 +560,26 @@ def _unplanned_kinds_note(model: Any, calendar: pd.DataFrame, begin: pd.Timestam
               "--calendar FILE")
 
 
-def _amount(v: float) -> str:
-    """A forecast magnitude: thousands separators, decimals only for small values."""
-    if pd.isna(v):
-        return ""
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}".rstrip("0").rstrip(".")
+def _amounts(row: pd.Series) -> pd.Series:
+    """Forecast magnitudes with one precision (from the largest): thousands separators,
+    decimals only for small values (a peak's '46 / 67 / 97', not '46 / 67.23 / 97')."""
+    top = float(np.nanmax(np.abs(row.to_numpy(dtype=float)))) if row.notna().any() else 0.0
+    places = 0 if top >= 100 else 1 if top >= 10 else 2
+    return row.map(lambda v: "" if pd.isna(v) else f"{v:,.{places}f}")
 
 
-def _peaks_table(peaks: pd.DataFrame, horizon: int, path: Path) -> None:
+def _peaks_table(peaks: pd.DataFrame, horizon: int, unit: str, path: Path) -> None:
     """Print the peaks with readable numbers (lifts as percentages), the rest in ``path``."""
     show = peaks.assign(peak_ds=peaks["peak_ds"].astype(str),
                         start=peaks["start"].dt.date.astype(str),
                         end=peaks["end"].dt.date.astype(str))
-    amounts = ["peak_p10", "peak_p50", "peak_p90", "baseline_p50"]
-    for col in amounts:
-        show[col] = show[col].map(_amount)
+    interval = ["peak_p10", "peak_p50", "peak_p90"]
+    amounts = [*interval, "baseline_p50"]
+    show[interval] = show[interval].apply(_amounts, axis=1)
+    show["baseline_p50"] = show[["baseline_p50"]].apply(_amounts, axis=1)
     show["lift_pct"] = show["lift_pct"].map(lambda v: "" if pd.isna(v) else f"{v:+.1f}%")
     show = show.rename(columns={"lift_pct": "lift"})
-    table = frame_table(show, title=f"Peaks over the next {horizon} periods",
+    table = frame_table(show, title=f"Peaks over the next {horizon} {unit}",
                         max_rows=_PEAK_ROWS)
     for column in table.columns:
         if column.header in (*amounts, "lift"):
@@ -606,7 +615,7 @@ def predict_cmd(horizon: HorizonOpt = 60,
         if calendar is not None and str(exc).startswith("calendar "):
             raise ValueError(f"{calendar}: {exc}") from None  # name the file
         raise
-    _peaks_table(peaks, horizon, paths["peaks"])
+    _peaks_table(peaks, horizon, peaks.attrs.get("unit", "periods"), paths["peaks"])
     for label, path in paths.items():
         console.print(f"{label}: {path}")
 

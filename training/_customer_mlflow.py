@@ -451,7 +451,12 @@ def train_and_register(
             mlflow.set_tag("warnings", " | ".join(rep.warnings)[:5000])
         if rep.suspected_leakage:
             mlflow.set_tag("suspected_leakage", ",".join(rep.suspected_leakage)[:5000])
-        settings = {k: v for k, v in vars(est).items() if not k.endswith("_")}
+        # constructor settings only (not fitted state, not private caches); a setting left to
+        # the automatic choice is logged with the value chosen
+        chosen = getattr(est, "settings_", {}) or {}
+        settings = {k: (f"{chosen[k]} (chosen)" if v is None and k in chosen else v)
+                    for k, v in vars(est).items()
+                    if not k.endswith("_") and not k.startswith("_")}
         mlflow.log_params({**{f"model.{k}": str(v)[:500] for k, v in settings.items()},
                            **{k: str(v)[:500] for k, v in (params or {}).items()},
                            "label_col": rep.label_col, "split_scheme": rep.split.scheme,

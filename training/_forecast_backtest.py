@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features._calendar import applies_to, normalize_calendar
+from features._calendar import aggregates_first, applies_to, normalize_calendar
 
 from ._forecast_base import (
     BaseForecaster,
@@ -162,8 +162,9 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
               all_in: str | None = None) -> Path:
     """Save one fold's chart: history, actuals, P50, P10-P90 band, event windows shaded.
 
-    Only the first ``max_series`` series are drawn; when there are more, the chart's title says
-    how many of how many, and that all are in ``all_in`` (a file name) when given.
+    Only the first ``max_series`` series are drawn, the sums over every channel (``total``)
+    first; when there are more, the chart's title says how many of how many, and that all are
+    in ``all_in`` (a file name) when given.
     """
     import matplotlib as mpl
 
@@ -171,7 +172,7 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
     import matplotlib.pyplot as plt
 
     cal = normalize_calendar(calendar)
-    every = list(dict.fromkeys(forecast["series_id"]))
+    every = aggregates_first(forecast["series_id"])
     ids = every[:max_series]
     fig, axes = plt.subplots(len(ids), 1, figsize=(11, 3.2 * len(ids)), squeeze=False)
     if len(every) > len(ids):

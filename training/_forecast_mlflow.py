@@ -202,11 +202,17 @@ class TrafficForecasterModel(PythonModel):
 def log_model(model: BaseForecaster, artifact_path: str = "model") -> Any:
     """Log a fitted forecaster as a pyfunc with signature and input example (active run).
 
-    A model with known-in-advance columns gets them in its signature and example (one row per
-    series and period of the example's horizon: 30 periods, or the model's longest if shorter).
+    The signature's default ``horizon`` is the one the model was trained for
+    (``default_horizon_``, set by ``train_and_register``; else 30 periods), within what it can
+    forecast (LightGBM's ``max_h_``): a client that sends no params gets the trained horizon.
+    A model with known-in-advance columns gets them in its signature and example, one row per
+    series and period of that horizon (30 periods when that would pass 50,000 rows).
     """
-    # the example's horizon stays within what the model can forecast (LightGBM's max_h_)
-    params = {"horizon": min(30, int(getattr(model, "max_h_", 30))), "use_stored_calendar": True}
+    longest = int(getattr(model, "max_h_", 10**9))
+    horizon = min(int(getattr(model, "default_horizon_", 30)), longest)
+    if regressor_names(model) and horizon * len(model.panel_.series) > 50_000:  # type: ignore[attr-defined]
+        horizon = min(30, longest)
+    params = {"horizon": horizon, "use_stored_calendar": True}
     example = _example(model, params["horizon"])
     output = TrafficForecasterModel()
     output.forecaster = model

@@ -269,13 +269,17 @@ def test_weekdays_never_seen_are_noted(series_maker: Callable) -> None:
 def test_peaks_table_prints_readable_numbers_and_says_what_is_cut(tmp_path: Path) -> None:
     day = pd.Timestamp("2024-01-01")
     rows = [{"series_id": f"s{i:02d}", "window": "horizon", "start": day, "end": day,
-             "peak_ds": day, "peak_p10": 11170.0, "peak_p50": 12940.4, "peak_p90": 0.2705,
-             "baseline_p50": 10040.0, "lift_pct": 0.06647} for i in range(45)]
+             "peak_ds": day, "peak_p10": 11170.0, "peak_p50": 12940.4, "peak_p90": 14000.2,
+             "baseline_p50": 10040.0, "lift_pct": 0.06647} for i in range(44)]
+    rows.insert(1, {**rows[0], "series_id": "returns", "peak_p10": 46.0, "peak_p50": 67.23,
+                    "peak_p90": 97.0, "baseline_p50": 0.2705})
     peaks = pd.DataFrame(rows, columns=list(PEAK_COLUMNS))
     with _cli_common.console.capture() as cap:
-        _peaks_table(peaks, 42, tmp_path / "peaks.csv")
+        _peaks_table(peaks, 42, "days", tmp_path / "peaks.csv")
     out = cap.get()
+    assert "Peaks over the next 42 days" in out
     assert "12,940" in out
+    assert all(v in out for v in ("46.0", "67.2", "97.0"))  # one precision per interval
     assert "0.27" in out
     assert "+0.1%" in out
     assert "e+0" not in out

@@ -41,6 +41,16 @@ def test_champion_moves_only_when_better_on_same_backtest(series_maker: Callable
     out = loaded.predict(empty, params={"horizon": 21, "use_stored_calendar": False})
     assert len(out) == 21
     assert (out["p10"] <= out["p90"]).all()
+    # no params: the horizon it was trained for, not a fixed 30 (the signature's default)
+    assert len(loaded.predict(empty)) == 14
+
+
+def test_charts_and_tables_lead_with_the_sums_over_channels() -> None:
+    from features._calendar import aggregates_first
+
+    ids = ["channel=email", "orders:total", "channel=ads", "revenue:total", "total", "store_1"]
+    assert aggregates_first(ids) == ["total", "orders:total", "revenue:total", "channel=email",
+                                     "channel=ads", "store_1"]
 
 
 def test_cli_backtest_train_predict(tmp_path: Path, series_maker: Callable) -> None:
