@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import typer
 
+from features._calendar import aggregates_first
+
 from ._cli_common import (
     console,
     err_console,
@@ -155,6 +157,13 @@ def _load_inputs(data: Path | None, series: Path | None, events: Path | None,
             for name in ("events.parquet", "events.csv"):
                 if (data / name).exists():
                     events = data / name
+        if events is None and data is not None:
+            what = ("does not exist" if not data.exists()
+                    else "holds no events.parquet or events.csv")
+            msg = (f"forecast: --data {data} {what}; give the folder 'brain data generate' or "
+                   "'brain demo' wrote (brain-home/data, brain-home/demo-data), or --series FILE / "
+                   "--events FILE")
+            raise ValueError(msg)
         if events is None:
             msg = "forecast: give --series FILE, --events FILE or --data DIR (with events.*)"
             raise ValueError(msg)
@@ -366,7 +375,7 @@ def _describe_model(label: str, inner: Any, horizon: int) -> pd.Timestamp:
     first_ds = min(g.ds[0] for g in panel.series.values())
     latest = max(lasts.values())
     fmt = "%Y-%m-%d" if panel.freq == "D" else "%Y-%m-%d %H:%M"
-    ids = list(panel.series)
+    ids = aggregates_first(panel.series)
     shown = ", ".join(ids[:5]) + (f" (+{len(ids) - 5} more)" if len(ids) > 5 else "")
     start, end = latest + panel.step, latest + horizon * panel.step
     console.print(f"forecasting with {label} ({inner.model_name}): {len(ids)} series "
@@ -434,7 +443,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
 
     Returns the written paths by label and the peak summary.
     """
-    from features._calendar import aggregates_first, normalize_calendar
+    from features._calendar import normalize_calendar
     from training._forecast_base import check_calendar_channels, check_future_regressors
     from training._forecast_mlflow import pyfunc_input, regressor_names
     from training._forecast_peaks import (

@@ -76,8 +76,11 @@ class Brain:
         m = self.champions.get(name)
         if m is None:
             why = self.champions.errors.get(name, f"no {name}@champion loaded")
+            how = {"traffic_forecaster": "brain forecast train ...", "churn": "brain train churn",
+                   "purchase_propensity": "brain train propensity",
+                   "customer_value": "brain train value"}.get(name, "brain train ...")
             raise NotReadyError(f"model '{name}' is not available: {why}. Train and register it "
-                           f"(brain demo, or brain train ...), then POST /reload")
+                                f"(brain demo, or {how}), then POST /reload")
         return m
 
     def _snap(self) -> Snapshot:
@@ -263,6 +266,14 @@ class Brain:
         if req.series_id not in known:
             raise BadRequestError(f"unknown series_id {req.series_id!r}; this model forecasts "
                              f"{known[:20]}")
+        limit = getattr(fc_model, "max_h_", None)  # LightGBM's longest horizon
+        if limit is not None and req.horizon > limit:
+            unit = "hours" if fc_model.panel_.freq == "h" else "days"
+            raise BadRequestError(
+                f"horizon {req.horizon} exceeds the {limit} {unit} traffic_forecaster "
+                f"v{loaded.version} was trained for; ask for at most {limit}, or retrain with "
+                f"'brain forecast train ... --horizon {req.horizon}' (GET /ui/api/forecast_options "
+                "gives the limit as max_horizon)")
         given = None
         if req.calendar:
             try:

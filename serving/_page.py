@@ -109,6 +109,8 @@ def forecast_options(request: Request) -> Response:
     last = max(g.ds[-1] for g in panel.series.values())
     limits = ForecastRequest.model_fields["horizon"].metadata
     hi = next((m.le for m in limits if hasattr(m, "le")), 400)
+    # the loaded model's own longest horizon (LightGBM is trained for one), within the API's
+    hi = min(hi, int(getattr(fc, "max_h_", hi)))
     cal = fc.calendar_
     upcoming = cal.loc[cal["end"] > last] if len(cal) else cal
     return JSONResponse({

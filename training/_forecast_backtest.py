@@ -157,6 +157,39 @@ _EVENT_LABELS = 12
 """Most event windows named on one series' chart."""
 
 
+def _quantity(series_id: str) -> str:
+    """The y-axis label of a series: what its values count."""
+    metric = series_id.split(":", 1)[0] if ":" in series_id else ""
+    if metric in ("orders", "revenue"):
+        return metric
+    if series_id == "total" or series_id.startswith("channel="):
+        return "visits"
+    return "value (as in the series file)"
+
+
+def _name_events(ax: Any, events: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp,
+                 begin: pd.Timestamp) -> None:
+    """Write event names beside their shaded windows: the forecast span's first, then the
+    history's from the most recent back, at most ``_EVENT_LABELS``; a name close to one already
+    written goes lower, and a third at the same place is left out (they were drawn over each
+    other: 'Payday promo' on 'Newsletter')."""
+    ahead = events[events["end"] >= begin]
+    before = events[events["end"] < begin].iloc[::-1]
+    placed: dict[float, list[pd.Timestamp]] = {0.98: [], 0.55: []}  # names per height
+    width = (hi - lo) * 0.025
+    for ev in pd.concat([ahead, before]).itertuples(index=False):
+        if sum(map(len, placed.values())) >= _EVENT_LABELS or not _drawable(str(ev.name)):
+            continue
+        x = max(ev.start, lo)
+        free = [y for y, xs in placed.items() if all(abs(x - p) >= width for p in xs)]
+        if not free:
+            continue
+        ax.text(x, free[0], str(ev.name)[:30], rotation=90,
+                transform=ax.get_xaxis_transform(), ha="left", va="top", fontsize=7,
+                color="tab:brown", zorder=1)  # under the lines
+        placed[free[0]].append(x)
+
+
 def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFrame | None,
               title: str, path: Path, max_series: int = 4, context: int | None = None,
               all_in: str | None = None) -> Path:
@@ -189,33 +222,29 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
         ax.fill_between(f["ds"], f["p10"], f["p90"], color="tab:blue", alpha=0.25,
                         label="P10-P90")
         lo, hi = hist["ds"].min() if len(hist) else f["ds"].min(), f["ds"].max()
+        begin = f["ds"].min()
+        ax.axvline(begin, color="0.5", ls="--", lw=0.8, label="forecast start")
         sub = cal[applies_to(cal, sid)] if not cal.empty else cal
-        named = 0
-        for n, ev in enumerate(sub.itertuples(index=False)):
-            if ev.end >= lo and ev.start <= hi:
-                ax.axvspan(ev.start, ev.end + pd.Timedelta(days=1), color="tab:orange",
-                           alpha=0.2, label="event" if n == 0 else None)
-                # the events of the forecast span are named (a planner reads which is which);
-                # at most _EVENT_LABELS, and names the chart font can draw
-                if (ev.end >= f["ds"].min() and named < _EVENT_LABELS
-                        and _drawable(str(ev.name))):
-                    ax.text(max(ev.start, lo), 0.98, str(ev.name)[:30], rotation=90,
-                            transform=ax.get_xaxis_transform(), ha="left", va="top",
-                            fontsize=7, color="tab:brown", zorder=1)  # under the lines
-                    named += 1
+        shown = sub[(sub["end"] >= lo) & (sub["start"] <= hi)] if len(sub) else sub
+        for n, ev in enumerate(shown.itertuples(index=False)):
+            ax.axvspan(ev.start, ev.end + pd.Timedelta(days=1), color="tab:orange",
+                       alpha=0.2, label="event" if n == 0 else None)
+        _name_events(ax, shown, lo, hi, begin)
         # a band far above everything else (an event beyond the intensities seen) would
-        # flatten the chart: cut it at 1.5x the highest line and say where it goes
-        shown = [hist["y"].max(), f["p50"].max(), f["y"].max() if "y" in f.columns else np.nan]
-        top = 1.5 * float(np.nanmax([v for v in shown if pd.notna(v)] or [np.nan]))
+        # flatten the chart: cut it at 1.5x the highest line and say where it goes (in the
+        # title: a note inside the panel ran into the event names)
+        cut = ""
+        lines = [hist["y"].max(), f["p50"].max(), f["y"].max() if "y" in f.columns else np.nan]
+        top = 1.5 * float(np.nanmax([v for v in lines if pd.notna(v)] or [np.nan]))
         if np.isfinite(top) and top > 0 and f["p90"].max() > top:
             low = float(np.nanmin([hist["y"].min(), f["p10"].min(), 0.0]))
             ax.set_ylim(bottom=low - 0.05 * (top - low), top=top)
-            ax.text(0.99, 0.97, f"P90 reaches {f['p90'].max():,.0f} (above the chart)",
-                    transform=ax.transAxes, ha="right", va="top", fontsize=8, color="tab:blue")
+            cut = f" (P90 reaches {f['p90'].max():,.0f}, above the chart)"
+        ax.set_ylabel(_quantity(sid), fontsize=9)
         where = f" in {all_in}" if all_in else ""
         name = (sid if _drawable(sid)
                 else f"series {every.index(sid) + 1} of {len(every)}{where}")
-        ax.set_title(f"{title} - {name}", fontsize=10)
+        ax.set_title(f"{title} - {name}{cut}", fontsize=10)
         ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     if len(every) > len(ids):

@@ -387,3 +387,11 @@ def test_periods_read_as_people_write_them() -> None:
     assert period_text("2024-05-13 00:00") == "2024-05-13"
     assert period_text("2024-05-26 23:00:00") == "2024-05-26 23:00"
     assert period_text(pd.Timestamp("2024-05-26 23:00:30")) == "2024-05-26 23:00:30"
+
+
+def test_data_folder_without_events_says_which(tmp_path: Path) -> None:
+    res = CliRunner().invoke(forecast_app, ["backtest", "--data", str(tmp_path / "nope")])
+    assert res.exit_code != 0
+    assert "does not exist" in _text(res)
+    res = CliRunner().invoke(forecast_app, ["backtest", "--data", str(tmp_path)])
+    assert "holds no events.parquet or events.csv" in _text(res)

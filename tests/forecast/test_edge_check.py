@@ -322,3 +322,28 @@ def test_a_series_name_the_chart_font_cannot_draw_is_named_by_its_number(tmp_pat
         plot_fold(hist, fc, None, "forecast", tmp_path / "f.png")
     assert not [w for w in caught if "Glyph" in str(w.message)]
     assert (tmp_path / "f.png").stat().st_size > 0
+
+
+def test_chart_names_events_apart_and_says_what_is_cut(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import matplotlib.pyplot as plt
+
+    from training._forecast_backtest import plot_fold
+
+    figures: list = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    ds = pd.date_range("2024-01-01", periods=120)
+    hist = pd.DataFrame({"series_id": "total", "ds": ds[:90], "y": 100.0})
+    fc = pd.DataFrame({"series_id": "total", "ds": ds[90:], "p10": 90.0, "p50": 100.0,
+                       "p90": 5000.0})
+    cal = pd.DataFrame({"name": ["Past sale", "Payday promo", "Newsletter", "Flash"],
+                        "start": [ds[60], ds[100], ds[100], ds[100]]})
+    plot_fold(hist, fc, cal, "forecast", tmp_path / "f.png")
+    ax = figures[0].axes[0]
+    at = {t.get_text(): t.get_position()[1] for t in ax.texts}
+    assert "Past sale" in at  # history's events are named too
+    same_day = [n for n in ("Flash", "Newsletter", "Payday promo") if n in at]
+    assert len(same_day) == 2  # a third name at the same place is left out
+    assert at[same_day[0]] != at[same_day[1]]  # the second goes lower, not over the first
+    assert "P90 reaches 5,000, above the chart" in ax.get_title()
+    assert ax.get_ylabel() == "visits"

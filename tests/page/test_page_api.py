@@ -57,7 +57,15 @@ def test_forecast_options_and_history(page_client: Any) -> None:
     opts = page_client.get("/ui/api/forecast_options").json()
     assert "total" in opts["series"]
     assert opts["default_series"] == "total"
-    assert opts["max_horizon"] == 400
+    # the served model's own longest horizon (the page's input maximum), within the API's 400
+    assert 1 <= opts["max_horizon"] <= 400
+    if opts["max_horizon"] < 400:
+        over = page_client.post("/forecast_traffic", json={"series_id": "total",
+                                                           "horizon": opts["max_horizon"] + 1})
+        assert over.status_code == 400
+        assert (f"exceeds the {opts['max_horizon']} days traffic_forecaster"
+                in over.json()["error"])
+        assert "brain forecast train ... --horizon" in over.json()["error"]
     assert opts["freq"] == "D"
     hist = page_client.get("/ui/api/history", params={"series_id": "total", "periods": 30}).json()
     assert len(hist["history"]) == 30
