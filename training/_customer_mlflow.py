@@ -341,17 +341,65 @@ def _rescorer(est: CustomerModel, valid: pd.DataFrame, metric: str,
         if seen is None or "user_id" not in valid.columns:
             return measure(y, pred), measure(y, cand_pred), (
                 "champion re-scored on all evaluation rows: it does not record its fitted rows")
-        fresh = ~np.isin(row_keys(valid), seen)
-        note = (f"compared on the {int(fresh.sum())} of {len(valid)} evaluation rows the "
-                "champion was not fitted or calibrated on")
+        fresh = ~_outcome_seen(champion, valid, seen, est.horizon_days)
+        note = (f"compared on the {int(fresh.sum())} of {len(valid)} evaluation rows whose "
+                "outcome the champion never learned (it was not fitted or calibrated on the "
+                "customer over any part of the row's label window)")
         if fresh.sum() < MIN_FRESH_ROWS:
+            after = _fair_after(champion)
+            when = (f"; validation cutoffs from {after:%Y-%m-%d} on (its last cutoff plus its "
+                    "label window) give a fair comparison" if after is not None else "")
             return None, measure(y, cand_pred), (
-                f"the champion was fitted or calibrated on {int((~fresh).sum())} of the "
-                f"{len(valid)} evaluation rows, leaving fewer than {MIN_FRESH_ROWS} it never saw: "
-                "no fair comparison")
+                f"the champion learned the outcome of {int((~fresh).sum())} of the "
+                f"{len(valid)} evaluation rows (the same customers over overlapping label "
+                f"windows), leaving fewer than {MIN_FRESH_ROWS} it never saw: no fair "
+                f"comparison{when}")
         return measure(y[fresh], pred[fresh]), measure(y[fresh], cand_pred[fresh]), note
 
     return rescore
+
+
+def _champion_cutoffs(champion: Any) -> list[pd.Timestamp]:
+    """Cutoffs of the rows the champion was fitted or calibrated on (its split)."""
+    rep = getattr(champion, "report_", None)
+    if rep is None:
+        return []
+    split = rep.split
+    cuts = {*split.train_cutoffs, *split.calibration_cutoffs, *split.validation_cutoffs}
+    return sorted(pd.Timestamp(c) for c in cuts)
+
+
+def _fair_after(champion: Any) -> pd.Timestamp | None:
+    """The first cutoff whose label window starts after every window the champion learned."""
+    cuts, h = _champion_cutoffs(champion), getattr(champion, "horizon_days", None)
+    return cuts[-1] + pd.Timedelta(days=int(h)) if cuts and h else None
+
+
+def _outcome_seen(champion: Any, valid: pd.DataFrame, seen: np.ndarray,
+                  horizon_days: int | None) -> np.ndarray:
+    """Per evaluation row, whether the champion learned (part of) its outcome: it was fitted
+    or calibrated on this customer at a cutoff whose label window overlaps the row's.
+
+    Not only the same (customer, cutoff): a retrain a month later validates on windows that
+    share two of their three months with the champion's own calibration rows, and the champion
+    had scored Brier 0.063 there against the new version's honest 0.100 ("compared on 4672 of
+    4672 rows the champion was not fitted on"). Without cutoffs or horizons (a table model),
+    only the same row counts.
+    """
+    known = np.isin(row_keys(valid), seen)
+    h_them = getattr(champion, "horizon_days", None)
+    cuts = _champion_cutoffs(champion)
+    if "cutoff" not in valid.columns or not cuts or not h_them or not horizon_days:
+        return known
+    at = pd.to_datetime(valid["cutoff"]).to_numpy()
+    for c in cuts:
+        overlap = ((c.to_datetime64() < at + np.timedelta64(int(horizon_days), "D"))
+                   & (at < (c + pd.Timedelta(days=int(h_them))).to_datetime64()))
+        if overlap.any():
+            keys = row_keys(pd.DataFrame({"user_id": valid["user_id"].to_numpy()[overlap],
+                                          "cutoff": c}))
+            known[overlap] |= np.isin(keys, seen)
+    return known
 
 
 def _veto(est: CustomerModel, allow_suspected_leakage: bool) -> str | None:

@@ -200,7 +200,7 @@ def test_a_rescored_champion_is_judged_only_on_rows_it_never_saw(small: pd.DataF
     # one cutoff later: the new validation cutoff is new to the champion, the rest is not
     out = train_and_register("churn", small, model=CustomerModel("churn", **FAST))
     assert out.promotion is not None
-    assert "600 of 600 evaluation rows the champion was not fitted" in out.promotion.reason
+    assert "600 of 600 evaluation rows whose outcome the champion never" in out.promotion.reason
     # the same data with one label flipped: every validation row was the champion's own
     flipped = old.copy()
     flipped.loc[flipped.index[0], "label_churn"] = 1 - flipped["label_churn"].iloc[0]
@@ -208,6 +208,29 @@ def test_a_rescored_champion_is_judged_only_on_rows_it_never_saw(small: pd.DataF
     assert again.promotion is not None
     assert not again.promotion.promoted
     assert "no fair comparison" in again.promotion.reason
+
+
+def test_rows_whose_label_window_the_champion_learned_are_not_fresh(small: pd.DataFrame) -> None:
+    """A month later, the new 90-day validation window shares two months with the champion's
+    own last window for the same customers: the champion learned those outcomes, so it is not
+    judged on them (it had been, and looked far better than it is)."""
+    old = small[small["cutoff"] < small["cutoff"].max()]
+    first = train_and_register("churn", old,
+                               model=CustomerModel("churn", horizon_days=90, **FAST))
+    assert first.promotion is not None
+    out = train_and_register("churn", small,
+                             model=CustomerModel("churn", horizon_days=90, **FAST))
+    assert out.promotion is not None
+    assert not out.promotion.promoted
+    reason = out.promotion.reason
+    assert "learned the outcome of 600 of the 600 evaluation rows" in reason
+    assert "no fair comparison" in reason
+    assert "from 2024-06-29 on" in reason  # its last cutoff, 2024-03-31, plus 90 days
+    later = small.assign(cutoff=small["cutoff"] + pd.DateOffset(months=5))  # Jun 30 .. Sep 30
+    fair = train_and_register("churn", later,
+                              model=CustomerModel("churn", horizon_days=90, **FAST))
+    assert fair.promotion is not None
+    assert "compared on the 600 of 600 evaluation rows whose outcome" in fair.promotion.reason
 
 
 # ---------------------------------------------------------------- H: quiet logging, whole reasons
