@@ -646,3 +646,28 @@ def test_expected_orders_over_two_spans_give_one_reason() -> None:
     row = got.iloc[0].dropna().tolist()
     assert row[0].startswith("expected orders")  # 0.3 + 0.25: first
     assert sum(r.startswith("expected orders") for r in row) == 1
+
+
+def test_counts_and_recencies_that_read_the_same_give_one_reason() -> None:
+    """Hours apart, 'days since last visit' and '... activity' read '416' both; a year's
+    spend that all fell in the last 365 days reads '983' twice: one reason each, the longest
+    window keeping it (a check's churn and value scores had both)."""
+    from training._customer_reasons import reasons_from_array
+
+    cols = ["days_since_last_event", "days_since_last_visit", "revenue_total", "revenue_365d",
+            "revenue_90d", "orders_total"]
+    feats = pd.DataFrame({"days_since_last_event": [416.2, 416.2],
+                          "days_since_last_visit": [416.0, 300.0],
+                          "revenue_total": [983.0, 983.0], "revenue_365d": [983.4, 500.0],
+                          "revenue_90d": [983.0, 500.0], "orders_total": [3.0, 3.0]})
+    contrib = np.array([[0.5, 0.4, 0.3, 0.2, 0.1, 0.05]] * 2)
+    got = reasons_from_array(contrib, cols, feats, dict.fromkeys(cols, 40.0), top=4)
+    first = got.iloc[0].dropna().tolist()
+    assert first[0] == "days since last visit is high (416 vs typical 40)"  # 0.5 + 0.4
+    assert first[1].startswith("total spend is high (983")  # 0.3 + 0.2 + 0.1
+    assert not any("days since last activity" in r or "last 365 days" in r or "last 90" in r
+                   for r in first)
+    second = got.iloc[1].dropna().tolist()  # other values: separate reasons
+    assert any("days since last activity" in r for r in second)
+    assert any("revenue (last 365 days)" in r for r in second)
+    assert not any("revenue (last 90 days)" in r for r in second)  # 500 = 500: one
