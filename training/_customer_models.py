@@ -112,6 +112,29 @@ def _user_hash(user_ids: pd.Series, seed: int) -> np.ndarray:
     return (h >> np.uint64(11)).astype(np.float64) / float(2**53)
 
 
+def _calibration_scores(methods: list[str], raw: np.ndarray, y: np.ndarray,
+                        kind: str) -> dict[str, float]:
+    """Per calibration method, its two-fold cross-fitted loss on the calibration rows: Brier
+    score (classifiers) or |aggregate bias| (value), each half scored by a calibrator fitted on
+    the other half (alternate rows). One method: no choice, no score needed (0)."""
+    if len(methods) == 1:
+        return {methods[0]: 0.0}
+    halves = (np.arange(len(y)) % 2).astype(bool)
+    split = [halves, ~halves]
+    if kind == "classifier" and any(len(np.unique(y[h])) < 2 for h in split):
+        split = [np.ones(len(y), bool)]  # too few of a class to halve: fitted and scored on all
+    out: dict[str, float] = {}
+    for m in methods:
+        pred = np.empty(len(y))
+        for fit_on in split:
+            score_on = ~fit_on if len(split) == 2 else fit_on
+            pred[score_on] = _Calibrator(m).fit(raw[fit_on], y[fit_on]).transform(
+                raw[score_on], kind)
+        out[m] = (float(np.mean((pred - y) ** 2)) if kind == "classifier" else
+                  abs(float(pred.sum() / max(y.sum(), 1e-12) - 1)))
+    return out
+
+
 # --------------------------------------------------------------------------------------- model
 
 
@@ -535,15 +558,12 @@ class CustomerModel:
             methods = ["isotonic", "sigmoid"] if self.calibration == "auto" else [self.calibration]
         else:
             methods = ["scale", "none"] if self.calibration == "auto" else [self.calibration]
-        scores: dict[str, float] = {}
-        fitted: dict[str, _Calibrator] = {}
-        for m in methods:
-            cal = _Calibrator(m).fit(raw_cal, y[calib])
-            pred = cal.transform(raw_val, kind)
-            fitted[m] = cal
-            scores[m] = (float(np.mean((pred - y[valid]) ** 2)) if kind == "classifier" else
-                         abs(float(pred.sum() / max(y[valid].sum(), 1e-12) - 1)))
+        # the method is chosen on the calibration rows (two halves, each scored by a calibrator
+        # fitted on the other), not on the validation rows whose metrics are reported and
+        # decide promotion (choosing there had flattered them: the better of two on those rows)
+        scores = _calibration_scores(methods, raw_cal, y[calib], kind)
         method = min(scores, key=scores.__getitem__)
+        fitted = {method: _Calibrator(method).fit(raw_cal, y[calib])}
         validation = self._metrics(y[valid], fitted[method].transform(raw_val, kind))
         validation_active = None
         if "days_since_last_event" in data.columns:

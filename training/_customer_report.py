@@ -92,8 +92,8 @@ class CustomerFitReport:
         skipped_columns: columns that were not used as features, with the reason.
         best_iteration: number of trees chosen by early stopping on the calibration rows.
         calibration_method: ``isotonic``, ``sigmoid``, ``scale`` or ``none``.
-        calibration_scores: validation Brier score (classifiers) or |aggregate bias| (value) of
-            every calibration method tried.
+        calibration_scores: Brier score (classifiers) or |aggregate bias| (value) of every
+            calibration method tried, cross-fitted on the calibration rows (two halves).
         validation: metrics of the calibrated predictions on the validation rows.
         validation_uncalibrated: the same metrics before calibration.
         refit: whether the final booster was refitted on train + calibration rows.
