@@ -348,7 +348,26 @@ def _load_model(task: str, model_uri: str | None) -> "CustomerModel":
                          f"{task} model, e.g. --model models:/{_NAMES[task]}@champion")
     if model.task != task:
         raise ValueError(f"model {uri!r} is a {model.task} model, not {task}")
+    console.print(f"scoring with {_model_label(uri)}", highlight=False)
     return model
+
+
+def _model_label(uri: str) -> str:
+    """'churn v3 (@champion)' for a registry URI, else the URI itself."""
+    from mlflow import MlflowClient
+
+    if not uri.startswith("models:/"):
+        return uri
+    ref = uri.removeprefix("models:/")
+    try:
+        if "@" in ref:
+            name, alias = ref.split("@", 1)
+            mv = MlflowClient().get_model_version_by_alias(name, alias)
+            return f"{name} v{mv.version} (@{alias})"
+        name, version = ref.split("/", 1)
+        return f"{name} v{version}"
+    except Exception:  # a label only; the model itself loaded
+        return uri
 
 
 def _table_asof(feats: pd.DataFrame, asof: pd.Timestamp | None) -> pd.Series:
@@ -544,6 +563,9 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         if active_within is not None:
             ev = _active_customers(ev, asof, active_within)
         feats = features_asof(model, ev, asof, calendar=cal)
+        gone = None if active_within is not None else _long_gone_note(feats, model, task)
+        if gone:
+            show_note(gone)
         with progress_bar(f"scoring {len(feats):,} customers") as update:
             scores = score_features(model, feats, reasons=reasons, reason_method=reason_method,
                                     chunk_size=chunk_size, n_jobs=jobs, progress=update)
@@ -631,12 +653,33 @@ def crowded_tier_note(scores: pd.DataFrame, task: str, share: float = 0.9) -> st
 
 
 def _tier_counts(tiers: pd.Series, task: str) -> pd.DataFrame:
-    """Customers per tier, highest tier first (every documented tier, empty ones too)."""
+    """Customers per tier, highest tier first (every documented tier, empty ones too), with
+    thousands separators and each tier's share."""
     from training._customer_reasons import TIERS
 
     counts = tiers.value_counts()
     order = [*TIERS[task].labels, *(t for t in counts.index if t not in TIERS[task].labels)]
-    return counts.reindex(order, fill_value=0).rename_axis("tier").reset_index()
+    n = counts.reindex(order, fill_value=0)
+    total = max(int(n.sum()), 1)
+    return pd.DataFrame({"tier": n.index, "count": [f"{int(v):,}" for v in n],
+                         "share": [f"{v / total:.1%}" for v in n]})
+
+
+def _long_gone_note(feats: pd.DataFrame, model: Any, task: str) -> str | None:
+    """For churn and propensity from events: the note when 30% or more of the scored customers
+    had no activity within the model's label window before the date (long gone: they fill the
+    top churn tier and the bottom propensity one), pointing at --active-within."""
+    if task == "value" or "days_since_last_event" not in feats.columns or len(feats) < 20:
+        return None
+    h = int(getattr(model, "horizon_days", None) or 90)
+    days = pd.to_numeric(feats["days_since_last_event"], errors="coerce")
+    gone = float((days.isna() | (days > h)).mean())
+    if gone < 0.3:
+        return None
+    return (f"{gone:.0%} of the scored customers had no activity in the {h} days before the "
+            f"date (long gone, or never active): they crowd the "
+            f"{'top churn' if task == 'churn' else 'bottom propensity'} tier; "
+            f"--active-within {h} scores only the customers active in that window")
 
 
 def _make_score_command(task: str) -> None:

@@ -217,4 +217,21 @@ def test_tier_counts_list_tiers_from_the_highest_down() -> None:
 
     got = _tier_counts(pd.Series(["low", "low", "high", "low"]), "churn")
     assert got["tier"].tolist() == ["high", "medium", "low"]
-    assert got["count"].tolist() == [1, 0, 3]
+    assert got["count"].tolist() == ["1", "0", "3"]
+    assert got["share"].tolist() == ["25.0%", "0.0%", "75.0%"]
+    many = _tier_counts(pd.Series(["low"] * 3833 + ["high"]), "churn")
+    assert many["count"].tolist()[-1] == "3,833"
+
+
+def test_score_says_which_model_and_when_long_gone_customers_crowd_a_tier(
+        world_dir: Path, tmp_path: Path) -> None:
+    _ok(["train", "churn", "--data", str(world_dir), "--horizon", "30", "--cutoffs", "3",
+         "--step-days", "21"])
+    out = " ".join(_ok(["score", "churn", "--data", str(world_dir), "--asof", "2024-10-01",
+                        "--out", str(tmp_path / "s.parquet")]).split())
+    assert "scoring with churn v1 (@champion)" in out
+    assert "had no activity in the 30 days before the date" in out
+    assert "--active-within 30" in out
+    out = " ".join(_ok(["score", "churn", "--data", str(world_dir), "--asof", "2024-10-01",
+                        "--active-within", "30", "--out", str(tmp_path / "a.parquet")]).split())
+    assert "had no activity in the" not in out
