@@ -152,9 +152,10 @@ def _check_columns(frame: pd.DataFrame, variant_col: str, metrics: Sequence[Metr
     for col in (variant_col, segment_col):
         if col and frame[col].isna().any():
             rows = np.flatnonzero(frame[col].isna().to_numpy())
+            first = (rows[:3] + 1).tolist()  # 1-based data rows, as a spreadsheet shows them
             raise ExperimentInputError(
                 f"{source}: column {col!r} has {rows.size} missing values (first rows "
-                f"{rows[:3].tolist()}); every unit needs one. Fix: drop or label those rows "
+                f"{first}); every unit needs one. Fix: drop or label those rows "
                 "explicitly before the analysis."
             )
 
@@ -170,9 +171,10 @@ def _numeric(frame: pd.DataFrame, col: str, variant_col: str, source: str) -> np
         by_arm = pd.Series(frame[variant_col].to_numpy()[rows]).astype(str).value_counts()
         arms = ", ".join(f"{k!r}: {v}" for k, v in by_arm.items())
         shown = [str(x) for x in s.iloc[rows[:3]].tolist()]
+        first = (rows[:3] + 1).tolist()  # 1-based data rows
         raise ExperimentInputError(
             f"{source}: column {col!r} has {rows.size} values that are missing or not finite "
-            f"numbers ({arms}; first rows {rows[:3].tolist()}: {shown}). Rows are never dropped "
+            f"numbers ({arms}; first rows {first}: {shown}). Rows are never dropped "
             "silently. Fix: fill them (e.g. 0 for no revenue) or filter the rows explicitly."
         )
     return values

@@ -146,8 +146,9 @@ _MIN_TRAIN_ROWS = 50  # per arm, as required by the learners
 
 
 def _rows(mask: np.ndarray) -> tuple[int, list[int]]:
+    """Count and the first three rows where ``mask`` holds, as 1-based data rows."""
     rows = np.flatnonzero(mask)
-    return int(rows.size), rows[:3].tolist()
+    return int(rows.size), (rows[:3] + 1).tolist()
 
 
 def _outcome_values(frame: pd.DataFrame, outcome: str, treatment_col: str,

@@ -563,9 +563,12 @@ def validate_events(df: pd.DataFrame, source: str = "events", *, tz: str = "UTC"
             frame = frame.loc[~dup]
     future = (frame["ts"] > pd.Timestamp.now() + pd.Timedelta(days=1)).to_numpy()
     if future.any():
-        n, rows, _ = problem_rows(future)
+        n = int(future.sum())
+        # the frame's index is the data row's position in the file (0-based), also after
+        # exact duplicates were dropped above
+        at = int(frame.index[future][0]) + 1
         first = frame["ts"][future].min()
-        report.note(f"{n} events are dated in the future (first at row {rows[0]}; earliest "
+        report.note(f"{n} events are dated in the future (first at row {at}; earliest "
                     f"{first:%Y-%m-%d}); a two-digit year 00-68 reads as 2000-2068 (28-FEB-68 "
                     "is 2068): export four-digit years if they are older")
     ts = frame["ts"].to_numpy()

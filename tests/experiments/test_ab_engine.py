@@ -59,9 +59,9 @@ def test_results_are_immutable_and_round_trip_through_json() -> None:
 
 def test_missing_metric_values_raise_instead_of_being_dropped() -> None:
     df = _frame()
-    df.loc[[5, 17], "revenue"] = np.nan
+    df.loc[[5, 17], "revenue"] = np.nan  # data rows 6 and 18, counted from 1
     with pytest.raises(ex.ExperimentInputError, match=r"'revenue' has 2 values .*first rows "
-                                                      r"\[5, 17\]"):
+                                                      r"\[6, 18\]"):
         ex.analyze(df, "variant", "control", "revenue")
 
 

@@ -86,17 +86,17 @@ def _train(frame: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize(("edit", "pattern"), [
     (lambda f: f.assign(bought=f["bought"].astype(object).where(f.index != 20, "12,50")),
-     r"u\.csv.*outcome column 'bought' has 1 values that are not numbers \(first rows \[20\]: "
+     r"u\.csv.*outcome column 'bought' has 1 values that are not numbers \(first rows \[21\]: "
      r"\['12,50'\]\).*Fix: convert them"),
     (lambda f: f.assign(bought=np.where(f["bought"] == 1, "yes", "no")),
      r"not numbers.*Fix: map the labels to numbers first \(e\.g\. yes -> 1, no -> 0\)"),
     (lambda f: f.assign(arm=f["arm"].where(f.index != 0, "solo")),
      r"arms \{'solo': 1\} in column 'arm' have too few rows; each arm needs at least \d+.*Fix"),
     (lambda f: f.assign(arm=f["arm"].where(f.index != 5, None)),
-     r"treatment column 'arm' has 1 missing values \(first rows \[5\]\).*Fix"),
+     r"treatment column 'arm' has 1 missing values \(first rows \[6\]\).*Fix"),
     (lambda f: f.assign(bought=f["bought"].astype(float).where(~f.index.isin([3, 10, 500]))),
      r"outcome column 'bought' has 3 missing or non-finite values \('control': \d, 'email': \d; "
-     r"first rows \[3, 10, 500\]\).*Fix: fill them"),
+     r"first rows \[4, 11, 501\]\).*Fix: fill them"),
     (lambda f: f.assign(bought=1),
      r"outcome column 'bought' is 1 in every one of the 600 rows.*Fix: choose an outcome"),
     (lambda f: f.assign(bought=np.where(f["arm"] == "control", 0, f["bought"])),
@@ -105,6 +105,22 @@ def _train(frame: pd.DataFrame) -> None:
 def test_uplift_training_validates_the_whole_input_first(edit, pattern: str) -> None:
     with pytest.raises(ex.ExperimentInputError, match=pattern):
         _train(edit(_uplift()))
+
+
+def test_cli_errors_count_data_rows_from_1_as_a_spreadsheet_shows_them(tmp_path) -> None:
+    path = tmp_path / "e.csv"
+    _frame().assign(revenue=lambda f: f["revenue"].astype(object).where(f.index != 3, "abc")
+                    ).to_csv(path, index=False)  # the bad cell is on data row 4 (line 5)
+    res = runner.invoke(app, ["ab", "analyze", "--data", str(path), "--metrics", "revenue"])
+    assert res.exit_code == 2, res.output
+    assert "first rows [4]: ['abc']" in " ".join(res.output.split())
+    path = tmp_path / "u.csv"
+    _uplift().assign(bought=lambda f: f["bought"].astype(object).where(f.index != 3, "?")
+                     ).to_csv(path, index=False)
+    res = runner.invoke(app, ["uplift", "train", "--data", str(path), "--outcome", "bought",
+                              "--features", "x1", "--treatment-col", "arm", "--no-mlflow"])
+    assert res.exit_code == 2, res.output
+    assert "first rows [4]: ['?']" in " ".join(res.output.split())
 
 
 def test_uplift_cli_names_the_file_and_the_fix(tmp_path) -> None:

@@ -209,6 +209,15 @@ def test_month_name_dates_such_as_oracles_dd_mon_yy_are_read(tmp_path: Path) -> 
     assert any("1 events are dated in the future (first at row 3; earliest 2068-02-28)" in n
                for n in notes), notes
 
+
+def test_future_note_counts_the_files_data_rows_after_duplicates_were_dropped(
+        tmp_path: Path) -> None:
+    text = ("user_id,ts,event_type,channel,revenue\n1,2023-01-01,visit,email,\n"
+            "1,2023-01-01,visit,email,\n2,2023-02-15,visit,email,\n3,2068-02-28,visit,email,\n")
+    notes = ft.load_events(write(tmp_path, text)).attrs["load_notes"]
+    assert any("dropped 1 exact duplicate rows (first at row 2)" in n for n in notes), notes
+    assert any("1 events are dated in the future (first at row 4;" in n for n in notes), notes
+
 def test_a_misspelt_time_zone_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"unknown time zone 'Europe/Berln'.*'Europe/Berlin'"):
         ft.load_events(write(tmp_path, GOOD), tz="Europe/Berln")
