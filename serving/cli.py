@@ -410,14 +410,19 @@ def ft_day():
     return pd.Timedelta(days=1)
 
 
-@app.callback()
-def _main(version: Annotated[bool, typer.Option("--version", help="Print the version.")]
-          = False) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    """``brain --version``: eager, so it answers before click asks for a command."""
+    if value:
         from importlib.metadata import version as v
 
         console.print(f"marketing-brain {v('marketing-brain')} ({date.today()})")
         raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(  # read by _print_version
+        "--version", help="Print the version.", is_eager=True, callback=_print_version)]
+          = False) -> None:
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # no bars per load
     install_note_handler()

@@ -32,6 +32,15 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
     assert "Usage" in res.output
 
 
+def test_version_on_its_own_prints_the_version_and_no_arguments_show_help() -> None:
+    res = runner.invoke(app, ["--version"])
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("marketing-brain ")
+    bare = runner.invoke(app, [])
+    assert "Usage" in bare.output
+    assert "--version" in bare.output
+
+
 def test_core_commands_exist() -> None:
     names = {" ".join(p) for p in COMMANDS}
     assert {"data generate", "data validate", "features build", "segments", "demo"} <= names
