@@ -76,13 +76,19 @@ class Plan(_Record):
 
 def _validate(kind: str, baseline: float, sd: float | None, alpha: float, ratio: float,
               variance_reduction: float, variants: int, alternative: str) -> None:
-    problems = []
+    problems: list[str | tuple[str | Param, ...]] = []
     if kind not in ("proportion", "mean"):
         problems.append(f"kind must be 'proportion' or 'mean' (received {kind!r})")
     if kind == "proportion" and not 0 < baseline < 1:
         problems.append(f"a baseline rate must be in (0, 1) (received {baseline})")
-    if kind == "mean" and (sd is None or not sd > 0):
-        problems.append(f"means need sd > 0, the per-unit standard deviation (received {sd})")
+    if kind == "mean" and sd is None:
+        problems.append((
+            "means need ", Param("sd"), ", the per-unit standard deviation of the metric, and "
+            "none was given. Fix: pass ", Param("sd"), " with the metric's standard deviation "
+            "across units, e.g. of revenue per user over a recent period like the test's"))
+    elif kind == "mean" and not (sd is not None and sd > 0):
+        problems.append(("means need ", Param("sd"), f" > 0, the per-unit standard deviation "
+                         f"of the metric (received {sd})"))
     if not 0 < alpha < 1:
         problems.append(f"alpha must be in (0, 1) (received {alpha})")
     if not ratio > 0:
@@ -95,7 +101,11 @@ def _validate(kind: str, baseline: float, sd: float | None, alpha: float, ratio:
         problems.append(
             f"alternative must be 'two-sided' or 'one-sided' (received {alternative!r})")
     if problems:
-        raise ExperimentInputError("experiment plan: " + "; ".join(problems) + ".")
+        parts: list[str | Param] = ["experiment plan: "]
+        for i, problem in enumerate(problems):
+            parts += ["; "] if i else []
+            parts += [problem] if isinstance(problem, str) else list(problem)
+        raise ExperimentInputError(*parts, ".")
 
 
 def _stds(kind: str, baseline: float, sd: float | None, d: float, ratio: float,

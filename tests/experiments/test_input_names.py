@@ -119,6 +119,20 @@ def test_plan_cli_names_the_options_to_check() -> None:
     assert "Fix: check --n-control (and --baseline/--sd)" in " ".join(res.output.split())
 
 
+def test_plan_for_a_mean_without_sd_names_the_option_and_what_to_give() -> None:
+    res = runner.invoke(app, ["ab", "plan", "--baseline", "10", "--mde", "0.05", "--kind",
+                              "mean"])
+    assert res.exit_code == 2, res.output
+    out = " ".join(res.output.split())
+    assert "means need --sd, the per-unit standard deviation" in out
+    assert "Fix: pass --sd with the metric's standard deviation across units" in out
+    assert "None" not in out
+    with pytest.raises(ex.ExperimentInputError, match=r"means need sd, .*Fix: pass sd "):
+        ex.sample_size(baseline=10, mde=0.05, kind="mean")
+    with pytest.raises(ex.ExperimentInputError, match=r"means need sd > 0.*\(received -2\)"):
+        ex.sample_size(baseline=10, mde=0.05, kind="mean", sd=-2)
+
+
 def test_srm_without_a_designed_split_points_at_the_option(tmp_path: Path) -> None:
     path = tmp_path / "srm.csv"
     pd.DataFrame({"variant": ["control"] * 700 + ["new"] * 300,
