@@ -25,7 +25,7 @@ import difflib
 import numpy as np
 import pandas as pd
 
-from ._contracts import DataContractError, LoadReport, Problem, problem_rows
+from ._contracts import EVENTS, DataContractError, LoadReport, Problem, problem_rows
 from ._io import (
     MISSING_SPELLINGS,
     _blank,
@@ -88,8 +88,10 @@ def _number_column(raw: pd.Series, name: str, probs: list[Problem],
 
 def _refuse_event_logs(raw: pd.DataFrame, used: set[str | None], source: str) -> None:
     """An event log (a column of 'visit', 'purchase', ...) is not an order export: importing it
-    would turn every visit into a purchase."""
-    for col in raw.columns:
+    would turn every visit into a purchase. A column already named 'event_type' is never
+    suggested a rename to itself: the file is an events file (or nearly one) already."""
+    # a column already named 'event_type' first: it is the one to talk about
+    for col in sorted(raw.columns, key=lambda c: str(c) != "event_type"):
         if col in used or not _looks_like_event_types(raw[col]):
             continue
         kinds = raw[col].dropna().astype(str).str.strip().str.lower().value_counts()
@@ -98,11 +100,23 @@ def _refuse_event_logs(raw: pd.DataFrame, used: set[str | None], source: str) ->
         if other.empty:
             continue
         shown = ", ".join(f"{k!r} {n:,}" for k, n in kinds.head(4).items())
+        missing = [c for c in EVENTS.required if c not in raw.columns]
+        if str(col) != "event_type":
+            fix = (f"rename its columns to the events contract instead (column '{col}' to "
+                   "'event_type'; `brain data validate --events FILE` names each rename)")
+        elif missing:
+            fix = ("the file is an event log with the events contract's 'event_type' column "
+                   f"already; add or rename its other columns ({', '.join(missing)} are "
+                   "missing; `brain data validate --events FILE` names each rename, "
+                   "docs/data-contracts.md 'events') and use it without import-orders")
+        else:
+            fix = ("the file looks like an events file already (it has every column of the "
+                   f"events contract: {', '.join(EVENTS.required)}): use it as it is, without "
+                   "import-orders; check it with `brain data validate --events FILE` "
+                   "(docs/data-contracts.md 'events')")
         raise DataContractError(source, [Problem(
             str(col), f"holds event types ({shown}): this is an event log, not an order export, "
-            "and importing it would count every row as a purchase", 0,
-            fix=f"rename its columns to the events contract instead (column '{col}' to "
-                "'event_type'; `brain data validate --events FILE` names each rename)")])
+            "and importing it would count every row as a purchase", 0, fix=fix)])
 
 
 def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str | None = None,

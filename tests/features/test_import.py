@@ -201,6 +201,28 @@ def test_an_event_log_is_refused_rather_than_every_visit_made_a_purchase() -> No
     assert len(out) == 2  # a's two same-time lines are one order, b's refund
 
 
+def test_an_events_file_is_never_told_to_rename_event_type_to_itself() -> None:
+    events = pd.DataFrame({"user_id": ["a", "a", "b"], "ts": ["2024-01-01"] * 3,
+                           "event_type": ["visit", "purchase", "visit"], "channel": "email",
+                           "revenue": ["", "20", ""]})
+    with pytest.raises(ft.DataContractError) as err:
+        ft.orders_to_events(events, customer="user_id", time="ts", amount="revenue",
+                            source="ev.csv")
+    msg = str(err.value)
+    assert "'event_type' to 'event_type'" not in msg
+    assert "looks like an events file already" in msg
+    assert "brain data validate --events" in msg
+    assert "docs/data-contracts.md" in msg
+    partial = events.rename(columns={"user_id": "Customer", "channel": "source"})
+    with pytest.raises(ft.DataContractError) as err:
+        ft.orders_to_events(partial, customer="Customer", time="ts", amount="revenue",
+                            source="ev.csv")
+    msg = str(err.value)
+    assert "'event_type' to 'event_type'" not in msg
+    assert "'event_type' column already" in msg
+    assert "user_id, channel are missing" in msg
+
+
 def test_a_type_column_with_blanks_of_purchases_and_refunds_is_an_order_export() -> None:
     orders = pd.DataFrame({"CustomerID": ["a", "b", "c"], "EventTime": ["2024-01-01"] * 3,
                            "Type": ["purchase", None, "refund"], "Revenue": ["5", "7", "-5"]})
