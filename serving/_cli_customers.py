@@ -170,8 +170,22 @@ def _uninformative(frame: pd.DataFrame, keep: tuple[str, ...]) -> dict[str, str]
         if s.isna().all():
             out[col] = "all empty"
         elif s.notna().all() and s.nunique() == 1:
-            out[col] = f"constant ({s.iloc[0]!r} in every row)"
+            out[col] = f"constant ({_plain(s.iloc[0])} in every row)"
     return out
+
+
+def _plain(value: object) -> str:
+    """A cell for a note: numbers as plain numbers (``0``, ``2.5``; never ``np.float64(0.0)``),
+    text quoted (``'US'``)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (bool, int)):
+        return str(value)
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
 
 
 def _unused_note(dropped: dict[str, str], skipped: dict[str, str]) -> None:

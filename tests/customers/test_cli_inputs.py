@@ -106,12 +106,18 @@ def _crm(world_dir: Path, with_cutoff: bool) -> pd.DataFrame:
 def test_table_training_names_every_column_it_does_not_use(world_dir: Path,
                                                            tmp_path: Path) -> None:
     path = tmp_path / "crm.csv"
-    _crm(world_dir, with_cutoff=False).to_csv(path, index=False)
+    _crm(world_dir, with_cutoff=False).assign(flag=0.0, rate=2.5, version=3).to_csv(
+        path, index=False)
     out = _run(["train", "churn", "--table", str(path), "--label-col", "churned", "--id-col",
                 "customer"])
     assert "note: not used as features: signup_date (datetime" in out
     assert "market (constant ('US' in every row))" in out
     assert "legacy_score (all empty)" in out
+    # numbers as plain numbers, never np.float64(0.0)
+    assert "flag (constant (0 in every row))" in out
+    assert "rate (constant (2.5 in every row))" in out
+    assert "version (constant (3 in every row))" in out
+    assert "np." not in out
     import mlflow
 
     from training._mlflow import configure_mlflow
@@ -120,7 +126,7 @@ def test_table_training_names_every_column_it_does_not_use(world_dir: Path,
     model = mlflow.pyfunc.load_model("models:/churn@champion").unwrap_python_model().model
     used = set(model.numeric_) | set(model.categorical_)
     assert {"recency", "orders", "plan"} <= used
-    assert not used & {"market", "legacy_score", "signup_date"}
+    assert not used & {"market", "legacy_score", "signup_date", "flag", "rate", "version"}
 
 
 def test_table_scores_have_an_asof_column(world_dir: Path, tmp_path: Path) -> None:
