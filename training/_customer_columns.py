@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pandas as pd
 
 from training._customer_bgnbd import BGNBD_COLUMNS
@@ -57,7 +59,13 @@ def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
         new["recency_share"] = frame["days_since_last_purchase"] / frame["tenure_days"].clip(
             lower=1)
     new = {k: v for k, v in new.items() if k not in have}
-    return frame.assign(**new) if new else frame
+    if not new:
+        return frame
+    # all at once: inserting them one by one (``assign``) into a frame typed column by column
+    # (a CSV table) made pandas warn, once per scoring batch, that the frame is fragmented
+    out = pd.concat([frame, pd.DataFrame(new, index=frame.index)], axis=1)
+    out.attrs = copy.deepcopy(frame.attrs)  # concat keeps attrs only when all frames agree
+    return out
 
 
 def split_columns(frame: pd.DataFrame, label_col: str,

@@ -133,3 +133,37 @@ def test_a_text_column_without_levels_at_fit_scores_as_missing(toy: pd.DataFrame
     assert m.levels_["region"] == []
     rows = frame.head(20).assign(region=pd.Categorical(["north"] * 20))
     np.testing.assert_array_equal(m.score(rows), m.score(frame.head(20)))
+
+
+def test_derived_features_on_a_fragmented_table_raise_no_warning_and_match_assign() -> None:
+    import warnings
+
+    from training._customer_columns import add_derived
+
+    rng = np.random.default_rng(0)
+    n = 50
+    frame = pd.DataFrame({"user_id": range(n)})
+    with warnings.catch_warnings():  # a table typed column by column, as infer_table_types does
+        warnings.simplefilter("ignore")
+        for j in range(120):
+            frame[f"x{j}"] = rng.normal(size=n)
+        frame["days_since_first_purchase"] = rng.integers(30, 400, n).astype(float)
+        frame["days_since_last_purchase"] = rng.integers(0, 30, n).astype(float)
+        frame["orders_total"] = rng.integers(1, 9, n).astype(float)
+        frame["tenure_days"] = frame["days_since_first_purchase"] + 5
+    frame.attrs["source"] = "crm.csv"
+    assert frame._mgr.nblocks > 100  # type: ignore[attr-defined]  # pandas' warning threshold
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas' PerformanceWarning included
+        out = add_derived(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = frame.assign(
+            purchase_span_days=frame["days_since_first_purchase"]
+            - frame["days_since_last_purchase"],
+            order_rate_30d=30 * frame["orders_total"]
+            / frame["days_since_first_purchase"].clip(lower=1),
+            recency_share=frame["days_since_last_purchase"] / frame["tenure_days"].clip(lower=1))
+    pd.testing.assert_frame_equal(out, expected)
+    assert out.attrs == {"source": "crm.csv"}
+    assert "purchase_span_days" not in frame.columns  # a copy, never in place
