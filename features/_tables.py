@@ -9,6 +9,7 @@ defined behaviour: docs/data-contracts.md, "customer tables"; tests/features/tes
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Collection
 
 import numpy as np
@@ -41,11 +42,12 @@ def _few(n_odd: int, n_present: int) -> bool:
     return n_odd <= min(ODD_CELLS_MAX, ODD_CELLS_SHARE * n_present)
 
 
-def _cells(mask: pd.Series, raw: pd.Series) -> str:
-    """'3 cells; first at row 5: 'N/A', ...' for the rows of ``raw`` where ``mask`` holds."""
+def _cells(mask: pd.Series, raw: pd.Series, count: bool = True) -> str:
+    """'3 cells; first at row 5: 'N/A', ...' for the rows of ``raw`` where ``mask`` holds
+    (without ``count``: 'first at row 5: 'N/A', ...')."""
     n, rows, ex = problem_rows(mask.reindex(raw.index, fill_value=False).to_numpy(), raw)
     shown = ", ".join(f"{r}: {e!r}" for r, e in zip(rows, ex, strict=True))
-    return f"{n} cell{'s' if n != 1 else ''}; first at row {shown}"
+    return (f"{n} cell{'s' if n != 1 else ''}; " if count else "") + f"first at row {shown}"
 
 
 def _dates(present: pd.Series) -> tuple[pd.Series, str]:
@@ -71,11 +73,16 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
     limit = 0 if exact else min(ODD_CELLS_MAX, ODD_CELLS_SHARE * len(present))
     # the first cells decide cheaply whether a column can be numbers or dates at all
     sample_limit = 0 if exact else ODD_CELLS_SHARE * len(sample)
+    number_values: pd.Series | None = None  # every cell read as a number, once
     for kind in ("number", "date"):
         if kind == "number":
-            if not numeric and _numbers(sample)[0].isna().sum() > sample_limit:
+            # a sample of mostly numbers gets the full count: its odd cells may all be among
+            # the first ones and still be within the allowance over the whole column
+            if not numeric and _numbers(sample)[0].isna().sum() > max(
+                    sample_limit, (1 - NEARLY_NUMBERS) * len(sample)):
                 continue
             values, stripped = _numbers(present)
+            number_values = values
             how = "currency symbols and thousands separators removed" if stripped else ""
             typed = pd.Series(np.nan, index=raw.index, dtype="float64")
         else:
@@ -99,17 +106,22 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
             notes.append(f"column '{name}': {int(spelled.sum())} cells such as {words} read as "
                          "missing")
         return kind, typed
+    if exact:  # a label: its own check names the values it cannot read (yes/no are fine)
+        return "text", None
     n_levels = int(present.nunique())
-    if len(present) and _numbers(sample)[0].notna().mean() >= 0.5:  # cheap gate, then all
-        values, _ = _numbers(present)
+    if len(present) and (number_values is not None
+                         or _numbers(sample)[0].notna().mean() >= 0.5):  # cheap gate, then all
+        values = number_values if number_values is not None else _numbers(present)[0]
         odd = values.isna()
         if 1 - odd.mean() >= NEARLY_NUMBERS:
+            share = math.floor(1000 * (1 - odd.mean())) / 10  # 99.96% is not '100.0%'
             notes.append(
-                f"column '{name}' is {1 - odd.mean():.1%} numbers, but too many cells are not "
-                f"({_cells(odd, raw)}; a number column may hold {ODD_CELLS_MAX} or "
-                f"{ODD_CELLS_SHARE:.0%}), so it is read as text with {n_levels:,} distinct values "
-                "and its numbers are lost to the model. Blank out or fix those cells to use it "
-                "as numbers")
+                f"column '{name}' is {share:.1f}% numbers, but {int(odd.sum()):,} of its "
+                f"{len(present):,} filled cells are not ({_cells(odd, raw, count=False)}): "
+                f"more than a number column may have ({ODD_CELLS_SHARE:.0%} of its cells and "
+                f"at most {ODD_CELLS_MAX:,}), so it is read as text with {n_levels:,} distinct "
+                "values and its numbers are lost to the model. Blank out or fix those cells to "
+                "use it as numbers")
     if len(present) >= ID_LIKE_MIN_ROWS and n_levels >= ID_LIKE_SHARE * len(present):
         notes.append(f"column '{name}' has {n_levels:,} distinct values in {len(present):,} "
                      "rows (an identifier or free text): not used as a feature")

@@ -83,7 +83,11 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
                          f"columns {list(frame.columns)[:20]}. "
                          + (f"Did you mean {hint!r}? Pass --id-col {hint}." if hint
                             else "Pass --id-col NAME."))
-    frame = infer_table_types(frame, keep_text=(id_col,),
+    # at scoring, the model's label column (when the table still has it) is not a feature:
+    # it is left as written, without notes on its types (yes/no labels are no odd numbers)
+    label = getattr(model, "label_col_", None)
+    keep = (id_col, label) if label and label != id_col else (id_col,)
+    frame = infer_table_types(frame, keep_text=keep,
                               exact=(label_col,) if label_col else (),
                               numeric=getattr(model, "numeric_", ()),
                               categorical=getattr(model, "categorical_", ()))

@@ -170,8 +170,10 @@ def read_labels(frame: pd.DataFrame, label_col: str, kind: str, task: str) -> pd
     if bad.any():
         want = ("0/1 (or yes/no, true/false)" if kind == "classifier"
                 else "a number >= 0 (revenue)")
+        n_bad = int(bad.sum())
+        rows = "1 row holds" if n_bad == 1 else f"{n_bad:,} rows hold"
         raise ValueError(f"CustomerModel({task}): label column {label_col!r} must hold "
-                         f"{want}; {int(bad.sum())} rows hold something else (first: "
+                         f"{want}; {rows} something else (first: "
                          f"{_where(frame, bad.to_numpy(), label_col)}). Recode them, "
                          "or leave the cell empty when the label is unknown")
     return y

@@ -112,13 +112,23 @@ def test_bring_your_own_table(world_dir: Path, tmp_path: Path) -> None:
     assert "Did you mean 'customer'? Pass --id-col customer." in " ".join(res.output.split())
     labels = tmp_path / "labels.csv"
     table.assign(churned=table["churned"].astype(object)).pipe(
-        lambda t: t.assign(churned=t["churned"].where(t.index != 4, "maybe"))).to_csv(
-        labels, index=False)
+        lambda t: t.assign(churned=t["churned"].where(t.index != 4, "maybe").where(
+            t.index != 2, "Yes"))).to_csv(labels, index=False)
     res = runner.invoke(app, ["train", "churn", "--table", str(labels), "--label-col", "churned",
                               "--id-col", "customer"])
     said = " ".join(res.output.split())
     assert "labels.csv: label column 'churned' must hold 0/1" in said
     assert f"row 5 (customer {table['customer'][4]!r}): 'maybe'" in said
+    # the label's own error speaks for it: no column-type note calling 1 cell in hundreds 'too
+    # many' or 'Yes' not a number, at training nor at scoring
+    assert "1 row holds something else" in said
+    assert said.count("column 'churned'") == 1  # the label error's own
+    assert "'Yes'" not in said
+    assert "numbers are lost" not in said
+    res = runner.invoke(app, ["score", "churn", "--table", str(labels), "--id-col", "customer",
+                              "--out", str(tmp_path / "l.csv")])
+    assert res.exit_code == 0, res.output
+    assert "churned" not in res.output
 
 
 def test_bad_inputs_give_one_line_errors(world_dir: Path, tmp_path: Path) -> None:

@@ -86,7 +86,7 @@ def test_label_errors_name_the_first_rows_and_ids(small: pd.DataFrame) -> None:
         CustomerModel("churn").fit(bad)
     neg = small.copy()
     neg.loc[12, "label_value"] = -1.32
-    with pytest.raises(ValueError, match=r"a number >= 0 \(revenue\); 1 rows hold something "
+    with pytest.raises(ValueError, match=r"a number >= 0 \(revenue\); 1 row holds something "
                                          r"else \(first: row 13 \(user_id 'u12', cutoff "
                                          r"2024-01-31\): -1.32\)"):
         CustomerModel("value").fit(neg)

@@ -61,10 +61,39 @@ def test_a_nearly_numeric_column_read_as_text_says_its_numbers_are_lost(tmp_path
     plan = list(np.random.default_rng(2).choice(["a", "b", "c"], N))
     out = ft.infer_table_types(_table(tmp_path, monthly_charges=charges, tier=plan))
     notes = "\n".join(out.attrs["load_notes"])
-    assert ("column 'monthly_charges' is 92.0% numbers, but too many cells are not (32 cells; "
-            "first at row 11: '#VALUE!'") in notes
+    assert ("column 'monthly_charges' is 92.0% numbers, but 32 of its 400 filled cells are not "
+            "(first at row 11: '#VALUE!', 12: '#VALUE!', 13: '#VALUE!'): more than a number "
+            "column may have (5% of its cells and at most 10,000)") in notes
     assert "its numbers are lost to the model" in notes
     assert "'tier'" not in notes  # a real category gets no such note
+
+
+def test_odd_cells_among_the_first_rows_only_still_leave_a_number_column(
+        tmp_path: Path) -> None:
+    charges = _charges()
+    for i in range(0, 160, 10):  # 16 of the first 200 cells (8%), 4% of the column
+        charges[i] = "#VALUE!"
+    out = ft.infer_table_types(_table(tmp_path, monthly_charges=charges))
+    assert out["monthly_charges"].dtype == "float64"
+    assert int(out["monthly_charges"].isna().sum()) == 16
+    notes = "\n".join(out.attrs["load_notes"])
+    assert ("column 'monthly_charges' holds numbers; values that are not were read as missing "
+            "(16 cells; first at row 1: '#VALUE!'") in notes
+    assert "numbers are lost" not in notes
+
+
+@pytest.mark.parametrize("bad", [["Yes", "maybe", "??x"], ["maybe", "??x"]])
+def test_a_label_column_gets_no_column_type_note(tmp_path: Path, bad: list[str]) -> None:
+    labels = [str(x) for x in np.random.default_rng(3).integers(0, 2, N)]
+    for i, word in zip((3, 10, 20), bad, strict=False):
+        labels[i] = word
+    out = ft.infer_table_types(_table(tmp_path, churned=labels), keep_text=("customer_id",),
+                               exact=("churned",))
+    assert out["churned"].tolist() == labels  # as written: the label check reads and judges it
+    assert not [n for n in out.attrs["load_notes"] if "churned" in n]
+    # the same cells in a feature column: within the allowance, numbers with a note
+    feature = ft.infer_table_types(_table(tmp_path, score=labels), keep_text=("customer_id",))
+    assert feature["score"].dtype == "float64"
 
 
 def test_blank_cells_in_a_number_column_are_counted_in_the_note(tmp_path: Path) -> None:
