@@ -296,20 +296,32 @@ def plot_roc(y: np.ndarray, curves: dict[str, np.ndarray], title: str = "ROC cur
 
 def plot_reliability(y: np.ndarray, curves: dict[str, np.ndarray], n_bins: int = 10,
                      title: str = "Reliability diagram") -> Figure:
-    """Observed rate against mean predicted probability in equal-count bins, per score vector."""
+    """Observed rate against mean predicted probability in equal-count bins, per score vector,
+    over the spread of the first vector's probabilities (grey bars, right axis: where the
+    customers are, so points piled near 0 or 1 read as what they are)."""
     fig, ax = _figure(title)
     y = np.asarray(y, dtype=float)
-    for name, p in curves.items():
+    per_bin = 0
+    for k, (name, p) in enumerate(curves.items()):
         p = np.asarray(p, dtype=float)
         order = np.argsort(p, kind="stable")
         bins = [c for c in np.array_split(order, min(n_bins, p.size)) if c.size]
         xs = [p[c].mean() for c in bins]
         ys = [y[c].mean() for c in bins]
         brier = float(np.mean((p - y) ** 2))
-        ax.plot(xs, ys, marker="o", label=f"{name} (Brier {brier:.4f})")
+        ax.plot(xs, ys, marker="o", label=f"{name} (Brier {brier:.4f})", zorder=3)
+        if k == 0:
+            per_bin = min(len(c) for c in bins) if bins else 0
+            spread = ax.twinx()
+            spread.hist(p, bins=20, range=(0.0, 1.0), color="0.6", alpha=0.25, zorder=0)
+            spread.set_ylabel("customers per probability band", color="0.4")
+            spread.tick_params(axis="y", colors="0.4")
     ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="perfect calibration")
-    ax.set_xlabel("mean predicted probability")
+    ax.set_xlabel(f"mean predicted probability ({n_bins} bins of about {per_bin:,} customers "
+                  "each)")
     ax.set_ylabel("observed rate")
+    ax.set_zorder(2)
+    ax.patch.set_visible(False)  # the bars behind, the curves on top
     ax.legend(loc="upper left")
     return fig
 
@@ -374,13 +386,20 @@ def plot_value_deciles(y: np.ndarray, pred: np.ndarray,
     means = [[pred[c].mean() for c in bins], [y[c].mean() for c in bins]]
     ax.bar(xs - 0.2, means[0], width=0.4, label="predicted")
     ax.bar(xs + 0.2, means[1], width=0.4, label="actual")
+    # a decile whose customers spent nothing has no bar to see: say 0 where it would be
+    for shift, vals in ((-0.2, means[0]), (0.2, means[1])):
+        for x, v in zip(xs, vals, strict=True):
+            if v == 0:
+                ax.text(x + shift, 0, "0", ha="center", va="bottom", fontsize=8, color="0.3")
     ax.set_xlabel("decile of predicted value (10 = highest)")
-    ax.set_ylabel("mean revenue per customer")
+    ax.set_ylabel("mean revenue per customer (data's currency)")
     # revenue is heavy-tailed: on a linear axis the top decile hides the other nine
     positive = [v for v in (*means[0], *means[1]) if v > 0]
     if positive and max(positive) > 20 * min(positive):
         ax.set_yscale("symlog", linthresh=min(positive))
-        ax.set_ylabel("mean revenue per customer (log scale)")
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("mean revenue per customer\n(data's currency; log scale above "
+                      f"{min(positive):,.2g})")
     ax.legend(loc="upper left")
     return fig
 
