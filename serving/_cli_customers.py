@@ -271,6 +271,7 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
                       f"per tree ({how})", highlight=False)
     if table is not None:
         _unused_note(dropped, rep.skipped_columns)
+    _describe_run(out, task, table or data or events, horizon_meta, len(frame))
     console.print(f"run {out.run_id}; model {out.model_uri}", highlight=False)
     if out.promotion is not None:
         console.print(f"registered {out.registered_name} v{out.version}: "
@@ -282,6 +283,30 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
     if plots is not None:
         console.print(f"plots in {plots}", highlight=False)
     console.print(f"[green]done[/] in {time.perf_counter() - t0:.1f}s")
+
+
+def _describe_run(out: Any, task: str, source: Path | None, horizon: int | None,
+                  n_rows: int) -> None:
+    """The run's and the registered version's description in the MLflow UI: input, label
+    window, split, the headline validation metrics and the champion decision."""
+    from mlflow import MlflowClient
+
+    rep = out.report
+    split = rep.split
+    window = f"{horizon}-day label window" if horizon else f"label column {rep.label_col}"
+    keys = (("roc_auc", "AUC"), ("brier", "Brier"), ("spearman", "Spearman"),
+            ("aggregate_bias", "aggregate bias"))
+    shown = ", ".join(f"{name} {out.metrics[k]:.4g}" for k, name in keys if k in out.metrics)
+    cuts = ", ".join(split.validation_cutoffs) or f"{split.n_validation:,} rows"
+    text = (f"{_NAMES[task]} model from {source} ({n_rows:,} rows, {window}); validated on "
+            f"{cuts}: {shown}. "
+            + (f"Champion: {out.promotion.reason}" if out.promotion else "Not registered."))
+    client = MlflowClient()
+    client.set_tag(out.run_id, "mlflow.note.content", text)
+    if source is not None:
+        client.set_tag(out.run_id, "source.input", str(source))
+    if out.version is not None:
+        client.update_model_version(out.registered_name, out.version, description=text)
 
 
 def _make_train_command(task: str) -> None:

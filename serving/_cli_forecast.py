@@ -224,6 +224,31 @@ def _tag_time_zone(run_id: str, tz: str) -> None:
     MlflowClient().set_tag(run_id, "time_zone", tz)
 
 
+def _describe_run(run_id: str, what: str, frame: pd.DataFrame, sources: dict[str, Path | None],
+                  summary: str, version: str | None = None) -> None:
+    """What a reader of the MLflow UI needs without the code: the input files
+    (``source.*`` tags), the series and their span, and a description (the run's and the
+    registered version's) ending with the outcome."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    for key, path in sources.items():
+        if path is not None:
+            client.set_tag(run_id, f"source.{key}", str(path))
+    ids = aggregates_first(frame["series_id"])
+    ds = pd.to_datetime(frame["ds"])
+    shown = ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+    client.set_tag(run_id, "source.series_ids", shown[:5000])
+    given = ", ".join(f"{k} {v}" for k, v in sources.items() if v is not None) or "no file"
+    text = (f"{what} on {len(ids)} series ({shown}) from {given}; history "
+            f"{ds.min():%Y-%m-%d} .. {ds.max():%Y-%m-%d}. {summary}")
+    client.set_tag(run_id, "mlflow.note.content", text)
+    if version is not None:
+        from training._forecast_mlflow import REGISTERED_NAME
+
+        client.update_model_version(REGISTERED_NAME, version, description=text)
+
+
 def _origins(text: str | None) -> list[pd.Timestamp] | None:
     if not text:
         return None
@@ -267,8 +292,19 @@ def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsO
 
         naive = backtest(lambda: make_forecaster("seasonal_naive"), frame, cal, horizon=horizon,
                          origins=list(result.origins))
-        _mean_table(naive.mean, "seasonal naive on the same origins (not logged)")
+        _mean_table(naive.mean, "seasonal naive on the same origins (logged as naive_mean_*)")
+        from mlflow import MlflowClient
+
+        for k, v in naive.mean.items():
+            if np.isfinite(v):
+                MlflowClient().log_metric(run_id, f"naive_mean_{k}", float(v))
     _tag_time_zone(run_id, tz)
+    _describe_run(run_id, f"Backtest of {result.model}", frame,
+                  {"data": data, "series": series, "events": events, "calendar": calendar},
+                  f"{len(result.origins)} origins, horizon {horizon}: mean MASE "
+                  f"{result.mean.get('mase', float('nan')):.3f}, peak error "
+                  f"{result.mean.get('peak_err_pct', float('nan')):.1f}%, 80% coverage "
+                  f"{result.mean.get('coverage80_pct', float('nan')):.1f}%.")
     console.print(f"MLflow run {run_id} (evaluation {result.evaluation})")
 
 
@@ -291,6 +327,15 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
                              n_folds=folds, register=register, progress=step)
     _show_result_notes(out.backtest.notes)
     _tag_time_zone(out.run_id, tz)
+    m = out.backtest.mean
+    _describe_run(out.run_id, f"{out.backtest.model} forecaster", frame,
+                  {"data": data, "series": series, "events": events, "calendar": calendar},
+                  f"Backtest ({len(out.backtest.origins)} origins, horizon {horizon}): mean MASE "
+                  f"{m.get('mase', float('nan')):.3f}, peak error "
+                  f"{m.get('peak_err_pct', float('nan')):.1f}%, 80% coverage "
+                  f"{m.get('coverage80_pct', float('nan')):.1f}%. "
+                  + (f"Champion: {out.promotion.reason}" if out.promotion else "Not registered."),
+                  out.version)
     _mean_table(out.backtest.mean, f"{out.backtest.model}: backtest mean")
     console.print(f"MLflow run {out.run_id}; model {out.model_uri}")
     if out.promotion is not None:

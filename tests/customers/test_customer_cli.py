@@ -240,6 +240,11 @@ def test_score_says_which_model_and_when_long_gone_customers_crowd_a_tier(
     out = " ".join(_ok(["score", "churn", "--data", str(world_dir), "--asof", "2024-10-01",
                         "--out", str(tmp_path / "s.parquet")]).split())
     assert "scoring with churn v1 (@champion)" in out
+    configure_mlflow()
+    v1 = MlflowClient().get_model_version("churn", "1")
+    assert v1.description.startswith(f"churn model from {world_dir}")
+    assert "30-day label window" in v1.description
+    assert "AUC" in v1.description
     assert "had no activity in the 30 days before the date" in out
     assert "--active-within 30" in out
     out = " ".join(_ok(["score", "churn", "--data", str(world_dir), "--asof", "2024-10-01",

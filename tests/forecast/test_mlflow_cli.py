@@ -71,6 +71,17 @@ def test_cli_backtest_train_predict(tmp_path: Path, series_maker: Callable) -> N
     res = runner.invoke(forecast_app, ["train", *common])
     assert res.exit_code == 0, res.output
     assert "champion" in res.output
+    # the MLflow UI says what the run is without the code: files, series, span, outcome
+    client = mlflow.MlflowClient()
+    version = client.get_model_version_by_alias(REGISTERED_NAME, "champion")
+    run = client.get_run(version.run_id)
+    assert run.data.tags["source.series"] == str(s_path)
+    assert run.data.tags["source.calendar"] == str(c_path)
+    note = run.data.tags["mlflow.note.content"]
+    assert note.startswith("seasonal_naive forecaster on 1 series")
+    assert "mean MASE" in note
+    assert "Champion:" in note
+    assert version.description == note
     out = tmp_path / "out"
     res = runner.invoke(forecast_app, ["predict", "--horizon", "30", "--calendar", str(f_path),
                                        "--out", str(out)])
