@@ -201,24 +201,25 @@ def test_an_event_log_is_refused_rather_than_every_visit_made_a_purchase() -> No
     assert len(out) == 2  # a's two same-time lines are one order, b's refund
 
 
+def _import_error(frame: pd.DataFrame, customer: str) -> str:
+    with pytest.raises(ft.DataContractError) as err:
+        ft.orders_to_events(frame, customer=customer, time="ts", amount="revenue",
+                            source="ev.csv")
+    msg = str(err.value)
+    assert "'event_type' to 'event_type'" not in msg
+    return msg
+
+
 def test_an_events_file_is_never_told_to_rename_event_type_to_itself() -> None:
     events = pd.DataFrame({"user_id": ["a", "a", "b"], "ts": ["2024-01-01"] * 3,
                            "event_type": ["visit", "purchase", "visit"], "channel": "email",
                            "revenue": ["", "20", ""]})
-    with pytest.raises(ft.DataContractError) as err:
-        ft.orders_to_events(events, customer="user_id", time="ts", amount="revenue",
-                            source="ev.csv")
-    msg = str(err.value)
-    assert "'event_type' to 'event_type'" not in msg
+    msg = _import_error(events, "user_id")
     assert "looks like an events file already" in msg
     assert "brain data validate --events" in msg
     assert "docs/data-contracts.md" in msg
     partial = events.rename(columns={"user_id": "Customer", "channel": "source"})
-    with pytest.raises(ft.DataContractError) as err:
-        ft.orders_to_events(partial, customer="Customer", time="ts", amount="revenue",
-                            source="ev.csv")
-    msg = str(err.value)
-    assert "'event_type' to 'event_type'" not in msg
+    msg = _import_error(partial, "Customer")
     assert "'event_type' column already" in msg
     assert "user_id, channel are missing" in msg
 
