@@ -224,6 +224,14 @@ def _tag_time_zone(run_id: str, tz: str) -> None:
     MlflowClient().set_tag(run_id, "time_zone", tz)
 
 
+def _say_plots(run_id: str) -> None:
+    """Where the fold plots went (the run's artifacts, also browsable in the MLflow UI)."""
+    import mlflow
+
+    where = mlflow.get_run(run_id).info.artifact_uri.removeprefix("file://")
+    console.print(f"fold plots: {where}/plots (MLflow run {run_id}, artifacts)", highlight=False)
+
+
 def _describe_run(run_id: str, what: str, frame: pd.DataFrame, sources: dict[str, Path | None],
                   summary: str, version: str | None = None) -> None:
     """What a reader of the MLflow UI needs without the code: the input files
@@ -299,6 +307,7 @@ def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsO
             if np.isfinite(v):
                 MlflowClient().log_metric(run_id, f"naive_mean_{k}", float(v))
     _tag_time_zone(run_id, tz)
+    _say_plots(run_id)
     _describe_run(run_id, f"Backtest of {result.model}", frame,
                   {"data": data, "series": series, "events": events, "calendar": calendar},
                   f"{len(result.origins)} origins, horizon {horizon}: mean MASE "
@@ -327,6 +336,7 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
                              n_folds=folds, register=register, progress=step)
     _show_result_notes(out.backtest.notes)
     _tag_time_zone(out.run_id, tz)
+    _say_plots(out.run_id)
     m = out.backtest.mean
     _describe_run(out.run_id, f"{out.backtest.model} forecaster", frame,
                   {"data": data, "series": series, "events": events, "calendar": calendar},

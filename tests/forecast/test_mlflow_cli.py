@@ -68,6 +68,7 @@ def test_cli_backtest_train_predict(tmp_path: Path, series_maker: Callable) -> N
     res = runner.invoke(forecast_app, ["backtest", *common])
     assert res.exit_code == 0, res.output
     assert "mase" in res.output
+    assert "fold plots: " in res.output
     res = runner.invoke(forecast_app, ["train", *common])
     assert res.exit_code == 0, res.output
     assert "champion" in res.output
