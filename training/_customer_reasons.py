@@ -337,8 +337,7 @@ def _merge_same_sentences(c: np.ndarray, columns: list[str], features: pd.DataFr
                     shown[col] = _display_key(values(col))
             a, b = shown[keep], shown[drop]
             none = np.zeros(len(a), bool)
-            rows = (np.isfinite(a) & (a == b) & ~moved.get(drop, none)
-                    & ~moved.get(keep, none))
+            rows = (a == b) & ~moved.get(drop, none) & ~moved.get(keep, none)  # NaN != NaN
             if rows.any():
                 pairs.append((keep, drop, rows))
                 moved[drop] = moved.get(drop, none) | rows
@@ -548,6 +547,9 @@ def _top_k(c: np.ndarray, k: int) -> np.ndarray:
 
 def _display_key(v: np.ndarray) -> np.ndarray:
     """The value ``_fmt`` displays: whole numbers from 10 up, two significant digits below."""
+    finite = v[np.isfinite(v)]
+    if np.array_equal(finite, np.round(finite)):  # counts: whole numbers show as they are
+        return np.where(np.abs(v) < _TINY, 0.0, v)
     with np.errstate(divide="ignore", invalid="ignore"):
         mag = np.floor(np.log10(np.abs(v)))
         digits = np.clip(np.where(np.isfinite(mag), 1 - mag, 0), 0, 300).astype(int)
