@@ -611,6 +611,11 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar") -> pd.DataFram
         n, rows, ex = problem_rows(neg, frame["intensity"])
         probs.append(Problem("intensity", "is negative", n, rows, ex,
                              fix="use 0..1 for a discount depth, or leave it empty"))
+    inf = np.isinf(pd.to_numeric(frame["intensity"], errors="coerce").to_numpy(dtype=float))
+    if inf.any():  # 'inf' parses as a number; a lift per unit of it means nothing
+        n, rows, ex = problem_rows(inf, frame["intensity"])
+        probs.append(Problem("intensity", "is infinite", n, rows, ex,
+                             fix="use 0..1 for a discount depth, or leave it empty"))
     dup = _duplicate_key_problem(frame, CALENDAR.unique_key,
                                  "give repeated events distinct names or dates")
     if dup:

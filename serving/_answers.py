@@ -203,7 +203,7 @@ class ScoreJob:
     top: int
     errors: list[dict[str, Any]]
     reference: np.ndarray | None = None  # value: scores the rows are ranked among (ascending)
-    sent: dict[str, Any] | None = None  # ids as the client wrote them, by their text
+    sent: list[Any] | None = None  # per frame row, the id as the client wrote it
 
     @property
     def batch_key(self) -> tuple[int, int]:
@@ -228,9 +228,9 @@ def score_jobs(jobs: list[ScoreJob]) -> list[dict[str, Any]]:
     for j in jobs:
         n = len(j.frame)
         results = rows[at:at + n]
-        if j.sent:  # echo each id as sent: a number stays a number
-            for r in results:
-                r["user_id"] = j.sent.get(r["user_id"], r["user_id"])
+        if j.sent is not None:  # echo each id as sent: a number stays a number
+            for r, u in zip(results, j.sent, strict=True):
+                r["user_id"] = u
         out.append({"model": j.loaded.name, "version": j.loaded.version,
                     "results": results, "errors": j.errors})
         at += n

@@ -626,7 +626,8 @@ def _unplanned_kinds_note(model: Any, calendar: pd.DataFrame, begin: pd.Timestam
 
 def _amounts(row: pd.Series) -> pd.Series:
     """Forecast magnitudes with one precision (from the largest): thousands separators,
-    decimals only for small values (a peak's '46 / 67 / 97', not '46 / 67.23 / 97')."""
+    none from 100 up, one decimal from 10, two below (a peak's '45.6 / 67.2 / 97.1', not
+    '46 / 67.23 / 97')."""
     top = float(np.nanmax(np.abs(row.to_numpy(dtype=float)))) if row.notna().any() else 0.0
     places = 0 if top >= 100 else 1 if top >= 10 else 2
     return row.map(lambda v: "" if pd.isna(v) else f"{v:,.{places}f}")

@@ -60,6 +60,12 @@ def _phrase(exc: Exception) -> str:
     return exc.phrase(API_NAMES) if isinstance(exc, ExperimentInputError) else str(exc)
 
 
+def _row_ids(req: UsersRequest) -> list[Any]:
+    """Each feature row's id as sent, or ``row-<position>`` for a row without one."""
+    return [f"row-{i}" if r.get("user_id") is None else r["user_id"]
+            for i, r in enumerate(req.rows or [])]
+
+
 class Brain:
     """The prediction API's logic. ``champions`` may be refreshed while requests run."""
 
@@ -122,11 +128,9 @@ class Brain:
         empty = [c for c in frame.columns if frame[c].dtype == object and frame[c].isna().all()]
         if empty:
             frame[empty] = frame[empty].astype(float)
-        # a row without an id (or a null one) is labelled by its position, as when none has
-        # one (pandas had made it 'None' or 'nan')
-        given = frame["user_id"] if "user_id" in frame.columns else pd.Series(None, frame.index)
-        frame["user_id"] = [f"row-{i}" if u is None or u != u else str(u)
-                            for i, u in enumerate(given.astype(object))]
+        # ids from the request itself, not the frame's column (pandas turns [1, 2, null] into
+        # floats: '1.0'); a row without an id (or a null one) is labelled by its position
+        frame["user_id"] = [str(u) for u in _row_ids(req)]
         return frame, []
 
     def warm(self) -> dict[str, int]:
@@ -195,7 +199,7 @@ class Brain:
         cached = self._cached(loaded, req)
         if cached is not None:
             return cached
-        frame, unknown = self._feature_rows(req)
+        frame, _ = self._feature_rows(req)
         if req.rows is not None:
             missing = _missing_inputs(model, frame)
             if missing:
@@ -204,9 +208,16 @@ class Brain:
                     f"{' ...' if len(missing) > 10 else ''}; send every column of the feature "
                     "catalogue (or of the table the model was trained on)")
             _check_numbers(frame, [c for c in getattr(model, "numeric_", []) if c in frame])
-        sent = req.sent_ids()
-        errors = [{"user_id": sent.get(u, u), "error": "unknown user id: not in the feature "
-                   f"snapshot as of {self._snap().cutoff.date()}"} for u in unknown]
+        # ids echoed as sent, by position (17 and "17" are one customer, answered twice, each
+        # in its own form)
+        if req.user_ids is not None:
+            index = self._snap().features.index
+            sent = [u for u in req.user_ids if str(u) in index]
+            lost = [u for u in req.user_ids if str(u) not in index]
+        else:
+            sent, lost = _row_ids(req), []
+        errors = [{"user_id": u, "error": "unknown user id: not in the feature snapshot as of "
+                   f"{self._snap().cutoff.date()}"} for u in lost]
         return ScoreJob(loaded, frame, req.top_reasons, errors, self._rank_reference(loaded),
                         sent)
 

@@ -43,12 +43,6 @@ class UsersRequest(Strict):
         if (self.user_ids is None) == (self.rows is None):
             raise ValueError("give exactly one of 'user_ids' or 'rows'")
 
-    def sent_ids(self) -> dict[str, Any]:
-        """Each id as sent (a number stays a number), keyed by its text, the key the snapshot
-        and the scores use: answers echo the id the way the client wrote it."""
-        sent = self.user_ids if self.user_ids is not None else [
-            r.get("user_id") for r in self.rows or [] if r.get("user_id") is not None]
-        return {str(u): u for u in sent}
 
 
 class SegmentsRequest(Strict):

@@ -356,7 +356,10 @@ class CustomerModel:
             frame = add_derived(frame)
         params = getattr(self, "bgnbd_params_", None)
         if params is not None and "bgnbd_p_alive" not in frame.columns:
-            frame = frame.join(bgnbd_features(params, frame, float(self.horizon_days or 90)))
+            # side by side by position: a repeated index (one customer asked twice) would
+            # multiply the rows in a join on the index
+            extra = bgnbd_features(params, frame, float(self.horizon_days or 90))
+            frame = pd.concat([frame, extra.set_axis(frame.index)], axis=1)
         return frame
 
     def _validate_task(self) -> str:

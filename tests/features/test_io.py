@@ -151,6 +151,9 @@ def test_calendar_rules(tmp_path: Path) -> None:
     assert "column 'end' is before start (1 row; first at row 1: '2024-11-01')" in msg
     assert "column 'intensity' is negative" in msg
     assert "has duplicate keys (2 rows" in msg
+    with pytest.raises(ft.DataContractError, match="column 'intensity' is infinite"):
+        ft.load_calendar(write(tmp_path, "name,start,end,kind,intensity\n"
+                               "A,2024-11-11,2024-11-11,sale,inf\n", "c.csv"))
 
 
 def test_spend_duplicates_and_negatives(tmp_path: Path) -> None:

@@ -214,6 +214,18 @@ def test_ids_come_back_as_sent(brain: Brain) -> None:
     del rows[2]["user_id"]
     out = brain.score("customer_value", UsersRequest(rows=rows, top_reasons=0))
     assert [r["user_id"] for r in out["results"]] == [ids[0], f"crm-{ids[1]}", "row-2"]
+    # ids of JSON numbers beside a row without one stay numbers (pandas had made them 1.0),
+    # and one customer asked as 17 and "17" is answered twice, each in its own form
+    mixed = [dict(rows[0], user_id=ids[0]), dict(rows[1], user_id=ids[1]),
+             {k: v for k, v in rows[2].items() if k != "user_id"}]
+    out = brain.score("churn_risk", UsersRequest(rows=mixed, top_reasons=0))
+    assert [r["user_id"] for r in out["results"]] == [ids[0], ids[1], "row-2"]
+    twice = [ids[0], str(ids[0]), 99_999_999, "99999999"]
+    for top in (1, 5):  # cached (after warm) and live (more reasons than the cache holds)
+        out = brain.score("churn_risk", UsersRequest(user_ids=twice, top_reasons=top))
+        assert [r["user_id"] for r in out["results"]] == [ids[0], str(ids[0])]
+        assert out["results"][0]["score"] == out["results"][1]["score"]
+        assert [e["user_id"] for e in out["errors"]] == [99_999_999, "99999999"]
     seg = brain.segments(SegmentsRequest(user_ids=[ids[0], str(ids[1]), -5]))
     assert [r["user_id"] for r in seg["results"]] == [ids[0], str(ids[1])]
     assert seg["errors"] == [{"user_id": -5, "error": "unknown user id"}]
