@@ -718,19 +718,23 @@ class EventEffects:
         if cal.empty or n == 0:
             return lift, var_lo, var_hi
         days = ds.normalize()
-        occ = occurrence_days(cal, series_id, self.pre_days, self.post_days, self.max_offset)
+        # only events whose window or shoulders reach the periods asked (a 42-day forecast
+        # had expanded every past promotion of the store first)
+        near = ((cal["end"] >= days[0] - pd.Timedelta(days=self.post_days))
+                & (cal["start"] <= days[-1] + pd.Timedelta(days=self.pre_days)))
+        occ = occurrence_days(cal[near.to_numpy()], series_id, self.pre_days, self.post_days,
+                              self.max_offset)
         occ = occ[(occ["date"] >= days[0]) & (occ["date"] <= days[-1])]
         if occ.empty:
             return lift, var_lo, var_hi
         # one ``effect`` per distinct (name, kind, key, intensity): a promotion repeated every
         # fortnight shares it
         what = ["name", "kind", "key", "intensity"]
-        distinct = occ[what].drop_duplicates()
+        group = occ.groupby(what, sort=False, dropna=False).ngroup().to_numpy()
+        distinct = occ[what].drop_duplicates()  # the groups' first rows, in ngroup's order
         vals = np.array([self.effect(series_id, r.name, r.kind, r.key, r.intensity)
                          for r in distinct.itertuples(index=False)], dtype=float).reshape(-1, 3)
-        found = pd.DataFrame(vals, columns=["lift", "var_lo", "var_hi"],
-                             index=pd.MultiIndex.from_frame(distinct))
-        at = found.reindex(pd.MultiIndex.from_frame(occ[what])).to_numpy()
+        at = vals[group]
         occ = occ.assign(lift=at[:, 0], var_lo=at[:, 1], var_hi=at[:, 2])
         occ["rank"] = occ["in_window"].astype(int) * 1e6 + occ["lift"].abs()
         # a background event (a long window) adds its lift under a shorter event's days
