@@ -303,6 +303,10 @@ def _describe_run(out: Any, task: str, source: Path | None, horizon: int | None,
             + (f"Champion: {out.promotion.reason}" if out.promotion else "Not registered."))
     client = MlflowClient()
     client.set_tag(out.run_id, "mlflow.note.content", text)
+    # a name that tells reruns apart in the runs list: the window and the validation cutoff
+    last = split.validation_cutoffs[-1] if split.validation_cutoffs else "table"
+    client.set_tag(out.run_id, "mlflow.runName",
+                   f"train-{_NAMES[task]} {f'h{horizon} ' if horizon else ''}valid {last}")
     if source is not None:
         client.set_tag(out.run_id, "source.input", str(source))
     if out.version is not None:

@@ -251,6 +251,10 @@ def _describe_run(run_id: str, what: str, frame: pd.DataFrame, sources: dict[str
     text = (f"{what} on {len(ids)} series ({shown}) from {given}; history "
             f"{ds.min():%Y-%m-%d} .. {ds.max():%Y-%m-%d}. {summary}")
     client.set_tag(run_id, "mlflow.note.content", text)
+    # a name that tells reruns apart in the runs list: the series and the last day seen
+    name = client.get_run(run_id).info.run_name or "run"
+    client.set_tag(run_id, "mlflow.runName",
+                   f"{name.split(' ')[0]} {len(ids)} series to {ds.max():%Y-%m-%d}")
     if version is not None:
         from training._forecast_mlflow import REGISTERED_NAME
 

@@ -245,6 +245,7 @@ def test_score_says_which_model_and_when_long_gone_customers_crowd_a_tier(
     assert v1.description.startswith(f"churn model from {world_dir}")
     assert "30-day label window" in v1.description
     assert "AUC" in v1.description
+    assert MlflowClient().get_run(v1.run_id).info.run_name.startswith("train-churn h30 valid ")
     assert "had no activity in the 30 days before the date" in out
     assert "--active-within 30" in out
     out = " ".join(_ok(["score", "churn", "--data", str(world_dir), "--asof", "2024-10-01",

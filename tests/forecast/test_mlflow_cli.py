@@ -83,6 +83,7 @@ def test_cli_backtest_train_predict(tmp_path: Path, series_maker: Callable) -> N
     assert "mean MASE" in note
     assert "Champion:" in note
     assert version.description == note
+    assert run.info.run_name.startswith("train-seasonal_naive 1 series to ")
     out = tmp_path / "out"
     res = runner.invoke(forecast_app, ["predict", "--horizon", "30", "--calendar", str(f_path),
                                        "--out", str(out)])
