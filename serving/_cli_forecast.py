@@ -217,29 +217,24 @@ def _check_calendar_channels(cal: pd.DataFrame, series_ids: list[str], path: Pat
         raise ValueError(f"{path}: {exc}") from None
 
 
-def _tag_time_zone(run_id: str, tz: str) -> None:
-    """Record the zone the series were read in (their times and the forecasts' are local)."""
-    from mlflow import MlflowClient
-
-    MlflowClient().set_tag(run_id, "time_zone", tz)
-
-
-def _say_plots(run_id: str) -> None:
-    """Where the fold plots went (the run's artifacts, also browsable in the MLflow UI)."""
-    import mlflow
-
-    where = mlflow.get_run(run_id).info.artifact_uri.removeprefix("file://")
-    console.print(f"fold plots: {where}/plots (MLflow run {run_id}, artifacts)", highlight=False)
-
-
-def _describe_run(run_id: str, what: str, frame: pd.DataFrame, sources: dict[str, Path | None],
-                  summary: str, version: str | None = None) -> None:
-    """What a reader of the MLflow UI needs without the code: the input files
-    (``source.*`` tags), the series and their span, and a description (the run's and the
-    registered version's) ending with the outcome."""
+def _record_run(run_id: str, what: str, frame: pd.DataFrame, sources: dict[str, Path | None],
+                result: Any, tz: str, outcome: str = "", version: str | None = None) -> None:
+    """What a reader of the MLflow UI needs without the code: the time zone the series were
+    read in (their times and the forecasts' are local), the input files (``source.*`` tags),
+    the series and their span, and a description (the run's and the registered version's)
+    with the backtest means and ``outcome``; prints where the fold plots went."""
     from mlflow import MlflowClient
 
     client = MlflowClient()
+    client.set_tag(run_id, "time_zone", tz)
+    info = client.get_run(run_id).info
+    where = info.artifact_uri.removeprefix("file://")
+    console.print(f"fold plots: {where}/plots (MLflow run {run_id}, artifacts)", highlight=False)
+    m = result.mean
+    summary = (f"Backtest ({len(result.origins)} origins, horizon {result.horizon}): mean MASE "
+               f"{m.get('mase', float('nan')):.3f}, peak error "
+               f"{m.get('peak_err_pct', float('nan')):.1f}%, 80% coverage "
+               f"{m.get('coverage80_pct', float('nan')):.1f}%. {outcome}").rstrip()
     for key, path in sources.items():
         if path is not None:
             client.set_tag(run_id, f"source.{key}", str(path))
@@ -252,7 +247,7 @@ def _describe_run(run_id: str, what: str, frame: pd.DataFrame, sources: dict[str
             f"{ds.min():%Y-%m-%d} .. {ds.max():%Y-%m-%d}. {summary}")
     client.set_tag(run_id, "mlflow.note.content", text)
     # a name that tells reruns apart in the runs list: the series and the last day seen
-    name = client.get_run(run_id).info.run_name or "run"
+    name = info.run_name or "run"
     client.set_tag(run_id, "mlflow.runName",
                    f"{name.split(' ')[0]} {len(ids)} series to {ds.max():%Y-%m-%d}")
     if version is not None:
@@ -310,14 +305,9 @@ def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsO
         for k, v in naive.mean.items():
             if np.isfinite(v):
                 MlflowClient().log_metric(run_id, f"naive_mean_{k}", float(v))
-    _tag_time_zone(run_id, tz)
-    _say_plots(run_id)
-    _describe_run(run_id, f"Backtest of {result.model}", frame,
-                  {"data": data, "series": series, "events": events, "calendar": calendar},
-                  f"{len(result.origins)} origins, horizon {horizon}: mean MASE "
-                  f"{result.mean.get('mase', float('nan')):.3f}, peak error "
-                  f"{result.mean.get('peak_err_pct', float('nan')):.1f}%, 80% coverage "
-                  f"{result.mean.get('coverage80_pct', float('nan')):.1f}%.")
+    _record_run(run_id, f"Backtest of {result.model}", frame,
+                {"data": data, "series": series, "events": events, "calendar": calendar},
+                result, tz)
     console.print(f"MLflow run {run_id} (evaluation {result.evaluation})")
 
 
@@ -339,17 +329,11 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
     out = train_and_register(model, frame, cal, horizon=horizon, origins=_origins(origins),
                              n_folds=folds, register=register, progress=step)
     _show_result_notes(out.backtest.notes)
-    _tag_time_zone(out.run_id, tz)
-    _say_plots(out.run_id)
-    m = out.backtest.mean
-    _describe_run(out.run_id, f"{out.backtest.model} forecaster", frame,
-                  {"data": data, "series": series, "events": events, "calendar": calendar},
-                  f"Backtest ({len(out.backtest.origins)} origins, horizon {horizon}): mean MASE "
-                  f"{m.get('mase', float('nan')):.3f}, peak error "
-                  f"{m.get('peak_err_pct', float('nan')):.1f}%, 80% coverage "
-                  f"{m.get('coverage80_pct', float('nan')):.1f}%. "
-                  + (f"Champion: {out.promotion.reason}" if out.promotion else "Not registered."),
-                  out.version)
+    _record_run(out.run_id, f"{out.backtest.model} forecaster", frame,
+                {"data": data, "series": series, "events": events, "calendar": calendar},
+                out.backtest, tz,
+                f"Champion: {out.promotion.reason}" if out.promotion else "Not registered.",
+                out.version)
     _mean_table(out.backtest.mean, f"{out.backtest.model}: backtest mean")
     console.print(f"MLflow run {out.run_id}; model {out.model_uri}")
     if out.promotion is not None:

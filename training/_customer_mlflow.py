@@ -362,11 +362,7 @@ def _rescorer(est: CustomerModel, valid: pd.DataFrame, metric: str,
 def _champion_cutoffs(champion: Any) -> list[pd.Timestamp]:
     """Cutoffs of the rows the champion was fitted or calibrated on (its split)."""
     rep = getattr(champion, "report_", None)
-    if rep is None:
-        return []
-    split = rep.split
-    cuts = {*split.train_cutoffs, *split.calibration_cutoffs, *split.validation_cutoffs}
-    return sorted(pd.Timestamp(c) for c in cuts)
+    return [] if rep is None else rep.split.cutoffs()
 
 
 def _fair_after(champion: Any) -> pd.Timestamp | None:

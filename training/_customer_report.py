@@ -77,6 +77,13 @@ class CutoffSplit:
     n_calibration: int
     n_validation: int
 
+    def cutoffs(self, validation: bool = True) -> list[pd.Timestamp]:
+        """The distinct cutoffs of the training and calibration rows (and of the validation
+        rows unless ``validation`` is false), in time order."""
+        cuts = {*self.train_cutoffs, *self.calibration_cutoffs,
+                *(self.validation_cutoffs if validation else ())}
+        return sorted(pd.Timestamp(c) for c in cuts)
+
 
 @dataclass(frozen=True)
 class CustomerFitReport:

@@ -362,12 +362,10 @@ def in_sample_note(model: CustomerModel | object, asof: str | pd.Timestamp) -> s
     h = getattr(inner, "horizon_days", None)
     if rep is None or not h:
         return None
-    split = rep.split
-    cuts = [*split.train_cutoffs, *split.calibration_cutoffs,
-            *(split.validation_cutoffs if rep.refit else ())]
+    cuts = rep.split.cutoffs(validation=rep.refit)
     if not cuts:
         return None
-    first, last = min(map(pd.Timestamp, cuts)), max(map(pd.Timestamp, cuts))
+    first, last = cuts[0], cuts[-1]
     end = last + pd.Timedelta(days=int(h))
     if pd.Timestamp(asof) >= end:
         return None

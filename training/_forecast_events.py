@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -195,15 +195,25 @@ def _moments(obs: pd.DataFrame, r: np.ndarray) -> dict[str, np.ndarray]:
     return {"_wir": w * i * r, "_wii": w * i * i, "_wwiis": w * w * i * i * s2}
 
 
+def _lsq(wir: Any, wii: Any, wwiis: Any) -> tuple[Any, Any]:
+    """Weighted least-squares lift per unit of intensity and its variance from ``_moments``
+    sums (scalars for one group, arrays for many)."""
+    return wir / wii, wwiis / wii**2
+
+
+def _shrink(b: Any, var_b: Any, mu0: Any, tau2: Any) -> tuple[Any, Any]:
+    """Posterior mean and variance of a lift ``b`` (variance ``var_b``) under N(mu0, tau2)."""
+    post_var = 1.0 / (1.0 / var_b + 1.0 / tau2)
+    return post_var * (b / var_b + mu0 / tau2), post_var
+
+
 def _posterior(sums: pd.DataFrame, mu0: np.ndarray, tau2: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
     """Posterior mean and variance of each group's lift (rows of ``_moments`` sums) under the
     priors N(``mu0``, ``tau2``), as ``EventEffects._fit_group`` for one group."""
-    sxx = sums["_wii"].to_numpy()
-    b = sums["_wir"].to_numpy() / sxx
-    var_b = sums["_wwiis"].to_numpy() / sxx**2
-    post_var = 1.0 / (1.0 / var_b + 1.0 / tau2)
-    return post_var * (b / var_b + mu0 / tau2), post_var
+    b, var_b = _lsq(sums["_wir"].to_numpy(), sums["_wii"].to_numpy(),
+                    sums["_wwiis"].to_numpy())
+    return _shrink(b, var_b, mu0, tau2)
 
 
 @dataclass(frozen=True)
@@ -566,16 +576,15 @@ class EventEffects:
     @staticmethod
     def _raw(g: pd.DataFrame) -> tuple[float, float]:
         """Weighted least-squares lift per unit of intensity of a group, and its variance."""
-        w, i, r, s2 = (g["w"].to_numpy(), g["i"].to_numpy(), g["r"].to_numpy(),
-                       g["noise"].to_numpy())
-        sxx = float(np.sum(w * i * i))
-        return float(np.sum(w * i * r)) / sxx, float(np.sum(w * w * i * i * s2)) / sxx**2
+        m = _moments(g, g["r"].to_numpy())
+        b, var_b = _lsq(float(np.sum(m["_wir"])), float(np.sum(m["_wii"])),
+                        float(np.sum(m["_wwiis"])))
+        return float(b), float(var_b)
 
     def _fit_group(self, g: pd.DataFrame, mu0: float, tau2: float) -> _Estimate:
         """Posterior of a group's lift under the prior N(``mu0``, ``tau2``)."""
-        b, var_b = self._raw(g)
-        post_var = 1.0 / (1.0 / var_b + 1.0 / tau2)
-        return _Estimate(post_var * (b / var_b + mu0 / tau2), post_var)
+        mean, var = _shrink(*self._raw(g), mu0, tau2)
+        return _Estimate(float(mean), float(var))
 
     def _kind_spread(self, obs: pd.DataFrame) -> dict[str, float]:
         """Per key, the variance of kinds' lifts around all events, floored at ``group_sd``².
