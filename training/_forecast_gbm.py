@@ -531,14 +531,12 @@ class LightGBMForecaster(BaseForecaster):
         return pd.concat(frames, ignore_index=True)
 
     # ------------------------------------------------------------ fitting
-    def _near_event(self, sid: str, ds: pd.DatetimeIndex,
-                    calendar: pd.DataFrame) -> np.ndarray | None:
-        """Periods within ``yoy_guard_days`` of a day whose learned event lift is at least
+    def _near_event(self, ds: pd.DatetimeIndex, lift: np.ndarray | None) -> np.ndarray | None:
+        """Periods within ``yoy_guard_days`` of a day whose learned event ``lift`` is at least
         ``yoy_guard_lift`` (None: no guard)."""
         g = float(self.yoy_guard_days)
-        if g <= 0 or self.calendar_.empty:
+        if g <= 0 or lift is None:
             return None
-        lift, _, _ = self.effects_.lift(sid, ds, calendar)
         big = np.abs(lift) >= self.yoy_guard_lift
         if not big.any():
             return None
@@ -614,9 +612,12 @@ class LightGBMForecaster(BaseForecaster):
         self.spd_ = spd
         self.effects_ = EventEffects(**(self.events or {})).fit(panel, self.calendar_)
         run = round(self.level_shift_days * spd)
-        cal = self.effects_.prepare(self.calendar_)  # once for every series
+        lifts = {} if float(self.yoy_guard_days) <= 0 or self.calendar_.empty else {
+            sid: lift for sid, (lift, _, _) in self.effects_.lift_many(
+                {sid: g.ds for sid, g in panel.series.items()}, self.calendar_).items()}
         self.ctx_ = {sid: _Ctx(panel.fwd(g.y), self.effects_.clean_[sid], g.ds, m, year,
-                               g.regressors, self.clip_sd, self._near_event(sid, g.ds, cal), run)
+                               g.regressors, self.clip_sd,
+                               self._near_event(g.ds, lifts.get(sid)), run)
                      for sid, g in panel.series.items()}
         rng = np.random.default_rng(self.seed)
         n_rows = self.max_rows or min(200_000, 20_000 + 1_000 * len(self.ctx_))
@@ -688,10 +689,11 @@ class LightGBMForecaster(BaseForecaster):
             msg = (f"predict: horizon {horizon} periods exceeds the {self.max_h_} the model was "
                    "trained for; refit with a larger max_horizon_days")
             raise ValueError(msg)
-        cal = self.effects_.prepare(self._calendar_for_predict(future_calendar))
+        index = {sid: self.panel_.future_index(sid, horizon) for sid in self.ctx_}
+        lifts = self.effects_.lift_many(index, self._calendar_for_predict(future_calendar))
         parts = []
         for sid, ctx in self.ctx_.items():
-            idx = self.panel_.future_index(sid, horizon)
+            idx = index[sid]
             reg = future_regressor_values(self.panel_, sid, idx, future_regressors)
             n = len(ctx.z)
             t = np.full(horizon, n - 1)
@@ -702,7 +704,7 @@ class LightGBMForecaster(BaseForecaster):
             q[:, 0] -= adj
             q[:, 2] += adj
             q = np.sort(q, axis=1)
-            lift, var_lo, var_hi = self.effects_.lift(sid, idx, cal)
+            lift, var_lo, var_hi = lifts[sid]
             if not np.isfinite(q).all():  # too short for the features (a single period)
                 base, band = self._repeat_last(sid, h)
                 q = np.column_stack([base - band, base, base + band])
