@@ -691,15 +691,21 @@ class LightGBMForecaster(BaseForecaster):
             raise ValueError(msg)
         index = {sid: self.panel_.future_index(sid, horizon) for sid in self.ctx_}
         lifts = self.effects_.lift_many(index, self._calendar_for_predict(future_calendar))
+        h = np.arange(1, horizon + 1)
+        # one LightGBM call per quantile for many series at once (a call per series and
+        # quantile cost 1.7 ms each), in batches of at most 200,000 rows to bound memory
+        per_batch = max(1, 200_000 // horizon)
+        sids = list(self.ctx_)
+        raw = np.concatenate([self._raw_quantiles(self.models_, self.shock_, pd.concat([
+            self._features(self.ctx_[sid], np.full(horizon, len(self.ctx_[sid].z) - 1), h,
+                           index[sid], future_regressor_values(self.panel_, sid, index[sid],
+                                                               future_regressors))
+            for sid in sids[b:b + per_batch]], ignore_index=True))
+            for b in range(0, len(sids), per_batch)])
         parts = []
-        for sid, ctx in self.ctx_.items():
+        for j, (sid, ctx) in enumerate(self.ctx_.items()):
             idx = index[sid]
-            reg = future_regressor_values(self.panel_, sid, idx, future_regressors)
-            n = len(ctx.z)
-            t = np.full(horizon, n - 1)
-            h = np.arange(1, horizon + 1)
-            x = self._features(ctx, t, h, idx, reg)
-            q = self._raw_quantiles(self.models_, self.shock_, x) + ctx.lvl[n - 1]
+            q = raw[j * horizon:(j + 1) * horizon] + ctx.lvl[len(ctx.z) - 1]
             adj = self._conformal_at(h, sid)
             q[:, 0] -= adj
             q[:, 2] += adj
