@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 import time
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,13 @@ from ._cli_common import (
     step,
     write_frame,
 )
+
+# Help in boxed tables needs room: below 100 columns (and in a pipe) the plain layout keeps
+# each option's name on one line and gives its text the rest (at 80 columns the boxed help
+# left 22 characters for the text and cut 'models:/churn@champion' to 'models:/churn@champ...').
+PLAIN_HELP_BELOW = 100
+if shutil.get_terminal_size().columns < PLAIN_HELP_BELOW:
+    typer.core.HAS_RICH = False
 
 app = typer.Typer(help="Marketing Brain: traffic peak forecasts, customer models and A/B tests "
                        "from your event logs and campaign calendar.",

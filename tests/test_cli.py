@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +33,20 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
     res = runner.invoke(app, [*path, "--help"])
     assert res.exit_code == 0, res.output
     assert "Usage" in res.output
+
+
+@pytest.mark.parametrize("columns", ["80", "140"])
+def test_help_in_a_narrow_terminal_keeps_every_name_and_default_whole(columns: str) -> None:
+    """Audit finding: at 80 columns the boxed help left 22 characters for the text and cut the
+    default model URI to 'models:/churn@champ...'; narrow terminals get the plain layout."""
+    env = {**os.environ, "COLUMNS": columns}
+    res = subprocess.run([sys.executable, "-m", "serving.cli", "score", "churn", "--help"],
+                         capture_output=True, text=True, env=env, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    text = " ".join(res.stdout.replace("│", " ").split())
+    assert "(default: models:/churn@champion)" in text
+    assert "…" not in res.stdout
+    assert ("--season-adjust / --no-season-adjust" in text) == (columns == "80")
 
 
 def test_version_on_its_own_prints_the_version_and_no_arguments_show_help() -> None:
