@@ -85,11 +85,28 @@ class BacktestResult:
     notes: tuple[str, ...] = ()
 
 
-def evaluation_key(series: pd.DataFrame, origins: Sequence[pd.Timestamp], horizon: int) -> str:
-    """Identifier of (data, origins, horizon): equal keys mean the same backtest."""
+def data_hash(series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> hashlib._Hash:
+    """Running hash of a long frame's rows (``series_id``, ``ds``, ``y`` and every
+    known-in-advance column, by name) and, when given, of the calendar's events."""
     h = hashlib.sha256()
-    frame = series[["series_id", "ds", "y"]].sort_values(["series_id", "ds"])
+    extra = sorted(c for c in series.columns if c not in ("series_id", "ds", "y"))
+    frame = series[["series_id", "ds", "y", *extra]].sort_values(["series_id", "ds"])
     h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    if extra:  # the names too: two columns of equal values are not the same input
+        h.update(("columns:" + ",".join(extra)).encode())
+    if calendar is not None and len(calendar):
+        cal = normalize_calendar(calendar)
+        h.update(pd.util.hash_pandas_object(cal.astype(str), index=False).to_numpy().tobytes())
+    return h
+
+
+def evaluation_key(series: pd.DataFrame, origins: Sequence[pd.Timestamp], horizon: int,
+                   calendar: pd.DataFrame | None = None) -> str:
+    """Identifier of (data, known-in-advance columns, calendar, origins, horizon): equal keys
+    mean the same backtest. (Until 2026-12-05 only ``series_id, ds, y`` were hashed: a model
+    reading a same-day outcome column, or another calendar, shared its key with one that did
+    not, and its recorded score was taken as comparable.)"""
+    h = data_hash(series, calendar)
     h.update(",".join(str(pd.Timestamp(o).date()) for o in origins).encode())
     h.update(str(horizon).encode())
     return f"backtest:{h.hexdigest()[:16]}:h{horizon}:k{len(origins)}"
@@ -528,5 +545,5 @@ def backtest(
     return BacktestResult(
         model=name, params=params, horizon=horizon, origins=tuple(origin_list), folds=folds,
         mean=mean, forecasts=joined_all,
-        evaluation=evaluation_key(frame, origin_list, horizon),
+        evaluation=evaluation_key(frame, origin_list, horizon, calendar),
         seconds=time.perf_counter() - t0, plots=tuple(plots), notes=tuple(notes))

@@ -258,6 +258,46 @@ def negative_values_note(series: pd.DataFrame) -> str | None:
             "if they are errors (counts and revenue are never negative)")
 
 
+OUTCOME_LIKE_RHO = 0.9
+"""Rank correlation with ``y`` (over periods with traffic) above which a known-in-advance
+column is named as a likely same-period outcome."""
+
+
+def regressor_notes(series: pd.DataFrame) -> list[str]:
+    """Which extra columns the forecasters read as known in advance (every column besides
+    ``series_id``, ``ds``, ``y``), and a warning for any that rises and falls with ``y`` almost
+    one for one (Spearman above ``OUTCOME_LIKE_RHO`` over the periods with ``y`` above 0, so a
+    closure flag that is 0 exactly when the shop is shut does not count): such a column is
+    usually an outcome of the period (customers, orders, visits), whose actual future values
+    the backtest reads. A check found a Rossmann file's ``Customers`` column taken this way
+    without a word: backtest MASE 0.19 against 0.27 without it, and the model became
+    champion."""
+    extra = [c for c in series.columns if c not in ("series_id", "ds", "y")]
+    if not extra:
+        return []
+    notes = [f"known-in-advance columns: {', '.join(repr(c) for c in extra)}: the forecasters "
+             "read them for every period they forecast (backtests from this file), so "
+             "'brain forecast predict' needs their future values (--future FILE); drop any "
+             "that is not planned in advance"]
+    y = pd.to_numeric(series["y"], errors="coerce")
+    busy = (y > 0).to_numpy()
+    for col in extra:
+        x = pd.to_numeric(series[col], errors="coerce")
+        ok = busy & x.notna().to_numpy()
+        if ok.sum() < 30 or x[ok].nunique() < 3:
+            continue
+        rho = float(y[ok].rank().corr(x[ok].rank()))
+        if np.isfinite(rho) and abs(rho) >= OUTCOME_LIKE_RHO:
+            notes.append(
+                f"column {col!r} rises and falls with y almost one for one (rank correlation "
+                f"{rho:.2f} over {int(ok.sum()):,} periods with y above 0): if it is only known "
+                "once a period is over (customers, orders, visits), the backtest reads its "
+                "actual future values and scores better than any real forecast can, and "
+                "'brain forecast predict' cannot be given it; drop it from the series file "
+                "unless it is set in advance")
+    return notes
+
+
 def period_text(ds: Any) -> str:
     """A period as people write it: the date for a day, date and time for an hour."""
     t = pd.Timestamp(ds)
@@ -290,6 +330,7 @@ def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> 
     --series`` says the same): negative values, far-out values, short histories, level shifts
     (calendar event days left out), sparse series, weekdays or hours never seen."""
     notes = [n for n in (negative_values_note(series), extreme_values_note(series)) if n]
+    notes += regressor_notes(series)
     panel = prepare_panel(series[["series_id", "ds", "y"]], "none")
     extra = [n for n in (short_history_note(panel), level_shift_note(panel, calendar=calendar),
                          sparse_series_note(panel), gap_note(panel)) if n]

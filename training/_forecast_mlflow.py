@@ -17,7 +17,6 @@ such columns takes the calendar frame exactly as before.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
 import pickle
@@ -38,10 +37,11 @@ from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from features._calendar import normalize_calendar
 
-from ._forecast_backtest import METRICS, BacktestResult, backtest, cover_horizon
+from ._forecast_backtest import METRICS, BacktestResult, backtest, cover_horizon, data_hash
 from ._forecast_base import BaseForecaster, check_future_regressors, series_freq
 from ._forecast_models import FORECASTERS, make_forecaster
 from ._mlflow import (
+    CHAMPION,
     Promotion,
     Rescored,
     get_or_create_experiment,
@@ -242,7 +242,13 @@ def _requirements() -> list[str]:
     return out
 
 
-def _log_result(result: BacktestResult) -> None:
+def _inputs(series: pd.DataFrame) -> str:
+    """The known-in-advance columns of a long frame, comma-separated ('' for none)."""
+    return ",".join(str(c) for c in series.columns if c not in ("series_id", "ds", "y"))
+
+
+def _log_result(result: BacktestResult, series: pd.DataFrame) -> None:
+    mlflow.log_param("known_in_advance", _inputs(series) or "(none)")
     mlflow.log_params({
         "model_name": result.model,
         "model_params": json.dumps(result.params, default=str, sort_keys=True)[:6000],
@@ -287,7 +293,7 @@ def log_backtest(
         result = backtest(proto, series, calendar, horizon=horizon, origins=origins,
                           n_folds=n_folds, plot_dir=Path(tmp), progress=progress)
         mlflow.set_tag("kind", "backtest")
-        _log_result(result)
+        _log_result(result, series)
     return run.info.run_id, result
 
 
@@ -325,10 +331,9 @@ def data_summary(series: pd.DataFrame) -> str:
 
 
 def _data_key(series: pd.DataFrame) -> str:
-    """Hash of the training data (series_id, ds, y): equal keys mean the same data."""
-    frame = series[["series_id", "ds", "y"]].sort_values(["series_id", "ds"])
-    raw = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
-    return hashlib.sha256(raw).hexdigest()[:16]
+    """Hash of the training data (series_id, ds, y and the known-in-advance columns): equal
+    keys mean the same data."""
+    return data_hash(series).hexdigest()[:16]
 
 
 def _known_params(name: str, params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -358,6 +363,27 @@ def _rescore(version: Any, series: pd.DataFrame, calendar: pd.DataFrame | None, 
     return result.mean[_PRIMARY], dropped
 
 
+def _fitted_on(version: ModelVersion, series: pd.DataFrame, data_key: str) -> str:
+    """What ``version`` was fitted on, against ``series`` (whose key is ``data_key``)."""
+    tags = version.tags
+    if tags.get("data.key") == data_key:
+        return "the same data with other origins, horizon or calendar"
+    summary = tags.get("data.summary") or "data not recorded"
+    was, now = tags.get("inputs.known_in_advance"), _inputs(series)
+    if summary == data_summary(series) and was is not None and was != now:
+        return (f"the same span of series with other known-in-advance columns "
+                f"({was or 'none'}; now {now or 'none'})")
+    return f"other data ({summary})"
+
+
+def _champion_version() -> ModelVersion | None:
+    """The current ``traffic_forecaster@champion``, or None."""
+    try:
+        return MlflowClient().get_model_version_by_alias(REGISTERED_NAME, CHAMPION)
+    except MlflowException:
+        return None
+
+
 def _decide_champion(version: str, result: BacktestResult, series: pd.DataFrame,
                      calendar: pd.DataFrame | None) -> tuple[Promotion, list[str]]:
     """The champion decision for a newly registered ``version``, and notes for the user.
@@ -380,9 +406,7 @@ def _decide_champion(version: str, result: BacktestResult, series: pd.DataFrame,
         current = MlflowClient().get_model_version(REGISTERED_NAME, uri.rsplit("/", 1)[-1])
         rescored.append(current)
         prev = current.version
-        where = ("the same data with other origins or horizon"
-                 if current.tags.get("data.key") == data_key
-                 else f"other data ({current.tags.get('data.summary') or 'data not recorded'})")
+        where = _fitted_on(current, series, data_key)
         try:
             champ, dropped = _rescore(current, series, calendar, result.horizon, result.origins)
         except (ValueError, KeyError, TypeError, MlflowException) as exc:
@@ -394,17 +418,26 @@ def _decide_champion(version: str, result: BacktestResult, series: pd.DataFrame,
         return champ, cand, (f"v{prev}'s recipe re-scored on this data; v{prev} was fitted "
                              f"on {where}")
 
+    before = _champion_version()
     promotion = promote_if_better(REGISTERED_NAME, version, _PRIMARY, cand,
                                   higher_is_better=False, evaluation=result.evaluation,
                                   rescore_champion=rescore_recipe,
                                   tie_to_candidate_when_rescored=True)
+    if promotion.promoted and before is not None:
+        was = {c for c in before.tags.get("inputs.known_in_advance", "").split(",") if c}
+        new = [c for c in _inputs(series).split(",") if c and c not in was]
+        if new:
+            notes.append(f"the new champion v{version} reads known-in-advance columns "
+                         f"champion v{before.version} did not ({', '.join(map(repr, new))}): "
+                         "'brain forecast predict' now needs their future values (--future "
+                         "FILE)")
     if rescored and not promotion.promoted and rescored[0].tags.get("data.key") != data_key:
         prev = rescored[0].version
-        other = rescored[0].tags.get("data.summary") or "data not recorded"
         notes.append(f"predict's default model, traffic_forecaster@champion (v{prev}), was "
-                     f"fitted on {other}, not on this data ({data_summary(series)}): 'brain "
-                     f"forecast predict' forecasts those series. To forecast this data pass "
-                     f"--model-uri models:/{REGISTERED_NAME}/{version}")
+                     f"fitted on {_fitted_on(rescored[0], series, data_key)}, not on this data "
+                     f"({data_summary(series)}): 'brain forecast predict' forecasts with it. "
+                     f"To forecast with this fit pass --model-uri "
+                     f"models:/{REGISTERED_NAME}/{version}")
     return promotion, notes
 
 
@@ -434,7 +467,7 @@ def train_and_register(
         mlflow.set_tag("kind", "train")
         result = backtest(proto, series, calendar, horizon=horizon, origins=origins,
                           n_folds=n_folds, plot_dir=Path(tmp), progress=progress)
-        _log_result(result)
+        _log_result(result, series)
         final = type(proto)(**proto.get_params()).fit(series, calendar)
         final.default_horizon_ = horizon  # type: ignore[attr-defined]
         info = log_model(final)
@@ -450,6 +483,8 @@ def train_and_register(
         client.set_model_version_tag(REGISTERED_NAME, version, "data.summary",
                                      data_summary(series))
         client.set_model_version_tag(REGISTERED_NAME, version, "data.key", _data_key(series))
+        client.set_model_version_tag(REGISTERED_NAME, version, "inputs.known_in_advance",
+                                     _inputs(series))
         promotion, more = _decide_champion(version, result, series, calendar)
         notes += more
     return TrainOutcome(run.info.run_id, model_uri, version, result, promotion, final,

@@ -181,3 +181,41 @@ def test_model_without_regressors_keeps_calendar_input() -> None:
     assert list(frame.columns) == ["name", "start", "end", "kind", "channel", "intensity"]
     with pytest.raises(ValueError, match="missing"):
         pyfunc_input(cal, pd.DataFrame({"series_id": ["a"], "ds": ["2024-05-01"]}), ["promo"])
+
+
+def test_a_same_period_outcome_column_is_named_and_keys_the_evaluation(tmp_path: Path) -> None:
+    """Independent check (2026-12-05): a Rossmann file's 'Customers' column (an outcome of the
+    day, about Sales / 9) was read as known in advance without a word; its backtest shared the
+    evaluation key of the model without it, so the leaky model became champion."""
+    from training._forecast_base import series_notes
+
+    series = _promo_series()
+    rng = np.random.default_rng(0)
+    leaky = series.assign(customers=np.round(series["y"] / 9 + rng.normal(0, 1, len(series))))
+    notes = " ".join(series_notes(leaky))
+    assert "known-in-advance columns: 'promo', 'customers'" in notes
+    assert "column 'customers' rises and falls with y" in notes
+    assert "column 'promo' rises" not in notes  # a planned flag is not an outcome
+    assert "rises and falls" not in " ".join(series_notes(series))
+
+    runner = CliRunner()
+    plain = runner.invoke(forecast_app, ["train", "--series",
+                                         str(_write(series, tmp_path / "a.csv")), *_FAST])
+    assert plain.exit_code == 0, plain.output
+    res = runner.invoke(forecast_app, ["train", "--series",
+                                       str(_write(leaky, tmp_path / "b.csv")), *_FAST])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "column 'customers' rises and falls with y" in text
+    client = mlflow.MlflowClient()
+    v1, v2 = (client.get_model_version("traffic_forecaster", v) for v in ("1", "2"))
+    assert v1.tags["eval.key"] != v2.tags["eval.key"]  # not 'the same evaluation'
+    assert v1.tags["data.key"] != v2.tags["data.key"]
+    assert v2.tags["inputs.known_in_advance"] == "promo,customers"
+    run = client.get_run(v2.run_id)
+    assert run.data.params["known_in_advance"] == "promo,customers"
+    # the same recipe on the same inputs ties, and the fit on this data is served: the
+    # warnings are what tell the user
+    assert v2.aliases == ["champion"]
+    assert "other known-in-advance columns (promo; now promo,customers)" in text
+    assert "reads known-in-advance columns champion v1 did not ('customers')" in text
