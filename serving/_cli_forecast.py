@@ -327,7 +327,7 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
     _check_data_calendar(frame, cal, horizon, calendar)
     step(f"training {model} on {frame['series_id'].nunique()} series, horizon {horizon}")
     out = train_and_register(model, frame, cal, horizon=horizon, origins=_origins(origins),
-                             n_folds=folds, register=register, progress=step)
+                             n_folds=folds, register=register, progress=step, time_zone=tz)
     _show_result_notes(out.backtest.notes)
     _record_run(out.run_id, f"{out.backtest.model} forecaster", frame,
                 {"data": data, "series": series, "events": events, "calendar": calendar},
@@ -475,6 +475,25 @@ def load_future(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _time_zone_note(inner: Any, horizon: int) -> None:
+    """Say which clock the forecast's times are on (a model trained with ``--tz``), and which
+    hours of the horizon that clock skips (no rows: a day when clocks go forward has 23)."""
+    from training._forecast_base import nonexistent_local, period_text
+
+    tz = getattr(inner, "time_zone_", None)
+    if not tz or str(tz).upper() == "UTC":
+        return
+    skipped: set[pd.Timestamp] = set()
+    for sid in inner.panel_.series:
+        idx = inner.panel_.future_index(sid, horizon)
+        skipped.update(idx[nonexistent_local(idx, tz)])
+    gap = (f"; {', '.join(period_text(t) for t in sorted(skipped)[:3])} "
+           f"{'do' if len(skipped) > 1 else 'does'} not exist there (clocks go forward) and "
+           "has no row" if skipped else "")
+    show_note(f"times are local {tz} time, the business time zone the model was trained in"
+              f"{gap}")
+
+
 def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                 out: Path, future: pd.DataFrame | None = None,
                 future_source: str = "future regressors") -> tuple[dict[str, Path], pd.DataFrame]:
@@ -524,6 +543,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                           "columns; the file is not used", highlight=False)
     end = _describe_model(label, inner, horizon)
     begin = min(g.ds[-1] for g in inner.panel_.series.values()) + inner.panel_.step
+    _time_zone_note(inner, horizon)
     _calendar_outside_note(calendar, begin, end, "--calendar", "the forecast periods")
     events = pyfunc_input(calendar, future, names)
     fc = loaded.predict(events, params={"horizon": horizon, "use_stored_calendar": True})

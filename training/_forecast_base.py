@@ -258,6 +258,15 @@ def negative_values_note(series: pd.DataFrame) -> str | None:
             "if they are errors (counts and revenue are never negative)")
 
 
+def nonexistent_local(ds: pd.DatetimeIndex, tz: str) -> np.ndarray:
+    """Which naive local times of ``ds`` do not exist in ``tz`` (the hour skipped when clocks
+    go forward, 02:00 on the last Sunday of March in Europe/Berlin)."""
+    if ds.tz is not None or len(ds) == 0 or str(tz).upper() == "UTC":
+        return np.zeros(len(ds), dtype=bool)
+    local = ds.tz_localize(tz, ambiguous=np.zeros(len(ds), dtype=bool), nonexistent="NaT")
+    return np.asarray(local.isna())
+
+
 OUTCOME_LIKE_RHO = 0.9
 """Rank correlation with ``y`` (over periods with traffic) above which a known-in-advance
 column is named as a likely same-period outcome."""
@@ -792,4 +801,9 @@ class BaseForecaster:
             q[on, 2] = np.ceil(q[on, 2] - 1e-9)
         out[["p10", "p50", "p90"]] = q
         out["model"] = self.model_name
+        tz = getattr(self, "time_zone_", None)  # set by train_and_register; older models: None
+        if tz and len(out):
+            # an hour the clocks skip in the business time zone has no traffic: no row
+            gone = nonexistent_local(pd.DatetimeIndex(out["ds"]), tz)
+            out = out[~gone].reset_index(drop=True)
         return out[list(FORECAST_COLUMNS)]

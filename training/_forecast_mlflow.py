@@ -451,6 +451,7 @@ def train_and_register(
     n_folds: int = 3,
     register: bool = True,
     progress: Callable[[str], None] | None = None,
+    time_zone: str | None = None,
 ) -> TrainOutcome:
     """Backtest, fit on all data, log the pyfunc, register it and move ``champion`` if better.
 
@@ -458,6 +459,8 @@ def train_and_register(
     strictly lower mean MASE. A champion evaluated elsewhere is re-scored here; see
     ``_decide_champion`` for why a tie then goes to the candidate. A forecaster with
     ``max_horizon_days`` gets it raised to cover ``horizon`` (``predict`` cannot go further).
+    ``time_zone``: the business time zone the series were read in (their times are local):
+    the model's forecasts then leave out the hour the clocks skip there.
     """
     proto = make_forecaster(model) if isinstance(model, str) else model
     proto, raised = cover_horizon(proto, horizon, series_freq(series))
@@ -470,6 +473,8 @@ def train_and_register(
         _log_result(result, series)
         final = type(proto)(**proto.get_params()).fit(series, calendar)
         final.default_horizon_ = horizon  # type: ignore[attr-defined]
+        if time_zone:
+            final.time_zone_ = time_zone  # type: ignore[attr-defined]
         info = log_model(final)
         model_uri = info.model_uri
         mlflow.log_metric("train_rows", len(series))

@@ -219,3 +219,28 @@ def test_a_same_period_outcome_column_is_named_and_keys_the_evaluation(tmp_path:
     assert v2.aliases == ["champion"]
     assert "other known-in-advance columns (promo; now promo,customers)" in text
     assert "reads known-in-advance columns champion v1 did not ('customers')" in text
+
+
+def test_hourly_forecast_in_a_dst_zone_has_no_row_for_the_skipped_hour(tmp_path: Path) -> None:
+    """Independent check: a model trained with --tz Europe/Berlin forecast a row for
+    2024-03-31 02:00, an hour that does not exist there (168 rows for 167 hours), and the
+    files did not say which clock their times are on."""
+    ds = pd.date_range("2024-02-01", "2024-03-29 23:00", freq="h")
+    rng = np.random.default_rng(1)
+    y = rng.poisson(50 + 30 * np.sin(2 * np.pi * ds.hour.to_numpy() / 24)).astype(float)
+    path = tmp_path / "hourly.csv"
+    pd.DataFrame({"ds": ds.strftime("%Y-%m-%d %H:%M"), "y": y}).to_csv(path, index=False)
+    runner = CliRunner()
+    res = runner.invoke(forecast_app, ["train", "--series", str(path), "--horizon", "72",
+                                       "--folds", "1", "--tz", "Europe/Berlin"])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "out"
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "72", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "times are local Europe/Berlin time" in text
+    assert "2024-03-31 02:00 does not exist there" in text
+    fc = pd.read_csv(out / "forecast.csv", parse_dates=["ds"])
+    assert len(fc) == 71
+    assert pd.Timestamp("2024-03-31 02:00") not in set(fc["ds"])
+    assert pd.Timestamp("2024-03-31 03:00") in set(fc["ds"])
