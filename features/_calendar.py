@@ -15,6 +15,7 @@ Which events apply to which series:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -108,10 +109,17 @@ def is_aggregate(series_id: str) -> bool:
 
 def aggregates_first(series_ids: Iterable[str]) -> list[str]:
     """``series_ids`` (each once) with the sums over every channel first (``total``, then
-    ``orders:total``, ...), the rest in the order given: the series a planner reads first lead
-    every chart and table, not whichever channels sort before them."""
+    ``orders:total``, ...), then the rest in natural order (``natural_key``): the series a
+    planner reads first lead every chart and table, not whichever channels sort before them."""
     ids = list(dict.fromkeys(str(s) for s in series_ids))
-    return sorted(ids, key=lambda s: (not is_aggregate(s), s != "total"))
+    return sorted(ids, key=lambda s: (not is_aggregate(s), s != "total", natural_key(s)))
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that reads digit runs as numbers: store '2' before store '10' (as text, '1',
+    '10', '100', '101' came first and a chart's 'first 6 of 120 stores' skipped 2-9)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part.casefold())
+                 for part in re.split(r"(\d+)", text) if part)
 
 
 def applies_to(calendar: pd.DataFrame, series_id: str) -> np.ndarray:

@@ -235,6 +235,8 @@ def _record_run(run_id: str, what: str, frame: pd.DataFrame, sources: dict[str, 
                f"{m.get('mase', float('nan')):.3f}, peak error "
                f"{m.get('peak_err_pct', float('nan')):.1f}%, 80% coverage "
                f"{m.get('coverage80_pct', float('nan')):.1f}%. {outcome}").rstrip()
+    # absolute paths: the run is read later from anywhere (the UI, another folder)
+    sources = {k: (Path(v).resolve() if v is not None else None) for k, v in sources.items()}
     for key, path in sources.items():
         if path is not None:
             client.set_tag(run_id, f"source.{key}", str(path))
@@ -475,6 +477,27 @@ def load_future(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _csv_ready(frame: pd.DataFrame, digits: int = 6) -> pd.DataFrame:
+    """``frame`` as planners read it in a spreadsheet: every date column in one format (dates
+    alone when all are midnights, else date and minute: an hourly peaks file had '2024-12-21'
+    beside '2024-12-27 23:00:00'), and numbers to ``digits`` significant digits of the
+    column's largest (34198.100069485605 -> 34198.1), never '-0.0'."""
+    out = frame.copy()
+    dates = [c for c in out.columns if pd.api.types.is_datetime64_any_dtype(out[c])]
+    stamps = pd.concat([out[c] for c in dates]) if dates else pd.Series(dtype="datetime64[ns]")
+    fmt = "%Y-%m-%d" if (stamps.dropna() == stamps.dropna().dt.normalize()).all() else (
+        "%Y-%m-%d %H:%M")
+    for c in dates:
+        out[c] = out[c].dt.strftime(fmt)
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]):
+            top = float(np.nanmax(np.abs(out[c].to_numpy(dtype=float)))) if out[c].notna().any() \
+                else 0.0
+            places = int(np.clip(digits - np.ceil(np.log10(top)) if top > 0 else 2, 0, 8))
+            out[c] = out[c].round(places) + 0.0
+    return out
+
+
 def _time_zone_note(inner: Any, horizon: int) -> None:
     """Say which clock the forecast's times are on (a model trained with ``--tz``), and which
     hours of the horizon that clock skips (no rows: a day when clocks go forward has 23)."""
@@ -568,11 +591,16 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     withheld = withheld_lift_note(peaks)
     if withheld:
         show_note(withheld)
+    if names:
+        show_note(f"lift_pct is over the forecast without the calendar's events, with the same "
+                  f"known-in-advance values ({', '.join(map(repr, names))}): what those columns "
+                  "add (a promo flag's uplift) is inside baseline_p50, not in the lift; give a "
+                  "promotion as a calendar event to see its lift")
     fc_path, pk_path, png = out / "forecast.csv", out / "peaks.csv", out / "forecast.png"
     for path in (fc_path, pk_path, png):
         note_replaced(path)
-    fc.to_csv(fc_path, index=False)
-    peaks.to_csv(pk_path, index=False)
+    _csv_ready(fc).to_csv(fc_path, index=False)
+    _csv_ready(peaks).to_csv(pk_path, index=False)
     history = pd.concat([pd.DataFrame({"series_id": sid, "ds": g.ds, "y": g.y})
                          for sid, g in inner.panel_.series.items()], ignore_index=True)
     _plot_forecast(history, fc, full_cal, png)

@@ -258,6 +258,13 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
             ax.set_ylim(bottom=low - 0.05 * (top - low), top=top)
             cut = f" (P90 reaches {f['p90'].max():,.0f}, above the chart)"
         ax.set_ylabel(_quantity(sid), fontsize=9)
+        # a few dates, written once each ('Dec', '21', '24' ...): the default ticks ran into
+        # each other on hourly and 5-month charts
+        import matplotlib.dates as mdates
+
+        loc = mdates.AutoDateLocator(minticks=3, maxticks=8)
+        ax.xaxis.set_major_locator(loc)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
         where = f" in {all_in}" if all_in else ""
         name = (sid if _drawable(sid)
                 else f"series {every.index(sid) + 1} of {len(every)}{where}")

@@ -40,7 +40,8 @@ def test_backtest_folds_plots_and_key(daily: tuple, tmp_path: Path) -> None:
     assert len(res.plots) == 3
     assert all(p.exists() for p in res.plots)
     assert res.forecasts["ds"].min() == res.origins[0]
-    assert res.evaluation == evaluation_key(series, res.origins, 14)
+    assert res.evaluation == evaluation_key(series, res.origins, 14, cal)
+    assert res.evaluation != evaluation_key(series, res.origins, 14)  # the calendar counts
     assert res.origins[-1] + pd.Timedelta(days=13) == series["ds"].max()
     with pytest.raises(ValueError, match="origin"):
         backtest(SeasonalNaiveForecaster(), series, cal, horizon=14, origins=["2020-01-01"])

@@ -62,8 +62,8 @@ def test_a_better_champion_recipe_keeps_the_alias_and_warns_about_other_data(
     assert not worse.promotion.promoted
     assert _champion() == "1"
     warning = " ".join(worse.notes)
-    assert "traffic_forecaster@champion (v1), was fitted on 1 series, 2023-01-01 .. " \
-           "2023-10-27, not on this data (1 series, 2023-01-01 .. 2024-02-04)" in warning
+    assert "traffic_forecaster@champion (v1), was fitted on other data (1 series, 2023-01-01 .. " \
+           "2023-10-27), not on this data (1 series, 2023-01-01 .. 2024-02-04)" in warning
     assert f"--model-uri models:/traffic_forecaster/{worse.version}" in warning
 
 

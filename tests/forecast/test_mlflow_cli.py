@@ -49,8 +49,12 @@ def test_charts_and_tables_lead_with_the_sums_over_channels() -> None:
     from features._calendar import aggregates_first
 
     ids = ["channel=email", "orders:total", "channel=ads", "revenue:total", "total", "store_1"]
-    assert aggregates_first(ids) == ["total", "orders:total", "revenue:total", "channel=email",
-                                     "channel=ads", "store_1"]
+    assert aggregates_first(ids) == ["total", "orders:total", "revenue:total", "channel=ads",
+                                     "channel=email", "store_1"]
+    # store ids in natural order (as text '1', '10', '100' came first: an independent check's
+    # chart showed stores 1, 10, 100, 101, 102, 103 as 'the first 6 of 120')
+    assert aggregates_first(["10", "100", "2", "1", "store_10", "store_9"]) == [
+        "1", "2", "10", "100", "store_9", "store_10"]
 
 
 def test_cli_backtest_train_predict(tmp_path: Path, series_maker: Callable) -> None:
@@ -111,3 +115,24 @@ def test_cli_names_the_calendar_file_of_a_misspelt_channel(tmp_path: Path,
     assert "calendar.csv" in text
     assert "'emial'" in text
     assert "channels are email" in text
+
+
+def test_forecast_files_write_one_date_format_and_readable_numbers() -> None:
+    """Independent check: an hourly peaks.csv had '2024-12-21' beside '2024-12-27 23:00:00',
+    numbers like 34198.100069485605, and '-0.0'."""
+    from serving._cli_forecast import _csv_ready
+
+    frame = pd.DataFrame({
+        "start": pd.to_datetime(["2024-12-21", "2024-12-25"]),
+        "end": pd.to_datetime(["2024-12-27 23:00", "2024-12-25 23:00"]),
+        "p50": [34198.100069485605, -1e-9], "lift_pct": [3.33008944232005, -29.53498082798991],
+        "revenue": [1_234_567.891, 2.5]})
+    out = _csv_ready(frame)
+    assert list(out["start"]) == ["2024-12-21 00:00", "2024-12-25 00:00"]
+    assert list(out["end"]) == ["2024-12-27 23:00", "2024-12-25 23:00"]
+    assert list(out["p50"]) == [34198.1, 0.0]
+    assert str(out["p50"].iloc[1]) == "0.0"
+    assert list(out["lift_pct"]) == [3.3301, -29.535]  # six digits of the column's largest
+    assert list(out["revenue"]) == [1_234_568.0, 2.0]
+    daily = _csv_ready(frame[["start"]])
+    assert list(daily["start"]) == ["2024-12-21", "2024-12-25"]
