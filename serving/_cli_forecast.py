@@ -671,7 +671,10 @@ def _amounts(row: pd.Series) -> pd.Series:
 
 def _peaks_table(peaks: pd.DataFrame, horizon: int, unit: str, path: Path) -> None:
     """Print the peaks with readable numbers (lifts as percentages), the rest in ``path``."""
-    show = peaks.assign(peak_ds=peaks["peak_ds"].astype(str),
+    # an hourly peak keeps its hour even at midnight (astype(str) wrote a lone midnight peak
+    # as a date)
+    fmt = "%Y-%m-%d %H:%M" if unit == "hours" else "%Y-%m-%d"
+    show = peaks.assign(peak_ds=pd.to_datetime(peaks["peak_ds"]).dt.strftime(fmt),
                         start=peaks["start"].dt.date.astype(str),
                         end=peaks["end"].dt.date.astype(str))
     interval = ["peak_p10", "peak_p50", "peak_p90"]
