@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
@@ -642,9 +643,16 @@ def _future_frame(future_regressors: pd.DataFrame, columns: list[str], source: s
     fr = future_regressors.copy()
     missing = [c for c in ("series_id", "ds", *columns) if c not in fr.columns]
     if missing:
-        msg = (f"{source}: column(s) {missing} missing (columns received: {list(fr.columns)}); "
-               f"the model was fitted with known-in-advance columns {columns}: give series_id, "
-               "ds and those columns for every forecast period")
+        def squash(name: object) -> str:
+            return re.sub(r"[\s_\-]", "", str(name)).casefold()
+
+        near = {squash(c): str(c) for c in fr.columns}
+        renames = {near[squash(c)]: c for c in missing if squash(c) in near}
+        hint = (f"; rename {', '.join(f'{a!r} to {b!r}' for a, b in renames.items())}"
+                if renames else "")
+        msg = (f"{source}: column(s) {missing} missing (columns received: {list(fr.columns)})"
+               f"{hint}; the model was fitted with known-in-advance columns {columns}: give "
+               "series_id, ds and those columns for every forecast period")
         raise ValueError(msg)
     fr["series_id"] = fr["series_id"].astype(str)
     ds = pd.to_datetime(fr["ds"], errors="coerce")

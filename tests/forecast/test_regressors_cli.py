@@ -140,6 +140,13 @@ def test_predict_names_missing_periods_and_columns(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "['promo'] missing" in " ".join(res.output.split())
 
+    # a Kaggle-style 'Promo' is named as the column to rename
+    fut.rename(columns={"promo": "Promo"}).to_csv(f_path, index=False)
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "10", "--future", str(f_path),
+                                       "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert "rename 'Promo' to 'promo'" in " ".join(res.output.split())
+
     fut.assign(promo=fut["promo"].astype(str).where(fut.index != 3, "")).to_csv(f_path,
                                                                                 index=False)
     res = runner.invoke(forecast_app, ["predict", "--horizon", "10", "--future", str(f_path),
