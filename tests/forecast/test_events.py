@@ -240,11 +240,50 @@ def test_occurrence_spread_matches_hand_computation() -> None:
     obs = pd.DataFrame({
         "series_id": "s", "name": ["a", "a", "a", "b", "b", "a", "b"],
         "key": ["d0"] * 5 + ["d1", "d1"], "r": [1.0, 2.0, 1.5, 0.5, 0.7, 3.0, 0.1],
-        "i": 1.0, "noise": 0.01})
+        "i": 1.0, "noise": 0.01, "start": pd.date_range("2024-01-01", periods=7, freq="7D")})
     spread = EventEffects._occurrence_spread(obs)
     # a: mean 1.5, SS 0.5, 2 dof; b: mean 0.6, SS 0.02, 1 dof -> 0.52 / 3 - 0.01
     assert spread[("s", "d0")] == pytest.approx(0.52 / 3 - 0.01, abs=1e-12)
     assert spread[("s", "d1")] == pytest.approx(spread[("s", "d0")], abs=1e-12)
+
+
+def test_the_days_of_one_long_occurrence_are_not_a_spread_between_occurrences() -> None:
+    """Independent check: a store's 3-week refurbishment (days past d5 share 'd6+', shut
+    Sundays at 0 beside -9 on other days) had given every key a spread of 13.5 and a planned
+    6-day closure's neighbours a P90 60x the usual; one occurrence has no spread."""
+    obs = pd.DataFrame({"series_id": "s", "name": "refurb", "key": "d6+",
+                        "r": [-9.0, -9.1, 0.0, -8.9, -9.0], "i": 1.0, "noise": 0.01,
+                        "start": pd.Timestamp("2024-03-04")})
+    assert EventEffects._occurrence_spread(obs)[("s", "d6+")] == 0.0
+
+
+def test_a_planned_closure_leaves_its_neighbours_band_alone() -> None:
+    """Stores shut on Sundays, three refurbished for three weeks in the history; a planned
+    6-day closure: its days forecast at 0, the days after it near their usual band."""
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2013-01-01", "2015-06-19")
+    frames, cal = [], []
+    for s, when in enumerate(["2014-03-10", "2014-09-15", "2015-02-02", None, None]):
+        y = np.round(np.exp(np.log(6000) + rng.normal(0, 0.06, len(days))))
+        y[days.day_of_week == 6] = 0
+        if when:
+            a = pd.Timestamp(when)
+            y[(days >= a) & (days <= a + pd.Timedelta(days=20))] = 0
+            cal.append({"name": "refurb", "start": a, "end": a + pd.Timedelta(days=20),
+                        "kind": "closed", "channel": str(s)})
+        frames.append(pd.DataFrame({"series_id": str(s), "ds": days, "y": y}))
+    series = pd.concat(frames, ignore_index=True)
+    eff = EventEffects().fit(prepare_panel(series), normalize_calendar(pd.DataFrame(cal)))
+    assert max(eff.dispersion_.values()) < 0.2  # was 13 for every key
+    plan = normalize_calendar(pd.DataFrame([{"name": "refurb", "start": "2015-07-06",
+                                             "end": "2015-07-11", "kind": "closed",
+                                             "channel": "4"}]))
+    after = pd.date_range("2015-07-13", periods=2)
+    lift, _, hi = eff.lift("4", after, plan)
+    assert np.all(np.abs(lift) < 0.1)
+    assert np.all(np.sqrt(hi) < 0.5)  # a P90 factor under exp(1.28 * 0.5) = 1.9x
+    shut, _, _ = eff.lift("4", pd.date_range("2015-07-06", periods=6), plan)
+    assert np.all(shut < -7)  # log1p(6000) = 8.7: the closure takes it to about 0
 
 
 def test_a_noisy_small_series_leaves_a_big_series_event_band_alone() -> None:
