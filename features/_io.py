@@ -36,6 +36,7 @@ from ._contracts import (
     Problem,
     problem_rows,
 )
+from ._times import _FAR_FIX, _FAR_RULE, _far, _time_problems, _to_datetime
 
 __all__ = ["load_calendar", "load_events", "load_series", "load_spend", "read_table",
            "validate_calendar", "validate_events", "validate_series", "validate_spend"]
@@ -143,10 +144,12 @@ def _check_columns(df: pd.DataFrame, contract: Contract, source: str) -> None:
 
 _DATE_FORMATS = ("%Y/%m/%d", "%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y",
                  "%m-%d-%Y", "%d/%m/%y", "%m/%d/%y",
-                 # month names, any case: Oracle's default DD-MON-YY (01-JAN-23), 01 Jan 2023
-                 "%d-%b-%y", "%d-%b-%Y", "%d %b %Y", "%d %b %y")
+                 # month names, any case: Oracle's default DD-MON-YY (01-JAN-23), 01 Jan 2023,
+                 # Google Analytics' Jan 01, 2022
+                 "%d-%b-%y", "%d-%b-%Y", "%d %b %Y", "%d %b %y", "%b %d, %Y")
 _TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S")
-
+_TIME_SUFFIXES_12H = (" %I:%M %p", " %I:%M:%S %p")  # 12-hour clock: 01/01/2023 12:00 AM
+_AM_PM = re.compile(r"\d\s*[AaPp][Mm]$")
 
 def _one_format(text: pd.Series, notna: pd.Series) -> tuple[str | None, pd.Series, str]:
     """The explicit format that most values of a non-ISO column follow.
@@ -159,15 +162,17 @@ def _one_format(text: pd.Series, notna: pd.Series) -> tuple[str | None, pd.Serie
     """
     sample = text[notna].iloc[:5000]  # rank the formats here: no pass over a big column each
     counts: dict[str, int] = {}
+    # AM/PM times only when the sample has them (twice as many formats to try otherwise)
+    suffixes = _TIME_SUFFIXES + (
+        _TIME_SUFFIXES_12H if bool(sample.str.contains(_AM_PM).any()) else ())
     for date_fmt in _DATE_FORMATS:
-        for suffix in _TIME_SUFFIXES:
+        for suffix in suffixes:
             fmt = date_fmt + suffix
-            counts[fmt] = int(pd.to_datetime(sample, errors="coerce", format=fmt).notna().sum())
+            counts[fmt] = int(_to_datetime(sample, format=fmt).notna().sum())
     best = max(counts.values(), default=0)
     if best == 0:
         return None, pd.Series(pd.NaT, index=text.index), ""
-    read = {f: pd.to_datetime(text, errors="coerce", format=f)
-            for f, n in counts.items() if n == best}
+    read = {f: _to_datetime(text, format=f) for f, n in counts.items() if n == best}
     most = max(int(p.notna().sum()) for p in read.values())
     full = [(f, p) for f, p in read.items() if int(p.notna().sum()) == most]
     first_fmt, first = full[0]
@@ -197,10 +202,10 @@ def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
             return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
         used = ""
         if n_off:
-            out = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+            out = _to_datetime(text, utc=True, format="ISO8601")
             out = out.dt.tz_convert(tz).dt.tz_localize(None)
         else:
-            out = pd.to_datetime(text, errors="coerce", format="ISO8601")
+            out = _to_datetime(text, format="ISO8601")
             bad = out.isna() & notna
             if bad.any():  # not all ISO: read with the one format most rows follow
                 fmt, parsed, ambiguous = _one_format(text, notna)
@@ -211,7 +216,7 @@ def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
                         formats[col] = fmt
                 if ambiguous and better and prefer in ambiguous.split(" or "):
                     # another date column of the file settles the order (its days go past 12)
-                    out = pd.to_datetime(text, errors="coerce", format=prefer)
+                    out = _to_datetime(text, format=prefer)
                     used, ambiguous = str(prefer), ""
                     if formats is not None:
                         formats[col] = used
@@ -222,14 +227,13 @@ def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
                                          fix="write them as ISO 8601, e.g. 2024-11-11"))
                     return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
         bad = out.isna() & notna
-        if bad.any():
-            n, rows, ex = problem_rows(bad, s)
-            kind = "dates" if date_only else "timestamps"
-            if used:
-                kind += f" in the format most rows follow ({used})"
-            probs.append(Problem(col, f"has values that are not {kind}", n, rows, ex,
-                                 fix="use ISO 8601, e.g. 2024-11-11" + ("" if date_only else
-                                                                        " 20:15:00")))
+        if bad.any() and _time_problems(text, s, col, bad, used, date_only, probs):
+            out = out.mask(notna)  # every value is wrong, also those read (1759 as a year)
+    far = _far(out)
+    if far.any():  # a datetime column (Parquet) holding placeholder years
+        n, rows, ex = problem_rows(far, s)
+        probs.append(Problem(col, _FAR_RULE, n, rows, ex, fix=_FAR_FIX))
+        out = out.mask(far)
     out = out.astype("datetime64[ns]")
     if date_only:
         out = out.dt.normalize()
@@ -390,8 +394,8 @@ def order_decided_by(s: pd.Series, fmt: str) -> str:
         return ""
     text = s.astype("string").str.strip()
     notna = text.notna() & text.ne("")
-    mine = pd.to_datetime(text, errors="coerce", format=fmt).notna()
-    theirs = pd.to_datetime(text, errors="coerce", format=other).notna()
+    mine = _to_datetime(text, format=fmt).notna()
+    theirs = _to_datetime(text, format=other).notna()
     deciding = mine & ~theirs & notna
     n, total = int(deciding.sum()), int(notna.sum())
     if n == 0 or n > max(1, min(5, total // 100)) or not (theirs & notna).any():
@@ -405,7 +409,7 @@ def order_decided_by(s: pd.Series, fmt: str) -> str:
 def format_note(col: str, fmt: str) -> str:
     """The note for a date column read with the explicit format ``fmt`` (not ISO 8601)."""
     example = pd.Timestamp("2024-12-31 20:15").strftime(fmt)
-    when = "31 December 2024, 20:15" if "%H" in fmt else "31 December 2024"
+    when = "31 December 2024, 20:15" if "%H" in fmt or "%I" in fmt else "31 December 2024"
     return (f"column '{col}' is not ISO 8601: read as {fmt} for the whole column ({when} is "
             f"written {example!r})")
 

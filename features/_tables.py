@@ -17,6 +17,7 @@ import pandas as pd
 
 from ._contracts import DataContractError, LoadReport, Problem, problem_rows
 from ._io import MISSING_SPELLINGS, _numbers, _one_format, _parse_time
+from ._times import _to_datetime
 
 __all__ = ["ID_LIKE_MIN_ROWS", "ID_LIKE_SHARE", "ODD_CELLS_MAX", "ODD_CELLS_SHARE",
            "infer_table_types", "parse_table_cutoff"]
@@ -53,7 +54,7 @@ def _cells(mask: pd.Series, raw: pd.Series, count: bool = True) -> str:
 def _dates(present: pd.Series) -> tuple[pd.Series, str]:
     """Dates read from text cells with one format (ISO first), and a note on the reading."""
     if present.str.match(_ISO_DATE).all():
-        return pd.to_datetime(present, format="ISO8601", errors="coerce"), ""
+        return _to_datetime(present, format="ISO8601"), ""
     fmt, parsed, ambiguous = _one_format(present, pd.Series(True, index=present.index))
     if ambiguous:
         return parsed, f"day/month order is ambiguous ({ambiguous}); read as {ambiguous.split()[0]}"

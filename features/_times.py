@@ -1,0 +1,111 @@
+"""Reading time columns: what cannot be stored, and what a column of whole numbers looks like.
+
+``features._io`` parses time columns (ISO 8601 or one explicit format per column); this module
+keeps its values inside the years a nanosecond timestamp holds, and names the problems of the
+values that do not read: placeholder dates (``0001-01-01``), and columns of whole numbers that
+are Unix seconds, times of day (HHMM) or day numbers. Documented in docs/data-contracts.md
+("Defined behaviour for messy input"); tests in tests/features/test_input_defects.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._contracts import Problem, problem_rows
+
+__all__ = ["FIRST_YEAR", "LAST_YEAR", "integer_time_hint"]
+
+
+FIRST_YEAR, LAST_YEAR = 1678, 2261
+"""Timestamps are stored in nanoseconds, which hold only these years: a value outside them (an
+ERP's '0001-01-01' for "no date", a till time 1000 read as the year 1000) does not read."""
+
+
+def _to_datetime(values: pd.Series, **kwargs: object) -> pd.Series:
+    """``pd.to_datetime(values, errors="coerce", **kwargs)`` with values outside
+    ``FIRST_YEAR``..``LAST_YEAR`` as NaT (pandas 3 reads them at a coarser unit, and the
+    conversion to nanoseconds then failed with a bare 'Out of bounds nanosecond timestamp')."""
+    out = pd.to_datetime(values, errors="coerce", **kwargs)  # type: ignore[call-overload]
+    year = out.dt.year
+    far = (year < FIRST_YEAR) | (year > LAST_YEAR)
+    return out.mask(far) if bool(far.any()) else out
+
+
+_FAR_RULE = (f"has dates outside the years {FIRST_YEAR}-{LAST_YEAR} (placeholders such as "
+             "0001-01-01 for 'no date'?)")
+_FAR_FIX = "give those rows their real time or remove them: a placeholder is no time"
+
+
+def _far(out: pd.Series) -> np.ndarray:
+    """Values of a datetime column outside ``FIRST_YEAR``..``LAST_YEAR``."""
+    year = out.dt.year
+    return ((year < FIRST_YEAR) | (year > LAST_YEAR)).fillna(False).to_numpy(dtype=bool)
+
+
+def integer_time_hint(text: pd.Series) -> tuple[str, str] | None:
+    """What a time column of whole numbers only looks like, as ``(rule words, fix)``: Unix
+    seconds or milliseconds, times of day (HHMM: 1000 is 10:00) or day numbers (1, 2, ...);
+    None when a value is not a whole number or the numbers fit none of these."""
+    present = text.dropna().astype(str).str.strip()
+    present = present[present != ""]
+    if present.empty or not bool(present.str.fullmatch(r"\d{1,13}").all()):
+        return None
+    digits = present.str.len()
+    num = pd.to_numeric(present).astype("int64")
+    if bool(digits.between(9, 10).all()):
+        return ("; the column looks like Unix seconds (seconds since 1970-01-01 UTC)",
+                "convert them to timestamps, e.g. in Python: frame[col] = pd.to_datetime("
+                "frame[col], unit='s', utc=True) (written with +00:00, so --tz reads them in "
+                "the business time zone)")
+    if bool(digits.eq(13).all()):
+        return ("; the column looks like Unix milliseconds (since 1970-01-01 UTC)",
+                "convert them to timestamps, e.g. in Python: frame[col] = pd.to_datetime("
+                "frame[col], unit='ms', utc=True)")
+    if (bool((num <= 2359).all()) and bool((num % 100 < 60).all())
+            and float((digits >= 3).mean()) >= 0.5):
+        return ("; the column looks like times of day (HHMM: 1000 is 10:00) without a date",
+                "a timestamp needs the day too: brain data import-orders reads such a column as "
+                "--time-of-day-col beside the date (or day-number) column given as --time-col; "
+                "otherwise join date and time into one timestamp such as 2024-11-11 10:00:00")
+    if bool((num <= 100_000).all()):
+        return ("; the column looks like day numbers (1, 2, ... counted from the first day, as "
+                "in dunnhumby's DAY)",
+                "brain data import-orders reads them with --day-origin DATE (the date of day 1; "
+                "Python: orders_to_events(day_origin=...)); otherwise write dates, e.g. "
+                "2024-11-11")
+    return None
+
+
+def _time_problems(text: pd.Series, s: pd.Series, col: str, bad: pd.Series, used: str,
+                   date_only: bool, probs: list[Problem]) -> bool:
+    """The problems of a time column's values that did not read (``bad``): the whole column
+    when it holds whole numbers that look like something else (Unix seconds, HHMM, day
+    numbers; then True: no value of it is a time); dates outside the years that can be
+    stored; and the rest."""
+    kind = "dates" if date_only else "timestamps"
+    looks = integer_time_hint(text)
+    if looks is not None:  # every value is wrong, also those that read (1700 as a year)
+        n, rows, ex = problem_rows(text.notna() & (text != ""), s)
+        words, fix = looks
+        probs.append(Problem(col, f"has values that are not {kind}{words}", n, rows, ex,
+                             fix=fix.replace("frame[col]", f"frame[{col!r}]")))
+        return True
+    # read as ISO 8601 but outside the years that can be stored (0001-01-01 placeholders)
+    far = bad & pd.to_datetime(text.where(bad), errors="coerce", format="ISO8601").notna()
+    if far.any():
+        n, rows, ex = problem_rows(far, s)
+        probs.append(Problem(col, _FAR_RULE, n, rows, ex, fix=_FAR_FIX))
+    rest = bad & ~far
+    if rest.any():
+        n, rows, ex = problem_rows(rest, s)
+        if used:
+            kind += f" in the format most rows follow ({used})"
+        fix = "use ISO 8601, e.g. 2024-11-11" + ("" if date_only else " 20:15:00")
+        present = text.notna() & (text != "")
+        if int(rest.sum()) == int(present.sum()) and bool(
+                text[present].str.fullmatch(r"\d+").all()):  # 1672527: a cut-off Unix time?
+            kind += "; the column holds whole numbers only"
+            fix += " (Unix seconds have 10 digits: a shorter number may have been cut off)"
+        probs.append(Problem(col, f"has values that are not {kind}", n, rows, ex, fix=fix))
+    return False
