@@ -119,11 +119,86 @@ def _refuse_event_logs(raw: pd.DataFrame, used: set[str | None], source: str) ->
             "and importing it would count every row as a purchase", 0, fix=fix)])
 
 
+def _origin(day_origin: str | pd.Timestamp) -> pd.Timestamp:
+    """The date of day 1 given as ``day_origin`` (an ISO date); else a ValueError."""
+    if isinstance(day_origin, pd.Timestamp):
+        return day_origin.normalize()
+    when = pd.to_datetime(pd.Series([str(day_origin).strip()]), errors="coerce",
+                          format="%Y-%m-%d").iloc[0]
+    if pd.isna(when):
+        raise ValueError(f"--day-origin {day_origin!r} is not a date: give the date of day 1 as "
+                         "YYYY-MM-DD, e.g. --day-origin 2020-01-01 (Python: day_origin=)")
+    return pd.Timestamp(when)
+
+
+MAX_DAY_NUMBER = 150_000
+"""Day numbers beyond this (about 400 years) are not day numbers."""
+
+
+def _day_numbers(raw: pd.Series, name: str, origin: pd.Timestamp, probs: list[Problem],
+                 report: LoadReport) -> pd.Series:
+    """Times of a column of day numbers: day 1 is ``origin``, day 2 the day after it."""
+    text = raw.astype("string").str.strip()
+    num = pd.to_numeric(text, errors="coerce").astype("float64")
+    present = ~_blank(raw)
+    ok = (num.notna() & (num == num.round()) & (num.abs() <= MAX_DAY_NUMBER)).to_numpy()
+    bad = present & ~ok
+    if bad.any():
+        n, rows, ex = problem_rows(bad, raw)
+        probs.append(Problem(name, f"has values that are not day numbers (whole numbers; day 1 "
+                                   f"is --day-origin {origin:%Y-%m-%d})", n, rows, ex,
+                             fix="give every line its day number, or leave --day-origin out "
+                                 "when the column holds dates"))
+    days = num.where(ok)
+    ts = origin + pd.to_timedelta(days - 1, unit="D")
+    if (present & ok).any():
+        lo, hi = int(days.min()), int(days.max())
+        report.note(f"column '{name}' read as day numbers: day 1 is {origin:%Y-%m-%d}, so days "
+                    f"{lo:,} to {hi:,} are {origin + pd.Timedelta(days=lo - 1):%Y-%m-%d} to "
+                    f"{origin + pd.Timedelta(days=hi - 1):%Y-%m-%d}; weekdays and seasons are "
+                    "right only when that is the real date of day 1")
+    return ts.astype("datetime64[ns]")
+
+
+def _times_of_day(raw: pd.Series, name: str, probs: list[Problem],
+                  report: LoadReport) -> pd.Series:
+    """Times since midnight of a column of HHMM integers (705 is 07:05, 1000 is 10:00) or
+    'HH:MM[:SS]' text."""
+    text = raw.astype("string").str.strip()
+    present = ~_blank(raw)
+    hhmm = text.str.fullmatch(r"\d{1,4}").fillna(False).to_numpy(dtype=bool)
+    num = pd.to_numeric(text.where(hhmm), errors="coerce")
+    parts = text.str.extract(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$").apply(pd.to_numeric)
+    hours = np.where(hhmm, num // 100, parts[0])
+    minutes = np.where(hhmm, num % 100, parts[1])
+    seconds = np.where(hhmm, 0, parts[2].fillna(0))
+    ok = (hours < 24) & (minutes < 60) & (seconds < 60)  # NaN compares False
+    bad = present & ~ok
+    if bad.any():
+        n, rows, ex = problem_rows(bad, raw)
+        probs.append(Problem(name, "has values that are not times of day (HHMM such as 1000 "
+                                   "for 10:00, or HH:MM)", n, rows, ex,
+                             fix="give every line its time as HHMM or HH:MM, or leave "
+                                 "--time-of-day-col out"))
+    missing = _blank(raw)
+    if missing.any():
+        n, rows, _ = problem_rows(missing)
+        probs.append(Problem(name, "has missing values", n, rows,
+                             fix="fill them in (HHMM or HH:MM), or leave --time-of-day-col out"))
+    how = "HHMM" if hhmm[present].all() else "HH:MM" if not hhmm[present].any() else (
+        "HHMM and HH:MM")
+    report.note(f"column '{name}' read as times of day ({how}) and added to the day")
+    secs = np.where(ok, hours * 3600 + minutes * 60 + seconds, np.nan)
+    return pd.Series(pd.to_timedelta(secs, unit="s"), index=raw.index)
+
+
 def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str | None = None,
                      amount: str | None = None, quantity: str | None = None,
                      price: str | None = None, channel: str | None = None,
                      default_channel: str = "unknown", category: str | None = None,
-                     source: str = "orders", tz: str = "UTC") -> pd.DataFrame:
+                     source: str = "orders", tz: str = "UTC",
+                     day_origin: str | pd.Timestamp | None = None,
+                     time_of_day: str | None = None) -> pd.DataFrame:
     """Events (purchase and refund rows) from an order-line export.
 
     Args:
@@ -138,6 +213,10 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
         category: column holding the product category (kept per line group, for category mix).
         source: file name used in errors and notes.
         tz: business time zone (times with UTC offsets are converted to it).
+        day_origin: the ``time`` column holds day numbers (dunnhumby's ``DAY``: 1, 2, ...),
+            and day 1 is this date (``YYYY-MM-DD``); CLI ``--day-origin``.
+        time_of_day: column holding the time of day (HHMM integers such as 1000 for 10:00,
+            or ``HH:MM`` text) added to the day of ``time``; CLI ``--time-of-day-col``.
 
     Returns:
         An events frame under the events contract (``validate_events``); notes on everything
@@ -149,7 +228,9 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
         raise ValueError("give the line revenue as an amount column (CLI --amount-col), or as "
                          "a quantity column and a unit price column (--quantity-col and "
                          "--price-col); not both, not neither")
-    roles = {"customer id": customer, "order time": time, "order id": order,
+    origin = _origin(day_origin) if day_origin is not None else None
+    roles = {"customer id": customer, "order time": time, "time of day": time_of_day,
+             "order id": order,
              "amount": amount, "quantity": quantity, "unit price": price,
              "channel": channel, "category": category}
     probs = [_column_problem(raw, name, role) for role, name in roles.items()
@@ -159,10 +240,23 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     _refuse_event_logs(raw, set(roles.values()), source)
     raw = raw.reset_index(drop=True)
     report = LoadReport(source, rows_read=len(raw))
+    report.notes.extend(raw.attrs.get("read_notes", []))  # e.g. a ';'-separated file
     formats: dict[str, str] = {}
-    ts = _parse_time(raw[time], time, tz, probs, date_only=False, formats=formats)
+    if origin is not None:
+        ts = _day_numbers(raw[time], time, origin, probs, report)
+    else:
+        ts = _parse_time(raw[time], time, tz, probs, date_only=False, formats=formats)
     for col_name, fmt in formats.items():
         report.note(format_note(col_name, fmt) + order_decided_by(raw[col_name], fmt))
+    if time_of_day is not None:
+        timed = (ts.notna() & (ts != ts.dt.normalize())).to_numpy()
+        if timed.any():
+            n, rows, ex = problem_rows(timed, raw[time])
+            probs.append(Problem(time, "holds times of day already, so --time-of-day-col "
+                                       f"'{time_of_day}' cannot be added to it", n, rows, ex,
+                                 fix="leave --time-of-day-col out, or give --time-col the "
+                                     "column of dates (or day numbers)"))
+        ts = ts + _times_of_day(raw[time_of_day], time_of_day, probs, report)
     no_time = _blank(raw[time])
     if no_time.any():
         n, rows, _ = problem_rows(no_time)

@@ -154,6 +154,12 @@ def data_import_orders(
     category_col: Annotated[str | None, typer.Option(
         help="Column with the product category (for category-mix features).")] = None,
     tz: TzOpt = "UTC",
+    day_origin: Annotated[str | None, typer.Option(
+        help="The --time-col holds day numbers (1, 2, ... as dunnhumby's DAY): the date "
+             "(YYYY-MM-DD) of day 1.")] = None,
+    time_of_day_col: Annotated[str | None, typer.Option(
+        help="Column with the time of day (HHMM such as 1000 for 10:00, or HH:MM), added to "
+             "the day of --time-col.")] = None,
 ) -> None:
     """Turn a shop's or till's order-line export into an events file: one purchase per order,
     negative lines (cancellations, returns) as refunds."""
@@ -166,7 +172,8 @@ def data_import_orders(
     frame = ft.orders_to_events(
         ft.read_table(file), customer=customer_col, time=time_col, order=order_col,
         amount=amount_col, quantity=quantity_col, price=price_col, channel=channel_col,
-        default_channel=channel, category=category_col, source=file.name, tz=tz)
+        default_channel=channel, category=category_col, source=file.name, tz=tz,
+        day_origin=day_origin, time_of_day=time_of_day_col)
     print_notes(frame)
     s = frame.attrs["import_summary"]
     frame.attrs.clear()  # the notes are printed; the file holds the events only

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 import features as ft
+from serving.cli import app
 
 
 def write(tmp_path: Path, text: str, name: str) -> Path:
@@ -97,3 +99,72 @@ def test_google_analytics_and_12_hour_dates_are_read_with_one_format(
         assert out["ds"].iloc[0] == pd.Timestamp("2023-01-01 00:00")  # 12:00 AM is midnight
         assert "(31 December 2024, 20:15 is written '12/31/2024 08:15 PM')" in "\n".join(
             out.attrs["load_notes"])
+
+
+# 2. dunnhumby-style day numbers plus HHMM till times
+
+
+def _grocery() -> pd.DataFrame:
+    return pd.DataFrame({
+        "household_key": ["7", "7", "7", "9", "9"],
+        "BASKET_ID": ["100", "100", "101", "102", "103"],
+        "DAY": ["1", "1", "8", "2", "711"],
+        "TRANS_TIME": ["705", "705", "1000", "0005", "2359"],
+        "SALES_VALUE": ["3.96", "1.04", "2.00", "5.50", "-1.25"],
+        "STORE_ID": ["292", "292", "292", "31", "31"]})
+
+
+def test_day_numbers_with_an_origin_and_hhmm_times_become_timestamps() -> None:
+    out = ft.orders_to_events(_grocery(), customer="household_key", time="DAY",
+                              order="BASKET_ID", amount="SALES_VALUE", channel="STORE_ID",
+                              day_origin="2020-01-01", time_of_day="TRANS_TIME",
+                              source="transaction_data.csv")
+    got = {(str(r.order_id), r.ts.strftime("%Y-%m-%d %H:%M"), r.revenue)
+           for r in out.itertuples()}
+    assert got == {("100", "2020-01-01 07:05", 5.0), ("101", "2020-01-08 10:00", 2.0),
+                   ("102", "2020-01-02 00:05", 5.5), ("103", "2021-12-11 23:59", -1.25)}
+    notes = "\n".join(out.attrs["load_notes"])
+    assert ("transaction_data.csv: column 'DAY' read as day numbers: day 1 is 2020-01-01, so "
+            "days 1 to 711 are 2020-01-01 to 2021-12-11; weekdays and seasons are right only "
+            "when that is the real date of day 1") in notes
+    assert "column 'TRANS_TIME' read as times of day (HHMM) and added to the day" in notes
+
+
+def test_time_of_day_as_hh_mm_text_is_added_to_a_date_column() -> None:
+    raw = pd.DataFrame({"cust": ["a", "b"], "date": ["2024-03-01", "2024-03-02"],
+                        "time": ["09:30", "17:05:30"], "amount": ["1", "2"]})
+    out = ft.orders_to_events(raw, customer="cust", time="date", amount="amount",
+                              time_of_day="time")
+    assert out["ts"].dt.strftime("%Y-%m-%d %H:%M:%S").tolist() == [
+        "2024-03-01 09:30:00", "2024-03-02 17:05:30"]
+
+
+def test_bad_day_numbers_and_times_of_day_name_the_rows() -> None:
+    raw = _grocery()
+    raw.loc[1, "DAY"] = "1.5"
+    raw.loc[3, "TRANS_TIME"] = "2461"  # 24:61 is no time
+    with pytest.raises(ft.DataContractError) as info:
+        ft.orders_to_events(raw, customer="household_key", time="DAY", order="BASKET_ID",
+                            amount="SALES_VALUE", day_origin="2020-01-01",
+                            time_of_day="TRANS_TIME", source="tx.csv")
+    msg = _problems(info)
+    assert ("tx.csv: column 'DAY' has values that are not day numbers (whole numbers; day 1 is "
+            "--day-origin 2020-01-01) (1 row; first at row 2: '1.5')") in msg
+    assert ("tx.csv: column 'TRANS_TIME' has values that are not times of day (HHMM such as 1000 "
+            "for 10:00, or HH:MM) (1 row; first at row 4: '2461')") in msg
+    with pytest.raises(ValueError, match="--day-origin '1/1/2020' is not a date"):
+        ft.orders_to_events(raw, customer="household_key", time="DAY", amount="SALES_VALUE",
+                            day_origin="1/1/2020")
+
+
+def test_cli_import_orders_takes_day_origin_and_time_of_day(tmp_path: Path) -> None:
+    src = tmp_path / "transaction_data.csv"
+    _grocery().to_csv(src, index=False)
+    out = tmp_path / "events.csv"
+    res = CliRunner().invoke(app, [
+        "data", "import-orders", str(src), "--out", str(out), "--customer-col", "household_key",
+        "--time-col", "DAY", "--order-col", "BASKET_ID", "--amount-col", "SALES_VALUE",
+        "--day-origin", "2020-01-01", "--time-of-day-col", "TRANS_TIME"])
+    assert res.exit_code == 0, res.output
+    assert "2020-01-01 to 2021-12-11" in " ".join(res.output.split())
+    assert pd.read_csv(out)["ts"].min() == "2020-01-01 07:05:00"
