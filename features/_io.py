@@ -7,6 +7,8 @@ tests/features/test_io.py):
   outside refunds, end before start, duplicate keys in calendar/spend/series: one
   ``DataContractError`` listing every problem with row numbers and examples;
 - exact duplicate event rows: dropped and reported (``on_duplicate="drop"``), or kept, or an error;
+- a CSV separated by ';' or tabs (its header read as one column) is read again with that
+  separator, with a note;
 - unsorted timestamps: sorted (stable) and reported;
 - time zones: values with UTC offsets are converted to the business time zone ``tz`` and stored
   naive; naive values are taken as already in ``tz``; a column mixing both is an error;
@@ -61,14 +63,47 @@ def read_table(path: PathLike) -> pd.DataFrame:
             return frame
         if ".csv" in suffixes or ".txt" in suffixes or ".tsv" in suffixes:
             sep = "\t" if ".tsv" in suffixes else ","
-            frame = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+            header = [str(c) for c in pd.read_csv(p, sep=sep, dtype=str, nrows=0).columns]
+            other = _other_separator(header, sep)
+            frame = pd.read_csv(p, sep=other or sep, dtype=str, keep_default_na=False,
+                                na_values=[""])
             frame.attrs["source"] = name
+            if other:
+                shown = {";": "';'", "\t": "tabs"}[other]
+                head = header[0] if len(header[0]) <= 40 else header[0][:37] + "..."
+                note = (f"{name}: the file is separated by {shown}, not {_SEP_NAMES[sep]} (its "
+                        f"header read as one column {head!r}, as German and Excel exports "
+                        f"write it): read with {shown} ({len(frame.columns)} columns)")
+                _log.warning(note)
+                frame.attrs["read_notes"] = [note]
+                frame.attrs["load_notes"] = [note]
             return frame
     except Exception as exc:  # parser errors come in many types; report them all the same way
         raise DataContractError(name, [Problem("", f"could not be read: {exc}", 0,
                                                fix="save it as UTF-8 CSV or Parquet")]) from exc
     raise DataContractError(name, [Problem("", f"has unsupported extension '{p.suffix}'", 0,
                                            fix="use .csv, .csv.gz, .tsv or .parquet")])
+
+
+_SEP_NAMES = {",": "commas", "\t": "tabs", ";": "';'"}
+
+
+def _other_separator(header: list[str], sep: str) -> str | None:
+    """The separator a CSV really uses when its header read as one column holding ';' or a tab
+    (a German or Excel export: 'series_id;ds;y'), else None."""
+    if len(header) != 1:
+        return None
+    for other in (";", "\t"):
+        if other != sep and other in header[0]:
+            return other
+    return None
+
+
+def _read_notes(df: pd.DataFrame, source: str) -> LoadReport:
+    """A load report for ``df``, starting with the notes ``read_table`` made reading it."""
+    report = LoadReport(source, rows_read=len(df))
+    report.notes.extend(df.attrs.get("read_notes", []))
+    return report
 
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -507,7 +542,7 @@ def validate_events(df: pd.DataFrame, source: str = "events", *, tz: str = "UTC"
                     extra_event_types: tuple[str, ...] = (),
                     on_duplicate: Literal["drop", "keep", "error"] = "drop") -> pd.DataFrame:
     """Validate and normalise an events frame already in memory (see module docstring)."""
-    report = LoadReport(source, rows_read=len(df))
+    report = _read_notes(df, source)
     probs: list[Problem] = []
     df = _money_column(df.reset_index(drop=True), "revenue", report)
     frame = _parse_columns(df, EVENTS, source, tz, probs, lower_cols=("event_type",),
@@ -596,7 +631,7 @@ def load_events(path: PathLike, *, tz: str = "UTC", extra_event_types: tuple[str
 
 def validate_calendar(df: pd.DataFrame, source: str = "calendar") -> pd.DataFrame:
     """Validate a calendar frame: name, start, end (inclusive), kind, channel?, intensity?."""
-    report = LoadReport(source, rows_read=len(df))
+    report = _read_notes(df, source)
     probs: list[Problem] = []
     df = _nfc(df.reset_index(drop=True), ("name", "kind", "channel"))  # before duplicates
     frame = _parse_columns(df, CALENDAR, source, "UTC", probs, lower_cols=("kind",),
@@ -654,7 +689,7 @@ def load_calendar(path: PathLike) -> pd.DataFrame:
 
 def validate_spend(df: pd.DataFrame, source: str = "spend") -> pd.DataFrame:
     """Validate a channel spend frame: date, channel, spend (>= 0), unique per (date, channel)."""
-    report = LoadReport(source, rows_read=len(df))
+    report = _read_notes(df, source)
     probs: list[Problem] = []
     df = _money_column(df.reset_index(drop=True), "spend", report)
     frame = _parse_columns(df, SPEND, source, "UTC", probs, report=report)
@@ -682,7 +717,7 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
 
     A file without ``series_id`` is taken as one series named 'total' (noted).
     """
-    report = LoadReport(source, rows_read=len(df))
+    report = _read_notes(df, source)
     df = df.reset_index(drop=True)
     if "series_id" not in df.columns and {"ds", "y"} <= set(df.columns):
         df = df.assign(series_id="total")

@@ -168,3 +168,41 @@ def test_cli_import_orders_takes_day_origin_and_time_of_day(tmp_path: Path) -> N
     assert res.exit_code == 0, res.output
     assert "2020-01-01 to 2021-12-11" in " ".join(res.output.split())
     assert pd.read_csv(out)["ts"].min() == "2020-01-01 07:05:00"
+
+
+# 3. ';' and tab separated CSVs
+
+
+def test_a_semicolon_csv_is_read_with_its_separator_and_noted(tmp_path: Path) -> None:
+    text = "series_id;ds;y\na;2024-01-01;5\na;2024-01-02;7\n"
+    out = ft.load_series(write(tmp_path, text, "visits.csv"))
+    assert out["y"].tolist() == [5.0, 7.0]
+    assert out.attrs["load_notes"][0] == (
+        "visits.csv: the file is separated by ';', not commas (its header read as one column "
+        "'series_id;ds;y', as German and Excel exports write it): read with ';' (3 columns)")
+    # a German export's decimal comma then meets the number check, naming those rows
+    with pytest.raises(ft.DataContractError, match=r"column 'y' has values that are not "
+                       r"numbers \(1 row; first at row 2: '7,5'\)"):
+        ft.load_series(write(tmp_path, text.replace(";7", ";7,5"), "visits.csv"))
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_every_reader_takes_semicolon_and_tab_csvs(tmp_path: Path, sep: str) -> None:
+    events = write(tmp_path, _events_text(["2024-01-01 10:00", "2024-01-02 11:00"]).replace(
+        ",", sep), "events.csv")
+    assert len(ft.load_events(events)) == 2
+    calendar = write(tmp_path, sep.join(["name", "start", "end", "kind"]) + "\n"
+                     + sep.join(["Sale", "2024-01-01", "2024-01-03", "sale"]) + "\n", "cal.csv")
+    assert ft.load_calendar(calendar)["kind"].tolist() == ["sale"]
+    spend = write(tmp_path, f"date{sep}channel{sep}spend\n2024-01-01{sep}email{sep}3\n",
+                  "spend.csv")
+    assert ft.load_spend(spend)["spend"].tolist() == [3.0]
+    table = ft.infer_table_types(ft.read_table(write(
+        tmp_path, f"id{sep}tenure\nA{sep}3\nB{sep}4\n", "crm.csv")), keep_text=("id",))
+    assert table["tenure"].tolist() == [3.0, 4.0]
+    assert "read with" in table.attrs["load_notes"][0]
+    raw = ft.read_table(write(tmp_path, f"cust{sep}when{sep}amount\nA{sep}2024-01-01{sep}3\n",
+                              "orders.csv"))
+    imported = ft.orders_to_events(raw, customer="cust", time="when", amount="amount",
+                                   source="orders.csv")
+    assert "orders.csv: the file is separated by" in imported.attrs["load_notes"][0]
