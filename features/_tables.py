@@ -39,6 +39,21 @@ is an identifier or free text: dropped (with a note) instead of becoming a categ
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
 
 
+SAMPLE_CELLS = 200
+"""Cells (spread evenly over a column) that decide cheaply whether it may be numbers or dates."""
+
+GATE_SHARE = 0.5
+"""A column whose sample is at least this share numbers (dates) has every cell counted; the
+full count decides its type, so the result does not depend on the order of the rows."""
+
+
+def _spread(present: pd.Series, n: int) -> pd.Series:
+    """``n`` cells of ``present`` spread evenly from its first to its last (all when fewer)."""
+    if len(present) <= n:
+        return present
+    return present.iloc[np.linspace(0, len(present) - 1, n).round().astype(int)]
+
+
 def _few(n_odd: int, n_present: int) -> bool:
     return n_odd <= min(ODD_CELLS_MAX, ODD_CELLS_SHARE * n_present)
 
@@ -70,17 +85,19 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
     # spelled out: 'N/A', 'null', or blanks (' ', which a CSV keeps as text); not empty cells
     spelled = (missing & unstripped.notna() & (unstripped != "")).fillna(False)
     present = text[~missing]
-    sample = present.iloc[:200]  # text columns are rejected without a pass over every cell
+    # text columns are rejected without a pass over every cell, on a sample spread evenly over
+    # the column: the first 200 cells were all '#VALUE!' in an export sorted by that column as
+    # text, and a column with 4% such cells became a category of 6,626 levels
+    sample = _spread(present, SAMPLE_CELLS)
     limit = 0 if exact else min(ODD_CELLS_MAX, ODD_CELLS_SHARE * len(present))
-    # the first cells decide cheaply whether a column can be numbers or dates at all
-    sample_limit = 0 if exact else ODD_CELLS_SHARE * len(sample)
+    # the sample only decides cheaply whether a column can be numbers or dates at all; a
+    # sample at least half numbers (or dates) gets the full count, which decides
     number_values: pd.Series | None = None  # every cell read as a number, once
     for kind in ("number", "date"):
         if kind == "number":
-            # a sample of mostly numbers gets the full count: its odd cells may all be among
-            # the first ones and still be within the allowance over the whole column
-            if not numeric and _numbers(sample)[0].isna().sum() > max(
-                    sample_limit, (1 - NEARLY_NUMBERS) * len(sample)):
+            if not numeric and exact and _numbers(sample)[0].isna().any():
+                continue
+            if not numeric and _numbers(sample)[0].notna().mean() < GATE_SHARE:
                 continue
             values, stripped = _numbers(present)
             number_values = values
@@ -88,7 +105,8 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
             typed = pd.Series(np.nan, index=raw.index, dtype="float64")
         else:
             no_digit = ~sample.str.contains(r"\d")  # cheap first: a date has digits
-            if no_digit.sum() > sample_limit or _dates(sample)[0].isna().sum() > sample_limit:
+            if (no_digit.mean() > 1 - GATE_SHARE or (exact and no_digit.any())
+                    or _dates(sample)[0].notna().mean() < GATE_SHARE):
                 continue
             values, how = _dates(present)
             typed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
@@ -110,10 +128,8 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
     if exact:  # a label: its own check names the values it cannot read (yes/no are fine)
         return "text", None
     n_levels = int(present.nunique())
-    if len(present) and (number_values is not None
-                         or _numbers(sample)[0].notna().mean() >= 0.5):  # cheap gate, then all
-        values = number_values if number_values is not None else _numbers(present)[0]
-        odd = values.isna()
+    if len(present) and number_values is not None:  # the sample was half numbers or more
+        odd = number_values.isna()
         if 1 - odd.mean() >= NEARLY_NUMBERS:
             share = math.floor(1000 * (1 - odd.mean())) / 10  # 99.96% is not '100.0%'
             notes.append(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -206,3 +207,32 @@ def test_every_reader_takes_semicolon_and_tab_csvs(tmp_path: Path, sep: str) -> 
     imported = ft.orders_to_events(raw, customer="cust", time="when", amount="amount",
                                    source="orders.csv")
     assert "orders.csv: the file is separated by" in imported.attrs["load_notes"][0]
+
+
+# 4. table typing does not depend on row order
+
+
+def _charges_with_value_errors(n_odd: int, where: str) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    n = 7_000
+    charges = np.array([f"{x:.2f}" for x in rng.uniform(18, 8_000, n)], dtype=object)
+    at = (np.arange(n_odd) if where == "top"
+          else rng.choice(n, n_odd, replace=False))
+    charges[at] = "#VALUE!"  # an export sorted by that column as text puts them first
+    frame = pd.DataFrame({"customerID": [f"{i:04d}-ABCDE" for i in range(n)],
+                          "TotalCharges": charges})
+    frame.attrs["source"] = "telco.csv"
+    return frame
+
+
+@pytest.mark.parametrize(("n_odd", "where"), [(300, "top"), (50, "top"), (300, "scattered")])
+def test_a_number_column_is_numbers_whatever_the_order_of_its_rows(n_odd: int,
+                                                                   where: str) -> None:
+    out = ft.infer_table_types(_charges_with_value_errors(n_odd, where),
+                               keep_text=("customerID",))
+    assert out["TotalCharges"].dtype == "float64"
+    assert int(out["TotalCharges"].isna().sum()) == n_odd
+    notes = out.attrs["load_notes"]
+    assert len(notes) == 1
+    assert notes[0].startswith(f"telco.csv: column 'TotalCharges' holds numbers; values that "
+                               f"are not were read as missing ({n_odd} cells; first at row ")
