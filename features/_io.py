@@ -722,6 +722,13 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
     if "series_id" not in df.columns and {"ds", "y"} <= set(df.columns):
         df = df.assign(series_id="total")
         report.note("no series_id column: the file is one series named 'total'")
+    elif "series_id" not in df.columns and _rename_hint(df, "series_id", set()) is None:
+        # series_id is optional: only the columns really missing are named (ds, y), and a
+        # wide file (one column per series) is told how to reshape it
+        wide = _wide_problem(df)
+        if wide is not None:
+            raise DataContractError(source, [wide])
+        df = df.assign(series_id="total")
     probs: list[Problem] = []
     df = _nfc(df, ("series_id",))  # before the duplicate check: one name, however typed
     df = _money_column(df, "y", report)  # '1,139.00' from a spreadsheet export, with a note
@@ -729,6 +736,10 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
     frame = _parse_columns(df, SERIES, source, tz, probs, report=report)
     if offsets:
         bad = _daily_rows_off_midnight(frame)
+        if not bad.any() and tz == "UTC":
+            note = _switching_offsets_note(df["ds"], frame["ds"])
+            if note:
+                report.note(note)
         if bad.any():
             n, rows, ex = problem_rows(bad, df["ds"])
             at = sorted({t.strftime("%H:%M") for t in frame.loc[bad, "ds"]})
@@ -772,6 +783,59 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
     # (series_id, ds) is unique here, so the row order carries nothing: sort without a note
     frame = frame.sort_values(["series_id", "ds"], kind="stable")
     return _finish(frame.reset_index(drop=True), report)
+
+
+def _wide_problem(df: pd.DataFrame) -> Problem | None:
+    """The problem of a wide series file (a date column and one column of numbers per series,
+    no ``y``), with the reshape into ``series_id, ds, y``; None for any other file."""
+    if "y" in df.columns or _rename_hint(df, "y", set()) is not None:
+        return None
+    date = "ds" if "ds" in df.columns else _rename_hint(df, "ds", set())
+    if date is None:
+        return None
+    numbers = []
+    for col in df.columns:
+        if str(col) == date:
+            continue
+        sample = df[col].dropna().iloc[:200]
+        if len(sample) and (pd.api.types.is_numeric_dtype(sample.dtype) or float(
+                _numbers(sample.astype("string").str.strip())[0].notna().mean()) >= 0.9):
+            numbers.append(str(col))
+    if len(numbers) < 2:
+        return None
+    shown = ", ".join(numbers[:5]) + (f", ... ({len(numbers)} columns)" if len(numbers) > 5
+                                      else "")
+    rename = f".rename(columns={{{date!r}: 'ds'}})" if date != "ds" else ""
+    return Problem("y", f"is required but missing: the file looks wide, one column of numbers "
+                        f"per series ({shown}) beside the dates in '{date}'", 0,
+                   fix=("reshape it to the long format series_id, ds, y, e.g. in Python: "
+                        f"frame = frame.melt(id_vars=[{date!r}], var_name='series_id', "
+                        f"value_name='y'){rename} (a column that is not a series, such as a "
+                        "promo flag for all of them, goes into id_vars too)"))
+
+
+def _switching_offsets_note(raw: pd.Series, ds: pd.Series) -> str:
+    """A note for timed (hourly) rows whose UTC offsets switch, as in a zone with daylight
+    saving, read in UTC: the daily shape moves by an hour twice a year. Empty otherwise."""
+    if not bool((ds.notna() & (ds != ds.dt.normalize())).any()):
+        return ""  # daily rows at midnight: no daily shape to move
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        zone = str(raw.dt.tz)
+        if zone in ("UTC", "utc") or not zone or zone.startswith(("UTC", "+", "-")):
+            return ""
+        return (f"column 'ds' is in the time zone {zone} (a zone may switch offsets for "
+                "daylight saving): it is read in UTC, so the daily shape moves by an hour twice "
+                f"a year; pass --tz {zone} to read it in local time")
+    found = raw.astype("string").str.strip().str.extract(
+        r"(Z|[+-]\d{2}:?\d{2})$", expand=False).dropna()
+    offsets = sorted(set(found.str.replace("Z", "+00:00").str.replace(
+        r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)))
+    if len(offsets) < 2:
+        return ""
+    return (f"column 'ds' has UTC offsets {' and '.join(offsets[:3])}"
+            f"{' ...' if len(offsets) > 3 else ''}, switching like a zone with daylight saving: "
+            "it is read in UTC, so the daily shape moves by an hour twice a year; pass --tz "
+            "with that zone (e.g. --tz Europe/Berlin) to read it in local time")
 
 
 def _has_offsets(s: pd.Series) -> bool:

@@ -236,3 +236,58 @@ def test_a_number_column_is_numbers_whatever_the_order_of_its_rows(n_odd: int,
     assert len(notes) == 1
     assert notes[0].startswith(f"telco.csv: column 'TotalCharges' holds numbers; values that "
                                f"are not were read as missing ({n_odd} cells; first at row ")
+
+
+# 5. series files without series_id, and wide files
+
+
+def test_a_series_file_without_series_id_is_never_asked_for_it(tmp_path: Path) -> None:
+    with pytest.raises(ft.DataContractError) as info:
+        ft.load_series(write(tmp_path, "ds,value\n2024-01-01,5\n2024-01-02,6\n", "s.csv"))
+    assert _problems(info) == ("s.csv: column 'y' is required but missing. Fix: rename column "
+                               "'value' to 'y'")
+    # a series column under an export name is still named for the rename
+    with pytest.raises(ft.DataContractError, match="rename column 'Store' to 'series_id'"):
+        ft.load_series(write(tmp_path, "Store,ds\n1,2024-01-01\n", "s.csv"))
+
+
+@pytest.mark.parametrize("date", ["date", "ds"])
+def test_a_wide_series_file_is_told_how_to_reshape_it(tmp_path: Path, date: str) -> None:
+    text = f"{date},alpha,bravo,charlie\n2024-01-01,1,2,3\n2024-01-02,4,5,6\n"
+    with pytest.raises(ft.DataContractError) as info:
+        ft.load_series(write(tmp_path, text, "pv.csv"))
+    msg = _problems(info)
+    rename = ".rename(columns={'date': 'ds'})" if date == "date" else ""
+    assert msg == (
+        "pv.csv: column 'y' is required but missing: the file looks wide, one column of numbers "
+        f"per series (alpha, bravo, charlie) beside the dates in '{date}'. Fix: reshape it to "
+        "the long format series_id, ds, y, e.g. in Python: frame = frame.melt(id_vars="
+        f"['{date}'], var_name='series_id', value_name='y'){rename} (a column that is not a "
+        "series, such as a promo flag for all of them, goes into id_vars too)")
+    frame = pd.read_csv(tmp_path / "pv.csv").melt(id_vars=[date], var_name="series_id",
+                                                  value_name="y")
+    assert len(ft.validate_series(frame.rename(columns={date: "ds"}))) == 6  # the fix works
+
+
+# 8. hourly rows with switching UTC offsets
+
+
+def _hourly_berlin() -> str:
+    local = pd.date_range("2024-03-30", "2024-04-01", freq="h", tz="Europe/Berlin")
+    rows = [f"load,{t.isoformat()},{i}" for i, t in enumerate(local)]
+    return "series_id,ds,y\n" + "\n".join(rows) + "\n"
+
+
+def test_hourly_offsets_switching_like_daylight_saving_get_a_note_in_utc(
+        tmp_path: Path) -> None:
+    path = write(tmp_path, _hourly_berlin(), "load.csv")
+    notes = ft.load_series(path).attrs["load_notes"]
+    assert ("load.csv: column 'ds' has UTC offsets +01:00 and +02:00, switching like a zone "
+            "with daylight saving: it is read in UTC, so the daily shape moves by an hour twice "
+            "a year; pass --tz with that zone (e.g. --tz Europe/Berlin) to read it in local "
+            "time") in notes
+    assert not any("UTC offsets" in n for n in
+                   ft.load_series(path, tz="Europe/Berlin").attrs["load_notes"])
+    one_offset = _hourly_berlin().replace("+02:00", "+01:00")
+    assert not any("UTC offsets" in n for n in ft.load_series(
+        write(tmp_path, one_offset, "winter.csv")).attrs["load_notes"])
