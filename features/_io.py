@@ -110,12 +110,19 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "user_id": ("customerid", "customer", "userid", "user", "clientid", "client", "memberid",
                 "member", "visitorid", "accountid", "householdkey", "cardid", "shopperid"),
     "ts": ("timestamp", "time", "eventtime", "datetime", "date", "eventdate", "createdat",
-           "occurredat", "eventtimestamp"),
+           "occurredat", "eventtimestamp", "invoicedate", "orderdate", "orderdatetime",
+           "ordertime", "purchasedate", "transactiondate", "transactiontime", "saledate",
+           "invoicetime", "createddate", "createdtime"),
     "event_type": ("eventtype", "type", "event", "action", "eventname", "activity"),
     "revenue": ("amount", "value", "sales", "ordervalue", "revenueamount"),
     "ds": ("date", "day", "timestamp", "period", "datetime"),
     "y": ("value", "visits", "sessions", "count", "traffic"),
     "series_id": ("series", "seriesname", "store", "channel"),
+    "start": ("date", "startdate", "day", "from", "begin", "begindate", "holidaydate",
+              "eventdate"),
+    "end": ("enddate", "to", "until", "finish"),
+    "name": ("holiday", "holidayname", "event", "eventname", "title", "description"),
+    "kind": ("type", "eventtype", "category", "holidaytype"),
 }
 """Column names a required column often has in exports (compared without case, spaces,
 underscores or hyphens): the error suggests the rename."""
@@ -162,6 +169,9 @@ def _check_columns(df: pd.DataFrame, contract: Contract, source: str) -> None:
             taken.add(other)
         hint = f"rename column '{other}' to '{col}'" if other is not None else (
             f"add it; the file has columns {list(map(str, df.columns))}")
+        if contract.name == "calendar" and col == "end" and other is None:
+            hint = ("add it, and set end = start for one-day events (e.g. in Python: "
+                    "frame['end'] = frame['start'])")
         probs.append(Problem(col, "is required but missing", 0, fix=hint))
     if len(renames) > 1:
         probs.append(Problem("", "uses other names for the required columns", 0, fix=(
@@ -467,8 +477,11 @@ def _parse_columns(df: pd.DataFrame, contract: Contract, source: str, tz: str,
             miss = _blank(s)
             if miss.any():
                 n, rows, _ = problem_rows(miss)
-                probs.append(Problem(col.name, "has missing values", n, rows,
-                                     fix="fill them in or remove those rows"))
+                fix = "fill them in or remove those rows"
+                if contract.name == "calendar" and col.name == "end":
+                    fix = ("set end = start for one-day events (e.g. in Python: frame['end'] = "
+                           "frame['end'].fillna(frame['start'])), or fill them in")
+                probs.append(Problem(col.name, "has missing values", n, rows, fix=fix))
     # a date column ambiguous alone takes the one day/month order the file's others settled
     settled = set(formats.values())
     prefer = settled.pop() if len(settled) == 1 else None

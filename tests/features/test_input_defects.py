@@ -291,3 +291,35 @@ def test_hourly_offsets_switching_like_daylight_saving_get_a_note_in_utc(
     one_offset = _hourly_berlin().replace("+02:00", "+01:00")
     assert not any("UTC offsets" in n for n in ft.load_series(
         write(tmp_path, one_offset, "winter.csv")).attrs["load_notes"])
+
+
+# 7. rename hints for the time column and the calendar's start and end
+
+
+def test_order_export_time_columns_get_a_rename_hint(tmp_path: Path) -> None:
+    for name in ("InvoiceDate", "OrderDate", "order_date", "created_at", "event_time"):
+        text = f"Customer ID,{name},event_type,channel,revenue\n1,2024-01-01,visit,web,\n"
+        with pytest.raises(ft.DataContractError) as info:
+            ft.load_events(write(tmp_path, text, "export.csv"))
+        assert f"column 'ts' is required but missing. Fix: rename column '{name}' to 'ts'" in (
+            _problems(info))
+
+
+def test_a_holiday_list_with_date_is_told_to_use_start_and_end(tmp_path: Path) -> None:
+    with pytest.raises(ft.DataContractError) as info:
+        ft.load_calendar(write(tmp_path, "date,name,kind\n2023-01-01,Neujahr,holiday\n",
+                               "hol.csv"))
+    msg = _problems(info)
+    assert "column 'start' is required but missing. Fix: rename column 'date' to 'start'" in msg
+    assert ("column 'end' is required but missing. Fix: add it, and set end = start for one-day "
+            "events (e.g. in Python: frame['end'] = frame['start'])") in msg
+
+
+def test_an_empty_calendar_end_is_told_to_take_the_start(tmp_path: Path) -> None:
+    text = "name,start,end,kind\nlaunch,2024-03-15,,launch\nsale,2024-04-01,2024-04-03,sale\n"
+    with pytest.raises(ft.DataContractError) as info:
+        ft.load_calendar(write(tmp_path, text, "cal.csv"))
+    assert _problems(info) == (
+        "cal.csv: column 'end' has missing values (1 row; first at row 1). Fix: set end = "
+        "start for one-day events (e.g. in Python: frame['end'] = frame['end'].fillna("
+        "frame['start'])), or fill them in")
