@@ -399,22 +399,45 @@ def _load_model(task: str, model_uri: str | None) -> "CustomerModel":
     return model
 
 
-def _model_label(uri: str) -> str:
-    """'churn v3 (@champion)' for a registry URI, else the URI itself."""
+def _registered(uri: str) -> tuple[str, str, str] | None:
+    """(name, version, alias or '') of a registry URI; None for another URI or an unknown one."""
     from mlflow import MlflowClient
 
     if not uri.startswith("models:/"):
-        return uri
+        return None
     ref = uri.removeprefix("models:/")
     try:
         if "@" in ref:
             name, alias = ref.split("@", 1)
-            mv = MlflowClient().get_model_version_by_alias(name, alias)
-            return f"{name} v{mv.version} (@{alias})"
+            return name, str(MlflowClient().get_model_version_by_alias(name, alias).version), alias
         name, version = ref.split("/", 1)
-        return f"{name} v{version}"
+        return name, version, ""
     except Exception:  # a label only; the model itself loaded
+        return None
+
+
+def _model_label(uri: str) -> str:
+    """'churn v3 (@champion)' for a registry URI, else the URI itself."""
+    reg = _registered(uri)
+    if reg is None:
         return uri
+    name, version, alias = reg
+    return f"{name} v{version}" + (f" (@{alias})" if alias else "")
+
+
+def _population_warning(model: Any, uri: str, source: Path | None,
+                        users: pd.Series) -> None:
+    """Warn when the model was trained on another input and knows few of the scored
+    customers (``score_population_warning``)."""
+    from training._customer_population import score_population_warning
+
+    reg = _registered(uri)
+    if reg is None or source is None:
+        return
+    text = score_population_warning(model, reg[0], _model_label(uri), reg[1], str(source),
+                                    users)
+    if text:
+        err_console.print(f"[yellow]warning:[/] {text}", highlight=False, soft_wrap=True)
 
 
 def _table_asof(feats: pd.DataFrame, asof: pd.Timestamp | None) -> pd.Series:
@@ -564,6 +587,7 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         retier,
         score_features,
         season_factor,
+        table_in_sample_note,
         unseen_levels_note,
     )
 
@@ -583,10 +607,13 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         raise ValueError("--active-within DAYS needs --data/--events and DAYS >= 1 (with "
                          "--table, filter the table's rows yourself)")
     model = _load_model(task, model_uri)
+    uri = model_uri or f"models:/{_NAMES[task]}@champion"
     t0 = time.perf_counter()
     if table is not None:
         feats = _read_table(table, id_col, model=model)
-        for note in (unseen_levels_note(model, feats), empty_columns_note(model, feats)):
+        _population_warning(model, uri, table, feats["user_id"])
+        for note in (unseen_levels_note(model, feats), empty_columns_note(model, feats),
+                     table_in_sample_note(model, feats)):
             if note:
                 show_note(f"{table.name}: {note}")
         with (progress_bar(f"scoring {len(feats):,} customers") as update,
@@ -601,15 +628,16 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         assert asof is not None
         ev, cal = _events(data, events, calendar, tz, allow, on_duplicate)
         _check_asof(ev, asof)
-        note = in_sample_note(model, asof)
-        if note:
-            show_note(note)
         season = (season_factor(model, ev, asof)
                   if horizon_days is None or task == "value" else None)
         everyone = ev  # last year's buying is read over every customer, not today's active
         if active_within is not None:
             ev = _active_customers(ev, asof, active_within)
         feats = features_asof(model, ev, asof, calendar=cal)
+        _population_warning(model, uri, data or events, feats["user_id"])
+        note = in_sample_note(model, asof, feats["user_id"])
+        if note:
+            show_note(note)
         gone = None if active_within is not None else _long_gone_note(feats, model, task)
         if gone:
             show_note(gone)

@@ -13,7 +13,10 @@ The ``champion`` alias moves only through ``training._mlflow.promote_if_better``
 evaluation (the validation rows: task, label, validation cutoffs and a fingerprint of the rows).
 Versions validated on identical rows and labels compare their recorded honest metrics; otherwise
 both models are measured on the rows the served champion was never fitted or calibrated on
-(``_rescorer``). Models with suspected leakage or no skill are not promoted (``_veto``).
+(``_rescorer``). Models with suspected leakage or no skill are not promoted (``_veto``). A version
+trained on another population (another input and mostly other customers, or label windows more
+than a year apart: ``training._customer_population``) is not compared at all and the champion
+stays (``_population_guard``); the ``promotion`` tag says how to make it the champion by hand.
 Classifiers compare the Brier score of calibrated probabilities (lower wins, a proper scoring rule
 that rewards both ranking and calibration); value compares RMSE (lower wins; its optimum is the
 expected revenue, unlike MAE whose optimum is the median, often zero).
@@ -48,6 +51,7 @@ from ._customer_eval import (
     value_metrics,
 )
 from ._customer_models import CustomerFitReport, CustomerModel, level_codes, row_keys
+from ._customer_population import champion_command, population_gap, version_source
 from ._customer_reasons import (
     TIERS,
     TierRule,
@@ -58,7 +62,13 @@ from ._customer_reasons import (
     prior_directions,
     reasons_from_array,
 )
-from ._mlflow import Promotion, get_or_create_experiment, promote_if_better, register_model
+from ._mlflow import (
+    CHAMPION,
+    Promotion,
+    get_or_create_experiment,
+    promote_if_better,
+    register_model,
+)
 
 __all__ = [
     "EXPERIMENT",
@@ -282,8 +292,21 @@ MIN_FRESH_ROWS = 50
 """Fewest evaluation rows the champion never saw for a re-scored comparison to count."""
 
 
+def _load_champion(uri: str, cache: dict[str, Any] | None = None) -> Any:
+    """The fitted ``CustomerModel`` inside a registered pyfunc (loaded once per ``cache``)."""
+    if cache is not None and uri in cache:
+        return cache[uri]
+    # The fitted model inside the pyfunc, not the pyfunc itself: MLflow's schema check would
+    # reject columns whose dtype differs from the champion's input example (a category column
+    # with other levels), although the model scores them fine.
+    model = mlflow.pyfunc.load_model(uri).unwrap_python_model().model
+    if cache is not None:
+        cache[uri] = model
+    return model
+
+
 def _rescorer(est: CustomerModel, valid: pd.DataFrame, metric: str,
-              higher: bool) -> Any:
+              higher: bool, cache: dict[str, Any] | None = None) -> Any:
     """``rescore_champion`` callback: champion and candidate on the rows the champion never saw.
 
     The served champion was fitted and calibrated on all of its own labelled rows (its
@@ -301,11 +324,8 @@ def _rescorer(est: CustomerModel, valid: pd.DataFrame, metric: str,
         return float(m.as_dict()[metric])
 
     def rescore(uri: str) -> tuple[float | None, float, str]:
-        # The fitted model inside the pyfunc, not the pyfunc itself: MLflow's schema check
-        # would reject columns whose dtype differs from the champion's input example (a
-        # category column with other levels), although the model scores them fine.
         try:
-            champion = mlflow.pyfunc.load_model(uri).unwrap_python_model().model
+            champion = _load_champion(uri, cache)
             theirs, ours = getattr(champion, "horizon_days", None), est.horizon_days
             if theirs != ours and theirs is not None and ours is not None:
                 # a 90-day model scored on 60-day labels is judged on a question it was not
@@ -357,6 +377,48 @@ def _rescorer(est: CustomerModel, valid: pd.DataFrame, metric: str,
         return measure(y[fresh], pred[fresh]), measure(y[fresh], cand_pred[fresh]), note
 
     return rescore
+
+
+def _population_guard(name: str, version: str, est: CustomerModel, valid: pd.DataFrame,
+                      source: str | None, metric: str, value: float,
+                      cache: dict[str, Any]) -> Promotion | None:
+    """Keep the champion, without a comparison, when the candidate was trained on another
+    population (``population_gap``: another input and mostly other customers, or label
+    windows more than a year apart); None to go on with ``promote_if_better``.
+
+    A champion of another label window or other inputs (a table against events) is left to
+    ``_rescorer``, which says so in its own words.
+    """
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    try:
+        current = client.get_model_version_by_alias(name, CHAMPION)
+    except MlflowException:
+        return None
+    if str(current.version) == version or "user_id" not in valid.columns:
+        return None
+    try:
+        champion = _load_champion(f"models:/{name}/{current.version}", cache)
+    except Exception:  # the rescorer reports a champion it cannot load
+        return None
+    theirs_h = getattr(champion, "horizon_days", None)
+    if theirs_h is not None and est.horizon_days is not None and theirs_h != est.horizon_days:
+        return None
+    theirs_f = set(getattr(champion, "features_", None) or [])
+    if theirs_f and len(theirs_f & set(est.features_)) < 0.5 * len(theirs_f):
+        return None
+    gap = population_gap(champion, est, valid["user_id"], source,
+                         version_source(name, str(current.version)))
+    if gap is None:
+        return None
+    reason = (f"v{version} not compared with champion v{current.version}: {gap.describe()}; "
+              f"champion kept. To make it the champion: "
+              + champion_command(name, version, f"trained on {gap.ours}"))
+    client.set_model_version_tag(name, version, "promotion", reason)
+    _log.info("%s v%s: %s", name, version, reason)
+    return Promotion(name, version, False, str(current.version), metric, value, None, reason)
 
 
 def _champion_cutoffs(champion: Any) -> list[pd.Timestamp]:
@@ -545,13 +607,21 @@ def train_and_register(
         info = log_customer_model(est, frame)
     version, promotion = None, None
     if register:
+        source = str((params or {}).get("input") or "") or None
+        tags = {"eval.rows": rows_key, **({"source.input": source} if source else {})}
         mv = register_model(run.info.run_id, "model", name, metrics, evaluation,
-                            model_uri=info.model_uri, extra_tags={"eval.rows": rows_key})
+                            model_uri=info.model_uri, extra_tags=tags)
         version = str(mv.version)
         metric, higher = PRIMARY[task]
-        rescore = _rescorer(est, _validation_rows(est, frame), metric, higher)
-        promotion = promote_if_better(name, version, metric, metrics[metric], higher,
-                                      evaluation, rescore_champion=rescore, rows_key=rows_key,
-                                      veto=_veto(est, allow_suspected_leakage))
+        valid = _validation_rows(est, frame)
+        veto = _veto(est, allow_suspected_leakage)
+        cache: dict[str, Any] = {}
+        promotion = None if veto else _population_guard(
+            name, version, est, valid, source, metric, metrics[metric], cache)
+        if promotion is None:
+            rescore = _rescorer(est, valid, metric, higher, cache)
+            promotion = promote_if_better(name, version, metric, metrics[metric], higher,
+                                          evaluation, rescore_champion=rescore,
+                                          rows_key=rows_key, veto=veto)
     return CustomerTrainOutcome(task, run.info.run_id, info.model_uri, name, version, evaluation,
                                 metrics, promotion, rep, tuple(str(p) for p in plots))

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ._customer_bgnbd import BGNBD_COLUMNS, bgnbd_features
 from ._customer_mlflow import score_frame
-from ._customer_models import CustomerModel, level_codes
+from ._customer_models import CustomerModel, level_codes, row_keys
 from ._customer_reasons import TIERS, assign_tiers
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "score_asof",
     "score_features",
     "season_factor",
+    "table_in_sample_note",
     "unseen_levels_note",
 ]
 
@@ -354,9 +355,15 @@ def season_factor(model: CustomerModel, events: pd.DataFrame,
                         (start_ref, start_ref + span), (scored, ref), str(task))
 
 
-def in_sample_note(model: CustomerModel | object, asof: str | pd.Timestamp) -> str | None:
+def in_sample_note(model: CustomerModel | object, asof: str | pd.Timestamp,
+                   users: pd.Series | None = None) -> str | None:
     """The note for an ``asof`` before the end of the label windows the model learned from
-    (its scores for that date are in-sample: it saw what happened after it), else None."""
+    (its scores for that date are in-sample: it saw what happened after it), else None.
+
+    With ``users`` (the customers scored) and a model that records its fitted rows, only when
+    it learned some of them at a cutoff whose label window ends after ``asof``: a model of
+    other customers (another business) has seen nothing of these, whatever its dates.
+    """
     inner = _inner_model(model)
     rep = getattr(inner, "report_", None)
     h = getattr(inner, "horizon_days", None)
@@ -367,13 +374,43 @@ def in_sample_note(model: CustomerModel | object, asof: str | pd.Timestamp) -> s
         return None
     first, last = cuts[0], cuts[-1]
     end = last + pd.Timedelta(days=int(h))
-    if pd.Timestamp(asof) >= end:
+    asof = pd.Timestamp(asof)
+    if asof >= end:
         return None
-    return (f"--asof {pd.Timestamp(asof):%Y-%m-%d} is before the end of the windows this model "
+    whom = ""
+    seen = getattr(inner, "fitted_rows_", None)
+    if users is not None and seen is not None and len(users):
+        ids = pd.Series(np.asarray(users)).astype(str).to_numpy()
+        known = np.zeros(len(ids), dtype=bool)
+        for c in cuts:
+            if c + pd.Timedelta(days=int(h)) > asof:
+                known |= np.isin(row_keys(pd.DataFrame({"user_id": ids, "cutoff": c})), seen)
+        if not known.any():
+            return None
+        whom = f" for {int(known.sum()):,} of the {len(ids):,} customers scored"
+    return (f"--asof {asof:%Y-%m-%d} is before the end of the windows this model "
             f"learned from (cutoffs {first:%Y-%m-%d} .. {last:%Y-%m-%d}, {h}-day labels, to "
-            f"{end:%Y-%m-%d}): it has seen what happened after this date, so judging these "
-            "scores against it overstates the model (for a backtest, train with --last-cutoff "
-            "so the windows end by the date scored)")
+            f"{end:%Y-%m-%d}): it has seen what happened after this date{whom}, so judging "
+            "these scores against it overstates the model (for a backtest, train with "
+            "--last-cutoff so the windows end by the date scored)")
+
+
+def table_in_sample_note(model: CustomerModel | object, features: pd.DataFrame) -> str | None:
+    """The note for table rows the model was fitted or calibrated on (the same customer, and
+    cutoff when the table has one): their scores are in-sample. None when there are none or
+    the model does not record its rows."""
+    inner = _inner_model(model)
+    seen = getattr(inner, "fitted_rows_", None)
+    if seen is None or "user_id" not in features.columns or not len(features):
+        return None
+    known = np.isin(row_keys(features), seen)
+    if not known.any():
+        return None
+    return (f"{int(known.sum()):,} of the {len(features):,} rows are rows this model was "
+            "fitted or calibrated on (the same customer id"
+            + (" and cutoff" if "cutoff" in features.columns else "")
+            + "): their scores are in-sample, so judging them against those rows' labels "
+            "overstates the model (its validation metrics at training are the honest ones)")
 
 
 def horizon_season_note(events: pd.DataFrame, asof: str | pd.Timestamp, horizon_days: int,

@@ -1,0 +1,96 @@
+"""Defects found by an outside check (report h11b): another business's model, reasons against
+their meaning, the yardstick as served, table scoring and its pyfunc, the season look-back."""
+
+from __future__ import annotations
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+
+from training._customer_mlflow import train_and_register
+from training._customer_models import CustomerModel
+from training._customer_population import score_population_warning
+from training._customer_scoring import in_sample_note
+from training._mlflow import CHAMPION, configure_mlflow
+
+FAST = {"n_estimators": 60, "learning_rate": 0.1}
+
+
+def _business(prefix: str, start: str, n: int = 500, seed: int = 3,
+              cutoffs: int = 4) -> pd.DataFrame:
+    """``n`` customers ``prefix0..`` at monthly cutoffs from ``start`` whose purchase follows a
+    known logistic model."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k in range(cutoffs):
+        recency = rng.exponential(40, n)
+        freq = rng.poisson(3, n).astype(float)
+        buy = rng.random(n) < 1 / (1 + np.exp(-(-0.2 - 0.04 * recency + 0.35 * freq)))
+        parts.append(pd.DataFrame({
+            "user_id": [f"{prefix}{i}" for i in range(n)],
+            "cutoff": pd.Timestamp(start) + pd.DateOffset(months=k),
+            "recency_days": recency, "orders_total": freq, "noise": rng.normal(size=n),
+            "label_churn": (~buy).astype(int)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _champion() -> str:
+    return str(MlflowClient().get_model_version_by_alias("churn", CHAMPION).version)
+
+
+def _train(frame: pd.DataFrame, source: str) -> object:
+    return train_and_register("churn", frame,
+                              model=CustomerModel("churn", horizon_days=30, **FAST),
+                              params={"input": source})
+
+
+# ---------------------------------------------------------------- 1: another business's model
+def test_a_model_of_another_business_is_not_compared_and_does_not_become_champion() -> None:
+    retail = _train(_business("r", "2010-01-31"), "retail/events.parquet")
+    grocery = _train(_business("g", "2021-01-31", seed=4), "grocery/events.parquet")
+    assert grocery.promotion is not None
+    assert not grocery.promotion.promoted
+    reason = grocery.promotion.reason
+    assert (f"v{grocery.version} not compared with champion v{retail.version}: trained on other "
+            "customers (0 of 500 in common; their label windows lie") in reason
+    assert "source grocery/events.parquet vs retail/events.parquet" in reason
+    assert "set_champion('churn', '2'" in reason
+    configure_mlflow()
+    assert _champion() == retail.version
+    assert MlflowClient().get_model_version("churn", "2").tags["promotion"] == reason
+
+
+def test_the_same_customers_under_another_file_name_are_still_compared() -> None:
+    _train(_business("r", "2010-01-31", cutoffs=3), "retail/export_2010_04.parquet")
+    # a month later, a renamed export of the same customers: the row rule compares them
+    later = _train(_business("r", "2010-01-31", seed=5, cutoffs=6).loc[
+        lambda f: f["cutoff"] >= "2010-03-31"], "retail/export_2010_07.parquet")
+    assert later.promotion is not None
+    assert "not compared" not in later.promotion.reason
+    assert "evaluation rows whose outcome the champion never learned" in later.promotion.reason
+
+
+def test_scoring_customers_the_model_never_learned_warns_and_is_not_called_in_sample() -> None:
+    _train(_business("r", "2010-01-31"), "retail/events.parquet")
+    configure_mlflow()
+    model = mlflow.pyfunc.load_model("models:/churn/1").unwrap_python_model().model
+    grocery_ids = pd.Series([f"g{i}" for i in range(300)])
+    text = score_population_warning(model, "churn", "churn v1 (@champion)", "1",
+                                    "grocery/events.parquet", grocery_ids)
+    assert text is not None
+    assert ("churn v1 (@champion) was trained on retail/events.parquet, and 0 of the 300 "
+            "customers scored here from grocery/events.parquet are customers it was fitted "
+            "on") in text
+    # its own customers from its own input: no warning
+    own = pd.Series([f"r{i}" for i in range(300)])
+    assert score_population_warning(model, "churn", "churn v1", "1", "retail/events.parquet",
+                                    own) is None
+    assert score_population_warning(model, "churn", "churn v1", "1", "retail/copy.parquet",
+                                    own) is None
+    # a date inside its windows: in-sample for its own customers, not for strangers
+    note = in_sample_note(model, "2010-04-15", own)
+    assert note is not None
+    assert "for 300 of the 300 customers scored" in note
+    assert in_sample_note(model, "2010-04-15", grocery_ids) is None
+
