@@ -94,3 +94,34 @@ def test_scoring_customers_the_model_never_learned_warns_and_is_not_called_in_sa
     assert "for 300 of the 300 customers scored" in note
     assert in_sample_note(model, "2010-04-15", grocery_ids) is None
 
+
+# ---------------------------------------------------------------- 4: reasons against meaning
+_MIXED = {
+    "refund_rate": "refunds are dissatisfaction, not (lack of) engagement",
+    "refunds_total": "as refund_rate",
+    "refund_amount_total": "as refund_rate",
+}
+
+
+def test_every_rate_and_recency_feature_has_an_engagement_sign() -> None:
+    import re
+
+    from features._catalogue import CATALOGUE
+    from training._customer_bgnbd import BGNBD_COLUMNS
+    from training._customer_columns import DERIVED
+    from training._customer_reasons import ENGAGEMENT_SIGN, prior_directions
+
+    like = re.compile(r"rate|recency|days_since_last|mean_days_between|overdue|_total$|trend"
+                      r"|^(visits|carts|orders|revenue)_\d+d$|expected_orders|p_alive")
+    names = [*CATALOGUE, *DERIVED, *BGNBD_COLUMNS, "bgnbd_p_alive", "bgnbd_expected_orders",
+             "bgnbd_expected_orders_365d"]
+    missing = [c for c in names if like.search(c) and c not in ENGAGEMENT_SIGN
+               and c not in _MIXED]
+    assert missing == []
+    assert ENGAGEMENT_SIGN["order_rate_30d"] == 1
+    assert ENGAGEMENT_SIGN["recency_share"] == -1
+    # a churn model reads them against engagement, whatever the data said
+    learned = {"order_rate_30d": 1, "recency_share": 1}
+    assert prior_directions("churn", learned) == {"order_rate_30d": -1, "recency_share": 1}
+    assert prior_directions("propensity", learned) == {"order_rate_30d": 1,
+                                                       "recency_share": -1}
