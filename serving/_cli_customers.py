@@ -498,14 +498,18 @@ def _best_single_line(rep: Any, metrics: dict[str, float]) -> None:
     col, strength = best
     what = "AUC, read either way" if key == "roc_auc" else "|Spearman|"
     name = reason_label(col)
-    # the raw scores' ordering too: isotonic calibration ties scores and can lower the AUC
+    # the probabilities as served (calibrated): isotonic calibration ties scores and can lower
+    # the AUC below the raw scores', which is then said beside it, never instead of it
+    model = metrics[key]
     raw = getattr(getattr(rep, "validation_uncalibrated", None), key, np.nan)
-    model = max(metrics[key], raw) if np.isfinite(raw) else metrics[key]
+    uncal = (f" (uncalibrated scores: {raw:.4f})"
+             if np.isfinite(raw) and round(raw, 4) != round(model, 4) else "")
     console.print(f"best single feature on the validation rows: {name} ({col}), {what} "
-                  f"{strength:.4f}; the model: {model:.4f}", highlight=False)
+                  f"{strength:.4f}; the model: {model:.4f}{uncal}", highlight=False)
     if model <= strength:
         show_note(f"the model orders the validation customers no better than '{name}' alone "
-                  f"({model:.4f} against {strength:.4f}): its other features add "
+                  f"({model:.4f} against {strength:.4f}{', as served' if uncal else ''}"
+                  f"{'; ' + uncal.strip(' ()') if uncal else ''}): its other features add "
                   "nothing here yet; more cutoffs (--cutoffs), a longer history or other "
                   "features may help, and a rule on that feature is as good meanwhile")
 

@@ -588,6 +588,14 @@ def train_and_register(
         if best_single is not None:
             mlflow.log_metric("valid_best_single_feature_strength", best_single[1])
             mlflow.set_tag("best_single_feature", best_single[0])
+            served = metrics.get("roc_auc", metrics.get("spearman", np.nan))
+            if np.isfinite(served) and served <= best_single[1]:
+                raw = rep.validation_uncalibrated.as_dict().get(
+                    "roc_auc" if est.kind == "classifier" else "spearman", np.nan)
+                mlflow.set_tag("best_single_feature_wins", (
+                    f"{best_single[0]} alone {best_single[1]:.4f} against the model's "
+                    f"{served:.4f} as served" + (f" (uncalibrated scores: {raw:.4f})"
+                                                 if np.isfinite(raw) else "")))
         mlflow.log_metrics({"n_train": rep.split.n_train, "n_calibration": rep.split.n_calibration,
                             "n_validation": rep.split.n_validation,
                             "n_missing_label": rep.n_missing_label})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import mlflow
 import numpy as np
 import pandas as pd
+import pytest
 from mlflow import MlflowClient
 
 from training._customer_mlflow import train_and_register
@@ -125,3 +126,22 @@ def test_every_rate_and_recency_feature_has_an_engagement_sign() -> None:
     assert prior_directions("churn", learned) == {"order_rate_30d": -1, "recency_share": 1}
     assert prior_directions("propensity", learned) == {"order_rate_30d": 1,
                                                        "recency_share": -1}
+
+
+# ---------------------------------------------------------------- 7: the yardstick as served
+def test_the_yardstick_compares_the_probabilities_as_served(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from serving import _cli_customers as cli
+
+    notes: list[str] = []
+    monkeypatch.setattr(cli, "show_note", notes.append)
+    rep = SimpleNamespace(best_single_feature=("bgnbd_expected_orders_365d", 0.8622),
+                          validation_uncalibrated=SimpleNamespace(roc_auc=0.8659))
+    with cli.console.capture() as cap:
+        cli._best_single_line(rep, {"roc_auc": 0.8584})
+    line = " ".join(cap.get().split())
+    assert "read either way 0.8622; the model: 0.8584 (uncalibrated scores: 0.8659)" in line
+    assert len(notes) == 1
+    assert "(0.8584 against 0.8622, as served; uncalibrated scores: 0.8659)" in notes[0]
