@@ -416,6 +416,30 @@ def _registered(uri: str) -> tuple[str, str, str] | None:
         return None
 
 
+def _check_table_model(model: Any, uri: str, feats: pd.DataFrame) -> None:
+    """The model's input check before scoring a table; when an event model cannot read it,
+    the fix names the newest registered version trained on a table with these columns (the
+    user has often just trained it: 'brain train --table' keeps the event champion)."""
+    from training._customer_population import table_version_for
+
+    try:
+        model._check_inputs(feats, [str(c) for c in feats.columns])
+    except ValueError as exc:
+        text = str(exc)
+        reg = _registered(uri)
+        if reg is None or "trained on event features" not in text:
+            raise
+        found = table_version_for(reg[0], [str(c) for c in feats.columns], skip=reg[1])
+        if found is None:
+            raise
+        version, source = found
+        raise ValueError(
+            text.split(" Fix: ")[0].replace("this model was trained", f"{_model_label(uri)} "
+                                            "was trained", 1)
+            + f" Fix: score it with --model models:/{reg[0]}/{version}, the newest version "
+            f"trained on a table with these columns ({source or 'a table'}).") from None
+
+
 def _model_label(uri: str) -> str:
     """'churn v3 (@champion)' for a registry URI, else the URI itself."""
     reg = _registered(uri)
@@ -620,6 +644,8 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
                      table_in_sample_note(model, feats)):
             if note:
                 show_note(f"{table.name}: {note}")
+        with _table_words(table, id_col, task):
+            _check_table_model(model, uri, feats)
         with (progress_bar(f"scoring {len(feats):,} customers") as update,
               _table_words(table, id_col, task)):
             scores = score_features(model, feats, reasons=reasons, reason_method=reason_method,

@@ -388,7 +388,9 @@ class CustomerModel:
             trained = (f"this model was trained on event features (`brain train {self.task} "
                        "--events/--data`)")
             fix = (f"score it with `brain score {self.task} --events FILE --asof DATE` (or --data)"
-                   f", or train a model on this table with `brain train {self.task} --table`")
+                   f", or score with a model trained on this table's layout (`brain train "
+                   f"{self.task} --table` keeps the event champion and prints the `--model "
+                   "models:/NAME/VERSION` that scores with the new version)")
         else:
             trained = f"this model was trained on a table with columns {more(need, 12)}"
             fix = ("give the table the same feature columns as at training (names are "

@@ -32,6 +32,7 @@ __all__ = [
     "learned_span",
     "population_gap",
     "score_population_warning",
+    "table_version_for",
     "version_source",
     "versions_by_source",
 ]
@@ -192,3 +193,38 @@ def score_population_warning(model: Any, name: str, label: str, version: str | N
             f"{len(known):,} customers scored here from {scored_input} are customers it was "
             f"fitted on: it learned another customer base, so its scores and tiers may not fit "
             f"these customers. Fix: {fix}")
+
+
+def table_version_for(name: str, columns: list[str], skip: str | None = None,
+                      limit: int = 10) -> tuple[str, str | None] | None:
+    """(version, source) of the newest registered version of ``name`` trained on a table whose
+    feature columns ``columns`` all hold (at most ``limit`` table versions are opened); None
+    when there is none. Event-trained versions (a ``horizon_days`` param) are passed over
+    without opening them."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    try:
+        versions = client.search_model_versions(f"name = '{name}'")
+    except Exception:
+        return None
+    have = set(columns)
+    opened = 0
+    for mv in sorted(versions, key=lambda v: int(v.version), reverse=True):
+        version = str(mv.version)
+        if version == skip or opened >= limit:
+            continue
+        try:
+            run_id = mv.run_id or mv.tags.get("run_id")
+            if run_id and "horizon_days" in client.get_run(run_id).data.params:
+                continue
+            opened += 1
+            model = mlflow.pyfunc.load_model(f"models:/{name}/{version}") \
+                .unwrap_python_model().model
+        except Exception:  # an unreadable version is no answer
+            continue
+        need = list(getattr(model, "input_features_", None) or [])
+        if need and set(need) <= have:
+            return version, version_source(name, version)
+    return None

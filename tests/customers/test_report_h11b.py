@@ -145,3 +145,30 @@ def test_the_yardstick_compares_the_probabilities_as_served(
     assert "read either way 0.8622; the model: 0.8584 (uncalibrated scores: 0.8659)" in line
     assert len(notes) == 1
     assert "(0.8584 against 0.8622, as served; uncalibrated scores: 0.8659)" in notes[0]
+
+
+# ---------------------------------------------------------------- 8: the table version's URI
+def test_scoring_a_table_with_the_event_champion_names_the_table_version() -> None:
+    from serving import _cli_customers as cli
+
+    events = _business("r", "2010-01-31").assign(
+        days_since_first_purchase=lambda f: f["recency_days"] + 100,
+        days_since_last_purchase=lambda f: f["recency_days"])
+    train_and_register("churn", events, model=CustomerModel("churn", horizon_days=30, **FAST),
+                       params={"input": "retail/events.parquet", "horizon_days": 30})
+    table = _business("c", "2010-01-31", cutoffs=1).drop(columns="cutoff").rename(
+        columns={"recency_days": "tenure", "orders_total": "contracts"})
+    table_out = train_and_register(
+        "churn", table, model=CustomerModel("churn", **FAST),
+        params={"input": "telco/telco_train.csv", "label_col": "label_churn"})
+    assert table_out.promotion is not None
+    assert not table_out.promotion.promoted  # the event champion stays
+    configure_mlflow()
+    champion = mlflow.pyfunc.load_model("models:/churn@champion").unwrap_python_model().model
+    with pytest.raises(ValueError, match="trained on event features") as err:
+        cli._check_table_model(champion, "models:/churn@champion",
+                               table.drop(columns="label_churn"))
+    text = " ".join(str(err.value).split())
+    assert text.startswith("CustomerModel(churn): churn v1 (@champion) was trained on event")
+    assert ("Fix: score it with --model models:/churn/2, the newest version trained on a table "
+            "with these columns (telco/telco_train.csv).") in text
