@@ -83,6 +83,13 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
                          f"columns {list(frame.columns)[:20]}. "
                          + (f"Did you mean {hint!r}? Pass --id-col {hint}." if hint
                             else "Pass --id-col NAME."))
+    if label_col is not None and label_col not in frame.columns:
+        hint = _close_column(label_col, [str(c) for c in frame.columns])
+        raise ValueError(f"{path.name}: the label column {label_col!r} is missing; received "
+                         f"columns {list(frame.columns)[:20]}. "
+                         + (f"Did you mean {hint!r}? Pass --label-col {hint}." if hint
+                            else "Pass --label-col NAME naming the column that holds the "
+                                 "label."))
     # at scoring, the model's label column (when the table still has it) is not a feature:
     # it is left as written, without notes on its types (yes/no labels are no odd numbers)
     label = getattr(model, "label_col_", None)
@@ -416,6 +423,22 @@ def _registered(uri: str) -> tuple[str, str, str] | None:
         return None
 
 
+def _extra_columns_note(model: Any, feats: pd.DataFrame, show: int = 10) -> str | None:
+    """The note naming a scored table's columns the model does not use (extra columns, and
+    those it left out at training), so nothing is ignored without a word."""
+    need = getattr(model, "input_features_", None)
+    if need is None:
+        return None
+    keep = {"user_id", "cutoff", getattr(model, "label_col_", None), *need}
+    extra = [str(c) for c in feats.columns if c not in keep]
+    if not extra:
+        return None
+    more = f" and {len(extra) - show} more" if len(extra) > show else ""
+    return (f"{len(extra):,} column{'s' if len(extra) != 1 else ''} not used by the model: "
+            f"{', '.join(map(repr, extra[:show]))}{more} (it reads {len(need):,} feature "
+            "columns; the scores do not depend on these)")
+
+
 def _check_table_model(model: Any, uri: str, feats: pd.DataFrame) -> None:
     """The model's input check before scoring a table; when an event model cannot read it,
     the fix names the newest registered version trained on a table with these columns (the
@@ -641,7 +664,7 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         feats = _read_table(table, id_col, model=model)
         _population_warning(model, uri, table, feats["user_id"])
         for note in (unseen_levels_note(model, feats), empty_columns_note(model, feats),
-                     table_in_sample_note(model, feats)):
+                     table_in_sample_note(model, feats), _extra_columns_note(model, feats)):
             if note:
                 show_note(f"{table.name}: {note}")
         with _table_words(table, id_col, task):

@@ -3,6 +3,8 @@ their meaning, the yardstick as served, table scoring and its pyfunc, the season
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -172,3 +174,32 @@ def test_scoring_a_table_with_the_event_champion_names_the_table_version() -> No
     assert text.startswith("CustomerModel(churn): churn v1 (@champion) was trained on event")
     assert ("Fix: score it with --model models:/churn/2, the newest version trained on a table "
             "with these columns (telco/telco_train.csv).") in text
+
+
+# ---------------------------------------------------------------- 6: table rough edges
+def test_a_mistyped_label_column_gets_a_suggestion(tmp_path: Path) -> None:
+    from serving import _cli_customers as cli
+
+    path = tmp_path / "telco.csv"
+    pd.DataFrame({"customerID": ["a", "b"], "tenure": [1, 2], "Churn": ["Yes", "No"]}).to_csv(
+        path, index=False)
+    with pytest.raises(ValueError, match="label column 'churn' is missing") as err:
+        cli._read_table(path, "customerID", "churn")
+    assert "Did you mean 'Churn'? Pass --label-col Churn." in str(err.value)
+
+
+def test_scoring_the_training_table_is_called_in_sample_and_extra_columns_are_named() -> None:
+    from serving import _cli_customers as cli
+    from training._customer_scoring import table_in_sample_note
+
+    table = _business("c", "2010-01-31", cutoffs=1).drop(columns="cutoff")
+    model = CustomerModel("churn", **FAST).fit(table)
+    note = table_in_sample_note(model, table.head(40))
+    assert note is not None
+    assert note.startswith("40 of the 40 rows are rows this model was fitted or calibrated on")
+    fresh = table.head(40).assign(user_id=lambda f: "new" + f["user_id"])
+    assert table_in_sample_note(model, fresh) is None
+    extra = cli._extra_columns_note(model, fresh.assign(Region="north", NPS=7))
+    assert extra == ("2 columns not used by the model: 'Region', 'NPS' (it reads 3 feature "
+                     "columns; the scores do not depend on these)")
+    assert cli._extra_columns_note(model, fresh) is None  # the label column is no extra
