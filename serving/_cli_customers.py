@@ -244,7 +244,8 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
     with (_table_words(table, id_col, task) if table is not None else nullcontext()):
         out = train_and_register(task, frame, model=model, evaluation_tag=tag, params=params,
                                  register=register, plot_dir=plots,
-                                 allow_suspected_leakage=allow_suspected_leakage)
+                                 allow_suspected_leakage=allow_suspected_leakage,
+                                 id_col=id_col if table is not None else None)
     rep = out.report
     metrics = pd.DataFrame({"metric": list(out.metrics), "value": list(out.metrics.values())})
     console.print(frame_table(metrics, title=f"{_NAMES[task]}: validation "

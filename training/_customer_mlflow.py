@@ -6,7 +6,9 @@ columns the model was trained on; extra columns are ignored) and whose output is
 customer: ``user_id``, ``score`` (calibrated probability, or revenue for value), ``tier``,
 ``early_warning`` (visits fell by 50% or more, or orders for a customer with no visit
 recorded; missing when the input cannot tell), ``early_warning_basis`` and
-``reason_1`` .. ``reason_3``. Param ``reasons`` (default true) switches the reasons off for speed;
+``reason_1`` .. ``reason_3``. A table model takes the table as read under its own id column name
+(``train_and_register(..., id_col=...)``; cells typed as ``brain score --table`` types them), and
+answers under that name. Param ``reasons`` (default true) switches the reasons off for speed;
 ``reason_method`` is ``shap`` (LightGBM TreeSHAP, default) or ``path`` (decision path, faster).
 
 The ``champion`` alias moves only through ``training._mlflow.promote_if_better`` on the same
@@ -186,19 +188,47 @@ class CustomerScorer(PythonModel):
 
     def predict(self, context: Any, model_input: pd.DataFrame,
                 params: dict[str, Any] | None = None) -> pd.DataFrame:
-        """Score every row (see module docstring)."""
+        """Score every row (see module docstring). A table model takes the table as read
+        (``pd.read_csv``): its own id column, and cells typed as ``brain score --table``
+        types them (``features.infer_table_types`` with the model's columns)."""
         params = params or {}
-        out = score_frame(self.model, pd.DataFrame(model_input),
+        frame = pd.DataFrame(model_input)
+        id_col = getattr(self.model, "id_col_", None)
+        if id_col is not None:
+            frame = _as_table(self.model, frame, id_col)
+        out = score_frame(self.model, frame,
                           reasons=bool(params.get("reasons", True)),
                           reason_method=str(params.get("reason_method", "shap")))
+        if id_col is not None and id_col != "user_id" and "user_id" in out.columns:
+            out = out.rename(columns={"user_id": id_col})
         out["tier"] = out["tier"].astype(str)
         # 1 = visits halved, 0 = not, NaN = unknown (the input could not tell).
         for c in ("early_warning", "early_warning_chance"):
             out[c] = out[c].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
         for c in out.columns:
-            if c.startswith("reason_") or c == "user_id":
+            if c.startswith("reason_") or c in ("user_id", id_col):
                 out[c] = out[c].astype(object).where(out[c].notna(), "")
         return out
+
+
+def _as_table(model: CustomerModel, frame: pd.DataFrame, id_col: str) -> pd.DataFrame:
+    """A customer table as ``brain score --table`` reads it: the id column as ``user_id``
+    (text; 16270.0 from a float column is 16270) and the model's numeric and category columns
+    typed by ``features.infer_table_types`` (text in a number column becomes missing)."""
+    from features import infer_table_types
+
+    if id_col in frame.columns and id_col != "user_id":
+        frame = frame.rename(columns={id_col: "user_id"})
+    label = getattr(model, "label_col_", None)
+    keep = ("user_id", label) if label else ("user_id",)
+    frame = infer_table_types(frame, keep_text=keep, numeric=model.numeric_,
+                              categorical=model.categorical_)
+    if "user_id" in frame.columns:
+        ids = frame["user_id"]
+        if pd.api.types.is_float_dtype(ids) and ids.dropna().eq(ids.dropna().round()).all():
+            ids = ids.astype("Int64")
+        frame["user_id"] = ids.astype(str)
+    return frame
 
 
 def _requirements() -> list[str]:
@@ -215,18 +245,31 @@ def _requirements() -> list[str]:
 
 def log_customer_model(model: CustomerModel, example: pd.DataFrame,
                        artifact_path: str = "model") -> Any:
-    """Log a fitted model as a pyfunc with signature and input example (inside an active run)."""
+    """Log a fitted model as a pyfunc with signature and input example (inside an active run).
+
+    A table model (``model.id_col_`` set by ``train_and_register(..., id_col=...)``) takes the
+    table under its own id column name, and every input column is declared ``Any``: MLflow 3
+    would reject int64 cells against ``double`` and text in a number column, which
+    ``brain score --table`` reads (the model types the cells itself, see ``_as_table``).
+    """
+    id_col = getattr(model, "id_col_", None)
     cols = (["user_id", *model.input_features_] if "user_id" in example.columns
             else model.input_features_)
     example = example[cols].head(5).reset_index(drop=True)
     for c in model.categorical_:
         if c in example.columns:  # the signature takes text; levels are re-applied inside
             example[c] = example[c].astype(str).where(example[c].notna(), "")
+    if id_col is not None and id_col != "user_id" and "user_id" in example.columns:
+        example = example.rename(columns={"user_id": id_col})
     scorer = CustomerScorer()
     scorer.model = model
     params = {"reasons": True, "reason_method": "shap"}
     out = scorer.predict(None, example, params)
     signature = infer_signature(example, out, params=params)
+    if id_col is not None:
+        from mlflow.types.schema import AnyType, ColSpec, Schema
+
+        signature.inputs = Schema([ColSpec(AnyType(), str(c)) for c in example.columns])
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "customer_model.pkl"
         with path.open("wb") as fh:
@@ -522,6 +565,7 @@ def train_and_register(
     register: bool = True,
     plot_dir: Path | None = None,
     allow_suspected_leakage: bool = False,
+    id_col: str | None = None,
 ) -> CustomerTrainOutcome:
     """Fit, log (params, metrics, plots, reasons sample, pyfunc), register and maybe promote.
 
@@ -534,6 +578,8 @@ def train_and_register(
         params: extra parameters to log (data path, horizon, cutoffs...).
         register: register the model and run the champion promotion.
         plot_dir: where to keep the plots (default: a temporary folder; always logged).
+        id_col: for a customer table, its own id column name (``user_id`` in ``frame``):
+            the logged pyfunc then takes the table as read, under that name (``_as_table``).
         allow_suspected_leakage: let a model whose single feature nearly determines the label
             (``CustomerFitReport.suspected_leakage``) become champion. A model with no skill
             (``CustomerFitReport.no_skill``) never does.
@@ -612,6 +658,8 @@ def train_and_register(
         report_path = Path(tmp) / "fit_report.json"
         report_path.write_text(json.dumps(asdict(rep), indent=2, default=str))
         mlflow.log_artifact(str(report_path))
+        if id_col is not None:
+            est.id_col_ = id_col
         info = log_customer_model(est, frame)
     version, promotion = None, None
     if register:

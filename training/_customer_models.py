@@ -238,6 +238,10 @@ class CustomerModel:
             run ~10x slower than one thread; raise it on a dedicated machine).
     """
 
+    id_col_: str | None = None
+    """A customer table's own id column (set by ``train_and_register(..., id_col=...)``; None
+    for event features): the logged pyfunc takes the table under that name."""
+
     def __init__(
         self,
         task: Task = "churn",

@@ -203,3 +203,43 @@ def test_scoring_the_training_table_is_called_in_sample_and_extra_columns_are_na
     assert extra == ("2 columns not used by the model: 'Region', 'NPS' (it reads 3 feature "
                      "columns; the scores do not depend on these)")
     assert cli._extra_columns_note(model, fresh) is None  # the label column is no extra
+
+
+# ---------------------------------------------------------------- 5: the table model's pyfunc
+def test_the_pyfunc_of_a_table_model_takes_the_table_as_read(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+
+    rng = np.random.default_rng(1)
+    n = 600
+    tenure = rng.integers(1, 72, n)
+    monthly = rng.uniform(20, 110, n).round(2)
+    contract = rng.choice(["Month-to-month", "One year", "Two year"], n)
+    logit = 0.5 - 0.05 * tenure + 0.01 * monthly + np.where(contract == "Month-to-month", 1, 0)
+    table = pd.DataFrame({
+        "customerID": [f"{i:04d}-AB" for i in range(n)], "SeniorCitizen": rng.integers(0, 2, n),
+        "tenure": tenure, "Contract": contract, "MonthlyCharges": monthly,
+        "TotalCharges": (tenure * monthly).round(2).astype(str),
+        "Churn": np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "Yes", "No")})
+    table.loc[[3, 40], "TotalCharges"] = " "  # blanks, as in the Telco export
+    train, new = tmp_path / "train.csv", tmp_path / "new.csv"
+    table.to_csv(train, index=False)
+    table.drop(columns="Churn").head(200).to_csv(new, index=False)
+    runner = CliRunner()
+    res = runner.invoke(app, ["train", "churn", "--table", str(train), "--label-col", "Churn",
+                              "--id-col", "customerID"])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "scores.csv"
+    res = runner.invoke(app, ["score", "churn", "--table", str(new), "--id-col", "customerID",
+                              "--model", "models:/churn/1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    cli = pd.read_csv(out)
+    configure_mlflow()
+    raw = pd.read_csv(new)  # int64 columns, text in TotalCharges
+    assert raw["tenure"].dtype == np.int64
+    assert not pd.api.types.is_numeric_dtype(raw["TotalCharges"])
+    got = mlflow.pyfunc.load_model("models:/churn/1").predict(raw, params={"reasons": False})
+    assert list(got.columns[:2]) == ["customerID", "score"]
+    assert got["customerID"].tolist() == cli["customerID"].tolist()
+    np.testing.assert_allclose(got["score"].to_numpy(), cli["score"].to_numpy(), rtol=1e-9)
