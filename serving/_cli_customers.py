@@ -574,24 +574,37 @@ def _season_note(season: Any, adjust: bool, scores: pd.DataFrame) -> np.ndarray 
     if getattr(season, "task", "value") != "value":
         return _season_note_probability(season, adjust, scores)
     (a, b), (c, d) = season.scored, season.reference
+    f, short = _applied_factor(season)
     gap = (f"last year, {a:%Y-%m-%d} .. {b:%Y-%m-%d} held {season.factor:.2f}x the revenue per "
            f"customer of {c:%Y-%m-%d} .. {d:%Y-%m-%d}, the window a year before the one the "
-           "value model's level was set on")
+           f"value model's level was set on{short}")
     if adjust:
-        show_note(f"--season-adjust: value scores scaled by {season.factor:.3f} ({gap})")
-        return scores["score"].to_numpy(dtype=float) * season.factor
-    if abs(season.factor - 1) >= 0.1:
-        if season.factor <= 0:
+        show_note(f"--season-adjust: value scores scaled by {f:.3f} ({gap})")
+        return scores["score"].to_numpy(dtype=float) * f
+    if abs(f - 1) >= 0.1:
+        if f <= 0:
             show_note(f"{gap}: last year's copy of the scored window held no revenue; the "
                       "model does not know that season, so its scores are likely far too high "
                       "for this window")
             return None
         # the scores are 1/factor of what the season suggests: 1.70x -> 41% low, 0.80x -> 25%
-        off = abs(1 - 1 / season.factor)
+        off = abs(1 - 1 / f)
         show_note(f"{gap}: the model does not know the season, so its total for this window is "
-                  f"likely {off:.0%} {'low' if season.factor > 1 else 'high'}; "
+                  f"likely {off:.0%} {'low' if f > 1 else 'high'}; "
                   "pass --season-adjust to scale the scores by that factor")
     return None
+
+
+def _applied_factor(season: Any) -> tuple[float, str]:
+    """The factor to apply (``SeasonFactor.applied``: shrunk towards 1 when the start of the
+    data cut the look-back short) and the words saying so ('' for a full year)."""
+    days = int(getattr(season, "lookback_days", 365))
+    if days >= 365 or not season.factor > 0:
+        return float(season.factor), ""
+    f = float(season.applied)
+    return f, (f"; the look-back before those windows was truncated by the start of the data "
+               f"({days} days, not a year), when the customer base was young, so the factor "
+               f"{season.factor:.3f} is shrunk towards 1 by {days}/365 to {f:.3f}")
 
 
 def _season_note_probability(season: Any, adjust: bool,
@@ -602,9 +615,10 @@ def _season_note_probability(season: Any, adjust: bool,
 
     (a, b), (c, d) = season.scored, season.reference
     now, then = season.per_customer
+    f, short = _applied_factor(season)
     gap = (f"last year, {now:.1%} of customers bought in {a:%Y-%m-%d} .. {b:%Y-%m-%d} against "
            f"{then:.1%} in {c:%Y-%m-%d} .. {d:%Y-%m-%d}, the window a year before the one the "
-           f"model's probabilities were set on (a purchase rate {season.factor:.2f}x)")
+           f"model's probabilities were set on (a purchase rate {season.factor:.2f}x){short}")
     churn = season.task == "churn"
     p = (1 - scores["score"] if churn else scores["score"]).to_numpy(dtype=float)
     if not season.factor > 0 or not np.isfinite(p).any():
@@ -612,14 +626,14 @@ def _season_note_probability(season: Any, adjust: bool,
                   "so the season cannot be put as a factor; the scores are left as they are"
                   if not season.factor > 0 else f"{gap}: no score to move")
         return None
-    moved = adjust_probability(p, season.factor)
+    moved = adjust_probability(p, f)
     if adjust:
-        show_note(f"--season-adjust: P(purchase) moved to 1 - (1 - P)^{season.factor:.3f}, mean "
+        show_note(f"--season-adjust: P(purchase) moved to 1 - (1 - P)^{f:.3f}, mean "
                   f"{np.nanmean(p):.3f} -> {np.nanmean(moved):.3f}; tiers follow ({gap})")
         return 1 - moved if churn else moved
-    if abs(season.factor - 1) >= 0.1:
+    if abs(f - 1) >= 0.1:
         show_note(f"{gap}: the model does not know the season, so its P(purchase) for this "
-                  f"window is likely too {'low' if season.factor > 1 else 'high'} (mean "
+                  f"window is likely too {'low' if f > 1 else 'high'} (mean "
                   f"{np.nanmean(p):.3f}; {np.nanmean(moved):.3f} with the season); pass "
                   "--season-adjust to apply it")
     return None

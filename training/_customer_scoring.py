@@ -284,6 +284,8 @@ class SeasonFactor:
             purchase in the year (or as much as the data hold, at least 90 days) before each
             window, so a growing or shrinking base does not read as season.
         task: the model's task.
+        lookback_days: the look-back the customers were read over (365; fewer when the start
+            of the data cuts it short, at least 90).
     """
 
     factor: float
@@ -291,6 +293,21 @@ class SeasonFactor:
     reference: tuple[pd.Timestamp, pd.Timestamp]
     per_customer: tuple[float, float]
     task: str = "value"
+    lookback_days: int = 365
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the start of the data cut the look-back short of a year."""
+        return self.lookback_days < 365
+
+    @property
+    def applied(self) -> float:
+        """The factor ``--season-adjust`` uses: ``factor``, shrunk towards 1 by the share of a
+        year the look-back covers when the data's start cut it short (``1 + (factor - 1) *
+        lookback_days / 365``). Last year's windows then sit in the data's first months, whose
+        customers (the shop's earliest) need not buy like a grown base: a retailer's 185-day
+        look-back gave 1.624 where a full year's, a year later, gave 1.41 (shrunk: 1.32)."""
+        return 1.0 + (self.factor - 1.0) * min(1.0, self.lookback_days / 365)
 
 
 def adjust_probability(p_purchase: np.ndarray, factor: float) -> np.ndarray:
@@ -352,7 +369,7 @@ def season_factor(model: CustomerModel, events: pd.DataFrame,
     factor = (scored / ref if task == "value"
               else float(np.log1p(-scored) / np.log1p(-ref)))
     return SeasonFactor(factor, (start_scored, start_scored + span),
-                        (start_ref, start_ref + span), (scored, ref), str(task))
+                        (start_ref, start_ref + span), (scored, ref), str(task), back.days)
 
 
 def in_sample_note(model: CustomerModel | object, asof: str | pd.Timestamp,

@@ -243,3 +243,54 @@ def test_the_pyfunc_of_a_table_model_takes_the_table_as_read(tmp_path: Path) -> 
     assert list(got.columns[:2]) == ["customerID", "score"]
     assert got["customerID"].tolist() == cli["customerID"].tolist()
     np.testing.assert_allclose(got["score"].to_numpy(), cli["score"].to_numpy(), rtol=1e-9)
+
+
+# ---------------------------------------------------------------- 7 (report 6): season look-back
+def _young_shop() -> pd.DataFrame:
+    """From 2023-01-01: 100 first customers buying $5 a week; from 2023-07-10, 300 more buying
+    $10 a week; everyone spends 1.5x from October to December."""
+    days = pd.date_range("2023-01-01", "2025-09-30", freq="7D")
+    rows = []
+    for u in range(400):
+        start, amount = ((days[0], 5.0) if u < 100 else (pd.Timestamp("2023-07-10"), 10.0))
+        rows.extend((f"u{u}", d, "purchase", amount * (1.5 if d.month >= 10 else 1.0))
+                    for d in days[days >= start])
+    return pd.DataFrame(rows, columns=["user_id", "ts", "event_type", "revenue"])
+
+
+def _season_model(reference: str) -> object:
+    from types import SimpleNamespace
+
+    from training._customer_report import CutoffSplit
+
+    split = CutoffSplit("cutoffs", ("2020-01-01",), ("2020-02-01",), (reference,), 1, 1, 1)
+    return SimpleNamespace(task="value", horizon_days=90,
+                           report_=SimpleNamespace(split=split, refit=True))
+
+
+def test_a_look_back_truncated_by_the_data_s_start_shrinks_the_season_factor() -> None:
+    from serving import _cli_common
+    from serving._cli_customers import _season_note
+    from training._customer_scoring import season_factor
+
+    ev = _young_shop()
+    young = season_factor(_season_model("2024-07-03"), ev, "2024-10-01")
+    assert young is not None
+    assert young.truncated
+    assert young.lookback_days == 185  # 2023-01-01 .. 2023-07-05, the reference a year back
+    # the same statistic a year later, over a full year's look-back of the grown base
+    later = season_factor(_season_model("2025-07-02"), ev, "2025-09-30")
+    assert later is not None
+    assert not later.truncated
+    assert young.applied == pytest.approx(1 + (young.factor - 1) * 185 / 365)
+    assert abs(young.applied - later.factor) < abs(young.factor - later.factor)
+    assert later.applied == later.factor
+    _cli_common._shown_notes.clear()
+    with _cli_common.err_console.capture() as cap:
+        moved = _season_note(young, adjust=True, scores=pd.DataFrame({"score": [10.0]}))
+    assert moved is not None
+    assert moved[0] == pytest.approx(10 * young.applied)
+    text = " ".join(cap.get().split())
+    assert (f"value scores scaled by {young.applied:.3f}") in text
+    assert ("the look-back before those windows was truncated by the start of the data "
+            "(185 days, not a year)") in text
