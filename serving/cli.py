@@ -388,6 +388,49 @@ def snapshot(
     console.print(f"[green]snapshot[/] as of {when} -> {out} (POST /reload to serve it)")
 
 
+@app.command("promote")
+@friendly_errors
+def promote(
+    name: Annotated[str, typer.Argument(help="Registered model: churn, purchase_propensity, "
+                                             "customer_value, traffic_forecaster, ...")],
+    version: Annotated[str, typer.Argument(help="Version to make the champion.")],
+    reason: Annotated[str, typer.Option(help="Why, recorded on the version's promotion tag."
+                                        )] = "chosen by hand",
+) -> None:
+    """Make a registered version the champion by hand (training moves the alias only when a
+    version wins a fair comparison; this is the explicit opt-in, e.g. for a version trained on
+    another population)."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from training._mlflow import CHAMPION, configure_mlflow, set_champion
+
+    configure_mlflow()
+    client = MlflowClient()
+    try:
+        versions = sorted(int(v.version) for v in client.search_model_versions(
+            f"name = '{name}'"))
+    except MlflowException:
+        versions = []
+    if not versions:
+        names = sorted(m.name for m in client.search_registered_models())
+        raise ValueError(f"promote: no registered model {name!r} in this store; registered: "
+                         f"{', '.join(names) or 'none'}")
+    if not version.isdigit() or int(version) not in versions:
+        raise ValueError(f"promote: {name} has no version {version!r}; versions: "
+                         f"{', '.join(map(str, versions))}")
+    try:
+        before = client.get_model_version_by_alias(name, CHAMPION).version
+    except MlflowException:
+        before = None
+    if before == version:
+        console.print(f"{name} v{version} already is the champion", highlight=False)
+        return
+    set_champion(name, version, reason)
+    was = f" (was v{before})" if before else ""
+    console.print(f"[green]{name}@champion -> v{version}[/]{was}: {reason}", highlight=False)
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")

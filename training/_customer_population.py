@@ -134,10 +134,8 @@ def population_gap(champion: Any, candidate: Any, user_ids: pd.Series | np.ndarr
 
 
 def champion_command(name: str, version: str, why: str) -> str:
-    """The command that moves ``name@champion`` to ``version`` by hand (there is no CLI one)."""
-    return (f"python -c \"from training._mlflow import set_champion; set_champion('{name}', "
-            f"'{version}', '{why}')\" (with the same BRAIN_HOME / MLFLOW_TRACKING_URI), or move "
-            "the alias in the MLflow UI")
+    """The command that moves ``name@champion`` to ``version`` by hand."""
+    return f"brain promote {name} {version} --reason '{why}'"
 
 
 def version_source(name: str, version: str) -> str | None:

@@ -58,10 +58,25 @@ def test_a_model_of_another_business_is_not_compared_and_does_not_become_champio
     assert (f"v{grocery.version} not compared with champion v{retail.version}: trained on other "
             "customers (0 of 500 in common; their label windows lie") in reason
     assert "source grocery/events.parquet vs retail/events.parquet" in reason
-    assert "set_champion('churn', '2'" in reason
+    assert "brain promote churn 2 --reason" in reason
     configure_mlflow()
     assert _champion() == retail.version
     assert MlflowClient().get_model_version("churn", "2").tags["promotion"] == reason
+    # the command the reason names moves the alias, and says so
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["promote", "churn", "2", "--reason", "the grocery chain's model"])
+    assert res.exit_code == 0, res.output
+    assert "churn@champion -> v2 (was v1): the grocery chain's model" in res.output
+    assert _champion() == "2"
+    bad = runner.invoke(app, ["promote", "churn", "9"])
+    assert bad.exit_code == 2
+    assert "churn has no version '9'; versions: 1, 2" in " ".join(bad.output.split())
+    none = runner.invoke(app, ["promote", "chrun", "1"])
+    assert "no registered model 'chrun'" in " ".join(none.output.split())
 
 
 def test_the_same_customers_under_another_file_name_are_still_compared() -> None:
