@@ -118,7 +118,7 @@ def aggregates_first(series_ids: Iterable[str]) -> list[str]:
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key that reads digit runs as numbers: store '2' before store '10' (as text, '1',
     '10', '100', '101' came first and a chart's 'first 6 of 120 stores' skipped 2-9)."""
-    return tuple((0, int(part)) if part.isdigit() else (1, part.casefold())
+    return tuple((0, int(part)) if part.isdecimal() else (1, part.casefold())
                  for part in re.split(r"(\d+)", text) if part)
 
 

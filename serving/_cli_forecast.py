@@ -481,7 +481,7 @@ def _csv_ready(frame: pd.DataFrame, digits: int = 6) -> pd.DataFrame:
     """``frame`` as planners read it in a spreadsheet: every date column in one format (dates
     alone when all are midnights, else date and minute: an hourly peaks file had '2024-12-21'
     beside '2024-12-27 23:00:00'), and numbers to ``digits`` significant digits of the
-    column's largest (34198.100069485605 -> 34198.1), never '-0.0'."""
+    series' largest in that column (34198.100069485605 -> 34198.1), never '-0.0'."""
     out = frame.copy()
     dates = [c for c in out.columns if pd.api.types.is_datetime64_any_dtype(out[c])]
     stamps = pd.concat([out[c] for c in dates]) if dates else pd.Series(dtype="datetime64[ns]")
@@ -491,10 +491,18 @@ def _csv_ready(frame: pd.DataFrame, digits: int = 6) -> pd.DataFrame:
         out[c] = out[c].dt.strftime(fmt)
     for c in out.columns:
         if pd.api.types.is_float_dtype(out[c]):
-            top = float(np.nanmax(np.abs(out[c].to_numpy(dtype=float)))) if out[c].notna().any() \
-                else 0.0
-            places = int(np.clip(digits - np.ceil(np.log10(top)) if top > 0 else 2, 0, 8))
-            out[c] = out[c].round(places) + 0.0
+            # per series: a channel of 2.49 a day beside a 1.2M total keeps its decimals
+            mag = out[c].abs()
+            top = (mag.groupby(out["series_id"]).transform("max") if "series_id" in out
+                   else pd.Series(mag.max(), index=out.index)).to_numpy(dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                places = np.where(top > 0, digits - np.ceil(np.log10(top)), 2)
+            places = np.clip(np.nan_to_num(places, nan=2), 0, 8).astype(int)
+            col = out[c].astype(float)
+            for k in np.unique(places):
+                on = places == k
+                col[on] = col[on].round(int(k))
+            out[c] = col + 0.0
     return out
 
 
@@ -507,7 +515,7 @@ def _time_zone_note(inner: Any, horizon: int) -> None:
     if not tz or str(tz).upper() == "UTC":
         return
     skipped: set[pd.Timestamp] = set()
-    for sid in inner.panel_.series:
+    for sid in (inner.panel_.series if inner.panel_.step < pd.Timedelta(days=1) else ()):
         idx = inner.panel_.future_index(sid, horizon)
         skipped.update(idx[nonexistent_local(idx, tz)])
     gap = (f"; {', '.join(period_text(t) for t in sorted(skipped)[:3])} "

@@ -15,6 +15,7 @@ without the training data.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,7 +136,7 @@ def population_gap(champion: Any, candidate: Any, user_ids: pd.Series | np.ndarr
 
 def champion_command(name: str, version: str, why: str) -> str:
     """The command that moves ``name@champion`` to ``version`` by hand."""
-    return f"brain promote {name} {version} --reason '{why}'"
+    return f"brain promote {name} {version} --reason {shlex.quote(why)}"
 
 
 def version_source(name: str, version: str) -> str | None:

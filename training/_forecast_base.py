@@ -377,6 +377,22 @@ def _event_days(calendar: pd.DataFrame | None) -> Callable[[str], np.ndarray]:
     return days_of
 
 
+def closed_phases(y: np.ndarray, spd: int) -> np.ndarray:
+    """Per period, whether its phase (weekday, hour of the week) is closed: above 0 on under
+    half as many of its periods as the busiest phase (the rule ``_zero_share`` uses): a shop's
+    Sundays, or its nights. A sparse series (0-2 orders a day) has no closed phase."""
+    m = 7 * spd
+    ok = np.isfinite(y)
+    phase = (np.arange(len(y)) - len(y)) % m
+    busy = np.zeros(m)
+    for p in range(m):
+        v = y[(phase == p) & ok]
+        busy[p] = float((v != 0).mean()) if len(v) else 0.0
+    if busy.max() == 0:
+        return np.zeros(len(y), dtype=bool)
+    return busy[phase] < 0.5 * busy.max()
+
+
 def _zero_share(y: np.ndarray, spd: int) -> float:
     """Share of zero periods among those whose phase (weekday, hour of the week) is open: a
     shop closed on Sundays, or at night, is not sparse for it.
@@ -810,7 +826,8 @@ class BaseForecaster:
         out[["p10", "p50", "p90"]] = q
         out["model"] = self.model_name
         tz = getattr(self, "time_zone_", None)  # set by train_and_register; older models: None
-        if tz and len(out):
+        panel = getattr(self, "panel_", None)
+        if tz and len(out) and panel is not None and panel.step < pd.Timedelta(days=1):
             # an hour the clocks skip in the business time zone has no traffic: no row
             gone = nonexistent_local(pd.DatetimeIndex(out["ds"]), tz)
             out = out[~gone].reset_index(drop=True)

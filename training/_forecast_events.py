@@ -43,7 +43,7 @@ import pandas as pd
 
 from features._calendar import applies_to, is_aggregate, normalize_calendar, series_channel
 
-from ._forecast_base import Panel, steps_per_day
+from ._forecast_base import Panel, closed_phases, steps_per_day
 
 __all__ = ["BACKGROUND_DAYS", "EventEffects", "attribute_overlaps", "occurrence_days",
            "pooled_names"]
@@ -389,14 +389,14 @@ class EventEffects:
             part = occ.assign(series_id=sid, r=r, noise=noise,
                               age=(days[-1] - occ["date"]).dt.days.to_numpy())
             keep = np.isfinite(part["r"]).to_numpy().copy()
-            if panel.log:
-                # a day the series is shut anyway (0, with a baseline of 0: a Sunday inside a
-                # store's refurbishment) says nothing about the event's lift; counted, it
-                # mixed 0 with the closure's -9 in one key's spread
-                day_top = pd.Series(np.fmax(np.nan_to_num(z, nan=0.0),
-                                            np.nan_to_num(base, nan=0.0))).groupby(
-                    np.asarray(days)).max()
-                keep &= day_top.reindex(occ["date"]).to_numpy() > 0
+            # a day the series is shut anyway (0 in a phase that is closed: a Sunday inside a
+            # store's refurbishment) says nothing about the event's lift; counted, it mixed 0
+            # with the closure's -9 in one key's spread. A sparse series' 0 days (orders of
+            # 0-2 a day) are observations: dropping them had biased its lifts upwards
+            shut = pd.Series(closed_phases(grid.y, steps_per_day(panel.freq))
+                             & (np.nan_to_num(grid.y, nan=0.0) == 0)).groupby(
+                np.asarray(days)).all()
+            keep &= ~shut.reindex(occ["date"]).fillna(value=False).to_numpy(dtype=bool)
             obs.append(part[keep])
         if obs:
             self._pool_with_backgrounds(pd.concat(obs, ignore_index=True))

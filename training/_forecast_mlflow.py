@@ -423,8 +423,9 @@ def _decide_champion(version: str, result: BacktestResult, series: pd.DataFrame,
                                   higher_is_better=False, evaluation=result.evaluation,
                                   rescore_champion=rescore_recipe,
                                   tie_to_candidate_when_rescored=True)
-    if promotion.promoted and before is not None:
-        was = {c for c in before.tags.get("inputs.known_in_advance", "").split(",") if c}
+    if promotion.promoted and before is not None and "inputs.known_in_advance" in before.tags:
+        # (a champion registered before 2026-12-05 has no such tag: nothing to compare)
+        was = {c for c in before.tags["inputs.known_in_advance"].split(",") if c}
         new = [c for c in _inputs(series).split(",") if c and c not in was]
         if new:
             notes.append(f"the new champion v{version} reads known-in-advance columns "

@@ -55,6 +55,21 @@ def test_charts_and_tables_lead_with_the_sums_over_channels() -> None:
     # chart showed stores 1, 10, 100, 101, 102, 103 as 'the first 6 of 120')
     assert aggregates_first(["10", "100", "2", "1", "store_10", "store_9"]) == [
         "1", "2", "10", "100", "store_9", "store_10"]
+    assert aggregates_first(["zone_2", "zone_1²"]) == ["zone_1²", "zone_2"]  # no crash
+
+
+def test_a_daily_model_in_a_zone_changing_clocks_at_midnight_keeps_every_day() -> None:
+    """Review: the skipped-hour rule dropped 2024-09-08 from a daily America/Santiago forecast
+    (its clocks jump from 00:00 to 01:00 that day); it applies to hourly models only."""
+    from training._forecast_models import SeasonalNaiveForecaster
+
+    ds = pd.date_range("2024-07-01", "2024-09-01", freq="D")
+    model = SeasonalNaiveForecaster().fit(pd.DataFrame({"series_id": "total", "ds": ds,
+                                                        "y": 10.0}))
+    model.time_zone_ = "America/Santiago"
+    fc = model.predict(14)
+    assert len(fc) == 14
+    assert pd.Timestamp("2024-09-08") in set(fc["ds"])
 
 
 def test_cli_backtest_train_predict(tmp_path: Path, series_maker: Callable) -> None:
@@ -136,3 +151,7 @@ def test_forecast_files_write_one_date_format_and_readable_numbers() -> None:
     assert list(out["revenue"]) == [1_234_568.0, 2.0]
     daily = _csv_ready(frame[["start"]])
     assert list(daily["start"]) == ["2024-12-21", "2024-12-25"]
+    # digits per series: a small channel beside a 1.2M total keeps its decimals (review)
+    two = _csv_ready(pd.DataFrame({"series_id": ["total", "channel=sms"],
+                                   "p90": [1_234_567.891, 2.4912345]}))
+    assert list(two["p90"]) == [1_234_568.0, 2.49123]
