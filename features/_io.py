@@ -69,6 +69,7 @@ def read_table(path: PathLike) -> pd.DataFrame:
                                 na_values=[""])
             frame.attrs["source"] = name
             if other:
+                frame.attrs["separator"] = other
                 shown = {";": "';'", "\t": "tabs"}[other]
                 head = header[0] if len(header[0]) <= 40 else header[0][:37] + "..."
                 note = (f"{name}: the file is separated by {shown}, not {_SEP_NAMES[sep]} (its "
@@ -167,8 +168,13 @@ def _check_columns(df: pd.DataFrame, contract: Contract, source: str) -> None:
         if other is not None:
             renames[other] = col
             taken.add(other)
+        # (a series file without series_id got one named 'total' here: not the user's)
+        shown = [str(c) for c in df.columns if c not in df.attrs.get("added_columns", ())]
         hint = f"rename column '{other}' to '{col}'" if other is not None else (
-            f"add it; the file has columns {list(map(str, df.columns))}")
+            f"add it; the file has columns {shown}")
+        if contract.name == "series" and col == "y" and other is None:
+            hint += ("; y is the number to forecast (visits, orders, sales), one row per "
+                     "series and period")
         if contract.name == "calendar" and col == "end" and other is None:
             hint = ("add it, and set end = start for one-day events (e.g. in Python: "
                     "frame['end'] = frame['start'])")
@@ -293,14 +299,25 @@ _THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")  # '0,125' is not 
 _DECIMAL_COMMA = re.compile(r"^-?(\d+,\d{1,2}|0,\d+)$")
 
 
-def _numbers(present: pd.Series) -> tuple[pd.Series, bool]:
+_COMMA_DECIMAL_ANY = re.compile(r"^-?\d{1,3}(\.\d{3})*(,\d+)?$|^-?\d+(,\d+)?$")
+"""A number written with ',' as the decimal mark and '.' between thousands (1.234,50)."""
+
+
+def _numbers(present: pd.Series, decimal_comma: bool = False) -> tuple[pd.Series, bool]:
     """Numbers read from text cells (NaN where not), and whether currency symbols or thousands
-    separators had to be removed to read them."""
+    separators had to be removed to read them. ``decimal_comma``: the file writes numbers
+    with ',' as the decimal mark (it is ';'-separated, as German and Excel exports are):
+    '1,250' is 1.25 and '1.234,50' is 1234.5, never 1250."""
     num = pd.to_numeric(present.astype(object), errors="coerce")
-    if num.notna().all():
+    if num.notna().all() and not (decimal_comma and present.str.contains(",").any()):
         return num, False
     clean = present.str.replace(r"^\((.+)\)$", r"-\1", regex=True)  # accounting (4.50)
     clean = clean.str.replace(_MONEY, r"\1", regex=True)
+    if decimal_comma:
+        ok = clean.str.match(_COMMA_DECIMAL_ANY)
+        clean = clean.mask(ok, clean.str.replace(".", "", regex=False).str.replace(
+            ",", ".", regex=False))
+        return pd.to_numeric(clean.astype(object), errors="coerce"), True
     # a column with decimal commas ('12,50') has no thousands separators: '1,500' there is
     # ambiguous and stays unread (an error names it), never 1500
     grouped = clean.str.match(_THOUSANDS) & ~clean.str.match(_DECIMAL_COMMA).any()
@@ -326,9 +343,14 @@ def _money_column(df: pd.DataFrame, col: str, report: LoadReport) -> pd.DataFram
         return df
     text = df[col].astype("string").str.strip()
     present = text.notna() & (text != "")
-    num, cleaned = _numbers(text[present])
+    decimal_comma = df.attrs.get("separator") == ";"
+    num, cleaned = _numbers(text[present], decimal_comma)
     if not cleaned:
         return df
+    if decimal_comma:
+        report.note(f"column '{col}' is read with ',' as the decimal mark, as ';'-separated "
+                    f"files write numbers (e.g. {text[present].iloc[0]!r} -> "
+                    f"{num.iloc[0]:g}); '.' between thousands is dropped")
     out = df.copy()
     # the cells read become numbers; the others stay as written, for the contract's parse to
     # name (only them: '£3.00' is not listed beside an unreadable '12,50')
@@ -336,8 +358,9 @@ def _money_column(df: pd.DataFrame, col: str, report: LoadReport) -> pd.DataFram
     col_out = text.astype(object)
     col_out.loc[read[read].index] = num[read].astype("float64").to_numpy()
     out[col] = col_out
-    for note in money_notes(col, text[present], read):
-        report.note(note)
+    if not decimal_comma or text[present].str.contains(r"[$€£¥₹]").any():
+        for note in money_notes(col, text[present], read):
+            report.note(note)
     return out
 
 
@@ -732,6 +755,7 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
     """
     report = _read_notes(df, source)
     df = df.reset_index(drop=True)
+    unnamed: Problem | None = None
     if "series_id" not in df.columns and {"ds", "y"} <= set(df.columns):
         df = df.assign(series_id="total")
         report.note("no series_id column: the file is one series named 'total'")
@@ -741,12 +765,30 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
         wide = _wide_problem(df)
         if wide is not None:
             raise DataContractError(source, [wide])
+        date = "ds" if "ds" in df.columns else _rename_hint(df, "ds", set())
+        if date is not None and df[date].duplicated().any():
+            # its dates repeat: several series, and none is named
+            n = int(df[date].duplicated(keep=False).sum())
+            unnamed = Problem(
+                "series_id", f"is required: the dates in '{date}' repeat ({n:,} rows share a "
+                "date), so the file holds several series and nothing names them", 0,
+                fix=("add a series_id column naming each series, e.g. in Python joining the "
+                     "columns that tell them apart: frame['series_id'] = frame[['store', "
+                     "'family']].astype(str).agg(' '.join, axis=1); the file has columns "
+                     f"{[str(c) for c in df.columns]}"))
         df = df.assign(series_id="total")
+        df.attrs["added_columns"] = ("series_id",)
     probs: list[Problem] = []
     df = _nfc(df, ("series_id",))  # before the duplicate check: one name, however typed
     df = _money_column(df, "y", report)  # '1,139.00' from a spreadsheet export, with a note
     offsets = "ds" in df.columns and _has_offsets(df["ds"])
-    frame = _parse_columns(df, SERIES, source, tz, probs, report=report)
+    try:
+        frame = _parse_columns(df, SERIES, source, tz, probs, report=report)
+    except DataContractError as exc:  # one error with every problem
+        raise DataContractError(source, [*([unnamed] if unnamed else []), *exc.problems]
+                                ) from None
+    if unnamed is not None:
+        raise DataContractError(source, [unnamed, *probs])
     if offsets:
         bad = _daily_rows_off_midnight(frame)
         if not bad.any() and tz == "UTC":
@@ -806,6 +848,11 @@ def _wide_problem(df: pd.DataFrame) -> Problem | None:
     date = "ds" if "ds" in df.columns else _rename_hint(df, "ds", set())
     if date is None:
         return None
+    # a wide file has each date once and only number columns beside it; a long file without
+    # a recognised id (Favorita: id, date, store_nbr, family, sales) repeats its dates or
+    # holds text, and melting it would scramble it (review)
+    if df[date].duplicated().any():
+        return None
     numbers = []
     for col in df.columns:
         if str(col) == date:
@@ -814,6 +861,8 @@ def _wide_problem(df: pd.DataFrame) -> Problem | None:
         if len(sample) and (pd.api.types.is_numeric_dtype(sample.dtype) or float(
                 _numbers(sample.astype("string").str.strip())[0].notna().mean()) >= 0.9):
             numbers.append(str(col))
+        elif len(sample):
+            return None  # a text column: not one series per column
     if len(numbers) < 2:
         return None
     shown = ", ".join(numbers[:5]) + (f", ... ({len(numbers)} columns)" if len(numbers) > 5

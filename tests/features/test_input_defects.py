@@ -181,10 +181,12 @@ def test_a_semicolon_csv_is_read_with_its_separator_and_noted(tmp_path: Path) ->
     assert out.attrs["load_notes"][0] == (
         "visits.csv: the file is separated by ';', not commas (its header read as one column "
         "'series_id;ds;y', as German and Excel exports write it): read with ';' (3 columns)")
-    # a German export's decimal comma then meets the number check, naming those rows
-    with pytest.raises(ft.DataContractError, match=r"column 'y' has values that are not "
-                       r"numbers \(1 row; first at row 2: '7,5'\)"):
-        ft.load_series(write(tmp_path, text.replace(";7", ";7,5"), "visits.csv"))
+    # a German export's decimal comma is its decimal mark: '1,250' is 1.25, never 1250
+    # (review: read as a thousands separator it was 1000x too large, with only a note)
+    de = ft.load_series(write(tmp_path, text.replace(";5", ";1,250").replace(";7", ";1.003,5"),
+                              "visits.csv"))
+    assert de["y"].tolist() == [1.25, 1003.5]
+    assert "column 'y' is read with ',' as the decimal mark" in " ".join(de.attrs["load_notes"])
 
 
 @pytest.mark.parametrize("sep", [";", "\t"])
@@ -323,3 +325,18 @@ def test_an_empty_calendar_end_is_told_to_take_the_start(tmp_path: Path) -> None
         "cal.csv: column 'end' has missing values (1 row; first at row 1). Fix: set end = "
         "start for one-day events (e.g. in Python: frame['end'] = frame['end'].fillna("
         "frame['start'])), or fill them in")
+
+
+def test_a_long_file_without_ids_is_not_called_wide(tmp_path: Path) -> None:
+    """Review: a Favorita export (id, date, store_nbr, family, sales, onpromotion) was told to
+    melt itself as if wide, which would scramble it; its repeated dates say it holds several
+    series, and the columns listed are the file's own (no 'series_id' added by the loader)."""
+    text = ("id,date,store_nbr,family,sales,onpromotion\n0,2013-01-01,1,AUTOMOTIVE,0.0,0\n"
+            "1,2013-01-01,1,BABY CARE,2.0,0\n2,2013-01-02,1,AUTOMOTIVE,3.0,0\n")
+    with pytest.raises(ft.DataContractError) as err:
+        ft.load_series(write(tmp_path, text, "favorita.csv"))
+    msg = str(err.value)
+    assert "looks wide" not in msg
+    assert "column 'series_id' is required: the dates in 'date' repeat (2 rows share a date)" in msg
+    assert "rename column 'date' to 'ds'" in msg
+    assert "'onpromotion', 'series_id']" not in msg
