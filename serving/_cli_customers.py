@@ -225,7 +225,8 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
         frame = _read_table(table, id_col, label_col)
         dropped = _uninformative(frame, ("user_id", "cutoff", label_col))
         frame = frame.drop(columns=list(dropped))
-        params: dict[str, Any] = {"input": str(table), "label_col": label_col}
+        params: dict[str, Any] = {"input": str(Path(table).resolve()),
+                                  "label_col": label_col}
         tag = f"table={table.name}"
         horizon_meta = None
     else:
@@ -234,8 +235,9 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
         ev, cal = _events(data, events, calendar, tz, allow, on_duplicate)
         frame = build_training_frame(ev, cal, horizon, cutoffs, step_days, last,
                                      churn_needs_no_visit)
-        params = {"input": str(data or events), "horizon_days": horizon, "n_cutoffs": cutoffs,
-                  "step_days": step_days, "churn_needs_no_visit": churn_needs_no_visit}
+        params = {"input": str(Path(data or events).resolve()),  # type: ignore[arg-type]
+                  "horizon_days": horizon, "n_cutoffs": cutoffs, "step_days": step_days,
+                  "churn_needs_no_visit": churn_needs_no_visit}
         tag = f"horizon={horizon}" + ("|no_visit" if churn_needs_no_visit else "")
         horizon_meta = horizon
     model = CustomerModel(task, label_col=label_col, horizon_days=horizon_meta,  # type: ignore[arg-type]
@@ -316,7 +318,7 @@ def _describe_run(out: Any, task: str, source: Path | None, horizon: int | None,
     client.set_tag(out.run_id, "mlflow.runName",
                    f"train-{_NAMES[task]} {f'h{horizon} ' if horizon else ''}valid {last}")
     if source is not None:
-        client.set_tag(out.run_id, "source.input", str(source))
+        client.set_tag(out.run_id, "source.input", str(Path(source).resolve()))
     if out.version is not None:
         client.update_model_version(out.registered_name, out.version, description=text)
 
@@ -482,8 +484,8 @@ def _population_warning(model: Any, uri: str, source: Path | None,
     reg = _registered(uri)
     if reg is None or source is None:
         return
-    text = score_population_warning(model, reg[0], _model_label(uri), reg[1], str(source),
-                                    users)
+    text = score_population_warning(model, reg[0], _model_label(uri), reg[1],
+                                    str(Path(source).resolve()), users)
     if text:
         err_console.print(f"[yellow]warning:[/] {text}", highlight=False, soft_wrap=True)
 

@@ -116,19 +116,21 @@ def population_gap(champion: Any, candidate: Any, user_ids: pd.Series | np.ndarr
     and the champion (input ``theirs``) when they were trained on different populations, else
     None.
 
-    Different: the inputs differ (both known) and either fewer than half of the candidate's
-    evaluation customers are customers the champion was fitted on, or their label windows lie
+    Different (both inputs known): fewer than half of the candidate's evaluation customers are
+    customers the champion was fitted on, or the inputs differ and their label windows lie
     more than a year apart. The same file grown by a month (or a renamed export of the same
-    customers) is compared as before.
+    customers) is compared as before; two shops' files of one name are not.
     """
-    if not ours or not theirs or ours == theirs:
+    if not ours or not theirs:
         return None
     ids = pd.Series(np.asarray(user_ids)).astype(str).drop_duplicates()
     known = known_customers(champion, ids)
     apart = _days_apart(learned_span(candidate), learned_span(champion))
     shared = int(known.sum()) if known is not None else len(ids)
     few = known is not None and shared < MIN_SHARED_SHARE * len(ids)
-    far = apart is not None and apart > FAR_APART_DAYS
+    # one input read again (a year later) is one business; two names can still be two
+    # businesses (each shop's 'events.csv'): the customers decide, never the name alone
+    far = ours != theirs and apart is not None and apart > FAR_APART_DAYS
     if not (few or far):
         return None
     return PopulationGap(shared, len(ids), ours, theirs, apart)
@@ -178,7 +180,7 @@ def score_population_warning(model: Any, name: str, label: str, version: str | N
     if version is None or not len(user_ids):
         return None
     theirs = version_source(name, version)
-    if not theirs or theirs == scored_input:
+    if not theirs:  # (one name can be two shops' files: the customers decide)
         return None
     known = known_customers(model, user_ids)
     if known is None or known.sum() >= MIN_SHARED_SHARE * len(known):

@@ -79,6 +79,23 @@ def test_a_model_of_another_business_is_not_compared_and_does_not_become_champio
     assert "no registered model 'chrun'" in " ".join(none.output.split())
 
 
+def test_two_shops_files_of_one_name_are_still_two_populations() -> None:
+    """Review: equal input names ('events.csv' in each shop's folder) skipped the customer
+    check, so the grocery model was compared with the retail champion after all; and
+    scoring strangers from a file of the champion's name gave no warning."""
+    retail = _train(_business("r", "2010-01-31"), "events.csv")
+    grocery = _train(_business("g", "2021-01-31", seed=4), "events.csv")
+    assert grocery.promotion is not None
+    assert not grocery.promotion.promoted
+    assert "trained on other customers (0 of 500 in common" in grocery.promotion.reason
+    assert _champion() == retail.version
+    configure_mlflow()
+    model = mlflow.pyfunc.load_model("models:/churn/1").unwrap_python_model().model
+    strangers = pd.Series([f"g{i}" for i in range(300)])
+    assert score_population_warning(model, "churn", "churn v1", "1", "events.csv",
+                                    strangers) is not None
+
+
 def test_the_same_customers_under_another_file_name_are_still_compared() -> None:
     _train(_business("r", "2010-01-31", cutoffs=3), "retail/export_2010_04.parquet")
     # a month later, a renamed export of the same customers: the row rule compares them
