@@ -117,7 +117,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "event_type": ("eventtype", "type", "event", "action", "eventname", "activity"),
     "revenue": ("amount", "value", "sales", "ordervalue", "revenueamount"),
     "ds": ("date", "day", "timestamp", "period", "datetime"),
-    "y": ("value", "visits", "sessions", "count", "traffic"),
+    "y": ("value", "visits", "sessions", "count", "traffic", "sales", "pageviews", "views",
+          "demand", "load", "orders", "units", "quantity"),
     "series_id": ("series", "seriesname", "store", "channel"),
     "start": ("date", "startdate", "day", "from", "begin", "begindate", "holidaydate",
               "eventdate"),
@@ -809,7 +810,9 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
             frame[col], str(col), probs,
             fix=(f"use plain numbers with '.' as decimal point for a known-in-advance column (a "
                  f"flag, a price); if '{col}' is not known in advance for every forecast period "
-                 "(a store name, a label), drop the column from the file"))
+                 "(a store name, a label), drop the column from the file; holidays and "
+                 "promotions written as labels belong in the --calendar file as events (name, "
+                 "start, end, kind, and channel for one series' own)"))
         miss = parsed.isna() & frame[col].isna()
         if miss.any():
             n, rows, _ = problem_rows(miss)
