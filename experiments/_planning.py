@@ -151,7 +151,7 @@ def _effect(baseline: float, mde: float, relative: bool, kind: str) -> float:
     if kind == "proportion" and not 0 < baseline + d < 1:
         raise ExperimentInputError(
             f"experiment plan: baseline {baseline} plus effect {d} leaves (0, 1). Fix: a smaller "
-            "mde, or relative=False if you gave an absolute effect."
+            "mde, or ", Param("relative", False), " if you gave an absolute effect."
         )
     return d
 

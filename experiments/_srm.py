@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy import stats
 
-from experiments._errors import ExperimentInputError
+from experiments._errors import ExperimentInputError, Param
 from experiments._results import ArmCount, SRMResult
 
 __all__ = ["SRM_ALPHA", "srm_check"]
@@ -48,8 +48,8 @@ def srm_check(
         missing = [n for n in names if n not in expected_shares]
         if missing:
             raise ExperimentInputError(
-                f"sample-ratio check: expected_shares lacks arms {missing}; received keys "
-                f"{sorted(expected_shares)}. Fix: give a share for every arm."
+                "sample-ratio check: ", Param("expected_shares"), f" lacks arms {missing}; "
+                f"received keys {sorted(expected_shares)}. Fix: give a share for every arm."
             )
         weights = np.array([float(expected_shares[n]) for n in names])
     else:
