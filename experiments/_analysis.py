@@ -29,6 +29,7 @@ from experiments._stats import (
     TestKind,
     cuped_adjust,
     difference,
+    exact_proportions,
     one_sided_bound,
     ratio_moments,
 )
@@ -113,8 +114,20 @@ def _compare(metric: Metric, kind: str, control: str, variant: str, a: MomentSta
         ua, ub = ma, mb
     na, nb = (a.x.n if isinstance(a, JointStats) else a.n), (b.x.n if isinstance(b, JointStats)
                                                               else b.n)
-    d = difference(ma, va, na, mb, vb, nb, alpha=opts.alpha, test=opts.test,
-                   unadjusted_mean_a=ua, unadjusted_mean_b=ub)
+    test = str(opts.test)
+    flat_a, flat_b = _flat(ma, va), _flat(mb, vb)
+    if kind == "proportion" and not metric.covariate and (flat_a or flat_b) and not (
+            flat_a and flat_b and ma == mb):
+        # a 0-or-all arm: Welch's SE would call its rate exact (p = 1e-239 for 0 of 20)
+        xa = a.x if isinstance(a, JointStats) else a
+        xb = b.x if isinstance(b, JointStats) else b
+        d = exact_proportions(xa.sum, na, xb.sum, nb, alpha=opts.alpha)
+        test = "fisher-exact"
+    else:
+        pooled = kind == "mean" and not metric.covariate and flat_a != flat_b
+        d = difference(ma, va, na, mb, vb, nb, alpha=opts.alpha, test=opts.test,
+                       unadjusted_mean_a=ua, unadjusted_mean_b=ub, pooled=pooled)
+        test = ("student" if opts.test == "welch" else "z-pooled") if pooled else test
     f = {k: float(v) for k, v in d._asdict().items()}
     seq = None
     if opts.sequential:
@@ -143,7 +156,7 @@ def _compare(metric: Metric, kind: str, control: str, variant: str, a: MomentSta
         std_error=f["se"], statistic=f["statistic"],
         df=f["df"] if np.isfinite(f["df"]) else None, p_value=f["p_value"],
         p_value_adjusted=f["p_value"], significant=bool(f["p_value"] < opts.alpha),
-        test=opts.test, alpha=opts.alpha, covariate=metric.covariate, theta=theta,
+        test=test, alpha=opts.alpha, covariate=metric.covariate, theta=theta,
         variance_reduction=vr, sequential=seq, bayes=bayes,
     )
 
@@ -209,6 +222,11 @@ def _adjusted_mean(s: MomentStats | JointStats,
     return float(s.x.mean - theta * (s.y.mean - pooled.y.mean))
 
 
+def _flat(mean: float, variance: float) -> bool:
+    """Whether an arm's per-unit variance is 0 up to round-off (every unit has the same value)."""
+    return bool(np.isfinite(variance) and np.sqrt(variance) <= 1e-9 * abs(mean))
+
+
 def _no_variation(arm: ArmResult) -> bool:
     """Whether every unit of the arm has the same value (per-unit sd 0 up to round-off)."""
     return bool(arm.std == 0 or arm.std <= 1e-9 * abs(arm.mean))
@@ -243,8 +261,17 @@ def _degenerate(m: Metric, kind: str, stats_by_arm: Mapping[str, MomentStats | J
                 f"{m.column!r} (filled with a default? wrong column?) or drop the metric"], True
     if flat:
         values = ", ".join(f"{a.variant!r}={a.mean:.6g}" for a in flat)
-        return [f"metric {m.name!r}: no variation within arm(s) {values} (every unit has the "
-                "same value); the standard errors rest on the other arms alone, so treat the "
+        head = (f"metric {m.name!r}: no variation within arm(s) {values} (every unit has the "
+                "same value)")
+        if kind == "proportion" and not m.covariate:
+            return [f"{head}; a Welch standard error would treat those rates as exact, so "
+                    "comparisons with those arms use Fisher's exact test for the p-value and "
+                    "Agresti-Caffo intervals (test 'fisher-exact')"], False
+        if kind == "mean" and not m.covariate:
+            return [f"{head}; a Welch standard error would treat those means as exact, so "
+                    "comparisons with those arms use the pooled variance of both arms "
+                    "(Student's t-test: test 'student', or 'z-pooled' with the z test)"], False
+        return [f"{head}; the standard errors rest on the other arms alone, so treat the "
                 "intervals and p-values with caution"], False
     return [], False
 

@@ -207,12 +207,13 @@ class Comparison(_Record):
         relative_ci_low: lower bound of the delta-method interval of the relative effect.
         relative_ci_high: upper bound of that interval.
         std_error: standard error of the absolute effect.
-        statistic: t (Welch) or z statistic.
+        statistic: t (Welch) or z statistic (NaN for Fisher's exact test).
         df: Welch-Satterthwaite degrees of freedom (None for z tests).
         p_value: two-sided p-value, unadjusted.
         p_value_adjusted: p-value adjusted for multiplicity across the family (Holm or BH).
         significant: ``p_value_adjusted < alpha``.
-        test: "welch" or "z".
+        test: "welch" or "z"; "fisher-exact", "student" or "z-pooled" when an arm has no
+            variation (see docs/experiments.md).
         alpha: significance level.
         covariate: CUPED covariate, else None.
         theta: CUPED coefficient, else None.
@@ -311,7 +312,7 @@ class ExperimentResult(_Record):
         variants: all arm labels, control first.
         n_units: total units analysed.
         alpha: significance level.
-        test: "welch" or "z".
+        test: "welch" or "z" (the setting; a comparison may say which test it used).
         correction: multiplicity correction across variants x primary metrics ("holm", "bh",
             "none").
         metrics: per-metric definitions and arm values.

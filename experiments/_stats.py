@@ -36,6 +36,7 @@ __all__ = [
     "TestKind",
     "cuped_adjust",
     "difference",
+    "exact_proportions",
     "ratio_moments",
     "welch_df",
 ]
@@ -215,6 +216,7 @@ def difference(
     test: TestKind = "welch",
     unadjusted_mean_a: ArrayLike | None = None,
     unadjusted_mean_b: ArrayLike | None = None,
+    pooled: bool = False,
 ) -> Difference:
     """Compare arm ``b`` (treatment) with arm ``a`` (control) from means and per-unit variances.
 
@@ -224,6 +226,15 @@ def difference(
     divided by the control's unadjusted mean, with the delta-method variance
     ``var_b/(m_a^2 n_b) + var_a m_b^2/(m_a^4 n_a)`` (Deng et al. 2018), using the same reference
     distribution.
+
+    ``pooled=True`` gives Student's equal-variance t-test instead (``scipy.stats.ttest_ind(...,
+    equal_var=True)``): both arms' variances are replaced by the pooled
+    ``((n_a-1) var_a + (n_b-1) var_b) / (n_a + n_b - 2)`` and the t has ``n_a + n_b - 2`` degrees of
+    freedom. The analysis uses it when one arm of a mean metric has no variation, where a Welch
+    standard error would treat that arm's mean as known exactly.
+
+    A standard error of 0 (no variation in either arm) gives NaN statistics, p-values and intervals:
+    the data carry no information about the noise, so nothing can be called significant.
     """
     if not 0 < alpha < 1:
         raise ExperimentInputError(f"alpha must be in (0, 1); received {alpha}.")
@@ -232,11 +243,14 @@ def difference(
     ua = ma if unadjusted_mean_a is None else np.asarray(unadjusted_mean_a, dtype=np.float64)
     ub = mb if unadjusted_mean_b is None else np.asarray(unadjusted_mean_b, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
+        if pooled:
+            va = vb = ((na - 1) * va + (nb - 1) * vb) / (na + nb - 2)
         diff = mb - ma
         se = np.sqrt(va / na + vb / nb)
+        se = np.where(se > 0, se, np.nan)
         stat = diff / se
         if test == "welch":
-            df = welch_df(va, na, vb, nb)
+            df = na + nb - 2 if pooled else welch_df(va, na, vb, nb)
             p = 2 * stats.t.sf(np.abs(stat), df)
             q = stats.t.ppf(1 - alpha / 2, df)
         elif test == "z":
@@ -253,6 +267,56 @@ def difference(
         relative_ci_high=rel + q * rel_se, statistic=stat, df=np.asarray(df, dtype=np.float64),
         p_value=np.asarray(p, dtype=np.float64),
     )
+
+
+def exact_proportions(x_a: float, n_a: int, x_b: float, n_b: int, *,
+                      alpha: float = 0.05) -> Difference:
+    """Compare two proportions (``x`` successes of ``n``) where a normal approximation fails.
+
+    Used when an arm has no variation (0 or ``n`` successes): Welch's standard error would treat
+    that arm's rate as known exactly, so 0 of 20 against 10% of 10,000 would come out at
+    p = 1e-239 with a zero-width interval. Here instead:
+
+    * the p-value is Fisher's exact two-sided test on the 2x2 table (``scipy.stats.fisher_exact``),
+      valid for any counts;
+    * the interval of the difference is Agresti-Caffo's: a Wald interval after adding one success
+      and one failure to each arm, clipped to [-1, 1];
+    * the relative interval is the log risk-ratio (Katz) interval on those same adjusted counts,
+      so it stays above -100% (``relative_se`` is its delta-method equivalent on the lift).
+
+    Both intervals are widened, if needed, to contain the unadjusted point estimates (which are
+    what is reported). ``statistic`` is NaN (an exact test has none), ``df`` is ``inf``.
+
+    References:
+        Fisher, R. A. (1935). The logic of inductive inference. JRSS 98(1), 39-82.
+        Katz, D., Baptista, J., Azen, S. P., Pike, M. C. (1978). Obtaining confidence intervals
+        for the risk ratio in cohort studies. Biometrics 34(3), 469-474.
+        Agresti, A., Caffo, B. (2000). Simple and effective confidence intervals for proportions
+        and differences of proportions result from adding two successes and two failures.
+        The American Statistician 54(4), 280-288.
+    """
+    if not 0 < alpha < 1:
+        raise ExperimentInputError(f"alpha must be in (0, 1); received {alpha}.")
+    xa, xb = round(float(x_a)), round(float(x_b))
+    p = float(stats.fisher_exact([[xb, n_b - xb], [xa, n_a - xa]])[1])
+    pa, pb = xa / n_a, xb / n_b
+    diff = pb - pa
+    q = float(stats.norm.ppf(1 - alpha / 2))
+    ta, tb = (xa + 1) / (n_a + 2), (xb + 1) / (n_b + 2)
+    va, vb = ta * (1 - ta) / (n_a + 2), tb * (1 - tb) / (n_b + 2)
+    se = float(np.sqrt(va + vb))
+    lo = max(min(tb - ta - q * se, diff), -1.0)
+    hi = min(max(tb - ta + q * se, diff), 1.0)
+    if pa > 0:
+        rel = diff / pa
+        sd_log = float(np.sqrt((1 - tb) / (tb * (n_b + 2)) + (1 - ta) / (ta * (n_a + 2))))
+        rel_se = tb / ta * sd_log
+        rlo = max(min(tb / ta * np.exp(-q * sd_log) - 1, rel), -1.0)
+        rhi = max(tb / ta * np.exp(q * sd_log) - 1, rel)
+    else:
+        rel = rel_se = rlo = rhi = float("nan")
+    return Difference(*(np.asarray(v, dtype=np.float64) for v in (
+        diff, se, lo, hi, rel, rel_se, rlo, rhi, float("nan"), float("inf"), p)))
 
 
 def one_sided_bound(

@@ -7,9 +7,11 @@ front-end messages, currency-formatted revenue and the CUPED suggestion.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import typer
+from scipy import stats
 from typer.testing import CliRunner
 
 import experiments as ex
@@ -26,6 +28,80 @@ def _binary(n_c: int, x_c: int, n_t: int, x_t: int) -> pd.DataFrame:
         "variant": ["control"] * n_c + ["treatment"] * n_t,
         "converted": [1] * x_c + [0] * (n_c - x_c) + [1] * x_t + [0] * (n_t - x_t),
     })
+
+
+# --- 1. an arm without variation -------------------------------------------------------------
+
+@pytest.mark.parametrize(("n_c", "x_c", "n_t", "x_t"), [
+    (10_000, 1035, 20, 0),   # the report's case: 0 of 20 against 10.35% of 10,000
+    (1000, 3, 1000, 0),      # balanced, tiny counts
+    (500, 400, 30, 30),      # a variant where everyone converts
+])
+def test_zero_or_full_arm_uses_fishers_exact_test(n_c: int, x_c: int, n_t: int, x_t: int) -> None:
+    res = ex.analyze(_binary(n_c, x_c, n_t, x_t), "variant", "control", "converted")
+    c = res.comparison("converted", "treatment")
+    fisher = stats.fisher_exact([[x_t, n_t - x_t], [x_c, n_c - x_c]])[1]
+    assert c.p_value == pytest.approx(fisher, rel=1e-9)
+    assert c.test == "fisher-exact"
+    assert c.significant == bool(fisher < 0.05)
+    # intervals have width and contain the point estimates
+    assert c.ci_low <= c.absolute_effect <= c.ci_high
+    assert c.ci_high - c.ci_low > 0.001
+    assert -1 <= c.relative_ci_low <= c.relative_effect <= c.relative_ci_high
+    assert c.relative_ci_high - c.relative_ci_low > 0.01
+    assert any("Fisher's exact test" in w for w in res.warnings)
+
+
+def test_zero_arm_interval_agrees_with_fisher_on_significance() -> None:
+    """An interval that excludes 0 while Fisher's p is 0.25 would contradict itself."""
+    for n_c, x_c, n_t, x_t in [(10_000, 1035, 20, 0), (1000, 3, 1000, 0)]:
+        c = ex.analyze(_binary(n_c, x_c, n_t, x_t), "variant", "control",
+                       "converted").comparison("converted", "treatment")
+        assert c.ci_low < 0 < c.ci_high
+        assert c.relative_ci_low < 0 < c.relative_ci_high
+
+
+def test_zero_arm_is_still_significant_with_strong_evidence() -> None:
+    c = ex.analyze(_binary(10_000, 3000, 400, 0), "variant", "control",
+                   "converted").comparison("converted", "treatment")
+    assert c.p_value == pytest.approx(stats.fisher_exact([[0, 400], [3000, 7000]])[1], rel=1e-9)
+    assert c.significant
+    assert c.ci_high < 0
+
+
+def test_mean_metric_with_a_flat_arm_uses_the_pooled_variance() -> None:
+    rng = np.random.default_rng(3)
+    control = rng.exponential(5.0, 5000)
+    frame = pd.DataFrame({"variant": ["control"] * 5000 + ["treatment"] * 20,
+                          "revenue": np.r_[control, np.zeros(20)]})
+    res = ex.analyze(frame, "variant", "control", "revenue")
+    c = res.comparison("revenue", "treatment")
+    ref = stats.ttest_ind(np.zeros(20), control, equal_var=True)
+    assert c.test == "student"
+    assert c.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+    assert c.statistic == pytest.approx(ref.statistic, rel=1e-9)
+    assert c.df == 5018
+    assert c.ci_high - c.ci_low > 1.0
+    assert any("pooled variance" in w for w in res.warnings)
+
+
+def test_two_flat_arms_with_different_values_are_never_significant_for_means() -> None:
+    frame = pd.DataFrame({"variant": ["control"] * 10 + ["treatment"] * 10,
+                          "score": [2.0] * 10 + [3.0] * 10})
+    c = ex.analyze(frame, "variant", "control", "score").comparison("score", "treatment")
+    assert np.isnan(c.p_value)
+    assert not c.significant
+
+
+def test_cli_zero_arm_is_not_significant(tmp_path) -> None:
+    path = tmp_path / "zero.csv"
+    _binary(10_000, 1035, 20, 0).to_csv(path, index=False)
+    res = runner.invoke(app, ["ab", "analyze", "--data", str(path), "--metrics", "converted",
+                              "--expected-split", "control=0.998,treatment=0.002"])
+    assert res.exit_code == 0, res.output
+    row = next(line for line in res.output.splitlines() if "│ converted" in line)
+    assert "e-239" not in row
+    assert row.rstrip(" │").endswith("no")
 
 
 # --- 4. engine parameter names in front-end messages ----------------------------------------
