@@ -11,6 +11,7 @@ import pandas as pd
 
 from experiments._bayes import beta_binomial, normal_posterior
 from experiments._errors import ExperimentInputError, Param
+from experiments._labels import merge_labels, normalise_frame, resolve_label, resolve_shares
 from experiments._metrics import Metric, arm_stats, detect_kind, parse_metrics, summarize
 from experiments._multiple import Correction, adjust_p_values
 from experiments._results import (
@@ -73,7 +74,8 @@ def _order(variants: Sequence[str], control: str, source: str) -> list[str]:
     if control not in names:
         raise ExperimentInputError(
             f"{source}: control arm {control!r} is not among the variants {names}. Fix: pass ",
-            Param("control"), " with one of those labels (matching is exact and case-sensitive)."
+            Param("control"), " with one of those labels (case and surrounding spaces are "
+            "ignored)."
         )
     if len(names) < 2:
         raise ExperimentInputError(
@@ -320,6 +322,22 @@ def _adjust(comps: list[Comparison], guard_names: set[str], opts: AnalysisOption
     return out
 
 
+def _merge_summary_labels(summary: pd.DataFrame, first_metric: str
+                          ) -> tuple[pd.DataFrame, str | None]:
+    """The table with arm labels differing only in case or spaces merged (sums add up)."""
+    rows = summary[summary["metric"].astype(str) == first_metric]
+    counts = rows.groupby(rows["variant"].astype(str))["n"].sum().to_dict()
+    mapping, note = merge_labels({str(k): int(v) for k, v in counts.items()})
+    if all(k == v for k, v in mapping.items()):
+        return summary, note
+    keys = [c for c in ("segment", "variant", "metric") if c in summary.columns]
+    sums = [c for c in summary.columns if c not in keys]
+    work = summary.assign(variant=summary["variant"].astype(str).map(mapping))
+    merged = work.groupby(keys, sort=False).agg(
+        {c: (lambda s: s.sum(min_count=1)) for c in sums}).reset_index()
+    return merged.astype({"n": "int64"}), note
+
+
 def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str | Metric] | str,
                     *, options: AnalysisOptions | None = None, variant_col: str = "variant",
                     frame: pd.DataFrame | None = None, source: str = "experiment summary",
@@ -348,7 +366,11 @@ def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str |
         raise ExperimentInputError(
             f"{source}: metrics {unknown} have no rows; the table has {sorted(known)}."
         )
-    order = _order(summary["variant"].astype(str).unique().tolist(), control, source)
+    summary, label_note = _merge_summary_labels(summary, ms[0].name)
+    arms = summary["variant"].astype(str).unique().tolist()
+    control = resolve_label(str(control), arms)
+    opts = replace(opts, expected_shares=resolve_shares(opts.expected_shares, arms))
+    order = _order(arms, control, source)
     first = summary[summary["metric"] == ms[0].name].set_index("variant")["n"]
     counts = {v: int(first.get(v, 0)) for v in order}
     srm = srm_check(counts, opts.expected_shares, opts.srm_alpha)
@@ -360,6 +382,7 @@ def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str |
     guards = tuple(_guardrail(guard_metrics[c.metric], c, opts.alpha) for c in comps
                    if c.metric in guard_metrics)
     warnings = [srm.message] if srm.mismatch else []
+    warnings += [label_note] if label_note else []
     warnings += [g.message for g in guards if g.status == "fail"]
     warnings += [f"metric {c.metric!r}: control mean is 0, so relative effects are undefined"
                  for c in comps if c.control_mean == 0 and c.variant == order[1]]
@@ -389,9 +412,17 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
             f"{list(frame.columns)}. Fix: pass ", Param("variant_col"),
             " with the arm label column."
         )
+    frame, label_note = normalise_frame(frame, variant_col)
+    arms = sorted(frame[variant_col].dropna().astype(str).unique().tolist())
+    control = resolve_label(str(control), arms)
+    opts = replace(opts, expected_shares=resolve_shares(opts.expected_shares, arms))
     summary = summarize(frame, variant_col, ms, source=source)
     result = analyze_summary(summary, str(control), ms, options=opts, variant_col=variant_col,
                              frame=frame, source=source)
+    if label_note:
+        warnings = list(result.warnings)
+        warnings.insert(1 if result.srm.mismatch else 0, label_note)  # after the SRM banner
+        result = replace(result, warnings=tuple(warnings))
     if segment_col is not None:
         from experiments._segments import segment_breakdown
 

@@ -237,6 +237,21 @@ def _print_result(result: ExperimentResult) -> None:
         console.print(f"warning: {w}", style="yellow", markup=False)
 
 
+def _srm_hint(result: ExperimentResult) -> str:
+    """What to check after a sample-ratio mismatch: stray labels first (a few units under a
+    label of their own), else an unequal design that was not given as --expected-split."""
+    arms = result.srm.arms
+    largest = max(a.observed for a in arms)
+    stray = [a for a in arms if a.observed < 0.05 * largest]
+    if len(arms) > 2 and stray:
+        names = ", ".join(f"{a.variant!r} ({a.observed})" for a in stray)
+        return (f"hint: arm(s) {names} hold far fewer units than the others: stray or mistyped "
+                f"labels in {result.variant_col!r}? (labels differing only in case or "
+                "surrounding spaces are already merged.) Fix or filter those rows and re-run.")
+    return ("hint: if the design was unequal, pass it as --expected-split, e.g. "
+            "'control=0.7,treatment=0.3'.")
+
+
 def _fail(exc: Exception) -> typer.Exit:
     """Print ``exc`` (inputs named by their options) and exit with code 2."""
     msg = exc.phrase(CLI_NAMES) if isinstance(exc, ExperimentInputError) else str(exc)
@@ -251,7 +266,8 @@ def analyze_command(
         help="Comma-separated metric columns; 'num/den' makes a ratio metric (e.g. spend/visit). "
              "0/1 columns are analysed as proportions.")],
     variant_col: Annotated[str, typer.Option(help="Column holding the arm label.")] = "variant",
-    control: Annotated[str, typer.Option(help="Label of the control arm (exact match).")]
+    control: Annotated[str, typer.Option(
+        help="Label of the control arm (case and surrounding spaces ignored).")]
     = "control",
     cuped: Annotated[str | None, typer.Option(
         help="CUPED covariates as metric=pre_period_column pairs, e.g. 'visits=pre_visits'.")]
@@ -303,8 +319,7 @@ def analyze_command(
         raise _fail(exc) from exc
     _print_result(result)
     if result.srm.mismatch and not shares:
-        console.print("hint: if the design was unequal, pass it as --expected-split, e.g. "
-                      "'control=0.7,treatment=0.3'.", style="yellow", markup=False)
+        console.print(_srm_hint(result), style="yellow", markup=False)
     if report:
         console.print(f"report: {write_report(result, report)}")
     if json_out:

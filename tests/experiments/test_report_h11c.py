@@ -125,3 +125,56 @@ def test_plan_leaving_zero_one_names_absolute_on_the_cli() -> None:
     assert res.exit_code == 2
     assert "relative=False" not in res.output
     assert "--absolute" in res.output
+
+
+# --- 2. arm labels that differ only in case or surrounding spaces ----------------------------
+
+def _messy_labels() -> pd.DataFrame:
+    frame = _binary(400, 40, 400, 60)
+    labels = frame["variant"].to_numpy(dtype=object)
+    labels[:30] = "Control"
+    labels[30:40] = "control "
+    labels[400:420] = "Treatment "
+    frame["variant"] = labels
+    return frame
+
+
+def test_labels_differing_in_case_or_spaces_are_merged_with_a_note() -> None:
+    res = ex.analyze(_messy_labels(), "variant", "control", "converted")
+    clean = ex.analyze(_binary(400, 40, 400, 60), "variant", "control", "converted")
+    assert res.variants == ("control", "treatment")
+    assert res.comparison("converted", "treatment").p_value == pytest.approx(
+        clean.comparison("converted", "treatment").p_value, rel=1e-12)
+    note = next(w for w in res.warnings if "merged" in w)
+    assert "'control' (360) + 'Control' (30) + 'control ' (10) -> 'control' (400)" in note
+    assert "'treatment' (380) + 'Treatment ' (20) -> 'treatment' (400)" in note
+    assert not res.srm.mismatch
+
+
+def test_control_and_expected_split_are_matched_like_labels() -> None:
+    opts = ex.AnalysisOptions(expected_shares={"Control ": 0.5, "TREATMENT": 0.5})
+    res = ex.analyze(_messy_labels(), "variant", " CONTROL", "converted", options=opts)
+    assert res.control == "control"
+    assert [a.variant for a in res.srm.arms] == ["control", "treatment"]
+
+
+def test_summary_labels_are_merged_too() -> None:
+    frame = _messy_labels()
+    summary = ex.summarize(frame, "variant", "converted")
+    assert len(summary) == 5  # control, Control, control , treatment, Treatment
+    res = ex.analyze_summary(summary, "control", "converted")
+    assert res.variants == ("control", "treatment")
+    assert res.n_units == 800
+    assert any("merged" in w for w in res.warnings)
+
+
+def test_srm_hint_names_stray_labels_not_expected_split(tmp_path) -> None:
+    frame = _binary(1000, 100, 1000, 120)
+    frame.loc[:39, "variant"] = "contrl"
+    path = tmp_path / "stray.csv"
+    frame.to_csv(path, index=False)
+    res = runner.invoke(app, ["ab", "analyze", "--data", str(path), "--metrics", "converted"])
+    assert res.exit_code == 0, res.output
+    assert "SAMPLE RATIO MISMATCH" in res.output
+    assert "'contrl' (40)" in res.output
+    assert "--expected-split" not in res.output
