@@ -34,6 +34,7 @@ from experiments._stats import (
     one_sided_bound,
     ratio_moments,
 )
+from experiments._units import aggregate_units, repeated_unit_warning
 
 __all__ = ["AnalysisOptions", "analyze", "analyze_summary"]
 
@@ -397,12 +398,18 @@ def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str |
 
 def analyze(frame: pd.DataFrame, variant_col: str, control: str,
             metrics: Sequence[str | Metric] | str, *, options: AnalysisOptions | None = None,
-            segment_col: str | None = None, source: str = "experiment data") -> ExperimentResult:
+            segment_col: str | None = None, source: str = "experiment data",
+            unit_col: str | None = None) -> ExperimentResult:
     """Analyse unit-level rows: one row per unit, an arm label and metric columns.
 
     Every row counts (the assigned population): missing or non-numeric metric values raise
     ``ExperimentInputError`` instead of being dropped. ``segment_col`` adds per-segment results
     (see ``experiments.segment_breakdown``).
+
+    ``unit_col`` names the randomisation unit's id column: rows are aggregated to one per unit
+    (metric columns summed, see ``experiments._units``) and a unit in several arms is an error.
+    Without it, a repeated column named like a unit id (user_id, customer_id, ...) gets a
+    warning, since every row is then treated as an independent unit.
     """
     opts = options or AnalysisOptions()
     ms = parse_metrics(metrics)
@@ -416,13 +423,18 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
     arms = sorted(frame[variant_col].dropna().astype(str).unique().tolist())
     control = resolve_label(str(control), arms)
     opts = replace(opts, expected_shares=resolve_shares(opts.expected_shares, arms))
+    if unit_col is not None:
+        frame, unit_note = aggregate_units(frame, unit_col, variant_col, ms, segment_col, source)
+    else:
+        unit_note = repeated_unit_warning(frame, variant_col)
     summary = summarize(frame, variant_col, ms, source=source)
     result = analyze_summary(summary, str(control), ms, options=opts, variant_col=variant_col,
                              frame=frame, source=source)
-    if label_note:
+    notes = [n for n in (label_note, unit_note) if n]
+    if notes:
         warnings = list(result.warnings)
-        warnings.insert(1 if result.srm.mismatch else 0, label_note)  # after the SRM banner
-        result = replace(result, warnings=tuple(warnings))
+        at = 1 if result.srm.mismatch else 0  # after the SRM banner
+        result = replace(result, warnings=(*warnings[:at], *notes, *warnings[at:]))
     if segment_col is not None:
         from experiments._segments import segment_breakdown
 

@@ -91,7 +91,7 @@ def _shares(text: str | None) -> dict[str, float]:
 CLI_NAMES = {
     "variant_col": "--variant-col", "control": "--control", "metrics": "--metrics",
     "cuped": "--cuped", "guardrails": "--guardrail", "lower_is_better": "--lower-is-better",
-    "segment_col": "--segment-col", "expected_shares": "--expected-split",
+    "segment_col": "--segment-col", "unit_col": "--unit-col", "expected_shares": "--expected-split",
     "baseline": "--baseline", "mde": "--mde", "relative=False": "--absolute",
     "n_control": "--n-control", "sd": "--sd",
     "treatment_col": "--treatment-col", "outcome": "--outcome", "features": "--features"}
@@ -279,6 +279,9 @@ def analyze_command(
         help="Comma-separated metrics where lower is better (e.g. churn).")] = None,
     segment_col: Annotated[str | None, typer.Option(
         help="Pre-period attribute to break results down by (multiplicity-corrected).")] = None,
+    unit_col: Annotated[str | None, typer.Option(
+        help="Randomisation unit id column (e.g. user_id): rows are summed to one per unit; a "
+             "unit in several arms is an error. Without it every row is a unit.")] = None,
     alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
     test: Annotated[str, typer.Option(help="'welch' (t-test) or 'z'.")] = "welch",
     correction: Annotated[str, typer.Option(
@@ -314,7 +317,7 @@ def analyze_command(
                                expected_shares=shares or None, sequential=sequential,
                                tuning_n=tuning_n, bayesian=bayesian, seed=seed)
         result = analyze(frame, variant_col, control, ms, options=opts, segment_col=segment_col,
-                         source=data.name)
+                         source=data.name, unit_col=unit_col)
     except (ExperimentInputError, ValueError) as exc:
         raise _fail(exc) from exc
     _print_result(result)

@@ -178,3 +178,80 @@ def test_srm_hint_names_stray_labels_not_expected_split(tmp_path) -> None:
     assert "SAMPLE RATIO MISMATCH" in res.output
     assert "'contrl' (40)" in res.output
     assert "--expected-split" not in res.output
+
+
+# --- 3. the unit of analysis -----------------------------------------------------------------
+
+def _users(n: int = 400, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "user_id": np.arange(n), "variant": np.resize(["control", "treatment"], n),
+        "revenue": rng.exponential(10, n).round(2), "sessions": rng.integers(1, 6, n),
+        "pre_visits": rng.integers(0, 20, n),
+    })
+
+
+def _sessions(users: pd.DataFrame) -> pd.DataFrame:
+    """The same users exported one row per session, revenue split over the sessions."""
+    rows = users.loc[users.index.repeat(users["sessions"])].reset_index(drop=True)
+    rows["revenue"] = rows["revenue"] / rows["sessions"]
+    rows["sessions"] = 1
+    return rows.sample(frac=1.0, random_state=0).reset_index(drop=True)
+
+
+def test_unit_col_aggregates_session_rows_to_the_per_user_analysis() -> None:
+    users = _users()
+    metrics = [ex.Metric("revenue", "revenue", covariate="pre_visits"),
+               ex.Metric("revenue/sessions", "revenue", denominator="sessions")]
+    per_user = ex.analyze(users, "variant", "control", metrics)
+    per_row = ex.analyze(_sessions(users), "variant", "control", metrics, unit_col="user_id")
+    for m in ("revenue", "revenue/sessions"):
+        a, b = per_user.comparison(m, "treatment"), per_row.comparison(m, "treatment")
+        assert b.n_control + b.n_variant == len(users)
+        for field in ("absolute_effect", "std_error", "p_value", "ci_low", "ci_high"):
+            assert getattr(b, field) == pytest.approx(getattr(a, field), rel=1e-9, abs=1e-12)
+    assert any("rows were aggregated to 400 units by 'user_id'" in w for w in per_row.warnings)
+
+
+def test_repeated_unit_ids_without_unit_col_get_a_warning() -> None:
+    res = ex.analyze(_sessions(_users()), "variant", "control", "revenue/sessions")
+    warn = next(w for w in res.warnings if "looks like a unit id" in w)
+    assert "column 'user_id'" in warn
+    assert "--unit-col user_id" in warn
+    clean = ex.analyze(_users(), "variant", "control", "revenue/sessions")
+    assert not any("looks like a unit id" in w for w in clean.warnings)
+
+
+def test_a_unit_in_two_arms_is_an_error_naming_it() -> None:
+    users = _users()
+    leak = users.iloc[[0, 3]].assign(variant=["treatment", "control"])
+    frame = pd.concat([users, leak], ignore_index=True)
+    res = ex.analyze(frame, "variant", "control", "revenue")
+    assert any("2 of them in more than one arm" in w for w in res.warnings)
+    with pytest.raises(ex.ExperimentInputError) as err:
+        ex.analyze(frame, "variant", "control", "revenue", unit_col="user_id")
+    msg = err.value.phrase(CLI_NAMES)
+    assert "2 units of 'user_id' appear in more than one arm" in msg
+    assert "0: ['control', 'treatment']" in msg
+
+
+def test_unit_col_errors_name_the_option(tmp_path) -> None:
+    with pytest.raises(ex.ExperimentInputError) as err:
+        ex.analyze(_users(), "variant", "control", "revenue", unit_col="uid")
+    assert "Fix: pass --unit-col" in err.value.phrase(CLI_NAMES)
+    rows = _sessions(_users())
+    rows.loc[rows.index[:5], "pre_visits"] += 100
+    with pytest.raises(ex.ExperimentInputError, match=r"'pre_visits'.*varies within"):
+        ex.analyze(rows, "variant", "control", [ex.Metric("revenue", "revenue",
+                                                          covariate="pre_visits")],
+                   unit_col="user_id")
+
+
+def test_cli_unit_col(tmp_path) -> None:
+    path = tmp_path / "sessions.csv"
+    _sessions(_users()).to_csv(path, index=False)
+    res = runner.invoke(app, ["ab", "analyze", "--data", str(path), "--metrics",
+                              "revenue/sessions", "--unit-col", "user_id"])
+    assert res.exit_code == 0, res.output
+    assert "aggregated to 400 units" in res.output
+    assert "looks like a unit id" not in res.output

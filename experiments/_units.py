@@ -1,0 +1,119 @@
+"""The unit of analysis: one row per randomised unit, or rows aggregated to one per unit.
+
+Statistics treat rows as independent units. A session- or event-level export breaks that: a
+user's sessions are correlated, so intervals come out too narrow (3.8x in the h11c report, with
+a 21.5% false-positive rate in A/A tests). ``aggregate_units`` sums the metric columns per unit
+(the randomisation unit id); ratio metrics then use per-unit sums of numerator and denominator,
+which is what the delta method needs (Deng, Knoblich & Lu 2018). A unit found in more than one
+arm is an error: its outcome cannot be credited to either arm, and it means assignment leaked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from experiments._errors import ExperimentInputError, Param
+from experiments._metrics import Metric, _numeric
+
+__all__ = ["aggregate_units", "repeated_unit_warning"]
+
+_ID_LIKE = re.compile(r"^(user|customer|visitor|client|account|member|device|cookie|unit)"
+                      r"[ _-]?(id)?$", re.IGNORECASE)
+
+
+def _examples(ids: pd.Index, limit: int = 5) -> str:
+    shown = [str(v) for v in ids[:limit]]
+    return ", ".join(repr(v) for v in shown) + (", ..." if len(ids) > limit else "")
+
+
+def aggregate_units(frame: pd.DataFrame, unit_col: str, variant_col: str,
+                    metrics: Sequence[Metric], segment_col: str | None, source: str
+                    ) -> tuple[pd.DataFrame, str | None]:
+    """One row per unit of ``unit_col``, and a note when rows were aggregated.
+
+    Metric columns (and ratio denominators) are summed per unit; CUPED covariates and the
+    segment column are per-unit attributes and must be the same on every row of a unit. Raises
+    ``ExperimentInputError`` for a missing column, missing unit ids, a unit in several arms, or a
+    covariate / segment that varies within a unit.
+    """
+    if unit_col not in frame.columns:
+        raise ExperimentInputError(
+            f"{source}: unit column {unit_col!r} is missing; received columns "
+            f"{list(frame.columns)}. Fix: pass ", Param("unit_col"),
+            " with the randomisation unit's id column (e.g. user_id)."
+        )
+    ids = frame[unit_col]
+    if ids.isna().any():
+        rows = (np.flatnonzero(ids.isna().to_numpy())[:3] + 1).tolist()
+        raise ExperimentInputError(
+            f"{source}: unit column {unit_col!r} has {int(ids.isna().sum())} missing ids (first "
+            f"rows {rows}); every row must belong to a unit. Fix: fill or drop those rows "
+            "explicitly."
+        )
+    arms = frame.groupby(ids, sort=True)[variant_col].nunique(dropna=False)
+    mixed = arms.index[arms.to_numpy() > 1]
+    if len(mixed):
+        first = frame[ids.isin(mixed[:5])].groupby(unit_col)[variant_col].unique()
+        detail = "; ".join(f"{k!r}: {sorted(map(str, v))}" for k, v in first.items())
+        raise ExperimentInputError(
+            f"{source}: {len(mixed)} units of {unit_col!r} appear in more than one arm of "
+            f"{variant_col!r} (e.g. {detail}); their outcomes cannot be credited to one arm and "
+            "assignment leaked. Fix: find why (e.g. logged-out sessions, shared devices) and "
+            "remove those units explicitly before the analysis."
+        )
+    summed = list(dict.fromkeys(c for m in metrics for c in (m.column, m.denominator) if c))
+    fixed = list(dict.fromkeys([*(m.covariate for m in metrics if m.covariate),
+                                *([segment_col] if segment_col else [])]))
+    work = pd.DataFrame({unit_col: ids.to_numpy(), variant_col: frame[variant_col].to_numpy()})
+    for col in summed:
+        work[col] = _numeric(frame, col, variant_col, source)
+    for col in fixed:
+        if col in frame.columns and col not in work.columns:
+            work[col] = frame[col].to_numpy()
+    grouped = work.groupby(unit_col, sort=True)
+    for col in fixed:
+        if col in work.columns:
+            varying = grouped[col].nunique(dropna=False)
+            bad = varying.index[varying.to_numpy() > 1]
+            if len(bad):
+                raise ExperimentInputError(
+                    f"{source}: column {col!r} (a CUPED covariate or segment, i.e. a per-unit "
+                    f"attribute) varies within {len(bad)} units of {unit_col!r} (e.g. "
+                    f"{_examples(bad)}). Fix: give each unit one value on all its rows."
+                )
+    if grouped.ngroups == len(work):
+        return frame, None
+    agg = {variant_col: "first", **dict.fromkeys(summed, "sum"),
+           **{c: "first" for c in fixed if c in work.columns and c not in summed}}
+    out = grouped.agg(agg).reset_index()
+    note = (f"{len(work)} rows were aggregated to {len(out)} units by {unit_col!r}: metric "
+            "columns (and ratio denominators) summed per unit, so a 0/1 column becomes a count "
+            "per unit; covariates and segments taken per unit")
+    return out, note
+
+
+def repeated_unit_warning(frame: pd.DataFrame, variant_col: str) -> str | None:
+    """A warning when a column named like a unit id (user_id, customer_id, visitor_id, unit...)
+    repeats: rows are then not independent units and the unit column should be given."""
+    for col in frame.columns:
+        if col == variant_col or not _ID_LIKE.match(str(col)):
+            continue
+        ids = frame[col]
+        counts = ids.value_counts(dropna=True)
+        repeated = counts.index[counts.to_numpy() > 1]
+        if not len(repeated):
+            continue
+        arms = frame.groupby(ids)[variant_col].nunique()
+        mixed = int((arms > 1).sum())
+        return (f"column {col!r} looks like a unit id and {len(repeated)} of its values appear "
+                f"on more than one row (e.g. {_examples(repeated)})"
+                + (f", {mixed} of them in more than one arm" if mixed else "")
+                + ": every row is treated as an independent unit, which makes intervals too "
+                "narrow when rows are sessions or events of one unit. Fix: give it as the unit "
+                f"column (--unit-col {col} in brain ab analyze, unit_col={col!r} in Python) to "
+                "analyse one row per unit")
+    return None
