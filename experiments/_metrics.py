@@ -32,6 +32,9 @@ from experiments._stats import JointStats, MomentStats
 
 __all__ = ["SUMMARY_COLUMNS", "Metric", "arm_stats", "parse_metrics", "summarize"]
 
+# text that is a number with a currency sign or thousands separators ('$1.85', '1,234.50 €')
+_MONEY_LIKE = (r"^\s*\(?-?\s*[$€£¥₹]\s*-?[\d.,]+\)?\s*$|^\s*-?[\d.,]+\s*[$€£¥₹]\s*$"
+               r"|^\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*$")
 MetricKind = Literal["auto", "proportion", "mean", "ratio"]
 SUMMARY_COLUMNS = ("variant", "metric", "n", "sum", "sum_sq", "y_sum", "y_sum_sq", "xy_sum")
 
@@ -172,10 +175,17 @@ def _numeric(frame: pd.DataFrame, col: str, variant_col: str, source: str) -> np
         arms = ", ".join(f"{k!r}: {v}" for k, v in by_arm.items())
         shown = [str(x) for x in s.iloc[rows[:3]].tolist()]
         first = (rows[:3] + 1).tolist()  # 1-based data rows
+        money = s.iloc[rows].astype(str).str.match(_MONEY_LIKE)
+        fix = ("Fix: fill them (e.g. 0 for no revenue) or filter the rows explicitly." if not
+               money.any() else
+               f"{int(money.sum())} of them look like money amounts: do not fill them with 0; "
+               "Fix: remove the currency signs and thousands separators (e.g. '$1,234.50' -> "
+               "1234.50; brain ab analyze reads such amounts itself, but not ambiguous ones "
+               "like '1,1.85' or mixed decimal commas), then re-run.")
         raise ExperimentInputError(
             f"{source}: column {col!r} has {rows.size} values that are missing or not finite "
             f"numbers ({arms}; first rows {first}: {shown}). Rows are never dropped "
-            "silently. Fix: fill them (e.g. 0 for no revenue) or filter the rows explicitly."
+            f"silently. {fix}"
         )
     return values
 

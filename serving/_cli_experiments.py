@@ -52,6 +52,21 @@ def _read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def _read_money(frame: pd.DataFrame, metrics: Sequence[Metric], source: str
+                ) -> tuple[pd.DataFrame, list[str]]:
+    """``frame`` with text amounts such as ``$1.85`` or ``1,234.50`` in metric columns read as
+    numbers (as the event loaders read revenue: ``features._io._money_column``), and the notes
+    saying so. Cells it cannot read unambiguously stay as written, for the engine to name."""
+    from features._contracts import LoadReport
+    from features._io import _money_column
+
+    report = LoadReport(source)
+    cols = dict.fromkeys(c for m in metrics for c in (m.column, m.denominator, m.covariate) if c)
+    for col in cols:
+        frame = _money_column(frame, col, report)
+    return frame, report.notes
+
+
 def _pairs(text: str | None, what: Param) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in (text or "").split(","):
@@ -305,8 +320,8 @@ def analyze_command(
 ) -> None:
     """Analyse an A/B(/n) test: effects with intervals, SRM check, corrections, guardrails."""
     try:
-        frame = _read(data)
         ms = build_metrics(metrics, cuped, guardrail, lower_is_better)
+        frame, money_notes = _read_money(_read(data), ms, data.name)
         shares = _shares(expected_split)
         if test not in ("welch", "z") or correction not in ("holm", "bh", "none"):
             raise ExperimentInputError(
@@ -320,6 +335,8 @@ def analyze_command(
                          source=data.name, unit_col=unit_col)
     except (ExperimentInputError, ValueError) as exc:
         raise _fail(exc) from exc
+    for note in money_notes:
+        console.print(f"note: {note}", style="yellow", markup=False)
     _print_result(result)
     if result.srm.mismatch and not shares:
         console.print(_srm_hint(result), style="yellow", markup=False)

@@ -7,6 +7,8 @@ front-end messages, currency-formatted revenue and the CUPED suggestion.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -255,3 +257,33 @@ def test_cli_unit_col(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     assert "aggregated to 400 units" in res.output
     assert "looks like a unit id" not in res.output
+
+
+# --- 5. currency-formatted amounts -----------------------------------------------------------
+
+def test_money_text_error_does_not_advise_filling_with_zero() -> None:
+    frame = _users().assign(revenue=lambda d: [f"${v:.2f}" for v in d["revenue"]])
+    with pytest.raises(ex.ExperimentInputError) as err:
+        ex.analyze(frame, "variant", "control", "revenue")
+    msg = str(err.value)
+    assert "look like money amounts" in msg
+    assert "e.g. 0 for no revenue" not in msg
+    plain = _users().assign(revenue=lambda d: d["revenue"].astype(str).str.replace("1", "x"))
+    with pytest.raises(ex.ExperimentInputError, match=r"e\.g\. 0 for no revenue"):
+        ex.analyze(plain, "variant", "control", "revenue")
+
+
+def test_cli_reads_currency_amounts_like_the_event_loaders(tmp_path) -> None:
+    users = _users()
+    path = tmp_path / "money.csv"
+    users.assign(revenue=[f"${v:,.2f}" for v in users["revenue"] * 100]).to_csv(path,
+                                                                               index=False)
+    res = runner.invoke(app, ["ab", "analyze", "--data", str(path), "--metrics", "revenue",
+                              "--json", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    assert "had currency symbols" in res.output
+
+    got = json.loads((tmp_path / "r.json").read_text())["comparisons"][0]
+    ref = ex.analyze(users.assign(revenue=(users["revenue"] * 100).round(2)), "variant",
+                     "control", "revenue").comparison("revenue", "treatment")
+    assert got["p_value"] == pytest.approx(ref.p_value, rel=1e-9)
