@@ -7,6 +7,7 @@ Thin wrappers over ``experiments``; the lead mounts ``ab_app`` and ``uplift_app`
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -196,13 +197,15 @@ def _print_result(result: ExperimentResult) -> None:
     style = "bold white on red" if result.srm.mismatch else "green"
     console.print(result.srm.message, style=style, markup=False)
     guards = {m.name for m in result.metrics if m.guardrail}
-    rows = [[c.metric, c.variant, _fmt(c.control_mean, 6), _fmt(c.variant_mean, 6),
+    rows = [[_metric_cell(c), c.variant, _fmt(c.control_mean, 6), _fmt(c.variant_mean, 6),
              f"{_fmt(c.absolute_effect)} [{_fmt(c.ci_low)}, {_fmt(c.ci_high)}]",
              f"{_pct(c.relative_effect)} [{_pct(c.relative_ci_low)}, "
              f"{_pct(c.relative_ci_high)}]", _p(c.p_value), *_p_cells(c, guards)]
             for c in result.comparisons]
+    cuped = ("; effects of metrics marked CUPED are covariate-adjusted (arm values are "
+             "unadjusted)" if any(c.covariate for c in result.comparisons) else "")
     console.print(_table(f"{result.variant_col}: variants vs {result.control!r} "
-                         f"({result.test}, {result.correction})",
+                         f"({result.test}, {result.correction}){cuped}",
                          ("metric", "variant", "control", "variant value", "abs effect [CI]",
                           "rel effect [CI]", "p", "p adj", "sig"), rows))
     seq = [c for c in result.comparisons if c.sequential]
@@ -250,6 +253,41 @@ def _print_result(result: ExperimentResult) -> None:
                       style={"pass": "green", "fail": "bold red"}.get(g.status, "yellow"))
     for w in result.warnings:
         console.print(f"warning: {w}", style="yellow", markup=False)
+
+
+def _metric_cell(c: Comparison) -> str:
+    """The metric's name, marked when its effect is CUPED-adjusted (covariate, variance cut)."""
+    if not c.covariate:
+        return c.metric
+    vr = c.variance_reduction
+    cut = f", -{vr:.0%} var" if vr is not None and math.isfinite(vr) else ""
+    return f"{c.metric} (CUPED {c.covariate}{cut})"
+
+
+_PRE_PERIOD = re.compile(r"^(pre|prior|baseline)[_ -]?(.+)$|^(.+?)[_ -]?pre$", re.IGNORECASE)
+
+
+def _cuped_hint(frame: pd.DataFrame, metrics: Sequence[Metric]) -> str | None:
+    """A note naming numeric pre-period columns (pre_*, prior_*, *_pre, baseline_*) when no
+    metric uses CUPED: a covariate correlated with the metric narrows the intervals."""
+    if any(m.covariate for m in metrics):
+        return None
+    used = {c for m in metrics for c in (m.column, m.denominator) if c}
+    found: dict[str, str] = {}
+    for col in frame.columns:
+        match = _PRE_PERIOD.match(str(col))
+        if not match or col in used or not pd.api.types.is_numeric_dtype(frame[col].dtype):
+            continue
+        stem = (match.group(2) or match.group(3) or "").casefold()
+        found[str(col)] = next((m.name for m in metrics if m.denominator is None
+                                and m.column.casefold() == stem), "")
+    if not found:
+        return None
+    pairs = [f"{m}={col}" for col, m in found.items() if m]
+    example = ",".join(pairs) if pairs else f"metric={next(iter(found))}"
+    return (f"note: pre-period column(s) {sorted(found)} found but CUPED is off: a covariate "
+            "measured before assignment and correlated with the metric narrows the intervals "
+            f"(variance shrinks by its squared correlation). Try --cuped {example}.")
 
 
 def _srm_hint(result: ExperimentResult) -> str:
@@ -337,6 +375,9 @@ def analyze_command(
         raise _fail(exc) from exc
     for note in money_notes:
         console.print(f"note: {note}", style="yellow", markup=False)
+    hint = _cuped_hint(frame, ms)
+    if hint:
+        console.print(hint, style="yellow", markup=False)
     _print_result(result)
     if result.srm.mismatch and not shares:
         console.print(_srm_hint(result), style="yellow", markup=False)

@@ -287,3 +287,36 @@ def test_cli_reads_currency_amounts_like_the_event_loaders(tmp_path) -> None:
     ref = ex.analyze(users.assign(revenue=(users["revenue"] * 100).round(2)), "variant",
                      "control", "revenue").comparison("revenue", "treatment")
     assert got["p_value"] == pytest.approx(ref.p_value, rel=1e-9)
+
+
+# --- 6. CUPED suggested when a pre-period column exists, and visible when on ------------------
+
+def _cuped_csv(tmp_path) -> str:
+    rng = np.random.default_rng(5)
+    n = 4000
+    pre = rng.poisson(20, n).astype(float)
+    arm = np.resize(["control", "treatment"], n)
+    visits = np.round(pre + rng.normal(0, 3, n) + 0.4 * (arm == "treatment"))
+    path = tmp_path / "cuped.csv"
+    pd.DataFrame({"variant": arm, "visits": visits, "pre_visits": pre}).to_csv(path,
+                                                                             index=False)
+    return str(path)
+
+
+def test_cli_suggests_cuped_for_a_pre_period_column(tmp_path) -> None:
+    path = _cuped_csv(tmp_path)
+    res = runner.invoke(app, ["ab", "analyze", "--data", path, "--metrics", "visits"])
+    assert res.exit_code == 0, res.output
+    assert "pre-period column(s) ['pre_visits'] found but CUPED is off" in res.output
+    assert "--cuped visits=pre_visits" in res.output
+    assert "--cuped" in runner.invoke(app, ["ab", "analyze", "--help"]).output
+
+
+def test_cli_table_says_the_effect_is_cuped_adjusted(tmp_path) -> None:
+    path = _cuped_csv(tmp_path)
+    res = runner.invoke(app, ["ab", "analyze", "--data", path, "--metrics", "visits",
+                              "--cuped", "visits=pre_visits"])
+    assert res.exit_code == 0, res.output
+    assert "CUPED is off" not in res.output
+    assert "covariate-adjusted" in res.output
+    assert "visits (CUPED pre_visits, -" in res.output
