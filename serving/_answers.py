@@ -25,11 +25,26 @@ CACHED_REASONS = 3
 
 
 class BadRequestError(ValueError):
-    """The request cannot be answered as sent; the message says what to fix (HTTP 400)."""
+    """The request cannot be answered as sent; the message says what to fix (HTTP 400).
+
+    ``code`` (machine-readable kind), ``field`` (top-level request field at fault), ``loc``
+    (path to the bad input, default ``[field]``) and ``detail`` (one entry per bad input) go
+    into the error answer beside the message (``_error_body.error_body``)."""
+
+    def __init__(self, message: str, *, code: str = "bad_request", field: str | None = None,
+                 loc: list[str | int] | None = None,
+                 detail: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.code, self.field, self.loc, self.detail = code, field, loc, detail
 
 
 class NotReadyError(RuntimeError):
-    """A model or the feature snapshot the endpoint needs is not loaded (HTTP 503)."""
+    """A model or the feature snapshot the endpoint needs is not loaded (HTTP 503); ``code``
+    says which (``model_not_available``, ``snapshot_not_available``, ``not_ready``)."""
+
+    def __init__(self, message: str, *, code: str = "not_ready") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _clean(v: Any) -> Any:
@@ -60,6 +75,7 @@ def _check_numbers(frame: pd.DataFrame, columns: list[str]) -> None:
     Without it text or lists in a numeric feature became missing values and the row was scored
     as if the caller had sent null."""
     bad: list[str] = []
+    detail: list[dict[str, Any]] = []
     for col in columns:
         s = frame[col]
         if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
@@ -70,27 +86,37 @@ def _check_numbers(frame: pd.DataFrame, columns: list[str]) -> None:
         if wrong:
             i, v = wrong[0]
             bad.append(f"{col!r} ({len(wrong)} rows; first: row {i + 1} {v!r})")
+            detail.append({"loc": ["rows", i, col], "type": "not_a_number",
+                           "msg": f"must be a number or null; {len(wrong)} rows hold something "
+                                  f"else (first: row {i + 1} {v!r})"})
         else:
             frame[col] = pd.Series([np.nan if v is None else float(v) for v in values],
                                    index=s.index, dtype="float64")
     if bad:
         raise BadRequestError(f"rows: these feature columns must hold numbers or null: "
-                              f"{'; '.join(bad[:10])}{' ...' if len(bad) > 10 else ''}")
+                              f"{'; '.join(bad[:10])}{' ...' if len(bad) > 10 else ''}",
+                              code="not_a_number", field="rows", loc=detail[0]["loc"],
+                              detail=detail)
 
 
-def _missing_inputs(model: Any, frame: pd.DataFrame) -> list[str]:
+def _model_inputs(model: Any) -> list[str]:
     """Columns a ``CustomerModel`` needs from the caller (derived ones it computes itself)."""
     from training._customer_bgnbd import BGNBD_COLUMNS
     from training._customer_models import DERIVED
 
-    have = set(frame.columns)
     need = [c for c in model.features_ if c not in DERIVED and not c.startswith("bgnbd_")]
     if getattr(model, "bgnbd_params_", None) is not None:
         need += [c for c in BGNBD_COLUMNS if c not in need]
     for name, inputs in DERIVED.items():
         if name in model.features_:
             need += [c for c in inputs if c not in need]
-    return [c for c in need if c not in have]
+    return need
+
+
+def _missing_inputs(model: Any, frame: pd.DataFrame) -> list[str]:
+    """Columns a ``CustomerModel`` needs from the caller that ``frame`` lacks."""
+    have = set(frame.columns)
+    return [c for c in _model_inputs(model) if c not in have]
 
 
 REASON_METHOD = "path"
@@ -107,7 +133,8 @@ def _score_rows(model: Any, frame: pd.DataFrame, top: int,
         out = score_frame(model, frame, reasons=top > 0, top=max(top, 1),
                           reason_method=REASON_METHOD, reference=reference)
     except (ValueError, TypeError, KeyError) as exc:
-        raise BadRequestError(f"rows could not be scored: {exc}") from exc
+        raise BadRequestError(f"rows could not be scored: {exc}", code="invalid_rows",
+                              field="rows") from exc
     reason_cols = [c for c in out.columns if c.startswith("reason_")]
     return [{
         "user_id": str(row["user_id"]), "score": row["score"], "tier": str(row["tier"]),

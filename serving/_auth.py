@@ -17,6 +17,8 @@ import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from ._error_body import error_body
+
 __all__ = ["BEARER_SCHEME", "OPEN_PATHS", "BearerAuthMiddleware", "requires_token"]
 
 OPEN_PATHS = ("/livez", "/readyz", "/healthz", "/metrics")
@@ -69,9 +71,9 @@ class BearerAuthMiddleware:
         if scope["type"] != "http" or self._ok(scope):
             await self.app(scope, receive, send)
             return
-        body = json.dumps({"error": "missing or wrong bearer token: send the header "
-                                    "'Authorization: Bearer <token>' (the token is in "
-                                    "BRAIN_API_TOKEN on the server)"}).encode()
+        body = json.dumps(error_body("missing or wrong bearer token: send the header "
+                                     "'Authorization: Bearer <token>' (the token is in "
+                                     "BRAIN_API_TOKEN on the server)", "unauthorized")).encode()
         await send({"type": "http.response.start", "status": 401,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"www-authenticate", b"Bearer")]})

@@ -60,6 +60,21 @@ def _phrase(exc: Exception) -> str:
     return exc.phrase(API_NAMES) if isinstance(exc, ExperimentInputError) else str(exc)
 
 
+_ENGINE_FIELDS = {"expected_shares": "expected_split"}
+
+
+def _experiment_error(exc: Exception, fields: set[str]) -> BadRequestError:
+    """A 400 for an experiment engine error: the message in request terms (``_phrase``) and,
+    when it names one of the request's ``fields``, the first such as ``field``."""
+    from experiments import ExperimentInputError, Param
+
+    field = None
+    if isinstance(exc, ExperimentInputError):
+        named = [_ENGINE_FIELDS.get(p.name, p.name) for p in exc.parts if isinstance(p, Param)]
+        field = next((n for n in named if n in fields), None)
+    return BadRequestError(_phrase(exc), code="invalid_experiment_input", field=field)
+
+
 def _row_ids(req: UsersRequest) -> list[Any]:
     """Each feature row's id as sent, or ``row-<position>`` for a row without one."""
     return [f"row-{i}" if r.get("user_id") is None else r["user_id"]
@@ -86,13 +101,15 @@ class Brain:
                    "purchase_propensity": "brain train propensity",
                    "customer_value": "brain train value"}.get(name, "brain train ...")
             raise NotReadyError(f"model '{name}' is not available: {why}. Train and register it "
-                                f"(brain demo, or {how}), then POST /reload")
+                                f"(brain demo, or {how}), then POST /reload",
+                                code="model_not_available")
         return m
 
     def _snap(self) -> Snapshot:
         if self.snapshot is None:
             raise NotReadyError("no feature snapshot is loaded: run 'brain demo' or "
-                                "'brain snapshot --data DIR', then POST /reload")
+                                "'brain snapshot --data DIR', then POST /reload",
+                                code="snapshot_not_available")
         return self.snapshot
 
     def reload(self) -> dict[str, Any]:
@@ -206,7 +223,11 @@ class Brain:
                 raise BadRequestError(
                     f"rows lack {len(missing)} feature columns the model needs: {missing[:10]}"
                     f"{' ...' if len(missing) > 10 else ''}; send every column of the feature "
-                    "catalogue (or of the table the model was trained on)")
+                    "catalogue (or of the table the model was trained on)",
+                    code="missing_columns", field="rows", loc=["rows", missing[0]],
+                    detail=[{"loc": ["rows", c], "type": "missing_column",
+                             "msg": "feature column the model needs is missing"}
+                            for c in missing])
             _check_numbers(frame, [c for c in getattr(model, "numeric_", []) if c in frame])
         # ids echoed as sent, by position (17 and "17" are one customer, answered twice, each
         # in its own form)
@@ -276,7 +297,7 @@ class Brain:
         known = sorted(str(s) for s in fc_model.panel_.series)
         if req.series_id not in known:
             raise BadRequestError(f"unknown series_id {req.series_id!r}; this model forecasts "
-                             f"{known[:20]}")
+                                  f"{known[:20]}", code="unknown_series_id", field="series_id")
         limit = getattr(fc_model, "max_h_", None)  # LightGBM's longest horizon
         if limit is not None and req.horizon > limit:
             unit = "hours" if fc_model.panel_.freq == "h" else "days"
@@ -284,7 +305,7 @@ class Brain:
                 f"horizon {req.horizon} exceeds the {limit} {unit} traffic_forecaster "
                 f"v{loaded.version} was trained for; ask for at most {limit}, or retrain with "
                 f"'brain forecast train ... --horizon {req.horizon}' (GET /ui/api/forecast_options "
-                "gives the limit as max_horizon)")
+                "gives the limit as max_horizon)", code="horizon_too_long", field="horizon")
         given = None
         if req.calendar:
             try:
@@ -293,7 +314,8 @@ class Brain:
                 # every model, even one that ignores calendars, rejects a channel no series has
                 check_calendar_channels(given, known)
             except ValueError as exc:
-                raise BadRequestError(str(exc)) from exc
+                raise BadRequestError(str(exc), code="invalid_calendar",
+                                      field="calendar") from exc
         cal = fc_model.calendar_
         if given is not None:
             cal = pd.concat([cal, normalize_calendar(given)], ignore_index=True).drop_duplicates(
@@ -319,7 +341,8 @@ class Brain:
         if req.future and not fc_model.panel_.regressor_names:
             raise BadRequestError("this model was trained without known-in-advance columns, so "
                                   "'future' cannot be used; drop it (GET /models lists the "
-                                  "model's known_in_advance columns)")
+                                  "model's known_in_advance columns)",
+                                  code="future_not_supported", field="future")
         future = None
         if fc_model.panel_.regressor_names:
             from training._forecast_base import check_future_regressors
@@ -330,7 +353,8 @@ class Brain:
                     pd.DataFrame(req.future) if req.future else None, "future")
             except (ValueError, TypeError, KeyError) as exc:
                 raise BadRequestError(f"{exc} (send them as 'future': [{{'series_id': ..., "
-                                      "'ds': ..., <column>: ...}, ...])") from exc
+                                      "'ds': ..., <column>: ...}, ...])", code="invalid_future",
+                                      field="future") from exc
         key = (loaded.version, req.horizon,
                json.dumps([e.model_dump() for e in req.calendar], sort_keys=True),
                json.dumps(req.future, sort_keys=True, default=str) if future is not None else "")
@@ -357,12 +381,17 @@ class Brain:
         from training._customer_mlflow import score_frame
 
         snap = self._snap()
-        try:
-            start, end = pd.Timestamp(req.start), pd.Timestamp(req.end)
-        except ValueError as exc:
-            raise BadRequestError(f"start/end must be dates (YYYY-MM-DD): {exc}") from exc
+        dates: dict[str, pd.Timestamp] = {}
+        for name in ("start", "end"):
+            try:
+                dates[name] = pd.Timestamp(getattr(req, name))
+            except ValueError as exc:
+                raise BadRequestError(f"start/end must be dates (YYYY-MM-DD): {exc}",
+                                      code="invalid_date", field=name) from exc
+        start, end = dates["start"], dates["end"]
         if end < start:
-            raise BadRequestError(f"end {end.date()} is before start {start.date()}")
+            raise BadRequestError(f"end {end.date()} is before start {start.date()}",
+                                  code="end_before_start", field="end")
         feats = snap.features
         first_seen = (snap.cutoff - pd.to_timedelta(feats["tenure_days"], unit="D")).dt.normalize()
         cohort = feats.loc[(first_seen >= start) & (first_seen <= end)]
@@ -407,7 +436,9 @@ class Brain:
         bad_shares = {k: v for k, v in req.expected_split.items() if not v > 0}
         if bad_shares:
             raise BadRequestError(f"expected_split: shares must be positive; received "
-                                  f"{bad_shares}")
+                                  f"{bad_shares}", code="invalid_experiment_input",
+                                  field="expected_split",
+                                  loc=["expected_split", next(iter(bad_shares))])
         opts = ex.AnalysisOptions(alpha=req.alpha, test=req.test, correction=req.correction,
                                   expected_shares=dict(req.expected_split) or None,
                                   sequential=req.sequential, tuning_n=req.tuning_n,
@@ -418,7 +449,7 @@ class Brain:
             result = ex.analyze(frame, req.variant_col, req.control, metrics, options=opts,
                                 segment_col=req.segment_col, source="request rows")
         except (ValueError, KeyError, TypeError) as exc:
-            raise BadRequestError(_phrase(exc)) from exc
+            raise _experiment_error(exc, set(AnalyzeRequest.model_fields)) from exc
         return result.to_dict()
 
     def plan(self, req: PlanRequest) -> dict[str, Any]:
@@ -442,7 +473,10 @@ class Brain:
                     variants=r.variants)
             else:
                 raise BadRequestError("give 'mde' (for the sample size), 'n_control' (for the "
-                                      "minimum detectable effect), or both (for the power)")
+                                      "minimum detectable effect), or both (for the power)",
+                                      code="missing_field", field="mde")
+        except BadRequestError:
+            raise
         except (ValueError, TypeError) as exc:
-            raise BadRequestError(_phrase(exc)) from exc
+            raise _experiment_error(exc, set(PlanRequest.model_fields)) from exc
         return plan.to_dict()

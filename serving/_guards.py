@@ -18,6 +18,8 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from ._error_body import error_body
+
 __all__ = ["ClientErrorLogFilter", "JsonBodyMiddleware", "install_log_filter"]
 
 Scope = MutableMapping[str, Any]
@@ -39,9 +41,10 @@ class JsonBodyMiddleware:
                 if key == b"content-type":
                     ctype = value.split(b";")[0].strip().lower()
             if ctype in _FORM_TYPES:
-                body = json.dumps({"error": f"unsupported Content-Type '{ctype.decode()}': send "
-                                            "the request body as JSON with 'Content-Type: "
-                                            "application/json' (see /docs.json for the fields)"})
+                body = json.dumps(error_body(
+                    f"unsupported Content-Type '{ctype.decode()}': send the request body as "
+                    "JSON with 'Content-Type: application/json' (see /docs.json for the "
+                    "fields)", "unsupported_media_type"))
                 await send({"type": "http.response.start", "status": 415,
                             "headers": [(b"content-type", b"application/json")]})
                 await send({"type": "http.response.body", "body": body.encode()})
@@ -135,8 +138,9 @@ def cancel_bentoml_request_timers() -> None:
             await waiter
         except TimeoutError:
             if fut.cancel():
-                resp = _JSONResponse({"error": "Not able to process the request in "
-                                               f"{self.timeout} seconds"}, status_code=504)
+                resp = _JSONResponse(error_body("Not able to process the request in "
+                                                f"{self.timeout} seconds", "timeout"),
+                                     status_code=504)
                 await resp(scope, receive, send)
         else:
             await fut

@@ -1,8 +1,10 @@
 """Request and response models of the prediction API (pydantic).
 
-Requests reject unknown fields. The answer models (``ModelsAnswer``, ``ErrorAnswer``) document
-answers in the OpenAPI document at ``/docs.json``; endpoints do not validate their answers
-against them (see ``service.FastJSON``), the tests do. Their JSON schemas (pydantic's, JSON Schema
+Requests reject unknown fields. The answer models (``ModelsAnswer``, ``ScoreAnswer``,
+``ForecastAnswer``, ``AnalysisAnswer``, ..., ``ErrorAnswer``) document answers in the OpenAPI
+document at ``/docs.json``; endpoints do not validate their answers against them (see
+``service.FastJSON``), the tests do (``tests/serving/test_report_h11c.py`` validates real
+answers against the served document). Their JSON schemas (pydantic's, JSON Schema
 2020-12: ``type: "null"`` in ``anyOf``, numeric ``exclusiveMinimum``) go into the document
 unchanged, which therefore declares OpenAPI 3.1.
 """
@@ -140,12 +142,250 @@ class PlanRequest(Strict):
     variants: int = Field(1, strict=True, ge=1, le=20)
 
 
-class ErrorAnswer(Answer):
-    """Every 4xx/5xx answer of the API."""
+class ErrorDetail(Answer):
+    """One bad input of a request."""
 
-    error: str = Field(description="What went wrong and, for a client error, what to fix.")
-    detail: list[dict[str, Any]] | None = Field(
-        None, description="Request validation only: one entry per failing field (loc, msg).")
+    loc: list[str | int] = Field(description="Path to the input inside the request body, e.g. "
+                                             "['rows', 3, 'visits_7d'] (list positions from 0).")
+    msg: str = Field(description="What is wrong with it.")
+    type: str = Field(description="Machine-readable kind (pydantic's error types for request "
+                                  "validation, e.g. 'greater_than_equal'; 'missing_column', "
+                                  "'not_a_number' for feature rows).")
+
+
+class ErrorAnswer(Answer):
+    """Every 4xx/5xx answer of the API (one shape: ``serving/_error_body.py``)."""
+
+    error: str = Field(description="What went wrong and, for a client error, what to fix "
+                                   "(human text; match on 'code', not on this).")
+    code: str = Field(
+        description="Machine-readable kind: 'validation_error' and 'invalid_json' (the body "
+                    "does not match the request schema), 'unknown_series_id', "
+                    "'horizon_too_long', 'missing_columns', 'not_a_number', 'invalid_calendar', "
+                    "'invalid_experiment_input', ... for requests the models cannot answer, "
+                    "'unauthorized' (401), 'unsupported_media_type' (415), "
+                    "'model_not_available', 'snapshot_not_available', 'not_ready' (503), "
+                    "'internal_error' (500), 'timeout' (504).",
+        examples=["horizon_too_long"])
+    field: str | None = Field(description="The top-level request field at fault, e.g. "
+                                          "'horizon' or 'rows'; null when the request as a "
+                                          "whole is (or for server-side errors).",
+                              examples=["horizon"])
+    loc: list[str | int] = Field(description="Path to the bad input inside the request body "
+                                             "(empty when there is none).",
+                                 examples=[["horizon"]])
+    detail: list[ErrorDetail] | None = Field(
+        None, description="One entry per bad input when there may be several (request "
+                          "validation, missing or non-numeric feature columns); else null.")
+
+
+class ScoreResult(Answer):
+    """One scored customer."""
+
+    user_id: str | int = Field(description="The id as sent (a number stays a number); "
+                                           "'row-<position>' for a feature row without one.")
+    score: float | None = Field(description="Churn or purchase probability, or predicted "
+                                            "revenue in the model's horizon.")
+    tier: str = Field(description="Risk or value tier, e.g. 'high'.", examples=["high"])
+    early_warning: bool | None = Field(description="Visits (or orders) fell by 50%+; null when "
+                                                   "it cannot be judged.")
+    early_warning_basis: Literal["visits", "orders"] | None = Field(
+        description="What the flag was judged on.")
+    early_warning_chance: float | None = Field(
+        description="Beside a raised flag: how often a customer at an unchanged rate would fall "
+                    "this far (below 0.05: unlikely to be noise); else null.")
+    reasons: list[str] = Field(description="Top reasons, strongest first.")
+
+
+class UnknownUser(Answer):
+    """A requested id that could not be answered (the rest of the batch is)."""
+
+    user_id: str | int = Field(description="The id as sent.")
+    error: str = Field(description="Why it was not answered.")
+
+
+class ScoreAnswer(Answer):
+    """Answer of POST /churn_risk, /purchase_propensity and /customer_value."""
+
+    model: str = Field(description="Registered model that answered.", examples=["churn"])
+    version: str = Field(description="Its registry version.", examples=["3"])
+    results: list[ScoreResult] = Field(description="Scored users, in request order.")
+    errors: list[UnknownUser] = Field(description="Ids not in the snapshot (by user_ids).")
+
+
+class SegmentResult(Answer):
+    """One user's RFM scores and segment."""
+
+    user_id: str | int = Field(description="The id as sent.")
+    r_score: int | None
+    f_score: int | None
+    m_score: int | None
+    rfm: str | None = Field(description="The three scores as one code, e.g. '545'.")
+    segment: str = Field(description="Lifecycle segment.")
+    scene: str | None = Field(description="Marketing scene for the segment.")
+
+
+class SegmentsAnswer(Answer):
+    """Answer of POST /segments."""
+
+    asof: str = Field(description="Snapshot cutoff the segments are computed at.")
+    results: list[SegmentResult]
+    errors: list[UnknownUser]
+
+
+class ForecastPoint(Answer):
+    """One forecast period."""
+
+    ds: str = Field(description="Period start (ISO 8601).", examples=["2026-01-01T00:00:00"])
+    p10: float | None
+    p50: float | None
+    p90: float | None
+
+
+class ForecastAnswer(Answer):
+    """Answer of POST /forecast_traffic."""
+
+    model: str = Field(examples=["traffic_forecaster"])
+    version: str
+    series_id: str
+    horizon: int
+    forecast: list[ForecastPoint] = Field(description="P10/P50/P90 per period.")
+    peaks: list[dict[str, Any]] = Field(
+        description="Peak summary: a row for the horizon and one per applicable event window "
+                    "(window, peak date, magnitude with interval, lift).")
+    notes: list[str] = Field(description="Calendar events outside the periods, channel scope, "
+                                         "novelty of the events, withheld lifts.")
+
+
+class ChannelValueAnswer(Answer):
+    """Answer of POST /channel_value."""
+
+    window: dict[str, str] = Field(description="start and end of the acquisition window.")
+    snapshot_cutoff: str
+    value_model: dict[str, Any] = Field(description="name, version, horizon_days.")
+    churn_model: dict[str, Any] = Field(description="name, version.")
+    channels: list[dict[str, Any]] = Field(
+        description="Per acquisition channel: channel, customers, mean/total predicted value, "
+                    "mean predicted churn, spend, acquisition cost, value_to_cost, note.")
+
+
+class ArmCountAnswer(Answer):
+    """Units observed in one arm (sample-ratio check)."""
+
+    variant: str
+    observed: int
+    expected_share: float | None
+    expected: float | None
+
+
+class SRMAnswer(Answer):
+    """Sample-ratio check (chi-square goodness of fit of the arm sizes to the design)."""
+
+    arms: list[ArmCountAnswer]
+    chi2: float | None
+    df: int
+    p_value: float | None
+    alpha: float
+    mismatch: bool
+    message: str
+
+
+class ComparisonAnswer(Answer):
+    """One variant against control on one metric."""
+
+    metric: str
+    kind: str
+    variant: str
+    control: str
+    n_control: int
+    n_variant: int
+    control_mean: float | None
+    variant_mean: float | None
+    absolute_effect: float | None
+    ci_low: float | None
+    ci_high: float | None
+    relative_effect: float | None
+    relative_ci_low: float | None
+    relative_ci_high: float | None
+    std_error: float | None
+    statistic: float | None
+    df: float | None
+    p_value: float | None
+    p_value_adjusted: float | None
+    significant: bool
+    test: str
+    alpha: float
+    covariate: str | None = None
+    theta: float | None = None
+    variance_reduction: float | None = None
+    sequential: dict[str, Any] | None = Field(None, description="Always-valid result.")
+    bayes: dict[str, Any] | None = Field(None, description="Bayesian result.")
+
+
+class GuardrailAnswer(Answer):
+    """One guardrail check."""
+
+    metric: str
+    variant: str
+    margin: float
+    relative: bool
+    higher_is_better: bool
+    effect: float | None
+    bound: float | None
+    p_value: float | None
+    status: Literal["pass", "fail", "inconclusive"]
+    message: str
+
+
+class AnalysisAnswer(Answer):
+    """Answer of POST /experiments/analyze (``experiments.ExperimentResult.to_dict``; NaN and
+    infinities are null)."""
+
+    srm: SRMAnswer = Field(description="Sample-ratio check, read first.")
+    variant_col: str
+    control: str
+    variants: list[str]
+    n_units: int
+    alpha: float
+    test: str
+    correction: str
+    metrics: list[dict[str, Any]] = Field(description="Per metric: name, kind, columns and "
+                                                      "per-arm n, mean, std.")
+    comparisons: list[ComparisonAnswer]
+    guardrails: list[GuardrailAnswer]
+    segments: list[dict[str, Any]] = Field(description="Per segment: its SRM check and "
+                                                       "comparisons.")
+    warnings: list[str]
+
+
+class PlanAnswer(Answer):
+    """Answer of POST /experiments/plan (``experiments.Plan.to_dict``)."""
+
+    kind: str
+    baseline: float
+    sd: float | None
+    mde_absolute: float | None
+    mde_relative: float | None
+    alpha: float
+    alpha_per_comparison: float
+    power: float | None
+    alternative: str
+    ratio: float
+    variance_reduction: float
+    variants: int
+    n_control: int
+    n_per_variant: int
+    n_total: int
+    n_per_variant_exact: float | None
+
+
+class ReloadAnswer(Answer):
+    """Answer of POST /reload."""
+
+    changes: dict[str, str] = Field(description="Model name -> 'v1 -> v2' for moved champions.")
+    loaded: dict[str, str] = Field(description="Model name -> loaded version.")
+    errors: dict[str, str] = Field(description="Model name -> why it is not loaded.")
+    snapshot_cutoff: str | None
 
 
 class ModelInfo(Answer):

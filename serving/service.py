@@ -8,18 +8,23 @@ with ``BRAIN_RELOAD_SECONDS`` > 0 a background thread does the same periodically
 requests keep the model they started with. With ``BRAIN_API_TOKEN`` set every endpoint except the
 health probes requires ``Authorization: Bearer <token>``.
 
-Errors are mapped to HTTP codes in one place (``_errors``), always as ``{"error": message}``:
-client mistakes -> 400 with a message saying what to fix (BentoML's request validation also
-answers 400, with per-field ``detail``), form-encoded bodies -> 415, missing model or snapshot ->
-503, anything else -> 500 with a generic message (the trace goes to the server log only).
+Errors are mapped to HTTP codes in one place (``_errors``), always in one shape (``ErrorAnswer``:
+``error`` message, machine-readable ``code``, ``field`` and ``loc`` naming the bad input,
+``detail`` per bad input; ``serving/_error_body.py``): client mistakes -> 400 with a message
+saying what to fix (BentoML's request validation also answers 400; ``ErrorBodyMiddleware`` puts
+its answers, and any other error answer BentoML or Starlette write, into the same shape),
+form-encoded bodies -> 415, missing model or snapshot -> 503, anything else -> 500 with a
+generic message (the trace goes to the server log only).
 
 The OpenAPI document (``/docs.json``) is BentoML's, completed by ``openapi_document``: BentoML
 documents the ``@bentoml.api`` endpoints and its health routes, and of mounted apps only FastAPI
 ones (FastAPI is not one of our dependencies), so ``GET /models`` (a Starlette route) is added
-with its answer schema; ``info.version`` is the package version (BentoML writes "None"),
-``info.description`` ours (BentoML writes its README text). It declares OpenAPI 3.1 (BentoML
-says 3.0.2, but pydantic writes 3.1's JSON Schema) and the bearer scheme on every operation that
-needs the token.
+with its answer schema; every endpoint's 200 answer gets its answer model (BentoML writes an
+untyped object for our ``dict`` returns) and every error status it can answer (400, 415, 500,
+503, 504) the ``ErrorAnswer`` schema; ``info.version`` is the package version (BentoML writes
+"None"), ``info.description`` ours (BentoML writes its README text). It declares OpenAPI 3.1
+(BentoML says 3.0.2, but pydantic writes 3.1's JSON Schema) and the bearer scheme on every
+operation that needs the token.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from __future__ import annotations
 import functools
 import gc
 import importlib.metadata
+import json
 import logging
 import os
 import threading
@@ -48,16 +54,24 @@ from starlette.routing import Route
 from ._auth import BEARER_SCHEME, BearerAuthMiddleware, requires_token
 from ._batching import MicroBatcher
 from ._core import BadRequestError, Brain, NotReadyError, ScoreJob, score_jobs
+from ._error_body import ErrorBodyMiddleware, error_body
 from ._guards import JsonBodyMiddleware, cancel_bentoml_request_timers, install_log_filter
 from ._page import page_app
 from ._registry import Champions
 from ._schemas import (
+    AnalysisAnswer,
     AnalyzeRequest,
+    ChannelValueAnswer,
     ChannelValueRequest,
     ErrorAnswer,
+    ForecastAnswer,
     ForecastRequest,
     ModelsAnswer,
+    PlanAnswer,
     PlanRequest,
+    ReloadAnswer,
+    ScoreAnswer,
+    SegmentsAnswer,
     SegmentsRequest,
     UsersRequest,
 )
@@ -94,32 +108,38 @@ class FastJSON(JSONResponse):
                             | orjson.OPT_NON_STR_KEYS)
 
 
-def _error_response(status: int, message: str) -> JSONResponse:
-    return FastJSON({"error": message}, status_code=status)
+def _error_response(status: int, message: str, code: str, **where: Any) -> JSONResponse:
+    return FastJSON(error_body(message, code, **where), status_code=status)
+
+
+_INTERNAL = "internal error; the server log has the details"
 
 
 def _errors(fn: F) -> F:
-    """The one place where exceptions become HTTP status codes (and bodies ``{"error": msg}``)."""
+    """The one place where exceptions become HTTP status codes (bodies ``ErrorAnswer``)."""
 
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             out = await fn(*args, **kwargs)
-        except (BadRequestError, ValueError, KeyError, TypeError) as exc:
+        except BadRequestError as exc:
+            return _error_response(400, str(exc), exc.code, field=exc.field, loc=exc.loc,
+                                   detail=exc.detail)
+        except (ValueError, KeyError, TypeError) as exc:
             msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-            return _error_response(400, msg)
+            return _error_response(400, msg, "bad_request")
         except NotReadyError as exc:
-            return _error_response(503, str(exc))
+            return _error_response(503, str(exc), exc.code)
         except Exception:
             _log.exception("unexpected error in %s", fn.__name__)
-            return _error_response(500, "internal error; the server log has the details")
+            return _error_response(500, _INTERNAL, "internal_error")
         if isinstance(out, Response):
             return out
         try:
             return FastJSON(out)
         except Exception:
             _log.exception("answer of %s could not be written as JSON", fn.__name__)
-            return _error_response(500, "internal error; the server log has the details")
+            return _error_response(500, _INTERNAL, "internal_error")
 
     return wrapper  # type: ignore[return-value]
 
@@ -133,7 +153,8 @@ def _brain() -> Brain:
 
 async def _models(request: Request) -> JSONResponse:
     if "brain" not in _brain_holder:
-        return _error_response(503, "service is starting; try again in a few seconds")
+        return _error_response(503, "service is starting; try again in a few seconds",
+                               "not_ready")
     return FastJSON(_brain().models())  # NaN metrics -> null (starlette's JSON would fail)
 
 
@@ -294,10 +315,52 @@ loaded versions; `POST /reload` picks up new champions and snapshots without a r
 
 **Auth**: when the server has `BRAIN_API_TOKEN` set, every endpoint except the health probes
 (`/livez`, `/readyz`, `/healthz`) and `/metrics` needs `Authorization: Bearer <token>`: use
-*Authorize* on this page. A bad request gets a 4xx whose body is `{"error": "<what to fix>"}`.
+*Authorize* on this page. Every error answer (4xx/5xx) is one object, `ErrorAnswer`:
+`error` (what to fix, in words), `code` (machine-readable, e.g. `horizon_too_long`), `field`
+and `loc` (the input at fault) and `detail` (one entry per bad input, or null).
 
 Endpoints, limits and operations: `docs/serving.md` in the Marketing Brain repository.
 """
+
+
+ANSWERS: dict[str, type[BaseModel]] = {
+    "/forecast_traffic": ForecastAnswer, "/churn_risk": ScoreAnswer,
+    "/purchase_propensity": ScoreAnswer, "/customer_value": ScoreAnswer,
+    "/channel_value": ChannelValueAnswer, "/segments": SegmentsAnswer,
+    "/experiments/analyze": AnalysisAnswer, "/experiments/plan": PlanAnswer,
+    "/reload": ReloadAnswer}
+"""The answer model of each ``@bentoml.api`` endpoint's 200 (BentoML writes an untyped object)."""
+API_ERRORS = {
+    "400": "Bad request: the body fails validation (code 'validation_error' or 'invalid_json', "
+           "detail per field) or cannot be answered as sent (e.g. 'unknown_series_id', "
+           "'horizon_too_long', 'missing_columns'); 'field'/'loc' name the input",
+    "415": "Unsupported media type: the body is form-encoded; send JSON",
+    "500": "Internal error (the server log has the details)",
+    "503": "A model or the feature snapshot the endpoint needs is not loaded (code "
+           "'model_not_available' or 'snapshot_not_available'); the message says how to "
+           "create it",
+    "504": "Not answered within the server's timeout (120 s)"}
+"""Error statuses every ``@bentoml.api`` endpoint can answer, all with ``ErrorAnswer``."""
+BENTOML_ERROR_SCHEMAS = ("InvalidArgument", "NotFound", "InternalServerError")
+"""BentoML's error schemas (``detail`` a string, which validation errors are not): replaced."""
+
+
+def _document_answers(doc: dict[str, Any]) -> None:
+    """Each API endpoint's 200 as its answer model and its error statuses as ``ErrorAnswer``
+    (BentoML's 404 is dropped: an endpoint that exists never answers it)."""
+    models: list[type[BaseModel]] = [*ANSWERS.values(), ErrorAnswer]
+    for model in models:
+        doc["components"]["schemas"].update(_components(model))
+    for path, model in ANSWERS.items():
+        op = doc["paths"][path]["post"]
+        responses = {"200": _json_answer("Successful Response", model)}
+        responses.update({status: _json_answer(text, ErrorAnswer)
+                          for status, text in API_ERRORS.items()})
+        op["responses"] = responses
+    text = json.dumps(doc)
+    for name in BENTOML_ERROR_SCHEMAS:
+        if _SCHEMA_REF.format(model=name) not in text:
+            doc["components"]["schemas"].pop(name, None)
 
 
 def _document_auth(doc: dict[str, Any]) -> None:
@@ -335,6 +398,7 @@ def openapi_document() -> dict[str, Any]:
         "responses": {
             "200": _json_answer("Successful Response", ModelsAnswer),
             "503": _json_answer("Service is starting", ErrorAnswer)}}}
+    _document_answers(doc)
     _document_auth(doc)
     return doc
 
@@ -357,6 +421,8 @@ class OpenAPIDocMiddleware:
 cancel_bentoml_request_timers()
 MarketingBrain.mount_asgi_app(page_app, path="/ui")  # type: ignore[attr-defined]
 MarketingBrain.mount_asgi_app(info_app, path="/")  # type: ignore[attr-defined]
+# outermost of ours: every error answer inside it leaves in the one shape (ErrorAnswer)
+MarketingBrain.add_asgi_middleware(ErrorBodyMiddleware)  # type: ignore[attr-defined]
 MarketingBrain.add_asgi_middleware(JsonBodyMiddleware)  # type: ignore[attr-defined]
 MarketingBrain.add_asgi_middleware(BearerAuthMiddleware)  # type: ignore[attr-defined]
 # innermost: /docs.json needs the token like the endpoints it describes

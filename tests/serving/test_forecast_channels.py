@@ -82,7 +82,8 @@ def test_an_unknown_channel_over_http_is_a_400_with_one_message(client: TestClie
         "calendar": [_event(day, "email", "Known"), _event(day, "emial")]})
     assert r.status_code == 400, r.text
     body = r.json()
-    assert set(body) == {"error"}
+    assert set(body) == {"error", "code", "field", "loc", "detail"}  # one message (ErrorAnswer)
+    assert (body["code"], body["field"], body["detail"]) == ("invalid_calendar", "calendar", None)
     assert "'Spring newsletter' (" in body["error"]
     assert "'Known'" not in body["error"]  # only the events at fault are named
     assert "Did you mean 'email' for 'emial'?" in body["error"]

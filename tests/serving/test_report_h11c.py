@@ -1,0 +1,254 @@
+"""The API as a program reads it (report h11c, budget allocator): answers match the schemas the
+served /docs.json declares for their status, every error names the input at fault in
+machine-readable fields."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from starlette.testclient import TestClient
+
+
+@pytest.fixture(scope="module")
+def client(served_env, service_app):
+    with TestClient(service_app) as c:
+        yield c
+
+
+def _brain() -> Any:
+    from serving.service import _brain as get
+
+    return get()
+
+
+@pytest.fixture
+def horizon_limit(monkeypatch: pytest.MonkeyPatch) -> int:
+    """The served forecaster answers at most 30 periods (LightGBM forecasters carry their
+    trained horizon as ``max_h_``; the test world's seasonal naive one has none)."""
+    fc_model = _brain().champions.get("traffic_forecaster").model.forecaster
+    monkeypatch.setattr(fc_model, "max_h_", 30, raising=False)
+    return 30
+
+
+def _feature_rows(n: int) -> list[dict[str, Any]]:
+    feats = _brain().snapshot.features.iloc[:n].drop(columns=["cutoff"])
+    feats = feats.reset_index(names="user_id") if "user_id" not in feats else feats
+    feats["user_id"] = feats["user_id"].astype(str)
+    return feats.astype(object).where(feats.notna(), None).to_dict("records")
+
+
+def _check(spec: dict[str, Any], path: str, method: str, status: int, body: Any) -> None:
+    """``body`` is valid against the schema ``spec`` declares for ``status`` of the operation."""
+    responses = spec["paths"][path][method]["responses"]
+    assert str(status) in responses, (path, status, "not declared", sorted(responses))
+    schema = responses[str(status)]["content"]["application/json"]["schema"]
+    validator = Draft202012Validator({**schema, "components": spec["components"]})
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
+    assert not errors, (path, status, errors[:5])
+
+
+def _ab_rows() -> list[dict[str, Any]]:
+    return [{"variant": v, "converted": c, "spend": s}
+            for v, c, s in [("control", 0, 1.0), ("control", 1, 3.0), ("control", 0, 2.0),
+                            ("treatment", 1, 2.5), ("treatment", 1, 2.0),
+                            ("treatment", 0, 1.5)] * 50]
+
+
+def test_successful_answers_match_the_schemas_declared_in_docs_json(client: TestClient) -> None:
+    spec = client.get("/docs.json").json()
+    uid = str(_brain().snapshot.features.index[0])
+    cases: list[tuple[str, dict[str, Any]]] = [
+        ("/churn_risk", {"user_ids": [uid, int(uid), "ghost"]}),
+        ("/purchase_propensity", {"user_ids": [uid], "top_reasons": 5}),  # live, by id
+        ("/customer_value", {"rows": _feature_rows(3)}),
+        ("/segments", {"user_ids": [uid, "ghost"]}),
+        ("/forecast_traffic", {"series_id": "total", "horizon": 7, "calendar": [
+            {"name": "sale", "start": "2099-01-01", "end": "2099-01-02"}]}),
+        ("/channel_value", {"start": "2000-01-01", "end": "2100-01-01"}),
+        ("/experiments/analyze", {"rows": _ab_rows(), "control": "control",
+                                  "metrics": ["converted", "spend"], "bayesian": True,
+                                  "sequential": True, "guardrails": {"spend": 0.1}}),
+        ("/experiments/plan", {"baseline": 0.1, "mde": 0.05}),
+        ("/reload", {}),
+    ]
+    for path, body in cases:
+        r = client.post(path, json=body)
+        assert r.status_code == 200, (path, r.text)
+        _check(spec, path, "post", 200, r.json())
+        schema = spec["paths"][path]["post"]["responses"]["200"]["content"][
+            "application/json"]["schema"]
+        assert "$ref" in schema, (path, "the 200 answer is an untyped object")
+
+
+@pytest.mark.usefixtures("horizon_limit")
+def test_every_error_kind_matches_the_declared_error_schema(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = client.get("/docs.json").json()
+    cases: list[tuple[str, dict[str, Any], int]] = [
+        ("/forecast_traffic", {"horizon": 0}, 400),  # request validation
+        ("/churn_risk", {"user_ids": []}, 400),
+        ("/churn_risk", {"user_ids": [1.5, None]}, 400),  # several problems
+        ("/forecast_traffic", {"series_id": "totl", "horizon": 5}, 400),  # the model refuses
+        ("/forecast_traffic", {"horizon": 31}, 400),  # longer than the model was trained for
+        ("/churn_risk", {"rows": [{"user_id": 1, "visits_7d": 2}]}, 400),
+        ("/experiments/plan", {"baseline": 0.1}, 400),
+    ]
+    for path, body, status in cases:
+        r = client.post(path, json=body)
+        assert r.status_code == status, (path, r.text)
+        _check(spec, path, "post", status, r.json())
+    r = client.post("/churn_risk", content=b"{nope", headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    _check(spec, "/churn_risk", "post", 400, r.json())
+    r = client.post("/churn_risk", data={"user_ids": "1"})  # form body
+    assert r.status_code == 415
+    _check(spec, "/churn_risk", "post", 415, r.json())
+    brain = _brain()
+    snapshot = brain.snapshot
+    brain.snapshot = None  # no snapshot: 503 saying how to make one
+    try:
+        r = client.post("/segments", json={"user_ids": ["1"]})
+    finally:
+        brain.snapshot = snapshot
+    assert r.status_code == 503
+    assert r.json()["code"] == "snapshot_not_available"
+    _check(spec, "/segments", "post", 503, r.json())
+
+    def broken(_req: Any) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(_brain(), "plan", broken)
+    r = client.post("/experiments/plan", json={"baseline": 0.1, "mde": 0.05})
+    assert r.status_code == 500
+    _check(spec, "/experiments/plan", "post", 500, r.json())
+    monkeypatch.setenv("BRAIN_API_TOKEN", "t0ken")
+    r = client.post("/forecast_traffic", json={"horizon": 5})
+    assert r.status_code == 401
+    _check(spec, "/forecast_traffic", "post", 401, r.json())
+
+
+def test_every_endpoint_declares_415_and_503_and_no_bentoml_error_schema(
+        client: TestClient) -> None:
+    spec = client.get("/docs.json").json()
+    for path, item in spec["paths"].items():
+        if "post" not in item:
+            continue
+        responses = item["post"]["responses"]
+        assert {"400", "415", "500", "503"} <= set(responses), (path, sorted(responses))
+        for status, answer in responses.items():
+            if status.startswith(("4", "5")):
+                ref = answer["content"]["application/json"]["schema"]["$ref"]
+                assert ref == "#/components/schemas/ErrorAnswer", (path, status)
+    for name in ("InvalidArgument", "NotFound", "InternalServerError"):
+        assert name not in spec["components"]["schemas"]
+
+
+@pytest.mark.parametrize(("body", "code", "field", "loc", "words"), [
+    ({"horizon": 31}, "horizon_too_long", "horizon", ["horizon"], "exceeds the 30 days"),
+    ({"series_id": "totl", "horizon": 5}, "unknown_series_id", "series_id", ["series_id"],
+     "unknown series_id 'totl'"),
+    ({"horizon": 0}, "validation_error", "horizon", ["horizon"],
+     "horizon: Input should be greater than or equal to 1"),
+    ({"horizon": 5, "extra": 1}, "validation_error", "extra", ["extra"],
+     "extra: Extra inputs are not permitted"),
+    ({"horizon": 5, "calendar": [{"name": "x", "start": "soon", "end": "2025-01-01"}]},
+     "invalid_calendar", "calendar", ["calendar"], "not dates"),
+])
+@pytest.mark.usefixtures("horizon_limit")
+def test_forecast_errors_name_the_input_in_machine_readable_fields(
+        client: TestClient, body: dict[str, Any], code: str, field: str, loc: list[Any],
+        words: str) -> None:
+    r = client.post("/forecast_traffic", json=body)
+    assert r.status_code == 400, r.text
+    answer = r.json()
+    assert (answer["code"], answer["field"], answer["loc"]) == (code, field, loc)
+    assert words in answer["error"]  # the human message stays
+
+
+def test_validation_errors_name_no_internal_class(client: TestClient) -> None:
+    for path, body in [("/forecast_traffic", {"horizon": "10"}),
+                       ("/churn_risk", {"user_ids": [1.5, None, True]}),
+                       ("/churn_risk", {}), ("/experiments/plan", {"baseline": "x"})]:
+        r = client.post(path, json=body)
+        assert r.status_code == 400, r.text
+        answer = r.json()
+        assert "IODescriptor" not in r.text, answer
+        assert "validation error for" not in answer["error"], answer
+        assert not answer["error"].startswith(("Value error", "1 ")), answer
+        assert answer["code"] == "validation_error"
+        assert answer["detail"]
+        assert all("loc" in d and "msg" in d for d in answer["detail"])
+    r = client.post("/churn_risk", json={})
+    assert r.json()["error"].startswith("invalid request: give exactly one of 'user_ids' or "
+                                        "'rows'")
+    assert (r.json()["field"], r.json()["loc"]) == (None, [])  # the request as a whole
+    r = client.post("/churn_risk", content=b"{nope", headers={"content-type": "application/json"})
+    assert r.json()["code"] == "invalid_json"
+    assert r.json()["error"].startswith("request body is not valid JSON")
+
+
+def test_missing_and_non_numeric_feature_columns_are_named_per_column(
+        client: TestClient) -> None:
+    row = _feature_rows(1)[0]
+    model = _brain().champions.get("churn").model.model
+    gone = model.numeric_[:2]
+    r = client.post("/churn_risk", json={"rows": [{k: v for k, v in row.items()
+                                                   if k not in gone}]})
+    assert r.status_code == 400, r.text
+    answer = r.json()
+    assert (answer["code"], answer["field"]) == ("missing_columns", "rows")
+    assert {d["loc"][1] for d in answer["detail"]} == set(gone)
+    assert "rows lack 2 feature columns the model needs" in answer["error"]
+    col = model.numeric_[0]
+    r = client.post("/churn_risk", json={"rows": [row, {**row, col: "lots"}]})
+    assert r.status_code == 400, r.text
+    answer = r.json()
+    assert (answer["code"], answer["field"], answer["loc"]) == ("not_a_number", "rows",
+                                                                ["rows", 1, col])
+    assert "must hold numbers or null" in answer["error"]
+
+
+def test_experiment_and_channel_errors_name_their_field(client: TestClient) -> None:
+    r = client.post("/experiments/analyze", json={
+        "rows": _ab_rows(), "control": "control", "metrics": ["converted"],
+        "expected_split": {"control": -1, "treatment": 1}})
+    assert r.status_code == 400, r.text
+    assert (r.json()["code"], r.json()["field"], r.json()["loc"]) == (
+        "invalid_experiment_input", "expected_split", ["expected_split", "control"])
+    r = client.post("/experiments/analyze", json={
+        "rows": _ab_rows(), "control": "ctl", "metrics": ["converted"]})
+    assert r.json()["field"] == "control", r.json()
+    r = client.post("/experiments/plan", json={"baseline": 0.1})
+    assert (r.json()["code"], r.json()["field"]) == ("missing_field", "mde")
+    r = client.post("/channel_value", json={"start": "2024-06-01", "end": "2024-01-01"})
+    assert (r.json()["code"], r.json()["field"]) == ("end_before_start", "end")
+
+
+def test_errors_outside_our_endpoints_have_the_same_shape(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    for r in (client.get("/no_such_endpoint"), client.get("/churn_risk"),
+              client.post("/churn_risk", data={"user_ids": "1"})):
+        assert r.status_code >= 400
+        answer = r.json()
+        assert {"error", "code", "field", "loc", "detail"} <= set(answer), (r.status_code, answer)
+    monkeypatch.setenv("BRAIN_API_TOKEN", "t0ken")
+    answer = client.get("/models").json()
+    assert answer["code"] == "unauthorized"
+    assert "Bearer" in answer["error"]
+
+
+@pytest.mark.parametrize(("answer", "record"), [
+    ("AnalysisAnswer", "ExperimentResult"), ("SRMAnswer", "SRMResult"),
+    ("ArmCountAnswer", "ArmCount"), ("ComparisonAnswer", "Comparison"),
+    ("GuardrailAnswer", "GuardrailResult"), ("PlanAnswer", "Plan"),
+])
+def test_experiment_answer_models_name_every_field_of_the_engine_records(
+        answer: str, record: str) -> None:
+    import experiments
+    from serving import _schemas
+
+    fields = {f.name for f in dataclasses.fields(getattr(experiments, record))}
+    assert set(getattr(_schemas, answer).model_fields) == fields
