@@ -18,7 +18,7 @@ import pandas as pd
 from ._registry import LoadedModel
 
 __all__ = ["CACHED_REASONS", "REASON_METHOD", "BadRequestError", "NotReadyError", "ScoreJob",
-           "ScoreTable", "records", "score_jobs"]
+           "ScoreTable", "records", "row_warnings", "score_jobs"]
 
 CACHED_REASONS = 3
 """Reasons kept per user in the snapshot score cache (requests asking for more are live)."""
@@ -117,6 +117,52 @@ def _missing_inputs(model: Any, frame: pd.DataFrame) -> list[str]:
     """Columns a ``CustomerModel`` needs from the caller that ``frame`` lacks."""
     have = set(frame.columns)
     return [c for c in _model_inputs(model) if c not in have]
+
+
+ROW_LABELS = ("user_id", "cutoff")
+"""Columns of live rows that label a row rather than feed the model (never warned about)."""
+_SHOWN_VALUES = 10
+
+
+def row_warnings(model: Any, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """What the model ignores in live ``rows``, which are still scored (a 200): columns it does
+    not read (``unknown_columns``) and, per categorical column, values it never saw at fit
+    (``unseen_categories``; scored like a missing value). Values that equal a level once case
+    and surrounding spaces are ignored are read as that level and are not reported."""
+    from training._customer_models import level_codes
+
+    used = {*ROW_LABELS, *_model_inputs(model), *getattr(model, "features_", []),
+            *getattr(model, "input_features_", []), getattr(model, "label_col_", None)}
+    out: list[dict[str, Any]] = []
+    extra = [str(c) for c in frame.columns if c not in used]
+    if extra:
+        shown = ", ".join(map(repr, extra[:_SHOWN_VALUES]))
+        more = f" and {len(extra) - _SHOWN_VALUES} more" if len(extra) > _SHOWN_VALUES else ""
+        out.append({"code": "unknown_columns", "field": "rows", "columns": extra,
+                    "message": f"rows: {len(extra)} column{'s' if len(extra) != 1 else ''} "
+                               f"the model does not read, ignored: {shown}{more} (check the "
+                               "spelling if one was meant as a feature)"})
+    levels: dict[str, list[str]] = getattr(model, "levels_", {}) or {}
+    for col in getattr(model, "categorical_", []):
+        if col not in frame.columns or col not in levels:
+            continue
+        values = frame[col]
+        codes = level_codes(pd.Index(levels[col]), values)
+        unseen = values[(codes < 0) & values.notna().to_numpy()]
+        if unseen.empty:
+            continue
+        distinct = [str(v) for v in pd.unique(unseen.astype(str))]
+        shown = ", ".join(map(repr, distinct[:_SHOWN_VALUES]))
+        more = (f" and {len(distinct) - _SHOWN_VALUES} more"
+                if len(distinct) > _SHOWN_VALUES else "")
+        out.append({"code": "unseen_categories", "field": "rows", "column": str(col),
+                    "values": distinct, "rows": len(unseen),
+                    "message": f"rows: column {col!r} has values the model never saw in "
+                               f"training, scored as missing ({len(unseen)} row"
+                               f"{'s' if len(unseen) != 1 else ''}): {shown}{more}; it knows "
+                               f"{', '.join(map(repr, levels[col][:_SHOWN_VALUES]))}"
+                               f"{' ...' if len(levels[col]) > _SHOWN_VALUES else ''}"})
+    return out
 
 
 REASON_METHOD = "path"
@@ -231,6 +277,7 @@ class ScoreJob:
     errors: list[dict[str, Any]]
     reference: np.ndarray | None = None  # value: scores the rows are ranked among (ascending)
     sent: list[Any] | None = None  # per frame row, the id as the client wrote it
+    warnings: tuple[dict[str, Any], ...] = ()  # what the model ignores in live rows
 
     @property
     def batch_key(self) -> tuple[int, int]:
@@ -259,6 +306,6 @@ def score_jobs(jobs: list[ScoreJob]) -> list[dict[str, Any]]:
             for r, u in zip(results, j.sent, strict=True):
                 r["user_id"] = u
         out.append({"model": j.loaded.name, "version": j.loaded.version,
-                    "results": results, "errors": j.errors})
+                    "results": results, "errors": j.errors, "warnings": list(j.warnings)})
         at += n
     return out

@@ -26,6 +26,7 @@ from ._answers import (
     _check_numbers,
     _missing_inputs,
     records,
+    row_warnings,
     score_jobs,
 )
 from ._registry import Champions, LoadedModel
@@ -202,7 +203,7 @@ class Brain:
                 row["user_id"] = u  # as sent: a number stays a number
                 results.append(row)
         return {"model": loaded.name, "version": loaded.version, "results": results,
-                "errors": errors}
+                "errors": errors, "warnings": []}
 
     def prepare_score(self, endpoint: str, req: UsersRequest) -> dict[str, Any] | ScoreJob:
         """The answer when it is in the snapshot score cache, otherwise the job to score live.
@@ -217,6 +218,7 @@ class Brain:
         if cached is not None:
             return cached
         frame, _ = self._feature_rows(req)
+        warnings: list[dict[str, Any]] = []
         if req.rows is not None:
             missing = _missing_inputs(model, frame)
             if missing:
@@ -229,6 +231,7 @@ class Brain:
                              "msg": "feature column the model needs is missing"}
                             for c in missing])
             _check_numbers(frame, [c for c in getattr(model, "numeric_", []) if c in frame])
+            warnings = row_warnings(model, frame)
         # ids echoed as sent, by position (17 and "17" are one customer, answered twice, each
         # in its own form)
         if req.user_ids is not None:
@@ -240,7 +243,7 @@ class Brain:
         errors = [{"user_id": u, "error": "unknown user id: not in the feature snapshot as of "
                    f"{self._snap().cutoff.date()}"} for u in lost]
         return ScoreJob(loaded, frame, req.top_reasons, errors, self._rank_reference(loaded),
-                        sent)
+                        sent, tuple(warnings))
 
     def _rank_reference(self, loaded: LoadedModel) -> np.ndarray | None:
         """For rank-tiered models (value): the snapshot's scores from the cache, else the

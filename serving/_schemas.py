@@ -204,6 +204,22 @@ class UnknownUser(Answer):
     error: str = Field(description="Why it was not answered.")
 
 
+class RowWarning(Answer):
+    """Something in live feature rows that the model ignores (the rows are still scored)."""
+
+    code: Literal["unknown_columns", "unseen_categories"] = Field(
+        description="'unknown_columns': columns the model does not read; 'unseen_categories': "
+                    "values of a categorical column never seen in training (scored as "
+                    "missing).")
+    field: str = Field(description="Request field: always 'rows'.", examples=["rows"])
+    message: str = Field(description="The same in words.")
+    columns: list[str] | None = Field(None, description="unknown_columns: the ignored columns.")
+    column: str | None = Field(None, description="unseen_categories: the column.")
+    values: list[str] | None = Field(None, description="unseen_categories: the distinct unseen "
+                                                       "values (as text).")
+    rows: int | None = Field(None, description="unseen_categories: rows holding one.")
+
+
 class ScoreAnswer(Answer):
     """Answer of POST /churn_risk, /purchase_propensity and /customer_value."""
 
@@ -211,6 +227,10 @@ class ScoreAnswer(Answer):
     version: str = Field(description="Its registry version.", examples=["3"])
     results: list[ScoreResult] = Field(description="Scored users, in request order.")
     errors: list[UnknownUser] = Field(description="Ids not in the snapshot (by user_ids).")
+    warnings: list[RowWarning] = Field(
+        default_factory=list,
+        description="Live rows only: ignored columns and unseen category values (empty for "
+                    "requests by user_ids and for clean rows).")
 
 
 class SegmentResult(Answer):

@@ -317,7 +317,9 @@ loaded versions; `POST /reload` picks up new champions and snapshots without a r
 (`/livez`, `/readyz`, `/healthz`) and `/metrics` needs `Authorization: Bearer <token>`: use
 *Authorize* on this page. Every error answer (4xx/5xx) is one object, `ErrorAnswer`:
 `error` (what to fix, in words), `code` (machine-readable, e.g. `horizon_too_long`), `field`
-and `loc` (the input at fault) and `detail` (one entry per bad input, or null).
+and `loc` (the input at fault) and `detail` (one entry per bad input, or null). Live feature
+`rows` with columns the model does not read, or category values it never saw, are scored and
+listed under `warnings`.
 
 Endpoints, limits and operations: `docs/serving.md` in the Marketing Brain repository.
 """

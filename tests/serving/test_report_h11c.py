@@ -1,6 +1,6 @@
 """The API as a program reads it (report h11c, budget allocator): answers match the schemas the
 served /docs.json declares for their status, every error names the input at fault in
-machine-readable fields."""
+machine-readable fields, and live feature rows say what the model ignored."""
 
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ def test_successful_answers_match_the_schemas_declared_in_docs_json(client: Test
         ("/churn_risk", {"user_ids": [uid, int(uid), "ghost"]}),
         ("/purchase_propensity", {"user_ids": [uid], "top_reasons": 5}),  # live, by id
         ("/customer_value", {"rows": _feature_rows(3)}),
+        ("/churn_risk", {"rows": [{**_feature_rows(1)[0], "bogus_col": 1}]}),
         ("/segments", {"user_ids": [uid, "ghost"]}),
         ("/forecast_traffic", {"series_id": "total", "horizon": 7, "calendar": [
             {"name": "sale", "start": "2099-01-01", "end": "2099-01-02"}]}),
@@ -238,6 +239,35 @@ def test_errors_outside_our_endpoints_have_the_same_shape(
     answer = client.get("/models").json()
     assert answer["code"] == "unauthorized"
     assert "Bearer" in answer["error"]
+
+
+def test_live_rows_say_which_columns_and_category_values_were_ignored(
+        client: TestClient) -> None:
+    model = _brain().champions.get("churn").model.model
+    col = model.categorical_[0]
+    rows = _feature_rows(3)
+    clean = client.post("/churn_risk", json={"rows": rows})
+    assert clean.status_code == 200, clean.text
+    assert clean.json()["warnings"] == []
+    junk = [{**rows[0], "bogus_col": 1, "other": "x"}, {**rows[1], col: "tiktok"},
+            {**rows[2], col: "tiktok"}]
+    r = client.post("/churn_risk", json={"rows": junk})
+    assert r.status_code == 200, r.text  # still answered: callers are not broken
+    warnings = {w["code"]: w for w in r.json()["warnings"]}
+    assert warnings["unknown_columns"]["columns"] == ["bogus_col", "other"]
+    assert "'bogus_col'" in warnings["unknown_columns"]["message"]
+    unseen = warnings["unseen_categories"]
+    assert (unseen["column"], unseen["values"], unseen["rows"]) == (col, ["tiktok"], 2)
+    assert unseen["field"] == "rows"
+    # the extra column changes nothing; the first row's answer is the clean one
+    assert r.json()["results"][0] == clean.json()["results"][0]
+    # a spelling that differs only in case is read as the level: nothing to warn about
+    level = model.levels_[col][0]
+    r = client.post("/churn_risk", json={"rows": [{**rows[0], col: f" {level.upper()} "}]})
+    assert r.json()["warnings"] == [], r.json()["warnings"]
+    # by id nothing is ignored
+    uid = str(_brain().snapshot.features.index[0])
+    assert client.post("/churn_risk", json={"user_ids": [uid]}).json()["warnings"] == []
 
 
 @pytest.mark.parametrize(("answer", "record"), [
