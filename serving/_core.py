@@ -450,7 +450,8 @@ class Brain:
             metrics = build_metrics(req.metrics, cuped=req.cuped, guardrails=req.guardrails,
                                     lower_is_better=req.lower_is_better)
             result = ex.analyze(frame, req.variant_col, req.control, metrics, options=opts,
-                                segment_col=req.segment_col, source="request rows")
+                                segment_col=req.segment_col, source="request rows",
+                                unit_col=req.unit_col)
         except (ValueError, KeyError, TypeError) as exc:
             raise _experiment_error(exc, set(AnalyzeRequest.model_fields)) from exc
         return result.to_dict()

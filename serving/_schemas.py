@@ -94,6 +94,10 @@ class AnalyzeRequest(Strict):
     control: str = Field(examples=["control"])
     metrics: list[str] = Field(min_length=1, max_length=50, examples=[["converted", "revenue"]])
     segment_col: str | None = None
+    unit_col: str | None = Field(
+        None, description="Column with the randomisation unit's id (user, visitor): rows are "
+                          "summed to one per unit first; a unit in several arms is an error. "
+                          "Without it every row is one unit.", examples=[None])
     guardrails: dict[str, StrictFloat | StrictStr] = Field(
         default_factory=dict,
         description="Guardrail metric -> tolerated deterioration: a number is relative to "
