@@ -3,7 +3,7 @@
 Requests reject unknown fields. The answer models (``ModelsAnswer``, ``ScoreAnswer``,
 ``ForecastAnswer``, ``AnalysisAnswer``, ..., ``ErrorAnswer``) document answers in the OpenAPI
 document at ``/docs.json``; endpoints do not validate their answers against them (see
-``service.FastJSON``), the tests do (``tests/serving/test_report_h11c.py`` validates real
+``service.FastJSON``), the tests do (``tests/serving/test_api_contract.py`` validates real
 answers against the served document). Their JSON schemas (pydantic's, JSON Schema
 2020-12: ``type: "null"`` in ``anyOf``, numeric ``exclusiveMinimum``) go into the document
 unchanged, which therefore declares OpenAPI 3.1.

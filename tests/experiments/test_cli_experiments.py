@@ -72,7 +72,7 @@ def test_ab_analyze_on_hillstrom_reproduces_readme_p_values(tmp_path: Path) -> N
 def test_ab_analyze_reports_bad_input_without_a_traceback(tmp_path: Path) -> None:
     data = _experiment_csv(tmp_path / "e.csv")
     # 'Control' would now match 'control' (case and surrounding spaces are ignored, see
-    # test_report_h11c.py), so the unknown label is one that matches no arm at all
+    # test_messy_experiments.py), so the unknown label is one that matches no arm at all
     result = runner.invoke(app, ["ab", "analyze", "--data", str(data), "--metrics", "visits",
                                  "--control", "Kontrol"])
     assert result.exit_code == 2

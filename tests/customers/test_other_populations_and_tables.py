@@ -1,4 +1,4 @@
-"""Defects found by an outside check (report h11b): another business's model, reasons against
+"""Defects found by an outside check (2026-12-05): another business's model, reasons against
 their meaning, the yardstick as served, table scoring and its pyfunc, the season look-back."""
 
 from __future__ import annotations

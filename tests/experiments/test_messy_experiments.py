@@ -1,4 +1,4 @@
-"""Regressions from the independent test report h11c (A/B engine and ``brain ab``).
+"""Regressions from an independent check (2026-12-05) (A/B engine and ``brain ab``).
 
 Each test failed before its fix: degenerate arms judged by a zero Welch standard error, variant
 labels differing in case or spaces, repeated units (``unit_col``), engine parameter names in

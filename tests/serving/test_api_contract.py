@@ -1,6 +1,7 @@
-"""The API as a program reads it (report h11c, budget allocator): answers match the schemas the
-served /docs.json declares for their status, every error names the input at fault in
-machine-readable fields, and live feature rows say what the model ignored."""
+"""The API as a program reads it (the budget allocator; an independent check, 2026-12-05):
+answers match the schemas the served /docs.json declares for their status, every error names
+the input at fault in machine-readable fields, and live feature rows say what the model
+ignored."""
 
 from __future__ import annotations
 
