@@ -2,10 +2,11 @@
 
 Statistics treat rows as independent units. A session- or event-level export breaks that: a
 user's sessions are correlated, so intervals come out too narrow (3.8x in an independent
-check, with a 21.5% false-positive rate in A/A tests). ``aggregate_units`` sums the metric columns per unit
-(the randomisation unit id); ratio metrics then use per-unit sums of numerator and denominator,
-which is what the delta method needs (Deng, Knoblich & Lu 2018). A unit found in more than one
-arm is an error: its outcome cannot be credited to either arm, and it means assignment leaked.
+check, with a 21.5% false-positive rate in A/A tests). ``aggregate_units`` sums the metric
+columns per unit (the randomisation unit id); ratio metrics then use per-unit sums of
+numerator and denominator, which is what the delta method needs (Deng, Knoblich & Lu 2018).
+A unit found in more than one arm is an error: its outcome cannot be credited to either arm,
+and it means assignment leaked.
 """
 
 from __future__ import annotations
