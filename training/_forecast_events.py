@@ -154,14 +154,7 @@ def _attribute_many(occ: pd.DataFrame, calendar: pd.DataFrame,
                            "start": calendar["start"].to_numpy()[at]}).groupby(
         ["sid", "name"])["start"].nunique()
     pair = pd.MultiIndex.from_arrays([occ["sid"].to_numpy(), occ["name"].to_numpy(dtype=object)])
-    n_occ = counts.reindex(pair).fillna(1).to_numpy(dtype=float)
-    inside = occ["in_window"].to_numpy(dtype=bool)
-    frame = pd.DataFrame({"cell": occ["cell"].to_numpy(), "inside": inside, "n": n_occ})
-    covered = frame.groupby("cell")["inside"].transform("any").to_numpy(dtype=bool)
-    frame = frame[inside == covered]  # in-window rows, or shoulders of uncovered days
-    fewest = frame.groupby("cell")["n"].min()
-    keep = (inside == covered) & (n_occ <= occ["cell"].map(fewest).to_numpy(dtype=float))
-    out = occ[keep]
+    out = _fewest(occ, counts.reindex(pair).fillna(1).to_numpy(dtype=float), "cell")
     return out.join(under, on="cell") if len(under) else out.assign(
         **{c: pd.Series(np.nan, index=out.index, dtype=object) for c in _UNDER})
 
@@ -222,13 +215,19 @@ def _set_background_aside(occ: pd.DataFrame,
 def _most_specific(occ: pd.DataFrame, calendar: pd.DataFrame) -> pd.DataFrame:
     """``attribute_overlaps`` without the background rule: one event per day."""
     counts = calendar.groupby("name")["start"].nunique()
-    n_occ = occ["name"].map(counts).fillna(1).to_numpy(dtype=float)
+    return _fewest(occ, occ["name"].map(counts).fillna(1).to_numpy(dtype=float), "date")
+
+
+def _fewest(occ: pd.DataFrame, n_occ: np.ndarray, by: str) -> pd.DataFrame:
+    """The rows of ``occ`` that win their day (``by``: the date, or a series' day): in-window
+    rows, or shoulders of days no window covers, of the names with the fewest occurrences
+    (``n_occ`` per row)."""
     inside = occ["in_window"].to_numpy(dtype=bool)
-    frame = pd.DataFrame({"date": occ["date"].to_numpy(), "inside": inside, "n": n_occ})
-    covered = frame.groupby("date")["inside"].transform("any").to_numpy(dtype=bool)
+    frame = pd.DataFrame({by: occ[by].to_numpy(), "inside": inside, "n": n_occ})
+    covered = frame.groupby(by)["inside"].transform("any").to_numpy(dtype=bool)
     frame = frame[inside == covered]  # in-window rows, or shoulders of uncovered days
-    fewest = frame.groupby("date")["n"].min()
-    keep = (inside == covered) & (n_occ <= occ["date"].map(fewest).to_numpy(dtype=float))
+    fewest = frame.groupby(by)["n"].min()
+    keep = (inside == covered) & (n_occ <= occ[by].map(fewest).to_numpy(dtype=float))
     return occ[keep]
 
 
