@@ -117,6 +117,12 @@ def test_scoring_customers_the_model_never_learned_warns_and_is_not_called_in_sa
     assert ("churn v1 (@champion) was trained on retail/events.parquet, and 0 of the 300 "
             "customers scored here from grocery/events.parquet are customers it was fitted "
             "on") in text
+    # a million scored: a sample decides (hashing every id at every cutoff cost 0.8 s each)
+    many = pd.Series([f"g{i}" for i in range(60_000)])
+    text = score_population_warning(model, "churn", "churn v1", "1", "grocery/events.parquet",
+                                    many)
+    assert text is not None
+    assert "0 of a sample of 50,000 of the 60,000 customers scored here" in text
     # its own customers from its own input: no warning
     own = pd.Series([f"r{i}" for i in range(300)])
     assert score_population_warning(model, "churn", "churn v1", "1", "retail/events.parquet",
