@@ -223,8 +223,10 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
             raise ValueError("--table needs --label-col naming the label column (0/1 for churn "
                              "and propensity, revenue for value)")
         frame = _read_table(table, id_col, label_col)
+        # left in the frame but excluded from the features: a champion that reads them (an
+        # event model scored on a table of event features) still finds them when it is
+        # re-scored on the evaluation rows (dropped, it "could not score these rows")
         dropped = _uninformative(frame, ("user_id", "cutoff", label_col))
-        frame = frame.drop(columns=list(dropped))
         params: dict[str, Any] = {"input": str(Path(table).resolve()),
                                   "label_col": label_col}
         tag = f"table={table.name}"
@@ -241,7 +243,7 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
         tag = f"horizon={horizon}" + ("|no_visit" if churn_needs_no_visit else "")
         horizon_meta = horizon
     model = CustomerModel(task, label_col=label_col, horizon_days=horizon_meta,  # type: ignore[arg-type]
-                          seed=seed)
+                          seed=seed, exclude=tuple(dropped))
     step(f"training {_NAMES[task]} on {len(frame):,} rows")
     with (_table_words(table, id_col, task) if table is not None else nullcontext()):
         out = train_and_register(task, frame, model=model, evaluation_tag=tag, params=params,

@@ -376,8 +376,19 @@ def _rescorer(est: CustomerModel, valid: pd.DataFrame, metric: str,
                 return None, measure(y, cand_pred), (
                     f"the champion predicts a {theirs}-day window and this version a {ours}-day "
                     "one: they answer different questions, so they are not compared. To serve "
-                    f"the {ours}-day model, score with --model (see below) or move the alias in "
-                    "the MLflow UI")
+                    f"the {ours}-day model, score with --model (see below) or make it the "
+                    "champion with brain promote")
+            if (theirs is None) != (ours is None):
+                # a model of a customer table (no label window) and one of events: the nightly
+                # `brain score --events` job's champion is replaced by event models only (a
+                # table of the same features had won on a single snapshot)
+                kinds = ("a customer table", "events") if ours is None else (
+                    "events", "a customer table")
+                return None, measure(y, cand_pred), (
+                    f"this version was trained on {kinds[0]} and the champion on {kinds[1]}: "
+                    "they serve different jobs, so they are not compared and the champion "
+                    "stays. To serve this version, score with --model (see below) or make it "
+                    "the champion with brain promote")
             theirs_f = set(getattr(champion, "features_", None) or [])
             ours_f = set(est.features_)
             shared = len(theirs_f & ours_f)
@@ -390,7 +401,7 @@ def _rescorer(est: CustomerModel, valid: pd.DataFrame, metric: str,
                     f"{len(theirs_f)} features with this version's {len(ours_f)}: a model of "
                     "a customer table and one of events, or two different tables), so they are "
                     "not compared and the champion stays. To serve this version, score with "
-                    "--model (see below) or move the alias in the MLflow UI")
+                    "--model (see below) or make it the champion with brain promote")
             pred = np.asarray(champion.score(valid), dtype=float)
         except Exception as exc:
             # A champion that cannot score these rows (other features) cannot compete: it
@@ -516,7 +527,8 @@ def _veto(est: CustomerModel, allow_suspected_leakage: bool) -> str | None:
                 "run's warnings); drop them if they are known only after the cutoff and "
                 "retrain. If they are truly known at scoring time, opt in with "
                 "brain train --allow-suspected-leakage (Python: train_and_register(..., "
-                "allow_suspected_leakage=True)), or move the alias by hand in the MLflow UI")
+                "allow_suspected_leakage=True)), or make it the champion by hand with brain "
+                "promote")
     return None
 
 

@@ -332,3 +332,24 @@ def test_a_look_back_truncated_by_the_data_s_start_shrinks_the_season_factor() -
     assert (f"value scores scaled by {young.applied:.3f}") in text
     assert ("the look-back before those windows was truncated by the start of the data "
             "(185 days, not a year)") in text
+
+
+def test_a_table_model_never_replaces_the_event_champion() -> None:
+    """Independent check: a table of the demo's own event features (one snapshot) was compared
+    with the event champion on the rows it had pruned constant columns from; the champion
+    'could not score these rows', lost at brier=inf, and the nightly events job then scored
+    with the table model."""
+    events = _train(_business("r", "2010-01-31"), "events.parquet")
+    snap = _business("r", "2010-06-30", seed=8, cutoffs=1).drop(columns="cutoff").rename(
+        columns={"label_churn": "churned"})
+    snap["constant"] = 0.0
+    table = train_and_register("churn", snap, model=CustomerModel(
+        "churn", label_col="churned", exclude=("constant",), **FAST),
+        params={"input": "crm.csv"})
+    assert table.promotion is not None
+    assert not table.promotion.promoted
+    assert ("this version was trained on a customer table and the champion on events"
+            in table.promotion.reason)
+    assert "brain promote" in table.promotion.reason
+    configure_mlflow()
+    assert _champion() == events.version
