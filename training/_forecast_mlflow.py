@@ -376,6 +376,44 @@ def _fitted_on(version: ModelVersion, series: pd.DataFrame, data_key: str) -> st
     return f"other data ({summary})"
 
 
+_SERIES_TAG_MAX = 4000
+"""Longest ``data.series`` tag (a JSON list of the version's series ids) a version carries."""
+
+
+def _served_series(mv: ModelVersion) -> set[str] | None:
+    """The series a registered forecaster forecasts: its ``data.series`` tag, else its model's
+    panel (versions before 2026-12-05, or many series); None when neither can be read."""
+    if "data.series" in mv.tags:
+        return set(json.loads(mv.tags["data.series"]))
+    try:
+        loaded = mlflow.pyfunc.load_model(f"models:/{REGISTERED_NAME}/{mv.version}")
+        return {str(s) for s in loaded.unwrap_python_model().forecaster.panel_.series}
+    except Exception:  # an unreadable champion is judged by the other rules
+        return None
+
+
+def _lost_series_veto(champion: ModelVersion | None, version: str,
+                      series: pd.DataFrame) -> str | None:
+    """Why ``version`` must not replace ``champion`` automatically: it does not forecast every
+    series the champion serves (the API, the planner's page and the budget allocator would
+    lose them); None when it does. A check had trained one shop's file with a promo column:
+    it tied the re-scored recipe of the demo's 9-series champion, became champion, and the API
+    answered 'unknown series_id total'."""
+    if champion is None or str(champion.version) == version:
+        return None
+    served = _served_series(champion)
+    if not served:
+        return None
+    lost = sorted(served - set(series["series_id"].astype(str)))
+    if not lost:
+        return None
+    shown = ", ".join(repr(s) for s in lost[:5]) + (" ..." if len(lost) > 5 else "")
+    return (f"it does not forecast {len(lost)} of the {len(served)} series champion "
+            f"v{champion.version} serves ({shown}): the API, the planner's page and the budget "
+            "allocator would lose them. To make it the champion anyway: brain promote "
+            f"{REGISTERED_NAME} {version} --reason 'replaces the served series'")
+
+
 def _champion_version() -> ModelVersion | None:
     """The current ``traffic_forecaster@champion``, or None."""
     try:
@@ -419,10 +457,15 @@ def _decide_champion(version: str, result: BacktestResult, series: pd.DataFrame,
                              f"on {where}")
 
     before = _champion_version()
+    veto = _lost_series_veto(before, version, series)
     promotion = promote_if_better(REGISTERED_NAME, version, _PRIMARY, cand,
                                   higher_is_better=False, evaluation=result.evaluation,
                                   rescore_champion=rescore_recipe,
-                                  tie_to_candidate_when_rescored=True)
+                                  tie_to_candidate_when_rescored=True, veto=veto)
+    if veto and before is not None:
+        notes.append(f"'brain forecast predict' and the API keep forecasting with "
+                     f"traffic_forecaster@champion (v{before.version}); to forecast with this "
+                     f"fit pass --model-uri models:/{REGISTERED_NAME}/{version}")
     if promotion.promoted and before is not None and "inputs.known_in_advance" in before.tags:
         # (a champion registered before 2026-12-05 has no such tag: nothing to compare)
         was = {c for c in before.tags["inputs.known_in_advance"].split(",") if c}
@@ -491,6 +534,9 @@ def train_and_register(
         client.set_model_version_tag(REGISTERED_NAME, version, "data.key", _data_key(series))
         client.set_model_version_tag(REGISTERED_NAME, version, "inputs.known_in_advance",
                                      _inputs(series))
+        ids = json.dumps(sorted(series["series_id"].astype(str).unique()))
+        if len(ids) <= _SERIES_TAG_MAX:  # longer lists are read from the model when needed
+            client.set_model_version_tag(REGISTERED_NAME, version, "data.series", ids)
         promotion, more = _decide_champion(version, result, series, calendar)
         notes += more
     return TrainOutcome(run.info.run_id, model_uri, version, result, promotion, final,

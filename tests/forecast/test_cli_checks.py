@@ -37,8 +37,8 @@ def _champion() -> str:
 
 def test_a_tie_on_new_data_hands_the_champion_to_the_model_fitted_on_it(
         series_maker: Callable) -> None:
-    old, _ = series_maker(n_days=300, seed=1, series_id="old_store")
-    new, _ = series_maker(n_days=400, seed=2, series_id="new_store")
+    old, _ = series_maker(n_days=300, seed=1, series_id="store")
+    new, _ = series_maker(n_days=400, seed=2, series_id="store")
     first = train_and_register(SeasonalNaiveForecaster(), old, horizon=14, n_folds=1)
     second = train_and_register(SeasonalNaiveForecaster(), new, horizon=14, n_folds=1)
     assert first.promotion is not None
@@ -51,10 +51,26 @@ def test_a_tie_on_new_data_hands_the_champion_to_the_model_fitted_on_it(
     assert "other data (1 series, 2023-01-01 .. 2023-10-27)" in second.promotion.reason
 
 
-def test_a_better_champion_recipe_keeps_the_alias_and_warns_about_other_data(
-        series_maker: Callable) -> None:
+def test_a_version_that_drops_served_series_is_not_promoted(series_maker: Callable) -> None:
+    """Independent check: one shop's file tied the re-scored recipe of the demo's 9-series
+    champion, became champion, and the API answered 'unknown series_id total'."""
     old, _ = series_maker(n_days=300, seed=1, series_id="old_store")
     new, _ = series_maker(n_days=400, seed=2, series_id="new_store")
+    train_and_register(SeasonalNaiveForecaster(), old, horizon=14, n_folds=1)
+    second = train_and_register(SeasonalNaiveForecaster(), new, horizon=14, n_folds=1)
+    assert second.promotion is not None
+    assert not second.promotion.promoted
+    assert _champion() == "1"
+    assert ("not promoted: it does not forecast 1 of the 1 series champion v1 serves "
+            "('old_store')") in second.promotion.reason
+    assert "brain promote traffic_forecaster 2" in second.promotion.reason
+    assert "--model-uri models:/traffic_forecaster/2" in " ".join(second.notes)
+
+
+def test_a_better_champion_recipe_keeps_the_alias_and_warns_about_other_data(
+        series_maker: Callable) -> None:
+    old, _ = series_maker(n_days=300, seed=1, series_id="store")
+    new, _ = series_maker(n_days=400, seed=2, series_id="store")
     train_and_register(SeasonalNaiveForecaster(), old, horizon=14, n_folds=1)
     worse = train_and_register(SeasonalNaiveForecaster(season_days=1), new, horizon=14,
                                n_folds=1)
