@@ -136,8 +136,11 @@ def _compare(metric: Metric, kind: str, control: str, variant: str, a: MomentSta
     if opts.sequential:
         lo, hi, p = confidence_sequence(f["absolute"], f["se"] ** 2, na + nb, alpha=opts.alpha,
                                         tuning_n=opts.tuning_n)
-        seq = SequentialResult(METHOD, opts.tuning_n, float(p), float(lo), float(hi),
-                               bool(float(lo) > 0 or float(hi) < 0))
+        s_lo, s_hi = float(lo), float(hi)
+        if kind == "proportion" and not metric.covariate:  # a difference of rates
+            s_lo, s_hi = max(s_lo, -1.0), min(s_hi, 1.0)
+        seq = SequentialResult(METHOD, opts.tuning_n, float(p), s_lo, s_hi,
+                               bool(s_lo > 0 or s_hi < 0))
     bayes = None
     if opts.bayesian:
         if kind == "proportion" and not metric.covariate:
@@ -168,17 +171,30 @@ def _guardrail(metric: Metric, c: Comparison, alpha: float) -> GuardrailResult:
     assert metric.guardrail_margin is not None
     rel = metric.guardrail_relative
     effect = c.relative_effect if rel else c.absolute_effect
-    se = (c.relative_ci_high - c.relative_effect) if rel else (c.ci_high - c.absolute_effect)
-    # convert the two-sided half-width back to a standard error
-    q2 = _quantile(1 - alpha / 2, c.df)
-    se = se / q2 if q2 > 0 else float("nan")
-    df = c.df if c.df is not None else float("inf")
     sign = 1.0 if metric.higher_is_better else -1.0
     harm = -sign * effect  # > 0 means worse
-    harm_upper = one_sided_bound(harm, se, df, alpha, lower=False)
-    harm_lower = one_sided_bound(harm, se, df, alpha, lower=True)
     margin = metric.guardrail_margin
-    p = _cdf((harm - margin) / se, df) if se > 0 else float("nan")
+    if c.test == "fisher-exact":
+        # the exact comparison's intervals are not symmetric around the effect (Agresti-Caffo
+        # is centred on the adjusted counts, the relative one is a log interval): the one-sided
+        # bounds are the ends of its 1 - 2 alpha interval, never a standard error read off one
+        # side (that had passed a 0-of-20 control whose interval reached -2.9 pp)
+        xa, xb = round(c.control_mean * c.n_control), round(c.variant_mean * c.n_variant)
+        d = exact_proportions(xa, c.n_control, xb, c.n_variant, alpha=2 * alpha)
+        lo, hi = (float(d.relative_ci_low), float(d.relative_ci_high)) if rel else (
+            float(d.ci_low), float(d.ci_high))
+        harm_upper, harm_lower = (-sign * lo, -sign * hi) if sign > 0 else (-sign * hi,
+                                                                           -sign * lo)
+        p = float("nan")  # no standard error to test the margin with
+    else:
+        se = (c.relative_ci_high - c.relative_effect) if rel else (c.ci_high - c.absolute_effect)
+        # convert the two-sided half-width back to a standard error
+        q2 = _quantile(1 - alpha / 2, c.df)
+        se = se / q2 if q2 > 0 else float("nan")
+        df = c.df if c.df is not None else float("inf")
+        harm_upper = one_sided_bound(harm, se, df, alpha, lower=False)
+        harm_lower = one_sided_bound(harm, se, df, alpha, lower=True)
+        p = _cdf((harm - margin) / se, df) if se > 0 else float("nan")
     worst = -sign * harm_upper
     unit = "%" if rel else ""
     scale = 100.0 if rel else 1.0
@@ -256,7 +272,9 @@ def _degenerate(m: Metric, kind: str, stats_by_arm: Mapping[str, MomentStats | J
                 )
             return [text], False
     flat = [a for a in arms if np.isfinite(a.mean) and np.isfinite(a.std) and _no_variation(a)]
-    if flat and len(flat) == len(arms):
+    differ = len({a.mean for a in flat}) > 1
+    if flat and len(flat) == len(arms) and not (kind == "proportion" and not m.covariate
+                                                and differ):
         values = ", ".join(f"{a.variant!r}={a.mean:.6g}" for a in arms)
         return [f"metric {m.name!r}: no variation within any arm (every unit has the same "
                 f"value: {values}), so standard errors are 0 and p-values and intervals are "
@@ -426,7 +444,7 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
     if unit_col is not None:
         frame, unit_note = aggregate_units(frame, unit_col, variant_col, ms, segment_col, source)
     else:
-        unit_note = repeated_unit_warning(frame, variant_col)
+        unit_note = repeated_unit_warning(frame, variant_col, segment_col)
     summary = summarize(frame, variant_col, ms, source=source)
     result = analyze_summary(summary, str(control), ms, options=opts, variant_col=variant_col,
                              frame=frame, source=source)

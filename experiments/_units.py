@@ -22,8 +22,10 @@ from experiments._metrics import Metric, _numeric
 
 __all__ = ["aggregate_units", "repeated_unit_warning"]
 
-_ID_LIKE = re.compile(r"^(user|customer|visitor|client|account|member|device|cookie|unit)"
-                      r"[ _-]?(id)?$", re.IGNORECASE)
+_ID_LIKE = re.compile(r"^(user|customer|visitor|member|unit)([ _-]?id)?$"
+                      r"|^(client|account|device|cookie|session)[ _-]?id$", re.IGNORECASE)
+"""Names of unit-id columns; 'device', 'client' or 'account' alone are usually attributes
+(mobile/desktop, account type: a segment column), so those need the 'id'."""
 
 
 def _examples(ids: pd.Index, limit: int = 5) -> str:
@@ -97,13 +99,17 @@ def aggregate_units(frame: pd.DataFrame, unit_col: str, variant_col: str,
     return out, note
 
 
-def repeated_unit_warning(frame: pd.DataFrame, variant_col: str) -> str | None:
+def repeated_unit_warning(frame: pd.DataFrame, variant_col: str,
+                          segment_col: str | None = None) -> str | None:
     """A warning when a column named like a unit id (user_id, customer_id, visitor_id, unit...)
-    repeats: rows are then not independent units and the unit column should be given."""
+    repeats: rows are then not independent units and the unit column should be given. A column
+    with few distinct values (under 20, or under 1% of the rows) is an attribute, not an id."""
     for col in frame.columns:
-        if col == variant_col or not _ID_LIKE.match(str(col)):
+        if col in (variant_col, segment_col) or not _ID_LIKE.match(str(col)):
             continue
         ids = frame[col]
+        if ids.nunique() < max(20, 0.01 * len(frame)):
+            continue
         counts = ids.value_counts(dropna=True)
         repeated = counts.index[counts.to_numpy() > 1]
         if not len(repeated):

@@ -264,7 +264,11 @@ def _metric_cell(c: Comparison) -> str:
     return f"{c.metric} (CUPED {c.covariate}{cut})"
 
 
-_PRE_PERIOD = re.compile(r"^(pre|prior|baseline)[_ -]?(.+)$|^(.+?)[_ -]?pre$", re.IGNORECASE)
+_PRE_PERIOD = re.compile(r"^(pre|prior|baseline)[_ -](.+)$|^(.+?)[_ -](pre|before)$",
+                         re.IGNORECASE)
+"""A pre-period covariate's name: the prefix or suffix stands apart ('pre_visits', 'visits_pre';
+never 'premium' or 'predicted_ltv', which may be recorded after assignment and would bias the
+effect)."""
 
 
 def _cuped_hint(frame: pd.DataFrame, metrics: Sequence[Metric]) -> str | None:

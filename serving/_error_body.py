@@ -21,6 +21,7 @@ answer that is not yet in the shape, outside the planner's page (``/ui``).
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
@@ -29,6 +30,7 @@ __all__ = ["STATUS_CODES", "ErrorBodyMiddleware", "error_body", "normalize_error
            "validation_body"]
 
 Scope = MutableMapping[str, Any]
+_log = logging.getLogger("serving.errors")
 
 STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                 405: "method_not_allowed", 413: "payload_too_large",
@@ -123,12 +125,15 @@ class ErrorBodyMiddleware:
             return
         start: dict[str, Any] | None = None
         chunks: list[bytes] = []
+        started = False  # whether an answer has begun reaching the client
 
         async def _send(message: Any) -> None:
-            nonlocal start
+            nonlocal start, started
             if message["type"] == "http.response.start" and message["status"] >= 400:
                 start = message  # held until the body is complete
                 return
+            if message["type"] == "http.response.start":
+                started = True
             if start is None or message["type"] != "http.response.body":
                 await send(message)
                 return
@@ -147,4 +152,18 @@ class ErrorBodyMiddleware:
             await send({**start, "headers": headers})
             await send({"type": "http.response.body", "body": body})
 
-        await self.app(scope, receive, _send)
+        try:
+            await self.app(scope, receive, _send)
+        except Exception:
+            # an exception that escapes a route: Starlette would answer plain text; the same
+            # shape as every other error instead (the traceback goes to the log)
+            if started or (start is not None and chunks):
+                raise
+            _log.exception("unhandled error on %s", scope.get("path", ""))
+            body = json.dumps(error_body(
+                "internal error: the server failed to answer this request (see its log)",
+                STATUS_CODES[500])).encode()
+            await send({"type": "http.response.start", "status": 500,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})

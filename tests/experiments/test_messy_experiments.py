@@ -320,3 +320,51 @@ def test_cli_table_says_the_effect_is_cuped_adjusted(tmp_path) -> None:
     assert "CUPED is off" not in res.output
     assert "covariate-adjusted" in res.output
     assert "visits (CUPED pre_visits, -" in res.output
+
+
+# --- review of the fixes above ----------------------------------------------------------------
+
+def test_a_guardrail_on_a_zero_arm_reads_the_exact_interval() -> None:
+    """Review: the guardrail read a standard error off the upper side of the (asymmetric)
+    Agresti-Caffo interval and passed 0 of 20 in control against 10.35% with 'worst +6.8 pp';
+    the one-sided 95% bound of the difference is -1.5 pp, worse than a 1 pp margin."""
+    res = ex.analyze(_binary(20, 0, 10_000, 1035), "variant", "control",
+                     [ex.Metric("converted", "converted", guardrail_margin=0.01,
+                                guardrail_relative=False)])
+    (g,) = res.guardrails
+    assert g.status == "inconclusive"
+    assert g.bound == pytest.approx(-0.0151, abs=5e-4)
+
+
+def test_flat_binary_arms_that_differ_get_fisher_and_a_bayesian_result() -> None:
+    res = ex.analyze(_binary(20, 0, 20, 20), "variant", "control", "converted",
+                     options=ex.AnalysisOptions(bayesian=True, sequential=True))
+    c = res.comparison("converted", "treatment")
+    assert c.test == "fisher-exact"
+    assert c.p_value == pytest.approx(stats.fisher_exact([[20, 0], [0, 20]])[1], rel=1e-9)
+    assert c.bayes is not None
+    assert c.sequential is not None
+    assert -1 <= c.sequential.ci_low <= c.sequential.ci_high <= 1
+    assert not any("no variation within any arm" in w for w in res.warnings)
+
+
+def test_an_attribute_column_named_like_a_unit_is_not_taken_for_one() -> None:
+    """Review: 'device' (mobile/desktop), the segment column, got the 'looks like a unit id'
+    warning and the advice --unit-col device, which then failed."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"variant": rng.choice(["control", "treatment"], 1000),
+                          "device": rng.choice(["mobile", "desktop"], 1000),
+                          "converted": rng.integers(0, 2, 1000)})
+    res = ex.analyze(frame, "variant", "control", "converted", segment_col="device")
+    assert not any("looks like a unit id" in w for w in res.warnings)
+
+
+def test_cuped_hint_skips_columns_that_only_start_with_pre(tmp_path) -> None:
+    path = tmp_path / "ab.csv"
+    rng = np.random.default_rng(1)
+    pd.DataFrame({"variant": rng.choice(["control", "treatment"], 400),
+                  "visits": rng.poisson(3, 400), "premium": rng.integers(0, 2, 400),
+                  "predicted_ltv": rng.normal(size=400)}).to_csv(path, index=False)
+    res = runner.invoke(app, ["ab", "analyze", "--data", str(path), "--metrics", "visits"])
+    assert res.exit_code == 0, res.output
+    assert "CUPED is off" not in res.output

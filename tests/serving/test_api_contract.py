@@ -306,3 +306,29 @@ def test_the_api_takes_the_unit_column_like_the_cli(client: TestClient) -> None:
     bad = client.post("/experiments/analyze", json={
         "rows": rows + both, "control": "control", "metrics": ["orders"], "unit_col": "user"})
     assert bad.status_code == 400, bad.text
+
+
+def test_an_exception_escaping_a_route_gets_the_error_shape() -> None:
+    """Review: a route that raised (BentoML's own, outside our endpoints) answered Starlette's
+    plain-text 'Internal Server Error'."""
+    import asyncio
+    import json
+
+    from serving._error_body import ErrorBodyMiddleware
+
+    async def broken(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("boom")
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    asyncio.run(ErrorBodyMiddleware(broken)({"type": "http", "path": "/metrics"}, receive, send))
+    assert sent[0]["status"] == 500
+    body = json.loads(sent[1]["body"])
+    assert body["code"] == "internal_error"
+    assert set(body) == {"error", "code", "field", "loc", "detail"}
