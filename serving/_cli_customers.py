@@ -891,13 +891,18 @@ def demo_step(data_dir: Path) -> dict[str, str]:
     ev = ft.load_events(data_dir / "events.parquet")
     cal_path = data_dir / "calendar.csv"
     cal = ft.load_calendar(cal_path) if cal_path.exists() else None
-    horizon = 90
-    frame = build_training_frame(ev, cal, horizon, 4, 30, None)
+    # churn and value over 90 days, propensity over 30 ("ready to buy soon"): on one window
+    # churn and propensity are one label flipped, and the demo had registered two names with
+    # identical AUC and mirrored scores
+    horizons = {"churn": 90, "propensity": 30, "value": 90}
+    frames = {h: build_training_frame(ev, cal, h, 4, 30, None) for h in set(horizons.values())}
     out_dir = brain_home() / "demo-out" / "customers"
     asof = ev["ts"].max().normalize() + pd.Timedelta(days=1)
     where: dict[str, str] = {}
     for task in ("churn", "propensity", "value"):
-        step(f"training {_NAMES[task]}")
+        horizon = horizons[task]
+        frame = frames[horizon]
+        step(f"training {_NAMES[task]} ({horizon}-day window)")
         res = train_and_register(task, frame, model=CustomerModel(task, horizon_days=horizon),  # type: ignore[arg-type]
                                  evaluation_tag=f"horizon={horizon}",
                                  params={"input": str(data_dir), "horizon_days": horizon},
