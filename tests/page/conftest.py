@@ -97,9 +97,19 @@ def page_client(page_world: dict[str, Path], service_app: Any) -> Iterator[Any]:
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free loopback port; within ``BRAIN_TEST_PORTS`` (e.g. ``3850-3899``) when that is set,
+    for machines where only some ports may be used."""
+    span = os.environ.get("BRAIN_TEST_PORTS", "")
+    lo, _, hi = span.partition("-")
+    candidates = range(int(lo), int(hi or lo) + 1) if lo else [0]
+    for port in candidates:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    raise RuntimeError(f"no free port in BRAIN_TEST_PORTS={span!r}")
 
 
 @pytest.fixture(scope="session")
@@ -111,10 +121,8 @@ def chromium_ready() -> None:
         pytest.skip("the playwright package is not installed: run .ci/browser-setup")
 
 
-@pytest.fixture(scope="package")
-def page_server(chromium_ready: None, page_world: dict[str, Path]) -> Iterator[str]:
-    """A real ``bentoml serve`` on loopback with BRAIN_API_TOKEN set; yields its base URL."""
-    home = page_world["home"]
+def _serve(home: Path) -> Iterator[str]:
+    """A real ``bentoml serve`` of ``home``'s models on loopback with BRAIN_API_TOKEN set."""
     port = _free_port()
     env = dict(os.environ, BRAIN_HOME=str(home), MLFLOW_TRACKING_URI=f"sqlite:///{home}/mlflow.db",
                BRAIN_API_TOKEN=TOKEN, BRAIN_RELOAD_SECONDS="0")
@@ -146,6 +154,12 @@ def page_server(chromium_ready: None, page_world: dict[str, Path]) -> Iterator[s
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="package")
+def page_server(chromium_ready: None, page_world: dict[str, Path]) -> Iterator[str]:
+    """A real ``bentoml serve`` on loopback with BRAIN_API_TOKEN set; yields its base URL."""
+    yield from _serve(page_world["home"])
 
 
 @pytest.fixture(scope="package")
