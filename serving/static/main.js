@@ -23,6 +23,6 @@
   }
   window.addEventListener("hashchange", route);
   document.getElementById("footer").textContent =
-    "Marketing Brain · API at " + Brain.ROOT.href + " (OpenAPI: " + new URL("docs", Brain.ROOT).href + ")";
+    "Marketing Brain · API at " + Brain.ROOT.href + " (OpenAPI: " + new URL("docs.json", Brain.ROOT).href + ")";
   route();
 })();
