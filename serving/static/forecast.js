@@ -103,6 +103,11 @@ const ForecastView = (() => {
       el("td", { class: "num" }, `${num(p.peak_p10)} – ${num(p.peak_p90)}`),
       el("td", { class: "num" }, num(p.baseline_p50)),
       el("td", { class: "num" }, p.lift_pct === null || p.lift_pct === undefined ? "–" : Brain.signed(num(p.lift_pct, 1)) + "%"))));
+    // what the CLI prints as "note:" lines: events that change nothing, intensities beyond the history, ...
+    const notes = r.notes || [];
+    $("fc-notes").hidden = !notes.length;
+    $("fc-notes").replaceChildren(...(notes.length
+      ? [el("h2", {}, "Notes on this forecast"), el("ul", {}, ...notes.map((n) => el("li", {}, String(n))))] : []));
   }
 
   function download() {

@@ -1,7 +1,9 @@
-"""The planner's page in headless chromium: details of the Forecast view and its footer."""
+"""The planner's page in headless chromium: details of the Forecast view (the API's notes)
+and its footer."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -9,7 +11,7 @@ import pandas as pd
 import pytest
 
 from .conftest import TOKEN
-from .test_page_browser import _with_token
+from .test_page_browser import _shot, _with_token
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -37,6 +39,28 @@ def _type_event(page: Any, row: int, **values: str) -> None:
     tr = page.locator("#fc-events tbody tr").nth(row - 1)
     for field, value in values.items():
         tr.locator(f"input[data-field='{field}']").fill(value)
+
+
+def test_forecast_notes_are_shown_as_text(page: Any, page_server: str, artifacts: Path) -> None:
+    opts = _options(page_server)
+    soon, late = _days_after(opts["last_ds"], 3, 25)
+    _open_forecast(page, page_server)
+    _type_event(page, 1, name="<b>Early</b> drop", start=soon, end=soon, kind="collab")
+    _type_event(page, 2, name="Late sale", start=late, end=late, kind="sale")
+    page.fill("#fc-horizon", "10")
+    page.click("#fc-run")
+    notes = page.locator("#fc-notes")
+    notes.wait_for(state="visible")
+    text = notes.inner_text()
+    assert "Notes on this forecast" in text
+    assert "fall outside the forecast periods" in text, text  # the late event changes nothing
+    assert "Late sale" in text
+    assert "a kind the history never had" in text, text  # 'collab' was never seen
+    assert "<b>Early</b> drop" in text  # the event's name as text, not markup
+    assert notes.locator("b").count() == 0
+    assert notes.locator("li").count() >= 2
+    _shot(page, artifacts, "forecast-notes")
+    assert page.js_errors == []
 
 
 def test_footer_links_the_openapi_document(page: Any, page_server: str) -> None:
