@@ -23,13 +23,14 @@ const ForecastView = (() => {
     $("fc-events").tBodies[0].append(tr);
   }
 
+  /* The events to send, and for each the table row it came from (blank rows are not sent). */
   function events() {
-    return [...$("fc-events").tBodies[0].rows].map((tr) => {
-      const e = {};
-      tr.querySelectorAll("input").forEach((i) => { e[i.dataset.field] = i.value.trim(); });
+    const filled = [...$("fc-events").tBodies[0].rows].map((tr, i) => {
+      const e = { row: i + 1 };
+      tr.querySelectorAll("input").forEach((inp) => { e[inp.dataset.field] = inp.value.trim(); });
       return e;
-    }).filter((e) => FIELDS.some((f) => f !== "kind" && f !== "intensity" && e[f]))
-      .map((e) => {
+    }).filter((e) => FIELDS.some((f) => f !== "kind" && f !== "intensity" && e[f]));
+    const list = filled.map((e) => {
         const out = { name: e.name, start: e.start, end: e.end || e.start, kind: e.kind || "promotion" };
         if (e.channel) out.channel = e.channel;
         if (e.intensity !== "") {
@@ -38,6 +39,15 @@ const ForecastView = (() => {
         }
         return out;
       });
+    return { list, rows: filled.map((e) => ({ row: e.row, name: e.name })) };
+  }
+
+  /* The API numbers the events it received ("row 2"); say which row of the table that is. */
+  function tableRows(message, sent) {
+    return message.split("\n").map((line) => (!/calendar/.test(line) ? line : line.replace(/\brow (\d+)\b/g, (m, n) => {
+      const s = sent[Number(n) - 1];
+      return s ? `row ${s.row} of the events table${s.name ? ` (“${s.name}”)` : ""}` : m;
+    }))).join("\n");
   }
 
   async function upload(file) {
@@ -65,11 +75,20 @@ const ForecastView = (() => {
     }
   }
 
+  const unit = () => (options && options.freq === "h" ? "hours" : "days");
+  const maxHorizon = () => (options ? options.max_horizon : Number($("fc-horizon").max));
+
   async function run() {
     Brain.clearError(view);
-    const horizon = Number($("fc-horizon").value);
-    const req = { series_id: $("fc-series").value, horizon: Number.isInteger(horizon) ? horizon : $("fc-horizon").value,
-                  calendar: events() };
+    const raw = $("fc-horizon").value.trim();
+    if (raw === "") {  // an empty (or non-numeric) box: Number("") would send 0
+      Brain.showError(view, `Enter a horizon: the number of ${unit()} to forecast, a whole number from 1 to ${maxHorizon()}.`);
+      return;
+    }
+    const horizon = Number(raw);
+    const cal = events();
+    const req = { series_id: $("fc-series").value, horizon: Number.isInteger(horizon) ? horizon : raw,
+                  calendar: cal.list };
     await Brain.busy($("fc-run"), async () => {
       try {
         const periods = Math.min(Math.max(2 * (Number(horizon) || 60), 60), 365);
@@ -81,7 +100,7 @@ const ForecastView = (() => {
         last = { request: req, response: resp, history: hist.history || [] };
         render();
       } catch (e) {
-        Brain.showError(view, e.message);
+        Brain.showError(view, e.status === 400 ? tableRows(e.message, cal.rows) : e.message);
       }
     });
   }

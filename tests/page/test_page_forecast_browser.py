@@ -1,5 +1,5 @@
-"""The planner's page in headless chromium: details of the Forecast view (the API's notes)
-and its footer."""
+"""The planner's page in headless chromium: details of the Forecast view (the API's notes, the
+horizon box, calendar errors named by their table row) and its footer."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from .conftest import TOKEN
-from .test_page_browser import _shot, _with_token
+from .test_page_browser import _error_text, _shot, _with_token
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -60,6 +60,35 @@ def test_forecast_notes_are_shown_as_text(page: Any, page_server: str, artifacts
     assert notes.locator("b").count() == 0
     assert notes.locator("li").count() >= 2
     _shot(page, artifacts, "forecast-notes")
+    assert page.js_errors == []
+
+
+def test_an_empty_horizon_asks_for_a_horizon(page: Any, page_server: str) -> None:
+    _open_forecast(page, page_server)
+    page.fill("#fc-horizon", "")
+    page.click("#fc-run")
+    msg = _error_text(page, "forecast")
+    assert "Enter a horizon" in msg, msg
+    assert "greater than" not in msg, msg
+
+
+def test_calendar_errors_name_the_row_of_the_events_table(page: Any, page_server: str) -> None:
+    opts = _options(page_server)
+    d1, d2 = _days_after(opts["last_ds"], 2, 4)
+    _open_forecast(page, page_server)
+    # row 1 stays blank (it is not sent), row 2 is fine, row 3 is the bad one
+    _type_event(page, 2, name="Good sale", start=d1, end=d1, kind="sale")
+    _type_event(page, 3, name="Bad one", start=d2, end=d2, kind="sale", intensity="high")
+    page.click("#fc-run")
+    msg = _error_text(page, "forecast")
+    assert "row 3 of the events table (“Bad one”)" in msg, msg
+    assert "row 2 " not in msg, msg
+    # a value the data contract rejects (its own row numbers): the same translation
+    _type_event(page, 3, intensity="1", start="next friday")
+    page.click("#fc-run")
+    msg = _error_text(page, "forecast")
+    assert "next friday" in msg, msg
+    assert "row 3 of the events table (“Bad one”)" in msg, msg
     assert page.js_errors == []
 
 
