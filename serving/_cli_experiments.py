@@ -35,7 +35,7 @@ from experiments import (
 )
 from experiments._report import _fmt, _p, _pct
 
-__all__ = ["CLI_NAMES", "ab_app", "build_metrics", "demo_step", "guardrail_margin",
+__all__ = ["CLI_NAMES", "ab_app", "ab_summary", "build_metrics", "demo_step", "guardrail_margin",
            "uplift_app"]
 
 ab_app = typer.Typer(help="Analyse and plan A/B tests.", no_args_is_help=True)
@@ -547,7 +547,17 @@ def demo_step(data_dir: Path) -> dict[str, str]:
         qini = ", ".join(f"{e.treatment} Qini {e.qini:.3f}" for e in up.evaluations)
         lines["uplift model"] = (f"models:/{up.model_name}@champion ({qini}; "
                                  f"{up.promotion_reason})")
-    lines["A/B summary"] = "; ".join(
+    lines["A/B summary"] = ab_summary(result)
+    return lines
+
+
+def ab_summary(result: ExperimentResult) -> str:
+    """One line per comparison for the demo's list: the relative effect and the adjusted p, or,
+    for a guardrail (outside the correction's family, like the report's '– (guardrail)'), the
+    unadjusted p."""
+    guards = {m.name for m in result.metrics if m.guardrail}
+    return "; ".join(
+        f"{c.metric} {c.relative_effect:+.2%} (guardrail, unadjusted p {c.p_value:.2g})"
+        if c.metric in guards else
         f"{c.metric} {c.relative_effect:+.2%} (adj. p {c.p_value_adjusted:.2g})"
         for c in result.comparisons)
-    return lines

@@ -146,6 +146,8 @@ const ExperimentView = (() => {
     return m && m.kind === "proportion" ? (v) => pct(v, 2) : (v) => num(v, Math.abs(v) >= 100 ? 1 : 3);
   }
   const signedPct = (v) => (v === null || v === undefined ? "–" : Brain.signed(pct(v, 1)));
+  /* Guardrails are tested on their own (unadjusted p), outside the correction's family. */
+  const isGuardrail = (c) => result.metrics.some((m) => m.name === c.metric && m.guardrail);
 
   function verdictFor(c) {
     const level = Math.round((1 - result.alpha) * 100);
@@ -153,7 +155,8 @@ const ExperimentView = (() => {
     const hasRel = c.relative_effect !== null && c.relative_effect !== undefined;
     const eff = hasRel ? `${signedPct(c.relative_effect)} relative (${level}% CI ${signedPct(c.relative_ci_low)} to ${signedPct(c.relative_ci_high)})`
       : `${Brain.signed(f(c.absolute_effect))} (${level}% CI ${f(c.ci_low)} to ${f(c.ci_high)})`;
-    const p = `adjusted p = ${num(c.p_value_adjusted, 4)}` + (result.correction !== "none" ? ` (${result.correction})` : "");
+    const p = isGuardrail(c) ? `unadjusted p = ${num(c.p_value, 4)} (guardrail: outside the ${result.correction} correction)`
+      : `adjusted p = ${num(c.p_value_adjusted, 4)}` + (result.correction !== "none" ? ` (${result.correction})` : "");
     let text, cls;
     if (c.significant) {
       const dir = c.absolute_effect > 0 ? "raised" : "lowered";
@@ -187,13 +190,14 @@ const ExperimentView = (() => {
     $("ex-warnings").replaceChildren(...(other.length ? [el("div", { class: "banner warn", role: "alert" },
       el("h2", {}, "⚠ Warnings"), el("ul", {}, ...other.map((w) => el("li", {}, w))))] : []));
     // verdicts
-    const sig = r.comparisons.filter((c) => c.significant);
+    const tested = r.comparisons.filter((c) => !isGuardrail(c));  // the family; guardrails have their own panel
+    const sig = tested.filter((c) => c.significant);
     const failed = r.guardrails.filter((g) => g.status === "fail");
     let overall;
     if (srm.mismatch) overall = "Overall: the arms are not the sizes the design expects, so these effects are not trustworthy.";
     else if (failed.length) overall = `Overall: do not ship as is: ${failed.length} guardrail(s) failed (${failed.map((g) => g.metric).join(", ")}).`;
-    else if (sig.length) overall = `Overall: ${sig.length} of ${r.comparisons.length} comparison(s) show a significant difference.`;
-    else overall = `Overall: no significant difference on any of the ${r.comparisons.length} comparison(s).`;
+    else if (sig.length) overall = `Overall: ${sig.length} of ${tested.length} comparison(s) show a significant difference.`;
+    else overall = `Overall: no significant difference on any of the ${tested.length} comparison(s).`;
     $("ex-verdict").replaceChildren(el("p", { class: "verdict" }, el("b", {}, overall)), ...r.comparisons.map(verdictFor));
     // interval plot
     const level = Math.round((1 - r.alpha) * 100);
@@ -215,8 +219,10 @@ const ExperimentView = (() => {
         el("td", { class: "num" }, f(c.control_mean)), el("td", { class: "num" }, f(c.variant_mean)),
         el("td", { class: "num" }, `${Brain.signed(f(c.absolute_effect))} [${f(c.ci_low)}, ${f(c.ci_high)}]`),
         el("td", { class: "num" }, `${signedPct(c.relative_effect)} [${signedPct(c.relative_ci_low)}, ${signedPct(c.relative_ci_high)}]`),
-        el("td", { class: "num" }, num(c.p_value, 4)), el("td", { class: "num" }, num(c.p_value_adjusted, 4)),
-        el("td", {}, el("span", { class: "badge " + (c.significant ? "yes" : "no") }, c.significant ? "yes" : "no")));
+        el("td", { class: "num" }, num(c.p_value, 4)),
+        el("td", { class: "num" }, isGuardrail(c) ? "– (guardrail)" : num(c.p_value_adjusted, 4)),
+        el("td", {}, el("span", { class: "badge " + (c.significant ? "yes" : "no") }, c.significant ? "yes" : "no"),
+           isGuardrail(c) ? el("span", { class: "muted" }, " (unadjusted p)") : null));
     }));
     $("ex-arms").textContent = `${num(r.n_units, 0)} units; ${r.test} test; ${r.correction} correction; alpha ${r.alpha}.`;
   }
@@ -225,10 +231,11 @@ const ExperimentView = (() => {
     if (!result) return;
     Brain.downloadCSV("experiment-results.csv",
       ["metric", "variant", "control", "n_control", "n_variant", "control_mean", "variant_mean", "absolute_effect", "ci_low", "ci_high",
-       "relative_effect", "relative_ci_low", "relative_ci_high", "p_value", "p_value_adjusted", "significant", "srm_p_value", "srm_mismatch"],
+       "relative_effect", "relative_ci_low", "relative_ci_high", "p_value", "p_value_adjusted", "significant", "srm_p_value", "srm_mismatch",
+       "guardrail"],
       result.comparisons.map((c) => [c.metric, c.variant, c.control, c.n_control, c.n_variant, c.control_mean, c.variant_mean,
         c.absolute_effect, c.ci_low, c.ci_high, c.relative_effect, c.relative_ci_low, c.relative_ci_high, c.p_value,
-        c.p_value_adjusted, c.significant, result.srm.p_value, result.srm.mismatch]));
+        isGuardrail(c) ? "" : c.p_value_adjusted, c.significant, result.srm.p_value, result.srm.mismatch, isGuardrail(c)]));
   }
 
   $("ex-upload").addEventListener("change", (e) => { if (e.target.files[0]) upload(e.target.files[0]); });
