@@ -3,8 +3,8 @@
 ``page_app`` serves the single page (``static/index.html`` + plain JS/CSS, nothing fetched from
 the network) and a few read-only helpers the page needs beside the public API:
 
-- ``GET /api/forecast_options``: series the forecaster knows, its frequency, last observed period
-  and the horizon limits;
+- ``GET /api/forecast_options``: series the forecaster knows, its frequency, last observed period,
+  the horizon limits and the known-in-advance columns it needs future values of;
 - ``GET /api/history?series_id=total&periods=120``: the last observed values of one series;
 - ``GET /api/customers_summary?top=20&sort=value_at_risk``: snapshot-wide churn-risk, propensity
   and value distributions, tier counts, segment sizes and the top at-risk users with reasons;
@@ -117,6 +117,8 @@ def forecast_options(request: Request) -> Response:
         "model": loaded.name, "version": loaded.version, "series": series,
         "default_series": "total" if "total" in series else series[0],
         "freq": panel.freq, "last_ds": pd.Timestamp(last).isoformat(), "max_horizon": hi,
+        # columns the model needs future values of (POST /forecast_traffic's 'future')
+        "known_in_advance": [str(c) for c in panel.regressor_names],
         "known_events": records(upcoming[["name", "start", "end", "kind", "channel",
                                           "intensity"]]) if len(upcoming) else [],
     })

@@ -7,6 +7,7 @@ const ForecastView = (() => {
   const FIELDS = ["name", "start", "end", "kind", "channel", "intensity"];
   let options = null;
   let last = null;   // {request, response, history}
+  let future = null; // {name, columns, rows}: uploaded values of the model's known-in-advance columns
 
   function addEventRow(ev) {
     const e = Object.assign({ name: "", start: "", end: "", kind: "promotion", channel: "", intensity: "1" }, ev || {});
@@ -78,6 +79,15 @@ const ForecastView = (() => {
   const unit = () => (options && options.freq === "h" ? "hours" : "days");
   const maxHorizon = () => (options ? options.max_horizon : Number($("fc-horizon").max));
 
+  function futureNeeded() {
+    const cols = options.known_in_advance;
+    return `This model (${options.model} v${options.version}) was trained with the known-in-advance column(s) ` +
+      `${cols.join(", ")}, so every forecast needs their future values: upload a CSV with the columns ` +
+      `series_id,ds,${cols.join(",")} and one row per series (all ${options.series.length} of them) and ` +
+      `${unit() === "hours" ? "hour" : "day"} of the horizon, from the period after ${day(options.last_ds)}. ` +
+      "Outside the page: POST /forecast_traffic with 'future', or brain forecast predict --future FILE.";
+  }
+
   async function run() {
     Brain.clearError(view);
     const raw = $("fc-horizon").value.trim();
@@ -85,10 +95,13 @@ const ForecastView = (() => {
       Brain.showError(view, `Enter a horizon: the number of ${unit()} to forecast, a whole number from 1 to ${maxHorizon()}.`);
       return;
     }
+    const needs = options && options.known_in_advance && options.known_in_advance.length;
+    if (needs && !future) { Brain.showError(view, futureNeeded()); return; }
     const horizon = Number(raw);
     const cal = events();
     const req = { series_id: $("fc-series").value, horizon: Number.isInteger(horizon) ? horizon : raw,
                   calendar: cal.list };
+    if (needs) req.future = future.rows;
     await Brain.busy($("fc-run"), async () => {
       try {
         const periods = Math.min(Math.max(2 * (Number(horizon) || 60), 60), 365);
@@ -129,6 +142,35 @@ const ForecastView = (() => {
       ? [el("h2", {}, "Notes on this forecast"), el("ul", {}, ...notes.map((n) => el("li", {}, String(n))))] : []));
   }
 
+  async function uploadFuture(file) {
+    Brain.clearError(view);
+    try {
+      if (!options) throw new Error("The forecaster's options are not loaded yet; press Forecast to retry.");
+      const cols = options.known_in_advance || [];
+      const { header, rows } = Brain.parseCSV(await Brain.readFile(file), file.name);
+      const need = ["series_id", "ds", ...cols];
+      const missing = need.filter((c) => !header.includes(c));
+      if (missing.length) {
+        throw new Error(`${file.name}: column(s) ${missing.join(", ")} missing. Future values need the columns ` +
+                        `${need.join(",")} (one row per series and period of the horizon); received: ${header.join(", ")}.`);
+      }
+      const toValue = (v) => (v === "" ? null : Number.isFinite(Number(v)) ? Number(v) : v);  // the API explains bad values
+      future = { name: file.name, columns: cols.join(","), rows: rows.map((r) => {
+        const o = { series_id: r.series_id, ds: r.ds };
+        for (const c of cols) o[c] = toValue(r[c]);
+        return o;
+      }) };
+      const dates = rows.map((r) => r.ds).sort();
+      $("fc-future-note").classList.remove("todo");
+      $("fc-future-note").textContent = `${file.name}: ${num(rows.length, 0)} rows, ` +
+        `${new Set(rows.map((r) => r.series_id)).size} series, ${dates[0]} to ${dates[dates.length - 1]}; sent with every forecast.`;
+    } catch (e) {
+      Brain.showError(view, e.message);
+    } finally {
+      $("fc-future-upload").value = "";
+    }
+  }
+
   function download() {
     if (!last) return;
     const r = last.response;
@@ -153,6 +195,12 @@ const ForecastView = (() => {
       sel.replaceChildren(...options.series.map((sid) => el("option", { value: sid }, sid)));
       sel.value = options.default_series;
       $("fc-horizon").max = options.max_horizon;
+      const cols = options.known_in_advance || [];
+      if (future && future.columns !== cols.join(",")) future = null;  // another model: other columns
+      $("fc-future").hidden = !cols.length;
+      $("fc-future-cols").textContent = cols.length ? `(known-in-advance: ${cols.join(", ")})` : "";
+      if (cols.length && !future) $("fc-future-note").textContent = futureNeeded();
+      $("fc-future-note").classList.toggle("todo", !!cols.length && !future);  // what to do: not greyed out
       const known = options.known_events.map((e) => `${e.name} (${day(e.start)})`);
       $("fc-note").textContent = `history ends ${day(options.last_ds)}; the forecast starts the next period.` +
         (known.length ? ` Already in the model's calendar: ${known.slice(0, 4).join(", ")}${known.length > 4 ? " …" : ""}.` : "");
@@ -169,12 +217,16 @@ const ForecastView = (() => {
     if (started && options) return;
     started = true;
     if (!$("fc-events").tBodies[0].rows.length) addEventRow();
-    if (await load()) await run();
+    if (await load()) {
+      if (options.known_in_advance && options.known_in_advance.length && !future) return;  // the note says what to upload
+      await run();
+    }
   }
 
   $("fc-add").addEventListener("click", () => addEventRow());
   $("fc-upload").addEventListener("change", (e) => { if (e.target.files[0]) upload(e.target.files[0]); });
   $("fc-run").addEventListener("click", async () => { if (!options && !(await load())) return; run(); });
+  $("fc-future-upload").addEventListener("change", (e) => { if (e.target.files[0]) uploadFuture(e.target.files[0]); });
   $("fc-download").addEventListener("click", download);
   $("fc-download-peaks").addEventListener("click", downloadPeaks);
   return { show, reset: () => { started = false; } };

@@ -163,6 +163,32 @@ def page_server(chromium_ready: None, page_world: dict[str, Path]) -> Iterator[s
 
 
 @pytest.fixture(scope="package")
+def future_server(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[str]:
+    """A real server whose only champion is a forecaster fitted with a known-in-advance column
+    ``promo`` (so every forecast needs its future values)."""
+    from training._forecast_mlflow import train_and_register as train_forecaster
+
+    home = tmp_path_factory.mktemp("page-future") / "brain-home"
+    home.mkdir()
+    mp = pytest.MonkeyPatch()
+    mp.setenv("BRAIN_HOME", str(home))
+    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
+    mp.setenv("MPLBACKEND", "Agg")
+    mp.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    try:
+        world = ft.generate_world(300, 200, seed=3)
+        series = ft.traffic_series(world.events)
+        series = series[series["series_id"].isin(["total", "channel=email"])]
+        series = series[["series_id", "ds", "y"]].assign(
+            promo=(series["ds"].dt.day % 7 == 0).astype(float))
+        train_forecaster("seasonal_naive", series, world.calendar, horizon=30, n_folds=2)
+    finally:
+        mp.undo()
+    yield from _serve(home)
+
+
+@pytest.fixture(scope="package")
 def browser(chromium_ready: None) -> Iterator[Any]:
     """Playwright's sync API keeps an event loop running in the main thread while it is open,
     so it is closed when the page tests end (tests that call ``asyncio.run`` come later)."""

@@ -1,5 +1,5 @@
-"""The planner's page in headless chromium: details of the Forecast view (the API's notes, the
-horizon box, calendar errors named by their table row) and its footer."""
+"""The Forecast view in headless chromium: the API's notes, the horizon box, calendar errors
+named by their table row, the footer's OpenAPI link and a model with known-in-advance columns."""
 
 from __future__ import annotations
 
@@ -101,3 +101,49 @@ def test_footer_links_the_openapi_document(page: Any, page_server: str) -> None:
     doc = httpx.get(link, headers=AUTH, timeout=30)
     assert doc.status_code == 200
     assert doc.json()["openapi"].startswith("3.")
+
+
+def test_options_list_no_known_in_advance_columns_for_a_plain_model(page_server: str) -> None:
+    assert _options(page_server)["known_in_advance"] == []
+
+
+def test_a_model_with_known_in_advance_columns_takes_an_upload_of_their_future(
+        page: Any, future_server: str, artifacts: Path, tmp_path: Path) -> None:
+    opts = _options(future_server)
+    assert opts["known_in_advance"] == ["promo"]
+    _with_token(page)
+    page.goto(f"{future_server}/ui/#forecast")
+    page.locator("#fc-future").wait_for(state="visible")
+    note = page.inner_text("#fc-future-note")
+    for part in ("promo", "series_id,ds,promo", "--future", "'future'"):
+        assert part in note, note
+    assert page.locator("#view-forecast .error").is_hidden()  # says what to do, not an error
+    _shot(page, artifacts, "forecast-future-needed")
+    page.fill("#fc-horizon", "20")
+    page.click("#fc-run")
+    assert "known-in-advance column(s) promo" in _error_text(page, "forecast")
+
+    missing = tmp_path / "future-no-promo.csv"
+    missing.write_text("series_id,ds\ntotal,2030-01-01\n")
+    page.set_input_files("#fc-future-upload", str(missing))
+    assert "column(s) promo missing" in _error_text(page, "forecast")
+
+    days = pd.date_range(pd.Timestamp(opts["last_ds"]) + pd.Timedelta(days=1), periods=20)
+    future = pd.DataFrame([{"series_id": sid, "ds": d.date(), "promo": int(d.day == 15)}
+                           for sid in opts["series"] for d in days])
+    path = tmp_path / "future.csv"
+    future.to_csv(path, index=False)
+    page.set_input_files("#fc-future-upload", str(path))
+    page.wait_for_selector("#fc-future-note:has-text('sent with every forecast')")
+    page.click("#fc-run")
+    page.wait_for_selector("#fc-peaks tbody tr")
+    assert page.locator("#view-forecast .error").is_hidden()
+    assert page.locator("#fc-chart svg polygon.band").count() == 1
+    assert "next 20 days" in page.inner_text("#fc-title")
+    _shot(page, artifacts, "forecast-future")
+    # too short for a longer horizon: the API's message names the missing periods
+    page.fill("#fc-horizon", "25")
+    page.click("#fc-run")
+    msg = _error_text(page, "forecast")
+    assert "lack a value of ['promo']" in msg, msg
+    assert page.js_errors == []
