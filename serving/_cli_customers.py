@@ -504,7 +504,7 @@ def _table_asof(feats: pd.DataFrame, asof: pd.Timestamp | None) -> pd.Series:
                      dtype="datetime64[ns]", name="asof")
 
 
-def _check_asof(events: pd.DataFrame, asof: pd.Timestamp) -> None:
+def _check_asof(events: pd.DataFrame, asof: pd.Timestamp, what: str = "scored") -> None:
     """Error when ``asof`` is not after the first event; note when it is after the day after
     the last event (every customer then looks inactive for the gap)."""
     first, last = events["ts"].min(), events["ts"].max()
@@ -516,8 +516,8 @@ def _check_asof(events: pd.DataFrame, asof: pd.Timestamp) -> None:
     if asof > day_after:
         gap = (asof - last).days
         err_console.print(f"[yellow]warning:[/] --asof {asof:%Y-%m-%d} is {gap:,} days after the "
-                      f"last event ({last}); customers are scored as if nobody bought or visited "
-                      f"since. To score as of the end of the data use --asof "
+                      f"last event ({last}); customers are {what} as if nobody bought or "
+                      f"visited since. To use the end of the data: --asof "
                       f"{day_after:%Y-%m-%d}", highlight=False, soft_wrap=True)
 
 

@@ -718,6 +718,8 @@ def predict_cmd(horizon: HorizonOpt = 60,
     """Forecast P10/P50/P90 with peaks per event; print a table, write CSV and a PNG chart."""
     from features._io import load_calendar
 
+    if horizon < 1:  # before the model's summary ('forecast 2025-12-31 .. 2025-12-30')
+        raise ValueError(f"predict: --horizon must be 1 or more periods; received {horizon}")
     cal = load_calendar(calendar) if calendar is not None else None
     fut = load_future(future) if future is not None else None
     source = future.name if future is not None else "future regressors"

@@ -123,6 +123,9 @@ def data_generate(
 
     out = out or _default_data_dir()
     t0 = time.perf_counter()
+    if users < 1 or days < 60:  # before the progress bar, in the options' own names
+        raise ValueError(f"data generate: need --users 1 or more and --days 60 or more; "
+                         f"received --users {users} --days {days}")
     with progress_bar(f"simulating {users:,} users") as update:
         world = generate_world(users, days, seed, start=start, progress=update)
     step(f"writing to {out}")
@@ -303,7 +306,13 @@ def segments(
     """RFM scores, lifecycle segment and scene tag per user; prints segment sizes."""
     import features as ft
 
+    from ._cli_common import parse_date_option
+    from ._cli_customers import _check_asof
+
     ev, cal = _load_inputs(data, events, None, tz, allow_event_types, on_duplicate)
+    # as brain score: an as-of date long after the data calls everyone 'lost' (a check ran the
+    # README's 2024-11-01 on events ending in 1998)
+    _check_asof(ev, parse_date_option(asof, "--asof"), "segmented")
     seg = ft.rfm_segments(ft.user_features(ev, asof, calendar=cal))
     sizes = (seg.groupby(["segment", "scene"], observed=True).size().unstack(fill_value=0))
     sizes["total"] = sizes.sum(axis=1)

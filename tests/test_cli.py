@@ -116,3 +116,28 @@ def test_validate_reports_ok(world_dir: Path) -> None:
                               str(world_dir / "spend.csv")])
     assert res.exit_code == 0, res.output
     assert res.output.count("ok") == 3
+
+
+def test_generate_and_segments_check_their_options_first(tmp_path: Path) -> None:
+    """Independent check: generate showed a '0/None' progress bar, then an error naming
+    n_users/n_days; segments labelled everyone 'lost' 26 years after the data without a word."""
+    bad = runner.invoke(app, ["data", "generate", "--users", "100", "--days", "59",
+                              "--out", str(tmp_path / "w")])
+    assert bad.exit_code == 2
+    assert "need --users 1 or more and --days 60 or more" in bad.output
+    assert "n_users" not in bad.output
+    ok = runner.invoke(app, ["data", "generate", "--users", "200", "--days", "90",
+                             "--out", str(tmp_path / "w")])
+    assert ok.exit_code == 0, ok.output
+    late = runner.invoke(app, ["segments", "--data", str(tmp_path / "w"), "--asof",
+                               "2030-01-01"])
+    assert late.exit_code == 0, late.output
+    assert "customers are segmented as if nobody bought or visited since" in " ".join(
+        late.output.split())
+
+
+def test_predict_with_horizon_zero_stops_before_describing_the_model() -> None:
+    res = runner.invoke(app, ["forecast", "predict", "--horizon", "0"])
+    assert res.exit_code == 2
+    assert "--horizon must be 1 or more periods; received 0" in res.output
+    assert "forecast" not in res.output.split("error")[0]  # no backwards summary first
