@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features._calendar import normalize_calendar
+from features._calendar import applies_to, normalize_calendar
 from training._forecast_base import prepare_panel
 from training._forecast_events import EventEffects, attribute_overlaps, occurrence_days
 from training._forecast_gbm import (
@@ -630,3 +630,43 @@ def test_a_sparse_series_zero_days_stay_event_observations() -> None:
     eff = EventEffects().fit(prepare_panel(series), cal)
     lift = np.mean([eff.effect(f"shop{s}", "promo", "promo", "d0", 1.0)[0] for s in range(8)])
     assert lift < 0.2
+
+
+def test_all_series_at_once_equals_one_series_at_a_time() -> None:
+    """The fit expands and attributes every series' occurrences in one pass (per series, they
+    took 43% of a 1,000-store fit); each series' rows must be what the one-series functions
+    give: channel events, an event for every series, a background under a short one, overlaps."""
+    from training._forecast_events import (
+        _attribute_many,
+        _rows_per_series,
+        attribute_overlaps,
+        occurrence_days,
+    )
+
+    cal = normalize_calendar(pd.DataFrame([
+        {"name": "Season", "start": "2024-03-01", "end": "2024-03-31", "kind": "sale"},
+        {"name": "Flash", "start": "2024-03-10", "end": "2024-03-11", "kind": "sale"},
+        {"name": "Blast", "start": "2024-03-11", "end": "2024-03-11", "kind": "email",
+         "channel": "email"},
+        {"name": "Blast", "start": "2024-04-02", "end": "2024-04-02", "kind": "email",
+         "channel": "email"},
+        {"name": "Holiday", "start": "2024-04-01", "end": "2024-04-01", "kind": "holiday"},
+        {"name": "Launch", "start": "2024-02-20", "end": "2024-02-22", "kind": "launch",
+         "channel": "web"}]))
+    eff = EventEffects()
+    sids = ["total", "channel=email", "channel=web", "orders:total"]
+    first = np.array(["2024-02-01", "2024-02-25", "2024-01-01", "2024-03-05"],
+                     dtype="datetime64[ns]")
+    last = np.array(["2024-04-30", "2024-04-30", "2024-03-20", "2024-04-10"],
+                    dtype="datetime64[ns]")
+    every = eff._series_occurrences(cal, sids, first, last)
+    attributed = _attribute_many(every, cal, _rows_per_series(cal, sids))
+    for j, sid in enumerate(sids):
+        one = occurrence_days(cal, sid, eff.pre_days, eff.post_days, eff.max_offset)
+        one = one[(one["date"] >= first[j]) & (one["date"] <= last[j])].reset_index(drop=True)
+        mine = every[every["sid"] == j].drop(columns=["sid", "cell"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, one, check_dtype=False)
+        want = attribute_overlaps(one, cal[applies_to(cal, sid)]).reset_index(drop=True)
+        got = attributed[attributed["sid"] == j].drop(columns=["sid", "cell"]).reset_index(
+            drop=True)
+        pd.testing.assert_frame_equal(got, want, check_dtype=False)
