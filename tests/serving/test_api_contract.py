@@ -313,6 +313,7 @@ def test_an_exception_escaping_a_route_gets_the_error_shape() -> None:
     plain-text 'Internal Server Error'."""
     import asyncio
     import json
+    import threading
 
     from serving._error_body import ErrorBodyMiddleware
 
@@ -327,7 +328,11 @@ def test_an_exception_escaping_a_route_gets_the_error_shape() -> None:
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b""}
 
-    asyncio.run(ErrorBodyMiddleware(broken)({"type": "http", "path": "/metrics"}, receive, send))
+    # in a thread of its own: other tests of the session may leave an event loop running here
+    call = ErrorBodyMiddleware(broken)({"type": "http", "path": "/metrics"}, receive, send)
+    worker = threading.Thread(target=asyncio.run, args=(call,))
+    worker.start()
+    worker.join()
     assert sent[0]["status"] == 500
     body = json.loads(sent[1]["body"])
     assert body["code"] == "internal_error"
