@@ -59,15 +59,21 @@ def _build(home: Path, data: Path) -> None:
     world.experiment.to_csv(data / "experiment.csv", index=False)
 
 
-@pytest.fixture(scope="session")
-def page_world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("page")
-    home, data = root / "brain-home", root / "data"
+def _home_env(home: Path) -> pytest.MonkeyPatch:
+    """A monkeypatch pointing BRAIN_HOME and the MLflow store at ``home`` (undo it after)."""
     mp = pytest.MonkeyPatch()
     mp.setenv("BRAIN_HOME", str(home))
     mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
     mp.setenv("MPLBACKEND", "Agg")
     mp.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    return mp
+
+
+@pytest.fixture(scope="session")
+def page_world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("page")
+    home, data = root / "brain-home", root / "data"
+    mp = _home_env(home)
     try:
         _build(home, data)
     finally:
@@ -171,11 +177,7 @@ def future_server(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory
 
     home = tmp_path_factory.mktemp("page-future") / "brain-home"
     home.mkdir()
-    mp = pytest.MonkeyPatch()
-    mp.setenv("BRAIN_HOME", str(home))
-    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow.db'}")
-    mp.setenv("MPLBACKEND", "Agg")
-    mp.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    mp = _home_env(home)
     try:
         world = ft.generate_world(300, 200, seed=3)
         series = ft.traffic_series(world.events)
