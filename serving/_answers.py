@@ -8,6 +8,7 @@ several requests of one model with one call. ``BadRequestError`` (HTTP 400) and
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -124,6 +125,16 @@ ROW_LABELS = ("user_id", "cutoff")
 _SHOWN_VALUES = 10
 
 
+def _level_sets(model: Any, levels: dict[str, list[str]]) -> dict[str, frozenset[str]]:
+    """Each categorical column's levels as a set, kept on the (loaded, read-only) model."""
+    cached = getattr(model, "_api_level_sets", None)
+    if cached is None:
+        cached = {col: frozenset(map(str, vals)) for col, vals in levels.items()}
+        with contextlib.suppress(AttributeError):  # else rebuilt per request
+            model._api_level_sets = cached
+    return cached
+
+
 def row_warnings(model: Any, frame: pd.DataFrame) -> list[dict[str, Any]]:
     """What the model ignores in live ``rows``, which are still scored (a 200): columns it does
     not read (``unknown_columns``) and, per categorical column, values it never saw at fit
@@ -131,6 +142,9 @@ def row_warnings(model: Any, frame: pd.DataFrame) -> list[dict[str, Any]]:
     and surrounding spaces are ignored are read as that level and are not reported."""
     from training._customer_models import level_codes
 
+    if frame.attrs:  # pandas deep-copies attrs on every column taken (most of this check)
+        frame = frame.copy(deep=False)
+        frame.attrs = {}
     used = {*ROW_LABELS, *_model_inputs(model), *getattr(model, "features_", []),
             *getattr(model, "input_features_", []), getattr(model, "label_col_", None)}
     out: list[dict[str, Any]] = []
@@ -143,10 +157,16 @@ def row_warnings(model: Any, frame: pd.DataFrame) -> list[dict[str, Any]]:
                                f"the model does not read, ignored: {shown}{more} (check the "
                                "spelling if one was meant as a feature)"})
     levels: dict[str, list[str]] = getattr(model, "levels_", {}) or {}
+    known = _level_sets(model, levels)
     for col in getattr(model, "categorical_", []):
         if col not in frame.columns or col not in levels:
             continue
         values = frame[col]
+        # a set lookup first (this runs for every live request: level_codes alone took
+        # 1.6 ms of a one-row request, a fifth of scoring it); only values that are not a
+        # level as written go through the case- and space-blind matching
+        if all(pd.isna(v) or str(v) in known[col] for v in values.tolist()):
+            continue
         codes = level_codes(pd.Index(levels[col]), values)
         unseen = values[(codes < 0) & values.notna().to_numpy()]
         if unseen.empty:
