@@ -325,6 +325,13 @@ def _describe_run(out: Any, task: str, source: Path | None, horizon: int | None,
         client.update_model_version(out.registered_name, out.version, description=text)
 
 
+DEFAULT_HORIZON = {"churn": 90, "propensity": 30, "value": 90}
+"""Label windows of ``brain train`` (and ``brain demo``) unless ``--horizon`` says otherwise:
+churn and value over 90 days, propensity over 30 ("ready to buy soon"). On one window churn and
+propensity are one label flipped (no order / an order): the demo had registered two names with
+identical AUC and mirrored scores, and so did ``brain train`` with its one default of 90."""
+
+
 def _make_train_command(task: str) -> None:
     @train_app.command(task, help=f"Train the {_NAMES[task]} model from events or a table.")
     @friendly_errors
@@ -338,7 +345,7 @@ def _make_train_command(task: str) -> None:
                                 "label_purchase / label_value).")] = None,
         id_col: IdOpt = "user_id",
         horizon: Annotated[int, typer.Option(help="Label window in days after each cutoff.")
-                           ] = 90,
+                           ] = DEFAULT_HORIZON[task],
         cutoffs: Annotated[int, typer.Option(help="Number of stacked cutoffs (>= 3 for a "
                                                   "train/calibrate/validate split in time).")
                            ] = 4,
@@ -891,10 +898,7 @@ def demo_step(data_dir: Path) -> dict[str, str]:
     ev = ft.load_events(data_dir / "events.parquet")
     cal_path = data_dir / "calendar.csv"
     cal = ft.load_calendar(cal_path) if cal_path.exists() else None
-    # churn and value over 90 days, propensity over 30 ("ready to buy soon"): on one window
-    # churn and propensity are one label flipped, and the demo had registered two names with
-    # identical AUC and mirrored scores
-    horizons = {"churn": 90, "propensity": 30, "value": 90}
+    horizons = DEFAULT_HORIZON
     frames = {h: build_training_frame(ev, cal, h, 4, 30, None) for h in set(horizons.values())}
     out_dir = brain_home() / "demo-out" / "customers"
     asof = ev["ts"].max().normalize() + pd.Timedelta(days=1)

@@ -49,8 +49,9 @@ def test_train_and_score_from_events(world_dir: Path, tmp_path: Path) -> None:
 
 
 def test_longer_horizon_raises_purchase_probability(world_dir: Path, tmp_path: Path) -> None:
-    _ok(["train", "propensity", "--data", str(world_dir), "--horizon", "30", "--cutoffs", "4",
-         "--step-days", "21"])
+    # no --horizon: propensity's default window is 30 days (churn's 90), so the 90-day scores
+    # below extend it
+    _ok(["train", "propensity", "--data", str(world_dir), "--cutoffs", "4", "--step-days", "21"])
     short, long = tmp_path / "short.csv", tmp_path / "long.csv"
     base = ["--asof", "2024-10-20", "--data", str(world_dir)]
     _ok(["score", "propensity", *base, "--out", str(short)])
