@@ -38,6 +38,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from training._customer_columns import as_float
+
 __all__ = [
     "REASON_NAMES",
     "TIERS",
@@ -322,25 +324,25 @@ def _merge_same_sentences(c: np.ndarray, columns: list[str], features: pd.DataFr
     pos = {col: j for j, col in enumerate(columns)}
 
     def values(col: str) -> np.ndarray:
-        return pd.to_numeric(features[col], errors="coerce").to_numpy(dtype=float,
-                                                                      na_value=np.nan)
+        return as_float(features[col])
 
     pairs: list[tuple[str, str, np.ndarray]] = [
         (keep, drop, np.ones(len(features), bool)) for keep, drop in SAME_QUANTITY
         if keep in pos and drop in pos]
     moved: dict[str, np.ndarray] = {}  # rows whose push a column already gave away
-    shown: dict[str, np.ndarray] = {}
-    for keep, drop in ROW_ALIASES:
-        if keep in pos and drop in pos and keep in features and drop in features:
-            for col in (keep, drop):
-                if col not in shown:
-                    shown[col] = _display_key(values(col))
-            a, b = shown[keep], shown[drop]
-            none = np.zeros(len(a), bool)
-            rows = (a == b) & ~moved.get(drop, none) & ~moved.get(keep, none)  # NaN != NaN
-            if rows.any():
-                pairs.append((keep, drop, rows))
-                moved[drop] = moved.get(drop, none) | rows
+    aliases = [(keep, drop) for keep, drop in ROW_ALIASES
+               if keep in pos and drop in pos and keep in features and drop in features]
+    used = list(dict.fromkeys(col for pair in aliases for col in pair))
+    # the values as shown, all columns in one call (``_display_key`` is element-wise)
+    keys = _display_key(np.column_stack([values(col) for col in used])) if used else None
+    shown = {col: keys[:, i] for i, col in enumerate(used)} if keys is not None else {}
+    none = np.zeros(len(features), bool)
+    for keep, drop in aliases:
+        a, b = shown[keep], shown[drop]
+        rows = (a == b) & ~moved.get(drop, none) & ~moved.get(keep, none)  # NaN != NaN
+        if rows.any():
+            pairs.append((keep, drop, rows))
+            moved[drop] = moved.get(drop, none) | rows
     by_text: dict[str, list[str]] = {}
     for col in columns:
         meaning = missing_meaning(col)
@@ -384,19 +386,30 @@ def _drop_contradictions(c: np.ndarray, columns: list[str], features: pd.DataFra
     marketer as nonsense).
     """
     out = c.copy()
-    for j, col in enumerate(columns):
-        d = directions.get(col, 0)
-        t = typical.get(col, float("nan"))
-        if np.isnan(t) or col not in features.columns:
-            continue
-        v = pd.to_numeric(features[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        if disengaged and missing_meaning(col) is not None:
-            out[np.isnan(v) & (np.sign(c[:, j]) == -disengaged), j] = 0.0
-        side = np.sign(_display_key(v) - _display_key(np.array([t]))[0])
-        out[side == 0, j] *= _AT_TYPICAL_WEIGHT
-        if d != 0:
-            out[np.nan_to_num(side) * d * np.sign(c[:, j]) < 0, j] = 0.0
+    cols = [(j, col) for j, col in enumerate(columns)
+            if col in features.columns and not np.isnan(typical.get(col, float("nan")))]
+    # columns in blocks: the same arithmetic as one column at a time (``_display_key`` is
+    # element-wise), a handful of numpy calls per block instead of per column (one live row
+    # spent ~10 ms here column by column)
+    for start in range(0, len(cols), _BLOCK):
+        block = cols[start:start + _BLOCK]
+        js = [j for j, _ in block]
+        v = np.column_stack([as_float(features[col]) for _, col in block])
+        t = np.array([typical[col] for _, col in block], dtype=float)
+        side = np.sign(_display_key(v) - _display_key(t)[None, :])
+        sign = np.sign(c[:, js])
+        sub = np.where(side == 0, c[:, js] * _AT_TYPICAL_WEIGHT, c[:, js])
+        d = np.array([directions.get(col, 0) for _, col in block], dtype=float)
+        sub[np.nan_to_num(side) * d[None, :] * sign < 0] = 0.0
+        if disengaged:
+            meant = np.array([missing_meaning(col) is not None for _, col in block])
+            sub[np.isnan(v) & meant[None, :] & (sign == -disengaged)] = 0.0
+        out[:, js] = sub
     return out
+
+
+_BLOCK = 32
+"""Feature columns ``_drop_contradictions`` handles at once (rows x 32 floats per block)."""
 
 
 ENGAGEMENT_SIGN: dict[str, int] = {
@@ -507,7 +520,7 @@ def feature_directions(contrib: np.ndarray, x: pd.DataFrame, numeric: list[str],
     for j, col in enumerate(x.columns):
         if col not in numeric:
             continue
-        v = pd.to_numeric(x[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        v = as_float(x[col])
         ok = np.isfinite(v)
         if ok.sum() < 50 or np.ptp(v[ok]) == 0 or np.ptp(contrib[ok, j]) == 0:
             out[col] = 0
@@ -530,7 +543,7 @@ def identical_features(x: pd.DataFrame, numeric: list[str]) -> dict[str, str]:
     for col in x.columns:
         if col not in numeric:
             continue
-        v = pd.to_numeric(x[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        v = as_float(x[col])
         key = np.where(np.isnan(v), np.inf, v).tobytes()
         if key in first:
             out[col] = first[key]
@@ -579,7 +592,7 @@ def _sentences(name: str, values: pd.Series, typical: dict[str, float]
     label = reason_label(name)
     t = typical.get(name, float("nan"))
     if not np.isnan(t):  # a numeric feature; text cells at scoring (``'unknown'``) are unknown
-        v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        v = as_float(values)
         codes, uniques = pd.factorize(_display_key(v))
         shown_t = float(_display_key(np.array([t], dtype=float))[0])
         tfmt = _fmt(float(t))
