@@ -181,7 +181,10 @@ def data_import_orders(
     s = frame.attrs["import_summary"]
     frame.attrs.clear()  # the notes are printed; the file holds the events only
     write_frame(frame, out)
-    console.print(f"[green]imported[/] {s['lines']:,} lines -> {s['purchases']:,} purchases and "
+    guests = int(s.get("guest_lines", 0))
+    lines = (f"{s['lines'] - guests:,} of {s['lines']:,} lines ({guests:,} without a customer "
+             "left out)" if guests else f"{s['lines']:,} lines")
+    console.print(f"[green]imported[/] {lines} -> {s['purchases']:,} purchases and "
                   f"{s['refunds']:,} refunds of {s['customers']:,} customers, "
                   f"{s['first']:%Y-%m-%d} to {s['last']:%Y-%m-%d} -> {out}")
     bought, back = s["purchase_revenue"], s["refund_revenue"]
