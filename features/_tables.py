@@ -36,6 +36,9 @@ ID_LIKE_SHARE, ID_LIKE_MIN_ROWS = 0.95, 100
 """A text column with at least this many non-missing cells, this share or more of them distinct,
 is an identifier or free text: dropped (with a note) instead of becoming a category feature."""
 
+_PERCENT = r"[-+]?(\d[\d,]*)?\.?\d+\s*%"
+"""A percentage cell: a number and a percent sign (read as the number: '12%' is 12)."""
+
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
 
 
@@ -85,6 +88,13 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
     # spelled out: 'N/A', 'null', or blanks (' ', which a CSV keeps as text); not empty cells
     spelled = (missing & unstripped.notna() & (unstripped != "")).fillna(False)
     present = text[~missing]
+    # percentages ('12%', '-3.5 %'): the number before the sign, so a discount or a rate column
+    # is numbers, not a category of levels '5%', '10%' ... that a new '15%' would miss
+    percent = present.str.fullmatch(_PERCENT).fillna(False)
+    percented = (not exact and bool(percent.any())
+                 and (numeric or float(percent.mean()) >= GATE_SHARE))
+    if percented:
+        present = present.mask(percent, present.str.replace(r"\s*%$", "", regex=True))
     # text columns are rejected without a pass over every cell, on a sample spread evenly over
     # the column: the first 200 cells were all '#VALUE!' in an export sorted by that column as
     # text, and a column with 4% such cells became a category of 6,626 levels
@@ -101,7 +111,10 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
                 continue
             values, stripped = _numbers(present)
             number_values = values
-            how = "currency symbols and thousands separators removed" if stripped else ""
+            how = "; ".join(
+                [*(["currency symbols and thousands separators removed"] if stripped else []),
+                 *([f"percent signs removed ({int(percent.sum()):,} cells; '12%' is 12)"]
+                   if percented else [])])
             typed = pd.Series(np.nan, index=raw.index, dtype="float64")
         else:
             no_digit = ~sample.str.contains(r"\d")  # cheap first: a date has digits

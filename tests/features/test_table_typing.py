@@ -167,3 +167,27 @@ def test_a_bad_cutoff_column_names_the_file_column_rows_and_fix(tmp_path: Path) 
     cut[2] = "31/01/2024"
     good = parse_table_cutoff(pd.Series(["31/01/2024", "29/02/2024"]))
     assert good.tolist() == [pd.Timestamp("2024-01-31"), pd.Timestamp("2024-02-29")]
+
+
+def test_a_percentage_column_is_numbers_with_a_note(tmp_path: Path) -> None:
+    # a CRM export's 'Discount' of '5%', '12%', ...: it had become a category (levels '5%',
+    # '12%'; a new '15%' at scoring was a level the model never saw) without a note
+    discount = [f"{(i * 7) % 25}%" for i in range(N)]
+    discount[4] = "N/A"
+    discount[6] = "-2.5 %"
+    out = ft.infer_table_types(_table(tmp_path, discount=discount))
+    assert pd.api.types.is_float_dtype(out["discount"].dtype)
+    assert out["discount"].iloc[[0, 1, 6]].tolist() == [0.0, 7.0, -2.5]
+    assert np.isnan(out["discount"].iloc[4])
+    assert any("column 'discount' read as numbers: percent signs removed (399 cells; '12%' is "
+               "12)" in n for n in out.attrs["load_notes"])
+    # at scoring the model's numeric column takes '15%' as 15 too
+    scored = ft.infer_table_types(_table(tmp_path, discount=["15%"] + ["3"] * (N - 1)),
+                                  numeric=("discount",))
+    assert scored["discount"].iloc[:2].tolist() == [15.0, 3.0]
+    # text that merely ends in '%' stays text; a label is never stripped
+    words = ft.infer_table_types(_table(tmp_path, note=["about 5%", "n%"] * (N // 2)))
+    assert words["note"].iloc[0] == "about 5%"
+    label = ft.infer_table_types(_table(tmp_path, churn=["1%", "0"] * (N // 2)),
+                                 exact=("churn",))
+    assert label["churn"].iloc[0] == "1%"
