@@ -139,6 +139,14 @@ REASON_NAMES: dict[str, str] = {
 }
 """Feature column -> short phrase used in reasons."""
 
+FLAG_SENTENCES: dict[str, tuple[str, str]] = {
+    "visit_drop_50": ("visits halved in the last month (early warning)",
+                      "visits did not halve in the last month"),
+}
+"""0/1 flag features -> (sentence when 1, sentence when 0): a flag is not "high" or "low" (a
+check's propensity scores read "visits halved in the last month is high (1 vs typical 0)" for
+68 cold customers)."""
+
 _WINDOW = re.compile(r"^(?P<what>[a-z_]+?)_(?P<n>\d+)(?P<u>[dw])$")
 _WHEN = {"next": "next {n} {unit}", "future": "next {n} {unit}", "ahead": "next {n} {unit}",
          "last": "last {n} {unit}", "past": "last {n} {unit}", "first": "first {n} {unit}",
@@ -596,7 +604,9 @@ def _sentences(name: str, values: pd.Series, typical: dict[str, float]
         codes, uniques = pd.factorize(_display_key(v))
         shown_t = float(_display_key(np.array([t], dtype=float))[0])
         tfmt = _fmt(float(t))
-        texts = [f"{label} is at the typical level ({_fmt(float(u))})" if u == shown_t else
+        flag = FLAG_SENTENCES.get(name)
+        texts = [flag[0] if flag and u == 1 else flag[1] if flag and u == 0 else
+                 f"{label} is at the typical level ({_fmt(float(u))})" if u == shown_t else
                  f"{label} is {_near(u, shown_t)}{'high' if u > shown_t else 'low'} "
                  f"({_fmt(float(u))} vs typical {tfmt})" for u in uniques]
         missing = missing_meaning(name) or f"{label} is unknown"

@@ -12,6 +12,7 @@ from training._customer_bgnbd import BgNbdParams, bgnbd_features, fit_bgnbd
 from training._customer_mlflow import score_frame
 from training._customer_models import CustomerModel
 from training._customer_reasons import (
+    FLAG_SENTENCES,
     TIERS,
     TierRule,
     _fmt,
@@ -222,6 +223,17 @@ def test_a_value_shown_equal_to_the_typical_one_is_not_called_low() -> None:
         "revenue (last 30 days) is high (5 vs typical 0)"]
 
 
+def test_a_flag_reads_as_what_it_says_not_high_or_low() -> None:
+    # "visits halved in the last month is high (1 vs typical 0)" had been a propensity reason
+    feats = pd.DataFrame({"visit_drop_50": [1.0, 0.0, np.nan]})
+    contrib = pd.DataFrame({"visit_drop_50": [1.0, 1.0, 1.0]})
+    got = top_reasons(contrib, feats, {"visit_drop_50": 0.0}, top=1)["reason_1"].tolist()
+    assert got[:2] == ["visits halved in the last month (early warning)",
+                       "visits did not halve in the last month"]
+    assert "is high" not in got[2]
+    assert "is low" not in got[2]
+
+
 def test_a_value_within_ten_percent_of_typical_is_slightly_high_or_low() -> None:
     feats = pd.DataFrame({"share": [0.88, 0.80, 0.95, 0.77]})
     contrib = pd.DataFrame({"share": [1.0] * 4})
@@ -391,7 +403,10 @@ def _reference_reasons(contrib: pd.DataFrame, features: pd.DataFrame,
                 side = "high" if float(v) > t else "low"
                 u, ut = float(shown.replace(",", "")), float(shown_t.replace(",", ""))
                 side = f"slightly {side}" if ut != 0 and abs(u - ut) < 0.1 * abs(ut) else side
+                flag = FLAG_SENTENCES.get(name)
                 texts.append(f"{reason_label(name)} is unknown" if pd.isna(v) else
+                             flag[0] if flag and float(v) == 1 else
+                             flag[1] if flag and float(v) == 0 else
                              f"{reason_label(name)} is at the typical level ({shown})"
                              if shown == shown_t else
                              f"{reason_label(name)} is {side} ({shown} vs typical {shown_t})")
