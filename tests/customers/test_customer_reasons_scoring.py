@@ -223,6 +223,14 @@ def test_a_value_shown_equal_to_the_typical_one_is_not_called_low() -> None:
         "revenue (last 30 days) is high (5 vs typical 0)"]
 
 
+def test_refund_and_mix_features_have_marketer_names() -> None:
+    # a retailer check read "refund amount total is high" and "channel entropy is low"
+    assert reason_label("refund_amount_total") == "money refunded (all time)"
+    assert reason_label("refunds_total") == "number of refunds"
+    assert reason_label("channel_entropy") == "spread of visits across channels"
+    assert reason_label("category_entropy") == "spread of activity across categories"
+
+
 def test_a_flag_reads_as_what_it_says_not_high_or_low() -> None:
     # "visits halved in the last month is high (1 vs typical 0)" had been a propensity reason
     feats = pd.DataFrame({"visit_drop_50": [1.0, 0.0, np.nan]})
