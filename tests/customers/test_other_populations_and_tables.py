@@ -144,6 +144,20 @@ _MIXED = {
 }
 
 
+def test_new_customers_scored_with_a_table_model_get_no_other_business_warning() -> None:
+    # a CRM table model scoring a file of new sign-ups: no id in common by design, and the
+    # warning's fix ("train a model on this data") cannot be followed on a file without labels
+    table = _business("c", "2010-01-31", cutoffs=1).drop(columns="cutoff")
+    train_and_register("churn", table, model=CustomerModel("churn", **FAST),
+                       params={"input": "crm_train.csv"})
+    configure_mlflow()
+    model = mlflow.pyfunc.load_model("models:/churn/1").unwrap_python_model().model
+    assert model.horizon_days is None
+    sign_ups = pd.Series([f"new{i}" for i in range(800)])
+    assert score_population_warning(model, "churn", "churn v1", "1", "crm_new.csv",
+                                    sign_ups) is None
+
+
 def test_every_rate_and_recency_feature_has_an_engagement_sign() -> None:
     import re
 
