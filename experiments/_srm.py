@@ -85,6 +85,7 @@ def srm_check(
     else:
         message = (
             f"Sample ratio OK: arm sizes ({split}) match the designed split "
-            f"(chi-square {chi2:.2f}, df {df}, p = {p:.2f})."
+            f"(chi-square {chi2:.2f}, df {df}, p = {p:.2g}; a mismatch is flagged at "
+            f"p < {alpha:g})."
         )
     return SRMResult(arms, chi2, df, p, alpha, mismatch, message)

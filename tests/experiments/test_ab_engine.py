@@ -92,6 +92,17 @@ def test_sample_ratio_mismatch_is_flagged_first_everywhere(tmp_path: Path) -> No
     assert not ok.srm.mismatch
 
 
+def test_sample_ratio_ok_message_never_prints_p_as_zero() -> None:
+    # 5104/5107/5025/4764 units against an equal split: chi-square 15.72, df 3, p = 0.0013,
+    # just above the 0.001 flag; the message had read "Sample ratio OK ... p = 0.00"
+    srm = ex.srm_check({"control": 5104, "A": 5107, "B": 5025, "C": 4764})
+    assert not srm.mismatch
+    assert srm.p_value == pytest.approx(0.001296, rel=1e-3)
+    assert "p = 0.0013" in srm.message
+    assert "p = 0.00)" not in srm.message
+    assert "flagged at p < 0.001" in srm.message
+
+
 def test_cuped_reduces_variance_and_reports_it() -> None:
     df = _frame(n=6000)
     plain = ex.analyze(df, "variant", "control", "revenue").comparisons[0]
