@@ -205,10 +205,19 @@ def _guardrail(metric: Metric, c: Comparison, alpha: float) -> GuardrailResult:
         status = "fail"
     else:
         status = "inconclusive"
+    best = -sign * harm_lower
     message = (
         f"{metric.name} ({c.variant}): worst plausible change {worst * scale:+.4g}{unit} vs "
         f"allowed deterioration {margin * scale:.4g}{unit} -> {status}"
     )
+    # the worst plausible change alone reads the same for a fail and an inconclusive check:
+    # say what decided (the other one-sided bound)
+    if status == "fail":
+        message += (f": even the best plausible change, {best * scale:+.4g}{unit}, is a larger "
+                    "deterioration than allowed")
+    elif status == "inconclusive":
+        message += (f": the best plausible change, {best * scale:+.4g}{unit}, is within the "
+                    "allowed deterioration, so the data allow both; more units are needed")
     return GuardrailResult(metric.name, c.variant, margin, rel, metric.higher_is_better, effect,
                            worst, float(p), status, message)
 

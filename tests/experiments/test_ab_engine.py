@@ -152,6 +152,32 @@ def test_guardrail_statuses_follow_the_one_sided_bound() -> None:
     assert any("worse" in w for w in res.warnings)
 
 
+def test_guardrail_message_says_why_it_failed_or_is_inconclusive() -> None:
+    # a FAIL and an INCONCLUSIVE check both have a worst plausible change beyond the margin: the
+    # message (the report's "detail" column) had quoted only that, so the two read alike
+    rng = np.random.default_rng(5)
+    n = 20000
+    variant = np.repeat(["control", "treatment"], n)
+    base = rng.normal(100, 10, 2 * n)
+    df = pd.DataFrame({"variant": variant, "worse": base - 5 * (variant == "treatment")})
+    fail = ex.analyze(df, "variant", "control",
+                      [ex.Metric("worse", "worse", guardrail_margin=0.01)]).guardrails[0]
+    assert fail.status == "fail"
+    best = float(fail.message.split("best plausible change, ")[1].split("%")[0])
+    assert best < -1.0  # the smaller deterioration still exceeds the 1% margin
+    assert fail.message.endswith("is a larger deterioration than allowed")
+    loose = ex.analyze(df.sample(300, random_state=1), "variant", "control",
+                       [ex.Metric("worse", "worse", guardrail_margin=0.05)]).guardrails[0]
+    assert loose.status == "inconclusive"
+    best = float(loose.message.split("best plausible change, ")[1].split("%")[0])
+    assert best > -5.0  # within the margin: not decided either way
+    assert "within the allowed deterioration" in loose.message
+    ok = ex.analyze(df, "variant", "control",
+                    [ex.Metric("worse", "worse", guardrail_margin=0.08)]).guardrails[0]
+    assert ok.status == "pass"
+    assert ok.message.endswith("-> pass")
+
+
 def test_segments_are_corrected_across_segments_and_keep_every_unit() -> None:
     df = _frame(n=6000)
     res = ex.analyze(df, "variant", "control", "converted,revenue", segment_col="country")
