@@ -173,7 +173,9 @@ class TargetingPolicy(_Record):
         n_scored: customers scored (holdout size).
         n_targeted: customers the policy would treat among them (``floor(k * n_scored)``).
         uplift_per_targeted: observed uplift@k (treated minus control mean outcome in the top k).
-        ci_low: lower bound of the (1 - alpha) Welch interval of ``uplift_per_targeted``.
+        ci_low: lower bound of the (1 - alpha) Welch interval of ``uplift_per_targeted``
+            (Agresti-Caffo for a 0/1 outcome when the targeted treated or control customers
+            are all 0 or all 1: Welch would take that group's rate as known exactly).
         ci_high: upper bound of that interval.
         incremental_outcome: expected incremental outcome of the policy on the scored
             population, ``uplift_per_targeted * n_targeted``.
@@ -211,15 +213,28 @@ def top_k_policy(y: npt.ArrayLike, uplift: npt.ArrayLike, treatment: npt.ArrayLi
         )
     est = float(yt.mean() - yc.mean())
     va, vb = yc.var(ddof=1) / yc.size, yt.var(ddof=1) / yt.size
-    se = math.sqrt(va + vb)
-    df = (va + vb) ** 2 / (va**2 / (yc.size - 1) + vb**2 / (yt.size - 1)) if se > 0 else np.inf
-    q = float(stats.t.ppf(1 - alpha / 2, df))
+    if np.isin(ya, (0.0, 1.0)).all() and (va == 0 or vb == 0):
+        # a rare 0/1 outcome with no event (or only events) in one group of the top k: Welch
+        # would take that group's rate as known exactly (0 conversions among 450 targeted
+        # controls gave an interval above 0 for random scores); Agresti-Caffo instead, as the
+        # A/B engine does for an arm without variation
+        from experiments._stats import exact_proportions
+
+        d = exact_proportions(float(yc.sum()), int(yc.size), float(yt.sum()), int(yt.size),
+                              alpha=alpha)
+        lo, hi = float(d.ci_low), float(d.ci_high)
+    else:
+        se = math.sqrt(va + vb)
+        df = ((va + vb) ** 2 / (va**2 / (yc.size - 1) + vb**2 / (yt.size - 1)) if se > 0
+              else np.inf)
+        q = float(stats.t.ppf(1 - alpha / 2, df))
+        lo, hi = est - q * se, est + q * se
     order = np.argsort(ua, kind="mergesort")[::-1]
     ate = float(ya[ta == 1].mean() - ya[ta == 0].mean())
     return TargetingPolicy(
         k=k, n_scored=int(ya.size), n_targeted=n_target, uplift_per_targeted=est,
-        ci_low=est - q * se, ci_high=est + q * se, incremental_outcome=est * n_target,
-        incremental_ci_low=(est - q * se) * n_target, incremental_ci_high=(est + q * se) * n_target,
+        ci_low=lo, ci_high=hi, incremental_outcome=est * n_target,
+        incremental_ci_low=lo * n_target, incremental_ci_high=hi * n_target,
         predicted_incremental=float(ua[order[:n_target]].sum()),
         treat_all_incremental=ate * ya.size, alpha=alpha,
     )

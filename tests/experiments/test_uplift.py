@@ -62,6 +62,28 @@ def test_learners_rank_customers_by_their_true_uplift(learner_cls: str) -> None:
                                                        * policy.n_targeted)
 
 
+def test_top_k_policy_interval_with_no_control_event_is_not_welch() -> None:
+    # a rare conversion (0.4% of treated), none among the targeted controls, scores that carry
+    # no information: Welch took the control rate 0 as exact and put the interval above 0
+    rng = np.random.default_rng(0)
+    n = 10_000
+    t = (rng.random(n) < 0.85).astype(int)
+    y = np.zeros(n)
+    y[(t == 1) & (rng.random(n) < 0.004)] = 1
+    u = rng.random(n)
+    policy = ex.top_k_policy(y, u, t, k=0.3)
+    top = np.argsort(u, kind="mergesort")[::-1][: int(n * 0.3)]
+    yc, yt = y[top][t[top] == 0], y[top][t[top] == 1]
+    assert yc.sum() == 0
+    assert policy.ci_low < 0 < policy.ci_high
+    from experiments._stats import exact_proportions
+
+    exact = exact_proportions(0, int(yc.size), float(yt.sum()), int(yt.size))
+    assert policy.ci_low == pytest.approx(float(exact.ci_low))
+    assert policy.ci_high == pytest.approx(float(exact.ci_high))
+    assert policy.incremental_ci_low == pytest.approx(policy.ci_low * policy.n_targeted)
+
+
 def test_learner_rejects_unknown_features_and_too_few_rows() -> None:
     df = _uplift_data(600)
     model = ex.TLearner("control", params={"n_estimators": 10}).fit(df[["x1"]], df["arm"],
