@@ -141,16 +141,34 @@ def parse_metrics(specs: Sequence[str | Metric] | str) -> list[Metric]:
     return out
 
 
+_COLUMN_OWNERS = {"variant_col": Param("variant_col"), "segment_col": Param("segment_col"),
+                  "metrics": Param("metrics"), "cuped": Param("cuped")}
+"""The input that names each kind of column ``_check_columns`` needs (literal ``Param``s, which
+the naming test reads from the source)."""
+
+
 def _check_columns(frame: pd.DataFrame, variant_col: str, metrics: Sequence[Metric],
                    segment_col: str | None, source: str) -> None:
-    needed = [variant_col] + ([segment_col] if segment_col else [])
+    # each needed column with the input that named it, so the fix (and the API's error field)
+    # names that input: a missing CUPED covariate had been blamed on variant_col/metrics
+    needed: dict[str, str] = {variant_col: "variant_col"}
+    if segment_col:
+        needed.setdefault(segment_col, "segment_col")
     for m in metrics:
-        needed += [c for c in (m.column, m.second) if c]
-    missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
+        for col in (m.column, m.denominator):
+            if col:
+                needed.setdefault(col, "metrics")
+        if m.covariate:
+            needed.setdefault(m.covariate, "cuped")
+    missing = [c for c in needed if c not in frame.columns]
     if missing:
+        owners = list(dict.fromkeys(needed[c] for c in missing))
+        parts: list[str | Param] = []
+        for i, name in enumerate(owners):
+            parts += (["/"] if i else []) + [_COLUMN_OWNERS[name]]
         raise ExperimentInputError(
             f"{source}: columns {missing} are missing; received columns {list(frame.columns)}. "
-            "Fix: pass the right ", Param("variant_col"), "/", Param("metrics"), " names."
+            "Fix: pass the right ", *parts, " column names."
         )
     for col in (variant_col, segment_col):
         if col and frame[col].isna().any():

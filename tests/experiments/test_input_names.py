@@ -95,7 +95,7 @@ def _csv(tmp_path: Path) -> Path:
     (["ab", "analyze", "--metrics", "converted", "--variant-col", "arm", "--control", "ctl"],
      "Fix: pass --control with one of those labels"),
     (["ab", "analyze", "--metrics", "converted,spend", "--variant-col", "arm"],
-     "Fix: pass the right --variant-col/--metrics names."),
+     "Fix: pass the right --metrics column names."),
     (["ab", "analyze", "--metrics", "converted", "--variant-col", "arm", "--segment-col", "c"],
      "Fix: pass an existing pre-period column as --segment-col."),
     (["ab", "analyze", "--metrics", "converted", "--variant-col", "arm", "--cuped", "x=pre"],

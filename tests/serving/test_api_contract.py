@@ -223,6 +223,16 @@ def test_experiment_and_channel_errors_name_their_field(client: TestClient) -> N
     r = client.post("/experiments/analyze", json={
         "rows": _ab_rows(), "control": "ctl", "metrics": ["converted"]})
     assert r.json()["field"] == "control", r.json()
+    # a missing column is blamed on the field that named it (had been variant_col for both)
+    r = client.post("/experiments/analyze", json={
+        "rows": _ab_rows(), "control": "control", "metrics": ["converted", "nope"]})
+    assert (r.json()["field"], r.json()["loc"]) == ("metrics", ["metrics"]), r.json()
+    assert "Fix: pass the right metrics column names." in r.json()["error"]
+    r = client.post("/experiments/analyze", json={
+        "rows": _ab_rows(), "control": "control", "metrics": ["converted"],
+        "cuped": {"converted": "pre_nope"}})
+    assert (r.json()["field"], r.json()["loc"]) == ("cuped", ["cuped"]), r.json()
+    assert "['pre_nope'] are missing" in r.json()["error"]
     r = client.post("/experiments/plan", json={"baseline": 0.1})
     assert (r.json()["code"], r.json()["field"]) == ("missing_field", "mde")
     r = client.post("/channel_value", json={"start": "2024-06-01", "end": "2024-01-01"})

@@ -201,7 +201,7 @@ def test_bad_guardrail_margin_is_a_400_naming_the_field_and_the_fix(
      "Fix: pass variant_col with the arm label column."),
     ("/experiments/analyze", {"control": "ctl"}, "Fix: pass control with one of those labels"),
     ("/experiments/analyze", {"metrics": ["converted", "nope"]},
-     "Fix: pass the right variant_col/metrics names."),
+     "Fix: pass the right metrics column names."),
     ("/experiments/analyze", {"segment_col": "country"},
      "Fix: pass an existing pre-period column as segment_col."),
     ("/experiments/analyze", {"cuped": {"x": "spend"}},
