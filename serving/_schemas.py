@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 MAX_BATCH = 10_000
 MAX_ROWS = 500_000
-UserId = str | int
+UserId = StrictStr | StrictInt
+"""A customer id as sent: a JSON string or integer. Strict, so `true` (or `1.0`) is a 400
+rather than silently the snapshot's user 1 answered as `1`."""
 
 
 class Strict(BaseModel):

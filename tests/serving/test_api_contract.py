@@ -170,6 +170,16 @@ def test_forecast_errors_name_the_input_in_machine_readable_fields(
     assert words in answer["error"]  # the human message stays
 
 
+@pytest.mark.parametrize("path", ["/churn_risk", "/segments"])
+@pytest.mark.parametrize("bad", [True, False, 1.0])
+def test_user_ids_take_no_booleans_or_floats(client: TestClient, path: str, bad: Any) -> None:
+    # `true` had been read as the snapshot's user 1 and answered as user_id 1 (not as sent)
+    r = client.post(path, json={"user_ids": [bad]})
+    assert r.status_code == 400, r.text
+    assert (r.json()["code"], r.json()["field"]) == ("validation_error", "user_ids")
+    assert r.json()["loc"][:2] == ["user_ids", 0]
+
+
 def test_validation_errors_name_no_internal_class(client: TestClient) -> None:
     for path, body in [("/forecast_traffic", {"horizon": "10"}),
                        ("/churn_risk", {"user_ids": [1.5, None, True]}),
