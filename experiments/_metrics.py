@@ -123,7 +123,7 @@ def parse_metrics(specs: Sequence[str | Metric] | str) -> list[Metric]:
             num, _, den = (part.strip() for part in text.partition("/"))
             if not num or not den:
                 raise ExperimentInputError(
-                    f"metrics: ratio spec {text!r} needs a numerator and a denominator "
+                    Param("metrics"), f": ratio spec {text!r} needs a numerator and a denominator "
                     "column on either side of '/'; received numerator "
                     f"{num!r} and denominator {den!r}. Fix: write 'numerator/denominator' "
                     "(e.g. 'revenue/visits'), or drop the '/' for a plain metric."

@@ -64,15 +64,20 @@ def _phrase(exc: Exception) -> str:
 _ENGINE_FIELDS = {"expected_shares": "expected_split"}
 
 
-def _experiment_error(exc: Exception, fields: set[str]) -> BadRequestError:
+def _experiment_error(exc: Exception, fields: set[str],
+                      source: str | None = None) -> BadRequestError:
     """A 400 for an experiment engine error: the message in request terms (``_phrase``) and,
-    when it names one of the request's ``fields``, the first such as ``field``."""
+    when it names one of the request's ``fields``, the first such as ``field``; else, for a
+    message about the data itself (it starts with ``source``, e.g. missing values or a unit in
+    two arms), ``rows``."""
     from experiments import ExperimentInputError, Param
 
     field = None
     if isinstance(exc, ExperimentInputError):
         named = [_ENGINE_FIELDS.get(p.name, p.name) for p in exc.parts if isinstance(p, Param)]
         field = next((n for n in named if n in fields), None)
+    if field is None and source is not None and str(exc).startswith(f"{source}:"):
+        field = "rows"
     return BadRequestError(_phrase(exc), code="invalid_experiment_input", field=field)
 
 
@@ -453,7 +458,8 @@ class Brain:
                                 segment_col=req.segment_col, source="request rows",
                                 unit_col=req.unit_col)
         except (ValueError, KeyError, TypeError) as exc:
-            raise _experiment_error(exc, set(AnalyzeRequest.model_fields)) from exc
+            raise _experiment_error(exc, set(AnalyzeRequest.model_fields),
+                                    source="request rows") from exc
         return result.to_dict()
 
     def plan(self, req: PlanRequest) -> dict[str, Any]:

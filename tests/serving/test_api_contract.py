@@ -243,6 +243,21 @@ def test_experiment_and_channel_errors_name_their_field(client: TestClient) -> N
         "cuped": {"converted": "pre_nope"}})
     assert (r.json()["field"], r.json()["loc"]) == ("cuped", ["cuped"]), r.json()
     assert "['pre_nope'] are missing" in r.json()["error"]
+    # errors about the data itself name rows (had been null), a bad ratio spec names metrics
+    rows = _ab_rows()
+    rows[3]["spend"] = None
+    r = client.post("/experiments/analyze", json={
+        "rows": rows, "control": "control", "metrics": ["spend"]})
+    assert (r.json()["field"], r.json()["loc"]) == ("rows", ["rows"]), r.json()
+    leaked = [dict(row, uid=i // 2) for i, row in enumerate(_ab_rows()[:6])] * 2
+    r = client.post("/experiments/analyze", json={
+        "rows": leaked, "control": "control", "metrics": ["spend"], "unit_col": "uid"})
+    assert "more than one arm" in r.json()["error"], r.json()
+    assert r.json()["field"] == "rows", r.json()
+    r = client.post("/experiments/analyze", json={
+        "rows": _ab_rows(), "control": "control", "metrics": ["spend/"]})
+    assert r.json()["error"].startswith("metrics: ratio spec 'spend/'"), r.json()
+    assert r.json()["field"] == "metrics", r.json()
     r = client.post("/experiments/plan", json={"baseline": 0.1})
     assert (r.json()["code"], r.json()["field"]) == ("missing_field", "mde")
     r = client.post("/channel_value", json={"start": "2024-06-01", "end": "2024-01-01"})
