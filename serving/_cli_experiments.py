@@ -492,12 +492,43 @@ def uplift_train_command(
                       f"{p.incremental_outcome:.1f} [{p.incremental_ci_low:.1f}, "
                       f"{p.incremental_ci_high:.1f}]")
     console.print(table)
+    for note in _rare_outcome_notes(frame, treatment_col, outcome, test_size):
+        console.print(note)
     if result.model_name:
         console.print(f"registered {result.model_name} v{result.model_version}: "
                       f"{result.promotion_reason}")
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(result.to_json(), encoding="utf-8")
+
+
+RARE_OUTCOME_EVENTS = 100
+"""An arm with fewer outcome events (or non-events) than this gets a note after ``brain uplift
+train``: its holdout share is the handful the Qini, AUUC and uplift@k rest on."""
+
+
+def _rare_outcome_notes(frame: pd.DataFrame, treatment_col: str, outcome: str,
+                        test_size: float) -> list[str]:
+    """Notes for arms whose 0/1 outcome is rare (e.g. Criteo's conversions: 0.2% of a 15%
+    control arm), which the evaluation table does not show: its figures carried no warning."""
+    y = pd.to_numeric(frame[outcome], errors="coerce")
+    if not y.dropna().isin((0, 1)).all():
+        return []
+    arms = frame[treatment_col].astype(str)
+    notes = []
+    for arm, ya in y.groupby(arms):
+        events = int(ya.sum())
+        rare = min(events, int(ya.notna().sum()) - events)
+        if rare < RARE_OUTCOME_EVENTS:
+            kind = "1" if rare == events else "0"
+            notes.append(
+                f"note: arm {arm!r} has only {rare} rows with {outcome} = {kind} "
+                f"({rare / max(len(ya), 1):.2%} of {len(ya):,}), about {rare * test_size:.0f} "
+                f"of them in the {test_size:.0%} holdout: the Qini coefficient, AUUC and "
+                "uplift@k rest on that handful of outcomes and can change a lot with the seed or "
+                "the split. Collect more data or evaluate a more frequent outcome "
+                "(e.g. visits) before targeting on it.")
+    return notes
 
 
 def demo_step(data_dir: Path) -> dict[str, str]:

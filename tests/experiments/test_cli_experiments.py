@@ -109,6 +109,27 @@ def test_uplift_train_without_mlflow(tmp_path: Path) -> None:
     assert saved["run_id"] is None
 
 
+def test_uplift_train_notes_a_rare_outcome_per_arm(tmp_path: Path) -> None:
+    # Criteo-like: 85/15 split, conversions rare; the table alone gave no hint that the control
+    # arm's holdout held a handful of conversions
+    rng = np.random.default_rng(4)
+    n = 4000
+    t = np.where(rng.random(n) < 0.85, "treatment", "control")
+    x = rng.normal(size=n)
+    conv = (rng.random(n) < np.where(t == "control", 0.02, 0.05)).astype(int)
+    path = tmp_path / "c.csv"
+    pd.DataFrame({"variant": t, "x": x, "converted": conv}).to_csv(path, index=False)
+    result = runner.invoke(app, [
+        "uplift", "train", "--data", str(path), "--outcome", "converted", "--features", "x",
+        "--no-mlflow"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    n_ctl = int(conv[t == "control"].sum())
+    assert f"note: arm 'control' has only {n_ctl} rows with converted = 1" in out
+    assert "about 5 of them in the 30% holdout" in out
+    assert "note: arm 'treatment'" not in out  # 165 conversions: enough
+
+
 def test_demo_step_analyses_the_generated_experiment(tmp_path: Path) -> None:
     _experiment_csv(tmp_path / "experiment.csv")
     lines = demo_step(tmp_path)
