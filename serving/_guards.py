@@ -5,6 +5,12 @@
 on them (found by the schemathesis run in ``benchmarks/serving_soak.py``). Such POSTs to the API
 get 415 with a message saying to send JSON. The page (``/ui``) is not affected.
 
+It also answers 413 to a body declared (``Content-Length``) larger than ``BRAIN_MAX_BODY_MB``
+(default 64 MB: 10,000 live rows of the demo's 104 features are 29 MB), before a byte of it is
+read: a body is parsed on the event loop before the per-field limits apply (a check's 20 MB of
+10 million ids took 5 s to its 400, stalling every other client's lookups), so the size bounds
+how long one request can do that.
+
 ``ClientErrorLogFilter``: BentoML logs a full traceback for every rejected request (validation
 errors, 4xx exceptions). A malformed request is the client's problem, not the server's: the
 filter turns those records into one warning line without the traceback; real errors keep theirs.
@@ -15,19 +21,39 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from ._error_body import error_body
 
-__all__ = ["ClientErrorLogFilter", "JsonBodyMiddleware", "install_log_filter"]
+__all__ = ["ClientErrorLogFilter", "JsonBodyMiddleware", "install_log_filter", "max_body_bytes"]
 
 Scope = MutableMapping[str, Any]
 _FORM_TYPES = (b"multipart/form-data", b"application/x-www-form-urlencoded")
 
 
+def max_body_bytes() -> int:
+    """The largest request body the API reads (``BRAIN_MAX_BODY_MB``, default 64 MB)."""
+    raw = os.environ.get("BRAIN_MAX_BODY_MB", "64")
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = 64.0
+    return int(mb * 2**20) if mb > 0 else 64 * 2**20
+
+
+async def _answer(send: Callable[[Any], Awaitable[None]], status: int, message: str,
+                  code: str) -> None:
+    body = json.dumps(error_body(message, code))
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body.encode()})
+
+
 class JsonBodyMiddleware:
-    """Answer 415 to form-encoded POST/PUT/PATCH bodies outside the page."""
+    """Answer 415 to form-encoded POST/PUT/PATCH bodies outside the page, and 413 to a body
+    declared larger than ``max_body_bytes``."""
 
     def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
         self.app = app
@@ -36,18 +62,23 @@ class JsonBodyMiddleware:
                        send: Callable[[Any], Awaitable[None]]) -> None:
         if (scope["type"] == "http" and scope.get("method") in ("POST", "PUT", "PATCH")
                 and not scope.get("path", "").startswith("/ui")):
-            ctype = b""
+            ctype, length = b"", b""
             for key, value in scope.get("headers", []):
                 if key == b"content-type":
                     ctype = value.split(b";")[0].strip().lower()
+                elif key == b"content-length":
+                    length = value.strip()
             if ctype in _FORM_TYPES:
-                body = json.dumps(error_body(
-                    f"unsupported Content-Type '{ctype.decode()}': send the request body as "
-                    "JSON with 'Content-Type: application/json' (see /docs.json for the "
-                    "fields)", "unsupported_media_type"))
-                await send({"type": "http.response.start", "status": 415,
-                            "headers": [(b"content-type", b"application/json")]})
-                await send({"type": "http.response.body", "body": body.encode()})
+                await _answer(send, 415, f"unsupported Content-Type '{ctype.decode()}': send "
+                              "the request body as JSON with 'Content-Type: application/json' "
+                              "(see /docs.json for the fields)", "unsupported_media_type")
+                return
+            limit = max_body_bytes()
+            if length.isdigit() and int(length) > limit:
+                await _answer(send, 413, f"request body of {int(length):,} bytes is larger "
+                              f"than the {limit:,} this server reads (BRAIN_MAX_BODY_MB): "
+                              "split it into smaller requests (at most 10,000 users or rows "
+                              "per scoring request)", "payload_too_large")
                 return
         await self.app(scope, receive, send)
 

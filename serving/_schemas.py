@@ -169,7 +169,8 @@ class ErrorAnswer(Answer):
                     "does not match the request schema), 'unknown_series_id', "
                     "'horizon_too_long', 'missing_columns', 'not_a_number', 'invalid_calendar', "
                     "'invalid_experiment_input', ... for requests the models cannot answer, "
-                    "'unauthorized' (401), 'unsupported_media_type' (415), "
+                    "'unauthorized' (401), 'payload_too_large' (413), "
+                    "'unsupported_media_type' (415), "
                     "'model_not_available', 'snapshot_not_available', 'not_ready' (503), "
                     "'internal_error' (500), 'timeout' (504).",
         examples=["horizon_too_long"])

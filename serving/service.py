@@ -13,14 +13,14 @@ Errors are mapped to HTTP codes in one place (``_errors``), always in one shape 
 ``detail`` per bad input; ``serving/_error_body.py``): client mistakes -> 400 with a message
 saying what to fix (BentoML's request validation also answers 400; ``ErrorBodyMiddleware`` puts
 its answers, and any other error answer BentoML or Starlette write, into the same shape),
-form-encoded bodies -> 415, missing model or snapshot -> 503, anything else -> 500 with a
-generic message (the trace goes to the server log only).
+form-encoded bodies -> 415, bodies over BRAIN_MAX_BODY_MB -> 413, missing model or snapshot ->
+503, anything else -> 500 with a generic message (the trace goes to the server log only).
 
 The OpenAPI document (``/docs.json``) is BentoML's, completed by ``openapi_document``: BentoML
 documents the ``@bentoml.api`` endpoints and its health routes, and of mounted apps only FastAPI
 ones (FastAPI is not one of our dependencies), so ``GET /models`` (a Starlette route) is added
 with its answer schema; every endpoint's 200 answer gets its answer model (BentoML writes an
-untyped object for our ``dict`` returns) and every error status it can answer (400, 415, 500,
+untyped object for our ``dict`` returns) and every error status it can answer (400, 413, 415, 500,
 503, 504) the ``ErrorAnswer`` schema; ``info.version`` is the package version (BentoML writes
 "None"), ``info.description`` ours (BentoML writes its README text). It declares OpenAPI 3.1
 (BentoML says 3.0.2, but pydantic writes 3.1's JSON Schema) and the bearer scheme on every
@@ -336,6 +336,8 @@ API_ERRORS = {
     "400": "Bad request: the body fails validation (code 'validation_error' or 'invalid_json', "
            "detail per field) or cannot be answered as sent (e.g. 'unknown_series_id', "
            "'horizon_too_long', 'missing_columns'); 'field'/'loc' name the input",
+    "413": "Payload too large: the body is larger than the server reads (BRAIN_MAX_BODY_MB, "
+           "default 64 MB); split it",
     "415": "Unsupported media type: the body is form-encoded; send JSON",
     "500": "Internal error (the server log has the details)",
     "503": "A model or the feature snapshot the endpoint needs is not loaded (code "

@@ -6,6 +6,7 @@ ignored."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pytest
@@ -108,6 +109,18 @@ def test_every_error_kind_matches_the_declared_error_schema(
     r = client.post("/churn_risk", data={"user_ids": "1"})  # form body
     assert r.status_code == 415
     _check(spec, "/churn_risk", "post", 415, r.json())
+    # a body declared larger than BRAIN_MAX_BODY_MB: 413 before it is read; one below it is
+    # read as usual
+    monkeypatch.setenv("BRAIN_MAX_BODY_MB", "0.01")  # 10,485 bytes
+    big = json.dumps({"user_ids": [str(i) for i in range(3_000)]}).encode()
+    r = client.post("/churn_risk", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413, r.text
+    assert r.json()["code"] == "payload_too_large"
+    assert f"{len(big):,} bytes" in r.json()["error"]
+    _check(spec, "/churn_risk", "post", 413, r.json())
+    r = client.post("/churn_risk", json={"user_ids": ["1"]})
+    assert r.status_code == 200, r.text
+    monkeypatch.delenv("BRAIN_MAX_BODY_MB")
     brain = _brain()
     snapshot = brain.snapshot
     brain.snapshot = None  # no snapshot: 503 saying how to make one
@@ -132,14 +145,15 @@ def test_every_error_kind_matches_the_declared_error_schema(
     _check(spec, "/forecast_traffic", "post", 401, r.json())
 
 
-def test_every_endpoint_declares_415_and_503_and_no_bentoml_error_schema(
+def test_every_endpoint_declares_413_415_and_503_and_no_bentoml_error_schema(
         client: TestClient) -> None:
     spec = client.get("/docs.json").json()
     for path, item in spec["paths"].items():
         if "post" not in item:
             continue
         responses = item["post"]["responses"]
-        assert {"400", "415", "500", "503"} <= set(responses), (path, sorted(responses))
+        assert {"400", "413", "415", "500", "503"} <= set(responses), (path,
+                                                                      sorted(responses))
         for status, answer in responses.items():
             if status.startswith(("4", "5")):
                 ref = answer["content"]["application/json"]["schema"]["$ref"]
