@@ -84,6 +84,23 @@ def test_top_k_policy_interval_with_no_control_event_is_not_welch() -> None:
     assert policy.incremental_ci_low == pytest.approx(policy.ci_low * policy.n_targeted)
 
 
+def test_top_k_policy_interval_with_one_control_event_includes_zero() -> None:
+    # the check's counts: 1 conversion among 822 targeted controls, 26 among 4,576 treated
+    # (Fisher p = 0.11); Welch had given an interval above 0
+    from scipy import stats
+
+    yc = np.r_[np.ones(1), np.zeros(821)]
+    yt = np.r_[np.ones(26), np.zeros(4_550)]
+    y, t = np.r_[yc, yt], np.r_[np.zeros(822, int), np.ones(4_576, int)]
+    # those customers are the top half by score; the other half never buys
+    y, t = np.r_[y, np.zeros(len(y))], np.r_[t, t]
+    u = np.r_[np.ones(len(y) // 2), np.zeros(len(y) // 2)]
+    policy = ex.top_k_policy(y, u, t, k=0.5)
+    assert stats.fisher_exact([[26, 4_550], [1, 821]])[1] > 0.05
+    assert policy.ci_low < 0 < policy.ci_high
+    assert policy.uplift_per_targeted == pytest.approx(26 / 4_576 - 1 / 822)
+
+
 def test_learner_rejects_unknown_features_and_too_few_rows() -> None:
     df = _uplift_data(600)
     model = ex.TLearner("control", params={"n_estimators": 10}).fit(df[["x1"]], df["arm"],
