@@ -312,8 +312,8 @@ class Brain:
             raise BadRequestError(
                 f"horizon {req.horizon} exceeds the {limit} {unit} traffic_forecaster "
                 f"v{loaded.version} was trained for; ask for at most {limit}, or retrain with "
-                f"'brain forecast train ... --horizon {req.horizon}' (GET /ui/api/forecast_options "
-                "gives the limit as max_horizon)", code="horizon_too_long", field="horizon")
+                f"'brain forecast train ... --horizon {req.horizon}' (GET /models gives the "
+                "limit as max_horizon)", code="horizon_too_long", field="horizon")
         given = None
         if req.calendar:
             try:

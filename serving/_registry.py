@@ -17,7 +17,10 @@ from typing import Any
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from features._calendar import natural_key
 from training import CHAMPION, configure_mlflow
+
+from ._schemas import MAX_HORIZON
 
 __all__ = ["MODEL_NAMES", "Champions", "LoadedModel"]
 
@@ -52,9 +55,16 @@ class LoadedModel:
                "metrics": self.metrics, "evaluation": self.tags.get("eval.key"),
                "data_cutoff": self.tags.get("data_cutoff"), "run_id": self.run_id,
                "loaded_at": self.loaded_at}
-        panel = getattr(getattr(self.model, "forecaster", None), "panel_", None)
-        if panel is not None:  # what POST /forecast_traffic needs under "future"
+        forecaster = getattr(self.model, "forecaster", None)
+        panel = getattr(forecaster, "panel_", None)
+        if panel is not None:  # what POST /forecast_traffic needs and accepts
             out["known_in_advance"] = list(panel.regressor_names)
+            out["series"] = sorted((str(s) for s in panel.series), key=natural_key)
+            out["freq"] = str(panel.freq)
+            # the longest horizon the API answers: its own limit, or the model's (LightGBM
+            # is trained for one); a client had to find it in the page's private endpoint
+            limit = getattr(forecaster, "max_h_", None)
+            out["max_horizon"] = min(MAX_HORIZON, int(limit)) if limit else MAX_HORIZON
         return out
 
 

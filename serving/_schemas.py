@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 
 MAX_BATCH = 10_000
 MAX_ROWS = 500_000
+MAX_HORIZON = 400
+"""Longest horizon POST /forecast_traffic answers (and at most the served model's own)."""
 UserId = StrictStr | StrictInt
 """A customer id as sent: a JSON string or integer. Strict, so `true` (or `1.0`) is a 400
 rather than silently the snapshot's user 1 answered as `1`."""
@@ -71,7 +73,7 @@ class CalendarEvent(Strict):
 class ForecastRequest(Strict):
     series_id: str = Field("total", description="Series to forecast, e.g. 'total' or "
                                                 "'channel=email'.", examples=["total"])
-    horizon: int = Field(60, strict=True, ge=1, le=400,
+    horizon: int = Field(60, strict=True, ge=1, le=MAX_HORIZON,
                          description="Periods ahead (days, or hours for hourly models).")
     calendar: list[CalendarEvent] = Field(default_factory=list, max_length=2_000,
                                           description="Future events known in advance.")
@@ -432,6 +434,12 @@ class ModelInfo(Answer):
     known_in_advance: list[str] | None = Field(
         None, description="Forecasters only: columns POST /forecast_traffic needs under "
                           "'future' (empty when the model uses none).")
+    series: list[str] | None = Field(
+        None, description="Forecasters only: the series_id values it forecasts.")
+    freq: str | None = Field(None, description="Forecasters only: 'D' (daily) or 'h' (hourly).")
+    max_horizon: int | None = Field(
+        None, description="Forecasters only: the longest horizon POST /forecast_traffic "
+                          "answers with this model (periods).")
 
 
 class SnapshotInfo(Answer):

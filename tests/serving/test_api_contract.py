@@ -184,6 +184,18 @@ def test_forecast_errors_name_the_input_in_machine_readable_fields(
     assert words in answer["error"]  # the human message stays
 
 
+def test_models_gives_the_forecaster_s_horizon_limit(client: TestClient,
+                                                    horizon_limit: int) -> None:
+    # a client had to find the limit in the page's private /ui/api/forecast_options
+    models = client.get("/models").json()["models"]
+    fc = next(m for m in models if m["name"] == "traffic_forecaster")
+    assert fc["max_horizon"] == horizon_limit
+    assert client.post("/forecast_traffic", json={"horizon": horizon_limit}).status_code == 200
+    too_long = client.post("/forecast_traffic", json={"horizon": horizon_limit + 1}).json()
+    assert too_long["code"] == "horizon_too_long"
+    assert "GET /models gives the limit as max_horizon" in too_long["error"]
+
+
 @pytest.mark.parametrize("path", ["/churn_risk", "/segments"])
 @pytest.mark.parametrize("bad", [True, False, 1.0])
 def test_user_ids_take_no_booleans_or_floats(client: TestClient, path: str, bad: Any) -> None:

@@ -34,6 +34,12 @@ def test_health_models_and_openapi(client: TestClient) -> None:
     assert client.get("/readyz").status_code == 200
     models = client.get("/models").json()
     assert {m["name"] for m in models["models"]} >= {"churn", "traffic_forecaster"}
+    # what a client needs to ask the forecaster a valid question, in the documented API
+    fc = next(m for m in models["models"] if m["name"] == "traffic_forecaster")
+    assert fc["freq"] == "D"
+    assert fc["series"] == ["channel=email", "channel=social", "total"]
+    assert fc["max_horizon"] == 400  # a seasonal naive has no limit of its own: the API's
+    assert "max_horizon" not in next(m for m in models["models"] if m["name"] == "churn")
     spec = client.get("/docs.json").json()
     for path in ("/forecast_traffic", "/churn_risk", "/purchase_propensity", "/customer_value",
                  "/channel_value", "/segments", "/experiments/analyze", "/experiments/plan"):
