@@ -37,6 +37,44 @@ def _visit_rows(events: pd.DataFrame) -> pd.DataFrame:
     return events
 
 
+def _counted(events: pd.DataFrame, metrics: Sequence[str]) -> pd.Series:
+    """Rows some series of ``metrics`` counts: the visit rows (see ``_visit_rows``) and, for
+    orders or revenue, the purchases; every row when none of them is there."""
+    mask = pd.Series(False, index=events.index)
+    if "visits" in metrics:
+        mask.loc[_visit_rows(events).index] = True
+    if {"orders", "revenue"} & set(metrics):
+        mask |= events["event_type"].astype(str) == "purchase"
+    return mask if mask.any() else pd.Series(True, index=events.index)
+
+
+def _within_counted_span(events: pd.DataFrame, metrics: Sequence[str], freq: str,
+                         notes: list[str]) -> pd.DataFrame:
+    """``events`` without the periods before the first and after the last one holding a row
+    some series counts (a visit or a purchase), with a note.
+
+    An order export carries refunds (or e-mail opens) dated after its last visit: those days
+    had become periods of 0 visits, 0 orders and 0 revenue at the end of every series, which
+    the forecaster reads as a collapse (a check's shop of ~1,000 visits a day was forecast at
+    150 a day after two such days)."""
+    counted = _counted(events, metrics)
+    first, last = events.loc[counted, "ds"].min(), events.loc[counted, "ds"].max()
+    outside = (events["ds"] < first) | (events["ds"] > last)
+    if not outside.any():
+        return events
+    out = events[outside]
+    kinds = ", ".join(f"{k} ({n:,})" for k, n in
+                      out["event_type"].astype(str).value_counts().items())
+    fmt = "%Y-%m-%d" if freq == "D" else "%Y-%m-%d %H:00"
+    ts = pd.to_datetime(out["ts"])
+    notes.append(
+        f"{int(outside.sum()):,} events ({kinds}) from {ts.min()} to {ts.max()} lie outside the "
+        f"periods with visits or purchases ({first.strftime(fmt)} .. {last.strftime(fmt)}); "
+        "the series cover those periods only: counted as 0 visits, 0 orders and 0 revenue, "
+        "the periods outside would read as a collapse (or a start from nothing)")
+    return events[~outside]
+
+
 def traffic_series(
     events: pd.DataFrame,
     freq: str = "D",
@@ -83,16 +121,18 @@ def traffic_series(
     if "channel" not in ev.columns:
         ev["channel"] = "unknown"
     ev["channel"] = ev["channel"].astype("string").fillna("unknown")
-    last_ds = ev["ds"].max()
     notes: list[str] = []
+    ev = _within_counted_span(ev, metrics, f, notes)
+    fed = ev[_counted(ev, metrics)]
+    last_ds = fed["ds"].max()
     period = pd.Timedelta(days=1) if f == "D" else pd.Timedelta(hours=1)
-    last_ts = pd.to_datetime(ev["ts"]).max()
-    if last_ts < last_ds + period / 2 and ev["ds"].nunique() > 1:
+    last_ts = pd.to_datetime(fed["ts"]).max()
+    if last_ts < last_ds + period / 2 and fed["ds"].nunique() > 1:
         # the data stops early in its last period: a partial period would look like a collapse
         notes.append(f"last period {last_ds} is partial (data ends at {last_ts}); it is left out "
                      "of the series")
         ev = ev[ev["ds"] < last_ds]
-        last_ds = ev["ds"].max()
+        last_ds = ev.loc[_counted(ev, metrics), "ds"].max()
     grid = pd.date_range(ev["ds"].min(), last_ds, freq=f)
     parts: list[pd.DataFrame] = []
 

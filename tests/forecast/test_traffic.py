@@ -42,3 +42,30 @@ def test_hourly_series() -> None:
     s = traffic_series(_events(), "h", metrics=("visits",), by_channel=False)
     assert set(s["series_id"]) == {"total"}
     assert s["y"].sum() == 5
+
+
+def test_trailing_refunds_do_not_add_zero_days_at_the_end() -> None:
+    """An order export's refunds dated after its last visit had become days of 0 visits,
+    0 orders and 0 revenue at the end of every series (read as a collapse by the forecaster)."""
+    ev = pd.concat([_events(), pd.DataFrame({
+        "user_id": ["a", "b"], "ts": pd.to_datetime(["2024-01-05 10:00", "2024-01-06 18:00"]),
+        "event_type": ["refund", "email_open"], "channel": ["social", "email"],
+        "revenue": [-20.0, 0.0], "order_id": ["o2", None]})], ignore_index=True)
+    s = traffic_series(ev, "D")
+    assert s["ds"].max() == pd.Timestamp("2024-01-03")
+    assert s.set_index(["series_id", "ds"])["y"][("total", pd.Timestamp("2024-01-03"))] == 2
+    note = next(n for n in s.attrs["load_notes"] if "outside the periods" in n)
+    assert "refund (1)" in note
+    assert "email_open (1)" in note
+    assert "2024-01-01 .. 2024-01-03" in note
+    assert not any("partial" in n for n in s.attrs["load_notes"])
+
+
+def test_leading_rows_that_no_series_counts_are_left_out() -> None:
+    ev = pd.concat([pd.DataFrame({
+        "user_id": ["a"], "ts": [pd.Timestamp("2023-12-20 10:00")], "event_type": ["email_open"],
+        "channel": ["email"], "revenue": [0.0], "order_id": [None]}), _events()],
+        ignore_index=True)
+    s = traffic_series(ev, "D")
+    assert s["ds"].min() == pd.Timestamp("2024-01-01")
+    assert any("outside the periods" in n for n in s.attrs["load_notes"])
