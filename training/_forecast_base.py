@@ -228,13 +228,51 @@ def _infer_freq(ds: pd.Series, ids: pd.Series) -> str:
                "the hourly series to days")
         raise ValueError(msg)
     step = per_series.min()
+    week = pd.Timedelta(days=7)
+    # a series of 8+ rows all whole weeks apart is weekly (a sparse daily series without its
+    # zero rows is that by chance with odds of (1/7)^7)
+    has = diffs.notna().to_numpy()
+    on_weeks = pd.DataFrame({"sid": ids.to_numpy()[has],
+                             "wk": (diffs[has] % week == pd.Timedelta(0)).to_numpy()}
+                            ).groupby("sid")["wk"].agg(["all", "size"])
+    weekly = per_series[(per_series >= week)
+                        & on_weeks["all"].reindex(per_series.index, fill_value=False)
+                        & (on_weeks["size"].reindex(per_series.index, fill_value=0) >= 7)]
+    if step == pd.Timedelta(days=1) and len(weekly):  # daily series and weekly ones in one file
+        daily = [str(sid) for sid in per_series.index if sid not in weekly.index]
+        msg = (f"series: the series do not share one frequency (daily: {_names(daily)}; one row "
+               f"every 7 days or more: {_names([str(s) for s in weekly.index])}); a series "
+               "with one row a week (weekly totals) would be forecast as that value on every "
+               "day, seven times its weekly total over a week. The forecaster takes daily or "
+               "hourly series only: give those series' daily values or leave them out of the "
+               "file (a daily series with values on one weekday only: give its other days as "
+               "rows with y=0)")
+        raise ValueError(msg)
     if step == pd.Timedelta(days=1):
         return "D"
     if step == pd.Timedelta(hours=1):
         return "h"
-    msg = (f"series: periods must be daily or hourly; the smallest gap between rows is {step}. "
-           "Aggregate the series to days or hours first")
+    if step > pd.Timedelta(days=1):
+        what = ("one row a week: weekly data" if step == week
+                else f"one row every {_step_text(step)}")
+        msg = (f"series: periods must be daily or hourly; the rows are at least "
+               f"{_step_text(step)} apart ({what}). The forecaster does not take such series "
+               "and cannot split totals of several days into days: give the daily values they "
+               "were summed from")
+        raise ValueError(msg)
+    msg = (f"series: periods must be daily or hourly; the smallest gap between rows is "
+           f"{_step_text(step)}. Aggregate the series to hours (or days) first")
     raise ValueError(msg)
+
+
+def _step_text(step: pd.Timedelta) -> str:
+    """``7 days``, ``30 minutes``, ``2 hours``: a gap between rows as a planner writes it."""
+    for unit, size in (("day", pd.Timedelta(days=1)), ("hour", pd.Timedelta(hours=1)),
+                       ("minute", pd.Timedelta(minutes=1))):
+        if step >= size and step % size == pd.Timedelta(0):
+            n = int(step / size)
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return str(step)
 
 
 def series_freq(series: pd.DataFrame) -> str:

@@ -411,3 +411,40 @@ def test_data_folder_without_events_says_which(tmp_path: Path) -> None:
     assert "does not exist" in _text(res)
     res = CliRunner().invoke(forecast_app, ["backtest", "--data", str(tmp_path)])
     assert "holds no events.parquet or events.csv" in _text(res)
+
+
+def test_weekly_series_get_an_error_that_does_not_ask_to_aggregate_to_days(
+        tmp_path: Path) -> None:
+    """Weekly sales (Walmart's Weekly_Sales on Fridays) were told to 'aggregate the series to
+    days or hours', which weekly totals cannot be; the gap read '7 days 00:00:00'."""
+    from serving.cli import app
+
+    fridays = pd.date_range("2010-02-05", periods=20, freq="W-FRI")
+    d = pd.DataFrame({"series_id": ["store1"] * 20, "ds": fridays, "y": range(20)})
+    path = tmp_path / "weekly.csv"
+    d.to_csv(path, index=False)
+    res = CliRunner().invoke(app, ["data", "validate", "--series", str(path)])
+    assert res.exit_code == 2, res.output
+    text = _text(res)
+    assert "7 days apart (one row a week: weekly data)" in text
+    assert "Aggregate" not in text
+    assert "00:00:00" not in text
+
+
+def test_a_weekly_series_among_daily_ones_is_an_error_not_seven_daily_forecasts(
+        tmp_path: Path) -> None:
+    """A weekly series in a daily file was forecast at its weekly total on every day, with
+    only a note that it never has a value on six weekdays."""
+    from serving.cli import app
+
+    days = pd.date_range("2024-01-01", periods=70, freq="D")
+    weeks = pd.date_range("2024-01-05", periods=10, freq="W-FRI")
+    sparse = days[[0, 7, 9]]  # a sparse daily series without its zero rows stays daily
+    d = pd.concat([pd.DataFrame({"series_id": "a", "ds": days, "y": 1.0}),
+                   pd.DataFrame({"series_id": "w", "ds": weeks, "y": 7.0}),
+                   pd.DataFrame({"series_id": "s", "ds": sparse, "y": 1.0})])
+    path = tmp_path / "mixed_weekly.csv"
+    d.to_csv(path, index=False)
+    res = CliRunner().invoke(app, ["data", "validate", "--series", str(path)])
+    assert res.exit_code == 2, res.output
+    assert "(daily: 'a', 's'; one row every 7 days or more: 'w')" in _text(res)
