@@ -41,12 +41,13 @@ from ._forecast_base import (
     listed,
     period_text,
     prepare_panel,
+    series_freq,
     steps_per_day,
 )
 
 __all__ = ["METRICS", "BacktestResult", "backtest", "backtest_future_regressors",
-           "cover_horizon", "dominant_error_notes", "evaluation_key", "forecast_metrics",
-           "plot_fold", "zero_actuals_note"]
+           "backtest_origins", "cover_horizon", "dominant_error_notes", "evaluation_key",
+           "forecast_metrics", "plot_fold", "zero_actuals_note"]
 
 METRICS: tuple[str, ...] = ("mase", "smape_pct", "pinball", "coverage80_pct", "peak_err_pct",
                             "peak_timing_days")
@@ -288,6 +289,46 @@ def _default_origins(series: pd.DataFrame, horizon: int, n_folds: int, step: int
     return sorted(first - k * step * delta for k in range(n_folds))
 
 
+def backtest_origins(series: pd.DataFrame, horizon: int,
+                     origins: Sequence[str | pd.Timestamp] | None = None, n_folds: int = 5,
+                     step: int | None = None) -> list[pd.Timestamp]:
+    """The backtest's origins (``origins``, or ``n_folds`` ending at the last observation),
+    checked before anything is fitted or logged.
+
+    Raises:
+        ValueError: an origin leaves no training data or no actuals. With default origins the
+            message names the folds and horizon to lower: a 50-day file backtested with 2 folds
+            of 60 days had been told of an origin the user never gave.
+    """
+    ds = pd.to_datetime(series["ds"])
+    freq = series_freq(series)
+    delta = pd.Timedelta(days=1) if freq == "D" else pd.Timedelta(hours=1)
+    if origins is None:
+        found = _default_origins(series, horizon, n_folds, step, freq)
+    else:
+        found = [pd.Timestamp(o) for o in origins]
+    first, last = ds.min(), ds.max()
+    bad = [o for o in found if o <= first or o > last]
+    if not bad:
+        return found
+    span = f"{period_text(first)} .. {period_text(last)}"
+    n = int((last - first) / delta) + 1
+    unit = "days" if freq == "D" else "hours"
+    if origins is None:
+        need = (step or horizon) * (n_folds - 1) + horizon + 1
+        msg = (f"backtest: {n_folds} fold(s) of horizon {horizon} need at least {need} {unit} "
+               f"of history (the folds' actuals and some training data before the first), "
+               f"the data has {n} ({span}); lower --folds or --horizon (library: n_folds, "
+               f"horizon), or give --origins inside ({period_text(first)}, "
+               f"{period_text(last)}]")
+    else:
+        shown = ", ".join(period_text(o) for o in bad[:3])
+        msg = (f"backtest: origin(s) {shown} leave no training rows or no actuals; the data "
+               f"covers {span}: choose origins after {period_text(first)} and at or before "
+               f"{period_text(last)}")
+    raise ValueError(msg)
+
+
 def backtest_future_regressors(
     frame: pd.DataFrame,
     columns: Sequence[str],
@@ -460,10 +501,7 @@ def backtest(
     frame["ds"] = pd.to_datetime(frame["ds"])
     season = 7 * steps_per_day(freq)
     delta = panel.step
-    if origins is None:
-        origin_list = _default_origins(frame, horizon, n_folds, step, freq)
-    else:
-        origin_list = [pd.Timestamp(o) for o in origins]
+    origin_list = backtest_origins(frame, horizon, origins, n_folds, step)
     proto = make if isinstance(make, BaseForecaster) else None
     notes: list[str] = []
     if proto is not None:

@@ -37,7 +37,14 @@ from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from features._calendar import normalize_calendar
 
-from ._forecast_backtest import METRICS, BacktestResult, backtest, cover_horizon, data_hash
+from ._forecast_backtest import (
+    METRICS,
+    BacktestResult,
+    backtest,
+    backtest_origins,
+    cover_horizon,
+    data_hash,
+)
 from ._forecast_base import BaseForecaster, check_future_regressors, series_freq
 from ._forecast_models import FORECASTERS, make_forecaster
 from ._mlflow import (
@@ -287,6 +294,7 @@ def log_backtest(
     Returns the run id and the result.
     """
     proto = make_forecaster(model) if isinstance(model, str) else model
+    backtest_origins(series, horizon, origins, n_folds)  # a bad origin: no empty FAILED run
     exp = get_or_create_experiment(EXPERIMENT)
     with mlflow.start_run(experiment_id=exp, run_name=run_name or f"backtest-{proto.model_name}"
                           ) as run, tempfile.TemporaryDirectory() as tmp:
@@ -508,6 +516,7 @@ def train_and_register(
     """
     proto = make_forecaster(model) if isinstance(model, str) else model
     proto, raised = cover_horizon(proto, horizon, series_freq(series))
+    backtest_origins(series, horizon, origins, n_folds)  # a bad origin: no empty FAILED run
     exp = get_or_create_experiment(EXPERIMENT)
     with mlflow.start_run(experiment_id=exp, run_name=f"train-{proto.model_name}") as run, \
             tempfile.TemporaryDirectory() as tmp:

@@ -155,3 +155,24 @@ def test_forecast_files_write_one_date_format_and_readable_numbers() -> None:
     two = _csv_ready(pd.DataFrame({"series_id": ["total", "channel=sms"],
                                    "p90": [1_234_567.891, 2.4912345]}))
     assert list(two["p90"]) == [1_234_568.0, 2.49123]
+
+
+def test_too_short_a_history_for_the_folds_names_the_fix_and_logs_no_failed_run(
+        tmp_path: Path, series_maker: Callable) -> None:
+    """50 days backtested with 2 folds of 60 had been told of an origin the user never gave
+    ('origin 2024-07-04 00:00:00 leaves 0 training rows ...') and left an empty FAILED run."""
+    series, _ = series_maker(n_days=50)
+    s_path = tmp_path / "short.csv"
+    series.to_csv(s_path, index=False)
+    before = mlflow.search_runs(search_all_experiments=True, output_format="list")
+    for cmd in ("backtest", "train"):
+        res = CliRunner().invoke(forecast_app, [cmd, "--series", str(s_path), "--horizon", "60",
+                                                "--folds", "2", "--model", "seasonal_naive"])
+        assert res.exit_code == 2, res.output
+        text = " ".join(res.output.split())
+        assert "2 fold(s) of horizon 60 need at least 121 days of history" in text
+        assert "the data has 50" in text
+        assert "lower --folds or --horizon" in text
+        assert "00:00:00" not in text
+    after = mlflow.search_runs(search_all_experiments=True, output_format="list")
+    assert len(after) == len(before)
