@@ -448,3 +448,23 @@ def test_a_weekly_series_among_daily_ones_is_an_error_not_seven_daily_forecasts(
     res = CliRunner().invoke(app, ["data", "validate", "--series", str(path)])
     assert res.exit_code == 2, res.output
     assert "(daily: 'a', 's'; one row every 7 days or more: 'w')" in _text(res)
+
+
+def test_data_validate_checks_calendar_channels_against_the_series(tmp_path: Path) -> None:
+    """`data validate --series --calendar` said ok to a channel no series has ('store_a' for
+    'store_A'), which every `brain forecast` command then rejects."""
+    from serving.cli import app
+
+    days = pd.date_range("2024-01-01", periods=30, freq="D")
+    d = pd.concat([pd.DataFrame({"series_id": s, "ds": days, "y": 10.0})
+                   for s in ("store_A", "store_B")])
+    s_path, c_path = tmp_path / "stores.csv", tmp_path / "promos.csv"
+    d.to_csv(s_path, index=False)
+    pd.DataFrame({"name": ["Reopening"], "start": ["2024-01-10"], "end": ["2024-01-12"],
+                  "kind": ["promotion"], "channel": ["store_a"]}).to_csv(c_path, index=False)
+    res = CliRunner().invoke(app, ["data", "validate", "--series", str(s_path), "--calendar",
+                                   str(c_path)])
+    assert res.exit_code == 2, res.output
+    text = _text(res)
+    assert "promos.csv" in text
+    assert "Did you mean 'store_A' for 'store_a'?" in text
