@@ -322,6 +322,13 @@ class _Ctx:
             self.phase4 = np.nanmean(stack, axis=1)
         self.smooth = _rolling(zr, m, "mean", center=True)
 
+    def reg_ref(self, name: str) -> np.ndarray:
+        """Trailing 4-week mean of known-in-advance column ``name`` (causal), cached."""
+        cache: dict[str, np.ndarray] = self.__dict__.setdefault("_reg_ref", {})
+        if name not in cache:
+            cache[name] = _rolling(np.asarray(self.reg[name], dtype=float), 4 * self.m, "mean")
+        return cache[name]
+
     def rebased(self, until: int) -> _Ctx:
         """A copy that knows only the shifts before period ``until`` (the clipping and the
         surprise are shared: they do not depend on it)."""
@@ -434,8 +441,16 @@ class LightGBMForecaster(BaseForecaster):
             feats[f"doy_cos{j}"] = np.cos(2 * np.pi * j * doy / 365.25)
         if spd > 1:
             feats["hour"] = target_ds.hour.to_numpy().astype(float)
+        relative = getattr(self, "reg_relative_", False)  # models saved before: raw only
         for name, vals in reg.items():
             feats[f"reg_{name}"] = vals
+            if relative:
+                # the value against the series' own last 4 weeks at the origin: a 20% price
+                # cut of one item among 200 priced 1-15 is invisible in the raw price
+                ref = _take(ctx.reg_ref(name), t)
+                feats[f"regd_{name}"] = vals - ref
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    feats[f"regr_{name}"] = np.where(ref > 0, vals / ref - 1.0, np.nan)
         # unclipped surprises for the linear short-memory term (not a tree feature)
         feats["__s0"] = ctx.surprise[t]
         feats["__s1"] = _take(ctx.surprise, t - 1)
@@ -604,6 +619,7 @@ class LightGBMForecaster(BaseForecaster):
         """Clean events from history, learn their lifts, fit the quantile models."""
         panel = prepare_panel(series, self.transform)
         self.panel_: Panel = panel
+        self.reg_relative_ = True
         self.calendar_ = self._fit_calendar(calendar)
         spd = steps_per_day(panel.freq)
         m, year = 7 * spd, 364 * spd

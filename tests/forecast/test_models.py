@@ -113,3 +113,29 @@ def test_factory_and_ensemble_interface(daily: tuple, fast_gbm: dict) -> None:
     fc = ens.predict(7)
     assert (fc["model"] == "ensemble").all()
     assert (fc["p10"] <= fc["p90"]).all()
+
+
+def test_a_price_cut_moves_the_forecast_of_a_panel_of_differently_priced_items() -> None:
+    """A known-in-advance price read only as its raw value: in a panel of items priced 1-20,
+    one item's discount price is another's normal price, and a 30% cut (demand x2.04 in the
+    history) moved the forecast x1.15 here (x1.00 on an M5-like file of 200 items). The
+    value against the series' own last 4 weeks is a feature too now."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2023-01-01", periods=420, freq="D")
+    rows, fut = [], []
+    for i in range(80):
+        base = float(np.exp(rng.uniform(0, np.log(20))))
+        price = np.full(len(ds), base)
+        for k in range(int(rng.integers(0, 28)), len(ds), 28):
+            if rng.random() < 0.5:
+                price[k:k + 7] = 0.7 * base
+        y = rng.poisson(10 * (base / price) ** 2).astype(float)
+        rows.append(pd.DataFrame({"series_id": f"item{i}", "ds": ds, "y": y, "price": price}))
+        fds = pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=14, freq="D")
+        fut.append(pd.DataFrame({"series_id": f"item{i}", "ds": fds, "price": base}))
+    series, plan = pd.concat(rows), pd.concat(fut)
+    model = LightGBMForecaster(max_horizon_days=14, n_estimators=80, max_rows=20000,
+                               horizons_per_origin=8).fit(series)
+    full = model.predict(14, future_regressors=plan)
+    cut = model.predict(14, future_regressors=plan.assign(price=plan["price"] * 0.7))
+    assert cut["p50"].sum() / full["p50"].sum() > 1.6
