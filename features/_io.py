@@ -806,6 +806,7 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
                 fix="pass --tz with the zone the file was written in (e.g. --tz Europe/Berlin) "
                     "so each row reads as its local date, or write plain dates"))
     for col in [c for c in frame.columns if SERIES.column(str(c)) is None]:
+        frame[col] = _bool_flag(frame[col], str(col), report)
         parsed = _parse_float(
             frame[col], str(col), probs,
             fix=(f"use plain numbers with '.' as decimal point for a known-in-advance column (a "
@@ -967,6 +968,21 @@ def _merge_repeated_hour(frame: pd.DataFrame, repeated: np.ndarray, tz: str,
                 "series at the same local time are averaged into one (the series is read in "
                 "local time; the hour skipped in spring is left as a gap)")
     return pd.concat([frame[~repeated], merged], ignore_index=True)
+
+
+def _bool_flag(col: pd.Series, name: str, report: LoadReport) -> pd.Series:
+    """A known-in-advance column written as ``True``/``False`` (pandas, Excel, a Parquet bool:
+    Walmart's ``IsHoliday``) as 1.0/0.0, with a note; any other column as it is."""
+    if pd.api.types.is_bool_dtype(col):
+        report.note(f"column '{name}' holds True/False: read as 1/0")
+        return col.astype(float)
+    if col.dtype != object and not pd.api.types.is_string_dtype(col):
+        return col
+    text = col.dropna().astype(str).str.strip().str.lower()
+    if text.empty or not text.isin(["true", "false"]).all():
+        return col
+    report.note(f"column '{name}' holds True/False: read as 1/0")
+    return col.astype("string").str.strip().str.lower().map({"true": 1.0, "false": 0.0})
 
 
 def load_series(path: PathLike, *, tz: str = "UTC") -> pd.DataFrame:

@@ -394,3 +394,15 @@ def test_one_series_typed_two_ways_is_a_duplicate_at_load(tmp_path: Path) -> Non
     text = f"series_id,ds,y\n{nfd},2024-01-01,3\n{nfc},2024-01-01,5\n"
     with pytest.raises(ft.DataContractError, match="duplicate keys"):
         ft.load_series(write(tmp_path, text, "series.csv"))
+
+
+def test_a_true_false_flag_in_a_series_file_reads_as_1_0(tmp_path: Path) -> None:
+    """Walmart's IsHoliday (True/False, as pandas and Excel write flags) was refused as 'not
+    numbers' in every row."""
+    s = ft.load_series(write(tmp_path, "series_id,ds,y,IsHoliday\na,2024-01-01,5,False\n"
+                                       "a,2024-01-02,6,TRUE\n", "s.csv"))
+    assert s["IsHoliday"].tolist() == [0.0, 1.0]
+    assert any("'IsHoliday' holds True/False: read as 1/0" in n for n in s.attrs["load_notes"])
+    with pytest.raises(ft.DataContractError, match="IsHoliday"):  # yes/no stays an error
+        ft.load_series(write(tmp_path, "series_id,ds,y,IsHoliday\na,2024-01-01,5,False\n"
+                                       "a,2024-01-02,6,yes\n", "s.csv"))
