@@ -337,6 +337,21 @@ class _Ctx:
         return other
 
 
+def _graded(panel: Panel) -> list[str]:
+    """Known-in-advance columns that also enter against the series' own last 4 weeks: those
+    with values other than 0 and 1 (a price: one item's sale price is another's normal price).
+    A 0/1 flag reads the same in every series, so it enters as it is."""
+    out = []
+    for name in panel.regressor_names:
+        for g in panel.series.values():
+            v = np.asarray(g.regressors.get(name, ()), dtype=float)
+            v = v[np.isfinite(v)]
+            if len(v) and not np.isin(v, (0.0, 1.0)).all():
+                out.append(name)
+                break
+    return out
+
+
 class LightGBMForecaster(BaseForecaster):
     """Direct multi-horizon global LightGBM quantile model plus learned event lifts.
 
@@ -441,10 +456,11 @@ class LightGBMForecaster(BaseForecaster):
             feats[f"doy_cos{j}"] = np.cos(2 * np.pi * j * doy / 365.25)
         if spd > 1:
             feats["hour"] = target_ds.hour.to_numpy().astype(float)
-        relative = getattr(self, "reg_relative_", False)  # models saved before: raw only
+        # models saved before: raw values only
+        relative = set(getattr(self, "reg_relative_", None) or ())
         for name, vals in reg.items():
             feats[f"reg_{name}"] = vals
-            if relative:
+            if name in relative:
                 # the value against the series' own last 4 weeks at the origin: a 20% price
                 # cut of one item among 200 priced 1-15 is invisible in the raw price
                 ref = _take(ctx.reg_ref(name), t)
@@ -619,7 +635,7 @@ class LightGBMForecaster(BaseForecaster):
         """Clean events from history, learn their lifts, fit the quantile models."""
         panel = prepare_panel(series, self.transform)
         self.panel_: Panel = panel
-        self.reg_relative_ = True
+        self.reg_relative_ = _graded(panel)
         self.calendar_ = self._fit_calendar(calendar)
         spd = steps_per_day(panel.freq)
         m, year = 7 * spd, 364 * spd

@@ -139,3 +139,15 @@ def test_a_price_cut_moves_the_forecast_of_a_panel_of_differently_priced_items()
     full = model.predict(14, future_regressors=plan)
     cut = model.predict(14, future_regressors=plan.assign(price=plan["price"] * 0.7))
     assert cut["p50"].sum() / full["p50"].sum() > 1.6
+    assert model.reg_relative_ == ["price"]
+
+
+def test_a_0_1_flag_enters_as_it_is() -> None:
+    ds = pd.date_range("2024-01-01", periods=120, freq="D")
+    rng = np.random.default_rng(1)
+    series = pd.concat(pd.DataFrame({"series_id": f"s{i}", "ds": ds, "y": rng.poisson(20, 120),
+                                     "promo": (np.arange(120) % 14 < 3).astype(float),
+                                     "price": 5.0 + i + (np.arange(120) % 28 < 7)})
+                       for i in range(3))
+    model = LightGBMForecaster(max_horizon_days=7, n_estimators=20).fit(series)
+    assert model.reg_relative_ == ["price"]
