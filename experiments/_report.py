@@ -93,7 +93,8 @@ def _tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[st
     for m in result.metrics:
         arm_rows = [[a.variant, str(a.n), _fmt(a.mean, 6), _fmt(a.std, 4),
                      _fmt(a.adjusted_mean, 6)] for a in m.arms]
-        desc = f"{m.kind}" + (f", ratio {m.column}/{m.denominator}" if m.denominator else "") + (
+        # a ratio metric's kind is 'ratio': said once ("ratio revenue/sessions")
+        desc = (f"ratio {m.column}/{m.denominator}" if m.denominator else f"{m.kind}") + (
             f", CUPED on {m.covariate}" if m.covariate else "") + (
             ", guardrail" if m.guardrail else "")
         out.append((f"{m.name} ({desc})", ["arm", "n", "value", "sd per unit",

@@ -251,8 +251,12 @@ def _print_result(result: ExperimentResult) -> None:
     for g in result.guardrails:
         console.print(f"guardrail {g.status.upper()}: {g.message}", markup=False,
                       style={"pass": "green", "fail": "bold red"}.get(g.status, "yellow"))
+    # the result's warnings repeat the failed guardrails and an SRM mismatch for API clients;
+    # both are printed above already
+    shown = {g.message for g in result.guardrails} | {result.srm.message}
     for w in result.warnings:
-        console.print(f"warning: {w}", style="yellow", markup=False)
+        if w not in shown:
+            console.print(f"warning: {w}", style="yellow", markup=False)
 
 
 def _metric_cell(c: Comparison) -> str:
@@ -305,8 +309,9 @@ def _srm_hint(result: ExperimentResult) -> str:
         return (f"hint: arm(s) {names} hold far fewer units than the others: stray or mistyped "
                 f"labels in {result.variant_col!r}? (labels differing only in case or "
                 "surrounding spaces are already merged.) Fix or filter those rows and re-run.")
-    return ("hint: if the design was unequal, pass it as --expected-split, e.g. "
-            "'control=0.7,treatment=0.3'.")
+    split = ",".join(f"{a.variant}={a.expected_share:.2g}" for a in arms)
+    return (f"hint: if the design was unequal, pass it as --expected-split with its shares "
+            f"(checked here against '{split}').")
 
 
 def _fail(exc: Exception) -> typer.Exit:

@@ -54,6 +54,27 @@ def test_ab_analyze_writes_report_and_json(tmp_path: Path) -> None:
     assert saved["segments"]
 
 
+def test_an_srm_and_a_failed_guardrail_are_said_once_with_the_data_s_labels(
+        tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    n_a, n_b = 3_000, 2_600  # far from 50/50: an SRM
+    frame = pd.DataFrame({"variant": ["A"] * n_a + ["B"] * n_b,
+                          "visits": np.r_[rng.poisson(5, n_a), rng.poisson(3, n_b)]})
+    path = tmp_path / "ab.csv"
+    frame.to_csv(path, index=False)
+    result = runner.invoke(app, ["ab", "analyze", "--data", str(path), "--variant-col",
+                                 "variant", "--control", "A", "--metrics", "visits",
+                                 "--guardrail", "visits=0.05", "--report",
+                                 str(tmp_path / "r.md")])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert out.count("SAMPLE RATIO MISMATCH") == 1, result.output
+    assert out.count("-> fail") == 1, result.output
+    assert "--expected-split with its shares (checked here against 'A=0.5,B=0.5')" in out
+    assert "control=0.7" not in out
+    assert "## visits (mean" in (tmp_path / "r.md").read_text()
+
+
 def test_ab_analyze_on_hillstrom_reproduces_readme_p_values(tmp_path: Path) -> None:
     path = DATA / "hillstrom.csv"
     if not path.exists():
