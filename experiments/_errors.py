@@ -13,7 +13,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ExperimentInputError", "Param"]
+__all__ = ["REQUEST_ROWS", "ExperimentInputError", "Param", "first_rows"]
+
+REQUEST_ROWS = "request rows"
+"""The ``source`` of data sent in an API request's ``rows`` (a JSON array, counted from 0)."""
+
+
+def first_rows(source: str, positions: Any, shown: int = 3) -> str:
+    """The first ``shown`` of ``positions`` (0-based) as the input counts them: ``rows [4, 9]``
+    for a file (1-based data rows, as a spreadsheet shows them) and ``rows[3], rows[8]`` for an
+    API request's ``rows`` array, whose ``loc`` counts from 0 too."""
+    first = [int(i) for i in list(positions)[:shown]]
+    if source == REQUEST_ROWS:
+        return ", ".join(f"rows[{i}]" for i in first)
+    return f"rows {[i + 1 for i in first]}"
 
 _NO_VALUE: Any = object()
 

@@ -27,7 +27,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from experiments._errors import ExperimentInputError, Param
+from experiments._errors import ExperimentInputError, Param, first_rows
 from experiments._stats import JointStats, MomentStats
 
 __all__ = ["SUMMARY_COLUMNS", "Metric", "arm_stats", "parse_metrics", "summarize"]
@@ -173,10 +173,9 @@ def _check_columns(frame: pd.DataFrame, variant_col: str, metrics: Sequence[Metr
     for col in (variant_col, segment_col):
         if col and frame[col].isna().any():
             rows = np.flatnonzero(frame[col].isna().to_numpy())
-            first = (rows[:3] + 1).tolist()  # 1-based data rows, as a spreadsheet shows them
             raise ExperimentInputError(
-                f"{source}: column {col!r} has {rows.size} missing values (first rows "
-                f"{first}); every unit needs one. Fix: drop or label those rows "
+                f"{source}: column {col!r} has {rows.size} missing values (first "
+                f"{first_rows(source, rows)}); every unit needs one. Fix: drop or label those rows "
                 "explicitly before the analysis."
             )
 
@@ -192,7 +191,6 @@ def _numeric(frame: pd.DataFrame, col: str, variant_col: str, source: str) -> np
         by_arm = pd.Series(frame[variant_col].to_numpy()[rows]).astype(str).value_counts()
         arms = ", ".join(f"{k!r}: {v}" for k, v in by_arm.items())
         shown = [str(x) for x in s.iloc[rows[:3]].tolist()]
-        first = (rows[:3] + 1).tolist()  # 1-based data rows
         money = s.iloc[rows].astype(str).str.match(_MONEY_LIKE)
         fix = ("Fix: fill them (e.g. 0 for no revenue) or filter the rows explicitly." if not
                money.any() else
@@ -202,8 +200,8 @@ def _numeric(frame: pd.DataFrame, col: str, variant_col: str, source: str) -> np
                "like '1,1.85' or mixed decimal commas), then re-run.")
         raise ExperimentInputError(
             f"{source}: column {col!r} has {rows.size} values that are missing or not finite "
-            f"numbers ({arms}; first rows {first}: {shown}). Rows are never dropped "
-            f"silently. {fix}"
+            f"numbers ({arms}; first {first_rows(source, rows)}: {shown}). Rows are never "
+            f"dropped silently. {fix}"
         )
     return values
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from experiments._errors import ExperimentInputError, Param
+from experiments._errors import ExperimentInputError, Param, first_rows
 from experiments._metrics import Metric, _numeric
 
 __all__ = ["aggregate_units", "repeated_unit_warning"]
@@ -51,10 +51,10 @@ def aggregate_units(frame: pd.DataFrame, unit_col: str, variant_col: str,
         )
     ids = frame[unit_col]
     if ids.isna().any():
-        rows = (np.flatnonzero(ids.isna().to_numpy())[:3] + 1).tolist()
+        rows = first_rows(source, np.flatnonzero(ids.isna().to_numpy()))
         raise ExperimentInputError(
             f"{source}: unit column {unit_col!r} has {int(ids.isna().sum())} missing ids (first "
-            f"rows {rows}); every row must belong to a unit. Fix: fill or drop those rows "
+            f"{rows}); every row must belong to a unit. Fix: fill or drop those rows "
             "explicitly."
         )
     arms = frame.groupby(ids, sort=True)[variant_col].nunique(dropna=False)

@@ -86,10 +86,10 @@ def _check_numbers(frame: pd.DataFrame, columns: list[str]) -> None:
                  if v is not None and not isinstance(v, int | float)]
         if wrong:
             i, v = wrong[0]
-            bad.append(f"{col!r} ({len(wrong)} rows; first: row {i + 1} {v!r})")
+            bad.append(f"{col!r} ({len(wrong)} rows; first: rows[{i}] {v!r})")
             detail.append({"loc": ["rows", i, col], "type": "not_a_number",
                            "msg": f"must be a number or null; {len(wrong)} rows hold something "
-                                  f"else (first: row {i + 1} {v!r})"})
+                                  f"else (first: rows[{i}] {v!r})"})
         else:
             frame[col] = pd.Series([np.nan if v is None else float(v) for v in values],
                                    index=s.index, dtype="float64")

@@ -437,6 +437,7 @@ class Brain:
     # ------------------------------------------------------------------ experiments
     def analyze(self, req: AnalyzeRequest) -> dict[str, Any]:
         import experiments as ex
+        from experiments._errors import REQUEST_ROWS
 
         from ._cli_experiments import build_metrics
 
@@ -455,11 +456,11 @@ class Brain:
             metrics = build_metrics(req.metrics, cuped=req.cuped, guardrails=req.guardrails,
                                     lower_is_better=req.lower_is_better)
             result = ex.analyze(frame, req.variant_col, req.control, metrics, options=opts,
-                                segment_col=req.segment_col, source="request rows",
+                                segment_col=req.segment_col, source=REQUEST_ROWS,
                                 unit_col=req.unit_col)
         except (ValueError, KeyError, TypeError) as exc:
             raise _experiment_error(exc, set(AnalyzeRequest.model_fields),
-                                    source="request rows") from exc
+                                    source=REQUEST_ROWS) from exc
         return result.to_dict()
 
     def plan(self, req: PlanRequest) -> dict[str, Any]:

@@ -275,6 +275,8 @@ def test_experiment_and_channel_errors_name_their_field(client: TestClient) -> N
     r = client.post("/experiments/analyze", json={
         "rows": rows, "control": "control", "metrics": ["spend"]})
     assert (r.json()["field"], r.json()["loc"]) == ("rows", ["rows"]), r.json()
+    # the row as a JSON array counts it, like loc (a file's message counts data rows from 1)
+    assert "first rows[3]: [" in r.json()["error"], r.json()
     leaked = [dict(row, uid=i // 2) for i, row in enumerate(_ab_rows()[:6])] * 2
     r = client.post("/experiments/analyze", json={
         "rows": leaked, "control": "control", "metrics": ["spend"], "unit_col": "uid"})

@@ -50,7 +50,7 @@ def test_scores_given_feature_rows(brain: Brain) -> None:
     assert all(r["score"] >= 0 for r in out["results"])
     bad = [dict(rows[0], days_since_last_visit="many", visits_30d=[1]), rows[1]]
     with pytest.raises(BadRequestError, match=r"must hold numbers or null: 'days_since_last_visit'"
-                                              r" \(1 rows; first: row 1 'many'\)"):
+                                              r" \(1 rows; first: rows\[0\] 'many'\)"):
         brain.score("churn_risk", UsersRequest(rows=bad))
     flags = brain.score("churn_risk", UsersRequest(rows=[dict(rows[0], visits_30d=True)]))
     ones = brain.score("churn_risk", UsersRequest(rows=[dict(rows[0], visits_30d=1)]))
