@@ -12,7 +12,14 @@ import pandas as pd
 from experiments._bayes import beta_binomial, normal_posterior
 from experiments._errors import ExperimentInputError, Param
 from experiments._labels import merge_labels, normalise_frame, resolve_label, resolve_shares
-from experiments._metrics import Metric, arm_stats, detect_kind, parse_metrics, summarize
+from experiments._metrics import (
+    Metric,
+    _numeric,
+    arm_stats,
+    detect_kind,
+    parse_metrics,
+    summarize,
+)
 from experiments._multiple import Correction, adjust_p_values
 from experiments._results import (
     ArmResult,
@@ -423,6 +430,43 @@ def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str |
     )
 
 
+DOMINANT_SHARE = 0.2
+"""A single unit holding this share or more of an arm's total of a mean or ratio metric (in an
+arm of ``DOMINANT_MIN_UNITS`` or more) gets a warning: the arm's mean rests on it."""
+DOMINANT_MIN_UNITS = 50
+
+
+def dominant_unit_notes(frame: pd.DataFrame, variant_col: str, metrics: Sequence[Metric],
+                        kinds: Mapping[str, str], source: str) -> list[str]:
+    """A warning per metric whose total in some arm is largely one unit's (a whale spending
+    1,000x the median had made a +137% revenue lift out of one customer, without a word)."""
+    out = []
+    arms = frame[variant_col].astype(str).to_numpy()
+    for m in metrics:
+        if kinds.get(m.name) not in ("mean", "ratio"):
+            continue
+        x = _numeric(frame, m.column, variant_col, source)
+        worst: tuple[float, str, int, float, float] | None = None
+        for arm in pd.unique(arms):
+            v = x[arms == arm]
+            total = float(v.sum())
+            if len(v) < DOMINANT_MIN_UNITS or total <= 0 or (v < 0).any():
+                continue
+            share = float(v.max()) / total
+            if share >= DOMINANT_SHARE and (worst is None or share > worst[0]):
+                worst = (share, str(arm), len(v), float(v.max()), float(np.median(v)))
+        if worst is not None:
+            share, arm, n, top, med = worst
+            out.append(
+                f"metric {m.name!r}: one unit holds {share:.0%} of the {m.column!r} total of "
+                f"arm {arm!r} (its value {top:,.6g} against a median of {med:,.6g} over "
+                f"{n:,} units), so the arm's mean and the effect rest largely on it. Check "
+                "that unit (a test account, a bulk or fraudulent order?); for a heavy-tailed "
+                "metric, analyse a capped copy of the column too (values above e.g. its 99th "
+                "percentile set to it) and report both.")
+    return out
+
+
 def analyze(frame: pd.DataFrame, variant_col: str, control: str,
             metrics: Sequence[str | Metric] | str, *, options: AnalysisOptions | None = None,
             segment_col: str | None = None, source: str = "experiment data",
@@ -458,6 +502,8 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
     result = analyze_summary(summary, str(control), ms, options=opts, variant_col=variant_col,
                              frame=frame, source=source)
     notes = [n for n in (label_note, unit_note) if n]
+    notes += dominant_unit_notes(frame, variant_col, ms,
+                                 {s.name: s.kind for s in result.metrics}, source)
     if notes:
         warnings = list(result.warnings)
         at = 1 if result.srm.mismatch else 0  # after the SRM banner

@@ -368,3 +368,24 @@ def test_cuped_hint_skips_columns_that_only_start_with_pre(tmp_path) -> None:
     res = runner.invoke(app, ["ab", "analyze", "--data", str(path), "--metrics", "visits"])
     assert res.exit_code == 0, res.output
     assert "CUPED is off" not in res.output
+
+
+def test_a_unit_that_makes_most_of_an_arm_s_total_is_warned_about() -> None:
+    # a whale spending 1,000x the median: the revenue lift is one customer's
+    rng = np.random.default_rng(0)
+    n = 4_000
+    arm = rng.choice(["control", "treatment"], n)
+    revenue = np.where(rng.random(n) < 0.05, rng.gamma(2, 20, n), 0.0)
+    whale = np.flatnonzero(arm == "treatment")[0]
+    revenue[whale] = 40_000.0
+    frame = pd.DataFrame({"variant": arm, "revenue": revenue,
+                          "converted": (revenue > 0).astype(int)})
+    result = ex.analyze(frame, "variant", "control", "revenue,converted")
+    said = [w for w in result.warnings if "one unit holds" in w]
+    assert len(said) == 1
+    assert said[0].startswith("metric 'revenue': one unit holds 9")
+    assert "of the 'revenue' total of arm 'treatment' (its value 40,000" in said[0]
+    # without the whale nothing is said, and 0/1 metrics are never judged this way
+    frame.loc[whale, "revenue"] = 50.0
+    assert not [w for w in ex.analyze(frame, "variant", "control", "revenue,converted").warnings
+                if "one unit holds" in w]
