@@ -157,6 +157,27 @@ def _rename_hint(df: pd.DataFrame, col: str, taken: set[str]) -> str | None:
     return None
 
 
+def _series_key_hint(df: pd.DataFrame, other: str, hint: str) -> str:
+    """``hint`` (rename ``other`` to series_id), or, when ``other`` and the date repeat
+    together, how to join it with the column that tells its series apart: Walmart's 'Store'
+    names 45 stores of ~80 departments each, and renaming it led straight into a duplicate
+    (series_id, ds) error."""
+    date = "ds" if "ds" in df.columns else _rename_hint(df, "ds", {other})
+    if date is None or not df[[other, date]].duplicated().any():
+        return hint
+    y = "y" if "y" in df.columns else _rename_hint(df, "y", {other, date})
+    for c in map(str, df.columns):
+        if c in (other, date, y) or pd.api.types.is_float_dtype(df[c].dtype):
+            continue
+        if not df[[other, c, date]].duplicated().any():
+            return (f"'{other}' alone does not name a series (its rows repeat on one date); "
+                    f"name each series by '{other}' and '{c}' together, e.g. in Python: "
+                    f"frame['series_id'] = frame['{other}'].astype(str) + '-' + "
+                    f"frame['{c}'].astype(str)")
+    return (f"'{other}' alone does not name a series (its rows repeat on one date): add a "
+            "series_id column joining the columns that tell the series apart")
+
+
 def _check_columns(df: pd.DataFrame, contract: Contract, source: str) -> None:
     missing = [c for c in contract.required if c not in df.columns]
     if not missing:
@@ -173,6 +194,10 @@ def _check_columns(df: pd.DataFrame, contract: Contract, source: str) -> None:
         shown = [str(c) for c in df.columns if c not in df.attrs.get("added_columns", ())]
         hint = f"rename column '{other}' to '{col}'" if other is not None else (
             f"add it; the file has columns {shown}")
+        if contract.name == "series" and col == "series_id" and other is not None:
+            hint = _series_key_hint(df, other, hint)
+            if not hint.startswith("rename"):  # not a rename: nor in the rename-all line
+                renames.pop(other, None)
         if contract.name == "series" and col == "y" and other is None:
             hint += ("; y is the number to forecast (visits, orders, sales), one row per "
                      "series and period")

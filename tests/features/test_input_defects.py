@@ -340,3 +340,21 @@ def test_a_long_file_without_ids_is_not_called_wide(tmp_path: Path) -> None:
     assert "column 'series_id' is required: the dates in 'date' repeat (2 rows share a date)" in msg
     assert "rename column 'date' to 'ds'" in msg
     assert "'onpromotion', 'series_id']" not in msg
+
+
+def test_a_store_column_that_repeats_on_a_date_is_not_suggested_as_series_id() -> None:
+    # Walmart-style: 'Store' names a store of many departments; renaming it to series_id led
+    # straight into a duplicate (series_id, ds) error
+    days = pd.date_range("2024-01-01", periods=20)
+    frame = pd.DataFrame([{"Store": st, "Dept": d, "Date": day, "Sales": 10.0}
+                          for st in (1, 2) for d in (1, 2, 3) for day in days])
+    with pytest.raises(ft.DataContractError) as err:
+        ft.validate_series(frame, "stores.csv")
+    text = str(err.value)
+    assert ("'Store' alone does not name a series (its rows repeat on one date); name each "
+            "series by 'Store' and 'Dept' together") in text
+    assert "'Store': 'series_id'" not in text  # not in the rename-all line either
+    # one row per store and date: the rename stays the fix
+    with pytest.raises(ft.DataContractError) as err:
+        ft.validate_series(frame[frame["Dept"] == 1].drop(columns="Dept"), "stores.csv")
+    assert "rename column 'Store' to 'series_id'" in str(err.value)
