@@ -350,7 +350,7 @@ def _plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, cal: pd.DataFrame | 
     from training._forecast_backtest import plot_fold
 
     return plot_fold(history, fc, cal, "forecast", path, max_series=_CHART_SERIES,
-                     all_in="forecast.csv")
+                     all_in="forecast.csv", last_year=True)
 
 
 def _registry_listing() -> str:

@@ -210,12 +210,15 @@ def _name_events(ax: Any, events: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timesta
 
 def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFrame | None,
               title: str, path: Path, max_series: int = 4, context: int | None = None,
-              all_in: str | None = None) -> Path:
+              all_in: str | None = None, last_year: bool = False) -> Path:
     """Save one fold's chart: history, actuals, P50, P10-P90 band, event windows shaded.
 
     Only the first ``max_series`` series are drawn, the sums over every channel (``total``)
     first; when there are more, the chart's title says how many of how many, and that all are
-    in ``all_in`` (a file name) when given.
+    in ``all_in`` (a file name) when given. ``last_year`` also draws the history of the same
+    days 52 weeks before the forecast (same weekdays), where the history has them: a planner
+    sizing a promotion compares it with last year's (the chart shows 3 horizons of history,
+    which never reached back that far).
     """
     import matplotlib as mpl
 
@@ -239,6 +242,12 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
         ax.plot(f["ds"], f["p50"], color="tab:blue", lw=1.5, label="P50")
         ax.fill_between(f["ds"], f["p10"], f["p90"], color="tab:blue", alpha=0.25,
                         label="P10-P90")
+        if last_year:
+            before = history[history["series_id"] == sid].set_index("ds")["y"]
+            ago = before.reindex(f["ds"] - pd.Timedelta(weeks=52))
+            if ago.notna().any():
+                ax.plot(f["ds"], ago.to_numpy(), color="0.45", lw=1, ls=":",
+                        label="52 weeks before")
         lo, hi = hist["ds"].min() if len(hist) else f["ds"].min(), f["ds"].max()
         begin = f["ds"].min()
         ax.axvline(begin, color="0.5", ls="--", lw=0.8, label="forecast start")
@@ -270,7 +279,9 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
         name = (sid if _drawable(sid)
                 else f"series {every.index(sid) + 1} of {len(every)}{where}")
         ax.set_title(f"{title} - {name}{cut}", fontsize=10)
-        ax.legend(loc="upper left", fontsize=8)
+        # under the panel: inside it, it hid the first event's name (written at the top)
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=7, fontsize=8,
+                  frameon=False)
     fig.tight_layout()
     if len(every) > len(ids):
         fig.subplots_adjust(top=1 - 0.35 / len(ids))

@@ -105,3 +105,30 @@ def test_a_fold_trained_on_less_history_than_its_horizon_is_noted(daily: tuple) 
     assert "(20 against 30)" in note
     res = backtest(SeasonalNaiveForecaster(), series, None, horizon=30, n_folds=2)
     assert not any("fewer days of history" in n for n in res.notes)
+
+
+def test_the_forecast_chart_draws_the_same_days_52_weeks_before(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib.figure import Figure
+
+    from training._forecast_backtest import plot_fold
+
+    drawn: list[dict[str, np.ndarray]] = []
+
+    def keep(fig: Figure, *args: object, **kwargs: object) -> None:
+        drawn.append({line.get_label(): np.asarray(line.get_ydata(), dtype=float)
+                      for ax in fig.axes for line in ax.get_lines()})
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    ds = pd.date_range("2023-01-01", periods=500, freq="D")
+    history = pd.DataFrame({"series_id": "total", "ds": ds, "y": np.arange(500.0)})
+    future = pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=30, freq="D")
+    fc = pd.DataFrame({"series_id": "total", "ds": future, "p10": 1.0, "p50": 2.0, "p90": 3.0})
+    plot_fold(history, fc, None, "forecast", tmp_path / "a.png", last_year=True)
+    before = drawn[-1]["52 weeks before"]
+    assert before[0] == 500 - 364  # same weekdays, a year back
+    assert np.all(np.diff(before) == 1)
+    plot_fold(history.tail(200), fc, None, "forecast", tmp_path / "b.png", last_year=True)
+    assert "52 weeks before" not in drawn[-1]  # no history that far back: no line
+    plot_fold(history, fc, None, "fold", tmp_path / "c.png")
+    assert "52 weeks before" not in drawn[-1]
