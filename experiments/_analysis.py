@@ -343,7 +343,8 @@ def _comparisons(summary: pd.DataFrame, control: str, metrics: Sequence[Metric],
                                  stats_by_arm[v], opts) for v in order[1:] if v in stats_by_arm]
         comps.extend(replace(c, bayes=None) if flat else c for c in metric_comps)
         summaries.append(MetricSummary(m.name, kinds[m.name], m.column, m.denominator,
-                                       m.covariate, m.is_guardrail, tuple(arms)))
+                                       m.covariate, m.is_guardrail, tuple(arms), m.cap,
+                                       m.cap_quantile))
     return comps, summaries, warnings
 
 
@@ -430,6 +431,30 @@ def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str |
     )
 
 
+def resolve_caps(frame: pd.DataFrame, metrics: Sequence[Metric], variant_col: str,
+                 source: str) -> tuple[list[Metric], dict[str, int]]:
+    """``metrics`` with each ``cap_quantile`` resolved to a ``cap`` over all units (pooled over
+    the arms, so every arm is capped at one value), and per capped metric the number of units
+    above its cap. A 0/1 metric cannot be capped (its 99th percentile may be 0)."""
+    out: list[Metric] = []
+    counts: dict[str, int] = {}
+    for m in metrics:
+        if m.cap is None and m.cap_quantile is None:
+            out.append(m)
+            continue
+        x = _numeric(frame, m.column, variant_col, source)
+        if m.kind == "proportion" or (m.denominator is None and np.isin(x, (0.0, 1.0)).all()):
+            raise ExperimentInputError(
+                f"metric {m.name!r}: column {m.column!r} holds only 0 and 1, and capping a 0/1 "
+                "metric would change what it counts (its 99th percentile may well be 0). Fix: "
+                "cap revenue-like metrics only; drop this one from ", Param("caps"), "."
+            )
+        cap = m.cap if m.cap is not None else float(np.quantile(x, m.cap_quantile or 1.0))
+        counts[m.name] = int((x > cap).sum())
+        out.append(replace(m, cap=cap))
+    return out, counts
+
+
 DOMINANT_SHARE = 0.2
 """A single unit holding this share or more of an arm's total of a mean or ratio metric (in an
 arm of ``DOMINANT_MIN_UNITS`` or more) gets a warning: the arm's mean rests on it."""
@@ -446,6 +471,8 @@ def dominant_unit_notes(frame: pd.DataFrame, variant_col: str, metrics: Sequence
         if kinds.get(m.name) not in ("mean", "ratio"):
             continue
         x = _numeric(frame, m.column, variant_col, source)
+        if m.cap is not None:
+            x = np.minimum(x, m.cap)
         worst: tuple[float, str, int, float, float] | None = None
         for arm in pd.unique(arms):
             v = x[arms == arm]
@@ -462,8 +489,8 @@ def dominant_unit_notes(frame: pd.DataFrame, variant_col: str, metrics: Sequence
                 f"arm {arm!r} (its value {top:,.6g} against a median of {med:,.6g} over "
                 f"{n:,} units), so the arm's mean and the effect rest largely on it. Check "
                 "that unit (a test account, a bulk or fraudulent order?); for a heavy-tailed "
-                "metric, analyse a capped copy of the column too (values above e.g. its 99th "
-                "percentile set to it) and report both.")
+                "metric, analyse it capped too (brain ab analyze --cap "
+                f"{m.name}=p99, API caps) and report both.")
     return out
 
 
@@ -498,9 +525,13 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
         frame, unit_note = aggregate_units(frame, unit_col, variant_col, ms, segment_col, source)
     else:
         unit_note = repeated_unit_warning(frame, variant_col, segment_col)
+    ms, capped = resolve_caps(frame, ms, variant_col, source)
     summary = summarize(frame, variant_col, ms, source=source)
     result = analyze_summary(summary, str(control), ms, options=opts, variant_col=variant_col,
                              frame=frame, source=source)
+    if capped:
+        result = replace(result, metrics=tuple(
+            replace(s, capped_units=capped.get(s.name, 0)) for s in result.metrics))
     notes = [n for n in (label_note, unit_note) if n]
     notes += dominant_unit_notes(frame, variant_col, ms,
                                  {s.name: s.kind for s in result.metrics}, source)

@@ -54,6 +54,11 @@ class Metric:
         guardrail_margin: when set, the metric is a guardrail that must not get worse by more
             than this (a share of control's mean if ``guardrail_relative``, else metric units).
         guardrail_relative: whether ``guardrail_margin`` is relative.
+        cap_quantile: cap each unit's value of ``column`` at this quantile of all units' values
+            (pooled over the arms, e.g. 0.99; resolved to ``cap`` by ``analyze``): a few
+            extreme spenders no longer decide a revenue metric. Not for 0/1 metrics.
+        cap: cap each unit's value of ``column`` at this value (metric units); set by
+            ``analyze`` from ``cap_quantile``, or given directly for a fixed cap.
     """
 
     name: str
@@ -64,6 +69,8 @@ class Metric:
     higher_is_better: bool = True
     guardrail_margin: float | None = None
     guardrail_relative: bool = True
+    cap_quantile: float | None = None
+    cap: float | None = None
 
     def __post_init__(self) -> None:
         empty = [f for f in ("column", "denominator", "covariate")
@@ -87,6 +94,15 @@ class Metric:
                 f"metric {self.name!r}: CUPED on ratio metrics is not supported; received "
                 f"denominator={self.denominator!r} and covariate={self.covariate!r}. Fix: "
                 "adjust the numerator and denominator separately or drop the covariate."
+            )
+        if self.cap_quantile is not None and not 0 < self.cap_quantile < 1:
+            raise ExperimentInputError(
+                f"metric {self.name!r}: cap_quantile must be in (0, 1), e.g. 0.99 for the 99th "
+                f"percentile; received {self.cap_quantile}."
+            )
+        if self.cap is not None and not np.isfinite(self.cap):
+            raise ExperimentInputError(
+                f"metric {self.name!r}: cap must be a finite number; received {self.cap}."
             )
         if self.guardrail_margin is not None and not self.guardrail_margin >= 0:
             raise ExperimentInputError(
@@ -224,6 +240,8 @@ def summarize(frame: pd.DataFrame, variant_col: str, metrics: Sequence[str | Met
     cols: dict[str, np.ndarray] = {}
     for m in ms:
         x = _numeric(frame, m.column, variant_col, source)
+        if m.cap is not None:
+            x = np.minimum(x, m.cap)
         cols[f"{m.name}\0sum"] = x
         cols[f"{m.name}\0sum_sq"] = x * x
         if m.second:

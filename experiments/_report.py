@@ -96,7 +96,10 @@ def _tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[st
         # a ratio metric's kind is 'ratio': said once ("ratio revenue/sessions")
         desc = (f"ratio {m.column}/{m.denominator}" if m.denominator else f"{m.kind}") + (
             f", CUPED on {m.covariate}" if m.covariate else "") + (
-            ", guardrail" if m.guardrail else "")
+            ", guardrail" if m.guardrail else "") + (
+            f", capped at {m.cap:,.6g}" + (f" (P{100 * m.cap_quantile:g})" if m.cap_quantile
+                                           is not None else "")
+            + f": {m.capped_units:,} units above" if m.cap is not None else "")
         out.append((f"{m.name} ({desc})", ["arm", "n", "value", "sd per unit",
                                            "CUPED-adjusted"], arm_rows))
         comp_rows = []

@@ -126,7 +126,11 @@ class MetricSummary(_Record):
         denominator: denominator column for ratio metrics, else None.
         covariate: pre-period covariate for CUPED, else None.
         guardrail: True when the metric is a guardrail (tested one-sided, not in the family).
-        arms: per-arm values, control first.
+        arms: per-arm values, control first (of the capped values when capped).
+        cap: the value each unit's ``column`` was capped at, else None.
+        cap_quantile: the quantile of all units' values ``cap`` was taken at, else None (a
+            fixed cap).
+        capped_units: units whose value was above ``cap`` (and counted at it).
     """
 
     name: str
@@ -136,6 +140,9 @@ class MetricSummary(_Record):
     covariate: str | None
     guardrail: bool
     arms: tuple[ArmResult, ...]
+    cap: float | None = None
+    cap_quantile: float | None = None
+    capped_units: int = 0
 
 
 @dataclass(frozen=True)

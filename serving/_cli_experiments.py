@@ -107,6 +107,7 @@ def _shares(text: str | None) -> dict[str, float]:
 CLI_NAMES = {
     "variant_col": "--variant-col", "control": "--control", "metrics": "--metrics",
     "cuped": "--cuped", "guardrails": "--guardrail", "lower_is_better": "--lower-is-better",
+    "caps": "--cap",
     "segment_col": "--segment-col", "unit_col": "--unit-col", "expected_shares": "--expected-split",
     "baseline": "--baseline", "mde": "--mde", "relative=False": "--absolute",
     "n_control": "--n-control", "sd": "--sd",
@@ -143,10 +144,38 @@ def guardrail_margin(spec: str | float, metric: str) -> tuple[float, bool]:
     return margin, relative
 
 
+_CAP_FORMAT = ("'p99' (the 99th percentile of all units' values; 'p99.9' and the like too) "
+               "or a number (a fixed cap in metric units, e.g. 500)")
+
+
+def cap_spec(spec: str | float, metric: str) -> tuple[float | None, float | None]:
+    """``(quantile, cap)`` of ``metric``'s cap: ``"p99"`` is the 99th percentile of all units'
+    values (quantile 0.99), a number (or its text) a fixed cap in metric units. Raises
+    ``ExperimentInputError`` (naming ``Param("caps")`` and the metric) for anything else."""
+    where = (Param("caps"), f" {metric!r}")
+    text = spec.strip().lower() if isinstance(spec, str) else spec
+    try:
+        if isinstance(text, str) and text.startswith("p"):
+            pct = float(text[1:])
+            if not 0 < pct < 100:
+                raise ValueError(text)
+            return pct / 100, None
+        value = float(text)
+    except ValueError as exc:
+        raise ExperimentInputError(
+            *where, f": a cap must be {_CAP_FORMAT}; received {spec!r}. Fix: write it in one of "
+            "these two forms."
+        ) from exc
+    if not math.isfinite(value):
+        raise ExperimentInputError(*where, f": a cap must be finite; received {spec!r}.")
+    return None, value
+
+
 def build_metrics(metrics: str | Sequence[str],
                   cuped: str | Mapping[str, str] | None = None,
                   guardrails: str | Mapping[str, str | float] | None = None,
-                  lower_is_better: str | Sequence[str] | None = None) -> list[Metric]:
+                  lower_is_better: str | Sequence[str] | None = None,
+                  caps: str | Mapping[str, str | float] | None = None) -> list[Metric]:
     """Metric definitions from the CLI's option strings (see ``brain ab analyze --help``) or
     the API's fields (lists and mappings). Error messages name the inputs by ``Param``, for
     each front end to phrase (``CLI_NAMES`` here, the field names in the API).
@@ -158,21 +187,24 @@ def build_metrics(metrics: str | Sequence[str],
     lower = {m.strip() for m in ((lower_is_better or "").split(",")
                                  if isinstance(lower_is_better, str | None) else lower_is_better)
              if m.strip()}
+    capped = _pairs(caps, Param("caps")) if isinstance(caps, str | None) else dict(caps)
     known = {m.name for m in base}
     base += parse_metrics([g for g in guards if g not in known]) if set(guards) - known else []
-    unknown = (set(cov) | lower) - {m.name for m in base}
+    unknown = (set(cov) | lower | set(capped)) - {m.name for m in base}
     if unknown:
         raise ExperimentInputError(
-            Param("cuped"), "/", Param("lower_is_better"), f" name metrics {sorted(unknown)} "
-            "that are not in ", Param("metrics"), f" {sorted(m.name for m in base)}."
+            Param("cuped"), "/", Param("lower_is_better"), "/", Param("caps"),
+            f" name metrics {sorted(unknown)} that are not in ", Param("metrics"),
+            f" {sorted(m.name for m in base)}."
         )
     out = []
     for m in base:
         margin, relative = None, True
         if m.name in guards:
             margin, relative = guardrail_margin(guards[m.name], m.name)
+        quantile, cap = cap_spec(capped[m.name], m.name) if m.name in capped else (None, None)
         out.append(Metric(m.name, m.column, m.kind, m.denominator, cov.get(m.name),
-                          m.name not in lower, margin, relative))
+                          m.name not in lower, margin, relative, quantile, cap))
     return out
 
 
@@ -193,6 +225,20 @@ def _p_cells(c: Comparison, guardrails: set[str]) -> tuple[str, str]:
     return _p(c.p_value_adjusted), "yes" if c.significant else "no"
 
 
+def cap_lines(result: ExperimentResult) -> list[str]:
+    """One line per capped metric: its cap, where it came from and how many units it touched
+    (the values and effects above are of the capped values)."""
+    out = []
+    for m in result.metrics:
+        if m.cap is None:
+            continue
+        origin = (f"the {100 * m.cap_quantile:g}th percentile of all units' {m.column!r}"
+                  if m.cap_quantile is not None else "a fixed cap")
+        out.append(f"capped: {m.name} counts each unit at most at {m.cap:,.6g} ({origin}); "
+                   f"{m.capped_units:,} units were above it")
+    return out
+
+
 def _print_result(result: ExperimentResult) -> None:
     style = "bold white on red" if result.srm.mismatch else "green"
     console.print(result.srm.message, style=style, markup=False)
@@ -208,6 +254,8 @@ def _print_result(result: ExperimentResult) -> None:
                          f"({result.test}, {result.correction}){cuped}",
                          ("metric", "variant", "control", "variant value", "abs effect [CI]",
                           "rel effect [CI]", "p", "p adj", "sig"), rows))
+    for line in cap_lines(result):
+        console.print(line, markup=False)
     seq = [c for c in result.comparisons if c.sequential]
     if seq:
         tuning = seq[0].sequential.tuning_n if seq[0].sequential else float("nan")
@@ -339,6 +387,10 @@ def analyze_command(
              "2% (relative); 'spend=abs:0.5' by more than 0.5 units.")] = None,
     lower_is_better: Annotated[str | None, typer.Option(
         help="Comma-separated metrics where lower is better (e.g. churn).")] = None,
+    cap: Annotated[str | None, typer.Option(
+        help="Caps for heavy-tailed metrics as metric=cap pairs: 'revenue=p99' counts each "
+             "unit at most at the 99th percentile of all units' revenue, 'revenue=500' at "
+             "500.")] = None,
     segment_col: Annotated[str | None, typer.Option(
         help="Pre-period attribute to break results down by (multiplicity-corrected).")] = None,
     unit_col: Annotated[str | None, typer.Option(
@@ -367,7 +419,7 @@ def analyze_command(
 ) -> None:
     """Analyse an A/B(/n) test: effects with intervals, SRM check, corrections, guardrails."""
     try:
-        ms = build_metrics(metrics, cuped, guardrail, lower_is_better)
+        ms = build_metrics(metrics, cuped, guardrail, lower_is_better, cap)
         frame, money_notes = _read_money(_read(data), ms, data.name)
         shares = _shares(expected_split)
         if test not in ("welch", "z") or correction not in ("holm", "bh", "none"):

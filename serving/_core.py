@@ -454,7 +454,7 @@ class Brain:
                                   bayesian=req.bayesian)
         try:
             metrics = build_metrics(req.metrics, cuped=req.cuped, guardrails=req.guardrails,
-                                    lower_is_better=req.lower_is_better)
+                                    lower_is_better=req.lower_is_better, caps=req.caps)
             result = ex.analyze(frame, req.variant_col, req.control, metrics, options=opts,
                                 segment_col=req.segment_col, source=REQUEST_ROWS,
                                 unit_col=req.unit_col)

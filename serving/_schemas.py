@@ -116,6 +116,12 @@ class AnalyzeRequest(Strict):
         default_factory=list, max_length=50,
         description="Metrics where lower is better (e.g. churn): effects and guardrails read "
                     "the other way.", examples=[[]])
+    caps: dict[str, StrictFloat | StrictStr] = Field(
+        default_factory=dict,
+        description="Metric -> cap for heavy-tailed metrics: 'p99' counts each unit at most at "
+                    "the 99th percentile of all units' values (pooled over the arms), a number "
+                    "at that value. Not for 0/1 metrics. The answer's metrics give the cap and "
+                    "how many units it touched.", examples=[{"revenue": "p99"}])
     expected_split: dict[str, float] = Field(
         default_factory=dict, description="Designed traffic share per arm for the sample-ratio "
                                           "check (weights; default equal), e.g. "

@@ -8,6 +8,7 @@ front-end messages, currency-formatted revenue and the CUPED suggestion.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -389,3 +390,63 @@ def test_a_unit_that_makes_most_of_an_arm_s_total_is_warned_about() -> None:
     frame.loc[whale, "revenue"] = 50.0
     assert not [w for w in ex.analyze(frame, "variant", "control", "revenue,converted").warnings
                 if "one unit holds" in w]
+
+
+def _whale_frame(seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = 4_000
+    arm = rng.choice(["control", "treatment"], n)
+    revenue = np.where(rng.random(n) < 0.05, rng.gamma(2, 20, n), 0.0)
+    revenue[np.flatnonzero(arm == "treatment")[0]] = 40_000.0
+    return pd.DataFrame({"variant": arm, "revenue": revenue,
+                         "converted": (revenue > 0).astype(int)})
+
+
+def test_a_percentile_cap_counts_every_unit_at_most_at_the_pooled_quantile() -> None:
+    frame = _whale_frame()
+    capped = ex.analyze(frame, "variant", "control",
+                        [ex.Metric("revenue", "revenue", cap_quantile=0.99)])
+    q = float(np.quantile(frame["revenue"], 0.99))  # over both arms
+    summary = capped.metrics[0]
+    assert summary.cap == pytest.approx(q)
+    assert summary.capped_units == int((frame["revenue"] > q).sum())
+    by_hand = frame.assign(revenue=frame["revenue"].clip(upper=q))
+    plain = ex.analyze(by_hand, "variant", "control", "revenue")
+    c, d = capped.comparison("revenue", "treatment"), plain.comparison("revenue", "treatment")
+    assert c.absolute_effect == pytest.approx(d.absolute_effect)
+    assert c.p_value == pytest.approx(d.p_value)
+    # the whale no longer makes the lift, and the dominance warning is gone with it
+    assert not any("one unit holds" in w for w in capped.warnings)
+    raw = ex.analyze(frame, "variant", "control", "revenue")
+    assert raw.comparison("revenue", "treatment").relative_effect > 5
+    assert abs(c.relative_effect) < 0.5
+
+
+def test_a_fixed_cap_and_the_0_1_refusal() -> None:
+    frame = _whale_frame()
+    fixed = ex.analyze(frame, "variant", "control", [ex.Metric("revenue", "revenue", cap=100)])
+    assert fixed.metrics[0].cap == 100
+    assert fixed.metrics[0].cap_quantile is None
+    assert fixed.metrics[0].capped_units == int((frame["revenue"] > 100).sum())
+    with pytest.raises(ex.ExperimentInputError, match="holds only 0 and 1"):
+        ex.analyze(frame, "variant", "control",
+                   [ex.Metric("converted", "converted", cap_quantile=0.99)])
+    with pytest.raises(ex.ExperimentInputError, match="cap_quantile must be in"):
+        ex.Metric("revenue", "revenue", cap_quantile=99)
+
+
+def test_cli_cap_option_says_what_it_capped(tmp_path: Path) -> None:
+    path = tmp_path / "ab.csv"
+    _whale_frame().to_csv(path, index=False)
+    report = tmp_path / "r.md"
+    res = runner.invoke(app, ["ab", "analyze", "--data", str(path), "--metrics", "revenue",
+                              "--cap", "revenue=p99", "--report", str(report)])
+    assert res.exit_code == 0, res.output
+    out = " ".join(res.output.split())
+    assert "capped: revenue counts each unit at most at" in out
+    assert "(the 99th percentile of all units' 'revenue')" in out
+    assert "capped at" in report.read_text()
+    bad = runner.invoke(app, ["ab", "analyze", "--data", str(path), "--metrics", "revenue",
+                              "--cap", "revenue=99%"])
+    assert bad.exit_code != 0
+    assert "--cap 'revenue': a cap must be 'p99'" in " ".join(bad.output.split())

@@ -74,6 +74,8 @@ def test_successful_answers_match_the_schemas_declared_in_docs_json(client: Test
         ("/experiments/analyze", {"rows": _ab_rows(), "control": "control",
                                   "metrics": ["converted", "spend"], "bayesian": True,
                                   "sequential": True, "guardrails": {"spend": 0.1}}),
+        ("/experiments/analyze", {"rows": _ab_rows(), "control": "control",
+                                  "metrics": ["spend"], "caps": {"spend": 2.5}}),
         ("/experiments/plan", {"baseline": 0.1, "mde": 0.05}),
         ("/reload", {}),
     ]
@@ -286,6 +288,14 @@ def test_experiment_and_channel_errors_name_their_field(client: TestClient) -> N
         "rows": _ab_rows(), "control": "control", "metrics": ["spend/"]})
     assert r.json()["error"].startswith("metrics: ratio spec 'spend/'"), r.json()
     assert r.json()["field"] == "metrics", r.json()
+    r = client.post("/experiments/analyze", json={
+        "rows": _ab_rows(), "control": "control", "metrics": ["converted"],
+        "caps": {"converted": "p99"}})
+    assert (r.json()["field"], r.json()["loc"]) == ("caps", ["caps"]), r.json()
+    r = client.post("/experiments/analyze", json={
+        "rows": _ab_rows(), "control": "control", "metrics": ["spend"], "caps": {"spend": "p50"}})
+    spend = r.json()["metrics"][0]
+    assert (spend["cap"], spend["cap_quantile"], spend["capped_units"]) == (2.0, 0.5, 100)
     r = client.post("/experiments/plan", json={"baseline": 0.1})
     assert (r.json()["code"], r.json()["field"]) == ("missing_field", "mde")
     r = client.post("/channel_value", json={"start": "2024-06-01", "end": "2024-01-01"})
