@@ -77,6 +77,11 @@ def aggregate_units(frame: pd.DataFrame, unit_col: str, variant_col: str,
     for col in fixed:
         if col in frame.columns and col not in work.columns:
             work[col] = frame[col].to_numpy()
+    for col in dict.fromkeys(m.covariate for m in metrics if m.covariate):
+        if col in frame.columns and col not in summed:
+            # checked on the rows as given: after aggregation a missing value would be named by
+            # its unit's position, not its row (the API's rows[30] for rows[60] and rows[61])
+            _numeric(frame, col, variant_col, source)
     grouped = work.groupby(unit_col, sort=True)
     for col in fixed:
         if col in work.columns:

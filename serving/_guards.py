@@ -40,7 +40,9 @@ def max_body_bytes() -> int:
         mb = float(raw)
     except ValueError:
         mb = 64.0
-    return int(mb * 2**20) if mb > 0 else 64 * 2**20
+    if not mb > 0:  # 0, negative or nan: the default
+        return 64 * 2**20
+    return int(min(mb * 2**20, 2**62))  # 'inf': no practical limit (int(inf) had raised)
 
 
 async def _answer(send: Callable[[Any], Awaitable[None]], status: int, message: str,
@@ -77,8 +79,10 @@ class JsonBodyMiddleware:
             if length.isdigit() and int(length) > limit:
                 await _answer(send, 413, f"request body of {int(length):,} bytes is larger "
                               f"than the {limit:,} this server reads (BRAIN_MAX_BODY_MB): "
-                              "split it into smaller requests (at most 10,000 users or rows "
-                              "per scoring request)", "payload_too_large")
+                              "send fewer users or rows per request (scoring takes at most "
+                              "10,000), or raise BRAIN_MAX_BODY_MB on the server (an experiment's "
+                              "rows cannot be split: analysed apart, they are other experiments)",
+                              "payload_too_large")
                 return
         await self.app(scope, receive, send)
 

@@ -184,7 +184,10 @@ def level_codes(levels: pd.Index, values: pd.Series) -> np.ndarray:
             len(values) <= _EXACT_FIRST_ROWS):
         # exact spellings by hash lookup first, the rest as below (one live row spent ~1 ms
         # per categorical column in the conversion to text)
-        codes = levels.get_indexer(values.to_numpy(dtype=object))
+        try:
+            codes = levels.get_indexer(values.to_numpy(dtype=object))
+        except TypeError:  # an unhashable cell (a JSON list or object): unseen, as text
+            return _text_codes(levels, values)
         rest = (codes < 0) & values.notna().to_numpy()
         if rest.any():
             codes[rest] = _text_codes(levels, values[rest])

@@ -51,3 +51,11 @@ def test_a_row_alone_gets_the_answer_it_gets_in_a_batch(
     for i in range(0, len(rows), 15):
         alone = _score_rows(model, rows.iloc[[i]].reset_index(drop=True), 3, reference=reference)
         assert alone == [batch[i]]
+
+
+def test_an_unhashable_cell_is_an_unseen_level_not_a_type_error() -> None:
+    # an API row may hold a JSON list or object in a categorical column: it had been an unseen
+    # value (a 200 with a warning) before the exact-spelling lookup, then "unhashable type"
+    levels = pd.Index(["a", "b"])
+    values = pd.Series([["a"], {"x": 1}, "b", None], dtype=object)
+    np.testing.assert_array_equal(level_codes(levels, values), [-1, -1, 1, -1])

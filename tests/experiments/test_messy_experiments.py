@@ -450,3 +450,18 @@ def test_cli_cap_option_says_what_it_capped(tmp_path: Path) -> None:
                               "--cap", "revenue=99%"])
     assert bad.exit_code != 0
     assert "--cap 'revenue': a cap must be 'p99'" in " ".join(bad.output.split())
+
+
+def test_a_missing_covariate_with_unit_col_names_the_request_rows_not_the_unit() -> None:
+    # rows are aggregated to units first: the covariate's missing values were named by the
+    # unit's position (rows[30]) instead of the request's rows (rows[60], rows[61])
+    from experiments._errors import REQUEST_ROWS
+    from serving._cli_experiments import build_metrics
+
+    frame = pd.DataFrame([{"user": f"u{u:02d}", "variant": "control" if u % 2 else "treatment",
+                           "revenue": float(u + r), "pre": float(u)}
+                          for u in range(40) for r in range(2)])
+    frame.loc[[60, 61], "pre"] = np.nan
+    metrics = build_metrics(["revenue"], cuped={"revenue": "pre"})
+    with pytest.raises(ex.ExperimentInputError, match=r"2 values .* first rows\[60\], rows\[61\]"):
+        ex.analyze(frame, "variant", "control", metrics, source=REQUEST_ROWS, unit_col="user")
