@@ -6,7 +6,8 @@ on them (found by the schemathesis run in ``benchmarks/serving_soak.py``). Such 
 get 415 with a message saying to send JSON. The page (``/ui``) is not affected.
 
 It also answers 413 to a body declared (``Content-Length``) larger than ``BRAIN_MAX_BODY_MB``
-(default 64 MB: 10,000 live rows of the demo's 104 features are 29 MB), before a byte of it is
+(default 128 MB: 10,000 live rows of the demo's 104 features are 29 MB, and an experiment of
+500,000 rows of 8 columns is 74 MB; an experiment cannot be split), before a byte of it is
 read: a body is parsed on the event loop before the per-field limits apply (a check's 20 MB of
 10 million ids took 5 s to its 400, stalling every other client's lookups), so the size bounds
 how long one request can do that.
@@ -33,15 +34,18 @@ Scope = MutableMapping[str, Any]
 _FORM_TYPES = (b"multipart/form-data", b"application/x-www-form-urlencoded")
 
 
+DEFAULT_MAX_BODY_MB = 128
+
+
 def max_body_bytes() -> int:
-    """The largest request body the API reads (``BRAIN_MAX_BODY_MB``, default 64 MB)."""
-    raw = os.environ.get("BRAIN_MAX_BODY_MB", "64")
+    """The largest request body the API reads (``BRAIN_MAX_BODY_MB``, default 128 MB)."""
+    raw = os.environ.get("BRAIN_MAX_BODY_MB", str(DEFAULT_MAX_BODY_MB))
     try:
         mb = float(raw)
     except ValueError:
-        mb = 64.0
+        mb = float(DEFAULT_MAX_BODY_MB)
     if not mb > 0:  # 0, negative or nan: the default
-        return 64 * 2**20
+        return DEFAULT_MAX_BODY_MB * 2**20
     return int(min(mb * 2**20, 2**62))  # 'inf': no practical limit (int(inf) had raised)
 
 

@@ -337,7 +337,7 @@ API_ERRORS = {
            "detail per field) or cannot be answered as sent (e.g. 'unknown_series_id', "
            "'horizon_too_long', 'missing_columns'); 'field'/'loc' name the input",
     "413": "Payload too large: the body is larger than the server reads (BRAIN_MAX_BODY_MB, "
-           "default 64 MB); split it",
+           "default 128 MB)",
     "415": "Unsupported media type: the body is form-encoded; send JSON",
     "500": "Internal error (the server log has the details)",
     "503": "A model or the feature snapshot the endpoint needs is not loaded (code "
