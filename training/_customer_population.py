@@ -182,11 +182,12 @@ def score_population_warning(model: Any, name: str, label: str, version: str | N
     ``label``) mostly never learned, from an input other than the one it was trained on; None
     otherwise.
 
-    Only for models trained on events: a table model scores whoever has a row with its
-    columns, and a file of new sign-ups shares no id with its training table by design (a
-    check's 800 new CRM customers were told to "train a model on this data", a file without
-    labels)."""
-    if version is None or not len(user_ids) or getattr(model, "horizon_days", None) is None:
+    Not for a model of one table snapshot (no label window, no cutoffs): it scores whoever has
+    a row with its columns, and a file of new sign-ups shares no id with its training table by
+    design (a check's 800 new CRM customers were told to "train a model on this data", a file
+    without labels). A model of stacked cutoffs is judged, with or without a horizon."""
+    snapshot = getattr(model, "horizon_days", None) is None and not _cutoffs(model)
+    if version is None or not len(user_ids) or snapshot:
         return None
     theirs = version_source(name, version)
     if not theirs:  # (one name can be two shops' files: the customers decide)

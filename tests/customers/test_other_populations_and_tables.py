@@ -156,6 +156,13 @@ def test_new_customers_scored_with_a_table_model_get_no_other_business_warning()
     sign_ups = pd.Series([f"new{i}" for i in range(800)])
     assert score_population_warning(model, "churn", "churn v1", "1", "crm_new.csv",
                                     sign_ups) is None
+    # stacked cutoffs without a horizon (a Python caller's event frame) are still judged
+    train_and_register("churn", _business("r", "2010-01-31"), model=CustomerModel("churn", **FAST),
+                       params={"input": "retail/events.parquet"})
+    stacked = mlflow.pyfunc.load_model("models:/churn/2").unwrap_python_model().model
+    assert stacked.horizon_days is None
+    assert score_population_warning(stacked, "churn", "churn v2", "2", "grocery/events.parquet",
+                                    sign_ups) is not None
 
 
 def test_every_rate_and_recency_feature_has_an_engagement_sign() -> None:
