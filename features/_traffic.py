@@ -28,24 +28,31 @@ _FREQS = {"D": "D", "d": "D", "day": "D", "daily": "D", "h": "h", "H": "h", "hou
           "hourly": "h"}
 
 
-def _visit_rows(events: pd.DataFrame) -> pd.DataFrame:
-    types = events["event_type"].astype(str)
+def _visit_mask(events: pd.DataFrame) -> np.ndarray:
+    """The rows counted as visits: the first of 'visit', 'session_start', 'page_view' the log
+    has, else every row."""
+    types = events["event_type"].astype(str).to_numpy()
     for kind in ("visit", "session_start", "page_view"):
         mask = types == kind
         if mask.any():
-            return events[mask]
-    return events
+            return mask
+    return np.ones(len(events), dtype=bool)
 
 
-def _counted(events: pd.DataFrame, metrics: Sequence[str]) -> pd.Series:
+def _visit_rows(events: pd.DataFrame) -> pd.DataFrame:
+    return events[_visit_mask(events)]
+
+
+def _counted(events: pd.DataFrame, metrics: Sequence[str]) -> np.ndarray:
     """Rows some series of ``metrics`` counts: the visit rows (see ``_visit_rows``) and, for
-    orders or revenue, the purchases; every row when none of them is there."""
-    mask = pd.Series(False, index=events.index)
+    orders or revenue, the purchases; every row when none of them is there. By position (an
+    index with repeated labels had marked other rows of a visit's label too)."""
+    mask = np.zeros(len(events), dtype=bool)
     if "visits" in metrics:
-        mask.loc[_visit_rows(events).index] = True
+        mask |= _visit_mask(events)
     if {"orders", "revenue"} & set(metrics):
-        mask |= events["event_type"].astype(str) == "purchase"
-    return mask if mask.any() else pd.Series(True, index=events.index)
+        mask |= (events["event_type"].astype(str) == "purchase").to_numpy()
+    return mask if mask.any() else np.ones(len(events), dtype=bool)
 
 
 def _within_counted_span(events: pd.DataFrame, metrics: Sequence[str], freq: str,

@@ -69,3 +69,14 @@ def test_leading_rows_that_no_series_counts_are_left_out() -> None:
     s = traffic_series(ev, "D")
     assert s["ds"].min() == pd.Timestamp("2024-01-01")
     assert any("outside the periods" in n for n in s.attrs["load_notes"])
+
+
+def test_an_index_of_repeated_labels_changes_nothing() -> None:
+    # the counted rows are found by position: with labels repeated (frames concatenated
+    # without ignore_index), a visit's label had marked the refund sharing it as counted
+    ev = pd.concat([_events(), pd.DataFrame({
+        "user_id": ["a"], "ts": pd.to_datetime(["2024-01-05 23:00"]), "event_type": ["refund"],
+        "channel": ["social"], "revenue": [-20.0], "order_id": ["o2"]})], ignore_index=True)
+    same = ev.set_axis([0] * len(ev))
+    pd.testing.assert_frame_equal(traffic_series(same, "D"), traffic_series(ev, "D"))
+    assert traffic_series(same, "D")["ds"].max() == pd.Timestamp("2024-01-03")
