@@ -377,8 +377,13 @@ def _merge_summary_labels(summary: pd.DataFrame, first_metric: str
 def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str | Metric] | str,
                     *, options: AnalysisOptions | None = None, variant_col: str = "variant",
                     frame: pd.DataFrame | None = None, source: str = "experiment summary",
-                    on_undefined: Literal["raise", "warn"] = "raise") -> ExperimentResult:
+                    on_undefined: Literal["raise", "warn"] = "raise",
+                    caps_applied: bool = False) -> ExperimentResult:
     """Analyse an aggregate table (see ``experiments._metrics``) -- e.g. computed in SQL.
+
+    A metric with a ``cap`` or ``cap_quantile`` raises ``ExperimentInputError`` unless
+    ``caps_applied`` (the table's sums are already of capped values, as ``analyze`` builds
+    them): a table of sums cannot be capped, and reporting the cap would claim it had been.
 
     ``metrics`` must name the ``metric`` rows to analyse, with the same definitions used to
     build the table (ratio and covariate metrics need the ``y_*`` and ``xy_sum`` columns).
@@ -401,6 +406,14 @@ def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str |
     if unknown:
         raise ExperimentInputError(
             f"{source}: metrics {unknown} have no rows; the table has {sorted(known)}."
+        )
+    uncapped = [m.name for m in ms if m.cap is not None or m.cap_quantile is not None]
+    if uncapped and not caps_applied:
+        raise ExperimentInputError(
+            f"{source}: metrics {uncapped} ask for a cap, but a table of sums cannot be capped "
+            "(its sums are of whatever values were added up). Fix: cap the column before "
+            "summing (e.g. LEAST(revenue, 500) in SQL) and drop the cap, or pass unit-level "
+            "rows to analyze."
         )
     summary, label_note = _merge_summary_labels(summary, ms[0].name)
     arms = summary["variant"].astype(str).unique().tolist()
@@ -528,7 +541,7 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
     ms, capped = resolve_caps(frame, ms, variant_col, source)
     summary = summarize(frame, variant_col, ms, source=source)
     result = analyze_summary(summary, str(control), ms, options=opts, variant_col=variant_col,
-                             frame=frame, source=source)
+                             frame=frame, source=source, caps_applied=True)
     if capped:
         result = replace(result, metrics=tuple(
             replace(s, capped_units=capped.get(s.name, 0)) for s in result.metrics))

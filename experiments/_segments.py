@@ -66,7 +66,7 @@ def segment_breakdown(frame: pd.DataFrame, variant_col: str, control: str,
             continue
         res = analyze_summary(table.drop(columns="segment"), control, ms, options=no_correction,
                               variant_col=variant_col, frame=seg_frame, source=source,
-                              on_undefined="warn")
+                              on_undefined="warn", caps_applied=True)
         per_seg.append(SegmentResult(segment_col, str(seg), res.n_units, srm, res.comparisons))
     guards = {m.name for m in ms if m.is_guardrail}
     flat = [(i, j) for i, s in enumerate(per_seg) for j, c in enumerate(s.comparisons)

@@ -190,12 +190,17 @@ def build_metrics(metrics: str | Sequence[str],
     capped = _pairs(caps, Param("caps")) if isinstance(caps, str | None) else dict(caps)
     known = {m.name for m in base}
     base += parse_metrics([g for g in guards if g not in known]) if set(guards) - known else []
-    unknown = (set(cov) | lower | set(capped)) - {m.name for m in base}
+    names = {m.name for m in base}
+    unknown = (set(cov) | lower | set(capped)) - names
     if unknown:
+        # name only the inputs holding an unknown metric, so the API's 'field' is the right one
+        given = [p for p, keys in ((Param("cuped"), set(cov)),
+                                   (Param("lower_is_better"), lower), (Param("caps"), set(capped)))
+                 if keys - names]
+        where = [part for i, p in enumerate(given) for part in ((p,) if i == 0 else ("/", p))]
         raise ExperimentInputError(
-            Param("cuped"), "/", Param("lower_is_better"), "/", Param("caps"),
-            f" name metrics {sorted(unknown)} that are not in ", Param("metrics"),
-            f" {sorted(m.name for m in base)}."
+            *where, f" name{'s' if len(given) == 1 else ''} metrics {sorted(unknown)} that are "
+            "not in ", Param("metrics"), f" {sorted(names)}."
         )
     out = []
     for m in base:
@@ -234,7 +239,9 @@ def cap_lines(result: ExperimentResult) -> list[str]:
             continue
         origin = (f"the {100 * m.cap_quantile:g}th percentile of all units' {m.column!r}"
                   if m.cap_quantile is not None else "a fixed cap")
-        out.append(f"capped: {m.name} counts each unit at most at {m.cap:,.6g} ({origin}); "
+        # a ratio's numerator is capped, not the ratio: say which column
+        what = f"each unit's {m.column!r}" if m.denominator else "each unit"
+        out.append(f"capped: {m.name} counts {what} at most at {m.cap:,.6g} ({origin}); "
                    f"{m.capped_units:,} units were above it")
     return out
 

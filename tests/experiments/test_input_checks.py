@@ -276,10 +276,10 @@ def test_metric_definition_messages_name_inputs_for_each_front_end() -> None:
         build_metrics(["converted"], guardrails={"visits": "abs:-1"})
     with pytest.raises(ex.ExperimentInputError) as err:
         build_metrics(["converted"], cuped={"x": "pre"})
-    assert str(err.value).startswith("cuped/lower_is_better/caps name metrics ['x'] that are "
+    assert str(err.value).startswith("cuped names metrics ['x'] that are "
                                      "not in metrics ['converted']")
     assert err.value.phrase(CLI_NAMES).startswith(
-        "--cuped/--lower-is-better/--cap name metrics ['x'] that are not in --metrics")
+        "--cuped names metrics ['x'] that are not in --metrics")
 
 
 # --- 5. screen output of the optional analyses ----------------------------------------------

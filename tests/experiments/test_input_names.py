@@ -99,7 +99,7 @@ def _csv(tmp_path: Path) -> Path:
     (["ab", "analyze", "--metrics", "converted", "--variant-col", "arm", "--segment-col", "c"],
      "Fix: pass an existing pre-period column as --segment-col."),
     (["ab", "analyze", "--metrics", "converted", "--variant-col", "arm", "--cuped", "x=pre"],
-     "--cuped/--lower-is-better/--cap name metrics ['x'] that are not in --metrics"),
+     "--cuped names metrics ['x'] that are not in --metrics"),
     (["uplift", "train", "--outcome", "bought", "--features", "x1", "--treatment-col", "arm",
       "--no-mlflow"], "Fix: pass the right --treatment-col/--outcome."),
     (["uplift", "train", "--outcome", "converted", "--features", "nope", "--treatment-col",

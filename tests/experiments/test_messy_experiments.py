@@ -452,6 +452,45 @@ def test_cli_cap_option_says_what_it_capped(tmp_path: Path) -> None:
     assert "--cap 'revenue': a cap must be 'p99'" in " ".join(bad.output.split())
 
 
+def test_analyze_summary_refuses_a_cap_it_cannot_apply() -> None:
+    # a table of sums cannot be capped: analyze_summary had reported cap=100 while the whale's
+    # 40,000 still made the treatment mean
+    frame = _whale_frame()
+    table = ex.summarize(frame, "variant", ["revenue"])
+    for metric in (ex.Metric("revenue", "revenue", cap=100),
+                   ex.Metric("revenue", "revenue", cap_quantile=0.99)):
+        with pytest.raises(ex.ExperimentInputError, match="a table of sums cannot be capped"):
+            ex.analyze_summary(table, "control", [metric])
+    # analyze (and its segments) still cap
+    segs = frame.assign(seg=np.arange(len(frame)) % 2)
+    res = ex.analyze(segs, "variant", "control", [ex.Metric("revenue", "revenue", cap=100)],
+                     segment_col="seg")
+    assert max(a.mean for a in res.metrics[0].arms) <= 100
+
+
+def test_an_unknown_cap_metric_names_caps_only() -> None:
+    # the API's 'field' is the first input named: it had been 'cuped' for a bad cap
+    from serving._cli_experiments import build_metrics
+
+    with pytest.raises(ex.ExperimentInputError) as err:
+        build_metrics(["revenue"], caps={"rev": "p99"})
+    assert str(err.value).startswith("caps names metrics ['rev'] that are not in metrics")
+    assert [p.name for p in err.value.parts if isinstance(p, ex.Param)] == ["caps", "metrics"]
+    with pytest.raises(ex.ExperimentInputError) as err:
+        build_metrics(["revenue"], cuped={"x": "pre"}, caps={"rev": "p99"})
+    assert str(err.value).startswith("cuped/caps name metrics ['rev', 'x']")
+
+
+def test_a_capped_ratio_says_its_numerator_is_capped() -> None:
+    from serving._cli_experiments import build_metrics, cap_lines
+
+    frame = _whale_frame().assign(sessions=2.0)
+    res = ex.analyze(frame, "variant", "control",
+                     build_metrics(["revenue/sessions"], caps={"revenue/sessions": 100}))
+    assert cap_lines(res)[0].startswith(
+        "capped: revenue/sessions counts each unit's 'revenue' at most at 100")
+
+
 def test_a_missing_covariate_with_unit_col_names_the_request_rows_not_the_unit() -> None:
     # rows are aggregated to units first: the covariate's missing values were named by the
     # unit's position (rows[30]) instead of the request's rows (rows[60], rows[61])

@@ -211,7 +211,7 @@ def test_bad_guardrail_margin_is_a_400_naming_the_field_and_the_fix(
     ("/experiments/analyze", {"segment_col": "country"},
      "Fix: pass an existing pre-period column as segment_col."),
     ("/experiments/analyze", {"cuped": {"x": "spend"}},
-     "cuped/lower_is_better/caps name metrics ['x'] that are not in metrics"),
+     "cuped names metrics ['x'] that are not in metrics"),
     ("/experiments/plan", {"baseline": 1e-9, "mde": 1e-9},
      'Fix: a larger mde (relative to baseline unless "relative": false), a higher baseline if '
      "the rate was mistyped, or ask for the detectable effect of the units you have with "
