@@ -347,9 +347,13 @@ def _merge_same_sentences(c: np.ndarray, columns: list[str], features: pd.DataFr
     aliases = [(keep, drop) for keep, drop in ROW_ALIASES
                if keep in pos and drop in pos and keep in features and drop in features]
     used = list(dict.fromkeys(col for pair in aliases for col in pair))
-    # the values as shown, all columns in one call (``_display_key`` is element-wise)
-    keys = _display_key(np.column_stack([values(col) for col in used])) if used else None
-    shown = {col: keys[:, i] for i, col in enumerate(used)} if keys is not None else {}
+    # the values as shown: for a few rows all columns in one call (``_display_key`` is
+    # element-wise), for a batch one column at a time (see ``_BLOCK_ROWS``)
+    if used and len(features) <= _BLOCK_ROWS:
+        keys = _display_key(np.column_stack([values(col) for col in used]))
+        shown = {col: keys[:, i] for i, col in enumerate(used)}
+    else:
+        shown = {col: _display_key(values(col)) for col in used}
     none = np.zeros(len(features), bool)
     for keep, drop in aliases:
         a, b = shown[keep], shown[drop]
@@ -405,8 +409,9 @@ def _drop_contradictions(c: np.ndarray, columns: list[str], features: pd.DataFra
     # columns in blocks: the same arithmetic as one column at a time (``_display_key`` is
     # element-wise), a handful of numpy calls per block instead of per column (one live row
     # spent ~10 ms here column by column)
-    for start in range(0, len(cols), _BLOCK):
-        block = cols[start:start + _BLOCK]
+    width = _BLOCK if len(c) <= _BLOCK_ROWS else 1
+    for start in range(0, len(cols), width):
+        block = cols[start:start + width]
         js = [j for j, _ in block]
         v = np.column_stack([as_float(features[col]) for _, col in block])
         t = np.array([typical[col] for _, col in block], dtype=float)
@@ -422,8 +427,10 @@ def _drop_contradictions(c: np.ndarray, columns: list[str], features: pd.DataFra
     return out
 
 
-_BLOCK = 32
-"""Feature columns ``_drop_contradictions`` handles at once (rows x 32 floats per block)."""
+_BLOCK, _BLOCK_ROWS = 32, 2_000
+"""Feature columns ``_drop_contradictions`` handles at once for up to ``_BLOCK_ROWS`` rows (a
+live request: numpy calls per column dominate); longer frames go one column at a time (a block
+of a 250,000-row batch made scoring a million customers' reasons 15% slower)."""
 
 
 ENGAGEMENT_SIGN: dict[str, int] = {
@@ -578,7 +585,24 @@ def _top_k(c: np.ndarray, k: int) -> np.ndarray:
 
 
 def _display_key(v: np.ndarray) -> np.ndarray:
-    """The value ``_fmt`` displays: whole numbers from 10 up, two significant digits below."""
+    """The value ``_fmt`` displays: whole numbers from 10 up, two significant digits below.
+
+    Element-wise; a 2-D array is taken column by column as far as the shortcut for whole
+    numbers goes (a block with one column of amounts had sent every count column through the
+    rounding below: scoring a million customers' reasons took 15% longer)."""
+    if v.ndim == 2:
+        with np.errstate(invalid="ignore"):
+            whole = np.all(~np.isfinite(v) | (v == np.round(v)), axis=0)
+        if whole.all() or not whole.any():
+            return _display_key_1d(v) if not whole.any() else np.where(np.abs(v) < _TINY,
+                                                                          0.0, v)
+        out = np.where(np.abs(v) < _TINY, 0.0, v)
+        out[:, ~whole] = _display_key_1d(v[:, ~whole])
+        return out
+    return _display_key_1d(v)
+
+
+def _display_key_1d(v: np.ndarray) -> np.ndarray:
     finite = v[np.isfinite(v)]
     if np.array_equal(finite, np.round(finite)):  # counts: whole numbers show as they are
         return np.where(np.abs(v) < _TINY, 0.0, v)
@@ -588,10 +612,16 @@ def _display_key(v: np.ndarray) -> np.ndarray:
     small = np.abs(v) < 10
     out = np.where(small, v, np.round(v))
     out = np.where(np.abs(v) < _TINY, 0.0, out)
-    for d in np.unique(digits[small & np.isfinite(v) & (np.abs(v) >= _TINY)]):
-        sel = small & (digits == d) & (np.abs(v) >= _TINY)
-        out[sel] = np.round(v[sel], int(d))
-    return out
+    # np.round(v, d) per element, in one pass: numpy rounds as rint(v * 10**d) / 10**d, and
+    # 10**d is exact here (d <= 4: smaller values show as 0)
+    sel = small & np.isfinite(v) & (np.abs(v) >= _TINY)
+    scale = _POW10[np.minimum(digits, len(_POW10) - 1)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.where(sel, np.rint(v * scale) / scale, out)
+
+
+_POW10 = 10.0 ** np.arange(23)
+"""Exact powers of ten (10**22 is the largest a float holds exactly)."""
 
 
 def _near(value: float, typical: float) -> str:

@@ -51,6 +51,9 @@ def test_a_row_alone_gets_the_answer_it_gets_in_a_batch(
     for i in range(0, len(rows), 15):
         alone = _score_rows(model, rows.iloc[[i]].reset_index(drop=True), 3, reference=reference)
         assert alone == [batch[i]]
+    # a batch long enough to go column by column (``_BLOCK_ROWS``) answers the same
+    many = pd.concat([rows] * 9, ignore_index=True)
+    assert _score_rows(model, many, 3, reference=reference)[:len(rows)] == batch
 
 
 def test_an_unhashable_cell_is_an_unseen_level_not_a_type_error() -> None:
