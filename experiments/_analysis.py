@@ -468,6 +468,10 @@ def resolve_caps(frame: pd.DataFrame, metrics: Sequence[Metric], variant_col: st
     return out, counts
 
 
+CAP_TOUCH_SHARE = 0.1
+"""A cap above the values of more than this share of the units gets a warning: it is not a
+cap on a few extreme units (a reviewer's p10 moved 90% of the units to it without a word)."""
+
 DOMINANT_SHARE = 0.2
 """A single unit holding this share or more of an arm's total of a mean or ratio metric (in an
 arm of ``DOMINANT_MIN_UNITS`` or more) gets a warning: the arm's mean rests on it."""
@@ -546,6 +550,11 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
         result = replace(result, metrics=tuple(
             replace(s, capped_units=capped.get(s.name, 0)) for s in result.metrics))
     notes = [n for n in (label_note, unit_note) if n]
+    n_units = len(frame)
+    notes += [f"metric {m.name!r}: the cap {m.cap:,.6g} touched {capped[m.name]:,} of {n_units:,} "
+              f"units ({capped[m.name] / n_units:.0%}): a cap is for the few extreme units "
+              "(e.g. p99 or p99.9); this one rewrites the metric itself"
+              for m in ms if m.name in capped and capped[m.name] > CAP_TOUCH_SHARE * n_units]
     notes += dominant_unit_notes(frame, variant_col, ms,
                                  {s.name: s.kind for s in result.metrics}, source)
     if notes:

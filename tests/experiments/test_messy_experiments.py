@@ -504,3 +504,17 @@ def test_a_missing_covariate_with_unit_col_names_the_request_rows_not_the_unit()
     metrics = build_metrics(["revenue"], cuped={"revenue": "pre"})
     with pytest.raises(ex.ExperimentInputError, match=r"2 values .* first rows\[60\], rows\[61\]"):
         ex.analyze(frame, "variant", "control", metrics, source=REQUEST_ROWS, unit_col="user")
+
+
+def test_a_cap_that_touches_many_units_is_warned_about() -> None:
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"variant": rng.choice(["control", "treatment"], 2_000),
+                          "revenue": rng.gamma(2, 20, 2_000)})
+    low = ex.analyze(frame, "variant", "control",
+                     [ex.Metric("revenue", "revenue", cap_quantile=0.5)])
+    said = [w for w in low.warnings if "touched" in w]
+    assert len(said) == 1
+    assert "a cap is for the few extreme units" in said[0]
+    fine = ex.analyze(frame, "variant", "control",
+                      [ex.Metric("revenue", "revenue", cap_quantile=0.99)])
+    assert not [w for w in fine.warnings if "touched" in w]
