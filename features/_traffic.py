@@ -55,20 +55,20 @@ def _counted(events: pd.DataFrame, metrics: Sequence[str]) -> np.ndarray:
     return mask if mask.any() else np.ones(len(events), dtype=bool)
 
 
-def _within_counted_span(events: pd.DataFrame, metrics: Sequence[str], freq: str,
-                         notes: list[str]) -> pd.DataFrame:
-    """``events`` without the periods before the first and after the last one holding a row
-    some series counts (a visit or a purchase), with a note.
+def _within_counted_span(events: pd.DataFrame, counted: np.ndarray, freq: str,
+                         notes: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """``events`` and their ``counted`` mask (``_counted``) without the periods before the
+    first and after the last one holding a row some series counts (a visit or a purchase),
+    with a note.
 
     An order export carries refunds (or e-mail opens) dated after its last visit: those days
     had become periods of 0 visits, 0 orders and 0 revenue at the end of every series, which
     the forecaster reads as a collapse (a check's shop of ~1,000 visits a day was forecast at
     150 a day after two such days)."""
-    counted = _counted(events, metrics)
     first, last = events.loc[counted, "ds"].min(), events.loc[counted, "ds"].max()
     outside = (events["ds"] < first) | (events["ds"] > last)
     if not outside.any():
-        return events
+        return events, counted
     out = events[outside]
     kinds = ", ".join(f"{k} ({n:,})" for k, n in
                       out["event_type"].astype(str).value_counts().items())
@@ -79,7 +79,8 @@ def _within_counted_span(events: pd.DataFrame, metrics: Sequence[str], freq: str
         f"periods with visits or purchases ({first.strftime(fmt)} .. {last.strftime(fmt)}); "
         "the series cover those periods only: counted as 0 visits, 0 orders and 0 revenue, "
         "the periods outside would read as a collapse (or a start from nothing)")
-    return events[~outside]
+    inside = ~outside.to_numpy()
+    return events[inside], counted[inside]
 
 
 def traffic_series(
@@ -129,8 +130,9 @@ def traffic_series(
         ev["channel"] = "unknown"
     ev["channel"] = ev["channel"].astype("string").fillna("unknown")
     notes: list[str] = []
-    ev = _within_counted_span(ev, metrics, f, notes)
-    fed = ev[_counted(ev, metrics)]
+    # the counted rows once (the event types are read as text: seconds on a big log)
+    ev, counted = _within_counted_span(ev, _counted(ev, metrics), f, notes)
+    fed = ev[counted]
     last_ds = fed["ds"].max()
     period = pd.Timedelta(days=1) if f == "D" else pd.Timedelta(hours=1)
     last_ts = pd.to_datetime(fed["ts"]).max()
@@ -138,8 +140,9 @@ def traffic_series(
         # the data stops early in its last period: a partial period would look like a collapse
         notes.append(f"last period {last_ds} is partial (data ends at {last_ts}); it is left out "
                      "of the series")
-        ev = ev[ev["ds"] < last_ds]
-        last_ds = ev.loc[_counted(ev, metrics), "ds"].max()
+        keep = (ev["ds"] < last_ds).to_numpy()
+        ev, counted = ev[keep], counted[keep]
+        last_ds = ev.loc[counted, "ds"].max()
     grid = pd.date_range(ev["ds"].min(), last_ds, freq=f)
     parts: list[pd.DataFrame] = []
 

@@ -590,16 +590,14 @@ def _display_key(v: np.ndarray) -> np.ndarray:
     Element-wise; a 2-D array is taken column by column as far as the shortcut for whole
     numbers goes (a block with one column of amounts had sent every count column through the
     rounding below: scoring a million customers' reasons took 15% longer)."""
-    if v.ndim == 2:
-        with np.errstate(invalid="ignore"):
-            whole = np.all(~np.isfinite(v) | (v == np.round(v)), axis=0)
-        if whole.all() or not whole.any():
-            return _display_key_1d(v) if not whole.any() else np.where(np.abs(v) < _TINY,
-                                                                          0.0, v)
-        out = np.where(np.abs(v) < _TINY, 0.0, v)
+    if v.ndim != 2:
+        return _display_key_1d(v)
+    with np.errstate(invalid="ignore"):
+        whole = np.all(~np.isfinite(v) | (v == np.round(v)), axis=0)
+    out = np.where(np.abs(v) < _TINY, 0.0, v)  # the whole-number columns' keys
+    if not whole.all():
         out[:, ~whole] = _display_key_1d(v[:, ~whole])
-        return out
-    return _display_key_1d(v)
+    return out
 
 
 def _display_key_1d(v: np.ndarray) -> np.ndarray:
