@@ -15,8 +15,8 @@ import pandas as pd
 
 from training._customer_bgnbd import BGNBD_COLUMNS
 
-__all__ = ["DERIVED", "ID_COLUMNS", "SHARE_PREFIXES", "add_derived", "as_float",
-           "point_in_time", "split_columns"]
+__all__ = ["DERIVED", "DERIVED_VERSION", "ID_COLUMNS", "RATE_FLOOR_DAYS", "SHARE_PREFIXES",
+           "add_derived", "as_float", "point_in_time", "split_columns"]
 
 ID_COLUMNS: tuple[str, ...] = ("user_id", "cutoff", "asof")
 SHARE_PREFIXES: tuple[str, ...] = ("cat_share_", "purchase_cat_share_", "ch_share_")
@@ -31,7 +31,16 @@ DERIVED: dict[str, tuple[str, ...]] = {
 }
 """Features derived from ``features.user_features`` columns when those are present (trees cannot
 form differences and ratios themselves): the purchase span (first to last order, BG/NBD's t_x),
-orders per 30 days since the first purchase, and recency as a share of tenure."""
+orders per 30 days since the first purchase (a first order under 30 days ago counts as one
+month: see ``RATE_FLOOR_DAYS``), and recency as a share of tenure."""
+
+RATE_FLOOR_DAYS: dict[int, int] = {1: 1, 2: 30}
+"""Days ``order_rate_30d`` divides by at least, per version of the derived features. Version 1
+(models fitted before 2026-12-06) divided by the days since the first order, so a customer whose
+only order was yesterday read 30 orders a month; version 2 counts under 30 days as a month. A
+fitted model keeps the version it was trained with (``CustomerModel.derived_version_``), so a
+registered model scores on the inputs it learnt from."""
+DERIVED_VERSION = max(RATE_FLOOR_DAYS)
 
 
 def as_float(values: pd.Series) -> np.ndarray:
@@ -56,8 +65,9 @@ def point_in_time(frame: pd.DataFrame, features: list[str]) -> set[str]:
     return out
 
 
-def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` plus the ``DERIVED`` columns whose inputs it has (a copy; never in place)."""
+def add_derived(frame: pd.DataFrame, version: int = DERIVED_VERSION) -> pd.DataFrame:
+    """``frame`` plus the ``DERIVED`` columns whose inputs it has (a copy; never in place),
+    as defined in ``version`` of them (``RATE_FLOOR_DAYS``)."""
     have = set(frame.columns)
     new: dict[str, pd.Series] = {}
     if {"days_since_first_purchase", "days_since_last_purchase"} <= have:
@@ -65,7 +75,7 @@ def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
                                      - frame["days_since_last_purchase"])
     if {"orders_total", "days_since_first_purchase"} <= have:
         new["order_rate_30d"] = 30 * frame["orders_total"] / frame[
-            "days_since_first_purchase"].clip(lower=1)
+            "days_since_first_purchase"].clip(lower=RATE_FLOOR_DAYS[version])
     if {"days_since_last_purchase", "tenure_days"} <= have:
         new["recency_share"] = frame["days_since_last_purchase"] / frame["tenure_days"].clip(
             lower=1)

@@ -46,6 +46,7 @@ from training._customer_bgnbd import BGNBD_COLUMNS, BgNbdParams, bgnbd_features,
 from training._customer_calibration import Calibrator as _Calibrator
 from training._customer_columns import (
     DERIVED,
+    DERIVED_VERSION,
     SHARE_PREFIXES,
     add_derived,
     as_float,
@@ -264,6 +265,9 @@ class CustomerModel:
     id_col_: str | None = None
     """A customer table's own id column (set by ``train_and_register(..., id_col=...)``; None
     for event features): the logged pyfunc takes the table under that name."""
+    derived_version_: int = 1
+    """Definition of the derived features the model was fitted on (``RATE_FLOOR_DAYS``): fit
+    sets the current one; models pickled before it existed read 1, their definition."""
 
     def __init__(
         self,
@@ -379,8 +383,8 @@ class CustomerModel:
             if shares:
                 frame = frame.assign(**dict.fromkeys(shares, 0.0))
             self._check_inputs(frame, received)
-        if self.derive:
-            frame = add_derived(frame)
+        if self.derive:  # as the model was fitted (models from before version 2 have no attribute)
+            frame = add_derived(frame, self.derived_version_)
         params = getattr(self, "bgnbd_params_", None)
         if params is not None and "bgnbd_p_alive" not in frame.columns:
             # side by side by position: a repeated index (one customer asked twice) would
@@ -541,8 +545,9 @@ class CustomerModel:
             _log.warning("CustomerModel(%s): %s of %s rows have no label (%r empty) and are "
                          "not used", self.task, f"{n_missing:,}", f"{len(frame):,}", label_col)
         data = frame.loc[keep].reset_index(drop=True)
+        self.derived_version_ = DERIVED_VERSION
         if self.derive:
-            data = add_derived(data)
+            data = add_derived(data, self.derived_version_)
         train, calib, valid, scheme = self._split(data)
         self.bgnbd_params_: BgNbdParams | None = None
         if self.bgnbd and set(BGNBD_COLUMNS) <= set(data.columns):

@@ -135,6 +135,25 @@ def test_a_text_column_without_levels_at_fit_scores_as_missing(toy: pd.DataFrame
     np.testing.assert_array_equal(m.score(rows), m.score(frame.head(20)))
 
 
+def test_order_rate_counts_a_first_order_under_30_days_ago_as_one_month(
+        toy: pd.DataFrame) -> None:
+    from training._customer_columns import add_derived
+
+    frame = pd.DataFrame({"orders_total": [1.0, 2.0, 6.0], "days_since_first_purchase":
+                          [1.0, 10.0, 90.0]})
+    # a customer whose only order was yesterday ordered once, not "30 times a month"
+    assert add_derived(frame)["order_rate_30d"].tolist() == [1.0, 2.0, 2.0]
+    assert add_derived(frame, version=1)["order_rate_30d"].tolist() == [30.0, 6.0, 2.0]
+    # a model fitted before version 2 (no attribute in its pickle) scores on its own definition
+    data = _features(toy)
+    m = CustomerModel("propensity", **FAST).fit(data)
+    assert m.derived_version_ == 2
+    new = data.head(40).assign(days_since_first_purchase=3.0, orders_total=2.0)
+    assert m.augment(new)["order_rate_30d"].eq(2.0).all()
+    del m.derived_version_  # as unpickled from before the attribute existed
+    assert m.augment(new)["order_rate_30d"].eq(20.0).all()
+
+
 def test_derived_features_on_a_fragmented_table_raise_no_warning_and_match_assign() -> None:
     import warnings
 
@@ -162,7 +181,7 @@ def test_derived_features_on_a_fragmented_table_raise_no_warning_and_match_assig
             purchase_span_days=frame["days_since_first_purchase"]
             - frame["days_since_last_purchase"],
             order_rate_30d=30 * frame["orders_total"]
-            / frame["days_since_first_purchase"].clip(lower=1),
+            / frame["days_since_first_purchase"].clip(lower=30),
             recency_share=frame["days_since_last_purchase"] / frame["tenure_days"].clip(lower=1))
     pd.testing.assert_frame_equal(out, expected)
     assert out.attrs == {"source": "crm.csv"}
