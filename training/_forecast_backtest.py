@@ -12,6 +12,10 @@ before that period (see ``backtest_future_regressors``). Scores are on the origi
 * ``smape_pct``: symmetric MAPE, 200 |f - y| / (|f| + |y|), in percent;
 * ``pinball``: mean pinball loss over P10/P50/P90, divided by the same scale as MASE;
 * ``coverage80_pct``: share of actuals inside [P10, P90];
+* ``above_p90_pct`` / ``below_p10_pct``: share of actuals above P90 / below P10 (10% each when
+  the band is calibrated): which side a coverage off 80% misses on. A count series with many
+  zero days covers more than 80% with a right P90 (an actual 0 at a P10 of 0 is inside, so
+  ``below_p10_pct`` is 0): read ``above_p90_pct`` there;
 * ``peak_err_pct``: |max P50 - max actual| / max actual over the horizon, in percent;
 * ``peak_timing_days``: days between the forecast's and the actuals' maxima.
 
@@ -49,8 +53,8 @@ __all__ = ["METRICS", "BacktestResult", "backtest", "backtest_future_regressors"
            "backtest_origins", "cover_horizon", "dominant_error_notes", "evaluation_key",
            "forecast_metrics", "plot_fold", "zero_actuals_note"]
 
-METRICS: tuple[str, ...] = ("mase", "smape_pct", "pinball", "coverage80_pct", "peak_err_pct",
-                            "peak_timing_days")
+METRICS: tuple[str, ...] = ("mase", "smape_pct", "pinball", "coverage80_pct", "above_p90_pct",
+                            "below_p10_pct", "peak_err_pct", "peak_timing_days")
 """Metric names of a backtest, in report order."""
 
 
@@ -148,6 +152,8 @@ def forecast_metrics(actual: pd.DataFrame, history_y: np.ndarray, season: int) -
         "smape_pct": float(np.mean(smape)),
         "pinball": float(pin / scale),
         "coverage80_pct": float(100 * np.mean((y >= a["p10"]) & (y <= a["p90"]))),
+        "above_p90_pct": float(100 * np.mean(y > a["p90"].to_numpy(float))),
+        "below_p10_pct": float(100 * np.mean(y < a["p10"].to_numpy(float))),
         "peak_err_pct": float(100 * abs(p50.max() - y.max()) / y.max()) if y.max() > 0 else 0.0,
         "peak_timing_days": float(timing),
     }

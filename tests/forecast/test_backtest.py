@@ -23,6 +23,8 @@ def test_metrics_match_hand_computation() -> None:
     smape = np.mean([200 * 2 / 22, 0, 200 * 10 / 70, 200 * 25 / 45])
     assert m["smape_pct"] == pytest.approx(smape)
     assert m["coverage80_pct"] == pytest.approx(75.0)  # 10 is below its P10 of 11
+    assert m["below_p10_pct"] == pytest.approx(25.0)  # which side missed
+    assert m["above_p90_pct"] == 0.0
     assert m["peak_err_pct"] == pytest.approx(100 * 5 / 40)
     assert m["peak_timing_days"] == 1.0
     def pin(y: float, q: float, a: float) -> float:
@@ -30,6 +32,20 @@ def test_metrics_match_hand_computation() -> None:
     want = np.mean([np.mean([pin(y, q, a) for y, q in zip(f["y"], f[c], strict=True)])
                     for c, a in (("p10", 0.1), ("p50", 0.5), ("p90", 0.9))]) / 2
     assert m["pinball"] == pytest.approx(want)
+
+
+def test_a_zero_heavy_count_series_covers_over_80_with_a_right_p90() -> None:
+    # Poisson(0.5) days, forecast with its true quantiles (P10 0, P50 0, P90 1): coverage reads
+    # ~98%, the one-sided rates say the band is right where it can be (P(y > 1) = 9%)
+    rng = np.random.default_rng(0)
+    y = rng.poisson(0.5, 4000).astype(float)
+    f = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=len(y)), "y": y,
+                      "p10": 0.0, "p50": 0.0, "p90": 1.0})
+    m = forecast_metrics(f, rng.poisson(0.5, 60).astype(float), 7)
+    assert m["coverage80_pct"] > 89
+    assert m["below_p10_pct"] == 0.0
+    assert m["above_p90_pct"] == pytest.approx(100 * (y > 1).mean())
+    assert 7 < m["above_p90_pct"] < 11
 
 
 def test_backtest_folds_plots_and_key(daily: tuple, tmp_path: Path) -> None:
