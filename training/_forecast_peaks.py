@@ -6,7 +6,10 @@ event with a channel to that channel's series and the aggregate series (``total`
 series the event has no effect, so it has no row there (``channel_scope_note`` says so).
 
 The no-event baseline is the same model's forecast with an empty calendar; lift is the P50 at
-the peak over that baseline's P50 on the same period. An event whose peak falls inside a
+the peak over that baseline's largest P50 on the peak's day (on daily series: the same period).
+On hourly series the two peaks can fall at different hours: a holiday that runs like a Sunday
+peaks at midday, where a working day is in its lull, so the same hour had shown a holiday that
+cuts the day's peak by a quarter as +39%. An event whose peak falls inside a
 background event (a window of ``BACKGROUND_DAYS`` or more, e.g. an always-on campaign) that
 applies to the series is measured against the forecast with the background events only, so a
 sale inside a campaign reports the sale's own lift, not the two together.
@@ -35,9 +38,11 @@ PEAK_COLUMNS: tuple[str, ...] = (
 
 window: 'horizon' or the name of an event that applies to the series; start/end: the span
 searched (event days inside the horizon); peak_ds: period of the largest P50;
-peak_p10/p50/p90: forecast interval at that period; baseline_p50: no-event forecast at that
-period (NaN when no baseline was given), or, for an event whose peak lies inside a background
-event of the series, the forecast with the background events only; lift_pct: 100 *
+peak_p10/p50/p90: forecast interval at that period; baseline_p50: no-event forecast's largest
+value on the peak's day (daily series: at that period; hourly: the day's no-event peak, which
+may be at another hour; NaN when no baseline was given), or, for an event whose peak lies
+inside a background event of the series, the forecast with the background events only (its
+peak of that day); lift_pct: 100 *
 (peak_p50 / baseline_p50 - 1), left out (NaN) where the baseline is under
 ``LIFT_FLOOR`` of the series' average: a percentage of almost nothing (+31,085% on a baseline
 of 0.0009 returns a day) says nothing.
@@ -64,6 +69,20 @@ def background_events(calendar: pd.DataFrame | None) -> pd.DataFrame:
     return bg.reset_index(drop=True) if overlaps else cal.iloc[:0]
 
 
+def _day_peak(base: pd.Series, ds: pd.Timestamp) -> float:
+    """The largest value of ``base`` on the day of ``ds`` (the value at ``ds`` on daily series).
+
+    An event's lift compares peaks: on hourly series the event's peak hour can be one where
+    the no-event day is low (a holiday's midday against a working day's evening peak), and
+    the value at the same hour had turned a holiday that lowers the day's peak into a lift.
+    """
+    day = ds.normalize()
+    idx = base.index
+    same = base.to_numpy()[(idx >= day) & (idx < day + pd.Timedelta(days=1))]
+    same = same[np.isfinite(same)]
+    return float(same.max()) if len(same) else np.nan
+
+
 def _peak_row(sid: str, window: str, g: pd.DataFrame, base: pd.Series | None,
               under: pd.DataFrame | None = None, bg_base: pd.Series | None = None,
               floor: float = 0.0) -> dict:
@@ -73,7 +92,7 @@ def _peak_row(sid: str, window: str, g: pd.DataFrame, base: pd.Series | None,
         day = row["ds"].normalize()  # events cover whole days, whatever their times
         if ((under["start"].dt.normalize() <= day) & (under["end"].dt.normalize() >= day)).any():
             base = bg_base  # the event's own lift, over its background event
-    b = float(base.get(row["ds"], np.nan)) if base is not None else np.nan
+    b = _day_peak(base, row["ds"]) if base is not None else np.nan
     lift = (100 * (row["p50"] / b - 1) if b and np.isfinite(b) and b > 0 and b >= floor
             else np.nan)
     return {"series_id": sid, "window": window, "start": g["ds"].min(), "end": g["ds"].max(),

@@ -148,3 +148,24 @@ def test_the_forecast_chart_draws_the_same_days_52_weeks_before(
     assert "52 weeks before" not in drawn[-1]  # no history that far back: no line
     plot_fold(history, fc, None, "fold", tmp_path / "c.png")
     assert "52 weeks before" not in drawn[-1]
+
+
+def test_hourly_lift_of_a_holiday_compares_the_day_s_peaks() -> None:
+    # a holiday runs like a Sunday: a lower day whose peak moves to midday, where a working
+    # day is in its lull; at the same hour the holiday is above the working day (+40%), but
+    # its peak is far below the working day's evening peak: the lift must say -30%, not +40%
+    ds = pd.date_range("2025-04-18", periods=24, freq="h")
+    work = np.full(24, 20.0)
+    work[18] = 100.0  # evening peak
+    holiday = np.full(24, 10.0)
+    holiday[13] = 70.0  # midday peak, 1.4x the working day's 13:00 ... but 0.7x its peak
+    work[13] = 50.0
+    fc = pd.DataFrame({"series_id": "north", "ds": ds, "p50": holiday})
+    fc["p10"], fc["p90"] = fc["p50"] * 0.8, fc["p50"] * 1.2
+    base = fc.assign(p50=work)
+    cal = pd.DataFrame({"name": ["Karfreitag"], "start": ["2025-04-18"], "end": ["2025-04-18"],
+                        "kind": ["holiday"]})
+    peaks = peak_summary(fc, cal, base).set_index("window")
+    assert peaks.loc["Karfreitag", "peak_ds"] == pd.Timestamp("2025-04-18 13:00")
+    assert peaks.loc["Karfreitag", "baseline_p50"] == pytest.approx(100.0)
+    assert peaks.loc["Karfreitag", "lift_pct"] == pytest.approx(-30.0)
