@@ -507,22 +507,12 @@ def _csv_ready(frame: pd.DataFrame, digits: int = 6) -> pd.DataFrame:
 
 
 def _time_zone_note(inner: Any, horizon: int) -> None:
-    """Say which clock the forecast's times are on (a model trained with ``--tz``), and which
-    hours of the horizon that clock skips (no rows: a day when clocks go forward has 23)."""
-    from training._forecast_base import nonexistent_local, period_text
+    """Say which clock the forecast's times are on (``time_zone_note``)."""
+    from training._forecast_peaks import time_zone_note
 
-    tz = getattr(inner, "time_zone_", None)
-    if not tz or str(tz).upper() == "UTC":
-        return
-    skipped: set[pd.Timestamp] = set()
-    for sid in (inner.panel_.series if inner.panel_.step < pd.Timedelta(days=1) else ()):
-        idx = inner.panel_.future_index(sid, horizon)
-        skipped.update(idx[nonexistent_local(idx, tz)])
-    gap = (f"; {', '.join(period_text(t) for t in sorted(skipped)[:3])} "
-           f"{'do' if len(skipped) > 1 else 'does'} not exist there (clocks go forward) and "
-           "has no row" if skipped else "")
-    show_note(f"times are local {tz} time, the business time zone the model was trained in"
-              f"{gap}")
+    note = time_zone_note(inner, horizon)
+    if note:
+        show_note(note)
 
 
 def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,

@@ -297,6 +297,7 @@ class Brain:
         from training._forecast_peaks import (
             calendar_novelty_notes,
             channel_scope_note,
+            time_zone_note,
             withheld_lift_note,
         )
 
@@ -329,6 +330,9 @@ class Brain:
             cal = pd.concat([cal, normalize_calendar(given)], ignore_index=True).drop_duplicates(
                 ["name", "start", "channel"], keep="last")
         notes: list[str] = []
+        clock = time_zone_note(fc_model, req.horizon)  # the times carry no offset
+        if clock:
+            notes.append(clock)
         grid = fc_model.panel_.series[req.series_id].ds
         step = grid[-1] - grid[-2] if len(grid) > 1 else pd.Timedelta(days=1)
         first, last = grid[-1] + step, grid[-1] + step * req.horizon

@@ -24,12 +24,12 @@ import pandas as pd
 
 from features._calendar import applies_to, normalize_calendar
 
-from ._forecast_base import BaseForecaster, listed
+from ._forecast_base import BaseForecaster, listed, nonexistent_local, period_text
 from ._forecast_events import BACKGROUND_DAYS
 
 __all__ = ["LIFT_FLOOR", "PEAK_COLUMNS", "PeakForecast", "background_events",
            "calendar_novelty_notes", "channel_scope_note", "forecast_with_peaks", "peak_summary",
-           "series_levels", "withheld_lift_note"]
+           "series_levels", "time_zone_note", "withheld_lift_note"]
 
 PEAK_COLUMNS: tuple[str, ...] = (
     "series_id", "window", "start", "end", "peak_ds", "peak_p10", "peak_p50", "peak_p90",
@@ -274,3 +274,25 @@ def series_levels(model: BaseForecaster) -> dict[str, float]:
         if len(y):
             out[str(sid)] = float(np.mean(y))
     return out
+
+
+def time_zone_note(model: BaseForecaster, horizon: int) -> str | None:
+    """Which clock the forecast's times are on, for a model trained with a business time zone
+    (``--tz``), and which hours of the horizon that clock skips (no rows: a day when clocks go
+    forward has 23); None for UTC or an older model without one.
+
+    The times carry no offset, so without it an API client took Berlin hours for UTC and put
+    the evening peak an hour or two off.
+    """
+    tz = getattr(model, "time_zone_", None)
+    panel = getattr(model, "panel_", None)
+    if not tz or str(tz).upper() == "UTC" or panel is None:
+        return None
+    skipped: set[pd.Timestamp] = set()
+    for sid in (panel.series if panel.step < pd.Timedelta(days=1) else ()):
+        idx = panel.future_index(sid, horizon)
+        skipped.update(idx[nonexistent_local(idx, tz)])
+    gap = (f"; {', '.join(period_text(t) for t in sorted(skipped)[:3])} "
+           f"{'do' if len(skipped) > 1 else 'does'} not exist there (clocks go forward) and "
+           "has no row" if skipped else "")
+    return f"times are local {tz} time, the business time zone the model was trained in{gap}"

@@ -153,3 +153,19 @@ def test_the_note_reaches_the_client_over_http(client: TestClient) -> None:
     body = r.json()
     assert [p["window"] for p in body["peaks"]] == ["horizon"]
     assert "do not apply to series 'channel=social'" in body["notes"][0]
+
+
+def test_the_answer_says_which_clock_its_times_are_on(brain: Brain) -> None:
+    """An independent check's hourly Berlin model answered naive times and no note: the CLI
+    said 'times are local Europe/Berlin time', the API (and so the page) nothing."""
+    model = brain._model("traffic_forecaster").model.forecaster
+    was = getattr(model, "time_zone_", None)
+    try:
+        model.time_zone_ = "Europe/Berlin"
+        answer = brain.forecast(ForecastRequest(series_id="total", horizon=7, calendar=[]))
+        assert any(n.startswith("times are local Europe/Berlin time") for n in answer["notes"])
+        model.time_zone_ = "UTC"
+        answer = brain.forecast(ForecastRequest(series_id="total", horizon=7, calendar=[]))
+        assert not any("times are local" in n for n in answer["notes"])
+    finally:
+        model.time_zone_ = was
