@@ -30,7 +30,8 @@ const Charts = (() => {
   const fmtMonthDay = (ms) => new Date(ms).toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
 
   /* Forecast: history line, P10-P90 band, P50 line, shaded event windows, peak call-outs. */
-  function forecast(container, { history, forecast, windows, peaks, step }) {
+  function forecast(container, { history, forecast, windows, peaks, step, when }) {
+    const at = when || Brain.day;  // a period's label: with its hour on hourly charts
     const W = Math.max(container.clientWidth || 900, 640), H = 380;
     const m = { l: 56, r: 18, t: 34, b: 42 };
     const root = svg(W, H);
@@ -56,7 +57,9 @@ const Charts = (() => {
     // event windows (clipped to the chart)
     const evG = s("g", { class: "events" });
     (windows || []).forEach((w, i) => {
-      const a = Math.max(t(w.start), x0), b = Math.min(t(w.end) + DAY, x1);
+      // a window's end is its last period: the day's start on daily charts, 23:00 on hourly
+      // ones (adding a whole day shaded the day after every hourly event too)
+      const a = Math.max(t(w.start), x0), b = Math.min(t(w.end) + stepMs, x1);
       if (b <= a) return;
       const r = s("rect", { x: X(a), y: m.t, width: Math.max(2, X(b) - X(a)), height: H - m.t - m.b,
                             fill: "#f5a623", "fill-opacity": 0.16, stroke: "#f5a623", "stroke-opacity": 0.5 });
@@ -88,7 +91,7 @@ const Charts = (() => {
     const wpx = Math.max(1, X(x0 + stepMs) - X(x0));
     for (const r of forecast) {
       const rect = s("rect", { x: X(t(r.ds)) - wpx / 2, y: m.t, width: wpx, height: H - m.t - m.b, fill: "transparent" });
-      rect.append(s("title", {}, `${Brain.day(r.ds)}: P50 ${Brain.num(r.p50)} (P10 ${Brain.num(r.p10)} – P90 ${Brain.num(r.p90)})`));
+      rect.append(s("title", {}, `${at(r.ds)}: P50 ${Brain.num(r.p50)} (P10 ${Brain.num(r.p10)} – P90 ${Brain.num(r.p90)})`));
       hov.append(rect);
     }
     root.append(hov);
@@ -105,7 +108,7 @@ const Charts = (() => {
       while (placed.some((q) => Math.abs(q.y - ly) < 13 && Math.abs(q.x - px) < 260)) ly += 14;
       placed.push({ x: px, y: ly });
       const label = (p.window === "horizon" ? "Peak" : p.window) + ": " + Brain.num(p.peak_p50) +
-        " on " + fmtMonthDay(t(p.peak_ds)) + (p.window !== "horizon" && p.lift_pct !== null && p.lift_pct !== undefined
+        " on " + fmtMonthDay(t(p.peak_ds)) + (stepMs < DAY ? " " + String(p.peak_ds).slice(11, 16) : "") + (p.window !== "horizon" && p.lift_pct !== null && p.lift_pct !== undefined
           ? ` (${Brain.signed(Brain.num(p.lift_pct, 0))}% vs no event)` : "");
       const anchor = px + 10 + label.length * 6.4 > W - m.r ? "end" : "start";
       const g = s("g", { class: "peak" });

@@ -77,6 +77,9 @@ const ForecastView = (() => {
   }
 
   const unit = () => (options && options.freq === "h" ? "hours" : "days");
+  /* A period as the planner reads it: the day, and on an hourly model its hour too (the day
+     alone put 24 rows of one date in the forecast CSV and hid the peak hour). */
+  const when = (iso) => (options && options.freq === "h" && iso ? String(iso).slice(0, 16).replace("T", " ") : day(iso));
   const maxHorizon = () => (options ? options.max_horizon : Number($("fc-horizon").max));
 
   function futureNeeded() {
@@ -125,12 +128,12 @@ const ForecastView = (() => {
     $("fc-title").textContent = `${r.series_id}: next ${r.horizon} ${options && options.freq === "h" ? "hours" : "days"} ` +
       `(model ${r.model} v${r.version})`;
     Charts.forecast($("fc-chart"), { history, forecast: r.forecast, windows, peaks: r.peaks,
-                                     step: options && options.freq === "h" ? 3600000 : 86400000 });
+                                     step: options && options.freq === "h" ? 3600000 : 86400000, when });
     const tb = $("fc-peaks").tBodies[0];
     tb.replaceChildren(...r.peaks.map((p) => el("tr", {},
       el("td", {}, p.window === "horizon" ? "whole horizon" : p.window),
       el("td", {}, `${day(p.start)} – ${day(p.end)}`),
-      el("td", {}, day(p.peak_ds)),
+      el("td", {}, when(p.peak_ds)),
       el("td", { class: "num" }, num(p.peak_p50)),
       el("td", { class: "num" }, `${num(p.peak_p10)} – ${num(p.peak_p90)}`),
       el("td", { class: "num" }, num(p.baseline_p50)),
@@ -175,7 +178,7 @@ const ForecastView = (() => {
     if (!last) return;
     const r = last.response;
     const windows = r.peaks.filter((p) => p.window !== "horizon");
-    const rows = r.forecast.map((f) => [day(f.ds), f.p10, f.p50, f.p90,
+    const rows = r.forecast.map((f) => [when(f.ds), f.p10, f.p50, f.p90,
       windows.filter((w) => day(w.start) <= day(f.ds) && day(f.ds) <= day(w.end)).map((w) => w.window).join("; ")]);
     Brain.downloadCSV(`forecast-${r.series_id.replace(/[^A-Za-z0-9_-]+/g, "_")}-${r.horizon}.csv`,
                       ["ds", "p10", "p50", "p90", "events"], rows);
@@ -185,7 +188,7 @@ const ForecastView = (() => {
     const r = last.response;
     Brain.downloadCSV(`peaks-${r.series_id.replace(/[^A-Za-z0-9_-]+/g, "_")}.csv`,
       ["window", "start", "end", "peak_ds", "peak_p10", "peak_p50", "peak_p90", "baseline_p50", "lift_pct"],
-      r.peaks.map((p) => [p.window, day(p.start), day(p.end), day(p.peak_ds), p.peak_p10, p.peak_p50, p.peak_p90, p.baseline_p50, p.lift_pct]));
+      r.peaks.map((p) => [p.window, day(p.start), day(p.end), when(p.peak_ds), p.peak_p10, p.peak_p50, p.peak_p90, p.baseline_p50, p.lift_pct]));
   }
 
   async function load() {
@@ -195,6 +198,8 @@ const ForecastView = (() => {
       sel.replaceChildren(...options.series.map((sid) => el("option", { value: sid }, sid)));
       sel.value = options.default_series;
       $("fc-horizon").max = options.max_horizon;
+      $("fc-horizon-label").textContent = `Horizon (${unit()})`;
+      $("fc-peak-col").textContent = options.freq === "h" ? "peak hour" : "peak day";
       const cols = options.known_in_advance || [];
       if (future && future.columns !== cols.join(",")) future = null;  // another model: other columns
       $("fc-future").hidden = !cols.length;
@@ -202,7 +207,7 @@ const ForecastView = (() => {
       if (cols.length && !future) $("fc-future-note").textContent = futureNeeded();
       $("fc-future-note").classList.toggle("todo", !!cols.length && !future);  // what to do: not greyed out
       const known = options.known_events.map((e) => `${e.name} (${day(e.start)})`);
-      $("fc-note").textContent = `history ends ${day(options.last_ds)}; the forecast starts the next period.` +
+      $("fc-note").textContent = `history ends ${when(options.last_ds)}; the forecast starts the next period.` +
         (known.length ? ` Already in the model's calendar: ${known.slice(0, 4).join(", ")}${known.length > 4 ? " …" : ""}.` : "");
       return true;
     } catch (e) {
