@@ -147,7 +147,7 @@ def _compare(metric: Metric, kind: str, control: str, variant: str, a: MomentSta
         if kind == "proportion" and not metric.covariate:  # a difference of rates
             s_lo, s_hi = max(s_lo, -1.0), min(s_hi, 1.0)
         seq = SequentialResult(METHOD, opts.tuning_n, float(p), s_lo, s_hi,
-                               bool(s_lo > 0 or s_hi < 0))
+                               bool(s_lo > 0 or s_hi < 0), float(p))
     bayes = None
     if opts.bayesian:
         if kind == "proportion" and not metric.covariate:
@@ -355,6 +355,25 @@ def _adjust(comps: list[Comparison], guard_names: set[str], opts: AnalysisOption
     out = list(comps)
     for i, p in zip(family, adj, strict=True):
         out[i] = replace(out[i], p_value_adjusted=float(p), significant=bool(p < opts.alpha))
+    return adjust_sequential(out, family, opts)
+
+
+def adjust_sequential(comps: list[Comparison], family: list[int], opts: AnalysisOptions
+                      ) -> list[Comparison]:
+    """``comps`` with the always-valid p-values of ``family`` adjusted like the fixed-horizon
+    ones: unadjusted, 20 A/A comparisons (5 variants x 4 metrics) peeked at daily declared a
+    winner in 12.5% of 200 experiments at alpha 0.05 while the table read "safe to peek"."""
+    seq = [i for i in family if comps[i].sequential is not None]
+    if not seq:
+        return comps
+    adj = adjust_p_values([comps[i].sequential.p_value for i in seq],  # type: ignore[union-attr]
+                          opts.correction)
+    out = list(comps)
+    for i, p in zip(seq, adj, strict=True):
+        s = out[i].sequential
+        assert s is not None
+        out[i] = replace(out[i], sequential=replace(
+            s, p_value_adjusted=float(p), significant=bool(np.isfinite(p) and p < opts.alpha)))
     return out
 
 

@@ -112,8 +112,11 @@ def _tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[st
             vr = c.variance_reduction
             row.append(f"{100 * vr:.1f}%" if vr is not None and math.isfinite(vr) else "–")
             if c.sequential:
-                row.append(f"p={_p(c.sequential.p_value)} [{_fmt(c.sequential.ci_low)}, "
-                           f"{_fmt(c.sequential.ci_high)}]")
+                adj = ("" if m.guardrail else
+                       f", adj {_p(c.sequential.p_value_adjusted)}")
+                row.append(f"p={_p(c.sequential.p_value)}{adj} [{_fmt(c.sequential.ci_low)}, "
+                           f"{_fmt(c.sequential.ci_high)}], "
+                           + ("yes" if c.sequential.significant else "no"))
             if c.bayes:
                 row.append(f"{100 * c.bayes.prob_beat_control:.1f}% / "
                            f"{_fmt(c.bayes.expected_loss, 3)}")
@@ -123,7 +126,8 @@ def _tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[st
         header = ["variant vs control", "absolute effect [CI]", "relative effect [CI]", "p",
                   adj_head, "significant", "CUPED variance reduction"]
         if any(c.sequential for c in result.comparisons):
-            header.append("always-valid p [confidence sequence]")
+            header.append(f"always-valid p, adj ({result.correction}) [confidence sequence], "
+                          "significant")
         if any(c.bayes for c in result.comparisons):
             header.append("P(beat control) / expected loss")
         out.append((f"{m.name}: effects", header, comp_rows))

@@ -155,7 +155,12 @@ class SequentialResult(_Record):
         p_value: always-valid p-value (take the running minimum over looks).
         ci_low: lower bound of the absolute effect's confidence sequence.
         ci_high: upper bound of the absolute effect's confidence sequence.
-        significant: True when the confidence sequence excludes 0.
+        significant: True when ``p_value_adjusted`` is below alpha (for a guardrail, outside
+            the correction family: when the confidence sequence excludes 0).
+        p_value_adjusted: the always-valid p-value adjusted with the analysis' correction over
+            the same family as the fixed-horizon p-values (variants x primary metrics, x
+            segments); Holm on always-valid p-values keeps the family-wise error over every
+            look. Equal to ``p_value`` for a guardrail and with ``correction="none"``.
     """
 
     method: str
@@ -164,6 +169,7 @@ class SequentialResult(_Record):
     ci_low: float
     ci_high: float
     significant: bool
+    p_value_adjusted: float = float("nan")
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def segment_breakdown(frame: pd.DataFrame, variant_col: str, control: str,
     Segments where an arm has fewer than 2 units are reported with no comparisons (their SRM
     check is still shown). Raises when the attribute has more than ``max_segments`` values.
     """
-    from experiments._analysis import AnalysisOptions, analyze_summary
+    from experiments._analysis import AnalysisOptions, adjust_sequential, analyze_summary
 
     opts = options or AnalysisOptions()
     ms = parse_metrics(metrics)
@@ -76,4 +76,10 @@ def segment_breakdown(frame: pd.DataFrame, variant_col: str, control: str,
     for (i, j), p in zip(flat, adj, strict=True):
         comps[i][j] = replace(comps[i][j], p_value_adjusted=float(p),
                               significant=bool(np.isfinite(p) and p < opts.alpha))
+    positions = [(i, j) for i, cs in enumerate(comps) for j in range(len(cs))]
+    in_family = set(flat)
+    flat_all = adjust_sequential([comps[i][j] for i, j in positions],
+                                 [k for k, ij in enumerate(positions) if ij in in_family], opts)
+    for (i, j), c in zip(positions, flat_all, strict=True):
+        comps[i][j] = c
     return tuple(replace(s, comparisons=tuple(c)) for s, c in zip(per_seg, comps, strict=True))

@@ -230,6 +230,16 @@ def _p_cells(c: Comparison, guardrails: set[str]) -> tuple[str, str]:
     return _p(c.p_value_adjusted), "yes" if c.significant else "no"
 
 
+def _seq_p_cells(c: Comparison, guardrails: set[str]) -> tuple[str, str]:
+    """(adjusted, significant) cells of the always-valid p-value, corrected like the main
+    table's (guardrails outside the family)."""
+    s = c.sequential
+    assert s is not None
+    if c.metric in guardrails:
+        return "– (guardrail)", ("yes" if s.significant else "no") + " (unadj.)"
+    return _p(s.p_value_adjusted), "yes" if s.significant else "no"
+
+
 def cap_lines(result: ExperimentResult) -> list[str]:
     """One line per capped metric: its cap, where it came from and how many units it touched
     (the values and effects above are of the capped values)."""
@@ -268,10 +278,12 @@ def _print_result(result: ExperimentResult) -> None:
         tuning = seq[0].sequential.tuning_n if seq[0].sequential else float("nan")
         console.print(_table(
             f"Always-valid results (confidence sequences tuned for n={tuning:g}; safe to peek)",
-            ("metric", "variant", "always-valid p", "abs effect [confidence sequence]", "sig"),
+            ("metric", "variant", "always-valid p", f"p adj ({result.correction})", "sig",
+             "abs effect [confidence sequence]"),
             [[c.metric, c.variant, _p(c.sequential.p_value),
+              *_seq_p_cells(c, guards),
               f"{_fmt(c.absolute_effect)} [{_fmt(c.sequential.ci_low)}, "
-              f"{_fmt(c.sequential.ci_high)}]", "yes" if c.sequential.significant else "no"]
+              f"{_fmt(c.sequential.ci_high)}]"]
              for c in seq if c.sequential]))
     bayes = [c for c in result.comparisons if c.bayes]
     if bayes:

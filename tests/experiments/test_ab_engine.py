@@ -241,3 +241,34 @@ def test_report_has_one_interval_plot_per_metric(tmp_path: Path) -> None:
     assert html.count("data:image/png;base64,") == 3
     with pytest.raises(ex.ExperimentInputError, match="suffix"):
         ex.write_report(res, tmp_path / "report.txt")
+
+
+def test_always_valid_p_values_are_corrected_like_the_fixed_horizon_ones() -> None:
+    # A/A with 5 variants x 4 metrics: one raw always-valid p is 0.029, which the table showed
+    # as a "safe to peek" winner; 20 such comparisons peeked at daily declared a winner in
+    # 12.5% of 200 A/A experiments. Corrected over the same family (Holm), none is.
+    rng = np.random.default_rng(25)
+    n = 6000
+    arm = np.array(["control", "v1", "v2", "v3", "v4", "v5"])[rng.integers(0, 6, n)]
+    frame = pd.DataFrame({"variant": arm, **{f"m{j}": rng.normal(0, 1, n) for j in range(4)}})
+    res = ex.analyze(frame, "variant", "control", "m0,m1,m2,m3",
+                     options=ex.AnalysisOptions(sequential=True, tuning_n=n))
+    seq = [c.sequential for c in res.comparisons]
+    assert all(s is not None for s in seq)
+    raw = np.array([s.p_value for s in seq if s])
+    assert raw.min() < 0.05
+    np.testing.assert_allclose([s.p_value_adjusted for s in seq if s],
+                               ex.adjust_p_values(raw, "holm"))
+    assert not any(s.significant for s in seq if s)
+    # the confidence sequences themselves are per comparison, like the fixed-horizon intervals
+    assert any(s.ci_low > 0 or s.ci_high < 0 for s in seq if s)
+    none = ex.analyze(frame, "variant", "control", "m0,m1,m2,m3", options=ex.AnalysisOptions(
+        sequential=True, tuning_n=n, correction="none"))
+    assert any(c.sequential.significant for c in none.comparisons if c.sequential)
+    # a guardrail stays outside the family: unadjusted
+    one = ex.analyze(frame[frame.variant.isin(["control", "v1"])], "variant", "control",
+                     [ex.Metric("m0", "m0"), ex.Metric("m1", "m1", guardrail_margin=0.1)],
+                     options=ex.AnalysisOptions(sequential=True, tuning_n=n))
+    g = next(c for c in one.comparisons if c.metric == "m1")
+    assert g.sequential is not None
+    assert g.sequential.p_value_adjusted == g.sequential.p_value
