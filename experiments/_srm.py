@@ -16,9 +16,27 @@ from scipy import stats
 from experiments._errors import ExperimentInputError, Param
 from experiments._results import ArmCount, SRMResult
 
-__all__ = ["SRM_ALPHA", "srm_check"]
+__all__ = ["SRM_ALPHA", "STRAY_SHARE", "srm_check", "stray_arms"]
 
 SRM_ALPHA = 0.001
+STRAY_SHARE = 0.05
+"""With more than two arms, an arm holding under this share of the largest arm's units is
+most likely a stray or mistyped label (``'tretment' (3)``), not a designed arm."""
+
+
+def stray_arms(counts: Mapping[str, int]) -> list[str]:
+    """Arms with under ``STRAY_SHARE`` of the largest arm's units, when there are more than two
+    arms (``'name' (units)`` each, for messages); empty otherwise."""
+    if len(counts) <= 2:
+        return []
+    largest = max(int(v) for v in counts.values())
+    return [f"{str(k)!r} ({int(v)})" for k, v in counts.items() if int(v) < STRAY_SHARE * largest]
+
+
+def _stray_note(stray: list[str]) -> str:
+    return (f"arm(s) {', '.join(stray)} hold far fewer units than the others: stray or mistyped "
+            "labels? (labels differing only in case or surrounding spaces are already merged.) "
+            "Fix: relabel or filter those rows and re-run.")
 
 
 def srm_check(
@@ -47,9 +65,13 @@ def srm_check(
     elif isinstance(expected_shares, Mapping):
         missing = [n for n in names if n not in expected_shares]
         if missing:
+            stray = [a for a in stray_arms(counts) if any(a.startswith(f"{m!r} (")
+                                                         for m in missing)]
+            fix = (_stray_note(stray) if len(stray) == len(missing)
+                   else "Fix: give a share for every arm.")
             raise ExperimentInputError(
                 "sample-ratio check: ", Param("expected_shares"), f" lacks arms {missing}; "
-                f"received keys {sorted(expected_shares)}. Fix: give a share for every arm."
+                f"received keys {sorted(expected_shares)}. {fix}"
             )
         weights = np.array([float(expected_shares[n]) for n in names])
     else:
@@ -79,9 +101,13 @@ def srm_check(
             f"SAMPLE RATIO MISMATCH: arm sizes ({split}) do not match the designed split "
             f"(chi-square {chi2:.2f}, df {df}, p = {p:.2g} < {alpha}); assignment or logging is "
             "broken, so do not trust the effects until the cause is found."
-            + ("" if expected_shares is not None else " (Checked against an equal split: if "
-               "the design was unequal, give the designed shares as the expected split.)")
         )
+        stray = stray_arms(counts)
+        if stray:
+            message += " " + _stray_note(stray)
+        elif expected_shares is None:
+            message += (" (Checked against an equal split: if the design was unequal, give the "
+                        "designed shares as the expected split.)")
     else:
         message = (
             f"Sample ratio OK: arm sizes ({split}) match the designed split "

@@ -34,6 +34,7 @@ from experiments import (
     write_report,
 )
 from experiments._report import _fmt, _p, _pct
+from experiments._srm import stray_arms
 
 __all__ = ["CLI_NAMES", "ab_app", "ab_summary", "build_metrics", "demo_step", "guardrail_margin",
            "uplift_app"]
@@ -365,17 +366,13 @@ def _cuped_hint(frame: pd.DataFrame, metrics: Sequence[Metric]) -> str | None:
             f"(variance shrinks by its squared correlation). Try --cuped {example}.")
 
 
-def _srm_hint(result: ExperimentResult) -> str:
-    """What to check after a sample-ratio mismatch: stray labels first (a few units under a
-    label of their own), else an unequal design that was not given as --expected-split."""
+def _srm_hint(result: ExperimentResult) -> str | None:
+    """What to check after a sample-ratio mismatch: an unequal design that was not given as
+    --expected-split; None when the check's own message already names stray labels (a few units
+    under a label of their own: ``experiments._srm.stray_arms``)."""
     arms = result.srm.arms
-    largest = max(a.observed for a in arms)
-    stray = [a for a in arms if a.observed < 0.05 * largest]
-    if len(arms) > 2 and stray:
-        names = ", ".join(f"{a.variant!r} ({a.observed})" for a in stray)
-        return (f"hint: arm(s) {names} hold far fewer units than the others: stray or mistyped "
-                f"labels in {result.variant_col!r}? (labels differing only in case or "
-                "surrounding spaces are already merged.) Fix or filter those rows and re-run.")
+    if stray_arms({a.variant: a.observed for a in arms}):
+        return None
     split = ",".join(f"{a.variant}={a.expected_share:.2g}" for a in arms)
     return (f"hint: if the design was unequal, pass it as --expected-split with its shares "
             f"(checked here against '{split}').")
@@ -459,8 +456,9 @@ def analyze_command(
     if hint:
         console.print(hint, style="yellow", markup=False)
     _print_result(result)
-    if result.srm.mismatch and not shares:
-        console.print(_srm_hint(result), style="yellow", markup=False)
+    hint = _srm_hint(result) if result.srm.mismatch and not shares else None
+    if hint:
+        console.print(hint, style="yellow", markup=False)
     if report:
         console.print(f"report: {write_report(result, report)}")
     if json_out:

@@ -18,6 +18,7 @@ from scipy import stats
 from typer.testing import CliRunner
 
 import experiments as ex
+from experiments._errors import REQUEST_ROWS
 from serving._cli_experiments import CLI_NAMES, ab_app
 
 app = typer.Typer()
@@ -182,6 +183,37 @@ def test_srm_hint_names_stray_labels_not_expected_split(tmp_path) -> None:
     assert "'contrl' (40)" in res.output
     assert "--expected-split" not in res.output
 
+
+
+def test_stray_labels_are_named_by_the_check_itself_for_every_front_end() -> None:
+    # the API and the page get the check's message only: it had told them to give the designed
+    # shares ("Checked against an equal split"), and an expected split lacking the stray labels
+    # was answered "give a share for every arm" (a share for 'tretment'?)
+    frame = _binary(1000, 100, 1000, 120)
+    frame.loc[:2, "variant"] = "tretment"
+    frame.loc[3:5, "variant"] = "ctrl"
+    res = ex.analyze(frame, "variant", "control", "converted", source=REQUEST_ROWS)
+    assert res.srm.mismatch
+    assert "'tretment' (3)" in res.srm.message
+    assert "'ctrl' (3)" in res.srm.message
+    assert "stray or mistyped labels" in res.srm.message
+    assert "expected split" not in res.srm.message
+    with pytest.raises(ex.ExperimentInputError) as err:
+        ex.analyze(frame, "variant", "control", "converted", options=ex.AnalysisOptions(
+            expected_shares={"control": 0.5, "treatment": 0.5}))
+    msg = err.value.phrase(API_NAMES)
+    assert "expected_split lacks arms ['ctrl', 'tretment']" in msg
+    assert "stray or mistyped labels" in msg
+    assert "give a share for every arm" not in msg
+    # a real third arm that is merely missing from the split keeps the plain fix
+    three = pd.concat([_binary(1000, 100, 1000, 120),
+                       pd.DataFrame({"variant": ["new"] * 900, "converted": 0})])
+    with pytest.raises(ex.ExperimentInputError, match="give a share for every arm"):
+        ex.analyze(three, "variant", "control", "converted", options=ex.AnalysisOptions(
+            expected_shares={"control": 0.5, "treatment": 0.5}))
+    # two arms: a small arm is a design question, not a stray label
+    two = _binary(1000, 100, 30, 3)
+    assert "expected split" in ex.analyze(two, "variant", "control", "converted").srm.message
 
 # --- 3. the unit of analysis -----------------------------------------------------------------
 
