@@ -77,11 +77,36 @@ class AnalysisOptions:
     seed: int = 0
 
 
+MAX_ARMS = 100
+"""More distinct labels than this in the arm column is an error: an A/B/n test compares a few
+arms, and a user or session id given as the arm column (40,000 labels) had been answered with
+every label in the message, or analysed arm by arm for minutes (1,000 arms: 92 s in the API)."""
+
+
+def _labels(names: Sequence[str], shown: int = 20) -> str:
+    """``names`` for a message, at most ``shown`` of them."""
+    if len(names) <= shown:
+        return str(list(names))
+    return f"{list(names)[:shown]} and {len(names) - shown:,} more"
+
+
+def check_arm_count(arms: Sequence[str], variant_col: str, source: str) -> None:
+    """Raise when the arm column holds more than ``MAX_ARMS`` labels (see there)."""
+    if len(arms) > MAX_ARMS:
+        raise ExperimentInputError(
+            f"{source}: variant column {variant_col!r} holds {len(arms):,} distinct labels (e.g. "
+            f"{_labels(arms, 5)}); an experiment compares a few arms (at most {MAX_ARMS} "
+            "here). Fix: pass ", Param("variant_col"), " with the arm label column (not a user, "
+            "session or order id), or map the labels to their arms first."
+        )
+
+
 def _order(variants: Sequence[str], control: str, source: str) -> list[str]:
     names = sorted({str(v) for v in variants})
     if control not in names:
         raise ExperimentInputError(
-            f"{source}: control arm {control!r} is not among the variants {names}. Fix: pass ",
+            f"{source}: control arm {control!r} is not among the variants {_labels(names)}. "
+            "Fix: pass ",
             Param("control"), " with one of those labels (case and surrounding spaces are "
             "ignored)."
         )
@@ -436,6 +461,7 @@ def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str |
         )
     summary, label_note = _merge_summary_labels(summary, ms[0].name)
     arms = summary["variant"].astype(str).unique().tolist()
+    check_arm_count(sorted(arms), "variant", source)
     control = resolve_label(str(control), arms)
     opts = replace(opts, expected_shares=resolve_shares(opts.expected_shares, arms))
     order = _order(arms, control, source)
@@ -555,6 +581,7 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
         )
     frame, label_note = normalise_frame(frame, variant_col)
     arms = sorted(frame[variant_col].dropna().astype(str).unique().tolist())
+    check_arm_count(arms, variant_col, source)
     control = resolve_label(str(control), arms)
     opts = replace(opts, expected_shares=resolve_shares(opts.expected_shares, arms))
     if unit_col is not None:

@@ -550,3 +550,31 @@ def test_a_cap_that_touches_many_units_is_warned_about() -> None:
     fine = ex.analyze(frame, "variant", "control",
                       [ex.Metric("revenue", "revenue", cap_quantile=0.99)])
     assert not [w for w in fine.warnings if "touched" in w]
+
+
+def test_an_id_column_given_as_the_arm_column_is_named_not_listed_or_analysed() -> None:
+    # a user id as the arm column: 40,000 labels had all been printed in the "control is not
+    # among the variants" message; 1,000 labels were analysed arm by arm (92 s in the API)
+    rng = np.random.default_rng(4)
+    n = 5000
+    frame = pd.DataFrame({"user_id": np.arange(100_000, 100_000 + n).astype(str),
+                          "variant": rng.choice(["control", "treatment"], n),
+                          "converted": (rng.random(n) < 0.1).astype(int)})
+    with pytest.raises(ex.ExperimentInputError) as err:
+        ex.analyze(frame, "user_id", "control", "converted")
+    msg = err.value.phrase(CLI_NAMES)
+    assert "variant column 'user_id' holds 5,000 distinct labels" in msg
+    assert "and 4,995 more" in msg
+    assert "Fix: pass --variant-col with the arm label column" in msg
+    assert len(msg) < 600
+    assert err.value.params == ("variant_col",)
+    arms = pd.DataFrame({"variant": [f"arm{i}" for i in range(101)] * 3, "converted": 0})
+    arms.loc[::2, "converted"] = 1
+    with pytest.raises(ex.ExperimentInputError, match="holds 101 distinct labels"):
+        ex.analyze(arms, "variant", "arm0", "converted")
+    summary = ex.summarize(arms, "variant", ["converted"])
+    with pytest.raises(ex.ExperimentInputError, match="holds 101 distinct labels"):
+        ex.analyze_summary(summary, "arm0", ["converted"])
+    # 100 arms are still analysed
+    res = ex.analyze(arms[arms.variant != "arm100"], "variant", "arm0", "converted")
+    assert len(res.comparisons) == 99
