@@ -94,7 +94,8 @@ def _validate(kind: str, baseline: float, sd: float | None, alpha: float, ratio:
     if not ratio > 0:
         problems.append(f"ratio (treatment per control unit) must be > 0 (received {ratio})")
     if not 0 <= variance_reduction < 1:
-        problems.append(f"variance_reduction must be in [0, 1) (received {variance_reduction})")
+        problems.append(("", Param("variance_reduction"), " (the share of variance CUPED "
+                         f"removes, R^2) must be in [0, 1) (received {variance_reduction})"))
     if variants < 1:
         problems.append(f"variants must be >= 1 (received {variants})")
     if alternative not in ("two-sided", "one-sided"):

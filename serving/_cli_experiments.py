@@ -115,7 +115,7 @@ CLI_NAMES = {
     "caps": "--cap",
     "segment_col": "--segment-col", "unit_col": "--unit-col", "expected_shares": "--expected-split",
     "baseline": "--baseline", "mde": "--mde", "relative=False": "--absolute",
-    "n_control": "--n-control", "sd": "--sd",
+    "n_control": "--n-control", "sd": "--sd", "variance_reduction": "--cuped-r2",
     "treatment_col": "--treatment-col", "outcome": "--outcome", "features": "--features"}
 """The command line's name for each input an ``ExperimentInputError`` names (``Param``, keyed by
 the engine's spelling): its messages are printed with these (``ExperimentInputError.phrase``)."""
@@ -514,6 +514,9 @@ def plan_command(
     rows = [("metric kind", plan.kind), ("baseline", f"{plan.baseline:.6g}"),
             ("effect (absolute)", f"{plan.mde_absolute:.6g}"),
             ("effect (relative)", f"{plan.mde_relative:+.3%}"),
+            ("test", plan.alternative + (f", {plan.variants} variants (Bonferroni)"
+                                         if plan.variants > 1 else "")),
+            ("treatment units per control unit", f"{plan.ratio:g}"),
             ("alpha (per comparison)", f"{plan.alpha} ({plan.alpha_per_comparison:.4g})"),
             ("power", f"{plan.power:.4f}"),
             ("CUPED variance reduction", f"{plan.variance_reduction}"),

@@ -145,3 +145,18 @@ def test_srm_without_a_designed_split_points_at_the_option(tmp_path: Path) -> No
     res = runner.invoke(app, ["ab", "analyze", "--data", str(path), "--metrics", "converted",
                               "--expected-split", "control=0.7,new=0.3"])
     assert "--expected-split" not in res.output
+
+
+def test_plan_names_cuped_r2_and_shows_the_sidedness_and_ratio() -> None:
+    res = runner.invoke(app, ["ab", "plan", "--baseline", "0.1", "--mde", "0.05",
+                              "--cuped-r2", "1"])
+    assert res.exit_code == 2, res.output
+    out = " ".join(res.output.split())
+    assert "--cuped-r2 (the share of variance CUPED removes, R^2) must be in [0, 1)" in out
+    assert "variance_reduction" not in out
+    res = runner.invoke(app, ["ab", "plan", "--baseline", "0.1", "--mde", "0.05", "--one-sided",
+                              "--variants", "3", "--ratio", "0.96"])
+    assert res.exit_code == 0, res.output
+    out = " ".join(res.output.split())
+    assert "one-sided, 3 variants (Bonferroni)" in out
+    assert "treatment units per control unit │ 0.96" in out
