@@ -82,6 +82,12 @@ def normalise_frame(frame: pd.DataFrame, variant_col: str) -> tuple[pd.DataFrame
     col = frame[variant_col]
     present = col.notna()
     text = col[present].astype(str)
+    blank = text.str.strip() == ""
+    if blank.any():  # '' or ' ' in a JSON body: no label, as an empty CSV cell reads
+        frame = frame.copy()
+        frame[variant_col] = col.astype(object)
+        frame.loc[text.index[blank.to_numpy()], variant_col] = None
+        return normalise_frame(frame, variant_col)
     mapping, note = merge_labels(text.value_counts().to_dict())
     if all(k == v for k, v in mapping.items()):
         return frame, note

@@ -151,14 +151,15 @@ def parse_metrics(specs: Sequence[str | Metric] | str) -> list[Metric]:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if not out or dupes:
         raise ExperimentInputError(
-            f"metrics: need at least one metric with unique names; received {list(items)!r}"
-            + (f" (duplicates {dupes})" if dupes else "") + "."
+            "", Param("metrics"), ": need at least one metric with unique names; received "
+            f"{list(items)!r}" + (f" (duplicates {dupes})" if dupes else "") + "."
         )
     return out
 
 
 _COLUMN_OWNERS = {"variant_col": Param("variant_col"), "segment_col": Param("segment_col"),
-                  "metrics": Param("metrics"), "cuped": Param("cuped")}
+                  "metrics": Param("metrics"), "cuped": Param("cuped"),
+                  "guardrails": Param("guardrails")}
 """The input that names each kind of column ``_check_columns`` needs (literal ``Param``s, which
 the naming test reads from the source)."""
 
@@ -172,8 +173,8 @@ def _check_columns(frame: pd.DataFrame, variant_col: str, metrics: Sequence[Metr
         needed.setdefault(segment_col, "segment_col")
     for m in metrics:
         for col in (m.column, m.denominator):
-            if col:
-                needed.setdefault(col, "metrics")
+            if col:  # a guardrail's column is named where its margin is given
+                needed.setdefault(col, "guardrails" if m.is_guardrail else "metrics")
         if m.covariate:
             needed.setdefault(m.covariate, "cuped")
     missing = [c for c in needed if c not in frame.columns]
@@ -190,7 +191,7 @@ def _check_columns(frame: pd.DataFrame, variant_col: str, metrics: Sequence[Metr
         if col and frame[col].isna().any():
             rows = np.flatnonzero(frame[col].isna().to_numpy())
             raise ExperimentInputError(
-                f"{source}: column {col!r} has {rows.size} missing values (first "
+                f"{source}: column {col!r} has {rows.size} missing or blank values (first "
                 f"{first_rows(source, rows)}); every unit needs one. Fix: drop or label those rows "
                 "explicitly before the analysis."
             )

@@ -578,3 +578,27 @@ def test_an_id_column_given_as_the_arm_column_is_named_not_listed_or_analysed() 
     # 100 arms are still analysed
     res = ex.analyze(arms[arms.variant != "arm100"], "variant", "arm0", "converted")
     assert len(res.comparisons) == 99
+
+
+def test_api_fields_at_fault_for_guardrail_columns_empty_metrics_and_blank_labels() -> None:
+    from serving._cli_experiments import build_metrics
+
+    frame = _binary(100, 10, 100, 12)
+    # a guardrail on a column the rows lack: the fix is in guardrails, not metrics
+    ms = build_metrics(["converted"], guardrails={"page_load": 0.02})
+    with pytest.raises(ex.ExperimentInputError) as err:
+        ex.analyze(frame, "variant", "control", ms, source=REQUEST_ROWS)
+    assert err.value.params == ("guardrails",)
+    assert "Fix: --guardrail column names" not in err.value.phrase(CLI_NAMES)
+    assert "Fix: pass the right --guardrail column names" in err.value.phrase(CLI_NAMES)
+    with pytest.raises(ex.ExperimentInputError) as err:
+        ex.analyze(frame, "variant", "control", [""])
+    assert err.value.params == ("metrics",)
+    # a blank label ('' or ' ' in JSON) is a missing label, as an empty CSV cell, not an arm ''
+    blank = frame.copy()
+    blank["variant"] = blank["variant"].astype(object)
+    blank.loc[:2, "variant"] = ""
+    blank.loc[3, "variant"] = "  "
+    with pytest.raises(ex.ExperimentInputError,
+                       match=r"column 'variant' has 4 missing or blank values \(first rows\[0\]"):
+        ex.analyze(blank, "variant", "control", "converted", source=REQUEST_ROWS)
