@@ -34,7 +34,7 @@ def stray_arms(counts: Mapping[str, int]) -> list[str]:
 
 
 def _stray_note(stray: list[str]) -> str:
-    return (f"arm(s) {', '.join(stray)} hold far fewer units than the others: stray or mistyped "
+    return (f"Arm(s) {', '.join(stray)} hold far fewer units than the others: stray or mistyped "
             "labels? (labels differing only in case or surrounding spaces are already merged.) "
             "Fix: relabel or filter those rows and re-run.")
 
