@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -588,6 +588,149 @@ def uplift_train_command(
         json_out.write_text(result.to_json(), encoding="utf-8")
 
 
+def _uplift_model_uri(model_uri: str | None, outcome: str | None) -> str:
+    """The URI to score with: ``--model``, else ``uplift_<outcome>@champion``, else the one
+    registered uplift model with a champion (an error naming them when there are several)."""
+    if model_uri:
+        return model_uri
+    if outcome:
+        return f"models:/uplift_{outcome}@champion"
+    from mlflow import MlflowClient
+
+    names = sorted(m.name for m in MlflowClient().search_registered_models()
+                   if "champion" in (m.aliases or {}))
+    uplift = [n for n in names if n.startswith("uplift")]
+    if len(uplift) == 1:
+        return f"models:/{uplift[0]}@champion"
+    if not uplift:
+        raise ExperimentInputError(
+            "uplift scoring: no uplift model has a champion in the registry "
+            f"(registered with one: {names or 'none'}). Fix: train one with 'brain uplift "
+            "train', or pass --model URI.")
+    raise ExperimentInputError(
+        f"uplift scoring: several uplift models have a champion ({', '.join(uplift)}). Fix: "
+        "pass --outcome (models:/uplift_<outcome>@champion) or --model URI.")
+
+
+def _load_uplift_learner(uri: str) -> Any:
+    import mlflow
+
+    from serving._cli_customers import _model_label
+
+    try:
+        loaded = mlflow.pyfunc.load_model(uri)
+    except Exception as exc:
+        raise ExperimentInputError(
+            f"uplift scoring: could not load model {uri!r} ({str(exc).splitlines()[0]}). Fix: "
+            "train one with 'brain uplift train', or pass --model with a registered uplift "
+            "model (models:/NAME@champion or models:/NAME/VERSION).") from None
+    learner = getattr(loaded.unwrap_python_model(), "learner", None)
+    if learner is None or not hasattr(learner, "treatments_"):
+        kind = type(loaded.unwrap_python_model()).__name__
+        raise ExperimentInputError(
+            f"uplift scoring: model {uri!r} is not an uplift model (it holds a {kind}). Fix: "
+            "pass an uplift model, e.g. --model models:/uplift_<outcome>@champion.")
+    console.print(f"scoring with {_model_label(uri)}", highlight=False)
+    return learner
+
+
+def _holdout_line(uri: str, treatments: Sequence[str]) -> str | None:
+    """What the registered version showed on its training holdout (Qini, uplift@k per
+    treatment), read from its MLflow run; None for a URI outside the registry."""
+    from mlflow import MlflowClient
+
+    from serving._cli_customers import _registered
+
+    reg = _registered(uri)
+    if reg is None:
+        return None
+    client = MlflowClient()
+    try:
+        run_id = client.get_model_version(reg[0], reg[1]).run_id
+        run = client.get_run(run_id) if run_id else None
+    except Exception:  # the label only; scoring does not need it
+        return None
+    if run is None:
+        return None
+    m = run.data.metrics
+    try:
+        k = f"{float(run.data.params.get('k', 'nan')):.0%}"
+    except ValueError:
+        k = "k"
+    parts = []
+    for t in treatments:
+        slug = "".join(ch if ch.isalnum() else "_" for ch in t).strip("_").lower()
+        if f"qini_{slug}" in m:
+            parts.append(f"{t}: Qini {m[f'qini_{slug}']:.4f}, uplift@{k} "
+                         f"{m.get(f'uplift_at_k_{slug}', float('nan')):.4f}")
+    if not parts:
+        return None
+    return (f"on its training holdout: {'; '.join(parts)} (Qini 0 is random targeting; "
+            "'brain uplift train' printed whether the top k beat random)")
+
+
+@uplift_app.command("score")
+def uplift_score_command(
+    data: Annotated[Path, typer.Option(
+        help="CSV or Parquet file, one row per customer with the model's feature columns.")],
+    out: Annotated[Path, typer.Option(help="Output file (.csv or .parquet).")],
+    outcome: Annotated[str | None, typer.Option(
+        help="Score with models:/uplift_<outcome>@champion.")] = None,
+    model_uri: Annotated[str | None, typer.Option(
+        "--model", help="Model URI (default: the uplift model with a champion; with several, "
+                        "give --outcome or this).")] = None,
+    k: Annotated[float, typer.Option(help="Share of customers to target at most.")] = 0.3,
+    id_col: Annotated[str | None, typer.Option(
+        help="Customer id column copied to the output (default: user_id when present, else "
+             "the 1-based data row as 'row').")] = None,
+) -> None:
+    """Score customers with a registered uplift model and mark the top k to target."""
+    from experiments._uplift_score import score_uplift
+    from training._mlflow import configure_mlflow
+
+    from ._cli_common import write_frame
+
+    try:
+        frame = _read(data)
+        configure_mlflow()
+        uri = _uplift_model_uri(model_uri, outcome)
+        learner = _load_uplift_learner(uri)
+        ident = id_col or ("user_id" if "user_id" in frame.columns else None)
+        res = score_uplift(learner, frame, k=k, id_col=ident, source=data.name)
+    except (ExperimentInputError, ValueError) as exc:
+        raise _fail(exc) from exc
+    scores = res.scores
+    if ident is None:
+        scores.insert(0, "row", range(1, len(scores) + 1))
+    for note in res.notes:
+        console.print(f"note: {note}", markup=False)
+    line = _holdout_line(uri, [str(t) for t in learner.treatments_])
+    table = Table(title=f"Targeting the top {k:.0%} of {len(scores):,} customers by predicted "
+                        "uplift")
+    for col in ("treatment", "best for", "targeted", "mean uplift (targeted)",
+                "mean uplift (all)", "predicted incremental (targeted)"):
+        table.add_column(col)
+    for t in learner.treatments_:
+        best = scores["best_treatment"] == t
+        tgt = best & scores["target"]
+        u = scores[f"uplift_{t}"]
+        table.add_row(str(t), f"{int(best.sum()):,}", f"{int(tgt.sum()):,}",
+                      f"{u[tgt].mean():.4g}" if tgt.any() else "-", f"{u.mean():.4g}",
+                      f"{u[tgt].sum():,.1f}")
+    console.print(table)
+    if line:
+        console.print(line, markup=False)
+    console.print("The uplift columns rank customers; their sums are the model's estimate, not "
+                  "a measured gain: hold out a random control among the targeted to measure it.",
+                  markup=False)
+    try:
+        write_frame(scores, out)
+    except ValueError as exc:
+        raise _fail(exc) from exc
+    console.print(f"wrote {len(scores):,} rows ({res.n_targeted:,} to target) to {out}",
+                  highlight=False)
+
+
 def _average_effect(p: TargetingPolicy) -> float:
     """Observed average effect per unit on the holdout: what k% picked at random would gain."""
     return p.treat_all_incremental / p.n_scored if p.n_scored else float("nan")
@@ -693,11 +836,22 @@ def demo_step(data_dir: Path) -> dict[str, str]:
     lines = {"A/B report (markdown)": str(md), "A/B report (HTML)": str(html)}
     feats = [c for c in ("pre_visits", "pre_orders", "pre_revenue") if c in frame.columns]
     if feats and "converted" in frame.columns:
-        _, up = train_uplift(frame, treatment_col="variant", control=control,
-                             outcome="converted", features=feats, learner="t", seed=0)
+        learner, up = train_uplift(frame, treatment_col="variant", control=control,
+                                   outcome="converted", features=feats, learner="t", seed=0)
         qini = ", ".join(f"{e.treatment} Qini {e.qini:.3f}" for e in up.evaluations)
         lines["uplift model"] = (f"models:/{up.model_name}@champion ({qini}; "
                                  f"{up.promotion_reason})")
+        # whom the next campaign should reach, as `brain uplift score` writes it
+        from experiments._uplift_score import score_uplift
+
+        ident = "user_id" if "user_id" in frame.columns else None
+        targets = score_uplift(learner, frame, k=0.3, id_col=ident, source=path.name)
+        where = brain_home() / "scores" / "uplift_targets.csv"
+        where.parent.mkdir(parents=True, exist_ok=True)
+        targets.scores.to_csv(where, index=False)
+        lines["uplift targets"] = (f"{where} ({targets.n_targeted:,} of {len(frame):,} "
+                                   "customers to target, top 30% by predicted uplift; "
+                                   f"brain uplift score --data {path} --out FILE)")
     lines["A/B summary"] = ab_summary(result)
     return lines
 

@@ -130,6 +130,40 @@ def test_uplift_train_without_mlflow(tmp_path: Path) -> None:
     assert saved["run_id"] is None
 
 
+def test_uplift_score_uses_the_champion_and_writes_the_targets(tmp_path: Path) -> None:
+    data = _experiment_csv(tmp_path / "e.csv", n=3000)
+    result = runner.invoke(app, [
+        "uplift", "train", "--data", str(data), "--outcome", "converted", "--features",
+        "pre_visits,pre_orders"])
+    assert result.exit_code == 0, result.output
+    customers = pd.read_csv(data).drop(columns=["variant", "converted"]).head(500)
+    customers.to_csv(tmp_path / "c.csv", index=False)
+    out = tmp_path / "targets.csv"
+    result = runner.invoke(app, ["uplift", "score", "--data", str(tmp_path / "c.csv"), "--out",
+                                 str(out), "--k", "0.2"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "scoring with uplift_converted v1 (@champion)" in text
+    assert "on its training holdout: treatment: Qini" in text
+    assert "uplift@30%" in text
+    scores = pd.read_csv(out)
+    assert scores["user_id"].tolist() == customers["user_id"].tolist()
+    assert 0 < scores["target"].sum() <= 100
+    assert f"wrote 500 rows ({int(scores['target'].sum())} to target)" in text
+    # a file without a model's column, and a model that is not an uplift model
+    customers.drop(columns=["pre_orders"]).to_csv(tmp_path / "bad.csv", index=False)
+    result = runner.invoke(app, ["uplift", "score", "--data", str(tmp_path / "bad.csv"),
+                                 "--out", str(out), "--outcome", "converted"])
+    assert result.exit_code == 2
+    assert "bad.csv): feature columns ['pre_orders'] are missing" in " ".join(
+        result.output.split())
+    result = runner.invoke(app, ["uplift", "score", "--data", str(tmp_path / "c.csv"),
+                                 "--out", str(out), "--outcome", "revenue"])
+    assert result.exit_code == 2
+    assert "could not load model 'models:/uplift_revenue@champion'" in " ".join(
+        result.output.split())
+
+
 def test_uplift_train_notes_a_rare_outcome_per_arm(tmp_path: Path) -> None:
     # Criteo-like: 85/15 split, conversions rare; the table alone gave no hint that the control
     # arm's holdout held a handful of conversions
@@ -157,6 +191,9 @@ def test_demo_step_analyses_the_generated_experiment(tmp_path: Path) -> None:
     assert Path(lines["A/B report (markdown)"]).exists()
     assert Path(lines["A/B report (HTML)"]).exists()
     assert "uplift_converted@champion" in lines["uplift model"]
+    targets = pd.read_csv(lines["uplift targets"].split(" (")[0])
+    assert len(targets) == 4000
+    assert 0 < targets["target"].sum() <= 1200
 
 
 def test_demo_step_says_what_is_missing(tmp_path: Path) -> None:

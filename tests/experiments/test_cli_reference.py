@@ -14,7 +14,7 @@ DOC = (Path(__file__).resolve().parents[2] / "docs" / "experiments.md").read_tex
 REFERENCE = DOC.split("## CLI reference", 1)[1].split("\n## ", 1)[0]
 # each command's part of the reference: from its name in backticks to the next command's
 STARTS = {"ab analyze": "`brain ab analyze`", "ab plan": "`brain ab plan",
-          "uplift train": "`brain uplift train"}
+          "uplift train": "`brain uplift train", "uplift score": "`brain uplift score"}
 app = typer.Typer()
 app.add_typer(ab_app, name="ab")
 app.add_typer(uplift_app, name="uplift")
