@@ -424,6 +424,32 @@ def test_a_unit_that_makes_most_of_an_arm_s_total_is_warned_about() -> None:
                 if "one unit holds" in w]
 
 
+def test_a_few_units_that_make_an_arm_s_total_are_warned_about() -> None:
+    # three whales among 20,000 customers hold a fifth of the treatment arm's revenue: a check's
+    # +25% revenue lift that no warning qualified (one unit alone held under 20%)
+    rng = np.random.default_rng(1)
+    n = 20_000
+    arm = rng.choice(["control", "treatment"], n)
+    revenue = rng.lognormal(3, 1.2, n) * (rng.random(n) < 0.3)
+    total = revenue[arm == "treatment"].sum()
+    whales = np.flatnonzero(arm == "treatment")[:3]
+    revenue[whales] = total * 0.1
+    frame = pd.DataFrame({"variant": arm, "revenue": revenue})
+    said = [w for w in ex.analyze(frame, "variant", "control", "revenue").warnings
+            if "units hold" in w]
+    assert len(said) == 1
+    assert said[0].startswith("metric 'revenue': 3 units hold 2")
+    assert "of the 'revenue' total of arm 'treatment' (their values" in said[0]
+    # ordinary heavy tails are not flagged: no whales at 20,000 units, nor 5 units of 50
+    frame.loc[whales, "revenue"] = 50.0
+    assert not [w for w in ex.analyze(frame, "variant", "control", "revenue").warnings
+                if "hold" in w]
+    small = pd.DataFrame({"variant": ["control", "treatment"] * 50,
+                          "revenue": np.r_[[400.0] * 6, [30.0] * 94]})
+    assert not [w for w in ex.analyze(small, "variant", "control", "revenue").warnings
+                if "hold" in w]
+
+
 def _whale_frame(seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n = 4_000
