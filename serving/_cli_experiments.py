@@ -491,10 +491,15 @@ def plan_command(
         help="Variance reduction expected from CUPED: squared correlation with the pre-period "
              "covariate (0 = none).")] = 0.0,
     one_sided: Annotated[bool, typer.Option(help="Plan a one-sided test.")] = False,
+    units_per_day: Annotated[float | None, typer.Option(
+        help="Units entering the test per day, all arms together: adds the duration.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the plan as JSON.")]
     = None,
 ) -> None:
     """Plan a test: sample size (give --mde), MDE (give --n-control) or power (give both)."""
+    if units_per_day is not None and not (math.isfinite(units_per_day) and units_per_day > 0):
+        raise _fail(ValueError(f"--units-per-day must be a positive number of units a day "
+                               f"(all arms together); received {units_per_day}"))
     common = {"baseline": baseline, "kind": kind, "sd": sd, "alpha": alpha, "ratio": ratio,
               "alternative": "one-sided" if one_sided else "two-sided",
               "variance_reduction": cuped_r2, "variants": variants}
@@ -523,9 +528,20 @@ def plan_command(
             ("CUPED variance reduction", f"{plan.variance_reduction}"),
             ("units in control", str(plan.n_control)),
             ("units per variant", str(plan.n_per_variant)), ("units in total", str(plan.n_total))]
+    days = None
+    if units_per_day is not None:
+        days = math.ceil(plan.n_total / units_per_day)
+        weeks = math.ceil(days / 7)
+        rows.append((f"days at {units_per_day:,.6g} units a day",
+                     f"{days:,} (run {weeks:,} whole week{'s' if weeks != 1 else ''}: "
+                     f"{7 * weeks:,} days)"))
     for r in rows:
         table.add_row(*r)
     console.print(table)
+    if days is not None and days < 7:
+        console.print("note: under a week of traffic: run at least one whole week anyway, so "
+                      "every weekday is in the test (weekend visitors often behave differently)",
+                      markup=False)
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(plan.to_json(), encoding="utf-8")

@@ -113,6 +113,23 @@ def test_ab_plan_answers_size_mde_and_power(args: list[str], expected: str) -> N
     assert expected in result.output
 
 
+def test_ab_plan_gives_the_duration_at_a_daily_traffic() -> None:
+    # 69,121 units per arm for +5% on 8.5% (statsmodels agrees): 138,242 in all
+    result = runner.invoke(app, ["ab", "plan", "--baseline", "0.085", "--mde", "0.05",
+                                 "--units-per-day", "12000"])
+    assert result.exit_code == 0, result.output
+    assert "days at 12,000 units a day" in result.output
+    assert "12 (run 2 whole weeks: 14 days)" in result.output
+    short = runner.invoke(app, ["ab", "plan", "--baseline", "0.085", "--mde", "0.05",
+                                "--units-per-day", "50000"])
+    assert "3 (run 1 whole week: 7 days)" in short.output
+    assert "run at least one whole week anyway" in short.output
+    bad = runner.invoke(app, ["ab", "plan", "--baseline", "0.085", "--mde", "0.05",
+                              "--units-per-day", "0"])
+    assert bad.exit_code == 2
+    assert "--units-per-day must be a positive number" in bad.output
+
+
 def test_ab_plan_requires_an_effect_or_a_size() -> None:
     result = runner.invoke(app, ["ab", "plan", "--baseline", "0.1"])
     assert result.exit_code == 2
