@@ -16,7 +16,7 @@ import pandas as pd
 from training._customer_bgnbd import BGNBD_COLUMNS
 
 __all__ = ["DERIVED", "DERIVED_VERSION", "ID_COLUMNS", "RATE_FLOOR_DAYS", "SHARE_PREFIXES",
-           "add_derived", "as_float", "point_in_time", "split_columns"]
+           "add_derived", "as_float", "outcome_dates", "point_in_time", "split_columns"]
 
 ID_COLUMNS: tuple[str, ...] = ("user_id", "cutoff", "asof")
 SHARE_PREFIXES: tuple[str, ...] = ("cat_share_", "purchase_cat_share_", "ch_share_")
@@ -108,3 +108,33 @@ def split_columns(frame: pd.DataFrame, label_col: str,
         else:
             categorical.append(col)
     return numeric, categorical, skipped
+
+
+def outcome_dates(frame: pd.DataFrame, y: np.ndarray, skipped: dict[str, str], kind: str,
+                  threshold: float, min_class: int = 10) -> dict[str, str]:
+    """``skipped`` with the reason of each date column whose mere presence nearly determines
+    the label rewritten: a ``cancellation_date`` filled for the churners only is the outcome's
+    date, not a feature, and "derive a number of days instead" would build the leak.
+
+    The presence (filled or empty) is read as a score of the label (classifiers: 1; value:
+    revenue above 0); its AUC, read either way, at or above ``threshold`` (the leakage scan's)
+    marks the column. Needs ``min_class`` rows of each class, as the scan does.
+    """
+    target = np.asarray(y, dtype=float) > (0.5 if kind == "classifier" else 0.0)
+    n1, n0 = int(target.sum()), int((~target).sum())
+    if min(n1, n0) < min_class:
+        return skipped
+    out = dict(skipped)
+    for col in skipped:
+        if col not in frame.columns or not (
+                pd.api.types.is_datetime64_any_dtype(frame[col].dtype)
+                or pd.api.types.is_timedelta64_dtype(frame[col].dtype)):
+            continue
+        filled = frame[col].notna().to_numpy()
+        f1, f0 = float(filled[target].mean()), float(filled[~target].mean())
+        if 0.5 + abs(f1 - f0) / 2 >= threshold:
+            who = "label 1" if kind == "classifier" else "revenue above 0"
+            out[col] = (f"date column filled for {f1:.0%} of the rows with {who} and {f0:.0%} of "
+                        "the others: it looks like the date of the outcome, known only after "
+                        "it; not a feature, and a number derived from it would leak the label")
+    return out

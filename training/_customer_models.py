@@ -50,6 +50,7 @@ from training._customer_columns import (
     SHARE_PREFIXES,
     add_derived,
     as_float,
+    outcome_dates,
     point_in_time,
     split_columns,
 )
@@ -68,6 +69,7 @@ from training._customer_reasons import (
     prior_directions,
 )
 from training._customer_report import (
+    LEAKAGE_THRESHOLD,
     CustomerFitReport,
     CutoffSplit,
     model_guards,
@@ -558,6 +560,7 @@ class CustomerModel:
             data = self.augment(data)
         y = y_all[keep].to_numpy()
         numeric, categorical, skipped = split_columns(data, label_col, self.exclude)
+        skipped = outcome_dates(data, y, skipped, self.kind, LEAKAGE_THRESHOLD)
         if not numeric and not categorical:
             raise ValueError(f"CustomerModel({self.task}): no feature columns found; received "
                              f"columns {list(frame.columns)}. Add numeric or text feature columns.")

@@ -298,3 +298,18 @@ def test_training_names_the_best_single_feature_and_says_when_it_wins(
     with cli.console.capture():
         cli._best_single_line(rep, {"roc_auc": 0.90})
     assert not notes
+
+
+def test_a_date_column_filled_only_for_churners_is_named_as_the_outcome_date(
+        world_dir: Path, tmp_path: Path) -> None:
+    # a CRM's cancellation_date is the churn itself: the note must not advise deriving a
+    # number of days from it (that feature would leak the label)
+    table = _crm(world_dir, with_cutoff=False)
+    table["cancellation_date"] = np.where(table["churned"] == 1, "2024-07-15", "")
+    path = tmp_path / "crm_cancel.csv"
+    table.to_csv(path, index=False)
+    out = _run(["train", "churn", "--table", str(path), "--label-col", "churned", "--id-col",
+                "customer", "--no-register"])
+    assert "cancellation_date (date column filled for 100% of the rows with label 1 and 0% of " \
+           "the others: it looks like the date of the outcome" in out
+    assert "signup_date (datetime/timedelta column (derive a number of days instead))" in out
