@@ -394,11 +394,18 @@ def snapshot(
     """Compute the feature snapshot the prediction API scores users from."""
     import features as ft
 
+    from ._cli_common import parse_date_option
+    from ._cli_customers import _check_asof
     from ._snapshot import write_snapshot
 
     ev, cal = _load_inputs(data, events, calendar, tz, allow_event_types, on_duplicate)
     sp_path = find_file(data, spend, "spend", required=False)
     sp = ft.load_spend(sp_path) if sp_path else None
+    if asof is not None:
+        # as brain score: an ISO date only ('01/03/2025' had been read month-first without a
+        # word), an error before the first event (it had written, and served, a snapshot of 0
+        # customers in place of the last one) and a warning long after the last event
+        _check_asof(ev, parse_date_option(asof, "--asof"), "scored by the API")
     when = asof or str((ev["ts"].max().normalize() + ft_day()).date())
     out = write_snapshot(ev, when, calendar=cal, spend=sp, source=str(data or events))
     console.print(f"[green]snapshot[/] as of {when} -> {out} (POST /reload to serve it)")

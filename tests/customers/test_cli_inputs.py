@@ -313,3 +313,21 @@ def test_a_date_column_filled_only_for_churners_is_named_as_the_outcome_date(
     assert "cancellation_date (date column filled for 100% of the rows with label 1 and 0% of " \
            "the others: it looks like the date of the outcome" in out
     assert "signup_date (datetime/timedelta column (derive a number of days instead))" in out
+
+
+def test_snapshot_checks_its_asof_as_brain_score_does(world_dir: Path) -> None:
+    ev = pd.read_parquet(world_dir / "events.parquet")
+    first, last = ev["ts"].min(), ev["ts"].max()
+    base = ["snapshot", "--data", str(world_dir), "--asof"]
+    out = _run([*base, "01/03/2024"], code=2)  # day or month first?
+    assert "--asof: '01/03/2024' is not" in out
+    # before the first event: an error, not a snapshot of 0 customers replacing the served one
+    out = _run([*base, f"{first - pd.Timedelta(days=30):%Y-%m-%d}"], code=2)
+    assert "is not after the first event" in out
+    late = last + pd.Timedelta(days=200)
+    out = _run([*base, f"{late:%Y-%m-%d}"])
+    assert f"warning: --asof {late:%Y-%m-%d} is " in out
+    assert "scored by the API as if nobody bought or visited since" in out
+    out = _run([*base, f"{last.normalize() + pd.Timedelta(days=1):%Y-%m-%d}"])
+    assert "warning:" not in out
+    assert "snapshot as of" in out
