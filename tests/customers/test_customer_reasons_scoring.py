@@ -694,3 +694,26 @@ def test_counts_and_recencies_that_read_the_same_give_one_reason() -> None:
     assert any("days since last activity" in r for r in second)
     assert any("revenue (last 365 days)" in r for r in second)
     assert not any("revenue (last 90 days)" in r for r in second)  # 500 = 500: one
+
+
+def test_a_category_share_of_orders_and_of_activity_that_read_the_same_give_one_reason(
+        ) -> None:
+    """A loyalty-card log has only orders (and a few refunds): 'share of activity in Drinks'
+    and 'share of orders in Drinks' read the same for most customers, and a grocery check had
+    both as two of a customer's three reasons (79 churn, 164 value customers)."""
+    from training._customer_reasons import reasons_from_array
+
+    cols = ["cat_share_Drinks", "aov", "purchase_cat_share_Drinks", "orders_total"]
+    feats = pd.DataFrame({"cat_share_Drinks": [0.14, 0.30], "aov": [18.0, 18.0],
+                          "purchase_cat_share_Drinks": [0.14, 0.25],
+                          "orders_total": [3.0, 3.0]})
+    contrib = np.array([[0.3, 0.2, 0.15, 0.01]] * 2)
+    typical = {"cat_share_Drinks": 0.12, "purchase_cat_share_Drinks": 0.12, "aov": 35.0,
+               "orders_total": 10.0}
+    got = reasons_from_array(contrib, cols, feats, typical, top=3)
+    first = got.iloc[0].dropna().tolist()
+    assert first[0] == "share of orders in Drinks is high (0.14 vs typical 0.12)"  # 0.3 + 0.15
+    assert not any("share of activity" in r for r in first)
+    second = got.iloc[1].dropna().tolist()  # other values: both are reasons
+    assert any("share of activity in Drinks" in r for r in second)
+    assert any("share of orders in Drinks" in r for r in second)
