@@ -73,6 +73,7 @@ from training._customer_report import (
     CustomerFitReport,
     CutoffSplit,
     model_guards,
+    one_class_gaps,
     single_feature_strength,
 )
 
@@ -634,7 +635,11 @@ class CustomerModel:
                               dict(zip(self.features_, map(float, gain), strict=True)),
                               trusted=point_in_time(frame, self.features_))
         best_single = (max(strength.items(), key=lambda kv: kv[1]) if strength else None)
-        for text in guards.warnings:
+        warnings = guards.warnings
+        if kind == "classifier":
+            warnings += tuple(one_class_gaps(
+                x, y, skip={*point_in_time(frame, self.features_), *guards.suspected_leakage}))
+        for text in warnings:
             _log.warning("%s: %s", self.task, text)
         self.booster_ = booster
         self.calibrator_ = calibrator
@@ -668,7 +673,7 @@ class CustomerModel:
             validation=validation,
             validation_uncalibrated=uncalibrated,
             refit=do_refit,
-            warnings=guards.warnings,
+            warnings=warnings,
             suspected_leakage=guards.suspected_leakage,
             no_skill=guards.no_skill,
             validation_active=validation_active,

@@ -42,6 +42,7 @@ __all__ = [
     "GuardResult",
     "auc_interval",
     "model_guards",
+    "one_class_gaps",
     "single_feature_strength",
 ]
 
@@ -294,3 +295,49 @@ def model_guards(validation: ClassifierMetrics | ValueMetrics, strength: dict[st
     if no_skill:
         warnings.append("this model is never promoted to champion")
     return GuardResult(leaky, no_skill, tuple(warnings))
+
+
+ONE_CLASS_GAP_CHANCE = 1e-6
+"""How unlikely by chance the empty cells of a column all falling in one class must be before
+``one_class_gaps`` names the column."""
+
+
+def one_class_gaps(x: pd.DataFrame, y: np.ndarray, skip: Collection[str] = ()) -> list[str]:
+    """Warnings for the classifier feature columns whose empty cells all hold one label.
+
+    A CRM field filled in only once the outcome is known (a retention offer's answer asked of
+    the customers who did not leave, a cancellation reason) is empty for one class only: that
+    part of it is the label. Its single-feature AUC can stay far below the leakage threshold
+    (a field empty for half of the stayers and filled for every churner reads 0.75) while the
+    model leans on it, beats any honest model and fails on new customers, whose field is not
+    yet filled. A column is named when the chance that its empty cells all fall in one class,
+    given the label mix, is below ``ONE_CLASS_GAP_CHANCE`` (``share ** n``) and its filled
+    cells hold both labels; ``skip`` (the event pipeline's own features, whose gaps have a
+    meaning such as "has never ordered") is left out. A warning only: such a gap can be
+    genuine (a field that exists only for a product the churners never bought).
+    """
+    y = np.asarray(y, dtype=float)
+    pos = y == 1
+    share1 = float(pos.mean()) if len(y) else 0.0
+    out: list[str] = []
+    for col in x.columns:
+        if col in skip:
+            continue
+        empty = x[col].isna().to_numpy()
+        n = int(empty.sum())
+        if n == 0 or n == len(y) or len(np.unique(y[~empty])) < 2:
+            continue
+        ones = int(pos[empty].sum())
+        if ones not in (0, n):
+            continue
+        label, share = (1, share1) if ones == n else (0, 1 - share1)
+        if n * np.log(max(share, 1e-300)) >= np.log(ONE_CLASS_GAP_CHANCE):
+            continue
+        out.append(
+            f"possible leakage: column {col!r} is empty in {n:,} rows ({n / len(y):.0%}) and "
+            f"every one of them has label {label} (a chance below "
+            f"{ONE_CLASS_GAP_CHANCE:g} with {share:.0%} of the rows at {label}); a field "
+            "filled in only once the outcome is known (an answer to a retention offer, a "
+            "cancellation reason) leaks it and is still empty for the customers you score. "
+            "Drop it unless it is filled the same way before the outcome")
+    return out

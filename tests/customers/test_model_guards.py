@@ -372,3 +372,21 @@ def test_validation_is_also_reported_on_the_customers_still_active(small: pd.Dat
     last = frame[frame["cutoff"] == frame["cutoff"].max()]
     assert act.n == int((last["days_since_last_event"] <= 60).sum())
     assert act.n < m.report_.validation.n
+
+
+def test_a_field_empty_only_for_one_class_is_named_as_possible_leakage(
+        small: pd.DataFrame) -> None:
+    """A retention offer's answer, asked only of the customers who stayed: empty for half of
+    them, 'no' for every churner. Alone it reads AUC ~0.75 (under the leakage threshold), yet
+    part of it is the label; the fit names it. A column with gaps in both classes is not."""
+    rng = np.random.default_rng(5)
+    churned = small["label_churn"].to_numpy() == 1
+    offer = np.where(churned, "no", rng.choice(["yes", "no", ""], len(small), p=[.3, .2, .5]))
+    gaps = np.where(rng.random(len(small)) < 0.3, np.nan, small["recency_days"])
+    frame = small.assign(offer_answer=pd.Series(offer).replace("", np.nan), recency_gaps=gaps)
+    m = CustomerModel("churn", **FAST).fit(frame)
+    named = [w for w in m.report_.warnings if w.startswith("possible leakage")]
+    assert len(named) == 1
+    assert "column 'offer_answer' is empty in" in named[0]
+    assert "every one of them has label 0" in named[0]
+    assert not m.report_.suspected_leakage  # a warning, not the leakage veto
