@@ -429,6 +429,17 @@ class CustomerModel:
             trained = f"this model was trained on a table with columns {more(need, 12)}"
             fix = ("give the table the same feature columns as at training (names are "
                    "case-sensitive), or retrain on this table's layout")
+
+            def key(text: str) -> str:
+                return "".join(ch for ch in str(text).lower() if ch.isalnum())
+
+            # an export that spells a column another way ('Monthly Charges' for
+            # 'MonthlyCharges'): name the rename, as the events contract does
+            spare = {key(c): str(c) for c in received if c not in need}
+            renames = [(spare[key(c)], c) for c in missing if key(c) in spare]
+            if renames:
+                fix = ("rename " + ", ".join(f"{got!r} to {want!r}" for got, want in renames)
+                       + "; " + fix)
         raise ValueError(f"CustomerModel({self.task}): {trained}; the input lacks "
                          f"{len(missing)} of them: {more(missing, 10)}; received columns "
                          f"{more(received, 12)}. Fix: {fix}.")

@@ -61,6 +61,17 @@ def test_missing_vocabulary_share_columns_score_as_share_zero(small: pd.DataFram
         m.score(dropped.drop(columns=["recency_days"]))
 
 
+def test_a_table_column_spelled_another_way_is_named_as_the_rename(small: pd.DataFrame) -> None:
+    frame = small.rename(columns={"recency_days": "Recency Days"})
+    m = CustomerModel("propensity", **FAST).fit(frame)
+    new = frame.head(20).rename(columns={"Recency Days": "recency_days", "plan": "plan_type"})
+    with pytest.raises(ValueError, match=r"lacks 2 of them") as err:
+        m.score(new)
+    # a spelling that differs in case, spaces or punctuation: the rename; another name: none
+    assert "Fix: rename 'recency_days' to 'Recency Days'; give the table" in str(err.value)
+    assert "'plan_type' to" not in str(err.value)
+
+
 # ---------------------------------------------------------------- C: the other input type
 def test_scoring_a_table_with_an_event_model_says_what_is_wrong(small: pd.DataFrame) -> None:
     frame = small.assign(days_since_first_purchase=small["recency_days"] + 100,
