@@ -331,3 +331,23 @@ def test_snapshot_checks_its_asof_as_brain_score_does(world_dir: Path) -> None:
     out = _run([*base, f"{last.normalize() + pd.Timedelta(days=1):%Y-%m-%d}"])
     assert "warning:" not in out
     assert "snapshot as of" in out
+
+
+def test_errors_and_notes_quoting_data_in_brackets_are_printed_whole(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A message quoting ids or values as a list that starts with a word ('[nan, ...]') had
+    been read as console markup and vanished: 'first ids )'."""
+    import typer
+
+    from serving._cli_common import friendly_errors, show_note
+
+    @friendly_errors
+    def fails() -> None:
+        show_note("values [yes, no] read as 1/0")
+        raise ValueError("4 rows repeat 3 customers (first ids [nan, 'u1', 'u2'])")
+
+    with pytest.raises(typer.Exit):
+        fails()
+    err = " ".join(capsys.readouterr().err.split())
+    assert "(first ids [nan, 'u1', 'u2'])" in err
+    assert "values [yes, no] read as 1/0" in err
