@@ -99,6 +99,18 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
                               numeric=getattr(model, "numeric_", ()),
                               categorical=getattr(model, "categorical_", ()))
     frame = frame.rename(columns={id_col: "user_id"})
+    blank = frame["user_id"].isna().to_numpy() | frame["user_id"].astype(str).str.strip().eq(
+        "").to_numpy()
+    if blank.any():
+        # a row without a customer id cannot be joined back (its score had been written with an
+        # empty id) nor told apart from another (two of them read as a repeated customer 'nan')
+        first = ", ".join(str(i + 1) for i in np.flatnonzero(blank)[:5])
+        n = int(blank.sum())
+        rows = "1 row has" if n == 1 else f"{n:,} rows have"
+        show_note(f"{path.name}: {rows} no customer id in {id_col!r} ({len(frame):,} rows; "
+                  f"first at {'row' if n == 1 else 'rows'} {first}, data rows counted from 1): "
+                  "left out, as every score and label needs a customer")
+        frame = frame.loc[~blank].reset_index(drop=True)
     ids = frame["user_id"]
     if pd.api.types.is_float_dtype(ids) and ids.dropna().eq(ids.dropna().round()).all():
         ids = ids.astype("Int64")  # 16270.0 from a float column is customer 16270

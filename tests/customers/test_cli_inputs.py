@@ -333,6 +333,25 @@ def test_snapshot_checks_its_asof_as_brain_score_does(world_dir: Path) -> None:
     assert "snapshot as of" in out
 
 
+def test_table_rows_without_a_customer_id_are_left_out_with_a_note(world_dir: Path,
+                                                                   tmp_path: Path) -> None:
+    table = _crm(world_dir, with_cutoff=False)
+    path = tmp_path / "crm.csv"
+    table.to_csv(path, index=False)
+    _run(["train", "churn", "--table", str(path), "--label-col", "churned", "--id-col",
+          "customer"])
+    new = table.drop(columns="churned").astype({"customer": object})
+    new.loc[[2, 5], "customer"] = np.nan
+    new.to_csv(tmp_path / "new.csv", index=False)
+    out = _run(["score", "churn", "--table", str(tmp_path / "new.csv"), "--id-col", "customer",
+                "--no-reasons", "--out", str(tmp_path / "s.csv")])
+    assert "2 rows have no customer id in 'customer'" in out
+    assert "first at rows 3, 6" in out
+    scored = pd.read_csv(tmp_path / "s.csv")
+    assert len(scored) == len(table) - 2
+    assert scored["customer"].notna().all()  # no score without an id
+
+
 def test_errors_and_notes_quoting_data_in_brackets_are_printed_whole(
         capsys: pytest.CaptureFixture[str]) -> None:
     """A message quoting ids or values as a list that starts with a word ('[nan, ...]') had
