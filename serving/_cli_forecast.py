@@ -57,11 +57,11 @@ def _route_training_notes() -> None:
     logger.propagate = False
 
 
-def _data_notes(frame: pd.DataFrame, cal: pd.DataFrame | None = None) -> None:
+def _data_notes(frame: pd.DataFrame, cal: pd.DataFrame | None = None, tz: str = "UTC") -> None:
     """Notes about the series that change what the model does, before any fitting."""
     from training._forecast_base import series_notes
 
-    for note in series_notes(frame, cal):
+    for note in series_notes(frame, cal, tz=tz):
         show_note(note)
 
 
@@ -187,7 +187,7 @@ def _load_inputs(data: Path | None, series: Path | None, events: Path | None,
         if cal is not None:
             cal = _calendar_of_kept(cal, wanted, calendar, bool(only))
     _route_training_notes()
-    _data_notes(frame, cal)
+    _data_notes(frame, cal, tz)
     return frame, cal
 
 

@@ -218,7 +218,7 @@ def _forecastable_series(path: Path, tz: str, calendar: Path | None = None):
         _check_calendar_channels(cal, list(frame["series_id"].astype(str).unique()), calendar)
     # what brain forecast would say about the values before fitting
     frame.attrs["load_notes"] = [*frame.attrs.get("load_notes", []),
-                                 *(f"{path.name}: {n}" for n in series_notes(frame, cal))]
+                                 *(f"{path.name}: {n}" for n in series_notes(frame, cal, tz=tz))]
     return frame
 
 

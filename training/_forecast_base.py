@@ -373,15 +373,17 @@ def extreme_values_note(series: pd.DataFrame, ratio: float = 100.0) -> str | Non
             "if they are glitches")
 
 
-def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> list[str]:
+def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None,
+                 tz: str | None = None) -> list[str]:
     """What ``brain forecast`` says about a series file's values before fitting (``data validate
     --series`` says the same): negative values, far-out values, short histories, level shifts
-    (calendar event days left out), sparse series, weekdays or hours never seen."""
+    (calendar event days left out), sparse series, weekdays or hours never seen. ``tz``: the
+    time zone hourly series were read in (their ``ds`` are its naive local times)."""
     notes = [n for n in (negative_values_note(series), extreme_values_note(series)) if n]
     notes += regressor_notes(series)
     panel = prepare_panel(series[["series_id", "ds", "y"]], "none")
     extra = [n for n in (short_history_note(panel), level_shift_note(panel, calendar=calendar),
-                         sparse_series_note(panel), gap_note(panel)) if n]
+                         sparse_series_note(panel), gap_note(panel, tz=tz)) if n]
     return notes + extra + missing_phase_notes(panel)
 
 
@@ -592,18 +594,22 @@ def missing_phase_notes(panel: Panel) -> list[str]:
     return notes
 
 
-def gap_note(panel: Panel, show: int = 3) -> str | None:
+def gap_note(panel: Panel, show: int = 3, tz: str | None = None) -> str | None:
     """The note for series with missing periods inside their history (on weekdays or hours
     they otherwise have values on: ``missing_phase_notes`` names the others), else None.
 
     A check's store with 21 days missing mid-history got no word; missing periods are not
-    learned from and not filled, which is right for a data outage and wrong for a closure."""
+    learned from and not filled, which is right for a data outage and wrong for a closure.
+    With ``tz``, an hourly grid's hours the clocks skip there (02:00 on the spring-forward
+    day in Europe/Berlin) are not missing: they do not exist, and no row can be given."""
     found = []
     for sid, g in panel.series.items():
         ok = np.isfinite(g.y)
         seen = set(g.ds[ok].day_of_week if panel.freq == "D" else g.ds[ok].hour)
         phase = g.ds.day_of_week if panel.freq == "D" else g.ds.hour
         gap = ~ok & np.isin(phase, list(seen))
+        if tz and panel.freq != "D" and gap.any():
+            gap &= ~nonexistent_local(pd.DatetimeIndex(g.ds), tz)
         if not gap.any():
             continue
         # longest run of consecutive missing periods
@@ -614,7 +620,7 @@ def gap_note(panel: Panel, show: int = 3) -> str | None:
     if not found:
         return None
     unit = "days" if panel.freq == "D" else "hours"
-    shown = listed([f"{sid!r} ({n} {unit} missing; longest run {run} from "
+    shown = listed([f"{sid!r} ({n} {unit if n != 1 else unit[:-1]} missing; longest run {run} from "
                     f"{period_text(at)})" for sid, n, run, at in found], show)
     return (f"{len(found)} series {'has' if len(found) == 1 else 'have'} periods missing inside "
             f"{'its' if len(found) == 1 else 'their'} history: {shown}. Missing periods are "

@@ -347,3 +347,17 @@ def test_chart_names_events_apart_and_says_what_is_cut(tmp_path: Path,
     assert at[same_day[0]] != at[same_day[1]]  # the second goes lower, not over the first
     assert "P90 reaches 5,000, above the chart" in ax.get_title()
     assert ax.get_ylabel() == "visits"
+
+
+def test_the_hour_clocks_skip_is_not_a_missing_hour_in_the_business_time_zone() -> None:
+    # hourly local times in Europe/Berlin: 2025-03-30 02:00 does not exist, so no row can be
+    # given for it; the note had counted it missing and advised a y=0 row
+    ds = pd.date_range("2025-03-20", "2025-04-05 23:00", freq="h")
+    ds = ds[~((ds.date == pd.Timestamp("2025-03-30").date()) & (ds.hour == 2))]
+    y = 100 + 50 * np.sin(2 * np.pi * ds.hour / 24)
+    frame = pd.DataFrame({"series_id": "north", "ds": ds, "y": y})
+    assert not any("missing inside" in n for n in series_notes(frame, tz="Europe/Berlin"))
+    assert any("missing inside" in n for n in series_notes(frame))  # a UTC hour is missing
+    outage = frame[frame["ds"] != pd.Timestamp("2025-04-01 10:00")]
+    (note,) = [n for n in series_notes(outage, tz="Europe/Berlin") if "missing inside" in n]
+    assert "'north' (1 hour missing; longest run 1 from 2025-04-01 10:00)" in note
