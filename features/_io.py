@@ -704,7 +704,8 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar") -> pd.DataFram
         frame["intensity"] = 1.0
     back = (frame["end"] < frame["start"]).to_numpy()
     if back.any():
-        n, rows, ex = problem_rows(back, frame["end"].dt.strftime("%Y-%m-%d"))
+        n, rows, ex = problem_rows(back, frame["end"].dt.strftime("%Y-%m-%d") + " (start "
+                                   + frame["start"].dt.strftime("%Y-%m-%d") + ")")
         probs.append(Problem("end", "is before start", n, rows, ex,
                              fix="swap start and end, or correct the dates"))
     neg = (frame["intensity"] < 0).to_numpy()

@@ -148,7 +148,8 @@ def test_calendar_rules(tmp_path: Path) -> None:
         ft.load_calendar(write(tmp_path, bad, "cal.csv"))
     msg = str(info.value)
     assert "cal.csv: 3 data contract problems" in msg
-    assert "column 'end' is before start (1 row; first at row 1: '2024-11-01')" in msg
+    assert ("column 'end' is before start (1 row; first at row 1: '2024-11-01 (start "
+            "2024-11-11)')") in msg
     assert "column 'intensity' is negative" in msg
     assert "has duplicate keys (2 rows" in msg
     with pytest.raises(ft.DataContractError, match="column 'intensity' is infinite"):

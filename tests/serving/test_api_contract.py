@@ -173,7 +173,14 @@ def test_every_endpoint_declares_413_415_and_503_and_no_bentoml_error_schema(
     ({"horizon": 5, "extra": 1}, "validation_error", "extra", ["extra"],
      "extra: Extra inputs are not permitted"),
     ({"horizon": 5, "calendar": [{"name": "x", "start": "soon", "end": "2025-01-01"}]},
-     "invalid_calendar", "calendar", ["calendar"], "not dates"),
+     "invalid_calendar", "calendar", ["calendar", 0, "start"], "not dates"),
+    ({"horizon": 5, "calendar": [{"name": "x", "start": "2025-01-02", "end": "2025-01-03"},
+                                 {"name": "y", "start": "2025-01-05", "end": "2025-01-03"}]},
+     "invalid_calendar", "calendar", ["calendar", 1, "end"],
+     "end is before start (1 event; first calendar[1] ('2025-01-03 (start 2025-01-05)'))"),
+    ({"horizon": 5, "calendar": [{"name": "x", "start": "2025-01-02", "end": "2025-01-03",
+                                  "intensity": "high"}]}, "validation_error", "calendar",
+     ["calendar", 0, "intensity"], "calendar[0].intensity: Input should be a valid number"),
 ])
 @pytest.mark.usefixtures("horizon_limit")
 def test_forecast_errors_name_the_input_in_machine_readable_fields(

@@ -79,7 +79,8 @@ def test_forecast_has_ordered_quantiles_and_peaks(brain: Brain) -> None:
     with pytest.raises(BadRequestError, match="without known-in-advance columns"):
         brain.forecast(ForecastRequest(series_id="total", horizon=5,
                                        future=[{"series_id": "total", "ds": "2025-03-01"}]))
-    with pytest.raises(BadRequestError, match="end' is before start"):
+    with pytest.raises(BadRequestError, match=r"calendar: end is before start \(1 event; first "
+                                              r"calendar\[0\] \('2025-03-01 \(start 2025-03-02\)'"):
         brain.forecast(ForecastRequest(horizon=5, calendar=[
             {"name": "x", "start": "2025-03-02", "end": "2025-03-01"}]))
 
