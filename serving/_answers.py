@@ -298,6 +298,7 @@ class ScoreJob:
     reference: np.ndarray | None = None  # value: scores the rows are ranked among (ascending)
     sent: list[Any] | None = None  # per frame row, the id as the client wrote it
     warnings: tuple[dict[str, Any], ...] = ()  # what the model ignores in live rows
+    asof: str | None = None  # the snapshot date users given by id were scored from
 
     @property
     def batch_key(self) -> tuple[int, int]:
@@ -326,6 +327,7 @@ def score_jobs(jobs: list[ScoreJob]) -> list[dict[str, Any]]:
             for r, u in zip(results, j.sent, strict=True):
                 r["user_id"] = u
         out.append({"model": j.loaded.name, "version": j.loaded.version,
-                    "results": results, "errors": j.errors, "warnings": list(j.warnings)})
+                    "features_asof": j.asof, "results": results, "errors": j.errors,
+                    "warnings": list(j.warnings)})
         at += n
     return out

@@ -232,7 +232,8 @@ class Brain:
             else:
                 row["user_id"] = u  # as sent: a number stays a number
                 results.append(row)
-        return {"model": loaded.name, "version": loaded.version, "results": results,
+        return {"model": loaded.name, "version": loaded.version,
+                "features_asof": snap.cutoff.date().isoformat(), "results": results,
                 "errors": errors, "warnings": []}
 
     def prepare_score(self, endpoint: str, req: UsersRequest) -> dict[str, Any] | ScoreJob:
@@ -272,8 +273,9 @@ class Brain:
             sent, lost = _row_ids(req), []
         errors = [{"user_id": u, "error": "unknown user id: not in the feature snapshot as of "
                    f"{self._snap().cutoff.date()}"} for u in lost]
+        asof = (self._snap().cutoff.date().isoformat() if req.user_ids is not None else None)
         return ScoreJob(loaded, frame, req.top_reasons, errors, self._rank_reference(loaded),
-                        sent, tuple(warnings))
+                        sent, tuple(warnings), asof)
 
     def _rank_reference(self, loaded: LoadedModel) -> np.ndarray | None:
         """For rank-tiered models (value): the snapshot's scores from the cache, else the

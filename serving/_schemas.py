@@ -240,6 +240,11 @@ class ScoreAnswer(Answer):
 
     model: str = Field(description="Registered model that answered.", examples=["churn"])
     version: str = Field(description="Its registry version.", examples=["3"])
+    features_asof: str | None = Field(
+        None, examples=["2026-11-30"],
+        description="Date of the feature snapshot users given by user_ids were scored from "
+                    "(YYYY-MM-DD; 'brain snapshot --asof' sets it): how old the scores are. "
+                    "Null for live rows, whose features are the caller's.")
     results: list[ScoreResult] = Field(description="Scored users, in request order.")
     errors: list[UnknownUser] = Field(description="Ids not in the snapshot (by user_ids).")
     warnings: list[RowWarning] = Field(

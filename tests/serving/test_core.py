@@ -39,6 +39,8 @@ def test_scores_known_users_and_reports_unknown_ones_per_row(brain: Brain) -> No
         assert 1 <= len(r["reasons"]) <= 2
     assert out["errors"] == [{"user_id": "no-such-user", "error": out["errors"][0]["error"]}]
     assert "unknown user id" in out["errors"][0]["error"]
+    # how old the scores are, for a caller such as the budget allocator
+    assert out["features_asof"] == brain.snapshot.cutoff.date().isoformat()
 
 
 def test_scores_given_feature_rows(brain: Brain) -> None:
@@ -47,6 +49,7 @@ def test_scores_given_feature_rows(brain: Brain) -> None:
             for r in rows]
     out = brain.score("customer_value", UsersRequest(rows=rows))
     assert len(out["results"]) == 3
+    assert out["features_asof"] is None  # the caller's own features
     assert all(r["score"] >= 0 for r in out["results"])
     bad = [dict(rows[0], days_since_last_visit="many", visits_30d=[1]), rows[1]]
     with pytest.raises(BadRequestError, match=r"must hold numbers or null: 'days_since_last_visit'"
