@@ -182,6 +182,21 @@ def row_warnings(model: Any, frame: pd.DataFrame) -> list[dict[str, Any]]:
                                f"{'s' if len(unseen) != 1 else ''}): {shown}{more}; it knows "
                                f"{', '.join(map(repr, levels[col][:_SHOWN_VALUES]))}"
                                f"{' ...' if len(levels[col]) > _SHOWN_VALUES else ''}"})
+    inputs = [c for c in _model_inputs(model) if c in frame.columns]
+    if inputs:
+        blank = np.flatnonzero(~frame[inputs].notna().to_numpy().any(axis=1))
+        if len(blank):
+            shown = ", ".join(f"rows[{i}]" for i in blank[:_SHOWN_VALUES])
+            out.append({"code": "empty_rows", "field": "rows",
+                        "positions": [int(i) for i in blank],
+                        "message": f"rows: {len(blank)} row{'s' if len(blank) != 1 else ''} "
+                                   f"{'hold' if len(blank) != 1 else 'holds'} no value in any "
+                                   f"feature the model reads ({shown}"
+                                   f"{' ...' if len(blank) > _SHOWN_VALUES else ''}): scored "
+                                   "as a customer about whom nothing is known (a churn model "
+                                   "reads that as long gone), not as a new customer; send "
+                                   "their features, or check the integration that built the "
+                                   "rows"})
     return out
 
 

@@ -222,10 +222,11 @@ class UnknownUser(Answer):
 class RowWarning(Answer):
     """Something in live feature rows that the model ignores (the rows are still scored)."""
 
-    code: Literal["unknown_columns", "unseen_categories"] = Field(
+    code: Literal["unknown_columns", "unseen_categories", "empty_rows"] = Field(
         description="'unknown_columns': columns the model does not read; 'unseen_categories': "
                     "values of a categorical column never seen in training (scored as "
-                    "missing).")
+                    "missing); 'empty_rows': rows without a value in any feature the model "
+                    "reads (scored as a customer about whom nothing is known).")
     field: str = Field(description="Request field: always 'rows'.", examples=["rows"])
     message: str = Field(description="The same in words.")
     columns: list[str] | None = Field(None, description="unknown_columns: the ignored columns.")
@@ -233,6 +234,8 @@ class RowWarning(Answer):
     values: list[str] | None = Field(None, description="unseen_categories: the distinct unseen "
                                                        "values (as text).")
     rows: int | None = Field(None, description="unseen_categories: rows holding one.")
+    positions: list[int] | None = Field(None, description="empty_rows: their positions in "
+                                                          "'rows' (from 0).")
 
 
 class ScoreAnswer(Answer):

@@ -50,6 +50,12 @@ def test_scores_given_feature_rows(brain: Brain) -> None:
     out = brain.score("customer_value", UsersRequest(rows=rows))
     assert len(out["results"]) == 3
     assert out["features_asof"] is None  # the caller's own features
+    assert out["warnings"] == []
+    blank = dict.fromkeys(rows[0]) | {"user_id": "new-1"}
+    empty = brain.score("churn_risk", UsersRequest(rows=[rows[0], blank]))
+    (w,) = [w for w in empty["warnings"] if w["code"] == "empty_rows"]
+    assert w["positions"] == [1]
+    assert "1 row holds no value in any feature the model reads (rows[1])" in w["message"]
     assert all(r["score"] >= 0 for r in out["results"])
     bad = [dict(rows[0], days_since_last_visit="many", visits_30d=[1]), rows[1]]
     with pytest.raises(BadRequestError, match=r"must hold numbers or null: 'days_since_last_visit'"
