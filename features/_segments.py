@@ -10,8 +10,11 @@ Rules (applied in this order; the first that matches names the segment):
 5. ``active``: everyone else (recently seen, not yet loyal; includes visitors who never bought).
 
 Scores: R, F and M are quintiles 1-5 (5 = best: most recent, most orders, most revenue) over the
-users being segmented; users who never bought get R = F = M = 1. Ties are broken by rank order so
-each quintile holds a fifth of the buyers.
+buyers being segmented; users who never bought get R = F = M = 1. A buyer's score is
+``1 + floor(5 x share of buyers with a strictly worse value)``, so equal values get equal scores:
+every one-order customer has the same F (until 2026-12-05 ties were broken by row order, so of
+two identical customers one could be F = 1 and the other F = 4, and a three-order customer be
+``loyal`` or not by its user id); with many ties a quintile holds more or fewer than a fifth.
 
 Scene tag: the category group with most of the user's events, through ``SCENE_GROUPS`` (category
 -> scene such as office, family, style, outdoor); categories not in the map count as 'general', and
@@ -44,7 +47,8 @@ def _quintile(values: pd.Series, higher_is_better: bool) -> np.ndarray:
     ok = ~np.isnan(v)
     if ok.sum() == 0:
         return out
-    r = pd.Series(v[ok] if higher_is_better else -v[ok]).rank(method="first").to_numpy()
+    # equal values, equal score: the rank of the first of a tie (the share strictly below it)
+    r = pd.Series(v[ok] if higher_is_better else -v[ok]).rank(method="min").to_numpy()
     out[ok] = np.minimum((5 * (r - 1) / ok.sum()).astype(int) + 1, 5)
     return out
 

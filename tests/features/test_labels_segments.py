@@ -103,6 +103,21 @@ def test_rfm_scores_are_quintiles_over_buyers(small_world: ft.World) -> None:
     assert set(seg["segment"].astype(str)) == set(ft.SEGMENTS)
 
 
+def test_rfm_ties_get_one_score_whatever_the_row_order() -> None:
+    # 8 one-order buyers, 2 with three orders: identical customers must score alike (row order
+    # had spread the one-order buyers over F = 1..4)
+    rows = [_feature_row(user_id=i, orders_total=1, revenue_total=20, days_since_last_purchase=40)
+            for i in range(8)]
+    rows += [_feature_row(user_id=100 + i, orders_total=3, revenue_total=90,
+                          days_since_last_purchase=5) for i in range(2)]
+    seg = ft.rfm_segments(pd.DataFrame(rows)).set_index("user_id")
+    assert (seg.loc[0:7, "rfm"] == "111").all()
+    assert (seg.loc[100:101, "rfm"] == "555").all()
+    assert (seg.loc[100:101, "segment"] == "loyal").all()
+    flipped = ft.rfm_segments(pd.DataFrame(rows[::-1])).set_index("user_id")
+    assert flipped.loc[seg.index, "rfm"].equals(seg["rfm"])
+
+
 def test_value_label_is_floored_at_zero_when_refunds_exceed_purchases() -> None:
     ev = pd.DataFrame({
         "user_id": ["a", "a", "a", "b", "b", "b"],
