@@ -54,7 +54,7 @@ _BASE.update({
     "visit_trend_90d": "(visits last 90 days + 1) / (visits in the 90 days before + 1)",
     "order_trend_90d": "(orders last 90 days + 1) / (orders in the 90 days before + 1)",
     "revenue_trend_90d": "(revenue last 90 days + 1) / (revenue in the 90 days before + 1)",
-    "aov": "average order value over all orders (empty if never bought)",
+    "aov": "average order value over all orders, before refunds (empty if never bought)",
     "aov_365d": "average order value over the last 365 days (empty without orders)",
     "max_order_value": "largest single order before the cutoff",
     "mean_days_between_orders": "(last order - first order) / (orders - 1); empty below 2 orders",
@@ -65,7 +65,7 @@ _BASE.update({
     "cart_conversion_rate": "orders / add-to-cart events over all history",
     "abandoned_carts_30d": "add-to-cart events not followed by an order count, last 30 days "
                            "(carts - orders, floored at 0)",
-    "revenue_per_visit": "revenue / visits over all history",
+    "revenue_per_visit": "purchase revenue (before refunds) / visits over all history",
     "recent_revenue_share": "revenue in the last 90 days / revenue in the last 365 days",
     "refunds_total": "refunds before the cutoff (rows sharing an order_id count once)",
     "refund_amount_total": "money refunded before the cutoff (positive)",
@@ -87,7 +87,7 @@ _BASE.update({
     "category_entropy": "entropy (nats) of the user's mix over all categories; 0 = one category",
     "top_category": "category with most events (categorical; 'other' when it is outside the "
                     "categories with share columns)",
-    "top_purchase_category": "category with most orders (categorical, 'other' as for "
+    "top_purchase_category": "category with most purchase rows (categorical, 'other' as for "
                              "top_category; empty if never bought)",
     "channel_count": "distinct channels the user visited through (all of them)",
     "channel_entropy": "entropy (nats) of the user's visit mix over all channels",
@@ -97,8 +97,9 @@ _BASE.update({
                             f"the {MAX_CATEGORIES} categories with most events)",
     "cat_share_other": "share of the user's events in the categories pooled together (only when "
                        f"there are more than {MAX_CATEGORIES})",
-    "purchase_cat_share_<category>": "share of the user's orders in that category",
-    "purchase_cat_share_other": "share of the user's orders in the pooled categories",
+    "purchase_cat_share_<category>": "share of the user's purchase rows in that category "
+                                     "(each row counts: lines of one order too)",
+    "purchase_cat_share_other": "share of the user's purchase rows in the pooled categories",
     "ch_share_<channel>": f"share of the user's visits through that channel (one column each "
                           f"for the {MAX_CHANNELS} channels with most events)",
     "ch_share_other": "share of the user's visits through the channels pooled together (only "
