@@ -272,8 +272,15 @@ def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
         n_off = int(has_off.sum())
         notna = text.notna()
         if 0 < n_off < int(notna.sum()):
-            n, rows, ex = problem_rows(notna & ~has_off, s)
-            probs.append(Problem(col, "mixes times with and without UTC offsets", n, rows, ex,
+            # the rows named are the fewer kind: one stray '+01:00' among 2,000 naive times is
+            # the row to fix (listing the 1,999 others hid it)
+            n_naive = int(notna.sum()) - n_off
+            few = has_off if n_off <= n_naive else notna & ~has_off
+            shown = (f"{n_naive:,} rows have none, these have one" if n_off <= n_naive
+                     else f"{n_off:,} rows have one, these have none")
+            n, rows, ex = problem_rows(few, s)
+            probs.append(Problem(col, f"mixes times with and without UTC offsets; {shown}",
+                                 n, rows, ex,
                                  fix="give every value an offset, or none (then all are read in "
                                      f"the business time zone {tz})"))
             return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")

@@ -130,6 +130,22 @@ def test_mixing_offsets_and_naive_times_is_an_error(tmp_path: Path) -> None:
         ft.load_events(write(tmp_path, text))
 
 
+def test_mixed_offsets_name_the_fewer_kind_of_row(tmp_path: Path) -> None:
+    naive = [f"1,2024-11-{d:02d} 10:00:00,visit,email," for d in range(1, 21)]
+    stray = naive.copy()
+    stray[14] = "1,2024-11-15T10:00:00+01:00,visit,email,"
+    with pytest.raises(ft.DataContractError) as err:
+        ft.load_events(write(tmp_path, "user_id,ts,event_type,channel,revenue\n"
+                             + "\n".join(stray) + "\n"))
+    assert "offsets; 19 rows have none, these have one (1 row; first at row 15: " in str(err.value)
+    zoned = [r.replace(" 10:00:00", "T10:00:00+01:00") for r in naive]
+    zoned[3] = naive[3]
+    with pytest.raises(ft.DataContractError) as err:
+        ft.load_events(write(tmp_path, "user_id,ts,event_type,channel,revenue\n"
+                             + "\n".join(zoned) + "\n"))
+    assert "offsets; 19 rows have one, these have none (1 row; first at row 4: " in str(err.value)
+
+
 def test_tz_aware_parquet_is_converted(tmp_path: Path) -> None:
     df = pd.DataFrame({"user_id": [1], "ts": pd.to_datetime(["2024-01-01 12:00"]).tz_localize(
         "Europe/Berlin"), "event_type": ["visit"], "channel": ["email"], "revenue": [0.0]})
