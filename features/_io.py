@@ -782,6 +782,16 @@ def load_spend(path: PathLike) -> pd.DataFrame:
     return validate_spend(read_table(path), Path(path).name)
 
 
+def _names_series(df: pd.DataFrame) -> bool:
+    """A file without series_id whose dates repeat and whose column named like a series
+    ('Store', 'channel') tells the repeated rows apart: several series, not one 'total' with
+    duplicate dates (whose fix, 'sum or average them', would merge the stores)."""
+    other = _rename_hint(df, "series_id", {"ds", "y"})
+    if other is None or not df["ds"].duplicated().any():
+        return False
+    return int(df.duplicated([other, "ds"]).sum()) < int(df["ds"].duplicated().sum())
+
+
 def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC") -> pd.DataFrame:
     """Validate a long-format series frame: series_id, ds, y plus numeric known-in-advance columns.
 
@@ -790,7 +800,8 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
     report = _read_notes(df, source)
     df = df.reset_index(drop=True)
     unnamed: Problem | None = None
-    if "series_id" not in df.columns and {"ds", "y"} <= set(df.columns):
+    implicit = "series_id" not in df.columns
+    if implicit and {"ds", "y"} <= set(df.columns) and not _names_series(df):
         df = df.assign(series_id="total")
         report.note("no series_id column: the file is one series named 'total'")
     elif "series_id" not in df.columns and _rename_hint(df, "series_id", set()) is None:
@@ -861,6 +872,8 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
     dup = _duplicate_key_problem(
         frame, SERIES.unique_key,
         "keep one row per series and period (sum or average them)" + (
+            "; the file has no series_id column, so every row is one series 'total': if it "
+            "holds several series, add a series_id column naming each" if implicit else "") + (
             "; if they are the hour repeated when clocks go back, pass --tz with the zone "
             "(e.g. --tz Europe/Berlin): the two are then averaged" if timed and tz == "UTC"
             else ""),

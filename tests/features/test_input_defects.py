@@ -342,6 +342,26 @@ def test_a_long_file_without_ids_is_not_called_wide(tmp_path: Path) -> None:
     assert "'onpromotion', 'series_id']" not in msg
 
 
+def test_a_file_with_ds_and_y_and_a_store_column_is_several_series_not_one_total(
+        tmp_path: Path) -> None:
+    # 'ds, y, Store' with each date once per store read as one series 'total' with duplicate
+    # dates, and the fix said to sum or average them: the stores merged
+    text = "ds,y,Store\n2024-01-01,10,1\n2024-01-02,11,1\n2024-01-01,9,2\n2024-01-02,8,2\n"
+    with pytest.raises(ft.DataContractError) as info:
+        ft.load_series(write(tmp_path, text, "s.csv"))
+    assert _problems(info) == ("s.csv: column 'series_id' is required but missing. Fix: rename "
+                               "column 'Store' to 'series_id'")
+    # no column names the series: the duplicate error says the file was read as one series
+    text = "ds,y,region\n2024-01-01,10,1\n2024-01-02,11,1\n2024-01-01,9,2\n"
+    with pytest.raises(ft.DataContractError, match="the file has no series_id column, so every "
+                       "row is one series 'total': if it holds several series, add a series_id"):
+        ft.load_series(write(tmp_path, text, "s.csv"))
+    # one store: still one series named 'total', without a question
+    one = ft.load_series(write(tmp_path, "ds,y,Store\n2024-01-01,10,1\n2024-01-02,11,1\n",
+                               "s.csv"))
+    assert set(one["series_id"]) == {"total"}
+
+
 def test_a_store_column_that_repeats_on_a_date_is_not_suggested_as_series_id() -> None:
     # Walmart-style: 'Store' names a store of many departments; renaming it to series_id led
     # straight into a duplicate (series_id, ds) error
