@@ -17,6 +17,7 @@ tests/features/test_io.py):
 
 from __future__ import annotations
 
+import gzip
 import logging
 import re
 from pathlib import Path
@@ -79,11 +80,36 @@ def read_table(path: PathLike) -> pd.DataFrame:
                 frame.attrs["read_notes"] = [note]
                 frame.attrs["load_notes"] = [note]
             return frame
+    except UnicodeDecodeError as exc:  # Excel's 'CSV (Comma delimited)' writes Windows-1252
+        raise DataContractError(name, [_encoding_problem(p)]) from exc
     except Exception as exc:  # parser errors come in many types; report them all the same way
         raise DataContractError(name, [Problem("", f"could not be read: {exc}", 0,
                                                fix="save it as UTF-8 CSV or Parquet")]) from exc
     raise DataContractError(name, [Problem("", f"has unsupported extension '{p.suffix}'", 0,
                                            fix="use .csv, .csv.gz, .tsv or .parquet")])
+
+
+def _encoding_problem(p: Path) -> Problem:
+    """The rows of a CSV that are not UTF-8 (the error had said 'position 10' of a chunk), as
+    they read in Windows-1252, the encoding Excel's 'CSV (Comma delimited)' writes."""
+    opener = gzip.open if p.suffix.lower() == ".gz" else open
+    bad: list[tuple[int, str]] = []
+    n = 0
+    with opener(p, "rb") as fh:
+        for i, raw in enumerate(fh):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                n += 1
+                if len(bad) < 3:
+                    text = raw.decode("cp1252", errors="replace").rstrip("\r\n")
+                    bad.append((i, text if len(text) <= 60 else text[:57] + "..."))
+    rows = tuple(i for i, _ in bad)  # line 1 is the header: line i + 1 is data row i
+    return Problem("", "is not UTF-8 text (shown as Windows-1252, which Excel's 'CSV (Comma "
+                   "delimited)' writes, would read it)", n, rows, tuple(t for _, t in bad),
+                   fix="save it as 'CSV UTF-8' (Excel: Save As) or Parquet, or convert it, e.g. "
+                       f"in Python: pd.read_csv({p.name!r}, encoding='cp1252', dtype=str)"
+                       ".to_csv('utf8.csv', index=False)")
 
 
 _SEP_NAMES = {",": "commas", "\t": "tabs", ";": "';'"}

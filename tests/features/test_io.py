@@ -423,3 +423,17 @@ def test_a_true_false_flag_in_a_series_file_reads_as_1_0(tmp_path: Path) -> None
     with pytest.raises(ft.DataContractError, match="IsHoliday"):  # yes/no stays an error
         ft.load_series(write(tmp_path, "series_id,ds,y,IsHoliday\na,2024-01-01,5,False\n"
                                        "a,2024-01-02,6,yes\n", "s.csv"))
+
+
+def test_a_windows_1252_csv_names_its_rows_and_the_conversion(tmp_path: Path) -> None:
+    # Excel's 'CSV (Comma delimited)' writes Windows-1252: the error had been the codec's
+    # "can't decode byte 0xe9 in position 10", no row and no way to convert
+    p = tmp_path / "excel.csv"
+    p.write_bytes("user_id,ts,event_type,channel,revenue\n1,2024-11-01,visit,email,\n"
+                  "2,2024-11-02,visit,café,\n".encode("cp1252"))
+    with pytest.raises(ft.DataContractError) as err:
+        ft.load_events(p)
+    text = str(err.value)
+    assert "excel.csv: file is not UTF-8 text" in text
+    assert "(1 row; first at row 2: '2,2024-11-02,visit,café,')" in text
+    assert "encoding='cp1252'" in text
