@@ -19,7 +19,7 @@ import pandas as pd
 from ._registry import LoadedModel
 
 __all__ = ["CACHED_REASONS", "REASON_METHOD", "BadRequestError", "NotReadyError", "ScoreJob",
-           "ScoreTable", "records", "row_warnings", "score_jobs"]
+           "ScoreTable", "contract_error", "records", "row_warnings", "score_jobs"]
 
 CACHED_REASONS = 3
 """Reasons kept per user in the snapshot score cache (requests asking for more are live)."""
@@ -37,6 +37,35 @@ class BadRequestError(ValueError):
                  detail: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.code, self.field, self.loc, self.detail = code, field, loc, detail
+
+
+def contract_error(exc: Any, field: str, code: str) -> BadRequestError:
+    """A ``DataContractError`` about a list in the request (``calendar``) as a 400 that counts
+    its items from 0 as ``loc`` does (``calendar[1]``): the loaders number a file's data rows
+    from 1, and "first at row 1" read as the second event by this API's convention."""
+    lines, detail = [], []
+    for p in exc.problems:
+        msg = (f"'{p.column}' " if p.column else "") + p.rule
+        if p.n_rows:
+            examples = p.examples or (None,) * len(p.rows)
+            shown = ", ".join(f"{field}[{r - 1}]" + ("" if e is None else f" {e!r}")
+                              for r, e in zip(p.rows, examples, strict=False))
+            msg += f" ({p.n_rows} item{'s' if p.n_rows != 1 else ''}" + (
+                f"; first: {shown})" if shown else ")")
+        if p.fix:
+            msg += f". Fix: {p.fix}"
+        lines.append(msg)
+        loc: list[str | int] = [field]
+        if p.rows:
+            loc.append(p.rows[0] - 1)
+            if p.column and "+" not in p.column:
+                loc.append(p.column)
+        detail.append({"loc": loc, "msg": msg, "type": code})
+    text = f"{field}: " + ("; ".join(lines) if len(lines) == 1 else
+                           f"{len(lines)} problems: " + "; ".join(
+                               f"({i}) {m}" for i, m in enumerate(lines, 1)))
+    return BadRequestError(text, code=code, field=field, loc=detail[0]["loc"] if detail
+                           else [field], detail=detail or None)
 
 
 class NotReadyError(RuntimeError):

@@ -25,6 +25,7 @@ from ._answers import (
     ScoreTable,
     _check_numbers,
     _missing_inputs,
+    contract_error,
     records,
     row_warnings,
     score_jobs,
@@ -87,30 +88,6 @@ def _row_ids(req: UsersRequest) -> list[Any]:
             for i, r in enumerate(req.rows or [])]
 
 
-
-def _calendar_error(exc: ValueError) -> BadRequestError:
-    """A request calendar's contract problems as the API counts its events: ``calendar[2]``
-    from 0, as ``loc`` and validation errors do (the file loader's message says "row 3")."""
-    from features._contracts import DataContractError
-
-    if not isinstance(exc, DataContractError) or not exc.problems:
-        return BadRequestError(str(exc), code="invalid_calendar", field="calendar")
-    parts = []
-    for p in exc.problems:
-        shown = ", ".join(f"calendar[{r - 1}]" + (f" ({e!r})" if e else "") for r, e in
-                          zip(p.rows, p.examples or ("",) * len(p.rows), strict=False))
-        text = f"calendar: {p.column or 'event'} {p.rule}"
-        if p.n_rows:
-            text += f" ({p.n_rows} event{'s' if p.n_rows != 1 else ''}"
-            text += f"; first {shown})" if shown else ")"
-        parts.append(text + (f". Fix: {p.fix}" if p.fix else ""))
-    first = exc.problems[0]
-    loc: list[str | int] = ["calendar"]
-    if first.rows:
-        loc.append(first.rows[0] - 1)
-        if first.column:
-            loc.append(first.column)
-    return BadRequestError("; ".join(parts), code="invalid_calendar", field="calendar", loc=loc)
 
 class Brain:
     """The prediction API's logic. ``champions`` may be refreshed while requests run."""
@@ -318,7 +295,12 @@ class Brain:
 
     # ------------------------------------------------------------------ forecasts
     def forecast(self, req: ForecastRequest) -> dict[str, Any]:
-        from features import applies_to, normalize_calendar, validate_calendar
+        from features import (
+            DataContractError,
+            applies_to,
+            normalize_calendar,
+            validate_calendar,
+        )
         from training import forecast_with_peaks
         from training._forecast_base import check_calendar_channels
         from training._forecast_peaks import (
@@ -349,8 +331,11 @@ class Brain:
                                           "calendar")
                 # every model, even one that ignores calendars, rejects a channel no series has
                 check_calendar_channels(given, known)
+            except DataContractError as exc:  # its rows counted from 0, as calendar[i]
+                raise contract_error(exc, "calendar", "invalid_calendar") from exc
             except ValueError as exc:
-                raise _calendar_error(exc) from exc
+                raise BadRequestError(str(exc), code="invalid_calendar",
+                                      field="calendar") from exc
         cal = fc_model.calendar_
         if given is not None:
             cal = pd.concat([cal, normalize_calendar(given)], ignore_index=True).drop_duplicates(

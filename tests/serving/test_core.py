@@ -88,10 +88,19 @@ def test_forecast_has_ordered_quantiles_and_peaks(brain: Brain) -> None:
     with pytest.raises(BadRequestError, match="without known-in-advance columns"):
         brain.forecast(ForecastRequest(series_id="total", horizon=5,
                                        future=[{"series_id": "total", "ds": "2025-03-01"}]))
-    with pytest.raises(BadRequestError, match=r"calendar: end is before start \(1 event; first "
-                                              r"calendar\[0\] \('2025-03-01 \(start 2025-03-02\)'"):
+    with pytest.raises(BadRequestError, match=r"calendar: 'end' is before start \(1 item; first: "
+                                              r"calendar\[0\] '2025-03-01 \(start 2025-03-02\)'"):
         brain.forecast(ForecastRequest(horizon=5, calendar=[
             {"name": "x", "start": "2025-03-02", "end": "2025-03-01"}]))
+    # the request's events are counted from 0, as loc counts them ("row 1" was calendar[0])
+    with pytest.raises(BadRequestError) as err:
+        brain.forecast(ForecastRequest(horizon=5, calendar=[
+            {"name": "ok", "start": "2025-03-01", "end": "2025-03-01"},
+            {"name": "x", "start": "2025-03-02", "end": "2025-03-01"}]))
+    assert str(err.value) == ("calendar: 'end' is before start (1 item; first: calendar[1] "
+                              "'2025-03-01 (start 2025-03-02)'). Fix: swap start and end, or "
+                              "correct the dates")
+    assert err.value.loc == ["calendar", 1, "end"]
 
 
 def test_channel_value_per_acquisition_channel(brain: Brain) -> None:
