@@ -523,20 +523,21 @@ def _table_asof(feats: pd.DataFrame, asof: pd.Timestamp | None) -> pd.Series:
                      dtype="datetime64[ns]", name="asof")
 
 
-def _check_asof(events: pd.DataFrame, asof: pd.Timestamp, what: str = "scored") -> None:
+def _check_asof(events: pd.DataFrame, asof: pd.Timestamp, what: str = "scored",
+                option: str = "--asof") -> None:
     """Error when ``asof`` is not after the first event; note when it is after the day after
     the last event (every customer then looks inactive for the gap)."""
     first, last = events["ts"].min(), events["ts"].max()
     if asof <= first:
-        raise ValueError(f"--asof {asof:%Y-%m-%d} is not after the first event ({first}), so "
+        raise ValueError(f"{option} {asof:%Y-%m-%d} is not after the first event ({first}), so "
                          "no customer has history before it; use a date after it (the events "
                          f"run from {first:%Y-%m-%d} to {last:%Y-%m-%d})")
     day_after = last.normalize() + pd.Timedelta(days=1)
     if asof > day_after:
         gap = (asof - last).days
-        err_console.print(f"[yellow]warning:[/] --asof {asof:%Y-%m-%d} is {gap:,} days after the "
-                      f"last event ({last}); customers are {what} as if nobody bought or "
-                      f"visited since. To use the end of the data: --asof "
+        err_console.print(f"[yellow]warning:[/] {option} {asof:%Y-%m-%d} is {gap:,} days after "
+                      f"the last event ({last}); customers are {what} as if nobody bought or "
+                      f"visited since. To use the end of the data: {option} "
                       f"{day_after:%Y-%m-%d}", highlight=False, soft_wrap=True)
 
 

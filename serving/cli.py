@@ -269,18 +269,26 @@ def features_build(
     """Build point-in-time user features (and labels with --horizon) as of each cutoff."""
     import features as ft
 
+    from ._cli_common import parse_date_option
+    from ._cli_customers import _check_asof
+
+    # parsed, not compared as text: max('2024-9-01', '2024-10-01') was September, and a
+    # cutoff before the first event wrote an empty file without a word
+    stamps = sorted({parse_date_option(c, "--cutoff") for c in cutoff})
     ev, cal = _load_inputs(data, events, calendar, tz, allow_event_types, on_duplicate)
+    for stamp in stamps:
+        _check_asof(ev, stamp, "featurised", option="--cutoff")
     t0 = time.perf_counter()
     if horizon is not None:
         with progress_bar("building features + labels") as update:
-            frame = ft.build_training_set(ev, cutoff, horizon, calendar=cal, progress=update)
+            frame = ft.build_training_set(ev, stamps, horizon, calendar=cal, progress=update)
     else:
-        vocab = ft.Vocabulary.from_events(ev, max(cutoff))
+        vocab = ft.Vocabulary.from_events(ev, stamps[-1])
         frames = []
         with progress_bar("building features") as update:
-            for i, c in enumerate(sorted(cutoff)):
+            for i, c in enumerate(stamps):
                 frames.append(ft.user_features(ev, c, vocabulary=vocab, calendar=cal))
-                update(i + 1, len(cutoff))
+                update(i + 1, len(stamps))
         import pandas as pd
 
         frame = pd.concat(frames, ignore_index=True)

@@ -88,6 +88,23 @@ def test_features_build_with_labels(world_dir: Path, tmp_path: Path) -> None:
     assert "label_churn" in df.columns
 
 
+def test_features_build_refuses_a_cutoff_before_the_data(tmp_path: Path) -> None:
+    # a mistyped year wrote "0 rows" to the file without a word
+    ev = tmp_path / "events.csv"
+    ev.write_text("user_id,ts,event_type,channel,revenue\n1,2024-03-01,visit,email,\n"
+                  "1,2024-03-05,purchase,email,10\n")
+    out = tmp_path / "f.csv"
+    res = runner.invoke(app, ["features", "build", "--events", str(ev), "--cutoff", "2024-04-01",
+                              "--cutoff", "2014-04-01", "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert "--cutoff 2014-04-01 is not after the first event (2024-03-01 00:00:00)" in res.output
+    assert not out.exists()
+    res = runner.invoke(app, ["features", "build", "--events", str(ev), "--cutoff", "2024-4-01",
+                              "--out", str(out)])
+    assert res.exit_code == 2
+    assert "--cutoff: '2024-4-01' is not an ISO date" in res.output
+
+
 def test_segments_prints_sizes_and_writes(world_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "seg.csv"
     res = runner.invoke(app, ["segments", "--data", str(world_dir), "--asof", "2024-06-01",
