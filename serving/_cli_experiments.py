@@ -55,7 +55,50 @@ def _read(path: Path) -> pd.DataFrame:
         raise ExperimentInputError(f"data file {str(path)!r} does not exist. Fix: check the path.")
     if path.suffix.lower() in (".parquet", ".pq"):
         return pd.read_parquet(path)
-    return pd.read_csv(path)
+    from features._io import _encoding_problem, _other_separator
+
+    try:
+        # a German or Excel export separated by ';' (or tabs) read as one column named
+        # 'user_id;variant;...', and a Windows-1252 file stopped at the codec's 'position 11'
+        header = [str(c) for c in pd.read_csv(path, nrows=0).columns]
+        sep = _other_separator(header, ",")
+        frame = pd.read_csv(path, sep=sep or ",")
+    except UnicodeDecodeError:
+        raise ExperimentInputError(_encoding_problem(path).render(path.name)) from None
+    if sep:
+        frame.attrs["separator"] = sep
+        shown = {";": "';'", "\t": "tabs"}[sep]
+        console.print(f"note: {path.name}: the file is separated by {shown}, not commas: read "
+                      f"with {shown} ({len(frame.columns)} columns)", style="yellow",
+                      markup=False)
+    if sep == ";":
+        frame = _decimal_commas(frame, path.name)
+    return frame
+
+
+def _decimal_commas(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """A ';'-separated file's text columns whose every cell is a number with ',' as the
+    decimal mark ('12,5', '1.234,50') as numbers, with a note: an uplift feature 'pre_revenue'
+    had become a category of 900 levels without a word."""
+    from features._io import _numbers
+
+    read = []
+    for col in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[col].dtype):
+            continue
+        text = frame[col].astype("string").str.strip()
+        present = text.notna() & (text != "")
+        if not present.any() or not text[present].str.contains(",").any():
+            continue
+        num, _ = _numbers(text[present], decimal_comma=True)
+        if num.notna().all():
+            frame[col] = pd.to_numeric(num.reindex(frame.index), errors="coerce")
+            read.append(str(col))
+    if read:
+        console.print(f"note: {source}: {', '.join(map(repr, read))} read with ',' as the decimal "
+                      "mark, as ';'-separated files write numbers ('1.234,5' is 1234.5)",
+                      style="yellow", markup=False)
+    return frame
 
 
 def _read_money(frame: pd.DataFrame, metrics: Sequence[Metric], source: str

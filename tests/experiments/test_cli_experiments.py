@@ -244,3 +244,30 @@ def test_uplift_notes_a_top_k_no_better_than_random_and_an_overconfident_model()
     assert "not shown to beat random targeting" in notes[0]
     assert "predicted 471.0 incremental for its top 30%, the holdout shows 321.8" in notes[1]
     assert not any("Good" in n for n in notes)
+
+
+def test_a_german_excel_export_reads_as_the_comma_file_does(tmp_path: Path) -> None:
+    # ';'-separated with decimal commas: 'variant column is missing; received columns
+    # ['user_id;variant;...']'; a Windows-1252 file stopped at the codec's 'position 11'
+    plain = _experiment_csv(tmp_path / "experiment.csv", n=1500)
+    frame = pd.read_csv(plain)
+    frame["revenue"] = frame["revenue"] * 1.05 + 0.25  # cents, written '12,75'
+    frame.to_csv(plain, index=False)
+    german = tmp_path / "experiment_de.csv"
+    frame.to_csv(german, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+    args = ["ab", "analyze", "--metrics", "converted,revenue", "--json"]
+    ok = runner.invoke(app, [*args, str(tmp_path / "a.json"), "--data", str(plain)])
+    de = runner.invoke(app, [*args, str(tmp_path / "b.json"), "--data", str(german)])
+    assert ok.exit_code == 0, ok.output
+    assert de.exit_code == 0, de.output
+    assert "separated by ';'" in de.output
+    assert "'pre_revenue', 'revenue' read with ',' as the decimal mark" in de.output
+    a, b = (json.loads((tmp_path / f"{x}.json").read_text())["comparisons"] for x in "ab")
+    assert a == b
+    windows = tmp_path / "experiment_win.csv"
+    windows.write_bytes(plain.read_text().replace("treatment", "Behandlung é", 3)
+                        .encode("cp1252"))
+    bad = runner.invoke(app, ["ab", "analyze", "--metrics", "converted", "--data", str(windows)])
+    assert bad.exit_code != 0
+    assert "experiment_win.csv: file is not UTF-8 text" in bad.output
+    assert "encoding='cp1252'" in bad.output
