@@ -17,6 +17,7 @@ tests/features/test_io.py):
 
 from __future__ import annotations
 
+import csv
 import gzip
 import logging
 import re
@@ -57,6 +58,7 @@ def read_table(path: PathLike) -> pd.DataFrame:
         raise DataContractError(name, [Problem("", f"does not exist (looked at {p.resolve()})", 0,
                                                fix="check the path")])
     suffixes = "".join(p.suffixes[-2:]).lower()
+    used = ","
     try:
         if p.suffix.lower() in (".parquet", ".pq"):
             frame = pd.read_parquet(p)
@@ -66,7 +68,8 @@ def read_table(path: PathLike) -> pd.DataFrame:
             sep = "\t" if ".tsv" in suffixes else ","
             header = [str(c) for c in pd.read_csv(p, sep=sep, dtype=str, nrows=0).columns]
             other = _other_separator(header, sep)
-            frame = pd.read_csv(p, sep=other or sep, dtype=str, keep_default_na=False,
+            used = other or sep
+            frame = pd.read_csv(p, sep=used, dtype=str, keep_default_na=False,
                                 na_values=[""])
             frame.attrs["source"] = name
             if other:
@@ -82,11 +85,49 @@ def read_table(path: PathLike) -> pd.DataFrame:
             return frame
     except UnicodeDecodeError as exc:  # Excel's 'CSV (Comma delimited)' writes Windows-1252
         raise DataContractError(name, [_encoding_problem(p)]) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise DataContractError(name, [Problem("", "is empty: not even a header row", 0,
+                                               fix="export it again with its header and rows")]
+                                ) from exc
     except Exception as exc:  # parser errors come in many types; report them all the same way
-        raise DataContractError(name, [Problem("", f"could not be read: {exc}", 0,
-                                               fix="save it as UTF-8 CSV or Parquet")]) from exc
+        wide = _too_many_fields(p, used) if isinstance(exc, pd.errors.ParserError) else None
+        raise DataContractError(name, [wide or Problem(
+            "", f"could not be read: {str(exc).strip()}", 0,
+            fix="save it as UTF-8 CSV or Parquet")]) from exc
+    fix = "use .csv, .csv.gz, .tsv or .parquet"
+    if p.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods"):
+        fix = ("save the sheet as CSV (Excel: Save As > 'CSV UTF-8') or Parquet, e.g. in Python: "
+               f"pd.read_excel({name!r}).to_csv('{p.stem}.csv', index=False)")
     raise DataContractError(name, [Problem("", f"has unsupported extension '{p.suffix}'", 0,
-                                           fix="use .csv, .csv.gz, .tsv or .parquet")])
+                                           fix=fix)])
+
+
+def _too_many_fields(p: Path, sep: str) -> Problem | None:
+    """The rows holding more fields than the header (a ',' inside an unquoted value such as
+    1,250.00): pandas' 'Expected 5 fields in line 3, saw 6' named one line and told to save the
+    file as UTF-8 CSV, which it was."""
+    opener = gzip.open if p.suffix.lower() == ".gz" else open
+    with opener(p, "rt", encoding="utf-8-sig", newline="") as fh:
+        records = csv.reader(fh, delimiter=sep)
+        header = next(records, None)
+        if not header:
+            return None
+        bad: list[tuple[int, str]] = []
+        n = 0
+        for i, rec in enumerate(records, start=1):
+            if len(rec) > len(header):
+                n += 1
+                if len(bad) < 3:
+                    text = sep.join(rec)
+                    bad.append((i, text if len(text) <= 60 else text[:57] + "..."))
+    if not n:
+        return None
+    shown = {",": "','", ";": "';'", "\t": "a tab"}.get(sep, repr(sep))
+    return Problem("", f"has rows with more fields than the {len(header)} columns of its header "
+                   f"(a {shown} inside a value that is not in quotes?)", n,
+                   tuple(i for i, _ in bad), tuple(t for _, t in bad),
+                   fix=f"put values that hold {shown} in double quotes (\"1,250.00\"), or write "
+                       "numbers without thousands separators")
 
 
 def _encoding_problem(p: Path) -> Problem:

@@ -437,3 +437,24 @@ def test_a_windows_1252_csv_names_its_rows_and_the_conversion(tmp_path: Path) ->
     assert "excel.csv: file is not UTF-8 text" in text
     assert "(1 row; first at row 2: '2,2024-11-02,visit,café,')" in text
     assert "encoding='cp1252'" in text
+
+
+def test_a_row_with_an_unquoted_comma_names_its_rows_and_the_quoting(tmp_path: Path) -> None:
+    # pandas' "Expected 5 fields in line 3, saw 6" named one line and told to save the file
+    # as UTF-8 CSV, which it was
+    p = write(tmp_path, "user_id,ts,event_type,channel,revenue\n1,2024-11-01,visit,email,\n"
+              "2,2024-11-02,purchase,email,1,250.00\n3,2024-11-02,visit,email,\n"
+              "4,2024-11-03,purchase,email,2,000.00\n")
+    with pytest.raises(ft.DataContractError) as err:
+        ft.load_events(p)
+    text = str(err.value)
+    assert ("events.csv: file has rows with more fields than the 5 columns of its header (a ',' "
+            "inside a value that is not in quotes?) (2 rows; first at row 2: "
+            "'2,2024-11-02,purchase,email,1,250.00', 4: ") in text
+    assert 'Fix: put values that hold \',\' in double quotes ("1,250.00")' in text
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(ft.DataContractError, match="file is empty: not even a header"):
+        ft.load_events(tmp_path / "empty.csv")
+    (tmp_path / "events.xlsx").write_bytes(b"PK")
+    with pytest.raises(ft.DataContractError, match="'CSV UTF-8'"):
+        ft.load_events(tmp_path / "events.xlsx")
