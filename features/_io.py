@@ -760,9 +760,15 @@ def validate_events(df: pd.DataFrame, source: str = "events", *, tz: str = "UTC"
 
 def load_events(path: PathLike, *, tz: str = "UTC", extra_event_types: tuple[str, ...] = (),
                 on_duplicate: Literal["drop", "keep", "error"] = "drop") -> pd.DataFrame:
-    """Load an events file under the events contract (CSV or Parquet)."""
-    return validate_events(read_table(path), Path(path).name, tz=tz,
-                           extra_event_types=extra_event_types, on_duplicate=on_duplicate)
+    """Load an events file under the events contract (CSV or Parquet); a file without rows is
+    an error (every command needs events: a header-only export ended in a traceback)."""
+    frame = validate_events(read_table(path), Path(path).name, tz=tz,
+                            extra_event_types=extra_event_types, on_duplicate=on_duplicate)
+    if frame.empty:
+        raise DataContractError(Path(path).name, [Problem(
+            "", "has no events: only a header", 0,
+            fix="export the events again; check the export's date range and filters")])
+    return frame
 
 
 def validate_calendar(df: pd.DataFrame, source: str = "calendar") -> pd.DataFrame:

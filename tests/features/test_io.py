@@ -458,3 +458,10 @@ def test_a_row_with_an_unquoted_comma_names_its_rows_and_the_quoting(tmp_path: P
     (tmp_path / "events.xlsx").write_bytes(b"PK")
     with pytest.raises(ft.DataContractError, match="'CSV UTF-8'"):
         ft.load_events(tmp_path / "events.xlsx")
+
+
+def test_an_events_file_with_only_a_header_is_an_error(tmp_path: Path) -> None:
+    # 'ok: 0 rows' from validate, then a NaT traceback from features build, segments, snapshot
+    p = write(tmp_path, "user_id,ts,event_type,channel,revenue\n")
+    with pytest.raises(ft.DataContractError, match="file has no events: only a header"):
+        ft.load_events(p)
