@@ -21,6 +21,7 @@ import csv
 import gzip
 import logging
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -771,8 +772,15 @@ def load_events(path: PathLike, *, tz: str = "UTC", extra_event_types: tuple[str
     return frame
 
 
-def validate_calendar(df: pd.DataFrame, source: str = "calendar") -> pd.DataFrame:
-    """Validate a calendar frame: name, start, end (inclusive), kind, channel?, intensity?."""
+def validate_calendar(df: pd.DataFrame, source: str = "calendar",
+                      default_intensity: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Validate a calendar frame: name, start, end (inclusive), kind, channel?, intensity?.
+
+    Events without an intensity get 1.0, or, with ``default_intensity`` (a forecaster's usual
+    intensity per kind, ``training.kind_intensities``), their kind's usual one: a planned sale
+    left empty is a sale like the past ones, not one at intensity 1.0 (on a calendar of 30-50%
+    discounts that is a 100% discount, forecast beyond anything the history sized). Noted.
+    """
     report = _read_notes(df, source)
     probs: list[Problem] = []
     df = _nfc(df.reset_index(drop=True), ("name", "kind", "channel"))  # before duplicates
@@ -781,7 +789,7 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar") -> pd.DataFram
     if "channel" not in frame.columns:
         frame["channel"] = pd.Series(pd.NA, index=frame.index, dtype="string")
     if "intensity" not in frame.columns:
-        frame["intensity"] = 1.0
+        frame["intensity"] = np.nan if default_intensity else 1.0
     back = (frame["end"] < frame["start"]).to_numpy()
     if back.any():
         n, rows, ex = problem_rows(back, frame["end"].dt.strftime("%Y-%m-%d") + " (start "
@@ -804,9 +812,21 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar") -> pd.DataFram
         probs.append(dup)
     if probs:
         raise DataContractError(source, probs)
-    if frame["intensity"].isna().any():
-        report.note(f"{int(frame['intensity'].isna().sum())} events without intensity get 1.0")
-        frame["intensity"] = frame["intensity"].fillna(1.0)
+    empty = frame["intensity"].isna()
+    if empty.any():
+        usual = {str(k): float(v) for k, v in (default_intensity or {}).items()}
+        kinds = frame["kind"].astype(str)
+        fill = kinds.map(usual).where(kinds.isin(list(usual)), 1.0).astype(float)
+        frame["intensity"] = frame["intensity"].fillna(fill)
+        by_kind = [f"{k!r} {usual[k]:g}" for k in pd.unique(kinds[empty]) if k in usual
+                   and usual[k] != 1.0]
+        n = int(empty.sum())
+        what = f"{n} event{'s' if n != 1 else ''} without intensity get{'s' if n == 1 else ''}"
+        if not default_intensity:
+            report.note(f"{what} 1.0")
+        elif by_kind:
+            report.note(f"{what} {'their' if n != 1 else 'its'} kind's usual intensity in the "
+                        f"model's history ({', '.join(by_kind)}; other kinds 1.0)")
     frame = frame.sort_values(["start", "name"], kind="stable").reset_index(drop=True)
     return _finish(frame, report)
 
@@ -825,9 +845,11 @@ def _nfc(frame: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
-def load_calendar(path: PathLike) -> pd.DataFrame:
-    """Load a promotion/holiday/launch calendar under the calendar contract."""
-    return validate_calendar(read_table(path), Path(path).name)
+def load_calendar(path: PathLike,
+                  default_intensity: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Load a promotion/holiday/launch calendar under the calendar contract (events without
+    an intensity: see ``validate_calendar``)."""
+    return validate_calendar(read_table(path), Path(path).name, default_intensity)
 
 
 def validate_spend(df: pd.DataFrame, source: str = "spend") -> pd.DataFrame:

@@ -517,12 +517,15 @@ def _time_zone_note(inner: Any, horizon: int) -> None:
 
 def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                 out: Path, future: pd.DataFrame | None = None,
-                future_source: str = "future regressors") -> tuple[dict[str, Path], pd.DataFrame]:
+                future_source: str = "future regressors",
+                calendar_source: str | None = None) -> tuple[dict[str, Path], pd.DataFrame]:
     """Forecast with a logged model, write forecast/peaks CSVs and a PNG.
 
     ``future`` holds the known-in-advance values (series_id, ds and the model's columns) for
     every forecast period; required when the model was fitted with such columns, ignored (with a
-    note) otherwise. ``future_source`` names it in errors.
+    note) otherwise. ``future_source`` names it in errors. With ``calendar_source``,
+    ``calendar`` is the file as read, validated here once the model is loaded: events without
+    an intensity get their kind's usual one in the model's history (``kind_intensities``).
 
     Returns the written paths by label and the peak summary.
     """
@@ -547,6 +550,11 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                          "forecaster, e.g. --model-uri models:/traffic_forecaster@champion")
     label = _model_label(model_uri)
     _check_model_horizon(label, inner, horizon)
+    if calendar is not None and calendar_source is not None:
+        from features._io import validate_calendar
+        from training._forecast_base import kind_intensities
+
+        calendar = validate_calendar(calendar, calendar_source, kind_intensities(inner))
     series_ids = [str(s) for s in inner.panel_.series]
     # checked before any model runs: the seasonal naive ignores calendars when it forecasts
     if calendar is not None:
@@ -706,15 +714,17 @@ def predict_cmd(horizon: HorizonOpt = 60,
                     "--model-uri", help="Model to load.")] = DEFAULT_URI,
                 out: OutOpt = None) -> None:
     """Forecast P10/P50/P90 with peaks per event; print a table, write CSV and a PNG chart."""
-    from features._io import load_calendar
+    from features._io import read_table
 
     if horizon < 1:  # before the model's summary ('forecast 2025-12-31 .. 2025-12-30')
         raise ValueError(f"predict: --horizon must be 1 or more periods; received {horizon}")
-    cal = load_calendar(calendar) if calendar is not None else None
+    # validated once the model is loaded: an event without an intensity gets its kind's usual
+    cal = read_table(calendar) if calendar is not None else None
     fut = load_future(future) if future is not None else None
     source = future.name if future is not None else "future regressors"
     try:
-        paths, peaks = run_predict(model_uri, horizon, cal, _out_dir(out), fut, source)
+        paths, peaks = run_predict(model_uri, horizon, cal, _out_dir(out), fut, source,
+                                   calendar.name if calendar is not None else None)
     except ValueError as exc:
         if calendar is not None and str(exc).startswith("calendar "):
             raise ValueError(f"{calendar}: {exc}") from None  # name the file

@@ -302,7 +302,7 @@ class Brain:
             validate_calendar,
         )
         from training import forecast_with_peaks
-        from training._forecast_base import check_calendar_channels
+        from training._forecast_base import check_calendar_channels, kind_intensities
         from training._forecast_peaks import (
             calendar_novelty_notes,
             channel_scope_note,
@@ -328,7 +328,7 @@ class Brain:
         if req.calendar:
             try:
                 given = validate_calendar(pd.DataFrame([e.model_dump() for e in req.calendar]),
-                                          "calendar")
+                                          "calendar", kind_intensities(fc_model))
                 # every model, even one that ignores calendars, rejects a channel no series has
                 check_calendar_channels(given, known)
             except DataContractError as exc:  # its rows counted from 0, as calendar[i]
@@ -340,7 +340,8 @@ class Brain:
         if given is not None:
             cal = pd.concat([cal, normalize_calendar(given)], ignore_index=True).drop_duplicates(
                 ["name", "start", "channel"], keep="last")
-        notes: list[str] = []
+        # what reading the calendar filled in (events without an intensity, as the kind's usual)
+        notes: list[str] = [] if given is None else list(given.attrs.get("load_notes", []))
         clock = time_zone_note(fc_model, req.horizon)  # the times carry no offset
         if clock:
             notes.append(clock)

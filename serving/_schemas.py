@@ -67,7 +67,11 @@ class CalendarEvent(Strict):
                     "'store_7'): the event then applies, and has peak rows, only on that "
                     "channel's series and the aggregate 'total'. Another channel is a 400 "
                     "(unless every series is an aggregate).")
-    intensity: float = Field(1.0, ge=0, le=10)
+    intensity: float | None = Field(
+        None, ge=0, le=10, examples=[0.3],
+        description="Strength of the event (e.g. discount depth 0.3). Empty: the kind's usual "
+                    "intensity in the model's history (the median of its past events; 1.0 "
+                    "for a kind it never had), named in the answer's notes.")
 
 
 class ForecastRequest(Strict):

@@ -30,6 +30,7 @@ __all__ = [
     "check_future_regressors",
     "extreme_values_note",
     "future_regressor_values",
+    "kind_intensities",
     "level_shift_note",
     "listed",
     "missing_phase_notes",
@@ -295,6 +296,19 @@ def negative_values_note(series: pd.DataFrame) -> str | None:
     return (f"series: {int(neg.sum())} negative y values (first {first}): models are fitted on "
             "the original scale instead of log1p, for every series; fix or drop those values "
             "if they are errors (counts and revenue are never negative)")
+
+
+def kind_intensities(forecaster: object) -> dict[str, float]:
+    """A fitted forecaster's usual intensity per event kind: the median over its training
+    calendar's events, an intensity of 0 read as 1.0 as the event model reads it ("not
+    given"). ``validate_calendar`` gives planned events without an intensity these."""
+    cal = getattr(forecaster, "calendar_", None)
+    if cal is None or not len(cal) or not {"kind", "intensity"} <= set(cal.columns):
+        return {}
+    i = pd.to_numeric(cal["intensity"], errors="coerce")
+    i = i.where(i != 0, 1.0)
+    med = i.groupby(cal["kind"].astype(str)).median().dropna()
+    return {str(k): float(v) for k, v in med.items()}
 
 
 def nonexistent_local(ds: pd.DatetimeIndex, tz: str) -> np.ndarray:

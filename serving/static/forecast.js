@@ -10,7 +10,7 @@ const ForecastView = (() => {
   let future = null; // {name, columns, rows}: uploaded values of the model's known-in-advance columns
 
   function addEventRow(ev) {
-    const e = Object.assign({ name: "", start: "", end: "", kind: "promotion", channel: "", intensity: "1" }, ev || {});
+    const e = Object.assign({ name: "", start: "", end: "", kind: "promotion", channel: "", intensity: "" }, ev || {});
     const tr = el("tr");
     for (const f of FIELDS) {
       const input = el("input", { "data-field": f, value: e[f] === null || e[f] === undefined ? "" : String(e[f]) });

@@ -465,3 +465,24 @@ def test_an_events_file_with_only_a_header_is_an_error(tmp_path: Path) -> None:
     p = write(tmp_path, "user_id,ts,event_type,channel,revenue\n")
     with pytest.raises(ft.DataContractError, match="file has no events: only a header"):
         ft.load_events(p)
+
+
+def test_planned_events_without_intensity_get_their_kind_s_usual_one() -> None:
+    plan = pd.DataFrame({"name": ["Summer sale", "Mailing", "Gala"],
+                         "start": ["2026-07-01", "2026-07-03", "2026-07-05"],
+                         "end": ["2026-07-02", "2026-07-03", "2026-07-05"],
+                         "kind": ["Sale", "newsletter", "gala"],
+                         "intensity": [None, 0.2, None]})
+    usual = {"sale": 0.3, "newsletter": 0.05}
+    cal = ft.validate_calendar(plan, "plan.csv", usual).set_index("name")
+    assert cal.loc["Summer sale", "intensity"] == 0.3  # the kind's usual, not 1.0
+    assert cal.loc["Mailing", "intensity"] == 0.2  # given values stay
+    assert cal.loc["Gala", "intensity"] == 1.0  # a kind the model never had
+    assert cal.attrs["load_notes"] == [
+        "plan.csv: 2 events without intensity get their kind's usual intensity in the model's "
+        "history ('sale' 0.3; other kinds 1.0)"]
+    # no intensity column at all: the same; a training calendar (no defaults) reads 1.0
+    bare = ft.validate_calendar(plan.drop(columns=["intensity"]), "plan.csv", usual)
+    assert bare.set_index("name")["intensity"].to_dict() == {
+        "Summer sale": 0.3, "Mailing": 0.05, "Gala": 1.0}
+    assert ft.validate_calendar(plan.drop(columns=["intensity"]))["intensity"].eq(1.0).all()

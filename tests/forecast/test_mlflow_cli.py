@@ -111,6 +111,18 @@ def test_cli_backtest_train_predict(tmp_path: Path, series_maker: Callable) -> N
     assert (out / "forecast.png").exists()
     peaks = pd.read_csv(out / "peaks.csv")
     assert "Flash sale" in set(peaks["window"])
+    # without an intensity the planned sale is one like the history's (0.5), said in a note
+    future.drop(columns=["intensity"]).to_csv(f_path, index=False)
+    from serving._cli_common import install_note_handler
+
+    install_note_handler()  # as brain's callback does: loader notes on the console
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "30", "--calendar", str(f_path),
+                                       "--out", str(tmp_path / "out2")])
+    assert res.exit_code == 0, res.output
+    assert ("future.csv: 1 event without intensity gets its kind's usual intensity in the "
+            "model's history ('sale' 0.5; other kinds 1.0)") in " ".join(res.output.split())
+    same = pd.read_csv(tmp_path / "out2" / "peaks.csv")
+    pd.testing.assert_frame_equal(same, peaks)
     res = runner.invoke(forecast_app, ["backtest", "--series", str(tmp_path / "missing.csv")])
     assert res.exit_code == 2
 
