@@ -380,7 +380,8 @@ def _metric_cell(c: Comparison) -> str:
     if not c.covariate:
         return c.metric
     vr = c.variance_reduction
-    cut = f", -{vr:.0%} var" if vr is not None and math.isfinite(vr) else ""
+    # one decimal, as the report: a 0.08% cut had read "-0%" on screen and "0.1%" there
+    cut = f", -{100 * vr:.1f}% var" if vr is not None and math.isfinite(vr) else ""
     return f"{c.metric} (CUPED {c.covariate}{cut})"
 
 
