@@ -628,3 +628,16 @@ def test_api_fields_at_fault_for_guardrail_columns_empty_metrics_and_blank_label
     with pytest.raises(ex.ExperimentInputError,
                        match=r"column 'variant' has 4 missing or blank values \(first rows\[0\]"):
         ex.analyze(blank, "variant", "control", "converted", source=REQUEST_ROWS)
+
+
+def test_a_designed_small_arm_is_not_called_a_stray_label_when_the_split_is_given() -> None:
+    # a 2% holdout given in the expected split, on design (200 of an expected 192): the
+    # mismatch is elsewhere (B is short), so "relabel or filter those rows" must not be said
+    from experiments._srm import srm_check
+
+    res = srm_check({"control": 4900, "B": 4500, "holdout": 200},
+                    {"control": 0.49, "B": 0.49, "holdout": 0.02})
+    assert res.mismatch
+    assert "stray" not in res.message
+    # without the split the tiny third arm is still named as a likely stray label
+    assert "stray or mistyped" in srm_check({"control": 4900, "B": 4500, "hldout": 20}).message
