@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from experiments._errors import ExperimentInputError, Param
@@ -84,9 +85,12 @@ def normalise_frame(frame: pd.DataFrame, variant_col: str) -> tuple[pd.DataFrame
     text = col[present].astype(str)
     blank = text.str.strip() == ""
     if blank.any():  # '' or ' ' in a JSON body: no label, as an empty CSV cell reads
+        # by position: a frame with a repeated index (two exports concatenated) would blank
+        # every row sharing a blank row's label, 'A' rows too
+        values = col.astype(object).to_numpy(copy=True)
+        values[np.flatnonzero(present.to_numpy())[blank.to_numpy()]] = None
         frame = frame.copy()
-        frame[variant_col] = col.astype(object)
-        frame.loc[text.index[blank.to_numpy()], variant_col] = None
+        frame[variant_col] = values
         return normalise_frame(frame, variant_col)
     mapping, note = merge_labels(text.value_counts().to_dict())
     if all(k == v for k, v in mapping.items()):

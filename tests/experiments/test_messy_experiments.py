@@ -641,3 +641,15 @@ def test_a_designed_small_arm_is_not_called_a_stray_label_when_the_split_is_give
     assert "stray" not in res.message
     # without the split the tiny third arm is still named as a likely stray label
     assert "stray or mistyped" in srm_check({"control": 4900, "B": 4500, "hldout": 20}).message
+
+
+def test_a_blank_label_in_a_frame_with_a_repeated_index_blanks_that_row_only() -> None:
+    # two daily exports concatenated keep their own row numbers: index 5 twice, one blank
+    rng = np.random.default_rng(0)
+    day = pd.DataFrame({"variant": rng.choice(["control", "treatment"], 400),
+                        "converted": rng.integers(0, 2, 400)})
+    other = day.copy()
+    other.loc[5, "variant"] = ""
+    with pytest.raises(ex.ExperimentInputError, match=r"has 1 missing or blank values \(first "
+                                                      r"rows? \[?406"):
+        ex.analyze(pd.concat([day, other]), "variant", "control", "converted")
