@@ -342,7 +342,7 @@ class Brain:
                 ["name", "start", "channel"], keep="last")
         # what reading the calendar filled in (events without an intensity, as the kind's usual)
         notes: list[str] = [] if given is None else list(given.attrs.get("load_notes", []))
-        clock = time_zone_note(fc_model, req.horizon)  # the times carry no offset
+        clock = time_zone_note(fc_model, req.horizon, req.series_id)  # times carry no offset
         if clock:
             notes.append(clock)
         grid = fc_model.panel_.series[req.series_id].ds

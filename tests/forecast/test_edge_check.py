@@ -361,3 +361,26 @@ def test_the_hour_clocks_skip_is_not_a_missing_hour_in_the_business_time_zone() 
     outage = frame[frame["ds"] != pd.Timestamp("2025-04-01 10:00")]
     (note,) = [n for n in series_notes(outage, tz="Europe/Berlin") if "missing inside" in n]
     assert "'north' (1 hour missing; longest run 1 from 2025-04-01 10:00)" in note
+
+
+def test_the_time_zone_note_of_one_answer_reads_that_series_only() -> None:
+    # the API answers one series: another series whose history ends earlier reaches the hour
+    # Europe/Berlin skips (2025-03-30 02:00) within the horizon, the answered one does not
+    from types import SimpleNamespace
+
+    from training._forecast_base import Panel, SeriesGrid
+    from training._forecast_peaks import time_zone_note
+
+    def grid(sid: str, last: str) -> SeriesGrid:
+        ds = pd.date_range(end=last, periods=24 * 14, freq="h")
+        return SeriesGrid(sid, ds, np.ones(len(ds)), {})
+
+    panel = Panel("h", {"early": grid("early", "2025-03-29 20:00"),
+                        "late": grid("late", "2025-03-30 05:00")}, [], False)
+    model = SimpleNamespace(time_zone_="Europe/Berlin", panel_=panel)
+    assert "2025-03-30 02:00 does not exist" in time_zone_note(model, 10)  # the CLI: all series
+    note = time_zone_note(model, 10, "late")
+    assert note is not None
+    assert note.startswith("times are local Europe/Berlin time")
+    assert "does not exist" not in note
+    assert "does not exist" in time_zone_note(model, 10, "early")
