@@ -86,7 +86,10 @@ class _BaseLearner:
         out = pd.DataFrame(index=X.index)
         for c in self.feature_names_:
             if c in self.categories_:
-                out[c] = pd.Categorical(X[c].astype("string").astype(object),
+                # a label never seen at fit is a missing value; cleared here, as pandas 3.1
+                # warns about (and will refuse) values outside the categories
+                text = X[c].astype("string").astype(object)
+                out[c] = pd.Categorical(text.where(text.isin(self.categories_[c])),
                                         categories=self.categories_[c])
             else:
                 out[c] = pd.to_numeric(X[c], errors="coerce").astype("float64")
