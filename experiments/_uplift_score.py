@@ -138,7 +138,11 @@ def score_uplift(learner: TLearner | XLearner, frame: pd.DataFrame, *, k: float 
     out["rank"] = rank
     out["target"] = target
     n_target = int(target.sum())
-    if n_target < quota:
+    if quota == 0:  # 30% of 3 rows: not one whole row may be targeted
+        notes.append(f"the top {k:.0%} of {len(best):,} rows is less than one row: nobody is "
+                     "targeted; give a larger k (at least "
+                     f"{1 / len(best):.2g}) to target the best of them")
+    elif n_target < quota:
         notes.append(f"only {n_target:,} rows have a positive predicted uplift, fewer than the "
                      f"{quota:,} the top {k:.0%} allows: the others are not targeted")
     return UpliftScores(out, k, n_target, tuple(notes))

@@ -72,3 +72,15 @@ def test_unseen_labels_and_empty_rows_are_counted_not_dropped(learner: TLearner)
     assert any("'region': 1 rows hold labels the model never saw ('east')" in n
                for n in res.notes)
     assert any("1 rows have every feature missing (first rows [2])" in n for n in res.notes)
+
+
+def test_a_quota_under_one_row_says_nobody_is_targeted(learner: TLearner) -> None:
+    # 30% of 3 customers rounds down to none: the output had target False everywhere and
+    # no word, though every row has a positive uplift
+    frame = pd.DataFrame({"x": [1.0, 2.0, 1.5], "region": "north"})
+    res = score_uplift(learner, frame, k=0.3)
+    assert (res.scores["best_uplift"] > 0).all()
+    assert res.n_targeted == 0
+    assert any("the top 30% of 3 rows is less than one row: nobody is targeted" in n
+               for n in res.notes)
+    assert score_uplift(learner, frame, k=0.34).n_targeted == 1
