@@ -576,7 +576,10 @@ def plan_command(
     if units_per_day is not None:
         days = math.ceil(plan.n_total / units_per_day)
         weeks = math.ceil(days / 7)
-        rows.append((f"days at {units_per_day:,.6g} units a day",
+        # 1,000,000 a day, not '1e+06' (',.6g' turns a whole million into exponent form)
+        per_day = (f"{units_per_day:,.0f}" if units_per_day.is_integer()
+                   else f"{units_per_day:,.6g}")
+        rows.append((f"days at {per_day} units a day",
                      f"{days:,} (run {weeks:,} whole week{'s' if weeks != 1 else ''}: "
                      f"{7 * weeks:,} days)"))
     for r in rows:

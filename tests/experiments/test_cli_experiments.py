@@ -124,6 +124,9 @@ def test_ab_plan_gives_the_duration_at_a_daily_traffic() -> None:
                                 "--units-per-day", "50000"])
     assert "3 (run 1 whole week: 7 days)" in short.output
     assert "run at least one whole week anyway" in short.output
+    million = runner.invoke(app, ["ab", "plan", "--baseline", "0.085", "--mde", "0.05",
+                                  "--units-per-day", "2500000"])
+    assert "days at 2,500,000 units a day" in million.output  # had read '2.5e+06'
     bad = runner.invoke(app, ["ab", "plan", "--baseline", "0.085", "--mde", "0.05",
                               "--units-per-day", "0"])
     assert bad.exit_code == 2
