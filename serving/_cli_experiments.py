@@ -661,9 +661,20 @@ def _uplift_model_uri(model_uri: str | None, outcome: str | None) -> str:
         return f"models:/uplift_{outcome}@champion"
     from mlflow import MlflowClient
 
-    names = sorted(m.name for m in MlflowClient().search_registered_models()
+    client = MlflowClient()
+    names = sorted(m.name for m in client.search_registered_models()
                    if "champion" in (m.aliases or {}))
-    uplift = [n for n in names if n.startswith("uplift")]
+
+    def is_uplift(name: str) -> bool:
+        # 'brain uplift train' tags every version with its mean Qini, whatever its name
+        # ('--model-name mens_visits' had been answered "no uplift model has a champion")
+        try:
+            champion = client.get_model_version_by_alias(name, "champion")
+        except Exception:  # unreadable: judged by its name, as before
+            return name.startswith("uplift")
+        return "eval.qini_mean" in (champion.tags or {})
+
+    uplift = [n for n in names if is_uplift(n)]
     if len(uplift) == 1:
         return f"models:/{uplift[0]}@champion"
     if not uplift:

@@ -184,6 +184,22 @@ def test_uplift_score_uses_the_champion_and_writes_the_targets(tmp_path: Path) -
         result.output.split())
 
 
+def test_uplift_score_finds_a_champion_registered_under_its_own_name(tmp_path: Path) -> None:
+    # 'brain uplift train --model-name mens_visits' keeps two models of one outcome apart; the
+    # score command without --model had answered "no uplift model has a champion"
+    data = _experiment_csv(tmp_path / "e.csv", n=3000)
+    result = runner.invoke(app, [
+        "uplift", "train", "--data", str(data), "--outcome", "converted", "--features",
+        "pre_visits,pre_orders", "--model-name", "mens_visits"])
+    assert result.exit_code == 0, result.output
+    pd.read_csv(data).drop(columns=["variant", "converted"]).head(50).to_csv(
+        tmp_path / "c.csv", index=False)
+    result = runner.invoke(app, ["uplift", "score", "--data", str(tmp_path / "c.csv"), "--out",
+                                 str(tmp_path / "t.csv")])
+    assert result.exit_code == 0, result.output
+    assert "scoring with mens_visits v1 (@champion)" in " ".join(result.output.split())
+
+
 def test_uplift_train_notes_a_rare_outcome_per_arm(tmp_path: Path) -> None:
     # Criteo-like: 85/15 split, conversions rare; the table alone gave no hint that the control
     # arm's holdout held a handful of conversions
