@@ -830,6 +830,13 @@ def uplift_policy_notes(result: UpliftTrainingResult) -> list[str]:
                 f"{ate:.4g}, which lies inside that interval: on this holdout the model's "
                 f"ranking is not shown to beat random targeting (Qini {e.qini:.3g}; 0 is "
                 "random).")
+        elif ate > p.ci_high:  # worse than random: the check above had stayed silent on it
+            notes.append(
+                f"note: {e.treatment}: the top {share} by predicted uplift gained "
+                f"{p.uplift_per_targeted:.4g} [{p.ci_low:.4g}, {p.ci_high:.4g}] per targeted "
+                f"unit, less than the average effect, {ate:.4g}, that {share} picked at random "
+                f"would gain: on this holdout the model's ranking does worse than random "
+                f"targeting (Qini {e.qini:.3g}); do not target with it.")
         if not p.incremental_ci_low <= p.predicted_incremental <= p.incremental_ci_high:
             notes.append(
                 f"note: {e.treatment}: the model predicted {p.predicted_incremental:.1f} "

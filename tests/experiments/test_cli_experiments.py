@@ -263,6 +263,14 @@ def test_uplift_notes_a_top_k_no_better_than_random_and_an_overconfident_model()
     assert "not shown to beat random targeting" in notes[0]
     assert "predicted 471.0 incremental for its top 30%, the holdout shows 321.8" in notes[1]
     assert not any("Good" in n for n in notes)
+    # a ranking that does worse than random (top 30% gain 0.02 [0.00, 0.04] against an average
+    # 0.0765) had no note at all: the check only looked for the average inside the interval
+    worse = UpliftTrainingResult(
+        "t", "visit", "No E-Mail", ("Bad",), ("recency",), 44800, 19200, 0.3, 0, "key",
+        (evaluation("Bad", 0.02, 0.0, 0.04, 0.02 * 3835, 978.0),))
+    (note,) = uplift_policy_notes(worse)
+    assert "less than the average effect, 0.0765" in note
+    assert "does worse than random targeting" in note
 
 
 def test_a_german_excel_export_reads_as_the_comma_file_does(tmp_path: Path) -> None:
