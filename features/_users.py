@@ -127,7 +127,9 @@ def _codes(s: pd.Series, vocab: tuple[str, ...], other: bool = False) -> np.ndar
         lookup = np.array([pos.get(str(c), miss) for c in s.cat.categories] + [-1],
                           dtype=np.int64)
         return lookup[s.cat.codes.to_numpy().astype(np.int64)]
-    out = pd.Categorical(s.astype("string"), categories=list(vocab)).codes.astype(np.int64)
+    # an index lookup: a Categorical built from values outside its categories is deprecated
+    # (pandas 3.1 warns, a later pandas raises)
+    out = pd.Index(list(vocab), dtype=object).get_indexer(s.astype("string")).astype(np.int64)
     if other:
         out[(out < 0) & s.notna().to_numpy()] = miss
     return out
