@@ -148,16 +148,19 @@ def main() -> None:
         "(Peyton Manning page views, protocol in ../shared/data/README.md; mean over origins "
         f"{', '.join(ORIGINS)}; horizon {HORIZON} days; scored on exp(y)).",
         "",
-        "| model | MASE | sMAPE % | pinball (scaled) | 80% coverage % | peak error % | "
-        "peak timing (days) | seconds |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | MASE | sMAPE % | pinball (scaled) | 80% coverage % | above P90 % | "
+        "below P10 % | peak error % | peak timing (days) | seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines.extend(f"| {r.model} | {r.mase:.2f} | {r.smape_pct:.1f} | {r.pinball:.2f} | "
-                 f"{r.coverage80_pct:.1f} | {r.peak_err_pct:.1f} | {r.peak_timing_days:.1f} "
-                 f"| {r.seconds:.1f} |" for r in table.itertuples(index=False))
+                 f"{r.coverage80_pct:.1f} | {r.above_p90_pct:.1f} | {r.below_p10_pct:.1f} | "
+                 f"{r.peak_err_pct:.1f} | {r.peak_timing_days:.1f} | {r.seconds:.1f} |"
+                 for r in table.itertuples(index=False))
     lines += ["", "Per origin (ours):", "", "| origin | MASE | sMAPE % | 80% coverage % | "
-              "peak error % | peak timing (days) |", "|---|---|---|---|---|---|"]
+              "above P90 % | below P10 % | peak error % | peak timing (days) |",
+              "|---|---|---|---|---|---|---|---|"]
     lines.extend(f"| {r.origin} | {r.mase:.2f} | {r.smape_pct:.1f} | {r.coverage80_pct:.1f} "
+                 f"| {r.above_p90_pct:.1f} | {r.below_p10_pct:.1f} "
                  f"| {r.peak_err_pct:.1f} | {r.peak_timing_days:.0f} |"
                  for r in per_fold.itertuples(index=False))
     lines += ["", f"Speed: 5-origin 60-day backtest {ours.seconds:.1f} s (target < 60 s); 90-day "
