@@ -493,7 +493,10 @@ def resolve_caps(frame: pd.DataFrame, metrics: Sequence[Metric], variant_col: st
                  source: str) -> tuple[list[Metric], dict[str, int]]:
     """``metrics`` with each ``cap_quantile`` resolved to a ``cap`` over all units (pooled over
     the arms, so every arm is capped at one value), and per capped metric the number of units
-    above its cap. A 0/1 metric cannot be capped (its 99th percentile may be 0)."""
+    above its cap. A metric with a CUPED covariate and a ``cap_quantile`` gets the covariate
+    capped at the same quantile of its own values (``covariate_cap``; units above it counted
+    under ``"<name>\0covariate"``). A 0/1 metric cannot be capped (its 99th percentile may be
+    0)."""
     out: list[Metric] = []
     counts: dict[str, int] = {}
     for m in metrics:
@@ -509,7 +512,12 @@ def resolve_caps(frame: pd.DataFrame, metrics: Sequence[Metric], variant_col: st
             )
         cap = m.cap if m.cap is not None else float(np.quantile(x, m.cap_quantile or 1.0))
         counts[m.name] = int((x > cap).sum())
-        out.append(replace(m, cap=cap))
+        cov_cap = None
+        if m.covariate is not None and m.cap is None and m.cap_quantile is not None:
+            z = _numeric(frame, m.covariate, variant_col, source)
+            cov_cap = float(np.quantile(z, m.cap_quantile))
+            counts[f"{m.name}\0covariate"] = int((z > cov_cap).sum())
+        out.append(replace(m, cap=cap, covariate_cap=cov_cap))
     return out, counts
 
 
@@ -620,8 +628,12 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
     result = analyze_summary(summary, str(control), ms, options=opts, variant_col=variant_col,
                              frame=frame, source=source, caps_applied=True)
     if capped:
+        cov_caps = {m.name: m.covariate_cap for m in ms}
         result = replace(result, metrics=tuple(
-            replace(s, capped_units=capped.get(s.name, 0)) for s in result.metrics))
+            replace(s, capped_units=capped.get(s.name, 0),
+                    covariate_cap=cov_caps.get(s.name),
+                    covariate_capped_units=capped.get(f"{s.name}\0covariate", 0))
+            for s in result.metrics))
     notes = [n for n in (label_note, unit_note) if n]
     n_units = len(frame)
     notes += [f"metric {m.name!r}: the cap {m.cap:,.6g} touched {capped[m.name]:,} of {n_units:,} "

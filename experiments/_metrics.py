@@ -59,6 +59,10 @@ class Metric:
             extreme spenders no longer decide a revenue metric. Not for 0/1 metrics.
         cap: cap each unit's value of ``column`` at this value (metric units); set by
             ``analyze`` from ``cap_quantile``, or given directly for a fixed cap.
+        covariate_cap: cap of each unit's CUPED ``covariate``; set by ``analyze`` for a
+            ``cap_quantile`` (the covariate's own quantile, pooled over the arms: a whale in the
+            pre-period otherwise leaves CUPED almost no correlation to use). A fixed ``cap`` is
+            in the metric's units and window, so the covariate is not capped then.
     """
 
     name: str
@@ -71,6 +75,7 @@ class Metric:
     guardrail_relative: bool = True
     cap_quantile: float | None = None
     cap: float | None = None
+    covariate_cap: float | None = None
 
     def __post_init__(self) -> None:
         empty = [f for f in ("column", "denominator", "covariate")
@@ -247,6 +252,8 @@ def summarize(frame: pd.DataFrame, variant_col: str, metrics: Sequence[str | Met
         cols[f"{m.name}\0sum_sq"] = x * x
         if m.second:
             y = _numeric(frame, m.second, variant_col, source)
+            if m.covariate is not None and m.covariate_cap is not None:
+                y = np.minimum(y, m.covariate_cap)
             cols[f"{m.name}\0y_sum"] = y
             cols[f"{m.name}\0y_sum_sq"] = y * y
             cols[f"{m.name}\0xy_sum"] = x * y

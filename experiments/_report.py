@@ -99,7 +99,9 @@ def _tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[st
             ", guardrail" if m.guardrail else "") + (
             f", capped at {m.cap:,.6g}" + (f" (P{100 * m.cap_quantile:g})" if m.cap_quantile
                                            is not None else "")
-            + f": {m.capped_units:,} units above" if m.cap is not None else "")
+            + f": {m.capped_units:,} units above" if m.cap is not None else "") + (
+            f"; covariate capped at {m.covariate_cap:,.6g}: {m.covariate_capped_units:,} units "
+            "above" if m.covariate_cap is not None else "")
         out.append((f"{m.name} ({desc})", ["arm", "n", "value", "sd per unit",
                                            "CUPED-adjusted"], arm_rows))
         comp_rows = []

@@ -131,6 +131,9 @@ class MetricSummary(_Record):
         cap_quantile: the quantile of all units' values ``cap`` was taken at, else None (a
             fixed cap).
         capped_units: units whose value was above ``cap`` (and counted at it).
+        covariate_cap: the value each unit's CUPED covariate was capped at (a quantile cap
+            caps the covariate at the same quantile of its own values), else None.
+        covariate_capped_units: units whose covariate was above ``covariate_cap``.
     """
 
     name: str
@@ -143,6 +146,8 @@ class MetricSummary(_Record):
     cap: float | None = None
     cap_quantile: float | None = None
     capped_units: int = 0
+    covariate_cap: float | None = None
+    covariate_capped_units: int = 0
 
 
 @dataclass(frozen=True)

@@ -302,6 +302,10 @@ def cap_lines(result: ExperimentResult) -> list[str]:
         what = f"each unit's {m.column!r}" if m.denominator else "each unit"
         out.append(f"capped: {m.name} counts {what} at most at {m.cap:,.6g} ({origin}); "
                    f"{m.capped_units:,} units were above it")
+        if m.covariate_cap is not None:
+            out.append(f"capped: {m.name}'s CUPED covariate {m.covariate!r} at "
+                       f"{m.covariate_cap:,.6g} (the same percentile of its own values); "
+                       f"{m.covariate_capped_units:,} units were above it")
     return out
 
 
