@@ -39,7 +39,7 @@ from ._schemas import (
     SegmentsRequest,
     UsersRequest,
 )
-from ._snapshot import Snapshot
+from ._snapshot import Snapshot, snapshot_dir, snapshot_stamp
 
 __all__ = ["API_NAMES", "CACHED_REASONS", "ENDPOINT_MODELS", "REASON_METHOD", "BadRequestError",
            "Brain", "NotReadyError", "ScoreJob", "ScoreTable", "score_jobs"]
@@ -121,9 +121,19 @@ class Brain:
         return self.snapshot
 
     def reload(self) -> dict[str, Any]:
-        """Reload champions whose alias moved, and the snapshot."""
+        """Reload champions whose alias moved, and the snapshot if its files changed.
+
+        An unchanged snapshot is kept (not read again): the score cache is keyed by the
+        snapshot object, so re-reading the same files had dropped every model's cached scores
+        on each reload, answering by id live (slower, and value tiers among the validation
+        customers) until all were re-scored."""
         changes = self.champions.refresh()
-        snap = Snapshot.load()
+        current = self.snapshot
+        if (current is not None and current.stamp and current.path == snapshot_dir()
+                and snapshot_stamp() == current.stamp):
+            snap: Snapshot | None = current
+        else:
+            snap = Snapshot.load()
         with self._lock:
             if snap is not None:
                 self.snapshot = snap

@@ -18,7 +18,7 @@ import pandas as pd
 import features as ft
 from training import brain_home
 
-__all__ = ["Snapshot", "snapshot_dir", "write_snapshot"]
+__all__ = ["Snapshot", "snapshot_dir", "snapshot_stamp", "write_snapshot"]
 
 
 def snapshot_dir() -> Path:
@@ -46,6 +46,24 @@ def write_snapshot(events: pd.DataFrame, asof: str | pd.Timestamp, *,
     return out
 
 
+_FILES = ("user_features.parquet", "segments.parquet", "spend.parquet", "calendar.parquet",
+          "meta.json")
+
+
+def snapshot_stamp(path: Path | None = None) -> tuple[tuple[str, int, int], ...]:
+    """Size and modification time of each file of the snapshot in ``path``: what changes when
+    ``write_snapshot`` writes a new one (``Snapshot.load`` records it as ``stamp``)."""
+    path = path or snapshot_dir()
+    out = []
+    for name in _FILES:
+        try:
+            st = (path / name).stat()
+        except OSError:
+            continue
+        out.append((name, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Features, segments, spend and calendar as of one cutoff."""
@@ -56,12 +74,15 @@ class Snapshot:
     calendar: pd.DataFrame | None
     cutoff: pd.Timestamp
     path: Path
+    stamp: tuple[tuple[str, int, int], ...] = ()
+    """``snapshot_stamp`` of the files when they were read."""
 
     @classmethod
     def load(cls, path: Path | None = None) -> Snapshot | None:
         path = path or snapshot_dir()
         if not (path / "user_features.parquet").exists():
             return None
+        stamp = snapshot_stamp(path)
         feats = pd.read_parquet(path / "user_features.parquet")
         feats.index = feats["user_id"].astype(str)
         segs = pd.read_parquet(path / "segments.parquet")
@@ -71,7 +92,7 @@ class Snapshot:
         cal = pd.read_parquet(path / "calendar.parquet") if (path / "calendar.parquet").exists() \
             else None
         meta = json.loads((path / "meta.json").read_text())
-        return cls(feats, segs, spend, cal, pd.Timestamp(meta["cutoff"]), path)
+        return cls(feats, segs, spend, cal, pd.Timestamp(meta["cutoff"]), path, stamp)
 
     def lookup(self, user_ids: list[str]) -> tuple[pd.DataFrame, list[str]]:
         """Feature rows of the known ids (in request order) and the unknown ids."""

@@ -261,3 +261,31 @@ def test_ids_come_back_as_sent(brain: Brain) -> None:
     seg = brain.segments(SegmentsRequest(user_ids=[ids[0], str(ids[1]), -5]))
     assert [r["user_id"] for r in seg["results"]] == [ids[0], str(ids[1])]
     assert seg["errors"] == [{"user_id": -5, "error": "unknown user id"}]
+
+
+def test_reload_keeps_an_unchanged_snapshot_and_its_scores(brain: Brain) -> None:
+    """POST /reload with nothing new had re-read the same snapshot files: every model's cached
+    scores were dropped (keyed by the snapshot), requests by id were scored live until all were
+    re-scored, and value tiers (ranks among the validation customers meanwhile) changed for the
+    same customer, version and score."""
+    import os
+
+    from serving._snapshot import snapshot_dir
+
+    brain.warm()
+    before = brain.snapshot
+    scored = brain.models()["snapshot"]["scored_by"]
+    assert scored
+    assert brain.reload()["changes"] == {}
+    assert brain.snapshot is before
+    assert brain.models()["snapshot"]["scored_by"] == scored
+    # a snapshot written again is read again
+    meta = snapshot_dir() / "meta.json"
+    st = meta.stat()
+    os.utime(meta, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    try:
+        brain.reload()
+        assert brain.snapshot is not before
+        assert brain.models()["snapshot"]["scored_by"] == []
+    finally:
+        brain.warm()
