@@ -32,6 +32,8 @@ from ._answers import (
 )
 from ._registry import Champions, LoadedModel
 from ._schemas import (
+    INT_ID_MAX,
+    INT_ID_MIN,
     AnalyzeRequest,
     ChannelValueRequest,
     ForecastRequest,
@@ -83,9 +85,25 @@ def _experiment_error(exc: Exception, fields: set[str],
 
 
 def _row_ids(req: UsersRequest) -> list[Any]:
-    """Each feature row's id as sent, or ``row-<position>`` for a row without one."""
-    return [f"row-{i}" if r.get("user_id") is None else r["user_id"]
-            for i, r in enumerate(req.rows or [])]
+    """Each feature row's id as sent, or ``row-<position>`` for a row without one.
+
+    An id is a string or an integer within 64 bits, as in ``user_ids`` (it is echoed in the
+    answer: ``true``, ``1.5`` or ``[1]`` had come back as ids, and an integer beyond 64 bits
+    had failed the whole answer with a 500)."""
+    out: list[Any] = []
+    for i, r in enumerate(req.rows or []):
+        uid = r.get("user_id")
+        if uid is None:
+            out.append(f"row-{i}")
+            continue
+        if isinstance(uid, bool) or not isinstance(uid, (str, int)) or (
+                isinstance(uid, int) and not INT_ID_MIN <= uid <= INT_ID_MAX):
+            raise BadRequestError(
+                f"rows[{i}].user_id must be a string or an integer within 64 bits (longer ids "
+                f"as strings); received {json.dumps(uid)[:60]}", code="invalid_rows",
+                field="rows", loc=["rows", i, "user_id"])
+        out.append(uid)
+    return out
 
 
 

@@ -11,16 +11,35 @@ unchanged, which therefore declares OpenAPI 3.1.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
 
 MAX_BATCH = 10_000
 MAX_ROWS = 500_000
 MAX_HORIZON = 400
 """Longest horizon POST /forecast_traffic answers (and at most the served model's own)."""
-UserId = StrictStr | StrictInt
-"""A customer id as sent: a JSON string or integer. Strict, so `true` (or `1.0`) is a 400
+INT_ID_MIN, INT_ID_MAX = -(2**63), 2**64 - 1
+"""Integer ids are echoed as sent, and JSON integers outside 64 bits cannot be written back."""
+
+
+def _int_id(value: int) -> int:
+    if not INT_ID_MIN <= value <= INT_ID_MAX:
+        raise ValueError("an integer id must fit in 64 bits; send a longer id as a string")
+    return value
+
+
+UserId = StrictStr | Annotated[StrictInt, AfterValidator(_int_id)]
+"""A customer id as sent: a JSON string or integer (within 64 bits: one beyond could not be
+echoed, and had failed the whole answer with a 500). Strict, so `true` (or `1.0`) is a 400
 rather than silently the snapshot's user 1 answered as `1`."""
 
 

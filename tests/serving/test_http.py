@@ -278,6 +278,39 @@ def test_bad_requests_get_a_4xx_that_says_what_to_fix(client: TestClient, path: 
     assert "Traceback" not in r.text
 
 
+@pytest.mark.parametrize("path", ["/churn_risk", "/customer_value", "/segments"])
+def test_integer_ids_beyond_64_bits_are_a_400_not_a_500(client: TestClient, path: str) -> None:
+    """An unknown id is echoed under 'errors' as sent; one beyond 64 bits cannot be written as
+    JSON by orjson, and had failed the whole batch with a 500."""
+    r = client.post(path, json={"user_ids": [_uid(client), 10**30]})
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert body["code"] == "validation_error"
+    assert body["loc"][:2] == ["user_ids", 1]
+    assert "as a string" in body["error"]
+    ok = client.post(path, json={"user_ids": [_uid(client), 2**64 - 1, -(2**63)]})
+    assert ok.status_code == 200, ok.text
+    assert [e["user_id"] for e in ok.json()["errors"]] == [2**64 - 1, -(2**63)]
+
+
+@pytest.mark.parametrize("bad", [10**30, True, 1.5, [1], {"id": 1}])
+def test_row_ids_that_cannot_be_echoed_are_a_400(client: TestClient, bad: Any) -> None:
+    """A row's user_id comes back as the answer's user_id (a string or an integer): true, 1.5
+    or [1] had been answered as ids, and an integer beyond 64 bits had been a 500."""
+    from serving.service import _brain
+
+    feats = _brain().snapshot.features
+    row = json.loads(feats.iloc[:1].drop(columns=["cutoff"]).to_json(orient="records"))[0]
+    good = client.post("/churn_risk", json={"rows": [row, {**row, "user_id": None}]})
+    assert good.status_code == 200, good.text
+    r = client.post("/churn_risk", json={"rows": [row, {**row, "user_id": bad}]})
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert (body["code"], body["field"], body["loc"]) == ("invalid_rows", "rows",
+                                                          ["rows", 1, "user_id"])
+    assert "rows[1].user_id must be a string or an integer" in body["error"]
+
+
 def test_malformed_json_is_a_400(client: TestClient) -> None:
     r = client.post("/churn_risk", content=b"{nope", headers={"content-type": "application/json"})
     assert r.status_code == 400
