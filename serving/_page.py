@@ -11,9 +11,11 @@ the network) and a few read-only helpers the page needs beside the public API:
 - ``GET /api/customers.csv``: every user's scores, tiers and segment as CSV.
 
 The views themselves call the public endpoints (``/forecast_traffic``, ``/experiments/analyze``).
-Helpers answer errors as ``{"error": "..."}`` with 400 (bad query) or 503 (no model/snapshot),
-like the API. The HTML/JS/CSS carry no data, so the auth middleware may let them through without
-a token (``is_public``); ``/api/*`` needs the token like every other endpoint.
+Helpers answer errors in the API's one shape (``ErrorAnswer``: ``error``, ``code``, ``field``
+naming the query parameter, ``loc``, ``detail``) with 400 (bad query) or 503 (no model/snapshot),
+like the API (they had answered ``{"error": "..."}`` alone). The HTML/JS/CSS carry no data,
+so the auth middleware may let them through without a token (``is_public``); ``/api/*`` needs
+the token like every other endpoint.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ._core import BadRequestError, Brain, NotReadyError, records
+from ._error_body import error_body
 from ._schemas import ForecastRequest
 
 __all__ = ["PAGE_PREFIX", "STATIC_DIR", "customers_summary", "is_public", "page_app"]
@@ -66,13 +69,14 @@ def _json_errors(fn: Callable[[Request], Response]) -> Callable[[Request], Respo
         try:
             return fn(request)
         except BadRequestError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
+            return JSONResponse(error_body(str(exc), exc.code, field=exc.field, loc=exc.loc,
+                                           detail=exc.detail), status_code=400)
         except NotReadyError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=503)
+            return JSONResponse(error_body(str(exc), exc.code), status_code=503)
         except Exception:
             _log.exception("unexpected error in page helper %s", fn.__name__)
-            return JSONResponse({"error": "internal error; the server log has the details"},
-                                status_code=500)
+            return JSONResponse(error_body("internal error; the server log has the details",
+                                           "internal_error"), status_code=500)
 
     wrapper.__name__ = fn.__name__
     return wrapper
@@ -86,10 +90,10 @@ def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> i
         value = int(raw)
     except ValueError:
         raise BadRequestError(f"query parameter '{name}' must be an integer; received "
-                              f"{raw!r}") from None
+                              f"{raw!r}", field=name) from None
     if not lo <= value <= hi:
         raise BadRequestError(f"query parameter '{name}' must be between {lo} and {hi}; "
-                              f"received {value}")
+                              f"received {value}", field=name)
     return value
 
 
@@ -131,7 +135,8 @@ def history(request: Request) -> Response:
     sid = request.query_params.get("series_id", "total")
     if sid not in fc.panel_.series:
         raise BadRequestError(f"unknown series_id {sid!r}; this model forecasts "
-                              f"{sorted(map(str, fc.panel_.series))[:20]}")
+                              f"{sorted(map(str, fc.panel_.series))[:20]}",
+                              code="unknown_series_id", field="series_id")
     n = _int_param(request, "periods", 120, 1, 5_000)
     g = fc.panel_.series[sid]
     ds, y = g.ds[-n:], np.asarray(g.y, dtype=float)[-n:]
@@ -199,7 +204,8 @@ def customers_summary(brain: Brain, top: int = 50, sort: str = "value_at_risk") 
     from training._customer_mlflow import score_frame
 
     if sort not in ("value_at_risk", "churn"):
-        raise BadRequestError(f"sort must be 'value_at_risk' or 'churn'; received {sort!r}")
+        raise BadRequestError(f"sort must be 'value_at_risk' or 'churn'; received {sort!r}",
+                              field="sort")
     frame, models, missing = _scores(brain)
     snap = brain._snap()
     dists: dict[str, Any] = {}

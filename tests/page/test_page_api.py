@@ -73,6 +73,7 @@ def test_forecast_options_and_history(page_client: Any) -> None:
     bad = page_client.get("/ui/api/history", params={"series_id": "mars"})
     assert bad.status_code == 400
     assert "unknown series_id 'mars'" in bad.json()["error"]
+    assert (bad.json()["code"], bad.json()["field"]) == ("unknown_series_id", "series_id")
 
 
 def test_customer_summary_counts_every_user_once(page_client: Any) -> None:
@@ -113,6 +114,10 @@ def test_bad_summary_queries_get_a_400_that_says_what_to_fix(page_client: Any, p
     r = page_client.get("/ui/api/customers_summary", params=params)
     assert r.status_code == 400
     assert expect in r.json()["error"]
+    # the API's one error shape, naming the query parameter (it had been {"error"} alone)
+    assert r.json() == {"error": r.json()["error"], "code": "bad_request",
+                        "field": next(iter(params)), "loc": [next(iter(params))],
+                        "detail": None}
 
 
 def test_customers_csv_has_one_row_per_user(page_client: Any) -> None:
