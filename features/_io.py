@@ -812,6 +812,19 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
         probs.append(dup)
     if probs:
         raise DataContractError(source, probs)
+    zero = (frame["intensity"] == 0).to_numpy()
+    if default_intensity and zero.any():
+        # the event model reads an intensity of 0 as "not given" (1.0, as its training calendar
+        # means it: a holiday has no discount depth), so a planned sale at 0 was forecast at
+        # intensity 1.0, i.e. at the largest lift its kind had, without a word: read it as
+        # empty, the kind's usual intensity, and say so
+        names = ", ".join(repr(str(x)) for x in frame.loc[zero, "name"].head(3))
+        n = int(zero.sum())
+        report.note(f"{n} event{'s' if n != 1 else ''} with intensity 0 ({names}"
+                    f"{', ...' if n > 3 else ''}): 0 means 'not given' to the model, as in "
+                    "its history (a holiday has no discount depth), so they are read as "
+                    "empty; give a positive intensity for a smaller event")
+        frame["intensity"] = frame["intensity"].mask(zero)
     empty = frame["intensity"].isna()
     if empty.any():
         usual = {str(k): float(v) for k, v in (default_intensity or {}).items()}

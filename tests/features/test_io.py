@@ -486,3 +486,21 @@ def test_planned_events_without_intensity_get_their_kind_s_usual_one() -> None:
     assert bare.set_index("name")["intensity"].to_dict() == {
         "Summer sale": 0.3, "Mailing": 0.05, "Gala": 1.0}
     assert ft.validate_calendar(plan.drop(columns=["intensity"]))["intensity"].eq(1.0).all()
+
+
+def test_a_planned_intensity_of_0_is_read_as_not_given_and_said() -> None:
+    """The event model reads 0 as "not given" (1.0): a planned sale typed with intensity 0 had
+    been forecast at 1.0, capped at the largest intensity its kind had (+298% where the usual
+    sale gave +129%), without a note."""
+    plan = pd.DataFrame({"name": ["Zero sale", "Usual sale", "Small sale"],
+                         "start": ["2026-07-01", "2026-07-03", "2026-07-05"],
+                         "end": ["2026-07-01", "2026-07-03", "2026-07-05"],
+                         "kind": ["sale", "sale", "sale"],
+                         "intensity": [0.0, None, 0.1]})
+    cal = ft.validate_calendar(plan, "plan.csv", {"sale": 0.3}).set_index("name")
+    assert cal["intensity"].to_dict() == {"Zero sale": 0.3, "Usual sale": 0.3, "Small sale": 0.1}
+    notes = cal.attrs["load_notes"]
+    assert any("1 event with intensity 0 ('Zero sale')" in n and "'not given'" in n
+               for n in notes), notes
+    # without a model's usual intensities (a training calendar) 0 stays as the model reads it
+    assert ft.validate_calendar(plan)["intensity"].tolist() == [0.0, 1.0, 0.1]
