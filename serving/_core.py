@@ -444,6 +444,15 @@ class Brain:
         if end < start:
             raise BadRequestError(f"end {end.date()} is before start {start.date()}",
                                   code="end_before_start", field="end")
+        last_day = (snap.cutoff - pd.Timedelta(1, "ns")).normalize()  # features: events before
+        if start > last_day:
+            # an empty 'channels' list had answered a window no snapshot customer can be in
+            raise BadRequestError(
+                f"the window starts {start.date()}, after the feature snapshot's last day "
+                f"{last_day.date()} (cutoff {snap.cutoff.date()}): no customer in it can have "
+                f"been acquired then; ask for a window starting by {last_day.date()}, or write "
+                "a newer snapshot (brain snapshot --data DIR) and POST /reload",
+                code="invalid_date", field="start")
         feats = snap.features
         first_seen = (snap.cutoff - pd.to_timedelta(feats["tenure_days"], unit="D")).dt.normalize()
         cohort = feats.loc[(first_seen >= start) & (first_seen <= end)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from serving._core import BadRequestError, Brain, NotReadyError
@@ -128,6 +129,21 @@ def test_channel_value_per_acquisition_channel(brain: Brain) -> None:
     assert "no spend" in chans["organic"]["note"]
     with pytest.raises(BadRequestError, match="before start"):
         brain.channel_value(ChannelValueRequest(start="2024-06-01", end="2024-01-01"))
+
+
+def test_channel_value_of_a_window_after_the_snapshot_says_why_it_is_empty(brain: Brain) -> None:
+    """A window after the snapshot's last day had answered 200 with an empty 'channels' list:
+    a budget allocator read 'no channel acquired anyone' without a word."""
+    cutoff = brain.snapshot.cutoff
+    last = (cutoff - pd.Timedelta(1, "D")).date()
+    with pytest.raises(BadRequestError, match="after the feature snapshot's last day") as err:
+        brain.channel_value(ChannelValueRequest(start=str(cutoff.date()),
+                                                end=str((cutoff + pd.Timedelta(90, "D")).date())))
+    assert (err.value.code, err.value.field) == ("invalid_date", "start")
+    # a window reaching the last day is answered
+    out = brain.channel_value(ChannelValueRequest(start=str(last - pd.Timedelta(200, "D")),
+                                                  end=str(cutoff.date() + pd.Timedelta(30, "D"))))
+    assert out["channels"]
 
 
 def test_segments_and_plan(brain: Brain) -> None:
