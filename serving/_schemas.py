@@ -31,13 +31,13 @@ INT_ID_MIN, INT_ID_MAX = -(2**63), 2**64 - 1
 """Integer ids are echoed as sent, and JSON integers outside 64 bits cannot be written back."""
 
 
-def _int_id(value: int) -> int:
-    if not INT_ID_MIN <= value <= INT_ID_MAX:
+def _int_id(value: str | int) -> str | int:
+    if isinstance(value, int) and not INT_ID_MIN <= value <= INT_ID_MAX:
         raise ValueError("an integer id must fit in 64 bits; send a longer id as a string")
     return value
 
 
-UserId = StrictStr | Annotated[StrictInt, AfterValidator(_int_id)]
+UserId = Annotated[StrictStr | StrictInt, AfterValidator(_int_id)]
 """A customer id as sent: a JSON string or integer (within 64 bits: one beyond could not be
 echoed, and had failed the whole answer with a 500). Strict, so `true` (or `1.0`) is a 400
 rather than silently the snapshot's user 1 answered as `1`."""
