@@ -820,10 +820,11 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
         # empty, the kind's usual intensity, and say so
         names = ", ".join(repr(str(x)) for x in frame.loc[zero, "name"].head(3))
         n = int(zero.sum())
+        it = "they are" if n != 1 else "it is"
         report.note(f"{n} event{'s' if n != 1 else ''} with intensity 0 ({names}"
                     f"{', ...' if n > 3 else ''}): 0 means 'not given' to the model, as in "
-                    "its history (a holiday has no discount depth), so they are read as "
-                    "empty; give a positive intensity for a smaller event")
+                    f"its history (a holiday has no discount depth), so {it} read as empty; "
+                    "give a positive intensity for a smaller event")
         frame["intensity"] = frame["intensity"].mask(zero)
     empty = frame["intensity"].isna()
     if empty.any():
