@@ -80,7 +80,9 @@ def _validate(kind: str, baseline: float, sd: float | None, alpha: float, ratio:
     if kind not in ("proportion", "mean"):
         problems.append(f"kind must be 'proportion' or 'mean' (received {kind!r})")
     if kind == "proportion" and not 0 < baseline < 1:
-        problems.append(f"a baseline rate must be in (0, 1) (received {baseline})")
+        problems.append(("", Param("baseline"), " (a rate, for kind 'proportion') must be in "
+                         f"(0, 1) (received {baseline}); for a mean metric give kind 'mean' "
+                         "and its sd"))
     if kind == "mean" and sd is None:
         problems.append((
             "means need ", Param("sd"), ", the per-unit standard deviation of the metric, and "
@@ -90,7 +92,7 @@ def _validate(kind: str, baseline: float, sd: float | None, alpha: float, ratio:
         problems.append(("means need ", Param("sd"), f" > 0, the per-unit standard deviation "
                          f"of the metric (received {sd})"))
     if not 0 < alpha < 1:
-        problems.append(f"alpha must be in (0, 1) (received {alpha})")
+        problems.append(("", Param("alpha"), f" must be in (0, 1) (received {alpha})"))
     if not ratio > 0:
         problems.append(f"ratio (treatment per control unit) must be > 0 (received {ratio})")
     if not 0 <= variance_reduction < 1:

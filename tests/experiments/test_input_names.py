@@ -160,3 +160,15 @@ def test_plan_names_cuped_r2_and_shows_the_sidedness_and_ratio() -> None:
     out = " ".join(res.output.split())
     assert "one-sided, 3 variants (Bonferroni)" in out
     assert "treatment units per control unit │ 0.96" in out
+
+
+def test_plan_baseline_outside_0_1_names_the_input_in_each_front_end() -> None:
+    """The rule named no input (a plain string), so the API answered field null for
+    {"baseline": 1.5}; the CLI now says --baseline, the API the field."""
+    res = runner.invoke(app, ["ab", "plan", "--baseline", "1.5", "--mde", "0.05"])
+    assert res.exit_code == 2, res.output
+    assert "--baseline (a rate, for kind 'proportion') must be in (0, 1) (received 1.5)" in \
+        " ".join(res.output.split())
+    with pytest.raises(ex.ExperimentInputError) as err:
+        ex.sample_size(baseline=1.5, mde=0.05)
+    assert "baseline" in err.value.params

@@ -457,3 +457,11 @@ def test_alias_switch_under_load_fails_no_request(client: TestClient) -> None:
         client_ml.set_registered_model_alias("churn", "champion", before)
         client_ml.delete_model_version("churn", new.version)
         client.post("/reload", json={})
+
+
+def test_plan_rule_errors_name_their_field(client: TestClient) -> None:
+    """{"baseline": 1.5} had answered field null, loc []."""
+    r = client.post("/experiments/plan", json={"baseline": 1.5, "mde": 0.05})
+    assert r.status_code == 400, r.text
+    assert (r.json()["field"], r.json()["loc"]) == ("baseline", ["baseline"])
+    assert "baseline (a rate, for kind 'proportion') must be in (0, 1)" in r.json()["error"]
