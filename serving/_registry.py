@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
@@ -57,6 +58,12 @@ class LoadedModel:
                "loaded_at": self.loaded_at}
         forecaster = getattr(self.model, "forecaster", None)
         panel = getattr(forecaster, "panel_", None)
+        if panel is not None and out["data_cutoff"] is None and panel.series:
+            # the last observed period (no forecaster version carries a data_cutoff tag)
+            last = max(g.ds[-1] for g in panel.series.values())
+            stamp = pd.Timestamp(last)
+            out["data_cutoff"] = (str(stamp.date()) if stamp == stamp.normalize()
+                                  else stamp.isoformat())
         if panel is not None:  # what POST /forecast_traffic needs and accepts
             out["known_in_advance"] = list(panel.regressor_names)
             out["series"] = sorted((str(s) for s in panel.series), key=natural_key)

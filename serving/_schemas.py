@@ -466,7 +466,12 @@ class ModelInfo(Answer):
                     "number).")
     evaluation: str | None = Field(description="Evaluation key: candidates are compared with "
                                                "the champion on the same evaluation.")
-    data_cutoff: str | None = Field(description="Last date of the training data.")
+    data_cutoff: str | None = Field(
+        description="Last day of data the model learned from: a forecaster's last observed "
+                    "period, a customer model's last label day (its latest cutoff + label "
+                    "window - 1); null when unknown (a customer table without cutoffs, or a "
+                    "customer model registered before 2026-12-05).",
+        examples=["2025-12-30"])
     run_id: str | None = Field(description="MLflow run that produced the version.")
     loaded_at: float = Field(description="When the server loaded it (unix time, seconds).")
     known_in_advance: list[str] | None = Field(

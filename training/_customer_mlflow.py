@@ -567,6 +567,17 @@ def _plots(model: CustomerModel, out_dir: Path) -> list[Path]:
     return paths
 
 
+def _last_label_day(frame: pd.DataFrame, horizon_days: int | None) -> str | None:
+    """The last day of data the model learned from: the end of its latest cutoff's label window
+    (``cutoff + horizon_days - 1``), or None for a table without cutoffs or a horizon."""
+    if "cutoff" not in frame.columns or not horizon_days:
+        return None
+    cut = pd.to_datetime(frame["cutoff"], errors="coerce").max()
+    if pd.isna(cut):
+        return None
+    return str((cut + pd.Timedelta(int(horizon_days) - 1, "D")).date())
+
+
 def train_and_register(
     task: str,
     frame: pd.DataFrame,
@@ -677,6 +688,9 @@ def train_and_register(
     if register:
         source = str((params or {}).get("input") or "") or None
         tags = {"eval.rows": rows_key, **({"source.input": source} if source else {})}
+        last = _last_label_day(frame, est.horizon_days)
+        if last is not None:  # GET /models' data_cutoff
+            tags["data_cutoff"] = last
         mv = register_model(run.info.run_id, "model", name, metrics, evaluation,
                             model_uri=info.model_uri, extra_tags=tags)
         version = str(mv.version)

@@ -28,6 +28,12 @@ def test_all_champions_load_with_versions(brain: Brain) -> None:
     assert set(names) == {"traffic_forecaster", "churn", "purchase_propensity", "customer_value"}
     assert all(m["version"] == "1" and m["aliases"] == ["champion"] for m in names.values())
     assert info["snapshot"]["users"] > 100
+    # the last day of data each learned from (the field had been null for every model)
+    assert all(m["data_cutoff"] for m in names.values()), names
+    fc = brain.champions.get("traffic_forecaster").model.forecaster
+    last = max(g.ds[-1] for g in fc.panel_.series.values())
+    assert names["traffic_forecaster"]["data_cutoff"] == str(pd.Timestamp(last).date())
+    assert all(m["data_cutoff"] <= str(brain.snapshot.cutoff.date()) for m in names.values())
 
 
 def test_scores_known_users_and_reports_unknown_ones_per_row(brain: Brain) -> None:
