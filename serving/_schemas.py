@@ -309,6 +309,46 @@ class ForecastPoint(Answer):
     p90: float | None
 
 
+class PeakRow(Answer):
+    """One row of a forecast's peak summary (``training._forecast_peaks.PEAK_COLUMNS``)."""
+
+    window: str = Field(description="'horizon' (the whole forecast) or the name of an event "
+                                    "that applies to the series.", examples=["Winter sale"])
+    start: str = Field(description="First period of the span searched (ISO 8601).")
+    end: str = Field(description="Last period of the span searched (ISO 8601).")
+    peak_ds: str = Field(description="Period of the largest P50 in the span (ISO 8601).")
+    peak_p10: float | None = Field(description="P10 at the peak period.")
+    peak_p50: float | None = Field(description="P50 (the forecast) at the peak period.")
+    peak_p90: float | None = Field(description="P90 at the peak period.")
+    baseline_p50: float | None = Field(
+        description="The same forecast without the events at the peak (daily: that period; "
+                    "hourly: the day's no-event peak), or with the background events only for "
+                    "an event inside one.")
+    lift_pct: float | None = Field(
+        description="Percent: 100 * (peak_p50 / baseline_p50 - 1), e.g. 131.2 for +131.2%; "
+                    "null where the baseline is almost nothing (a note says so).",
+        examples=[131.2])
+
+
+class ChannelRow(Answer):
+    """One acquisition channel of POST /channel_value."""
+
+    channel: str = Field(description="Acquisition channel.", examples=["email"])
+    customers: int = Field(description="Snapshot customers whose first event is in the window.")
+    mean_predicted_value: float | None = Field(
+        description="Mean predicted revenue per customer over the value model's horizon after "
+                    "the snapshot (value_model.horizon_days), not revenue so far.")
+    total_predicted_value: float | None = Field(description="The same summed over customers.")
+    mean_predicted_churn: float | None = Field(description="Mean churn probability (0-1).")
+    spend: float | None = Field(description="Spend on the channel in the window (null "
+                                            "without a spend table in the snapshot).")
+    acquisition_cost: float | None = Field(description="spend / customers; null without spend.")
+    value_to_cost: float | None = Field(description="mean_predicted_value / acquisition_cost; "
+                                                    "null without spend.")
+    note: str = Field(description="Why a figure is missing (e.g. no spend recorded), else "
+                                  "empty.")
+
+
 class ForecastAnswer(Answer):
     """Answer of POST /forecast_traffic."""
 
@@ -317,7 +357,7 @@ class ForecastAnswer(Answer):
     series_id: str
     horizon: int
     forecast: list[ForecastPoint] = Field(description="P10/P50/P90 per period.")
-    peaks: list[dict[str, Any]] = Field(
+    peaks: list[PeakRow] = Field(
         description="Peak summary: a row for the horizon and one per applicable event window "
                     "(window, peak date, magnitude with interval, lift).")
     notes: list[str] = Field(description="Calendar events outside the periods, channel scope, "
@@ -331,7 +371,7 @@ class ChannelValueAnswer(Answer):
     snapshot_cutoff: str
     value_model: dict[str, Any] = Field(description="name, version, horizon_days.")
     churn_model: dict[str, Any] = Field(description="name, version.")
-    channels: list[dict[str, Any]] = Field(
+    channels: list[ChannelRow] = Field(
         description="Per acquisition channel: channel, customers, mean/total predicted value, "
                     "mean predicted churn, spend, acquisition cost, value_to_cost, note.")
 

@@ -9,6 +9,7 @@ import dataclasses
 import json
 from typing import Any
 
+import pandas as pd
 import pytest
 from jsonschema import Draft202012Validator
 from starlette.testclient import TestClient
@@ -59,6 +60,29 @@ def _ab_rows() -> list[dict[str, Any]]:
                             ("treatment", 0, 1.5)] * 50]
 
 
+def _day_after_history(days: int) -> str:
+    fc = _brain().champions.get("traffic_forecaster").model.forecaster
+    last = max(g.ds[-1] for g in fc.panel_.series.values())
+    return str((pd.Timestamp(last) + pd.Timedelta(days, "D")).date())
+
+
+def test_peak_and_channel_rows_are_documented_field_by_field(client: TestClient) -> None:
+    """A budget allocator reads peaks[].lift_pct and channels[].value_to_cost: /docs.json had
+    declared both lists as untyped objects (names and units only in a prose description)."""
+    spec = client.get("/docs.json").json()
+    schemas = spec["components"]["schemas"]
+    for answer, field, row, names in (
+            ("ForecastAnswer", "peaks", "PeakRow",
+             {"window", "peak_ds", "peak_p50", "baseline_p50", "lift_pct"}),
+            ("ChannelValueAnswer", "channels", "ChannelRow",
+             {"channel", "customers", "mean_predicted_value", "value_to_cost", "note"})):
+        items = schemas[answer]["properties"][field]["items"]
+        assert items == {"$ref": f"#/components/schemas/{row}"}, items
+        assert names <= set(schemas[row]["properties"])
+        assert names <= set(schemas[row]["required"])
+    assert "Percent" in schemas["PeakRow"]["properties"]["lift_pct"]["description"]
+
+
 def test_successful_answers_match_the_schemas_declared_in_docs_json(client: TestClient) -> None:
     spec = client.get("/docs.json").json()
     uid = str(_brain().snapshot.features.index[0])
@@ -71,6 +95,9 @@ def test_successful_answers_match_the_schemas_declared_in_docs_json(client: Test
         ("/forecast_traffic", {"series_id": "total", "horizon": 7, "calendar": [
             {"name": "sale", "start": "2099-01-01", "end": "2099-01-02"}]}),
         ("/channel_value", {"start": "2000-01-01", "end": "2100-01-01"}),
+        ("/forecast_traffic", {"series_id": "total", "horizon": 7, "calendar": [
+            {"name": "sale", "start": _day_after_history(2), "end": _day_after_history(3),
+             "kind": "sale"}]}),  # an event peak row beside the horizon's
         ("/experiments/analyze", {"rows": _ab_rows(), "control": "control",
                                   "metrics": ["converted", "spend"], "bayesian": True,
                                   "sequential": True, "guardrails": {"spend": 0.1}}),
