@@ -134,6 +134,12 @@ const Brain = (() => {
     const nonEmpty = rows.filter(([r]) => !(r.length === 1 && r[0].trim() === ""));
     const header = nonEmpty.length ? nonEmpty[0][0].map((h) => h.trim()) : [];
     if (!header.length || header.every((h) => !h)) throw new Error(name + ": the first line must be a header with column names.");
+    const sep = header.length === 1 ? [";", "\t"].find((d) => header[0].includes(d)) : undefined;
+    if (sep) {  // a spreadsheet saved with a European list separator, or a tab-separated export
+      const shown = sep === ";" ? "';' (semicolons)" : "tabs";
+      throw new Error(name + ": the values are separated by " + shown + ", not commas (header: " + header[0].replace(/\t/g, " ") +
+        "). Save the file as comma-separated CSV (e.g. “CSV UTF-8 (Comma delimited)”), with decimal points in numbers (0.3, not 0,3).");
+    }
     const dupes = header.filter((h, i) => header.indexOf(h) !== i);
     if (dupes.length) throw new Error(name + ": the header repeats the column(s) " + dupes.join(", ") + "; every column needs a unique name.");
     const body = nonEmpty.slice(1);

@@ -147,3 +147,18 @@ def test_a_model_with_known_in_advance_columns_takes_an_upload_of_their_future(
     msg = _error_text(page, "forecast")
     assert "lack a value of ['promo']" in msg, msg
     assert page.js_errors == []
+
+
+def test_a_semicolon_separated_upload_says_so(page: Any, page_server: str, tmp_path: Path) -> None:
+    """A promotions file saved by a European spreadsheet (';' between values) had read
+    "line 2 has 4 fields but the header has 1 (name;start;end;kind)": the separator, not the
+    line, was the problem."""
+    path = tmp_path / "promos_semicolon.csv"
+    path.write_text("name;start;end;kind;channel;intensity\r\nWinter sale;2026-02-10;"
+                    "2026-02-12;sale;;0,3\r\n")
+    _open_forecast(page, page_server)
+    page.set_input_files("#fc-upload", str(path))
+    text = _error_text(page, "forecast")
+    assert "promos_semicolon.csv: the values are separated by ';' (semicolons), not commas" \
+        in text, text
+    assert "decimal points" in text
