@@ -95,7 +95,8 @@ def cutoff_schedule(events: pd.DataFrame, horizon_days: int, n_cutoffs: int = 4,
     if cutoffs[0] <= first_event:
         raise ValueError(f"the earliest of {n_cutoffs} cutoffs {step_days} days apart "
                          f"({cutoffs[0].date()}) is not after the first event "
-                         f"({first_event.date()}); use fewer cutoffs or a smaller step")
+                         f"({first_event.date()}); use fewer cutoffs or a smaller step (--cutoffs, "
+                         "--step-days)")
     return cutoffs
 
 

@@ -177,7 +177,7 @@ def build_training_frame(events: pd.DataFrame, calendar: pd.DataFrame | None, ho
     cuts = ft.cutoff_schedule(events, horizon, n_cutoffs=n_cutoffs, step_days=step_days,
                               last=last_cutoff)
     step(f"building features + {horizon}-day labels at {len(cuts)} cutoffs "
-         f"({cuts[0].date()} .. {cuts[-1].date()})")
+         f"({cuts[0].date()} .. {cuts[-1].date()}, {step_days} days apart)")
     with progress_bar("features + labels") as update:
         return ft.build_training_set(events, cuts, horizon, calendar=calendar,
                                      churn_needs_no_visit=churn_needs_no_visit, progress=update)
@@ -344,6 +344,16 @@ propensity are one label flipped (no order / an order): the demo had registered 
 identical AUC and mirrored scores, and so did ``brain train`` with its one default of 90."""
 
 
+def default_step_days(horizon: int, n_cutoffs: int) -> int:
+    """Days between cutoffs unless ``--step-days`` is given: 30, or the fewest that keep the
+    training labels from covering more than half of the validation window (the last training
+    cutoff lies two steps before the validation cutoff, one with two cutoffs): a quarter of the
+    horizon (half with two cutoffs), rounded up. Cutoffs 30 days apart under a 180-day window
+    had flattered the validation (``training._customer_report.validation_overlap``)."""
+    per = 2 if n_cutoffs >= 3 else 1
+    return max(30, -(-int(horizon) // (2 * per)))
+
+
 def _make_train_command(task: str) -> None:
     @train_app.command(task, help=f"Train the {_NAMES[task]} model from events or a table.")
     @friendly_errors
@@ -361,7 +371,10 @@ def _make_train_command(task: str) -> None:
         cutoffs: Annotated[int, typer.Option(help="Number of stacked cutoffs (>= 3 for a "
                                                   "train/calibrate/validate split in time).")
                            ] = 4,
-        step_days: Annotated[int, typer.Option(help="Days between cutoffs.")] = 30,
+        step_days: Annotated[int | None, typer.Option(
+            help="Days between cutoffs (default: 30, or more for a horizon over 120 days "
+                 "(60 with --cutoffs 2): a quarter of --horizon (half with --cutoffs 2), so "
+                 "the training labels cover at most half of the validation window).")] = None,
         last_cutoff: Annotated[str | None, typer.Option(
             help="Latest cutoff, YYYY-MM-DD (default: the latest whose label window fits the "
                  "data).")
@@ -382,7 +395,8 @@ def _make_train_command(task: str) -> None:
                  "it is truly known at scoring time).")] = False,
     ) -> None:
         _train(task, data, events, calendar, table, label_col, id_col, horizon, cutoffs,
-               step_days, last_cutoff, churn_needs_no_visit, register, plots, seed, tz,
+               default_step_days(horizon, cutoffs) if step_days is None else step_days,
+               last_cutoff, churn_needs_no_visit, register, plots, seed, tz,
                allow_event_types, on_duplicate, allow_suspected_leakage)
 
 

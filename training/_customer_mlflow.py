@@ -521,6 +521,11 @@ def _veto(est: CustomerModel, allow_suspected_leakage: bool) -> str | None:
         return ("the model is no better than the base rate on validation ("
                 + "; ".join(w.removeprefix("no skill: ") for w in rep.warnings
                             if w.startswith("no skill")) + ")")
+    if getattr(rep, "overlapping_validation", False):
+        return ("overlapping label windows: the training labels cover more than half of the "
+                "validation window, so its metrics are flattered (see the run's warnings); "
+                "retrain with cutoffs further apart (--step-days), or make it the champion by "
+                "hand with brain promote")
     if rep.suspected_leakage and not allow_suspected_leakage:
         cols = list(rep.suspected_leakage)
         return (f"suspected leakage: {cols} nearly determine the validation label (see the "

@@ -75,6 +75,7 @@ from training._customer_report import (
     model_guards,
     one_class_gaps,
     single_feature_strength,
+    validation_overlap,
 )
 
 __all__ = [
@@ -646,7 +647,10 @@ class CustomerModel:
                               dict(zip(self.features_, map(float, gain), strict=True)),
                               trusted=point_in_time(frame, self.features_))
         best_single = (max(strength.items(), key=lambda kv: kv[1]) if strength else None)
-        warnings = guards.warnings
+        split = CutoffSplit(scheme, cutoffs(train), cutoffs(calib), cutoffs(valid),
+                            int(train.sum()), int(calib.sum()), int(valid.sum()))
+        overlap = validation_overlap(split, self.horizon_days)
+        warnings = guards.warnings + ((overlap,) if overlap else ())
         if kind == "classifier":
             warnings += tuple(one_class_gaps(
                 x, y, skip={*point_in_time(frame, self.features_), *guards.suspected_leakage}))
@@ -672,8 +676,7 @@ class CustomerModel:
         self.report_ = CustomerFitReport(
             task=self.task,
             label_col=label_col,
-            split=CutoffSplit(scheme, cutoffs(train), cutoffs(calib), cutoffs(valid),
-                              int(train.sum()), int(calib.sum()), int(valid.sum())),
+            split=split,
             n_rows=len(frame),
             n_missing_label=n_missing,
             features=tuple(self.features_),
@@ -689,6 +692,7 @@ class CustomerModel:
             no_skill=guards.no_skill,
             validation_active=validation_active,
             best_single_feature=best_single,
+            overlapping_validation=overlap is not None,
         )
         # Kept for plots: validation labels and predictions of the honest (pre-refit) model.
         self.validation_frame_ = pd.DataFrame({

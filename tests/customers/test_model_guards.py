@@ -401,3 +401,46 @@ def test_a_field_empty_only_for_one_class_is_named_as_possible_leakage(
     assert "column 'offer_answer' is empty in" in named[0]
     assert "every one of them has label 0" in named[0]
     assert not m.report_.suspected_leakage  # a warning, not the leakage veto
+
+
+def test_training_labels_covering_most_of_the_validation_window_block_promotion(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Cutoffs a week apart under 90-day labels: the training rows' windows cover 76 of the
+    validation window's 90 days for the same customers, so the validation metrics are
+    flattered (a wholesaler check: Brier 0.047 on validation, 0.077 on the real next quarter)
+    and such a version must not move the champion on them. Monthly cutoffs (60 days before
+    the validation cutoff: 30 of 90 days covered) are judged as before."""
+    rng = np.random.default_rng(11)
+    parts = []
+    for k, cut in enumerate(pd.date_range("2024-05-06", periods=4, freq="7D")):
+        recency = rng.exponential(40, 600) + 7 * k
+        buy = rng.random(600) < 1 / (1 + np.exp(-(0.5 - 0.03 * recency)))
+        parts.append(pd.DataFrame({"user_id": [f"w{i}" for i in range(600)], "cutoff": cut,
+                                   "recency_days": recency, "noise": rng.normal(size=600),
+                                   "label_churn": (~buy).astype(int)}))
+    weekly = pd.concat(parts, ignore_index=True)
+    with caplog.at_level(logging.WARNING):
+        out = train_and_register("churn", weekly,
+                                 model=CustomerModel("churn", horizon_days=90, **FAST))
+    assert out.report.overlapping_validation
+    assert "overlapping label windows" in caplog.text
+    assert "cover 76 of the validation window's 90 days" in caplog.text
+    assert "--step-days 23" in caplog.text
+    assert out.promotion is not None
+    assert not out.promotion.promoted
+    assert "not promoted: overlapping label windows" in out.promotion.reason
+    monthly = weekly.assign(cutoff=weekly["cutoff"].map(
+        dict(zip(sorted(weekly["cutoff"].unique()),
+                 pd.date_range("2024-02-06", periods=4, freq="30D"), strict=True))))
+    ok = CustomerModel("churn", horizon_days=90, **FAST).fit(monthly)
+    assert not ok.report_.overlapping_validation
+    assert not any("overlapping" in w for w in ok.report_.warnings)
+    # a table model (no label window known) is not judged
+    assert not CustomerModel("churn", **FAST).fit(weekly).report_.overlapping_validation
+
+
+def test_default_step_keeps_training_labels_off_most_of_the_validation_window() -> None:
+    from serving._cli_customers import default_step_days
+
+    assert [default_step_days(h, k) for h, k in ((90, 4), (30, 4), (180, 4), (365, 4),
+                                                  (90, 2), (60, 2))] == [30, 30, 45, 92, 45, 30]
