@@ -691,6 +691,7 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         retier,
         score_features,
         season_factor,
+        season_unknown_note,
         table_in_sample_note,
         unseen_levels_note,
     )
@@ -754,6 +755,10 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         # scores moved after the model: tiers follow, and a customer moved into or out of the
         # lowest tier gets that tier's reasons (retier)
         moved = _season_note(season, season_adjust, scores)
+        unknown = (season_unknown_note(model, everyone, asof)
+                   if season is None and horizon_days is None else None)
+        if unknown:
+            show_note(unknown)
         trained_h = getattr(model, "horizon_days", None)
         if horizon_days is not None and horizon_days != trained_h:
             if task == "value" or trained_h is None:

@@ -372,6 +372,41 @@ def season_factor(model: CustomerModel, events: pd.DataFrame,
                         (start_ref, start_ref + span), (scored, ref), str(task), back.days)
 
 
+def season_unknown_note(model: CustomerModel | object, events: pd.DataFrame,
+                        asof: str | pd.Timestamp) -> str | None:
+    """What to say when ``season_factor`` cannot read the season because the history is too
+    short, and the scored window starts a month or more away from the window the model's
+    level was set on (None otherwise: nothing is lost, or the factor exists).
+
+    A wholesaler check's 180-day value model, set on December-June, scored June-November (a
+    holiday peak) 50% low (validation aggregate bias +13%) and nothing was said: last year's
+    copy of the December window lay at the start of the data.
+    """
+    rep = getattr(model, "report_", None)
+    h = getattr(model, "horizon_days", None)
+    task = getattr(model, "task", None)
+    if task not in ("value", "churn", "propensity") or rep is None or not h or h > 364:
+        return None
+    ref_cuts = rep.split.validation_cutoffs if rep.refit else rep.split.calibration_cutoffs
+    buys = events[events["event_type"] == "purchase"]
+    if not ref_cuts or buys.empty:
+        return None
+    at, ref = pd.Timestamp(asof), pd.Timestamp(ref_cuts[-1])
+    if abs((at - ref).days) < 30 or season_factor(model, events, asof) is not None:  # type: ignore[arg-type]
+        return None
+    year, span = pd.Timedelta(days=364), pd.Timedelta(days=int(h))
+    first = buys["ts"].min()
+    earlier = min(at, ref) - year
+    what = "total is" if task == "value" else "probabilities are"
+    return (f"the season of this window could not be checked: the model's {what} set on "
+            f"the {h}-day window from {ref:%Y-%m-%d} and this one starts {at:%Y-%m-%d}; "
+            f"comparing the two needs last year's copies of both (from {earlier:%Y-%m-%d}) "
+            f"and purchases from 90 days before them, but the purchases start "
+            f"{first:%Y-%m-%d}. If {at:%Y-%m-%d} .. {at + span - pd.Timedelta(days=1):%Y-%m-%d} "
+            "is another season (a holiday peak), the scores are off by as much; rank by "
+            "them, and judge their level against your own knowledge of the season")
+
+
 def in_sample_note(model: CustomerModel | object, asof: str | pd.Timestamp,
                    users: pd.Series | None = None) -> str | None:
     """The note for an ``asof`` before the end of the label windows the model learned from

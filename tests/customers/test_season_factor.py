@@ -177,3 +177,24 @@ def test_a_longer_horizon_is_held_against_last_years_buying() -> None:
     assert "mean P(purchase) of 0.100, while 100.0% of such customers bought in the 180 days " \
         "from 2023-07-03" in " ".join(note.split())
     assert horizon_season_note(ev, "2024-07-01", 180, users, np.full(50, 0.97)) is None
+
+
+def test_a_season_that_cannot_be_read_for_lack_of_history_is_said() -> None:
+    """A model set on the window from 2024-07-03 scoring from 2024-10-01: with purchases from
+    2023-01-01 the factor is read; with purchases only from 2023-06-01 (last year's copy of
+    the reference window, from 2023-07-05, has 34 days before it) it cannot be, and a note
+    says so instead of nothing. Scoring at the reference window itself needs no note."""
+    from training._customer_scoring import season_unknown_note
+
+    full = _events(q4=2.0)
+    assert season_unknown_note(_model(), full, "2024-10-01") is None  # the factor is read
+    young = full[full["ts"] >= "2023-06-01"]
+    assert season_factor(_model(), young, "2024-10-01") is None
+    note = season_unknown_note(_model(), young, "2024-10-01")
+    assert note is not None
+    assert "season of this window could not be checked" in note
+    assert "from 2024-07-03" in note
+    assert "2024-10-01 .. 2024-12-29" in note
+    assert "purchases start 2023-06-01" in note
+    assert season_unknown_note(_model(), young, "2024-07-10") is None  # the same season
+    assert season_unknown_note(_model(task="other"), young, "2024-10-01") is None
