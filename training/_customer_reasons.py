@@ -379,6 +379,13 @@ def _merge_same_sentences(c: np.ndarray, columns: list[str], features: pd.DataFr
         empty = {col: np.isnan(values(col)) for col in cols}
         for i, keep in enumerate(cols):
             pairs.extend((keep, drop, empty[keep] & empty[drop]) for drop in cols[i + 1:])
+    # a meaning that implies another ("has never ordered" implies "fewer than two orders so
+    # far"): where both are empty, the implied one's push goes to the wider one
+    for wide, implied in IMPLIED_MEANINGS.items():
+        for text in implied:
+            for keep in by_text.get(wide, [])[:1]:
+                pairs.extend((keep, drop, np.isnan(values(keep)) & np.isnan(values(drop)))
+                             for drop in by_text.get(text, []))
     if not any(rows.any() for _, _, rows in pairs):
         return c
     c = c.copy()
@@ -498,6 +505,15 @@ MISSING_MEANING: dict[str, str] = {
 }
 """What an empty pipeline feature means, said as a reason ("usual days between orders is
 unknown" was a top reason for one-off buyers). Columns by prefix: ``_MISSING_PREFIXES``."""
+
+IMPLIED_MEANINGS: dict[str, tuple[str, ...]] = {
+    "has never ordered": ("fewer than two orders so far (no usual gap between orders)",
+                          "no order in the last year", "no spend in the last year"),
+    "no visit recorded": ("no visit in the last 30 days",),
+}
+"""Missing meanings that say what another already says for the same customer: one reason, not
+"has never ordered" beside "fewer than two orders so far (no usual gap between orders)" (two of
+the three reasons of 9,715 of 194,893 customers of a 200,000-user synthetic shop)."""
 
 _MISSING_PREFIXES: tuple[tuple[str, str], ...] = (
     ("purchase_cat_share_", "has never ordered"),
