@@ -45,7 +45,12 @@ from ._forecast_backtest import (
     cover_horizon,
     data_hash,
 )
-from ._forecast_base import BaseForecaster, check_future_regressors, series_freq
+from ._forecast_base import (
+    BaseForecaster,
+    check_future_regressors,
+    period_text,
+    series_freq,
+)
 from ._forecast_models import FORECASTERS, make_forecaster
 from ._mlflow import (
     CHAMPION,
@@ -422,6 +427,18 @@ def _lost_series_veto(champion: ModelVersion | None, version: str,
             f"{REGISTERED_NAME} {version} --reason 'replaces the served series'")
 
 
+def _data_end(mv: ModelVersion | None) -> pd.Timestamp | None:
+    """The last period of the data ``mv`` was fitted on (the end of its ``data.summary`` tag,
+    '60 series, 2022-11-01 .. 2025-05-18'); None when it is not recorded."""
+    summary = mv.tags.get("data.summary", "") if mv is not None else ""
+    if " .. " not in summary:
+        return None
+    try:
+        return pd.Timestamp(summary.rsplit(" .. ", 1)[1])
+    except ValueError:
+        return None
+
+
 def _champion_version() -> ModelVersion | None:
     """The current ``traffic_forecaster@champion``, or None."""
     try:
@@ -441,7 +458,8 @@ def _decide_champion(version: str, result: BacktestResult, series: pd.DataFrame,
     that data by default). Otherwise the candidate, a fresh fit of an at-least-as-good recipe on
     this data, becomes champion (``tie_to_candidate_when_rescored``): keeping a champion whose
     equal recipe was fitted on other data would leave ``predict`` forecasting series the user no
-    longer trains on.
+    longer trains on. Unless the candidate's data ends before the champion's (an older or
+    cut-short export): a tie then keeps the champion, whose fit knows the later periods.
     """
     cand = float(result.mean[_PRIMARY])
     data_key = _data_key(series)
@@ -461,15 +479,28 @@ def _decide_champion(version: str, result: BacktestResult, series: pd.DataFrame,
         if dropped:
             notes.append(f"champion v{prev}'s saved settings {dropped} are not accepted by the "
                          "current code; its recipe was re-scored without them (their defaults)")
+        tie = (f"; this data ends {period_text(end)}, before v{prev}'s "
+               f"{period_text(champion_end)}, so a tie keeps the champion (only a fit on "
+               "newer data takes a tie)") if older else ""
         return champ, cand, (f"v{prev}'s recipe re-scored on this data; v{prev} was fitted "
-                             f"on {where}")
+                             f"on {where}{tie}")
 
     before = _champion_version()
     veto = _lost_series_veto(before, version, series)
+    # a tie goes to the fit on newer data only: a file that ends before the champion's (an
+    # old or cut-short export of the same stores) had tied the champion's re-scored recipe and
+    # taken the alias, and predict forecast from five months before the latest data
+    champion_end, end = _data_end(before), pd.to_datetime(series["ds"]).max()
+    older = champion_end is not None and end < champion_end
     promotion = promote_if_better(REGISTERED_NAME, version, _PRIMARY, cand,
                                   higher_is_better=False, evaluation=result.evaluation,
                                   rescore_champion=rescore_recipe,
-                                  tie_to_candidate_when_rescored=True, veto=veto)
+                                  tie_to_candidate_when_rescored=not older, veto=veto)
+    if older and promotion.promoted and before is not None:
+        notes.append(f"v{version}'s data ends {period_text(end)}, before the data of the "
+                     f"previous champion v{before.version} ({period_text(champion_end)}): "
+                     "'brain forecast predict' now forecasts the periods after "
+                     f"{period_text(end)}")
     if veto and before is not None:
         notes.append(f"'brain forecast predict' and the API keep forecasting with "
                      f"traffic_forecaster@champion (v{before.version}); to forecast with this "

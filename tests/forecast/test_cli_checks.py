@@ -51,6 +51,29 @@ def test_a_tie_on_new_data_hands_the_champion_to_the_model_fitted_on_it(
     assert "other data (1 series, 2023-01-01 .. 2023-10-27)" in second.promotion.reason
 
 
+def test_a_tie_on_older_data_keeps_the_champion_fitted_on_newer_data(
+        series_maker: Callable) -> None:
+    """Independent check: an export of the same 60 stores ending five months before the
+    champion's data tied its re-scored recipe and took the alias; predict then forecast
+    periods the champion had already seen."""
+    full, _ = series_maker(n_days=400, seed=2, series_id="store")
+    older = full[full["ds"] < full["ds"].min() + pd.Timedelta(days=300)]
+    first = train_and_register(SeasonalNaiveForecaster(), full, horizon=14, n_folds=1)
+    second = train_and_register(SeasonalNaiveForecaster(), older, horizon=14, n_folds=1)
+    assert first.promotion is not None
+    assert second.promotion is not None
+    assert second.promotion.champion_value == pytest.approx(second.backtest.mean["mase"])
+    assert not second.promotion.promoted
+    assert _champion() == first.version
+    assert "this data ends 2023-10-27, before v1's 2024-02-04, so a tie keeps the champion" \
+        in second.promotion.reason
+    # a fit on newer data still takes a tie
+    third = train_and_register(SeasonalNaiveForecaster(), full, horizon=14, n_folds=1,
+                               origins=["2024-01-01"])
+    assert third.promotion is not None
+    assert third.promotion.promoted
+
+
 def test_a_version_that_drops_served_series_is_not_promoted(series_maker: Callable) -> None:
     """Independent check: one shop's file tied the re-scored recipe of the demo's 9-series
     champion, became champion, and the API answered 'unknown series_id total'."""
