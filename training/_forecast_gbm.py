@@ -642,8 +642,12 @@ class LightGBMForecaster(BaseForecaster):
         self.max_h_ = round(self.max_horizon_days * spd)
         self.shock_steps_ = round(self.shock_days * spd)
         self.spd_ = spd
-        self.effects_ = EventEffects(**(self.events or {})).fit(panel, self.calendar_)
         run = round(self.level_shift_days * spd)
+        # unmarked closures (drops that ended) are no event-free values for the event
+        # baselines either: found on the raw values, as ``_Ctx`` finds them on the cleaned ones
+        drops = {sid: _winsorize(panel.fwd(g.y), m, self.clip_sd, shift_run=run)[3]
+                 for sid, g in panel.series.items()} if run > 1 else None
+        self.effects_ = EventEffects(**(self.events or {})).fit(panel, self.calendar_, drops)
         lifts = {} if float(self.yoy_guard_days) <= 0 or self.calendar_.empty else {
             sid: lift for sid, (lift, _, _) in self.effects_.lift_many(
                 {sid: g.ds for sid, g in panel.series.items()}, self.calendar_).items()}

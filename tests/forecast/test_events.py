@@ -670,3 +670,33 @@ def test_all_series_at_once_equals_one_series_at_a_time() -> None:
         got = attributed[attributed["sid"] == j].drop(columns=["sid", "cell"]).reset_index(
             drop=True)
         pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_an_unmarked_closure_is_no_baseline_for_the_events_beside_it(fast_gbm: dict) -> None:
+    """Independent check: a store closed three weeks without a calendar entry, just before
+    a public holiday whose neighbouring weeks were school holidays. Those zeros made the
+    holiday's shoulder baseline 0 and its lift +9 on the log scale: the holiday's neighbours
+    a year later were forecast at 56 million against sales of about 11,000."""
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2022-11-01", "2024-09-20", freq="D")
+    weekly = np.array([1.15, 1.0, 0.97, 0.98, 1.05, 0.9, 0.0])[ds.day_of_week]
+    y = np.round(8000 * weekly * rng.lognormal(0, 0.08, len(ds)))
+    holidays = pd.to_datetime(["2022-12-25", "2023-10-03", "2024-01-01", "2024-05-01"])
+    y[ds.isin(holidays)] = 0
+    y[ds.isin(holidays + pd.Timedelta(days=1))] *= 1.2
+    y[(ds >= "2023-09-04") & (ds <= "2023-09-24")] = 0  # refurbishment, not in the calendar
+    series = pd.DataFrame({"series_id": "store", "ds": ds, "y": y})
+    cal = normalize_calendar(pd.DataFrame({
+        "name": ["Holiday"] * len(holidays) + ["Autumn break"],
+        "start": [*holidays, pd.Timestamp("2023-10-10")],
+        "end": [*holidays, pd.Timestamp("2023-10-23")],
+        "kind": ["holiday"] * len(holidays) + ["school_holiday"]}))
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    lifts = model.effects_.table()
+    shoulders = lifts[(lifts["name"] == "Holiday") & lifts["key"].isin(["pre1", "post1"])]
+    assert (shoulders["lift"].abs() < 1.0).all(), shoulders
+    future = pd.concat([cal, normalize_calendar(pd.DataFrame({
+        "name": ["Holiday"], "start": ["2024-10-03"], "end": ["2024-10-03"],
+        "kind": ["holiday"]}))], ignore_index=True)
+    fc = model.predict(30, future)
+    assert fc["p50"].max() < 3 * 8000 * 1.15
