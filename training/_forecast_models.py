@@ -208,7 +208,21 @@ class ProphetForecaster(BaseForecaster):
                 df[name] = vals
             if self.use_intensity_:
                 df["event_intensity"] = self._intensity(cal, sid, df["ds"])
-            model.holidays = self._holidays(cal, sid)
+            holidays = self._holidays(cal, sid)
+            fitted = self._holidays(self.calendar_, sid)
+            if fitted is not None:
+                # every event name of the fit, once, long before the data, with its longest
+                # window: Prophet needs each fitted holiday column even where the forecast's
+                # calendar lacks the name (the no-event baseline of 'brain forecast predict'
+                # and the API: None had crashed with "'DataFrame' object has no attribute
+                # 'holiday'", and Prophet's own filler gives a multi-day event one column)
+                names = fitted.groupby("holiday", sort=False)["upper_window"].max()
+                dummies = pd.DataFrame({"holiday": names.index.to_numpy(dtype=object),
+                                        "ds": pd.Timestamp("1900-01-01"),
+                                        "lower_window": 0,
+                                        "upper_window": names.to_numpy(dtype=int)})
+                holidays = pd.concat([dummies, holidays], ignore_index=True)
+            model.holidays = holidays
             np.random.seed(self.seed)  # Prophet draws interval samples from the global RNG  # noqa: NPY002
             fc = model.predict(df)
             inv = self.panel_.inv

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features._calendar import normalize_calendar
 from training._forecast_gbm import LightGBMForecaster
 from training._forecast_models import (
     EnsembleForecaster,
@@ -102,6 +103,24 @@ def test_prophet_uses_calendar_events(series_maker: Callable) -> None:
         series[series["ds"] < "2025-09-01"], cal)
     fc = model.predict(30).set_index("ds")
     assert fc["p50"].idxmax() == pd.Timestamp("2025-09-15")
+
+
+def test_prophet_fitted_with_events_forecasts_the_no_event_baseline(
+        series_maker: Callable) -> None:
+    """Independent check: 'brain forecast predict' with an ensemble champion (LightGBM and
+    Prophet) crashed with "'DataFrame' object has no attribute 'holiday'" when it asked for
+    the no-event baseline of its peak table (an empty calendar); with Prophet's own filler for
+    a missing name, a multi-day event then failed with 'A bug occurred in constructing
+    regressors'."""
+    series, cal = series_maker(n_days=1000, lift=3.0)
+    cal = cal.assign(end=pd.to_datetime(cal["start"]) + pd.Timedelta(days=2))  # a 3-day window
+    model = ProphetForecaster(uncertainty_samples=50).fit(
+        series[series["ds"] < "2025-09-01"], cal)
+    with_sale = model.predict(30).set_index("ds")
+    without = model.predict(30, normalize_calendar(cal.iloc[:0])).set_index("ds")
+    day = pd.Timestamp("2025-09-15")
+    assert without.loc[day, "p50"] < with_sale.loc[day, "p50"] / 2
+    assert without["p50"].idxmax() != day
 
 
 def test_factory_and_ensemble_interface(daily: tuple, fast_gbm: dict) -> None:
