@@ -397,16 +397,20 @@ class Brain:
                                   code="future_not_supported", field="future")
         future = None
         if fc_model.panel_.regressor_names:
-            from training._forecast_base import check_future_regressors
+            from training._forecast_base import check_future_regressors, fill_other_series
 
-            try:
+            try:  # the requested series' plan only: the others' forecasts are not answered
                 future = check_future_regressors(
                     fc_model.panel_, req.horizon,
-                    pd.DataFrame(req.future) if req.future else None, "future")
+                    pd.DataFrame(req.future) if req.future else None, "future",
+                    only=[req.series_id])
             except (ValueError, TypeError, KeyError) as exc:
                 raise BadRequestError(f"{exc} (send them as 'future': [{{'series_id': ..., "
                                       "'ds': ..., <column>: ...}, ...])", code="invalid_future",
                                       field="future") from exc
+            if future is not None:
+                future = fill_other_series(fc_model.panel_, req.horizon, future,
+                                           [req.series_id])
         key = (loaded.version, req.horizon,
                json.dumps([e.model_dump() for e in req.calendar], sort_keys=True),
                json.dumps(req.future, sort_keys=True, default=str) if future is not None else "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
@@ -29,6 +29,7 @@ __all__ = [
     "check_calendar_channels",
     "check_future_regressors",
     "extreme_values_note",
+    "fill_other_series",
     "future_regressor_values",
     "kind_intensities",
     "level_shift_note",
@@ -757,11 +758,13 @@ def check_future_regressors(
     horizon: int,
     future_regressors: pd.DataFrame | None,
     source: str = "future_regressors",
+    only: Sequence[str] | None = None,
 ) -> pd.DataFrame | None:
     """Validate known-in-advance values for the ``horizon`` periods after each series' end.
 
-    Every period of every series needs a value of every regressor the panel was fitted with;
-    nothing is filled in. Returns the parsed frame (None when the panel has no regressors).
+    Every period of every series (of ``only``, when given: the series a caller will read)
+    needs a value of every regressor the panel was fitted with; nothing is filled in. Returns
+    the parsed frame (None when the panel has no regressors).
 
     Raises:
         ValueError: no frame, missing or non-numeric columns, duplicate (series_id, ds), or
@@ -770,8 +773,9 @@ def check_future_regressors(
     names = panel.regressor_names
     if not names:
         return None
+    wanted = list(panel.series) if only is None else list(only)
     if future_regressors is None:
-        sid = next(iter(panel.series))
+        sid = wanted[0] if wanted else next(iter(panel.series))
         idx = panel.future_index(sid, horizon)
         msg = (f"{source}: the model was fitted with known-in-advance columns {names}; give "
                "series_id, ds and those columns for every forecast period (e.g. series "
@@ -780,7 +784,7 @@ def check_future_regressors(
         raise ValueError(msg)
     fr = _future_frame(future_regressors, names, source)
     gaps, total = [], 0
-    for sid in panel.series:
+    for sid in wanted:
         idx = panel.future_index(sid, horizon)
         sub = fr[fr["series_id"] == sid].set_index("ds")[names].reindex(idx)
         lack = idx[sub.isna().any(axis=1).to_numpy()]
@@ -794,6 +798,32 @@ def check_future_regressors(
                "the period after each series' last observation), or shorten the horizon")
         raise ValueError(msg)
     return fr
+
+
+def fill_other_series(panel: Panel, horizon: int, future: pd.DataFrame,
+                      keep: Sequence[str]) -> pd.DataFrame:
+    """``future`` (checked for the series ``keep``) completed for every other series of
+    ``panel``: their forecast periods the frame lacks take the series' last known values.
+
+    For a caller that reads the forecasts of ``keep`` only (the API answers one series):
+    each series' forecast reads only its own known-in-advance values, so the filled values
+    change nothing it returns. A planner asking for one of 60 stores had to send the promotion
+    plans of all 60 (2,520 rows) or get a 400 naming the other 59.
+    """
+    names = panel.regressor_names
+    kept = set(keep)
+    parts = [future[future["series_id"].isin(kept)]]
+    for sid, grid in panel.series.items():
+        if sid in kept:
+            continue
+        idx = panel.future_index(sid, horizon)
+        sent = future[future["series_id"] == sid].set_index("ds")[names].reindex(idx)
+        last = {c: pd.Series(grid.regressors[c]).ffill().iloc[-1] if len(grid.regressors[c])
+                else np.nan for c in names}
+        filled = sent.fillna(value={c: (0.0 if pd.isna(v) else float(v))
+                                    for c, v in last.items()})
+        parts.append(filled.rename_axis("ds").reset_index().assign(series_id=sid))
+    return pd.concat(parts, ignore_index=True)[["series_id", "ds", *names]]
 
 
 def future_regressor_values(
