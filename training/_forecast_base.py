@@ -41,6 +41,7 @@ __all__ = [
     "series_freq",
     "series_notes",
     "short_history_note",
+    "similar_ids_note",
     "sparse_series_note",
     "steps_per_day",
 ]
@@ -394,12 +395,39 @@ def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None,
     --series`` says the same): negative values, far-out values, short histories, level shifts
     (calendar event days left out), sparse series, weekdays or hours never seen. ``tz``: the
     time zone hourly series were read in (their ``ds`` are its naive local times)."""
-    notes = [n for n in (negative_values_note(series), extreme_values_note(series)) if n]
+    notes = [n for n in (negative_values_note(series), extreme_values_note(series),
+                         similar_ids_note(series)) if n]
     notes += regressor_notes(series)
     panel = prepare_panel(series[["series_id", "ds", "y"]], "none")
     extra = [n for n in (short_history_note(panel), level_shift_note(panel, calendar=calendar),
                          sparse_series_note(panel), gap_note(panel, tz=tz)) if n]
     return notes + extra + missing_phase_notes(panel)
+
+
+def similar_ids_note(series: pd.DataFrame) -> str | None:
+    """The note for series ids that differ only in case, spaces, '_' or '-' ('Store_003' and
+    'store_003'): they are separate series. An export whose store ids changed case on
+    2025-03-30 had split one store into a history ending seven weeks early and a 50-day
+    'new' store, without a word."""
+    ids = pd.Series(series["series_id"].astype(str).unique())
+    if len(ids) < 2:
+        return None
+    key = ids.str.replace(r"[\s_\-]", "", regex=True).str.casefold()
+    groups = [sorted(g) for _, g in ids.groupby(key.to_numpy()) if len(g) > 1]
+    if not groups:
+        return None
+    ds = pd.to_datetime(series["ds"])
+    sid = series["series_id"].astype(str)
+
+    def span(one: str) -> str:
+        d = ds[sid == one]
+        return f"{one!r} ({period_text(d.min())} .. {period_text(d.max())}, {len(d):,} rows)"
+
+    shown = "; ".join(" and ".join(span(i) for i in g) for g in groups[:3])
+    more = f"; +{len(groups) - 3} more groups" if len(groups) > 3 else ""
+    return (f"{len(groups)} group(s) of series ids differ only in case, spaces, '_' or '-' and "
+            f"are forecast as separate series: {shown}{more}. If they are one series, write its "
+            "id one way in the file")
 
 
 def _event_days(calendar: pd.DataFrame | None) -> Callable[[str], np.ndarray]:

@@ -422,6 +422,26 @@ def test_data_validate_series_prints_the_forecasting_notes(tmp_path: Path) -> No
     assert "Sundays" in text
 
 
+def test_series_ids_that_differ_only_in_case_are_named(tmp_path: Path) -> None:
+    """Independent check: an export whose ids changed case seven weeks before its end
+    ('store_003' -> 'Store_003') was read as two series without a word."""
+    from serving.cli import app
+
+    ds = pd.date_range("2024-01-01", periods=200, freq="D")
+    d = pd.DataFrame({"series_id": ["store_003"] * 150 + ["Store_003"] * 50, "ds": ds,
+                      "y": 1000.0 + np.arange(200) % 7})
+    other = d.assign(series_id="store_004")
+    path = tmp_path / "s.csv"
+    pd.concat([d, other]).to_csv(path, index=False)
+    res = CliRunner().invoke(app, ["data", "validate", "--series", str(path)])
+    assert res.exit_code == 0, res.output
+    text = _text(res)
+    assert ("1 group(s) of series ids differ only in case, spaces, '_' or '-' and are forecast "
+            "as separate series: 'Store_003' (2024-05-30 .. 2024-07-18, 50 rows) and "
+            "'store_003' (2024-01-01 .. 2024-05-29, 150 rows)") in text
+    assert "store_004" not in text.split("group(s)")[1].split("write its id")[0]
+
+
 def test_periods_read_as_people_write_them() -> None:
     assert period_text("2024-05-13 00:00") == "2024-05-13"
     assert period_text("2024-05-26 23:00:00") == "2024-05-26 23:00"
