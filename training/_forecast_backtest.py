@@ -100,8 +100,12 @@ def data_hash(series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> has
     if extra:  # the names too: two columns of equal values are not the same input
         h.update(("columns:" + ",".join(extra)).encode())
     if calendar is not None and len(calendar):
-        cal = normalize_calendar(calendar)
-        h.update(pd.util.hash_pandas_object(cal.astype(str), index=False).to_numpy().tobytes())
+        # in a fixed row order: a calendar file sorted another way is the same calendar (its
+        # own order had changed the key, so the same recipe on the same data and events was
+        # taken as evaluated elsewhere and the champion re-backtested)
+        cal = normalize_calendar(calendar).astype(str)
+        cal = cal.sort_values(list(cal.columns), kind="stable")
+        h.update(pd.util.hash_pandas_object(cal, index=False).to_numpy().tobytes())
     return h
 
 

@@ -169,3 +169,21 @@ def test_hourly_lift_of_a_holiday_compares_the_day_s_peaks() -> None:
     assert peaks.loc["Karfreitag", "peak_ds"] == pd.Timestamp("2025-04-18 13:00")
     assert peaks.loc["Karfreitag", "baseline_p50"] == pytest.approx(100.0)
     assert peaks.loc["Karfreitag", "lift_pct"] == pytest.approx(-30.0)
+
+
+def test_the_evaluation_key_does_not_depend_on_the_calendar_row_order() -> None:
+    """Independent check: the same 718 calendar events in another row order gave another
+    evaluation key, so the same recipe on the same data was taken as evaluated elsewhere."""
+    ds = pd.date_range("2024-01-01", periods=60, freq="D")
+    series = pd.DataFrame({"series_id": "s", "ds": ds, "y": np.arange(60.0)})
+    # school holidays of two regions starting on one day (per-store rows in the check)
+    cal = pd.DataFrame({"name": ["Autumn break", "Autumn break", "Sale"],
+                        "start": ["2024-01-20", "2024-01-20", "2024-02-01"],
+                        "end": ["2024-01-30", "2024-01-30", "2024-02-01"],
+                        "kind": ["school_holiday", "school_holiday", "sale"],
+                        "channel": ["s", "t", None], "intensity": [1.0, 1.0, 0.5]})
+    series = pd.concat([series, series.assign(series_id="t")], ignore_index=True)
+    origins = [pd.Timestamp("2024-02-15")]
+    key = evaluation_key(series, origins, 7, cal)
+    assert evaluation_key(series, origins, 7, cal.iloc[::-1]) == key
+    assert evaluation_key(series, origins, 7, cal.assign(intensity=[0.3, 1.0, 0.6])) != key
