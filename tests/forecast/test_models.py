@@ -123,6 +123,24 @@ def test_prophet_fitted_with_events_forecasts_the_no_event_baseline(
     assert without["p50"].idxmax() != day
 
 
+def test_prophet_gives_a_planned_event_of_a_new_year_its_fitted_effect() -> None:
+    """Independent check: stores closed on public holidays named with the year ('Ascension
+    2023', 'Ascension 2024'): the planned 'Ascension 2025' was a holiday Prophet had never
+    fitted and dropped, so the closed day was forecast at a normal day's sales."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2022-06-01", "2025-05-18", freq="D")
+    y = 1000 * rng.lognormal(0, 0.05, len(ds))
+    days = {2022: "2022-05-26", 2023: "2023-05-18", 2024: "2024-05-09", 2025: "2025-05-29"}
+    y[ds.isin(pd.to_datetime(list(days.values())))] = 0
+    cal = normalize_calendar(pd.DataFrame({
+        "name": [f"Ascension {yr}" for yr in days], "start": list(days.values()),
+        "end": list(days.values()), "kind": "holiday"}))
+    series = pd.DataFrame({"series_id": "store", "ds": ds, "y": y})
+    fc = ProphetForecaster(uncertainty_samples=50).fit(series, cal).predict(14).set_index("ds")
+    assert fc.loc[pd.Timestamp("2025-05-29"), "p50"] < 100
+    assert fc["p50"].drop(pd.Timestamp("2025-05-29")).min() > 500
+
+
 def test_factory_and_ensemble_interface(daily: tuple, fast_gbm: dict) -> None:
     series, cal = daily
     with pytest.raises(ValueError, match="unknown forecaster"):
