@@ -322,6 +322,18 @@ def _buyers(buys: pd.DataFrame, start: pd.Timestamp, look: pd.Timedelta) -> np.n
     return buys.loc[(buys["ts"] >= start - look) & (buys["ts"] < start), "user_id"].unique()
 
 
+def _season_inputs(model: object) -> tuple[str, int, tuple] | None:
+    """(task, horizon days, cutoffs the model's level was set on) of a model fitted on cutoffs
+    with a horizon up to 364 days, else None: what the season check reads."""
+    rep = getattr(model, "report_", None)
+    h = getattr(model, "horizon_days", None)
+    task = getattr(model, "task", None)
+    if task not in ("value", "churn", "propensity") or rep is None or not h or h > 364:
+        return None
+    ref_cuts = rep.split.validation_cutoffs if rep.refit else rep.split.calibration_cutoffs
+    return (str(task), int(h), tuple(ref_cuts)) if ref_cuts else None
+
+
 def season_factor(model: CustomerModel, events: pd.DataFrame,
                   asof: str | pd.Timestamp) -> SeasonFactor | None:
     """The model's season gap for a window starting at ``asof`` (None when unknown).
@@ -335,14 +347,10 @@ def season_factor(model: CustomerModel, events: pd.DataFrame,
     gap. None without a model fitted on cutoffs, a horizon over 364 days, or purchases
     starting less than 90 days before the earlier of the two windows a year back.
     """
-    rep = getattr(model, "report_", None)
-    h = getattr(model, "horizon_days", None)
-    task = getattr(model, "task", None)
-    if task not in ("value", "churn", "propensity") or rep is None or not h or h > 364:
+    known = _season_inputs(model)
+    if known is None:
         return None
-    ref_cuts = rep.split.validation_cutoffs if rep.refit else rep.split.calibration_cutoffs
-    if not ref_cuts:
-        return None
+    task, h, ref_cuts = known
     year, span = pd.Timedelta(days=364), pd.Timedelta(days=int(h))
     buys = events[events["event_type"] == "purchase"]
     if buys.empty:
@@ -382,15 +390,11 @@ def season_unknown_note(model: CustomerModel | object, events: pd.DataFrame,
     holiday peak) 50% low (validation aggregate bias +13%) and nothing was said: last year's
     copy of the December window lay at the start of the data.
     """
-    rep = getattr(model, "report_", None)
-    h = getattr(model, "horizon_days", None)
-    task = getattr(model, "task", None)
-    if task not in ("value", "churn", "propensity") or rep is None or not h or h > 364:
-        return None
-    ref_cuts = rep.split.validation_cutoffs if rep.refit else rep.split.calibration_cutoffs
+    known = _season_inputs(model)
     buys = events[events["event_type"] == "purchase"]
-    if not ref_cuts or buys.empty:
+    if known is None or buys.empty:
         return None
+    task, h, ref_cuts = known
     at, ref = pd.Timestamp(asof), pd.Timestamp(ref_cuts[-1])
     if abs((at - ref).days) < 30 or season_factor(model, events, asof) is not None:  # type: ignore[arg-type]
         return None
