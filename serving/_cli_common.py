@@ -185,3 +185,30 @@ def write_frame(df: pd.DataFrame, out: Path) -> None:
     else:
         raise ValueError(f"{out}: unsupported output extension '{out.suffix}'; "
                          "use .parquet or .csv")
+
+
+def registered_ref(uri: str) -> tuple[str, str, str] | None:
+    """(name, version, alias or '') of a registry URI; None for another URI or an unknown one."""
+    from mlflow import MlflowClient
+
+    if not uri.startswith("models:/"):
+        return None
+    ref = uri.removeprefix("models:/")
+    try:
+        if "@" in ref:
+            name, alias = ref.split("@", 1)
+            return name, str(MlflowClient().get_model_version_by_alias(name, alias).version), alias
+        name, version = ref.split("/", 1)
+        return name, version, ""
+    except Exception:  # a label only; the model itself loaded
+        return None
+
+
+def model_label(uri: str) -> str:
+    """'churn v3 (@champion)' for a registry URI, else the URI itself."""
+    reg = registered_ref(uri)
+    if reg is None:
+        return uri
+    name, version, alias = reg
+    return f"{name} v{version}" + (f" (@{alias})" if alias else "")
+

@@ -42,6 +42,8 @@ from ._cli_common import (
     step,
     write_frame,
 )
+from ._cli_common import model_label as _model_label
+from ._cli_common import registered_ref as _registered
 
 __all__ = ["demo_step", "score_app", "train_app"]
 
@@ -444,23 +446,6 @@ def _load_model(task: str, model_uri: str | None) -> "CustomerModel":
     return model
 
 
-def _registered(uri: str) -> tuple[str, str, str] | None:
-    """(name, version, alias or '') of a registry URI; None for another URI or an unknown one."""
-    from mlflow import MlflowClient
-
-    if not uri.startswith("models:/"):
-        return None
-    ref = uri.removeprefix("models:/")
-    try:
-        if "@" in ref:
-            name, alias = ref.split("@", 1)
-            return name, str(MlflowClient().get_model_version_by_alias(name, alias).version), alias
-        name, version = ref.split("/", 1)
-        return name, version, ""
-    except Exception:  # a label only; the model itself loaded
-        return None
-
-
 def _extra_columns_note(model: Any, feats: pd.DataFrame, show: int = 10) -> str | None:
     """The note naming a scored table's columns the model does not use (extra columns, and
     those it left out at training), so nothing is ignored without a word."""
@@ -499,15 +484,6 @@ def _check_table_model(model: Any, uri: str, feats: pd.DataFrame) -> None:
                                             "was trained", 1)
             + f" Fix: score it with --model models:/{reg[0]}/{version}, the newest version "
             f"trained on a table with these columns ({source or 'a table'}).") from None
-
-
-def _model_label(uri: str) -> str:
-    """'churn v3 (@champion)' for a registry URI, else the URI itself."""
-    reg = _registered(uri)
-    if reg is None:
-        return uri
-    name, version, alias = reg
-    return f"{name} v{version}" + (f" (@{alias})" if alias else "")
 
 
 def _population_warning(model: Any, uri: str, source: Path | None,

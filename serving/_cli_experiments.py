@@ -694,7 +694,7 @@ def _uplift_model_uri(model_uri: str | None, outcome: str | None) -> str:
 def _load_uplift_learner(uri: str) -> Any:
     import mlflow
 
-    from serving._cli_customers import _model_label
+    from ._cli_common import model_label
 
     try:
         loaded = mlflow.pyfunc.load_model(uri)
@@ -709,7 +709,7 @@ def _load_uplift_learner(uri: str) -> Any:
         raise ExperimentInputError(
             f"uplift scoring: model {uri!r} is not an uplift model (it holds a {kind}). Fix: "
             "pass an uplift model, e.g. --model models:/uplift_<outcome>@champion.")
-    console.print(f"scoring with {_model_label(uri)}", highlight=False)
+    console.print(f"scoring with {model_label(uri)}", highlight=False)
     return learner
 
 
@@ -718,9 +718,9 @@ def _holdout_line(uri: str, treatments: Sequence[str]) -> str | None:
     treatment), read from its MLflow run; None for a URI outside the registry."""
     from mlflow import MlflowClient
 
-    from serving._cli_customers import _registered
+    from ._cli_common import registered_ref
 
-    reg = _registered(uri)
+    reg = registered_ref(uri)
     if reg is None:
         return None
     client = MlflowClient()

@@ -23,6 +23,7 @@ from ._cli_common import (
     err_console,
     frame_table,
     friendly_errors,
+    model_label,
     note_replaced,
     print_notes,
     show_note,
@@ -374,29 +375,6 @@ def _registry_listing() -> str:
             "models:/traffic_forecaster@champion or models:/traffic_forecaster/3")
 
 
-def _model_label(model_uri: str) -> str:
-    """'traffic_forecaster v5 (@champion)' for a registry URI, else the URI."""
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
-
-    if not model_uri.startswith("models:/"):
-        return model_uri
-    ref = model_uri.removeprefix("models:/")
-    client = MlflowClient()
-    try:
-        if "@" in ref:
-            name, alias = ref.split("@", 1)
-            return (f"{name} v{client.get_model_version_by_alias(name, alias).version} "
-                    f"(@{alias})")
-        if "/" in ref:
-            name, version = ref.split("/", 1)
-            client.get_model_version(name, version)
-            return f"{name} v{version}"
-    except MlflowException:  # the load reports a bad URI; this only labels a good one
-        return model_uri
-    return model_uri
-
-
 def _load_model(model_uri: str) -> Any:
     """The pyfunc at ``model_uri``, or a ValueError listing what is registered."""
     import mlflow
@@ -548,7 +526,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         kind = type(loaded.unwrap_python_model()).__name__
         raise ValueError(f"{model_uri} is not a traffic forecaster (it holds a {kind}); pass a "
                          "forecaster, e.g. --model-uri models:/traffic_forecaster@champion")
-    label = _model_label(model_uri)
+    label = model_label(model_uri)
     _check_model_horizon(label, inner, horizon)
     if calendar is not None and calendar_source is not None:
         from features._io import validate_calendar
