@@ -22,8 +22,10 @@ towards its kind where repeated events are known to vary.
 
 ``clean`` gives the history with event days replaced by their baseline, so a baseline model never
 learns from event spikes; forecasts add the pooled lift back on future event days. On a day that
-several events cover, the in-window event with the largest absolute lift wins (shoulder days only
-count when no event covers the day), except that a background event (a window of
+several events cover, events of one kind are one event (the in-window one with the largest
+absolute lift wins: a final that is also a playoff game), events of different kinds add their
+lifts (Christmas on a newsletter Thursday), each learned net of the others' on the days they
+share; shoulder days only count when no event covers the day; a background event (a window of
 ``BACKGROUND_DAYS`` or more: a launch period, a season) adds its lift to the shorter event's.
 
 References:
@@ -125,9 +127,12 @@ def attribute_overlaps(occ: pd.DataFrame, calendar: pd.DataFrame) -> pd.DataFram
 
     A day inside the window of several events (a final that is also a playoff game, a flash
     sale during a season sale) is attributed to the most specific of them: the name with the
-    fewest occurrences in ``calendar`` (ties keep every tied name). A background event (a window
-    of ``BACKGROUND_DAYS`` or more: a launch period, a season) never takes a day a shorter event
-    covers; the shorter event's row names it (``bg_*`` columns) so its lift can be taken out.
+    fewest occurrences in ``calendar`` (ties go to the first name in sort order). Events of
+    other kinds on that day are named in its row (``co``) so their lifts can be taken out (and
+    added back at prediction): Christmas on a newsletter Thursday is both; a final that is also
+    a playoff game is the final. A background event (a window of ``BACKGROUND_DAYS`` or more: a
+    launch period, a season) never takes a day a shorter event covers; the shorter event's row
+    names it (``bg_*`` columns) so its lift can be taken out.
     Shoulder days (``pre``/``post``) that fall inside another event's window are dropped, as at
     prediction, where shoulders only count on days no event covers; shoulders of several events
     on one free day follow the same most-specific rule.
@@ -219,16 +224,39 @@ def _most_specific(occ: pd.DataFrame, calendar: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fewest(occ: pd.DataFrame, n_occ: np.ndarray, by: str) -> pd.DataFrame:
-    """The rows of ``occ`` that win their day (``by``: the date, or a series' day): in-window
-    rows, or shoulders of days no window covers, of the names with the fewest occurrences
-    (``n_occ`` per row)."""
+    """The row of ``occ`` that wins its day (``by``: the date, or a series' day): an in-window
+    row, or a shoulder of a day no window covers, of the name with the fewest occurrences
+    (``n_occ`` per row; ties go to the first name in sort order, so one row a day). ``co``
+    names the events of other kinds whose window covers a winning in-window day, one tuple
+    (name, kind, key, intensity) per name (None where there is none): their lifts add to the
+    winner's at prediction (the largest one of each kind), so the winner's lift is learned net
+    of theirs."""
     inside = occ["in_window"].to_numpy(dtype=bool)
-    frame = pd.DataFrame({by: occ[by].to_numpy(), "inside": inside, "n": n_occ})
+    frame = pd.DataFrame({by: occ[by].to_numpy(), "inside": inside, "n": n_occ,
+                          "name": occ["name"].astype(str).to_numpy(),
+                          "pos": np.arange(len(occ))})
     covered = frame.groupby(by)["inside"].transform("any").to_numpy(dtype=bool)
     frame = frame[inside == covered]  # in-window rows, or shoulders of uncovered days
-    fewest = frame.groupby(by)["n"].min()
-    keep = (inside == covered) & (n_occ <= occ[by].map(fewest).to_numpy(dtype=float))
-    return occ[keep]
+    win = frame.sort_values([by, "n", "name", "pos"], kind="stable").drop_duplicates(by)
+    keep = np.zeros(len(occ), dtype=bool)
+    keep[win["pos"].to_numpy()] = True
+    out = occ[keep]
+    co: list[object] = [None] * len(out)
+    kinds = occ["kind"].astype(str).to_numpy()
+    winner_kind = dict(zip(win[by], kinds[win["pos"].to_numpy()], strict=True))
+    rivals = frame[frame["inside"] & ~keep[frame["pos"].to_numpy()]]
+    # an event of the winner's kind on its day is one event with it (a final that is also a
+    # playoff game: the final's lift is the day's); other kinds add theirs
+    rivals = rivals[kinds[rivals["pos"].to_numpy()] != rivals[by].map(winner_kind).to_numpy()]
+    if len(rivals):
+        rivals = rivals.drop_duplicates([by, "name"])
+        src = occ.iloc[rivals["pos"].to_numpy()]
+        named: dict[object, list[tuple[str, str, str, float]]] = {}
+        for cell, name, kind, key, i in zip(rivals[by], src["name"], src["kind"], src["key"],
+                                            src["intensity"], strict=True):
+            named.setdefault(cell, []).append((str(name), str(kind), str(key), float(i)))
+        co = [tuple(named[c]) if c in named else None for c in out[by]]
+    return out.assign(co=pd.Series(co, index=out.index, dtype=object))
 
 
 def _nanmedian(a: np.ndarray) -> np.ndarray:
@@ -479,21 +507,48 @@ class EventEffects:
         self.hour_profile_: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
 
     def _pool_with_backgrounds(self, obs: pd.DataFrame) -> None:
-        """``_pool``, with the days a shorter event shares with a background event counted for
-        the shorter one net of the background's lift: the background is learned first from its
-        own days, then taken out of the shared days, then everything is pooled again."""
-        under = obs["bg_name"].notna().to_numpy() if "bg_name" in obs else np.zeros(len(obs),
-                                                                                      bool)
+        """``_pool``, with a day several events share counted for the one it is attributed to
+        net of the others' lifts: a background event's (a long window under a shorter event)
+        and other short events' whose windows cover the day (Christmas on a newsletter
+        Thursday). The others are learned first from the days they do not share, then taken
+        out of the shared days, then everything is pooled again; prediction adds the lifts."""
+        under = (obs["bg_name"].notna().to_numpy() if "bg_name" in obs
+                 else np.zeros(len(obs), bool))
+        shared = (obs["co"].notna().to_numpy() if "co" in obs
+                  else np.zeros(len(obs), bool))
         self._reset()
-        if not under.any() or under.all():  # nothing shared, or no day of its own to learn from
+        if not (under | shared).any() or (under | shared).all():
+            # nothing shared, or no day of its own to learn from
             self._pool(obs)
             return
-        self._pool(obs[~under])
-        rows = obs[under]
-        bg = np.array([self.effect(r.series_id, r.bg_name, r.bg_kind, r.bg_key,
-                                   float(r.bg_intensity))[0] for r in rows.itertuples()])
-        obs = obs.copy()
-        obs.loc[under, "r"] = obs.loc[under, "r"].to_numpy(dtype=float) - bg
+        self._pool(obs[~(under | shared)])
+        known: dict[tuple[str, str, str, str, float], float] = {}
+
+        def lift(sid: str, name: str, kind: str, key: str, i: float) -> float:
+            k = (sid, name, kind, key, i)
+            if k not in known:
+                known[k] = self.effect(sid, name, kind, key, i)[0]
+            return known[k]
+
+        def others(sid: str, co: tuple[tuple[str, str, str, float], ...]) -> float:
+            """The lifts of the other kinds on a day: the largest |lift| of each kind, added
+            (as ``lift_many`` does)."""
+            per_kind: dict[str, float] = {}
+            for name, kind, key, i in co:
+                v = lift(sid, name, kind, key, i)
+                if abs(v) > abs(per_kind.get(kind, 0.0)) or kind not in per_kind:
+                    per_kind[kind] = v
+            return sum(per_kind.values())
+
+        take = np.zeros(len(obs))
+        take[shared] = [others(str(sid), co) for sid, co in
+                        zip(obs["series_id"][shared], obs["co"][shared], strict=True)]
+        if under.any():
+            rows = obs[under]
+            take[under] += np.array([lift(str(r.series_id), str(r.bg_name), str(r.bg_kind),
+                                          str(r.bg_key), float(r.bg_intensity))
+                                     for r in rows.itertuples()])
+        obs = obs.assign(r=obs["r"].to_numpy(dtype=float) - take)
         self._reset()
         self._pool(obs)
 
@@ -856,6 +911,16 @@ class EventEffects:
         occ, under = _set_background_aside(occ, by="cell")
         best = occ.sort_values(["cell", "rank"], kind="stable").groupby("cell").tail(1)
         best = best.set_index("cell")
+        # short events of different kinds whose windows share a day add their lifts (the
+        # largest of each kind: a final that is also a playoff game is one event, Christmas on
+        # a newsletter Thursday two), as the fit learned each net of the other kinds';
+        # shoulders only count on days no window covers, the largest one
+        inw = occ[occ["in_window"].to_numpy(dtype=bool)]
+        if inw["cell"].duplicated().any():
+            one = inw.sort_values(["cell", "rank"], kind="stable").drop_duplicates(
+                ["cell", "kind"], keep="last")
+            summed = one.groupby("cell")[["lift", "var_lo", "var_hi"]].sum()
+            best.loc[summed.index, ["lift", "var_lo", "var_hi"]] = summed.to_numpy()
         # every asked period's cell, all series at once
         n_of = np.array([len(days[sid]) for sid in asked])
         want = np.concatenate([
