@@ -267,6 +267,10 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
             ax.axvspan(ev.start, ev.end + pd.Timedelta(days=1), color="tab:orange",
                        alpha=0.2, label="event" if n == 0 else None)
         _name_events(ax, shown, lo, hi, begin)
+        # the chart ends with the forecast: an event running past it (a summer break to the
+        # end of July) had stretched the axis and left an empty month on the right
+        step = f["ds"].diff().min() if len(f) > 1 else pd.Timedelta(days=1)
+        ax.set_xlim(lo, hi + (step if pd.notna(step) else pd.Timedelta(days=1)))
         # a band far above everything else (an event beyond the intensities seen) would
         # flatten the chart: cut it at 1.5x the highest line and say where it goes (in the
         # title: a note inside the panel ran into the event names)

@@ -384,3 +384,24 @@ def test_the_time_zone_note_of_one_answer_reads_that_series_only() -> None:
     assert note.startswith("times are local Europe/Berlin time")
     assert "does not exist" not in note
     assert "does not exist" in time_zone_note(model, 10, "early")
+
+
+def test_the_chart_ends_with_the_forecast_when_an_event_runs_past_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Independent check: a summer break running a month past the forecast stretched the
+    chart's axis to its end, leaving an empty month on the right."""
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    from training._forecast_backtest import plot_fold
+
+    figures: list = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    ds = pd.date_range("2025-04-01", periods=120)
+    hist = pd.DataFrame({"series_id": "total", "ds": ds[:90], "y": 100.0})
+    fc = pd.DataFrame({"series_id": "total", "ds": ds[90:], "p10": 90.0, "p50": 100.0,
+                       "p90": 110.0})
+    cal = pd.DataFrame({"name": ["Summer break"], "start": [ds[110]], "end": ["2025-08-31"]})
+    plot_fold(hist, fc, cal, "forecast", tmp_path / "f.png")
+    right = mdates.num2date(figures[0].axes[0].get_xlim()[1]).replace(tzinfo=None)
+    assert right <= ds[-1] + pd.Timedelta(days=1)
