@@ -48,10 +48,11 @@ from ._forecast_base import (
     series_freq,
     steps_per_day,
 )
+from ._forecast_events import pooled_names
 
 __all__ = ["METRICS", "BacktestResult", "backtest", "backtest_future_regressors",
            "backtest_origins", "cover_horizon", "dominant_error_notes", "evaluation_key",
-           "forecast_metrics", "plot_fold", "zero_actuals_note"]
+           "forecast_metrics", "plot_fold", "uncovered_events_note", "zero_actuals_note"]
 
 METRICS: tuple[str, ...] = ("mase", "smape_pct", "pinball", "coverage80_pct", "above_p90_pct",
                             "below_p10_pct", "peak_err_pct", "peak_timing_days")
@@ -428,6 +429,44 @@ def zero_actuals_note(forecasts: pd.DataFrame) -> str | None:
             "variation")
 
 
+def uncovered_events_note(calendar: pd.DataFrame | None, origins: Sequence[pd.Timestamp],
+                          horizon: int, step: pd.Timedelta, data_end: pd.Timestamp,
+                          data_start: pd.Timestamp) -> str | None:
+    """Name the planned events (starting after the data) whose earlier occurrences no fold's
+    forecast window reaches, or None.
+
+    The backtest's scores then say nothing about the peaks planners size stock for: an
+    independent check's default folds (three origins two months apart, from May) held no Black
+    Friday, while the calendar planned one. Names are compared without their years ('Black
+    Friday 2024' is 'Black Friday'); the note suggests an origin a week before the latest
+    earlier occurrence.
+    """
+    cal = normalize_calendar(calendar)
+    if cal.empty or not len(origins):
+        return None
+    cal = pooled_names(cal)
+    windows = [(o, o + horizon * step) for o in origins]
+    planned = cal[cal["start"] > data_end]
+    past = cal[(cal["start"] <= data_end) & (cal["start"] >= data_start)]
+    missed: list[tuple[str, pd.Timestamp]] = []
+    for name in dict.fromkeys(planned["name"].astype(str)):
+        seen = past[past["name"].astype(str) == name]
+        if seen.empty:
+            continue  # never seen: the forecast's own notes say so
+        hit = any(((seen["end"] + pd.Timedelta(days=1) > lo) & (seen["start"] < hi)).any()
+                  for lo, hi in windows)
+        if not hit:
+            missed.append((name, pd.Timestamp(seen["start"].max())))
+    if not missed:
+        return None
+    latest = max(start for _, start in missed)
+    suggest = max(latest - pd.Timedelta(days=7), data_start + step)
+    names = listed([f"{n!r} (last {period_text(s)})" for n, s in missed], 4)
+    return (f"no fold's forecast window holds an earlier occurrence of {names}, planned in the "
+            "calendar: these scores say nothing about how well such a peak is forecast; add an "
+            f"origin before one, e.g. --origins {period_text(suggest)} (library: origins=)")
+
+
 def dominant_error_notes(forecasts: pd.DataFrame, history: dict[str, pd.Series],
                          folds: pd.DataFrame, *, share: float = 0.5,
                          ratio: float = 10.0) -> list[str]:
@@ -619,6 +658,9 @@ def backtest(
         notes.append(f"series {what} is left out of the scores of {fold_text}; the means are "
                      "over the other series (update it, or leave it out with --only)")
     joined_all = pd.concat(forecasts, ignore_index=True)
+    uncovered = uncovered_events_note(calendar, origin_list, horizon, delta, frame["ds"].max(),
+                                      frame["ds"].min())
+    notes += [uncovered] if uncovered else []
     zero = zero_actuals_note(joined_all)
     notes += [zero] if zero else []
     if not folds.empty:

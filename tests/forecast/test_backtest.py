@@ -187,3 +187,29 @@ def test_the_evaluation_key_does_not_depend_on_the_calendar_row_order() -> None:
     key = evaluation_key(series, origins, 7, cal)
     assert evaluation_key(series, origins, 7, cal.iloc[::-1]) == key
     assert evaluation_key(series, origins, 7, cal.assign(intensity=[0.3, 1.0, 0.6])) != key
+
+
+def test_the_backtest_names_planned_events_no_fold_covers() -> None:
+    """Independent check: the default folds (origins from May) held no Black Friday while the
+    calendar planned one, and nothing said the scores told nothing about that peak."""
+    from training._forecast_backtest import uncovered_events_note
+
+    ds = pd.date_range("2023-01-01", "2025-10-31", freq="D")
+    bf = pd.to_datetime(["2023-11-24", "2024-11-29", "2025-11-28"])
+    cal = pd.DataFrame({"name": [f"Black Friday {d.year}" for d in bf], "start": bf,
+                        "end": bf + pd.Timedelta(days=3), "kind": "sale"})
+    cal = pd.concat([cal, pd.DataFrame({"name": ["Easter 2024", "Easter 2026"],
+                                        "start": pd.to_datetime(["2024-03-31", "2026-04-05"]),
+                                        "end": pd.to_datetime(["2024-03-31", "2026-04-05"]),
+                                        "kind": "holiday"})])
+    day = pd.Timedelta(days=1)
+    origins = [pd.Timestamp(d) for d in ("2025-05-02", "2025-07-02", "2025-09-01")]
+    note = uncovered_events_note(cal, origins, 61, day, ds[-1], ds[0])
+    assert note is not None
+    assert "'Black Friday' (last 2024-11-29)" in note
+    assert "--origins 2024-11-22" in note
+    assert "Easter" in note  # planned for 2026, seen in 2024, no fold in spring 2024
+    covered = [*origins, pd.Timestamp("2024-11-01"), pd.Timestamp("2024-03-01")]
+    assert uncovered_events_note(cal, covered, 61, day, ds[-1], ds[0]) is None
+    past_only = cal[cal["start"] <= ds[-1]]  # nothing planned: nothing to say
+    assert uncovered_events_note(past_only, origins, 61, day, ds[-1], ds[0]) is None
