@@ -756,7 +756,37 @@ def validate_events(df: pd.DataFrame, source: str = "events", *, tz: str = "UTC"
     for col in ("event_type", "channel", "category", "acquisition_channel"):
         if col in frame.columns and not isinstance(frame[col].dtype, pd.CategoricalDtype):
             frame[col] = frame[col].astype("category")
+    for col in ("channel", "category", "acquisition_channel"):
+        if col in frame.columns:
+            note = spelling_variants_note(frame[col], col)
+            if note:
+                report.note(note)
     return _finish(frame.reset_index(drop=True), report)
+
+
+def spelling_variants_note(col: pd.Series, name: str) -> str | None:
+    """The note for values of a label column that differ only in case, spaces, '_' or '-'
+    ('united kingdom' and 'United Kingdom'), with their row counts, or None: they count as
+    separate channels (or categories) in every feature and series. An export that spelled one
+    country both ways had made two channels of it."""
+    counts = col.value_counts(dropna=True)
+    counts = counts[counts > 0]
+    if len(counts) < 2:
+        return None
+    values = pd.Series(counts.index.astype(str), index=counts.index)
+    key = values.str.replace(r"[\s_\-]", "", regex=True).str.casefold()
+    groups = [g.index.tolist() for _, g in values.groupby(key.to_numpy()) if len(g) > 1]
+    if not groups:
+        return None
+    def rows(v: object) -> str:
+        n = int(counts[v])
+        return f"{v!r} ({n:,} row{'' if n == 1 else 's'})"
+
+    shown = "; ".join(" and ".join(rows(v) for v in g) for g in groups[:3])
+    more = f"; +{len(groups) - 3} more groups" if len(groups) > 3 else ""
+    return (f"column '{name}' has {len(groups)} group(s) of values that differ only in case, "
+            f"spaces, '_' or '-', counted as separate values: {shown}{more}. If they are one, "
+            "write it one way in the file")
 
 
 def load_events(path: PathLike, *, tz: str = "UTC", extra_event_types: tuple[str, ...] = (),

@@ -504,3 +504,21 @@ def test_a_planned_intensity_of_0_is_read_as_not_given_and_said() -> None:
                for n in notes), notes
     # without a model's usual intensities (a training calendar) 0 stays as the model reads it
     assert ft.validate_calendar(plan)["intensity"].tolist() == [0.0, 1.0, 0.1]
+
+
+def test_channels_spelled_two_ways_are_named() -> None:
+    """Independent check: an export with 'united kingdom' beside 'United Kingdom' made two
+    channels of one country without a word."""
+    df = pd.DataFrame({"user_id": [1, 2, 3, 4, 5], "ts": ["2024-01-01"] * 5,
+                       "event_type": "visit", "revenue": 0.0,
+                       "channel": ["United Kingdom", "united kingdom", "United Kingdom",
+                                   "France", " France "],
+                       "category": ["toys", "Toys", "home", "home", "garden"]})
+    notes = ft.validate_events(df, "orders.csv").attrs["load_notes"]
+    chan = next(n for n in notes if "column 'channel'" in n)
+    assert "'United Kingdom' (2 rows) and 'united kingdom' (1 row)" in chan
+    assert "'France'" not in chan  # surrounding spaces are stripped on reading: one value
+    assert any("column 'category'" in n and "'Toys'" in n for n in notes)
+    same = df.assign(channel="web", category="toys")
+    assert not any("differ only in case" in n
+                   for n in ft.validate_events(same, "orders.csv").attrs["load_notes"])
