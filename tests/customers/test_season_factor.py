@@ -160,6 +160,8 @@ def test_scoring_inside_the_training_windows_is_called_in_sample() -> None:
     note = in_sample_note(_model(), "2024-09-01")
     assert note is not None
     assert "cutoffs 2024-04-04 .. 2024-07-03, 90-day labels, to 2024-10-01" in note
+    assert "seen up to 30 days of what happened after this date" in note
+    assert "up to 1 day of" in (in_sample_note(_model(), "2024-09-30") or "")  # how small
     assert in_sample_note(_model(), "2024-10-01") is None
     # without the refit, the validation cutoff's labels were only used to judge the model
     assert in_sample_note(_model(refit=False), "2024-09-05") is None
