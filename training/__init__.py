@@ -49,6 +49,7 @@ from ._forecast_mlflow import (
 from ._forecast_models import (
     FORECASTERS,
     EnsembleForecaster,
+    EventNaiveForecaster,
     ProphetForecaster,
     SeasonalNaiveForecaster,
     make_forecaster,
@@ -81,6 +82,7 @@ __all__ = [
     "CustomerTrainOutcome",
     "EnsembleForecaster",
     "EventEffects",
+    "EventNaiveForecaster",
     "LightGBMForecaster",
     "PeakForecast",
     "Promotion",

@@ -18,16 +18,18 @@ from features._calendar import applies_to
 from ._forecast_base import (
     BaseForecaster,
     Panel,
+    check_calendar_channels,
     future_regressor_values,
     prepare_panel,
     steps_per_day,
 )
-from ._forecast_events import pooled_names
-from ._forecast_gbm import LightGBMForecaster
+from ._forecast_events import EventEffects, pooled_names
+from ._forecast_gbm import _Z80, LightGBMForecaster
 
 __all__ = [
     "FORECASTERS",
     "EnsembleForecaster",
+    "EventNaiveForecaster",
     "ProphetForecaster",
     "SeasonalNaiveForecaster",
     "make_forecaster",
@@ -59,19 +61,32 @@ class SeasonalNaiveForecaster(BaseForecaster):
         self.m_ = self.season_days * steps_per_day(self.panel_.freq)
         self.state_: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for sid, g in self.panel_.series.items():
-            z = pd.Series(self.panel_.fwd(g.y))
+            z = pd.Series(self._history(sid, self.panel_.fwd(g.y)))
             # fill gaps with the value one season earlier so the last season is complete
             for _ in range(4):
                 z = z.fillna(z.shift(self.m_))
             z = z.ffill().bfill()
-            last = z.to_numpy()[-self.m_:]
-            if len(last) < self.m_:
-                last = np.resize(last, self.m_)
+            last = self._last_season(z.to_numpy())
             diff = (z - z.shift(self.m_)).dropna().to_numpy()
             qs = (np.quantile(diff, [0.1, 0.9]) if len(diff) >= 10
                   else np.array([-1.0, 1.0]) * (np.std(z) if len(z) > 1 else 1.0))
             self.state_[sid] = (last, qs)
         return self
+
+    def _history(self, sid: str, z: np.ndarray) -> np.ndarray:
+        """The series on the modelling scale as the forecast repeats it (here: as observed)."""
+        return z
+
+    def _last_season(self, z: np.ndarray) -> np.ndarray:
+        """The season repeated into the future: the last one observed."""
+        last = z[-self.m_:]
+        return np.resize(last, self.m_) if len(last) < self.m_ else last
+
+    def _lifts(self, horizon: int, future_calendar: pd.DataFrame | None
+               ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per series, the lift and its variances below and above for each forecast period
+        (none here: the calendar is ignored)."""
+        return {}
 
     def predict(
         self,
@@ -82,16 +97,69 @@ class SeasonalNaiveForecaster(BaseForecaster):
         """Last season repeated; the calendar and regressors are not used."""
         self._check_fitted()
         horizon = self._check_horizon(horizon)
+        lifts = self._lifts(horizon, future_calendar)
         parts = []
         for sid, (last, qs) in self.state_.items():
             idx = self.panel_.future_index(sid, horizon)
             h = np.arange(horizon)
             mid = last[h % self.m_]
             k = np.sqrt(h // self.m_ + 1)
+            lo, hi = -qs[0] * k, qs[1] * k
+            if sid in lifts:
+                lift, var_lo, var_hi = lifts[sid]
+                mid = mid + lift
+                lo = np.sqrt(lo**2 + _Z80**2 * var_lo)
+                hi = np.sqrt(hi**2 + _Z80**2 * var_hi)
             inv = self.panel_.inv
-            parts.append(pd.DataFrame({"series_id": sid, "ds": idx, "p10": inv(mid + qs[0] * k),
-                                       "p50": inv(mid), "p90": inv(mid + qs[1] * k)}))
+            parts.append(pd.DataFrame({"series_id": sid, "ds": idx, "p10": inv(mid - lo),
+                                       "p50": inv(mid), "p90": inv(mid + hi)}))
         return self._frame(parts)
+
+
+class EventNaiveForecaster(SeasonalNaiveForecaster):
+    """Seasonal naive that knows the calendar: the yardstick a promotion-driven series deserves.
+
+    The plain seasonal naive repeats last week, promotion and all, into a week without one (an
+    independent check's stores alternated promotions weekly: naive MASE 0.727 against 0.330 for
+    LightGBM, where a promotion-aware naive reached 0.348). Here the history is cleaned of
+    event days (``EventEffects``: each event day replaced by its local no-event baseline), the
+    median of the last ``seasons`` cleaned seasons is repeated per phase (same weekday, or hour
+    of the week), and the learned event lifts are added on the future calendar's event days.
+    Intervals: the cleaned history's seasonal differences (as the seasonal naive), widened by
+    the lift's variance on event days. Known-in-advance columns are not used.
+
+    Args:
+        season_days: season length in days (7: weekly).
+        seasons: seasons whose median per phase is repeated.
+        transform: 'auto' (log1p when y >= 0), 'log1p' or 'none'.
+    """
+
+    model_name = "seasonal_naive_events"
+
+    def __init__(self, season_days: int = 7, seasons: int = 4, transform: str = "auto") -> None:
+        super().__init__(season_days, transform)
+        self.seasons = seasons
+
+    def fit(self, series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> Self:
+        """Learn event lifts, then remember the cleaned history's last seasons."""
+        panel = prepare_panel(series, self.transform)
+        self.effects_ = EventEffects().fit(panel, check_calendar_channels(
+            calendar, list(panel.series)))
+        return super().fit(series, calendar)
+
+    def _history(self, sid: str, z: np.ndarray) -> np.ndarray:
+        return np.asarray(self.effects_.clean_.get(sid, z), dtype=float)
+
+    def _last_season(self, z: np.ndarray) -> np.ndarray:
+        n = min(len(z) // self.m_, max(1, int(self.seasons)))
+        if n < 1:
+            return super()._last_season(z)
+        return np.median(z[len(z) - n * self.m_:].reshape(n, self.m_), axis=0)
+
+    def _lifts(self, horizon: int, future_calendar: pd.DataFrame | None
+               ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        index = {sid: self.panel_.future_index(sid, horizon) for sid in self.state_}
+        return self.effects_.lift_many(index, self._calendar_for_predict(future_calendar))
 
 
 def _quiet_prophet() -> None:
@@ -310,6 +378,7 @@ FORECASTERS: dict[str, type[BaseForecaster]] = {
     "lightgbm": LightGBMForecaster,
     "prophet": ProphetForecaster,
     "seasonal_naive": SeasonalNaiveForecaster,
+    "seasonal_naive_events": EventNaiveForecaster,
     "ensemble": EnsembleForecaster,
 }
 """Forecasters by name (the CLI's ``--model`` choices)."""

@@ -511,3 +511,28 @@ def test_data_validate_checks_calendar_channels_against_the_series(tmp_path: Pat
     text = _text(res)
     assert "promos.csv" in text
     assert "Did you mean 'store_A' for 'store_a'?" in text
+
+
+def test_backtest_prints_both_yardsticks_and_logs_them(tmp_path: Path,
+                                                       series_maker: Callable) -> None:
+    """The plain seasonal naive repeats last week's promotion into a week without one, so a
+    calendar-aware naive runs beside it: the margin a model must beat to be worth its keep."""
+    import re
+
+    from mlflow import MlflowClient
+
+    series, cal = series_maker(n_days=200)
+    path, cal_path = tmp_path / "s.csv", tmp_path / "cal.csv"
+    series.to_csv(path, index=False)
+    cal.to_csv(cal_path, index=False)
+    res = CliRunner().invoke(forecast_app, [
+        "backtest", "--series", str(path), "--calendar", str(cal_path), "--horizon", "14",
+        "--folds", "1", "--model", "seasonal_naive"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "seasonal naive + event lifts on the same origins" in text
+    assert "seasonal naive on the same origins" not in text  # it is the model itself
+    run_id = re.search(r"MLflow run (\w+)", text).group(1)  # type: ignore[union-attr]
+    metrics = MlflowClient().get_run(run_id).data.metrics
+    assert "naive_events_mean_mase" in metrics
+    assert "naive_mean_mase" not in metrics
