@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from training._forecast_backtest import METRICS, backtest, forecast_metrics  # noqa: E402
 from training._forecast_gbm import LightGBMForecaster  # noqa: E402
-from training._forecast_models import SeasonalNaiveForecaster  # noqa: E402
+from training._forecast_models import EventNaiveForecaster, SeasonalNaiveForecaster  # noqa: E402
 
 ORIGINS = ("2010-12-15", "2012-12-15", "2013-12-15", "2014-12-15", "2015-12-01")
 INNER_ORIGINS = ("2009-10-15", "2009-12-01", "2010-01-05", "2010-09-15", "2010-10-25")
@@ -110,6 +110,9 @@ def main() -> None:
     ours = backtest(LightGBMForecaster(max_horizon_days=90), series, cal, horizon=HORIZON,
                     origins=ORIGINS, progress=lambda s: print("  ours", s, flush=True))
     naive = backtest(SeasonalNaiveForecaster(), series, cal, horizon=HORIZON, origins=ORIGINS)
+    # our calendar-aware yardstick (what `brain forecast backtest` prints beside the model)
+    naive_events = backtest(EventNaiveForecaster(), series, cal, horizon=HORIZON,
+                            origins=ORIGINS)
     t0 = time.perf_counter()
     proph = prophet_peer(series, holidays)
     prophet_seconds = time.perf_counter() - t0
@@ -128,6 +131,8 @@ def main() -> None:
         {"model": "Prophet with events as holidays (peer, this run)",
          **proph[list(METRICS)].mean().to_dict(), "seconds": prophet_seconds},
         {"model": "seasonal naive 7 (peer, this run)", **naive.mean, "seconds": naive.seconds},
+        {"model": "ours: seasonal naive + event lifts (yardstick, seasonal_naive_events)",
+         **naive_events.mean, "seconds": naive_events.seconds},
     ])
     per_fold = ours.folds[["origin", *METRICS]].copy()
     per_fold["origin"] = per_fold["origin"].dt.date.astype(str)
