@@ -256,7 +256,14 @@ def customers_csv(request: Request) -> Response:
     brain = _live_brain()
     frame, _, _ = _scores(brain)
     buf = io.StringIO()
-    frame.sort_values("churn", ascending=False, kind="stable").to_csv(buf, index=False)
+    out = frame.sort_values("churn", ascending=False, kind="stable")
+    # yes/no columns as the page's other download writes them (true/false, as in the API's
+    # JSON), not pandas' True/False
+    flags = [c for c in out.columns if pd.api.types.is_bool_dtype(out[c].dtype) or (
+        out[c].dtype == object and out[c].dropna().map(type).isin([bool, np.bool_]).all()
+        and out[c].notna().any())]
+    out = out.assign(**{c: out[c].map({True: "true", False: "false"}) for c in flags})
+    out.to_csv(buf, index=False)
     name = f"customers-{brain._snap().cutoff.date()}.csv"
     return Response(buf.getvalue(), media_type="text/csv",
                     headers={"content-disposition": f'attachment; filename="{name}"'})

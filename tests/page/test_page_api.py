@@ -131,3 +131,7 @@ def test_customers_csv_has_one_row_per_user(page_client: Any) -> None:
     assert {"user_id", "segment", "churn", "churn_tier", "propensity", "value",
             "value_at_risk"} <= set(frame.columns)
     assert frame["churn"].between(0, 1).all()
+    # yes/no as the page's "Download this list" writes them (s13g: True/False here)
+    flags = pd.read_csv(io.StringIO(r.text), dtype=str)["early_warning"].dropna()
+    assert len(flags)
+    assert set(flags) <= {"true", "false"}
