@@ -213,3 +213,26 @@ def test_the_backtest_names_planned_events_no_fold_covers() -> None:
     assert uncovered_events_note(cal, covered, 61, day, ds[-1], ds[0]) is None
     past_only = cal[cal["start"] <= ds[-1]]  # nothing planned: nothing to say
     assert uncovered_events_note(past_only, origins, 61, day, ds[-1], ds[0]) is None
+
+
+def test_a_band_that_misses_too_often_is_named() -> None:
+    """Independent check: Prophet's bands covered 64-74% of the actuals per store and nothing
+    said so."""
+    from training._forecast_backtest import interval_notes
+
+    rng = np.random.default_rng(0)
+    n = 120
+    y = rng.normal(100, 10, 2 * n)
+    fc = pd.DataFrame({"series_id": ["a"] * n + ["b"] * n, "y": y,
+                       "p10": 100 - 12.8, "p90": 100 + 12.8})  # right for sd 10
+    assert interval_notes(fc) == []
+    narrow = fc.assign(p10=100 - 4.0, p90=100 + 4.0)  # about 31% inside
+    notes = interval_notes(narrow)
+    assert any("too narrow" in n and "above P90" in n for n in notes)
+    assert any("2 of 2 series had under 65%" in n for n in notes)
+    one_bad = fc.copy()
+    one_bad.loc[one_bad["series_id"] == "b", ["p10", "p90"]] = [96.0, 104.0]
+    notes = interval_notes(one_bad)
+    assert any("1 of 2 series" in n and "'b'" in n for n in notes)
+    wide = fc.assign(p10=0.0, p90=1000.0)
+    assert any("wider than it needs" in n for n in interval_notes(wide))
