@@ -522,6 +522,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     from training._forecast_mlflow import pyfunc_input, regressor_names
     from training._forecast_peaks import (
         background_events,
+        beyond_history_note,
         calendar_novelty_notes,
         peak_summary,
         series_levels,
@@ -585,6 +586,9 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     withheld = withheld_lift_note(peaks)
     if withheld:
         show_note(withheld)
+    beyond = beyond_history_note(inner, fc)
+    if beyond:
+        show_note(beyond)
     if names:
         show_note(f"lift_pct is over the forecast without the calendar's events, with the same "
                   f"known-in-advance values ({', '.join(map(repr, names))}): what those columns "

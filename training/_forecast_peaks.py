@@ -27,7 +27,8 @@ from features._calendar import applies_to, normalize_calendar
 from ._forecast_base import BaseForecaster, listed, nonexistent_local, period_text
 from ._forecast_events import BACKGROUND_DAYS
 
-__all__ = ["LIFT_FLOOR", "PEAK_COLUMNS", "PeakForecast", "background_events",
+__all__ = ["BEYOND_HISTORY", "LIFT_FLOOR", "PEAK_COLUMNS", "PeakForecast", "background_events",
+           "beyond_history_note",
            "calendar_novelty_notes", "channel_scope_note", "forecast_with_peaks", "peak_summary",
            "series_levels", "time_zone_note", "withheld_lift_note"]
 
@@ -261,6 +262,41 @@ def withheld_lift_note(peaks: pd.DataFrame) -> str | None:
     return (f"no lift_pct for {names}: the no-event baseline at the peak is under "
             f"{LIFT_FLOOR:.0%} of the series' average, and a percentage of almost nothing says "
             "nothing; compare peak_p50 with baseline_p50")
+
+
+BEYOND_HISTORY = 5.0
+"""A forecast P50 this many times the series' largest value so far is named
+(``beyond_history_note``)."""
+
+
+def beyond_history_note(model: BaseForecaster, forecast: pd.DataFrame,
+                        ratio: float = BEYOND_HISTORY) -> str | None:
+    """The note for series whose forecast P50 exceeds ``ratio`` times the largest value in
+    their history, else None: such a forecast may be right (a sale bigger than any before)
+    but is more often an input problem (an intensity in other units, a closure in the history
+    read as a normal day), and one went out at 3,000x the history without a word."""
+    panel = getattr(model, "panel_", None)
+    if panel is None or forecast.empty:
+        return None
+    rows = []
+    for sid, g in forecast.groupby("series_id", sort=True):
+        grid = panel.series.get(str(sid))
+        if grid is None:
+            continue
+        y = grid.y[np.isfinite(grid.y)]
+        top = float(y.max()) if len(y) else np.nan
+        i = int(np.argmax(g["p50"].to_numpy()))
+        p50 = float(g["p50"].iloc[i])
+        if np.isfinite(top) and top > 0 and p50 > ratio * top:
+            rows.append((p50 / top, str(sid), p50, g["ds"].iloc[i], top))
+    if not rows:
+        return None
+    rows.sort(reverse=True)
+    shown = listed([f"{sid!r} P50 {p50:,.0f} on {period_text(ds)}, {k:,.0f}x its largest "
+                    f"value so far ({top:,.4g})" for k, sid, p50, ds, top in rows], 3)
+    return (f"the forecast goes far beyond anything in the history for {len(rows)} series: "
+            f"{shown}; check the calendar's intensities (the same units as at training, e.g. "
+            "0.3 for 30% off) and the history around the events before planning on it")
 
 
 def series_levels(model: BaseForecaster) -> dict[str, float]:

@@ -405,3 +405,20 @@ def test_the_chart_ends_with_the_forecast_when_an_event_runs_past_it(
     plot_fold(hist, fc, cal, "forecast", tmp_path / "f.png")
     right = mdates.num2date(figures[0].axes[0].get_xlim()[1]).replace(tzinfo=None)
     assert right <= ds[-1] + pd.Timedelta(days=1)
+
+
+def test_a_forecast_far_beyond_the_history_is_named() -> None:
+    """Independent check: a P50 3,000x anything in the history went out without a word."""
+    from training._forecast_peaks import beyond_history_note
+
+    ds = pd.date_range("2024-01-01", periods=60)
+    hist = pd.DataFrame({"series_id": np.repeat(["a", "b"], 60), "ds": np.tile(ds, 2),
+                         "y": 100.0})
+    model = SeasonalNaiveForecaster().fit(hist)
+    fc = model.predict(7)
+    assert beyond_history_note(model, fc) is None
+    fc.loc[(fc["series_id"] == "b") & (fc["ds"] == fc["ds"].max()), "p50"] = 300_000.0
+    note = beyond_history_note(model, fc)
+    assert note is not None
+    assert "1 series" in note
+    assert "'b' P50 300,000 on 2024-03-07, 3,000x its largest value so far (100)" in note
