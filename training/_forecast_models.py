@@ -308,6 +308,18 @@ class ProphetForecaster(BaseForecaster):
             if holidays is not None and fitted is not None:
                 grid = self.panel_.series[sid].ds
                 holidays = self._as_fitted(holidays, fitted, grid[0], grid[-1])
+            if fitted is None:
+                holidays = None  # fitted without events: Prophet has no column for any
+            if fitted is not None and holidays is not None:
+                # only the names and days the fit has columns for: a planned window longer
+                # than the fitted one ('Summer sale 2025' of 10 days, renamed to the 7-day
+                # 'Summer sale 2024') asked for columns Prophet never fitted and failed with
+                # 'A bug occurred in constructing regressors'; the extra days get no effect
+                longest = fitted.groupby("holiday")["upper_window"].max()
+                holidays = holidays[holidays["holiday"].isin(longest.index)]
+                holidays = holidays.assign(upper_window=np.minimum(
+                    holidays["upper_window"].to_numpy(dtype=int),
+                    holidays["holiday"].map(longest).to_numpy(dtype=int)))
             if fitted is not None:
                 # every event name of the fit, once, long before the data, with its longest
                 # window: Prophet needs each fitted holiday column even where the forecast's

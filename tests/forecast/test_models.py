@@ -170,6 +170,34 @@ def test_prophet_gives_a_planned_event_of_a_new_year_its_fitted_effect() -> None
     assert fc["p50"].drop(pd.Timestamp("2025-05-29")).min() > 500
 
 
+def test_prophet_forecasts_a_planned_event_longer_than_its_fitted_window() -> None:
+    """Review: a planned 'Summer sale 2025' of 10 days after 7-day 'Summer sale 2022..2024'
+    took the fitted event's name and asked Prophet for holiday columns (days 8-10) it was
+    never fitted with: 'A bug occurred in constructing regressors' (before the renaming the
+    new name was dropped and the forecast ran). A model fitted without events, given a
+    calendar, failed the same way. Days beyond the fitted window get no effect."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2022-06-01", "2025-05-18", freq="D")
+    y = 1000 * rng.lognormal(0, 0.05, len(ds))
+    starts = ["2022-07-01", "2023-07-03", "2024-07-01"]
+    for s in starts:
+        y[(ds >= s) & (ds < pd.Timestamp(s) + pd.Timedelta(days=7))] *= 2
+    cal = normalize_calendar(pd.DataFrame({
+        "name": [f"Summer sale {s[:4]}" for s in starts], "start": starts,
+        "end": [pd.Timestamp(s) + pd.Timedelta(days=6) for s in starts], "kind": "sale"}))
+    series = pd.DataFrame({"series_id": "store", "ds": ds, "y": y})
+    plan = normalize_calendar(pd.DataFrame({
+        "name": ["Summer sale 2025"], "start": ["2025-05-25"], "end": ["2025-06-03"],
+        "kind": ["sale"]}))
+    model = ProphetForecaster(uncertainty_samples=50).fit(series, cal)
+    fc = model.predict(30, pd.concat([cal, plan], ignore_index=True)).set_index("ds")
+    sale = fc.loc["2025-05-25":"2025-05-31", "p50"]
+    assert (sale > 1500).all()  # the fitted 7 days of the sale's effect
+    assert fc.loc["2025-06-04":, "p50"].max() < 1300
+    plain = ProphetForecaster(uncertainty_samples=50).fit(series[series["ds"] >= "2024-08-01"])
+    assert len(plain.predict(10, plan)) == 10
+
+
 def test_factory_and_ensemble_interface(daily: tuple, fast_gbm: dict) -> None:
     series, cal = daily
     with pytest.raises(ValueError, match="unknown forecaster"):
