@@ -92,7 +92,10 @@ def read_table(path: PathLike) -> pd.DataFrame:
                                 ) from exc
     except Exception as exc:  # parser errors come in many types; report them all the same way
         wide = _too_many_fields(p, used) if isinstance(exc, pd.errors.ParserError) else None
-        raise DataContractError(name, [wide or Problem(
+        # pandas may meet the extra field before a byte that is not UTF-8 further down: both
+        coding = _encoding_problem(p) if wide is not None else None
+        raise DataContractError(name, [wide, *([coding] if coding and coding.n_rows else [])]
+                                if wide is not None else [Problem(
             "", f"could not be read: {str(exc).strip()}", 0,
             fix="save it as UTF-8 CSV or Parquet")]) from exc
     fix = "use .csv, .csv.gz, .tsv or .parquet"
@@ -108,7 +111,9 @@ def _too_many_fields(p: Path, sep: str) -> Problem | None:
     1,250.00): pandas' 'Expected 5 fields in line 3, saw 6' named one line and told to save the
     file as UTF-8 CSV, which it was."""
     opener = gzip.open if p.suffix.lower() == ".gz" else open
-    with opener(p, "rt", encoding="utf-8-sig", newline="") as fh:
+    # bytes that are not UTF-8 are replaced here (they are reported on their own): this
+    # counts fields only
+    with opener(p, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
         records = csv.reader(fh, delimiter=sep)
         header = next(records, None)
         if not header:

@@ -460,6 +460,25 @@ def test_a_row_with_an_unquoted_comma_names_its_rows_and_the_quoting(tmp_path: P
         ft.load_events(tmp_path / "events.xlsx")
 
 
+def test_a_windows_1252_csv_with_an_unquoted_comma_is_a_contract_error(tmp_path: Path) -> None:
+    # review: pandas met the extra field before the bad byte (far down a large file), and
+    # the rows-with-more-fields check then re-read the file as UTF-8: a bare
+    # "'utf-8' codec can't decode byte 0xe9 in position 5611" escaped
+    rows = [f"{i},2024-11-01,visit,email," for i in range(60_000)]
+    rows[2] = "2,2024-11-02,purchase,email,1,250.00"
+    rows[50_000] = "50000,2024-11-02,visit,caf\xe9,"
+    p = tmp_path / "big.csv"
+    p.write_bytes(("user_id,ts,event_type,channel,revenue\n" + "\n".join(rows) + "\n")
+                  .encode("latin-1"))
+    with pytest.raises(ft.DataContractError) as err:
+        ft.read_table(p)
+    text = str(err.value)
+    assert "more fields than the 5 columns of its header" in text
+    assert "first at row 3: '2,2024-11-02,purchase,email,1,250.00'" in text
+    assert "is not UTF-8 text" in text
+    assert "first at row 50001: '50000,2024-11-02,visit,caf\xe9,'" in text
+
+
 def test_an_events_file_with_only_a_header_is_an_error(tmp_path: Path) -> None:
     # 'ok: 0 rows' from validate, then a NaT traceback from features build, segments, snapshot
     p = write(tmp_path, "user_id,ts,event_type,channel,revenue\n")
