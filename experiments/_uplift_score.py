@@ -12,6 +12,7 @@ would otherwise be read as missing without a word), and labels the model never s
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,6 +92,15 @@ def _check_features(learner: TLearner | XLearner, frame: pd.DataFrame, source: s
     return notes
 
 
+def _k_for_one_row(n: int) -> str:
+    """The smallest k of two significant digits whose top k of ``n`` rows is a whole row: 1/n
+    rounded up (rounded to nearest, 0.33 of 3 rows is still under one row)."""
+    need = 1 / n
+    digits = 1 - math.floor(math.log10(need))
+    k = math.ceil(need * 10**digits - 1e-9) / 10**digits
+    return f"{k:.{max(digits, 0)}f}"
+
+
 def score_uplift(learner: TLearner | XLearner, frame: pd.DataFrame, *, k: float = 0.3,
                  id_col: str | None = None, source: str = "scoring data") -> UpliftScores:
     """Predicted uplift per treatment, the best treatment and the top-``k`` targeting decision.
@@ -139,9 +149,9 @@ def score_uplift(learner: TLearner | XLearner, frame: pd.DataFrame, *, k: float 
     out["target"] = target
     n_target = int(target.sum())
     if quota == 0:  # 30% of 3 rows: not one whole row may be targeted
-        notes.append(f"the top {k:.0%} of {len(best):,} rows is less than one row: nobody is "
-                     "targeted; give a larger k (at least "
-                     f"{1 / len(best):.2g}) to target the best of them")
+        notes.append(f"the top {100 * k:.3g}% of {len(best):,} rows is less than one row: "
+                     "nobody is targeted; give a larger k (at least "
+                     f"{_k_for_one_row(len(best))}) to target the best of them")
     elif n_target < quota:
         notes.append(f"only {n_target:,} rows have a positive predicted uplift, fewer than the "
                      f"{quota:,} the top {k:.0%} allows: the others are not targeted")

@@ -84,3 +84,18 @@ def test_a_quota_under_one_row_says_nobody_is_targeted(learner: TLearner) -> Non
     assert any("the top 30% of 3 rows is less than one row: nobody is targeted" in n
                for n in res.notes)
     assert score_uplift(learner, frame, k=0.34).n_targeted == 1
+
+
+@pytest.mark.parametrize("n", [3, 7, 30, 700])
+def test_the_k_suggested_for_a_quota_under_one_row_targets_one(learner: TLearner,
+                                                                n: int) -> None:
+    # review: the note suggested k = 1/n to 2 digits, rounded to nearest: 'at least 0.33' for
+    # 3 rows, and 0.33 of 3 rows is again under one row (nobody targeted)
+    import re
+
+    frame = pd.DataFrame({"x": np.linspace(1.0, 2.0, n), "region": "north"})
+    res = score_uplift(learner, frame, k=0.5 / n)
+    (note,) = [x for x in res.notes if "less than one row" in x]
+    k = float(re.search(r"at least ([0-9.e-]+)\)", note).group(1))
+    assert score_uplift(learner, frame, k=k).n_targeted == 1
+
