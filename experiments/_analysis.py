@@ -495,7 +495,9 @@ def resolve_caps(frame: pd.DataFrame, metrics: Sequence[Metric], variant_col: st
     the arms, so every arm is capped at one value), and per capped metric the number of units
     above its cap. A metric with a CUPED covariate and a ``cap_quantile`` gets the covariate
     capped at the same quantile of its own values (``covariate_cap``; units above it counted
-    under ``"<name>\0covariate"``). A 0/1 metric cannot be capped (its 99th percentile may be
+    under ``"<name>\0covariate"``), unless that quantile is the covariate's lowest value (the
+    cap would make it constant: units above it counted under ``"<name>\0covariate_uncapped"``
+    and the covariate left as it is). A 0/1 metric cannot be capped (its 99th percentile may be
     0)."""
     out: list[Metric] = []
     counts: dict[str, int] = {}
@@ -515,8 +517,13 @@ def resolve_caps(frame: pd.DataFrame, metrics: Sequence[Metric], variant_col: st
         cov_cap = None
         if m.covariate is not None and m.cap is None and m.cap_quantile is not None:
             z = _numeric(frame, m.covariate, variant_col, source)
-            cov_cap = float(np.quantile(z, m.cap_quantile))
-            counts[f"{m.name}\0covariate"] = int((z > cov_cap).sum())
+            q = float(np.quantile(z, m.cap_quantile))
+            if q > float(z.min()):
+                cov_cap = q
+                counts[f"{m.name}\0covariate"] = int((z > cov_cap).sum())
+            else:  # a cap at its lowest value (a pre-period revenue 0 for 99.5% of the units)
+                # would leave the covariate one value for every unit: CUPED had nothing left
+                counts[f"{m.name}\0covariate_uncapped"] = int((z > q).sum())
         out.append(replace(m, cap=cap, covariate_cap=cov_cap))
     return out, counts
 
@@ -640,6 +647,12 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
               f"units ({capped[m.name] / n_units:.0%}): a cap is for the few extreme units "
               "(e.g. p99 or p99.9); this one rewrites the metric itself"
               for m in ms if m.name in capped and capped[m.name] > CAP_TOUCH_SHARE * n_units]
+    uncapped = {m.name: capped[k] for m in ms if (k := f"{m.name}\0covariate_uncapped") in capped}
+    notes += [f"metric {m.name!r}: its CUPED covariate {m.covariate!r} is not capped: its "
+              f"P{100 * (m.cap_quantile or 1):g} is its lowest value (only "
+              f"{uncapped[m.name]:,} of {n_units:,} units are above it), and a cap there would "
+              "give every unit the same covariate, leaving CUPED nothing to adjust with"
+              for m in ms if m.name in uncapped]
     notes += dominant_unit_notes(frame, variant_col, ms,
                                  {s.name: s.kind for s in result.metrics}, source)
     if notes:
