@@ -25,6 +25,7 @@ __all__ = [
     "CALENDAR_COLUMNS",
     "aggregates_first",
     "applies_to",
+    "base_names",
     "calendar_features",
     "check_channels",
     "event_days",
@@ -37,6 +38,18 @@ CALENDAR_COLUMNS: tuple[str, ...] = ("name", "start", "end", "kind", "channel", 
 """Columns of a normalized calendar frame, in order."""
 
 _DAY = np.timedelta64(1, "D")
+
+_YEAR = re.compile(r"[\s\-_/]*(?:(?<![0-9A-Za-z])(?:19|20)\d{2}(?:[-/.]\d{1,2}){0,2}|'\d{2})"
+                   r"(?![0-9A-Za-z])[\s\-_/]*")
+
+
+def base_names(names: pd.Series) -> pd.Series:
+    """Event names with the year (and a month or day written after it, '2023-01') taken out:
+    'Black Friday 2023' and 'Black Friday 2024' are one event ('Black Friday'). A name that is
+    only a year stays as it is."""
+    text = names.astype(str)
+    base = text.str.replace(_YEAR, " ", regex=True).str.split().str.join(" ")
+    return base.where(base.str.len() > 0, text)
 
 
 def normalize_calendar(calendar: pd.DataFrame | None) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ._calendar import base_names
 from ._contracts import (
     CALENDAR,
     EVENTS,
@@ -808,14 +809,19 @@ def load_events(path: PathLike, *, tz: str = "UTC", extra_event_types: tuple[str
 
 
 def validate_calendar(df: pd.DataFrame, source: str = "calendar",
-                      default_intensity: Mapping[str, float] | None = None) -> pd.DataFrame:
+                      default_intensity: Mapping[str, float] | None = None, *,
+                      name_intensity: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Validate a calendar frame: name, start, end (inclusive), kind, channel?, intensity?.
 
     Events without an intensity get 1.0, or, with ``default_intensity`` (a forecaster's usual
     intensity per kind, ``training.kind_intensities``), their kind's usual one: a planned sale
     left empty is a sale like the past ones, not one at intensity 1.0 (on a calendar of 30-50%
     discounts that is a 100% discount, forecast beyond anything the history sized). Noted.
+    ``name_intensity`` (the usual intensity per event name without its year,
+    ``kind_intensities(model, by="name")``) comes first: a planned 'Black Friday 2025' is a
+    Black Friday like the past ones, not the kind's usual sale.
     """
+    planned = bool(default_intensity or name_intensity)
     report = _read_notes(df, source)
     probs: list[Problem] = []
     df = _nfc(df.reset_index(drop=True), ("name", "kind", "channel"))  # before duplicates
@@ -824,7 +830,7 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
     if "channel" not in frame.columns:
         frame["channel"] = pd.Series(pd.NA, index=frame.index, dtype="string")
     if "intensity" not in frame.columns:
-        frame["intensity"] = np.nan if default_intensity else 1.0
+        frame["intensity"] = np.nan if planned else 1.0
     back = (frame["end"] < frame["start"]).to_numpy()
     if back.any():
         n, rows, ex = problem_rows(back, frame["end"].dt.strftime("%Y-%m-%d") + " (start "
@@ -848,7 +854,7 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
     if probs:
         raise DataContractError(source, probs)
     zero = (frame["intensity"] == 0).to_numpy()
-    if default_intensity and zero.any():
+    if planned and zero.any():
         # the event model reads an intensity of 0 as "not given" (1.0, as its training calendar
         # means it: a holiday has no discount depth), so a planned sale at 0 was forecast at
         # intensity 1.0, i.e. at the largest lift its kind had, without a word: read it as
@@ -864,14 +870,27 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
     empty = frame["intensity"].isna()
     if empty.any():
         usual = {str(k): float(v) for k, v in (default_intensity or {}).items()}
+        named = {str(k): float(v) for k, v in (name_intensity or {}).items()}
         kinds = frame["kind"].astype(str)
+        base = base_names(frame["name"])
+        known = base.isin(list(named)).to_numpy()
         fill = kinds.map(usual).where(kinds.isin(list(usual)), 1.0).astype(float)
+        fill = base.map(named).where(known, fill).astype(float)
         frame["intensity"] = frame["intensity"].fillna(fill)
+        own = empty.to_numpy() & known
+        if own.any():
+            shown = [f"{b!r} {named[b]:g}" for b in pd.unique(base[own])]
+            n = int(own.sum())
+            report.note(f"{n} event{'s' if n != 1 else ''} without intensity get"
+                        f"{'s' if n == 1 else ''} the usual intensity of "
+                        f"{'their names' if n != 1 else 'its name'} in the model's history "
+                        f"({', '.join(shown[:5])}{', ...' if len(shown) > 5 else ''})")
+            empty = empty & ~own
         by_kind = [f"{k!r} {usual[k]:g}" for k in pd.unique(kinds[empty]) if k in usual
                    and usual[k] != 1.0]
         n = int(empty.sum())
         what = f"{n} event{'s' if n != 1 else ''} without intensity get{'s' if n == 1 else ''}"
-        if not default_intensity:
+        if not planned:
             report.note(f"{what} 1.0")
         elif by_kind:
             report.note(f"{what} {'their' if n != 1 else 'its'} kind's usual intensity in the "

@@ -513,7 +513,8 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     every forecast period; required when the model was fitted with such columns, ignored (with a
     note) otherwise. ``future_source`` names it in errors. With ``calendar_source``,
     ``calendar`` is the file as read, validated here once the model is loaded: events without
-    an intensity get their kind's usual one in the model's history (``kind_intensities``).
+    an intensity get their name's usual one in the model's history, else their kind's
+    (``kind_intensities``).
 
     Returns the written paths by label and the peak summary.
     """
@@ -543,7 +544,8 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         from features._io import validate_calendar
         from training._forecast_base import kind_intensities
 
-        calendar = validate_calendar(calendar, calendar_source, kind_intensities(inner))
+        calendar = validate_calendar(calendar, calendar_source, kind_intensities(inner),
+                                     name_intensity=kind_intensities(inner, "name"))
     series_ids = [str(s) for s in inner.panel_.series]
     # checked before any model runs: the seasonal naive ignores calendars when it forecasts
     if calendar is not None:

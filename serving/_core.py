@@ -356,7 +356,8 @@ class Brain:
         if req.calendar:
             try:
                 given = validate_calendar(pd.DataFrame([e.model_dump() for e in req.calendar]),
-                                          "calendar", kind_intensities(fc_model))
+                                          "calendar", kind_intensities(fc_model),
+                                          name_intensity=kind_intensities(fc_model, "name"))
                 # every model, even one that ignores calendars, rejects a channel no series has
                 check_calendar_channels(given, known)
             except DataContractError as exc:  # its rows counted from 0, as calendar[i]

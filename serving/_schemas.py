@@ -88,9 +88,11 @@ class CalendarEvent(Strict):
                     "(unless every series is an aggregate).")
     intensity: float | None = Field(
         None, ge=0, le=10, examples=[0.3],
-        description="Strength of the event (e.g. discount depth 0.3). Empty: the kind's usual "
-                    "intensity in the model's history (the median of its past events; 1.0 "
-                    "for a kind it never had), named in the answer's notes. 0 is read as empty "
+        description="Strength of the event (e.g. discount depth 0.3). Empty: the event "
+                    "name's usual intensity in the model's history (its past occurrences, the "
+                    "year left out of the name), else the kind's usual one (the median of its "
+                    "past events; 1.0 for a kind it never had), named in the answer's notes. "
+                    "0 is read as empty "
                     "(the model reads 0 as 'not given'), with a note.")
 
 

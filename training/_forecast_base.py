@@ -300,16 +300,25 @@ def negative_values_note(series: pd.DataFrame) -> str | None:
             "if they are errors (counts and revenue are never negative)")
 
 
-def kind_intensities(forecaster: object) -> dict[str, float]:
+def kind_intensities(forecaster: object, by: str = "kind") -> dict[str, float]:
     """A fitted forecaster's usual intensity per event kind: the median over its training
     calendar's events, an intensity of 0 read as 1.0 as the event model reads it ("not
-    given"). ``validate_calendar`` gives planned events without an intensity these."""
+    given"). ``validate_calendar`` gives planned events without an intensity these.
+
+    ``by="name"``: per event name without its year (``features._calendar.base_names``: the
+    name the event model pools, 'Black Friday' for 'Black Friday 2024'), which
+    ``validate_calendar`` takes before the kind's: a planned 'Black Friday 2025' is a Black
+    Friday like the past ones (0.5 off), not the kind's usual sale (0.2 off, 47% of its lift).
+    """
+    from features._calendar import base_names
+
     cal = getattr(forecaster, "calendar_", None)
-    if cal is None or not len(cal) or not {"kind", "intensity"} <= set(cal.columns):
+    if cal is None or not len(cal) or not {by, "intensity"} <= set(cal.columns):
         return {}
     i = pd.to_numeric(cal["intensity"], errors="coerce")
     i = i.where(i != 0, 1.0)
-    med = i.groupby(cal["kind"].astype(str)).median().dropna()
+    keys = base_names(cal["name"]) if by == "name" else cal[by].astype(str)
+    med = i.groupby(keys.to_numpy()).median().dropna()
     return {str(k): float(v) for k, v in med.items()}
 
 

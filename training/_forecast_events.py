@@ -35,7 +35,6 @@ References:
 
 from __future__ import annotations
 
-import re
 import warnings
 from dataclasses import dataclass
 from typing import Any, Self
@@ -43,7 +42,13 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
-from features._calendar import applies_to, is_aggregate, normalize_calendar, series_channel
+from features._calendar import (
+    applies_to,
+    base_names,
+    is_aggregate,
+    normalize_calendar,
+    series_channel,
+)
 
 from ._forecast_base import Panel, closed_phases, steps_per_day
 
@@ -164,20 +169,14 @@ def _attribute_many(occ: pd.DataFrame, calendar: pd.DataFrame,
         **{c: pd.Series(np.nan, index=out.index, dtype=object) for c in _UNDER})
 
 
-_YEAR = re.compile(r"[\s\-_/]*(?:(?<![0-9A-Za-z])(?:19|20)\d{2}(?:[-/.]\d{1,2}){0,2}|'\d{2})"
-                   r"(?![0-9A-Za-z])[\s\-_/]*")
-
-
 def pooled_names(calendar: pd.DataFrame) -> pd.DataFrame:
     """``calendar`` with the year (and a month or day written after it, '2023-01') taken out of
     event names: 'Black Friday 2023' and 'Black Friday 2024' are one event seen twice, not two
     events seen once each, so the name's lift is learned from all its years. A name that is
-    only a year stays as it is."""
+    only a year stays as it is (``features._calendar.base_names``)."""
     if calendar.empty:
         return calendar
-    names = calendar["name"].astype(str)
-    base = names.str.replace(_YEAR, " ", regex=True).str.split().str.join(" ")
-    return calendar.assign(name=base.where(base.str.len() > 0, names))
+    return calendar.assign(name=base_names(calendar["name"]))
 
 
 BACKGROUND_DAYS = 14

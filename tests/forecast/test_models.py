@@ -198,6 +198,43 @@ def test_prophet_forecasts_a_planned_event_longer_than_its_fitted_window() -> No
     assert len(plain.predict(10, plan)) == 10
 
 
+def test_a_planned_recurring_event_without_intensity_is_forecast_like_its_own_past(
+        fast_gbm: dict) -> None:
+    """Review: Black Friday at 0.5 off each year beside monthly flash sales at 0.2 (the kind
+    'sale''s median): a planned 'Black Friday 2025' without an intensity was given 0.2 and
+    forecast at 1,665 against 3,167 with its own 0.5 (the history's Black Fridays were ~3,150)."""
+    from features._io import validate_calendar
+    from training._forecast_base import kind_intensities
+
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2022-01-01", "2025-11-10", freq="D")
+    y = 1000 * rng.lognormal(0, 0.05, len(ds)) * np.array([1, 1, 1, 1, 1.1, 1.2, 0.9])[
+        ds.dayofweek]
+    rows = []
+    for d in ("2022-11-25", "2023-11-24", "2024-11-29"):
+        y[ds == d] *= 3.0
+        rows.append((f"Black Friday {d[:4]}", d, d, "sale", 0.5))
+    for k, d in enumerate(pd.date_range("2022-02-01", "2025-10-01", freq="MS")
+                          + pd.Timedelta(days=9)):
+        y[ds == d] *= 1.25
+        rows.append((f"Flash sale {k}", d, d, "sale", 0.2))
+    cal = normalize_calendar(pd.DataFrame(rows, columns=["name", "start", "end", "kind",
+                                                         "intensity"]))
+    model = LightGBMForecaster(**fast_gbm).fit(
+        pd.DataFrame({"series_id": "shop", "ds": ds, "y": y}), cal)
+
+    def day(intensity: float | None) -> float:
+        plan = validate_calendar(pd.DataFrame({
+            "name": ["Black Friday 2025"], "start": ["2025-11-28"], "end": ["2025-11-28"],
+            "kind": ["sale"], "intensity": [intensity]}), "plan", kind_intensities(model),
+            name_intensity=kind_intensities(model, "name"))
+        fc = model.predict(30, pd.concat([cal, normalize_calendar(plan)], ignore_index=True))
+        return float(fc.set_index("ds").loc[pd.Timestamp("2025-11-28"), "p50"])
+
+    assert day(None) == pytest.approx(day(0.5))
+    assert day(None) > 2.5 * 1000
+
+
 def test_factory_and_ensemble_interface(daily: tuple, fast_gbm: dict) -> None:
     series, cal = daily
     with pytest.raises(ValueError, match="unknown forecaster"):

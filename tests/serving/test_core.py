@@ -123,6 +123,18 @@ def test_forecast_has_ordered_quantiles_and_peaks(brain: Brain) -> None:
     assert err.value.loc == ["calendar", 1, "end"]
 
 
+def test_a_planned_recurring_event_without_intensity_is_sized_like_its_own_past(
+        brain: Brain) -> None:
+    """Review: 'Double 11' is a sale at 0.5 every year of the generated world, its kind's
+    median 0.3 (618 and Black Friday): planned without an intensity it was given 0.3, under a
+    note naming the kind's 0.3. (This module's champion is a seasonal naive, which ignores
+    events, so the forecast itself is checked in tests/forecast/test_models.py.)"""
+    ask = {"name": "Double 11", "start": "2025-03-05", "end": "2025-03-05", "kind": "sale"}
+    plain = brain.forecast(ForecastRequest(series_id="total", horizon=20, calendar=[ask]))
+    assert any("the usual intensity of its name in the model's history ('Double 11' 0.5)" in n
+               for n in plain["notes"]), plain["notes"]
+
+
 def test_channel_value_per_acquisition_channel(brain: Brain) -> None:
     out = brain.channel_value(ChannelValueRequest(start="2024-06-01", end="2024-12-31"))
     chans = {c["channel"]: c for c in out["channels"]}
