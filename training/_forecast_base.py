@@ -849,18 +849,27 @@ def fill_other_series(panel: Panel, horizon: int, future: pd.DataFrame,
     """
     names = panel.regressor_names
     kept = set(keep)
-    parts = [future[future["series_id"].isin(kept)]]
-    for sid, grid in panel.series.items():
-        if sid in kept:
-            continue
-        idx = panel.future_index(sid, horizon)
-        sent = future[future["series_id"] == sid].set_index("ds")[names].reindex(idx)
-        last = {c: pd.Series(grid.regressors[c]).ffill().iloc[-1] if len(grid.regressors[c])
-                else np.nan for c in names}
-        filled = sent.fillna(value={c: (0.0 if pd.isna(v) else float(v))
-                                    for c, v in last.items()})
-        parts.append(filled.rename_axis("ds").reset_index().assign(series_id=sid))
-    return pd.concat(parts, ignore_index=True)[["series_id", "ds", *names]]
+    mine = future["series_id"].isin(kept)
+    others = [sid for sid in panel.series if sid not in kept]
+    if not others:
+        return future[mine][["series_id", "ds", *names]].reset_index(drop=True)
+    # one frame for every other series at once (a loop over them cost 4.5 ms a series: 2.2 s
+    # per request of a 500-store model)
+    idx = [panel.future_index(sid, horizon) for sid in others]
+    sid_col = np.repeat(np.array(others, dtype=object), [len(i) for i in idx])
+    ds_col = pd.DatetimeIndex(np.concatenate([i.to_numpy() for i in idx]))
+    key = pd.MultiIndex.from_arrays([sid_col, ds_col], names=["series_id", "ds"])
+    sent = future[~mine].set_index(["series_id", "ds"])[names]
+    filled = sent.reindex(key) if len(sent) else pd.DataFrame(np.nan, index=key, columns=names)
+    for c in names:
+        last = {}
+        for sid in others:
+            v = np.asarray(panel.series[sid].regressors[c], dtype=float)
+            seen = np.flatnonzero(~np.isnan(v))
+            last[sid] = float(v[seen[-1]]) if len(seen) else 0.0
+        filled[c] = filled[c].fillna(pd.Series(sid_col, index=key).map(last))
+    out = filled.reset_index()
+    return pd.concat([future[mine], out], ignore_index=True)[["series_id", "ds", *names]]
 
 
 def future_regressor_values(

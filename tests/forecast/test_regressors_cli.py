@@ -258,3 +258,45 @@ def test_hourly_forecast_in_a_dst_zone_has_no_row_for_the_skipped_hour(tmp_path:
     assert len(fc) == 71
     assert pd.Timestamp("2024-03-31 02:00") not in set(fc["ds"])
     assert pd.Timestamp("2024-03-31 03:00") in set(fc["ds"])
+
+
+def test_other_series_plans_are_filled_at_once_for_a_large_panel() -> None:
+    """Review: POST /forecast_traffic fills the plans of the series it does not answer; a loop
+    over them took 4.5 ms a series (1.8 s of every request to a 500-store model). The values:
+    what was sent, else the series' last known value, else 0."""
+    import time
+
+    from training._forecast_base import (
+        check_future_regressors,
+        fill_other_series,
+        prepare_panel,
+    )
+
+    rng = np.random.default_rng(0)
+    frames = []
+    for i in range(500):
+        ds = pd.date_range("2024-01-01", periods=400 - i % 3, freq="D")  # different ends
+        price = rng.uniform(5, 9, len(ds))
+        price[-3:] = np.nan if i % 5 == 0 else price[-3:]
+        frames.append(pd.DataFrame({"series_id": f"s{i}", "ds": ds, "y": 50.0,
+                                    "promo": (np.arange(len(ds)) % 10 == 0) * 1.0,
+                                    "price": np.nan if i == 7 else price}))
+    history = pd.concat(frames, ignore_index=True)
+    panel = prepare_panel(history, "none")
+    plans = pd.concat([pd.DataFrame({"series_id": s, "ds": panel.future_index(s, 30),
+                                     "promo": 1.0, "price": 4.0}) for s in ("s0", "s1")],
+                      ignore_index=True).drop(index=[40, 41])  # s1's plan has a gap
+    mine = check_future_regressors(panel, 30, plans, "future", only=["s0"])
+    t0 = time.perf_counter()
+    out = fill_other_series(panel, 30, mine, ["s0"]).set_index(["series_id", "ds"])
+    assert time.perf_counter() - t0 < 0.6
+    assert len(out) == 500 * 30
+    assert not out.isna().any().any()
+    s1 = out.loc["s1"]
+    assert (s1["price"].drop(s1.index[[10, 11]]) == 4.0).all()  # as sent
+    gap = history[history["series_id"] == "s1"].dropna(subset=["price"]).iloc[-1]
+    assert (s1.iloc[[10, 11]][["promo", "price"]].to_numpy()
+            == [[gap["promo"], gap["price"]]] * 2).all()  # the last known values
+    last5 = history[history["series_id"] == "s5"].dropna(subset=["price"]).iloc[-1]["price"]
+    assert (out.loc["s5", "price"] == last5).all()  # before its own trailing gaps
+    assert (out.loc["s7", "price"] == 0.0).all()  # never known
