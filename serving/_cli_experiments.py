@@ -72,15 +72,22 @@ def _read(path: Path) -> pd.DataFrame:
                       f"with {shown} ({len(frame.columns)} columns)", style="yellow",
                       markup=False)
     if sep == ";":
-        frame = _decimal_commas(frame, path.name)
+        raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+        frame = _decimal_commas(frame, path.name, raw)
     return frame
 
 
-def _decimal_commas(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+def _decimal_commas(frame: pd.DataFrame, source: str,
+                    raw: pd.DataFrame | None = None) -> pd.DataFrame:
     """A ';'-separated file's text columns whose every cell is a number with ',' as the
     decimal mark ('12,5', '1.234,50') as numbers, with a note: an uplift feature 'pre_revenue'
-    had become a category of 900 levels without a word."""
-    from features._io import _numbers
+    had become a category of 900 levels without a word.
+
+    Once such a column shows the file's convention, a column pandas read as decimals from
+    ``raw`` (the file as text) cells with '.' between thousands ('1.250', whole euros in
+    Excel's '#.##0') is read the same way: it had been 1.25 beside the note "'1.234,5' is
+    1234.5"."""
+    from features._io import _COMMA_DECIMAL_ANY, _numbers
 
     read = []
     for col in frame.columns:
@@ -93,6 +100,19 @@ def _decimal_commas(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         num, _ = _numbers(text[present], decimal_comma=True)
         if num.notna().all():
             frame[col] = pd.to_numeric(num.reindex(frame.index), errors="coerce")
+            read.append(str(col))
+    if read and raw is not None:
+        for col in frame.columns:
+            if col in read or not pd.api.types.is_float_dtype(frame[col].dtype):
+                continue
+            text = raw[col].astype("string").str.strip()
+            present = text.notna() & (text != "")
+            cells = text[present]
+            if not cells.str.contains(".", regex=False).any() or not cells.str.match(
+                    _COMMA_DECIMAL_ANY).all():
+                continue  # no thousands dots, or a '1.25' that is not one
+            frame[col] = pd.to_numeric(cells.str.replace(".", "", regex=False).reindex(
+                frame.index), errors="coerce")
             read.append(str(col))
     if read:
         console.print(f"note: {source}: {', '.join(map(repr, read))} read with ',' as the decimal "

@@ -298,3 +298,30 @@ def test_a_german_excel_export_reads_as_the_comma_file_does(tmp_path: Path) -> N
     assert bad.exit_code != 0
     assert "experiment_win.csv: file is not UTF-8 text" in bad.output
     assert "encoding='cp1252'" in bad.output
+
+
+def test_a_german_export_s_whole_amounts_with_thousands_dots_are_not_read_as_decimals(
+        tmp_path: Path) -> None:
+    # review: in a ';' file whose other numbers have decimal commas, revenue written as whole
+    # euros with thousands dots ('1.250' for 1250, as Excel's '#.##0' format writes them) was
+    # read by pandas as 1.25, and the note said "'1.234,5' is 1234.5"
+    frame = pd.read_csv(_experiment_csv(tmp_path / "experiment.csv", n=1500))
+    frame["revenue"] = frame["revenue"] * 50  # 0 .. a few thousand euros
+    frame["pre_revenue"] = frame["pre_revenue"] + 0.25  # cents: written '30,25'
+    plain = tmp_path / "plain.csv"
+    frame.to_csv(plain, index=False)
+    german = tmp_path / "experiment_de.csv"
+    de = frame.astype(object)
+    de["revenue"] = frame["revenue"].map(lambda v: f"{v:,.0f}".replace(",", "."))
+    de["pre_revenue"] = frame["pre_revenue"].map(lambda v: f"{v:.2f}".replace(".", ","))
+    assert de["revenue"].str.contains(r"\.").any()
+    de.to_csv(german, sep=";", index=False)
+    args = ["ab", "analyze", "--metrics", "revenue", "--cuped", "revenue=pre_revenue", "--json"]
+    ok = runner.invoke(app, [*args, str(tmp_path / "a.json"), "--data", str(plain)])
+    got = runner.invoke(app, [*args, str(tmp_path / "b.json"), "--data", str(german)])
+    assert ok.exit_code == 0, ok.output
+    assert got.exit_code == 0, got.output
+    assert "'pre_revenue', 'revenue' read with ',' as the decimal mark" in " ".join(
+        got.output.split())
+    a, b = (json.loads((tmp_path / f"{x}.json").read_text())["comparisons"] for x in "ab")
+    assert a == b
