@@ -497,8 +497,10 @@ def resolve_caps(frame: pd.DataFrame, metrics: Sequence[Metric], variant_col: st
     capped at the same quantile of its own values (``covariate_cap``; units above it counted
     under ``"<name>\0covariate"``), unless that quantile is the covariate's lowest value (the
     cap would make it constant: units above it counted under ``"<name>\0covariate_uncapped"``
-    and the covariate left as it is). A 0/1 metric cannot be capped (its 99th percentile may be
-    0)."""
+    and the covariate left as it is). A percentile that is the metric's own lowest value (P99
+    of revenue per user where 99.5% buy nothing: 0) is taken over the units above that value
+    instead (counted under ``"<name>\0cap_above_lowest"``). A 0/1 metric cannot be capped (its
+    99th percentile may be 0)."""
     out: list[Metric] = []
     counts: dict[str, int] = {}
     for m in metrics:
@@ -513,6 +515,14 @@ def resolve_caps(frame: pd.DataFrame, metrics: Sequence[Metric], variant_col: st
                 "cap revenue-like metrics only; drop this one from ", Param("caps"), "."
             )
         cap = m.cap if m.cap is not None else float(np.quantile(x, m.cap_quantile or 1.0))
+        if m.cap is None and cap <= float(x.min()) and (x > x.min()).any():
+            # a percentile at the lowest value (revenue per user where 99.5% of the units buy
+            # nothing has P99 = 0) would set every unit to it: the metric became 0 for all
+            # units without a word. As GrowthBook's "ignore zeros": the percentile of the
+            # units above the lowest value
+            above = x[x > x.min()]
+            cap = float(np.quantile(above, m.cap_quantile or 1.0))
+            counts[f"{m.name}\0cap_above_lowest"] = len(above)
         counts[m.name] = int((x > cap).sum())
         cov_cap = None
         if m.covariate is not None and m.cap is None and m.cap_quantile is not None:
@@ -647,6 +657,12 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
               f"units ({capped[m.name] / n_units:.0%}): a cap is for the few extreme units "
               "(e.g. p99 or p99.9); this one rewrites the metric itself"
               for m in ms if m.name in capped and capped[m.name] > CAP_TOUCH_SHARE * n_units]
+    lowest = {m.name: capped[k] for m in ms if (k := f"{m.name}\0cap_above_lowest") in capped}
+    notes += [f"metric {m.name!r}: its P{100 * (m.cap_quantile or 1):g} over all units is its "
+              f"lowest value (only {lowest[m.name]:,} of {n_units:,} units are above it), and a "
+              "cap there would set every unit to that value; the cap is the "
+              f"P{100 * (m.cap_quantile or 1):g} of those {lowest[m.name]:,} units instead "
+              f"({m.cap:,.6g})" for m in ms if m.name in lowest]
     uncapped = {m.name: capped[k] for m in ms if (k := f"{m.name}\0covariate_uncapped") in capped}
     notes += [f"metric {m.name!r}: its CUPED covariate {m.covariate!r} is not capped: its "
               f"P{100 * (m.cap_quantile or 1):g} is its lowest value (only "

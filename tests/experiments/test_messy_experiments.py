@@ -521,6 +521,26 @@ def test_a_covariate_whose_percentile_is_its_lowest_value_is_not_capped_to_a_con
         by_hand.comparison("revenue", "treatment").p_value)
 
 
+def test_a_metric_whose_percentile_is_its_lowest_value_is_capped_among_the_units_above() -> None:
+    # review: revenue per user where 99.5% buy nothing has P99 = 0; capping there set every
+    # unit's revenue to 0 (under 10% of the units touched: no warning either)
+    rng = np.random.default_rng(2)
+    n = 20_000
+    arm = rng.choice(["control", "treatment"], n)
+    buy = rng.random(n) < np.where(arm == "treatment", 0.006, 0.004)
+    revenue = np.where(buy, rng.gamma(2, 40, n), 0.0)
+    revenue[np.flatnonzero(buy)[0]] = 50_000.0  # one whale
+    frame = pd.DataFrame({"variant": arm, "revenue": revenue})
+    assert np.quantile(revenue, 0.99) == 0
+    res = ex.analyze(frame, "variant", "control",
+                     [ex.Metric("revenue", "revenue", cap_quantile=0.99)])
+    buyers = revenue[revenue > 0]
+    assert res.metrics[0].cap == pytest.approx(float(np.quantile(buyers, 0.99)))
+    assert res.comparison("revenue", "treatment").absolute_effect > 0
+    assert any("lowest value" in w and f"only {len(buyers):,} of 20,000" in w
+               for w in res.warnings), res.warnings
+
+
 def test_a_percentile_cap_counts_every_unit_at_most_at_the_pooled_quantile() -> None:
     frame = _whale_frame()
     capped = ex.analyze(frame, "variant", "control",
