@@ -38,6 +38,7 @@ from experiments._stats import (
     cuped_adjust,
     difference,
     exact_proportions,
+    log_ratio_interval,
     one_sided_bound,
     ratio_moments,
 )
@@ -127,7 +128,8 @@ def _arm_value(s: MomentStats | JointStats, kind: str) -> tuple[float, float]:
 
 
 def _compare(metric: Metric, kind: str, control: str, variant: str, a: MomentStats | JointStats,
-             b: MomentStats | JointStats, opts: AnalysisOptions) -> Comparison:
+             b: MomentStats | JointStats, opts: AnalysisOptions,
+             nonnegative: bool = False) -> Comparison:
     theta = vr = None
     if kind == "ratio":
         assert isinstance(a, JointStats)
@@ -151,6 +153,7 @@ def _compare(metric: Metric, kind: str, control: str, variant: str, a: MomentSta
                                                               else b.n)
     test = str(opts.test)
     flat_a, flat_b = _flat(ma, va), _flat(mb, vb)
+    pooled = False
     if kind == "proportion" and not metric.covariate and (flat_a or flat_b) and not (
             flat_a and flat_b and ma == mb):
         # a 0-or-all arm: Welch's SE would call its rate exact (p = 1e-239 for 0 of 20)
@@ -164,6 +167,18 @@ def _compare(metric: Metric, kind: str, control: str, variant: str, a: MomentSta
                        unadjusted_mean_a=ua, unadjusted_mean_b=ub, pooled=pooled)
         test = ("student" if opts.test == "welch" else "z-pooled") if pooled else test
     f = {k: float(v) for k, v in d._asdict().items()}
+    rel_method = "katz" if test == "fisher-exact" else "delta"
+    if (rel_method == "delta" and (nonnegative or kind == "proportion") and not metric.covariate
+            and ua > 0 and ub > 0 and f["se"] > 0 and f["relative_ci_low"] < -1):
+        # few events: the symmetric interval of the lift reaches below -100% (impossible for a
+        # metric that cannot be negative; 6 against 1 purchase among 3,000 per arm read
+        # [-118.6%, -48.0%], excluding 0 beside p = 0.059): the log scale keeps it in range
+        if pooled:
+            va = vb = ((na - 1) * va + (nb - 1) * vb) / (na + nb - 2)
+        q = (f["ci_high"] - f["absolute"]) / f["se"]
+        f["relative_ci_low"], f["relative_ci_high"], _ = log_ratio_interval(ma, va, na, mb, vb,
+                                                                            nb, q)
+        rel_method = "log-ratio"
     seq = None
     if opts.sequential:
         lo, hi, p = confidence_sequence(f["absolute"], f["se"] ** 2, na + nb, alpha=opts.alpha,
@@ -195,7 +210,7 @@ def _compare(metric: Metric, kind: str, control: str, variant: str, a: MomentSta
         df=f["df"] if np.isfinite(f["df"]) else None, p_value=f["p_value"],
         p_value_adjusted=f["p_value"], significant=bool(f["p_value"] < opts.alpha),
         test=test, alpha=opts.alpha, covariate=metric.covariate, theta=theta,
-        variance_reduction=vr, sequential=seq, bayes=bayes,
+        variance_reduction=vr, sequential=seq, bayes=bayes, relative_interval=rel_method,
     )
 
 
@@ -218,6 +233,20 @@ def _guardrail(metric: Metric, c: Comparison, alpha: float) -> GuardrailResult:
         harm_upper, harm_lower = (-sign * lo, -sign * hi) if sign > 0 else (-sign * hi,
                                                                            -sign * lo)
         p = float("nan")  # no standard error to test the margin with
+    elif rel and c.relative_interval == "log-ratio":
+        # the log-scale interval is not symmetric either: the one-sided bounds are its ends at
+        # 1 - 2 alpha, and the margin is tested on the log scale
+        q2 = _quantile(1 - alpha / 2, c.df)
+        ratio = 1 + c.relative_effect
+        sd_log = float(np.log((1 + c.relative_ci_high) / (1 + c.relative_ci_low))) / (2 * q2)
+        q1 = _quantile(1 - alpha, c.df)
+        lo, hi = ratio * np.exp(-q1 * sd_log) - 1, ratio * np.exp(q1 * sd_log) - 1
+        harm_upper, harm_lower = (-sign * lo, -sign * hi) if sign > 0 else (-sign * hi,
+                                                                           -sign * lo)
+        bound = 1 - margin if sign > 0 else 1 + margin  # the ratio at the allowed deterioration
+        p = (float("nan") if bound <= 0 or sd_log <= 0 else
+             _cdf(sign * (np.log(bound) - np.log(ratio)) / sd_log,
+                  c.df if c.df is not None else float("inf")))
     else:
         se = (c.relative_ci_high - c.relative_effect) if rel else (c.ci_high - c.absolute_effect)
         # convert the two-sided half-width back to a standard error
@@ -341,6 +370,7 @@ def _degenerate(m: Metric, kind: str, stats_by_arm: Mapping[str, MomentStats | J
 def _comparisons(summary: pd.DataFrame, control: str, metrics: Sequence[Metric],
                  kinds: Mapping[str, str], order: Sequence[str], opts: AnalysisOptions,
                  source: str, on_undefined: Literal["raise", "warn"] = "raise",
+                 nonnegative: frozenset[str] = frozenset(),
                  ) -> tuple[list[Comparison], list[MetricSummary], list[str]]:
     comps: list[Comparison] = []
     summaries: list[MetricSummary] = []
@@ -365,7 +395,14 @@ def _comparisons(summary: pd.DataFrame, control: str, metrics: Sequence[Metric],
         notes, flat = _degenerate(m, kinds[m.name], stats_by_arm, arms, on_undefined, source)
         warnings += notes
         metric_comps = [_compare(m, kinds[m.name], control, v, stats_by_arm[control],
-                                 stats_by_arm[v], opts) for v in order[1:] if v in stats_by_arm]
+                                 stats_by_arm[v], opts, m.name in nonnegative)
+                        for v in order[1:] if v in stats_by_arm]
+        warnings += [
+            f"metric {m.name!r} ({c.variant}): few events, so the symmetric (delta-method) "
+            "interval of the relative effect reached below -100%, impossible for a metric that "
+            "cannot be negative (and it under-covers); the relative interval is the log-ratio "
+            f"interval instead: {c.relative_ci_low:+.2%} to {c.relative_ci_high:+.2%}"
+            for c in metric_comps if c.relative_interval == "log-ratio"]
         comps.extend(replace(c, bayes=None) if flat else c for c in metric_comps)
         summaries.append(MetricSummary(m.name, kinds[m.name], m.column, m.denominator,
                                        m.covariate, m.is_guardrail, tuple(arms), m.cap,
@@ -400,6 +437,19 @@ def adjust_sequential(comps: list[Comparison], family: list[int], opts: Analysis
         out[i] = replace(out[i], sequential=replace(
             s, p_value_adjusted=float(p), significant=bool(np.isfinite(p) and p < opts.alpha)))
     return out
+
+
+def _nonnegative(frame: pd.DataFrame, m: Metric) -> bool:
+    """Whether the metric's column (and denominator) hold no negative value in ``frame``."""
+    for col in (m.column, m.denominator):
+        if col is None:
+            continue
+        if col not in frame.columns:
+            return False
+        values = pd.to_numeric(frame[col], errors="coerce")
+        if not bool((values >= 0).all()):
+            return False
+    return True
 
 
 def _merge_summary_labels(summary: pd.DataFrame, first_metric: str
@@ -469,8 +519,10 @@ def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str |
     counts = {v: int(first.get(v, 0)) for v in order}
     srm = srm_check(counts, opts.expected_shares, opts.srm_alpha)
     kinds = {m.name: detect_kind(m, frame, summary) for m in ms}
+    nonnegative = frozenset(m.name for m in ms if kinds[m.name] == "proportion"
+                            or (frame is not None and _nonnegative(frame, m)))
     comps, summaries, notes = _comparisons(summary, control, ms, kinds, order, opts, source,
-                                           on_undefined)
+                                           on_undefined, nonnegative)
     guard_metrics = {m.name: m for m in ms if m.is_guardrail}
     comps = _adjust(comps, set(guard_metrics), opts)
     guards = tuple(_guardrail(guard_metrics[c.metric], c, opts.alpha) for c in comps

@@ -160,7 +160,11 @@ def _tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[st
 def _methods(result: ExperimentResult) -> str:
     test = ("Welch's t-test (Welch-Satterthwaite df)" if result.test == "welch" else "z-test")
     return (f"Effects are variant minus control with {100 * (1 - result.alpha):.0f}% intervals "
-            f"from {test}; relative effects use the delta method. p-values are two-sided and "
+            f"from {test}; relative effects use the delta method"
+            + ("" if all(c.relative_interval == "delta" for c in result.comparisons) else
+               " (on the log scale where marked 'log-ratio' or 'katz' in the warnings: few "
+               "events)")
+            + ". p-values are two-sided and "
             f"adjusted with {result.correction} across variants x metrics. Guardrails are "
             "one-sided non-inferiority checks outside that family. Units are the assigned "
             "population (no rows dropped).")

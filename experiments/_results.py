@@ -222,7 +222,8 @@ class Comparison(_Record):
         ci_low: lower bound of the (1 - alpha) interval of the absolute effect.
         ci_high: upper bound of that interval.
         relative_effect: absolute effect divided by control's unadjusted mean.
-        relative_ci_low: lower bound of the delta-method interval of the relative effect.
+        relative_ci_low: lower bound of the interval of the relative effect (see
+            ``relative_interval``).
         relative_ci_high: upper bound of that interval.
         std_error: standard error of the absolute effect.
         statistic: t (Welch) or z statistic (NaN for Fisher's exact test).
@@ -238,6 +239,11 @@ class Comparison(_Record):
         variance_reduction: share of the effect's variance removed by CUPED (0.3 = 30%), else None.
         sequential: always-valid results when requested, else None.
         bayes: Bayesian results when requested, else None.
+        relative_interval: how the relative interval was computed: "delta" (symmetric
+            delta-method interval), "log-ratio" (delta method on the log scale, for a metric that
+            cannot be negative whose delta interval reached below -100%: few events) or
+            "katz" (log risk ratio on counts with one success and one failure added, with
+            Fisher's exact test).
     """
 
     metric: str
@@ -267,6 +273,7 @@ class Comparison(_Record):
     variance_reduction: float | None = None
     sequential: SequentialResult | None = None
     bayes: BayesResult | None = None
+    relative_interval: str = "delta"
 
 
 @dataclass(frozen=True)

@@ -429,6 +429,9 @@ class ComparisonAnswer(Answer):
     variance_reduction: float | None = None
     sequential: dict[str, Any] | None = Field(None, description="Always-valid result.")
     bayes: dict[str, Any] | None = Field(None, description="Bayesian result.")
+    relative_interval: str = Field("delta", description=(
+        "How the relative interval was computed: 'delta', 'log-ratio' (few events: the delta "
+        "interval reached below -100%) or 'katz' (with Fisher's exact test)."))
 
 
 class GuardrailAnswer(Answer):
