@@ -6,7 +6,10 @@ alternative, Fleiss et al.), with both tails counted for two-sided tests. CUPED 
 shrinking the per-unit variance by ``1 - variance_reduction`` where ``variance_reduction`` is the
 squared correlation between the metric and its pre-period covariate (Deng et al. 2013). With
 several variants the significance level is split Bonferroni-style across the variant-vs-control
-comparisons (conservative when Holm is used in the analysis).
+comparisons, times the number of primary metrics when several are planned (``metrics``): the
+analysis corrects over variants x primary metrics, so a plan for one comparison at the full alpha
+promised 80% power where Holm over 2 variants x 2 metrics gives about 72% (conservative when
+Holm is used in the analysis and several comparisons have effects).
 
 References:
     Fleiss, J. L., Levin, B., Paik, M. C. (2003). Statistical Methods for Rates and Proportions,
@@ -44,7 +47,7 @@ class Plan(_Record):
         mde_absolute: effect size (treatment minus control) in metric units.
         mde_relative: the same effect relative to ``baseline``.
         alpha: overall significance level.
-        alpha_per_comparison: level used per variant (``alpha / variants``).
+        alpha_per_comparison: level used per comparison (``alpha / (variants * metrics)``).
         power: probability of detecting ``mde_absolute``.
         alternative: "two-sided" or "one-sided".
         ratio: treatment units per control unit (per variant).
@@ -54,6 +57,8 @@ class Plan(_Record):
         n_per_variant: units in each treatment variant (rounded up).
         n_total: all units (control plus every variant).
         n_per_variant_exact: unrounded units per variant from the power equation.
+        metrics: primary metrics in the analysis's correction family (the level is split over
+            variants x metrics, as ``brain ab analyze`` corrects over them).
     """
 
     kind: str
@@ -72,10 +77,12 @@ class Plan(_Record):
     n_per_variant: int
     n_total: int
     n_per_variant_exact: float
+    metrics: int = 1
 
 
 def _validate(kind: str, baseline: float, sd: float | None, alpha: float, ratio: float,
-              variance_reduction: float, variants: int, alternative: str) -> None:
+              variance_reduction: float, variants: int, alternative: str,
+              metrics: int = 1) -> None:
     problems: list[str | tuple[str | Param, ...]] = []
     if kind not in ("proportion", "mean"):
         problems.append(f"kind must be 'proportion' or 'mean' (received {kind!r})")
@@ -100,6 +107,9 @@ def _validate(kind: str, baseline: float, sd: float | None, alpha: float, ratio:
                          f"removes, R^2) must be in [0, 1) (received {variance_reduction})"))
     if variants < 1:
         problems.append(f"variants must be >= 1 (received {variants})")
+    if metrics < 1:
+        problems.append(("", Param("metrics"), " (primary metrics in the correction "
+                         f"family) must be >= 1 (received {metrics})"))
     if alternative not in ("two-sided", "one-sided"):
         problems.append(
             f"alternative must be 'two-sided' or 'one-sided' (received {alternative!r})")
@@ -139,12 +149,13 @@ def _power(d: float, n_t: float, alpha: float, s_null: float, s_alt: float,
 
 
 def _plan(kind: str, baseline: float, sd: float | None, d: float, alpha: float, pw: float,
-          alternative: str, ratio: float, vr: float, variants: int, n_t: float) -> Plan:
+          alternative: str, ratio: float, vr: float, variants: int, n_t: float,
+          metrics: int = 1) -> Plan:
     n_t_int = math.ceil(n_t - 1e-9)
     n_c = math.ceil(n_t / ratio - 1e-9)
     return Plan(kind, baseline, sd, d, d / baseline if baseline else float("nan"), alpha,
-                alpha / variants, pw, alternative, ratio, vr, variants, n_c, n_t_int,
-                n_c + variants * n_t_int, float(n_t))
+                alpha / (variants * metrics), pw, alternative, ratio, vr, variants, n_c,
+                n_t_int, n_c + variants * n_t_int, float(n_t), metrics)
 
 
 def _effect(baseline: float, mde: float, relative: bool, kind: str) -> float:
@@ -162,28 +173,30 @@ def _effect(baseline: float, mde: float, relative: bool, kind: str) -> float:
 def power(*, n_control: int, baseline: float, mde: float, relative: bool = True,
           kind: Kind = "proportion", sd: float | None = None, alpha: float = 0.05,
           ratio: float = 1.0, alternative: Alternative = "two-sided",
-          variance_reduction: float = 0.0, variants: int = 1) -> Plan:
+          variance_reduction: float = 0.0, variants: int = 1, metrics: int = 1) -> Plan:
     """Power of detecting ``mde`` with ``n_control`` control units (``ratio`` x per variant)."""
-    _validate(kind, baseline, sd, alpha, ratio, variance_reduction, variants, alternative)
+    _validate(kind, baseline, sd, alpha, ratio, variance_reduction, variants, alternative,
+              metrics)
     d = _effect(baseline, mde, relative, kind)
     n_t = n_control * ratio
     s0, s1 = _stds(kind, baseline, sd, d, ratio, variance_reduction)
-    pw = _power(d, n_t, alpha / variants, s0, s1, alternative)
+    pw = _power(d, n_t, alpha / (variants * metrics), s0, s1, alternative)
     return _plan(kind, baseline, sd, d, alpha, pw, alternative, ratio, variance_reduction,
-                 variants, n_t)
+                 variants, n_t, metrics)
 
 
 def sample_size(*, baseline: float, mde: float, relative: bool = True,
                 kind: Kind = "proportion", sd: float | None = None, alpha: float = 0.05,
                 power: float = 0.8, ratio: float = 1.0, alternative: Alternative = "two-sided",
-                variance_reduction: float = 0.0, variants: int = 1) -> Plan:
+                variance_reduction: float = 0.0, variants: int = 1, metrics: int = 1) -> Plan:
     """Units needed to detect ``mde`` (relative to ``baseline`` unless ``relative=False``)."""
-    _validate(kind, baseline, sd, alpha, ratio, variance_reduction, variants, alternative)
+    _validate(kind, baseline, sd, alpha, ratio, variance_reduction, variants, alternative,
+              metrics)
     if not 0 < power < 1:
         raise ExperimentInputError(f"experiment plan: power must be in (0, 1); received {power}.")
     d = _effect(baseline, mde, relative, kind)
     s0, s1 = _stds(kind, baseline, sd, d, ratio, variance_reduction)
-    a = alpha / variants
+    a = alpha / (variants * metrics)
 
     def gap(n: float) -> float:
         return _power(d, n, a, s0, s1, alternative) - power
@@ -201,22 +214,24 @@ def sample_size(*, baseline: float, mde: float, relative: bool = True,
         )
     n_t = float(optimize.brentq(gap, 1e-6, _MAX_UNITS, xtol=1e-10, rtol=1e-14, maxiter=500))
     return _plan(kind, baseline, sd, d, alpha, power, alternative, ratio, variance_reduction,
-                 variants, n_t)
+                 variants, n_t, metrics)
 
 
 def minimum_detectable_effect(*, n_control: int, baseline: float, kind: Kind = "proportion",
                               sd: float | None = None, alpha: float = 0.05, power: float = 0.8,
                               ratio: float = 1.0, alternative: Alternative = "two-sided",
-                              variance_reduction: float = 0.0, variants: int = 1) -> Plan:
+                              variance_reduction: float = 0.0, variants: int = 1,
+                              metrics: int = 1) -> Plan:
     """Smallest positive effect detectable with the given power and ``n_control`` control units."""
-    _validate(kind, baseline, sd, alpha, ratio, variance_reduction, variants, alternative)
+    _validate(kind, baseline, sd, alpha, ratio, variance_reduction, variants, alternative,
+              metrics)
     if not 0 < power < 1 or n_control < 2:
         raise ExperimentInputError(
             f"experiment plan: need 0 < power < 1 and n_control >= 2; received power={power}, "
             f"n_control={n_control}."
         )
     n_t = n_control * ratio
-    a = alpha / variants
+    a = alpha / (variants * metrics)
     hi = (1 - baseline) * (1 - 1e-9) if kind == "proportion" else 1e6 * float(sd or 1.0)
 
     def gap(d: float) -> float:
@@ -238,4 +253,4 @@ def minimum_detectable_effect(*, n_control: int, baseline: float, kind: Kind = "
         )
     d = float(optimize.brentq(gap, lo, hi, xtol=1e-14, rtol=1e-12))
     return _plan(kind, baseline, sd, d, alpha, power, alternative, ratio, variance_reduction,
-                 variants, n_t)
+                 variants, n_t, metrics)

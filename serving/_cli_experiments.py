@@ -555,6 +555,10 @@ def plan_command(
     target_power: Annotated[float, typer.Option("--power", help="Desired power.")] = 0.8,
     ratio: Annotated[float, typer.Option(help="Treatment units per control unit.")] = 1.0,
     variants: Annotated[int, typer.Option(help="Treatment variants (Bonferroni split).")] = 1,
+    metrics: Annotated[int, typer.Option(
+        "--metrics", help="Primary metrics the analysis will correct over (brain ab analyze "
+                          "corrects over variants x primary metrics): alpha is split over "
+                          "variants x metrics.")] = 1,
     cuped_r2: Annotated[float, typer.Option(
         help="Variance reduction expected from CUPED: squared correlation with the pre-period "
              "covariate (0 = none).")] = 0.0,
@@ -570,7 +574,7 @@ def plan_command(
                                f"(all arms together); received {units_per_day}"))
     common = {"baseline": baseline, "kind": kind, "sd": sd, "alpha": alpha, "ratio": ratio,
               "alternative": "one-sided" if one_sided else "two-sided",
-              "variance_reduction": cuped_r2, "variants": variants}
+              "variance_reduction": cuped_r2, "variants": variants, "metrics": metrics}
     try:
         if n_control is not None and mde is not None:
             plan = power(n_control=n_control, mde=mde, relative=not absolute, **common)  # type: ignore[arg-type]
@@ -588,8 +592,10 @@ def plan_command(
     rows = [("metric kind", plan.kind), ("baseline", f"{plan.baseline:.6g}"),
             ("effect (absolute)", f"{plan.mde_absolute:.6g}"),
             ("effect (relative)", f"{plan.mde_relative:+.3%}"),
-            ("test", plan.alternative + (f", {plan.variants} variants (Bonferroni)"
-                                         if plan.variants > 1 else "")),
+            ("test", plan.alternative + (
+                f", {plan.variants} variant{'s' if plan.variants > 1 else ''} x {plan.metrics} "
+                "primary metrics (Bonferroni)" if plan.metrics > 1 else
+                f", {plan.variants} variants (Bonferroni)" if plan.variants > 1 else "")),
             ("treatment units per control unit", f"{plan.ratio:g}"),
             ("alpha (per comparison)", f"{plan.alpha} ({plan.alpha_per_comparison:.4g})"),
             ("power", f"{plan.power:.4f}"),

@@ -180,6 +180,9 @@ class PlanRequest(Strict):
     variance_reduction: float = Field(0.0, strict=True, ge=0, lt=1,
                                       description="CUPED variance reduction (0-1).")
     variants: int = Field(1, strict=True, ge=1, le=20)
+    metrics: int = Field(1, strict=True, ge=1, le=50,
+                         description="Primary metrics the analysis corrects over: alpha is "
+                                     "split over variants x metrics.")
 
 
 class ErrorDetail(Answer):
@@ -489,6 +492,8 @@ class PlanAnswer(Answer):
     n_per_variant: int
     n_total: int
     n_per_variant_exact: float | None
+    metrics: int = Field(1, description="Primary metrics the level is split over (with the "
+                                        "variants).")
 
 
 class ReloadAnswer(Answer):
