@@ -526,21 +526,18 @@ class Brain:
 
         r = req
         try:
+            common = {"baseline": r.baseline, "kind": r.kind, "sd": r.sd, "alpha": r.alpha,
+                      "variance_reduction": r.variance_reduction, "variants": r.variants,
+                      "metrics": r.metrics, "ratio": r.ratio, "alternative": r.alternative}
             if r.mde is not None and r.n_control is not None:
                 plan = ex.power(n_control=r.n_control, mde=r.mde, relative=r.relative,
-                                baseline=r.baseline, kind=r.kind, sd=r.sd, alpha=r.alpha,
-                                variance_reduction=r.variance_reduction, variants=r.variants,
-                                metrics=r.metrics)
+                                **common)  # type: ignore[arg-type]
             elif r.mde is not None:
                 plan = ex.sample_size(mde=r.mde, relative=r.relative, power=r.power,
-                                      baseline=r.baseline, kind=r.kind, sd=r.sd, alpha=r.alpha,
-                                      variance_reduction=r.variance_reduction,
-                                      variants=r.variants, metrics=r.metrics)
+                                      **common)  # type: ignore[arg-type]
             elif r.n_control is not None:
-                plan = ex.minimum_detectable_effect(
-                    n_control=r.n_control, power=r.power, baseline=r.baseline, kind=r.kind,
-                    sd=r.sd, alpha=r.alpha, variance_reduction=r.variance_reduction,
-                    variants=r.variants, metrics=r.metrics)
+                plan = ex.minimum_detectable_effect(n_control=r.n_control, power=r.power,
+                                                    **common)  # type: ignore[arg-type]
             else:
                 raise BadRequestError("give 'mde' (for the sample size), 'n_control' (for the "
                                       "minimum detectable effect), or both (for the power)",

@@ -183,6 +183,10 @@ class PlanRequest(Strict):
     metrics: int = Field(1, strict=True, ge=1, le=50,
                          description="Primary metrics the analysis corrects over: alpha is "
                                      "split over variants x metrics.")
+    ratio: float = Field(1.0, strict=True, gt=0, le=1000,
+                         description="Treatment units per control unit (per variant), e.g. "
+                                     "1/9 for a 90/10 split.")
+    alternative: Literal["two-sided", "one-sided"] = "two-sided"
 
 
 class ErrorDetail(Answer):

@@ -52,3 +52,20 @@ def test_cli_plan_takes_metrics(tmp_path: Path) -> None:
     plan = json.loads(out.read_text())
     assert plan["metrics"] == 2
     assert plan["n_per_variant_exact"] == pytest.approx(_n_at(0.0125), rel=1e-6)
+
+
+def test_api_plans_an_unequal_split_and_a_one_sided_test() -> None:
+    """POST /experiments/plan had no 'ratio' or 'alternative': a 90/10 test could not be
+    planned through the API (the strict request refused the field)."""
+    from serving._core import Brain
+    from serving._registry import Champions
+    from serving._schemas import PlanRequest
+
+    brain = Brain(Champions(names=("churn",), loader=lambda uri: None), snapshot=None)
+    got = brain.plan(PlanRequest(baseline=0.05, mde=0.04, ratio=1 / 9, metrics=1))
+    cli = ex.sample_size(baseline=0.05, mde=0.04, ratio=1 / 9)
+    assert (got["n_control"], got["n_per_variant"]) == (cli.n_control, cli.n_per_variant)
+    assert got["n_control"] > 8 * got["n_per_variant"]
+    one = brain.plan(PlanRequest(baseline=0.1, mde=0.05, alternative="one-sided"))
+    assert one["n_per_variant"] == ex.sample_size(baseline=0.1, mde=0.05,
+                                                  alternative="one-sided").n_per_variant
