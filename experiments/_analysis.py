@@ -728,10 +728,11 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
         at = 1 if result.srm.mismatch else 0  # after the SRM banner
         result = replace(result, warnings=(*warnings[:at], *notes, *warnings[at:]))
     if segment_col is not None:
-        from experiments._segments import segment_breakdown
+        from experiments._segments import segment_breakdown, segment_heterogeneity
 
         segs = segment_breakdown(frame, variant_col, str(control), ms, segment_col,
                                  options=opts, source=source)
+        het = segment_heterogeneity(segs)
         extra = [f"segment {s.segment_col}={s.segment!r}: {s.srm.message}" for s in segs
                  if s.srm.mismatch]
         extra += [f"segment {s.segment_col}={s.segment!r}: metric {c.metric!r} ({c.variant}) "
@@ -739,5 +740,10 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
                   "segment)" for s in segs for c in s.comparisons
                   if not np.isfinite(c.p_value)
                   and np.isfinite(result.comparison(c.metric, c.variant).p_value)]
-        result = replace(result, segments=segs, warnings=result.warnings + tuple(extra))
+        extra += [f"metric {h.metric!r} ({h.variant}): the effect differs across "
+                  f"{h.segment_col!r} segments (Cochran's Q {h.statistic:.2f}, df {h.df}, "
+                  f"p = {h.p_value:.2g}): read the segments' effects, not only the overall one"
+                  for h in het if h.p_value < opts.alpha]
+        result = replace(result, segments=segs, warnings=result.warnings + tuple(extra),
+                         heterogeneity=het)
     return result

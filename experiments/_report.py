@@ -154,6 +154,12 @@ def _tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[st
             "segment", "metric", "variant", "relative effect [CI]", "p",
             f"p adj ({result.correction} over segments x variants x metrics; guardrails "
             "unadjusted)", "significant", "SRM"], seg_rows))
+    if result.heterogeneity:
+        out.append((f"Does the effect differ across {result.heterogeneity[0].segment_col}? "
+                    "(Cochran's Q on the segments' absolute effects)",
+                    ["metric", "variant", "segments", "Q", "df", "p"],
+                    [[h.metric, h.variant, str(h.segments), f"{h.statistic:.3g}", str(h.df),
+                      _p(h.p_value)] for h in result.heterogeneity]))
     return out
 
 

@@ -327,6 +327,37 @@ class SegmentResult(_Record):
 
 
 @dataclass(frozen=True)
+class Heterogeneity(_Record):
+    """Whether one variant's effect on one metric differs across the segments of an attribute.
+
+    A segment whose effect is significant beside one whose effect is not is no evidence that
+    the effects differ; this test is. Cochran's Q on the segments' absolute effects, weighted by
+    their inverse variances (the interaction test of a segment x arm model), chi-square with
+    ``segments - 1`` degrees of freedom. Segments are disjoint sets of units (a pre-period
+    attribute), so their effects are independent.
+
+    Attributes:
+        metric: metric name.
+        variant: variant compared with control.
+        segment_col: attribute column.
+        segments: segments with a finite effect and standard error (those tested).
+        statistic: Cochran's Q.
+        df: degrees of freedom (``segments - 1``).
+        p_value: chi-square p-value of "the effect is the same in every segment".
+        pooled_effect: inverse-variance weighted mean of the segments' absolute effects.
+    """
+
+    metric: str
+    variant: str
+    segment_col: str
+    segments: int
+    statistic: float
+    df: int
+    p_value: float
+    pooled_effect: float
+
+
+@dataclass(frozen=True)
 class ExperimentResult(_Record):
     """Everything an analysis found; the sample-ratio check comes first on purpose.
 
@@ -345,6 +376,8 @@ class ExperimentResult(_Record):
         guardrails: guardrail checks.
         segments: per-segment breakdowns (empty unless requested).
         warnings: human-readable warnings, the SRM one first when present.
+        heterogeneity: per metric and variant, the test of whether the effect differs across
+            segments (empty unless segments were requested).
     """
 
     srm: SRMResult
@@ -360,6 +393,7 @@ class ExperimentResult(_Record):
     guardrails: tuple[GuardrailResult, ...] = ()
     segments: tuple[SegmentResult, ...] = ()
     warnings: tuple[str, ...] = ()
+    heterogeneity: tuple[Heterogeneity, ...] = ()
 
     def comparison(self, metric: str, variant: str) -> Comparison:
         """The comparison of ``variant`` with control on ``metric``."""

@@ -18,13 +18,13 @@ import pandas as pd
 from experiments._errors import ExperimentInputError, Param
 from experiments._metrics import Metric, parse_metrics, summarize
 from experiments._multiple import adjust_p_values
-from experiments._results import SegmentResult
+from experiments._results import Heterogeneity, SegmentResult
 from experiments._srm import srm_check
 
 if TYPE_CHECKING:
     from experiments._analysis import AnalysisOptions
 
-__all__ = ["segment_breakdown"]
+__all__ = ["segment_breakdown", "segment_heterogeneity"]
 
 
 def segment_breakdown(frame: pd.DataFrame, variant_col: str, control: str,
@@ -83,3 +83,30 @@ def segment_breakdown(frame: pd.DataFrame, variant_col: str, control: str,
     for (i, j), c in zip(positions, flat_all, strict=True):
         comps[i][j] = c
     return tuple(replace(s, comparisons=tuple(c)) for s, c in zip(per_seg, comps, strict=True))
+
+
+def segment_heterogeneity(segments: Sequence[SegmentResult]) -> tuple[Heterogeneity, ...]:
+    """Cochran's Q test, per metric and variant, that the absolute effect is the same in every
+    segment (see ``Heterogeneity``); pairs with fewer than two testable segments are left out."""
+    from scipy import stats
+
+    if not segments:
+        return ()
+    by_pair: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for sg in segments:
+        for c in sg.comparisons:
+            if np.isfinite(c.absolute_effect) and np.isfinite(c.std_error) and c.std_error > 0:
+                by_pair.setdefault((c.metric, c.variant), []).append(
+                    (c.absolute_effect, c.std_error))
+    out = []
+    for (metric, variant), rows in by_pair.items():
+        if len(rows) < 2:
+            continue
+        d = np.array([r[0] for r in rows])
+        w = 1.0 / np.array([r[1] for r in rows]) ** 2
+        pooled = float((w * d).sum() / w.sum())
+        q = float((w * (d - pooled) ** 2).sum())
+        df = len(rows) - 1
+        out.append(Heterogeneity(metric, variant, segments[0].segment_col, len(rows), q, df,
+                                 float(stats.chi2.sf(q, df)), pooled))
+    return tuple(out)

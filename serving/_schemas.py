@@ -475,6 +475,11 @@ class AnalysisAnswer(Answer):
     segments: list[dict[str, Any]] = Field(description="Per segment: its SRM check and "
                                                        "comparisons.")
     warnings: list[str]
+    heterogeneity: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="With segments: per metric and variant, Cochran's Q test that the effect is "
+                    "the same in every segment (metric, variant, segment_col, segments, "
+                    "statistic, df, p_value, pooled_effect).")
 
 
 class PlanAnswer(Answer):
