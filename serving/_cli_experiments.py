@@ -391,10 +391,11 @@ def _print_result(result: ExperimentResult) -> None:
         for h in result.heterogeneity:
             console.print(
                 f"does the effect differ across segments? {h.metric} ({h.variant}): Cochran's Q "
-                f"{h.statistic:.2f}, df {h.df}, p = {_p(h.p_value)}"
-                + (" -> yes" if h.p_value < result.alpha else
-                   " -> not shown (one segment significant and another not is no evidence "
-                   "that they differ)"), markup=False)
+                f"{h.statistic:.2f}, df {h.df}, p = {_p(h.p_value)} -> "
+                + ("yes" if h.p_value < result.alpha else "not shown"), markup=False)
+        if any(h.p_value >= result.alpha for h in result.heterogeneity):
+            console.print("(not shown: one segment significant and another not is no evidence "
+                          "that their effects differ)", markup=False)
     for g in result.guardrails:
         console.print(f"guardrail {g.status.upper()}: {g.message}", markup=False,
                       style={"pass": "green", "fail": "bold red"}.get(g.status, "yellow"))
