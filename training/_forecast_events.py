@@ -472,6 +472,12 @@ class EventEffects:
                              & (np.nan_to_num(grid.y, nan=0.0) == 0)).groupby(
                 np.asarray(days)).all()
             keep &= ~shut.reindex(occ["date"]).fillna(value=False).to_numpy(dtype=bool)
+            # nor does a day inside an unmarked drop (a tracking outage of 0 visits over two
+            # newsletter sends): counted, its lift of -10 made the newsletter's spread 0.67
+            # and every planned send's band a third to three times its P50
+            if off.any():
+                outage = pd.Series(off).groupby(np.asarray(days)).any()
+                keep &= ~outage.reindex(occ["date"]).fillna(value=False).to_numpy(dtype=bool)
             obs.append(part[keep])
         if obs:
             self._pool_with_backgrounds(pd.concat(obs, ignore_index=True))
