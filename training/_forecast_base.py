@@ -407,7 +407,11 @@ def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None,
     notes = [n for n in (negative_values_note(series), extreme_values_note(series),
                          similar_ids_note(series)) if n]
     notes += regressor_notes(series)
-    panel = prepare_panel(series[["series_id", "ds", "y"]], "none")
+    # numeric known-in-advance columns too: a level shift that one of them explains (a paid
+    # channel's budget) is told as such
+    known = [c for c in series.columns if c not in ("series_id", "ds", "y")
+             and pd.api.types.is_numeric_dtype(series[c])]
+    panel = prepare_panel(series[["series_id", "ds", "y", *known]], "none")
     extra = [n for n in (short_history_note(panel), level_shift_note(panel, calendar=calendar),
                          sparse_series_note(panel), gap_note(panel, tz=tz)) if n]
     return notes + extra + missing_phase_notes(panel)
@@ -540,7 +544,8 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
         # days the calendar explains, and closures that ended (the forecaster cleans those),
         # are not a shift
         _, _, _, ended, _ = _winsorize(panel.fwd(y), 7 * spd, defaults.clip_sd,
-                                       shift_run=round(defaults.level_shift_days * spd))
+                                       shift_run=round(defaults.level_shift_days * spd),
+                                       reg=g.regressors)
         y = np.where(ended, np.nan, y)[-span:]
         y = np.where(np.isin(g.ds[-span:].normalize().to_numpy(), event_days(sid)), np.nan, y)
         now_y, then_y = y[-cut:], y[:-cut]
@@ -552,18 +557,50 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
         # small counts (a niche product's 2 or 3 a day) move by 1.5x on noise alone
         if max(now, then) >= 10 and min(now, then) >= 0 and (
                 min(now, then) == 0 or max(now / then, then / now) >= ratio):
-            moved.append((sid, now, then))
+            moved.append((sid, now, then, _moved_columns(g.regressors, cut, span)))
     if not moved:
         return None
-    shown = listed([f"{sid!r} ({now:,.4g} against {then:,.4g})" for sid, now, then in moved])
+    shown = listed([f"{sid!r} ({now:,.4g} against {then:,.4g}"
+                    + "".join(f"; its {c!r} {a:,.4g} against {b:,.4g}" for c, a, b in cols) + ")"
+                    for sid, now, then, cols in moved])
     verb = "runs" if len(moved) == 1 else "run"
-    return (f"{len(moved)} series {verb} at another level in their last {recent_days} days than "
-            f"in the {before_days} before (medians, calendar event days left out): {shown}. "
-            "The forecast takes 4 or more days in 5 beyond the usual range as the new level and "
-            "starts from it; a shift younger than that is not followed yet (in a check, traffic "
-            "doubled 3 days before the origin covered 2% of the 80% band, 69% at 5 days and 87% "
-            "at 7). If it is a closure or a promotion still running, mark it in the calendar "
-            "(kind 'closed', or the promotion's kind), or the forecast will carry it on")
+    text = (f"{len(moved)} series {verb} at another level in their last {recent_days} days "
+            f"than in the {before_days} before (medians, calendar event days left out): "
+            f"{shown}. ")
+    explained = [sid for sid, _, _, cols in moved if cols]
+    if explained:
+        # a budget that moved with the visits is no closure or promotion to mark: the
+        # forecast reads the column's planned values (it had told a planner whose paid
+        # visits followed a doubled spend to mark a closure or a promotion)
+        named = listed([repr(s) for s in explained])
+        text += (f"Where a known-in-advance column moved with it ({named}"
+                 "), the forecast follows that column's values in --future, not the new level "
+                 "alone. ")
+        if len(explained) == len(moved):
+            return text.rstrip()
+    return text + (
+        "The forecast takes 4 or more days in 5 beyond the usual range as the new level and "
+        "starts from it; a shift younger than that is not followed yet (in a check, traffic "
+        "doubled 3 days before the origin covered 2% of the 80% band, 69% at 5 days and 87% "
+        "at 7). If it is a closure or a promotion still running, mark it in the calendar "
+        "(kind 'closed', or the promotion's kind), or the forecast will carry it on")
+
+
+def _moved_columns(reg: dict[str, np.ndarray], cut: int, span: int
+                   ) -> list[tuple[str, float, float]]:
+    """Known-in-advance columns whose median over the last ``cut`` periods differs by a fifth
+    or more from their median over the ``span - cut`` before: (name, now, then)."""
+    out = []
+    for name, vals in reg.items():
+        v = np.asarray(vals, dtype=float)[-span:]
+        now_v, then_v = v[-cut:], v[:-cut]
+        if not np.isfinite(now_v).any() or not np.isfinite(then_v).any():
+            continue
+        now, then = float(np.nanmedian(now_v)), float(np.nanmedian(then_v))
+        scale = max(abs(now), abs(then))
+        if scale > 0 and abs(now - then) >= 0.2 * scale:
+            out.append((name, now, then))
+    return out
 
 
 def sparse_series_note(panel: Panel, weeks: int = 8, share: float = 0.2) -> str | None:

@@ -422,3 +422,23 @@ def test_a_forecast_far_beyond_the_history_is_named() -> None:
     assert note is not None
     assert "1 series" in note
     assert "'b' P50 300,000 on 2024-03-07, 3,000x its largest value so far (100)" in note
+
+
+def test_a_level_shift_a_known_in_advance_column_explains_is_told_as_such() -> None:
+    """Independent check: paid visits rose 1.8x with a budget raised 2.4x a fortnight before
+    the origin. The note told the planner to mark a closure or a promotion in the calendar,
+    though the spend column explains the step and the forecast follows its planned values."""
+    ds = pd.date_range("2025-01-01", "2025-10-31", freq="D")
+    spend = np.where(ds >= "2025-10-17", 5400.0, 2200.0)
+    rng = np.random.default_rng(2)
+    paid = pd.DataFrame({"series_id": "paid_search", "ds": ds, "spend": spend,
+                         "y": np.round(6 * spend**0.75 * rng.lognormal(0, 0.05, len(ds)))})
+    organic = pd.DataFrame({"series_id": "organic", "ds": ds, "spend": 0.0,
+                            "y": np.round(np.where(ds >= "2025-10-17", 2.0, 1.0) * 9000
+                                          * rng.lognormal(0, 0.05, len(ds)))})
+    note = next(n for n in series_notes(paid) if "another level" in n)
+    assert "its 'spend' 5,400 against 2,200" in note
+    assert "follows that column's values" in note
+    assert "mark it in the calendar" not in note  # nothing to mark
+    both = next(n for n in series_notes(pd.concat([paid, organic])) if "another level" in n)
+    assert "mark it in the calendar" in both  # organic's step has no column behind it
