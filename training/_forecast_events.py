@@ -505,6 +505,7 @@ class EventEffects:
         self.dispersion_: dict[str, float] = {}
         self.series_dispersion_: dict[tuple[str, str], float] = {}
         self.shifts_: dict[str, _Estimate] = {}
+        self.running_: dict[tuple[str, str, pd.Timestamp], tuple[float, int]] = {}
         self.kind_spread_: dict[str, float] = {}
         self.kind_window_: dict[str, _Estimate] = {}
         self.series_kind_: dict[tuple[str, str, str], _Estimate] = {}
@@ -701,6 +702,41 @@ class EventEffects:
                                   strict=True)])
         sq = (obs["r"].to_numpy() - fitted) ** 2
         self._fit_dispersion(obs, sq)
+        self._fit_running(obs, obs["r"].to_numpy() - fitted)
+
+    def _fit_running(self, obs: pd.DataFrame, resid: np.ndarray) -> None:
+        """Per (series, name, start) of an occurrence still running at the series' last
+        period, how far its days so far ran from the learned lift: their mean residual,
+        shrunk towards 0 as a random effect of the occurrence (occurrence spread against
+        day-to-day noise over the days seen). ``lift_many`` adds it to the occurrence's
+        remaining days: a sale whose first three days ran 17% below its learned lift is not
+        forecast at that lift for the rest of its window, as an occurrence's lift differs
+        from its name's by the spread its history shows."""
+        self.running_ = {}
+        inside = obs["in_window"].to_numpy(dtype=bool)
+        date = pd.to_datetime(obs["date"])
+        last = date + pd.to_timedelta(obs["age"].astype(float), unit="D")
+        end = pd.to_datetime(obs["start"]) + pd.to_timedelta(
+            pd.to_numeric(obs["span"], errors="coerce").fillna(1).astype(float) - 1, unit="D")
+        live = inside & (end > last).to_numpy() & np.isfinite(resid)
+        if not live.any():
+            return
+        spread = pd.Series(self.spread_, dtype=float)
+        pair = pd.MultiIndex.from_arrays([obs["series_id"].astype(str),
+                                          obs["key"].astype(str)])
+        tau2 = spread.reindex(pair).fillna(0.0).to_numpy()
+        noise = np.maximum(obs["noise"].to_numpy(dtype=float) - tau2, 1e-6)
+        frame = pd.DataFrame({"sid": obs["series_id"].astype(str).to_numpy(),
+                              "name": obs["name"].astype(str).to_numpy(),
+                              "start": pd.to_datetime(obs["start"]).to_numpy(),
+                              "e": resid, "tau2": tau2, "noise": noise})[live]
+        for (sid, name, start), g in frame.groupby(["sid", "name", "start"], sort=False):
+            n, t2, s2 = len(g), float(g["tau2"].mean()), float(g["noise"].mean())
+            if t2 <= 0:
+                continue
+            share = t2 / (t2 + s2 / n)
+            self.running_[(sid, name, pd.Timestamp(start))] = (
+                share * float(g["e"].mean()), n)
 
     def _fit_dispersion(self, obs: pd.DataFrame, sq: np.ndarray) -> None:
         """Per series and key, the spread of single occurrences around their estimate.
@@ -911,6 +947,15 @@ class EventEffects:
                          for r in distinct.itertuples(index=False)], dtype=float).reshape(-1, 3)
         at = vals[group]
         occ = occ.assign(lift=at[:, 0], var_lo=at[:, 1], var_hi=at[:, 2])
+        running = getattr(self, "running_", {})  # absent in older models
+        if running:
+            # an occurrence already running at the end of the history: its remaining days
+            # move by how far its days so far ran from the learned lift (``_fit_running``)
+            key = list(zip((asked[int(k)] for k in occ["sid"]), occ["name"].astype(str),
+                           pd.to_datetime(occ["start"]), strict=True))
+            move = np.array([running.get(k, (0.0, 0))[0] for k in key], dtype=float)
+            occ["lift"] = occ["lift"].to_numpy(dtype=float) + np.where(
+                occ["in_window"].to_numpy(dtype=bool), move, 0.0)
         occ["rank"] = occ["in_window"].astype(int) * 1e6 + occ["lift"].abs()
         # a background event (a long window) adds its lift under a shorter event's days
         occ, under = _set_background_aside(occ, by="cell")
