@@ -525,6 +525,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         background_events,
         beyond_history_note,
         calendar_novelty_notes,
+        known_in_advance_lift_note,
         peak_summary,
         series_levels,
         withheld_lift_note,
@@ -591,11 +592,9 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     beyond = beyond_history_note(inner, fc)
     if beyond:
         show_note(beyond)
-    if names:
-        show_note(f"lift_pct is over the forecast without the calendar's events, with the same "
-                  f"known-in-advance values ({', '.join(map(repr, names))}): what those columns "
-                  "add (a promo flag's uplift) is inside baseline_p50, not in the lift; give a "
-                  "promotion as a calendar event to see its lift")
+    kia = known_in_advance_lift_note(list(names))
+    if kia:
+        show_note(kia)
     fc_path, pk_path, png = out / "forecast.csv", out / "peaks.csv", out / "forecast.png"
     for path in (fc_path, pk_path, png):
         note_replaced(path)

@@ -334,6 +334,7 @@ class Brain:
         from training._forecast_peaks import (
             calendar_novelty_notes,
             channel_scope_note,
+            known_in_advance_lift_note,
             time_zone_note,
             withheld_lift_note,
         )
@@ -428,6 +429,12 @@ class Brain:
         withheld = withheld_lift_note(peaks)
         if withheld:
             notes.append(withheld)
+        # the page shows the API's notes only: without this one, a planner read a paid
+        # channel's sale lift on the page without being told the spend plan sits in the
+        # baseline (brain forecast predict said so)
+        kia = known_in_advance_lift_note(list(fc_model.panel_.regressor_names))
+        if kia and len(peaks):
+            notes.append(kia)
         return {"model": loaded.name, "version": loaded.version, "series_id": req.series_id,
                 "horizon": req.horizon,
                 "forecast": records(fc[["ds", "p10", "p50", "p90"]]),

@@ -252,6 +252,17 @@ def forecast_with_peaks(
     return PeakForecast(fc, base, peak_summary(fc, cal, base, bg, series_levels(model)))
 
 
+def known_in_advance_lift_note(names: list[str]) -> str | None:
+    """What a peak's lift leaves out for a model with known-in-advance columns ``names``
+    (None without): ``brain forecast predict`` and ``POST /forecast_traffic`` say the same."""
+    if not names:
+        return None
+    return (f"lift_pct is over the forecast without the calendar's events, with the same "
+            f"known-in-advance values ({', '.join(map(repr, names))}): what those columns "
+            "add (a promo flag's uplift) is inside baseline_p50, not in the lift; give a "
+            "promotion as a calendar event to see its lift")
+
+
 def withheld_lift_note(peaks: pd.DataFrame) -> str | None:
     """The note for peak rows whose lift is left out (baseline under ``LIFT_FLOOR`` of the
     series' average), else None."""

@@ -74,6 +74,7 @@ def test_train_and_predict_with_future_file(tmp_path: Path) -> None:
     res = runner.invoke(forecast_app, ["predict", "--horizon", "10", "--future", str(f_path),
                                        "--out", str(out)])
     assert res.exit_code == 0, res.output
+    res_predict_output = " ".join(res.output.split())
     fc = pd.read_csv(out / "forecast.csv", parse_dates=["ds"])
     assert len(fc) == 20
     assert set(fc["series_id"]) == {"store_a", "store_b"}
@@ -103,6 +104,10 @@ def test_train_and_predict_with_future_file(tmp_path: Path) -> None:
     api = brain.forecast(ForecastRequest(series_id="store_a", horizon=10,
                                          future=fut.to_dict("records")))
     assert np.allclose([r["p50"] for r in api["forecast"]], a["p50"].to_numpy())
+    # what the lift leaves out is said by the API (and so on the page) as by predict: it had
+    # been a predict note only
+    assert any("inside baseline_p50" in n and "'promo'" in n for n in api["notes"])
+    assert "inside baseline_p50" in res_predict_output
     with pytest.raises(BadRequestError, match=r"promo.*'future'"):
         brain.forecast(ForecastRequest(series_id="store_a", horizon=10))
     mine = fut[fut["series_id"] == "store_a"]
