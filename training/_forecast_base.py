@@ -413,7 +413,8 @@ def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None,
              and pd.api.types.is_numeric_dtype(series[c])]
     panel = prepare_panel(series[["series_id", "ds", "y", *known]], "none")
     extra = [n for n in (short_history_note(panel), level_shift_note(panel, calendar=calendar),
-                         sparse_series_note(panel), gap_note(panel, tz=tz)) if n]
+                         unmarked_drop_note(panel, calendar), sparse_series_note(panel),
+                         gap_note(panel, tz=tz)) if n]
     return notes + extra + missing_phase_notes(panel)
 
 
@@ -601,6 +602,60 @@ def _moved_columns(reg: dict[str, np.ndarray], cut: int, span: int
         if scale > 0 and abs(now - then) >= 0.2 * scale:
             out.append((name, now, then))
     return out
+
+
+def unmarked_drop_note(panel: Panel, calendar: pd.DataFrame | None = None,
+                       show: int = 3) -> str | None:
+    """The note for drops the LightGBM forecaster takes as unmarked closures or outages that
+    ended (runs of periods far below the usual level that came back, mostly outside the
+    calendar's event days), else None: it leaves them out of learning, which is right for a
+    tracking outage and hides a real closure that will recur. Runs at the same periods in
+    several series (an outage of the whole site) are named once with their series.
+
+    A 4-day tracking outage of 0 visits in every channel had been cleaned without a word: the
+    planner could not tell whether it was recognised."""
+    from features._calendar import normalize_calendar
+
+    from ._forecast_gbm import LightGBMForecaster, _winsorize  # the forecaster's own reading
+
+    defaults = LightGBMForecaster()
+    event_days = _event_days(normalize_calendar(calendar) if calendar is not None else None)
+    spd = steps_per_day(panel.freq)
+    runs: dict[tuple[pd.Timestamp, pd.Timestamp, int], list[str]] = {}
+    # the forecaster's scale: log1p unless a value is negative (``prepare_panel``'s "auto")
+    ys = [g.y for g in panel.series.values() if np.isfinite(g.y).any()]
+    log = bool(ys) and min(float(np.nanmin(y)) for y in ys) >= 0
+    for sid, g in panel.series.items():
+        y = g.y.astype(float)
+        drop = _winsorize(np.log1p(y) if log else y, 7 * spd, defaults.clip_sd,
+                          shift_run=round(defaults.level_shift_days * spd),
+                          reg=g.regressors)[3]
+        if not drop.any():
+            continue
+        marked = np.isin(g.ds.normalize().to_numpy(), event_days(str(sid)))
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], drop.astype(int), [0]])))
+        starts, ends = edges[::2], edges[1::2]
+        # runs a period or a day apart are one (Christmas Eve to Boxing Day, and a day
+        # before them)
+        near = np.flatnonzero(starts[1:] - ends[:-1] > spd)
+        starts, ends = np.r_[starts[:1], starts[1:][near]], np.r_[ends[:-1][near], ends[-1:]]
+        for a, b in zip(starts, ends, strict=True):
+            if marked[a:b].mean() > 0.5:
+                continue  # the calendar's own event (a holiday) explains most of it
+            runs.setdefault((g.ds[a], g.ds[b - 1], int(b - a)), []).append(str(sid))
+    if not runs:
+        return None
+    unit = "days" if panel.freq == "D" else "hours"
+    shown = listed([f"{period_text(a)} .. {period_text(b)} ({n} {unit if n != 1 else unit[:-1]}) "
+                    f"in {listed([repr(s) for s in sids])}"
+                    for (a, b, n), sids in sorted(runs.items())], show)
+    one = len(runs) == 1
+    return (f"{len(runs)} drop{'' if one else 's'} far below the usual level that came back, "
+            f"not in the calendar, {'is' if one else 'are'} taken as unmarked outages or "
+            "closures and left out of learning "
+            f"(their periods are replaced by the usual level, and no event lift is measured "
+            f"on them): {shown}. Right for a tracking outage; if one was a real closure that "
+            "will recur, mark it in the calendar (kind 'closed') so it is learned and forecast")
 
 
 def sparse_series_note(panel: Panel, weeks: int = 8, share: float = 0.2) -> str | None:

@@ -442,3 +442,23 @@ def test_a_level_shift_a_known_in_advance_column_explains_is_told_as_such() -> N
     assert "mark it in the calendar" not in note  # nothing to mark
     both = next(n for n in series_notes(pd.concat([paid, organic])) if "another level" in n)
     assert "mark it in the calendar" in both  # organic's step has no column behind it
+
+
+def test_an_unmarked_outage_is_named_once_with_its_series_and_a_holiday_is_not() -> None:
+    """Independent check: a 4-day tracking outage (0 visits in every channel, not in the
+    calendar) was found and cleaned without a word, so the planner could not tell whether it
+    had been recognised. A holiday in the calendar, and a day beside it, is no such drop."""
+    rng = np.random.default_rng(4)
+    ds = pd.date_range("2024-01-01", "2025-06-30", freq="D")
+    frames = []
+    for sid, level in (("organic", 9000), ("paid_search", 3000), ("total", 12000)):
+        y = level * rng.lognormal(0, 0.06, len(ds))
+        y[(ds >= "2025-03-11") & (ds <= "2025-03-14")] = 0  # the outage
+        y[(ds >= "2024-12-24") & (ds <= "2024-12-26")] *= 0.4  # Christmas, in the calendar
+        frames.append(pd.DataFrame({"series_id": sid, "ds": ds, "y": np.round(y)}))
+    cal = pd.DataFrame({"name": ["Christmas"], "start": ["2024-12-24"], "end": ["2024-12-26"],
+                        "kind": ["holiday"]})
+    note = next(n for n in series_notes(pd.concat(frames), cal) if "unmarked outages" in n)
+    assert note.startswith("1 drop far below the usual level")
+    assert "2025-03-11 .. 2025-03-14 (4 days) in 'organic', 'paid_search', 'total'" in note
+    assert "2024-12" not in note
