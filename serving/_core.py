@@ -391,7 +391,7 @@ class Brain:
                 notes.append(scope)
         mine = normalize_calendar(cal)  # the model's own future events and the request's
         notes += calendar_novelty_notes(fc_model, mine[applies_to(mine, req.series_id)],
-                                        first, last)
+                                        first, last, series=[req.series_id])
         if req.future and not fc_model.panel_.regressor_names:
             raise BadRequestError("this model was trained without known-in-advance columns, so "
                                   "'future' cannot be used; drop it (GET /models lists the "

@@ -170,7 +170,8 @@ def channel_scope_note(calendar: pd.DataFrame | None, series_id: str) -> str | N
 
 
 def calendar_novelty_notes(model: BaseForecaster, calendar: pd.DataFrame | None,
-                           begin: pd.Timestamp, end: pd.Timestamp) -> list[str]:
+                           begin: pd.Timestamp, end: pd.Timestamp,
+                           series: list[str] | None = None) -> list[str]:
     """Notes for planned events (between ``begin`` and ``end``) the history cannot size.
 
     - a kind the training calendar never had: no lift is learned for it, so it is forecast
@@ -178,7 +179,10 @@ def calendar_novelty_notes(model: BaseForecaster, calendar: pd.DataFrame | None,
       at half its true mean, silently);
     - an intensity above the largest its kind had: the lift of the largest seen is used, with
       the band widened on the side the lift points to;
-    - an event that runs past the last forecast period: its peak row covers part of it.
+    - an event that runs past the last forecast period: its peak row covers part of it;
+    - a kind the history had, planned on a series whose own history never had it (a channel
+      launched after the last sale): its lift is borrowed from the other series. ``series``
+      limits this to the series asked for (the API's one), default every series of the model.
     """
     cal = normalize_calendar(calendar)
     cal = cal[(cal["end"] >= begin.normalize()) & (cal["start"] <= end)]
@@ -217,7 +221,41 @@ def calendar_novelty_notes(model: BaseForecaster, calendar: pd.DataFrame | None,
                      f"kind had in the history: {shown}. They are forecast at the lift of the "
                      "largest intensity seen, with the band widened towards a bigger effect; "
                      "the history cannot say how much bigger")
+    unseen = _kinds_new_to_series(model, own, cal[cal["kind"].astype(str).isin(known)], begin,
+                                  series)
+    if unseen:
+        shown = listed([f"{sid!r} (history from {first:%Y-%m-%d}: "
+                        f"{listed([repr(n) for n in names])})"
+                        for sid, first, names in unseen])
+        notes.append(f"{len(unseen)} series never had a past event of the kind of some planned "
+                     f"events: {shown}. Their lift there is borrowed from the other series' "
+                     "events of that kind (a new channel may respond otherwise); read those "
+                     "peaks as a guess, not as this series' own history")
     return notes
+
+
+def _kinds_new_to_series(model: BaseForecaster, own: pd.DataFrame, planned: pd.DataFrame,
+                         begin: pd.Timestamp, series: list[str] | None
+                         ) -> list[tuple[str, pd.Timestamp, list[str]]]:
+    """Per series (of ``series``, default the model's), its first period and the planned
+    events that apply to it whose kind no past event applying to it had within its history."""
+    panel = getattr(model, "panel_", None)
+    if panel is None or planned.empty:
+        return []
+    past = own[own["start"] < begin.normalize()]
+    out = []
+    for sid in series if series is not None else list(panel.series):
+        grid = panel.series.get(sid)
+        if grid is None or not len(grid.ds):
+            continue
+        first = pd.Timestamp(grid.ds[0]).normalize()
+        mine = past[applies_to(past, sid) & (past["end"] >= first).to_numpy()]
+        had = set(mine["kind"].astype(str))
+        new = planned[applies_to(planned, sid) & ~planned["kind"].astype(str).isin(had)
+                      .to_numpy()]
+        if len(new):
+            out.append((str(sid), first, [str(n) for n in new["name"]]))
+    return out
 
 
 @dataclass(frozen=True)

@@ -462,3 +462,26 @@ def test_an_unmarked_outage_is_named_once_with_its_series_and_a_holiday_is_not()
     assert note.startswith("1 drop far below the usual level")
     assert "2025-03-11 .. 2025-03-14 (4 days) in 'organic', 'paid_search', 'total'" in note
     assert "2024-12" not in note
+
+
+def test_a_planned_event_of_a_kind_new_to_a_young_series_is_noted() -> None:
+    """Independent check: an affiliate channel launched five months before the origin got a
+    Black Week peak of +374% with no word that its own history never had a sale: the lift
+    was borrowed from the other channels."""
+    from types import SimpleNamespace
+
+    from training._forecast_peaks import calendar_novelty_notes
+
+    past = pd.DataFrame({"name": ["Black Week 2024", "Black Week 2025"],
+                         "start": ["2024-11-25", "2025-11-24"], "kind": "sale"})
+    grids = {sid: SimpleNamespace(ds=pd.date_range(first, "2026-10-31", freq="D"))
+             for sid, first in (("total", "2023-09-01"), ("affiliate", "2026-06-20"))}
+    model = SimpleNamespace(calendar_=past, panel_=SimpleNamespace(series=grids),
+                            effects_=SimpleNamespace(max_intensity_={}))
+    plan = pd.DataFrame({"name": ["Black Week 2026"], "start": ["2026-11-23"],
+                         "end": ["2026-11-30"], "kind": ["sale"]})
+    begin, end = pd.Timestamp("2026-11-01"), pd.Timestamp("2026-12-15")
+    (note,) = calendar_novelty_notes(model, plan, begin, end)
+    assert note.startswith("1 series never had a past event of the kind of some planned "
+                           "events: 'affiliate' (history from 2026-06-20: 'Black Week 2026')")
+    assert calendar_novelty_notes(model, plan, begin, end, series=["total"]) == []
