@@ -29,7 +29,6 @@ __all__ = [
     "check_calendar_channels",
     "check_future_regressors",
     "extreme_values_note",
-    "fill_other_series",
     "future_regressor_values",
     "kind_intensities",
     "level_shift_note",
@@ -930,41 +929,6 @@ def check_future_regressors(
     return fr
 
 
-def fill_other_series(panel: Panel, horizon: int, future: pd.DataFrame,
-                      keep: Sequence[str]) -> pd.DataFrame:
-    """``future`` (checked for the series ``keep``) completed for every other series of
-    ``panel``: their forecast periods the frame lacks take the series' last known values.
-
-    For a caller that reads the forecasts of ``keep`` only (the API answers one series):
-    each series' forecast reads only its own known-in-advance values, so the filled values
-    change nothing it returns. A planner asking for one of 60 stores had to send the promotion
-    plans of all 60 (2,520 rows) or get a 400 naming the other 59.
-    """
-    names = panel.regressor_names
-    kept = set(keep)
-    mine = future["series_id"].isin(kept)
-    others = [sid for sid in panel.series if sid not in kept]
-    if not others:
-        return future[mine][["series_id", "ds", *names]].reset_index(drop=True)
-    # one frame for every other series at once (a loop over them cost 4.5 ms a series: 2.2 s
-    # per request of a 500-store model)
-    idx = [panel.future_index(sid, horizon) for sid in others]
-    sid_col = np.repeat(np.array(others, dtype=object), [len(i) for i in idx])
-    ds_col = pd.DatetimeIndex(np.concatenate([i.to_numpy() for i in idx]))
-    key = pd.MultiIndex.from_arrays([sid_col, ds_col], names=["series_id", "ds"])
-    sent = future[~mine].set_index(["series_id", "ds"])[names]
-    filled = sent.reindex(key) if len(sent) else pd.DataFrame(np.nan, index=key, columns=names)
-    for c in names:
-        last = {}
-        for sid in others:
-            v = np.asarray(panel.series[sid].regressors[c], dtype=float)
-            seen = np.flatnonzero(~np.isnan(v))
-            last[sid] = float(v[seen[-1]]) if len(seen) else 0.0
-        filled[c] = filled[c].fillna(pd.Series(sid_col, index=key).map(last))
-    out = filled.reset_index()
-    return pd.concat([future[mine], out], ignore_index=True)[["series_id", "ds", *names]]
-
-
 def future_regressor_values(
     panel: Panel,
     series_id: str,
@@ -1015,9 +979,32 @@ class BaseForecaster:
         horizon: int,
         future_calendar: pd.DataFrame | None = None,
         future_regressors: pd.DataFrame | None = None,
+        series: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """P10/P50/P90 for the ``horizon`` periods after each series' last observation."""
+        """P10/P50/P90 for the ``horizon`` periods after each series' last observation.
+
+        ``series``: forecast only these series (None: all). Each series' forecast reads only
+        its own history, calendar events and known-in-advance values, so its rows are the
+        same as in a forecast of every series (``future_regressors`` need only cover them).
+        """
         raise NotImplementedError
+
+    def _series_asked(self, series: Sequence[str] | None) -> list[str]:
+        """The series ids ``predict`` forecasts, in the model's own order: every series for
+        None, else those of ``series`` (an id the model does not know is a ValueError)."""
+        own = list(self.panel_.series)  # type: ignore[attr-defined]
+        if series is None:
+            return own
+        asked = {str(s) for s in series}
+        if not asked:
+            msg = "predict: series is empty; give the series ids to forecast, or None for all"
+            raise ValueError(msg)
+        unknown = sorted(asked - set(own))
+        if unknown:
+            msg = (f"predict: series {unknown[:5]} are not series of this model; it forecasts "
+                   f"{own[:20]}")
+            raise ValueError(msg)
+        return [s for s in own if s in asked]
 
     def _fit_calendar(self, calendar: pd.DataFrame | None) -> pd.DataFrame:
         """The training calendar, normalized and checked against the panel's channels."""

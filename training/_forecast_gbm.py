@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Sequence
 from typing import Any, Self
 
 import lightgbm as lgb
@@ -775,21 +776,28 @@ class LightGBMForecaster(BaseForecaster):
         horizon: int,
         future_calendar: pd.DataFrame | None = None,
         future_regressors: pd.DataFrame | None = None,
+        series: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """P10/P50/P90 per period; event lifts from the (future) calendar are added."""
+        """P10/P50/P90 per period; event lifts from the (future) calendar are added.
+
+        Direct multi-horizon, not recursive: every period's features are read at the series'
+        last observation from its own history (level, seasonal lags, surprises, known-in-
+        advance values) and the target's calendar; no series reads another's values or
+        forecasts, so ``series`` forecasts only those, with the same rows as a full forecast.
+        """
         self._check_fitted()
         horizon = self._check_horizon(horizon)
         if horizon > self.max_h_:
             msg = (f"predict: horizon {horizon} periods exceeds the {self.max_h_} the model was "
                    "trained for; refit with a larger max_horizon_days")
             raise ValueError(msg)
-        index = {sid: self.panel_.future_index(sid, horizon) for sid in self.ctx_}
+        sids = self._series_asked(series)
+        index = {sid: self.panel_.future_index(sid, horizon) for sid in sids}
         lifts = self.effects_.lift_many(index, self._calendar_for_predict(future_calendar))
         h = np.arange(1, horizon + 1)
         # one LightGBM call per quantile for many series at once (a call per series and
         # quantile cost 1.7 ms each), in batches of at most 200,000 rows to bound memory
         per_batch = max(1, 200_000 // horizon)
-        sids = list(self.ctx_)
         raw = np.concatenate([self._raw_quantiles(self.models_, self.shock_, pd.concat([
             self._features(self.ctx_[sid], np.full(horizon, len(self.ctx_[sid].z) - 1), h,
                            index[sid], future_regressor_values(self.panel_, sid, index[sid],
@@ -797,8 +805,8 @@ class LightGBMForecaster(BaseForecaster):
             for sid in sids[b:b + per_batch]], ignore_index=True))
             for b in range(0, len(sids), per_batch)])
         parts = []
-        for j, (sid, ctx) in enumerate(self.ctx_.items()):
-            idx = index[sid]
+        for j, sid in enumerate(sids):
+            ctx, idx = self.ctx_[sid], index[sid]
             q = raw[j * horizon:(j + 1) * horizon] + ctx.lvl[len(ctx.z) - 1]
             adj = self._conformal_at(h, sid)
             q[:, 0] -= adj

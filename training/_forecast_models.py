@@ -8,6 +8,7 @@ All follow ``BaseForecaster``: ``fit(series, calendar) -> self`` and
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, Self
 
 import numpy as np
@@ -82,10 +83,10 @@ class SeasonalNaiveForecaster(BaseForecaster):
         last = z[-self.m_:]
         return np.resize(last, self.m_) if len(last) < self.m_ else last
 
-    def _lifts(self, horizon: int, future_calendar: pd.DataFrame | None
+    def _lifts(self, horizon: int, future_calendar: pd.DataFrame | None, asked: Sequence[str]
                ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Per series, the lift and its variances below and above for each forecast period
-        (none here: the calendar is ignored)."""
+        """Per series of ``asked``, the lift and its variances below and above for each
+        forecast period (none here: the calendar is ignored)."""
         return {}
 
     def predict(
@@ -93,13 +94,16 @@ class SeasonalNaiveForecaster(BaseForecaster):
         horizon: int,
         future_calendar: pd.DataFrame | None = None,
         future_regressors: pd.DataFrame | None = None,
+        series: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Last season repeated; the calendar and regressors are not used."""
         self._check_fitted()
         horizon = self._check_horizon(horizon)
-        lifts = self._lifts(horizon, future_calendar)
+        asked = self._series_asked(series)
+        lifts = self._lifts(horizon, future_calendar, asked)
         parts = []
-        for sid, (last, qs) in self.state_.items():
+        for sid in asked:
+            last, qs = self.state_[sid]
             idx = self.panel_.future_index(sid, horizon)
             h = np.arange(horizon)
             mid = last[h % self.m_]
@@ -156,9 +160,9 @@ class EventNaiveForecaster(SeasonalNaiveForecaster):
             return super()._last_season(z)
         return np.median(z[len(z) - n * self.m_:].reshape(n, self.m_), axis=0)
 
-    def _lifts(self, horizon: int, future_calendar: pd.DataFrame | None
+    def _lifts(self, horizon: int, future_calendar: pd.DataFrame | None, asked: Sequence[str]
                ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        index = {sid: self.panel_.future_index(sid, horizon) for sid in self.state_}
+        index = {sid: self.panel_.future_index(sid, horizon) for sid in asked}
         return self.effects_.lift_many(index, self._calendar_for_predict(future_calendar))
 
 
@@ -289,13 +293,15 @@ class ProphetForecaster(BaseForecaster):
         horizon: int,
         future_calendar: pd.DataFrame | None = None,
         future_regressors: pd.DataFrame | None = None,
+        series: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Prophet forecast with the (future) calendar's events as holidays."""
         self._check_fitted()
         horizon = self._check_horizon(horizon)
         cal = self._calendar_for_predict(future_calendar)
         parts = []
-        for sid, model in self.models_.items():
+        for sid in self._series_asked(series):
+            model = self.models_[sid]
             idx = self.panel_.future_index(sid, horizon)
             df = pd.DataFrame({"ds": idx})
             for name, vals in future_regressor_values(self.panel_, sid, idx,
@@ -372,12 +378,15 @@ class EnsembleForecaster(BaseForecaster):
         horizon: int,
         future_calendar: pd.DataFrame | None = None,
         future_regressors: pd.DataFrame | None = None,
+        series: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Weighted average of the members' P10/P50/P90 (log1p scale for counts)."""
         self._check_fitted()
         w = np.asarray(self.weights or [1.0] * len(self.members_), dtype=float)
         w = w / w.sum()
-        frames = [m.predict(horizon, future_calendar, future_regressors) for m in self.members_]
+        asked = None if series is None else self._series_asked(series)
+        frames = [m.predict(horizon, future_calendar, future_regressors, series=asked)
+                  for m in self.members_]
         out = frames[0][["series_id", "ds"]].copy()
         for col in ("p10", "p50", "p90"):
             z = sum(wi * self.panel_.fwd(f[col].to_numpy()) for wi, f in zip(w, frames,

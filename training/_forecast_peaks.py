@@ -17,6 +17,7 @@ sale inside a campaign reports the sale's own lift, not the two together.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,8 +138,11 @@ def peak_summary(
         floor = LIFT_FLOOR * level if np.isfinite(level) and level > 0 else 0.0
         rows.append(_peak_row(str(sid), "horizon", g, base, floor=floor))
         sub = cal[applies_to(cal, str(sid))] if not cal.empty else cal
-        long = _days(sub) >= BACKGROUND_DAYS
         day = g["ds"].dt.normalize()
+        # only events with a day in the horizon can have a row or hold a peak (a store's two
+        # years of past promotions had been filtered against the forecast one by one)
+        sub = sub[(sub["start"].dt.normalize() <= day.max()) & (sub["end"] >= day.min())]
+        long = _days(sub) >= BACKGROUND_DAYS
         for ev, is_bg in zip(sub.itertuples(index=False), long, strict=True):
             inside = g[(day >= ev.start) & (day <= ev.end)]
             if not inside.empty:
@@ -278,15 +282,29 @@ def forecast_with_peaks(
     horizon: int,
     future_calendar: pd.DataFrame | None = None,
     future_regressors: pd.DataFrame | None = None,
+    series: Sequence[str] | None = None,
 ) -> PeakForecast:
     """Forecast, forecast again without events (and with the background events only, when a
-    shorter event overlaps one), and summarise peaks and lifts."""
-    fc = model.predict(horizon, future_calendar, future_regressors)
+    shorter event overlaps one), and summarise peaks and lifts.
+
+    ``series``: forecast and summarise only these series (None: all); each series' rows are
+    the same as in the summary of every series (each series' forecast reads only its own
+    history and events). The forecast with the background events only is made for the series
+    with a background event in their forecast periods: the peak table reads it nowhere else.
+    """
+    fc = model.predict(horizon, future_calendar, future_regressors, series=series)
     empty = normalize_calendar(None)
-    base = model.predict(horizon, empty, future_regressors)
+    base = model.predict(horizon, empty, future_regressors, series=series)
     cal = future_calendar if future_calendar is not None else getattr(model, "calendar_", None)
     bg_cal = background_events(cal)
-    bg = model.predict(horizon, bg_cal, future_regressors) if len(bg_cal) else None
+    bg = None
+    if len(bg_cal):
+        asked = list(dict.fromkeys(fc["series_id"].astype(str)))
+        span = fc.groupby("series_id")["ds"].agg(["min", "max"])
+        need = [sid for sid in asked if _covers(bg_cal, sid, span.loc[sid, "min"],
+                                                span.loc[sid, "max"])]
+        if need:
+            bg = model.predict(horizon, bg_cal, future_regressors, series=need)
     return PeakForecast(fc, base, peak_summary(fc, cal, base, bg, series_levels(model)))
 
 
@@ -299,6 +317,15 @@ def known_in_advance_lift_note(names: list[str]) -> str | None:
             f"known-in-advance values ({', '.join(map(repr, names))}): what those columns "
             "add (a promo flag's uplift) is inside baseline_p50, not in the lift; give a "
             "promotion as a calendar event to see its lift")
+
+
+def _covers(calendar: pd.DataFrame, series_id: str, first: pd.Timestamp,
+            last: pd.Timestamp) -> bool:
+    """Whether an event of ``calendar`` that applies to ``series_id`` covers a day from
+    ``first`` to ``last`` (event windows are whole days)."""
+    sub = calendar[applies_to(calendar, series_id)]
+    return bool(((sub["start"].dt.normalize() <= pd.Timestamp(last).normalize())
+                 & (sub["end"].dt.normalize() >= pd.Timestamp(first).normalize())).any())
 
 
 def withheld_lift_note(peaks: pd.DataFrame) -> str | None:
