@@ -378,8 +378,12 @@ class ChannelValueAnswer(Answer):
 
     window: dict[str, str] = Field(description="start and end of the acquisition window.")
     snapshot_cutoff: str
-    value_model: dict[str, Any] = Field(description="name, version, horizon_days.")
-    churn_model: dict[str, Any] = Field(description="name, version.")
+    value_model: dict[str, Any] = Field(
+        description="name, version, horizon_days, and scores: 'cached' (the snapshot's scores "
+                    "computed once per champion version in the background) or 'live' (scored "
+                    "for this request, until that has run); the numbers are the same.")
+    churn_model: dict[str, Any] = Field(description="name, version, scores ('cached' or "
+                                                    "'live', as for value_model).")
     channels: list[ChannelRow] = Field(
         description="Per acquisition channel: channel, customers, mean/total predicted value, "
                     "mean predicted churn, spend, acquisition cost, value_to_cost, note.")

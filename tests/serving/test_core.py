@@ -164,6 +164,48 @@ def test_channel_value_of_a_window_after_the_snapshot_says_why_it_is_empty(brain
     assert out["channels"]
 
 
+def test_channel_value_reads_the_snapshot_score_cache(brain: Brain,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every call had re-scored the whole cohort live (1-3.5 s) though the snapshot's scores
+    were cached: once they are, no model runs, and the numbers are those of the live path."""
+    import lightgbm
+
+    calls: list[int] = []  # the booster of each model call (any scoring runs through one)
+    original = lightgbm.Booster.predict
+
+    def counting(self, *args, **kw):
+        calls.append(id(self))
+        return original(self, *args, **kw)
+
+    monkeypatch.setattr(lightgbm.Booster, "predict", counting)
+    req = ChannelValueRequest(start="2024-01-01", end="2024-12-31")
+    kept = brain._cache
+    try:
+        brain._cache = {}  # not scored yet: live
+        live = brain.channel_value(req)
+        assert len(set(calls)) == 2  # the value and the churn model
+        assert (live["value_model"]["scores"], live["churn_model"]["scores"]) == ("live", "live")
+        brain.warm()
+        calls.clear()
+        cached = brain.channel_value(req)
+        assert calls == []
+        assert (cached["value_model"]["scores"], cached["churn_model"]["scores"]) == (
+            "cached", "cached")
+        # identical numbers, not approximately: the live path computes the scores as the
+        # cache does (a value model's link by numpy), so nothing moves when the cache is ready
+        assert cached["channels"] == live["channels"]
+        # one model cached (the other's champion just moved): that one live, same numbers
+        brain._cache = {k: v for k, v in brain._cache.items() if k[0] == "churn"}
+        calls.clear()
+        mixed = brain.channel_value(req)
+        assert len(set(calls)) == 1
+        assert (mixed["value_model"]["scores"], mixed["churn_model"]["scores"]) == (
+            "live", "cached")
+        assert mixed["channels"] == live["channels"]
+    finally:
+        brain._cache = kept
+
+
 def test_segments_and_plan(brain: Brain) -> None:
     uid = brain.snapshot.segments.index[0]
     seg = brain.segments(SegmentsRequest(user_ids=[uid, "ghost"]))
