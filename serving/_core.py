@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from training._forecast_base import period_text
+
 from ._answers import (
     CACHED_REASONS,
     REASON_METHOD,
@@ -177,7 +179,8 @@ class Brain:
         return {"changes": changes, "loaded": {k: v.version for k, v in
                                                 self.champions.loaded.items()},
                 "errors": self.champions.errors,
-                "snapshot_cutoff": None if self.snapshot is None else str(self.snapshot.cutoff)}
+                "snapshot_cutoff": (None if self.snapshot is None
+                                    else period_text(self.snapshot.cutoff))}
 
     def models(self) -> dict[str, Any]:
         snap = self.snapshot
@@ -185,7 +188,8 @@ class Brain:
             "models": [m.describe() for m in self.champions.loaded.values()],
             "missing": self.champions.errors,
             "snapshot": None if snap is None else {
-                "cutoff": str(snap.cutoff), "users": len(snap.features), "path": str(snap.path),
+                "cutoff": period_text(snap.cutoff), "users": len(snap.features),
+                "path": str(snap.path),
                 "scored_by": sorted(k[0] for k in self._cache if k[2] == id(snap))},
             "batching": None if self.batching is None else self.batching.as_dict(),
         }
@@ -336,7 +340,7 @@ class Brain:
                                                          "segment", "scene"]].copy()
         seg.insert(0, "user_id", pd.Series(known, index=seg.index, dtype=object))
         seg["segment"] = seg["segment"].astype(str)
-        return {"asof": str(snap.cutoff), "results": records(seg),
+        return {"asof": period_text(snap.cutoff), "results": records(seg),
                 "errors": [{"user_id": u, "error": "unknown user id"}
                            for u in req.user_ids if str(u) not in index]}
 
@@ -351,6 +355,7 @@ class Brain:
         from training import forecast_with_peaks
         from training._forecast_base import check_calendar_channels, kind_intensities
         from training._forecast_peaks import (
+            beyond_history_note,
             calendar_novelty_notes,
             channel_scope_note,
             known_in_advance_lift_note,
@@ -402,7 +407,8 @@ class Brain:
                             | (pd.to_datetime(given["start"]) > last)]
             if len(outside):
                 notes.append(f"{len(outside)} calendar events fall outside the forecast "
-                             f"periods {first} .. {last} and change nothing: "
+                             f"periods {period_text(first)} .. {period_text(last)} and change "
+                             "nothing: "
                              f"{outside['name'].astype(str).head(5).tolist()}")
             inside = normalize_calendar(given.drop(index=outside.index))
             scope = channel_scope_note(inside, req.series_id)
@@ -449,6 +455,9 @@ class Brain:
         withheld = withheld_lift_note(peaks)
         if withheld:
             notes.append(withheld)
+        beyond = beyond_history_note(fc_model, fc)
+        if beyond:
+            notes.append(beyond)
         # the page shows the API's notes only: without this one, a planner read a paid
         # channel's sale lift on the page without being told the spend plan sits in the
         # baseline (brain forecast predict said so)
@@ -514,7 +523,7 @@ class Brain:
                     "value_to_cost": None if cac is None else float(g["value"].mean()) / cac,
                     "note": "" if s else "no spend recorded for this channel in the window"})
         return {"window": {"start": str(start.date()), "end": str(end.date())},
-                "snapshot_cutoff": str(snap.cutoff),
+                "snapshot_cutoff": period_text(snap.cutoff),
                 "value_model": {"name": value.name, "version": value.version,
                                 "horizon_days": getattr(value.model.model, "horizon_days", None),
                                 "scores": _source(cached[value.name])},

@@ -36,6 +36,18 @@ def test_all_champions_load_with_versions(brain: Brain) -> None:
     assert all(m["data_cutoff"] <= str(brain.snapshot.cutoff.date()) for m in names.values())
 
 
+def test_snapshot_dates_read_as_dates_in_every_answer(brain: Brain) -> None:
+    """Independent check: /models, /channel_value and /segments wrote the snapshot's cutoff as
+    '2025-12-31 00:00:00' where the score answers' features_asof read '2025-12-31'."""
+    day = str(brain.snapshot.cutoff.date())
+    assert brain.models()["snapshot"]["cutoff"] == day
+    uid = brain.snapshot.segments.index[0]
+    assert brain.segments(SegmentsRequest(user_ids=[uid]))["asof"] == day
+    start = str((brain.snapshot.cutoff - pd.Timedelta(days=120)).date())
+    out = brain.channel_value(ChannelValueRequest(start=start, end=day))
+    assert out["snapshot_cutoff"] == day
+
+
 def test_scores_known_users_and_reports_unknown_ones_per_row(brain: Brain) -> None:
     ids = [*list(brain.snapshot.features.index[:5]), "no-such-user"]
     out = brain.score("churn_risk", UsersRequest(user_ids=ids, top_reasons=2))
