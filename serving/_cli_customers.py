@@ -251,6 +251,9 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
         ev, cal = _events(data, events, calendar, tz, allow, on_duplicate)
         frame = build_training_frame(ev, cal, horizon, cutoffs, step_days, last,
                                      churn_needs_no_visit)
+        # the span of the events read, tagged on the MLflow run (month-to-month comparisons)
+        frame.attrs.update({"data.start": str(ev["ts"].min().date()),
+                            "data.end": str(ev["ts"].max().date()), "data.n_events": len(ev)})
         params = {"input": str(Path(data or events).resolve()),  # type: ignore[arg-type]
                   "horizon_days": horizon, "n_cutoffs": cutoffs, "step_days": step_days,
                   "churn_needs_no_visit": churn_needs_no_visit}

@@ -649,6 +649,12 @@ def train_and_register(
                            "settings_losses": ",".join(
                                f"{v:.6g}" for v in getattr(est, "settings_losses_", [])),
                            "evaluation": evaluation[:500]})
+        last_label_day = _last_label_day(frame, est.horizon_days)
+        if last_label_day is not None:  # the data span on the run, as on the version
+            mlflow.set_tag("data_cutoff", last_label_day)
+        for key in ("data.start", "data.end", "data.n_events"):
+            if key in frame.attrs:
+                mlflow.set_tag(key, str(frame.attrs[key]))
         metrics = {k: v for k, v in rep.validation.as_dict().items() if np.isfinite(v)}
         mlflow.log_metrics({f"valid_{k}": v for k, v in metrics.items()})
         mlflow.log_metrics({f"valid_uncalibrated_{k}": v for k, v in
@@ -693,9 +699,8 @@ def train_and_register(
     if register:
         source = str((params or {}).get("input") or "") or None
         tags = {"eval.rows": rows_key, **({"source.input": source} if source else {})}
-        last = _last_label_day(frame, est.horizon_days)
-        if last is not None:  # GET /models' data_cutoff
-            tags["data_cutoff"] = last
+        if last_label_day is not None:  # GET /models' data_cutoff
+            tags["data_cutoff"] = last_label_day
         mv = register_model(run.info.run_id, "model", name, metrics, evaluation,
                             model_uri=info.model_uri, extra_tags=tags)
         version = str(mv.version)

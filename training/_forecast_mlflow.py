@@ -260,6 +260,11 @@ def _inputs(series: pd.DataFrame) -> str:
 
 
 def _log_result(result: BacktestResult, series: pd.DataFrame) -> None:
+    # the data span on the run itself (not only on a registered version), so runs of a monthly
+    # retrain can be told apart and compared in the MLflow UI's run table
+    mlflow.set_tags({"data.summary": data_summary(series),
+                     "data.start": str(pd.to_datetime(series["ds"]).min().date()),
+                     "data.end": str(pd.to_datetime(series["ds"]).max().date())})
     mlflow.log_param("known_in_advance", _inputs(series) or "(none)")
     mlflow.log_params({
         "model_name": result.model,

@@ -36,6 +36,16 @@ def test_train_and_score_from_events(world_dir: Path, tmp_path: Path) -> None:
     assert "registered churn v1" in out
     assert {"roc.png", "reliability.png", "lift.png", "importance.png"} <= {
         p.name for p in (tmp_path / "plots").iterdir()}
+    # the run itself says which data it learned from (monthly retrains side by side in the UI)
+    configure_mlflow()
+    client = MlflowClient()
+    mv = client.get_model_version("churn", "1")
+    tags = client.get_run(mv.run_id).data.tags
+    ev = ft.load_events(world_dir / "events.parquet")
+    assert tags["data.start"] == str(ev["ts"].min().date())
+    assert tags["data.end"] == str(ev["ts"].max().date())
+    assert tags["data.n_events"] == str(len(ev))
+    assert tags["data_cutoff"] == mv.tags["data_cutoff"]
     scores = tmp_path / "scores.parquet"
     _ok(["score", "churn", "--asof", "2024-10-20", "--data", str(world_dir), "--out",
          str(scores)])

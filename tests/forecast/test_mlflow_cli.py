@@ -32,6 +32,11 @@ def test_champion_moves_only_when_better_on_same_backtest(series_maker: Callable
     assert not again.promotion.promoted  # equal to (or worse than) the champion: kept
     run = mlflow.get_run(gbm.run_id)
     assert "mean_mase" in run.data.metrics
+    # the data span on the run, not only on the registered version
+    ds = pd.to_datetime(series["ds"])
+    assert run.data.tags["data.start"] == str(ds.min().date())
+    assert run.data.tags["data.end"] == str(ds.max().date())
+    assert run.data.tags["data.summary"].endswith(f"{ds.max().date()}")
     assert run.data.params["model_name"] == "lightgbm"
     arts = [a.path for a in mlflow.MlflowClient().list_artifacts(gbm.run_id, "plots")]
     assert len(arts) == 2
