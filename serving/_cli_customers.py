@@ -249,8 +249,18 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
         last = None if last_cutoff is None else str(
             parse_date_option(last_cutoff, "--last-cutoff"))
         ev, cal = _events(data, events, calendar, tz, allow, on_duplicate)
+        if register:
+            from training._customer_mlflow import rows_changed_since_last_training
+
+            changed = rows_changed_since_last_training(_NAMES[task], ev)
+            if changed:
+                console.print(f"[yellow]note:[/] {changed}", highlight=False, soft_wrap=True)
+        else:
+            changed = None
         frame = build_training_frame(ev, cal, horizon, cutoffs, step_days, last,
                                      churn_needs_no_visit)
+        if changed:
+            frame.attrs["data.changed"] = changed
         # the span of the events read, tagged on the MLflow run (month-to-month comparisons)
         frame.attrs.update({"data.start": str(ev["ts"].min().date()),
                             "data.end": str(ev["ts"].max().date()), "data.n_events": len(ev)})

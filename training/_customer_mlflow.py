@@ -67,6 +67,7 @@ from ._customer_reasons import (
 from ._mlflow import (
     CHAMPION,
     Promotion,
+    configure_mlflow,
     get_or_create_experiment,
     promote_if_better,
     register_model,
@@ -78,6 +79,7 @@ __all__ = [
     "CustomerScorer",
     "CustomerTrainOutcome",
     "log_customer_model",
+    "rows_changed_since_last_training",
     "score_frame",
     "train_and_register",
 ]
@@ -572,6 +574,53 @@ def _plots(model: CustomerModel, out_dir: Path) -> list[Path]:
     return paths
 
 
+def rows_changed_since_last_training(name: str, events: pd.DataFrame) -> str | None:
+    """A note when ``events`` hold another number of events up to the end of the data the
+    newest earlier version of ``name`` learned from (its run's ``data.end`` and
+    ``data.n_events`` tags) than that version read, for an export that starts on the same day
+    (the same log, re-exported): rows that arrived late or were edited or deleted since. The
+    labels of the windows ending by then are recomputed from this file, so earlier results
+    (that version's validation figures among them) no longer match it. None otherwise.
+    """
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    if events.empty or "ts" not in events.columns:
+        return None
+    configure_mlflow()
+    client = MlflowClient()
+    try:
+        versions = client.search_model_versions(f"name='{name}'")
+    except MlflowException:
+        return None
+    ts = pd.to_datetime(events["ts"])
+    start = str(ts.min().date())
+    for mv in sorted(versions, key=lambda v: int(v.version), reverse=True):
+        try:
+            tags = client.get_run(str(mv.run_id)).data.tags
+        except MlflowException:
+            continue
+        if not {"data.start", "data.end", "data.n_events"} <= set(tags):
+            continue
+        if tags["data.start"] != start:
+            return None  # another log (or a cut one): nothing to compare
+        end = pd.Timestamp(tags["data.end"])
+        if ts.max() < end:
+            return None  # an older or shorter export: not a grown one
+        then = int(tags["data.n_events"])
+        now = int((ts < end + pd.Timedelta(days=1)).sum())
+        if now == then:
+            return None
+        diff = now - then
+        return (f"this file holds {abs(diff):,} {'more' if diff > 0 else 'fewer'} events dated "
+                f"{start} .. {end.date()} than {name} v{mv.version} was trained on "
+                f"({then:,}; now {now:,}): rows that arrived late, or were edited or deleted, "
+                "since that training. Labels of windows ending by "
+                f"{end.date()} are recomputed from this file, so v{mv.version}'s validation "
+                "figures no longer describe exactly these data")
+    return None
+
+
 def _last_label_day(frame: pd.DataFrame, horizon_days: int | None) -> str | None:
     """The last day of data the model learned from: the end of its latest cutoff's label window
     (``cutoff + horizon_days - 1``), or None for a table without cutoffs or a horizon."""
@@ -652,7 +701,7 @@ def train_and_register(
         last_label_day = _last_label_day(frame, est.horizon_days)
         if last_label_day is not None:  # the data span on the run, as on the version
             mlflow.set_tag("data_cutoff", last_label_day)
-        for key in ("data.start", "data.end", "data.n_events"):
+        for key in ("data.start", "data.end", "data.n_events", "data.changed"):
             if key in frame.attrs:
                 mlflow.set_tag(key, str(frame.attrs[key]))
         metrics = {k: v for k, v in rep.validation.as_dict().items() if np.isfinite(v)}

@@ -262,3 +262,35 @@ def test_score_says_which_model_and_when_long_gone_customers_crowd_a_tier(
     out = " ".join(_ok(["score", "churn", "--data", str(world_dir), "--asof", "2024-10-01",
                         "--active-within", "30", "--out", str(tmp_path / "a.parquet")]).split())
     assert "had no activity in the" not in out
+
+
+def test_rows_that_arrived_late_in_a_regrown_export_get_a_note(world_dir: Path,
+                                                               tmp_path: Path) -> None:
+    """A monthly re-export of the same log can hold rows dated before the end of the data the
+    last training read (late-arriving orders): the labels of windows ending by then change,
+    and `brain train` says so instead of recomputing them in silence."""
+    ev = pd.read_parquet(world_dir / "events.parquet")
+    ts = pd.to_datetime(ev["ts"])
+    end = ts.max().normalize()
+    # last month's export: the data up to 30 days before the end, without 7 orders of its
+    # last week that had not arrived yet
+    first = ev[ts < end - pd.Timedelta(days=30)]
+    late = first.index[(first["event_type"] == "purchase")
+                       & (pd.to_datetime(first["ts"]) >= end - pd.Timedelta(days=37))][:7]
+    assert len(late) == 7
+    last_month = tmp_path / "last_month"
+    last_month.mkdir()
+    first.drop(index=late).to_parquet(last_month / "events.parquet", index=False)
+    args = ["--horizon", "30", "--cutoffs", "3", "--step-days", "30"]
+    out = _ok(["train", "propensity", "--data", str(last_month), *args])
+    assert "arrived late" not in out
+    # this month's export: everything, the 7 late orders included
+    out = _ok(["train", "propensity", "--data", str(world_dir), *args])
+    assert "this file holds 7 more events dated" in " ".join(out.split())
+    configure_mlflow()
+    client = MlflowClient()
+    run = client.get_run(client.get_model_version("purchase_propensity", "2").run_id)
+    assert run.data.tags["data.changed"].startswith("this file holds 7 more events")
+    # the same file again: nothing changed since the last training
+    out = _ok(["train", "propensity", "--data", str(world_dir), *args])
+    assert "arrived late" not in " ".join(out.split())
