@@ -430,9 +430,35 @@ def _rescorer(est: CustomerModel, valid: pd.DataFrame, metric: str,
                 f"{len(valid)} evaluation rows (the same customers over overlapping label "
                 f"windows), leaving fewer than {MIN_FRESH_ROWS} it never saw: no fair "
                 f"comparison{when}")
+        if fresh.sum() < 0.5 * len(valid):
+            note += _fresh_subset_words(champion, valid, seen, fresh)
         return measure(y[fresh], pred[fresh]), measure(y[fresh], cand_pred[fresh]), note
 
     return rescore
+
+
+def _fresh_subset_words(champion: Any, valid: pd.DataFrame, seen: np.ndarray,
+                        fresh: np.ndarray) -> str:
+    """Words for a comparison left with a minority of the evaluation rows: how many of them
+    are customers the champion never saw at any of its cutoffs (new since: not a sample of
+    the customers the models will score), and from which validation cutoff every row counts.
+
+    A monthly retrain of a 90-day model validates on windows that overlap the champion's for
+    every customer it knew; the rows left are the newest sign-ups, which had decided the
+    champion ("compared on the 503 of 18139 evaluation rows ...") without a word about who
+    they were.
+    """
+    users = valid["user_id"].to_numpy()[fresh]
+    known = np.zeros(len(users), dtype=bool)
+    for c in _champion_cutoffs(champion):
+        known |= np.isin(row_keys(pd.DataFrame({"user_id": users, "cutoff": c})), seen)
+    new = int((~known).sum())
+    after = _fair_after(champion)
+    return ("; " + (f"{new} of them are customers the champion never saw (new since its "
+                    "cutoffs), not a sample of all customers" if new else
+                    "a minority of the customers")
+            + (f"; validation cutoffs from {after:%Y-%m-%d} on (--last-cutoff) compare on "
+               "every customer" if after is not None else ""))
 
 
 def _population_guard(name: str, version: str, est: CustomerModel, valid: pd.DataFrame,

@@ -244,6 +244,23 @@ def test_rows_whose_label_window_the_champion_learned_are_not_fresh(small: pd.Da
     assert "compared on the 600 of 600 evaluation rows whose outcome" in fair.promotion.reason
 
 
+def test_a_comparison_left_with_new_customers_only_says_so(small: pd.DataFrame) -> None:
+    """A month later the rows the champion never learned are the customers who joined since
+    its cutoffs: the reason says they are new customers, not a sample of all, and from when
+    every customer counts (the decision had rested on them without a word)."""
+    old = small[small["cutoff"] < small["cutoff"].max()]
+    train_and_register("churn", old, model=CustomerModel("churn", horizon_days=90, **FAST))
+    last = small[small["cutoff"] == small["cutoff"].max()].head(120)
+    joined = last.assign(user_id=[f"new{i}" for i in range(len(last))])
+    out = train_and_register("churn", pd.concat([small, joined], ignore_index=True),
+                             model=CustomerModel("churn", horizon_days=90, **FAST))
+    assert out.promotion is not None
+    reason = " ".join(out.promotion.reason.split())
+    assert "compared on the 120 of 720 evaluation rows whose outcome" in reason
+    assert "120 of them are customers the champion never saw" in reason
+    assert "from 2024-06-29 on (--last-cutoff) compare on every customer" in reason
+
+
 # ---------------------------------------------------------------- H: quiet logging, whole reasons
 def test_mlflow_cloudpickle_notice_is_filtered_but_other_pyfunc_warnings_are_not() -> None:
     configure_mlflow()
