@@ -416,7 +416,8 @@ def _rescorer(est: CustomerModel, valid: pd.DataFrame, metric: str,
         seen = getattr(champion, "fitted_rows_", None)
         if seen is None or "user_id" not in valid.columns:
             return measure(y, pred), measure(y, cand_pred), (
-                "champion re-scored on all evaluation rows: it does not record its fitted rows")
+                "champion re-scored on all evaluation rows: it does not record its fitted rows"
+                + paired_difference_words(metric, y, pred, cand_pred))
         fresh = ~_outcome_seen(champion, valid, seen, est.horizon_days)
         note = (f"compared on the {int(fresh.sum())} of {len(valid)} evaluation rows whose "
                 "outcome the champion never learned (it was not fitted or calibrated on the "
@@ -432,9 +433,44 @@ def _rescorer(est: CustomerModel, valid: pd.DataFrame, metric: str,
                 f"comparison{when}")
         if fresh.sum() < 0.5 * len(valid):
             note += _fresh_subset_words(champion, valid, seen, fresh)
+        note += paired_difference_words(metric, y[fresh], pred[fresh], cand_pred[fresh])
         return measure(y[fresh], pred[fresh]), measure(y[fresh], cand_pred[fresh]), note
 
     return rescore
+
+
+def paired_difference_words(metric: str, y: np.ndarray, champion: np.ndarray,
+                            candidate: np.ndarray) -> str:
+    """Words for the candidate's difference from the champion on the same rows, with its 95%
+    interval, for a metric built on squared errors (``brier``: their mean; ``rmse``: its
+    root), or "" for another metric or under 30 rows.
+
+    Per row, the candidate's squared error minus the champion's: their mean is the difference
+    in mean squared error, its standard error that of a paired mean; for ``rmse`` both scale by
+    1 / (RMSE candidate + RMSE champion) (exact for the difference itself). Six monthly
+    retrains had moved a champion on a Brier difference of 0.000004 and an RMSE 0.09% lower
+    without saying that such a difference is noise.
+    """
+    if metric not in ("brier", "rmse"):
+        return ""
+    y, a, b = (np.asarray(v, dtype=float) for v in (y, champion, candidate))
+    ok = np.isfinite(y) & np.isfinite(a) & np.isfinite(b)
+    n = int(ok.sum())
+    if n < 30:
+        return ""
+    d = (b[ok] - y[ok]) ** 2 - (a[ok] - y[ok]) ** 2
+    diff, se = float(d.mean()), float(d.std(ddof=1) / np.sqrt(n))
+    if metric == "rmse":
+        scale = float(np.sqrt(np.mean((b[ok] - y[ok]) ** 2))
+                      + np.sqrt(np.mean((a[ok] - y[ok]) ** 2)))
+        if scale <= 0:
+            return ""
+        diff, se = diff / scale, se / scale
+    lo, hi = diff - 1.96 * se, diff + 1.96 * se
+    verdict = ("within noise: neither model is shown better" if lo <= 0 <= hi else
+               "beyond noise")
+    return (f"; {metric} difference (this version minus the champion, same {n} rows) "
+            f"{diff:+.3g}, 95% interval {lo:+.3g} .. {hi:+.3g}: {verdict}")
 
 
 def _fresh_subset_words(champion: Any, valid: pd.DataFrame, seen: np.ndarray,

@@ -212,6 +212,11 @@ def test_a_rescored_champion_is_judged_only_on_rows_it_never_saw(small: pd.DataF
     out = train_and_register("churn", small, model=CustomerModel("churn", **FAST))
     assert out.promotion is not None
     assert "600 of 600 evaluation rows whose outcome the champion never" in out.promotion.reason
+    # and whether the difference is more than noise (six monthly retrains had moved champions
+    # on a Brier difference of 0.000004 without a word about it)
+    assert "brier difference (this version minus the champion, same 600 rows)" in \
+        out.promotion.reason
+    assert "95% interval" in out.promotion.reason
     # the same data with one label flipped: every validation row was the champion's own
     flipped = old.copy()
     flipped.loc[flipped.index[0], "label_churn"] = 1 - flipped["label_churn"].iloc[0]
@@ -461,3 +466,26 @@ def test_default_step_keeps_training_labels_off_most_of_the_validation_window() 
 
     assert [default_step_days(h, k) for h, k in ((90, 4), (30, 4), (180, 4), (365, 4),
                                                   (90, 2), (60, 2))] == [30, 30, 45, 92, 45, 30]
+
+
+def test_paired_difference_words_say_whether_a_difference_is_noise() -> None:
+    from training._customer_mlflow import paired_difference_words
+
+    rng = np.random.default_rng(0)
+    n = 4_000
+    p = rng.uniform(0.05, 0.6, n)
+    y = (rng.random(n) < p).astype(float)
+    same = paired_difference_words("brier", y, p, p + rng.normal(0, 0.002, n))
+    assert "within noise" in same
+    better = paired_difference_words("brier", y, np.full(n, y.mean()), p)
+    assert "beyond noise" in better
+    diff = float(np.mean((p - y) ** 2) - np.mean((y.mean() - y) ** 2))
+    assert f"{diff:+.3g}," in better  # the difference is the Brier difference itself
+    v = rng.gamma(2, 50, n)
+    pred = v * rng.lognormal(0, 0.3, n)
+    words = paired_difference_words("rmse", v, pred * 1.5, pred)
+    rmse = lambda a: float(np.sqrt(np.mean((a - v) ** 2)))  # noqa: E731
+    assert f"{rmse(pred) - rmse(pred * 1.5):+.3g}," in words  # exact for the difference
+    assert "beyond noise" in words
+    assert paired_difference_words("auc", y, p, p) == ""
+    assert paired_difference_words("brier", y[:10], p[:10], p[:10]) == ""
