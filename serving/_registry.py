@@ -125,8 +125,10 @@ class Champions:
                     self._errors[name] = f"loading {name} v{mv.version} failed: {exc}"
                     _log.exception("loading %s v%s failed", name, mv.version)
                     continue
+                # eval.key and eval.rows name the data (hashes): they had been listed as
+                # metrics of value null ("rows": null)
                 metrics = {k[5:]: _float(v) for k, v in mv.tags.items()
-                           if k.startswith("eval.") and k != "eval.key"}
+                           if k.startswith("eval.") and k not in ("eval.key", "eval.rows")}
                 new = LoadedModel(name, str(mv.version), model, metrics, dict(mv.tags),
                                   mv.run_id)
                 models = dict(self._models)

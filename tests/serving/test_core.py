@@ -28,6 +28,10 @@ def test_all_champions_load_with_versions(brain: Brain) -> None:
     assert set(names) == {"traffic_forecaster", "churn", "purchase_propensity", "customer_value"}
     assert all(m["version"] == "1" and m["aliases"] == ["champion"] for m in names.values())
     assert info["snapshot"]["users"] > 100
+    # metrics are numbers: the rows key (a hash) had been listed as "rows": null
+    assert all("rows" not in m["metrics"] and "key" not in m["metrics"]
+               for m in names.values())
+    assert all(m["metrics"] for m in names.values())
     # the last day of data each learned from (the field had been null for every model)
     assert all(m["data_cutoff"] for m in names.values()), names
     fc = brain.champions.get("traffic_forecaster").model.forecaster
