@@ -739,6 +739,15 @@ def validate_events(df: pd.DataFrame, source: str = "events", *, tz: str = "UTC"
                           and bool(frame.loc[dup, "order_id"].notna().any()))
             hint = (" (they carry order ids: lines of one order are better summed by "
                     "'brain data import-orders' from the raw export)" if with_order else "")
+            ts = frame["ts"]
+            if not with_order and len(ts) and bool(
+                    (ts.dt.second == 0).all() and (ts.dt.microsecond == 0).all()):
+                # an export that dropped the seconds makes two visits of one minute identical
+                # (a check's re-export lost 19 distinct visits this way)
+                whole = ("days" if bool((ts == ts.dt.normalize()).all()) else "minutes")
+                hint += (f" (the timestamps are whole {whole}: distinct events of one user in "
+                         f"the same {whole[:-1]} read as identical rows; if the source records "
+                         "finer times, export them)")
             report.note(f"dropped {n} exact duplicate rows (first at row {rows[0]}); if "
                         "identical rows are genuine (e.g. two equal lines of one invoice) keep "
                         f"them with --on-duplicate keep (Python: on_duplicate='keep'){hint}")

@@ -559,3 +559,17 @@ def test_channels_spelled_two_ways_are_named() -> None:
     same = df.assign(channel="web", category="toys")
     assert not any("differ only in case" in n
                    for n in ft.validate_events(same, "orders.csv").attrs["load_notes"])
+
+
+def test_duplicates_of_an_export_without_seconds_say_so() -> None:
+    """Independent check: a re-export that wrote dates to the minute turned 19 distinct
+    visits into identical rows, dropped without a word about the lost precision."""
+    df = pd.DataFrame({"user_id": [1, 1, 2], "ts": ["2024-01-01 10:05"] * 3,
+                       "event_type": "visit", "revenue": 0.0, "channel": "web"})
+    note = next(n for n in ft.validate_events(df, "e.csv").attrs["load_notes"]
+                if "duplicate" in n)
+    assert "the timestamps are whole minutes" in note
+    fine = df.assign(ts=["2024-01-01 10:05:07"] * 3)
+    note = next(n for n in ft.validate_events(fine, "e.csv").attrs["load_notes"]
+                if "duplicate" in n)
+    assert "whole" not in note
