@@ -483,7 +483,7 @@ def uncovered_events_note(calendar: pd.DataFrame | None, origins: Sequence[pd.Ti
     independent check's default folds (three origins two months apart, from May) held no Black
     Friday, while the calendar planned one. Names are compared without their years ('Black
     Friday 2024' is 'Black Friday'); the note suggests an origin a week before the latest
-    earlier occurrence.
+    earlier occurrence (half the horizon before it, where that is less than a week).
     """
     cal = normalize_calendar(calendar)
     if cal.empty or not len(origins):
@@ -504,7 +504,10 @@ def uncovered_events_note(calendar: pd.DataFrame | None, origins: Sequence[pd.Ti
     if not missed:
         return None
     latest = max(start for _, start in missed)
-    suggest = max(latest - pd.Timedelta(days=7), data_start + step)
+    # a week before it, or half the horizon where that is shorter (a 48-hour fold from a
+    # week before ends five days before the event)
+    lead = min(pd.Timedelta(days=7), (horizon // 2) * step)
+    suggest = max(latest - lead, data_start + step)
     names = listed([f"{n!r} (last {period_text(s)})" for n, s in missed], 4)
     return (f"no fold's forecast window holds an earlier occurrence of {names}, planned in the "
             "calendar: these scores say nothing about how well such a peak is forecast; add an "

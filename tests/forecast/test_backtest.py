@@ -236,3 +236,23 @@ def test_a_band_that_misses_too_often_is_named() -> None:
     assert any("1 of 2 series" in n and "'b'" in n for n in notes)
     wide = fc.assign(p10=0.0, p90=1000.0)
     assert any("wider than it needs" in n for n in interval_notes(wide))
+
+
+@pytest.mark.parametrize(("horizon", "step"), [(48, pd.Timedelta(hours=1)),
+                                               (5, pd.Timedelta(days=1))])
+def test_the_origin_suggested_for_an_uncovered_event_covers_it(horizon: int,
+                                                               step: pd.Timedelta) -> None:
+    """An origin a week before the event is no use to a fold of 48 hours (the CLI's default
+    horizon of 60 is 60 hours on hourly data) or of 5 days: its window ended before the
+    event began. Following the note must give a fold that holds the event."""
+    from training._forecast_backtest import uncovered_events_note
+
+    start, end = pd.Timestamp("2024-01-01"), pd.Timestamp("2025-10-31 23:00")
+    bf = pd.to_datetime(["2024-11-29", "2025-11-28"])
+    cal = pd.DataFrame({"name": [f"Black Friday {d.year}" for d in bf], "start": bf,
+                        "end": bf, "kind": "sale"})
+    note = uncovered_events_note(cal, [pd.Timestamp("2025-10-20")], horizon, step, end, start)
+    assert note is not None
+    suggested = pd.Timestamp(note.split("--origins ")[1].split(" ")[0])
+    again = uncovered_events_note(cal, [suggested], horizon, step, end, start)
+    assert again is None, (suggested, again)
