@@ -455,6 +455,8 @@ class Brain:
         withheld = withheld_lift_note(peaks)
         if withheld:
             notes.append(withheld)
+        # as brain forecast predict: a P50 far beyond the history (an intensity typed in other
+        # units) is named; the page shows the API's notes only
         beyond = beyond_history_note(fc_model, fc)
         if beyond:
             notes.append(beyond)
