@@ -485,3 +485,24 @@ def test_a_planned_event_of_a_kind_new_to_a_young_series_is_noted() -> None:
     assert note.startswith("1 series never had a past event of the kind of some planned "
                            "events: 'affiliate' (history from 2026-06-20: 'Black Week 2026')")
     assert calendar_novelty_notes(model, plan, begin, end, series=["total"]) == []
+
+
+def test_one_outage_whose_runs_differ_by_a_day_between_series_is_one_drop() -> None:
+    """A site-wide tracking outage in a 1,000-store panel of counts was named as 5 drops
+    ('2025-03-08 .. 2025-03-13 (6 days)', '2025-03-09 .. 2025-03-13 (5 days)', ...): a store
+    whose day before the outage was low by chance has its run start a day or two early, and
+    runs were grouped only when their extents were identical."""
+    rng = np.random.default_rng(4)
+    ds = pd.date_range("2024-01-01", "2025-06-30", freq="D")
+    frames = []
+    for k in range(5):
+        y = 5000 * rng.lognormal(0, 0.06, len(ds))
+        y[(ds >= "2025-03-11") & (ds <= "2025-03-14")] = 0
+        if k == 0:
+            y[ds == "2025-03-10"] *= 0.45  # low by chance the day before
+        frames.append(pd.DataFrame({"series_id": f"store_{k}", "ds": ds, "y": np.round(y)}))
+    note = next(n for n in series_notes(pd.concat(frames)) if "unmarked outages" in n)
+    assert note.startswith("1 drop far below the usual level"), note
+    assert "2025-03-11 .. 2025-03-14 (4 days)" in note
+    assert "'store_4'" in note
+    assert "'store_0'" in note
