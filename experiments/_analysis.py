@@ -764,7 +764,7 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
                   "segment)" for s in segs for c in s.comparisons
                   if not np.isfinite(c.p_value)
                   and np.isfinite(result.comparison(c.metric, c.variant).p_value)]
-        extra += [f"metric {h.metric!r} ({h.variant}): the effect differs across "
+        extra += [f"metric {h.metric!r} ({h.variant}): the {h.scale} effect differs across "
                   f"{h.segment_col!r} segments (Cochran's Q {h.statistic:.2f}, df {h.df}, "
                   f"p = {h.p_value:.2g}): read the segments' effects, not only the overall one"
                   for h in het if h.p_value < opts.alpha]

