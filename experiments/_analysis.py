@@ -565,15 +565,27 @@ def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str |
     )
 
 
+def _on_floor(x: np.ndarray, cap: float) -> bool:
+    """Whether a percentile ``cap`` of ``x`` is the value the units mostly have, below the
+    few that vary (the 0 of revenue per user where 99.5% buy nothing): the lowest value, or
+    one at least half of the units share (a 0 with a few refunds below it), with some units
+    above it."""
+    if not (x > cap).any():
+        return False
+    return bool(cap <= float(x.min()) or np.mean(x == cap) >= 0.5)
+
+
 def resolve_caps(frame: pd.DataFrame, metrics: Sequence[Metric], variant_col: str,
                  source: str) -> tuple[list[Metric], dict[str, int]]:
     """``metrics`` with each ``cap_quantile`` resolved to a ``cap`` over all units (pooled over
     the arms, so every arm is capped at one value), and per capped metric the number of units
     above its cap. A metric with a CUPED covariate and a ``cap_quantile`` gets the covariate
     capped at the same quantile of its own values (``covariate_cap``; units above it counted
-    under ``"<name>\0covariate"``), unless that quantile is the covariate's lowest value (the
+    under ``"<name>\0covariate"``), unless that quantile is the covariate's lowest value, or
+    one at least half of the units share (the
     cap would make it constant: units above it counted under ``"<name>\0covariate_uncapped"``
-    and the covariate left as it is). A percentile that is the metric's own lowest value (P99
+    and the covariate left as it is). A percentile that is the metric's own lowest value, or
+    one at least half of the units share with some above (P99
     of revenue per user where 99.5% buy nothing: 0) is taken over the units above that value
     instead (counted under ``"<name>\0cap_above_lowest"``). A 0/1 metric cannot be capped (its
     99th percentile may be 0)."""
@@ -591,12 +603,13 @@ def resolve_caps(frame: pd.DataFrame, metrics: Sequence[Metric], variant_col: st
                 "cap revenue-like metrics only; drop this one from ", Param("caps"), "."
             )
         cap = m.cap if m.cap is not None else float(np.quantile(x, m.cap_quantile or 1.0))
-        if m.cap is None and cap <= float(x.min()) and (x > x.min()).any():
+        if m.cap is None and _on_floor(x, cap):
             # a percentile at the lowest value (revenue per user where 99.5% of the units buy
             # nothing has P99 = 0) would set every unit to it: the metric became 0 for all
             # units without a word. As GrowthBook's "ignore zeros": the percentile of the
-            # units above the lowest value
-            above = x[x > x.min()]
+            # units above that value (the value most units have: three refunds below the 0
+            # of 20,000 units had left it the cap)
+            above = x[x > cap]
             cap = float(np.quantile(above, m.cap_quantile or 1.0))
             counts[f"{m.name}\0cap_above_lowest"] = len(above)
         counts[m.name] = int((x > cap).sum())
@@ -604,7 +617,7 @@ def resolve_caps(frame: pd.DataFrame, metrics: Sequence[Metric], variant_col: st
         if m.covariate is not None and m.cap is None and m.cap_quantile is not None:
             z = _numeric(frame, m.covariate, variant_col, source)
             q = float(np.quantile(z, m.cap_quantile))
-            if q > float(z.min()):
+            if not _on_floor(z, q):
                 cov_cap = q
                 counts[f"{m.name}\0covariate"] = int((z > cov_cap).sum())
             else:  # a cap at its lowest value (a pre-period revenue 0 for 99.5% of the units)
@@ -735,13 +748,15 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
               for m in ms if m.name in capped and capped[m.name] > CAP_TOUCH_SHARE * n_units]
     lowest = {m.name: capped[k] for m in ms if (k := f"{m.name}\0cap_above_lowest") in capped}
     notes += [f"metric {m.name!r}: its P{100 * (m.cap_quantile or 1):g} over all units is its "
-              f"lowest value (only {lowest[m.name]:,} of {n_units:,} units are above it), and a "
-              "cap there would set every unit to that value; the cap is the "
+              f"lowest value, or the value most units have (only {lowest[m.name]:,} of "
+              f"{n_units:,} units are above it), and a cap there would set every unit above it "
+              "to that value; the cap is the "
               f"P{100 * (m.cap_quantile or 1):g} of those {lowest[m.name]:,} units instead "
               f"({m.cap:,.6g})" for m in ms if m.name in lowest]
     uncapped = {m.name: capped[k] for m in ms if (k := f"{m.name}\0covariate_uncapped") in capped}
     notes += [f"metric {m.name!r}: its CUPED covariate {m.covariate!r} is not capped: its "
-              f"P{100 * (m.cap_quantile or 1):g} is its lowest value (only "
+              f"P{100 * (m.cap_quantile or 1):g} is its lowest value, or the value most units "
+              "have (only "
               f"{uncapped[m.name]:,} of {n_units:,} units are above it), and a cap there would "
               "give every unit the same covariate, leaving CUPED nothing to adjust with"
               for m in ms if m.name in uncapped]

@@ -541,6 +541,32 @@ def test_a_metric_whose_percentile_is_its_lowest_value_is_capped_among_the_units
                for w in res.warnings), res.warnings
 
 
+def test_a_few_refunds_below_the_zeros_do_not_make_the_cap_zero_again() -> None:
+    """Review: the cap was taken over the units above the metric's lowest value only when the
+    percentile was that lowest value; three refunds (-60, -40, -15) among 20,000 units made the
+    lowest value -60, P99 stayed 0, and every buyer's revenue was capped to 0 again (control
+    mean 0: 'relative effects are undefined'), as the fix had meant to stop. The same for a
+    CUPED covariate with a refund."""
+    rng = np.random.default_rng(2)
+    n = 20_000
+    arm = rng.choice(["control", "treatment"], n)
+    buy = rng.random(n) < np.where(arm == "treatment", 0.006, 0.004)
+    revenue = np.where(buy, rng.gamma(2, 40, n), 0.0)
+    revenue[np.flatnonzero(~buy)[:3]] = [-60.0, -40.0, -15.0]  # refunds
+    pre = np.where(rng.random(n) < 0.005, rng.gamma(2, 40, n), 0.0)
+    pre[np.flatnonzero(pre == 0)[0]] = -20.0
+    frame = pd.DataFrame({"variant": arm, "revenue": revenue, "pre": pre})
+    assert np.quantile(revenue, 0.99) == 0
+    res = ex.analyze(frame, "variant", "control",
+                     [ex.Metric("revenue", "revenue", cap_quantile=0.99, covariate="pre")])
+    buyers = revenue[revenue > 0]
+    assert res.metrics[0].cap == pytest.approx(float(np.quantile(buyers, 0.99)))
+    assert res.metrics[0].covariate_cap is None  # not capped to one value for everyone
+    assert res.comparison("revenue", "treatment").control_mean > 0
+    assert any(f"only {len(buyers):,} of 20,000" in w for w in res.warnings), res.warnings
+    assert any("covariate 'pre' is not capped" in w for w in res.warnings), res.warnings
+
+
 def test_a_percentile_cap_counts_every_unit_at_most_at_the_pooled_quantile() -> None:
     frame = _whale_frame()
     capped = ex.analyze(frame, "variant", "control",
