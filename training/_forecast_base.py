@@ -588,18 +588,22 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
 
 def _moved_columns(reg: dict[str, np.ndarray], cut: int, span: int
                    ) -> list[tuple[str, float, float]]:
-    """Known-in-advance columns whose median over the last ``cut`` periods differs by a fifth
-    or more from their median over the ``span - cut`` before: (name, now, then)."""
+    """Known-in-advance columns that stepped between the ``span - cut`` periods before the
+    last ``cut`` and those (the forecaster's test, ``_forecast_gbm.column_stepped``: a 0/1 flag
+    on half the days had 'moved' from a median of 0 to 1 on chance, and the note had said the
+    forecast follows it): (name, now, then), medians (means where those are equal)."""
+    from ._forecast_gbm import column_stepped
+
     out = []
     for name, vals in reg.items():
         v = np.asarray(vals, dtype=float)[-span:]
         now_v, then_v = v[-cut:], v[:-cut]
-        if not np.isfinite(now_v).any() or not np.isfinite(then_v).any():
+        if not column_stepped(then_v, now_v):
             continue
         now, then = float(np.nanmedian(now_v)), float(np.nanmedian(then_v))
-        scale = max(abs(now), abs(then))
-        if scale > 0 and abs(now - then) >= 0.2 * scale:
-            out.append((name, now, then))
+        if now == then:
+            now, then = float(np.nanmean(now_v)), float(np.nanmean(then_v))
+        out.append((name, now, then))
     return out
 
 

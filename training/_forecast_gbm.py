@@ -223,26 +223,33 @@ def _moved_with(reg: dict[str, np.ndarray] | None, a: int, w: int, n: int,
                 during: int | None = None) -> bool:
     """Whether any known-in-advance column in ``reg`` stepped at period ``a`` (means of the
     ``w`` periods before it and of the ``during`` (default ``w``) from it on, within the first
-    ``n``)."""
+    ``n``: ``column_stepped``)."""
     for vals in (reg or {}).values():
         v = np.asarray(vals, dtype=float)[:n]
-        x, y = v[max(0, a - w):a], v[a:a + (w if during is None else during)]
-        x, y = x[np.isfinite(x)], y[np.isfinite(y)]
-        if not len(x) or not len(y):
-            continue
-        before, after = float(x.mean()), float(y.mean())
-        scale = max(abs(before), abs(after))
-        if not scale > 0 or abs(after - before) < _REG_STEP * scale:
-            continue
-        # and beyond the column's own noise: a sparse flag's mean over a few days moves by
-        # a fifth on chance alone
-        dof = len(x) + len(y) - 2
-        pooled = (float(((x - before) ** 2).sum() + ((y - after) ** 2).sum()) / dof
-                  if dof > 0 else 0.0)
-        se = np.sqrt(pooled * (1 / len(x) + 1 / len(y)))
-        if abs(after - before) >= _REG_T * se:
+        if column_stepped(v[max(0, a - w):a], v[a:a + (w if during is None else during)]):
             return True
     return False
+
+
+def column_stepped(before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether a known-in-advance column's values ``after`` a point stand apart from those
+    ``before`` it: means apart by ``_REG_STEP`` of the larger and by ``_REG_T`` standard
+    errors (pooled spread of both stretches). The forecaster's test (a shift or drop it
+    explains is kept as observed) and ``level_shift_note``'s."""
+    x = np.asarray(before, dtype=float)
+    y = np.asarray(after, dtype=float)
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    if not len(x) or not len(y):
+        return False
+    mx, my = float(x.mean()), float(y.mean())
+    scale = max(abs(mx), abs(my))
+    if not scale > 0 or abs(my - mx) < _REG_STEP * scale:
+        return False
+    # and beyond the column's own noise: a sparse flag's mean over a few days moves by a
+    # fifth on chance alone
+    dof = len(x) + len(y) - 2
+    pooled = (float(((x - mx) ** 2).sum() + ((y - my) ** 2).sum()) / dof if dof > 0 else 0.0)
+    return bool(abs(my - mx) >= _REG_T * np.sqrt(pooled * (1 / len(x) + 1 / len(y))))
 
 
 def _explained(runs: np.ndarray, reg: dict[str, np.ndarray] | None, w: int,
