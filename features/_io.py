@@ -406,8 +406,10 @@ _THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")  # '0,125' is not 
 _DECIMAL_COMMA = re.compile(r"^-?(\d+,\d{1,2}|0,\d+)$")
 
 
-_COMMA_DECIMAL_ANY = re.compile(r"^-?\d{1,3}(\.\d{3})*(,\d+)?$|^-?\d+(,\d+)?$")
-"""A number written with ',' as the decimal mark and '.' between thousands (1.234,50)."""
+_COMMA_DECIMAL_ANY = re.compile(r"^-?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$|^-?\d+(,\d+)?$")
+"""A number written with ',' as the decimal mark and '.' between thousands (1.234,50). A
+leading group of 0 is no thousands group: '0.125' is a decimal written with a point (it had
+been read as 125), so a column holding one is not read this way."""
 
 
 def _numbers(present: pd.Series, decimal_comma: bool = False) -> tuple[pd.Series, bool]:

@@ -325,3 +325,19 @@ def test_a_german_export_s_whole_amounts_with_thousands_dots_are_not_read_as_dec
         got.output.split())
     a, b = (json.loads((tmp_path / f"{x}.json").read_text())["comparisons"] for x in "ab")
     assert a == b
+
+
+def test_a_point_decimal_column_in_a_semicolon_file_is_not_read_as_thousands(
+        tmp_path: Path) -> None:
+    # review: beside a decimal-comma column ('12,50'), a column written with decimal points
+    # ('0.125' of a discount) was read as thousands dots: 0.125 became 125, without a word
+    # beyond the note that it was read with ',' as the decimal mark
+    from serving._cli_experiments import _read
+
+    path = tmp_path / "semi.csv"
+    path.write_text("user_id;variant;revenue;discount\n1;control;12,50;0.125\n"
+                    "2;treatment;3,00;0.250\n3;control;1.234,50;0.100\n"
+                    "4;treatment;0,00;0.050\n")
+    frame = _read(path)
+    assert frame["revenue"].tolist() == [12.5, 3.0, 1234.5, 0.0]
+    assert frame["discount"].tolist() == [0.125, 0.25, 0.1, 0.05]
