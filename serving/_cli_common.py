@@ -16,8 +16,9 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 console = Console(stderr=False)
 err_console = Console(stderr=True)
@@ -133,11 +134,21 @@ def print_notes(frame: pd.DataFrame) -> None:
         show_note(note)
 
 
+class _DoneOfTotal(ProgressColumn):
+    """``done/total`` once the total is known; nothing before (it had read ``0/None`` when a
+    step failed before its first update, e.g. a label window past the end of the data)."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None:
+            return Text("")
+        return Text(f"{int(task.completed)}/{int(task.total)}")
+
+
 @contextmanager
 def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
     """A rich progress bar; yields ``update(done, total)``."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
-            "{task.completed}/{task.total}"), TimeElapsedColumn(), console=err_console) as prog:
+    with Progress(TextColumn("{task.description}"), BarColumn(), _DoneOfTotal(),
+                  TimeElapsedColumn(), console=err_console) as prog:
         task = prog.add_task(description, total=None)
 
         def update(done: int, total: int) -> None:

@@ -105,6 +105,18 @@ def test_features_build_refuses_a_cutoff_before_the_data(tmp_path: Path) -> None
     assert "--cutoff: '2024-4-01' is not an ISO date" in res.output
 
 
+def test_features_build_error_before_the_first_step_shows_no_none_count(tmp_path: Path) -> None:
+    # a label window past the last event stopped the bar at "0/None" above the error
+    ev = tmp_path / "events.csv"
+    ev.write_text("user_id,ts,event_type,channel,revenue\n1,2024-03-01,visit,email,\n"
+                  "1,2024-03-05,purchase,email,10\n")
+    res = runner.invoke(app, ["features", "build", "--events", str(ev), "--cutoff", "2024-03-04",
+                              "--horizon", "90", "--out", str(tmp_path / "f.csv")])
+    assert res.exit_code == 2, res.output
+    assert "ends after the last event" in res.output
+    assert "None" not in res.output
+
+
 def test_segments_prints_sizes_and_writes(world_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "seg.csv"
     res = runner.invoke(app, ["segments", "--data", str(world_dir), "--asof", "2024-06-01",
