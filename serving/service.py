@@ -35,6 +35,7 @@ import importlib.metadata
 import json
 import logging
 import os
+import re
 import threading
 import tomllib
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -48,7 +49,7 @@ import orjson
 from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ._auth import BEARER_SCHEME, BearerAuthMiddleware, requires_token
@@ -407,8 +408,27 @@ def openapi_document() -> dict[str, Any]:
     return doc
 
 
+_TAG_MANAGER = re.compile(r"[ \t]*<!-- Google Tag Manager.*?<!-- End Google Tag Manager[^>]*-->\n?",
+                          re.DOTALL)
+
+
+@functools.cache
+def swagger_page() -> str | None:
+    """BentoML's Swagger UI page (``GET /``) without its Google Tag Manager snippets, which
+    loaded BentoML's analytics from googletagmanager.com in the browser of everyone who opened
+    this API's docs. None when BentoML's page is not where we read it (then BentoML answers)."""
+    try:
+        from bentoml._internal.server.http_app import DEFAULT_INDEX_HTML
+    except ImportError:  # pragma: no cover - another BentoML layout
+        return None
+    page = _TAG_MANAGER.sub("", DEFAULT_INDEX_HTML)
+    return page.replace("<title>BentoML Prediction Service</title>",
+                        "<title>Marketing Brain API</title>")
+
+
 class OpenAPIDocMiddleware:
-    """Answer ``GET /docs.json`` with ``openapi_document()`` instead of BentoML's document."""
+    """Answer ``GET /docs.json`` with ``openapi_document()`` instead of BentoML's document, and
+    ``GET /`` with ``swagger_page()`` (BentoML's page without its analytics)."""
 
     def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
         self.app = app
@@ -418,6 +438,10 @@ class OpenAPIDocMiddleware:
         if (scope["type"] == "http" and scope.get("path") == "/docs.json"
                 and scope.get("method") in ("GET", "HEAD")):
             await FastJSON(openapi_document())(scope, receive, send)
+            return
+        if (scope["type"] == "http" and scope.get("path") == "/"
+                and scope.get("method") in ("GET", "HEAD") and swagger_page() is not None):
+            await HTMLResponse(swagger_page())(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

@@ -46,6 +46,21 @@ def test_health_models_and_openapi(client: TestClient) -> None:
         assert path in spec["paths"], path
 
 
+def test_swagger_page_loads_nothing_from_the_network(client: TestClient,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # BentoML's page at / loaded Google Tag Manager (BentoML's analytics) in every browser
+    # that opened the API docs
+    res = client.get("/")
+    assert res.status_code == 200
+    assert "swagger-ui-bundle.js" in res.text
+    assert "googletagmanager" not in res.text
+    assert "<title>Marketing Brain API</title>" in res.text
+    assert 'src="http' not in res.text
+    monkeypatch.setenv("BRAIN_API_TOKEN", "t0ken")  # still behind the token, as documented
+    assert client.get("/").status_code == 401
+    assert client.get("/", headers={"Authorization": "Bearer t0ken"}).status_code == 200
+
+
 # Served but deliberately not in the OpenAPI document: the document itself, BentoML's
 # service schema and Swagger UI, and the planner's page with its read-only helpers (/ui/api/*,
 # see serving/_page.py), which is a UI beside the public API, not part of it.
