@@ -26,6 +26,7 @@ from ._cli_common import (
     model_label,
     note_replaced,
     print_notes,
+    registered_ref,
     show_note,
     step,
 )
@@ -385,6 +386,31 @@ def _registry_listing() -> str:
             "models:/traffic_forecaster@champion or models:/traffic_forecaster/3")
 
 
+def _versions_with_columns(model_uri: str) -> str:
+    """'; models:/traffic_forecaster/3 reads ['promo']: ...' for the newest registered version
+    of the model's name that reads known-in-advance columns ('' when none does): after a
+    forecaster with a promo column is trained beside a champion of other series it is
+    registered but not promoted, and ``predict --future`` had said only that the file is not
+    used."""
+    from mlflow import MlflowClient
+
+    reg = registered_ref(model_uri)
+    if reg is None:
+        return ""
+    try:
+        versions = MlflowClient().search_model_versions(f"name = '{reg[0]}'")
+    except Exception:  # a hint only
+        return ""
+    reading = sorted((int(v.version), v.tags.get("inputs.known_in_advance", ""))
+                     for v in versions if v.tags.get("inputs.known_in_advance"))
+    if not reading:
+        return ""
+    version, columns = reading[-1]
+    uri = f"models:/{reg[0]}/{version}"
+    return (f"; {uri} reads {columns.split(',')}: to forecast with it, pass --model-uri {uri} "
+            f"(or make it the champion: brain promote {reg[0]} {version})")
+
+
 def _load_model(model_uri: str) -> Any:
     """The pyfunc at ``model_uri``, or a ValueError listing what is registered."""
     import mlflow
@@ -560,8 +586,9 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     if names:
         future = check_future_regressors(inner.panel_, horizon, future, future_source)
     elif future is not None:
-        err_console.print(f"[yellow]note:[/] {future_source}: the model has no known-in-advance "
-                          "columns; the file is not used", highlight=False)
+        err_console.print(f"[yellow]note:[/] {future_source}: {label} has no known-in-advance "
+                          f"columns; the file is not used{_versions_with_columns(model_uri)}",
+                          highlight=False)
     end = _describe_model(label, inner, horizon)
     begin = min(g.ds[-1] for g in inner.panel_.series.values()) + inner.panel_.step
     _time_zone_note(inner, horizon)

@@ -263,3 +263,28 @@ def test_hourly_forecast_in_a_dst_zone_has_no_row_for_the_skipped_hour(tmp_path:
     assert len(fc) == 71
     assert pd.Timestamp("2024-03-31 02:00") not in set(fc["ds"])
     assert pd.Timestamp("2024-03-31 03:00") in set(fc["ds"])
+
+
+def test_future_file_for_a_champion_without_columns_names_the_version_that_reads_them(
+        tmp_path: Path) -> None:
+    # a forecaster with a promo column trained beside a champion of other series is registered,
+    # not promoted; `predict --future` then said only "the file is not used"
+    runner = CliRunner()
+    series = _promo_series()
+    other = series.drop(columns="promo").assign(series_id=series["series_id"] + "_web")
+    res = runner.invoke(forecast_app, ["train", "--series",
+                                       str(_write(other, tmp_path / "web.csv")),
+                                       "--model", "seasonal_naive", "--horizon", "14",
+                                       "--folds", "2"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(forecast_app, ["train", "--series",
+                                       str(_write(series, tmp_path / "promo.csv")), *_FAST])
+    assert res.exit_code == 0, res.output
+    f_path = _write(_future(series, 10), tmp_path / "plan.csv")
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "10", "--future", str(f_path),
+                                       "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "traffic_forecaster v1 (@champion) has no known-in-advance columns" in text
+    assert ("models:/traffic_forecaster/2 reads ['promo']: to forecast with it, pass "
+            "--model-uri models:/traffic_forecaster/2") in text
