@@ -446,8 +446,10 @@ def _load_model(task: str, model_uri: str | None) -> "CustomerModel":
         unpromoted = _unpromoted_versions(_NAMES[task]) if model_uri is None else ""
         if unpromoted:
             raise ValueError(f"no {_NAMES[task]} version is champion yet; {unpromoted}") from None
+        from training._mlflow import store_note
+
         raise ValueError(f"could not load model {uri!r} ({exc}); train one first with "
-                         f"'brain train {task}' or pass --model URI") from None
+                         f"'brain train {task}' or pass --model URI ({store_note()})") from None
     model = getattr(loaded.unwrap_python_model(), "model", None)
     if model is None or not hasattr(model, "task"):
         kind = type(loaded.unwrap_python_model()).__name__

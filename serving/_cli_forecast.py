@@ -372,8 +372,10 @@ def _registry_listing() -> str:
     client = MlflowClient()
     models = client.search_registered_models()
     if not models:
-        return ("nothing is registered yet: train a model first, e.g. 'brain forecast train "
-                "--series FILE'")
+        from training._mlflow import store_note
+
+        return (f"nothing is registered yet ({store_note()}); train a model first, e.g. "
+                "'brain forecast train --series FILE'")
     parts = []
     for rm in models:
         versions = sorted(int(v.version) for v in

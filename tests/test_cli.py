@@ -170,3 +170,29 @@ def test_predict_with_horizon_zero_stops_before_describing_the_model() -> None:
     assert res.exit_code == 2
     assert "--horizon must be 1 or more periods; received 0" in res.output
     assert "forecast" not in res.output.split("error")[0]  # no backwards summary first
+
+
+def test_model_not_found_names_the_store_and_brain_home(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # run from another folder than the demo's, a command read ./brain-home there and said only
+    # "nothing is registered yet: train a model first"
+    monkeypatch.delenv("BRAIN_HOME")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    monkeypatch.chdir(tmp_path)
+    store = f"sqlite:///{tmp_path.resolve() / 'brain-home' / 'mlflow.db'}"
+    res = runner.invoke(app, ["forecast", "predict", "--out", str(tmp_path / "fc")])
+    assert res.exit_code == 2
+    text = " ".join(res.output.split())
+    assert f"nothing is registered yet (store {store}: BRAIN_HOME is not set" in text
+    assert "set BRAIN_HOME to the brain-home folder your models were trained in" in text
+    ev = tmp_path / "events.csv"
+    ev.write_text("user_id,ts,event_type,channel,revenue\n1,2024-03-01,visit,email,\n")
+    res = runner.invoke(app, ["score", "churn", "--events", str(ev), "--asof", "2024-03-02",
+                              "--out", str(tmp_path / "s.csv")])
+    assert res.exit_code == 2
+    assert f"(store {store}: BRAIN_HOME is not set" in " ".join(res.output.split())
+    monkeypatch.setenv("BRAIN_HOME", str(tmp_path / "other"))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")  # mlflow exported the first store (one process)
+    res = runner.invoke(app, ["forecast", "predict", "--out", str(tmp_path / "fc")])
+    other = f"sqlite:///{(tmp_path / 'other').resolve() / 'mlflow.db'}"
+    assert f"(store {other} (BRAIN_HOME))" in " ".join(res.output.split())

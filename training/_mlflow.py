@@ -37,6 +37,7 @@ __all__ = [
     "promote_if_better",
     "register_model",
     "set_champion",
+    "store_note",
 ]
 
 CHAMPION = "champion"
@@ -83,6 +84,21 @@ def configure_mlflow() -> str:
     # user's choice from our last call: a separate registry is chosen with BRAIN_REGISTRY_URI.
     mlflow.set_registry_uri(os.environ.get("BRAIN_REGISTRY_URI") or uri)
     return uri
+
+
+def store_note() -> str:
+    """Which MLflow store a command read, for messages about a model it did not find: with
+    neither ``BRAIN_HOME`` nor ``MLFLOW_TRACKING_URI`` set the store is ``./brain-home`` under
+    the current folder, so a command run from another folder than the one ``brain demo`` or
+    ``brain train`` ran in sees an empty store (it had said "nothing is registered yet")."""
+    where = f"sqlite:///{brain_home() / 'mlflow.db'}"
+    uri = os.environ.get("MLFLOW_TRACKING_URI")  # mlflow.set_tracking_uri exports ours too
+    if uri and uri != where:
+        return f"store {uri} (MLFLOW_TRACKING_URI)"
+    if os.environ.get("BRAIN_HOME"):
+        return f"store {where} (BRAIN_HOME)"
+    return (f"store {where}: BRAIN_HOME is not set, so the store is ./brain-home in the current "
+            "folder; set BRAIN_HOME to the brain-home folder your models were trained in")
 
 
 def get_or_create_experiment(name: str) -> str:
