@@ -656,15 +656,20 @@ def _season_note_probability(season: Any, adjust: bool,
                   if not season.factor > 0 else f"{gap}: no score to move")
         return None
     moved = adjust_probability(p, f)
+    # in the model's own terms: a churn model's scores are P(churn) = 1 - P(purchase) (the note
+    # had spoken of P(purchase), mean 0.160, beside churn scores of mean 0.840)
+    what, rule = ("P(churn)", f"P^{f:.3f}") if churn else ("P(purchase)", f"1 - (1 - P)^{f:.3f}")
+    shown, shown_moved = (1 - p, 1 - moved) if churn else (p, moved)
     if adjust:
-        show_note(f"--season-adjust: P(purchase) moved to 1 - (1 - P)^{f:.3f}, mean "
-                  f"{np.nanmean(p):.3f} -> {np.nanmean(moved):.3f}; tiers follow ({gap})")
+        show_note(f"--season-adjust: {what} moved to {rule}, mean "
+                  f"{np.nanmean(shown):.3f} -> {np.nanmean(shown_moved):.3f}; tiers follow ({gap})")
         return 1 - moved if churn else moved
     if abs(f - 1) >= 0.1:
-        show_note(f"{gap}: the model does not know the season, so its P(purchase) for this "
-                  f"window is likely too {'low' if f > 1 else 'high'} (mean "
-                  f"{np.nanmean(p):.3f}; {np.nanmean(moved):.3f} with the season); pass "
-                  "--season-adjust to apply it")
+        too = "low" if (f > 1) != churn else "high"
+        show_note(f"{gap}: the model does not know the season, so its {what} for this "
+                  f"window is likely too {too} (mean {np.nanmean(shown):.3f}; "
+                  f"{np.nanmean(shown_moved):.3f} with the season); pass --season-adjust to "
+                  "apply it")
     return None
 
 

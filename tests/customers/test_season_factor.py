@@ -113,10 +113,14 @@ def test_the_probability_season_note_moves_p_and_the_tiers() -> None:
         assert _season_note(season, adjust=False, scores=scores) is None
     text = " ".join(cap.get().split())
     assert "40.3% of customers bought in 2023-09-03 .. 2023-12-02 against 27.4%" in text
-    assert "P(purchase) for this window is likely too low" in text
+    # said of the churn scores themselves: more buying in the season means less churn
+    assert ("P(churn) for this window is likely too high (mean 0.533; "
+            f"{np.mean([0.9**1.61, 0.5**1.61, 0.2**1.61]):.3f} with the season)") in text
     _cli_common._shown_notes.clear()
-    with _cli_common.err_console.capture():
+    with _cli_common.err_console.capture() as cap:
         moved = _season_note(season, adjust=True, scores=scores)
+    assert "--season-adjust: P(churn) moved to P^1.610, mean 0.533 -> " in " ".join(
+        cap.get().split())
     # churn: P(churn)^factor; the caller re-tiers (retier), the frame is left as it was
     assert moved is not None
     assert moved.tolist() == pytest.approx([0.9**1.61, 0.5**1.61, 0.2**1.61])
