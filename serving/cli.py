@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shlex
 import shutil
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -375,14 +377,31 @@ def demo(
             step(f"running {name.rsplit('_', 1)[-1]} demo step")
             where.update(mod.demo_step(data_dir))
     uri = configure_mlflow()
-    where["MLflow UI"] = f"mlflow ui --backend-store-uri {uri} --port 5000"
-    where["prediction API"] = ("brain serve  (then http://127.0.0.1:3000: interactive docs "
-                               "there, OpenAPI at http://127.0.0.1:3000/docs.json)")
+    where["MLflow UI"] = f"{command('mlflow')} ui --backend-store-uri {uri} --port 5000"
+    where["prediction API"] = (f"{serve_command(home)}  (then http://127.0.0.1:3000: interactive "
+                               "docs there, OpenAPI at http://127.0.0.1:3000/docs.json)")
     where["planner's page"] = "http://127.0.0.1:3000/ui/  (after brain serve)"
     (home / "demo-out" / "where.json").write_text(json.dumps(where, indent=2))
     console.rule("where to look")
     for k, v in where.items():
         console.print(f"[bold]{k}[/]: {v}", highlight=False)
+
+
+def command(name: str) -> str:
+    """``name`` when the shell finds this installation's copy of it, else its full path: after
+    ``bash .ci/setup && .venv/bin/brain demo`` (README) neither ``brain`` nor ``mlflow`` is on
+    the PATH, and the demo had told the user to run ``brain serve``."""
+    mine = Path(sys.executable).parent / name
+    found = shutil.which(name)
+    if not mine.exists() or (found is not None and Path(found).resolve() == mine.resolve()):
+        return name
+    return shlex.quote(str(mine))
+
+
+def serve_command(home: Path) -> str:
+    """``brain serve`` on this store from any folder: without ``BRAIN_HOME`` it reads
+    ``./brain-home`` of the folder it is started in."""
+    return f"BRAIN_HOME={shlex.quote(str(home))} {command('brain')} serve"
 
 
 @app.command("snapshot")

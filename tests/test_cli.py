@@ -196,3 +196,20 @@ def test_model_not_found_names_the_store_and_brain_home(
     res = runner.invoke(app, ["forecast", "predict", "--out", str(tmp_path / "fc")])
     other = f"sqlite:///{(tmp_path / 'other').resolve() / 'mlflow.db'}"
     assert f"(store {other} (BRAIN_HOME))" in " ".join(res.output.split())
+
+
+def test_demo_hints_are_commands_that_run_from_any_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # after `.venv/bin/brain demo` (README) `brain` is not on the PATH, and `brain serve` from
+    # another folder read an empty ./brain-home there
+    from serving.cli import command, serve_command
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing of this installation on the PATH
+    venv_brain = Path(sys.executable).parent / "brain"
+    assert venv_brain.exists()
+    assert command("brain") == str(venv_brain)
+    assert (serve_command(tmp_path / "my home")
+            == f"BRAIN_HOME='{tmp_path}/my home' {venv_brain} serve")
+    monkeypatch.setenv("PATH", str(venv_brain.parent))
+    assert command("brain") == "brain"
+    assert command("no-such-tool") == "no-such-tool"
