@@ -1,7 +1,9 @@
 """Train, evaluate and register uplift models (MLflow through ``training._mlflow``).
 
 ``train_uplift`` splits a randomized experiment into train and holdout (stratified by arm and,
-for 0/1 outcomes, by outcome), fits a T- or X-learner for every treatment against the control,
+for 0/1 outcomes, by outcome), fits a T- or X-learner for every treatment against the control
+(base model per treatment: LightGBM, linear, or by default the one with the higher
+cross-validated Qini on the training rows only; the holdout never takes part in that choice),
 scores the holdout with the Qini coefficient, AUUC, uplift@k and the top-k policy, logs
 parameters, metrics, the Qini plot and the model (pyfunc with signature and input example) to
 MLflow, registers a version and moves the ``champion`` alias only when the mean Qini coefficient
@@ -13,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -22,7 +24,7 @@ from sklearn.model_selection import train_test_split
 
 from experiments._errors import ExperimentInputError, Param
 from experiments._results import _Record
-from experiments._uplift import TLearner, XLearner
+from experiments._uplift import BASES, DEFAULT_CV_FOLDS, TLearner, XLearner
 from experiments._uplift_metrics import (
     TargetingPolicy,
     auuc,
@@ -47,6 +49,9 @@ class UpliftEvaluation(_Record):
         uplift_at_k: treated minus control mean outcome in the top ``k`` share.
         k: targeted share.
         policy: the "treat the top k" policy with its expected incremental outcome.
+        base: base model of this treatment's learner ("lightgbm" or "linear").
+        cv_qini: with ``base="auto"``, the mean out-of-fold Qini of each base on the training
+            rows, which made the choice (empty otherwise).
     """
 
     treatment: str
@@ -56,6 +61,8 @@ class UpliftEvaluation(_Record):
     uplift_at_k: float
     k: float
     policy: TargetingPolicy
+    base: str = "lightgbm"
+    cv_qini: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,9 @@ class UpliftTrainingResult(_Record):
         model_version: registered version (None when not logged).
         promoted: whether the version became ``champion``.
         promotion_reason: why (or why not).
+        base: base model requested: "lightgbm", "linear" or "auto" (each evaluation names the
+            one used for its treatment).
+        cv_folds: folds of the cross-validation that chose the base with ``base="auto"``.
     """
 
     learner: str
@@ -97,6 +107,8 @@ class UpliftTrainingResult(_Record):
     model_version: str | None = None
     promoted: bool = False
     promotion_reason: str | None = None
+    base: str = "auto"
+    cv_folds: int = DEFAULT_CV_FOLDS
 
 
 def evaluate_uplift(model: TLearner | XLearner, X: pd.DataFrame, treatment: Sequence[str],
@@ -106,12 +118,15 @@ def evaluate_uplift(model: TLearner | XLearner, X: pd.DataFrame, treatment: Sequ
     t = np.asarray(pd.Series(treatment).astype(str))
     ya = np.asarray(y, dtype=np.float64)
     out = []
+    bases = getattr(model, "bases_", {})
+    cv = getattr(model, "base_cv_", {})
     for a in model.treatments_:
         mask = np.isin(t, [a, model.control])
         yy, uu, tt = ya[mask], preds[a].to_numpy()[mask], (t[mask] == a).astype(int)
         out.append(UpliftEvaluation(a, int(mask.sum()), qini_coefficient(yy, uu, tt),
                                     auuc(yy, uu, tt), uplift_at_k(yy, uu, tt, k), k,
-                                    top_k_policy(yy, uu, tt, k)))
+                                    top_k_policy(yy, uu, tt, k), str(bases.get(a, "lightgbm")),
+                                    dict(cv.get(a, {}))))
     return tuple(out)
 
 
@@ -187,7 +202,8 @@ def _outcome_values(frame: pd.DataFrame, outcome: str, treatment_col: str,
 
 def _validate_input(frame: pd.DataFrame, treatment_col: str, control: str, outcome: str,
                     features: Sequence[str] | None, learner: str, test_size: float,
-                    source: str) -> list[str]:
+                    source: str, base: str = "auto", cv_folds: int = DEFAULT_CV_FOLDS
+                    ) -> list[str]:
     """Check the whole input before the split; return the feature columns."""
     for col in (treatment_col, outcome):
         if col not in frame.columns:
@@ -214,6 +230,13 @@ def _validate_input(frame: pd.DataFrame, treatment_col: str, control: str, outco
     if learner not in ("t", "x"):
         raise ExperimentInputError(
             f"uplift training: learner must be 't' or 'x'; received {learner!r}.")
+    if base not in (*BASES, "auto"):
+        raise ExperimentInputError(
+            f"uplift training: base must be 'lightgbm', 'linear' or 'auto'; received {base!r}.")
+    if base == "auto" and (isinstance(cv_folds, bool) or not isinstance(cv_folds, int)
+                           or cv_folds < 2):
+        raise ExperimentInputError(
+            f"uplift training: cv_folds must be an integer of at least 2; received {cv_folds!r}.")
     if not 0 < test_size < 1:
         raise ExperimentInputError(
             f"uplift training: test_size must be in (0, 1); received {test_size}.")
@@ -235,14 +258,19 @@ def _validate_input(frame: pd.DataFrame, treatment_col: str, control: str, outco
             f"in column {treatment_col!r}; received arms {arms}. Fix: pass ", Param("control"),
             " with one of those labels (matching is exact and case-sensitive)."
         )
-    need = math.ceil(_MIN_TRAIN_ROWS / (1 - test_size)) + 2
+    # with base='auto' every cross-validation fold must leave the learner its 50 rows per arm
+    fit_share = (1 - test_size) * ((cv_folds - 1) / cv_folds if base == "auto" else 1.0)
+    need = math.ceil(_MIN_TRAIN_ROWS / fit_share) + 2
     small = {a: int(n) for a, n in counts.items() if n < need}
     if small:
         raise ExperimentInputError(
             f"uplift training ({source}): arms {small} in column {treatment_col!r} have too few "
             f"rows; each arm needs at least {need} ({_MIN_TRAIN_ROWS} for training after "
-            f"holding out {test_size:.0%}). Fix: drop those arms' rows, merge them, or collect "
-            "more data."
+            f"holding out {test_size:.0%}"
+            + (f" and a {cv_folds}-fold cross-validation choosing the base model"
+               if base == "auto" else "")
+            + "). Fix: drop those arms' rows, merge them, or collect more data"
+            + (" (or pass a fixed base, e.g. base='linear')." if base == "auto" else ".")
         )
     if np.unique(y).size < 2:
         raise ExperimentInputError(
@@ -263,7 +291,9 @@ def _validate_input(frame: pd.DataFrame, treatment_col: str, control: str, outco
 
 def train_uplift(frame: pd.DataFrame, *, treatment_col: str, control: str, outcome: str,
                  features: Sequence[str] | None = None, learner: Literal["t", "x"] = "t",
-                 test_size: float = 0.3, k: float = 0.3, seed: int = 0,
+                 base: Literal["lightgbm", "linear", "auto"] = "auto",
+                 cv_folds: int = DEFAULT_CV_FOLDS, test_size: float = 0.3, k: float = 0.3,
+                 seed: int = 0,
                  params: Mapping[str, Any] | None = None, log_to_mlflow: bool = True,
                  model_name: str | None = None, experiment: str = "uplift",
                  source: str = "uplift data",
@@ -275,9 +305,13 @@ def train_uplift(frame: pd.DataFrame, *, treatment_col: str, control: str, outco
     the first offending rows and the fix): arm labels and outcomes must be present, outcomes
     numeric (0/1 or numbers, ``bool`` accepted) and not constant, and every arm large enough for
     the holdout split and the learner's minimum of 50 training rows.
+
+    ``base`` is the learner's base model: "lightgbm", "linear" (logistic or ridge regression)
+    or "auto" (default): per treatment, the one with the higher mean Qini over ``cv_folds``
+    cross-validation folds of the training rows (the holdout is only used to evaluate).
     """
     feats = _validate_input(frame, treatment_col, control, outcome, features, learner,
-                            test_size, source)
+                            test_size, source, base, cv_folds)
     t_all = frame[treatment_col].astype(str)
     y_all = _outcome_values(frame, outcome, treatment_col, source)
     strata = t_all + "|" + (pd.Series(y_all, index=frame.index).astype(str)
@@ -287,16 +321,21 @@ def train_uplift(frame: pd.DataFrame, *, treatment_col: str, control: str, outco
     train, hold = train_test_split(frame, test_size=test_size, random_state=seed,
                                    stratify=strata)
     cls = TLearner if learner == "t" else XLearner
-    model = cls(control, params=params, random_state=seed).fit(
+    model = cls(control, params=params, random_state=seed, base=base, cv_folds=cv_folds).fit(
         train[feats], train[treatment_col].astype(str), train[outcome])
     evals = evaluate_uplift(model, hold[feats], hold[treatment_col].astype(str).tolist(),
                             hold[outcome].to_numpy(), k)
     key = _evaluation_key(frame[[*feats, treatment_col, outcome]], outcome, test_size, seed)
     result = UpliftTrainingResult(learner, outcome, control, model.treatments_, tuple(feats),
-                                  len(train), len(hold), test_size, seed, key, evals)
+                                  len(train), len(hold), test_size, seed, key, evals,
+                                  base=base, cv_folds=cv_folds)
     if not log_to_mlflow:
         return model, result
     return model, _log(model, result, hold, treatment_col, params, model_name, experiment)
+
+
+def _slug(treatment: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in treatment).strip("_").lower()
 
 
 def _log(model: TLearner | XLearner, result: UpliftTrainingResult, hold: pd.DataFrame,
@@ -312,10 +351,11 @@ def _log(model: TLearner | XLearner, result: UpliftTrainingResult, hold: pd.Data
     exp_id = get_or_create_experiment(experiment)
     metrics: dict[str, float] = {}
     for e in result.evaluations:
-        slug = "".join(ch if ch.isalnum() else "_" for ch in e.treatment).strip("_").lower()
+        slug = _slug(e.treatment)
         metrics.update({f"qini_{slug}": e.qini, f"auuc_{slug}": e.auuc,
                         f"uplift_at_k_{slug}": e.uplift_at_k,
                         f"policy_incremental_{slug}": e.policy.incremental_outcome})
+        metrics.update({f"cv_qini_{b}_{slug}": q for b, q in e.cv_qini.items()})
     metrics["qini_mean"] = float(np.mean([e.qini for e in result.evaluations]))
     X_hold = hold[list(result.features)]
     with mlflow.start_run(experiment_id=exp_id, run_name=f"{name}-{result.learner}") as run:
@@ -324,7 +364,10 @@ def _log(model: TLearner | XLearner, result: UpliftTrainingResult, hold: pd.Data
                            "treatments": ",".join(result.treatments),
                            "features": ",".join(result.features), "test_size": result.test_size,
                            "seed": result.seed, "k": result.evaluations[0].k,
-                           "evaluation_key": result.evaluation_key,
+                           "evaluation_key": result.evaluation_key, "base": result.base,
+                           **({"cv_folds": result.cv_folds} if result.base == "auto" else {}),
+                           **{f"base_{_slug(e.treatment)}": e.base
+                              for e in result.evaluations},
                            **{f"lgbm_{k}": v for k, v in (params or {}).items()}})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
         fig = _qini_figure(model, X_hold, hold[treatment_col].astype(str).to_numpy(),

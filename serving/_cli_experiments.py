@@ -643,6 +643,10 @@ def uplift_train_command(
     = "variant",
     control: Annotated[str, typer.Option(help="Label of the control arm.")] = "control",
     learner: Annotated[str, typer.Option(help="'t' (T-learner) or 'x' (X-learner).")] = "t",
+    base: Annotated[str, typer.Option(
+        help="Base model: 'lightgbm', 'linear' (logistic/ridge regression) or 'auto': per "
+             "treatment, the one with the higher cross-validated Qini on the training rows.")]
+    = "auto",
     test_size: Annotated[float, typer.Option(help="Holdout share for evaluation.")] = 0.3,
     k: Annotated[float, typer.Option(help="Share targeted by the top-k policy and uplift@k.")]
     = 0.3,
@@ -654,7 +658,10 @@ def uplift_train_command(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the result as JSON.")]
     = None,
 ) -> None:
-    """Train a T- or X-learner for every treatment vs control and evaluate it on a holdout."""
+    """Train a T- or X-learner for every treatment vs control and evaluate it on a holdout.
+
+    The base model (--base) defaults to 'auto': per treatment, LightGBM or a linear model,
+    whichever ranks better in cross-validation on the training rows."""
     from experiments import train_uplift
 
     try:
@@ -662,23 +669,27 @@ def uplift_train_command(
         _, result = train_uplift(frame, treatment_col=treatment_col, control=control,
                                  outcome=outcome, features=[f.strip() for f in features.split(",")
                                                             if f.strip()],
-                                 learner=learner, test_size=test_size, k=k, seed=seed,  # type: ignore[arg-type]
+                                 learner=learner, base=base,  # type: ignore[arg-type]
+                                 test_size=test_size, k=k, seed=seed,
                                  log_to_mlflow=mlflow_log, model_name=model_name,
                                  source=data.name)
     except (ExperimentInputError, ValueError) as exc:
         raise _fail(exc) from exc
-    table = Table(title=f"Uplift on {outcome} ({learner}-learner, holdout {result.n_holdout})")
-    for col in ("treatment", "Qini coef.", "AUUC", f"uplift@{k:.0%} [CI]",
+    table = Table(title=f"Uplift on {outcome} ({learner}-learner, base {base}, holdout "
+                        f"{result.n_holdout})")
+    for col in ("treatment", "base", "Qini coef.", "AUUC", f"uplift@{k:.0%} [CI]",
                 f"random {k:.0%} (avg effect)", "policy incremental [CI]", "predicted"):
         table.add_column(col)
     for e in result.evaluations:
         p = e.policy
-        table.add_row(e.treatment, f"{e.qini:.4f}", f"{e.auuc:.4f}",
+        table.add_row(e.treatment, e.base, f"{e.qini:.4f}", f"{e.auuc:.4f}",
                       f"{e.uplift_at_k:.4f} [{p.ci_low:.4f}, {p.ci_high:.4f}]",
                       f"{_average_effect(p):.4f}",
                       f"{p.incremental_outcome:.1f} [{p.incremental_ci_low:.1f}, "
                       f"{p.incremental_ci_high:.1f}]", f"{p.predicted_incremental:.1f}")
     console.print(table)
+    for line in uplift_base_lines(result):
+        console.print(line, markup=False)
     for note in uplift_policy_notes(result):
         console.print(note, markup=False)
     for note in _rare_outcome_notes(frame, treatment_col, outcome, test_size):
@@ -774,8 +785,10 @@ def _holdout_line(uri: str, treatments: Sequence[str]) -> str | None:
     parts = []
     for t in treatments:
         slug = "".join(ch if ch.isalnum() else "_" for ch in t).strip("_").lower()
+        base = run.data.params.get(f"base_{slug}")
         if f"qini_{slug}" in m:
-            parts.append(f"{t}: Qini {m[f'qini_{slug}']:.4f}, uplift@{k} "
+            parts.append(f"{t}{f' ({base} base)' if base else ''}: Qini "
+                         f"{m[f'qini_{slug}']:.4f}, uplift@{k} "
                          f"{m.get(f'uplift_at_k_{slug}', float('nan')):.4f}")
     if not parts:
         return None
@@ -848,6 +861,20 @@ def uplift_score_command(
 def _average_effect(p: TargetingPolicy) -> float:
     """Observed average effect per unit on the holdout: what k% picked at random would gain."""
     return p.treat_all_incremental / p.n_scored if p.n_scored else float("nan")
+
+
+def uplift_base_lines(result: UpliftTrainingResult) -> list[str]:
+    """With ``--base auto``: per treatment, the base chosen and the cross-validated Qini of
+    each base on the training rows that chose it."""
+    lines = []
+    for e in result.evaluations:
+        if not e.cv_qini:
+            continue
+        scores = ", ".join(f"{b} {q:.4f}" for b, q in sorted(e.cv_qini.items()))
+        lines.append(f"base for {e.treatment}: {e.base} (mean Qini over {result.cv_folds} "
+                     f"cross-validation folds of the training rows: {scores}; the holdout "
+                     "above took no part in the choice)")
+    return lines
 
 
 def uplift_policy_notes(result: UpliftTrainingResult) -> list[str]:

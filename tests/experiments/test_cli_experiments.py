@@ -164,7 +164,8 @@ def test_uplift_score_uses_the_champion_and_writes_the_targets(tmp_path: Path) -
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "scoring with uplift_converted v1 (@champion)" in text
-    assert "on its training holdout: treatment: Qini" in text
+    assert "on its training holdout: treatment (" in text
+    assert " base): Qini" in text
     assert "uplift@30%" in text
     scores = pd.read_csv(out)
     assert scores["user_id"].tolist() == customers["user_id"].tolist()
@@ -182,6 +183,44 @@ def test_uplift_score_uses_the_champion_and_writes_the_targets(tmp_path: Path) -
     assert result.exit_code == 2
     assert "could not load model 'models:/uplift_revenue@champion'" in " ".join(
         result.output.split())
+
+
+def test_uplift_train_base_choice_is_shown_and_either_base_scores(tmp_path: Path) -> None:
+    data = _experiment_csv(tmp_path / "e.csv", n=3000)
+    result = runner.invoke(app, [
+        "uplift", "train", "--data", str(data), "--outcome", "converted", "--features",
+        "pre_visits,pre_orders", "--no-mlflow", "--json", str(tmp_path / "u.json")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    saved = json.loads((tmp_path / "u.json").read_text())
+    (e,) = saved["evaluations"]
+    assert saved["base"] == "auto"
+    assert e["base"] in ("lightgbm", "linear")
+    assert set(e["cv_qini"]) == {"lightgbm", "linear"}
+    assert (f"base for treatment: {e['base']} (mean Qini over 5 cross-validation folds of the "
+            "training rows: lightgbm") in text
+    assert "the holdout above took no part in the choice" in text
+    for base in ("linear", "lightgbm"):
+        result = runner.invoke(app, [
+            "uplift", "train", "--data", str(data), "--outcome", "converted", "--features",
+            "pre_visits,pre_orders", "--base", base, "--model-name", f"up_{base}"])
+        assert result.exit_code == 0, result.output
+        assert f"base {base}," in " ".join(result.output.split())
+        assert "base for treatment" not in result.output
+        pd.read_csv(data).drop(columns=["variant", "converted"]).head(40).to_csv(
+            tmp_path / "c.csv", index=False)
+        out = tmp_path / f"t_{base}.csv"
+        result = runner.invoke(app, ["uplift", "score", "--data", str(tmp_path / "c.csv"),
+                                     "--out", str(out), "--model", f"models:/up_{base}@champion"])
+        assert result.exit_code == 0, result.output
+        assert np.isfinite(pd.read_csv(out)["uplift_treatment"]).all()
+        assert f"on its training holdout: treatment ({base} base): Qini" in " ".join(
+            result.output.split())
+    result = runner.invoke(app, [
+        "uplift", "train", "--data", str(data), "--outcome", "converted", "--features",
+        "pre_visits", "--base", "forest", "--no-mlflow"])
+    assert result.exit_code == 2
+    assert "base must be 'lightgbm', 'linear' or 'auto'; received 'forest'" in result.output
 
 
 def test_uplift_score_finds_a_champion_registered_under_its_own_name(tmp_path: Path) -> None:

@@ -238,3 +238,39 @@ def test_train_uplift_logs_registers_and_serves_by_alias() -> None:
                                model_name="uplift_test")
     assert again.model_version == "2"
     assert not again.promoted
+
+
+def test_train_uplift_auto_records_the_base_choice_and_serves_it() -> None:
+    import mlflow
+
+    X, arm, y = _linear_effect_data(6000, 1)
+    df = X.assign(arm=arm, bought=y)
+    feats = list(X.columns)
+    model, res = ex.train_uplift(df, treatment_col="arm", control="control", outcome="bought",
+                                 features=feats, params={"n_estimators": 60}, cv_folds=3,
+                                 model_name="uplift_auto_test")
+    assert res.base == "auto"
+    assert res.cv_folds == 3
+    (e,) = res.evaluations
+    assert e.base == "linear" == model.bases_["email"]
+    assert e.cv_qini == model.base_cv_["email"]
+    assert e.cv_qini["linear"] > e.cv_qini["lightgbm"]
+    assert res.to_dict()["evaluations"][0]["cv_qini"] == pytest.approx(e.cv_qini)
+    run = mlflow.get_run(res.run_id)
+    assert run.data.params["base"] == "auto"
+    assert run.data.params["base_email"] == "linear"
+    assert run.data.params["cv_folds"] == "3"
+    assert run.data.metrics["cv_qini_linear_email"] == pytest.approx(e.cv_qini["linear"])
+    served = mlflow.pyfunc.load_model("models:/uplift_auto_test@champion")
+    np.testing.assert_allclose(served.predict(X.head(9))["email"],
+                               model.predict(X.head(9))["email"])
+    # a fixed base: no cross-validation, recorded as such
+    _, fixed = ex.train_uplift(df, treatment_col="arm", control="control", outcome="bought",
+                               features=feats, base="lightgbm", params={"n_estimators": 60},
+                               log_to_mlflow=False)
+    assert fixed.base == "lightgbm"
+    assert fixed.evaluations[0].base == "lightgbm"
+    assert fixed.evaluations[0].cv_qini == {}
+    with pytest.raises(ex.ExperimentInputError, match="base must be 'lightgbm', 'linear' or"):
+        ex.train_uplift(df, treatment_col="arm", control="control", outcome="bought",
+                        features=feats, base="tree", log_to_mlflow=False)  # type: ignore[arg-type]
