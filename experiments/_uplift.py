@@ -13,10 +13,14 @@ Base models (``base``): "lightgbm" (gradient-boosted trees), "linear" (logistic 
 a 0/1 outcome, ridge regression otherwise, on one-hot categories and standardised numbers; a
 numeric gap takes the training median plus a missing flag) or "auto": for every treatment,
 ``cv_folds``-fold cross-validation on the training rows fits the same learner with each base
-and keeps the one whose out-of-fold Qini coefficient (mean over folds) is higher. Effects that
-are close to linear in the features, or signals weak against the noise, favour the linear
-model (on Hillstrom's e-mails it beats LightGBM); strongly non-linear effects favour LightGBM.
-The choice and the cross-validated scores are kept in ``bases_`` and ``base_cv_``.
+and scores each fold's held-out rows with the Qini coefficient. LightGBM, the more flexible
+base, is kept only when its mean Qini beats the linear base's by more than the standard error
+of their fold-by-fold difference (the "one standard error" rule of Hastie, Tibshirani and
+Friedman, 2009, section 7.10: of two models the data cannot tell apart, take the simpler).
+Effects that are close to linear in the features, or signals weak against the noise, favour
+the linear model (on Hillstrom's e-mails it beats LightGBM); strongly non-linear effects
+favour LightGBM. The choice, the mean cross-validated Qini of each base and the standard error
+of their difference are kept in ``bases_``, ``base_cv_`` and ``base_cv_se_``.
 
 Inputs: a feature frame (numeric columns, plus string/categorical columns which LightGBM handles
 natively with categories fixed at fit time), the arm label of every row and the outcome (0/1 for
@@ -27,13 +31,15 @@ References:
     Kunzel, S. R., Sekhon, J. S., Bickel, P. J., Yu, B. (2019). Metalearners for estimating
     heterogeneous treatment effects using machine learning. PNAS 116(10), 4156-4165.
     Ke, G. et al. (2017). LightGBM: a highly efficient gradient boosting decision tree. NeurIPS.
+    Hastie, T., Tibshirani, R., Friedman, J. (2009). The elements of statistical learning, 2nd
+    ed., section 7.10 (cross-validation and the one-standard-error rule).
     Radcliffe, N. J. (2007). Using control groups to target on predicted lift. DMA Analytics
     Annual Journal (the Qini coefficient used to choose the base).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -43,7 +49,8 @@ from lightgbm import LGBMClassifier, LGBMRegressor
 
 from experiments._errors import ExperimentInputError
 
-__all__ = ["BASES", "DEFAULT_LGBM_PARAMS", "LinearOutcomeModel", "TLearner", "XLearner"]
+__all__ = ["BASES", "DEFAULT_LGBM_PARAMS", "LinearOutcomeModel", "TLearner", "XLearner",
+           "pick_base"]
 
 DEFAULT_LGBM_PARAMS: dict[str, Any] = {
     "n_estimators": 200,
@@ -62,6 +69,20 @@ OutcomeType = Literal["auto", "binary", "continuous"]
 Base = Literal["lightgbm", "linear", "auto"]
 BASES: tuple[str, ...] = ("lightgbm", "linear")
 DEFAULT_CV_FOLDS = 5
+
+
+def pick_base(fold_qini: Mapping[str, Sequence[float]]) -> str:
+    """The base to use from per-fold Qini scores of "lightgbm" and "linear": LightGBM only when
+    its mean beats the linear base's by more than the standard error of the paired fold
+    differences; folds where either score is missing are left out (LightGBM when none is
+    left, the learner's long-standing base)."""
+    lg = np.asarray(fold_qini["lightgbm"], dtype=np.float64)
+    li = np.asarray(fold_qini["linear"], dtype=np.float64)
+    d = (lg - li)[np.isfinite(lg) & np.isfinite(li)]
+    if d.size == 0:
+        return "lightgbm"
+    se = float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else 0.0
+    return "lightgbm" if float(d.mean()) > se else "linear"
 
 
 class LinearOutcomeModel:
@@ -178,9 +199,11 @@ class _BaseLearner:
                 f"{self.cv_folds!r}.")
 
     def _choose_bases(self, Xp: pd.DataFrame, t: np.ndarray, y: np.ndarray) -> None:
-        """Set ``bases_`` (treatment -> base) and ``base_cv_`` (treatment -> base -> mean
-        out-of-fold Qini; empty unless ``base='auto'``)."""
+        """Set ``bases_`` (treatment -> base), ``base_cv_`` (treatment -> base -> mean
+        out-of-fold Qini) and ``base_cv_se_`` (treatment -> standard error of the fold-by-fold
+        LightGBM minus linear difference); the last two are empty unless ``base='auto'``."""
         self.base_cv_: dict[str, dict[str, float]] = {}
+        self.base_cv_se_: dict[str, float] = {}
         if self.base != "auto":
             self.bases_ = {a: str(self.base) for a in self.treatments_}
             return
@@ -210,10 +233,11 @@ class _BaseLearner:
             means = {b: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
                      for b, v in scores[a].items()}
             self.base_cv_[a] = means
-            finite = {b: m for b, m in means.items() if np.isfinite(m)}
-            # ties (and no usable score) keep LightGBM, the learner's long-standing base
-            self.bases_[a] = max(finite, key=lambda b: (finite[b], b == "lightgbm"),
-                                 default="lightgbm")
+            d = np.asarray(scores[a]["lightgbm"]) - np.asarray(scores[a]["linear"])
+            d = d[np.isfinite(d)]
+            self.base_cv_se_[a] = (float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1
+                                   else float("nan"))
+            self.bases_[a] = pick_base(scores[a])
 
     def _fold_learner(self, base: str) -> _BaseLearner:
         fold = type(self)(self.control, outcome_type=self.outcome_type, params=self.params,

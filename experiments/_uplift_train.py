@@ -52,6 +52,9 @@ class UpliftEvaluation(_Record):
         base: base model of this treatment's learner ("lightgbm" or "linear").
         cv_qini: with ``base="auto"``, the mean out-of-fold Qini of each base on the training
             rows, which made the choice (empty otherwise).
+        cv_qini_diff_se: with ``base="auto"``, the standard error of the fold-by-fold
+            LightGBM minus linear Qini difference: LightGBM is chosen only when its mean beats
+            the linear base's by more than this (NaN otherwise).
     """
 
     treatment: str
@@ -63,6 +66,7 @@ class UpliftEvaluation(_Record):
     policy: TargetingPolicy
     base: str = "lightgbm"
     cv_qini: dict[str, float] = field(default_factory=dict)
+    cv_qini_diff_se: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -120,13 +124,14 @@ def evaluate_uplift(model: TLearner | XLearner, X: pd.DataFrame, treatment: Sequ
     out = []
     bases = getattr(model, "bases_", {})
     cv = getattr(model, "base_cv_", {})
+    se = getattr(model, "base_cv_se_", {})
     for a in model.treatments_:
         mask = np.isin(t, [a, model.control])
         yy, uu, tt = ya[mask], preds[a].to_numpy()[mask], (t[mask] == a).astype(int)
         out.append(UpliftEvaluation(a, int(mask.sum()), qini_coefficient(yy, uu, tt),
                                     auuc(yy, uu, tt), uplift_at_k(yy, uu, tt, k), k,
                                     top_k_policy(yy, uu, tt, k), str(bases.get(a, "lightgbm")),
-                                    dict(cv.get(a, {}))))
+                                    dict(cv.get(a, {})), float(se.get(a, float("nan")))))
     return tuple(out)
 
 
@@ -307,8 +312,9 @@ def train_uplift(frame: pd.DataFrame, *, treatment_col: str, control: str, outco
     the holdout split and the learner's minimum of 50 training rows.
 
     ``base`` is the learner's base model: "lightgbm", "linear" (logistic or ridge regression)
-    or "auto" (default): per treatment, the one with the higher mean Qini over ``cv_folds``
-    cross-validation folds of the training rows (the holdout is only used to evaluate).
+    or "auto" (default): per treatment, by the Qini over ``cv_folds`` cross-validation folds of
+    the training rows, LightGBM when it beats linear by more than the standard error of the
+    fold-by-fold difference, else linear (the holdout is only used to evaluate).
     """
     feats = _validate_input(frame, treatment_col, control, outcome, features, learner,
                             test_size, source, base, cv_folds)
@@ -356,6 +362,7 @@ def _log(model: TLearner | XLearner, result: UpliftTrainingResult, hold: pd.Data
                         f"uplift_at_k_{slug}": e.uplift_at_k,
                         f"policy_incremental_{slug}": e.policy.incremental_outcome})
         metrics.update({f"cv_qini_{b}_{slug}": q for b, q in e.cv_qini.items()})
+        metrics[f"cv_qini_diff_se_{slug}"] = e.cv_qini_diff_se
     metrics["qini_mean"] = float(np.mean([e.qini for e in result.evaluations]))
     X_hold = hold[list(result.features)]
     with mlflow.start_run(experiment_id=exp_id, run_name=f"{name}-{result.learner}") as run:

@@ -864,16 +864,18 @@ def _average_effect(p: TargetingPolicy) -> float:
 
 
 def uplift_base_lines(result: UpliftTrainingResult) -> list[str]:
-    """With ``--base auto``: per treatment, the base chosen and the cross-validated Qini of
-    each base on the training rows that chose it."""
+    """With ``--base auto``: per treatment, the base chosen, the cross-validated Qini of each
+    base on the training rows that chose it and the standard error of their difference."""
     lines = []
     for e in result.evaluations:
         if not e.cv_qini:
             continue
         scores = ", ".join(f"{b} {q:.4f}" for b, q in sorted(e.cv_qini.items()))
         lines.append(f"base for {e.treatment}: {e.base} (mean Qini over {result.cv_folds} "
-                     f"cross-validation folds of the training rows: {scores}; the holdout "
-                     "above took no part in the choice)")
+                     f"cross-validation folds of the training rows: {scores}; LightGBM is "
+                     "chosen only when it leads by more than the folds' standard error of the "
+                     f"difference, {e.cv_qini_diff_se:.4f}; the holdout above took no part in "
+                     "the choice)")
     return lines
 
 

@@ -199,6 +199,7 @@ def test_uplift_train_base_choice_is_shown_and_either_base_scores(tmp_path: Path
     assert set(e["cv_qini"]) == {"lightgbm", "linear"}
     assert (f"base for treatment: {e['base']} (mean Qini over 5 cross-validation folds of the "
             "training rows: lightgbm") in text
+    assert "LightGBM is chosen only when it leads by more than the folds' standard error" in text
     assert "the holdout above took no part in the choice" in text
     for base in ("linear", "lightgbm"):
         result = runner.invoke(app, [
