@@ -26,8 +26,10 @@ Out:
     ``write_report`` renders it as markdown (with one interval plot per metric) or HTML.
 Planning: ``sample_size``, ``minimum_detectable_effect``, ``power`` -> ``Plan``.
 Uplift: ``TLearner`` / ``XLearner`` (``fit(X, treatment, y)``; ``predict(X)`` -> frame with
-    one uplift column per treatment), metrics ``qini_coefficient``, ``auuc``, ``uplift_at_k``,
-    ``top_k_policy``; ``train_uplift`` -> ``(model, UpliftTrainingResult)`` logged in MLflow.
+    one uplift column per treatment; ``base="lightgbm"`` (default), ``"linear"`` or ``"auto"``,
+    chosen per treatment by cross-validated Qini; ``train_uplift`` defaults to ``"auto"``),
+    metrics ``qini_coefficient``, ``auuc``, ``uplift_at_k``, ``top_k_policy``;
+    ``train_uplift`` -> ``(model, UpliftTrainingResult)`` logged in MLflow.
 
 Methods and references are documented in docs/experiments.md and each module's docstring.
 """
