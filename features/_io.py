@@ -781,6 +781,21 @@ def validate_events(df: pd.DataFrame, source: str = "events", *, tz: str = "UTC"
     return _finish(frame.reset_index(drop=True), report)
 
 
+def spelling_groups(values: list[str]) -> list[list[str]]:
+    """Groups (sorted, in order of their first member) of distinct ``values`` that differ only
+    in case, spaces, '_' or '-' ('Store_003' and 'store 003'); values alone in their group are
+    left out before grouping (a group per value had cost 2.5 s for 100,000 series ids)."""
+    text = pd.Series(list(dict.fromkeys(values)), dtype=object).astype(str)
+    if len(text) < 2:
+        return []
+    key = text.str.replace(r"[\s_\-]", "", regex=True).str.casefold()
+    alike = key.duplicated(keep=False).to_numpy()
+    if not alike.any():
+        return []
+    return sorted((sorted(g) for _, g in text[alike].groupby(key[alike].to_numpy())),
+                  key=lambda g: g[0])
+
+
 def spelling_variants_note(col: pd.Series, name: str) -> str | None:
     """The note for values of a label column that differ only in case, spaces, '_' or '-'
     ('united kingdom' and 'United Kingdom'), with their row counts, or None: they count as
@@ -790,11 +805,11 @@ def spelling_variants_note(col: pd.Series, name: str) -> str | None:
     counts = counts[counts > 0]
     if len(counts) < 2:
         return None
-    values = pd.Series(counts.index.astype(str), index=counts.index)
-    key = values.str.replace(r"[\s_\-]", "", regex=True).str.casefold()
-    groups = [g.index.tolist() for _, g in values.groupby(key.to_numpy()) if len(g) > 1]
+    by_text = dict(zip(counts.index.astype(str), counts.index, strict=True))
+    groups = [[by_text[t] for t in g] for g in spelling_groups(list(by_text))]
     if not groups:
         return None
+
     def rows(v: object) -> str:
         n = int(counts[v])
         return f"{v!r} ({n:,} row{'' if n == 1 else 's'})"
