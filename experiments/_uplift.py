@@ -137,15 +137,25 @@ class LinearOutcomeModel:
         from sklearn.linear_model import LogisticRegression, Ridge
 
         design = self._design(X, fitting=True)
+        ya = np.asarray(y)
+        # an arm (or a cross-validation fold of it) without a single conversion: scikit-learn's
+        # logistic regression refuses one class; its probability is that class (as LightGBM's)
+        self.constant_: float | None = (float(ya[0]) if self.classifier and len(ya)
+                                        and np.unique(ya).size == 1 else None)
+        if self.constant_ is not None:
+            return self
         self.model_: LogisticRegression | Ridge = (
             LogisticRegression(max_iter=2000, random_state=self.random_state)
             if self.classifier else Ridge(alpha=1.0))
-        self.model_.fit(design, np.asarray(y))
+        self.model_.fit(design, ya)
         return self
 
     def predict_outcome(self, X: pd.DataFrame) -> np.ndarray:
         """P(y = 1) for a classifier, the predicted outcome otherwise."""
         design = self._design(X, fitting=False)
+        constant = getattr(self, "constant_", None)
+        if constant is not None:
+            return np.full(len(X), float(constant), dtype=np.float64)
         if self.classifier:
             return np.asarray(self.model_.predict_proba(design), dtype=np.float64)[:, 1]
         return np.asarray(self.model_.predict(design), dtype=np.float64)

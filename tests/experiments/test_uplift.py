@@ -153,6 +153,26 @@ def test_linear_base_scores_gaps_unseen_labels_and_continuous_outcomes(learner_c
     assert np.isfinite(cont.predict(odd).to_numpy()).all()
 
 
+@pytest.mark.parametrize("base", ["linear", "auto"])
+@pytest.mark.parametrize("learner_cls", ["TLearner", "XLearner"])
+def test_an_arm_with_one_or_no_conversion_fits_with_the_linear_base(learner_cls: str,
+                                                                   base: str) -> None:
+    # rare conversions: a control arm with one conversion leaves cross-validation folds with
+    # none, and scikit-learn's logistic regression refuses a single class (a ValueError from
+    # brain uplift train's default base, where LightGBM fitted)
+    rng = np.random.default_rng(3)
+    n = 600
+    X = pd.DataFrame({"a": rng.normal(size=n), "seg": rng.choice(["x", "y"], n)})
+    arm = np.where(np.arange(n) % 2 == 0, "control", "email")
+    for control_conversions in (1, 0):
+        y = np.zeros(n)
+        y[np.flatnonzero(arm == "control")[:control_conversions]] = 1
+        y[np.flatnonzero(arm == "email")[:30]] = 1
+        model = getattr(ex, learner_cls)("control", base=base).fit(X, arm, y)
+        preds = model.predict(X)["email"].to_numpy()
+        assert np.isfinite(preds).all()
+
+
 def test_a_learner_pickled_before_base_models_existed_still_predicts() -> None:
     # models registered by earlier versions hold outcome_models_ and no bases_ / base_models_
     import pickle
