@@ -175,6 +175,12 @@ class Brain:
             snap = Snapshot.load()
         with self._lock:
             if snap is not None:
+                if snap is not self.snapshot:
+                    # the cache is keyed by id() of the snapshot: the old one's entries can
+                    # never be served again, and once it is freed a snapshot loaded later
+                    # usually gets its id (49 of 50 tries), so they would answer for it (and
+                    # warm would skip scoring it): stale scores by id and in /channel_value
+                    self._cache = {}
                 self.snapshot = snap
         return {"changes": changes, "loaded": {k: v.version for k, v in
                                                 self.champions.loaded.items()},
@@ -232,9 +238,12 @@ class Brain:
             scored = score_features(loaded.model.model, snap.features, reasons=True,
                                     reason_method=REASON_METHOD, chunk_size=50_000, n_jobs=1)
             table = ScoreTable.build(scored, position)
-            cache = {k: v for k, v in self._cache.items() if k[0] != name}
-            cache[(name, loaded.version, id(snap))] = table
-            self._cache = cache  # atomic swap, like the champions
+            with self._lock:
+                if self.snapshot is not snap:  # reloaded meanwhile: these scores are of the
+                    break                      # old snapshot (its id may be reused)
+                cache = {k: v for k, v in self._cache.items() if k[0] != name}
+                cache[(name, loaded.version, id(snap))] = table
+                self._cache = cache  # atomic swap, like the champions
             done[name] = len(table)
         return done
 

@@ -438,3 +438,49 @@ def test_a_forecast_far_beyond_the_history_is_named_by_the_api_too(
     out = brain.forecast(ForecastRequest(series_id="total", horizon=9))
     assert any("far beyond anything in the history" in n and "'total'" in n
                for n in out["notes"]), out["notes"]
+
+
+def test_a_new_snapshot_never_meets_the_old_ones_cached_scores(brain: Brain) -> None:
+    """The score cache is keyed by id() of the snapshot. After POST /reload read new snapshot
+    files, the old snapshot's entries stayed until the background scoring replaced them; the old
+    object freed, a snapshot loaded by a second reload usually got its id (49 of 50 tries), so
+    its users were answered by id and in /channel_value with the first snapshot's scores, and
+    warm() took it as already scored. Entries of another snapshot must be gone, and a scoring
+    that finishes after a reload must not add the old snapshot's scores."""
+    import os
+
+    from serving._snapshot import snapshot_dir
+
+    brain.warm()
+    assert brain.models()["snapshot"]["scored_by"]
+    meta = snapshot_dir() / "meta.json"
+
+    def touch() -> None:
+        st = meta.stat()
+        os.utime(meta, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+
+    try:
+        touch()
+        brain.reload()
+        assert all(k[2] == id(brain.snapshot) for k in brain._cache), "old snapshot's scores kept"
+        # a scoring of the old snapshot that ends after a reload adds nothing
+        old = brain.snapshot
+        real_reload = brain.reload
+
+        def reload_midway(*args, **kwargs):  # the snapshot changes while warm() scores
+            touch()
+            real_reload()
+            return orig_build(*args, **kwargs)
+
+        import serving._core as core
+
+        orig_build = core.ScoreTable.build
+        core.ScoreTable.build = reload_midway  # type: ignore[method-assign]
+        try:
+            brain.warm()
+        finally:
+            core.ScoreTable.build = orig_build  # type: ignore[method-assign]
+        assert brain.snapshot is not old
+        assert brain._cache == {}
+    finally:
+        brain.warm()
