@@ -652,16 +652,22 @@ def unmarked_drop_note(panel: Panel, calendar: pd.DataFrame | None = None,
 
     # runs that overlap are one drop: a site-wide outage's runs start a day early in the few
     # series whose day before it was low by chance (Poisson counts: 1,000 stores' one outage
-    # had been named as 5 drops); each is told by its most common extent
+    # had been named as 5 drops); each is told by its most common extent. A run joins a drop
+    # only when it shares a period with every run of it: a chain of closures that each overlap
+    # the next only (a store's Oct 23-28, another's Oct 27-Nov 5, a third's Nov 4-9) had been
+    # "1 drop, Oct 23-28, in" all three stores
     clusters: list[tuple[pd.Timestamp, pd.Timestamp, dict[tuple[pd.Timestamp, pd.Timestamp,
                                                                int], list[str]]]] = []
+    common_end: pd.Timestamp | None = None  # the last period every run of the drop holds
     for (a, b, n), sids in sorted(runs.items()):
-        if clusters and a <= clusters[-1][1]:
+        if clusters and common_end is not None and a <= common_end:
             first, last, members = clusters[-1]
             members[(a, b, n)] = sids
             clusters[-1] = (first, max(last, b), members)
+            common_end = min(common_end, b)
         else:
             clusters.append((a, b, {(a, b, n): sids}))
+            common_end = b
     parts = []
     for first, last, members in clusters:
         (a, b, n), most = max(members.items(), key=lambda kv: len(kv[1]))

@@ -508,6 +508,24 @@ def test_one_outage_whose_runs_differ_by_a_day_between_series_is_one_drop() -> N
     assert "'store_0'" in note
 
 
+def test_closures_that_each_overlap_the_next_only_are_not_one_drop() -> None:
+    """Three stores' closures, Oct 23-28, Oct 27-Nov 5 and Nov 4-9: the first and the last share
+    no day, yet overlapping runs were chained into '1 drop ... 2024-10-23 .. 2024-10-28 (6 days)
+    ... in 'B', 'A', 'C'', naming a 6-day October drop in a store closed in November."""
+    rng = np.random.default_rng(1)
+    ds = pd.date_range("2024-01-01", periods=400, freq="D")
+    frames = []
+    for sid, (a, b) in {"A": (300, 310), "B": (296, 302), "C": (308, 314)}.items():
+        y = rng.poisson(200, len(ds)).astype(float)
+        y[a:b] = 0
+        frames.append(pd.DataFrame({"series_id": sid, "ds": ds, "y": y}))
+    frames.append(pd.DataFrame({"series_id": "D", "ds": ds,
+                                "y": rng.poisson(200, len(ds)).astype(float)}))
+    note = next(n for n in series_notes(pd.concat(frames)) if "unmarked outages" in n)
+    assert note.startswith("2 drops far below the usual level"), note
+    assert "2024-11-04 .. 2024-11-09 (6 days) in 'C'" in note, note
+
+
 def test_a_shift_beside_a_flag_that_varies_on_chance_keeps_its_advice() -> None:
     """A 0/1 promotion flag on about half the days has a median of 0 over 56 days and of 1
     over 14 days often enough: the level-shift note said the column 'moved with' a doubled
