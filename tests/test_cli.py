@@ -213,3 +213,18 @@ def test_demo_hints_are_commands_that_run_from_any_folder(
     monkeypatch.setenv("PATH", str(venv_brain.parent))
     assert command("brain") == "brain"
     assert command("no-such-tool") == "no-such-tool"
+
+
+def test_model_not_found_names_the_separate_registry_it_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # with BRAIN_REGISTRY_URI the models are looked up in that registry: the message named the
+    # tracking store under BRAIN_HOME, which holds no registered model then
+    registry = f"sqlite:///{tmp_path / 'registry.db'}"
+    monkeypatch.setenv("BRAIN_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("BRAIN_REGISTRY_URI", registry)
+    res = runner.invoke(app, ["forecast", "predict", "--out", str(tmp_path / "fc")])
+    assert res.exit_code == 2
+    text = " ".join(res.output.split())
+    assert f"(registry {registry} (BRAIN_REGISTRY_URI))" in text, text
+    assert "mlflow.db" not in text

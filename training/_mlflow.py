@@ -91,6 +91,9 @@ def store_note() -> str:
     neither ``BRAIN_HOME`` nor ``MLFLOW_TRACKING_URI`` set the store is ``./brain-home`` under
     the current folder, so a command run from another folder than the one ``brain demo`` or
     ``brain train`` ran in sees an empty store (it had said "nothing is registered yet")."""
+    registry = os.environ.get("BRAIN_REGISTRY_URI")
+    if registry:  # models are looked up there, not in the tracking store
+        return f"registry {registry} (BRAIN_REGISTRY_URI)"
     where = f"sqlite:///{brain_home() / 'mlflow.db'}"
     uri = os.environ.get("MLFLOW_TRACKING_URI")  # mlflow.set_tracking_uri exports ours too
     if uri and uri != where:
