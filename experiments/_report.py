@@ -155,8 +155,13 @@ def _tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[st
             f"p adj ({result.correction} over segments x variants x metrics; guardrails "
             "unadjusted)", "significant", "SRM"], seg_rows))
     if result.heterogeneity:
+        # one metric's test may be on relative effects and another's on absolute ones: the
+        # title had named the first row's scale for all of them
+        scales = sorted({h.scale for h in result.heterogeneity}, reverse=True)
+        scale = (scales[0] if len(scales) == 1 else
+                 " or ".join(scales) + " (column 'effects')")
         out.append((f"Does the effect differ across {result.heterogeneity[0].segment_col}? "
-                    f"(Cochran's Q on the segments' {result.heterogeneity[0].scale} effects)",
+                    f"(Cochran's Q on the segments' {scale} effects)",
                     ["metric", "variant", "effects", "segments", "Q", "df", "p"],
                     [[h.metric, h.variant, h.scale, str(h.segments), f"{h.statistic:.3g}",
                       str(h.df), _p(h.p_value)] for h in result.heterogeneity]))

@@ -96,3 +96,16 @@ def test_a_metric_that_can_be_negative_is_tested_on_absolute_effects() -> None:
     ref = combine_effects(np.array([c.absolute_effect for c in segs]),
                           np.array([c.std_error for c in segs]) ** 2)
     assert h.statistic == pytest.approx(ref.q, rel=1e-9)
+
+
+def test_the_report_title_names_both_scales_when_metrics_are_tested_on_both() -> None:
+    # one metric on relative lifts and one that can be negative on absolute effects: the
+    # report's table title named the first row's scale ('relative') for both rows
+    from experiments._report import _tables
+
+    frame = _cohorts([0.25, 0.0])
+    frame["profit"] = frame["clicks"] - 2.0
+    res = ex.analyze(frame, "variant", "control", ["clicks", "profit"], segment_col="week")
+    assert {h.scale for h in res.heterogeneity} == {"relative", "absolute"}
+    (title,) = [t for t, _, _ in _tables(res) if t.startswith("Does the effect differ")]
+    assert "relative or absolute (column 'effects') effects" in title, title
