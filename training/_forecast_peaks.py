@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features._calendar import applies_to, normalize_calendar
+from features._calendar import applies_to, is_aggregate, normalize_calendar, series_channel
 
 from ._forecast_base import BaseForecaster, listed, nonexistent_local, period_text
 from ._forecast_events import BACKGROUND_DAYS
@@ -247,16 +247,40 @@ def _kinds_new_to_series(model: BaseForecaster, own: pd.DataFrame, planned: pd.D
     if panel is None or planned.empty:
         return []
     past = own[own["start"] < begin.normalize()]
+
+    def by_channel(cal: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+        """Rows with a channel per channel, and the rows without one (which apply to every
+        series)."""
+        none = cal["channel"].isna().to_numpy(dtype=bool)
+        rest = cal[~none]
+        return ({str(c): g for c, g in rest.groupby(rest["channel"].astype(str), sort=False)},
+                cal[none])
+
+    # per series, only the rows of its own channel and those without one (an aggregate: all
+    # rows), looked up by channel rather than a pass over the whole calendar per series
+    # (1,000 stores with a 40,000-row calendar had cost 2.6-25 s per predict)
+    past_chan, past_common = by_channel(past)
+    plan_chan, plan_common = by_channel(planned)
+    common_kinds: dict[pd.Timestamp, set[str]] = {}
     out = []
     for sid in series if series is not None else list(panel.series):
         grid = panel.series.get(sid)
         if grid is None or not len(grid.ds):
             continue
         first = pd.Timestamp(grid.ds[0]).normalize()
-        mine = past[applies_to(past, sid) & (past["end"] >= first).to_numpy()]
-        had = set(mine["kind"].astype(str))
-        new = planned[applies_to(planned, sid) & ~planned["kind"].astype(str).isin(had)
-                      .to_numpy()]
+        if is_aggregate(str(sid)):
+            mine, plan = past, planned
+        else:
+            chan = series_channel(str(sid))
+            mine = past_chan.get(str(chan), past.iloc[:0]) if chan is not None else past.iloc[:0]
+            plan = (pd.concat([plan_common, plan_chan[str(chan)]]) if chan is not None
+                    and str(chan) in plan_chan else plan_common)
+        if first not in common_kinds:
+            common_kinds[first] = set(
+                past_common["kind"][past_common["end"] >= first].astype(str))
+        had = set(mine["kind"][mine["end"] >= first].astype(str))
+        had |= common_kinds[first] if not is_aggregate(str(sid)) else set()
+        new = plan[~plan["kind"].astype(str).isin(had).to_numpy()]
         if len(new):
             out.append((str(sid), first, [str(n) for n in new["name"]]))
     return out
