@@ -435,6 +435,7 @@ def test_a_forecast_far_beyond_the_history_is_named_by_the_api_too(
     original = peaks.beyond_history_note
     monkeypatch.setattr(peaks, "beyond_history_note",
                         lambda model, fc: original(model, fc, ratio=1e-6))
+    brain._answers.clear()  # an earlier test's answer to the same request is kept
     out = brain.forecast(ForecastRequest(series_id="total", horizon=9))
     assert any("far beyond anything in the history" in n and "'total'" in n
                for n in out["notes"]), out["notes"]
@@ -484,3 +485,24 @@ def test_a_new_snapshot_never_meets_the_old_ones_cached_scores(brain: Brain) -> 
         assert brain._cache == {}
     finally:
         brain.warm()
+
+
+def test_a_repeated_forecast_request_is_answered_from_the_answer_cache(
+        brain: Brain, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A repeat had validated its calendar again before reading the forecast cache (35-260 ms
+    with a 3,000-event calendar); the same request to the same champion is now answered as
+    kept, and a copy: the caller cannot change what is kept."""
+    series = sorted(brain.champions.get("traffic_forecaster").model.forecaster.panel_.series)[0]
+    req = ForecastRequest(series_id=series, horizon=9)
+    first = brain.forecast(req)
+
+    def fail(_req: ForecastRequest) -> dict:
+        raise AssertionError("answered again")
+
+    monkeypatch.setattr(brain, "_forecast_answer", fail)
+    again = brain.forecast(ForecastRequest(series_id=series, horizon=9))
+    assert again == first
+    again["notes"].append("changed by the caller")
+    assert brain.forecast(req) == first
+    with pytest.raises(AssertionError, match="answered again"):
+        brain.forecast(ForecastRequest(series_id=series, horizon=10))
