@@ -76,13 +76,19 @@ def pick_base(fold_qini: Mapping[str, Sequence[float]]) -> str:
     its mean beats the linear base's by more than the standard error of the paired fold
     differences; folds where either score is missing are left out (LightGBM when none is
     left, the learner's long-standing base)."""
+    d, se = _fold_differences(fold_qini)
+    if d.size == 0:
+        return "lightgbm"
+    return "lightgbm" if float(d.mean()) > (se if d.size > 1 else 0.0) else "linear"
+
+
+def _fold_differences(fold_qini: Mapping[str, Sequence[float]]) -> tuple[np.ndarray, float]:
+    """LightGBM's minus the linear base's Qini per fold where both are finite, and the
+    standard error of their mean (NaN under two folds)."""
     lg = np.asarray(fold_qini["lightgbm"], dtype=np.float64)
     li = np.asarray(fold_qini["linear"], dtype=np.float64)
     d = (lg - li)[np.isfinite(lg) & np.isfinite(li)]
-    if d.size == 0:
-        return "lightgbm"
-    se = float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else 0.0
-    return "lightgbm" if float(d.mean()) > se else "linear"
+    return d, (float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else float("nan"))
 
 
 class LinearOutcomeModel:
@@ -243,10 +249,7 @@ class _BaseLearner:
             means = {b: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
                      for b, v in scores[a].items()}
             self.base_cv_[a] = means
-            d = np.asarray(scores[a]["lightgbm"]) - np.asarray(scores[a]["linear"])
-            d = d[np.isfinite(d)]
-            self.base_cv_se_[a] = (float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1
-                                   else float("nan"))
+            self.base_cv_se_[a] = _fold_differences(scores[a])[1]
             self.bases_[a] = pick_base(scores[a])
 
     def _fold_learner(self, base: str) -> _BaseLearner:

@@ -50,9 +50,9 @@ __all__ = ["API_NAMES", "CACHED_REASONS", "ENDPOINT_MODELS", "REASON_METHOD", "B
            "Brain", "NotReadyError", "ScoreJob", "ScoreTable", "score_jobs"]
 
 FORECAST_CACHE = 256
-"""Forecast answers kept (per champion, series, horizon, calendar and plan), least recently
-added dropped: one series' forecast each, so a budget run over every store of a 60-store model
-stays cached."""
+"""Forecast answers kept (per champion version and request: series, horizon, calendar and
+plan), least recently added dropped: one series' answer each, so a budget run over every store
+of a 60-store model stays cached."""
 ENDPOINT_MODELS = {"churn_risk": "churn", "purchase_propensity": "purchase_propensity",
                    "customer_value": "customer_value"}
 API_NAMES = {"expected_shares": "expected_split", "relative=False": '"relative": false'}
@@ -138,8 +138,8 @@ class Brain:
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str, int], ScoreTable] = {}
         self.batching: Any = None  # the service's MicroBatcher stats, shown by models()
-        self._forecasts: OrderedDict[tuple[str, str, int, str, str], Any] = OrderedDict()
-        self._answers: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        # whole /forecast_traffic answers per (champion version, request)
+        self._forecasts: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
 
     # ------------------------------------------------------------------ plumbing
     def _model(self, name: str) -> LoadedModel:
@@ -363,14 +363,14 @@ class Brain:
         forecast cache was even read). Errors are not kept."""
         key = (str(self._model("traffic_forecaster").version), req.model_dump_json())
         with self._lock:
-            hit = self._answers.get(key)
+            hit = self._forecasts.get(key)
         if hit is not None:
             return copy.deepcopy(hit)
         answer = self._forecast_answer(req)
         with self._lock:  # under the version that answered (a reload may have come between)
-            self._answers[(str(answer["version"]), key[1])] = copy.deepcopy(answer)
-            while len(self._answers) > FORECAST_CACHE:
-                self._answers.popitem(last=False)
+            self._forecasts[(str(answer["version"]), key[1])] = copy.deepcopy(answer)
+            while len(self._forecasts) > FORECAST_CACHE:
+                self._forecasts.popitem(last=False)
         return answer
 
     def _forecast_answer(self, req: ForecastRequest) -> dict[str, Any]:
@@ -463,21 +463,12 @@ class Brain:
                 raise BadRequestError(f"{exc} (send them as 'future': [{{'series_id': ..., "
                                       "'ds': ..., <column>: ...}, ...])", code="invalid_future",
                                       field="future") from exc
-        key = (loaded.version, req.series_id, req.horizon,
-               json.dumps([e.model_dump() for e in req.calendar], sort_keys=True),
-               json.dumps(req.future, sort_keys=True, default=str) if future is not None else "")
-        with self._lock:
-            res = self._forecasts.get(key)
-        if res is None:  # planners re-ask the same question; a new champion is a new key
-            # the requested series only, with and without events: each series' forecast reads
-            # its own history, events and plan alone, so the rows are those of a forecast of
-            # every series (which had cost 23-25 s per request with a 60-store ensemble)
-            res = forecast_with_peaks(fc_model, req.horizon, normalize_calendar(cal), future,
-                                      series=[req.series_id])
-            with self._lock:
-                self._forecasts[key] = res
-                while len(self._forecasts) > FORECAST_CACHE:
-                    self._forecasts.popitem(last=False)
+        # the requested series only, with and without events: each series' forecast reads its
+        # own history, events and plan alone, so the rows are those of a forecast of every
+        # series (which had cost 23-25 s per request with a 60-store ensemble); ``forecast``
+        # keeps the answer
+        res = forecast_with_peaks(fc_model, req.horizon, normalize_calendar(cal), future,
+                                  series=[req.series_id])
         fc = res.forecast[res.forecast["series_id"] == req.series_id]
         peaks = res.peaks[res.peaks["series_id"] == req.series_id]
         withheld = withheld_lift_note(peaks)

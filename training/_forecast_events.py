@@ -950,12 +950,15 @@ class EventEffects:
         running = getattr(self, "running_", {})  # absent in older models
         if running:
             # an occurrence already running at the end of the history: its remaining days
-            # move by how far its days so far ran from the learned lift (``_fit_running``)
-            key = list(zip((asked[int(k)] for k in occ["sid"]), occ["name"].astype(str),
-                           pd.to_datetime(occ["start"]), strict=True))
-            move = np.array([running.get(k, (0.0, 0))[0] for k in key], dtype=float)
-            occ["lift"] = occ["lift"].to_numpy(dtype=float) + np.where(
-                occ["in_window"].to_numpy(dtype=bool), move, 0.0)
+            # move by how far its days so far ran from the learned lift (``_fit_running``);
+            # only rows of such an occurrence's start are looked up (not every planned day)
+            may = (pd.to_datetime(occ["start"]).isin({k[2] for k in running}).to_numpy()
+                   & occ["in_window"].to_numpy(dtype=bool))
+            sub = occ[may]
+            move = np.zeros(len(occ))
+            move[may] = [running.get((asked[int(k)], str(n), pd.Timestamp(t)), (0.0, 0))[0]
+                         for k, n, t in zip(sub["sid"], sub["name"], sub["start"], strict=True)]
+            occ["lift"] = occ["lift"].to_numpy(dtype=float) + move
         occ["rank"] = occ["in_window"].astype(int) * 1e6 + occ["lift"].abs()
         # a background event (a long window) adds its lift under a shorter event's days
         occ, under = _set_background_aside(occ, by="cell")

@@ -19,7 +19,6 @@ from features._calendar import applies_to
 from ._forecast_base import (
     BaseForecaster,
     Panel,
-    check_calendar_channels,
     future_regressor_values,
     prepare_panel,
     steps_per_day,
@@ -60,6 +59,7 @@ class SeasonalNaiveForecaster(BaseForecaster):
         self.panel_: Panel = prepare_panel(series, self.transform)
         self.calendar_ = self._fit_calendar(calendar)
         self.m_ = self.season_days * steps_per_day(self.panel_.freq)
+        self._learn()
         self.state_: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for sid, g in self.panel_.series.items():
             z = pd.Series(self._history(sid, self.panel_.fwd(g.y)))
@@ -73,6 +73,10 @@ class SeasonalNaiveForecaster(BaseForecaster):
                   else np.array([-1.0, 1.0]) * (np.std(z) if len(z) > 1 else 1.0))
             self.state_[sid] = (last, qs)
         return self
+
+    def _learn(self) -> None:
+        """What the forecaster learns from ``panel_`` and ``calendar_`` before it keeps each
+        series' last season (here: nothing)."""
 
     def _history(self, sid: str, z: np.ndarray) -> np.ndarray:
         """The series on the modelling scale as the forecast repeats it (here: as observed)."""
@@ -144,12 +148,9 @@ class EventNaiveForecaster(SeasonalNaiveForecaster):
         super().__init__(season_days, transform)
         self.seasons = seasons
 
-    def fit(self, series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> Self:
-        """Learn event lifts, then remember the cleaned history's last seasons."""
-        panel = prepare_panel(series, self.transform)
-        self.effects_ = EventEffects().fit(panel, check_calendar_channels(
-            calendar, list(panel.series)))
-        return super().fit(series, calendar)
+    def _learn(self) -> None:
+        """The event lifts, and with them the history cleaned of event days."""
+        self.effects_ = EventEffects().fit(self.panel_, self.calendar_)
 
     def _history(self, sid: str, z: np.ndarray) -> np.ndarray:
         return np.asarray(self.effects_.clean_.get(sid, z), dtype=float)

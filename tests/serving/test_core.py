@@ -435,7 +435,7 @@ def test_a_forecast_far_beyond_the_history_is_named_by_the_api_too(
     original = peaks.beyond_history_note
     monkeypatch.setattr(peaks, "beyond_history_note",
                         lambda model, fc: original(model, fc, ratio=1e-6))
-    brain._answers.clear()  # an earlier test's answer to the same request is kept
+    brain._forecasts.clear()  # an earlier test's answer to the same request is kept
     out = brain.forecast(ForecastRequest(series_id="total", horizon=9))
     assert any("far beyond anything in the history" in n and "'total'" in n
                for n in out["notes"]), out["notes"]

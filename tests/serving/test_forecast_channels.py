@@ -173,7 +173,7 @@ def test_the_answer_says_which_clock_its_times_are_on(brain: Brain) -> None:
         answer = brain.forecast(ForecastRequest(series_id="total", horizon=7, calendar=[]))
         assert any(n.startswith("times are local Europe/Berlin time") for n in answer["notes"])
         model.time_zone_ = "UTC"
-        brain._answers.clear()  # the same request to the same version is answered as kept
+        brain._forecasts.clear()  # the same request to the same version is answered as kept
         answer = brain.forecast(ForecastRequest(series_id="total", horizon=7, calendar=[]))
         assert not any("times are local" in n for n in answer["notes"])
     finally:
