@@ -457,20 +457,14 @@ def promote(
 
     configure_mlflow()
     client = MlflowClient()
-    try:
-        versions = sorted(int(v.version) for v in client.search_model_versions(
-            f"name = '{name}'"))
-    except MlflowException:
-        versions = []
-    if not versions:
-        names = sorted(m.name for m in client.search_registered_models())
-        raise ValueError(f"promote: no registered model {name!r} in this store; registered: "
-                         f"{', '.join(names) or 'none'}")
+    versions = sorted(int(v.version) for v in _model_versions(client, name, "promote"))
     if not version.isdigit() or int(version) not in versions:
         raise ValueError(f"promote: {name} has no version {version!r}; versions: "
                          f"{', '.join(map(str, versions))}")
     try:
-        before = client.get_model_version_by_alias(name, CHAMPION).version
+        # str: MLflow 3 returns the version as an int here, so "promote churn 1" on champion
+        # v1 had moved the alias onto itself and printed "-> v1 (was v1)"
+        before = str(client.get_model_version_by_alias(name, CHAMPION).version)
     except MlflowException:
         before = None
     if before == version:
@@ -479,6 +473,136 @@ def promote(
     set_champion(name, version, reason)
     was = f" (was v{before})" if before else ""
     console.print(f"[green]{name}@champion -> v{version}[/]{was}: {reason}", highlight=False)
+
+
+def _model_versions(client, name: str, command: str) -> list:  # type: ignore[no-untyped-def]
+    """The registered versions of ``name``; an error naming the store's models when none."""
+    from mlflow.exceptions import MlflowException
+
+    from training._mlflow import store_note
+
+    try:
+        versions = list(client.search_model_versions(f"name = '{name}'"))
+    except MlflowException:
+        versions = []
+    if not versions:
+        names = sorted(m.name for m in client.search_registered_models())
+        raise ValueError(f"{command}: no registered model {name!r} in {store_note()}; "
+                         f"registered: {', '.join(names) or 'none'}")
+    return versions
+
+
+def _short(text: str | None, width: int = 90) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+@app.command("models")
+@friendly_errors
+def models(
+    name: Annotated[str | None, typer.Argument(help="A registered model (churn, "
+                                                    "traffic_forecaster, ...) for its versions "
+                                                    "and champion history; none for all.")
+                    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables."
+                                          )] = False,
+) -> None:
+    """List registered models with their champion, or one model's versions and the history of
+    its champion moves (who moved it, when, why)."""
+    from mlflow import MlflowClient
+    from rich.table import Table
+
+    from training._mlflow import CHAMPION, champion_moves, configure_mlflow, store_note
+
+    configure_mlflow()
+    client = MlflowClient()
+    if name is None:
+        rows = []
+        for m in sorted(client.search_registered_models(), key=lambda m: m.name):
+            champ = _champion_version(client, m.name)
+            moves = champion_moves(m.name)
+            last = moves[-1] if moves else None
+            outside = champ is not None and (last is None or last.version != str(champ))
+            versions = _model_versions(client, m.name, "models")
+            rows.append({"model": m.name, "champion": champ, "versions": len(versions),
+                         "champion_since": None if outside or last is None else last.at,
+                         "moved_by": ("outside brain or before its history" if outside
+                                      else last.by if last else None),
+                         "moves": len(moves)})
+        if as_json:
+            console.print_json(json.dumps(rows))
+            return
+        if not rows:
+            console.print(f"nothing is registered in {store_note()}", highlight=False)
+            return
+        table = Table(title=f"Registered models ({store_note().split(' (')[0]})")
+        for col in ("model", "champion", "versions", "champion since", "moved by", "moves"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(r["model"], f"v{r['champion']}" if r["champion"] else "none",
+                          str(r["versions"]), r["champion_since"] or "",
+                          r["moved_by"] or "", str(r["moves"]))
+        console.print(table)
+        console.print("brain models NAME: its versions and champion history", highlight=False)
+        return
+    versions = sorted(_model_versions(client, name, "models"), key=lambda v: int(v.version))
+    champ = _champion_version(client, name)
+    moves = champion_moves(name)
+    outside = champ is not None and (not moves or moves[-1].version != champ)
+    if as_json:
+        console.print_json(json.dumps({
+            "model": name, "champion": champ,
+            "versions": [{"version": str(v.version),
+                          "created": _utc(v.creation_timestamp),
+                          "evaluation": v.tags.get("eval.key"),
+                          "data_cutoff": v.tags.get("data_cutoff"),
+                          "promotion": v.tags.get("promotion")} for v in versions],
+            "champion_moves": [move.__dict__ for move in moves],
+            "champion_set_outside_history": outside}))
+        return
+    table = Table(title=f"{name}: versions")
+    for col in ("version", "created (UTC)", "champion", "promotion (last decision)"):
+        table.add_column(col)
+    for v in versions:
+        table.add_row(f"v{v.version}", _utc(v.creation_timestamp),
+                      "yes" if str(v.version) == champ else "", _short(v.tags.get("promotion")))
+    console.print(table)
+    if moves:
+        hist = Table(title=f"{name}: champion moves")
+        for col in ("#", "at (UTC)", "from", "to", "by", "reason"):
+            hist.add_column(col)
+        for move in moves:
+            hist.add_row(str(move.seq), move.at, f"v{move.previous}" if move.previous else "none",
+                         f"v{move.version}", move.by, _short(move.reason))
+        console.print(hist)
+    if outside:
+        console.print(
+            f"[yellow]{name}@{CHAMPION} points at v{champ}, which "
+            + ("no recorded move made" if moves else "was set before brain recorded champion "
+               "moves, or outside brain")
+            + " (e.g. in the MLflow UI or API): not in this history[/]", highlight=False)
+    elif champ is None:
+        console.print(f"{name} has no champion; brain promote {name} VERSION sets one",
+                      highlight=False)
+
+
+def _champion_version(client, name: str) -> str | None:  # type: ignore[no-untyped-def]
+    from mlflow.exceptions import MlflowException
+
+    from training._mlflow import CHAMPION
+
+    try:  # a search does not fill in aliases on every store: ask for the alias itself
+        return str(client.get_model_version_by_alias(name, CHAMPION).version)
+    except MlflowException:
+        return None
+
+
+def _utc(millis: int | None) -> str:
+    if not millis:
+        return ""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="seconds")
 
 
 @app.command("serve")

@@ -57,12 +57,15 @@ from ._forecast_models import (
 from ._forecast_peaks import PEAK_COLUMNS, PeakForecast, forecast_with_peaks, peak_summary
 from ._mlflow import (
     CHAMPION,
+    ChampionMove,
     Promotion,
     brain_home,
+    champion_moves,
     configure_mlflow,
     get_or_create_experiment,
     promote_if_better,
     register_model,
+    set_champion,
 )
 
 __all__ = [
@@ -76,6 +79,7 @@ __all__ = [
     "PEAK_COLUMNS",
     "BacktestResult",
     "BaseForecaster",
+    "ChampionMove",
     "ClassifierMetrics",
     "CustomerModel",
     "CustomerScorer",
@@ -95,6 +99,7 @@ __all__ = [
     "assign_tiers",
     "backtest",
     "brain_home",
+    "champion_moves",
     "classifier_metrics",
     "configure_mlflow",
     "early_warning",
@@ -114,6 +119,7 @@ __all__ = [
     "score_asof",
     "score_features",
     "score_frame",
+    "set_champion",
     "train_and_register",
     "train_and_register_customer",
     "value_metrics",

@@ -15,12 +15,14 @@ asks (``tie_to_candidate_when_rescored``) that a tie with a re-scored champion g
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import os
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import mlflow
@@ -30,8 +32,10 @@ from mlflow.exceptions import MlflowException
 
 __all__ = [
     "CHAMPION",
+    "ChampionMove",
     "Promotion",
     "brain_home",
+    "champion_moves",
     "configure_mlflow",
     "get_or_create_experiment",
     "promote_if_better",
@@ -176,13 +180,81 @@ Rescored = tuple[float | None, float, str]
 value or None when no fair comparison is possible, candidate value on the same rows, a note)."""
 
 
+_MOVE_TAG = "champion.move."
+_MAX_REASON = 2000  # tag values are bounded (5,000 characters in MLflow's SQL stores)
+
+
+@dataclass(frozen=True)
+class ChampionMove:
+    """One move of ``name@champion``, kept as a registered-model tag ``champion.move.NNNNN``
+    (a version's ``promotion`` tag says why that version was or was not promoted last; the
+    moves keep the order and the earlier champions, which that tag alone loses).
+
+    Attributes:
+        seq: 1 for the first champion, then 2, 3...
+        at: UTC time of the move (ISO 8601).
+        previous: champion version before the move (None for the first).
+        version: version that became champion.
+        by: ``"training"`` (won a comparison) or ``"hand"`` (``brain promote``).
+        reason: the recorded reason.
+    """
+
+    seq: int
+    at: str
+    previous: str | None
+    version: str
+    by: str
+    reason: str
+
+
+def _record_move(client: MlflowClient, name: str, previous: str | None, version: str, by: str,
+                 reason: str) -> None:
+    try:
+        tags = client.get_registered_model(name).tags
+        seq = 1 + max((int(k.removeprefix(_MOVE_TAG)) for k in tags
+                       if k.startswith(_MOVE_TAG) and k.removeprefix(_MOVE_TAG).isdigit()),
+                      default=0)
+        value = json.dumps({"at": datetime.now(UTC).isoformat(timespec="seconds"),
+                            "previous": None if previous is None else str(previous),
+                            "version": str(version), "by": by,
+                            "reason": reason[:_MAX_REASON]})
+        client.set_registered_model_tag(name, f"{_MOVE_TAG}{seq:05d}", value)
+    except MlflowException:  # the alias moved; a store refusing the record must not undo it
+        _log.warning("%s: the champion move to v%s could not be recorded", name, version,
+                     exc_info=True)
+
+
+def champion_moves(name: str) -> list[ChampionMove]:
+    """The recorded champion moves of registered model ``name``, oldest first (moves made
+    outside brain, e.g. an alias set in the MLflow UI, are not in it)."""
+    configure_mlflow()
+    tags = MlflowClient().get_registered_model(name).tags
+    out = []
+    for key, value in tags.items():
+        seq = key.removeprefix(_MOVE_TAG)
+        if not (key.startswith(_MOVE_TAG) and seq.isdigit()):
+            continue
+        try:
+            rec = json.loads(value)
+            prev = rec.get("previous")
+            out.append(ChampionMove(int(seq), str(rec["at"]), None if prev is None else str(prev),
+                                    str(rec["version"]), str(rec.get("by", "")),
+                                    str(rec.get("reason", ""))))
+        except (ValueError, KeyError, TypeError):  # a tag edited by hand: shown as it is
+            out.append(ChampionMove(int(seq), "", None, "?", "", value))
+    return sorted(out, key=lambda m: m.seq)
+
+
 def set_champion(name: str, version: str | int, reason: str) -> None:
     """Point ``name@champion`` at ``version`` by hand (the explicit opt-in for a version that
     ``promote_if_better`` refused, e.g. one with suspected leakage), recording ``reason``."""
     configure_mlflow()
     client = MlflowClient()
+    current = _champion(client, name)
     client.set_registered_model_alias(name, CHAMPION, str(version))
     client.set_model_version_tag(name, str(version), "promotion", f"promoted by hand: {reason}")
+    _record_move(client, name, current.version if current else None, str(version), "hand",
+                 reason)
 
 
 def promote_if_better(
@@ -227,6 +299,8 @@ def promote_if_better(
         if promoted:
             client.set_registered_model_alias(name, CHAMPION, version)
         client.set_model_version_tag(name, version, "promotion", reason)
+        if promoted:
+            _record_move(client, name, prev, version, "training", reason)
         _log.info("%s v%s: %s", name, version, reason)
         return Promotion(name, version, promoted, prev, metric, cand, champ, reason)
 

@@ -104,3 +104,52 @@ def test_a_tie_with_a_rescored_champion_goes_to_the_candidate_only_when_asked() 
                              tie_to_candidate_when_rescored=True)
     assert not same.promoted
     assert _champion() == v2
+
+
+@pytest.mark.slow
+def test_every_champion_move_is_kept_in_order_with_who_and_why() -> None:
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+    from training import champion_moves, set_champion
+
+    v1 = _version(1.0, metric=10.0)
+    v2 = _version(2.0, metric=8.0)
+    assert promote_if_better("toy", v1, "mae", 10.0, False, "eval-A").promoted
+    assert promote_if_better("toy", v2, "mae", 8.0, False, "eval-A").promoted
+    v3 = _version(3.0, metric=9.0)
+    assert not promote_if_better("toy", v3, "mae", 9.0, False, "eval-A").promoted  # no move
+    set_champion("toy", v1, "v2 over-forecast the sale")  # a rollback by hand
+
+    v1, v2, v3 = str(v1), str(v2), str(v3)
+    moves = champion_moves("toy")
+    assert [(m.seq, m.previous, m.version, m.by) for m in moves] == [
+        (1, None, v1, "training"), (2, v1, v2, "training"), (3, v2, v1, "hand")]
+    assert "beats champion" in moves[1].reason
+    assert moves[2].reason == "v2 over-forecast the sale"
+    # the version's own tag keeps only its last decision: the moves keep what it replaced
+    tag = MlflowClient().get_model_version("toy", v1).tags["promotion"]
+    assert tag.startswith("promoted by hand")
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["models", "toy"])
+    assert res.exit_code == 0, res.output
+    assert "champion moves" in res.output
+    assert "over-forecast" in res.output
+    assert "not in this history" not in res.output
+    listing = runner.invoke(app, ["models"])
+    assert listing.exit_code == 0, listing.output
+    assert "toy" in listing.output
+    assert f"v{v1}" in listing.output
+
+    MlflowClient().set_registered_model_alias("toy", CHAMPION, v3)  # e.g. in the MLflow UI
+    res = runner.invoke(app, ["models", "toy"])
+    assert f"points at v{v3}" in res.output
+    assert "not in this history" in res.output
+    assert "outside brain" in runner.invoke(app, ["models"]).output
+    again = runner.invoke(app, ["promote", "toy", v3])
+    assert f"v{v3} already is the champion" in again.output
+    assert len(champion_moves("toy")) == 3
+    missing = runner.invoke(app, ["models", "nope"])
+    assert missing.exit_code != 0
+    assert "registered: toy" in missing.output
