@@ -55,6 +55,8 @@ class LoadedModel:
         out = {"name": self.name, "version": self.version, "aliases": [CHAMPION],
                "metrics": self.metrics, "evaluation": self.tags.get("eval.key"),
                "data_cutoff": self.tags.get("data_cutoff"), "run_id": self.run_id,
+               # why this version is the champion (a client sees a rollback or a manual move)
+               "promotion": self.tags.get("promotion"),
                "loaded_at": self.loaded_at}
         forecaster = getattr(self.model, "forecaster", None)
         panel = getattr(forecaster, "panel_", None)

@@ -227,6 +227,8 @@ def test_models_gives_the_forecaster_s_horizon_limit(client: TestClient,
     models = client.get("/models").json()["models"]
     fc = next(m for m in models if m["name"] == "traffic_forecaster")
     assert fc["max_horizon"] == horizon_limit
+    # and why each version is the champion, so a client can see a rollback or a manual move
+    assert all(m["promotion"] for m in models), models
     assert client.post("/forecast_traffic", json={"horizon": horizon_limit}).status_code == 200
     too_long = client.post("/forecast_traffic", json={"horizon": horizon_limit + 1}).json()
     assert too_long["code"] == "horizon_too_long"
