@@ -87,6 +87,21 @@ def test_train_and_predict_with_future_file(tmp_path: Path) -> None:
     direct = loaded.predict(frame, params={"horizon": 10})
     assert np.allclose(direct["p50"].to_numpy(), fc["p50"].to_numpy())
 
+    # one series: its own plan is enough, and its rows are those of the forecast of all
+    one_plan = tmp_path / "future_b.csv"
+    fut[fut["series_id"] == "store_b"].to_csv(one_plan, index=False)
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "10", "--future", str(one_plan),
+                                       "--series", "store_b", "--out", str(tmp_path / "one")])
+    assert res.exit_code == 0, res.output
+    one = pd.read_csv(tmp_path / "one" / "forecast.csv", parse_dates=["ds"])
+    assert set(one["series_id"]) == {"store_b"}
+    pd.testing.assert_frame_equal(one, fc[fc["series_id"] == "store_b"].reset_index(drop=True))
+    bad = runner.invoke(forecast_app, ["predict", "--horizon", "10", "--future", str(f_path),
+                                       "--series", "store_c", "--out", str(tmp_path / "one")])
+    assert bad.exit_code == 2
+    assert "forecasts no series 'store_c'; its series: store_a, store_b" in " ".join(
+        bad.output.split())
+
     # a model with a promo column needs the file
     res = runner.invoke(forecast_app, ["predict", "--horizon", "10", "--out", str(out)])
     assert res.exit_code == 2
