@@ -249,6 +249,28 @@ def test_rows_whose_label_window_the_champion_learned_are_not_fresh(small: pd.Da
     assert "compared on the 600 of 600 evaluation rows whose outcome" in fair.promotion.reason
 
 
+def test_a_slight_overlap_of_label_windows_still_compares_everyone(small: pd.DataFrame
+                                                                   ) -> None:
+    """Monthly retrains of a 30-day model on month-end exports: the new validation window
+    shares two days with the champion's last one in some months. Those rows were all taken as
+    learned, so one month compared 417 new customers of 19,103 and the next everyone (s14a)."""
+    old = small[small["cutoff"] < small["cutoff"].max()]  # Jan 31, Feb 29, Mar 31
+    train_and_register("churn", old, model=CustomerModel("churn", horizon_days=30, **FAST))
+    new = small.copy()
+    last = new["cutoff"] == new["cutoff"].max()
+    new.loc[last, "cutoff"] = pd.Timestamp("2024-04-28")  # 2 of 30 days inside Mar 31's window
+    out = train_and_register("churn", new, model=CustomerModel("churn", horizon_days=30, **FAST))
+    assert out.promotion is not None
+    reason = " ".join(out.promotion.reason.split())
+    assert "compared on the 600 of 600 evaluation rows" in reason, reason
+    assert "600 of them share at most that with one of its windows" in reason
+    # a quarter of the window is learned: those rows stay out, as before
+    new.loc[last, "cutoff"] = pd.Timestamp("2024-04-22")
+    out = train_and_register("churn", new, model=CustomerModel("churn", horizon_days=30, **FAST))
+    assert out.promotion is not None
+    assert "no fair comparison" in out.promotion.reason
+
+
 def test_a_comparison_left_with_new_customers_only_says_so(small: pd.DataFrame) -> None:
     """A month later the rows the champion never learned are the customers who joined since
     its cutoffs: the reason says they are new customers, not a sample of all, and from when
