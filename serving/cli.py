@@ -530,7 +530,7 @@ def models(
                                       else last.by if last else None),
                          "moves": len(moves)})
         if as_json:
-            console.print_json(json.dumps(rows))
+            typer.echo(json.dumps(rows, indent=1))  # plain: rich would wrap long lines
             return
         if not rows:
             console.print(f"nothing is registered in {store_note()}", highlight=False)
@@ -550,7 +550,7 @@ def models(
     moves = champion_moves(name)
     outside = champ is not None and (not moves or moves[-1].version != champ)
     if as_json:
-        console.print_json(json.dumps({
+        typer.echo(json.dumps({
             "model": name, "champion": champ,
             "versions": [{"version": str(v.version),
                           "created": _utc(v.creation_timestamp),
@@ -558,7 +558,7 @@ def models(
                           "data_cutoff": v.tags.get("data_cutoff"),
                           "promotion": v.tags.get("promotion")} for v in versions],
             "champion_moves": [move.__dict__ for move in moves],
-            "champion_set_outside_history": outside}))
+            "champion_set_outside_history": outside}, indent=1))
         return
     table = Table(title=f"{name}: versions")
     for col in ("version", "created (UTC)", "champion", "promotion (last decision)"):

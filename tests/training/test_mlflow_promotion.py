@@ -150,6 +150,12 @@ def test_every_champion_move_is_kept_in_order_with_who_and_why() -> None:
     again = runner.invoke(app, ["promote", "toy", v3])
     assert f"v{v3} already is the champion" in again.output
     assert len(champion_moves("toy")) == 3
+    import json
+
+    record = json.loads(runner.invoke(app, ["models", "toy", "--json"]).output)
+    assert record["champion"] == v3
+    assert record["champion_set_outside_history"] is True
+    assert [m["version"] for m in record["champion_moves"]] == [v1, v2, v1]
     missing = runner.invoke(app, ["models", "nope"])
     assert missing.exit_code != 0
     assert "registered: toy" in missing.output
