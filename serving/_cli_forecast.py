@@ -1,4 +1,5 @@
-"""CLI for traffic forecasting: ``brain forecast backtest | train | predict`` and the demo step.
+"""CLI for traffic forecasting: ``brain forecast backtest | train | predict | check`` and the demo
+step.
 
 Thin wrappers over ``training``'s forecasting functions; the lead mounts ``forecast_app``.
 Inputs are either a long series file (``--series``: series_id, ds, y [+ known-in-advance
@@ -261,6 +262,13 @@ def _record_run(run_id: str, what: str, frame: pd.DataFrame, sources: dict[str, 
         client.update_model_version(REGISTERED_NAME, version, description=text)
 
 
+def _earlier_forecasts(frame: pd.DataFrame) -> None:
+    """Warn when the newest kept forecast these data reach ran persistently off."""
+    from ._cli_forecast_check import earlier_forecast_warnings
+
+    earlier_forecast_warnings(frame)
+
+
 def _origins(text: str | None) -> list[pd.Timestamp] | None:
     if not text:
         return None
@@ -290,6 +298,7 @@ def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsO
 
     frame, cal = _load_inputs(data, series, events, calendar, freq, only, tz)
     _check_data_calendar(frame, cal, horizon, calendar)
+    _earlier_forecasts(frame)
     step(f"backtesting {model} on {frame['series_id'].nunique()} series, horizon {horizon}")
     run_id, result = log_backtest(model, frame, cal, horizon=horizon, origins=_origins(origins),
                                   n_folds=folds, progress=step)
@@ -339,6 +348,7 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
 
     frame, cal = _load_inputs(data, series, events, calendar, freq, only, tz)
     _check_data_calendar(frame, cal, horizon, calendar)
+    _earlier_forecasts(frame)
     step(f"training {model} on {frame['series_id'].nunique()} series, horizon {horizon}")
     out = train_and_register(model, frame, cal, horizon=horizon, origins=_origins(origins),
                              n_folds=folds, register=register, progress=step, time_zone=tz)
@@ -660,6 +670,11 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         show_note(f"{png.name} shows the first {_CHART_SERIES} of {n_series} series; all are in "
                    f"{fc_path.name}")
     peaks.attrs["unit"] = "hours" if inner.panel_.freq == "h" else "days"
+    from training._forecast_check import log_forecast
+
+    # kept so that 'brain forecast check' can score it on the actuals that arrive
+    peaks.attrs["run_id"] = log_forecast(
+        fc, label, model_uri, max(g.ds[-1] for g in inner.panel_.series.values()))
     return {"forecast": fc_path, "peaks": pk_path, "chart": png}, peaks
 
 
@@ -782,6 +797,29 @@ def predict_cmd(horizon: HorizonOpt = 60,
     _peaks_table(peaks, horizon, peaks.attrs.get("unit", "periods"), paths["peaks"])
     for label, path in paths.items():
         console.print(f"{label}: {path}")
+    console.print(f"kept as MLflow run {peaks.attrs['run_id']} (experiment traffic_forecasts): "
+                  "'brain forecast check' scores it on the actuals that arrive", highlight=False)
+
+
+@forecast_app.command("check")
+@friendly_errors
+def check_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt = None,
+              freq: FreqOpt = "D", only: OnlyOpt = None, tz: TzOpt = "UTC",
+              run: Annotated[str | None, typer.Option(
+                  "--run", help="MLflow run id (or its first characters) of a kept forecast; "
+                                "default: the newest one these actuals reach.")] = None,
+              forecast: Annotated[Path | None, typer.Option(
+                  "--forecast", help="A forecast file (series_id, ds, p10, p50, p90) instead "
+                                     "of a kept one.")] = None) -> None:
+    """Score an earlier forecast on the actuals that arrived since: bias, MAPE, MASE, 80%
+    coverage per series, and a warning when the error is persistent."""
+    from ._cli_forecast_check import pick_forecast, print_check
+
+    if run is not None and forecast is not None:
+        raise ValueError("forecast check: pass --run or --forecast, not both")
+    frame, _ = _load_inputs(data, series, events, None, freq, only, tz)
+    fc, what = pick_forecast(frame, run, forecast)
+    print_check(fc, frame, what)
 
 
 def demo_step(data_dir: Path) -> dict[str, str]:

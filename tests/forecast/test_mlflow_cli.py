@@ -181,6 +181,9 @@ def test_too_short_a_history_for_the_folds_names_the_fix_and_logs_no_failed_run(
     series, _ = series_maker(n_days=50)
     s_path = tmp_path / "short.csv"
     series.to_csv(s_path, index=False)
+    from training._mlflow import configure_mlflow
+
+    configure_mlflow()  # this test's store (MLflow's global URI is still the previous test's)
     before = mlflow.search_runs(search_all_experiments=True, output_format="list")
     for cmd in ("backtest", "train"):
         res = CliRunner().invoke(forecast_app, [cmd, "--series", str(s_path), "--horizon", "60",

@@ -1,0 +1,140 @@
+"""``brain forecast check``: an earlier forecast against the actuals that arrived since.
+
+Also the warning ``brain forecast train`` and ``backtest`` print when the newest kept forecast
+that their data reach ran persistently off (``earlier_forecast_warnings``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ._cli_common import console, err_console, frame_table, show_note
+
+if TYPE_CHECKING:
+    from training._forecast_check import LoggedForecast
+
+__all__ = ["earlier_forecast_warnings", "pick_forecast", "print_check"]
+
+
+def _fmt(ts: pd.Timestamp) -> str:
+    return f"{ts:%Y-%m-%d}" if ts == ts.normalize() else f"{ts:%Y-%m-%d %H:%M}"
+
+
+def pick_forecast(actuals: pd.DataFrame, run: str | None, forecast: Path | None
+                  ) -> tuple[pd.DataFrame, str]:
+    """The forecast to check and a line saying which: ``--forecast FILE``, ``--run ID``, or the
+    newest kept forecast whose first period the actuals reach and that shares a series with
+    them. A ValueError names what is kept when none fits."""
+    from features._io import read_table
+    from training._forecast_check import load_forecast, logged_forecasts
+
+    if forecast is not None:
+        frame = read_table(forecast)
+        return frame, f"{forecast}"
+    kept = logged_forecasts()
+    if run is not None:
+        match = [k for k in kept if k.run_id == run or k.run_id.startswith(run)]
+        if len(match) != 1:
+            raise ValueError(f"forecast check: --run {run!r} matches {len(match)} of the "
+                             f"{len(kept)} kept forecasts; {_listing(kept)}")
+        k = match[0]
+        return load_forecast(k.run_id), _describe(k)
+    end = pd.to_datetime(actuals["ds"]).max()
+    ids = set(actuals["series_id"].astype(str))
+    for k in kept:
+        if k.first > end:
+            continue
+        frame = load_forecast(k.run_id)
+        if ids & set(frame["series_id"]):
+            return frame, _describe(k)
+    raise ValueError(f"forecast check: no kept forecast starts by the actuals' last period "
+                     f"{_fmt(end)} with a series of theirs ({len(kept)} kept); "
+                     f"{_listing(kept)}. 'brain forecast predict' keeps each forecast; pass "
+                     "--forecast FILE for a forecast.csv of your own")
+
+
+def _describe(k: LoggedForecast) -> str:
+    return (f"the forecast made {k.made:%Y-%m-%d %H:%M} by {k.model} for {_fmt(k.first)} .. "
+            f"{_fmt(k.last)} ({k.series} series; MLflow run {k.run_id})")
+
+
+def _listing(kept: list[LoggedForecast]) -> str:
+    if not kept:
+        return "no forecast is kept yet"
+    shown = "; ".join(f"{k.run_id[:8]} {_fmt(k.first)} .. {_fmt(k.last)} by {k.model} "
+                      f"(made {k.made:%Y-%m-%d})" for k in kept[:8])
+    more = f" and {len(kept) - 8} more" if len(kept) > 8 else ""
+    return f"kept: {shown}{more}"
+
+
+def print_check(forecast: pd.DataFrame, actuals: pd.DataFrame, what: str) -> None:
+    """Score ``forecast`` on ``actuals`` and print the table, the warnings and notes."""
+    from training._forecast_check import check_forecast
+
+    result = check_forecast(forecast, actuals)
+    console.print(f"checking {what} on the actuals to "
+                  f"{_fmt(pd.to_datetime(actuals['ds']).max())}", highlight=False)
+    if result.table.empty:
+        raise ValueError("forecast check: no forecast period has an actual yet (the forecast "
+                         f"starts {_fmt(pd.to_datetime(forecast['ds']).min())}); check again "
+                         "once they arrive")
+    t = result.table
+    show = pd.DataFrame({
+        "series_id": t["series_id"],
+        "days": t["periods"],
+        "span": [f"{_fmt(a)} .. {_fmt(b)}" for a, b in zip(t["first"], t["last"], strict=True)],
+        "actual": t["actual"].map(lambda v: f"{v:,.0f}"),
+        "forecast": t["forecast"].map(lambda v: f"{v:,.0f}"),
+        "bias": t["bias_pct"].map(lambda v: "" if pd.isna(v) else f"{v:+.1f}%"),
+        "MAPE": t["mape_pct"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}%"),
+        "MASE": t["mase"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}"),
+        "80% cover": t["coverage80_pct"].map(lambda v: f"{v:.0f}%"),
+        ">P90": t["above_p90_pct"].map(lambda v: f"{v:.0f}%"),
+        "<P10": t["below_p10_pct"].map(lambda v: f"{v:.0f}%"),
+    })
+    if "recent_days" in t:
+        show["last days"] = [
+            "" if pd.isna(n) else
+            f"{int(k)}/{int(n)} {'above' if s == 'high' else 'below'} P50, {r:+.0f}%"
+            for n, k, s, r in zip(t["recent_days"], t["recent_on_side"], t["recent_side"],
+                                  t["recent_pct"], strict=True)]
+    console.print(frame_table(show, title="forecast against actuals (bias: forecast over "
+                                          "actual; last days: actual over forecast)"))
+    if result.unscored:
+        show_note(f"{len(result.unscored)} forecast series have no actual in these data: "
+                  f"{', '.join(result.unscored[:8])}")
+    for w in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if not result.warnings and "recent_days" in t and np.nanmax(t["recent_days"]) >= 7:
+        console.print("no persistent error: no series had most of its last days on one side "
+                      "of P50 with many beyond the 80% band on that side", highlight=False)
+
+
+def earlier_forecast_warnings(actuals: pd.DataFrame) -> None:
+    """For ``train`` and ``backtest``: when the newest kept forecast whose periods these data
+    reach ran persistently off, print its warnings (quietly nothing otherwise, and when no
+    forecast is kept or the store cannot be read)."""
+    from training._forecast_check import check_forecast, load_forecast, logged_forecasts
+
+    try:
+        kept = logged_forecasts()
+    except Exception:  # a check of earlier forecasts must never stop a training
+        return
+    end = pd.to_datetime(actuals["ds"]).max()
+    ids = set(actuals["series_id"].astype(str))
+    for k in kept:
+        if k.first > end:
+            continue
+        frame = load_forecast(k.run_id)
+        frame = frame[frame["series_id"].isin(ids)]
+        if frame.empty:
+            continue
+        result = check_forecast(frame, actuals)
+        for w in result.warnings:
+            err_console.print(f"[yellow]warning:[/] {_describe(k)}: {w} (brain forecast check "
+                              f"--run {k.run_id[:8]} shows every series)", highlight=False)
+        return

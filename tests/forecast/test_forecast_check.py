@@ -1,0 +1,175 @@
+"""A forecast kept by predict, scored later on the actuals that arrived (brain forecast check)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import binom
+from typer.testing import CliRunner
+
+from serving._cli_forecast import forecast_app
+from training._forecast_check import (
+    FORECASTS_EXPERIMENT,
+    check_forecast,
+    log_forecast,
+    logged_forecasts,
+    persistent_error,
+)
+
+
+def _text(res: object) -> str:
+    return " ".join(res.output.split())  # type: ignore[attr-defined]
+
+
+def _forecast(days: int = 28, level: float = 100.0, start: str = "2026-02-01") -> pd.DataFrame:
+    """A log-normal forecast: P50 = level, the 80% band from the 10th to the 90th percentile."""
+    ds = pd.date_range(start, periods=days, freq="D")
+    z = 1.2816 * 0.2
+    return pd.DataFrame({"series_id": "orders:total", "ds": ds, "p10": level * np.exp(-z),
+                         "p50": level, "p90": level * np.exp(z)})
+
+
+def _history(start: str = "2026-02-01", days: int = 70, level: float = 100.0) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    ds = pd.date_range(end=pd.Timestamp(start) - pd.Timedelta(days=1), periods=days, freq="D")
+    return pd.DataFrame({"series_id": "orders:total", "ds": ds,
+                         "y": level * np.exp(rng.normal(0, 0.2, days))})
+
+
+def test_the_rule_is_the_binomial_tails_of_the_quantiles_definitions() -> None:
+    # 14 days: 12 on one side of P50 (two-sided p 0.013 > 0.01) is not enough, 13 is
+    assert not persistent_error(12, 8, 14)
+    assert persistent_error(13, 5, 14)
+    # and beyond the band on that side: 4 of 14 (p 0.044) is not enough, 5 (0.009) is
+    assert not persistent_error(14, 4, 14)
+    assert 2 * binom.sf(12, 14, 0.5) <= 0.01
+    assert binom.sf(4, 14, 0.1) <= 0.01
+
+
+def test_metrics_match_a_hand_computation() -> None:
+    fc = _forecast(days=4)
+    act = pd.concat([_history(), fc[["series_id", "ds"]].assign(y=[100.0, 50.0, 200.0, 125.0])])
+    row = check_forecast(fc, act).table.iloc[0]
+    assert row["periods"] == 4
+    assert row["bias_pct"] == pytest.approx(100 * (400 / 475 - 1))
+    assert row["mape_pct"] == pytest.approx(100 * np.mean([0, 1.0, 0.5, 0.2]))
+    # the band is 77.4 .. 129.2: 100 and 125 inside, 50 below, 200 above
+    assert row["coverage80_pct"] == 50
+    assert row["below_p10_pct"] == 25
+    assert row["above_p90_pct"] == 25
+    hist = _history()["y"].to_numpy()
+    scale = np.mean(np.abs(hist[7:] - hist[:-7]))
+    assert row["mase"] == pytest.approx(np.mean([0, 50, 100, 25]) / scale)
+
+
+def test_a_lasting_drop_after_the_forecast_is_named_with_its_direction() -> None:
+    rng = np.random.default_rng(0)
+    fc = _forecast()
+    y = 100 * np.exp(rng.normal(0, 0.2, 28))
+    y[14:] *= 0.72  # a price change that cuts orders by 28% from the 15th day
+    act = pd.concat([_history(), fc[["series_id", "ds"]].assign(y=y)])
+    result = check_forecast(fc, act)
+    assert len(result.warnings) == 1
+    w = result.warnings[0]
+    assert w.startswith("orders:total ran ")
+    assert "below the forecast" in w
+    assert "2026-02-15 .. 2026-02-28" in w
+    assert "a lasting change?" in w
+    assert result.table.iloc[0]["recent_side"] == "low"
+    up = pd.concat([_history(), fc[["series_id", "ds"]].assign(y=y[::-1] / 0.72 ** 2)])
+    assert "above the forecast" in check_forecast(fc, up).warnings[0]
+
+
+def test_actuals_drawn_from_the_forecast_rarely_warn() -> None:
+    """A/A: actuals from the forecast's own distribution, 14 checked days, 400 draws."""
+    rng = np.random.default_rng(1)
+    fc = _forecast(days=14)
+    alarms = 0
+    for _ in range(400):
+        y = 100 * np.exp(rng.normal(0, 0.2, 14))
+        alarms += bool(check_forecast(fc, fc[["series_id", "ds"]].assign(y=y)).warnings)
+    assert alarms / 400 <= 0.01
+
+
+def test_a_week_of_actuals_is_the_least_tested_and_a_wide_miss_alone_is_not_persistent() -> None:
+    fc = _forecast(days=6)
+    act = fc[["series_id", "ds"]].assign(y=10.0)  # far below, but only 6 days
+    assert check_forecast(fc, act).warnings == ()
+    # every day on one side, but inside the band: a small bias, not a change
+    fc = _forecast(days=14)
+    assert check_forecast(fc, fc[["series_id", "ds"]].assign(y=95.0)).warnings == ()
+
+
+def test_only_the_newest_forecasts_are_kept() -> None:
+    for k in range(4):
+        log_forecast(_forecast(start=f"2026-0{k + 1}-01"), f"m v{k}", "models:/m/1",
+                     pd.Timestamp(f"2026-0{k + 1}-01") - pd.Timedelta(days=1), keep=2)
+    kept = logged_forecasts()
+    assert [k.model for k in kept] == ["m v3", "m v2"]
+    client = mlflow.MlflowClient()
+    exp = client.get_experiment_by_name(FORECASTS_EXPERIMENT)
+    assert exp is not None
+    gone = client.search_runs([exp.experiment_id], run_view_type=mlflow.entities.ViewType.ALL)
+    deleted = [r for r in gone if r.info.lifecycle_stage == "deleted"]
+    assert len(deleted) == 2
+    assert all(not Path(r.info.artifact_uri.removeprefix("file://")).exists() for r in deleted)
+
+
+def test_predict_keeps_its_forecast_and_check_scores_it_on_later_actuals(
+        tmp_path: Path, series_maker: Callable) -> None:
+    series, _ = series_maker(n_days=400)
+    runner = CliRunner()
+    early = tmp_path / "early.csv"
+    series.head(372).to_csv(early, index=False)
+    res = runner.invoke(forecast_app, ["train", "--series", str(early), "--horizon", "28",
+                                       "--folds", "1", "--model", "seasonal_naive"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "28", "--out",
+                                       str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "kept as MLflow run" in _text(res)
+    # the actuals arrive, and from the forecast's 14th day the level falls by a third
+    late = series.copy()
+    start = late["ds"].iloc[372]
+    late.loc[late["ds"] >= start + pd.Timedelta(days=13), "y"] *= 0.66
+    now = tmp_path / "now.csv"
+    late.to_csv(now, index=False)
+    res = runner.invoke(forecast_app, ["check", "--series", str(now)])
+    assert res.exit_code == 0, res.output
+    text = _text(res)
+    assert "by traffic_forecaster v1 (@champion) for 2024-01-08 .. 2024-02-04" in text
+    assert "warning: total ran" in text
+    assert "below the forecast" in text
+    # the monthly retrain on the new file says so too, before it trains
+    res = runner.invoke(forecast_app, ["train", "--series", str(now), "--horizon", "28",
+                                       "--folds", "1", "--model", "seasonal_naive"])
+    assert res.exit_code == 0, res.output
+    assert "below the forecast" in _text(res)
+    assert "brain forecast check --run" in _text(res)
+    # the forecast before the drop, on the actuals up to it: quiet
+    res = runner.invoke(forecast_app, ["check", "--series", str(now), "--forecast",
+                                       str(tmp_path / "out" / "forecast.csv")])
+    assert res.exit_code == 0
+    assert "warning" in _text(res)
+    before = tmp_path / "before.csv"
+    late[late["ds"] < start + pd.Timedelta(days=13)].to_csv(before, index=False)
+    res = runner.invoke(forecast_app, ["check", "--series", str(before)])
+    assert res.exit_code == 0, res.output
+    assert "warning" not in _text(res)
+    assert "no persistent error" in _text(res)
+
+
+def test_check_without_a_kept_forecast_says_what_to_do(tmp_path: Path,
+                                                        series_maker: Callable) -> None:
+    series, _ = series_maker(n_days=100)
+    path = tmp_path / "s.csv"
+    series.to_csv(path, index=False)
+    res = CliRunner().invoke(forecast_app, ["check", "--series", str(path)])
+    assert res.exit_code == 2
+    assert "no forecast is kept yet" in _text(res)
+    assert "'brain forecast predict' keeps each forecast" in _text(res)
