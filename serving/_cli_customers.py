@@ -677,7 +677,8 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
            calendar: Path | None, table: Path | None, id_col: str, model_uri: str | None,
            reasons: bool, reason_method: str, horizon_days: int | None, chunk_size: int,
            jobs: int | None, tz: str, allow: str, on_duplicate: str = "drop",
-           active_within: int | None = None, season_adjust: bool = False) -> None:
+           active_within: int | None = None, season_adjust: bool = False,
+           outcomes: bool = True) -> None:
     from training._customer_scoring import (
         empty_columns_note,
         extend_purchase_horizon,
@@ -755,6 +756,10 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
                    if season is None and horizon_days is None else None)
         if unknown:
             show_note(unknown)
+        if outcomes:
+            from ._cli_outcomes import print_outcomes
+
+            print_outcomes(model, everyone, asof, cal)
         trained_h = getattr(model, "horizon_days", None)
         if horizon_days is not None and horizon_days != trained_h:
             if task == "value" or trained_h is None:
@@ -904,10 +909,14 @@ def _make_score_command(task: str) -> None:
         tz: TzOpt = "UTC",
         allow_event_types: AllowOpt = "",
         on_duplicate: DupOpt = "drop",
+        outcomes: Annotated[bool, typer.Option(
+            help="Score the model on the label windows that ended since its training (by "
+                 "--asof) and compare with what happened, the season taken out by last "
+                 "year's copies of the windows (events only).")] = True,
     ) -> None:
         _score(task, asof, out, data, events, calendar, table, id_col, model, reasons,
                reason_method, horizon_days, chunk_size, jobs, tz, allow_event_types,
-               on_duplicate, active_within, season_adjust)
+               on_duplicate, active_within, season_adjust, outcomes)
 
 
 for _task in ("churn", "propensity", "value"):
