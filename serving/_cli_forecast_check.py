@@ -135,6 +135,10 @@ def earlier_forecast_warnings(actuals: pd.DataFrame) -> None:
             continue
         result = check_forecast(frame, actuals)
         for w in result.warnings:
-            err_console.print(f"[yellow]warning:[/] {_describe(k)}: {w} (brain forecast check "
-                              f"--run {k.run_id[:8]} shows every series)", highlight=False)
+            err_console.print(f"[yellow]warning:[/] {_describe(k)}: {w}. A model trained now "
+                              "has only these last days of the new level among its history, "
+                              "so its forecast can stay off the same way for some weeks: "
+                              "score it with 'brain forecast check' as the actuals arrive "
+                              f"(--run {k.run_id[:8]} shows every series of this one)",
+                              highlight=False)
         return

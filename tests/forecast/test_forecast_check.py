@@ -150,7 +150,8 @@ def test_predict_keeps_its_forecast_and_check_scores_it_on_later_actuals(
                                        "--folds", "1", "--model", "seasonal_naive"])
     assert res.exit_code == 0, res.output
     assert "below the forecast" in _text(res)
-    assert "brain forecast check --run" in _text(res)
+    assert "so its forecast can stay off the same way for some weeks" in _text(res)
+    assert "(--run " in _text(res)
     # the forecast before the drop, on the actuals up to it: quiet
     res = runner.invoke(forecast_app, ["check", "--series", str(now), "--forecast",
                                        str(tmp_path / "out" / "forecast.csv")])
