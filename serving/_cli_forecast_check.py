@@ -120,20 +120,24 @@ def earlier_forecast_warnings(actuals: pd.DataFrame) -> None:
     forecast is kept or the store cannot be read)."""
     from training._forecast_check import check_forecast, load_forecast, logged_forecasts
 
-    try:
-        kept = logged_forecasts()
-    except Exception:  # a check of earlier forecasts must never stop a training
-        return
     end = pd.to_datetime(actuals["ds"]).max()
     ids = set(actuals["series_id"].astype(str))
+    try:
+        kept = [k for k in logged_forecasts() if k.first <= end]
+    except Exception:  # a check of earlier forecasts must never stop a training
+        return
     for k in kept:
-        if k.first > end:
-            continue
-        frame = load_forecast(k.run_id)
-        frame = frame[frame["series_id"].isin(ids)]
-        if frame.empty:
-            continue
-        result = check_forecast(frame, actuals)
+        try:
+            frame = load_forecast(k.run_id)
+            frame = frame[frame["series_id"].isin(ids)]
+            if frame.empty:
+                continue
+            result = check_forecast(frame, actuals)
+        except Exception as exc:  # said, not raised: the training goes on
+            show_note(f"the kept forecast of MLflow run {k.run_id} could not be checked "
+                      f"against these data ({type(exc).__name__}: {exc}); 'brain forecast "
+                      f"check --run {k.run_id[:8]}' shows the error")
+            return
         for w in result.warnings:
             err_console.print(f"[yellow]warning:[/] {_describe(k)}: {w}. A model trained now "
                               "has only these last days of the new level among its history, "

@@ -17,7 +17,12 @@ def print_outcomes(model: Any, events: pd.DataFrame, asof: pd.Timestamp,
     """Score ``model`` on the windows that ended since its training and say how it did."""
     from training._customer_outcomes import outcome_check, outcome_note
 
-    check = outcome_check(model, events, asof, calendar=calendar)
+    try:
+        check = outcome_check(model, events, asof, calendar=calendar)
+    except Exception as exc:  # said, not raised: the scores are still written
+        show_note(f"the check against what happened could not run ({type(exc).__name__}: "
+                  f"{exc}); the scores are written as usual (--no-outcomes skips the check)")
+        return
     if check is None:
         return
     value = check.task == "value"

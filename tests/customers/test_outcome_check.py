@@ -170,3 +170,18 @@ def test_the_check_record_names_its_windows() -> None:
     note = outcome_note(check)
     assert "runs HIGH for two windows in a row" in note
     assert "(the newest finished one, 1,000 customers)" in note
+
+
+def test_a_check_that_cannot_run_is_said_and_scoring_goes_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import training._customer_outcomes as co
+    from serving._cli_outcomes import print_outcomes
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("label_purchase")
+
+    monkeypatch.setattr(co, "outcome_check", broken)
+    _shown_notes.clear()
+    print_outcomes(object(), pd.DataFrame(), pd.Timestamp("2026-01-01"), None)
+    assert any("the check against what happened could not run (KeyError" in n
+               for n in _shown_notes)

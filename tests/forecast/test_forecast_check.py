@@ -174,3 +174,19 @@ def test_check_without_a_kept_forecast_says_what_to_do(tmp_path: Path,
     assert res.exit_code == 2
     assert "no forecast is kept yet" in _text(res)
     assert "'brain forecast predict' keeps each forecast" in _text(res)
+
+
+def test_a_kept_forecast_that_cannot_be_read_does_not_stop_a_training(
+        series_maker: Callable) -> None:
+    from serving import _cli_common
+    from serving._cli_forecast_check import earlier_forecast_warnings
+
+    series, _ = series_maker(n_days=100)
+    fc = _forecast(start=str(series["ds"].iloc[80].date())).assign(series_id="total")
+    run_id = log_forecast(fc, "m v1", "models:/m/1", series["ds"].iloc[79])
+    run = mlflow.MlflowClient().get_run(run_id)
+    for f in Path(run.info.artifact_uri.removeprefix("file://")).iterdir():
+        f.unlink()  # the artifact gone (a cleaned store)
+    earlier_forecast_warnings(series)
+    assert any(f"kept forecast of MLflow run {run_id} could not be checked" in n
+               for n in _cli_common._shown_notes)
