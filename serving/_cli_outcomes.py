@@ -27,7 +27,8 @@ def print_outcomes(model: Any, events: pd.DataFrame, asof: pd.Timestamp,
         return
     value = check.task == "value"
     fmt = "{:,.2f}" if value else "{:.4f}"
-    what = "revenue" if value else "P(purchase)"
+    what = ("revenue" if value else
+            "P(purchase), i.e. 1 - P(churn)," if check.task == "churn" else "P(purchase)")
     def pct(v: float | None) -> str:
         return "" if v is None else f"{100 * (v - 1):+.0f}%"
 

@@ -232,7 +232,9 @@ def _verdict(windows: list[WindowOutcome]) -> str:
 
 
 def _what(task: str) -> str:
-    return "predicted revenue" if task == "value" else "P(purchase)"
+    # a churn model is judged on 1 - P(churn) against the share who bought, as propensity
+    return ("predicted revenue" if task == "value" else
+            "P(purchase) (1 - P(churn))" if task == "churn" else "P(purchase)")
 
 
 def outcome_note(check: OutcomeCheck) -> str:
@@ -267,6 +269,8 @@ def outcome_note(check: OutcomeCheck) -> str:
               f"{beyond(prev)}" if prev is not None and prev.z is not None else "")
     if check.verdict:
         word = "HIGH" if check.verdict == "high" else "LOW"
+        if check.task == "churn":  # say it the way the model's scores read
+            word += f", i.e. P(churn) runs {'LOW' if check.verdict == 'high' else 'HIGH'},"
         return (f"{now}{before}: {what} runs {word} for two windows in a row. Something "
                 "changed since the model's training (a price, the product, the traffic mix); "
                 "retrain on data that covers it, and until then read the scores as a ranking "

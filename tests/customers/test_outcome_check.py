@@ -170,6 +170,10 @@ def test_the_check_record_names_its_windows() -> None:
     note = outcome_note(check)
     assert "runs HIGH for two windows in a row" in note
     assert "(the newest finished one, 1,000 customers)" in note
+    # a churn model is judged on 1 - P(churn): the verdict says it the way its scores read
+    churn = outcome_note(OutcomeCheck("churn", 30, pd.Timestamp("2025-12-02"), 1.0, 0.97,
+                                      (_window(3.5), _window(3.2)), "high"))
+    assert "P(purchase) (1 - P(churn)) runs HIGH, i.e. P(churn) runs LOW," in churn
 
 
 def test_a_check_that_cannot_run_is_said_and_scoring_goes_on(
