@@ -401,9 +401,36 @@ class EventEffects:
             offset[want] = np.median(dev[src][nearest], axis=1)
         return (level + offset)[rows]
 
+    def event_days(self, panel: Panel, calendar: pd.DataFrame | None
+                   ) -> dict[str, np.ndarray]:
+        """Per series, the mask of its periods inside an event's window (shoulder days not:
+        a total that takes two newsletters a week has few days outside every window and
+        shoulder)."""
+        cal = self.prepare(calendar)
+        days_of = {sid: grid.ds.normalize() for sid, grid in panel.series.items()}
+        out = {sid: np.zeros(len(days), bool) for sid, days in days_of.items()}
+        sids = [sid for sid, days in days_of.items() if len(days)]
+        if not sids:
+            return out
+        first = np.array([days_of[s][0] for s in sids], dtype="datetime64[ns]")
+        last = np.array([days_of[s][-1] for s in sids], dtype="datetime64[ns]")
+        every = self._series_occurrences(cal, sids, first, last)
+        inside = every[every["in_window"].astype(bool)]
+        for k, g in inside.groupby("sid", sort=False):
+            sid = sids[int(k)]
+            out[sid] = np.asarray(days_of[sid].isin(g["date"]))
+        return out
+
     def fit(self, panel: Panel, calendar: pd.DataFrame | None,
-            unmarked: dict[str, np.ndarray] | None = None) -> Self:
+            unmarked: dict[str, np.ndarray] | None = None,
+            offset: dict[str, np.ndarray] | None = None) -> Self:
         """Measure lifts of past occurrences in every series of ``panel``.
+
+        ``offset``: per series, values on the modelling scale taken off the series before
+        anything is measured (the known-in-advance columns' effect, ``ColumnResponse``): lifts
+        and the cleaned history (``clean_``) are then net of it. A sale week with doubled paid
+        spend had learned the spend's effect as part of its lift, and the forecast, given the
+        doubled spend again, counted it twice.
 
         ``unmarked``: per series, periods that are no event-free values although no event
         covers them (an unmarked closure the forecaster found, as a mask over the series'
@@ -432,8 +459,9 @@ class EventEffects:
         own = {sids[int(k)]: g[plain] for k, g in every.groupby("sid", sort=False)}
         own_attr = {sids[int(k)]: g.drop(columns=["sid", "cell"])
                     for k, g in attributed.groupby("sid", sort=False)}
+        shift = offset or {}
         for sid, grid in panel.series.items():
-            z = panel.fwd(grid.y)
+            z = panel.fwd(grid.y) - shift.get(sid, 0.0)
             days = days_of[sid]
             occ = own.get(sid, every.iloc[:0][plain])
             affected = np.asarray(days.isin(occ["date"]))
@@ -495,7 +523,8 @@ class EventEffects:
         lifts = self.lift_many({sid: panel.series[sid].ds for sid in unsized}, cal)
         for sid, rows in unsized.items():
             grid = panel.series[sid]
-            self.clean_[sid][rows] = panel.fwd(grid.y)[rows] - lifts[sid][0][rows]
+            z = panel.fwd(grid.y) - shift.get(sid, 0.0)
+            self.clean_[sid][rows] = z[rows] - lifts[sid][0][rows]
         return self
 
     def _reset(self) -> None:

@@ -8,6 +8,11 @@ seasonal change over the same horizon) plus what is known in advance about the t
 minus the level at ``t``, so one model serves series of any scale. One model per quantile
 (P10/P50/P90) is shared across series and horizons.
 
+Each series' own response to its known-in-advance columns (``fit_responses``: a spend drives
+the paid channel, not the organic one) is taken off the history first and added back for the
+planned values, so shared trees need not learn a response that differs by series, and event
+lifts are measured net of it.
+
 Events are handled outside the trees (``EventEffects``): history is cleaned of event days, the
 model learns the no-event baseline, and learned event lifts are added to future event days.
 Unannounced outliers are clipped causally before any feature is computed
@@ -45,6 +50,7 @@ from ._forecast_base import (
     steps_per_day,
 )
 from ._forecast_events import EventEffects
+from ._forecast_response import ColumnResponse, fit_responses
 
 __all__ = ["LightGBMForecaster", "winsorize_causal"]
 
@@ -359,8 +365,9 @@ def _conformal_quantile(score: np.ndarray, coverage: float = 0.8) -> float:
 class _Ctx:
     """Per-series arrays the features are read from (all trailing, so causal at any origin).
 
-    ``z``: values on the modelling scale; ``zc``: the same with calendar-event days replaced by
-    their local baseline (the target); ``zr``: ``zc`` with unannounced outliers clipped
+    ``z``: values on the modelling scale (net of the series' response to its known-in-advance
+    columns, ``LightGBMForecaster.response_``); ``zc``: the same with calendar-event days
+    replaced by their local baseline (the target); ``zr``: ``zc`` with unannounced outliers clipped
     causally (``winsorize_causal``), which every level, seasonal and deviation feature reads so
     a one-off spike cannot inflate the forecast level for weeks. ``zc`` and ``zr`` have the
     periods before a lasting level shift moved to the new level by ``offset``
@@ -730,11 +737,14 @@ class LightGBMForecaster(BaseForecaster):
         drops = {sid: _winsorize(panel.fwd(g.y), m, self.clip_sd, shift_run=run,
                                  reg=g.regressors)[3]
                  for sid, g in panel.series.items()} if run > 1 else None
-        self.effects_ = EventEffects(**(self.events or {})).fit(panel, self.calendar_, drops)
+        events = EventEffects(**(self.events or {}))
+        offset = self._fit_responses(panel, events, drops, m)
+        self.effects_ = events.fit(panel, self.calendar_, drops, offset)
         lifts = {} if float(self.yoy_guard_days) <= 0 or self.calendar_.empty else {
             sid: lift for sid, (lift, _, _) in self.effects_.lift_many(
                 {sid: g.ds for sid, g in panel.series.items()}, self.calendar_).items()}
-        self.ctx_ = {sid: _Ctx(panel.fwd(g.y), self.effects_.clean_[sid], g.ds, m, year,
+        self.ctx_ = {sid: _Ctx(panel.fwd(g.y) - offset.get(sid, 0.0), self.effects_.clean_[sid],
+                               g.ds, m, year,
                                g.regressors, self.clip_sd,
                                self._near_event(g.ds, lifts.get(sid)), run)
                      for sid, g in panel.series.items()}
@@ -780,6 +790,37 @@ class LightGBMForecaster(BaseForecaster):
         self.feature_names_ = [c for c in x.columns if not c.startswith("__")]
         return self
 
+    def _fit_responses(self, panel: Panel, events: EventEffects,
+                       drops: dict[str, np.ndarray] | None, m: int) -> dict[str, np.ndarray]:
+        """Each series' own response to its known-in-advance columns (``fit_responses``,
+        measured off event days and unmarked drops, recent periods weighted more with the
+        event lifts' half-life), kept in ``response_``; returns the
+        effect per series on its history (series with a response only), which the event
+        lifts and the trees are fitted net of."""
+        self.response_: dict[str, dict[str, ColumnResponse]] = {}
+        if not panel.regressor_names:
+            return {}
+        skip = events.event_days(panel, self.calendar_)
+        for sid, off in (drops or {}).items():
+            skip[sid] = skip[sid] | np.asarray(off, bool)
+        self.response_ = fit_responses(
+            {sid: panel.fwd(g.y) for sid, g in panel.series.items()},
+            {sid: g.regressors for sid, g in panel.series.items()}, skip, m,
+            halflife=float(events.halflife_days) * steps_per_day(panel.freq))
+        return {sid: self._response_effect(sid, panel.series[sid].regressors)
+                for sid, own in self.response_.items() if own}
+
+    def _response_effect(self, sid: str, reg: dict[str, np.ndarray]) -> np.ndarray:
+        """Effect of the known-in-advance values ``reg`` on series ``sid`` (modelling scale;
+        0 for models saved before responses were learned)."""
+        own = getattr(self, "response_", {}).get(sid, {})
+        n = len(next(iter(reg.values()))) if reg else 0
+        out = np.zeros(n)
+        for name, resp in own.items():
+            if name in reg:
+                out = out + resp.effect(reg[name])
+        return out
+
     # ------------------------------------------------------------ predicting
     def _repeat_last(self, sid: str, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fallback baseline for a series the features cannot describe (one observed period):
@@ -822,16 +863,19 @@ class LightGBMForecaster(BaseForecaster):
         # one LightGBM call per quantile for many series at once (a call per series and
         # quantile cost 1.7 ms each), in batches of at most 200,000 rows to bound memory
         per_batch = max(1, 200_000 // horizon)
+        regs = {sid: future_regressor_values(self.panel_, sid, index[sid], future_regressors)
+                for sid in sids}
         raw = np.concatenate([self._raw_quantiles(self.models_, self.shock_, pd.concat([
             self._features(self.ctx_[sid], np.full(horizon, len(self.ctx_[sid].z) - 1), h,
-                           index[sid], future_regressor_values(self.panel_, sid, index[sid],
-                                                               future_regressors))
+                           index[sid], regs[sid])
             for sid in sids[b:b + per_batch]], ignore_index=True))
             for b in range(0, len(sids), per_batch)])
         parts = []
         for j, sid in enumerate(sids):
             ctx, idx = self.ctx_[sid], index[sid]
             q = raw[j * horizon:(j + 1) * horizon] + ctx.lvl[len(ctx.z) - 1]
+            if regs[sid]:  # the series' own response to its planned known-in-advance values
+                q = q + self._response_effect(sid, regs[sid])[:, None]
             adj = self._conformal_at(h, sid)
             q[:, 0] -= adj
             q[:, 2] += adj
