@@ -442,6 +442,7 @@ class EventEffects:
         """
         cal = self.prepare(calendar)
         self.freq_ = panel.freq
+        self.kinds_add_ = True  # learned net of the other kinds on shared days: they add
         self.clean_: dict[str, np.ndarray] = {}
         m = self._season(panel.freq)
         obs: list[pd.DataFrame] = []
@@ -940,6 +941,16 @@ class EventEffects:
         ``effect``)."""
         return self.lift_many({series_id: ds}, calendar)[series_id]
 
+    def _kinds_add(self) -> bool:
+        """Whether short events of different kinds on one day add their lifts (models fitted
+        since 2026-12-05, which learn each lift net of the other kinds' on shared days) or the
+        one with the largest |lift| stands for the day (older models, whose lifts were learned
+        gross of each other: adding them would count a shared day's effect twice, +31% to +49%
+        on a newsletter that fell on a payday promotion in an independent upgrade check).
+        ``kinds_add_`` is set by ``fit``; a model pickled before it existed adds when it has
+        ``running_`` (fitted after the rule changed) and otherwise keeps the larger lift."""
+        return bool(getattr(self, "kinds_add_", hasattr(self, "running_")))
+
     def lift_many(
         self,
         periods: dict[str, pd.DatetimeIndex],
@@ -998,7 +1009,7 @@ class EventEffects:
         # a newsletter Thursday two), as the fit learned each net of the other kinds';
         # shoulders only count on days no window covers, the largest one
         inw = occ[occ["in_window"].to_numpy(dtype=bool)]
-        if inw["cell"].duplicated().any():
+        if self._kinds_add() and inw["cell"].duplicated().any():
             one = inw.sort_values(["cell", "rank"], kind="stable").drop_duplicates(
                 ["cell", "kind"], keep="last")
             summed = one.groupby("cell")[["lift", "var_lo", "var_hi"]].sum()
