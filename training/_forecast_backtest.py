@@ -51,9 +51,9 @@ from ._forecast_base import (
 from ._forecast_events import pooled_names
 
 __all__ = ["METRICS", "BacktestResult", "backtest", "backtest_future_regressors",
-           "backtest_origins", "cover_horizon", "dominant_error_notes", "evaluation_key",
-           "forecast_metrics", "interval_notes", "plot_fold", "uncovered_events_note",
-           "zero_actuals_note"]
+           "backtest_origins", "cover_horizon", "dominant_error_notes",
+           "earlier_evaluation_keys", "evaluation_key", "forecast_metrics", "interval_notes",
+           "plot_fold", "uncovered_events_note", "zero_actuals_note"]
 
 METRICS: tuple[str, ...] = ("mase", "smape_pct", "pinball", "coverage80_pct", "above_p90_pct",
                             "below_p10_pct", "peak_err_pct", "peak_timing_days")
@@ -121,6 +121,37 @@ def evaluation_key(series: pd.DataFrame, origins: Sequence[pd.Timestamp], horizo
     h.update(",".join(str(pd.Timestamp(o).date()) for o in origins).encode())
     h.update(str(horizon).encode())
     return f"backtest:{h.hexdigest()[:16]}:h{horizon}:k{len(origins)}"
+
+
+def earlier_evaluation_keys(series: pd.DataFrame, origins: Sequence[pd.Timestamp],
+                            horizon: int, calendar: pd.DataFrame | None = None) -> dict[str, str]:
+    """The keys earlier versions gave this backtest (``evaluation_key`` as it was computed),
+    each with what it did not cover: a champion registered by such a version has another key
+    for the same data, origins and horizon, and is re-scored (a recorded score whose key did
+    not cover the calendar cannot be taken as comparable), but its reason must not say that it
+    was evaluated on other origins, horizon or calendar (an upgraded store's first retrain
+    said so of a champion trained by the same command)."""
+    tail = (",".join(str(pd.Timestamp(o).date()) for o in origins).encode(),
+            str(horizon).encode())
+    out: dict[str, str] = {}
+    # until 2026-12-05 06:42 UTC: series_id, ds and y only
+    h = hashlib.sha256()
+    frame = series[["series_id", "ds", "y"]].sort_values(["series_id", "ds"])
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    for part in tail:
+        h.update(part)
+    out[f"backtest:{h.hexdigest()[:16]}:h{horizon}:k{len(origins)}"] = (
+        "whose key did not cover the calendar or known-in-advance columns")
+    if calendar is not None and len(calendar):
+        # until 2026-12-05 13:29 UTC: the calendar's rows in the file's order
+        h = data_hash(series)
+        h.update(pd.util.hash_pandas_object(normalize_calendar(calendar).astype(str),
+                                            index=False).to_numpy().tobytes())
+        for part in tail:
+            h.update(part)
+        out[f"backtest:{h.hexdigest()[:16]}:h{horizon}:k{len(origins)}"] = (
+            "whose key read the calendar in the file's row order")
+    return out
 
 
 def _pinball(y: np.ndarray, q: np.ndarray, alpha: float) -> float:

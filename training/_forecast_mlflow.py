@@ -44,6 +44,7 @@ from ._forecast_backtest import (
     backtest_origins,
     cover_horizon,
     data_hash,
+    earlier_evaluation_keys,
 )
 from ._forecast_base import (
     BaseForecaster,
@@ -381,10 +382,16 @@ def _rescore(version: Any, series: pd.DataFrame, calendar: pd.DataFrame | None, 
     return result.mean[_PRIMARY], dropped
 
 
-def _fitted_on(version: ModelVersion, series: pd.DataFrame, data_key: str) -> str:
-    """What ``version`` was fitted on, against ``series`` (whose key is ``data_key``)."""
+def _fitted_on(version: ModelVersion, series: pd.DataFrame, data_key: str,
+               earlier: dict[str, str] | None = None) -> str:
+    """What ``version`` was fitted on, against ``series`` (whose key is ``data_key``);
+    ``earlier``: the keys earlier versions gave this backtest (``earlier_evaluation_keys``)."""
     tags = version.tags
     if tags.get("data.key") == data_key:
+        why = (earlier or {}).get(str(tags.get("eval.key")))
+        if why:
+            return ("the same data, origins and horizon, evaluated by an earlier version "
+                    f"{why}, so its recorded score is not comparable")
         return "the same data with other origins, horizon or calendar"
     summary = tags.get("data.summary") or "data not recorded"
     was, now = tags.get("inputs.known_in_advance"), _inputs(series)
@@ -475,7 +482,8 @@ def _decide_champion(version: str, result: BacktestResult, series: pd.DataFrame,
         current = MlflowClient().get_model_version(REGISTERED_NAME, uri.rsplit("/", 1)[-1])
         rescored.append(current)
         prev = current.version
-        where = _fitted_on(current, series, data_key)
+        where = _fitted_on(current, series, data_key, earlier_evaluation_keys(
+            series, result.origins, result.horizon, calendar))
         try:
             champ, dropped = _rescore(current, series, calendar, result.horizon, result.origins)
         except (ValueError, KeyError, TypeError, MlflowException) as exc:

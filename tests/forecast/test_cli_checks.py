@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -72,6 +73,37 @@ def test_a_tie_on_older_data_keeps_the_champion_fitted_on_newer_data(
                                origins=["2024-01-01"])
     assert third.promotion is not None
     assert third.promotion.promoted
+
+
+def test_a_champion_keyed_by_an_earlier_version_is_not_said_to_have_other_origins(
+        series_maker: Callable) -> None:
+    """Upgrade check: the demo's champion, registered by a version whose evaluation key
+    hashed series_id, ds and y only, was re-scored on the first retrain with the same data,
+    origins and horizon (fair), but the reason said it 'was fitted on the same data with
+    other origins, horizon or calendar', which the user had not changed."""
+    series, calendar = series_maker(n_days=300, seed=1, series_id="store")
+    first = train_and_register(SeasonalNaiveForecaster(), series, calendar, horizon=14,
+                               n_folds=1)
+    h = hashlib.sha256()  # evaluation_key as it was until 2026-12-05 06:42 UTC
+    frame = series[["series_id", "ds", "y"]].sort_values(["series_id", "ds"])
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    h.update(",".join(str(pd.Timestamp(o).date()) for o in first.backtest.origins).encode())
+    h.update(b"14")
+    mlflow.MlflowClient().set_model_version_tag(
+        REGISTERED_NAME, str(first.version), "eval.key", f"backtest:{h.hexdigest()[:16]}:h14:k1")
+    second = train_and_register(SeasonalNaiveForecaster(), series, calendar, horizon=14,
+                                n_folds=1)
+    assert second.promotion is not None
+    reason = second.promotion.reason
+    assert "re-scored on this data" in reason
+    assert "other origins, horizon or calendar" not in reason
+    assert ("fitted on the same data, origins and horizon, evaluated by an earlier version "
+            "whose key did not cover the calendar or known-in-advance columns") in reason
+    # a champion evaluated on other origins is still said to be
+    third = train_and_register(SeasonalNaiveForecaster(), series, calendar, horizon=14,
+                               n_folds=1, origins=["2023-09-01"])
+    assert third.promotion is not None
+    assert "the same data with other origins, horizon or calendar" in third.promotion.reason
 
 
 def test_a_version_that_drops_served_series_is_not_promoted(series_maker: Callable) -> None:
