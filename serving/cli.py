@@ -9,7 +9,6 @@ import shlex
 import shutil
 import sys
 import time
-from datetime import date
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated
@@ -642,12 +641,36 @@ def ft_day():
     return pd.Timedelta(days=1)
 
 
+def _code_commit() -> str:
+    """The commit the running code is at when its folder is a git checkout ('commit 4fa019b
+    of 2026-12-05, /path/to/checkout'), else ''. The package version stays 0.1.0 from one
+    change to the next, so the commit is what tells an upgraded installation from the one
+    before (``brain --version`` had printed the version and today's date, the same line for
+    both)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return ""
+    try:
+        got = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%h %cs"],
+                             capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    parts = got.stdout.split()
+    if got.returncode != 0 or len(parts) != 2:
+        return ""
+    return f"commit {parts[0]} of {parts[1]}, {root}"
+
+
 def _print_version(value: bool) -> None:
     """``brain --version``: eager, so it answers before click asks for a command."""
     if value:
         from importlib.metadata import version as v
 
-        console.print(f"marketing-brain {v('marketing-brain')} ({date.today()})")
+        commit = _code_commit()
+        console.print(f"marketing-brain {v('marketing-brain')}"
+                      + (f" ({commit})" if commit else ""), highlight=False, soft_wrap=True)
         raise typer.Exit()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +57,20 @@ def test_version_on_its_own_prints_the_version_and_no_arguments_show_help() -> N
     bare = runner.invoke(app, [])
     assert "Usage" in bare.output
     assert "--version" in bare.output
+
+
+def test_version_names_the_commit_of_a_checkout() -> None:
+    """Upgrade check: the version stays 0.1.0 from one change to the next and --version
+    added today's date, so an installation printed the same line before and after pulling
+    main. From a git checkout it names the commit and its date."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists() or shutil.which("git") is None:
+        pytest.skip("not a git checkout")
+    head = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%h %cs"],
+                          capture_output=True, text=True, check=True).stdout.split()
+    res = runner.invoke(app, ["--version"])
+    assert res.exit_code == 0, res.output
+    assert f"(commit {head[0]} of {head[1]}, {root})" in " ".join(res.output.split())
 
 
 def test_core_commands_exist() -> None:
