@@ -41,8 +41,23 @@ def friendly_errors(fn: F) -> F:
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
                               soft_wrap=True)
             raise typer.Exit(2) from None
+        except Exception as exc:
+            message = _server_error(exc)
+            if message is None:
+                raise
+            err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False,
+                              soft_wrap=True)
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _server_error(exc: BaseException) -> str | None:
+    """``training._mlflow.server_error`` (an unreachable MLflow server, one sentence), imported
+    only on this error path (MLflow is slow to import)."""
+    from training._mlflow import server_error
+
+    return server_error(exc)
 
 
 def find_file(data: Path | None, given: Path | None, stem: str, required: bool = True

@@ -37,6 +37,8 @@ from experiments import (
 from experiments._report import _fmt, _p, _pct
 from experiments._srm import stray_arms
 
+from ._cli_common import friendly_errors
+
 if TYPE_CHECKING:
     from experiments._uplift_train import UpliftTrainingResult
 
@@ -634,6 +636,7 @@ def plan_command(
 
 
 @uplift_app.command("train")
+@friendly_errors
 def uplift_train_command(
     data: Annotated[Path, typer.Option(help="CSV or Parquet file of a randomized experiment.")],
     outcome: Annotated[str, typer.Option(help="Outcome column (0/1 or numeric).")],
@@ -797,6 +800,7 @@ def _holdout_line(uri: str, treatments: Sequence[str]) -> str | None:
 
 
 @uplift_app.command("score")
+@friendly_errors
 def uplift_score_command(
     data: Annotated[Path, typer.Option(
         help="CSV or Parquet file, one row per customer with the model's feature columns.")],

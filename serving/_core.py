@@ -149,6 +149,10 @@ class Brain:
             how = {"traffic_forecaster": "brain forecast train ...", "churn": "brain train churn",
                    "purchase_propensity": "brain train propensity",
                    "customer_value": "brain train value"}.get(name, "brain train ...")
+            if self.champions.registry_error is not None:  # training would not help
+                raise NotReadyError(f"model '{name}' is not available: {why}; the API asks "
+                                    "again on POST /reload (and every BRAIN_RELOAD_SECONDS)",
+                                    code="model_not_available")
             raise NotReadyError(f"model '{name}' is not available: {why}. Train and register it "
                                 f"(brain demo, or {how}), then POST /reload",
                                 code="model_not_available")
@@ -187,6 +191,7 @@ class Brain:
         return {"changes": changes, "loaded": {k: v.version for k, v in
                                                 self.champions.loaded.items()},
                 "errors": self.champions.errors,
+                "registry_error": self.champions.registry_error,
                 "snapshot_cutoff": (None if self.snapshot is None
                                     else period_text(self.snapshot.cutoff))}
 

@@ -20,6 +20,7 @@ from mlflow.exceptions import MlflowException
 
 from features._calendar import natural_key
 from training import CHAMPION, configure_mlflow
+from training._mlflow import MlflowUnreachableError, check_mlflow_servers, server_error
 
 from ._schemas import MAX_HORIZON
 
@@ -92,6 +93,7 @@ class Champions:
         self._loader = loader
         self._models: dict[str, LoadedModel] = {}
         self._errors: dict[str, str] = {}
+        self._unreachable: str | None = None  # why the last refresh could not ask the registry
         self._lock = threading.Lock()
 
     def get(self, name: str) -> LoadedModel | None:
@@ -103,18 +105,47 @@ class Champions:
 
     @property
     def errors(self) -> dict[str, str]:
-        return dict(self._errors)
+        out = dict(self._errors)
+        if self._unreachable:  # models not loaded yet: the server is why
+            out.update({n: self._unreachable for n in self.names if n not in self._models})
+        return out
+
+    @property
+    def registry_error(self) -> str | None:
+        """Why the last refresh could not read the registry (its server did not answer), and
+        that the loaded champions are kept meanwhile. None when it could."""
+        if self._unreachable is None:
+            return None
+        kept = ", ".join(f"{n} v{m.version}" for n, m in self._models.items())
+        return f"{self._unreachable}; {'still serving ' + kept if kept else 'no model loaded'}"
 
     def refresh(self) -> dict[str, str]:
-        """Load champions whose version changed; returns {name: what happened}."""
-        configure_mlflow()
-        client = MlflowClient()
+        """Load champions whose version changed; returns {name: what happened}.
+
+        An MLflow server that does not answer (``check_mlflow_servers``, asked on every
+        refresh) changes nothing and is reported in ``registry_error`` within
+        ``BRAIN_MLFLOW_TIMEOUT`` seconds: MLflow's own retries had held a reload, and the
+        start of the API, for about 4 minutes per model."""
         changes: dict[str, str] = {}
         with self._lock:  # one refresh at a time; readers never wait
+            try:
+                check_mlflow_servers(cached=False)
+                configure_mlflow()
+            except MlflowUnreachableError as exc:
+                self._unreachable = str(exc)
+                _log.warning("champion refresh: %s", exc)
+                return changes
+            self._unreachable = None
+            client = MlflowClient()
             for name in self.names:
                 try:
                     mv = client.get_model_version_by_alias(name, CHAMPION)
-                except MlflowException:
+                except MlflowException as exc:
+                    gone = server_error(exc)
+                    if gone is not None:  # went down during this refresh: the rest would too
+                        self._unreachable = gone
+                        _log.warning("champion refresh: %s", gone)
+                        break
                     if name not in self._models:
                         self._errors[name] = f"no {name}@{CHAMPION} in the registry"
                     continue

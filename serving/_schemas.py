@@ -516,6 +516,9 @@ class ReloadAnswer(Answer):
     changes: dict[str, str] = Field(description="Model name -> 'v1 -> v2' for moved champions.")
     loaded: dict[str, str] = Field(description="Model name -> loaded version.")
     errors: dict[str, str] = Field(description="Model name -> why it is not loaded.")
+    registry_error: str | None = Field(
+        None, description="Why the MLflow registry could not be read (its server did not "
+                          "answer): the models loaded before are kept. Null when it was read.")
     snapshot_cutoff: str | None
 
 

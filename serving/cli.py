@@ -14,11 +14,13 @@ from types import ModuleType
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ._cli_common import (
     DupOpt,
     check_on_duplicate,
     console,
+    err_console,
     find_file,
     frame_table,
     friendly_errors,
@@ -618,11 +620,19 @@ def serve(
     import subprocess
     import sys
 
-    from training._mlflow import brain_home, configure_mlflow
+    from training._mlflow import MlflowUnreachableError, brain_home, configure_mlflow
 
     env = dict(os.environ)
     env.setdefault("BRAIN_HOME", str(brain_home()))
-    env.setdefault("MLFLOW_TRACKING_URI", configure_mlflow())
+    try:
+        uri = configure_mlflow()
+    except MlflowUnreachableError as exc:  # the API starts and loads the models once it answers
+        uri = os.environ["MLFLOW_TRACKING_URI"]
+        when = (f"every {reload_seconds:g} s and on POST /reload" if reload_seconds > 0
+                else "on POST /reload")
+        err_console.print(f"[yellow]warning:[/] {escape(str(exc))}; the API starts without "
+                          f"models and asks again {when}", highlight=False, soft_wrap=True)
+    env.setdefault("MLFLOW_TRACKING_URI", uri)
     env["BRAIN_RELOAD_SECONDS"] = str(reload_seconds)
     exe = shutil.which("bentoml") or str(Path(sys.executable).with_name("bentoml"))
     cmd = [exe, "serve", "serving.service:MarketingBrain", "--host", host, "--port", str(port)]

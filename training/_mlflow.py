@@ -33,9 +33,11 @@ from mlflow.exceptions import MlflowException
 __all__ = [
     "CHAMPION",
     "ChampionMove",
+    "MlflowUnreachableError",
     "Promotion",
     "brain_home",
     "champion_moves",
+    "check_mlflow_servers",
     "configure_mlflow",
     "get_or_create_experiment",
     "promote_if_better",
@@ -79,14 +81,100 @@ def _quiet_mlflow() -> None:
     warnings.filterwarnings("ignore", module="mlflow.*")
 
 
+class MlflowUnreachableError(ConnectionError):
+    """The MLflow tracking or registry server (an http(s) URI) did not answer."""
+
+
+# MLflow's own defaults retry a request to a server that is down 7 times with a backoff of up to
+# 2 minutes (about 4 minutes per request, 8 minutes before 'brain forecast predict' said
+# anything), and wait 120 s for each answer. A user's own setting of these variables wins.
+_HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "4",  # ~30 s of retries per request
+                  "MLFLOW_HTTP_REQUEST_TIMEOUT": "60"}
+_reached: set[str] = set()
+
+
+def _is_http(uri: str) -> bool:
+    return uri.lower().startswith(("http://", "https://"))
+
+
+def check_mlflow_servers(*, cached: bool = True) -> None:
+    """Raise ``MlflowUnreachableError`` (one clear sentence) when the tracking server or the
+    separate registry (``BRAIN_REGISTRY_URI``) at an http(s) address does not answer within
+    ``BRAIN_MLFLOW_TIMEOUT`` seconds (default 10). Local stores are not checked. ``cached``:
+    a server that answered once in this process is not asked again (the API's reloads pass
+    False, so a server gone down since is reported instead of waited for)."""
+    import requests
+
+    tracking = os.environ.get("MLFLOW_TRACKING_URI") or ""
+    targets = [(tracking, "MLFLOW_TRACKING_URI")]
+    registry = os.environ.get("BRAIN_REGISTRY_URI") or ""
+    if registry and registry != tracking:
+        targets.append((registry, "BRAIN_REGISTRY_URI"))
+    try:
+        timeout = float(os.environ.get("BRAIN_MLFLOW_TIMEOUT") or 10)
+    except ValueError:
+        raise MlflowUnreachableError(
+            f"BRAIN_MLFLOW_TIMEOUT={os.environ['BRAIN_MLFLOW_TIMEOUT']!r} is not a number of "
+            "seconds") from None
+    for uri, var in targets:
+        if not _is_http(uri) or (cached and uri in _reached):
+            continue
+        try:
+            # any answer (even 401/404 behind a proxy) means the server is there; TLS settings
+            # (MLFLOW_TRACKING_SERVER_CERT_PATH...) are MLflow's to apply, so a TLS error is too
+            requests.get(f"{uri.rstrip('/')}/health", timeout=(timeout, timeout))
+        except requests.exceptions.SSLError:
+            pass
+        except requests.exceptions.RequestException as exc:
+            if isinstance(exc, requests.exceptions.Timeout):
+                why = f"no answer within {timeout:g} s"
+            elif "refused" in str(exc).lower():
+                why = "connection refused: nothing listens there"
+            else:
+                why = str(exc).splitlines()[0][:200]
+            _reached.discard(uri)
+            raise MlflowUnreachableError(
+                f"the MLflow server {uri} ({var}) is not reachable ({why}). Start it or fix "
+                f"{var}; unset it to use the local store in BRAIN_HOME. (BRAIN_MLFLOW_TIMEOUT "
+                "sets how long to wait, now "
+                f"{timeout:g} s)") from None
+        _reached.add(uri)
+
+
+def server_error(exc: BaseException) -> str | None:
+    """The sentence to show for ``exc`` when it says the MLflow server is unreachable or did not
+    answer (``MlflowUnreachableError``, or an MLflow request that failed on its connection after its
+    retries, e.g. the server went down during a run); None for any other error."""
+    import requests
+
+    if isinstance(exc, MlflowUnreachableError):
+        return str(exc)
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return (f"the MLflow server did not answer ({first[:300]}); a run this command "
+                    "had started may be left unfinished there")
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def configure_mlflow() -> str:
-    """Point MLflow's tracking and registry at the configured store and return its URI."""
+    """Point MLflow's tracking and registry at the configured store and return its URI.
+
+    An http(s) server is checked once per process (``check_mlflow_servers``): one that is down
+    or hangs is an ``MlflowUnreachableError`` error within ``BRAIN_MLFLOW_TIMEOUT`` seconds."""
     _quiet_mlflow()
     uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{brain_home() / 'mlflow.db'}"
+    registry = os.environ.get("BRAIN_REGISTRY_URI") or uri
+    if _is_http(uri) or _is_http(registry):
+        for key, value in _HTTP_DEFAULTS.items():
+            os.environ.setdefault(key, value)
     mlflow.set_tracking_uri(uri)
     # mlflow.set_registry_uri exports MLFLOW_REGISTRY_URI itself, so that variable cannot tell a
     # user's choice from our last call: a separate registry is chosen with BRAIN_REGISTRY_URI.
-    mlflow.set_registry_uri(os.environ.get("BRAIN_REGISTRY_URI") or uri)
+    mlflow.set_registry_uri(registry)
+    check_mlflow_servers()
     return uri
 
 

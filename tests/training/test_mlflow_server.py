@@ -1,0 +1,163 @@
+"""A shared MLflow tracking server (``MLFLOW_TRACKING_URI=http://host:port``) that is down, hangs
+or goes away: every command says so within seconds, and the API keeps its loaded champions.
+
+MLflow's own client retries a refused request 7 times with a backoff of up to 2 minutes: 'brain
+forecast predict' against a stopped server printed nothing for 8 min 19 s and then a traceback,
+and a started API answered nothing (not even /readyz) for over 11 minutes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import mlflow
+import pytest
+from typer.testing import CliRunner
+
+from serving._registry import Champions
+from training import get_or_create_experiment, promote_if_better, register_model
+from training._mlflow import MlflowUnreachableError, configure_mlflow
+
+QUICK = 30.0  # seconds: the fixed code answers in well under this; MLflow's retries take minutes
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _within(seconds: float, fn: Callable[[], Any]) -> Any:
+    """``fn()``, failing the test (instead of hanging it) when it takes over ``seconds``."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # re-raised in the test's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=run, daemon=True)
+    start = time.monotonic()
+    t.start()
+    t.join(seconds)
+    if t.is_alive():
+        pytest.fail(f"still waiting for the MLflow server after {seconds:g} s")
+    box["elapsed"] = time.monotonic() - start
+    if "error" in box:
+        raise box["error"]
+    return box
+
+
+def test_a_stopped_tracking_server_is_one_clear_error_within_seconds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from serving.cli import app
+
+    uri = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    got = _within(QUICK, lambda: CliRunner().invoke(app, ["promote", "churn", "1"]))
+    result = got["value"]
+    assert result.exit_code == 2, result.output
+    assert f"the MLflow server {uri} (MLFLOW_TRACKING_URI) is not reachable" in result.output
+    assert "connection refused" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_server_that_accepts_but_never_answers_is_reported_after_the_timeout(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as hung:  # accepts connections (the backlog), never answers
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(8)
+        uri = f"http://127.0.0.1:{hung.getsockname()[1]}"
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+        monkeypatch.setenv("BRAIN_MLFLOW_TIMEOUT", "1")
+        with pytest.raises(MlflowUnreachableError, match=r"no answer within 1 s"):
+            _within(QUICK, configure_mlflow)
+
+
+class _Const(mlflow.pyfunc.PythonModel):
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+        return [self.value] * len(model_input)
+
+
+@pytest.fixture
+def mlflow_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``mlflow server`` on loopback as a team runs it: SQLite backend, proxied artifacts."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (tmp_path / "mlflow-server.log").open("w")
+    exe = str(Path(sys.executable).with_name("mlflow"))
+    proc = subprocess.Popen(
+        [exe, "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+         "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}", "--serve-artifacts",
+         "--artifacts-destination", str(tmp_path / "server-artifacts")],
+        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True,
+        # without its job runner (7 task consumers): starts and stops in seconds
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")},
+             "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
+    deadline = time.time() + 90
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    else:
+        _stop(proc)
+        pytest.fail("mlflow server did not start:\n"
+                    + (tmp_path / "mlflow-server.log").read_text()[-3000:])
+    try:
+        yield url, proc
+    finally:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server and its uvicorn workers (its own process group)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@pytest.mark.server
+def test_api_keeps_its_champions_and_says_why_when_the_server_goes_down(
+        mlflow_server: tuple[str, subprocess.Popen[bytes]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    url, proc = mlflow_server
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", url)
+    exp = get_or_create_experiment("server-test")
+    with mlflow.start_run(experiment_id=exp) as run:
+        info = mlflow.pyfunc.log_model(name="model", python_model=_Const(3.0),
+                                       pip_requirements=["mlflow"])  # no inference: quick
+    mv = register_model(run.info.run_id, "model", "churn", {"brier": 0.1}, "eval-A",
+                        model_uri=info.model_uri)
+    assert promote_if_better("churn", mv.version, "brier", 0.1, False, "eval-A").promoted
+
+    champions = Champions(names=("churn",))
+    assert champions.refresh() == {"churn": "loaded v1"}  # read through the server
+    assert list(champions.get("churn").model.predict([[0], [1]])) == [3.0, 3.0]
+
+    _stop(proc)
+    got = _within(QUICK, champions.refresh)
+    assert got["value"] == {}
+    assert champions.get("churn") is not None  # still served
+    assert f"the MLflow server {url} (MLFLOW_TRACKING_URI) is not reachable" in str(
+        champions.registry_error)
+    assert "still serving churn v1" in str(champions.registry_error)
