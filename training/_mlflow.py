@@ -224,7 +224,18 @@ def register_model(
     ``model_uri`` overrides ``runs:/<run_id>/<artifact_path>`` (MLflow 3 logged-model URIs);
     ``extra_tags`` are added to the version (e.g. ``eval.rows``, see ``promote_if_better``).
     """
-    configure_mlflow()
+    tracking = configure_mlflow()
+    registry = mlflow.get_registry_uri()
+    if _is_http(registry) and registry.rstrip("/") != tracking.rstrip("/"):
+        # the server looks the model up in its own tracking store: it answered 500 ('Logged
+        # model ... not found', or a local path refused) to every try, after MLflow's retries,
+        # and left the registered name behind without a version
+        raise ValueError(
+            f"cannot register {name}: BRAIN_REGISTRY_URI={registry} is an MLflow server, and "
+            f"an MLflow server registers only models logged to its own tracking store, not to "
+            f"{tracking}. Use a database URI for a separate registry (sqlite:///path/registry.db"
+            f", postgresql://...), or unset BRAIN_REGISTRY_URI to register on the tracking "
+            f"store. The run {run_id} is logged there.")
     uri = model_uri or f"runs:/{run_id}/{artifact_path}"
     tags = {"eval.key": evaluation, "run_id": run_id, **(extra_tags or {})}
     tags.update({f"eval.{k}": repr(float(v)) for k, v in metrics.items()})

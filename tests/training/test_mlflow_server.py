@@ -92,9 +92,12 @@ class _Const(mlflow.pyfunc.PythonModel):
         return [self.value] * len(model_input)
 
 
-@pytest.fixture
-def mlflow_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``mlflow server`` on loopback as a team runs it: SQLite backend, proxied artifacts."""
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``mlflow server`` on loopback as a team runs it: SQLite backend, proxied artifacts. One
+    per module (it takes 10-25 s to start); the last test stops it."""
+    tmp_path = tmp_path_factory.mktemp("mlflow-server")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = (tmp_path / "mlflow-server.log").open("w")
@@ -136,16 +139,40 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+def _log_toy(value: float) -> Any:
+    exp = get_or_create_experiment("server-test")
+    with mlflow.start_run(experiment_id=exp) as run:
+        info = mlflow.pyfunc.log_model(name="model", python_model=_Const(value),
+                                       pip_requirements=["mlflow"])  # no inference: quick
+    return run, info
+
+
+@pytest.mark.server
+def test_a_separate_registry_server_is_refused_before_it_fails(
+        mlflow_server: tuple[str, subprocess.Popen[bytes]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An MLflow server registers only models logged to its own tracking store: with the runs
+    in the local store and BRAIN_REGISTRY_URI at a server, it answered 500 to every try and the
+    command ended (after MLflow's retries) in a traceback, leaving the name without a version."""
+    url, proc = mlflow_server
+    assert proc.poll() is None, "the server was stopped by an earlier test"
+    monkeypatch.setenv("BRAIN_REGISTRY_URI", url)  # runs stay in the local SQLite store
+    run, info = _log_toy(1.0)
+    with pytest.raises(ValueError, match=r"registers only models logged to its own tracking "
+                                         r"store.*sqlite:///path/registry.db"):
+        _within(QUICK, lambda: register_model(run.info.run_id, "model", "toy_sep",
+                                              {"mae": 1.0}, "eval-A", model_uri=info.model_uri))
+    names = [m.name for m in mlflow.MlflowClient(registry_uri=url).search_registered_models()]
+    assert "toy_sep" not in names
+
+
 @pytest.mark.server
 def test_api_keeps_its_champions_and_says_why_when_the_server_goes_down(
         mlflow_server: tuple[str, subprocess.Popen[bytes]],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    url, proc = mlflow_server
+    url, proc = mlflow_server  # runs last: it stops the server
     monkeypatch.setenv("MLFLOW_TRACKING_URI", url)
-    exp = get_or_create_experiment("server-test")
-    with mlflow.start_run(experiment_id=exp) as run:
-        info = mlflow.pyfunc.log_model(name="model", python_model=_Const(3.0),
-                                       pip_requirements=["mlflow"])  # no inference: quick
+    run, info = _log_toy(3.0)
     mv = register_model(run.info.run_id, "model", "churn", {"brier": 0.1}, "eval-A",
                         model_uri=info.model_uri)
     assert promote_if_better("churn", mv.version, "brier", 0.1, False, "eval-A").promoted
