@@ -368,6 +368,7 @@ def promote_if_better(
     rows_key: str | None = None,
     veto: str | None = None,
     tie_to_candidate_when_rescored: bool = False,
+    _moves_seen: int = 0,
 ) -> Promotion:
     """Move ``name@champion`` to ``version`` only if it beats the champion on ``evaluation``.
 
@@ -387,6 +388,12 @@ def promote_if_better(
     whose candidate is a fresh fit on the evaluation's data while the champion was fitted on
     other data: of two equally good models, the one fitted on the current data is served.
     Comparisons on the champion's recorded values keep the plain rule.
+
+    Teammates sharing a tracking server train at the same time: when the alias moved while the
+    candidate was compared (a re-scoring takes a backtest), the candidate is compared again with
+    the new champion before the alias is set (two forecasters, each compared with v1 only, had
+    both "become champion", the later one silently replacing the other). MLflow has no
+    compare-and-set, so two decisions within the same few milliseconds can still cross.
     """
     configure_mlflow()
     client = MlflowClient()
@@ -395,6 +402,21 @@ def promote_if_better(
     cand = float(candidate_value)
 
     def done(promoted: bool, prev: str | None, champ: float | None, reason: str) -> Promotion:
+        if promoted:
+            now = _champion(client, name)
+            if (now.version if now else None) != prev and _moves_seen < 3:
+                _log.info("%s@%s moved from v%s to v%s during the comparison; comparing again",
+                          name, CHAMPION, prev, now.version if now else None)
+                return promote_if_better(
+                    name, version, metric, candidate_value, higher_is_better, evaluation,
+                    rescore_champion, rows_key=rows_key, veto=veto,
+                    tie_to_candidate_when_rescored=tie_to_candidate_when_rescored,
+                    _moves_seen=_moves_seen + 1)
+            if (now.version if now else None) != prev:
+                reason = (f"not promoted: {name}@{CHAMPION} kept moving during the comparison "
+                          f"(now v{now.version if now else None}); compare again by retraining, "
+                          f"or brain promote {name} {version}")
+                promoted = False
         if promoted:
             client.set_registered_model_alias(name, CHAMPION, version)
         client.set_model_version_tag(name, version, "promotion", reason)

@@ -21,7 +21,8 @@ class _Const(mlflow.pyfunc.PythonModel):
 def _version(value: float, metric: float, evaluation: str = "eval-A") -> str:
     exp = get_or_create_experiment("promotion-test")
     with mlflow.start_run(experiment_id=exp) as run:
-        info = mlflow.pyfunc.log_model(name="model", python_model=_Const(value))
+        info = mlflow.pyfunc.log_model(name="model", python_model=_Const(value),
+                                       pip_requirements=["mlflow"])  # no inference: quick
     mv = register_model(run.info.run_id, "model", "toy", {"mae": metric}, evaluation,
                         model_uri=info.model_uri)
     return mv.version
@@ -159,3 +160,30 @@ def test_every_champion_move_is_kept_in_order_with_who_and_why() -> None:
     missing = runner.invoke(app, ["models", "nope"])
     assert missing.exit_code != 0
     assert "registered: toy" in missing.output
+
+
+def test_a_champion_moved_by_a_teammate_during_the_comparison_is_compared_again() -> None:
+    """Two teammates on one tracking server: B's version is compared with v1 (a re-scoring
+    takes a backtest) while A's version becomes champion. B's had "become champion" too,
+    silently replacing A's without ever being compared with it (the race ran on a real server:
+    forecasters v2 and v3 both compared with v1, both tagged 'becomes champion', alias at v3)."""
+    v1 = _version(1.0, metric=10.0)
+    assert promote_if_better("toy", v1, "mae", 10.0, False, "eval-A").promoted
+    va = _version(2.0, metric=5.0, evaluation="eval-B")  # A's, better
+    vb = _version(3.0, metric=8.0, evaluation="eval-C")  # B's: beats v1, not A's
+
+    scored: list[str] = []
+
+    def rescore(uri: str) -> float:
+        scored.append(uri)
+        if len(scored) == 1:  # while B's comparison runs, A's training promotes its version
+            assert promote_if_better("toy", va, "mae", 5.0, False, "eval-B",
+                                     rescore_champion=lambda _: 10.0).promoted
+            return 10.0  # v1 on B's evaluation
+        return 5.0  # A's version on B's evaluation
+
+    p = promote_if_better("toy", vb, "mae", 8.0, False, "eval-C", rescore_champion=rescore)
+    assert scored == ["models:/toy/1", f"models:/toy/{va}"]
+    assert not p.promoted
+    assert p.previous_version == va
+    assert _champion() == va
