@@ -229,11 +229,14 @@ def _record_run(run_id: str, what: str, frame: pd.DataFrame, sources: dict[str, 
     with the backtest means and ``outcome``; prints where the fold plots went."""
     from mlflow import MlflowClient
 
+    from training._mlflow import artifacts_where
+
     client = MlflowClient()
     client.set_tag(run_id, "time_zone", tz)
     info = client.get_run(run_id).info
-    where = info.artifact_uri.removeprefix("file://")
-    console.print(f"fold plots: {where}/plots (MLflow run {run_id}, artifacts)", highlight=False)
+    where = artifacts_where(run_id, info.experiment_id, info.artifact_uri)
+    plots = f"{where}/plots" if "#/" not in where else f"{where} (folder plots)"
+    console.print(f"fold plots: {plots} (MLflow run {run_id}, artifacts)", highlight=False)
     m = result.mean
     summary = (f"Backtest ({len(result.origins)} origins, horizon {result.horizon}): mean MASE "
                f"{m.get('mase', float('nan')):.3f}, peak error "

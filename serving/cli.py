@@ -378,7 +378,9 @@ def demo(
             step(f"running {name.rsplit('_', 1)[-1]} demo step")
             where.update(mod.demo_step(data_dir))
     uri = configure_mlflow()
-    where["MLflow UI"] = f"{command('mlflow')} ui --backend-store-uri {uri} --port 5000"
+    # a tracking server is its own UI ('mlflow ui --backend-store-uri http://...' is no command)
+    where["MLflow UI"] = (uri if uri.lower().startswith(("http://", "https://")) else
+                          f"{command('mlflow')} ui --backend-store-uri {uri} --port 5000")
     where["prediction API"] = (f"{serve_command(home)}  (then http://127.0.0.1:3000: interactive "
                                "docs there, OpenAPI at http://127.0.0.1:3000/docs.json)")
     where["planner's page"] = "http://127.0.0.1:3000/ui/  (after brain serve)"

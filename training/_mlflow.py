@@ -141,6 +141,19 @@ def check_mlflow_servers(*, cached: bool = True) -> None:
         _reached.add(uri)
 
 
+def artifacts_where(run_id: str, experiment_id: str, artifact_uri: str) -> str:
+    """Where a person finds a run's artifacts: a local folder (file store), or the run's
+    artifacts page in the tracking server's UI (a proxied ``mlflow-artifacts:/`` URI or an
+    object store cannot be opened as a path: the CLI had printed 'fold plots:
+    mlflow-artifacts:/1/<run>/artifacts/plots')."""
+    if artifact_uri.startswith(("file://", "/")):
+        return artifact_uri.removeprefix("file://")
+    tracking = mlflow.get_tracking_uri()
+    if _is_http(tracking):
+        return f"{tracking.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}/artifacts"
+    return artifact_uri
+
+
 def server_error(exc: BaseException) -> str | None:
     """The sentence to show for ``exc`` when it says the MLflow server is unreachable or did not
     answer (``MlflowUnreachableError``, or an MLflow request that failed on its connection after its

@@ -167,6 +167,33 @@ def test_a_separate_registry_server_is_refused_before_it_fails(
 
 
 @pytest.mark.server
+def test_backtest_on_a_server_points_at_its_plots_in_the_ui(
+        mlflow_server: tuple[str, subprocess.Popen[bytes]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plots are proxied artifacts: 'fold plots: mlflow-artifacts:/1/<run>/artifacts/plots'
+    was no place a person could open."""
+    import pandas as pd
+
+    from serving.cli import app
+
+    url, proc = mlflow_server
+    assert proc.poll() is None, "the server was stopped by an earlier test"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", url)
+    days = pd.date_range("2025-01-01", periods=70, freq="D")
+    series = tmp_path / "series.csv"
+    pd.DataFrame({"series_id": "shop", "ds": days.strftime("%Y-%m-%d"),
+                  "y": [100 + 10 * (d.dayofweek == 5) for d in days]}).to_csv(series,
+                                                                               index=False)
+    res = CliRunner().invoke(app, ["forecast", "backtest", "--series", str(series), "--model",
+                                   "seasonal_naive", "--horizon", "7", "--folds", "1"])
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.output.splitlines() if ln.startswith("fold plots: "))
+    assert line.startswith(f"fold plots: {url}/#/experiments/"), line
+    assert "/artifacts (folder plots)" in line
+    assert "mlflow-artifacts:" not in line
+
+
+@pytest.mark.server
 def test_api_keeps_its_champions_and_says_why_when_the_server_goes_down(
         mlflow_server: tuple[str, subprocess.Popen[bytes]],
         monkeypatch: pytest.MonkeyPatch) -> None:
