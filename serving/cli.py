@@ -27,6 +27,7 @@ from ._cli_common import (
     install_note_handler,
     print_notes,
     progress_bar,
+    show_note,
     step,
     write_frame,
 )
@@ -353,6 +354,7 @@ def demo(
     from training._mlflow import brain_home, configure_mlflow
 
     home = brain_home()
+    _demo_store(home)
     data_dir = home / "demo-data"
     data_generate(users=users, days=days, seed=seed, start="2024-01-01", out=data_dir)
     ev = ft.load_events(data_dir / "events.parquet")
@@ -377,10 +379,8 @@ def demo(
         if mod is not None and hasattr(mod, "demo_step"):
             step(f"running {name.rsplit('_', 1)[-1]} demo step")
             where.update(mod.demo_step(data_dir))
-    uri = configure_mlflow()
-    # a tracking server is its own UI ('mlflow ui --backend-store-uri http://...' is no command)
-    where["MLflow UI"] = (uri if uri.lower().startswith(("http://", "https://")) else
-                          f"{command('mlflow')} ui --backend-store-uri {uri} --port 5000")
+    uri = configure_mlflow()  # the demo's own store (_demo_store)
+    where["MLflow UI"] = f"{command('mlflow')} ui --backend-store-uri {uri} --port 5000"
     where["prediction API"] = (f"{serve_command(home)}  (then http://127.0.0.1:3000: interactive "
                                "docs there, OpenAPI at http://127.0.0.1:3000/docs.json)")
     where["planner's page"] = "http://127.0.0.1:3000/ui/  (after brain serve)"
@@ -388,6 +388,23 @@ def demo(
     console.rule("where to look")
     for k, v in where.items():
         console.print(f"[bold]{k}[/]: {v}", highlight=False)
+
+
+def _demo_store(home: Path) -> None:
+    """The demo's runs and models go to its own store, ``<home>/mlflow.db`` (README), whatever
+    ``MLFLOW_TRACKING_URI`` / ``BRAIN_REGISTRY_URI`` say: with a team's server exported in the
+    shell, the demo's synthetic churn and propensity versions had beaten the team's champions
+    (their customer ids overlap the demo's 1..N) and taken the aliases an API serves."""
+    local = f"sqlite:///{home / 'mlflow.db'}"
+    given = {k: os.environ[k] for k in ("MLFLOW_TRACKING_URI", "BRAIN_REGISTRY_URI")
+             if os.environ.get(k) and os.environ[k] != local}
+    if not given:
+        return
+    show_note(f"brain demo keeps its synthetic world's runs and models in its own store {local}, "
+              f"not in {', '.join(f'{k}={v}' for k, v in given.items())}: its versions would "
+              "compete with the champions there")
+    os.environ["MLFLOW_TRACKING_URI"] = local
+    os.environ.pop("BRAIN_REGISTRY_URI", None)
 
 
 def command(name: str) -> str:

@@ -215,3 +215,31 @@ def test_api_keeps_its_champions_and_says_why_when_the_server_goes_down(
     assert f"the MLflow server {url} (MLFLOW_TRACKING_URI) is not reachable" in str(
         champions.registry_error)
     assert "still serving churn v1" in str(champions.registry_error)
+
+
+def test_the_demo_keeps_its_models_out_of_a_teams_server(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """README: the demo writes its own store in BRAIN_HOME. With a team's server exported, its
+    synthetic churn and propensity versions had beaten the team's champions there (customer
+    ids 1..N overlap) and taken the aliases the API serves."""
+    import typer
+
+    import serving.cli as cli
+
+    team = "http://127.0.0.1:9"  # never asked: the demo does not use it
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", team)
+    monkeypatch.setenv("BRAIN_REGISTRY_URI", team)
+    seen: dict[str, str | None] = {}
+
+    def generate(**kwargs: Any) -> None:  # the demo's first step: stop there
+        seen.update({k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI",
+                                                    "BRAIN_REGISTRY_URI")})
+        raise typer.Exit(0)
+
+    monkeypatch.setattr(cli, "data_generate", generate)
+    res = CliRunner().invoke(cli.app, ["demo", "--users", "100"])
+    assert res.exit_code == 0, res.output
+    local = f"sqlite:///{Path(os.environ['BRAIN_HOME']).resolve() / 'mlflow.db'}"
+    assert seen == {"MLFLOW_TRACKING_URI": local, "BRAIN_REGISTRY_URI": None}
+    assert f"keeps its synthetic world's runs and models in its own store {local}" in " ".join(
+        res.output.split())
