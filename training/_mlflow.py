@@ -443,7 +443,7 @@ def promote_if_better(
                     f"not promoted: {veto}")
     if current is None:
         return done(True, None, None, f"no champion yet; v{version} becomes champion")
-    if current.version == version:
+    if str(current.version) == version:  # MLflow 3 gives the alias's version as an int
         return done(False, version, cand, f"v{version} already is the champion")
 
     champ_value: float | None = None

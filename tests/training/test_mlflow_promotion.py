@@ -187,3 +187,14 @@ def test_a_champion_moved_by_a_teammate_during_the_comparison_is_compared_again(
     assert not p.promoted
     assert p.previous_version == va
     assert _champion() == va
+
+
+def test_the_champion_itself_is_not_compared_with_itself() -> None:
+    # MLflow 3 gives the alias's version as an int: the check never matched, and the champion
+    # was re-scored against itself
+    v1 = _version(1.0, metric=10.0)
+    assert promote_if_better("toy", v1, "mae", 10.0, False, "eval-A").promoted
+    again = promote_if_better("toy", v1, "mae", 10.0, False, "eval-B",
+                              rescore_champion=_must_not_rescore)
+    assert not again.promoted
+    assert again.reason == f"v{v1} already is the champion"
