@@ -46,6 +46,9 @@ def print_outcomes(model: Any, events: pd.DataFrame, asof: pd.Timestamp,
               else f"; a year before {100 * (check.reference_ratio_last_year - 1):+.0f}%")
     title = (f"{what} against what happened (gap: predicted over happened; reference window "
              f"{check.reference:%Y-%m-%d}: {100 * (check.reference_ratio - 1):+.0f}%{ref_ly})")
+    if check.sample_of:
+        title += (f"; customers: a seeded sample of {check.windows[0].customers:,} of the "
+                  f"{check.sample_of:,} in the events")
     console.print(frame_table(pd.DataFrame(rows), title=title))
     dec = check.windows[0].deciles
     console.print("by decile of the score (newest window), predicted / happened: " + ", ".join(
