@@ -794,7 +794,7 @@ class LightGBMForecaster(BaseForecaster):
                        drops: dict[str, np.ndarray] | None, m: int) -> dict[str, np.ndarray]:
         """Each series' own response to its known-in-advance columns (``fit_responses``,
         measured off event days and unmarked drops, recent periods weighted more with the
-        event lifts' half-life), kept in ``response_``; returns the
+        event lifts' half-life or a shorter one), kept in ``response_``; returns the
         effect per series on its history (series with a response only), which the event
         lifts and the trees are fitted net of."""
         self.response_: dict[str, dict[str, ColumnResponse]] = {}

@@ -142,3 +142,23 @@ def test_slopes_ignore_skipped_days_and_pool_across_similar_series() -> None:
     assert abs(betas.mean() + 1.5) < 0.1
     assert abs(pooled["i0"]["price"].beta + 1.5) < abs(alone["i0"]["price"].beta + 1.5) + 0.05
     assert betas.std() < 0.1
+
+
+def test_a_response_that_drifts_is_measured_with_a_shorter_memory() -> None:
+    """A total's response to its summed spend falls as its channels without spend grow
+    (independent check: slope 0.23, 0.19, 0.10 per year of history); the 730-day half-life
+    gave 0.20, and a month with social paused lost 7% of the total where the truth lost 4.5%.
+    The half-life that best predicts the later differences is kept: here the response falls
+    from 0.3 to 0.1 over three years (before: 0.17 at the end), while a steady one (0.7)
+    keeps its long memory."""
+    rng = np.random.default_rng(11)
+    n = 3 * 365
+    month = np.arange(n) // 30
+    spend = rng.uniform(2000, 6000, month.max() + 1)[month] * rng.uniform(0.85, 1.15, n)
+    beta = np.linspace(0.3, 0.1, n)
+    x = np.log(spend)
+    zs = {"total": beta * (x - x.mean()) + rng.normal(0, 0.04, n),
+          "paid": 0.7 * x + rng.normal(0, 0.04, n)}
+    got = fit_responses(zs, {s: {"spend": spend} for s in zs}, {}, 7, halflife=730.0)
+    assert abs(got["total"]["spend"].beta - 0.1) < 0.04, got["total"]["spend"].beta
+    assert abs(got["paid"]["spend"].beta - 0.7) < 0.03, got["paid"]["spend"].beta
