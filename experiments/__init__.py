@@ -23,7 +23,12 @@ Out:
     one ``Comparison`` per variant x metric (absolute and relative effects with intervals,
     Welch-t or z p-values, Holm/BH-adjusted p-values, CUPED variance reduction, optional
     always-valid and Bayesian results), guardrail checks, segment breakdowns and warnings.
-    ``write_report`` renders it as markdown (with one interval plot per metric) or HTML.
+    With ``time_col`` (a date column: each unit's exposure date, or with ``unit_col`` the date
+    of each dated outcome row), ``result.time`` is a ``TimeView``: cumulative and daily effects
+    by calendar day and, for dated rows, by days since each unit's first exposure, with the
+    novelty / learning check (``TimeTrend``); ``time_table`` flattens it to one frame.
+    ``write_report`` renders it as markdown (with one interval plot per metric, and one time
+    plot per metric with a time view) or HTML.
 Planning: ``sample_size``, ``minimum_detectable_effect``, ``power`` -> ``Plan``.
 Uplift: ``TLearner`` / ``XLearner`` (``fit(X, treatment, y)``; ``predict(X)`` -> frame with
     one uplift column per treatment; ``base="lightgbm"`` (default), ``"linear"`` or ``"auto"``,
@@ -44,7 +49,13 @@ from experiments._errors import ExperimentInputError, Param
 from experiments._metrics import SUMMARY_COLUMNS, Metric, parse_metrics, summarize
 from experiments._multiple import adjust_p_values
 from experiments._planning import Plan, minimum_detectable_effect, power, sample_size
-from experiments._report import interval_plot, render_html, render_markdown, write_report
+from experiments._report import (
+    interval_plot,
+    render_html,
+    render_markdown,
+    time_plot,
+    write_report,
+)
 from experiments._results import (
     ArmCount,
     ArmResult,
@@ -57,11 +68,15 @@ from experiments._results import (
     SegmentResult,
     SequentialResult,
     SRMResult,
+    TimePoint,
+    TimeTrend,
+    TimeView,
 )
 from experiments._segments import segment_breakdown
 from experiments._sequential import confidence_sequence
 from experiments._srm import srm_check
 from experiments._stats import JointStats, MomentStats, cuped_adjust, difference, ratio_moments
+from experiments._time import time_table
 from experiments._uplift_metrics import (
     TargetingPolicy,
     auuc,
@@ -98,6 +113,9 @@ __all__ = [
     "SequentialResult",
     "TLearner",
     "TargetingPolicy",
+    "TimePoint",
+    "TimeTrend",
+    "TimeView",
     "UpliftEvaluation",
     "UpliftTrainingResult",
     "XLearner",
@@ -123,6 +141,8 @@ __all__ = [
     "segment_breakdown",
     "srm_check",
     "summarize",
+    "time_plot",
+    "time_table",
     "top_k_policy",
     "train_uplift",
     "uplift_at_k",

@@ -700,7 +700,7 @@ def dominant_unit_notes(frame: pd.DataFrame, variant_col: str, metrics: Sequence
 def analyze(frame: pd.DataFrame, variant_col: str, control: str,
             metrics: Sequence[str | Metric] | str, *, options: AnalysisOptions | None = None,
             segment_col: str | None = None, source: str = "experiment data",
-            unit_col: str | None = None) -> ExperimentResult:
+            unit_col: str | None = None, time_col: str | None = None) -> ExperimentResult:
     """Analyse unit-level rows: one row per unit, an arm label and metric columns.
 
     Every row counts (the assigned population): missing or non-numeric metric values raise
@@ -711,6 +711,12 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
     (metric columns summed, see ``experiments._units``) and a unit in several arms is an error.
     Without it, a repeated column named like a unit id (user_id, customer_id, ...) gets a
     warning, since every row is then treated as an independent unit.
+
+    ``time_col`` names a date column and adds ``result.time`` (see ``experiments._time``):
+    cumulative and daily effects by calendar day, with ``unit_col`` and dated rows the effects
+    by days since each unit's first exposure, and a warning when the effect fades or grows
+    with exposure time. Without ``unit_col`` the date is each unit's exposure date, and an
+    id-like column whose ids have rows on several dates is an error.
     """
     opts = options or AnalysisOptions()
     ms = parse_metrics(metrics)
@@ -725,6 +731,12 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
     check_arm_count(arms, variant_col, source)
     control = resolve_label(str(control), arms)
     opts = replace(opts, expected_shares=resolve_shares(opts.expected_shares, arms))
+    rows = frame  # as given (labels merged): the time view reads each row's date
+    if time_col is not None:
+        from experiments._time import check_time_input
+
+        # bad dates (or a unit on several dates without unit_col) fail before the analysis runs
+        check_time_input(frame, time_col, variant_col, unit_col, segment_col, source)
     if unit_col is not None:
         frame, unit_note = aggregate_units(frame, unit_col, variant_col, ms, segment_col, source)
     else:
@@ -785,4 +797,12 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
                   for h in het if h.p_value < opts.alpha]
         result = replace(result, segments=segs, warnings=result.warnings + tuple(extra),
                          heterogeneity=het)
+    if time_col is not None:
+        from experiments._time import time_view
+
+        view = time_view(rows, variant_col, str(control), ms, time_col,
+                         kinds={s.name: s.kind for s in result.metrics}, options=opts,
+                         unit_col=unit_col, segment_col=segment_col, source=source)
+        result = replace(result, time=view, warnings=result.warnings + tuple(
+            t.message for t in view.trends if t.flagged))
     return result

@@ -14,7 +14,9 @@ from pathlib import Path
 from experiments._errors import ExperimentInputError
 from experiments._results import Comparison, ExperimentResult
 
-__all__ = ["interval_plot", "render_html", "render_markdown", "write_report"]
+__all__ = ["interval_plot", "render_html", "render_markdown", "time_plot", "write_report"]
+
+_TIME_HEADING = ": effects over time"
 
 
 def _fmt(x: float | None, digits: int = 4) -> str:
@@ -75,6 +77,118 @@ def interval_plot(result: ExperimentResult, metric: str) -> bytes:
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
+
+
+def time_plot(result: ExperimentResult, metric: str) -> bytes:
+    """PNG bytes: ``metric``'s relative effect over time per variant: the cumulative effect with
+    its interval band and the daily effects by calendar day (left), and with dated outcomes the
+    effect by days since exposure with the novelty check's windows shaded (right)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    view = result.time
+    assert view is not None
+    variants = [v for v in result.variants[1:]
+                if any(p.metric == metric and p.variant == v for p in view.points)]
+    cols = 2 if view.level == "event" else 1
+    fig, axes = plt.subplots(max(len(variants), 1), cols, figsize=(6.5 * cols, 3.2 *
+                                                                    max(len(variants), 1)),
+                             squeeze=False)
+    for row, v in enumerate(variants):
+        pts = [p for p in view.points if p.metric == metric and p.variant == v]
+        ax = axes[row][0]
+        cum = [p for p in pts if p.view == "cumulative"]
+        daily = [p for p in pts if p.view == "daily"]
+        if daily:
+            x = pd.to_datetime([p.date for p in daily])
+            mid = [100 * p.relative_effect for p in daily]
+            err = [[100 * (p.relative_effect - p.relative_ci_low) for p in daily],
+                   [100 * (p.relative_ci_high - p.relative_effect) for p in daily]]
+            ax.errorbar(x, mid, yerr=err, fmt="o", ms=3, color="tab:gray", alpha=0.5, lw=0.8,
+                        label="daily" if view.level == "event" else "exposed that day")
+        if cum:
+            x = pd.to_datetime([p.date for p in cum])
+            ax.fill_between(x, [100 * p.relative_ci_low for p in cum],
+                            [100 * p.relative_ci_high for p in cum], color="tab:blue", alpha=0.2)
+            ax.plot(x, [100 * p.relative_effect for p in cum], color="tab:blue", lw=2,
+                    label="cumulative")
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_ylabel(f"{v} vs {result.control} (%)")
+        ax.set_title(f"{metric}: relative effect by day ({100 * (1 - result.alpha):.0f}% CI)",
+                     fontsize=9)
+        ax.legend(fontsize=7)
+        ax.tick_params(axis="x", labelsize=7, rotation=30)
+        if cols == 2:
+            ax = axes[row][1]
+            exp = [p for p in pts if p.view == "exposure_day"]
+            trend = next((t for t in view.trends if t.metric == metric and t.variant == v), None)
+            if trend is not None:
+                ax.axvspan(-0.5, trend.early_days - 0.5, color="tab:orange", alpha=0.12)
+                ax.axvspan(trend.late_from - 0.5, max((p.exposure_day or 0) for p in exp) + 0.5,
+                           color="tab:green", alpha=0.08)
+            if exp:
+                ks = [p.exposure_day for p in exp]
+                mid = [100 * p.relative_effect for p in exp]
+                err = [[100 * (p.relative_effect - p.relative_ci_low) for p in exp],
+                       [100 * (p.relative_ci_high - p.relative_effect) for p in exp]]
+                ax.errorbar(ks, mid, yerr=err, fmt="o", ms=3, color="tab:purple", lw=0.8)
+            ax.axhline(0, color="black", lw=0.8)
+            title = f"{metric}: by days since exposure"
+            if trend is not None:
+                title += (f" (first {trend.early_days} d {100 * trend.early_effect:+.1f}%, from "
+                          f"day {trend.late_from} {100 * trend.late_effect:+.1f}%"
+                          + (f": {trend.direction.upper()}" if trend.flagged else "") + ")")
+            ax.set_title(title, fontsize=9)
+            ax.set_xlabel("days since the unit's first exposure")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _time_tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[str]]]]:
+    """One table per metric of its effects over time, then the novelty checks."""
+    view = result.time
+    if view is None:
+        return []
+    out: list[tuple[str, list[str], list[list[str]]]] = []
+    names = {"cumulative": "cumulative", "daily": "daily" if view.level == "event"
+             else "exposed that day", "exposure_day": "day of exposure"}
+    for m in result.metrics:
+        rows = [[p.variant, names[p.view], p.date if p.date is not None else str(p.exposure_day),
+                 str(p.n_control), str(p.n_variant),
+                 f"{_pct(p.relative_effect)} [{_pct(p.relative_ci_low)}, "
+                 f"{_pct(p.relative_ci_high)}]",
+                 f"{_fmt(p.absolute_effect)} [{_fmt(p.ci_low)}, {_fmt(p.ci_high)}]",
+                 _p(p.p_value)] for p in view.points if p.metric == m.name]
+        if rows:
+            out.append((f"{m.name}{_TIME_HEADING} ({view.time_col})",
+                        ["variant", "view", "date / day of exposure", "n control", "n variant",
+                         "relative effect [CI]", "absolute effect [CI]", "p (unadjusted)"],
+                        rows))
+    if view.trends:
+        t0 = view.trends[0]
+        out.append((f"Does the effect change with exposure time? (first {t0.early_days} days "
+                    f"of exposure against day {t0.late_from} on; flagged at p < {t0.threshold})",
+                    ["metric", "variant", f"first {t0.early_days} days [CI]",
+                     f"from day {t0.late_from} [CI]", "units", "p", "flag"],
+                    [[t.metric, t.variant,
+                      f"{_pct(t.early_effect)} [{_pct(t.early_ci_low)}, {_pct(t.early_ci_high)}]",
+                      f"{_pct(t.late_effect)} [{_pct(t.late_ci_low)}, {_pct(t.late_ci_high)}]",
+                      str(t.n_units), _p(t.p_value), t.direction.upper() if t.flagged else "no"]
+                     for t in view.trends]))
+    return out
+
+
+def _time_metric(heading: str) -> str | None:
+    """The metric of a time table's heading, else None."""
+    if _TIME_HEADING not in heading:
+        return None
+    return heading.rsplit(_TIME_HEADING, 1)[0]
 
 
 def _adjusted_cells(c: Comparison, guardrail: bool) -> list[str]:
@@ -165,7 +279,7 @@ def _tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[st
                     ["metric", "variant", "effects", "segments", "Q", "df", "p"],
                     [[h.metric, h.variant, h.scale, str(h.segments), f"{h.statistic:.3g}",
                       str(h.df), _p(h.p_value)] for h in result.heterogeneity]))
-    return out
+    return out + _time_tables(result)
 
 
 def _methods(result: ExperimentResult) -> str:
@@ -212,6 +326,12 @@ def render_markdown(result: ExperimentResult, plot_dir: str | Path | None = None
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(interval_plot(result, name))
             lines += [f"![{name} interval plot]({path.name})", ""]
+        metric = _time_metric(heading)
+        if plot_dir is not None and metric is not None:
+            path = Path(plot_dir) / f"{prefix}_time_{_slug(metric)}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(time_plot(result, metric))
+            lines += [f"![{metric} effect over time]({path.name})", ""]
     lines += ["## Methods", "", _methods(result), ""]
     return "\n".join(lines)
 
@@ -243,6 +363,11 @@ def render_html(result: ExperimentResult) -> str:
             name = heading.removesuffix(": effects")
             data = base64.b64encode(interval_plot(result, name)).decode()
             parts.append(f"<img alt='{html.escape(name)} interval plot' "
+                         f"src='data:image/png;base64,{data}'>")
+        metric = _time_metric(heading)
+        if metric is not None:
+            data = base64.b64encode(time_plot(result, metric)).decode()
+            parts.append(f"<img alt='{html.escape(metric)} effect over time' "
                          f"src='data:image/png;base64,{data}'>")
     parts.append(f"<h2>Methods</h2><p>{html.escape(_methods(result))}</p></body></html>")
     return "".join(parts)

@@ -23,6 +23,9 @@ __all__ = [
     "SRMResult",
     "SegmentResult",
     "SequentialResult",
+    "TimePoint",
+    "TimeTrend",
+    "TimeView",
 ]
 
 
@@ -366,6 +369,138 @@ class Heterogeneity(_Record):
 
 
 @dataclass(frozen=True)
+class TimePoint(_Record):
+    """One variant against control on one metric, over one slice of time (see ``TimeView``).
+
+    Attributes:
+        metric: metric name.
+        variant: treatment arm label.
+        view: "cumulative" (units exposed on or before ``date``, their outcomes up to that
+            day: the headline as it would have read that day), "daily" (the outcomes of
+            ``date`` alone, of the units exposed by then; with one row per unit: the units
+            exposed on ``date``) or "exposure_day" (the outcomes on day ``exposure_day``
+            since each unit's first exposure, of the units observed that long).
+        date: the calendar day (ISO ``YYYY-MM-DD``) for "cumulative" and "daily", else None.
+        exposure_day: days since each unit's first exposure (0 = the exposure day) for
+            "exposure_day", else None.
+        n_control: units in control in this slice.
+        n_variant: units in the variant in this slice.
+        control_mean: control's (unadjusted) value in this slice.
+        variant_mean: the variant's (unadjusted) value in this slice.
+        absolute_effect: variant minus control, by the headline's estimator (CUPED-adjusted,
+            ratio of sums, Welch, Fisher for a flat 0/1 arm, ...).
+        ci_low: lower bound of the (1 - alpha) interval of the absolute effect.
+        ci_high: upper bound of that interval.
+        relative_effect: absolute effect divided by control's unadjusted value.
+        relative_ci_low: lower bound of the interval of the relative effect.
+        relative_ci_high: upper bound of that interval.
+        p_value: two-sided p-value, unadjusted (a time view is for reading the shape of the
+            effect, not for picking the day that looks best).
+    """
+
+    metric: str
+    variant: str
+    view: Literal["cumulative", "daily", "exposure_day"]
+    date: str | None
+    exposure_day: int | None
+    n_control: int
+    n_variant: int
+    control_mean: float
+    variant_mean: float
+    absolute_effect: float
+    ci_low: float
+    ci_high: float
+    relative_effect: float
+    relative_ci_low: float
+    relative_ci_high: float
+    p_value: float
+
+
+@dataclass(frozen=True)
+class TimeTrend(_Record):
+    """Whether the effect changes with time since exposure (novelty or learning).
+
+    Among the units exposed at least ``late_from + 1`` days before the last date, the
+    relative effect in the first ``early_days`` days of each unit's exposure is compared with
+    the effect from day ``late_from`` of its exposure on. Each window's value per arm is a
+    ratio of sums (the metric per unit-day, or numerator over denominator for a ratio metric),
+    and its lift is taken on the log scale. The two windows are the same units, so the
+    standard error of the change comes from each unit's own early-minus-late contrast (delta
+    method), not from two independent estimates.
+
+    Attributes:
+        metric: metric name.
+        variant: variant compared with control.
+        early_days: the early window is days ``0 .. early_days - 1`` of exposure.
+        late_from: the late window is days ``late_from`` .. the last date.
+        n_units: units in the comparison (both arms), each observed in both windows.
+        early_effect: relative effect in the early window (0.08 = +8%).
+        early_ci_low: lower bound of its (1 - alpha) interval.
+        early_ci_high: upper bound of that interval.
+        late_effect: relative effect in the late window.
+        late_ci_low: lower bound of its (1 - alpha) interval.
+        late_ci_high: upper bound of that interval.
+        statistic: z statistic of ``log(1 + early) - log(1 + late)``.
+        p_value: two-sided p-value of "the effect is the same in both windows".
+        threshold: ``p_value`` below which the change is flagged (``TREND_ALPHA``).
+        flagged: True when ``p_value < threshold`` and the early or the late effect is
+            itself significant at alpha (see docs/experiments.md, "Effects over time").
+        direction: when flagged, read from the window(s) whose effect is significant: "fades"
+            (only the early one, or both with the late one nearer 0: novelty?), "grows" (only
+            the late one, or both with the late one further from 0: learning?), "reverses"
+            (both, of opposite signs); else "none".
+        message: one sentence (a warning of the result when flagged).
+    """
+
+    metric: str
+    variant: str
+    early_days: int
+    late_from: int
+    n_units: int
+    early_effect: float
+    early_ci_low: float
+    early_ci_high: float
+    late_effect: float
+    late_ci_low: float
+    late_ci_high: float
+    statistic: float
+    p_value: float
+    threshold: float
+    flagged: bool
+    direction: Literal["fades", "grows", "reverses", "none"]
+    message: str
+
+
+@dataclass(frozen=True)
+class TimeView(_Record):
+    """The effects of an experiment over time, from a date column.
+
+    Attributes:
+        time_col: the date column.
+        level: "unit" (one date per unit: its exposure; outcomes are not dated, so there is no
+            view by days since exposure) or "event" (dated outcome rows of units named by
+            ``unit_col``: a unit's first date is its exposure).
+        first_date: first calendar day in the data (ISO).
+        last_date: last calendar day in the data (ISO).
+        days: calendar days from the first to the last date, both included.
+        points: cumulative, daily and (level "event") exposure-day effects, per metric and
+            variant, in that order and by day.
+        trends: per metric and variant, the novelty / learning check (level "event", when
+            units were observed long enough).
+        notes: what the view could not show, and why.
+    """
+
+    time_col: str
+    level: Literal["unit", "event"]
+    first_date: str
+    last_date: str
+    days: int
+    points: tuple[TimePoint, ...]
+    trends: tuple[TimeTrend, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ExperimentResult(_Record):
     """Everything an analysis found; the sample-ratio check comes first on purpose.
 
@@ -386,6 +521,8 @@ class ExperimentResult(_Record):
         warnings: human-readable warnings, the SRM one first when present.
         heterogeneity: per metric and variant, the test of whether the effect differs across
             segments (empty unless segments were requested).
+        time: effects over time (cumulative, daily, by days since exposure) and the novelty
+            check, when a date column was given; else None.
     """
 
     srm: SRMResult
@@ -402,6 +539,7 @@ class ExperimentResult(_Record):
     segments: tuple[SegmentResult, ...] = ()
     warnings: tuple[str, ...] = ()
     heterogeneity: tuple[Heterogeneity, ...] = ()
+    time: TimeView | None = None
 
     def comparison(self, metric: str, variant: str) -> Comparison:
         """The comparison of ``variant`` with control on ``metric``."""

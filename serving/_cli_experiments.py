@@ -179,6 +179,7 @@ CLI_NAMES = {
     "cuped": "--cuped", "guardrails": "--guardrail", "lower_is_better": "--lower-is-better",
     "caps": "--cap",
     "segment_col": "--segment-col", "unit_col": "--unit-col", "expected_shares": "--expected-split",
+    "time_col": "--time-col",
     "baseline": "--baseline", "mde": "--mde", "relative=False": "--absolute",
     "n_control": "--n-control", "sd": "--sd", "variance_reduction": "--cuped-r2",
     "treatment_col": "--treatment-col", "outcome": "--outcome", "features": "--features",
@@ -405,9 +406,77 @@ def _print_result(result: ExperimentResult) -> None:
     # the result's warnings repeat the failed guardrails and an SRM mismatch for API clients;
     # both are printed above already
     shown = {g.message for g in result.guardrails} | {result.srm.message}
+    if result.time is not None:  # printed with the time view
+        shown |= {t.message for t in result.time.trends}
     for w in result.warnings:
         if w not in shown:
             console.print(f"warning: {w}", style="yellow", markup=False)
+
+
+TIME_ROWS = 15
+"""At most this many days per time table on screen (the report, --json and --time-csv hold
+every day)."""
+
+
+def _thin(items: Sequence[Any], keep: int = TIME_ROWS) -> tuple[list[Any], bool]:
+    """At most ``keep`` of ``items``, evenly spaced, always the first and the last."""
+    if len(items) <= keep:
+        return list(items), False
+    idx = sorted({round(i * (len(items) - 1) / (keep - 1)) for i in range(keep)})
+    return [items[i] for i in idx], True
+
+
+def _rel_cell(p: Any) -> str:
+    return f"{_pct(p.relative_effect)} [{_pct(p.relative_ci_low)}, {_pct(p.relative_ci_high)}]"
+
+
+def print_time_view(result: ExperimentResult) -> None:
+    """The time view on screen: per metric and variant the cumulative and daily effects by
+    date, the effects by days since exposure (dated rows), the novelty checks and notes."""
+    view = result.time
+    if view is None:
+        return
+    daily_name = "daily" if view.level == "event" else "exposed that day"
+    thinned = False
+    for m in result.metrics:
+        for v in result.variants[1:]:
+            pts = [p for p in view.points if p.metric == m.name and p.variant == v]
+            if not pts:
+                continue
+            dates = list(dict.fromkeys(p.date for p in pts if p.date is not None))
+            cum = {p.date: p for p in pts if p.view == "cumulative"}
+            daily = {p.date: p for p in pts if p.view == "daily"}
+            shown, cut = _thin(dates)
+            thinned |= cut
+            rows = [[d, str(cum[d].n_control + cum[d].n_variant) if d in cum else "–",
+                     _rel_cell(cum[d]) if d in cum else "–",
+                     str(daily[d].n_control + daily[d].n_variant) if d in daily else "–",
+                     _rel_cell(daily[d]) if d in daily else "–"] for d in shown]
+            console.print(_table(
+                f"{m.name} ({v} vs {result.control!r}) by {view.time_col}: relative effect "
+                f"[{100 * (1 - result.alpha):.0f}% CI], unadjusted",
+                ("date", "units", "cumulative", "units", daily_name), rows))
+            exp = [p for p in pts if p.view == "exposure_day"]
+            if exp:
+                shown_exp, cut = _thin(exp)
+                thinned |= cut
+                console.print(_table(
+                    f"{m.name} ({v}) by days since each unit's first exposure",
+                    ("day of exposure", "units", "relative effect [CI]", "absolute effect [CI]"),
+                    [[str(p.exposure_day), str(p.n_control + p.n_variant), _rel_cell(p),
+                      f"{_fmt(p.absolute_effect)} [{_fmt(p.ci_low)}, {_fmt(p.ci_high)}]"]
+                     for p in shown_exp]))
+    for t in view.trends:  # a flagged one is a warning of the result, printed here (after the
+        # tables that show it) rather than with the other warnings
+        if t.flagged:
+            console.print(f"warning: {t.message}", style="bold yellow", markup=False)
+        else:
+            console.print(f"novelty check: {t.message}", markup=False)
+    for note in view.notes:
+        console.print(f"note: time view: {note}", style="yellow", markup=False)
+    if thinned:
+        console.print(f"(at most {TIME_ROWS} days per table shown; every day is in --report, "
+                      "--json and --time-csv)", markup=False)
 
 
 def _metric_cell(c: Comparison) -> str:
@@ -496,6 +565,14 @@ def analyze_command(
     unit_col: Annotated[str | None, typer.Option(
         help="Randomisation unit id column (e.g. user_id): rows are summed to one per unit; a "
              "unit in several arms is an error. Without it every row is a unit.")] = None,
+    time_col: Annotated[str | None, typer.Option(
+        help="Date column for the effects over time: each unit's exposure date (one row per "
+             "unit), or with --unit-col the date of each outcome row (a unit's first date is "
+             "its exposure): cumulative and daily effects, effects by days since exposure and "
+             "a check for an effect that fades (novelty) or grows.")] = None,
+    time_csv: Annotated[Path | None, typer.Option(
+        help="With --time-col: write the effects over time as CSV (one row per metric x "
+             "variant x view x day).")] = None,
     alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
     test: Annotated[str, typer.Option(help="'welch' (t-test) or 'z'.")] = "welch",
     correction: Annotated[str, typer.Option(
@@ -530,8 +607,13 @@ def analyze_command(
         opts = AnalysisOptions(alpha=alpha, test=test, correction=correction,  # type: ignore[arg-type]
                                expected_shares=shares or None, sequential=sequential,
                                tuning_n=tuning_n, bayesian=bayesian, seed=seed)
+        if time_csv is not None and time_col is None:
+            raise ExperimentInputError(
+                "--time-csv writes the effects over time, which need a date column. Fix: pass ",
+                Param("time_col"), " too (e.g. --time-col date), or drop --time-csv."
+            )
         result = analyze(frame, variant_col, control, ms, options=opts, segment_col=segment_col,
-                         source=data.name, unit_col=unit_col)
+                         source=data.name, unit_col=unit_col, time_col=time_col)
     except (ExperimentInputError, ValueError) as exc:
         raise _fail(exc) from exc
     for note in money_notes:
@@ -540,6 +622,7 @@ def analyze_command(
     if hint:
         console.print(hint, style="yellow", markup=False)
     _print_result(result)
+    print_time_view(result)
     hint = _srm_hint(result) if result.srm.mismatch and not shares else None
     if hint:
         console.print(hint, style="yellow", markup=False)
@@ -549,6 +632,12 @@ def analyze_command(
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(result.to_json(), encoding="utf-8")
         console.print(f"json: {json_out}")
+    if time_csv and result.time is not None:
+        from experiments import time_table
+
+        time_csv.parent.mkdir(parents=True, exist_ok=True)
+        time_table(result.time).to_csv(time_csv, index=False)
+        console.print(f"time table: {time_csv}")
 
 
 @ab_app.command("plan")

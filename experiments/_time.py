@@ -1,0 +1,414 @@
+"""Effects over time: cumulative and daily effects by calendar day, effects by days since each
+unit's first exposure, and a check for an effect that fades (novelty) or grows (learning).
+
+Two shapes of input carry a date (``time_col``):
+
+* one row per unit (``level`` "unit"): the date is the unit's exposure (assignment) day and
+  its outcomes are not dated. The cumulative effect on day d takes the units exposed on or
+  before d; the daily effect the units exposed on d (an entry cohort). There is no view by
+  days since exposure: that needs dated outcomes.
+* dated outcome rows of units named by ``unit_col`` (one row per unit and day, or per event;
+  ``level`` "event"): a unit's first date is its exposure. The cumulative effect on day d sums
+  each unit's rows up to d, over the units exposed by then (on the last day it is the
+  headline); the daily effect takes the rows of d alone over the same units (a unit without a
+  row that day counts 0: dropping it would condition on an outcome of the treatment); the
+  exposure-day view takes the rows on day k since each unit's exposure, over the units
+  observed for k days.
+
+Every point is analysed with the headline's own estimator (``analyze_summary`` on the slice's
+per-unit values: CUPED, ratio metrics, caps, Welch or z, Fisher for a flat 0/1 arm), without
+multiplicity correction. The novelty check compares the first ``EARLY_DAYS`` days of exposure
+with the days from ``LATE_FROM`` on, within the same units (see ``TimeTrend``).
+
+References: Deng, Knoblich & Lu (2018) for the delta method on ratios and log lifts; Chen, Liu
+& Xu (2019), "How A/B tests could go wrong: automatic diagnosis of invalid online experiments"
+(WSDM) and Kohavi, Tang & Xu (2020), "Trustworthy online controlled experiments", ch. 23, for
+novelty and primacy effects read by days since exposure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from experiments._errors import ExperimentInputError, Param, first_rows
+from experiments._metrics import Metric, _numeric, summarize
+from experiments._results import Comparison, TimePoint, TimeTrend, TimeView
+from experiments._units import _ID_LIKE
+
+if TYPE_CHECKING:
+    from experiments._analysis import AnalysisOptions
+
+__all__ = ["EARLY_DAYS", "LATE_FROM", "MAX_DAYS", "TREND_ALPHA", "check_time_input", "parse_days",
+           "time_table", "time_view"]
+
+EARLY_DAYS = 3
+"""The novelty check's early window: days 0, 1 and 2 of each unit's exposure."""
+LATE_FROM = 7
+"""The novelty check's late window: from day 7 of each unit's exposure to the last date."""
+TREND_ALPHA = 0.01
+"""The change between the windows is flagged below this p-value (and only when the early or
+the late effect is itself significant at the analysis' alpha): a time view is looked at for
+every metric and variant of every test, so its warning must be rare when nothing changes
+(measured false-alarm rates in docs/experiments.md)."""
+MIN_TREND_UNITS = 20
+"""Units per arm observed in both windows below which the check is not run (a note says so)."""
+MAX_DAYS = 370
+"""More calendar days than this between the first and last date is an error: a time view is
+read by day, and a timestamp column of seconds over years is more likely a wrong column."""
+
+
+def parse_days(frame: pd.DataFrame, time_col: str, source: str) -> pd.Series:
+    """``time_col`` as calendar days (datetime64, midnight), or ``ExperimentInputError`` naming
+    the values that are missing or not dates and their rows (nothing is dropped)."""
+    if time_col not in frame.columns:
+        raise ExperimentInputError(
+            f"{source}: time column {time_col!r} is missing; received columns "
+            f"{list(frame.columns)}. Fix: pass ", Param("time_col"),
+            " with the column holding each row's date (e.g. exposure_date)."
+        )
+    raw = frame[time_col]
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        shown = [str(v) for v in raw.head(3).tolist()]
+        raise ExperimentInputError(
+            f"{source}: time column {time_col!r} holds numbers ({shown}), not dates; a number "
+            "could be a day index, a Unix time in seconds or milliseconds, or 20261105. Fix: "
+            "write dates (e.g. 2026-11-05) or pass ", Param("time_col"), " with a date column."
+        )
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        parsed = raw
+    else:
+        text = raw.astype("string").str.strip()
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+        retry = parsed.isna() & text.notna() & (text != "")
+        if retry.any():  # not ISO: let pandas infer the format of those cells one by one
+            parsed = parsed.astype("datetime64[ns]") if parsed.dt.tz is None else parsed
+            other = pd.to_datetime(text[retry], errors="coerce", format="mixed")
+            if other.notna().any():
+                parsed = parsed.where(~retry, other)
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_localize(None)  # the local calendar day of each timestamp
+    parsed = pd.to_datetime(parsed, errors="coerce")
+    bad = np.flatnonzero(parsed.isna().to_numpy())
+    if bad.size:
+        shown = ["(missing)" if pd.isna(v) or not str(v).strip() else str(v)
+                 for v in raw.iloc[bad[:3]].tolist()]
+        raise ExperimentInputError(
+            f"{source}: time column {time_col!r} has {bad.size:,} values that are missing or "
+            f"not dates (first {first_rows(source, bad)}: {shown}). Rows are never dropped "
+            "silently. Fix: write them as dates (e.g. 2026-11-05) or remove those rows "
+            "explicitly."
+        )
+    days = parsed.dt.normalize()
+    span = int((days.max() - days.min()).days) + 1
+    if span > MAX_DAYS:
+        raise ExperimentInputError(
+            f"{source}: time column {time_col!r} spans {span:,} days ({days.min().date()} to "
+            f"{days.max().date()}), more than {MAX_DAYS}; a time view is read by day. Fix: "
+            "check the column (a birth date? a first-seen date from years ago?) or pass the "
+            "experiment's own rows only."
+        )
+    return days.reset_index(drop=True)
+
+
+def _unit_level_repeats(frame: pd.DataFrame, days: pd.Series, time_col: str,
+                        skip: Sequence[str | None], source: str) -> None:
+    """Raise when a column named like a unit id repeats with different dates in a file read as
+    one row per unit: with a date per row, each row would be one unit exposed on its day."""
+    for col in frame.columns:
+        if col in skip or not _ID_LIKE.match(str(col)):
+            continue
+        ids = frame[col].reset_index(drop=True)
+        if ids.nunique() < max(20, 0.01 * len(frame)):
+            continue
+        per_id = days.groupby(ids.to_numpy()).nunique()
+        several = per_id.index[per_id.to_numpy() > 1]
+        if not len(several):
+            continue
+        shown = []
+        for uid in several[:3]:
+            ds = sorted({str(d.date()) for d in days[(ids == uid).to_numpy()]})
+            shown.append(f"{uid!r}: {', '.join(ds[:3])}{', ...' if len(ds) > 3 else ''}")
+        raise ExperimentInputError(
+            f"{source}: column {col!r} looks like a unit id and {len(several):,} of its ids have "
+            f"rows on several dates of {time_col!r} (e.g. {'; '.join(shown)}). Read as one row "
+            "per unit, each row would be a unit exposed on its own date, so those units would "
+            "count once per date. Fix: pass ",
+            Param("unit_col"), f" {col} (rows are then dated outcomes of units, whose first date "
+            "is their exposure), or give one row per unit with its first exposure date."
+        )
+
+
+def check_time_input(frame: pd.DataFrame, time_col: str, variant_col: str,
+                     unit_col: str | None, segment_col: str | None, source: str) -> pd.Series:
+    """The calendar days of ``time_col`` (see ``parse_days``), after checking that without
+    ``unit_col`` no id-like column has rows on several dates."""
+    days = parse_days(frame, time_col, source)
+    if unit_col is None:
+        _unit_level_repeats(frame.reset_index(drop=True), days, time_col,
+                            (variant_col, segment_col, time_col), source)
+    return days
+
+
+def _slice_comparisons(unit_frame: pd.DataFrame, variant_col: str, control: str,
+                       metrics: Sequence[Metric], opts: AnalysisOptions, source: str
+                       ) -> list[Comparison]:
+    """The headline's comparisons on one slice of per-unit values (none when an arm has
+    fewer than 2 units there)."""
+    from experiments._analysis import analyze_summary
+
+    counts = unit_frame[variant_col].value_counts()
+    if counts.get(control, 0) < 2 or (counts >= 2).sum() < 2:
+        return []
+    keep = unit_frame[unit_frame[variant_col].map(counts) >= 2]
+    try:
+        summary = summarize(keep, variant_col, metrics, source=source)
+        res = analyze_summary(summary, control, metrics, options=opts, variant_col=variant_col,
+                              frame=keep, source=source, on_undefined="warn",
+                              caps_applied=True)
+    except ExperimentInputError:
+        return []
+    return list(res.comparisons)
+
+
+def _point(c: Comparison, view: Literal["cumulative", "daily", "exposure_day"],
+           date: str | None, k: int | None) -> TimePoint:
+    return TimePoint(c.metric, c.variant, view, date, k, c.n_control, c.n_variant,
+                     c.control_mean, c.variant_mean, c.absolute_effect, c.ci_low, c.ci_high,
+                     c.relative_effect, c.relative_ci_low, c.relative_ci_high, c.p_value)
+
+
+class _Units:
+    """Per-unit attributes and per-(unit, day) sums of the summed columns."""
+
+    def __init__(self, frame: pd.DataFrame, days: pd.Series, variant_col: str,
+                 metrics: Sequence[Metric], unit_col: str | None, source: str) -> None:
+        day0 = days.min()
+        self.day0 = day0
+        day_index = ((days - day0).dt.days).to_numpy(dtype=np.int64)
+        if unit_col is None:
+            codes = np.arange(len(frame))
+        else:
+            codes = pd.factorize(frame[unit_col].reset_index(drop=True))[0]
+        self.n = int(codes.max()) + 1 if len(codes) else 0
+        self.first = np.full(self.n, np.iinfo(np.int64).max)
+        np.minimum.at(self.first, codes, day_index)
+        firsts = np.unique(codes, return_index=True)[1]
+        self.variant = frame[variant_col].astype(str).to_numpy()[firsts]
+        self.summed = list(dict.fromkeys(c for m in metrics for c in (m.column, m.denominator)
+                                         if c))
+        self.covariates = {c: _numeric(frame, c, variant_col, source)[firsts]
+                           for c in dict.fromkeys(m.covariate for m in metrics if m.covariate)}
+        cells = pd.DataFrame({"unit": codes, "day": day_index})
+        for col in self.summed:
+            cells[col] = _numeric(frame, col, variant_col, source)
+        grouped = cells.groupby(["unit", "day"], sort=True).sum().reset_index()
+        self.cell_unit = grouped["unit"].to_numpy()
+        self.cell_day = grouped["day"].to_numpy()
+        self.cell_values = {c: grouped[c].to_numpy(dtype=float) for c in self.summed}
+        self.last = int(day_index.max())
+        self.event = bool(unit_col is not None
+                          and (self.cell_day != self.first[self.cell_unit]).any())
+
+    def frame(self, variant_col: str, units: np.ndarray, cells: np.ndarray) -> pd.DataFrame:
+        """Per-unit values of ``units`` (a mask), summing the ``cells`` (a mask)."""
+        out = {variant_col: self.variant[units]}
+        for col in self.summed:
+            sums = np.bincount(self.cell_unit[cells], weights=self.cell_values[col][cells],
+                               minlength=self.n)
+            out[col] = sums[units]
+        for col, values in self.covariates.items():
+            out[col] = values[units]
+        return pd.DataFrame(out)
+
+    def date(self, d: int) -> str:
+        return str((self.day0 + pd.Timedelta(days=d)).date())
+
+
+def _window(u: _Units, m: Metric, kind: str, lo: int, hi: int | None, eligible: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Per eligible unit, the window's numerator and denominator sums (days of the window for
+    a metric that is not a ratio) over days ``lo`` .. ``hi - 1`` of its exposure."""
+    since = u.cell_day - u.first[u.cell_unit]
+    mask = (since >= lo) if hi is None else ((since >= lo) & (since < hi))
+    num = np.bincount(u.cell_unit[mask], weights=u.cell_values[m.column][mask],
+                      minlength=u.n)[eligible]
+    if kind == "ratio" and m.denominator:
+        den = np.bincount(u.cell_unit[mask], weights=u.cell_values[m.denominator][mask],
+                          minlength=u.n)[eligible]
+    else:
+        end = u.last + 1 - u.first[eligible]
+        den = (np.minimum(end, hi) if hi is not None else end) - lo
+        den = den.astype(float)
+    return num, den
+
+
+def _direction(log_early: float, log_late: float, early_sig: bool, late_sig: bool
+               ) -> Literal["fades", "grows", "reverses"]:
+    """How a flagged effect changed, read from the window(s) whose effect is significant:
+    only the early one, "fades"; only the late one, "grows"; both, by their sizes, or
+    "reverses" when their signs differ (a noisy early -5% beside a late +3% had read "fades"
+    for a growing effect when the sizes alone decided)."""
+    if early_sig and late_sig:
+        if np.sign(log_early) != np.sign(log_late):
+            return "reverses"
+        return "fades" if abs(log_early) > abs(log_late) else "grows"
+    return "fades" if early_sig else "grows"
+
+
+def _trend(u: _Units, m: Metric, kind: str, control: str, variant: str, alpha: float
+           ) -> TimeTrend | str:
+    """The novelty / learning check of one metric and variant (see ``TimeTrend``), or a note
+    saying why it could not be run."""
+    from scipy import stats
+
+    eligible = np.flatnonzero(u.first <= u.last - LATE_FROM)
+    arms = u.variant[eligible]
+    ne, de = _window(u, m, kind, 0, EARLY_DAYS, eligible)
+    nl, dl = _window(u, m, kind, LATE_FROM, None, eligible)
+    parts = {}
+    for arm in (control, variant):
+        sel = arms == arm
+        n = int(sel.sum())
+        if n < MIN_TREND_UNITS:
+            return (f"metric {m.name!r} ({variant}): no novelty check: {n} units of arm "
+                    f"{arm!r} were observed to day {LATE_FROM} of exposure or beyond (at least "
+                    f"{MIN_TREND_UNITS} per arm needed)")
+        means = [float(v[sel].mean()) for v in (ne, de, nl, dl)]
+        if min(means) <= 0:
+            return (f"metric {m.name!r} ({variant}): no novelty check: arm {arm!r} has no "
+                    "positive value in the first days or the later days of exposure (the check "
+                    "compares lifts, on the log scale)")
+        early = ne[sel] / means[0] - de[sel] / means[1]
+        late = nl[sel] / means[2] - dl[sel] / means[3]
+        parts[arm] = (n, np.log(means[0] / means[1]), np.log(means[2] / means[3]),
+                      early.var(ddof=1) / n, late.var(ddof=1) / n, (early - late).var(ddof=1) / n)
+    a, b = parts[control], parts[variant]
+    log_early, log_late = b[1] - a[1], b[2] - a[2]
+    se_early, se_late = np.sqrt(a[3] + b[3]), np.sqrt(a[4] + b[4])
+    se = float(np.sqrt(a[5] + b[5]))
+    z_stat = (log_early - log_late) / se if se > 0 else float("nan")
+    p = float(2 * stats.norm.sf(abs(z_stat))) if np.isfinite(z_stat) else float("nan")
+    q = float(stats.norm.ppf(1 - alpha / 2))
+    early_ci = (np.expm1(log_early - q * se_early), np.expm1(log_early + q * se_early))
+    late_ci = (np.expm1(log_late - q * se_late), np.expm1(log_late + q * se_late))
+    early_sig, late_sig = (bool(lo > 0 or hi < 0) for lo, hi in (early_ci, late_ci))
+    flagged = bool(np.isfinite(p) and p < TREND_ALPHA and (early_sig or late_sig))
+    direction = _direction(log_early, log_late, early_sig, late_sig) if flagged else "none"
+    early_text = (f"{np.expm1(log_early):+.1%} [{early_ci[0]:+.1%}, {early_ci[1]:+.1%}] in the "
+                  f"first {EARLY_DAYS} days of exposure")
+    late_text = (f"{np.expm1(log_late):+.1%} [{late_ci[0]:+.1%}, {late_ci[1]:+.1%}] from day "
+                 f"{LATE_FROM} on")
+    n_units = a[0] + b[0]
+    among = (f"change p = {p:.2g}, among the {n_units:,} units observed to day {LATE_FROM} of "
+             "exposure or beyond")
+    if direction == "fades":
+        message = (f"metric {m.name!r} ({variant}): the effect fades: {early_text}, {late_text} "
+                   f"({among}); a novelty effect? Run longer before deciding: the lasting "
+                   "effect is nearer the later figure, and the headline mixes both")
+    elif direction == "reverses":
+        message = (f"metric {m.name!r} ({variant}): the effect reverses: {early_text}, "
+                   f"{late_text} ({among}); a novelty effect hiding a lasting opposite one? Run "
+                   "longer before deciding: the headline mixes both")
+    elif direction == "grows":
+        message = (f"metric {m.name!r} ({variant}): the effect grows: {early_text}, {late_text} "
+                   f"({among}); a learning effect (or change aversion at first)? Run longer "
+                   "before deciding: the lasting effect is nearer the later figure, and the "
+                   "headline mixes both")
+    else:
+        message = (f"metric {m.name!r} ({variant}): no change with exposure time shown: "
+                   f"{early_text}, {late_text} ({among})")
+    return TimeTrend(m.name, variant, EARLY_DAYS, LATE_FROM, n_units, float(np.expm1(log_early)),
+                     float(early_ci[0]), float(early_ci[1]), float(np.expm1(log_late)),
+                     float(late_ci[0]), float(late_ci[1]), float(z_stat), p, TREND_ALPHA,
+                     flagged, direction, message)
+
+
+def time_view(frame: pd.DataFrame, variant_col: str, control: str, metrics: Sequence[Metric],
+              time_col: str, *, kinds: dict[str, str], options: AnalysisOptions,
+              unit_col: str | None = None, segment_col: str | None = None,
+              source: str = "experiment data") -> TimeView:
+    """Effects over time of ``frame`` (the rows as given, arm labels already merged).
+
+    ``metrics`` are the analysis' resolved metrics (caps resolved) and ``kinds`` the headline's
+    kind per metric, which every slice keeps (a day's 0/1 values are not re-detected).
+    Raises ``ExperimentInputError`` for dates that are missing or unreadable (naming the rows),
+    a span over ``MAX_DAYS``, or (without ``unit_col``) an id-like column whose ids have rows
+    on several dates.
+    """
+    days = check_time_input(frame, time_col, variant_col, unit_col, segment_col, source)
+    frame = frame.reset_index(drop=True)
+    ms = [m if m.denominator or kinds.get(m.name) not in ("proportion", "mean")
+          else replace(m, kind="proportion" if kinds[m.name] == "proportion" else "mean")
+          for m in metrics]
+    opts = replace(options, correction="none", sequential=False, bayesian=False)
+    u = _Units(frame, days, variant_col, ms, unit_col, source)
+    all_cells = np.ones(len(u.cell_unit), dtype=bool)
+    points: dict[str, list[TimePoint]] = {"cumulative": [], "daily": [], "exposure_day": []}
+    for d in range(u.last + 1):
+        if not (u.cell_day == d).any():
+            continue  # no row on this day (no exposure, no outcome): nothing to show
+        exposed = u.first <= d
+        cum = u.frame(variant_col, exposed, u.cell_day <= d)
+        points["cumulative"] += [_point(c, "cumulative", u.date(d), None) for c in
+                                 _slice_comparisons(cum, variant_col, control, ms, opts, source)]
+        if u.event:
+            daily = u.frame(variant_col, exposed, u.cell_day == d)
+        else:
+            daily = u.frame(variant_col, u.first == d, all_cells)
+        points["daily"] += [_point(c, "daily", u.date(d), None) for c in
+                            _slice_comparisons(daily, variant_col, control, ms, opts, source)]
+    notes: list[str] = []
+    trends: list[TimeTrend] = []
+    if u.event:
+        since = u.cell_day - u.first[u.cell_unit]
+        for k in range(u.last + 1):
+            observed = u.first + k <= u.last
+            found = _slice_comparisons(u.frame(variant_col, observed, since == k), variant_col,
+                                       control, ms, opts, source)
+            if not found:
+                break
+            points["exposure_day"] += [_point(c, "exposure_day", None, k) for c in found]
+        if u.last < LATE_FROM:
+            notes.append(f"no novelty check: the data span {u.last + 1} days, and comparing the "
+                         f"first {EARLY_DAYS} days of exposure with the days from day "
+                         f"{LATE_FROM} on needs units observed to day {LATE_FROM} of their "
+                         "exposure: run longer")
+        else:
+            variants = sorted({str(v) for v in u.variant} - {control})
+            for m in ms:
+                for v in variants:
+                    got = _trend(u, m, kinds.get(m.name, "mean"), control, v, options.alpha)
+                    if isinstance(got, str):
+                        notes.append(got)
+                    else:
+                        trends.append(got)
+    else:
+        notes.append("one date per unit: the daily effects are those of the units exposed that "
+                     "day (entry cohorts); effects by days since exposure and the novelty check "
+                     "need dated outcomes (one row per unit and day, or per event, with the "
+                     "unit id column)")
+    rank = {m.name: i for i, m in enumerate(ms)}
+    views = ("cumulative", "daily", "exposure_day")
+    out = [p for view in views for p in points[view]]
+    out.sort(key=lambda p: (rank.get(p.metric, 0), p.variant, views.index(p.view)))
+    return TimeView(time_col, "event" if u.event else "unit", u.date(0), u.date(u.last),
+                    u.last + 1, tuple(out), tuple(trends), tuple(notes))
+
+
+TIME_TABLE_COLUMNS = ("metric", "variant", "view", "date", "exposure_day", "n_control",
+                      "n_variant", "control_mean", "variant_mean", "absolute_effect", "ci_low",
+                      "ci_high", "relative_effect", "relative_ci_low", "relative_ci_high",
+                      "p_value")
+
+
+def time_table(view: TimeView) -> pd.DataFrame:
+    """The view's points as one frame, one row per metric x variant x view x day (the columns
+    of ``TimePoint``; ``exposure_day`` as a nullable integer)."""
+    rows = [p.to_dict() for p in view.points]
+    out = pd.DataFrame(rows, columns=list(TIME_TABLE_COLUMNS))
+    return out.astype({"exposure_day": "Int64", "n_control": "int64", "n_variant": "int64"})
