@@ -128,6 +128,13 @@ class AnalyzeRequest(Strict):
         None, description="Column with the randomisation unit's id (user, visitor): rows are "
                           "summed to one per unit first; a unit in several arms is an error. "
                           "Without it every row is one unit.", examples=[None])
+    time_col: str | None = Field(
+        None, description="Date column for the effects over time (answer field 'time'): each "
+                          "unit's exposure date, or with unit_col the date of each outcome row "
+                          "(a unit's first date is its exposure). Adds cumulative and daily "
+                          "effects by date, effects by days since exposure (dated rows) and a "
+                          "warning when the effect fades (novelty) or grows with exposure time.",
+        examples=[None])
     guardrails: dict[str, StrictFloat | StrictStr] = Field(
         default_factory=dict,
         description="Guardrail metric -> tolerated deterioration: a number is relative to "
@@ -485,6 +492,15 @@ class AnalysisAnswer(Answer):
                     "the same in every segment (metric, variant, segment_col, segments, "
                     "statistic, df, p_value, pooled_effect, scale: 'relative' where every "
                     "segment's means are positive, the lifts on the log scale, else 'absolute').")
+    time: dict[str, Any] | None = Field(
+        None,
+        description="With time_col: the effects over time (experiments.TimeView): time_col, "
+                    "level ('unit': one exposure date per unit; 'event': dated outcome rows), "
+                    "first_date, last_date, days, points (metric, variant, view 'cumulative' | "
+                    "'daily' | 'exposure_day', date or exposure_day, n_control, n_variant, "
+                    "means, absolute and relative effects with intervals, unadjusted p_value), "
+                    "trends (the novelty check per metric and variant: early and late effects, "
+                    "p_value, flagged, direction 'fades' | 'grows' | 'none', message) and notes.")
 
 
 class PlanAnswer(Answer):

@@ -447,3 +447,57 @@ def test_an_exception_escaping_a_route_gets_the_error_shape() -> None:
     body = json.loads(sent[1]["body"])
     assert body["code"] == "internal_error"
     assert set(body) == {"error", "code", "field", "loc", "detail"}
+
+
+def _dated_rows() -> list[dict[str, Any]]:
+    """Dated outcome rows of 600 users over 16 days, a +40% effect in the first 3 days of
+    exposure only."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    rows = []
+    for u in range(600):
+        arm = "treatment" if u % 2 else "control"
+        first = int(rng.integers(0, 6))
+        for k in range(16 - first):
+            lift = 1.4 if arm == "treatment" and k < 3 else 1.0
+            orders = int(rng.poisson(0.6 * lift))
+            if orders or k == 0:
+                rows.append({"user": f"u{u}", "variant": arm, "orders": orders,
+                             "day": str((pd.Timestamp("2026-11-02")
+                                         + pd.Timedelta(first + k, "D")).date())})
+    return rows
+
+
+def test_the_api_answers_the_time_view_like_the_engine(client: TestClient) -> None:
+    """time_col adds 'time' to the answer, valid against /docs.json, and the fading-effect
+    warning; bad dates name the rows, a missing column names time_col."""
+    import experiments as ex
+
+    spec = client.get("/docs.json").json()
+    rows = _dated_rows()
+    body = {"rows": rows, "control": "control", "metrics": ["orders"], "unit_col": "user",
+            "time_col": "day"}
+    r = client.post("/experiments/analyze", json=body)
+    assert r.status_code == 200, r.text
+    _check(spec, "/experiments/analyze", "post", 200, r.json())
+    time = r.json()["time"]
+    ref = ex.analyze(pd.DataFrame(rows), "variant", "control", "orders", unit_col="user",
+                     time_col="day")
+    assert ref.time is not None
+    assert time == json.loads(json.dumps(ref.time.to_dict()))
+    assert time["level"] == "event"
+    assert time["trends"][0]["direction"] == "fades"
+    assert time["trends"][0]["message"] in r.json()["warnings"]
+    assert "time" in spec["components"]["schemas"]["AnalysisAnswer"]["properties"]
+    bad = [dict(row) for row in rows]
+    bad[5]["day"] = "2026-11-31"
+    r = client.post("/experiments/analyze", json={**body, "rows": bad})
+    assert r.status_code == 400, r.text
+    assert r.json()["field"] == "rows", r.json()
+    assert "first rows[5]: ['2026-11-31']" in r.json()["error"]
+    r = client.post("/experiments/analyze", json={**body, "time_col": "date"})
+    assert (r.status_code, r.json()["field"]) == (400, "time_col"), r.json()
+    r = client.post("/experiments/analyze", json={k: v for k, v in body.items()
+                                                  if k != "time_col"})
+    assert r.json()["time"] is None
