@@ -173,13 +173,16 @@ def _time_tables(result: ExperimentResult) -> list[tuple[str, list[str], list[li
     if view.trends:
         t0 = view.trends[0]
         out.append((f"Does the effect change with exposure time? (first {t0.early_days} days "
-                    f"of exposure against day {t0.late_from} on; flagged at p < {t0.threshold})",
+                    f"of exposure against day {t0.late_from} on; flagged at adjusted p < "
+                    f"{t0.threshold} with one window's effect significant)",
                     ["metric", "variant", f"first {t0.early_days} days [CI]",
-                     f"from day {t0.late_from} [CI]", "units", "p", "flag"],
+                     f"from day {t0.late_from} [CI]", "units", "p",
+                     f"p adj ({result.correction})", "flag"],
                     [[t.metric, t.variant,
                       f"{_pct(t.early_effect)} [{_pct(t.early_ci_low)}, {_pct(t.early_ci_high)}]",
                       f"{_pct(t.late_effect)} [{_pct(t.late_ci_low)}, {_pct(t.late_ci_high)}]",
-                      str(t.n_units), _p(t.p_value), t.direction.upper() if t.flagged else "no"]
+                      str(t.n_units), _p(t.p_value), _p(t.p_value_adjusted),
+                      t.direction.upper() if t.flagged else "no"]
                      for t in view.trends]))
     return out
 

@@ -442,9 +442,11 @@ class TimeTrend(_Record):
         late_ci_high: upper bound of that interval.
         statistic: z statistic of ``log(1 + early) - log(1 + late)``.
         p_value: two-sided p-value of "the effect is the same in both windows".
+        p_value_adjusted: ``p_value`` adjusted with the analysis' correction over the checks
+            of every metric and variant (equal to it for one check or correction "none").
         threshold: ``p_value`` below which the change is flagged (``TREND_ALPHA``).
-        flagged: True when ``p_value < threshold`` and the early or the late effect is
-            itself significant at alpha (see docs/experiments.md, "Effects over time").
+        flagged: True when ``p_value_adjusted < threshold`` and the early or the late effect
+            is itself significant at alpha (see docs/experiments.md, "Effects over time").
         direction: when flagged, read from the window(s) whose effect is significant: "fades"
             (only the early one, or both with the late one nearer 0: novelty?), "grows" (only
             the late one, or both with the late one further from 0: learning?), "reverses"
@@ -465,6 +467,7 @@ class TimeTrend(_Record):
     late_ci_high: float
     statistic: float
     p_value: float
+    p_value_adjusted: float
     threshold: float
     flagged: bool
     direction: Literal["fades", "grows", "reverses", "none"]

@@ -37,6 +37,7 @@ import pandas as pd
 
 from experiments._errors import ExperimentInputError, Param, first_rows
 from experiments._metrics import Metric, _numeric, summarize
+from experiments._multiple import adjust_p_values
 from experiments._results import Comparison, TimePoint, TimeTrend, TimeView
 from experiments._units import _ID_LIKE
 
@@ -296,36 +297,51 @@ def _trend(u: _Units, m: Metric, kind: str, control: str, variant: str, alpha: f
     q = float(stats.norm.ppf(1 - alpha / 2))
     early_ci = (np.expm1(log_early - q * se_early), np.expm1(log_early + q * se_early))
     late_ci = (np.expm1(log_late - q * se_late), np.expm1(log_late + q * se_late))
-    early_sig, late_sig = (bool(lo > 0 or hi < 0) for lo, hi in (early_ci, late_ci))
-    flagged = bool(np.isfinite(p) and p < TREND_ALPHA and (early_sig or late_sig))
-    direction = _direction(log_early, log_late, early_sig, late_sig) if flagged else "none"
-    early_text = (f"{np.expm1(log_early):+.1%} [{early_ci[0]:+.1%}, {early_ci[1]:+.1%}] in the "
-                  f"first {EARLY_DAYS} days of exposure")
-    late_text = (f"{np.expm1(log_late):+.1%} [{late_ci[0]:+.1%}, {late_ci[1]:+.1%}] from day "
-                 f"{LATE_FROM} on")
     n_units = a[0] + b[0]
-    among = (f"change p = {p:.2g}, among the {n_units:,} units observed to day {LATE_FROM} of "
-             "exposure or beyond")
+    trend = TimeTrend(m.name, variant, EARLY_DAYS, LATE_FROM, n_units,
+                      float(np.expm1(log_early)), float(early_ci[0]), float(early_ci[1]),
+                      float(np.expm1(log_late)), float(late_ci[0]), float(late_ci[1]),
+                      float(z_stat), p, p, TREND_ALPHA, False, "none", "")
+    return judge(trend, p)
+
+
+def judge(t: TimeTrend, p_adjusted: float) -> TimeTrend:
+    """``t`` with ``p_value_adjusted``, and flagged, its direction and message set from it:
+    flagged when ``p_adjusted < TREND_ALPHA`` and the early or the late effect is itself
+    significant (its interval excludes 0)."""
+    early_sig, late_sig = (bool(lo > 0 or hi < 0) for lo, hi in ((t.early_ci_low,
+                                                                  t.early_ci_high),
+                                                                 (t.late_ci_low,
+                                                                  t.late_ci_high)))
+    flagged = bool(np.isfinite(p_adjusted) and p_adjusted < TREND_ALPHA
+                   and (early_sig or late_sig))
+    direction: Literal["fades", "grows", "reverses", "none"] = (
+        _direction(np.log1p(t.early_effect), np.log1p(t.late_effect), early_sig, late_sig)
+        if flagged else "none")
+    early_text = (f"{t.early_effect:+.1%} [{t.early_ci_low:+.1%}, {t.early_ci_high:+.1%}] in "
+                  f"the first {t.early_days} days of exposure")
+    late_text = (f"{t.late_effect:+.1%} [{t.late_ci_low:+.1%}, {t.late_ci_high:+.1%}] from day "
+                 f"{t.late_from} on")
+    adj = "" if p_adjusted == t.p_value else f", adjusted {p_adjusted:.2g}"
+    among = (f"change p = {t.p_value:.2g}{adj}, among the {t.n_units:,} units observed to day "
+             f"{t.late_from} of exposure or beyond")
+    head = f"metric {t.metric!r} ({t.variant}): "
     if direction == "fades":
-        message = (f"metric {m.name!r} ({variant}): the effect fades: {early_text}, {late_text} "
-                   f"({among}); a novelty effect? Run longer before deciding: the lasting "
-                   "effect is nearer the later figure, and the headline mixes both")
+        message = (f"{head}the effect fades: {early_text}, {late_text} ({among}); a novelty "
+                   "effect? Run longer before deciding: the lasting effect is nearer the later "
+                   "figure, and the headline mixes both")
     elif direction == "reverses":
-        message = (f"metric {m.name!r} ({variant}): the effect reverses: {early_text}, "
-                   f"{late_text} ({among}); a novelty effect hiding a lasting opposite one? Run "
-                   "longer before deciding: the headline mixes both")
-    elif direction == "grows":
-        message = (f"metric {m.name!r} ({variant}): the effect grows: {early_text}, {late_text} "
-                   f"({among}); a learning effect (or change aversion at first)? Run longer "
-                   "before deciding: the lasting effect is nearer the later figure, and the "
+        message = (f"{head}the effect reverses: {early_text}, {late_text} ({among}); a novelty "
+                   "effect hiding a lasting opposite one? Run longer before deciding: the "
                    "headline mixes both")
+    elif direction == "grows":
+        message = (f"{head}the effect grows: {early_text}, {late_text} ({among}); a learning "
+                   "effect (or change aversion at first)? Run longer before deciding: the "
+                   "lasting effect is nearer the later figure, and the headline mixes both")
     else:
-        message = (f"metric {m.name!r} ({variant}): no change with exposure time shown: "
-                   f"{early_text}, {late_text} ({among})")
-    return TimeTrend(m.name, variant, EARLY_DAYS, LATE_FROM, n_units, float(np.expm1(log_early)),
-                     float(early_ci[0]), float(early_ci[1]), float(np.expm1(log_late)),
-                     float(late_ci[0]), float(late_ci[1]), float(z_stat), p, TREND_ALPHA,
-                     flagged, direction, message)
+        message = f"{head}no change with exposure time shown: {early_text}, {late_text} ({among})"
+    return replace(t, p_value_adjusted=float(p_adjusted), flagged=flagged, direction=direction,
+                   message=message)
 
 
 def time_view(frame: pd.DataFrame, variant_col: str, control: str, metrics: Sequence[Metric],
@@ -387,6 +403,10 @@ def time_view(frame: pd.DataFrame, variant_col: str, control: str, metrics: Sequ
                         notes.append(got)
                     else:
                         trends.append(got)
+            # every metric x variant is checked: corrected like the headline's family (a
+            # flag in one of ten checks is otherwise ten times as likely as in one)
+            adjusted = adjust_p_values([t.p_value for t in trends], options.correction)
+            trends = [judge(t, float(p)) for t, p in zip(trends, adjusted, strict=True)]
     else:
         notes.append("one date per unit: the daily effects are those of the units exposed that "
                      "day (entry cohorts); effects by days since exposure and the novelty check "

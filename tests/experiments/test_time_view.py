@@ -133,6 +133,18 @@ def test_a_fading_effect_is_flagged_with_its_early_and_late_effects(
     assert t.message in fading_result.warnings
 
 
+def test_the_checks_of_several_metrics_are_corrected_like_the_headline(
+        fading_result: ex.ExperimentResult) -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    assert fading_result.time is not None
+    trends = fading_result.time.trends
+    assert [t.metric for t in trends] == ["orders", "orders/visits"]
+    holm = multipletests([t.p_value for t in trends], method="holm")[1]
+    assert [t.p_value_adjusted for t in trends] == pytest.approx(list(holm), rel=1e-12)
+    assert all(t.flagged == (t.p_value_adjusted < 0.01) for t in trends)
+
+
 def test_the_trend_standard_error_agrees_with_a_unit_bootstrap() -> None:
     rows = dated_rows("const", n_units=3000, seed=5)
     res = ex.analyze(rows, "variant", "control", "orders", unit_col="user_id", time_col="date")
