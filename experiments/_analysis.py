@@ -493,7 +493,8 @@ def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str |
                     *, options: AnalysisOptions | None = None, variant_col: str = "variant",
                     frame: pd.DataFrame | None = None, source: str = "experiment summary",
                     on_undefined: Literal["raise", "warn"] = "raise",
-                    caps_applied: bool = False) -> ExperimentResult:
+                    caps_applied: bool = False,
+                    nonnegative: frozenset[str] | None = None) -> ExperimentResult:
     """Analyse an aggregate table (see ``experiments._metrics``) -- e.g. computed in SQL.
 
     A metric with a ``cap`` or ``cap_quantile`` raises ``ExperimentInputError`` unless
@@ -502,6 +503,9 @@ def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str |
 
     ``metrics`` must name the ``metric`` rows to analyse, with the same definitions used to
     build the table (ratio and covariate metrics need the ``y_*`` and ``xy_sum`` columns).
+
+    ``nonnegative`` names the metrics known to hold no negative value (for the log-ratio
+    interval of the lift), instead of reading them from ``frame``.
 
     Degenerate metrics are never reported silently: a ratio whose denominator sums to 0 in an
     arm raises ``ExperimentInputError`` (``on_undefined="warn"`` turns that into a warning, as
@@ -540,8 +544,11 @@ def analyze_summary(summary: pd.DataFrame, control: str, metrics: Sequence[str |
     counts = {v: int(first.get(v, 0)) for v in order}
     srm = srm_check(counts, opts.expected_shares, opts.srm_alpha)
     kinds = {m.name: detect_kind(m, frame, summary) for m in ms}
-    nonnegative = frozenset(m.name for m in ms if kinds[m.name] == "proportion"
-                            or (frame is not None and _nonnegative(frame, m)))
+    if nonnegative is None:
+        nonnegative = frozenset(m.name for m in ms if kinds[m.name] == "proportion"
+                                or (frame is not None and _nonnegative(frame, m)))
+    else:
+        nonnegative = nonnegative | {m.name for m in ms if kinds[m.name] == "proportion"}
     comps, summaries, notes = _comparisons(summary, control, ms, kinds, order, opts, source,
                                            on_undefined, nonnegative)
     guard_metrics = {m.name: m for m in ms if m.is_guardrail}

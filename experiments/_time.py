@@ -20,10 +20,10 @@ per-unit values: CUPED, ratio metrics, caps, Welch or z, Fisher for a flat 0/1 a
 multiplicity correction. The novelty check compares the first ``EARLY_DAYS`` days of exposure
 with the days from ``LATE_FROM`` on, within the same units (see ``TimeTrend``).
 
-References: Deng, Knoblich & Lu (2018) for the delta method on ratios and log lifts; Chen, Liu
-& Xu (2019), "How A/B tests could go wrong: automatic diagnosis of invalid online experiments"
-(WSDM) and Kohavi, Tang & Xu (2020), "Trustworthy online controlled experiments", ch. 23, for
-novelty and primacy effects read by days since exposure.
+References: Deng, Knoblich & Lu (2018), "Applying the delta method in metric analytics" (KDD),
+for the delta method on ratios and log lifts; Kohavi, Tang & Xu (2020), "Trustworthy online
+controlled experiments" (Cambridge University Press), for novelty and primacy effects and
+reading them by days since exposure.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from experiments._errors import ExperimentInputError, Param, first_rows
-from experiments._metrics import Metric, _numeric, summarize
+from experiments._metrics import Metric, _numeric
 from experiments._multiple import adjust_p_values
 from experiments._results import Comparison, TimePoint, TimeTrend, TimeView
 from experiments._units import _ID_LIKE
@@ -155,22 +155,22 @@ def check_time_input(frame: pd.DataFrame, time_col: str, variant_col: str,
     return days
 
 
-def _slice_comparisons(unit_frame: pd.DataFrame, variant_col: str, control: str,
-                       metrics: Sequence[Metric], opts: AnalysisOptions, source: str
-                       ) -> list[Comparison]:
-    """The headline's comparisons on one slice of per-unit values (none when an arm has
-    fewer than 2 units there)."""
+def _slice_comparisons(u: _Units, units: np.ndarray, cells: np.ndarray, control: str,
+                       metrics: Sequence[Metric], opts: AnalysisOptions, variant_col: str,
+                       source: str) -> list[Comparison]:
+    """The headline's comparisons on one slice: the ``units`` (a mask), each with the sums of
+    its ``cells`` (a mask); none when control has fewer than 2 units there (arms with fewer
+    are left out)."""
     from experiments._analysis import analyze_summary
 
-    counts = unit_frame[variant_col].value_counts()
-    if counts.get(control, 0) < 2 or (counts >= 2).sum() < 2:
+    summary = u.summary(units, cells, metrics)
+    counts = summary.drop_duplicates("variant").set_index("variant")["n"]
+    if counts.get(control, 0) < 2 or len(counts) < 2:
         return []
-    keep = unit_frame[unit_frame[variant_col].map(counts) >= 2]
     try:
-        summary = summarize(keep, variant_col, metrics, source=source)
         res = analyze_summary(summary, control, metrics, options=opts, variant_col=variant_col,
-                              frame=keep, source=source, on_undefined="warn",
-                              caps_applied=True)
+                              source=source, on_undefined="warn", caps_applied=True,
+                              nonnegative=u.nonnegative)
     except ExperimentInputError:
         return []
     return list(res.comparisons)
@@ -200,6 +200,7 @@ class _Units:
         np.minimum.at(self.first, codes, day_index)
         firsts = np.unique(codes, return_index=True)[1]
         self.variant = frame[variant_col].astype(str).to_numpy()[firsts]
+        self.arm_names, self.arm = np.unique(self.variant, return_inverse=True)
         self.summed = list(dict.fromkeys(c for m in metrics for c in (m.column, m.denominator)
                                          if c))
         self.covariates = {c: _numeric(frame, c, variant_col, source)[firsts]
@@ -211,20 +212,48 @@ class _Units:
         self.cell_unit = grouped["unit"].to_numpy()
         self.cell_day = grouped["day"].to_numpy()
         self.cell_values = {c: grouped[c].to_numpy(dtype=float) for c in self.summed}
+        self.nonnegative = frozenset(
+            m.name for m in metrics if all((self.cell_values[c] >= 0).all()
+                                           for c in (m.column, m.denominator) if c))
         self.last = int(day_index.max())
         self.event = bool(unit_col is not None
                           and (self.cell_day != self.first[self.cell_unit]).any())
 
-    def frame(self, variant_col: str, units: np.ndarray, cells: np.ndarray) -> pd.DataFrame:
-        """Per-unit values of ``units`` (a mask), summing the ``cells`` (a mask)."""
-        out = {variant_col: self.variant[units]}
+    def summary(self, units: np.ndarray, cells: np.ndarray, metrics: Sequence[Metric]
+                ) -> pd.DataFrame:
+        """The aggregate table (``experiments._metrics.summarize``'s) of the ``units`` (a
+        mask), each unit's metric columns summed over the ``cells`` (a mask) and capped as the
+        headline caps them; arms with fewer than 2 units are left out."""
+        arm = self.arm[units]
+        k = len(self.arm_names)
+        n = np.bincount(arm, minlength=k)
+        sums: dict[str, np.ndarray] = {}
         for col in self.summed:
-            sums = np.bincount(self.cell_unit[cells], weights=self.cell_values[col][cells],
-                               minlength=self.n)
-            out[col] = sums[units]
-        for col, values in self.covariates.items():
-            out[col] = values[units]
-        return pd.DataFrame(out)
+            sums[col] = np.bincount(self.cell_unit[cells], weights=self.cell_values[col][cells],
+                                    minlength=self.n)[units]
+        rows = []
+        for m in metrics:
+            x = sums[m.column] if m.cap is None else np.minimum(sums[m.column], m.cap)
+            y = None
+            if m.denominator:
+                y = sums[m.denominator]
+            elif m.covariate:
+                y = self.covariates[m.covariate][units]
+                if m.covariate_cap is not None:
+                    y = np.minimum(y, m.covariate_cap)
+            stats = {"sum": x, "sum_sq": x * x}
+            if y is not None:
+                stats |= {"y_sum": y, "y_sum_sq": y * y, "xy_sum": x * y}
+            totals = {key: np.bincount(arm, weights=v, minlength=k) for key, v in stats.items()}
+            for i, name in enumerate(self.arm_names):
+                if n[i] < 2:
+                    continue
+                rows.append({"variant": str(name), "metric": m.name, "n": int(n[i]),
+                             **{key: float(totals[key][i]) if key in totals else np.nan
+                                for key in ("sum", "sum_sq", "y_sum", "y_sum_sq", "xy_sum")}})
+        out = pd.DataFrame(rows, columns=["variant", "metric", "n", "sum", "sum_sq", "y_sum",
+                                          "y_sum_sq", "xy_sum"])
+        return out.astype({"n": "int64"})
 
     def date(self, d: int) -> str:
         return str((self.day0 + pd.Timedelta(days=d)).date())
@@ -369,23 +398,22 @@ def time_view(frame: pd.DataFrame, variant_col: str, control: str, metrics: Sequ
         if not (u.cell_day == d).any():
             continue  # no row on this day (no exposure, no outcome): nothing to show
         exposed = u.first <= d
-        cum = u.frame(variant_col, exposed, u.cell_day <= d)
-        points["cumulative"] += [_point(c, "cumulative", u.date(d), None) for c in
-                                 _slice_comparisons(cum, variant_col, control, ms, opts, source)]
-        if u.event:
-            daily = u.frame(variant_col, exposed, u.cell_day == d)
-        else:
-            daily = u.frame(variant_col, u.first == d, all_cells)
-        points["daily"] += [_point(c, "daily", u.date(d), None) for c in
-                            _slice_comparisons(daily, variant_col, control, ms, opts, source)]
+        cum = _slice_comparisons(u, exposed, u.cell_day <= d, control, ms, opts, variant_col,
+                                 source)
+        points["cumulative"] += [_point(c, "cumulative", u.date(d), None) for c in cum]
+        daily = (_slice_comparisons(u, exposed, u.cell_day == d, control, ms, opts,
+                                    variant_col, source) if u.event else
+                 _slice_comparisons(u, u.first == d, all_cells, control, ms, opts, variant_col,
+                                    source))
+        points["daily"] += [_point(c, "daily", u.date(d), None) for c in daily]
     notes: list[str] = []
     trends: list[TimeTrend] = []
     if u.event:
         since = u.cell_day - u.first[u.cell_unit]
         for k in range(u.last + 1):
             observed = u.first + k <= u.last
-            found = _slice_comparisons(u.frame(variant_col, observed, since == k), variant_col,
-                                       control, ms, opts, source)
+            found = _slice_comparisons(u, observed, since == k, control, ms, opts, variant_col,
+                                       source)
             if not found:
                 break
             points["exposure_day"] += [_point(c, "exposure_day", None, k) for c in found]
