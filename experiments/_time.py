@@ -83,14 +83,16 @@ def parse_days(frame: pd.DataFrame, time_col: str, source: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         parsed = raw
     else:
-        text = raw.astype("string").str.strip()
+        # a UTC offset after a time is dropped, keeping each timestamp's own calendar day
+        # (offsets that differ between rows had stopped pandas with "Mixed timezones")
+        text = raw.astype("string").str.strip().str.replace(
+            r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", r"\1",
+            regex=True)
         parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
-        retry = parsed.isna() & text.notna() & (text != "")
-        if retry.any():  # not ISO: let pandas infer the format of those cells one by one
-            parsed = parsed.astype("datetime64[ns]") if parsed.dt.tz is None else parsed
-            other = pd.to_datetime(text[retry], errors="coerce", format="mixed")
-            if other.notna().any():
-                parsed = parsed.where(~retry, other)
+        if parsed.isna().all() and text.notna().any():
+            # not ISO: one format for the column (see _other_format); a column with ISO dates
+            # keeps its other cells as errors ('2026-13-01' is no 13 January)
+            parsed = _other_format(text, time_col, source)
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(None)  # the local calendar day of each timestamp
     parsed = pd.to_datetime(parsed, errors="coerce")
@@ -114,6 +116,30 @@ def parse_days(frame: pd.DataFrame, time_col: str, source: str) -> pd.Series:
             "experiment's own rows only."
         )
     return days.reset_index(drop=True)
+
+
+def _other_format(text: pd.Series, time_col: str, source: str) -> pd.Series:
+    """Dates that are not ISO, read with one format inferred for the column, month first or
+    day first: the one that reads every cell, or raise when both do and disagree ('05/11/2026'
+    is 11 May or 5 November; read cell by cell, '05/11' and '13/11' had become May and
+    November in one column)."""
+    import warnings
+
+    with warnings.catch_warnings():  # "could not infer format": the cells are then NaT
+        warnings.simplefilter("ignore", UserWarning)
+        month = pd.to_datetime(text, errors="coerce", dayfirst=False)
+        day = pd.to_datetime(text, errors="coerce", dayfirst=True)
+    present = text.notna() & (text != "")
+    if month[present].notna().all() and day[present].notna().all() and not month.equals(day):
+        differ = np.flatnonzero(((month != day) & present).to_numpy())
+        example = str(text.iloc[differ[0]])
+        raise ExperimentInputError(
+            f"{source}: time column {time_col!r} has dates such as {example!r} that read as "
+            f"{month.iloc[differ[0]].date()} (month first) or {day.iloc[differ[0]].date()} (day "
+            f"first), and every date of the column reads both ways. Fix: write the dates as "
+            "ISO (2026-11-05), or day-first dates with a day over 12 among them."
+        )
+    return day if day.notna().sum() > month.notna().sum() else month
 
 
 def _unit_level_repeats(frame: pd.DataFrame, days: pd.Series, time_col: str,

@@ -28,10 +28,11 @@ def _lift(kind: str, k: np.ndarray) -> np.ndarray:
 
 
 def dated_rows(kind: str, n_units: int = 4000, span: int = 28, enter: int = 14, seed: int = 0,
-               base_rate: float = 0.3) -> pd.DataFrame:
+               base_rate: float = 0.3, weekly: float = 0.0) -> pd.DataFrame:
     """One row per unit and active day (the exposure day always logged): units enter over
     ``enter`` days; orders on day k of exposure are Poisson(propensity x base(k) x lift(k)),
-    base(k) decaying (users most active right after exposure), lift(k) the treatment's."""
+    base(k) decaying (users most active right after exposure), lift(k) the treatment's;
+    ``weekly`` > 0 multiplies weekends by ``1 + weekly``."""
     rng = np.random.default_rng(seed)
     arm = np.where(rng.random(n_units) < 0.5, "control", "treatment")
     first = rng.integers(0, enter, n_units)
@@ -43,7 +44,8 @@ def dated_rows(kind: str, n_units: int = 4000, span: int = 28, enter: int = 14, 
     keep = k >= 0
     unit, day, k = unit[keep], day[keep], k[keep]
     mult = np.where(arm[unit] == "treatment", _lift(kind, k), 1.0)
-    orders = rng.poisson(prop[unit] * base_rate * (0.6 + 0.4 * np.exp(-k / 3)) * mult)
+    season = 1 + weekly * (((day + 6) % 7) >= 5)  # 2026-11-02 is a Monday
+    orders = rng.poisson(prop[unit] * base_rate * (0.6 + 0.4 * np.exp(-k / 3)) * mult * season)
     visits = orders + rng.poisson(prop[unit])
     rows = (orders > 0) | (visits > 0) | (k == 0)
     dates = pd.Timestamp("2026-11-02") + pd.to_timedelta(day[rows], unit="D")
@@ -260,6 +262,23 @@ def test_unreadable_or_missing_dates_are_named_with_their_rows() -> None:
     long = _rows().assign(date=["1990-01-01", "2026-11-02"] * 20)
     with pytest.raises(ExperimentInputError, match="spans 13,455 days"):
         ex.analyze(long, "variant", "control", "orders", time_col="date")
+
+
+def test_day_first_dates_are_read_with_one_format_and_ambiguous_ones_are_an_error() -> None:
+    frame = _rows().assign(date=["05/11/2026", "13/11/2026"] * 20)
+    res = ex.analyze(frame, "variant", "control", "orders", time_col="date")
+    assert res.time is not None
+    # day first for every cell: 5 and 13 November (cell by cell, 05/11 had been 11 May)
+    assert (res.time.first_date, res.time.last_date, res.time.days) == (
+        "2026-11-05", "2026-11-13", 9)
+    frame = _rows().assign(date=["05/11/2026", "06/11/2026"] * 20)
+    with pytest.raises(ExperimentInputError, match=r"'05/11/2026' that read as 2026-05-11 "
+                       r"\(month first\) or 2026-11-05 \(day first\)"):
+        ex.analyze(frame, "variant", "control", "orders", time_col="date")
+    mixed = _rows().assign(date=["2026-11-02", "2026-11-03 08:15:00+01:00"] * 20)
+    res = ex.analyze(mixed, "variant", "control", "orders", time_col="date")
+    assert res.time is not None
+    assert res.time.days == 2
 
 
 def test_a_unit_on_several_dates_of_a_unit_level_file_is_an_error() -> None:
