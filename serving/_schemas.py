@@ -556,6 +556,9 @@ class ModelInfo(Answer):
                     "customer model registered before 2026-12-05).",
         examples=["2025-12-30"])
     run_id: str | None = Field(description="MLflow run that produced the version.")
+    promotion: str | None = Field(
+        None, description="Why this version is the champion: the comparison it won, or "
+                          "'promoted by hand: <reason>' (brain models NAME lists every move).")
     loaded_at: float = Field(description="When the server loaded it (unix time, seconds).")
     known_in_advance: list[str] | None = Field(
         None, description="Forecasters only: columns POST /forecast_traffic needs under "
