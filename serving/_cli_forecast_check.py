@@ -42,19 +42,33 @@ def pick_forecast(actuals: pd.DataFrame, run: str | None, forecast: Path | None
             raise ValueError(f"forecast check: --run {run!r} matches {len(match)} of the "
                              f"{len(kept)} kept forecasts; {_listing(kept)}")
         k = match[0]
-        return load_forecast(k.run_id), _describe(k)
+        try:
+            return load_forecast(k.run_id), _describe(k)
+        except Exception as exc:  # e.g. the artifact removed from the store
+            raise ValueError(f"forecast check: the kept forecast of MLflow run {k.run_id} "
+                             f"cannot be read ({type(exc).__name__}: {_first_line(exc)}); "
+                             f"{_listing(kept)}") from None
     end = pd.to_datetime(actuals["ds"]).max()
     ids = set(actuals["series_id"].astype(str))
     for k in kept:
         if k.first > end:
             continue
-        frame = load_forecast(k.run_id)
+        try:
+            frame = load_forecast(k.run_id)
+        except Exception as exc:  # its artifact gone (a cleaned store, a concurrent prune)
+            show_note(f"the kept forecast of MLflow run {k.run_id} cannot be read "
+                      f"({type(exc).__name__}: {_first_line(exc)}); looking at older ones")
+            continue
         if ids & set(frame["series_id"]):
             return frame, _describe(k)
     raise ValueError(f"forecast check: no kept forecast starts by the actuals' last period "
                      f"{_fmt(end)} with a series of theirs ({len(kept)} kept); "
                      f"{_listing(kept)}. 'brain forecast predict' keeps each forecast; pass "
                      "--forecast FILE for a forecast.csv of your own")
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [""])[0]
 
 
 def _describe(k: LoggedForecast) -> str:

@@ -190,3 +190,27 @@ def test_a_kept_forecast_that_cannot_be_read_does_not_stop_a_training(
     earlier_forecast_warnings(series)
     assert any(f"kept forecast of MLflow run {run_id} could not be checked" in n
                for n in _cli_common._shown_notes)
+
+
+def test_check_skips_a_kept_forecast_that_cannot_be_read(tmp_path: Path,
+                                                          series_maker: Callable) -> None:
+    """The newest kept forecast's artifact gone (a cleaned store, a prune by a concurrent
+    predict): check said a traceback; it names the run and checks the next one."""
+    series, _ = series_maker(n_days=100)
+    path = tmp_path / "s.csv"
+    series.to_csv(path, index=False)
+    start = series["ds"].iloc[80]
+    older = log_forecast(_forecast(start=str(start.date())).assign(series_id="total"),
+                         "m v1", "models:/m/1", series["ds"].iloc[79])
+    newer = log_forecast(_forecast(start=str(start.date())).assign(series_id="total"),
+                         "m v2", "models:/m/2", series["ds"].iloc[79])
+    run = mlflow.MlflowClient().get_run(newer)
+    for f in Path(run.info.artifact_uri.removeprefix("file://")).iterdir():
+        f.unlink()
+    runner = CliRunner()
+    res = runner.invoke(forecast_app, ["check", "--series", str(path)])
+    assert res.exit_code == 0, (res.output, res.exception)
+    assert f"MLflow run {older}" in _text(res)
+    res = runner.invoke(forecast_app, ["check", "--series", str(path), "--run", newer[:10]])
+    assert res.exit_code == 2, res.output
+    assert f"the kept forecast of MLflow run {newer} cannot be read" in _text(res)
