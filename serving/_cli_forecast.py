@@ -673,11 +673,20 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         show_note(f"{png.name} shows the first {_CHART_SERIES} of {n_series} series; all are in "
                    f"{fc_path.name}")
     peaks.attrs["unit"] = "hours" if inner.panel_.freq == "h" else "days"
-    from training._forecast_check import log_forecast
+    from training._forecast_check import FORECASTS_EXPERIMENT, log_forecast
 
-    # kept so that 'brain forecast check' can score it on the actuals that arrive
-    peaks.attrs["run_id"] = log_forecast(
-        fc, label, model_uri, max(g.ds[-1] for g in inner.panel_.series.values()))
+    # kept so that 'brain forecast check' can score it on the actuals that arrive; the files
+    # are written: a store that refuses the run (the experiment deleted in the MLflow UI)
+    # is said, it does not take the forecast away
+    try:
+        peaks.attrs["run_id"] = log_forecast(
+            fc, label, model_uri, max(g.ds[-1] for g in inner.panel_.series.values()))
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        show_note(f"the forecast could not be kept for 'brain forecast check' "
+                  f"({type(exc).__name__}: {first}); check it later with --forecast "
+                  f"{fc_path} (a deleted experiment '{FORECASTS_EXPERIMENT}' can be restored "
+                  "in the MLflow UI)")
     return {"forecast": fc_path, "peaks": pk_path, "chart": png}, peaks
 
 
@@ -800,8 +809,10 @@ def predict_cmd(horizon: HorizonOpt = 60,
     _peaks_table(peaks, horizon, peaks.attrs.get("unit", "periods"), paths["peaks"])
     for label, path in paths.items():
         console.print(f"{label}: {path}")
-    console.print(f"kept as MLflow run {peaks.attrs['run_id']} (experiment traffic_forecasts): "
-                  "'brain forecast check' scores it on the actuals that arrive", highlight=False)
+    if peaks.attrs.get("run_id"):
+        console.print(f"kept as MLflow run {peaks.attrs['run_id']} (experiment "
+                      "traffic_forecasts): 'brain forecast check' scores it on the actuals that "
+                      "arrive", highlight=False)
 
 
 @forecast_app.command("check")

@@ -214,3 +214,30 @@ def test_check_skips_a_kept_forecast_that_cannot_be_read(tmp_path: Path,
     res = runner.invoke(forecast_app, ["check", "--series", str(path), "--run", newer[:10]])
     assert res.exit_code == 2, res.output
     assert f"the kept forecast of MLflow run {newer} cannot be read" in _text(res)
+
+
+def test_predict_whose_forecast_cannot_be_kept_still_gives_its_forecast(
+        tmp_path: Path, series_maker: Callable) -> None:
+    """The experiment traffic_forecasts deleted in the MLflow UI (to clear the kept
+    forecasts): predict had ended in a traceback after writing its files, without its table."""
+    series, _ = series_maker(n_days=120)
+    path = tmp_path / "s.csv"
+    series.to_csv(path, index=False)
+    runner = CliRunner()
+    res = runner.invoke(forecast_app, ["train", "--series", str(path), "--horizon", "14",
+                                       "--folds", "1", "--model", "seasonal_naive"])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "out"
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "14", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    client = mlflow.MlflowClient()
+    exp = client.get_experiment_by_name(FORECASTS_EXPERIMENT)
+    assert exp is not None
+    client.delete_experiment(exp.experiment_id)
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "14", "--out", str(out)])
+    assert res.exit_code == 0, (res.output, res.exception)
+    text = _text(res)
+    assert "the forecast could not be kept for 'brain forecast check'" in text
+    assert "kept as MLflow run" not in text
+    assert "peaks:" in text
+    assert (out / "forecast.csv").exists()
