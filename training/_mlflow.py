@@ -348,6 +348,8 @@ def champion_moves(name: str) -> list[ChampionMove]:
             continue
         try:
             rec = json.loads(value)
+            if not isinstance(rec, dict):  # valid JSON, but not a move's record
+                raise TypeError(type(rec).__name__)
             prev = rec.get("previous")
             out.append(ChampionMove(int(seq), str(rec["at"]), None if prev is None else str(prev),
                                     str(rec["version"]), str(rec.get("by", "")),

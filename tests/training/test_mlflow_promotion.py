@@ -198,3 +198,19 @@ def test_the_champion_itself_is_not_compared_with_itself() -> None:
                               rescore_champion=_must_not_rescore)
     assert not again.promoted
     assert again.reason == f"v{v1} already is the champion"
+
+
+def test_a_move_tag_edited_by_hand_is_shown_as_it_is() -> None:
+    """Any JSON that is not a move's record (a list, a number) is shown, as a non-JSON value
+    is: brain models had ended in AttributeError."""
+    from training import champion_moves
+
+    v1 = _version(1.0, metric=10.0)
+    assert promote_if_better("toy", v1, "mae", 10.0, False, "eval-A").promoted
+    client = MlflowClient()
+    client.set_registered_model_tag("toy", "champion.move.00002", "[1, 2]")
+    client.set_registered_model_tag("toy", "champion.move.00003", "7")
+    client.set_registered_model_tag("toy", "champion.move.00004", "not json")
+    moves = champion_moves("toy")
+    assert [(m.seq, m.version) for m in moves] == [(1, str(v1)), (2, "?"), (3, "?"), (4, "?")]
+    assert [m.reason for m in moves[1:]] == ["[1, 2]", "7", "not json"]
