@@ -544,10 +544,14 @@ def models(
             last = moves[-1] if moves else None
             outside = champ is not None and (last is None or last.version != str(champ))
             versions = _model_versions(client, m.name, "models")
+            # no champion now but recorded moves: the alias was removed outside brain, and
+            # the last move's time and author describe no current champion
+            current = champ is not None and not outside and last is not None
             rows.append({"model": m.name, "champion": champ, "versions": len(versions),
-                         "champion_since": None if outside or last is None else last.at,
+                         "champion_since": last.at if current and last else None,
                          "moved_by": ("outside brain or before its history" if outside
-                                      else last.by if last else None),
+                                      else last.by if current and last
+                                      else "alias removed outside brain" if moves else None),
                          "moves": len(moves)})
         if as_json:
             typer.echo(json.dumps(rows, indent=1))  # plain: rich would wrap long lines

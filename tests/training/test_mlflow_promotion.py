@@ -214,3 +214,24 @@ def test_a_move_tag_edited_by_hand_is_shown_as_it_is() -> None:
     moves = champion_moves("toy")
     assert [(m.seq, m.version) for m in moves] == [(1, str(v1)), (2, "?"), (3, "?"), (4, "?")]
     assert [m.reason for m in moves[1:]] == ["[1, 2]", "7", "not json"]
+
+
+def test_a_model_whose_champion_alias_was_removed_lists_no_champion_since() -> None:
+    """The alias deleted in the MLflow UI: the listing gave the last move's time and author as
+    'champion since' / 'moved by' beside 'champion: none'."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+
+    v1 = _version(1.0, metric=10.0)
+    assert promote_if_better("toy", v1, "mae", 10.0, False, "eval-A").promoted
+    MlflowClient().delete_registered_model_alias("toy", CHAMPION)
+    res = CliRunner().invoke(app, ["models", "--json"])
+    assert res.exit_code == 0, res.output
+    row = next(r for r in json.loads(res.output) if r["model"] == "toy")
+    assert row["champion"] is None
+    assert row["champion_since"] is None
+    assert row["moved_by"] == "alias removed outside brain"
+    assert row["moves"] == 1
