@@ -42,6 +42,9 @@ class LoadedModel:
         tags: all version tags (evaluation key, data cutoff, run id, ...).
         run_id: MLflow run that produced it.
         loaded_at: unix time of loading.
+        outside_history: the alias points at this version though brain's last recorded
+            champion move (``champion_moves``) went to another: it was moved outside brain
+            (the MLflow UI or API), so the version's ``promotion`` tag is not why it serves.
     """
 
     name: str
@@ -51,13 +54,14 @@ class LoadedModel:
     tags: dict[str, str]
     run_id: str | None
     loaded_at: float = field(default_factory=time.time)
+    outside_history: bool = False
 
     def describe(self) -> dict[str, Any]:
         out = {"name": self.name, "version": self.version, "aliases": [CHAMPION],
                "metrics": self.metrics, "evaluation": self.tags.get("eval.key"),
                "data_cutoff": self.tags.get("data_cutoff"), "run_id": self.run_id,
                # why this version is the champion (a client sees a rollback or a manual move)
-               "promotion": self.tags.get("promotion"),
+               "promotion": self._promotion(),
                "loaded_at": self.loaded_at}
         forecaster = getattr(self.model, "forecaster", None)
         panel = getattr(forecaster, "panel_", None)
@@ -76,6 +80,28 @@ class LoadedModel:
             limit = getattr(forecaster, "max_h_", None)
             out["max_horizon"] = min(MAX_HORIZON, int(limit)) if limit else MAX_HORIZON
         return out
+
+
+    def _promotion(self) -> str | None:
+        tag = self.tags.get("promotion")
+        if not self.outside_history:
+            return tag
+        # its tag may say it lost ("not promoted: ...") while it serves
+        return ("set outside brain (the champion alias was moved in the MLflow UI or API, not "
+                "by training or brain promote)" + (f"; this version's last decision: {tag}"
+                                                  if tag else ""))
+
+
+def _outside_history(name: str, version: str) -> bool:
+    """Whether brain's recorded champion moves of ``name`` end on another version than
+    ``version`` (False without recorded moves: a store from before they were kept)."""
+    from training import champion_moves
+
+    try:
+        moves = champion_moves(name)
+    except Exception:  # the history is a description: never a reason not to serve
+        return False
+    return bool(moves) and moves[-1].version != version
 
 
 def _pyfunc_loader(uri: str) -> Any:
@@ -163,7 +189,8 @@ class Champions:
                 metrics = {k[5:]: _float(v) for k, v in mv.tags.items()
                            if k.startswith("eval.") and k not in ("eval.key", "eval.rows")}
                 new = LoadedModel(name, str(mv.version), model, metrics, dict(mv.tags),
-                                  mv.run_id)
+                                  mv.run_id,
+                                  outside_history=_outside_history(name, str(mv.version)))
                 models = dict(self._models)
                 models[name] = new
                 self._models = models  # atomic swap: readers hold their own reference

@@ -235,3 +235,28 @@ def test_a_model_whose_champion_alias_was_removed_lists_no_champion_since() -> N
     assert row["champion_since"] is None
     assert row["moved_by"] == "alias removed outside brain"
     assert row["moves"] == 1
+
+
+def test_a_champion_set_outside_brain_is_not_served_with_its_losing_reason() -> None:
+    """GET /models' promotion: v2 lost its comparison, then the alias was moved onto it in the
+    MLflow UI; /models had given 'v2 ... does not beat champion v1' as why v2 is champion."""
+    from serving._registry import Champions
+
+    v1 = _version(1.0, metric=8.0)
+    assert promote_if_better("toy", v1, "mae", 8.0, False, "eval-A").promoted
+    v2 = _version(2.0, metric=9.0)
+    assert not promote_if_better("toy", v2, "mae", 9.0, False, "eval-A").promoted
+    champions = Champions(names=("toy",), loader=lambda uri: None)
+    champions.refresh()
+    assert "becomes champion" in champions.get("toy").describe()["promotion"]
+    MlflowClient().set_registered_model_alias("toy", CHAMPION, v2)  # the MLflow UI
+    champions.refresh()
+    said = champions.get("toy").describe()["promotion"]
+    assert said.startswith("set outside brain"), said
+    assert "this version's last decision: v2" in said
+    from training import set_champion
+
+    set_champion("toy", v2, "checked by hand")  # brain promote: its reason again
+    fresh = Champions(names=("toy",), loader=lambda uri: None)
+    fresh.refresh()
+    assert fresh.get("toy").describe()["promotion"] == "promoted by hand: checked by hand"
