@@ -832,7 +832,7 @@ def check_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
     if run is not None and forecast is not None:
         raise ValueError("forecast check: pass --run or --forecast, not both")
     frame, _ = _load_inputs(data, series, events, None, freq, only, tz)
-    fc, what = pick_forecast(frame, run, forecast)
+    fc, what = pick_forecast(frame, run, forecast, tz)
     print_check(fc, frame, what)
 
 

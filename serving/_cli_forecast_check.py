@@ -24,16 +24,24 @@ def _fmt(ts: pd.Timestamp) -> str:
     return f"{ts:%Y-%m-%d}" if ts == ts.normalize() else f"{ts:%Y-%m-%d %H:%M}"
 
 
-def pick_forecast(actuals: pd.DataFrame, run: str | None, forecast: Path | None
-                  ) -> tuple[pd.DataFrame, str]:
+def pick_forecast(actuals: pd.DataFrame, run: str | None, forecast: Path | None,
+                  tz: str = "UTC") -> tuple[pd.DataFrame, str]:
     """The forecast to check and a line saying which: ``--forecast FILE``, ``--run ID``, or the
     newest kept forecast whose first period the actuals reach and that shares a series with
-    them. A ValueError names what is kept when none fits."""
-    from features._io import read_table
+    them. A ValueError names what is kept when none fits. A file's times with UTC offsets are
+    read in the business time zone ``tz``, as the actuals are."""
+    from features._io import _has_offsets, read_table
     from training._forecast_check import load_forecast, logged_forecasts
 
     if forecast is not None:
         frame = read_table(forecast)
+        if "ds" in frame.columns and _has_offsets(frame["ds"]):
+            try:
+                local = pd.to_datetime(frame["ds"], utc=True).dt.tz_convert(tz)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{forecast}: column 'ds' holds times that cannot be read "
+                                 f"({exc})") from None
+            frame = frame.assign(ds=local.dt.tz_localize(None))
         return frame, f"{forecast}"
     kept = logged_forecasts()
     if run is not None:

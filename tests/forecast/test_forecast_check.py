@@ -241,3 +241,26 @@ def test_predict_whose_forecast_cannot_be_kept_still_gives_its_forecast(
     assert "kept as MLflow run" not in text
     assert "peaks:" in text
     assert (out / "forecast.csv").exists()
+
+
+def test_a_forecast_file_with_utc_offsets_is_read_in_the_business_time_zone(
+        tmp_path: Path, series_maker: Callable) -> None:
+    """A forecast.csv from another tool with '+00:00' times: check had ended in pandas' 'You
+    are trying to merge on datetime64[ns, UTC] and datetime64[ns] columns'."""
+    series, _ = series_maker(n_days=100)
+    path = tmp_path / "s.csv"
+    series.to_csv(path, index=False)
+    fc = _forecast(start=str(series["ds"].iloc[80].date())).assign(series_id="total")
+    plain = tmp_path / "plain.csv"
+    fc.to_csv(plain, index=False)
+    zoned = tmp_path / "zoned.csv"
+    fc.assign(ds=fc["ds"].dt.tz_localize("UTC").map(lambda t: t.isoformat())).to_csv(
+        zoned, index=False)
+    runner = CliRunner()
+    want = runner.invoke(forecast_app, ["check", "--series", str(path), "--forecast",
+                                        str(plain)])
+    assert want.exit_code == 0, want.output
+    res = runner.invoke(forecast_app, ["check", "--series", str(path), "--forecast",
+                                       str(zoned)])
+    assert res.exit_code == 0, res.output
+    assert _text(res).replace(str(zoned), "F") == _text(want).replace(str(plain), "F")
