@@ -95,7 +95,7 @@ def _listing(kept: list[LoggedForecast]) -> str:
 
 def print_check(forecast: pd.DataFrame, actuals: pd.DataFrame, what: str) -> None:
     """Score ``forecast`` on ``actuals`` and print the table, the warnings and notes."""
-    from training._forecast_check import check_forecast
+    from training._forecast_check import MIN_DAYS, check_forecast
 
     result = check_forecast(forecast, actuals)
     console.print(f"checking {what} on the actuals to "
@@ -131,7 +131,7 @@ def print_check(forecast: pd.DataFrame, actuals: pd.DataFrame, what: str) -> Non
                   f"{', '.join(result.unscored[:8])}")
     for w in result.warnings:
         err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
-    if not result.warnings and "recent_days" in t and np.nanmax(t["recent_days"]) >= 7:
+    if not result.warnings and "recent_days" in t and np.nanmax(t["recent_days"]) >= MIN_DAYS:
         console.print("no persistent error: no series had most of its last days on one side "
                       "of P50 with many beyond the 80% band on that side", highlight=False)
 

@@ -41,8 +41,9 @@ KEEP_FORECASTS = 40
 over three years, a weekly one for most of a year)."""
 RECENT_DAYS = 14
 """Days (the last ones checked) the persistence test reads."""
-MIN_DAYS = 7
-"""Fewest checked days the persistence test needs."""
+MIN_DAYS = 8
+"""Fewest checked days the persistence test needs: with 7, even every day beyond the band on
+one side is not unlikely enough (the side's tail is 2 / 2**7 = 1.6% > ``ALPHA``)."""
 ALPHA = 0.01
 """Level of each of the two one-sided binomial tests of ``persistent_error``."""
 
@@ -102,9 +103,10 @@ def persistent_error(on_side: int, beyond: int, n: int, alpha: float = ALPHA) ->
     Under right quantiles each period is above P50 with probability 1/2 and above P90 (or
     under P10) with probability 1/10. Both one-sided binomial tails must be at most ``alpha``:
     P(X >= on_side | n, 1/2) <= alpha (doubled: either side could have been the majority) and
-    P(X >= beyond | n, 1/10) <= alpha. With 14 days: 12 or more on one side and 5 or more
-    beyond the band. The days of a series are correlated (a week of sale, a slow month), so the
-    nominal level is optimistic; 1% keeps it conservative. The rule holds no number of any
+    P(X >= beyond | n, 1/10) <= alpha. With 14 days: 13 or more on one side and 5 or more
+    beyond the band (12 gives 1.3%); under 8 days it cannot hold. The days of a series are
+    correlated (a week of sale, a slow month), so the nominal level is optimistic; 1% keeps it
+    conservative. The rule holds no number of any
     dataset: only the quantiles' own definitions.
     """
     if n < 1:

@@ -264,3 +264,29 @@ def test_a_forecast_file_with_utc_offsets_is_read_in_the_business_time_zone(
                                        str(zoned)])
     assert res.exit_code == 0, res.output
     assert _text(res).replace(str(zoned), "F") == _text(want).replace(str(plain), "F")
+
+
+def test_min_days_is_the_fewest_days_on_which_the_rule_can_warn() -> None:
+    """MIN_DAYS was 7, where not even 7 of 7 days beyond the band can warn, and check said
+    'no persistent error' after 7 days as though it had tested them."""
+    from training._forecast_check import MIN_DAYS
+
+    def can_warn(n: int) -> bool:
+        return persistent_error(n, n, n)
+
+    assert can_warn(MIN_DAYS)
+    assert not can_warn(MIN_DAYS - 1)
+
+
+def test_seven_days_far_off_do_not_claim_no_persistent_error(
+        tmp_path: Path, series_maker: Callable) -> None:
+    series, _ = series_maker(n_days=100)
+    fc = _forecast(days=28, start=str(series["ds"].iloc[93].date())).assign(series_id="total")
+    f_path = tmp_path / "f.csv"
+    fc.to_csv(f_path, index=False)
+    s_path = tmp_path / "s.csv"
+    series.to_csv(s_path, index=False)  # 7 forecast days with an actual
+    res = CliRunner().invoke(forecast_app, ["check", "--series", str(s_path), "--forecast",
+                                            str(f_path)])
+    assert res.exit_code == 0, res.output
+    assert "no persistent error" not in _text(res)
