@@ -495,8 +495,11 @@ def promote(
     console.print(f"[green]{name}@champion -> v{version}[/]{was}: {reason}", highlight=False)
 
 
-def _model_versions(client, name: str, command: str) -> list:  # type: ignore[no-untyped-def]
-    """The registered versions of ``name``; an error naming the store's models when none."""
+def _model_versions(client, name: str, command: str,  # type: ignore[no-untyped-def]
+                    allow_empty: bool = False) -> list:
+    """The registered versions of ``name``; an error naming the store's models when none
+    (``allow_empty``: a registered model without versions, e.g. all deleted in the MLflow UI,
+    gives an empty list)."""
     from mlflow.exceptions import MlflowException
 
     from training._mlflow import store_note
@@ -507,6 +510,11 @@ def _model_versions(client, name: str, command: str) -> list:  # type: ignore[no
         versions = []
     if not versions:
         names = sorted(m.name for m in client.search_registered_models())
+        if name in names:
+            if allow_empty:
+                return []
+            raise ValueError(f"{command}: {name!r} is registered in {store_note()} but has no "
+                             "versions (deleted, or its registration failed); train it again")
         raise ValueError(f"{command}: no registered model {name!r} in {store_note()}; "
                          f"registered: {', '.join(names) or 'none'}")
     return versions
@@ -543,7 +551,7 @@ def models(
             moves = champion_moves(m.name)
             last = moves[-1] if moves else None
             outside = champ is not None and (last is None or last.version != str(champ))
-            versions = _model_versions(client, m.name, "models")
+            versions = _model_versions(client, m.name, "models", allow_empty=True)
             # no champion now but recorded moves: the alias was removed outside brain, and
             # the last move's time and author describe no current champion
             current = champ is not None and not outside and last is not None
@@ -569,7 +577,8 @@ def models(
         console.print(table)
         console.print("brain models NAME: its versions and champion history", highlight=False)
         return
-    versions = sorted(_model_versions(client, name, "models"), key=lambda v: int(v.version))
+    versions = sorted(_model_versions(client, name, "models", allow_empty=True),
+                      key=lambda v: int(v.version))
     champ = _champion_version(client, name)
     moves = champion_moves(name)
     outside = champ is not None and (not moves or moves[-1].version != champ)
@@ -605,6 +614,9 @@ def models(
             + ("no recorded move made" if moves else "was set before brain recorded champion "
                "moves, or outside brain")
             + " (e.g. in the MLflow UI or API): not in this history[/]", highlight=False)
+    elif champ is None and not versions:
+        console.print(f"{name} is registered but has no versions (deleted, or its registration "
+                      "failed)", highlight=False)
     elif champ is None:
         console.print(f"{name} has no champion; brain promote {name} VERSION sets one",
                       highlight=False)

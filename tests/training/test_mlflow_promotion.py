@@ -260,3 +260,30 @@ def test_a_champion_set_outside_brain_is_not_served_with_its_losing_reason() -> 
     fresh = Champions(names=("toy",), loader=lambda uri: None)
     fresh.refresh()
     assert fresh.get("toy").describe()["promotion"] == "promoted by hand: checked by hand"
+
+
+def test_a_registered_model_without_versions_does_not_stop_the_listing() -> None:
+    """A registered model whose versions were all deleted: brain models (every model) had
+    failed with "no registered model 'empty' ...; registered: empty, toy"."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+
+    v1 = _version(1.0, metric=10.0)
+    assert promote_if_better("toy", v1, "mae", 10.0, False, "eval-A").promoted
+    MlflowClient().create_registered_model("empty")
+    runner = CliRunner()
+    res = runner.invoke(app, ["models", "--json"])
+    assert res.exit_code == 0, res.output
+    rows = {r["model"]: r for r in json.loads(res.output)}
+    assert rows["empty"]["versions"] == 0
+    assert rows["empty"]["champion"] is None
+    assert rows["toy"]["champion"] == str(v1)
+    one = runner.invoke(app, ["models", "empty"])
+    assert one.exit_code == 0, one.output
+    assert "registered but has no versions" in " ".join(one.output.split())
+    promote = runner.invoke(app, ["promote", "empty", "1"])
+    assert promote.exit_code != 0
+    assert "'empty' is registered" in " ".join(promote.output.split())
