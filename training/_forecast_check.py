@@ -204,7 +204,13 @@ def _warning(sid: str, recent: pd.DataFrame, side: str, on_side: int, beyond: in
     where, band = ("above", "above P90") if side == "high" else ("below", "below P10")
     span = f"{recent['ds'].iloc[0]:%Y-%m-%d} .. {recent['ds'].iloc[-1]:%Y-%m-%d}"
     held = 100 * float(np.mean((recent["y"] >= recent["p10"]) & (recent["y"] <= recent["p90"])))
-    size = f"{abs(pct):.0f}% {where} the forecast" if np.isfinite(pct) else f"{where} the forecast"
+    if not np.isfinite(pct):
+        size = f"{where} the forecast"
+    elif (pct >= 0) == (side == "high"):
+        size = f"{abs(pct):.0f}% {where} the forecast"
+    else:  # most days on one side, the total on the other (one big miss: a promotion dropped)
+        size = (f"{where} the forecast on most days (its total "
+                f"{abs(pct):.0f}% {'above' if pct >= 0 else 'below'} the forecast's)")
     return (f"{sid} ran {size} ({where} P50 on {on_side} of the last {n} days, {span}; "
             f"{band} on {beyond}, where a right forecast has 1 in 10; the 80% band held "
             f"{held:.0f}%): a lasting change? Retrain on the new data (brain forecast train), "
