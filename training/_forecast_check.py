@@ -11,6 +11,7 @@ the promotions it forecast do not read as errors (``persistent_error``).
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -262,7 +263,13 @@ def _prune(client: MlflowClient, experiment_id: str, keep: int) -> None:
         uri = old.info.artifact_uri or ""
         client.delete_run(old.info.run_id)
         if uri.startswith("file:"):  # a local store: free the space now, not at 'mlflow gc'
-            shutil.rmtree(unquote(urlparse(uri).path), ignore_errors=True)
+            path = Path(unquote(urlparse(uri).path))
+            shutil.rmtree(path, ignore_errors=True)
+            # and the run's own folder (<experiment>/<run id>/artifacts): one empty folder
+            # per predict had stayed behind for good
+            if path.parent.name == old.info.run_id:
+                with contextlib.suppress(OSError):  # not empty (something else there), gone
+                    path.parent.rmdir()
 
 
 def logged_forecasts() -> list[LoggedForecast]:

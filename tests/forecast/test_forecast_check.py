@@ -118,6 +118,9 @@ def test_only_the_newest_forecasts_are_kept() -> None:
     deleted = [r for r in gone if r.info.lifecycle_stage == "deleted"]
     assert len(deleted) == 2
     assert all(not Path(r.info.artifact_uri.removeprefix("file://")).exists() for r in deleted)
+    # nor the run's folder: one empty folder per predict had stayed behind
+    assert all(not Path(r.info.artifact_uri.removeprefix("file://")).parent.exists()
+               for r in deleted)
 
 
 def test_predict_keeps_its_forecast_and_check_scores_it_on_later_actuals(
