@@ -298,12 +298,16 @@ _MAX_REASON = 2000  # tag values are bounded (5,000 characters in MLflow's SQL s
 
 @dataclass(frozen=True)
 class ChampionMove:
-    """One move of ``name@champion``, kept as a registered-model tag ``champion.move.NNNNN``
-    (a version's ``promotion`` tag says why that version was or was not promoted last; the
-    moves keep the order and the earlier champions, which that tag alone loses).
+    """One move of ``name@champion``, kept as a registered-model tag
+    ``champion.move.<UTC time, microseconds>.<random hex>`` (a version's ``promotion`` tag
+    says why that version was or was not promoted last; the moves keep the order and the
+    earlier champions, which that tag alone loses). The key is unique per move: a running
+    number (``champion.move.00011``) read and written by two processes promoting at once
+    gave both the same key, and one move was lost (a review: 10 of 11 recorded); MLflow tags
+    have no compare-and-set.
 
     Attributes:
-        seq: 1 for the first champion, then 2, 3...
+        seq: 1 for the oldest recorded move, then 2, 3... (by the keys' times)
         at: UTC time of the move (ISO 8601).
         previous: champion version before the move (None for the first).
         version: version that became champion.
@@ -322,15 +326,13 @@ class ChampionMove:
 def _record_move(client: MlflowClient, name: str, previous: str | None, version: str, by: str,
                  reason: str) -> None:
     try:
-        tags = client.get_registered_model(name).tags
-        seq = 1 + max((int(k.removeprefix(_MOVE_TAG)) for k in tags
-                       if k.startswith(_MOVE_TAG) and k.removeprefix(_MOVE_TAG).isdigit()),
-                      default=0)
-        value = json.dumps({"at": datetime.now(UTC).isoformat(timespec="seconds"),
+        now = datetime.now(UTC)
+        key = f"{_MOVE_TAG}{now:%Y%m%dT%H%M%S%fZ}.{os.urandom(3).hex()}"
+        value = json.dumps({"at": now.isoformat(timespec="seconds"),
                             "previous": None if previous is None else str(previous),
                             "version": str(version), "by": by,
                             "reason": reason[:_MAX_REASON]})
-        client.set_registered_model_tag(name, f"{_MOVE_TAG}{seq:05d}", value)
+        client.set_registered_model_tag(name, key, value)
     except MlflowException:  # the alias moved; a store refusing the record must not undo it
         _log.warning("%s: the champion move to v%s could not be recorded", name, version,
                      exc_info=True)
@@ -342,21 +344,20 @@ def champion_moves(name: str) -> list[ChampionMove]:
     configure_mlflow()
     tags = MlflowClient().get_registered_model(name).tags
     out = []
-    for key, value in tags.items():
-        seq = key.removeprefix(_MOVE_TAG)
-        if not (key.startswith(_MOVE_TAG) and seq.isdigit()):
-            continue
+    keys = sorted(k for k in tags if k.startswith(_MOVE_TAG))
+    for seq, key in enumerate(keys, start=1):
+        value = tags[key]
         try:
             rec = json.loads(value)
             if not isinstance(rec, dict):  # valid JSON, but not a move's record
                 raise TypeError(type(rec).__name__)
             prev = rec.get("previous")
-            out.append(ChampionMove(int(seq), str(rec["at"]), None if prev is None else str(prev),
+            out.append(ChampionMove(seq, str(rec["at"]), None if prev is None else str(prev),
                                     str(rec["version"]), str(rec.get("by", "")),
                                     str(rec.get("reason", ""))))
         except (ValueError, KeyError, TypeError):  # a tag edited by hand: shown as it is
-            out.append(ChampionMove(int(seq), "", None, "?", "", value))
-    return sorted(out, key=lambda m: m.seq)
+            out.append(ChampionMove(seq, "", None, "?", "", value))
+    return out
 
 
 def set_champion(name: str, version: str | int, reason: str) -> None:

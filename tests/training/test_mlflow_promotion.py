@@ -208,9 +208,9 @@ def test_a_move_tag_edited_by_hand_is_shown_as_it_is() -> None:
     v1 = _version(1.0, metric=10.0)
     assert promote_if_better("toy", v1, "mae", 10.0, False, "eval-A").promoted
     client = MlflowClient()
-    client.set_registered_model_tag("toy", "champion.move.00002", "[1, 2]")
-    client.set_registered_model_tag("toy", "champion.move.00003", "7")
-    client.set_registered_model_tag("toy", "champion.move.00004", "not json")
+    client.set_registered_model_tag("toy", "champion.move.99990101T000000000000Z.a", "[1, 2]")
+    client.set_registered_model_tag("toy", "champion.move.99990101T000000000000Z.b", "7")
+    client.set_registered_model_tag("toy", "champion.move.99990101T000000000000Z.c", "not json")
     moves = champion_moves("toy")
     assert [(m.seq, m.version) for m in moves] == [(1, str(v1)), (2, "?"), (3, "?"), (4, "?")]
     assert [m.reason for m in moves[1:]] == ["[1, 2]", "7", "not json"]
@@ -287,3 +287,24 @@ def test_a_registered_model_without_versions_does_not_stop_the_listing() -> None
     promote = runner.invoke(app, ["promote", "empty", "1"])
     assert promote.exit_code != 0
     assert "'empty' is registered" in " ".join(promote.output.split())
+
+
+def test_two_moves_at_the_same_moment_are_both_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A running number read and then written by two processes promoting at once gave both
+    the same tag, and one move was lost (a review: 10 of 11 recorded). Keys are now written
+    without reading (time + random part): even two moves at the same microsecond differ."""
+    from datetime import UTC, datetime
+
+    import training._mlflow as tm
+    from training import champion_moves, set_champion
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            return datetime(2026, 12, 5, 12, 0, 0, tzinfo=UTC)
+
+    monkeypatch.setattr(tm, "datetime", Frozen)
+    v1, v2 = _version(1.0, metric=10.0), _version(2.0, metric=9.0)
+    set_champion("toy", v1, "first")
+    set_champion("toy", v2, "second")
+    assert sorted(m.reason for m in champion_moves("toy")) == ["first", "second"]
