@@ -105,9 +105,11 @@ def print_check(forecast: pd.DataFrame, actuals: pd.DataFrame, what: str) -> Non
                          f"starts {_fmt(pd.to_datetime(forecast['ds']).min())}); check again "
                          "once they arrive")
     t = result.table
+    stamps = pd.to_datetime(forecast["ds"])
+    unit = "days" if (stamps == stamps.dt.normalize()).all() else "hours"  # an hourly forecast
     show = pd.DataFrame({
         "series_id": t["series_id"],
-        "days": t["periods"],
+        unit: t["periods"],
         "span": [f"{_fmt(a)} .. {_fmt(b)}" for a, b in zip(t["first"], t["last"], strict=True)],
         "actual": t["actual"].map(lambda v: f"{v:,.0f}"),
         "forecast": t["forecast"].map(lambda v: f"{v:,.0f}"),

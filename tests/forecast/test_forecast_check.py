@@ -308,3 +308,18 @@ def test_the_warning_does_not_give_the_total_the_sign_of_the_majority_side() -> 
     assert total < 0
     assert f"ran above the forecast on most days (its total {abs(total):.0f}% below" in w[0]
     assert f"{abs(total):.0f}% above" not in w[0]
+
+
+def test_an_hourly_check_counts_hours(tmp_path: Path) -> None:
+    """The table's count column said 'days' for an hourly forecast's hours."""
+    ds = pd.date_range("2026-01-01", periods=24 * 20, freq="h")
+    series = pd.DataFrame({"series_id": "total", "ds": ds, "y": 100.0})
+    fc = pd.DataFrame({"series_id": "total", "ds": ds[-48:], "p10": 90.0, "p50": 100.0,
+                       "p90": 110.0})
+    s_path, f_path = tmp_path / "s.csv", tmp_path / "f.csv"
+    series.to_csv(s_path, index=False)
+    fc.to_csv(f_path, index=False)
+    res = CliRunner().invoke(forecast_app, ["check", "--series", str(s_path), "--freq", "h",
+                                            "--forecast", str(f_path)])
+    assert res.exit_code == 0, res.output
+    assert "hours" in res.output
