@@ -84,10 +84,12 @@ def parse_days(frame: pd.DataFrame, time_col: str, source: str) -> pd.Series:
         parsed = raw
     else:
         # a UTC offset after a time is dropped, keeping each timestamp's own calendar day
-        # (offsets that differ between rows had stopped pandas with "Mixed timezones")
+        # (offsets that differ between rows had stopped pandas with "Mixed timezones"), as is
+        # a 'UTC' or 'GMT' word (BigQuery's '2026-11-05 10:00:00 UTC' was not ISO for pandas,
+        # and read day first '2026-11-05' is 11 May)
         text = raw.astype("string").str.strip().str.replace(
-            r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", r"\1",
-            regex=True)
+            r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$",
+            r"\1", regex=True, case=False)
         parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
         if parsed.isna().all() and text.notna().any():
             # not ISO: one format for the column (see _other_format); a column with ISO dates

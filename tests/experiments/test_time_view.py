@@ -355,3 +355,14 @@ def test_brain_ab_analyze_time_col_prints_writes_csv_and_names_its_options(tmp_p
                               "--time-csv", str(tmp_path / "t2.csv")])
     assert bad.exit_code == 2
     assert "pass --time-col too" in " ".join(bad.output.split())
+
+
+def test_iso_timestamps_with_a_utc_word_are_read_as_iso() -> None:
+    """BigQuery exports timestamps as '2026-11-05 10:00:00 UTC': not ISO for pandas, they fell
+    to the month-or-day-first reading, where dateutil reads '2026-11-05' day first as 11 May,
+    and a test on days 1-12 of a month was an error calling its dates ambiguous."""
+    frame = _rows().assign(date=["2026-11-05 10:00:00 UTC", "2026-11-06 23:59:59 GMT"] * 20)
+    res = ex.analyze(frame, "variant", "control", "orders", time_col="date")
+    assert res.time is not None
+    assert (res.time.first_date, res.time.last_date, res.time.days) == (
+        "2026-11-05", "2026-11-06", 2)
