@@ -500,7 +500,8 @@ class AnalysisAnswer(Answer):
                     "'daily' | 'exposure_day', date or exposure_day, n_control, n_variant, "
                     "means, absolute and relative effects with intervals, unadjusted p_value), "
                     "trends (the novelty check per metric and variant: early and late effects, "
-                    "p_value, flagged, direction 'fades' | 'grows' | 'none', message) and notes.")
+                    "p_value, flagged, direction 'fades' | 'grows' | 'reverses' | 'none', "
+                    "message) and notes.")
 
 
 class PlanAnswer(Answer):
