@@ -236,21 +236,33 @@ def fit_responses(z: dict[str, np.ndarray], reg: dict[str, dict[str, np.ndarray]
         raw[sid] = _own_slopes(np.asarray(z[sid], dtype=float), terms,
                                np.asarray(skip.get(sid, np.zeros(len(z[sid]), bool)), bool), m,
                                halflife)
-    post = {term: _pooled(raw, term) for term in sorted({t for r in raw.values() for t in r})}
+    # slopes are pooled among the series that take the column on the same scale: an
+    # elasticity (log) and a slope per unit (a series whose column has a negative value) are
+    # different quantities (one such series' price, pooled with 30 elasticities of -1.5, had
+    # pulled them to -1.1)
+    pool: dict[str, dict[str, tuple[float, float]]] = {
+        sid: {_scaled(t, scales[sid][t.removesuffix(_ZERO)][0]): v for t, v in r.items()}
+        for sid, r in raw.items()}
+    post = {term: _pooled(pool, term) for term in sorted({t for r in pool.values() for t in r})}
     out: dict[str, dict[str, ColumnResponse]] = {sid: {} for sid in reg}
     for sid in reg:
         for name, g in gv[sid].items():
-            beta = post.get(name, {}).get(sid)
-            zero = post.get(name + _ZERO, {}).get(sid)
+            log, floor = scales[sid][name]
+            beta = post.get(_scaled(name, log), {}).get(sid)
+            zero = post.get(_scaled(name + _ZERO, log), {}).get(sid)
             if beta is None and zero is None:
                 continue
-            log, floor = scales[sid][name]
             v = np.asarray(reg[sid][name], dtype=float)
             fin = np.isfinite(v)
             out[sid][name] = ColumnResponse(
                 beta or 0.0, log, floor, float(np.mean(g[fin])) if fin.any() else 0.0,
                 zero or 0.0, float(np.mean(v[fin] <= 0)) if fin.any() else 0.0)
     return out
+
+
+def _scaled(term: str, log: bool) -> str:
+    """The pooling key of ``term``: its name, and the scale the series takes its column on."""
+    return term if log else term + "@linear"
 
 
 def _pooled(raw: dict[str, dict[str, tuple[float, float]]], term: str) -> dict[str, float]:

@@ -162,3 +162,28 @@ def test_a_response_that_drifts_is_measured_with_a_shorter_memory() -> None:
     got = fit_responses(zs, {s: {"spend": spend} for s in zs}, {}, 7, halflife=730.0)
     assert abs(got["total"]["spend"].beta - 0.1) < 0.04, got["total"]["spend"].beta
     assert abs(got["paid"]["spend"].beta - 0.7) < 0.03, got["paid"]["spend"].beta
+
+
+def test_slopes_are_pooled_only_among_series_on_the_same_scale() -> None:
+    """A column with a negative value in one series is taken linearly there (a slope per unit)
+    while the others' slopes are elasticities (log scale): pooled together, one such series'
+    price (a refund row at -1) pulled 30 items' elasticity of -1.5 to -1.1."""
+    rng = np.random.default_rng(0)
+    n = 400
+    zs, regs = {}, {}
+    for i in range(30):
+        price = np.exp(rng.normal(np.log(20), 0.1, n))
+        zs[f"i{i}"] = 5 - 1.5 * np.log(price) + rng.normal(0, 0.3, n)
+        regs[f"i{i}"] = {"price": price}
+    alone = fit_responses(zs, regs, {}, 7)
+    price = np.exp(rng.normal(np.log(20), 0.15, n))
+    price[5] = -1.0
+    zs["refund"] = 5 - 1.5 * np.log(np.maximum(price, 1)) + rng.normal(0, 0.02, n)
+    regs["refund"] = {"price": price}
+    got = fit_responses(zs, regs, {}, 7)
+    assert not got["refund"]["price"].log
+    betas = np.array([got[f"i{i}"]["price"].beta for i in range(30)])
+    before = np.array([alone[f"i{i}"]["price"].beta for i in range(30)])
+    assert abs(betas.mean() + 1.5) < 0.1, betas.mean()
+    assert np.allclose(betas, before), (betas - before)
+    assert -0.12 < got["refund"]["price"].beta < -0.04  # about -1.5 / 20 per unit of price
