@@ -354,7 +354,7 @@ def demo(
     from training._mlflow import brain_home, configure_mlflow
 
     home = brain_home()
-    _demo_store(home)
+    moved = _demo_store(home)
     data_dir = home / "demo-data"
     data_generate(users=users, days=days, seed=seed, start="2024-01-01", out=data_dir)
     ev = ft.load_events(data_dir / "events.parquet")
@@ -381,8 +381,10 @@ def demo(
             where.update(mod.demo_step(data_dir))
     uri = configure_mlflow()  # the demo's own store (_demo_store)
     where["MLflow UI"] = f"{command('mlflow')} ui --backend-store-uri {uri} --port 5000"
-    where["prediction API"] = (f"{serve_command(home)}  (then http://127.0.0.1:3000: interactive "
-                               "docs there, OpenAPI at http://127.0.0.1:3000/docs.json)")
+    # with a team's server exported in the shell, a bare 'brain serve' would serve its champions
+    where["prediction API"] = (f"{serve_command(home, uri if moved else None)}  (then "
+                               "http://127.0.0.1:3000: interactive docs there, OpenAPI at "
+                               "http://127.0.0.1:3000/docs.json)")
     where["planner's page"] = "http://127.0.0.1:3000/ui/  (after brain serve)"
     (home / "demo-out" / "where.json").write_text(json.dumps(where, indent=2))
     console.rule("where to look")
@@ -390,21 +392,24 @@ def demo(
         console.print(f"[bold]{k}[/]: {v}", highlight=False)
 
 
-def _demo_store(home: Path) -> None:
+def _demo_store(home: Path) -> bool:
     """The demo's runs and models go to its own store, ``<home>/mlflow.db`` (README), whatever
     ``MLFLOW_TRACKING_URI`` / ``BRAIN_REGISTRY_URI`` say: with a team's server exported in the
     shell, the demo's synthetic churn and propensity versions had beaten the team's champions
-    (their customer ids overlap the demo's 1..N) and taken the aliases an API serves."""
+    (their customer ids overlap the demo's 1..N) and taken the aliases an API serves.
+    Returns whether the shell's settings were set aside (the printed commands then name the
+    demo's store)."""
     local = f"sqlite:///{home / 'mlflow.db'}"
     given = {k: os.environ[k] for k in ("MLFLOW_TRACKING_URI", "BRAIN_REGISTRY_URI")
              if os.environ.get(k) and os.environ[k] != local}
     if not given:
-        return
+        return False
     show_note(f"brain demo keeps its synthetic world's runs and models in its own store {local}, "
               f"not in {', '.join(f'{k}={v}' for k, v in given.items())}: its versions would "
               "compete with the champions there")
     os.environ["MLFLOW_TRACKING_URI"] = local
     os.environ.pop("BRAIN_REGISTRY_URI", None)
+    return True
 
 
 def command(name: str) -> str:
@@ -418,10 +423,14 @@ def command(name: str) -> str:
     return shlex.quote(str(mine))
 
 
-def serve_command(home: Path) -> str:
+def serve_command(home: Path, store: str | None = None) -> str:
     """``brain serve`` on this store from any folder: without ``BRAIN_HOME`` it reads
-    ``./brain-home`` of the folder it is started in."""
-    return f"BRAIN_HOME={shlex.quote(str(home))} {command('brain')} serve"
+    ``./brain-home`` of the folder it is started in. ``store``: the tracking URI to name
+    (the demo's own store, when the shell exports a team's server: a bare ``brain serve``
+    there would serve the team's champions beside the demo's snapshot)."""
+    env = (f"MLFLOW_TRACKING_URI={shlex.quote(store)} BRAIN_REGISTRY_URI= "
+           if store is not None else "")
+    return f"{env}BRAIN_HOME={shlex.quote(str(home))} {command('brain')} serve"
 
 
 @app.command("snapshot")

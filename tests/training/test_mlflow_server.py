@@ -7,6 +7,7 @@ and a started API answered nothing (not even /readyz) for over 11 minutes."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -243,3 +244,44 @@ def test_the_demo_keeps_its_models_out_of_a_teams_server(
     assert seen == {"MLFLOW_TRACKING_URI": local, "BRAIN_REGISTRY_URI": None}
     assert f"keeps its synthetic world's runs and models in its own store {local}" in " ".join(
         res.output.split())
+
+
+def test_the_demo_prints_a_serve_command_on_its_own_store_when_a_server_is_exported(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo kept its models out of the team's server exported in the shell, but told the
+    user to run 'BRAIN_HOME=... brain serve' in that same shell: that API serves the team's
+    champions (beside the demo's snapshot), not the demo's."""
+    import serving.cli as cli
+
+    team = "http://127.0.0.1:9"  # never asked
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", team)
+    monkeypatch.setenv("BRAIN_REGISTRY_URI", team)
+    monkeypatch.setattr(cli, "_DEMO_MODULES", ())  # no models: only what the demo prints
+    res = CliRunner().invoke(cli.app, ["demo", "--users", "60", "--days", "60"])
+    assert res.exit_code == 0, res.output
+    local = f"sqlite:///{Path(os.environ['BRAIN_HOME']).resolve() / 'mlflow.db'}"
+    where = json.loads(
+        (Path(os.environ["BRAIN_HOME"]) / "demo-out" / "where.json").read_text())
+    assert where["prediction API"].startswith(
+        f"MLFLOW_TRACKING_URI={local} BRAIN_REGISTRY_URI= BRAIN_HOME="), where["prediction API"]
+    # run in the team's shell, that command reads the demo's store
+    env = {"MLFLOW_TRACKING_URI": team, "BRAIN_REGISTRY_URI": team}
+    for part in where["prediction API"].split(" BRAIN_HOME=")[0].split():
+        key, _, value = part.partition("=")
+        env[key] = value
+    assert env["MLFLOW_TRACKING_URI"] == local
+    assert not env["BRAIN_REGISTRY_URI"]
+
+
+def test_the_demo_prints_a_plain_serve_command_without_a_server(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import serving.cli as cli
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("BRAIN_REGISTRY_URI", raising=False)
+    monkeypatch.setattr(cli, "_DEMO_MODULES", ())
+    res = CliRunner().invoke(cli.app, ["demo", "--users", "60", "--days", "60"])
+    assert res.exit_code == 0, res.output
+    where = json.loads(
+        (Path(os.environ["BRAIN_HOME"]) / "demo-out" / "where.json").read_text())
+    assert where["prediction API"].startswith("BRAIN_HOME="), where["prediction API"]
