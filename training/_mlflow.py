@@ -110,15 +110,22 @@ def check_mlflow_servers(*, cached: bool = True) -> None:
     registry = os.environ.get("BRAIN_REGISTRY_URI") or ""
     if registry and registry != tracking:
         targets.append((registry, "BRAIN_REGISTRY_URI"))
+    targets = [(uri, var) for uri, var in targets
+               if _is_http(uri) and not (cached and uri in _reached)]
+    if not targets:  # a local store: nothing to ask, nothing read
+        return
     try:
         timeout = float(os.environ.get("BRAIN_MLFLOW_TIMEOUT") or 10)
     except ValueError:
+        timeout = math.nan
+    if not (math.isfinite(timeout) and timeout > 0):
+        # requests refuses 0 and negative timeouts with its own words ('Invalid timeout (0.0,
+        # 0.0)'), which named no setting
         raise MlflowUnreachableError(
-            f"BRAIN_MLFLOW_TIMEOUT={os.environ['BRAIN_MLFLOW_TIMEOUT']!r} is not a number of "
-            "seconds") from None
+            f"BRAIN_MLFLOW_TIMEOUT={os.environ['BRAIN_MLFLOW_TIMEOUT']!r} is not a positive "
+            "number of seconds (how long to wait for the MLflow server; default 10). Fix: "
+            "set it to e.g. 30, or unset it") from None
     for uri, var in targets:
-        if not _is_http(uri) or (cached and uri in _reached):
-            continue
         try:
             # any answer (even 401/404 behind a proxy) means the server is there; TLS settings
             # (MLFLOW_TRACKING_SERVER_CERT_PATH...) are MLflow's to apply, so a TLS error is too

@@ -85,6 +85,29 @@ def test_a_server_that_accepts_but_never_answers_is_reported_after_the_timeout(
             _within(QUICK, configure_mlflow)
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "ten"])
+def test_a_timeout_that_is_no_positive_number_is_named(
+        monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    """BRAIN_MLFLOW_TIMEOUT=0 (or -1, nan) ended in requests' own 'Invalid timeout (0.0,
+    0.0). Pass a (connect, read) timeout tuple...', which named no setting."""
+    from serving.cli import app
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("BRAIN_MLFLOW_TIMEOUT", value)
+    result = CliRunner().invoke(app, ["promote", "churn", "1"])
+    assert result.exit_code == 2, result.output
+    assert f"BRAIN_MLFLOW_TIMEOUT='{value}' is not a positive number of seconds" in " ".join(
+        result.output.split())
+
+
+def test_a_local_store_does_not_read_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The setting is about a server: a local store's commands do not depend on it."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("BRAIN_REGISTRY_URI", raising=False)
+    monkeypatch.setenv("BRAIN_MLFLOW_TIMEOUT", "ten")
+    assert configure_mlflow().startswith("sqlite:///")
+
+
 class _Const(mlflow.pyfunc.PythonModel):
     def __init__(self, value: float) -> None:
         self.value = value
