@@ -12,16 +12,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from training._forecast_base import period_text as _fmt
+
 from ._cli_common import console, err_console, frame_table, show_note
 
 if TYPE_CHECKING:
     from training._forecast_check import LoggedForecast
 
 __all__ = ["earlier_forecast_warnings", "pick_forecast", "print_check"]
-
-
-def _fmt(ts: pd.Timestamp) -> str:
-    return f"{ts:%Y-%m-%d}" if ts == ts.normalize() else f"{ts:%Y-%m-%d %H:%M}"
 
 
 def pick_forecast(actuals: pd.DataFrame, run: str | None, forecast: Path | None,

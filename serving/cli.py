@@ -632,14 +632,10 @@ def models(
 
 
 def _champion_version(client, name: str) -> str | None:  # type: ignore[no-untyped-def]
-    from mlflow.exceptions import MlflowException
+    from training._mlflow import _champion
 
-    from training._mlflow import CHAMPION
-
-    try:  # a search does not fill in aliases on every store: ask for the alias itself
-        return str(client.get_model_version_by_alias(name, CHAMPION).version)
-    except MlflowException:
-        return None
+    current = _champion(client, name)  # asks for the alias: a search does not fill aliases in
+    return None if current is None else str(current.version)
 
 
 def _utc(millis: int | None) -> str:

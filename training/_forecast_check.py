@@ -154,9 +154,11 @@ def check_forecast(forecast: pd.DataFrame, actuals: pd.DataFrame,
     act = actuals.assign(series_id=actuals["series_id"].astype(str),
                          ds=pd.to_datetime(actuals["ds"]))[["series_id", "ds", "y"]]
     rows, warnings, unscored = [], [], []
+    by_series = dict(tuple(act.groupby("series_id", sort=False)))  # one pass, not one per series
+    empty = act.iloc[:0]
     for sid, f in fc.groupby("series_id", sort=False):
         f = f.sort_values("ds")
-        a = act[act["series_id"] == sid]
+        a = by_series.get(sid, empty)
         start = f["ds"].min()
         m = f.merge(a, on="ds", how="inner").dropna(subset=["y", "p50"]).sort_values("ds")
         if m.empty:
