@@ -26,18 +26,18 @@ import numpy as np
 import pandas as pd
 
 from ._contracts import EVENTS, DataContractError, LoadReport, Problem, problem_rows
-from ._io import (
+from ._io import validate_events
+from ._parse import (
     MISSING_SPELLINGS,
     _blank,
-    _looks_like_event_types,
     _numbers,
     _parse_id,
     _parse_time,
     format_note,
     money_notes,
     order_decided_by,
-    validate_events,
 )
+from ._read import _looks_like_event_types
 
 __all__ = ["orders_to_events"]
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ._contracts import DataContractError, LoadReport, Problem, problem_rows
-from ._io import MISSING_SPELLINGS, _numbers, _one_format, _parse_time
+from ._parse import MISSING_SPELLINGS, _numbers, _one_format, _parse_time
 from ._times import _to_datetime
 
 __all__ = ["ID_LIKE_MIN_ROWS", "ID_LIKE_SHARE", "ODD_CELLS_MAX", "ODD_CELLS_SHARE",

@@ -198,7 +198,7 @@ def local_hours(series: pd.DataFrame, tz: str) -> pd.DataFrame:
     ds = pd.DatetimeIndex(series["ds"])
     if not (ds != ds.normalize()).any():
         return series
-    from ._io import clock_change_hours
+    from ._series_io import clock_change_hours
 
     changes = clock_change_hours(ds, tz)
     if changes is None:

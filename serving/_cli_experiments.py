@@ -57,7 +57,7 @@ def _read(path: Path) -> pd.DataFrame:
         raise ExperimentInputError(f"data file {str(path)!r} does not exist. Fix: check the path.")
     if path.suffix.lower() in (".parquet", ".pq"):
         return pd.read_parquet(path)
-    from features._io import _encoding_problem, _other_separator
+    from features._read import _encoding_problem, _other_separator
 
     try:
         # a German or Excel export separated by ';' (or tabs) read as one column named
@@ -89,7 +89,7 @@ def _decimal_commas(frame: pd.DataFrame, source: str,
     ``raw`` (the file as text) cells with '.' between thousands ('1.250', whole euros in
     Excel's '#.##0') is read the same way: it had been 1.25 beside the note "'1.234,5' is
     1234.5"."""
-    from features._io import _COMMA_DECIMAL_ANY, _numbers
+    from features._parse import _COMMA_DECIMAL_ANY, _numbers
 
     read = []
     for col in frame.columns:
@@ -126,10 +126,10 @@ def _decimal_commas(frame: pd.DataFrame, source: str,
 def _read_money(frame: pd.DataFrame, metrics: Sequence[Metric], source: str
                 ) -> tuple[pd.DataFrame, list[str]]:
     """``frame`` with text amounts such as ``$1.85`` or ``1,234.50`` in metric columns read as
-    numbers (as the event loaders read revenue: ``features._io._money_column``), and the notes
+    numbers (as the event loaders read revenue: ``features._parse._money_column``), and the notes
     saying so. Cells it cannot read unambiguously stay as written, for the engine to name."""
     from features._contracts import LoadReport
-    from features._io import _money_column
+    from features._parse import _money_column
 
     report = LoadReport(source)
     cols = dict.fromkeys(c for m in metrics for c in (m.column, m.denominator, m.covariate) if c)

@@ -28,7 +28,8 @@ def pick_forecast(actuals: pd.DataFrame, run: str | None, forecast: Path | None,
     newest kept forecast whose first period the actuals reach and that shares a series with
     them. A ValueError names what is kept when none fits. A file's times with UTC offsets are
     read in the business time zone ``tz``, as the actuals are."""
-    from features._io import _has_offsets, read_table
+    from features._read import read_table
+    from features._series_io import _has_offsets
     from training._forecast_check import load_forecast, logged_forecasts
 
     if forecast is not None:
