@@ -62,7 +62,7 @@ def _route_training_notes() -> None:
 
 def _data_notes(frame: pd.DataFrame, cal: pd.DataFrame | None = None, tz: str = "UTC") -> None:
     """Notes about the series that change what the model does, before any fitting."""
-    from training._forecast_base import series_notes
+    from training._forecast_notes import series_notes
 
     for note in series_notes(frame, cal, tz=tz):
         show_note(note)
@@ -464,7 +464,11 @@ def _describe_model(label: str, inner: Any, horizon: int) -> pd.Timestamp:
                    f"{named}{more}. Each series is forecast for the {horizon} periods after its "
                    "own last period, so theirs start earlier; update those series or leave "
                    "them out (--only) and retrain")
-    from training._forecast_base import level_shift_note, short_history_note, sparse_series_note
+    from training._forecast_notes import (
+        level_shift_note,
+        short_history_note,
+        sparse_series_note,
+    )
 
     stored = getattr(inner, "calendar_", None)  # the history's events, as the model has them
     for note in (short_history_note(panel), level_shift_note(panel, calendar=stored),

@@ -102,7 +102,7 @@ def test_a_glitch_that_decides_a_folds_score_is_named() -> None:
 
 
 def test_extreme_values_note_names_the_rows() -> None:
-    from training._forecast_base import extreme_values_note
+    from training._forecast_notes import extreme_values_note
 
     assert extreme_values_note(_glitch_series(None)) is None
     note = extreme_values_note(_glitch_series("2024-05-10"))

@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 
 from serving._cli_forecast import forecast_app
 from training._forecast_backtest import backtest, forecast_metrics
-from training._forecast_base import calendar_for_series, check_calendar_channels, series_notes
+from training._forecast_base import calendar_for_series, check_calendar_channels
 from training._forecast_gbm import LightGBMForecaster
 from training._forecast_models import SeasonalNaiveForecaster
+from training._forecast_notes import series_notes
 from training._forecast_peaks import peak_summary, withheld_lift_note
 
 

@@ -221,7 +221,7 @@ def test_a_same_period_outcome_column_is_named_and_keys_the_evaluation(tmp_path:
     """Independent check (2026-12-05): a Rossmann file's 'Customers' column (an outcome of the
     day, about Sales / 9) was read as known in advance without a word; its backtest shared the
     evaluation key of the model without it, so the leaky model became champion."""
-    from training._forecast_base import series_notes
+    from training._forecast_notes import series_notes
 
     series = _promo_series()
     rng = np.random.default_rng(0)

@@ -1,0 +1,475 @@
+"""What a forecaster tells the user about the data it was given: notes, not errors.
+
+Each function looks at the series (or the prepared ``Panel``) and returns a sentence, or None
+when there is nothing to say: negative or extreme values, known-in-advance columns that look
+like the outcome, look-alike series ids, gaps, sparse or short histories, missing weekdays,
+unmarked drops and level shifts at the end of the history. ``brain forecast`` and ``brain data
+validate --series`` print them before fitting (``series_notes`` gathers them all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from features._calendar import is_aggregate, normalize_calendar, series_channel
+
+from ._forecast_base import (
+    Panel,
+    _names,
+    _phase_busy,
+    listed,
+    negative_values_note,
+    nonexistent_local,
+    period_text,
+    prepare_panel,
+    steps_per_day,
+)
+
+__all__ = [
+    "extreme_values_note",
+    "level_shift_note",
+    "missing_phase_notes",
+    "series_notes",
+    "short_history_note",
+    "similar_ids_note",
+    "sparse_series_note",
+]
+
+
+
+OUTCOME_LIKE_RHO = 0.9
+"""Rank correlation with ``y`` (over periods with traffic) above which a known-in-advance
+column is named as a likely same-period outcome."""
+
+
+def regressor_notes(series: pd.DataFrame) -> list[str]:
+    """Which extra columns the forecasters read as known in advance (every column besides
+    ``series_id``, ``ds``, ``y``), and a warning for any that rises and falls with ``y`` almost
+    one for one (Spearman above ``OUTCOME_LIKE_RHO`` over the periods with ``y`` above 0, so a
+    closure flag that is 0 exactly when the shop is shut does not count): such a column is
+    usually an outcome of the period (customers, orders, visits), whose actual future values
+    the backtest reads. A check found a Rossmann file's ``Customers`` column taken this way
+    without a word: backtest MASE 0.19 against 0.27 without it, and the model became
+    champion."""
+    extra = [c for c in series.columns if c not in ("series_id", "ds", "y")]
+    if not extra:
+        return []
+    notes = [f"known-in-advance columns: {', '.join(repr(c) for c in extra)}: the forecasters "
+             "read them for every period they forecast (backtests from this file), so "
+             "'brain forecast predict' needs their future values (--future FILE); drop any "
+             "that is not planned in advance"]
+    y = pd.to_numeric(series["y"], errors="coerce")
+    busy = (y > 0).to_numpy()
+    for col in extra:
+        x = pd.to_numeric(series[col], errors="coerce")
+        ok = busy & x.notna().to_numpy()
+        if ok.sum() < 30 or x[ok].nunique() < 3:
+            continue
+        rho = float(y[ok].rank().corr(x[ok].rank()))
+        if np.isfinite(rho) and abs(rho) >= OUTCOME_LIKE_RHO:
+            notes.append(
+                f"column {col!r} rises and falls with y almost one for one (rank correlation "
+                f"{rho:.2f} over {int(ok.sum()):,} periods with y above 0): if it is only known "
+                "once a period is over (customers, orders, visits), the backtest reads its "
+                "actual future values and scores better than any real forecast can, and "
+                "'brain forecast predict' cannot be given it; drop it from the series file "
+                "unless it is set in advance")
+    return notes
+
+
+def extreme_values_note(series: pd.DataFrame, ratio: float = 100.0) -> str | None:
+    """The note for values ``ratio`` times above the series' 99th percentile (a logging
+    glitch such as 1e7 views), else None. Fits clip them, but a backtest scores them."""
+    y = pd.to_numeric(series["y"], errors="coerce")
+    p99 = y.groupby(series["series_id"]).transform("quantile", 0.99)
+    far = (p99 > 0) & (y > ratio * p99)
+    if not far.any():
+        return None
+    rows = series.loc[far].head(3)
+    first = ", ".join(f"{sid} {period_text(ds)}: {v:g} ({v / q:,.0f}x)" for sid, ds, v, q in
+                      zip(rows["series_id"], rows["ds"], y[far].head(3), p99[far].head(3),
+                          strict=True))
+    return (f"series: {int(far.sum())} y values are more than {ratio:g}x their series' 99th "
+            f"percentile (first {first}); the LightGBM forecaster clips such outliers in its "
+            "history, but a backtest window that holds one is scored against it; correct them "
+            "if they are glitches")
+
+
+def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None,
+                 tz: str | None = None) -> list[str]:
+    """What ``brain forecast`` says about a series file's values before fitting (``data validate
+    --series`` says the same): negative values, far-out values, short histories, level shifts
+    (calendar event days left out), sparse series, weekdays or hours never seen. ``tz``: the
+    time zone hourly series were read in (their ``ds`` are its naive local times)."""
+    notes = [n for n in (negative_values_note(series), extreme_values_note(series),
+                         similar_ids_note(series)) if n]
+    notes += regressor_notes(series)
+    # numeric known-in-advance columns too: a level shift that one of them explains (a paid
+    # channel's budget) is told as such
+    known = [c for c in series.columns if c not in ("series_id", "ds", "y")
+             and pd.api.types.is_numeric_dtype(series[c])]
+    panel = prepare_panel(series[["series_id", "ds", "y", *known]], "none")
+    extra = [n for n in (short_history_note(panel), level_shift_note(panel, calendar=calendar),
+                         unmarked_drop_note(panel, calendar), sparse_series_note(panel),
+                         gap_note(panel, tz=tz)) if n]
+    return notes + extra + missing_phase_notes(panel)
+
+
+def similar_ids_note(series: pd.DataFrame) -> str | None:
+    """The note for series ids that differ only in case, spaces, '_' or '-' ('Store_003' and
+    'store_003'): they are separate series. An export whose store ids changed case on
+    2025-03-30 had split one store into a history ending seven weeks early and a 50-day
+    'new' store, without a word."""
+    from features._io import spelling_groups
+
+    groups = spelling_groups(list(series["series_id"].astype(str).unique()))
+    if not groups:
+        return None
+    ds = pd.to_datetime(series["ds"])
+    sid = series["series_id"].astype(str)
+
+    def span(one: str) -> str:
+        d = ds[sid == one]
+        return f"{one!r} ({period_text(d.min())} .. {period_text(d.max())}, {len(d):,} rows)"
+
+    shown = "; ".join(" and ".join(span(i) for i in g) for g in groups[:3])
+    more = f"; +{len(groups) - 3} more groups" if len(groups) > 3 else ""
+    return (f"{len(groups)} group(s) of series ids differ only in case, spaces, '_' or '-' and "
+            f"are forecast as separate series: {shown}{more}. If they are one series, write its "
+            "id one way in the file")
+
+
+def _event_days(calendar: pd.DataFrame | None) -> Callable[[str], np.ndarray]:
+    """For series ids, the sorted days inside the window of a calendar event that applies to
+    them (normalized calendar), by the rule of ``features._calendar.applies_to``: events
+    without a channel apply to every series, a channel's events to its series and to the
+    aggregates. The days are computed once per channel, not once per series."""
+
+    none = np.array([], dtype="datetime64[ns]")
+
+    def covered(rows: pd.DataFrame) -> np.ndarray:
+        spans = [pd.date_range(a, b, freq="D").to_numpy()
+                 for a, b in zip(rows["start"], rows["end"], strict=True)]
+        return np.unique(np.concatenate(spans)) if spans else none
+
+    if calendar is None or calendar.empty:
+        return lambda sid: none
+    chan = calendar["channel"]
+    everywhere = covered(calendar[chan.isna().to_numpy(dtype=bool)])
+    every = covered(calendar)
+    by_channel = {str(c): np.union1d(everywhere, covered(g))
+                  for c, g in calendar[chan.notna().to_numpy(dtype=bool)].groupby("channel")}
+
+    def days_of(sid: str) -> np.ndarray:
+        if is_aggregate(sid):
+            return every
+        return by_channel.get(str(series_channel(sid)), everywhere)
+
+    return days_of
+
+
+def _zero_share(y: np.ndarray, spd: int) -> float:
+    """Share of zero periods among those whose phase (weekday, hour of the week) is open: a
+    shop closed on Sundays, or at night, is not sparse for it.
+
+    A phase is closed when it is above 0 on under half as many of its periods as the busiest
+    phase: a closed Sunday is nearly always 0 where the weekdays are not, while a sparse
+    series (returns on 14% of days) is 0 as often on every weekday. (Taking the phases whose
+    median is 0 as closed had called such a series 0% sparse.)
+    """
+    ok = np.isfinite(y)
+    if not ok.any():
+        return 0.0
+    phase, busy = _phase_busy(y, spd)
+    if busy.max() == 0:
+        return 1.0
+    active = ok & (busy[phase] >= 0.5 * busy.max())
+    return float((y[active] == 0).mean()) if active.any() else 0.0
+
+
+def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
+                     ratio: float = 1.5, calendar: pd.DataFrame | None = None) -> str | None:
+    """The note for series whose last ``recent_days`` run at ``ratio`` times (or 1/``ratio``)
+    their level of the ``before_days`` before (medians), else None.
+
+    The LightGBM forecaster takes a run of 4 of 5 days beyond its clipping bounds as a new
+    level (``level_shift_days``); in a check, traffic doubled 7 days before the origin covered
+    87% of the 80% band and 95% at 14 days, 69% at 5 days, but 2% at 3 days, too young to tell
+    from a spike. Calendar event days and closures that ended (which the forecaster cleans)
+    are left out of the medians, and so are sparse series (a quarter of their days at 0). A
+    closure still running at the origin, missing from the calendar, is taken as a new level.
+    """
+
+    from ._forecast_gbm import LightGBMForecaster, _winsorize  # the forecaster's own reading
+
+    defaults = LightGBMForecaster()
+
+    event_days = _event_days(normalize_calendar(calendar) if calendar is not None else None)
+    spd = steps_per_day(panel.freq)
+    cut = recent_days * spd
+    span = (recent_days + before_days) * spd
+    moved = []
+    for sid, g in panel.series.items():
+        y = g.y.astype(float)
+        # days the calendar explains, and closures that ended (the forecaster cleans those),
+        # are not a shift
+        _, _, _, ended, _ = _winsorize(panel.fwd(y), 7 * spd, defaults.clip_sd,
+                                       shift_run=round(defaults.level_shift_days * spd),
+                                       reg=g.regressors)
+        y = np.where(ended, np.nan, y)[-span:]
+        y = np.where(np.isin(g.ds[-span:].normalize().to_numpy(), event_days(sid)), np.nan, y)
+        now_y, then_y = y[-cut:], y[:-cut]
+        if np.isfinite(now_y).sum() < cut // 2 or np.isfinite(then_y).sum() < cut:
+            continue
+        if _zero_share(then_y, spd) >= 0.25:
+            continue  # a sparse series (orders of a small channel): its median jumps to 0
+        now, then = float(np.nanmedian(now_y)), float(np.nanmedian(then_y))
+        # small counts (a niche product's 2 or 3 a day) move by 1.5x on noise alone
+        if max(now, then) >= 10 and min(now, then) >= 0 and (
+                min(now, then) == 0 or max(now / then, then / now) >= ratio):
+            moved.append((sid, now, then, _moved_columns(g.regressors, cut, span)))
+    if not moved:
+        return None
+    shown = listed([f"{sid!r} ({now:,.4g} against {then:,.4g}"
+                    + "".join(f"; its {c!r} {a:,.4g} against {b:,.4g}" for c, a, b in cols) + ")"
+                    for sid, now, then, cols in moved])
+    verb = "runs" if len(moved) == 1 else "run"
+    text = (f"{len(moved)} series {verb} at another level in their last {recent_days} days "
+            f"than in the {before_days} before (medians, calendar event days left out): "
+            f"{shown}. ")
+    explained = [sid for sid, _, _, cols in moved if cols]
+    if explained:
+        # a budget that moved with the visits is no closure or promotion to mark: the
+        # forecast reads the column's planned values (it had told a planner whose paid
+        # visits followed a doubled spend to mark a closure or a promotion)
+        named = listed([repr(s) for s in explained])
+        text += (f"Where a known-in-advance column moved with it ({named}"
+                 "), the forecast follows that column's values in --future, not the new level "
+                 "alone. ")
+        if len(explained) == len(moved):
+            return text.rstrip()
+    return text + (
+        "The forecast takes 4 or more days in 5 beyond the usual range as the new level and "
+        "starts from it; a shift younger than that is not followed yet (in a check, traffic "
+        "doubled 3 days before the origin covered 2% of the 80% band, 69% at 5 days and 87% "
+        "at 7). If it is a closure or a promotion still running, mark it in the calendar "
+        "(kind 'closed', or the promotion's kind), or the forecast will carry it on")
+
+
+def _moved_columns(reg: dict[str, np.ndarray], cut: int, span: int
+                   ) -> list[tuple[str, float, float]]:
+    """Known-in-advance columns that stepped between the ``span - cut`` periods before the
+    last ``cut`` and those (the forecaster's test, ``_forecast_gbm.column_stepped``: a 0/1 flag
+    on half the days had 'moved' from a median of 0 to 1 on chance, and the note had said the
+    forecast follows it): (name, now, then), medians (means where those are equal)."""
+    from ._forecast_gbm import column_stepped
+
+    out = []
+    for name, vals in reg.items():
+        v = np.asarray(vals, dtype=float)[-span:]
+        now_v, then_v = v[-cut:], v[:-cut]
+        if not column_stepped(then_v, now_v):
+            continue
+        now, then = float(np.nanmedian(now_v)), float(np.nanmedian(then_v))
+        if now == then:
+            now, then = float(np.nanmean(now_v)), float(np.nanmean(then_v))
+        out.append((name, now, then))
+    return out
+
+
+def unmarked_drop_note(panel: Panel, calendar: pd.DataFrame | None = None,
+                       show: int = 3) -> str | None:
+    """The note for drops the LightGBM forecaster takes as unmarked closures or outages that
+    ended (runs of periods far below the usual level that came back, mostly outside the
+    calendar's event days), else None: it leaves them out of learning, which is right for a
+    tracking outage and hides a real closure that will recur. Runs at the same periods in
+    several series (an outage of the whole site) are named once with their series.
+
+    A 4-day tracking outage of 0 visits in every channel had been cleaned without a word: the
+    planner could not tell whether it was recognised."""
+
+    from ._forecast_gbm import LightGBMForecaster, _winsorize  # the forecaster's own reading
+
+    defaults = LightGBMForecaster()
+    event_days = _event_days(normalize_calendar(calendar) if calendar is not None else None)
+    spd = steps_per_day(panel.freq)
+    runs: dict[tuple[pd.Timestamp, pd.Timestamp, int], list[str]] = {}
+    # the forecaster's scale: log1p unless a value is negative (``prepare_panel``'s "auto")
+    ys = [g.y for g in panel.series.values() if np.isfinite(g.y).any()]
+    log = bool(ys) and min(float(np.nanmin(y)) for y in ys) >= 0
+    for sid, g in panel.series.items():
+        y = g.y.astype(float)
+        drop = _winsorize(np.log1p(y) if log else y, 7 * spd, defaults.clip_sd,
+                          shift_run=round(defaults.level_shift_days * spd),
+                          reg=g.regressors)[3]
+        if not drop.any():
+            continue
+        marked = np.isin(g.ds.normalize().to_numpy(), event_days(str(sid)))
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], drop.astype(int), [0]])))
+        starts, ends = edges[::2], edges[1::2]
+        # runs a period or a day apart are one (Christmas Eve to Boxing Day, and a day
+        # before them)
+        near = np.flatnonzero(starts[1:] - ends[:-1] > spd)
+        starts, ends = np.r_[starts[:1], starts[1:][near]], np.r_[ends[:-1][near], ends[-1:]]
+        for a, b in zip(starts, ends, strict=True):
+            if marked[a:b].mean() > 0.5:
+                continue  # the calendar's own event (a holiday) explains most of it
+            runs.setdefault((g.ds[a], g.ds[b - 1], int(b - a)), []).append(str(sid))
+    if not runs:
+        return None
+    unit = "days" if panel.freq == "D" else "hours"
+
+    def span(a: pd.Timestamp, b: pd.Timestamp, n: int) -> str:
+        return f"{period_text(a)} .. {period_text(b)} ({n} {unit if n != 1 else unit[:-1]})"
+
+    # runs that overlap are one drop: a site-wide outage's runs start a day early in the few
+    # series whose day before it was low by chance (Poisson counts: 1,000 stores' one outage
+    # had been named as 5 drops); each is told by its most common extent. A run joins a drop
+    # only when it shares a period with every run of it: a chain of closures that each overlap
+    # the next only (a store's Oct 23-28, another's Oct 27-Nov 5, a third's Nov 4-9) had been
+    # "1 drop, Oct 23-28, in" all three stores
+    clusters: list[tuple[pd.Timestamp, pd.Timestamp, dict[tuple[pd.Timestamp, pd.Timestamp,
+                                                               int], list[str]]]] = []
+    common_end: pd.Timestamp | None = None  # the last period every run of the drop holds
+    for (a, b, n), sids in sorted(runs.items()):
+        if clusters and common_end is not None and a <= common_end:
+            first, last, members = clusters[-1]
+            members[(a, b, n)] = sids
+            clusters[-1] = (first, max(last, b), members)
+            common_end = min(common_end, b)
+        else:
+            clusters.append((a, b, {(a, b, n): sids}))
+            common_end = b
+    parts = []
+    for first, last, members in clusters:
+        (a, b, n), most = max(members.items(), key=lambda kv: len(kv[1]))
+        sids = list(dict.fromkeys([*most, *(s for group in members.values() for s in group)]))
+        wider = (f", in some of them {period_text(first)} .. {period_text(last)}"
+                 if (first, last) != (a, b) else "")
+        parts.append(f"{span(a, b, n)}{wider} in {listed([repr(s) for s in sids])}")
+    shown = listed(parts, show)
+    one = len(clusters) == 1
+    return (f"{len(clusters)} drop{'' if one else 's'} far below the usual level that came back, "
+            f"not in the calendar, {'is' if one else 'are'} taken as unmarked outages or "
+            "closures and left out of learning "
+            f"(their periods are replaced by the usual level, and no event lift is measured "
+            f"on them): {shown}. Right for a tracking outage; if one was a real closure that "
+            "will recur, mark it in the calendar (kind 'closed') so it is learned and forecast")
+
+
+def sparse_series_note(panel: Panel, weeks: int = 8, share: float = 0.2) -> str | None:
+    """The note for series with at least ``share`` zero periods in their last ``weeks`` (among
+    weekdays or hours that are usually open, ``_zero_share``): their P50 is a median, and the
+    sum of medians understates the total of a period."""
+    spd = steps_per_day(panel.freq)
+    sparse = []
+    for sid, g in panel.series.items():
+        zero = _zero_share(g.y[-weeks * 7 * spd:].astype(float), spd)
+        if zero >= share:
+            sparse.append((sid, zero))
+    if not sparse:
+        return None
+    shown = listed([f"{sid!r} ({z:.0%})" for sid, z in sparse])
+    verb = "has" if len(sparse) == 1 else "have"
+    return (f"{len(sparse)} series {verb} many periods at 0 in their last {weeks} weeks: "
+            f"{shown}. P50 is the median of each period, so summing P50 over the horizon "
+            "understates their total (in a check, a small channel's revenue with 47% days at 0 "
+            "summed to 10% of its actual 60-day total, its orders to 68%). Plan totals from a "
+            "denser series (the total over channels) split by the channels' recent shares")
+
+
+def short_history_note(panel: Panel) -> str | None:
+    """The note for series with under two weeks of observed history, else None.
+
+    Such a series (a product launched days ago) is forecast from the other series' patterns
+    around its few values: the check that found this measured 60-63% coverage of the 80%
+    interval for 2-7-day-old copies of a series. A series with one observed period is its
+    value repeated with a wide band.
+    """
+    two_weeks = 14 * steps_per_day(panel.freq)
+    short = {sid: int(np.isfinite(g.y).sum()) for sid, g in panel.series.items()
+             if int(np.isfinite(g.y).sum()) < two_weeks}
+    if not short:
+        return None
+    unit = "day" if panel.freq == "D" else "hour"
+    shown = listed([f"{sid!r} ({n} {unit}{'s' if n != 1 else ''})"
+                    for sid, n in sorted(short.items(), key=lambda kv: kv[1])])
+    verb = "has" if len(short) == 1 else "have"
+    return (f"{len(short)} series {verb} under two weeks of history: {shown}. Their "
+            "forecasts lean on the other series' patterns and their intervals are too narrow "
+            "(60-63% coverage of the 80% interval for 2-7-day-old series in a check); a "
+            "series with one value is that value repeated with a wide band. Backtests leave "
+            "them out of MASE and pinball")
+
+
+_WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+
+def missing_phase_notes(panel: Panel) -> list[str]:
+    """Notes for weekdays (daily) or hours of the day (hourly) a series never has a value on.
+
+    Such periods (closed days left out of the file) are forecast like the series' other days,
+    which is rarely meant. One note per distinct set of missing phases, naming the series.
+    """
+    groups: dict[str, list[str]] = {}
+    for sid, g in panel.series.items():
+        seen = g.ds[np.isfinite(g.y)]
+        if panel.freq == "D":
+            if len(g.ds) < 14:
+                continue
+            missing = sorted(set(range(7)) - set(seen.day_of_week))
+            label = ", ".join(_WEEKDAYS[d] for d in missing)
+        else:
+            if len(g.ds) < 48:
+                continue
+            missing = sorted(set(range(24)) - set(seen.hour))
+            label = "hours " + ", ".join(f"{h:02d}:00" for h in missing)
+        if missing:
+            groups.setdefault(label, []).append(sid)
+    notes = []
+    for label, sids in groups.items():
+        what = (f"series {_names(sids)}" if len(sids) < 6
+                else f"{len(sids)} series ({_names(sids, 3)})")
+        verb = "has" if len(sids) == 1 else "have"
+        notes.append(
+            f"{what} never {verb} a value on {label} in their history: those periods are "
+            "forecast as normal periods. If nothing happens then (closed days), give them as "
+            "rows with y=0 so the model learns it, or leave their forecasts out of your use")
+    return notes
+
+
+def gap_note(panel: Panel, show: int = 3, tz: str | None = None) -> str | None:
+    """The note for series with missing periods inside their history (on weekdays or hours
+    they otherwise have values on: ``missing_phase_notes`` names the others), else None.
+
+    A check's store with 21 days missing mid-history got no word; missing periods are not
+    learned from and not filled, which is right for a data outage and wrong for a closure.
+    With ``tz``, an hourly grid's hours the clocks skip there (02:00 on the spring-forward
+    day in Europe/Berlin) are not missing: they do not exist, and no row can be given."""
+    found = []
+    for sid, g in panel.series.items():
+        ok = np.isfinite(g.y)
+        seen = set(g.ds[ok].day_of_week if panel.freq == "D" else g.ds[ok].hour)
+        phase = g.ds.day_of_week if panel.freq == "D" else g.ds.hour
+        gap = ~ok & np.isin(phase, list(seen))
+        if tz and panel.freq != "D" and gap.any():
+            gap &= ~nonexistent_local(pd.DatetimeIndex(g.ds), tz)
+        if not gap.any():
+            continue
+        # longest run of consecutive missing periods
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], gap.astype(int), [0]])))
+        starts, ends = edges[::2], edges[1::2]
+        k = int(np.argmax(ends - starts))
+        found.append((str(sid), int(gap.sum()), int(ends[k] - starts[k]), g.ds[starts[k]]))
+    if not found:
+        return None
+    unit = "days" if panel.freq == "D" else "hours"
+    shown = listed([f"{sid!r} ({n} {unit if n != 1 else unit[:-1]} missing; longest run {run} from "
+                    f"{period_text(at)})" for sid, n, run, at in found], show)
+    return (f"{len(found)} series {'has' if len(found) == 1 else 'have'} periods missing inside "
+            f"{'its' if len(found) == 1 else 'their'} history: {shown}. Missing periods are "
+            "not learned from and not filled (right for a data outage); if the business was "
+            "closed, give those periods as rows with y=0 so the model learns it")
