@@ -133,6 +133,9 @@ def build_training_set(events: pd.DataFrame, cutoffs: Sequence[str | pd.Timestam
     out = pd.concat(frames, ignore_index=True)
     for col in ("top_category", "top_purchase_category", "top_channel", "acquisition_channel"):
         out[col] = out[col].astype("category")
+    # what the labels mean, recorded by the model fitted on them (CustomerModel.labels_)
+    out.attrs["labels"] = {"horizon_days": int(horizon_days),
+                           "churn_needs_no_visit": bool(churn_needs_no_visit)}
     out.attrs["point_in_time_features"] = tuple(
         c for c in out.columns if c not in ("user_id", "cutoff") and not c.startswith("label_"))
     return out

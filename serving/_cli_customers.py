@@ -231,6 +231,13 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
 
     t0 = time.perf_counter()
     on_duplicate = check_on_duplicate(on_duplicate)
+    if churn_needs_no_visit and (task != "churn" or table is not None):
+        # it changes only label_churn built from events: elsewhere it had been logged and put
+        # in the evaluation key ("|no_visit") of a model whose label it did not touch
+        raise ValueError("--churn-needs-no-visit defines churn from events (no order and no "
+                         "visit in the window): it applies to brain train churn with --data/"
+                         "--events, not to " + (f"{task}" if task != "churn" else
+                                                "a table (its label column is its own)"))
     dropped: dict[str, str] = {}
     if table is not None:
         if label_col is None:
@@ -270,7 +277,9 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
         tag = f"horizon={horizon}" + ("|no_visit" if churn_needs_no_visit else "")
         horizon_meta = horizon
     model = CustomerModel(task, label_col=label_col, horizon_days=horizon_meta,  # type: ignore[arg-type]
-                          seed=seed, exclude=tuple(dropped))
+                          seed=seed, exclude=tuple(dropped),
+                          churn_needs_no_visit=(churn_needs_no_visit if table is None
+                                                and task == "churn" else None))
     step(f"training {_NAMES[task]} on {len(frame):,} rows")
     with (_table_words(table, id_col, task) if table is not None else nullcontext()):
         out = train_and_register(task, frame, model=model, evaluation_tag=tag, params=params,
@@ -458,7 +467,32 @@ def _load_model(task: str, model_uri: str | None) -> "CustomerModel":
     if model.task != task:
         raise ValueError(f"model {uri!r} is a {model.task} model, not {task}")
     console.print(f"scoring with {_model_label(uri)}", highlight=False)
+    _read_label_rule(model, uri)
     return model
+
+
+def _read_label_rule(model: Any, uri: str) -> None:
+    """A model saved before models recorded their label (``labels_``, 2026-12-05) gets the
+    rule its version's evaluation key marks, else the default, kept on the loaded model for this
+    run (the check against what happened reads it); said once."""
+    from training._customer_labels import label_definition
+
+    if isinstance(getattr(model, "labels_", None), dict):
+        return
+    key = None
+    ref = _registered(uri)
+    if ref is not None:
+        from mlflow import MlflowClient
+
+        try:
+            key = MlflowClient().get_model_version(ref[0], ref[1]).tags.get("eval.key")
+        except Exception:  # the version's tags could not be read: the default rule, said
+            key = None
+    labels = label_definition(model, key)
+    note = labels.assumed_note(_model_label(uri))
+    if note:
+        show_note(note)
+    model.labels_ = labels.as_record()
 
 
 def _extra_columns_note(model: Any, feats: pd.DataFrame, show: int = 10) -> str | None:
@@ -732,8 +766,9 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         assert asof is not None
         ev, cal = _events(data, events, calendar, tz, allow, on_duplicate)
         _check_asof(ev, asof)
+        on_purchases = _purchase_rule(model, uri, season_adjust, horizon_days)
         season = (season_factor(model, ev, asof)
-                  if horizon_days is None or task == "value" else None)
+                  if on_purchases and (horizon_days is None or task == "value") else None)
         everyone = ev  # last year's buying is read over every customer, not today's active
         if active_within is not None:
             ev = _active_customers(ev, asof, active_within)
@@ -753,7 +788,7 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         # lowest tier gets that tier's reasons (retier)
         moved = _season_note(season, season_adjust, scores)
         unknown = (season_unknown_note(model, everyone, asof)
-                   if season is None and horizon_days is None else None)
+                   if season is None and horizon_days is None and on_purchases else None)
         if unknown:
             show_note(unknown)
         if outcomes:
@@ -788,6 +823,27 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         console.print(early_warning_line(scores), highlight=False)
     console.print(f"[green]wrote[/] {len(scores):,} scores to {out} in {secs:.1f}s",
                   highlight=False)
+
+
+def _purchase_rule(model: Any, uri: str, season_adjust: bool,
+                   horizon_days: int | None) -> bool:
+    """Whether the model's label is read on purchases alone, as the season note and the
+    longer-horizon chain assume (False for a churn model of "no order and no visit": a note, or
+    an error for --season-adjust and --horizon-days)."""
+    from training._customer_labels import label_definition
+
+    labels = label_definition(model)
+    if labels.churn_rule != "no_order_no_visit":
+        return True
+    why = (f"{_model_label(uri)} learned churn = {labels.rule_words()}, and last year's "
+           "season and the longer-horizon chain are read on purchases alone")
+    trained_h = getattr(model, "horizon_days", None)
+    if season_adjust or (horizon_days is not None and horizon_days != trained_h):
+        flag = "--season-adjust" if season_adjust else "--horizon-days"
+        raise ValueError(f"{flag}: {why}; score without it, or retrain with --horizon "
+                         "(or without --churn-needs-no-visit)")
+    show_note(f"the season of the scored window is not checked: {why}")
+    return False
 
 
 def early_warning_line(scores: pd.DataFrame) -> str:

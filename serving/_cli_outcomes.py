@@ -15,7 +15,7 @@ __all__ = ["print_outcomes"]
 def print_outcomes(model: Any, events: pd.DataFrame, asof: pd.Timestamp,
                    calendar: pd.DataFrame | None) -> None:
     """Score ``model`` on the windows that ended since its training and say how it did."""
-    from training._customer_outcomes import outcome_check, outcome_note
+    from training._customer_outcomes import outcome_check, outcome_note, outcome_words
 
     try:
         check = outcome_check(model, events, asof, calendar=calendar)
@@ -28,7 +28,8 @@ def print_outcomes(model: Any, events: pd.DataFrame, asof: pd.Timestamp,
     value = check.task == "value"
     fmt = "{:,.2f}" if value else "{:.4f}"
     what = ("revenue" if value else
-            "P(purchase), i.e. 1 - P(churn)," if check.task == "churn" else "P(purchase)")
+            outcome_words(check.task, check.churn_rule).replace(" (1 - P(churn))",
+                                                                ", i.e. 1 - P(churn),"))
     def pct(v: float | None) -> str:
         return "" if v is None else f"{100 * (v - 1):+.0f}%"
 

@@ -20,6 +20,7 @@ from mlflow.exceptions import MlflowException
 
 from features._calendar import natural_key
 from training import CHAMPION, configure_mlflow
+from training._customer_labels import version_label_words
 from training._mlflow import MlflowUnreachableError, check_mlflow_servers, server_error
 
 from ._schemas import MAX_HORIZON
@@ -60,6 +61,8 @@ class LoadedModel:
         out = {"name": self.name, "version": self.version, "aliases": [CHAMPION],
                "metrics": self.metrics, "evaluation": self.tags.get("eval.key"),
                "data_cutoff": self.tags.get("data_cutoff"), "run_id": self.run_id,
+               # what a customer model's label means (window, churn rule); None otherwise
+               "label": version_label_words(self.name, self.tags),
                # why this version is the champion (a client sees a rollback or a manual move)
                "promotion": self._promotion(),
                "loaded_at": self.loaded_at}

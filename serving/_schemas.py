@@ -557,6 +557,12 @@ class ModelInfo(Answer):
                     "customer model registered before 2026-12-05).",
         examples=["2025-12-30"])
     run_id: str | None = Field(description="MLflow run that produced the version.")
+    label: str | None = Field(
+        None, description="Customer models only: what the label means, e.g. 'churn = no "
+                          "order and no visit in the 90-day window after the cutoff' (versions "
+                          "registered before 2026-12-05: read from the evaluation key, and "
+                          "said); null for forecasters.",
+        examples=["churn = no order in the 90-day window after the cutoff"])
     promotion: str | None = Field(
         None, description="Why this version is the champion: the comparison it won, or "
                           "'promoted by hand: <reason>' (brain models NAME lists every move).")

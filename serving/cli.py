@@ -550,6 +550,7 @@ def models(
     from mlflow import MlflowClient
     from rich.table import Table
 
+    from training._customer_labels import version_label_words
     from training._mlflow import CHAMPION, champion_moves, configure_mlflow, store_note
 
     configure_mlflow()
@@ -599,16 +600,22 @@ def models(
                           "created": _utc(v.creation_timestamp),
                           "evaluation": v.tags.get("eval.key"),
                           "data_cutoff": v.tags.get("data_cutoff"),
+                          "label": version_label_words(name, v.tags),
                           "promotion": v.tags.get("promotion")} for v in versions],
             "champion_moves": [move.__dict__ for move in moves],
             "champion_set_outside_history": outside}, indent=1))
         return
+    labels = {str(v.version): version_label_words(name, v.tags) for v in versions}
     table = Table(title=f"{name}: versions")
-    for col in ("version", "created (UTC)", "champion", "promotion (last decision)"):
+    cols = ("version", "created (UTC)", "champion") + (
+        ("label",) if any(labels.values()) else ()) + ("promotion (last decision)",)
+    for col in cols:
         table.add_column(col)
     for v in versions:
+        label = ((labels[str(v.version)] or "",) if any(labels.values()) else ())
         table.add_row(f"v{v.version}", _utc(v.creation_timestamp),
-                      "yes" if str(v.version) == champ else "", _short(v.tags.get("promotion")))
+                      "yes" if str(v.version) == champ else "", *label,
+                      _short(v.tags.get("promotion")))
     console.print(table)
     if moves:
         hist = Table(title=f"{name}: champion moves")

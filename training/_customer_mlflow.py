@@ -52,6 +52,7 @@ from ._customer_eval import (
     save_figure,
     value_metrics,
 )
+from ._customer_labels import LabelDefinition, label_definition, label_mismatch
 from ._customer_models import CustomerFitReport, CustomerModel, level_codes, row_keys
 from ._customer_population import champion_command, population_gap, version_source
 from ._customer_reasons import (
@@ -337,6 +338,20 @@ MIN_FRESH_ROWS = 50
 """Fewest evaluation rows the champion never saw for a re-scored comparison to count."""
 
 
+def _version_key(uri: str) -> str | None:
+    """The ``eval.key`` tag of the registered version ``models:/<name>/<version>`` (None when
+    it cannot be read): an older churn model's rule is marked there (``|no_visit``)."""
+    from mlflow import MlflowClient
+
+    parts = uri.removeprefix("models:/").split("/")
+    if len(parts) != 2 or not parts[1].isdigit():
+        return None
+    try:
+        return MlflowClient().get_model_version(parts[0], parts[1]).tags.get("eval.key")
+    except Exception:  # a version it cannot read: the default rule is assumed, and said
+        return None
+
+
 def _load_champion(uri: str, cache: dict[str, Any] | None = None) -> Any:
     """The fitted ``CustomerModel`` inside a registered pyfunc (loaded once per ``cache``)."""
     if cache is not None and uri in cache:
@@ -371,6 +386,14 @@ def _rescorer(est: CustomerModel, valid: pd.DataFrame, metric: str,
     def rescore(uri: str) -> tuple[float | None, float, str]:
         try:
             champion = _load_champion(uri, cache)
+            differ = label_mismatch(label_definition(champion, _version_key(uri)),
+                                    label_definition(est))
+            if differ:
+                # a champion of "no order" re-scored on "no order and no visit" labels had
+                # lost on a Brier of 0.348 against 0.075: its numbers measured another outcome
+                return None, measure(y, cand_pred), (
+                    f"{differ}. To serve this version, score with --model (see below) or make "
+                    "it the champion with brain promote")
             theirs, ours = getattr(champion, "horizon_days", None), est.horizon_days
             if theirs != ours and theirs is not None and ours is not None:
                 # a 90-day model scored on 60-day labels is judged on a question it was not
@@ -507,7 +530,8 @@ def _population_guard(name: str, version: str, est: CustomerModel, valid: pd.Dat
     population (``population_gap``: another input and mostly other customers, or label
     windows more than a year apart); None to go on with ``promote_if_better``.
 
-    A champion of another label window or other inputs (a table against events) is left to
+    A churn champion of another churn rule is kept here, saying so (``label_mismatch``). A
+    champion of another label window or other inputs (a table against events) is left to
     ``_rescorer``, which says so in its own words.
     """
     from mlflow import MlflowClient
@@ -527,6 +551,18 @@ def _population_guard(name: str, version: str, est: CustomerModel, valid: pd.Dat
     theirs_h = getattr(champion, "horizon_days", None)
     if theirs_h is not None and est.horizon_days is not None and theirs_h != est.horizon_days:
         return None
+    ours_l = label_definition(est)
+    differ = label_mismatch(label_definition(champion, current.tags.get("eval.key")), ours_l)
+    if differ:
+        # said first, not behind "was evaluated on '<key>', not '<key>'" (brain models shows
+        # the start of the reason)
+        reason = (f"not promoted: {differ} (v{version} against champion v{current.version}). "
+                  "To make it the champion: " + champion_command(
+                      name, version, f"churn = {ours_l.rule_words()}"))
+        client.set_model_version_tag(name, version, "promotion", reason)
+        _log.info("%s v%s: %s", name, version, reason)
+        return Promotion(name, version, False, str(current.version), metric, value, None,
+                         reason)
     theirs_f = set(getattr(champion, "features_", None) or [])
     if theirs_f and len(theirs_f & set(est.features_)) < 0.5 * len(theirs_f):
         return None
@@ -699,6 +735,14 @@ def rows_changed_since_last_training(name: str, events: pd.DataFrame) -> str | N
     return None
 
 
+def _label_tags(labels: LabelDefinition) -> dict[str, str]:
+    """MLflow params / tags of a model's label definition (``label`` in words)."""
+    return {"label": labels.describe(), "label.task": labels.task,
+            "label.column": str(labels.label_col),
+            "label.horizon_days": "" if labels.horizon_days is None else str(labels.horizon_days),
+            "label.churn_rule": labels.churn_rule or ""}
+
+
 def _last_label_day(frame: pd.DataFrame, horizon_days: int | None) -> str | None:
     """The last day of data the model learned from: the end of its latest cutoff's label window
     (``cutoff + horizon_days - 1``), or None for a table without cutoffs or a horizon."""
@@ -776,6 +820,11 @@ def train_and_register(
                            "settings_losses": ",".join(
                                f"{v:.6g}" for v in getattr(est, "settings_losses_", [])),
                            "evaluation": evaluation[:500]})
+        # what the label means (window, churn rule), on the run and the version: a churn
+        # model of "no order and no visit" had been judged and compared as one of "no order"
+        label_tags = _label_tags(label_definition(est))
+        mlflow.log_params({k: v or "none" for k, v in label_tags.items() if k != "label"})
+        mlflow.set_tags(label_tags)
         last_label_day = _last_label_day(frame, est.horizon_days)
         if last_label_day is not None:  # the data span on the run, as on the version
             mlflow.set_tag("data_cutoff", last_label_day)
@@ -825,7 +874,8 @@ def train_and_register(
     version, promotion = None, None
     if register:
         source = str((params or {}).get("input") or "") or None
-        tags = {"eval.rows": rows_key, **({"source.input": source} if source else {})}
+        tags = {"eval.rows": rows_key, **label_tags,
+                **({"source.input": source} if source else {})}
         if last_label_day is not None:  # GET /models' data_cutoff
             tags["data_cutoff"] = last_label_day
         mv = register_model(run.info.run_id, "model", name, metrics, evaluation,

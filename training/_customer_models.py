@@ -257,6 +257,12 @@ class CustomerModel:
         derive: add the ``DERIVED`` features when their input columns are present.
         horizon_days: length of the label window the labels were built with (metadata kept
             with the model; batch scoring uses it to extend purchase horizons). None if unknown.
+        churn_needs_no_visit: the churn rule the ``label_churn`` column was built with (True:
+            no order and no visit in the window; False: no order). None (the default): as the
+            frame says (``features.build_training_set`` marks it in ``attrs["labels"]``), else
+            no order. Fit records the label definition as ``labels_`` (task, label column,
+            window, churn rule; ``training._customer_labels``), which the champion comparison
+            and ``brain score``'s check against what happened read.
         seed: seed of LightGBM and of the customer hash used by snapshot splits.
         monotone: optional ``{feature: +1 or -1}``: the score may only rise (+1) or fall (-1)
             with that feature, all else equal (LightGBM monotone constraints; features not
@@ -292,6 +298,7 @@ class CustomerModel:
         derive: bool = True,
         bgnbd: bool = True,
         horizon_days: int | None = None,
+        churn_needs_no_visit: bool | None = None,
         seed: int = 0,
         monotone: dict[str, int] | None = None,
         n_jobs: int = 1,
@@ -312,6 +319,7 @@ class CustomerModel:
         self.derive = derive
         self.bgnbd = bgnbd
         self.horizon_days = horizon_days
+        self.churn_needs_no_visit = churn_needs_no_visit
         self.seed = seed
         self.monotone = monotone
         self.n_jobs = n_jobs
@@ -542,6 +550,33 @@ class CustomerModel:
         return classifier_metrics(y, pred) if self.kind == "classifier" else value_metrics(y, pred)
 
     # ------------------------------------------------------------------ fit
+    def _label_record(self, frame: pd.DataFrame, label_col: str) -> dict[str, object]:
+        """The label definition to record (``labels_``): the frame's own mark (``attrs
+        ["labels"]``, set by ``features.build_training_set``) checked against the settings."""
+        marked = frame.attrs.get("labels") or {}
+        h_frame, no_visit_frame = marked.get("horizon_days"), marked.get("churn_needs_no_visit")
+        if h_frame is not None and self.horizon_days is not None and \
+                int(h_frame) != int(self.horizon_days):
+            raise ValueError(f"CustomerModel({self.task}, horizon_days={self.horizon_days}): the "
+                             f"frame's labels were built over {h_frame}-day windows "
+                             "(build_training_set); pass horizon_days=" f"{h_frame}")
+        if no_visit_frame is not None and self.churn_needs_no_visit is not None and \
+                bool(no_visit_frame) != bool(self.churn_needs_no_visit) and \
+                self.task == "churn" and label_col == "label_churn":
+            raise ValueError(f"CustomerModel(churn, churn_needs_no_visit="
+                             f"{self.churn_needs_no_visit}): the frame's label_churn was built "
+                             f"with churn_needs_no_visit={bool(no_visit_frame)} "
+                             "(build_training_set); pass the same rule")
+        horizon = self.horizon_days
+        rule = None
+        if self.task == "churn" and label_col == "label_churn" and (
+                horizon is not None or no_visit_frame is not None):
+            no_visit = (self.churn_needs_no_visit if self.churn_needs_no_visit is not None
+                        else bool(no_visit_frame))
+            rule = "no_order_no_visit" if no_visit else "no_order"
+        return {"task": self.task, "label_col": label_col,
+                "horizon_days": None if horizon is None else int(horizon), "churn_rule": rule}
+
     def fit(self, frame: pd.DataFrame) -> CustomerModel:
         """Fit on a stacked feature+label frame (see module docstring); returns ``self``."""
         label_col = self._validate_task()
@@ -549,6 +584,7 @@ class CustomerModel:
             raise ValueError(f"CustomerModel({self.task}): label column {label_col!r} is missing; "
                              f"received columns {list(frame.columns)[:20]}. Pass label_col= "
                              "(CLI: --label-col) naming the column that holds the label.")
+        self.labels_ = self._label_record(frame, label_col)
         for attr in ("features_", "input_features_", "bgnbd_params_"):
             self.__dict__.pop(attr, None)  # a refit starts from nothing (see ``augment``)
         check_unique_rows(frame, self.task)

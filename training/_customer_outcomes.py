@@ -22,9 +22,11 @@ import pandas as pd
 
 from features._labels import make_labels
 
+from ._customer_labels import label_definition
 from ._customer_models import CustomerModel
 
-__all__ = ["Z_LIMIT", "OutcomeCheck", "WindowOutcome", "outcome_check", "outcome_note"]
+__all__ = ["Z_LIMIT", "OutcomeCheck", "WindowOutcome", "outcome_check", "outcome_note",
+           "outcome_words"]
 
 Z_LIMIT = 3.0
 """|log drift| over its standard error at or beyond which the check states a direction."""
@@ -40,7 +42,8 @@ class WindowOutcome:
         end: last day of the window.
         customers: customers scored (every customer with an event before ``start``).
         predicted: mean P(purchase) (churn: 1 - P(churn)), or mean predicted revenue.
-        realized: share of them who bought in the window, or mean revenue.
+        realized: share of them who bought in the window (a churn model of "no order and no
+            visit": who ordered or visited), or mean revenue.
         ratio: ``predicted / realized`` (above 1: the model ran high).
         ratio_last_year: the same on the window 364 days earlier (None: not in the data).
         drift: ``ratio / ratio at the reference window`` over the same two on last year's
@@ -89,6 +92,9 @@ class OutcomeCheck:
         verdict: 'high', 'low' or '' (``outcome_note`` states the rule).
         sample_of: customers in the events when the check ran on a seeded sample of them
             (``max_customers``), else None.
+        churn_rule: a churn model's rule (``training._customer_labels``): with
+            ``no_order_no_visit`` the outcome is "ordered or visited", else "bought"; None for
+            the other tasks.
     """
 
     task: str
@@ -99,6 +105,7 @@ class OutcomeCheck:
     windows: tuple[WindowOutcome, ...]
     verdict: str
     sample_of: int | None = None
+    churn_rule: str | None = None
 
 
 def _outcomes(model: CustomerModel, events: pd.DataFrame, start: pd.Timestamp,
@@ -112,12 +119,15 @@ def _outcomes(model: CustomerModel, events: pd.DataFrame, start: pd.Timestamp,
     if feats.empty:
         return None
     pred = np.asarray(model.score(feats), dtype=float)
+    no_visit = label_definition(model).churn_rule == "no_order_no_visit"
     labels = make_labels(events, start, int(model.horizon_days or 0),
-                         users=feats["user_id"].to_numpy())
+                         users=feats["user_id"].to_numpy(), churn_needs_no_visit=no_visit)
     if model.task == "value":
         return pred, labels["label_value"].to_numpy(float)
     if model.task == "churn":
-        pred = 1.0 - pred
+        # judged on the outcome it learned: with "no order and no visit", staying is an order
+        # or a visit (it had been judged on orders only, its gap holding the browsers)
+        return 1.0 - pred, 1.0 - labels["label_churn"].to_numpy(float)
     return pred, labels["label_purchase"].to_numpy(float)
 
 
@@ -221,7 +231,7 @@ def outcome_check(model: CustomerModel | object, events: pd.DataFrame,
     if not windows:
         return None
     return OutcomeCheck(task, int(h), ref, ref_ratio, ref_last_ratio, tuple(windows),
-                        _verdict(windows), sample_of)
+                        _verdict(windows), sample_of, label_definition(model).churn_rule)
 
 
 def _verdict(windows: list[WindowOutcome]) -> str:
@@ -244,16 +254,21 @@ def _verdict(windows: list[WindowOutcome]) -> str:
     return ""
 
 
-def _what(task: str) -> str:
-    # a churn model is judged on 1 - P(churn) against the share who bought, as propensity
-    return ("predicted revenue" if task == "value" else
-            "P(purchase) (1 - P(churn))" if task == "churn" else "P(purchase)")
+def outcome_words(task: str, churn_rule: str | None = None) -> str:
+    """What the check compares with what happened: a churn model's 1 - P(churn) is
+    P(purchase) under the default rule, P(order or visit) under "no order and no visit"."""
+    if task == "value":
+        return "predicted revenue"
+    if task == "churn":
+        return ("P(order or visit) (1 - P(churn))" if churn_rule == "no_order_no_visit"
+                else "P(purchase) (1 - P(churn))")
+    return "P(purchase)"
 
 
 def outcome_note(check: OutcomeCheck) -> str:
     """One paragraph: the verdict on the newest finished windows, with the rule's figures."""
     w = check.windows[0]
-    what = _what(check.task)
+    what = outcome_words(check.task, check.churn_rule)
     fmt = "{:,.2f}" if check.task == "value" else "{:.3f}"
     span = f"{w.start:%Y-%m-%d} .. {w.end:%Y-%m-%d}"
     raw = (f"{what} for the {check.horizon_days}-day window {span} (the newest finished one, "
