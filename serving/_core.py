@@ -49,6 +49,10 @@ from ._snapshot import Snapshot, snapshot_dir, snapshot_stamp
 __all__ = ["API_NAMES", "CACHED_REASONS", "ENDPOINT_MODELS", "REASON_METHOD", "BadRequestError",
            "Brain", "NotReadyError", "ScoreJob", "ScoreTable", "score_jobs"]
 
+NO_CHANNEL = "(not recorded)"
+"""/channel_value's row for customers whose acquisition channel is missing."""
+_NO_CHANNEL_NOTE = ("no acquisition channel recorded for these customers (an events file "
+                    "without an 'acquisition_channel' column, or an empty cell)")
 FORECAST_CACHE = 256
 """Forecast answers kept (per champion version and request: series, horizon, calendar and
 plan), least recently added dropped: one series' answer each, so a budget run over every store
@@ -530,8 +534,14 @@ class Brain:
         if len(cohort):
             v, c = (cached[m.name] if cached[m.name] is not None else
                     _live_scores(m.model.model, cohort) for m in (value, churn))
-            df = pd.DataFrame({"channel": cohort["acquisition_channel"].astype(str).to_numpy(),
-                               "value": v, "churn": c})
+            # customers without a recorded acquisition channel (every customer of an events
+            # file without the column, e.g. an imported order export) are a row of their own:
+            # pandas' groupby dropped their missing channel, and 1,796 customers of a
+            # retailer's year had answered "channels": [] without a word
+            acq = cohort["acquisition_channel"]
+            unknown = acq.isna().to_numpy()
+            channel = np.where(unknown, NO_CHANNEL, acq.astype(object).astype(str).to_numpy())
+            df = pd.DataFrame({"channel": channel, "value": v, "churn": c})
             spend = None
             if snap.spend is not None:
                 sp = snap.spend
@@ -547,7 +557,9 @@ class Brain:
                     "mean_predicted_churn": float(g["churn"].mean()),
                     "spend": s, "acquisition_cost": cac,
                     "value_to_cost": None if cac is None else float(g["value"].mean()) / cac,
-                    "note": "" if s else "no spend recorded for this channel in the window"})
+                    "note": "; ".join(filter(None, (
+                        _NO_CHANNEL_NOTE if ch == NO_CHANNEL else "",
+                        "" if s else "no spend recorded for this channel in the window")))})
         return {"window": {"start": str(start.date()), "end": str(end.date())},
                 "snapshot_cutoff": period_text(snap.cutoff),
                 "value_model": {"name": value.name, "version": value.version,

@@ -506,3 +506,27 @@ def test_a_repeated_forecast_request_is_answered_from_the_answer_cache(
     assert brain.forecast(req) == first
     with pytest.raises(AssertionError, match="answered again"):
         brain.forecast(ForecastRequest(series_id=series, horizon=10))
+
+
+def test_channel_value_counts_customers_without_an_acquisition_channel(
+        brain: Brain, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An events file without 'acquisition_channel' (an imported order export) had answered
+    "channels": [] for a window in which 1,796 customers were acquired: pandas' groupby dropped
+    their missing channel."""
+    import dataclasses
+
+    snap = brain.snapshot
+    assert snap is not None
+    feats = snap.features.copy()
+    feats["acquisition_channel"] = pd.Categorical([None] * len(feats))
+    monkeypatch.setattr(brain, "snapshot", dataclasses.replace(snap, features=feats))
+    start = str((snap.cutoff - pd.Timedelta(days=200)).date())
+    out = brain.channel_value(ChannelValueRequest(start=start, end=str(snap.cutoff.date())))
+    first_seen = (snap.cutoff - pd.to_timedelta(feats["tenure_days"], unit="D")).dt.normalize()
+    acquired = int(((first_seen >= pd.Timestamp(start))
+                    & (first_seen <= snap.cutoff)).sum())
+    assert acquired > 0
+    assert [c["channel"] for c in out["channels"]] == ["(not recorded)"]
+    row = out["channels"][0]
+    assert row["customers"] == acquired
+    assert "no acquisition channel recorded" in row["note"]
