@@ -740,3 +740,25 @@ def test_a_meaning_implied_by_another_is_not_a_second_reason() -> None:
     assert not any(r.startswith(("fewer than two", "no order in", "no spend in"))
                    for r in never)
     assert "fewer than two orders so far (no usual gap between orders)" in got.iloc[1].tolist()
+
+
+def test_order_values_and_refunds_that_read_the_same_give_one_reason() -> None:
+    """Every order in the last year: 'average order value' and '... (last year)' read '78'
+    both (a retailer check: 79 value and 19 churn customers of 3,281 had both as reasons)."""
+    from training._customer_reasons import reasons_from_array
+
+    cols = ["aov", "aov_365d", "refund_amount_total", "refund_amount_365d", "orders_total"]
+    feats = pd.DataFrame({"aov": [78.0, 78.0], "aov_365d": [78.0, 50.0],
+                          "refund_amount_total": [-20.0, -20.0],
+                          "refund_amount_365d": [-20.0, -5.0], "orders_total": [3.0, 3.0]})
+    contrib = np.array([[0.5, 0.4, 0.3, 0.2, 0.01]] * 2)
+    got = reasons_from_array(contrib, cols, feats, {"aov": 24.0, "aov_365d": 24.0,
+                                                    "refund_amount_total": 0.0,
+                                                    "refund_amount_365d": 0.0,
+                                                    "orders_total": 2.0}, top=3)
+    first = got.iloc[0].dropna().tolist()
+    assert first[0] == "average order value is high (78 vs typical 24)"  # 0.5 + 0.4
+    assert not any("(last year)" in r for r in first)
+    assert sum("refunded" in r.lower() or "refund" in r.lower() for r in first) == 1
+    second = got.iloc[1].dropna().tolist()  # other values: separate reasons
+    assert any("average order value (last year)" in r for r in second)
