@@ -175,7 +175,8 @@ def row_warnings(model: Any, frame: pd.DataFrame) -> list[dict[str, Any]]:
         frame = frame.copy(deep=False)
         frame.attrs = {}
     used = {*ROW_LABELS, *_model_inputs(model), *getattr(model, "features_", []),
-            *getattr(model, "input_features_", []), getattr(model, "label_col_", None)}
+            *getattr(model, "input_features_", []), getattr(model, "label_col_", None),
+            getattr(model, "id_col_", None)}  # a table's own id column labels the row
     out: list[dict[str, Any]] = []
     extra = [str(c) for c in frame.columns if c not in used]
     if extra:

@@ -93,24 +93,30 @@ def _experiment_error(exc: Exception, fields: set[str],
     return BadRequestError(_phrase(exc), code="invalid_experiment_input", field=field)
 
 
-def _row_ids(req: UsersRequest) -> list[Any]:
-    """Each feature row's id as sent, or ``row-<position>`` for a row without one.
+def _row_ids(req: UsersRequest, id_col: str | None = None) -> list[Any]:
+    """Each feature row's id as sent, or ``row-<position>`` for a row without one: its
+    ``user_id``, else for a model of a customer table its own id column (``id_col``, the
+    model's ``id_col_``: ``customerID``), as ``brain score --table`` and the pyfunc read it
+    (the API had answered a Telco table's rows as ``row-0``, ``row-1`` ... and called
+    ``customerID`` a column the model does not read).
 
     An id is a string or an integer within 64 bits, as in ``user_ids`` (it is echoed in the
     answer: ``true``, ``1.5`` or ``[1]`` had come back as ids, and an integer beyond 64 bits
     had failed the whole answer with a 500)."""
     out: list[Any] = []
     for i, r in enumerate(req.rows or []):
-        uid = r.get("user_id")
+        uid, key = r.get("user_id"), "user_id"
+        if uid is None and id_col is not None:
+            uid, key = r.get(id_col), id_col
         if uid is None:
             out.append(f"row-{i}")
             continue
         if isinstance(uid, bool) or not isinstance(uid, (str, int)) or (
                 isinstance(uid, int) and not INT_ID_MIN <= uid <= INT_ID_MAX):
             raise BadRequestError(
-                f"rows[{i}].user_id must be a string or an integer within 64 bits (longer ids "
+                f"rows[{i}].{key} must be a string or an integer within 64 bits (longer ids "
                 f"as strings); received {json.dumps(uid)[:60]}", code="invalid_rows",
-                field="rows", loc=["rows", i, "user_id"])
+                field="rows", loc=["rows", i, key])
         out.append(uid)
     return out
 
@@ -212,7 +218,8 @@ class Brain:
         }
 
     # ------------------------------------------------------------------ customers
-    def _feature_rows(self, req: UsersRequest) -> tuple[pd.DataFrame, list[str]]:
+    def _feature_rows(self, req: UsersRequest,
+                      id_col: str | None = None) -> tuple[pd.DataFrame, list[str]]:
         if req.user_ids is not None:
             return self._snap().lookup([str(u) for u in req.user_ids])
         frame = pd.DataFrame(req.rows)
@@ -223,7 +230,7 @@ class Brain:
             frame[empty] = frame[empty].astype(float)
         # ids from the request itself, not the frame's column (pandas turns [1, 2, null] into
         # floats: '1.0'); a row without an id (or a null one) is labelled by its position
-        frame["user_id"] = [str(u) for u in _row_ids(req)]
+        frame["user_id"] = [str(u) for u in _row_ids(req, id_col)]
         return frame, []
 
     def warm(self) -> dict[str, int]:
@@ -296,7 +303,7 @@ class Brain:
         cached = self._cached(loaded, req)
         if cached is not None:
             return cached
-        frame, _ = self._feature_rows(req)
+        frame, _ = self._feature_rows(req, getattr(model, "id_col_", None))
         warnings: list[dict[str, Any]] = []
         if req.rows is not None:
             missing = _missing_inputs(model, frame)
@@ -318,7 +325,7 @@ class Brain:
             sent = [u for u in req.user_ids if str(u) in index]
             lost = [u for u in req.user_ids if str(u) not in index]
         else:
-            sent, lost = _row_ids(req), []
+            sent, lost = _row_ids(req, getattr(model, "id_col_", None)), []
         errors = [{"user_id": u, "error": "unknown user id: not in the feature snapshot as of "
                    f"{self._snap().cutoff.date()}"} for u in lost]
         asof = (self._snap().cutoff.date().isoformat() if req.user_ids is not None else None)

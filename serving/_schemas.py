@@ -60,8 +60,9 @@ class UsersRequest(Strict):
     rows: list[dict[str, Any]] | None = Field(
         None, min_length=1, max_length=MAX_BATCH,
         description="Feature rows (one per customer, columns as in the feature catalogue or "
-                    "your own table the model was trained on); include 'user_id' to label "
-                    "them.")
+                    "your own table the model was trained on); include 'user_id' (or, for a "
+                    "model of a customer table, its own id column, e.g. 'customerID') to "
+                    "label them.")
     top_reasons: int = Field(3, ge=0, le=10, description="Reasons returned per user.")
 
     def model_post_init(self, _ctx: Any) -> None:

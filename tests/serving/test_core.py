@@ -530,3 +530,26 @@ def test_channel_value_counts_customers_without_an_acquisition_channel(
     row = out["channels"][0]
     assert row["customers"] == acquired
     assert "no acquisition channel recorded" in row["note"]
+
+
+def test_rows_of_a_table_model_are_labelled_by_the_table_s_own_id_column() -> None:
+    """A Telco-like table model (trained with --id-col customerID) had answered API rows as
+    'row-0', 'row-1' ... and warned that 'customerID' is a column the model does not read,
+    where brain score --table and the pyfunc label them by it."""
+    from types import SimpleNamespace
+
+    from serving._answers import row_warnings
+    from serving._core import _row_ids
+
+    req = UsersRequest(rows=[{"customerID": "7590-VHVEG", "tenure": 1},
+                             {"user_id": 5, "customerID": "x", "tenure": 2}, {"tenure": 3}])
+    assert _row_ids(req, "customerID") == ["7590-VHVEG", 5, "row-2"]
+    assert _row_ids(req) == ["row-0", 5, "row-2"]
+    with pytest.raises(BadRequestError, match=r"rows\[0\]\.customerID must be a string"):
+        _row_ids(UsersRequest(rows=[{"customerID": 1.5}]), "customerID")
+    model = SimpleNamespace(features_=["tenure"], input_features_=["tenure"], id_col_="customerID",
+                            label_col_="Churn", categorical_=[], levels_={})
+    frame = pd.DataFrame(req.rows)
+    assert row_warnings(model, frame) == []
+    model.id_col_ = None
+    assert row_warnings(model, frame)[0]["columns"] == ["customerID"]
