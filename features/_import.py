@@ -312,7 +312,7 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
         n, rows, _ = problem_rows(guest)
         total = float(lines.loc[lines["revenue"] > 0, "revenue"].sum())
         share = float(lines.loc[guest & (lines["revenue"] > 0).to_numpy(), "revenue"].sum())
-        pct = f", {100 * share / total:.1f}% of the purchase revenue" if total > 0 else ""
+        pct = f", {_share(share, total)} of the purchase revenue" if total > 0 else ""
         report.note(f"{n:,} of {_lines(len(raw))} {'has' if n == 1 else 'have'} no customer "
                     f"id in '{customer}' (guest "
                     f"checkouts{pct}; first at row {rows[0]}): not imported, as every event "
@@ -361,3 +361,11 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     frame.attrs["load_notes"] = [*report.notes, *frame.attrs.get("load_notes", [])]
     frame.attrs["import_summary"] = summary
     return frame
+
+
+def _share(part: float, total: float) -> str:
+    """``part`` as a percentage of ``total``, one decimal; a part that is not 0 never reads
+    "0.0%" ("under 0.1%": a grocery check's 300 guest lines of 1,350 in 4.0 million read
+    "0.0% of the purchase revenue")."""
+    pct = 100 * part / total
+    return "under 0.1%" if 0 < pct < 0.05 else f"{pct:.1f}%"

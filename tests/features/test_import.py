@@ -251,3 +251,13 @@ def test_a_day_month_order_settled_by_one_row_is_named() -> None:
     notes = " ".join(_import(raw).attrs["load_notes"])
     assert "read as %d/%m/%Y %H:%M" in notes
     assert "rests on" not in notes
+
+
+def test_a_small_guest_share_does_not_read_zero() -> None:
+    """A grocery check's 300 card-less lines (1,350 of 4.0 million in sales) read '0.0% of the
+    purchase revenue'."""
+    from features._import import _share
+
+    assert _share(1350.0, 4_042_908.0) == "under 0.1%"
+    assert _share(0.0, 100.0) == "0.0%"
+    assert _share(15.5, 100.0) == "15.5%"
