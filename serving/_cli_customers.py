@@ -79,6 +79,13 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
     from features import infer_table_types, read_table
 
     frame = read_table(path)
+    own = getattr(model, "id_col_", None)
+    if id_col == "user_id" and id_col not in frame.columns and own and own in frame.columns:
+        # the id column the model was trained with (--id-col customerID), as its pyfunc and
+        # the API read it: scoring the table it was trained on had stopped with "Pass --id-col"
+        show_note(f"{path.name}: customer ids read from {own!r}, the id column this model was "
+                  "trained with (--id-col)")
+        id_col = own
     if id_col not in frame.columns:
         hint = _close_column(id_col, [str(c) for c in frame.columns])
         raise ValueError(f"{path.name}: the customer id column {id_col!r} is missing; received "
@@ -125,6 +132,7 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
                          "(per cutoff when a 'cutoff' column is given)")
     if "cutoff" in frame.columns:
         frame["cutoff"] = pd.to_datetime(frame["cutoff"])
+    frame.attrs["brain.id_col"] = id_col  # the one read (the model's own, see above)
     return frame
 
 
@@ -747,6 +755,7 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
     t0 = time.perf_counter()
     if table is not None:
         feats = _read_table(table, id_col, model=model)
+        id_col = feats.attrs.pop("brain.id_col", id_col)
         _population_warning(model, uri, table, feats["user_id"])
         for note in (unseen_levels_note(model, feats), empty_columns_note(model, feats),
                      table_in_sample_note(model, feats), _extra_columns_note(model, feats)):

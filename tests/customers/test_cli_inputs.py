@@ -370,3 +370,18 @@ def test_errors_and_notes_quoting_data_in_brackets_are_printed_whole(
     err = " ".join(capsys.readouterr().err.split())
     assert "(first ids [nan, 'u1', 'u2'])" in err
     assert "values [yes, no] read as 1/0" in err
+
+
+def test_table_scoring_reads_the_id_column_the_model_was_trained_with(world_dir: Path,
+                                                                     tmp_path: Path) -> None:
+    """A Telco-like model trained with --id-col customerID stopped scoring its own table
+    with "the customer id column 'user_id' is missing ... Pass --id-col NAME", where its pyfunc
+    and the API read the column it was trained with."""
+    path = tmp_path / "crm.csv"
+    _crm(world_dir, with_cutoff=False).to_csv(path, index=False)
+    _run(["train", "churn", "--table", str(path), "--label-col", "churned", "--id-col",
+          "customer"])
+    out = _run(["score", "churn", "--no-reasons", "--table", str(path), "--out",
+                str(tmp_path / "s.csv")])
+    assert "customer ids read from 'customer', the id column this model was trained with" in out
+    assert pd.read_csv(tmp_path / "s.csv").columns[0] == "customer"
