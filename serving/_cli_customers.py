@@ -264,6 +264,13 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
         last = None if last_cutoff is None else str(
             parse_date_option(last_cutoff, "--last-cutoff"))
         ev, cal = _events(data, events, calendar, tz, allow, on_duplicate)
+        if churn_needs_no_visit and not ev["event_type"].isin(["visit", "page_view"]).any():
+            # a purchase-only log (a till or loyalty-card export): the two rules are one, and
+            # the model records the one its labels mean, so it stays comparable
+            show_note("--churn-needs-no-visit: the events hold no visit, so churn is 'no "
+                      "order in the window' either way; the model is trained and recorded "
+                      "with that rule")
+            churn_needs_no_visit = False
         if register:
             from training._customer_mlflow import rows_changed_since_last_training
 

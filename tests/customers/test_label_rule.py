@@ -126,3 +126,19 @@ def test_churn_needs_no_visit_is_refused_where_it_changes_no_label(tmp_path: Pat
                                          "--churn-needs-no-visit"])
     assert res.exit_code != 0
     assert "--churn-needs-no-visit defines churn from events" in " ".join(res.output.split())
+
+
+def test_no_visit_rule_on_a_purchase_only_log_is_the_default_rule_and_said(
+        events: pd.DataFrame, tmp_path: Path) -> None:
+    """On a till or loyalty-card export (no visit recorded) both rules give the same labels:
+    the model records 'no order', so it stays comparable with a champion of that rule."""
+    path = tmp_path / "events.parquet"
+    events[events["event_type"].isin(["purchase", "refund"])].to_parquet(path, index=False)
+    res = CliRunner().invoke(train_app, ["churn", "--events", str(path), "--horizon", "60",
+                                         "--churn-needs-no-visit"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "--churn-needs-no-visit: the events hold no visit, so churn is 'no order in the " \
+           "window' either way" in text
+    tags = MlflowClient().get_model_version("churn", "1").tags
+    assert tags["label.churn_rule"] == "no_order"
