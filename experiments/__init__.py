@@ -26,9 +26,10 @@ Out:
     With ``time_col`` (a date column: each unit's exposure date, or with ``unit_col`` the date
     of each dated outcome row), ``result.time`` is a ``TimeView``: cumulative and daily effects
     by calendar day and, for dated rows, by days since each unit's first exposure, with the
-    novelty / learning check (``TimeTrend``); ``time_table`` flattens it to one frame.
+    novelty / learning check (``TimeTrend``), for all units and, with ``segment_col``, for
+    each segment (``segment`` of a point or check); ``time_table`` flattens it to one frame.
     ``write_report`` renders it as markdown (with one interval plot per metric, and one time
-    plot per metric with a time view) or HTML.
+    plot per metric with a time view, and one by segment with segments) or HTML.
 Planning: ``sample_size``, ``minimum_detectable_effect``, ``power`` -> ``Plan``.
 Uplift: ``TLearner`` / ``XLearner`` (``fit(X, treatment, y)``; ``predict(X)`` -> frame with
     one uplift column per treatment; ``base="lightgbm"`` (default), ``"linear"`` or ``"auto"``,
@@ -54,6 +55,7 @@ from experiments._report import (
     render_html,
     render_markdown,
     time_plot,
+    time_segment_plot,
     write_report,
 )
 from experiments._results import (
@@ -142,6 +144,7 @@ __all__ = [
     "srm_check",
     "summarize",
     "time_plot",
+    "time_segment_plot",
     "time_table",
     "top_k_policy",
     "train_uplift",

@@ -14,9 +14,12 @@ from pathlib import Path
 from experiments._errors import ExperimentInputError
 from experiments._results import Comparison, ExperimentResult
 
-__all__ = ["interval_plot", "render_html", "render_markdown", "time_plot", "write_report"]
+__all__ = ["interval_plot", "render_html", "render_markdown", "time_plot", "time_segment_plot",
+           "write_report"]
 
 _TIME_HEADING = ": effects over time"
+ALL_UNITS = "(all units)"
+"""The segment cell of a time view's rows over every unit."""
 
 
 def _fmt(x: float | None, digits: int = 4) -> str:
@@ -93,12 +96,13 @@ def time_plot(result: ExperimentResult, metric: str) -> bytes:
     assert view is not None
     variants = [v for v in result.variants[1:]
                 if any(p.metric == metric and p.variant == v for p in view.points)]
+    overall = [p for p in view.points if p.segment is None]
     cols = 2 if view.level == "event" else 1
     fig, axes = plt.subplots(max(len(variants), 1), cols, figsize=(6.5 * cols, 3.2 *
                                                                     max(len(variants), 1)),
                              squeeze=False)
     for row, v in enumerate(variants):
-        pts = [p for p in view.points if p.metric == metric and p.variant == v]
+        pts = [p for p in overall if p.metric == metric and p.variant == v]
         ax = axes[row][0]
         cum = [p for p in pts if p.view == "cumulative"]
         daily = [p for p in pts if p.view == "daily"]
@@ -124,7 +128,8 @@ def time_plot(result: ExperimentResult, metric: str) -> bytes:
         if cols == 2:
             ax = axes[row][1]
             exp = [p for p in pts if p.view == "exposure_day"]
-            trend = next((t for t in view.trends if t.metric == metric and t.variant == v), None)
+            trend = next((t for t in view.trends if t.metric == metric and t.variant == v
+                          and t.segment is None), None)
             if trend is not None:
                 ax.axvspan(-0.5, trend.early_days - 0.5, color="tab:orange", alpha=0.12)
                 ax.axvspan(trend.late_from - 0.5, max((p.exposure_day or 0) for p in exp) + 0.5,
@@ -150,6 +155,58 @@ def time_plot(result: ExperimentResult, metric: str) -> bytes:
     return buf.getvalue()
 
 
+def time_segment_plot(result: ExperimentResult, metric: str) -> bytes:
+    """PNG bytes: ``metric``'s relative effect over time per variant and segment of the time
+    view's segment column, one line per segment beside all units' (dashed): the cumulative
+    effect by calendar day (left) and, with dated outcomes, the effect by days since exposure
+    (right). Intervals are left out to keep the lines readable; the tables hold them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    view = result.time
+    assert view is not None
+    assert view.segment_col is not None
+    pts = [p for p in view.points if p.metric == metric]
+    variants = [v for v in result.variants[1:] if any(p.variant == v for p in pts)]
+    segments = list(dict.fromkeys(p.segment for p in pts))  # None (all units) first
+    cols = 2 if view.level == "event" else 1
+    rows = max(len(variants), 1)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 3.4 * rows), squeeze=False)
+    for row, v in enumerate(variants):
+        for col, kind in enumerate(("cumulative", "exposure_day")[:cols]):
+            ax = axes[row][col]
+            for seg in segments:
+                line = [p for p in pts if p.variant == v and p.view == kind
+                        and p.segment == seg]
+                if not line:
+                    continue
+                x = (pd.to_datetime([p.date for p in line]) if kind == "cumulative"
+                     else [p.exposure_day for p in line])
+                y = [100 * p.relative_effect for p in line]
+                if seg is None:
+                    ax.plot(x, y, color="black", lw=1.5, ls="--", label="all units")
+                else:
+                    ax.plot(x, y, lw=1.2, marker="o" if kind == "exposure_day" else None,
+                            ms=2.5, label=seg)
+            ax.axhline(0, color="black", lw=0.6)
+            ax.set_ylabel(f"{v} vs {result.control} (%)")
+            what = ("cumulative effect by day" if kind == "cumulative"
+                    else "effect by days since exposure")
+            ax.set_title(f"{metric}: {what} by {view.segment_col}", fontsize=9)
+            if kind == "exposure_day":
+                ax.set_xlabel("days since the unit's first exposure")
+            ax.tick_params(axis="x", labelsize=7, rotation=30 if kind == "cumulative" else 0)
+            ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
 def _time_tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[str]]]]:
     """One table per metric of its effects over time, then the novelty checks."""
     view = result.time
@@ -158,8 +215,15 @@ def _time_tables(result: ExperimentResult) -> list[tuple[str, list[str], list[li
     out: list[tuple[str, list[str], list[list[str]]]] = []
     names = {"cumulative": "cumulative", "daily": "daily" if view.level == "event"
              else "exposed that day", "exposure_day": "day of exposure"}
+    by_seg = view.segment_col is not None
+    seg_head = [f"segment ({view.segment_col})"] if by_seg else []
+
+    def seg_cell(segment: str | None) -> list[str]:
+        return ([ALL_UNITS if segment is None else segment] if by_seg else [])
+
     for m in result.metrics:
-        rows = [[p.variant, names[p.view], p.date if p.date is not None else str(p.exposure_day),
+        rows = [[p.variant, *seg_cell(p.segment), names[p.view],
+                 p.date if p.date is not None else str(p.exposure_day),
                  str(p.n_control), str(p.n_variant),
                  f"{_pct(p.relative_effect)} [{_pct(p.relative_ci_low)}, "
                  f"{_pct(p.relative_ci_high)}]",
@@ -167,18 +231,19 @@ def _time_tables(result: ExperimentResult) -> list[tuple[str, list[str], list[li
                  _p(p.p_value)] for p in view.points if p.metric == m.name]
         if rows:
             out.append((f"{m.name}{_TIME_HEADING} ({view.time_col})",
-                        ["variant", "view", "date / day of exposure", "n control", "n variant",
-                         "relative effect [CI]", "absolute effect [CI]", "p (unadjusted)"],
-                        rows))
+                        ["variant", *seg_head, "view", "date / day of exposure", "n control",
+                         "n variant", "relative effect [CI]", "absolute effect [CI]",
+                         "p (unadjusted)"], rows))
     if view.trends:
         t0 = view.trends[0]
+        family = (f"p adj ({result.correction}; segments' checks over segments x metrics x "
+                  "variants)" if by_seg else f"p adj ({result.correction})")
         out.append((f"Does the effect change with exposure time? (first {t0.early_days} days "
                     f"of exposure against day {t0.late_from} on; flagged at adjusted p < "
                     f"{t0.threshold} with one window's effect significant)",
-                    ["metric", "variant", f"first {t0.early_days} days [CI]",
-                     f"from day {t0.late_from} [CI]", "units", "p",
-                     f"p adj ({result.correction})", "flag"],
-                    [[t.metric, t.variant,
+                    ["metric", "variant", *seg_head, f"first {t0.early_days} days [CI]",
+                     f"from day {t0.late_from} [CI]", "units", "p", family, "flag"],
+                    [[t.metric, t.variant, *seg_cell(t.segment),
                       f"{_pct(t.early_effect)} [{_pct(t.early_ci_low)}, {_pct(t.early_ci_high)}]",
                       f"{_pct(t.late_effect)} [{_pct(t.late_ci_low)}, {_pct(t.late_ci_high)}]",
                       str(t.n_units), _p(t.p_value), _p(t.p_value_adjusted),
@@ -335,6 +400,11 @@ def render_markdown(result: ExperimentResult, plot_dir: str | Path | None = None
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(time_plot(result, metric))
             lines += [f"![{metric} effect over time]({path.name})", ""]
+            seg_col = result.time.segment_col if result.time is not None else None
+            if seg_col is not None:
+                path = Path(plot_dir) / f"{prefix}_time_{_slug(metric)}_by_{_slug(seg_col)}.png"
+                path.write_bytes(time_segment_plot(result, metric))
+                lines += [f"![{metric} effect over time by {seg_col}]({path.name})", ""]
     lines += ["## Methods", "", _methods(result), ""]
     return "\n".join(lines)
 
@@ -372,6 +442,11 @@ def render_html(result: ExperimentResult) -> str:
             data = base64.b64encode(time_plot(result, metric)).decode()
             parts.append(f"<img alt='{html.escape(metric)} effect over time' "
                          f"src='data:image/png;base64,{data}'>")
+            seg_col = result.time.segment_col if result.time is not None else None
+            if seg_col is not None:
+                data = base64.b64encode(time_segment_plot(result, metric)).decode()
+                parts.append(f"<img alt='{html.escape(metric)} effect over time by "
+                             f"{html.escape(seg_col)}' src='data:image/png;base64,{data}'>")
     parts.append(f"<h2>Methods</h2><p>{html.escape(_methods(result))}</p></body></html>")
     return "".join(parts)
 

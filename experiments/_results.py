@@ -396,6 +396,8 @@ class TimePoint(_Record):
         relative_ci_high: upper bound of that interval.
         p_value: two-sided p-value, unadjusted (a time view is for reading the shape of the
             effect, not for picking the day that looks best).
+        segment: the value of the view's ``segment_col`` whose units this point takes, or None
+            for all units.
     """
 
     metric: str
@@ -414,6 +416,7 @@ class TimePoint(_Record):
     relative_ci_low: float
     relative_ci_high: float
     p_value: float
+    segment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -443,7 +446,9 @@ class TimeTrend(_Record):
         statistic: z statistic of ``log(1 + early) - log(1 + late)``.
         p_value: two-sided p-value of "the effect is the same in both windows".
         p_value_adjusted: ``p_value`` adjusted with the analysis' correction over the checks
-            of every metric and variant (equal to it for one check or correction "none").
+            of every metric and variant (equal to it for one check or correction "none"); a
+            segment's check over every segment, metric and variant (one family, as the
+            segment breakdown's comparisons).
         threshold: ``p_value`` below which the change is flagged (``TREND_ALPHA``).
         flagged: True when ``p_value_adjusted < threshold`` and the early or the late effect
             is itself significant at alpha (see docs/experiments.md, "Effects over time").
@@ -452,6 +457,8 @@ class TimeTrend(_Record):
             the late one, or both with the late one further from 0: learning?), "reverses"
             (both, of opposite signs); else "none".
         message: one sentence (a warning of the result when flagged).
+        segment: the value of the view's ``segment_col`` whose units were checked, or None
+            for all units.
     """
 
     metric: str
@@ -472,6 +479,7 @@ class TimeTrend(_Record):
     flagged: bool
     direction: Literal["fades", "grows", "reverses", "none"]
     message: str
+    segment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -487,10 +495,12 @@ class TimeView(_Record):
         last_date: last calendar day in the data (ISO).
         days: calendar days from the first to the last date, both included.
         points: cumulative, daily and (level "event") exposure-day effects, per metric and
-            variant, in that order and by day.
+            variant (all units first, then each segment's), in that order and by day.
         trends: per metric and variant, the novelty / learning check (level "event", when
             units were observed long enough).
         notes: what the view could not show, and why.
+        segment_col: with a segment column, every point and check is given for all units
+            (``segment`` None) and for each segment's units (``segment`` its value); else None.
     """
 
     time_col: str
@@ -501,6 +511,7 @@ class TimeView(_Record):
     points: tuple[TimePoint, ...]
     trends: tuple[TimeTrend, ...] = ()
     notes: tuple[str, ...] = ()
+    segment_col: str | None = None
 
 
 @dataclass(frozen=True)

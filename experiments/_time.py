@@ -205,17 +205,19 @@ def _slice_comparisons(u: _Units, units: np.ndarray, cells: np.ndarray, control:
 
 
 def _point(c: Comparison, view: Literal["cumulative", "daily", "exposure_day"],
-           date: str | None, k: int | None) -> TimePoint:
+           date: str | None, k: int | None, segment: str | None = None) -> TimePoint:
     return TimePoint(c.metric, c.variant, view, date, k, c.n_control, c.n_variant,
                      c.control_mean, c.variant_mean, c.absolute_effect, c.ci_low, c.ci_high,
-                     c.relative_effect, c.relative_ci_low, c.relative_ci_high, c.p_value)
+                     c.relative_effect, c.relative_ci_low, c.relative_ci_high, c.p_value,
+                     segment)
 
 
 class _Units:
     """Per-unit attributes and per-(unit, day) sums of the summed columns."""
 
     def __init__(self, frame: pd.DataFrame, days: pd.Series, variant_col: str,
-                 metrics: Sequence[Metric], unit_col: str | None, source: str) -> None:
+                 metrics: Sequence[Metric], unit_col: str | None, source: str,
+                 segment_col: str | None = None) -> None:
         day0 = days.min()
         self.day0 = day0
         day_index = ((days - day0).dt.days).to_numpy(dtype=np.int64)
@@ -229,6 +231,10 @@ class _Units:
         firsts = np.unique(codes, return_index=True)[1]
         self.variant = frame[variant_col].astype(str).to_numpy()[firsts]
         self.arm_names, self.arm = np.unique(self.variant, return_inverse=True)
+        # a unit's segment (one per unit: aggregate_units checks it), as text like the
+        # segment breakdown's
+        self.segment = (frame[segment_col].astype(str).to_numpy()[firsts]
+                        if segment_col is not None else None)
         self.summed = list(dict.fromkeys(c for m in metrics for c in (m.column, m.denominator)
                                          if c))
         self.covariates = {c: _numeric(frame, c, variant_col, source)[firsts]
@@ -318,13 +324,16 @@ def _direction(log_early: float, log_late: float, early_sig: bool, late_sig: boo
     return "fades" if early_sig else "grows"
 
 
-def _trend(u: _Units, m: Metric, kind: str, control: str, variant: str, alpha: float
-           ) -> TimeTrend | str:
-    """The novelty / learning check of one metric and variant (see ``TimeTrend``), or a note
-    saying why it could not be run."""
+def _trend(u: _Units, m: Metric, kind: str, control: str, variant: str, alpha: float,
+           within: np.ndarray | None = None, segment: str | None = None,
+           segment_col: str | None = None) -> TimeTrend | str:
+    """The novelty / learning check of one metric and variant among the units ``within`` (a
+    mask: a segment's; None for all units), or a note saying why it could not be run."""
     from scipy import stats
 
-    eligible = np.flatnonzero(u.first <= u.last - LATE_FROM)
+    head = _head(m.name, variant, segment, segment_col)
+    observed = u.first <= u.last - LATE_FROM
+    eligible = np.flatnonzero(observed if within is None else observed & within)
     arms = u.variant[eligible]
     ne, de = _window(u, m, kind, 0, EARLY_DAYS, eligible)
     nl, dl = _window(u, m, kind, LATE_FROM, None, eligible)
@@ -333,12 +342,12 @@ def _trend(u: _Units, m: Metric, kind: str, control: str, variant: str, alpha: f
         sel = arms == arm
         n = int(sel.sum())
         if n < MIN_TREND_UNITS:
-            return (f"metric {m.name!r} ({variant}): no novelty check: {n} units of arm "
+            return (f"{head}no novelty check: {n} units of arm "
                     f"{arm!r} were observed to day {LATE_FROM} of exposure or beyond (at least "
                     f"{MIN_TREND_UNITS} per arm needed)")
         means = [float(v[sel].mean()) for v in (ne, de, nl, dl)]
         if min(means) <= 0:
-            return (f"metric {m.name!r} ({variant}): no novelty check: arm {arm!r} has no "
+            return (f"{head}no novelty check: arm {arm!r} has no "
                     "positive value in the first days or the later days of exposure (the check "
                     "compares lifts, on the log scale)")
         early = ne[sel] / means[0] - de[sel] / means[1]
@@ -358,14 +367,22 @@ def _trend(u: _Units, m: Metric, kind: str, control: str, variant: str, alpha: f
     trend = TimeTrend(m.name, variant, EARLY_DAYS, LATE_FROM, n_units,
                       float(np.expm1(log_early)), float(early_ci[0]), float(early_ci[1]),
                       float(np.expm1(log_late)), float(late_ci[0]), float(late_ci[1]),
-                      float(z_stat), p, p, TREND_ALPHA, False, "none", "")
-    return judge(trend, p)
+                      float(z_stat), p, p, TREND_ALPHA, False, "none", "", segment)
+    return judge(trend, p, segment_col)
 
 
-def judge(t: TimeTrend, p_adjusted: float) -> TimeTrend:
+def _head(metric: str, variant: str, segment: str | None, segment_col: str | None) -> str:
+    """The start of a check's message: the segment (as the segment warnings name it), the
+    metric and the variant."""
+    where = f"segment {segment_col}={segment!r}: " if segment is not None else ""
+    return f"{where}metric {metric!r} ({variant}): "
+
+
+def judge(t: TimeTrend, p_adjusted: float, segment_col: str | None = None) -> TimeTrend:
     """``t`` with ``p_value_adjusted``, and flagged, its direction and message set from it:
     flagged when ``p_adjusted < TREND_ALPHA`` and the early or the late effect is itself
-    significant (its interval excludes 0)."""
+    significant (its interval excludes 0). ``segment_col`` names a segment's check's column
+    in its message."""
     early_sig, late_sig = (bool(lo > 0 or hi < 0) for lo, hi in ((t.early_ci_low,
                                                                   t.early_ci_high),
                                                                  (t.late_ci_low,
@@ -382,7 +399,7 @@ def judge(t: TimeTrend, p_adjusted: float) -> TimeTrend:
     adj = "" if p_adjusted == t.p_value else f", adjusted {p_adjusted:.2g}"
     among = (f"change p = {t.p_value:.2g}{adj}, among the {t.n_units:,} units observed to day "
              f"{t.late_from} of exposure or beyond")
-    head = f"metric {t.metric!r} ({t.variant}): "
+    head = _head(t.metric, t.variant, t.segment, segment_col)
     if direction == "fades":
         message = (f"{head}the effect fades: {early_text}, {late_text} ({among}); a novelty "
                    "effect? Run longer before deciding: the lasting effect is nearer the later "
@@ -401,6 +418,37 @@ def judge(t: TimeTrend, p_adjusted: float) -> TimeTrend:
                    message=message)
 
 
+def _scope_points(u: _Units, within: np.ndarray, segment: str | None, control: str,
+                  ms: Sequence[Metric], opts: AnalysisOptions, variant_col: str, source: str
+                  ) -> list[TimePoint]:
+    """The cumulative, daily and (dated rows) exposure-day points of the units ``within`` (a
+    mask: all units, or one segment's)."""
+    all_cells = np.ones(len(u.cell_unit), dtype=bool)
+    points: dict[str, list[TimePoint]] = {"cumulative": [], "daily": [], "exposure_day": []}
+
+    def at(units: np.ndarray, cells: np.ndarray) -> list[Comparison]:
+        return _slice_comparisons(u, units & within, cells, control, ms, opts, variant_col,
+                                  source)
+
+    for d in range(u.last + 1):
+        if not (u.cell_day == d).any():
+            continue  # no row on this day (no exposure, no outcome): nothing to show
+        exposed = u.first <= d
+        cum = at(exposed, u.cell_day <= d)
+        points["cumulative"] += [_point(c, "cumulative", u.date(d), None, segment) for c in cum]
+        daily = (at(exposed, u.cell_day == d) if u.event else at(u.first == d, all_cells))
+        points["daily"] += [_point(c, "daily", u.date(d), None, segment) for c in daily]
+    if u.event:
+        since = u.cell_day - u.first[u.cell_unit]
+        for k in range(u.last + 1):
+            found = at(u.first + k <= u.last, since == k)
+            if not found:
+                break
+            points["exposure_day"] += [_point(c, "exposure_day", None, k, segment)
+                                       for c in found]
+    return [p for view in ("cumulative", "daily", "exposure_day") for p in points[view]]
+
+
 def time_view(frame: pd.DataFrame, variant_col: str, control: str, metrics: Sequence[Metric],
               time_col: str, *, kinds: dict[str, str], options: AnalysisOptions,
               unit_col: str | None = None, segment_col: str | None = None,
@@ -409,6 +457,10 @@ def time_view(frame: pd.DataFrame, variant_col: str, control: str, metrics: Sequ
 
     ``metrics`` are the analysis' resolved metrics (caps resolved) and ``kinds`` the headline's
     kind per metric, which every slice keeps (a day's 0/1 values are not re-detected).
+    With ``segment_col`` every point and novelty check is given for all units and for each
+    segment's units (``segment`` of the point); the segments' checks are corrected as one
+    family over segments x metrics x variants, apart from the overall checks (as the segment
+    breakdown's comparisons are).
     Raises ``ExperimentInputError`` for dates that are missing or unreadable (naming the rows),
     a span over ``MAX_DAYS``, or (without ``unit_col``) an id-like column whose ids have rows
     on several dates.
@@ -419,61 +471,52 @@ def time_view(frame: pd.DataFrame, variant_col: str, control: str, metrics: Sequ
           else replace(m, kind="proportion" if kinds[m.name] == "proportion" else "mean")
           for m in metrics]
     opts = replace(options, correction="none", sequential=False, bayesian=False)
-    u = _Units(frame, days, variant_col, ms, unit_col, source)
-    all_cells = np.ones(len(u.cell_unit), dtype=bool)
-    points: dict[str, list[TimePoint]] = {"cumulative": [], "daily": [], "exposure_day": []}
-    for d in range(u.last + 1):
-        if not (u.cell_day == d).any():
-            continue  # no row on this day (no exposure, no outcome): nothing to show
-        exposed = u.first <= d
-        cum = _slice_comparisons(u, exposed, u.cell_day <= d, control, ms, opts, variant_col,
-                                 source)
-        points["cumulative"] += [_point(c, "cumulative", u.date(d), None) for c in cum]
-        daily = (_slice_comparisons(u, exposed, u.cell_day == d, control, ms, opts,
-                                    variant_col, source) if u.event else
-                 _slice_comparisons(u, u.first == d, all_cells, control, ms, opts, variant_col,
-                                    source))
-        points["daily"] += [_point(c, "daily", u.date(d), None) for c in daily]
+    u = _Units(frame, days, variant_col, ms, unit_col, source, segment_col)
+    everyone = np.ones(u.n, dtype=bool)
+    scopes: list[tuple[str | None, np.ndarray]] = [(None, everyone)]
+    if u.segment is not None:
+        scopes += [(str(s), u.segment == s) for s in sorted(set(u.segment.tolist()))]
+    points: list[TimePoint] = []
+    for segment, within in scopes:
+        points += _scope_points(u, within, segment, control, ms, opts, variant_col, source)
     notes: list[str] = []
     trends: list[TimeTrend] = []
-    if u.event:
-        since = u.cell_day - u.first[u.cell_unit]
-        for k in range(u.last + 1):
-            observed = u.first + k <= u.last
-            found = _slice_comparisons(u, observed, since == k, control, ms, opts, variant_col,
-                                       source)
-            if not found:
-                break
-            points["exposure_day"] += [_point(c, "exposure_day", None, k) for c in found]
-        if u.last < LATE_FROM:
-            notes.append(f"no novelty check: the data span {u.last + 1} days, and comparing the "
-                         f"first {EARLY_DAYS} days of exposure with the days from day "
-                         f"{LATE_FROM} on needs units observed to day {LATE_FROM} of their "
-                         "exposure: run longer")
-        else:
-            variants = sorted({str(v) for v in u.variant} - {control})
-            for m in ms:
-                for v in variants:
-                    got = _trend(u, m, kinds.get(m.name, "mean"), control, v, options.alpha)
-                    if isinstance(got, str):
-                        notes.append(got)
-                    else:
-                        trends.append(got)
-            # every metric x variant is checked: corrected like the headline's family (a
-            # flag in one of ten checks is otherwise ten times as likely as in one)
-            adjusted = adjust_p_values([t.p_value for t in trends], options.correction)
-            trends = [judge(t, float(p)) for t, p in zip(trends, adjusted, strict=True)]
+    if u.event and u.last < LATE_FROM:
+        notes.append(f"no novelty check: the data span {u.last + 1} days, and comparing the "
+                     f"first {EARLY_DAYS} days of exposure with the days from day "
+                     f"{LATE_FROM} on needs units observed to day {LATE_FROM} of their "
+                     "exposure: run longer")
+    elif u.event:
+        variants = sorted({str(v) for v in u.variant} - {control})
+        for family in ([scopes[0]], scopes[1:]):
+            found: list[TimeTrend] = []
+            for segment, within in family:
+                for m in ms:
+                    for v in variants:
+                        got = _trend(u, m, kinds.get(m.name, "mean"), control, v,
+                                     options.alpha, within, segment, segment_col)
+                        if isinstance(got, str):
+                            notes.append(got)
+                        else:
+                            found.append(got)
+            # every metric x variant (x segment) is checked: corrected like the headline's
+            # family (a flag in one of ten checks is otherwise ten times as likely as in one)
+            adjusted = adjust_p_values([t.p_value for t in found], options.correction)
+            trends += [judge(t, float(p), segment_col)
+                       for t, p in zip(found, adjusted, strict=True)]
     else:
         notes.append("one date per unit: the daily effects are those of the units exposed that "
                      "day (entry cohorts); effects by days since exposure and the novelty check "
                      "need dated outcomes (one row per unit and day, or per event, with the "
                      "unit id column)")
     rank = {m.name: i for i, m in enumerate(ms)}
+    seg_rank = {segment: i for i, (segment, _) in enumerate(scopes)}
     views = ("cumulative", "daily", "exposure_day")
-    out = [p for view in views for p in points[view]]
-    out.sort(key=lambda p: (rank.get(p.metric, 0), p.variant, views.index(p.view)))
+    points.sort(key=lambda p: (rank.get(p.metric, 0), p.variant, seg_rank[p.segment],
+                               views.index(p.view)))
+    trends.sort(key=lambda t: (seg_rank[t.segment], rank.get(t.metric, 0), t.variant))
     return TimeView(time_col, "event" if u.event else "unit", u.date(0), u.date(u.last),
-                    u.last + 1, tuple(out), tuple(trends), tuple(notes))
+                    u.last + 1, tuple(points), tuple(trends), tuple(notes), segment_col)
 
 
 TIME_TABLE_COLUMNS = ("metric", "variant", "view", "date", "exposure_day", "n_control",
@@ -484,7 +527,11 @@ TIME_TABLE_COLUMNS = ("metric", "variant", "view", "date", "exposure_day", "n_co
 
 def time_table(view: TimeView) -> pd.DataFrame:
     """The view's points as one frame, one row per metric x variant x view x day (the columns
-    of ``TimePoint``; ``exposure_day`` as a nullable integer)."""
+    of ``TimePoint``; ``exposure_day`` as a nullable integer). With a segment column, a
+    ``segment`` column follows ``variant``: empty for all units, else the segment's value."""
+    columns = list(TIME_TABLE_COLUMNS)
+    if view.segment_col is not None:
+        columns.insert(columns.index("variant") + 1, "segment")
     rows = [p.to_dict() for p in view.points]
-    out = pd.DataFrame(rows, columns=list(TIME_TABLE_COLUMNS))
+    out = pd.DataFrame(rows, columns=columns)
     return out.astype({"exposure_day": "Int64", "n_control": "int64", "n_variant": "int64"})

@@ -27,6 +27,7 @@ from experiments import (
     Metric,
     Param,
     TargetingPolicy,
+    TimeView,
     analyze,
     minimum_detectable_effect,
     parse_metrics,
@@ -440,7 +441,8 @@ def print_time_view(result: ExperimentResult) -> None:
     thinned = False
     for m in result.metrics:
         for v in result.variants[1:]:
-            pts = [p for p in view.points if p.metric == m.name and p.variant == v]
+            pts = [p for p in view.points if p.metric == m.name and p.variant == v
+                   and p.segment is None]
             if not pts:
                 continue
             dates = list(dict.fromkeys(p.date for p in pts if p.date is not None))
@@ -466,17 +468,65 @@ def print_time_view(result: ExperimentResult) -> None:
                     [[str(p.exposure_day), str(p.n_control + p.n_variant), _rel_cell(p),
                       f"{_fmt(p.absolute_effect)} [{_fmt(p.ci_low)}, {_fmt(p.ci_high)}]"]
                      for p in shown_exp]))
+    thinned |= _print_time_segments(result)
     for t in view.trends:  # a flagged one is a warning of the result, printed here (after the
         # tables that show it) rather than with the other warnings
         if t.flagged:
             console.print(f"warning: {t.message}", style="bold yellow", markup=False)
-        else:
+        elif t.segment is None or _segments_shown(view):
             console.print(f"novelty check: {t.message}", markup=False)
     for note in view.notes:
         console.print(f"note: time view: {note}", style="yellow", markup=False)
     if thinned:
         console.print(f"(at most {TIME_ROWS} days per table shown; every day is in --report, "
                       "--json and --time-csv)", markup=False)
+
+
+TIME_SEGMENTS = 6
+"""At most this many segments get time tables on screen (a column each); with more, the screen
+says where they are (--report, --json, --time-csv)."""
+
+
+def _segments_shown(view: TimeView) -> bool:
+    return len({p.segment for p in view.points} - {None}) <= TIME_SEGMENTS
+
+
+def _print_time_segments(result: ExperimentResult) -> bool:
+    """With a segment column: per metric and variant, the cumulative effect by date (and, with
+    dated rows, the effect by days since exposure) with one column per segment; with more than
+    ``TIME_SEGMENTS`` segments a line saying where they are. True when days were thinned."""
+    view = result.time
+    if view is None or view.segment_col is None:
+        return False
+    segments = list(dict.fromkeys(p.segment for p in view.points if p.segment is not None))
+    if not _segments_shown(view):
+        console.print(f"time view by {view.segment_col}: {len(segments)} segments, more than the "
+                      f"{TIME_SEGMENTS} shown on screen; each segment's effects over time and "
+                      "novelty checks are in --report, --json and --time-csv (column "
+                      "'segment'); flagged checks are warnings below", markup=False)
+        return False
+    thinned = False
+    for m in result.metrics:
+        for v in result.variants[1:]:
+            pts = [p for p in view.points if p.metric == m.name and p.variant == v
+                   and p.segment is not None]
+            for kind, key, title, first in (
+                    ("cumulative", "date", f"cumulative, by {view.time_col}", view.time_col),
+                    ("exposure_day", "exposure_day", "by days since each unit's first exposure",
+                     "day of exposure")):
+                cells = {(p.segment, getattr(p, key)): p for p in pts if p.view == kind}
+                keys = list(dict.fromkeys(k for _, k in cells))
+                if not keys:
+                    continue
+                shown, cut = _thin(keys)
+                thinned |= cut
+                rows = [[str(k)] + [_rel_cell(cells[(s, k)]) if (s, k) in cells else "–"
+                                    for s in segments] for k in shown]
+                console.print(_table(
+                    f"{m.name} ({v} vs {result.control!r}) {title}, by {view.segment_col}: "
+                    f"relative effect [{100 * (1 - result.alpha):.0f}% CI], unadjusted",
+                    (first, *segments), rows))
+    return thinned
 
 
 def _metric_cell(c: Comparison) -> str:

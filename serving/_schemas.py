@@ -502,7 +502,9 @@ class AnalysisAnswer(Answer):
                     "means, absolute and relative effects with intervals, unadjusted p_value), "
                     "trends (the novelty check per metric and variant: early and late effects, "
                     "p_value, flagged, direction 'fades' | 'grows' | 'reverses' | 'none', "
-                    "message) and notes.")
+                    "message) and notes; with segment_col, segment_col and every point and "
+                    "check also per segment ('segment': its value, null for all units; the "
+                    "segments' checks corrected over segments x metrics x variants).")
 
 
 class PlanAnswer(Answer):

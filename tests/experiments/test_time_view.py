@@ -366,3 +366,132 @@ def test_iso_timestamps_with_a_utc_word_are_read_as_iso() -> None:
     assert res.time is not None
     assert (res.time.first_date, res.time.last_date, res.time.days) == (
         "2026-11-05", "2026-11-06", 2)
+
+
+@pytest.fixture(scope="module")
+def by_segment() -> pd.DataFrame:
+    """Returning users whose effect fades, new users with a constant +5% (ids kept apart)."""
+    old = dated_rows("fade", n_units=12000, seed=3).assign(tenure="returning")
+    new = dated_rows("const", n_units=4000, seed=6).assign(tenure="new")
+    new["user_id"] += 100_000
+    return pd.concat([old, new], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def by_segment_result(by_segment: pd.DataFrame) -> ex.ExperimentResult:
+    return ex.analyze(by_segment, "variant", "control", "orders", unit_col="user_id",
+                      time_col="date", segment_col="tenure")
+
+
+def test_the_time_view_is_split_by_segment_like_the_headline(
+        by_segment: pd.DataFrame, by_segment_result: ex.ExperimentResult) -> None:
+    """--segment-col was ignored by the time view (s16d, 2026-12-05): the headline was split by
+    segment, the effects over time were not, silently. Each segment's last cumulative point is
+    its segment comparison; its daily points are Welch tests on that segment's rows; the
+    overall points are those of the analysis without segments."""
+    view = by_segment_result.time
+    assert view is not None
+    assert view.segment_col == "tenure"
+    plain = ex.analyze(by_segment, "variant", "control", "orders", unit_col="user_id",
+                       time_col="date")
+    assert plain.time is not None
+    assert [p for p in view.points if p.segment is None] == list(plain.time.points)
+    assert {p.segment for p in view.points} == {None, "new", "returning"}
+    for sg in by_segment_result.segments:
+        (head,) = sg.comparisons
+        last = [p for p in view.points if p.segment == sg.segment
+                and p.view == "cumulative"][-1]
+        for field in ("n_control", "n_variant", "absolute_effect", "ci_low", "ci_high",
+                      "relative_effect", "relative_ci_low", "relative_ci_high", "p_value"):
+            assert getattr(last, field) == pytest.approx(getattr(head, field), rel=1e-12), field
+    rows = by_segment[by_segment["tenure"] == "new"]
+    first = rows.groupby("user_id")["date"].min()
+    units = rows.groupby("user_id")["variant"].first()
+    exposed = first.index[first <= "2026-11-10"]
+    y = rows[rows["date"] == "2026-11-10"].groupby("user_id")["orders"].sum().reindex(
+        exposed, fill_value=0)
+    arm = units.reindex(exposed)
+    d, p = _welch(y[arm == "control"].to_numpy(), y[arm == "treatment"].to_numpy())
+    (pt,) = [q for q in view.points if q.segment == "new" and q.view == "daily"
+             and q.date == "2026-11-10"]
+    assert (pt.n_control + pt.n_variant, pt.absolute_effect, pt.p_value) == (
+        len(exposed), pytest.approx(d, rel=1e-9), pytest.approx(p, rel=1e-6))
+    assert {p.view for p in view.points if p.segment == "returning"} == {
+        "cumulative", "daily", "exposure_day"}
+
+
+def test_the_novelty_check_runs_per_segment_corrected_over_the_segments(
+        by_segment_result: ex.ExperimentResult) -> None:
+    view = by_segment_result.time
+    assert view is not None
+    checks = {t.segment: t for t in view.trends}
+    assert set(checks) == {None, "new", "returning"}
+    assert checks["returning"].flagged
+    assert checks["returning"].direction == "fades"
+    assert not checks["new"].flagged
+    assert checks["returning"].message.startswith("segment tenure='returning': metric 'orders'")
+    assert checks["returning"].message in by_segment_result.warnings
+    # one family over segments x metrics x variants, apart from the overall check's
+    seg = [checks["new"], checks["returning"]]
+    expected = ex.adjust_p_values([t.p_value for t in seg], "holm")
+    assert [t.p_value_adjusted for t in seg] == pytest.approx(list(expected), rel=1e-12)
+    assert checks[None].p_value_adjusted == checks[None].p_value
+
+
+def test_the_segment_time_view_reaches_the_table_json_and_report(
+        by_segment_result: ex.ExperimentResult, tmp_path) -> None:
+    assert by_segment_result.time is not None
+    table = ex.time_table(by_segment_result.time)
+    assert list(table.columns[:3]) == ["metric", "variant", "segment"]
+    assert set(table["segment"].dropna()) == {"new", "returning"}
+    assert table["segment"].isna().sum() == sum(
+        p.segment is None for p in by_segment_result.time.points)
+    record = json.loads(by_segment_result.to_json())
+    assert record["time"]["segment_col"] == "tenure"
+    assert {p["segment"] for p in record["time"]["points"]} == {None, "new", "returning"}
+    text = ex.write_report(by_segment_result, tmp_path / "r.md").read_text()
+    assert "| variant | segment (tenure) | view |" in text
+    assert "| treatment | returning | cumulative | 2026-11-29 |" in text
+    assert (tmp_path / "r_time_orders_by_tenure.png").stat().st_size > 1000
+    assert "effect over time by tenure" in ex.render_html(by_segment_result)
+    # without segments, the table keeps its columns
+    plain = ex.time_table(ex.TimeView("date", "unit", "2026-11-02", "2026-11-02", 1, ()))
+    assert "segment" not in plain.columns
+
+
+def test_brain_ab_analyze_prints_and_writes_the_time_view_by_segment(
+        by_segment: pd.DataFrame, tmp_path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from serving._cli_experiments import TIME_SEGMENTS, ab_app
+
+    app = typer.Typer()
+    app.add_typer(ab_app, name="ab")
+    runner = CliRunner()
+    data = tmp_path / "events.csv"
+    by_segment.to_csv(data, index=False)
+    args = ["ab", "analyze", "--data", str(data), "--metrics", "orders", "--unit-col",
+            "user_id", "--time-col", "date", "--segment-col", "tenure"]
+    out = runner.invoke(app, [*args, "--time-csv", str(tmp_path / "t.csv")],
+                        env={"COLUMNS": "200"})
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.output.split())
+    assert "orders (treatment vs 'control') cumulative, by date, by tenure" in text
+    assert "by days since each unit's first exposure, by tenure" in text
+    assert "┃ date ┃ new ┃ returning ┃" in text
+    assert "warning: segment tenure='returning': metric 'orders' (treatment): the effect fades" \
+        in text
+    assert text.count("the effect fades:") == 1
+    table = pd.read_csv(tmp_path / "t.csv")
+    assert set(table["segment"].dropna()) == {"new", "returning"}
+    # more segments than fit on screen: said, not silently left out
+    many = by_segment.assign(tenure="s" + (by_segment["user_id"] % (TIME_SEGMENTS + 1))
+                             .astype(str))
+    many.to_csv(data, index=False)
+    out = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.output.split())
+    assert (f"time view by tenure: {TIME_SEGMENTS + 1} segments, more than the {TIME_SEGMENTS} "
+            "shown on screen") in text
+    assert "by tenure: relative effect" not in text

@@ -501,3 +501,26 @@ def test_the_api_answers_the_time_view_like_the_engine(client: TestClient) -> No
     r = client.post("/experiments/analyze", json={k: v for k, v in body.items()
                                                   if k != "time_col"})
     assert r.json()["time"] is None
+
+
+def test_the_api_time_view_honours_segment_col(client: TestClient) -> None:
+    """segment_col split the headline but not the time view (s16d): the answer's time view
+    now holds every point and check per segment too, as the engine's, valid against the
+    schema."""
+    import experiments as ex
+
+    rows = [dict(row, plan="pro" if int(row["user"][1:]) % 3 else "free")
+            for row in _dated_rows()]
+    body = {"rows": rows, "control": "control", "metrics": ["orders"], "unit_col": "user",
+            "time_col": "day", "segment_col": "plan"}
+    r = client.post("/experiments/analyze", json=body)
+    assert r.status_code == 200, r.text
+    _check(client.get("/docs.json").json(), "/experiments/analyze", "post", 200, r.json())
+    time = r.json()["time"]
+    assert time["segment_col"] == "plan"
+    assert {p["segment"] for p in time["points"]} == {None, "free", "pro"}
+    assert {t["segment"] for t in time["trends"]} == {None, "free", "pro"}
+    ref = ex.analyze(pd.DataFrame(rows), "variant", "control", "orders", unit_col="user",
+                     time_col="day", segment_col="plan")
+    assert ref.time is not None
+    assert time == json.loads(json.dumps(ref.time.to_dict()))
