@@ -42,7 +42,7 @@ from experiments._stats import (
     one_sided_bound,
     ratio_moments,
 )
-from experiments._units import aggregate_units, repeated_unit_warning
+from experiments._units import aggregate_units, copied_rows_warning, repeated_unit_warning
 
 __all__ = ["AnalysisOptions", "analyze", "analyze_summary"]
 
@@ -744,8 +744,10 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
 
         # bad dates (or a unit on several dates without unit_col) fail before the analysis runs
         check_time_input(frame, time_col, variant_col, unit_col, segment_col, source)
+    copy_note = None
     if unit_col is not None:
         frame, unit_note = aggregate_units(frame, unit_col, variant_col, ms, segment_col, source)
+        copy_note = copied_rows_warning(rows, unit_col, variant_col, ms, source)
     else:
         unit_note = repeated_unit_warning(frame, variant_col, segment_col)
     ms, capped = resolve_caps(frame, ms, variant_col, source)
@@ -759,7 +761,7 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
                     covariate_cap=cov_caps.get(s.name),
                     covariate_capped_units=capped.get(f"{s.name}\0covariate", 0))
             for s in result.metrics))
-    notes = [n for n in (label_note, unit_note) if n]
+    notes = [n for n in (label_note, unit_note, copy_note) if n]
     n_units = len(frame)
     notes += [f"metric {m.name!r}: the cap {m.cap:,.6g} touched {capped[m.name]:,} of {n_units:,} "
               f"units ({capped[m.name] / n_units:.0%}): a cap is for the few extreme units "

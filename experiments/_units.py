@@ -20,7 +20,7 @@ import pandas as pd
 from experiments._errors import ExperimentInputError, Param, first_rows
 from experiments._metrics import Metric, _numeric
 
-__all__ = ["aggregate_units", "repeated_unit_warning"]
+__all__ = ["aggregate_units", "copied_rows_warning", "repeated_unit_warning"]
 
 _ID_LIKE = re.compile(r"^(user|customer|visitor|member|unit)([ _-]?id)?$"
                       r"|^(client|account|device|cookie|session)[ _-]?id$", re.IGNORECASE)
@@ -129,3 +129,37 @@ def repeated_unit_warning(frame: pd.DataFrame, variant_col: str,
                 f"column (--unit-col {col} in brain ab analyze, unit_col={col!r} in Python) to "
                 "analyse one row per unit")
     return None
+
+
+def copied_rows_warning(frame: pd.DataFrame, unit_col: str, variant_col: str,
+                        metrics: Sequence[Metric], source: str) -> str | None:
+    """A warning when rows to be summed per unit include exact copies of other rows that look
+    like a duplicated export: among the distinct rows, the unit (one row per unit) or a column
+    of ids (text or integers, not a metric: a session or event id) is unique, so a second
+    identical row is a copy, not a second session. Rows alike on every column are no evidence
+    by themselves (a user's sessions without an order on one day are alike), so those get no
+    warning."""
+    if unit_col not in frame.columns:
+        return None
+    copied = frame.duplicated(keep="first").to_numpy()
+    if not copied.any():
+        return None
+    distinct = frame[~copied]
+    summed = {c for m in metrics for c in (m.column, m.denominator) if c}
+    ids = [str(c) for c in frame.columns
+           if c not in (unit_col, variant_col) and c not in summed
+           and not pd.api.types.is_float_dtype(frame[c].dtype)
+           and not pd.api.types.is_bool_dtype(frame[c].dtype)]
+    key = unit_col if distinct[unit_col].is_unique else next(
+        (c for c in ids if distinct[c].is_unique), None)
+    if key is None:
+        return None
+    n = int(copied.sum())
+    units = frame.loc[copied, unit_col].nunique()
+    rows = f"{n:,} rows are exact copies" if n > 1 else "1 row is an exact copy"
+    where = first_rows(source, np.flatnonzero(copied))
+    return (f"{source}: {rows} of an earlier row (first {where}, {units:,} units of "
+            f"{unit_col!r}), while the other rows are one per {key!r}: a "
+            "duplicated export? They are summed as given, so those units' outcomes count twice "
+            "or more. Fix: if they are copies, drop them before the analysis (pandas "
+            "drop_duplicates()); if not, check the export")
