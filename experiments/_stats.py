@@ -262,12 +262,14 @@ def difference(
             raise ExperimentInputError(f"test must be 'welch' or 'z'; received {test!r}.")
         rel = diff / ua
         rel_se = np.sqrt(vb / (ua**2 * nb) + va * ub**2 / (ua**4 * na))
-    return Difference(
-        absolute=diff, se=se, ci_low=diff - q * se, ci_high=diff + q * se,
-        relative=rel, relative_se=rel_se, relative_ci_low=rel - q * rel_se,
-        relative_ci_high=rel + q * rel_se, statistic=stat, df=np.asarray(df, dtype=np.float64),
-        p_value=np.asarray(p, dtype=np.float64),
-    )
+        # inside the errstate too: a control mean of 0 makes rel and rel_se infinite, and
+        # inf - inf had printed numpy's "invalid value" warning (the result carries its own)
+        return Difference(
+            absolute=diff, se=se, ci_low=diff - q * se, ci_high=diff + q * se,
+            relative=rel, relative_se=rel_se, relative_ci_low=rel - q * rel_se,
+            relative_ci_high=rel + q * rel_se, statistic=stat,
+            df=np.asarray(df, dtype=np.float64), p_value=np.asarray(p, dtype=np.float64),
+        )
 
 
 def exact_proportions(x_a: float, n_a: int, x_b: float, n_b: int, *,

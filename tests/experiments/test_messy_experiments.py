@@ -810,3 +810,31 @@ def test_rows_copied_in_an_export_are_named_not_summed_silently() -> None:
                      "control", "orders", unit_col="user_id")
     assert any("1 row is an exact copy of an earlier row" in w and "one per 'user_id'" in w
                for w in res.warnings)
+
+
+def test_a_control_mean_of_zero_raises_no_numpy_warning() -> None:
+    """A control arm (or a day of the time view) whose value is 0 had printed numpy's
+    'RuntimeWarning: invalid value encountered in scalar subtract' from _stats.difference on
+    the command line (s16d): the relative interval was inf - inf outside the errstate. The
+    result's own warning says the relative effect is undefined."""
+    import warnings
+
+    frame = pd.DataFrame({"variant": ["control"] * 50 + ["treatment"] * 50,
+                          "orders": [0] * 50 + list(np.resize([0, 1, 2, 0, 0], 50))})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = ex.analyze(frame, "variant", "control", "orders")
+        c = res.comparisons[0]
+        assert not np.isfinite(c.relative_ci_low)
+        assert any("control mean is 0" in w for w in res.warnings)
+        rows = pd.DataFrame({"user_id": np.repeat(np.arange(100), 2),
+                             "variant": np.repeat(np.where(np.arange(100) % 2, "treatment",
+                                                           "control"), 2),
+                             "date": np.tile(["2026-11-02", "2026-11-03"], 100)})
+        rows["orders"] = ((rows["variant"] == "treatment") | (rows["date"] > "2026-11-02")
+                          ) * np.resize([0, 1, 1], 200)
+        view = ex.analyze(rows, "variant", "control", "orders", unit_col="user_id",
+                          time_col="date").time
+    assert view is not None
+    first = view.points[0]
+    assert (first.date, first.control_mean) == ("2026-11-02", 0)
