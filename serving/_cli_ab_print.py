@@ -218,7 +218,8 @@ def print_time_view(result: ExperimentResult) -> None:
         elif t.segment is None or _segments_shown(view):
             console.print(f"novelty check: {t.message}", markup=False)
     for note in view.notes:
-        console.print(f"note: time view: {note}", style="yellow", markup=False)
+        if _segments_shown(view) or not note.startswith(f"segment {view.segment_col}="):
+            console.print(f"note: time view: {note}", style="yellow", markup=False)
     if thinned:
         console.print(f"(at most {TIME_ROWS} days per table shown; every day is in --report, "
                       "--json and --time-csv)", markup=False)
@@ -242,10 +243,13 @@ def _print_time_segments(result: ExperimentResult) -> bool:
         return False
     segments = list(dict.fromkeys(p.segment for p in view.points if p.segment is not None))
     if not _segments_shown(view):
+        hidden = sum(n.startswith(f"segment {view.segment_col}=") for n in view.notes)
+        notes = (f" ({hidden} note{'s' if hidden > 1 else ''} on segments the check could not "
+                 "judge in --json)") if hidden else ""
         console.print(f"time view by {view.segment_col}: {len(segments)} segments, more than the "
                       f"{TIME_SEGMENTS} shown on screen; each segment's effects over time and "
                       "novelty checks are in --report, --json and --time-csv (column "
-                      "'segment'); flagged checks are warnings below", markup=False)
+                      f"'segment'){notes}; flagged checks are warnings below", markup=False)
         return False
     thinned = False
     for m in result.metrics:

@@ -488,10 +488,13 @@ def test_brain_ab_analyze_prints_and_writes_the_time_view_by_segment(
     # more segments than fit on screen: said, not silently left out
     many = by_segment.assign(tenure="s" + (by_segment["user_id"] % (TIME_SEGMENTS + 1))
                              .astype(str))
+    many.loc[many["user_id"] < 30, "tenure"] = "tiny"  # too few units for its novelty check
     many.to_csv(data, index=False)
     out = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert out.exit_code == 0, out.output
     text = " ".join(out.output.split())
-    assert (f"time view by tenure: {TIME_SEGMENTS + 1} segments, more than the {TIME_SEGMENTS} "
+    assert (f"time view by tenure: {TIME_SEGMENTS + 2} segments, more than the {TIME_SEGMENTS} "
             "shown on screen") in text
+    assert "(1 note on segments the check could not judge in --json)" in text
     assert "by tenure: relative effect" not in text
+    assert "segment tenure='tiny'" not in text
