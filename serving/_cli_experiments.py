@@ -1,11 +1,9 @@
-"""CLI for experiments: ``brain ab analyze``, ``brain ab plan``, ``brain uplift train`` and
-``brain uplift score``.
+"""``brain demo``'s experiments step: the generated world's A/B test and uplift targets.
 
-Thin wrappers over ``experiments``; the lead mounts ``ab_app`` and ``uplift_app`` on ``brain``.
-``demo_step`` analyses the generated world's experiment for ``brain demo``. The commands live
-in ``_cli_ab`` (analyse, plan) and ``_cli_uplift`` (train, score); reading and parsing their
-inputs in ``_cli_ab_inputs``; what ``brain ab analyze`` prints in ``_cli_ab_print``. Their
-public names are re-exported here.
+The experiments commands themselves live in ``_cli_ab`` (``brain ab analyze``, ``brain ab
+plan``) and ``_cli_uplift`` (``brain uplift train``, ``brain uplift score``); reading and
+parsing their inputs in ``_cli_ab_inputs``; what ``brain ab analyze`` prints in
+``_cli_ab_print``.
 """
 
 from __future__ import annotations
@@ -16,15 +14,9 @@ import pandas as pd
 
 from experiments import AnalysisOptions, ExperimentInputError, Metric, analyze, write_report
 
-from ._cli_ab import ab_app
-from ._cli_ab_inputs import CLI_NAMES, _read, build_metrics, cap_spec, guardrail_margin
-from ._cli_ab_print import TIME_ROWS, TIME_SEGMENTS, ab_summary, cap_lines, print_time_view
-from ._cli_uplift import RARE_OUTCOME_EVENTS, uplift_app, uplift_base_lines, uplift_policy_notes
+from ._cli_ab_print import ab_summary
 
-__all__ = ["CLI_NAMES", "RARE_OUTCOME_EVENTS", "TIME_ROWS", "TIME_SEGMENTS", "_read", "ab_app",
-           "ab_summary", "build_metrics", "cap_lines", "cap_spec", "demo_step",
-           "guardrail_margin", "print_time_view", "uplift_app", "uplift_base_lines",
-           "uplift_policy_notes"]
+__all__ = ["demo_step"]
 
 
 def demo_step(data_dir: Path) -> dict[str, str]:

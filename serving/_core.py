@@ -593,7 +593,7 @@ class Brain:
         import experiments as ex
         from experiments._errors import REQUEST_ROWS
 
-        from ._cli_experiments import build_metrics
+        from ._cli_ab_inputs import build_metrics
 
         frame = pd.DataFrame(req.rows)
         bad_shares = {k: v for k, v in req.expected_split.items() if not v > 0}

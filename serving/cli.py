@@ -52,8 +52,8 @@ _AREAS = (
     ("serving._cli_forecast", "forecast_app", "forecast"),
     ("serving._cli_customers", "train_app", "train"),
     ("serving._cli_customers", "score_app", "score"),
-    ("serving._cli_experiments", "ab_app", "ab"),
-    ("serving._cli_experiments", "uplift_app", "uplift"),
+    ("serving._cli_ab", "ab_app", "ab"),
+    ("serving._cli_uplift", "uplift_app", "uplift"),
 )
 _DEMO_MODULES = ("serving._cli_forecast", "serving._cli_customers", "serving._cli_experiments")
 

@@ -11,7 +11,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from serving._cli_experiments import ab_app, demo_step, uplift_app
+from serving._cli_ab import ab_app
+from serving._cli_experiments import demo_step
+from serving._cli_uplift import uplift_app
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -283,7 +285,7 @@ def test_uplift_notes_a_top_k_no_better_than_random_and_an_overconfident_model()
     # interval, nor that the model had predicted 471 incremental visits against 322 observed
     from experiments import TargetingPolicy
     from experiments._uplift_train import UpliftEvaluation, UpliftTrainingResult
-    from serving._cli_experiments import uplift_policy_notes
+    from serving._cli_uplift import uplift_policy_notes
 
     def evaluation(name: str, est: float, lo: float, hi: float, predicted: float,
                    treat_all: float) -> UpliftEvaluation:
@@ -372,7 +374,7 @@ def test_a_point_decimal_column_in_a_semicolon_file_is_not_read_as_thousands(
     # review: beside a decimal-comma column ('12,50'), a column written with decimal points
     # ('0.125' of a discount) was read as thousands dots: 0.125 became 125, without a word
     # beyond the note that it was read with ',' as the decimal mark
-    from serving._cli_experiments import _read
+    from serving._cli_ab_inputs import _read
 
     path = tmp_path / "semi.csv"
     path.write_text("user_id;variant;revenue;discount\n1;control;12,50;0.125\n"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import typer
 
-from serving._cli_experiments import ab_app, uplift_app
+from serving._cli_ab import ab_app
+from serving._cli_uplift import uplift_app
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "experiments.md").read_text("utf-8")
 REFERENCE = DOC.split("## CLI reference", 1)[1].split("\n## ", 1)[0]

@@ -13,13 +13,9 @@ import typer
 from typer.testing import CliRunner
 
 import experiments as ex
-from serving._cli_experiments import (
-    CLI_NAMES,
-    ab_app,
-    build_metrics,
-    guardrail_margin,
-    uplift_app,
-)
+from serving._cli_ab import ab_app
+from serving._cli_ab_inputs import CLI_NAMES, build_metrics, guardrail_margin
+from serving._cli_uplift import uplift_app
 
 app = typer.Typer()
 app.add_typer(ab_app, name="ab")

@@ -20,11 +20,15 @@ import typer
 from typer.testing import CliRunner
 
 import experiments as ex
-from serving._cli_experiments import CLI_NAMES, ab_app, uplift_app
+from serving._cli_ab import ab_app
+from serving._cli_ab_inputs import CLI_NAMES
+from serving._cli_uplift import uplift_app
 
 REPO = Path(__file__).resolve().parents[2]
 ENGINE_SOURCES = sorted((REPO / "experiments").glob("*.py"))
-NAMING_SOURCES = [*ENGINE_SOURCES, REPO / "serving" / "_cli_experiments.py"]
+# the experiments CLI: _cli_ab (analyze, plan), _cli_ab_inputs, _cli_ab_print, _cli_uplift
+NAMING_SOURCES = [*ENGINE_SOURCES, *sorted((REPO / "serving").glob("_cli_ab*.py")),
+                  REPO / "serving" / "_cli_uplift.py"]
 FLAG = re.compile(r"(?<![\w-])--[a-z]")
 
 app = typer.Typer()

@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 import experiments as ex
 from experiments._errors import REQUEST_ROWS
-from serving._cli_experiments import CLI_NAMES, ab_app
+from serving._cli_ab import ab_app
+from serving._cli_ab_inputs import CLI_NAMES
 
 app = typer.Typer()
 app.add_typer(ab_app, name="ab")
@@ -635,7 +636,7 @@ def test_analyze_summary_refuses_a_cap_it_cannot_apply() -> None:
 
 def test_an_unknown_cap_metric_names_caps_only() -> None:
     # the API's 'field' is the first input named: it had been 'cuped' for a bad cap
-    from serving._cli_experiments import build_metrics
+    from serving._cli_ab_inputs import build_metrics
 
     with pytest.raises(ex.ExperimentInputError) as err:
         build_metrics(["revenue"], caps={"rev": "p99"})
@@ -647,7 +648,8 @@ def test_an_unknown_cap_metric_names_caps_only() -> None:
 
 
 def test_a_capped_ratio_says_its_numerator_is_capped() -> None:
-    from serving._cli_experiments import build_metrics, cap_lines
+    from serving._cli_ab_inputs import build_metrics
+    from serving._cli_ab_print import cap_lines
 
     frame = _whale_frame().assign(sessions=2.0)
     res = ex.analyze(frame, "variant", "control",
@@ -660,7 +662,7 @@ def test_a_missing_covariate_with_unit_col_names_the_request_rows_not_the_unit()
     # rows are aggregated to units first: the covariate's missing values were named by the
     # unit's position (rows[30]) instead of the request's rows (rows[60], rows[61])
     from experiments._errors import REQUEST_ROWS
-    from serving._cli_experiments import build_metrics
+    from serving._cli_ab_inputs import build_metrics
 
     frame = pd.DataFrame([{"user": f"u{u:02d}", "variant": "control" if u % 2 else "treatment",
                            "revenue": float(u + r), "pre": float(u)}
@@ -714,7 +716,7 @@ def test_an_id_column_given_as_the_arm_column_is_named_not_listed_or_analysed() 
 
 
 def test_api_fields_at_fault_for_guardrail_columns_empty_metrics_and_blank_labels() -> None:
-    from serving._cli_experiments import build_metrics
+    from serving._cli_ab_inputs import build_metrics
 
     frame = _binary(100, 10, 100, 12)
     # a guardrail on a column the rows lack: the fix is in guardrails, not metrics

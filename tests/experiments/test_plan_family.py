@@ -17,7 +17,7 @@ from statsmodels.stats.proportion import power_proportions_2indep
 from typer.testing import CliRunner
 
 import experiments as ex
-from serving._cli_experiments import ab_app
+from serving._cli_ab import ab_app
 
 app = typer.Typer()
 app.add_typer(ab_app, name="ab")

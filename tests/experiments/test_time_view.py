@@ -324,7 +324,7 @@ def test_brain_ab_analyze_time_col_prints_writes_csv_and_names_its_options(tmp_p
     import typer
     from typer.testing import CliRunner
 
-    from serving._cli_experiments import ab_app
+    from serving._cli_ab import ab_app
 
     app = typer.Typer()
     app.add_typer(ab_app, name="ab")
@@ -464,7 +464,8 @@ def test_brain_ab_analyze_prints_and_writes_the_time_view_by_segment(
     import typer
     from typer.testing import CliRunner
 
-    from serving._cli_experiments import TIME_SEGMENTS, ab_app
+    from serving._cli_ab import ab_app
+    from serving._cli_ab_print import TIME_SEGMENTS
 
     app = typer.Typer()
     app.add_typer(ab_app, name="ab")

@@ -16,7 +16,7 @@ from .test_page_browser import _read_download, _with_token
 
 
 def test_demo_summary_gives_a_guardrail_its_unadjusted_p(page_world: dict[str, Path]) -> None:
-    from serving._cli_experiments import ab_summary  # the line `brain demo` prints
+    from serving._cli_ab_print import ab_summary  # the line `brain demo` prints
 
     frame = pd.read_csv(page_world["data"] / "experiment.csv")
     result = analyze(frame, "variant", "control",
