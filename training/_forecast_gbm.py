@@ -50,6 +50,14 @@ from ._forecast_base import (
     steps_per_day,
 )
 from ._forecast_events import EventEffects
+from ._forecast_recent import (
+    MIN_DAYS,
+    RECENT_DAYS,
+    STEP_WINDOW_DAYS,
+    locate_step,
+    ran_off,
+    step_size,
+)
 from ._forecast_response import ColumnResponse, fit_responses
 
 __all__ = ["LightGBMForecaster", "winsorize_causal"]
@@ -380,16 +388,23 @@ class _Ctx:
         self.z, self.ds, self.m, self.year, self.reg = z, ds, m, year, reg
         self.near_event = (np.zeros(len(z), bool) if near_event is None else near_event)
         self.half = m // 2
+        # the periods the event model replaced by their baseline (event and shoulder days)
+        self.cleaned = np.isfinite(z) & np.isfinite(zc) & (zc != z)
         zr, ref, shifted, excursion, ended = _winsorize(zc, m, clip_sd, shift_run=shift_run,
                                                         reg=reg)
         # an unmarked closure (a drop) that ended is cleaned from the target too, as if it
         # were in the calendar: the model neither learns from it nor carries it to other series
+        # (kept for ``move_before``: a drop that looked as if it ended, because the event
+        # days after it were cleaned to the level before it, may be a recent step)
+        self._undo = np.where(excursion, zc - zr, 0.0)
         zc = np.where(excursion, zr, zc)
         # surprise: the value against its trailing same-phase median (what the season did not
         # explain); the linear short-memory term carries it forward. A level shift let
         # through is in the level features already, not a surprise.
         self.surprise = np.where(np.isfinite(ref) & ~shifted, zc - ref, 0.0)
         self._pre = (zc, zr, ref, shifted, ended)  # for ``rebased``; dropped after the fit
+        self.recent_step: tuple[int, float] | None = None
+        self._refit = np.zeros(len(z))  # re-based event days after a recent step
         self._set_level(None)
 
     def _set_level(self, until: int | None) -> None:
@@ -398,8 +413,13 @@ class _Ctx:
         zc, zr, ref, shifted, ended = self._pre
         self.offset = _rebase_offsets(zc, ref, shifted, ended, self.m, self.year, until=until,
                                       reg=self.reg)
-        self.zc = zc + self.offset
-        self.zr = zr = zr + self.offset
+        fix = np.zeros(len(zc))
+        step = getattr(self, "recent_step", None)
+        if step is not None and until is None:  # a recent step the fit's back-test found
+            self.offset[:step[0]] += step[1]
+            fix = self._refit
+        self.zc = zc + self.offset + fix
+        self.zr = zr = zr + self.offset + fix
         m = self.m
         self.lvl = _rolling(zr, m, "mean")
         self.lvl4 = _rolling(zr, 4 * m, "mean")
@@ -417,6 +437,42 @@ class _Ctx:
         if name not in cache:
             cache[name] = _rolling(np.asarray(self.reg[name], dtype=float), 4 * self.m, "mean")
         return cache[name]
+
+    def move_before(self, at: int, size: float) -> None:
+        """Put the periods before ``at`` on the level from ``at`` on (``size`` added to their
+        offset): a recent step found by the fit's back-test (``_forecast_recent``)."""
+        at = int(at)
+        self.recent_step = (at, float(size))
+        self._refit = np.zeros(len(self.z))
+        self._set_level(None)
+        # event days from the step on were cleaned to a baseline of the same weekday in the
+        # weeks around them, mostly before the step: on the old level. Their baseline is taken
+        # again on the moved history (the median of the same phase up to 4 seasons either
+        # side, other cleaned days left out), and the surprise from the step on is read
+        # against the moved trailing reference: the step is in the level, not a surprise
+        n, m = len(self.z), self.m
+        # the periods from the step on that were taken for a drop that ended (the event
+        # days after it, cleaned to the old level, looked like its end) are the new level
+        self._refit[at:] = self._undo[at:]
+        self._set_level(None)
+        lags = np.r_[-4:0, 1:5] * m
+        zc = self.zc
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for t in np.flatnonzero(self.cleaned[at:]) + at:
+                idx = t + lags
+                idx = idx[(idx >= 0) & (idx < n)]
+                idx = idx[~self.cleaned[idx]]
+                if len(idx):
+                    base = float(np.nanmedian(zc[idx]))
+                    if np.isfinite(base):
+                        self._refit[t] += base - zc[t]
+            self._set_level(None)
+            zc = self.zc
+            back = np.arange(at, n)[:, None] - np.arange(1, 5)[None, :] * m
+            ref = np.nanmedian(np.where(back >= 0, zc[np.maximum(back, 0)], np.nan), axis=1)
+        self.surprise = self.surprise.copy()
+        self.surprise[at:] = np.where(np.isfinite(ref), zc[at:] - ref, 0.0)
 
     def rebased(self, until: int) -> _Ctx:
         """A copy that knows only the shifts before period ``until`` (the clipping and the
@@ -464,6 +520,10 @@ class LightGBMForecaster(BaseForecaster):
         level_shift_days: a run of 80% of this many days beyond the clipping bounds is a level
             shift and is let through; a drop that ended by returning to the level before it is
             cleaned like a calendar event (``_winsorize``). 0 turns both off.
+        follow_recent_steps: a daily series whose last 14 days ran persistently off a
+            forecast of them made the day before (``brain forecast check``'s rule, on the
+            calibration fit) has the history before the step moved to the new level
+            (``_follow_recent_steps``); steps inside the clipping bounds are followed too.
     """
 
     model_name = "lightgbm"
@@ -487,8 +547,10 @@ class LightGBMForecaster(BaseForecaster):
         yoy_guard_days: float = 14.0,
         yoy_guard_lift: float = 1.0,
         level_shift_days: float = 5.0,
+        follow_recent_steps: bool = True,
     ) -> None:
         self.level_shift_days = level_shift_days
+        self.follow_recent_steps = follow_recent_steps
         self.yoy_guard_days = yoy_guard_days
         self.yoy_guard_lift = yoy_guard_lift
         self.max_horizon_days = max_horizon_days
@@ -756,6 +818,8 @@ class LightGBMForecaster(BaseForecaster):
         self.conformal_ = np.zeros(2)
         self.conformal_h_ = np.zeros(0)
         self.conformal_series_: dict[str, float] = {}
+        self.recent_steps_: dict[str, tuple[pd.Timestamp, float]] = {}
+        self.unmoved_: dict[str, _Ctx] = {}  # the contexts before a recent step moved them
         longest = max(full.values())
         cal_steps = int(min(self.calibration_days * spd, 0.3 * longest))
         if cal_steps >= 4 * m:
@@ -782,13 +846,120 @@ class LightGBMForecaster(BaseForecaster):
             self.conformal_ = np.array([_conformal_quantile(score)] * 2)
             self.conformal_h_ = self._conformal_by_horizon(calib["h"].to_numpy(), score)
             self.conformal_series_ = self._conformal_by_series(calib["__sid"].to_numpy(), score)
-        x = self._examples(self.ctx_, zero, full, n_rows, rng)
+            if self.follow_recent_steps:
+                self.recent_steps_ = self._follow_recent_steps(models, shock)
+        # origins from a recent step on read the history as it was then (not moved): what
+        # a forecast made there saw, and the trees learn from them that such a step lasts
+        before_step = {sid: (np.array([0, c.recent_step[0]]), [c, self.unmoved_.pop(sid)])
+                       for sid, c in self.ctx_.items() if c.recent_step is not None}
+        x = self._examples(self.ctx_, zero, full, n_rows, rng, before_step or None)
+        del self.unmoved_
         self.models_, self.shock_ = self._fit_models(x)
         for c in self.ctx_.values():
             del c._pre  # only the fit rebases; a saved model does not carry the copies
+            del c._refit, c.cleaned, c._undo
         self.n_train_rows_ = len(x)
         self.feature_names_ = [c for c in x.columns if not c.startswith("__")]
         return self
+
+    def _backcast(self, models: list[lgb.LGBMRegressor], shock: dict,
+                  origins: dict[str, tuple[int, int]],
+                  lifts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+                  ) -> dict[str, np.ndarray]:
+        """Quantiles (P10, P50, P90 on the modelling scale, conformal band and event lifts
+        included, as ``predict`` forms them) of the ``h`` periods after ``origin`` per series
+        (``origins``: sid -> (origin, h)), forecast from the series' context as the fit left
+        it, with ``models`` (one call per quantile). ``lifts``: per series, the event lift and
+        its variances below and above over the last periods of its grid (``lift_many``)."""
+        parts, order = [], []
+        for sid, (t, n_h) in origins.items():
+            ctx = self.ctx_[sid]
+            h = np.arange(1, n_h + 1)
+            tau = t + h
+            x = self._features(ctx, np.full(n_h, t), h, ctx.ds[tau],
+                               {k: np.asarray(v)[tau] for k, v in ctx.reg.items()})
+            parts.append(x)
+            order.append((sid, t, h))
+        if not parts:
+            return {}
+        raw = self._raw_quantiles(models, shock, pd.concat(parts, ignore_index=True))
+        out, at = {}, 0
+        for sid, t, h in order:
+            q = raw[at:at + len(h)] + self.ctx_[sid].lvl[t]
+            at += len(h)
+            adj = self._conformal_at(h, sid)
+            q[:, 0] -= adj
+            q[:, 2] += adj
+            q = np.sort(q, axis=1)
+            lift, var_lo, var_hi = (v[len(v) - len(self.ctx_[sid].z) + t + h]
+                                    for v in lifts[sid])
+            lo = np.sqrt((q[:, 1] - q[:, 0]) ** 2 + _Z80**2 * var_lo)
+            hi = np.sqrt((q[:, 2] - q[:, 1]) ** 2 + _Z80**2 * var_hi)
+            mid = q[:, 1] + lift
+            out[sid] = np.column_stack([mid - lo, mid, mid + hi])
+        return out
+
+    def _follow_recent_steps(self, models: list[lgb.LGBMRegressor], shock: dict
+                             ) -> dict[str, tuple[pd.Timestamp, float]]:
+        """Move the history before a lasting step of the last weeks that the clipping bounds
+        do not catch (``_forecast_recent``): the calibration fit (which never saw the last
+        year) forecasts each daily series' last ``RECENT_DAYS`` days from the day before them;
+        when those days ran persistently off (``brain forecast check``'s rule), the step is
+        placed within the last ``STEP_WINDOW_DAYS`` and sized by the median of its days
+        against a forecast from the day before it, and the periods before it are put on the
+        new level. Not moved: a step that no longer holds at the end, or one a known-in-advance
+        column of the series explains (the trees learn that from the column).
+
+        Returns the steps moved: series -> (first day of the new level, size on the
+        modelling scale)."""
+        if self.spd_ != 1:
+            return {}  # the rule is for daily series, as the check's warning
+        m = 7
+        n_recent = min(RECENT_DAYS, self.max_h_)
+        window = min(STEP_WINDOW_DAYS, self.max_h_)
+        ready = {sid: c for sid, c in self.ctx_.items()
+                 if len(c.z) > window + 8 * m and np.isfinite(c.lvl[len(c.z) - window - 1])}
+        # the forecast as predict gives it, event lifts and their spread included, against
+        # the values as they were (net of the known-in-advance columns' effect), as
+        # ``brain forecast check`` reads a kept forecast against the actuals
+        lifts = self.effects_.lift_many({sid: c.ds[-window:] for sid, c in ready.items()},
+                                        self.calendar_)
+        # where a step would start: the split of the last ``window`` days' errors of a
+        # forecast made before them; then the days from it on against a forecast made the day
+        # before it, by the check's rule on (at most) their last ``n_recent`` days: a step 12
+        # days old in a window of the last 14 has two days of the old level in it
+        early = self._backcast(models, shock, {sid: (len(c.z) - window - 1, window)
+                                               for sid, c in ready.items()}, lifts)
+        starts = {}
+        for sid, q in early.items():
+            c = ready[sid]
+            k = locate_step(c.z[-window:] - q[:, 1], min_after=MIN_DAYS)
+            if k is not None:
+                starts[sid] = len(c.z) - window + k
+        fresh = self._backcast(models, shock, {sid: (a - 1, len(self.ctx_[sid].z) - a)
+                                               for sid, a in starts.items()}, lifts)
+        moved = {}
+        for sid, q in fresh.items():
+            c, a = self.ctx_[sid], starts[sid]
+            k = min(n_recent, len(q))
+            side = ran_off(c.z[len(c.z) - k:], q[len(q) - k:])
+            if side == 0:
+                continue
+            size = step_size(c.z[a:] - q[:, 1])
+            if size is None or np.sign(size) != side:
+                continue
+            if _moved_with(c.reg, a, 2 * m, len(c.z), during=len(c.z) - a):
+                continue  # a budget or price that moved with it: the trees learn it
+            ended = np.flatnonzero(c._undo[a:] != 0) + a
+            if len(ended) and ended[-1] + 1 < len(c.z) and not c.cleaned[ended[-1] + 1]:
+                # a drop the clipping rule saw end on a day without an event (a closure that
+                # reopened); only event days after it, cleaned to the level before the drop,
+                # can have made a lasting step look ended
+                continue
+            self.unmoved_[sid] = copy.copy(c)
+            c.move_before(a, size)
+            moved[sid] = (pd.Timestamp(c.ds[a]), size)
+        return moved
 
     def _fit_responses(self, panel: Panel, events: EventEffects,
                        drops: dict[str, np.ndarray] | None, m: int) -> dict[str, np.ndarray]:

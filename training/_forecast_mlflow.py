@@ -53,6 +53,7 @@ from ._forecast_base import (
     series_freq,
 )
 from ._forecast_models import FORECASTERS, make_forecaster
+from ._forecast_recent import recent_step_note
 from ._mlflow import (
     CHAMPION,
     Promotion,
@@ -577,6 +578,11 @@ def train_and_register(
         mlflow.log_metric("train_rows", len(series))
     version, promotion = None, None
     notes = [raised] if raised else []
+    panel = getattr(final, "panel_", None)
+    followed = recent_step_note(getattr(final, "recent_steps_", {}),
+                                bool(panel is not None and panel.log))
+    if followed:
+        notes.append(followed)
     if register:
         mv = register_model(run.info.run_id, "model", REGISTERED_NAME, result.mean,
                             result.evaluation, model_uri=model_uri)
