@@ -316,6 +316,10 @@ def train_uplift(frame: pd.DataFrame, *, treatment_col: str, control: str, outco
     the training rows, LightGBM when it beats linear by more than the standard error of the
     fold-by-fold difference, else linear (the holdout is only used to evaluate).
     """
+    if log_to_mlflow:  # a registry that cannot take the model: said before the fit
+        from training._mlflow import check_registry_uri
+
+        check_registry_uri(f"register {model_name or f'uplift_{outcome}'}")
     feats = _validate_input(frame, treatment_col, control, outcome, features, learner,
                             test_size, source, base, cv_folds)
     t_all = frame[treatment_col].astype(str)

@@ -236,7 +236,10 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
            allow_suspected_leakage: bool = False) -> None:
     from training._customer_mlflow import train_and_register
     from training._customer_models import CustomerModel
+    from training._mlflow import check_registry_uri
 
+    if register:  # before the events are read and the features built
+        check_registry_uri(f"register {_NAMES[task]}")
     t0 = time.perf_counter()
     on_duplicate = check_on_duplicate(on_duplicate)
     if churn_needs_no_visit and (task != "churn" or table is not None):
@@ -462,8 +465,8 @@ def _load_model(task: str, model_uri: str | None) -> "CustomerModel":
 
     from training._mlflow import configure_mlflow
 
-    configure_mlflow()
     uri = model_uri or f"models:/{_NAMES[task]}@champion"
+    configure_mlflow(registry_needed=uri.startswith("models:"))
     try:
         loaded = mlflow.pyfunc.load_model(uri)
     except Exception as exc:
@@ -741,7 +744,10 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         table_in_sample_note,
         unseen_levels_note,
     )
+    from training._mlflow import check_registry_uri
 
+    if model_uri is None or model_uri.startswith("models:"):  # before the features are built
+        check_registry_uri(f"read {_NAMES[task]} from the model registry")
     asof = None if asof_text is None else parse_date_option(asof_text, "--asof")
     on_duplicate = check_on_duplicate(on_duplicate)
     if table is None and asof is None:

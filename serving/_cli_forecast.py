@@ -347,8 +347,11 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
                   help="Register as traffic_forecaster and move champion if better.")] = True,
               tz: TzOpt = "UTC") -> None:
     """Backtest, fit on all data, log the pyfunc model, register and maybe promote it."""
-    from training._forecast_mlflow import train_and_register
+    from training._forecast_mlflow import REGISTERED_NAME, train_and_register
+    from training._mlflow import check_registry_uri
 
+    if register:  # before the data is read and the backtest runs
+        check_registry_uri(f"register {REGISTERED_NAME}")
     frame, cal = _load_inputs(data, series, events, calendar, freq, only, tz)
     _check_data_calendar(frame, cal, horizon, calendar)
     _earlier_forecasts(frame)
@@ -584,7 +587,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     )
     from training._mlflow import configure_mlflow
 
-    configure_mlflow()
+    configure_mlflow(registry_needed=model_uri.startswith("models:"))
     loaded = _load_model(model_uri)
     inner = getattr(loaded.unwrap_python_model(), "forecaster", None)
     if inner is None:

@@ -61,6 +61,10 @@ def uplift_train_command(
     from experiments import train_uplift
 
     try:
+        if mlflow_log:  # before the data is read
+            from training._mlflow import check_registry_uri
+
+            check_registry_uri(f"register {model_name or f'uplift_{outcome}'}")
         frame = _read(data)
         _, result = train_uplift(frame, treatment_col=treatment_col, control=control,
                                  outcome=outcome, features=[f.strip() for f in features.split(",")
@@ -215,8 +219,8 @@ def uplift_score_command(
     from ._cli_common import write_frame
 
     try:
+        configure_mlflow()  # a registry that cannot be read: said before the data is
         frame = _read(data)
-        configure_mlflow()
         uri = _uplift_model_uri(model_uri, outcome)
         learner = _load_uplift_learner(uri)
         ident = id_col or ("user_id" if "user_id" in frame.columns else None)

@@ -21,7 +21,13 @@ from mlflow.exceptions import MlflowException
 from features._calendar import natural_key
 from training import CHAMPION, configure_mlflow
 from training._customer_labels import version_label_words
-from training._mlflow import MlflowUnreachableError, check_mlflow_servers, server_error
+from training._mlflow import (
+    MlflowUnreachableError,
+    RegistryServerError,
+    check_mlflow_servers,
+    check_registry_uri,
+    server_error,
+)
 
 from ._schemas import MAX_HORIZON
 
@@ -158,9 +164,10 @@ class Champions:
         changes: dict[str, str] = {}
         with self._lock:  # one refresh at a time; readers never wait
             try:
+                check_registry_uri()  # asks no server: a setting no answer would change
                 check_mlflow_servers(cached=False)
                 configure_mlflow()
-            except MlflowUnreachableError as exc:
+            except (MlflowUnreachableError, RegistryServerError) as exc:
                 self._unreachable = str(exc)
                 _log.warning("champion refresh: %s", exc)
                 return changes

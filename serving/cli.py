@@ -668,12 +668,21 @@ def serve(
     import subprocess
     import sys
 
-    from training._mlflow import MlflowUnreachableError, brain_home, configure_mlflow
+    from training._mlflow import (
+        MlflowUnreachableError,
+        RegistryServerError,
+        brain_home,
+        configure_mlflow,
+    )
 
     env = dict(os.environ)
     env.setdefault("BRAIN_HOME", str(brain_home()))
     try:
         uri = configure_mlflow()
+    except RegistryServerError as exc:  # no champion could ever be read: do not start
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                          soft_wrap=True)
+        raise typer.Exit(2) from None
     except MlflowUnreachableError as exc:  # the API starts and loads the models once it answers
         uri = os.environ["MLFLOW_TRACKING_URI"]
         when = (f"every {reload_seconds:g} s and on POST /reload" if reload_seconds > 0

@@ -68,6 +68,7 @@ from ._customer_reasons import (
 from ._mlflow import (
     CHAMPION,
     Promotion,
+    check_registry_uri,
     configure_mlflow,
     get_or_create_experiment,
     promote_if_better,
@@ -788,6 +789,8 @@ def train_and_register(
         raise ValueError(f"train_and_register: model task {est.task!r} does not match task "
                          f"{task!r}")
     name = REGISTERED_NAMES[task]
+    if register:  # a registry that cannot take the model: said before the fit
+        check_registry_uri(f"register {name}")
     exp = get_or_create_experiment(EXPERIMENT)
     with mlflow.start_run(experiment_id=exp, run_name=f"train-{name}") as run, \
             tempfile.TemporaryDirectory() as tmp:

@@ -223,7 +223,7 @@ def _warning(sid: str, recent: pd.DataFrame, side: str, on_side: int, beyond: in
 def _client() -> MlflowClient:
     from ._mlflow import configure_mlflow
 
-    configure_mlflow()
+    configure_mlflow(registry_needed=False)  # runs only: no registry read
     return MlflowClient()
 
 

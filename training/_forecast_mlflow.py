@@ -58,6 +58,7 @@ from ._mlflow import (
     CHAMPION,
     Promotion,
     Rescored,
+    check_registry_uri,
     get_or_create_experiment,
     promote_if_better,
     register_model,
@@ -559,6 +560,8 @@ def train_and_register(
     ``time_zone``: the business time zone the series were read in (their times are local):
     the model's forecasts then leave out the hour the clocks skip there.
     """
+    if register:  # a registry that cannot take the model: said before the backtest
+        check_registry_uri(f"register {REGISTERED_NAME}")
     proto = make_forecaster(model) if isinstance(model, str) else model
     proto, raised = cover_horizon(proto, horizon, series_freq(series))
     backtest_origins(series, horizon, origins, n_folds)  # a bad origin: no empty FAILED run

@@ -35,9 +35,11 @@ __all__ = [
     "ChampionMove",
     "MlflowUnreachableError",
     "Promotion",
+    "RegistryServerError",
     "brain_home",
     "champion_moves",
     "check_mlflow_servers",
+    "check_registry_uri",
     "configure_mlflow",
     "get_or_create_experiment",
     "promote_if_better",
@@ -97,19 +99,20 @@ def _is_http(uri: str) -> bool:
     return uri.lower().startswith(("http://", "https://"))
 
 
-def check_mlflow_servers(*, cached: bool = True) -> None:
+def check_mlflow_servers(*, cached: bool = True, registry: bool = True) -> None:
     """Raise ``MlflowUnreachableError`` (one clear sentence) when the tracking server or the
     separate registry (``BRAIN_REGISTRY_URI``) at an http(s) address does not answer within
     ``BRAIN_MLFLOW_TIMEOUT`` seconds (default 10). Local stores are not checked. ``cached``:
     a server that answered once in this process is not asked again (the API's reloads pass
-    False, so a server gone down since is reported instead of waited for)."""
+    False, so a server gone down since is reported instead of waited for). ``registry``:
+    False leaves the registry out (a command that only logs runs)."""
     import requests
 
     tracking = os.environ.get("MLFLOW_TRACKING_URI") or ""
     targets = [(tracking, "MLFLOW_TRACKING_URI")]
-    registry = os.environ.get("BRAIN_REGISTRY_URI") or ""
-    if registry and registry != tracking:
-        targets.append((registry, "BRAIN_REGISTRY_URI"))
+    separate = os.environ.get("BRAIN_REGISTRY_URI") or ""
+    if registry and separate and separate != tracking:
+        targets.append((separate, "BRAIN_REGISTRY_URI"))
     targets = [(uri, var) for uri, var in targets
                if _is_http(uri) and not (cached and uri in _reached)]
     if not targets:  # a local store: nothing to ask, nothing read
@@ -179,14 +182,54 @@ def server_error(exc: BaseException) -> str | None:
     return None
 
 
-def configure_mlflow() -> str:
+class RegistryServerError(ValueError):
+    """``BRAIN_REGISTRY_URI`` names an MLflow server other than the tracking store: no model
+    logged to the tracking store can be registered there (see ``check_registry_uri``)."""
+
+
+def _store_uris() -> tuple[str, str]:
+    """(tracking URI, registry URI) as ``configure_mlflow`` sets them."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{brain_home() / 'mlflow.db'}"
+    return uri, os.environ.get("BRAIN_REGISTRY_URI") or uri
+
+
+def _registry_server_problem(what: str) -> str | None:
+    """Why the configured registry cannot be used (``what``: 'register traffic_forecaster'),
+    or None. Asks no server: it reads the settings only."""
+    tracking, registry = _store_uris()
+    if not _is_http(registry) or registry.rstrip("/") == tracking.rstrip("/"):
+        return None
+    # the server looks the model up in its own tracking store: it answered 500 ('Logged
+    # model ... not found', or a local path refused) to every try, after MLflow's retries,
+    # and left the registered name behind without a version
+    return (f"cannot {what}: BRAIN_REGISTRY_URI={registry} is an MLflow server, and an MLflow "
+            f"server registers only models logged to its own tracking store, not to {tracking}"
+            ". Use a database URI for a separate registry (sqlite:///path/registry.db, "
+            "postgresql://...), or unset BRAIN_REGISTRY_URI to register on the tracking store")
+
+
+def check_registry_uri(what: str = "use the model registry") -> None:
+    """Raise ``RegistryServerError`` when ``BRAIN_REGISTRY_URI`` is an MLflow server other than
+    the tracking store. Commands that register or read the registry call it first, before any
+    data is read or model fitted: the refusal had come from ``register_model``, after a
+    training run of many minutes. Asks no server."""
+    problem = _registry_server_problem(what)
+    if problem is not None:
+        raise RegistryServerError(f"{problem}.")
+
+
+def configure_mlflow(*, registry_needed: bool = True) -> str:
     """Point MLflow's tracking and registry at the configured store and return its URI.
 
     An http(s) server is checked once per process (``check_mlflow_servers``): one that is down
-    or hangs is an ``MlflowUnreachableError`` error within ``BRAIN_MLFLOW_TIMEOUT`` seconds."""
+    or hangs is an ``MlflowUnreachableError`` error within ``BRAIN_MLFLOW_TIMEOUT`` seconds.
+    ``registry_needed`` (the default): a registry that cannot be used
+    (``check_registry_uri``) is a ``RegistryServerError``; callers that only log runs (a
+    backtest, a kept forecast) pass False."""
     _quiet_mlflow()
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{brain_home() / 'mlflow.db'}"
-    registry = os.environ.get("BRAIN_REGISTRY_URI") or uri
+    if registry_needed:
+        check_registry_uri()
+    uri, registry = _store_uris()
     if _is_http(uri) or _is_http(registry):
         for key, value in _HTTP_DEFAULTS.items():
             os.environ.setdefault(key, value)
@@ -194,7 +237,7 @@ def configure_mlflow() -> str:
     # mlflow.set_registry_uri exports MLFLOW_REGISTRY_URI itself, so that variable cannot tell a
     # user's choice from our last call: a separate registry is chosen with BRAIN_REGISTRY_URI.
     mlflow.set_registry_uri(registry)
-    check_mlflow_servers()
+    check_mlflow_servers(registry=registry_needed)
     return uri
 
 
@@ -218,7 +261,7 @@ def store_note() -> str:
 
 def get_or_create_experiment(name: str) -> str:
     """Return the id of experiment ``name``, creating it (artifacts under ``brain_home()``)."""
-    configure_mlflow()
+    configure_mlflow(registry_needed=False)
     client = MlflowClient()
     exp = client.get_experiment_by_name(name)
     if exp is not None:
@@ -244,18 +287,10 @@ def register_model(
     ``model_uri`` overrides ``runs:/<run_id>/<artifact_path>`` (MLflow 3 logged-model URIs);
     ``extra_tags`` are added to the version (e.g. ``eval.rows``, see ``promote_if_better``).
     """
-    tracking = configure_mlflow()
-    registry = mlflow.get_registry_uri()
-    if _is_http(registry) and registry.rstrip("/") != tracking.rstrip("/"):
-        # the server looks the model up in its own tracking store: it answered 500 ('Logged
-        # model ... not found', or a local path refused) to every try, after MLflow's retries,
-        # and left the registered name behind without a version
-        raise ValueError(
-            f"cannot register {name}: BRAIN_REGISTRY_URI={registry} is an MLflow server, and "
-            f"an MLflow server registers only models logged to its own tracking store, not to "
-            f"{tracking}. Use a database URI for a separate registry (sqlite:///path/registry.db"
-            f", postgresql://...), or unset BRAIN_REGISTRY_URI to register on the tracking "
-            f"store. The run {run_id} is logged there.")
+    problem = _registry_server_problem(f"register {name}")
+    if problem is not None:  # commands refuse before training (check_registry_uri)
+        raise RegistryServerError(f"{problem}. The run {run_id} is logged there.")
+    configure_mlflow()
     uri = model_uri or f"runs:/{run_id}/{artifact_path}"
     tags = {"eval.key": evaluation, "run_id": run_id, **(extra_tags or {})}
     tags.update({f"eval.{k}": repr(float(v)) for k, v in metrics.items()})
