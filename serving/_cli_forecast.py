@@ -685,9 +685,13 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     # kept so that 'brain forecast check' can score it on the actuals that arrive; the files
     # are written: a store that refuses the run (the experiment deleted in the MLflow UI)
     # is said, it does not take the forecast away
+    pruned: list[str] = []  # on a tracking server: what its admin runs to remove old forecasts
     try:
         peaks.attrs["run_id"] = log_forecast(
-            fc, label, model_uri, max(g.ds[-1] for g in inner.panel_.series.values()))
+            fc, label, model_uri, max(g.ds[-1] for g in inner.panel_.series.values()),
+            notes=pruned)
+        for note in pruned:
+            show_note(note)
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [""])[0]
         show_note(f"the forecast could not be kept for 'brain forecast check' "

@@ -18,10 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import mlflow
 import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
+from mlflow.entities import ViewType
+from mlflow.exceptions import MlflowException
 from scipy.stats import binom
+
+from ._mlflow import _is_http
 
 __all__ = [
     "FORECASTS_EXPERIMENT",
@@ -38,8 +43,8 @@ __all__ = [
 FORECASTS_EXPERIMENT = "traffic_forecasts"
 """MLflow experiment holding one run per ``brain forecast predict`` (its forecast as artifact)."""
 KEEP_FORECASTS = 40
-"""Logged forecasts kept; older ones are deleted with their artifact (a monthly forecast for
-over three years, a weekly one for most of a year)."""
+"""Logged forecasts kept; older ones are deleted for good with their artifact (a monthly
+forecast for over three years, a weekly one for most of a year); see ``_prune``."""
 RECENT_DAYS = 14
 """Days (the last ones checked) the persistence test reads."""
 MIN_DAYS = 8
@@ -228,10 +233,12 @@ def _client() -> MlflowClient:
 
 
 def log_forecast(forecast: pd.DataFrame, model: str, model_uri: str,
-                 history_end: pd.Timestamp, keep: int = KEEP_FORECASTS) -> str:
+                 history_end: pd.Timestamp, keep: int = KEEP_FORECASTS,
+                 notes: list[str] | None = None) -> str:
     """Keep ``forecast`` (``series_id, ds, p10, p50, p90``) as a run of ``FORECASTS_EXPERIMENT``
-    with the model it came from; delete all but the newest ``keep`` such runs (and their
-    artifacts). Returns the run id."""
+    with the model it came from; delete all but the newest ``keep`` such runs for good, with
+    their artifacts (``_prune``; on a tracking server they are marked deleted and a sentence
+    for the user is appended to ``notes``). Returns the run id."""
     from ._mlflow import get_or_create_experiment
 
     client = _client()
@@ -254,24 +261,69 @@ def log_forecast(forecast: pd.DataFrame, model: str, model_uri: str,
         forecast[cols].assign(ds=ds.dt.strftime(fmt)).to_csv(path, index=False)
         client.log_artifact(run.info.run_id, str(path))
     client.set_terminated(run.info.run_id)
-    _prune(client, exp, keep)
+    note = _prune(client, exp, keep)
+    if note is not None and notes is not None:
+        notes.append(note)
     return str(run.info.run_id)
 
 
-def _prune(client: MlflowClient, experiment_id: str, keep: int) -> None:
-    runs = client.search_runs([experiment_id], order_by=["attributes.start_time DESC"],
-                              max_results=1000)
-    for old in runs[keep:]:
-        uri = old.info.artifact_uri or ""
-        client.delete_run(old.info.run_id)
-        if uri.startswith("file:"):  # a local store: free the space now, not at 'mlflow gc'
-            path = Path(unquote(urlparse(uri).path))
+def _hard_delete_runs(client: MlflowClient, run_ids: list[str]) -> list[str]:
+    """Permanently delete the deleted runs ``run_ids`` of a local store (records and artifact
+    folders), as ``mlflow gc --run-ids`` does; returns the ids it could not delete.
+
+    ``mlflow gc`` itself is not called: given only run ids it also purges every deleted
+    experiment and logged model of the store (other people's, restorable until then). It
+    calls the store's ``_hard_delete_run``, as here; a store without it (a server, through
+    REST) keeps the runs as deleted records."""
+    from mlflow.tracking._tracking_service.utils import _get_store
+
+    uri = mlflow.get_tracking_uri()
+    if _is_http(uri) or not run_ids:
+        return list(run_ids)
+    store = _get_store(uri)
+    if not hasattr(store, "_hard_delete_run"):
+        return list(run_ids)
+    left = []
+    for run_id in run_ids:
+        try:
+            uri_art = client.get_run(run_id).info.artifact_uri or ""
+            store._hard_delete_run(run_id)
+        except MlflowException:
+            left.append(run_id)
+            continue
+        if uri_art.startswith("file:"):  # a local store: free the space now
+            path = Path(unquote(urlparse(uri_art).path))
             shutil.rmtree(path, ignore_errors=True)
             # and the run's own folder (<experiment>/<run id>/artifacts): one empty folder
             # per predict had stayed behind for good
-            if path.parent.name == old.info.run_id:
+            if path.parent.name == run_id:
                 with contextlib.suppress(OSError):  # not empty (something else there), gone
                     path.parent.rmdir()
+    return left
+
+
+def _prune(client: MlflowClient, experiment_id: str, keep: int) -> str | None:
+    """Delete all but the newest ``keep`` forecast runs. In a local store (SQLite or another
+    database, a folder) they are deleted for good, with their artifacts, and so are forecast
+    runs deleted earlier (by versions that only marked them deleted, or in the MLflow UI). A
+    tracking server takes only the mark: the note (else None) says so and what its admin
+    runs to remove them."""
+    runs = client.search_runs([experiment_id], order_by=["attributes.start_time DESC"],
+                              max_results=1000)
+    for old in runs[keep:]:
+        client.delete_run(old.info.run_id)
+    deleted = [r.info.run_id for r in client.search_runs(
+        [experiment_id], run_view_type=ViewType.DELETED_ONLY, max_results=1000)]
+    left = _hard_delete_runs(client, deleted)
+    if not left or not runs[keep:]:  # said when this predict deleted one, not on every run
+        return None
+    uri = mlflow.get_tracking_uri()
+    shown = ",".join(left[:20])
+    return (f"{len(left)} older forecast run(s) of the MLflow experiment "
+            f"{FORECASTS_EXPERIMENT} are marked deleted on {uri}, but a tracking server keeps "
+            "their records and artifacts until its admin removes them, on the server: "
+            f"MLFLOW_TRACKING_URI={uri} mlflow gc --backend-store-uri <the server's backend "
+            f"store> --run-ids {shown}" + (" (the first 20)" if len(left) > 20 else ""))
 
 
 def logged_forecasts() -> list[LoggedForecast]:

@@ -114,13 +114,35 @@ def test_only_the_newest_forecasts_are_kept() -> None:
     client = mlflow.MlflowClient()
     exp = client.get_experiment_by_name(FORECASTS_EXPERIMENT)
     assert exp is not None
-    gone = client.search_runs([exp.experiment_id], run_view_type=mlflow.entities.ViewType.ALL)
-    deleted = [r for r in gone if r.info.lifecycle_stage == "deleted"]
-    assert len(deleted) == 2
-    assert all(not Path(r.info.artifact_uri.removeprefix("file://")).exists() for r in deleted)
-    # nor the run's folder: one empty folder per predict had stayed behind
-    assert all(not Path(r.info.artifact_uri.removeprefix("file://")).parent.exists()
-               for r in deleted)
+    every = client.search_runs([exp.experiment_id], run_view_type=mlflow.entities.ViewType.ALL)
+    # deleted for good: the pruned runs had stayed in the database as deleted records
+    assert [r.info.run_id for r in every] == [k.run_id for k in kept]
+    runs_dir = Path(every[0].info.artifact_uri.removeprefix("file://")).parents[1]
+    # nor their artifacts, nor the run's folder: one empty folder per predict had stayed behind
+    assert sorted(p.name for p in runs_dir.iterdir()) == sorted(k.run_id for k in kept)
+
+
+def test_forecasts_pruned_by_earlier_versions_are_deleted_for_good_at_the_next_prune() -> None:
+    """Earlier versions only marked the pruned runs deleted: a store upgraded from them held
+    every one (records, tags) until someone ran mlflow gc. A run deleted elsewhere in the
+    store (another experiment) is not this prune's business."""
+    for k in range(3):
+        log_forecast(_forecast(start=f"2026-0{k + 1}-01"), f"m v{k}", "models:/m/1",
+                     pd.Timestamp("2025-12-31"), keep=5)
+    client = mlflow.MlflowClient()  # on this test's store (log_forecast configured it)
+    exp = client.get_experiment_by_name(FORECASTS_EXPERIMENT)
+    assert exp is not None
+    old = logged_forecasts()[-1].run_id
+    client.delete_run(old)  # as the earlier prune did
+    other = client.create_run(client.create_experiment("elsewhere")).info.run_id
+    client.delete_run(other)
+    notes: list[str] = []
+    log_forecast(_forecast(start="2026-05-01"), "m v4", "models:/m/1",
+                 pd.Timestamp("2025-12-31"), keep=5, notes=notes)
+    with pytest.raises(mlflow.exceptions.MlflowException):
+        client.get_run(old)
+    assert client.get_run(other).info.lifecycle_stage == "deleted"
+    assert notes == []  # a local store: nothing left for anyone to do
 
 
 def test_predict_keeps_its_forecast_and_check_scores_it_on_later_actuals(

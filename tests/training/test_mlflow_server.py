@@ -218,6 +218,33 @@ def test_backtest_on_a_server_points_at_its_plots_in_the_ui(
 
 
 @pytest.mark.server
+def test_pruned_forecasts_on_a_server_are_marked_deleted_and_the_admins_gc_is_named(
+        mlflow_server: tuple[str, subprocess.Popen[bytes]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server takes no permanent delete through its API: the pruned forecasts stay as
+    deleted records (and artifacts) there, which had gone unsaid."""
+    import pandas as pd
+
+    from training._forecast_check import log_forecast, logged_forecasts
+
+    url, proc = mlflow_server
+    assert proc.poll() is None, "the server was stopped by an earlier test"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", url)
+    fc = pd.DataFrame({"series_id": "s", "ds": pd.date_range("2026-01-01", periods=3),
+                       "p10": 1.0, "p50": 2.0, "p90": 3.0})
+    notes: list[str] = []
+    first = log_forecast(fc, "m v1", "models:/m/1", pd.Timestamp("2025-12-31"), keep=1,
+                         notes=notes)
+    assert notes == []  # nothing pruned yet
+    log_forecast(fc, "m v2", "models:/m/1", pd.Timestamp("2025-12-31"), keep=1, notes=notes)
+    assert [k.model for k in logged_forecasts()] == ["m v2"]
+    assert mlflow.MlflowClient().get_run(first).info.lifecycle_stage == "deleted"
+    assert len(notes) == 1
+    assert f"MLFLOW_TRACKING_URI={url} mlflow gc --backend-store-uri" in notes[0]
+    assert f"--run-ids {first}" in notes[0]
+
+
+@pytest.mark.server
 def test_api_keeps_its_champions_and_says_why_when_the_server_goes_down(
         mlflow_server: tuple[str, subprocess.Popen[bytes]],
         monkeypatch: pytest.MonkeyPatch) -> None:
