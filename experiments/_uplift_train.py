@@ -395,8 +395,12 @@ def _log(model: TLearner | XLearner, result: UpliftTrainingResult, hold: pd.Data
             input_example=example, pip_requirements=["lightgbm", "pandas", "numpy",
                                                      "scikit-learn"])
         run_id = run.info.run_id
+    # version_data: units of the experiment it learned from (training and holdout rows); an
+    # experiment table has no dates, so no data_cutoff
     version = register_model(run_id, "model", name, metrics, result.evaluation_key,
-                             model_uri=info.model_uri)
+                             model_uri=info.model_uri,
+                             extra_tags={"data.n_customers": str(result.n_train
+                                                                 + result.n_holdout)})
     promo = promote_if_better(name, version.version, "qini_mean", metrics["qini_mean"], True,
                               result.evaluation_key)
     return replace(result, run_id=run_id, model_name=name, model_version=str(version.version),

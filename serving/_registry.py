@@ -27,6 +27,7 @@ from training._mlflow import (
     check_mlflow_servers,
     check_registry_uri,
     server_error,
+    version_data,
 )
 
 from ._schemas import MAX_HORIZON
@@ -52,6 +53,8 @@ class LoadedModel:
         outside_history: the alias points at this version though brain's last recorded
             champion move (``champion_moves``) went to another: it was moved outside brain
             (the MLflow UI or API), so the version's ``promotion`` tag is not why it serves.
+        run_tags: tags of its training run (read for a version registered before its data
+            tags were recorded; empty otherwise).
     """
 
     name: str
@@ -62,11 +65,13 @@ class LoadedModel:
     run_id: str | None
     loaded_at: float = field(default_factory=time.time)
     outside_history: bool = False
+    run_tags: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
         out = {"name": self.name, "version": self.version, "aliases": [CHAMPION],
                "metrics": self.metrics, "evaluation": self.tags.get("eval.key"),
-               "data_cutoff": self.tags.get("data_cutoff"), "run_id": self.run_id,
+               # what it learned from, as brain models NAME --json gives it
+               **version_data(self.tags, self.run_tags), "run_id": self.run_id,
                # what a customer model's label means (window, churn rule); None otherwise
                "label": version_label_words(self.name, self.tags),
                # why this version is the champion (a client sees a rollback or a manual move)
@@ -75,11 +80,13 @@ class LoadedModel:
         forecaster = getattr(self.model, "forecaster", None)
         panel = getattr(forecaster, "panel_", None)
         if panel is not None and out["data_cutoff"] is None and panel.series:
-            # the last observed period (no forecaster version carries a data_cutoff tag)
+            # the last observed period (a forecaster registered without its data tags)
             last = max(g.ds[-1] for g in panel.series.values())
             stamp = pd.Timestamp(last)
             out["data_cutoff"] = (str(stamp.date()) if stamp == stamp.normalize()
                                   else stamp.isoformat())
+        if panel is not None and out["n_series"] is None:
+            out["n_series"] = len(panel.series)
         if panel is not None:  # what POST /forecast_traffic needs and accepts
             out["known_in_advance"] = list(panel.regressor_names)
             out["series"] = sorted((str(s) for s in panel.series), key=natural_key)
@@ -111,6 +118,17 @@ def _outside_history(name: str, version: str) -> bool:
     except Exception:  # the history is a description: never a reason not to serve
         return False
     return bool(moves) and moves[-1].version != version
+
+
+def _older_run_tags(client: MlflowClient, mv: Any) -> dict[str, str]:
+    """The training run's tags of a version registered before its data tags were recorded
+    (``version_data`` reads its ``data.start`` there); empty for a newer one."""
+    if "data.start" in mv.tags or not mv.run_id:
+        return {}
+    try:
+        return dict(client.get_run(mv.run_id).data.tags)
+    except MlflowException:  # a run deleted since: described by the version's own tags
+        return {}
 
 
 def _pyfunc_loader(uri: str) -> Any:
@@ -200,7 +218,8 @@ class Champions:
                            if k.startswith("eval.") and k not in ("eval.key", "eval.rows")}
                 new = LoadedModel(name, str(mv.version), model, metrics, dict(mv.tags),
                                   mv.run_id,
-                                  outside_history=_outside_history(name, str(mv.version)))
+                                  outside_history=_outside_history(name, str(mv.version)),
+                                  run_tags=_older_run_tags(client, mv))
                 models = dict(self._models)
                 models[name] = new
                 self._models = models  # atomic swap: readers hold their own reference

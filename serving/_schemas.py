@@ -556,9 +556,20 @@ class ModelInfo(Answer):
     data_cutoff: str | None = Field(
         description="Last day of data the model learned from: a forecaster's last observed "
                     "period, a customer model's last label day (its latest cutoff + label "
-                    "window - 1); null when unknown (a customer table without cutoffs, or a "
-                    "customer model registered before 2026-12-05).",
+                    "window - 1); null when unknown (an uplift model or a customer table "
+                    "without cutoffs, or a customer model registered before 2026-12-05).",
         examples=["2025-12-30"])
+    data_start: str | None = Field(
+        None, description="First day of the data the model learned from (with data_cutoff, "
+                          "its training window): a forecaster's first period, a customer "
+                          "model's first event; null when unknown (a customer table).",
+        examples=["2024-01-01"])
+    n_series: int | None = Field(
+        None, description="Forecasters only: the number of series it was fitted on.")
+    n_customers: int | None = Field(
+        None, description="Customer and uplift models: customers (uplift: experiment units) "
+                          "in the training data, every split; null when not recorded (a "
+                          "version registered before 2026-12-05).")
     run_id: str | None = Field(description="MLflow run that produced the version.")
     label: str | None = Field(
         None, description="Customer models only: what the label means, e.g. 'churn = no "

@@ -551,7 +551,13 @@ def models(
     from rich.table import Table
 
     from training._customer_labels import version_label_words
-    from training._mlflow import CHAMPION, champion_moves, configure_mlflow, store_note
+    from training._mlflow import (
+        CHAMPION,
+        champion_moves,
+        configure_mlflow,
+        data_text,
+        store_note,
+    )
 
     configure_mlflow()
     client = MlflowClient()
@@ -566,12 +572,18 @@ def models(
             # no champion now but recorded moves: the alias was removed outside brain, and
             # the last move's time and author describe no current champion
             current = champ is not None and not outside and last is not None
+            current_mv = next((v for v in versions if str(v.version) == champ), None)
+            data = (_version_data(client, current_mv) if current_mv is not None
+                    else dict.fromkeys(("data_cutoff", "data_start", "n_series",
+                                        "n_customers")))
             rows.append({"model": m.name, "champion": champ, "versions": len(versions),
                          "champion_since": last.at if current and last else None,
                          "moved_by": ("outside brain or before its history" if outside
                                       else last.by if current and last
                                       else "alias removed outside brain" if moves else None),
-                         "moves": len(moves)})
+                         "moves": len(moves),
+                         # what the champion learned from (version_data)
+                         **{f"champion_{k}": v for k, v in data.items()}})
         if as_json:
             typer.echo(json.dumps(rows, indent=1))  # plain: rich would wrap long lines
             return
@@ -579,12 +591,14 @@ def models(
             console.print(f"nothing is registered in {store_note()}", highlight=False)
             return
         table = Table(title=f"Registered models ({store_note().split(' (')[0]})")
-        for col in ("model", "champion", "versions", "champion since", "moved by", "moves"):
+        for col in ("model", "champion", "versions", "champion since", "moved by", "moves",
+                    "champion's data"):
             table.add_column(col)
         for r in rows:
             table.add_row(r["model"], f"v{r['champion']}" if r["champion"] else "none",
                           str(r["versions"]), r["champion_since"] or "",
-                          r["moved_by"] or "", str(r["moves"]))
+                          r["moved_by"] or "", str(r["moves"]),
+                          data_text({k.removeprefix("champion_"): v for k, v in r.items()}))
         console.print(table)
         console.print("brain models NAME: its versions and champion history", highlight=False)
         return
@@ -593,13 +607,14 @@ def models(
     champ = _champion_version(client, name)
     moves = champion_moves(name)
     outside = champ is not None and (not moves or moves[-1].version != champ)
+    by_version = {str(v.version): _version_data(client, v) for v in versions}
     if as_json:
         typer.echo(json.dumps({
             "model": name, "champion": champ,
             "versions": [{"version": str(v.version),
                           "created": _utc(v.creation_timestamp),
                           "evaluation": v.tags.get("eval.key"),
-                          "data_cutoff": v.tags.get("data_cutoff"),
+                          **by_version[str(v.version)],
                           "label": version_label_words(name, v.tags),
                           "promotion": v.tags.get("promotion")} for v in versions],
             "champion_moves": [move.__dict__ for move in moves],
@@ -608,13 +623,15 @@ def models(
     labels = {str(v.version): version_label_words(name, v.tags) for v in versions}
     table = Table(title=f"{name}: versions")
     cols = ("version", "created (UTC)", "champion") + (
-        ("label",) if any(labels.values()) else ()) + ("promotion (last decision)",)
+        ("label",) if any(labels.values()) else ()) + (
+        "data (window, count)", "promotion (last decision)")
     for col in cols:
         table.add_column(col)
     for v in versions:
         label = ((labels[str(v.version)] or "",) if any(labels.values()) else ())
         table.add_row(f"v{v.version}", _utc(v.creation_timestamp),
                       "yes" if str(v.version) == champ else "", *label,
+                      data_text(by_version[str(v.version)]) or "not recorded",
                       _short(v.tags.get("promotion")))
     console.print(table)
     if moves:
@@ -637,6 +654,22 @@ def models(
     elif champ is None:
         console.print(f"{name} has no champion; brain promote {name} VERSION sets one",
                       highlight=False)
+
+
+def _version_data(client, mv) -> dict:  # type: ignore[no-untyped-def]
+    """``training._mlflow.version_data`` of registered version ``mv``; a version registered
+    before its data tags were recorded is completed from its training run's tags."""
+    from mlflow.exceptions import MlflowException
+
+    from training._mlflow import version_data
+
+    run_tags: dict[str, str] = {}
+    if "data.start" not in mv.tags and mv.run_id:
+        try:
+            run_tags = dict(client.get_run(mv.run_id).data.tags)
+        except MlflowException:  # a run deleted since: the version's own tags
+            run_tags = {}
+    return version_data(mv.tags, run_tags)
 
 
 def _champion_version(client, name: str) -> str | None:  # type: ignore[no-untyped-def]

@@ -755,6 +755,23 @@ def _last_label_day(frame: pd.DataFrame, horizon_days: int | None) -> str | None
     return str((cut + pd.Timedelta(int(horizon_days) - 1, "D")).date())
 
 
+def _data_tags(frame: pd.DataFrame, horizon_days: int | None, id_col: str | None
+               ) -> dict[str, str]:
+    """``DATA_TAGS`` of a customer model: its last label day (``data_cutoff``, None for a
+    table without cutoffs), the first day of its events (``data.start``, known for events
+    only) and the customers in its training frame (every split)."""
+    out = {}
+    last_label_day = _last_label_day(frame, horizon_days)
+    if last_label_day is not None:  # GET /models' data_cutoff
+        out["data_cutoff"] = last_label_day
+    if "data.start" in frame.attrs:
+        out["data.start"] = str(frame.attrs["data.start"])
+    ids = next((c for c in ("user_id", id_col) if c is not None and c in frame.columns), None)
+    if ids is not None:
+        out["data.n_customers"] = str(int(frame[ids].nunique()))
+    return out
+
+
 def train_and_register(
     task: str,
     frame: pd.DataFrame,
@@ -828,10 +845,10 @@ def train_and_register(
         label_tags = _label_tags(label_definition(est))
         mlflow.log_params({k: v or "none" for k, v in label_tags.items() if k != "label"})
         mlflow.set_tags(label_tags)
-        last_label_day = _last_label_day(frame, est.horizon_days)
-        if last_label_day is not None:  # the data span on the run, as on the version
-            mlflow.set_tag("data_cutoff", last_label_day)
-        for key in ("data.start", "data.end", "data.n_events", "data.changed"):
+        # what it learned from (version_data), on the run and on the version alike
+        data_tags = _data_tags(frame, est.horizon_days, id_col)
+        mlflow.set_tags(data_tags)
+        for key in ("data.end", "data.n_events", "data.changed"):
             if key in frame.attrs:
                 mlflow.set_tag(key, str(frame.attrs[key]))
         metrics = {k: v for k, v in rep.validation.as_dict().items() if np.isfinite(v)}
@@ -878,9 +895,7 @@ def train_and_register(
     if register:
         source = str((params or {}).get("input") or "") or None
         tags = {"eval.rows": rows_key, **label_tags,
-                **({"source.input": source} if source else {})}
-        if last_label_day is not None:  # GET /models' data_cutoff
-            tags["data_cutoff"] = last_label_day
+                **({"source.input": source} if source else {}), **data_tags}
         mv = register_model(run.info.run_id, "model", name, metrics, evaluation,
                             model_uri=info.model_uri, extra_tags=tags)
         version = str(mv.version)

@@ -267,7 +267,8 @@ def _log_result(result: BacktestResult, series: pd.DataFrame) -> None:
     # retrain can be told apart and compared in the MLflow UI's run table
     mlflow.set_tags({"data.summary": data_summary(series),
                      "data.start": str(pd.to_datetime(series["ds"]).min().date()),
-                     "data.end": str(pd.to_datetime(series["ds"]).max().date())})
+                     "data.end": str(pd.to_datetime(series["ds"]).max().date()),
+                     **_data_tags(series)})
     mlflow.log_param("known_in_advance", _inputs(series) or "(none)")
     mlflow.log_params({
         "model_name": result.model,
@@ -349,6 +350,15 @@ def data_summary(series: pd.DataFrame) -> str:
     fmt = "%Y-%m-%d" if (ds == ds.dt.normalize()).all() else "%Y-%m-%d %H:%M"
     return (f"{series['series_id'].nunique()} series, {ds.min().strftime(fmt)} .. "
             f"{ds.max().strftime(fmt)}")
+
+
+def _data_tags(series: pd.DataFrame) -> dict[str, str]:
+    """``DATA_TAGS`` of a forecaster: its first and last observed period (``data.start``,
+    ``data_cutoff``; with the time for hourly series) and its series count."""
+    ds = pd.to_datetime(series["ds"])
+    fmt = "%Y-%m-%d" if (ds == ds.dt.normalize()).all() else "%Y-%m-%d %H:%M"
+    return {"data.start": ds.min().strftime(fmt), "data_cutoff": ds.max().strftime(fmt),
+            "data.n_series": str(series["series_id"].nunique())}
 
 
 def _data_key(series: pd.DataFrame) -> str:
@@ -596,6 +606,8 @@ def train_and_register(
         client.set_model_version_tag(REGISTERED_NAME, version, "data.key", _data_key(series))
         client.set_model_version_tag(REGISTERED_NAME, version, "inputs.known_in_advance",
                                      _inputs(series))
+        for key, value in _data_tags(series).items():  # version_data, as every model kind
+            client.set_model_version_tag(REGISTERED_NAME, version, key, value)
         ids = json.dumps(sorted(series["series_id"].astype(str).unique()))
         if len(ids) <= _SERIES_TAG_MAX:  # longer lists are read from the model when needed
             client.set_model_version_tag(REGISTERED_NAME, version, "data.series", ids)

@@ -32,6 +32,7 @@ from mlflow.exceptions import MlflowException
 
 __all__ = [
     "CHAMPION",
+    "DATA_TAGS",
     "ChampionMove",
     "MlflowUnreachableError",
     "Promotion",
@@ -41,11 +42,13 @@ __all__ = [
     "check_mlflow_servers",
     "check_registry_uri",
     "configure_mlflow",
+    "data_text",
     "get_or_create_experiment",
     "promote_if_better",
     "register_model",
     "set_champion",
     "store_note",
+    "version_data",
 ]
 
 CHAMPION = "champion"
@@ -295,6 +298,63 @@ def register_model(
     tags = {"eval.key": evaluation, "run_id": run_id, **(extra_tags or {})}
     tags.update({f"eval.{k}": repr(float(v)) for k, v in metrics.items()})
     return mlflow.register_model(uri, name, tags=tags)
+
+
+DATA_TAGS = ("data_cutoff", "data.start", "data.n_series", "data.n_customers")
+"""Version tags every trainer sets, where known, on a registered version (``version_data``)."""
+
+
+def version_data(tags: Mapping[str, str], run_tags: Mapping[str, str] | None = None
+                 ) -> dict[str, str | int | None]:
+    """What data a registered version learned from, the same for every model kind:
+    ``data_cutoff`` (the last day of data it learned from: a forecaster's last observed period,
+    a customer model's last label day), ``data_start`` (the first day of that data: with
+    ``data_cutoff``, the training window), ``n_series`` (forecasters: series fitted) and
+    ``n_customers`` (customer and uplift models: customers, or experiment units, in the
+    training data, every split). None where not known (a table without dates, a version
+    registered before these were recorded).
+
+    ``tags`` are the version's (``DATA_TAGS``); versions registered before 2026-12-05 are read
+    from what they kept then: a forecaster's ``data.summary`` ('9 series, 2024-01-01 ..
+    2025-05-14'), and ``run_tags``, the tags of its training run when given (a customer
+    model's ``data.start``)."""
+    run_tags = run_tags or {}
+    out: dict[str, str | int | None] = {
+        "data_cutoff": tags.get("data_cutoff") or None,
+        "data_start": tags.get("data.start") or None,
+        "n_series": _int(tags.get("data.n_series")),
+        "n_customers": _int(tags.get("data.n_customers"))}
+    summary = tags.get("data.summary", "")
+    if " series, " in summary and " .. " in summary:  # a forecaster before 2026-12-05
+        count, _, span = summary.partition(" series, ")
+        first, _, last = span.partition(" .. ")
+        out["data_cutoff"] = out["data_cutoff"] or last.strip() or None
+        out["data_start"] = out["data_start"] or first.strip() or None
+        out["n_series"] = out["n_series"] if out["n_series"] is not None else _int(count)
+    if out["data_start"] is None and run_tags.get("data.start"):
+        out["data_start"] = run_tags["data.start"]
+    return out
+
+
+def data_text(data: Mapping[str, str | int | None]) -> str:
+    """``version_data`` in a few words: '2024-01-01 .. 2025-05-14, 9 series'; '' when
+    nothing is known."""
+    start, cutoff = data.get("data_start"), data.get("data_cutoff")
+    parts = []
+    if cutoff:
+        parts.append(f"{start} .. {cutoff}" if start else f"up to {cutoff}")
+    if data.get("n_series") is not None:
+        parts.append(f"{data['n_series']:,} series")
+    if data.get("n_customers") is not None:
+        parts.append(f"{data['n_customers']:,} customers")
+    return ", ".join(parts)
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int(str(text).replace(",", "").strip())
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

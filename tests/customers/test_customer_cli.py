@@ -46,6 +46,16 @@ def test_train_and_score_from_events(world_dir: Path, tmp_path: Path) -> None:
     assert tags["data.end"] == str(ev["ts"].max().date())
     assert tags["data.n_events"] == str(len(ev))
     assert tags["data_cutoff"] == mv.tags["data_cutoff"]
+    # the version says what it learned from, as a forecaster does (version_data)
+    assert mv.tags["data.start"] == tags["data.start"]
+    frame_users = ev.loc[ev["ts"] < pd.Timestamp(mv.tags["data_cutoff"]), "user_id"].nunique()
+    assert 0 < int(mv.tags["data.n_customers"]) <= frame_users
+    import json
+
+    record = json.loads(_ok(["models", "churn", "--json"]))["versions"][0]
+    assert record["data_cutoff"] == mv.tags["data_cutoff"]
+    assert record["data_start"] == tags["data.start"]
+    assert record["n_customers"] == int(mv.tags["data.n_customers"])
     scores = tmp_path / "scores.parquet"
     _ok(["score", "churn", "--asof", "2024-10-20", "--data", str(world_dir), "--out",
          str(scores)])

@@ -37,6 +37,15 @@ def test_all_champions_load_with_versions(brain: Brain) -> None:
     fc = brain.champions.get("traffic_forecaster").model.forecaster
     last = max(g.ds[-1] for g in fc.panel_.series.values())
     assert names["traffic_forecaster"]["data_cutoff"] == str(pd.Timestamp(last).date())
+    # and the whole window and count, from the version's tags, for every kind alike
+    first = min(g.ds[0] for g in fc.panel_.series.values())
+    assert names["traffic_forecaster"]["data_start"] == str(pd.Timestamp(first).date())
+    assert names["traffic_forecaster"]["n_series"] == len(fc.panel_.series)
+    # (a training frame built in Python carries no first event day: data_start is unknown)
+    assert all(names[n]["n_customers"] > 0
+               for n in ("churn", "purchase_propensity", "customer_value")), names
+    tag = brain.champions.get("traffic_forecaster").tags["data_cutoff"]
+    assert tag == names["traffic_forecaster"]["data_cutoff"]  # recorded, not read off the model
     assert all(m["data_cutoff"] <= str(brain.snapshot.cutoff.date()) for m in names.values())
 
 

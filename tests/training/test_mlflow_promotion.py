@@ -308,3 +308,60 @@ def test_two_moves_at_the_same_moment_are_both_kept(monkeypatch: pytest.MonkeyPa
     set_champion("toy", v1, "first")
     set_champion("toy", v2, "second")
     assert sorted(m.reason for m in champion_moves("toy")) == ["first", "second"]
+
+
+def test_version_data_reads_every_kind_and_the_versions_from_before() -> None:
+    """The data a version learned from, the same fields for every model kind; a forecaster
+    registered before 2026-12-05 had no data_cutoff (brain models NAME --json gave null), only
+    its data.summary."""
+    from training._mlflow import data_text, version_data
+
+    new_forecaster = {"data.start": "2024-01-01", "data_cutoff": "2025-05-14",
+                      "data.n_series": "9", "data.summary": "9 series, 2024-01-01 .. 2025-05-14"}
+    old_forecaster = {"data.summary": "60 series, 2022-11-01 .. 2025-05-18"}
+    hourly = {"data.summary": "2 series, 2025-01-01 00:00 .. 2025-02-01 23:00"}
+    old_customer = {"data_cutoff": "2025-05-14"}
+    uplift = {"data.n_customers": "1593"}
+    assert version_data(new_forecaster) == {"data_cutoff": "2025-05-14",
+                                            "data_start": "2024-01-01", "n_series": 9,
+                                            "n_customers": None}
+    assert version_data(old_forecaster) == {"data_cutoff": "2025-05-18",
+                                            "data_start": "2022-11-01", "n_series": 60,
+                                            "n_customers": None}
+    assert version_data(hourly)["data_cutoff"] == "2025-02-01 23:00"
+    got = version_data(old_customer, {"data.start": "2024-01-01"})  # its run's tag
+    assert (got["data_start"], got["data_cutoff"]) == ("2024-01-01", "2025-05-14")
+    assert version_data(uplift)["n_customers"] == 1593
+    assert data_text(version_data(new_forecaster)) == "2024-01-01 .. 2025-05-14, 9 series"
+    assert data_text(version_data(uplift)) == "1,593 customers"
+    assert data_text(version_data({})) == ""
+
+
+def test_brain_models_gives_every_version_its_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+
+    v1 = _version(1.0, metric=5.0)
+    assert promote_if_better("toy", v1, "mae", 5.0, False, "eval-A").promoted
+    client = MlflowClient()
+    # as a forecaster registered before 2026-12-05 kept it
+    client.set_model_version_tag("toy", v1, "data.summary", "3 series, 2024-02-01 .. 2025-01-31")
+    v2 = _version(2.0, metric=6.0)  # nothing recorded
+    runner = CliRunner()
+    record = json.loads(runner.invoke(app, ["models", "toy", "--json"]).output)
+    first, second = record["versions"]
+    assert first["data_cutoff"] == "2025-01-31"
+    assert first["data_start"] == "2024-02-01"
+    assert first["n_series"] == 3
+    assert second["data_cutoff"] is None
+    assert {"data_cutoff", "data_start", "n_series", "n_customers"} <= set(second)
+    table = runner.invoke(app, ["models", "toy"], env={"COLUMNS": "200"}).output
+    assert "2024-02-01 .. 2025-01-31, 3 series" in table
+    assert "not recorded" in table
+    listing = json.loads(runner.invoke(app, ["models", "--json"]).output)
+    assert listing[0]["champion_data_cutoff"] == "2025-01-31"
+    assert listing[0]["champion_n_series"] == 3
+    assert str(v2) != listing[0]["champion"]
