@@ -581,6 +581,7 @@ def models(
                          "moved_by": ("outside brain or before its history" if outside
                                       else last.by if current and last
                                       else "alias removed outside brain" if moves else None),
+                         "moved_by_user": (last.user or None) if current and last else None,
                          "moves": len(moves),
                          # what the champion learned from (version_data)
                          **{f"champion_{k}": v for k, v in data.items()}})
@@ -597,7 +598,8 @@ def models(
         for r in rows:
             table.add_row(r["model"], f"v{r['champion']}" if r["champion"] else "none",
                           str(r["versions"]), r["champion_since"] or "",
-                          r["moved_by"] or "", str(r["moves"]),
+                          (f"{r['moved_by']} ({r['moved_by_user']})" if r["moved_by_user"]
+                           else r["moved_by"] or ""), str(r["moves"]),
                           data_text({k.removeprefix("champion_"): v for k, v in r.items()}))
         console.print(table)
         console.print("brain models NAME: its versions and champion history", highlight=False)
@@ -640,7 +642,7 @@ def models(
             hist.add_column(col)
         for move in moves:
             hist.add_row(str(move.seq), move.at, f"v{move.previous}" if move.previous else "none",
-                         f"v{move.version}", move.by, _short(move.reason))
+                         f"v{move.version}", _by(move), _short(move.reason))
         console.print(hist)
     if outside:
         console.print(
@@ -654,6 +656,11 @@ def models(
     elif champ is None:
         console.print(f"{name} has no champion; brain promote {name} VERSION sets one",
                       highlight=False)
+
+
+def _by(move) -> str:  # type: ignore[no-untyped-def]
+    """How and by whom a champion move was made: 'hand (alice)', 'training (bob)'."""
+    return f"{move.by} ({move.user})" if move.user else move.by
 
 
 def _version_data(client, mv) -> dict:  # type: ignore[no-untyped-def]

@@ -415,6 +415,9 @@ class ChampionMove:
         version: version that became champion.
         by: ``"training"`` (won a comparison) or ``"hand"`` (``brain promote``).
         reason: the recorded reason.
+        user: who moved it: the user MLflow records on runs (``MLFLOW_TRACKING_USERNAME``,
+            else the login name); '' for moves recorded before 2026-12-05 (two people
+            promoting on one server could not be told apart).
     """
 
     seq: int
@@ -423,6 +426,26 @@ class ChampionMove:
     version: str
     by: str
     reason: str
+    user: str = ""
+
+
+def _user() -> str:
+    """The user MLflow records on a run (``mlflow.user``): the tracking server's user name,
+    else the login name."""
+    import getpass
+
+    try:
+        from mlflow.utils.credentials import read_mlflow_creds
+
+        name = read_mlflow_creds().username
+    except Exception:  # an unreadable credentials file: the login name
+        name = None
+    if name:
+        return str(name)
+    try:
+        return getpass.getuser()
+    except (ImportError, KeyError, OSError):  # no login name (a container without a user)
+        return "unknown"
 
 
 def _record_move(client: MlflowClient, name: str, previous: str | None, version: str, by: str,
@@ -432,7 +455,7 @@ def _record_move(client: MlflowClient, name: str, previous: str | None, version:
         key = f"{_MOVE_TAG}{now:%Y%m%dT%H%M%S%fZ}.{os.urandom(3).hex()}"
         value = json.dumps({"at": now.isoformat(timespec="seconds"),
                             "previous": None if previous is None else str(previous),
-                            "version": str(version), "by": by,
+                            "version": str(version), "by": by, "user": _user(),
                             "reason": reason[:_MAX_REASON]})
         client.set_registered_model_tag(name, key, value)
     except MlflowException:  # the alias moved; a store refusing the record must not undo it
@@ -456,7 +479,7 @@ def champion_moves(name: str) -> list[ChampionMove]:
             prev = rec.get("previous")
             out.append(ChampionMove(seq, str(rec["at"]), None if prev is None else str(prev),
                                     str(rec["version"]), str(rec.get("by", "")),
-                                    str(rec.get("reason", ""))))
+                                    str(rec.get("reason", "")), str(rec.get("user") or "")))
         except (ValueError, KeyError, TypeError):  # a tag edited by hand: shown as it is
             out.append(ChampionMove(seq, "", None, "?", "", value))
     return out

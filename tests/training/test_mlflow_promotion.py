@@ -365,3 +365,32 @@ def test_brain_models_gives_every_version_its_data(monkeypatch: pytest.MonkeyPat
     assert listing[0]["champion_data_cutoff"] == "2025-01-31"
     assert listing[0]["champion_n_series"] == 3
     assert str(v2) != listing[0]["champion"]
+
+
+def test_a_champion_move_records_who_made_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """README: brain models NAME lists every champion move 'when, by whom, why'; two people
+    promoting on one tracking server were both listed as 'hand'."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+    from training import champion_moves
+
+    monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
+    monkeypatch.setenv("LOGNAME", "alice")  # getpass.getuser(), as MLflow's mlflow.user
+    v1 = _version(1.0, metric=5.0)
+    assert promote_if_better("toy", v1, "mae", 5.0, False, "eval-A").promoted
+    v2 = _version(2.0, metric=6.0)
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "bob")  # the server's user wins
+    runner = CliRunner()
+    assert runner.invoke(app, ["promote", "toy", str(v2)]).exit_code == 0
+    assert [(m.by, m.user) for m in champion_moves("toy")] == [("training", "alice"),
+                                                              ("hand", "bob")]
+    table = runner.invoke(app, ["models", "toy"], env={"COLUMNS": "200"}).output
+    assert "hand (bob)" in table
+    assert "training (alice)" in table
+    listing = json.loads(runner.invoke(app, ["models", "--json"]).output)[0]
+    assert (listing["moved_by"], listing["moved_by_user"]) == ("hand", "bob")
+    record = json.loads(runner.invoke(app, ["models", "toy", "--json"]).output)
+    assert [m["user"] for m in record["champion_moves"]] == ["alice", "bob"]
