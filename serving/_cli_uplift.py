@@ -94,12 +94,35 @@ def uplift_train_command(
         console.print(note, markup=False)
     for note in _rare_outcome_notes(frame, treatment_col, outcome, test_size):
         console.print(note)
+    if result.run_id:
+        _describe_uplift_run(result, data)
     if result.model_name:
         console.print(f"registered {result.model_name} v{result.model_version}: "
                       f"{result.promotion_reason}")
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(result.to_json(), encoding="utf-8")
+
+
+def _describe_uplift_run(result: Any, data: Path) -> None:
+    """The run's and the registered version's description in the MLflow UI, and the input
+    file (``source.input``), as ``brain train`` and ``brain forecast train`` give theirs: an
+    uplift run named neither its file nor its result, and its version had no description."""
+    from mlflow import MlflowClient
+
+    scores = "; ".join(f"{e.treatment}: Qini {e.qini:.4f}, uplift@{e.k:.0%} {e.uplift_at_k:.4f} "
+                       f"({e.base})" for e in result.evaluations)
+    text = (f"{result.learner.upper()}-learner uplift model of {result.outcome} from {data} "
+            f"({result.n_train + result.n_holdout:,} units: {result.n_train:,} training, "
+            f"{result.n_holdout:,} holdout; control {result.control!r}; features "
+            f"{', '.join(result.features)}); holdout {scores}. "
+            + (f"Champion: {result.promotion_reason}" if result.model_version
+               else "Not registered."))
+    client = MlflowClient()
+    client.set_tag(result.run_id, "mlflow.note.content", text)
+    client.set_tag(result.run_id, "source.input", str(Path(data).resolve()))
+    if result.model_name and result.model_version:
+        client.update_model_version(result.model_name, result.model_version, description=text)
 
 
 def _uplift_model_uri(model_uri: str | None, outcome: str | None) -> str:

@@ -158,6 +158,19 @@ def test_uplift_score_uses_the_champion_and_writes_the_targets(tmp_path: Path) -
         "uplift", "train", "--data", str(data), "--outcome", "converted", "--features",
         "pre_visits,pre_orders"])
     assert result.exit_code == 0, result.output
+    # the run and the version say in the MLflow UI which file and what result, as the
+    # forecasters' and customer models' do (the run had named neither)
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    version = client.get_model_version("uplift_converted", "1")
+    run = client.get_run(version.run_id)
+    assert run.data.tags["source.input"] == str(data.resolve())
+    note = run.data.tags["mlflow.note.content"]
+    assert note == version.description
+    assert note.startswith(f"T-learner uplift model of converted from {data} (3,000 units: ")
+    assert "treatment: Qini " in note
+    assert "Champion: no champion yet; v1 becomes champion" in note
     customers = pd.read_csv(data).drop(columns=["variant", "converted"]).head(500)
     customers.to_csv(tmp_path / "c.csv", index=False)
     out = tmp_path / "targets.csv"
