@@ -618,6 +618,7 @@ def models(
                           "evaluation": v.tags.get("eval.key"),
                           **by_version[str(v.version)],
                           "label": version_label_words(name, v.tags),
+                          "code_version": v.tags.get("code.version"),
                           "promotion": v.tags.get("promotion")} for v in versions],
             "champion_moves": [move.__dict__ for move in moves],
             "champion_set_outside_history": outside}, indent=1))

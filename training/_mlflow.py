@@ -41,6 +41,7 @@ __all__ = [
     "champion_moves",
     "check_mlflow_servers",
     "check_registry_uri",
+    "code_version",
     "configure_mlflow",
     "data_text",
     "get_or_create_experiment",
@@ -295,9 +296,51 @@ def register_model(
         raise RegistryServerError(f"{problem}. The run {run_id} is logged there.")
     configure_mlflow()
     uri = model_uri or f"runs:/{run_id}/{artifact_path}"
-    tags = {"eval.key": evaluation, "run_id": run_id, **(extra_tags or {})}
+    code, commit = code_version()
+    tags = {"eval.key": evaluation, "run_id": run_id, "code.version": code,
+            **(extra_tags or {})}
     tags.update({f"eval.{k}": repr(float(v)) for k, v in metrics.items()})
+    try:  # the run too: the MLflow UI shows mlflow.source.git.commit as the run's commit
+        client = MlflowClient()
+        client.set_tag(run_id, "code.version", code)
+        if commit:
+            client.set_tag(run_id, "mlflow.source.git.commit", commit)
+    except MlflowException:  # a description: never a reason not to register
+        _log.warning("run %s: the code version could not be recorded", run_id, exc_info=True)
     return mlflow.register_model(uri, name, tags=tags)
+
+
+def code_version() -> tuple[str, str | None]:
+    """Which code is training: ('marketing-brain 0.1.0, commit <sha>[, with uncommitted
+    changes]', sha) when the running packages are a git checkout, else ('marketing-brain
+    0.1.0', None). The package version stays 0.1.0 from one change to the next, and MLflow's
+    own git tag names the repository of the script run (``.venv/bin/brain``: none, or another
+    checkout than the code imported), so a registered version had not said which code
+    trained it (README: older code scores a newer model by its own rules)."""
+    import importlib.metadata as md
+    import subprocess
+
+    try:
+        text = f"marketing-brain {md.version('marketing-brain')}"
+    except md.PackageNotFoundError:
+        text = "marketing-brain (not installed)"
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return text, None
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=10, check=False)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
+                                "--untracked-files=no"], capture_output=True, text=True,
+                               timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return text, None
+    sha = head.stdout.strip()
+    if head.returncode != 0 or len(sha) != 40:
+        return text, None
+    changed = ", with uncommitted changes" if dirty.returncode == 0 and dirty.stdout.strip() \
+        else ""
+    return f"{text}, commit {sha[:12]}{changed} ({root})", sha
 
 
 DATA_TAGS = ("data_cutoff", "data.start", "data.n_series", "data.n_customers")

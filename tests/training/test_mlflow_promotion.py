@@ -394,3 +394,27 @@ def test_a_champion_move_records_who_made_it(monkeypatch: pytest.MonkeyPatch) ->
     assert (listing["moved_by"], listing["moved_by_user"]) == ("hand", "bob")
     record = json.loads(runner.invoke(app, ["models", "toy", "--json"]).output)
     assert [m["user"] for m in record["champion_moves"]] == ["alice", "bob"]
+
+
+def test_a_registered_version_names_the_code_that_trained_it() -> None:
+    """The package version stays 0.1.0 from one change to the next and MLflow's git tag names
+    the repository of the script run (.venv/bin/brain: none): no version said which code
+    trained it, though older code scores a newer model by its own rules (README, Upgrading)."""
+    import subprocess
+    from pathlib import Path
+
+    v1 = _version(1.0, metric=5.0)
+    client = MlflowClient()
+    mv = client.get_model_version("toy", v1)
+    run = client.get_run(mv.run_id)
+    code = mv.tags["code.version"]
+    assert code.startswith("marketing-brain ")
+    assert run.data.tags["code.version"] == code
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():  # an unpacked copy: the package version only
+        assert "commit" not in code
+        return
+    sha = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert f"commit {sha[:12]}" in code
+    assert run.data.tags["mlflow.source.git.commit"] == sha
