@@ -164,7 +164,8 @@ def forecast_metrics(actual: pd.DataFrame, history_y: np.ndarray, season: int) -
 
     ``history_y`` is the training series on a regular grid (NaN gaps allowed) for the MASE scale.
     MASE and pinball (scaled the same way) are NaN when the history has fewer than one season
-    of seasonal differences (under two weeks of days): a scale from a handful of differences
+    of seasonal differences (under two weeks of days), or only zeros (a page before its
+    launch): a scale from a handful of differences
     made a 2-10-day-old series score MASE 0.15-0.19 at 40% peak error. Periods without an
     actual or a forecast are not scored; with none left every metric is NaN.
     """
@@ -177,7 +178,10 @@ def forecast_metrics(actual: pd.DataFrame, history_y: np.ndarray, season: int) -
     if int(np.isfinite(diffs).sum()) < season:
         scale = np.nan
     else:
-        scale = float(np.nanmean(diffs)) or float(np.nanmean(np.abs(hist))) or 1.0
+        # a history of zeros only (a product page before its launch) has nothing to scale by:
+        # a scale of 1 had made one such page's MASE its error in views (850 against about 1
+        # for the other pages), and the mean over series and folds 24 instead of 0.8
+        scale = float(np.nanmean(diffs)) or float(np.nanmean(np.abs(hist))) or np.nan
     denom = np.abs(p50) + np.abs(y)
     smape = np.where(denom > 0, 200 * np.abs(p50 - y) / np.where(denom > 0, denom, 1), 0.0)
     pin = np.mean([_pinball(y, a[c].to_numpy(float), q)
@@ -718,8 +722,8 @@ def backtest(
     if not folds.empty and folds["mase"].isna().any():
         short = folds[folds["mase"].isna()]
         ids = [repr(i) for i in sorted(map(str, short["series_id"].unique()))]
-        notes.append(f"series {listed(ids)} had under two weeks of history before "
-                     f"{short['origin'].nunique()} fold origin(s): MASE and pinball are not "
+        notes.append(f"series {listed(ids)} had under two weeks of history (or only zeros) "
+                     f"before {short['origin'].nunique()} fold origin(s): MASE and pinball are not "
                      "defined there (no in-sample seasonal error to scale by) and their means "
                      "are over the other series")
     if thin:

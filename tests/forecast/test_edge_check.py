@@ -124,6 +124,22 @@ def test_backtest_means_leave_out_undefined_mase_and_say_so(series_maker: Callab
     assert any("'young' had under two weeks of history" in n for n in result.notes)
 
 
+def test_mase_is_not_defined_on_a_history_of_zeros_only(series_maker: Callable) -> None:
+    # a product page exported with 0 views before its launch, launched inside the fold: its
+    # scale was 1, so its MASE was its error in views and ruled the mean over every page
+    ds = pd.date_range("2025-01-01", periods=14)
+    actual = pd.DataFrame({"ds": ds, "y": 900.0, "p10": 0.0, "p50": 0.0, "p90": 1.0})
+    assert np.isnan(forecast_metrics(actual, np.zeros(200), season=7)["mase"])
+    a, _ = series_maker(n_days=300, seed=1, series_id="a")
+    page = a.assign(series_id="page", y=np.where(np.arange(len(a)) < len(a) - 7, 0.0, 900.0))
+    result = backtest(SeasonalNaiveForecaster(), pd.concat([a, page]), horizon=14, n_folds=1)
+    folds = result.folds.set_index("series_id")
+    assert np.isnan(folds.loc["page", "mase"])
+    assert result.mean["mase"] == pytest.approx(folds.loc["a", "mase"])
+    assert any("'page' had under two weeks of history (or only zeros)" in n
+               for n in result.notes)
+
+
 def test_planned_events_the_history_cannot_size_are_noted() -> None:
     from types import SimpleNamespace
 
