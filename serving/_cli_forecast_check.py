@@ -94,7 +94,7 @@ def _listing(kept: list[LoggedForecast]) -> str:
 
 def print_check(forecast: pd.DataFrame, actuals: pd.DataFrame, what: str) -> None:
     """Score ``forecast`` on ``actuals`` and print the table, the warnings and notes."""
-    from training._forecast_check import MIN_DAYS, check_forecast
+    from training._forecast_check import MIN_DAYS, check_forecast, recent_text
 
     result = check_forecast(forecast, actuals)
     console.print(f"checking {what} on the actuals to "
@@ -122,9 +122,11 @@ def print_check(forecast: pd.DataFrame, actuals: pd.DataFrame, what: str) -> Non
     if "recent_days" in t:
         show["last days"] = [
             "" if pd.isna(n) else
-            f"{int(k)}/{int(n)} {'above' if s == 'high' else 'below'} P50, {r:+.0f}%"
-            for n, k, s, r in zip(t["recent_days"], t["recent_on_side"], t["recent_side"],
-                                  t["recent_pct"], strict=True)]
+            f"{int(k)}/{int(n)} {'above' if s == 'high' else 'below'} P50, "
+            f"{recent_text(a, f, r)}"
+            for n, k, s, r, a, f in zip(t["recent_days"], t["recent_on_side"], t["recent_side"],
+                                        t["recent_pct"], t["recent_actual"],
+                                        t["recent_forecast"], strict=True)]
     console.print(frame_table(show, title="forecast against actuals (bias: forecast over "
                                           "actual; last days: actual over forecast)"))
     if result.unscored:

@@ -199,11 +199,27 @@ def check_forecast(forecast: pd.DataFrame, actuals: pd.DataFrame,
             flag = n >= MIN_DAYS and persistent_error(on_side, beyond, n, alpha)
             pct = 100 * (ry.sum() / r50.sum() - 1) if r50.sum() > 0 else np.nan
             row.update({"recent_days": n, "recent_side": side, "recent_on_side": on_side,
-                        "recent_beyond": beyond, "recent_pct": pct, "persistent": flag})
+                        "recent_beyond": beyond, "recent_pct": pct,
+                        "recent_actual": float(ry.sum()), "recent_forecast": float(r50.sum()),
+                        "persistent": flag})
             if flag:
                 warnings.append(_warning(str(sid), r, side, on_side, beyond, pct))
         rows.append(row)
     return ForecastCheck(pd.DataFrame(rows), tuple(warnings), tuple(unscored))
+
+
+FAR_PCT = 900.0
+"""Actuals this far above P50 over the last days (in %, i.e. 10x) are said as the two totals,
+not as a percentage of a forecast near 0."""
+
+
+def recent_text(actual: float, forecast: float, pct: float) -> str:
+    """The last days' actual total against P50's: a percentage (``'+12%'``), or both totals
+    when the percentage is undefined or at least ``FAR_PCT`` (``'38,112 against a P50 total of
+    0'``)."""
+    if np.isfinite(pct) and pct < FAR_PCT:
+        return f"{pct:+.0f}%"
+    return f"{actual:,.0f} against a P50 total of {forecast:,.0f}"
 
 
 def _warning(sid: str, recent: pd.DataFrame, side: str, on_side: int, beyond: int,
@@ -212,8 +228,11 @@ def _warning(sid: str, recent: pd.DataFrame, side: str, on_side: int, beyond: in
     where, band = ("above", "above P90") if side == "high" else ("below", "below P10")
     span = f"{recent['ds'].iloc[0]:%Y-%m-%d} .. {recent['ds'].iloc[-1]:%Y-%m-%d}"
     held = 100 * float(np.mean((recent["y"] >= recent["p10"]) & (recent["y"] <= recent["p90"])))
-    if not np.isfinite(pct):
-        size = f"{where} the forecast"
+    if not np.isfinite(pct) or pct >= FAR_PCT:
+        # a P50 near 0 (a page forecast at its pre-launch zeros) makes any percentage absurd
+        # ('+5700125215%'): say the totals
+        totals = recent_text(float(recent["y"].sum()), float(recent["p50"].sum()), pct)
+        size = f"{where} the forecast, {totals} over those days"
     elif (pct >= 0) == (side == "high"):
         size = f"{abs(pct):.0f}% {where} the forecast"
     else:  # most days on one side, the total on the other (one big miss: a promotion dropped)

@@ -345,3 +345,23 @@ def test_an_hourly_check_counts_hours(tmp_path: Path) -> None:
                                             "--forecast", str(f_path)])
     assert res.exit_code == 0, res.output
     assert "hours" in res.output
+
+
+def test_a_forecast_near_zero_is_said_as_totals_not_a_huge_percentage(tmp_path: Path) -> None:
+    """A page forecast at its pre-launch zeros (P50 about 1e-5 a day) that then ran at ~2,500
+    views a day: the table and the warning had read '+5700125215%'."""
+    fc = _forecast(days=14, level=1e-5)
+    fc[["p10", "p90"]] = [0.0, 1e-4]
+    actual = fc[["series_id", "ds"]].assign(y=2500.0)
+    result = check_forecast(fc, actual)
+    (w,) = result.warnings
+    assert "ran above the forecast, 35,000 against a P50 total of 0 over those days (" in w
+    assert "%" not in w.split("(")[0]
+    f_path, s_path = tmp_path / "f.csv", tmp_path / "s.csv"
+    fc.to_csv(f_path, index=False)
+    pd.concat([_history().assign(y=0.0), actual]).to_csv(s_path, index=False)
+    res = CliRunner().invoke(forecast_app, ["check", "--series", str(s_path), "--forecast",
+                                            str(f_path)])
+    assert res.exit_code == 0, res.output
+    assert "35,000 against a P50 total of 0" in _text(res)
+    assert "00000%" not in res.output
