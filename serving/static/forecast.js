@@ -86,8 +86,9 @@ const ForecastView = (() => {
     const cols = options.known_in_advance;
     return `This model (${options.model} v${options.version}) was trained with the known-in-advance column(s) ` +
       `${cols.join(", ")}, so every forecast needs their future values: upload a CSV with the columns ` +
-      `series_id,ds,${cols.join(",")} and one row per series (all ${options.series.length} of them) and ` +
-      `${unit() === "hours" ? "hour" : "day"} of the horizon, from the period after ${day(options.last_ds)}. ` +
+      `series_id,ds,${cols.join(",")} and one row per ${unit() === "hours" ? "hour" : "day"} of the horizon ` +
+      `for each series you forecast (a file of all ${options.series.length} series serves every one), ` +
+      `from the period after ${day(options.last_ds)}. ` +
       "Outside the page: POST /forecast_traffic with 'future', or brain forecast predict --future FILE.";
   }
 
@@ -104,7 +105,9 @@ const ForecastView = (() => {
     const cal = events();
     const req = { series_id: $("fc-series").value, horizon: Number.isInteger(horizon) ? horizon : raw,
                   calendar: cal.list };
-    if (needs) req.future = future.rows;
+    // only the chosen series' rows: the API needs no other series' plans (a 1,000-store file
+    // had been sent whole with every forecast)
+    if (needs) req.future = future.rows.filter((r) => String(r.series_id) === req.series_id);
     await Brain.busy($("fc-run"), async () => {
       try {
         const periods = Math.min(Math.max(2 * (Number(horizon) || 60), 60), 365);

@@ -3,6 +3,7 @@ named by their table row, the footer's OpenAPI link and a model with known-in-ad
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,8 @@ def test_a_model_with_known_in_advance_columns_takes_an_upload_of_their_future(
     page.goto(f"{future_server}/ui/#forecast")
     page.locator("#fc-future").wait_for(state="visible")
     note = page.inner_text("#fc-future-note")
-    for part in ("promo", "series_id,ds,promo", "--future", "'future'"):
+    for part in ("promo", "series_id,ds,promo", "--future", "'future'",
+                 "for each series you forecast"):
         assert part in note, note
     assert page.locator("#view-forecast .error").is_hidden()  # says what to do, not an error
     _shot(page, artifacts, "forecast-future-needed")
@@ -135,7 +137,12 @@ def test_a_model_with_known_in_advance_columns_takes_an_upload_of_their_future(
     future.to_csv(path, index=False)
     page.set_input_files("#fc-future-upload", str(path))
     page.wait_for_selector("#fc-future-note:has-text('sent with every forecast')")
-    page.click("#fc-run")
+    with page.expect_request("**/forecast_traffic") as sent:
+        page.click("#fc-run")
+    body = json.loads(sent.value.post_data or "{}")
+    # only the shown series' plan is sent (the API needs no other): it had sent every series'
+    assert {r["series_id"] for r in body["future"]} == {body["series_id"]}
+    assert len(body["future"]) == 20
     page.wait_for_selector("#fc-peaks tbody tr")
     assert page.locator("#view-forecast .error").is_hidden()
     assert page.locator("#fc-chart svg polygon.band").count() == 1
