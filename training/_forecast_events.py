@@ -364,7 +364,7 @@ class EventEffects:
             if not np.isnan(out).any():
                 return out
         missing = np.isnan(out)
-        out[missing] = self._level_plus_offset(z, affected, m, missing)
+        out[missing] = self._level_plus_offset(z, affected, m, missing, inside)
         return out
 
     @staticmethod
@@ -382,24 +382,40 @@ class EventEffects:
         return np.column_stack(cols)
 
     def _level_plus_offset(self, z: np.ndarray, affected: np.ndarray, m: int,
-                           rows: np.ndarray) -> np.ndarray:
-        """Last-resort baseline for ``rows``: local level plus the phase's offset from it."""
+                           rows: np.ndarray, inside: np.ndarray | None = None) -> np.ndarray:
+        """Last-resort baseline for ``rows``: local level plus the phase's offset from it.
+
+        A phase that is never free (a newsletter every Tuesday: every Tuesday is in a window,
+        and with the shoulders every other weekday but Saturday) has no offset to measure; its
+        level is then read from every day outside the windows (``inside``; shoulder days
+        count), not from the free days alone: those were only Saturdays, so every Tuesday's
+        lift had been measured against a Saturday (+34% learned for a +10% newsletter, and a
+        Tuesday without one forecast at a Saturday's level)."""
+        inside = affected if inside is None else inside
         p = max(1, m // 7)  # periods per day
         level = _nanmedian(self._same_phase(z, affected, p, m // p))
         dev = np.where(affected, np.nan, z - level)
         near = 2 * max(1, int(self.season_lags))
         offset = np.zeros(len(z))
+        never_free = np.zeros(len(z), bool)
         for phase in range(m):
             pos = np.arange(phase, len(z), m)
             src = pos[np.isfinite(dev[pos])]
             want = pos[rows[pos]]
-            if len(src) == 0 or len(want) == 0:
+            if len(want) == 0:
+                continue
+            if len(src) == 0:
+                never_free[want] = True
                 continue
             dist = np.abs(want[:, None] - src[None, :])
             k = min(near, len(src))
             nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
             offset[want] = np.median(dev[src][nearest], axis=1)
-        return (level + offset)[rows]
+        out = level + offset
+        if never_free.any():
+            wide = _nanmedian(self._same_phase(z, inside, p, m // p))
+            out = np.where(never_free & np.isfinite(wide), wide, out)
+        return out[rows]
 
     def event_days(self, panel: Panel, calendar: pd.DataFrame | None
                    ) -> dict[str, np.ndarray]:

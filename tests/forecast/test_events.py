@@ -844,3 +844,26 @@ def test_a_model_fitted_before_shared_days_added_keeps_the_larger_lift() -> None
     newer = copy.copy(eff)  # fitted after the rule changed, before kinds_add_ was written
     vars(newer).pop("kinds_add_", None)
     assert lift(newer, both) == pytest.approx(lift(eff, both))
+
+
+def test_an_event_on_every_tuesday_is_measured_against_the_other_days_not_saturdays(
+        fast_gbm: dict) -> None:
+    """A newsletter every Tuesday (+10% that day): with its shoulders, Saturdays were the only
+    free days, so each Tuesday's lift was measured against a Saturday (20% below): +34% learned,
+    and a Tuesday without a newsletter forecast at a Saturday's level."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2024-01-01", "2025-12-31", freq="D")
+    week = np.array([1.0, 0.97, 0.95, 0.95, 0.9, 0.8, 1.05])[ds.day_of_week]
+    y = 1000 * week * np.where(ds.day_of_week == 1, 1.10, 1.0) * np.exp(
+        rng.normal(0, 0.05, len(ds)))
+    series = pd.DataFrame({"series_id": "total", "ds": ds, "y": y.round()})
+    sends = pd.date_range("2024-01-02", "2026-01-31", freq="W-TUE")
+    cal = pd.DataFrame({"name": "Newsletter", "start": sends, "end": sends,
+                        "kind": "newsletter", "channel": None, "intensity": np.nan})
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    with_sends = model.predict(28).set_index("ds")["p50"]
+    without = model.predict(28, future_calendar=cal[cal["start"] <= "2025-12-31"]
+                            ).set_index("ds")["p50"]
+    tuesdays = with_sends.index.day_of_week == 1
+    ratio = (with_sends / without)[tuesdays]
+    assert ratio.between(1.03, 1.18).all(), ratio
