@@ -178,8 +178,19 @@ def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]
         said = ", ".join(f"{h!r} for {b!r}" for b, h in hints[:5])
         hint = f" Did you mean {said}?" if hints else ""
         ids = sorted(map(str, series_ids))
+        # 'store_17' in a calendar, 'store_17:orders' in the file: the part before ':' is read
+        # as a metric, so the store is the series' channel only when its id puts it last
+        suffixed = [(b, i) for b in bad for i in ids if i.split(":", 1)[0] == b and ":" in i]
+        if suffixed:
+            b, i = suffixed[0]
+            metric = i.split(":", 1)[1]
+            hint += (f" Series ids put the metric first and the channel last: {i!r} reads "
+                     f"{b!r} as a metric; name it {metric + ':' + b!r}.")
         msg = (f"{exc}{hint} The series are {_names(ids, 20)} (channel 'c' is the series "
-               "'channel=c', also behind a metric prefix, or a series named 'c').")
+               "'channel=c', also behind a metric prefix, or a series named 'c'). A store or "
+               "page that is not in the data yet (a planned opening or launch) cannot be "
+               "forecast by a model of these series: leave its events out until it has "
+               "history.")
         raise ValueError(msg) from None
     return cal
 

@@ -139,3 +139,21 @@ def test_predict_peaks_and_note_follow_the_series_an_event_applies_to(
     assert f"{bad}: calendar column 'channel': 1 event(s) name a channel no series has" in text
     assert "Did you mean 'email' for 'emial'?" in text
     assert "The series are 'channel=email', 'channel=social', 'total'" in text
+
+
+def test_a_channel_behind_the_metric_or_not_in_the_data_says_how_to_name_or_leave_it() -> None:
+    """'store_17' in the calendar and 'store_17:orders' in the file: the error listed the
+    channels 'orders, revenue' and stopped there; and a planned page with no history at all
+    was offered a close spelling ('prod-kite' for 'prod-mistral') only."""
+    cal = pd.DataFrame({"name": ["Renovation"], "start": ["2025-11-03"], "end": ["2025-11-23"],
+                        "kind": ["closed"], "channel": ["store_17"], "intensity": [None]})
+    with pytest.raises(ValueError, match="name a channel no series has") as err:
+        check_calendar_channels(cal, ["store_17:orders", "store_17:revenue", "store_18:orders"])
+    assert "'store_17:orders' reads 'store_17' as a metric; name it 'orders:store_17'" in str(
+        err.value)
+    check_calendar_channels(cal, ["orders:store_17", "revenue:store_17"])  # accepted
+    launch = cal.assign(name="Launch", kind="launch", channel="prod-mistral")
+    with pytest.raises(ValueError, match="name a channel no series has") as err:
+        check_calendar_channels(launch, ["prod-kite", "prod-lumen"])
+    assert "not in the data yet (a planned opening or launch) cannot be forecast" in str(err.value)
+    assert "as a metric" not in str(err.value)
