@@ -365,3 +365,21 @@ def test_a_forecast_near_zero_is_said_as_totals_not_a_huge_percentage(tmp_path: 
     assert res.exit_code == 0, res.output
     assert "35,000 against a P50 total of 0" in _text(res)
     assert "00000%" not in res.output
+
+
+def test_check_gives_no_notes_on_what_a_model_would_learn(tmp_path: Path) -> None:
+    """check fits nothing and reads no calendar: a store closed three weeks for a renovation
+    (in the planner's calendar) had been noted as 'a drop far below the usual level ... not in
+    the calendar ... left out of learning'."""
+    hist = _history(days=120)
+    hist.loc[40:60, "y"] = 0.0  # a closure a month before the forecast
+    fc = _forecast(days=14)
+    f_path, s_path = tmp_path / "f.csv", tmp_path / "s.csv"
+    fc.to_csv(f_path, index=False)
+    pd.concat([hist, fc[["series_id", "ds"]].assign(y=100.0)]).to_csv(s_path, index=False)
+    res = CliRunner().invoke(forecast_app, ["check", "--series", str(s_path), "--forecast",
+                                            str(f_path)])
+    assert res.exit_code == 0, res.output
+    assert "orders:total" in res.output
+    assert "drop" not in _text(res)
+    assert "left out of learning" not in _text(res)
