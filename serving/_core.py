@@ -404,6 +404,7 @@ class Brain:
             channel_scope_note,
             known_in_advance_lift_note,
             time_zone_note,
+            unplanned_kinds_notes,
             withheld_lift_note,
         )
 
@@ -461,6 +462,12 @@ class Brain:
         mine = normalize_calendar(cal)  # the model's own future events and the request's
         notes += calendar_novelty_notes(fc_model, mine[applies_to(mine, req.series_id)],
                                         first, last, series=[req.series_id])
+        # as brain forecast predict: a kind with a sizeable lift (a promotion, a closure) that
+        # no event of the forecast periods has (the page had shown such a forecast silently)
+        notes += unplanned_kinds_notes(
+            fc_model, mine[applies_to(mine, req.series_id)], first, last,
+            longer="ask for a longer horizon to include it",
+            add="add it to the calendar of the request (the page's promotions table)")
         if req.future and not fc_model.panel_.regressor_names:
             raise BadRequestError("this model was trained without known-in-advance columns, so "
                                   "'future' cannot be used; drop it (GET /models lists the "

@@ -332,6 +332,58 @@ def forecast_with_peaks(
     return PeakForecast(fc, base, peak_summary(fc, cal, base, bg, series_levels(model)))
 
 
+def unplanned_kinds_notes(model: BaseForecaster, calendar: pd.DataFrame,
+                          begin: pd.Timestamp, end: pd.Timestamp,
+                          longer: str = "raise --horizon to include it",
+                          add: str = "add it with --calendar FILE") -> list[str]:
+    """Note the event kinds the model learned a sizeable lift for (10% or more on event days)
+    that no calendar event in the forecast periods has: a promotion plan left out of
+    ``--calendar`` silently gives a no-promotion forecast. ``longer`` and ``add`` say how to
+    ask for a longer horizon and how to add an event (the CLI's options; the API's fields: the
+    planner's page showed a forecast without the stores' planned closures, or without any
+    promotion, without a word, where ``brain forecast predict`` named them)."""
+    notes: list[str] = []
+    effects = getattr(model, "effects_", None)
+    learned = getattr(effects, "kind_window_", {}) or {}
+    if not getattr(getattr(model, "panel_", None), "log", False):
+        return notes  # lifts on the original scale: no common yardstick for "sizeable"
+    # lifts are per unit of intensity: judged and shown at the kind's usual (median) intensity
+    own = getattr(model, "calendar_", None)
+    usual = (own["intensity"].astype(float).replace(0.0, 1.0)  # 0 = not given, as in the fit
+             .groupby(own["kind"].astype(str)).median()
+             if own is not None and not own.empty else pd.Series(dtype=float))
+    big = {kind: est.mean * float(usual.get(kind, 1.0)) for kind, est in learned.items()}
+    big = {kind: v for kind, v in big.items() if abs(np.expm1(v)) >= 0.1}
+    if not big:
+        return notes
+    inside = calendar[(calendar["end"] >= begin.normalize()) & (calendar["start"] <= end)]
+    missing = sorted(set(big) - set(inside["kind"].astype(str)))
+    if not missing:
+        return notes
+    # a kind whose next event is in the calendar but starts after the last forecast period is
+    # planned, just beyond the horizon: say when, instead of asking for it in --calendar
+    later = calendar[(calendar["start"] > end) & calendar["kind"].astype(str).isin(missing)]
+    later = later.sort_values("start").drop_duplicates("kind")
+    longest = getattr(model, "max_horizon_days", None)
+    reach = begin + pd.Timedelta(days=float(longest)) if longest else None
+    for row in later.itertuples():
+        advice = (longer if reach is not None and row.start < reach
+                  else f"if another is planned before it, {add}")
+        notes.append(f"the next '{row.kind}' event in the calendar, {row.name} "
+                     f"({period_text(row.start)}), starts after the last forecast period "
+                     f"({period_text(end)}), so its learned lift "
+                     f"({np.expm1(big[str(row.kind)]):+.0%} on event days) is not in this "
+                     f"forecast; {advice}")
+    missing = [k for k in missing if k not in set(later["kind"].astype(str))]
+    if not missing:
+        return notes
+    lifts = ", ".join(f"'{k}' ({np.expm1(big[k]):+.0%})" for k in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    notes.append(f"no event of kind {lifts}{more} (learned lift on event days) falls in the "
+                 f"forecast periods, so none is forecast; if one is planned, {add}")
+    return notes
+
+
 def known_in_advance_lift_note(names: list[str]) -> str | None:
     """What a peak's lift leaves out for a model with known-in-advance columns ``names``
     (None without): ``brain forecast predict`` and ``POST /forecast_traffic`` say the same."""

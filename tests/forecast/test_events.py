@@ -867,3 +867,31 @@ def test_an_event_on_every_tuesday_is_measured_against_the_other_days_not_saturd
     tuesdays = with_sends.index.day_of_week == 1
     ratio = (with_sends / without)[tuesdays]
     assert ratio.between(1.03, 1.18).all(), ratio
+
+
+def test_unplanned_kinds_notes_name_a_missing_kind_and_the_next_one_after_the_horizon(
+        fast_gbm: dict) -> None:
+    from training._forecast_peaks import unplanned_kinds_notes
+
+    rng = np.random.default_rng(1)
+    ds = pd.date_range("2024-01-01", "2025-06-30", freq="D")
+    starts = pd.date_range("2024-01-10", "2025-06-10", freq="30D")
+    promo = np.zeros(len(ds), bool)
+    for s in starts:
+        promo |= (ds >= s) & (ds <= s + pd.Timedelta(days=2))
+    y = 500 * np.where(promo, 1.6, 1.0) * np.exp(rng.normal(0, 0.05, len(ds)))
+    series = pd.DataFrame({"series_id": "total", "ds": ds, "y": y.round()})
+    cal = pd.DataFrame({"name": "Promo", "start": starts, "end": starts + pd.Timedelta(days=2),
+                        "kind": "promotion", "channel": None, "intensity": np.nan})
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    begin, end = pd.Timestamp("2025-07-01"), pd.Timestamp("2025-07-14")
+    (note,) = unplanned_kinds_notes(model, normalize_calendar(cal), begin, end,
+                                    add="add it to the request")
+    assert note.startswith("no event of kind 'promotion' (+")
+    assert note.endswith("if one is planned, add it to the request")
+    later = pd.concat([cal, cal.tail(1).assign(start=pd.Timestamp("2025-07-20"),
+                                                end=pd.Timestamp("2025-07-22"))])
+    (note,) = unplanned_kinds_notes(model, normalize_calendar(later), begin, end,
+                                    longer="ask for a longer horizon")
+    assert "starts after the last forecast period (2025-07-14)" in note
+    assert note.endswith("ask for a longer horizon")

@@ -562,3 +562,26 @@ def test_rows_of_a_table_model_are_labelled_by_the_table_s_own_id_column() -> No
     assert row_warnings(model, frame) == []
     model.id_col_ = None
     assert row_warnings(model, frame)[0]["columns"] == ["customerID"]
+
+
+def test_the_api_names_a_learned_event_kind_the_forecast_periods_lack(
+        brain: Brain, monkeypatch: pytest.MonkeyPatch) -> None:
+    """brain forecast predict says when no event of a kind with a sizeable learned lift (a
+    promotion, a planned closure) falls in the forecast periods; POST /forecast_traffic, and so
+    the planner's page, said nothing (a stores model's Christmas closure after the horizon was
+    named by the CLI only). The champion here is a seasonal naive, which learns no lifts, so the
+    rule is checked on its own in tests/forecast and its call here."""
+    import training._forecast_peaks as peaks
+
+    seen = {}
+
+    def fake(model, calendar, begin, end, longer, add):  # type: ignore[no-untyped-def]
+        seen.update(longer=longer, add=add)
+        return ["no event of kind 'promotion' (+35%) ... falls in the forecast periods"]
+
+    monkeypatch.setattr(peaks, "unplanned_kinds_notes", fake)
+    brain._forecasts.clear()  # an earlier test's answer to the same request is kept
+    out = brain.forecast(ForecastRequest(series_id="total", horizon=9))
+    assert any("no event of kind 'promotion'" in n for n in out["notes"]), out["notes"]
+    assert "--calendar" not in seen["add"]
+    assert "--horizon" not in seen["longer"]
