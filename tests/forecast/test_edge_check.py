@@ -608,3 +608,19 @@ def test_kinds_new_to_series_equals_the_per_series_rule_without_a_pass_per_serie
         sorted((s, f, sorted(x)) for s, f, x in per_series())
     assert {s for s, _, x in got if "p1" in x} == set(sids)  # a kind no series had
     assert not any("p2" in x for s, _, x in got if s in ("store_1", "store_2", "channel=web"))
+
+
+def test_series_that_start_with_weeks_of_zeros_are_named() -> None:
+    """Product pages exported at 0 before their launch: read as a business at 0, the launch is
+    a step from nothing and the bands of the months after it reached 140x the P50."""
+    ds = pd.date_range("2025-01-01", periods=200)
+    page = np.where(np.arange(200) < 60, 0.0, 900.0)
+    store = np.where(ds.day_of_week == 6, 0.0, 500.0)  # closed Sundays from the start: fine
+    series = pd.concat([pd.DataFrame({"series_id": sid, "ds": ds, "y": y})
+                        for sid, y in (("page", page), ("store", store),
+                                       ("soon", np.zeros(200)))])
+    (note,) = [n for n in series_notes(series) if "at 0 before their first value" in n]
+    assert note.startswith("2 series start with 28 days or more at 0")
+    assert "'page' (0 from 2025-01-01 until 2025-03-02)" in note
+    assert "'soon' (0 from 2025-01-01, never above)" in note
+    assert "'store'" not in note
