@@ -60,7 +60,7 @@ _DEMO_MODULES = ("serving._cli_forecast", "serving._cli_customers", "serving._cl
 
 def _area_modules() -> dict[str, ModuleType]:
     mods: dict[str, ModuleType] = {}
-    for name in dict.fromkeys(m for m, _, _ in _AREAS):
+    for name in dict.fromkeys([*(m for m, _, _ in _AREAS), *_DEMO_MODULES]):
         try:
             mods[name] = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -377,9 +377,11 @@ def demo(
         "segments": str(home / "demo-out" / "segments.csv"), "serving snapshot": str(snap)}
     for name in _DEMO_MODULES:
         mod = _MODULES.get(name)
-        if mod is not None and hasattr(mod, "demo_step"):
-            step(f"running {name.rsplit('_', 1)[-1]} demo step")
-            where.update(mod.demo_step(data_dir))
+        if mod is None or not hasattr(mod, "demo_step"):  # a missing area is a bug: say so
+            raise RuntimeError(f"brain demo: {name}.demo_step is missing; the demo would skip "
+                               "that area")
+        step(f"running {name.rsplit('_', 1)[-1]} demo step")
+        where.update(mod.demo_step(data_dir))
     uri = configure_mlflow()  # the demo's own store (_demo_store)
     where["MLflow UI"] = f"{command('mlflow')} ui --backend-store-uri {uri} --port 5000"
     # with a team's server exported in the shell, a bare 'brain serve' would serve its champions
