@@ -28,6 +28,9 @@ Out:
     by calendar day and, for dated rows, by days since each unit's first exposure, with the
     novelty / learning check (``TimeTrend``), for all units and, with ``segment_col``, for
     each segment (``segment`` of a point or check); ``time_table`` flattens it to one frame.
+    With ``exposure_col`` (with ``unit_col`` and ``time_col``: each unit's exposure
+    timestamp), rows dated before their unit's exposure are left out of the outcome sums and
+    the time view (a warning counts them), and days since exposure count from it.
     ``write_report`` renders it as markdown (with one interval plot per metric, and one time
     plot per metric with a time view, and one by segment with segments) or HTML.
 Planning: ``sample_size``, ``minimum_detectable_effect``, ``power`` -> ``Plan``.

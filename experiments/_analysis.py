@@ -707,7 +707,8 @@ def dominant_unit_notes(frame: pd.DataFrame, variant_col: str, metrics: Sequence
 def analyze(frame: pd.DataFrame, variant_col: str, control: str,
             metrics: Sequence[str | Metric] | str, *, options: AnalysisOptions | None = None,
             segment_col: str | None = None, source: str = "experiment data",
-            unit_col: str | None = None, time_col: str | None = None) -> ExperimentResult:
+            unit_col: str | None = None, time_col: str | None = None,
+            exposure_col: str | None = None) -> ExperimentResult:
     """Analyse unit-level rows: one row per unit, an arm label and metric columns.
 
     Every row counts (the assigned population): missing or non-numeric metric values raise
@@ -724,6 +725,12 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
     by days since each unit's first exposure, and a warning when the effect fades or grows
     with exposure time. Without ``unit_col`` the date is each unit's exposure date, and an
     id-like column whose ids have rows on several dates is an error.
+
+    ``exposure_col`` (with ``unit_col`` and ``time_col``) names a column with each unit's
+    exposure timestamp, on every row of the unit or on some (the earliest value counts; see
+    ``experiments._exposure``): rows dated before their unit's exposure are left out of the
+    outcome sums and the time view, with a warning counting them (the unit stays), and days
+    since exposure count from it instead of from the unit's first row.
     """
     opts = options or AnalysisOptions()
     ms = parse_metrics(metrics)
@@ -739,6 +746,19 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
     control = resolve_label(str(control), arms)
     opts = replace(opts, expected_shares=resolve_shares(opts.expected_shares, arms))
     rows = frame  # as given (labels merged): the time view reads each row's date
+    exposure = None
+    if exposure_col is not None:
+        from experiments._exposure import resolve_exposure
+
+        exposure = resolve_exposure(frame, unit_col, time_col, exposure_col, ms, source)
+        if exposure.before.any():
+            # pre-exposure rows count 0 (their unit keeps its arm, segment and covariates:
+            # it was exposed, and a unit with no row after it is an exposed unit with 0)
+            frame = frame.reset_index(drop=True).copy()
+            for col in dict.fromkeys(c for m in ms for c in (m.column, m.denominator) if c):
+                if col in frame.columns:  # checked on every row, as without the exposure
+                    values = _numeric(frame, col, variant_col, source)
+                    frame[col] = np.where(exposure.before, 0.0, values)
     if time_col is not None:
         from experiments._time import check_time_input
 
@@ -762,6 +782,7 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
                     covariate_capped_units=capped.get(f"{s.name}\0covariate", 0))
             for s in result.metrics))
     notes = [n for n in (label_note, unit_note, copy_note) if n]
+    notes += list(exposure.notes) if exposure is not None else []
     n_units = len(frame)
     notes += [f"metric {m.name!r}: the cap {m.cap:,.6g} touched {capped[m.name]:,} of {n_units:,} "
               f"units ({capped[m.name] / n_units:.0%}): a cap is for the few extreme units "
@@ -811,7 +832,8 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
 
         view = time_view(rows, variant_col, str(control), ms, time_col,
                          kinds={s.name: s.kind for s in result.metrics}, options=opts,
-                         unit_col=unit_col, segment_col=segment_col, source=source)
+                         unit_col=unit_col, segment_col=segment_col, source=source,
+                         exposure=exposure)
         result = replace(result, time=view, warnings=result.warnings + tuple(
             t.message for t in view.trends if t.flagged))
     return result

@@ -43,6 +43,7 @@ from experiments._units import _ID_LIKE
 
 if TYPE_CHECKING:
     from experiments._analysis import AnalysisOptions
+    from experiments._exposure import Exposure
 
 __all__ = ["EARLY_DAYS", "LATE_FROM", "MAX_DAYS", "TREND_ALPHA", "check_time_input", "parse_days",
            "time_table", "time_view"]
@@ -66,19 +67,41 @@ read by day, and a timestamp column of seconds over years is more likely a wrong
 def parse_days(frame: pd.DataFrame, time_col: str, source: str) -> pd.Series:
     """``time_col`` as calendar days (datetime64, midnight), or ``ExperimentInputError`` naming
     the values that are missing or not dates and their rows (nothing is dropped)."""
+    days = parse_times(frame, time_col, source).dt.normalize()
+    span = int((days.max() - days.min()).days) + 1
+    if span > MAX_DAYS:
+        raise ExperimentInputError(
+            f"{source}: time column {time_col!r} spans {span:,} days ({days.min().date()} to "
+            f"{days.max().date()}), more than {MAX_DAYS}; a time view is read by day. Fix: "
+            "check the column (a birth date? a first-seen date from years ago?) or pass the "
+            "experiment's own rows only."
+        )
+    return days
+
+
+def parse_times(frame: pd.DataFrame, time_col: str, source: str,
+                param: Literal["time_col", "exposure_col"] = "time_col",
+                allow_missing: bool = False) -> pd.Series:
+    """``time_col`` as timestamps (datetime64; a UTC offset dropped, keeping each timestamp's
+    own local time), or ``ExperimentInputError`` naming the values that are missing (unless
+    ``allow_missing``: they are then NaT) or not dates and their rows. ``param`` is the input
+    that named the column (``time_col`` or ``exposure_col``)."""
+    label = "time column" if param == "time_col" else "exposure column"
+    named = Param("time_col") if param == "time_col" else Param("exposure_col")
     if time_col not in frame.columns:
         raise ExperimentInputError(
-            f"{source}: time column {time_col!r} is missing; received columns "
-            f"{list(frame.columns)}. Fix: pass ", Param("time_col"),
-            " with the column holding each row's date (e.g. exposure_date)."
+            f"{source}: {label} {time_col!r} is missing; received columns "
+            f"{list(frame.columns)}. Fix: pass ", named,
+            " with the column holding each row's date or timestamp (e.g. exposure_date)."
         )
     raw = frame[time_col]
-    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype) \
+            and not (allow_missing and raw.isna().all()):
         shown = [str(v) for v in raw.head(3).tolist()]
         raise ExperimentInputError(
-            f"{source}: time column {time_col!r} holds numbers ({shown}), not dates; a number "
+            f"{source}: {label} {time_col!r} holds numbers ({shown}), not dates; a number "
             "could be a day index, a Unix time in seconds or milliseconds, or 20261105. Fix: "
-            "write dates (e.g. 2026-11-05) or pass ", Param("time_col"), " with a date column."
+            "write dates (e.g. 2026-11-05) or pass ", named, " with a date column."
         )
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         parsed = raw
@@ -98,26 +121,18 @@ def parse_days(frame: pd.DataFrame, time_col: str, source: str) -> pd.Series:
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(None)  # the local calendar day of each timestamp
     parsed = pd.to_datetime(parsed, errors="coerce")
-    bad = np.flatnonzero(parsed.isna().to_numpy())
+    missing = (raw.isna() | (raw.astype("string").str.strip() == "")).to_numpy(dtype=bool)
+    bad = np.flatnonzero(parsed.isna().to_numpy() & ~(missing if allow_missing else False))
     if bad.size:
         shown = ["(missing)" if pd.isna(v) or not str(v).strip() else str(v)
                  for v in raw.iloc[bad[:3]].tolist()]
+        what = "not dates" if allow_missing else "missing or not dates"
         raise ExperimentInputError(
-            f"{source}: time column {time_col!r} has {bad.size:,} values that are missing or "
-            f"not dates (first {first_rows(source, bad)}: {shown}). Rows are never dropped "
-            "silently. Fix: write them as dates (e.g. 2026-11-05) or remove those rows "
-            "explicitly."
+            f"{source}: {label} {time_col!r} has {bad.size:,} values that are {what} (first "
+            f"{first_rows(source, bad)}: {shown}). Rows are never dropped silently. Fix: write "
+            "them as dates (e.g. 2026-11-05) or remove those rows explicitly."
         )
-    days = parsed.dt.normalize()
-    span = int((days.max() - days.min()).days) + 1
-    if span > MAX_DAYS:
-        raise ExperimentInputError(
-            f"{source}: time column {time_col!r} spans {span:,} days ({days.min().date()} to "
-            f"{days.max().date()}), more than {MAX_DAYS}; a time view is read by day. Fix: "
-            "check the column (a birth date? a first-seen date from years ago?) or pass the "
-            "experiment's own rows only."
-        )
-    return days.reset_index(drop=True)
+    return parsed.reset_index(drop=True)
 
 
 def _other_format(text: pd.Series, time_col: str, source: str) -> pd.Series:
@@ -217,8 +232,10 @@ class _Units:
 
     def __init__(self, frame: pd.DataFrame, days: pd.Series, variant_col: str,
                  metrics: Sequence[Metric], unit_col: str | None, source: str,
-                 segment_col: str | None = None) -> None:
-        day0 = days.min()
+                 segment_col: str | None = None, exposure: Exposure | None = None) -> None:
+        keep = np.ones(len(frame), dtype=bool) if exposure is None else ~exposure.before
+        starts = days if exposure is None else exposure.at.dt.normalize()
+        day0 = min(days[keep].min() if keep.any() else starts.min(), starts.min())
         self.day0 = day0
         day_index = ((days - day0).dt.days).to_numpy(dtype=np.int64)
         if unit_col is None:
@@ -227,7 +244,8 @@ class _Units:
             codes = pd.factorize(frame[unit_col].reset_index(drop=True))[0]
         self.n = int(codes.max()) + 1 if len(codes) else 0
         self.first = np.full(self.n, np.iinfo(np.int64).max)
-        np.minimum.at(self.first, codes, day_index)
+        # a unit's exposure: its first dated row, or the day of its exposure timestamp
+        np.minimum.at(self.first, codes, ((starts - day0).dt.days).to_numpy(dtype=np.int64))
         firsts = np.unique(codes, return_index=True)[1]
         self.variant = frame[variant_col].astype(str).to_numpy()[firsts]
         self.arm_names, self.arm = np.unique(self.variant, return_inverse=True)
@@ -242,6 +260,7 @@ class _Units:
         cells = pd.DataFrame({"unit": codes, "day": day_index})
         for col in self.summed:
             cells[col] = _numeric(frame, col, variant_col, source)
+        cells = cells[keep]  # rows before their unit's exposure are no outcome of it
         grouped = cells.groupby(["unit", "day"], sort=True).sum().reset_index()
         self.cell_unit = grouped["unit"].to_numpy()
         self.cell_day = grouped["day"].to_numpy()
@@ -249,7 +268,7 @@ class _Units:
         self.nonnegative = frozenset(
             m.name for m in metrics if all((self.cell_values[c] >= 0).all()
                                            for c in (m.column, m.denominator) if c))
-        self.last = int(day_index.max())
+        self.last = int(day_index[keep].max()) if keep.any() else int(self.first.max())
         self.event = bool(unit_col is not None
                           and (self.cell_day != self.first[self.cell_unit]).any())
 
@@ -452,7 +471,7 @@ def _scope_points(u: _Units, within: np.ndarray, segment: str | None, control: s
 def time_view(frame: pd.DataFrame, variant_col: str, control: str, metrics: Sequence[Metric],
               time_col: str, *, kinds: dict[str, str], options: AnalysisOptions,
               unit_col: str | None = None, segment_col: str | None = None,
-              source: str = "experiment data") -> TimeView:
+              source: str = "experiment data", exposure: Exposure | None = None) -> TimeView:
     """Effects over time of ``frame`` (the rows as given, arm labels already merged).
 
     ``metrics`` are the analysis' resolved metrics (caps resolved) and ``kinds`` the headline's
@@ -461,6 +480,8 @@ def time_view(frame: pd.DataFrame, variant_col: str, control: str, metrics: Sequ
     segment's units (``segment`` of the point); the segments' checks are corrected as one
     family over segments x metrics x variants, apart from the overall checks (as the segment
     breakdown's comparisons are).
+    ``exposure`` (``experiments._exposure.resolve_exposure``) gives each unit's exposure: days
+    since exposure count from it, and rows dated before it are left out.
     Raises ``ExperimentInputError`` for dates that are missing or unreadable (naming the rows),
     a span over ``MAX_DAYS``, or (without ``unit_col``) an id-like column whose ids have rows
     on several dates.
@@ -471,7 +492,7 @@ def time_view(frame: pd.DataFrame, variant_col: str, control: str, metrics: Sequ
           else replace(m, kind="proportion" if kinds[m.name] == "proportion" else "mean")
           for m in metrics]
     opts = replace(options, correction="none", sequential=False, bayesian=False)
-    u = _Units(frame, days, variant_col, ms, unit_col, source, segment_col)
+    u = _Units(frame, days, variant_col, ms, unit_col, source, segment_col, exposure)
     everyone = np.ones(u.n, dtype=bool)
     scopes: list[tuple[str | None, np.ndarray]] = [(None, everyone)]
     if u.segment is not None:

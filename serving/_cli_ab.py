@@ -63,6 +63,11 @@ def analyze_command(
              "unit), or with --unit-col the date of each outcome row (a unit's first date is "
              "its exposure): cumulative and daily effects, effects by days since exposure and "
              "a check for an effect that fades (novelty) or grows.")] = None,
+    exposure_col: Annotated[str | None, typer.Option(
+        help="With --unit-col and --time-col: column with each unit's exposure timestamp (on "
+             "every row of the unit, or on some; the earliest counts). Rows dated before their "
+             "unit's exposure (pre-period events) are left out of the outcome sums, with a "
+             "note counting them, and days since exposure count from it.")] = None,
     time_csv: Annotated[Path | None, typer.Option(
         help="With --time-col: write the effects over time as CSV (one row per metric x "
              "variant x view x day).")] = None,
@@ -106,7 +111,8 @@ def analyze_command(
                 Param("time_col"), " too (e.g. --time-col date), or drop --time-csv."
             )
         result = analyze(frame, variant_col, control, ms, options=opts, segment_col=segment_col,
-                         source=data.name, unit_col=unit_col, time_col=time_col)
+                         source=data.name, unit_col=unit_col, time_col=time_col,
+                         exposure_col=exposure_col)
     except (ExperimentInputError, ValueError) as exc:
         raise _fail(exc) from exc
     for note in money_notes:

@@ -149,7 +149,7 @@ CLI_NAMES = {
     "cuped": "--cuped", "guardrails": "--guardrail", "lower_is_better": "--lower-is-better",
     "caps": "--cap",
     "segment_col": "--segment-col", "unit_col": "--unit-col", "expected_shares": "--expected-split",
-    "time_col": "--time-col",
+    "time_col": "--time-col", "exposure_col": "--exposure-col",
     "baseline": "--baseline", "mde": "--mde", "relative=False": "--absolute",
     "n_control": "--n-control", "sd": "--sd", "variance_reduction": "--cuped-r2",
     "treatment_col": "--treatment-col", "outcome": "--outcome", "features": "--features",

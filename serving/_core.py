@@ -618,7 +618,8 @@ class Brain:
                                     lower_is_better=req.lower_is_better, caps=req.caps)
             result = ex.analyze(frame, req.variant_col, req.control, metrics, options=opts,
                                 segment_col=req.segment_col, source=REQUEST_ROWS,
-                                unit_col=req.unit_col, time_col=req.time_col)
+                                unit_col=req.unit_col, time_col=req.time_col,
+                                exposure_col=req.exposure_col)
         except (ValueError, KeyError, TypeError) as exc:
             raise _experiment_error(exc, set(AnalyzeRequest.model_fields),
                                     source=REQUEST_ROWS) from exc

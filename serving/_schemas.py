@@ -136,6 +136,13 @@ class AnalyzeRequest(Strict):
                           "effects by date, effects by days since exposure (dated rows) and a "
                           "warning when the effect fades (novelty) or grows with exposure time.",
         examples=[None])
+    exposure_col: str | None = Field(
+        None, description="With unit_col and time_col: column with each unit's exposure "
+                          "timestamp (on every row of the unit, or on some; the earliest "
+                          "counts). Rows dated before their unit's exposure (pre-period events) "
+                          "are left out of the outcome sums, with a warning counting them, and "
+                          "days since exposure count from it instead of the unit's first row.",
+        examples=[None])
     guardrails: dict[str, StrictFloat | StrictStr] = Field(
         default_factory=dict,
         description="Guardrail metric -> tolerated deterioration: a number is relative to "

@@ -524,3 +524,28 @@ def test_the_api_time_view_honours_segment_col(client: TestClient) -> None:
                      time_col="day", segment_col="plan")
     assert ref.time is not None
     assert time == json.loads(json.dumps(ref.time.to_dict()))
+
+
+def test_the_api_takes_the_exposure_column_like_the_engine(client: TestClient) -> None:
+    """exposure_col (s16h): rows dated before their unit's exposure are left out, with a
+    warning, as the engine does; without unit_col the error names exposure_col."""
+    import experiments as ex
+
+    rows = _dated_rows()
+    # each user's exposure one day after its first row
+    first = pd.DataFrame(rows).groupby("user")["day"].min()
+    for row in rows:
+        row["seen"] = str((pd.Timestamp(first[row["user"]]) + pd.Timedelta(1, "D")).date())
+    body = {"rows": rows, "control": "control", "metrics": ["orders"], "unit_col": "user",
+            "time_col": "day", "exposure_col": "seen"}
+    r = client.post("/experiments/analyze", json=body)
+    assert r.status_code == 200, r.text
+    _check(client.get("/docs.json").json(), "/experiments/analyze", "post", 200, r.json())
+    ref = ex.analyze(pd.DataFrame(rows), "variant", "control", "orders", unit_col="user",
+                     time_col="day", exposure_col="seen", source="request rows")
+    assert r.json() == json.loads(ref.to_json())
+    note = next(w for w in r.json()["warnings"] if w.startswith("exposure column 'seen':"))
+    assert "first rows[" in note  # the request's rows, counted from 0
+    r = client.post("/experiments/analyze", json={k: v for k, v in body.items()
+                                                  if k != "unit_col"})
+    assert (r.status_code, r.json()["field"]) == (400, "exposure_col"), r.json()
