@@ -355,6 +355,7 @@ def _log(model: TLearner | XLearner, result: UpliftTrainingResult, hold: pd.Data
     from mlflow.models import infer_signature
 
     from experiments._uplift_pyfunc import UpliftPyfunc
+    from training._examples import synthetic_example
     from training._mlflow import get_or_create_experiment, promote_if_better, register_model
 
     name = model_name or f"uplift_{result.outcome}"
@@ -388,7 +389,9 @@ def _log(model: TLearner | XLearner, result: UpliftTrainingResult, hold: pd.Data
 
         plt.close(fig)
         mlflow.log_text(result.to_json(), "uplift_evaluation.json")
-        example = X_hold.head(5)
+        # column medians, quantiles and frequent levels, not the holdout's first customers
+        # (MLflow copies the example to the artifact store with every version)
+        example = synthetic_example(X_hold, list(result.features))
         signature = infer_signature(example, model.predict(example))
         info = mlflow.pyfunc.log_model(
             name="model", python_model=UpliftPyfunc(model), signature=signature,

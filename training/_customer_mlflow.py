@@ -65,6 +65,7 @@ from ._customer_reasons import (
     prior_directions,
     reasons_from_array,
 )
+from ._examples import synthetic_example
 from ._mlflow import (
     CHAMPION,
     Promotion,
@@ -251,6 +252,11 @@ def log_customer_model(model: CustomerModel, example: pd.DataFrame,
                        artifact_path: str = "model") -> Any:
     """Log a fitted model as a pyfunc with signature and input example (inside an active run).
 
+    The input example is synthetic (``training._examples.synthetic_example``): column
+    medians and quantiles, frequent levels and placeholder ids built from ``example`` (the
+    training frame), never its rows: MLflow copies the example to the artifact store with the
+    version, and real rows there are customers' personal data.
+
     A table model (``model.id_col_`` set by ``train_and_register(..., id_col=...)``) takes the
     table under its own id column name, and every input column is declared ``Any``: MLflow 3
     would reject int64 cells against ``double`` and text in a number column, which
@@ -259,7 +265,8 @@ def log_customer_model(model: CustomerModel, example: pd.DataFrame,
     id_col = getattr(model, "id_col_", None)
     cols = (["user_id", *model.input_features_] if "user_id" in example.columns
             else model.input_features_)
-    example = example[cols].head(5).reset_index(drop=True)
+    example = synthetic_example(example, cols,
+                                id_col="user_id" if "user_id" in cols else None)
     for c in model.categorical_:
         if c in example.columns:  # the signature takes text; levels are re-applied inside
             example[c] = example[c].astype(str).where(example[c].notna(), "")
