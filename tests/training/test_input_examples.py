@@ -70,6 +70,10 @@ def test_the_customer_model_logs_no_real_customer_and_its_example_serves() -> No
     assert example.loc[0, "plan"] == frame["plan"].mode()[0]
     scored = _serves(out.model_uri, local, example)
     assert list(scored["user_id"]) == list(example["user_id"])
+    sample = pd.read_csv(mlflow.artifacts.download_artifacts(
+        run_id=out.run_id, artifact_path="reasons/reasons_sample.csv"))
+    assert len(sample) == 25
+    assert not set(sample["user_id"]) & set(frame["user_id"])
     assert scored["score"].between(0, 1).all()
 
 
