@@ -12,6 +12,7 @@ the promotions it forecast do not read as errors (``persistent_error``).
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from mlflow.exceptions import MlflowException
 from scipy.stats import binom
 
 from ._mlflow import _is_http
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "FORECASTS_EXPERIMENT",
@@ -302,15 +305,16 @@ def _hard_delete_runs(client: MlflowClient, run_ids: list[str]) -> list[str]:
     store = _get_store(uri)
     if not hasattr(store, "_hard_delete_run"):
         return list(run_ids)
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
     left = []
     for run_id in run_ids:
         try:
             uri_art = client.get_run(run_id).info.artifact_uri or ""
-            store._hard_delete_run(run_id)
         except MlflowException:
             left.append(run_id)
             continue
-        if uri_art.startswith("file:"):  # a local store: free the space now
+        if uri_art.startswith("file:"):  # a local folder: free the space now
             path = Path(unquote(urlparse(uri_art).path))
             shutil.rmtree(path, ignore_errors=True)
             # and the run's own folder (<experiment>/<run id>/artifacts): one empty folder
@@ -318,6 +322,20 @@ def _hard_delete_runs(client: MlflowClient, run_ids: list[str]) -> list[str]:
             if path.parent.name == run_id:
                 with contextlib.suppress(OSError):  # not empty (something else there), gone
                     path.parent.rmdir()
+        elif uri_art:
+            # artifacts elsewhere (a database store with s3://...): deleted first, as mlflow
+            # gc does; once the record is gone nothing would point at them any more
+            try:
+                get_artifact_repository(uri_art).delete_artifacts()
+            except Exception:  # kept marked deleted: mlflow gc can still find them
+                _log.warning("forecast run %s: its artifacts at %s could not be deleted; the "
+                             "run stays marked deleted", run_id, uri_art, exc_info=True)
+                left.append(run_id)
+                continue
+        try:
+            store._hard_delete_run(run_id)
+        except MlflowException:
+            left.append(run_id)
     return left
 
 
@@ -338,6 +356,11 @@ def _prune(client: MlflowClient, experiment_id: str, keep: int) -> str | None:
         return None
     uri = mlflow.get_tracking_uri()
     shown = ",".join(left[:20])
+    if not _is_http(uri):  # a local store whose artifacts could not be deleted (logged)
+        return (f"{len(left)} older forecast run(s) of the MLflow experiment "
+                f"{FORECASTS_EXPERIMENT} stay marked deleted on {uri}: their artifacts could "
+                "not be deleted (the log says why); 'mlflow gc --run-ids "
+                f"{shown}' removes them and their records")
     return (f"{len(left)} older forecast run(s) of the MLflow experiment "
             f"{FORECASTS_EXPERIMENT} are marked deleted on {uri}, but a tracking server keeps "
             "their records and artifacts until its admin removes them, on the server: "

@@ -383,3 +383,51 @@ def test_check_gives_no_notes_on_what_a_model_would_learn(tmp_path: Path) -> Non
     assert "orders:total" in res.output
     assert "drop" not in _text(res)
     assert "left out of learning" not in _text(res)
+
+
+def test_pruned_forecast_runs_on_a_database_with_remote_artifacts_take_their_artifacts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database store whose artifacts live elsewhere (postgresql + s3://): deleting a run's
+    records for good must delete its artifacts first, as ``mlflow gc`` does; else they stay
+    in the bucket with no record left for ``mlflow gc`` to find them by."""
+    from mlflow.store.artifact.artifact_repo import ArtifactRepository
+    from mlflow.store.artifact.artifact_repository_registry import (
+        _artifact_repository_registry as registry,
+    )
+
+    stored: dict[str, list[str]] = {}
+
+    class Bucket(ArtifactRepository):  # an object store kept in memory
+        def log_artifact(self, local_file: str, artifact_path: str | None = None) -> None:
+            stored.setdefault(self.artifact_uri, []).append(Path(local_file).name)
+
+        def log_artifacts(self, local_dir: str, artifact_path: str | None = None) -> None:
+            for f in Path(local_dir).iterdir():
+                self.log_artifact(str(f), artifact_path)
+
+        def list_artifacts(self, path: str | None = None) -> list:
+            return []
+
+        def _download_file(self, remote_file_path: str, local_path: str) -> None:
+            raise OSError("not kept")
+
+        def delete_artifacts(self, artifact_path: str | None = None) -> None:
+            stored.pop(self.artifact_uri, None)
+
+    monkeypatch.setitem(registry._registry, "bucket", Bucket)
+    log_forecast(_forecast(), "m v0", "models:/m/1", pd.Timestamp("2026-01-31"), keep=1)
+    client = mlflow.MlflowClient()
+    exp = client.get_experiment_by_name(FORECASTS_EXPERIMENT)
+    assert exp is not None
+    client.delete_experiment(exp.experiment_id)  # start again with a bucket location
+    from mlflow.tracking._tracking_service.utils import _get_store
+
+    _get_store(mlflow.get_tracking_uri())._hard_delete_experiment(exp.experiment_id)
+    client.create_experiment(FORECASTS_EXPERIMENT, artifact_location="bucket://b/forecasts")
+    first = log_forecast(_forecast(), "m v1", "models:/m/1", pd.Timestamp("2026-01-31"),
+                         keep=1)
+    assert any(first in uri for uri in stored)
+    log_forecast(_forecast(), "m v2", "models:/m/1", pd.Timestamp("2026-01-31"), keep=1)
+    with pytest.raises(mlflow.exceptions.MlflowException):
+        client.get_run(first)  # its records are gone for good ...
+    assert not any(first in uri for uri in stored)  # ... and so are its artifacts
