@@ -360,12 +360,18 @@ def _prune(client: MlflowClient, experiment_id: str, keep: int) -> str | None:
         return (f"{len(left)} older forecast run(s) of the MLflow experiment "
                 f"{FORECASTS_EXPERIMENT} stay marked deleted on {uri}: their artifacts could "
                 "not be deleted (the log says why); 'mlflow gc --run-ids "
-                f"{shown}' removes them and their records")
+                f"{shown}' removes them and their records{_GC_ALSO}")
     return (f"{len(left)} older forecast run(s) of the MLflow experiment "
             f"{FORECASTS_EXPERIMENT} are marked deleted on {uri}, but a tracking server keeps "
             "their records and artifacts until its admin removes them, on the server: "
             f"MLFLOW_TRACKING_URI={uri} mlflow gc --backend-store-uri <the server's backend "
-            f"store> --run-ids {shown}" + (" (the first 20)" if len(left) > 20 else ""))
+            f"store> --run-ids {shown}" + (" (the first 20)" if len(left) > 20 else "")
+            + _GC_ALSO)
+
+
+_GC_ALSO = ("; mlflow gc also purges every experiment and logged model marked deleted in that "
+            "store (it has no option to leave them): run it when those may go for good")
+"""What ``mlflow gc --run-ids`` does besides, said wherever the command is handed on."""
 
 
 def logged_forecasts() -> list[LoggedForecast]:

@@ -431,3 +431,22 @@ def test_pruned_forecast_runs_on_a_database_with_remote_artifacts_take_their_art
     with pytest.raises(mlflow.exceptions.MlflowException):
         client.get_run(first)  # its records are gone for good ...
     assert not any(first in uri for uri in stored)  # ... and so are its artifacts
+
+
+def test_the_admins_gc_command_for_a_server_says_what_else_it_purges(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``mlflow gc --run-ids`` also purges every experiment and logged model marked deleted
+    on the server (the reason brain does not run it on a local store): the note that hands
+    the command to an admin must say so."""
+    import training._forecast_check as fc_check
+
+    log_forecast(_forecast(), "m v1", "models:/m/1", pd.Timestamp("2026-01-31"), keep=1)
+    # a tracking server: no permanent delete through its API
+    monkeypatch.setattr(fc_check, "_hard_delete_runs", lambda client, ids: list(ids))
+    monkeypatch.setattr(fc_check.mlflow, "get_tracking_uri", lambda: "http://tracking:5000")
+    notes: list[str] = []
+    log_forecast(_forecast(), "m v2", "models:/m/1", pd.Timestamp("2026-01-31"), keep=1,
+                 notes=notes)
+    assert len(notes) == 1
+    assert "mlflow gc --backend-store-uri" in notes[0]
+    assert "also purges every experiment and logged model marked deleted" in notes[0]
