@@ -467,7 +467,8 @@ class Brain:
         notes += unplanned_kinds_notes(
             fc_model, mine[applies_to(mine, req.series_id)], first, last,
             longer="ask for a longer horizon to include it",
-            add="add it to the calendar of the request (the page's promotions table)")
+            add="add it to the calendar of the request (the page's promotions table)",
+            series=[req.series_id])
         if req.future and not fc_model.panel_.regressor_names:
             raise BadRequestError("this model was trained without known-in-advance columns, so "
                                   "'future' cannot be used; drop it (GET /models lists the "

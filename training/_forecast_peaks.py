@@ -335,13 +335,17 @@ def forecast_with_peaks(
 def unplanned_kinds_notes(model: BaseForecaster, calendar: pd.DataFrame,
                           begin: pd.Timestamp, end: pd.Timestamp,
                           longer: str = "raise --horizon to include it",
-                          add: str = "add it with --calendar FILE") -> list[str]:
+                          add: str = "add it with --calendar FILE",
+                          series: Sequence[str] | None = None) -> list[str]:
     """Note the event kinds the model learned a sizeable lift for (10% or more on event days)
     that no calendar event in the forecast periods has: a promotion plan left out of
     ``--calendar`` silently gives a no-promotion forecast. ``longer`` and ``add`` say how to
     ask for a longer horizon and how to add an event (the CLI's options; the API's fields: the
     planner's page showed a forecast without the stores' planned closures, or without any
-    promotion, without a word, where ``brain forecast predict`` named them)."""
+    promotion, without a word, where ``brain forecast predict`` named them). ``series``: the
+    series forecast (the API's one); a kind none of whose events in the model's history
+    applies to any of them (an e-mail newsletter for 'channel=organic') is left out: it
+    never moved them, so it is missing from none of their forecasts."""
     notes: list[str] = []
     effects = getattr(model, "effects_", None)
     learned = getattr(effects, "kind_window_", {}) or {}
@@ -354,6 +358,12 @@ def unplanned_kinds_notes(model: BaseForecaster, calendar: pd.DataFrame,
              if own is not None and not own.empty else pd.Series(dtype=float))
     big = {kind: est.mean * float(usual.get(kind, 1.0)) for kind, est in learned.items()}
     big = {kind: v for kind, v in big.items() if abs(np.expm1(v)) >= 0.1}
+    if series is not None and own is not None and "channel" in own.columns:
+        here = np.zeros(len(own), bool)
+        for sid in series:
+            here |= applies_to(own, str(sid))
+        kinds_here = set(own.loc[here, "kind"].astype(str))
+        big = {kind: v for kind, v in big.items() if kind in kinds_here}
     if not big:
         return notes
     inside = calendar[(calendar["end"] >= begin.normalize()) & (calendar["start"] <= end)]

@@ -895,3 +895,35 @@ def test_unplanned_kinds_notes_name_a_missing_kind_and_the_next_one_after_the_ho
                                     longer="ask for a longer horizon")
     assert "starts after the last forecast period (2025-07-14)" in note
     assert note.endswith("ask for a longer horizon")
+
+
+def test_unplanned_kinds_notes_leave_out_kinds_that_never_apply_to_the_series(
+        fast_gbm: dict) -> None:
+    """POST /forecast_traffic for 'channel=organic' had asked for a newsletter ('no event of
+    kind 'newsletter' (+40%) ... add it to the calendar of the request') though every
+    newsletter is an e-mail event, which never moves organic visits, and right after saying
+    that the e-mail newsletter of the request does not apply to organic."""
+    from training._forecast_peaks import unplanned_kinds_notes
+
+    rng = np.random.default_rng(2)
+    ds = pd.date_range("2024-01-01", "2025-06-30", freq="D")
+    sends = pd.date_range("2024-01-02", "2025-06-30", freq="14D")
+    sent = ds.isin(sends)
+    email = 200 * np.where(sent, 3.0, 1.0) * np.exp(rng.normal(0, 0.05, len(ds)))
+    organic = 500 * np.exp(rng.normal(0, 0.05, len(ds)))
+    series = pd.concat([
+        pd.DataFrame({"series_id": "channel=email", "ds": ds, "y": email.round()}),
+        pd.DataFrame({"series_id": "channel=organic", "ds": ds, "y": organic.round()}),
+        pd.DataFrame({"series_id": "total", "ds": ds, "y": (email + organic).round()})])
+    cal = pd.DataFrame({"name": "Newsletter", "start": sends, "end": sends,
+                        "kind": "newsletter", "channel": "email", "intensity": np.nan})
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    begin, end = pd.Timestamp("2025-07-01"), pd.Timestamp("2025-07-14")
+    none = normalize_calendar(cal.head(0))
+    # e-mail and total: a newsletter moves them and none is planned
+    for sid in ("channel=email", "total"):
+        (note,) = unplanned_kinds_notes(model, none, begin, end, series=[sid])
+        assert note.startswith("no event of kind 'newsletter' (+"), sid
+    assert unplanned_kinds_notes(model, none, begin, end, series=["channel=organic"]) == []
+    # the CLI's call, for every series at once, names it as before
+    assert len(unplanned_kinds_notes(model, none, begin, end)) == 1

@@ -575,8 +575,8 @@ def test_the_api_names_a_learned_event_kind_the_forecast_periods_lack(
 
     seen = {}
 
-    def fake(model, calendar, begin, end, longer, add):  # type: ignore[no-untyped-def]
-        seen.update(longer=longer, add=add)
+    def fake(model, calendar, begin, end, longer, add, series):  # type: ignore[no-untyped-def]
+        seen.update(longer=longer, add=add, series=series)
         return ["no event of kind 'promotion' (+35%) ... falls in the forecast periods"]
 
     monkeypatch.setattr(peaks, "unplanned_kinds_notes", fake)
@@ -585,3 +585,4 @@ def test_the_api_names_a_learned_event_kind_the_forecast_periods_lack(
     assert any("no event of kind 'promotion'" in n for n in out["notes"]), out["notes"]
     assert "--calendar" not in seen["add"]
     assert "--horizon" not in seen["longer"]
+    assert seen["series"] == ["total"]  # kinds that never move the series are left out
