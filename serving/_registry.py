@@ -26,6 +26,7 @@ from training._mlflow import (
     RegistryServerError,
     check_mlflow_servers,
     check_registry_uri,
+    older_run_tags,
     server_error,
     version_data,
 )
@@ -120,17 +121,6 @@ def _outside_history(name: str, version: str) -> bool:
     return bool(moves) and moves[-1].version != version
 
 
-def _older_run_tags(client: MlflowClient, mv: Any) -> dict[str, str]:
-    """The training run's tags of a version registered before its data tags were recorded
-    (``version_data`` reads its ``data.start`` there); empty for a newer one."""
-    if "data.start" in mv.tags or not mv.run_id:
-        return {}
-    try:
-        return dict(client.get_run(mv.run_id).data.tags)
-    except MlflowException:  # a run deleted since: described by the version's own tags
-        return {}
-
-
 def _pyfunc_loader(uri: str) -> Any:
     import mlflow.pyfunc
 
@@ -219,7 +209,7 @@ class Champions:
                 new = LoadedModel(name, str(mv.version), model, metrics, dict(mv.tags),
                                   mv.run_id,
                                   outside_history=_outside_history(name, str(mv.version)),
-                                  run_tags=_older_run_tags(client, mv))
+                                  run_tags=older_run_tags(client, mv))
                 models = dict(self._models)
                 models[name] = new
                 self._models = models  # atomic swap: readers hold their own reference

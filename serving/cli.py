@@ -669,17 +669,9 @@ def _by(move) -> str:  # type: ignore[no-untyped-def]
 def _version_data(client, mv) -> dict:  # type: ignore[no-untyped-def]
     """``training._mlflow.version_data`` of registered version ``mv``; a version registered
     before its data tags were recorded is completed from its training run's tags."""
-    from mlflow.exceptions import MlflowException
+    from training._mlflow import older_run_tags, version_data
 
-    from training._mlflow import version_data
-
-    run_tags: dict[str, str] = {}
-    if "data.start" not in mv.tags and mv.run_id:
-        try:
-            run_tags = dict(client.get_run(mv.run_id).data.tags)
-        except MlflowException:  # a run deleted since: the version's own tags
-            run_tags = {}
-    return version_data(mv.tags, run_tags)
+    return version_data(mv.tags, older_run_tags(client, mv))
 
 
 def _champion_version(client, name: str) -> str | None:  # type: ignore[no-untyped-def]

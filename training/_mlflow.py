@@ -45,6 +45,7 @@ __all__ = [
     "configure_mlflow",
     "data_text",
     "get_or_create_experiment",
+    "older_run_tags",
     "promote_if_better",
     "register_model",
     "set_champion",
@@ -377,6 +378,19 @@ def version_data(tags: Mapping[str, str], run_tags: Mapping[str, str] | None = N
     if out["data_start"] is None and run_tags.get("data.start"):
         out["data_start"] = run_tags["data.start"]
     return out
+
+
+def older_run_tags(client: MlflowClient, mv: ModelVersion) -> dict[str, str]:
+    """The training run's tags of registered version ``mv`` when it was registered before its
+    data tags were recorded (``version_data`` reads its ``data.start`` there); empty for a newer
+    version, or when the run was deleted since (the version's own tags then describe it).
+    ``brain models`` and ``GET /models`` read older versions alike through it."""
+    if "data.start" in mv.tags or not mv.run_id:
+        return {}
+    try:
+        return dict(client.get_run(mv.run_id).data.tags)
+    except MlflowException:
+        return {}
 
 
 def data_text(data: Mapping[str, str | int | None]) -> str:

@@ -418,3 +418,21 @@ def test_a_registered_version_names_the_code_that_trained_it() -> None:
                          text=True, check=True).stdout.strip()
     assert f"commit {sha[:12]}" in code
     assert run.data.tags["mlflow.source.git.commit"] == sha
+
+
+def test_older_versions_read_their_run_s_tags_in_one_place() -> None:
+    """brain models and GET /models each had their own copy of the rule that completes a
+    version registered before its data tags from its training run: one rule, read by both."""
+    from training._mlflow import older_run_tags, version_data
+
+    client = MlflowClient()
+    old = client.get_model_version("toy", _version(1.0, metric=5.0))
+    client.set_tag(old.run_id, "data.start", "2024-03-01")  # as a customer run kept it
+    assert older_run_tags(client, old)["data.start"] == "2024-03-01"
+    assert version_data(old.tags, older_run_tags(client, old))["data_start"] == "2024-03-01"
+    client.set_model_version_tag("toy", old.version, "data.start", "2024-03-01")
+    assert older_run_tags(client, client.get_model_version("toy", old.version)) == {}
+    client.delete_model_version_tag("toy", old.version, "data.start")
+    client.delete_run(old.run_id)
+    client._tracking_client.store._hard_delete_run(old.run_id)  # a run deleted for good since
+    assert older_run_tags(client, client.get_model_version("toy", old.version)) == {}
