@@ -42,6 +42,8 @@ FORECAST_COLUMNS: tuple[str, ...] = ("series_id", "ds", "p10", "p50", "p90", "mo
 """Columns of every forecast frame."""
 
 QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
+_Z80 = 1.2815515655446004
+"""The standard normal's 90% quantile: P10 and P90 lie this many standard deviations out."""
 _FREQ_DELTA = {"D": pd.Timedelta(days=1), "h": pd.Timedelta(hours=1)}
 
 

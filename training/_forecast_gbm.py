@@ -25,6 +25,10 @@ models are fitted on origins before the last ``calibration_days``, conformity sc
 on the held-out origins, and the final models are refitted on everything. The adjustment is
 taken per horizon band (``_H_EDGES`` days), as errors grow with the horizon.
 
+The clipping and level-shift rules are in ``_forecast_clip``, the per-series context the
+features are read from in ``_forecast_ctx`` (``_Ctx``), and the back-cast that follows a recent
+lasting step in ``_forecast_recent`` (``follow_recent_steps``).
+
 References:
     Romano, Patterson, Candes (2019), "Conformalized Quantile Regression", NeurIPS.
     Taieb & Hyndman (2014), direct multi-step strategies for forecasting.
@@ -32,8 +36,6 @@ References:
 
 from __future__ import annotations
 
-import copy
-import warnings
 from collections.abc import Sequence
 from typing import Any, Self
 
@@ -42,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ._forecast_base import (
+    _Z80,
     QUANTILES,
     BaseForecaster,
     Panel,
@@ -49,311 +52,18 @@ from ._forecast_base import (
     prepare_panel,
     steps_per_day,
 )
+
+# ``_rebase_offsets``, ``column_stepped`` and ``_Ctx`` moved out of this module and stay
+# importable from it (saved models pickle their contexts as ``training._forecast_gbm._Ctx``)
+from ._forecast_clip import _rebase_offsets as _rebase_offsets
+from ._forecast_clip import _take, _winsorize, winsorize_causal
+from ._forecast_clip import column_stepped as column_stepped
+from ._forecast_ctx import _Ctx
 from ._forecast_events import EventEffects
-from ._forecast_recent import (
-    MIN_DAYS,
-    RECENT_DAYS,
-    STEP_WINDOW_DAYS,
-    locate_step,
-    ran_off,
-    step_size,
-)
+from ._forecast_recent import follow_recent_steps
 from ._forecast_response import ColumnResponse, fit_responses
 
 __all__ = ["LightGBMForecaster", "winsorize_causal"]
-
-_Z80 = 1.2815515655446004
-
-
-def _rolling(x: np.ndarray, window: int, how: str, center: bool = False) -> np.ndarray:
-    s = pd.Series(x).rolling(window, min_periods=max(1, window // 3), center=center)
-    return (s.mean() if how == "mean" else s.std()).to_numpy()
-
-
-def _take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    ok = (idx >= 0) & (idx < len(a))
-    out = np.full(idx.shape, np.nan)
-    out[ok] = a[idx[ok]]
-    return out
-
-
-def _shift_runs(side: np.ndarray, run: int, need: int) -> np.ndarray:
-    """Periods of ``side`` (beyond one clipping bound) that belong to a run of at least
-    ``need`` of ``run`` consecutive periods beyond the same bound: a level shift, not a spike.
-
-    A run is confirmed at the period that completes it (a trailing count, so causal there);
-    the run's earlier periods are let through too, as an origin at the confirming period knows
-    them. Training origins inside a run's first ``run`` periods therefore see it whole: a
-    look-ahead of at most ``run`` origins per shift, which the prediction origin never has.
-    """
-    count = pd.Series(side.astype(float)).rolling(run, min_periods=run).sum().to_numpy()
-    confirmed = side & (count >= need)
-    ahead = pd.Series(confirmed[::-1].astype(float)).rolling(run, min_periods=1).max()
-    return side & (ahead.to_numpy()[::-1] > 0)
-
-
-def _ended_excursions(shifted: np.ndarray, zc: np.ndarray, run: int, gap: int) -> np.ndarray:
-    """``shifted`` without the runs that ended by returning to the level before them (a week's
-    closure, a surge that faded): those were excursions, not shifts, and are clipped again.
-
-    A run (periods of ``shifted`` at most ``gap`` apart) that reaches the last period is still
-    going and stays. Otherwise the median of up to ``run`` values after it (one is enough: a
-    store that reopened yesterday) is compared with the medians of the ``run`` values before it
-    and of the run itself: nearer the before, the run ended as an excursion; nearer the run, the
-    shift lasted (its trailing reference caught up, or a day inside it was within bounds) and
-    stays.
-    """
-    idx = np.flatnonzero(shifted)
-    if not len(idx):
-        return shifted
-    cut = np.flatnonzero(np.diff(idx) > gap)
-    starts, ends = np.r_[idx[0], idx[cut + 1]], np.r_[idx[cut], idx[-1]]
-    out = shifted.copy()
-    n = len(zc)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        for a, b in zip(starts, ends, strict=True):
-            if b == n - 1:
-                continue  # still going at the last period
-            after = float(np.nanmedian(zc[b + 1:b + 1 + run]))
-            before = float(np.nanmedian(zc[max(0, a - run):a])) if a > 0 else np.nan
-            during = float(np.nanmedian(zc[a:b + 1]))
-            if np.isfinite(before) and abs(after - before) < abs(after - during):
-                out[a:b + 1] = False
-    return out
-
-
-_YEARLY_STEP_WEEKS = 4
-"""How far from the same date a year before or after a step of the same kind is looked for."""
-_YEARLY_STEP_SHARE = 1 / 3
-"""Share of a step's size that a step of the same sign a year before or after must reach."""
-_YEARLY_STEP_WINDOW = 3
-"""Seasons either side whose medians measure a step a year before or after."""
-
-
-def _rebase_offsets(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, ended: np.ndarray,
-                    m: int, year: int, until: int | None = None,
-                    reg: dict[str, np.ndarray] | None = None) -> np.ndarray:
-    """Offset per period that puts the history before each level shift on the level after it
-    (0 from the last shift on).
-
-    A shift is a run of ``shifted`` (periods let through as a level shift; runs at most ``m``
-    apart are one). Its size is the level after the run (the median of up to two seasons after
-    it; of the run's last two seasons when it is still going) minus the level of the two
-    seasons before it, so two steps close enough to make one run count whole; a size of the
-    other sign than the run's values against their reference is no step of the run's kind.
-    Shifts are taken from the latest back, each on the history as the later ones left it, and
-    a shift moves the periods before it only when:
-
-    - its level still holds at the end: the median of the last two seasons (of the periods
-      since the shift, when it is younger) is nearer the median of the run's first two seasons
-      than of the two seasons before it (a three-week closure whose reopening was not caught
-      as a step of its own moves nothing);
-    - it does not start within two seasons after the end of an excursion (``ended``: a surge
-      that faded, a closure that reopened): that is the level coming back while the trailing
-      reference still holds the excursion;
-    - it is not a yearly step: one the series took within ``_YEARLY_STEP_WEEKS`` seasons of
-      the same date a year before or a year after, of the same sign and at least
-      ``_YEARLY_STEP_SHARE`` of this one's size (seasons differ in height: a sport's
-      off-season, a summer lull), which the features already carry;
-    - no known-in-advance column of the series (``reg``) moved with it
-      (``_moved_with``): a step in paid visits that a doubled budget explains is what the
-      model must learn from the spend column. Moved, the history before it stood at the new
-      level beside the old spend, and the trees learned that spend hardly matters (an
-      independent check: doubling next month's paid-search spend raised the forecast 22%,
-      against 68% in the truth).
-
-    ``until``: only the periods before it are known (a calibration fit that must not learn of
-    a shift after its cut); offsets are computed on them and are 0 after. Offsets add up
-    backwards, so every period is put on today's level: a long campaign switched on and later
-    off leaves the periods before both where they were.
-    """
-    n_all = len(zc)
-    offset = np.zeros(n_all)
-    n = n_all if until is None else max(0, min(int(until), n_all))
-    zc, ref, shifted, ended = zc[:n], ref[:n], shifted[:n], ended[:n]
-    idx = np.flatnonzero(shifted)
-    if not len(idx):
-        return offset
-    w = _YEARLY_STEP_WINDOW * m
-    series = pd.Series(zc)
-    # median of the w periods before a (at a - 1) and of the w from a on (at a), once
-    before_med = series.rolling(w, min_periods=max(1, w // 2)).median().to_numpy()
-    after_med = series[::-1].rolling(w, min_periods=max(1, w // 2)).median().to_numpy()[::-1]
-
-    def step_at(a: int) -> float:
-        if a - w < 0 or a + w > n:
-            return np.nan
-        return float(after_med[a] - before_med[a - 1])
-
-    gaps = np.flatnonzero(np.diff(idx) > m)
-    starts, ends = np.r_[idx[0], idx[gaps + 1]], np.r_[idx[gaps], idx[-1]]
-    weeks = _YEARLY_STEP_WEEKS * m
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        for a, b in zip(starts[::-1], ends[::-1], strict=True):
-            if a < 2 * m or ended[max(0, a - 2 * m):a].any():
-                continue  # no level before it, or the level coming back after an excursion
-            adj = zc + offset[:n]
-            before = float(np.nanmedian(adj[a - 2 * m:a]))
-            during = float(np.nanmedian(adj[a:a + 2 * m]))
-            end = float(np.nanmedian(adj[max(a, n - 2 * m):]))
-            if not abs(end - during) < abs(end - before):
-                continue  # its level did not hold
-            after = adj[b + 1:b + 1 + 2 * m]
-            if np.isfinite(after).sum() < m:  # still going: the run's last two seasons
-                after = adj[max(a, b + 1 - 2 * m):b + 1]
-            size = float(np.nanmedian(after)) - before
-            # the run's own direction (its values against their trailing reference): a level
-            # that ends up on the other side was no step of this run's kind
-            sel = idx[(idx >= a) & (idx <= b)]
-            if not np.isfinite(size) or size * float(np.nanmedian(zc[sel] - ref[sel])) <= 0:
-                continue
-            near = [step_at(a + k * year + j) for k in (-1, 1) for j in range(-weeks, weeks + 1)]
-            same = np.array([v for v in near if np.isfinite(v)]) * np.sign(size)
-            if len(same) and same.max() >= abs(size) * _YEARLY_STEP_SHARE:
-                continue
-            if _moved_with(reg, a, 2 * m, n):
-                continue  # explained by a known-in-advance column: the trees learn it
-            offset[:a] += size
-    return offset
-
-
-_REG_STEP = 0.2
-"""A known-in-advance column moved with a level shift when its mean over the two seasons from
-the shift on differs from its mean over the two seasons before by this share of the larger
-of the two (a budget raised by a fifth or more, a promotion flag on a fifth more of the days),
-and by ``_REG_T`` standard errors of its own day-to-day values."""
-
-_REG_T = 3.0
-"""How many standard errors (of the two means, from the column's pooled spread over both
-stretches) a column's step must measure to explain a shift or a drop: a promotion flag on 15%
-of the days, off during a 4-day tracking outage that followed two weeks with two promotion
-days, moved by a full share of its mean (0.14 -> 0) and had kept 15 outages in 20 in the
-history as demand."""
-
-
-def _moved_with(reg: dict[str, np.ndarray] | None, a: int, w: int, n: int,
-                during: int | None = None) -> bool:
-    """Whether any known-in-advance column in ``reg`` stepped at period ``a`` (means of the
-    ``w`` periods before it and of the ``during`` (default ``w``) from it on, within the first
-    ``n``: ``column_stepped``)."""
-    for vals in (reg or {}).values():
-        v = np.asarray(vals, dtype=float)[:n]
-        if column_stepped(v[max(0, a - w):a], v[a:a + (w if during is None else during)]):
-            return True
-    return False
-
-
-def column_stepped(before: np.ndarray, after: np.ndarray) -> bool:
-    """Whether a known-in-advance column's values ``after`` a point stand apart from those
-    ``before`` it: means apart by ``_REG_STEP`` of the larger and by ``_REG_T`` standard
-    errors (pooled spread of both stretches). The forecaster's test (a shift or drop it
-    explains is kept as observed) and ``level_shift_note``'s."""
-    x = np.asarray(before, dtype=float)
-    y = np.asarray(after, dtype=float)
-    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
-    if not len(x) or not len(y):
-        return False
-    mx, my = float(x.mean()), float(y.mean())
-    scale = max(abs(mx), abs(my))
-    if not scale > 0 or abs(my - mx) < _REG_STEP * scale:
-        return False
-    # and beyond the column's own noise: a sparse flag's mean over a few days moves by a
-    # fifth on chance alone
-    dof = len(x) + len(y) - 2
-    pooled = (float(((x - mx) ** 2).sum() + ((y - my) ** 2).sum()) / dof if dof > 0 else 0.0)
-    return bool(abs(my - mx) >= _REG_T * np.sqrt(pooled * (1 / len(x) + 1 / len(y))))
-
-
-def _explained(runs: np.ndarray, reg: dict[str, np.ndarray] | None, w: int,
-               gap: int) -> np.ndarray:
-    """The runs of ``runs`` (periods at most ``gap`` apart) during which a known-in-advance
-    column's mean differs from its mean over the ``w`` periods before them by ``_REG_STEP``
-    (``_moved_with``)."""
-    out = np.zeros(len(runs), bool)
-    idx = np.flatnonzero(runs)
-    if not reg or not len(idx):
-        return out
-    cut = np.flatnonzero(np.diff(idx) > gap)
-    for a, b in zip(np.r_[idx[0], idx[cut + 1]], np.r_[idx[cut], idx[-1]], strict=True):
-        if _moved_with(reg, int(a), w, len(runs), during=int(b) + 1 - int(a)):
-            out[a:b + 1] = True
-    return out
-
-
-def winsorize_causal(zc: np.ndarray, m: int, k: float, seasons: int = 4,
-                     shift_run: int = 0, shift_share: float = 0.8
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Clip unannounced outliers against a trailing same-phase median.
-
-    The reference of period ``t`` is the median of the same phase ``1..seasons`` seasons back;
-    deviations beyond ``k`` robust standard deviations (1.4826 MAD of all deviations) are
-    clipped to that bound. The reference only uses earlier periods; the robust scale is one
-    figure per series over the data given (the training span). Level shifts pass through once
-    the trailing median catches up (about half of ``seasons`` seasons); a one-day spike never
-    moves the level features.
-
-    With ``shift_run`` > 1, a run of at least ``shift_share`` of ``shift_run`` consecutive
-    periods beyond the same bound is a level shift and is let through unclipped, so a forecast
-    from inside it starts at the new level (``_shift_runs``). A run that ended by returning to
-    the level before it is an excursion (``_ended_excursions``): a drop (an unmarked closure)
-    is replaced by its reference, a surge is clipped as usual.
-
-    Returns:
-        The clipped values and the trailing same-phase reference (NaN where unknown).
-    """
-    zr, ref, _, _, _ = _winsorize(zc, m, k, seasons, shift_run, shift_share)
-    return zr, ref
-
-
-def _winsorize(zc: np.ndarray, m: int, k: float, seasons: int = 4, shift_run: int = 0,
-               shift_share: float = 0.8, reg: dict[str, np.ndarray] | None = None
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``winsorize_causal``, plus the masks of the periods let through as a level shift, of
-    those replaced by their reference as an excursion that ended (a drop), and of every run
-    that ended (drops and faded surges).
-
-    A run that ended while a known-in-advance column of the series (``reg``) stood apart from
-    its level before (``_moved_with``: paid visits at 0 in a week the paid spend was 0) is
-    neither: it is let through as observed, for the trees to learn from the column. Cleaned
-    as an unmarked closure, it had taught them that a week without spend brings the usual
-    visits (a planned pause forecast 40% down, against 100% in the truth)."""
-    n = len(zc)
-    shifted = np.zeros(n, bool)
-    excursion = np.zeros(n, bool)
-    ended = np.zeros(n, bool)
-    stack = np.column_stack([_take(zc, np.arange(n) - j * m) for j in range(1, seasons + 1)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        ref = np.nanmedian(stack, axis=1)
-    dev = zc - ref
-    ok = np.isfinite(dev)
-    if ok.sum() < 4 * m or not np.isfinite(k):
-        return zc.copy(), ref, shifted, excursion, ended
-    med = float(np.median(dev[ok]))
-    scale = 1.4826 * float(np.median(np.abs(dev[ok] - med)))
-    if scale <= 0:
-        return zc.copy(), ref, shifted, excursion, ended
-    lo, hi = med - k * scale, med + k * scale
-    clipped = ref + np.clip(dev, lo, hi)
-    if shift_run > 1:
-        need = int(np.ceil(shift_share * shift_run))
-        with np.errstate(invalid="ignore"):
-            gap = shift_run - need + 1
-            runs = [_shift_runs(ok & side, shift_run, need) for side in (dev > hi, dev < lo)]
-            shifted = np.zeros(n, bool)
-            for r, down in zip(runs, (False, True), strict=True):
-                kept = _ended_excursions(r, zc, shift_run, gap)
-                kept |= _explained(r & ~kept, reg, 2 * m, gap)
-                shifted |= kept
-                ended |= r & ~kept
-                if down:  # a surge that faded was demand and stays clipped as before
-                    excursion |= r & ~kept
-        clipped = np.where(shifted, zc, clipped)
-        # an excursion that ended is replaced by its reference, like a calendar event's days
-        clipped = np.where(excursion, ref, clipped)
-    return np.where(ok, clipped, zc), ref, shifted, excursion, ended
 
 
 _H_EDGES = (7, 14, 28, 56)
@@ -368,118 +78,6 @@ def _conformal_quantile(score: np.ndarray, coverage: float = 0.8) -> float:
     """Split-conformal quantile of ``score`` with the finite-sample correction."""
     n = len(score)
     return float(np.quantile(score, min(1.0, np.ceil((n + 1) * coverage) / n)))
-
-
-class _Ctx:
-    """Per-series arrays the features are read from (all trailing, so causal at any origin).
-
-    ``z``: values on the modelling scale (net of the series' response to its known-in-advance
-    columns, ``LightGBMForecaster.response_``); ``zc``: the same with calendar-event days
-    replaced by their local baseline (the target); ``zr``: ``zc`` with unannounced outliers clipped
-    causally (``winsorize_causal``), which every level, seasonal and deviation feature reads so
-    a one-off spike cannot inflate the forecast level for weeks. ``zc`` and ``zr`` have the
-    periods before a lasting level shift moved to the new level by ``offset``
-    (``_rebase_offsets``; ``rebased`` gives the context that knows only earlier shifts).
-    """
-
-    def __init__(self, z: np.ndarray, zc: np.ndarray, ds: pd.DatetimeIndex, m: int,
-                 year: int, reg: dict[str, np.ndarray], clip_sd: float,
-                 near_event: np.ndarray | None = None, shift_run: int = 0) -> None:
-        self.z, self.ds, self.m, self.year, self.reg = z, ds, m, year, reg
-        self.near_event = (np.zeros(len(z), bool) if near_event is None else near_event)
-        self.half = m // 2
-        # the periods the event model replaced by their baseline (event and shoulder days)
-        self.cleaned = np.isfinite(z) & np.isfinite(zc) & (zc != z)
-        zr, ref, shifted, excursion, ended = _winsorize(zc, m, clip_sd, shift_run=shift_run,
-                                                        reg=reg)
-        # an unmarked closure (a drop) that ended is cleaned from the target too, as if it
-        # were in the calendar: the model neither learns from it nor carries it to other series
-        # (kept for ``move_before``: a drop that looked as if it ended, because the event
-        # days after it were cleaned to the level before it, may be a recent step)
-        self._undo = np.where(excursion, zc - zr, 0.0)
-        zc = np.where(excursion, zr, zc)
-        # surprise: the value against its trailing same-phase median (what the season did not
-        # explain); the linear short-memory term carries it forward. A level shift let
-        # through is in the level features already, not a surprise.
-        self.surprise = np.where(np.isfinite(ref) & ~shifted, zc - ref, 0.0)
-        self._pre = (zc, zr, ref, shifted, ended)  # for ``rebased``; dropped after the fit
-        self.recent_step: tuple[int, float] | None = None
-        self._refit = np.zeros(len(z))  # re-based event days after a recent step
-        self._set_level(None)
-
-    def _set_level(self, until: int | None) -> None:
-        """Offsets and the level features: the periods before a lasting level shift are moved
-        to the new level, so no feature window and no training target straddles the step."""
-        zc, zr, ref, shifted, ended = self._pre
-        self.offset = _rebase_offsets(zc, ref, shifted, ended, self.m, self.year, until=until,
-                                      reg=self.reg)
-        fix = np.zeros(len(zc))
-        step = getattr(self, "recent_step", None)
-        if step is not None and until is None:  # a recent step the fit's back-test found
-            self.offset[:step[0]] += step[1]
-            fix = self._refit
-        self.zc = zc + self.offset + fix
-        self.zr = zr = zr + self.offset + fix
-        m = self.m
-        self.lvl = _rolling(zr, m, "mean")
-        self.lvl4 = _rolling(zr, 4 * m, "mean")
-        self.lvl13 = _rolling(zr, 13 * m, "mean")
-        self.sd4 = _rolling(zr, 4 * m, "std")
-        stack = np.column_stack([_take(zr, np.arange(len(zr)) - j * m) for j in range(4)])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            self.phase4 = np.nanmean(stack, axis=1)
-        self.smooth = _rolling(zr, m, "mean", center=True)
-
-    def reg_ref(self, name: str) -> np.ndarray:
-        """Trailing 4-week mean of known-in-advance column ``name`` (causal), cached."""
-        cache: dict[str, np.ndarray] = self.__dict__.setdefault("_reg_ref", {})
-        if name not in cache:
-            cache[name] = _rolling(np.asarray(self.reg[name], dtype=float), 4 * self.m, "mean")
-        return cache[name]
-
-    def move_before(self, at: int, size: float) -> None:
-        """Put the periods before ``at`` on the level from ``at`` on (``size`` added to their
-        offset): a recent step found by the fit's back-test (``_forecast_recent``)."""
-        at = int(at)
-        self.recent_step = (at, float(size))
-        self._refit = np.zeros(len(self.z))
-        self._set_level(None)
-        # event days from the step on were cleaned to a baseline of the same weekday in the
-        # weeks around them, mostly before the step: on the old level. Their baseline is taken
-        # again on the moved history (the median of the same phase up to 4 seasons either
-        # side, other cleaned days left out), and the surprise from the step on is read
-        # against the moved trailing reference: the step is in the level, not a surprise
-        n, m = len(self.z), self.m
-        # the periods from the step on that were taken for a drop that ended (the event
-        # days after it, cleaned to the old level, looked like its end) are the new level
-        self._refit[at:] = self._undo[at:]
-        self._set_level(None)
-        lags = np.r_[-4:0, 1:5] * m
-        zc = self.zc
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            for t in np.flatnonzero(self.cleaned[at:]) + at:
-                idx = t + lags
-                idx = idx[(idx >= 0) & (idx < n)]
-                idx = idx[~self.cleaned[idx]]
-                if len(idx):
-                    base = float(np.nanmedian(zc[idx]))
-                    if np.isfinite(base):
-                        self._refit[t] += base - zc[t]
-            self._set_level(None)
-            zc = self.zc
-            back = np.arange(at, n)[:, None] - np.arange(1, 5)[None, :] * m
-            ref = np.nanmedian(np.where(back >= 0, zc[np.maximum(back, 0)], np.nan), axis=1)
-        self.surprise = self.surprise.copy()
-        self.surprise[at:] = np.where(np.isfinite(ref), zc[at:] - ref, 0.0)
-
-    def rebased(self, until: int) -> _Ctx:
-        """A copy that knows only the shifts before period ``until`` (the clipping and the
-        surprise are shared: they do not depend on it)."""
-        other = copy.copy(self)
-        other._set_level(until)
-        return other
 
 
 def _graded(panel: Panel) -> list[str]:
@@ -523,7 +121,8 @@ class LightGBMForecaster(BaseForecaster):
         follow_recent_steps: a daily series whose last 14 days ran persistently off a
             forecast of them made the day before (``brain forecast check``'s rule, on the
             calibration fit) has the history before the step moved to the new level
-            (``_follow_recent_steps``); steps inside the clipping bounds are followed too.
+            (``_forecast_recent.follow_recent_steps``); steps inside the clipping bounds are
+            followed too.
     """
 
     model_name = "lightgbm"
@@ -847,7 +446,7 @@ class LightGBMForecaster(BaseForecaster):
             self.conformal_h_ = self._conformal_by_horizon(calib["h"].to_numpy(), score)
             self.conformal_series_ = self._conformal_by_series(calib["__sid"].to_numpy(), score)
             if self.follow_recent_steps:
-                self.recent_steps_ = self._follow_recent_steps(models, shock)
+                self.recent_steps_ = follow_recent_steps(self, models, shock)
         # origins from a recent step on read the history as it was then (not moved): what
         # a forecast made there saw, and the trees learn from them that such a step lasts
         before_step = {sid: (np.array([0, c.recent_step[0]]), [c, self.unmoved_.pop(sid)])
@@ -861,105 +460,6 @@ class LightGBMForecaster(BaseForecaster):
         self.n_train_rows_ = len(x)
         self.feature_names_ = [c for c in x.columns if not c.startswith("__")]
         return self
-
-    def _backcast(self, models: list[lgb.LGBMRegressor], shock: dict,
-                  origins: dict[str, tuple[int, int]],
-                  lifts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
-                  ) -> dict[str, np.ndarray]:
-        """Quantiles (P10, P50, P90 on the modelling scale, conformal band and event lifts
-        included, as ``predict`` forms them) of the ``h`` periods after ``origin`` per series
-        (``origins``: sid -> (origin, h)), forecast from the series' context as the fit left
-        it, with ``models`` (one call per quantile). ``lifts``: per series, the event lift and
-        its variances below and above over the last periods of its grid (``lift_many``)."""
-        parts, order = [], []
-        for sid, (t, n_h) in origins.items():
-            ctx = self.ctx_[sid]
-            h = np.arange(1, n_h + 1)
-            tau = t + h
-            x = self._features(ctx, np.full(n_h, t), h, ctx.ds[tau],
-                               {k: np.asarray(v)[tau] for k, v in ctx.reg.items()})
-            parts.append(x)
-            order.append((sid, t, h))
-        if not parts:
-            return {}
-        raw = self._raw_quantiles(models, shock, pd.concat(parts, ignore_index=True))
-        out, at = {}, 0
-        for sid, t, h in order:
-            q = raw[at:at + len(h)] + self.ctx_[sid].lvl[t]
-            at += len(h)
-            adj = self._conformal_at(h, sid)
-            q[:, 0] -= adj
-            q[:, 2] += adj
-            q = np.sort(q, axis=1)
-            lift, var_lo, var_hi = (v[len(v) - len(self.ctx_[sid].z) + t + h]
-                                    for v in lifts[sid])
-            lo = np.sqrt((q[:, 1] - q[:, 0]) ** 2 + _Z80**2 * var_lo)
-            hi = np.sqrt((q[:, 2] - q[:, 1]) ** 2 + _Z80**2 * var_hi)
-            mid = q[:, 1] + lift
-            out[sid] = np.column_stack([mid - lo, mid, mid + hi])
-        return out
-
-    def _follow_recent_steps(self, models: list[lgb.LGBMRegressor], shock: dict
-                             ) -> dict[str, tuple[pd.Timestamp, float]]:
-        """Move the history before a lasting step of the last weeks that the clipping bounds
-        do not catch (``_forecast_recent``): the calibration fit (which never saw the last
-        year) forecasts each daily series' last ``RECENT_DAYS`` days from the day before them;
-        when those days ran persistently off (``brain forecast check``'s rule), the step is
-        placed within the last ``STEP_WINDOW_DAYS`` and sized by the median of its days
-        against a forecast from the day before it, and the periods before it are put on the
-        new level. Not moved: a step that no longer holds at the end, or one a known-in-advance
-        column of the series explains (the trees learn that from the column).
-
-        Returns the steps moved: series -> (first day of the new level, size on the
-        modelling scale)."""
-        if self.spd_ != 1:
-            return {}  # the rule is for daily series, as the check's warning
-        m = 7
-        n_recent = min(RECENT_DAYS, self.max_h_)
-        window = min(STEP_WINDOW_DAYS, self.max_h_)
-        ready = {sid: c for sid, c in self.ctx_.items()
-                 if len(c.z) > window + 8 * m and np.isfinite(c.lvl[len(c.z) - window - 1])}
-        # the forecast as predict gives it, event lifts and their spread included, against
-        # the values as they were (net of the known-in-advance columns' effect), as
-        # ``brain forecast check`` reads a kept forecast against the actuals
-        lifts = self.effects_.lift_many({sid: c.ds[-window:] for sid, c in ready.items()},
-                                        self.calendar_)
-        # where a step would start: the split of the last ``window`` days' errors of a
-        # forecast made before them; then the days from it on against a forecast made the day
-        # before it, by the check's rule on (at most) their last ``n_recent`` days: a step 12
-        # days old in a window of the last 14 has two days of the old level in it
-        early = self._backcast(models, shock, {sid: (len(c.z) - window - 1, window)
-                                               for sid, c in ready.items()}, lifts)
-        starts = {}
-        for sid, q in early.items():
-            c = ready[sid]
-            k = locate_step(c.z[-window:] - q[:, 1], min_after=MIN_DAYS)
-            if k is not None:
-                starts[sid] = len(c.z) - window + k
-        fresh = self._backcast(models, shock, {sid: (a - 1, len(self.ctx_[sid].z) - a)
-                                               for sid, a in starts.items()}, lifts)
-        moved = {}
-        for sid, q in fresh.items():
-            c, a = self.ctx_[sid], starts[sid]
-            k = min(n_recent, len(q))
-            side = ran_off(c.z[len(c.z) - k:], q[len(q) - k:])
-            if side == 0:
-                continue
-            size = step_size(c.z[a:] - q[:, 1])
-            if size is None or np.sign(size) != side:
-                continue
-            if _moved_with(c.reg, a, 2 * m, len(c.z), during=len(c.z) - a):
-                continue  # a budget or price that moved with it: the trees learn it
-            ended = np.flatnonzero(c._undo[a:] != 0) + a
-            if len(ended) and ended[-1] + 1 < len(c.z) and not c.cleaned[ended[-1] + 1]:
-                # a drop the clipping rule saw end on a day without an event (a closure that
-                # reopened); only event days after it, cleaned to the level before the drop,
-                # can have made a lasting step look ended
-                continue
-            self.unmoved_[sid] = copy.copy(c)
-            c.move_before(a, size)
-            moved[sid] = (pd.Timestamp(c.ds[a]), size)
-        return moved
 
     def _fit_responses(self, panel: Panel, events: EventEffects,
                        drops: dict[str, np.ndarray] | None, m: int) -> dict[str, np.ndarray]:

@@ -17,6 +17,7 @@ import pandas as pd
 from features._calendar import applies_to
 
 from ._forecast_base import (
+    _Z80,
     BaseForecaster,
     Panel,
     future_regressor_values,
@@ -24,7 +25,7 @@ from ._forecast_base import (
     steps_per_day,
 )
 from ._forecast_events import EventEffects, pooled_names
-from ._forecast_gbm import _Z80, LightGBMForecaster
+from ._forecast_gbm import LightGBMForecaster
 
 __all__ = [
     "FORECASTERS",

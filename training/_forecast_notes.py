@@ -263,10 +263,10 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
 def _moved_columns(reg: dict[str, np.ndarray], cut: int, span: int
                    ) -> list[tuple[str, float, float]]:
     """Known-in-advance columns that stepped between the ``span - cut`` periods before the
-    last ``cut`` and those (the forecaster's test, ``_forecast_gbm.column_stepped``: a 0/1 flag
+    last ``cut`` and those (the forecaster's test, ``_forecast_clip.column_stepped``: a 0/1 flag
     on half the days had 'moved' from a median of 0 to 1 on chance, and the note had said the
     forecast follows it): (name, now, then), medians (means where those are equal)."""
-    from ._forecast_gbm import column_stepped
+    from ._forecast_clip import column_stepped
 
     out = []
     for name, vals in reg.items():

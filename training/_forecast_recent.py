@@ -11,7 +11,9 @@ calibration fit, which never saw them) and applies ``persistent_error`` to that 
 rule ``check_forecast`` warns with: on one side of P50 on 13 of 14 days and beyond the band on 5.
 When it holds, the step is placed (``locate_step``) and sized against a forecast from the day
 before it (``step_size``); the forecaster then moves the history before it by that size, as it
-moves a large shift.
+moves a large shift. ``follow_recent_steps`` (called by ``LightGBMForecaster.fit`` with the
+calibration fit's models) does all of this on the forecaster's contexts, forecasting with
+``backcast``.
 
 Inputs are on the forecaster's modelling scale (log1p for counts), with calendar-event days
 already replaced by their baseline, so a planned event is no error.
@@ -19,16 +21,24 @@ already replaced by their baseline, so a planned event is no error.
 
 from __future__ import annotations
 
+import copy
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from ._forecast_base import listed
+from ._forecast_base import _Z80, listed
 from ._forecast_check import MIN_DAYS, RECENT_DAYS, persistent_error
+from ._forecast_clip import _moved_with
 
-__all__ = ["MIN_DAYS", "RECENT_DAYS", "STEP_WINDOW_DAYS", "locate_step", "ran_off",
-           "recent_step_note", "step_size"]
+if TYPE_CHECKING:
+    import lightgbm as lgb
+
+    from ._forecast_gbm import LightGBMForecaster
+
+__all__ = ["MIN_DAYS", "RECENT_DAYS", "STEP_WINDOW_DAYS", "backcast", "follow_recent_steps",
+           "locate_step", "ran_off", "recent_step_note", "step_size"]
 
 STEP_WINDOW_DAYS = 2 * RECENT_DAYS
 """Days before the end within which a step found by ``ran_off`` is placed."""
@@ -104,3 +114,106 @@ def recent_step_note(steps: dict[str, tuple[pd.Timestamp, float]], log: bool) ->
             "level and the history before the step is moved to it. If it is a passing event "
             "still running (an outage, a campaign), mark "
             "it in the calendar and train again")
+
+
+def backcast(fc: LightGBMForecaster, models: list[lgb.LGBMRegressor], shock: dict,
+             origins: dict[str, tuple[int, int]],
+             lifts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+             ) -> dict[str, np.ndarray]:
+    """Quantiles (P10, P50, P90 on the modelling scale, conformal band and event lifts
+    included, as ``predict`` forms them) of the ``h`` periods after ``origin`` per series
+    (``origins``: sid -> (origin, h)), forecast from the series' context as the fit left
+    it, with ``models`` (one call per quantile). ``lifts``: per series, the event lift and
+    its variances below and above over the last periods of its grid (``lift_many``)."""
+    parts, order = [], []
+    for sid, (t, n_h) in origins.items():
+        ctx = fc.ctx_[sid]
+        h = np.arange(1, n_h + 1)
+        tau = t + h
+        x = fc._features(ctx, np.full(n_h, t), h, ctx.ds[tau],
+                         {k: np.asarray(v)[tau] for k, v in ctx.reg.items()})
+        parts.append(x)
+        order.append((sid, t, h))
+    if not parts:
+        return {}
+    raw = fc._raw_quantiles(models, shock, pd.concat(parts, ignore_index=True))
+    out, at = {}, 0
+    for sid, t, h in order:
+        q = raw[at:at + len(h)] + fc.ctx_[sid].lvl[t]
+        at += len(h)
+        adj = fc._conformal_at(h, sid)
+        q[:, 0] -= adj
+        q[:, 2] += adj
+        q = np.sort(q, axis=1)
+        lift, var_lo, var_hi = (v[len(v) - len(fc.ctx_[sid].z) + t + h]
+                                for v in lifts[sid])
+        lo = np.sqrt((q[:, 1] - q[:, 0]) ** 2 + _Z80**2 * var_lo)
+        hi = np.sqrt((q[:, 2] - q[:, 1]) ** 2 + _Z80**2 * var_hi)
+        mid = q[:, 1] + lift
+        out[sid] = np.column_stack([mid - lo, mid, mid + hi])
+    return out
+
+
+def follow_recent_steps(fc: LightGBMForecaster, models: list[lgb.LGBMRegressor], shock: dict
+                        ) -> dict[str, tuple[pd.Timestamp, float]]:
+    """Move the history before a lasting step of the last weeks that the clipping bounds
+    do not catch in the contexts of ``fc`` (a ``LightGBMForecaster`` during its fit): the
+    calibration fit (``models`` and ``shock``, which never saw the last year) forecasts each
+    daily series' last ``RECENT_DAYS`` days from the day before them; when those days ran
+    persistently off (``brain forecast check``'s rule), the step is placed within the last
+    ``STEP_WINDOW_DAYS`` and sized by the median of its days against a forecast from the day
+    before it, and the periods before it are put on the new level (``_Ctx.move_before``; the
+    context as it was is kept in ``fc.unmoved_``). Not moved: a step that no longer holds at
+    the end, or one a known-in-advance column of the series explains (the trees learn that
+    from the column).
+
+    Returns the steps moved: series -> (first day of the new level, size on the
+    modelling scale)."""
+    if fc.spd_ != 1:
+        return {}  # the rule is for daily series, as the check's warning
+    m = 7
+    n_recent = min(RECENT_DAYS, fc.max_h_)
+    window = min(STEP_WINDOW_DAYS, fc.max_h_)
+    ready = {sid: c for sid, c in fc.ctx_.items()
+             if len(c.z) > window + 8 * m and np.isfinite(c.lvl[len(c.z) - window - 1])}
+    # the forecast as predict gives it, event lifts and their spread included, against
+    # the values as they were (net of the known-in-advance columns' effect), as
+    # ``brain forecast check`` reads a kept forecast against the actuals
+    lifts = fc.effects_.lift_many({sid: c.ds[-window:] for sid, c in ready.items()},
+                                  fc.calendar_)
+    # where a step would start: the split of the last ``window`` days' errors of a
+    # forecast made before them; then the days from it on against a forecast made the day
+    # before it, by the check's rule on (at most) their last ``n_recent`` days: a step 12
+    # days old in a window of the last 14 has two days of the old level in it
+    early = backcast(fc, models, shock, {sid: (len(c.z) - window - 1, window)
+                                         for sid, c in ready.items()}, lifts)
+    starts = {}
+    for sid, q in early.items():
+        c = ready[sid]
+        k = locate_step(c.z[-window:] - q[:, 1], min_after=MIN_DAYS)
+        if k is not None:
+            starts[sid] = len(c.z) - window + k
+    fresh = backcast(fc, models, shock, {sid: (a - 1, len(fc.ctx_[sid].z) - a)
+                                         for sid, a in starts.items()}, lifts)
+    moved = {}
+    for sid, q in fresh.items():
+        c, a = fc.ctx_[sid], starts[sid]
+        k = min(n_recent, len(q))
+        side = ran_off(c.z[len(c.z) - k:], q[len(q) - k:])
+        if side == 0:
+            continue
+        size = step_size(c.z[a:] - q[:, 1])
+        if size is None or np.sign(size) != side:
+            continue
+        if _moved_with(c.reg, a, 2 * m, len(c.z), during=len(c.z) - a):
+            continue  # a budget or price that moved with it: the trees learn it
+        ended = np.flatnonzero(c._undo[a:] != 0) + a
+        if len(ended) and ended[-1] + 1 < len(c.z) and not c.cleaned[ended[-1] + 1]:
+            # a drop the clipping rule saw end on a day without an event (a closure that
+            # reopened); only event days after it, cleaned to the level before the drop,
+            # can have made a lasting step look ended
+            continue
+        fc.unmoved_[sid] = copy.copy(c)
+        c.move_before(a, size)
+        moved[sid] = (pd.Timestamp(c.ds[a]), size)
+    return moved

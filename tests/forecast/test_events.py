@@ -157,7 +157,7 @@ def test_the_calibration_fit_does_not_know_a_later_step(fast_gbm: dict,
     before it too, so its errors never reached the conformal scores: the band narrowed (80%
     coverage 94% -> 76%; widening in the 15-28 day band 0.040 against 0.125 unmoved). Origins
     before the step now see it unmoved (0.074 here)."""
-    import training._forecast_gbm as gbm
+    import training._forecast_ctx as ctx_module
 
     rng = np.random.default_rng(1)
     ds = pd.date_range("2023-01-01", periods=700, freq="D")
@@ -166,7 +166,7 @@ def test_the_calibration_fit_does_not_know_a_later_step(fast_gbm: dict,
     series = pd.DataFrame({"series_id": "a", "ds": ds, "y": np.exp(z)})
     moved = LightGBMForecaster(**fast_gbm).fit(series)
     assert moved.ctx_["a"].offset[0] == pytest.approx(np.log(2.0), abs=0.1)
-    monkeypatch.setattr(gbm, "_rebase_offsets", lambda zc, *a, **k: np.zeros(len(zc)))
+    monkeypatch.setattr(ctx_module, "_rebase_offsets", lambda zc, *a, **k: np.zeros(len(zc)))
     kept = LightGBMForecaster(**fast_gbm).fit(series)
     assert moved.conformal_h_[2] > 0.45 * kept.conformal_h_[2]
 
