@@ -50,6 +50,7 @@ from ._forecast_base import (
     Panel,
     future_regressor_values,
     prepare_panel,
+    started_panel,
     steps_per_day,
 )
 
@@ -383,7 +384,8 @@ class LightGBMForecaster(BaseForecaster):
 
     def fit(self, series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> Self:
         """Clean events from history, learn their lifts, fit the quantile models."""
-        panel = prepare_panel(series, self.transform)
+        # a series exported at 0 before it existed starts at its first value
+        panel, self.started_ = started_panel(prepare_panel(series, self.transform))
         self.panel_: Panel = panel
         self.reg_relative_ = _graded(panel)
         self.calendar_ = self._fit_calendar(calendar)

@@ -611,8 +611,8 @@ def test_kinds_new_to_series_equals_the_per_series_rule_without_a_pass_per_serie
 
 
 def test_series_that_start_with_weeks_of_zeros_are_named() -> None:
-    """Product pages exported at 0 before their launch: read as a business at 0, the launch is
-    a step from nothing and the bands of the months after it reached 140x the P50."""
+    """Product pages exported at 0 before their launch: the LightGBM forecaster starts them at
+    their first value; other models read them as a business at 0."""
     ds = pd.date_range("2025-01-01", periods=200)
     page = np.where(np.arange(200) < 60, 0.0, 900.0)
     store = np.where(ds.day_of_week == 6, 0.0, 500.0)  # closed Sundays from the start: fine
@@ -624,3 +624,48 @@ def test_series_that_start_with_weeks_of_zeros_are_named() -> None:
     assert "'page' (0 from 2025-01-01 until 2025-03-02)" in note
     assert "'soon' (0 from 2025-01-01, never above)" in note
     assert "'store'" not in note
+    assert "starts each at its first value" in note
+
+
+def _launched_pages(seed: int) -> pd.DataFrame:
+    """Two product pages exported at 0 before their launch (300 and 500 days), then views
+    with a weekly pattern, a launch peak that fades over a week and a slow decline."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-01-01", periods=800, freq="D")
+    week = np.array([1.0, 1.05, 1.05, 1.0, 0.95, 0.75, 0.7])[ds.day_of_week]
+    frames = []
+    for sid, launch, base in (("page-a", 300, 800.0), ("page-b", 500, 300.0)):
+        t = np.arange(len(ds)) - launch
+        mu = base * (1 + 8 * np.exp(-np.maximum(t, 0) / 6)) * np.exp(-np.maximum(t, 0) / 700)
+        y = np.where(t >= 0, rng.poisson(mu * week * rng.lognormal(0, 0.1, len(ds))), 0)
+        frames.append(pd.DataFrame({"series_id": sid, "ds": ds, "y": y.astype(float)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_a_series_exported_at_zero_before_it_existed_is_read_as_starting_later(
+        fast_gbm: dict) -> None:
+    """Independent check: pages exported at 0 before their launch were read as a business at
+    0; the zeros shrank the clipping scale (0.016 instead of 0.14: ordinary weeks clipped and
+    named outages) and the launch was a step from nothing (P10-P90 263 .. 4,085 around 1,040).
+    The forecaster now starts such a series at its first value: the same forecast, to the
+    last digit, as from the file without those rows, and no drop named on a live page."""
+    series = _launched_pages(0)
+    live = series[series.groupby("series_id")["y"].cumsum() > 0]
+    kept = LightGBMForecaster(**fast_gbm).fit(series).predict(45)
+    dropped = LightGBMForecaster(**fast_gbm).fit(live).predict(45)
+    cols = ["p10", "p50", "p90"]
+    assert np.array_equal(kept[cols].to_numpy(), dropped[cols].to_numpy())
+    assert (kept["p90"] / kept["p50"]).max() < 1.6
+    model = LightGBMForecaster(**fast_gbm).fit(series)
+    assert model.started_ == {"page-a": pd.Timestamp("2024-10-27"),
+                              "page-b": pd.Timestamp("2025-05-15")}
+    assert not [n for n in series_notes(series) if "drops far below" in n]
+
+
+def test_a_series_of_zeros_only_is_kept_whole(fast_gbm: dict) -> None:
+    series = _launched_pages(1)
+    soon = pd.DataFrame({"series_id": "soon", "ds": series["ds"].unique(), "y": 0.0})
+    model = LightGBMForecaster(**fast_gbm).fit(pd.concat([series, soon], ignore_index=True))
+    assert len(model.panel_.series["soon"].ds) == 800
+    assert "soon" not in model.started_
+    assert (model.predict(7, series=["soon"])["p50"] == 0).all()
