@@ -331,6 +331,10 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
         losses = getattr(model, "settings_losses_", [])
         how = (f"chosen on the calibration rows among {len(losses)} (loss "
                + " / ".join(f"{v:.4g}" for v in losses) + ")" if len(losses) > 1 else "as given")
+        if rep.selection_cutoffs:
+            how += (f"; trees counted by boosters fitted on {', '.join(rep.selection_cutoffs)}, "
+                    "the training cutoffs whose labels cover at most half of the calibration "
+                    "window, then refitted on all training cutoffs")
         console.print(f"trees: {rep.best_iteration} of up to {int(chosen['num_leaves'])} leaves, "
                       f"at least {int(chosen['min_child_samples'])} rows per leaf, rate "
                       f"{chosen['learning_rate']:g}, {chosen['colsample']:.0%} of the columns "

@@ -141,6 +141,32 @@ def _calibration_scores(methods: list[str], raw: np.ndarray, y: np.ndarray,
     return out
 
 
+def selection_rows(data: pd.DataFrame, train: np.ndarray, calib: np.ndarray, y: np.ndarray,
+                   horizon_days: int | None, kind: str) -> np.ndarray:
+    """The training rows that choose the number of trees and the settings by early stopping
+    on the calibration rows: those at cutoffs whose label windows cover at most half of the
+    calibration window (at least ``horizon_days / 2`` before the calibration cutoff), as
+    ``validation_overlap`` asks of the validation window; all training rows when no such
+    cutoff exists (or it lacks a class or 20 rows), the horizon is unknown or the split is
+    not by cutoffs.
+
+    A customer's rows at cutoffs 30 days apart share features and most of a 90-day label:
+    boosters fitted on them kept improving on the calibration cutoff while growing worse on
+    the validation cutoff (retail check: 230 trees of 31 leaves, validation AUC 0.841 against
+    0.8535 for the BG/NBD expected orders alone; chosen without the overlapping cutoff: 113
+    trees of 7 leaves, 0.8535).
+    """
+    if not horizon_days or "cutoff" not in data.columns or not calib.any():
+        return train
+    cut = pd.to_datetime(data["cutoff"])
+    first_calib = cut[calib].min()
+    early = train & (cut <= first_calib - pd.Timedelta(days=-(-int(horizon_days) // 2))
+                     ).to_numpy()
+    if early.sum() < 20 or (kind == "classifier" and len(np.unique(y[early])) < 2):
+        return train
+    return early
+
+
 # --------------------------------------------------------------------------------------- model
 
 
@@ -636,9 +662,14 @@ class CustomerModel:
                                      f"label value ({y[mask][0]:.0f}); both 0 and 1 are needed. "
                                      "Use a longer horizon or more customers.")
 
+        # the trees are chosen by boosters fitted on the training cutoffs whose labels cover at
+        # most half of the calibration window (``selection_rows``), then refitted on them all
+        select = selection_rows(data, train, calib, y, self.horizon_days, self.kind)
         booster, self.settings_, self.settings_losses_ = self._fit_settings(
-            x[train], y[train], (x[calib], y[calib]))
+            x[select], y[select], (x[calib], y[calib]))
         best = int(booster.best_iteration or booster.current_iteration())
+        if select.sum() < train.sum():
+            booster = self._train(x[train], y[train], best, None)
         raw_cal, raw_val = self._raw(booster, x[calib]), self._raw(booster, x[valid])
 
         kind = self.kind
@@ -729,6 +760,7 @@ class CustomerModel:
             validation_active=validation_active,
             best_single_feature=best_single,
             overlapping_validation=overlap is not None,
+            selection_cutoffs=cutoffs(select) if select.sum() < train.sum() else (),
         )
         # Kept for plots: validation labels and predictions of the honest (pre-refit) model.
         self.validation_frame_ = pd.DataFrame({

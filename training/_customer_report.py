@@ -124,6 +124,9 @@ class CustomerFitReport:
         overlapping_validation: the training rows' label windows cover more than half of
             the validation window (``validation_overlap``): the validation metrics are
             flattered and the version is not promoted automatically.
+        selection_cutoffs: when not all training cutoffs chose the trees (early stopping and
+            ``AUTO_SETTINGS``), the ones that did: those whose label windows cover at most half
+            of the calibration window (``selection_rows``). Empty: all training rows chose.
     """
 
     task: str
@@ -145,6 +148,7 @@ class CustomerFitReport:
     validation_active: ClassifierMetrics | ValueMetrics | None = None
     best_single_feature: tuple[str, float] | None = None
     overlapping_validation: bool = False
+    selection_cutoffs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
