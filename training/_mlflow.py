@@ -632,7 +632,7 @@ def promote_if_better(
         return done(False, version, cand, f"v{version} already is the champion")
 
     champ_value: float | None = None
-    note = ""
+    note = why = ""
     rescored = False
     same_rows = rows_key is not None and current.tags.get("eval.rows") == rows_key
     if (current.tags.get("eval.key") == evaluation or same_rows) and \
@@ -645,7 +645,7 @@ def promote_if_better(
         got = rescore_champion(f"models:/{name}/{current.version}")
         if isinstance(got, tuple):
             champ_value = None if got[0] is None else float(got[0])
-            cand, note = float(got[1]), f" ({got[2]})" if got[2] else ""
+            cand, note, why = float(got[1]), f" ({got[2]})" if got[2] else "", str(got[2] or "")
         else:
             champ_value = float(got)
         if champ_value is not None:
@@ -654,6 +654,14 @@ def promote_if_better(
             client.set_model_version_tag(name, current.version, f"{tag}.{metric}",
                                          repr(champ_value))
             client.set_model_version_tag(name, current.version, f"{tag}.evaluation", evaluation)
+    if champ_value is None and why:
+        # the rescorer's reason first, in words (a horizon mismatch had read "champion v1 was
+        # evaluated on '<key>', not '<key>', and could not be re-scored (the champion
+        # predicts a 90-day window ...)": `brain models` shows the start of the reason)
+        return done(False, current.version, None,
+                    f"not promoted: {why.rstrip('.')} (v{version} against champion "
+                    f"v{current.version}, evaluated on {current.tags.get('eval.key')!r}; this "
+                    f"version on {evaluation!r}); champion kept")
     if champ_value is None:
         return done(False, current.version, None,
                     f"champion v{current.version} was evaluated on "

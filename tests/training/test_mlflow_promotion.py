@@ -436,3 +436,22 @@ def test_older_versions_read_their_run_s_tags_in_one_place() -> None:
     client.delete_run(old.run_id)
     client._tracking_client.store._hard_delete_run(old.run_id)  # a run deleted for good since
     assert older_run_tags(client, client.get_model_version("toy", old.version)) == {}
+
+
+@pytest.mark.slow
+def test_a_champion_not_compared_is_explained_in_words_first() -> None:
+    """A rescorer that declines (a 90-day champion, a 60-day candidate) gives the reason: it
+    leads, not "champion v1 was evaluated on '<key>', not '<key>'" (brain models shows the
+    start of the reason)."""
+    v1 = _version(1.0, metric=0.2, evaluation="churn|h90")
+    MlflowClient().set_registered_model_alias("toy", CHAMPION, v1)
+    v2 = _version(2.0, metric=0.1, evaluation="churn|h60")
+    why = ("the champion predicts a 90-day window and this version a 60-day one: they answer "
+           "different questions, so they are not compared.")
+    p = promote_if_better("toy", v2, "brier", 0.1, False, "churn|h60",
+                          rescore_champion=lambda uri: (None, 0.1, why))
+    assert not p.promoted
+    assert p.reason.startswith("not promoted: the champion predicts a 90-day window")
+    assert f"against champion v{v1}" in p.reason
+    assert "'churn|h90'" in p.reason
+    assert p.reason.endswith("champion kept")
