@@ -447,7 +447,8 @@ def in_sample_note(model: CustomerModel | object, asof: str | pd.Timestamp,
     days = int((end - asof) / pd.Timedelta(days=1))
     return (f"--asof {asof:%Y-%m-%d} is before the end of the windows this model "
             f"learned from (cutoffs {first:%Y-%m-%d} .. {last:%Y-%m-%d}, {h}-day labels, to "
-            f"{end:%Y-%m-%d}): it has seen up to {days} day{'' if days == 1 else 's'} of what "
+            f"{end - pd.Timedelta(days=1):%Y-%m-%d} inclusive): it has seen up to {days} "
+            f"day{'' if days == 1 else 's'} of what "
             f"happened after this date{whom}, so judging "
             "these scores against it overstates the model (for a backtest, train with "
             "--last-cutoff so the windows end by the date scored)")

@@ -163,7 +163,8 @@ def test_scoring_inside_the_training_windows_is_called_in_sample() -> None:
     # windows: cutoffs 2024-04-04 .. 2024-07-03 (refit: the validation cutoff too), 90 days
     note = in_sample_note(_model(), "2024-09-01")
     assert note is not None
-    assert "cutoffs 2024-04-04 .. 2024-07-03, 90-day labels, to 2024-10-01" in note
+    # the last label day, inclusive, as data_cutoff (it had read the exclusive end 2024-10-01)
+    assert "cutoffs 2024-04-04 .. 2024-07-03, 90-day labels, to 2024-09-30 inclusive" in note
     assert "seen up to 30 days of what happened after this date" in note
     assert "up to 1 day of" in (in_sample_note(_model(), "2024-09-30") or "")  # how small
     assert in_sample_note(_model(), "2024-10-01") is None
