@@ -115,7 +115,11 @@ def _row_ids(req: UsersRequest, id_col: str | None = None) -> list[Any]:
                 isinstance(uid, int) and not INT_ID_MIN <= uid <= INT_ID_MAX):
             raise BadRequestError(
                 f"rows[{i}].{key} must be a string or an integer within 64 bits (longer ids "
-                f"as strings); received {json.dumps(uid)[:60]}", code="invalid_rows",
+                f"as strings); received {json.dumps(uid)[:60]}" + (
+                    f"; send {int(uid)} or \"{int(uid)}\" (files read '{uid!r}' as the id "
+                    f"{int(uid)}, an id column read as floats writes it so)"
+                    if isinstance(uid, float) and uid.is_integer() else ""),
+                code="invalid_rows",
                 field="rows", loc=["rows", i, key])
         out.append(uid)
     return out

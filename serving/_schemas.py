@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictFloat,
@@ -37,10 +38,28 @@ def _int_id(value: str | int) -> str | int:
     return value
 
 
-UserId = Annotated[StrictStr | StrictInt, AfterValidator(_int_id)]
+def _id_kind(value: Any) -> Any:
+    """A clear 400 for a number with a decimal point (or true/false) sent as an id: pydantic's
+    own message had read "user_ids[3].str: Input should be a valid string; user_ids[3].int:
+    Input should be a valid integer" for `12347.0`, which a file's id column read as floats
+    (Online Retail's 'Customer ID') writes and which ``brain`` reads in files as 12347."""
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is not a customer id; send the id as a JSON "
+                         "string or integer")
+    if isinstance(value, float):
+        fix = (f"send {int(value)} (an integer) or \"{int(value)}\"; files read "
+               f"'{value!r}' as the id {int(value)}, an id column read as floats writes it so"
+               if value.is_integer() else "send the id as a JSON string")
+        raise ValueError(f"{value!r} is a number with a decimal point, and a customer id is a "
+                         f"JSON string or integer: {fix}")
+    return value
+
+
+UserId = Annotated[StrictStr | StrictInt, AfterValidator(_int_id), BeforeValidator(_id_kind)]
 """A customer id as sent: a JSON string or integer (within 64 bits: one beyond could not be
 echoed, and had failed the whole answer with a 500). Strict, so `true` (or `1.0`) is a 400
-rather than silently the snapshot's user 1 answered as `1`."""
+rather than silently the snapshot's user 1 answered as `1`; the 400 says what to send
+(``_id_kind``)."""
 
 
 class Strict(BaseModel):

@@ -245,6 +245,21 @@ def test_user_ids_take_no_booleans_or_floats(client: TestClient, path: str, bad:
     assert r.json()["loc"][:2] == ["user_ids", 0]
 
 
+def test_a_float_id_is_a_400_that_says_what_to_send(client: TestClient) -> None:
+    """`12347.0` (an id column read as floats, as Online Retail's 'Customer ID') had been
+    "user_ids[0].str: Input should be a valid string; user_ids[0].int: ...", while files read
+    it as 12347."""
+    r = client.post("/churn_risk", json={"user_ids": ["1", 12347.0]})
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert body["loc"] == ["user_ids", 1]
+    assert "user_ids[1]: 12347.0 is a number with a decimal point" in body["error"]
+    assert "send 12347 (an integer) or \"12347\"" in body["error"]
+    assert "Input should be" not in body["error"]
+    r = client.post("/churn_risk", json={"user_ids": [1.5]})
+    assert "1.5 is a number with a decimal point" in r.json()["error"]
+
+
 def test_validation_errors_name_no_internal_class(client: TestClient) -> None:
     for path, body in [("/forecast_traffic", {"horizon": "10"}),
                        ("/churn_risk", {"user_ids": [1.5, None, True]}),

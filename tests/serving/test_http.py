@@ -324,6 +324,10 @@ def test_row_ids_that_cannot_be_echoed_are_a_400(client: TestClient, bad: Any) -
     assert (body["code"], body["field"], body["loc"]) == ("invalid_rows", "rows",
                                                           ["rows", 1, "user_id"])
     assert "rows[1].user_id must be a string or an integer" in body["error"]
+    if bad == 1.5:
+        assert "send" not in body["error"]
+    r = client.post("/churn_risk", json={"rows": [{**row, "user_id": 12347.0}]})
+    assert "send 12347 or \"12347\" (files read '12347.0' as the id 12347" in r.json()["error"]
 
 
 def test_malformed_json_is_a_400(client: TestClient) -> None:
