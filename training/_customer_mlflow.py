@@ -153,7 +153,8 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
                                         else np.asarray(lowest, dtype=bool)),
                                   directions=_directions(model),
                                   same_as=getattr(model, "same_as_", None),
-                                  disengaged=disengaged_sign(model.task))
+                                  disengaged=disengaged_sign(model.task),
+                                  binary=getattr(model, "binary_", ()))
         for col in text.columns:
             out[col] = text[col]
     return out

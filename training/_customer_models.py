@@ -64,6 +64,7 @@ from training._customer_eval import (
 )
 from training._customer_paths import PathTables, leaf_outputs, path_tables
 from training._customer_reasons import (
+    binary_features,
     feature_directions,
     identical_features,
     prior_directions,
@@ -735,6 +736,9 @@ class CustomerModel:
         # columns that are copies of another here (purchase-only log: last activity = last
         # purchase) give one reason, not two with one value
         self.same_as_ = identical_features(x.iloc[rows], numeric)
+        # 0/1 columns of a table ("SeniorCitizen: yes", not "is high (1 vs typical 0)"); a
+        # model saved before this reads none (its reasons as they were)
+        self.binary_ = binary_features(x, numeric)
         # Rows (user_id, cutoff) the served model was fitted or calibrated on: a later champion
         # comparison leaves them out (``training._customer_mlflow``).
         self.fitted_rows_ = np.unique(row_keys(data)) if "user_id" in data.columns else None

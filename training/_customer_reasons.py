@@ -32,13 +32,14 @@ Reasons of the lowest tier (``down=``) name what keeps the score low instead.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from training._customer_columns import as_float
+from training._customer_columns import DERIVED, SHARE_PREFIXES, as_float
 
 __all__ = [
     "REASON_NAMES",
@@ -233,7 +234,8 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
                        down: np.ndarray | None = None,
                        directions: dict[str, int] | None = None,
                        same_as: dict[str, str] | None = None,
-                       disengaged: int = 0) -> pd.DataFrame:
+                       disengaged: int = 0,
+                       binary: Collection[str] = ()) -> pd.DataFrame:
     """``top_reasons`` on an ``(n, len(columns))`` contribution array (no ``bias`` column).
 
     ``disengaged``: the sign of the score push a less engaged customer gets (+1 churn, -1
@@ -244,6 +246,9 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
     (``identical_features``; days since the last activity and since the last purchase in a
     purchase-only log): its contribution is credited to that one, so the two never appear as
     two reasons with one value.
+
+    ``binary``: 0/1 columns of a customer table (the model's ``binary_``,
+    ``binary_features``), whose reasons read "SeniorCitizen: yes" / "SeniorCitizen: no".
 
     Vectorised: the ``top`` largest contributions come from a partial sort, and each sentence is
     formatted once per distinct (feature, displayed value, high/low) and then gathered, so a
@@ -282,7 +287,7 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
             for f in np.unique(idx[pos]):
                 rows = np.flatnonzero(pos & (idx == f))
                 if f not in cache:
-                    cache[f] = _sentences(columns[f], features[columns[f]], typical)
+                    cache[f] = _sentences(columns[f], features[columns[f]], typical, binary)
                 local, sentences = cache[f]
                 codes[rows] = local[rows] + len(texts)
                 texts.extend(sentences)
@@ -583,6 +588,26 @@ _POOLED = frozenset({"top_category", "top_purchase_category", "top_channel"})
 """Text features whose value 'other' stands for the pooled less frequent values."""
 
 
+def binary_features(x: pd.DataFrame, numeric: list[str]) -> tuple[str, ...]:
+    """Numeric columns of a customer's own table that hold only 0 and 1 (both) at fit, such as
+    a Telco export's ``SeniorCitizen``: their reasons read "SeniorCitizen: yes" / "...: no",
+    not "SeniorCitizen is high (1 vs typical 0)". Columns of the event pipeline (counts in a
+    window, shares, the flags of ``FLAG_SENTENCES``) are never binary here: an
+    ``orders_7d`` of only 0 and 1 in a small shop is still a count."""
+    from features._catalogue import CATALOGUE
+
+    out = []
+    for col in numeric:
+        if (col in REASON_NAMES or col in CATALOGUE or col in FLAG_SENTENCES
+                or _WINDOW.match(col) or col.startswith(SHARE_PREFIXES) or col in DERIVED):
+            continue
+        v = as_float(x[col])
+        seen = np.unique(v[~np.isnan(v)])
+        if len(seen) == 2 and seen[0] == 0 and seen[1] == 1:
+            out.append(col)
+    return tuple(out)
+
+
 def identical_features(x: pd.DataFrame, numeric: list[str]) -> dict[str, str]:
     """Numeric columns of ``x`` equal to an earlier one on every row (missing cells in the same
     rows), mapped to that earlier column. The model runs it on the (up to 5,000) sampled
@@ -656,9 +681,10 @@ def _near(value: float, typical: float) -> str:
     return "slightly " if typical != 0 and abs(value - typical) < 0.1 * abs(typical) else ""
 
 
-def _sentences(name: str, values: pd.Series, typical: dict[str, float]
-               ) -> tuple[np.ndarray, list[str]]:
-    """Per row, a code into the returned list of distinct sentences for feature ``name``."""
+def _sentences(name: str, values: pd.Series, typical: dict[str, float],
+               binary: Collection[str] = ()) -> tuple[np.ndarray, list[str]]:
+    """Per row, a code into the returned list of distinct sentences for feature ``name``
+    (``binary``: 0/1 columns, read "name: yes" / "name: no"; ``binary_features``)."""
     label = reason_label(name)
     t = typical.get(name, float("nan"))
     if not np.isnan(t):  # a numeric feature; text cells at scoring (``'unknown'``) are unknown
@@ -666,7 +692,8 @@ def _sentences(name: str, values: pd.Series, typical: dict[str, float]
         codes, uniques = pd.factorize(_display_key(v))
         shown_t = float(_display_key(np.array([t], dtype=float))[0])
         tfmt = _fmt(float(t))
-        flag = FLAG_SENTENCES.get(name)
+        flag = FLAG_SENTENCES.get(name) or (
+            (f"{label}: yes", f"{label}: no") if name in binary else None)
         texts = [flag[0] if flag and u == 1 else flag[1] if flag and u == 0 else
                  f"{label} is at the typical level ({_fmt(float(u))})" if u == shown_t else
                  f"{label} is {_near(u, shown_t)}{'high' if u > shown_t else 'low'} "

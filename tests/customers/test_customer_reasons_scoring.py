@@ -762,3 +762,28 @@ def test_order_values_and_refunds_that_read_the_same_give_one_reason() -> None:
     assert sum("refunded" in r.lower() or "refund" in r.lower() for r in first) == 1
     second = got.iloc[1].dropna().tolist()  # other values: separate reasons
     assert any("average order value (last year)" in r for r in second)
+
+
+def test_a_zero_one_table_column_reads_yes_or_no() -> None:
+    """A Telco-like export's SeniorCitizen (0/1) read "SeniorCitizen is high (1 vs typical
+    0)"; the model records its 0/1 columns and the reasons say "SeniorCitizen: yes". A count
+    that is not 0/1 keeps high/low, and a model saved before the record reads as it did."""
+    rng = np.random.default_rng(3)
+    n = 3_000
+    senior = (rng.random(n) < 0.2).astype(int)
+    tenure = rng.integers(0, 72, n).astype(float)
+    logit = -1.0 + 2.0 * senior - 0.04 * tenure
+    table = pd.DataFrame({"user_id": [f"c{i}" for i in range(n)], "SeniorCitizen": senior,
+                          "tenure": tenure,
+                          "label_churn": (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)})
+    model = CustomerModel("churn", n_estimators=100).fit(table)
+    assert model.binary_ == ("SeniorCitizen",)
+    out = score_frame(model, table.drop(columns="label_churn"), reason_method="path")
+    text = out.filter(like="reason_").stack().astype(str)
+    assert text.str.contains("SeniorCitizen: yes").any()
+    assert not text.str.contains("SeniorCitizen is").any()
+    assert text.str.contains(r"tenure is (?:slightly )?(?:high|low)").any()
+    del model.binary_  # as a model pickled before it existed
+    old = score_frame(model, table.drop(columns="label_churn"), reason_method="path")
+    assert old.filter(like="reason_").stack().astype(str).str.contains(
+        r"SeniorCitizen is (?:slightly )?high \(1 vs typical 0\)").any()
