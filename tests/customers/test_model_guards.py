@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
+from sklearn.metrics import roc_auc_score
 
 from training._customer_calibration import Calibrator
 from training._customer_mlflow import train_and_register
@@ -118,12 +119,28 @@ def test_isotonic_end_blocks_are_bounded_by_the_rule_of_succession() -> None:
     cal = Calibrator("isotonic").fit(raw, y)
     p = cal.transform(np.array([-5.0, 0.0, 29.0, 75.0, 99.0, 500.0]), "classifier")
     n_low, n_high = 30, 49  # rows 0..29 all 0; rows 51..99 all 1
-    assert p[0] == p[1] == p[2] == pytest.approx(1 / (n_low + 2))
-    assert p[3] == p[4] == p[5] == pytest.approx((n_high + 1) / (n_high + 2))
+    assert p[:3] == pytest.approx([1 / (n_low + 2)] * 3, abs=2e-9)
+    assert p[3:] == pytest.approx([(n_high + 1) / (n_high + 2)] * 3, abs=2e-9)
     assert ((p > 0) & (p < 1)).all()
     # a block rate strictly inside (0, 1) is untouched
     mid = cal.transform(np.array([40.0]), "classifier")
     assert mid[0] == pytest.approx(20 / 21)
+
+
+def test_isotonic_calibration_keeps_the_boosters_order_within_a_block() -> None:
+    """Isotonic blocks had given their customers one probability: a retail check's churn
+    scores ranked at AUC 0.8517 where the margins did at 0.8535."""
+    rng = np.random.default_rng(0)
+    raw = rng.normal(size=2_000)
+    y = (rng.random(2_000) < 1 / (1 + np.exp(-2 * raw))).astype(float)
+    cal = Calibrator("isotonic").fit(raw, y)
+    grid = np.linspace(-4, 4, 801)
+    p = cal.transform(grid, "classifier")
+    assert (np.diff(p) > 0).all()  # strictly increasing: no ties left
+    plain = np.clip(cal.model_.predict(grid), *cal.bounds_)
+    assert np.abs(p - plain).max() <= 1e-9  # no probability moves
+    assert roc_auc_score(y, cal.transform(raw, "classifier")) == pytest.approx(
+        roc_auc_score(y, raw), abs=1e-12)
 
 
 # ---------------------------------------------------------------- D / E: guards
