@@ -18,9 +18,10 @@ Within a block isotonic regression gives every customer the same probability, wh
 the booster's order of them: on a retail check (2,916 validation customers, 90-day churn) the
 calibrated scores ranked at AUC 0.8517 where the booster's margins did at 0.8535 (the best single
 feature: 0.8535), and top-decile buyers 0.845 against 0.856. ``TIE_BREAK`` keeps that order:
-each probability gains at most ``TIE_BREAK`` times a strictly increasing function of the margin,
-so the calibrated scores order customers exactly as the booster does while no probability moves
-by more than 1e-9 (Brier, calibration and tiers are unchanged).
+each probability moves a ``TIE_BREAK`` share of the way to a strictly increasing function of the
+margin in (0, 1), so it stays within [0, 1]; the calibrated scores order customers exactly as
+the booster does while no probability moves by more than 1e-9 (Brier, calibration and tiers
+are unchanged).
 
 References:
     Platt, J. (1999). Probabilistic outputs for support vector machines and comparisons to
@@ -39,7 +40,7 @@ from sklearn.linear_model import LogisticRegression
 __all__ = ["TIE_BREAK", "Calibrator"]
 
 TIE_BREAK = 1e-9
-"""Most an isotonic probability is raised to keep the booster's order within a block."""
+"""Most an isotonic probability moves to keep the booster's order within a block."""
 
 
 class Calibrator:
@@ -74,9 +75,13 @@ class Calibrator:
         if self.method == "isotonic":
             lo, hi = getattr(self, "bounds_", (0.0, 1.0))  # models pickled before the bounds
             fitted = self.model_.predict(raw)  # type: ignore[union-attr]
-            # the booster's order inside a block (models pickled before: the same)
+            # the booster's order inside a block (models pickled before: the same), as a step
+            # of at most TIE_BREAK towards ``order`` in (0, 1): a probability stays within
+            # [0, 1] (a model pickled before the bounds clips to 1.0, which a plain
+            # ``+ TIE_BREAK * order`` had raised to 1.000000001)
             order = 0.5 + np.arctan(np.asarray(raw, dtype=np.float64)) / np.pi
-            return np.clip(np.asarray(fitted, dtype=np.float64), lo, hi) + TIE_BREAK * order
+            p = np.clip(np.asarray(fitted, dtype=np.float64), lo, hi)
+            return p + TIE_BREAK * (order - p)
         if self.method == "sigmoid":
             return self.model_.predict_proba(raw.reshape(-1, 1))[:, 1]  # type: ignore[union-attr]
         if self.method == "scale":

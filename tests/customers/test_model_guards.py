@@ -143,6 +143,18 @@ def test_isotonic_calibration_keeps_the_boosters_order_within_a_block() -> None:
         roc_auc_score(y, raw), abs=1e-12)
 
 
+def test_isotonic_tie_break_keeps_an_old_models_probabilities_within_0_and_1() -> None:
+    """A model pickled before ``bounds_`` clips to (0, 1): its all-1 end block is 1.0, which the
+    tie-break had raised to 1.000000001."""
+    raw = np.arange(100, dtype=float)
+    y = (raw > 50).astype(float)
+    cal = Calibrator("isotonic").fit(raw, y)
+    del cal.__dict__["bounds_"]  # as unpickled from before the bounds
+    p = cal.transform(np.array([-5.0, 0.0, 60.0, 99.0, 500.0]), "classifier")
+    assert ((p >= 0) & (p <= 1)).all()
+    assert (np.diff(p) > 0).all()  # the order is still kept
+
+
 # ---------------------------------------------------------------- D / E: guards
 def test_auc_interval_matches_hanley_mcneil_hand_computation() -> None:
     # A = 0.9 with 50 positives and 50 negatives, by hand: Q1 = 0.9/1.1 = 0.818182,
