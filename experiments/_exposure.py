@@ -11,11 +11,15 @@ analysis: it was assigned and exposed), with a note counting them.
 A row is before the exposure when its calendar day is before the exposure's day; when the time
 column carries times of day (some value not at midnight), when its timestamp is before the
 exposure's. Rows of the exposure day in a date-only time column are kept: their order within
-the day is unknown.
+the day is unknown. When both columns give a time zone on every value (an offset, ``Z``, a
+``UTC`` / ``GMT`` word, or a zone-aware column), the timestamps are compared as instants: an
+order at 07:30Z is after an exposure at 09:00+02:00 (07:00Z), which their local clock times
+(each zone dropped, as for calendar days) had read as before.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +44,31 @@ class Exposure:
 def _examples(values: pd.Index, shown: int = 5) -> str:
     out = ", ".join(repr(str(v)) for v in values[:shown])
     return out + (", ..." if len(values) > shown else "")
+
+
+_ZONE = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$",
+                   re.IGNORECASE)
+"""A time of day followed by a time zone (as ``experiments._time.parse_times`` drops it)."""
+
+
+def _instants(frame: pd.DataFrame, col: str) -> pd.Series | None:
+    """``col`` as UTC timestamps (zone-naive) when every value present gives its time zone,
+    else ``None`` (local clock times are all there is to compare)."""
+    raw = frame[col].reset_index(drop=True)
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        return raw.dt.tz_convert("UTC").dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype) or pd.api.types.is_numeric_dtype(
+            raw.dtype):
+        return None
+    text = raw.astype("string").str.strip()
+    present = (text.notna() & (text != "")).to_numpy(dtype=bool)
+    if not present.any() or not text[present].str.contains(_ZONE).all():
+        return None
+    text = text.str.replace(r"\s*(?:UTC|GMT)$", "+00:00", regex=True, case=False)
+    parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+    if parsed[present].isna().any():
+        return None
+    return parsed.dt.tz_localize(None)
 
 
 def resolve_exposure(frame: pd.DataFrame, unit_col: str | None, time_col: str | None,
@@ -77,7 +106,12 @@ def resolve_exposure(frame: pd.DataFrame, unit_col: str | None, time_col: str | 
     at = pd.Series(first.reindex(ids.to_numpy()).to_numpy(), name=exposure_col)
     timed = bool((times != times.dt.normalize()).any())
     if timed:
-        before = (times < at).to_numpy()
+        t_utc, e_utc = _instants(frame, time_col), _instants(frame, exposure_col)
+        if t_utc is not None and e_utc is not None:  # both zoned: compare instants
+            at_utc = e_utc.groupby(ids.to_numpy(), sort=False).min().reindex(ids.to_numpy())
+            before = (t_utc.to_numpy() < at_utc.to_numpy())
+        else:
+            before = (times < at).to_numpy()
     else:
         before = (times.dt.normalize() < at.dt.normalize()).to_numpy()
     notes = []

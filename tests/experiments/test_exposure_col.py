@@ -113,6 +113,24 @@ def test_the_exposure_may_be_on_some_rows_only_and_the_earliest_counts() -> None
                             "exposure timestamps (e.g. 'u599')") for w in res.warnings)
 
 
+def test_zoned_timestamps_are_compared_as_instants() -> None:
+    """An event log in UTC and an exposure written with the local offset: an order at 07:30Z
+    follows an exposure at 09:00+02:00 (07:00Z); with each zone dropped it had read 07:30 <
+    09:00, before the exposure, and was left out."""
+    rows = _rows(n=200, timed=True)
+    utc = rows.copy()
+    utc["date"] = [f"{pd.Timestamp(t):%Y-%m-%dT%H:%M:%S}Z" for t in rows["date"]]
+    utc["exposed_at"] = [f"{pd.Timestamp(e) + pd.Timedelta(hours=2):%Y-%m-%dT%H:%M:%S}+02:00"
+                         for e in rows["exposed_at"]]
+    same = ex.analyze(rows, "variant", "control", "orders", unit_col="user_id",
+                      time_col="date", exposure_col="exposed_at")
+    zoned = ex.analyze(utc, "variant", "control", "orders", unit_col="user_id",
+                       time_col="date", exposure_col="exposed_at")
+    assert zoned.comparisons == same.comparisons
+    note = [w for w in zoned.warnings if "before their unit's exposure" in w]
+    assert note == [w for w in same.warnings if "before their unit's exposure" in w]
+
+
 def test_exposure_errors_name_the_input_and_drop_nothing() -> None:
     rows = _rows(n=60)
     with pytest.raises(ExperimentInputError, match="needs the unit id column") as err:
