@@ -449,7 +449,9 @@ class Brain:
         if clock:
             notes.append(clock)
         grid = fc_model.panel_.series[req.series_id].ds
-        step = grid[-1] - grid[-2] if len(grid) > 1 else pd.Timedelta(days=1)
+        # the model's period (a series started at its last hour by ``started_panel`` has a
+        # grid of one period, which had read as a day on an hourly model)
+        step = fc_model.panel_.step
         first, last = grid[-1] + step, grid[-1] + step * req.horizon
         if given is not None and len(given):
             outside = given[(pd.to_datetime(given["end"]) < first.normalize())

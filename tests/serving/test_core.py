@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -586,3 +587,31 @@ def test_the_api_names_a_learned_event_kind_the_forecast_periods_lack(
     assert "--calendar" not in seen["add"]
     assert "--horizon" not in seen["longer"]
     assert seen["series"] == ["total"]  # kinds that never move the series are left out
+
+
+def test_forecast_periods_of_an_hourly_series_started_at_its_last_hour() -> None:
+    """A page exported at 0 for weeks and live for its last hour only is started there
+    (``started_panel``): its grid holds one period, whose step had been taken as a day, so an
+    event 10 days after a 24-hour horizon was not named as outside the forecast periods."""
+    from types import SimpleNamespace
+
+    from training._forecast_gbm import LightGBMForecaster
+
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2026-01-01", periods=24 * 40, freq="h")
+    live = rng.poisson(100 + 50 * np.sin(np.arange(len(ds)) * 2 * np.pi / 24)).astype(float)
+    page = np.zeros(len(ds))
+    page[-1] = 80.0
+    fc = LightGBMForecaster(n_estimators=30).fit(pd.concat([
+        pd.DataFrame({"series_id": "a", "ds": ds, "y": live}),
+        pd.DataFrame({"series_id": "b", "ds": ds, "y": page})]))
+    assert len(fc.panel_.series["b"].ds) == 1
+    loaded = SimpleNamespace(name="traffic_forecaster", version="1", tags={}, metrics={},
+                             model=SimpleNamespace(forecaster=fc))
+    champions = SimpleNamespace(get=lambda name: loaded, errors={}, registry_error=None)
+    brain = Brain(champions, None)  # type: ignore[arg-type]
+    out = brain.forecast(ForecastRequest(series_id="b", horizon=24, calendar=[
+        {"name": "Launch push", "start": "2026-02-20", "end": "2026-02-20",
+         "kind": "promotion"}]))
+    assert any("1 calendar events fall outside the forecast periods 2026-02-10 .. "
+               "2026-02-10 23:00" in n for n in out["notes"]), out["notes"]
