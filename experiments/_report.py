@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from experiments._errors import ExperimentInputError
 from experiments._results import Comparison, ExperimentResult
@@ -20,6 +21,14 @@ __all__ = ["interval_plot", "render_html", "render_markdown", "time_plot", "time
 _TIME_HEADING = ": effects over time"
 ALL_UNITS = "(all units)"
 """The segment cell of a time view's rows over every unit."""
+
+
+def _png(fig: Any, plt: Any, dpi: int) -> bytes:
+    """The figure as PNG bytes (closed afterwards: a report draws one per metric)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
 
 
 def _fmt(x: float | None, digits: int = 4) -> str:
@@ -76,10 +85,7 @@ def interval_plot(result: ExperimentResult, metric: str) -> bytes:
     ax.set_title(f"{metric} (guardrail: colours use unadjusted p-values)" if guardrail
                  else f"{metric} (colours: significant after {result.correction} correction)")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+    return _png(fig, plt, dpi=110)
 
 
 def time_plot(result: ExperimentResult, metric: str) -> bytes:
@@ -149,10 +155,7 @@ def time_plot(result: ExperimentResult, metric: str) -> bytes:
             ax.set_title(title, fontsize=9)
             ax.set_xlabel("days since the unit's first exposure")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+    return _png(fig, plt, dpi=100)
 
 
 def time_segment_plot(result: ExperimentResult, metric: str) -> bytes:
@@ -201,10 +204,7 @@ def time_segment_plot(result: ExperimentResult, metric: str) -> bytes:
             ax.tick_params(axis="x", labelsize=7, rotation=30 if kind == "cumulative" else 0)
             ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+    return _png(fig, plt, dpi=100)
 
 
 def _time_tables(result: ExperimentResult) -> list[tuple[str, list[str], list[list[str]]]]:
