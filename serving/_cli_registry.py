@@ -1,0 +1,234 @@
+"""Registry commands: ``brain promote`` (move a champion by hand) and ``brain models`` (the
+registered models, their versions, what each learned from and the history of champion moves).
+
+``serving.cli`` mounts them as top-level commands.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from ._cli_common import console, friendly_errors
+
+__all__ = ["models", "promote"]
+
+
+@friendly_errors
+def promote(
+    name: Annotated[str, typer.Argument(help="Registered model: churn, purchase_propensity, "
+                                             "customer_value, traffic_forecaster, ...")],
+    version: Annotated[str, typer.Argument(help="Version to make the champion.")],
+    reason: Annotated[str, typer.Option(help="Why, recorded on the version's promotion tag."
+                                        )] = "chosen by hand",
+) -> None:
+    """Make a registered version the champion by hand (training moves the alias only when a
+    version wins a fair comparison; this is the explicit opt-in, e.g. for a version trained on
+    another population)."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from training._mlflow import CHAMPION, configure_mlflow, set_champion
+
+    configure_mlflow()
+    client = MlflowClient()
+    versions = sorted(int(v.version) for v in _model_versions(client, name, "promote"))
+    if not version.isdigit() or int(version) not in versions:
+        raise ValueError(f"promote: {name} has no version {version!r}; versions: "
+                         f"{', '.join(map(str, versions))}")
+    try:
+        # str: MLflow 3 returns the version as an int here, so "promote churn 1" on champion
+        # v1 had moved the alias onto itself and printed "-> v1 (was v1)"
+        before = str(client.get_model_version_by_alias(name, CHAMPION).version)
+    except MlflowException:
+        before = None
+    if before == version:
+        console.print(f"{name} v{version} already is the champion", highlight=False)
+        return
+    set_champion(name, version, reason)
+    was = f" (was v{before})" if before else ""
+    console.print(f"[green]{name}@champion -> v{version}[/]{was}: {reason}", highlight=False)
+
+
+def _model_versions(client, name: str, command: str,  # type: ignore[no-untyped-def]
+                    allow_empty: bool = False) -> list:
+    """The registered versions of ``name``; an error naming the store's models when none
+    (``allow_empty``: a registered model without versions, e.g. all deleted in the MLflow UI,
+    gives an empty list)."""
+    from mlflow.exceptions import MlflowException
+
+    from training._mlflow import store_note
+
+    try:
+        versions = list(client.search_model_versions(f"name = '{name}'"))
+    except MlflowException:
+        versions = []
+    if not versions:
+        names = sorted(m.name for m in client.search_registered_models())
+        if name in names:
+            if allow_empty:
+                return []
+            raise ValueError(f"{command}: {name!r} is registered in {store_note()} but has no "
+                             "versions (deleted, or its registration failed); train it again")
+        raise ValueError(f"{command}: no registered model {name!r} in {store_note()}; "
+                         f"registered: {', '.join(names) or 'none'}")
+    return versions
+
+
+def _short(text: str | None, width: int = 90) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+@friendly_errors
+def models(
+    name: Annotated[str | None, typer.Argument(help="A registered model (churn, "
+                                                    "traffic_forecaster, ...) for its versions "
+                                                    "and champion history; none for all.")
+                    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables."
+                                          )] = False,
+) -> None:
+    """List registered models with their champion, or one model's versions and the history of
+    its champion moves (who moved it, when, why)."""
+    from mlflow import MlflowClient
+    from rich.table import Table
+
+    from training._customer_labels import version_label_words
+    from training._mlflow import (
+        CHAMPION,
+        champion_moves,
+        configure_mlflow,
+        data_text,
+        store_note,
+    )
+
+    configure_mlflow()
+    client = MlflowClient()
+    if name is None:
+        rows = []
+        for m in sorted(client.search_registered_models(), key=lambda m: m.name):
+            champ = _champion_version(client, m.name)
+            moves = champion_moves(m.name)
+            last = moves[-1] if moves else None
+            outside = champ is not None and (last is None or last.version != str(champ))
+            versions = _model_versions(client, m.name, "models", allow_empty=True)
+            # no champion now but recorded moves: the alias was removed outside brain, and
+            # the last move's time and author describe no current champion
+            current = champ is not None and not outside and last is not None
+            current_mv = next((v for v in versions if str(v.version) == champ), None)
+            data = (_version_data(client, current_mv) if current_mv is not None
+                    else dict.fromkeys(("data_cutoff", "data_start", "n_series",
+                                        "n_customers")))
+            rows.append({"model": m.name, "champion": champ, "versions": len(versions),
+                         "champion_since": last.at if current and last else None,
+                         "moved_by": ("outside brain or before its history" if outside
+                                      else last.by if current and last
+                                      else "alias removed outside brain" if moves else None),
+                         "moved_by_user": (last.user or None) if current and last else None,
+                         "moves": len(moves),
+                         # what the champion learned from (version_data)
+                         **{f"champion_{k}": v for k, v in data.items()}})
+        if as_json:
+            typer.echo(json.dumps(rows, indent=1))  # plain: rich would wrap long lines
+            return
+        if not rows:
+            console.print(f"nothing is registered in {store_note()}", highlight=False)
+            return
+        table = Table(title=f"Registered models ({store_note().split(' (')[0]})")
+        for col in ("model", "champion", "versions", "champion since", "moved by", "moves",
+                    "champion's data"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(r["model"], f"v{r['champion']}" if r["champion"] else "none",
+                          str(r["versions"]), r["champion_since"] or "",
+                          (f"{r['moved_by']} ({r['moved_by_user']})" if r["moved_by_user"]
+                           else r["moved_by"] or ""), str(r["moves"]),
+                          data_text({k.removeprefix("champion_"): v for k, v in r.items()}))
+        console.print(table)
+        console.print("brain models NAME: its versions and champion history", highlight=False)
+        return
+    versions = sorted(_model_versions(client, name, "models", allow_empty=True),
+                      key=lambda v: int(v.version))
+    champ = _champion_version(client, name)
+    moves = champion_moves(name)
+    outside = champ is not None and (not moves or moves[-1].version != champ)
+    by_version = {str(v.version): _version_data(client, v) for v in versions}
+    if as_json:
+        typer.echo(json.dumps({
+            "model": name, "champion": champ,
+            "versions": [{"version": str(v.version),
+                          "created": _utc(v.creation_timestamp),
+                          "evaluation": v.tags.get("eval.key"),
+                          **by_version[str(v.version)],
+                          "label": version_label_words(name, v.tags),
+                          "code_version": v.tags.get("code.version"),
+                          "promotion": v.tags.get("promotion")} for v in versions],
+            "champion_moves": [move.__dict__ for move in moves],
+            "champion_set_outside_history": outside}, indent=1))
+        return
+    labels = {str(v.version): version_label_words(name, v.tags) for v in versions}
+    table = Table(title=f"{name}: versions")
+    cols = ("version", "created (UTC)", "champion") + (
+        ("label",) if any(labels.values()) else ()) + (
+        "data (window, count)", "promotion (last decision)")
+    for col in cols:
+        table.add_column(col)
+    for v in versions:
+        label = ((labels[str(v.version)] or "",) if any(labels.values()) else ())
+        table.add_row(f"v{v.version}", _utc(v.creation_timestamp),
+                      "yes" if str(v.version) == champ else "", *label,
+                      data_text(by_version[str(v.version)]) or "not recorded",
+                      _short(v.tags.get("promotion")))
+    console.print(table)
+    if moves:
+        hist = Table(title=f"{name}: champion moves")
+        for col in ("#", "at (UTC)", "from", "to", "by", "reason"):
+            hist.add_column(col)
+        for move in moves:
+            hist.add_row(str(move.seq), move.at, f"v{move.previous}" if move.previous else "none",
+                         f"v{move.version}", _by(move), _short(move.reason))
+        console.print(hist)
+    if outside:
+        console.print(
+            f"[yellow]{name}@{CHAMPION} points at v{champ}, which "
+            + ("no recorded move made" if moves else "was set before brain recorded champion "
+               "moves, or outside brain")
+            + " (e.g. in the MLflow UI or API): not in this history[/]", highlight=False)
+    elif champ is None and not versions:
+        console.print(f"{name} is registered but has no versions (deleted, or its registration "
+                      "failed)", highlight=False)
+    elif champ is None:
+        console.print(f"{name} has no champion; brain promote {name} VERSION sets one",
+                      highlight=False)
+
+
+def _by(move) -> str:  # type: ignore[no-untyped-def]
+    """How and by whom a champion move was made: 'hand (alice)', 'training (bob)'."""
+    return f"{move.by} ({move.user})" if move.user else move.by
+
+
+def _version_data(client, mv) -> dict:  # type: ignore[no-untyped-def]
+    """``training._mlflow.version_data`` of registered version ``mv``; a version registered
+    before its data tags were recorded is completed from its training run's tags."""
+    from training._mlflow import older_run_tags, version_data
+
+    return version_data(mv.tags, older_run_tags(client, mv))
+
+
+def _champion_version(client, name: str) -> str | None:  # type: ignore[no-untyped-def]
+    from training._mlflow import _champion
+
+    current = _champion(client, name)  # asks for the alias: a search does not fill aliases in
+    return None if current is None else str(current.version)
+
+
+def _utc(millis: int | None) -> str:
+    if not millis:
+        return ""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="seconds")
+
