@@ -125,13 +125,13 @@ def _log_lift(c: Comparison) -> tuple[float, float] | None:
     """A comparison's relative lift on the log scale, ``log(1 + lift)``, and its standard error
     (from its relative interval: the delta method's, divided by ``1 + lift``, or a log-scale
     interval's own), or None where the means are not both positive."""
-    from experiments._analysis import _quantile
+    from experiments._compare import t_quantile
 
     rel, lo, hi = c.relative_effect, c.relative_ci_low, c.relative_ci_high
     if not (c.control_mean > 0 and np.isfinite([rel, lo, hi]).all() and 1 + rel > 0
             and hi > lo):
         return None
-    q = _quantile(1 - c.alpha / 2, c.df)
+    q = t_quantile(1 - c.alpha / 2, c.df)
     if c.relative_interval == "delta":
         sd = (hi - lo) / (2 * q) / (1 + rel)
     elif 1 + lo > 0:
