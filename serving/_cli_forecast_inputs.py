@@ -1,0 +1,198 @@
+"""Inputs of the forecast commands: the shared options, reading a series file or events
+(aggregated into visits, orders and revenue series) with the calendar, checking the calendar's
+channels against the series, and the notes on what a model will do with the data.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from ._cli_common import print_notes, show_note
+
+__all__ = ["CalendarOpt", "DataOpt", "EventsOpt", "FoldsOpt", "FreqOpt", "HorizonOpt",
+           "ModelOpt", "OnlyOpt", "OriginsOpt", "OutOpt", "SeriesOpt", "TzOpt",
+           "calendar_outside_note", "check_calendar_channels", "check_data_calendar", "load_inputs",
+           "route_training_notes"]
+
+_DEFAULT_SERIES = ("total", "orders:total", "revenue:total")
+
+
+class _TrainingNotes(logging.Handler):
+    """The forecasters' warnings (e.g. negative values) as ``note:`` lines, each once."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        show_note(record.getMessage())
+
+
+def route_training_notes() -> None:
+    """Show ``training``'s warnings once, as notes (fits log them on every fold otherwise)."""
+    logger = logging.getLogger("training")
+    if not any(isinstance(h, _TrainingNotes) for h in logger.handlers):
+        logger.addHandler(_TrainingNotes(logging.WARNING))
+    logger.propagate = False
+
+
+def _data_notes(frame: pd.DataFrame, cal: pd.DataFrame | None = None, tz: str = "UTC") -> None:
+    """Notes about the series that change what the model does, before any fitting."""
+    from training._forecast_notes import series_notes
+
+    for note in series_notes(frame, cal, tz=tz):
+        show_note(note)
+
+
+def calendar_outside_note(cal: pd.DataFrame | None, first: pd.Timestamp, last: pd.Timestamp,
+                           source: str, span: str) -> None:
+    """One note counting calendar events that lie entirely outside [first, last]."""
+    if cal is None or not len(cal):
+        return
+    from features._calendar import normalize_calendar
+    from training._forecast_base import listed, period_text
+
+    c = normalize_calendar(cal)
+    outside = c[(c["end"] < first.normalize()) | (c["start"] > last)]
+    if len(outside):
+        names = listed(outside["name"].astype(str).drop_duplicates().tolist(), 3)
+        hourly = any(t != t.normalize() for t in (first, last))
+        text = [t.strftime("%Y-%m-%d %H:%M") if hourly else period_text(t) for t in (first, last)]
+        show_note(f"{source}: {len(outside)} of {len(c)} calendar events lie entirely outside "
+                   f"{span} ({text[0]} .. {text[1]}) and change nothing ({names})")
+
+
+def check_data_calendar(frame: pd.DataFrame, cal: pd.DataFrame | None, horizon: int,
+                         calendar: Path | None) -> None:
+    """Note calendar events outside the data and the horizon after it."""
+    from training._forecast_base import series_freq
+
+    step_ = pd.Timedelta(days=1) if series_freq(frame) == "D" else pd.Timedelta(hours=1)
+    ds = pd.to_datetime(frame["ds"])
+    calendar_outside_note(cal, ds.min(), ds.max() + horizon * step_,
+                           calendar.name if calendar else "calendar",
+                           f"the data and the {horizon}-period horizon")
+
+
+DataOpt = Annotated[Path | None, typer.Option(
+    "--data", help="Folder with events.parquet|csv and calendar.csv (e.g. from 'brain data "
+                   "generate').")]
+SeriesOpt = Annotated[Path | None, typer.Option(
+    "--series", help="Long series file (CSV/Parquet): series_id, ds, y plus optional numeric "
+                     "known-in-advance columns.")]
+EventsOpt = Annotated[Path | None, typer.Option(
+    "--events", help="Events file; aggregated into visits/orders/revenue series.")]
+CalendarOpt = Annotated[Path | None, typer.Option(
+    "--calendar", help="Calendar file: name,start,end,kind[,channel,intensity].")]
+FreqOpt = Annotated[str, typer.Option("--freq", help="Series frequency built from events: D or "
+                                                     "h.")]
+OnlyOpt = Annotated[str | None, typer.Option(
+    "--only", help="Comma-separated series ids to use (default from events: total, "
+                   "orders:total, revenue:total and the per-channel visit series; default from "
+                   "--series: all).")]
+ModelOpt = Annotated[str, typer.Option(
+    "--model", help="Forecaster: lightgbm, prophet, seasonal_naive, seasonal_naive_events or "
+                    "ensemble.")]
+HorizonOpt = Annotated[int, typer.Option("--horizon", help="Periods to forecast (days for daily "
+                                                           "series, hours for hourly).")]
+FoldsOpt = Annotated[int, typer.Option("--folds", help="Backtest origins, one horizon apart, "
+                                                       "ending at the last observation.")]
+OriginsOpt = Annotated[str | None, typer.Option(
+    "--origins", help="Comma-separated backtest origins (first forecast day), e.g. "
+                      "2025-09-01,2025-10-01; overrides --folds.")]
+TzOpt = Annotated[str, typer.Option(
+    "--tz", help="Business time zone the series are read in (e.g. Europe/Berlin): times with "
+                 "UTC offsets are converted to its local time, the hour repeated when clocks go "
+                 "back is averaged, and forecasts are in its local time. Default UTC.")]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", help="Output folder (default <BRAIN_HOME>/forecasts).")]
+
+
+def load_inputs(data: Path | None, series: Path | None, events: Path | None,
+                 calendar: Path | None, freq: str, only: str | None, tz: str = "UTC",
+                 model_notes: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The series (and calendar) of a forecast command, with the loaders' notes and, unless
+    ``model_notes`` is false (``brain forecast check``, which fits nothing and reads no
+    calendar), the notes on what a model would do with them."""
+    from features._io import load_calendar, load_events, load_series
+    from features._traffic import local_hours, traffic_series
+    from training._forecast_base import series_freq
+
+    if calendar is None and data is not None:
+        for name in ("calendar.csv", "calendar.parquet"):
+            if (data / name).exists():
+                calendar = data / name
+    cal = load_calendar(calendar) if calendar is not None else None
+    if series is not None:
+        frame = load_series(series, tz=tz)
+        print_notes(frame)
+        try:
+            series_freq(frame)
+        except ValueError as exc:  # name the file, as every other input error does
+            raise ValueError(f"{series.name}: {exc}") from None
+        wanted = None
+    else:
+        if events is None and data is not None:
+            for name in ("events.parquet", "events.csv"):
+                if (data / name).exists():
+                    events = data / name
+        if events is None and data is not None:
+            what = ("does not exist" if not data.exists()
+                    else "holds no events.parquet or events.csv")
+            msg = (f"forecast: --data {data} {what}; give the folder 'brain data generate' or "
+                   "'brain demo' wrote (brain-home/data, brain-home/demo-data), or --series FILE / "
+                   "--events FILE")
+            raise ValueError(msg)
+        if events is None:
+            msg = "forecast: give --series FILE, --events FILE or --data DIR (with events.*)"
+            raise ValueError(msg)
+        ev = load_events(events, tz=tz)
+        print_notes(ev)
+        frame = local_hours(traffic_series(ev, freq), tz)
+        print_notes(frame)
+        wanted = [s for s in frame["series_id"].unique()
+                  if s in _DEFAULT_SERIES or s.startswith("channel=")]
+    if cal is not None and calendar is not None:  # against every series of the data
+        check_calendar_channels(cal, list(frame["series_id"].astype(str).unique()), calendar)
+    if only:
+        wanted = [s.strip() for s in only.split(",") if s.strip()]
+    if wanted is not None:
+        missing = sorted(set(wanted) - set(frame["series_id"].astype(str)))
+        if missing:
+            msg = (f"forecast: --only names series {missing} that are not in the data; "
+                   f"available: {sorted(frame['series_id'].astype(str).unique())[:20]}")
+            raise ValueError(msg)
+        frame = frame[frame["series_id"].isin(wanted)].reset_index(drop=True)
+        if cal is not None:
+            cal = _calendar_of_kept(cal, wanted, calendar, bool(only))
+    route_training_notes()
+    if model_notes:
+        _data_notes(frame, cal, tz)
+    return frame, cal
+
+
+def _calendar_of_kept(cal: pd.DataFrame, kept: list[str], path: Path | None, said: bool
+                      ) -> pd.DataFrame:
+    """The calendar without the events of series left out (``--only``): they concern no
+    series of the fit. Counted in a note when the user chose the series."""
+    from training._forecast_base import calendar_for_series
+
+    out = calendar_for_series(cal, kept)
+    dropped = len(cal) - len(out)
+    if dropped and said:
+        names = sorted(set(cal["name"].astype(str)) - set(out["name"].astype(str)))
+        show_note(f"{path}: {dropped} event(s) run only on series left out by --only "
+                  f"({', '.join(repr(n) for n in names[:5])}{' ...' if len(names) > 5 else ''})"
+                  "; not used")
+    return out
+
+
+def check_calendar_channels(cal: pd.DataFrame, series_ids: list[str], path: Path) -> None:
+    """The forecasters' channel check (``check_calendar_channels``), with the file named."""
+    from training._forecast_base import check_calendar_channels
+
+    try:
+        check_calendar_channels(cal, series_ids)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
