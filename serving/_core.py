@@ -37,12 +37,14 @@ from ._registry import Champions, LoadedModel
 from ._schemas import (
     INT_ID_MAX,
     INT_ID_MIN,
-    AnalyzeRequest,
     ChannelValueRequest,
     ForecastRequest,
-    PlanRequest,
     SegmentsRequest,
     UsersRequest,
+)
+from ._schemas_ab import (
+    AnalyzeRequest,
+    PlanRequest,
 )
 from ._snapshot import Snapshot, snapshot_dir, snapshot_stamp
 

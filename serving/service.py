@@ -60,21 +60,23 @@ from ._guards import JsonBodyMiddleware, cancel_bentoml_request_timers, install_
 from ._page import page_app
 from ._registry import Champions
 from ._schemas import (
-    AnalysisAnswer,
-    AnalyzeRequest,
     ChannelValueAnswer,
     ChannelValueRequest,
     ErrorAnswer,
     ForecastAnswer,
     ForecastRequest,
     ModelsAnswer,
-    PlanAnswer,
-    PlanRequest,
     ReloadAnswer,
     ScoreAnswer,
     SegmentsAnswer,
     SegmentsRequest,
     UsersRequest,
+)
+from ._schemas_ab import (
+    AnalysisAnswer,
+    AnalyzeRequest,
+    PlanAnswer,
+    PlanRequest,
 )
 from ._snapshot import Snapshot
 

@@ -157,7 +157,7 @@ def test_exposure_errors_name_the_input_and_drop_nothing() -> None:
 def test_the_cli_and_the_api_take_the_exposure_column(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from serving._schemas import AnalyzeRequest
+    from serving._schemas_ab import AnalyzeRequest
     from serving.cli import app
 
     rows = _rows(n=200)

@@ -59,7 +59,7 @@ def test_api_plans_an_unequal_split_and_a_one_sided_test() -> None:
     planned through the API (the strict request refused the field)."""
     from serving._core import Brain
     from serving._registry import Champions
-    from serving._schemas import PlanRequest
+    from serving._schemas_ab import PlanRequest
 
     brain = Brain(Champions(names=("churn",), loader=lambda uri: None), snapshot=None)
     got = brain.plan(PlanRequest(baseline=0.05, mde=0.04, ratio=1 / 9, metrics=1))

@@ -404,10 +404,10 @@ def test_live_rows_say_which_columns_and_category_values_were_ignored(
 def test_experiment_answer_models_name_every_field_of_the_engine_records(
         answer: str, record: str) -> None:
     import experiments
-    from serving import _schemas
+    from serving import _schemas_ab
 
     fields = {f.name for f in dataclasses.fields(getattr(experiments, record))}
-    assert set(getattr(_schemas, answer).model_fields) == fields
+    assert set(getattr(_schemas_ab, answer).model_fields) == fields
 
 
 def test_the_api_takes_the_unit_column_like_the_cli(client: TestClient) -> None:

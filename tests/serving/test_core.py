@@ -11,9 +11,11 @@ from serving._registry import Champions
 from serving._schemas import (
     ChannelValueRequest,
     ForecastRequest,
-    PlanRequest,
     SegmentsRequest,
     UsersRequest,
+)
+from serving._schemas_ab import (
+    PlanRequest,
 )
 from serving.service import build_brain
 
