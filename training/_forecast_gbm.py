@@ -263,6 +263,35 @@ class LightGBMForecaster(BaseForecaster):
         own = getattr(self, "conformal_series_", {}).get(sid, 0.0)  # absent in older models
         return per_band[self._horizon_band(h)] + own
 
+    def _calibration_scores(self, calib: pd.DataFrame, q: np.ndarray,
+                            lifts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+                            ) -> np.ndarray:
+        """Conformity score of each calibration example: the widening the P10/P90 band
+        needs to hold the value as observed, the band built as ``predict`` builds it.
+
+        The quantile trees learn and forecast the history cleaned of calendar events (event
+        and shoulder days replaced by a local same-phase baseline); ``predict`` adds the
+        event lift and widens by its spread. Scored against the cleaned values, the band was
+        calibrated on a smoothed target wherever the calendar covers the days.
+        """
+        y = calib["__y"].to_numpy()
+        sids = calib["__sid"].to_numpy()
+        tau = calib["__tau"].to_numpy().astype(int)
+        back = np.zeros(len(y))
+        lift, var_lo, var_hi = np.zeros(len(y)), np.zeros(len(y)), np.zeros(len(y))
+        for sid in (str(s) for s in pd.unique(sids)):
+            sel = sids == sid
+            at = tau[sel]
+            # what the event cleaning took off the value (0 where no event was cleaned)
+            took = self.ctx_[sid].z[at] - self.effects_.clean_[sid][at]
+            back[sel] = np.nan_to_num(took)
+            if sid in lifts:
+                lift[sel], var_lo[sel], var_hi[sel] = (v[at] for v in lifts[sid])
+        err = y + back - (q[:, 1] + lift)
+        need_lo = np.sqrt(np.maximum(np.maximum(-err, 0.0) ** 2 - _Z80**2 * var_lo, 0.0))
+        need_hi = np.sqrt(np.maximum(np.maximum(err, 0.0) ** 2 - _Z80**2 * var_hi, 0.0))
+        return np.maximum(need_lo - (q[:, 1] - q[:, 0]), need_hi - (q[:, 2] - q[:, 1]))
+
     def _bucket(self, h: np.ndarray) -> np.ndarray:
         return np.where(h <= 7, h, 8 + np.floor(2 * np.log2(np.maximum(h, 8) / 8))).astype(int)
 
@@ -305,6 +334,7 @@ class LightGBMForecaster(BaseForecaster):
                 x = self._features(c, tb, hb, c.ds[tau], reg)
                 x["__y"] = target
                 x["__sid"] = sid
+                x["__tau"] = tau
                 frames.append(x)
         if not frames:
             msg = ("LightGBMForecaster: the series are too short to build training examples "
@@ -403,9 +433,12 @@ class LightGBMForecaster(BaseForecaster):
         events = EventEffects(**(self.events or {}))
         offset = self._fit_responses(panel, events, drops, m)
         self.effects_ = events.fit(panel, self.calendar_, drops, offset)
-        lifts = {} if float(self.yoy_guard_days) <= 0 or self.calendar_.empty else {
-            sid: lift for sid, (lift, _, _) in self.effects_.lift_many(
-                {sid: g.ds for sid, g in panel.series.items()}, self.calendar_).items()}
+        # the learned lifts on the history (and their spread): for the year-over-year guard
+        # and for scoring the calibration band as ``predict`` builds it
+        hist_lifts = {} if self.calendar_.empty else self.effects_.lift_many(
+            {sid: g.ds for sid, g in panel.series.items()}, self.calendar_)
+        lifts = {} if float(self.yoy_guard_days) <= 0 else {
+            sid: lift for sid, (lift, _, _) in hist_lifts.items()}
         self.ctx_ = {sid: _Ctx(panel.fwd(g.y) - offset.get(sid, 0.0), self.effects_.clean_[sid],
                                g.ds, m, year,
                                g.regressors, self.clip_sd,
@@ -441,9 +474,7 @@ class LightGBMForecaster(BaseForecaster):
                                    max(5_000, n_rows // 4), rng, checkpoints)
             models, shock = self._fit_models(train)
             q = self._raw_quantiles(models, shock, calib)
-            y = calib["__y"].to_numpy()
-            lo_err, hi_err = q[:, 0] - y, y - q[:, 2]
-            score = np.maximum(lo_err, hi_err)
+            score = self._calibration_scores(calib, q, hist_lifts)
             self.conformal_ = np.array([_conformal_quantile(score)] * 2)
             self.conformal_h_ = self._conformal_by_horizon(calib["h"].to_numpy(), score)
             self.conformal_series_ = self._conformal_by_series(calib["__sid"].to_numpy(), score)

@@ -355,6 +355,47 @@ def test_interval_adjustment_is_per_horizon_band(series_maker: Callable,
                                   model.conformal_h_[[0, 0, 1, 1, 2, 3, 4, 4]])
 
 
+def _hourly_with_weekly_newsletter(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """150 days of hourly counts (negative binomial, r=20) with a newsletter every Tuesday
+    (+50% from 10 to 15h): with its shoulder days the calendar covers every day."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2025-01-06", periods=24 * 150, freq="h")
+    hour = np.array([.2, .1, .1, .1, .1, .2, .4, .7, .9, 1, 1, 1, 1.1, 1, 1, 1, 1.1, 1.2, 1.4,
+                     1.6, 1.5, 1.2, .8, .4])[ds.hour]
+    sent = (ds.day_of_week == 1) & (ds.hour >= 10) & (ds.hour < 16)
+    mu = 80 * hour * np.where(sent, 1.5, 1.0)
+    frame = pd.DataFrame({"series_id": "web", "ds": ds,
+                          "y": rng.negative_binomial(20, 20 / (20 + mu)).astype(float)})
+    days = ds.normalize().unique()
+    tue = days[days.day_of_week == 1]
+    cal = pd.DataFrame({"name": "Newsletter", "start": tue, "end": tue, "kind": "newsletter"})
+    return frame, cal
+
+
+def test_intervals_cover_the_observed_hours_when_the_calendar_covers_every_day(
+        fast_gbm: dict) -> None:
+    """The conformal band is scored against the values as observed, with the event lift and
+    its spread as ``predict`` adds them, not against the history cleaned of events: cleaned,
+    a weekly newsletter's days (and their shoulders, every day of the week) were the local
+    same-hour median, far smoother than the hours, and the band held 62% of a two-week
+    hold-out (log1p width 0.63 against 0.84 without the calendar; now 77% and 0.85)."""
+    frame, cal = _hourly_with_weekly_newsletter(0)
+    cut = frame["ds"].iloc[-24 * 14]
+    train, test = frame[frame["ds"] < cut], frame[frame["ds"] >= cut]
+    y = test["y"].to_numpy()
+
+    def band(calendar: pd.DataFrame | None) -> tuple[float, float]:
+        model = LightGBMForecaster(**fast_gbm, max_horizon_days=14).fit(train, calendar)
+        fc = model.predict(24 * 14, calendar)
+        return (float(np.mean((y >= fc["p10"]) & (y <= fc["p90"]))),
+                float(np.mean(np.log1p(fc["p90"]) - np.log1p(fc["p10"]))))
+
+    cover, width = band(cal)
+    _, width_plain = band(None)
+    assert cover >= 0.72
+    assert width >= 0.9 * width_plain
+
+
 def _promo_and_closures() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Mon-Fri promos every 14 days (x1.6) plus single-day closures (0) of another kind.
 
