@@ -28,11 +28,11 @@ from ._answers import (
     ScoreTable,
     _check_numbers,
     _missing_inputs,
-    contract_error,
     records,
     row_warnings,
     score_jobs,
 )
+from ._forecast_answer import forecast_answer
 from ._registry import Champions, LoadedModel
 from ._schemas import (
     INT_ID_MAX,
@@ -396,131 +396,7 @@ class Brain:
         return answer
 
     def _forecast_answer(self, req: ForecastRequest) -> dict[str, Any]:
-        from features import (
-            DataContractError,
-            applies_to,
-            normalize_calendar,
-            validate_calendar,
-        )
-        from training import forecast_with_peaks
-        from training._forecast_base import check_calendar_channels, kind_intensities
-        from training._forecast_peaks import (
-            beyond_history_note,
-            calendar_novelty_notes,
-            channel_scope_note,
-            known_in_advance_lift_note,
-            time_zone_note,
-            unplanned_kinds_notes,
-            withheld_lift_note,
-        )
-
-        loaded = self._model("traffic_forecaster")
-        fc_model = loaded.model.forecaster
-        known = sorted(str(s) for s in fc_model.panel_.series)
-        if req.series_id not in known:
-            raise BadRequestError(f"unknown series_id {req.series_id!r}; this model forecasts "
-                                  f"{known[:20]}", code="unknown_series_id", field="series_id")
-        limit = getattr(fc_model, "max_h_", None)  # LightGBM's longest horizon
-        if limit is not None and req.horizon > limit:
-            unit = "hours" if fc_model.panel_.freq == "h" else "days"
-            raise BadRequestError(
-                f"horizon {req.horizon} exceeds the {limit} {unit} traffic_forecaster "
-                f"v{loaded.version} was trained for; ask for at most {limit}, or retrain with "
-                f"'brain forecast train ... --horizon {req.horizon}' (GET /models gives the "
-                "limit as max_horizon)", code="horizon_too_long", field="horizon")
-        given = None
-        if req.calendar:
-            try:
-                given = validate_calendar(pd.DataFrame([e.model_dump() for e in req.calendar]),
-                                          "calendar", kind_intensities(fc_model),
-                                          name_intensity=kind_intensities(fc_model, "name"))
-                # every model, even one that ignores calendars, rejects a channel no series has
-                check_calendar_channels(given, known)
-            except DataContractError as exc:  # its rows counted from 0, as calendar[i]
-                raise contract_error(exc, "calendar", "invalid_calendar") from exc
-            except ValueError as exc:
-                raise BadRequestError(str(exc), code="invalid_calendar",
-                                      field="calendar") from exc
-        cal = fc_model.calendar_
-        if given is not None:
-            cal = pd.concat([cal, normalize_calendar(given)], ignore_index=True).drop_duplicates(
-                ["name", "start", "channel"], keep="last")
-        # what reading the calendar filled in (events without an intensity, as the kind's usual)
-        notes: list[str] = [] if given is None else list(given.attrs.get("load_notes", []))
-        clock = time_zone_note(fc_model, req.horizon, req.series_id)  # times carry no offset
-        if clock:
-            notes.append(clock)
-        grid = fc_model.panel_.series[req.series_id].ds
-        # the model's period (a series started at its last hour by ``started_panel`` has a
-        # grid of one period, which had read as a day on an hourly model)
-        step = fc_model.panel_.step
-        first, last = grid[-1] + step, grid[-1] + step * req.horizon
-        if given is not None and len(given):
-            outside = given[(pd.to_datetime(given["end"]) < first.normalize())
-                            | (pd.to_datetime(given["start"]) > last)]
-            if len(outside):
-                notes.append(f"{len(outside)} calendar events fall outside the forecast "
-                             f"periods {period_text(first)} .. {period_text(last)} and change "
-                             "nothing: "
-                             f"{outside['name'].astype(str).head(5).tolist()}")
-            inside = normalize_calendar(given.drop(index=outside.index))
-            scope = channel_scope_note(inside, req.series_id)
-            if scope:
-                notes.append(scope)
-        mine = normalize_calendar(cal)  # the model's own future events and the request's
-        notes += calendar_novelty_notes(fc_model, mine[applies_to(mine, req.series_id)],
-                                        first, last, series=[req.series_id])
-        # as brain forecast predict: a kind with a sizeable lift (a promotion, a closure) that
-        # no event of the forecast periods has (the page had shown such a forecast silently)
-        notes += unplanned_kinds_notes(
-            fc_model, mine[applies_to(mine, req.series_id)], first, last,
-            longer="ask for a longer horizon to include it",
-            add="add it to the calendar of the request (the page's promotions table)",
-            series=[req.series_id])
-        if req.future and not fc_model.panel_.regressor_names:
-            raise BadRequestError("this model was trained without known-in-advance columns, so "
-                                  "'future' cannot be used; drop it (GET /models lists the "
-                                  "model's known_in_advance columns)",
-                                  code="future_not_supported", field="future")
-        future = None
-        if fc_model.panel_.regressor_names:
-            from training._forecast_base import check_future_regressors
-
-            try:  # the requested series' plan only: no other series is forecast
-                future = check_future_regressors(
-                    fc_model.panel_, req.horizon,
-                    pd.DataFrame(req.future) if req.future else None, "future",
-                    only=[req.series_id])
-            except (ValueError, TypeError, KeyError) as exc:
-                raise BadRequestError(f"{exc} (send them as 'future': [{{'series_id': ..., "
-                                      "'ds': ..., <column>: ...}, ...])", code="invalid_future",
-                                      field="future") from exc
-        # the requested series only, with and without events: each series' forecast reads its
-        # own history, events and plan alone, so the rows are those of a forecast of every
-        # series (which had cost 23-25 s per request with a 60-store ensemble); ``forecast``
-        # keeps the answer
-        res = forecast_with_peaks(fc_model, req.horizon, normalize_calendar(cal), future,
-                                  series=[req.series_id])
-        fc = res.forecast[res.forecast["series_id"] == req.series_id]
-        peaks = res.peaks[res.peaks["series_id"] == req.series_id]
-        withheld = withheld_lift_note(peaks)
-        if withheld:
-            notes.append(withheld)
-        # as brain forecast predict: a P50 far beyond the history (an intensity typed in other
-        # units) is named; the page shows the API's notes only
-        beyond = beyond_history_note(fc_model, fc)
-        if beyond:
-            notes.append(beyond)
-        # the page shows the API's notes only: without this one, a planner read a paid
-        # channel's sale lift on the page without being told the spend plan sits in the
-        # baseline (brain forecast predict said so)
-        kia = known_in_advance_lift_note(list(fc_model.panel_.regressor_names))
-        if kia and len(peaks):
-            notes.append(kia)
-        return {"model": loaded.name, "version": loaded.version, "series_id": req.series_id,
-                "horizon": req.horizon,
-                "forecast": records(fc[["ds", "p10", "p50", "p90"]]),
-                "peaks": records(peaks.drop(columns=["series_id"])), "notes": notes}
+        return forecast_answer(self._model("traffic_forecaster"), req)
 
     # ------------------------------------------------------------------ channel value
     def channel_value(self, req: ChannelValueRequest) -> dict[str, Any]:
