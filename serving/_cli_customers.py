@@ -286,9 +286,7 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
                                      churn_needs_no_visit)
         if changed:
             frame.attrs["data.changed"] = changed
-        # the span of the events read, tagged on the MLflow run (month-to-month comparisons)
-        frame.attrs.update({"data.start": str(ev["ts"].min().date()),
-                            "data.end": str(ev["ts"].max().date()), "data.n_events": len(ev)})
+        frame.attrs.update(_event_span(ev))
         params = {"input": str(Path(data or events).resolve()),  # type: ignore[arg-type]
                   "horizon_days": horizon, "n_cutoffs": cutoffs, "step_days": step_days,
                   "churn_needs_no_visit": churn_needs_no_visit}
@@ -1006,6 +1004,13 @@ for _task in ("churn", "propensity", "value"):
     _make_score_command(_task)
 
 
+def _event_span(ev: pd.DataFrame) -> dict[str, str | int]:
+    """The span of the events read, tagged on the MLflow run (month-to-month comparisons) and
+    on the version (``data.start``: ``brain models`` and ``GET /models``' ``data_start``)."""
+    return {"data.start": str(ev["ts"].min().date()), "data.end": str(ev["ts"].max().date()),
+            "data.n_events": len(ev)}
+
+
 def demo_step(data_dir: Path) -> dict[str, str]:
     """Train and register the three customer models on the demo world, then score everyone."""
     import features as ft
@@ -1019,6 +1024,8 @@ def demo_step(data_dir: Path) -> dict[str, str]:
     cal = ft.load_calendar(cal_path) if cal_path.exists() else None
     horizons = DEFAULT_HORIZON
     frames = {h: build_training_frame(ev, cal, h, 4, 30, None) for h in set(horizons.values())}
+    for frame in frames.values():  # as `brain train --data` tags them (data_start was null)
+        frame.attrs.update(_event_span(ev))
     out_dir = brain_home() / "demo-out" / "customers"
     asof = ev["ts"].max().normalize() + pd.Timedelta(days=1)
     where: dict[str, str] = {}

@@ -304,3 +304,20 @@ def test_rows_that_arrived_late_in_a_regrown_export_get_a_note(world_dir: Path,
     # the same file again: nothing changed since the last training
     out = _ok(["train", "propensity", "--data", str(world_dir), *args])
     assert "arrived late" not in " ".join(out.split())
+
+
+def test_demo_customer_models_say_what_data_they_learned_from(world_dir: Path) -> None:
+    # `brain demo` trained its three customer models without the events' span: `brain models`
+    # read "up to 2025-12-30" and GET /models data_start null, where `brain train --data` on
+    # the same folder gives the first day
+    import json
+
+    from serving._cli_customers import demo_step
+
+    demo_step(world_dir)
+    ev = ft.load_events(world_dir / "events.parquet")
+    first = str(ev["ts"].min().date())
+    for name in ("churn", "purchase_propensity", "customer_value"):
+        record = json.loads(_ok(["models", name, "--json"]))["versions"][0]
+        assert record["data_start"] == first, (name, record)
+        assert record["data_cutoff"] is not None
