@@ -245,6 +245,12 @@ def generate_world(n_users: int = 20_000, n_days: int = 730, seed: int = 0,
             progress(d + 1, n_days)
 
     cols = {k: np.concatenate(v) if v else np.array([]) for k, v in parts.items()}
+    # a cart or purchase of the last evening can fall after midnight: the world (an export of
+    # its n_days) ends at the end of its last day (a purchase at 00:12 the day after had made a
+    # partial last day of every traffic series and moved the demo's as-of date)
+    if len(cols["sec"]):
+        inside = cols["sec"] < n_days * 86400
+        cols = {k: v[inside] for k, v in cols.items()}
     order = np.argsort(cols["sec"], kind="stable")
     u = cols["u"][order]
     oid = cols["oid"][order]

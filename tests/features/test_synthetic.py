@@ -21,6 +21,15 @@ def test_same_seed_same_world_and_other_seed_differs() -> None:
     assert not a.events["ts"].equals(c.events["ts"])
 
 
+def test_no_event_after_the_last_day() -> None:
+    # 2,000 users x 60 days, seed 0: a purchase of the last evening fell at 00:06:10 the day
+    # after (790 days of the demo's seed: 00:12:02), a partial last day for every series
+    world = ft.generate_world(2000, 60, seed=0)
+    end = pd.Timestamp("2024-01-01") + pd.Timedelta(days=60)
+    assert world.events["ts"].max() < end
+    assert world.events["ts"].max() >= end - pd.Timedelta(hours=1)
+
+
 def test_events_follow_the_contract(small_world: ft.World) -> None:
     ev = small_world.events
     again = ft.validate_events(ev, "world")
