@@ -285,8 +285,10 @@ def _load_model(model_uri: str) -> Any:
                          f"{_registry_listing()}") from None
 
 
-def _describe_model(label: str, inner: Any, horizon: int) -> pd.Timestamp:
-    """Print which model forecasts which series and periods; note ragged series.
+def _describe_model(label: str, inner: Any, horizon: int,
+                    series: list[str] | None = None) -> pd.Timestamp:
+    """Print which model forecasts which series (``series``: the ones asked for, of its
+    series) and periods; note ragged series.
 
     Returns the last forecast period over all series.
     """
@@ -296,9 +298,14 @@ def _describe_model(label: str, inner: Any, horizon: int) -> pd.Timestamp:
     latest = max(lasts.values())
     fmt = "%Y-%m-%d" if panel.freq == "D" else "%Y-%m-%d %H:%M"
     ids = aggregates_first(panel.series)
+    count = f"{len(ids)} series"
+    if series is not None:  # --series store_3 forecasts that one, not "5 series (store_0, ...)"
+        asked = set(series)
+        count = f"{sum(i in asked for i in ids)} of its {len(ids)} series"
+        ids = [i for i in ids if i in asked]
     shown = ", ".join(ids[:5]) + (f" (+{len(ids) - 5} more)" if len(ids) > 5 else "")
     start, end = latest + panel.step, latest + horizon * panel.step
-    console.print(f"forecasting with {label} ({inner.model_name}): {len(ids)} series "
+    console.print(f"forecasting with {label} ({inner.model_name}): {count} "
                   f"({shown}), history {first_ds.strftime(fmt)} .. {latest.strftime(fmt)}; "
                   f"forecast {start.strftime(fmt)} .. {end.strftime(fmt)}", highlight=False)
     early = {sid: last for sid, last in lasts.items() if last < latest}
@@ -471,7 +478,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         err_console.print(f"[yellow]note:[/] {future_source}: {label} has no known-in-advance "
                           f"columns; the file is not used{_versions_with_columns(model_uri)}",
                           highlight=False)
-    end = _describe_model(label, inner, horizon)
+    end = _describe_model(label, inner, horizon, series)
     begin = min(g.ds[-1] for g in inner.panel_.series.values()) + inner.panel_.step
     _time_zone_note(inner, horizon)
     calendar_outside_note(calendar, begin, end, "--calendar", "the forecast periods")

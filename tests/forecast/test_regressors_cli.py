@@ -95,6 +95,8 @@ def test_train_and_predict_with_future_file(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     one = pd.read_csv(tmp_path / "one" / "forecast.csv", parse_dates=["ds"])
     assert set(one["series_id"]) == {"store_b"}
+    # the header names the series forecast, not every series of the model
+    assert "(lightgbm): 1 of its 2 series (store_b), history" in " ".join(res.output.split())
     pd.testing.assert_frame_equal(one, fc[fc["series_id"] == "store_b"].reset_index(drop=True))
     bad = runner.invoke(forecast_app, ["predict", "--horizon", "10", "--future", str(f_path),
                                        "--series", "store_c", "--out", str(tmp_path / "one")])
