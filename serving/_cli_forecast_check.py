@@ -129,6 +129,13 @@ def print_check(forecast: pd.DataFrame, actuals: pd.DataFrame, what: str) -> Non
                                         t["recent_forecast"], strict=True)]
     console.print(frame_table(show, title="forecast against actuals (bias: forecast over "
                                           "actual; last days: actual over forecast)"))
+    no_scale = t.loc[t["mase"].isna(), "series_id"].astype(str).tolist()
+    if no_scale:  # the column had been blank without a word (actuals of the new days only)
+        show_note(f"MASE is empty for {len(no_scale)} series ({', '.join(no_scale[:5])}"
+                  f"{' ...' if len(no_scale) > 5 else ''}): its scale is the series' mean "
+                  "weekly difference before the forecast's first period, and the actuals hold "
+                  "under two weeks (or, hourly, two weeks of hours) before it; give the series "
+                  "with its history (--series FILE, or --data) for MASE")
     if result.unscored:
         show_note(f"{len(result.unscored)} forecast series have no actual in these data: "
                   f"{', '.join(result.unscored[:8])}")

@@ -450,3 +450,27 @@ def test_the_admins_gc_command_for_a_server_says_what_else_it_purges(
     assert len(notes) == 1
     assert "mlflow gc --backend-store-uri" in notes[0]
     assert "also purges every experiment and logged model marked deleted" in notes[0]
+
+
+def test_check_says_why_mase_is_empty(tmp_path: Path) -> None:
+    # a file of the new days only (sales since the forecast): MASE has no scale, and the column
+    # had been blank without a word
+    runner = CliRunner()
+    fc = _forecast(days=20)
+    fc_path = tmp_path / "forecast.csv"
+    fc.to_csv(fc_path, index=False)
+    since = fc[["series_id", "ds"]].assign(y=95.0)
+    since_path = tmp_path / "since.csv"
+    since.to_csv(since_path, index=False)
+    res = runner.invoke(forecast_app, ["check", "--series", str(since_path), "--forecast",
+                                       str(fc_path)])
+    assert res.exit_code == 0, res.output
+    assert "MASE is empty for 1 series (orders:total)" in _text(res)
+    # with its history the scale is there, and no such note
+    both = pd.concat([_history(), since])
+    both_path = tmp_path / "both.csv"
+    both.to_csv(both_path, index=False)
+    res = runner.invoke(forecast_app, ["check", "--series", str(both_path), "--forecast",
+                                       str(fc_path)])
+    assert res.exit_code == 0, res.output
+    assert "MASE is empty" not in _text(res)
