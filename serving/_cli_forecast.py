@@ -435,6 +435,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         series_levels,
         withheld_lift_note,
     )
+    from training._forecast_starts import start_notes
     from training._mlflow import configure_mlflow
 
     configure_mlflow(registry_needed=model_uri.startswith("models:"))
@@ -500,6 +501,8 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         fc, peaks = res.forecast, res.peaks
     _unplanned_kinds_note(inner, full_cal, begin, end)
     for note in calendar_novelty_notes(inner, full_cal, begin, end, series=series):
+        show_note(note)
+    for note in start_notes(inner, full_cal, begin, end, series=series):
         show_note(note)
     # the sums over every channel lead the files, the table and the chart
     order = {sid: i for i, sid in enumerate(aggregates_first(fc["series_id"]))}

@@ -39,6 +39,7 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
         unplanned_kinds_notes,
         withheld_lift_note,
     )
+    from training._forecast_starts import start_notes
 
     fc_model = loaded.model.forecaster
     known = sorted(str(s) for s in fc_model.panel_.series)
@@ -95,6 +96,9 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
     mine = normalize_calendar(cal)  # the model's own future events and the request's
     notes += calendar_novelty_notes(fc_model, mine[applies_to(mine, req.series_id)],
                                     first, last, series=[req.series_id])
+    # a series with no live history: forecast from how other series started, or at 0
+    notes += start_notes(fc_model, mine[applies_to(mine, req.series_id)], first, last,
+                         series=[req.series_id])
     # as brain forecast predict: a kind with a sizeable lift (a promotion, a closure) that
     # no event of the forecast periods has (the page had shown such a forecast silently)
     notes += unplanned_kinds_notes(

@@ -194,7 +194,10 @@ def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]
                "'channel=c', also behind a metric prefix, or a series named 'c'). A store or "
                "page that is not in the data yet (a planned opening or launch) cannot be "
                "forecast by a model of these series: leave its events out until it has "
-               "history.")
+               "history, or give it rows at 0 up to the end of the others' history (as a page "
+               "is exported before its launch) and train on them: the LightGBM forecaster "
+               "forecasts a series with no live history from the first weeks of the series "
+               "that started with an event of its planned event's kind.")
         raise ValueError(msg) from None
     return cal
 

@@ -63,6 +63,7 @@ from ._forecast_ctx import _Ctx
 from ._forecast_events import EventEffects
 from ._forecast_recent import follow_recent_steps
 from ._forecast_response import ColumnResponse, fit_responses
+from ._forecast_starts import fit_start_profiles, is_dormant, planned_start, start_forecast
 
 __all__ = ["LightGBMForecaster", "winsorize_causal"]
 
@@ -433,6 +434,10 @@ class LightGBMForecaster(BaseForecaster):
         events = EventEffects(**(self.events or {}))
         offset = self._fit_responses(panel, events, drops, m)
         self.effects_ = events.fit(panel, self.calendar_, drops, offset)
+        # how the series that started with an event (a launch) ran from its first day: the
+        # forecast of a series with no live history whose own such event is planned
+        self.starts_ = fit_start_profiles(panel, self.calendar_, self.max_h_,
+                                          lead_days=events.pre_days)
         # the learned lifts on the history (and their spread): for the year-over-year guard
         # and for scoring the calibration band as ``predict`` builds it
         hist_lifts = {} if self.calendar_.empty else self.effects_.lift_many(
@@ -562,7 +567,8 @@ class LightGBMForecaster(BaseForecaster):
             raise ValueError(msg)
         sids = self._series_asked(series)
         index = {sid: self.panel_.future_index(sid, horizon) for sid in sids}
-        lifts = self.effects_.lift_many(index, self._calendar_for_predict(future_calendar))
+        cal = self._calendar_for_predict(future_calendar)
+        lifts = self.effects_.lift_many(index, cal)
         h = np.arange(1, horizon + 1)
         # one LightGBM call per quantile for many series at once (a call per series and
         # quantile cost 1.7 ms each), in batches of at most 200,000 rows to bound memory
@@ -591,7 +597,25 @@ class LightGBMForecaster(BaseForecaster):
             lo = np.sqrt((q[:, 1] - q[:, 0]) ** 2 + _Z80**2 * var_lo)
             hi = np.sqrt((q[:, 2] - q[:, 1]) ** 2 + _Z80**2 * var_hi)
             mid = q[:, 1] + lift
+            out = np.column_stack([mid - lo, mid, mid + hi])
+            self._planned_start(sid, idx, cal, out)
             inv = self.panel_.inv
-            parts.append(pd.DataFrame({"series_id": sid, "ds": idx, "p10": inv(mid - lo),
-                                       "p50": inv(mid), "p90": inv(mid + hi)}))
+            parts.append(pd.DataFrame({"series_id": sid, "ds": idx, "p10": inv(out[:, 0]),
+                                       "p50": inv(out[:, 1]), "p90": inv(out[:, 2])}))
         return self._frame(parts)
+
+    def _planned_start(self, sid: str, idx: pd.DatetimeIndex, cal: pd.DataFrame,
+                       q: np.ndarray) -> None:
+        """A series with no live history whose own event of a kind other series started with
+        is planned in ``idx``: its rows from that event's first day on become the profile of
+        those series' first weeks (``_forecast_starts``), in place. Models saved before keep
+        their forecast."""
+        profiles = getattr(self, "starts_", {})
+        if not profiles or not is_dormant(self.panel_.series[sid].y):
+            return
+        ev = planned_start(profiles, sid, cal, idx[0], idx[-1])
+        if ev is None:
+            return
+        own, on = start_forecast(profiles[str(ev["kind"])], pd.Timestamp(ev["start"]), idx,
+                                 self.panel_.step)
+        q[on] = own[on]

@@ -375,6 +375,8 @@ def sparse_series_note(panel: Panel, weeks: int = 8, share: float = 0.2) -> str 
     spd = steps_per_day(panel.freq)
     sparse = []
     for sid, g in panel.series.items():
+        if not (np.nan_to_num(g.y) != 0).any():
+            continue  # no live history at all: not sparse (``leading_zeros_note``, ``start_notes``)
         zero = _zero_share(g.y[-weeks * 7 * spd:].astype(float), spd)
         if zero >= share:
             sparse.append((sid, zero))

@@ -27,6 +27,7 @@ from features._calendar import applies_to, is_aggregate, normalize_calendar, ser
 
 from ._forecast_base import BaseForecaster, listed, nonexistent_local, period_text
 from ._forecast_events import BACKGROUND_DAYS
+from ._forecast_starts import dormant_series
 
 __all__ = ["BEYOND_HISTORY", "LIFT_FLOOR", "PEAK_COLUMNS", "PeakForecast", "background_events",
            "beyond_history_note",
@@ -227,6 +228,11 @@ def calendar_novelty_notes(model: BaseForecaster, calendar: pd.DataFrame | None,
                      "the history cannot say how much bigger")
     unseen = _kinds_new_to_series(model, own, cal[cal["kind"].astype(str).isin(known)], begin,
                                   series)
+    # a series with no live history and a planned start is forecast from the other series'
+    # first weeks, not with a borrowed lift (``start_notes`` says so)
+    starting = {sid for sid, ev in (dormant_series(model, cal, begin, end, series) or {}).items()
+                if ev is not None}
+    unseen = [u for u in unseen if u[0] not in starting]
     if unseen:
         shown = listed([f"{sid!r} (history from {first:%Y-%m-%d}: "
                         f"{listed([repr(n) for n in names])})"

@@ -617,3 +617,43 @@ def test_forecast_periods_of_an_hourly_series_started_at_its_last_hour() -> None
          "kind": "promotion"}]))
     assert any("1 calendar events fall outside the forecast periods 2026-02-10 .. "
                "2026-02-10 23:00" in n for n in out["notes"]), out["notes"]
+
+
+def test_the_api_says_how_a_series_with_no_live_history_is_forecast() -> None:
+    """A page of zeros only, launched in the request's calendar, is forecast from the launched
+    pages' first weeks, and the answer (so the page) says so; without its launch it stays at
+    about 0 and the answer says why (the CLI prints the same ``start_notes``)."""
+    from types import SimpleNamespace
+
+    from training._forecast_gbm import LightGBMForecaster
+
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2025-01-01", "2025-12-31", freq="D")
+    frames, events = [], []
+    for sid, at, base in (("page-a", "2025-03-04", 500.0), ("page-b", "2025-06-10", 900.0),
+                          ("page-c", "2025-09-02", 700.0)):
+        t = np.asarray((ds - pd.Timestamp(at)).days, dtype=float)
+        mu = base * (1 + 6 * np.exp(-np.maximum(t, 0) / 5))
+        frames.append(pd.DataFrame({"series_id": sid, "ds": ds,
+                                    "y": np.where(t >= 0, rng.poisson(mu), 0).astype(float)}))
+        events.append({"name": f"Launch {sid}", "start": at,
+                       "end": str((pd.Timestamp(at) + pd.Timedelta(days=6)).date()),
+                       "kind": "launch", "channel": sid})
+    frames.append(pd.DataFrame({"series_id": "page-new", "ds": ds, "y": 0.0}))
+    fc = LightGBMForecaster(n_estimators=30).fit(pd.concat(frames), pd.DataFrame(events))
+    loaded = SimpleNamespace(name="traffic_forecaster", version="1", tags={}, metrics={},
+                             model=SimpleNamespace(forecaster=fc))
+    champions = SimpleNamespace(get=lambda name: loaded, errors={}, registry_error=None)
+    brain = Brain(champions, None)  # type: ignore[arg-type]
+    out = brain.forecast(ForecastRequest(series_id="page-new", horizon=20, calendar=[
+        {"name": "Launch page-new", "start": "2026-01-06", "end": "2026-01-12",
+         "kind": "launch", "channel": "page-new"}]))
+    assert any(n.startswith("1 series has no live history (only 0) and a planned start: "
+                            "'page-new' from 'Launch page-new' (2026-01-06)")
+               for n in out["notes"]), out["notes"]
+    day = {r["ds"][:10]: r for r in out["forecast"]}
+    assert day["2026-01-05"]["p50"] < 1
+    assert day["2026-01-06"]["p50"] > 1000
+    quiet = brain.forecast(ForecastRequest(series_id="page-new", horizon=20))
+    assert max(r["p50"] for r in quiet["forecast"]) < 1
+    assert any("it is forecast at about 0" in n for n in quiet["notes"]), quiet["notes"]

@@ -1,0 +1,123 @@
+"""A series with no live history and a planned launch: forecast from how other series started."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from training import LightGBMForecaster
+from training._forecast_notes import sparse_series_note
+from training._forecast_peaks import calendar_novelty_notes
+from training._forecast_starts import start_notes
+
+ORIGIN = pd.Timestamp("2025-09-30")
+WEEK = np.array([1.0, 1.05, 1.05, 1.0, 0.95, 0.75, 0.7])
+
+
+def _pages(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Five pages exported at 0 before their launch (a 14-day 'launch' event on their own
+    channel), a launch peak 8x the level fading over a week; 'page-new' is 0 throughout and
+    launches on 2025-10-07. Returns the history, the calendar and the launched pages' values
+    on their launch day."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-06-01", ORIGIN, freq="D")
+    launches = {"page-a": "2024-08-06", "page-b": "2024-11-12", "page-c": "2025-02-04",
+                "page-d": "2025-04-15", "page-e": "2025-06-10"}
+    frames, rows, day0 = [], [], []
+    for (sid, at), base in zip(launches.items(), (400.0, 900.0, 1500.0, 700.0, 1100.0),
+                               strict=True):
+        t = np.asarray((ds - pd.Timestamp(at)).days, dtype=float)
+        mu = base * (1 + 7 * np.exp(-np.maximum(t, 0) / 5)) * WEEK[ds.day_of_week]
+        y = np.where(t >= 0, rng.poisson(mu * rng.lognormal(0, 0.1, len(ds))), 0).astype(float)
+        frames.append(pd.DataFrame({"series_id": sid, "ds": ds, "y": y}))
+        day0.append(y[t == 0][0])
+        rows.append((f"Launch {sid}", at, str((pd.Timestamp(at) + pd.Timedelta(days=13)).date()),
+                     "launch", sid))
+    frames.append(pd.DataFrame({"series_id": "page-new", "ds": ds, "y": 0.0}))
+    cal = pd.DataFrame(rows, columns=["name", "start", "end", "kind", "channel"])
+    # a sale on every page: an event without a channel never counts as a start
+    cal = pd.concat([cal, pd.DataFrame({"name": ["Sale"], "start": ["2025-03-03"],
+                                        "end": ["2025-03-05"], "kind": ["sale"],
+                                        "channel": [None]})], ignore_index=True)
+    return pd.concat(frames, ignore_index=True), cal, np.array(day0)
+
+
+def _launch(sid: str, at: str = "2025-10-07", kind: str = "launch") -> pd.DataFrame:
+    end = str((pd.Timestamp(at) + pd.Timedelta(days=13)).date())
+    return pd.DataFrame({"name": [f"Launch {sid}"], "start": [at], "end": [end],
+                         "kind": [kind], "channel": [sid]})
+
+
+def test_a_page_with_no_live_history_is_forecast_from_the_launched_pages_first_weeks(
+        fast_gbm: dict) -> None:
+    """Independent check: a page exported at 0 for its whole history, launching inside the
+    horizon, was forecast at about 0 through its launch (its launch lift added to a level of
+    0). It now gets the launched pages' typical first weeks: launch day near the geometric
+    mean of their launch days (a hand computation, within the weekly shape's 30%), inside a
+    wide band, 0 before the launch, and still live after the launch window ends."""
+    series, cal, day0 = _pages()
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    assert model.starts_["launch"].series == ("page-a", "page-b", "page-c", "page-d", "page-e")
+    fc = model.predict(45, future_calendar=pd.concat([cal, _launch("page-new")]),
+                       series=["page-new"]).set_index("ds")
+    before = fc.loc[:"2025-10-06"]
+    assert (before["p50"] <= 1).all()
+    first = fc.loc[pd.Timestamp("2025-10-07")]
+    geo = float(np.expm1(np.log1p(day0).mean()))  # the launch days' geometric mean
+    assert geo / 1.3 < first["p50"] < geo * 1.3
+    assert first["p10"] < day0.min() * 1.1
+    assert first["p90"] > day0.max() / 1.1
+    assert first["p90"] / first["p10"] > 2  # the launches' spread, not one page's noise
+    after = fc.loc["2025-10-21":]  # past the 14-day window: the pages' level, not 0
+    assert (after["p50"] > 300).all()
+    assert (fc["p10"] <= fc["p50"]).all()
+    assert (fc["p50"] <= fc["p90"]).all()
+    # a forecast of every series gives it the same rows
+    every = model.predict(45, future_calendar=pd.concat([cal, _launch("page-new")]))
+    assert np.array_equal(every[every["series_id"] == "page-new"][["p10", "p50", "p90"]],
+                          fc[["p10", "p50", "p90"]])
+    (note,) = start_notes(model, pd.concat([cal, _launch("page-new")]),
+                          ORIGIN + pd.Timedelta(days=1), ORIGIN + pd.Timedelta(days=45))
+    assert note.startswith("1 series has no live history (only 0) and a planned start: "
+                           "'page-new' from 'Launch page-new' (2025-10-07)")
+    assert "kind 'launch': 5 series (page-a, page-b, page-c, page-d and 1 more)" in note
+    # no other note reads it as a series with a borrowed launch lift, or as a sparse one
+    future = pd.concat([cal, _launch("page-new")])
+    assert not [n for n in calendar_novelty_notes(model, future, ORIGIN, ORIGIN + pd.Timedelta(
+        days=45)) if "never had a past event" in n]
+    assert sparse_series_note(model.panel_) is None
+
+
+def test_no_level_is_invented_for_a_series_without_a_planned_start(fast_gbm: dict) -> None:
+    """No launch in the horizon, or an event of a kind no series started with (a sale on its
+    channel, the all-pages sale): about 0, and the note says why."""
+    series, cal, _ = _pages()
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    sale = _launch("page-new", kind="sale")
+    late = _launch("page-new", at="2025-12-01")  # after the 45 days
+    for future in (cal, pd.concat([cal, sale]), pd.concat([cal, late])):
+        fc = model.predict(45, future_calendar=future, series=["page-new"])
+        assert (fc["p50"] <= 1).all()
+        (note,) = start_notes(model, future, ORIGIN + pd.Timedelta(days=1),
+                              ORIGIN + pd.Timedelta(days=45), series=["page-new"])
+        assert note.startswith("1 series has no live history (only 0): 'page-new'; it is "
+                               "forecast at about 0: no event of its own channel")
+        assert "'launch' (5 series)" in note
+    # a live page is not named
+    assert start_notes(model, cal, ORIGIN, ORIGIN + pd.Timedelta(days=45),
+                       series=["page-a"]) == []
+
+
+def test_one_launched_series_is_no_profile(fast_gbm: dict) -> None:
+    """With a single series that started with a launch there is no spread to give: the page
+    stays at about 0, and the note says that no start can be forecast."""
+    series, cal, _ = _pages()
+    keep = ["page-a", "page-new"]
+    model = LightGBMForecaster(**fast_gbm).fit(series[series["series_id"].isin(keep)],
+                                               cal[cal["channel"].isin(keep)])
+    assert model.starts_ == {}
+    future = pd.concat([cal[cal["channel"].isin(keep)], _launch("page-new")])
+    fc = model.predict(30, future_calendar=future, series=["page-new"])
+    assert fc["p50"].max() < 50
+    (note,) = start_notes(model, future, ORIGIN, ORIGIN + pd.Timedelta(days=30))
+    assert "no series of this model started with an event of its own channel" in note
