@@ -5,13 +5,15 @@ A page exported at 0 before its launch has nothing of its own to forecast from: 
 its zeros, and the launch lift, learned on the launched pages against their own level, added to
 a level of 0 is still about 0. What the history does know is how other series started. A
 series *started with* an event of kind K when its first value above 0 (or below) lies inside
-the window of a K event of its own channel (or the ``lead_days`` before it) and after the first
-period of the data (it was not live from the start). Each such series gives its trajectory
-from its event's first day on: on the modelling scale (log1p for counts), its own weekly shape
-taken out (the median by phase of the deviations from a centred one-season mean). Per period
+the window of a K event of its own channel (or the ``lead_days`` before it; of several, the one
+that began nearest that day) and after the first period of the data (it was not live from the
+start). K is a way to start when at least ``MIN_STARTERS`` series started with it and at least
+``START_SHARE`` of its events on the series' channels that began inside the data were a start.
+Each series that started with it gives its trajectory from its event's first day on: on the
+modelling scale (log1p for counts), its own weekly shape taken out (the median by phase of the
+deviations from a centred one-season mean). Per period
 since the start, the trajectories' mean and spread across the series give the forecast of a new
-series whose own channel has a K event planned after the end of its history (with at least
-``MIN_STARTERS`` series behind K):
+series whose own channel has a K event planned after the end of its history:
 
 - P50: the mean of the trajectories at that period since the start (the geometric mean of the
   series' values: with no history the new series has no scale of its own, so it gets the
@@ -31,6 +33,7 @@ invented for it. ``start_notes`` says which series were forecast either way.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,11 +44,15 @@ from features._calendar import normalize_calendar, series_channel
 
 from ._forecast_base import Panel, listed, period_text
 
-__all__ = ["MIN_STARTERS", "StartProfile", "dormant_series", "fit_start_profiles", "is_dormant",
-           "planned_start", "start_forecast", "start_notes"]
+__all__ = ["MIN_STARTERS", "START_SHARE", "StartProfile", "dormant_series",
+           "fit_start_profiles", "is_dormant", "planned_start", "start_forecast", "start_notes"]
 
 MIN_STARTERS = 2
 """Fewest series that started with an event of a kind before its profile is used."""
+START_SHARE = 0.5
+"""Least share of a kind's events (on the series' channels, begun inside the data) that were
+the start of their series: a launch is nearly always one; a promotion that a store's opening day
+happened to fall in is not a way series start."""
 
 
 @dataclass(frozen=True)
@@ -76,20 +83,19 @@ def _phase_of(ds: pd.DatetimeIndex, m: int) -> np.ndarray:
     return (ds.day_of_week.to_numpy() * spd + (ds.hour.to_numpy() if spd > 1 else 0)).astype(int)
 
 
-def _weekly_shape(z: np.ndarray, ds: pd.DatetimeIndex, m: int) -> np.ndarray:
-    """A series' weekly shape: per phase, the median deviation from the centred one-season mean
-    (0 where under two seasons were seen), centred on 0."""
+def _weekly_shape(z: np.ndarray, phase: np.ndarray, m: int) -> np.ndarray:
+    """A series' weekly shape: per phase (``_phase_of``), the median deviation from the centred
+    one-season mean (0 where under two seasons were seen), centred on 0."""
     out = np.zeros(m)
-    ok = np.isfinite(z)
-    if ok.sum() < 2 * m:
+    if np.isfinite(z).sum() < 2 * m:
         return out
-    mean = pd.Series(z).rolling(m, center=True, min_periods=m).mean().to_numpy()
-    dev = z - mean
-    phase = _phase_of(ds, m)
-    for p in range(m):
-        v = dev[(phase == p) & np.isfinite(dev)]
-        if len(v):
-            out[p] = float(np.median(v))
+    dev = z - pd.Series(z).rolling(m, center=True, min_periods=m).mean().to_numpy()
+    # the grid is regular: column c of the season-wide rows is phase (phase[0] + c) mod m
+    rows = np.concatenate([dev, np.full(-len(dev) % m, np.nan)]).reshape(-1, m)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a phase never seen: NaN, then 0
+        med = np.nanmedian(rows, axis=0)
+    out[(phase[0] + np.arange(m)) % m] = np.nan_to_num(med)
     return out - out.mean()
 
 
@@ -97,40 +103,67 @@ def _live(y: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.isfinite(y) & (y != 0))
 
 
+def _starts(panel: Panel, cal: pd.DataFrame, lead_days: int) -> pd.DataFrame:
+    """One row per series that started with an event (``series_id``, ``kind``, ``start``: the
+    event whose window, or the ``lead_days`` before it, holds the series' first live day and
+    that began nearest to it), and per kind the share of its events that were a start."""
+    data_start = min(g.ds[0] for g in panel.series.values() if len(g.ds))
+    data_end = max(g.ds[-1] for g in panel.series.values() if len(g.ds))
+    first = []
+    for sid, g in panel.series.items():
+        live, chan = _live(g.y), series_channel(sid)
+        if len(live) and chan is not None and g.ds[live[0]] > data_start:
+            first.append((str(sid), str(chan), g.ds[live[0]].normalize()))
+    cols = ["series_id", "kind", "start", "share"]
+    if not first:
+        return pd.DataFrame(columns=cols)
+    cand = pd.DataFrame(first, columns=["series_id", "channel", "day"])
+    ev = cal.assign(channel=cal["channel"].astype(str), kind=cal["kind"].astype(str))
+    hit = cand.merge(ev[["channel", "kind", "start", "end"]], on="channel")
+    hit = hit[((hit["start"] - pd.Timedelta(days=lead_days) <= hit["day"])
+               & (hit["day"] <= hit["end"])).to_numpy(dtype=bool)]
+    if hit.empty:
+        return pd.DataFrame(columns=cols)
+    hit = hit.assign(gap=(hit["day"] - hit["start"]).abs()).sort_values(
+        ["series_id", "gap"], kind="stable").drop_duplicates("series_id")
+    # the kind's events on the series' channels that began inside the data, which could have
+    # been seen as a start: a launch is nearly always one, a promotion that a store's opening
+    # day happened to fall in is not
+    ids = {str(series_channel(s)) for s in panel.series}
+    seen = ev[ev["channel"].isin(ids).to_numpy(dtype=bool)
+              & (ev["start"] > data_start).to_numpy(dtype=bool)
+              & (ev["start"] <= data_end).to_numpy(dtype=bool)]
+    events = seen.drop_duplicates(["channel", "kind", "start"]).groupby("kind").size()
+    starts = hit.groupby("kind").size()
+    share = (starts / events.reindex(starts.index)).fillna(1.0)
+    return hit.assign(share=hit["kind"].map(share))[cols]
+
+
 def fit_start_profiles(panel: Panel, calendar: pd.DataFrame | None, max_periods: int,
                        lead_days: int = 2) -> dict[str, StartProfile]:
-    """Per event kind that at least ``MIN_STARTERS`` series started with (module docstring),
-    their profile over the ``max_periods`` periods from the event's first day."""
+    """Per event kind that at least ``MIN_STARTERS`` series started with, and at least
+    ``START_SHARE`` of whose events were a start (module docstring), their profile over the
+    ``max_periods`` periods from the event's first day."""
     cal = normalize_calendar(calendar)
     cal = cal[cal["channel"].notna().to_numpy(dtype=bool)]
     if cal.empty or not panel.series:
         return {}
     m = 7 * (24 if panel.freq == "h" else 1)
-    data_start = min(g.ds[0] for g in panel.series.values() if len(g.ds))
-    lead = pd.Timedelta(days=lead_days)
-    found: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = {}
-    for sid, g in panel.series.items():
-        live, chan = _live(g.y), series_channel(sid)
-        if not len(live) or chan is None or g.ds[live[0]] <= data_start:
-            continue
-        day = g.ds[live[0]].normalize()
-        own = cal[(cal["channel"] == chan).fillna(value=False).to_numpy(dtype=bool)]
-        hits = own[((own["start"] - lead <= day) & (day <= own["end"])).to_numpy(dtype=bool)]
-        if hits.empty:
-            continue
-        ev = hits.sort_values("start", kind="stable").iloc[0]
-        z = panel.fwd(g.y)
-        shape = _weekly_shape(z, g.ds, m)
-        d = np.asarray((g.ds - pd.Timestamp(ev["start"])) / panel.step).round().astype(int)
-        keep = (d >= 0) & (d < max_periods) & np.isfinite(z)
-        traj = np.full(max_periods, np.nan)
-        traj[d[keep]] = z[keep] - shape[_phase_of(g.ds[keep], m)]
-        found.setdefault(str(ev["kind"]), []).append((str(sid), traj, shape))
+    began = _starts(panel, cal, lead_days)
     out: dict[str, StartProfile] = {}
-    for kind, rows in found.items():
-        if len(rows) < MIN_STARTERS:
+    for kind, rows in began.groupby("kind", sort=True):
+        if len(rows) < MIN_STARTERS or float(rows["share"].iloc[0]) < START_SHARE:
             continue
-        stack = np.vstack([r[1] for r in rows])
+        stack = np.full((len(rows), max_periods), np.nan)
+        shapes = np.zeros((len(rows), m))
+        for j, (sid, at) in enumerate(zip(rows["series_id"], rows["start"], strict=True)):
+            g = panel.series[sid]
+            z = panel.fwd(g.y)
+            phase = _phase_of(g.ds, m)
+            shapes[j] = _weekly_shape(z, phase, m)
+            d = np.arange(len(z)) - round((pd.Timestamp(at) - g.ds[0]) / panel.step)
+            keep = (d >= 0) & (d < max_periods) & np.isfinite(z)
+            stack[j, d[keep]] = z[keep] - shapes[j][phase[keep]]
         n = np.isfinite(stack).sum(axis=0)
         mean = np.full(max_periods, np.nan)
         var = np.full(max_periods, np.nan)
@@ -141,8 +174,8 @@ def fit_start_profiles(panel: Panel, calendar: pd.DataFrame | None, max_periods:
         # peaks on its first day)
         sd = np.sqrt(pd.Series(var).rolling(m, center=True, min_periods=1).mean().to_numpy())
         sd[~enough] = np.nan
-        out[kind] = StartProfile(kind=kind, series=tuple(r[0] for r in rows), mean=mean, sd=sd,
-                                 n=n, phase=np.median(np.vstack([r[2] for r in rows]), axis=0))
+        out[str(kind)] = StartProfile(kind=str(kind), series=tuple(rows["series_id"]),
+                                      mean=mean, sd=sd, n=n, phase=np.median(shapes, axis=0))
     return out
 
 

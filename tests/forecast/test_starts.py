@@ -121,3 +121,30 @@ def test_one_launched_series_is_no_profile(fast_gbm: dict) -> None:
     assert fc["p50"].max() < 50
     (note,) = start_notes(model, future, ORIGIN, ORIGIN + pd.Timedelta(days=30))
     assert "no series of this model started with an event of its own channel" in note
+
+
+def test_a_kind_whose_events_are_mostly_not_starts_is_no_way_to_start() -> None:
+    """Promotions on each page's channel, two of which hold a page's first day (from the day
+    before its launch): the launch, the event that began nearest the first day, is the start.
+    Without those pages' launches in the calendar the promotion is the start of 2 pages, but
+    in 2 of its 12 events only: not a way to start (the launch, 2 of 2, still is)."""
+    from training._forecast_base import prepare_panel, started_panel
+    from training._forecast_starts import fit_start_profiles
+
+    series, cal, _ = _pages()
+    promos = [("Promo", str(d.date()), str((d + pd.Timedelta(days=3)).date()), "promotion", sid)
+              for sid, days in (("page-a", ("2024-08-05", "2025-01-10")),
+                                ("page-b", ("2024-11-11", "2025-02-10")),
+                                ("page-c", ("2025-02-03", "2025-03-10", "2025-05-05")),
+                                ("page-d", ("2025-04-14", "2025-05-12", "2025-07-07")),
+                                ("page-e", ("2025-07-14", "2025-08-11")))
+              for d in map(pd.Timestamp, days)]
+    cal = pd.concat([cal, pd.DataFrame(promos, columns=["name", "start", "end", "kind",
+                                                        "channel"])], ignore_index=True)
+    panel, _ = started_panel(prepare_panel(series))
+    profiles = fit_start_profiles(panel, cal, 60)
+    assert list(profiles) == ["launch"]
+    assert len(profiles["launch"].series) == 5
+    only = cal[(cal["kind"] != "launch") | cal["channel"].isin(["page-a", "page-b"])]
+    assert list(fit_start_profiles(panel, only, 60)) == ["launch"]
+    assert fit_start_profiles(panel, only, 60)["launch"].series == ("page-a", "page-b")
