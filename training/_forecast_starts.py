@@ -224,9 +224,10 @@ def start_forecast(profile: StartProfile, start: pd.Timestamp, index: pd.Datetim
 
 
 def _holder(model: object) -> object | None:
-    """The model, or its ensemble member, that forecasts starts (has ``starts_``)."""
-    return next((h for h in (model, *getattr(model, "members_", [])) if hasattr(h, "starts_")),
-                None)
+    """The model if it forecasts starts (has ``starts_``: the LightGBM forecaster). An ensemble
+    averages its LightGBM member's start with the other members' forecasts at about 0, so it is
+    not said to forecast the start."""
+    return model if hasattr(model, "starts_") else None
 
 
 def dormant_series(model: object, calendar: pd.DataFrame | None, begin: pd.Timestamp,
@@ -250,7 +251,7 @@ def start_notes(model: object, calendar: pd.DataFrame | None, begin: pd.Timestam
     """What ``predict`` did with the series of the model that have no live history (of
     ``series``, default every one): forecast from the series that started with a planned
     event's kind, or at about 0 for want of such an event. [] for models that do not do it
-    (the seasonal naive, Prophet, models saved before)."""
+    (the seasonal naive, Prophet, an ensemble, models saved before)."""
     found = dormant_series(model, calendar, begin, end, series)
     if found is None or not found:
         return []
