@@ -51,6 +51,7 @@ from features._calendar import (
 )
 
 from ._forecast_base import Panel, closed_phases, steps_per_day
+from ._forecast_tail import one_sided_tail, tail_offset
 
 __all__ = ["BACKGROUND_DAYS", "EventEffects", "attribute_overlaps", "occurrence_days",
            "pooled_names"]
@@ -477,6 +478,9 @@ class EventEffects:
         own_attr = {sids[int(k)]: g.drop(columns=["sid", "cell"])
                     for k, g in attributed.groupby("sid", sort=False)}
         shift = offset or {}
+        # event days at the end of the history, cleaned to the level of the seasons before
+        # them, per series (with its day-to-day noise): ``_follow_level`` may move them
+        tails: dict[str, tuple[np.ndarray, float]] = {}
         for sid, grid in panel.series.items():
             z = panel.fwd(grid.y) - shift.get(sid, 0.0)
             days = days_of[sid]
@@ -499,6 +503,10 @@ class EventEffects:
                 noise = float((1.4826 * mad) ** 2)
             else:
                 noise = float(np.nanvar(resid)) if np.isfinite(resid).any() else 1.0
+            rows = one_sided_tail(affected | off, affected & np.isfinite(base), m,
+                                  max(1, int(self.season_lags)))
+            if rows.any():
+                tails[sid] = (rows, noise)
             noise = max(noise / steps_per_day(panel.freq), 1e-4)
             day_resid = pd.Series(resid).groupby(np.asarray(days)).mean()
             occ = own_attr.get(sid, attributed.iloc[:0].drop(columns=["sid", "cell"]))
@@ -525,7 +533,20 @@ class EventEffects:
                 keep &= ~outage.reindex(occ["date"]).fillna(value=False).to_numpy(dtype=bool)
             obs.append(part[keep])
         if obs:
-            self._pool_with_backgrounds(pd.concat(obs, ignore_index=True))
+            every_obs = pd.concat(obs, ignore_index=True)
+            self._pool_with_backgrounds(every_obs)
+            moved = self._follow_level(panel, cal, tails, shift)
+            if moved:  # their lifts were measured against the old level: pooled again
+                at = pd.Series(
+                    [size for days, size in moved.values() for _ in days],
+                    index=pd.MultiIndex.from_tuples(
+                        [(sid, d) for sid, (days, _) in moved.items() for d in days]),
+                    dtype=float)
+                take = at.reindex(pd.MultiIndex.from_arrays(
+                    [every_obs["series_id"].astype(str), pd.to_datetime(every_obs["date"])]
+                )).fillna(0.0).to_numpy()
+                self._pool_with_backgrounds(every_obs.assign(
+                    r=every_obs["r"].to_numpy(dtype=float) - take))
         else:
             self._reset()
         if hour_obs:
@@ -543,6 +564,31 @@ class EventEffects:
             z = panel.fwd(grid.y) - shift.get(sid, 0.0)
             self.clean_[sid][rows] = z[rows] - lifts[sid][0][rows]
         return self
+
+    def _follow_level(self, panel: Panel, cal: pd.DataFrame,
+                      tails: dict[str, tuple[np.ndarray, float]],
+                      shift: dict[str, np.ndarray]) -> dict[str, tuple[pd.DatetimeIndex, float]]:
+        """Move the baseline of each series' end-of-history event days (``tails``: their
+        mask and the series' day-to-day noise) by how far their values net of the learned
+        lifts ran off it, when that stands out (``tail_offset``); ``clean_`` is changed in
+        place. Returns per series moved its days and the size."""
+        if not tails:
+            return {}
+        spd = steps_per_day(panel.freq)
+        lifts = self.lift_many({sid: panel.series[sid].ds for sid in tails}, cal)
+        moved = {}
+        for sid, (rows, noise) in tails.items():
+            grid = panel.series[sid]
+            z = panel.fwd(grid.y) - shift.get(sid, 0.0)
+            lift, var_lo, var_hi = lifts[sid]
+            resid = z[rows] - lift[rows] - self.clean_[sid][rows]
+            var = np.maximum(np.maximum(var_lo[rows], var_hi[rows]), noise)
+            size = tail_offset(resid, var, spd)
+            if size:
+                self.clean_[sid][rows] += size
+                moved[sid] = (pd.DatetimeIndex(grid.ds[rows].normalize().unique()), size)
+        self.tail_moved_ = {sid: size for sid, (_, size) in moved.items()}
+        return moved
 
     def _reset(self) -> None:
         """Empty learned state (``_pool`` fills it)."""
