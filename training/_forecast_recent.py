@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from ._forecast_gbm import LightGBMForecaster
 
 __all__ = ["MIN_DAYS", "RECENT_DAYS", "STEP_WINDOW_DAYS", "backcast", "follow_recent_steps",
-           "locate_step", "ran_off", "recent_step_note", "step_size"]
+           "locate_step", "ran_off", "recent_step_note", "shows_in_data", "step_size"]
 
 STEP_WINDOW_DAYS = 2 * RECENT_DAYS
 """Days before the end within which a step found by ``ran_off`` is placed."""
@@ -46,6 +46,15 @@ _MIN_AFTER = 7
 """Fewest days after a step's start (a whole week, so every weekday counts once)."""
 _TAIL = 4
 """Last days whose median must still be nearer the step's level than the level before it."""
+DATA_Z = 2.0
+"""Robust standard deviations by which the days since a step must stand from the same weekdays
+in the weeks before it (``shows_in_data``) for the step to be followed."""
+NULL_DAYS = 364
+"""How far back the earlier stretches that measure that comparison's usual size reach."""
+_REF_SEASONS = 4
+"""Seasons before a step whose same-phase median is the level before it."""
+_MIN_NULL = 8
+"""Fewest earlier stretches that can measure it; a series with fewer is not moved."""
 
 
 def ran_off(y: np.ndarray, q: np.ndarray) -> int:
@@ -94,6 +103,40 @@ def step_size(r: np.ndarray, tail: int = _TAIL) -> float | None:
     if not (np.isfinite(size) and np.isfinite(end)) or size == 0:
         return None
     return size if abs(end - size) < abs(end) else None
+
+
+def shows_in_data(zc: np.ndarray, after: np.ndarray, at: int, m: int) -> tuple[float, float]:
+    """How far the values ``after`` (from period ``at`` on, net of event lifts) stand from
+    the same phase in the ``_REF_SEASONS`` seasons before ``at`` (``zc``: the history with
+    event days cleaned): the median of their differences. Returned with that statistic's
+    usual size in the series' own history (1.4826 times the median of its absolute values):
+    the same comparison on ``zc`` for the stretches of the same length (rounded up to whole
+    seasons, not overlapping) before ``at``, over the ``NULL_DAYS`` days before it (NaN with
+    fewer than ``_MIN_NULL`` stretches). A forecast that ran off because it was itself off
+    (a back-test 15% high on a flat channel) shows no step here."""
+    k = len(after)
+    stat = _against_before(np.r_[zc[:at], after], at, k, m)
+    span = -(-k // m) * m  # whole seasons, so the stretches do not overlap
+    windows = NULL_DAYS * (m // 7) // span
+    null = [_against_before(zc, b, k, m) for b in range(at - span, 0, -span)[:windows]]
+    null_arr = np.array([v for v in null if np.isfinite(v)])
+    if len(null_arr) < _MIN_NULL:
+        return stat, np.nan
+    return stat, float(1.4826 * np.median(np.abs(null_arr)))
+
+
+def _against_before(z: np.ndarray, b: int, k: int, m: int) -> float:
+    """Median over the ``k`` periods from ``b`` of each value minus the median of the same
+    phase in the ``_REF_SEASONS`` seasons before ``b`` (NaN where unknown)."""
+    if b - _REF_SEASONS * m < 0 or b + k > len(z):
+        return np.nan
+    t = np.arange(b, b + k)
+    back = (t - b) % m  # periods from the phase's last value before b
+    ref_idx = (b - m + back)[:, None] - m * np.arange(_REF_SEASONS)[None, :]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref = np.nanmedian(z[ref_idx], axis=1)
+        return float(np.nanmedian(z[t] - ref))
 
 
 def recent_step_note(steps: dict[str, tuple[pd.Timestamp, float]], log: bool) -> str | None:
@@ -164,8 +207,10 @@ def follow_recent_steps(fc: LightGBMForecaster, models: list[lgb.LGBMRegressor],
     ``STEP_WINDOW_DAYS`` and sized by the median of its days against a forecast from the day
     before it, and the periods before it are put on the new level (``_Ctx.move_before``; the
     context as it was is kept in ``fc.unmoved_``). Not moved: a step that no longer holds at
-    the end, or one a known-in-advance column of the series explains (the trees learn that
-    from the column).
+    the end, one a known-in-advance column of the series explains (the trees learn that
+    from the column), or one the values do not show against the weeks before it beyond
+    ``DATA_Z`` times such a comparison's usual size in the series' last year
+    (``shows_in_data``: the back-test may have run off because it was itself off).
 
     Returns the steps moved: series -> (first day of the new level, size on the
     modelling scale)."""
@@ -207,6 +252,15 @@ def follow_recent_steps(fc: LightGBMForecaster, models: list[lgb.LGBMRegressor],
             continue
         if _moved_with(c.reg, a, 2 * m, len(c.z), during=len(c.z) - a):
             continue  # a budget or price that moved with it: the trees learn it
+        # the values themselves must have stepped: the days since against the same weekdays
+        # before, beyond what such a comparison gives in the series' last half year (a
+        # back-test that ran 15% high on a flat channel had moved its history by -18%)
+        lift = lifts[sid][0]
+        net = c.z[a:] - lift[len(lift) - (len(c.z) - a):] + c.offset[a:]
+        moved_by, usual = shows_in_data(c.zc, net, a, m)
+        if np.isfinite(usual) and not (np.sign(moved_by) == side
+                                       and abs(moved_by) > DATA_Z * usual):
+            continue  # (a history too short to measure it keeps the back-test's word)
         ended = np.flatnonzero(c._undo[a:] != 0) + a
         if len(ended) and ended[-1] + 1 < len(c.z) and not c.cleaned[ended[-1] + 1]:
             # a drop the clipping rule saw end on a day without an event (a closure that

@@ -158,3 +158,45 @@ def test_the_note_names_the_series_day_and_size() -> None:
     assert "mark it in the calendar" in note
     assert "(+3.5)" in str(recent_step_note({"a": (pd.Timestamp("2026-02-16"), 3.5)}, log=False))
 
+
+def test_a_back_test_that_ran_off_on_a_flat_series_moves_nothing(fast_gbm: dict,
+                                                                 monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    """The back-test's own bias is no step: on the generated world a back-test ran about 15%
+    high on the flat affiliate channel (22.2 visits a day in the four weeks before the
+    'step', 20.6 since, truth -1%) and the history was moved by -18%. Here the back-cast is
+    made 20% high on a series without a step: the values show no step against the weeks
+    before, so nothing moves."""
+    import training._forecast_recent as recent
+
+    real = recent.backcast
+
+    def high(*args: object, **kwargs: object) -> dict[str, np.ndarray]:
+        return {sid: q + 0.2 for sid, q in real(*args, **kwargs).items()}  # type: ignore[arg-type]
+
+    monkeypatch.setattr(recent, "backcast", high)
+    series, cal, truth = _orders(0, factor=1.0)
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    assert model.recent_steps_ == {}  # was moved by -0.24 from 16 days back
+    assert 0.9 < model.predict(28)["p50"].sum() / truth.sum() < 1.1  # was 0.84
+
+
+def test_shows_in_data_measures_a_step_against_the_series_own_stretches() -> None:
+    """A flat noisy series: the last 14 days stand within 2 of their usual size from the
+    weeks before; x0.7 from 14 days back: about log 0.7, far beyond it."""
+    from training._forecast_recent import DATA_Z, shows_in_data
+
+    rng = np.random.default_rng(0)
+    n, m = 400, 7
+    weekly = np.log([1.0, 0.9, 0.9, 0.95, 1.05, 1.3, 1.25])[np.arange(n) % 7]
+    z = np.log(100) + weekly + rng.normal(0, 0.1, n)
+    stat, usual = shows_in_data(z[:n - 14], z[n - 14:], n - 14, m)
+    assert abs(stat) < DATA_Z * usual
+    assert usual == pytest.approx(np.sqrt(np.pi / 2 * 0.01 / 14 + np.pi / 2 * 0.01 / 4 / 7),
+                                  rel=0.5)
+    stepped = z[n - 14:] + np.log(0.7)
+    stat, usual = shows_in_data(z[:n - 14], stepped, n - 14, m)
+    assert stat == pytest.approx(np.log(0.7), abs=0.05)
+    assert abs(stat) > 5 * usual
+    # under 8 earlier stretches: not measured (the back-test's word stands)
+    assert np.isnan(shows_in_data(z[:80], z[80:94], 80, m)[1])
