@@ -42,6 +42,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from training._customer_baseline import BASELINE_COLUMNS, Baseline, fit_baseline
 from training._customer_bgnbd import BGNBD_COLUMNS, BgNbdParams, bgnbd_features, fit_bgnbd
 from training._customer_calibration import Calibrator as _Calibrator
 from training._customer_columns import (
@@ -295,6 +296,11 @@ class CustomerModel:
             with that feature, all else equal (LightGBM monotone constraints; features not
             named, or not present, are unconstrained). Domain knowledge such as "more recent
             buyers buy more" that keeps small data from learning noise.
+        baseline: start the boosters from a GLM on the BG/NBD expected orders (LightGBM's
+            ``init_score``; ``training._customer_baseline``): None (the default) tries every
+            setting with and without it and keeps the lower calibration loss (``baseline_``,
+            ``settings_["baseline"]``); True always (when the BG/NBD columns are there and the
+            objective is binary or has a log link); False never.
         n_jobs: LightGBM threads (default 1: on a shared 2-core machine OpenMP threads spin and
             run ~10x slower than one thread; raise it on a dedicated machine).
     """
@@ -303,6 +309,9 @@ class CustomerModel:
     """A customer table's own id column (set by ``train_and_register(..., id_col=...)``; None
     for event features): the logged pyfunc takes the table under that name."""
     derived_version_: int = 1
+    baseline_: Baseline | None = None
+    """The GLM margin the booster was fitted from (``training._customer_baseline``); None: the
+    plain booster (and every model pickled before it existed)."""
     """Definition of the derived features the model was fitted on (``RATE_FLOOR_DAYS``): fit
     sets the current one; models pickled before it existed read 1, their definition."""
 
@@ -328,6 +337,7 @@ class CustomerModel:
         churn_needs_no_visit: bool | None = None,
         seed: int = 0,
         monotone: dict[str, int] | None = None,
+        baseline: bool | None = None,
         n_jobs: int = 1,
     ) -> None:
         self.task = task
@@ -349,6 +359,7 @@ class CustomerModel:
         self.churn_needs_no_visit = churn_needs_no_visit
         self.seed = seed
         self.monotone = monotone
+        self.baseline = baseline
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ helpers
@@ -540,38 +551,111 @@ class CustomerModel:
 
     def _train(self, x: pd.DataFrame, y: np.ndarray, rounds: int,
                valid: tuple[pd.DataFrame, np.ndarray] | None) -> lgb.Booster:
-        dtrain = lgb.Dataset(x, y, categorical_feature=self.categorical_ or "auto",
-                             free_raw_data=True)
+        dtrain = lgb.Dataset(x, y, init_score=self._offset(x),
+                             categorical_feature=self.categorical_ or "auto", free_raw_data=True)
         callbacks: list[Callable[..., Any]] = []
         valid_sets: list[lgb.Dataset] = []
         if valid is not None:
-            valid_sets = [lgb.Dataset(valid[0], valid[1], reference=dtrain)]
+            valid_sets = [lgb.Dataset(valid[0], valid[1], init_score=self._offset(valid[0]),
+                                      reference=dtrain)]
             callbacks.append(lgb.early_stopping(50, verbose=False))
         return lgb.train(self._params(), dtrain, num_boost_round=rounds,
                          valid_sets=valid_sets, callbacks=callbacks)
 
     def _fit_settings(self, x: pd.DataFrame, y: np.ndarray,
-                      valid: tuple[pd.DataFrame, np.ndarray]
+                      valid: tuple[pd.DataFrame, np.ndarray],
+                      baselines: tuple[Baseline | None, ...] = (None,),
                       ) -> tuple[lgb.Booster, dict[str, float], list[float]]:
-        """Each candidate setting fitted with early stopping on ``valid``; the booster and
-        setting with the lowest loss there (ties to the earlier), and every loss."""
-        best: tuple[lgb.Booster, dict[str, float]] | None = None
+        """Each candidate setting fitted from each of ``baselines`` with early stopping on
+        ``valid``; the booster and setting with the lowest loss there (ties to the earlier;
+        ``settings_["baseline"]`` 1 when it starts from a baseline, which is left as
+        ``baseline_``), and every loss (settings in order, each from every baseline)."""
+        best: tuple[lgb.Booster, dict[str, float], Baseline | None] | None = None
         best_loss = np.inf
         losses: list[float] = []
         for cand in self._candidate_settings():
-            self.settings_ = cand
-            booster = self._train(x, y, self._rounds(cand), valid)
-            scores = booster.best_score.get("valid_0") or {}
-            loss = float(next(iter(scores.values()))) if scores else float("nan")
-            losses.append(loss)
-            if best is None or loss < best_loss:  # NaN never wins over a number
-                best, best_loss = (booster, cand), (loss if np.isfinite(loss) else np.inf)
+            for base in baselines:
+                self.settings_, self.baseline_ = cand, base
+                booster = self._train(x, y, self._rounds(cand), valid)
+                loss = self._selection_loss(booster, valid)
+                losses.append(loss)
+                if best is None or loss < best_loss:  # NaN never wins over a number
+                    best, best_loss = (booster, cand, base), (loss if np.isfinite(loss)
+                                                              else np.inf)
         assert best is not None
-        return best[0], best[1], losses
+        self.baseline_ = best[2]
+        chosen = dict(best[1])
+        if len(baselines) > 1 or baselines[0] is not None:
+            chosen["baseline"] = float(best[2] is not None)
+        return best[0], chosen, losses
+
+    def _selection_loss(self, booster: lgb.Booster,
+                        valid: tuple[pd.DataFrame, np.ndarray]) -> float:
+        """The loss a candidate is chosen on: classifiers' log loss on ``valid`` after Platt
+        scaling fitted there (the served probabilities are recalibrated on these rows, so a
+        level the training cutoffs set differently must not decide: a booster started from
+        the baseline's level had won on raw log loss and ranked worse), value's objective
+        loss at the early-stopping iteration."""
+        if self.kind != "classifier":
+            scores = booster.best_score.get("valid_0") or {}
+            return float(next(iter(scores.values()))) if scores else float("nan")
+        y = np.asarray(valid[1], dtype=float)
+        p = _Calibrator("sigmoid").fit(self._raw(booster, valid[0]), y).transform(
+            self._raw(booster, valid[0]), "classifier")
+        p = np.clip(p, 1e-12, 1 - 1e-12)
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+    def _baseline_candidates(self, x: pd.DataFrame, y: np.ndarray
+                             ) -> tuple[Baseline | None, ...]:
+        """The baselines to try (``baseline``): the plain booster and/or the BG/NBD GLM
+        fitted on ``x``, ``y``; the plain one alone without BG/NBD columns or with an
+        objective whose link the GLM does not share."""
+        if self.baseline is False or not set(BASELINE_COLUMNS) <= set(x.columns):
+            return (None,)
+        objective = str(self._params()["objective"])
+        if self.kind == "regressor" and objective not in _LOG_LINK:
+            return (None,)
+        power = 1.0 if objective == "poisson" else 2.0 if objective == "gamma" else 1.3
+        base = fit_baseline(x[list(BASELINE_COLUMNS)].to_numpy(dtype=np.float64), y,
+                            self.kind, tweedie_power=power)
+        if base is None:
+            return (None,)
+        return (base,) if self.baseline else (None, base)
+
+    def _offset(self, x: pd.DataFrame | np.ndarray) -> np.ndarray | None:
+        """The baseline margin of the rows of a ``_matrix`` frame or ``_array`` (None
+        without a baseline)."""
+        base = self.baseline_
+        if base is None:
+            return None
+        return base.margin(self._baseline_values(x))
+
+    def _baseline_values(self, x: pd.DataFrame | np.ndarray) -> np.ndarray:
+        assert self.baseline_ is not None
+        idx = [self.features_.index(c) for c in self.baseline_.columns]
+        if isinstance(x, pd.DataFrame):
+            return x.iloc[:, idx].to_numpy(dtype=np.float64, na_value=np.nan)
+        return np.asarray(x, dtype=np.float64)[:, idx]
+
+    def _offset_contributions(self, x: pd.DataFrame | np.ndarray, contrib: np.ndarray
+                              ) -> float:
+        """Add the baseline's per-column terms to ``contrib`` (in place) and return the
+        constant that goes to ``bias`` (0 without a baseline)."""
+        if self.baseline_ is None:
+            return 0.0
+        cols, const = self.baseline_.terms(self._baseline_values(x))
+        for j, c in enumerate(self.baseline_.columns):
+            contrib[:, self.features_.index(c)] += cols[:, j]
+        return const
 
     def _raw(self, booster: lgb.Booster, x: pd.DataFrame | np.ndarray) -> np.ndarray:
         # Classifiers work on the margin (log-odds); value on the response scale.
-        return np.asarray(booster.predict(x, raw_score=self.kind == "classifier"), dtype=float)
+        offset = self._offset(x)
+        if offset is None:
+            return np.asarray(booster.predict(x, raw_score=self.kind == "classifier"),
+                              dtype=float)
+        margin = np.asarray(booster.predict(x, raw_score=True), dtype=float) + offset
+        return margin if self.kind == "classifier" else np.exp(margin)  # log link only
 
     def _metrics(self, y: np.ndarray, pred: np.ndarray) -> ClassifierMetrics | ValueMetrics:
         return classifier_metrics(y, pred) if self.kind == "classifier" else value_metrics(y, pred)
@@ -667,7 +751,8 @@ class CustomerModel:
         # most half of the calibration window (``selection_rows``), then refitted on them all
         select = selection_rows(data, train, calib, y, self.horizon_days, self.kind)
         booster, self.settings_, self.settings_losses_ = self._fit_settings(
-            x[select], y[select], (x[calib], y[calib]))
+            x[select], y[select], (x[calib], y[calib]),
+            self._baseline_candidates(x[select], y[select]))
         best = int(booster.best_iteration or booster.current_iteration())
         if select.sum() < train.sum():
             booster = self._train(x[train], y[train], best, None)
@@ -813,9 +898,10 @@ class CustomerModel:
         for value) and sum to the raw score.
         """
         self._check_fitted()
-        contrib = self.booster_.predict(self._array(frame), pred_contrib=True)
-        return pd.DataFrame(np.asarray(contrib), columns=[*self.features_, "bias"],
-                            index=frame.index)
+        arr = self._array(frame)
+        contrib = np.array(self.booster_.predict(arr, pred_contrib=True), dtype=np.float64)
+        contrib[:, -1] += self._offset_contributions(arr, contrib[:, :-1])
+        return pd.DataFrame(contrib, columns=[*self.features_, "bias"], index=frame.index)
 
     def path_tables(self) -> PathTables:
         """Decision-path credits of every leaf (``training._customer_paths``), cached."""
@@ -835,9 +921,12 @@ class CustomerModel:
         (O(trees x depth) per customer), at the price of ignoring feature interactions' order.
         """
         tables = self.path_tables()
-        _, contrib = leaf_outputs(self.booster_, self._array(frame), tables, block=block)
+        arr = self._array(frame)
+        _, contrib = leaf_outputs(self.booster_, arr, tables, block=block)
+        assert contrib is not None
+        const = self._offset_contributions(arr, contrib)
         res = pd.DataFrame(contrib, columns=self.features_, index=frame.index)
-        res["bias"] = tables.bias
+        res["bias"] = tables.bias + const
         return res
 
     def path_score(self, frame: pd.DataFrame, block: int = 16_384
@@ -846,7 +935,13 @@ class CustomerModel:
         pass over the trees. Classifier scores are bit-identical to ``score``; value scores
         apply the log link with numpy instead of LightGBM (equal to ~1e-15 relative)."""
         tables = self.path_tables()
-        raw, contrib = leaf_outputs(self.booster_, self._array(frame), tables, block=block)
+        arr = self._array(frame)
+        raw, contrib = leaf_outputs(self.booster_, arr, tables, block=block)
+        offset = self._offset(arr)
+        if offset is not None:  # the margin the booster was fitted from
+            assert contrib is not None
+            raw = raw + offset
+            self._offset_contributions(arr, contrib)
         if self.kind == "regressor" and self._params()["objective"] in _LOG_LINK:
             raw = np.exp(raw)
         elif self.kind == "regressor" and self._params()["objective"] not in _IDENTITY:
@@ -860,7 +955,10 @@ class CustomerModel:
         must equal the snapshot score cache's (scored with ``path_score``) to the last digit."""
         if self.kind == "regressor" and self._params()["objective"] in _LOG_LINK:
             self._check_fitted()
-            raw = np.exp(self.booster_.predict(self._array(frame), raw_score=True))
+            arr = self._array(frame)
+            margin = np.asarray(self.booster_.predict(arr, raw_score=True), dtype=float)
+            offset = self._offset(arr)
+            raw = np.exp(margin if offset is None else margin + offset)
             return self.score_from_raw(raw)
         return self.score(frame)
 

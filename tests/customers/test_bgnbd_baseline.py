@@ -1,0 +1,106 @@
+"""The boosters can start from a GLM on the BG/NBD expected orders (``_customer_baseline``)."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import logit
+
+from training._customer_models import CustomerModel
+
+
+def _bgnbd_log(n: int = 2500, seed: int = 3) -> pd.DataFrame:
+    """Customers who buy at a gamma-spread rate and may lapse after each order (the process
+    BG/NBD assumes), summarised at four cutoffs 30 days apart with 30-day labels."""
+    rng = np.random.default_rng(seed)
+    first = rng.uniform(0, 300, n)
+    rate = rng.gamma(0.8, 1 / 25, n)
+    drop = rng.beta(1.2, 6, n)
+    spend = rng.lognormal(3, 0.5, n)
+    orders: list[np.ndarray] = []
+    for i in range(n):
+        t, times = first[i], [first[i]]
+        while True:
+            if rng.random() < drop[i]:
+                break
+            t += rng.exponential(1 / rate[i])
+            if t > 560:
+                break
+            times.append(t)
+        orders.append(np.asarray(times))
+    rows = []
+    for c in (420.0, 450.0, 480.0, 510.0):
+        for i in range(n):
+            past, nxt = orders[i][orders[i] < c], orders[i][(orders[i] >= c) & (orders[i] < c + 30)]
+            if not len(past):
+                continue
+            rows.append((f"u{i}", pd.Timestamp("2024-01-01") + pd.Timedelta(days=c), len(past),
+                         c - past[0], c - past[-1], rng.normal(), rng.normal(),
+                         int(len(nxt) > 0), float(len(nxt) * spend[i])))
+    return pd.DataFrame(rows, columns=["user_id", "cutoff", "orders_total",
+                                       "days_since_first_purchase", "days_since_last_purchase",
+                                       "noise_a", "noise_b", "label_purchase", "label_value"])
+
+
+@pytest.fixture(scope="module")
+def bgnbd_frame() -> pd.DataFrame:
+    return _bgnbd_log()
+
+
+def test_a_bgnbd_purchase_log_is_boosted_from_the_baseline_and_ranks_as_its_feature(
+        bgnbd_frame: pd.DataFrame) -> None:
+    """On a log BG/NBD describes, the plain booster ranks below its own expected-orders column
+    (steps of trees for a smooth function); started from the GLM it does not."""
+    plain = CustomerModel("propensity", horizon_days=30, baseline=False).fit(bgnbd_frame)
+    auto = CustomerModel("propensity", horizon_days=30).fit(bgnbd_frame)
+    assert auto.settings_["baseline"] == 1.0
+    assert auto.baseline_ is not None
+    assert "baseline" not in plain.settings_
+    assert plain.baseline_ is None
+    assert len(auto.settings_losses_) == 6  # three settings, each plain and from the baseline
+    feature = auto.report_.best_single_feature
+    assert feature is not None
+    assert feature[0].startswith("bgnbd_expected_orders")
+    assert plain.report_.validation.roc_auc < feature[1] - 0.002
+    assert auto.report_.validation.roc_auc > feature[1] - 0.001
+    assert auto.report_.validation.brier < plain.report_.validation.brier
+
+
+@pytest.mark.parametrize("task", ["propensity", "value"])
+def test_every_scoring_path_includes_the_baseline(bgnbd_frame: pd.DataFrame, task: str) -> None:
+    """Scores, decision-path and TreeSHAP contributions and a pickled copy all carry the GLM
+    margin: the contributions still sum to the raw score, and the paths agree."""
+    m = CustomerModel(task, horizon_days=30, baseline=True).fit(bgnbd_frame)
+    assert m.baseline_ is not None
+    last = bgnbd_frame[bgnbd_frame["cutoff"] == bgnbd_frame["cutoff"].max()].head(300)
+    score = m.score(last)
+    path, contrib = m.path_score(last)
+    np.testing.assert_allclose(path, score, rtol=1e-12)
+    np.testing.assert_allclose(m.path_score_only(last), path, rtol=0, atol=0)
+    raw = m.raw_score(last)
+    margin = raw if task == "propensity" else np.log(raw)
+    shap = m.contributions(last)
+    saabas = m.path_contributions(last)
+    np.testing.assert_allclose(shap.sum(axis=1), margin, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(saabas.sum(axis=1), margin, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(contrib, saabas[m.features_].to_numpy(), rtol=1e-9, atol=1e-9)
+    # the trees alone would give another score: the margin is not lost anywhere
+    trees = m.booster_.predict(m._array(last), raw_score=True)
+    assert np.abs(trees - margin).max() > 0.1
+    copy = pickle.loads(pickle.dumps(m))
+    np.testing.assert_array_equal(copy.score(last), score)
+    if task == "propensity":  # expected orders push towards buying for the likeliest buyers
+        top = np.argsort(-score)[:30]
+        assert (saabas["bgnbd_expected_orders_365d"].to_numpy()[top] > 0).mean() > 0.8
+        assert np.all((score > 0) & (score < 1))
+        assert np.isfinite(logit(score)).all()
+
+
+def test_a_model_pickled_before_the_baseline_scores_as_it_did(bgnbd_frame: pd.DataFrame) -> None:
+    m = CustomerModel("propensity", horizon_days=30, baseline=False).fit(bgnbd_frame)
+    before = m.score(bgnbd_frame.head(200))
+    m.__dict__.pop("baseline_", None)  # as a model saved before the attribute existed
+    np.testing.assert_array_equal(m.score(bgnbd_frame.head(200)), before)
