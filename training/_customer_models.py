@@ -600,8 +600,8 @@ class CustomerModel:
             scores = booster.best_score.get("valid_0") or {}
             return float(next(iter(scores.values()))) if scores else float("nan")
         y = np.asarray(valid[1], dtype=float)
-        p = _Calibrator("sigmoid").fit(self._raw(booster, valid[0]), y).transform(
-            self._raw(booster, valid[0]), "classifier")
+        raw = self._raw(booster, valid[0])
+        p = _Calibrator("sigmoid").fit(raw, y).transform(raw, "classifier")
         p = np.clip(p, 1e-12, 1 - 1e-12)
         return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
