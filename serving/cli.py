@@ -276,7 +276,7 @@ def features_build(
     import features as ft
 
     from ._cli_common import parse_date_option
-    from ._cli_customers import _check_asof
+    from ._cli_customers_inputs import _check_asof
 
     # parsed, not compared as text: max('2024-9-01', '2024-10-01') was September, and a
     # cutoff before the first event wrote an empty file without a word
@@ -328,7 +328,7 @@ def segments(
     import features as ft
 
     from ._cli_common import parse_date_option
-    from ._cli_customers import _check_asof
+    from ._cli_customers_inputs import _check_asof
 
     ev, cal = _load_inputs(data, events, None, tz, allow_event_types, on_duplicate)
     # as brain score: an as-of date long after the data calls everyone 'lost' (a check ran the
@@ -455,7 +455,7 @@ def snapshot(
     import features as ft
 
     from ._cli_common import parse_date_option
-    from ._cli_customers import _check_asof
+    from ._cli_customers_inputs import _check_asof
     from ._snapshot import write_snapshot
 
     ev, cal = _load_inputs(data, events, calendar, tz, allow_event_types, on_duplicate)

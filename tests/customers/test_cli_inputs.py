@@ -263,7 +263,7 @@ def test_levels_that_differ_only_in_case_score_as_the_model_s_level(world_dir: P
 
 def test_active_within_counts_refund_only_customers(monkeypatch: pytest.MonkeyPatch) -> None:
     """The note had left them out of both counts (a gift-shop check: 2,066 + 5,637 of 7,715)."""
-    from serving import _cli_customers as cli
+    from serving import _cli_customers_inputs as cli
 
     ev = pd.DataFrame({
         "user_id": ["a", "b", "c"],
@@ -282,7 +282,7 @@ def test_training_names_the_best_single_feature_and_says_when_it_wins(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from types import SimpleNamespace
 
-    from serving import _cli_customers as cli
+    from serving import _cli_customers_print as cli
 
     notes: list[str] = []
     monkeypatch.setattr(cli, "show_note", notes.append)

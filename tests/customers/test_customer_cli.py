@@ -225,7 +225,7 @@ def test_a_csv_table_trains_like_the_same_parquet_table(world_dir: Path, tmp_pat
         "churned": np.where(snap["label_churn"] == 1, "Yes", "No")})
     table.to_csv(tmp_path / "crm.csv", index=False)
     table.to_parquet(tmp_path / "crm.parquet")
-    from serving._cli_customers import _read_table
+    from serving._cli_customers_inputs import _read_table
     from training._customer_models import CustomerModel
 
     reports = {}
@@ -244,7 +244,7 @@ def test_a_csv_table_trains_like_the_same_parquet_table(world_dir: Path, tmp_pat
 
 
 def test_tier_counts_list_tiers_from_the_highest_down() -> None:
-    from serving._cli_customers import _tier_counts
+    from serving._cli_customers_print import _tier_counts
 
     got = _tier_counts(pd.Series(["low", "low", "high", "low"]), "churn")
     assert got["tier"].tolist() == ["high", "medium", "low"]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import features as ft
-from serving._cli_customers import early_warning_line
+from serving._cli_customers_print import early_warning_line
 from training._customer_bgnbd import BgNbdParams, bgnbd_features, fit_bgnbd
 from training._customer_mlflow import score_frame
 from training._customer_models import CustomerModel
@@ -79,7 +79,7 @@ def test_an_empty_feature_is_never_a_reason_for_more_engagement() -> None:
 
 
 def test_a_tier_holding_nearly_everyone_gets_a_note() -> None:
-    from serving._cli_customers import crowded_tier_note
+    from serving._cli_customers_print import crowded_tier_note
 
     p = np.linspace(0.01, 0.2, 100)  # a 4.5%-a-month subscription: everyone under 0.40
     scores = pd.DataFrame({"score": p, "tier": assign_tiers(p, TIERS["churn"]).astype(str)})

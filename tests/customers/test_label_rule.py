@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 import features as ft
 from serving._cli_common import _shown_notes
-from serving._cli_customers import _read_label_rule, train_app
+from serving._cli_customers import train_app
+from serving._cli_customers_model import _read_label_rule
 from training._customer_labels import label_definition, version_label_words
 from training._customer_mlflow import train_and_register
 from training._customer_models import CustomerModel

@@ -194,7 +194,7 @@ def test_the_yardstick_compares_the_probabilities_as_served(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from types import SimpleNamespace
 
-    from serving import _cli_customers as cli
+    from serving import _cli_customers_print as cli
 
     notes: list[str] = []
     monkeypatch.setattr(cli, "show_note", notes.append)
@@ -210,7 +210,7 @@ def test_the_yardstick_compares_the_probabilities_as_served(
 
 # ---------------------------------------------------------------- 8: the table version's URI
 def test_scoring_a_table_with_the_event_champion_names_the_table_version() -> None:
-    from serving import _cli_customers as cli
+    from serving import _cli_customers_model as cli
 
     events = _business("r", "2010-01-31").assign(
         days_since_first_purchase=lambda f: f["recency_days"] + 100,
@@ -237,7 +237,7 @@ def test_scoring_a_table_with_the_event_champion_names_the_table_version() -> No
 
 # ---------------------------------------------------------------- 6: table rough edges
 def test_a_mistyped_label_column_gets_a_suggestion(tmp_path: Path) -> None:
-    from serving import _cli_customers as cli
+    from serving import _cli_customers_inputs as cli
 
     path = tmp_path / "telco.csv"
     pd.DataFrame({"customerID": ["a", "b"], "tenure": [1, 2], "Churn": ["Yes", "No"]}).to_csv(
@@ -248,7 +248,7 @@ def test_a_mistyped_label_column_gets_a_suggestion(tmp_path: Path) -> None:
 
 
 def test_scoring_the_training_table_is_called_in_sample_and_extra_columns_are_named() -> None:
-    from serving import _cli_customers as cli
+    from serving import _cli_customers_model as cli
     from training._customer_scoring import table_in_sample_note
 
     table = _business("c", "2010-01-31", cutoffs=1).drop(columns="cutoff")
@@ -329,7 +329,7 @@ def _season_model(reference: str) -> object:
 
 def test_a_look_back_truncated_by_the_data_s_start_shrinks_the_season_factor() -> None:
     from serving import _cli_common
-    from serving._cli_customers import _season_note
+    from serving._cli_customers_print import _season_note
     from training._customer_scoring import season_factor
 
     ev = _young_shop()

@@ -102,7 +102,7 @@ def test_season_adjust_is_for_scores_from_events() -> None:
 
 def test_the_probability_season_note_moves_p_and_the_tiers() -> None:
     from serving import _cli_common
-    from serving._cli_customers import _season_note
+    from serving._cli_customers_print import _season_note
 
     window = (pd.Timestamp("2023-09-03"), pd.Timestamp("2023-12-02"))
     season = SimpleNamespace(factor=1.61, scored=window, reference=window,
@@ -132,7 +132,7 @@ def test_the_probability_season_note_moves_p_and_the_tiers() -> None:
                                               (0.0, "held no revenue")])
 def test_the_season_note_says_how_far_off_the_scores_are(factor: float, said: str) -> None:
     from serving import _cli_common
-    from serving._cli_customers import _season_note
+    from serving._cli_customers_print import _season_note
 
     window = (pd.Timestamp("2023-10-01"), pd.Timestamp("2023-12-29"))
     season = SimpleNamespace(factor=factor, scored=window, reference=window)
@@ -146,7 +146,7 @@ def test_the_season_note_says_how_far_off_the_scores_are(factor: float, said: st
 
 def test_no_buyers_last_year_leaves_probabilities_as_they_are() -> None:
     from serving import _cli_common
-    from serving._cli_customers import _season_note
+    from serving._cli_customers_print import _season_note
 
     window = (pd.Timestamp("2023-09-03"), pd.Timestamp("2023-12-02"))
     season = SimpleNamespace(factor=0.0, scored=window, reference=window,

@@ -1,0 +1,227 @@
+"""Inputs of ``brain train`` and ``brain score`` for the customer models: a customer table
+(``--table``, typed and checked: ``_read_table``; errors in the table's own words:
+``_table_words``), the events and calendar (``--data``/``--events``: ``_events``), the stacked
+training frame built from them (``build_training_frame``), the table columns that cannot inform
+a model (``_uninformative``), and the scoring date and population (``_check_asof``,
+``_table_asof``, ``_active_customers``).
+"""
+
+# No "from __future__ import annotations", like the commands in ``_cli_customers``.
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from training._customer_models import CustomerModel
+
+from ._cli_common import (
+    console,
+    err_console,
+    find_file,
+    print_notes,
+    progress_bar,
+    show_note,
+    step,
+)
+
+
+def _read_table(path: Path, id_col: str, label_col: str | None = None,
+                model: "CustomerModel | None" = None) -> pd.DataFrame:
+    """A customer table typed for training (``label_col`` is checked exactly, not coerced) or
+    for scoring with ``model`` (its numeric and categorical columns keep the types it
+    learned, however few rows the table has)."""
+    from features import infer_table_types, read_table
+
+    frame = read_table(path)
+    own = getattr(model, "id_col_", None)
+    if id_col == "user_id" and id_col not in frame.columns and own and own in frame.columns:
+        # the id column the model was trained with (--id-col customerID), as its pyfunc and
+        # the API read it: scoring the table it was trained on had stopped with "Pass --id-col"
+        show_note(f"{path.name}: customer ids read from {own!r}, the id column this model was "
+                  "trained with (--id-col)")
+        id_col = own
+    if id_col not in frame.columns:
+        hint = _close_column(id_col, [str(c) for c in frame.columns])
+        raise ValueError(f"{path.name}: the customer id column {id_col!r} is missing; received "
+                         f"columns {list(frame.columns)[:20]}. "
+                         + (f"Did you mean {hint!r}? Pass --id-col {hint}." if hint
+                            else "Pass --id-col NAME."))
+    if label_col is not None and label_col not in frame.columns:
+        hint = _close_column(label_col, [str(c) for c in frame.columns])
+        raise ValueError(f"{path.name}: the label column {label_col!r} is missing; received "
+                         f"columns {list(frame.columns)[:20]}. "
+                         + (f"Did you mean {hint!r}? Pass --label-col {hint}." if hint
+                            else "Pass --label-col NAME naming the column that holds the "
+                                 "label."))
+    # at scoring, the model's label column (when the table still has it) is not a feature:
+    # it is left as written, without notes on its types (yes/no labels are no odd numbers)
+    label = getattr(model, "label_col_", None)
+    keep = (id_col, label) if label and label != id_col else (id_col,)
+    frame = infer_table_types(frame, keep_text=keep,
+                              exact=(label_col,) if label_col else (),
+                              numeric=getattr(model, "numeric_", ()),
+                              categorical=getattr(model, "categorical_", ()))
+    frame = frame.rename(columns={id_col: "user_id"})
+    blank = frame["user_id"].isna().to_numpy() | frame["user_id"].astype(str).str.strip().eq(
+        "").to_numpy()
+    if blank.any():
+        # a row without a customer id cannot be joined back (its score had been written with an
+        # empty id) nor told apart from another (two of them read as a repeated customer 'nan')
+        first = ", ".join(str(i + 1) for i in np.flatnonzero(blank)[:5])
+        n = int(blank.sum())
+        rows = "1 row has" if n == 1 else f"{n:,} rows have"
+        show_note(f"{path.name}: {rows} no customer id in {id_col!r} ({len(frame):,} rows; "
+                  f"first at {'row' if n == 1 else 'rows'} {first}, data rows counted from 1): "
+                  "left out, as every score and label needs a customer")
+        frame = frame.loc[~blank].reset_index(drop=True)
+    ids = frame["user_id"]
+    if pd.api.types.is_float_dtype(ids) and ids.dropna().eq(ids.dropna().round()).all():
+        ids = ids.astype("Int64")  # 16270.0 from a float column is customer 16270
+    frame["user_id"] = ids.astype(str)
+    dup = frame.duplicated(["user_id", "cutoff"] if "cutoff" in frame.columns else ["user_id"])
+    if dup.any():
+        ids = list(dict.fromkeys(frame.loc[dup, "user_id"]))
+        raise ValueError(f"{path.name}: {int(dup.sum())} rows repeat {len(ids)} customers "
+                         f"(first ids {ids[:5]}); the table must hold one row per customer "
+                         "(per cutoff when a 'cutoff' column is given)")
+    if "cutoff" in frame.columns:
+        frame["cutoff"] = pd.to_datetime(frame["cutoff"])
+    frame.attrs["brain.id_col"] = id_col  # the one read (the model's own, see above)
+    return frame
+
+
+def _close_column(name: str, columns: list[str]) -> str | None:
+    """A column that is ``name`` but for case, spaces and punctuation ('CustomerRef' for
+    'customer_ref'), or a close spelling of it; None when there is none."""
+    import difflib
+
+    def key(text: str) -> str:
+        return "".join(ch for ch in text.lower() if ch.isalnum())
+
+    same = [c for c in columns if key(c) == key(name)]
+    if same:
+        return same[0]
+    close = difflib.get_close_matches(key(name), [key(c) for c in columns], n=1, cutoff=0.8)
+    return next((c for c in columns if close and key(c) == close[0]), None)
+
+
+@contextmanager
+def _table_words(table: Path, id_col: str, task: str) -> Iterator[None]:
+    """Errors about a user's table in its own terms: the file's name instead of the model's,
+    and the user's id column instead of the internal 'user_id'."""
+    try:
+        yield
+    except ValueError as exc:
+        msg = str(exc).replace(f"CustomerModel({task}):", f"{table.name}:", 1)
+        msg = msg.replace("'user_id'", repr(id_col)).replace("(user_id ", f"({id_col} ")
+        raise ValueError(msg) from None
+
+
+def _events(data: Path | None, events: Path | None, calendar: Path | None, tz: str,
+            allow: str, on_duplicate: str = "drop") -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    import features as ft
+
+    path = find_file(data, events, "events")
+    assert path is not None  # required=True: find_file raises instead of returning None
+    step(f"loading {path}")
+    ev = ft.load_events(path, tz=tz, extra_event_types=tuple(
+        t.strip() for t in allow.split(",") if t.strip()),
+        on_duplicate=on_duplicate)  # type: ignore[arg-type]
+    print_notes(ev)
+    cal_path = find_file(data, calendar, "calendar", required=False)
+    return ev, (ft.load_calendar(cal_path) if cal_path else None)
+
+
+def build_training_frame(events: pd.DataFrame, calendar: pd.DataFrame | None, horizon: int,
+                         n_cutoffs: int, step_days: int, last_cutoff: str | None,
+                         churn_needs_no_visit: bool = False) -> pd.DataFrame:
+    """Stacked features + labels at ``n_cutoffs`` cutoffs ``step_days`` apart (latest that fits)."""
+    import features as ft
+
+    cuts = ft.cutoff_schedule(events, horizon, n_cutoffs=n_cutoffs, step_days=step_days,
+                              last=last_cutoff)
+    step(f"building features + {horizon}-day labels at {len(cuts)} cutoffs "
+         f"({cuts[0].date()} .. {cuts[-1].date()}, {step_days} days apart)")
+    with progress_bar("features + labels") as update:
+        return ft.build_training_set(events, cuts, horizon, calendar=calendar,
+                                     churn_needs_no_visit=churn_needs_no_visit, progress=update)
+
+
+def _uninformative(frame: pd.DataFrame, keep: tuple[str, ...]) -> dict[str, str]:
+    """Columns of a table that cannot inform a model: all empty, or one value in every row."""
+    out: dict[str, str] = {}
+    for col in frame.columns:
+        if col in keep or col.startswith("label_"):
+            continue
+        s = frame[col]
+        if s.isna().all():
+            out[col] = "all empty"
+        elif s.notna().all() and s.nunique() == 1:
+            out[col] = f"constant ({_plain(s.iloc[0])} in every row)"
+    return out
+
+
+def _plain(value: object) -> str:
+    """A cell for a note: numbers as plain numbers (``0``, ``2.5``; never ``np.float64(0.0)``),
+    text quoted (``'US'``)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (bool, int)):
+        return str(value)
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def _table_asof(feats: pd.DataFrame, asof: pd.Timestamp | None) -> pd.Series:
+    """The ``asof`` column of table scores: the row's ``cutoff`` when the table has one, else
+    ``--asof``, else empty (the table does not say when its features were taken)."""
+    if "cutoff" in feats.columns:
+        if asof is not None:
+            console.print("[yellow]note:[/] the table has a 'cutoff' column; the asof column "
+                          "holds it and --asof is not used", highlight=False)
+        return pd.Series(pd.to_datetime(feats["cutoff"]).to_numpy(), name="asof")
+    return pd.Series(pd.NaT if asof is None else asof, index=range(len(feats)),
+                     dtype="datetime64[ns]", name="asof")
+
+
+def _check_asof(events: pd.DataFrame, asof: pd.Timestamp, what: str = "scored",
+                option: str = "--asof") -> None:
+    """Error when ``asof`` is not after the first event; note when it is after the day after
+    the last event (every customer then looks inactive for the gap)."""
+    first, last = events["ts"].min(), events["ts"].max()
+    if asof <= first:
+        raise ValueError(f"{option} {asof:%Y-%m-%d} is not after the first event ({first}), so "
+                         "no customer has history before it; use a date after it (the events "
+                         f"run from {first:%Y-%m-%d} to {last:%Y-%m-%d})")
+    day_after = last.normalize() + pd.Timedelta(days=1)
+    if asof > day_after:
+        gap = (asof - last).days
+        err_console.print(f"[yellow]warning:[/] {option} {asof:%Y-%m-%d} is {gap:,} days after "
+                      f"the last event ({last}); customers are {what} as if nobody bought or "
+                      f"visited since. To use the end of the data: {option} "
+                      f"{day_after:%Y-%m-%d}", highlight=False, soft_wrap=True)
+
+
+def _active_customers(ev: pd.DataFrame, asof: pd.Timestamp, days: int) -> pd.DataFrame:
+    """The events of customers with any event but a refund in the ``days`` before ``asof`` (a
+    note counts the others, who are not scored): a refund is not engagement."""
+    earlier = ev[ev["ts"] < asof]
+    before = earlier[earlier["event_type"].astype(str) != "refund"]
+    last = before.groupby("user_id", observed=True)["ts"].max()
+    keep = last.index[last >= asof - pd.Timedelta(days=days)]
+    gone = len(last) - len(keep)
+    # customers with refunds only are left out too: count them, so the note adds up
+    refunds_only = earlier["user_id"].nunique() - len(last)
+    only = (f", nor {refunds_only:,} with refunds only" if refunds_only else "")
+    show_note(f"--active-within {days}: {len(keep):,} customers with an event (not counting "
+              f"refunds) in the {days} days before {asof:%Y-%m-%d} are scored; {gone:,} "
+              f"without one are not{only}")
+    return ev[ev["user_id"].isin(keep)]

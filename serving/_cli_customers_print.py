@@ -1,0 +1,243 @@
+"""What ``brain train`` and ``brain score`` print for the customer models beyond their tables:
+after training, the yardstick of the best single feature (``_best_single_line``), the table
+columns not used (``_unused_note``) and the run's description in the MLflow UI
+(``_describe_run``); after scoring, the season notes (``_season_note``), the tier counts
+(``_tier_counts``), a crowded tier (``crowded_tier_note``), long-gone customers
+(``_long_gone_note``) and the early-warning line (``early_warning_line``).
+"""
+
+# No "from __future__ import annotations", like the commands in ``_cli_customers``.
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._cli_common import console, show_note
+from ._cli_customers_model import _NAMES
+
+
+def _unused_note(dropped: dict[str, str], skipped: dict[str, str]) -> None:
+    """One console note naming every table column that is not a feature, and why."""
+    unused = {**skipped, **dropped}
+    if unused:
+        console.print("[yellow]note:[/] not used as features: " + "; ".join(
+            f"{c} ({why})" for c, why in unused.items()), highlight=False, soft_wrap=True)
+
+
+def _describe_run(out: Any, task: str, source: Path | None, horizon: int | None,
+                  n_rows: int) -> None:
+    """The run's and the registered version's description in the MLflow UI: input, label
+    window, split, the headline validation metrics and the champion decision."""
+    from mlflow import MlflowClient
+
+    rep = out.report
+    split = rep.split
+    window = f"{horizon}-day label window" if horizon else f"label column {rep.label_col}"
+    keys = (("roc_auc", "AUC"), ("brier", "Brier"), ("spearman", "Spearman"),
+            ("aggregate_bias", "aggregate bias"))
+    shown = ", ".join(f"{name} {out.metrics[k]:.4g}" for k, name in keys if k in out.metrics)
+    cuts = ", ".join(split.validation_cutoffs) or f"{split.n_validation:,} rows"
+    text = (f"{_NAMES[task]} model from {source} ({n_rows:,} rows, {window}); validated on "
+            f"{cuts}: {shown}. "
+            + (f"Champion: {out.promotion.reason}" if out.promotion else "Not registered."))
+    client = MlflowClient()
+    client.set_tag(out.run_id, "mlflow.note.content", text)
+    # a name that tells reruns apart in the runs list: the window and the validation cutoff
+    last = split.validation_cutoffs[-1] if split.validation_cutoffs else "table"
+    client.set_tag(out.run_id, "mlflow.runName",
+                   f"train-{_NAMES[task]} {f'h{horizon} ' if horizon else ''}valid {last}")
+    if source is not None:
+        client.set_tag(out.run_id, "source.input", str(Path(source).resolve()))
+    if out.version is not None:
+        client.update_model_version(out.registered_name, out.version, description=text)
+
+
+def _best_single_line(rep: Any, metrics: dict[str, float]) -> None:
+    """The yardstick: the best single feature's strength beside the model's, and a note when
+    the model does not beat it."""
+    from training._customer_reasons import reason_label
+
+    best = getattr(rep, "best_single_feature", None)
+    key = "roc_auc" if "roc_auc" in metrics else "spearman"
+    if best is None or key not in metrics:
+        return
+    col, strength = best
+    what = "AUC, read either way" if key == "roc_auc" else "|Spearman|"
+    name = reason_label(col)
+    # the probabilities as served (calibrated): isotonic calibration ties scores and can lower
+    # the AUC below the raw scores', which is then said beside it, never instead of it
+    model = metrics[key]
+    raw = getattr(getattr(rep, "validation_uncalibrated", None), key, np.nan)
+    uncal = (f" (uncalibrated scores: {raw:.4f})"
+             if np.isfinite(raw) and round(raw, 4) != round(model, 4) else "")
+    console.print(f"best single feature on the validation rows: {name} ({col}), {what} "
+                  f"{strength:.4f}; the model: {model:.4f}{uncal}", highlight=False)
+    if model <= strength:
+        show_note(f"the model orders the validation customers no better than '{name}' alone "
+                  f"({model:.4f} against {strength:.4f}{', as served' if uncal else ''}"
+                  f"{'; ' + uncal.strip(' ()') if uncal else ''}): its other features add "
+                  "nothing here yet; more cutoffs (--cutoffs), a longer history or other "
+                  "features may help, and a rule on that feature is as good meanwhile")
+
+
+def _season_note(season: Any, adjust: bool, scores: pd.DataFrame) -> np.ndarray | None:
+    """Say the model's season gap (``season_factor``); with ``adjust``, return the scores
+    moved by it (``scores`` is not changed)."""
+    if season is None:
+        if adjust:
+            show_note("--season-adjust: no season factor (it needs a model trained on cutoffs, "
+                      "a horizon up to 364 days and purchases from at least 90 days before "
+                      "both windows a year back); scores are not scaled")
+        return None
+    if getattr(season, "task", "value") != "value":
+        return _season_note_probability(season, adjust, scores)
+    (a, b), (c, d) = season.scored, season.reference
+    f, short = _applied_factor(season)
+    gap = (f"last year, {a:%Y-%m-%d} .. {b:%Y-%m-%d} held {season.factor:.2f}x the revenue per "
+           f"customer of {c:%Y-%m-%d} .. {d:%Y-%m-%d}, the window a year before the one the "
+           f"value model's level was set on{short}")
+    if adjust:
+        show_note(f"--season-adjust: value scores scaled by {f:.3f} ({gap})")
+        return scores["score"].to_numpy(dtype=float) * f
+    if abs(f - 1) >= 0.1:
+        if f <= 0:
+            show_note(f"{gap}: last year's copy of the scored window held no revenue; the "
+                      "model does not know that season, so its scores are likely far too high "
+                      "for this window")
+            return None
+        # the scores are 1/factor of what the season suggests: 1.70x -> 41% low, 0.80x -> 25%
+        off = abs(1 - 1 / f)
+        show_note(f"{gap}: the model does not know the season, so its total for this window is "
+                  f"likely {off:.0%} {'low' if f > 1 else 'high'}; "
+                  "pass --season-adjust to scale the scores by that factor")
+    return None
+
+
+def _applied_factor(season: Any) -> tuple[float, str]:
+    """The factor to apply (``SeasonFactor.applied``: shrunk towards 1 when the start of the
+    data cut the look-back short) and the words saying so ('' for a full year)."""
+    days = int(getattr(season, "lookback_days", 365))
+    if days >= 365 or not season.factor > 0:
+        return float(season.factor), ""
+    f = float(season.applied)
+    return f, (f"; the look-back before those windows was truncated by the start of the data "
+               f"({days} days, not a year), when the customer base was young, so the factor "
+               f"{season.factor:.3f} is shrunk towards 1 by {days}/365 to {f:.3f}")
+
+
+def _season_note_probability(season: Any, adjust: bool,
+                             scores: pd.DataFrame) -> np.ndarray | None:
+    """``_season_note`` for churn and propensity: the purchase rate's season gap moves
+    P(purchase) to 1 - (1 - P)^factor (churn: P(churn)^factor); tiers follow."""
+    from training._customer_scoring import adjust_probability
+
+    (a, b), (c, d) = season.scored, season.reference
+    now, then = season.per_customer
+    f, short = _applied_factor(season)
+    gap = (f"last year, {now:.1%} of customers bought in {a:%Y-%m-%d} .. {b:%Y-%m-%d} against "
+           f"{then:.1%} in {c:%Y-%m-%d} .. {d:%Y-%m-%d}, the window a year before the one the "
+           f"model's probabilities were set on (a purchase rate {season.factor:.2f}x){short}")
+    churn = season.task == "churn"
+    p = (1 - scores["score"] if churn else scores["score"]).to_numpy(dtype=float)
+    if not season.factor > 0 or not np.isfinite(p).any():
+        show_note(f"{gap}: nobody in that base bought in last year's copy of the scored window, "
+                  "so the season cannot be put as a factor; the scores are left as they are"
+                  if not season.factor > 0 else f"{gap}: no score to move")
+        return None
+    moved = adjust_probability(p, f)
+    # in the model's own terms: a churn model's scores are P(churn) = 1 - P(purchase) (the note
+    # had spoken of P(purchase), mean 0.160, beside churn scores of mean 0.840)
+    what, rule = ("P(churn)", f"P^{f:.3f}") if churn else ("P(purchase)", f"1 - (1 - P)^{f:.3f}")
+    shown, shown_moved = (1 - p, 1 - moved) if churn else (p, moved)
+    if adjust:
+        show_note(f"--season-adjust: {what} moved to {rule}, mean "
+                  f"{np.nanmean(shown):.3f} -> {np.nanmean(shown_moved):.3f}; tiers follow ({gap})")
+        return 1 - moved if churn else moved
+    if abs(f - 1) >= 0.1:
+        too = "low" if (f > 1) != churn else "high"
+        show_note(f"{gap}: the model does not know the season, so its {what} for this "
+                  f"window is likely too {too} (mean {np.nanmean(shown):.3f}; "
+                  f"{np.nanmean(shown_moved):.3f} with the season); pass --season-adjust to "
+                  "apply it")
+    return None
+
+
+def early_warning_line(scores: pd.DataFrame) -> str:
+    """One line: how many customers the early warning flags, and on what it judged them."""
+    flag = scores["early_warning"].astype("boolean")
+    known = int(flag.notna().sum())
+    if not known:
+        return ("early warning: cannot tell for anyone (no visit or order counts of the last "
+                "60 days in the input)")
+    basis = scores.get("early_warning_basis", pd.Series(pd.NA, index=scores.index))
+    parts = []
+    for what in ("visits", "orders"):
+        sel = basis.eq(what).fillna(False).to_numpy()
+        if sel.any():
+            parts.append(f"{int(flag[sel].sum()):,} of {int(sel.sum()):,} judged on {what}")
+    unknown = len(flag) - known
+    chance = pd.to_numeric(scores.get("early_warning_chance", pd.Series(np.nan,
+                                                                       index=scores.index)))
+    n_sure = int(((chance < 0.05) & flag.fillna(False)).sum())
+    sure = (f"; {n_sure:,} of them unlikely by chance (a customer at an "
+            "unchanged rate falls this far under 5% of the time: early_warning_chance)"
+            if chance.notna().any() else "")
+    return (f"early warning (visits, or orders for customers with no visit recorded, in the "
+            f"last 30 days at most half of the 30 before, from at least 2): "
+            f"{int(flag.sum()):,} flagged ({'; '.join(parts) or f'of {known:,}'}){sure}"
+            + (f"; {unknown:,} cannot be told" if unknown else ""))
+
+
+def crowded_tier_note(scores: pd.DataFrame, task: str, share: float = 0.9) -> str | None:
+    """For churn and propensity, whose tiers are fixed probability thresholds: the note when
+    one tier holds ``share`` of the customers or more, with where the top tenth of the scores
+    starts (a subscription business losing 4.5% a month had every live subscriber 'low')."""
+    if task == "value" or len(scores) < 20:
+        return None
+    counts = scores["tier"].astype(str).value_counts()
+    top_tier, n = counts.index[0], int(counts.iloc[0])
+    if n < share * len(scores):
+        return None
+    p = pd.to_numeric(scores["score"], errors="coerce").dropna()
+    if p.empty:
+        return None
+    cut, mean = float(p.quantile(0.9)), float(p.mean())
+    from training._customer_reasons import TIERS
+
+    rule = TIERS[task]
+    edges = " / ".join(f"{t:g}" for t in rule.thresholds)
+    return (f"{n / len(scores):.0%} of the customers are '{top_tier}' (the tiers are fixed "
+            f"probabilities: {edges}); the top tenth of the scores starts at {cut:.3f}, against a "
+            f"mean of {mean:.3f}: to pick whom to contact, rank by score within the tier")
+
+
+def _tier_counts(tiers: pd.Series, task: str) -> pd.DataFrame:
+    """Customers per tier, highest tier first (every documented tier, empty ones too), with
+    thousands separators and each tier's share."""
+    from training._customer_reasons import TIERS
+
+    counts = tiers.value_counts()
+    order = [*TIERS[task].labels, *(t for t in counts.index if t not in TIERS[task].labels)]
+    n = counts.reindex(order, fill_value=0)
+    total = max(int(n.sum()), 1)
+    return pd.DataFrame({"tier": n.index, "count": [f"{int(v):,}" for v in n],
+                         "share": [f"{v / total:.1%}" for v in n]})
+
+
+def _long_gone_note(feats: pd.DataFrame, model: Any, task: str) -> str | None:
+    """For churn and propensity from events: the note when 30% or more of the scored customers
+    had no activity within the model's label window before the date (long gone: they fill the
+    top churn tier and the bottom propensity one), pointing at --active-within."""
+    if task == "value" or "days_since_last_event" not in feats.columns or len(feats) < 20:
+        return None
+    h = int(getattr(model, "horizon_days", None) or 90)
+    days = pd.to_numeric(feats["days_since_last_event"], errors="coerce")
+    gone = float((days.isna() | (days > h)).mean())
+    if gone < 0.3:
+        return None
+    return (f"{gone:.0%} of the scored customers had no activity in the {h} days before the "
+            f"date (long gone, or never active): they crowd the "
+            f"{'top churn' if task == 'churn' else 'bottom propensity'} tier; "
+            f"--active-within {h} scores only the customers active in that window")
