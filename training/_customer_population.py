@@ -3,7 +3,7 @@
 A registry name (``churn``...) holds one business's models. A version trained on another
 business's data (another input file, other customers) is no candidate to replace that champion:
 re-scoring the champion on customers it never saw would be "fair" by the row rule of
-``training._customer_mlflow._rescorer`` and yet compare two models of different populations (a
+``training._customer_champion._rescorer`` and yet compare two models of different populations (a
 check's grocery model beat the retail champion on grocery households and then scored the
 retailer's customers). ``population_gap`` tells such a pair apart; ``score_population_warning``
 says so at scoring time.

@@ -520,7 +520,7 @@ def test_default_step_keeps_training_labels_off_most_of_the_validation_window() 
 
 
 def test_paired_difference_words_say_whether_a_difference_is_noise() -> None:
-    from training._customer_mlflow import paired_difference_words
+    from training._customer_champion import paired_difference_words
 
     rng = np.random.default_rng(0)
     n = 4_000
