@@ -57,7 +57,7 @@ def _describe_run(out: Any, task: str, source: Path | None, horizon: int | None,
 def _best_single_line(rep: Any, metrics: dict[str, float]) -> None:
     """The yardstick: the best single feature's strength beside the model's, and a note when
     the model does not beat it."""
-    from training._customer_reasons import reason_label
+    from training._customer_meanings import reason_label
 
     best = getattr(rep, "best_single_feature", None)
     key = "roc_auc" if "roc_auc" in metrics else "spearman"
@@ -204,7 +204,7 @@ def crowded_tier_note(scores: pd.DataFrame, task: str, share: float = 0.9) -> st
     if p.empty:
         return None
     cut, mean = float(p.quantile(0.9)), float(p.mean())
-    from training._customer_reasons import TIERS
+    from training._customer_tiers import TIERS
 
     rule = TIERS[task]
     edges = " / ".join(f"{t:g}" for t in rule.thresholds)
@@ -216,7 +216,7 @@ def crowded_tier_note(scores: pd.DataFrame, task: str, share: float = 0.9) -> st
 def _tier_counts(tiers: pd.Series, task: str) -> pd.DataFrame:
     """Customers per tier, highest tier first (every documented tier, empty ones too), with
     thousands separators and each tier's share."""
-    from training._customer_reasons import TIERS
+    from training._customer_tiers import TIERS
 
     counts = tiers.value_counts()
     order = [*TIERS[task].labels, *(t for t in counts.index if t not in TIERS[task].labels)]

@@ -341,7 +341,7 @@ class Brain:
     def _rank_reference(self, loaded: LoadedModel) -> np.ndarray | None:
         """For rank-tiered models (value): the snapshot's scores from the cache, else the
         model's validation predictions; None for probability-tiered models."""
-        from training._customer_reasons import TIERS
+        from training._customer_tiers import TIERS
 
         model = loaded.model.model
         task = getattr(model, "task", None)

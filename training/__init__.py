@@ -21,8 +21,8 @@ from ._customer_mlflow import CustomerScorer, CustomerTrainOutcome, log_customer
 from ._customer_mlflow import train_and_register as train_and_register_customer
 from ._customer_models import TASKS as CUSTOMER_TASKS
 from ._customer_models import CustomerModel
-from ._customer_reasons import TierRule, assign_tiers, early_warning
 from ._customer_scoring import features_asof, retier, score_asof, score_features
+from ._customer_tiers import TierRule, assign_tiers, early_warning
 from ._forecast_backtest import METRICS as FORECAST_METRICS
 from ._forecast_backtest import (
     BacktestResult,

@@ -349,7 +349,7 @@ def plot_lift(y: np.ndarray, curves: dict[str, np.ndarray],
 
 def _plain_name(column: str) -> str:
     """The feature's reader-facing name (as in reasons), with the column after it."""
-    from ._customer_reasons import reason_label
+    from ._customer_meanings import reason_label
 
     label = reason_label(column)
     text = label if label == column.replace("_", " ") else f"{label} ({column})"

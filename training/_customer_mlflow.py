@@ -48,15 +48,13 @@ from ._customer_eval import (
 )
 from ._customer_labels import LabelDefinition, label_definition
 from ._customer_models import CustomerFitReport, CustomerModel, level_codes
-from ._customer_reasons import (
+from ._customer_reasons import disengaged_sign, prior_directions, reasons_from_array
+from ._customer_tiers import (
     TIERS,
     TierRule,
     assign_tiers,
-    disengaged_sign,
     early_warning_chance,
     early_warning_with_basis,
-    prior_directions,
-    reasons_from_array,
 )
 from ._examples import synthetic_example
 from ._mlflow import (

@@ -1,186 +1,46 @@
-"""Reasons, tiers and the early-warning flag that go beside every customer score.
+"""Reasons that go beside every customer score, and the feature directions they are checked
+against.
 
 Reasons: LightGBM's built-in per-row contributions (``pred_contrib``, TreeSHAP values on the raw
 scale) are ranked and the ``top`` features that push the score *up* (towards churn for churn,
 towards buying for propensity, towards more revenue for value) become sentences a marketer can
 read, e.g. ``"days since last purchase is high (142 vs typical 35)"`` (a value shown equal to
 the typical one reads ``"... is at the typical level (10)"``, one within 10% of it ``"... is
-slightly high (0.88 vs typical 0.86)"``). Names come from
-``REASON_NAMES`` (hand-written for the common features), then the feature catalogue, then the
-column name with underscores turned into spaces (bring-your-own columns).
+slightly high (0.88 vs typical 0.86)"``). Names come from ``reason_label``
+(``training._customer_meanings``: ``REASON_NAMES``, hand-written for the common features, then
+the feature catalogue, then the column name with underscores turned into spaces for
+bring-your-own columns).
 
-Tiers (thresholds on calibrated probabilities, so they mean the same thing for every retailer):
-
-- churn: ``high`` if P(churn) >= 0.70, ``medium`` if >= 0.40, else ``low``;
-- propensity: ``hot`` if P(purchase) >= 0.50, ``warm`` if >= 0.20, else ``cold``;
-- value (revenue is in the retailer's currency, so tiers are by rank among the scored customers):
-  ``top`` = highest 10%, ``high`` = next 20%, ``medium`` = next 30%, ``low`` = the rest, and
-  ``low`` too for anyone predicted under a tenth of the median of the top 60%
-  (``TierRule.floor``).
-
-Early warning: ``visit_drop_50`` (visits in the last 30 days fell by 50% or more against the 30
-days before, with at least 2 visits before) is reported as ``early_warning`` beside the score.
-It comes from the feature column ``visit_drop_50`` when present, else from ``visits_30d`` and
-``visits_prev_30d``. A customer with no visit at all (every customer of a purchase-only event
-log) is judged by the same rule on orders (``orders_30d``, ``orders_prev_30d``), and
-``early_warning_basis`` says so; input that cannot tell gets missing values (never a silent
-``False``).
-
-Reasons of the lowest tier (``down=``) name what keeps the score low instead.
+Reasons of the lowest tier (``down=``) name what keeps the score low instead. The tiers and the
+early-warning flag beside the score are in ``training._customer_tiers``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from training._customer_columns import DERIVED, SHARE_PREFIXES, as_float
+from training._customer_meanings import (
+    _WINDOW,
+    ENGAGEMENT_SIGN,
+    FLAG_SENTENCES,
+    IMPLIED_MEANINGS,
+    REASON_NAMES,
+    missing_meaning,
+    reason_label,
+)
 
 __all__ = [
-    "REASON_NAMES",
-    "TIERS",
-    "TierRule",
-    "assign_tiers",
     "disengaged_sign",
-    "early_warning",
-    "early_warning_chance",
-    "early_warning_with_basis",
     "feature_directions",
     "identical_features",
-    "missing_meaning",
     "prior_directions",
-    "reason_label",
     "reasons_from_array",
     "top_reasons",
 ]
-
-
-@dataclass(frozen=True)
-class TierRule:
-    """How scores map to tiers.
-
-    Attributes:
-        labels: tier names from the highest scores to the lowest.
-        thresholds: lower bounds of every tier but the last, highest first. For ``kind="prob"``
-            they are probabilities; for ``kind="rank"`` cumulative shares of customers ranked by
-            score (0.1 = the top 10%).
-        kind: ``"prob"`` (absolute thresholds) or ``"rank"`` (shares of the scored population).
-        floor: for ``kind="rank"``, scores below this share of the median score of the
-            customers ranked above the lowest tier go to the lowest tier whatever their rank
-            (0 = none): when many customers are worth next to nothing, ranks alone would call
-            some of them 'medium'. (A share of the mean was tried: a few wholesale accounts
-            lifted it so far that the 'medium' tier came out empty.)
-    """
-
-    labels: tuple[str, ...]
-    thresholds: tuple[float, ...]
-    kind: str = "prob"
-    floor: float = 0.0
-
-
-TIERS: dict[str, TierRule] = {
-    "churn": TierRule(("high", "medium", "low"), (0.70, 0.40)),
-    "propensity": TierRule(("hot", "warm", "cold"), (0.50, 0.20)),
-    "value": TierRule(("top", "high", "medium", "low"), (0.10, 0.30, 0.60), kind="rank",
-                      floor=0.10),
-}
-"""Default tier rule per task (documented in docs/customers.md)."""
-
-REASON_NAMES: dict[str, str] = {
-    "tenure_days": "days as a customer",
-    "days_since_last_event": "days since last activity",
-    "days_since_last_visit": "days since last visit",
-    "days_since_last_cart": "days since last add-to-cart",
-    "days_since_last_purchase": "days since last purchase",
-    "days_since_first_purchase": "days since first purchase",
-    "events_total": "total activity",
-    "visits_total": "total visits",
-    "orders_total": "number of orders",
-    "revenue_total": "total spend",
-    "visits_prev_30d": "visits in the month before last",
-    "visits_prev_90d": "visits 3-6 months ago",
-    "orders_prev_90d": "orders 3-6 months ago",
-    "revenue_prev_90d": "spend 3-6 months ago",
-    "active_weeks_12w": "active weeks of the last 12",
-    "visit_trend_30d": "visit trend (last month vs month before)",
-    "visit_trend_7v30": "visit trend (last week vs last month)",
-    "visit_drop_50": "visits halved in the last month",
-    "visit_trend_90d": "visit trend (last 3 months vs 3 before)",
-    "order_trend_90d": "order trend (last 3 months vs 3 before)",
-    "revenue_trend_90d": "spend trend (last 3 months vs 3 before)",
-    "aov": "average order value",
-    "aov_365d": "average order value (last year)",
-    "max_order_value": "largest order",
-    "mean_days_between_orders": "usual days between orders",
-    "purchase_overdue_ratio": "time since last order vs usual gap",
-    "mean_days_between_visits": "usual days between visits",
-    "conversion_rate": "orders per visit",
-    "cart_conversion_rate": "orders per add-to-cart",
-    "abandoned_carts_30d": "abandoned carts (last 30 days)",
-    "revenue_per_visit": "spend per visit",
-    "recent_revenue_share": "share of last year's spend in the last 3 months",
-    "refund_rate": "refunds per order",
-    "refunds_total": "number of refunds",
-    "refund_amount_total": "money refunded (all time)",
-    "category_count": "number of categories used",
-    "category_entropy": "spread of activity across categories",
-    "channel_count": "number of channels used",
-    "channel_entropy": "spread of visits across channels",
-    "email_opens_30d": "email opens (last 30 days)",
-    "email_clicks_30d": "email clicks (last 30 days)",
-    "promo_order_share": "share of orders on promotion days",
-    "acquisition_channel": "acquisition channel",
-    "top_channel": "main channel",
-    "top_category": "main category",
-    "purchase_span_days": "days between first and last order",
-    "order_rate_30d": "orders per month since first order",
-    "recency_share": "share of customer life since last order",
-    "bgnbd_p_alive": "chance the customer is still active (buying pattern)",
-    "bgnbd_expected_orders": "expected orders from the buying pattern",
-    "bgnbd_expected_orders_365d": "expected orders next year from the buying pattern",
-}
-"""Feature column -> short phrase used in reasons."""
-
-FLAG_SENTENCES: dict[str, tuple[str, str]] = {
-    "visit_drop_50": ("visits halved in the last month (early warning)",
-                      "visits did not halve in the last month"),
-}
-"""0/1 flag features -> (sentence when 1, sentence when 0): a flag is not "high" or "low" (a
-check's propensity scores read "visits halved in the last month is high (1 vs typical 0)" for
-68 cold customers)."""
-
-_WINDOW = re.compile(r"^(?P<what>[a-z_]+?)_(?P<n>\d+)(?P<u>[dw])$")
-_WHEN = {"next": "next {n} {unit}", "future": "next {n} {unit}", "ahead": "next {n} {unit}",
-         "last": "last {n} {unit}", "past": "last {n} {unit}", "first": "first {n} {unit}",
-         "prev": "the {n} {unit} before the last {n}",
-         "previous": "the {n} {unit} before the last {n}"}
-"""Last word before a window suffix that says which window it is (``revenue_next_90d``)."""
-
-
-def reason_label(column: str) -> str:
-    """Marketer-readable phrase for a feature column (see module docstring for the order)."""
-    if column in REASON_NAMES:
-        return REASON_NAMES[column]
-    m = _WINDOW.match(column)
-    if m:
-        unit = "days" if m["u"] == "d" else "weeks"
-        what, _, when = m["what"].rpartition("_")
-        if not what and when in _WHEN:  # next_30d
-            return _WHEN[when].format(n=m["n"], unit=unit)
-        if not (what and when in _WHEN):
-            what, when = m["what"], "last"
-        return f"{what.replace('_', ' ')} ({_WHEN[when].format(n=m['n'], unit=unit)})"
-    for prefix, phrase in (("purchase_cat_share_", "share of orders in "),
-                           ("cat_share_", "share of activity in "),
-                           ("ch_share_", "share of visits via ")):
-        if column.startswith(prefix):
-            return phrase + column[len(prefix):]
-    return column.replace("_", " ").strip()
 
 
 _TINY = 1e-3
@@ -457,92 +317,6 @@ live request: numpy calls per column dominate); longer frames go one column at a
 of a 250,000-row batch made scoring a million customers' reasons 15% slower)."""
 
 
-ENGAGEMENT_SIGN: dict[str, int] = {
-    **{f"{kind}_{w}d": 1 for kind in ("visits", "carts", "orders", "revenue")
-       for w in (7, 30, 90, 180, 365)},
-    **{f"active_days_{w}d": 1 for w in (7, 30, 90)},
-    "active_weeks_12w": 1, "orders_total": 1, "events_total": 1, "visits_total": 1,
-    "visit_trend_30d": 1, "visit_trend_7v30": 1,
-    "visit_trend_90d": 1, "order_trend_90d": 1, "revenue_trend_90d": 1,
-    "recent_revenue_share": 1, "email_opens_30d": 1, "email_clicks_30d": 1,
-    "bgnbd_p_alive": 1, "bgnbd_expected_orders": 1, "bgnbd_expected_orders_365d": 1,
-    # buying what one puts in the cart is engagement ("orders per add-to-cart is high" had
-    # been the first churn reason of 137 high- or medium-risk customers in a check)
-    "cart_conversion_rate": 1, "conversion_rate": 1,
-    "carts_total": 1, "revenue_total": 1,
-    # orders per month since the first order is engagement, the share of the customer's life
-    # since the last order its lack ("orders per month since first order is high (1.4 vs
-    # typical 0.33)" had been a churn reason of 91 high- or medium-risk customers in a check)
-    "order_rate_30d": 1, "recency_share": -1, "mean_days_between_visits": -1,
-    "days_since_last_event": -1, "days_since_last_visit": -1, "days_since_last_cart": -1,
-    "days_since_last_purchase": -1, "purchase_overdue_ratio": -1, "visit_drop_50": -1,
-    "mean_days_between_orders": -1,
-}
-"""Pipeline features whose meaning has a side: +1 when a higher value means a more engaged
-customer (recent orders, visits, expected orders), -1 when a less engaged one (days since the
-last order, an overdue gap). Features of mixed meaning (tenure, order value, mixes) are absent."""
-
-
-MISSING_MEANING: dict[str, str] = {
-    "mean_days_between_orders": "fewer than two orders so far (no usual gap between orders)",
-    "purchase_overdue_ratio": "fewer than two orders so far (no usual gap between orders)",
-    "days_since_last_purchase": "has never ordered",
-    "days_since_first_purchase": "has never ordered",
-    "aov": "has never ordered",
-    "aov_365d": "no order in the last year",
-    "days_since_last_visit": "no visit recorded",
-    "days_since_last_cart": "has never added to cart",
-    "bgnbd_p_alive": "has never ordered",
-    "bgnbd_expected_orders": "has never ordered",
-    "bgnbd_expected_orders_365d": "has never ordered",
-    "recent_revenue_share": "no spend in the last year",
-    "visit_trend_7v30": "no visit in the last 30 days",
-    "mean_days_between_visits": "no visit recorded",
-    "conversion_rate": "no visit recorded",
-    "revenue_per_visit": "no visit recorded",
-    "cart_conversion_rate": "has never added to cart",
-    "refund_rate": "has never ordered",
-    "visits_per_active_day_90d": "no activity in the last 90 days",
-    "purchase_span_days": "has never ordered",
-    "order_rate_30d": "has never ordered",
-    "recency_share": "has never ordered",
-    "promo_order_share": "has never ordered",
-    "promo_visit_share": "no visit recorded",
-    "night_visit_share": "no visit recorded",
-    "weekend_visit_share": "no visit recorded",
-}
-"""What an empty pipeline feature means, said as a reason ("usual days between orders is
-unknown" was a top reason for one-off buyers). Columns by prefix: ``_MISSING_PREFIXES``."""
-
-IMPLIED_MEANINGS: dict[str, tuple[str, ...]] = {
-    "has never ordered": ("fewer than two orders so far (no usual gap between orders)",
-                          "no order in the last year", "no spend in the last year"),
-    "no visit recorded": ("no visit in the last 30 days",),
-}
-"""Missing meanings that say what another already says for the same customer: one reason, not
-"has never ordered" beside "fewer than two orders so far (no usual gap between orders)" (two of
-the three reasons of 9,715 of 194,893 customers of a 200,000-user synthetic shop)."""
-
-_MISSING_PREFIXES: tuple[tuple[str, str], ...] = (
-    ("purchase_cat_share_", "has never ordered"),
-    ("ch_share_", "no visit recorded"),
-)
-
-
-def missing_meaning(column: str) -> str | None:
-    """What an empty value of a pipeline feature means (``MISSING_MEANING``), else None.
-
-    Every such meaning describes a less engaged customer (no order, no visit, no activity):
-    ``_drop_contradictions`` never gives one as a reason for a higher purchase chance or value,
-    or a lower churn risk."""
-    if column in MISSING_MEANING:
-        return MISSING_MEANING[column]
-    for prefix, text in _MISSING_PREFIXES:
-        if column.startswith(prefix):
-            return text
-    return None
-
-
 def disengaged_sign(task: str) -> int:
     """The sign of the score push a less engaged customer gets: +1 for churn, -1 otherwise."""
     return 1 if task == "churn" else -1
@@ -709,135 +483,3 @@ def _sentences(name: str, values: pd.Series, typical: dict[str, float],
     return np.where(codes >= 0, codes, len(texts)), [*texts, missing]
 
 
-def assign_tiers(scores: np.ndarray, rule: TierRule,
-                 reference: np.ndarray | None = None) -> pd.Categorical:
-    """Tier of every score under ``rule`` (ordered categorical, highest tier first).
-
-    A rank rule ranks the scores among ``reference`` (default: among themselves): a score's
-    share is the fraction of the reference scoring strictly higher, so ties share a tier, and
-    the floor is read from the reference too. A request's few rows are then tiered as they are
-    in the whole population, never among themselves (one row would always be 'top')."""
-    s = np.asarray(scores, dtype=float)
-    n_tiers = len(rule.labels)
-    if len(rule.thresholds) != n_tiers - 1:
-        raise ValueError(f"TierRule: {n_tiers} labels need {n_tiers - 1} thresholds; received "
-                         f"{len(rule.thresholds)}")
-    if rule.kind == "rank":
-        ref = _sorted_finite(s if reference is None else reference)
-        if not len(ref):  # no population to place the rows in: rank them among themselves
-            ref = _sorted_finite(s)
-        cuts = np.asarray(rule.thresholds)
-
-        def codes(x: np.ndarray) -> np.ndarray:
-            share = (len(ref) - np.searchsorted(ref, x, side="right")) / max(len(ref), 1)
-            return np.where(np.isnan(x), n_tiers - 1, np.searchsorted(cuts, share, side="right"))
-
-        code = codes(s)
-        # the reference above the lowest tier is a suffix of the sorted reference: find where
-        # it starts by bisection (a request's rows against a million customers cost O(log n))
-        lo, hi = 0, len(ref)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if codes(ref[mid:mid + 1])[0] < n_tiers - 1:
-                hi = mid
-            else:
-                lo = mid + 1
-        above = ref[lo:]
-        if rule.floor > 0 and len(above):
-            middle = (float(above[(len(above) - 1) // 2]) + float(above[len(above) // 2])) / 2
-            with np.errstate(invalid="ignore"):
-                code = np.where(s < rule.floor * middle, n_tiers - 1, code)
-    elif rule.kind == "prob":
-        # thresholds are decreasing lower bounds: count how many a score falls below.
-        code = (s[:, None] < np.asarray(rule.thresholds)[None, :]).sum(axis=1)
-    else:
-        raise ValueError(f"TierRule.kind must be 'prob' or 'rank'; received {rule.kind!r}")
-    return pd.Categorical.from_codes(code.astype(int), categories=list(rule.labels),
-                                     ordered=True)
-
-
-def _sorted_finite(values: np.ndarray) -> np.ndarray:
-    """``values``' finite entries in ascending order (no copy when they already are)."""
-    v = np.asarray(values, dtype=float)
-    if len(v) and np.isfinite(v).all() and (v[1:] >= v[:-1]).all():
-        return v
-    return np.sort(v[np.isfinite(v)])
-
-
-def _drop_50(features: pd.DataFrame, now_col: str, before_col: str
-             ) -> tuple[pd.Series, pd.Series]:
-    """(flag, unknown): ``now_col`` at most half of ``before_col``, which is at least 2."""
-    now = pd.to_numeric(features[now_col], errors="coerce")
-    before = pd.to_numeric(features[before_col], errors="coerce")
-    return (before >= 2) & (now <= 0.5 * before), now.isna() | before.isna()
-
-
-def early_warning_chance(features: pd.DataFrame, basis: pd.Series,
-                         flag: pd.Series) -> pd.Series:
-    """For each flagged row, how often a customer whose rate did not change would fall this far.
-
-    The last 30 days' count ``now`` against the 30 days before ``before``: with one steady
-    rate, ``now`` given ``now + before`` is Binomial(now + before, 1/2), so the chance is
-    P(X <= now) (the conditional test of two Poisson counts; both windows are noisy). 0 of 2
-    reads 0.25, 1 of 5 0.19, 0 of 5 0.03. Light visitors are flagged by chance often: a
-    check's visit log with constant rates had 17% flagged; ``brain score`` counts the flags
-    below 0.05. ``basis`` and ``flag`` are ``early_warning_with_basis``'s. Missing where the
-    row is not flagged, ``basis`` names no count columns (a table with only ``visit_drop_50``)
-    or the counts are not whole non-negative numbers.
-    """
-    out = pd.Series(np.nan, index=features.index, dtype="Float64")
-    for what in ("visits", "orders"):
-        cols = (f"{what}_30d", f"{what}_prev_30d")
-        sel = basis.eq(what).fillna(False).to_numpy()
-        if not sel.any() or not set(cols) <= set(features.columns):
-            continue
-        now = pd.to_numeric(features[cols[0]], errors="coerce").to_numpy(dtype=float)[sel]
-        before = pd.to_numeric(features[cols[1]], errors="coerce").to_numpy(dtype=float)[sel]
-        counts = np.isfinite(now + before) & (now >= 0) & (before >= 0)
-        with np.errstate(invalid="ignore"):
-            counts &= (now == np.round(now)) & (before == np.round(before))
-            chance = stats.binom.cdf(now, now + before, 0.5)
-        flagged = flag.fillna(False).to_numpy(dtype=bool)[sel] & counts
-        out.iloc[np.flatnonzero(sel)] = np.where(flagged, chance, np.nan)
-    return out.mask(out.isna())
-
-
-def early_warning(features: pd.DataFrame) -> pd.Series:
-    """The 'visit frequency fell by 50% or more' flag per row, always a nullable boolean.
-
-    Uses ``visit_drop_50`` when present, else ``visits_30d`` and ``visits_prev_30d`` with the
-    same rule (at least 2 visits in the 30 days before the last 30, and the last 30 days at most
-    half of that). A customer with no visit recorded at all (``visits_total`` is 0: every
-    customer of a purchase-only event log) is judged on orders instead, by the same rule on
-    ``orders_30d`` and ``orders_prev_30d`` (``early_warning_basis`` says which). Missing
-    (``pd.NA``, never ``False``) where the input cannot tell. Decided row by row, so a
-    customer's flag does not depend on who else is scored with it.
-    """
-    return early_warning_with_basis(features)[0]
-
-
-def early_warning_with_basis(features: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """``early_warning`` and, per row, what it was judged on: 'visits', 'orders' or NA."""
-    cols = set(features.columns)
-    flag = pd.Series(False, index=features.index)
-    unknown = pd.Series(True, index=features.index)
-    has_visits = True
-    if "visit_drop_50" in cols:
-        v = pd.to_numeric(features["visit_drop_50"], errors="coerce")
-        flag, unknown = v > 0, v.isna()
-    elif {"visits_30d", "visits_prev_30d"} <= cols:
-        flag, unknown = _drop_50(features, "visits_30d", "visits_prev_30d")
-    else:
-        has_visits = False
-    on_orders = pd.Series(not has_visits, index=features.index)
-    if "visits_total" in cols:
-        on_orders = pd.to_numeric(features["visits_total"], errors="coerce").fillna(0).eq(0)
-    if {"orders_30d", "orders_prev_30d"} <= cols:
-        o_flag, o_unknown = _drop_50(features, "orders_30d", "orders_prev_30d")
-        flag = flag.where(~on_orders, o_flag)
-        unknown = unknown.where(~on_orders, o_unknown)
-    else:
-        unknown = unknown | on_orders
-    basis = pd.Series(np.where(on_orders, "orders", "visits"), index=features.index,
-                      dtype="string").mask(unknown)
-    return flag.astype("boolean").mask(unknown), basis

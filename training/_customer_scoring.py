@@ -29,7 +29,7 @@ import pandas as pd
 from ._customer_bgnbd import BGNBD_COLUMNS, bgnbd_features
 from ._customer_mlflow import score_frame
 from ._customer_models import CustomerModel, level_codes, row_keys
-from ._customer_reasons import TIERS, assign_tiers
+from ._customer_tiers import TIERS, assign_tiers
 
 __all__ = [
     "SeasonFactor",
@@ -159,7 +159,7 @@ def empty_columns_note(model: CustomerModel | object, features: pd.DataFrame,
     typical: dict[str, float] = getattr(_inner_model(model), "typical_", None) or {}
     if len(features) < _EMPTY_NOTE_ROWS:
         return None  # a handful of rows can all lack a value by chance
-    from ._customer_reasons import missing_meaning
+    from ._customer_meanings import missing_meaning
 
     # an empty pipeline feature with a meaning ('has never ordered') is a value, not a gap
     empty = [c for c, t in typical.items() if np.isfinite(t) and c in features.columns

@@ -9,21 +9,19 @@ import pytest
 import features as ft
 from serving._cli_customers_print import early_warning_line
 from training._customer_bgnbd import BgNbdParams, bgnbd_features, fit_bgnbd
+from training._customer_meanings import FLAG_SENTENCES, reason_label
 from training._customer_mlflow import score_frame
 from training._customer_models import CustomerModel
-from training._customer_reasons import (
-    FLAG_SENTENCES,
+from training._customer_reasons import _fmt, top_reasons
+from training._customer_scoring import retier, score_features
+from training._customer_tiers import (
     TIERS,
     TierRule,
-    _fmt,
     assign_tiers,
     early_warning,
     early_warning_chance,
     early_warning_with_basis,
-    reason_label,
-    top_reasons,
 )
-from training._customer_scoring import retier, score_features
 
 FAST = {"n_estimators": 80, "learning_rate": 0.1}
 
@@ -51,7 +49,8 @@ def test_an_empty_feature_is_never_a_reason_for_more_engagement() -> None:
     value rows had "has never ordered" as a reason for a high value), and every such
     pipeline feature has words ("share of customer life since last order is unknown" 879
     times)."""
-    from training._customer_reasons import missing_meaning, prior_directions, reasons_from_array
+    from training._customer_meanings import missing_meaning
+    from training._customer_reasons import prior_directions, reasons_from_array
 
     cols = ["days_since_last_purchase", "recency_share", "night_visit_share",
             "purchase_cat_share_books", "events_total"]

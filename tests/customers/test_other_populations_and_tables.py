@@ -171,7 +171,8 @@ def test_every_rate_and_recency_feature_has_an_engagement_sign() -> None:
     from features._catalogue import CATALOGUE
     from training._customer_bgnbd import BGNBD_COLUMNS
     from training._customer_columns import DERIVED
-    from training._customer_reasons import ENGAGEMENT_SIGN, prior_directions
+    from training._customer_meanings import ENGAGEMENT_SIGN
+    from training._customer_reasons import prior_directions
 
     like = re.compile(r"rate|recency|days_since_last|mean_days_between|overdue|_total$|trend"
                       r"|^(visits|carts|orders|revenue)_\d+d$|expected_orders|p_alive")

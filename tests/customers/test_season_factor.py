@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from training._customer_reasons import TIERS, assign_tiers
 from training._customer_report import CutoffSplit
 from training._customer_scoring import horizon_season_note, in_sample_note, season_factor
+from training._customer_tiers import TIERS, assign_tiers
 
 
 def _model(refit: bool = True, horizon: int = 90, task: str = "value") -> SimpleNamespace:
