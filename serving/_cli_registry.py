@@ -97,13 +97,8 @@ def models(
     from rich.table import Table
 
     from training._customer_labels import version_label_words
-    from training._mlflow import (
-        CHAMPION,
-        champion_moves,
-        configure_mlflow,
-        data_text,
-        store_note,
-    )
+    from training._mlflow import CHAMPION, champion_moves, configure_mlflow, store_note
+    from training._versions import data_text
 
     configure_mlflow()
     client = MlflowClient()
@@ -211,9 +206,9 @@ def _by(move) -> str:  # type: ignore[no-untyped-def]
 
 
 def _version_data(client, mv) -> dict:  # type: ignore[no-untyped-def]
-    """``training._mlflow.version_data`` of registered version ``mv``; a version registered
+    """``training._versions.version_data`` of registered version ``mv``; a version registered
     before its data tags were recorded is completed from its training run's tags."""
-    from training._mlflow import older_run_tags, version_data
+    from training._versions import older_run_tags, version_data
 
     return version_data(mv.tags, older_run_tags(client, mv))
 

@@ -26,10 +26,9 @@ from training._mlflow import (
     RegistryServerError,
     check_mlflow_servers,
     check_registry_uri,
-    older_run_tags,
     server_error,
-    version_data,
 )
+from training._versions import older_run_tags, version_data
 
 from ._schemas import MAX_HORIZON
 

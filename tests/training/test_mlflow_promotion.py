@@ -314,7 +314,7 @@ def test_version_data_reads_every_kind_and_the_versions_from_before() -> None:
     """The data a version learned from, the same fields for every model kind; a forecaster
     registered before 2026-12-05 had no data_cutoff (brain models NAME --json gave null), only
     its data.summary."""
-    from training._mlflow import data_text, version_data
+    from training._versions import data_text, version_data
 
     new_forecaster = {"data.start": "2024-01-01", "data_cutoff": "2025-05-14",
                       "data.n_series": "9", "data.summary": "9 series, 2024-01-01 .. 2025-05-14"}
@@ -423,7 +423,7 @@ def test_a_registered_version_names_the_code_that_trained_it() -> None:
 def test_older_versions_read_their_run_s_tags_in_one_place() -> None:
     """brain models and GET /models each had their own copy of the rule that completes a
     version registered before its data tags from its training run: one rule, read by both."""
-    from training._mlflow import older_run_tags, version_data
+    from training._versions import older_run_tags, version_data
 
     client = MlflowClient()
     old = client.get_model_version("toy", _version(1.0, metric=5.0))
