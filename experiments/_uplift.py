@@ -20,7 +20,10 @@ Friedman, 2009, section 7.10: of two models the data cannot tell apart, take the
 Effects that are close to linear in the features, or signals weak against the noise, favour
 the linear model (on Hillstrom's e-mails it beats LightGBM); strongly non-linear effects
 favour LightGBM. The choice, the mean cross-validated Qini of each base and the standard error
-of their difference are kept in ``bases_``, ``base_cv_`` and ``base_cv_se_``.
+of their difference are kept in ``bases_``, ``base_cv_`` and ``base_cv_se_``. A base that gives
+every customer of a fold the same uplift (LightGBM whose ``min_child_samples`` exceeds a small
+arm: one leaf) ranks nobody: that fold has no Qini for it (``base_cv_constant_`` counts them),
+and a base without a Qini in at least half of the folds is not chosen over one that has.
 
 Inputs: a feature frame (numeric columns, plus string/categorical columns which LightGBM handles
 natively with categories fixed at fit time), the arm label of every row and the outcome (0/1 for
@@ -75,7 +78,17 @@ def pick_base(fold_qini: Mapping[str, Sequence[float]]) -> str:
     """The base to use from per-fold Qini scores of "lightgbm" and "linear": LightGBM only when
     its mean beats the linear base's by more than the standard error of the paired fold
     differences; folds where either score is missing are left out (LightGBM when none is
-    left, the learner's long-standing base)."""
+    left, the learner's long-standing base).
+
+    A missing score is also how a fold where a base ranks nobody (the same uplift for every
+    customer) is given: a base scored in at most half of the folds, and in fewer than the
+    other base, is not chosen (a constant LightGBM had "won" with a Qini of exactly 0 over a
+    linear base at -0.085 and went on to a holdout Qini of -0.07)."""
+    n = {b: int(np.isfinite(np.asarray(fold_qini[b], dtype=np.float64)).sum()) for b in BASES}
+    folds = max(len(fold_qini["lightgbm"]), len(fold_qini["linear"]))
+    for b, other in (("lightgbm", "linear"), ("linear", "lightgbm")):
+        if 2 * n[b] <= folds and n[b] < n[other]:
+            return other
     d, se = _fold_differences(fold_qini)
     if d.size == 0:
         return "lightgbm"
@@ -217,9 +230,12 @@ class _BaseLearner:
     def _choose_bases(self, Xp: pd.DataFrame, t: np.ndarray, y: np.ndarray) -> None:
         """Set ``bases_`` (treatment -> base), ``base_cv_`` (treatment -> base -> mean
         out-of-fold Qini) and ``base_cv_se_`` (treatment -> standard error of the fold-by-fold
-        LightGBM minus linear difference); the last two are empty unless ``base='auto'``."""
+        LightGBM minus linear difference) and ``base_cv_constant_`` (treatment -> base -> folds
+        where it gave every customer the same uplift, which have no Qini); the last three are
+        empty unless ``base='auto'``."""
         self.base_cv_: dict[str, dict[str, float]] = {}
         self.base_cv_se_: dict[str, float] = {}
+        self.base_cv_constant_: dict[str, dict[str, int]] = {}
         if self.base != "auto":
             self.bases_ = {a: str(self.base) for a in self.treatments_}
             return
@@ -233,6 +249,7 @@ class _BaseLearner:
         folds = StratifiedKFold(self.cv_folds, shuffle=True, random_state=self.random_state)
         scores: dict[str, dict[str, list[float]]] = {
             a: {b: [] for b in BASES} for a in self.treatments_}
+        self.base_cv_constant_ = {a: dict.fromkeys(BASES, 0) for a in self.treatments_}
         for fit_rows, val_rows in folds.split(np.zeros(len(t)), strata):
             Xf = Xp.iloc[fit_rows].reset_index(drop=True)
             Xv = Xp.iloc[val_rows].reset_index(drop=True)
@@ -242,7 +259,14 @@ class _BaseLearner:
                 for a in self.treatments_:
                     mask = np.isin(t[val_rows], [a, self.control])
                     arm = (t[val_rows][mask] == a).astype(int)
-                    q = qini_coefficient(y[val_rows][mask], fold._uplift(Xv, a)[mask], arm)
+                    u = fold._uplift(Xv, a)[mask]
+                    if u.size and float(np.ptp(u)) <= 1e-12 * max(1.0, float(np.abs(u).max())):
+                        # the same uplift for everyone ranks nobody: no Qini (its 0 is not
+                        # a score a ranking earned, and must not beat one that ranks)
+                        self.base_cv_constant_[a][b] += 1
+                        scores[a][b].append(float("nan"))
+                        continue
+                    q = qini_coefficient(y[val_rows][mask], u, arm)
                     scores[a][b].append(float(q))
         self.bases_ = {}
         for a in self.treatments_:

@@ -6,8 +6,10 @@ for 0/1 outcomes, by outcome), fits a T- or X-learner for every treatment agains
 cross-validated Qini on the training rows only; the holdout never takes part in that choice),
 scores the holdout with the Qini coefficient, AUUC, uplift@k and the top-k policy, logs
 parameters, metrics, the Qini plot and the model (pyfunc with signature and input example) to
-MLflow, registers a version and moves the ``champion`` alias only when the mean Qini coefficient
-beats the champion's on the same holdout.
+MLflow, registers a version and moves the ``champion`` alias only when the Qini coefficient of at
+least one treatment is clearly above 0 (by ``CHAMPION_MIN_SE`` bootstrap standard errors: a model
+whose rankings are not shown to beat random targeting is registered, not served) and the mean
+Qini coefficient beats the champion's on the same holdout.
 """
 
 from __future__ import annotations
@@ -34,7 +36,11 @@ from experiments._uplift_metrics import (
     uplift_at_k,
 )
 
-__all__ = ["UpliftEvaluation", "UpliftTrainingResult", "evaluate_uplift", "train_uplift"]
+__all__ = ["CHAMPION_MIN_SE", "UpliftEvaluation", "UpliftTrainingResult", "evaluate_uplift",
+           "qini_standard_errors", "train_uplift"]
+
+CHAMPION_MIN_SE = 2.0  # a champion's best holdout Qini: at least this many standard errors above 0
+_BOOTSTRAP = 200
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,11 @@ class UpliftEvaluation(_Record):
         cv_qini_diff_se: with ``base="auto"``, the standard error of the fold-by-fold
             LightGBM minus linear Qini difference: LightGBM is chosen only when its mean beats
             the linear base's by more than this (NaN otherwise).
+        cv_constant_folds: with ``base="auto"``, per base, the cross-validation folds where it
+            gave every customer the same uplift (it ranks nobody there, so those folds have no
+            Qini; a base without one in at least half of the folds is not chosen).
+        qini_se: bootstrap standard error of ``qini`` (holdout rows resampled within each arm;
+            NaN when not computed).
     """
 
     treatment: str
@@ -67,6 +78,8 @@ class UpliftEvaluation(_Record):
     base: str = "lightgbm"
     cv_qini: dict[str, float] = field(default_factory=dict)
     cv_qini_diff_se: float = float("nan")
+    cv_constant_folds: dict[str, int] = field(default_factory=dict)
+    qini_se: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -125,14 +138,63 @@ def evaluate_uplift(model: TLearner | XLearner, X: pd.DataFrame, treatment: Sequ
     bases = getattr(model, "bases_", {})
     cv = getattr(model, "base_cv_", {})
     se = getattr(model, "base_cv_se_", {})
+    constant = getattr(model, "base_cv_constant_", {})
     for a in model.treatments_:
         mask = np.isin(t, [a, model.control])
         yy, uu, tt = ya[mask], preds[a].to_numpy()[mask], (t[mask] == a).astype(int)
         out.append(UpliftEvaluation(a, int(mask.sum()), qini_coefficient(yy, uu, tt),
                                     auuc(yy, uu, tt), uplift_at_k(yy, uu, tt, k), k,
                                     top_k_policy(yy, uu, tt, k), str(bases.get(a, "lightgbm")),
-                                    dict(cv.get(a, {})), float(se.get(a, float("nan")))))
+                                    dict(cv.get(a, {})), float(se.get(a, float("nan"))),
+                                    dict(constant.get(a, {}))))
     return tuple(out)
+
+
+def qini_standard_errors(model: TLearner | XLearner, X: pd.DataFrame,
+                         treatment: Sequence[str], y: Sequence[float], seed: int = 0,
+                         n_boot: int = _BOOTSTRAP) -> dict[str, float]:
+    """Bootstrap standard error of each treatment's Qini coefficient on holdout rows:
+    ``n_boot`` resamples of the rows, drawn with replacement within each arm (so every arm
+    keeps its size), ranked by the fitted model's uplift (Efron & Tibshirani 1993, ch. 6).
+    NaN for a treatment when fewer than two resamples give a Qini."""
+    preds = model.predict(X)
+    t = np.asarray(pd.Series(treatment).astype(str))
+    ya = np.asarray(y, dtype=np.float64)
+    arms = [np.flatnonzero(t == a) for a in (model.control, *model.treatments_)]
+    rng = np.random.default_rng(seed)
+    draws: dict[str, list[float]] = {a: [] for a in model.treatments_}
+    for _ in range(n_boot):
+        rows = np.concatenate([rng.choice(r, r.size) for r in arms])
+        tb, yb = t[rows], ya[rows]
+        for a in model.treatments_:
+            mask = np.isin(tb, [a, model.control])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                draws[a].append(qini_coefficient(yb[mask], preds[a].to_numpy()[rows][mask],
+                                                 (tb[mask] == a).astype(int)))
+    out = {}
+    for a, v in draws.items():
+        m = np.asarray(v, dtype=np.float64)
+        m = m[np.isfinite(m)]
+        out[a] = float(m.std(ddof=1)) if m.size > 1 else float("nan")
+    return out
+
+
+def _clearly_positive(e: UpliftEvaluation) -> bool:
+    return e.qini > 0 and (not np.isfinite(e.qini_se) or e.qini >= CHAMPION_MIN_SE * e.qini_se)
+
+
+def champion_veto(result: UpliftTrainingResult) -> str | None:
+    """Why a version must not become champion: no treatment's holdout Qini is clearly above 0
+    (positive and at least ``CHAMPION_MIN_SE`` bootstrap standard errors), or None."""
+    if any(_clearly_positive(e) for e in result.evaluations):
+        return None
+    scores = "; ".join(f"{e.treatment} {e.qini:.4f} (standard error {e.qini_se:.4f})"
+                       for e in result.evaluations)
+    return (f"no treatment's holdout Qini is clearly above 0 ({scores}; a champion needs one "
+            f"positive by at least {CHAMPION_MIN_SE:g} bootstrap standard errors): its ranking "
+            "is not shown to beat random targeting, so it is registered but not served; collect "
+            "more data or other features, or make it the champion by hand with brain promote "
+            f"{result.model_name or 'NAME'} {result.model_version or 'VERSION'}")
 
 
 def _qini_figure(model: TLearner | XLearner, X: pd.DataFrame, t: np.ndarray, y: np.ndarray
@@ -336,6 +398,9 @@ def train_uplift(frame: pd.DataFrame, *, treatment_col: str, control: str, outco
     evals = evaluate_uplift(model, hold[feats], hold[treatment_col].astype(str).tolist(),
                             hold[outcome].to_numpy(), k)
     key = _evaluation_key(frame[[*feats, treatment_col, outcome]], outcome, test_size, seed)
+    ses = qini_standard_errors(model, hold[feats], hold[treatment_col].astype(str).tolist(),
+                               hold[outcome].to_numpy(), seed)
+    evals = tuple(replace(e, qini_se=ses[e.treatment]) for e in evals)
     result = UpliftTrainingResult(learner, outcome, control, model.treatments_, tuple(feats),
                                   len(train), len(hold), test_size, seed, key, evals,
                                   base=base, cv_folds=cv_folds)
@@ -368,6 +433,7 @@ def _log(model: TLearner | XLearner, result: UpliftTrainingResult, hold: pd.Data
                         f"policy_incremental_{slug}": e.policy.incremental_outcome})
         metrics.update({f"cv_qini_{b}_{slug}": q for b, q in e.cv_qini.items()})
         metrics[f"cv_qini_diff_se_{slug}"] = e.cv_qini_diff_se
+        metrics[f"qini_se_{slug}"] = e.qini_se
     metrics["qini_mean"] = float(np.mean([e.qini for e in result.evaluations]))
     X_hold = hold[list(result.features)]
     with mlflow.start_run(experiment_id=exp_id, run_name=f"{name}-{result.learner}") as run:
@@ -404,7 +470,8 @@ def _log(model: TLearner | XLearner, result: UpliftTrainingResult, hold: pd.Data
                              model_uri=info.model_uri,
                              extra_tags={"data.n_customers": str(result.n_train
                                                                  + result.n_holdout)})
+    veto = champion_veto(replace(result, model_name=name, model_version=str(version.version)))
     promo = promote_if_better(name, version.version, "qini_mean", metrics["qini_mean"], True,
-                              result.evaluation_key)
+                              result.evaluation_key, veto=veto)
     return replace(result, run_id=run_id, model_name=name, model_version=str(version.version),
                    promoted=promo.promoted, promotion_reason=promo.reason)

@@ -5,6 +5,7 @@ follow the tables (base choice, a ranking no better than random, rare outcomes).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -294,12 +295,21 @@ def uplift_base_lines(result: UpliftTrainingResult) -> list[str]:
     for e in result.evaluations:
         if not e.cv_qini:
             continue
-        scores = ", ".join(f"{b} {q:.4f}" for b, q in sorted(e.cv_qini.items()))
+        constant = getattr(e, "cv_constant_folds", {})
+        scores = ", ".join(
+            f"{b} {q:.4f}" + (f" (the same uplift for everyone in {constant[b]} of "
+                              f"{result.cv_folds} folds: no Qini there, it ranks nobody)"
+                              if constant.get(b) and math.isfinite(q) else "")
+            if math.isfinite(q) else
+            f"{b}: the same uplift for everyone in {constant.get(b, 0)} of {result.cv_folds} "
+            "folds (it ranks nobody)"
+            for b, q in sorted(e.cv_qini.items()))
         lines.append(f"base for {e.treatment}: {e.base} (mean Qini over {result.cv_folds} "
                      f"cross-validation folds of the training rows: {scores}; LightGBM is "
                      "chosen only when it leads by more than the folds' standard error of the "
-                     f"difference, {e.cv_qini_diff_se:.4f}; the holdout above took no part in "
-                     "the choice)")
+                     + (f"difference, {e.cv_qini_diff_se:.4f}" if math.isfinite(e.cv_qini_diff_se)
+                        else "difference, which needs two folds where both bases rank")
+                     + "; the holdout above took no part in the choice)")
     return lines
 
 

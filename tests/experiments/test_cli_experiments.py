@@ -23,14 +23,17 @@ app.add_typer(uplift_app, name="uplift")
 runner = CliRunner()
 
 
-def _experiment_csv(path: Path, n: int = 4000, seed: int = 0) -> Path:
-    """A file shaped like the generated world's experiment.csv."""
+def _experiment_csv(path: Path, n: int = 4000, seed: int = 0, targeted: float = 0.0) -> Path:
+    """A file shaped like the generated world's experiment.csv; ``targeted``: an extra
+    treatment effect on customers with 5 or more pre-period visits (an uplift a model can
+    rank, which a champion needs)."""
     rng = np.random.default_rng(seed)
     variant = rng.choice(["control", "treatment"], n)
     pre_visits = rng.poisson(4, n)
     pre_orders = rng.poisson(0.3, n)
     visits = rng.poisson(1 + 0.8 * pre_visits)
-    orders = rng.poisson(0.2 * (1 + 0.15 * (variant == "treatment")) * (1 + pre_orders))
+    effect = 0.15 + targeted * (pre_visits >= 5)
+    orders = rng.poisson(0.2 * (1 + effect * (variant == "treatment")) * (1 + pre_orders))
     pd.DataFrame({
         "user_id": np.arange(1, n + 1), "variant": variant, "pre_visits": pre_visits,
         "pre_orders": pre_orders, "pre_revenue": pre_orders * 30.0, "visits": visits,
@@ -153,7 +156,7 @@ def test_uplift_train_without_mlflow(tmp_path: Path) -> None:
 
 
 def test_uplift_score_uses_the_champion_and_writes_the_targets(tmp_path: Path) -> None:
-    data = _experiment_csv(tmp_path / "e.csv", n=3000)
+    data = _experiment_csv(tmp_path / "e.csv", n=3000, targeted=1.5)
     result = runner.invoke(app, [
         "uplift", "train", "--data", str(data), "--outcome", "converted", "--features",
         "pre_visits,pre_orders"])
@@ -201,7 +204,7 @@ def test_uplift_score_uses_the_champion_and_writes_the_targets(tmp_path: Path) -
 
 
 def test_uplift_train_base_choice_is_shown_and_either_base_scores(tmp_path: Path) -> None:
-    data = _experiment_csv(tmp_path / "e.csv", n=3000)
+    data = _experiment_csv(tmp_path / "e.csv", n=3000, targeted=1.5)
     result = runner.invoke(app, [
         "uplift", "train", "--data", str(data), "--outcome", "converted", "--features",
         "pre_visits,pre_orders", "--no-mlflow", "--json", str(tmp_path / "u.json")])
@@ -242,7 +245,7 @@ def test_uplift_train_base_choice_is_shown_and_either_base_scores(tmp_path: Path
 def test_uplift_score_finds_a_champion_registered_under_its_own_name(tmp_path: Path) -> None:
     # 'brain uplift train --model-name mens_visits' keeps two models of one outcome apart; the
     # score command without --model had answered "no uplift model has a champion"
-    data = _experiment_csv(tmp_path / "e.csv", n=3000)
+    data = _experiment_csv(tmp_path / "e.csv", n=3000, targeted=1.5)
     result = runner.invoke(app, [
         "uplift", "train", "--data", str(data), "--outcome", "converted", "--features",
         "pre_visits,pre_orders", "--model-name", "mens_visits"])
