@@ -41,6 +41,14 @@ class Exposure:
     notes: tuple[str, ...]
 
 
+def _units(n: int, unit_col: str, verb: str = "have") -> str:
+    """``"1 unit of 'user_id' has"`` / ``"3 units of 'user_id' have"`` (``verb``: the plural
+    form, "have" or "are"; empty for none)."""
+    one = {"have": "has", "are": "is"}.get(verb, verb)
+    return (f"{n:,} unit{'' if n == 1 else 's'} of {unit_col!r}"
+            + (f" {one if n == 1 else verb}" if verb else ""))
+
+
 def _examples(values: pd.Index, shown: int = 5) -> str:
     out = ", ".join(repr(str(v)) for v in values[:shown])
     return out + (", ..." if len(values) > shown else "")
@@ -97,7 +105,7 @@ def resolve_exposure(frame: pd.DataFrame, unit_col: str | None, time_col: str | 
     none = first.index[first.isna().to_numpy()]
     if len(none):
         raise ExperimentInputError(
-            f"{source}: {len(none):,} units of {unit_col!r} have no value in the exposure "
+            f"{source}: {_units(len(none), unit_col)} no value in the exposure "
             f"column {exposure_col!r} on any row (e.g. {_examples(none)}); a unit's rows "
             "cannot be compared with an exposure it does not have. Fix: fill their exposure "
             "timestamp, or remove those units explicitly (units assigned but never exposed do "
@@ -118,8 +126,8 @@ def resolve_exposure(frame: pd.DataFrame, unit_col: str | None, time_col: str | 
     several = per_unit.nunique()
     several = several.index[several.to_numpy() > 1]
     if len(several):
-        notes.append(f"exposure column {exposure_col!r}: {len(several):,} units of {unit_col!r} "
-                     f"have several exposure timestamps (e.g. {_examples(several)}); each "
+        notes.append(f"exposure column {exposure_col!r}: {_units(len(several), unit_col)} "
+                     f"several exposure timestamps (e.g. {_examples(several)}); each "
                      "unit's earliest is its exposure")
     if before.any():
         where = np.flatnonzero(before)
@@ -130,8 +138,9 @@ def resolve_exposure(frame: pd.DataFrame, unit_col: str | None, time_col: str | 
         rows = f"{where.size:,} rows" if where.size > 1 else "1 row"
         resolution = ("timestamp" if timed else "calendar day")
         notes.append(
-            f"exposure column {exposure_col!r}: {rows} of {units:,} units of {unit_col!r} are "
-            f"dated ({time_col!r}) before their unit's exposure (compared by {resolution}; "
+            f"exposure column {exposure_col!r}: {rows} of {_units(units, unit_col, '')} "
+            f"{'is' if where.size == 1 else 'are'} dated ({time_col!r}) before their unit's "
+            f"exposure (compared by {resolution}; "
             f"first {first_rows(source, where)}), holding {', '.join(totals)}: pre-period "
             "events left in the export? They are left out of the outcome sums and the time "
             "view; the units stay in the analysis, with their rows from the exposure on")

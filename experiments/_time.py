@@ -246,6 +246,11 @@ class _Units:
         self.first = np.full(self.n, np.iinfo(np.int64).max)
         # a unit's exposure: its first dated row, or the day of its exposure timestamp
         np.minimum.at(self.first, codes, ((starts - day0).dt.days).to_numpy(dtype=np.int64))
+        if exposure is not None:
+            # a row kept at or after its unit's exposure instant whose own calendar day is
+            # earlier (zones apart: 23:30Z after 01:00+02:00 the next day) counts on the
+            # exposure day, or it would be in the headline but in no exposure-day window
+            day_index = np.where(keep, np.maximum(day_index, self.first[codes]), day_index)
         firsts = np.unique(codes, return_index=True)[1]
         self.variant = frame[variant_col].astype(str).to_numpy()[firsts]
         self.arm_names, self.arm = np.unique(self.variant, return_inverse=True)
@@ -481,7 +486,9 @@ def time_view(frame: pd.DataFrame, variant_col: str, control: str, metrics: Sequ
     family over segments x metrics x variants, apart from the overall checks (as the segment
     breakdown's comparisons are).
     ``exposure`` (``experiments._exposure.resolve_exposure``) gives each unit's exposure: days
-    since exposure count from it, and rows dated before it are left out.
+    since exposure count from it, and rows dated before it are left out; a row kept as at or
+    after the exposure instant whose calendar day is earlier than the exposure's (the two
+    columns in different zones) counts on the exposure day.
     Raises ``ExperimentInputError`` for dates that are missing or unreadable (naming the rows),
     a span over ``MAX_DAYS``, or (without ``unit_col``) an id-like column whose ids have rows
     on several dates.

@@ -109,8 +109,14 @@ def test_the_exposure_may_be_on_some_rows_only_and_the_earliest_counts() -> None
     res = ex.analyze(later, "variant", "control", "orders", unit_col="user_id",
                      time_col="date", exposure_col="exposed_at")
     assert res.comparisons == full.comparisons
-    assert any(w.startswith("exposure column 'exposed_at': 1 units of 'user_id' have several "
+    assert any(w.startswith("exposure column 'exposed_at': 1 unit of 'user_id' has several "
                             "exposure timestamps (e.g. 'u599')") for w in res.warnings)
+    # of these users only u3 has rows before its exposure (every third user has)
+    one = rows[rows["user_id"].isin(["u1", "u2", "u3", "u4", "u5", "u7", "u8"])]
+    res = ex.analyze(one, "variant", "control", "orders", unit_col="user_id",
+                     time_col="date", exposure_col="exposed_at")
+    assert any(" rows of 1 unit of 'user_id' are dated ('date') before" in w
+               for w in res.warnings)
 
 
 def test_zoned_timestamps_are_compared_as_instants() -> None:
@@ -140,7 +146,7 @@ def test_exposure_errors_name_the_input_and_drop_nothing() -> None:
     gone = rows.copy()
     gone.loc[gone["user_id"] == "u4", "exposed_at"] = None
     with pytest.raises(ExperimentInputError,
-                       match=r"1 units of 'user_id' have no value in the exposure column"):
+                       match=r"1 unit of 'user_id' has no value in the exposure column"):
         ex.analyze(gone, "variant", "control", "orders", unit_col="user_id",
                    time_col="date", exposure_col="exposed_at")
     bad = rows.copy()
@@ -178,3 +184,29 @@ def test_the_cli_and_the_api_take_the_exposure_column(tmp_path: Path) -> None:
     assert "--exposure-col 'exposed_at' gives each unit's exposure" in out.output
     assert "pass --unit-col and --time-col too" in out.output
     assert "exposure_col" in AnalyzeRequest.model_fields
+
+
+def test_a_kept_row_on_an_earlier_local_day_counts_on_the_exposure_day() -> None:
+    """Rows at 23:30Z follow an exposure at 01:00+02:00 the next day (23:00Z): kept in the
+    headline, they had been on no exposure day (their UTC calendar day is the day before the
+    exposure's local one), so day 0 of exposure showed nothing of them."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(300):
+        arm = "control" if i % 2 else "treatment"
+        rows.append({"user": f"u{i}", "variant": arm, "ts": "2026-11-05T23:30:00Z",
+                     "exposed": "2026-11-06T01:00:00+02:00", "orders": 1.0})
+        rows += [{"user": f"u{i}", "variant": arm, "ts": f"2026-11-{d:02d}T12:00:00Z",
+                  "exposed": "2026-11-06T01:00:00+02:00", "orders": float(rng.poisson(1))}
+                 for d in range(7, 15)]
+    df = pd.DataFrame(rows)
+    res = ex.analyze(df, "variant", "control", "orders", unit_col="user", time_col="ts",
+                     exposure_col="exposed")
+    assert not [w for w in res.warnings if "before their unit's exposure" in w]
+    assert res.time is not None
+    day0 = next(p for p in res.time.points if p.view == "exposure_day" and p.exposure_day == 0)
+    assert (day0.control_mean, day0.variant_mean) == (1.0, 1.0)
+    # every kept order is on some exposure day
+    by_day = [p for p in res.time.points if p.view == "exposure_day"]
+    assert sum(p.control_mean for p in by_day) == pytest.approx(
+        df.loc[df["variant"] == "control"].groupby("user")["orders"].sum().mean())
