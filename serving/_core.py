@@ -120,6 +120,10 @@ def _row_ids(req: UsersRequest, id_col: str | None = None) -> list[Any]:
                 f"as strings); received {json.dumps(uid)[:60]}" + (
                     f"; send {int(uid)} or \"{int(uid)}\" (files read '{uid!r}' as the id "
                     f"{int(uid)}, an id column read as floats writes it so)"
+                    if isinstance(uid, float) and uid.is_integer()
+                    and INT_ID_MIN <= int(uid) <= INT_ID_MAX else
+                    f"; send it as a string, \"{int(uid)}\" (a number this large read as a "
+                    "float may not be the exact id: take it from the source)"
                     if isinstance(uid, float) and uid.is_integer() else ""),
                 code="invalid_rows",
                 field="rows", loc=["rows", i, key])

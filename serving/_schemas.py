@@ -48,6 +48,10 @@ def _id_kind(value: Any) -> Any:
     if isinstance(value, float):
         fix = (f"send {int(value)} (an integer) or \"{int(value)}\"; files read "
                f"'{value!r}' as the id {int(value)}, an id column read as floats writes it so"
+               if value.is_integer() and INT_ID_MIN <= int(value) <= INT_ID_MAX else
+               f"send the id as a JSON string (\"{int(value)}\"; beyond 64 bits an integer "
+               "cannot be echoed, and a number this large read as a float may not be the exact "
+               "id: take it from the source)"
                if value.is_integer() else "send the id as a JSON string")
         raise ValueError(f"{value!r} is a number with a decimal point, and a customer id is a "
                          f"JSON string or integer: {fix}")

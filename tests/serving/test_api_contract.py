@@ -258,6 +258,12 @@ def test_a_float_id_is_a_400_that_says_what_to_send(client: TestClient) -> None:
     assert "Input should be" not in body["error"]
     r = client.post("/churn_risk", json={"user_ids": [1.5]})
     assert "1.5 is a number with a decimal point" in r.json()["error"]
+    # beyond 64 bits the integer it suggested was refused in turn: the string form only
+    r = client.post("/churn_risk", json={"user_ids": [1e20]})
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert "send the id as a JSON string (\"100000000000000000000\"" in error
+    assert "(an integer)" not in error
 
 
 def test_validation_errors_name_no_internal_class(client: TestClient) -> None:

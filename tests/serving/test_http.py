@@ -328,6 +328,9 @@ def test_row_ids_that_cannot_be_echoed_are_a_400(client: TestClient, bad: Any) -
         assert "send" not in body["error"]
     r = client.post("/churn_risk", json={"rows": [{**row, "user_id": 12347.0}]})
     assert "send 12347 or \"12347\" (files read '12347.0' as the id 12347" in r.json()["error"]
+    r = client.post("/churn_risk", json={"rows": [{**row, "user_id": 1e20}]})
+    assert "send it as a string, \"100000000000000000000\"" in r.json()["error"]
+    assert "send 100000000000000000000 or" not in r.json()["error"]
 
 
 def test_malformed_json_is_a_400(client: TestClient) -> None:
