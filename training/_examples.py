@@ -9,6 +9,10 @@ ids and features, kept on a shared tracking server as long as the version (perso
 * a number column: the row's quantile of the column (row 1 the median, then P10, P25, P75,
   P90), rounded for an integer column and kept in the column's dtype (the signature is
   inferred from the example, so a float in an integer column would change it);
+* a date or duration column: the same quantiles, in its dtype;
+* a number, date or duration column with fewer than ``MIN_SHARED`` values (a one-row frame,
+  whose median is that customer's value, or an empty one): a placeholder, 0 (False, 1970-01-01,
+  a zero duration) in the column's dtype;
 * a text (category) column: the most frequent levels in turn, only among levels shared by at
   least ``MIN_SHARED`` rows; a column without such a level (an e-mail, a name) gets ``""``;
 * the id column: placeholders (``example-1`` ... for text ids, ``-1`` ... for integer ids).
@@ -32,9 +36,26 @@ MIN_SHARED = 10
 """A text level goes into an example only when at least this many rows hold it."""
 
 
+def _few(s: pd.Series) -> bool:
+    """Too few values for a quantile that is not one person's value."""
+    return int(s.notna().sum()) < MIN_SHARED
+
+
+def _times(s: pd.Series, n: int) -> pd.Series:
+    """Quantiles of a datetime or timedelta column in its dtype (a placeholder when few)."""
+    if _few(s):
+        zero = (pd.Timedelta(0) if pd.api.types.is_timedelta64_dtype(s.dtype)
+                else pd.Timestamp(0, tz=getattr(s.dtype, "tz", None)))
+        return pd.Series([zero] * n, dtype=s.dtype)
+    return pd.Series([s.quantile(q) for q in np.resize(QUANTILES, n)], dtype=s.dtype)
+
+
 def _numbers(s: pd.Series, n: int) -> pd.Series:
+    if _few(s):
+        return pd.Series([False if pd.api.types.is_bool_dtype(s.dtype) else 0] * n,
+                         dtype=s.dtype)
     if pd.api.types.is_bool_dtype(s.dtype):
-        share = float(s.dropna().astype(float).mean()) if s.notna().any() else 0.0
+        share = float(s.dropna().astype(float).mean())
         return pd.Series([bool(q >= 1 - share) for q in np.resize(QUANTILES, n)],
                          dtype=s.dtype)
     values = pd.to_numeric(s, errors="coerce").astype("float64")
@@ -74,6 +95,9 @@ def synthetic_example(frame: pd.DataFrame, columns: Sequence[str], *,
         s = frame[col]
         if col == id_col:
             out[col] = _ids(s, n)
+        elif (pd.api.types.is_datetime64_any_dtype(s.dtype)
+              or pd.api.types.is_timedelta64_dtype(s.dtype)):
+            out[col] = _times(s, n)
         elif pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
             out[col] = _numbers(s, n)
         else:

@@ -128,3 +128,26 @@ def test_rare_levels_are_not_copied_and_dtypes_are_kept() -> None:
     assert list(ex["spend"]) == [float(frame["spend"].quantile(q))
                                  for q in (0.5, 0.1, 0.25, 0.75, 0.9)]
     assert list(ex["orders"]) == [20, 4, 10, 29, 35]
+
+
+def test_an_empty_or_one_row_frame_gets_placeholders_and_dates_keep_their_dtype() -> None:
+    frame = pd.DataFrame({
+        "orders": pd.Series([3], dtype="int64"),
+        "spend": [412.5],
+        "first_seen": pd.to_datetime(["2024-03-07 10:15"]),
+        "since": pd.to_timedelta(["40 days"]),
+        "vip": [True],
+    })
+    cols = list(frame.columns)
+    for rows in (frame, frame.iloc[:0]):
+        # an empty frame had crashed on the integer column; a one-row frame logged that
+        # customer's own values as the "medians"
+        ex = synthetic_example(rows, cols)
+        assert list(ex.dtypes) == list(frame.dtypes)
+        assert (ex["orders"] == 0).all() and (ex["spend"] == 0).all()
+        assert (ex["first_seen"] == pd.Timestamp(0)).all()
+        assert (ex["since"] == pd.Timedelta(0)).all() and not ex["vip"].any()
+    many = pd.DataFrame({"first_seen": pd.date_range("2024-01-01", periods=101, freq="D")})
+    ex = synthetic_example(many, ["first_seen"])
+    assert ex["first_seen"].dtype == many["first_seen"].dtype
+    assert ex["first_seen"].iloc[0] == pd.Timestamp("2024-02-20")  # the median day
