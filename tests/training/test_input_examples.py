@@ -144,9 +144,11 @@ def test_an_empty_or_one_row_frame_gets_placeholders_and_dates_keep_their_dtype(
         # customer's own values as the "medians"
         ex = synthetic_example(rows, cols)
         assert list(ex.dtypes) == list(frame.dtypes)
-        assert (ex["orders"] == 0).all() and (ex["spend"] == 0).all()
+        assert (ex["orders"] == 0).all()
+        assert (ex["spend"] == 0).all()
         assert (ex["first_seen"] == pd.Timestamp(0)).all()
-        assert (ex["since"] == pd.Timedelta(0)).all() and not ex["vip"].any()
+        assert (ex["since"] == pd.Timedelta(0)).all()
+        assert not ex["vip"].any()
     many = pd.DataFrame({"first_seen": pd.date_range("2024-01-01", periods=101, freq="D")})
     ex = synthetic_example(many, ["first_seen"])
     assert ex["first_seen"].dtype == many["first_seen"].dtype
