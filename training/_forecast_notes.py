@@ -115,8 +115,13 @@ def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None,
     known = [c for c in series.columns if c not in ("series_id", "ds", "y")
              and pd.api.types.is_numeric_dtype(series[c])]
     panel = prepare_panel(series[["series_id", "ds", "y", *known]], "none")
-    extra = [n for n in (short_history_note(panel), level_shift_note(panel, calendar=calendar),
-                         unmarked_drop_note(panel, calendar), sparse_series_note(panel),
+    # history and recent zeros as the forecaster reads them: from a series' start, its weeks
+    # exported at 0 before it left out (a page live 5 days after 300 at 0 had no short-history
+    # note here, while predict, reading the model's panel, gave one)
+    started = started_panel(panel)[0]
+    extra = [n for n in (short_history_note(started),
+                         level_shift_note(panel, calendar=calendar),
+                         unmarked_drop_note(panel, calendar), sparse_series_note(started),
                          gap_note(panel, tz=tz)) if n]
     return notes + extra + missing_phase_notes(panel)
 

@@ -669,3 +669,21 @@ def test_a_series_of_zeros_only_is_kept_whole(fast_gbm: dict) -> None:
     assert len(model.panel_.series["soon"].ds) == 800
     assert "soon" not in model.started_
     assert (model.predict(7, series=["soon"])["p50"] == 0).all()
+
+
+def test_series_notes_read_a_launched_series_from_its_start_as_the_forecaster_does() -> None:
+    """Weeks exported at 0 before a launch are not history (``started_panel``): a page live
+    for 5 days after 300 at 0 had no "under two weeks" note before training (predict, reading
+    the model's panel, gave one), and one live for 4 weeks was "many periods at 0"."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2025-01-01", periods=305, freq="D")
+
+    def page(name: str, live: int) -> pd.DataFrame:
+        y = np.r_[np.zeros(len(ds) - live), rng.poisson(200, live)].astype(float)
+        return pd.DataFrame({"series_id": name, "ds": ds, "y": y})
+
+    dense = pd.DataFrame({"series_id": "site", "ds": ds, "y": rng.poisson(500, len(ds))})
+    notes = series_notes(pd.concat([page("new", 5), page("month", 28), dense]))
+    short = next(n for n in notes if "under two weeks" in n)
+    assert "'new' (5 days)" in short
+    assert not any("many periods at 0" in n for n in notes)
