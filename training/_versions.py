@@ -107,6 +107,8 @@ def data_text(data: Mapping[str, str | int | None]) -> str:
     parts = []
     if cutoff:
         parts.append(f"{start} .. {cutoff}" if start else f"up to {cutoff}")
+    elif start:  # a start without a cutoff had read "not recorded" in brain models
+        parts.append(f"from {start}")
     if data.get("n_series") is not None:
         parts.append(f"{data['n_series']:,} series")
     if data.get("n_customers") is not None:

@@ -335,6 +335,8 @@ def test_version_data_reads_every_kind_and_the_versions_from_before() -> None:
     assert data_text(version_data(new_forecaster)) == "2024-01-01 .. 2025-05-14, 9 series"
     assert data_text(version_data(uplift)) == "1,593 customers"
     assert data_text(version_data({})) == ""
+    # only a start known: said, not "not recorded" in brain models (its --json had it)
+    assert data_text(version_data({"data.start": "2024-01-01"})) == "from 2024-01-01"
 
 
 def test_brain_models_gives_every_version_its_data(monkeypatch: pytest.MonkeyPatch) -> None:
