@@ -55,7 +55,7 @@ from ._forecast_champion import (
     series_data_key,
 )
 from ._forecast_models import make_forecaster
-from ._forecast_recent import recent_step_note
+from ._forecast_recent import STEP_WINDOW_DAYS, recent_step_note
 from ._mlflow import (
     Promotion,
     check_registry_uri,
@@ -387,7 +387,8 @@ def train_and_register(
     notes = [raised] if raised else []
     panel = getattr(final, "panel_", None)
     followed = recent_step_note(getattr(final, "recent_steps_", {}),
-                                bool(panel is not None and panel.log))
+                                bool(panel is not None and panel.log),
+                                min(STEP_WINDOW_DAYS, getattr(final, "max_h_", STEP_WINDOW_DAYS)))
     if followed:
         notes.append(followed)
     if register:

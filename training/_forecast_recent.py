@@ -42,8 +42,6 @@ __all__ = ["MIN_DAYS", "RECENT_DAYS", "STEP_WINDOW_DAYS", "backcast", "follow_re
 
 STEP_WINDOW_DAYS = 2 * RECENT_DAYS
 """Days before the end within which a step found by ``ran_off`` is placed."""
-_MIN_AFTER = 7
-"""Fewest days after a step's start (a whole week, so every weekday counts once)."""
 _TAIL = 4
 """Last days whose median must still be nearer the step's level than the level before it."""
 DATA_Z = 2.0
@@ -72,11 +70,13 @@ def ran_off(y: np.ndarray, q: np.ndarray) -> int:
     return side if persistent_error(max(high, low), beyond, n) else 0
 
 
-def locate_step(e: np.ndarray, min_after: int = _MIN_AFTER) -> int | None:
+def locate_step(e: np.ndarray, min_after: int = MIN_DAYS) -> int | None:
     """Where in the residuals ``e`` (actual minus a forecast made before all of them) their
     mean steps: the split maximising the two-sample mean difference scaled by
     ``sqrt(k (n - k) / n)`` (a CUSUM change point), with at least one period before it and
-    ``min_after`` from it on. None when there are too few finite residuals."""
+    ``min_after`` from it on (by default ``MIN_DAYS``, the fewest days ``ran_off`` judges: a
+    step with fewer days after it could never be followed). None when there are too few
+    finite residuals."""
     ok = np.isfinite(e)
     idx = np.flatnonzero(ok)
     v = e[ok]
@@ -139,9 +139,12 @@ def _against_before(z: np.ndarray, b: int, k: int, m: int) -> float:
         return float(np.nanmedian(z[t] - ref))
 
 
-def recent_step_note(steps: dict[str, tuple[pd.Timestamp, float]], log: bool) -> str | None:
+def recent_step_note(steps: dict[str, tuple[pd.Timestamp, float]], log: bool,
+                     window_days: int = STEP_WINDOW_DAYS) -> str | None:
     """The note for the steps a fit followed (``LightGBMForecaster.recent_steps_``: series ->
-    (first day of the new level, size on the modelling scale)), else None."""
+    (first day of the new level, size on the modelling scale)), else None. ``window_days``:
+    the days searched (``STEP_WINDOW_DAYS``, fewer when the model's longest horizon is
+    shorter; the note had said "last 28 days" for a 14-day window)."""
     if not steps:
         return None
     shown = []
@@ -150,7 +153,7 @@ def recent_step_note(steps: dict[str, tuple[pd.Timestamp, float]], log: bool) ->
         shown.append(f"{sid!r} from {start:%Y-%m-%d} ({how})")
     n = len(steps)
     its = "its" if n == 1 else "their"
-    return (f"{n} series took a lasting step in {its} last {STEP_WINDOW_DAYS} days: "
+    return (f"{n} series took a lasting step in {its} last {window_days} days: "
             f"{listed(shown)}. A forecast of the days since, made the day before, ran "
             "persistently off (the rule 'brain forecast check' warns with: on one side of P50 "
             "on 13 of 14 days and beyond the band on 5), so the forecast starts from the new "
@@ -235,7 +238,7 @@ def follow_recent_steps(fc: LightGBMForecaster, models: list[lgb.LGBMRegressor],
     starts = {}
     for sid, q in early.items():
         c = ready[sid]
-        k = locate_step(c.z[-window:] - q[:, 1], min_after=MIN_DAYS)
+        k = locate_step(c.z[-window:] - q[:, 1])
         if k is not None:
             starts[sid] = len(c.z) - window + k
     fresh = backcast(fc, models, shock, {sid: (a - 1, len(fc.ctx_[sid].z) - a)

@@ -200,3 +200,16 @@ def test_shows_in_data_measures_a_step_against_the_series_own_stretches() -> Non
     assert abs(stat) > 5 * usual
     # under 8 earlier stretches: not measured (the back-test's word stands)
     assert np.isnan(shows_in_data(z[:80], z[80:94], 80, m)[1])
+
+
+def test_a_step_needs_the_days_the_check_judges_and_the_note_names_the_window_searched() -> None:
+    """locate_step's default (7 days after a step) was never used: the fit passed MIN_DAYS (8),
+    the fewest days ran_off judges; and the note said "last 28 days" for a 14-day window."""
+    from training._forecast_check import MIN_DAYS
+    from training._forecast_recent import recent_step_note
+
+    e = np.r_[np.zeros(20), np.full(MIN_DAYS - 1, -0.3)]
+    assert locate_step(e, min_after=MIN_DAYS - 1) == 20
+    assert locate_step(e) == locate_step(e, min_after=MIN_DAYS) != 20
+    note = recent_step_note({"a": (pd.Timestamp("2026-02-16"), 3.5)}, log=False, window_days=14)
+    assert "in its last 14 days" in str(note)
