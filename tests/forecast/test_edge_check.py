@@ -687,3 +687,27 @@ def test_series_notes_read_a_launched_series_from_its_start_as_the_forecaster_do
     short = next(n for n in notes if "under two weeks" in n)
     assert "'new' (5 days)" in short
     assert not any("many periods at 0" in n for n in notes)
+
+
+def test_a_series_left_out_of_a_fold_is_named_once() -> None:
+    """A page launched after a fold's origin is left out of that fold ("no rows before the
+    origin"); a model that still forecast it (from its launch in the calendar) gave it a row
+    of NaN scores, so the same backtest also named it "under two weeks of history"."""
+
+    class ForecastsEverySeries(SeasonalNaiveForecaster):
+        def predict(self, horizon: int, future_regressors: pd.DataFrame | None = None
+                    ) -> pd.DataFrame:
+            pred = super().predict(horizon, future_regressors)
+            first = pred[pred["series_id"] == pred["series_id"].iloc[0]]
+            return pd.concat([pred, first.assign(series_id="launched")], ignore_index=True)
+
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2025-01-01", periods=400, freq="D")
+    series = pd.concat([
+        pd.DataFrame({"series_id": "site", "ds": ds, "y": rng.poisson(300, 400).astype(float)}),
+        pd.DataFrame({"series_id": "launched", "ds": ds[370:],
+                      "y": rng.poisson(100, 30).astype(float)})])
+    res = backtest(ForecastsEverySeries(), series, horizon=28, origins=["2026-01-01"])
+    named = [n for n in res.notes if "'launched'" in n]
+    assert len(named) == 1
+    assert "no rows before the origin" in named[0]
