@@ -104,13 +104,17 @@ const Charts = (() => {
         return;
       }
       const px = X(t(p.peak_ds)), py = Y(p.peak_p50);
-      let ly = Math.max(m.t + 8, py - 26);
-      while (placed.some((q) => Math.abs(q.y - ly) < 13 && Math.abs(q.x - px) < 260)) ly += 14;
-      placed.push({ x: px, y: ly });
       const label = (p.window === "horizon" ? "Peak" : p.window) + ": " + Brain.num(p.peak_p50) +
         " on " + fmtMonthDay(t(p.peak_ds)) + (stepMs < DAY ? " " + String(p.peak_ds).slice(11, 16) : "") + (p.window !== "horizon" && p.lift_pct !== null && p.lift_pct !== undefined
           ? ` (${Brain.signed(Brain.num(p.lift_pct, 0))}% vs no event)` : "");
       const anchor = px + 10 + label.length * 6.4 > W - m.r ? "end" : "start";
+      // the label's horizontal extent, so labels whose texts would overlap are stacked (two
+      // call-outs more than 260 px apart had been drawn over each other when the first was long)
+      const lw = label.length * 6.4;
+      const x0l = anchor === "end" ? px - 8 - lw : px + 8, x1l = x0l + lw;
+      let ly = Math.max(m.t + 8, py - 26);
+      while (placed.some((q) => Math.abs(q.y - ly) < 13 && q.x0 < x1l + 6 && x0l < q.x1 + 6)) ly += 14;
+      placed.push({ x0: x0l, x1: x1l, y: ly });
       const g = s("g", { class: "peak" });
       g.append(s("line", { x1: px, y1: py, x2: px + (anchor === "end" ? -6 : 6), y2: ly + 3, stroke: "#1d2430", "stroke-width": 0.8 }));
       g.append(s("circle", { cx: px, cy: py, r: 4.5, fill: p.window === "horizon" ? "#c62828" : "#f5a623", stroke: "#fff", "stroke-width": 1.5 }));

@@ -101,3 +101,52 @@ def test_an_hourly_forecast_shows_and_downloads_its_hours(browser: Any, tmp_path
         assert errors == []
     finally:
         ctx.close()
+
+
+def _two_events() -> dict[str, Any]:
+    """An hourly newsletter and a holiday two days later, both peaking near the same level:
+    the holiday's call-out, drawn leftwards at the chart's right edge, had been written over the
+    newsletter's (their anchors more than 260 px apart counted as no collision)."""
+    answer = _answer()
+    answer["peaks"] = [
+        {"window": "horizon", "start": "2025-04-17T00:00:00", "end": "2025-04-19T23:00:00",
+         "peak_ds": "2025-04-17T06:00:00", "peak_p10": 120.0, "peak_p50": 150.0,
+         "peak_p90": 180.0, "baseline_p50": 150.0, "lift_pct": 0.0},
+        {"window": "Newsletter (hourly)", "start": "2025-04-17T06:00:00",
+         "end": "2025-04-17T06:00:00", "peak_ds": "2025-04-17T06:00:00", "peak_p10": 120.0,
+         "peak_p50": 150.0, "peak_p90": 180.0, "baseline_p50": 100.0, "lift_pct": 50.0},
+        {"window": "Ostersamstag (public holiday)", "start": "2025-04-19T00:00:00",
+         "end": "2025-04-19T23:00:00", "peak_ds": "2025-04-19T12:00:00", "peak_p10": 118.0,
+         "peak_p50": 148.0, "peak_p90": 178.0, "baseline_p50": 100.0, "lift_pct": 48.0}]
+    return answer
+
+
+def test_call_outs_do_not_overlap_and_no_favicon_is_asked_for(browser: Any) -> None:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        tab = ctx.new_page()
+        asked: list[str] = []
+        tab.on("request", lambda r: asked.append(r.url))
+
+        def stub(route: Any) -> None:
+            if route.request.url.startswith(f"{URL}/forecast_traffic"):
+                route.fulfill(status=200, content_type="application/json",
+                              body=json.dumps(_two_events()))
+            else:
+                _stub(route)
+
+        tab.route(f"{URL}/**", stub)
+        tab.goto(f"{URL}/ui/#forecast")
+        tab.wait_for_selector("#fc-chart svg polygon.band")
+        boxes = [b for b in (t.bounding_box() for t in
+                             tab.locator("#fc-chart text.callout").all()) if b]
+        assert len(boxes) == 2
+        a, b = boxes
+        apart = (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                 or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+        assert apart, boxes
+        # every load had logged a 404 for /favicon.ico: the page names its (empty) icon
+        assert tab.locator("link[rel=icon]").count() == 1
+        assert not [u for u in asked if u.endswith("/favicon.ico")]
+    finally:
+        ctx.close()
