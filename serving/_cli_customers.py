@@ -188,8 +188,22 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
     chosen = getattr(model, "settings_", None)
     if chosen:
         losses = getattr(model, "settings_losses_", [])
-        how = (f"chosen on the calibration rows among {len(losses)} (loss "
-               + " / ".join(f"{v:.4g}" for v in losses) + ")" if len(losses) > 1 else "as given")
+        both = ("baseline" in chosen and getattr(model, "baseline", None) is not True
+                and len(losses) % 2 == 0)
+        if both and len(losses) > 2:  # each setting plain and from the BG/NBD baseline
+            how = (f"chosen on the calibration rows among {len(losses) // 2} settings, each "
+                   "plain and boosted from the BG/NBD baseline (loss plain / from baseline: "
+                   + ", ".join(f"{a:.4g} / {b:.4g}" for a, b in zip(losses[::2], losses[1::2],
+                                                                     strict=True)) + ")")
+        elif both:
+            how = (f"plain and boosted from the BG/NBD baseline, chosen on the calibration rows"
+                   f" (loss {losses[0]:.4g} / {losses[1]:.4g})")
+        else:
+            how = (f"chosen on the calibration rows among {len(losses)} (loss "
+                   + " / ".join(f"{v:.4g}" for v in losses) + ")" if len(losses) > 1
+                   else "as given")
+        if chosen.get("baseline"):
+            how = "from the BG/NBD baseline; " + how
         if rep.selection_cutoffs:
             how += (f"; trees counted by boosters fitted on {', '.join(rep.selection_cutoffs)}, "
                     "the training cutoffs whose labels cover at most half of the calibration "

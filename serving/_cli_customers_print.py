@@ -74,7 +74,17 @@ def _best_single_line(rep: Any, metrics: dict[str, float]) -> None:
              if np.isfinite(raw) and round(raw, 4) != round(model, 4) else "")
     console.print(f"best single feature on the validation rows: {name} ({col}), {what} "
                   f"{strength:.4f}; the model: {model:.4f}{uncal}", highlight=False)
-    if model <= strength:
+    capture, model_capture = (getattr(rep, "best_single_capture", None),
+                              metrics.get("top_decile_capture"))
+    if (model <= strength and key == "spearman" and capture is not None
+            and model_capture is not None and model_capture > capture):
+        show_note(f"by Spearman over all validation customers the model ranks no better than "
+                  f"'{name}' alone ({model:.4f} against {strength:.4f}), a measure that mostly "
+                  "rewards telling buyers from non-buyers; but the model's top tenth holds "
+                  f"{model_capture:.1%} of the validation revenue against {capture:.1%} for the "
+                  f"top tenth by '{name}': to choose whom to target, the model is the better "
+                  "ranking")
+    elif model <= strength:
         show_note(f"the model orders the validation customers no better than '{name}' alone "
                   f"({model:.4f} against {strength:.4f}{', as served' if uncal else ''}"
                   f"{'; ' + uncal.strip(' ()') if uncal else ''}): its other features add "

@@ -515,10 +515,14 @@ def train_and_register(
             if np.isfinite(served) and served <= best_single[1]:
                 raw = rep.validation_uncalibrated.as_dict().get(
                     "roc_auc" if est.kind == "classifier" else "spearman", np.nan)
+                capture = getattr(rep, "best_single_capture", None)
                 mlflow.set_tag("best_single_feature_wins", (
                     f"{best_single[0]} alone {best_single[1]:.4f} against the model's "
                     f"{served:.4f} as served" + (f" (uncalibrated scores: {raw:.4f})"
-                                                 if np.isfinite(raw) else "")))
+                                                 if np.isfinite(raw) else "")
+                    + (f"; top-decile revenue capture: the model "
+                       f"{metrics['top_decile_capture']:.3f}, {best_single[0]} {capture:.3f}"
+                       if capture is not None and "top_decile_capture" in metrics else "")))
         mlflow.log_metrics({"n_train": rep.split.n_train, "n_calibration": rep.split.n_calibration,
                             "n_validation": rep.split.n_validation,
                             "n_missing_label": rep.n_missing_label})

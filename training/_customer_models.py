@@ -76,6 +76,7 @@ from training._customer_report import (
     CutoffSplit,
     model_guards,
     one_class_gaps,
+    single_feature_capture,
     single_feature_strength,
     validation_overlap,
 )
@@ -800,6 +801,9 @@ class CustomerModel:
                               dict(zip(self.features_, map(float, gain), strict=True)),
                               trusted=point_in_time(frame, self.features_))
         best_single = (max(strength.items(), key=lambda kv: kv[1]) if strength else None)
+        best_capture = (single_feature_capture(x[train], y[train], x[valid], y[valid],
+                                               best_single[0])
+                        if best_single is not None and kind != "classifier" else None)
         split = CutoffSplit(scheme, cutoffs(train), cutoffs(calib), cutoffs(valid),
                             int(train.sum()), int(calib.sum()), int(valid.sum()))
         overlap = validation_overlap(split, self.horizon_days)
@@ -848,6 +852,7 @@ class CustomerModel:
             no_skill=guards.no_skill,
             validation_active=validation_active,
             best_single_feature=best_single,
+            best_single_capture=best_capture,
             overlapping_validation=overlap is not None,
             selection_cutoffs=cutoffs(select) if select.sum() < train.sum() else (),
         )

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from training._customer_eval import ClassifierMetrics, ValueMetrics
+from training._customer_eval import ClassifierMetrics, ValueMetrics, top_fraction_lift
 
 __all__ = [
     "LEAKAGE_THRESHOLD",
@@ -121,6 +121,12 @@ class CustomerFitReport:
             |Spearman| for value), the yardstick the model should beat (a gift-shop check's
             churn model, AUC 0.8336, lost to expected orders alone, 0.8361, and nothing said
             so). None when no feature could be measured.
+        best_single_capture: for value, the share of the validation revenue in the 10% of
+            customers ``best_single_feature`` ranks highest (``single_feature_capture``), beside
+            the model's ``top_decile_capture``: Spearman over every customer mostly rewards
+            telling buyers from non-buyers (69% spent nothing in a retail check, where the
+            column's Spearman 0.577 beat the model's 0.562 while its top tenth held 61.8% of
+            the revenue against the model's 72.0%). None for classifiers or when unmeasured.
         overlapping_validation: the training rows' label windows cover more than half of
             the validation window (``validation_overlap``): the validation metrics are
             flattered and the version is not promoted automatically.
@@ -147,6 +153,7 @@ class CustomerFitReport:
     no_skill: bool = False
     validation_active: ClassifierMetrics | ValueMetrics | None = None
     best_single_feature: tuple[str, float] | None = None
+    best_single_capture: float | None = None
     overlapping_validation: bool = False
     selection_cutoffs: tuple[str, ...] = ()
 
@@ -169,6 +176,32 @@ class GuardResult:
 
 def _ranks(v: np.ndarray) -> np.ndarray:
     return stats.rankdata(v)
+
+
+def single_feature_capture(x_fit: pd.DataFrame, y_fit: np.ndarray, x_val: pd.DataFrame,
+                           y_val: np.ndarray, col: str, fraction: float = 0.1) -> float | None:
+    """Share of the validation total of ``y_val`` in the ``fraction`` of rows column ``col``
+    alone ranks highest, read in the direction that orders ``y_val`` upwards (Spearman sign;
+    missing values ranked lowest; categorical columns through their mean label on the
+    ``x_fit`` rows, as ``single_feature_strength``). None when it cannot be measured."""
+    y_val = np.asarray(y_val, dtype=float)
+    if col not in x_val.columns or y_val.sum() <= 0 or np.ptp(y_val) == 0:
+        return None
+    s = x_val[col]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        means = pd.Series(np.asarray(y_fit, dtype=float)).groupby(
+            x_fit[col].astype(object).to_numpy(), dropna=True).mean()
+        v = s.astype(object).map(means).to_numpy(dtype=float, na_value=np.nan)
+    else:
+        v = s.to_numpy(dtype=float, na_value=np.nan)
+    if np.isnan(v).all():
+        return None
+    r = _ranks(np.where(np.isnan(v), -np.inf, v))
+    sign = np.sign(np.corrcoef(r, _ranks(y_val))[0, 1]) if np.ptp(r) > 0 else 0.0
+    if not np.isfinite(sign) or sign == 0:
+        return None
+    score = np.where(np.isnan(v), -np.inf, sign * np.nan_to_num(v, nan=0.0))
+    return top_fraction_lift(y_val, score, fraction)[1]
 
 
 def single_feature_strength(x_fit: pd.DataFrame, y_fit: np.ndarray, x_val: pd.DataFrame,
