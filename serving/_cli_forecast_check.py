@@ -92,6 +92,26 @@ def _listing(kept: list[LoggedForecast]) -> str:
     return f"kept: {shown}{more}"
 
 
+def _why_no_scale(sids: list[str], forecast: pd.DataFrame, actuals: pd.DataFrame,
+                  least: int) -> tuple[list[str], list[str]]:
+    """The series without a MASE scale split by why: under ``least`` periods with a value
+    before the forecast's first period (a file of the new days only), or a history that
+    does not change from week to week (``_scale`` is 0: the same value every week)."""
+    if not sids:
+        return [], []
+    first = (forecast.assign(series_id=forecast["series_id"].astype(str),
+                             ds=pd.to_datetime(forecast["ds"]))
+             .groupby("series_id")["ds"].min())
+    act = actuals.assign(series_id=actuals["series_id"].astype(str),
+                         ds=pd.to_datetime(actuals["ds"]),
+                         y=pd.to_numeric(actuals["y"], errors="coerce"))
+    act = act[act["y"].notna().to_numpy(dtype=bool)]
+    before = act[(act["ds"] < act["series_id"].map(first)).to_numpy(dtype=bool)]
+    counts = before.groupby("series_id").size()
+    short = [s for s in sids if int(counts.get(s, 0)) < least]
+    return short, [s for s in sids if s not in short]
+
+
 def print_check(forecast: pd.DataFrame, actuals: pd.DataFrame, what: str) -> None:
     """Score ``forecast`` on ``actuals`` and print the table, the warnings and notes."""
     from training._forecast_check import MIN_DAYS, check_forecast, recent_text
@@ -130,12 +150,19 @@ def print_check(forecast: pd.DataFrame, actuals: pd.DataFrame, what: str) -> Non
     console.print(frame_table(show, title="forecast against actuals (bias: forecast over "
                                           "actual; last days: actual over forecast)"))
     no_scale = t.loc[t["mase"].isna(), "series_id"].astype(str).tolist()
-    if no_scale:  # the column had been blank without a word (actuals of the new days only)
-        show_note(f"MASE is empty for {len(no_scale)} series ({', '.join(no_scale[:5])}"
-                  f"{' ...' if len(no_scale) > 5 else ''}): its scale is the series' mean "
+    short, flat = _why_no_scale(no_scale, forecast, actuals, 14 if unit == "days" else 336)
+    if short:  # the column had been blank without a word (actuals of the new days only)
+        show_note(f"MASE is empty for {len(short)} series ({', '.join(short[:5])}"
+                  f"{' ...' if len(short) > 5 else ''}): its scale is the series' mean "
                   "weekly difference before the forecast's first period, and the actuals hold "
                   "under two weeks (or, hourly, two weeks of hours) before it; give the series "
                   "with its history (--series FILE, or --data) for MASE")
+    if flat:  # history given, but it never changed from week to week (0 before a launch)
+        show_note(f"MASE is empty for {len(flat)} series ({', '.join(flat[:5])}"
+                  f"{' ...' if len(flat) > 5 else ''}): their history before the forecast's "
+                  "first period does not change from week to week (the same value every week, "
+                  "such as 0 before a launch), so MASE has no scale; read bias, MAPE and "
+                  "coverage for them")
     if result.unscored:
         show_note(f"{len(result.unscored)} forecast series have no actual in these data: "
                   f"{', '.join(result.unscored[:8])}")

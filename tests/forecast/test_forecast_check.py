@@ -474,3 +474,25 @@ def test_check_says_why_mase_is_empty(tmp_path: Path) -> None:
                                        str(fc_path)])
     assert res.exit_code == 0, res.output
     assert "MASE is empty" not in _text(res)
+
+
+def test_check_does_not_ask_for_a_history_it_was_given_when_that_history_is_flat(
+        tmp_path: Path) -> None:
+    # a page at 0 for 70 days before its launch (a launch-start series), given with that
+    # history: MASE has no scale because the history never changes, not for want of it (the
+    # note had said the actuals hold under two weeks and asked for the history)
+    runner = CliRunner()
+    fc = _forecast(days=20).assign(series_id="page-new")
+    fc_path = tmp_path / "forecast.csv"
+    fc.to_csv(fc_path, index=False)
+    both = pd.concat([_history().assign(series_id="page-new", y=0.0),
+                      fc[["series_id", "ds"]].assign(y=95.0)])
+    both_path = tmp_path / "both.csv"
+    both.to_csv(both_path, index=False)
+    res = runner.invoke(forecast_app, ["check", "--series", str(both_path), "--forecast",
+                                       str(fc_path)])
+    assert res.exit_code == 0, res.output
+    text = _text(res)
+    assert "MASE is empty for 1 series (page-new)" in text
+    assert "does not change from week to week" in text
+    assert "under two weeks" not in text
