@@ -373,14 +373,18 @@ def unmarked_drop_note(panel: Panel, calendar: pd.DataFrame | None = None,
             "will recur, mark it in the calendar (kind 'closed') so it is learned and forecast")
 
 
-def sparse_series_note(panel: Panel, weeks: int = 8, share: float = 0.2) -> str | None:
+def sparse_series_note(panel: Panel, weeks: int = 8, share: float = 0.2,
+                       skip_zeros: bool = True) -> str | None:
     """The note for series with at least ``share`` zero periods in their last ``weeks`` (among
     weekdays or hours that are usually open, ``_zero_share``): their P50 is a median, and the
-    sum of medians understates the total of a period."""
+    sum of medians understates the total of a period. ``skip_zeros``: leave out the series of
+    zeros only, which other notes name (``leading_zeros_note`` in training, ``start_notes``
+    for a model that forecasts starts); a model that does not (a seasonal naive, an ensemble,
+    a LightGBM forecaster saved before 2026-12-05) has no other note naming them."""
     spd = steps_per_day(panel.freq)
     sparse = []
     for sid, g in panel.series.items():
-        if not (np.nan_to_num(g.y) != 0).any():
+        if skip_zeros and not (np.nan_to_num(g.y) != 0).any():
             continue  # no live history at all: not sparse (``leading_zeros_note``, ``start_notes``)
         zero = _zero_share(g.y[-weeks * 7 * spd:].astype(float), spd)
         if zero >= share:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from training import LightGBMForecaster
 from training._forecast_notes import sparse_series_note
@@ -148,3 +149,22 @@ def test_a_kind_whose_events_are_mostly_not_starts_is_no_way_to_start() -> None:
     only = cal[(cal["kind"] != "launch") | cal["channel"].isin(["page-a", "page-b"])]
     assert list(fit_start_profiles(panel, only, 60)) == ["launch"]
     assert fit_start_profiles(panel, only, 60)["launch"].series == ("page-a", "page-b")
+
+
+def test_a_series_of_zeros_is_still_named_at_predict_by_a_model_that_does_not_forecast_starts(
+        fast_gbm: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model saved before start profiles (or one that does not forecast starts) gets no
+    ``start_notes``; the sparse note had named its series of zeros only before 2026-12-05 and
+    must still, or predict says nothing about a page it forecasts at about 0."""
+    import serving._cli_forecast as cli
+
+    series, cal, _ = _pages()
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    notes: list[str] = []
+    monkeypatch.setattr(cli, "show_note", notes.append)
+    cli._describe_model("m", model, 14)
+    assert not [n for n in notes if "'page-new'" in n]  # start_notes names it for this model
+    del model.starts_  # as a model pickled before 2026-12-05
+    assert start_notes(model, cal, ORIGIN, ORIGIN + pd.Timedelta(days=14)) == []
+    cli._describe_model("m", model, 14)
+    assert [n for n in notes if "'page-new' (100%)" in n]
