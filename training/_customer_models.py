@@ -310,11 +310,11 @@ class CustomerModel:
     """A customer table's own id column (set by ``train_and_register(..., id_col=...)``; None
     for event features): the logged pyfunc takes the table under that name."""
     derived_version_: int = 1
+    """Definition of the derived features the model was fitted on (``RATE_FLOOR_DAYS``): fit
+    sets the current one; models pickled before it existed read 1, their definition."""
     baseline_: Baseline | None = None
     """The GLM margin the booster was fitted from (``training._customer_baseline``); None: the
     plain booster (and every model pickled before it existed)."""
-    """Definition of the derived features the model was fitted on (``RATE_FLOOR_DAYS``): fit
-    sets the current one; models pickled before it existed read 1, their definition."""
 
     def __init__(
         self,

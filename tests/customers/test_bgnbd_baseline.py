@@ -104,3 +104,23 @@ def test_a_model_pickled_before_the_baseline_scores_as_it_did(bgnbd_frame: pd.Da
     before = m.score(bgnbd_frame.head(200))
     m.__dict__.pop("baseline_", None)  # as a model saved before the attribute existed
     np.testing.assert_array_equal(m.score(bgnbd_frame.head(200)), before)
+
+
+def test_each_learned_attribute_keeps_its_own_docstring() -> None:
+    """The attribute docstring follows the attribute it documents (``baseline_`` had been
+    inserted between ``derived_version_`` and its docstring, which then followed
+    ``baseline_``'s own as a second, orphaned string)."""
+    import ast
+    import inspect
+    import itertools
+
+    body = ast.parse(inspect.getsource(CustomerModel).lstrip()).body[0].body  # type: ignore[attr-defined]
+    docs = {}
+    for stmt, nxt in itertools.pairwise(body):
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            is_doc = isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
+            docs[stmt.target.id] = nxt.value.value if is_doc else None  # type: ignore[attr-defined]
+        if isinstance(stmt, ast.Expr) and isinstance(nxt, ast.Expr):
+            raise AssertionError(f"two strings in a row at line {nxt.lineno}")
+    assert "derived features" in (docs["derived_version_"] or "")
+    assert "GLM margin" in (docs["baseline_"] or "")
