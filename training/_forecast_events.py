@@ -461,6 +461,9 @@ class EventEffects:
         self.freq_ = panel.freq
         self.kinds_add_ = True  # learned net of the other kinds on shared days: they add
         self.clean_: dict[str, np.ndarray] = {}
+        # series -> size the end-of-history event days' baseline moved (``_follow_level``);
+        # empty when no series has such days (the attribute had then been missing)
+        self.tail_moved_: dict[str, float] = {}
         m = self._season(panel.freq)
         obs: list[pd.DataFrame] = []
         hour_obs: list[pd.DataFrame] = []

@@ -9,6 +9,8 @@ and the forecast started from the old level (a generated panel: x0.6 forecast +4
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -65,3 +67,14 @@ def test_tail_offset_moves_only_beyond_its_standard_error() -> None:
     # hourly periods are counted by days
     assert tail_offset(np.full(7 * 24, -0.3), np.full(7 * 24, 0.04), 24) == pytest.approx(-0.3)
     assert tail_offset(np.full(7 * 24, -0.2), np.full(7 * 24, 0.04), 24) == 0.0
+
+
+def test_tail_moved_is_empty_not_missing_without_end_of_history_event_days(
+        series_maker: Callable) -> None:
+    """``effects_.tail_moved_`` is what the docs tell a reader to inspect: a fit whose series
+    end without event days (a sale mid-history, or no calendar) moved nothing, and says so
+    (the attribute had been set only when some series ended on event days)."""
+    series, cal = series_maker(n_days=400)
+    panel = prepare_panel(series, "auto")
+    assert EventEffects().fit(panel, cal).tail_moved_ == {}
+    assert EventEffects().fit(panel, cal.iloc[:0]).tail_moved_ == {}
