@@ -136,7 +136,11 @@ def peak_summary(
         g = g.sort_values("ds").reset_index(drop=True)
         base, bg_base = p50(baseline, sid), p50(background, sid)
         level = (levels or {}).get(str(sid), np.nan)
-        floor = LIFT_FLOOR * level if np.isfinite(level) and level > 0 else 0.0
+        # a series of zeros only (a page before its launch, forecast from how others
+        # started) has no average to judge a baseline by: its no-event baseline is about 0
+        # (1.6e-05) and the lift over it had read +25,569,879,963%
+        floor = (LIFT_FLOOR * level if np.isfinite(level) and level > 0
+                 else np.inf if level == 0 else 0.0)
         rows.append(_peak_row(str(sid), "horizon", g, base, floor=floor))
         sub = cal[applies_to(cal, str(sid))] if not cal.empty else cal
         day = g["ds"].dt.normalize()
@@ -428,8 +432,9 @@ def withheld_lift_note(peaks: pd.DataFrame) -> str | None:
         return None
     names = listed([repr(s) for s in sorted(set(gone["series_id"].astype(str)))], 5)
     return (f"no lift_pct for {names}: the no-event baseline at the peak is under "
-            f"{LIFT_FLOOR:.0%} of the series' average, and a percentage of almost nothing says "
-            "nothing; compare peak_p50 with baseline_p50")
+            f"{LIFT_FLOOR:.0%} of the series' average (or the series has no history above 0), "
+            "and a percentage of almost nothing says nothing; compare peak_p50 with "
+            "baseline_p50")
 
 
 BEYOND_HISTORY = 5.0

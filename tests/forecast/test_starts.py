@@ -168,3 +168,33 @@ def test_a_series_of_zeros_is_still_named_at_predict_by_a_model_that_does_not_fo
     assert start_notes(model, cal, ORIGIN, ORIGIN + pd.Timedelta(days=14)) == []
     cli._describe_model("m", model, 14)
     assert [n for n in notes if "'page-new' (100%)" in n]
+
+
+
+def test_a_launch_forecast_has_no_lift_over_a_baseline_of_nothing() -> None:
+    """The no-event baseline of a series of zeros only is about 0 (1.6e-05 on the generated
+    pages of the review): its launch peak's lift over it had read +25,569,879,963% in the
+    peaks table, the CLI and the API (``series_levels`` gives such a series the average 0, so
+    ``LIFT_FLOOR`` had no floor for it). No lift is given, and the note says why."""
+    from training._forecast_peaks import peak_summary, withheld_lift_note
+
+    ds = pd.date_range("2025-10-01", periods=10, freq="D")
+    p50 = np.where(ds >= pd.Timestamp("2025-10-05"), 4047.0, 1.6e-05)
+    fc = pd.DataFrame({"series_id": "page-new", "ds": ds, "p10": p50 / 3, "p50": p50,
+                       "p90": p50 * 3})
+    base = fc.assign(p50=1.6e-05)
+    peaks = peak_summary(fc, _launch("page-new", at="2025-10-05"), base, None,
+                         {"page-new": 0.0})
+    assert len(peaks) == 2
+    assert peaks["lift_pct"].isna().all()
+    note = withheld_lift_note(peaks)
+    assert note is not None
+    assert "'page-new'" in note
+    assert "no history above 0" in note
+    # a live series keeps its lift
+    live = peak_summary(fc.assign(series_id="page-a"), None, base.assign(series_id="page-a"),
+                        None, {"page-a": 300.0})
+    assert live["lift_pct"].isna().all()  # a baseline under 5% of its average, as before
+    kept = peak_summary(fc.assign(series_id="page-a"), None,
+                        base.assign(series_id="page-a", p50=2000.0), None, {"page-a": 300.0})
+    assert kept["lift_pct"].iloc[0] == pytest.approx(100 * (4047 / 2000 - 1))
