@@ -256,7 +256,7 @@ def follow_recent_steps(fc: LightGBMForecaster, models: list[lgb.LGBMRegressor],
         if _moved_with(c.reg, a, 2 * m, len(c.z), during=len(c.z) - a):
             continue  # a budget or price that moved with it: the trees learn it
         # the values themselves must have stepped: the days since against the same weekdays
-        # before, beyond what such a comparison gives in the series' last half year (a
+        # before, beyond what such a comparison gives in the series' last year (``NULL_DAYS``; a
         # back-test that ran 15% high on a flat channel had moved its history by -18%)
         lift = lifts[sid][0]
         net = c.z[a:] - lift[len(lift) - (len(c.z) - a):] + c.offset[a:]
