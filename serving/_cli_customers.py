@@ -188,22 +188,7 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
     chosen = getattr(model, "settings_", None)
     if chosen:
         losses = getattr(model, "settings_losses_", [])
-        both = ("baseline" in chosen and getattr(model, "baseline", None) is not True
-                and len(losses) % 2 == 0)
-        if both and len(losses) > 2:  # each setting plain and from the BG/NBD baseline
-            how = (f"chosen on the calibration rows among {len(losses) // 2} settings, each "
-                   "plain and boosted from the BG/NBD baseline (loss plain / from baseline: "
-                   + ", ".join(f"{a:.4g} / {b:.4g}" for a, b in zip(losses[::2], losses[1::2],
-                                                                     strict=True)) + ")")
-        elif both:
-            how = (f"plain and boosted from the BG/NBD baseline, chosen on the calibration rows"
-                   f" (loss {losses[0]:.4g} / {losses[1]:.4g})")
-        else:
-            how = (f"chosen on the calibration rows among {len(losses)} (loss "
-                   + " / ".join(f"{v:.4g}" for v in losses) + ")" if len(losses) > 1
-                   else "as given")
-        if chosen.get("baseline"):
-            how = "from the BG/NBD baseline; " + how
+        how = _settings_choice(chosen, losses, getattr(model, "baseline", None))
         if rep.selection_cutoffs:
             how += (f"; trees counted by boosters fitted on {', '.join(rep.selection_cutoffs)}, "
                     "the training cutoffs whose labels cover at most half of the calibration "
@@ -466,6 +451,28 @@ def _make_score_command(task: str) -> None:
 for _task in ("churn", "propensity", "value"):
     _make_train_command(_task)
     _make_score_command(_task)
+
+
+def _settings_choice(chosen: dict[str, float], losses: list[float],
+                     baseline: bool | None) -> str:
+    """How the tree setting was chosen, for the ``trees:`` line: each candidate's calibration
+    loss, and whether the boosters start from the BG/NBD baseline (``settings_["baseline"]``;
+    with ``baseline=None`` every setting was fitted plain and from it, in that order)."""
+    if "baseline" not in chosen:
+        return (f"chosen on the calibration rows among {len(losses)} (loss "
+                + " / ".join(f"{v:.4g}" for v in losses) + ")" if len(losses) > 1
+                else "as given")
+    start = ("boosted from the BG/NBD baseline (a GLM on the expected orders)"
+             if chosen["baseline"] else "plain (the BG/NBD baseline did not lower the loss)")
+    if baseline is None and len(losses) >= 2 and len(losses) % 2 == 0:
+        pairs = " / ".join(f"{a:.4g} plain, {b:.4g} from the baseline"
+                           for a, b in zip(losses[::2], losses[1::2], strict=True))
+        return (f"{start}; chosen on the calibration rows among {len(losses) // 2} settings, "
+                f"each plain and from the baseline (loss {pairs})")
+    if len(losses) > 1:
+        return (f"{start}; chosen on the calibration rows among {len(losses)} (loss "
+                + " / ".join(f"{v:.4g}" for v in losses) + ")")
+    return start
 
 
 def _event_span(ev: pd.DataFrame) -> dict[str, str | int]:

@@ -124,3 +124,21 @@ def test_each_learned_attribute_keeps_its_own_docstring() -> None:
             raise AssertionError(f"two strings in a row at line {nxt.lineno}")
     assert "derived features" in (docs["derived_version_"] or "")
     assert "GLM margin" in (docs["baseline_"] or "")
+
+
+def test_the_trees_line_says_whether_the_booster_starts_from_the_baseline() -> None:
+    """``brain train``'s ``trees:`` line had read "chosen on the calibration rows among 6
+    (loss a / b / c / d / e / f)" for three settings, without saying that each was fitted
+    plain and from the BG/NBD baseline, or which one was kept."""
+    from serving._cli_customers import _settings_choice
+
+    losses = [0.2535, 0.2551, 0.2513, 0.2516, 0.2517, 0.2514]
+    plain = _settings_choice({"num_leaves": 7, "baseline": 0.0}, losses, None)
+    assert plain.startswith("plain (the BG/NBD baseline did not lower the loss)")
+    assert "among 3 settings, each plain and from the baseline" in plain
+    assert "0.2513 plain, 0.2516 from the baseline" in plain
+    boosted = _settings_choice({"num_leaves": 7, "baseline": 1.0}, losses[1::2], True)
+    assert boosted.startswith("boosted from the BG/NBD baseline")
+    # a model without BG/NBD columns reads as before
+    assert _settings_choice({"num_leaves": 7}, losses[:3], None) == (
+        "chosen on the calibration rows among 3 (loss 0.2535 / 0.2551 / 0.2513)")
