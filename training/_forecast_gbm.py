@@ -63,7 +63,13 @@ from ._forecast_ctx import _Ctx
 from ._forecast_events import EventEffects
 from ._forecast_recent import follow_recent_steps
 from ._forecast_response import ColumnResponse, fit_responses
-from ._forecast_starts import fit_start_profiles, is_dormant, planned_start, start_forecast
+from ._forecast_starts import (
+    fit_start_profiles,
+    is_dormant,
+    planned_start,
+    profile_for,
+    start_forecast,
+)
 
 __all__ = ["LightGBMForecaster", "winsorize_causal"]
 
@@ -616,6 +622,9 @@ class LightGBMForecaster(BaseForecaster):
         ev = planned_start(profiles, sid, cal, idx[0], idx[-1])
         if ev is None:
             return
-        own, on = start_forecast(profiles[str(ev["kind"])], pd.Timestamp(ev["start"]), idx,
+        prof = profile_for(profiles, sid, str(ev["kind"]))
+        if prof is None:
+            return
+        own, on = start_forecast(prof, pd.Timestamp(ev["start"]), idx,
                                  self.panel_.step)
         q[on] = own[on]

@@ -45,7 +45,8 @@ from features._calendar import normalize_calendar, series_channel
 from ._forecast_base import Panel, listed, period_text
 
 __all__ = ["MIN_STARTERS", "START_SHARE", "StartProfile", "dormant_series",
-           "fit_start_profiles", "is_dormant", "planned_start", "start_forecast", "start_notes"]
+           "fit_start_profiles", "is_dormant", "planned_start", "profile_for", "profile_key",
+           "series_metric", "start_forecast", "start_notes"]
 
 MIN_STARTERS = 2
 """Fewest series that started with an event of a kind before its profile is used."""
@@ -75,6 +76,34 @@ class StartProfile:
     sd: np.ndarray
     n: np.ndarray
     phase: np.ndarray
+    metric: str | None = None
+    """The metric of its series (``'orders'`` for ``orders:store_58``, ``''`` for ids without
+    one): a new series gets the profile of its own metric only. None for profiles saved before
+    (2026-12-05), which pooled every metric."""
+
+
+def series_metric(series_id: str) -> str:
+    """The metric a series id names before its channel: ``'orders'`` for ``orders:store_7``,
+    ``''`` for ``store_7`` or ``total``."""
+    return str(series_id).split(":", 1)[0] if ":" in str(series_id) else ""
+
+
+def profile_key(kind: str, metric: str) -> str:
+    """The key of a kind's profile for one metric in ``fit_start_profiles``' answer: the kind
+    itself for ids without a metric (``'launch'``), else ``'orders:launch'``."""
+    return f"{metric}:{kind}" if metric else kind
+
+
+def profile_for(profiles: dict[str, StartProfile], series_id: str, kind: str
+                ) -> StartProfile | None:
+    """The profile of ``kind`` for ``series_id``'s metric (a profile saved before 2026-12-05,
+    which pooled the metrics, for any series), or None."""
+    metric = series_metric(series_id)
+    found = profiles.get(profile_key(kind, metric))
+    if found is not None and found.kind == kind and found.metric in (None, metric):
+        return found
+    old = profiles.get(kind)
+    return old if old is not None and old.metric is None else None
 
 
 def _phase_of(ds: pd.DatetimeIndex, m: int) -> np.ndarray:
@@ -114,7 +143,7 @@ def _starts(panel: Panel, cal: pd.DataFrame, lead_days: int) -> pd.DataFrame:
         live, chan = _live(g.y), series_channel(sid)
         if len(live) and chan is not None and g.ds[live[0]] > data_start:
             first.append((str(sid), str(chan), g.ds[live[0]].normalize()))
-    cols = ["series_id", "kind", "start", "share"]
+    cols = ["series_id", "kind", "metric", "start", "share"]
     if not first:
         return pd.DataFrame(columns=cols)
     cand = pd.DataFrame(first, columns=["series_id", "channel", "day"])
@@ -133,10 +162,13 @@ def _starts(panel: Panel, cal: pd.DataFrame, lead_days: int) -> pd.DataFrame:
     seen = ev[ev["channel"].isin(ids).to_numpy(dtype=bool)
               & (ev["start"] > data_start).to_numpy(dtype=bool)
               & (ev["start"] <= data_end).to_numpy(dtype=bool)]
+    # per metric: the orders and the revenue of one store both start with its opening
+    hit = hit.assign(metric=hit["series_id"].map(series_metric))
     events = seen.drop_duplicates(["channel", "kind", "start"]).groupby("kind").size()
-    starts = hit.groupby("kind").size()
-    share = (starts / events.reindex(starts.index)).fillna(1.0)
-    return hit.assign(share=hit["kind"].map(share))[cols]
+    starts = hit.groupby(["kind", "metric"]).size()
+    share = (starts / events.reindex(starts.index.get_level_values("kind")).to_numpy()).fillna(1.0)
+    return hit.assign(share=[float(share[(k, mt)]) for k, mt in zip(hit["kind"], hit["metric"],
+                                                                  strict=True)])[cols]
 
 
 def fit_start_profiles(panel: Panel, calendar: pd.DataFrame | None, max_periods: int,
@@ -151,7 +183,7 @@ def fit_start_profiles(panel: Panel, calendar: pd.DataFrame | None, max_periods:
     m = 7 * (24 if panel.freq == "h" else 1)
     began = _starts(panel, cal, lead_days)
     out: dict[str, StartProfile] = {}
-    for kind, rows in began.groupby("kind", sort=True):
+    for (kind, metric), rows in began.groupby(["kind", "metric"], sort=True):
         if len(rows) < MIN_STARTERS or float(rows["share"].iloc[0]) < START_SHARE:
             continue
         stack = np.full((len(rows), max_periods), np.nan)
@@ -174,8 +206,12 @@ def fit_start_profiles(panel: Panel, calendar: pd.DataFrame | None, max_periods:
         # peaks on its first day)
         sd = np.sqrt(pd.Series(var).rolling(m, center=True, min_periods=1).mean().to_numpy())
         sd[~enough] = np.nan
-        out[str(kind)] = StartProfile(kind=str(kind), series=tuple(rows["series_id"]),
-                                      mean=mean, sd=sd, n=n, phase=np.median(shapes, axis=0))
+        # one profile per metric: a store's orders (~200 a day) and its revenue (~5,000) had
+        # been pooled, and a new store's orders and revenue both forecast at their geometric
+        # mean
+        out[profile_key(str(kind), str(metric))] = StartProfile(
+            kind=str(kind), series=tuple(rows["series_id"]), mean=mean, sd=sd, n=n,
+            phase=np.median(shapes, axis=0), metric=str(metric))
     return out
 
 
@@ -192,9 +228,10 @@ def planned_start(profiles: dict[str, StartProfile], series_id: str,
     chan = series_channel(series_id)
     if chan is None or not profiles:
         return None
+    kinds = [p.kind for p in profiles.values() if profile_for(profiles, series_id, p.kind) is p]
     cal = normalize_calendar(calendar)
     hit = cal[(cal["channel"] == chan).fillna(value=False).to_numpy(dtype=bool)
-              & cal["kind"].astype(str).isin(list(profiles)).to_numpy(dtype=bool)
+              & cal["kind"].astype(str).isin(kinds).to_numpy(dtype=bool)
               & (cal["start"] >= first.normalize()).to_numpy(dtype=bool)
               & (cal["start"] <= last).to_numpy(dtype=bool)]
     if hit.empty:
@@ -246,6 +283,11 @@ def dormant_series(model: object, calendar: pd.DataFrame | None, begin: pd.Times
             if is_dormant(panel.series[sid].y)}
 
 
+def _of(profile: StartProfile) -> str:
+    """``'orders '`` for a profile of one metric's series, else ``''``."""
+    return f"{profile.metric} " if profile.metric else ""
+
+
 def start_notes(model: object, calendar: pd.DataFrame | None, begin: pd.Timestamp,
                 end: pd.Timestamp, series: list[str] | None = None) -> list[str]:
     """What ``predict`` did with the series of the model that have no live history (of
@@ -260,9 +302,13 @@ def start_notes(model: object, calendar: pd.DataFrame | None, begin: pd.Timestam
     idle = [sid for sid, ev in found.items() if ev is None]
     notes: list[str] = []
     if planned:
-        kinds = sorted({str(ev["kind"]) for _, ev in planned})
-        who = "; ".join(f"kind {k!r}: {len(profiles[k].series)} series "
-                        f"({listed(list(profiles[k].series), 4)})" for k in kinds)
+        used: dict[str, StartProfile] = {}
+        for sid, ev in planned:
+            prof = profile_for(profiles, sid, str(ev["kind"]))
+            if prof is not None:
+                used[profile_key(prof.kind, prof.metric or "")] = prof
+        who = "; ".join(f"kind {p.kind!r}: {len(p.series)} {_of(p)}series "
+                        f"({listed(list(p.series), 4)})" for _, p in sorted(used.items()))
         shown = listed([f"{sid!r} from {str(ev['name'])!r} ({period_text(ev['start'])})"
                         for sid, ev in planned], 4)
         one = len(planned) == 1
@@ -277,7 +323,8 @@ def start_notes(model: object, calendar: pd.DataFrame | None, begin: pd.Timestam
     if idle:
         shown = listed([repr(sid) for sid in idle], 4)
         if profiles:
-            seen = ", ".join(f"{k!r} ({len(p.series)} series)" for k, p in profiles.items())
+            seen = ", ".join(f"{p.kind!r} ({len(p.series)} {_of(p)}series)"
+                             for p in profiles.values())
             why = (f"no event of its own channel in the forecast periods of a kind other "
                    f"series started with ({seen}); plan its start with that kind to have "
                    "it forecast from their first weeks")

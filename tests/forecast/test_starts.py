@@ -198,3 +198,31 @@ def test_a_launch_forecast_has_no_lift_over_a_baseline_of_nothing() -> None:
     kept = peak_summary(fc.assign(series_id="page-a"), None,
                         base.assign(series_id="page-a", p50=2000.0), None, {"page-a": 300.0})
     assert kept["lift_pct"].iloc[0] == pytest.approx(100 * (4047 / 2000 - 1))
+
+
+def test_each_metric_starts_from_its_own_series(fast_gbm: dict) -> None:
+    """Independent check (60 stores, `orders:store_7` and `revenue:store_7` ids, openings as
+    events on the store's channel): the orders and the revenue of the stores that opened were
+    pooled into one profile, so a new store's orders and its revenue were both forecast at the
+    geometric mean of the two (orders about 5x too high, revenue 5x too low). Each metric now
+    starts from the series of its own metric."""
+    series, cal, day0 = _pages()
+    orders = series.assign(series_id="orders:" + series["series_id"],
+                           y=np.round(series["y"] * 0.02))
+    model = LightGBMForecaster(**fast_gbm).fit(pd.concat([series, orders]), cal)
+    assert set(model.starts_) == {"launch", "orders:launch"}
+    assert model.starts_["orders:launch"].series == tuple(
+        f"orders:page-{c}" for c in "abcde")
+    future = pd.concat([cal, _launch("page-new")])
+    fc = model.predict(45, future_calendar=future,
+                       series=["page-new", "orders:page-new"]).set_index(["series_id", "ds"])
+    day = pd.Timestamp("2025-10-07")
+    geo = float(np.expm1(np.log1p(day0).mean()))
+    geo_orders = float(np.expm1(np.log1p(np.round(day0 * 0.02)).mean()))
+    assert geo / 1.3 < fc.loc[("page-new", day), "p50"] < geo * 1.3
+    assert geo_orders / 1.3 < fc.loc[("orders:page-new", day), "p50"] < geo_orders * 1.3
+    (note,) = start_notes(model, future, ORIGIN + pd.Timedelta(days=1),
+                          ORIGIN + pd.Timedelta(days=45))
+    assert "2 series have no live history (only 0) and a planned start" in note
+    assert "kind 'launch': 5 orders series (orders:page-a" in note
+    assert "kind 'launch': 5 series (page-a" in note
