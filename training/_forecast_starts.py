@@ -11,7 +11,8 @@ start). K is a way to start when at least ``MIN_STARTERS`` series started with i
 ``START_SHARE`` of its events on the series' channels that began inside the data were a start.
 Each series that started with it gives its trajectory from its event's first day on: on the
 modelling scale (log1p for counts), its own weekly shape taken out (the median by phase of the
-deviations from a centred one-season mean). Per period
+deviations from a centred one-season mean), the days of its other events left out (a public
+holiday it was closed on is no part of how it started). Per period
 since the start, the trajectories' mean and spread across the series give the forecast of a new
 series whose own channel has a K event planned after the end of its history:
 
@@ -40,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from features._calendar import normalize_calendar, series_channel
+from features._calendar import applies_to, normalize_calendar, series_channel
 
 from ._forecast_base import Panel, listed, period_text
 
@@ -171,13 +172,28 @@ def _starts(panel: Panel, cal: pd.DataFrame, lead_days: int) -> pd.DataFrame:
                                                                   strict=True)])[cols]
 
 
+def _other_event_days(cal: pd.DataFrame, series_id: str, kind: str,
+                      ds: pd.DatetimeIndex) -> np.ndarray:
+    """The periods of ``ds`` inside the window of an event that applies to ``series_id``
+    (``applies_to``), other than its own events of ``kind`` (its start)."""
+    own = (cal["kind"].astype(str) == kind).to_numpy(dtype=bool) & (
+        cal["channel"] == series_channel(series_id)).fillna(value=False).to_numpy(dtype=bool)
+    other = cal[applies_to(cal, series_id) & ~own]
+    day = ds.normalize()
+    out = np.zeros(len(ds), bool)
+    for start, end in zip(other["start"].dt.normalize(), other["end"].dt.normalize(),
+                          strict=True):
+        out |= np.asarray((day >= start) & (day <= end), dtype=bool)
+    return out
+
+
 def fit_start_profiles(panel: Panel, calendar: pd.DataFrame | None, max_periods: int,
                        lead_days: int = 2) -> dict[str, StartProfile]:
     """Per event kind that at least ``MIN_STARTERS`` series started with, and at least
     ``START_SHARE`` of whose events were a start (module docstring), their profile over the
     ``max_periods`` periods from the event's first day."""
-    cal = normalize_calendar(calendar)
-    cal = cal[cal["channel"].notna().to_numpy(dtype=bool)]
+    full = normalize_calendar(calendar)
+    cal = full[full["channel"].notna().to_numpy(dtype=bool)]
     if cal.empty or not panel.series:
         return {}
     m = 7 * (24 if panel.freq == "h" else 1)
@@ -190,7 +206,11 @@ def fit_start_profiles(panel: Panel, calendar: pd.DataFrame | None, max_periods:
         shapes = np.zeros((len(rows), m))
         for j, (sid, at) in enumerate(zip(rows["series_id"], rows["start"], strict=True)):
             g = panel.series[sid]
-            z = panel.fwd(g.y)
+            # the days of its other events are left out (a public holiday the store was
+            # closed on in its fourth week had pulled every new store's Black Friday to a
+            # tenth of its level): a new series' other events add nothing to its start
+            z = np.where(_other_event_days(full, str(sid), str(kind), g.ds), np.nan,
+                         panel.fwd(g.y))
             phase = _phase_of(g.ds, m)
             shapes[j] = _weekly_shape(z, phase, m)
             d = np.arange(len(z)) - round((pd.Timestamp(at) - g.ds[0]) / panel.step)

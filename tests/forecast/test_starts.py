@@ -226,3 +226,26 @@ def test_each_metric_starts_from_its_own_series(fast_gbm: dict) -> None:
     assert "2 series have no live history (only 0) and a planned start" in note
     assert "kind 'launch': 5 orders series (orders:page-a" in note
     assert "kind 'launch': 5 series (page-a" in note
+
+
+def test_other_events_in_the_first_weeks_are_not_part_of_the_start(fast_gbm: dict) -> None:
+    """Independent check: one of three stores that opened before was closed on a public
+    holiday (in the calendar, at 0) on its 22nd day, so every new store's 22nd day was
+    forecast at a tenth of its level (27 orders on Black Friday against 258), with P90 5x
+    P50 there. Days of other events are left out of the trajectories."""
+    series, cal, _ = _pages()
+    # page-c, launched on 2025-02-04, is closed (0) on its day 10: a holiday of every page
+    closed = pd.Timestamp("2025-02-14")
+    series.loc[(series["series_id"] == "page-c") & (series["ds"] == closed), "y"] = 0.0
+    cal = pd.concat([cal, pd.DataFrame({"name": ["Holiday"], "start": [closed], "end": [closed],
+                                        "kind": ["holiday"], "channel": [None]})],
+                    ignore_index=True)
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    prof = model.starts_["launch"]
+    assert prof.n[10] == 4  # page-c's holiday is not part of its start
+    fc = model.predict(45, future_calendar=pd.concat([cal, _launch("page-new")]),
+                       series=["page-new"]).set_index("ds")
+    day9, day10, day11 = (fc.loc[pd.Timestamp("2025-10-07") + pd.Timedelta(days=d)]
+                          for d in (9, 10, 11))
+    assert day10["p50"] > 0.7 * min(day9["p50"], day11["p50"])
+    assert day10["p90"] / day10["p50"] < 2 * day9["p90"] / day9["p50"]
