@@ -47,8 +47,8 @@ may be at another hour; NaN when no baseline was given), or, for an event whose 
 inside a background event of the series, the forecast with the background events only (its
 peak of that day); lift_pct: 100 *
 (peak_p50 / baseline_p50 - 1), left out (NaN) where the baseline is under
-``LIFT_FLOOR`` of the series' average: a percentage of almost nothing (+31,085% on a baseline
-of 0.0009 returns a day) says nothing.
+``LIFT_FLOOR`` of the series' average, or for a series whose history is all 0: a percentage of
+almost nothing (+31,085% on a baseline of 0.0009 returns a day) says nothing.
 """
 
 LIFT_FLOOR = 0.05

@@ -318,6 +318,26 @@ def test_no_lift_percentage_from_a_baseline_of_almost_nothing() -> None:
     assert "'big'" not in note
 
 
+def test_no_lift_percentage_for_a_series_with_no_history_above_0() -> None:
+    """Independent check: a store opening inside the horizon (history all 0, forecast from
+    the first weeks of the stores that opened before) had its opening and a later sale
+    reported at +20,993,035% and +15,403,274% over a no-event forecast of 0.007 a day: its
+    average is 0, so no floor was applied."""
+    ds = pd.date_range("2024-01-01", periods=5)
+    fc = pd.DataFrame({"series_id": ["new"] * 5 + ["big"] * 5, "ds": [*ds, *ds],
+                       "p50": [0.0, 0.0, 1400.0, 900.0, 800.0, 10, 30, 10, 10, 10]})
+    fc["p10"], fc["p90"] = fc["p50"] * 0.5, fc["p50"] * 2
+    base = fc.assign(p50=np.where(fc["series_id"] == "new", 0.007, 10.0))
+    peaks = peak_summary(fc, None, base, levels={"new": 0.0, "big": 10.0})
+    lift = peaks.set_index("series_id")["lift_pct"]
+    assert np.isnan(lift["new"])
+    assert lift["big"] == pytest.approx(200.0)
+    note = withheld_lift_note(peaks)
+    assert note is not None
+    assert "'new'" in note
+    assert "no history above 0" in note
+
+
 def test_a_channel_typed_in_another_case_is_named_in_its_own_case() -> None:
     from training._forecast_base import _channel_hint
 
