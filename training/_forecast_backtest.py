@@ -48,7 +48,7 @@ from ._forecast_base import (
     series_freq,
     steps_per_day,
 )
-from ._forecast_events import pooled_names
+from ._forecast_event_days import pooled_names
 
 __all__ = ["METRICS", "BacktestResult", "backtest", "backtest_future_regressors",
            "backtest_origins", "cover_horizon", "dominant_error_notes",

@@ -24,7 +24,8 @@ from ._forecast_base import (
     prepare_panel,
     steps_per_day,
 )
-from ._forecast_events import EventEffects, pooled_names
+from ._forecast_event_days import pooled_names
+from ._forecast_events import EventEffects
 from ._forecast_gbm import LightGBMForecaster
 
 __all__ = [

@@ -26,7 +26,7 @@ import pandas as pd
 from features._calendar import applies_to, is_aggregate, normalize_calendar, series_channel
 
 from ._forecast_base import BaseForecaster, listed, nonexistent_local, period_text
-from ._forecast_events import BACKGROUND_DAYS
+from ._forecast_event_days import BACKGROUND_DAYS
 from ._forecast_starts import dormant_series
 
 __all__ = ["BEYOND_HISTORY", "LIFT_FLOOR", "PEAK_COLUMNS", "PeakForecast", "background_events",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import io
+import pickle
 from collections.abc import Callable
 
 import numpy as np
@@ -11,7 +13,8 @@ import pytest
 
 from features._calendar import applies_to, normalize_calendar
 from training._forecast_base import prepare_panel
-from training._forecast_events import EventEffects, attribute_overlaps, occurrence_days
+from training._forecast_event_days import attribute_overlaps, occurrence_days
+from training._forecast_events import EventEffects
 from training._forecast_gbm import (
     _H_EDGES,
     LightGBMForecaster,
@@ -74,6 +77,27 @@ def test_name_offset_carries_to_an_unobserved_day() -> None:
     assert 0.8 < kind_d1 < 1.2
     assert final_d0 > 2.5
     assert final_d1 > kind_d1 + 1.0  # moved by the final's offset, not the plain kind average
+
+
+def test_pickled_event_models_name_their_classes_where_older_code_finds_them(
+        series_maker: Callable) -> None:
+    """Registered forecasters pickle their ``EventEffects``: the classes a pickle names keep
+    the module path they had before the event model was split into three modules (``_Estimate``
+    now lives in ``training._forecast_event_pool``), so models load with older and newer code."""
+    series, cal = series_maker(n_days=500)
+    eff = EventEffects().fit(prepare_panel(series), normalize_calendar(cal))
+    named: set[tuple[str, str]] = set()
+
+    class Recording(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> object:
+            named.add((module, name))
+            return super().find_class(module, name)
+
+    loaded = Recording(io.BytesIO(pickle.dumps(eff))).load()
+    assert {n for n in named if n[0].startswith("training")} == {
+        ("training._forecast_events", "EventEffects"), ("training._forecast_events", "_Estimate")}
+    assert loaded.effect("total", "Big sale", "sale", "d0", 0.5) == eff.effect(
+        "total", "Big sale", "sale", "d0", 0.5)
 
 
 def test_winsorize_reference_is_causal_and_clips_a_spike() -> None:
@@ -630,7 +654,7 @@ def test_peak_lift_of_a_sale_inside_a_campaign_is_the_sale_s_own(fast_gbm: dict)
 
 
 def test_years_in_event_names_do_not_split_one_event_into_many() -> None:
-    from training._forecast_events import pooled_names
+    from training._forecast_event_days import pooled_names
 
     names = ["Black Friday 2023", "2024 Summer Sale", "Email promo 2023-01", "Sale_2023",
              "Xmas '23", "Super Bowl 50", "Model 20245 launch", "2024"]
@@ -679,11 +703,12 @@ def test_all_series_at_once_equals_one_series_at_a_time() -> None:
     """The fit expands and attributes every series' occurrences in one pass (per series, they
     took 43% of a 1,000-store fit); each series' rows must be what the one-series functions
     give: channel events, an event for every series, a background under a short one, overlaps."""
-    from training._forecast_events import (
-        _attribute_many,
-        _rows_per_series,
+    from training._forecast_event_days import (
+        attribute_many,
         attribute_overlaps,
         occurrence_days,
+        rows_per_series,
+        series_occurrences,
     )
 
     cal = normalize_calendar(pd.DataFrame([
@@ -702,8 +727,9 @@ def test_all_series_at_once_equals_one_series_at_a_time() -> None:
                      dtype="datetime64[ns]")
     last = np.array(["2024-04-30", "2024-04-30", "2024-03-20", "2024-04-10"],
                     dtype="datetime64[ns]")
-    every = eff._series_occurrences(cal, sids, first, last)
-    attributed = _attribute_many(every, cal, _rows_per_series(cal, sids))
+    every = series_occurrences(cal, sids, first, last, eff.pre_days, eff.post_days,
+                               eff.max_offset)
+    attributed = attribute_many(every, cal, rows_per_series(cal, sids))
     for j, sid in enumerate(sids):
         one = occurrence_days(cal, sid, eff.pre_days, eff.post_days, eff.max_offset)
         one = one[(one["date"] >= first[j]) & (one["date"] <= last[j])].reset_index(drop=True)
