@@ -169,7 +169,7 @@ def row_warnings(model: Any, frame: pd.DataFrame) -> list[dict[str, Any]]:
     not read (``unknown_columns``) and, per categorical column, values it never saw at fit
     (``unseen_categories``; scored like a missing value). Values that equal a level once case
     and surrounding spaces are ignored are read as that level and are not reported."""
-    from training._customer_models import level_codes
+    from training._customer_levels import level_codes
 
     if frame.attrs:  # pandas deep-copies attrs on every column taken (most of this check)
         frame = frame.copy(deep=False)

@@ -30,8 +30,9 @@ import numpy as np
 import pandas as pd
 
 from ._customer_eval import classifier_metrics, value_metrics
+from ._customer_fit import row_keys
 from ._customer_labels import label_definition, label_mismatch
-from ._customer_models import CustomerModel, row_keys
+from ._customer_models import CustomerModel
 from ._customer_population import champion_command, population_gap, version_source
 from ._mlflow import CHAMPION, Promotion
 

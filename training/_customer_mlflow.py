@@ -47,7 +47,8 @@ from ._customer_eval import (
     save_figure,
 )
 from ._customer_labels import LabelDefinition, label_definition
-from ._customer_models import CustomerFitReport, CustomerModel, level_codes
+from ._customer_levels import level_codes
+from ._customer_models import CustomerFitReport, CustomerModel
 from ._customer_reasons import disengaged_sign, prior_directions, reasons_from_array
 from ._customer_tiers import (
     TIERS,

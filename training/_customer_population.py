@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._customer_models import row_keys
+from ._customer_fit import row_keys
 
 __all__ = [
     "FAR_APART_DAYS",

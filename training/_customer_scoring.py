@@ -27,8 +27,10 @@ import numpy as np
 import pandas as pd
 
 from ._customer_bgnbd import BGNBD_COLUMNS, bgnbd_features
+from ._customer_fit import row_keys
+from ._customer_levels import level_codes
 from ._customer_mlflow import score_frame
-from ._customer_models import CustomerModel, level_codes, row_keys
+from ._customer_models import CustomerModel
 from ._customer_tiers import TIERS, assign_tiers
 
 __all__ = [

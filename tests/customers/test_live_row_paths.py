@@ -10,7 +10,8 @@ import pytest
 
 import features as ft
 from serving._answers import _check_numbers, _score_rows
-from training._customer_models import CustomerModel, _text_codes, level_codes
+from training._customer_levels import _text_codes, level_codes
+from training._customer_models import CustomerModel
 
 
 def test_exact_spellings_first_give_the_codes_of_the_text_path() -> None:
