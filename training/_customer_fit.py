@@ -15,10 +15,12 @@ Time-based validation (never a random split across time), by the number of disti
   refitted on train + calibration and the calibrator on validation.
 
 Calibration (``calibration="auto"``): for classifiers Platt scaling (logistic on the raw margin)
-and isotonic regression are both fitted on the calibration cutoff and the one with the lower
-Brier score on the validation cutoff is kept (both scores are recorded in ``report_``). For value,
-a single multiplicative factor that makes the calibration cutoff's total prediction equal its
-total actual revenue is kept if it lowers the validation aggregate bias.
+and isotonic regression are both scored on the calibration rows, each half by a calibrator fitted
+on the other half (``_calibration_scores``); the one with the lower Brier score there is fitted on
+all calibration rows and kept (both scores are recorded in ``report_``). For value, a single
+multiplicative factor that makes the total prediction equal the total actual revenue is kept
+unless the |aggregate bias| scored the same way is lower without it. The validation rows choose
+nothing: their metrics are the ones reported and compared for promotion.
 """
 
 from __future__ import annotations
