@@ -210,7 +210,7 @@ def test_a_planned_recurring_event_without_intensity_is_forecast_like_its_own_pa
     rng = np.random.default_rng(0)
     ds = pd.date_range("2022-01-01", "2025-11-10", freq="D")
     y = 1000 * rng.lognormal(0, 0.05, len(ds)) * np.array([1, 1, 1, 1, 1.1, 1.2, 0.9])[
-        ds.dayofweek]
+        ds.day_of_week]
     rows = []
     for d in ("2022-11-25", "2023-11-24", "2024-11-29"):
         y[ds == d] *= 3.0

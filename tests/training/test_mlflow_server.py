@@ -206,7 +206,7 @@ def test_backtest_on_a_server_points_at_its_plots_in_the_ui(
     days = pd.date_range("2025-01-01", periods=70, freq="D")
     series = tmp_path / "series.csv"
     pd.DataFrame({"series_id": "shop", "ds": days.strftime("%Y-%m-%d"),
-                  "y": [100 + 10 * (d.dayofweek == 5) for d in days]}).to_csv(series,
+                  "y": [100 + 10 * (d.day_of_week == 5) for d in days]}).to_csv(series,
                                                                                index=False)
     res = CliRunner().invoke(app, ["forecast", "backtest", "--series", str(series), "--model",
                                    "seasonal_naive", "--horizon", "7", "--folds", "1"])
