@@ -69,6 +69,7 @@ from ._forecast_starts import (
     planned_start,
     profile_for,
     start_forecast,
+    young_shifts,
 )
 
 __all__ = ["LightGBMForecaster", "winsorize_causal"]
@@ -455,6 +456,12 @@ class LightGBMForecaster(BaseForecaster):
                                g.regressors, self.clip_sd,
                                self._near_event(g.ds, lifts.get(sid)), run)
                      for sid, g in panel.series.items()}
+        # a series launched a few weeks ago: how the other starters moved on from its age
+        self.young_ = young_shifts(panel, self.calendar_, self.starts_,
+                                   {sid: c.zc for sid, c in self.ctx_.items()},
+                                   {sid: np.isclose(self.effects_.clean_[sid], panel.fwd(g.y))
+                                    for sid, g in panel.series.items()}, self.max_h_,
+                                   lead_days=events.pre_days)
         rng = np.random.default_rng(self.seed)
         n_rows = self.max_rows or min(200_000, 20_000 + 1_000 * len(self.ctx_))
         full = {sid: len(c.z) for sid, c in self.ctx_.items()}
@@ -596,6 +603,12 @@ class LightGBMForecaster(BaseForecaster):
             q[:, 0] -= adj
             q[:, 2] += adj
             q = np.sort(q, axis=1)
+            young = getattr(self, "young_", {}).get(sid)  # absent in older models
+            if young is not None:
+                shift, spread = young[0][:horizon], young[1][:horizon]
+                half = np.sqrt((q[:, [1, 2]] - q[:, [0, 1]]) ** 2 + spread[:, None] ** 2)
+                mid_ = q[:, 1] + shift
+                q = np.column_stack([mid_ - half[:, 0], mid_, mid_ + half[:, 1]])
             lift, var_lo, var_hi = lifts[sid]
             if not np.isfinite(q).all():  # too short for the features (a single period)
                 base, band = self._repeat_last(sid, h)

@@ -30,6 +30,12 @@ series whose own channel has a K event planned after the end of its history:
 
 A series of zeros only with no such event keeps the model's forecast (about 0): no level is
 invented for it. ``start_notes`` says which series were forecast either way.
+
+A series that started with such an event a few weeks ago (``young_shifts``, under
+``YOUNG_WEEKS``) reads its level on its event-free days since, where a launch's effect may
+still run past its window in the calendar: its forecast moves as the other starters moved on
+from the same age, measured on the same periods, and its band widens by how differently they
+moved.
 """
 
 from __future__ import annotations
@@ -45,9 +51,9 @@ from features._calendar import applies_to, normalize_calendar, series_channel
 
 from ._forecast_base import Panel, listed, period_text
 
-__all__ = ["MIN_STARTERS", "START_SHARE", "StartProfile", "dormant_series",
+__all__ = ["MIN_STARTERS", "START_SHARE", "YOUNG_WEEKS", "StartProfile", "dormant_series",
            "fit_start_profiles", "is_dormant", "planned_start", "profile_for", "profile_key",
-           "series_metric", "start_forecast", "start_notes"]
+           "series_metric", "start_forecast", "start_notes", "young_shifts"]
 
 MIN_STARTERS = 2
 """Fewest series that started with an event of a kind before its profile is used."""
@@ -357,3 +363,82 @@ def start_notes(model: object, calendar: pd.DataFrame | None, begin: pd.Timestam
                      f"{shown}; {'it is' if one else 'they are'} forecast at about 0: {why}")
     return notes
 
+
+
+YOUNG_WEEKS = 13
+"""A series that started with a profiled event fewer weeks than this before the end of its
+history is young: its level still runs off its start (``young_shifts``)."""
+
+
+def young_shifts(panel: Panel, calendar: pd.DataFrame | None, profiles: dict[str, StartProfile],
+                 cleaned: dict[str, np.ndarray], free: dict[str, np.ndarray],
+                 max_periods: int, lead_days: int = 2
+                 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per young series (it started with an event of a kind with a profile, under
+    ``YOUNG_WEEKS`` before its last period): how the other series that started with that kind
+    moved from the same age on, as ``(shift, sd)`` per horizon 1..``max_periods``.
+
+    A launch's effect can outlast its window in the calendar: 20 days after a launch with a
+    14-day window the page still runs ~10% over the level it settles at, and its few
+    event-free days since are all the trees read its level from. The other starters at the
+    same age show how far it still falls: per starter, its cleaned history (``cleaned``, the
+    trees' target) with its weekly shape taken out, at age + h minus its mean over the week up
+    to the age (the level the trees read); ``shift`` is their mean (a week's rolling mean, so
+    one starter's noisy day does not move the forecast), ``sd`` their spread times Student's t
+    (80%) and sqrt(1 + 1/n), the band a new starter's move may take. Beyond the ages two other
+    starters reached, the last such horizon's values, flat.
+    """
+    full = normalize_calendar(calendar)
+    cal = full[full["channel"].notna().to_numpy(dtype=bool)]
+    if cal.empty or not profiles:
+        return {}
+    m = 7 * (24 if panel.freq == "h" else 1)
+    began = _starts(panel, cal, lead_days)
+    traj: dict[str, np.ndarray] = {}
+    live: dict[str, np.ndarray] = {}
+    for sid, at in zip(began["series_id"], began["start"], strict=True):
+        g, z = panel.series[sid], cleaned[sid]
+        d0 = round((pd.Timestamp(at) - g.ds[0]) / panel.step)
+        u = z - _weekly_shape(z, _phase_of(g.ds, m), m)[_phase_of(g.ds, m)]
+        own = np.asarray(free[sid], bool)
+        if d0 >= 0:
+            traj[str(sid)], live[str(sid)] = u[d0:], own[d0:]
+        else:
+            traj[str(sid)] = np.concatenate([np.full(-d0, np.nan), u])
+            live[str(sid)] = np.concatenate([np.zeros(-d0, bool), own])
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for sid, kind in zip(began["series_id"], began["kind"], strict=True):
+        prof = profile_for(profiles, str(sid), str(kind))
+        age = len(traj[str(sid)]) - 1
+        if prof is None or not m <= age < YOUNG_WEEKS * m:
+            continue
+        # the level is read on its event-free periods of the last week: none, no tail is read
+        week = np.arange(age - m + 1, age + 1)
+        mine = week[live[str(sid)][week]]
+        others = [s for s in prof.series if s != sid and len(traj[s]) > age + 1
+                  and live[s][mine].any()]
+        if not len(mine) or len(others) < MIN_STARTERS:
+            continue
+        moves = np.full((len(others), max_periods), np.nan)
+        for j, s in enumerate(others):
+            u = traj[s]
+            # its level at that age on the same periods (those free of events in both)
+            ref = np.nanmean(u[mine[live[s][mine]]])
+            ahead = u[age + 1:age + 1 + max_periods]
+            moves[j, :len(ahead)] = ahead - ref
+        n = np.isfinite(moves).sum(axis=0)
+        ok = n >= MIN_STARTERS
+        last = int(np.flatnonzero(ok)[-1])
+        # each starter's move as a week's rolling mean: the level's move, not its days' noise
+        # (which the trees' band holds already)
+        moves = np.where(np.isfinite(moves), pd.DataFrame(moves.T).rolling(
+            m, center=True, min_periods=1).mean().to_numpy().T, np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.array(np.nanmean(moves, axis=0))
+            sd = np.array(np.nanstd(moves, axis=0, ddof=1))
+        nn = np.maximum(n, MIN_STARTERS).astype(float)
+        sd = stats.t.ppf(0.9, nn - 1) * sd * np.sqrt(1 + 1 / nn)
+        mean[last + 1:], sd[last + 1:] = mean[last], sd[last]
+        out[str(sid)] = (np.nan_to_num(mean), np.nan_to_num(sd))
+    return out
