@@ -64,8 +64,12 @@ def demo_step(data_dir: Path) -> dict[str, str]:
         learner, up = train_uplift(frame, treatment_col="variant", control=control,
                                    outcome="converted", features=feats, learner="t", seed=0)
         qini = ", ".join(f"{e.treatment} Qini {e.qini:.3f}" for e in up.evaluations)
-        lines["uplift model"] = (f"models:/{up.model_name}@champion ({qini}; "
-                                 f"{up.promotion_reason})")
+        # the champion's URI only when this version is it: a version the champion rule kept
+        # back (no treatment's Qini clearly above 0) had been shown as '@champion', and the
+        # suggested 'brain uplift score' then found no champion to score with
+        uri = (f"models:/{up.model_name}@champion" if up.promoted
+               else f"models:/{up.model_name}/{up.model_version}")
+        lines["uplift model"] = f"{uri} ({qini}; {up.promotion_reason})"
         # whom the next campaign should reach, as `brain uplift score` writes it
         from experiments._uplift_score import score_uplift
 
@@ -76,6 +80,7 @@ def demo_step(data_dir: Path) -> dict[str, str]:
         targets.scores.to_csv(where, index=False)
         lines["uplift targets"] = (f"{where} ({targets.n_targeted:,} of {len(frame):,} "
                                    "customers to target, top 30% by predicted uplift; "
-                                   f"brain uplift score --data {path} --out FILE)")
+                                   f"brain uplift score --data {path} --out FILE"
+                                   + ("" if up.promoted else f" --model {uri}") + ")")
     lines["A/B summary"] = ab_summary(result)
     return lines

@@ -284,7 +284,12 @@ def test_demo_step_analyses_the_generated_experiment(tmp_path: Path) -> None:
     lines = demo_step(tmp_path)
     assert Path(lines["A/B report (markdown)"]).exists()
     assert Path(lines["A/B report (HTML)"]).exists()
-    assert "uplift_converted@champion" in lines["uplift model"]
+    # a flat +15% effect leaves nothing to rank: the version is not made champion, and the
+    # lines name the version and the --model a 'brain uplift score' needs (they had said
+    # '@champion' and suggested a command that found no champion)
+    assert lines["uplift model"].startswith("models:/uplift_converted/1 ("), lines["uplift model"]
+    assert "not promoted" in lines["uplift model"]
+    assert lines["uplift targets"].endswith("--out FILE --model models:/uplift_converted/1)")
     targets = pd.read_csv(lines["uplift targets"].split(" (")[0])
     assert len(targets) == 4000
     assert 0 < targets["target"].sum() <= 1200
