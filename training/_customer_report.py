@@ -178,6 +178,18 @@ def _ranks(v: np.ndarray) -> np.ndarray:
     return stats.rankdata(v)
 
 
+def _column_values(x_fit: pd.DataFrame, y_fit: np.ndarray, x_val: pd.DataFrame,
+                   col: str) -> np.ndarray:
+    """Column ``col`` of ``x_val`` as numbers: numeric columns as they are, categorical ones
+    through their mean label on the ``x_fit`` rows (levels unseen there are missing)."""
+    s = x_val[col]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        means = pd.Series(np.asarray(y_fit, dtype=float)).groupby(
+            x_fit[col].astype(object).to_numpy(), dropna=True).mean()
+        return s.astype(object).map(means).to_numpy(dtype=float, na_value=np.nan)
+    return s.to_numpy(dtype=float, na_value=np.nan)
+
+
 def single_feature_capture(x_fit: pd.DataFrame, y_fit: np.ndarray, x_val: pd.DataFrame,
                            y_val: np.ndarray, col: str, fraction: float = 0.1) -> float | None:
     """Share of the validation total of ``y_val`` in the ``fraction`` of rows column ``col``
@@ -187,13 +199,7 @@ def single_feature_capture(x_fit: pd.DataFrame, y_fit: np.ndarray, x_val: pd.Dat
     y_val = np.asarray(y_val, dtype=float)
     if col not in x_val.columns or y_val.sum() <= 0 or np.ptp(y_val) == 0:
         return None
-    s = x_val[col]
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        means = pd.Series(np.asarray(y_fit, dtype=float)).groupby(
-            x_fit[col].astype(object).to_numpy(), dropna=True).mean()
-        v = s.astype(object).map(means).to_numpy(dtype=float, na_value=np.nan)
-    else:
-        v = s.to_numpy(dtype=float, na_value=np.nan)
+    v = _column_values(x_fit, y_fit, x_val, col)
     if np.isnan(v).all():
         return None
     r = _ranks(np.where(np.isnan(v), -np.inf, v))
@@ -226,13 +232,7 @@ def single_feature_strength(x_fit: pd.DataFrame, y_fit: np.ndarray, x_val: pd.Da
     ry = _ranks(y_val)
     out: dict[str, float] = {}
     for col in x_val.columns:
-        s = x_val[col]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            means = pd.Series(np.asarray(y_fit, dtype=float)).groupby(
-                x_fit[col].astype(object).to_numpy(), dropna=True).mean()
-            v = s.astype(object).map(means).to_numpy(dtype=float, na_value=np.nan)
-        else:
-            v = s.to_numpy(dtype=float, na_value=np.nan)
+        v = _column_values(x_fit, y_fit, x_val, col)
         if np.isnan(v).all():
             continue
         best = 0.0
