@@ -42,10 +42,7 @@ from ._schemas import (
     SegmentsRequest,
     UsersRequest,
 )
-from ._schemas_ab import (
-    AnalyzeRequest,
-    PlanRequest,
-)
+from ._schemas_ab import AnalyzeRequest, PlanRequest
 from ._snapshot import Snapshot, snapshot_dir, snapshot_stamp
 
 __all__ = ["API_NAMES", "CACHED_REASONS", "ENDPOINT_MODELS", "REASON_METHOD", "BadRequestError",

@@ -364,7 +364,6 @@ def start_notes(model: object, calendar: pd.DataFrame | None, begin: pd.Timestam
     return notes
 
 
-
 YOUNG_WEEKS = 13
 """A series that started with a profiled event fewer weeks than this before the end of its
 history is young: its level still runs off its start (``young_shifts``)."""

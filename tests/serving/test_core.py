@@ -14,10 +14,19 @@ from serving._schemas import (
     SegmentsRequest,
     UsersRequest,
 )
-from serving._schemas_ab import (
-    PlanRequest,
-)
+from serving._schemas_ab import PlanRequest
 from serving.service import build_brain
+
+
+def _serving(forecaster: object) -> Brain:
+    """A Brain whose traffic_forecaster champion (v1) is ``forecaster``, without a registry."""
+    from types import SimpleNamespace
+
+    loaded = SimpleNamespace(name="traffic_forecaster", version="1", tags={}, metrics={},
+                             model=SimpleNamespace(forecaster=forecaster))
+    champions = SimpleNamespace(get=lambda name: loaded, errors={}, registry_error=None)
+    return Brain(champions, None)  # type: ignore[arg-type]
+
 
 
 @pytest.fixture(scope="module")
@@ -595,7 +604,6 @@ def test_forecast_periods_of_an_hourly_series_started_at_its_last_hour() -> None
     """A page exported at 0 for weeks and live for its last hour only is started there
     (``started_panel``): its grid holds one period, whose step had been taken as a day, so an
     event 10 days after a 24-hour horizon was not named as outside the forecast periods."""
-    from types import SimpleNamespace
 
     from training._forecast_gbm import LightGBMForecaster
 
@@ -608,10 +616,7 @@ def test_forecast_periods_of_an_hourly_series_started_at_its_last_hour() -> None
         pd.DataFrame({"series_id": "a", "ds": ds, "y": live}),
         pd.DataFrame({"series_id": "b", "ds": ds, "y": page})]))
     assert len(fc.panel_.series["b"].ds) == 1
-    loaded = SimpleNamespace(name="traffic_forecaster", version="1", tags={}, metrics={},
-                             model=SimpleNamespace(forecaster=fc))
-    champions = SimpleNamespace(get=lambda name: loaded, errors={}, registry_error=None)
-    brain = Brain(champions, None)  # type: ignore[arg-type]
+    brain = _serving(fc)
     out = brain.forecast(ForecastRequest(series_id="b", horizon=24, calendar=[
         {"name": "Launch push", "start": "2026-02-20", "end": "2026-02-20",
          "kind": "promotion"}]))
@@ -623,7 +628,6 @@ def test_the_api_says_how_a_series_with_no_live_history_is_forecast() -> None:
     """A page of zeros only, launched in the request's calendar, is forecast from the launched
     pages' first weeks, and the answer (so the page) says so; without its launch it stays at
     about 0 and the answer says why (the CLI prints the same ``start_notes``)."""
-    from types import SimpleNamespace
 
     from training._forecast_gbm import LightGBMForecaster
 
@@ -641,10 +645,7 @@ def test_the_api_says_how_a_series_with_no_live_history_is_forecast() -> None:
                        "kind": "launch", "channel": sid})
     frames.append(pd.DataFrame({"series_id": "page-new", "ds": ds, "y": 0.0}))
     fc = LightGBMForecaster(n_estimators=30).fit(pd.concat(frames), pd.DataFrame(events))
-    loaded = SimpleNamespace(name="traffic_forecaster", version="1", tags={}, metrics={},
-                             model=SimpleNamespace(forecaster=fc))
-    champions = SimpleNamespace(get=lambda name: loaded, errors={}, registry_error=None)
-    brain = Brain(champions, None)  # type: ignore[arg-type]
+    brain = _serving(fc)
     out = brain.forecast(ForecastRequest(series_id="page-new", horizon=20, calendar=[
         {"name": "Launch page-new", "start": "2026-01-06", "end": "2026-01-12",
          "kind": "launch", "channel": "page-new"}]))
