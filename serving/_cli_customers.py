@@ -286,14 +286,16 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         empty_columns_note,
         extend_purchase_horizon,
         features_asof,
-        horizon_season_note,
         in_sample_note,
         retier,
         score_features,
-        season_factor,
-        season_unknown_note,
         table_in_sample_note,
         unseen_levels_note,
+    )
+    from training._customer_season import (
+        horizon_season_note,
+        season_factor,
+        season_unknown_note,
     )
     from training._mlflow import check_registry_uri
 

@@ -141,7 +141,7 @@ def _season_note_probability(season: Any, adjust: bool,
                              scores: pd.DataFrame) -> np.ndarray | None:
     """``_season_note`` for churn and propensity: the purchase rate's season gap moves
     P(purchase) to 1 - (1 - P)^factor (churn: P(churn)^factor); tiers follow."""
-    from training._customer_scoring import adjust_probability
+    from training._customer_season import adjust_probability
 
     (a, b), (c, d) = season.scored, season.reference
     now, then = season.per_customer

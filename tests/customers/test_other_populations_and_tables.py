@@ -331,7 +331,7 @@ def _season_model(reference: str) -> object:
 def test_a_look_back_truncated_by_the_data_s_start_shrinks_the_season_factor() -> None:
     from serving import _cli_common
     from serving._cli_customers_print import _season_note
-    from training._customer_scoring import season_factor
+    from training._customer_season import season_factor
 
     ev = _young_shop()
     young = season_factor(_season_model("2024-07-03"), ev, "2024-10-01")

@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from training._customer_report import CutoffSplit
-from training._customer_scoring import horizon_season_note, in_sample_note, season_factor
+from training._customer_scoring import in_sample_note
+from training._customer_season import horizon_season_note, season_factor
 from training._customer_tiers import TIERS, assign_tiers
 
 
@@ -66,7 +67,7 @@ def _buyers(q4_share: float) -> pd.DataFrame:
 
 
 def test_the_season_gap_of_a_probability_is_the_purchase_hazard_ratio() -> None:
-    from training._customer_scoring import adjust_probability
+    from training._customer_season import adjust_probability
 
     s = season_factor(_model(task="propensity"), _buyers(q4_share=0.05), "2024-10-01")
     assert s is not None
@@ -191,7 +192,7 @@ def test_a_season_that_cannot_be_read_for_lack_of_history_is_said() -> None:
     2023-01-01 the factor is read; with purchases only from 2023-06-01 (last year's copy of
     the reference window, from 2023-07-05, has 34 days before it) it cannot be, and a note
     says so instead of nothing. Scoring at the reference window itself needs no note."""
-    from training._customer_scoring import season_unknown_note
+    from training._customer_season import season_unknown_note
 
     full = _events(q4=2.0)
     assert season_unknown_note(_model(), full, "2024-10-01") is None  # the factor is read
