@@ -54,6 +54,15 @@ def _nanmedian(a: np.ndarray) -> np.ndarray:
         return np.nanmedian(a, axis=1)
 
 
+def _no_level_of_its_own(z: np.ndarray, skip: np.ndarray, inside: np.ndarray) -> bool:
+    """Whether a series' first live period (finite, not 0) lies inside an event's window and
+    none of its finite periods is free of events (``skip``: in-window and shoulder days,
+    unmarked drops): every value it has is the event's, or the days right after it."""
+    live = np.flatnonzero(np.isfinite(z) & (z != 0))
+    return bool(len(live)) and bool(inside[live[0]]) and not (
+        np.isfinite(z) & ~skip).any()
+
+
 class EventEffects(LiftHierarchy):
     """Learn per-event lifts from history; clean history; add lifts to future baselines.
 
@@ -249,6 +258,14 @@ class EventEffects(LiftHierarchy):
             off = (unmarked or {}).get(sid)
             off = np.zeros(len(z), bool) if off is None else np.asarray(off, bool)
             base = self._baseline(z, affected | off, m, inside | off)
+            if _no_level_of_its_own(z, affected | off, inside):
+                # it started inside an event (a launch) and has not had one event-free
+                # period since: the fallback read its in-window days against its own shoulder
+                # days, still raised by the same event (a page 15 days after its launch was
+                # cleaned to 1.4x the level it settled at and forecast 1.39x too high). Its
+                # event days are cleaned of the lifts learned on the other series instead,
+                # as the days deep inside a long event are, and it measures no lift of its own
+                base = np.full(len(z), np.nan)
             resid = z - base
             clean = np.where(affected & np.isfinite(base), base, z)
             self.clean_[sid] = clean
