@@ -35,7 +35,8 @@ A series that started with such an event a few weeks ago (``young_shifts``, unde
 ``YOUNG_WEEKS``) reads its level on its event-free days since, where a launch's effect may
 still run past its window in the calendar: its forecast moves as the other starters moved on
 from the same age, measured on the same periods, and its band widens by how differently they
-moved.
+moved. One whose last week is all its start's window and shoulder days has no level of its
+own yet: it takes theirs at its age, scaled by how its own values stood to theirs that week.
 """
 
 from __future__ import annotations
@@ -371,7 +372,7 @@ history is young: its level still runs off its start (``young_shifts``)."""
 
 def young_shifts(panel: Panel, calendar: pd.DataFrame | None, profiles: dict[str, StartProfile],
                  cleaned: dict[str, np.ndarray], free: dict[str, np.ndarray],
-                 max_periods: int, lead_days: int = 2
+                 raw: dict[str, np.ndarray], max_periods: int, lead_days: int = 2
                  ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per young series (it started with an event of a kind with a profile, under
     ``YOUNG_WEEKS`` before its last period): how the other series that started with that kind
@@ -386,6 +387,15 @@ def young_shifts(panel: Panel, calendar: pd.DataFrame | None, profiles: dict[str
     one starter's noisy day does not move the forecast), ``sd`` their spread times Student's t
     (80%) and sqrt(1 + 1/n), the band a new starter's move may take. Beyond the ages two other
     starters reached, the last such horizon's values, flat.
+
+    A series whose last week has no event-free period (every one is its start event's window
+    or shoulder: 10-16 days after a launch with a 14-day window) has no level of its own to
+    read; its cleaned values are a guess from the launch's own days or the learned lifts.
+    Its level is then the other starters' at the same age, scaled by how its own values
+    (``raw``, the modelling-scale values before cleaning) stood to theirs over that week, on
+    the periods outside other events of either: per starter, the reference is its mean raw
+    value there minus the series' own, plus the series' mean cleaned value of the week (the
+    level the trees read).
     """
     full = normalize_calendar(calendar)
     cal = full[full["channel"].notna().to_numpy(dtype=bool)]
@@ -395,34 +405,56 @@ def young_shifts(panel: Panel, calendar: pd.DataFrame | None, profiles: dict[str
     began = _starts(panel, cal, lead_days)
     traj: dict[str, np.ndarray] = {}
     live: dict[str, np.ndarray] = {}
-    for sid, at in zip(began["series_id"], began["start"], strict=True):
+    plain: dict[str, np.ndarray] = {}  # raw values, weekly shape out
+    first: dict[str, tuple[int, str]] = {}
+    open_: dict[str, np.ndarray] = {}
+
+    def since(d0: int, x: np.ndarray, fill: object) -> np.ndarray:
+        return x[d0:] if d0 >= 0 else np.concatenate([np.full(-d0, fill), x])
+
+    def outside(s: str) -> np.ndarray:
+        """The periods of starter ``s`` since its start outside its other events and with a
+        value (read only for the series that need them: a pass over the calendar each)."""
+        if s not in open_:
+            d0, kind = first[s]
+            off = ~_other_event_days(full, s, kind, panel.series[s].ds)
+            open_[s] = since(d0, off, False) & np.isfinite(plain[s])
+        return open_[s]
+
+    for sid, at, kind in zip(began["series_id"], began["start"], began["kind"], strict=True):
         g, z = panel.series[sid], cleaned[sid]
         d0 = round((pd.Timestamp(at) - g.ds[0]) / panel.step)
-        u = z - _weekly_shape(z, _phase_of(g.ds, m), m)[_phase_of(g.ds, m)]
-        own = np.asarray(free[sid], bool)
-        if d0 >= 0:
-            traj[str(sid)], live[str(sid)] = u[d0:], own[d0:]
-        else:
-            traj[str(sid)] = np.concatenate([np.full(-d0, np.nan), u])
-            live[str(sid)] = np.concatenate([np.zeros(-d0, bool), own])
+        shape = _weekly_shape(z, _phase_of(g.ds, m), m)[_phase_of(g.ds, m)]
+        traj[str(sid)] = since(d0, z - shape, np.nan)
+        live[str(sid)] = since(d0, np.asarray(free[sid], bool), False)
+        plain[str(sid)] = since(d0, np.asarray(raw[sid], dtype=float) - shape, np.nan)
+        first[str(sid)] = (d0, str(kind))
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for sid, kind in zip(began["series_id"], began["kind"], strict=True):
         prof = profile_for(profiles, str(sid), str(kind))
         age = len(traj[str(sid)]) - 1
         if prof is None or not m <= age < YOUNG_WEEKS * m:
             continue
-        # the level is read on its event-free periods of the last week: none, no tail is read
+        # the level is read on its event-free periods of the last week
         week = np.arange(age - m + 1, age + 1)
         mine = week[live[str(sid)][week]]
+        # none: every period of the week is its start's; its own raw values there against
+        # the other starters' at the same ages, outside other events of either
+        days = week if len(mine) else week[outside(str(sid))[week]]
         others = [s for s in prof.series if s != sid and len(traj[s]) > age + 1
-                  and live[s][mine].any()]
-        if not len(mine) or len(others) < MIN_STARTERS:
+                  and (live[s][mine].any() if len(mine) else outside(s)[days].any())]
+        if len(others) < MIN_STARTERS:
             continue
         moves = np.full((len(others), max_periods), np.nan)
         for j, s in enumerate(others):
             u = traj[s]
-            # its level at that age on the same periods (those free of events in both)
-            ref = np.nanmean(u[mine[live[s][mine]]])
+            if len(mine):
+                # its level at that age on the same periods (those free of events in both)
+                ref = np.nanmean(u[mine[live[s][mine]]])
+            else:
+                d = days[outside(s)[days]]
+                ref = (np.mean(plain[s][d] - plain[str(sid)][d])
+                       + np.nanmean(traj[str(sid)][week]))
             ahead = u[age + 1:age + 1 + max_periods]
             moves[j, :len(ahead)] = ahead - ref
         n = np.isfinite(moves).sum(axis=0)
