@@ -461,8 +461,7 @@ class LightGBMForecaster(BaseForecaster):
                                    {sid: c.zc for sid, c in self.ctx_.items()},
                                    {sid: np.isclose(self.effects_.clean_[sid], panel.fwd(g.y))
                                     for sid, g in panel.series.items()},
-                                   {sid: c.z for sid, c in self.ctx_.items()}, self.max_h_,
-                                   lead_days=events.pre_days)
+                                   {sid: c.z for sid, c in self.ctx_.items()}, self.max_h_)
         rng = np.random.default_rng(self.seed)
         n_rows = self.max_rows or min(200_000, 20_000 + 1_000 * len(self.ctx_))
         full = {sid: len(c.z) for sid, c in self.ctx_.items()}

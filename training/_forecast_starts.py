@@ -88,6 +88,10 @@ class StartProfile:
     """The metric of its series (``'orders'`` for ``orders:store_58``, ``''`` for ids without
     one): a new series gets the profile of its own metric only. None for profiles saved before
     (2026-12-05), which pooled every metric."""
+    starts: tuple[pd.Timestamp, ...] | None = None
+    """The first day of the event each of ``series`` started with, in the same order
+    (``young_shifts`` reads the starters' ages from it). None for profiles saved before
+    2026-12-06."""
 
 
 def series_metric(series_id: str) -> str:
@@ -238,7 +242,8 @@ def fit_start_profiles(panel: Panel, calendar: pd.DataFrame | None, max_periods:
         # mean
         out[profile_key(str(kind), str(metric))] = StartProfile(
             kind=str(kind), series=tuple(rows["series_id"]), mean=mean, sd=sd, n=n,
-            phase=np.median(shapes, axis=0), metric=str(metric))
+            phase=np.median(shapes, axis=0), metric=str(metric),
+            starts=tuple(pd.Timestamp(a) for a in rows["start"]))
     return out
 
 
@@ -372,7 +377,7 @@ history is young: its level still runs off its start (``young_shifts``)."""
 
 def young_shifts(panel: Panel, calendar: pd.DataFrame | None, profiles: dict[str, StartProfile],
                  cleaned: dict[str, np.ndarray], free: dict[str, np.ndarray],
-                 raw: dict[str, np.ndarray], max_periods: int, lead_days: int = 2
+                 raw: dict[str, np.ndarray], max_periods: int
                  ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per young series (it started with an event of a kind with a profile, under
     ``YOUNG_WEEKS`` before its last period): how the other series that started with that kind
@@ -397,12 +402,15 @@ def young_shifts(panel: Panel, calendar: pd.DataFrame | None, profiles: dict[str
     value there minus the series' own, plus the series' mean cleaned value of the week (the
     level the trees read).
     """
-    full = normalize_calendar(calendar)
-    cal = full[full["channel"].notna().to_numpy(dtype=bool)]
-    if cal.empty or not profiles:
+    # the starters and their start days as ``fit_start_profiles`` found them (finding them
+    # again took another pass over the calendar per fit)
+    began = [(str(sid), pd.Timestamp(at), prof) for prof in profiles.values()
+             if prof.starts is not None
+             for sid, at in zip(prof.series, prof.starts, strict=True)]
+    if not began:
         return {}
+    full = normalize_calendar(calendar)
     m = 7 * (24 if panel.freq == "h" else 1)
-    began = _starts(panel, cal, lead_days)
     traj: dict[str, np.ndarray] = {}
     live: dict[str, np.ndarray] = {}
     plain: dict[str, np.ndarray] = {}  # raw values, weekly shape out
@@ -421,26 +429,25 @@ def young_shifts(panel: Panel, calendar: pd.DataFrame | None, profiles: dict[str
             open_[s] = since(d0, off, False) & np.isfinite(plain[s])
         return open_[s]
 
-    for sid, at, kind in zip(began["series_id"], began["start"], began["kind"], strict=True):
+    for sid, at, prof in began:
         g, z = panel.series[sid], cleaned[sid]
-        d0 = round((pd.Timestamp(at) - g.ds[0]) / panel.step)
+        d0 = round((at - g.ds[0]) / panel.step)
         shape = _weekly_shape(z, _phase_of(g.ds, m), m)[_phase_of(g.ds, m)]
-        traj[str(sid)] = since(d0, z - shape, np.nan)
-        live[str(sid)] = since(d0, np.asarray(free[sid], bool), False)
-        plain[str(sid)] = since(d0, np.asarray(raw[sid], dtype=float) - shape, np.nan)
-        first[str(sid)] = (d0, str(kind))
+        traj[sid] = since(d0, z - shape, np.nan)
+        live[sid] = since(d0, np.asarray(free[sid], bool), False)
+        plain[sid] = since(d0, np.asarray(raw[sid], dtype=float) - shape, np.nan)
+        first[sid] = (d0, prof.kind)
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for sid, kind in zip(began["series_id"], began["kind"], strict=True):
-        prof = profile_for(profiles, str(sid), str(kind))
-        age = len(traj[str(sid)]) - 1
-        if prof is None or not m <= age < YOUNG_WEEKS * m:
+    for sid, _, prof in began:
+        age = len(traj[sid]) - 1
+        if not m <= age < YOUNG_WEEKS * m:
             continue
         # the level is read on its event-free periods of the last week
         week = np.arange(age - m + 1, age + 1)
-        mine = week[live[str(sid)][week]]
+        mine = week[live[sid][week]]
         # none: every period of the week is its start's; its own raw values there against
         # the other starters' at the same ages, outside other events of either
-        days = week if len(mine) else week[outside(str(sid))[week]]
+        days = week if len(mine) else week[outside(sid)[week]]
         others = [s for s in prof.series if s != sid and len(traj[s]) > age + 1
                   and (live[s][mine].any() if len(mine) else outside(s)[days].any())]
         if len(others) < MIN_STARTERS:
@@ -453,8 +460,8 @@ def young_shifts(panel: Panel, calendar: pd.DataFrame | None, profiles: dict[str
                 ref = np.nanmean(u[mine[live[s][mine]]])
             else:
                 d = days[outside(s)[days]]
-                ref = (np.mean(plain[s][d] - plain[str(sid)][d])
-                       + np.nanmean(traj[str(sid)][week]))
+                ref = (np.mean(plain[s][d] - plain[sid][d])
+                       + np.nanmean(traj[sid][week]))
             ahead = u[age + 1:age + 1 + max_periods]
             moves[j, :len(ahead)] = ahead - ref
         n = np.isfinite(moves).sum(axis=0)
@@ -471,5 +478,5 @@ def young_shifts(panel: Panel, calendar: pd.DataFrame | None, profiles: dict[str
         nn = np.maximum(n, MIN_STARTERS).astype(float)
         sd = stats.t.ppf(0.9, nn - 1) * sd * np.sqrt(1 + 1 / nn)
         mean[last + 1:], sd[last + 1:] = mean[last], sd[last]
-        out[str(sid)] = (np.nan_to_num(mean), np.nan_to_num(sd))
+        out[sid] = (np.nan_to_num(mean), np.nan_to_num(sd))
     return out

@@ -327,3 +327,27 @@ def test_a_page_whose_last_week_is_all_launch_days_takes_its_level_from_the_othe
     assert 0.94 < fc["p50"].sum() / truth.sum() < 1.06
     inside = (truth >= fc["p10"].to_numpy()) & (truth <= fc["p90"].to_numpy())
     assert inside.mean() >= 0.7
+
+
+def test_the_starts_are_found_once_per_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``young_shifts`` reads the starters and their start days from the profiles
+    (``StartProfile.starts``) instead of finding them again (a second pass over the calendar
+    per fit)."""
+    from training import _forecast_starts
+
+    calls = []
+    found = _forecast_starts._starts
+
+    def counted(*args: object, **kwargs: object) -> pd.DataFrame:
+        calls.append(1)
+        return found(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_forecast_starts, "_starts", counted)
+    series, cal, _ = _recent_launch(0, lag=20)
+    model = LightGBMForecaster(n_estimators=20, max_rows=2000, horizons_per_origin=4).fit(
+        series, cal)
+    assert len(calls) == 1
+    prof = model.starts_["launch"]
+    assert prof.starts == tuple(pd.to_datetime(cal.set_index("channel").loc[list(prof.series),
+                                                                         "start"]))
+    assert set(model.young_) == {"page-e"}
