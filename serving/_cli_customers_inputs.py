@@ -8,6 +8,7 @@ a model (``_uninformative``), and the scoring date and population (``_check_asof
 
 # No "from __future__ import annotations", like the commands in ``_cli_customers``.
 
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,13 +50,13 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
         hint = _close_column(id_col, [str(c) for c in frame.columns])
         raise ValueError(f"{path.name}: the customer id column {id_col!r} is missing; received "
                          f"columns {list(frame.columns)[:20]}. "
-                         + (f"Did you mean {hint!r}? Pass --id-col {hint}." if hint
+                         + (f"Did you mean {hint!r}? Pass --id-col {shlex.quote(hint)}." if hint
                             else "Pass --id-col NAME."))
     if label_col is not None and label_col not in frame.columns:
         hint = _close_column(label_col, [str(c) for c in frame.columns])
         raise ValueError(f"{path.name}: the label column {label_col!r} is missing; received "
                          f"columns {list(frame.columns)[:20]}. "
-                         + (f"Did you mean {hint!r}? Pass --label-col {hint}." if hint
+                         + (f"Did you mean {hint!r}? Pass --label-col {shlex.quote(hint)}." if hint
                             else "Pass --label-col NAME naming the column that holds the "
                                  "label."))
     # at scoring, the model's label column (when the table still has it) is not a feature:

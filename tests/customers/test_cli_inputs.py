@@ -429,3 +429,17 @@ def test_single_feature_capture_reads_the_column_in_the_direction_that_orders_re
     assert top > 0.95
     assert single_feature_capture(x, revenue, x, revenue, "missing_col") is None
     assert single_feature_capture(x, np.zeros(n), x, np.zeros(n), "days_since") is None
+
+
+def test_suggested_id_and_label_columns_are_quoted_for_the_shell(tmp_path: Path) -> None:
+    """A CRM export's 'Customer ID' was suggested as `Pass --id-col Customer ID.`, which a shell
+    splits into two arguments; the suggestion is now shell-quoted."""
+    path = tmp_path / "crm.csv"
+    pd.DataFrame({"Customer ID": ["a", "b"], "Churned Flag": ["yes", "no"],
+                  "x": [1, 2]}).to_csv(path, index=False)
+    out = _run(["train", "churn", "--table", str(path), "--id-col", "customer_id",
+                "--label-col", "Churned Flag"], code=2)
+    assert "Pass --id-col 'Customer ID'." in out
+    out = _run(["train", "churn", "--table", str(path), "--id-col", "Customer ID",
+                "--label-col", "churned_flag"], code=2)
+    assert "Pass --label-col 'Churned Flag'." in out
