@@ -60,17 +60,29 @@ def _column_problem(df: pd.DataFrame, name: str, role: str) -> Problem:
 
 
 def _number_column(raw: pd.Series, name: str, probs: list[Problem],
-                   report: LoadReport) -> pd.Series:
+                   report: LoadReport, decimal_comma: bool = False) -> pd.Series:
     """Numbers of a quantity, price or amount column; currency symbols and thousands
     separators are removed (with a note); missing or unreadable cells are problems with their
-    rows."""
+    rows. ``decimal_comma``: the file is ';'-separated, as German and Excel exports are, and
+    writes ',' as the decimal mark ('3,61' is 3.61, '1.234,50' is 1234.5), as the events
+    loader reads such a file's revenue."""
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
         out = raw.astype("float64")
     else:
         text = raw.astype("string").str.strip()
-        num, cleaned = _numbers(text.fillna(""))
+        num, cleaned = _numbers(text.fillna(""), decimal_comma)
         out = num.astype("float64")
-        if cleaned:
+        if cleaned and decimal_comma:
+            comma = text.fillna("").str.contains(",", regex=False) & out.notna()
+            if comma.any():
+                first = text[comma].iloc[0]
+                report.note(f"column '{name}' is read with ',' as the decimal mark, as "
+                            f"';'-separated files write numbers (e.g. {first!r} -> "
+                            f"{out[comma].iloc[0]:g}); '.' between thousands is dropped")
+            if text.fillna("").str.contains(r"[$€£¥₹]").any():
+                for note in money_notes(name, text.fillna(""), out.notna()):
+                    report.note(note)
+        elif cleaned:
             for note in money_notes(name, text.fillna(""), out.notna()):
                 report.note(note)
     missing = _blank(raw)
@@ -82,7 +94,9 @@ def _number_column(raw: pd.Series, name: str, probs: list[Problem],
     if bad.any():
         n, rows, ex = problem_rows(bad, raw)
         probs.append(Problem(name, "has values that are not numbers", n, rows, ex,
-                             fix="use plain numbers with '.' as decimal point"))
+                             fix=("use plain numbers with ',' as decimal mark and no other "
+                                  "text" if decimal_comma else
+                                  "use plain numbers with '.' as decimal point")))
     return out
 
 
@@ -238,6 +252,7 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     if probs:
         raise DataContractError(source, probs)
     _refuse_event_logs(raw, set(roles.values()), source)
+    decimal_comma = raw.attrs.get("separator") == ";"  # read_table's mark of a ';' file
     raw = raw.reset_index(drop=True)
     report = LoadReport(source, rows_read=len(raw))
     report.notes.extend(raw.attrs.get("read_notes", []))  # e.g. a ';'-separated file
@@ -265,12 +280,12 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     unit: pd.Series | None = None
     qty: pd.Series | None = None
     if amount is not None:
-        revenue = _number_column(raw[amount], amount, probs, report)
+        revenue = _number_column(raw[amount], amount, probs, report, decimal_comma)
     else:
         assert quantity is not None
         assert price is not None
-        unit = _number_column(raw[price], price, probs, report)
-        qty = _number_column(raw[quantity], quantity, probs, report)
+        unit = _number_column(raw[price], price, probs, report, decimal_comma)
+        qty = _number_column(raw[quantity], quantity, probs, report, decimal_comma)
         revenue = qty * unit
     if probs:
         raise DataContractError(source, probs)

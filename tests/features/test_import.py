@@ -261,3 +261,28 @@ def test_a_small_guest_share_does_not_read_zero() -> None:
     assert _share(1350.0, 4_042_908.0) == "under 0.1%"
     assert _share(0.0, 100.0) == "0.0%"
     assert _share(15.5, 100.0) == "15.5%"
+
+
+def test_a_semicolon_export_with_decimal_commas_imports(tmp_path: Path) -> None:
+    """A German till export (';'-separated, '3,61' prices, '1.234,50' amounts) is read as the
+    events loader reads such a file's revenue; it had stopped with "not numbers ... use plain
+    numbers with '.' as decimal point" on every line."""
+    path = tmp_path / "kasse.csv"
+    path.write_text("Bon;Zeit;Karte;Menge;Preis;Betrag\n"
+                    "1;2025-06-01 08:00;0001;2;3,61;7,22\n"
+                    "1;2025-06-01 08:00;0001;1;1.234,50;1.234,50\n"
+                    "2;2025-06-02 09:00;0002;-1;2,21;-2,21\n", encoding="utf-8")
+    raw = ft.read_table(path)
+    ev = ft.orders_to_events(raw, customer="Karte", time="Zeit", order="Bon", quantity="Menge",
+                             price="Preis", source="kasse.csv")
+    assert sorted(ev["revenue"].round(2)) == [-2.21, 1241.72]
+    assert any("',' as the decimal mark" in n for n in ev.attrs["load_notes"])
+    ev = ft.orders_to_events(raw, customer="Karte", time="Zeit", order="Bon", amount="Betrag",
+                             source="kasse.csv")
+    assert sorted(ev["revenue"].round(2)) == [-2.21, 1241.72]
+    out = tmp_path / "ev.csv"
+    res = CliRunner().invoke(app, ["data", "import-orders", str(path), "--out", str(out),
+                                   "--customer-col", "Karte", "--time-col", "Zeit",
+                                   "--order-col", "Bon", "--amount-col", "Betrag"])
+    assert res.exit_code == 0, res.output
+    assert round(pd.read_csv(out)["revenue"].sum(), 2) == 1239.51
