@@ -231,7 +231,12 @@ def customers_summary(brain: Brain, top: int = 50, sort: str = "value_at_risk") 
     reasons: list[list[str]] = [[] for _ in range(len(ranked))]
     if churn_model is not None and len(ranked):
         rows = snap.features.loc[ranked["user_id"].to_numpy()]
-        out = score_frame(churn_model.model.model, rows, reasons=True, top=3)
+        # "why at risk": what pushes each user's churn risk up, whatever the tier (a user
+        # ranked here by value at risk can sit in the low churn tier, whose own reasons say
+        # what keeps the risk low: "expected orders ... is high" had been shown as why a user
+        # is at risk); decision-path reasons, as `brain score` and the API give them
+        out = score_frame(churn_model.model.model, rows, reasons=True, top=3,
+                          reason_method="path", lowest=np.zeros(len(rows), dtype=bool))
         cols = [c for c in out.columns if c.startswith("reason_")]
         reasons = [[r for r in row if isinstance(r, str) and r] for row in
                    out[cols].itertuples(index=False, name=None)]

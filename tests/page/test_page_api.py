@@ -104,6 +104,28 @@ def test_top_at_risk_users_are_ranked_and_explained(page_client: Any) -> None:
     assert len(churn) == 20
 
 
+def test_at_risk_reasons_say_what_raises_the_risk(page_client: Any) -> None:
+    """The "why" of the at-risk list is what pushes each user's churn risk up, in the API's
+    (and `brain score`'s) decision-path sentences. A user ranked by value at risk can sit in
+    the low churn tier, whose own reasons say what keeps the risk low: a grocery check's list
+    had "expected orders from the buying pattern is high (15 vs typical 1.7)" as why its top
+    user was at risk (24 of its top 50 were in the low tier)."""
+    body = page_client.get("/ui/api/customers_summary",
+                           params={"top": 500, "sort": "value_at_risk"}).json()
+    users = body["at_risk"]
+    api = page_client.post("/churn_risk", json={"user_ids": [u["user_id"] for u in users]}
+                           ).json()["results"]
+    assert [a["user_id"] for a in api] == [u["user_id"] for u in users]
+    low = [(u, a) for u, a in zip(users, api, strict=True) if a["tier"] == "low"]
+    assert low, "the list should reach into the low churn tier"
+    for u, a in zip(users, api, strict=True):
+        if a["tier"] != "low":
+            assert u["reasons"] == a["reasons"], u["user_id"]
+    # the low tier's own reasons (what keeps the risk low) are not what the list shows
+    assert sum(u["reasons"] != a["reasons"] for u, a in low) >= len(low) / 2
+    assert all(u["reasons"] for u, _ in low)
+
+
 @pytest.mark.parametrize(("params", "expect"), [
     ({"top": "lots"}, "'top' must be an integer; received 'lots'"),
     ({"top": 0}, "'top' must be between 1 and 500; received 0"),
