@@ -19,7 +19,7 @@ from ._contracts import DataContractError, LoadReport, Problem, problem_rows
 from ._parse import MISSING_SPELLINGS, _numbers, _one_format, _parse_time
 from ._times import _to_datetime
 
-__all__ = ["ID_LIKE_MIN_ROWS", "ID_LIKE_SHARE", "ODD_CELLS_MAX", "ODD_CELLS_SHARE",
+__all__ = ["ID_LIKE_MIN_ROWS", "ID_LIKE_SHARE", "ODD_CELLS_MAX", "ODD_CELLS_SHARE", "ONCE_SHARE",
            "infer_table_types", "parse_table_cutoff"]
 
 _log = logging.getLogger("features.io")  # the loaders' logger: the CLI prints it as notes
@@ -35,6 +35,11 @@ model its numbers."""
 ID_LIKE_SHARE, ID_LIKE_MIN_ROWS = 0.95, 100
 """A text column with at least this many non-missing cells, this share or more of them distinct,
 is an identifier or free text: dropped (with a note) instead of becoming a category feature."""
+
+ONCE_SHARE = 0.5
+"""A text column kept as a category (not id-like, at least ``ID_LIKE_MIN_ROWS`` filled cells)
+whose values held by one row only fill this share of its filled cells or more gets a note:
+free text, mostly unlearnable (only scoring had said so, as unseen levels)."""
 
 _PERCENT = r"[-+]?(\d[\d,]*)?\.?\d+\s*%"
 """A percentage cell: a number and a percent sign (read as the number: '12%' is 12)."""
@@ -156,6 +161,17 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
         notes.append(f"column '{name}' has {n_levels:,} distinct values in {len(present):,} "
                      "rows (an identifier or free text): not used as a feature")
         return "id", None
+    once = int((present.value_counts() == 1).sum())
+    if len(present) >= ID_LIKE_MIN_ROWS and once >= ONCE_SHARE * len(present):
+        # free text with a reference number in most cells ('called about bill (ref 51266)'):
+        # a category of thousands of one-row levels, which the trees cannot learn from and
+        # which new customers never match (until 2026-12-06 only scoring said so)
+        notes.append(f"column '{name}' has {n_levels:,} distinct values in {len(present):,} "
+                     f"filled rows, and {once:,} of those rows ({once / len(present):.0%}) hold a "
+                     "value no other row has (free text, or codes with a reference number?): it "
+                     "is used as a category, but a value seen once teaches the model nothing and "
+                     "customers scored later bring new ones, scored as missing. Drop it, or "
+                     "derive a few categories from it")
     return "text", None
 
 

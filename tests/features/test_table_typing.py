@@ -191,3 +191,24 @@ def test_a_percentage_column_is_numbers_with_a_note(tmp_path: Path) -> None:
     label = ft.infer_table_types(_table(tmp_path, churn=["1%", "0"] * (N // 2)),
                                  exact=("churn",))
     assert label["churn"].iloc[0] == "1%"
+
+
+def test_free_text_kept_as_a_category_gets_a_note_at_training(tmp_path: Path) -> None:
+    """A CRM export's agent notes, most with a reference number ('called about bill (ref
+    51266)'), are under the id-like share, so they stay a category: one of thousands of one-row
+    levels the trees cannot learn from. Only scoring had said so (as unseen levels); training
+    now notes it. A category of a few repeated levels gets no note."""
+    rng = np.random.default_rng(0)
+    phrases = ["called about bill", "asked for discount", "moving house", "upgrade enquiry"]
+    notes = [f"{rng.choice(phrases)} (ref {i})" if i % 10 < 7 else str(rng.choice(phrases))
+             for i in range(N)]
+    out = ft.infer_table_types(_table(tmp_path, notes=notes,
+                                      plan=[str(rng.choice(["Basic", "Plus"])) for _ in range(N)]))
+    assert "notes" in out.columns  # still a category (under ID_LIKE_SHARE distinct)
+    said = [n for n in out.attrs["load_notes"] if "'notes'" in n]
+    assert len(said) == 1, said
+    assert "hold a value no other row has" in said[0]
+    assert f"in {N:,} filled rows" in said[0]
+    assert not any("'plan'" in n for n in out.attrs["load_notes"])
+    scored = ft.infer_table_types(_table(tmp_path, notes=notes), categorical=("notes",))
+    assert not any("'notes'" in n for n in scored.attrs["load_notes"])
