@@ -92,6 +92,12 @@ def _experiment_error(exc: Exception, fields: set[str],
     return BadRequestError(_phrase(exc), code="invalid_experiment_input", field=field)
 
 
+def _id_key(u: Any) -> str:
+    """The snapshot key of a requested id: its text without surrounding spaces, as the loaders
+    store ids (a CRM's ' 0055117485 ' had been an unknown user id); answers echo it as sent."""
+    return str(u).strip()
+
+
 def _row_ids(req: UsersRequest, id_col: str | None = None) -> list[Any]:
     """Each feature row's id as sent, or ``row-<position>`` for a row without one: its
     ``user_id``, else for a model of a customer table its own id column (``id_col``, the
@@ -228,7 +234,7 @@ class Brain:
     def _feature_rows(self, req: UsersRequest,
                       id_col: str | None = None) -> tuple[pd.DataFrame, list[str]]:
         if req.user_ids is not None:
-            return self._snap().lookup([str(u) for u in req.user_ids])
+            return self._snap().lookup([_id_key(u) for u in req.user_ids])
         frame = pd.DataFrame(req.rows)
         # a column that is null in every row sent (JSON null) is a missing number, not text:
         # typed as float it scores, explains and batches like the same column with values
@@ -287,7 +293,7 @@ class Brain:
         k = req.top_reasons
         results, errors = [], []
         for u in req.user_ids:
-            row = table.answer(str(u), k)
+            row = table.answer(_id_key(u), k)
             if row is None:
                 errors.append({"user_id": u, "error": "unknown user id: not in the feature "
                                f"snapshot as of {snap.cutoff.date()}"})
@@ -329,8 +335,8 @@ class Brain:
         # in its own form)
         if req.user_ids is not None:
             index = self._snap().features.index
-            sent = [u for u in req.user_ids if str(u) in index]
-            lost = [u for u in req.user_ids if str(u) not in index]
+            sent = [u for u in req.user_ids if _id_key(u) in index]
+            lost = [u for u in req.user_ids if _id_key(u) not in index]
         else:
             sent, lost = _row_ids(req, getattr(model, "id_col_", None)), []
         errors = [{"user_id": u, "error": "unknown user id: not in the feature snapshot as of "
@@ -369,14 +375,14 @@ class Brain:
     def segments(self, req: SegmentsRequest) -> dict[str, Any]:
         snap = self._snap()
         index = snap.segments.index
-        known = [u for u in req.user_ids if str(u) in index]
-        seg = snap.segments.loc[[str(u) for u in known], ["r_score", "f_score", "m_score", "rfm",
-                                                         "segment", "scene"]].copy()
+        known = [u for u in req.user_ids if _id_key(u) in index]
+        seg = snap.segments.loc[[_id_key(u) for u in known],
+                                ["r_score", "f_score", "m_score", "rfm", "segment", "scene"]].copy()
         seg.insert(0, "user_id", pd.Series(known, index=seg.index, dtype=object))
         seg["segment"] = seg["segment"].astype(str)
         return {"asof": period_text(snap.cutoff), "results": records(seg),
                 "errors": [{"user_id": u, "error": "unknown user id"}
-                           for u in req.user_ids if str(u) not in index]}
+                           for u in req.user_ids if _id_key(u) not in index]}
 
     # ------------------------------------------------------------------ forecasts
     def forecast(self, req: ForecastRequest) -> dict[str, Any]:

@@ -157,3 +157,19 @@ def test_customers_csv_has_one_row_per_user(page_client: Any) -> None:
     flags = pd.read_csv(io.StringIO(r.text), dtype=str)["early_warning"].dropna()
     assert len(flags)
     assert set(flags) <= {"true", "false"}
+
+
+def test_ids_with_surrounding_spaces_are_found_and_echoed_as_sent(page_client: Any) -> None:
+    """The loaders store ids without surrounding spaces (a till export's ' 0055117485 ' is
+    customer '0055117485'); a CRM sending the id as it has it had been told "unknown user id"."""
+    body = page_client.get("/ui/api/customers_summary", params={"top": 1}).json()
+    uid = body["at_risk"][0]["user_id"]
+    padded = f" {uid} "
+    for endpoint in ("/churn_risk", "/customer_value"):
+        got = page_client.post(endpoint, json={"user_ids": [uid, padded]}).json()
+        assert got["errors"] == []
+        assert [r["user_id"] for r in got["results"]] == [uid, padded]
+        assert got["results"][0]["score"] == got["results"][1]["score"]
+    seg = page_client.post("/segments", json={"user_ids": [padded]}).json()
+    assert seg["errors"] == []
+    assert seg["results"][0]["user_id"] == padded
