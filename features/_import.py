@@ -44,7 +44,7 @@ __all__ = ["orders_to_events"]
 
 def _lines(n: int, verb: str = "") -> str:
     """'1 line has' / '3 lines have' (verb given as the plural: have, were)."""
-    singular = {"have": "has", "were": "was"}.get(verb, verb)
+    singular = {"have": "has", "were": "was", "are": "is"}.get(verb, verb)
     text = f"{n:,} line{'s' if n != 1 else ''}"
     return f"{text} {verb if n != 1 else singular}" if verb else text
 
@@ -337,6 +337,21 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
         report.note(f"{_lines(n, 'have')} a negative '{price}' (adjustments such as bad-debt "
                     f"write-offs; first at row {rows[0]}): imported as refunds when the line's "
                     "revenue is negative")
+    # exact copies of a line (every column of the export equal): summed as repeated items of
+    # their order, as a till writes two scans of one item; an export that repeats rows (a
+    # re-run, a join) counts them twice, so they are counted in a note (until 2026-12-06 a
+    # grocery check's 1% repeated rows added 1% to revenue in silence)
+    copies = raw.duplicated(keep="first").to_numpy() & ~guest
+    if copies.any():
+        n, rows, _ = problem_rows(copies)
+        total = float(lines.loc[~guest & (lines["revenue"] > 0).to_numpy(), "revenue"].sum())
+        part = float(lines.loc[copies & (lines["revenue"] > 0).to_numpy(), "revenue"].sum())
+        pct = f", {_share(part, total)} of the purchase revenue" if total > 0 else ""
+        copy = "an exact copy" if n == 1 else "exact copies"
+        report.note(f"{_lines(n, 'are')} {copy} of an earlier line (every column equal"
+                    f"{pct}; first at row {rows[0]}): summed into their order as repeated "
+                    "items. If the export repeated rows, drop them first "
+                    "(pd.read_csv(...).drop_duplicates())")
     lines = lines.loc[~guest]
     lines.insert(0, "user_id", _parse_id(raw.loc[~guest, customer]))
     if order is None:  # one order per customer and time, numbered in time order

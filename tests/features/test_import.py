@@ -286,3 +286,18 @@ def test_a_semicolon_export_with_decimal_commas_imports(tmp_path: Path) -> None:
                                    "--order-col", "Bon", "--amount-col", "Betrag"])
     assert res.exit_code == 0, res.output
     assert round(pd.read_csv(out)["revenue"].sum(), 2) == 1239.51
+
+
+def test_exact_copies_of_a_line_are_counted_in_a_note() -> None:
+    """Identical lines stay summed into their order (two scans of one item), but they are
+    counted with their share of revenue: an export that repeats rows had added them in silence
+    (a grocery check: 1% repeated rows, +1% revenue)."""
+    ev = _import(_retail_export())
+    notes = [n for n in ev.attrs["load_notes"] if "exact cop" in n]
+    assert len(notes) == 1, ev.attrs["load_notes"]
+    assert "1 line is an exact copy of an earlier line (every column equal" in notes[0]
+    assert "first at row 3" in notes[0]
+    assert ev.loc[ev["order_id"] == "489434", "revenue"].sum() == pytest.approx(12 * 6.95
+                                                                               + 24 * 6.75)
+    clean = _import(_retail_export().drop(index=2))
+    assert not any("exact cop" in n for n in clean.attrs["load_notes"])
