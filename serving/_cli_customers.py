@@ -323,12 +323,16 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         feats = _read_table(table, id_col, model=model)
         id_col = feats.attrs.pop("brain.id_col", id_col)
         _population_warning(model, uri, table, feats["user_id"])
+        # the input check first: a table the model cannot read stops with the error alone
+        # (it had been told "N columns not used by the model ... the scores do not depend on
+        # these", every column of the table, just before "this model was trained on event
+        # features")
+        with _table_words(table, id_col, task):
+            _check_table_model(model, uri, feats)
         for note in (unseen_levels_note(model, feats), empty_columns_note(model, feats),
                      table_in_sample_note(model, feats), _extra_columns_note(model, feats)):
             if note:
                 show_note(f"{table.name}: {note}")
-        with _table_words(table, id_col, task):
-            _check_table_model(model, uri, feats)
         with (progress_bar(f"scoring {len(feats):,} customers") as update,
               _table_words(table, id_col, task)):
             scores = score_features(model, feats, reasons=reasons, reason_method=reason_method,

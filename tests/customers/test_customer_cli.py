@@ -128,6 +128,16 @@ def test_bring_your_own_table(world_dir: Path, tmp_path: Path) -> None:
     assert "short.csv: this model was trained on a table" in said
     assert "'customer'" in said
     assert "'user_id'" not in said
+    # a table the model cannot read gets the error alone, not first a note that its other
+    # columns are "not used by the model ... the scores do not depend on these"
+    extra = tmp_path / "extra.csv"
+    table.drop(columns="orders").assign(Region="north").to_csv(extra, index=False)
+    res = runner.invoke(app, ["score", "churn", "--table", str(extra), "--id-col", "customer",
+                              "--out", str(tmp_path / "s.csv")])
+    said = " ".join(res.output.split())
+    assert res.exit_code != 0
+    assert "extra.csv: this model was trained on a table" in said
+    assert "not used by the model" not in said
     res = runner.invoke(app, ["score", "churn", "--table", str(path), "--id-col", "Customer",
                               "--out", str(tmp_path / "s.csv")])
     assert "Did you mean 'customer'? Pass --id-col customer." in " ".join(res.output.split())
