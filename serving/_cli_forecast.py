@@ -482,7 +482,11 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                           f"columns; the file is not used{_versions_with_columns(model_uri)}",
                           highlight=False)
     end = _describe_model(label, inner, horizon, series)
-    begin = min(g.ds[-1] for g in inner.panel_.series.values()) + inner.panel_.step
+    # the forecast periods of the newest histories among the series forecast: a series that
+    # ended early (a page renamed a year ago; named in its own note) had moved the notes'
+    # start back to its end, so every event since was 'planned' and its kind 'never had'
+    begin = max(inner.panel_.series[s].ds[-1] for s in (series or inner.panel_.series)
+                ) + inner.panel_.step
     _time_zone_note(inner, horizon)
     calendar_outside_note(calendar, begin, end, "--calendar", "the forecast periods")
     full_cal = pd.concat([inner.calendar_, normalize_calendar(calendar)], ignore_index=True

@@ -231,6 +231,27 @@ def test_predict_notes_series_that_end_early(tmp_path: Path, series_maker: Calla
             in _text(res))
 
 
+def test_a_series_that_ends_early_does_not_make_past_events_planned(
+        tmp_path: Path, series_maker: Callable) -> None:
+    """Independent check (s18g): a page renamed a year before the end of the history (its
+    old id ends there) moved the start of every note's 'planned' window back to the old id's
+    end: predict said a past 'retired' event was 'a planned event of a kind the history never
+    had', and that pages launched before past conferences had never had one."""
+    cal = pd.DataFrame({"name": ["Sunset", "Sale"], "start": ["2023-11-01", "2024-03-01"],
+                        "end": ["2023-11-01", "2024-03-03"], "kind": ["retired", "sale"],
+                        "channel": ["a", None], "intensity": [None, 0.3]})
+    train_and_register(SeasonalNaiveForecaster(), _ragged(series_maker), cal, horizon=14,
+                       n_folds=1)
+    res = CliRunner().invoke(forecast_app, ["predict", "--horizon", "7", "--out",
+                                            str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    text = _text(res)
+    assert "1 series end before the latest period 2024-02-04: 'b'" in text
+    # 2023-11-01 lies in the history of 'a', the series the forecast periods follow
+    assert "'Sunset'" not in text
+    assert "kind the history never had" not in text
+
+
 def test_daily_and_hourly_series_in_one_frame_are_named() -> None:
     daily = pd.DataFrame({"series_id": "d", "ds": pd.date_range("2024-01-01", periods=30),
                           "y": 1.0})
