@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from training._forecast_base import live_history
 from training._forecast_base import period_text as _fmt
 
 from ._cli_common import console, err_console, frame_table, show_note
@@ -93,12 +94,13 @@ def _listing(kept: list[LoggedForecast]) -> str:
 
 
 def _why_no_scale(sids: list[str], forecast: pd.DataFrame, actuals: pd.DataFrame,
-                  least: int) -> tuple[list[str], list[str]]:
+                  least: int) -> tuple[list[str], list[str], list[str]]:
     """The series without a MASE scale split by why: under ``least`` periods with a value
-    before the forecast's first period (a file of the new days only), or a history that
-    does not change from week to week (``_scale`` is 0: the same value every week)."""
+    before the forecast's first period (a file of the new days only), under ``least``
+    periods since it started after weeks at 0 (a page launched days before), or a history
+    that does not change from week to week (``_scale`` is 0: the same value every week)."""
     if not sids:
-        return [], []
+        return [], [], []
     first = (forecast.assign(series_id=forecast["series_id"].astype(str),
                              ds=pd.to_datetime(forecast["ds"]))
              .groupby("series_id")["ds"].min())
@@ -109,7 +111,13 @@ def _why_no_scale(sids: list[str], forecast: pd.DataFrame, actuals: pd.DataFrame
     before = act[(act["ds"] < act["series_id"].map(first)).to_numpy(dtype=bool)]
     counts = before.groupby("series_id").size()
     short = [s for s in sids if int(counts.get(s, 0)) < least]
-    return short, [s for s in sids if s not in short]
+    # a page exported at 0 before a launch 13 days before the forecast: its scale is read from
+    # its launch on (``live_history``), which holds under two weeks
+    ppd = max(least // 14, 1)
+    young = [s for s in sids if s not in short and 0 < len(live_history(
+        before.loc[before["series_id"] == s].sort_values("ds")["y"].to_numpy(float),
+        ppd)) < least]
+    return short, young, [s for s in sids if s not in short and s not in young]
 
 
 def print_check(forecast: pd.DataFrame, actuals: pd.DataFrame, what: str) -> None:
@@ -150,13 +158,20 @@ def print_check(forecast: pd.DataFrame, actuals: pd.DataFrame, what: str) -> Non
     console.print(frame_table(show, title="forecast against actuals (bias: forecast over "
                                           "actual; last days: actual over forecast)"))
     no_scale = t.loc[t["mase"].isna(), "series_id"].astype(str).tolist()
-    short, flat = _why_no_scale(no_scale, forecast, actuals, 14 if unit == "days" else 336)
+    short, young, flat = _why_no_scale(no_scale, forecast, actuals,
+                                       14 if unit == "days" else 336)
     if short:  # the column had been blank without a word (actuals of the new days only)
         show_note(f"MASE is empty for {len(short)} series ({', '.join(short[:5])}"
                   f"{' ...' if len(short) > 5 else ''}): its scale is the series' mean "
                   "weekly difference before the forecast's first period, and the actuals hold "
                   "under two weeks (or, hourly, two weeks of hours) before it; give the series "
                   "with its history (--series FILE, or --data) for MASE")
+    if young:
+        show_note(f"MASE is empty for {len(young)} series ({', '.join(young[:5])}"
+                  f"{' ...' if len(young) > 5 else ''}): they started (after weeks at 0) "
+                  "under two weeks before the forecast's first period, and the days at 0 "
+                  "before a start are no part of a series' weekly variation, so MASE has no "
+                  "scale yet; read bias, MAPE and coverage for them")
     if flat:  # history given, but it never changed from week to week (0 before a launch)
         show_note(f"MASE is empty for {len(flat)} series ({', '.join(flat[:5])}"
                   f"{' ...' if len(flat) > 5 else ''}): their history before the forecast's "

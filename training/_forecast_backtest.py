@@ -43,6 +43,7 @@ from ._forecast_base import (
     calendar_for_series,
     check_calendar_channels,
     listed,
+    live_history,
     period_text,
     prepare_panel,
     series_freq,
@@ -173,7 +174,8 @@ def forecast_metrics(actual: pd.DataFrame, history_y: np.ndarray, season: int) -
     if a.empty:
         return dict.fromkeys(METRICS, np.nan)
     y, p50 = a["y"].to_numpy(float), a["p50"].to_numpy(float)
-    hist = np.asarray(history_y, dtype=float)
+    # a page's days at 0 before its launch are not its variation (``live_history``)
+    hist = live_history(np.asarray(history_y, dtype=float), max(season // 7, 1))
     diffs = np.abs(hist[season:] - hist[:-season]) if len(hist) > season else np.array([])
     if int(np.isfinite(diffs).sum()) < season:
         scale = np.nan

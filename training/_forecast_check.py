@@ -27,6 +27,7 @@ from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 from scipy.stats import binom
 
+from ._forecast_base import live_history
 from ._mlflow import _is_http
 
 _log = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ def persistent_error(on_side: int, beyond: int, n: int, alpha: float = ALPHA) ->
 
 def _scale(history: np.ndarray, season: int) -> float:
     """MASE denominator: mean absolute seasonal difference (NaN under two seasons of data)."""
+    history = live_history(history, max(season // 7, 1))  # not a page's days before launch
     if len(history) <= season:
         return float("nan")
     diffs = np.abs(history[season:] - history[:-season])

@@ -140,6 +140,35 @@ def test_mase_is_not_defined_on_a_history_of_zeros_only(series_maker: Callable) 
                for n in result.notes)
 
 
+def test_mase_scale_leaves_out_the_days_at_0_before_a_launch() -> None:
+    """Independent check (s18g): a page launched five weeks before an origin, exported with
+    640 days at 0 before it, had its MASE scale shrunk about tenfold by their zero
+    differences (backtest MASE 1.49 against 0.15 on its live days)."""
+    from training._forecast_check import check_forecast
+
+    rng = np.random.default_rng(0)
+    live = 1000.0 * np.tile([1.0, 1.1, 1.05, 1.0, 0.9, 0.6, 0.5], 5) * rng.lognormal(0, .1, 35)
+    hist = np.concatenate([np.zeros(640), live])
+    ds = pd.date_range("2025-01-06", periods=14)
+    y = 1000.0 * np.tile([1.0, 1.1, 1.05, 1.0, 0.9, 0.6, 0.5], 2)
+    actual = pd.DataFrame({"ds": ds, "y": y, "p10": 0.8 * y, "p50": 0.9 * y, "p90": 1.1 * y})
+    own = forecast_metrics(actual, live, season=7)["mase"]
+    assert forecast_metrics(actual, hist, season=7)["mase"] == pytest.approx(own)
+    # brain forecast check reads the actuals file, history included, the same way
+    start = ds[0] - pd.Timedelta(days=len(hist))
+    acts = pd.concat([
+        pd.DataFrame({"series_id": "page", "ds": pd.date_range(start, periods=len(hist)),
+                      "y": hist}),
+        actual[["ds", "y"]].assign(series_id="page")])
+    fc = actual.drop(columns="y").assign(series_id="page")
+    row = check_forecast(fc, acts).table.iloc[0]
+    assert row["mase"] == pytest.approx(own)
+    # a history of zeros only still has no scale, and a few days at 0 are part of it
+    assert np.isnan(forecast_metrics(actual, np.zeros(200), season=7)["mase"])
+    short = np.concatenate([np.zeros(10), live])
+    assert forecast_metrics(actual, short, season=7)["mase"] < own
+
+
 def test_planned_events_the_history_cannot_size_are_noted() -> None:
     from types import SimpleNamespace
 

@@ -496,3 +496,26 @@ def test_check_does_not_ask_for_a_history_it_was_given_when_that_history_is_flat
     assert "MASE is empty for 1 series (page-new)" in text
     assert "does not change from week to week" in text
     assert "under two weeks" not in text
+
+
+def test_check_says_a_page_launched_days_before_the_forecast_has_no_scale_yet(
+        tmp_path: Path) -> None:
+    # a page at 0 for weeks, launched 10 days before the forecast: its scale is read from its
+    # launch on (the days at 0 are no part of its weekly variation), which holds under two
+    # weeks; it is neither 'the same value every week' nor a file without its history
+    runner = CliRunner()
+    fc = _forecast(days=20).assign(series_id="page-new")
+    fc_path = tmp_path / "forecast.csv"
+    fc.to_csv(fc_path, index=False)
+    hist = _history().assign(series_id="page-new")
+    hist["y"] = np.where(np.arange(len(hist)) < len(hist) - 10, 0.0, hist["y"])
+    both = pd.concat([hist, fc[["series_id", "ds"]].assign(y=95.0)])
+    both_path = tmp_path / "both.csv"
+    both.to_csv(both_path, index=False)
+    res = runner.invoke(forecast_app, ["check", "--series", str(both_path), "--forecast",
+                                       str(fc_path)])
+    assert res.exit_code == 0, res.output
+    text = _text(res)
+    assert "MASE is empty for 1 series (page-new): they started (after weeks at 0) under " \
+           "two weeks before" in text
+    assert "does not change from week to week" not in text
