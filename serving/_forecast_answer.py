@@ -81,6 +81,17 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
     # grid of one period, which had read as a day on an hourly model)
     step = fc_model.panel_.step
     first, last = grid[-1] + step, grid[-1] + step * req.horizon
+    # as brain forecast predict says: a series whose history ends before the others' (a page
+    # renamed a year ago keeps its old id) is forecast from its own last period, and the page
+    # had drawn last year's forecast for it without a word
+    latest = max(g.ds[-1] for g in fc_model.panel_.series.values())
+    if grid[-1] < latest:
+        notes.append(f"{req.series_id!r} ends {period_text(grid[-1])}, before the latest "
+                     f"period of the model's other series, {period_text(latest)}: it is "
+                     f"forecast from its own last period, so these periods "
+                     f"({period_text(first)} .. {period_text(last)}) are in the others' past; "
+                     "update the series (a renamed id: join it to its new id) or leave it out "
+                     "and retrain")
     if given is not None and len(given):
         outside = given[(pd.to_datetime(given["end"]) < first.normalize())
                         | (pd.to_datetime(given["start"]) > last)]

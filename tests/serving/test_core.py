@@ -658,3 +658,23 @@ def test_the_api_says_how_a_series_with_no_live_history_is_forecast() -> None:
     quiet = brain.forecast(ForecastRequest(series_id="page-new", horizon=20))
     assert max(r["p50"] for r in quiet["forecast"]) < 1
     assert any("it is forecast at about 0" in n for n in quiet["notes"]), quiet["notes"]
+
+
+def test_the_api_says_when_a_series_ends_before_the_others() -> None:
+    """Independent check (s18g): a page renamed a year before the end of the history keeps
+    its old id's rows; the CLI names it ('1 series end before the latest period'), but the API
+    and the page forecast it from its own end, a year in the past, without a word."""
+    from training._forecast_models import SeasonalNaiveForecaster
+
+    ds = pd.date_range("2025-01-01", periods=400)
+    y = 100.0 + 10 * (ds.dayofweek.to_numpy() < 5)
+    fc = SeasonalNaiveForecaster().fit(pd.concat([
+        pd.DataFrame({"series_id": "page-v2", "ds": ds[200:], "y": y[200:]}),
+        pd.DataFrame({"series_id": "page", "ds": ds[:200], "y": y[:200]})]))
+    brain = _serving(fc)
+    old = brain.forecast(ForecastRequest(series_id="page", horizon=7))
+    assert any("'page' ends 2025-07-19, before the latest period of the model's other series, "
+               "2026-02-04" in n and "2025-07-20 .. 2025-07-26" in n
+               for n in old["notes"]), old["notes"]
+    new = brain.forecast(ForecastRequest(series_id="page-v2", horizon=7))
+    assert not any("before the latest period" in n for n in new["notes"]), new["notes"]
