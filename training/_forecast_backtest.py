@@ -39,6 +39,7 @@ import pandas as pd
 from features._calendar import aggregates_first, applies_to, normalize_calendar
 
 from ._forecast_base import (
+    LEADING_ZEROS_DAYS,
     BaseForecaster,
     calendar_for_series,
     check_calendar_channels,
@@ -112,15 +113,34 @@ def data_hash(series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> has
     return h
 
 
+def _starts_after_zeros(series: pd.DataFrame) -> bool:
+    """Whether a series of the long frame starts with ``LEADING_ZEROS_DAYS`` days or more at 0
+    (or missing) before a value other than 0: its MASE scale is read from that value on
+    (``live_history``) since 2026-12-06."""
+    y = pd.to_numeric(series["y"], errors="coerce")
+    ds = pd.to_datetime(series["ds"])
+    live = series.assign(ds=ds)[(y.notna() & (y != 0)).to_numpy(dtype=bool)]
+    if live.empty:
+        return False
+    first = ds.groupby(series["series_id"]).min()
+    first_live = live.groupby("series_id")["ds"].min()
+    gap = first_live - first.reindex(first_live.index)
+    return bool((gap >= pd.Timedelta(days=LEADING_ZEROS_DAYS)).any())
+
+
 def evaluation_key(series: pd.DataFrame, origins: Sequence[pd.Timestamp], horizon: int,
                    calendar: pd.DataFrame | None = None) -> str:
     """Identifier of (data, known-in-advance columns, calendar, origins, horizon): equal keys
     mean the same backtest. (Until 2026-12-05 only ``series_id, ds, y`` were hashed: a model
     reading a same-day outcome column, or another calendar, shared its key with one that did
-    not, and its recorded score was taken as comparable.)"""
+    not, and its recorded score was taken as comparable.) Data with a series that starts
+    after weeks at 0 adds the MASE scale's reading (``live_history``): a champion scored
+    before 2026-12-06 had its scale shrunk by those days and is re-scored, not compared."""
     h = data_hash(series, calendar)
     h.update(",".join(str(pd.Timestamp(o).date()) for o in origins).encode())
     h.update(str(horizon).encode())
+    if _starts_after_zeros(series):
+        h.update(b"mase-scale:live-history")
     return f"backtest:{h.hexdigest()[:16]}:h{horizon}:k{len(origins)}"
 
 
@@ -152,6 +172,16 @@ def earlier_evaluation_keys(series: pd.DataFrame, origins: Sequence[pd.Timestamp
             h.update(part)
         out[f"backtest:{h.hexdigest()[:16]}:h{horizon}:k{len(origins)}"] = (
             "whose key read the calendar in the file's row order")
+    if _starts_after_zeros(series):
+        # until 2026-12-06: the MASE scale counted the days at 0 before a series' start (last:
+        # without a calendar or other columns the keys above are this one, and every earlier
+        # version read that scale)
+        h = data_hash(series, calendar)
+        for part in tail:
+            h.update(part)
+        out[f"backtest:{h.hexdigest()[:16]}:h{horizon}:k{len(origins)}"] = (
+            "whose MASE scale counted the days at 0 before a series started (a page before "
+            "its launch)")
     return out
 
 

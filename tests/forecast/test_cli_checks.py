@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from serving import _cli_common
 from serving._cli_forecast import _peaks_table, forecast_app
-from training._forecast_backtest import backtest, cover_horizon, zero_actuals_note
+from training._forecast_backtest import backtest, cover_horizon, data_hash, zero_actuals_note
 from training._forecast_base import period_text, prepare_panel
 from training._forecast_champion import _rescore
 from training._forecast_gbm import LightGBMForecaster
@@ -198,6 +198,40 @@ def test_predict_with_a_wrong_model_uri_lists_what_is_registered(
     text = _text(res)
     assert "cannot load --model-uri 'models:/nope@champion'" in text
     assert "traffic_forecaster: v1; @champion = v1" in text
+
+
+def test_a_champion_scored_with_the_days_before_a_launch_in_its_scale_is_re_scored(
+        series_maker: Callable) -> None:
+    """Independent check (s18g): the MASE scale of a page exported at 0 before its launch is
+    read from its launch on since 2026-12-06; a champion scored before (its scale shrunk by
+    those days, pages backtest 0.710 where the same forecasts now score 0.638) had the same
+    evaluation key, so its old score was compared with a candidate's new one."""
+    from training._forecast_backtest import evaluation_key
+
+    a, _ = series_maker(n_days=300, seed=1, series_id="a")
+    page = a.assign(series_id="page", y=np.where(np.arange(len(a)) < 200, 0.0, a["y"]))
+    series = pd.concat([a, page], ignore_index=True)
+    first = train_and_register(SeasonalNaiveForecaster(), series, horizon=14, n_folds=1)
+    h = data_hash(series)  # evaluation_key as it was until 2026-12-06
+    h.update(",".join(str(pd.Timestamp(o).date()) for o in first.backtest.origins).encode())
+    h.update(b"14")
+    old_key = f"backtest:{h.hexdigest()[:16]}:h14:k1"
+    assert evaluation_key(series, first.backtest.origins, 14) != old_key
+    # data without such a start keep their key: their champions are not re-scored
+    assert evaluation_key(a, first.backtest.origins, 14) != evaluation_key(
+        series, first.backtest.origins, 14)
+    ha = data_hash(a)
+    ha.update(",".join(str(pd.Timestamp(o).date()) for o in first.backtest.origins).encode())
+    ha.update(b"14")
+    assert evaluation_key(a, first.backtest.origins, 14) == f"backtest:{ha.hexdigest()[:16]}:h14:k1"
+    mlflow.MlflowClient().set_model_version_tag(REGISTERED_NAME, str(first.version),
+                                                "eval.key", old_key)
+    second = train_and_register(SeasonalNaiveForecaster(), series, horizon=14, n_folds=1)
+    assert second.promotion is not None
+    reason = second.promotion.reason
+    assert "re-scored on this data" in reason
+    assert ("evaluated by an earlier version whose MASE scale counted the days at 0 before a "
+            "series started") in reason
 
 
 # ---------------------------------------------------------------- confusing data
