@@ -243,3 +243,30 @@ def test_a_step_free_series_on_a_calendar_heavy_with_events_stands_off_about_as_
         beyond["net"] += abs(stat) > DATA_Z * usual
     assert beyond["cleaned"] > 36  # more than 12% (the old measure: 15%)
     assert beyond["net"] <= 30  # at most 10% (7%; 4.6% for a known usual size)
+
+
+def test_a_closed_day_is_no_evidence_that_a_back_test_ran_off() -> None:
+    """An independent check's revenue:store_23 (closed on Sundays) dropped to x0.70 eleven
+    days before the end. Against the back-test (modelling scale, the columns' effect taken
+    out) its 9 open days were all below P50 and below P10, but the closed Sunday of the last
+    week read 0.051 against a P50 of 0.024 and counted as above: 10 of 11 below, which the
+    check's rule does not take for a step (2 * P(X >= 10) = 1.2% > 1%). A closed day is at 0
+    and was forecast at 0: it is no evidence either way."""
+    from training._forecast_recent import closed_days
+
+    y = np.array([8.682, 8.972, -0.2, 8.577, 8.534, 8.438, 8.415, 8.66, 8.983, 0.051, 8.693])
+    q = np.column_stack([
+        [8.973, 9.125, -0.248, 8.78, 8.577, 8.682, 8.783, 8.92, 9.115, -0.009, 8.741],
+        [9.155, 9.351, -0.014, 8.954, 8.815, 8.837, 8.943, 9.084, 9.306, 0.024, 8.904],
+        [9.376, 9.522, 0.046, 9.208, 9.129, 8.987, 9.117, 9.216, 9.425, 0.205, 9.017]])
+    effect = np.full(len(y), -0.05)
+    effect[2] = 0.2  # a promotion week's Sunday: the columns' effect taken out of the 0
+    raw = np.expm1(y - effect)
+    raw[[2, 9]] = 0.0
+    closed = closed_days(raw, y, q[:, 1], np.log1p, np.expm1)
+    assert closed.tolist() == [False, False, True] + [False] * 6 + [True, False]
+    assert ran_off(y, q) == 0  # as before: the closed Sunday counted above P50
+    assert ran_off(y, q, closed) == -1
+    # a day at 0 the forecast expected open (P50 of 20 orders) is evidence, as before
+    assert not closed_days(np.array([0.0]), np.array([0.0]), np.array([np.log1p(20.0)]),
+                           np.log1p, np.expm1).any()
