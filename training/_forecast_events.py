@@ -271,7 +271,12 @@ class EventEffects(LiftHierarchy):
             self.clean_[sid] = clean
             if (affected & ~np.isfinite(base)).any():
                 unsized[sid] = affected & ~np.isfinite(base)
-            if occ.empty:
+            # a series of zeros only (a store that opens after its history) was no business
+            # on its event days: its zeros say nothing about a lift. Counted, a new store's
+            # zeros on every past sale gave it an offset of -0.47 from the sale's lift (its
+            # own sales forecast at +0%, with a spread of 0.01) and pulled every store's
+            # pooled lift towards 0
+            if occ.empty or not np.any(np.nan_to_num(grid.y) != 0):
                 continue
             quiet = resid[~affected & ~off & np.isfinite(resid)]
             if len(quiet) >= 10:

@@ -994,3 +994,28 @@ def test_unplanned_kinds_notes_leave_out_kinds_that_never_apply_to_the_series(
     assert unplanned_kinds_notes(model, none, begin, end, series=["channel=organic"]) == []
     # the CLI's call, for every series at once, names it as before
     assert len(unplanned_kinds_notes(model, none, begin, end)) == 1
+
+
+def test_a_series_of_zeros_only_gives_no_event_lift() -> None:
+    """A store that opens after its history was no business on the past sales' days: its zeros
+    say nothing about the sale's lift. Counted, they pulled the pooled lift towards 0 and gave
+    the new store an offset that cancelled the sale's lift on its own forecast."""
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2024-01-01", periods=560, freq="D")
+    starts = ds[30::49][:10]
+    frames = []
+    for j in range(4):
+        y = np.exp(5 + 0.1 * rng.standard_normal(len(ds)))
+        for s in starts:
+            y[(ds >= s) & (ds < s + pd.Timedelta(days=4))] *= np.exp(0.5)
+        frames.append(pd.DataFrame({"series_id": f"orders:store_{j}", "ds": ds, "y": y}))
+    frames.append(pd.DataFrame({"series_id": "orders:store_new", "ds": ds, "y": 0.0}))
+    panel = prepare_panel(pd.concat(frames, ignore_index=True), "log1p")
+    cal = normalize_calendar(pd.DataFrame({
+        "name": [f"Sale {k}" for k in range(len(starts))], "start": starts,
+        "end": starts + pd.Timedelta(days=3), "kind": "sale"}))
+    fx = EventEffects().fit(panel, cal)
+    assert abs(fx.estimates_[("kind", "key")][("sale", "d1")].mean - 0.5) < 0.05
+    assert not [k for k in fx.series_kind_ if k[0] == "orders:store_new"]
+    lift = fx.effect("orders:store_new", "Sale 99", "sale", "d1", 1.0)[0]
+    assert abs(lift - 0.5) < 0.05  # the kind's lift, as for a live series without sales
