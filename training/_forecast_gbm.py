@@ -43,6 +43,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from features._calendar import series_channel
+
 from ._forecast_base import (
     _Z80,
     QUANTILES,
@@ -635,8 +637,9 @@ class LightGBMForecaster(BaseForecaster):
                        q: np.ndarray) -> None:
         """A series with no live history whose own event of a kind other series started with
         is planned in ``idx``: its rows from that event's first day on become the profile of
-        those series' first weeks (``_forecast_starts``), in place. Models saved before keep
-        their forecast."""
+        those series' first weeks (``_forecast_starts``) plus the lifts of its other planned
+        events there (their variance widens the band as on a live series), in place. Models
+        saved before keep their forecast."""
         profiles = getattr(self, "starts_", {})
         if not profiles or not is_dormant(self.panel_.series[sid].y):
             return
@@ -648,4 +651,15 @@ class LightGBMForecaster(BaseForecaster):
             return
         own, on = start_forecast(prof, pd.Timestamp(ev["start"]), idx,
                                  self.panel_.step)
-        q[on] = own[on]
+        # the other planned events of its first weeks add their lifts, as for a live series
+        # that never had them (the name's or kind's lift, no offset of its own): the profile
+        # leaves those days out of the starters' trajectories, so nothing is counted twice.
+        # Its own start kind's events stay out (the profile is that start)
+        mine = ((cal["kind"].astype(str) == str(ev["kind"])).to_numpy(dtype=bool)
+                & (cal["channel"] == series_channel(sid)).fillna(value=False).to_numpy(
+                    dtype=bool))
+        lift, var_lo, var_hi = self.effects_.lift_many({sid: idx[on]}, cal[~mine])[sid]
+        mid = own[on, 1] + lift
+        lo = np.sqrt((own[on, 1] - own[on, 0]) ** 2 + _Z80**2 * var_lo)
+        hi = np.sqrt((own[on, 2] - own[on, 1]) ** 2 + _Z80**2 * var_hi)
+        q[on] = np.column_stack([mid - lo, mid, mid + hi])

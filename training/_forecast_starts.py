@@ -219,7 +219,8 @@ def fit_start_profiles(panel: Panel, calendar: pd.DataFrame | None, max_periods:
             g = panel.series[sid]
             # the days of its other events are left out (a public holiday the store was
             # closed on in its fourth week had pulled every new store's Black Friday to a
-            # tenth of its level): a new series' other events add nothing to its start
+            # tenth of its level): a new series' other events add their own lifts on top
+            # (``LightGBMForecaster._planned_start``)
             z = np.where(_other_event_days(full, str(sid), str(kind), g.ds), np.nan,
                          panel.fwd(g.y))
             phase = _phase_of(g.ds, m)
@@ -351,7 +352,8 @@ def start_notes(model: object, calendar: pd.DataFrame | None, begin: pd.Timestam
             f"({who}): P50 their typical level on each day since their start (geometric mean, "
             "with their weekly shape), P10-P90 the spread between them (a series with no "
             "history has no level of its own to scale by); before it, at about 0. Other "
-            "planned events of its first weeks add no lift to it")
+            "planned events of its first weeks add their lifts on top, as for a series that "
+            "never had them (the event's or its kind's lift)")
     if idle:
         shown = listed([repr(sid) for sid in idle], 4)
         if profiles:

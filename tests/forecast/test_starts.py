@@ -351,3 +351,38 @@ def test_the_starts_are_found_once_per_fit(monkeypatch: pytest.MonkeyPatch) -> N
     assert prof.starts == tuple(pd.to_datetime(cal.set_index("channel").loc[list(prof.series),
                                                                          "start"]))
     assert set(model.young_) == {"page-e"}
+
+
+def test_other_planned_events_in_the_first_weeks_add_their_lifts(fast_gbm: dict) -> None:
+    """Independent check: Black Friday on a new store's day 22 was forecast at 142 against 258,
+    as on an ordinary day: the other planned events of a new series' first weeks added nothing.
+    They now add the lift a series that never had them gets (the kind's, here x2 on the sale
+    days), with its spread in the band; the days off the sale and the launch itself (its kind's
+    own lift is the profile) are as without the sale."""
+    series, cal, _ = _pages()
+    sales = pd.date_range("2024-07-01", "2025-09-15", freq="7W-MON")
+    for at in sales:  # a 3-day sale on every page, x2 (the new page is 0 throughout)
+        on = (series["ds"] >= at) & (series["ds"] <= at + pd.Timedelta(days=2))
+        series.loc[on, "y"] = (series.loc[on, "y"] * 2).round()
+    cal = pd.concat([cal, pd.DataFrame({
+        "name": [f"Sale {k}" for k in range(len(sales))], "start": sales,
+        "end": sales + pd.Timedelta(days=2), "kind": "sale", "channel": None})],
+        ignore_index=True)
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    plain = pd.concat([cal, _launch("page-new")])
+    sale = pd.DataFrame({"name": ["Sale autumn"], "start": ["2025-10-27"],
+                         "end": ["2025-10-29"], "kind": ["sale"], "channel": [None]})
+    without = model.predict(45, future_calendar=plain, series=["page-new"]).set_index("ds")
+    with_sale = model.predict(45, future_calendar=pd.concat([plain, sale]),
+                              series=["page-new"]).set_index("ds")
+    days = pd.date_range("2025-10-27", "2025-10-29")
+    ratio = with_sale.loc[days, "p50"] / without.loc[days, "p50"]
+    assert (ratio > 1.6).all()
+    assert (ratio < 2.5).all()
+    # the sale's spread widens the band there
+    width = np.log(with_sale.loc[days, "p90"] / with_sale.loc[days, "p10"])
+    assert (width >= np.log(without.loc[days, "p90"] / without.loc[days, "p10"]) - 1e-9).all()
+    far = ((without.index < pd.Timestamp("2025-10-24"))
+           | (without.index > pd.Timestamp("2025-11-02")))
+    assert np.allclose(with_sale.loc[far, ["p10", "p50", "p90"]],
+                       without.loc[far, ["p10", "p50", "p90"]])
