@@ -454,7 +454,7 @@ class LightGBMForecaster(BaseForecaster):
         # how the series that started with an event (a launch) ran from its first day: the
         # forecast of a series with no live history whose own such event is planned
         self.starts_ = fit_start_profiles(panel, self.calendar_, self.max_h_,
-                                          lead_days=events.pre_days)
+                                          lead_days=events.pre_days, effects=self.effects_)
         # the learned lifts on the history (and their spread): for the year-over-year guard
         # and for scoring the calibration band as ``predict`` builds it
         hist_lifts = {} if self.calendar_.empty else self.effects_.lift_many(
@@ -649,8 +649,8 @@ class LightGBMForecaster(BaseForecaster):
         prof = profile_for(profiles, sid, str(ev["kind"]))
         if prof is None:
             return
-        own, on = start_forecast(prof, pd.Timestamp(ev["start"]), idx,
-                                 self.panel_.step)
+        own, on = start_forecast(prof, pd.Timestamp(ev["start"]), idx, self.panel_.step,
+                                 end=pd.Timestamp(ev["end"]), intensity=float(ev["intensity"]))
         # the other planned events of its first weeks add their lifts, as for a live series
         # that never had them (the name's or kind's lift, no offset of its own): the profile
         # leaves those days out of the starters' trajectories, so nothing is counted twice.

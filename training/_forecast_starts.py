@@ -52,9 +52,9 @@ from features._calendar import applies_to, normalize_calendar, series_channel
 
 from ._forecast_base import Panel, listed, period_text
 
-__all__ = ["MIN_STARTERS", "START_SHARE", "YOUNG_WEEKS", "StartProfile", "dormant_series",
-           "fit_start_profiles", "is_dormant", "planned_start", "profile_for", "profile_key",
-           "series_metric", "start_forecast", "start_notes", "young_shifts"]
+__all__ = ["MIN_STARTERS", "START_SHARE", "YOUNG_WEEKS", "LaunchSize", "StartProfile",
+           "dormant_series", "fit_start_profiles", "is_dormant", "planned_start", "profile_for",
+           "profile_key", "series_metric", "start_forecast", "start_notes", "young_shifts"]
 
 MIN_STARTERS = 2
 """Fewest series that started with an event of a kind before its profile is used."""
@@ -92,6 +92,52 @@ class StartProfile:
     """The first day of the event each of ``series`` started with, in the same order
     (``young_shifts`` reads the starters' ages from it). None for profiles saved before
     2026-12-06."""
+    size: LaunchSize | None = None
+    """How the intensity of a launch moves the profile (``LaunchSize``); None where the
+    starters' events had one intensity (nothing to measure a launch's size by), or for
+    profiles saved before (2026-12-06)."""
+    intensities: tuple[float, float] | None = None
+    """The smallest and largest intensity of the starters' events (None: saved before)."""
+
+
+@dataclass(frozen=True)
+class LaunchSize:
+    """The intensity of the starters' events, as the event lifts read intensity: the kind's
+    lift per unit of intensity on each day of its window (and shoulders after it), learned by
+    ``EventEffects``. The starters' trajectories are moved to ``ref`` (their mean intensity) by
+    it; a new series' launch of intensity i (held to ``low`` .. ``high``, the starters' range:
+    no size beyond those seen) is moved from ``ref`` by (i - ref) x that lift.
+
+    Attributes:
+        ref: the starters' mean intensity, which the profile stands for.
+        low: the smallest intensity of a starter's event.
+        high: the largest.
+        per_unit: the kind's lift per unit of intensity (modelling scale) by the event's day
+            key (``d0`` .. ``d6+``, ``post1`` ..).
+        max_offset: the event day from which days share one key (``d6+``).
+        post_days: shoulder days after the event with a key of their own.
+    """
+
+    ref: float
+    low: float
+    high: float
+    per_unit: dict[str, float]
+    max_offset: int
+    post_days: int
+
+    def lift(self, days: np.ndarray, span: int) -> np.ndarray:
+        """Per unit of intensity, the kind's lift on each day since the event's first day
+        (``days``; 0 off the window and its shoulders), for an event of ``span`` days."""
+        out = np.zeros(len(days))
+        for j, d in enumerate(np.asarray(days, dtype=int)):
+            if 0 <= d < span:
+                key = f"d{d}" if d < self.max_offset else f"d{self.max_offset}+"
+            elif span <= d < span + self.post_days:
+                key = f"post{d - span + 1}"
+            else:
+                continue
+            out[j] = self.per_unit.get(key, 0.0)
+        return out
 
 
 def series_metric(series_id: str) -> str:
@@ -155,12 +201,12 @@ def _starts(panel: Panel, cal: pd.DataFrame, lead_days: int) -> pd.DataFrame:
         live, chan = _live(g.y), series_channel(sid)
         if len(live) and chan is not None and g.ds[live[0]] > data_start:
             first.append((str(sid), str(chan), g.ds[live[0]].normalize()))
-    cols = ["series_id", "kind", "metric", "start", "share"]
+    cols = ["series_id", "kind", "metric", "start", "end", "intensity", "share"]
     if not first:
         return pd.DataFrame(columns=cols)
     cand = pd.DataFrame(first, columns=["series_id", "channel", "day"])
     ev = cal.assign(channel=cal["channel"].astype(str), kind=cal["kind"].astype(str))
-    hit = cand.merge(ev[["channel", "kind", "start", "end"]], on="channel")
+    hit = cand.merge(ev[["channel", "kind", "start", "end", "intensity"]], on="channel")
     hit = hit[((hit["start"] - pd.Timedelta(days=lead_days) <= hit["day"])
                & (hit["day"] <= hit["end"])).to_numpy(dtype=bool)]
     if hit.empty:
@@ -198,11 +244,35 @@ def _other_event_days(cal: pd.DataFrame, series_id: str, kind: str,
     return out
 
 
+def _launch_size(rows: pd.DataFrame, kind: str, effects: object | None) -> LaunchSize | None:
+    """``LaunchSize`` of the starters ``rows`` (their events' intensities) from the kind's
+    lifts per unit of intensity in ``effects`` (an ``EventEffects``); None where their
+    intensities are all one value or no lift of the kind was learned."""
+    inten = rows["intensity"].astype(float).to_numpy()
+    if effects is None or not np.isfinite(inten).all() or np.ptp(inten) <= 1e-9:
+        return None
+    est = getattr(effects, "estimates_", {}).get(("kind", "key"), {})
+    per_unit = {str(key): float(e.mean) for (k, key), e in est.items() if str(k) == kind}
+    if not per_unit:
+        return None
+    return LaunchSize(ref=float(inten.mean()), low=float(inten.min()), high=float(inten.max()),
+                      per_unit=per_unit, max_offset=int(getattr(effects, "max_offset", 6)),
+                      post_days=int(getattr(effects, "post_days", 3)))
+
+
+def _days_since(ds: pd.DatetimeIndex, start: pd.Timestamp) -> np.ndarray:
+    return np.asarray((ds.normalize() - pd.Timestamp(start).normalize()).days, dtype=int)
+
+
 def fit_start_profiles(panel: Panel, calendar: pd.DataFrame | None, max_periods: int,
-                       lead_days: int = 2) -> dict[str, StartProfile]:
+                       lead_days: int = 2, effects: object | None = None
+                       ) -> dict[str, StartProfile]:
     """Per event kind that at least ``MIN_STARTERS`` series started with, and at least
     ``START_SHARE`` of whose events were a start (module docstring), their profile over the
-    ``max_periods`` periods from the event's first day."""
+    ``max_periods`` periods from the event's first day. With ``effects`` (the fitted
+    ``EventEffects``) and starters' events of differing intensities, each trajectory is first
+    moved to the starters' mean intensity by the kind's lift per unit of intensity
+    (``LaunchSize``), so the profile's spread is what the intensities do not explain."""
     full = normalize_calendar(calendar)
     cal = full[full["channel"].notna().to_numpy(dtype=bool)]
     if cal.empty or not panel.series:
@@ -215,7 +285,10 @@ def fit_start_profiles(panel: Panel, calendar: pd.DataFrame | None, max_periods:
             continue
         stack = np.full((len(rows), max_periods), np.nan)
         shapes = np.zeros((len(rows), m))
-        for j, (sid, at) in enumerate(zip(rows["series_id"], rows["start"], strict=True)):
+        size = _launch_size(rows, str(kind), effects)
+        for j, (sid, at, end, inten) in enumerate(zip(rows["series_id"], rows["start"],
+                                                      rows["end"], rows["intensity"],
+                                                      strict=True)):
             g = panel.series[sid]
             # the days of its other events are left out (a public holiday the store was
             # closed on in its fourth week had pulled every new store's Black Friday to a
@@ -225,6 +298,9 @@ def fit_start_profiles(panel: Panel, calendar: pd.DataFrame | None, max_periods:
                          panel.fwd(g.y))
             phase = _phase_of(g.ds, m)
             shapes[j] = _weekly_shape(z, phase, m)
+            if size is not None:  # its launch moved to the starters' mean intensity
+                span = int((pd.Timestamp(end) - pd.Timestamp(at)).days) + 1
+                z = z - (float(inten) - size.ref) * size.lift(_days_since(g.ds, at), span)
             d = np.arange(len(z)) - round((pd.Timestamp(at) - g.ds[0]) / panel.step)
             keep = (d >= 0) & (d < max_periods) & np.isfinite(z)
             stack[j, d[keep]] = z[keep] - shapes[j][phase[keep]]
@@ -243,7 +319,8 @@ def fit_start_profiles(panel: Panel, calendar: pd.DataFrame | None, max_periods:
         # mean
         out[profile_key(str(kind), str(metric))] = StartProfile(
             kind=str(kind), series=tuple(rows["series_id"]), mean=mean, sd=sd, n=n,
-            phase=np.median(shapes, axis=0), metric=str(metric),
+            phase=np.median(shapes, axis=0), metric=str(metric), size=size,
+            intensities=(float(rows["intensity"].min()), float(rows["intensity"].max())),
             starts=tuple(pd.Timestamp(a) for a in rows["start"]))
     return out
 
@@ -273,9 +350,13 @@ def planned_start(profiles: dict[str, StartProfile], series_id: str,
 
 
 def start_forecast(profile: StartProfile, start: pd.Timestamp, index: pd.DatetimeIndex,
-                   step: pd.Timedelta) -> tuple[np.ndarray, np.ndarray]:
+                   step: pd.Timedelta, end: pd.Timestamp | None = None,
+                   intensity: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """P10/P50/P90 on the modelling scale for the periods of ``index`` from ``start`` on (rows
-    of NaN before it), and the mask of those periods."""
+    of NaN before it), and the mask of those periods. With the event's ``end`` and
+    ``intensity`` and a profile whose starters' intensities differed (``LaunchSize``), the
+    event's days move by the kind's lift per unit of intensity times the intensity's distance
+    from the starters' mean (held to their range)."""
     m = len(profile.phase)
     d = np.asarray((index - start) / step).round().astype(int)
     on = d >= 0
@@ -288,6 +369,11 @@ def start_forecast(profile: StartProfile, start: pd.Timestamp, index: pd.Datetim
     n = profile.n[at].astype(float)
     t = stats.t.ppf(0.9, np.maximum(n - 1, 1)) if len(n) else np.zeros(0)
     mid = profile.mean[at] + profile.phase[_phase_of(index[on], m)]
+    size = getattr(profile, "size", None)  # absent in profiles saved before
+    if size is not None and end is not None and intensity is not None:
+        span = int((pd.Timestamp(end).normalize() - pd.Timestamp(start).normalize()).days) + 1
+        i = float(np.clip(float(intensity), size.low, size.high))
+        mid = mid + (i - size.ref) * size.lift(_days_since(index[on], start), span)
     half = t * profile.sd[at] * np.sqrt(1 + 1 / n)
     q[on] = np.column_stack([mid - half, mid, mid + half])
     return q, on
@@ -319,6 +405,23 @@ def dormant_series(model: object, calendar: pd.DataFrame | None, begin: pd.Times
 def _of(profile: StartProfile) -> str:
     """``'orders '`` for a profile of one metric's series, else ``''``."""
     return f"{profile.metric} " if profile.metric else ""
+
+
+def _sized(profiles: list[StartProfile]) -> str:
+    """How the launch's own intensity was read for ``profiles``, for ``start_notes``."""
+    out = []
+    for p in profiles:
+        size, seen = getattr(p, "size", None), getattr(p, "intensities", None)
+        if size is not None:
+            out.append(f"Kind {p.kind!r}: the starters' intensities ranged {size.low:g} .. "
+                       f"{size.high:g}, so a planned start's own intensity moves its event's "
+                       "days by the kind's lift per unit of intensity, as a lift does (held "
+                       "to that range)")
+        elif seen is not None and seen[0] == seen[1]:
+            out.append(f"Kind {p.kind!r}: the starters' events all had intensity {seen[0]:g} "
+                       "(or none given), so nothing measures a start's size: a planned "
+                       "start's own intensity is not read")
+    return "; ".join(out)
 
 
 def start_notes(model: object, calendar: pd.DataFrame | None, begin: pd.Timestamp,
@@ -353,7 +456,8 @@ def start_notes(model: object, calendar: pd.DataFrame | None, begin: pd.Timestam
             "with their weekly shape), P10-P90 the spread between them (a series with no "
             "history has no level of its own to scale by); before it, at about 0. Other "
             "planned events of its first weeks add their lifts on top, as for a series that "
-            "never had them (the event's or its kind's lift)")
+            "never had them (the event's or its kind's lift)"
+            + "".join(f". {t}" for t in [_sized(list(used.values()))] if t))
     if idle:
         shown = listed([repr(sid) for sid in idle], 4)
         if profiles:
