@@ -369,13 +369,20 @@ def start_forecast(profile: StartProfile, start: pd.Timestamp, index: pd.Datetim
     n = profile.n[at].astype(float)
     t = stats.t.ppf(0.9, np.maximum(n - 1, 1)) if len(n) else np.zeros(0)
     mid = profile.mean[at] + profile.phase[_phase_of(index[on], m)]
+    half = t * profile.sd[at] * np.sqrt(1 + 1 / n)
+    lo, hi = half, half
     size = getattr(profile, "size", None)  # absent in profiles saved before
     if size is not None and end is not None and intensity is not None:
         span = int((pd.Timestamp(end).normalize() - pd.Timestamp(start).normalize()).days) + 1
         i = float(np.clip(float(intensity), size.low, size.high))
-        mid = mid + (i - size.ref) * size.lift(_days_since(index[on], start), span)
-    half = t * profile.sd[at] * np.sqrt(1 + 1 / n)
-    q[on] = np.column_stack([mid - half, mid, mid + half])
+        per_unit = size.lift(_days_since(index[on], start), span)
+        mid = mid + (i - size.ref) * per_unit
+        # beyond the intensities seen the size stays at the nearest one, and the band widens
+        # on the side the further size would point to, as a lift's does (``effect``)
+        more = (float(intensity) - i) * per_unit
+        hi = np.sqrt(hi**2 + np.where(more > 0, more, 0.0) ** 2)
+        lo = np.sqrt(lo**2 + np.where(more < 0, more, 0.0) ** 2)
+    q[on] = np.column_stack([mid - lo, mid, mid + hi])
     return q, on
 
 
