@@ -84,7 +84,8 @@ def _record_run(run_id: str, what: str, frame: pd.DataFrame, sources: dict[str, 
     summary = (f"Backtest ({len(result.origins)} origins, horizon {result.horizon}): mean MASE "
                f"{m.get('mase', float('nan')):.3f}, peak error "
                f"{m.get('peak_err_pct', float('nan')):.1f}%, 80% coverage "
-               f"{m.get('coverage80_pct', float('nan')):.1f}%. {outcome}").rstrip()
+               f"{m.get('coverage80_pct', float('nan')):.1f}%.{_starts_summary(result)} "
+               f"{outcome}").rstrip()
     # absolute paths: the run is read later from anywhere (the UI, another folder)
     sources = {k: (Path(v).resolve() if v is not None else None) for k, v in sources.items()}
     for key, path in sources.items():
@@ -106,6 +107,16 @@ def _record_run(run_id: str, what: str, frame: pd.DataFrame, sources: dict[str, 
         from training._forecast_mlflow import REGISTERED_NAME
 
         client.update_model_version(REGISTERED_NAME, version, description=text)
+
+
+def _starts_summary(result: Any) -> str:
+    """The start scores for a run's description ('' when no fold holds a start)."""
+    sm = getattr(result, "start_mean", {})
+    if not sm:
+        return ""
+    return (f" Series starting inside a fold ({len(result.starts)}): summed P50 off by "
+            f"{sm['start_sum_err_pct']:.1f}% (bias {sm['start_bias_pct']:+.1f}%), pinball / "
+            f"mean {sm['start_pinball']:.3f}, 80% coverage {sm['start_coverage80_pct']:.1f}%.")
 
 
 def _earlier_forecasts(frame: pd.DataFrame) -> None:
@@ -133,6 +144,25 @@ def _mean_table(mean: dict[str, float], title: str) -> None:
     console.print(frame_table(pd.DataFrame([mean]), title=title))
 
 
+def _starts_table(result: Any) -> None:
+    """The series that start inside a fold (a launch), scored apart from the live series: one
+    row per (fold, series) and their mean; nothing when no fold holds a start."""
+    from training._forecast_backtest_starts import START_METRICS
+
+    if not len(result.starts):
+        return
+    rows = result.starts.copy()
+    for col in ("origin", "event_start"):
+        rows[col] = pd.to_datetime(rows[col]).dt.date.astype(str)
+    # the event's name and the first value's day are in the run's backtest_starts.csv
+    shown = rows[["origin", "series_id", "event_start", "periods", "sum_p50", "sum_y",
+                  *START_METRICS]].rename(columns=lambda c: c.removeprefix("start_"))
+    console.print(frame_table(shown, title=f"{result.model}: series that start inside a fold "
+                                           "(only zeros before the origin; scored from their "
+                                           "start to the fold's end, not in the MASE)"))
+    _mean_table(result.start_mean, f"{result.model}: mean over the {len(rows)} starts")
+
+
 @forecast_app.command("backtest")
 @friendly_errors
 def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt = None,
@@ -153,6 +183,7 @@ def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsO
     by_fold["origin"] = by_fold["origin"].dt.date.astype(str)
     console.print(frame_table(by_fold, title=f"{result.model}: mean over series per fold"))
     _mean_table(result.mean, f"{result.model}: mean over folds ({result.seconds:.1f} s)")
+    _starts_table(result)
     # the yardsticks on the same origins (seconds): last week repeated, and last weeks (cleaned
     # of events) plus the calendar's learned event lifts; the plain one repeats last week's
     # promotion into a week without one, so a model that only learned the calendar beats it
@@ -171,7 +202,9 @@ def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsO
         naive = backtest(make_forecaster(yardstick), frame, cal, horizon=horizon,
                          origins=list(result.origins))
         _mean_table(naive.mean, f"{what} on the same origins (logged as {prefix}_mean_*)")
-        for k, v in naive.mean.items():
+        if naive.start_mean:
+            _mean_table(naive.start_mean, f"{what}: mean over the {len(naive.starts)} starts")
+        for k, v in {**naive.mean, **naive.start_mean}.items():
             if np.isfinite(v):
                 MlflowClient().log_metric(run_id, f"{prefix}_mean_{k}", float(v))
     _record_run(run_id, f"Backtest of {result.model}", frame,
@@ -208,6 +241,7 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
                 f"Champion: {out.promotion.reason}" if out.promotion else "Not registered.",
                 out.version)
     _mean_table(out.backtest.mean, f"{out.backtest.model}: backtest mean")
+    _starts_table(out.backtest)
     console.print(f"MLflow run {out.run_id}; model {out.model_uri}")
     if out.promotion is not None:
         console.print(f"traffic_forecaster v{out.version}: {out.promotion.reason}",

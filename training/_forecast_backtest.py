@@ -29,7 +29,7 @@ import functools
 import hashlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,13 @@ import pandas as pd
 
 from features._calendar import aggregates_first, applies_to, normalize_calendar
 
+from ._forecast_backtest_starts import (
+    LEAD_DAYS,
+    START_METRICS,
+    fold_start,
+    start_metrics,
+    start_notes,
+)
 from ._forecast_base import (
     LEADING_ZEROS_DAYS,
     BaseForecaster,
@@ -51,8 +58,10 @@ from ._forecast_base import (
     steps_per_day,
 )
 from ._forecast_event_days import pooled_names
+from ._forecast_starts import _starts as started_series
 
-__all__ = ["METRICS", "BacktestResult", "backtest", "backtest_future_regressors",
+__all__ = ["METRICS", "START_METRICS", "BacktestResult", "backtest",
+           "backtest_future_regressors",
            "backtest_origins", "cover_horizon", "dominant_error_notes",
            "earlier_evaluation_keys", "evaluation_key", "forecast_metrics", "interval_notes",
            "plot_fold", "uncovered_events_note", "zero_actuals_note"]
@@ -79,6 +88,14 @@ class BacktestResult:
         plots: paths of the per-fold plots (empty when no plot folder was given).
         notes: what the caller should know about the scores: series left out of a fold (and
             why), zero actuals that inflate sMAPE, a raised ``max_horizon_days``.
+        starts: one row per (origin, series) that starts inside the fold (a launch, an
+            opening: only zeros before the origin, a planned event of its own channel; see
+            ``training._forecast_backtest_starts``): ``origin``, ``series_id``, ``event``,
+            ``event_start``, ``first_live``, ``periods``, ``sum_p50``, ``sum_y`` and every
+            metric in ``START_METRICS``. Such a (fold, series) is not in ``folds``: it has no
+            MASE scale, and its other metrics had been averaged with the live series'.
+        start_mean: each metric of ``START_METRICS`` averaged over the rows of ``starts``
+            (empty when no fold holds a start).
     """
 
     model: str
@@ -92,6 +109,8 @@ class BacktestResult:
     seconds: float
     plots: tuple[Path, ...] = ()
     notes: tuple[str, ...] = ()
+    starts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    start_mean: dict[str, float] = field(default_factory=dict)
 
 
 def data_hash(series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> hashlib._Hash:
@@ -690,6 +709,8 @@ def backtest(
     skipped: dict[str, list[str]] = {}
     extra = [c for c in frame.columns if c not in ("series_id", "ds", "y")]
     rows, forecasts, plots = [], [], []
+    start_rows: list[dict[str, Any]] = []
+    unplanned: dict[str, list[str]] = {}
     name, params = "", dict[str, Any]()
     thin: list[str] = []  # folds trained on fewer periods than they forecast
     for k, origin in enumerate(origin_list):
@@ -739,6 +760,19 @@ def backtest(
             hy = hist.y[hist.ds < origin]
             if g["y"].notna().sum() == 0:
                 continue
+            began = fold_start(str(sid), hy, g, calendar, origin, end)
+            first, ev = began if began is not None else (None, None)
+            if first is not None and ev is not None:
+                # it starts inside the fold: scored by its start window, not with the live
+                # series (no MASE scale; its sMAPE and coverage had been averaged with theirs)
+                begin = max(origin, min(pd.Timestamp(ev["start"]), first))
+                start_rows.append({"origin": origin, "series_id": sid, "event": str(ev["name"]),
+                                   "event_start": pd.Timestamp(ev["start"]),
+                                   "first_live": first,
+                                   **start_metrics(g.reset_index(drop=True), begin)})
+                continue
+            if began is not None:
+                unplanned.setdefault(str(sid), []).append(str(origin.date()))
             rows.append({"origin": origin, "series_id": sid,
                          **forecast_metrics(g.reset_index(drop=True), hy, season)})
         if plot_dir is not None:
@@ -747,13 +781,22 @@ def backtest(
                                    Path(plot_dir) / f"fold_{k + 1}_{origin.date()}.png"))
         if progress is not None:
             fold_rows = [r for r in rows if r["origin"] == origin]
+            fold_starts = [r for r in start_rows if r["origin"] == origin]
             n_series = len(fold_rows)
+            gone = [*out, *(f"{r['series_id']!r} (starts in the fold)" for r in fold_starts)]
             of = f"mean of {n_series} of {len(all_ids)} series; not scored: {', '.join(out)}"
             of = of if out else f"mean of {n_series} series"
-            progress(f"fold {k + 1}/{len(origin_list)} origin {origin.date()}"
-                     f"{f' ({of})' if n_series > 1 or out else ''}: "
-                     + " ".join(f"{m}={np.nanmean([r.get(m, np.nan) for r in fold_rows]):.3g}"
-                                if fold_rows else f"{m}=nan" for m in METRICS))
+            of = of if not fold_starts else (f"mean of {n_series} live series of "
+                                             f"{len(all_ids)}; apart: {', '.join(gone)}")
+            line = (f"fold {k + 1}/{len(origin_list)} origin {origin.date()}"
+                    f"{f' ({of})' if n_series > 1 or gone else ''}: "
+                    + " ".join(f"{m}={np.nanmean([r.get(m, np.nan) for r in fold_rows]):.3g}"
+                               if fold_rows else f"{m}=nan" for m in METRICS))
+            if fold_starts:
+                line += (f"; {len(fold_starts)} start(s): " + " ".join(
+                    f"{m}={np.nanmean([r[m] for r in fold_starts]):.3g}"
+                    for m in START_METRICS))
+            progress(line)
     folds = pd.DataFrame(rows)
     mean = {m: float(folds[m].mean()) for m in METRICS} if not folds.empty else {}
     if not folds.empty and folds["mase"].isna().any():
@@ -777,6 +820,12 @@ def backtest(
         notes.append(f"series {what} is left out of the scores of {fold_text}; the means are "
                      "over the other series (update it, or leave it out with --only)")
     joined_all = pd.concat(forecasts, ignore_index=True)
+    starts = pd.DataFrame(start_rows)
+    start_mean = ({m: float(starts[m].mean()) for m in START_METRICS} if len(starts) else {})
+    cal_n = normalize_calendar(calendar)
+    before = (started_series(panel, cal_n[cal_n["channel"].notna().to_numpy(dtype=bool)], LEAD_DAYS)
+              if len(cal_n) else pd.DataFrame(columns=["series_id", "kind", "start"]))
+    notes += start_notes(starts, unplanned, calendar, origin_list, before, frame["ds"].max())
     uncovered = uncovered_events_note(calendar, origin_list, horizon, delta, frame["ds"].max(),
                                       frame["ds"].min())
     notes += [uncovered] if uncovered else []
@@ -790,4 +839,5 @@ def backtest(
         model=name, params=params, horizon=horizon, origins=tuple(origin_list), folds=folds,
         mean=mean, forecasts=joined_all,
         evaluation=evaluation_key(frame, origin_list, horizon, calendar),
-        seconds=time.perf_counter() - t0, plots=tuple(plots), notes=tuple(notes))
+        seconds=time.perf_counter() - t0, plots=tuple(plots), notes=tuple(notes),
+        starts=starts, start_mean=start_mean)

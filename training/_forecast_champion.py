@@ -20,15 +20,27 @@ from mlflow.exceptions import MlflowException
 from ._forecast_backtest import BacktestResult, backtest, data_hash, earlier_evaluation_keys
 from ._forecast_base import period_text
 from ._forecast_models import FORECASTERS, make_forecaster
-from ._mlflow import CHAMPION, Promotion, Rescored, promote_if_better
+from ._mlflow import CHAMPION, Promotion, Rescored, TieBreak, promote_if_better
 
-__all__ = ["REGISTERED_NAME", "SERIES_TAG_MAX", "data_summary", "decide_champion", "known_inputs",
-           "series_data_key", "served_series"]
+__all__ = ["MASE_TIE_RTOL", "REGISTERED_NAME", "SERIES_TAG_MAX", "START_TIE_BREAK",
+           "data_summary", "decide_champion", "known_inputs", "series_data_key",
+           "served_series"]
 
 REGISTERED_NAME = "traffic_forecaster"
 """Registry name of the traffic forecaster."""
 
 _PRIMARY = "mase"
+
+START_TIE_BREAK = "start_pinball"
+"""The backtest metric of the series that start inside a fold that decides a tie on MASE
+(``decide_champion``): the pinball loss over P10/P50/P90 scaled by the actuals' mean, which
+judges the start's level and its band (``training._forecast_backtest_starts``)."""
+
+MASE_TIE_RTOL = 1e-6
+"""Two mean MASEs within this share of the larger one tie: a fix that changes only the
+forecasts of series with no live history leaves the live series' MASE unchanged to the last
+digit, and a candidate worse on the live series by more than this is never promoted for its
+starts."""
 
 
 def data_summary(series: pd.DataFrame) -> str:
@@ -62,10 +74,11 @@ def _known_params(name: str, params: dict[str, Any]) -> tuple[dict[str, Any], li
 
 
 def _rescore(version: Any, series: pd.DataFrame, calendar: pd.DataFrame | None, horizon: int,
-             origins: Sequence[pd.Timestamp]) -> tuple[float, list[str]]:
+             origins: Sequence[pd.Timestamp]) -> tuple[float, list[str], dict[str, float]]:
     """Backtest the champion's model class and settings on the candidate's evaluation.
 
-    Returns the mean MASE and the saved settings the current code no longer accepts (left out).
+    Returns the mean MASE, the saved settings the current code no longer accepts (left out),
+    and the means over the series that start inside a fold (``BacktestResult.start_mean``).
     """
     run_id = version.run_id or version.tags.get("run_id")
     if not run_id:
@@ -75,7 +88,7 @@ def _rescore(version: Any, series: pd.DataFrame, calendar: pd.DataFrame | None, 
     settings, dropped = _known_params(name, json.loads(params["model_params"]))
     champion = make_forecaster(name, **settings)
     result = backtest(champion, series, calendar, horizon=horizon, origins=origins)
-    return result.mean[_PRIMARY], dropped
+    return result.mean[_PRIMARY], dropped, result.start_mean
 
 
 def _fitted_on(version: ModelVersion, series: pd.DataFrame, data_key: str,
@@ -168,6 +181,11 @@ def decide_champion(version: str, result: BacktestResult, series: pd.DataFrame,
     equal recipe was fitted on other data would leave ``predict`` forecasting series the user no
     longer trains on. Unless the candidate's data ends before the champion's (an older or
     cut-short export): a tie then keeps the champion, whose fit knows the later periods.
+
+    A tie on MASE (within ``MASE_TIE_RTOL``) is broken by the series that start inside a fold
+    (``START_TIE_BREAK``, when both versions have it on this evaluation): the lower wins. MASE
+    judges only series with a live history, so a fix to launch forecasts tied the champion
+    and was not promoted; the live MASE still decides whenever it differs.
     """
     cand = float(result.mean[_PRIMARY])
     data_key = series_data_key(series)
@@ -181,7 +199,8 @@ def decide_champion(version: str, result: BacktestResult, series: pd.DataFrame,
         where = _fitted_on(current, series, data_key, earlier_evaluation_keys(
             series, result.origins, result.horizon, calendar))
         try:
-            champ, dropped = _rescore(current, series, calendar, result.horizon, result.origins)
+            champ, dropped, starts = _rescore(current, series, calendar, result.horizon,
+                                              result.origins)
         except (ValueError, KeyError, TypeError, MlflowException) as exc:
             return None, cand, (f"v{prev} was fitted on {where}; re-backtesting its recipe "
                                 f"on this data failed: {exc}")
@@ -192,7 +211,7 @@ def decide_champion(version: str, result: BacktestResult, series: pd.DataFrame,
                f"{period_text(champion_end)}, so a tie keeps the champion (only a fit on "
                "newer data takes a tie)") if older else ""
         return champ, cand, (f"v{prev}'s recipe re-scored on this data; v{prev} was fitted "
-                             f"on {where}{tie}")
+                             f"on {where}{tie}"), starts
 
     before = _champion_version()
     veto = _lost_series_veto(before, version, series)
@@ -201,10 +220,16 @@ def decide_champion(version: str, result: BacktestResult, series: pd.DataFrame,
     # taken the alias, and predict forecast from five months before the latest data
     champion_end, end = _data_end(before), pd.to_datetime(series["ds"]).max()
     older = champion_end is not None and end < champion_end
+    n_starts = len(result.starts)
+    tie_break = (TieBreak(START_TIE_BREAK, float(result.start_mean[START_TIE_BREAK]),
+                          rel_tol=MASE_TIE_RTOL,
+                          what=f"the {n_starts} (fold, series) that start inside a fold")
+                 if START_TIE_BREAK in result.start_mean else None)
     promotion = promote_if_better(REGISTERED_NAME, version, _PRIMARY, cand,
                                   higher_is_better=False, evaluation=result.evaluation,
                                   rescore_champion=rescore_recipe,
-                                  tie_to_candidate_when_rescored=not older, veto=veto)
+                                  tie_to_candidate_when_rescored=not older, veto=veto,
+                                  tie_break=tie_break)
     if older and promotion.promoted and before is not None:
         notes.append(f"v{version}'s data ends {period_text(end)}, before the data of the "
                      f"previous champion v{before.version} ({period_text(champion_end)}): "

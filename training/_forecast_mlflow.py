@@ -36,6 +36,7 @@ from features._calendar import normalize_calendar
 
 from ._forecast_backtest import (
     METRICS,
+    START_METRICS,
     BacktestResult,
     backtest,
     backtest_origins,
@@ -274,11 +275,25 @@ def _log_result(result: BacktestResult, series: pd.DataFrame) -> None:
     for k, (_, row) in enumerate(by_fold.iterrows()):
         mlflow.log_metrics({f"fold_{m}": float(row[m]) for m in METRICS if np.isfinite(row[m])},
                            step=k + 1)
+    # the series that start inside a fold (a launch), scored apart: their means, and per fold
+    # at the step of that fold among all origins (a fold without a start logs no value)
+    mlflow.log_metrics({f"mean_{k}": v for k, v in result.start_mean.items() if np.isfinite(v)})
+    if len(result.starts):
+        mlflow.log_metric("start_n", len(result.starts))
+        steps = {o: k + 1 for k, o in enumerate(result.origins)}
+        start_by_fold = result.starts.groupby("origin", sort=True)[list(START_METRICS)].mean()
+        for origin, row in start_by_fold.iterrows():
+            mlflow.log_metrics({f"fold_{m}": float(row[m]) for m in START_METRICS
+                                if np.isfinite(row[m])}, step=steps[origin])
     mlflow.log_metric("backtest_seconds", result.seconds)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "backtest_folds.csv"
         result.folds.to_csv(path, index=False)
         mlflow.log_artifact(str(path), "backtest")
+        if len(result.starts):
+            path = Path(tmp) / "backtest_starts.csv"
+            result.starts.to_csv(path, index=False)
+            mlflow.log_artifact(str(path), "backtest")
     for p in result.plots:
         mlflow.log_artifact(str(p), "plots")
 
@@ -392,8 +407,9 @@ def train_and_register(
     if followed:
         notes.append(followed)
     if register:
-        mv = register_model(run.info.run_id, "model", REGISTERED_NAME, result.mean,
-                            result.evaluation, model_uri=model_uri)
+        mv = register_model(run.info.run_id, "model", REGISTERED_NAME,
+                            {**result.mean, **result.start_mean}, result.evaluation,
+                            model_uri=model_uri)
         version = str(mv.version)
         client = MlflowClient()
         client.set_model_version_tag(REGISTERED_NAME, version, "data.summary",

@@ -41,6 +41,7 @@ __all__ = [
     "MlflowUnreachableError",
     "Promotion",
     "RegistryServerError",
+    "TieBreak",
     "brain_home",
     "champion_moves",
     "check_mlflow_servers",
@@ -343,9 +344,38 @@ def _champion(client: MlflowClient, name: str) -> ModelVersion | None:
         return None
 
 
-Rescored = tuple[float | None, float, str]
+Rescored = tuple[float | None, float, str] | tuple[float | None, float, str, dict[str, float]]
 """What a ``rescore_champion`` callback may return instead of a bare champion value: (champion
-value or None when no fair comparison is possible, candidate value on the same rows, a note)."""
+value or None when no fair comparison is possible, candidate value on the same rows, a note),
+and optionally the champion's other metrics on the same evaluation (its ``TieBreak`` metric)."""
+
+
+@dataclass(frozen=True)
+class TieBreak:
+    """A second metric that decides between a candidate and the champion when the first one
+    ties (``promote_if_better``): it can never promote a candidate whose first metric is worse
+    by more than ``rel_tol``.
+
+    Attributes:
+        metric: its name; the champion's value is its ``eval.<metric>`` tag on the same
+            evaluation, or the fourth element of what ``rescore_champion`` returned.
+        candidate_value: the candidate's value (NaN: no value, the tie-break is not used).
+        higher_is_better: direction of ``metric``.
+        rel_tol: the first metric ties when the two values differ by at most this share of the
+            larger one.
+        what: what ``metric`` scores, for the reason ('the 6 series that start inside a fold').
+    """
+
+    metric: str
+    candidate_value: float
+    higher_is_better: bool = False
+    rel_tol: float = 1e-6
+    what: str = ""
+
+    def ties(self, a: float, b: float) -> bool:
+        """Whether ``a`` and ``b`` (values of the first metric) tie."""
+        return bool(math.isfinite(a) and math.isfinite(b)
+                    and abs(a - b) <= self.rel_tol * max(abs(a), abs(b)))
 
 
 _MOVE_TAG = "champion.move."
@@ -463,6 +493,7 @@ def promote_if_better(
     rows_key: str | None = None,
     veto: str | None = None,
     tie_to_candidate_when_rescored: bool = False,
+    tie_break: TieBreak | None = None,
     _moves_seen: int = 0,
 ) -> Promotion:
     """Move ``name@champion`` to ``version`` only if it beats the champion on ``evaluation``.
@@ -483,6 +514,13 @@ def promote_if_better(
     whose candidate is a fresh fit on the evaluation's data while the champion was fitted on
     other data: of two equally good models, the one fitted on the current data is served.
     Comparisons on the champion's recorded values keep the plain rule.
+
+    ``tie_break``: when ``metric`` ties within ``tie_break.rel_tol`` and both the candidate and
+    the champion have a value of ``tie_break.metric`` on the same evaluation, and those differ,
+    that metric decides (a strictly better value promotes, a worse one keeps the champion;
+    not for a re-scored champion whose tie the caller keeps, ``tie_to_candidate_when_rescored``
+    False). Otherwise (no such values, or equal ones) the rules above decide, and the reason
+    says when the champion had no value to compare.
 
     Teammates sharing a tracking server train at the same time: when the alias moved while the
     candidate was compared (a re-scoring takes a backtest), the candidate is compared again with
@@ -506,7 +544,7 @@ def promote_if_better(
                     name, version, metric, candidate_value, higher_is_better, evaluation,
                     rescore_champion, rows_key=rows_key, veto=veto,
                     tie_to_candidate_when_rescored=tie_to_candidate_when_rescored,
-                    _moves_seen=_moves_seen + 1)
+                    tie_break=tie_break, _moves_seen=_moves_seen + 1)
             if (now.version if now else None) != prev:
                 reason = (f"not promoted: {name}@{CHAMPION} kept moving during the comparison "
                           f"(now v{now.version if now else None}); compare again by retraining, "
@@ -531,18 +569,23 @@ def promote_if_better(
     champ_value: float | None = None
     note = why = ""
     rescored = False
+    champ_tie: float | None = None  # the champion's tie_break metric, when it has one
     same_rows = rows_key is not None and current.tags.get("eval.rows") == rows_key
     if (current.tags.get("eval.key") == evaluation or same_rows) and \
             f"eval.{metric}" in current.tags:
         champ_value = float(current.tags[f"eval.{metric}"])
         if current.tags.get("eval.key") != evaluation:
             note = " (same validation rows and labels: recorded validation values compared)"
+        if tie_break is not None and f"eval.{tie_break.metric}" in current.tags:
+            champ_tie = float(current.tags[f"eval.{tie_break.metric}"])
     elif rescore_champion is not None:
         rescored = True
         got = rescore_champion(f"models:/{name}/{current.version}")
         if isinstance(got, tuple):
             champ_value = None if got[0] is None else float(got[0])
             cand, note, why = float(got[1]), f" ({got[2]})" if got[2] else "", str(got[2] or "")
+            if tie_break is not None and len(got) > 3:
+                champ_tie = got[3].get(tie_break.metric)  # type: ignore[misc]
         else:
             champ_value = float(got)
         if champ_value is not None:
@@ -551,6 +594,9 @@ def promote_if_better(
             client.set_model_version_tag(name, current.version, f"{tag}.{metric}",
                                          repr(champ_value))
             client.set_model_version_tag(name, current.version, f"{tag}.evaluation", evaluation)
+            if tie_break is not None and champ_tie is not None:
+                client.set_model_version_tag(name, current.version,
+                                             f"{tag}.{tie_break.metric}", repr(champ_tie))
     if champ_value is None and why:
         # the rescorer's reason first, in words (a horizon mismatch had read "champion v1 was
         # evaluated on '<key>', not '<key>', and could not be re-scored (the champion
@@ -564,6 +610,35 @@ def promote_if_better(
                     f"champion v{current.version} was evaluated on "
                     f"{current.tags.get('eval.key')!r}, not {evaluation!r}, and could not be "
                     f"re-scored{note}; champion kept")
+    # (a re-scored champion whose tie the caller keeps, tie_to_candidate_when_rescored False:
+    # the candidate's fit is worse placed whatever the tie-break says, as for a plain tie)
+    if tie_break is not None and tie_break.ties(cand, champ_value) and (
+            not rescored or tie_to_candidate_when_rescored):
+        mine, theirs = float(tie_break.candidate_value), champ_tie
+        what = f" on {tie_break.what}" if tie_break.what else ""
+        if theirs is not None and math.isfinite(mine) and math.isfinite(theirs) \
+                and mine != theirs:
+            won = mine > theirs if tie_break.higher_is_better else mine < theirs
+            becomes = (f"; v{version}, fitted on this data, becomes champion"
+                       if won and rescored and tie_to_candidate_when_rescored else "")
+            return done(won, current.version, champ_value,
+                        f"v{version} {tie_break.metric}={mine:.4g} "
+                        f"{'beats' if won else 'does not beat'} champion v{current.version} "
+                        f"{tie_break.metric}={theirs:.4g}{what}, which decides because "
+                        f"{metric}={cand:.6g} ties the champion's {champ_value:.6g} (within "
+                        f"{tie_break.rel_tol:g} of it) on {evaluation!r}{note}{becomes}")
+        if math.isfinite(mine) and (theirs is None or not math.isfinite(theirs)):
+            # a champion registered before its trainer recorded the tie-break metric
+            note += (f" (champion v{current.version} has no {tie_break.metric} recorded on "
+                     f"this evaluation to break the tie; v{version}'s is {mine:.4g}{what})")
+    elif tie_break is not None and not tie_break.ties(cand, champ_value) \
+            and champ_tie is not None and math.isfinite(champ_tie) \
+            and math.isfinite(tie_break.candidate_value):
+        # said, not used: a candidate better on the starts but not tied on the first metric
+        # (a planner may still promote it by hand, knowing what it costs)
+        note += (f" ({tie_break.metric} {tie_break.candidate_value:.4g} against the "
+                 f"champion's {champ_tie:.4g}{' on ' + tie_break.what if tie_break.what else ''}"
+                 f": it decides only a tie on {metric})")
     better = cand > champ_value if higher_is_better else cand < champ_value
     word = "beats" if better else "does not beat"
     promoted, becomes = better, ""
