@@ -150,7 +150,7 @@ def test_rescoring_drops_settings_the_current_code_no_longer_accepts(
                                                        "calibration_folds": 3})})
     version = SimpleNamespace(run_id=run.info.run_id, tags={}, version="1")
     origins = [pd.Timestamp("2023-07-01")]
-    value, dropped = _rescore(version, series, None, 14, origins)
+    value, dropped, _ = _rescore(version, series, None, 14, origins)
     assert dropped == ["calibration_folds"]
     assert np.isfinite(value)
 
