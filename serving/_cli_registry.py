@@ -178,6 +178,13 @@ def models(
                       data_text(by_version[str(v.version)]) or "not recorded",
                       _short(v.tags.get("promotion")))
     console.print(table)
+    newest = max(versions, key=lambda v: int(v.version)) if versions else None
+    decision = " ".join((newest.tags.get("promotion") or "").split()) if newest else ""
+    if newest is not None and _short(decision) != decision:
+        # the table cuts a decision at 90 characters; the newest one's end (what decided it,
+        # the start score a planner may promote by) is printed whole
+        console.print(f"v{newest.version} promotion decision in full: {decision}",
+                      highlight=False, markup=False)
     if moves:
         hist = Table(title=f"{name}: champion moves")
         for col in ("#", "at (UTC)", "from", "to", "by", "reason"):

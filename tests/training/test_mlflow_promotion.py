@@ -457,3 +457,25 @@ def test_a_champion_not_compared_is_explained_in_words_first() -> None:
     assert f"against champion v{v1}" in p.reason
     assert "'churn|h90'" in p.reason
     assert p.reason.endswith("champion kept")
+
+
+@pytest.mark.slow
+def test_models_prints_the_newest_decision_whole_where_the_table_cuts_it() -> None:
+    """The versions table cuts a decision at 90 characters; the champion rule's reason ends
+    with what decided it (a start score a planner may promote by hand), so the newest one is
+    printed in full below the table."""
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+
+    v1 = _version(1.0, metric=10.0)
+    assert promote_if_better("toy", v1, "mae", 10.0, False, "eval-A").promoted
+    v2 = _version(2.0, metric=12.0)
+    assert not promote_if_better("toy", v2, "mae", 12.0, False, "eval-A").promoted
+    long = ("v2 mase=12 does not beat champion v1 mase=10 on the same backtest; "
+            "its start score start_pinball=0.098 against the champion's 0.499 (END-OF-REASON)")
+    MlflowClient().set_model_version_tag("toy", v2, "promotion", long)
+    res = CliRunner().invoke(app, ["models", "toy"])
+    assert res.exit_code == 0, res.output
+    assert f"v{v2} promotion decision in full:" in res.output
+    assert "END-OF-REASON" in " ".join(res.output.split())
