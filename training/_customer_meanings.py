@@ -8,14 +8,19 @@ flag (``FLAG_SENTENCES``), what its empty value says about the customer (``missi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+import numpy as np
 
 __all__ = [
     "ENGAGEMENT_SIGN",
     "FLAG_SENTENCES",
     "IMPLIED_MEANINGS",
     "MISSING_MEANING",
+    "RATIO_PARTS",
     "REASON_NAMES",
     "missing_meaning",
+    "ratio_sentence",
     "reason_label",
 ]
 
@@ -202,3 +207,83 @@ def missing_meaning(column: str) -> str | None:
         if column.startswith(prefix):
             return text
     return None
+
+
+RATIO_PARTS: dict[str, tuple[str, str, str]] = {
+    "revenue_trend_90d": ("trend", "revenue_90d", "revenue_prev_90d"),
+    "order_trend_90d": ("trend", "orders_90d", "orders_prev_90d"),
+    "visit_trend_90d": ("trend", "visits_90d", "visits_prev_90d"),
+    "visit_trend_30d": ("trend", "visits_30d", "visits_prev_30d"),
+    "visit_trend_7v30": ("pace", "visits_7d", "visits_30d"),
+    "purchase_overdue_ratio": ("overdue", "days_since_last_purchase",
+                               "mean_days_between_orders"),
+}
+"""Ratio features (docs/features.md) -> (kind, numerator column, denominator column). Their
+reasons say the two amounts, not the ratio against a typical ratio: "spend trend (last 3
+months vs 3 before) is high (107 vs typical 1)" (a new customer's (106 + 1) / (0 + 1)) was a
+reason for about 340 customers per model of a grocery check; it reads "spend: 106 in the last 3
+months, none in the 3 before". ``trend``: (recent + 1) / (before + 1); ``pace``: the last 7
+days' visits x 30/7 over the last 30 days'; ``overdue``: days since the last order over the
+usual gap between orders."""
+
+
+_TREND_WORDS: dict[str, tuple[str, str, str]] = {
+    "revenue_trend_90d": ("spend", "the last 3 months", "the 3 before"),
+    "order_trend_90d": ("orders", "the last 3 months", "the 3 before"),
+    "visit_trend_90d": ("visits", "the last 3 months", "the 3 before"),
+    "visit_trend_30d": ("visits", "the last 30 days", "the 30 before"),
+}
+
+
+def _times(r: float) -> str:
+    """A ratio as a marketer reads it: ``2.5x``, ``107x``, ``40%`` (below 1)."""
+    if r < 1:
+        pct = 100 * r
+        return "under 1%" if pct < 1 else f"{pct:.0f}%"
+    return f"{r:.0f}x" if r >= 10 else f"{r:.2g}x"
+
+
+def _rel(r: float, same: str = "about the same as") -> str:
+    """How one amount compares with another: ``2.5x``, ``40% of``, or ``same`` within 10%."""
+    if abs(r - 1) < 0.1:
+        return same
+    return f"{_times(r)} of" if r < 1 else _times(r)
+
+
+def _typically(t: float) -> str:
+    """The typical ratio, said only when it is not about 1 (flat, or on the usual gap: a
+    grocery model's typical 1.1 for the overdue ratio adds nothing a marketer reads)."""
+    return "" if np.isnan(t) or abs(t - 1) < 0.25 else f"; typically {_times(t)}"
+
+
+def ratio_sentence(name: str, ratio: float, typical: float, num: float | None = None,
+                   den: float | None = None, fmt: Callable[[float], str] = str) -> str:
+    """The reason sentence of a ``RATIO_PARTS`` feature: with its two amounts ``num`` and
+    ``den`` (when the scored frame has them), else with the ratio alone, said as "Nx" or
+    "N% of" the other amount (``fmt`` formats an amount)."""
+    kind = RATIO_PARTS[name][0]
+    extra = _typically(typical)
+    a = float("nan") if num is None else float(num)
+    b = float("nan") if den is None else float(den)
+    parts = not (np.isnan(a) or np.isnan(b))
+    if kind == "trend":
+        what, recent, before = _TREND_WORDS[name]
+        if not parts:  # the ratio alone counts 1 on each side: a large one, little before
+            tail = ", which had little or none" if ratio >= 10 else ""
+            return f"{what} in {recent} was {_rel(ratio)} {before}{tail}{extra}"
+        if a <= 0 and b <= 0:
+            return f"{what}: none in {recent} or {before}{extra}"
+        if b <= 0:
+            return f"{what}: {fmt(a)} in {recent}, none in {before}{extra}"
+        if a <= 0:
+            return f"{what}: none in {recent}, after {fmt(b)} in {before}{extra}"
+        return f"{what} in {recent} was {_rel(a / b)} {before} ({fmt(a)} vs {fmt(b)}){extra}"
+    if kind == "pace":
+        counts = f" ({fmt(a)} of {fmt(b)})" if parts else ""
+        return (f"visits in the last 7 days at {_rel(ratio, 'about')} the pace of the last "
+                f"30{counts}{extra}")
+    # overdue: days since the last order over the usual gap between orders
+    gap = f"{_rel(ratio)} the usual gap between orders"
+    if parts:
+        return f"last order {fmt(a)} days ago, {gap} ({fmt(b)} days){extra}"
+    return f"time since last order is {gap}{extra}"

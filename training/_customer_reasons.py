@@ -28,8 +28,10 @@ from training._customer_meanings import (
     ENGAGEMENT_SIGN,
     FLAG_SENTENCES,
     IMPLIED_MEANINGS,
+    RATIO_PARTS,
     REASON_NAMES,
     missing_meaning,
+    ratio_sentence,
     reason_label,
 )
 
@@ -147,7 +149,8 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
             for f in np.unique(idx[pos]):
                 rows = np.flatnonzero(pos & (idx == f))
                 if f not in cache:
-                    cache[f] = _sentences(columns[f], features[columns[f]], typical, binary)
+                    cache[f] = _sentences(columns[f], features[columns[f]], typical, binary,
+                                          frame=features)
                 local, sentences = cache[f]
                 codes[rows] = local[rows] + len(texts)
                 texts.extend(sentences)
@@ -456,11 +459,15 @@ def _near(value: float, typical: float) -> str:
 
 
 def _sentences(name: str, values: pd.Series, typical: dict[str, float],
-               binary: Collection[str] = ()) -> tuple[np.ndarray, list[str]]:
+               binary: Collection[str] = (), frame: pd.DataFrame | None = None
+               ) -> tuple[np.ndarray, list[str]]:
     """Per row, a code into the returned list of distinct sentences for feature ``name``
-    (``binary``: 0/1 columns, read "name: yes" / "name: no"; ``binary_features``)."""
+    (``binary``: 0/1 columns, read "name: yes" / "name: no"; ``binary_features``; a ratio of
+    ``RATIO_PARTS`` says its two amounts, read from ``frame`` when it has them)."""
     label = reason_label(name)
     t = typical.get(name, float("nan"))
+    if name in RATIO_PARTS and not np.isnan(t):
+        return _ratio_sentences(name, values, t, frame)
     if not np.isnan(t):  # a numeric feature; text cells at scoring (``'unknown'``) are unknown
         v = as_float(values)
         codes, uniques = pd.factorize(_display_key(v))
@@ -483,3 +490,31 @@ def _sentences(name: str, values: pd.Series, typical: dict[str, float],
     return np.where(codes >= 0, codes, len(texts)), [*texts, missing]
 
 
+
+
+def _ratio_sentences(name: str, values: pd.Series, typical: float,
+                     frame: pd.DataFrame | None) -> tuple[np.ndarray, list[str]]:
+    """``_sentences`` of a ratio feature (``RATIO_PARTS``): one sentence per distinct shown
+    (ratio, numerator, denominator), e.g. "spend: 106 in the last 3 months, none in the 3
+    before" for a ``revenue_trend_90d`` of 107; the ratio alone ("... was 107x the 3 before,
+    which had little or none") when the frame lacks either amount."""
+    _, num, den = RATIO_PARTS[name]
+    v = as_float(values)
+    keys = {"r": _display_key(v)}
+    parts = frame is not None and num in frame.columns and den in frame.columns
+    if parts:
+        assert frame is not None
+        keys["a"] = _display_key(as_float(frame[num]))
+        keys["b"] = _display_key(as_float(frame[den]))
+    grid = pd.DataFrame(keys)
+    codes = grid.groupby(list(grid.columns), dropna=False, sort=False).ngroup().to_numpy()
+    first = np.unique(codes, return_index=True)[1]
+    t = float(_display_key(np.array([typical], dtype=float))[0])
+    texts = []
+    for i in first:
+        r = float(grid["r"].iat[i])
+        texts.append(missing_meaning(name) or f"{reason_label(name)} is unknown"
+                     if np.isnan(r) else ratio_sentence(
+                         name, r, t, float(grid["a"].iat[i]) if parts else None,
+                         float(grid["b"].iat[i]) if parts else None, fmt=_fmt))
+    return codes.astype(np.int64), texts

@@ -786,3 +786,46 @@ def test_a_zero_one_table_column_reads_yes_or_no() -> None:
     old = score_frame(model, table.drop(columns="label_churn"), reason_method="path")
     assert old.filter(like="reason_").stack().astype(str).str.contains(
         r"SeniorCitizen is (?:slightly )?high \(1 vs typical 0\)").any()
+
+
+def test_a_ratio_reason_says_its_two_amounts_not_the_ratio_against_a_typical_one() -> None:
+    """A grocery check's value and propensity scores read "spend trend (last 3 months vs 3
+    before) is high (107 vs typical 1)" for about 340 customers each: a new customer's
+    (106 + 1) / (0 + 1). A ratio feature (docs/features.md) now says what it divides; without
+    those columns, the ratio as "Nx" or "N% of", a large smoothed one as little or none before."""
+    feats = pd.DataFrame({
+        "revenue_trend_90d": [107.0, 20 / 100, 250 / 100, 1.0],
+        "revenue_90d": [106.0, 19.0, 249.0, 0.0], "revenue_prev_90d": [0.0, 99.0, 99.0, 0.0],
+        "purchase_overdue_ratio": [3.2, 0.2, 1.05, np.nan],
+        "days_since_last_purchase": [96.0, 6.0, 31.0, np.nan],
+        "mean_days_between_orders": [30.0, 30.0, 29.5, np.nan],
+        "visit_trend_7v30": [2.1, 0.5, np.nan, np.nan], "visits_7d": [3.0, 1.0, 0, 0],
+        "visits_30d": [6.0, 9.0, 0, 0]})
+    typical = {"revenue_trend_90d": 1.0, "purchase_overdue_ratio": 1.1, "visit_trend_7v30": 0.5}
+    contrib = pd.DataFrame({"revenue_trend_90d": [3.0] * 4, "purchase_overdue_ratio": [2.0] * 4,
+                            "visit_trend_7v30": [1.0] * 4})
+    got = top_reasons(contrib, feats, typical, top=3)
+    assert got.iloc[0].tolist() == [
+        "spend: 106 in the last 3 months, none in the 3 before",
+        "last order 96 days ago, 3.2x the usual gap between orders (30 days)",
+        "visits in the last 7 days at 2.1x the pace of the last 30 (3 of 6); typically 50%"]
+    assert got.iloc[1].tolist() == [
+        "spend in the last 3 months was 19% of the 3 before (19 vs 99)",
+        "last order 6 days ago, 20% of the usual gap between orders (30 days)",
+        "visits in the last 7 days at 50% of the pace of the last 30 (1 of 9); typically 50%"]
+    assert got.iloc[2, :2].tolist() == [
+        "spend in the last 3 months was 2.5x the 3 before (249 vs 99)",
+        "last order 31 days ago, about the same as the usual gap between orders (30 days)"]
+    assert got.iloc[3, :2].tolist() == [
+        "spend: none in the last 3 months or the 3 before",
+        "fewer than two orders so far (no usual gap between orders)"]
+    assert got.iloc[2, 2] == got.iloc[3, 2] == "no visit in the last 30 days"
+    # a frame without the amounts (a table holding only the ratio): the ratio, said plainly
+    alone = top_reasons(contrib, feats[list(typical)], typical, top=2)
+    assert alone["reason_1"].tolist()[:2] == [
+        "spend in the last 3 months was 107x the 3 before, which had little or none",
+        "spend in the last 3 months was 20% of the 3 before"]
+    assert alone["reason_2"].iloc[0] == "time since last order is 3.2x the usual gap between orders"
+    every = " ".join(pd.concat([got, alone]).stack().dropna().astype(str))
+    assert "vs typical" not in every
+    assert "trend" not in every
