@@ -146,6 +146,15 @@ def season_unknown_note(model: CustomerModel | object, events: pd.DataFrame,
     A wholesaler check's 180-day value model, set on December-June, scored June-November (a
     holiday peak) 50% low (validation aggregate bias +13%) and nothing was said: last year's
     copy of the December window lay at the start of the data.
+
+    The 90 days are kept for short windows too (tried 2026-12-06: one window's length, 30 days
+    for a 30-day propensity model, with ``SeasonFactor.applied``'s shrinkage). On a grocery
+    export starting 2025-06-01 (62 days before last August's copy) the 62-day look-back read a
+    hazard ratio of 1.24 for September and for November where what happened asked for 0.955
+    and 0.935 (shrunk 1.04: Brier 0.0947 -> 0.0949), and 1.43 for December (shrunk 1.07,
+    under the 10% a note needs, so this note would have become silence); in a generated young
+    shop whose first 2 months held only its light early customers, 4.19 where the season was
+    1.49. The note says how many days the data hold instead.
     """
     known = _season_inputs(model)
     buys = events[events["event_type"] == "purchase"]
@@ -158,12 +167,15 @@ def season_unknown_note(model: CustomerModel | object, events: pd.DataFrame,
     year, span = pd.Timedelta(days=364), pd.Timedelta(days=int(h))
     first = buys["ts"].min()
     earlier = min(at, ref) - year
+    held = max((earlier - first).days, 0)
     what = "total is" if task == "value" else "probabilities are"
     return (f"the season of this window could not be checked: the model's {what} set on "
             f"the {h}-day window from {ref:%Y-%m-%d} and this one starts {at:%Y-%m-%d}; "
             f"comparing the two needs last year's copies of both (from {earlier:%Y-%m-%d}) "
             f"and purchases from 90 days before them, but the purchases start "
-            f"{first:%Y-%m-%d}. If {at:%Y-%m-%d} .. {at + span - pd.Timedelta(days=1):%Y-%m-%d} "
+            f"{first:%Y-%m-%d} ({held} days before; over a shorter look-back the buyers are "
+            f"the data's first customers, and the gap read from them measures them, not the "
+            f"season). If {at:%Y-%m-%d} .. {at + span - pd.Timedelta(days=1):%Y-%m-%d} "
             "is another season (a holiday peak), the scores are off by as much; rank by "
             "them, and judge their level against your own knowledge of the season")
 

@@ -206,3 +206,21 @@ def test_a_season_that_cannot_be_read_for_lack_of_history_is_said() -> None:
     assert "purchases start 2023-06-01" in note
     assert season_unknown_note(_model(), young, "2024-07-10") is None  # the same season
     assert season_unknown_note(_model(task="other"), young, "2024-10-01") is None
+
+
+def test_a_short_look_back_is_not_read_as_season_and_the_note_says_how_short() -> None:
+    """A 30-day propensity model set on 2024-07-03, scored from 2024-10-01, with purchases from
+    2023-06-01: last year's copy of the reference window has 34 days of purchases before it.
+    The data's first customers are not the season (a generated young shop read 4.19 where the
+    season was 1.49; a grocery export 1.24 where 0.955 happened), so no factor is read below
+    90 days whatever the window, and the note says how many days there were."""
+    from training._customer_season import season_unknown_note
+
+    young = _events(q4=2.0)
+    young = young[young["ts"] >= "2023-06-01"]
+    assert season_factor(_model(horizon=30), young, "2024-10-01") is None  # value: 34 days
+    model = _model(horizon=30, task="propensity")
+    note = season_unknown_note(model, young, "2024-10-01")
+    assert note is not None
+    assert "purchases start 2023-06-01 (34 days before;" in note
+    assert "the data's first customers" in note
