@@ -53,7 +53,7 @@ from ._io import (
 from ._labels import LABELS, build_training_set, cutoff_schedule, make_labels
 from ._segments import SCENE_GROUPS, SEGMENTS, rfm_segments
 from ._synthetic import World, generate_world, write_world
-from ._tables import infer_table_types
+from ._tables import infer_table_types, number_cells
 from ._traffic import METRICS as TRAFFIC_METRICS
 from ._traffic import traffic_series
 from ._users import Vocabulary, partition_of, user_features, user_features_partitioned
@@ -85,6 +85,7 @@ __all__ = [
     "load_spend",
     "make_labels",
     "normalize_calendar",
+    "number_cells",
     "orders_to_events",
     "partition_of",
     "read_table",

@@ -20,7 +20,7 @@ from ._parse import MISSING_SPELLINGS, _numbers, _one_format, _parse_time
 from ._times import _to_datetime
 
 __all__ = ["ID_LIKE_MIN_ROWS", "ID_LIKE_SHARE", "ODD_CELLS_MAX", "ODD_CELLS_SHARE", "ONCE_SHARE",
-           "infer_table_types", "parse_table_cutoff"]
+           "infer_table_types", "number_cells", "parse_table_cutoff"]
 
 _log = logging.getLogger("features.io")  # the loaders' logger: the CLI prints it as notes
 
@@ -173,6 +173,26 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
                      "customers scored later bring new ones, scored as missing. Drop it, or "
                      "derive a few categories from it")
     return "text", None
+
+
+def number_cells(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Text cells of a model's number column read as ``infer_table_types`` reads them at
+    scoring: surrounding spaces dropped, ``MISSING_SPELLINGS`` missing, ``'12%'`` 12, currency
+    symbols and thousands separators removed (``'$1,234.50'`` is 1234.5).
+
+    Returns ``(values, missing)``: float64 values (NaN where the cell is missing or not a
+    number) and whether each cell was a missing spelling. The API reads live rows of a table
+    model with it (``serving._answers``), so ``"31"`` and ``"$17.71"`` score as in ``brain
+    score --table``."""
+    text = cells.astype("string").str.strip()
+    missing = (text.isna() | text.str.lower().isin(MISSING_SPELLINGS)).fillna(True)
+    present = text[~missing]
+    percent = present.str.fullmatch(_PERCENT).fillna(False)
+    present = present.mask(percent, present.str.replace(r"\s*%$", "", regex=True))
+    values = pd.Series(np.nan, index=cells.index, dtype="float64")
+    if len(present):
+        values[present.index] = _numbers(present)[0].astype("float64")
+    return values, missing.astype(bool)
 
 
 def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,

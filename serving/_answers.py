@@ -98,35 +98,64 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for row in frame.itertuples(index=False, name=None)]
 
 
-def _check_numbers(frame: pd.DataFrame, columns: list[str]) -> None:
+def _check_numbers(frame: pd.DataFrame, columns: list[str], *, table: bool = False
+                   ) -> list[dict[str, Any]]:
     """Numeric features as floats (true/false as 1/0); a 400 naming the columns holding
     anything else (null is fine: a missing value).
 
     Without it text or lists in a numeric feature became missing values and the row was scored
-    as if the caller had sent null."""
+    as if the caller had sent null.
+
+    ``table``: the model was trained on a customer table (``brain train --table``), whose
+    cells ``brain score --table`` reads from text: text cells are read as it reads them
+    (``features.number_cells``: ``"31"``, ``"$17.71"``, ``"1,234.50"``, ``"12%"``; ``"N/A"``
+    and ``""`` are missing), and the answer's warnings say so (``numbers_as_text``, one per
+    column; returned). Other text is still a 400 (``brain score --table`` makes it missing with
+    a note; a JSON client sending ``"lots"`` for a number more likely has a bug). Until
+    2026-12-06 any text was a 400, though the CLI read the same cells of the table."""
+    from features import number_cells
+
     bad: list[str] = []
     detail: list[dict[str, Any]] = []
+    read: list[dict[str, Any]] = []
     for col in columns:
         s = frame[col]
         if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
             continue
         values = s.tolist()
+        text = {i: v for i, v in enumerate(values) if isinstance(v, str)} if table else {}
+        got: dict[int, float] = {}
+        if text:
+            cells = pd.Series(list(text.values()), index=list(text), dtype=object)
+            nums, missing = number_cells(cells)
+            got = {i: (np.nan if missing[i] else float(nums[i])) for i in text
+                   if missing[i] or np.isfinite(nums[i])}
         wrong = [(i, v) for i, v in enumerate(values)
-                 if v is not None and not isinstance(v, int | float)]
+                 if v is not None and not isinstance(v, int | float) and i not in got]
         if wrong:
             i, v = wrong[0]
             bad.append(f"{col!r} ({len(wrong)} rows; first: rows[{i}] {v!r})")
             detail.append({"loc": ["rows", i, col], "type": "not_a_number",
                            "msg": f"must be a number or null; {len(wrong)} rows hold something "
                                   f"else (first: rows[{i}] {v!r})"})
-        else:
-            frame[col] = pd.Series([np.nan if v is None else float(v) for v in values],
-                                   index=s.index, dtype="float64")
+            continue
+        frame[col] = pd.Series([got[i] if i in got else np.nan if v is None else float(v)
+                                for i, v in enumerate(values)], index=s.index, dtype="float64")
+        if got:
+            i = min(got)
+            shown = "missing" if np.isnan(got[i]) else f"{got[i]:g}"
+            read.append({"code": "numbers_as_text", "field": "rows", "column": col,
+                         "rows": len(got), "positions": sorted(got)[:_SHOWN_VALUES],
+                         "message": f"{col!r}: {len(got)} rows sent the number as text, read "
+                                    f"as brain score --table reads a table's cells (first: "
+                                    f"rows[{i}] {text[i]!r} as {shown}); send numbers (or "
+                                    "null) to skip this"})
     if bad:
         raise BadRequestError(f"rows: these feature columns must hold numbers or null: "
                               f"{'; '.join(bad[:10])}{' ...' if len(bad) > 10 else ''}",
                               code="not_a_number", field="rows", loc=detail[0]["loc"],
                               detail=detail)
+    return read
 
 
 def _model_inputs(model: Any) -> list[str]:

@@ -329,8 +329,9 @@ class Brain:
                     detail=[{"loc": ["rows", c], "type": "missing_column",
                              "msg": "feature column the model needs is missing"}
                             for c in missing])
-            _check_numbers(frame, [c for c in getattr(model, "numeric_", []) if c in frame])
-            warnings = row_warnings(model, frame)
+            read = _check_numbers(frame, [c for c in getattr(model, "numeric_", []) if c in frame],
+                                  table=getattr(model, "id_col_", None) is not None)
+            warnings = [*read, *row_warnings(model, frame)]
         # ids echoed as sent, by position (17 and "17" are one customer, answered twice, each
         # in its own form)
         if req.user_ids is not None:

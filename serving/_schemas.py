@@ -206,20 +206,26 @@ class UnknownUser(Answer):
 class RowWarning(Answer):
     """Something in live feature rows that the model ignores (the rows are still scored)."""
 
-    code: Literal["unknown_columns", "unseen_categories", "empty_rows"] = Field(
+    code: Literal["unknown_columns", "unseen_categories", "empty_rows", "numbers_as_text"] = Field(
         description="'unknown_columns': columns the model does not read; 'unseen_categories': "
                     "values of a categorical column never seen in training (scored as "
                     "missing); 'empty_rows': rows without a value in any feature the model "
-                    "reads (scored as a customer about whom nothing is known).")
+                    "reads (scored as a customer about whom nothing is known); "
+                    "'numbers_as_text': a number column of a model trained on a customer "
+                    "table sent as text ('31', '$17.71', 'N/A'), read as brain score --table "
+                    "reads the table's cells.")
     field: str = Field(description="Request field: always 'rows'.", examples=["rows"])
     message: str = Field(description="The same in words.")
     columns: list[str] | None = Field(None, description="unknown_columns: the ignored columns.")
-    column: str | None = Field(None, description="unseen_categories: the column.")
+    column: str | None = Field(None, description="unseen_categories, numbers_as_text: the "
+                                                 "column.")
     values: list[str] | None = Field(None, description="unseen_categories: the distinct unseen "
                                                        "values (as text).")
-    rows: int | None = Field(None, description="unseen_categories: rows holding one.")
+    rows: int | None = Field(None, description="unseen_categories, numbers_as_text: rows "
+                                               "holding one.")
     positions: list[int] | None = Field(None, description="empty_rows: their positions in "
-                                                          "'rows' (from 0).")
+                                                          "'rows' (from 0); numbers_as_text: "
+                                                          "the first 10 of them.")
 
 
 class ScoreAnswer(Answer):

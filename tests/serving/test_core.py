@@ -678,3 +678,38 @@ def test_the_api_says_when_a_series_ends_before_the_others() -> None:
                for n in old["notes"]), old["notes"]
     new = brain.forecast(ForecastRequest(series_id="page-v2", horizon=7))
     assert not any("before the latest period" in n for n in new["notes"]), new["notes"]
+
+
+def test_rows_of_a_table_model_read_number_like_text_as_brain_score_table_does() -> None:
+    """A CRM table model's API rows with "31" and "$17.71" were a 400 'not_a_number', where
+    brain score --table reads the same cells of the table (a check's CRM snapshot). They are
+    now read as the table loader reads them, with a 'numbers_as_text' warning; other text is
+    still a 400, and a model of event features still takes numbers only."""
+    from serving._answers import _check_numbers
+    from serving._schemas import RowWarning
+
+    rows = [{"tenure": "31", "charges": "$17.71", "tickets": 2},
+            {"tenure": 5, "charges": " 1,234.50 ", "tickets": "N/A"},
+            {"tenure": None, "charges": "12%", "tickets": True}]
+    frame = pd.DataFrame(rows)
+    got = _check_numbers(frame, ["tenure", "charges", "tickets"], table=True)
+    assert frame["tenure"].tolist()[:2] == [31.0, 5.0]
+    assert np.isnan(frame["tenure"].iloc[2])
+    assert frame["charges"].tolist() == [17.71, 1234.5, 12.0]
+    assert frame["tickets"].iloc[0] == 2.0
+    assert np.isnan(frame["tickets"].iloc[1])
+    assert frame["tickets"].iloc[2] == 1.0
+    assert [(w["code"], w["column"], w["rows"], w["positions"]) for w in got] == [
+        ("numbers_as_text", "tenure", 1, [0]), ("numbers_as_text", "charges", 3, [0, 1, 2]),
+        ("numbers_as_text", "tickets", 1, [1])]
+    assert "rows[0] '$17.71' as 17.71" in got[1]["message"]
+    assert "rows[1] 'N/A' as missing" in got[2]["message"]
+    for w in got:
+        RowWarning(**w)
+    # the same cells sent to a model of event features, and text that is no number: a 400
+    with pytest.raises(BadRequestError, match="must hold numbers or null") as err:
+        _check_numbers(pd.DataFrame(rows), ["tenure", "charges", "tickets"])
+    assert err.value.code == "not_a_number"
+    with pytest.raises(BadRequestError, match=r"'charges' \(1 rows; first: rows\[1\] 'lots'\)"):
+        _check_numbers(pd.DataFrame({"charges": ["$1", "lots"]}), ["charges"], table=True)
+    assert _check_numbers(pd.DataFrame({"tenure": [1.0, 2.0]}), ["tenure"], table=True) == []
