@@ -184,15 +184,20 @@ const Brain = (() => {
     return e;
   }
 
-  const nf = (d) => new Intl.NumberFormat("en-US", { maximumFractionDigits: d, minimumFractionDigits: 0 });
+  // at most d decimals, or exactly d (``fixed``): a column of lifts or shares keeps its
+  // decimals, so -16.0 is not printed "-16%" beside "-17.2%"
+  const nf = (d, fixed) => new Intl.NumberFormat("en-US", { maximumFractionDigits: d, minimumFractionDigits: fixed ? d : 0 });
+  // ``digits`` given: exactly that many decimals; else by size (0 from 100, 1 from 10, else 2),
+  // trailing zeros dropped (counts read 12, not 12.00)
   function num(v, digits) {
     if (v === null || v === undefined || Number.isNaN(v)) return "–";
     const d = digits !== undefined ? digits : Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
-    return nf(d).format(v);
+    return nf(d, digits !== undefined).format(v);
   }
+  // a share as a percentage with exactly ``digits`` decimals (1 unless given)
   function pct(v, digits) {
     if (v === null || v === undefined || Number.isNaN(v)) return "–";
-    return nf(digits === undefined ? 1 : digits).format(v * 100) + "%";
+    return nf(digits === undefined ? 1 : digits, true).format(v * 100) + "%";
   }
   function signed(s) { return /^[0-9]/.test(s) ? "+" + s : s; }
   const day = (iso) => (iso ? String(iso).slice(0, 10) : "");

@@ -162,7 +162,7 @@ const ExperimentView = (() => {
       const dir = c.absolute_effect > 0 ? "raised" : "lowered";
       cls = c.absolute_effect > 0 ? "up" : "down";
       text = `“${c.variant}” ${dir} ${c.metric} from ${f(c.control_mean)} to ${f(c.variant_mean)}: ${eff}, ${p}. ` +
-             `The difference is statistically significant at the ${num(result.alpha * 100, 1)}% level.`;
+             `The difference is statistically significant at the ${num(result.alpha * 100)}% level.`;
     } else {
       cls = "";
       text = `“${c.variant}” vs “${c.control}” on ${c.metric}: ${f(c.control_mean)} → ${f(c.variant_mean)}, ${eff}, ${p}. ` +

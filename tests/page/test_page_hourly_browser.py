@@ -150,3 +150,32 @@ def test_call_outs_do_not_overlap_and_no_favicon_is_asked_for(browser: Any) -> N
         assert not [u for u in asked if u.endswith("/favicon.ico")]
     finally:
         ctx.close()
+
+
+def test_lifts_in_the_peaks_table_keep_their_decimal(browser: Any) -> None:
+    """Every lift in the peaks table has one decimal: a lift of -16.0 had been printed '-16%'
+    beside '-17.2%' (an independent check), as if it were rounded otherwise."""
+    answer = _answer()
+    answer["peaks"][1]["lift_pct"] = -16.0
+    answer["peaks"].append({**answer["peaks"][1], "window": "Ostermontag",
+                            "start": "2025-04-19T00:00:00", "end": "2025-04-19T23:00:00",
+                            "peak_ds": "2025-04-19T18:00:00", "lift_pct": -17.2})
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        tab = ctx.new_page()
+
+        def stub(route: Any) -> None:
+            if route.request.url.startswith(f"{URL}/forecast_traffic"):
+                route.fulfill(status=200, content_type="application/json",
+                              body=json.dumps(answer))
+            else:
+                _stub(route)
+
+        tab.route(f"{URL}/**", stub)
+        tab.goto(f"{URL}/ui/#forecast")
+        tab.wait_for_selector("#fc-chart svg polygon.band")
+        rows = tab.locator("#fc-peaks tbody tr")
+        lifts = [rows.nth(i).locator("td").all_inner_texts()[-1] for i in range(rows.count())]
+        assert lifts == ["+0.0%", "-16.0%", "-17.2%"]
+    finally:
+        ctx.close()
