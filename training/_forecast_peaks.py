@@ -374,6 +374,11 @@ def unplanned_kinds_notes(model: BaseForecaster, calendar: pd.DataFrame,
             here |= applies_to(own, str(sid))
         kinds_here = set(own.loc[here, "kind"].astype(str))
         big = {kind: v for kind, v in big.items() if kind in kinds_here}
+    # a start or an end (a launch, a retirement) happens once per series: one that had it
+    # will not have it again, and its lift is measured against the level after it (a
+    # retirement's '+391%' against the ~0 that followed); asking whether one is planned
+    # named a launch for a launched page and a retirement for the whole model
+    big = {kind: v for kind, v in big.items() if not _once_per_series(model, kind, series)}
     if not big:
         return notes
     inside = calendar[(calendar["end"] >= begin.normalize()) & (calendar["start"] <= end)]
@@ -402,6 +407,62 @@ def unplanned_kinds_notes(model: BaseForecaster, calendar: pd.DataFrame,
     notes.append(f"no event of kind {lifts}{more} (learned lift on event days) falls in the "
                  f"forecast periods, so none is forecast; if one is planned, {add}")
     return notes
+
+
+ONCE_DAYS = 28
+"""Days before and after an event that ``_once_per_series`` compares to call it an end."""
+ONCE_END_SHARE = 0.1
+"""An event is a series' end when the series' median over ``ONCE_DAYS`` after it is under
+this share of its median over ``ONCE_DAYS`` before it (or it has no value after it)."""
+
+
+def _once_per_series(model: BaseForecaster, kind: str,
+                     series: Sequence[str] | None = None) -> bool:
+    """Whether every series of ``series`` (None: the model's) that an event of ``kind`` in
+    the model's calendar applies to had exactly one, its own channel's, and that one was its
+    start or its end (a launch, a retirement): a kind none of them will have again.
+
+    A start: the series' first value other than 0 lies in the event's window (or the week
+    before it), after the first period of the data. An end: the median over ``ONCE_DAYS``
+    after the window is under ``ONCE_END_SHARE`` of the median over ``ONCE_DAYS`` before it.
+    An aggregate (``total``) takes every page's launch and has the kind as often as pages
+    launched: not once for it."""
+    own = getattr(model, "calendar_", None)
+    panel = getattr(model, "panel_", None)
+    if own is None or own.empty or panel is None or "channel" not in own.columns:
+        return False
+    events = own[own["kind"].astype(str) == kind]
+    if events.empty or events["channel"].isna().any():
+        return False
+    grids = panel.series
+    first_of_data = min((g.ds[0] for g in grids.values() if len(g.ds)), default=None)
+    span = pd.Timedelta(days=ONCE_DAYS)
+    seen = 0
+    for sid in (list(series) if series is not None else list(grids)):
+        mine = events[applies_to(events, str(sid))]
+        if mine.empty:
+            continue
+        g = grids.get(str(sid))
+        if len(mine) > 1 or g is None or series_channel(str(sid)) != mine["channel"].iloc[0]:
+            return False
+        ev = mine.iloc[0]
+        y = np.asarray(g.y, dtype=float)
+        live = np.flatnonzero(np.isfinite(y) & (y != 0))
+        if not len(live):
+            return False
+        at = g.ds[live[0]]
+        start = (at > first_of_data and ev["start"] - pd.Timedelta(days=7) <= at
+                 and at <= ev["end"] + pd.Timedelta(days=1))
+        before = y[(g.ds >= ev["start"] - span) & (g.ds < ev["start"])]
+        after = y[(g.ds > ev["end"] + pd.Timedelta(days=1))
+                  & (g.ds <= ev["end"] + pd.Timedelta(days=1) + span)]
+        before, after = before[np.isfinite(before)], after[np.isfinite(after)]
+        ended = len(before) > 0 and (not len(after) or float(np.median(after))
+                                     < ONCE_END_SHARE * float(np.median(before)))
+        if not (start or ended):
+            return False
+        seen += 1
+    return seen > 0
 
 
 def known_in_advance_lift_note(names: list[str]) -> str | None:

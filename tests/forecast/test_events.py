@@ -1019,3 +1019,59 @@ def test_a_series_of_zeros_only_gives_no_event_lift() -> None:
     assert not [k for k in fx.series_kind_ if k[0] == "orders:store_new"]
     lift = fx.effect("orders:store_new", "Sale 99", "sale", "d1", 1.0)[0]
     assert abs(lift - 0.5) < 0.05  # the kind's lift, as for a live series without sales
+
+
+def test_unplanned_kinds_notes_do_not_ask_for_a_start_or_an_end_a_series_already_had(
+        fast_gbm: dict) -> None:
+    """A page's launch and a page's retirement happen once: ``predict`` had said that no
+    'retired' event (+391%, the retirement day against the ~0 after it) was planned, "if one
+    is planned, add it", and the API that no 'launch' was planned for a launched page (an
+    independent check). A promotion that recurs is still named; so is the launch for the
+    total, which every page's launch moves."""
+    from training._forecast_peaks import unplanned_kinds_notes
+
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2024-01-01", "2025-06-30", freq="D")
+    promos = pd.date_range("2024-01-20", "2025-06-10", freq="45D")
+    promo = np.zeros(len(ds))
+    for s in promos:
+        promo += ((ds >= s) & (ds <= s + pd.Timedelta(days=2))) * 0.5
+    frames, rows = [], []
+    for i, launch in enumerate(["2024-06-03", "2024-09-02", "2025-01-06"]):
+        at = pd.Timestamp(launch)
+        k = (ds - at).days.to_numpy()
+        y = np.where(k < 0, 0.0, 400 * (1 + 5 * np.exp(-np.maximum(k, 0) / 4)))
+        frames.append((f"page-{i}", y))
+        rows.append((f"Launch page-{i}", at, at + pd.Timedelta(days=13), "launch", f"page-{i}"))
+    gone = pd.Timestamp("2025-02-03")
+    k = (ds - gone).days.to_numpy()
+    frames.append(("page-old", np.where(k < 0, 800.0, 800 * np.exp(-np.maximum(k, 0) / 3) + 2)))
+    rows.append(("Sunset page-old", gone, gone, "retired", "page-old"))
+    noise = {sid: np.exp(rng.normal(0, 0.05, len(ds))) for sid, _ in frames}
+    series = pd.concat([pd.DataFrame({"series_id": sid, "ds": ds,
+                                      "y": (y * (1 + promo) * noise[sid]).round()})
+                        for sid, y in frames])
+    cal = pd.concat([
+        pd.DataFrame(rows, columns=["name", "start", "end", "kind", "channel"]),
+        pd.DataFrame({"name": "Promo", "start": promos, "end": promos + pd.Timedelta(days=2),
+                      "kind": "promotion", "channel": None})])
+    cal["intensity"] = np.nan
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    assert {"launch", "retired", "promotion"} <= set(model.effects_.kind_window_)
+    begin, end = pd.Timestamp("2025-07-01"), pd.Timestamp("2025-07-28")
+    none = normalize_calendar(cal.head(0))
+    # the CLI, every series: the promotion only
+    (note,) = unplanned_kinds_notes(model, none, begin, end)
+    assert note.startswith("no event of kind 'promotion' (+"), note
+    assert "launch" not in note
+    assert "retired" not in note
+    # the API, one launched page: the promotion only
+    (note,) = unplanned_kinds_notes(model, none, begin, end, series=["page-1"])
+    assert "launch" not in note
+    assert "promotion" in note
+    # a total takes every page's launch: for it a launch recurs
+    with_total = pd.concat([series, series.groupby("ds", as_index=False)["y"].sum()
+                            .assign(series_id="total")])
+    model = LightGBMForecaster(**fast_gbm).fit(with_total, cal)
+    (note,) = unplanned_kinds_notes(model, none, begin, end, series=["total"])
+    assert "'launch'" in note, note
