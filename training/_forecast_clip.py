@@ -256,7 +256,8 @@ def winsorize_causal(zc: np.ndarray, m: int, k: float, seasons: int = 4,
 
 
 def _winsorize(zc: np.ndarray, m: int, k: float, seasons: int = 4, shift_run: int = 0,
-               shift_share: float = 0.8, reg: dict[str, np.ndarray] | None = None
+               shift_share: float = 0.8, reg: dict[str, np.ndarray] | None = None,
+               unusual: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``winsorize_causal``, plus the masks of the periods let through as a level shift, of
     those replaced by their reference as an excursion that ended (a drop), and of every run
@@ -266,12 +267,18 @@ def _winsorize(zc: np.ndarray, m: int, k: float, seasons: int = 4, shift_run: in
     its level before (``_moved_with``: paid visits at 0 in a week the paid spend was 0) is
     neither: it is let through as observed, for the trees to learn from the column. Cleaned
     as an unmarked closure, it had taught them that a week without spend brings the usual
-    visits (a planned pause forecast 40% down, against 100% in the truth)."""
+    visits (a planned pause forecast 40% down, against 100% in the truth).
+
+    ``unusual``: periods the reference does not read (a launch window, ``start_windows``):
+    against a page's launch days the level it settled at two weeks after its window had been
+    a drop, and those days were no event-free values for the event baselines."""
     n = len(zc)
     shifted = np.zeros(n, bool)
     excursion = np.zeros(n, bool)
     ended = np.zeros(n, bool)
-    stack = np.column_stack([_take(zc, np.arange(n) - j * m) for j in range(1, seasons + 1)])
+    # the reference reads no period of ``unusual`` (a launch and its tail: not the level)
+    usual = zc if unusual is None else np.where(unusual, np.nan, zc)
+    stack = np.column_stack([_take(usual, np.arange(n) - j * m) for j in range(1, seasons + 1)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         ref = np.nanmedian(stack, axis=1)

@@ -66,11 +66,13 @@ from ._forecast_events import EventEffects
 from ._forecast_recent import follow_recent_steps
 from ._forecast_response import ColumnResponse, fit_responses
 from ._forecast_starts import (
+    find_starts,
     fit_start_profiles,
     is_dormant,
     planned_start,
     profile_for,
     start_forecast,
+    start_windows,
     young_shifts,
 )
 
@@ -443,18 +445,23 @@ class LightGBMForecaster(BaseForecaster):
         self.date_features_ = max(len(g.ds) for g in panel.series.values()) >= year
         self.spd_ = spd
         run = round(self.level_shift_days * spd)
-        # unmarked closures (drops that ended) are no event-free values for the event
-        # baselines either: found on the raw values, as ``_Ctx`` finds them on the cleaned ones
-        drops = {sid: _winsorize(panel.fwd(g.y), m, self.clip_sd, shift_run=run,
-                                 reg=g.regressors)[3]
-                 for sid, g in panel.series.items()} if run > 1 else None
         events = EventEffects(**(self.events or {}))
+        # unmarked closures (drops that ended) are no event-free values for the event
+        # baselines either: found on the raw values, as ``_Ctx`` finds them on the cleaned ones,
+        # with a reference that reads no launch window (a page's settled level two weeks after
+        # its window had been a drop against the launch days)
+        began = find_starts(panel, self.calendar_, events.pre_days)
+        launched = start_windows(panel, self.calendar_, found=began) if run > 1 else {}
+        drops = {sid: _winsorize(panel.fwd(g.y), m, self.clip_sd, shift_run=run,
+                                 reg=g.regressors, unusual=launched.get(sid))[3]
+                 for sid, g in panel.series.items()} if run > 1 else None
         offset = self._fit_responses(panel, events, drops, m)
         self.effects_ = events.fit(panel, self.calendar_, drops, offset)
         # how the series that started with an event (a launch) ran from its first day: the
         # forecast of a series with no live history whose own such event is planned
         self.starts_ = fit_start_profiles(panel, self.calendar_, self.max_h_,
-                                          lead_days=events.pre_days, effects=self.effects_)
+                                          lead_days=events.pre_days, effects=self.effects_,
+                                          found=began)
         # the learned lifts on the history (and their spread): for the year-over-year guard
         # and for scoring the calibration band as ``predict`` builds it
         hist_lifts = {} if self.calendar_.empty else self.effects_.lift_many(

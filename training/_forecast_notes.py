@@ -29,6 +29,7 @@ from ._forecast_base import (
     started_panel,
     steps_per_day,
 )
+from ._forecast_starts import start_windows
 
 __all__ = [
     "extreme_values_note",
@@ -217,6 +218,7 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
     panel = started_panel(panel)[0]  # as the forecaster reads a series exported at 0 before it
 
     event_days = _event_days(normalize_calendar(calendar) if calendar is not None else None)
+    launched = start_windows(panel, calendar)  # as the forecaster: no drop against a launch
     spd = steps_per_day(panel.freq)
     cut = recent_days * spd
     span = (recent_days + before_days) * spd
@@ -227,7 +229,7 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
         # are not a shift
         _, _, _, ended, _ = _winsorize(panel.fwd(y), 7 * spd, defaults.clip_sd,
                                        shift_run=round(defaults.level_shift_days * spd),
-                                       reg=g.regressors)
+                                       reg=g.regressors, unusual=launched.get(sid))
         y = np.where(ended, np.nan, y)[-span:]
         y = np.where(np.isin(g.ds[-span:].normalize().to_numpy(), event_days(sid)), np.nan, y)
         now_y, then_y = y[-cut:], y[:-cut]
@@ -308,6 +310,9 @@ def unmarked_drop_note(panel: Panel, calendar: pd.DataFrame | None = None,
     # were named outages
     panel = started_panel(panel)[0]
     event_days = _event_days(normalize_calendar(calendar) if calendar is not None else None)
+    # the reference reads no launch window, as the forecaster's (``start_windows``): a page's
+    # settled level two weeks after its window had been named a drop against the launch days
+    launched = start_windows(panel, calendar)
     spd = steps_per_day(panel.freq)
     runs: dict[tuple[pd.Timestamp, pd.Timestamp, int], list[str]] = {}
     # the forecaster's scale: log1p unless a value is negative (``prepare_panel``'s "auto")
@@ -317,7 +322,7 @@ def unmarked_drop_note(panel: Panel, calendar: pd.DataFrame | None = None,
         y = g.y.astype(float)
         drop = _winsorize(np.log1p(y) if log else y, 7 * spd, defaults.clip_sd,
                           shift_run=round(defaults.level_shift_days * spd),
-                          reg=g.regressors)[3]
+                          reg=g.regressors, unusual=launched.get(sid))[3]
         if not drop.any():
             continue
         marked = np.isin(g.ds.normalize().to_numpy(), event_days(str(sid)))

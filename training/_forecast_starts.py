@@ -52,9 +52,10 @@ from features._calendar import applies_to, normalize_calendar, series_channel
 
 from ._forecast_base import Panel, listed, period_text
 
-__all__ = ["MIN_STARTERS", "START_SHARE", "YOUNG_WEEKS", "LaunchSize", "StartProfile",
-           "dormant_series", "fit_start_profiles", "is_dormant", "planned_start", "profile_for",
-           "profile_key", "series_metric", "start_forecast", "start_notes", "young_shifts"]
+__all__ = ["MIN_STARTERS", "START_SHARE", "START_TAIL_DAYS", "YOUNG_WEEKS", "LaunchSize",
+           "StartProfile", "dormant_series", "find_starts", "fit_start_profiles", "is_dormant",
+           "planned_start", "profile_for", "profile_key", "series_metric", "start_forecast",
+           "start_notes", "start_windows", "young_shifts"]
 
 MIN_STARTERS = 2
 """Fewest series that started with an event of a kind before its profile is used."""
@@ -229,6 +230,46 @@ def _starts(panel: Panel, cal: pd.DataFrame, lead_days: int) -> pd.DataFrame:
                                                                   strict=True)])[cols]
 
 
+START_TAIL_DAYS = 28
+"""Days after a start event's window that still run off the start (``start_windows``)."""
+
+
+def find_starts(panel: Panel, calendar: pd.DataFrame | None, lead_days: int = 2
+                ) -> pd.DataFrame:
+    """The series that started with an event of their own channel (``_starts``), for
+    ``fit_start_profiles`` and ``start_windows`` to share: one pass over the calendar."""
+    full = normalize_calendar(calendar)
+    cal = full[full["channel"].notna().to_numpy(dtype=bool)]
+    if cal.empty or not panel.series:
+        return pd.DataFrame(columns=["series_id", "kind", "metric", "start", "end", "intensity",
+                                     "share"])
+    return _starts(panel, cal, lead_days)
+
+
+def start_windows(panel: Panel, calendar: pd.DataFrame | None, lead_days: int = 2,
+                  tail_days: int = START_TAIL_DAYS, found: pd.DataFrame | None = None
+                  ) -> dict[str, np.ndarray]:
+    """Per series that started inside an event's window (``_starts``: its first live period
+    after the data's first, in the window or the ``lead_days`` before it, of an event of its
+    own channel; 2 days: ``EventEffects``' default ``pre_days``), the mask of its periods up to
+    ``tail_days`` after that window's last day: its launch and the tail a launch leaves past
+    its window in the calendar (a page still ran 1.3x-4x its later level 1-14 days after its
+    window), not the level it will run at.
+
+    The unmarked-drop reference leaves them out (``_winsorize``'s ``unusual``): read against
+    them, the level a page settled at 15 days after its launch window had been a drop. With
+    the window alone left out, the tail's days after it still made the reference (a generated
+    page 15 days after its window: named a drop with 4 of 10 seeds, against 0 before).
+    ``found``: ``find_starts``' answer, when the caller has it."""
+    if found is None:
+        found = find_starts(panel, calendar, lead_days)
+    out: dict[str, np.ndarray] = {}
+    for sid, end in zip(found["series_id"], found["end"], strict=True):
+        last = pd.Timestamp(end).normalize() + pd.Timedelta(days=1 + tail_days)
+        out[str(sid)] = np.asarray(panel.series[str(sid)].ds < last)
+    return out
+
+
 def _other_event_days(cal: pd.DataFrame, series_id: str, kind: str,
                       ds: pd.DatetimeIndex) -> np.ndarray:
     """The periods of ``ds`` inside the window of an event that applies to ``series_id``
@@ -265,20 +306,21 @@ def _days_since(ds: pd.DatetimeIndex, start: pd.Timestamp) -> np.ndarray:
 
 
 def fit_start_profiles(panel: Panel, calendar: pd.DataFrame | None, max_periods: int,
-                       lead_days: int = 2, effects: object | None = None
-                       ) -> dict[str, StartProfile]:
+                       lead_days: int = 2, effects: object | None = None,
+                       found: pd.DataFrame | None = None) -> dict[str, StartProfile]:
     """Per event kind that at least ``MIN_STARTERS`` series started with, and at least
     ``START_SHARE`` of whose events were a start (module docstring), their profile over the
     ``max_periods`` periods from the event's first day. With ``effects`` (the fitted
     ``EventEffects``) and starters' events of differing intensities, each trajectory is first
     moved to the starters' mean intensity by the kind's lift per unit of intensity
-    (``LaunchSize``), so the profile's spread is what the intensities do not explain."""
+    (``LaunchSize``), so the profile's spread is what the intensities do not explain.
+    ``found``: ``find_starts``' answer, when the caller has it."""
     full = normalize_calendar(calendar)
     cal = full[full["channel"].notna().to_numpy(dtype=bool)]
     if cal.empty or not panel.series:
         return {}
     m = 7 * (24 if panel.freq == "h" else 1)
-    began = _starts(panel, cal, lead_days)
+    began = _starts(panel, cal, lead_days) if found is None else found
     out: dict[str, StartProfile] = {}
     for (kind, metric), rows in began.groupby(["kind", "metric"], sort=True):
         if len(rows) < MIN_STARTERS or float(rows["share"].iloc[0]) < START_SHARE:
