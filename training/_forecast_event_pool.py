@@ -28,13 +28,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["LiftHierarchy"]
+__all__ = ["LiftHierarchy", "still_running"]
 
 _LEVELS: tuple[tuple[str, ...], ...] = (
     ("key",), ("kind", "key"), ("name", "key"), ("series_id", "name", "key"))
 
 _DISPERSION_PRIOR = 2.0
 """Pseudo-occurrences (recency weights) of the key's dispersion in a series' own."""
+
+
+def still_running(obs: pd.DataFrame) -> np.ndarray:
+    """The in-window rows of ``obs`` (the lift observations ``_pool`` reads) whose occurrence
+    is still running at its series' last period."""
+    inside = obs["in_window"].to_numpy(dtype=bool)
+    date = pd.to_datetime(obs["date"])
+    last = date + pd.to_timedelta(obs["age"].astype(float), unit="D")
+    end = pd.to_datetime(obs["start"]) + pd.to_timedelta(
+        pd.to_numeric(obs["span"], errors="coerce").fillna(1).astype(float) - 1, unit="D")
+    return inside & (end > last).to_numpy()
 
 
 def _moments(obs: pd.DataFrame, r: np.ndarray) -> dict[str, np.ndarray]:
@@ -304,12 +315,7 @@ class LiftHierarchy:
         forecast at that lift for the rest of its window, as an occurrence's lift differs
         from its name's by the spread its history shows."""
         self.running_ = {}
-        inside = obs["in_window"].to_numpy(dtype=bool)
-        date = pd.to_datetime(obs["date"])
-        last = date + pd.to_timedelta(obs["age"].astype(float), unit="D")
-        end = pd.to_datetime(obs["start"]) + pd.to_timedelta(
-            pd.to_numeric(obs["span"], errors="coerce").fillna(1).astype(float) - 1, unit="D")
-        live = inside & (end > last).to_numpy() & np.isfinite(resid)
+        live = still_running(obs) & np.isfinite(resid)
         if not live.any():
             return
         spread = pd.Series(self.spread_, dtype=float)

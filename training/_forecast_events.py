@@ -24,6 +24,7 @@ Which days each event covers and which event a shared day counts for:
 
 from __future__ import annotations
 
+import copy
 import warnings
 from typing import Self
 
@@ -40,9 +41,9 @@ from ._forecast_event_days import (
     series_occurrences,
     set_background_aside,
 )
-from ._forecast_event_pool import LiftHierarchy
+from ._forecast_event_pool import LiftHierarchy, still_running
 from ._forecast_event_pool import _Estimate as _Estimate  # pickled models name it here
-from ._forecast_tail import one_sided_tail, tail_offset
+from ._forecast_tail import one_sided_tail, tail_step
 
 __all__ = ["EventEffects"]
 
@@ -316,7 +317,7 @@ class EventEffects(LiftHierarchy):
         if obs:
             every_obs = pd.concat(obs, ignore_index=True)
             self._pool_with_backgrounds(every_obs)
-            moved = self._follow_level(panel, cal, tails, shift)
+            moved = self._follow_level(panel, cal, tails, shift, every_obs)
             if moved:  # their lifts were measured against the old level: pooled again
                 at = pd.Series(
                     [size for days, size in moved.values() for _ in days],
@@ -348,24 +349,56 @@ class EventEffects(LiftHierarchy):
 
     def _follow_level(self, panel: Panel, cal: pd.DataFrame,
                       tails: dict[str, tuple[np.ndarray, float]],
-                      shift: dict[str, np.ndarray]) -> dict[str, tuple[pd.DatetimeIndex, float]]:
+                      shift: dict[str, np.ndarray], obs: pd.DataFrame | None = None
+                      ) -> dict[str, tuple[pd.DatetimeIndex, float]]:
         """Move the baseline of each series' end-of-history event days (``tails``: their
         mask and the series' day-to-day noise) by how far their values net of the learned
-        lifts ran off it, when that stands out (``tail_offset``); ``clean_`` is changed in
-        place. Returns per series moved its days and the size."""
+        lifts ran off it, when that stands out (``tail_step``: from a level change placed
+        inside them, or all of them); ``clean_`` is changed in place. ``obs``: the lift
+        observations pooled (``_pool``), to read an occurrence still running at the end
+        against its past occurrences. Returns per series moved its days and the size."""
         if not tails:
             return {}
         spd = steps_per_day(panel.freq)
         lifts = self.lift_many({sid: panel.series[sid].ds for sid in tails}, cal)
+        # an occurrence still running at the end (a school holiday in its fifth week) is read
+        # against the lifts of its name's past occurrences, learned without its own days:
+        # pooled with them, and moved by how they ran (``running_``), the lift took up a
+        # level change inside it (a step x0.7 twenty days before the end: the holiday's lift
+        # in that series learned +0.017 and moved by -0.159, where its two past occurrences
+        # had run +0.17 and +0.28 above their baseline; the 42-day forecast ran +30% high, the
+        # baseline did not move and the back-test did not run off). Such an occurrence's own
+        # lift may differ from its past ones' by their spread, which its days do not average
+        # away: that spread stands beside the standard error (``tail_offset``'s ``common``)
+        past_lifts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        common: dict[str, float] = {}
+        live = (np.zeros(0, bool) if obs is None else
+                still_running(obs) & obs["series_id"].astype(str).isin(tails).to_numpy())
+        if obs is not None and live.any():
+            past = copy.copy(self)
+            past._pool_with_backgrounds(obs[~live])
+            own = obs[live]
+            past_lifts = past.lift_many({sid: panel.series[sid].ds
+                                         for sid in own["series_id"].astype(str).unique()}, cal)
+            spread = pd.Series(past.spread_, dtype=float)
+            pair = pd.MultiIndex.from_arrays([own["series_id"].astype(str),
+                                              own["key"].astype(str)])
+            common = pd.Series(spread.reindex(pair).fillna(0.0).to_numpy()).groupby(
+                own["series_id"].astype(str).to_numpy()).mean().to_dict()
         moved = {}
         for sid, (rows, noise) in tails.items():
             grid = panel.series[sid]
             z = panel.fwd(grid.y) - shift.get(sid, 0.0)
-            lift, var_lo, var_hi = lifts[sid]
+            lift, var_lo, var_hi = past_lifts.get(sid, lifts[sid])
+            # a day the series is shut anyway (a store's closed Sunday at 0, cleaned to 0)
+            # stood at minus the lift: no evidence of the level, and not moved
+            shut = closed_phases(grid.y, spd) & (np.nan_to_num(grid.y, nan=0.0) == 0)
+            rows = rows & ~shut
             resid = z[rows] - lift[rows] - self.clean_[sid][rows]
             var = np.maximum(np.maximum(var_lo[rows], var_hi[rows]), noise)
-            size = tail_offset(resid, var, spd)
+            first, size = tail_step(resid, var, spd, common.get(sid, 0.0))
             if size:
+                rows = rows & (np.arange(len(rows)) >= np.flatnonzero(rows)[first])
                 self.clean_[sid][rows] += size
                 moved[sid] = (pd.DatetimeIndex(grid.ds[rows].normalize().unique()), size)
         self.tail_moved_ = {sid: size for sid, (_, size) in moved.items()}

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from training._forecast_base import prepare_panel
 from training._forecast_events import EventEffects
 from training._forecast_gbm import LightGBMForecaster
-from training._forecast_tail import TAIL_Z, one_sided_tail, tail_offset
+from training._forecast_tail import TAIL_Z, one_sided_tail, tail_offset, tail_step
 
 from .test_recent_step import _orders
 
@@ -78,3 +79,87 @@ def test_tail_moved_is_empty_not_missing_without_end_of_history_event_days(
     panel = prepare_panel(series, "auto")
     assert EventEffects().fit(panel, cal).tail_moved_ == {}
     assert EventEffects().fit(panel, cal.iloc[:0]).tail_moved_ == {}
+
+
+def _holiday(seed: int, factor: float, age: int, n_days: int = 800,
+             horizon: int = 42) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Daily Poisson orders (200 a day, weekly and yearly season) with a 6-week school
+    holiday every summer (+20%, in the calendar); the history ends in its fifth week
+    (2026-08-11) and the level is times ``factor`` from ``age`` days before the end.
+    Returns the history, the calendar and the true mean of the ``horizon`` days after it."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-06-03", periods=n_days + horizon, freq="D")
+    weekly = np.array([1.0, 0.95, 0.97, 1.02, 1.15, 1.4, 0.8])[ds.day_of_week]
+    mu = 200 * weekly * np.exp(0.1 * np.sin(2 * np.pi * ds.day_of_year / 365.25))
+    on = np.zeros(len(ds), bool)
+    rows = []
+    for year in (2024, 2025, 2026):
+        start = pd.Timestamp(f"{year}-07-10")
+        end = start + pd.Timedelta(days=41)
+        on |= np.asarray((ds >= start) & (ds <= end))
+        rows.append((f"Summer holidays {year}", start, end, "school_holiday"))
+    mu = np.where(on, 1.2 * mu, mu)
+    mu[n_days - age:] *= factor
+    cal = pd.DataFrame(rows, columns=["name", "start", "end", "kind"])
+    series = pd.DataFrame({"series_id": "orders", "ds": ds[:n_days],
+                           "y": rng.poisson(mu[:n_days]).astype(float)})
+    return series, cal, mu[n_days:]
+
+
+@pytest.mark.parametrize(("seed", "age"), [(0, 20), (1, 10)])
+def test_a_step_inside_a_long_event_still_running_at_the_end_is_followed(
+        fast_gbm: dict, seed: int, age: int) -> None:
+    """A x0.7 step 20 or 10 days before the end of a history that ends in week 5 of a 6-week
+    school holiday. The holiday's lift had been learned with its own days and moved by how
+    they ran (``running_``): it took up most of the step, the one-sided baseline did not
+    move and the 42-day forecast ran 39% / 45% high. Read against the lift of the holiday's
+    past occurrences, the days from the step on move their baseline (now 0.95 / 0.95)."""
+    series, cal, truth = _holiday(seed, 0.7, age)
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    assert model.effects_.tail_moved_["orders"] < np.log(0.8)
+    assert 0.85 < model.predict(42)["p50"].sum() / truth.sum() < 1.15
+
+
+def test_a_running_occurrence_whose_lift_differs_as_its_past_ones_did_keeps_its_baseline(
+) -> None:
+    """A sale on its third day at 4x, where its past occurrences ran at 1.6x and 2.5x: its
+    own lift may differ from theirs by that much (``running_`` follows it), so it is no
+    level change and the level after it is not moved."""
+    rng = np.random.default_rng(11)
+    ds = pd.date_range("2022-01-03", "2024-11-20", freq="D")
+    y = 1000 * rng.lognormal(0, 0.05, len(ds))
+    starts = pd.to_datetime(["2022-11-14", "2023-11-13", "2024-11-18"])
+    for start, lift in zip(starts, [1.6, 2.5, 4.0], strict=True):
+        y[(ds >= start) & (ds < start + pd.Timedelta(days=7))] *= lift
+    series = pd.DataFrame({"series_id": "total", "ds": ds, "y": np.round(y)})
+    cal = pd.DataFrame({"name": [f"Sale {d.year}" for d in starts], "start": starts,
+                        "end": starts + pd.Timedelta(days=6), "kind": "sale"})
+    effects = EventEffects().fit(prepare_panel(series, "auto"), cal)
+    assert effects.tail_moved_ == {}
+    assert effects.running_  # the sale's own lift follows its days so far
+
+
+def test_tail_step_moves_only_the_days_from_a_level_change_inside_them() -> None:
+    """18 one-sided event days at the old level, then 10 at -0.36: their median stands
+    nowhere near the step, the days from the change do; a week all after the step moves
+    whole."""
+    rng = np.random.default_rng(0)
+    resid = np.r_[np.zeros(18), np.full(10, -0.36)] + rng.normal(0, 0.05, 28)
+    var = np.full(28, 0.05**2)
+    assert abs(tail_offset(resid, var, 1)) < 0.1
+    first, size = tail_step(resid, var, 1)
+    assert first == 18
+    assert size == pytest.approx(-0.36, abs=0.05)
+    first, size = tail_step(resid[18:25], var[:7], 1)
+    assert first == 0
+    assert size == pytest.approx(-0.36, abs=0.05)
+    # no change: nothing moves
+    assert tail_step(rng.normal(0, 0.05, 28), var, 1) == (0, 0.0)
+
+
+def test_a_variance_every_day_shares_is_not_averaged_away() -> None:
+    """``common`` (how far an occurrence's own lift may differ from its past ones') stands
+    in the standard error whole, however many days there are."""
+    var = np.full(28, 0.01)
+    assert tail_offset(np.full(28, -0.1), var, 1) == pytest.approx(-0.1)
+    assert tail_offset(np.full(28, -0.1), var, 1, common=0.05**2) == 0.0
