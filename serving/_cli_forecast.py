@@ -462,11 +462,13 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     from training._forecast_base import check_calendar_channels, check_future_regressors
     from training._forecast_mlflow import pyfunc_input, regressor_names
     from training._forecast_peaks import (
-        background_events,
         beyond_history_note,
         calendar_novelty_notes,
+        event_reach,
         forecast_with_peaks,
+        forecasts_without,
         known_in_advance_lift_note,
+        overlap_note,
         peak_summary,
         series_levels,
         withheld_lift_note,
@@ -530,11 +532,11 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         fc = loaded.predict(events, params={"horizon": horizon, "use_stored_calendar": True})
         base = loaded.predict(pyfunc_input(None, future, names),
                               params={"horizon": horizon, "use_stored_calendar": False})
-        bg_cal = background_events(full_cal)
-        bg = (loaded.predict(pyfunc_input(bg_cal, future, names),
-                             params={"horizon": horizon, "use_stored_calendar": False})
-              if len(bg_cal) else None)
-        peaks = peak_summary(fc, full_cal, base, bg, series_levels(inner))
+        # each event that shares days with others: the forecast without it, for its lift
+        without = forecasts_without(
+            full_cal, fc, lambda c, s: inner.predict(horizon, c, future, series=s),
+            event_reach(inner))
+        peaks = peak_summary(fc, full_cal, base, None, series_levels(inner), without)
     else:  # the asked series only, as the API forecasts one
         res = forecast_with_peaks(inner, horizon, normalize_calendar(full_cal), future,
                                   series=series)
@@ -553,6 +555,9 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     withheld = withheld_lift_note(peaks)
     if withheld:
         show_note(withheld)
+    shared = overlap_note(full_cal, fc, event_reach(inner))
+    if shared:
+        show_note(shared)
     beyond = beyond_history_note(inner, fc)
     if beyond:
         show_note(beyond)

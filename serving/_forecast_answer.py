@@ -34,7 +34,9 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
         beyond_history_note,
         calendar_novelty_notes,
         channel_scope_note,
+        event_reach,
         known_in_advance_lift_note,
+        overlap_note,
         time_zone_note,
         unplanned_kinds_notes,
         withheld_lift_note,
@@ -146,6 +148,10 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
     withheld = withheld_lift_note(peaks)
     if withheld:
         notes.append(withheld)
+    # as brain forecast predict: the rows whose lift is read over the other events kept
+    shared = overlap_note(normalize_calendar(cal), fc, event_reach(fc_model))
+    if shared:
+        notes.append(shared)
     # as brain forecast predict: a P50 far beyond the history (an intensity typed in other
     # units) is named; the page shows the API's notes only
     beyond = beyond_history_note(fc_model, fc)

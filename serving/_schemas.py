@@ -287,9 +287,9 @@ class PeakRow(Answer):
     peak_p50: float | None = Field(description="P50 (the forecast) at the peak period.")
     peak_p90: float | None = Field(description="P90 at the peak period.")
     baseline_p50: float | None = Field(
-        description="The same forecast without the events at the peak (daily: that period; "
-                    "hourly: the day's no-event peak), or with the background events only for "
-                    "an event inside one.")
+        description="The same forecast without the row's event at the peak (daily: that "
+                    "period; hourly: the day's peak), the other events kept: without any "
+                    "event for the horizon row and for an event no other event reaches.")
     lift_pct: float | None = Field(
         description="Percent: 100 * (peak_p50 / baseline_p50 - 1), e.g. 131.2 for +131.2%; "
                     "null where the baseline is almost nothing (a note says so).",

@@ -5,19 +5,22 @@ Each series gets a row for the horizon and one for the window of every event tha
 event with a channel to that channel's series and the aggregate series (``total``). On other
 series the event has no effect, so it has no row there (``channel_scope_note`` says so).
 
-The no-event baseline is the same model's forecast with an empty calendar; lift is the P50 at
-the peak over that baseline's largest P50 on the peak's day (on daily series: the same period).
-On hourly series the two peaks can fall at different hours: a holiday that runs like a Sunday
-peaks at midday, where a working day is in its lull, so the same hour had shown a holiday that
-cuts the day's peak by a quarter as +39%. An event whose peak falls inside a
-background event (a window of ``BACKGROUND_DAYS`` or more, e.g. an always-on campaign) that
-applies to the series is measured against the forecast with the background events only, so a
-sale inside a campaign reports the sale's own lift, not the two together.
+An event window's lift is what that event adds: the P50 at the window's peak over the largest
+P50 on the peak's day (on daily series: the same period) of the same model's forecast without
+that event, the calendar's other events kept (``forecasts_without``). Where no other event of
+the series reaches the window's days (its window or shoulder days), that is the no-event
+forecast, made once for all rows; the horizon row is read over the no-event forecast too. Read
+over the no-event forecast, two events that share a day had each been credited with both: an
+hourly shop's newsletter on an Autumn sale day read +115%, the sale's lift, where the
+newsletter adds a few percent; and a sale inside an always-on campaign (until 2026-12-04) the
+sale and the campaign together. On hourly series the two peaks can fall at different hours: a
+holiday that runs like a Sunday peaks at midday, where a working day is in its lull, so the
+same hour had shown a holiday that cuts the day's peak by a quarter as +39%.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,8 +34,9 @@ from ._forecast_starts import dormant_series
 
 __all__ = ["BEYOND_HISTORY", "LIFT_FLOOR", "PEAK_COLUMNS", "PeakForecast", "background_events",
            "beyond_history_note",
-           "calendar_novelty_notes", "channel_scope_note", "forecast_with_peaks", "peak_summary",
-           "series_levels", "time_zone_note", "withheld_lift_note"]
+           "calendar_novelty_notes", "channel_scope_note", "event_reach", "forecast_with_peaks",
+           "forecasts_without", "overlap_note", "peak_summary", "series_levels",
+           "time_zone_note", "withheld_lift_note"]
 
 PEAK_COLUMNS: tuple[str, ...] = (
     "series_id", "window", "start", "end", "peak_ds", "peak_p10", "peak_p50", "peak_p90",
@@ -41,11 +45,12 @@ PEAK_COLUMNS: tuple[str, ...] = (
 
 window: 'horizon' or the name of an event that applies to the series; start/end: the span
 searched (event days inside the horizon); peak_ds: period of the largest P50;
-peak_p10/p50/p90: forecast interval at that period; baseline_p50: no-event forecast's largest
-value on the peak's day (daily series: at that period; hourly: the day's no-event peak, which
-may be at another hour; NaN when no baseline was given), or, for an event whose peak lies
-inside a background event of the series, the forecast with the background events only (its
-peak of that day); lift_pct: 100 *
+peak_p10/p50/p90: forecast interval at that period; baseline_p50: the largest value on the
+peak's day (daily series: at that period; hourly: the day's peak, which may be at another hour;
+NaN when no baseline was given) of the forecast without the row's event: for the horizon row
+and an event no other event of the series reaches, the no-event forecast; for an event that
+shares days with others (their windows or shoulder days), the forecast with those others but
+without it (``forecasts_without``), so lift_pct is what the event adds to the day; lift_pct: 100 *
 (peak_p50 / baseline_p50 - 1), left out (NaN) where the baseline is under
 ``LIFT_FLOOR`` of the series' average, or for a series whose history is all 0: a percentage of
 almost nothing (+31,085% on a baseline of 0.0009 returns a day) says nothing.
@@ -88,10 +93,12 @@ def _day_peak(base: pd.Series, ds: pd.Timestamp) -> float:
 
 def _peak_row(sid: str, window: str, g: pd.DataFrame, base: pd.Series | None,
               under: pd.DataFrame | None = None, bg_base: pd.Series | None = None,
-              floor: float = 0.0) -> dict:
+              floor: float = 0.0, own: pd.Series | None = None) -> dict:
     i = int(np.argmax(g["p50"].to_numpy()))
     row = g.iloc[i]
-    if under is not None and bg_base is not None and not under.empty:
+    if own is not None:
+        base = own  # the forecast without this event, the others kept: what it adds
+    elif under is not None and bg_base is not None and not under.empty:
         day = row["ds"].normalize()  # events cover whole days, whatever their times
         if ((under["start"].dt.normalize() <= day) & (under["end"].dt.normalize() >= day)).any():
             base = bg_base  # the event's own lift, over its background event
@@ -109,6 +116,7 @@ def peak_summary(
     baseline: pd.DataFrame | None = None,
     background: pd.DataFrame | None = None,
     levels: dict[str, float] | None = None,
+    without: dict[tuple, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Peak date, magnitude with interval and lift, per series for the horizon and the window
     of each event that applies to the series (``applies_to``).
@@ -119,12 +127,16 @@ def peak_summary(
             each series they apply to.
         baseline: the no-event forecast (same columns) for the lift; None leaves lift NaN.
         background: the forecast with the background events only (``background_events``):
-            the baseline of a shorter event whose peak lies inside one of them.
+            the baseline of a shorter event whose peak lies inside one of them, where
+            ``without`` has no forecast for the event (callers before ``without``).
         levels: each series' average (mean history); no lift_pct from a baseline under
             ``LIFT_FLOOR`` of it.
+        without: ``forecasts_without``: per event that shares days with other events of a
+            series, the forecast without it (the others kept), its row's baseline there.
     """
     cal = normalize_calendar(calendar)
     rows = []
+    own = without or {}
 
     def p50(frame: pd.DataFrame | None, sid: object) -> pd.Series | None:
         if frame is None:
@@ -151,9 +163,168 @@ def peak_summary(
         for ev, is_bg in zip(sub.itertuples(index=False), long, strict=True):
             inside = g[(day >= ev.start) & (day <= ev.end)]
             if not inside.empty:
+                # the forecast without it, where it shares days with others on this series
+                alone = p50(own.get(_event_key(ev.name, ev.start, ev.channel)), sid)
                 rows.append(_peak_row(str(sid), str(ev.name), inside, base,
-                                      None if is_bg else sub[long], bg_base, floor))
+                                      None if is_bg else sub[long], bg_base, floor,
+                                      alone if alone is not None and len(alone) else None))
     return pd.DataFrame(rows, columns=list(PEAK_COLUMNS))
+
+
+def _event_key(name: object, start: object, channel: object) -> tuple:
+    """An event's identity in ``forecasts_without``: (name, first day, channel or None)."""
+    return (str(name), pd.Timestamp(start).normalize(),  # type: ignore[arg-type]
+            None if channel is None or pd.isna(channel) else str(channel))
+
+
+def event_reach(model: object) -> tuple[int, int]:
+    """Days before and after an event's window whose forecast the event can move (its
+    shoulder days: ``EventEffects.pre_days`` / ``post_days``, the largest over an ensemble's
+    members; 2 and 3 for a model without them)."""
+    pre, post = 0, 0
+    for holder in (model, *getattr(model, "members_", [])):
+        eff = getattr(holder, "effects_", None) or getattr(holder, "events", None)
+        pre = max(pre, int(getattr(eff, "pre_days", 0) or 0))
+        post = max(post, int(getattr(eff, "post_days", 0) or 0))
+    return (pre or 2, post or 3)
+
+
+def _shared_days(cal: pd.DataFrame, forecast: pd.DataFrame, reach: tuple[int, int]
+                 ) -> list[tuple[int, list[str], dict[str, list[str]]]]:
+    """Per row of ``cal`` (a normalized calendar) with a day in some series' forecast periods
+    that another event applying to that series reaches (its window, ``reach[0]`` days before
+    it or ``reach[1]`` after): the row's position, those series, and per series the other
+    events' names.
+
+    Series that read the same rows (one channel, or the aggregates) over the same periods are
+    looked at once, and only rows whose reach meets the forecast periods are compared (a
+    1,000-store promotion calendar, as in ``_kinds_new_to_series``)."""
+    pre, post = (pd.Timedelta(days=int(d)) for d in reach)
+    span = forecast.groupby("series_id")["ds"].agg(["min", "max"])
+    if cal.empty or span.empty:
+        return []
+    start = cal["start"].dt.normalize().to_numpy()
+    end = cal["end"].dt.normalize().to_numpy()
+    lo_all = pd.Timestamp(span["min"].min()).normalize().to_datetime64()
+    hi_all = pd.Timestamp(span["max"].max()).normalize().to_datetime64()
+    rows = np.flatnonzero((start - pre.to_timedelta64() <= hi_all)
+                          & (end + post.to_timedelta64() >= lo_all))
+    if len(rows) < 2:
+        return []
+    sub = cal.iloc[rows]
+    names = sub["name"].astype(str).to_numpy()
+    s0, e0 = start[rows], end[rows]
+    r0, r1 = s0 - pre.to_timedelta64(), e0 + post.to_timedelta64()
+    groups: dict[tuple, list[str]] = {}
+    for sid, (first, last) in span.iterrows():
+        key = ("*" if is_aggregate(str(sid)) else series_channel(str(sid)),
+               pd.Timestamp(first).normalize(), pd.Timestamp(last).normalize())
+        groups.setdefault(key, []).append(str(sid))
+    hits: dict[int, dict[str, list[str]]] = {}
+    for (_, first, last), sids in groups.items():
+        mine = np.flatnonzero(applies_to(sub, sids[0]))
+        if len(mine) < 2:
+            continue
+        lo = np.maximum(s0[mine], first.to_datetime64())
+        hi = np.minimum(e0[mine], last.to_datetime64())
+        # hit[i, j]: event j reaches a forecast day of event i's window
+        hit = ((lo <= hi)[:, None] & (r0[mine][None, :] <= hi[:, None])
+               & (r1[mine][None, :] >= lo[:, None]))
+        np.fill_diagonal(hit, val=False)
+        for i in np.flatnonzero(hit.any(axis=1)):
+            others = [str(n) for n in names[mine[hit[i]]]]
+            for sid in sids:
+                hits.setdefault(int(rows[mine[i]]), {})[sid] = others
+    return [(i, sorted(hit), hit) for i, hit in sorted(hits.items())]
+
+
+def forecasts_without(
+    calendar: pd.DataFrame | None,
+    forecast: pd.DataFrame,
+    predict: Callable[[pd.DataFrame, list[str]], pd.DataFrame],
+    reach: tuple[int, int] = (2, 3),
+) -> dict[tuple, pd.DataFrame]:
+    """For each event that shares forecast days with another event of a series (the other's
+    window or its ``reach`` shoulder days), the forecast of those series without it, every
+    other event kept: the baseline of its peak row (``peak_summary``'s ``without``).
+
+    ``predict(calendar, series)`` forecasts ``series`` with ``calendar`` (the model's
+    ``predict`` with the same horizon and known-in-advance values). Events whose reaches do
+    not meet on a common series are left out together, so one forecast serves several; an
+    event no other reaches needs none (its days are those of the no-event forecast). Keys:
+    (name, first day, channel).
+    """
+    cal = normalize_calendar(calendar)
+    if cal.empty or forecast.empty:
+        return {}
+    shared = _shared_days(cal, forecast, reach)
+    if not shared:
+        return {}
+    gap = pd.Timedelta(days=max(int(d) for d in reach))
+    start, end = cal["start"].dt.normalize(), cal["end"].dt.normalize()
+    # series that read the same calendar rows share a key: the aggregates, or one channel
+    key_of = {sid: "*" if is_aggregate(sid) else str(series_channel(sid))
+              for _, sids, _ in shared for sid in sids}
+    masks = {}
+    for sid, k in key_of.items():
+        if k not in masks:
+            masks[k] = applies_to(cal, sid)
+
+    def clash(i: int, j: int, keys: set[str]) -> bool:
+        """Whether leaving ``j`` out too may move ``i``'s days or the other way round on a
+        series of ``keys``: one reaches the other's window and both apply to it."""
+        near = (start.iloc[i] - gap <= end.iloc[j]) and (end.iloc[i] + gap >= start.iloc[j])
+        return bool(near) and any(masks[k][i] and masks[k][j] for k in keys)
+
+    # an event's aggregates apart from its other series: every store's promotion shares days
+    # with the others on 'total' only, and together they would each need a forecast of its own
+    items = [(i, part) for i, sids, _ in shared
+             for part in ([s for s in sids if key_of[s] != "*"],
+                          [s for s in sids if key_of[s] == "*"]) if part]
+    batches: list[tuple[list[tuple[int, list[str]]], set[str]]] = []
+    for i, sids in items:
+        mine = {key_of[s] for s in sids}
+        for batch, keys in batches:
+            if not any(clash(i, j, keys | mine) for j, _ in batch):
+                batch.append((i, sids))
+                keys |= mine
+                break
+        else:
+            batches.append(([(i, sids)], mine))
+    parts: dict[tuple, list[pd.DataFrame]] = {}
+    for batch, _ in batches:
+        drop = sorted({i for i, _ in batch})
+        asked = sorted({sid for _, sids in batch for sid in sids})
+        fc = predict(cal.drop(index=cal.index[drop]).reset_index(drop=True), asked)
+        for i, sids in batch:
+            key = _event_key(cal["name"].iloc[i], cal["start"].iloc[i], cal["channel"].iloc[i])
+            parts.setdefault(key, []).append(fc[fc["series_id"].astype(str).isin(sids)])
+    return {key: pd.concat(frames, ignore_index=True) for key, frames in parts.items()}
+
+
+def overlap_note(calendar: pd.DataFrame | None, forecast: pd.DataFrame,
+                 reach: tuple[int, int] = (2, 3), series: str | None = None) -> str | None:
+    """Name the peak rows whose lift is read over a forecast that keeps other events (events
+    that share days, ``forecasts_without``), or None. ``series``: one series' rows only."""
+    cal = normalize_calendar(calendar)
+    if cal.empty or forecast.empty:
+        return None
+    if series is not None:
+        forecast = forecast[forecast["series_id"].astype(str) == series]
+    pairs: dict[str, set[str]] = {}
+    for i, _, hit in _shared_days(cal, forecast, reach):
+        name = str(cal["name"].iloc[i])
+        pairs.setdefault(name, set()).update(n for names in hit.values() for n in names
+                                             if n != name)
+    if not pairs:
+        return None
+    shown = listed([f"{name!r} (with {listed([repr(o) for o in sorted(others)], 3)})"
+                    for name, others in pairs.items()], 4)
+    return (f"{len(pairs)} event window(s) share days with other events (their windows or the "
+            f"days just around them): {shown}. Each such row's lift_pct is what that event "
+            "adds: its peak over the forecast without it, the other events kept (baseline_p50); "
+            "read over the no-event forecast, an event on a sale's day had been credited with "
+            "the sale")
 
 
 def channel_scope_note(calendar: pd.DataFrame | None, series_id: str) -> str | None:
@@ -318,28 +489,23 @@ def forecast_with_peaks(
     future_regressors: pd.DataFrame | None = None,
     series: Sequence[str] | None = None,
 ) -> PeakForecast:
-    """Forecast, forecast again without events (and with the background events only, when a
-    shorter event overlaps one), and summarise peaks and lifts.
+    """Forecast, forecast again without events (and without each event that shares days with
+    others, ``forecasts_without``), and summarise peaks and lifts.
 
     ``series``: forecast and summarise only these series (None: all); each series' rows are
     the same as in the summary of every series (each series' forecast reads only its own
-    history and events). The forecast with the background events only is made for the series
-    with a background event in their forecast periods: the peak table reads it nowhere else.
+    history and events). The forecasts without an event are made for the series where it
+    shares days with another event only: the peak table reads them nowhere else.
     """
     fc = model.predict(horizon, future_calendar, future_regressors, series=series)
     empty = normalize_calendar(None)
     base = model.predict(horizon, empty, future_regressors, series=series)
     cal = future_calendar if future_calendar is not None else getattr(model, "calendar_", None)
-    bg_cal = background_events(cal)
-    bg = None
-    if len(bg_cal):
-        asked = list(dict.fromkeys(fc["series_id"].astype(str)))
-        span = fc.groupby("series_id")["ds"].agg(["min", "max"])
-        need = [sid for sid in asked if _covers(bg_cal, sid, span.loc[sid, "min"],
-                                                span.loc[sid, "max"])]
-        if need:
-            bg = model.predict(horizon, bg_cal, future_regressors, series=need)
-    return PeakForecast(fc, base, peak_summary(fc, cal, base, bg, series_levels(model)))
+    without = forecasts_without(
+        cal, fc, lambda c, s: model.predict(horizon, c, future_regressors, series=s),
+        event_reach(model))
+    return PeakForecast(fc, base, peak_summary(fc, cal, base, None, series_levels(model),
+                                               without))
 
 
 def unplanned_kinds_notes(model: BaseForecaster, calendar: pd.DataFrame,

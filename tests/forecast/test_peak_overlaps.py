@@ -1,0 +1,127 @@
+"""Peak rows of events that share days: each row's lift is what its event adds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features._calendar import normalize_calendar
+from training._forecast_gbm import LightGBMForecaster
+from training._forecast_peaks import (
+    forecast_with_peaks,
+    forecasts_without,
+    overlap_note,
+    peak_summary,
+)
+
+SALE, LETTER = 0.7, 0.2  # the generated lifts on the log scale
+
+
+def _world() -> tuple[pd.DataFrame, pd.DataFrame, pd.DatetimeIndex]:
+    """A daily series with 3-day sales (+0.7) and a one-day newsletter every 14 days (+0.2),
+    some of them on sale days (the two add): (series, history calendar, the 60 days after)."""
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2023-01-01", periods=800, freq="D")
+    z = 7 + 0.04 * rng.standard_normal(len(ds))
+    sales = [ds[k] for k in range(60, 780, 90)]
+    letters = [ds[k] for k in range(5, 790, 14)]
+    for s in sales:
+        z[ds.get_loc(s):ds.get_loc(s) + 3] += SALE
+    for d in letters:
+        z[ds.get_loc(d)] += LETTER
+    series = pd.DataFrame({"series_id": "total", "ds": ds, "y": np.expm1(z)})
+    cal = pd.concat([
+        pd.DataFrame({"name": "Sale", "start": sales,
+                      "end": [s + pd.Timedelta(days=2) for s in sales], "kind": "sale"}),
+        pd.DataFrame({"name": [f"Newsletter {d:%Y-%m-%d}" for d in letters], "start": letters,
+                      "end": letters, "kind": "newsletter"})], ignore_index=True)
+    return series, normalize_calendar(cal), pd.date_range(ds[-1] + pd.Timedelta(days=1),
+                                                          periods=60, freq="D")
+
+
+def _plan(future: pd.DatetimeIndex) -> pd.DataFrame:
+    """Two sales with a newsletter on their middle day, and a newsletter alone."""
+    return normalize_calendar(pd.DataFrame({
+        "name": ["Sale", "Newsletter A", "Newsletter B", "Sale", "Newsletter C"],
+        "start": [future[20], future[21], future[8], future[45], future[46]],
+        "end": [future[22], future[21], future[8], future[47], future[46]],
+        "kind": ["sale", "newsletter", "newsletter", "sale", "newsletter"]}))
+
+
+def test_a_newsletter_on_a_sale_day_is_credited_with_its_own_lift(fast_gbm: dict) -> None:
+    """The peak rows of a newsletter on a sale's day had both been read over the no-event
+    forecast: the newsletter was credited with the sale (+146% for its +22%)."""
+    series, cal, future = _world()
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    plan = _plan(future)
+    calls: list[list[str]] = []
+    original = model.predict
+
+    def spy(*args: object, **kw: object) -> pd.DataFrame:
+        out = original(*args, **kw)  # type: ignore[arg-type]
+        calls.append(sorted(set(out["series_id"])))
+        return out
+
+    model.predict = spy  # type: ignore[method-assign]
+    peaks = forecast_with_peaks(model, 60, plan).peaks
+    # forecast, no-event forecast, and one forecast without both sales, one without both
+    # newsletters that share their days (far apart, so they are left out together)
+    assert len(calls) == 4
+    lift = dict(zip(peaks["window"] + peaks["start"].dt.strftime(" %m-%d"),
+                    peaks["lift_pct"], strict=True))
+    own_letter, own_sale = 100 * np.expm1(LETTER), 100 * np.expm1(SALE)
+    a = f"Newsletter A {future[21]:%m-%d}"
+    assert lift[a] == pytest.approx(own_letter, rel=0.35)  # it read +146% (the two)
+    assert lift[f"Newsletter C {future[46]:%m-%d}"] == pytest.approx(own_letter, rel=0.35)
+    assert lift[f"Newsletter B {future[8]:%m-%d}"] == pytest.approx(own_letter, rel=0.35)
+    for start in (future[20], future[45]):  # the sale over the forecast with the newsletter
+        assert lift[f"Sale {start:%m-%d}"] == pytest.approx(own_sale, rel=0.2)
+    both = 100 * np.expm1(SALE + LETTER)
+    assert lift[f"horizon {future[0]:%m-%d}"] == pytest.approx(both, rel=0.2)  # unchanged
+    note = overlap_note(plan, peaks.assign(ds=peaks["peak_ds"]))
+    assert note is not None
+    assert "'Newsletter A' (with 'Sale')" in note
+    assert "Newsletter B" not in note
+
+
+def test_an_event_no_other_reaches_needs_no_extra_forecast() -> None:
+    fc = pd.DataFrame({"series_id": "total", "ds": pd.date_range("2026-01-01", periods=30),
+                       "p10": 1.0, "p50": 2.0, "p90": 3.0})
+    plan = normalize_calendar(pd.DataFrame({
+        "name": ["A", "B"], "start": ["2026-01-05", "2026-01-20"],
+        "end": ["2026-01-06", "2026-01-20"], "kind": ["sale", "newsletter"]}))
+
+    def never(cal: pd.DataFrame, series: list[str]) -> pd.DataFrame:
+        raise AssertionError("no forecast without an event is needed")
+
+    assert forecasts_without(plan, fc, never) == {}
+    assert overlap_note(plan, fc) is None
+    # B on the third day after A: A's shoulder reaches it
+    near = plan.assign(start=pd.to_datetime(["2026-01-05", "2026-01-09"]),
+                       end=pd.to_datetime(["2026-01-06", "2026-01-09"]))
+    assert "'B' (with 'A')" in str(overlap_note(near, fc))
+
+
+def test_a_series_where_the_event_shares_no_day_keeps_the_no_event_baseline() -> None:
+    """An e-mail push on a sale day of 'total' shares no day on 'channel=email' (the sale is
+    social's): its e-mail row stays over the no-event forecast (it had read NaN there)."""
+    ds = pd.date_range("2026-01-01", periods=10)
+    fc = pd.concat([pd.DataFrame({"series_id": sid, "ds": ds, "p10": 1.0, "p50": 3.0,
+                                  "p90": 4.0}) for sid in ("total", "channel=email")])
+    base = fc.assign(p50=2.0)
+    plan = normalize_calendar(pd.DataFrame({
+        "name": ["Push", "Sale"], "start": ["2026-01-05"] * 2, "end": ["2026-01-05"] * 2,
+        "kind": ["email", "sale"], "channel": ["email", "social"]}))
+    calls: list[list[str]] = []
+
+    def without(cal: pd.DataFrame, series: list[str]) -> pd.DataFrame:
+        calls.append(series)
+        return fc[fc["series_id"].isin(series)].assign(p50=2.5)
+
+    own = forecasts_without(plan, fc, without)
+    assert calls == [["total"], ["total"]]  # the two share a day on 'total' only
+    peaks = peak_summary(fc, plan, base, None, None, own).set_index(["series_id", "window"])
+    assert peaks.loc[("total", "Push"), "baseline_p50"] == 2.5
+    assert peaks.loc[("channel=email", "Push"), "baseline_p50"] == 2.0
+    assert peaks.loc[("channel=email", "Push"), "lift_pct"] == pytest.approx(50.0)
