@@ -534,7 +534,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                               params={"horizon": horizon, "use_stored_calendar": False})
         # each event that shares days with others: the forecast without it, for its lift
         without = forecasts_without(
-            full_cal, fc, lambda c, s: inner.predict(horizon, c, future, series=s),
+            full_cal, fc, lambda c, jobs: inner.predict_without(horizon, c, jobs, future),
             event_reach(inner))
         peaks = peak_summary(fc, full_cal, base, None, series_levels(inner), without)
     else:  # the asked series only, as the API forecasts one

@@ -644,6 +644,23 @@ class BaseForecaster:
         """
         raise NotImplementedError
 
+    def predict_without(
+        self,
+        horizon: int,
+        calendar: pd.DataFrame | None,
+        jobs: Sequence[tuple[Sequence[int], Sequence[str] | None]],
+        future_regressors: pd.DataFrame | None = None,
+    ) -> list[pd.DataFrame]:
+        """For each ``(rows, series)`` of ``jobs``: ``predict(horizon, calendar without
+        rows, future_regressors, series=series)``, ``rows`` being positions in
+        ``normalize_calendar(calendar)`` (the forecasts without each event that shares days
+        with others: ``forecasts_without``). Here one ``predict`` per job; the LightGBM
+        forecaster, whose calendar enters after trees that read none, shares one pass of
+        them and of the calendar between the jobs."""
+        cal = normalize_calendar(calendar)
+        return [self.predict(horizon, cal.drop(index=cal.index[list(rows)]).reset_index(
+            drop=True), future_regressors, series=series) for rows, series in jobs]
+
     def _series_asked(self, series: Sequence[str] | None) -> list[str]:
         """The series ids ``predict`` forecasts, in the model's own order: every series for
         None, else those of ``series`` (an id the model does not know is a ValueError)."""

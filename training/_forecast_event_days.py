@@ -218,12 +218,13 @@ def _fewest(occ: pd.DataFrame, n_occ: np.ndarray, by: str) -> pd.DataFrame:
 
 def series_occurrences(cal: pd.DataFrame, asked: list[str], first: np.ndarray,
                        last: np.ndarray, pre_days: int, post_days: int,
-                       max_offset: int) -> pd.DataFrame:
+                       max_offset: int, keep_ev: bool = False) -> pd.DataFrame:
     """``occurrence_days`` of every series in ``asked`` between its ``first`` and ``last``
     day, in one frame (each series' rows in that function's order) with ``sid`` (the
     series' position in ``asked``) and ``cell`` (a series' day as one number, from the
     earliest first day): the calendar is expanded once and each series takes the blocks of
-    the rows that apply to it (``rows_per_series``)."""
+    the rows that apply to it (``rows_per_series``). ``keep_ev``: keep ``ev``, the position
+    in ``cal`` of each row's event."""
     cols = ["date", "name", "kind", "intensity", "key", "in_window", "start", "span"]
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in (*cols, "sid", "cell")})
     every = _expand(cal, pre_days, post_days, max_offset)
@@ -239,7 +240,9 @@ def series_occurrences(cal: pd.DataFrame, asked: list[str], first: np.ndarray,
     take = (np.repeat(begin[blocks] - np.cumsum(size) + size, size)
             + np.arange(int(size.sum())))
     sid_code = np.repeat(code, size)
-    occ = every.iloc[take].drop(columns="ev").reset_index(drop=True)
+    occ = every.iloc[take].reset_index(drop=True)
+    if not keep_ev:
+        occ = occ.drop(columns="ev")
     date = occ["date"].to_numpy(dtype="datetime64[ns]")
     inside = (date >= first[sid_code]) & (date <= last[sid_code])
     occ, sid_code = occ[inside].reset_index(drop=True), sid_code[inside]

@@ -450,20 +450,106 @@ class EventEffects(LiftHierarchy):
         asked = [sid for sid, ds in periods.items() if len(ds)]
         if cal.empty or not asked:
             return out
+        occ, origin, width = self._occurrences(periods, cal, asked)
+        if occ.empty:
+            return out
+        lifts = self._day_lifts(occ, [periods[sid] for sid in asked], origin, width,
+                                [_step(periods[sid]) for sid in asked])
+        out.update(zip(asked, lifts, strict=True))
+        return out
+
+    def lift_many_without(
+        self,
+        periods: dict[str, pd.DatetimeIndex],
+        calendar: pd.DataFrame | None,
+        jobs: list[tuple[list[int], list[str]]],
+    ) -> list[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+        """For each ``(rows, series)`` of ``jobs``: ``lift_many`` of those series (of
+        ``periods``) with the calendar's ``rows`` (positions in ``prepare(calendar)``) left
+        out, from one expansion of the calendar.
+
+        A period's lift reads only the occurrences (window and shoulder days) on its day:
+        the largest of a kind, different kinds added, a background event under a shorter one,
+        the day's strongest event's hour shape. So only the days the left-out rows reach
+        change; those are combined again from the occurrences that remain, the other days keep
+        the whole calendar's lifts. Each series' days are the same as those ``lift_many``
+        gives on the calendar without the rows (the same occurrences in the same order), at
+        a fraction of the cost: re-reading a 4,000-row store calendar per left-out event had
+        cost 0.14 s each, 80 times on 60 stores and their total.
+        """
+        cal = self.prepare(calendar)
+        asked = list(dict.fromkeys(sid for _, sids in jobs for sid in sids
+                                   if len(periods[sid])))
+        zeros = {sid: (np.zeros(len(ds)), np.zeros(len(ds)), np.zeros(len(ds)))
+                 for sid, ds in periods.items()}
+        if cal.empty or not asked:
+            return [{sid: zeros[sid] for sid in sids} for _, sids in jobs]
+        occ, origin, width = self._occurrences(periods, cal, asked, rows=True)
+        if occ.empty:
+            return [{sid: zeros[sid] for sid in sids} for _, sids in jobs]
+        steps = [_step(periods[sid]) for sid in asked]
+        whole = dict(zip(asked, self._day_lifts(occ, [periods[sid] for sid in asked], origin,
+                                                width, steps), strict=True))
+        ev = occ["ev"].to_numpy(dtype=np.int64)
+        day_no = occ["cell"].to_numpy(dtype=np.int64) % width
+        of_sid = occ.groupby("sid", sort=False).indices
+        # each (job, series) whose days a left-out row reaches is a series of its own here,
+        # with those days only and the occurrences left on them
+        parts: list[pd.DataFrame] = []
+        ds_list: list[pd.DatetimeIndex] = []
+        step_list: list[pd.Timedelta | None] = []
+        where: list[tuple[int, str, np.ndarray]] = []
+        position = {sid: j for j, sid in enumerate(asked)}
+        for k, (rows, sids) in enumerate(jobs):
+            for sid in sids:
+                j = position.get(sid, -1)
+                at = of_sid.get(j, np.zeros(0, dtype=np.int64))
+                gone = np.isin(ev[at], rows)
+                hit = np.unique(day_no[at][gone])
+                if not len(hit):
+                    continue
+                keep = at[~gone & np.isin(day_no[at], hit)]
+                p = len(ds_list)
+                parts.append(occ.iloc[keep].assign(sid=p, cell=p * width + day_no[keep]))
+                ds = periods[sid]
+                on = np.isin((ds.normalize().to_numpy(dtype="datetime64[ns]") - origin)
+                             // np.timedelta64(1, "D"), hit)
+                ds_list.append(ds[on])
+                step_list.append(steps[j])
+                where.append((k, sid, on))
+        again = (self._day_lifts(pd.concat(parts, ignore_index=True), ds_list, origin, width,
+                                 step_list) if parts else [])
+        out = [{sid: whole[sid] if sid in whole else zeros[sid] for sid in sids}
+               for _, sids in jobs]
+        for (k, sid, on), vals in zip(where, again, strict=True):
+            lift, var_lo, var_hi = (np.array(v, copy=True) for v in out[k][sid])
+            lift[on], var_lo[on], var_hi[on] = vals
+            out[k][sid] = (lift, var_lo, var_hi)
+        return out
+
+    def _occurrences(self, periods: dict[str, pd.DatetimeIndex], cal: pd.DataFrame,
+                     asked: list[str], rows: bool = False,
+                     ) -> tuple[pd.DataFrame, np.datetime64, int]:
+        """The occurrences (``series_occurrences``) of the prepared calendar ``cal``'s events
+        on the days of ``asked``'s periods, each with its learned lift and variances (and the
+        move of an occurrence running at the end of the history), and the day grid: the
+        first day of all and the number of days a series' cells span. ``rows``: with ``ev``,
+        the position in ``cal`` of each row's event."""
         days = {sid: periods[sid].normalize() for sid in asked}
         first = np.array([days[sid][0] for sid in asked], dtype="datetime64[ns]")
         last = np.array([days[sid][-1] for sid in asked], dtype="datetime64[ns]")
+        origin = first.min()
+        width = int((last.max() - origin) // np.timedelta64(1, "D")) + 1
         # only events whose window or shoulders reach the periods asked (a 42-day forecast
         # had expanded every past promotion of the store first)
         near = ((cal["end"] >= first.min() - pd.Timedelta(days=self.post_days))
                 & (cal["start"] <= last.max() + pd.Timedelta(days=self.pre_days))).to_numpy()
-        cal = cal[near]
-        occ = series_occurrences(cal, asked, first, last, self.pre_days, self.post_days,
-                                   self.max_offset)
+        occ = series_occurrences(cal[near], asked, first, last, self.pre_days, self.post_days,
+                                 self.max_offset, keep_ev=rows)
         if occ.empty:
-            return out
-        origin = first.min()
-        width = int((last.max() - origin) // np.timedelta64(1, "D")) + 1
+            return occ, origin, width
+        if rows:
+            occ["ev"] = np.flatnonzero(near)[occ["ev"].to_numpy(dtype=np.int64)]
         # one ``effect`` per distinct (series, name, kind, key, intensity): a promotion
         # repeated every fortnight shares it
         what = ["sid", "name", "kind", "key", "intensity"]
@@ -485,6 +571,15 @@ class EventEffects(LiftHierarchy):
             move[may] = [running.get((asked[int(k)], str(n), pd.Timestamp(t)), (0.0, 0))[0]
                          for k, n, t in zip(sub["sid"], sub["name"], sub["start"], strict=True)]
             occ["lift"] = occ["lift"].to_numpy(dtype=float) + move
+        return occ, origin, width
+
+    def _day_lifts(self, occ: pd.DataFrame, periods: list[pd.DatetimeIndex],
+                   origin: np.datetime64, width: int, steps: list[pd.Timedelta | None],
+                   ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Lift and variances of each period of ``periods[j]`` (series ``j``: the rows of
+        ``occ`` with cells ``j * width + day``) from the occurrences on its day (``steps[j]``:
+        the series' period, None for one period, which takes no hour shape)."""
+        occ = occ.copy()
         occ["rank"] = occ["in_window"].astype(int) * 1e6 + occ["lift"].abs()
         # a background event (a long window) adds its lift under a shorter event's days
         occ, under = set_background_aside(occ, by="cell")
@@ -501,10 +596,11 @@ class EventEffects(LiftHierarchy):
             summed = one.groupby("cell")[["lift", "var_lo", "var_hi"]].sum()
             best.loc[summed.index, ["lift", "var_lo", "var_hi"]] = summed.to_numpy()
         # every asked period's cell, all series at once
-        n_of = np.array([len(days[sid]) for sid in asked])
+        days = [ds.normalize() for ds in periods]
+        n_of = np.array([len(ds) for ds in periods])
         want = np.concatenate([
-            j * width + (days[sid].to_numpy(dtype="datetime64[ns]") - origin)
-            // np.timedelta64(1, "D") for j, sid in enumerate(asked)])
+            j * width + (d.to_numpy(dtype="datetime64[ns]") - origin)
+            // np.timedelta64(1, "D") for j, d in enumerate(days)]).astype(np.int64)
         pos = best.index.get_indexer(want)
         hit = pos >= 0
         cols = {}
@@ -519,10 +615,9 @@ class EventEffects(LiftHierarchy):
         if profiles:
             slot = np.full(len(want), np.iinfo(np.int64).max)
             at_ = 0
-            for sid, n in zip(asked, n_of, strict=True):
-                ds = periods[sid]
-                if n > 1:
-                    slot[at_:at_ + n] = np.asarray((ds - days[sid]) / (ds[1] - ds[0]),
+            for ds, d, n, step in zip(periods, days, n_of, steps, strict=True):
+                if n and step is not None:
+                    slot[at_:at_ + n] = np.asarray((ds - d) / step,
                                                    dtype=float).round().astype(int)
                 at_ += n
             kinds = np.where(hit, best["kind"].to_numpy(dtype=object)[np.maximum(pos, 0)], None)
@@ -534,7 +629,10 @@ class EventEffects(LiftHierarchy):
                 cols["var_hi"][sel] += pvar[slot[sel]]
         split = np.cumsum(n_of)[:-1]
         parts = {c: np.split(v, split) for c, v in cols.items()}
-        for j, sid in enumerate(asked):
-            out[sid] = (parts["lift"][j], parts["var_lo"][j], parts["var_hi"][j])
-        return out
+        return [(parts["lift"][j], parts["var_lo"][j], parts["var_hi"][j])
+                for j in range(len(periods))]
 
+
+def _step(ds: pd.DatetimeIndex) -> pd.Timedelta | None:
+    """A series' period (its first two periods apart), None for a single period."""
+    return ds[1] - ds[0] if len(ds) > 1 else None

@@ -43,7 +43,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features._calendar import series_channel
+from features._calendar import normalize_calendar, series_channel
 
 from ._forecast_base import (
     _Z80,
@@ -590,15 +590,70 @@ class LightGBMForecaster(BaseForecaster):
         forecasts, so ``series`` forecasts only those, with the same rows as a full forecast.
         """
         self._check_fitted()
+        horizon = self._checked_horizon(horizon)
+        sids = self._series_asked(series)
+        cal = self._calendar_for_predict(future_calendar)
+        return self._with_events(self._no_event_quantiles(horizon, future_regressors, sids),
+                                 cal, sids)
+
+    def predict_without(
+        self,
+        horizon: int,
+        calendar: pd.DataFrame | None,
+        jobs: Sequence[tuple[Sequence[int], Sequence[str] | None]],
+        future_regressors: pd.DataFrame | None = None,
+    ) -> list[pd.DataFrame]:
+        """For each ``(rows, series)`` of ``jobs``: ``predict(horizon, calendar without
+        rows, future_regressors, series=series)``; ``rows`` are positions in
+        ``normalize_calendar(calendar)``. One pass of the trees and one expansion of the
+        calendar serve every job.
+
+        The trees forecast the no-event baseline and read no calendar (their features are
+        the series' history, the target's date and the known-in-advance values); the
+        calendar enters after them, as each period's lift (``EventEffects.lift_many``: one
+        kind's largest stands for a day, different kinds add, a background event adds under
+        a shorter one, shoulder days count where no window covers the day, the day's strongest
+        event gives the hours' shape) and a dormant series' planned start
+        (``_planned_start``). A lift reads only the events on its day, so without some rows
+        only the days they reach change (``EventEffects.lift_many_without``). The forecasts
+        without each event that shares days with others (``forecasts_without``) had cost a
+        forecast each: 80 on 60 stores and their total, 8 s against 0.2 s for the forecast.
+        """
+        self._check_fitted()
+        horizon = self._checked_horizon(horizon)
+        cal = self._calendar_for_predict(normalize_calendar(calendar))
+        asked = [self._series_asked(series) for _, series in jobs]
+        if not asked:
+            return []
+        union = self._series_asked(sorted({sid for sids in asked for sid in sids}))
+        base = self._no_event_quantiles(horizon, future_regressors, union)
+        lifts = self.effects_.lift_many_without(
+            {sid: base[sid][0] for sid in union}, cal,
+            [([int(r) for r in rows], sids) for (rows, _), sids in zip(jobs, asked, strict=True)])
+        out = []
+        for (rows, _), sids, lift in zip(jobs, asked, lifts, strict=True):
+            # a planned start reads the calendar itself (a dormant series' only)
+            starts = getattr(self, "starts_", {}) and any(
+                is_dormant(self.panel_.series[sid].y) for sid in sids)
+            own = cal.drop(index=cal.index[list(rows)]).reset_index(drop=True) if starts else cal
+            out.append(self._with_events(base, own, sids, lift))
+        return out
+
+    def _checked_horizon(self, horizon: int) -> int:
         horizon = self._check_horizon(horizon)
         if horizon > self.max_h_:
             msg = (f"predict: horizon {horizon} periods exceeds the {self.max_h_} the model was "
                    "trained for; refit with a larger max_horizon_days")
             raise ValueError(msg)
-        sids = self._series_asked(series)
+        return horizon
+
+    def _no_event_quantiles(self, horizon: int, future_regressors: pd.DataFrame | None,
+                            sids: list[str]) -> dict[str, tuple[pd.DatetimeIndex, np.ndarray]]:
+        """Per series of ``sids``: its forecast periods and the P10/P50/P90 before any event
+        (modelling scale): the trees, the short-memory term, the series' response to its
+        planned known-in-advance values, the conformal band and a young series' shift. Reads
+        no calendar."""
         index = {sid: self.panel_.future_index(sid, horizon) for sid in sids}
-        cal = self._calendar_for_predict(future_calendar)
-        lifts = self.effects_.lift_many(index, cal)
         h = np.arange(1, horizon + 1)
         # one LightGBM call per quantile for many series at once (a call per series and
         # quantile cost 1.7 ms each), in batches of at most 200,000 rows to bound memory
@@ -610,9 +665,9 @@ class LightGBMForecaster(BaseForecaster):
                            index[sid], regs[sid])
             for sid in sids[b:b + per_batch]], ignore_index=True))
             for b in range(0, len(sids), per_batch)])
-        parts = []
+        out = {}
         for j, sid in enumerate(sids):
-            ctx, idx = self.ctx_[sid], index[sid]
+            ctx = self.ctx_[sid]
             q = raw[j * horizon:(j + 1) * horizon] + ctx.lvl[len(ctx.z) - 1]
             if regs[sid]:  # the series' own response to its planned known-in-advance values
                 q = q + self._response_effect(sid, regs[sid])[:, None]
@@ -626,10 +681,26 @@ class LightGBMForecaster(BaseForecaster):
                 half = np.sqrt((q[:, [1, 2]] - q[:, [0, 1]]) ** 2 + spread[:, None] ** 2)
                 mid_ = q[:, 1] + shift
                 q = np.column_stack([mid_ - half[:, 0], mid_, mid_ + half[:, 1]])
-            lift, var_lo, var_hi = lifts[sid]
             if not np.isfinite(q).all():  # too short for the features (a single period)
                 base, band = self._repeat_last(sid, h)
                 q = np.column_stack([base - band, base, base + band])
+            out[sid] = (index[sid], q)
+        return out
+
+    def _with_events(self, base: dict[str, tuple[pd.DatetimeIndex, np.ndarray]],
+                     cal: pd.DataFrame, sids: list[str],
+                     lifts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+                     ) -> pd.DataFrame:
+        """The forecast frame of ``sids`` with ``cal``'s events: each period's lift (``lifts``,
+        else ``lift_many`` of ``cal``) added to the no-event P50 of ``base``
+        (``_no_event_quantiles``) and its spread to the band, and a dormant series' planned
+        start."""
+        if lifts is None:
+            lifts = self.effects_.lift_many({sid: base[sid][0] for sid in sids}, cal)
+        parts = []
+        for sid in sids:
+            idx, q = base[sid]
+            lift, var_lo, var_hi = lifts[sid]
             lo = np.sqrt((q[:, 1] - q[:, 0]) ** 2 + _Z80**2 * var_lo)
             hi = np.sqrt((q[:, 2] - q[:, 1]) ** 2 + _Z80**2 * var_hi)
             mid = q[:, 1] + lift

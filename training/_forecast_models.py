@@ -385,11 +385,33 @@ class EnsembleForecaster(BaseForecaster):
     ) -> pd.DataFrame:
         """Weighted average of the members' P10/P50/P90 (log1p scale for counts)."""
         self._check_fitted()
-        w = np.asarray(self.weights or [1.0] * len(self.members_), dtype=float)
-        w = w / w.sum()
         asked = None if series is None else self._series_asked(series)
         frames = [m.predict(horizon, future_calendar, future_regressors, series=asked)
                   for m in self.members_]
+        return self._combine(frames)
+
+    def predict_without(
+        self,
+        horizon: int,
+        calendar: pd.DataFrame | None,
+        jobs: Sequence[tuple[Sequence[int], Sequence[str] | None]],
+        future_regressors: pd.DataFrame | None = None,
+    ) -> list[pd.DataFrame]:
+        """``BaseForecaster.predict_without``: each member's (the LightGBM member's from one
+        pass of its trees, a member without such a path one ``predict`` per job), combined
+        per job as ``predict`` combines them, so each frame is the one ``predict`` gives."""
+        self._check_fitted()
+        own = [(rows, None if series is None else self._series_asked(series))
+               for rows, series in jobs]
+        per_member = [m.predict_without(horizon, calendar, own, future_regressors)
+                      for m in self.members_]
+        return [self._combine([frames[k] for frames in per_member]) for k in range(len(own))]
+
+    def _combine(self, frames: list[pd.DataFrame]) -> pd.DataFrame:
+        """The members' forecasts of the same periods, their quantiles averaged with the
+        weights on the modelling scale."""
+        w = np.asarray(self.weights or [1.0] * len(self.members_), dtype=float)
+        w = w / w.sum()
         out = frames[0][["series_id", "ds"]].copy()
         for col in ("p10", "p50", "p90"):
             z = sum(wi * self.panel_.fwd(f[col].to_numpy()) for wi, f in zip(w, frames,

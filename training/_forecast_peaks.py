@@ -241,15 +241,19 @@ def _shared_days(cal: pd.DataFrame, forecast: pd.DataFrame, reach: tuple[int, in
 def forecasts_without(
     calendar: pd.DataFrame | None,
     forecast: pd.DataFrame,
-    predict: Callable[[pd.DataFrame, list[str]], pd.DataFrame],
+    predict: Callable[[pd.DataFrame, list[tuple[list[int], list[str]]]], list[pd.DataFrame]],
     reach: tuple[int, int] = (2, 3),
 ) -> dict[tuple, pd.DataFrame]:
     """For each event that shares forecast days with another event of a series (the other's
     window or its ``reach`` shoulder days), the forecast of those series without it, every
     other event kept: the baseline of its peak row (``peak_summary``'s ``without``).
 
-    ``predict(calendar, series)`` forecasts ``series`` with ``calendar`` (the model's
-    ``predict`` with the same horizon and known-in-advance values). Events whose reaches do
+    ``predict(calendar, jobs)`` forecasts, for each ``(rows, series)`` of ``jobs``, those
+    series with ``calendar`` (normalized) without those rows (positions), all jobs at once:
+    the model's ``predict_without`` with the same horizon and known-in-advance values (the
+    LightGBM forecaster's trees read no calendar and a lift reads the events of its day only,
+    so it passes the trees and the calendar once and recombines the days the rows reach;
+    other forecasters run ``predict`` per job). Events whose reaches do
     not meet on a common series are left out together, so one forecast serves several; an
     event no other reaches needs none (its days are those of the no-event forecast). Keys:
     (name, first day, channel).
@@ -291,11 +295,10 @@ def forecasts_without(
                 break
         else:
             batches.append(([(i, sids)], mine))
+    jobs = [(sorted({i for i, _ in batch}), sorted({sid for _, sids in batch for sid in sids}))
+            for batch, _ in batches]
     parts: dict[tuple, list[pd.DataFrame]] = {}
-    for batch, _ in batches:
-        drop = sorted({i for i, _ in batch})
-        asked = sorted({sid for _, sids in batch for sid in sids})
-        fc = predict(cal.drop(index=cal.index[drop]).reset_index(drop=True), asked)
+    for (batch, _), fc in zip(batches, predict(cal, jobs), strict=True):
         for i, sids in batch:
             key = _event_key(cal["name"].iloc[i], cal["start"].iloc[i], cal["channel"].iloc[i])
             parts.setdefault(key, []).append(fc[fc["series_id"].astype(str).isin(sids)])
@@ -502,7 +505,7 @@ def forecast_with_peaks(
     base = model.predict(horizon, empty, future_regressors, series=series)
     cal = future_calendar if future_calendar is not None else getattr(model, "calendar_", None)
     without = forecasts_without(
-        cal, fc, lambda c, s: model.predict(horizon, c, future_regressors, series=s),
+        cal, fc, lambda c, jobs: model.predict_without(horizon, c, jobs, future_regressors),
         event_reach(model))
     return PeakForecast(fc, base, peak_summary(fc, cal, base, None, series_levels(model),
                                                without))

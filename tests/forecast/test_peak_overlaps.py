@@ -56,18 +56,26 @@ def test_a_newsletter_on_a_sale_day_is_credited_with_its_own_lift(fast_gbm: dict
     model = LightGBMForecaster(**fast_gbm).fit(series, cal)
     plan = _plan(future)
     calls: list[list[str]] = []
-    original = model.predict
+    jobs: list[list[tuple[list[int], list[str]]]] = []
+    original, without = model.predict, model.predict_without
 
     def spy(*args: object, **kw: object) -> pd.DataFrame:
         out = original(*args, **kw)  # type: ignore[arg-type]
         calls.append(sorted(set(out["series_id"])))
         return out
 
+    def spy_without(horizon: int, cal: pd.DataFrame, asked: list, *rest: object
+                    ) -> list[pd.DataFrame]:
+        jobs.append(asked)
+        return without(horizon, cal, asked, *rest)  # type: ignore[arg-type]
+
     model.predict = spy  # type: ignore[method-assign]
+    model.predict_without = spy_without  # type: ignore[method-assign]
     peaks = forecast_with_peaks(model, 60, plan).peaks
-    # forecast, no-event forecast, and one forecast without both sales, one without both
-    # newsletters that share their days (far apart, so they are left out together)
-    assert len(calls) == 4
+    # forecast and no-event forecast; then, at once, the forecast without both sales and the
+    # one without both newsletters that share their days (far apart: left out together)
+    assert len(calls) == 2
+    assert [len(j) for j in jobs] == [2]
     lift = dict(zip(peaks["window"] + peaks["start"].dt.strftime(" %m-%d"),
                     peaks["lift_pct"], strict=True))
     own_letter, own_sale = 100 * np.expm1(LETTER), 100 * np.expm1(SALE)
@@ -92,7 +100,7 @@ def test_an_event_no_other_reaches_needs_no_extra_forecast() -> None:
         "name": ["A", "B"], "start": ["2026-01-05", "2026-01-20"],
         "end": ["2026-01-06", "2026-01-20"], "kind": ["sale", "newsletter"]}))
 
-    def never(cal: pd.DataFrame, series: list[str]) -> pd.DataFrame:
+    def never(cal: pd.DataFrame, jobs: list) -> list[pd.DataFrame]:
         raise AssertionError("no forecast without an event is needed")
 
     assert forecasts_without(plan, fc, never) == {}
@@ -115,9 +123,10 @@ def test_a_series_where_the_event_shares_no_day_keeps_the_no_event_baseline() ->
         "kind": ["email", "sale"], "channel": ["email", "social"]}))
     calls: list[list[str]] = []
 
-    def without(cal: pd.DataFrame, series: list[str]) -> pd.DataFrame:
-        calls.append(series)
-        return fc[fc["series_id"].isin(series)].assign(p50=2.5)
+    def without(cal: pd.DataFrame, jobs: list[tuple[list[int], list[str]]]
+                ) -> list[pd.DataFrame]:
+        calls.extend(series for _, series in jobs)
+        return [fc[fc["series_id"].isin(series)].assign(p50=2.5) for _, series in jobs]
 
     own = forecasts_without(plan, fc, without)
     assert calls == [["total"], ["total"]]  # the two share a day on 'total' only
