@@ -535,7 +535,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         # each event that shares days with others: the forecast without it, for its lift
         without = forecasts_without(
             full_cal, fc, lambda c, jobs: inner.predict_without(horizon, c, jobs, future),
-            event_reach(inner))
+            event_reach(inner), batched=not inner.cheap_without)
         peaks = peak_summary(fc, full_cal, base, None, series_levels(inner), without)
     else:  # the asked series only, as the API forecasts one
         res = forecast_with_peaks(inner, horizon, normalize_calendar(full_cal), future,

@@ -644,6 +644,12 @@ class BaseForecaster:
         """
         raise NotImplementedError
 
+    @property
+    def cheap_without(self) -> bool:
+        """Whether ``predict_without`` costs little per job (no forecast each), so that
+        ``forecasts_without`` gives each event a job of its own instead of batching them."""
+        return False
+
     def predict_without(
         self,
         horizon: int,
@@ -699,7 +705,10 @@ class BaseForecaster:
             raise ValueError(msg)
         return int(horizon)
 
-    def _frame(self, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    def _frame(self, parts: list[pd.DataFrame], extra: tuple[str, ...] = ()) -> pd.DataFrame:
+        """``parts`` as one forecast frame (``FORECAST_COLUMNS``, and the ``extra`` columns of
+        ``parts``): quantiles ordered, a count's P10/P90 whole numbers, the model's name, and
+        no row for an hour the business time zone's clocks skip."""
         out = pd.concat(parts, ignore_index=True)
         # quantiles are ordered: p10 <= p50 <= p90
         q = np.sort(out[["p10", "p50", "p90"]].to_numpy(dtype=float), axis=1)
@@ -719,4 +728,4 @@ class BaseForecaster:
             # an hour the clocks skip in the business time zone has no traffic: no row
             gone = nonexistent_local(pd.DatetimeIndex(out["ds"]), tz)
             out = out[~gone].reset_index(drop=True)
-        return out[list(FORECAST_COLUMNS)]
+        return out[[*FORECAST_COLUMNS, *extra]]

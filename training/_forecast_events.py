@@ -493,9 +493,11 @@ class EventEffects(LiftHierarchy):
         ev = occ["ev"].to_numpy(dtype=np.int64)
         day_no = occ["cell"].to_numpy(dtype=np.int64) % width
         of_sid = occ.groupby("sid", sort=False).indices
+        period_day = {sid: (periods[sid].normalize().to_numpy(dtype="datetime64[ns]") - origin)
+                      // np.timedelta64(1, "D") for sid in asked}
         # each (job, series) whose days a left-out row reaches is a series of its own here,
         # with those days only and the occurrences left on them
-        parts: list[pd.DataFrame] = []
+        keeps: list[np.ndarray] = []
         ds_list: list[pd.DatetimeIndex] = []
         step_list: list[pd.Timedelta | None] = []
         where: list[tuple[int, str, np.ndarray]] = []
@@ -508,17 +510,18 @@ class EventEffects(LiftHierarchy):
                 hit = np.unique(day_no[at][gone])
                 if not len(hit):
                     continue
-                keep = at[~gone & np.isin(day_no[at], hit)]
-                p = len(ds_list)
-                parts.append(occ.iloc[keep].assign(sid=p, cell=p * width + day_no[keep]))
-                ds = periods[sid]
-                on = np.isin((ds.normalize().to_numpy(dtype="datetime64[ns]") - origin)
-                             // np.timedelta64(1, "D"), hit)
-                ds_list.append(ds[on])
+                keeps.append(at[~gone & np.isin(day_no[at], hit)])
+                on = np.isin(period_day[sid], hit)
+                ds_list.append(periods[sid][on])
                 step_list.append(steps[j])
                 where.append((k, sid, on))
-        again = (self._day_lifts(pd.concat(parts, ignore_index=True), ds_list, origin, width,
-                                 step_list) if parts else [])
+        again = []
+        if keeps:
+            keep = np.concatenate(keeps)
+            pseudo = np.repeat(np.arange(len(keeps)), [len(x) for x in keeps])
+            again = self._day_lifts(occ.iloc[keep].assign(sid=pseudo,
+                                                          cell=pseudo * width + day_no[keep]),
+                                    ds_list, origin, width, step_list)
         out = [{sid: whole[sid] if sid in whole else zeros[sid] for sid in sids}
                for _, sids in jobs]
         for (k, sid, on), vals in zip(where, again, strict=True):
@@ -596,11 +599,12 @@ class EventEffects(LiftHierarchy):
             summed = one.groupby("cell")[["lift", "var_lo", "var_hi"]].sum()
             best.loc[summed.index, ["lift", "var_lo", "var_hi"]] = summed.to_numpy()
         # every asked period's cell, all series at once
-        days = [ds.normalize() for ds in periods]
         n_of = np.array([len(ds) for ds in periods])
-        want = np.concatenate([
-            j * width + (d.to_numpy(dtype="datetime64[ns]") - origin)
-            // np.timedelta64(1, "D") for j, d in enumerate(days)]).astype(np.int64)
+        every = pd.DatetimeIndex(np.concatenate([ds.to_numpy(dtype="datetime64[ns]")
+                                                 for ds in periods]))
+        day = every.normalize()
+        want = (np.repeat(np.arange(len(periods)), n_of) * width
+                + (day.to_numpy(dtype="datetime64[ns]") - origin) // np.timedelta64(1, "D"))
         pos = best.index.get_indexer(want)
         hit = pos >= 0
         cols = {}
@@ -614,12 +618,11 @@ class EventEffects(LiftHierarchy):
         profiles = getattr(self, "hour_profile_", {})  # absent in older models
         if profiles:
             slot = np.full(len(want), np.iinfo(np.int64).max)
-            at_ = 0
-            for ds, d, n, step in zip(periods, days, n_of, steps, strict=True):
-                if n and step is not None:
-                    slot[at_:at_ + n] = np.asarray((ds - d) / step,
-                                                   dtype=float).round().astype(int)
-                at_ += n
+            each = np.repeat(np.array([np.timedelta64(0 if st is None else st.value, "ns")
+                                       for st in steps]), n_of)
+            has = np.repeat([st is not None for st in steps], n_of)
+            into = (every - day).to_numpy(dtype="timedelta64[ns]")
+            slot[has] = np.round(into[has] / each[has]).astype(int)
             kinds = np.where(hit, best["kind"].to_numpy(dtype=object)[np.maximum(pos, 0)], None)
             keys = np.where(hit, best["key"].to_numpy(dtype=object)[np.maximum(pos, 0)], None)
             for (kind, key), (mean, pvar) in profiles.items():

@@ -390,6 +390,11 @@ class EnsembleForecaster(BaseForecaster):
                   for m in self.members_]
         return self._combine(frames)
 
+    @property
+    def cheap_without(self) -> bool:
+        """Whether every member's ``predict_without`` is cheap (one with Prophet is not)."""
+        return all(m.cheap_without for m in self.members_)
+
     def predict_without(
         self,
         horizon: int,

@@ -243,6 +243,7 @@ def forecasts_without(
     forecast: pd.DataFrame,
     predict: Callable[[pd.DataFrame, list[tuple[list[int], list[str]]]], list[pd.DataFrame]],
     reach: tuple[int, int] = (2, 3),
+    batched: bool = True,
 ) -> dict[tuple, pd.DataFrame]:
     """For each event that shares forecast days with another event of a series (the other's
     window or its ``reach`` shoulder days), the forecast of those series without it, every
@@ -254,9 +255,11 @@ def forecasts_without(
     LightGBM forecaster's trees read no calendar and a lift reads the events of its day only,
     so it passes the trees and the calendar once and recombines the days the rows reach;
     other forecasters run ``predict`` per job). Events whose reaches do
-    not meet on a common series are left out together, so one forecast serves several; an
-    event no other reaches needs none (its days are those of the no-event forecast). Keys:
-    (name, first day, channel).
+    not meet on a common series are left out together, so one forecast serves several
+    (``batched``; False: one job per event, for a model whose jobs cost little, where
+    finding the batches cost more than the jobs on a 1,000-store calendar); an event no other
+    reaches needs none (its days are those of the no-event forecast). Keys: (name, first day,
+    channel).
     """
     cal = normalize_calendar(calendar)
     if cal.empty or forecast.empty:
@@ -264,20 +267,27 @@ def forecasts_without(
     shared = _shared_days(cal, forecast, reach)
     if not shared:
         return {}
-    gap = pd.Timedelta(days=max(int(d) for d in reach))
-    start, end = cal["start"].dt.normalize(), cal["end"].dt.normalize()
+    def key(i: int) -> tuple:
+        return _event_key(cal["name"].iloc[i], cal["start"].iloc[i], cal["channel"].iloc[i])
+
+    if not batched:
+        jobs = [([i], sids) for i, sids, _ in shared]
+        return {key(rows[0]): fc for (rows, _), fc in zip(jobs, predict(cal, jobs), strict=True)}
+    gap = np.timedelta64(max(int(d) for d in reach), "D")
+    start = cal["start"].dt.normalize().to_numpy(dtype="datetime64[ns]")
+    end = cal["end"].dt.normalize().to_numpy(dtype="datetime64[ns]")
     # series that read the same calendar rows share a key: the aggregates, or one channel
     key_of = {sid: "*" if is_aggregate(sid) else str(series_channel(sid))
               for _, sids, _ in shared for sid in sids}
-    masks = {}
+    masks: dict[str, np.ndarray] = {}
     for sid, k in key_of.items():
         if k not in masks:
-            masks[k] = applies_to(cal, sid)
+            masks[k] = np.asarray(applies_to(cal, sid), dtype=bool)
 
     def clash(i: int, j: int, keys: set[str]) -> bool:
         """Whether leaving ``j`` out too may move ``i``'s days or the other way round on a
         series of ``keys``: one reaches the other's window and both apply to it."""
-        near = (start.iloc[i] - gap <= end.iloc[j]) and (end.iloc[i] + gap >= start.iloc[j])
+        near = (start[i] - gap <= end[j]) and (end[i] + gap >= start[j])
         return bool(near) and any(masks[k][i] and masks[k][j] for k in keys)
 
     # an event's aggregates apart from its other series: every store's promotion shares days
@@ -300,8 +310,7 @@ def forecasts_without(
     parts: dict[tuple, list[pd.DataFrame]] = {}
     for (batch, _), fc in zip(batches, predict(cal, jobs), strict=True):
         for i, sids in batch:
-            key = _event_key(cal["name"].iloc[i], cal["start"].iloc[i], cal["channel"].iloc[i])
-            parts.setdefault(key, []).append(fc[fc["series_id"].astype(str).isin(sids)])
+            parts.setdefault(key(i), []).append(fc[fc["series_id"].astype(str).isin(sids)])
     return {key: pd.concat(frames, ignore_index=True) for key, frames in parts.items()}
 
 
@@ -506,7 +515,7 @@ def forecast_with_peaks(
     cal = future_calendar if future_calendar is not None else getattr(model, "calendar_", None)
     without = forecasts_without(
         cal, fc, lambda c, jobs: model.predict_without(horizon, c, jobs, future_regressors),
-        event_reach(model))
+        event_reach(model), batched=not model.cheap_without)
     return PeakForecast(fc, base, peak_summary(fc, cal, base, None, series_levels(model),
                                                without))
 

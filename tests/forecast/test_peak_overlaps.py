@@ -71,11 +71,20 @@ def test_a_newsletter_on_a_sale_day_is_credited_with_its_own_lift(fast_gbm: dict
 
     model.predict = spy  # type: ignore[method-assign]
     model.predict_without = spy_without  # type: ignore[method-assign]
-    peaks = forecast_with_peaks(model, 60, plan).peaks
-    # forecast and no-event forecast; then, at once, the forecast without both sales and the
-    # one without both newsletters that share their days (far apart: left out together)
+    res = forecast_with_peaks(model, 60, plan)
+    peaks = res.peaks
+    # forecast and no-event forecast; then, at once, the forecast without each of the four
+    # events that share days (one pass: each its own job)
     assert len(calls) == 2
+    assert [len(j) for j in jobs] == [4]
+    # batched (a model that forecasts per job): one job without both sales and one without
+    # both newsletters that share their days (far apart: left out together), same peak rows
+    jobs.clear()
+    batched = forecasts_without(plan, res.forecast,
+                                lambda c, j: spy_without(60, c, j), batched=True)
     assert [len(j) for j in jobs] == [2]
+    pd.testing.assert_frame_equal(
+        peak_summary(res.forecast, plan, res.baseline, None, None, batched), peaks)
     lift = dict(zip(peaks["window"] + peaks["start"].dt.strftime(" %m-%d"),
                     peaks["lift_pct"], strict=True))
     own_letter, own_sale = 100 * np.expm1(LETTER), 100 * np.expm1(SALE)
