@@ -35,6 +35,7 @@ from features._calendar import normalize_calendar
 
 from ._forecast_base import Panel, closed_phases, steps_per_day
 from ._forecast_event_days import (
+    _is_background,
     attribute_many,
     pooled_names,
     rows_per_series,
@@ -490,13 +491,20 @@ class EventEffects(LiftHierarchy):
         steps = [_step(periods[sid]) for sid in asked]
         whole = dict(zip(asked, self._day_lifts(occ, [periods[sid] for sid in asked], origin,
                                                 width, steps), strict=True))
-        ev = occ["ev"].to_numpy(dtype=np.int64)
-        day_no = occ["cell"].to_numpy(dtype=np.int64) % width
-        of_sid = occ.groupby("sid", sort=False).indices
+        cell = occ["cell"].to_numpy(dtype=np.int64)
+        day_no = cell % width
+        place, place_bg = _places(occ)
+        by_event = occ.groupby(["sid", "ev"], sort=False).indices
+        order = np.argsort(cell, kind="stable")  # by cell, each cell's rows in their order
+        sorted_cells = cell[order]
         period_day = {sid: (periods[sid].normalize().to_numpy(dtype="datetime64[ns]") - origin)
                       // np.timedelta64(1, "D") for sid in asked}
+        none = np.zeros(0, dtype=np.int64)
         # each (job, series) whose days a left-out row reaches is a series of its own here,
-        # with those days only and the occurrences left on them
+        # with those days only and the occurrences left on them that can stand for the day:
+        # of each group of rows one row stands for it (``_places``), so with at most n rows of
+        # a day left out, the first n + 1 of each group give the day's lift (a 1,000-store
+        # total has ~1,000 promotion rows a day, and every store's promotion a job)
         keeps: list[np.ndarray] = []
         ds_list: list[pd.DatetimeIndex] = []
         step_list: list[pd.Timedelta | None] = []
@@ -505,13 +513,17 @@ class EventEffects(LiftHierarchy):
         for k, (rows, sids) in enumerate(jobs):
             for sid in sids:
                 j = position.get(sid, -1)
-                at = of_sid.get(j, np.zeros(0, dtype=np.int64))
-                gone = np.isin(ev[at], rows)
-                hit = np.unique(day_no[at][gone])
-                if not len(hit):
+                gone = np.concatenate([by_event.get((j, r), none) for r in rows] or [none])
+                if not len(gone):
                     continue
-                keeps.append(at[~gone & np.isin(day_no[at], hit)])
-                on = np.isin(period_day[sid], hit)
+                hit, n_gone = np.unique(cell[gone], return_counts=True)
+                first = np.searchsorted(sorted_cells, hit, side="left")
+                last = np.searchsorted(sorted_cells, hit, side="right")
+                mine = np.concatenate([order[f:t] for f, t in zip(first, last, strict=True)])
+                most = int(n_gone.max())
+                keeps.append(mine[~np.isin(mine, gone)
+                                  & ((place[mine] <= most) | (place_bg[mine] <= most))])
+                on = np.isin(period_day[sid], hit - j * width)
                 ds_list.append(periods[sid][on])
                 step_list.append(steps[j])
                 where.append((k, sid, on))
@@ -582,8 +594,7 @@ class EventEffects(LiftHierarchy):
         """Lift and variances of each period of ``periods[j]`` (series ``j``: the rows of
         ``occ`` with cells ``j * width + day``) from the occurrences on its day (``steps[j]``:
         the series' period, None for one period, which takes no hour shape)."""
-        occ = occ.copy()
-        occ["rank"] = occ["in_window"].astype(int) * 1e6 + occ["lift"].abs()
+        occ = occ.assign(rank=_rank(occ))
         # a background event (a long window) adds its lift under a shorter event's days
         occ, under = set_background_aside(occ, by="cell")
         best = occ.sort_values(["cell", "rank"], kind="stable").groupby("cell").tail(1)
@@ -639,3 +650,34 @@ class EventEffects(LiftHierarchy):
 def _step(ds: pd.DatetimeIndex) -> pd.Timedelta | None:
     """A series' period (its first two periods apart), None for a single period."""
     return ds[1] - ds[0] if len(ds) > 1 else None
+
+
+def _rank(occ: pd.DataFrame) -> np.ndarray:
+    """Which row stands for a day: a window's before a shoulder's, then the larger |lift|
+    (of equal ranks the last row)."""
+    return (occ["in_window"].to_numpy(dtype=bool).astype(int) * 1e6
+            + np.abs(occ["lift"].to_numpy(dtype=float)))
+
+
+def _places(occ: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's place in its group on its day (``cell``): the rows of one kind, in a window
+    or on a shoulder, background or not, by ``_rank`` (0: the one that stands for the group);
+    and a background row's place among the day's background rows by length (0: the one set
+    under a shorter event; others: a large number). The day's lift reads the first of each."""
+    n = len(occ)
+    pos = np.arange(n)
+    bg = _is_background(occ)
+    frame = pd.DataFrame({"cell": occ["cell"].to_numpy(dtype=np.int64),
+                          "inw": occ["in_window"].to_numpy(dtype=bool), "bg": bg,
+                          "kind": occ["kind"].astype(str).to_numpy(), "rank": _rank(occ),
+                          "pos": pos,
+                          "span": pd.to_numeric(occ["span"], errors="coerce").fillna(0)
+                          .to_numpy(dtype=float)})
+    place = np.empty(n, dtype=np.int64)
+    by_rank = frame.sort_values(["rank", "pos"], ascending=False)
+    place[by_rank["pos"].to_numpy()] = by_rank.groupby(
+        ["cell", "inw", "bg", "kind"], sort=False).cumcount().to_numpy()
+    place_bg = np.full(n, np.iinfo(np.int64).max)
+    by_span = frame[bg].sort_values(["span", "pos"], ascending=[False, True])
+    place_bg[by_span["pos"].to_numpy()] = by_span.groupby("cell", sort=False).cumcount().to_numpy()
+    return place, place_bg

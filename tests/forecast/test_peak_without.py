@@ -74,6 +74,9 @@ def _channels(freq: str = "D") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
         ("Newsletter B", at(6), at(6), "newsletter", "email"),  # on the sale's shoulder
         ("Push", at(8), at(9), "promotion", "social"),
         ("Push 2", at(9), at(10), "promotion", "social"),  # the same kind, a shared day
+        ("Push 3", at(8), at(9), "promotion", "social"),  # four of a kind on a day: the
+        ("Push 4", at(9), at(9), "promotion", "social"),  # day's lift reads its first two
+        ("Newsletter E", at(3), at(3), "newsletter", "email"),
         ("Campaign", at(12), at(27), "campaign", None),  # a background event ...
         ("Sale", at(14), at(16), "sale", None),  # ... under a sale
         ("Newsletter C", at(15), at(15), "newsletter", "email"),
