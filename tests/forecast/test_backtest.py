@@ -256,3 +256,28 @@ def test_the_origin_suggested_for_an_uncovered_event_covers_it(horizon: int,
     suggested = pd.Timestamp(note.split("--origins ")[1].split(" ")[0])
     again = uncovered_events_note(cal, [suggested], horizon, step, end, start)
     assert again is None, (suggested, again)
+
+
+def test_a_forecast_far_beyond_the_history_is_named_in_the_backtest_notes() -> None:
+    """s17j's retail fold forecast a store selling at most 304 a day at 2.6 million (its
+    known-in-advance columns' slopes had run off): the fold's MASE of 132 went out with no
+    note, since the one far-out value was the forecast, not an actual. A P50 above 5x the
+    largest value before the origin is named; one at 4x (a big sale) is not."""
+    from training._forecast_backtest import runaway_forecast_notes
+
+    ds = pd.date_range("2026-01-01", periods=70, freq="D")
+    origin = ds[56]
+    history = {"a": pd.Series(np.r_[np.full(56, 100.0), np.full(14, 120.0)], index=ds),
+               "b": pd.Series(np.full(70, 50.0), index=ds)}
+    p50 = {"a": np.r_[2.6e6, np.full(13, 110.0)], "b": np.r_[200.0, np.full(13, 50.0)]}
+    fc = pd.concat(pd.DataFrame({"origin": origin, "series_id": sid, "ds": ds[56:],
+                                 "p50": p50[sid], "y": history[sid].to_numpy()[56:]})
+                   for sid in ("a", "b"))
+    folds = pd.DataFrame({"origin": [origin, origin], "series_id": ["a", "b"],
+                          "mase": [27717.0, 1.2]})
+    notes = runaway_forecast_notes(fc, history, folds)
+    assert len(notes) == 1, notes
+    assert "'a'" in notes[0], notes[0]
+    assert "26,000x" in notes[0], notes[0]
+    assert "mase 27,717" in notes[0], notes[0]
+    assert "known-in-advance" in notes[0]
