@@ -667,7 +667,7 @@ def test_the_api_says_when_a_series_ends_before_the_others() -> None:
     from training._forecast_models import SeasonalNaiveForecaster
 
     ds = pd.date_range("2025-01-01", periods=400)
-    y = 100.0 + 10 * (ds.dayofweek.to_numpy() < 5)
+    y = 100.0 + 10 * (ds.day_of_week.to_numpy() < 5)
     fc = SeasonalNaiveForecaster().fit(pd.concat([
         pd.DataFrame({"series_id": "page-v2", "ds": ds[200:], "y": y[200:]}),
         pd.DataFrame({"series_id": "page", "ds": ds[:200], "y": y[:200]})]))
