@@ -252,7 +252,7 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
 
 def _plot_forecast(history: pd.DataFrame, fc: pd.DataFrame, cal: pd.DataFrame | None,
                    path: Path) -> Path:
-    from training._forecast_backtest import plot_fold
+    from training._forecast_plots import plot_fold
 
     return plot_fold(history, fc, cal, "forecast", path, max_series=_CHART_SERIES,
                      all_in="forecast.csv", last_year=True)

@@ -29,7 +29,6 @@ from ._forecast_backtest import (
     backtest,
     evaluation_key,
     forecast_metrics,
-    plot_fold,
 )
 from ._forecast_base import FORECAST_COLUMNS, BaseForecaster
 from ._forecast_events import EventEffects
@@ -55,6 +54,7 @@ from ._forecast_models import (
     make_forecaster,
 )
 from ._forecast_peaks import PEAK_COLUMNS, PeakForecast, forecast_with_peaks, peak_summary
+from ._forecast_plots import plot_fold
 from ._mlflow import (
     CHAMPION,
     ChampionMove,

@@ -127,7 +127,7 @@ def test_the_forecast_chart_draws_the_same_days_52_weeks_before(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from matplotlib.figure import Figure
 
-    from training._forecast_backtest import plot_fold
+    from training._forecast_plots import plot_fold
 
     drawn: list[dict[str, np.ndarray]] = []
 

@@ -376,7 +376,7 @@ def test_a_channel_typed_in_another_case_is_named_in_its_own_case() -> None:
 def test_a_series_name_the_chart_font_cannot_draw_is_named_by_its_number(tmp_path: Path) -> None:
     import warnings
 
-    from training._forecast_backtest import plot_fold
+    from training._forecast_plots import plot_fold
 
     ds = pd.date_range("2024-01-01", periods=40, freq="D")
     hist = pd.concat([pd.DataFrame({"series_id": sid, "ds": ds[:30], "y": 10.0})
@@ -394,7 +394,7 @@ def test_chart_names_events_apart_and_says_what_is_cut(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     import matplotlib.pyplot as plt
 
-    from training._forecast_backtest import plot_fold
+    from training._forecast_plots import plot_fold
 
     figures: list = []
     monkeypatch.setattr(plt, "close", figures.append)
@@ -459,7 +459,7 @@ def test_the_chart_ends_with_the_forecast_when_an_event_runs_past_it(
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
-    from training._forecast_backtest import plot_fold
+    from training._forecast_plots import plot_fold
 
     figures: list = []
     monkeypatch.setattr(plt, "close", figures.append)

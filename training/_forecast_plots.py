@@ -1,0 +1,158 @@
+"""One chart per forecast or backtest fold: history, actuals, P50 and its P10-P90 band, event
+windows shaded and named (``plot_fold``), for the backtest's fold plots and ``brain forecast
+predict``'s PNG."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features._calendar import aggregates_first, applies_to, normalize_calendar
+
+__all__ = ["plot_fold"]
+
+
+def _drawable(text: str) -> bool:
+    """Whether the chart font has a glyph for every character of ``text`` (DejaVu Sans has no
+    CJK: '東京 渋谷' would be drawn as empty boxes, with a warning per glyph)."""
+    if text.isascii():
+        return True
+    chars = _font_chars()
+    return all(ord(ch) in chars for ch in text if not ch.isspace())
+
+
+@functools.cache
+def _font_chars() -> frozenset[int]:
+    """Code points the default chart font draws (read once)."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    return frozenset(FT2Font(font_manager.findfont(font_manager.FontProperties())).get_charmap())
+
+
+_EVENT_LABELS = 12
+"""Most event windows named on one series' chart."""
+
+
+def _quantity(series_id: str) -> str:
+    """The y-axis label of a series: what its values count."""
+    metric = series_id.split(":", 1)[0] if ":" in series_id else ""
+    if metric in ("orders", "revenue"):
+        return metric
+    if series_id == "total" or series_id.startswith("channel="):
+        return "visits"
+    return "value (as in the series file)"
+
+
+def _name_events(ax: Any, events: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp,
+                 begin: pd.Timestamp) -> None:
+    """Write event names beside their shaded windows: the forecast span's first, then the
+    history's from the most recent back, at most ``_EVENT_LABELS``; a name close to one already
+    written goes lower, and a third at the same place is left out (they were drawn over each
+    other: 'Payday promo' on 'Newsletter')."""
+    ahead = events[events["end"] >= begin]
+    before = events[events["end"] < begin].iloc[::-1]
+    placed: dict[float, list[pd.Timestamp]] = {0.98: [], 0.55: []}  # names per height
+    width = (hi - lo) * 0.025
+    for ev in pd.concat([ahead, before]).itertuples(index=False):
+        if sum(map(len, placed.values())) >= _EVENT_LABELS or not _drawable(str(ev.name)):
+            continue
+        x = max(ev.start, lo)
+        free = [y for y, xs in placed.items() if all(abs(x - p) >= width for p in xs)]
+        if not free:
+            continue
+        ax.text(x, free[0], str(ev.name)[:30], rotation=90,
+                transform=ax.get_xaxis_transform(), ha="left", va="top", fontsize=7,
+                color="tab:brown", zorder=1)  # under the lines
+        placed[free[0]].append(x)
+
+
+def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFrame | None,
+              title: str, path: Path, max_series: int = 4, context: int | None = None,
+              all_in: str | None = None, last_year: bool = False) -> Path:
+    """Save one fold's chart: history, actuals, P50, P10-P90 band, event windows shaded.
+
+    Only the first ``max_series`` series are drawn, the sums over every channel (``total``)
+    first; when there are more, the chart's title says how many of how many, and that all are
+    in ``all_in`` (a file name) when given. ``last_year`` also draws the history of the same
+    days 52 weeks before the forecast (same weekdays), where the history has them: a planner
+    sizing a promotion compares it with last year's (the chart shows 3 horizons of history,
+    which never reached back that far).
+    """
+    import matplotlib as mpl
+
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cal = normalize_calendar(calendar)
+    every = aggregates_first(forecast["series_id"])
+    ids = every[:max_series]
+    fig, axes = plt.subplots(len(ids), 1, figsize=(11, 3.2 * len(ids)), squeeze=False)
+    if len(every) > len(ids):
+        where = f"; all in {all_in}" if all_in else ""
+        fig.suptitle(f"{title}: {len(ids)} of {len(every)} series shown{where}", fontsize=11)
+    for ax, sid in zip(axes[:, 0], ids, strict=True):
+        f = forecast[forecast["series_id"] == sid]
+        n_ctx = context or 3 * len(f)
+        hist = history[history["series_id"] == sid].tail(n_ctx)
+        ax.plot(hist["ds"], hist["y"], color="0.4", lw=1, label="history")
+        if "y" in f.columns:
+            ax.plot(f["ds"], f["y"], color="black", lw=1.2, label="actual")
+        ax.plot(f["ds"], f["p50"], color="tab:blue", lw=1.5, label="P50")
+        ax.fill_between(f["ds"], f["p10"], f["p90"], color="tab:blue", alpha=0.25,
+                        label="P10-P90")
+        if last_year:
+            before = history[history["series_id"] == sid].set_index("ds")["y"]
+            ago = before.reindex(f["ds"] - pd.Timedelta(weeks=52))
+            if ago.notna().any():
+                ax.plot(f["ds"], ago.to_numpy(), color="0.45", lw=1, ls=":",
+                        label="52 weeks before")
+        lo, hi = hist["ds"].min() if len(hist) else f["ds"].min(), f["ds"].max()
+        begin = f["ds"].min()
+        ax.axvline(begin, color="0.5", ls="--", lw=0.8, label="forecast start")
+        sub = cal[applies_to(cal, sid)] if not cal.empty else cal
+        shown = sub[(sub["end"] >= lo) & (sub["start"] <= hi)] if len(sub) else sub
+        for n, ev in enumerate(shown.itertuples(index=False)):
+            ax.axvspan(ev.start, ev.end + pd.Timedelta(days=1), color="tab:orange",
+                       alpha=0.2, label="event" if n == 0 else None)
+        _name_events(ax, shown, lo, hi, begin)
+        # the chart ends with the forecast: an event running past it (a summer break to the
+        # end of July) had stretched the axis and left an empty month on the right
+        step = f["ds"].diff().min() if len(f) > 1 else pd.Timedelta(days=1)
+        ax.set_xlim(lo, hi + (step if pd.notna(step) else pd.Timedelta(days=1)))
+        # a band far above everything else (an event beyond the intensities seen) would
+        # flatten the chart: cut it at 1.5x the highest line and say where it goes (in the
+        # title: a note inside the panel ran into the event names)
+        cut = ""
+        lines = [hist["y"].max(), f["p50"].max(), f["y"].max() if "y" in f.columns else np.nan]
+        top = 1.5 * float(np.nanmax([v for v in lines if pd.notna(v)] or [np.nan]))
+        if np.isfinite(top) and top > 0 and f["p90"].max() > top:
+            low = float(np.nanmin([hist["y"].min(), f["p10"].min(), 0.0]))
+            ax.set_ylim(bottom=low - 0.05 * (top - low), top=top)
+            cut = f" (P90 reaches {f['p90'].max():,.0f}, above the chart)"
+        ax.set_ylabel(_quantity(sid), fontsize=9)
+        # a few dates, written once each ('Dec', '21', '24' ...): the default ticks ran into
+        # each other on hourly and 5-month charts
+        import matplotlib.dates as mdates
+
+        loc = mdates.AutoDateLocator(minticks=3, maxticks=8)
+        ax.xaxis.set_major_locator(loc)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+        where = f" in {all_in}" if all_in else ""
+        name = (sid if _drawable(sid)
+                else f"series {every.index(sid) + 1} of {len(every)}{where}")
+        ax.set_title(f"{title} - {name}{cut}", fontsize=10)
+        # under the panel: inside it, it hid the first event's name (written at the top)
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=7, fontsize=8,
+                  frameon=False)
+    fig.tight_layout()
+    if len(every) > len(ids):
+        fig.subplots_adjust(top=1 - 0.35 / len(ids))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
