@@ -58,11 +58,15 @@ def _nanmedian(a: np.ndarray) -> np.ndarray:
 
 def _no_level_of_its_own(z: np.ndarray, skip: np.ndarray, inside: np.ndarray) -> bool:
     """Whether a series' first live period (finite, not 0) lies inside an event's window and
-    none of its finite periods is free of events (``skip``: in-window and shoulder days,
-    unmarked drops): every value it has is the event's, or the days right after it."""
+    none of its finite periods from it on is free of events (``skip``: in-window and shoulder
+    days, unmarked drops): every value it has since it started is the event's, or the days
+    right after it. The zeros before its first live period are no level of its own (a page
+    exported from a few days before its launch: under ``LEADING_ZEROS_DAYS`` of them are not
+    cut off, and read as its level, its launch days had been cleaned to about 0 and its
+    forecast ran 7x to 60x high)."""
     live = np.flatnonzero(np.isfinite(z) & (z != 0))
     return bool(len(live)) and bool(inside[live[0]]) and not (
-        np.isfinite(z) & ~skip).any()
+        np.isfinite(z[live[0]:]) & ~skip[live[0]:]).any()
 
 
 class EventEffects(LiftHierarchy):

@@ -509,3 +509,25 @@ def test_the_level_a_page_settles_at_after_its_launch_is_no_drop() -> None:
     note = unmarked_drop_note(prepare_panel(series, "none"), cal)
     assert note is not None
     assert "2025-11-10 .. 2025-11-14 (5 days) in 'page-new'" in note
+
+
+@pytest.mark.parametrize("lead", [3, 5])
+def test_a_page_exported_days_before_its_launch_is_cleaned_as_one_exported_from_it(
+        lead: int) -> None:
+    """Reviewer's check: the same page 15 days after its launch, exported from ``lead`` days
+    before it (too few zeros to be cut off as a start after weeks at 0). Those zeros were read
+    as a level of its own: its launch days were cleaned to them (median 0.73x / 0.03x the
+    level it settles at) and its forecast ran 6.7x / 66x high. Its event days are cleaned as
+    those of the page exported from its launch."""
+    series, cal, truth = _recent_launch(0, lag=15)
+    at = ORIGIN - pd.Timedelta(days=15)
+    series = series[(series["series_id"] != "page-e")
+                    | (series["ds"] >= at - pd.Timedelta(days=lead))]
+    model = LightGBMForecaster(n_estimators=60, max_rows=4000, horizons_per_origin=8).fit(
+        series, cal)
+    y = series.loc[series["series_id"] == "page-e", "y"].to_numpy()
+    clean = np.expm1(model.effects_.clean_["page-e"])[y > 0]
+    settled = 1000.0 * WEEK.mean()
+    assert 0.8 * settled < np.median(clean) < 1.2 * settled
+    fc = model.predict(28, series=["page-e"])
+    assert 0.8 < fc["p50"].sum() / truth.sum() < 1.4
