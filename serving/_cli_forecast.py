@@ -517,12 +517,15 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         err_console.print(f"[yellow]note:[/] {future_source}: {label} has no known-in-advance "
                           f"columns; the file is not used{_versions_with_columns(model_uri)}",
                           highlight=False)
-    end = _describe_model(label, inner, horizon, series)
+    _describe_model(label, inner, horizon, series)
     # the forecast periods of the newest histories among the series forecast: a series that
     # ended early (a page renamed a year ago; named in its own note) had moved the notes'
-    # start back to its end, so every event since was 'planned' and its kind 'never had'
-    begin = max(inner.panel_.series[s].ds[-1] for s in (series or inner.panel_.series)
-                ) + inner.panel_.step
+    # start back to its end, so every event since was 'planned' and its kind 'never had';
+    # and with --series naming only such a series, the notes' end (the newest series' last
+    # period) had made the year since part of its forecast periods, where the API reads the
+    # series' own
+    newest = max(inner.panel_.series[s].ds[-1] for s in (series or inner.panel_.series))
+    begin, end = newest + inner.panel_.step, newest + horizon * inner.panel_.step
     _time_zone_note(inner, horizon)
     calendar_outside_note(calendar, begin, end, "--calendar", "the forecast periods")
     full_cal = pd.concat([inner.calendar_, normalize_calendar(calendar)], ignore_index=True

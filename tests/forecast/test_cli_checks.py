@@ -642,3 +642,26 @@ def test_the_similar_ids_check_finds_two_look_alikes_among_many_series() -> None
     note = similar_ids_note(frame)
     assert note is not None
     assert note.startswith("2 group(s) of series ids")
+
+
+def test_predict_of_a_series_that_ends_early_reads_its_own_forecast_periods(
+        tmp_path: Path, series_maker: Callable) -> None:
+    """``--series b`` alone (its history ends 200 days before 'a''s): the notes read b's own
+    forecast periods, as ``POST /forecast_traffic`` does, not b's end up to the end of 'a''s
+    (a past event of every series in between had been 'a planned event of a kind the history
+    never had')."""
+    cal = pd.DataFrame({"name": ["Sunset", "Sale"], "start": ["2023-11-01", "2024-03-01"],
+                        "end": ["2023-11-01", "2024-03-03"], "kind": ["retired", "sale"],
+                        "channel": [None, None], "intensity": [None, 0.3]})
+    train_and_register(SeasonalNaiveForecaster(), _ragged(series_maker), cal, horizon=14,
+                       n_folds=1)
+    res = CliRunner().invoke(forecast_app, ["predict", "--horizon", "7", "--series", "b",
+                                            "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    text = _text(res)
+    assert "1 series end before the latest period 2024-02-04: 'b'" in text
+    assert "'Sunset'" not in text  # 2023-11-01: after b's forecast periods (07-20 .. 07-26)
+    res = CliRunner().invoke(forecast_app, ["predict", "--horizon", "7", "--series", "a",
+                                            "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "'Sunset'" not in _text(res)  # in a's history
