@@ -514,7 +514,7 @@ class LightGBMForecaster(BaseForecaster):
             self.conformal_h_ = self._conformal_by_horizon(calib["h"].to_numpy(), score)
             self.conformal_series_ = self._conformal_by_series(calib["__sid"].to_numpy(), score)
             if self.follow_recent_steps:
-                self.recent_steps_ = follow_recent_steps(self, models, shock)
+                self.recent_steps_ = follow_recent_steps(self, models, shock, hist_lifts)
         # origins from a recent step on read the history as it was then (not moved): what
         # a forecast made there saw, and the trees learn from them that such a step lasts
         before_step = {sid: (np.array([0, c.recent_step[0]]), [c, self.unmoved_.pop(sid)])
