@@ -189,6 +189,15 @@ def event_reach(model: object) -> tuple[int, int]:
     return (pre or 2, post or 3)
 
 
+def _copies(cal: pd.DataFrame) -> np.ndarray:
+    """Per row of ``cal`` (a normalized calendar), the id of its event: rows with one name,
+    kind, first and last day are one event entered once per channel (a spring sale on
+    ``email`` and on ``social``), left out together and never each other's overlap."""
+    return cal.groupby([cal["name"].astype(str), cal["kind"].astype(str),
+                        cal["start"].dt.normalize(), cal["end"].dt.normalize()],
+                       sort=False, dropna=False).ngroup().to_numpy()
+
+
 def _shared_days(cal: pd.DataFrame, forecast: pd.DataFrame, reach: tuple[int, int]
                  ) -> list[tuple[int, list[str], dict[str, list[str]]]]:
     """Per row of ``cal`` (a normalized calendar) with a day in some series' forecast periods
@@ -213,6 +222,7 @@ def _shared_days(cal: pd.DataFrame, forecast: pd.DataFrame, reach: tuple[int, in
         return []
     sub = cal.iloc[rows]
     names = sub["name"].astype(str).to_numpy()
+    event = _copies(cal)[rows]
     s0, e0 = start[rows], end[rows]
     r0, r1 = s0 - pre.to_timedelta64(), e0 + post.to_timedelta64()
     groups: dict[tuple, list[str]] = {}
@@ -230,7 +240,8 @@ def _shared_days(cal: pd.DataFrame, forecast: pd.DataFrame, reach: tuple[int, in
         # hit[i, j]: event j reaches a forecast day of event i's window
         hit = ((lo <= hi)[:, None] & (r0[mine][None, :] <= hi[:, None])
                & (r1[mine][None, :] >= lo[:, None]))
-        np.fill_diagonal(hit, val=False)
+        # an event's own copies on other channels are the same event, not another one
+        hit &= event[mine][:, None] != event[mine][None, :]
         for i in np.flatnonzero(hit.any(axis=1)):
             others = [str(n) for n in names[mine[hit[i]]]]
             for sid in sids:
@@ -270,9 +281,19 @@ def forecasts_without(
     def key(i: int) -> tuple:
         return _event_key(cal["name"].iloc[i], cal["start"].iloc[i], cal["channel"].iloc[i])
 
+    # an event entered once per channel is left out with all its copies: on 'total', which
+    # takes both, a spring sale on email and on social had each read +0.0% over the other
+    event = _copies(cal)
+    members: dict[int, list[int]] = {}
+    for pos, e in enumerate(event):
+        members.setdefault(int(e), []).append(pos)
+
+    def together(rows: list[int]) -> list[int]:
+        return sorted({p for i in rows for p in members[int(event[i])]})
+
     if not batched:
-        jobs = [([i], sids) for i, sids, _ in shared]
-        return {key(rows[0]): fc for (rows, _), fc in zip(jobs, predict(cal, jobs), strict=True)}
+        jobs = [(together([i]), sids) for i, sids, _ in shared]
+        return {key(i): fc for (i, _, _), fc in zip(shared, predict(cal, jobs), strict=True)}
     gap = np.timedelta64(max(int(d) for d in reach), "D")
     start = cal["start"].dt.normalize().to_numpy(dtype="datetime64[ns]")
     end = cal["end"].dt.normalize().to_numpy(dtype="datetime64[ns]")
@@ -305,7 +326,7 @@ def forecasts_without(
                 break
         else:
             batches.append(([(i, sids)], mine))
-    jobs = [(sorted({i for i, _ in batch}), sorted({sid for _, sids in batch for sid in sids}))
+    jobs = [(together([i for i, _ in batch]), sorted({sid for _, sids in batch for sid in sids}))
             for batch, _ in batches]
     parts: dict[tuple, list[pd.DataFrame]] = {}
     for (batch, _), fc in zip(batches, predict(cal, jobs), strict=True):

@@ -185,3 +185,39 @@ def test_a_planned_start_left_out_is_left_out_of_the_forecast(fast_gbm: dict) ->
     got = model.predict_without(28, plan, [([], ["page-new"]), ([launch], ["page-new"])])
     assert got[0]["p50"].max() > 100  # the start profile
     assert got[1]["p50"].max() < 5  # no launch: about 0
+
+
+def test_an_event_entered_once_per_channel_is_left_out_whole_on_the_total(fast_gbm: dict
+                                                                          ) -> None:
+    """Reviewer's check: a spring sale planned on 'email' and on 'social' (one row per
+    channel) read +86% and +82% on the channels but +0.0% twice on 'total': each row's lift
+    was read over the forecast without that row, the other channel's copy of the same sale
+    kept. Copies of one event (name, kind, days) are one event: left out together, and never
+    each other's overlap."""
+    series, cal, _, horizon = _channels()
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    first = model.panel_.future_index("total", horizon)[0].normalize()
+    spring = pd.DataFrame({"name": "Spring sale", "start": first + pd.Timedelta(days=5),
+                           "end": first + pd.Timedelta(days=7), "kind": "sale",
+                           "channel": ["email", "social"]})
+    res = forecast_with_peaks(model, horizon, normalize_calendar(pd.concat([cal, spring])))
+    rows = res.peaks[res.peaks["window"] == "Spring sale"].set_index("series_id")
+    assert set(rows.index) == {"channel=email", "channel=social", "total"}
+    assert (rows["lift_pct"] > 40).all(), rows[["peak_p50", "baseline_p50", "lift_pct"]]
+    # on the total, over the forecast without the sale on either channel: the no-event one
+    base = model.predict(horizon, normalize_calendar(cal), series=["total"]).set_index("ds")
+    total = rows.loc[["total"]]
+    assert len(total) == 2  # a row per copy, both read alike
+    for _, row in total.iterrows():
+        day = pd.Timestamp(row["peak_ds"])
+        assert row["baseline_p50"] == pytest.approx(base.loc[day, "p50"], rel=1e-6)
+    # with another event on its days, the copies still go out together
+    letter = pd.DataFrame({"name": ["Newsletter X"], "start": [first + pd.Timedelta(days=6)],
+                           "end": [first + pd.Timedelta(days=6)], "kind": ["newsletter"],
+                           "channel": ["email"]})
+    res2 = forecast_with_peaks(model, horizon,
+                               normalize_calendar(pd.concat([cal, spring, letter])))
+    both = res2.peaks[(res2.peaks["window"] == "Spring sale")
+                      & (res2.peaks["series_id"] == "total")]
+    assert len(both) == 2
+    assert (both["lift_pct"] > 40).all(), both[["peak_p50", "baseline_p50", "lift_pct"]]
