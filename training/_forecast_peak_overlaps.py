@@ -1,0 +1,206 @@
+"""Events that share days in a forecast: which peak rows read their lift over a forecast that
+keeps other events (``_shared_days``, ``overlap_note``), and those forecasts without each such
+event (``forecasts_without``), the baselines of their rows in ``peak_summary``. Copies of one
+event entered once per channel are one event (``_copies``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from features._calendar import applies_to, is_aggregate, normalize_calendar, series_channel
+
+from ._forecast_base import listed
+
+__all__ = ["event_reach", "forecasts_without", "overlap_note"]
+
+
+def _event_key(name: object, start: object, channel: object) -> tuple:
+    """An event's identity in ``forecasts_without``: (name, first day, channel or None)."""
+    return (str(name), pd.Timestamp(start).normalize(),  # type: ignore[arg-type]
+            None if channel is None or pd.isna(channel) else str(channel))
+
+
+def event_reach(model: object) -> tuple[int, int]:
+    """Days before and after an event's window whose forecast the event can move (its
+    shoulder days: ``EventEffects.pre_days`` / ``post_days``, the largest over an ensemble's
+    members; 2 and 3 for a model without them)."""
+    pre, post = 0, 0
+    for holder in (model, *getattr(model, "members_", [])):
+        eff = getattr(holder, "effects_", None) or getattr(holder, "events", None)
+        pre = max(pre, int(getattr(eff, "pre_days", 0) or 0))
+        post = max(post, int(getattr(eff, "post_days", 0) or 0))
+    return (pre or 2, post or 3)
+
+
+def _copies(cal: pd.DataFrame) -> np.ndarray:
+    """Per row of ``cal`` (a normalized calendar), the id of its event: rows with one name,
+    kind, first and last day are one event entered once per channel (a spring sale on
+    ``email`` and on ``social``), left out together and never each other's overlap."""
+    return cal.groupby([cal["name"].astype(str), cal["kind"].astype(str),
+                        cal["start"].dt.normalize(), cal["end"].dt.normalize()],
+                       sort=False, dropna=False).ngroup().to_numpy()
+
+
+def _shared_days(cal: pd.DataFrame, forecast: pd.DataFrame, reach: tuple[int, int]
+                 ) -> list[tuple[int, list[str], dict[str, list[str]]]]:
+    """Per row of ``cal`` (a normalized calendar) with a day in some series' forecast periods
+    that another event applying to that series reaches (its window, ``reach[0]`` days before
+    it or ``reach[1]`` after): the row's position, those series, and per series the other
+    events' names.
+
+    Series that read the same rows (one channel, or the aggregates) over the same periods are
+    looked at once, and only rows whose reach meets the forecast periods are compared (a
+    1,000-store promotion calendar, as in ``_kinds_new_to_series``)."""
+    pre, post = (pd.Timedelta(days=int(d)) for d in reach)
+    span = forecast.groupby("series_id")["ds"].agg(["min", "max"])
+    if cal.empty or span.empty:
+        return []
+    start = cal["start"].dt.normalize().to_numpy()
+    end = cal["end"].dt.normalize().to_numpy()
+    lo_all = pd.Timestamp(span["min"].min()).normalize().to_datetime64()
+    hi_all = pd.Timestamp(span["max"].max()).normalize().to_datetime64()
+    rows = np.flatnonzero((start - pre.to_timedelta64() <= hi_all)
+                          & (end + post.to_timedelta64() >= lo_all))
+    if len(rows) < 2:
+        return []
+    sub = cal.iloc[rows]
+    names = sub["name"].astype(str).to_numpy()
+    event = _copies(cal)[rows]
+    s0, e0 = start[rows], end[rows]
+    r0, r1 = s0 - pre.to_timedelta64(), e0 + post.to_timedelta64()
+    groups: dict[tuple, list[str]] = {}
+    for sid, (first, last) in span.iterrows():
+        key = ("*" if is_aggregate(str(sid)) else series_channel(str(sid)),
+               pd.Timestamp(first).normalize(), pd.Timestamp(last).normalize())
+        groups.setdefault(key, []).append(str(sid))
+    hits: dict[int, dict[str, list[str]]] = {}
+    for (_, first, last), sids in groups.items():
+        mine = np.flatnonzero(applies_to(sub, sids[0]))
+        if len(mine) < 2:
+            continue
+        lo = np.maximum(s0[mine], first.to_datetime64())
+        hi = np.minimum(e0[mine], last.to_datetime64())
+        # hit[i, j]: event j reaches a forecast day of event i's window
+        hit = ((lo <= hi)[:, None] & (r0[mine][None, :] <= hi[:, None])
+               & (r1[mine][None, :] >= lo[:, None]))
+        # an event's own copies on other channels are the same event, not another one
+        hit &= event[mine][:, None] != event[mine][None, :]
+        for i in np.flatnonzero(hit.any(axis=1)):
+            others = [str(n) for n in names[mine[hit[i]]]]
+            for sid in sids:
+                hits.setdefault(int(rows[mine[i]]), {})[sid] = others
+    return [(i, sorted(hit), hit) for i, hit in sorted(hits.items())]
+
+
+def forecasts_without(
+    calendar: pd.DataFrame | None,
+    forecast: pd.DataFrame,
+    predict: Callable[[pd.DataFrame, list[tuple[list[int], list[str]]]], list[pd.DataFrame]],
+    reach: tuple[int, int] = (2, 3),
+    batched: bool = True,
+) -> dict[tuple, pd.DataFrame]:
+    """For each event that shares forecast days with another event of a series (the other's
+    window or its ``reach`` shoulder days), the forecast of those series without it, every
+    other event kept: the baseline of its peak row (``peak_summary``'s ``without``).
+
+    ``predict(calendar, jobs)`` forecasts, for each ``(rows, series)`` of ``jobs``, those
+    series with ``calendar`` (normalized) without those rows (positions), all jobs at once:
+    the model's ``predict_without`` with the same horizon and known-in-advance values (the
+    LightGBM forecaster's trees read no calendar and a lift reads the events of its day only,
+    so it passes the trees and the calendar once and recombines the days the rows reach;
+    other forecasters run ``predict`` per job). Events whose reaches do
+    not meet on a common series are left out together, so one forecast serves several
+    (``batched``; False: one job per event, for a model whose jobs cost little, where
+    finding the batches cost more than the jobs on a 1,000-store calendar); an event no other
+    reaches needs none (its days are those of the no-event forecast). Keys: (name, first day,
+    channel).
+    """
+    cal = normalize_calendar(calendar)
+    if cal.empty or forecast.empty:
+        return {}
+    shared = _shared_days(cal, forecast, reach)
+    if not shared:
+        return {}
+    def key(i: int) -> tuple:
+        return _event_key(cal["name"].iloc[i], cal["start"].iloc[i], cal["channel"].iloc[i])
+
+    # an event entered once per channel is left out with all its copies: on 'total', which
+    # takes both, a spring sale on email and on social had each read +0.0% over the other
+    event = _copies(cal)
+    members: dict[int, list[int]] = {}
+    for pos, e in enumerate(event):
+        members.setdefault(int(e), []).append(pos)
+
+    def together(rows: list[int]) -> list[int]:
+        return sorted({p for i in rows for p in members[int(event[i])]})
+
+    if not batched:
+        jobs = [(together([i]), sids) for i, sids, _ in shared]
+        return {key(i): fc for (i, _, _), fc in zip(shared, predict(cal, jobs), strict=True)}
+    gap = np.timedelta64(max(int(d) for d in reach), "D")
+    start = cal["start"].dt.normalize().to_numpy(dtype="datetime64[ns]")
+    end = cal["end"].dt.normalize().to_numpy(dtype="datetime64[ns]")
+    # series that read the same calendar rows share a key: the aggregates, or one channel
+    key_of = {sid: "*" if is_aggregate(sid) else str(series_channel(sid))
+              for _, sids, _ in shared for sid in sids}
+    masks: dict[str, np.ndarray] = {}
+    for sid, k in key_of.items():
+        if k not in masks:
+            masks[k] = np.asarray(applies_to(cal, sid), dtype=bool)
+
+    def clash(i: int, j: int, keys: set[str]) -> bool:
+        """Whether leaving ``j`` out too may move ``i``'s days or the other way round on a
+        series of ``keys``: one reaches the other's window and both apply to it."""
+        near = (start[i] - gap <= end[j]) and (end[i] + gap >= start[j])
+        return bool(near) and any(masks[k][i] and masks[k][j] for k in keys)
+
+    # an event's aggregates apart from its other series: every store's promotion shares days
+    # with the others on 'total' only, and together they would each need a forecast of its own
+    items = [(i, part) for i, sids, _ in shared
+             for part in ([s for s in sids if key_of[s] != "*"],
+                          [s for s in sids if key_of[s] == "*"]) if part]
+    batches: list[tuple[list[tuple[int, list[str]]], set[str]]] = []
+    for i, sids in items:
+        mine = {key_of[s] for s in sids}
+        for batch, keys in batches:
+            if not any(clash(i, j, keys | mine) for j, _ in batch):
+                batch.append((i, sids))
+                keys |= mine
+                break
+        else:
+            batches.append(([(i, sids)], mine))
+    jobs = [(together([i for i, _ in batch]), sorted({sid for _, sids in batch for sid in sids}))
+            for batch, _ in batches]
+    parts: dict[tuple, list[pd.DataFrame]] = {}
+    for (batch, _), fc in zip(batches, predict(cal, jobs), strict=True):
+        for i, sids in batch:
+            parts.setdefault(key(i), []).append(fc[fc["series_id"].astype(str).isin(sids)])
+    return {key: pd.concat(frames, ignore_index=True) for key, frames in parts.items()}
+
+
+def overlap_note(calendar: pd.DataFrame | None, forecast: pd.DataFrame,
+                 reach: tuple[int, int] = (2, 3), series: str | None = None) -> str | None:
+    """Name the peak rows whose lift is read over a forecast that keeps other events (events
+    that share days, ``forecasts_without``), or None. ``series``: one series' rows only."""
+    cal = normalize_calendar(calendar)
+    if cal.empty or forecast.empty:
+        return None
+    if series is not None:
+        forecast = forecast[forecast["series_id"].astype(str) == series]
+    pairs: dict[str, set[str]] = {}
+    for i, _, hit in _shared_days(cal, forecast, reach):
+        name = str(cal["name"].iloc[i])
+        pairs.setdefault(name, set()).update(n for names in hit.values() for n in names
+                                             if n != name)
+    if not pairs:
+        return None
+    shown = listed([f"{name!r} (with {listed([repr(o) for o in sorted(others)], 3)})"
+                    for name, others in pairs.items()], 4)
+    return (f"{len(pairs)} event window(s) share days with other events (their windows or the "
+            f"days just around them): {shown}. Each such row's lift_pct is what that event "
+            "adds: its peak over the forecast without it, the other events kept (baseline_p50); "
+            "read over the no-event forecast, an event on a sale's day had been credited with "
+            "the sale")
