@@ -508,7 +508,7 @@ def runaway_forecast_notes(forecasts: pd.DataFrame, history: dict[str, pd.Series
                            folds: pd.DataFrame, *, ratio: float = 5.0) -> list[str]:
     """(fold, series) whose forecast P50 peaks above ``ratio`` times the largest value of the
     history before the origin: the forecast, not an actual, is far out, which
-    ``dominant_error_notes`` does not name. s17j's retail fold from 2026-03-05 forecast a store
+    ``dominant_error_notes`` does not name. A retail check's fold from 2026-03-05 forecast a store
     selling 149 at 2.6 million (its promotion flag's and price's slopes had run off), and the
     fold's mean MASE of 132 went out with no word on where it came from."""
     notes = []

@@ -315,7 +315,7 @@ def _posterior(b: np.ndarray, cov: np.ndarray, keys: list[str],
     Jointly, because two columns that moved together in a series (a promotion flag and its
     price cut, every week alike) have slopes that are not told apart one by one, only their
     sum over a move: each alone is far off with a huge variance (an elasticity of -690 and a
-    flag's -15.5 on s17j's retail store_37, summing to +0.3 over a promotion week). Shrunk
+    flag's -15.5 on a retail check's store_37, summing to +0.3 over a promotion week). Shrunk
     one by one, the flag went to its pooled 0 and the price kept -108: a promotion week was
     forecast at e^11 times the usual orders. The joint posterior moves the slopes only along
     what the data leave open, so a move seen in the history keeps its measured effect. With
