@@ -421,7 +421,8 @@ def _log(model: TLearner | XLearner, result: UpliftTrainingResult, hold: pd.Data
 
     from experiments._uplift_pyfunc import UpliftPyfunc
     from training._examples import synthetic_example
-    from training._mlflow import get_or_create_experiment, promote_if_better, register_model
+    from training._mlflow import get_or_create_experiment, register_model
+    from training._mlflow_champion import promote_if_better
 
     name = model_name or f"uplift_{result.outcome}"
     exp_id = get_or_create_experiment(experiment)

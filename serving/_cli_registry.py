@@ -221,7 +221,7 @@ def _version_data(client, mv) -> dict:  # type: ignore[no-untyped-def]
 
 
 def _champion_version(client, name: str) -> str | None:  # type: ignore[no-untyped-def]
-    from training._mlflow import _champion
+    from training._mlflow_champion import _champion
 
     current = _champion(client, name)  # asks for the alias: a search does not fill aliases in
     return None if current is None else str(current.version)

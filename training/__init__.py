@@ -57,14 +57,16 @@ from ._forecast_peaks import PEAK_COLUMNS, PeakForecast, forecast_with_peaks, pe
 from ._forecast_plots import plot_fold
 from ._mlflow import (
     CHAMPION,
-    ChampionMove,
-    Promotion,
     brain_home,
-    champion_moves,
     configure_mlflow,
     get_or_create_experiment,
-    promote_if_better,
     register_model,
+)
+from ._mlflow_champion import (
+    ChampionMove,
+    Promotion,
+    champion_moves,
+    promote_if_better,
     set_champion,
 )
 

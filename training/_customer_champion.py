@@ -2,7 +2,7 @@
 the champion re-scored on that evaluation, and the checks that keep the champion without a
 comparison.
 
-The ``champion`` alias moves only through ``training._mlflow.promote_if_better`` on the same
+The ``champion`` alias moves only through ``_mlflow_champion.promote_if_better`` on the same
 evaluation (the validation rows: task, label, validation cutoffs and a fingerprint of the rows:
 ``_evaluation_key``). Versions validated on identical rows and labels compare their recorded
 honest metrics; otherwise both models are measured on the rows the served champion was never
@@ -34,7 +34,8 @@ from ._customer_fit import row_keys
 from ._customer_labels import label_definition, label_mismatch
 from ._customer_models import CustomerModel
 from ._customer_population import champion_command, population_gap, version_source
-from ._mlflow import CHAMPION, Promotion
+from ._mlflow import CHAMPION
+from ._mlflow_champion import Promotion
 
 __all__ = ["MIN_FRESH_ROWS", "PRIMARY", "SLIGHT_OVERLAP", "paired_difference_words"]
 

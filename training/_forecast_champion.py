@@ -20,7 +20,8 @@ from mlflow.exceptions import MlflowException
 from ._forecast_backtest import BacktestResult, backtest, data_hash, earlier_evaluation_keys
 from ._forecast_base import period_text
 from ._forecast_models import FORECASTERS, make_forecaster
-from ._mlflow import CHAMPION, Promotion, Rescored, TieBreak, promote_if_better
+from ._mlflow import CHAMPION
+from ._mlflow_champion import Promotion, Rescored, TieBreak, promote_if_better
 
 __all__ = ["MASE_TIE_RTOL", "REGISTERED_NAME", "SERIES_TAG_MAX", "START_TIE_BREAK",
            "data_summary", "decide_champion", "known_inputs", "series_data_key",

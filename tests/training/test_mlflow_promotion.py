@@ -295,7 +295,7 @@ def test_two_moves_at_the_same_moment_are_both_kept(monkeypatch: pytest.MonkeyPa
     without reading (time + random part): even two moves at the same microsecond differ."""
     from datetime import UTC, datetime
 
-    import training._mlflow as tm
+    import training._mlflow_champion as tm
     from training import champion_moves, set_champion
 
     class Frozen(datetime):
