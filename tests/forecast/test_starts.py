@@ -156,7 +156,7 @@ def test_a_series_of_zeros_is_still_named_at_predict_by_a_model_that_does_not_fo
     """A model saved before start profiles (or one that does not forecast starts) gets no
     ``start_notes``; the sparse note had named its series of zeros only before 2026-12-05 and
     must still, or predict says nothing about a page it forecasts at about 0."""
-    import serving._cli_forecast as cli
+    import serving._cli_forecast_model as cli
 
     series, cal, _ = _pages()
     model = LightGBMForecaster(**fast_gbm).fit(series, cal)
