@@ -335,7 +335,7 @@ def fit_start_profiles(panel: Panel, calendar: pd.DataFrame | None, max_periods:
             # the days of its other events are left out (a public holiday the store was
             # closed on in its fourth week had pulled every new store's Black Friday to a
             # tenth of its level): a new series' other events add their own lifts on top
-            # (``LightGBMForecaster._planned_start``)
+            # (``LightGBMForecaster._planned_starts``)
             z = np.where(_other_event_days(full, str(sid), str(kind), g.ds), np.nan,
                          panel.fwd(g.y))
             phase = _phase_of(g.ds, m)

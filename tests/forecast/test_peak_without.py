@@ -221,3 +221,51 @@ def test_an_event_entered_once_per_channel_is_left_out_whole_on_the_total(fast_g
                       & (res2.peaks["series_id"] == "total")]
     assert len(both) == 2
     assert (both["lift_pct"] > 40).all(), both[["peak_p50", "baseline_p50", "lift_pct"]]
+
+
+def test_several_planned_starts_read_the_calendar_once_and_as_each_alone(
+        fast_gbm: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two pages with no live history launch on different days, a sale on one's launch days
+    only: forecast together, each page's rows are those it gets forecast alone, and the
+    calendar is expanded once for both starts (once per start had cost 0.19 s each with a
+    60,000-row calendar: 20 planned launches 14.6 s)."""
+    ds = pd.date_range("2024-06-01", "2025-09-30", freq="D")
+    rng = np.random.default_rng(1)
+    frames, rows = [], []
+    for sid, at, base in (("page-a", "2024-08-06", 400.0), ("page-b", "2024-11-12", 900.0),
+                          ("page-c", "2025-02-04", 1500.0), ("page-d", "2025-04-15", 700.0)):
+        t = np.asarray((ds - pd.Timestamp(at)).days, dtype=float)
+        mu = base * (1 + 7 * np.exp(-np.maximum(t, 0) / 5))
+        y = np.where(t >= 0, rng.poisson(mu * rng.lognormal(0, 0.1, len(ds))), 0)
+        frames.append(pd.DataFrame({"series_id": sid, "ds": ds, "y": y.astype(float)}))
+        rows.append((f"Launch {sid}", at, str((pd.Timestamp(at) + pd.Timedelta(days=13)).date()),
+                     "launch", sid))
+    frames.extend(pd.DataFrame({"series_id": sid, "ds": ds, "y": 0.0})
+                  for sid in ("page-new", "page-two"))
+    cal = pd.DataFrame(rows, columns=["name", "start", "end", "kind", "channel"])
+    cal = pd.concat([cal, pd.DataFrame({"name": ["Sale"], "start": ["2025-03-03"],
+                                        "end": ["2025-03-05"], "kind": ["sale"],
+                                        "channel": ["page-b"]})], ignore_index=True)
+    model = LightGBMForecaster(**fast_gbm, max_horizon_days=28).fit(
+        pd.concat(frames, ignore_index=True), cal)
+    plan = pd.concat([cal, pd.DataFrame({
+        "name": ["Launch page-new", "Launch page-two", "Sale"],
+        "start": ["2025-10-07", "2025-10-15", "2025-10-08"],
+        "end": ["2025-10-20", "2025-10-28", "2025-10-10"], "kind": ["launch", "launch", "sale"],
+        "channel": ["page-new", "page-two", "page-new"]})], ignore_index=True)
+    calls: list[int] = []
+    real = model.effects_.lift_many_without
+    monkeypatch.setattr(model.effects_, "lift_many_without",
+                        lambda periods, cal, jobs: calls.append(len(jobs)) or real(periods, cal,
+                                                                                    jobs))
+    both = model.predict(28, plan, series=["page-new", "page-two"])
+    assert calls == [2]  # both starts' lifts from one expansion
+    for sid in ("page-new", "page-two"):
+        alone = model.predict(28, plan, series=[sid])
+        mine = both[both["series_id"] == sid].reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, alone, check_exact=False, rtol=1e-12)
+        assert mine["p50"].max() > 100  # each gets its start
+    new, two = (both[both["series_id"] == s].set_index("ds")["p50"]
+                for s in ("page-new", "page-two"))
+    assert new.loc[:"2025-10-06"].max() < 5
+    assert two.loc[:"2025-10-14"].max() < 5
