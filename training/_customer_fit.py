@@ -296,6 +296,15 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
         _log.warning("CustomerModel(%s): %s of %s rows have no label (%r empty) and are "
                      "not used", model.task, f"{n_missing:,}", f"{len(frame):,}", label_col)
     data = frame.loc[keep].reset_index(drop=True)
+    if model.kind == "regressor" and model.value_objective == "gamma":
+        n_zero = int((y_all[keep].to_numpy() <= 0).sum())
+        if n_zero:
+            raise ValueError(
+                f"CustomerModel({model.task}, value_objective='gamma'): the gamma objective "
+                f"needs a {label_col!r} above 0 in every row; {n_zero:,} of {len(data):,} "
+                f"rows have {label_col} 0 (customers who spent nothing in the window). Fix: "
+                "use value_objective='tweedie' (the default, made for revenue with many "
+                f"zeros), or fit the gamma model on the buyers only ({label_col} > 0).")
     model.derived_version_ = DERIVED_VERSION
     if model.derive:
         data = add_derived(data, model.derived_version_)

@@ -85,7 +85,8 @@ class CustomerModel:
             rest.
         reg_lambda, subsample: LightGBM settings.
         value_objective: LightGBM objective of the value model (``"tweedie"`` suits revenue with
-            many zeros; ``"regression"`` is squared error).
+            many zeros; ``"regression"`` is squared error; ``"gamma"`` needs revenue above 0
+            in every row, e.g. buyers only, and is refused with a message otherwise).
         exclude: columns never used as features (ids other than ``user_id``, free text).
         bgnbd: add BG/NBD P(alive) and expected orders in the horizon as features when the
             event-pipeline columns are present (``training._customer_bgnbd``).
