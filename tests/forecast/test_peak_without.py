@@ -154,12 +154,12 @@ def test_an_ensemble_combines_its_members_forecasts_without_events(fast_gbm: dic
     _same_as_predict(model, horizon, plan)
 
 
-def test_a_planned_start_left_out_is_left_out_of_the_forecast(fast_gbm: dict) -> None:
-    """A page with no live history is forecast from how the others started from its planned
-    launch on; without the launch it stays at about 0, without the sale on its launch days
-    it keeps its start."""
+def _launched_pages(seed: int, new: list[str]) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    """Four pages exported at 0 before their launch (a 14-day 'launch' on their own channel;
+    a peak 8x the level fading over a week), and the pages of ``new`` at 0 throughout: the
+    series' frames and the launches' calendar."""
     ds = pd.date_range("2024-06-01", "2025-09-30", freq="D")
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     frames, rows = [], []
     for sid, at, base in (("page-a", "2024-08-06", 400.0), ("page-b", "2024-11-12", 900.0),
                           ("page-c", "2025-02-04", 1500.0), ("page-d", "2025-04-15", 700.0)):
@@ -169,8 +169,15 @@ def test_a_planned_start_left_out_is_left_out_of_the_forecast(fast_gbm: dict) ->
         frames.append(pd.DataFrame({"series_id": sid, "ds": ds, "y": y.astype(float)}))
         rows.append((f"Launch {sid}", at, str((pd.Timestamp(at) + pd.Timedelta(days=13)).date()),
                      "launch", sid))
-    frames.append(pd.DataFrame({"series_id": "page-new", "ds": ds, "y": 0.0}))
-    cal = pd.DataFrame(rows, columns=["name", "start", "end", "kind", "channel"])
+    frames.extend(pd.DataFrame({"series_id": sid, "ds": ds, "y": 0.0}) for sid in new)
+    return frames, pd.DataFrame(rows, columns=["name", "start", "end", "kind", "channel"])
+
+
+def test_a_planned_start_left_out_is_left_out_of_the_forecast(fast_gbm: dict) -> None:
+    """A page with no live history is forecast from how the others started from its planned
+    launch on; without the launch it stays at about 0, without the sale on its launch days
+    it keeps its start."""
+    frames, cal = _launched_pages(0, ["page-new"])
     cal = pd.concat([cal, pd.DataFrame({"name": ["Sale"], "start": ["2025-03-03"],
                                         "end": ["2025-03-05"], "kind": ["sale"]})])
     model = LightGBMForecaster(**fast_gbm, max_horizon_days=28).fit(
@@ -229,20 +236,7 @@ def test_several_planned_starts_read_the_calendar_once_and_as_each_alone(
     only: forecast together, each page's rows are those it gets forecast alone, and the
     calendar is expanded once for both starts (once per start had cost 0.19 s each with a
     60,000-row calendar: 20 planned launches 14.6 s)."""
-    ds = pd.date_range("2024-06-01", "2025-09-30", freq="D")
-    rng = np.random.default_rng(1)
-    frames, rows = [], []
-    for sid, at, base in (("page-a", "2024-08-06", 400.0), ("page-b", "2024-11-12", 900.0),
-                          ("page-c", "2025-02-04", 1500.0), ("page-d", "2025-04-15", 700.0)):
-        t = np.asarray((ds - pd.Timestamp(at)).days, dtype=float)
-        mu = base * (1 + 7 * np.exp(-np.maximum(t, 0) / 5))
-        y = np.where(t >= 0, rng.poisson(mu * rng.lognormal(0, 0.1, len(ds))), 0)
-        frames.append(pd.DataFrame({"series_id": sid, "ds": ds, "y": y.astype(float)}))
-        rows.append((f"Launch {sid}", at, str((pd.Timestamp(at) + pd.Timedelta(days=13)).date()),
-                     "launch", sid))
-    frames.extend(pd.DataFrame({"series_id": sid, "ds": ds, "y": 0.0})
-                  for sid in ("page-new", "page-two"))
-    cal = pd.DataFrame(rows, columns=["name", "start", "end", "kind", "channel"])
+    frames, cal = _launched_pages(1, ["page-new", "page-two"])
     cal = pd.concat([cal, pd.DataFrame({"name": ["Sale"], "start": ["2025-03-03"],
                                         "end": ["2025-03-05"], "kind": ["sale"],
                                         "channel": ["page-b"]})], ignore_index=True)
