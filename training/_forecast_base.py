@@ -498,6 +498,14 @@ def _periods_text(index: pd.DatetimeIndex, freq: str, first: int = 3) -> str:
     return shown + (f" (+{len(index) - first} more)" if len(index) > first else "")
 
 
+def _bad_rows(values: pd.Series, bad: pd.Series, first: int = 3) -> str:
+    """The first ``first`` bad rows as ``4 ('yes'), 9 ('n/a')``: 1-based row numbers (plain ints,
+    not numpy's ``np.int64(4)``) with the values that failed, for messages."""
+    pos = np.flatnonzero(bad.to_numpy())
+    shown = ", ".join(f"{int(i) + 1} ({values.iloc[i]!r})" for i in pos[:first])
+    return shown + (f" (+{len(pos) - first} more)" if len(pos) > first else "")
+
+
 def _future_frame(future_regressors: pd.DataFrame, columns: list[str], source: str
                   ) -> pd.DataFrame:
     """``series_id`` as text, ``ds`` as datetimes, ``columns`` as numbers; raises on bad input."""
@@ -519,18 +527,18 @@ def _future_frame(future_regressors: pd.DataFrame, columns: list[str], source: s
     ds = pd.to_datetime(fr["ds"], errors="coerce")
     bad = ds.isna()
     if bad.any():
-        rows = list(np.flatnonzero(bad.to_numpy())[:3] + 1)
         msg = (f"{source}: column 'ds' has {int(bad.sum())} values that are not timestamps "
-               f"(first rows {rows}); write them as YYYY-MM-DD or YYYY-MM-DD HH:MM")
+               f"(first rows {_bad_rows(fr['ds'], bad)}); write them as YYYY-MM-DD or "
+               "YYYY-MM-DD HH:MM")
         raise ValueError(msg)
     fr["ds"] = ds
     for col in columns:
         vals = pd.to_numeric(fr[col], errors="coerce")
         bad = vals.isna() & fr[col].notna()
         if bad.any():
-            rows = list(np.flatnonzero(bad.to_numpy())[:3] + 1)
             msg = (f"{source}: known-in-advance column {col!r} has {int(bad.sum())} non-numeric "
-                   f"values (first rows {rows}); regressors must be numbers (flags as 0/1)")
+                   f"values (first rows {_bad_rows(fr[col], bad)}); regressors must be numbers "
+                   "(flags as 0/1)")
             raise ValueError(msg)
         fr[col] = vals.astype(float)
     _reject_duplicates(fr, source, "give one row per series and period")

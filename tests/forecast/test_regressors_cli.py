@@ -305,3 +305,20 @@ def test_future_file_for_a_champion_without_columns_names_the_version_that_reads
     assert "traffic_forecaster v1 (@champion) has no known-in-advance columns" in text
     assert ("models:/traffic_forecaster/2 reads ['promo']: to forecast with it, pass "
             "--model-uri models:/traffic_forecaster/2") in text
+
+
+def test_future_values_that_are_not_numbers_are_named_by_row_and_value() -> None:
+    # a plan with 'yes' in a 0/1 column and a date typed as text: the message had read
+    # "first rows [np.int64(4)]", numpy's repr, without the value that failed
+    from training._forecast_base import _future_frame
+
+    plan = pd.DataFrame({"series_id": "store_07", "ds": pd.date_range("2026-10-26", periods=6),
+                         "promo": [0, 0, 0, "yes", 1, "n/a"]})
+    with pytest.raises(ValueError, match="non-numeric") as err:
+        _future_frame(plan, ["promo"], "future")
+    assert "first rows 4 ('yes'), 6 ('n/a'))" in str(err.value)
+    assert "np.int64" not in str(err.value)
+    plan = plan.assign(promo=0, ds=["2026-10-26", "next friday", *plan["ds"].astype(str)[2:]])
+    with pytest.raises(ValueError, match="not timestamps") as err:
+        _future_frame(plan, ["promo"], "future")
+    assert "first rows 2 ('next friday'))" in str(err.value)
