@@ -141,6 +141,11 @@ def _names(ids: list[str], first: int = 5) -> str:
     return shown + (f" (+{len(ids) - first} more)" if len(ids) > first else "")
 
 
+def _unpadded(text: str) -> str:
+    """``text`` lower-cased, its numbers without leading zeros: 'Store_007' -> 'store_7'."""
+    return re.sub(r"\d+", lambda m: str(int(m.group())), text.lower())
+
+
 def _channel_hint(channel: str, known: list[str]) -> str | None:
     """The series channel ``channel`` most likely meant: the channel of a series id given as the
     channel (``'channel=email'`` -> ``'email'``), else the closest spelling (difflib), else None."""
@@ -150,6 +155,11 @@ def _channel_hint(channel: str, known: list[str]) -> str | None:
     same = [k for k in known if k.lower() == channel.lower()]  # 'BIG_A' for 'big_A'
     if same:
         return same[0]
+    # 'store_07' for 'store_7': the same text with its numbers unpadded (difflib had offered
+    # 'store_57', one letter closer)
+    numbers = [k for k in known if _unpadded(k) == _unpadded(channel)]
+    if numbers:
+        return numbers[0]
     close = difflib.get_close_matches(channel.lower(), known, n=1, cutoff=0.6)
     return close[0] if close else None
 

@@ -157,3 +157,15 @@ def test_a_channel_behind_the_metric_or_not_in_the_data_says_how_to_name_or_leav
         check_calendar_channels(launch, ["prod-kite", "prod-lumen"])
     assert "not in the data yet (a planned opening or launch) cannot be forecast" in str(err.value)
     assert "as a metric" not in str(err.value)
+
+
+def test_a_store_number_without_its_leading_zero_is_matched_to_the_padded_store() -> None:
+    # 60 stores 'store_01' .. 'store_60'; a planner types 'store_7': difflib alone had
+    # offered 'store_57' (one letter closer than 'store_07')
+    ids = [f"store_{i:02d}" for i in range(1, 61)]
+    cal = pd.DataFrame({"name": ["Promo"], "start": ["2026-11-02"], "end": ["2026-11-07"],
+                        "kind": ["promotion"], "channel": ["store_7"], "intensity": [0.2]})
+    with pytest.raises(ValueError, match="Did you mean 'store_07' for 'store_7'"):
+        check_calendar_channels(cal, ids)
+    with pytest.raises(ValueError, match="Did you mean 'store_07' for 'Store_007'"):
+        check_calendar_channels(cal.assign(channel=["Store_007"]), ids)
