@@ -79,7 +79,9 @@ class NotReadyError(RuntimeError):
 
 def _clean(v: Any) -> Any:
     if isinstance(v, float | np.floating):
-        return None if not math.isfinite(float(v)) else float(v)
+        # + 0.0: a -0.0 (a closed day's P90 from the band's arithmetic) is 0.0, not a '-0'
+        # in the answer and on the planner's page ('P10-P90 0 - -0')
+        return None if not math.isfinite(float(v)) else float(v) + 0.0
     if isinstance(v, np.integer):
         return int(v)
     if isinstance(v, pd.Timestamp):

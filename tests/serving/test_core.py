@@ -713,3 +713,14 @@ def test_rows_of_a_table_model_read_number_like_text_as_brain_score_table_does()
     with pytest.raises(BadRequestError, match=r"'charges' \(1 rows; first: rows\[1\] 'lots'\)"):
         _check_numbers(pd.DataFrame({"charges": ["$1", "lots"]}), ["charges"], table=True)
     assert _check_numbers(pd.DataFrame({"tenure": [1.0, 2.0]}), ["tenure"], table=True) == []
+
+
+def test_answers_carry_no_negative_zero() -> None:
+    # a closed day's band came back as "peak_p90": -0.0, which the page showed as '0 - -0'
+    import math
+
+    from serving._answers import records
+
+    row = records(pd.DataFrame({"p10": [0.0], "p90": [-0.0], "p50": [np.float64(-0.0)]}))[0]
+    assert row == {"p10": 0.0, "p90": 0.0, "p50": 0.0}
+    assert all(math.copysign(1.0, v) > 0 for v in row.values())
