@@ -410,6 +410,13 @@ def _duplicate_key_problem(frame: pd.DataFrame, key: tuple[str, ...], fix: str,
     n, rows, _ = problem_rows(dup)
     ex = tuple("(" + ", ".join(_key_text(v) for v in frame.iloc[r - 1][cols]) + ")"
                for r in rows)
+    # rows equal in every column (an export that repeated rows): summing them, as the fix
+    # says for rows that differ, would count those periods twice
+    copies = int((frame.duplicated(keep="first").to_numpy() & dup).sum())
+    if copies:
+        fix = (f"{copies:,} row(s) repeat another row in every column (an export that "
+               "repeated rows?): drop those copies (pandas: frame.drop_duplicates()), do not "
+               f"sum them; {'otherwise' if 2 * copies == n else 'for the others'}: {fix}")
     return Problem("+".join(cols), "has duplicate keys", n, rows, ex, fix=fix)
 
 

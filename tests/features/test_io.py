@@ -573,3 +573,24 @@ def test_duplicates_of_an_export_without_seconds_say_so() -> None:
     note = next(n for n in ft.validate_events(fine, "e.csv").attrs["load_notes"]
                 if "duplicate" in n)
     assert "whole" not in note
+
+
+def test_duplicate_rows_that_repeat_every_column_are_told_to_be_dropped(tmp_path: Path) -> None:
+    # an export that repeated rows: the fix had said 'sum or average them', which would count
+    # each repeated day twice
+    text = ("series_id,ds,y,promo\nstore_15,2024-06-19,1375.0,1\nstore_15,2024-06-20,1402.0,1\n"
+            "store_15,2024-06-19,1375.0,1\n")
+    with pytest.raises(ft.DataContractError) as info:
+        ft.load_series(write(tmp_path, text, "s.csv"))
+    msg = str(info.value)
+    assert "1 row(s) repeat another row in every column" in msg
+    assert "drop those copies (pandas: frame.drop_duplicates()), do not sum them; otherwise" in msg
+    # rows of one key that differ keep the old advice, beside the copies' own
+    text += "store_15,2024-06-20,1399.0,1\n"
+    with pytest.raises(ft.DataContractError) as info:
+        ft.load_series(write(tmp_path, text, "s.csv"))
+    assert "do not sum them; for the others: keep one row per series" in str(info.value)
+    # spend: the copies are named too
+    spend = "date,channel,spend\n2024-01-01,tv,100\n2024-01-01,tv,100\n"
+    with pytest.raises(ft.DataContractError, match="repeat another row in every column"):
+        ft.load_spend(write(tmp_path, spend, "spend.csv"))
