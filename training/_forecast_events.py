@@ -106,7 +106,8 @@ class EventEffects(LiftHierarchy):
         return 7 * steps_per_day(freq)
 
     def _baseline(self, z: np.ndarray, affected: np.ndarray, m: int,
-                  inside: np.ndarray | None = None) -> np.ndarray:
+                  inside: np.ndarray | None = None,
+                  shut: np.ndarray | None = None) -> np.ndarray:
         """Local no-event value of each period on the modelling scale (NaN only with no data).
 
         First choice: the median of the same phase ``season_lags`` seasons either side,
@@ -119,6 +120,13 @@ class EventEffects(LiftHierarchy):
         in-window days, are skipped), then a single value. Failing that, the local level of the
         free days of the same time of day one season either side plus the phase's usual offset
         from that level, measured at the nearest times the phase is free.
+
+        ``shut``: periods of a closed phase at 0 (a shop's Sundays, ``closed_phases``). A phase
+        never free is not read against them: a chain's total, inside some store's promotion on
+        every Monday to Saturday, had its only free days on its closed Sundays, a baseline of
+        0 and every open day's traffic learned as the promotions' lift (a P50 of 816,000
+        against 192,000 actual in Black Week, a P90 of 2e12). With no open free day such a
+        period has no baseline (NaN): it is cleaned of the lifts pooled over the other series.
         """
         inside = affected if inside is None else inside
         out = np.full(len(z), np.nan)
@@ -134,7 +142,7 @@ class EventEffects(LiftHierarchy):
             if not np.isnan(out).any():
                 return out
         missing = np.isnan(out)
-        out[missing] = self._level_plus_offset(z, affected, m, missing, inside)
+        out[missing] = self._level_plus_offset(z, affected, m, missing, inside, shut)
         return out
 
     @staticmethod
@@ -152,7 +160,8 @@ class EventEffects(LiftHierarchy):
         return np.column_stack(cols)
 
     def _level_plus_offset(self, z: np.ndarray, affected: np.ndarray, m: int,
-                           rows: np.ndarray, inside: np.ndarray | None = None) -> np.ndarray:
+                           rows: np.ndarray, inside: np.ndarray | None = None,
+                           shut: np.ndarray | None = None) -> np.ndarray:
         """Last-resort baseline for ``rows``: local level plus the phase's offset from it.
 
         A phase that is never free (a newsletter every Tuesday: every Tuesday is in a window,
@@ -183,8 +192,9 @@ class EventEffects(LiftHierarchy):
             offset[want] = np.median(dev[src][nearest], axis=1)
         out = level + offset
         if never_free.any():
-            wide = _nanmedian(self._same_phase(z, inside, p, m // p))
-            out = np.where(never_free & np.isfinite(wide), wide, out)
+            skip = inside if shut is None else inside | shut
+            wide = _nanmedian(self._same_phase(z, skip, p, m // p))
+            out = np.where(never_free, wide, out)
         return out[rows]
 
     def event_days(self, panel: Panel, calendar: pd.DataFrame | None
@@ -263,7 +273,9 @@ class EventEffects(LiftHierarchy):
             inside = np.asarray(days.isin(occ["date"][occ["in_window"].astype(bool)]))
             off = (unmarked or {}).get(sid)
             off = np.zeros(len(z), bool) if off is None else np.asarray(off, bool)
-            base = self._baseline(z, affected | off, m, inside | off)
+            shut = closed_phases(grid.y, steps_per_day(panel.freq)) & (
+                np.nan_to_num(grid.y, nan=0.0) == 0)
+            base = self._baseline(z, affected | off, m, inside | off, shut)
             if _no_level_of_its_own(z, affected | off, inside):
                 # it started inside an event (a launch) and has not had one event-free
                 # period since: the fallback read its in-window days against its own shoulder
