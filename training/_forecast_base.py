@@ -585,7 +585,9 @@ def check_future_regressors(
                f"{_period_text(idx[-1], panel.freq)})")
         raise ValueError(msg)
     fr = _future_frame(future_regressors, names, source)
-    gaps, total = [], 0
+    gaps, total, ended = [], 0, []
+    ends = {sid: grid.ds[-1] for sid, grid in panel.series.items() if len(grid.ds)}
+    latest = max(ends.values()) if ends else None
     for sid in wanted:
         idx = panel.future_index(sid, horizon)
         sub = fr[fr["series_id"] == sid].set_index("ds")[names].reindex(idx)
@@ -593,11 +595,22 @@ def check_future_regressors(
         if len(lack):
             total += len(lack)
             gaps.append(f"series {sid!r}: {_periods_text(lack, panel.freq)}")
+            if latest is not None and sid in ends and ends[sid] < latest - pd.Timedelta(days=7):
+                ended.append(f"{sid!r} (last {_period_text(ends[sid], panel.freq)})")
     if gaps:
         more = f"; +{len(gaps) - 5} more series" if len(gaps) > 5 else ""
+        # a store that closed (or a page renamed) ends long before the others: its plan is
+        # not missing, the series is; 'shorten the horizon' alone cannot help it
+        gone = (f". {len(ended)} of these series end over a week before the others' last "
+                f"period {_period_text(latest, panel.freq)}: {', '.join(ended[:5])}"
+                + (f" (+{len(ended) - 5} more)" if len(ended) > 5 else "")
+                + " (a closed store, a renamed page?): forecast the other series only "
+                "(brain forecast predict --series; the API's series_id), or give them plan "
+                "rows for their own forecast periods" if ended and latest is not None else "")
         msg = (f"{source}: {total} forecast periods lack a value of {names} ("
                + "; ".join(gaps[:5]) + more + "); supply every period of the horizon (from "
-               "the period after each series' last observation), or shorten the horizon")
+               "the period after each series' last observation), or shorten the horizon"
+               + gone)
         raise ValueError(msg)
     return fr
 

@@ -322,3 +322,23 @@ def test_future_values_that_are_not_numbers_are_named_by_row_and_value() -> None
     with pytest.raises(ValueError, match="not timestamps") as err:
         _future_frame(plan, ["promo"], "future")
     assert "first rows 2 ('next friday'))" in str(err.value)
+
+
+def test_a_series_that_ended_long_before_the_others_is_named_in_the_missing_plan_error() -> None:
+    # a chain's store closed in September: its forecast periods start the day after its last
+    # row, so a plan for the others' horizon lacks all of them; 'shorten the horizon' cannot
+    # help, and the message now says the series ended and how to leave it out
+    from training._forecast_base import check_future_regressors, prepare_panel
+
+    series = _promo_series(n_days=200)
+    ds_end = series["ds"].max()
+    closed = series["series_id"].eq("store_b") & (series["ds"] > ds_end - pd.Timedelta(days=40))
+    panel = prepare_panel(series[~closed])
+    fut = _future(series, 14)
+    with pytest.raises(ValueError, match="lack a value") as err:
+        check_future_regressors(panel, 14, fut, "plan.csv")
+    text = str(err.value)
+    assert "1 of these series end over a week before the others' last period" in text
+    assert f"'store_b' (last {(ds_end - pd.Timedelta(days=40)).date()})" in text
+    assert "brain forecast predict --series" in text
+    check_future_regressors(panel, 14, fut, "plan.csv", only=["store_a"])  # the live one is fine
