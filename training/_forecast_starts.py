@@ -528,6 +528,10 @@ def start_notes(model: object, calendar: pd.DataFrame | None, begin: pd.Timestam
 YOUNG_WEEKS = 13
 """A series that started with a profiled event fewer weeks than this before the end of its
 history is young: its level still runs off its start (``young_shifts``)."""
+YOUNG_ALPHA = 0.05
+"""Two-sided level of the test a young series' shift must pass (``young_shifts``): the other
+starters' mean move from its age on, against its standard error, Student's t with one degree
+of freedom fewer than the starters."""
 
 
 def young_shifts(panel: Panel, calendar: pd.DataFrame | None, profiles: dict[str, StartProfile],
@@ -546,7 +550,11 @@ def young_shifts(panel: Panel, calendar: pd.DataFrame | None, profiles: dict[str
     to the age (the level the trees read); ``shift`` is their mean (a week's rolling mean, so
     one starter's noisy day does not move the forecast), ``sd`` their spread times Student's t
     (80%) and sqrt(1 + 1/n), the band a new starter's move may take. Beyond the ages two other
-    starters reached, the last such horizon's values, flat.
+    starters reached, the last such horizon's values, flat. Only where the starters clearly
+    agree: a series is left out (neither moved nor widened) unless their mean move over the
+    horizons passes a two-sided Student's t test at ``YOUNG_ALPHA`` against the mean of each
+    horizon's standard error; 37 days after an opening whose lift had gone, the mean of 3
+    starters' wandering had moved the forecast by their noise.
 
     A series whose last week has no event-free period (every one is its start event's window
     or shoulder: 10-16 days after a launch with a 14-day window) has no level of its own to
@@ -631,6 +639,15 @@ def young_shifts(panel: Panel, calendar: pd.DataFrame | None, profiles: dict[str
             mean = np.array(np.nanmean(moves, axis=0))
             sd = np.array(np.nanstd(moves, axis=0, ddof=1))
         nn = np.maximum(n, MIN_STARTERS).astype(float)
+        # only a move the starters clearly agree on: their mean move over the horizons
+        # against its standard error, taken as the mean of each horizon's (the bound where a
+        # starter's moves at all horizons are one level move); else the shift and its band
+        # are noise the trees' own band holds already
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.abs(np.nanmean(mean[:last + 1])) / np.nanmean(
+                sd[:last + 1] / np.sqrt(nn[:last + 1]))
+        if not t >= stats.t.ppf(1 - YOUNG_ALPHA / 2, nn[0] - 1):
+            continue
         sd = stats.t.ppf(0.9, nn - 1) * sd * np.sqrt(1 + 1 / nn)
         mean[last + 1:], sd[last + 1:] = mean[last], sd[last]
         out[sid] = (np.nan_to_num(mean), np.nan_to_num(sd))
