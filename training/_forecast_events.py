@@ -44,7 +44,7 @@ from ._forecast_event_days import (
 )
 from ._forecast_event_pool import LiftHierarchy, still_running
 from ._forecast_event_pool import _Estimate as _Estimate  # pickled models name it here
-from ._forecast_tail import one_sided_tail, tail_step
+from ._forecast_tail import day_autocorrelation, one_sided_tail, tail_step
 
 __all__ = ["EventEffects"]
 
@@ -264,7 +264,7 @@ class EventEffects(LiftHierarchy):
         shift = offset or {}
         # event days at the end of the history, cleaned to the level of the seasons before
         # them, per series (with its day-to-day noise): ``_follow_level`` may move them
-        tails: dict[str, tuple[np.ndarray, float]] = {}
+        tails: dict[str, tuple[np.ndarray, float, float]] = {}
         for sid, grid in panel.series.items():
             z = panel.fwd(grid.y) - shift.get(sid, 0.0)
             days = days_of[sid]
@@ -305,7 +305,8 @@ class EventEffects(LiftHierarchy):
             rows = one_sided_tail(affected | off, affected & np.isfinite(base), m,
                                   max(1, int(self.season_lags)))
             if rows.any():
-                tails[sid] = (rows, noise)
+                tails[sid] = (rows, noise, day_autocorrelation(
+                    resid, ~affected & ~off & np.isfinite(resid), np.asarray(days)))
             noise = max(noise / steps_per_day(panel.freq), 1e-4)
             day_resid = pd.Series(resid).groupby(np.asarray(days)).mean()
             occ = own_attr.get(sid, attributed.iloc[:0].drop(columns=["sid", "cell"]))
@@ -365,13 +366,14 @@ class EventEffects(LiftHierarchy):
         return self
 
     def _follow_level(self, panel: Panel, cal: pd.DataFrame,
-                      tails: dict[str, tuple[np.ndarray, float]],
+                      tails: dict[str, tuple[np.ndarray, float, float]],
                       shift: dict[str, np.ndarray], obs: pd.DataFrame | None = None
                       ) -> dict[str, tuple[pd.DatetimeIndex, float]]:
         """Move the baseline of each series' end-of-history event days (``tails``: their
-        mask and the series' day-to-day noise) by how far their values net of the learned
-        lifts ran off it, when that stands out (``tail_step``: from a level change placed
-        inside them, or all of them); ``clean_`` is changed in place. ``obs``: the lift
+        mask, the series' day-to-day noise and its lag-1 autocorrelation) by how far their
+        values net of the learned lifts ran off it, when that stands out (``tail_step``: from
+        a level change placed inside them, or all of them; the size shrunk by its spread
+        where nothing changed); ``clean_`` is changed in place. ``obs``: the lift
         observations pooled (``_pool``), to read an occurrence still running at the end
         against its past occurrences. Returns per series moved its days and the size."""
         if not tails:
@@ -403,7 +405,7 @@ class EventEffects(LiftHierarchy):
             common = pd.Series(spread.reindex(pair).fillna(0.0).to_numpy()).groupby(
                 own["series_id"].astype(str).to_numpy()).mean().to_dict()
         moved = {}
-        for sid, (rows, noise) in tails.items():
+        for sid, (rows, noise, rho) in tails.items():
             grid = panel.series[sid]
             z = panel.fwd(grid.y) - shift.get(sid, 0.0)
             lift, var_lo, var_hi = past_lifts.get(sid, lifts[sid])
@@ -413,7 +415,7 @@ class EventEffects(LiftHierarchy):
             rows = rows & ~shut
             resid = z[rows] - lift[rows] - self.clean_[sid][rows]
             var = np.maximum(np.maximum(var_lo[rows], var_hi[rows]), noise)
-            first, size = tail_step(resid, var, spd, common.get(sid, 0.0))
+            first, size = tail_step(resid, var, spd, common.get(sid, 0.0), rho)
             if size:
                 rows = rows & (np.arange(len(rows)) >= np.flatnonzero(rows)[first])
                 self.clean_[sid][rows] += size

@@ -9,7 +9,11 @@ panel's orders x0.6 seven days before the origin, whose last week was a promotio
 the level since: where those days' median runs off their one-sided baseline by more than their
 noise and the lifts' spread allow (``TAIL_Z`` standard errors), the baseline of every such day
 is moved by that median; where the change starts inside those days (a step in the fifth week
-of a school holiday still running), only the days from it on (``tail_step``).
+of a school holiday still running), only the days from it on (``tail_step``). The size
+applied is shrunk towards 0 by the spread a size has where nothing changed, computed with
+the split chosen the same way and the series' persisting day-to-day noise (``null_spread``):
+the split is where the mean moves most and only large sizes pass, so a passing size ran
+large.
 
 All on one series' values on the modelling scale (log1p for counts).
 """
@@ -17,8 +21,10 @@ All on one series' values on the modelling scale (log1p for counts).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["TAIL_Z", "one_sided_tail", "tail_offset", "tail_step"]
+__all__ = ["TAIL_Z", "day_autocorrelation", "null_spread", "one_sided_tail", "tail_offset",
+           "tail_step"]
 
 TAIL_Z = 2.5
 """Standard errors by which the median of the end-of-history event days, net of their lifts,
@@ -69,29 +75,97 @@ def tail_offset(resid: np.ndarray, var: np.ndarray, spd: int, common: float = 0.
     return off if abs(off) > TAIL_Z * se else 0.0
 
 
-def tail_step(resid: np.ndarray, var: np.ndarray, spd: int, common: float = 0.0
-              ) -> tuple[int, float]:
+def tail_step(resid: np.ndarray, var: np.ndarray, spd: int, common: float = 0.0,
+              rho: float = 0.0) -> tuple[int, float]:
     """``tail_offset`` for a level change that may start inside the end-of-history event
     days (a step 10 days before the end of a school holiday in its fifth week: 18 of its
     28 one-sided days stand at the old level, so their median did not move). The change is
     placed where the residuals' mean moves most (a CUSUM split with ``_SPLIT_DAYS`` days after
     it); when the days before it stand nearer 0 than their median after it, only the days
     from it on are tested and moved, otherwise all of them (a week all after the step).
+    The size applied is shrunk towards 0 by the spread a size has where nothing changed
+    (``null_spread``, with the days' lag-1 autocorrelation ``rho``).
     Returns the position of the first period moved and the size (0.0: nothing moved)."""
     ok = np.isfinite(resid) & np.isfinite(var)
     idx = np.flatnonzero(ok)
     r = resid[ok]
-    start = 0
-    need = _SPLIT_DAYS * spd
-    if len(r) > need:
-        cs = np.cumsum(r)
-        n = len(r)
-        k = np.arange(1, n - need + 1)
-        stat = np.abs((cs[-1] - cs[k - 1]) / (n - k) - cs[k - 1] / k) * np.sqrt(k * (n - k) / n)
-        at = int(k[int(np.argmax(stat))])
-        after = float(np.median(r[at:]))
-        before = float(np.median(r[:at]))
-        if abs(before) < abs(before - after):
-            start = int(idx[at])
+    at, _ = _split(r[None, :], spd)
+    start = int(idx[at[0]]) if at[0] else 0
     size = tail_offset(resid[start:], var[start:], spd, common)
-    return (start, size) if size else (0, 0.0)
+    if not size:
+        return 0, 0.0
+    # the split is where the mean moves most and only large sizes pass, so a passing size
+    # runs large (winner's curse): the size applied is its posterior mean under a normal
+    # prior centred on 0 whose spread is estimated from the size itself (positive-part
+    # James-Stein), with the size's spread under no change computed with the split chosen
+    # the same way (``null_spread``)
+    s2 = null_spread(var[ok], spd, common, rho)
+    return start, size * max(0.0, 1.0 - s2 / size ** 2)
+
+
+def _split(r: np.ndarray, spd: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``r`` (draws x days), the position where a level change is placed (0: all
+    the days) and the median of the days from it on: the CUSUM split with ``_SPLIT_DAYS``
+    days after it, kept when the days before it stand nearer 0 than their median after it."""
+    rows, n = r.shape
+    need = _SPLIT_DAYS * spd
+    at = np.zeros(rows, int)
+    if n > need:
+        cs = np.cumsum(r, axis=1)
+        k = np.arange(1, n - need + 1)
+        stat = np.abs((cs[:, -1:] - cs[:, k - 1]) / (n - k) - cs[:, k - 1] / k) * np.sqrt(
+            k * (n - k) / n)
+        cut = k[np.argmax(stat, axis=1)]
+        pos = np.arange(n)
+        after = np.nanmedian(np.where(pos >= cut[:, None], r, np.nan), axis=1)
+        before = np.nanmedian(np.where(pos < cut[:, None], r, np.nan), axis=1)
+        at = np.where(np.abs(before) < np.abs(before - after), cut, 0)
+    pos = np.arange(n)
+    size = np.nanmedian(np.where(pos >= at[:, None], r, np.nan), axis=1)
+    return at, size
+
+
+_NULL_DRAWS = 400
+"""Draws of day-to-day noise from which ``null_spread`` is computed (a fixed seed: the same
+days give the same spread)."""
+
+
+def null_spread(var: np.ndarray, spd: int, common: float = 0.0, rho: float = 0.0) -> float:
+    """The mean square of ``tail_step``'s size where nothing changed: the days' noise (variance
+    ``var`` a period; the periods of one day share it; consecutive days correlated ``rho``,
+    an AR(1)) drawn ``_NULL_DRAWS`` times, the split chosen on each draw as on the data, plus
+    ``common``."""
+    if not len(var):
+        return common
+    day = np.arange(len(var)) // max(1, spd)
+    rng = np.random.default_rng(0)
+    draws = rng.standard_normal((_NULL_DRAWS, int(day[-1]) + 1))
+    rho = float(np.clip(rho, 0.0, _MAX_RHO))
+    for t in range(1, draws.shape[1]):
+        draws[:, t] = rho * draws[:, t - 1] + np.sqrt(1 - rho**2) * draws[:, t]
+    noise = draws[:, day] * np.sqrt(np.maximum(var, 0.0))
+    _, size = _split(noise, spd)
+    return float(np.mean(size ** 2)) + common
+
+
+_MAX_RHO = 0.9
+"""Largest lag-1 autocorrelation of the days' noise ``null_spread`` draws."""
+
+
+def day_autocorrelation(resid: np.ndarray, quiet: np.ndarray, days: np.ndarray) -> float:
+    """Lag-1 autocorrelation of a series' daily residuals (``resid`` per period averaged over
+    each day of ``days``) over pairs of consecutive days whose periods are all ``quiet``
+    (no event, no unmarked drop), clipped to [0, ``_MAX_RHO``]; 0 with fewer than 20 pairs.
+    Day-to-day noise that persists (an AR(1) of 0.5) makes a stretch of days stand off
+    together: a level read from 14 such days is about 1.7 times as uncertain as from 14
+    independent ones."""
+    by_day = pd.Series(resid).groupby(days)
+    r = by_day.mean().to_numpy()
+    ok = pd.Series(quiet).groupby(days).all().to_numpy(dtype=bool) & np.isfinite(r)
+    pair = ok[1:] & ok[:-1]
+    if pair.sum() < 20:
+        return 0.0
+    a, b = r[:-1][pair], r[1:][pair]
+    a, b = a - a.mean(), b - b.mean()
+    den = float(np.sqrt(np.sum(a * a) * np.sum(b * b)))
+    return float(np.clip(np.sum(a * b) / den, 0.0, _MAX_RHO)) if den > 0 else 0.0

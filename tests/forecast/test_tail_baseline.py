@@ -18,7 +18,14 @@ import pytest
 from training._forecast_base import prepare_panel
 from training._forecast_events import EventEffects
 from training._forecast_gbm import LightGBMForecaster
-from training._forecast_tail import TAIL_Z, one_sided_tail, tail_offset, tail_step
+from training._forecast_tail import (
+    TAIL_Z,
+    day_autocorrelation,
+    null_spread,
+    one_sided_tail,
+    tail_offset,
+    tail_step,
+)
 
 from .test_recent_step import _orders
 
@@ -163,3 +170,41 @@ def test_a_variance_every_day_shares_is_not_averaged_away() -> None:
     var = np.full(28, 0.01)
     assert tail_offset(np.full(28, -0.1), var, 1) == pytest.approx(-0.1)
     assert tail_offset(np.full(28, -0.1), var, 1, common=0.05**2) == 0.0
+
+
+@pytest.mark.parametrize(("step", "most"), [(0.05, 0.018), (0.36, 0.01)])
+def test_a_passing_tail_step_is_not_biased_away_from_zero_by_the_choice_of_its_split(
+        step: float, most: float) -> None:
+    """28 end-of-history event days with day-to-day noise 0.07, a step on the last 14. The
+    split is where the mean moves most and only large sizes pass: a small step's passing
+    sizes had run large (a step of +0.05 moved by +0.077 on average, in 89 of 200 draws);
+    shrunk by the size's spread with the split chosen the same way, by +0.064. A large step
+    keeps its size (-0.0005 -> -0.003 off)."""
+    var = np.full(28, 0.07**2)
+    sizes = []
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        resid = rng.normal(0, 0.07, 28) + np.where(np.arange(28) >= 14, step, 0.0)
+        sizes.append(tail_step(resid, var, 1)[1])
+    moved = np.array([s for s in sizes if s])
+    assert len(moved) > 50
+    assert abs(moved.mean() - step) < most
+
+
+def test_day_autocorrelation_reads_persisting_noise_from_the_quiet_days_only() -> None:
+    """AR(1) noise of 0.5 over 700 days, a week in every three an event (left out): about
+    0.5; independent noise: about 0 (a negative estimate is clipped to 0). The spread of a
+    size where nothing changed grows with it (a 14-day level of persisting noise is less
+    sure)."""
+    rng = np.random.default_rng(3)
+    e = rng.normal(0, 0.07, 700)
+    ar = np.zeros(700)
+    for t in range(1, 700):
+        ar[t] = 0.5 * ar[t - 1] + e[t]
+    days = np.arange(700)
+    quiet = days % 21 >= 7
+    assert day_autocorrelation(ar, quiet, days) == pytest.approx(0.5, abs=0.1)
+    assert day_autocorrelation(e, quiet, days) < 0.1
+    assert day_autocorrelation(ar[:30], np.zeros(30, bool), days[:30]) == 0.0  # no pairs
+    var = np.full(28, 0.07**2)
+    assert null_spread(var, 1, rho=0.5) > 1.5 * null_spread(var, 1)
