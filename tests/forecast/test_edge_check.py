@@ -760,3 +760,26 @@ def test_a_series_left_out_of_a_fold_is_named_once() -> None:
     named = [n for n in res.notes if "'launched'" in n]
     assert len(named) == 1
     assert "no rows before the origin" in named[0]
+
+
+def test_a_series_scored_at_other_horizons_gets_no_offset_for_them() -> None:
+    """Each series' conformal offset reads its scores against their own horizon band: a
+    series scored at short horizons only (a young one) and one scored mostly at long ones,
+    each with its bands' typical scores, get no offset. Against the pooled quantile (made by
+    the long horizons) the first had been narrowed and the second widened at every horizon
+    (the young one's offset about -0.2 here)."""
+    model = LightGBMForecaster()
+    model.spd_ = 1
+    rng = np.random.default_rng(0)
+    short = 1 + rng.integers(0, 7, 600)  # band 0 (1-7 days)
+    long = 57 + rng.integers(0, 30, 600)  # band 4 (57+ days)
+    h = np.concatenate([short, short[:100], long])
+    typical = {0: 0.02, 4: 0.30}
+    band = model._horizon_band(h)
+    score = np.array([typical[b] for b in band]) + rng.normal(0, 0.01, len(h))
+    sid = np.array(["young"] * 600 + ["old"] * 700)
+    model.conformal_ = np.array([np.quantile(score, 0.8)] * 2)
+    model.conformal_h_ = model._conformal_by_horizon(h, score)
+    offsets = model._conformal_by_series(sid, score, h)
+    assert abs(offsets["young"]) < 0.01
+    assert abs(offsets["old"]) < 0.01
