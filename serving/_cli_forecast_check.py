@@ -178,6 +178,8 @@ def print_check(forecast: pd.DataFrame, actuals: pd.DataFrame, what: str) -> Non
                   "first period does not change from week to week (the same value every week, "
                   "such as 0 before a launch), so MASE has no scale; read bias, MAPE and "
                   "coverage for them")
+    for note in result.band_notes:  # the 80% band over every period checked
+        show_note(note)
     if result.unscored:
         show_note(f"{len(result.unscored)} forecast series have no actual in these data: "
                   f"{', '.join(result.unscored[:8])}")

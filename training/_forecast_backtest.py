@@ -57,6 +57,7 @@ from ._forecast_base import (
     steps_per_day,
 )
 from ._forecast_event_days import pooled_names
+from ._forecast_intervals import interval_notes
 from ._forecast_plots import plot_fold
 from ._forecast_starts import _starts as started_series
 
@@ -372,49 +373,6 @@ def zero_actuals_note(forecasts: pd.DataFrame) -> str | None:
             f"200% unless the forecast is exactly 0 ({exact} were), so smape_pct is inflated "
             "there: compare models by mase, which scales errors by the series' own weekly "
             "variation")
-
-
-def interval_notes(forecasts: pd.DataFrame, *, low: float = 70.0, high: float = 92.0,
-                   series_low: float = 65.0, min_periods: int = 30) -> list[str]:
-    """Notes when the 80% band misses far more or far fewer actuals than it should.
-
-    Over every scored period of the backtest: coverage under ``low`` % (too narrow) or over
-    ``high`` % with under 5% on each side (too wide), with the share above P90 and below P10
-    (which side misses). Per
-    series (with at least ``min_periods`` scored periods): those under ``series_low`` %. An
-    independent check's Prophet bands covered 64-74% of the actuals per store (16 stores had
-    over 20% of them above P90) and nothing said so.
-    """
-    scored = forecasts.dropna(subset=["y", "p10", "p90"])
-    if len(scored) < min_periods:
-        return []
-    y = scored["y"].to_numpy(dtype=float)
-    above = y > scored["p90"].to_numpy(dtype=float)
-    below = y < scored["p10"].to_numpy(dtype=float)
-    cov = 100 * float(np.mean(~above & ~below))
-    notes = []
-    sides = f"{100 * above.mean():.1f}% above P90, {100 * below.mean():.1f}% below P10"
-    if cov < low:
-        notes.append(f"the 80% interval held {cov:.1f}% of the actuals over all folds ({sides}): "
-                     "it is too narrow; read P10-P90 as a narrower range than 80%, and size "
-                     "stock and staff with room beyond it")
-    elif cov > high and above.mean() < 0.05 and below.mean() < 0.05:
-        # both sides: a count series with many zero days has none below a P10 of 0 and
-        # covers 90%+ with a right band (its share above P90 is then about 10%)
-        notes.append(f"the 80% interval held {cov:.1f}% of the actuals over all folds ({sides}): "
-                     "it is wider than it needs to be on both sides")
-    per = pd.DataFrame({"sid": scored["series_id"].astype(str).to_numpy(),
-                        "inside": ~above & ~below, "above": above})
-    by = per.groupby("sid").agg(n=("inside", "size"), cov=("inside", "mean"),
-                                above=("above", "mean"))
-    by = by[by["n"] >= min_periods]
-    bad = by[100 * by["cov"] < series_low].sort_values("cov")
-    if len(by) > 1 and len(bad):
-        worst = listed([f"{sid!r} {100 * r['cov']:.0f}% ({100 * r['above']:.0f}% above P90)"
-                        for sid, r in bad.iterrows()], 3)
-        notes.append(f"{len(bad)} of {len(by)} series had under {series_low:.0f}% of their "
-                     f"actuals inside the 80% interval: {worst}; their bands are too narrow")
-    return notes
 
 
 def uncovered_events_note(calendar: pd.DataFrame | None, origins: Sequence[pd.Timestamp],

@@ -28,6 +28,7 @@ from mlflow.exceptions import MlflowException
 from scipy.stats import binom
 
 from ._forecast_base import live_history
+from ._forecast_intervals import interval_notes
 from ._mlflow import _is_http
 
 _log = logging.getLogger(__name__)
@@ -99,11 +100,14 @@ class ForecastCheck:
             (actual sum over P50 sum - 1 over those days, in %), ``persistent`` (bool).
         warnings: one sentence per series whose error is persistent (``persistent_error``).
         unscored: forecast series without any actual in the periods checked.
+        band_notes: what the 80% band did over every period checked (``interval_notes``):
+            too narrow, too wide, misses on one side.
     """
 
     table: pd.DataFrame
     warnings: tuple[str, ...]
     unscored: tuple[str, ...]
+    band_notes: tuple[str, ...] = ()
 
 
 def persistent_error(on_side: int, beyond: int, n: int, alpha: float = ALPHA) -> bool:
@@ -163,7 +167,7 @@ def check_forecast(forecast: pd.DataFrame, actuals: pd.DataFrame,
         fc[c] = values.astype(float)
     act = actuals.assign(series_id=actuals["series_id"].astype(str),
                          ds=pd.to_datetime(actuals["ds"]))[["series_id", "ds", "y"]]
-    rows, warnings, unscored = [], [], []
+    rows, warnings, unscored, scored = [], [], [], []
     by_series = dict(tuple(act.groupby("series_id", sort=False)))  # one pass, not one per series
     empty = act.iloc[:0]
     for sid, f in fc.groupby("series_id", sort=False):
@@ -210,7 +214,10 @@ def check_forecast(forecast: pd.DataFrame, actuals: pd.DataFrame,
             if flag:
                 warnings.append(_warning(str(sid), r, side, on_side, beyond, pct))
         rows.append(row)
-    return ForecastCheck(pd.DataFrame(rows), tuple(warnings), tuple(unscored))
+        scored.append(m.assign(series_id=sid))
+    band = interval_notes(pd.concat(scored, ignore_index=True),
+                          over="over the periods checked") if scored else []
+    return ForecastCheck(pd.DataFrame(rows), tuple(warnings), tuple(unscored), tuple(band))
 
 
 FAR_PCT = 900.0
