@@ -32,6 +32,7 @@ import pandas as pd
 from features._calendar import normalize_calendar, series_channel
 
 from ._forecast_base import listed, period_text
+from ._forecast_live import START_LEAD_DAYS, first_live, start_event
 
 __all__ = ["LEAD_DAYS", "START_METRICS", "fold_start", "start_metrics", "start_notes"]
 
@@ -39,13 +40,9 @@ START_METRICS: tuple[str, ...] = ("start_sum_err_pct", "start_bias_pct", "start_
                                   "start_coverage80_pct")
 """Metric names of the series that start inside a fold, in report order."""
 
-LEAD_DAYS = 2
+LEAD_DAYS = START_LEAD_DAYS
 """A first value up to this many days before its event's first day still starts with it (as in
 ``training._forecast_starts``: a soft launch the day before the announced one)."""
-
-
-def _live(y: np.ndarray) -> np.ndarray:
-    return np.flatnonzero(np.isfinite(y) & (y != 0))
 
 
 def fold_start(series_id: str, history_y: np.ndarray, window: pd.DataFrame,
@@ -54,34 +51,30 @@ def fold_start(series_id: str, history_y: np.ndarray, window: pd.DataFrame,
     """Whether ``series_id`` starts inside the fold: None when it does not (it has a value other
     than 0 before the origin, no rows there, or only zeros in the window); else its first value
     other than 0 in the window and the planned event it started with (None: no event of its own
-    channel began in the window at that time).
+    channel began in the window at that time; ``training._forecast_live.start_event`` on the
+    events that began in the fold).
 
     Args:
         history_y: the series' values before the origin.
         window: its rows of the fold (``ds``, ``y``), the window from the origin to ``end``.
     """
     hy = np.asarray(history_y, dtype=float)
-    if not len(hy) or len(_live(hy)):
+    if not len(hy) or first_live(hy) is not None:
         return None
     w = window.sort_values("ds")
-    live = _live(w["y"].to_numpy(float))
-    if not len(live):
+    live = first_live(w["y"].to_numpy(float))
+    if live is None:
         return None
-    first = pd.Timestamp(w["ds"].iloc[live[0]])
+    first = pd.Timestamp(w["ds"].iloc[live])
     chan = series_channel(series_id)
     cal = normalize_calendar(calendar)
     if chan is None or cal.empty:
         return first, None
-    day = first.normalize()
     own = cal[(cal["channel"] == chan).fillna(value=False).to_numpy(dtype=bool)
               & (cal["start"] >= origin.normalize()).to_numpy(dtype=bool)
-              & (cal["start"] < end).to_numpy(dtype=bool)
-              & (cal["start"] - pd.Timedelta(days=LEAD_DAYS) <= day).to_numpy(dtype=bool)
-              & (day <= cal["end"]).to_numpy(dtype=bool)]
-    if own.empty:
-        return first, None
-    gap = (own["start"] - day).abs()
-    return first, own.loc[gap.sort_values(kind="stable").index[0]]
+              & (cal["start"] < end).to_numpy(dtype=bool)]
+    at = start_event(first, own["start"].to_numpy(), own["end"].to_numpy(), LEAD_DAYS)
+    return first, None if at is None else own.iloc[at]
 
 
 def start_metrics(rows: pd.DataFrame, begin: pd.Timestamp) -> dict[str, float]:

@@ -20,6 +20,8 @@ import pandas as pd
 
 from features._calendar import check_channels, is_aggregate, normalize_calendar, series_channel
 
+from ._forecast_live import LEADING_ZEROS_DAYS, START_LEAD_DAYS, live_start, live_starts
+
 __all__ = [
     "FORECAST_COLUMNS",
     "LEADING_ZEROS_DAYS",
@@ -393,52 +395,54 @@ def _reject_duplicates(frame: pd.DataFrame, source: str, fix: str) -> None:
         raise ValueError(msg)
 
 
-LEADING_ZEROS_DAYS = 28
-"""A series whose first this many days (or more) are all 0 (or missing) before its first other
-value had not started yet: ``started_panel`` and ``leading_zeros_note``."""
-
-
 def live_history(y: np.ndarray, periods_per_day: int,
                  days: float = LEADING_ZEROS_DAYS) -> np.ndarray:
-    """``y`` (a series on its regular grid) from its first value other than 0 when it starts
-    with ``days`` days or more at 0 (or missing), as ``started_panel`` reads it: the days
-    before a page's launch are no part of its week-to-week variation. A history of zeros only
-    is returned whole.
+    """``y`` (a series on its regular grid) from where it starts (``live_start`` with no
+    calendar: its first value other than 0 when it starts with ``days`` days or more at 0, or
+    missing), as ``started_panel`` reads a series with no start event: the days before a
+    page's launch are no part of its week-to-week variation. A history of zeros only is
+    returned whole.
 
     The MASE scales of the backtest and of ``brain forecast check`` read it: 640 days of 0
     before a page launched five weeks before an origin had shrunk its scale about tenfold (an
     independent check's page scored MASE 1.49 in the backtest against 0.15 on its live days,
     and 1.28 against 0.28 in the check 13 weeks after its launch)."""
     y = np.asarray(y, dtype=float)
-    live = np.flatnonzero(np.isfinite(y) & (y != 0))
-    if len(live) and live[0] >= days * periods_per_day:
-        return y[int(live[0]):]
-    return y
+    return y[live_start(y, periods_per_day, days=days).cut:]
 
 
-def started_panel(panel: Panel, days: float = LEADING_ZEROS_DAYS
+def started_panel(panel: Panel, calendar: pd.DataFrame | None = None,
+                  lead_days: int = START_LEAD_DAYS, days: float = LEADING_ZEROS_DAYS
                   ) -> tuple[Panel, dict[str, pd.Timestamp]]:
-    """``panel`` with each series that starts with ``days`` days or more at 0 (or missing)
-    before its first other value (a product page exported at 0 before its launch, a store
-    before it opened) starting at that value, as if the rows before it had been left out:
-    history the series did not have yet, not a business at 0. A series of zeros only is kept
-    whole (there is nothing else to forecast from).
+    """``panel`` with each series starting where ``live_start`` says its own history starts
+    (``training._forecast_live``): at its first value other than 0 when that value starts a
+    planned event of its own channel in ``calendar`` (normalized; its window or the
+    ``lead_days`` before it), whatever the zeros (or missing values) before it, or when those
+    span ``days`` days or more (a product page exported at 0 before its launch, a store before
+    it opened), as if the rows before it had been left out: history the series did not have
+    yet, not a business at 0. A series of zeros only is kept whole (there is nothing else to
+    forecast from).
 
     Read as a business at 0, the start was a step from nothing: the zeros shrank the outlier
     scale (ordinary weeks of a page clipped and named outages), and the bands of pages launched
-    3-11 months before the origin reached 2x to 10x their P50 in an independent check.
+    3-11 months before the origin reached 2x to 10x their P50 in an independent check. Under 28
+    days of zeros before a launch in the calendar had been kept, and fed the trees' lags,
+    rolling means and level: a page exported 20 days before its launch ran 1.4x high.
 
     Returns the panel and, per series started later, its first period kept.
     """
     grids: dict[str, SeriesGrid] = {}
     started: dict[str, pd.Timestamp] = {}
-    span = pd.Timedelta(days=days)
+    data_start = min((g.ds[0] for g in panel.series.values() if len(g.ds)), default=None)
+    found = live_starts({sid: (g.ds, g.y) for sid, g in panel.series.items()},
+                        steps_per_day(panel.freq),
+                        None if calendar is None else normalize_calendar(calendar), lead_days,
+                        data_start, days)
     for sid, g in panel.series.items():
-        live = np.flatnonzero(np.isfinite(g.y) & (g.y != 0))
-        if not len(live) or g.ds[live[0]] - g.ds[0] < span:
+        a = found[sid][0].cut
+        if not a:
             grids[sid] = g
             continue
-        a = int(live[0])
         grids[sid] = SeriesGrid(series_id=g.series_id, ds=g.ds[a:], y=g.y[a:],
                                 regressors={k: v[a:] for k, v in g.regressors.items()})
         started[sid] = pd.Timestamp(g.ds[a])

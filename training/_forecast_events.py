@@ -44,6 +44,7 @@ from ._forecast_event_days import (
 )
 from ._forecast_event_pool import LiftHierarchy, still_running
 from ._forecast_event_pool import _Estimate as _Estimate  # pickled models name it here
+from ._forecast_live import first_live
 from ._forecast_tail import day_autocorrelation, one_sided_tail, tail_step
 
 __all__ = ["EventEffects"]
@@ -60,13 +61,14 @@ def _no_level_of_its_own(z: np.ndarray, skip: np.ndarray, inside: np.ndarray) ->
     """Whether a series' first live period (finite, not 0) lies inside an event's window and
     none of its finite periods from it on is free of events (``skip``: in-window and shoulder
     days, unmarked drops): every value it has since it started is the event's, or the days
-    right after it. The zeros before its first live period are no level of its own (a page
-    exported from a few days before its launch: under ``LEADING_ZEROS_DAYS`` of them are not
-    cut off, and read as its level, its launch days had been cleaned to about 0 and its
-    forecast ran 7x to 60x high)."""
-    live = np.flatnonzero(np.isfinite(z) & (z != 0))
-    return bool(len(live)) and bool(inside[live[0]]) and not (
-        np.isfinite(z[live[0]:]) & ~skip[live[0]:]).any()
+    right after it. The zeros before its first live period (``first_live``) are no level of
+    its own (a page exported from a few days before its launch, when no calendar event of its
+    own channel marks the launch and under ``LEADING_ZEROS_DAYS`` of them are not cut off:
+    read as its level, its launch days had been cleaned to about 0 and its forecast ran 7x to
+    60x high)."""
+    first = first_live(z)
+    return first is not None and bool(inside[first]) and not (
+        np.isfinite(z[first:]) & ~skip[first:]).any()
 
 
 class EventEffects(LiftHierarchy):

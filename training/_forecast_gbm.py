@@ -441,11 +441,13 @@ class LightGBMForecaster(BaseForecaster):
 
     def fit(self, series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> Self:
         """Clean events from history, learn their lifts, fit the quantile models."""
-        # a series exported at 0 before it existed starts at its first value
-        panel, self.started_ = started_panel(prepare_panel(series, self.transform))
-        self.panel_: Panel = panel
-        self.reg_relative_ = _graded(panel)
+        self.panel_: Panel = prepare_panel(series, self.transform)
         self.calendar_ = self._fit_calendar(calendar)
+        events = EventEffects(**(self.events or {}))
+        # a series exported at 0 before it existed starts at its first value (``live_start``)
+        panel, self.started_ = started_panel(self.panel_, self.calendar_, events.pre_days)
+        self.panel_ = panel
+        self.reg_relative_ = _graded(panel)
         spd = steps_per_day(panel.freq)
         m, year = 7 * spd, 364 * spd
         self.max_h_ = round(self.max_horizon_days * spd)
@@ -457,7 +459,6 @@ class LightGBMForecaster(BaseForecaster):
         self.date_features_ = max(len(g.ds) for g in panel.series.values()) >= year
         self.spd_ = spd
         run = round(self.level_shift_days * spd)
-        events = EventEffects(**(self.events or {}))
         # unmarked closures (drops that ended) are no event-free values for the event
         # baselines either: found on the raw values, as ``_Ctx`` finds them on the cleaned ones,
         # with a reference that reads no launch window (a page's settled level two weeks after

@@ -119,7 +119,7 @@ def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None,
     # history and recent zeros as the forecaster reads them: from a series' start, its weeks
     # exported at 0 before it left out (a page live 5 days after 300 at 0 had no short-history
     # note here, while predict, reading the model's panel, gave one)
-    started = started_panel(panel)[0]
+    started = started_panel(panel, calendar)[0]
     extra = [n for n in (short_history_note(started),
                          level_shift_note(panel, calendar=calendar),
                          unmarked_drop_note(panel, calendar), sparse_series_note(started),
@@ -215,7 +215,7 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
     from ._forecast_gbm import LightGBMForecaster, _winsorize  # the forecaster's own reading
 
     defaults = LightGBMForecaster()
-    panel = started_panel(panel)[0]  # as the forecaster reads a series exported at 0 before it
+    panel = started_panel(panel, calendar)[0]  # as the forecaster reads a series before it started
 
     event_days = _event_days(normalize_calendar(calendar) if calendar is not None else None)
     launched = start_windows(panel, calendar)  # as the forecaster: no drop against a launch
@@ -308,7 +308,7 @@ def unmarked_drop_note(panel: Panel, calendar: pd.DataFrame | None = None,
     # as the forecaster reads a series exported at 0 before it existed: its 0s shrank the
     # clipping scale, and ordinary weeks of a page (408-589 views against the usual 430-600)
     # were named outages
-    panel = started_panel(panel)[0]
+    panel = started_panel(panel, calendar)[0]
     event_days = _event_days(normalize_calendar(calendar) if calendar is not None else None)
     # the reference reads no launch window, as the forecaster's (``start_windows``): a page's
     # settled level two weeks after its window had been named a drop against the launch days

@@ -28,8 +28,9 @@ import pandas as pd
 
 from features._calendar import applies_to, is_aggregate, normalize_calendar, series_channel
 
-from ._forecast_base import BaseForecaster, listed, nonexistent_local, period_text
+from ._forecast_base import BaseForecaster, listed, nonexistent_local, period_text, steps_per_day
 from ._forecast_event_days import BACKGROUND_DAYS
+from ._forecast_live import START_LEAD_DAYS, live_start
 from ._forecast_peak_overlaps import _event_key, event_reach, forecasts_without, overlap_note
 from ._forecast_starts import dormant_series
 
@@ -433,9 +434,10 @@ def _once_per_series(model: BaseForecaster, kind: str,
     the model's calendar applies to had exactly one, its own channel's, and that one was its
     start or its end (a launch, a retirement): a kind none of them will have again.
 
-    A start: the series' first value other than 0 lies in the event's window (or the week
-    before it), after the first period of the data. An end: the median over ``ONCE_DAYS``
-    after the window is under ``ONCE_END_SHARE`` of the median over ``ONCE_DAYS`` before it.
+    A start: the series' first value other than 0 starts the event (``live_start``: in its
+    window or the model's ``pre_days`` before it), after the first period of the data. An
+    end: the median over ``ONCE_DAYS`` after the window is under ``ONCE_END_SHARE`` of the
+    median over ``ONCE_DAYS`` before it.
     An aggregate (``total``) takes every page's launch and has the kind as often as pages
     launched: not once for it."""
     own = getattr(model, "calendar_", None)
@@ -447,6 +449,7 @@ def _once_per_series(model: BaseForecaster, kind: str,
         return False
     grids = panel.series
     first_of_data = min((g.ds[0] for g in grids.values() if len(g.ds)), default=None)
+    lead = int(getattr(getattr(model, "effects_", None), "pre_days", START_LEAD_DAYS))
     span = pd.Timedelta(days=ONCE_DAYS)
     seen = 0
     for sid in (list(series) if series is not None else list(grids)):
@@ -458,12 +461,11 @@ def _once_per_series(model: BaseForecaster, kind: str,
             return False
         ev = mine.iloc[0]
         y = np.asarray(g.y, dtype=float)
-        live = np.flatnonzero(np.isfinite(y) & (y != 0))
-        if not len(live):
+        began = live_start(y, steps_per_day(panel.freq), g.ds, np.array([ev["start"]]),
+                           np.array([ev["end"]]), lead, first_of_data)
+        if began.first is None:
             return False
-        at = g.ds[live[0]]
-        start = (at > first_of_data and ev["start"] - pd.Timedelta(days=7) <= at
-                 and at <= ev["end"] + pd.Timedelta(days=1))
+        start = began.event is not None
         before = y[(g.ds >= ev["start"] - span) & (g.ds < ev["start"])]
         after = y[(g.ds > ev["end"] + pd.Timedelta(days=1))
                   & (g.ds <= ev["end"] + pd.Timedelta(days=1) + span)]

@@ -50,7 +50,8 @@ from scipy import stats
 
 from features._calendar import applies_to, normalize_calendar, series_channel
 
-from ._forecast_base import Panel, listed, period_text
+from ._forecast_base import Panel, listed, period_text, steps_per_day
+from ._forecast_live import first_live, live_starts
 
 __all__ = ["MIN_STARTERS", "START_SHARE", "START_TAIL_DAYS", "YOUNG_WEEKS", "LaunchSize",
            "StartProfile", "dormant_series", "find_starts", "fit_start_profiles", "is_dormant",
@@ -187,33 +188,23 @@ def _weekly_shape(z: np.ndarray, phase: np.ndarray, m: int) -> np.ndarray:
     return out - out.mean()
 
 
-def _live(y: np.ndarray) -> np.ndarray:
-    return np.flatnonzero(np.isfinite(y) & (y != 0))
-
-
 def _starts(panel: Panel, cal: pd.DataFrame, lead_days: int) -> pd.DataFrame:
     """One row per series that started with an event (``series_id``, ``kind``, ``start``: the
-    event whose window, or the ``lead_days`` before it, holds the series' first live day and
-    that began nearest to it), and per kind the share of its events that were a start."""
+    event its first live value starts, ``training._forecast_live.live_start``, after the data's
+    first period), and per kind the share of its events that were a start."""
     data_start = min(g.ds[0] for g in panel.series.values() if len(g.ds))
     data_end = max(g.ds[-1] for g in panel.series.values() if len(g.ds))
-    first = []
-    for sid, g in panel.series.items():
-        live, chan = _live(g.y), series_channel(sid)
-        if len(live) and chan is not None and g.ds[live[0]] > data_start:
-            first.append((str(sid), str(chan), g.ds[live[0]].normalize()))
     cols = ["series_id", "kind", "metric", "start", "end", "intensity", "share"]
-    if not first:
-        return pd.DataFrame(columns=cols)
-    cand = pd.DataFrame(first, columns=["series_id", "channel", "day"])
-    ev = cal.assign(channel=cal["channel"].astype(str), kind=cal["kind"].astype(str))
-    hit = cand.merge(ev[["channel", "kind", "start", "end", "intensity"]], on="channel")
-    hit = hit[((hit["start"] - pd.Timedelta(days=lead_days) <= hit["day"])
-               & (hit["day"] <= hit["end"])).to_numpy(dtype=bool)]
+    found = live_starts({sid: (g.ds, g.y) for sid, g in panel.series.items()},
+                        steps_per_day(panel.freq), cal, lead_days, data_start)
+    hit = pd.DataFrame([{"series_id": str(sid), "kind": str(row["kind"]), "start": row["start"],
+                         "end": row["end"], "intensity": row["intensity"]}
+                        for sid, (_, row) in found.items() if row is not None],
+                       columns=["series_id", "kind", "start", "end", "intensity"])
     if hit.empty:
         return pd.DataFrame(columns=cols)
-    hit = hit.assign(gap=(hit["day"] - hit["start"]).abs()).sort_values(
-        ["series_id", "gap"], kind="stable").drop_duplicates("series_id")
+    hit = hit.sort_values("series_id", kind="stable").reset_index(drop=True)
+    ev = cal.assign(channel=cal["channel"].astype(str), kind=cal["kind"].astype(str))
     # the kind's events on the series' channels that began inside the data, which could have
     # been seen as a start: a launch is nearly always one, a promotion that a store's opening
     # day happened to fall in is not
@@ -369,7 +360,7 @@ def fit_start_profiles(panel: Panel, calendar: pd.DataFrame | None, max_periods:
 
 def is_dormant(y: np.ndarray) -> bool:
     """Whether a history has no value other than 0 (or missing): nothing to forecast from."""
-    return not len(_live(np.asarray(y, dtype=float)))
+    return first_live(np.asarray(y, dtype=float)) is None
 
 
 def planned_start(profiles: dict[str, StartProfile], series_id: str,

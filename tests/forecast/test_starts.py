@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from training import LightGBMForecaster, _forecast_starts
+from training._forecast_base import prepare_panel, started_panel
+from training._forecast_live import LiveStart, live_start, start_event
 from training._forecast_notes import sparse_series_note
 from training._forecast_peaks import calendar_novelty_notes
 from training._forecast_starts import start_notes
@@ -542,9 +544,75 @@ def test_a_page_exported_days_before_its_launch_is_cleaned_as_one_exported_from_
                     | (series["ds"] >= at - pd.Timedelta(days=lead))]
     model = LightGBMForecaster(n_estimators=60, max_rows=4000, horizons_per_origin=8).fit(
         series, cal)
-    y = series.loc[series["series_id"] == "page-e", "y"].to_numpy()
+    assert model.started_["page-e"] == at  # its zeros before the launch are cut off
+    y = model.panel_.series["page-e"].y
     clean = np.expm1(model.effects_.clean_["page-e"])[y > 0]
     settled = 1000.0 * WEEK.mean()
     assert 0.8 * settled < np.median(clean) < 1.2 * settled
     fc = model.predict(28, series=["page-e"])
     assert 0.8 < fc["p50"].sum() / truth.sum() < 1.4
+
+
+def test_the_live_start_rule() -> None:
+    """``live_start``, the one rule of where a series starts: its first live value; the zeros
+    before it cut whatever their number when it starts an event of its own channel (its window
+    or the lead days before it, the nearest of several), else from 28 days of them on; a
+    first live value on the data's first period starts nothing."""
+    ds = pd.date_range("2025-01-01", periods=60, freq="D")
+    y = np.r_[np.zeros(10), np.ones(50)]
+    launch = pd.Timestamp("2025-01-12")  # first live 2025-01-11: one day before it
+    starts = np.array([pd.Timestamp("2024-12-01"), launch], dtype="datetime64[ns]")
+    ends = starts + np.timedelta64(13, "D")
+    assert live_start(y, 1) == LiveStart(first=10, event=None, cut=0)  # a closure, maybe
+    assert live_start(np.r_[np.zeros(28), y], 1) == LiveStart(first=38, event=None, cut=38)
+    assert live_start(y, 1, ds, starts, ends) == LiveStart(first=10, event=1, cut=10)
+    assert live_start(y, 1, ds, starts, ends, lead_days=0).event is None
+    assert live_start(y, 1, ds, starts, ends, after=ds[10]).event is None
+    assert live_start(np.zeros(5), 1) == LiveStart(first=None, event=None, cut=0)
+    # hourly: 28 days are 672 hours
+    assert live_start(np.r_[np.zeros(671), 1.0], 24).cut == 0
+    assert live_start(np.r_[np.zeros(672), 1.0], 24).cut == 672
+    assert start_event(launch, starts, ends) == 1
+    assert start_event(launch + pd.Timedelta(days=14), starts, ends) is None
+
+
+@pytest.mark.parametrize("lead", [3, 10, 20, 27])
+def test_zeros_before_a_planned_launch_are_no_history_whatever_their_number(lead: int) -> None:
+    """Reviewer's check: a page launched 7 days before the origin, exported ``lead`` days
+    before its launch. Under 28 days its zeros were kept and read by the trees as its past
+    (lags, rolling means, level): the next 28 days' P50 summed 34.9x (3 days), 3.1x (10),
+    419x (20) and 13,282x (27) the truth, against 1.04x exported 35 days before. Its zeros
+    before the launch in the calendar are now cut whatever their number: the same forecast
+    as the page exported from its launch."""
+    series, cal, truth = _recent_launch(0, lag=7)
+    at = ORIGIN - pd.Timedelta(days=7)
+    page = series["series_id"] == "page-e"
+
+    def forecast(rows: pd.DataFrame) -> tuple[pd.DataFrame, LightGBMForecaster]:
+        model = LightGBMForecaster(n_estimators=60, max_rows=4000, horizons_per_origin=8).fit(
+            rows, cal)
+        return model.predict(28, series=["page-e"]), model
+
+    fc, model = forecast(series[~page | (series["ds"] >= at - pd.Timedelta(days=lead))])
+    assert model.started_["page-e"] == at
+    assert 0.9 < fc["p50"].sum() / truth.sum() < 1.15
+    launched, _ = forecast(series[~page | (series["ds"] >= at)])
+    pd.testing.assert_frame_equal(fc, launched)
+
+
+def test_zeros_with_no_planned_start_stay_under_28_days() -> None:
+    """Without an event of its own channel at its first live value, a series' first days at 0
+    may be a business closed: under 28 days of them stay (``started_panel``), with or without
+    a calendar; a launch in the calendar cuts them."""
+    ds = pd.date_range("2025-01-01", periods=80, freq="D")
+    y = np.r_[np.zeros(10), np.full(70, 5.0)]
+    series = pd.DataFrame({"series_id": "page-x", "ds": ds, "y": y})
+    panel = prepare_panel(series, "none")
+    other = pd.DataFrame({"name": ["Sale"], "start": ["2025-01-11"], "end": ["2025-01-13"],
+                          "kind": ["sale"], "channel": ["page-y"]})
+    assert started_panel(panel)[1] == {}
+    assert started_panel(panel, other)[1] == {}
+    mine = other.assign(channel="page-x", kind="launch")
+    cut, started = started_panel(panel, mine)
+    assert started == {"page-x": ds[10]}
+    assert len(cut.series["page-x"].y) == 70
