@@ -110,18 +110,21 @@ def live_starts(series: dict[str, tuple[pd.DatetimeIndex, np.ndarray]], periods_
     """``live_start`` of each series (id -> its periods and values), with the calendar row
     (a normalized calendar's: ``start``, ``end``, ``kind``, ``channel``, ``intensity``) of
     the event it started with (None: none). One pass over the calendar, grouped by channel."""
-    own: dict[str, pd.DataFrame] = {}
+    own: dict[str, np.ndarray] = {}
+    cal = pd.DataFrame()
     if calendar is not None and len(calendar) and "channel" in calendar.columns:
         cal = calendar[calendar["channel"].notna().to_numpy(dtype=bool)]
-        own = {str(c): g for c, g in cal.groupby(cal["channel"].astype(str), sort=False)}
+        own = {str(c): np.asarray(at) for c, at in
+               cal.groupby(cal["channel"].astype(str), sort=False).indices.items()}
+    starts = cal["start"].to_numpy(dtype="datetime64[ns]") if len(cal) else None
+    ends = cal["end"].to_numpy(dtype="datetime64[ns]") if len(cal) else None
     out: dict[str, tuple[LiveStart, pd.Series | None]] = {}
     for sid, (ds, y) in series.items():
         chan = series_channel(str(sid))
-        ev = own.get(str(chan)) if chan is not None else None
-        if ev is None or ev.empty:
+        at = own.get(str(chan)) if chan is not None else None
+        if at is None or starts is None or ends is None:
             out[sid] = (live_start(y, periods_per_day, days=days), None)
             continue
-        found = live_start(y, periods_per_day, ds, ev["start"].to_numpy(), ev["end"].to_numpy(),
-                           lead_days, after, days)
-        out[sid] = (found, None if found.event is None else ev.iloc[found.event])
+        found = live_start(y, periods_per_day, ds, starts[at], ends[at], lead_days, after, days)
+        out[sid] = (found, None if found.event is None else cal.iloc[int(at[found.event])])
     return out
