@@ -65,6 +65,7 @@ from ._forecast_ctx import _Ctx
 from ._forecast_events import EventEffects
 from ._forecast_recent import follow_recent_steps
 from ._forecast_response import ColumnResponse, fit_responses
+from ._forecast_start_decay import start_decays
 from ._forecast_starts import (
     find_starts,
     fit_start_profiles,
@@ -492,6 +493,11 @@ class LightGBMForecaster(BaseForecaster):
                                    {sid: np.isclose(self.effects_.clean_[sid], panel.fwd(g.y))
                                     for sid, g in panel.series.items()},
                                    {sid: c.z for sid, c in self.ctx_.items()}, self.max_h_)
+        # one whose history is mostly its own start window: its own decay, with the other
+        # starters' decays as the prior (their same-age values assume its launch fades as
+        # theirs did)
+        self.decays_ = start_decays(panel, self.calendar_, self.starts_, began, self.effects_,
+                                    {sid: c.z for sid, c in self.ctx_.items()}, self.max_h_)
         rng = np.random.default_rng(self.seed)
         n_rows = self.max_rows or min(200_000, 20_000 + 1_000 * len(self.ctx_))
         full = {sid: len(c.z) for sid, c in self.ctx_.items()}
@@ -696,6 +702,12 @@ class LightGBMForecaster(BaseForecaster):
             q[:, 2] += adj
             q = np.sort(q, axis=1)
             young = getattr(self, "young_", {}).get(sid)  # absent in older models
+            decay = getattr(self, "decays_", {}).get(sid)
+            if decay is not None:  # its own launch decay, against the trees' level
+                shift, spread = decay.shift(q[:, 1], index[sid])
+                if young is not None:  # how the starters moved on from its age: the
+                    spread = np.fmax(spread, young[1][:horizon])  # wider band of the two
+                young = (shift, spread)
             if young is not None:
                 shift, spread = young[0][:horizon], young[1][:horizon]
                 half = np.sqrt((q[:, [1, 2]] - q[:, [0, 1]]) ** 2 + spread[:, None] ** 2)
