@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -92,10 +93,15 @@ def _experiment_error(exc: Exception, fields: set[str],
     return BadRequestError(_phrase(exc), code="invalid_experiment_input", field=field)
 
 
+_INTEGRAL_FLOAT_ID = re.compile(r"^(-?\d{1,18})\.0*$")
+
+
 def _id_key(u: Any) -> str:
     """The snapshot key of a requested id: its text without surrounding spaces, as the loaders
-    store ids (a CRM's ' 0055117485 ' had been an unknown user id); answers echo it as sent."""
-    return str(u).strip()
+    store ids (a CRM's ' 0055117485 ' had been an unknown user id), and without the ``.0`` of
+    an integral float written as text (``'12347.0'`` is the id 12347 in every file the loaders
+    read, features._parse._parse_id; it had been an unknown user id); answers echo it as sent."""
+    return _INTEGRAL_FLOAT_ID.sub(r"\1", str(u).strip())
 
 
 def _row_ids(req: UsersRequest, id_col: str | None = None) -> list[Any]:

@@ -417,6 +417,25 @@ def test_ids_come_back_as_sent(brain: Brain) -> None:
     assert seg["errors"] == [{"user_id": -5, "error": "unknown user id"}]
 
 
+def test_an_id_written_as_an_integral_float_string_is_the_integer_id(brain: Brain) -> None:
+    """'12347.0' as text (an export whose id column was read as floats) is the customer the
+    files read it as, 12347, as ' 17 ' is 17: the loaders store it so, and the API had
+    answered it as an unknown user while a JSON 12347.0 got a 400 explaining the same thing."""
+    ids = [int(u) for u in brain.snapshot.features.index[:2]]
+    asked = [f"{ids[0]}.0", f" {ids[1]}.00 "]
+    for top in (1, 5):  # cached and live
+        out = brain.score("churn_risk", UsersRequest(user_ids=asked, top_reasons=top))
+        assert [r["user_id"] for r in out["results"]] == asked
+        assert out["errors"] == []
+        plain = brain.score("churn_risk", UsersRequest(user_ids=ids, top_reasons=top))
+        assert [r["score"] for r in out["results"]] == [r["score"] for r in plain["results"]]
+    seg = brain.segments(SegmentsRequest(user_ids=asked))
+    assert [r["user_id"] for r in seg["results"]] == asked
+    # text that is not an integer stays as it is ('12.5' and 'abc' are unknown, not rounded)
+    out = brain.score("churn_risk", UsersRequest(user_ids=[f"{ids[0]}.5", "abc.0"]))
+    assert [e["user_id"] for e in out["errors"]] == [f"{ids[0]}.5", "abc.0"]
+
+
 def test_reload_keeps_an_unchanged_snapshot_and_its_scores(brain: Brain) -> None:
     """POST /reload with nothing new had re-read the same snapshot files: every model's cached
     scores were dropped (keyed by the snapshot), requests by id were scored live until all were
