@@ -400,8 +400,20 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         show_note(crowded)
     if "early_warning" in scores.columns:
         console.print(early_warning_line(scores), highlight=False)
+        fell = _base_fall_note(feats)
+        if fell:
+            show_note(fell)
     console.print(f"[green]wrote[/] {len(scores):,} scores to {out} in {secs:.1f}s",
                   highlight=False)
+
+
+def _base_fall_note(feats: pd.DataFrame) -> str | None:
+    """``early_warning_base_fall`` on the scored customers' features (None when they cannot
+    tell)."""
+    from training._customer_tiers import early_warning_base_fall, early_warning_with_basis
+
+    flag, basis = early_warning_with_basis(feats)
+    return early_warning_base_fall(feats, basis, flag)
 
 
 def _make_score_command(task: str) -> None:

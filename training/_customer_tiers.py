@@ -32,6 +32,7 @@ __all__ = [
     "TierRule",
     "assign_tiers",
     "early_warning",
+    "early_warning_base_fall",
     "early_warning_chance",
     "early_warning_with_basis",
 ]
@@ -160,6 +161,47 @@ def early_warning_chance(features: pd.DataFrame, basis: pd.Series,
         flagged = flag.fillna(False).to_numpy(dtype=bool)[sel] & counts
         out.iloc[np.flatnonzero(sel)] = np.where(flagged, chance, np.nan)
     return out.mask(out.isna())
+
+
+BASE_FALL = 0.2
+"""A fall of the judged customers' summed counts (last 30 days against the 30 before) by this
+share or more is named beside the flags (``early_warning_base_fall``)."""
+BASE_FALL_MIN = 500
+"""Summed counts of the 30 days before needed to call a fall the base's, not noise."""
+
+
+def early_warning_base_fall(features: pd.DataFrame, basis: pd.Series,
+                            flag: pd.Series) -> str | None:
+    """A note when the judged customers' visits (or orders) as a whole fell by ``BASE_FALL``
+    or more in the last 30 days against the 30 before: the end of a sale month or the season
+    lowers everyone's rate, so the flags then count the calendar as much as each customer,
+    and ``early_warning_chance`` (a customer whose rate did not change) reads such falls as
+    unlikely by chance. None otherwise. ``basis`` and ``flag`` are
+    ``early_warning_with_basis``'s.
+    """
+    parts = []
+    for what in ("visits", "orders"):
+        cols = (f"{what}_30d", f"{what}_prev_30d")
+        sel = basis.eq(what).fillna(False).to_numpy()
+        if not sel.any() or not set(cols) <= set(features.columns):
+            continue
+        now = float(np.nansum(pd.to_numeric(features[cols[0]], errors="coerce")
+                              .to_numpy(dtype=float)[sel]))
+        before = float(np.nansum(pd.to_numeric(features[cols[1]], errors="coerce")
+                                 .to_numpy(dtype=float)[sel]))
+        if before < BASE_FALL_MIN or now > (1 - BASE_FALL) * before:
+            continue
+        n_flag = int(flag.fillna(False).to_numpy(dtype=bool)[sel].sum())
+        parts.append(f"{what} of the {int(sel.sum()):,} customers judged on {what} fell "
+                     f"{1 - now / before:.0%} in the last 30 days ({now:,.0f} against "
+                     f"{before:,.0f} in the 30 before; {n_flag:,} of them flagged)")
+    if not parts:
+        return None
+    return ("early warning: " + "; ".join(parts) + ": a fall of the whole base (the end of a "
+            "sale, the season) flags many customers whose own behaviour did not change, and "
+            "early_warning_chance assumes an unchanged rate, so it reads such falls as "
+            "unlikely by chance too; compare a flagged customer with the base's fall, or with "
+            "the same dates a year earlier, before acting on the flag alone")
 
 
 def early_warning(features: pd.DataFrame) -> pd.Series:

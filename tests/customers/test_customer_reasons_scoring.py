@@ -19,6 +19,7 @@ from training._customer_tiers import (
     TierRule,
     assign_tiers,
     early_warning,
+    early_warning_base_fall,
     early_warning_chance,
     early_warning_with_basis,
 )
@@ -182,6 +183,28 @@ def test_the_score_line_counts_flags_unlikely_by_chance() -> None:
     line = early_warning_line(scores)
     assert "2 flagged (2 of 3 judged on visits); 1 of them unlikely by chance" in line
     assert "1 cannot be told" in line
+
+
+def test_a_fall_of_the_whole_base_is_named_beside_the_flags() -> None:
+    """After a sale month everyone visits less: the flags then count the season, and
+    early_warning_chance (a customer at an unchanged rate) reads many as unlikely by chance.
+    A fashion check's base fell 32% (12,958 visits against 19,153) and 2,046 of 14,332 were
+    flagged without a word about it."""
+    rng = np.random.default_rng(0)
+    before = rng.poisson(3, 2000)
+    fell = pd.DataFrame({"visits_30d": rng.binomial(before, 0.6),
+                         "visits_prev_30d": before, "visits_total": 10})
+    flag, basis = early_warning_with_basis(fell)
+    note = early_warning_base_fall(fell, basis, flag)
+    assert note is not None
+    assert "visits of the 2,000 customers judged on visits fell" in note
+    assert "unchanged rate" in note
+    steady = fell.assign(visits_30d=rng.poisson(3, 2000))
+    flag, basis = early_warning_with_basis(steady)
+    assert early_warning_base_fall(steady, basis, flag) is None
+    # a handful of customers is not a base
+    assert early_warning_base_fall(fell.head(20), *early_warning_with_basis(fell.head(20))[::-1]
+                                   ) is None
 
 
 def test_early_warning_is_a_nullable_boolean_missing_without_visits_to_judge_from() -> None:
