@@ -310,6 +310,27 @@ class Brain:
                 "features_asof": snap.cutoff.date().isoformat(), "results": results,
                 "errors": errors, "warnings": []}
 
+    def _check_snapshot_feeds(self, loaded: LoadedModel, model: Any) -> None:
+        """A 400 naming the champion when the feature snapshot lacks columns it reads (a
+        customer-table model made champion by ``brain promote``): requests by ``user_ids``
+        cannot be answered, rows of its table can. It had answered "rows could not be scored
+        ... give the table the same feature columns" to a request holding no rows."""
+        missing = _missing_inputs(model, self._snap().features)
+        if not missing:
+            return
+        what = (f"a customer table (id column {model.id_col_!r})"
+                if getattr(model, "id_col_", None) else "other feature columns")
+        raise BadRequestError(
+            f"{loaded.name} v{loaded.version} (@champion) was trained on {what}: the feature "
+            f"snapshot (event features as of {self._snap().cutoff.date()}) lacks "
+            f"{len(missing)} of its columns ({', '.join(map(repr, missing[:10]))}"
+            f"{' ...' if len(missing) > 10 else ''}), so it cannot answer by user_ids. Send "
+            "each customer's row of that table as rows, or make a version trained on events "
+            f"the champion (brain promote {loaded.name} <version>, then POST /reload)",
+            code="missing_columns", field="user_ids", loc=["user_ids"],
+            detail=[{"loc": ["user_ids"], "type": "missing_column",
+                     "msg": f"the snapshot lacks the model's column {c!r}"} for c in missing])
+
     def prepare_score(self, endpoint: str, req: UsersRequest) -> dict[str, Any] | ScoreJob:
         """The answer when it is in the snapshot score cache, otherwise the job to score live.
 
@@ -322,6 +343,8 @@ class Brain:
         cached = self._cached(loaded, req)
         if cached is not None:
             return cached
+        if req.user_ids is not None:
+            self._check_snapshot_feeds(loaded, model)
         frame, _ = self._feature_rows(req, getattr(model, "id_col_", None))
         warnings: list[dict[str, Any]] = []
         if req.rows is not None:

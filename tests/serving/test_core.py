@@ -595,6 +595,33 @@ def test_rows_of_a_table_model_are_labelled_by_the_table_s_own_id_column() -> No
     assert row_warnings(model, frame)[0]["columns"] == ["customerID"]
 
 
+def test_a_table_champion_asked_by_user_ids_says_the_snapshot_cannot_feed_it(
+        brain: Brain, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CRM-table model promoted to churn champion cannot score the event snapshot: a
+    request by user_ids had answered 400 'rows could not be scored ... the input lacks 7 of
+    them ... Fix: give the table the same feature columns' (field 'rows', which the request
+    did not hold). It now names the champion, the table and what to do."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    loaded = brain.champions.get("churn")
+    assert loaded is not None
+    table = SimpleNamespace(features_=["Orders", "Loyalty Tier"],
+                            input_features_=["Orders", "Loyalty Tier"], id_col_="Customer Ref",
+                            bgnbd_params_=None, label_col_="churned_90d")
+    swapped = replace(loaded, version="99", model=SimpleNamespace(model=table))
+    monkeypatch.setattr(brain.champions, "get",
+                        lambda name: swapped if name == "churn" else loaded)
+    uid = int(brain.snapshot.features.index[0])
+    with pytest.raises(BadRequestError) as err:
+        brain.prepare_score("churn_risk", UsersRequest(user_ids=[uid]))
+    msg = str(err.value)
+    for part in ("churn v99", "customer table", "'Orders'", "Send", "as rows",
+                 "brain promote churn"):
+        assert part in msg
+    assert (err.value.field, err.value.code) == ("user_ids", "missing_columns")
+
+
 def test_the_api_names_a_learned_event_kind_the_forecast_periods_lack(
         brain: Brain, monkeypatch: pytest.MonkeyPatch) -> None:
     """brain forecast predict says when no event of a kind with a sizeable learned lift (a
