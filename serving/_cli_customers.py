@@ -64,6 +64,7 @@ from ._cli_customers_print import (
     _unused_note,
     crowded_tier_note,
     early_warning_line,
+    validation_level_note,
 )
 
 __all__ = ["demo_step", "score_app", "train_app"]
@@ -177,6 +178,9 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
                       "still reach): " + ", ".join(f"{k} {act[k]:.4g} (all: {out.metrics[k]:.4g})"
                                                    for k in keys), highlight=False)
     _best_single_line(rep, out.metrics)
+    level = validation_level_note(rep, out.metrics)
+    if level:
+        show_note(level)
 
     def part(cutoffs: tuple[str, ...], n: int) -> str:
         return ", ".join(cutoffs) if cutoffs else f"{n:,} rows"

@@ -92,6 +92,43 @@ def _best_single_line(rep: Any, metrics: dict[str, float]) -> None:
                   "features may help, and a rule on that feature is as good meanwhile")
 
 
+LEVEL_GAP = 0.10
+"""A validation mean probability this far (relative) from the share that happened, and 3
+binomial standard errors or more, is named by ``validation_level_note``."""
+
+
+def validation_level_note(rep: Any, metrics: dict[str, float]) -> str | None:
+    """For a classifier validated on a later cutoff than it was calibrated on: a note when
+    the validation probabilities' mean is ``LEVEL_GAP`` or more away from the share that
+    happened (and beyond 3 standard errors). Their level was set on the calibration window,
+    which then bought at another rate than the validation one (a sale month, the season, a
+    change): the ECE and Brier of the table measure that gap as much as the model, and the
+    served model, whose calibrator is refitted on the validation cutoff, takes the validation
+    window's level. A fashion check's propensity model, calibrated on a July sale month and
+    validated on August, read mean 0.209 against 0.151 (ECE 0.059) without a word, while the
+    served model scored September at 0.137 against 0.140. None otherwise."""
+    split = getattr(rep, "split", None)
+    if split is None or split.scheme != "cutoffs" or "base_rate" not in metrics:
+        return None
+    n, base, mean = metrics.get("n", 0.0), metrics["base_rate"], metrics.get("mean_prediction")
+    if mean is None or not n or not 0 < base < 1:
+        return None
+    gap = mean / base - 1
+    se = float(np.sqrt(base * (1 - base) / n))
+    if abs(gap) < LEVEL_GAP or abs(mean - base) < 3 * se:
+        return None
+    cal = ", ".join(split.calibration_cutoffs)
+    val = ", ".join(split.validation_cutoffs)
+    return (f"on the validation rows the probabilities average {mean:.3f} predicted against "
+            f"{base:.3f} that happened ({gap:+.0%}, {abs(mean - base) / se:.0f} standard "
+            f"errors): their level was set on the calibration cutoff {cal}, whose label window "
+            f"had another rate than the validation cutoff {val}'s (a sale, the season, a "
+            "change in the business); the ECE and Brier above measure that gap as well as the "
+            "model. The served model's calibrator is refitted on the validation cutoff, so it "
+            "takes that window's level; when the windows you score differ from it in the same "
+            "way, see brain score's season note (--season-adjust)")
+
+
 def _season_note(season: Any, adjust: bool, scores: pd.DataFrame) -> np.ndarray | None:
     """Say the model's season gap (``season_factor``); with ``adjust``, return the scores
     moved by it (``scores`` is not changed)."""

@@ -1,0 +1,38 @@
+"""`brain train` names a validation level far from what happened (its calibration window
+bought at another rate than the validation window: a sale, the season)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from serving._cli_customers_print import validation_level_note
+
+
+def _rep(scheme: str = "cutoffs") -> SimpleNamespace:
+    split = SimpleNamespace(scheme=scheme, calibration_cutoffs=("2026-07-03",),
+                            validation_cutoffs=("2026-08-02",))
+    return SimpleNamespace(split=split)
+
+
+def test_a_validation_level_far_from_what_happened_is_named() -> None:
+    # a fashion check: calibrated on July (a summer sale), validated on August
+    m = {"n": 13685.0, "base_rate": 0.1507, "mean_prediction": 0.2093, "ece": 0.0586}
+    note = validation_level_note(_rep(), m)
+    assert note is not None
+    assert "+39%" in note
+    assert "0.209 predicted against 0.151" in note
+    assert "2026-07-03" in note
+    assert "2026-08-02" in note
+    assert "refitted on the validation cutoff" in note
+
+
+def test_a_close_or_noisy_level_and_value_models_get_no_note() -> None:
+    assert validation_level_note(_rep(), {"n": 13685.0, "base_rate": 0.1507,
+                                          "mean_prediction": 0.158}) is None
+    # 30% off on 60 rows is noise
+    assert validation_level_note(_rep(), {"n": 60.0, "base_rate": 0.15,
+                                          "mean_prediction": 0.195}) is None
+    # a table split by customers calibrates and validates on one snapshot: no window to name
+    assert validation_level_note(_rep("users"), {"n": 13685.0, "base_rate": 0.1507,
+                                                 "mean_prediction": 0.2093}) is None
+    assert validation_level_note(_rep(), {"n": 100.0, "aggregate_bias": 0.3}) is None
