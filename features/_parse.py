@@ -412,11 +412,17 @@ def _duplicate_key_problem(frame: pd.DataFrame, key: tuple[str, ...], fix: str,
                for r in rows)
     # rows equal in every column (an export that repeated rows): summing them, as the fix
     # says for rows that differ, would count those periods twice
-    copies = int((frame.duplicated(keep="first").to_numpy() & dup).sum())
+    copy = frame.duplicated(keep="first").to_numpy() & dup
+    copies = int(copy.sum())
     if copies:
+        # keys that still repeat once the copies are dropped: rows that differ (counting
+        # pairs, 2 x copies == rows, had said 'otherwise' beside such rows and 'for the
+        # others' when one row came three times and nothing else repeated)
+        kept = frame.loc[dup & ~copy, cols]
+        others = bool(kept.duplicated(keep=False).any())
         fix = (f"{copies:,} row(s) repeat another row in every column (an export that "
                "repeated rows?): drop those copies (pandas: frame.drop_duplicates()), do not "
-               f"sum them; {'otherwise' if 2 * copies == n else 'for the others'}: {fix}")
+               f"sum them; {'for the others' if others else 'otherwise'}: {fix}")
     return Problem("+".join(cols), "has duplicate keys", n, rows, ex, fix=fix)
 
 

@@ -594,3 +594,21 @@ def test_duplicate_rows_that_repeat_every_column_are_told_to_be_dropped(tmp_path
     spend = "date,channel,spend\n2024-01-01,tv,100\n2024-01-01,tv,100\n"
     with pytest.raises(ft.DataContractError, match="repeat another row in every column"):
         ft.load_spend(write(tmp_path, spend, "spend.csv"))
+
+
+def test_duplicate_copies_say_for_the_others_only_when_other_rows_of_a_key_differ(
+        tmp_path: Path) -> None:
+    # one row three times and nothing else repeated: nothing is left to sum once the copies
+    # are dropped (the message had said 'for the others: ... sum or average them')
+    head = "series_id,ds,y\n"
+    text = head + "a,2024-06-19,5\n" * 3 + "a,2024-06-20,6\n"
+    with pytest.raises(ft.DataContractError) as info:
+        ft.load_series(write(tmp_path, text, "s.csv"))
+    assert "2 row(s) repeat another row in every column" in str(info.value)
+    assert "do not sum them; otherwise" in str(info.value)
+    # a row four times (3 copies, 2 x 3 = the 6 rows) beside two rows of a key that differ:
+    # those are the others (the message had said 'otherwise')
+    text = head + "a,2024-06-19,5\n" * 4 + "a,2024-06-20,6\na,2024-06-20,7\n"
+    with pytest.raises(ft.DataContractError) as info:
+        ft.load_series(write(tmp_path, text, "s.csv"))
+    assert "do not sum them; for the others: keep one row" in str(info.value)
