@@ -323,10 +323,9 @@ class EventEffects(LiftHierarchy):
             # store's refurbishment) says nothing about the event's lift; counted, it mixed 0
             # with the closure's -9 in one key's spread. A sparse series' 0 days (orders of
             # 0-2 a day) are observations: dropping them had biased its lifts upwards
-            shut = pd.Series(closed_phases(grid.y, steps_per_day(panel.freq))
-                             & (np.nan_to_num(grid.y, nan=0.0) == 0)).groupby(
-                np.asarray(days)).all()
-            keep &= ~shut.reindex(occ["date"]).fillna(value=False).to_numpy(dtype=bool)
+            # (``shut``: the periods at 0 of a closed phase, as the baseline skipped them)
+            shut_day = pd.Series(shut).groupby(np.asarray(days)).all()
+            keep &= ~shut_day.reindex(occ["date"]).fillna(value=False).to_numpy(dtype=bool)
             # nor does a day inside an unmarked drop (a tracking outage of 0 visits over two
             # newsletter sends): counted, its lift of -10 made the newsletter's spread 0.67
             # and every planned send's band a third to three times its P50
