@@ -89,6 +89,8 @@ def tail_step(resid: np.ndarray, var: np.ndarray, spd: int, common: float = 0.0,
     ok = np.isfinite(resid) & np.isfinite(var)
     idx = np.flatnonzero(ok)
     r = resid[ok]
+    if not len(r):  # no day to read (a median of nothing had warned 'Mean of empty slice')
+        return 0, 0.0
     at, _ = _split(r[None, :], spd)
     start = int(idx[at[0]]) if at[0] else 0
     size = tail_offset(resid[start:], var[start:], spd, common)

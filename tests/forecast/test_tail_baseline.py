@@ -208,3 +208,15 @@ def test_day_autocorrelation_reads_persisting_noise_from_the_quiet_days_only() -
     assert day_autocorrelation(ar[:30], np.zeros(30, bool), days[:30]) == 0.0  # no pairs
     var = np.full(28, 0.07**2)
     assert null_spread(var, 1, rho=0.5) > 1.5 * null_spread(var, 1)
+
+
+def test_a_tail_without_a_finite_residual_moves_nothing_and_warns_nothing() -> None:
+    """End-of-history event days with no baseline (a total inside some store's promotion on
+    every open day: all NaN) have nothing to read; the split's median of no days had raised
+    numpy's 'Mean of empty slice' in the fit."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tail_step(np.full(10, np.nan), np.full(10, 0.01), 1) == (0, 0.0)
+        assert tail_step(np.array([]), np.array([]), 24) == (0, 0.0)
