@@ -129,9 +129,15 @@ class EventEffects(LiftHierarchy):
         0 and every open day's traffic learned as the promotions' lift (a P50 of 816,000
         against 192,000 actual in Black Week, a P90 of 2e12). With no open free day such a
         period has no baseline (NaN): it is cleaned of the lifts pooled over the other series.
+        A period of ``shut`` is its own baseline (a closed day is 0 with or without an event):
+        a shop closed on Sundays with a promotion every Friday to Sunday had no Sunday free of
+        the windows, and its Sundays were read against its open Mondays to Thursdays (cleaned
+        to 302 a day, the open days' level, and forecast at 300 with the shop closed).
         """
         inside = affected if inside is None else inside
         out = np.full(len(z), np.nan)
+        if shut is not None:
+            out[shut] = z[shut]
         for skip, need in ((affected, 2), (inside, 2), (affected, 1), (inside, 1)):
             lags = max(1, int(self.season_lags))
             for _ in range(3):

@@ -1108,3 +1108,33 @@ def test_a_total_inside_some_stores_promotion_every_open_day_keeps_its_level() -
     actual = total["y"].to_numpy()
     ratio = np.median(clean[open_day]) / np.median(actual[open_day])
     assert 0.5 < ratio < 1.5  # was 0: every open day cleaned to the closed Sundays' level
+
+
+def test_a_closed_day_inside_every_weeks_window_stays_closed(fast_gbm: dict) -> None:
+    """A shop closed on Sundays (0 for 57 weeks) with a promotion every Friday to Sunday: no
+    Sunday is free of a window, and its baseline had been read from the open Mondays to
+    Thursdays around it: Sundays cleaned to about 300 (the open days' level) and forecast at
+    about 300, with or without the promotion planned. A closed day at 0 is its own baseline."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2024-01-01", periods=400, freq="D")
+    dow = np.asarray(ds.day_of_week)
+    y = np.where(dow == 6, 0, rng.poisson(300, len(ds))).astype(float)
+    series = pd.DataFrame({"series_id": "shop", "ds": ds, "y": y})
+
+    def weekends(days: pd.DatetimeIndex) -> pd.DataFrame:
+        fri = days[days.day_of_week == 4]
+        return pd.DataFrame({"name": "Weekend", "start": fri,
+                             "end": fri + pd.Timedelta(days=2), "kind": "promo"})
+
+    cal = normalize_calendar(weekends(ds))
+    clean = np.expm1(EventEffects().fit(prepare_panel(series), cal).clean_["shop"])
+    assert np.abs(clean[dow == 6]).max() < 1e-9  # was about 300
+    assert 250 < np.median(clean[dow < 6]) < 350  # the open days keep their level
+    model = LightGBMForecaster(**fast_gbm, max_horizon_days=28).fit(series, cal)
+    future = pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=14, freq="D")
+    plan = pd.concat([cal, normalize_calendar(weekends(future))], ignore_index=True)
+    for calendar in (plan, cal):
+        fc = model.predict(14, calendar)
+        sunday = pd.to_datetime(fc["ds"]).dt.day_of_week.to_numpy() == 6
+        assert fc.loc[sunday, "p50"].max() < 5, fc[sunday]  # was about 300
+        assert fc.loc[~sunday, "p50"].between(200, 400).all()
