@@ -150,7 +150,9 @@ def _unpadded(text: str) -> str:
 
 def _channel_hint(channel: str, known: list[str]) -> str | None:
     """The series channel ``channel`` most likely meant: the channel of a series id given as the
-    channel (``'channel=email'`` -> ``'email'``), else the closest spelling (difflib), else None."""
+    channel (``'channel=email'`` -> ``'email'``), else the same text in another case, else the
+    same text with its numbers unpadded (``'store_7'`` -> ``'store_07'``), else the closest
+    spelling (difflib), else None."""
     own = series_channel(channel)
     if own in known:
         return own
