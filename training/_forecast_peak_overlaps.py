@@ -1,7 +1,9 @@
 """Events that share days in a forecast: which peak rows read their lift over a forecast that
 keeps other events (``_shared_days``, ``overlap_note``), and those forecasts without each such
 event (``forecasts_without``), the baselines of their rows in ``peak_summary``. Copies of one
-event entered once per channel are one event (``_copies``)."""
+event entered once per channel are one event (``_copies``); on an aggregate series, so are the
+rows of one kind and the same days entered for several channels under their own names (each
+store's promotion of one wave, each region's holiday of one day: ``aggregate_events``)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from features._calendar import applies_to, is_aggregate, normalize_calendar, ser
 
 from ._forecast_base import listed
 
-__all__ = ["event_reach", "forecasts_without", "overlap_note"]
+__all__ = ["aggregate_events", "event_label", "event_reach", "forecasts_without", "overlap_note"]
 
 
 def _event_key(name: object, start: object, channel: object) -> tuple:
@@ -42,6 +44,51 @@ def _copies(cal: pd.DataFrame) -> np.ndarray:
     return cal.groupby([cal["name"].astype(str), cal["kind"].astype(str),
                         cal["start"].dt.normalize(), cal["end"].dt.normalize()],
                        sort=False, dropna=False).ngroup().to_numpy()
+
+
+def aggregate_events(cal: pd.DataFrame) -> np.ndarray:
+    """Per row of ``cal`` (a normalized calendar), the id of its event on an aggregate series
+    (``total``), which takes every channel's events: the copies of ``_copies``, and rows with
+    a channel, of one kind and the same first and last day, entered for two channels or more
+    (60 stores' promotions of one wave, named per store; one day's holidays of several
+    regions, entered per store). On the aggregate they are one event: one peak row whose
+    lift is what they add together. Each had had a row of its own, read over the others
+    kept: of one kind the largest lift stands for a day, so on an independent check's
+    chain 'total' the first store of each wave (the name a shared day's lift was attributed
+    to in the fit: the first in sort order) read +927% and the 18 others +0.0%, and one
+    regional holiday was listed 19 times. A channel's own series never takes another
+    channel's rows, so there the ids change nothing."""
+    ids = _copies(cal)
+    has = cal["channel"].notna().to_numpy()
+    if has.sum() < 2:
+        return ids
+    sub = cal[has]
+    keys = [sub["kind"].astype(str), sub["start"].dt.normalize(), sub["end"].dt.normalize()]
+    wide = (sub["channel"].astype(str).groupby(keys, sort=False).transform("nunique")
+            .to_numpy() > 1)
+    if not wide.any():
+        return ids
+    wave = sub.groupby(keys, sort=False).ngroup().to_numpy()[wide]
+    pos = np.flatnonzero(has)[wide]
+    first: dict[int, int] = {}
+    remap: dict[int, int] = {}
+    for p, w in zip(pos.tolist(), wave.tolist(), strict=True):
+        remap[int(ids[p])] = first.setdefault(w, int(ids[p]))
+    return np.array([remap.get(int(i), int(i)) for i in ids], dtype=ids.dtype)
+
+
+def event_label(cal: pd.DataFrame, rows: np.ndarray | list[int]) -> str:
+    """The ``window`` of a peak row that stands for the rows ``rows`` of ``cal`` (positions,
+    one event of ``aggregate_events``): its name when they share one (copies on several
+    channels), else the first name, how many other names and on how many channels
+    ('Promo store_02 2026-10-26 and 18 more 'promotion' events on 19 channels')."""
+    part = cal.iloc[list(rows)]
+    names = list(dict.fromkeys(part["name"].astype(str)))
+    if len(names) == 1:
+        return names[0]
+    channels = part["channel"].dropna().astype(str).nunique()
+    return (f"{names[0]} and {len(names) - 1} more '{part['kind'].iloc[0]}' "
+            f"event{'s' if len(names) > 2 else ''} on {channels} channels")
 
 
 def _windows(cal: pd.DataFrame, forecast: pd.DataFrame, reach: tuple[int, int]
@@ -109,30 +156,35 @@ def _shared_days(cal: pd.DataFrame, forecast: pd.DataFrame, reach: tuple[int, in
     Series that read the same rows (one channel, or the aggregates) over the same periods are
     looked at once, and only rows whose reach meets the forecast periods are compared (a
     1,000-store promotion calendar, as in ``_kinds_new_to_series``). An event's own copies on
-    other channels are the same event, not another one. ``near``: ``_windows`` of the same
+    other channels are the same event, not another one; on an aggregate, so are the rows of
+    ``aggregate_events``. ``near``: ``_windows`` of the same
     arguments, when already known."""
     near = near if near is not None else _windows(cal, forecast, reach)
     if near is None:
         return []
     rows, s0, e0, r0, r1, groups = near
-    event = _copies(cal)[rows]
+    event, chain = _copies(cal)[rows], aggregate_events(cal)[rows]
     hits: dict[int, set[str]] = {}
     for first, last, sids, mine in groups:
         lo, hi = np.maximum(s0[mine], first), np.minimum(e0[mine], last)
-        for i in np.flatnonzero(_reached(lo, hi, r0[mine], r1[mine], event[mine])):
+        ids = (chain if is_aggregate(sids[0]) else event)[mine]
+        for i in np.flatnonzero(_reached(lo, hi, r0[mine], r1[mine], ids)):
             hits.setdefault(int(rows[mine[i]]), set()).update(sids)
     return [(i, sorted(sids)) for i, sids in sorted(hits.items())]
 
 
-def _others(cal: pd.DataFrame, near: tuple, name: str) -> set[str]:
+def _others(cal: pd.DataFrame, near: tuple, name: str,
+            members: np.ndarray | None = None) -> set[str]:
     """The names of the other events whose reach meets a forecast day of an event called
     ``name`` on a series it applies to (``overlap_note``'s "with ..."; ``near``: the
-    calendar's ``_windows``)."""
+    calendar's ``_windows``). ``members``: the event's rows (positions in ``cal``) when it is
+    more than the rows called ``name`` (an aggregate's event of ``aggregate_events``)."""
     rows, s0, e0, r0, r1, groups = near
     names = cal["name"].astype(str).to_numpy()[rows]
+    mask = names == name if members is None else np.isin(rows, members)
     found: set[str] = set()
     for first, last, _, mine in groups:
-        own = mine[names[mine] == name]
+        own = mine[mask[mine]]
         lo, hi = np.maximum(s0[own], first), np.minimum(e0[own], last)
         keep = lo <= hi
         if not keep.any():
@@ -142,11 +194,11 @@ def _others(cal: pd.DataFrame, near: tuple, name: str) -> set[str]:
         lo, hi = lo[keep][order], np.maximum.accumulate(hi[keep][order])
         cut = np.r_[True, lo[1:] > hi[:-1]]
         run_lo, run_hi = lo[cut], np.r_[hi[np.flatnonzero(cut)[1:] - 1], hi[-1]]
-        rest = mine[names[mine] != name]
+        rest = mine[~mask[mine]]
         k = np.searchsorted(run_lo, r1[rest], side="right") - 1
         met = (k >= 0) & (run_hi[np.maximum(k, 0)] >= r0[rest])
         found.update(names[rest[met]].tolist())
-    return found
+    return found - set(names[mask].tolist())
 
 
 def forecasts_without(
@@ -182,57 +234,74 @@ def forecasts_without(
         return _event_key(cal["name"].iloc[i], cal["start"].iloc[i], cal["channel"].iloc[i])
 
     # an event entered once per channel is left out with all its copies: on 'total', which
-    # takes both, a spring sale on email and on social had each read +0.0% over the other
-    event = _copies(cal)
-    members: dict[int, list[int]] = {}
-    for pos, e in enumerate(event):
-        members.setdefault(int(e), []).append(pos)
+    # takes both, a spring sale on email and on social had each read +0.0% over the other; on
+    # an aggregate, with every row of its ``aggregate_events`` event (a wave of promotions)
+    key_of = {sid: "*" if is_aggregate(sid) else str(series_channel(sid))
+              for _, sids in shared for sid in sids}
+    ids = {False: _copies(cal), True: aggregate_events(cal)}
+    members: dict[bool, dict[int, list[int]]] = {False: {}, True: {}}
+    for agg, event in ids.items():
+        for pos, e in enumerate(event.tolist()):
+            members[agg].setdefault(int(e), []).append(pos)
 
-    def together(rows: list[int]) -> list[int]:
-        return sorted({p for i in rows for p in members[int(event[i])]})
+    def rows_of(i: int, agg: bool) -> list[int]:
+        return members[agg][int(ids[agg][i])]
+
+    # an event's aggregates apart from its other series: every store's promotion shares days
+    # with the others on 'total' only, and together they would each need a forecast of its
+    # own; an event of several rows on the aggregates once, not once per row
+    items: list[tuple[int, list[str], bool]] = []
+    seen: set[tuple] = set()
+    for i, sids in shared:
+        for agg in (False, True):
+            part = [s for s in sids if (key_of[s] == "*") == agg]
+            tag = (agg, int(ids[agg][i]), tuple(part))
+            if part and not (agg and tag in seen):
+                seen.add(tag)
+                items.append((i, part, agg))
+
+    def collect(groups: list[tuple[list[tuple[int, list[str], bool]], list[str]]]
+                ) -> dict[tuple, pd.DataFrame]:
+        jobs = [(sorted({p for i, _, agg in batch for p in rows_of(i, agg)}), sids)
+                for batch, sids in groups]
+        parts: dict[tuple, list[pd.DataFrame]] = {}
+        for (batch, _), fc in zip(groups, predict(cal, jobs), strict=True):
+            for i, sids, _ in batch:
+                parts.setdefault(key(i), []).append(fc[fc["series_id"].astype(str).isin(sids)])
+        return {key: pd.concat(frames, ignore_index=True) for key, frames in parts.items()}
 
     if not batched:
-        jobs = [(together([i]), sids) for i, sids in shared]
-        return {key(i): fc for (i, _), fc in zip(shared, predict(cal, jobs), strict=True)}
+        return collect([([item], item[1]) for item in items])
     gap = np.timedelta64(max(int(d) for d in reach), "D")
     start = cal["start"].dt.normalize().to_numpy(dtype="datetime64[ns]")
     end = cal["end"].dt.normalize().to_numpy(dtype="datetime64[ns]")
     # series that read the same calendar rows share a key: the aggregates, or one channel
-    key_of = {sid: "*" if is_aggregate(sid) else str(series_channel(sid))
-              for _, sids in shared for sid in sids}
     masks: dict[str, np.ndarray] = {}
     for sid, k in key_of.items():
         if k not in masks:
             masks[k] = np.asarray(applies_to(cal, sid), dtype=bool)
 
-    def clash(i: int, j: int, keys: set[str]) -> bool:
-        """Whether leaving ``j`` out too may move ``i``'s days or the other way round on a
-        series of ``keys``: one reaches the other's window and both apply to it."""
-        near = (start[i] - gap <= end[j]) and (end[i] + gap >= start[j])
-        return bool(near) and any(masks[k][i] and masks[k][j] for k in keys)
+    def clash(a: list[int], b: list[int], keys: set[str]) -> bool:
+        """Whether leaving the rows ``b`` out too may move the days of the rows ``a`` or the
+        other way round on a series of ``keys``: one reaches the other's window and both
+        apply to it."""
+        ia, ib = np.asarray(a)[:, None], np.asarray(b)[None, :]
+        near = (start[ia] - gap <= end[ib]) & (end[ia] + gap >= start[ib])
+        return any(bool((near & masks[k][ia] & masks[k][ib]).any()) for k in keys)
 
-    # an event's aggregates apart from its other series: every store's promotion shares days
-    # with the others on 'total' only, and together they would each need a forecast of its own
-    items = [(i, part) for i, sids in shared
-             for part in ([s for s in sids if key_of[s] != "*"],
-                          [s for s in sids if key_of[s] == "*"]) if part]
-    batches: list[tuple[list[tuple[int, list[str]]], set[str]]] = []
-    for i, sids in items:
+    batches: list[tuple[list[tuple[int, list[str], bool]], set[str]]] = []
+    for i, sids, agg in items:
         mine = {key_of[s] for s in sids}
         for batch, keys in batches:
-            if not any(clash(i, j, keys | mine) for j, _ in batch):
-                batch.append((i, sids))
+            if not any(clash(rows_of(i, agg), rows_of(j, other), keys | mine)
+                       for j, _, other in batch):
+                batch.append((i, sids, agg))
                 keys |= mine
                 break
         else:
-            batches.append(([(i, sids)], mine))
-    jobs = [(together([i for i, _ in batch]), sorted({sid for _, sids in batch for sid in sids}))
-            for batch, _ in batches]
-    parts: dict[tuple, list[pd.DataFrame]] = {}
-    for (batch, _), fc in zip(batches, predict(cal, jobs), strict=True):
-        for i, sids in batch:
-            parts.setdefault(key(i), []).append(fc[fc["series_id"].astype(str).isin(sids)])
-    return {key: pd.concat(frames, ignore_index=True) for key, frames in parts.items()}
+            batches.append(([(i, sids, agg)], mine))
+    return collect([(batch, sorted({sid for _, sids, _ in batch for sid in sids}))
+                    for batch, _ in batches])
 
 
 def overlap_note(calendar: pd.DataFrame | None, forecast: pd.DataFrame,
@@ -246,13 +315,22 @@ def overlap_note(calendar: pd.DataFrame | None, forecast: pd.DataFrame,
         forecast = forecast[forecast["series_id"].astype(str) == series]
     near = _windows(cal, forecast, reach)
     names = cal["name"].astype(str).to_numpy()
-    # each event's name once, in calendar order; the other names only for those shown
-    pairs = list(dict.fromkeys(names[i] for i, _ in _shared_days(cal, forecast, reach, near)))
+    chain = aggregate_events(cal)
+    # each event once, in calendar order, by its peak row's window: on an aggregate, the rows
+    # of one ``aggregate_events`` event are one row; the other names only for those shown
+    events: dict[str, np.ndarray | None] = {}
+    for i, sids in _shared_days(cal, forecast, reach, near):
+        group = np.flatnonzero(chain == chain[i])
+        if all(is_aggregate(s) for s in sids) and len(set(names[group])) > 1:
+            events.setdefault(event_label(cal, group), group)
+        else:
+            events.setdefault(str(names[i]), None)
+    pairs = list(events)
     if not pairs or near is None:
         return None
-    shown = listed([f"{name!r} (with "
-                    f"{listed([repr(o) for o in sorted(_others(cal, near, name))], 3)})"
-                    for name in pairs[:4]] + pairs[4:], 4)
+    with_ = {name: listed([repr(o) for o in sorted(_others(cal, near, name, events[name]))], 3)
+             for name in pairs[:4]}
+    shown = listed([f"{name!r} (with {with_[name]})" for name in pairs[:4]] + pairs[4:], 4)
     return (f"{len(pairs)} event window(s) share days with other events (their windows or the "
             f"days just around them): {shown}. Each such row's lift_pct is what that event "
             "adds: its peak over the forecast without it, the other events kept (baseline_p50); "

@@ -3,7 +3,9 @@
 Each series gets a row for the horizon and one for the window of every event that applies to it
 (``features._calendar.applies_to``): an event without a channel applies to every series, an
 event with a channel to that channel's series and the aggregate series (``total``). On other
-series the event has no effect, so it has no row there (``channel_scope_note`` says so).
+series the event has no effect, so it has no row there (``channel_scope_note`` says so). Copies
+of one event on several channels are one event, and on an aggregate so are the rows of one kind
+and days entered per channel (``aggregate_events``): one row, read without all of them.
 
 An event window's lift is what that event adds: the P50 at the window's peak over the largest
 P50 on the peak's day (on daily series: the same period) of the same model's forecast without
@@ -31,7 +33,15 @@ from features._calendar import applies_to, is_aggregate, normalize_calendar, ser
 from ._forecast_base import BaseForecaster, listed, nonexistent_local, period_text, steps_per_day
 from ._forecast_event_days import BACKGROUND_DAYS
 from ._forecast_live import START_LEAD_DAYS, live_start
-from ._forecast_peak_overlaps import _event_key, event_reach, forecasts_without, overlap_note
+from ._forecast_peak_overlaps import (
+    _copies,
+    _event_key,
+    aggregate_events,
+    event_label,
+    event_reach,
+    forecasts_without,
+    overlap_note,
+)
 from ._forecast_starts import dormant_series
 
 __all__ = ["BEYOND_HISTORY", "LIFT_FLOOR", "PEAK_COLUMNS", "PeakForecast", "background_events",
@@ -45,8 +55,10 @@ PEAK_COLUMNS: tuple[str, ...] = (
     "baseline_p50", "lift_pct")
 """Columns of a peak summary.
 
-window: 'horizon' or the name of an event that applies to the series; start/end: the span
-searched (event days inside the horizon); peak_ds: period of the largest P50;
+window: 'horizon' or the name of an event that applies to the series, one row per event (its
+copies on several channels are one; on an aggregate, so are the rows of one kind and days
+entered for several channels, named after the first and counted: ``event_label``); start/end:
+the span searched (event days inside the horizon); peak_ds: period of the largest P50;
 peak_p10/p50/p90: forecast interval at that period; baseline_p50: the largest value on the
 peak's day (daily series: at that period; hourly: the day's peak, which may be at another hour;
 NaN when no baseline was given) of the forecast without the row's event: for the horizon row
@@ -137,6 +149,7 @@ def peak_summary(
             series, the forecast without it (the others kept), its row's baseline there.
     """
     cal = normalize_calendar(calendar)
+    copies, chain = _copies(cal), aggregate_events(cal)
     rows = []
     own = without or {}
 
@@ -162,14 +175,30 @@ def peak_summary(
         # years of past promotions had been filtered against the forecast one by one)
         sub = sub[(sub["start"].dt.normalize() <= day.max()) & (sub["end"] >= day.min())]
         long = _days(sub) >= BACKGROUND_DAYS
-        for ev, is_bg in zip(sub.itertuples(index=False), long, strict=True):
-            inside = g[(day >= ev.start) & (day <= ev.end)]
-            if not inside.empty:
-                # the forecast without it, where it shares days with others on this series
-                alone = p50(own.get(_event_key(ev.name, ev.start, ev.channel)), sid)
-                rows.append(_peak_row(str(sid), str(ev.name), inside, base,
-                                      None if is_bg else sub[long], bg_base, floor,
-                                      alone if alone is not None and len(alone) else None))
+        # one row per event: its copies on other channels are one event, and on an aggregate
+        # so are the rows of one kind and days entered per channel (``aggregate_events``)
+        event = (chain if is_aggregate(str(sid)) else copies)[cal.index.get_indexer(sub.index)]
+        for e in dict.fromkeys(event.tolist()):
+            mine = np.flatnonzero(event == e)
+            evs = sub.iloc[mine]
+            on = np.zeros(len(g), dtype=bool)
+            for ev in evs.itertuples(index=False):
+                on |= ((day >= ev.start) & (day <= ev.end)).to_numpy()
+            inside = g[on]
+            if inside.empty:
+                continue
+            # the forecast without it, where it shares days with others on this series
+            alone = None
+            for ev in evs.itertuples(index=False):
+                found = p50(own.get(_event_key(ev.name, ev.start, ev.channel)), sid)
+                if found is not None and len(found):
+                    alone = found
+                    break
+            label = (str(evs["name"].iloc[0]) if len(mine) == 1
+                     else event_label(cal, cal.index.get_indexer(evs.index)))
+            rows.append(_peak_row(str(sid), label, inside, base,
+                                  None if long[mine].all() else sub[long], bg_base, floor,
+                                  alone))
     return pd.DataFrame(rows, columns=list(PEAK_COLUMNS))
 
 

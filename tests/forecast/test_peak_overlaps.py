@@ -226,3 +226,99 @@ def test_an_event_entered_on_two_channels_shares_no_day_with_itself() -> None:
     moved = cal.copy()
     moved.loc[moved["name"] == "Newsletter", ["start", "end"]] = days[7]
     assert [i for i, _ in _shared_days(moved, forecast, (2, 3))] == [0, 1, 2]
+
+
+def _chain() -> tuple[pd.DataFrame, pd.DataFrame, pd.DatetimeIndex]:
+    """Four stores ('s1'..'s4') and their 'total'. Two regions run 6-day promotions (+0.4 on
+    the log scale) every 28 days, 14 days apart, entered once per store under the store's own
+    name; a regional holiday closes each region's stores on its own day, also entered per
+    store: (history, its calendar, the 42 days after)."""
+    rng = np.random.default_rng(11)
+    ds = pd.date_range("2024-01-01", periods=560, freq="D")
+    region = {"s1": 0, "s2": 0, "s3": 1, "s4": 1}
+    rows, frames, total = [], [], np.zeros(len(ds))
+    for store, r in region.items():
+        z = np.log(300 + 100 * r) + 0.05 * rng.standard_normal(len(ds))
+        for k in range(r * 14, len(ds) + 42, 28):
+            first = ds[0] + pd.Timedelta(days=k)
+            rows.append((f"Promo {store} {first:%Y-%m-%d}", first, first + pd.Timedelta(days=5),
+                         "promotion", store))
+            z[(ds >= first) & (ds <= first + pd.Timedelta(days=5))] += 0.4
+        y = np.round(np.exp(z))
+        for year in (2024, 2025):
+            day = pd.Timestamp(f"{year}-{5 + r}-20")
+            rows.append((f"Region {r} holiday {year}", day, day, "holiday", store))
+            y[ds == day] = 0
+        frames.append(pd.DataFrame({"series_id": store, "ds": ds, "y": y}))
+        total += y
+    frames.append(pd.DataFrame({"series_id": "total", "ds": ds, "y": total}))
+    cal = normalize_calendar(pd.DataFrame(rows, columns=["name", "start", "end", "kind",
+                                                         "channel"]))
+    return (pd.concat(frames, ignore_index=True), cal,
+            pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=42, freq="D"))
+
+
+def test_an_aggregate_has_one_row_per_wave_of_store_events_with_what_they_add_together(
+        fast_gbm: dict) -> None:
+    """An independent check's chain 'total' had 178 peak rows: each store's promotion of one
+    wave read alone, over the other stores' kept (the first store +927%, 18 others +0.0%:
+    of one kind the largest lift stands for a day), and one regional holiday entered per
+    store 19 times. On an aggregate, rows of one kind and days entered for several channels
+    are one event: one row, read over the forecast without all of them. The stores' own rows
+    are as before."""
+    series, cal, future = _chain()
+    model = LightGBMForecaster(**fast_gbm, max_horizon_days=42).fit(series, cal)
+    plan = normalize_calendar(pd.concat([
+        cal[cal["end"] < future[0]],
+        pd.DataFrame({"name": [f"Promo s{k} {future[7]:%Y-%m-%d}" for k in (1, 2)]
+                      + [f"Promo s{k} {future[21]:%Y-%m-%d}" for k in (3, 4)]
+                      + ["Region 0 holiday 2026", "Region 0 holiday 2026"],
+                      "start": [future[7]] * 2 + [future[21]] * 2 + [future[15]] * 2,
+                      "end": [future[12]] * 2 + [future[26]] * 2 + [future[15]] * 2,
+                      "kind": ["promotion"] * 4 + ["holiday"] * 2,
+                      "channel": ["s1", "s2", "s3", "s4", "s1", "s2"]})], ignore_index=True))
+    res = forecast_with_peaks(model, 42, plan)
+    peaks = res.peaks
+    total = peaks[peaks["series_id"] == "total"].set_index("window")
+    assert total.index.is_unique, total.index.tolist()
+    assert len(total) == 4, total.index.tolist()  # the horizon, two waves, the holiday
+    wave = f"Promo s1 {future[7]:%Y-%m-%d} and 1 more 'promotion' event on 2 channels"
+    assert wave in total.index
+    assert "Region 0 holiday 2026" in total.index  # one event on two stores: its name
+    # over the forecast without the whole wave, the other events kept
+    out = np.flatnonzero(plan["name"].str.startswith("Promo").to_numpy()
+                         & (plan["start"] == future[7]).to_numpy())
+    without = model.predict(42, plan.drop(index=plan.index[out]).reset_index(drop=True),
+                            series=["total"]).set_index("ds")["p50"]
+    row = total.loc[wave]
+    assert row["baseline_p50"] == pytest.approx(without.loc[row["peak_ds"]], rel=1e-9)
+    # half the chain at +0.4 (+49%): about +25% on the total, not 0
+    assert 10 < row["lift_pct"] < 45, row
+    # each store keeps its own row, as before
+    store = peaks[peaks["series_id"] == "s1"].set_index("window")
+    assert f"Promo s1 {future[7]:%Y-%m-%d}" in store.index
+    assert store["lift_pct"].drop("horizon").gt(20).any()
+    # the stores of a wave are not each other's overlap: only the holiday, on a wave's days
+    note = str(overlap_note(plan, res.forecast))
+    assert note.startswith("1 event window(s) share days"), note
+    assert "'Region 0 holiday 2026' (with 'Promo s1" in note
+
+
+def test_rows_of_one_kind_and_days_on_several_channels_are_one_event_on_an_aggregate() -> None:
+    from training._forecast_peak_overlaps import aggregate_events, event_label
+
+    cal = normalize_calendar(pd.DataFrame({
+        "name": ["Promo a", "Promo b", "Promo c", "Flash a", "Flash a2", "Sale", "Promo d"],
+        "start": ["2026-03-02"] * 3 + ["2026-03-04"] * 2 + ["2026-03-02", "2026-03-03"],
+        "end": ["2026-03-07"] * 3 + ["2026-03-04"] * 2 + ["2026-03-07", "2026-03-07"],
+        "kind": ["promotion"] * 3 + ["flash"] * 2 + ["promotion", "promotion"],
+        "channel": ["a", "b", "c", "a", "a", None, "d"]}))
+    ids = aggregate_events(cal)
+    names = cal["name"].tolist()
+    at = {n: ids[names.index(n)] for n in names}
+    assert at["Promo a"] == at["Promo b"] == at["Promo c"]  # one wave on three stores
+    assert at["Flash a"] != at["Flash a2"]  # one channel: two events, as on its own series
+    assert at["Sale"] != at["Promo a"]  # no channel: an event of every series already
+    assert at["Promo d"] != at["Promo a"]  # other days
+    wave = np.flatnonzero(ids == at["Promo a"])
+    assert event_label(cal, wave) == "Promo a and 2 more 'promotion' events on 3 channels"
