@@ -141,7 +141,9 @@ def applies_to(calendar: pd.DataFrame, series_id: str) -> np.ndarray:
     An event without a channel applies to every series. An event with a channel applies to
     that channel's series and to the aggregate series (``total``), which it moves too (by
     less: a newsletter that triples e-mail visits may add a fifth to the total); each series
-    learns its own lift.
+    learns its own lift. An aggregate with no lift of its own for the event gets the
+    channels' lift diluted by their share of it (``EventEffects._dilute``): a regional holiday
+    entered once per store is not a closure of the whole chain.
     """
     chan = series_channel(series_id)
     ev_chan = calendar["channel"]

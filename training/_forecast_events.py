@@ -31,7 +31,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-from features._calendar import normalize_calendar
+from features._calendar import is_aggregate, normalize_calendar, series_channel
 
 from ._forecast_base import Panel, closed_phases, steps_per_day
 from ._forecast_event_days import (
@@ -247,6 +247,7 @@ class EventEffects(LiftHierarchy):
         """
         cal = self.prepare(calendar)
         self.freq_ = panel.freq
+        self.channel_share_, self.channel_series_ = channel_shares(panel, cal)
         self.kinds_add_ = True  # learned net of the other kinds on shared days: they add
         self.clean_: dict[str, np.ndarray] = {}
         # series -> size the end-of-history event days' baseline moved (``_follow_level``);
@@ -585,11 +586,10 @@ class EventEffects(LiftHierarchy):
         near = ((cal["end"] >= first.min() - pd.Timedelta(days=self.post_days))
                 & (cal["start"] <= last.max() + pd.Timedelta(days=self.pre_days))).to_numpy()
         occ = series_occurrences(cal[near], asked, first, last, self.pre_days, self.post_days,
-                                 self.max_offset, keep_ev=rows)
+                                 self.max_offset, keep_ev=True)
         if occ.empty:
             return occ, origin, width
-        if rows:
-            occ["ev"] = np.flatnonzero(near)[occ["ev"].to_numpy(dtype=np.int64)]
+        occ["ev"] = np.flatnonzero(near)[occ["ev"].to_numpy(dtype=np.int64)]
         # one ``effect`` per distinct (series, name, kind, key, intensity): a promotion
         # repeated every fortnight shares it
         what = ["sid", "name", "kind", "key", "intensity"]
@@ -599,6 +599,9 @@ class EventEffects(LiftHierarchy):
                          for r in distinct.itertuples(index=False)], dtype=float).reshape(-1, 3)
         at = vals[group]
         occ = occ.assign(lift=at[:, 0], var_lo=at[:, 1], var_hi=at[:, 2])
+        occ = self._dilute(occ, cal, asked)
+        if not rows:
+            occ = occ.drop(columns="ev")
         running = getattr(self, "running_", {})  # absent in older models
         if running:
             # an occurrence already running at the end of the history: its remaining days
@@ -612,6 +615,76 @@ class EventEffects(LiftHierarchy):
                          for k, n, t in zip(sub["sid"], sub["name"], sub["start"], strict=True)]
             occ["lift"] = occ["lift"].to_numpy(dtype=float) + move
         return occ, origin, width
+
+    def _dilute(self, occ: pd.DataFrame, cal: pd.DataFrame, asked: list[str]) -> pd.DataFrame:
+        """An aggregate's (``total``'s) lift of a channel's event it has no estimate of its own
+        for, diluted by the share of the aggregate the event's channels carry.
+
+        A channel's event applies to the aggregates too (``features._calendar.applies_to``).
+        An aggregate that measured the event on its own days keeps that lift (the name's
+        estimate in the series: a regional holiday that shuts a third of a chain's stores is a
+        partial closure of the chain). One that never measured it (every day of a chain's
+        total lies inside some store's promotion, so its regional holidays had no baseline) had
+        read the lift pooled over the channels: a regional holiday entered once per store was
+        forecast on the total at a store's -100% (113 visits against 90,832). The event's
+        copies (one name, kind, first and last day, entered once per channel) move the
+        aggregate by each
+        channel's lift (its series of the aggregate's metric, ``channel_series_``: the
+        ``orders:store_7`` for ``orders:total``) times its share of the aggregate
+        (``channel_share_``), on the original
+        scale: ``log(1 + sum(share * (exp(lift) - 1)))``; the variance is the channels' scaled
+        by the slope squared, at least the aggregate's own spread on the day (``dispersion``).
+        The aggregate's offset from the kind (``series_kind_``) is not used here: learned
+        from the kind's events for every channel (a national holiday), it says nothing of a
+        regional one."""
+        shares = getattr(self, "channel_share_", {})  # absent in older models
+        sids = occ["sid"].to_numpy(dtype=np.int64)
+        agg = np.array([is_aggregate(asked[j]) and asked[j] in shares for j in sids], bool)
+        chan = cal["channel"].to_numpy(dtype=object)[occ["ev"].to_numpy(dtype=np.int64)]
+        agg &= pd.notna(chan)
+        if not agg.any():
+            return occ
+        own = self.estimates_[("series_id", "name", "key")]
+        sub = occ[agg]
+        has_own = np.array([(asked[j], n, k) in own for j, n, k in
+                            zip(sub["sid"], sub["name"], sub["key"], strict=True)], bool)
+        rows = np.flatnonzero(agg)[~has_own]
+        if not len(rows):
+            return occ
+        # the event's copies: one name, kind and window entered once per channel
+        copy_of = cal.groupby([cal["name"].astype(str), cal["kind"].astype(str), cal["start"],
+                               cal["end"]], sort=False, dropna=False).ngroup().to_numpy()
+        needed = np.isin(copy_of, copy_of[occ["ev"].to_numpy(dtype=np.int64)[rows]])
+        chans = pd.Series(cal["channel"].to_numpy(dtype=object)[needed]).groupby(
+            copy_of[needed]).agg(lambda c: sorted({str(x) for x in c.dropna()}))
+        known: dict[tuple[str, str, str, str, float], tuple[float, float, float]] = {}
+        lift = occ["lift"].to_numpy(dtype=float).copy()
+        var_lo = occ["var_lo"].to_numpy(dtype=float).copy()
+        var_hi = occ["var_hi"].to_numpy(dtype=float).copy()
+        disp = getattr(self, "series_dispersion_", {})
+        part_of = getattr(self, "channel_series_", {})
+        sub = occ.iloc[rows]
+        for at, j, e, name, kind, key, i in zip(
+                rows, sub["sid"], sub["ev"], sub["name"], sub["kind"], sub["key"],
+                sub["intensity"], strict=True):
+            agg_id = asked[int(j)]
+            move, v_lo, v_hi = 0.0, 0.0, 0.0
+            parts = []
+            for c in chans[copy_of[int(e)]]:
+                k = (part_of.get(agg_id, {}).get(c, c), str(name), str(kind), str(key),
+                     float(i))
+                if k not in known:
+                    known[k] = self.effect(*k)
+                s = shares[agg_id].get(c, 0.0)
+                move += s * float(np.expm1(known[k][0]))
+                parts.append((s, *known[k]))
+            new = float(np.log1p(max(move, -1.0 + 1e-9)))
+            for s, lc, lo, hi in parts:
+                slope = s * float(np.exp(lc - new))
+                v_lo, v_hi = v_lo + slope**2 * lo, v_hi + slope**2 * hi
+            floor = disp.get((agg_id, str(key)), self.dispersion_.get(str(key), 0.0))
+            lift[at], var_lo[at], var_hi[at] = new, max(v_lo, floor), max(v_hi, floor)
+        return occ.assign(lift=lift, var_lo=var_lo, var_hi=var_hi)
 
     def _day_lifts(self, occ: pd.DataFrame, periods: list[pd.DatetimeIndex],
                    origin: np.datetime64, width: int, steps: list[pd.Timedelta | None],
@@ -670,6 +743,50 @@ class EventEffects(LiftHierarchy):
         parts = {c: np.split(v, split) for c, v in cols.items()}
         return [(parts["lift"][j], parts["var_lo"][j], parts["var_hi"][j])
                 for j in range(len(periods))]
+
+
+SHARE_DAYS = 56
+"""Days at the end of each channel's history whose mean gives its share of an aggregate."""
+
+
+def channel_shares(panel: Panel, cal: pd.DataFrame
+                   ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, str]]]:
+    """Per aggregate series (``total``, ``orders:total``), each channel's share of it: the
+    channel's mean over its last ``SHARE_DAYS`` days over the sum of those means, from the
+    channels' series of the aggregate's metric (``orders:store_7`` for ``orders:total``), else
+    pooled over the metrics that have channel series (a ``revenue:total`` without per-store
+    revenue takes the stores' shares of visits and orders), else, with no channel series at
+    all, equal shares of the channels the calendar names. Also per aggregate, each channel's
+    series whose lift moves it (of its metric where there is one, else of any metric)."""
+    def metric(sid: str) -> str:
+        return sid.split(":", 1)[0] if ":" in sid else ""
+
+    levels: dict[str, dict[str, float]] = {}
+    ids: dict[str, dict[str, str]] = {}
+    for sid, grid in panel.series.items():
+        chan = series_channel(sid)
+        if chan is None or is_aggregate(sid) or not len(grid.ds):
+            continue
+        recent = grid.y[grid.ds >= grid.ds[-1] - pd.Timedelta(days=SHARE_DAYS - 1)]
+        level = float(np.nanmean(recent)) if np.isfinite(recent).any() else 0.0
+        levels.setdefault(metric(sid), {})[chan] = max(level, 0.0)
+        ids.setdefault(metric(sid), {})[chan] = sid
+
+    def normed(lv: dict[str, float]) -> dict[str, float]:
+        total = sum(lv.values())
+        return {c: v / total for c, v in lv.items()} if total > 0 else {}
+
+    per_metric = {m: normed(lv) for m, lv in levels.items()}
+    pooled: dict[str, float] = {}
+    for sh in per_metric.values():
+        for c, v in sh.items():
+            pooled[c] = pooled.get(c, 0.0) + v / len(per_metric)
+    named = sorted({str(c) for c in cal["channel"].dropna()}) if not cal.empty else []
+    equal = {c: 1.0 / len(named) for c in named} if named else {}
+    anyone = {c: sid for part in ids.values() for c, sid in part.items()}
+    aggs = [sid for sid in panel.series if is_aggregate(sid)]
+    return ({sid: per_metric.get(metric(sid)) or pooled or equal for sid in aggs},
+            {sid: {**anyone, **ids.get(metric(sid), {})} for sid in aggs})
 
 
 def _step(ds: pd.DatetimeIndex) -> pd.Timedelta | None:

@@ -8,13 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from features._calendar import normalize_calendar
 from serving import _cli_common
 from serving._cli_forecast import forecast_app
-from training._forecast_base import check_calendar_channels
+from training._forecast_base import check_calendar_channels, prepare_panel
+from training._forecast_events import EventEffects
 from training._forecast_gbm import LightGBMForecaster
 from training._forecast_mlflow import train_and_register
 from training._forecast_models import SeasonalNaiveForecaster
@@ -169,3 +172,73 @@ def test_a_store_number_without_its_leading_zero_is_matched_to_the_padded_store(
         check_calendar_channels(cal, ids)
     with pytest.raises(ValueError, match="Did you mean 'store_07' for 'Store_007'"):
         check_calendar_channels(cal.assign(channel=["Store_007"]), ids)
+
+
+def _regional_chain(promotions: bool = True
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """12 stores in 3 regions and their total; each region's holidays close its 4 stores and
+    are entered once per store (channel = the store); each store runs a 6-day promotion every
+    24 days, staggered, so every day of the total lies inside some store's promotion (without
+    ``promotions``, none). Also returns each region's share of the total."""
+    rng = np.random.default_rng(7)
+    days = pd.date_range("2023-01-02", "2025-06-29")
+    regions = {"north": ["2023-03-15", "2023-10-31", "2024-03-15", "2024-10-31",
+                         "2025-03-14"],
+               "east": ["2023-05-10", "2023-11-20", "2024-05-10", "2024-11-20"],
+               "west": ["2023-06-01", "2024-06-03"]}
+    frames, cal, level_of = [], [], {}
+    for s in range(12):
+        sid, region = f"store_{s + 1:02d}", list(regions)[s // 4]
+        level = 400.0 + 150.0 * s
+        y = level * np.exp(rng.normal(0, 0.05, len(days)))
+        for k, start in enumerate(pd.date_range(days[0] + pd.Timedelta(days=2 * s), days[-1],
+                                                freq="24D") if promotions else []):
+            on = (days >= start) & (days <= start + pd.Timedelta(days=5))
+            y[on] *= 1.3
+            cal.append({"name": f"Promo {sid} {k}", "start": start,
+                        "end": start + pd.Timedelta(days=5), "kind": "promotion",
+                        "channel": sid})
+        for day in regions[region]:
+            y[days == pd.Timestamp(day)] = 0.0
+            cal.append({"name": f"{region} holiday {day[:4]}", "start": day, "end": day,
+                        "kind": "holiday", "channel": sid})
+        level_of[region] = level_of.get(region, 0.0) + level
+        frames.append(pd.DataFrame({"series_id": sid, "ds": days, "y": np.round(y)}))
+    stores = pd.concat(frames, ignore_index=True)
+    total = stores.groupby("ds", as_index=False)["y"].sum().assign(series_id="total")
+    share = {r: v / sum(level_of.values()) for r, v in level_of.items()}
+    return pd.concat([stores, total], ignore_index=True), pd.DataFrame(cal), share
+
+
+def _north_holiday(series: pd.DataFrame, cal: pd.DataFrame
+                   ) -> tuple[EventEffects, pd.DatetimeIndex, pd.DataFrame]:
+    eff = EventEffects().fit(prepare_panel(series), normalize_calendar(cal))
+    plan = normalize_calendar(pd.DataFrame([
+        {"name": "north holiday 2025", "start": "2025-10-31", "end": "2025-10-31",
+         "kind": "holiday", "channel": f"store_{s:02d}"} for s in range(1, 5)]))
+    return eff, pd.DatetimeIndex(["2025-10-31"]), plan
+
+
+def test_a_regional_closure_entered_per_store_is_diluted_on_the_total() -> None:
+    """A regional holiday closes its region's stores, not the chain: the total, which has no
+    lift of its own for it (no day of it outside some store's promotion), moves by the share
+    of it the closed stores carry, where it had taken a store's -100% (a P50 near 0)."""
+    series, cal, share = _regional_chain()
+    eff, day, plan = _north_holiday(series, cal)
+    assert ("total", "north holiday", "d0") not in eff.estimates_[("series_id", "name", "key")]
+    lift, _, hi = eff.lift("total", day, plan)
+    assert abs(lift[0] - np.log(1 - share["north"])) < 0.1  # about -0.19, was -6.4
+    assert np.sqrt(hi[0]) < 0.5
+    assert eff.lift("store_01", day, plan)[0][0] < -5  # the store itself still shuts
+    assert eff.lift("store_12", day, plan)[0][0] == 0.0  # a store of another region
+
+
+def test_a_total_keeps_the_lift_it_measured_on_past_regional_closures() -> None:
+    """With days free of events, the total measures the regional holiday itself (a partial
+    closure of the chain) and keeps that lift."""
+    series, cal, share = _regional_chain(promotions=False)
+    eff, day, plan = _north_holiday(series, cal)
+    own = eff.estimates_[("series_id", "name", "key")][("total", "north holiday", "d0")]
+    lift, _, _ = eff.lift("total", day, plan)
+    assert lift[0] == pytest.approx(own.mean)
+    assert abs(lift[0] - np.log(1 - share["north"])) < 0.1
