@@ -657,7 +657,12 @@ class EventEffects(LiftHierarchy):
         needed = np.isin(copy_of, copy_of[occ["ev"].to_numpy(dtype=np.int64)[rows]])
         chans = pd.Series(cal["channel"].to_numpy(dtype=object)[needed]).groupby(
             copy_of[needed]).agg(lambda c: sorted({str(x) for x in c.dropna()}))
+        chans_of = {int(g): tuple(c) for g, c in chans.items()}
         known: dict[tuple[str, str, str, str, float], tuple[float, float, float]] = {}
+        # occurrences of one aggregate, channels, name, kind, day and intensity move it alike
+        # (a store's fortnightly promotion): each is computed once (per row, 150 stores' and a
+        # total's fit had spent 14 s here)
+        moved: dict[tuple, tuple[float, float, float]] = {}
         lift = occ["lift"].to_numpy(dtype=float).copy()
         var_lo = occ["var_lo"].to_numpy(dtype=float).copy()
         var_hi = occ["var_hi"].to_numpy(dtype=float).copy()
@@ -665,25 +670,30 @@ class EventEffects(LiftHierarchy):
         part_of = getattr(self, "channel_series_", {})
         sub = occ.iloc[rows]
         for at, j, e, name, kind, key, i in zip(
-                rows, sub["sid"], sub["ev"], sub["name"], sub["kind"], sub["key"],
-                sub["intensity"], strict=True):
+                rows.tolist(), sub["sid"].tolist(), sub["ev"].tolist(), sub["name"].tolist(),
+                sub["kind"].tolist(), sub["key"].tolist(), sub["intensity"].tolist(),
+                strict=True):
             agg_id = asked[int(j)]
-            move, v_lo, v_hi = 0.0, 0.0, 0.0
-            parts = []
-            for c in chans[copy_of[int(e)]]:
-                k = (part_of.get(agg_id, {}).get(c, c), str(name), str(kind), str(key),
-                     float(i))
-                if k not in known:
-                    known[k] = self.effect(*k)
-                s = shares[agg_id].get(c, 0.0)
-                move += s * float(np.expm1(known[k][0]))
-                parts.append((s, *known[k]))
-            new = float(np.log1p(max(move, -1.0 + 1e-9)))
-            for s, lc, lo, hi in parts:
-                slope = s * float(np.exp(lc - new))
-                v_lo, v_hi = v_lo + slope**2 * lo, v_hi + slope**2 * hi
-            floor = disp.get((agg_id, str(key)), self.dispersion_.get(str(key), 0.0))
-            lift[at], var_lo[at], var_hi[at] = new, max(v_lo, floor), max(v_hi, floor)
+            cs = chans_of[int(copy_of[int(e)])]
+            memo = (agg_id, cs, str(name), str(kind), str(key), float(i))
+            if memo not in moved:
+                move, v_lo, v_hi = 0.0, 0.0, 0.0
+                parts = []
+                for c in cs:
+                    k = (part_of.get(agg_id, {}).get(c, c), str(name), str(kind), str(key),
+                         float(i))
+                    if k not in known:
+                        known[k] = self.effect(*k)
+                    s = shares[agg_id].get(c, 0.0)
+                    move += s * float(np.expm1(known[k][0]))
+                    parts.append((s, *known[k]))
+                new = float(np.log1p(max(move, -1.0 + 1e-9)))
+                for s, lc, lo, hi in parts:
+                    slope = s * float(np.exp(lc - new))
+                    v_lo, v_hi = v_lo + slope**2 * lo, v_hi + slope**2 * hi
+                floor = disp.get((agg_id, str(key)), self.dispersion_.get(str(key), 0.0))
+                moved[memo] = (new, max(v_lo, floor), max(v_hi, floor))
+            lift[at], var_lo[at], var_hi[at] = moved[memo]
         return occ.assign(lift=lift, var_lo=var_lo, var_hi=var_hi)
 
     def _day_lifts(self, occ: pd.DataFrame, periods: list[pd.DatetimeIndex],
