@@ -29,7 +29,11 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
         validate_calendar,
     )
     from training import forecast_with_peaks
-    from training._forecast_base import check_calendar_channels, kind_intensities
+    from training._forecast_base import (
+        check_calendar_channels,
+        kind_intensities,
+        unknown_series_text,
+    )
     from training._forecast_peaks import (
         beyond_history_note,
         calendar_novelty_notes,
@@ -46,8 +50,8 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
     fc_model = loaded.model.forecaster
     known = sorted(str(s) for s in fc_model.panel_.series)
     if req.series_id not in known:
-        raise BadRequestError(f"unknown series_id {req.series_id!r}; this model forecasts "
-                              f"{known[:20]}", code="unknown_series_id", field="series_id")
+        raise BadRequestError(unknown_series_text([req.series_id], known, "unknown series_id"),
+                              code="unknown_series_id", field="series_id")
     limit = getattr(fc_model, "max_h_", None)  # LightGBM's longest horizon
     if limit is not None and req.horizon > limit:
         unit = "hours" if fc_model.panel_.freq == "h" else "days"

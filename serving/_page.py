@@ -134,9 +134,11 @@ def history(request: Request) -> Response:
     fc = _forecaster(_live_brain())
     sid = request.query_params.get("series_id", "total")
     if sid not in fc.panel_.series:
-        raise BadRequestError(f"unknown series_id {sid!r}; this model forecasts "
-                              f"{sorted(map(str, fc.panel_.series))[:20]}",
-                              code="unknown_series_id", field="series_id")
+        from training._forecast_base import unknown_series_text
+
+        raise BadRequestError(
+            unknown_series_text([sid], list(map(str, fc.panel_.series)), "unknown series_id"),
+            code="unknown_series_id", field="series_id")
     n = _int_param(request, "periods", 120, 1, 5_000)
     g = fc.panel_.series[sid]
     ds, y = g.ds[-n:], np.asarray(g.y, dtype=float)[-n:]

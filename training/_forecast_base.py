@@ -18,7 +18,13 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from features._calendar import check_channels, is_aggregate, normalize_calendar, series_channel
+from features._calendar import (
+    aggregates_first,
+    check_channels,
+    is_aggregate,
+    normalize_calendar,
+    series_channel,
+)
 
 from ._forecast_live import LEADING_ZEROS_DAYS, START_LEAD_DAYS, live_start, live_starts
 
@@ -166,6 +172,27 @@ def _channel_hint(channel: str, known: list[str]) -> str | None:
         return numbers[0]
     close = difflib.get_close_matches(channel.lower(), known, n=1, cutoff=0.6)
     return close[0] if close else None
+
+
+def unknown_series_text(asked: Sequence[str], own: Sequence[str], lead: str = "") -> str:
+    """What a request for series ``asked`` (none of them in ``own``, the model's series) is
+    told: each with the series it most likely meant (another case, unpadded numbers, the
+    closest spelling: ``'Store_07'`` -> ``'store_07'``), then how many series the model has
+    and the first of them, the sums over every channel first. The API had listed the first 20
+    ids in sort order, all ``orders:...`` on a chain's model, without a suggestion. ``lead``:
+    the words before the ids (``"unknown series_id"``), else they are said not to be series
+    of the model."""
+    ids = aggregates_first(own)
+    named = []
+    for sid in asked[:5]:
+        hint = _channel_hint(str(sid), ids)
+        named.append(f"{sid!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
+    more = f" and {len(asked) - 5} more" if len(asked) > 5 else ""
+    listing = f"{len(ids)} series: {_names(ids, 8)}"
+    if lead:
+        return f"{lead} {', '.join(named)}{more}; this model forecasts {listing}"
+    verb = "is not a series" if len(asked) == 1 else "are not series"
+    return f"{', '.join(named)}{more} {verb} of this model; it forecasts {listing}"
 
 
 def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]) -> pd.DataFrame:
@@ -716,9 +743,7 @@ class BaseForecaster:
             raise ValueError(msg)
         unknown = sorted(asked - set(own))
         if unknown:
-            msg = (f"predict: series {unknown[:5]} are not series of this model; it forecasts "
-                   f"{own[:20]}")
-            raise ValueError(msg)
+            raise ValueError(f"predict: {unknown_series_text(unknown, own)}")
         return [s for s in own if s in asked]
 
     def _fit_calendar(self, calendar: pd.DataFrame | None) -> pd.DataFrame:

@@ -120,3 +120,21 @@ def test_unknown_series_are_named() -> None:
     with pytest.raises(ValueError, match="series is empty"):
         model.predict(7, series=[])
     assert set(model.predict(7, series=["total"])["series_id"]) == {"total"}
+
+
+def test_an_unknown_series_is_answered_with_the_one_it_most_likely_meant() -> None:
+    """The API listed a chain's first 20 ids in sort order (all 'orders:...') for 'Store_07',
+    without a suggestion; now the likeliest id (case, unpadded numbers, spelling) and the
+    model's series, the sums over every channel first."""
+    from training._forecast_base import unknown_series_text
+
+    own = ["orders:store_07", "orders:store_57", "orders:total", "store_07", "store_57",
+           "total"]
+    text = unknown_series_text(["Store_7"], own, "unknown series_id")
+    assert text.startswith("unknown series_id 'Store_7' (did you mean 'store_07'?); this model "
+                           "forecasts 6 series: 'total', 'orders:total', ")
+    assert unknown_series_text(["mars"], own) == (
+        "'mars' is not a series of this model; it forecasts 6 series: 'total', 'orders:total', "
+        "'orders:store_07', 'orders:store_57', 'store_07', 'store_57'")
+    many = unknown_series_text(["x"], [f"store_{k}" for k in range(12)])
+    assert many.endswith("'store_7' (+4 more)")

@@ -119,8 +119,11 @@ def test_forecast_has_ordered_quantiles_and_peaks(brain: Brain) -> None:
     assert len(out["forecast"]) == 20
     assert all(r["p10"] <= r["p50"] <= r["p90"] for r in out["forecast"])
     assert out["peaks"][0]["window"] == "horizon"
-    with pytest.raises(BadRequestError, match="unknown series_id"):
+    with pytest.raises(BadRequestError, match=r"unknown series_id 'nope'; this model forecasts "
+                                              r"\d+ series: 'total'"):
         brain.forecast(ForecastRequest(series_id="nope", horizon=5))
+    with pytest.raises(BadRequestError, match=r"'Total' \(did you mean 'total'\?\)"):
+        brain.forecast(ForecastRequest(series_id="Total", horizon=5))
     assert out["notes"] == []
     later = brain.forecast(ForecastRequest(series_id="total", horizon=20, calendar=[
         {"name": "Next year's sale", "start": "2030-11-11", "end": "2030-11-11", "kind": "sale"}]))
