@@ -226,13 +226,18 @@ class Brain:
 
     def models(self) -> dict[str, Any]:
         snap = self.snapshot
+        # scores cached for the champion now served: a previous champion's stay in the cache
+        # until the new one's are made (never, for a champion trained on a customer table,
+        # which the snapshot cannot feed), and had been listed as if they were its
+        live = {name: m.version for name, m in self.champions.loaded.items()}
         return {
             "models": [m.describe() for m in self.champions.loaded.values()],
             "missing": self.champions.errors,
             "snapshot": None if snap is None else {
                 "cutoff": period_text(snap.cutoff), "users": len(snap.features),
                 "path": str(snap.path),
-                "scored_by": sorted(k[0] for k in self._cache if k[2] == id(snap))},
+                "scored_by": sorted(k[0] for k in self._cache
+                                    if k[2] == id(snap) and live.get(k[0]) == k[1])},
             "batching": None if self.batching is None else self.batching.as_dict(),
         }
 

@@ -773,3 +773,22 @@ def test_answers_carry_no_negative_zero() -> None:
     row = records(pd.DataFrame({"p10": [0.0], "p90": [-0.0], "p50": [np.float64(-0.0)]}))[0]
     assert row == {"p10": 0.0, "p90": 0.0, "p50": 0.0}
     assert all(math.copysign(1.0, v) > 0 for v in row.values())
+
+
+def test_models_lists_scores_of_the_champions_served_only(brain: Brain) -> None:
+    """After a champion changed (a table-trained version promoted, which the snapshot cannot
+    feed), GET /models still listed the model under ``scored_by``: the previous champion's
+    scores were in the cache. Only the scores of the version served are listed."""
+    brain.warm()
+    scored = brain.models()["snapshot"]["scored_by"]
+    assert scored
+    name = scored[0]
+    key = next(k for k in brain._cache if k[0] == name)
+    table = brain._cache[key]
+    try:
+        brain._cache = {**{k: v for k, v in brain._cache.items() if k != key},
+                        (name, "an earlier version", key[2]): table}
+        assert name not in brain.models()["snapshot"]["scored_by"]
+    finally:
+        brain._cache = {**{k: v for k, v in brain._cache.items() if k[0] != name}, key: table}
+    assert brain.models()["snapshot"]["scored_by"] == scored
