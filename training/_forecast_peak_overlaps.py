@@ -46,7 +46,7 @@ def _copies(cal: pd.DataFrame) -> np.ndarray:
                        sort=False, dropna=False).ngroup().to_numpy()
 
 
-def aggregate_events(cal: pd.DataFrame) -> np.ndarray:
+def aggregate_events(cal: pd.DataFrame, copies: np.ndarray | None = None) -> np.ndarray:
     """Per row of ``cal`` (a normalized calendar), the id of its event on an aggregate series
     (``total``), which takes every channel's events: the copies of ``_copies``, and rows with
     a channel, of one kind and the same first and last day, entered for two channels or more
@@ -57,8 +57,9 @@ def aggregate_events(cal: pd.DataFrame) -> np.ndarray:
     chain 'total' the first store of each wave (the name a shared day's lift was attributed
     to in the fit: the first in sort order) read +927% and the 18 others +0.0%, and one
     regional holiday was listed 19 times. A channel's own series never takes another
-    channel's rows, so there the ids change nothing."""
-    ids = _copies(cal)
+    channel's rows, so there the ids change nothing. ``copies``: ``_copies(cal)`` when already
+    known."""
+    ids = _copies(cal) if copies is None else copies
     has = cal["channel"].notna().to_numpy()
     if has.sum() < 2:
         return ids
@@ -163,7 +164,8 @@ def _shared_days(cal: pd.DataFrame, forecast: pd.DataFrame, reach: tuple[int, in
     if near is None:
         return []
     rows, s0, e0, r0, r1, groups = near
-    event, chain = _copies(cal)[rows], aggregate_events(cal)[rows]
+    copies = _copies(cal)
+    event, chain = copies[rows], aggregate_events(cal, copies)[rows]
     hits: dict[int, set[str]] = {}
     for first, last, sids, mine in groups:
         lo, hi = np.maximum(s0[mine], first), np.minimum(e0[mine], last)
@@ -238,7 +240,8 @@ def forecasts_without(
     # an aggregate, with every row of its ``aggregate_events`` event (a wave of promotions)
     key_of = {sid: "*" if is_aggregate(sid) else str(series_channel(sid))
               for _, sids in shared for sid in sids}
-    ids = {False: _copies(cal), True: aggregate_events(cal)}
+    copies = _copies(cal)
+    ids = {False: copies, True: aggregate_events(cal, copies)}
     members: dict[bool, dict[int, list[int]]] = {False: {}, True: {}}
     for agg, event in ids.items():
         for pos, e in enumerate(event.tolist()):

@@ -149,7 +149,8 @@ def peak_summary(
             series, the forecast without it (the others kept), its row's baseline there.
     """
     cal = normalize_calendar(calendar)
-    copies, chain = _copies(cal), aggregate_events(cal)
+    copies = _copies(cal)
+    chain = aggregate_events(cal, copies)
     rows = []
     own = without or {}
 
