@@ -43,14 +43,12 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features._calendar import normalize_calendar, series_channel
+from features._calendar import normalize_calendar
 
 from ._forecast_base import (
     _Z80,
     QUANTILES,
-    BaseForecaster,
     Panel,
-    future_regressor_values,
     prepare_panel,
     started_panel,
     steps_per_day,
@@ -61,8 +59,11 @@ from ._forecast_base import (
 from ._forecast_clip import _rebase_offsets as _rebase_offsets
 from ._forecast_clip import _take, _winsorize, winsorize_causal
 from ._forecast_clip import column_stepped as column_stepped
+from ._forecast_conformal import ConformalBands, _conformal_quantile
 from ._forecast_ctx import _Ctx
 from ._forecast_events import EventEffects
+from ._forecast_future import future_regressor_values
+from ._forecast_gbm_frames import EventFrames
 from ._forecast_recent import follow_recent_steps
 from ._forecast_response import ColumnResponse, fit_responses
 from ._forecast_start_decay import start_decays
@@ -70,28 +71,11 @@ from ._forecast_starts import (
     find_starts,
     fit_start_profiles,
     is_dormant,
-    planned_start,
-    profile_for,
-    start_forecast,
     start_windows,
-    young_shifts,
 )
+from ._forecast_young import young_shifts
 
 __all__ = ["LightGBMForecaster", "winsorize_causal"]
-
-
-_H_EDGES = (7, 14, 28, 56)
-"""Upper edges (days) of the horizon bands that get their own conformal adjustment."""
-_MIN_CALIB = 200
-"""Fewest calibration scores a band needs for its own adjustment (else the pooled one)."""
-_MIN_SERIES_CALIB = 30
-"""Fewest calibration scores of one series for its own conformal offset."""
-
-
-def _conformal_quantile(score: np.ndarray, coverage: float = 0.8) -> float:
-    """Split-conformal quantile of ``score`` with the finite-sample correction."""
-    n = len(score)
-    return float(np.quantile(score, min(1.0, np.ceil((n + 1) * coverage) / n)))
 
 
 def _graded(panel: Panel) -> list[str]:
@@ -109,7 +93,7 @@ def _graded(panel: Panel) -> list[str]:
     return out
 
 
-class LightGBMForecaster(BaseForecaster):
+class LightGBMForecaster(ConformalBands, EventFrames):
     """Direct multi-horizon global LightGBM quantile model plus learned event lifts.
 
     Args:
@@ -238,87 +222,6 @@ class LightGBMForecaster(BaseForecaster):
         feats["__s0"] = ctx.surprise[t]
         feats["__s1"] = _take(ctx.surprise, t - 1)
         return pd.DataFrame(feats)
-
-    def _horizon_band(self, h: np.ndarray) -> np.ndarray:
-        """Index of the ``_H_EDGES`` band (in days) each horizon ``h`` (in periods) falls in."""
-        return np.searchsorted(np.asarray(_H_EDGES) * self.spd_, h, side="left")
-
-    def _conformal_by_horizon(self, h: np.ndarray, score: np.ndarray) -> np.ndarray:
-        """Conformal adjustment per horizon band; bands with few scores keep the pooled one."""
-        band = self._horizon_band(h)
-        out = np.full(len(_H_EDGES) + 1, self.conformal_[0])
-        for b in range(len(out)):
-            sel = band == b
-            if sel.sum() >= _MIN_CALIB:
-                out[b] = _conformal_quantile(score[sel])
-        return out
-
-    def _conformal_by_series(self, sid: np.ndarray, score: np.ndarray,
-                             h: np.ndarray) -> dict[str, float]:
-        """Per series, how far its scores lie beyond their horizon bands' adjustments
-        (``conformal_h_`` at ``h``): the conformal quantile of its scores less their band's,
-        shrunk towards 0 by ``_MIN_CALIB`` pseudo-scores (0 with one series).
-
-        The quantile models are shared, and so was the adjustment: in a panel of a big site
-        and two shops selling 0-5 orders a day, the shops' large scores (on the log scale)
-        widened the big site's band on ordinary days by a third (log(P90/P10) 0.175 -> 0.235).
-        Each score is read against its own horizon band: against the pooled quantile (made
-        by the horizons up to ``max_horizon_days``, 90 days: two thirds of the scores of a
-        14-day forecast's calibration) a series scored at short horizons only (a young one)
-        was narrowed at every horizon, and one whose long-horizon scores run high widened
-        at short ones (hourly web sites' offsets -0.031 .. +0.019, read by band -0.022 ..
-        +0.021; a calibration fit that ran off at long horizons: -0.046 .. +0.055 against
-        -0.016 .. +0.012).
-        """
-        out: dict[str, float] = {}
-        ids = pd.unique(sid)
-        if len(ids) < 2:
-            return {str(s): 0.0 for s in ids}
-        own = score - self.conformal_h_[self._horizon_band(h)]
-        for s in ids:
-            sel = sid == s
-            n = int(sel.sum())
-            if n >= _MIN_SERIES_CALIB:
-                out[str(s)] = n / (n + _MIN_CALIB) * _conformal_quantile(own[sel])
-        return out
-
-    def _conformal_at(self, h: np.ndarray, sid: str | None = None) -> np.ndarray:
-        """Conformal widening of the P10/P90 band at horizons ``h`` (periods) of series
-        ``sid``: the horizon band's adjustment plus the series' own offset."""
-        per_band = getattr(self, "conformal_h_", None)  # absent in models saved before it
-        if per_band is None or per_band.size == 0:
-            return np.full(len(h), self.conformal_[0])
-        own = getattr(self, "conformal_series_", {}).get(sid, 0.0)  # absent in older models
-        return per_band[self._horizon_band(h)] + own
-
-    def _calibration_scores(self, calib: pd.DataFrame, q: np.ndarray,
-                            lifts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
-                            ) -> np.ndarray:
-        """Conformity score of each calibration example: the widening the P10/P90 band
-        needs to hold the value as observed, the band built as ``predict`` builds it.
-
-        The quantile trees learn and forecast the history cleaned of calendar events (event
-        and shoulder days replaced by a local same-phase baseline); ``predict`` adds the
-        event lift and widens by its spread. Scored against the cleaned values, the band was
-        calibrated on a smoothed target wherever the calendar covers the days.
-        """
-        y = calib["__y"].to_numpy()
-        sids = calib["__sid"].to_numpy()
-        tau = calib["__tau"].to_numpy().astype(int)
-        back = np.zeros(len(y))
-        lift, var_lo, var_hi = np.zeros(len(y)), np.zeros(len(y)), np.zeros(len(y))
-        for sid in (str(s) for s in pd.unique(sids)):
-            sel = sids == sid
-            at = tau[sel]
-            # what the event cleaning took off the value (0 where no event was cleaned)
-            took = self.ctx_[sid].z[at] - self.effects_.clean_[sid][at]
-            back[sel] = np.nan_to_num(took)
-            if sid in lifts:
-                lift[sel], var_lo[sel], var_hi[sel] = (v[at] for v in lifts[sid])
-        err = y + back - (q[:, 1] + lift)
-        need_lo = np.sqrt(np.maximum(np.maximum(-err, 0.0) ** 2 - _Z80**2 * var_lo, 0.0))
-        need_hi = np.sqrt(np.maximum(np.maximum(err, 0.0) ** 2 - _Z80**2 * var_hi, 0.0))
-        return np.maximum(need_lo - (q[:, 1] - q[:, 0]), need_hi - (q[:, 2] - q[:, 1]))
 
     def _bucket(self, h: np.ndarray) -> np.ndarray:
         return np.where(h <= 7, h, 8 + np.floor(2 * np.log2(np.maximum(h, 8) / 8))).astype(int)
@@ -718,90 +621,3 @@ class LightGBMForecaster(BaseForecaster):
                 q = np.column_stack([base - band, base, base + band])
             out[sid] = (index[sid], q)
         return out
-
-    def _with_events(self, base: dict[str, tuple[pd.DatetimeIndex, np.ndarray]],
-                     cal: pd.DataFrame, sids: list[str]) -> pd.DataFrame:
-        """The forecast frame of ``sids`` with ``cal``'s events (``_frames``)."""
-        return self._frames(base, [(cal, sids, None)])[0]
-
-    def _frames(self, base: dict[str, tuple[pd.DatetimeIndex, np.ndarray]],
-                jobs: Sequence[tuple[pd.DataFrame, list[str],
-                                     dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None]],
-                ) -> list[pd.DataFrame]:
-        """Per ``(cal, sids, lifts)`` of ``jobs``, the forecast frame of ``sids`` with
-        ``cal``'s events: each period's lift (``lifts``, else ``lift_many`` of ``cal``) added
-        to the no-event P50 of ``base`` (``_no_event_quantiles``) and its spread to the band,
-        and a dormant series' planned start. The frames are built as one (a frame per job had
-        cost 5 ms each, thousands of times on a 1,000-store calendar)."""
-        names, times, values, owner = [], [], [], []
-        for k, (cal, sids, lifts) in enumerate(jobs):
-            if lifts is None:
-                lifts = self.effects_.lift_many({sid: base[sid][0] for sid in sids}, cal)
-            outs = {}
-            for sid in sids:
-                idx, q = base[sid]
-                lift, var_lo, var_hi = lifts[sid]
-                lo = np.sqrt((q[:, 1] - q[:, 0]) ** 2 + _Z80**2 * var_lo)
-                hi = np.sqrt((q[:, 2] - q[:, 1]) ** 2 + _Z80**2 * var_hi)
-                mid = q[:, 1] + lift
-                outs[sid] = np.column_stack([mid - lo, mid, mid + hi])
-            self._planned_starts({sid: base[sid][0] for sid in sids}, cal, outs)
-            for sid in sids:
-                idx, out = base[sid][0], outs[sid]
-                names.append(np.full(len(idx), sid, dtype=object))
-                times.append(idx.to_numpy(dtype="datetime64[ns]"))
-                values.append(out)
-                owner.append(np.full(len(idx), k))
-        q = self.panel_.inv(np.concatenate(values))
-        job = np.concatenate(owner)
-        frame = self._frame([pd.DataFrame({
-            "series_id": np.concatenate(names), "ds": np.concatenate(times), "p10": q[:, 0],
-            "p50": q[:, 1], "p90": q[:, 2], "job_": job})], extra=("job_",))
-        cut = np.searchsorted(frame["job_"].to_numpy(), np.arange(len(jobs) + 1))
-        frame = frame.drop(columns="job_")
-        return [frame.iloc[cut[k]:cut[k + 1]].reset_index(drop=True) for k in range(len(jobs))]
-
-    def _planned_starts(self, periods: dict[str, pd.DatetimeIndex], cal: pd.DataFrame,
-                        q: dict[str, np.ndarray]) -> None:
-        """Each series of ``periods`` with no live history whose own event of a kind other
-        series started with is planned in its periods: its rows from that event's first day on
-        become the profile of those series' first weeks (``_forecast_starts``) plus the lifts
-        of its other planned events there (their variance widens the band as on a live
-        series), in ``q`` in place. The lifts of every such series come from one expansion of
-        the calendar (``lift_many_without``; a calendar read per planned start had cost 0.19 s
-        each with 60,000 rows). Models saved before keep their forecast."""
-        profiles = getattr(self, "starts_", {})
-        if not profiles:
-            return
-        todo = []
-        for sid, idx in periods.items():
-            if not len(idx) or not is_dormant(self.panel_.series[sid].y):
-                continue
-            ev = planned_start(profiles, sid, cal, idx[0], idx[-1])
-            if ev is None:
-                continue
-            prof = profile_for(profiles, sid, str(ev["kind"]))
-            if prof is None:
-                continue
-            own, on = start_forecast(prof, pd.Timestamp(ev["start"]), idx, self.panel_.step,
-                                     end=pd.Timestamp(ev["end"]),
-                                     intensity=float(ev["intensity"]))
-            # the other planned events of its first weeks add their lifts, as for a live
-            # series that never had them (the name's or kind's lift, no offset of its own):
-            # the profile leaves those days out of the starters' trajectories, so nothing is
-            # counted twice. Its own start kind's events stay out (the profile is that start)
-            mine = ((cal["kind"].astype(str) == str(ev["kind"])).to_numpy(dtype=bool)
-                    & (cal["channel"] == series_channel(sid)).fillna(value=False).to_numpy(
-                        dtype=bool))
-            todo.append((sid, idx[on], np.flatnonzero(mine).tolist(), own, on))
-        if not todo:
-            return
-        lifts = self.effects_.lift_many_without(
-            {sid: days for sid, days, _, _, _ in todo}, cal,
-            [(rows, [sid]) for sid, _, rows, _, _ in todo])
-        for (sid, _, _, own, on), lift_of in zip(todo, lifts, strict=True):
-            lift, var_lo, var_hi = lift_of[sid]
-            mid = own[on, 1] + lift
-            lo = np.sqrt((own[on, 1] - own[on, 0]) ** 2 + _Z80**2 * var_lo)
-            hi = np.sqrt((own[on, 2] - own[on, 1]) ** 2 + _Z80**2 * var_hi)
-            q[sid][on] = np.column_stack([mid - lo, mid, mid + hi])

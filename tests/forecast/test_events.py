@@ -13,12 +13,11 @@ import pytest
 
 from features._calendar import applies_to, normalize_calendar
 from training._forecast_base import prepare_panel
+from training._forecast_conformal import _H_EDGES, _conformal_quantile
 from training._forecast_event_days import attribute_overlaps, occurrence_days
 from training._forecast_events import EventEffects
 from training._forecast_gbm import (
-    _H_EDGES,
     LightGBMForecaster,
-    _conformal_quantile,
     _rebase_offsets,
     _winsorize,
     winsorize_causal,
