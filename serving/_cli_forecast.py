@@ -287,7 +287,8 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     Returns the written paths by label and the peak summary.
     """
     from features._calendar import natural_key, normalize_calendar
-    from training._forecast_base import check_calendar_channels, check_future_regressors
+    from training._forecast_future import check_future_regressors
+    from training._forecast_ids import check_calendar_channels
     from training._forecast_mlflow import pyfunc_input, regressor_names
     from training._forecast_peaks import (
         beyond_history_note,

@@ -176,7 +176,7 @@ def _calendar_of_kept(cal: pd.DataFrame, kept: list[str], path: Path | None, sai
                       ) -> pd.DataFrame:
     """The calendar without the events of series left out (``--only``): they concern no
     series of the fit. Counted in a note when the user chose the series."""
-    from training._forecast_base import calendar_for_series
+    from training._forecast_ids import calendar_for_series
 
     out = calendar_for_series(cal, kept)
     dropped = len(cal) - len(out)
@@ -190,7 +190,7 @@ def _calendar_of_kept(cal: pd.DataFrame, kept: list[str], path: Path | None, sai
 
 def check_calendar_channels(cal: pd.DataFrame, series_ids: list[str], path: Path) -> None:
     """The forecasters' channel check (``check_calendar_channels``), with the file named."""
-    from training._forecast_base import check_calendar_channels
+    from training._forecast_ids import check_calendar_channels
 
     try:
         check_calendar_channels(cal, series_ids)

@@ -144,7 +144,7 @@ def load_future(path: Path) -> pd.DataFrame:
     CSV or Parquet, under the series contract without ``y`` (a file without ``series_id`` is one
     series named 'total'; timestamps parsed and zoned the same way; every value required; one row
     per series and period). Whether it covers the model's columns and periods is checked when
-    predicting (``training._forecast_base.check_future_regressors``).
+    predicting (``training._forecast_future.check_future_regressors``).
 
     Raises:
         DataContractError: the file breaks the contract (names the file, column and rows).

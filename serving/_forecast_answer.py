@@ -29,11 +29,8 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
         validate_calendar,
     )
     from training import forecast_with_peaks
-    from training._forecast_base import (
-        check_calendar_channels,
-        kind_intensities,
-        unknown_series_text,
-    )
+    from training._forecast_base import kind_intensities
+    from training._forecast_ids import check_calendar_channels, unknown_series_text
     from training._forecast_peaks import (
         beyond_history_note,
         calendar_novelty_notes,
@@ -130,7 +127,7 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
                               code="future_not_supported", field="future")
     future = None
     if fc_model.panel_.regressor_names:
-        from training._forecast_base import check_future_regressors
+        from training._forecast_future import check_future_regressors
 
         try:  # the requested series' plan only: no other series is forecast
             future = check_future_regressors(

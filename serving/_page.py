@@ -134,7 +134,7 @@ def history(request: Request) -> Response:
     fc = _forecaster(_live_brain())
     sid = request.query_params.get("series_id", "total")
     if sid not in fc.panel_.series:
-        from training._forecast_base import unknown_series_text
+        from training._forecast_ids import unknown_series_text
 
         raise BadRequestError(
             unknown_series_text([sid], list(map(str, fc.panel_.series)), "unknown series_id"),

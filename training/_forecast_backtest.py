@@ -53,8 +53,6 @@ from ._forecast_backtest_starts import (
 from ._forecast_base import (
     LEADING_ZEROS_DAYS,
     BaseForecaster,
-    calendar_for_series,
-    check_calendar_channels,
     listed,
     live_history,
     period_text,
@@ -62,6 +60,7 @@ from ._forecast_base import (
     series_freq,
     steps_per_day,
 )
+from ._forecast_ids import calendar_for_series, check_calendar_channels
 from ._forecast_intervals import interval_notes
 from ._forecast_plots import plot_fold
 from ._forecast_starts import _starts as started_series
@@ -322,7 +321,7 @@ def backtest_future_regressors(
     row). Such a period has no actual and is not scored, and each period's forecast reads only
     its own values, so the filled value changes no metric; it only lets the forecast run over
     the gap. Rows present in ``frame`` are used as they are. Predicting from user input never
-    fills anything (see ``training._forecast_base.check_future_regressors``).
+    fills anything (see ``training._forecast_future.check_future_regressors``).
 
     Returns:
         ``series_id``, ``ds`` and ``columns``, one row per series and forecast period.

@@ -8,9 +8,7 @@ and a calendar (``features._calendar.normalize_calendar`` columns). ``predict`` 
 
 from __future__ import annotations
 
-import difflib
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
@@ -19,13 +17,10 @@ import numpy as np
 import pandas as pd
 
 from features._calendar import (
-    aggregates_first,
-    check_channels,
-    is_aggregate,
     normalize_calendar,
-    series_channel,
 )
 
+from ._forecast_ids import _names, check_calendar_channels, unknown_series_text
 from ._forecast_live import LEADING_ZEROS_DAYS, START_LEAD_DAYS, live_start, live_starts
 
 __all__ = [
@@ -34,10 +29,6 @@ __all__ = [
     "BaseForecaster",
     "Panel",
     "SeriesGrid",
-    "calendar_for_series",
-    "check_calendar_channels",
-    "check_future_regressors",
-    "future_regressor_values",
     "kind_intensities",
     "listed",
     "live_history",
@@ -141,128 +132,6 @@ def listed(items: list[str], first: int = 5) -> str:
     """The first ``first`` items joined by commas, then "and N more" when there are more."""
     more = f" and {len(items) - first} more" if len(items) > first else ""
     return ", ".join(items[:first]) + more
-
-
-def _names(ids: list[str], first: int = 5) -> str:
-    """Up to ``first`` quoted ids and how many more there are."""
-    shown = ", ".join(repr(i) for i in ids[:first])
-    return shown + (f" (+{len(ids) - first} more)" if len(ids) > first else "")
-
-
-def _unpadded(text: str) -> str:
-    """``text`` lower-cased, its numbers without leading zeros: 'Store_007' -> 'store_7'."""
-    return re.sub(r"\d+", lambda m: str(int(m.group())), text.lower())
-
-
-def _channel_hint(channel: str, known: list[str]) -> str | None:
-    """The series channel ``channel`` most likely meant: the channel of a series id given as the
-    channel (``'channel=email'`` -> ``'email'``), else the same text in another case, else the
-    same text with its numbers unpadded (``'store_7'`` -> ``'store_07'``), else the closest
-    spelling (difflib), else None."""
-    own = series_channel(channel)
-    if own in known:
-        return own
-    same = [k for k in known if k.lower() == channel.lower()]  # 'BIG_A' for 'big_A'
-    if same:
-        return same[0]
-    # 'store_07' for 'store_7': the same text with its numbers unpadded (difflib had offered
-    # 'store_57', one letter closer)
-    numbers = [k for k in known if _unpadded(k) == _unpadded(channel)]
-    if numbers:
-        return numbers[0]
-    close = difflib.get_close_matches(channel.lower(), known, n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def unknown_series_text(asked: Sequence[str], own: Sequence[str], lead: str = "") -> str:
-    """What a request for series ``asked`` (none of them in ``own``, the model's series) is
-    told: each with the series it most likely meant (another case, unpadded numbers, the
-    closest spelling: ``'Store_07'`` -> ``'store_07'``), then how many series the model has
-    and the first of them, the sums over every channel first. The API had listed the first 20
-    ids in sort order, all ``orders:...`` on a chain's model, without a suggestion. ``lead``:
-    the words before the ids (``"unknown series_id"``), else they are said not to be series
-    of the model."""
-    ids = aggregates_first(own)
-    named = []
-    for sid in asked[:5]:
-        hint = _channel_hint(str(sid), ids)
-        named.append(f"{sid!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
-    more = f" and {len(asked) - 5} more" if len(asked) > 5 else ""
-    listing = f"{len(ids)} series: {_names(ids, 8)}"
-    if lead:
-        return f"{lead} {', '.join(named)}{more}; this model forecasts {listing}"
-    verb = "is not a series" if len(asked) == 1 else "are not series"
-    return f"{', '.join(named)}{more} {verb} of this model; it forecasts {listing}"
-
-
-def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]) -> pd.DataFrame:
-    """Normalize ``calendar`` and reject events whose channel no series has.
-
-    The rule is ``features._calendar.check_channels`` (a misspelt channel would otherwise give
-    its event no effect on any channel's series). Its message is completed with what helps to
-    fix it: a close match among the series' channels (``Did you mean 'email' for 'emial'?``)
-    and the series ids themselves. The forecasters check their calendars with it, and so do
-    ``brain forecast`` and ``POST /forecast_traffic`` before any model runs (the seasonal naive
-    ignores calendars at predict time, and would otherwise accept any channel silently).
-
-    Returns:
-        The normalized calendar.
-
-    Raises:
-        ValueError: a date does not parse, or an event names a channel no series has.
-    """
-    cal = normalize_calendar(calendar)
-    if calendar is not None and calendar.attrs.get("channels_checked"):
-        return cal  # checked against every series of the data (``calendar_for_series``)
-    try:
-        check_channels(cal, series_ids)
-    except ValueError as exc:
-        known = sorted({c for c in map(series_channel, series_ids) if c is not None})
-        chan = cal["channel"]
-        bad = sorted(set(chan[chan.notna() & ~chan.isin(known)].astype(str)))
-        hints = [(b, h) for b in bad if (h := _channel_hint(b, known)) is not None]
-        said = ", ".join(f"{h!r} for {b!r}" for b, h in hints[:5])
-        hint = f" Did you mean {said}?" if hints else ""
-        ids = sorted(map(str, series_ids))
-        # 'store_17' in a calendar, 'store_17:orders' in the file: the part before ':' is read
-        # as a metric, so the store is the series' channel only when its id puts it last
-        suffixed = [(b, i) for b in bad for i in ids if i.split(":", 1)[0] == b and ":" in i]
-        if suffixed:
-            b, i = suffixed[0]
-            metric = i.split(":", 1)[1]
-            hint += (f" Series ids put the metric first and the channel last: {i!r} reads "
-                     f"{b!r} as a metric; name it {metric + ':' + b!r}.")
-        msg = (f"{exc}{hint} The series are {_names(ids, 20)} (channel 'c' is the series "
-               "'channel=c', also behind a metric prefix, or a series named 'c'). A store or "
-               "page that is not in the data yet (a planned opening or launch) cannot be "
-               "forecast by a model of these series: leave its events out until it has "
-               "history, or give it rows at 0 up to the end of the others' history (as a page "
-               "is exported before its launch) and train on them: the LightGBM forecaster "
-               "forecasts a series with no live history from the first weeks of the series "
-               "that started with an event of its planned event's kind.")
-        raise ValueError(msg) from None
-    return cal
-
-
-def calendar_for_series(calendar: pd.DataFrame | None, series_ids: list[str]) -> pd.DataFrame:
-    """The (normalized) calendar rows that ``check_calendar_channels`` accepts for a subset of
-    the series that the whole calendar was checked against.
-
-    A backtest fold leaves out the series with no rows before its origin (a product launched
-    later), and ``--only`` leaves out series on purpose: their channel's events are not
-    misspellings, they concern no series of that fit. Events without a channel always stay;
-    when the subset holds an aggregate series (``total``) every event stays, as the aggregate
-    takes every channel's events (``--only total,channel=email`` keeps the paid campaigns for
-    the total). The result is marked as checked (``attrs["channels_checked"]``), so the
-    forecasters' own check does not reject the channels of series outside the subset.
-    """
-    cal = normalize_calendar(calendar)
-    known = {c for c in map(series_channel, series_ids) if c is not None}
-    if known and not cal.empty and not any(map(is_aggregate, series_ids)):
-        keep = cal["channel"].isna() | cal["channel"].isin(known)
-        cal = cal[keep.fillna(value=False).to_numpy(dtype=bool)].reset_index(drop=True)
-    cal.attrs["channels_checked"] = True
-    return cal
 
 
 def _infer_freq(ds: pd.Series, ids: pd.Series) -> str:
@@ -528,152 +397,6 @@ def prepare_panel(series: pd.DataFrame, transform: str = "auto") -> Panel:
         msg = f"transform must be 'auto', 'log1p' or 'none', received {transform!r}"
         raise ValueError(msg)
     return Panel(freq=freq, series=grids, regressor_names=extra, log=log)
-
-
-def _period_text(ts: pd.Timestamp, freq: str) -> str:
-    """A period as a date (daily) or date and hour (hourly) for messages."""
-    return str(ts.date()) if freq == "D" else ts.strftime("%Y-%m-%d %H:%M")
-
-
-def _periods_text(index: pd.DatetimeIndex, freq: str, first: int = 3) -> str:
-    """The first ``first`` periods of ``index`` and how many more there are."""
-    shown = ", ".join(_period_text(ts, freq) for ts in index[:first])
-    return shown + (f" (+{len(index) - first} more)" if len(index) > first else "")
-
-
-def _bad_rows(values: pd.Series, bad: pd.Series, first: int = 3) -> str:
-    """The first ``first`` bad rows as ``4 ('yes'), 9 ('n/a')``: 1-based row numbers (plain ints,
-    not numpy's ``np.int64(4)``) with the values that failed, for messages."""
-    pos = np.flatnonzero(bad.to_numpy())
-    shown = ", ".join(f"{int(i) + 1} ({values.iloc[i]!r})" for i in pos[:first])
-    return shown + (f" (+{len(pos) - first} more)" if len(pos) > first else "")
-
-
-def _future_frame(future_regressors: pd.DataFrame, columns: list[str], source: str
-                  ) -> pd.DataFrame:
-    """``series_id`` as text, ``ds`` as datetimes, ``columns`` as numbers; raises on bad input."""
-    fr = future_regressors.copy()
-    missing = [c for c in ("series_id", "ds", *columns) if c not in fr.columns]
-    if missing:
-        def squash(name: object) -> str:
-            return re.sub(r"[\s_\-]", "", str(name)).casefold()
-
-        near = {squash(c): str(c) for c in fr.columns}
-        renames = {near[squash(c)]: c for c in missing if squash(c) in near}
-        hint = (f"; rename {', '.join(f'{a!r} to {b!r}' for a, b in renames.items())}"
-                if renames else "")
-        msg = (f"{source}: column(s) {missing} missing (columns received: {list(fr.columns)})"
-               f"{hint}; the model was fitted with known-in-advance columns {columns}: give "
-               "series_id, ds and those columns for every forecast period")
-        raise ValueError(msg)
-    fr["series_id"] = fr["series_id"].astype(str)
-    ds = pd.to_datetime(fr["ds"], errors="coerce")
-    bad = ds.isna()
-    if bad.any():
-        msg = (f"{source}: column 'ds' has {int(bad.sum())} values that are not timestamps "
-               f"(first rows {_bad_rows(fr['ds'], bad)}); write them as YYYY-MM-DD or "
-               "YYYY-MM-DD HH:MM")
-        raise ValueError(msg)
-    fr["ds"] = ds
-    for col in columns:
-        vals = pd.to_numeric(fr[col], errors="coerce")
-        bad = vals.isna() & fr[col].notna()
-        if bad.any():
-            msg = (f"{source}: known-in-advance column {col!r} has {int(bad.sum())} non-numeric "
-                   f"values (first rows {_bad_rows(fr[col], bad)}); regressors must be numbers "
-                   "(flags as 0/1)")
-            raise ValueError(msg)
-        fr[col] = vals.astype(float)
-    _reject_duplicates(fr, source, "give one row per series and period")
-    return fr
-
-
-def check_future_regressors(
-    panel: Panel,
-    horizon: int,
-    future_regressors: pd.DataFrame | None,
-    source: str = "future_regressors",
-    only: Sequence[str] | None = None,
-) -> pd.DataFrame | None:
-    """Validate known-in-advance values for the ``horizon`` periods after each series' end.
-
-    Every period of every series (of ``only``, when given: the series a caller will read)
-    needs a value of every regressor the panel was fitted with; nothing is filled in. Returns
-    the parsed frame (None when the panel has no regressors).
-
-    Raises:
-        ValueError: no frame, missing or non-numeric columns, duplicate (series_id, ds), or
-            missing periods; the message names ``source``, the columns, series and periods.
-    """
-    names = panel.regressor_names
-    if not names:
-        return None
-    wanted = list(panel.series) if only is None else list(only)
-    if future_regressors is None:
-        sid = wanted[0] if wanted else next(iter(panel.series))
-        idx = panel.future_index(sid, horizon)
-        msg = (f"{source}: the model was fitted with known-in-advance columns {names}; give "
-               "series_id, ds and those columns for every forecast period (e.g. series "
-               f"{sid!r} from {_period_text(idx[0], panel.freq)} to "
-               f"{_period_text(idx[-1], panel.freq)})")
-        raise ValueError(msg)
-    fr = _future_frame(future_regressors, names, source)
-    gaps, total, ended = [], 0, []
-    ends = {sid: grid.ds[-1] for sid, grid in panel.series.items() if len(grid.ds)}
-    latest = max(ends.values()) if ends else None
-    for sid in wanted:
-        idx = panel.future_index(sid, horizon)
-        sub = fr[fr["series_id"] == sid].set_index("ds")[names].reindex(idx)
-        lack = idx[sub.isna().any(axis=1).to_numpy()]
-        if len(lack):
-            total += len(lack)
-            gaps.append(f"series {sid!r}: {_periods_text(lack, panel.freq)}")
-            if latest is not None and sid in ends and ends[sid] < latest - pd.Timedelta(days=7):
-                ended.append(f"{sid!r} (last {_period_text(ends[sid], panel.freq)})")
-    if gaps:
-        more = f"; +{len(gaps) - 5} more series" if len(gaps) > 5 else ""
-        # a store that closed (or a page renamed) ends long before the others: its plan is
-        # not missing, the series is; 'shorten the horizon' alone cannot help it
-        gone = (f". {len(ended)} of these series end over a week before the others' last "
-                f"period {_period_text(latest, panel.freq)}: {', '.join(ended[:5])}"
-                + (f" (+{len(ended) - 5} more)" if len(ended) > 5 else "")
-                + " (a closed store, a renamed page?): forecast the other series only "
-                "(brain forecast predict --series; the API's series_id), or give them plan "
-                "rows for their own forecast periods" if ended and latest is not None else "")
-        msg = (f"{source}: {total} forecast periods lack a value of {names} ("
-               + "; ".join(gaps[:5]) + more + "); supply every period of the horizon (from "
-               "the period after each series' last observation), or shorten the horizon"
-               + gone)
-        raise ValueError(msg)
-    return fr
-
-
-def future_regressor_values(
-    panel: Panel,
-    series_id: str,
-    index: pd.DatetimeIndex,
-    future_regressors: pd.DataFrame | None,
-) -> dict[str, np.ndarray]:
-    """Known-in-advance values for ``index``; raises when a needed value is missing."""
-    if not panel.regressor_names:
-        return {}
-    if future_regressors is None:
-        msg = (f"predict: the model was fitted with known-in-advance columns "
-               f"{panel.regressor_names}; pass future_regressors with series_id, ds and those "
-               "columns for every forecast period")
-        raise ValueError(msg)
-    fr = _future_frame(future_regressors, panel.regressor_names, "predict: future_regressors")
-    sub = fr[fr["series_id"] == series_id].set_index("ds").reindex(index)
-    out: dict[str, np.ndarray] = {}
-    for col in panel.regressor_names:
-        lack = index[sub[col].isna().to_numpy()]
-        if len(lack):
-            msg = (f"predict: future_regressors lack {len(lack)} values of {col!r} for series "
-                   f"{series_id!r} between {index[0]} and {index[-1]} (missing: "
-                   f"{_periods_text(lack, panel.freq)}); supply every period")
-            raise ValueError(msg)
-        out[col] = sub[col].to_numpy(dtype=float)
-    return out
 
 
 class BaseForecaster:

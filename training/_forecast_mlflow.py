@@ -44,7 +44,6 @@ from ._forecast_backtest import (
 )
 from ._forecast_base import (
     BaseForecaster,
-    check_future_regressors,
     series_freq,
 )
 from ._forecast_champion import (
@@ -55,6 +54,7 @@ from ._forecast_champion import (
     known_inputs,
     series_data_key,
 )
+from ._forecast_future import check_future_regressors
 from ._forecast_models import make_forecaster
 from ._forecast_recent import STEP_WINDOW_DAYS, recent_step_note
 from ._mlflow import (

@@ -20,12 +20,12 @@ from ._forecast_base import (
     _Z80,
     BaseForecaster,
     Panel,
-    future_regressor_values,
     prepare_panel,
     steps_per_day,
 )
 from ._forecast_event_days import pooled_names
 from ._forecast_events import EventEffects
+from ._forecast_future import future_regressor_values
 from ._forecast_gbm import LightGBMForecaster
 
 __all__ = [

@@ -19,7 +19,6 @@ from features._calendar import is_aggregate, normalize_calendar, series_channel
 from ._forecast_base import (
     LEADING_ZEROS_DAYS,
     Panel,
-    _names,
     _phase_busy,
     listed,
     negative_values_note,
@@ -29,6 +28,7 @@ from ._forecast_base import (
     started_panel,
     steps_per_day,
 )
+from ._forecast_ids import _names
 from ._forecast_starts import start_windows
 
 __all__ = [

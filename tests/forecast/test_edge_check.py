@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from serving._cli_forecast import forecast_app
 from training._forecast_backtest import backtest, forecast_metrics
-from training._forecast_base import calendar_for_series, check_calendar_channels
 from training._forecast_gbm import LightGBMForecaster
+from training._forecast_ids import calendar_for_series, check_calendar_channels
 from training._forecast_models import SeasonalNaiveForecaster
 from training._forecast_notes import series_notes
 from training._forecast_peaks import peak_summary, withheld_lift_note
@@ -368,7 +368,7 @@ def test_no_lift_percentage_for_a_series_with_no_history_above_0() -> None:
 
 
 def test_a_channel_typed_in_another_case_is_named_in_its_own_case() -> None:
-    from training._forecast_base import _channel_hint
+    from training._forecast_ids import _channel_hint
 
     assert _channel_hint("BIG_A", ["big_A", "big_C"]) == "big_A"
 

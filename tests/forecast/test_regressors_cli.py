@@ -310,7 +310,7 @@ def test_future_file_for_a_champion_without_columns_names_the_version_that_reads
 def test_future_values_that_are_not_numbers_are_named_by_row_and_value() -> None:
     # a plan with 'yes' in a 0/1 column and a date typed as text: the message had read
     # "first rows [np.int64(4)]", numpy's repr, without the value that failed
-    from training._forecast_base import _future_frame
+    from training._forecast_future import _future_frame
 
     plan = pd.DataFrame({"series_id": "store_07", "ds": pd.date_range("2026-10-26", periods=6),
                          "promo": [0, 0, 0, "yes", 1, "n/a"]})
@@ -328,7 +328,8 @@ def test_a_series_that_ended_long_before_the_others_is_named_in_the_missing_plan
     # a chain's store closed in September: its forecast periods start the day after its last
     # row, so a plan for the others' horizon lacks all of them; 'shorten the horizon' cannot
     # help, and the message now says the series ended and how to leave it out
-    from training._forecast_base import check_future_regressors, prepare_panel
+    from training._forecast_base import prepare_panel
+    from training._forecast_future import check_future_regressors
 
     series = _promo_series(n_days=200)
     ds_end = series["ds"].max()

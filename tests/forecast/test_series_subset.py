@@ -126,7 +126,7 @@ def test_an_unknown_series_is_answered_with_the_one_it_most_likely_meant() -> No
     """The API listed a chain's first 20 ids in sort order (all 'orders:...') for 'Store_07',
     without a suggestion; now the likeliest id (case, unpadded numbers, spelling) and the
     model's series, the sums over every channel first."""
-    from training._forecast_base import unknown_series_text
+    from training._forecast_ids import unknown_series_text
 
     own = ["orders:store_07", "orders:store_57", "orders:total", "store_07", "store_57",
            "total"]

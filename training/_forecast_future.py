@@ -1,0 +1,165 @@
+"""Known-in-advance values (planned spend, price, a promotion flag) for forecast periods.
+
+A model fitted with extra columns of the series file needs their planned values for every
+forecast period: ``check_future_regressors`` reads and checks a user's file of them (bad rows
+named by file, column, row and value, gaps by series and period), ``future_regressor_values``
+gives one series' values for its forecast periods.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._forecast_base import Panel, _reject_duplicates
+
+__all__ = ["check_future_regressors", "future_regressor_values"]
+
+
+def _period_text(ts: pd.Timestamp, freq: str) -> str:
+    """A period as a date (daily) or date and hour (hourly) for messages."""
+    return str(ts.date()) if freq == "D" else ts.strftime("%Y-%m-%d %H:%M")
+
+
+def _periods_text(index: pd.DatetimeIndex, freq: str, first: int = 3) -> str:
+    """The first ``first`` periods of ``index`` and how many more there are."""
+    shown = ", ".join(_period_text(ts, freq) for ts in index[:first])
+    return shown + (f" (+{len(index) - first} more)" if len(index) > first else "")
+
+
+def _bad_rows(values: pd.Series, bad: pd.Series, first: int = 3) -> str:
+    """The first ``first`` bad rows as ``4 ('yes'), 9 ('n/a')``: 1-based row numbers (plain ints,
+    not numpy's ``np.int64(4)``) with the values that failed, for messages."""
+    pos = np.flatnonzero(bad.to_numpy())
+    shown = ", ".join(f"{int(i) + 1} ({values.iloc[i]!r})" for i in pos[:first])
+    return shown + (f" (+{len(pos) - first} more)" if len(pos) > first else "")
+
+
+def _future_frame(future_regressors: pd.DataFrame, columns: list[str], source: str
+                  ) -> pd.DataFrame:
+    """``series_id`` as text, ``ds`` as datetimes, ``columns`` as numbers; raises on bad input."""
+    fr = future_regressors.copy()
+    missing = [c for c in ("series_id", "ds", *columns) if c not in fr.columns]
+    if missing:
+        def squash(name: object) -> str:
+            return re.sub(r"[\s_\-]", "", str(name)).casefold()
+
+        near = {squash(c): str(c) for c in fr.columns}
+        renames = {near[squash(c)]: c for c in missing if squash(c) in near}
+        hint = (f"; rename {', '.join(f'{a!r} to {b!r}' for a, b in renames.items())}"
+                if renames else "")
+        msg = (f"{source}: column(s) {missing} missing (columns received: {list(fr.columns)})"
+               f"{hint}; the model was fitted with known-in-advance columns {columns}: give "
+               "series_id, ds and those columns for every forecast period")
+        raise ValueError(msg)
+    fr["series_id"] = fr["series_id"].astype(str)
+    ds = pd.to_datetime(fr["ds"], errors="coerce")
+    bad = ds.isna()
+    if bad.any():
+        msg = (f"{source}: column 'ds' has {int(bad.sum())} values that are not timestamps "
+               f"(first rows {_bad_rows(fr['ds'], bad)}); write them as YYYY-MM-DD or "
+               "YYYY-MM-DD HH:MM")
+        raise ValueError(msg)
+    fr["ds"] = ds
+    for col in columns:
+        vals = pd.to_numeric(fr[col], errors="coerce")
+        bad = vals.isna() & fr[col].notna()
+        if bad.any():
+            msg = (f"{source}: known-in-advance column {col!r} has {int(bad.sum())} non-numeric "
+                   f"values (first rows {_bad_rows(fr[col], bad)}); regressors must be numbers "
+                   "(flags as 0/1)")
+            raise ValueError(msg)
+        fr[col] = vals.astype(float)
+    _reject_duplicates(fr, source, "give one row per series and period")
+    return fr
+
+
+def check_future_regressors(
+    panel: Panel,
+    horizon: int,
+    future_regressors: pd.DataFrame | None,
+    source: str = "future_regressors",
+    only: Sequence[str] | None = None,
+) -> pd.DataFrame | None:
+    """Validate known-in-advance values for the ``horizon`` periods after each series' end.
+
+    Every period of every series (of ``only``, when given: the series a caller will read)
+    needs a value of every regressor the panel was fitted with; nothing is filled in. Returns
+    the parsed frame (None when the panel has no regressors).
+
+    Raises:
+        ValueError: no frame, missing or non-numeric columns, duplicate (series_id, ds), or
+            missing periods; the message names ``source``, the columns, series and periods.
+    """
+    names = panel.regressor_names
+    if not names:
+        return None
+    wanted = list(panel.series) if only is None else list(only)
+    if future_regressors is None:
+        sid = wanted[0] if wanted else next(iter(panel.series))
+        idx = panel.future_index(sid, horizon)
+        msg = (f"{source}: the model was fitted with known-in-advance columns {names}; give "
+               "series_id, ds and those columns for every forecast period (e.g. series "
+               f"{sid!r} from {_period_text(idx[0], panel.freq)} to "
+               f"{_period_text(idx[-1], panel.freq)})")
+        raise ValueError(msg)
+    fr = _future_frame(future_regressors, names, source)
+    gaps, total, ended = [], 0, []
+    ends = {sid: grid.ds[-1] for sid, grid in panel.series.items() if len(grid.ds)}
+    latest = max(ends.values()) if ends else None
+    for sid in wanted:
+        idx = panel.future_index(sid, horizon)
+        sub = fr[fr["series_id"] == sid].set_index("ds")[names].reindex(idx)
+        lack = idx[sub.isna().any(axis=1).to_numpy()]
+        if len(lack):
+            total += len(lack)
+            gaps.append(f"series {sid!r}: {_periods_text(lack, panel.freq)}")
+            if latest is not None and sid in ends and ends[sid] < latest - pd.Timedelta(days=7):
+                ended.append(f"{sid!r} (last {_period_text(ends[sid], panel.freq)})")
+    if gaps:
+        more = f"; +{len(gaps) - 5} more series" if len(gaps) > 5 else ""
+        # a store that closed (or a page renamed) ends long before the others: its plan is
+        # not missing, the series is; 'shorten the horizon' alone cannot help it
+        gone = (f". {len(ended)} of these series end over a week before the others' last "
+                f"period {_period_text(latest, panel.freq)}: {', '.join(ended[:5])}"
+                + (f" (+{len(ended) - 5} more)" if len(ended) > 5 else "")
+                + " (a closed store, a renamed page?): forecast the other series only "
+                "(brain forecast predict --series; the API's series_id), or give them plan "
+                "rows for their own forecast periods" if ended and latest is not None else "")
+        msg = (f"{source}: {total} forecast periods lack a value of {names} ("
+               + "; ".join(gaps[:5]) + more + "); supply every period of the horizon (from "
+               "the period after each series' last observation), or shorten the horizon"
+               + gone)
+        raise ValueError(msg)
+    return fr
+
+
+def future_regressor_values(
+    panel: Panel,
+    series_id: str,
+    index: pd.DatetimeIndex,
+    future_regressors: pd.DataFrame | None,
+) -> dict[str, np.ndarray]:
+    """Known-in-advance values for ``index``; raises when a needed value is missing."""
+    if not panel.regressor_names:
+        return {}
+    if future_regressors is None:
+        msg = (f"predict: the model was fitted with known-in-advance columns "
+               f"{panel.regressor_names}; pass future_regressors with series_id, ds and those "
+               "columns for every forecast period")
+        raise ValueError(msg)
+    fr = _future_frame(future_regressors, panel.regressor_names, "predict: future_regressors")
+    sub = fr[fr["series_id"] == series_id].set_index("ds").reindex(index)
+    out: dict[str, np.ndarray] = {}
+    for col in panel.regressor_names:
+        lack = index[sub[col].isna().to_numpy()]
+        if len(lack):
+            msg = (f"predict: future_regressors lack {len(lack)} values of {col!r} for series "
+                   f"{series_id!r} between {index[0]} and {index[-1]} (missing: "
+                   f"{_periods_text(lack, panel.freq)}); supply every period")
+            raise ValueError(msg)
+        out[col] = sub[col].to_numpy(dtype=float)
+    return out
