@@ -27,6 +27,7 @@ __all__ = [
     "applies_to",
     "base_names",
     "calendar_features",
+    "channel_text",
     "check_channels",
     "event_days",
     "is_aggregate",
@@ -50,6 +51,23 @@ def base_names(names: pd.Series) -> pd.Series:
     text = names.astype(str)
     base = text.str.replace(_YEAR, " ", regex=True).str.split().str.join(" ")
     return base.where(base.str.len() > 0, text)
+
+
+_WHOLE = re.compile(r"^(-?\d{1,18})\.0+$")
+
+
+def channel_text(channel: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A calendar's ``channel`` as text, whole numbers written with a decimal (``44.0``) as
+    integers (``44``), and the mask of the values so rewritten.
+
+    pandas writes an integer store column with empty cells (chain-wide events beside each
+    store's own) as floats, ``44.0``, where the series file writes the same store as ``44``:
+    the channel then matched no series (and the error suggested ``'10' for '1.0'``). As for
+    identifiers elsewhere (``12346.0`` is the customer ``12346``), they are one channel.
+    """
+    text = channel.astype("string").str.strip().replace("", pd.NA)
+    whole = text.str.match(_WHOLE).fillna(False).astype(bool)
+    return text.where(~whole, text.str.replace(_WHOLE, r"\1", regex=True)), whole
 
 
 def normalize_calendar(calendar: pd.DataFrame | None) -> pd.DataFrame:
@@ -95,7 +113,7 @@ def normalize_calendar(calendar: pd.DataFrame | None) -> pd.DataFrame:
         raise ValueError(msg)
     cal["name"] = cal["name"].astype("string")
     cal["kind"] = cal["kind"].astype("string").fillna("event")
-    cal["channel"] = cal["channel"].astype("string").replace("", pd.NA)
+    cal["channel"] = channel_text(cal["channel"])[0]
     cal["intensity"] = pd.to_numeric(cal["intensity"], errors="coerce").fillna(1.0).astype(float)
     return cal[list(CALENDAR_COLUMNS)].sort_values(["start", "name"]).reset_index(drop=True)
 

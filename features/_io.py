@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._calendar import base_names
+from ._calendar import base_names, channel_text
 from ._contracts import (
     CALENDAR,
     EVENTS,
@@ -220,6 +220,14 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
                            report=report)
     if "channel" not in frame.columns:
         frame["channel"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    frame["channel"], whole = channel_text(frame["channel"])
+    if whole.any():
+        n, rows, ex = problem_rows(whole.to_numpy(), df["channel"].astype("string").str.strip())
+        first = str(ex[0]) if ex else ""
+        report.note(f"column 'channel' has whole numbers written with a decimal ({n} rows; first "
+                    f"at row {rows[0]}: {first!r}), as pandas writes a store column with empty "
+                    f"cells: read {first!r} as {first.split('.')[0]!r}, as a series file writes "
+                    "that store's id")
     if "intensity" not in frame.columns:
         frame["intensity"] = np.nan if planned else 1.0
     back = (frame["end"] < frame["start"]).to_numpy()

@@ -612,3 +612,25 @@ def test_duplicate_copies_say_for_the_others_only_when_other_rows_of_a_key_diffe
     with pytest.raises(ft.DataContractError) as info:
         ft.load_series(write(tmp_path, text, "s.csv"))
     assert "do not sum them; for the others: keep one row" in str(info.value)
+
+
+def test_calendar_channels_of_whole_numbers_written_with_a_decimal_match_integer_series_ids(
+        tmp_path: Path) -> None:
+    # pandas writes an integer store column with empty cells (chain-wide events beside each
+    # store's own) as 44.0; the series file writes the same stores as 44
+    text = ("name,start,end,kind,channel\nHoliday,2015-05-25,2015-05-25,holiday,44.0\n"
+            "Holiday,2015-05-25,2015-05-25,holiday,7.0\nSale,2015-06-01,2015-06-03,sale,\n"
+            "Mail,2015-06-02,2015-06-02,newsletter,email\n")
+    cal = ft.load_calendar(write(tmp_path, text, "cal.csv"))
+    assert cal["channel"].tolist()[:2] == ["44", "7"]
+    assert cal["channel"].iloc[2] is pd.NA
+    assert cal["channel"].iloc[3] == "email"
+    note = " ".join(cal.attrs["load_notes"])
+    assert "column 'channel'" in note
+    assert "'44.0' as '44'" in note
+    from features._calendar import check_channels, normalize_calendar
+    check_channels(normalize_calendar(cal), ["7", "44", "channel=email"])
+    # a frame given to the library: a float column with gaps reads the same
+    frame = pd.DataFrame({"name": ["A", "B"], "start": ["2015-05-25", "2015-05-26"],
+                          "channel": [44.0, None]})
+    assert normalize_calendar(frame)["channel"].tolist()[0] == "44"
