@@ -19,6 +19,7 @@ from features._calendar import is_aggregate, normalize_calendar, series_channel
 from ._forecast_base import (
     LEADING_ZEROS_DAYS,
     Panel,
+    SeriesGrid,
     _phase_busy,
     listed,
     negative_values_note,
@@ -241,17 +242,20 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
         # small counts (a niche product's 2 or 3 a day) move by 1.5x on noise alone
         if max(now, then) >= 10 and min(now, then) >= 0 and (
                 min(now, then) == 0 or max(now / then, then / now) >= ratio):
-            moved.append((sid, now, then, _moved_columns(g.regressors, cut, span)))
+            year = _year_before_ratio(g, ended, cut, span, spd, event_days(sid))
+            moved.append((sid, now, then, _moved_columns(g.regressors, cut, span),
+                          year if _seasonal(now, then, year) else None))
     if not moved:
         return None
     shown = listed([f"{sid!r} ({now:,.4g} against {then:,.4g}"
-                    + "".join(f"; its {c!r} {a:,.4g} against {b:,.4g}" for c, a, b in cols) + ")"
-                    for sid, now, then, cols in moved])
+                    + "".join(f"; its {c!r} {a:,.4g} against {b:,.4g}" for c, a, b in cols)
+                    + (f"; the same weeks a year before: x{year:.2f}" if year else "") + ")"
+                    for sid, now, then, cols, year in moved])
     verb = "runs" if len(moved) == 1 else "run"
     text = (f"{len(moved)} series {verb} at another level in their last {recent_days} days "
             f"than in the {before_days} before (medians, calendar event days left out): "
             f"{shown}. ")
-    explained = [sid for sid, _, _, cols in moved if cols]
+    explained = [sid for sid, _, _, cols, _ in moved if cols]
     if explained:
         # a budget that moved with the visits is no closure or promotion to mark: the
         # forecast reads the column's planned values (it had told a planner whose paid
@@ -260,14 +264,57 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
         text += (f"Where a known-in-advance column moved with it ({named}"
                  "), the forecast follows that column's values in --future, not the new level "
                  "alone. ")
-        if len(explained) == len(moved):
-            return text.rstrip()
+    seasonal = [sid for sid, _, _, cols, year in moved if year and not cols]
+    if seasonal:
+        # an autumn fall that the same weeks a year before showed too is (partly) the
+        # season: the note had told a bike-rental planner to mark a closure or a promotion
+        text += (f"Where the same weeks a year before moved the same way ("
+                 f"{listed([repr(s) for s in seasonal])}), it is at least partly the season, "
+                 "which the forecast reads from the year before: nothing to mark for that "
+                 "part. ")
+    if len(explained) + len(seasonal) == len(moved):
+        return text.rstrip()
     return text + (
         "The forecast takes 4 or more days in 5 beyond the usual range as the new level and "
         "starts from it; a shift younger than that is not followed yet (in a check, traffic "
         "doubled 3 days before the origin covered 2% of the 80% band, 69% at 5 days and 87% "
         "at 7). If it is a closure or a promotion still running, mark it in the calendar "
         "(kind 'closed', or the promotion's kind), or the forecast will carry it on")
+
+
+YEAR_DAYS = 364
+"""Days back to the same weeks (and weekdays) a year before, for ``level_shift_note``."""
+
+
+def _year_before_ratio(g: SeriesGrid, ended: np.ndarray, cut: int, span: int, spd: int,
+                       event_days: np.ndarray) -> float | None:
+    """The ratio of the medians of the same ``cut`` and ``span - cut`` periods ``YEAR_DAYS``
+    before (event days and ended closures left out, as for the recent windows), or None where
+    the history is shorter or either window has too few values."""
+    back = YEAR_DAYS * spd
+    if len(g.y) < span + back:
+        return None
+    y = np.where(ended, np.nan, g.y.astype(float))[-span - back:-back]
+    ds = g.ds[-span - back:-back]
+    y = np.where(np.isin(ds.normalize().to_numpy(), event_days), np.nan, y)
+    now_y, then_y = y[-cut:], y[:-cut]
+    if np.isfinite(now_y).sum() < cut // 2 or np.isfinite(then_y).sum() < cut:
+        return None
+    now, then = float(np.nanmedian(now_y)), float(np.nanmedian(then_y))
+    return now / then if now > 0 and then > 0 else None
+
+
+def _seasonal(now: float, then: float, year: float | None) -> bool:
+    """Whether a move from ``then`` to ``now`` is at least partly the season: the same weeks a
+    year before moved the same way by at least ``_YEARLY_STEP_SHARE`` of its size on the log
+    scale (the share ``_forecast_clip._rebase_offsets`` asks of a yearly step, which it leaves
+    to the features)."""
+    from ._forecast_clip import _YEARLY_STEP_SHARE
+
+    if year is None or now <= 0 or then <= 0:
+        return False
+    size, before = np.log(now / then), np.log(year)
+    return bool(np.sign(size) == np.sign(before) and abs(before) >= _YEARLY_STEP_SHARE * abs(size))
 
 
 def _moved_columns(reg: dict[str, np.ndarray], cut: int, span: int

@@ -215,6 +215,31 @@ def test_a_recent_level_shift_is_noted_and_an_old_one_is_not(series_maker: Calla
     assert "'settled'" not in note
 
 
+def test_a_fall_the_same_weeks_showed_a_year_before_is_called_the_season() -> None:
+    # rentals that fall to ~0.6 of their level every autumn; the history ends three weeks
+    # into the second autumn: a closure to mark is the wrong advice for it
+    ds = pd.date_range("2023-06-01", "2025-10-21", freq="D")
+    rng = np.random.default_rng(3)
+    autumn = np.where((ds.month > 10) | ((ds.month == 10) & (ds.day >= 1)), 0.6, 1.0)
+    autumn = np.where(ds.month <= 2, 0.6, autumn)
+    weekly = 1 + 0.15 * (ds.day_of_week >= 5)
+    y = 500 * autumn * weekly * rng.lognormal(0, 0.05, len(ds))
+    season = pd.DataFrame({"series_id": "rentals", "ds": ds, "y": y})
+    # the same history with the fall only this year (last year flat): a shift to mark
+    y_once = np.where(ds < pd.Timestamp("2025-01-01"), 500 * weekly, y)
+    once = pd.DataFrame({"series_id": "once", "ds": ds, "y": y_once})
+    note = next(n for n in series_notes(pd.concat([season, once], ignore_index=True))
+                if "another level" in n)
+    assert note.startswith("2 series run at another level")
+    assert "'rentals' (" in note
+    assert "the same weeks a year before: x0.6" in note
+    assert "the same weeks a year before moved the same way ('rentals')" in note
+    assert "mark it in the calendar" in note  # for 'once'
+    (alone,) = [n for n in series_notes(season) if "another level" in n]
+    assert "partly the season" in alone
+    assert "mark it in the calendar" not in alone
+
+
 def test_no_level_shift_note_for_a_closure_in_the_calendar_or_one_that_ended(
         series_maker: Callable) -> None:
     a, _ = series_maker(n_days=300, seed=1, series_id="a")
