@@ -38,7 +38,7 @@ from ._calendar import (
 )
 from ._catalogue import CATALOGUE, MAX_CATEGORIES, MAX_CHANNELS, describe
 from ._contracts import KNOWN_EVENT_TYPES, DataContractError
-from ._import import orders_to_events
+from ._import import orders_to_events, single_order_note
 from ._io import (
     load_calendar,
     load_events,
@@ -91,6 +91,7 @@ __all__ = [
     "read_table",
     "rfm_segments",
     "series_channel",
+    "single_order_note",
     "traffic_series",
     "user_features",
     "user_features_partitioned",

@@ -39,7 +39,7 @@ from ._parse import (
 )
 from ._read import _looks_like_event_types
 
-__all__ = ["orders_to_events"]
+__all__ = ["orders_to_events", "single_order_note"]
 
 
 def _lines(n: int, verb: str = "") -> str:
@@ -388,9 +388,53 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
                 *(["category"] if category is not None else [])]
     frame = validate_events(events[out_cols].reset_index(drop=True), source, tz=tz,
                             on_duplicate="keep")
+    once = single_order_note(frame, customer)
+    if once:
+        report.note(once)
     frame.attrs["load_notes"] = [*report.notes, *frame.attrs.get("load_notes", [])]
     frame.attrs["import_summary"] = summary
     return frame
+
+
+SINGLE_ORDER_MIN_CUSTOMERS = 100
+"""Fewest buying customers for ``single_order_note`` to speak: a handful of one-time buyers
+is a small shop, not a sign of per-order ids."""
+
+
+def single_order_note(events: pd.DataFrame, customer: str = "user_id") -> str | None:
+    """The sentence for an events frame in which no customer has a second order, else None.
+
+    A marketplace export names the buyer of each order twice: Olist's ``customer_id`` is a new
+    id per order and ``customer_unique_id`` the person. Imported with the per-order id, every
+    customer has exactly one order, so no customer ever buys again and the churn, propensity and
+    value labels are all "no order": training then stopped with "only one label value ... Use a
+    longer horizon or more customers" (churn, propensity) or a LightGBM traceback (value).
+    Speaks only with at least ``SINGLE_ORDER_MIN_CUSTOMERS`` buying customers; a real
+    marketplace with 97% one-time buyers still has its 3% who came back, and is not named.
+
+    Args:
+        events: an events frame (``user_id``, ``event_type``, optionally ``order_id``).
+        customer: the name the customer column had in the user's file, for the sentence.
+    """
+    buys = events.loc[events["event_type"].astype("string") == "purchase"]
+    if buys.empty:
+        return None
+    if "order_id" in buys.columns:  # an order of several categories is several events
+        order = buys["order_id"].astype("string")
+        order = order.fillna(pd.Series([f"event-{i}" for i in range(len(buys))],
+                                       index=buys.index, dtype="string"))
+    else:
+        order = pd.Series(np.arange(len(buys)).astype(str), index=buys.index, dtype="string")
+    per = order.groupby(buys["user_id"].astype("string"), observed=True).nunique()
+    if len(per) < SINGLE_ORDER_MIN_CUSTOMERS or bool((per > 1).any()):
+        return None
+    return (f"every one of the {len(per):,} customers in '{customer}' has exactly one order: "
+            "no customer bought twice, so the churn, propensity and value models have no "
+            "repeat buying to learn from (every label would be 'no order'). If "
+            f"'{customer}' identifies an order rather than a person (a marketplace's "
+            "per-order buyer id, such as Olist's customer_id, whose person is "
+            "customer_unique_id in olist_customers_dataset.csv), join the person's id to "
+            "the lines and import with it")
 
 
 def _share(part: float, total: float) -> str:

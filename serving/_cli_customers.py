@@ -129,6 +129,7 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
         last = None if last_cutoff is None else str(
             parse_date_option(last_cutoff, "--last-cutoff"))
         ev, cal = _events(data, events, calendar, tz, allow, on_duplicate)
+        _refuse_single_orders(ev, Path(data or events).name)  # type: ignore[arg-type]
         if churn_needs_no_visit and not ev["event_type"].isin(["visit", "page_view"]).any():
             # a purchase-only log (a till or loyalty-card export): the two rules are one, and
             # the model records the one its labels mean, so it stays comparable
@@ -215,6 +216,23 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
     if plots is not None:
         console.print(f"plots in {plots}", highlight=False)
     console.print(f"[green]done[/] in {time.perf_counter() - t0:.1f}s")
+
+
+def _refuse_single_orders(events: pd.DataFrame, source: str) -> None:
+    """Stop before the features are built when no customer of a purchase-only log has a
+    second order: every label would be "no order" (``features.single_order_note``; an Olist
+    import under its per-order ``customer_id`` had stopped after the feature build with "only
+    one label value ... Use a longer horizon or more customers", and the value model with a
+    LightGBM traceback). A log with visits or other events keeps training (a first purchase
+    after visits is a label), with the sentence as a note."""
+    import features as ft
+
+    once = ft.single_order_note(events)
+    if once is None:
+        return
+    if events["event_type"].astype("string").isin(["purchase", "refund"]).all():
+        raise ValueError(f"{source}: {once}")
+    show_note(once)
 
 
 DEFAULT_HORIZON = {"churn": 90, "propensity": 30, "value": 90}

@@ -344,6 +344,14 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
                 raise ValueError(f"CustomerModel({model.task}): the {name} rows have only one "
                                  f"label value ({y[mask][0]:.0f}); both 0 and 1 are needed. "
                                  "Use a longer horizon or more customers.")
+    else:  # a Tweedie booster on all-zero labels stopped in LightGBM ("sum of labels is zero")
+        for name, mask in (("training", train), ("calibration", calib)):
+            if not (y[mask] > 0).any():
+                raise ValueError(f"CustomerModel({model.task}): the {name} rows' "
+                                 f"{label_col} is 0 for every one of the {int(mask.sum()):,} "
+                                 "rows: no customer spent anything in the window, so there is "
+                                 "no value to learn. Use a longer horizon or more customers "
+                                 "(with events: do customers in the file ever buy twice?).")
 
     # the trees are chosen by boosters fitted on the training cutoffs whose labels cover at
     # most half of the calibration window (``selection_rows``), then refitted on them all
