@@ -101,3 +101,24 @@ def test_value_model_on_all_zero_revenue_is_a_clear_error_not_a_lightgbm_one() -
         "label_value": 0.0}) for k in range(4)], ignore_index=True)
     with pytest.raises(ValueError, match=r"is 0 for every one of the .* no value to learn"):
         CustomerModel("value", horizon_days=90).fit(frame)
+
+
+def test_offsets_read_without_tz_get_a_note_counting_the_lines_moved_to_another_day() -> None:
+    lines = pd.DataFrame({"buyer": ["a", "b", "c", "d"], "order": ["1", "2", "3", "4"],
+                          "amount": [10.0, 20.0, 30.0, 40.0],
+                          "when": ["2018-03-01 22:30:00-03:00", "2018-03-02 10:00:00-03:00",
+                                   "2018-11-20 23:10:00-02:00", "2018-11-21 09:00:00-02:00"]})
+
+    def notes(tz: str, frame: pd.DataFrame = lines) -> str:
+        ev = ft.orders_to_events(frame, customer="buyer", time="when", order="order",
+                                 amount="amount", source="lines.csv", tz=tz)
+        return "\n".join(ev.attrs["load_notes"])
+
+    utc = notes("UTC")
+    assert "holds times with UTC offsets (-03:00, -02:00) and no --tz was given" in utc
+    assert "2 lines (50.0%) on another day" in utc
+    assert "UTC offsets" not in notes("America/Sao_Paulo")
+    noon = lines.assign(when=lines["when"].str.replace(r" \d\d:", " 12:", regex=True))
+    assert "UTC offsets" not in notes("UTC", noon)  # no line changes its day
+    zulu = lines.assign(when=lines["when"].str.replace(r"-0[23]:00$", "Z", regex=True))
+    assert "UTC offsets" not in notes("UTC", zulu)
