@@ -193,7 +193,11 @@ class ScoreResult(Answer):
     early_warning_chance: float | None = Field(
         description="Beside a raised flag: how often a customer at an unchanged rate would fall "
                     "this far (below 0.05: unlikely to be noise); else null.")
-    reasons: list[str] = Field(description="Top reasons, strongest first.")
+    reasons: list[str] = Field(description=(
+        "Top reasons, strongest first: what pushes the score up, or for the lowest tier what "
+        "keeps it low; a customer of another tier whom no feature pushes up gets what holds "
+        "the score down, each sentence starting 'lowers the risk: ' (propensity: 'chance', "
+        "value: 'value')."))
 
 
 class UnknownUser(Answer):

@@ -49,7 +49,12 @@ from ._customer_eval import (
 from ._customer_labels import LabelDefinition, label_definition
 from ._customer_levels import level_codes
 from ._customer_models import CustomerFitReport, CustomerModel
-from ._customer_reasons import disengaged_sign, prior_directions, reasons_from_array
+from ._customer_reasons import (
+    disengaged_sign,
+    held_down_prefix,
+    prior_directions,
+    reasons_from_array,
+)
 from ._customer_tiers import (
     TIERS,
     TierRule,
@@ -132,7 +137,8 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
     out["early_warning_chance"] = early_warning_chance(frame, basis, warning).array
     if contrib is not None:
         # the lowest tier (churn 'low', propensity 'cold', value 'low') is told what keeps its
-        # score low; every other tier what pushes it up
+        # score low; every other tier what pushes it up, or, when nothing does (a score below
+        # the model's average customer's), what holds it down, said so in each sentence
         last = out["tier"].cat.categories[-1]
         text = reasons_from_array(contrib, model.features_, shown,
                                   model.typical_, top=top, index=out.index,
@@ -141,7 +147,8 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
                                   directions=_directions(model),
                                   same_as=getattr(model, "same_as_", None),
                                   disengaged=disengaged_sign(model.task),
-                                  binary=getattr(model, "binary_", ()))
+                                  binary=getattr(model, "binary_", ()),
+                                  held_down=held_down_prefix(model.task))
         for col in text.columns:
             out[col] = text[col]
     return out

@@ -11,8 +11,12 @@ slightly high (0.88 vs typical 0.86)"``). Names come from ``reason_label``
 the feature catalogue, then the column name with underscores turned into spaces for
 bring-your-own columns).
 
-Reasons of the lowest tier (``down=``) name what keeps the score low instead. The tiers and the
-early-warning flag beside the score are in ``training._customer_tiers``.
+Reasons of the lowest tier (``down=``) name what keeps the score low instead. A row of another
+tier that no feature pushes up (its score is below the model's average customer's: a medium churn
+risk of 0.42 where the average customer's is 0.73, a medium value below the mean of a skewed
+revenue) gets what holds its score down, each sentence starting with ``held_down_prefix`` (such
+rows had no reason at all). The tiers and the early-warning flag beside the score are in
+``training._customer_tiers``.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from training._customer_meanings import (
 __all__ = [
     "disengaged_sign",
     "feature_directions",
+    "held_down_prefix",
     "identical_features",
     "prior_directions",
     "reasons_from_array",
@@ -97,7 +102,8 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
                        directions: dict[str, int] | None = None,
                        same_as: dict[str, str] | None = None,
                        disengaged: int = 0,
-                       binary: Collection[str] = ()) -> pd.DataFrame:
+                       binary: Collection[str] = (),
+                       held_down: str = "") -> pd.DataFrame:
     """``top_reasons`` on an ``(n, len(columns))`` contribution array (no ``bias`` column).
 
     ``disengaged``: the sign of the score push a less engaged customer gets (+1 churn, -1
@@ -116,6 +122,12 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
     formatted once per distinct (feature, displayed value, high/low) and then gathered, so a
     million customers take seconds. Ties between equal contributions go to the earlier column.
     Rows where ``down`` holds get the features pushing their score down (see ``top_reasons``).
+
+    ``held_down``: when given, every other row that no feature pushes up (after the checks
+    above) gets the features pushing its score down too, each sentence starting with this text
+    (``held_down_prefix``), so the reader knows they explain the other way; without it such a
+    row has no reason (a table model's medium churn tier, below the average customer's risk,
+    had empty reasons).
     """
     c = np.asarray(contrib, dtype=float)
     if same_as:
@@ -128,6 +140,12 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
     c = _merge_same_sentences(c, columns, features)
     if directions or disengaged:
         c = _drop_contradictions(c, columns, features, typical, directions or {}, disengaged)
+    held = np.zeros(len(c), dtype=bool)
+    if held_down and len(c):
+        held = np.asarray(~(c > 0).any(axis=1), dtype=bool)
+        if down is not None:
+            held &= ~np.asarray(down, dtype=bool)
+        down = held if down is None else np.asarray(down, dtype=bool) | held
     if down is not None:
         c = np.where(np.asarray(down, dtype=bool)[:, None], -c, c)
     index = features.index if index is None else index
@@ -166,7 +184,18 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
         table = pd.array(texts, dtype="string")
         out[f"reason_{j + 1}"] = table.take(codes, allow_fill=True) if len(table) else (
             pd.array([pd.NA] * len(c), dtype="string"))
+    if held.any():
+        for col in out.columns:
+            cells = out[col].iloc[np.flatnonzero(held)]
+            out.iloc[np.flatnonzero(held), out.columns.get_loc(col)] = held_down + cells
     return out
+
+
+def held_down_prefix(task: str) -> str:
+    """The start of a reason that says what holds a score down, for a row of a tier above the
+    lowest that no feature pushes up (``reasons_from_array``'s ``held_down``)."""
+    what = {"churn": "risk", "propensity": "chance", "value": "value"}.get(task, "score")
+    return f"lowers the {what}: "
 
 
 def _window_chains() -> tuple[tuple[str, str], ...]:

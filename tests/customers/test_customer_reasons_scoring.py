@@ -852,3 +852,45 @@ def test_a_ratio_reason_says_its_two_amounts_not_the_ratio_against_a_typical_one
     every = " ".join(pd.concat([got, alone]).stack().dropna().astype(str))
     assert "vs typical" not in every
     assert "trend" not in every
+
+
+def _high_base_rate_table(n: int = 3000, seed: int = 4) -> pd.DataFrame:
+    """A CRM snapshot (one row per customer, no cutoff) where three customers in four churn:
+    the model's average customer is high risk, so the medium tier lies below it."""
+    rng = np.random.default_rng(seed)
+    recency = rng.exponential(60, n).round()
+    orders = rng.poisson(4, n).astype(float)
+    tenure = rng.integers(1, 96, n).astype(float)
+    logit = 1.8 + 0.015 * recency - 0.25 * orders - 0.01 * tenure
+    churned = rng.random(n) < 1 / (1 + np.exp(-logit))
+    return pd.DataFrame({"user_id": [f"c{i}" for i in range(n)], "recency": recency,
+                         "orders_12m": orders, "tenure_months": tenure,
+                         "label_churn": churned.astype(int)})
+
+
+def test_every_tier_above_the_lowest_gets_reasons_when_nothing_pushes_its_score_up() -> None:
+    """A table model's medium churn tier lay below the model's average customer (a base rate
+    of 0.73): some rows had no feature pushing the score up and came out with no reason at all
+    (an independent check: 8.3% of the customers scored). Such rows now get what holds their
+    score down, each sentence saying so; rows with a push up keep their reasons as they were."""
+    table = _high_base_rate_table()
+    model = CustomerModel("churn", **FAST).fit(table)
+    out = score_frame(model, table.drop(columns="label_churn"), reason_method="path")
+    reasons = out.filter(like="reason_")
+    held = reasons["reason_1"].str.startswith("lowers the risk: ").fillna(False).to_numpy()
+    upper = (out["tier"] != "low").to_numpy()
+    assert held.any()  # the case arises here: rows above the lowest tier that nothing pushes up
+    assert not held[~upper].any()  # the lowest tier's reasons read as before
+    cells = reasons[held].stack()  # a held row's every reason says so
+    assert cells.str.startswith("lowers the risk: ").all()
+    x = model.augment(table.drop(columns="label_churn"))
+    _, contrib = model.path_score(x)
+    # nothing pushes a held row's score up but against its feature's direction ("recency is
+    # low" would be no reason for a higher risk), and a row of the upper tiers left without a
+    # reason is one whose pushes down are all such too (the stated rule)
+    sides = np.column_stack([np.sign(x[c].to_numpy(dtype=float) - model.typical_[c])
+                             * model.directions_[c] for c in model.features_])
+    assert ((contrib[held] <= 0) | (sides[held] * np.sign(contrib[held]) < 0)).all()
+    empty = upper & reasons.isna().all(axis=1).to_numpy()
+    assert empty.sum() <= 0.01 * upper.sum()
+    assert (sides[empty] * np.sign(contrib[empty]) <= 0).all()
