@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shlex
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -158,6 +159,21 @@ def _live_scores(model: Any, frame: pd.DataFrame) -> np.ndarray:
     return np.asarray(model.path_score_only(as_read(model, model.augment(frame))), dtype=float)
 
 
+_CLI_TASKS = {"churn": "churn", "purchase_propensity": "propensity",
+              "customer_value": "value"}
+"""Customer model name -> ``brain train`` / ``brain score`` task."""
+
+
+def _unfed_text(loaded: LoadedModel, model: Any, snap: Snapshot, missing: list[str]) -> str:
+    """'churn v2 (@champion) was trained on a customer table (...): the feature snapshot (...)
+    lacks 7 of its columns (...)'."""
+    what = (f"a customer table (id column {model.id_col_!r})"
+            if getattr(model, "id_col_", None) else "other feature columns")
+    return (f"{loaded.name} v{loaded.version} (@champion) was trained on {what}: the feature "
+            f"snapshot (event features as of {snap.cutoff.date()}) lacks {len(missing)} of its "
+            f"columns ({', '.join(map(repr, missing[:10]))}{' ...' if len(missing) > 10 else ''})")
+
+
 class Brain:
     """The prediction API's logic. ``champions`` may be refreshed while requests run."""
 
@@ -220,6 +236,7 @@ class Brain:
         return {"changes": changes, "loaded": {k: v.version for k, v in
                                                 self.champions.loaded.items()},
                 "errors": self.champions.errors,
+                "cannot_score_snapshot": self.unfed_champions(),
                 "registry_error": self.champions.registry_error,
                 "snapshot_cutoff": (None if self.snapshot is None
                                     else period_text(self.snapshot.cutoff))}
@@ -270,9 +287,10 @@ class Brain:
         if snap is None:
             return done
         position: dict[str, int] | None = None
+        unfed = self.unfed_champions()  # would fail, and stop the models after it unscored
         for name in ENDPOINT_MODELS.values():
             loaded = self.champions.get(name)
-            if loaded is None or (name, loaded.version, id(snap)) in self._cache:
+            if loaded is None or (name, loaded.version, id(snap)) in self._cache or name in unfed:
                 continue
             if position is None:
                 position = next((t.position for k, t in self._cache.items() if k[2] == id(snap)),
@@ -320,21 +338,47 @@ class Brain:
         customer-table model made champion by ``brain promote``): requests by ``user_ids``
         cannot be answered, rows of its table can. It had answered "rows could not be scored
         ... give the table the same feature columns" to a request holding no rows."""
-        missing = _missing_inputs(model, self._snap().features)
+        snap = self._snap()
+        missing = _missing_inputs(model, snap.features)
         if not missing:
             return
-        what = (f"a customer table (id column {model.id_col_!r})"
-                if getattr(model, "id_col_", None) else "other feature columns")
         raise BadRequestError(
-            f"{loaded.name} v{loaded.version} (@champion) was trained on {what}: the feature "
-            f"snapshot (event features as of {self._snap().cutoff.date()}) lacks "
-            f"{len(missing)} of its columns ({', '.join(map(repr, missing[:10]))}"
-            f"{' ...' if len(missing) > 10 else ''}), so it cannot answer by user_ids. Send "
-            "each customer's row of that table as rows, or make a version trained on events "
-            f"the champion (brain promote {loaded.name} <version>, then POST /reload)",
+            _unfed_text(loaded, model, snap, missing) + ", so it cannot answer by user_ids. "
+            "Send each customer's row of that table as rows, or make a version trained on "
+            f"events the champion (brain promote {loaded.name} <version>, then POST /reload)",
             code="missing_columns", field="user_ids", loc=["user_ids"],
             detail=[{"loc": ["user_ids"], "type": "missing_column",
                      "msg": f"the snapshot lacks the model's column {c!r}"} for c in missing])
+
+    def unfed_champions(self) -> dict[str, str]:
+        """Per customer champion the loaded snapshot cannot feed (a customer-table model made
+        champion by ``brain promote``), what that means and what to do; empty without a
+        snapshot. ``POST /reload`` answers it (it had said nothing, and each request by
+        ``user_ids`` then failed alone), and ``warm`` does not score such a model."""
+        snap = self.snapshot
+        out: dict[str, str] = {}
+        if snap is None:
+            return out
+        for endpoint, name in ENDPOINT_MODELS.items():
+            loaded = self.champions.get(name)
+            if loaded is None:
+                continue
+            model = loaded.model.model
+            missing = _missing_inputs(model, snap.features)
+            if not missing:
+                continue
+            table = getattr(model, "id_col_", None)
+            task = _CLI_TASKS[name]
+            score = (f"brain score {task} --table FILE"
+                     + (f" --id-col {shlex.quote(table)}" if table and table != "user_id"
+                        else ""))
+            out[name] = (
+                _unfed_text(loaded, model, snap, missing) + f": POST /{endpoint} by user_ids "
+                "answers 400 missing_columns for every request. Score its customers with "
+                f"{score} (the table's rows, as it was trained on), or send each customer's "
+                f"row of that table as rows to POST /{endpoint}; or make a version trained on "
+                f"events the champion (brain promote {name} <version>, then POST /reload)")
+        return out
 
     def prepare_score(self, endpoint: str, req: UsersRequest) -> dict[str, Any] | ScoreJob:
         """The answer when it is in the snapshot score cache, otherwise the job to score live.

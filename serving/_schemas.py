@@ -356,6 +356,14 @@ class ReloadAnswer(Answer):
     changes: dict[str, str] = Field(description="Model name -> 'v1 -> v2' for moved champions.")
     loaded: dict[str, str] = Field(description="Model name -> loaded version.")
     errors: dict[str, str] = Field(description="Model name -> why it is not loaded.")
+    cannot_score_snapshot: dict[str, str] = Field(
+        default_factory=dict,
+        description="Customer champion -> why it cannot score the loaded feature snapshot and "
+                    "what to do: a version trained on a customer table (brain train --table, "
+                    "made champion by brain promote) reads the table's columns, which the "
+                    "snapshot of event features lacks, so requests by user_ids answer 400 "
+                    "missing_columns; score its customers with brain score --table, or send "
+                    "the table's rows as rows. Empty when every champion can.")
     registry_error: str | None = Field(
         None, description="Why the MLflow registry could not be read (its server did not "
                           "answer): the models loaded before are kept. Null when it was read.")

@@ -625,6 +625,37 @@ def test_a_table_champion_asked_by_user_ids_says_the_snapshot_cannot_feed_it(
     assert (err.value.field, err.value.code) == ("user_ids", "missing_columns")
 
 
+def test_reload_names_a_table_champion_the_snapshot_cannot_feed(
+        brain: Brain, monkeypatch: pytest.MonkeyPatch) -> None:
+    """POST /reload after a CRM-table model was promoted to churn champion answered as if all
+    was well; every request by user_ids then failed on its own, and the background scoring of
+    the snapshot stopped at it, leaving the models after it unscored. The answer now names the
+    champion, why and what to do, and the other champions are still scored."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    loaded = brain.champions.get("churn")
+    assert loaded is not None
+    table = SimpleNamespace(features_=["Orders", "Loyalty Tier"],
+                            input_features_=["Orders", "Loyalty Tier"], id_col_="Customer Ref",
+                            bgnbd_params_=None, label_col_="churned_90d")
+    swapped = replace(loaded, version="99", model=SimpleNamespace(model=table))
+    real_get = brain.champions.get
+    monkeypatch.setattr(brain.champions, "get",
+                        lambda name: swapped if name == "churn" else real_get(name))
+    answer = brain.reload()
+    assert set(answer["cannot_score_snapshot"]) == {"churn"}
+    msg = answer["cannot_score_snapshot"]["churn"]
+    for part in ("churn v99", "customer table", "'Orders'", "POST /churn_risk by user_ids",
+                 "brain score churn --table FILE --id-col 'Customer Ref' (",
+                 "as rows to POST /churn_risk", "brain promote churn"):
+        assert part in msg
+    monkeypatch.setattr(brain, "_cache", {})
+    assert set(brain.warm()) == {"purchase_propensity", "customer_value"}
+    monkeypatch.setattr(brain.champions, "get", real_get)
+    assert brain.reload()["cannot_score_snapshot"] == {}
+
+
 def test_the_api_names_a_learned_event_kind_the_forecast_periods_lack(
         brain: Brain, monkeypatch: pytest.MonkeyPatch) -> None:
     """brain forecast predict says when no event of a kind with a sizeable learned lift (a
