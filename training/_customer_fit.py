@@ -89,6 +89,22 @@ def row_keys(frame: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(keys, index=False).to_numpy()
 
 
+def row_value_keys(frame: pd.DataFrame, numeric: list[str], categorical: list[str]
+                   ) -> np.ndarray:
+    """``row_keys`` with the row's values of ``numeric`` and ``categorical`` hashed in: the
+    same customer snapshot with the same values gives the same key whatever the dtypes it was
+    read with (numbers as floats, categories as text, empty cells alike); a later snapshot of
+    the same customer, whose values moved, another. Columns ``frame`` lacks count as empty."""
+    keys = pd.DataFrame({"row": row_keys(frame)})
+    for col in numeric:
+        keys[col] = (pd.to_numeric(frame[col], errors="coerce").astype("float64").to_numpy()
+                     if col in frame.columns else np.nan)
+    for col in categorical:
+        keys[col] = (frame[col].astype("string").fillna("\x00").to_numpy(dtype=object)
+                     if col in frame.columns else "\x00")
+    return pd.util.hash_pandas_object(keys, index=False).to_numpy()
+
+
 def _user_hash(user_ids: pd.Series, seed: int) -> np.ndarray:
     """Deterministic uniform [0, 1) number per user id (stable across runs and machines)."""
     key = f"{seed:016d}"[-16:]
@@ -435,6 +451,14 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
     # Rows (user_id, cutoff) the served model was fitted or calibrated on: a later champion
     # comparison leaves them out (``training._customer_mlflow``).
     model.fitted_rows_ = np.unique(row_keys(data)) if "user_id" in data.columns else None
+    # and of a customer table (no label window), those rows with their values: a later
+    # snapshot of the same customers (same ids, moved values, no cutoff column) is not the
+    # rows it learned, and had been called in-sample (``table_in_sample_note``)
+    inputs = set(model.input_features_)
+    model.fitted_values_ = (np.unique(row_value_keys(
+        data, [c for c in model.numeric_ if c in inputs],
+        [c for c in model.categorical_ if c in inputs]))
+        if "user_id" in data.columns and model.horizon_days is None else None)
     model.label_col_ = label_col
     model.best_iteration_ = best
     model.report_ = CustomerFitReport(

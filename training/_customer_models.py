@@ -142,6 +142,7 @@ class CustomerModel:
     same_as_: dict[str, str]
     binary_: tuple[str, ...]
     fitted_rows_: np.ndarray | None  # ``row_keys`` of the rows fitted or calibrated on
+    fitted_values_: np.ndarray | None  # a table model's: ``row_value_keys`` of those rows
     report_: CustomerFitReport
     validation_frame_: pd.DataFrame
 

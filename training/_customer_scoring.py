@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ._customer_bgnbd import BGNBD_COLUMNS, bgnbd_features
-from ._customer_fit import row_keys
+from ._customer_fit import row_keys, row_value_keys
 from ._customer_levels import level_codes
 from ._customer_mlflow import score_frame
 from ._customer_models import CustomerModel
@@ -310,18 +310,36 @@ def in_sample_note(model: CustomerModel | object, asof: str | pd.Timestamp,
 
 def table_in_sample_note(model: CustomerModel | object, features: pd.DataFrame) -> str | None:
     """The note for table rows the model was fitted or calibrated on (the same customer, and
-    cutoff when the table has one): their scores are in-sample. None when there are none or
-    the model does not record its rows."""
+    cutoff when the table has one, with the same values of the columns the model reads):
+    their scores are in-sample. None when there are none or the model does not record its
+    rows.
+
+    A later snapshot of the same customers (a CRM export three months on, no cutoff column)
+    is not in-sample: its values moved, and its outcomes are of a window the model never saw.
+    It had been called in-sample row for row by id; a model trained before its rows' values
+    were recorded (``fitted_values_``) can only match ids, and its note says so.
+    """
     inner = _inner_model(model)
     seen = getattr(inner, "fitted_rows_", None)
     if seen is None or "user_id" not in features.columns or not len(features):
         return None
-    known = np.isin(row_keys(features), seen)
+    values = getattr(inner, "fitted_values_", None)
+    if values is not None and inner is not None:
+        inputs = set(inner.input_features_)
+        known = np.isin(row_value_keys(
+            features, [c for c in inner.numeric_ if c in inputs],
+            [c for c in inner.categorical_ if c in inputs]), values)
+        same = " and the same values of the columns it reads"
+    else:
+        known = np.isin(row_keys(features), seen)
+        same = ("; this model, trained before 2026-12-06, records no values, so a later "
+                "snapshot of the same customers is counted too")
     if not known.any():
         return None
     return (f"{int(known.sum()):,} of the {len(features):,} rows are rows this model was "
             "fitted or calibrated on (the same customer id"
-            + (" and cutoff" if "cutoff" in features.columns else "")
+            + (", cutoff" if "cutoff" in features.columns else "")
+            + same
             + "): their scores are in-sample, so judging them against those rows' labels "
             "overstates the model (its validation metrics at training are the honest ones)")
 

@@ -265,6 +265,37 @@ def test_scoring_the_training_table_is_called_in_sample_and_extra_columns_are_na
     assert cli._extra_columns_note(model, fresh) is None  # the label column is no extra
 
 
+def test_a_later_snapshot_of_the_same_customers_is_not_called_in_sample() -> None:
+    """An independent check scored a CRM snapshot taken after the training one (the same
+    customer ids, their values moved on, no cutoff column): every row was called "fitted or
+    calibrated on ... in-sample". Only rows seen in training, the same id with the same
+    values, are; read back from a file, with other dtypes, they still are."""
+    import io
+
+    from training._customer_scoring import table_in_sample_note
+
+    table = _business("c", "2010-01-31", cutoffs=1).drop(columns="cutoff")
+    model = CustomerModel("churn", **FAST).fit(table)
+    later = _business("c", "2010-01-31", cutoffs=1, seed=8).drop(columns=["cutoff",
+                                                                           "label_churn"])
+    assert (later["user_id"] == table["user_id"]).all()
+    assert table_in_sample_note(model, later) is None
+    # ten customers whose values did not move since: those ten are the rows it learned
+    mixed = later.copy()
+    mixed.iloc[:10, 1:] = table.drop(columns="label_churn").iloc[:10, 1:].to_numpy()
+    note = table_in_sample_note(model, mixed)
+    assert note is not None
+    assert note.startswith("10 of the 500 rows are rows this model was")
+    assert "the same values of the columns it reads" in note
+    buf = io.StringIO()
+    table.drop(columns="label_churn").to_csv(buf, index=False)
+    buf.seek(0)
+    again = pd.read_csv(buf).astype({"orders_total": "int64"})
+    note = table_in_sample_note(model, again)
+    assert note is not None
+    assert note.startswith("500 of the 500 rows")
+
+
 # ---------------------------------------------------------------- 5: the table model's pyfunc
 def test_the_pyfunc_of_a_table_model_takes_the_table_as_read(tmp_path: Path) -> None:
     from typer.testing import CliRunner
