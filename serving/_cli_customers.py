@@ -17,6 +17,7 @@ inputs is in ``_cli_customers_inputs``, loading and checking the model in
 
 # No "from __future__ import annotations": typer reads the per-task option help built in closures.
 
+import json
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -518,8 +519,10 @@ def _settings_choice(chosen: dict[str, float], losses: list[float],
 def _event_span(ev: pd.DataFrame) -> dict[str, str | int]:
     """The span of the events read, tagged on the MLflow run (month-to-month comparisons) and
     on the version (``data.start``: ``brain models`` and ``GET /models``' ``data_start``)."""
+    kinds = ev["event_type"].astype(str).value_counts().sort_index()
     return {"data.start": str(ev["ts"].min().date()), "data.end": str(ev["ts"].max().date()),
-            "data.n_events": len(ev)}
+            "data.n_events": len(ev),
+            "data.n_events_by_type": json.dumps({str(k): int(v) for k, v in kinds.items()})}
 
 
 def demo_step(data_dir: Path) -> dict[str, str]:
