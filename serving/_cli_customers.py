@@ -417,7 +417,8 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
     scores["tier"] = scores["tier"].astype(str)
     write_frame(scores, out)
     secs = time.perf_counter() - t0
-    console.print(frame_table(_tier_counts(scores["tier"], task), title=f"{_NAMES[task]} tiers"))
+    console.print(frame_table(_tier_counts(scores["tier"], task, scores.get("score")),
+                              title=f"{_NAMES[task]} tiers"))
     crowded = crowded_tier_note(scores, task)
     if crowded:
         show_note(crowded)

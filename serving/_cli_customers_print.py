@@ -260,17 +260,30 @@ def crowded_tier_note(scores: pd.DataFrame, task: str, share: float = 0.9) -> st
             f"mean of {mean:.3f}: to pick whom to contact, rank by score within the tier")
 
 
-def _tier_counts(tiers: pd.Series, task: str) -> pd.DataFrame:
+def _tier_counts(tiers: pd.Series, task: str, scores: pd.Series | None = None
+                 ) -> pd.DataFrame:
     """Customers per tier, highest tier first (every documented tier, empty ones too), with
-    thousands separators and each tier's share."""
+    thousands separators and each tier's share; with ``scores``, each tier's mean score (a
+    probability, or the predicted revenue of a value model).
+
+    Value tiers are ranks (shares of the customers by predicted value), not amounts: on a
+    marketplace where 96% buy once, the 'high' tier's 9,302 customers had a mean predicted
+    value of 2.38, which only the mean says."""
     from training._customer_tiers import TIERS
 
     counts = tiers.value_counts()
     order = [*TIERS[task].labels, *(t for t in counts.index if t not in TIERS[task].labels)]
     n = counts.reindex(order, fill_value=0)
     total = max(int(n.sum()), 1)
-    return pd.DataFrame({"tier": n.index, "count": [f"{int(v):,}" for v in n],
-                         "share": [f"{v / total:.1%}" for v in n]})
+    out = pd.DataFrame({"tier": n.index, "count": [f"{int(v):,}" for v in n],
+                        "share": [f"{v / total:.1%}" for v in n]})
+    if scores is not None:
+        means = pd.Series(scores.to_numpy(dtype=float), index=tiers.to_numpy()).groupby(
+            level=0).mean().reindex(n.index)
+        fmt = "{:,.2f}" if task == "value" else "{:.3f}"
+        out["mean " + ("predicted value" if task == "value" else "score")] = [
+            "" if pd.isna(v) else fmt.format(v) for v in means]
+    return out
 
 
 def _long_gone_note(feats: pd.DataFrame, model: Any, task: str) -> str | None:

@@ -262,6 +262,12 @@ def test_tier_counts_list_tiers_from_the_highest_down() -> None:
     assert got["share"].tolist() == ["25.0%", "0.0%", "75.0%"]
     many = _tier_counts(pd.Series(["low"] * 3833 + ["high"]), "churn")
     assert many["count"].tolist()[-1] == "3,833"
+    # with the scores, each tier's mean: value tiers are ranks, the mean says the amount
+    val = _tier_counts(pd.Series(["high", "low", "high", "medium"]), "value",
+                       pd.Series([3.0, 0.1, 1.5, 0.7]))
+    assert val["mean predicted value"].tolist() == ["", "2.25", "0.70", "0.10"]
+    churn = _tier_counts(pd.Series(["high", "low"]), "churn", pd.Series([0.8, 0.1]))
+    assert churn["mean score"].tolist() == ["0.800", "", "0.100"]
 
 
 def test_score_says_which_model_and_when_long_gone_customers_crowd_a_tier(
