@@ -93,6 +93,13 @@ def _graded(panel: Panel) -> list[str]:
     return out
 
 
+def _calibration_steps(calibration_days: float, spd: int, longest: int) -> int:
+    """Periods of the calibration span: ``calibration_days`` capped at 30% of the longest
+    series' ``longest`` periods; 0 (no calibration fit) under 4 weeks."""
+    steps = int(min(calibration_days * spd, 0.3 * longest))
+    return steps if steps >= 28 * spd else 0
+
+
 class LightGBMForecaster(ConformalBands, EventFrames):
     """Direct multi-horizon global LightGBM quantile model plus learned event lifts.
 
@@ -359,8 +366,13 @@ class LightGBMForecaster(ConformalBands, EventFrames):
         # under a year of history the forecast's dates of the year were never seen: day of
         # year, month and day of month cannot be a season there, the trees only memorise the
         # level each past date ran at and hand the forecast the leaf of the last dates (on
-        # flat hourly series, one-week P50 -8% .. +12% from one origin to the next)
-        self.date_features_ = max(len(g.ds) for g in panel.series.values()) >= year
+        # flat hourly series, one-week P50 -8% .. +12% from one origin to the next). Both
+        # fits read them only when the calibration fit has a year too: a calibration fit
+        # that read dates it never saw ran off the season and widened the final model's band
+        # (generated hourly regions, 12-16 months of history: 80% band held 85% of 14 days)
+        longest = max(len(g.ds) for g in panel.series.values())
+        self.date_features_ = longest - _calibration_steps(
+            self.calibration_days, spd, longest) >= year
         self.spd_ = spd
         run = round(self.level_shift_days * spd)
         # unmarked closures (drops that ended) are no event-free values for the event
@@ -411,9 +423,8 @@ class LightGBMForecaster(ConformalBands, EventFrames):
         self.conformal_series_: dict[str, float] = {}
         self.recent_steps_: dict[str, tuple[pd.Timestamp, float]] = {}
         self.unmoved_: dict[str, _Ctx] = {}  # the contexts before a recent step moved them
-        longest = max(full.values())
-        cal_steps = int(min(self.calibration_days * spd, 0.3 * longest))
-        if cal_steps >= 4 * m:
+        cal_steps = _calibration_steps(self.calibration_days, spd, max(full.values()))
+        if cal_steps:
             cut = {sid: n - cal_steps for sid, n in full.items()}
             # the calibration fit knows only the shifts before its cut, and each calibration
             # origin those before it (checkpoints every two weeks): a step inside the
