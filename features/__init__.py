@@ -51,12 +51,19 @@ from ._io import (
     validate_spend,
 )
 from ._labels import LABELS, build_training_set, cutoff_schedule, make_labels
+from ._refunds import RefundPrior
 from ._segments import SCENE_GROUPS, SEGMENTS, rfm_segments
 from ._synthetic import World, generate_world, write_world
 from ._tables import infer_table_types, number_cells
 from ._traffic import METRICS as TRAFFIC_METRICS
 from ._traffic import traffic_series
-from ._users import Vocabulary, partition_of, user_features, user_features_partitioned
+from ._users import (
+    Vocabulary,
+    partition_of,
+    refund_prior,
+    user_features,
+    user_features_partitioned,
+)
 
 __all__ = [
     "CALENDAR_COLUMNS",
@@ -69,6 +76,7 @@ __all__ = [
     "SEGMENTS",
     "TRAFFIC_METRICS",
     "DataContractError",
+    "RefundPrior",
     "Vocabulary",
     "World",
     "applies_to",
@@ -89,6 +97,7 @@ __all__ = [
     "orders_to_events",
     "partition_of",
     "read_table",
+    "refund_prior",
     "rfm_segments",
     "series_channel",
     "single_order_note",

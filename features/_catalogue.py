@@ -73,6 +73,11 @@ _BASE.update({
                          "refunds)",
     "refund_amount_365d": "money refunded in the last 365 days (positive)",
     "refund_rate": "refunds / orders",
+    "refund_share_total": "long-run share of the purchased money refunded, over all history "
+                          "before the cutoff, pulled towards the whole base's share for "
+                          "customers with few orders (the own share weighs orders / (orders + "
+                          "K), K estimated from the base: features/_refunds.py); empty if never "
+                          "bought",
     "weekend_visit_share": "share of visits on Saturday or Sunday",
     "night_visit_share": "share of visits between 00:00 and 06:00",
     "evening_visit_share": "share of visits between 18:00 and 24:00",

@@ -3,10 +3,11 @@
 Only events with ``ts < cutoff`` are read, so no feature can see the cutoff day's future
 (``tests/features/test_leakage.py`` checks every column). Each user's row depends only on that
 user's events plus the vocabularies (categories, channels: which values get share columns, the
-rest pooled into ``other``) and the calendar, so the computation can
-run on any partition of users independently: pass the same ``Vocabulary`` to every partition (see
-``user_features_partitioned``). Vectorised with numpy bincounts: about 1M users / 20M events in
-well under a minute on 2 cores (benchmarks/features_scale.py).
+rest pooled into ``other``), the base's refund share (``refund_prior``, the one column that
+reads the whole base: ``refund_share_total``) and the calendar, so the computation can run on
+any partition of users independently: pass the same ``Vocabulary`` and ``RefundPrior`` to every
+partition (see ``user_features_partitioned``). Vectorised with numpy bincounts: about 1M users /
+20M events in well under a minute on 2 cores (benchmarks/features_scale.py).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import numpy as np
 import pandas as pd
 
 from ._catalogue import MAX_CATEGORIES, MAX_CHANNELS, WINDOWS
+from ._refunds import RefundPrior, refund_share
 
-__all__ = ["Vocabulary", "partition_of", "user_features", "user_features_partitioned"]
+__all__ = ["Vocabulary", "partition_of", "refund_prior", "user_features",
+           "user_features_partitioned"]
 
 _DAY = 86_400.0
 # Window edges (days before the cutoff) for one bincount per event type.
@@ -219,7 +222,8 @@ def _promo_days(calendar: pd.DataFrame | None) -> np.ndarray | None:
 
 def user_features(events: pd.DataFrame, cutoff: str | pd.Timestamp, *,
                   vocabulary: Vocabulary | None = None,
-                  calendar: pd.DataFrame | None = None) -> pd.DataFrame:
+                  calendar: pd.DataFrame | None = None,
+                  refund_base: RefundPrior | None = None) -> pd.DataFrame:
     """Features of every user with an event before ``cutoff``, from events strictly before it.
 
     Args:
@@ -230,6 +234,9 @@ def user_features(events: pd.DataFrame, cutoff: str | pd.Timestamp, *,
             cutoff, the rest pooled into ``other``). Pass one vocabulary to every partition or
             cutoff for identical columns; ``Vocabulary.from_columns`` rebuilds a model's.
         calendar: optional calendar frame for the promotion-share features.
+        refund_base: the base's refund share for ``refund_share_total``; default:
+            ``refund_prior(events, cutoff)`` (every customer in ``events`` before the cutoff).
+            Pass one to every partition for identical rows.
 
     Returns:
         One row per user: ``user_id``, ``cutoff`` and the columns of ``features.CATALOGUE``.
@@ -334,6 +341,9 @@ def user_features(events: pd.DataFrame, cutoff: str | pd.Timestamp, *,
     refw = windows(by_bucket(is_refund, -revenue))  # positive amounts
     f["refund_amount_90d"], f["refund_amount_365d"] = refw[90], refw[365]
     f["refund_rate"] = _div(f["refunds_total"], ordw[0])
+    bought, n_orders = _bought(codes, n, is_buy, orders_mask, revenue)
+    prior = refund_base or RefundPrior.fit(bought, refund_amt, n_orders)
+    f["refund_share_total"] = refund_share(bought, refund_amt, n_orders, prior)
     f.update(_time_of_day(ev, codes, is_visit, vis[0], n))
     f["visits_per_active_day_90d"] = _div(vis[90], f["active_days_90d"])
     recent30 = age < 30
@@ -344,6 +354,30 @@ def user_features(events: pd.DataFrame, cutoff: str | pd.Timestamp, *,
     f.update(_mix(ev, codes, n, vocab, is_visit, is_buy))
     f["acquisition_channel"] = _acquisition(ev, codes, n)
     return pd.DataFrame(f)
+
+
+def _bought(codes: np.ndarray, n: int, is_buy: np.ndarray, orders_mask: np.ndarray,
+            revenue: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each user's purchased money and number of orders (the refund share's inputs)."""
+    bought = np.bincount(codes[is_buy], weights=revenue[is_buy], minlength=n)
+    return bought, np.bincount(codes[orders_mask], minlength=n).astype(np.float64)
+
+
+def refund_prior(events: pd.DataFrame, cutoff: str | pd.Timestamp) -> RefundPrior:
+    """The base's refund share and its weight in orders (``features._refunds``) from every
+    user's events before ``cutoff``: what ``user_features`` uses by default for
+    ``refund_share_total``; ``user_features_partitioned`` computes it once for every partition.
+    """
+    ev = events.loc[events["ts"].to_numpy() < pd.Timestamp(cutoff).to_datetime64()]
+    codes, uniques = pd.factorize(ev["user_id"], sort=True)
+    n = len(uniques)
+    is_buy = _type_mask(ev["event_type"], ("purchase",))
+    is_refund = _type_mask(ev["event_type"], ("refund",))
+    revenue = ev["revenue"].to_numpy(dtype=np.float64)
+    orders_mask, _ = _orders(ev, codes, is_buy, revenue)
+    bought, n_orders = _bought(codes, n, is_buy, orders_mask, revenue)
+    refunded = np.bincount(codes[is_refund], weights=-revenue[is_refund], minlength=n)
+    return RefundPrior.fit(bought, refunded, n_orders)
 
 
 def _orders(ev: pd.DataFrame, codes: np.ndarray, is_buy: np.ndarray, revenue: np.ndarray
@@ -463,8 +497,10 @@ def user_features_partitioned(events: pd.DataFrame, cutoff: str | pd.Timestamp,
     Gives the same rows as one call on all users: the shape a Dask ``map_partitions`` will take.
     """
     vocab = Vocabulary.from_events(events, cutoff)
+    base = refund_prior(events, cutoff)
     part = partition_of(events["user_id"], n_partitions)
-    frames = [user_features(events.loc[part == p], cutoff, vocabulary=vocab, calendar=calendar)
+    frames = [user_features(events.loc[part == p], cutoff, vocabulary=vocab, calendar=calendar,
+                            refund_base=base)
               for p in range(n_partitions)]
     out = pd.concat([f for f in frames if len(f)], ignore_index=True)
     for c in ("top_category", "top_purchase_category", "top_channel", "acquisition_channel"):

@@ -33,7 +33,12 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from training._customer_baseline import BASELINE_COLUMNS, Baseline, fit_baseline
+from training._customer_baseline import (
+    BASELINE_COLUMNS,
+    SHARE_COLUMNS,
+    Baseline,
+    fit_baseline,
+)
 from training._customer_bgnbd import BGNBD_COLUMNS, fit_bgnbd
 from training._customer_calibration import Calibrator as _Calibrator
 from training._customer_columns import (
@@ -253,8 +258,10 @@ def _baseline_candidates(model: CustomerModel, x: pd.DataFrame, y: np.ndarray
     if model.kind == "regressor" and objective not in LOG_LINK:
         return (None,)
     power = 1.0 if objective == "poisson" else 2.0 if objective == "gamma" else 1.3
-    base = fit_baseline(x[list(BASELINE_COLUMNS)].to_numpy(dtype=np.float64), y,
-                        model.kind, tweedie_power=power)
+    shares = tuple(c for c in SHARE_COLUMNS if c in x.columns) if model.kind == "regressor" \
+        else ()
+    base = fit_baseline(x[list(BASELINE_COLUMNS + shares)].to_numpy(dtype=np.float64), y,
+                        model.kind, tweedie_power=power, shares=shares)
     if base is None:
         return (None,)
     return (base,) if model.baseline else (None, base)

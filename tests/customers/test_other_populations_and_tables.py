@@ -141,6 +141,7 @@ _MIXED = {
     "refund_rate": "refunds are dissatisfaction, not (lack of) engagement",
     "refunds_total": "as refund_rate",
     "refund_amount_total": "as refund_rate",
+    "refund_share_total": "as refund_rate",
 }
 
 

@@ -192,6 +192,52 @@ def test_recent_refunds_are_counted_by_window() -> None:
     assert f.loc[2, "refund_amount_90d"] == 0
 
 
+def test_long_run_refund_share_is_shrunk_towards_the_base_and_point_in_time() -> None:
+    """refund_share_total: refunded / purchased money over the history before the cutoff, pulled
+    towards the base's share by K / (orders + K); a refund at or after the cutoff does not count
+    (a heavy returner's 90- and 365-day windows can be empty while the habit persists)."""
+    rows = [(1, "2022-03-01", "purchase", 100.0, "a1"), (1, "2022-04-01", "purchase", 100.0, "a2"),
+            (1, "2022-04-20", "refund", -50.0, "r1"),  # 2 years before: in no refund window
+            (1, "2024-03-01", "refund", -30.0, "r2"),  # at the cutoff: not seen
+            (1, "2024-03-05", "refund", -60.0, "r3"),  # after it
+            (2, "2024-01-10", "purchase", 200.0, "b1"), (3, "2024-02-01", "purchase", 50.0, "c1"),
+            (4, "2024-02-10", "refund", -20.0, "d1")]  # a refund with no purchase seen
+    ev = ft.validate_events(pd.DataFrame(rows, columns=["user_id", "ts", "event_type", "revenue",
+                                                        "order_id"]).assign(channel="web"))
+    f = ft.user_features(ev, CUTOFF).set_index("user_id")
+    base = 50 / 450  # over the buyers; fewer than 30 of them: K = 2 orders
+    assert ft.refund_prior(ev, CUTOFF) == ft.RefundPrior(pytest.approx(base), 2.0)
+    assert f.loc[1, "refund_amount_365d"] == 0
+    assert f.loc[1, "refund_share_total"] == pytest.approx((2 * 50 / 200 + 2 * base) / 4)
+    assert f.loc[2, "refund_share_total"] == pytest.approx((1 * 0 + 2 * base) / 3)
+    assert np.isnan(f.loc[4, "refund_share_total"])  # never bought: empty, as refund_rate
+    # the refunds at and after the cutoff count from a later cutoff on
+    later = ft.user_features(ev, "2024-03-06").set_index("user_id")
+    assert later.loc[1, "refund_share_total"] > f.loc[1, "refund_share_total"]
+    # a base given by the caller (one per partition) is used as given
+    given = ft.user_features(ev, CUTOFF, refund_base=ft.RefundPrior(0.2, 1.0)).set_index(
+        "user_id")
+    assert given.loc[1, "refund_share_total"] == pytest.approx((2 * 0.25 + 0.2) / 3)
+
+
+def test_refund_prior_recovers_the_spread_of_customers_shares() -> None:
+    """Method of moments against a simulation with known parts: true shares uniform on
+    0.3-0.5 (tau^2 = 0.2^2 / 12), one order's noise sigma = 0.1: K = sigma^2 / tau^2 = 3."""
+    from features._refunds import RefundPrior
+
+    rng = np.random.default_rng(3)
+    n = rng.integers(1, 11, 40_000).astype(float)
+    theta = rng.uniform(0.3, 0.5, len(n))
+    own = theta + rng.normal(0, 0.1, len(n)) / np.sqrt(n)
+    bought = 100.0 * n
+    prior = RefundPrior.fit(bought, own * bought, n)
+    assert prior.share == pytest.approx(float((own * bought).sum() / bought.sum()))
+    assert prior.orders == pytest.approx(3.0, rel=0.2)
+    # no spread between customers beyond the noise: everyone gets (nearly) the base share
+    flat = RefundPrior.fit(bought, (0.4 + rng.normal(0, 0.1, len(n)) / np.sqrt(n)) * bought, n)
+    assert flat.orders == 50.0
+
+
 def test_vocabulary_codes_of_plain_text_match_those_of_a_categorical() -> None:
     # plain text with a value outside the vocabulary went through a Categorical built from
     # values outside its categories (deprecated in pandas 3.1: a warning, an error under the
