@@ -76,8 +76,8 @@ _BASE.update({
     "refund_share_total": "long-run share of the purchased money refunded, over all history "
                           "before the cutoff, pulled towards the whole base's share for "
                           "customers with few orders (the own share weighs orders / (orders + "
-                          "K), K estimated from the base: features/_refunds.py); empty if never "
-                          "bought",
+                          "K), K estimated from the base: features/_refunds.py); the base's share "
+                          "for a customer who never paid for an order",
     "weekend_visit_share": "share of visits on Saturday or Sunday",
     "night_visit_share": "share of visits between 00:00 and 06:00",
     "evening_visit_share": "share of visits between 18:00 and 24:00",

@@ -74,8 +74,11 @@ class RefundPrior:
 
 def refund_share(bought: np.ndarray, refunded: np.ndarray, orders: np.ndarray,
                  prior: RefundPrior) -> np.ndarray:
-    """Each customer's shrunk long-run refund share (empty for customers who never bought)."""
-    own = _own_share(bought, refunded)
-    w = orders / (orders + prior.orders)
-    out = w * own + (1 - w) * prior.share
-    return np.where((bought > 0) & (orders > 0), out, np.nan)
+    """Each customer's shrunk long-run refund share. A customer with no purchased money (never
+    bought, or free orders only) has no own share: the base's share, the same as every buyer's
+    in a log without refunds, where the column is then one value for all and the trees ignore it.
+    """
+    paid = (bought > 0) & (orders > 0)
+    own = np.where(paid, _own_share(bought, refunded), 0.0)
+    w = np.where(paid, orders / (orders + prior.orders), 0.0)
+    return w * own + (1 - w) * prior.share

@@ -167,7 +167,6 @@ MISSING_MEANING: dict[str, str] = {
     "revenue_per_visit": "no visit recorded",
     "cart_conversion_rate": "has never added to cart",
     "refund_rate": "has never ordered",
-    "refund_share_total": "has never ordered",
     "visits_per_active_day_90d": "no activity in the last 90 days",
     "purchase_span_days": "has never ordered",
     "order_rate_30d": "has never ordered",
