@@ -22,6 +22,9 @@ Out:
 - ``make_labels`` / ``build_training_set``: ``label_churn`` (int8), ``label_purchase`` (int8),
   ``label_value`` (float64) for ``[cutoff, cutoff + horizon)``, stacked over cutoffs;
 - ``rfm_segments``: user_id, cutoff, r/f/m scores (1-5), ``rfm``, ``segment``, ``scene``;
+- ``store_days_to_series``: a store-by-day export with flag columns (Rossmann's) as a series
+  frame (``series_id``, ``ds``, ``y`` + known-in-advance flags) and a calendar of its holiday
+  and closure events, one per store (``ImportedSeries``);
 - ``traffic_series``: long format ``series_id``, ``ds``, ``y``; ``calendar_features`` adds
   calendar and promotion columns for each (series_id, ds).
 
@@ -39,6 +42,7 @@ from ._calendar import (
 from ._catalogue import CATALOGUE, MAX_CATEGORIES, MAX_CHANNELS, describe
 from ._contracts import KNOWN_EVENT_TYPES, DataContractError
 from ._import import orders_to_events, single_order_note
+from ._import_series import ImportedSeries, store_days_to_series
 from ._io import (
     load_calendar,
     load_events,
@@ -76,6 +80,7 @@ __all__ = [
     "SEGMENTS",
     "TRAFFIC_METRICS",
     "DataContractError",
+    "ImportedSeries",
     "RefundPrior",
     "Vocabulary",
     "World",
@@ -101,6 +106,7 @@ __all__ = [
     "rfm_segments",
     "series_channel",
     "single_order_note",
+    "store_days_to_series",
     "traffic_series",
     "user_features",
     "user_features_partitioned",

@@ -32,6 +32,7 @@ from ._cli_common import (
     step,
     write_frame,
 )
+from ._cli_import_series import data_import_series
 
 # Help in boxed tables needs room: below 100 columns (and in a pipe) the plain layout keeps
 # each option's name on one line and gives its text the rest (at 80 columns the boxed help
@@ -198,6 +199,9 @@ def data_import_orders(
                   f"{bought + back:,.2f}", highlight=False)
     console.print(f"next: brain train churn --events {out} (or propensity, value)",
                   highlight=False)
+
+
+data_app.command("import-series")(friendly_errors(data_import_series))
 
 
 def _forecastable_series(path: Path, tz: str, calendar: Path | None = None):

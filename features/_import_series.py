@@ -1,0 +1,438 @@
+"""Store-by-day exports (one row per store and day, with flag columns) into a series file and a
+calendar.
+
+A retailer's daily export has one row per store and day under its own names, with flags beside
+the numbers: Rossmann's ``Store, DayOfWeek, Date, Sales, Customers, Open, Promo,
+StateHoliday ('0', 'a', 'b', 'c'), SchoolHoliday``. ``store_days_to_series`` maps it without a
+hand-written script:
+
+- the id column becomes ``series_id``: whole-number ids zero-padded to one width behind a prefix
+  (``store_07``), so they sort; a second value column becomes a metric-prefixed series
+  (``customers:store_07``), as the series built from events name theirs (``orders:total``);
+- known-in-advance flag columns (a promotion) stay numeric columns of the series (``promo``);
+- an event flag column (a holiday letter) becomes calendar events on the row's store: a
+  non-zero, non-empty value is an event, consecutive days of one value one event, named by the
+  value (``a=Public holiday``); a holiday every store has (a national one) is an event on each
+  store's channel too, as a regional one is: written once with an empty channel, the forecaster
+  read it differently (backtest coverage 80.9% against 83.8% on a Rossmann-style export);
+- closed days (an open/closed column at 0) keep their reported value as ``y`` (0): the forecaster
+  wants closed days as rows at 0, not as gaps. A run of closed days that no event flag covers
+  and that is no weekly closure (a store closed on Sundays) becomes a ``closed`` event.
+
+Everything goes through ``validate_series`` and ``validate_calendar``, so the files honour their
+contracts. Bad input (a named column that is not in the file, dates or numbers that do not read,
+two rows for one store and day) is one ``DataContractError`` naming the file, the column, the
+rows and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ._contracts import DataContractError, LoadReport, Problem, problem_rows
+from ._import import _column_problem, _number_column
+from ._io import validate_calendar
+from ._parse import (
+    MISSING_SPELLINGS,
+    _blank,
+    _duplicate_key_problem,
+    _parse_id,
+    _parse_time,
+    format_note,
+    order_decided_by,
+)
+from ._series_io import validate_series
+
+__all__ = ["DETECTED_NAMES", "ImportedSeries", "store_days_to_series"]
+
+DETECTED_NAMES: dict[str, tuple[str, ...]] = {
+    "id": ("store", "storeid", "storenr", "storenumber", "shop", "shopid", "branch", "outlet",
+           "location", "locationid", "seriesid"),
+    "date": ("date", "ds", "day", "datum", "salesdate", "businessdate"),
+    "value": ("sales", "y", "revenue", "turnover", "netsales", "umsatz", "visits", "footfall"),
+    "open": ("open", "isopen", "storeopen", "opened"),
+    "known": ("promo", "promotion", "onpromotion", "schoolholiday", "isholiday"),
+    "event": ("stateholiday", "publicholiday", "holiday", "holidaytype"),
+}
+"""Column names (lower case, letters and digits only) each role is detected by, in order of
+preference: Rossmann's ``Store, Date, Sales, Open, Promo, SchoolHoliday, StateHoliday``."""
+
+STATE_HOLIDAY_NAMES = {"a": "Public holiday", "b": "Easter", "c": "Christmas"}
+"""Rossmann's ``StateHoliday`` letters, used for a column of that name unless mapped."""
+
+WEEKLY_CLOSURE_SHARE = 0.5
+"""A weekday on which a store is closed on more than this share of its rows is a weekly
+closure (closed Sundays): its closed days get no ``closed`` event."""
+
+_OFF = frozenset({*MISSING_SPELLINGS, "0", "false", "no"})
+_ON = frozenset({"1", "true", "yes"})
+_DAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+
+@dataclass(frozen=True)
+class ImportedSeries:
+    """What ``store_days_to_series`` made of an export.
+
+    Attributes:
+        series: the series frame under the series contract: ``series_id``, ``ds`` (day),
+            ``y`` and one numeric column per known-in-advance flag.
+        calendar: the events (``name``, ``start``, ``end``, ``kind``, ``channel``: the store's
+            series id), possibly empty.
+        columns: each role (``id``, ``date``, ``values``, ``known``, ``events``, ``open``,
+            ``not imported``) with the export's columns, and whether they were given or
+            detected by name (``"Sales (detected)"``).
+        notes: everything the import changed or decided, each naming the file.
+        summary: counts for a report: rows, stores, series, first and last day, events per
+            kind, closed days and how many of them are weekly closures.
+    """
+
+    series: pd.DataFrame
+    calendar: pd.DataFrame
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    summary: dict[str, object] = field(default_factory=dict)
+
+
+def _squash(name: object) -> str:
+    return re.sub(r"[^0-9a-z]", "", str(name).lower())
+
+
+def _snake(name: str) -> str:
+    """'SchoolHoliday' -> 'school_holiday', 'Promo' -> 'promo', 'Net Sales' -> 'net_sales'."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip())
+    return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_") or "value"
+
+
+def _detect(raw: pd.DataFrame, role: str, taken: set[str], many: bool) -> list[str]:
+    names = DETECTED_NAMES[role]
+    found = [str(c) for c in raw.columns if _squash(c) in names and str(c) not in taken]
+    found.sort(key=lambda c: names.index(_squash(c)))
+    return found if many else found[:1]
+
+
+def _resolve(raw: pd.DataFrame, given: dict[str, list[str] | None], detect: bool,
+             source: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The export's column for each role: given ones checked (did you mean), missing ones
+    detected by name. Returns (role -> columns, role -> shown text)."""
+    probs = [_column_problem(raw, c, role) for role, cols in given.items() for c in cols or ()
+             if c not in raw.columns]
+    if probs:
+        raise DataContractError(source, probs)
+    taken = {c for cols in given.values() for c in cols or ()}
+    used: dict[str, list[str]] = {}
+    shown: dict[str, list[str]] = {}
+    options = {"id": "--id-col", "date": "--date-col", "value": "--value-col",
+               "open": "--open-col", "known": "--known-col", "event": "--event-col"}
+    for role in ("id", "date", "value", "open", "known", "event"):
+        cols = given.get(role)
+        if cols is not None and (cols or role not in ("id", "date", "value")):
+            used[role], shown[role] = list(cols), list(cols)
+            continue
+        found = _detect(raw, role, taken, many=role in ("known", "event")) if (
+            detect or role in ("id", "date", "value")) else []
+        if not found and role in ("id", "date", "value"):
+            what = {"id": "store (series) id", "date": "date", "value": "value to forecast"}
+            probs.append(Problem("", f"has no column detected as the {what[role]} (names read "
+                                 f"as one: {', '.join(DETECTED_NAMES[role][:6])})", 0,
+                                 fix=f"name it with {options[role]}; the file's columns are: "
+                                     f"{', '.join(str(c) for c in raw.columns[:30])}"))
+        taken.update(found)
+        used[role], shown[role] = found, [f"{c} (detected)" for c in found]
+    if probs:
+        raise DataContractError(source, probs)
+    seen: dict[str, str] = {}
+    for role, cols in used.items():
+        for c in cols:
+            if c in seen and seen[c] != role:
+                probs.append(Problem(c, f"is named for two roles ({seen[c]} and {role})", 0,
+                                     fix="give each column one role"))
+            seen[c] = role
+    if probs:
+        raise DataContractError(source, probs)
+    return used, shown
+
+
+def _flag_text(raw: pd.Series) -> pd.Series:
+    """Cells of an event flag column as text, '' where there is no event ('0', '0.0', empty,
+    'false', 'no'); whole numbers without their '.0'."""
+    def one(v: object) -> str:
+        s = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+        if s.lower() in _OFF:
+            return ""
+        try:
+            num = float(s)
+        except ValueError:
+            return s
+        return "" if num == 0 else str(int(num)) if num == int(num) else s
+    uniq = pd.unique(raw.astype(object))
+    return raw.astype(object).map({v: one(v) for v in uniq}).astype(str)
+
+
+def _flag_numbers(raw: pd.Series, name: str, probs: list[Problem], fix: str) -> pd.Series:
+    """A 0/1 (or numeric) flag column as numbers; True/False and yes/no read as 1/0; missing
+    cells and other text are problems with their rows."""
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        return raw.astype("float64")
+    text = raw.astype("string").str.strip().str.lower()
+    out = pd.to_numeric(text.replace({"true": "1", "false": "0", "yes": "1", "no": "0"}),
+                        errors="coerce").astype("float64")
+    missing = _blank(raw)
+    if missing.any():
+        n, rows, _ = problem_rows(missing)
+        probs.append(Problem(name, "has missing values", n, rows, fix=fix))
+    bad = out.isna().to_numpy() & ~missing
+    if bad.any():
+        n, rows, ex = problem_rows(bad, raw)
+        probs.append(Problem(name, "has values that are not numbers (0/1 flags)", n, rows, ex,
+                             fix=fix))
+    return out
+
+
+def _ids(raw: pd.Series, name: str, prefix: str | None, probs: list[Problem],
+         report: LoadReport) -> tuple[pd.Series, str]:
+    """Series ids: whole numbers zero-padded to one width behind ``prefix`` (default: the
+    column's name, 'store_'), text ids as written behind ``prefix`` (default none)."""
+    missing = _blank(raw)
+    if missing.any():
+        n, rows, _ = problem_rows(missing)
+        probs.append(Problem(name, "has missing values", n, rows,
+                             fix="give every row its store id, or remove those rows"))
+    ids = _parse_id(raw.mask(missing))
+    text = ids.astype("string").str.strip()
+    whole = text.str.fullmatch(r"\d{1,18}").fillna(False).to_numpy(dtype=bool)
+    numeric = bool(whole[~missing].all()) and bool((~missing).any())
+    if prefix is None:
+        prefix = f"{_snake(name)}_" if numeric else ""
+    if numeric:
+        width = int(text[~missing].str.lstrip("0").str.len().max() or 1)
+        text = text.str.lstrip("0").replace("", "0").str.zfill(width)
+        report.note(f"column '{name}' holds whole numbers: series ids are {prefix!r} and the "
+                    f"number padded to {width} digit{'s' if width != 1 else ''} so they sort "
+                    f"({prefix}{text[~missing].iloc[0]})")
+    out = prefix + text
+    colon = out.str.contains(":", regex=False).fillna(False).to_numpy(dtype=bool) & ~missing
+    if colon.any():
+        n, rows, ex = problem_rows(colon, raw)
+        probs.append(Problem(name, "has ids with ':', which series ids keep for metric "
+                                   "prefixes (customers:store_07)", n, rows, ex,
+                             fix="replace ':' in the ids (e.g. with '-')"))
+    return out.astype(object), prefix
+
+
+def _runs(frame: pd.DataFrame, by: list[str]) -> pd.Series:
+    """Run numbers over ``frame`` (sorted by ``by`` then ``ds``): a new run where a ``by`` value
+    changes or a day is skipped."""
+    new = frame["ds"].diff().ne(pd.Timedelta(days=1))
+    for col in by:
+        new |= frame[col].ne(frame[col].shift())
+    return new.cumsum()
+
+
+def _flag_events(flags: pd.DataFrame, names: Mapping[str, str], kinds: Mapping[str, str]
+                 ) -> pd.DataFrame:
+    """Events of the event flag columns: one per store, column and run of one value."""
+    rows = []
+    for col in [c for c in flags.columns if c not in ("channel", "ds")]:
+        on = flags.loc[flags[col] != "", ["channel", "ds", col]].rename(columns={col: "value"})
+        if on.empty:
+            continue
+        on = on.sort_values(["channel", "ds"], kind="stable")
+        kind = kinds.get(col, "holiday" if "holiday" in col.lower() else "event")
+        # a holiday is its day (Christmas Day and Boxing Day are two holidays); other flags
+        # running on consecutive days are one event with that window (a sale week)
+        run = pd.Series(np.arange(len(on)), index=on.index) if kind == "holiday" else _runs(
+            on, ["channel", "value"])
+        got = on.groupby(run).agg(channel=("channel", "first"), value=("value", "first"),
+                                  start=("ds", "min"), end=("ds", "max"))
+        plain = _snake(col).replace("_", " ").capitalize()  # 'SchoolHoliday' -> 'School holiday'
+        mapped = {v: names.get(v, names.get(v.lower(), plain if v.lower() in _ON
+                                            else f"{col} {v}")) for v in got["value"].unique()}
+        got["label"] = got["value"].map(mapped)
+        got["kind"] = kind
+        rows.append(got[["label", "kind", "start", "end", "channel"]])
+    if not rows:
+        return pd.DataFrame({"label": pd.Series(dtype=object), "kind": pd.Series(dtype=object),
+                             "start": pd.Series(dtype="datetime64[ns]"),
+                             "end": pd.Series(dtype="datetime64[ns]"),
+                             "channel": pd.Series(dtype=object)})
+    return pd.concat(rows, ignore_index=True)
+
+
+def _closed_events(days: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, object]]:
+    """``closed`` events: runs of closed days that no event flag covers and that are no
+    weekly closure, from the first such day of a run to its last. ``days`` has ``channel``,
+    ``ds``, ``closed`` and ``flagged`` per store and day."""
+    days = days.sort_values(["channel", "ds"], kind="stable").reset_index(drop=True)
+    weekday = days["ds"].dt.day_of_week
+    share = days.groupby([days["channel"], weekday])["closed"].transform("mean")
+    weekly = days["closed"] & (share > WEEKLY_CLOSURE_SHARE)
+    stats: dict[str, object] = {"closed_days": int(days["closed"].sum()),
+                                "weekly_closed_days": int(weekly.sum())}
+    rule = days.loc[weekly].groupby(weekday[weekly])["channel"].nunique()
+    stats["weekly_closures"] = {_DAYS[int(d)]: int(n) for d, n in rule.items()}
+    closed = days.loc[days["closed"]].copy()
+    closed["run"] = _runs(closed, ["channel"])
+    odd = closed.loc[~(weekly[closed.index] | closed["flagged"])]
+    stats["unexplained_closed_days"] = len(odd)
+    got = odd.groupby("run").agg(channel=("channel", "first"), start=("ds", "min"),
+                                 end=("ds", "max"))
+    got["label"], got["kind"] = "Closed", "closed"
+    return got[["label", "kind", "start", "end", "channel"]].reset_index(drop=True), stats
+
+
+def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
+                         date_col: str | None = None, value_cols: Sequence[str] = (),
+                         known_cols: Sequence[str] | None = None,
+                         event_cols: Sequence[str] | None = None, open_col: str | None = None,
+                         event_names: Mapping[str, str] | None = None,
+                         event_kinds: Mapping[str, str] | None = None,
+                         id_prefix: str | None = None, detect: bool = True,
+                         source: str = "export") -> ImportedSeries:
+    """The series and calendar of a store-by-day export (one row per store and day).
+
+    Args:
+        raw: the export as read (``read_table``).
+        id_col, date_col: columns holding the store id and the day; ``None``: detected by name
+            (``DETECTED_NAMES``).
+        value_cols: columns to forecast; the first gives series ``store_07``, each other one
+            series behind its name as a metric prefix (``customers:store_07``). Empty: detected
+            (``Sales``).
+        known_cols: known-in-advance flag columns (a promotion), kept as numeric columns named
+            in snake case (``Promo`` -> ``promo``). ``None``: detected when ``detect``.
+        event_cols: event flag columns (a holiday letter): a value other than 0 or empty is an
+            event on the row's store. ``None``: detected when ``detect``.
+        open_col: column that is 0 on closed days (``Open``); ``None``: detected when ``detect``.
+        event_names: event name per flag value (``{"a": "Public holiday"}``); an unmapped
+            value names the event ``'<column> <value>'``, a value 1 (or true, yes) the column.
+            A column named ``StateHoliday`` reads Rossmann's letters unless mapped.
+        event_kinds: calendar kind per event column; default ``holiday`` for a column whose
+            name has 'holiday' in it, else ``event``.
+        id_prefix: text before each id; default the id column's name in snake case and '_'
+            for whole-number ids (``store_``), nothing for text ids.
+        detect: detect the optional roles (known, event, open) by name when not given.
+        source: file name used in errors and notes.
+    """
+    raw = raw.reset_index(drop=True)
+    report = LoadReport(source, rows_read=len(raw))
+    report.notes.extend(raw.attrs.get("read_notes", []))
+    given: dict[str, list[str] | None] = {
+        "id": [id_col] if id_col else None, "date": [date_col] if date_col else None,
+        "value": list(value_cols) or None, "open": [open_col] if open_col else None,
+        "known": None if known_cols is None else list(known_cols),
+        "event": None if event_cols is None else list(event_cols)}
+    used, shown = _resolve(raw, given, detect, source)
+    id_name, date_name = used["id"][0], used["date"][0]
+    names = dict(event_names or {})
+    for col in used["event"]:
+        if _squash(col) == "stateholiday":
+            for k, v in STATE_HOLIDAY_NAMES.items():
+                names.setdefault(k, v)
+
+    probs: list[Problem] = []
+    formats: dict[str, str] = {}
+    ds = _parse_time(raw[date_name], date_name, "UTC", probs, date_only=False, formats=formats)
+    for col_name, fmt in formats.items():
+        report.note(format_note(col_name, fmt) + order_decided_by(raw[col_name], fmt))
+    no_date = _blank(raw[date_name])
+    if no_date.any():
+        n, rows, _ = problem_rows(no_date)
+        probs.append(Problem(date_name, "has missing values", n, rows,
+                             fix="give every row its day, or remove those rows"))
+    timed = (ds.notna() & (ds != ds.dt.normalize())).to_numpy()
+    if timed.any():
+        n, rows, ex = problem_rows(timed, raw[date_name])
+        probs.append(Problem(date_name, "holds times of day: import-series reads one row per "
+                                        "store and day", n, rows, ex,
+                             fix="give plain dates (YYYY-MM-DD); for hourly data write the "
+                                 "series file directly (docs/data-contracts.md)"))
+    ids, prefix = _ids(raw[id_name], id_name, id_prefix, probs, report)
+    closed = np.zeros(len(raw), dtype=bool)
+    if used["open"]:
+        is_open = _flag_numbers(raw[used["open"][0]], used["open"][0], probs,
+                                fix="write 1 for open days and 0 for closed ones")
+        closed = (is_open == 0).to_numpy()
+    decimal_comma = raw.attrs.get("separator") == ";"
+    values = {}
+    for col in used["value"]:
+        blank = _blank(raw[col])
+        if (blank & ~closed).any():
+            n, rows, _ = problem_rows(blank & ~closed)
+            probs.append(Problem(col, "has missing values on open days", n, rows,
+                                 fix="fill them in, or remove those rows (a day without a row "
+                                     "is a gap the forecaster skips)"))
+        blank_closed = blank & closed
+        filled = raw[col].astype("string").mask(blank, "0") if blank.any() else raw[col]
+        values[col] = _number_column(filled, col, probs, report, decimal_comma)
+        if blank_closed.any():
+            n, rows, _ = problem_rows(blank_closed)
+            report.note(f"column '{col}' is empty on {n:,} closed day{'s' if n != 1 else ''} "
+                        f"(first at row {rows[0]}): read as 0, as the forecaster wants closed "
+                        "days")
+        sold = (values[col] > 0).to_numpy() & closed
+        if sold.any():
+            n, rows, _ = problem_rows(sold)
+            report.note(f"column '{col}' is above 0 on {n:,} day{'s' if n != 1 else ''} "
+                        f"'{used['open'][0]}' marks closed (first at row {rows[0]}): kept as "
+                        "reported")
+    known = {}
+    for col in used["known"]:
+        known[_snake(col)] = _flag_numbers(
+            raw[col], col, probs, fix="fill every row (0 when the flag is off); a column not "
+                                      "known in advance for every forecast day is no "
+                                      "--known-col")
+    if len(set(known)) < len(used["known"]):
+        probs.append(Problem("", f"has known-in-advance columns with one name in snake case "
+                                 f"({', '.join(used['known'])})", 0,
+                             fix="give only one of them with --known-col"))
+    key = pd.DataFrame({id_name: ids, date_name: ds})
+    dup = _duplicate_key_problem(
+        key.assign(**{c: raw[c] for c in raw.columns if c not in key.columns}),
+        (id_name, date_name),
+        "keep one row per store and day (an export with one row per till or department: sum "
+        "them per store and day first)", valid=(ds.notna() & ids.notna()).to_numpy())
+    if dup:
+        probs.append(dup)
+    if probs:
+        raise DataContractError(source, probs)
+
+    flags = pd.DataFrame({"channel": ids, "ds": ds})
+    for col in used["event"]:
+        flags[col] = _flag_text(raw[col])
+    events = _flag_events(flags, names, dict(event_kinds or {}))
+    days = flags[["channel", "ds"]].assign(
+        closed=closed, flagged=(flags[used["event"]] != "").any(axis=1).to_numpy())
+    stats: dict[str, object] = {"closed_days": 0}
+    if used["open"]:
+        shut, stats = _closed_events(days)
+        events = pd.concat([events, shut], ignore_index=True)
+    events["name"] = events["label"] + " " + events["start"].dt.strftime("%Y-%m-%d")
+    events = events.sort_values(["start", "channel"], kind="stable")
+    calendar = events[["name", "start", "end", "kind", "channel"]].reset_index(drop=True)
+
+    frames = []
+    for i, col in enumerate(used["value"]):
+        metric = "" if i == 0 else f"{_snake(col)}:"
+        frames.append(pd.DataFrame({"series_id": metric + ids, "ds": ds, "y": values[col],
+                                    **known}))
+    series = pd.concat(frames, ignore_index=True)
+    out_series = validate_series(series.reset_index(drop=True), "series.csv")
+    out_series.attrs.clear()
+    if len(calendar):  # the contract holds (the events are written without intensity)
+        validate_calendar(calendar, "calendar.csv")
+    imported = {c for cols in used.values() for c in cols}
+    left = [str(c) for c in raw.columns if str(c) not in imported]
+    columns = {"id": shown["id"], "date": shown["date"], "values": shown["value"],
+               "known in advance": shown["known"], "events": shown["event"],
+               "open": shown["open"], "not imported": left}
+    summary: dict[str, object] = {
+        "rows": len(raw), "stores": int(ids.nunique()), "series": int(
+            out_series["series_id"].nunique()), "first": ds.min(), "last": ds.max(),
+        "prefix": prefix, "known": list(known),
+        "events": {str(k): int(n) for k, n in calendar["kind"].value_counts().items()},
+        **stats}
+    return ImportedSeries(out_series, calendar, columns, list(report.notes), summary)

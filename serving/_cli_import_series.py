@@ -1,0 +1,131 @@
+"""``brain data import-series``: a store-by-day export into the forecaster's series and calendar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from ._cli_common import console, print_notes, show_note, step, write_frame
+
+__all__ = ["data_import_series"]
+
+
+def _pairs(items: list[str], option: str) -> dict[str, str]:
+    """``['a=Public holiday']`` -> ``{'a': 'Public holiday'}``; a ValueError naming the option
+    for an item without '='."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"{option} {item!r}: write VALUE=NAME, e.g. {option} "
+                             "'a=Public holiday'")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _whole(frame: pd.DataFrame) -> pd.DataFrame:
+    """Number columns holding whole numbers only written without '.0' (4477, not 4477.0)."""
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_float_dtype(s.dtype) and s.notna().all() and (s == s.round()).all():
+            out[col] = s.astype("int64")
+    return out
+
+
+def data_import_series(
+    file: Annotated[Path, typer.Argument(help="Store-by-day export (CSV or Parquet): one row "
+                                              "per store and day, with flag columns.")],
+    out: Annotated[Path, typer.Option(help="Folder to write series.csv and calendar.csv to.")],
+    id_col: Annotated[str | None, typer.Option(
+        help="Column with the store (series) id. Default: detected (Store, shop, ...).")] = None,
+    date_col: Annotated[str | None, typer.Option(
+        help="Column with the day. Default: detected (Date, ds, day).")] = None,
+    value_col: Annotated[list[str] | None, typer.Option(
+        help="Column to forecast (repeat for more: the first gives store_07, each other a "
+             "metric-prefixed series such as customers:store_07). Default: detected (Sales).")
+    ] = None,
+    known_col: Annotated[list[str] | None, typer.Option(
+        help="Known-in-advance flag column kept as a numeric column (Promo -> promo); repeat "
+             "for more. Default: detected (Promo, SchoolHoliday).")] = None,
+    event_col: Annotated[list[str] | None, typer.Option(
+        help="Event flag column: a value other than 0 or empty is a calendar event on the "
+             "row's store; repeat for more. Default: detected (StateHoliday).")] = None,
+    event_name: Annotated[list[str] | None, typer.Option(
+        help="Name of the events of a flag value, VALUE=NAME (e.g. 'a=Public holiday'); "
+             "repeat for more.")] = None,
+    event_kind: Annotated[list[str] | None, typer.Option(
+        help="Calendar kind of an event column's events, COLUMN=KIND (default holiday for a "
+             "column with 'holiday' in its name, else event).")] = None,
+    open_col: Annotated[str | None, typer.Option(
+        help="Column that is 0 on closed days. Default: detected (Open).")] = None,
+    id_prefix: Annotated[str | None, typer.Option(
+        help="Text before each id. Default: the id column's name and '_' for whole-number ids "
+             "(store_07), nothing for text ids.")] = None,
+    detect: Annotated[bool, typer.Option(
+        "--detect/--no-detect", help="Detect the known-in-advance, event and open columns by "
+                                     "name when they are not given.")] = True,
+) -> None:
+    """Turn a store-by-day export with flag columns (Rossmann's Store, Date, Sales, Open, Promo,
+    StateHoliday) into series.csv and calendar.csv for brain forecast."""
+    import features as ft
+
+    series_path, calendar_path = out / "series.csv", out / "calendar.csv"
+    for path in (series_path, calendar_path):
+        if path.resolve() == file.resolve():
+            raise ValueError(f"--out {out} would replace the export itself ({path.name}); "
+                             "write to another folder (the export would be lost)")
+    step(f"reading {file}")
+    raw = ft.read_table(file)
+    got = ft.store_days_to_series(
+        raw, id_col=id_col, date_col=date_col, value_cols=value_col or (),
+        known_cols=known_col, event_cols=event_col, open_col=open_col,
+        event_names=_pairs(event_name or [], "--event-name"),
+        event_kinds=_pairs(event_kind or [], "--event-kind"), id_prefix=id_prefix,
+        detect=detect, source=file.name)
+    for role, cols in got.columns.items():
+        console.print(f"  {role + ':':<18} {', '.join(cols) if cols else '-'}", highlight=False)
+    for note in got.notes:
+        show_note(note)
+    print_notes(got.series)
+    s = got.summary
+    write_frame(_whole(got.series), series_path)
+    calendar = got.calendar[["name", "start", "end", "kind", "channel"]]
+    if len(calendar):
+        write_frame(calendar, calendar_path)
+    elif calendar_path.exists():
+        show_note(f"{calendar_path} is left as it was: this export has no events")
+    known = [str(c) for c in got.series.columns[3:]]  # after series_id, ds, y
+    console.print(
+        f"[green]imported[/] {s['rows']:,} rows of {s['stores']:,} stores, {s['first']:%Y-%m-%d}"
+        f" to {s['last']:%Y-%m-%d} -> {series_path} ({len(got.series):,} rows, {s['series']:,}"
+        f" series{', known in advance: ' + ', '.join(known) if known else ''})",
+        highlight=False)
+    kinds = s["events"]
+    assert isinstance(kinds, dict)
+    if len(calendar):
+        shown = ", ".join(f"{n:,} {k}" for k, n in kinds.items())
+        console.print(f"events: {shown} -> {calendar_path} (each on its store's channel)",
+                      highlight=False)
+    if s.get("closed_days"):
+        weekly = s.get("weekly_closures") or {}
+        assert isinstance(weekly, dict)
+        rule = "; ".join(f"{n} store{'s' if n != 1 else ''} closed on {d} as a rule" for d, n
+                         in weekly.items())
+        n_closed = kinds.get("closed", 0)
+        console.print(f"closed days: {s['closed_days']:,}, kept as rows at the reported value "
+                      f"(0){'; ' + rule + ' (no event)' if rule else ''}; "
+                      f"{s['unexplained_closed_days']:,} other closed days without an event "
+                      f"flag -> {n_closed:,} 'closed' event{'s' if n_closed != 1 else ''} "
+                      "(give planned closures in the forecast's calendar too)", highlight=False)
+    cal = f" --calendar {calendar_path}" if len(calendar) else ""
+    console.print(f"next: brain data validate --series {series_path}{cal}\n"
+                  f"      brain forecast backtest --series {series_path}{cal} --horizon 42 "
+                  "--folds 3", highlight=False)
+    if known:
+        console.print("      brain forecast predict needs --future FILE with series_id, ds, "
+                      f"{', '.join(known)} for each forecast day (docs/forecasting.md, "
+                      "'Known-in-advance columns')", highlight=False)
