@@ -80,12 +80,24 @@ class Panel:
         series: series id -> grid.
         regressor_names: known-in-advance columns, in input order.
         log: whether values are modelled as log1p(y) (all y >= 0) or as is.
+        start: the data's first period before ``started_panel`` cut any series (None: a
+            panel not returned by it, whose series' first periods are the data's).
     """
 
     freq: str
     series: dict[str, SeriesGrid]
     regressor_names: list[str]
     log: bool
+    start: pd.Timestamp | None = None
+
+    @property
+    def data_start(self) -> pd.Timestamp | None:
+        """The data's first period: ``start`` when ``started_panel`` cut the panel (a page cut
+        at its launch began after it), else its series' earliest (None: no series has one)."""
+        given = getattr(self, "start", None)  # absent in panels saved before 2026-12-06
+        if given is not None:
+            return pd.Timestamp(given)
+        return min((g.ds[0] for g in self.series.values() if len(g.ds)), default=None)
 
     def fwd(self, y: np.ndarray) -> np.ndarray:
         """Values on the modelling scale."""
@@ -331,7 +343,7 @@ def started_panel(panel: Panel, calendar: pd.DataFrame | None = None,
     """
     grids: dict[str, SeriesGrid] = {}
     started: dict[str, pd.Timestamp] = {}
-    data_start = min((g.ds[0] for g in panel.series.values() if len(g.ds)), default=None)
+    data_start = panel.data_start
     found = live_starts({sid: (g.ds, g.y) for sid, g in panel.series.items()},
                         steps_per_day(panel.freq),
                         None if calendar is None else normalize_calendar(calendar), lead_days,
@@ -345,7 +357,7 @@ def started_panel(panel: Panel, calendar: pd.DataFrame | None = None,
                                 regressors={k: v[a:] for k, v in g.regressors.items()})
         started[sid] = pd.Timestamp(g.ds[a])
     return Panel(freq=panel.freq, series=grids, regressor_names=panel.regressor_names,
-                 log=panel.log), started
+                 log=panel.log, start=data_start), started
 
 
 def prepare_panel(series: pd.DataFrame, transform: str = "auto") -> Panel:

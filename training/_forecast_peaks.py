@@ -478,7 +478,7 @@ def _once_per_series(model: BaseForecaster, kind: str,
     if events.empty or events["channel"].isna().any():
         return False
     grids = panel.series
-    first_of_data = min((g.ds[0] for g in grids.values() if len(g.ds)), default=None)
+    first_of_data = panel.data_start  # before a series was cut at its start (``Panel.start``)
     lead = int(getattr(getattr(model, "effects_", None), "pre_days", START_LEAD_DAYS))
     span = pd.Timedelta(days=ONCE_DAYS)
     seen = 0

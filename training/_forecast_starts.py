@@ -193,7 +193,10 @@ def _starts(panel: Panel, cal: pd.DataFrame, lead_days: int) -> pd.DataFrame:
     """One row per series that started with an event (``series_id``, ``kind``, ``start``: the
     event its first live value starts, ``training._forecast_live.live_start``, after the data's
     first period), and per kind the share of its events that were a start."""
-    data_start = min(g.ds[0] for g in panel.series.values() if len(g.ds))
+    # the data's first period before ``started_panel`` cut the series at their starts: with
+    # every series cut, the cut panel's first period was the earliest starter's own first live
+    # value, and that starter was taken as live from the data's start
+    data_start = panel.data_start
     data_end = max(g.ds[-1] for g in panel.series.values() if len(g.ds))
     cols = ["series_id", "kind", "metric", "start", "end", "intensity", "share"]
     found = live_starts({sid: (g.ds, g.y) for sid, g in panel.series.items()},
