@@ -521,7 +521,8 @@ def predict_cmd(horizon: HorizonOpt = 60,
 @forecast_app.command("check")
 @friendly_errors
 def check_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt = None,
-              freq: FreqOpt = "D", only: OnlyOpt = None, tz: TzOpt = "UTC",
+              calendar: CalendarOpt = None, freq: FreqOpt = "D", only: OnlyOpt = None,
+              tz: TzOpt = "UTC",
               run: Annotated[str | None, typer.Option(
                   "--run", help="MLflow run id (or its first characters) of a kept forecast; "
                                 "default: the newest one these actuals reach.")] = None,
@@ -529,17 +530,18 @@ def check_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
                   "--forecast", help="A forecast file (series_id, ds, p10, p50, p90) instead "
                                      "of a kept one.")] = None) -> None:
     """Score an earlier forecast on the actuals that arrived since: bias, MAPE, MASE, 80%
-    coverage per series, and a warning when the error is persistent."""
+    coverage per series, and a warning when the error is persistent. The calendar places a
+    page's launch: its MASE scale is read from it, as the backtest's."""
     from ._cli_forecast_check import pick_forecast, print_check
 
     if run is not None and forecast is not None:
         raise ValueError("forecast check: pass --run or --forecast, not both")
-    # no notes on what a model would learn: check fits nothing and reads no calendar, and a
-    # store's renovation in the planner's calendar had been called "a drop ... not in the
-    # calendar, left out of learning"
-    frame, _ = load_inputs(data, series, events, None, freq, only, tz, model_notes=False)
+    # no notes on what a model would learn: check fits nothing, and a store's renovation in
+    # the planner's calendar had been called "a drop ... not in the calendar, left out of
+    # learning"; the calendar only places each series' start for its MASE scale
+    frame, cal = load_inputs(data, series, events, calendar, freq, only, tz, model_notes=False)
     fc, what = pick_forecast(frame, run, forecast, tz)
-    print_check(fc, frame, what)
+    print_check(fc, frame, what, cal)
 
 
 def demo_step(data_dir: Path) -> dict[str, str]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from features._calendar import normalize_calendar
 from training._forecast_base import live_history
 from training._forecast_base import period_text as _fmt
 
@@ -94,7 +95,8 @@ def _listing(kept: list[LoggedForecast]) -> str:
 
 
 def _why_no_scale(sids: list[str], forecast: pd.DataFrame, actuals: pd.DataFrame,
-                  least: int) -> tuple[list[str], list[str], list[str]]:
+                  least: int, calendar: pd.DataFrame | None = None
+                  ) -> tuple[list[str], list[str], list[str]]:
     """The series without a MASE scale split by why: under ``least`` periods with a value
     before the forecast's first period (a file of the new days only), under ``least``
     periods since it started after weeks at 0 (a page launched days before), or a history
@@ -112,19 +114,29 @@ def _why_no_scale(sids: list[str], forecast: pd.DataFrame, actuals: pd.DataFrame
     counts = before.groupby("series_id").size()
     short = [s for s in sids if int(counts.get(s, 0)) < least]
     # a page exported at 0 before a launch 13 days before the forecast: its scale is read from
-    # its launch on (``live_history``), which holds under two weeks
+    # its launch on (``live_history``, with the calendar: the one start rule), which holds
+    # under two weeks
     ppd = max(least // 14, 1)
-    young = [s for s in sids if s not in short and 0 < len(live_history(
-        before.loc[before["series_id"] == s].sort_values("ds")["y"].to_numpy(float),
-        ppd)) < least]
+    cal = None if calendar is None or not len(calendar) else normalize_calendar(calendar)
+    young = []
+    for s in sids:
+        if s in short:
+            continue
+        rows = before.loc[before["series_id"] == s].sort_values("ds")
+        live = live_history(rows["y"].to_numpy(float), ppd, ds=pd.DatetimeIndex(rows["ds"]),
+                            series_id=s, calendar=cal)
+        if 0 < len(live) < least:
+            young.append(s)
     return short, young, [s for s in sids if s not in short and s not in young]
 
 
-def print_check(forecast: pd.DataFrame, actuals: pd.DataFrame, what: str) -> None:
-    """Score ``forecast`` on ``actuals`` and print the table, the warnings and notes."""
+def print_check(forecast: pd.DataFrame, actuals: pd.DataFrame, what: str,
+                calendar: pd.DataFrame | None = None) -> None:
+    """Score ``forecast`` on ``actuals`` and print the table, the warnings and notes; the
+    event ``calendar`` places each page's launch for its MASE scale, as in the backtest."""
     from training._forecast_check import MIN_DAYS, check_forecast, recent_text
 
-    result = check_forecast(forecast, actuals)
+    result = check_forecast(forecast, actuals, calendar=calendar)
     console.print(f"checking {what} on the actuals to "
                   f"{_fmt(pd.to_datetime(actuals['ds']).max())}", highlight=False)
     if result.table.empty:
@@ -159,7 +171,7 @@ def print_check(forecast: pd.DataFrame, actuals: pd.DataFrame, what: str) -> Non
                                           "actual; last days: actual over forecast)"))
     no_scale = t.loc[t["mase"].isna(), "series_id"].astype(str).tolist()
     short, young, flat = _why_no_scale(no_scale, forecast, actuals,
-                                       14 if unit == "days" else 336)
+                                       14 if unit == "days" else 336, calendar)
     if short:  # the column had been blank without a word (actuals of the new days only)
         show_note(f"MASE is empty for {len(short)} series ({', '.join(short[:5])}"
                   f"{' ...' if len(short) > 5 else ''}): its scale is the series' mean "
@@ -168,10 +180,10 @@ def print_check(forecast: pd.DataFrame, actuals: pd.DataFrame, what: str) -> Non
                   "with its history (--series FILE, or --data) for MASE")
     if young:
         show_note(f"MASE is empty for {len(young)} series ({', '.join(young[:5])}"
-                  f"{' ...' if len(young) > 5 else ''}): they started (after weeks at 0) "
-                  "under two weeks before the forecast's first period, and the days at 0 "
-                  "before a start are no part of a series' weekly variation, so MASE has no "
-                  "scale yet; read bias, MAPE and coverage for them")
+                  f"{' ...' if len(young) > 5 else ''}): they started (after weeks at 0, or at "
+                  "their launch in the calendar) under two weeks before the forecast's first "
+                  "period, and the days at 0 before a start are no part of a series' weekly "
+                  "variation, so MASE has no scale yet; read bias, MAPE and coverage for them")
     if flat:  # history given, but it never changed from week to week (0 before a launch)
         show_note(f"MASE is empty for {len(flat)} series ({', '.join(flat[:5])}"
                   f"{' ...' if len(flat) > 5 else ''}): their history before the forecast's "

@@ -113,8 +113,9 @@ def load_inputs(data: Path | None, series: Path | None, events: Path | None,
                  calendar: Path | None, freq: str, only: str | None, tz: str = "UTC",
                  model_notes: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The series (and calendar) of a forecast command, with the loaders' notes and, unless
-    ``model_notes`` is false (``brain forecast check``, which fits nothing and reads no
-    calendar), the notes on what a model would do with them."""
+    ``model_notes`` is false (``brain forecast check``, which fits nothing and reads the
+    calendar only for where each series starts), the notes on what a model would do with
+    them."""
     from features._io import load_calendar, load_events, load_series
     from features._traffic import local_hours, traffic_series
     from training._forecast_base import series_freq

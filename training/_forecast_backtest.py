@@ -62,6 +62,7 @@ from ._forecast_base import (
 )
 from ._forecast_ids import calendar_for_series, check_calendar_channels
 from ._forecast_intervals import interval_notes
+from ._forecast_live import live_starts
 from ._forecast_plots import plot_fold
 from ._forecast_starts import _starts as started_series
 
@@ -152,6 +153,23 @@ def _starts_after_zeros(series: pd.DataFrame) -> bool:
     return bool((gap >= pd.Timedelta(days=LEADING_ZEROS_DAYS)).any())
 
 
+def _cut_at_launch(series: pd.DataFrame, calendar: pd.DataFrame | None) -> bool:
+    """Whether a series of the long frame is read from its launch by the one start rule
+    (``live_start``: its first value other than 0 starts an event of its own channel in
+    ``calendar``) with under ``LEADING_ZEROS_DAYS`` days at 0 (or missing) before it: its MASE
+    scale counted those days until 2026-12-06 (``live_history`` read the 28-day rule alone)."""
+    if calendar is None or not len(calendar):
+        return False
+    cal = normalize_calendar(calendar)
+    if not cal["channel"].notna().any():
+        return False
+    panel = prepare_panel(series[["series_id", "ds", "y"]], "none")  # the backtest's grids
+    ppd = steps_per_day(panel.freq)
+    found = live_starts({sid: (g.ds, g.y) for sid, g in panel.series.items()}, ppd, cal)
+    return any(f.event is not None and f.cut and f.cut < LEADING_ZEROS_DAYS * ppd
+               for f, _ in found.values())
+
+
 def evaluation_key(series: pd.DataFrame, origins: Sequence[pd.Timestamp], horizon: int,
                    calendar: pd.DataFrame | None = None) -> str:
     """Identifier of (data, known-in-advance columns, calendar, origins, horizon): equal keys
@@ -159,12 +177,16 @@ def evaluation_key(series: pd.DataFrame, origins: Sequence[pd.Timestamp], horizo
     reading a same-day outcome column, or another calendar, shared its key with one that did
     not, and its recorded score was taken as comparable.) Data with a series that starts
     after weeks at 0 adds the MASE scale's reading (``live_history``): a champion scored
-    before 2026-12-06 had its scale shrunk by those days and is re-scored, not compared."""
+    before 2026-12-06 had its scale shrunk by those days and is re-scored, not compared; so
+    does data with a series cut at its launch in the calendar after fewer such days
+    (``_cut_at_launch``), which the scale counted until the same day."""
     h = data_hash(series, calendar)
     h.update(",".join(str(pd.Timestamp(o).date()) for o in origins).encode())
     h.update(str(horizon).encode())
     if _starts_after_zeros(series):
         h.update(b"mase-scale:live-history")
+    if _cut_at_launch(series, calendar):
+        h.update(b"mase-scale:live-start")
     return f"backtest:{h.hexdigest()[:16]}:h{horizon}:k{len(origins)}"
 
 
@@ -206,6 +228,17 @@ def earlier_evaluation_keys(series: pd.DataFrame, origins: Sequence[pd.Timestamp
         out[f"backtest:{h.hexdigest()[:16]}:h{horizon}:k{len(origins)}"] = (
             "whose MASE scale counted the days at 0 before a series started (a page before "
             "its launch)")
+    if _cut_at_launch(series, calendar):
+        # until 2026-12-06: the MASE scale read the 28-day rule alone, and counted the days
+        # at 0 (under 28) before a launch of the series' own channel in the calendar
+        h = data_hash(series, calendar)
+        for part in tail:
+            h.update(part)
+        if _starts_after_zeros(series):
+            h.update(b"mase-scale:live-history")
+        out[f"backtest:{h.hexdigest()[:16]}:h{horizon}:k{len(origins)}"] = (
+            "whose MASE scale counted the days at 0 before a series' launch in the calendar "
+            "(under 28 of them)")
     return out
 
 
@@ -214,10 +247,14 @@ def _pinball(y: np.ndarray, q: np.ndarray, alpha: float) -> float:
     return float(np.mean(np.maximum(alpha * d, (alpha - 1) * d)))
 
 
-def forecast_metrics(actual: pd.DataFrame, history_y: np.ndarray, season: int) -> dict[str, float]:
+def forecast_metrics(actual: pd.DataFrame, history_y: np.ndarray, season: int, *,
+                     history_ds: pd.DatetimeIndex | None = None, series_id: str | None = None,
+                     calendar: pd.DataFrame | None = None) -> dict[str, float]:
     """Metrics of one series' forecast (``ds``, ``y``, ``p10``, ``p50``, ``p90``) vs actuals.
 
-    ``history_y`` is the training series on a regular grid (NaN gaps allowed) for the MASE scale.
+    ``history_y`` is the training series on a regular grid (NaN gaps allowed) for the MASE scale,
+    read from where it starts (``live_history``: with its periods ``history_ds``, its id and
+    the ``calendar``, normalized, the one start rule the forecaster cuts its history by).
     MASE and pinball (scaled the same way) are NaN when the history has fewer than one season
     of seasonal differences (under two weeks of days), or only zeros (a page before its
     launch): a scale from a handful of differences
@@ -229,7 +266,8 @@ def forecast_metrics(actual: pd.DataFrame, history_y: np.ndarray, season: int) -
         return dict.fromkeys(METRICS, np.nan)
     y, p50 = a["y"].to_numpy(float), a["p50"].to_numpy(float)
     # a page's days at 0 before its launch are not its variation (``live_history``)
-    hist = live_history(np.asarray(history_y, dtype=float), max(season // 7, 1))
+    hist = live_history(np.asarray(history_y, dtype=float), max(season // 7, 1),
+                        ds=history_ds, series_id=series_id, calendar=calendar)
     diffs = np.abs(hist[season:] - hist[:-season]) if len(hist) > season else np.array([])
     if int(np.isfinite(diffs).sum()) < season:
         scale = np.nan
@@ -423,6 +461,7 @@ def backtest(
         notes += [raised] if raised else []
     all_ids = list(panel.series)
     check_calendar_channels(calendar, all_ids)  # once, against every series of the data
+    cal_n = normalize_calendar(calendar)
     skipped: dict[str, list[str]] = {}
     extra = [c for c in frame.columns if c not in ("series_id", "ds", "y")]
     rows, forecasts, plots = [], [], []
@@ -474,7 +513,8 @@ def backtest(
                 # weeks of history (or only zeros)" for the NaN scores of its row
                 continue
             hist = panel.series[str(sid)]
-            hy = hist.y[hist.ds < origin]
+            past = hist.ds < origin
+            hy = hist.y[past]
             if g["y"].notna().sum() == 0:
                 continue
             began = fold_start(str(sid), hy, g, calendar, origin, end)
@@ -491,7 +531,9 @@ def backtest(
             if began is not None:
                 unplanned.setdefault(str(sid), []).append(str(origin.date()))
             rows.append({"origin": origin, "series_id": sid,
-                         **forecast_metrics(g.reset_index(drop=True), hy, season)})
+                         **forecast_metrics(g.reset_index(drop=True), hy, season,
+                                            history_ds=hist.ds[past], series_id=str(sid),
+                                            calendar=cal_n)})
         if plot_dir is not None:
             plots.append(plot_fold(train, joined, calendar, f"{name} fold {k + 1} "
                                    f"(origin {origin.date()})",
@@ -539,7 +581,6 @@ def backtest(
     joined_all = pd.concat(forecasts, ignore_index=True)
     starts = pd.DataFrame(start_rows)
     start_mean = ({m: float(starts[m].mean()) for m in START_METRICS} if len(starts) else {})
-    cal_n = normalize_calendar(calendar)
     before = (started_series(panel, cal_n[cal_n["channel"].notna().to_numpy(dtype=bool)], LEAD_DAYS)
               if len(cal_n) else pd.DataFrame(columns=["series_id", "kind", "start"]))
     notes += start_notes(starts, unplanned, calendar, origin_list, before, frame["ds"].max())

@@ -305,20 +305,29 @@ def _reject_duplicates(frame: pd.DataFrame, source: str, fix: str) -> None:
         raise ValueError(msg)
 
 
-def live_history(y: np.ndarray, periods_per_day: int,
-                 days: float = LEADING_ZEROS_DAYS) -> np.ndarray:
-    """``y`` (a series on its regular grid) from where it starts (``live_start`` with no
-    calendar: its first value other than 0 when it starts with ``days`` days or more at 0, or
-    missing), as ``started_panel`` reads a series with no start event: the days before a
-    page's launch are no part of its week-to-week variation. A history of zeros only is
-    returned whole.
+def live_history(y: np.ndarray, periods_per_day: int, days: float = LEADING_ZEROS_DAYS,
+                 *, ds: pd.DatetimeIndex | None = None, series_id: str | None = None,
+                 calendar: pd.DataFrame | None = None,
+                 lead_days: int = START_LEAD_DAYS) -> np.ndarray:
+    """``y`` (a series on its regular grid) from where it starts (``live_start``), as
+    ``started_panel`` reads it: with its periods ``ds``, its id and a ``calendar``
+    (normalized), from its first value other than 0 when that value starts a planned event of
+    its own channel, whatever the zeros before it; else (or with no calendar) from that value
+    when it follows ``days`` days or more at 0 (or missing). The days before a page's launch
+    are no part of its week-to-week variation. A history of zeros only is returned whole.
 
     The MASE scales of the backtest and of ``brain forecast check`` read it: 640 days of 0
     before a page launched five weeks before an origin had shrunk its scale about tenfold (an
     independent check's page scored MASE 1.49 in the backtest against 0.15 on its live days,
-    and 1.28 against 0.28 in the check 13 weeks after its launch)."""
+    and 1.28 against 0.28 in the check 13 weeks after its launch). Until 2026-12-06 both read
+    the 28-day rule alone: a page exported under 28 days before its launch in the calendar
+    was scaled with those zeros, while the forecaster had cut them."""
     y = np.asarray(y, dtype=float)
-    return y[live_start(y, periods_per_day, days=days).cut:]
+    if ds is None or series_id is None or calendar is None or not len(calendar):
+        return y[live_start(y, periods_per_day, days=days).cut:]
+    found = live_starts({series_id: (pd.DatetimeIndex(ds), y)}, periods_per_day, calendar,
+                        lead_days, days=days)
+    return y[found[series_id][0].cut:]
 
 
 def started_panel(panel: Panel, calendar: pd.DataFrame | None = None,

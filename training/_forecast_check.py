@@ -27,6 +27,8 @@ from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 from scipy.stats import binom
 
+from features._calendar import normalize_calendar
+
 from ._forecast_base import live_history
 from ._forecast_intervals import interval_notes
 from ._mlflow import _is_http
@@ -130,9 +132,14 @@ def persistent_error(on_side: int, beyond: int, n: int, alpha: float = ALPHA) ->
     return p_side <= alpha and p_band <= alpha
 
 
-def _scale(history: np.ndarray, season: int) -> float:
-    """MASE denominator: mean absolute seasonal difference (NaN under two seasons of data)."""
-    history = live_history(history, max(season // 7, 1))  # not a page's days before launch
+def _scale(history: np.ndarray, season: int, ds: pd.DatetimeIndex | None = None,
+           series_id: str | None = None, calendar: pd.DataFrame | None = None) -> float:
+    """MASE denominator: mean absolute seasonal difference (NaN under two seasons of data),
+    of the history from where it starts (``live_history``: with its periods ``ds``, its id and
+    the normalized ``calendar``, as the backtest's scale reads it)."""
+    # not a page's days before its launch
+    history = live_history(history, max(season // 7, 1), ds=ds, series_id=series_id,
+                           calendar=calendar)
     if len(history) <= season:
         return float("nan")
     diffs = np.abs(history[season:] - history[:-season])
@@ -143,13 +150,16 @@ def _scale(history: np.ndarray, season: int) -> float:
 
 
 def check_forecast(forecast: pd.DataFrame, actuals: pd.DataFrame,
-                   recent_days: int = RECENT_DAYS, alpha: float = ALPHA) -> ForecastCheck:
+                   recent_days: int = RECENT_DAYS, alpha: float = ALPHA,
+                   calendar: pd.DataFrame | None = None) -> ForecastCheck:
     """Score ``forecast`` (``series_id, ds, p10, p50, p90``) on ``actuals`` (``series_id, ds,
     y``: the series as they are now, history included).
 
     Periods of the forecast with an actual are scored; the actuals before the forecast's first
-    period of each series give the MASE scale. For daily series the last ``recent_days``
-    scored days are tested for a persistent error (``persistent_error``).
+    period of each series give the MASE scale, read from where the series starts (with the
+    event ``calendar``, a page from its launch of its own channel, as the backtest reads it).
+    For daily series the last ``recent_days`` scored days are tested for a persistent error
+    (``persistent_error``).
     """
     need = {"series_id", "ds", "p10", "p50", "p90"}
     if not need <= set(forecast.columns):
@@ -165,6 +175,7 @@ def check_forecast(forecast: pd.DataFrame, actuals: pd.DataFrame,
             raise ValueError(f"forecast: column {c!r} has {int(bad.sum())} values that are not "
                              f"numbers (first: {fc.loc[bad, c].iloc[0]!r})")
         fc[c] = values.astype(float)
+    cal = None if calendar is None or not len(calendar) else normalize_calendar(calendar)
     act = actuals.assign(series_id=actuals["series_id"].astype(str),
                          ds=pd.to_datetime(actuals["ds"]))[["series_id", "ds", "y"]]
     rows, warnings, unscored, scored = [], [], [], []
@@ -184,8 +195,9 @@ def check_forecast(forecast: pd.DataFrame, actuals: pd.DataFrame,
         season = 7 if daily else 168
         y, p10, p50, p90 = (m[c].to_numpy(float) for c in ("y", "p10", "p50", "p90"))
         pos = y > 0
-        scale = _scale(hist.set_index("ds")["y"].asfreq(step).to_numpy(float)
-                       if len(hist) else np.array([]), season)
+        grid = hist.set_index("ds")["y"].asfreq(step) if len(hist) else pd.Series(dtype=float)
+        scale = _scale(grid.to_numpy(float), season, pd.DatetimeIndex(grid.index), str(sid),
+                       cal)
         row = {
             "series_id": sid, "periods": len(m), "first": m["ds"].iloc[0],
             "last": m["ds"].iloc[-1], "actual": float(y.sum()), "forecast": float(p50.sum()),

@@ -17,6 +17,7 @@ from serving._cli_forecast import forecast_app
 from training import CHAMPION, get_or_create_experiment, promote_if_better, register_model
 from training._forecast_backtest import backtest
 from training._forecast_backtest_starts import start_metrics
+from training._forecast_check import check_forecast
 from training._forecast_gbm import LightGBMForecaster
 from training._forecast_mlflow import REGISTERED_NAME, train_and_register
 from training._forecast_models import SeasonalNaiveForecaster
@@ -221,3 +222,77 @@ def test_cli_backtest_prints_and_logs_the_starts(tmp_path: Path) -> None:
     assert run.data.metrics["mean_start_pinball"] == pytest.approx(0.5)
     assert "naive_events_mean_start_pinball" in run.data.metrics
     assert "Series starting inside a fold (1)" in run.data.tags["mlflow.note.content"]
+
+
+def _exported(lead: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``_launches`` with 'page-new' launched on 2025-06-10 and exported from ``lead`` days
+    before its launch (the rows before left out)."""
+    series, cal = _launches("2025-06-10")
+    first = pd.Timestamp("2025-06-10") - pd.Timedelta(days=lead)
+    keep = (series["series_id"] != "page-new") | (series["ds"] >= first)
+    return series[keep.to_numpy(dtype=bool)].reset_index(drop=True), cal
+
+
+def test_a_launched_pages_mase_scale_reads_it_from_its_launch_as_the_forecaster_does(
+        tmp_path: Path) -> None:
+    """The backtest's MASE scale (``live_history``) read the 28-day rule alone: a page exported
+    3 / 10 / 20 days before its launch in the calendar kept those zeros in its scale (seasonal
+    naive 7 weeks after the launch: MASE 0.103 / 0.067 / 0.080 against 0.136 exported from
+    its launch or 40 days before it, the same P50), while the forecaster and the start scores
+    cut them. Every export now scores the same, and ``brain forecast check`` given the
+    calendar reads the same scale as the backtest (it read none)."""
+    origin = pd.Timestamp("2025-08-01")
+    scores = {}
+    for lead in (0, 10, 40):
+        series, cal = _exported(lead)
+        res = backtest(SeasonalNaiveForecaster(), series, cal, horizon=28, origins=[origin])
+        row = res.folds[res.folds["series_id"] == "page-new"].iloc[0]
+        scores[lead] = row["mase"]  # the same P50 (the last week) from every export
+    assert scores[10] == pytest.approx(scores[0], rel=1e-12)
+    assert scores[40] == pytest.approx(scores[0], rel=1e-12)
+    # the check on the same forecast, actuals and calendar: the backtest's MASE
+    fc = res.forecasts[res.forecasts["series_id"] == "page-new"][
+        ["series_id", "ds", "p10", "p50", "p90"]]
+    series, cal = _exported(10)
+    checked = check_forecast(fc, series, calendar=cal).table
+    assert float(checked["mase"].iloc[0]) == pytest.approx(scores[0], rel=1e-12)
+    paths = {name: tmp_path / f"{name}.csv" for name in ("forecast", "series", "calendar")}
+    fc.to_csv(paths["forecast"], index=False)
+    series.to_csv(paths["series"], index=False)
+    cal.to_csv(paths["calendar"], index=False)
+    out = CliRunner().invoke(forecast_app, [
+        "check", "--series", str(paths["series"]), "--calendar", str(paths["calendar"]),
+        "--forecast", str(paths["forecast"])])
+    assert out.exit_code == 0, out.output
+    head = next(x for x in out.output.splitlines() if "MASE" in x and "┃" in x)
+    row = next(x for x in out.output.splitlines() if "page-new" in x and "│" in x)
+    at = [c.strip() for c in head.split("┃")].index("MASE")
+    assert row.split("│")[at].strip() == f"{scores[0]:.2f}"
+
+
+def test_a_backtest_whose_mase_scale_now_cuts_a_launch_has_its_own_key() -> None:
+    """A champion scored before the scale read the calendar's launches (a page exported 10
+    days before its launch: MASE 0.067 where it now scores 0.136) had the same evaluation key
+    and would be compared with a candidate's new score; its key is an earlier one, named
+    (``earlier_evaluation_keys``). Data whose pages all had 28 days at 0 or more keep theirs."""
+    from training._forecast_backtest import (
+        data_hash,
+        earlier_evaluation_keys,
+        evaluation_key,
+    )
+
+    origins = [pd.Timestamp("2025-08-01")]
+
+    def key_before(series: pd.DataFrame, cal: pd.DataFrame) -> str:
+        h = data_hash(series, cal)
+        h.update(b"2025-08-01")
+        h.update(b"28")
+        h.update(b"mase-scale:live-history")  # page-a: 66 days at 0
+        return f"backtest:{h.hexdigest()[:16]}:h28:k1"
+
+    series, cal = _exported(10)
+    old = key_before(series, cal)
+    assert evaluation_key(series, origins, 28, cal) != old
+    assert "launch in the calendar" in earlier_evaluation_keys(series, origins, 28, cal)[old]
+    series, cal = _exported(40)
+    assert evaluation_key(series, origins, 28, cal) == key_before(series, cal)
