@@ -158,8 +158,6 @@ def _cut_at_launch(series: pd.DataFrame, calendar: pd.DataFrame | None) -> bool:
     (``live_start``: its first value other than 0 starts an event of its own channel in
     ``calendar``) with under ``LEADING_ZEROS_DAYS`` days at 0 (or missing) before it: its MASE
     scale counted those days until 2026-12-06 (``live_history`` read the 28-day rule alone)."""
-    if calendar is None or not len(calendar):
-        return False
     cal = normalize_calendar(calendar)
     if not cal["channel"].notna().any():
         return False
