@@ -296,3 +296,19 @@ def test_a_backtest_whose_mase_scale_now_cuts_a_launch_has_its_own_key() -> None
     assert "launch in the calendar" in earlier_evaluation_keys(series, origins, 28, cal)[old]
     series, cal = _exported(40)
     assert evaluation_key(series, origins, 28, cal) == key_before(series, cal)
+
+
+def test_the_seasonal_naive_band_of_a_launched_page_is_the_same_from_any_export() -> None:
+    """The seasonal naive's band comes from the seasonal differences of the history; a page
+    exported 10 days before its launch had the step from 0 to its launch among them (pinball
+    loss 43,335 against 0.099 exported from the launch). The zeros before the series' own start
+    (``started_panel``) are no history of it, so every export gives the same forecast."""
+    origin = pd.Timestamp("2025-08-01")
+    bands = {}
+    for lead in (0, 10, 40):
+        series, cal = _exported(lead)
+        fc = SeasonalNaiveForecaster().fit(
+            series[series["ds"] < origin], cal).predict(28, series=["page-new"])
+        bands[lead] = fc[["p10", "p50", "p90"]].to_numpy()
+    np.testing.assert_allclose(bands[10], bands[0], rtol=1e-12)
+    np.testing.assert_allclose(bands[40], bands[0], rtol=1e-12)
