@@ -174,6 +174,14 @@ def _day_numbers(raw: pd.Series, name: str, origin: pd.Timestamp, probs: list[Pr
     return ts.astype("datetime64[ns]")
 
 
+def _missing_times_of_day(raw: pd.Series, name: str, probs: list[Problem]) -> None:
+    missing = _blank(raw)
+    if missing.any():
+        n, rows, _ = problem_rows(missing)
+        probs.append(Problem(name, "has missing values", n, rows,
+                             fix="fill them in (HHMM or HH:MM), or leave --time-of-day-col out"))
+
+
 def _times_of_day(raw: pd.Series, name: str, probs: list[Problem],
                   report: LoadReport) -> pd.Series:
     """Times since midnight of a column of HHMM integers (705 is 07:05, 1000 is 10:00) or
@@ -182,6 +190,16 @@ def _times_of_day(raw: pd.Series, name: str, probs: list[Problem],
     present = ~_blank(raw)
     hhmm = text.str.fullmatch(r"\d{1,4}").fillna(False).to_numpy(dtype=bool)
     num = pd.to_numeric(text.where(hhmm), errors="coerce")
+    short = text.str.fullmatch(r"\d{1,2}").fillna(False).to_numpy(dtype=bool)
+    if present.any() and short[present].all() and (num[present] <= 23).all():
+        # whole hours (Instacart's order_hour_of_day: 0-23), not HHMM: as HHMM every line
+        # would fall in the first 24 minutes after midnight
+        report.note(f"column '{name}' holds whole numbers 0 to 23 only: read as hours of the "
+                    f"day ({int(num[present].max())} is {int(num[present].max()):02d}:00, not "
+                    f"00:{int(num[present].max()):02d} as HHMM) and added to the day")
+        _missing_times_of_day(raw, name, probs)
+        return pd.Series(pd.to_timedelta(num.astype("float64") * 3600, unit="s"),
+                         index=raw.index)
     parts = text.str.extract(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$").apply(pd.to_numeric)
     hours = np.where(hhmm, num // 100, parts[0])
     minutes = np.where(hhmm, num % 100, parts[1])
@@ -194,11 +212,7 @@ def _times_of_day(raw: pd.Series, name: str, probs: list[Problem],
                                    "for 10:00, or HH:MM)", n, rows, ex,
                              fix="give every line its time as HHMM or HH:MM, or leave "
                                  "--time-of-day-col out"))
-    missing = _blank(raw)
-    if missing.any():
-        n, rows, _ = problem_rows(missing)
-        probs.append(Problem(name, "has missing values", n, rows,
-                             fix="fill them in (HHMM or HH:MM), or leave --time-of-day-col out"))
+    _missing_times_of_day(raw, name, probs)
     how = "HHMM" if hhmm[present].all() else "HH:MM" if not hhmm[present].any() else (
         "HHMM and HH:MM")
     report.note(f"column '{name}' read as times of day ({how}) and added to the day")
@@ -230,7 +244,8 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
         day_origin: the ``time`` column holds day numbers (dunnhumby's ``DAY``: 1, 2, ...),
             and day 1 is this date (``YYYY-MM-DD``); CLI ``--day-origin``.
         time_of_day: column holding the time of day (HHMM integers such as 1000 for 10:00,
-            or ``HH:MM`` text) added to the day of ``time``; CLI ``--time-of-day-col``.
+            or ``HH:MM`` text; a column of whole numbers 0-23 only is whole hours) added to
+            the day of ``time``; CLI ``--time-of-day-col``.
 
     Returns:
         An events frame under the events contract (``validate_events``); notes on everything

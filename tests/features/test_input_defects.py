@@ -140,6 +140,25 @@ def test_time_of_day_as_hh_mm_text_is_added_to_a_date_column() -> None:
         "2024-03-01 09:30:00", "2024-03-02 17:05:30"]
 
 
+def test_whole_hours_0_to_23_are_hours_not_hhmm() -> None:
+    # Instacart's order_hour_of_day: read as HHMM, 15 had been 00:15, every order of the
+    # export in the first 24 minutes after midnight
+    raw = pd.DataFrame({"user_id": ["1", "1", "2", "2"],
+                        "date": ["2025-03-01", "2025-03-08", "2025-03-02", "2025-03-09"],
+                        "order_hour_of_day": ["15", "8", "0", "23"], "items": ["1", "2", "3", "4"]})
+    out = ft.orders_to_events(raw, customer="user_id", time="date", amount="items",
+                              time_of_day="order_hour_of_day", source="orders.csv")
+    assert sorted(out["ts"].dt.strftime("%Y-%m-%d %H:%M")) == [
+        "2025-03-01 15:00", "2025-03-02 00:00", "2025-03-08 08:00", "2025-03-09 23:00"]
+    notes = "\n".join(out.attrs["load_notes"])
+    assert ("orders.csv: column 'order_hour_of_day' holds whole numbers 0 to 23 only: read as "
+            "hours of the day (23 is 23:00, not 00:23 as HHMM)") in notes
+    raw.loc[1, "order_hour_of_day"] = ""
+    with pytest.raises(ft.DataContractError, match="'order_hour_of_day' has missing values"):
+        ft.orders_to_events(raw, customer="user_id", time="date", amount="items",
+                            time_of_day="order_hour_of_day", source="orders.csv")
+
+
 def test_bad_day_numbers_and_times_of_day_name_the_rows() -> None:
     raw = _grocery()
     raw.loc[1, "DAY"] = "1.5"
