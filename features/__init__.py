@@ -41,7 +41,7 @@ from ._calendar import (
 )
 from ._catalogue import CATALOGUE, MAX_CATEGORIES, MAX_CHANNELS, describe
 from ._contracts import KNOWN_EVENT_TYPES, DataContractError
-from ._import import orders_to_events, single_order_note
+from ._import import common_last_day_note, orders_to_events, single_order_note
 from ._import_series import ImportedSeries, store_days_to_series
 from ._io import (
     load_calendar,
@@ -87,6 +87,7 @@ __all__ = [
     "applies_to",
     "build_training_set",
     "calendar_features",
+    "common_last_day_note",
     "cutoff_schedule",
     "describe",
     "event_days",

@@ -228,6 +228,9 @@ def _refuse_single_orders(events: pd.DataFrame, source: str) -> None:
     after visits is a label), with the sentence as a note."""
     import features as ft
 
+    same_end = ft.common_last_day_note(events)
+    if same_end is not None:  # dates rebuilt from gaps: the labels describe the anchor
+        show_note(f"{source}: {same_end}")
     once = ft.single_order_note(events)
     if once is None:
         return

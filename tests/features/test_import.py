@@ -120,8 +120,34 @@ def test_bad_exports_name_file_column_rows_and_fix() -> None:
     assert "column 'Price' has missing values (1 row; first at row 4)" in msg
     assert "column 'InvoiceDate' has values that are not timestamps" in msg
     assert "row 5: 'soon'" in msg
-    with pytest.raises(ValueError, match="not both, not neither"):
+    with pytest.raises(ValueError, match=r"retail\.csv: give the line revenue .*; not both"):
         _import(_retail_export(), amount="Price")
+
+
+def test_an_export_without_money_is_told_what_to_pass_and_what_value_then_means() -> None:
+    # Instacart's order lines: no price, no amount; the error had named neither the file
+    # nor what to do ("give the line revenue ...; not both, not neither")
+    raw = pd.DataFrame({"order_id": ["1", "1", "2"], "user_id": ["7", "7", "7"],
+                        "date": ["2025-03-01", "2025-03-01", "2025-03-08"],
+                        "product_id": ["12", "40", "12"]})
+    with pytest.raises(ValueError, match="no line revenue given") as err:
+        ft.orders_to_events(raw, customer="user_id", time="date", order="order_id",
+                            source="lines.csv")
+    msg = str(err.value)
+    assert msg.startswith("lines.csv: no line revenue given (no column looks like money (the "
+                          "file's columns: order_id, user_id, date, product_id))")
+    assert "add a column holding 1 on every line" in msg
+    assert "the value model then predicts items bought, not money" in msg
+    raw["items"] = "1"
+    out = ft.orders_to_events(raw, customer="user_id", time="date", order="order_id",
+                              amount="items", source="lines.csv")
+    assert out["revenue"].tolist() == [2.0, 1.0]  # the fix imports: items per order
+    with pytest.raises(ValueError, match=r"lines\.csv: --quantity-col needs --price-col too"):
+        ft.orders_to_events(raw, customer="user_id", time="date", quantity="items",
+                            source="lines.csv")
+    raw = raw.rename(columns={"items": "Sales Value"})
+    with pytest.raises(ValueError, match=r"columns that may hold it: Sales Value\)"):
+        ft.orders_to_events(raw, customer="user_id", time="date", source="lines.csv")
 
 
 def test_cli_import_then_validate(tmp_path: Path) -> None:
