@@ -65,6 +65,7 @@ from ._cli_customers_print import (
     _unused_note,
     crowded_tier_note,
     early_warning_line,
+    early_warning_reach_note,
     validation_level_note,
 )
 
@@ -427,9 +428,9 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         show_note(crowded)
     if "early_warning" in scores.columns:
         console.print(early_warning_line(scores), highlight=False)
-        fell = _base_fall_note(feats)
-        if fell:
-            show_note(fell)
+        for note in (early_warning_reach_note(feats), _base_fall_note(feats)):
+            if note:
+                show_note(note)
     console.print(f"[green]wrote[/] {len(scores):,} scores to {out} in {secs:.1f}s",
                   highlight=False)
 

@@ -237,6 +237,31 @@ def early_warning_line(scores: pd.DataFrame) -> str:
             + (f"; {unknown:,} cannot be told" if unknown else ""))
 
 
+def early_warning_reach_note(features: pd.DataFrame, share: float = 0.05) -> str | None:
+    """The note when the early-warning rule can reach under ``share`` of the customers it
+    judges on visits or on orders: it flags only a customer with at least 2 in the 30 days
+    before the last 30, so a log of monthly renewals (one order a month) prints '0 flagged',
+    which read as 'nobody at risk' on a check's 20,000 meal-kit subscribers."""
+    from training._customer_tiers import early_warning_with_basis
+
+    _, basis = early_warning_with_basis(features)
+    said = []
+    for what, prev in (("visits", "visits_prev_30d"), ("orders", "orders_prev_30d")):
+        sel = basis.eq(what).fillna(False).to_numpy()
+        if not sel.any() or prev not in features.columns:
+            continue
+        reach = int((pd.to_numeric(features.loc[sel, prev], errors="coerce") >= 2).sum())
+        if reach < share * int(sel.sum()):
+            said.append(f"{reach:,} of the {int(sel.sum()):,} judged on {what} had 2 or more "
+                        f"{what} in the 30 days before the last 30")
+    if not said:
+        return None
+    return ("the early warning can hardly fire here: " + "; ".join(said) + ". It needs at "
+            "least 2 to see a fall by half (a subscription renewing once a month never has "
+            "them), so few or no flags say nothing about who is slowing down: rank by the "
+            "model's score instead")
+
+
 def crowded_tier_note(scores: pd.DataFrame, task: str, share: float = 0.9) -> str | None:
     """For churn and propensity, whose tiers are fixed probability thresholds: the note when
     one tier holds ``share`` of the customers or more, with where the top tenth of the scores

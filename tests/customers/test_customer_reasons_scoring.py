@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import features as ft
-from serving._cli_customers_print import early_warning_line
+from serving._cli_customers_print import early_warning_line, early_warning_reach_note
 from training._customer_bgnbd import BgNbdParams, bgnbd_features, fit_bgnbd
 from training._customer_meanings import FLAG_SENTENCES, reason_label
 from training._customer_mlflow import score_frame
@@ -183,6 +183,19 @@ def test_the_score_line_counts_flags_unlikely_by_chance() -> None:
     line = early_warning_line(scores)
     assert "2 flagged (2 of 3 judged on visits); 1 of them unlikely by chance" in line
     assert "1 cannot be told" in line
+
+
+def test_a_log_the_early_warning_cannot_reach_is_named() -> None:
+    """Monthly renewals: one order in each 30 days, never the 2 the rule needs to see a fall by
+    half; '0 flagged' alone read as 'nobody at risk'."""
+    monthly = pd.DataFrame({"visits_total": 0, "orders_30d": [1, 0, 1, 1] * 50,
+                            "orders_prev_30d": 1})
+    note = early_warning_reach_note(monthly)
+    assert note is not None
+    assert note.startswith("the early warning can hardly fire here: 0 of the 200 judged on "
+                           "orders had 2 or more orders in the 30 days before the last 30")
+    weekly = monthly.assign(orders_prev_30d=4)
+    assert early_warning_reach_note(weekly) is None
 
 
 def test_a_fall_of_the_whole_base_is_named_beside_the_flags() -> None:
