@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -598,12 +600,9 @@ def test_rows_of_a_table_model_are_labelled_by_the_table_s_own_id_column() -> No
     assert row_warnings(model, frame)[0]["columns"] == ["customerID"]
 
 
-def test_a_table_champion_asked_by_user_ids_says_the_snapshot_cannot_feed_it(
-        brain: Brain, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A CRM-table model promoted to churn champion cannot score the event snapshot: a
-    request by user_ids had answered 400 'rows could not be scored ... the input lacks 7 of
-    them ... Fix: give the table the same feature columns' (field 'rows', which the request
-    did not hold). It now names the champion, the table and what to do."""
+def _table_champion(brain: Brain) -> tuple[Any, Any]:
+    """The churn champion served, and a copy of it as version 99 holding a CRM-table model (its
+    columns 'Orders' and 'Loyalty Tier', none of them in the event snapshot)."""
     from dataclasses import replace
     from types import SimpleNamespace
 
@@ -612,7 +611,16 @@ def test_a_table_champion_asked_by_user_ids_says_the_snapshot_cannot_feed_it(
     table = SimpleNamespace(features_=["Orders", "Loyalty Tier"],
                             input_features_=["Orders", "Loyalty Tier"], id_col_="Customer Ref",
                             bgnbd_params_=None, label_col_="churned_90d")
-    swapped = replace(loaded, version="99", model=SimpleNamespace(model=table))
+    return loaded, replace(loaded, version="99", model=SimpleNamespace(model=table))
+
+
+def test_a_table_champion_asked_by_user_ids_says_the_snapshot_cannot_feed_it(
+        brain: Brain, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CRM-table model promoted to churn champion cannot score the event snapshot: a
+    request by user_ids had answered 400 'rows could not be scored ... the input lacks 7 of
+    them ... Fix: give the table the same feature columns' (field 'rows', which the request
+    did not hold). It now names the champion, the table and what to do."""
+    loaded, swapped = _table_champion(brain)
     monkeypatch.setattr(brain.champions, "get",
                         lambda name: swapped if name == "churn" else loaded)
     uid = int(brain.snapshot.features.index[0])
@@ -631,15 +639,7 @@ def test_reload_names_a_table_champion_the_snapshot_cannot_feed(
     was well; every request by user_ids then failed on its own, and the background scoring of
     the snapshot stopped at it, leaving the models after it unscored. The answer now names the
     champion, why and what to do, and the other champions are still scored."""
-    from dataclasses import replace
-    from types import SimpleNamespace
-
-    loaded = brain.champions.get("churn")
-    assert loaded is not None
-    table = SimpleNamespace(features_=["Orders", "Loyalty Tier"],
-                            input_features_=["Orders", "Loyalty Tier"], id_col_="Customer Ref",
-                            bgnbd_params_=None, label_col_="churned_90d")
-    swapped = replace(loaded, version="99", model=SimpleNamespace(model=table))
+    _, swapped = _table_champion(brain)
     real_get = brain.champions.get
     monkeypatch.setattr(brain.champions, "get",
                         lambda name: swapped if name == "churn" else real_get(name))
