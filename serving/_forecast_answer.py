@@ -5,11 +5,12 @@ needs (``Brain.forecast`` keeps the answers per champion version and request).
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import pandas as pd
 
-from training._forecast_base import period_text
+from training._forecast_base import listed, period_text
 
 from ._answers import BadRequestError, contract_error, records
 from ._registry import LoadedModel
@@ -68,8 +69,10 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
         except DataContractError as exc:  # its rows counted from 0, as calendar[i]
             raise contract_error(exc, "calendar", "invalid_calendar") from exc
         except ValueError as exc:
-            raise BadRequestError(str(exc), code="invalid_calendar",
-                                  field="calendar") from exc
+            detail = _unknown_channels(req, known)
+            raise BadRequestError(str(exc), code="invalid_calendar", field="calendar",
+                                  loc=detail[0]["loc"] if detail else None,
+                                  detail=detail or None) from exc
     cal = fc_model.calendar_
     if given is not None:
         cal = pd.concat([cal, normalize_calendar(given)], ignore_index=True).drop_duplicates(
@@ -168,3 +171,28 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
             "horizon": req.horizon,
             "forecast": records(fc[["ds", "p10", "p50", "p90"]]),
             "peaks": records(peaks.drop(columns=["series_id"])), "notes": notes}
+
+
+def _unknown_channels(req: ForecastRequest, known: list[str]) -> list[dict[str, Any]]:
+    """One ``detail`` entry per event of the request whose channel no series has, at
+    ``["calendar", i, "channel"]`` (events counted from 0, as ``loc`` does), with the channel
+    it most likely meant: the message had named the events, but ``loc`` was ``["calendar"]``,
+    so a client could not tell which event to fix, nor the page which row of its table."""
+    from features._calendar import channel_text, series_channel
+    from training._forecast_ids import _channel_hint
+
+    channels = sorted({c for c in map(series_channel, known) if c is not None})
+    raw = pd.Series([e.channel for e in (req.calendar or [])], dtype=object)
+    text = channel_text(raw.map(lambda v: None if v is None else
+                                unicodedata.normalize("NFC", str(v))))[0]
+    out = []
+    for i, chan in enumerate(text):
+        if pd.isna(chan) or chan in channels:
+            continue
+        hint = _channel_hint(str(chan), channels)
+        said = f" (did you mean {hint!r}?)" if hint else ""
+        out.append({"loc": ["calendar", i, "channel"], "type": "invalid_calendar",
+                    "msg": f"event {req.calendar[i].name!r}: channel {chan!r} is not a channel "
+                           f"of any series{said}; the series' channels are "
+                           f"{listed(channels, 20)}"})
+    return out

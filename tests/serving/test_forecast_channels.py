@@ -83,11 +83,37 @@ def test_an_unknown_channel_over_http_is_a_400_with_one_message(client: TestClie
     assert r.status_code == 400, r.text
     body = r.json()
     assert set(body) == {"error", "code", "field", "loc", "detail"}  # one message (ErrorAnswer)
-    assert (body["code"], body["field"], body["detail"]) == ("invalid_calendar", "calendar", None)
+    assert (body["code"], body["field"]) == ("invalid_calendar", "calendar")
     assert "'Spring newsletter' (" in body["error"]
     assert "'Known'" not in body["error"]  # only the events at fault are named
     assert "Did you mean 'email' for 'emial'?" in body["error"]
     assert "'channel=email', 'channel=social', 'total'" in body["error"]
+
+
+def test_an_unknown_channel_is_located_at_its_event(client: TestClient) -> None:
+    """loc and detail name the event at fault, as for a bad date (``["calendar", 1, "end"]``):
+    a client acts on it without parsing English, and the page names the row of its events
+    table (the answer had located it at ``["calendar"]`` with no detail)."""
+    from serving.service import _brain
+
+    day = _first_day(_brain())
+    r = client.post("/forecast_traffic", json={
+        "series_id": "total", "horizon": 14,
+        "calendar": [_event(day, "email", "Known"), _event(day, " emial "),
+                     _event(day, None, "All"), _event(day, "billboards", "Posters")]})
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert body["loc"] == ["calendar", 1, "channel"]
+    assert [d["loc"] for d in body["detail"]] == [["calendar", 1, "channel"],
+                                                   ["calendar", 3, "channel"]]
+    assert {d["type"] for d in body["detail"]} == {"invalid_calendar"}
+    first, second = (d["msg"] for d in body["detail"])
+    assert "'Spring newsletter'" in first
+    assert "'emial'" in first
+    assert "did you mean 'email'?" in first
+    assert "'Posters'" in second
+    assert "did you mean" not in second
+    assert "email, social" in second  # the channels there are, in each entry
 
 
 # ---------------------------------------------------------------- which series get the window
