@@ -190,7 +190,10 @@ def _unknown_channels(req: ForecastRequest, known: list[str]) -> list[dict[str, 
         if pd.isna(chan) or chan in channels:
             continue
         hint = _channel_hint(str(chan), channels)
-        said = f" (did you mean {hint!r}?)" if hint else ""
+        # no close match: perhaps a page or store not in the data yet (the message says more)
+        said = (f" (did you mean {hint!r}?)" if hint else
+                " (a store or page the model has no series of cannot be forecast yet: train "
+                "on its rows at 0 up to the end of the others' history)")
         out.append({"loc": ["calendar", i, "channel"], "type": "invalid_calendar",
                     "msg": f"event {req.calendar[i].name!r}: channel {chan!r} is not a channel "
                            f"of any series{said}; the series' channels are "

@@ -114,6 +114,7 @@ def test_an_unknown_channel_is_located_at_its_event(client: TestClient) -> None:
     assert "'Posters'" in second
     assert "did you mean" not in second
     assert "email, social" in second  # the channels there are, in each entry
+    assert "cannot be forecast yet" in second  # perhaps a store or page not in the data yet
 
 
 # ---------------------------------------------------------------- which series get the window
