@@ -66,8 +66,9 @@ and an event no other event of the series reaches, the no-event forecast; for an
 shares days with others (their windows or shoulder days), the forecast with those others but
 without it (``forecasts_without``), so lift_pct is what the event adds to the day; lift_pct: 100 *
 (peak_p50 / baseline_p50 - 1), left out (NaN) where the baseline is under
-``LIFT_FLOOR`` of the series' average, or for a series whose history is all 0: a percentage of
-almost nothing (+31,085% on a baseline of 0.0009 returns a day) says nothing.
+``LIFT_FLOOR`` of the series' average (for a series whose history is all 0, of its forecast's
+average over the horizon): a percentage of almost nothing (+31,085% on a baseline of 0.0009
+returns a day) says nothing.
 """
 
 LIFT_FLOOR = 0.05
@@ -144,7 +145,7 @@ def peak_summary(
             the baseline of a shorter event whose peak lies inside one of them, where
             ``without`` has no forecast for the event (callers before ``without``).
         levels: each series' average (mean history); no lift_pct from a baseline under
-            ``LIFT_FLOOR`` of it.
+            ``LIFT_FLOOR`` of it (of the forecast's average for a series whose average is 0).
         without: ``forecasts_without``: per event that shares days with other events of a
             series, the forecast without it (the others kept), its row's baseline there.
     """
@@ -165,8 +166,13 @@ def peak_summary(
         base, bg_base = p50(baseline, sid), p50(background, sid)
         level = (levels or {}).get(str(sid), np.nan)
         # a series of zeros only (a page before its launch, forecast from how others
-        # started) has no average to judge a baseline by: its no-event baseline is about 0
-        # (1.6e-05) and the lift over it had read +25,569,879,963%
+        # started) has no history to judge a baseline by: its no-event baseline is about 0
+        # (1.6e-05) and the lift over it had read +25,569,879,963%. Its forecast's average
+        # judges instead: a sale after the launch keeps its lift over the launched page
+        # (+46% over 2,669), which had been left out with the launch's
+        if level == 0:
+            level = float(np.nanmean(g["p50"].to_numpy(dtype=float))) if len(g) else 0.0
+            level = level if np.isfinite(level) and level > 0 else 0.0
         floor = (LIFT_FLOOR * level if np.isfinite(level) and level > 0
                  else np.inf if level == 0 else 0.0)
         rows.append(_peak_row(str(sid), "horizon", g, base, floor=floor))
@@ -536,7 +542,8 @@ def withheld_lift_note(peaks: pd.DataFrame) -> str | None:
         return None
     names = listed([repr(s) for s in sorted(set(gone["series_id"].astype(str)))], 5)
     return (f"no lift_pct for {names}: the no-event baseline at the peak is under "
-            f"{LIFT_FLOOR:.0%} of the series' average (or the series has no history above 0), "
+            f"{LIFT_FLOOR:.0%} of the series' average (for a series with no history above 0, "
+            "of its forecast's average), "
             "and a percentage of almost nothing says nothing; compare peak_p50 with "
             "baseline_p50")
 

@@ -732,3 +732,34 @@ def test_a_page_a_month_after_its_launch_moves_with_every_earlier_starter(seed: 
     assert 0.97 < fc["p50"].sum() / truth.sum() < 1.03
     inside = (truth >= fc["p10"].to_numpy()) & (truth <= fc["p90"].to_numpy())
     assert inside.mean() >= 0.8
+
+
+def test_a_sale_after_a_launch_keeps_its_lift_over_the_launched_forecast() -> None:
+    """Independent check (2026-12-06): a page exported at 0 before its launch, launch and a
+    site-wide sale planned in the horizon. The sale's baseline is the launched page without
+    the sale (P50 2,669), its peak 3,908: +46% is what the sale adds, yet its lift_pct was
+    left out with the launch's and the horizon's, over a no-event forecast of about 0, because
+    a series of zeros had no average to judge a baseline by. Its forecast's own average now
+    is: the sale keeps its lift, the launch and the horizon (over almost nothing) do not."""
+    from training._forecast_peak_overlaps import _event_key
+    from training._forecast_peaks import peak_summary
+
+    ds = pd.date_range("2026-07-01", periods=30, freq="D")
+    launched = ds >= pd.Timestamp("2026-07-15")
+    sale = (ds >= pd.Timestamp("2026-07-20")) & (ds <= pd.Timestamp("2026-07-24"))
+    p50 = np.where(launched, 2669.0, 1.6e-05) * np.where(sale, 3908 / 2669, 1.0)
+    fc = pd.DataFrame({"series_id": "page_21", "ds": ds, "p10": p50 / 2, "p50": p50,
+                       "p90": p50 * 2})
+    cal = pd.concat([_launch("page_21", at="2026-07-15"),
+                     pd.DataFrame({"name": ["Summer sale"], "start": ["2026-07-20"],
+                                   "end": ["2026-07-24"], "kind": ["sale"],
+                                   "channel": [None]})], ignore_index=True)
+    no_event = fc.assign(p50=1.6e-05)
+    without_sale = fc.assign(p50=np.where(launched, 2669.0, 1.6e-05))
+    without = {_event_key("Summer sale", pd.Timestamp("2026-07-20"), None): without_sale,
+               _event_key("Launch page_21", pd.Timestamp("2026-07-15"), "page_21"): no_event}
+    peaks = peak_summary(fc, cal, no_event, None, {"page_21": 0.0}, without).set_index("window")
+    assert peaks.loc["Summer sale", "baseline_p50"] == pytest.approx(2669.0)
+    assert peaks.loc["Summer sale", "lift_pct"] == pytest.approx(100 * (3908 / 2669 - 1))
+    assert np.isnan(peaks.loc["Launch page_21", "lift_pct"])  # over about 0: says nothing
+    assert np.isnan(peaks.loc["horizon", "lift_pct"])
