@@ -119,6 +119,10 @@ const ForecastView = (() => {
         last = { request: req, response: resp, history: hist.history || [] };
         render();
       } catch (e) {
+        // the forecast shown was of another request (the events table has changed since):
+        // it had stayed under the error, read as the forecast of the table above it
+        last = null;
+        $("fc-result").hidden = true;
         Brain.showError(view, e.status === 400 ? tableRows(e.message, cal.rows) : e.message);
       }
     });

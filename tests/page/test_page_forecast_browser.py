@@ -93,6 +93,29 @@ def test_calendar_errors_name_the_row_of_the_events_table(page: Any, page_server
     assert page.js_errors == []
 
 
+def test_a_rejected_forecast_leaves_no_earlier_forecast_on_show(page: Any,
+                                                                 page_server: str) -> None:
+    """Independent check (2026-12-06): after a forecast, a planner added an event with a
+    misspelt channel and pressed Forecast; the 400 was shown above the previous forecast's
+    chart, peaks and download buttons, which read as the forecast of the table with the new
+    event. The earlier result is now hidden until a forecast of the current table succeeds."""
+    opts = _options(page_server)
+    (d1,) = _days_after(opts["last_ds"], 3)
+    _open_forecast(page, page_server)  # the first forecast is drawn on opening
+    assert page.locator("#fc-result").is_visible()
+    _type_event(page, 1, name="Typo promo", start=d1, end=d1, kind="sale", channel="emial")
+    page.click("#fc-run")
+    msg = _error_text(page, "forecast")
+    assert "row 1 of the events table (“Typo promo”)" in msg, msg  # located at its row
+    assert "did you mean 'email'?" in msg, msg
+    assert page.locator("#fc-result").is_hidden()
+    _type_event(page, 1, channel="email")
+    page.click("#fc-run")
+    page.wait_for_selector("#fc-result", state="visible")
+    assert "Typo promo" in page.inner_text("#fc-peaks")
+    assert page.js_errors == []
+
+
 def test_footer_links_the_openapi_document(page: Any, page_server: str) -> None:
     _with_token(page)
     page.goto(f"{page_server}/ui/#forecast")
