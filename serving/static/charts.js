@@ -106,7 +106,7 @@ const Charts = (() => {
       const px = X(t(p.peak_ds)), py = Y(p.peak_p50);
       const label = (p.window === "horizon" ? "Peak" : p.window) + ": " + Brain.num(p.peak_p50) +
         " on " + fmtMonthDay(t(p.peak_ds)) + (stepMs < DAY ? " " + String(p.peak_ds).slice(11, 16) : "") + (p.window !== "horizon" && p.lift_pct !== null && p.lift_pct !== undefined
-          ? ` (${Brain.signed(Brain.num(p.lift_pct, 0))}% vs no event)` : "");
+          ? ` (${Brain.signed(Brain.num(p.lift_pct, 0))}% vs without it)` : "");
       const anchor = px + 10 + label.length * 6.4 > W - m.r ? "end" : "start";
       // the label's horizontal extent, so labels whose texts would overlap are stacked (two
       // call-outs more than 260 px apart had been drawn over each other when the first was long)

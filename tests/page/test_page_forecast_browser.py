@@ -116,6 +116,27 @@ def test_a_rejected_forecast_leaves_no_earlier_forecast_on_show(page: Any,
     assert page.js_errors == []
 
 
+def test_the_lift_is_read_over_the_forecast_without_the_event(page: Any,
+                                                               page_server: str) -> None:
+    """A row's baseline_p50 is the forecast without that event, the other events kept (the
+    API's PeakRow): for a sale after a page's launch, the launched page without the sale.
+    The peak table had headed it "no-event baseline" and the call-outs read "+46% vs no
+    event", over a no-event forecast of 0 (independent check, 2026-12-06)."""
+    opts = _options(page_server)
+    d1, d2 = _days_after(opts["last_ds"], 3, 4)
+    _open_forecast(page, page_server)
+    _type_event(page, 1, name="Two-day sale", start=d1, end=d2, kind="sale")
+    page.click("#fc-run")
+    page.wait_for_selector("#fc-peaks tbody tr >> text=Two-day sale")
+    head = page.inner_text("#fc-peaks thead")
+    assert "baseline without the event" in head, head
+    assert "no-event" not in head, head
+    callouts = " ".join(page.locator("#fc-chart text.callout").evaluate_all(
+        "els => els.map((e) => e.textContent)"))
+    assert "vs no event" not in callouts, callouts
+    assert page.js_errors == []
+
+
 def test_footer_links_the_openapi_document(page: Any, page_server: str) -> None:
     _with_token(page)
     page.goto(f"{page_server}/ui/#forecast")
