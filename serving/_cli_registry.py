@@ -50,6 +50,10 @@ def promote(
     set_champion(name, version, reason)
     was = f" (was v{before})" if before else ""
     console.print(f"[green]{name}@champion -> v{version}[/]{was}: {reason}", highlight=False)
+    # a running API keeps the version it loaded until it looks again: an API check read the
+    # old champion in GET /models for up to 30 s after a promote, with no word of why
+    console.print("a running brain serve loads it on POST /reload, or at its next check "
+                  "(every 30 s under brain serve's default --reload-seconds)", highlight=False)
 
 
 def _model_versions(client, name: str, command: str,  # type: ignore[no-untyped-def]

@@ -71,6 +71,7 @@ def test_a_model_of_another_business_is_not_compared_and_does_not_become_champio
     res = runner.invoke(app, ["promote", "churn", "2", "--reason", "the grocery chain's model"])
     assert res.exit_code == 0, res.output
     assert "churn@champion -> v2 (was v1): the grocery chain's model" in res.output
+    assert "a running brain serve loads it on POST /reload" in " ".join(res.output.split())
     assert _champion() == "2"
     bad = runner.invoke(app, ["promote", "churn", "9"])
     assert bad.exit_code == 2
