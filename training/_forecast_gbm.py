@@ -298,9 +298,16 @@ class LightGBMForecaster(ConformalBands, EventFrames):
         after = np.abs(hot[np.clip(idx, 0, len(hot) - 1)] - days) <= span
         return np.asarray(before | after)
 
-    def _fit_shock(self, x: pd.DataFrame, resid: np.ndarray) -> dict[int, tuple[float, float]]:
-        """Per horizon bucket, how much of the last two surprises is left in the residual."""
-        coefs: dict[int, tuple[float, float]] = {}
+    def _fit_shock(self, x: pd.DataFrame, resid: np.ndarray
+                   ) -> dict[int, tuple[float, ...]]:
+        """Per horizon bucket, how much of the last two surprises is left in the residual, and
+        the range (0.5% .. 99.5%) of the surprises it was fitted on: ``_shock`` reads a
+        surprise beyond it at the range's edge. A line fitted on ordinary days' surprises
+        says nothing of a news spike 50 times the level on the last day (a surprise of 3.9 on
+        the log scale, beyond every one it saw): its coefficient (up to 1) had carried the
+        spike into the next two weeks, the first day forecast at 95x and the second week at
+        up to 30x a 300- to 500-day series' level."""
+        coefs: dict[int, tuple[float, ...]] = {}
         b = self._bucket(x["h"].to_numpy().astype(int))
         short = x["h"].to_numpy() <= self.shock_steps_
         d0 = x["__s0"].fillna(0.0).to_numpy()
@@ -312,16 +319,23 @@ class LightGBMForecaster(ConformalBands, EventFrames):
                 continue
             a = np.column_stack([d0[sel], d1[sel], np.ones(sel.sum())])
             coef, *_ = np.linalg.lstsq(a, y[sel], rcond=None)
-            coefs[int(bucket)] = (float(np.clip(coef[0], -1, 1)), float(np.clip(coef[1], -1, 1)))
+            lo, hi = np.quantile(np.concatenate([d0[sel], d1[sel]]), [0.005, 0.995])
+            coefs[int(bucket)] = (float(np.clip(coef[0], -1, 1)), float(np.clip(coef[1], -1, 1)),
+                                  float(lo), float(hi))
         return coefs
 
-    def _shock(self, x: pd.DataFrame, coefs: dict[int, tuple[float, float]]) -> np.ndarray:
+    def _shock(self, x: pd.DataFrame, coefs: dict[int, tuple[float, ...]]) -> np.ndarray:
         b = self._bucket(x["h"].to_numpy().astype(int))
-        a0 = np.array([coefs.get(int(v), (0.0, 0.0))[0] for v in b])
-        a1 = np.array([coefs.get(int(v), (0.0, 0.0))[1] for v in b])
+        # (a0, a1), and since 2026-12-06 the surprises' range; older models have no range
+        each = [coefs.get(int(v), (0.0, 0.0)) for v in b]
+        a0 = np.array([c[0] for c in each])
+        a1 = np.array([c[1] for c in each])
+        lo = np.array([c[2] if len(c) > 2 else -np.inf for c in each])
+        hi = np.array([c[3] if len(c) > 3 else np.inf for c in each])
         short = x["h"].to_numpy() <= self.shock_steps_
-        out = a0 * x["__s0"].fillna(0.0).to_numpy() + a1 * x["__s1"].fillna(0.0).to_numpy()
-        return np.where(short, out, 0.0)
+        s0 = np.clip(x["__s0"].fillna(0.0).to_numpy(), lo, hi)
+        s1 = np.clip(x["__s1"].fillna(0.0).to_numpy(), lo, hi)
+        return np.where(short, a0 * s0 + a1 * s1, 0.0)
 
     def _fit_models(self, x: pd.DataFrame) -> tuple[list[lgb.LGBMRegressor], dict]:
         y = x["__y"].to_numpy()

@@ -129,7 +129,9 @@ def test_winsorize_lets_a_level_shift_through_but_clips_short_spikes() -> None:
 
 def test_forecast_starts_from_a_level_shift_ten_days_old(fast_gbm: dict) -> None:
     rng = np.random.default_rng(0)
-    ds = pd.date_range("2023-01-01", periods=500, freq="D")
+    # 600 days: the calibration fit (the last 30%) still has a year, so the trees read the
+    # dates of the year, and without the shift rule they forecast the level those dates had
+    ds = pd.date_range("2023-01-01", periods=600, freq="D")
     weekly = np.array([0.0, 0.05, 0.05, 0.0, -0.05, 0.25, 0.2])[ds.day_of_week]
     z = np.log(1000) + weekly + 0.08 * rng.standard_normal(len(ds))
     z[-10:] += np.log(2.0)  # traffic doubled ten days before the origin
@@ -258,6 +260,24 @@ def test_spike_before_origin_does_not_inflate_next_weeks(series_maker: Callable,
     later = slice(7, 28)  # from the second week on the spike should be forgotten
     ratio = spike["p50"].iloc[later].mean() / base["p50"].iloc[later].mean()
     assert 0.9 < ratio < 1.15
+
+
+@pytest.mark.parametrize("n_days", [300, 500])
+def test_a_spike_on_the_last_day_is_not_carried_beyond_the_surprises_seen(
+        series_maker: Callable, fast_gbm: dict, n_days: int) -> None:
+    """The short-memory term (``_fit_shock``) is a line fitted on ordinary days' surprises; a
+    news spike 50x the level on the last day lies far beyond them, and its coefficients (up to
+    1) had carried it on: the first day forecast at 95x and days of the second week at up to
+    30x (500 days), weeks 2-4 at 3x on average (300 days). A surprise beyond the range it was
+    fitted on is read at the range's edge."""
+    series, cal = series_maker(n_days=n_days, lift=1.0)
+    spiked = series.copy()
+    spiked.loc[spiked.index[-1], "y"] *= 50
+    base = LightGBMForecaster(**fast_gbm).fit(series, cal).predict(28)["p50"].to_numpy()
+    spike = LightGBMForecaster(**fast_gbm).fit(spiked, cal).predict(28)["p50"].to_numpy()
+    ratio = spike / base
+    assert ratio.max() < 3.0
+    assert 0.8 < ratio[7:].mean() < 1.2
 
 
 def test_occurrence_spread_matches_hand_computation() -> None:
