@@ -101,7 +101,11 @@ class CalendarEvent(Strict):
     name: str = Field(min_length=1, examples=["Double 11"])
     start: str = Field(examples=["2026-11-11"], description="First day, YYYY-MM-DD.")
     end: str = Field(examples=["2026-11-11"], description="Last day (inclusive), YYYY-MM-DD.")
-    kind: str = Field("promotion", examples=["sale"])
+    kind: str = Field(
+        "promotion", examples=["sale"],
+        description="The event's kind, as in the calendar the model was trained with (its lift "
+                    "is learned per kind, then per name): 'promotion' when left out, the "
+                    "planner page's default; the CLI's calendar file requires it.")
     channel: str | None = Field(
         None,
         description="Channel the event concerns: empty for every series; else a channel of the "
