@@ -114,7 +114,15 @@ def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]
             metric = i.split(":", 1)[1]
             hint += (f" Series ids put the metric first and the channel last: {i!r} reads "
                      f"{b!r} as a metric; name it {metric + ':' + b!r}.")
-        msg = (f"{exc}{hint} The series are {_names(ids, 20)} (channel 'c' is the series "
+        # page- or store-style ids are their own channels: the message had listed them twice
+        # ("The series' channels are page_01, ... The series are 'page_01', ...")
+        sums = [i for i in ids if is_aggregate(i)]
+        if {i for i in ids if not is_aggregate(i)} == set(known):
+            sums_text = f", and {_names(sums, 5)}" if sums else ""
+            listing = f"The series are those channels{sums_text}"
+        else:
+            listing = f"The series are {_names(ids, 20)}"
+        msg = (f"{exc}{hint} {listing} (channel 'c' is the series "
                "'channel=c', also behind a metric prefix, or a series named 'c'). A store or "
                "page that is not in the data yet (a planned opening or launch) cannot be "
                "forecast by a model of these series: leave its events out until it has "

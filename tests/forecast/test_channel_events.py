@@ -243,3 +243,21 @@ def test_a_total_keeps_the_lift_it_measured_on_past_regional_closures() -> None:
     lift, _, _ = eff.lift("total", day, plan)
     assert lift[0] == pytest.approx(own.mean)
     assert abs(lift[0] - np.log(1 - share["north"])) < 0.1
+
+
+def test_page_style_ids_are_listed_once_in_the_misspelt_channel_message() -> None:
+    """On ids that are their own channels ('page_01'), the message had listed them twice: "The
+    series' channels are page_01, ..., page_21" then "The series are 'page_01', ..." (an
+    independent check, 2026-12-06)."""
+    ids = ["total"] + [f"page_{i:02d}" for i in range(1, 22)]
+    cal = pd.DataFrame({"name": ["Typo promo"], "start": ["2026-07-15"], "end": ["2026-07-15"],
+                        "kind": ["sale"], "channel": ["page_3"], "intensity": [1.0]})
+    with pytest.raises(ValueError, match="Did you mean 'page_03' for 'page_3'") as err:
+        check_calendar_channels(cal, ids)
+    text = str(err.value)
+    assert text.count("page_21") == 1, text
+    assert "The series' channels are page_01, page_02, " in text
+    assert "The series are those channels, and 'total' (channel 'c' is" in text
+    # no aggregate: nothing more to name
+    with pytest.raises(ValueError, match=r"The series are those channels \(channel 'c' is"):
+        check_calendar_channels(cal, ids[1:])
