@@ -45,9 +45,14 @@ const ForecastView = (() => {
 
   /* The API numbers the events it received ("row 2"); say which row of the table that is. */
   function tableRows(message, sent) {
+    // the message's own examples count from 0 ("first: calendar[3] '2026-13-40'"): the same
+    // event, said as its row of the table too (it had read "row 5 ... calendar[3]")
     return message.split("\n").map((line) => (!/calendar/.test(line) ? line : line.replace(/\brow (\d+)\b/g, (m, n) => {
       const s = sent[Number(n) - 1];
       return s ? `row ${s.row} of the events table${s.name ? ` (“${s.name}”)` : ""}` : m;
+    }).replace(/\bcalendar\[(\d+)\]/g, (m, i) => {
+      const s = sent[Number(i)];
+      return s ? `row ${s.row}` : m;
     }))).join("\n");
   }
 

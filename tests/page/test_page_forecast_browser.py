@@ -90,6 +90,15 @@ def test_calendar_errors_name_the_row_of_the_events_table(page: Any, page_server
     msg = _error_text(page, "forecast")
     assert "next friday" in msg, msg
     assert "row 3 of the events table (“Bad one”)" in msg, msg
+    # the API's examples count events from 0 (calendar[1]): said as the table's row too, not
+    # "row 3 of the events table ... first: calendar[1] '2026-13-40'" (independent check,
+    # 2026-12-06: one event under two numbers)
+    _type_event(page, 3, start="2026-13-40", end="2026-13-40")
+    page.click("#fc-run")
+    msg = _error_text(page, "forecast")
+    assert "row 3 of the events table (“Bad one”)" in msg, msg
+    assert "first: row 3 '2026-13-40'" in msg, msg
+    assert "calendar[" not in msg, msg
     assert page.js_errors == []
 
 
