@@ -56,6 +56,7 @@ const Charts = (() => {
     root.append(s("line", { x1: m.l, x2: W - m.r, y1: H - m.b, y2: H - m.b, stroke: "#98a2b3" }));
     // event windows (clipped to the chart)
     const evG = s("g", { class: "events" });
+    const evBoxes = [];  // the windows' names: call-outs are kept off them
     (windows || []).forEach((w, i) => {
       // a window's end is its last period: the day's start on daily charts, 23:00 on hourly
       // ones (adding a whole day shaded the day after every hourly event too)
@@ -65,7 +66,9 @@ const Charts = (() => {
                             fill: "#f5a623", "fill-opacity": 0.16, stroke: "#f5a623", "stroke-opacity": 0.5 });
       r.append(s("title", {}, `${w.name}: ${fmtDay(t(w.start))} – ${fmtDay(t(w.end))}`));
       evG.append(r);
-      evG.append(s("text", { class: "evlabel", x: X(a) + 2, y: m.t + 10 + (i % 3) * 11 }, w.name));
+      const ey = m.t + 10 + (i % 3) * 11;
+      evG.append(s("text", { class: "evlabel", x: X(a) + 2, y: ey }, w.name));
+      evBoxes.push({ x0: X(a) + 2, x1: X(a) + 2 + w.name.length * 5.6, y0: ey - 9, y1: ey + 2 });
     });
     root.append(evG);
     // forecast start marker
@@ -95,9 +98,31 @@ const Charts = (() => {
       hov.append(rect);
     }
     root.append(hov);
-    // peak call-outs (one per window, staggered so labels do not collide)
-    const placed = [];
+    // peak call-outs (one per window). Each label sits beside its own dot, its leader line
+    // from the dot to the label's near end: on the side and at the height nearest the dot where
+    // it covers no other peak's dot (nor the 24 px just above and below it), no other label,
+    // leader or window's name, where its leader crosses no other label, and where its near end
+    // is closer to its own dot than to any other. Two events 5 days apart had each been labelled over the other's dot (the
+    // first's label drawn rightwards across the second's peak, the second's leftwards at the
+    // chart's edge across the first's), so each read as the other's.
     const shared = new Set((peaks || []).filter((p) => p.window !== "horizon").map((p) => p.peak_ds));
+    const dots = (peaks || []).map((p) => ({ x: X(t(p.peak_ds)), y: Y(p.peak_p50) }));
+    const placed = evBoxes.slice();
+    const overlaps = (a, b, pad) => a.x0 < b.x1 + pad && b.x0 < a.x1 + pad && a.y0 < b.y1 + pad && b.y0 < a.y1 + pad;
+    // a dot is covered by a label within 24 px above or below it (where its own leader and
+    // label go: a label drawn just over another dot read as that dot's)
+    const covers = (b, d) => d.x >= b.x0 - 7 && d.x <= b.x1 + 7 && d.y >= b.y0 - 24 && d.y <= b.y1 + 24;
+    // a leader line (sampled) crossing a box: one call-out's leader through another's label
+    const crosses = (ln, b) => Array.from({ length: 17 }, (_, k) => k / 16).some((f) => {
+      const x = ln.x1 + f * (ln.x2 - ln.x1), y = ln.y1 + f * (ln.y2 - ln.y1);
+      return x > b.x0 - 2 && x < b.x1 + 2 && y > b.y0 - 2 && y < b.y1 + 2;
+    });
+    const leaders = [];
+    const dist2 = (x, y, d) => (x - d.x) ** 2 + (y - d.y) ** 2;
+    const boxAt = (side, px, ly, lw) => {
+      const x0 = side === "end" ? px - 8 - lw : px + 8;
+      return { x0, x1: x0 + lw, y0: ly - 4, y1: ly + 9 };  // the text's baseline is ly + 6
+    };
     (peaks || []).forEach((p) => {
       if (p.window === "horizon" && shared.has(p.peak_ds)) {  // the horizon peak is an event's peak
         root.append(s("circle", { cx: X(t(p.peak_ds)), cy: Y(p.peak_p50), r: 7, fill: "none", stroke: "#c62828", "stroke-width": 2 }));
@@ -107,19 +132,43 @@ const Charts = (() => {
       const label = (p.window === "horizon" ? "Peak" : p.window) + ": " + Brain.num(p.peak_p50) +
         " on " + fmtMonthDay(t(p.peak_ds)) + (stepMs < DAY ? " " + String(p.peak_ds).slice(11, 16) : "") + (p.window !== "horizon" && p.lift_pct !== null && p.lift_pct !== undefined
           ? ` (${Brain.signed(Brain.num(p.lift_pct, 0))}% vs without it)` : "");
-      const anchor = px + 10 + label.length * 6.4 > W - m.r ? "end" : "start";
-      // the label's horizontal extent, so labels whose texts would overlap are stacked (two
-      // call-outs more than 260 px apart had been drawn over each other when the first was long)
-      const lw = label.length * 6.4;
-      const x0l = anchor === "end" ? px - 8 - lw : px + 8, x1l = x0l + lw;
-      let ly = Math.max(m.t + 8, py - 26);
-      while (placed.some((q) => Math.abs(q.y - ly) < 13 && q.x0 < x1l + 6 && x0l < q.x1 + 6)) ly += 14;
-      placed.push({ x0: x0l, x1: x1l, y: ly });
+      const lw = label.length * 6.4;  // the label's width at 11 px
+      const others = dots.filter((d) => Math.abs(d.x - px) > 1 || Math.abs(d.y - py) > 1);
+      const fits = (side) => { const b = boxAt(side, px, py, lw); return b.x0 >= 2 && b.x1 <= W - 2; };
+      // rightwards first, unless it runs off the chart or across another dot's column
+      const across = (side) => others.filter((d) => (side === "end" ? d.x < px && d.x >= px - 8 - lw : d.x > px && d.x <= px + 8 + lw)).length;
+      const sides = ["start", "end"].filter(fits).sort((a, b) => across(a) - across(b));
+      if (!sides.length) sides.push(px + 8 + lw > W - 2 ? "end" : "start");
+      const ys = [];
+      for (let y = Math.max(m.t + 8, py - 26); y >= m.t + 8; y -= 14) ys.push(y);
+      for (let y = py + 14; y <= H - m.b - 14; y += 14) ys.push(y);
+      let pick = null;
+      for (const ly of ys) {
+        for (const side of sides) {
+          const b = boxAt(side, px, ly, lw);
+          const ax = side === "end" ? b.x1 : b.x0, ay = ly + 3;
+          const ln = { x1: px, y1: py, x2: px + (side === "end" ? -6 : 6), y2: ay };
+          if (placed.some((q) => overlaps(q, b, 3)) || others.some((d) => covers(b, d)) ||
+              others.some((d) => dist2(ax, ay, d) <= dist2(ax, ay, { x: px, y: py })) ||
+              leaders.some((q) => crosses(q, b)) || placed.some((q) => crosses(ln, q))) continue;
+          pick = { side, ly, b };
+          break;
+        }
+        if (pick) break;
+      }
+      if (!pick) {  // nowhere clear (many events in a few days): stack below the others
+        const side = sides[0];
+        let ly = Math.max(m.t + 8, py - 26);
+        while (placed.some((q) => overlaps(q, boxAt(side, px, ly, lw), 3))) ly += 14;
+        pick = { side, ly, b: boxAt(side, px, ly, lw) };
+      }
+      placed.push(pick.b);
+      const { side, ly } = pick;
+      leaders.push({ x1: px, y1: py, x2: px + (side === "end" ? -6 : 6), y2: ly + 3 });
       const g = s("g", { class: "peak" });
-      g.append(s("line", { x1: px, y1: py, x2: px + (anchor === "end" ? -6 : 6), y2: ly + 3, stroke: "#1d2430", "stroke-width": 0.8 }));
+      g.append(s("line", { x1: px, y1: py, x2: px + (side === "end" ? -6 : 6), y2: ly + 3, stroke: "#1d2430", "stroke-width": 0.8 }));
       g.append(s("circle", { cx: px, cy: py, r: 4.5, fill: p.window === "horizon" ? "#c62828" : "#f5a623", stroke: "#fff", "stroke-width": 1.5 }));
-      const txt = s("text", { class: "callout", x: px + (anchor === "end" ? -8 : 8), y: ly + 6, "text-anchor": anchor }, label);
-      g.append(txt);
+      g.append(s("text", { class: "callout", x: px + (side === "end" ? -8 : 8), y: ly + 6, "text-anchor": side }, label));
       root.append(g);
     });
     // legend

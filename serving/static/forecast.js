@@ -186,12 +186,25 @@ const ForecastView = (() => {
     }
   }
 
+  /* The numbers of ``rows``' columns ``cols`` as `brain forecast predict` writes its CSV files
+     (``_csv_ready``): 6 significant digits of the column's largest value, at most 8 decimals,
+     never -0 (the page had written the API's P50 with 13 decimals, 765.0663115876007, beside
+     whole P10 and P90). */
+  function rounded(rows, cols) {
+    for (const c of cols) {
+      const top = Math.max(0, ...rows.map((r) => (Number.isFinite(r[c]) ? Math.abs(r[c]) : 0)));
+      const places = top > 0 ? Math.min(8, Math.max(0, 6 - Math.ceil(Math.log10(top)))) : 2;
+      for (const r of rows) if (Number.isFinite(r[c])) r[c] = Number(r[c].toFixed(places)) + 0;
+    }
+    return rows;
+  }
+
   function download() {
     if (!last) return;
     const r = last.response;
     const windows = r.peaks.filter((p) => p.window !== "horizon");
-    const rows = r.forecast.map((f) => [when(f.ds), f.p10, f.p50, f.p90,
-      windows.filter((w) => day(w.start) <= day(f.ds) && day(f.ds) <= day(w.end)).map((w) => w.window).join("; ")]);
+    const rows = rounded(r.forecast.map((f) => [when(f.ds), f.p10, f.p50, f.p90,
+      windows.filter((w) => day(w.start) <= day(f.ds) && day(f.ds) <= day(w.end)).map((w) => w.window).join("; ")]), [1, 2, 3]);
     Brain.downloadCSV(`forecast-${r.series_id.replace(/[^A-Za-z0-9_-]+/g, "_")}-${r.horizon}.csv`,
                       ["ds", "p10", "p50", "p90", "events"], rows);
   }
@@ -200,7 +213,8 @@ const ForecastView = (() => {
     const r = last.response;
     Brain.downloadCSV(`peaks-${r.series_id.replace(/[^A-Za-z0-9_-]+/g, "_")}.csv`,
       ["window", "start", "end", "peak_ds", "peak_p10", "peak_p50", "peak_p90", "baseline_p50", "lift_pct"],
-      r.peaks.map((p) => [p.window, day(p.start), day(p.end), when(p.peak_ds), p.peak_p10, p.peak_p50, p.peak_p90, p.baseline_p50, p.lift_pct]));
+      rounded(r.peaks.map((p) => [p.window, day(p.start), day(p.end), when(p.peak_ds), p.peak_p10, p.peak_p50, p.peak_p90,
+                                  p.baseline_p50, p.lift_pct]), [4, 5, 6, 7, 8]));
   }
 
   async function load() {
