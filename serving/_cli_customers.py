@@ -26,6 +26,8 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
+from features._refunds import RefundPrior
+
 from ._cli_common import (
     DupOpt,
     check_on_duplicate,
@@ -312,7 +314,6 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
     from training._customer_scoring import (
         empty_columns_note,
         extend_purchase_horizon,
-        features_asof,
         in_sample_note,
         retier,
         score_features,
@@ -376,9 +377,7 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         season = (season_factor(model, ev, asof)
                   if on_purchases and (horizon_days is None or task == "value") else None)
         everyone = ev  # last year's buying is read over every customer, not today's active
-        if active_within is not None:
-            ev = _active_customers(ev, asof, active_within)
-        feats = features_asof(model, ev, asof, calendar=cal)
+        ev, feats, refund_base = _scoring_features(model, ev, asof, cal, active_within)
         _population_warning(model, uri, data or events, feats["user_id"])
         note = in_sample_note(model, asof, feats["user_id"])
         if note:
@@ -409,7 +408,8 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
                                  "events can be extended. Retrain with --horizon instead.")
             step(f"extending P(purchase) from {trained_h} to {horizon_days} days")
             ext = extend_purchase_horizon(model, ev, asof, horizon_days, trained_h,
-                                          calendar=cal, users=scores["user_id"])
+                                          calendar=cal, users=scores["user_id"],
+                                          refund_base=refund_base)
             p = ext["p_purchase"].to_numpy()
             moved = 1 - p if task == "churn" else p
             note = horizon_season_note(everyone, asof, horizon_days, scores["user_id"], p)
@@ -433,6 +433,23 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
                 show_note(note)
     console.print(f"[green]wrote[/] {len(scores):,} scores to {out} in {secs:.1f}s",
                   highlight=False)
+
+
+def _scoring_features(model: object, ev: pd.DataFrame, asof: pd.Timestamp,
+                      cal: pd.DataFrame | None, active_within: int | None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, RefundPrior | None]:
+    """``(events scored, their features, the refund base)``: with ``--active-within``, the
+    events of the active customers, whose ``refund_share_total`` is still shrunk towards every
+    customer's refund share, as at training (over the active ones alone it had moved by up to
+    0.097 on a generated fashion log); else all events and None (the base of all of them)."""
+    from features._users import refund_prior
+    from training._customer_scoring import features_asof
+
+    base = None
+    if active_within is not None:
+        base = refund_prior(ev, asof)
+        ev = _active_customers(ev, asof, active_within)
+    return ev, features_asof(model, ev, asof, calendar=cal, refund_base=base), base
 
 
 def _base_fall_note(feats: pd.DataFrame) -> str | None:

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features._refunds import RefundPrior
+
 from ._customer_bgnbd import BGNBD_COLUMNS, bgnbd_features
 from ._customer_fit import row_keys, row_value_keys
 from ._customer_levels import level_codes
@@ -63,10 +65,13 @@ _RECODED_MIN_EVENTS = 1_000
 
 
 def _default_features(calendar: pd.DataFrame | None,
-                      columns: list[str] | None = None) -> FeatureFn:
+                      columns: list[str] | None = None,
+                      refund_base: RefundPrior | None = None) -> FeatureFn:
     """``user_features`` with the vocabulary behind ``columns`` (a trained model's: the same
     categories and channels get share columns as at training, the rest count as 'other'), or,
-    without them, the vocabulary of the events before the cutoff."""
+    without them, the vocabulary of the events before the cutoff. ``refund_base``: the base's
+    refund share for ``refund_share_total`` when ``events`` hold only some of the customers
+    (default: the share over the events given)."""
     from features._users import Vocabulary, user_features
 
     shares = [c for c in columns or [] if c.startswith("cat_share_")]
@@ -78,7 +83,8 @@ def _default_features(calendar: pd.DataFrame | None,
             checked.add(id(events))
         vocab = (Vocabulary.from_columns(columns) if columns is not None
                  else Vocabulary.from_events(events, cutoff))
-        return user_features(events, cutoff, vocabulary=vocab, calendar=calendar)
+        return user_features(events, cutoff, vocabulary=vocab, calendar=calendar,
+                             refund_base=refund_base)
 
     return fn
 
@@ -363,10 +369,18 @@ def _pyfunc_model(model: object) -> CustomerModel | None:
 
 def features_asof(model: CustomerModel | object, events: pd.DataFrame,
                   asof: str | pd.Timestamp, *,
-                  calendar: pd.DataFrame | None = None) -> pd.DataFrame:
+                  calendar: pd.DataFrame | None = None,
+                  refund_base: RefundPrior | None = None) -> pd.DataFrame:
     """The point-in-time features ``model`` scores, for every customer with an event before
-    ``asof`` (the model's category and channel vocabulary; events from ``asof`` on unused)."""
-    return _default_features(calendar, _model_columns(model))(events, pd.Timestamp(asof))
+    ``asof`` (the model's category and channel vocabulary; events from ``asof`` on unused).
+
+    ``refund_base``: the base's refund share (``features.refund_prior`` of every customer's
+    events) when ``events`` hold only some customers (``brain score --active-within``): the
+    model was trained on ``refund_share_total`` shrunk towards every customer's share, and the
+    share of a slice of them would move it (default: the share over ``events``).
+    """
+    return _default_features(calendar, _model_columns(model), refund_base)(
+        events, pd.Timestamp(asof))
 
 
 def score_asof(model: CustomerModel | object, events: pd.DataFrame, asof: str | pd.Timestamp, *,
@@ -391,7 +405,8 @@ def extend_purchase_horizon(model: CustomerModel, events: pd.DataFrame,
                             *, feature_fn: FeatureFn | None = None,
                             calendar: pd.DataFrame | None = None,
                             users: pd.Series | None = None,
-                            bgnbd_weight: float = 0.0) -> pd.DataFrame:
+                            bgnbd_weight: float = 0.0,
+                            refund_base: RefundPrior | None = None) -> pd.DataFrame:
     """P(at least one purchase in ``horizon_days``) from an ``model_horizon_days``-day model.
 
     Args:
@@ -410,6 +425,8 @@ def extend_purchase_horizon(model: CustomerModel, events: pd.DataFrame,
             fitted with the model (``model.bgnbd_params_``). The chain's trees cannot
             extrapolate beyond the recency seen in training, BG/NBD's smooth dropout process
             can; choose ``w`` on a backtest inside the training period (0 = chain only).
+        refund_base: the base's refund share when ``events`` hold only some customers (as for
+            :func:`features_asof`).
 
     Returns:
         ``user_id``, ``p_purchase`` (over H days), ``p_chain`` (the chain alone), ``p_bgnbd``
@@ -431,7 +448,7 @@ def extend_purchase_horizon(model: CustomerModel, events: pd.DataFrame,
     if feature_fn is not None and calendar is not None:
         raise ValueError("extend_purchase_horizon: give either feature_fn or calendar, not both "
                          "(a custom feature_fn builds its own calendar features)")
-    fn = feature_fn or _default_features(calendar, _model_columns(model))
+    fn = feature_fn or _default_features(calendar, _model_columns(model), refund_base)
     past = events.loc[events["ts"].to_numpy() < asof.to_datetime64()]
     base = fn(past, asof)
     ids = base["user_id"] if users is None else pd.Series(users)

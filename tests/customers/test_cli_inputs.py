@@ -443,3 +443,37 @@ def test_suggested_id_and_label_columns_are_quoted_for_the_shell(tmp_path: Path)
     out = _run(["train", "churn", "--table", str(path), "--id-col", "Customer ID",
                 "--label-col", "churned_flag"], code=2)
     assert "Pass --label-col 'Churned Flag'." in out
+
+
+def test_active_within_keeps_the_refund_share_of_every_customer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """refund_share_total of the customers ``--active-within`` scores is the one they have among
+    every customer, as the model was trained on: its base share had been the active ones'."""
+    from types import SimpleNamespace
+
+    from serving import _cli_customers as cli
+    from serving import _cli_customers_inputs as inputs
+
+    monkeypatch.setattr(inputs, "show_note", lambda _: None)
+    rng = np.random.default_rng(0)
+    n = 200
+    ids = np.repeat(np.arange(n), 3)
+    day = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.uniform(0, 150, 3 * n), unit="D")
+    # the customers who stopped buying early are the heavy returners: the active ones' share
+    # of refunded money is far below the base's
+    late = ids < n // 2
+    day = np.where(late, day + pd.Timedelta(days=150), day)
+    buys = pd.DataFrame({"user_id": ids, "ts": day, "event_type": "purchase",
+                         "revenue": rng.uniform(20, 80, 3 * n), "channel": "web",
+                         "category": "shoes", "acquisition_channel": "web"})
+    buys["order_id"] = np.arange(len(buys)).astype(str)
+    back = buys[~late].iloc[::2].assign(event_type="refund", revenue=lambda d: -d["revenue"],
+                                        ts=lambda d: d["ts"] + pd.Timedelta(days=7))
+    ev = pd.concat([buys, back], ignore_index=True).sort_values("ts", kind="stable")
+    asof = pd.Timestamp("2024-10-01")
+    everyone = ft.user_features(ev, asof).set_index("user_id")["refund_share_total"]
+    model = SimpleNamespace(features_=["refund_share_total"])
+    _, feats, _ = cli._scoring_features(model, ev, asof, None, 90)
+    assert 0 < len(feats) < len(everyone)
+    got = feats.set_index("user_id")["refund_share_total"]
+    np.testing.assert_allclose(got.to_numpy(), everyone.loc[got.index].to_numpy())
