@@ -21,8 +21,8 @@ hand-written script:
 
 Everything goes through ``validate_series`` and ``validate_calendar``, so the files honour their
 contracts. Bad input (a named column that is not in the file, dates or numbers that do not read,
-two rows for one store and day) is one ``DataContractError`` naming the file, the column, the
-rows and the fix.
+two rows for one store and day, a header without rows) is one ``DataContractError`` naming the
+file, the column, the rows and the fix.
 """
 
 from __future__ import annotations
@@ -327,6 +327,10 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
         "event": None if event_cols is None else list(event_cols)}
     used, shown = _resolve(raw, given, detect, source)
     id_name, date_name = used["id"][0], used["date"][0]
+    if raw.empty:  # the summary's first and last day had stopped the CLI after series.csv
+        raise DataContractError(source, [Problem(
+            "", "has no rows: only a header", 0,
+            fix="export the store days again; check the export's date range and filters")])
     names = dict(event_names or {})
     for col in used["event"]:
         if _squash(col) == "stateholiday":

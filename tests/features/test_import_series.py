@@ -224,3 +224,17 @@ def test_errors_name_the_file_column_rows_and_fix() -> None:
     with pytest.raises(ft.DataContractError, match=r"no column detected as the value to "
                                                    r"forecast .*name it with --value-col"):
         ft.store_days_to_series(raw.rename(columns={"Sales": "Amount"}), source="train.csv")
+
+
+def test_a_header_without_rows_is_an_error_and_writes_nothing(tmp_path: Path) -> None:
+    """It had written an empty series.csv, then stopped with 'NaTType does not support
+    strftime'."""
+    src = tmp_path / "train.csv"
+    _export().iloc[:0].to_csv(src, index=False)
+    out = tmp_path / "brain_in"
+    res = CliRunner().invoke(app, ["data", "import-series", str(src), "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    text = " ".join(res.output.split())
+    assert "train.csv: file has no rows: only a header" in text
+    assert "export the store days again" in text
+    assert not (out / "series.csv").exists()
