@@ -164,14 +164,31 @@ _CLI_TASKS = {"churn": "churn", "purchase_propensity": "propensity",
 """Customer model name -> ``brain train`` / ``brain score`` task."""
 
 
+def _stale_snapshot(model: Any, missing: list[str]) -> bool:
+    """Whether the columns the snapshot lacks are event features of a model trained on events:
+    the snapshot was written before they existed (``refund_share_total``, 2026-12-06), and a
+    new one of the same events feeds the model."""
+    from features import CATALOGUE
+
+    return not getattr(model, "id_col_", None) and all(c in CATALOGUE for c in missing)
+
+
 def _unfed_text(loaded: LoadedModel, model: Any, snap: Snapshot, missing: list[str]) -> str:
     """'churn v2 (@champion) was trained on a customer table (...): the feature snapshot (...)
-    lacks 7 of its columns (...)'."""
+    lacks 7 of its columns (...)'; for a snapshot older than the event features of a model
+    trained on events, that it was written before them and how to rebuild it."""
+    cols = f"{', '.join(map(repr, missing[:10]))}{' ...' if len(missing) > 10 else ''}"
+    if _stale_snapshot(model, missing):
+        return (f"{loaded.name} v{loaded.version} (@champion) was trained on event features "
+                f"the snapshot (event features as of {snap.cutoff.date()}) lacks ({cols}): it "
+                f"was written before {'this column' if len(missing) == 1 else 'these columns'}"
+                " existed. Rebuild it from the same events with brain snapshot --data DIR (or "
+                "--events FILE), then POST /reload")
     what = (f"a customer table (id column {model.id_col_!r})"
             if getattr(model, "id_col_", None) else "other feature columns")
     return (f"{loaded.name} v{loaded.version} (@champion) was trained on {what}: the feature "
             f"snapshot (event features as of {snap.cutoff.date()}) lacks {len(missing)} of its "
-            f"columns ({', '.join(map(repr, missing[:10]))}{' ...' if len(missing) > 10 else ''})")
+            f"columns ({cols})")
 
 
 class Brain:
@@ -342,10 +359,12 @@ class Brain:
         missing = _missing_inputs(model, snap.features)
         if not missing:
             return
+        stale = _stale_snapshot(model, missing)
         raise BadRequestError(
-            _unfed_text(loaded, model, snap, missing) + ", so it cannot answer by user_ids. "
-            "Send each customer's row of that table as rows, or make a version trained on "
-            f"events the champion (brain promote {loaded.name} <version>, then POST /reload)",
+            _unfed_text(loaded, model, snap, missing) + ("" if stale else (
+                ", so it cannot answer by user_ids. Send each customer's row of that table as "
+                "rows, or make a version trained on events the champion (brain promote "
+                f"{loaded.name} <version>, then POST /reload)")),
             code="missing_columns", field="user_ids", loc=["user_ids"],
             detail=[{"loc": ["user_ids"], "type": "missing_column",
                      "msg": f"the snapshot lacks the model's column {c!r}"} for c in missing])
@@ -366,6 +385,10 @@ class Brain:
             model = loaded.model.model
             missing = _missing_inputs(model, snap.features)
             if not missing:
+                continue
+            if _stale_snapshot(model, missing):
+                out[name] = (_unfed_text(loaded, model, snap, missing) + f"; until then POST "
+                             f"/{endpoint} by user_ids answers 400 missing_columns")
                 continue
             table = getattr(model, "id_col_", None)
             task = _CLI_TASKS[name]

@@ -823,3 +823,30 @@ def test_models_lists_scores_of_the_champions_served_only(brain: Brain) -> None:
     finally:
         brain._cache = {**{k: v for k, v in brain._cache.items() if k[0] != name}, key: table}
     assert brain.models()["snapshot"]["scored_by"] == scored
+
+
+def test_a_snapshot_older_than_the_champion_s_event_features_says_to_rebuild_it(
+        brain: Brain, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A snapshot written before an event feature was added (refund_share_total, 2026-12-06)
+    cannot feed a champion trained on events since: POST /reload and requests by user_ids had
+    called it 'trained on other feature columns' and sent the user to brain score --table,
+    where the fix is a new snapshot of the same events."""
+    import dataclasses
+
+    snap = brain.snapshot
+    assert snap is not None
+    assert "refund_share_total" in snap.features.columns
+    old = dataclasses.replace(snap, features=snap.features.drop(columns="refund_share_total"))
+    monkeypatch.setattr(brain, "snapshot", old)
+    msg = brain.unfed_champions()["churn"]
+    for part in ("churn v", "was trained on event features the snapshot (event features as of",
+                 "lacks ('refund_share_total')", "written before", "brain snapshot --data DIR",
+                 "then POST /reload"):
+        assert part in msg
+    assert "--table" not in msg
+    assert "other feature columns" not in msg
+    uid = int(old.features.index[0])
+    with pytest.raises(BadRequestError) as err:
+        brain.prepare_score("churn_risk", UsersRequest(user_ids=[uid]))
+    assert "brain snapshot --data DIR" in str(err.value)
+    assert "Send each customer's row" not in str(err.value)
