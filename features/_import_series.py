@@ -67,7 +67,8 @@ STATE_HOLIDAY_NAMES = {"a": "Public holiday", "b": "Easter", "c": "Christmas"}
 
 WEEKLY_CLOSURE_SHARE = 0.5
 """A weekday on which a store is closed on more than this share of its rows is a weekly
-closure (closed Sundays): its closed days get no ``closed`` event."""
+closure (closed Sundays): its closed days get no ``closed`` event. Runs of a week or more
+closed (a refurbishment) are left out of the shares."""
 
 _OFF = frozenset({*MISSING_SPELLINGS, "0", "false", "no"})
 _ON = frozenset({"1", "true", "yes"})
@@ -269,7 +270,13 @@ def _closed_events(days: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, object]]
     ``ds``, ``closed`` and ``flagged`` per store and day."""
     days = days.sort_values(["channel", "ds"], kind="stable").reset_index(drop=True)
     weekday = days["ds"].dt.day_of_week
-    share = days.groupby([days["channel"], weekday])["closed"].transform("mean")
+    # the days of a run of a week or more closed do not count towards the weekday rule: a
+    # 5-week refurbishment in an 8-week export had made every weekday a 'weekly closure' and
+    # left it without an event (a store closed on Sundays keeps them inside such a run too)
+    run = _runs(days.loc[days["closed"]], ["channel"])
+    long = pd.Series(False, index=days.index)
+    long[run.index] = run.map(run.value_counts()) >= len(_DAYS)
+    share = days["closed"].where(~long).groupby([days["channel"], weekday]).transform("mean")
     weekly = days["closed"] & (share > WEEKLY_CLOSURE_SHARE)
     stats: dict[str, object] = {"closed_days": int(days["closed"].sum()),
                                 "weekly_closed_days": int(weekly.sum())}

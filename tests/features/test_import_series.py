@@ -238,3 +238,23 @@ def test_a_header_without_rows_is_an_error_and_writes_nothing(tmp_path: Path) ->
     assert "train.csv: file has no rows: only a header" in text
     assert "export the store days again" in text
     assert not (out / "series.csv").exists()
+
+
+def test_a_closure_of_weeks_is_a_closed_event_not_a_weekly_closure() -> None:
+    """A 5-week refurbishment in an 8-week export had made every weekday a 'weekly closure'
+    of the store (closed on 5 of its 8 Mondays, ...) and got no event; the other store's
+    Sundays stay its weekly closure."""
+    days = pd.date_range("2024-01-01", periods=56)
+    raw = pd.DataFrame({"Store": np.repeat([1, 2], 56),
+                        "Date": np.tile(days.strftime("%Y-%m-%d"), 2), "Sales": 100.0,
+                        "Open": 1, "Promo": 0, "StateHoliday": "0"})
+    ds = pd.to_datetime(raw["Date"])
+    shut = (raw["Store"] == 2) & (ds >= "2024-01-15") & (ds < "2024-02-19")
+    sundays = (raw["Store"] == 1) & (ds.dt.day_of_week == 6)
+    raw.loc[shut | sundays, ["Open", "Sales"]] = [0, 0.0]
+    got = ft.store_days_to_series(raw, source="train.csv")
+    assert got.summary["weekly_closures"] == {"Sundays": 1}
+    assert got.summary["weekly_closed_days"] == 8
+    closed = got.calendar[got.calendar["kind"] == "closed"]
+    assert closed[["channel", "start", "end"]].astype(str).values.tolist() == [
+        ["store_2", "2024-01-15", "2024-02-18"]]
