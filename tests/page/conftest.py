@@ -9,6 +9,7 @@ folder; the path is printed in the test report.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import socket
 import subprocess
@@ -228,3 +229,40 @@ def _isolated_brain_home(page_world: dict[str, Path], monkeypatch: pytest.Monkey
     _use_world(page_world, monkeypatch)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     return page_world["home"]
+
+
+STUB_URL = "http://brain.test"
+"""The origin the stubbed-API browser tests load the page from."""
+
+
+def _stub_route(route: Any, options: dict[str, Any], history: list[dict[str, Any]],
+                answer: Any) -> None:
+    """Answer a request of the page from its own files (serving/static) and canned JSON:
+    ``options`` for /ui/api/forecast_options, ``history`` for /ui/api/history, ``answer`` (or
+    ``answer()``) for POST /forecast_traffic; anything else is a 404."""
+    static = HERE.parents[1] / "serving" / "static"
+    path = route.request.url[len(STUB_URL):].split("?")[0]
+    if path.startswith("/ui/static/"):
+        name = path[len("/ui/static/"):]
+        kind = "text/css" if name.endswith(".css") else "application/javascript"
+        route.fulfill(status=200, content_type=kind, body=(static / name).read_text())
+    elif path in ("/ui/", "/ui/index.html"):
+        route.fulfill(status=200, content_type="text/html",
+                      body=(static / "index.html").read_text())
+    elif path == "/ui/api/forecast_options":
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(options))
+    elif path == "/ui/api/history":
+        route.fulfill(status=200, content_type="application/json",
+                      body=json.dumps({"history": history}))
+    elif path == "/forecast_traffic":
+        body = answer() if callable(answer) else answer
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+    else:
+        route.fulfill(status=404, content_type="application/json",
+                      body=json.dumps({"error": "not found", "code": "not_found"}))
+
+
+@pytest.fixture
+def stub_api() -> Any:
+    """``_stub_route``: the page's files and canned answers, for tests without a server."""
+    return _stub_route

@@ -9,7 +9,6 @@ other's. The page's forecast CSV wrote P50 with 13 decimals beside whole P10 and
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ import pandas as pd
 import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-STATIC = Path(__file__).resolve().parents[2] / "serving" / "static"
 URL = "http://brain.test"
 LAST = pd.Timestamp("2026-06-25")
 
@@ -49,36 +47,16 @@ def _answer(horizon: int, launch: str, sale: str) -> dict[str, Any]:
                       _peak("Summer sale 2026", sale, 3_908.0, 6.8)]}
 
 
-def _open(browser: Any, answer: dict[str, Any], history: int = 120
+def _open(browser: Any, stub_api: Any, answer: dict[str, Any], history: int = 120
           ) -> tuple[Any, Any, list[str]]:
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     tab = ctx.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
 
-    def stub(route: Any) -> None:
-        path = route.request.url[len(URL):].split("?")[0]
-        if path.startswith("/ui/static/"):
-            name = path[len("/ui/static/"):]
-            kind = "text/css" if name.endswith(".css") else "application/javascript"
-            route.fulfill(status=200, content_type=kind, body=(STATIC / name).read_text())
-        elif path in ("/ui/", "/ui/index.html"):
-            route.fulfill(status=200, content_type="text/html",
-                          body=(STATIC / "index.html").read_text())
-        elif path == "/ui/api/forecast_options":
-            route.fulfill(status=200, content_type="application/json", body=json.dumps(OPTIONS))
-        elif path == "/ui/api/history":
-            ds = pd.date_range(end=LAST, periods=history, freq="D")
-            body = {"history": [{"ds": t.isoformat(), "y": 2_400.0 + 50.0 * (t.day_of_week == 5)}
-                                for t in ds]}
-            route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
-        elif path == "/forecast_traffic":
-            route.fulfill(status=200, content_type="application/json", body=json.dumps(answer))
-        else:
-            route.fulfill(status=404, content_type="application/json",
-                          body=json.dumps({"error": "not found", "code": "not_found"}))
-
-    tab.route(f"{URL}/**", stub)
+    ds = pd.date_range(end=LAST, periods=history, freq="D")
+    days = [{"ds": t.isoformat(), "y": 2_400.0 + 50.0 * (t.day_of_week == 5)} for t in ds]
+    tab.route(f"{URL}/**", lambda route: stub_api(route, OPTIONS, days, answer))
     tab.goto(f"{URL}/ui/#forecast")
     tab.wait_for_selector("#fc-chart svg g.peak text.callout")
     return ctx, tab, errors
@@ -104,9 +82,9 @@ CALLOUTS = """els => els.map((g) => {
     (120, 25, "2026-07-15", "2026-07-20"),
 ], ids=["mid-chart", "one-each-way", "right-edge"])
 def test_call_outs_of_close_events_sit_by_their_own_dot(
-        browser: Any, artifacts: Path, history: int, horizon: int, launch: str, sale: str
-        ) -> None:
-    ctx, tab, errors = _open(browser, _answer(horizon, launch, sale), history)
+        browser: Any, stub_api: Any, artifacts: Path, history: int, horizon: int, launch: str,
+        sale: str) -> None:
+    ctx, tab, errors = _open(browser, stub_api, _answer(horizon, launch, sale), history)
     try:
         tab.fill("#fc-horizon", str(horizon))
         tab.click("#fc-run")
@@ -134,10 +112,10 @@ def test_call_outs_of_close_events_sit_by_their_own_dot(
         ctx.close()
 
 
-def test_forecast_csv_rounds_every_quantile_as_the_cli_does(browser: Any) -> None:
+def test_forecast_csv_rounds_every_quantile_as_the_cli_does(browser: Any, stub_api: Any) -> None:
     """The CLI's forecast.csv keeps 6 significant digits of each column's largest value
     (``_csv_ready``): here 2 decimals (largest 4,208). The page wrote 765.0663115876007."""
-    ctx, tab, errors = _open(browser, _answer(60, "2026-07-15", "2026-07-20"))
+    ctx, tab, errors = _open(browser, stub_api, _answer(60, "2026-07-15", "2026-07-20"))
     try:
         with tab.expect_download() as dl:
             tab.click("#fc-download")

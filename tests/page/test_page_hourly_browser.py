@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-STATIC = Path(__file__).resolve().parents[2] / "serving" / "static"
 URL = "http://brain.test"
 
 
@@ -45,35 +44,18 @@ OPTIONS = {"model": "traffic_forecaster", "version": "1", "series": ["north"],
            "max_horizon": 400, "known_in_advance": [], "known_events": []}
 
 
-def _stub(route: Any) -> None:
-    path = route.request.url[len(URL):].split("?")[0]
-    if path.startswith("/ui/static/"):
-        name = path[len("/ui/static/"):]
-        kind = "text/css" if name.endswith(".css") else "application/javascript"
-        route.fulfill(status=200, content_type=kind, body=(STATIC / name).read_text())
-    elif path in ("/ui/", "/ui/index.html"):
-        route.fulfill(status=200, content_type="text/html",
-                      body=(STATIC / "index.html").read_text())
-    elif path == "/ui/api/forecast_options":
-        route.fulfill(status=200, content_type="application/json", body=json.dumps(OPTIONS))
-    elif path == "/ui/api/history":
-        ds = pd.date_range("2025-04-14 00:00", periods=72, freq="h")
-        body = {"history": [{"ds": t.isoformat(), "y": 100.0} for t in ds]}
-        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
-    elif path == "/forecast_traffic":
-        route.fulfill(status=200, content_type="application/json", body=json.dumps(_answer()))
-    else:
-        route.fulfill(status=404, content_type="application/json",
-                      body=json.dumps({"error": "not found", "code": "not_found"}))
+_HISTORY = [{"ds": t.isoformat(), "y": 100.0}
+            for t in pd.date_range("2025-04-14 00:00", periods=72, freq="h")]
 
 
-def test_an_hourly_forecast_shows_and_downloads_its_hours(browser: Any, tmp_path: Path) -> None:
+def test_an_hourly_forecast_shows_and_downloads_its_hours(browser: Any, tmp_path: Path,
+                                                          stub_api: Any) -> None:
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     try:
         tab = ctx.new_page()
         errors: list[str] = []
         tab.on("pageerror", lambda exc: errors.append(str(exc)))
-        tab.route(f"{URL}/**", _stub)
+        tab.route(f"{URL}/**", lambda route: stub_api(route, OPTIONS, _HISTORY, _answer))
         tab.goto(f"{URL}/ui/#forecast")
         tab.wait_for_selector("#fc-chart svg polygon.band")
         assert tab.locator("label:has(#fc-horizon)").inner_text().startswith("Horizon (hours)")
@@ -121,7 +103,8 @@ def _two_events() -> dict[str, Any]:
     return answer
 
 
-def test_call_outs_do_not_overlap_and_no_favicon_is_asked_for(browser: Any) -> None:
+def test_call_outs_do_not_overlap_and_no_favicon_is_asked_for(browser: Any,
+                                                             stub_api: Any) -> None:
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         tab = ctx.new_page()
@@ -133,7 +116,7 @@ def test_call_outs_do_not_overlap_and_no_favicon_is_asked_for(browser: Any) -> N
                 route.fulfill(status=200, content_type="application/json",
                               body=json.dumps(_two_events()))
             else:
-                _stub(route)
+                stub_api(route, OPTIONS, _HISTORY, _answer)
 
         tab.route(f"{URL}/**", stub)
         tab.goto(f"{URL}/ui/#forecast")
@@ -152,7 +135,7 @@ def test_call_outs_do_not_overlap_and_no_favicon_is_asked_for(browser: Any) -> N
         ctx.close()
 
 
-def test_lifts_in_the_peaks_table_keep_their_decimal(browser: Any) -> None:
+def test_lifts_in_the_peaks_table_keep_their_decimal(browser: Any, stub_api: Any) -> None:
     """Every lift in the peaks table has one decimal: a lift of -16.0 had been printed '-16%'
     beside '-17.2%' (an independent check), as if it were rounded otherwise."""
     answer = _answer()
@@ -169,7 +152,7 @@ def test_lifts_in_the_peaks_table_keep_their_decimal(browser: Any) -> None:
                 route.fulfill(status=200, content_type="application/json",
                               body=json.dumps(answer))
             else:
-                _stub(route)
+                stub_api(route, OPTIONS, _HISTORY, _answer)
 
         tab.route(f"{URL}/**", stub)
         tab.goto(f"{URL}/ui/#forecast")
