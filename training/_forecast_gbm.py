@@ -326,12 +326,13 @@ class LightGBMForecaster(ConformalBands, EventFrames):
 
     def _shock(self, x: pd.DataFrame, coefs: dict[int, tuple[float, ...]]) -> np.ndarray:
         b = self._bucket(x["h"].to_numpy().astype(int))
-        # (a0, a1), and since 2026-12-06 the surprises' range; older models have no range
-        each = [coefs.get(int(v), (0.0, 0.0)) for v in b]
-        a0 = np.array([c[0] for c in each])
-        a1 = np.array([c[1] for c in each])
-        lo = np.array([c[2] if len(c) > 2 else -np.inf for c in each])
-        hi = np.array([c[3] if len(c) > 3 else np.inf for c in each])
+        # per bucket (a0, a1), and since 2026-12-06 the surprises' range (older models have
+        # none): one row per distinct bucket, gathered for every example
+        keys, at = np.unique(b, return_inverse=True)
+        table = np.array([(*c[:2], *(c[2:4] if len(c) > 3 else (-np.inf, np.inf)))
+                          for c in (coefs.get(int(k), (0.0, 0.0)) for k in keys)],
+                         dtype=float).reshape(-1, 4)
+        a0, a1, lo, hi = table[at].T
         short = x["h"].to_numpy() <= self.shock_steps_
         s0 = np.clip(x["__s0"].fillna(0.0).to_numpy(), lo, hi)
         s1 = np.clip(x["__s1"].fillna(0.0).to_numpy(), lo, hi)

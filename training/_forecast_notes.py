@@ -231,11 +231,10 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
         _, _, _, ended, _ = _winsorize(panel.fwd(y), 7 * spd, defaults.clip_sd,
                                        shift_run=round(defaults.level_shift_days * spd),
                                        reg=g.regressors, unusual=launched.get(sid))
-        y = np.where(ended, np.nan, y)[-span:]
-        y = np.where(np.isin(g.ds[-span:].normalize().to_numpy(), event_days(sid)), np.nan, y)
-        now_y, then_y = y[-cut:], y[:-cut]
-        if np.isfinite(now_y).sum() < cut // 2 or np.isfinite(then_y).sum() < cut:
+        windows = _windows(g, ended, cut, span, 0, event_days(sid))
+        if windows is None:
             continue
+        now_y, then_y = windows
         if _zero_share(then_y, spd) >= 0.25:
             continue  # a sparse series (orders of a small channel): its median jumps to 0
         now, then = float(np.nanmedian(now_y)), float(np.nanmedian(then_y))
@@ -286,21 +285,33 @@ YEAR_DAYS = 364
 """Days back to the same weeks (and weekdays) a year before, for ``level_shift_note``."""
 
 
-def _year_before_ratio(g: SeriesGrid, ended: np.ndarray, cut: int, span: int, spd: int,
-                       event_days: np.ndarray) -> float | None:
-    """The ratio of the medians of the same ``cut`` and ``span - cut`` periods ``YEAR_DAYS``
-    before (event days and ended closures left out, as for the recent windows), or None where
-    the history is shorter or either window has too few values."""
-    back = YEAR_DAYS * spd
-    if len(g.y) < span + back:
+def _windows(g: SeriesGrid, ended: np.ndarray, cut: int, span: int, back: int,
+             event_days: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The last ``cut`` periods and the ``span - cut`` before them, ending ``back`` periods
+    before the series' end, with event days and ended closures as NaN (the recent ones may be
+    shorter: a young series), or None where the history has no such windows ``back`` periods
+    earlier or either window has too few values."""
+    if back and len(g.y) < span + back:
         return None
-    y = np.where(ended, np.nan, g.y.astype(float))[-span - back:-back]
-    ds = g.ds[-span - back:-back]
+    end = len(g.y) - back
+    start = max(end - span, 0)
+    y = np.where(ended, np.nan, g.y.astype(float))[start:end]
+    ds = g.ds[start:end]
     y = np.where(np.isin(ds.normalize().to_numpy(), event_days), np.nan, y)
     now_y, then_y = y[-cut:], y[:-cut]
     if np.isfinite(now_y).sum() < cut // 2 or np.isfinite(then_y).sum() < cut:
         return None
-    now, then = float(np.nanmedian(now_y)), float(np.nanmedian(then_y))
+    return now_y, then_y
+
+
+def _year_before_ratio(g: SeriesGrid, ended: np.ndarray, cut: int, span: int, spd: int,
+                       event_days: np.ndarray) -> float | None:
+    """The ratio of the medians of the same ``cut`` and ``span - cut`` periods ``YEAR_DAYS``
+    before (``_windows``, as for the recent windows), or None."""
+    windows = _windows(g, ended, cut, span, YEAR_DAYS * spd, event_days)
+    if windows is None:
+        return None
+    now, then = float(np.nanmedian(windows[0])), float(np.nanmedian(windows[1]))
     return now / then if now > 0 and then > 0 else None
 
 
