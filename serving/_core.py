@@ -34,6 +34,8 @@ from ._answers import (
     row_warnings,
     score_jobs,
 )
+from ._channel_value import channel_value
+from ._core_ab import API_NAMES, analyze, plan
 from ._forecast_answer import forecast_answer
 from ._registry import Champions, LoadedModel
 from ._schemas import (
@@ -50,48 +52,12 @@ from ._snapshot import Snapshot, snapshot_dir, snapshot_stamp
 __all__ = ["API_NAMES", "CACHED_REASONS", "ENDPOINT_MODELS", "REASON_METHOD", "BadRequestError",
            "Brain", "NotReadyError", "ScoreJob", "ScoreTable", "score_jobs"]
 
-NO_CHANNEL = "(not recorded)"
-"""/channel_value's row for customers whose acquisition channel is missing."""
-_NO_CHANNEL_NOTE = ("no acquisition channel recorded for these customers (an events file "
-                    "without an 'acquisition_channel' column, or an empty cell)")
 FORECAST_CACHE = 256
 """Forecast answers kept (per champion version and request: series, horizon, calendar and
 plan), least recently added dropped: one series' answer each, so a budget run over every store
 of a 60-store model stays cached."""
 ENDPOINT_MODELS = {"churn_risk": "churn", "purchase_propensity": "purchase_propensity",
                    "customer_value": "customer_value"}
-API_NAMES = {"expected_shares": "expected_split", "relative=False": '"relative": false'}
-"""The request field for each input an ``ExperimentInputError`` names where the field is not
-called like the engine's parameter (``variant_col``, ``control``, ``metrics``, ``mde``, ... are):
-the experiment engine's messages are answered with these, the CLI's options never appear."""
-
-
-def _phrase(exc: Exception) -> str:
-    """``exc``'s message for an API client: the experiment engine's inputs named by their
-    request fields (``API_NAMES``)."""
-    from experiments import ExperimentInputError
-
-    return exc.phrase(API_NAMES) if isinstance(exc, ExperimentInputError) else str(exc)
-
-
-_ENGINE_FIELDS = {"expected_shares": "expected_split"}
-
-
-def _experiment_error(exc: Exception, fields: set[str],
-                      source: str | None = None) -> BadRequestError:
-    """A 400 for an experiment engine error: the message in request terms (``_phrase``) and,
-    when it names one of the request's ``fields``, the first such as ``field``; else, for a
-    message about the data itself (it starts with ``source``, e.g. missing values or a unit in
-    two arms), ``rows``."""
-    from experiments import ExperimentInputError, Param
-
-    field = None
-    if isinstance(exc, ExperimentInputError):
-        named = [_ENGINE_FIELDS.get(p.name, p.name) for p in exc.parts if isinstance(p, Param)]
-        field = next((n for n in named if n in fields), None)
-    if field is None and source is not None and str(exc).startswith(f"{source}:"):
-        field = "rows"
-    return BadRequestError(_phrase(exc), code="invalid_experiment_input", field=field)
 
 
 _INTEGRAL_FLOAT_ID = re.compile(r"^(-?\d{1,18})\.0*$")
@@ -140,23 +106,6 @@ def _row_ids(req: UsersRequest, id_col: str | None = None) -> list[Any]:
         out.append(uid)
     return out
 
-
-
-def _source(scores: np.ndarray | None) -> str:
-    """Where /channel_value took a model's scores from: the snapshot score cache or live."""
-    return "live" if scores is None else "cached"
-
-
-def _live_scores(model: Any, frame: pd.DataFrame) -> np.ndarray:
-    """``model``'s scores of ``frame`` computed as the snapshot score cache computes them
-    (``score_frame``'s decision-path pass, ``warm``): a value model's log link is applied by
-    numpy there, ~1e-15 relative from LightGBM's own, so /channel_value's numbers do not move
-    in their last digits when the cache becomes ready, and equal /customer_value's by id."""
-    from training._customer_mlflow import as_read, score_frame
-
-    if not hasattr(model, "path_score_only"):  # not a CustomerModel: the plain scores
-        return score_frame(model, frame, reasons=False)["score"].to_numpy()
-    return np.asarray(model.path_score_only(as_read(model, model.augment(frame))), dtype=float)
 
 
 _CLI_TASKS = {"churn": "churn", "purchase_propensity": "propensity",
@@ -486,6 +435,16 @@ class Brain:
                 "errors": [{"user_id": u, "error": "unknown user id"}
                            for u in req.user_ids if _id_key(u) not in index]}
 
+    # ------------------------------------------------------------------ other endpoints
+    def channel_value(self, req: ChannelValueRequest) -> dict[str, Any]:
+        return channel_value(self, req)
+
+    def analyze(self, req: AnalyzeRequest) -> dict[str, Any]:
+        return analyze(req)
+
+    def plan(self, req: PlanRequest) -> dict[str, Any]:
+        return plan(req)
+
     # ------------------------------------------------------------------ forecasts
     def forecast(self, req: ForecastRequest) -> dict[str, Any]:
         """``_forecast_answer``, kept per champion version and request (the last
@@ -507,76 +466,6 @@ class Brain:
     def _forecast_answer(self, req: ForecastRequest) -> dict[str, Any]:
         return forecast_answer(self._model("traffic_forecaster"), req)
 
-    # ------------------------------------------------------------------ channel value
-    def channel_value(self, req: ChannelValueRequest) -> dict[str, Any]:
-        snap = self._snap()
-        dates: dict[str, pd.Timestamp] = {}
-        for name in ("start", "end"):
-            try:
-                dates[name] = pd.Timestamp(getattr(req, name))
-            except ValueError as exc:
-                raise BadRequestError(f"start/end must be dates (YYYY-MM-DD): {exc}",
-                                      code="invalid_date", field=name) from exc
-        start, end = dates["start"], dates["end"]
-        if end < start:
-            raise BadRequestError(f"end {end.date()} is before start {start.date()}",
-                                  code="end_before_start", field="end")
-        last_day = (snap.cutoff - pd.Timedelta(1, "ns")).normalize()  # features: events before
-        if start > last_day:
-            # an empty 'channels' list had answered a window no snapshot customer can be in
-            raise BadRequestError(
-                f"the window starts {start.date()}, after the feature snapshot's last day "
-                f"{last_day.date()} (cutoff {snap.cutoff.date()}): no customer in it can have "
-                f"been acquired then; ask for a window starting by {last_day.date()}, or write "
-                "a newer snapshot (brain snapshot --data DIR) and POST /reload",
-                code="invalid_date", field="start")
-        feats = snap.features
-        first_seen = (snap.cutoff - pd.to_timedelta(feats["tenure_days"], unit="D")).dt.normalize()
-        cohort = feats.loc[(first_seen >= start) & (first_seen <= end)]
-        value = self._model("customer_value")
-        churn = self._model("churn")
-        out_rows = []
-        # the snapshot's scores where the background scoring has cached them (the same numbers:
-        # every call had re-scored the cohort live, 1-3.5 s); live until it has
-        cached = {m.name: self._cached_scores(m, snap, cohort.index) for m in (value, churn)}
-        if len(cohort):
-            v, c = (cached[m.name] if cached[m.name] is not None else
-                    _live_scores(m.model.model, cohort) for m in (value, churn))
-            # customers without a recorded acquisition channel (every customer of an events
-            # file without the column, e.g. an imported order export) are a row of their own:
-            # pandas' groupby dropped their missing channel, and 1,796 customers of a
-            # retailer's year had answered "channels": [] without a word
-            acq = cohort["acquisition_channel"]
-            unknown = acq.isna().to_numpy()
-            channel = np.where(unknown, NO_CHANNEL, acq.astype(object).astype(str).to_numpy())
-            df = pd.DataFrame({"channel": channel, "value": v, "churn": c})
-            spend = None
-            if snap.spend is not None:
-                sp = snap.spend
-                in_win = sp.loc[(sp["date"] >= start) & (sp["date"] <= end)]
-                spend = in_win.groupby("channel")["spend"].sum()
-            for ch, g in df.groupby("channel", sort=True):
-                s = float(spend.get(ch, 0.0)) if spend is not None else None
-                n = len(g)
-                cac = None if not s else s / n
-                out_rows.append({
-                    "channel": ch, "customers": n, "mean_predicted_value": float(g["value"].mean()),
-                    "total_predicted_value": float(g["value"].sum()),
-                    "mean_predicted_churn": float(g["churn"].mean()),
-                    "spend": s, "acquisition_cost": cac,
-                    "value_to_cost": None if cac is None else float(g["value"].mean()) / cac,
-                    "note": "; ".join(filter(None, (
-                        _NO_CHANNEL_NOTE if ch == NO_CHANNEL else "",
-                        "" if s else "no spend recorded for this channel in the window")))})
-        return {"window": {"start": str(start.date()), "end": str(end.date())},
-                "snapshot_cutoff": period_text(snap.cutoff),
-                "value_model": {"name": value.name, "version": value.version,
-                                "horizon_days": getattr(value.model.model, "horizon_days", None),
-                                "scores": _source(cached[value.name])},
-                "churn_model": {"name": churn.name, "version": churn.version,
-                                "scores": _source(cached[churn.name])},
-                "channels": out_rows}
-
     def _cached_scores(self, loaded: LoadedModel, snap: Snapshot,
                        ids: pd.Index) -> np.ndarray | None:
         """The cached scores of ``loaded`` for the snapshot users ``ids`` (in that order), or
@@ -588,60 +477,3 @@ class Brain:
         if min(where, default=0) < 0:  # not expected: the table holds every snapshot user
             return None
         return table.score[np.asarray(where, dtype=np.intp)]
-
-    # ------------------------------------------------------------------ experiments
-    def analyze(self, req: AnalyzeRequest) -> dict[str, Any]:
-        import experiments as ex
-        from experiments._errors import REQUEST_ROWS
-
-        from ._cli_ab_inputs import build_metrics
-
-        frame = pd.DataFrame(req.rows)
-        bad_shares = {k: v for k, v in req.expected_split.items() if not v > 0}
-        if bad_shares:
-            raise BadRequestError(f"expected_split: shares must be positive; received "
-                                  f"{bad_shares}", code="invalid_experiment_input",
-                                  field="expected_split",
-                                  loc=["expected_split", next(iter(bad_shares))])
-        opts = ex.AnalysisOptions(alpha=req.alpha, test=req.test, correction=req.correction,
-                                  expected_shares=dict(req.expected_split) or None,
-                                  sequential=req.sequential, tuning_n=req.tuning_n,
-                                  bayesian=req.bayesian)
-        try:
-            metrics = build_metrics(req.metrics, cuped=req.cuped, guardrails=req.guardrails,
-                                    lower_is_better=req.lower_is_better, caps=req.caps)
-            result = ex.analyze(frame, req.variant_col, req.control, metrics, options=opts,
-                                segment_col=req.segment_col, source=REQUEST_ROWS,
-                                unit_col=req.unit_col, time_col=req.time_col,
-                                exposure_col=req.exposure_col)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise _experiment_error(exc, set(AnalyzeRequest.model_fields),
-                                    source=REQUEST_ROWS) from exc
-        return result.to_dict()
-
-    def plan(self, req: PlanRequest) -> dict[str, Any]:
-        import experiments as ex
-
-        r = req
-        try:
-            common = {"baseline": r.baseline, "kind": r.kind, "sd": r.sd, "alpha": r.alpha,
-                      "variance_reduction": r.variance_reduction, "variants": r.variants,
-                      "metrics": r.metrics, "ratio": r.ratio, "alternative": r.alternative}
-            if r.mde is not None and r.n_control is not None:
-                plan = ex.power(n_control=r.n_control, mde=r.mde, relative=r.relative,
-                                **common)  # type: ignore[arg-type]
-            elif r.mde is not None:
-                plan = ex.sample_size(mde=r.mde, relative=r.relative, power=r.power,
-                                      **common)  # type: ignore[arg-type]
-            elif r.n_control is not None:
-                plan = ex.minimum_detectable_effect(n_control=r.n_control, power=r.power,
-                                                    **common)  # type: ignore[arg-type]
-            else:
-                raise BadRequestError("give 'mde' (for the sample size), 'n_control' (for the "
-                                      "minimum detectable effect), or both (for the power)",
-                                      code="missing_field", field="mde")
-        except BadRequestError:
-            raise
-        except (ValueError, TypeError) as exc:
-            raise _experiment_error(exc, set(PlanRequest.model_fields)) from exc
-        return plan.to_dict()
