@@ -142,7 +142,7 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
                       "with that rule")
             churn_needs_no_visit = False
         if register:
-            from training._customer_mlflow import rows_changed_since_last_training
+            from training._customer_changes import rows_changed_since_last_training
 
             changed = rows_changed_since_last_training(_NAMES[task], ev)
             if changed:

@@ -9,7 +9,7 @@ import mlflow
 import pandas as pd
 from mlflow import MlflowClient
 
-from training._customer_mlflow import rows_changed_since_last_training
+from training._customer_changes import rows_changed_since_last_training
 from training._mlflow import configure_mlflow
 
 
