@@ -38,6 +38,7 @@ def read_table(path: PathLike) -> pd.DataFrame:
                                                fix="check the path")])
     suffixes = "".join(p.suffixes[-2:]).lower()
     used = ","
+    skip = 0
     try:
         if p.suffix.lower() in (".parquet", ".pq"):
             frame = pd.read_parquet(p)
@@ -45,12 +46,21 @@ def read_table(path: PathLike) -> pd.DataFrame:
             return frame
         if ".csv" in suffixes or ".txt" in suffixes or ".tsv" in suffixes:
             sep = "\t" if ".tsv" in suffixes else ","
-            header = [str(c) for c in pd.read_csv(p, sep=sep, dtype=str, nrows=0).columns]
+            skip, first = _comment_block(p, sep)
+            header = [str(c) for c in pd.read_csv(p, sep=sep, dtype=str, nrows=0,
+                                                  skiprows=skip).columns]
             other = _other_separator(header, sep)
             used = other or sep
             frame = pd.read_csv(p, sep=used, dtype=str, keep_default_na=False,
-                                na_values=[""])
+                                na_values=[""], skiprows=skip)
             frame.attrs["source"] = name
+            if skip:
+                note = (f"{name}: the first {skip} lines are a heading of '#' lines (a report "
+                        f"download's, as Google Analytics writes it: {first!r}): read from "
+                        f"the header on line {skip + 1}; rows are counted from that header")
+                _log.warning(note)
+                frame.attrs["read_notes"] = [note]
+                frame.attrs["load_notes"] = [note]
             if other:
                 frame.attrs["separator"] = other
                 shown = {";": "';'", "\t": "tabs"}[other]
@@ -59,8 +69,8 @@ def read_table(path: PathLike) -> pd.DataFrame:
                         f"header read as one column {head!r}, as German and Excel exports "
                         f"write it): read with {shown} ({len(frame.columns)} columns)")
                 _log.warning(note)
-                frame.attrs["read_notes"] = [note]
-                frame.attrs["load_notes"] = [note]
+                frame.attrs["read_notes"] = [*frame.attrs.get("read_notes", []), note]
+                frame.attrs["load_notes"] = [*frame.attrs.get("load_notes", []), note]
             return frame
     except UnicodeDecodeError as exc:  # Excel's 'CSV (Comma delimited)' writes Windows-1252
         raise DataContractError(name, [_encoding_problem(p)]) from exc
@@ -69,7 +79,8 @@ def read_table(path: PathLike) -> pd.DataFrame:
                                                fix="export it again with its header and rows")]
                                 ) from exc
     except Exception as exc:  # parser errors come in many types; report them all the same way
-        wide = _too_many_fields(p, used) if isinstance(exc, pd.errors.ParserError) else None
+        wide = (_too_many_fields(p, used, skip) if isinstance(exc, pd.errors.ParserError)
+                else None)
         # pandas may meet the extra field before a byte that is not UTF-8 further down: both
         coding = _encoding_problem(p) if wide is not None else None
         raise DataContractError(name, [wide, *([coding] if coding and coding.n_rows else [])]
@@ -84,7 +95,36 @@ def read_table(path: PathLike) -> pd.DataFrame:
                                            fix=fix)])
 
 
-def _too_many_fields(p: Path, sep: str) -> Problem | None:
+def _comment_block(p: Path, sep: str) -> tuple[int, str]:
+    """The number of lines before the header that start with '#' (a Google Analytics report
+    download opens with such a block: account, property, dates; blank lines among them count),
+    and the first that says something; ``(0, "")`` when there is none.
+
+    The block is only skipped when one of its lines has fewer fields than the line after it:
+    a header whose first column is named '#' (``#,name,value``) is the header."""
+    opener = gzip.open if p.suffix.lower() == ".gz" else open
+    lines: list[str] = []
+    with opener(p, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        for raw in fh:
+            line = raw.rstrip("\r\n")
+            if lines and not line.strip():
+                lines.append(line)  # a blank line between the block and the header
+                continue
+            if not line.startswith("#"):
+                if not lines:
+                    return 0, ""
+                width = len(next(csv.reader([line], delimiter=sep)))
+                if all(len(next(csv.reader([c], delimiter=sep))) >= width for c in lines):
+                    return 0, ""
+                said = next((c for c in lines if c.strip("#- ")), lines[0])
+                return len(lines), said if len(said) <= 60 else said[:57] + "..."
+            lines.append(line)
+            if len(lines) > 200:
+                return 0, ""
+    return 0, ""
+
+
+def _too_many_fields(p: Path, sep: str, skip: int = 0) -> Problem | None:
     """The rows holding more fields than the header (a ',' inside an unquoted value such as
     1,250.00): pandas' 'Expected 5 fields in line 3, saw 6' named one line and told to save the
     file as UTF-8 CSV, which it was."""
@@ -92,6 +132,8 @@ def _too_many_fields(p: Path, sep: str) -> Problem | None:
     # bytes that are not UTF-8 are replaced here (they are reported on their own): this
     # counts fields only
     with opener(p, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        for _ in range(skip):  # a comment block before the header (_comment_block)
+            fh.readline()
         records = csv.reader(fh, delimiter=sep)
         header = next(records, None)
         if not header:
