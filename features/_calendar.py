@@ -31,6 +31,7 @@ __all__ = [
     "check_channels",
     "event_days",
     "is_aggregate",
+    "listed_channels",
     "normalize_calendar",
     "series_channel",
 ]
@@ -188,14 +189,40 @@ def check_channels(calendar: pd.DataFrame, series_ids: list[str]) -> None:
         dtype=bool)
     if not bad.any():
         return
-    rows = calendar[bad]
-    shown = ", ".join(f"{r.name!r} ({r.start:%Y-%m-%d}, channel {r.channel!r})"
-                      for r in rows.head(5).itertuples(index=False))
-    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
-    msg = (f"calendar column 'channel': {len(rows)} event(s) name a channel no series has: "
-           f"{shown}{more}. The series' channels are {', '.join(sorted(known))}. Fix the "
-           "spelling, or leave channel empty for an event that concerns every series.")
-    raise ValueError(msg)
+    listing = bad & listed_channels(chan, known)
+
+    def shown(rows: pd.DataFrame) -> str:
+        text = ", ".join(f"{r.name!r} ({r.start:%Y-%m-%d}, channel {r.channel!r})"
+                         for r in rows.head(5).itertuples(index=False))
+        return text + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+
+    parts = []
+    if listing.any():
+        rows = calendar[listing]
+        parts.append(
+            f"calendar column 'channel': {len(rows)} event(s) list several channels in one "
+            f"cell: {shown(rows)}. A cell holds one channel: give each channel its own row "
+            "(same name, start, end, kind and intensity; the forecaster reads the copies as "
+            "one event), e.g. in Python: frame = frame.assign(channel=frame['channel']"
+            ".str.split(',')).explode('channel'); frame['channel'] = frame['channel']"
+            ".str.strip(); or leave channel empty for an event on every channel.")
+    if (bad & ~listing).any():
+        rows = calendar[bad & ~listing]
+        parts.append(
+            f"calendar column 'channel': {len(rows)} event(s) name a channel no series has: "
+            f"{shown(rows)}. The series' channels are {', '.join(sorted(known))}. Fix the "
+            "spelling, or leave channel empty for an event that concerns every series.")
+    raise ValueError(" ".join(parts))
+
+
+def listed_channels(channel: pd.Series, known: set[str]) -> np.ndarray:
+    """Mask of the channel cells that list several of the ``known`` channels, separated by
+    ',', ';' or '|' (a marketing team's campaign list: 'Email, Paid Social'), and nothing
+    else."""
+    text = channel.astype("string")
+    parts = text.str.split(r"\s*[,;|]\s*", regex=True)
+    return np.array([isinstance(p, list) and len(p) > 1 and all(s.strip() in known for s in p)
+                     for p in parts], dtype=bool)
 
 
 def event_days(calendar: pd.DataFrame | None, series_ids: list[str]) -> pd.DataFrame:

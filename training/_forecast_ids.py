@@ -18,6 +18,7 @@ from features._calendar import (
     aggregates_first,
     check_channels,
     is_aggregate,
+    listed_channels,
     normalize_calendar,
     series_channel,
 )
@@ -101,7 +102,11 @@ def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]
     except ValueError as exc:
         known = sorted({c for c in map(series_channel, series_ids) if c is not None})
         chan = cal["channel"]
-        bad = sorted(set(chan[chan.notna() & ~chan.isin(known)].astype(str)))
+        # a cell listing several channels gets its own fix in the message, no close match
+        lists = listed_channels(chan, set(known))
+        bad = sorted(set(chan[chan.notna() & ~chan.isin(known) & ~lists].astype(str)))
+        if not bad:  # only lists: the rest of the message is about misspelt channels
+            raise ValueError(str(exc)) from None
         hints = [(b, h) for b in bad if (h := _channel_hint(b, known)) is not None]
         said = ", ".join(f"{h!r} for {b!r}" for b, h in hints[:5])
         hint = f" Did you mean {said}?" if hints else ""

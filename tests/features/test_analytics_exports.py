@@ -51,3 +51,41 @@ def test_rows_with_more_fields_after_a_comment_block_count_from_the_header(
     with pytest.raises(ft.DataContractError) as err:
         ft.load_series(p)
     assert "(1 row; first at row 2: 'Email,20240102,1,250.00')" in str(err.value)
+
+
+def _validate(tmp_path: Path, calendar: str) -> str:
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+
+    series = "series_id,ds,y\n" + "".join(
+        f"{ch},2024-01-{d:02d},{100 + d}\n" for ch in ("Email", "Paid Search", "Paid Social")
+        for d in range(1, 29))
+    (tmp_path / "series.csv").write_text(series)
+    (tmp_path / "promos.csv").write_text(calendar)
+    res = CliRunner().invoke(app, ["data", "validate", "--series", str(tmp_path / "series.csv"),
+                                   "--calendar", str(tmp_path / "promos.csv")])
+    assert res.exit_code == 2, res.output
+    return " ".join(res.output.split())
+
+
+def test_a_calendar_cell_listing_several_channels_is_told_to_take_one_row_each(
+        tmp_path: Path) -> None:
+    # a marketing team's list writes 'Email, Paid Social' in one cell: the error had said
+    # "Did you mean 'Paid Social' for 'Email, Paid Social'?", which drops the e-mail half
+    text = _validate(tmp_path, "name,start,end,kind,channel\n"
+                     "Spring Sale,2024-01-10,2024-01-12,sale,\"Email, Paid Social\"\n"
+                     "Newsletter,2024-01-16,2024-01-16,newsletter,Email\n"
+                     "Promo,2024-01-20,2024-01-21,sale,Emial\n")
+    assert ("1 event(s) list several channels in one cell: 'Spring Sale' (2024-01-10, "
+            "channel 'Email, Paid Social')") in text
+    assert "explode('channel')" in text
+    assert "'Paid Social' for 'Email, Paid Social'" not in text
+    # a misspelling beside it is still named, with its close match
+    assert "'Promo' (2024-01-20, channel 'Emial')" in text
+    assert "Did you mean 'Email' for 'Emial'?" in text
+    only_lists = _validate(tmp_path, "name,start,end,kind,channel\n"
+                           "Spring Sale,2024-01-10,2024-01-12,sale,Email; Paid Social\n")
+    assert "list several channels in one cell" in only_lists
+    assert "name a channel no series has" not in only_lists
+    assert "A store or page that is not in the data yet" not in only_lists
