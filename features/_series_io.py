@@ -124,15 +124,16 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
     repeated = _repeated_hour(frame, tz) if tz != "UTC" else np.zeros(len(frame), dtype=bool)
     ds = frame["ds"]
     timed = bool((ds.notna() & (ds != ds.dt.normalize())).any())
+    valid = frame["ds"].notna().to_numpy() & ~repeated
     dup = _duplicate_key_problem(
         frame, SERIES.unique_key,
-        "keep one row per series and period (sum or average them)" + (
+        _overlap_fix(frame, valid) or "keep one row per series and period (sum or average them)" + (
             "; the file has no series_id column, so every row is one series 'total': if it "
             "holds several series, add a series_id column naming each" if implicit else "") + (
             "; if they are the hour repeated when clocks go back, pass --tz with the zone "
             "(e.g. --tz Europe/Berlin): the two are then averaged" if timed and tz == "UTC"
             else ""),
-        valid=frame["ds"].notna().to_numpy() & ~repeated)
+        valid=valid)
     if dup:
         probs.append(dup)
     if not probs:
@@ -284,6 +285,42 @@ def _bool_flag(col: pd.Series, name: str, report: LoadReport) -> pd.Series:
         return col
     report.note(f"column '{name}' holds True/False: read as 1/0")
     return col.astype("string").str.strip().str.lower().map({"true": 1.0, "false": 0.0})
+
+
+def _overlap_fix(frame: pd.DataFrame, valid: np.ndarray) -> str | None:
+    """The fix for repeated (series_id, ds) keys that are two downloads stacked, else None.
+
+    They are when the repeated keys fill every period of one span of three or more, two rows
+    each, in half the series or more: a second export that starts before the first one ends
+    (an analytics tool's downloads of consecutive date ranges). Summing them, the general
+    fix, counts those periods twice."""
+    if "series_id" not in frame.columns or not valid.any():
+        return None
+    rows = frame.loc[valid, ["series_id", "ds"]]
+    counts = rows.groupby(["series_id", "ds"], sort=False).size()
+    twice = counts[counts > 1]
+    if twice.empty or (twice != 2).any():
+        return None
+    days = pd.DatetimeIndex(sorted(set(twice.index.get_level_values("ds"))))
+    step = days.to_series().diff().dropna()
+    if len(days) < 3 or step.nunique() != 1:  # two repeated days could be anything
+        return None
+    hit = twice.index.get_level_values("series_id").unique()
+    n_series = rows["series_id"].nunique()
+    if 2 * len(hit) < n_series:
+        return None
+    # every repeated series repeats every period of the span
+    if len(twice) != len(hit) * len(days):
+        return None
+    daily = step.iloc[0] == pd.Timedelta(days=1)
+    fmt = "%Y-%m-%d" if daily else "%Y-%m-%d %H:%M"
+    unit = "days" if daily else "periods"
+    return (f"the repeated keys fill every {'day' if daily else 'period'} of "
+            f"{days[0]:{fmt}} .. {days[-1]:{fmt}} ({len(days)} {unit}) in {len(hit)} of the "
+            f"{n_series} series, two rows each: two exports that overlap? Keep one export's rows "
+            "for those periods (the later one: analytics tools revise recent days), e.g. in "
+            "Python: pd.concat([old[old['ds'] < new['ds'].min()], new]); do not sum them: "
+            "that counts those periods twice")
 
 
 def load_series(path: PathLike, *, tz: str = "UTC") -> pd.DataFrame:

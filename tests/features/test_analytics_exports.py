@@ -89,3 +89,27 @@ def test_a_calendar_cell_listing_several_channels_is_told_to_take_one_row_each(
     assert "list several channels in one cell" in only_lists
     assert "name a channel no series has" not in only_lists
     assert "A store or page that is not in the data yet" not in only_lists
+
+
+def test_two_exports_that_overlap_are_told_to_keep_one_not_to_sum(tmp_path: Path) -> None:
+    # a first download to 2024-01-14 and a second from 2024-01-01 stacked: the fix had said
+    # "keep one row per series and period (sum or average them)"; summed, the two weeks
+    # count twice
+    first = [f"{ch},2024-01-{d:02d},{100 + d}\n" for ch in ("Email", "Direct")
+             for d in range(1, 15)]
+    second = [f"{ch},2024-01-{d:02d},{101 + d}\n" for ch in ("Email", "Direct")
+              for d in range(8, 29)]
+    p = tmp_path / "series.csv"
+    p.write_text("series_id,ds,y\n" + "".join(first + second))
+    with pytest.raises(ft.DataContractError) as err:
+        ft.load_series(p)
+    text = " ".join(str(err.value).split())
+    assert ("the repeated keys fill every day of 2024-01-08 .. 2024-01-14 (7 days) in 2 of "
+            "the 2 series, two rows each: two exports that overlap?") in text
+    assert "do not sum them" in text
+    assert "sum or average" not in text
+    # repeats scattered over a few days of one series keep the general fix
+    p.write_text("series_id,ds,y\nEmail,2024-01-01,5\nEmail,2024-01-01,6\nEmail,2024-01-02,7\n"
+                 "Direct,2024-01-01,5\nDirect,2024-01-02,6\n")
+    with pytest.raises(ft.DataContractError, match=r"sum or average them"):
+        ft.load_series(p)
