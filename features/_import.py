@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ._contracts import EVENTS, DataContractError, LoadReport, Problem, problem_rows
+from ._import_sequences import per_customer_time_problem
 from ._io import validate_events
 from ._parse import (
     MISSING_SPELLINGS,
@@ -296,6 +297,9 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     if probs:
         raise DataContractError(source, probs)
     _refuse_event_logs(raw, set(roles.values()), source)
+    counted = per_customer_time_problem(raw, time, customer, order, origin)
+    if counted is not None:  # order_number, days_since_prior_order: no dates at all
+        raise DataContractError(source, [counted])
     decimal_comma = raw.attrs.get("separator") == ";"  # read_table's mark of a ';' file
     raw = raw.reset_index(drop=True)
     report = LoadReport(source, rows_read=len(raw))

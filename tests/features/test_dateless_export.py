@@ -78,3 +78,63 @@ def test_brain_train_names_the_common_last_day_before_the_labels(
     out = " ".join(res.output.split())
     assert "events.parquet: 300 of the 300 customers" in out, out
     assert out.index("last day of the data") < out.index("building features")
+
+
+def _instacart_lines(orders: pd.DataFrame) -> pd.DataFrame:
+    """The export's own columns joined to two lines per order: order_number (1, 2, 3 per
+    customer) and days_since_prior_order (capped at 30, empty on each first order)."""
+    o = orders.sort_values(["user_id", "day"]).reset_index(drop=True)
+    o["order_id"] = (np.arange(len(o)) + 1000).astype(str)
+    o["order_number"] = (o.groupby("user_id").cumcount() + 1).astype(str)
+    gap = o.groupby("user_id")["day"].diff().clip(upper=30)
+    o["days_since_prior_order"] = gap.map(lambda g: "" if pd.isna(g) else f"{g:.1f}")
+    lines = o.loc[o.index.repeat(2)].reset_index(drop=True)
+    return pd.DataFrame({"order_id": lines["order_id"], "user_id": lines["user_id"].astype(str),
+                         "order_number": lines["order_number"],
+                         "days_since_prior_order": lines["days_since_prior_order"],
+                         "DAY": (lines["day"] + 1).astype(str), "items": "1"})
+
+
+def _import_error(time: str, day_origin: str | None = None) -> str:
+    raw = _instacart_lines(_true_orders())
+    with pytest.raises(ft.DataContractError) as info:
+        ft.orders_to_events(raw, customer="user_id", time=time, order="order_id",
+                            amount="items", source="lines.csv", day_origin=day_origin)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("day_origin", [None, "2024-01-01"])
+def test_order_number_is_named_as_each_customers_order_sequence_not_days(
+        day_origin: str | None) -> None:
+    # it had been told it "looks like day numbers" and to pass --day-origin, which put every
+    # customer's orders on days 1, 2, 3
+    msg = _import_error("order_number", day_origin)
+    assert ("lines.csv: column 'order_number' looks like each customer's order sequence "
+            "(1, 2, 3 per customer), not days: for 300 of the 300 customers with two orders or "
+            "more its values are exactly 1 to their number of orders") in msg
+    assert "looks like day numbers" not in msg
+    assert "column that holds each order's date" in msg
+    assert ("would put every customer's first order on that day" in msg) == (
+        day_origin is not None)
+
+
+@pytest.mark.parametrize("day_origin", [None, "2024-01-01"])
+def test_days_since_prior_order_is_named_as_a_gap_empty_once_per_customer(
+        day_origin: str | None) -> None:
+    # it had been told it "has missing values" with the fix "fill them in"
+    msg = _import_error("days_since_prior_order", day_origin)
+    assert ("lines.csv: column 'days_since_prior_order' is empty on exactly one order of each "
+            "customer (300 of the 300 customers with two orders or more) and holds ") in msg
+    assert "as if capped (Instacart caps it at 30)" in msg
+    assert "the days since the customer's previous order" in msg
+    assert "a gap, not a date (600 rows; first at row 1, 2, " in msg
+    assert "fill them in or remove" not in msg
+    assert "docs/data-contracts.md ('An export without dates or money')" in msg
+
+
+def test_day_numbers_counted_from_one_day_for_everyone_still_read() -> None:
+    raw = _instacart_lines(_true_orders())  # DAY: day 1 is the same day for every customer
+    out = ft.orders_to_events(raw, customer="user_id", time="DAY", order="order_id",
+                              amount="items", day_origin="2024-01-01")
+    assert out["ts"].min() >= pd.Timestamp("2024-01-01")
+    assert out["user_id"].nunique() == 300
