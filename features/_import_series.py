@@ -43,10 +43,12 @@ from ._parse import (
     _duplicate_key_problem,
     _parse_id,
     _parse_time,
+    check_time_zone,
     format_note,
     order_decided_by,
 )
 from ._series_io import validate_series
+from ._times import _to_datetime
 
 __all__ = ["DETECTED_NAMES", "ImportedSeries", "store_days_to_series"]
 
@@ -292,6 +294,76 @@ def _closed_events(days: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, object]]
     return got[["label", "kind", "start", "end", "channel"]].reset_index(drop=True), stats
 
 
+_OFFSET_AT_END = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
+def _store_days(raw: pd.Series, name: str, tz: str | None, probs: list[Problem],
+                report: LoadReport) -> pd.Series:
+    """The days of a date column, as naive midnights.
+
+    A value with a UTC offset (``2015-07-31T00:00:00+02:00``, a zoned Parquet column) is read
+    as the day written: a store's day is its local day, and the local midnight converted to UTC
+    is 22:00 the day before (it had been an error saying the column 'holds times of day').
+    With ``tz`` the values are converted to that zone instead, as ``import-orders --tz`` does,
+    and naive ones are taken as already in it. A time of day other than midnight (hourly rows,
+    or local midnights written in another zone) is a problem naming the rows and the fix.
+    """
+    if tz:
+        check_time_zone(tz)
+    where = f" in {tz}" if tz else ""
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        zone = str(raw.dt.tz)
+        out = (raw.dt.tz_convert(tz) if tz else raw).dt.tz_localize(None)
+        where = where or f" in the column's zone {zone}"
+        report.note(f"column '{name}' is zoned ({zone}): read as its days{where}")
+        offsets = pd.Series(True, index=raw.index)
+    elif pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        out, offsets = raw, pd.Series(False, index=raw.index)
+    else:
+        text = raw.astype("string").str.strip()
+        offsets = text.str.contains(_OFFSET_AT_END, na=False)
+        written = text.str.replace(_OFFSET_AT_END, "", regex=True)
+        formats: dict[str, str] = {}
+        out = _parse_time(written, name, "UTC", probs, date_only=False, formats=formats)
+        for col_name, fmt in formats.items():
+            report.note(format_note(col_name, fmt) + order_decided_by(raw, fmt))
+        n = int(offsets.sum())
+        if n and tz:  # converted as import-orders --tz converts; naive values are in tz
+            moved = _to_datetime(text[offsets], utc=True, format="ISO8601")
+            out[offsets] = moved.dt.tz_convert(tz).dt.tz_localize(None).where(
+                moved.notna(), out[offsets])
+            report.note(f"column '{name}': {n:,} value{'s' if n != 1 else ''} with UTC offsets "
+                        f"converted to {tz} (--tz)")
+        elif n:
+            seen = ", ".join(text[offsets].str.extract(f"({_OFFSET_AT_END})", expand=False)
+                             .value_counts().index[:3])
+            report.note(f"column '{name}' holds {n:,} date{'s' if n != 1 else ''} with UTC "
+                        f"offsets ({seen}): each is read as the day written, the store's local "
+                        f"day ({text[offsets].iloc[0]} is {written[offsets].iloc[0][:10]}); "
+                        "--tz ZONE converts them to that zone instead")
+    timed = (out.notna() & (out != out.dt.normalize())).to_numpy()
+    if timed.any():
+        n, rows, ex = problem_rows(timed, raw)
+        at = sorted({t.strftime("%H:%M") for t in out[timed].iloc[:5000]})
+        if len(at) <= 2 and bool(offsets[timed].any()):
+            # one stamp a day off midnight, with offsets: midnights written in another zone
+            rule = (f"holds times of day ({' / '.join(at)}{where}), not midnights: "
+                    "import-series reads one row per store and day")
+            fix = (f"check that {tz} is the stores' time zone (these are not its midnights), "
+                   "or give plain dates (YYYY-MM-DD)" if tz else
+                   "pass --tz with the stores' time zone (e.g. --tz Europe/Berlin) if these "
+                   "are its midnights written in another zone, or give plain dates (YYYY-MM-DD)")
+        else:
+            rule = (f"holds times of day ({', '.join(at[:3])}{', ...' if len(at) > 3 else ''}): "
+                    "import-series reads one row per store and day")
+            fix = ("give plain dates (YYYY-MM-DD), or sum the rows of a store's day first; for "
+                   "an hourly forecast write the series file (series_id, ds, y) directly and "
+                   "pass --tz with the stores' zone to brain forecast backtest and train "
+                   "(docs/data-contracts.md)")
+        probs.append(Problem(name, rule, n, rows, ex, fix=fix))
+    return out.astype("datetime64[ns]")
+
+
 def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
                          date_col: str | None = None, value_cols: Sequence[str] = (),
                          known_cols: Sequence[str] | None = None,
@@ -299,7 +371,7 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
                          event_names: Mapping[str, str] | None = None,
                          event_kinds: Mapping[str, str] | None = None,
                          id_prefix: str | None = None, detect: bool = True,
-                         source: str = "export") -> ImportedSeries:
+                         tz: str | None = None, source: str = "export") -> ImportedSeries:
     """The series and calendar of a store-by-day export (one row per store and day).
 
     Args:
@@ -322,6 +394,8 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
         id_prefix: text before each id; default the id column's name in snake case and '_'
             for whole-number ids (``store_``), nothing for text ids.
         detect: detect the optional roles (known, event, open) by name when not given.
+        tz: time zone to convert dates with UTC offsets to (``import-orders --tz``); ``None``:
+            each such date is the day written (``2015-07-31T00:00:00+02:00`` is 31 July).
         source: file name used in errors and notes.
     """
     raw = raw.reset_index(drop=True)
@@ -345,22 +419,12 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
                 names.setdefault(k, v)
 
     probs: list[Problem] = []
-    formats: dict[str, str] = {}
-    ds = _parse_time(raw[date_name], date_name, "UTC", probs, date_only=False, formats=formats)
-    for col_name, fmt in formats.items():
-        report.note(format_note(col_name, fmt) + order_decided_by(raw[col_name], fmt))
+    ds = _store_days(raw[date_name], date_name, tz, probs, report)
     no_date = _blank(raw[date_name])
     if no_date.any():
         n, rows, _ = problem_rows(no_date)
         probs.append(Problem(date_name, "has missing values", n, rows,
                              fix="give every row its day, or remove those rows"))
-    timed = (ds.notna() & (ds != ds.dt.normalize())).to_numpy()
-    if timed.any():
-        n, rows, ex = problem_rows(timed, raw[date_name])
-        probs.append(Problem(date_name, "holds times of day: import-series reads one row per "
-                                        "store and day", n, rows, ex,
-                             fix="give plain dates (YYYY-MM-DD); for hourly data write the "
-                                 "series file directly (docs/data-contracts.md)"))
     ids, prefix = _ids(raw[id_name], id_name, id_prefix, probs, report)
     closed = np.zeros(len(raw), dtype=bool)
     if used["open"]:

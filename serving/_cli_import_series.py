@@ -68,6 +68,10 @@ def data_import_series(
     detect: Annotated[bool, typer.Option(
         "--detect/--no-detect", help="Detect the known-in-advance, event and open columns by "
                                      "name when they are not given.")] = True,
+    tz: Annotated[str | None, typer.Option(
+        "--tz", help="Time zone to convert dates with UTC offsets to (as import-orders --tz). "
+                     "Default: a date with an offset is the day written "
+                     "(2015-07-31T00:00:00+02:00 is 2015-07-31).")] = None,
 ) -> None:
     """Turn a store-by-day export with flag columns (Rossmann's Store, Date, Sales, Open, Promo,
     StateHoliday) into series.csv and calendar.csv for brain forecast."""
@@ -85,7 +89,7 @@ def data_import_series(
         known_cols=known_col, event_cols=event_col, open_col=open_col,
         event_names=_pairs(event_name or [], "--event-name"),
         event_kinds=_pairs(event_kind or [], "--event-kind"), id_prefix=id_prefix,
-        detect=detect, source=file.name)
+        detect=detect, tz=tz, source=file.name)
     for role, cols in got.columns.items():
         console.print(f"  {role + ':':<18} {', '.join(cols) if cols else '-'}", highlight=False)
     for note in got.notes:

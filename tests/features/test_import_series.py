@@ -258,3 +258,50 @@ def test_a_closure_of_weeks_is_a_closed_event_not_a_weekly_closure() -> None:
     closed = got.calendar[got.calendar["kind"] == "closed"]
     assert closed[["channel", "start", "end"]].astype(str).values.tolist() == [
         ["store_2", "2024-01-15", "2024-02-18"]]
+
+
+def test_dates_with_utc_offsets_are_the_days_written_and_times_of_day_are_refused() -> None:
+    """Local midnights with offsets (+01:00 and +02:00 across a clock change, 'Z', some
+    without) had been refused as 'holds times of day'; they are the stores' days as written.
+    Midnights written in UTC need --tz; hourly rows are refused with the fix."""
+    raw = _as_read(_export(100)).sort_values(["Store", "Date"], ignore_index=True)
+    plain = ft.store_days_to_series(raw, source="train.csv")
+    zoned = raw.copy()
+    day = pd.to_datetime(zoned["Date"])
+    summer = (day >= "2024-03-31") & (day < "2024-10-27")
+    zoned["Date"] = zoned["Date"] + "T00:00:00" + np.where(summer, "+02:00", "+01:00")
+    zoned.loc[zoned["Store"] == "10", "Date"] = raw["Date"]  # one store without offsets
+    zoned.loc[5, "Date"] = raw.loc[5, "Date"] + "T00:00:00Z"
+    got = ft.store_days_to_series(zoned, source="train.csv")
+    pd.testing.assert_frame_equal(got.series, plain.series)
+    pd.testing.assert_frame_equal(got.calendar, plain.calendar)
+    assert any("holds 200 dates with UTC offsets (+01:00, +02:00, Z): each is read as the day "
+               "written" in n for n in got.notes)
+
+    # local midnights written in UTC: 23:00 / 22:00 the day before
+    utc = raw.copy()
+    local = pd.to_datetime(raw["Date"]).dt.tz_localize("Europe/Berlin")
+    utc["Date"] = local.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with pytest.raises(ft.DataContractError) as err:
+        ft.store_days_to_series(utc, source="train.csv")
+    msg = str(err.value)
+    assert ("train.csv: column 'Date' holds times of day (22:00 / 23:00), not midnights: "
+            "import-series reads one row per store and day (300 rows; first at row 1: "
+            "'2023-12-31T23:00:00Z'") in msg
+    assert "Fix: pass --tz with the stores' time zone (e.g. --tz Europe/Berlin)" in msg
+    berlin = ft.store_days_to_series(utc, tz="Europe/Berlin", source="train.csv")
+    pd.testing.assert_frame_equal(berlin.series, plain.series)
+    with pytest.raises(ft.DataContractError, match="check that Asia/Tokyo is the stores'"):
+        ft.store_days_to_series(utc, tz="Asia/Tokyo", source="train.csv")
+    with pytest.raises(ValueError, match="Did you mean 'Europe/Berlin'"):
+        ft.store_days_to_series(utc, tz="Europe/Berlinn", source="train.csv")
+
+    hourly = raw.iloc[:4].copy()
+    hourly["Store"] = "1"
+    hourly["Date"] = [f"2024-05-02T{h:02d}:00:00+02:00" for h in (9, 10, 11, 12)]
+    with pytest.raises(ft.DataContractError) as err:
+        ft.store_days_to_series(hourly, source="hours.csv")
+    msg = str(err.value)
+    assert "column 'Date' holds times of day (09:00, 10:00, 11:00, ...)" in msg
+    assert ("for an hourly forecast write the series file (series_id, ds, y) directly and pass "
+            "--tz with the stores' zone") in msg
