@@ -25,6 +25,9 @@ Out:
 - ``store_days_to_series``: a store-by-day export with flag columns (Rossmann's) as a series
   frame (``series_id``, ``ds``, ``y`` + known-in-advance flags) and a calendar of its holiday
   and closure events, one per store (``ImportedSeries``);
+- ``store_plan_to_future``: the plan of such a shop (the export's shape without the value) as
+  the future known-in-advance values (``series_id``, ``ds`` + the same flags) and the plan's
+  calendar, read with the history import's settings (``ImportedPlan``);
 - ``traffic_series``: long format ``series_id``, ``ds``, ``y``; ``calendar_features`` adds
   calendar and promotion columns for each (series_id, ds).
 
@@ -42,6 +45,7 @@ from ._calendar import (
 from ._catalogue import CATALOGUE, MAX_CATEGORIES, MAX_CHANNELS, describe
 from ._contracts import KNOWN_EVENT_TYPES, DataContractError
 from ._import import common_last_day_note, orders_to_events, single_order_note
+from ._import_plan import ImportedPlan, store_plan_to_future
 from ._import_series import ImportedSeries, store_days_to_series
 from ._io import (
     load_calendar,
@@ -80,6 +84,7 @@ __all__ = [
     "SEGMENTS",
     "TRAFFIC_METRICS",
     "DataContractError",
+    "ImportedPlan",
     "ImportedSeries",
     "RefundPrior",
     "Vocabulary",
@@ -108,6 +113,7 @@ __all__ = [
     "series_channel",
     "single_order_note",
     "store_days_to_series",
+    "store_plan_to_future",
     "traffic_series",
     "user_features",
     "user_features_partitioned",

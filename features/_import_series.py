@@ -92,6 +92,10 @@ class ImportedSeries:
         notes: everything the import changed or decided, each naming the file.
         summary: counts for a report: rows, stores, series, first and last day, events per
             kind, closed days and how many of them are weekly closures.
+        settings: what a plan of the same shop needs to be read the same way
+            (``store_plan_to_future``), JSON-ready: the export's column per role, the id
+            prefix and padding, the metric prefixes, the event names and kinds, and per series
+            id the last day and the weekdays it is closed as a rule (0 = Monday).
     """
 
     series: pd.DataFrame
@@ -99,6 +103,7 @@ class ImportedSeries:
     columns: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     summary: dict[str, object] = field(default_factory=dict)
+    settings: dict[str, object] = field(default_factory=dict)
 
 
 def _squash(name: object) -> str:
@@ -197,9 +202,11 @@ def _flag_numbers(raw: pd.Series, name: str, probs: list[Problem], fix: str) -> 
 
 
 def _ids(raw: pd.Series, name: str, prefix: str | None, probs: list[Problem],
-         report: LoadReport) -> tuple[pd.Series, str]:
+         report: LoadReport, width: int | None = None) -> tuple[pd.Series, str, int | None]:
     """Series ids: whole numbers zero-padded to one width behind ``prefix`` (default: the
-    column's name, 'store_'), text ids as written behind ``prefix`` (default none)."""
+    column's name, 'store_'), text ids as written behind ``prefix`` (default none). ``width``:
+    the padding of an earlier import (a plan takes its history's); returned with the ids
+    (None for text ids)."""
     missing = _blank(raw)
     if missing.any():
         n, rows, _ = problem_rows(missing)
@@ -211,9 +218,11 @@ def _ids(raw: pd.Series, name: str, prefix: str | None, probs: list[Problem],
     numeric = bool(whole[~missing].all()) and bool((~missing).any())
     if prefix is None:
         prefix = f"{_snake(name)}_" if numeric else ""
+    given = width is not None
     if numeric:
-        width = int(text[~missing].str.lstrip("0").str.len().max() or 1)
+        width = width or int(text[~missing].str.lstrip("0").str.len().max() or 1)
         text = text.str.lstrip("0").replace("", "0").str.zfill(width)
+    if numeric and not given:
         report.note(f"column '{name}' holds whole numbers: series ids are {prefix!r} and the "
                     f"number padded to {width} digit{'s' if width != 1 else ''} so they sort "
                     f"({prefix}{text[~missing].iloc[0]})")
@@ -224,7 +233,7 @@ def _ids(raw: pd.Series, name: str, prefix: str | None, probs: list[Problem],
         probs.append(Problem(name, "has ids with ':', which series ids keep for metric "
                                    "prefixes (customers:store_07)", n, rows, ex,
                              fix="replace ':' in the ids (e.g. with '-')"))
-    return out.astype(object), prefix
+    return out.astype(object), prefix, width if numeric else None
 
 
 def _runs(frame: pd.DataFrame, by: list[str]) -> pd.Series:
@@ -284,6 +293,9 @@ def _closed_events(days: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, object]]
                                 "weekly_closed_days": int(weekly.sum())}
     rule = days.loc[weekly].groupby(weekday[weekly])["channel"].nunique()
     stats["weekly_closures"] = {_DAYS[int(d)]: int(n) for d, n in rule.items()}
+    per_store = days.loc[weekly].groupby("channel")["ds"].agg(
+        lambda d: sorted({int(x) for x in d.dt.day_of_week}))
+    stats["weekly_days"] = {str(k): v for k, v in per_store.items()}
     closed = days.loc[days["closed"]].copy()
     closed["run"] = _runs(closed, ["channel"])
     odd = closed.loc[~(weekly[closed.index] | closed["flagged"])]
@@ -425,7 +437,7 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
         n, rows, _ = problem_rows(no_date)
         probs.append(Problem(date_name, "has missing values", n, rows,
                              fix="give every row its day, or remove those rows"))
-    ids, prefix = _ids(raw[id_name], id_name, id_prefix, probs, report)
+    ids, prefix, width = _ids(raw[id_name], id_name, id_prefix, probs, report)
     closed = np.zeros(len(raw), dtype=bool)
     if used["open"]:
         is_open = _flag_numbers(raw[used["open"][0]], used["open"][0], probs,
@@ -510,4 +522,16 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
         "prefix": prefix, "known": list(known),
         "events": {str(k): int(n) for k, n in calendar["kind"].value_counts().items()},
         **stats}
-    return ImportedSeries(out_series, calendar, columns, list(report.notes), summary)
+    weekly = stats.get("weekly_days", {})
+    assert isinstance(weekly, dict)
+    settings: dict[str, object] = {
+        "export": source,
+        "columns": {"id": id_name, "date": date_name, "values": used["value"],
+                    "known": used["known"], "events": used["event"],
+                    "open": used["open"][0] if used["open"] else None},
+        "id_prefix": prefix, "id_width": width,
+        "metrics": ["", *(f"{_snake(c)}:" for c in used["value"][1:])],
+        "event_names": names, "event_kinds": dict(event_kinds or {}),
+        "stores": {str(sid): {"last": f"{day:%Y-%m-%d}", "weekly_closed": weekly.get(sid, [])}
+                   for sid, day in ds.groupby(ids).max().items()}}
+    return ImportedSeries(out_series, calendar, columns, list(report.notes), summary, settings)

@@ -1,7 +1,10 @@
-"""``brain data import-series``: a store-by-day export into the forecaster's series and calendar."""
+"""``brain data import-series``: a store-by-day export into the forecaster's series and calendar,
+and (``--like DIR``) the shop's plan for the coming days into ``predict``'s future values and
+calendar, read as the history imported to DIR was."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +14,10 @@ import typer
 from ._cli_common import console, print_notes, show_note, step, write_frame
 
 __all__ = ["data_import_series"]
+
+SETTINGS = "import.json"
+"""The file beside series.csv holding how the history was read (``ImportedSeries.settings``),
+for ``--like``."""
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:
@@ -68,6 +75,11 @@ def data_import_series(
     detect: Annotated[bool, typer.Option(
         "--detect/--no-detect", help="Detect the known-in-advance, event and open columns by "
                                      "name when they are not given.")] = True,
+    like: Annotated[Path | None, typer.Option(
+        help="Import a plan (the export's shape without the value, such as Kaggle's test.csv) "
+             "the way the history imported to this folder was: same columns, store ids, "
+             "flags and event names; writes future.csv and calendar.csv for brain forecast "
+             "predict.")] = None,
     tz: Annotated[str | None, typer.Option(
         "--tz", help="Time zone to convert dates with UTC offsets to (as import-orders --tz). "
                      "Default: a date with an offset is the day written "
@@ -77,6 +89,19 @@ def data_import_series(
     StateHoliday) into series.csv and calendar.csv for brain forecast."""
     import features as ft
 
+    if like is not None:
+        given = {"--id-col": id_col, "--date-col": date_col, "--value-col": value_col,
+                 "--known-col": known_col, "--event-col": event_col, "--event-name": event_name,
+                 "--event-kind": event_kind, "--open-col": open_col, "--id-prefix": id_prefix,
+                 "--no-detect": None if detect else True}
+        extra = [k for k, v in given.items() if v]
+        if extra:
+            raise ValueError(f"--like {like}: the plan is read with the history's columns, ids "
+                             f"and event names; {', '.join(extra)} cannot change them (rename "
+                             "the plan's columns to the history's, or import the history "
+                             "again with the option)")
+        _import_plan(file, out, like, tz)
+        return
     series_path, calendar_path = out / "series.csv", out / "calendar.csv"
     for path in (series_path, calendar_path):
         if path.resolve() == file.resolve():
@@ -97,6 +122,7 @@ def data_import_series(
     print_notes(got.series)
     s = got.summary
     write_frame(_whole(got.series), series_path)
+    (out / SETTINGS).write_text(json.dumps(got.settings, indent=1) + "\n", encoding="utf-8")
     calendar = got.calendar[["name", "start", "end", "kind", "channel"]]
     if len(calendar):
         write_frame(calendar, calendar_path)
@@ -133,3 +159,74 @@ def data_import_series(
         console.print("      brain forecast predict needs --future FILE with series_id, ds, "
                       f"{', '.join(known)} for each forecast day (docs/forecasting.md, "
                       "'Known-in-advance columns')", highlight=False)
+    console.print(f"      brain data import-series PLAN --like {out} --out PLAN_DIR reads the "
+                  "plan of the coming days (these columns without the value) into predict's "
+                  "--future and --calendar", highlight=False)
+
+
+def _import_plan(file: Path, out: Path, like: Path, tz: str | None) -> None:
+    """``import-series PLAN --like DIR --out OUT``: OUT/future.csv and OUT/calendar.csv."""
+    import features as ft
+
+    settings_path = like / SETTINGS
+    if not settings_path.exists():
+        raise ValueError(f"--like {like}: no {SETTINGS} there (written by 'brain data "
+                         "import-series EXPORT --out DIR' since 2026-12-06); import the "
+                         f"history to that folder again first (brain data import-series "
+                         f"EXPORT --out {like})")
+    if out.resolve() == like.resolve():
+        raise ValueError(f"--out {out} is the history's folder: its calendar.csv would be "
+                         "replaced by the plan's; write the plan to another folder")
+    future_path, calendar_path = out / "future.csv", out / "calendar.csv"
+    for path in (future_path, calendar_path):
+        if path.resolve() == file.resolve():
+            raise ValueError(f"--out {out} would replace the plan itself ({path.name}); "
+                             "write to another folder (the plan would be lost)")
+    settings = json.loads(settings_path.read_text(encoding="utf-8"))
+    step(f"reading {file} as a plan of the history in {like}")
+    raw = ft.read_table(file)
+    got = ft.store_plan_to_future(raw, settings, tz=tz, source=file.name,
+                                  history=f"the history in {like}")
+    for role, cols in got.columns.items():
+        console.print(f"  {role + ':':<18} {', '.join(cols) if cols else '-'}", highlight=False)
+    for note in got.notes:
+        show_note(note)
+    s = got.summary
+    known = [str(c) for c in got.future.columns[2:]]  # after series_id, ds
+    if known:
+        write_frame(_whole(got.future), future_path)
+    calendar = got.calendar[["name", "start", "end", "kind", "channel"]]
+    if len(calendar):
+        write_frame(calendar, calendar_path)
+    elif calendar_path.exists():
+        calendar_path.unlink()  # a calendar of an earlier plan would be read as this one's
+        show_note(f"{calendar_path} removed: this plan has no events")
+    console.print(
+        f"[green]imported[/] the plan's {s['rows']:,} rows of {s['stores']:,} store"
+        f"{'s' if s['stores'] != 1 else ''}, {s['first']:%Y-%m-%d} to {s['last']:%Y-%m-%d}"
+        + (f" -> {future_path} ({len(got.future):,} rows: {', '.join(known)})" if known else ""),
+        highlight=False)
+    kinds = s["events"]
+    assert isinstance(kinds, dict)
+    if len(calendar):
+        shown = ", ".join(f"{n:,} {k}" for k, n in kinds.items())
+        console.print(f"events: {shown} -> {calendar_path} (each on its store's channel)",
+                      highlight=False)
+    if s["closed_days"]:
+        weekly = s["weekly_closed_days"]
+        assert isinstance(weekly, list)
+        on_rule = s["weekly_closed"]
+        assert isinstance(on_rule, int)
+        console.print(f"closed days: {s['closed_days']:,}"
+                      + (f", {on_rule:,} of them on the stores' weekly closed day "
+                         f"({', '.join(weekly)}: no event, as in the history)" if on_rule
+                         else ""), highlight=False)
+    only = ""
+    if s["unplanned"]:
+        series = s["series"]
+        assert isinstance(series, list)
+        only = f" --series {','.join(series)}"
+    cal = f" --calendar {calendar_path}" if len(calendar) else ""
+    fut = f" --future {future_path}" if known else ""
+    console.print(f"next: brain forecast predict --horizon {s['horizon']}{cal}{fut}{only}",
+                  highlight=False)
