@@ -291,8 +291,9 @@ def store_plan_to_future(raw: pd.DataFrame, settings: Mapping[str, object], *,
     planned = sorted(set(ids))
     missing = [s for s in stores if s not in set(planned)]
     if missing:
-        report.note(f"{len(missing):,} of the {len(stores):,} stores of {history} have no plan "
-                    f"rows ({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}): "
+        report.note(f"{len(missing):,} of the {len(stores):,} stores of {history} "
+                    f"{'has' if len(missing) == 1 else 'have'} no plan rows "
+                    f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}): "
                     "brain forecast predict needs a plan for every series it forecasts; "
                     "forecast the planned ones with --series")
     reach = span.groupby("channel").agg(first=("last", "first"), end=("ds", "max"))

@@ -85,6 +85,23 @@ def test_a_plan_becomes_future_values_and_events_like_its_history() -> None:
                 "weekly closed day" in text)
 
 
+def test_a_plan_of_some_stores_and_metrics_names_the_series_to_forecast() -> None:
+    """A store without plan rows is named (predict needs --series); each metric's series of
+    the history gets its rows."""
+    history, plan, _ = _split()
+    settings = ft.store_days_to_series(_as_read(history), value_cols=["Sales", "Customers"],
+                                       source="train.csv").settings
+    got = ft.store_plan_to_future(_as_read(plan[plan["Store"] != 10]), settings,
+                                  source="test.csv")
+    assert sorted(got.future["series_id"].unique()) == [
+        "customers:store_01", "customers:store_02", "store_01", "store_02"]
+    assert len(got.future) == 4 * PLAN_DAYS
+    assert got.summary["unplanned"] == ["store_10"]
+    assert ("test.csv: 1 of the 3 stores of the history has no plan rows (store_10): brain "
+            "forecast predict needs a plan for every series it forecasts; forecast the planned "
+            "ones with --series") in got.notes
+
+
 def test_plan_errors_name_the_rows_and_the_fix() -> None:
     history, plan, _ = _split()
     settings = _settings(history)
@@ -147,6 +164,12 @@ def test_cli_plan_writes_future_and_calendar_beside_the_history(tmp_path: Path) 
             f"{plan_dir / 'calendar.csv'} --future {plan_dir / 'future.csv'}") in text
     assert (plan_dir / "future.csv").read_text().startswith(
         "series_id,ds,promo,school_holiday\nstore_01,")
+    some = tmp_path / "some.csv"
+    plan[plan["Store"] != 10].to_csv(some, index=False)
+    res = runner.invoke(app, ["data", "import-series", str(some), "--like", str(hist_dir),
+                              "--out", str(tmp_path / "some_plan")])
+    assert res.exit_code == 0, res.output
+    assert "--series store_01,store_02" in " ".join(res.output.split())
     # the history's folder is not the plan's, and its options are the history's
     res = runner.invoke(app, ["data", "import-series", str(plan_path), "--like", str(hist_dir),
                               "--out", str(hist_dir)])
