@@ -45,6 +45,7 @@ from ._calendar import (
 from ._catalogue import CATALOGUE, MAX_CATEGORIES, MAX_CHANNELS, describe
 from ._contracts import KNOWN_EVENT_TYPES, DataContractError
 from ._import import common_last_day_note, orders_to_events, single_order_note
+from ._import_lines import NON_PRODUCT_CODES, non_product_note
 from ._import_plan import ImportedPlan, store_plan_to_future
 from ._import_series import ImportedSeries, store_days_to_series
 from ._io import (
@@ -80,6 +81,7 @@ __all__ = [
     "LABELS",
     "MAX_CATEGORIES",
     "MAX_CHANNELS",
+    "NON_PRODUCT_CODES",
     "SCENE_GROUPS",
     "SEGMENTS",
     "TRAFFIC_METRICS",
@@ -103,6 +105,7 @@ __all__ = [
     "load_series",
     "load_spend",
     "make_labels",
+    "non_product_note",
     "normalize_calendar",
     "number_cells",
     "orders_to_events",

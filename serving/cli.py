@@ -178,12 +178,20 @@ def data_import_orders(
         raise ValueError(f"--out {out} is the export itself; write the events to another file "
                          "(the export would be lost)")
     step(f"reading {file}")
+    raw = ft.read_table(file)
     frame = ft.orders_to_events(
-        ft.read_table(file), customer=customer_col, time=time_col, order=order_col,
+        raw, customer=customer_col, time=time_col, order=order_col,
         amount=amount_col, quantity=quantity_col, price=price_col, channel=channel_col,
         default_channel=channel, category=category_col, source=file.name, tz=tz,
         day_origin=day_origin, time_of_day=time_of_day_col)
     print_notes(frame)
+    # postage, fees and manual lines are imported as sales: say so (features._import_lines)
+    not_products = ft.non_product_note(
+        raw, customer=customer_col, amount=amount_col, quantity=quantity_col, price=price_col,
+        skip={time_col, order_col, amount_col, quantity_col, price_col, channel_col,
+              time_of_day_col}, source=file.name)
+    if not_products:
+        show_note(not_products)
     s = frame.attrs["import_summary"]
     frame.attrs.clear()  # the notes are printed; the file holds the events only
     write_frame(frame, out)
