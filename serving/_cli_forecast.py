@@ -290,17 +290,19 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     from training._forecast_future import check_future_regressors
     from training._forecast_ids import check_calendar_channels
     from training._forecast_mlflow import pyfunc_input, regressor_names
-    from training._forecast_peaks import (
+    from training._forecast_peak_notes import (
         beyond_history_note,
         calendar_novelty_notes,
+        known_in_advance_lift_note,
+        withheld_lift_note,
+    )
+    from training._forecast_peaks import (
         event_reach,
         forecast_with_peaks,
         forecasts_without,
-        known_in_advance_lift_note,
         overlap_note,
         peak_summary,
         series_levels,
-        withheld_lift_note,
     )
     from training._forecast_starts import start_notes
     from training._mlflow import configure_mlflow
@@ -435,7 +437,7 @@ def _unplanned_kinds_note(model: Any, calendar: pd.DataFrame, begin: pd.Timestam
                           end: pd.Timestamp) -> None:
     """Note the event kinds the model learned a sizeable lift for that no calendar event in the
     forecast periods has (``unplanned_kinds_notes``; the API gives the same notes)."""
-    from training._forecast_peaks import unplanned_kinds_notes
+    from training._forecast_peak_notes import unplanned_kinds_notes
 
     for note in unplanned_kinds_notes(model, calendar, begin, end):
         show_note(note)

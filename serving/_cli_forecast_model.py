@@ -190,7 +190,7 @@ def _csv_ready(frame: pd.DataFrame, digits: int = 6) -> pd.DataFrame:
 
 def _time_zone_note(inner: Any, horizon: int) -> None:
     """Say which clock the forecast's times are on (``time_zone_note``)."""
-    from training._forecast_peaks import time_zone_note
+    from training._forecast_peak_notes import time_zone_note
 
     note = time_zone_note(inner, horizon)
     if note:

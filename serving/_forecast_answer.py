@@ -32,17 +32,16 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
     from training import forecast_with_peaks
     from training._forecast_base import kind_intensities
     from training._forecast_ids import check_calendar_channels, unknown_series_text
-    from training._forecast_peaks import (
+    from training._forecast_peak_notes import (
         beyond_history_note,
         calendar_novelty_notes,
         channel_scope_note,
-        event_reach,
         known_in_advance_lift_note,
-        overlap_note,
         time_zone_note,
         unplanned_kinds_notes,
         withheld_lift_note,
     )
+    from training._forecast_peaks import event_reach, overlap_note
     from training._forecast_starts import start_notes
 
     fc_model = loaded.model.forecaster

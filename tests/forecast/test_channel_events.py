@@ -22,7 +22,8 @@ from training._forecast_gbm import LightGBMForecaster
 from training._forecast_ids import check_calendar_channels
 from training._forecast_mlflow import train_and_register
 from training._forecast_models import SeasonalNaiveForecaster
-from training._forecast_peaks import channel_scope_note, forecast_with_peaks
+from training._forecast_peak_notes import channel_scope_note
+from training._forecast_peaks import forecast_with_peaks
 
 NEWSLETTERS = pd.date_range("2023-01-10", "2024-12-30", freq="28D")
 FUTURE = pd.DataFrame({"name": ["Newsletter", "Winter sale"],

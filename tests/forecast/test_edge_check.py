@@ -16,7 +16,8 @@ from training._forecast_gbm import LightGBMForecaster
 from training._forecast_ids import calendar_for_series, check_calendar_channels
 from training._forecast_models import SeasonalNaiveForecaster
 from training._forecast_notes import series_notes
-from training._forecast_peaks import peak_summary, withheld_lift_note
+from training._forecast_peak_notes import withheld_lift_note
+from training._forecast_peaks import peak_summary
 
 
 def _text(res: object) -> str:
@@ -172,7 +173,7 @@ def test_mase_scale_leaves_out_the_days_at_0_before_a_launch() -> None:
 def test_planned_events_the_history_cannot_size_are_noted() -> None:
     from types import SimpleNamespace
 
-    from training._forecast_peaks import calendar_novelty_notes
+    from training._forecast_peak_notes import calendar_novelty_notes
 
     past = pd.DataFrame({"name": "Sale", "start": ["2024-11-11"], "kind": "sale",
                          "intensity": [0.3]})
@@ -460,7 +461,7 @@ def test_the_time_zone_note_of_one_answer_reads_that_series_only() -> None:
     from types import SimpleNamespace
 
     from training._forecast_base import Panel, SeriesGrid
-    from training._forecast_peaks import time_zone_note
+    from training._forecast_peak_notes import time_zone_note
 
     def grid(sid: str, last: str) -> SeriesGrid:
         ds = pd.date_range(end=last, periods=24 * 14, freq="h")
@@ -500,7 +501,7 @@ def test_the_chart_ends_with_the_forecast_when_an_event_runs_past_it(
 
 def test_a_forecast_far_beyond_the_history_is_named() -> None:
     """Independent check: a P50 3,000x anything in the history went out without a word."""
-    from training._forecast_peaks import beyond_history_note
+    from training._forecast_peak_notes import beyond_history_note
 
     ds = pd.date_range("2024-01-01", periods=60)
     hist = pd.DataFrame({"series_id": np.repeat(["a", "b"], 60), "ds": np.tile(ds, 2),
@@ -561,7 +562,7 @@ def test_a_planned_event_of_a_kind_new_to_a_young_series_is_noted() -> None:
     was borrowed from the other channels."""
     from types import SimpleNamespace
 
-    from training._forecast_peaks import calendar_novelty_notes
+    from training._forecast_peak_notes import calendar_novelty_notes
 
     past = pd.DataFrame({"name": ["Black Week 2024", "Black Week 2025"],
                          "start": ["2024-11-25", "2025-11-24"], "kind": "sale"})
@@ -644,7 +645,7 @@ def test_kinds_new_to_series_equals_the_per_series_rule_without_a_pass_per_serie
 
     from features._calendar import applies_to, normalize_calendar
     from training._forecast_base import prepare_panel
-    from training._forecast_peaks import _kinds_new_to_series
+    from training._forecast_peak_notes import _kinds_new_to_series
 
     rng = np.random.default_rng(4)
     ds = pd.date_range("2024-01-01", periods=90)

@@ -959,7 +959,7 @@ def test_an_event_on_every_tuesday_is_measured_against_the_other_days_not_saturd
 
 def test_unplanned_kinds_notes_name_a_missing_kind_and_the_next_one_after_the_horizon(
         fast_gbm: dict) -> None:
-    from training._forecast_peaks import unplanned_kinds_notes
+    from training._forecast_peak_notes import unplanned_kinds_notes
 
     rng = np.random.default_rng(1)
     ds = pd.date_range("2024-01-01", "2025-06-30", freq="D")
@@ -991,7 +991,7 @@ def test_unplanned_kinds_notes_leave_out_kinds_that_never_apply_to_the_series(
     kind 'newsletter' (+40%) ... add it to the calendar of the request') though every
     newsletter is an e-mail event, which never moves organic visits, and right after saying
     that the e-mail newsletter of the request does not apply to organic."""
-    from training._forecast_peaks import unplanned_kinds_notes
+    from training._forecast_peak_notes import unplanned_kinds_notes
 
     rng = np.random.default_rng(2)
     ds = pd.date_range("2024-01-01", "2025-06-30", freq="D")
@@ -1049,7 +1049,7 @@ def test_unplanned_kinds_notes_do_not_ask_for_a_start_or_an_end_a_series_already
     is planned, add it", and the API that no 'launch' was planned for a launched page (an
     independent check). A promotion that recurs is still named; so is the launch for the
     total, which every page's launch moves."""
-    from training._forecast_peaks import unplanned_kinds_notes
+    from training._forecast_peak_notes import unplanned_kinds_notes
 
     rng = np.random.default_rng(3)
     ds = pd.date_range("2024-01-01", "2025-06-30", freq="D")

@@ -10,7 +10,7 @@ from training import LightGBMForecaster, _forecast_starts
 from training._forecast_base import prepare_panel, started_panel
 from training._forecast_live import LiveStart, live_start, start_event
 from training._forecast_notes import sparse_series_note
-from training._forecast_peaks import calendar_novelty_notes
+from training._forecast_peak_notes import calendar_novelty_notes
 from training._forecast_starts import start_notes
 
 ORIGIN = pd.Timestamp("2025-09-30")
@@ -178,7 +178,8 @@ def test_a_launch_forecast_has_no_lift_over_a_baseline_of_nothing() -> None:
     pages of the review): its launch peak's lift over it had read +25,569,879,963% in the
     peaks table, the CLI and the API (``series_levels`` gives such a series the average 0, so
     ``LIFT_FLOOR`` had no floor for it). No lift is given, and the note says why."""
-    from training._forecast_peaks import peak_summary, withheld_lift_note
+    from training._forecast_peak_notes import withheld_lift_note
+    from training._forecast_peaks import peak_summary
 
     ds = pd.date_range("2025-10-01", periods=10, freq="D")
     p50 = np.where(ds >= pd.Timestamp("2025-10-05"), 4047.0, 1.6e-05)
@@ -700,7 +701,7 @@ def test_the_earliest_launched_page_is_a_starter_when_every_series_is_cut() -> N
     from the data's first period", was no starter (profiles of 4 pages, not 5). The start
     rule reads the data's first period before any cut (``Panel.start``): the starters are those
     of the panel as it came, and page-a's launch is its one start (no 'launch' asked for)."""
-    from training._forecast_peaks import unplanned_kinds_notes
+    from training._forecast_peak_notes import unplanned_kinds_notes
     from training._forecast_starts import find_starts
 
     series, cal, _ = _recent_launch(0, lag=20)
