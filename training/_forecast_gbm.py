@@ -100,6 +100,25 @@ def _calibration_steps(calibration_days: float, spd: int, longest: int) -> int:
     return steps if steps >= 28 * spd else 0
 
 
+def _calibration_plan(calibration_days: float, spd: int, longest: int) -> tuple[int, bool]:
+    """Periods of the calibration span and whether both fits read the date within the year.
+
+    The calibration fit (the history less its span) and the final model are the same kind of
+    model: both read day of year, month and day of month, or neither. The usual span
+    (``_calibration_steps``) leaves the calibration fit a year when the longest history has
+    about 17 months or more; from a year and 4 weeks up to there the span is shortened to
+    what lies beyond the calibration fit's year (4 weeks at least), so both fits read the
+    dates; under a year and 4 weeks neither does.
+    """
+    year = 364 * spd
+    steps = _calibration_steps(calibration_days, spd, longest)
+    if longest - steps >= year:
+        return steps, True
+    if steps and longest - year >= 28 * spd:
+        return longest - year, True
+    return steps, False
+
+
 class LightGBMForecaster(ConformalBands, EventFrames):
     """Direct multi-horizon global LightGBM quantile model plus learned event lifts.
 
@@ -108,7 +127,8 @@ class LightGBMForecaster(ConformalBands, EventFrames):
         n_estimators, learning_rate, num_leaves, min_child_samples: LightGBM settings.
         max_rows: training examples sampled (None: 20,000 + 1,000 per series, at most 200,000).
         horizons_per_origin: horizons sampled per origin.
-        calibration_days: held-out span for conformal calibration (capped at 30% of history).
+        calibration_days: held-out span for conformal calibration (capped at 30% of history;
+            shortened, down to 4 weeks, to leave the calibration fit a year of history).
         shock_days: horizons (in days) that get the linear short-memory term.
         transform: 'auto' (log1p when y >= 0), 'log1p' or 'none'.
         events: settings for ``EventEffects`` (None: defaults).
@@ -384,10 +404,12 @@ class LightGBMForecaster(ConformalBands, EventFrames):
         # flat hourly series, one-week P50 -8% .. +12% from one origin to the next). Both
         # fits read them only when the calibration fit has a year too: a calibration fit
         # that read dates it never saw ran off the season and widened the final model's band
-        # (generated hourly regions, 12-16 months of history: 80% band held 85% of 14 days)
-        longest = max(len(g.ds) for g in panel.series.values())
-        self.date_features_ = longest - _calibration_steps(
-            self.calibration_days, spd, longest) >= year
+        # (generated hourly regions, 12-16 months of history: 80% band held 85% of 14 days).
+        # From a year and 4 weeks the span is shortened so the calibration fit has the year:
+        # without the dates, yearly-seasonal daily series of 420-500 days had forecast 56
+        # days ahead at MASE 0.851 against 0.752 (``make_series``, 18 folds)
+        cal_steps, self.date_features_ = _calibration_plan(
+            self.calibration_days, spd, max(len(g.ds) for g in panel.series.values()))
         self.spd_ = spd
         run = round(self.level_shift_days * spd)
         # unmarked closures (drops that ended) are no event-free values for the event
@@ -438,7 +460,6 @@ class LightGBMForecaster(ConformalBands, EventFrames):
         self.conformal_series_: dict[str, float] = {}
         self.recent_steps_: dict[str, tuple[pd.Timestamp, float]] = {}
         self.unmoved_: dict[str, _Ctx] = {}  # the contexts before a recent step moved them
-        cal_steps = _calibration_steps(self.calibration_days, spd, max(full.values()))
         if cal_steps:
             cut = {sid: n - cal_steps for sid, n in full.items()}
             # the calibration fit knows only the shifts before its cut, and each calibration
