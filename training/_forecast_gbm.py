@@ -26,8 +26,9 @@ on the held-out origins, and the final models are refitted on everything. The ad
 taken per horizon band (``_H_EDGES`` days), as errors grow with the horizon.
 
 The clipping and level-shift rules are in ``_forecast_clip``, the per-series context the
-features are read from in ``_forecast_ctx`` (``_Ctx``), and the back-cast that follows a recent
-lasting step in ``_forecast_recent`` (``follow_recent_steps``).
+features are read from in ``_forecast_ctx`` (``_Ctx``), the back-cast that follows a recent
+lasting step in ``_forecast_recent`` (``follow_recent_steps``), the short-memory term and the
+column responses in ``_forecast_gbm_terms`` (``LinearTerms``).
 
 References:
     Romano, Patterson, Candes (2019), "Conformalized Quantile Regression", NeurIPS.
@@ -64,8 +65,8 @@ from ._forecast_ctx import _Ctx
 from ._forecast_events import EventEffects
 from ._forecast_future import future_regressor_values
 from ._forecast_gbm_frames import EventFrames
+from ._forecast_gbm_terms import LinearTerms
 from ._forecast_recent import follow_recent_steps
-from ._forecast_response import ColumnResponse, fit_responses
 from ._forecast_start_decay import start_decays
 from ._forecast_starts import (
     find_starts,
@@ -119,7 +120,7 @@ def _calibration_plan(calibration_days: float, spd: int, longest: int) -> tuple[
     return steps, False
 
 
-class LightGBMForecaster(ConformalBands, EventFrames):
+class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
     """Direct multi-horizon global LightGBM quantile model plus learned event lifts.
 
     Args:
@@ -250,9 +251,6 @@ class LightGBMForecaster(ConformalBands, EventFrames):
         feats["__s1"] = _take(ctx.surprise, t - 1)
         return pd.DataFrame(feats)
 
-    def _bucket(self, h: np.ndarray) -> np.ndarray:
-        return np.where(h <= 7, h, 8 + np.floor(2 * np.log2(np.maximum(h, 8) / 8))).astype(int)
-
     def _examples(self, ctxs: dict[str, _Ctx], lo: dict[str, int], hi: dict[str, int],
                   n_rows: int, rng: np.random.Generator,
                   checkpoints: dict[str, tuple[np.ndarray, list[_Ctx]]] | None = None,
@@ -317,46 +315,6 @@ class LightGBMForecaster(ConformalBands, EventFrames):
         before = np.abs(days - hot[np.clip(idx - 1, 0, len(hot) - 1)]) <= span
         after = np.abs(hot[np.clip(idx, 0, len(hot) - 1)] - days) <= span
         return np.asarray(before | after)
-
-    def _fit_shock(self, x: pd.DataFrame, resid: np.ndarray
-                   ) -> dict[int, tuple[float, ...]]:
-        """Per horizon bucket, how much of the last two surprises is left in the residual, and
-        the range (0.5% .. 99.5%) of the surprises it was fitted on: ``_shock`` reads a
-        surprise beyond it at the range's edge. A line fitted on ordinary days' surprises
-        says nothing of a news spike 50 times the level on the last day (a surprise of 3.9 on
-        the log scale, beyond every one it saw): its coefficient (up to 1) had carried the
-        spike into the next two weeks, the first day forecast at 95x and the second week at
-        up to 30x a 300- to 500-day series' level."""
-        coefs: dict[int, tuple[float, ...]] = {}
-        b = self._bucket(x["h"].to_numpy().astype(int))
-        short = x["h"].to_numpy() <= self.shock_steps_
-        d0 = x["__s0"].fillna(0.0).to_numpy()
-        d1 = x["__s1"].fillna(0.0).to_numpy()
-        y = resid
-        for bucket in np.unique(b[short]):
-            sel = short & (b == bucket)
-            if sel.sum() < 30:
-                continue
-            a = np.column_stack([d0[sel], d1[sel], np.ones(sel.sum())])
-            coef, *_ = np.linalg.lstsq(a, y[sel], rcond=None)
-            lo, hi = np.quantile(np.concatenate([d0[sel], d1[sel]]), [0.005, 0.995])
-            coefs[int(bucket)] = (float(np.clip(coef[0], -1, 1)), float(np.clip(coef[1], -1, 1)),
-                                  float(lo), float(hi))
-        return coefs
-
-    def _shock(self, x: pd.DataFrame, coefs: dict[int, tuple[float, ...]]) -> np.ndarray:
-        b = self._bucket(x["h"].to_numpy().astype(int))
-        # per bucket (a0, a1), and since 2026-12-06 the surprises' range (older models have
-        # none): one row per distinct bucket, gathered for every example
-        keys, at = np.unique(b, return_inverse=True)
-        table = np.array([(*c[:2], *(c[2:4] if len(c) > 3 else (-np.inf, np.inf)))
-                          for c in (coefs.get(int(k), (0.0, 0.0)) for k in keys)],
-                         dtype=float).reshape(-1, 4)
-        a0, a1, lo, hi = table[at].T
-        short = x["h"].to_numpy() <= self.shock_steps_
-        s0 = np.clip(x["__s0"].fillna(0.0).to_numpy(), lo, hi)
-        s1 = np.clip(x["__s1"].fillna(0.0).to_numpy(), lo, hi)
-        return np.where(short, a0 * s0 + a1 * s1, 0.0)
 
     def _fit_models(self, x: pd.DataFrame) -> tuple[list[lgb.LGBMRegressor], dict]:
         y = x["__y"].to_numpy()
@@ -499,37 +457,6 @@ class LightGBMForecaster(ConformalBands, EventFrames):
         self.n_train_rows_ = len(x)
         self.feature_names_ = [c for c in x.columns if not c.startswith("__")]
         return self
-
-    def _fit_responses(self, panel: Panel, events: EventEffects,
-                       drops: dict[str, np.ndarray] | None, m: int) -> dict[str, np.ndarray]:
-        """Each series' own response to its known-in-advance columns (``fit_responses``,
-        measured off event days and unmarked drops, recent periods weighted more with the
-        event lifts' half-life or a shorter one), kept in ``response_``; returns the
-        effect per series on its history (series with a response only), which the event
-        lifts and the trees are fitted net of."""
-        self.response_: dict[str, dict[str, ColumnResponse]] = {}
-        if not panel.regressor_names:
-            return {}
-        skip = events.event_days(panel, self.calendar_)
-        for sid, off in (drops or {}).items():
-            skip[sid] = skip[sid] | np.asarray(off, bool)
-        self.response_ = fit_responses(
-            {sid: panel.fwd(g.y) for sid, g in panel.series.items()},
-            {sid: g.regressors for sid, g in panel.series.items()}, skip, m,
-            halflife=float(events.halflife_days) * steps_per_day(panel.freq))
-        return {sid: self._response_effect(sid, panel.series[sid].regressors)
-                for sid, own in self.response_.items() if own}
-
-    def _response_effect(self, sid: str, reg: dict[str, np.ndarray]) -> np.ndarray:
-        """Effect of the known-in-advance values ``reg`` on series ``sid`` (modelling scale;
-        0 for models saved before responses were learned)."""
-        own = getattr(self, "response_", {}).get(sid, {})
-        n = len(next(iter(reg.values()))) if reg else 0
-        out = np.zeros(n)
-        for name, resp in own.items():
-            if name in reg:
-                out = out + resp.effect(reg[name])
-        return out
 
     # ------------------------------------------------------------ predicting
     def _repeat_last(self, sid: str, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
