@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["column_stepped", "winsorize_causal"]
+__all__ = ["clip_bounds", "column_stepped", "winsorize_causal"]
 
 
 def _take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -40,7 +40,8 @@ def _shift_runs(side: np.ndarray, run: int, need: int) -> np.ndarray:
     return side & (ahead.to_numpy()[::-1] > 0)
 
 
-def _ended_excursions(shifted: np.ndarray, zc: np.ndarray, run: int, gap: int) -> np.ndarray:
+def _ended_excursions(shifted: np.ndarray, zc: np.ndarray, run: int, gap: int,
+                      ref: np.ndarray | None = None) -> np.ndarray:
     """``shifted`` without the runs that ended by returning to the level before them (a week's
     closure, a surge that faded): those were excursions, not shifts, and are clipped again.
 
@@ -50,6 +51,12 @@ def _ended_excursions(shifted: np.ndarray, zc: np.ndarray, run: int, gap: int) -
     and of the run itself: nearer the before, the run ended as an excursion; nearer the run, the
     shift lasted (its trailing reference caught up, or a day inside it was within bounds) and
     stays.
+
+    With ``ref`` (the trailing same-phase reference the run was beyond), the values after it
+    must also be nearer the run's reference (the usual level it left) than the run: a run
+    confirmed a week into a lasting step, whose first days stood just inside the bound, had
+    "returned" to those days, already on the new level (a channel whose paid spend was cut by
+    40% was named an unmarked outage and a normal week of it left out of learning).
     """
     idx = np.flatnonzero(shifted)
     if not len(idx):
@@ -66,7 +73,11 @@ def _ended_excursions(shifted: np.ndarray, zc: np.ndarray, run: int, gap: int) -
             after = float(np.nanmedian(zc[b + 1:b + 1 + run]))
             before = float(np.nanmedian(zc[max(0, a - run):a])) if a > 0 else np.nan
             during = float(np.nanmedian(zc[a:b + 1]))
-            if np.isfinite(before) and abs(after - before) < abs(after - during):
+            usual = float(np.nanmedian(ref[a:b + 1])) if ref is not None else before
+            if not np.isfinite(usual):
+                usual = before
+            if (np.isfinite(before) and abs(after - before) < abs(after - during)
+                    and abs(after - usual) < abs(after - during)):
                 out[a:b + 1] = False
     return out
 
@@ -255,6 +266,31 @@ def winsorize_causal(zc: np.ndarray, m: int, k: float, seasons: int = 4,
     return zr, ref
 
 
+def clip_bounds(zc: np.ndarray, m: int, k: float, seasons: int = 4,
+                unusual: np.ndarray | None = None
+                ) -> tuple[np.ndarray, tuple[float, float] | None]:
+    """The trailing same-phase reference of each period (median of the same phase ``1..seasons``
+    seasons back, reading no period of ``unusual``) and the clipping bounds of the deviations
+    from it (their median -/+ ``k`` robust standard deviations), or None for the bounds when
+    under 4 seasons have a reference or the deviations have no spread."""
+    n = len(zc)
+    # the reference reads no period of ``unusual`` (a launch and its tail: not the level)
+    usual = zc if unusual is None else np.where(unusual, np.nan, zc)
+    stack = np.column_stack([_take(usual, np.arange(n) - j * m) for j in range(1, seasons + 1)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref = np.nanmedian(stack, axis=1)
+    dev = zc - ref
+    ok = np.isfinite(dev)
+    if ok.sum() < 4 * m or not np.isfinite(k):
+        return ref, None
+    med = float(np.median(dev[ok]))
+    scale = 1.4826 * float(np.median(np.abs(dev[ok] - med)))
+    if scale <= 0:
+        return ref, None
+    return ref, (med - k * scale, med + k * scale)
+
+
 def _winsorize(zc: np.ndarray, m: int, k: float, seasons: int = 4, shift_run: int = 0,
                shift_share: float = 0.8, reg: dict[str, np.ndarray] | None = None,
                unusual: np.ndarray | None = None
@@ -276,21 +312,12 @@ def _winsorize(zc: np.ndarray, m: int, k: float, seasons: int = 4, shift_run: in
     shifted = np.zeros(n, bool)
     excursion = np.zeros(n, bool)
     ended = np.zeros(n, bool)
-    # the reference reads no period of ``unusual`` (a launch and its tail: not the level)
-    usual = zc if unusual is None else np.where(unusual, np.nan, zc)
-    stack = np.column_stack([_take(usual, np.arange(n) - j * m) for j in range(1, seasons + 1)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        ref = np.nanmedian(stack, axis=1)
+    ref, bounds = clip_bounds(zc, m, k, seasons, unusual)
+    if bounds is None:
+        return zc.copy(), ref, shifted, excursion, ended
+    lo, hi = bounds
     dev = zc - ref
     ok = np.isfinite(dev)
-    if ok.sum() < 4 * m or not np.isfinite(k):
-        return zc.copy(), ref, shifted, excursion, ended
-    med = float(np.median(dev[ok]))
-    scale = 1.4826 * float(np.median(np.abs(dev[ok] - med)))
-    if scale <= 0:
-        return zc.copy(), ref, shifted, excursion, ended
-    lo, hi = med - k * scale, med + k * scale
     clipped = ref + np.clip(dev, lo, hi)
     if shift_run > 1:
         need = int(np.ceil(shift_share * shift_run))
@@ -299,7 +326,7 @@ def _winsorize(zc: np.ndarray, m: int, k: float, seasons: int = 4, shift_run: in
             runs = [_shift_runs(ok & side, shift_run, need) for side in (dev > hi, dev < lo)]
             shifted = np.zeros(n, bool)
             for r, down in zip(runs, (False, True), strict=True):
-                kept = _ended_excursions(r, zc, shift_run, gap)
+                kept = _ended_excursions(r, zc, shift_run, gap, ref)
                 kept |= _explained(r & ~kept, reg, 2 * m, gap)
                 shifted |= kept
                 ended |= r & ~kept

@@ -1,0 +1,57 @@
+"""Drops the calendar does not mark: which are named and cleaned, and which are not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from training._forecast_base import prepare_panel
+from training._forecast_clip import _winsorize
+from training._forecast_notes import unmarked_drop_note
+
+# a lasting step down whose first days stand around the clipping bound (about -0.40 here):
+# deviations from the trailing reference of an independent check's paid channel, whose spend
+# was cut by 40% (visits 416-536 against ~730 before, ~470 after)
+_STEP_DEVIATIONS = [-0.43, -0.46, -0.54, -0.37, -0.33, -0.49, -0.41, -0.35, -0.43, -0.41,
+                    -0.42, -0.52, -0.53, -0.40]
+
+
+def _stepped(n: int = 300, step: int = 240) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    z = 6.5 + 0.1 * rng.standard_normal(n)
+    z[step:] -= 0.45
+    # the step's first two weeks, set against their trailing same-weekday reference (causal:
+    # it reads only earlier values, so each is set after the ones it reads)
+    for i, d in enumerate(_STEP_DEVIATIONS):
+        t = step + i
+        z[t] = float(np.median(z[[t - 7, t - 14, t - 21, t - 28]])) + d
+    return z
+
+
+def test_a_lasting_step_confirmed_a_week_late_is_no_ended_drop() -> None:
+    """An independent check's paid channel (exported from its launch 7 months in) was named
+    an unmarked outage 8 days into a lasting step down ('2024-09-22 .. 2024-09-26 (5 days)
+    in 'Paid Social''), and a normal week was replaced by the old level in training: the run
+    of periods beyond the bound was confirmed only in the step's second week, and the values
+    after it matched the step's first week (already at the new level), which counted as the
+    level coming back. The level it came back to must be the usual one, which it left."""
+    z = _stepped()
+    _, _, shifted, excursion, ended = _winsorize(z, 7, 3.0, shift_run=5)
+    assert not excursion.any()
+    assert not ended.any()
+    assert shifted[240:255].sum() >= 5  # let through as a level shift
+    ds = pd.date_range("2024-01-01", periods=len(z), freq="D")
+    series = pd.DataFrame({"series_id": "paid", "ds": ds, "y": np.expm1(z)})
+    assert unmarked_drop_note(prepare_panel(series)) is None
+
+
+def test_a_drop_that_came_back_to_the_usual_level_is_still_named() -> None:
+    z = 6.5 + 0.1 * np.random.default_rng(0).standard_normal(300)
+    z[200:206] -= 3.0  # six days at 5% of the usual level, then back
+    _, _, _, excursion, _ = _winsorize(z, 7, 3.0, shift_run=5)
+    assert excursion[200:206].all()
+    ds = pd.date_range("2024-01-01", periods=len(z), freq="D")
+    series = pd.DataFrame({"series_id": "paid", "ds": ds, "y": np.expm1(z)})
+    note = unmarked_drop_note(prepare_panel(series))
+    assert note is not None
+    assert "2024-07-19 .. 2024-07-24 (6 days) in 'paid'" in note
