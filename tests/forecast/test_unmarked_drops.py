@@ -55,3 +55,66 @@ def test_a_drop_that_came_back_to_the_usual_level_is_still_named() -> None:
     note = unmarked_drop_note(prepare_panel(series))
     assert note is not None
     assert "2024-07-19 .. 2024-07-24 (6 days) in 'paid'" in note
+
+
+def _stores(n_series: int = 6, days: int = 300) -> pd.DataFrame:
+    rng = np.random.default_rng(4)
+    ds = pd.date_range("2024-01-01", periods=days, freq="D")
+    weekly = np.array([0.0, 0.05, 0.05, 0.0, -0.05, 0.25, 0.2])[ds.day_of_week]
+    frames = [pd.DataFrame({"series_id": f"s{i}", "ds": ds,
+                            "y": np.exp(np.log(200 + 100 * i) + weekly
+                                        + 0.1 * rng.standard_normal(days))})
+              for i in range(n_series)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _scaled(series: pd.DataFrame, days: list[str], factor: float,
+            sids: list[str] | None = None) -> pd.DataFrame:
+    out = series.copy()
+    on = out["ds"].isin(pd.to_datetime(days))
+    if sids is not None:
+        on &= out["series_id"].isin(sids)
+    out.loc[on, "y"] = out.loc[on, "y"] * factor
+    return out
+
+
+OUTAGE = ["2024-08-13", "2024-08-14", "2024-08-15"]
+
+
+def test_a_three_day_outage_in_every_series_is_named_and_cleaned(fast_gbm: dict) -> None:
+    """An independent check's GA4 export: 3 days at 3% of the usual sessions in every channel
+    (a site-wide tracking outage) were under the 4 in 5 days the drop rule needs, so they were
+    only clipped to the clipping bound (about 0.7x the usual level), without a word. They are
+    named as a site-wide outage, with the fix, and cleaned to the usual level."""
+    from training._forecast_gbm import LightGBMForecaster
+
+    series = _scaled(_stores(), OUTAGE, 0.03)
+    note = unmarked_drop_note(prepare_panel(series))
+    assert note is not None
+    assert "2024-08-13 .. 2024-08-15 (3 days) in 's0', 's1', 's2'" in note
+    assert "site-wide tracking outage" in note
+    assert "remove those rows" in note
+    model = LightGBMForecaster(**fast_gbm).fit(series)
+    for sid in ("s0", "s5"):
+        g = model.panel_.series[sid]
+        on = np.asarray(g.ds.isin(pd.to_datetime(OUTAGE)))
+        usual = np.log(200 + 100 * int(sid[1:]))
+        # the training target on those days: the usual level (the raw values are 3.5 below)
+        assert np.all(np.abs(model.ctx_[sid].zc[on] - usual) < 0.35)
+
+
+def test_one_store_closed_three_days_or_a_quiet_day_everywhere_is_not_site_wide() -> None:
+    from training._forecast_events import EventEffects
+    from training._forecast_outages import sitewide_drops
+
+    closed = _scaled(_stores(), OUTAGE, 0.0, sids=["s2"])  # one store shut for 3 days
+    # an ordinary quiet day, -40% everywhere: below every series' clipping bound, yet no
+    # outage (named without the depth rule, ``SITEWIDE_DEPTH``)
+    quiet = _scaled(_stores(), ["2024-08-14"], 0.6)
+    for series in (closed, quiet):
+        panel = prepare_panel(series)
+        assert sitewide_drops(panel) == {}
+        assert unmarked_drop_note(panel) is None
+        clean = EventEffects().fit(panel, None, {}).clean_
+        for sid, g in panel.series.items():  # nothing cleaned without a calendar
+            np.testing.assert_allclose(clean[sid], panel.fwd(g.y))
