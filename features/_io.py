@@ -38,7 +38,15 @@ from ._contracts import (
     Problem,
     problem_rows,
 )
-from ._parse import _blank, _duplicate_key_problem, _finish, _money_column, _nfc, _parse_columns
+from ._parse import (
+    _blank,
+    _duplicate_key_problem,
+    _finish,
+    _money_column,
+    _nfc,
+    _parse_columns,
+    _percent_column,
+)
 from ._read import _read_notes, read_table
 from ._series_io import load_series, validate_series
 
@@ -216,6 +224,9 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
     report = _read_notes(df, source)
     probs: list[Problem] = []
     df = _nfc(df.reset_index(drop=True), ("name", "kind", "channel"))  # before duplicates
+    # a campaign list's discount '30%' is the intensity 0.3 (a discount depth: 0.3 = 30% off)
+    df = _percent_column(df, "intensity", report,
+                         "intensity is a discount depth of 0..1 (0.3 = 30% off)")
     frame = _parse_columns(df, CALENDAR, source, "UTC", probs, lower_cols=("kind",),
                            report=report)
     if "channel" not in frame.columns:

@@ -210,6 +210,31 @@ def _money_column(df: pd.DataFrame, col: str, report: LoadReport) -> pd.DataFram
     return out
 
 
+def _percent_column(df: pd.DataFrame, col: str, report: LoadReport,
+                    meaning: str) -> pd.DataFrame:
+    """``df`` with the cells of ``col`` written as percentages ('30%', '12.5 %', as a campaign
+    list writes a discount) read as fractions (0.3, 0.125), noted with ``meaning``; the
+    contract's parse had said 'not numbers: use plain numbers' without naming the '%'."""
+    if col not in df.columns or pd.api.types.is_numeric_dtype(df[col].dtype):
+        return df
+    text = df[col].astype("string").str.strip()
+    pct = text.str.fullmatch(r"[-+]?\d+(?:[.,]\d+)?\s*%").fillna(value=False).astype(bool)
+    if not pct.any():
+        return df
+    vals = pd.to_numeric(text[pct].str.rstrip("%").str.strip().str.replace(",", ".",
+                                                                          regex=False))
+    out = df.copy()
+    col_out = df[col].astype(object).copy()
+    col_out.loc[pct] = (vals / 100).astype("float64").to_numpy()
+    out[col] = col_out
+    first = str(text[pct].iloc[0])
+    n = int(pct.sum())
+    report.note(f"column '{col}' has {n} value{'s' if n != 1 else ''} written as a percentage "
+                f"(first {first!r}): read as fractions ({first} -> {float(vals.iloc[0]) / 100:g}"
+                f"), as {meaning}")
+    return out
+
+
 def money_notes(col: str, text: pd.Series, read: pd.Series) -> list[str]:
     """Notes for a column whose cells ``text`` (``read``: those ``_numbers`` read) needed
     currency signs, separators or brackets removed: one naming a cell that needed it, and one

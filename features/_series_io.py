@@ -72,10 +72,7 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
             unnamed = Problem(
                 "series_id", f"is required: the dates in '{date}' repeat ({n:,} rows share a "
                 "date), so the file holds several series and nothing names them", 0,
-                fix=("add a series_id column naming each series, e.g. in Python joining the "
-                     "columns that tell them apart: frame['series_id'] = frame[['store', "
-                     "'family']].astype(str).agg(' '.join, axis=1); the file has columns "
-                     f"{[str(c) for c in df.columns]}"))
+                fix=_name_series_fix(df, date))
         df = df.assign(series_id="total")
         df.attrs["added_columns"] = ("series_id",)
     probs: list[Problem] = []
@@ -321,6 +318,36 @@ def _overlap_fix(frame: pd.DataFrame, valid: np.ndarray) -> str | None:
             "for those periods (the later one: analytics tools revise recent days), e.g. in "
             "Python: pd.concat([old[old['ds'] < new['ds'].min()], new]); do not sum them: "
             "that counts those periods twice")
+
+
+def _name_series_fix(df: pd.DataFrame, date: str) -> str:
+    """How to name the series of a file whose dates repeat and that has no series_id: its one
+    text column that no two rows of a date share ('Session default channel group' of an
+    analytics export), or its text columns that do so together, else a general example. The
+    example had named 'store' and 'family' columns the file did not have."""
+    # text: mostly not numbers (a reader may hand every column over as text)
+    text = [str(c) for c in df.columns if str(c) != date
+            and not pd.api.types.is_datetime64_any_dtype(df[c].dtype)
+            and float(pd.to_numeric(df[c], errors="coerce").notna().mean()) < 0.5]
+    cols = [str(c) for c in df.columns]
+    alone = [c for c in text if not df[[c, date]].duplicated().any()]
+    if len(alone) == 1:
+        return (f"column '{alone[0]}' names one series per date: rename it to series_id, e.g. "
+                f"in Python: frame = frame.rename(columns={{'{alone[0]}': 'series_id'}}); the "
+                f"file has columns {cols}")
+    if len(alone) > 1:
+        shown = ", ".join(f"'{c}'" for c in alone)
+        return (f"columns {shown} each name one series per date: rename the one that names "
+                f"the series to series_id, e.g. in Python: frame = frame.rename(columns="
+                f"{{'{alone[0]}': 'series_id'}}); the file has columns {cols}")
+    if len(text) > 1 and not alone and not df[[*text, date]].duplicated().any():
+        return ("add a series_id column joining the columns that tell the series apart, e.g. "
+                f"in Python: frame['series_id'] = frame[{text!r}].astype(str).agg(' '.join, "
+                f"axis=1); the file has columns {cols}")
+    return ("add a series_id column naming each series, e.g. in Python joining the columns "
+            "that tell them apart: frame['series_id'] = frame[['store', "
+            "'family']].astype(str).agg(' '.join, axis=1); the file has columns "
+            f"{cols}")
 
 
 def load_series(path: PathLike, *, tz: str = "UTC") -> pd.DataFrame:

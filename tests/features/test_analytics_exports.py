@@ -113,3 +113,67 @@ def test_two_exports_that_overlap_are_told_to_keep_one_not_to_sum(tmp_path: Path
                  "Direct,2024-01-01,5\nDirect,2024-01-02,6\n")
     with pytest.raises(ft.DataContractError, match=r"sum or average them"):
         ft.load_series(p)
+
+
+def test_a_campaign_discount_written_as_a_percentage_is_read_as_a_fraction(
+        tmp_path: Path) -> None:
+    # a campaign list writes the discount as '30%': the error had been "has values that are
+    # not numbers ... use plain numbers with '.' as decimal point". Intensity is a discount
+    # depth (docs: 0.3 = 30% off), so '30%' is 0.3
+    p = tmp_path / "promos.csv"
+    p.write_text("name,start,end,kind,intensity\nSpring Sale,2024-03-18,2024-03-21,sale,15%\n"
+                 "Black Friday,2024-11-29,2024-11-29,sale,30 %\nSummer,2024-07-03,2024-07-09,"
+                 "sale,0.2\nNewsletter,2024-07-16,2024-07-16,newsletter,\n")
+    cal = ft.load_calendar(p)
+    got = cal.set_index("name")["intensity"]
+    assert got[["Spring Sale", "Black Friday", "Summer", "Newsletter"]].tolist() == pytest.approx(
+        [0.15, 0.3, 0.2, 1.0])
+    notes = " ".join(cal.attrs["load_notes"])
+    assert "column 'intensity' has 2 values written as a percentage (first '15%')" in notes
+    assert "(15% -> 0.15)" in notes
+    assert "0.3 = 30% off" in notes
+    # a cell that is no number stays an error
+    p.write_text("name,start,end,kind,intensity\nSpring Sale,2024-03-18,2024-03-21,sale,big\n")
+    with pytest.raises(ft.DataContractError, match="not numbers"):
+        ft.load_calendar(p)
+
+
+@pytest.mark.parametrize(("header", "loader", "old", "new"), [
+    ("Campaign,start,end,kind\nSale,2024-01-01,2024-01-02,sale\n", "load_calendar",
+     "Campaign", "name"),
+    ("date,channel,Cost\n2024-01-01,Paid Search,120.5\n", "load_spend", "Cost", "spend"),
+    ("Date,Session default channel group,Cost\n2024-01-01,Paid Search,120.5\n", "load_spend",
+     "Session default channel group", "channel"),
+])
+def test_common_export_names_get_a_rename_hint(tmp_path: Path, header: str, loader: str,
+                                               old: str, new: str) -> None:
+    # a campaign list's 'Campaign' and an ads export's 'Cost' had been told "add it"
+    p = tmp_path / "file.csv"
+    p.write_text(header)
+    with pytest.raises(ft.DataContractError) as err:
+        getattr(ft, loader)(p)
+    text = " ".join(str(err.value).split())
+    assert f"rename column '{old}' to '{new}'" in text
+    assert "add it" not in text
+
+
+def test_a_series_file_without_series_id_is_told_its_one_text_column(tmp_path: Path) -> None:
+    # the example had joined 'store' and 'family' columns that an analytics export does not
+    # have; its one text column that no two rows of a date share names the series
+    p = tmp_path / "series.csv"
+    p.write_text("Segment,Date,Sessions\n" + "".join(f"{s},2024-01-{d:02d},{100 + d}\n"
+                                           for s in ("Email", "Direct") for d in range(1, 9)))
+    with pytest.raises(ft.DataContractError) as err:
+        ft.load_series(p)
+    text = " ".join(str(err.value).split())
+    assert "column 'Segment' names one series per date" in text
+    assert "frame.rename(columns={'Segment': 'series_id'})" in text
+    assert "'family'" not in text
+    # two text columns that tell the series apart together: joined, with their names
+    p.write_text("Region,Segment,Date,Sessions\n" + "".join(
+        f"{r},{c},2024-01-{d:02d},{d}\n" for r in ("EU", "US") for c in ("Email", "Direct")
+        for d in range(1, 9)))
+    with pytest.raises(ft.DataContractError) as err:
+        ft.load_series(p)
+    text = " ".join(str(err.value).split())
+    assert "frame[['Region', 'Segment']].astype(str).agg(' '.join, axis=1)" in text
