@@ -54,10 +54,24 @@ class _Ctx:
         # explain); the linear short-memory term carries it forward. A level shift let
         # through is in the level features already, not a surprise.
         self.surprise = np.where(np.isfinite(ref) & ~shifted, zc - ref, 0.0)
+        # the last periods beyond the clip bound that no later value has shown to be a step
+        # or a one-off (the ``shift_run`` last periods, not let through as a shift) are read
+        # at the bound as training targets (``target``): a news spike 50x the level on the
+        # last day was the target of every example ending there, and trees that read the
+        # date within the year gave its leaf to the days after it (first day forecast at 5x,
+        # weeks 2-4 at 1.3x, a 500-day series)
+        tail = np.zeros(len(zc), dtype=bool)
+        tail[max(0, len(zc) - shift_run):] = shift_run > 0
+        self.unsettled = tail & ~shifted & np.isfinite(zr) & (zr != zc)
         self._pre = (zc, zr, ref, shifted, ended)  # for ``rebased``; dropped after the fit
         self.recent_step: tuple[int, float] | None = None
         self._refit = np.zeros(len(z))  # re-based event days after a recent step
         self._set_level(None)
+
+    def target(self) -> np.ndarray:
+        """The training target on the modelling scale: ``zc``, read at the clip bound
+        (``zr``) over the unsettled last periods (``unsettled``)."""
+        return np.where(self.unsettled, self.zr, self.zc)
 
     def _set_level(self, until: int | None) -> None:
         """Offsets and the level features: the periods before a lasting level shift are moved

@@ -283,7 +283,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
                 parts = [(ctx, t, h)]
             for c, tb, hb in parts:
                 tau = tb + hb
-                target = c.zc[tau] - c.lvl[tb]
+                target = c.target()[tau] - c.lvl[tb]
                 keep = np.isfinite(target) & np.isfinite(c.lvl[tb])
                 tb, hb, tau, target = tb[keep], hb[keep], tau[keep], target[keep]
                 reg = {k: v[tau] for k, v in c.reg.items()}
@@ -453,7 +453,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
         self.models_, self.shock_ = self._fit_models(x)
         for c in self.ctx_.values():
             del c._pre  # only the fit rebases; a saved model does not carry the copies
-            del c._refit, c.cleaned, c._undo
+            del c._refit, c.cleaned, c._undo, c.unsettled
         self.n_train_rows_ = len(x)
         self.feature_names_ = [c for c in x.columns if not c.startswith("__")]
         return self
