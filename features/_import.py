@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 
 from ._contracts import EVENTS, DataContractError, LoadReport, Problem, problem_rows
+from ._import_cancels import net_whole_cancellations
+from ._import_lines import non_product_note
 from ._import_sequences import per_customer_time_problem
 from ._io import validate_events
 from ._parse import (
@@ -260,7 +262,8 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
                      default_channel: str = "unknown", category: str | None = None,
                      source: str = "orders", tz: str = "UTC",
                      day_origin: str | pd.Timestamp | None = None,
-                     time_of_day: str | None = None) -> pd.DataFrame:
+                     time_of_day: str | None = None,
+                     net_cancellations: bool = True) -> pd.DataFrame:
     """Events (purchase and refund rows) from an order-line export.
 
     Args:
@@ -280,6 +283,10 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
         time_of_day: column holding the time of day (HHMM integers such as 1000 for 10:00,
             or ``HH:MM`` text; a column of whole numbers 0-23 only is whole hours) added to
             the day of ``time``; CLI ``--time-of-day-col``.
+        net_cancellations: with ``order``, an invoice cancelled in full by a later negative
+            invoice of the same customer with the same lines is left out together with that
+            cancellation, with a note (``features._import_cancels``); False keeps both (an
+            order and a refund; CLI ``--keep-cancelled-orders``).
 
     Returns:
         An events frame under the events contract (``validate_events``); notes on everything
@@ -406,6 +413,9 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     lines.insert(0, "user_id", _parse_id(raw.loc[~guest, customer]))
     if order is None:  # one order per customer and time, numbered in time order
         lines["order_id"] = lines.groupby(["ts", "user_id"], sort=True).ngroup() + 1
+    netted: dict[str, object] = {"orders": 0, "revenue": 0.0}
+    if order is not None and net_cancellations:  # Online Retail's C invoices cancelled in full
+        lines, netted = net_whole_cancellations(lines, qty, unit, report)
     n_free = int(((lines["revenue"] == 0) & (lines["event_type"] == "purchase")).sum())
     if n_free:
         report.note(f"{_lines(n_free, 'have')} revenue 0 (free items, zero prices); kept as part "
@@ -429,6 +439,8 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
                                              "revenue"].sum()),
         "refund_revenue": float(events.loc[events["event_type"] == "refund", "revenue"].sum()),
         "first": events["ts"].min(), "last": events["ts"].max(),
+        "cancelled_orders": int(netted["orders"]),  # type: ignore[call-overload]
+        "cancelled_revenue": float(netted["revenue"]),  # type: ignore[arg-type]
     }
     merged = int(events["lines"].sum() - len(events))
     if merged:
@@ -444,6 +456,12 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     same_end = common_last_day_note(frame, customer)
     if same_end:
         report.note(same_end)
+    # postage, fees and manual lines are imported as sales: say so (features._import_lines)
+    not_products = non_product_note(
+        raw, customer=customer, amount=amount, quantity=quantity, price=price,
+        skip={time, order, amount, quantity, price, channel, time_of_day}, source=source)
+    if not_products:
+        report.notes.append(not_products)  # it names the source itself
     frame.attrs["load_notes"] = [*report.notes, *frame.attrs.get("load_notes", [])]
     frame.attrs["import_summary"] = summary
     return frame

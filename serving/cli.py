@@ -169,6 +169,10 @@ def data_import_orders(
     time_of_day_col: Annotated[str | None, typer.Option(
         help="Column with the time of day (HHMM such as 1000 for 10:00, or HH:MM), added to "
              "the day of --time-col.")] = None,
+    keep_cancelled_orders: Annotated[bool, typer.Option(
+        help="Keep an invoice cancelled in full (a later negative invoice of the customer with "
+             "the same lines) as an order and a refund; by default the two are netted away, "
+             "with a note.")] = False,
 ) -> None:
     """Turn a shop's or till's order-line export into an events file: one purchase per order,
     negative lines (cancellations, returns) as refunds."""
@@ -183,15 +187,9 @@ def data_import_orders(
         raw, customer=customer_col, time=time_col, order=order_col,
         amount=amount_col, quantity=quantity_col, price=price_col, channel=channel_col,
         default_channel=channel, category=category_col, source=file.name, tz=tz,
-        day_origin=day_origin, time_of_day=time_of_day_col)
-    print_notes(frame)
-    # postage, fees and manual lines are imported as sales: say so (features._import_lines)
-    not_products = ft.non_product_note(
-        raw, customer=customer_col, amount=amount_col, quantity=quantity_col, price=price_col,
-        skip={time_col, order_col, amount_col, quantity_col, price_col, channel_col,
-              time_of_day_col}, source=file.name)
-    if not_products:
-        show_note(not_products)
+        day_origin=day_origin, time_of_day=time_of_day_col,
+        net_cancellations=not keep_cancelled_orders)
+    print_notes(frame)  # postage and fee lines and cancelled invoices among them
     s = frame.attrs["import_summary"]
     frame.attrs.clear()  # the notes are printed; the file holds the events only
     write_frame(frame, out)
@@ -199,7 +197,9 @@ def data_import_orders(
     lines = (f"{s['lines'] - guests:,} of {s['lines']:,} lines ({guests:,} without a customer "
              "left out)" if guests else f"{s['lines']:,} lines")
     console.print(f"[green]imported[/] {lines} -> {s['purchases']:,} purchases and "
-                  f"{s['refunds']:,} refunds of {s['customers']:,} customers, "
+                  f"{s['refunds']:,} refunds of {s['customers']:,} customers"
+                  + (f" ({s['cancelled_orders']:,} invoices cancelled in full netted away)"
+                     if s.get("cancelled_orders") else "") + ", "
                   f"{s['first']:%Y-%m-%d} to {s['last']:%Y-%m-%d} -> {out}")
     bought, back = s["purchase_revenue"], s["refund_revenue"]
     share = f" ({-back / bought:.1%} of purchases)" if bought > 0 and back else ""

@@ -1,0 +1,155 @@
+"""Invoices cancelled in full, found in an order-line export and netted away with their
+cancellation.
+
+UCI Online Retail II (and the shop systems that write like it) cancels an invoice with a new
+one (``C536379``) holding the same lines with negative quantities, and never says which invoice
+it cancels. ``brain data import-orders`` turns negative lines into refunds, so a cancelled order
+stayed a purchase: it counted as an order in the order counts, the BG/NBD frequency and the
+"bought in the window" labels, beside a refund of its whole revenue (a generated Online
+Retail II-shaped export: 463 of 20,826 purchases cancelled in full, and 16 of 2,027 held-out
+"buyers" had bought only cancelled invoices; until 2026-12-06, in silence).
+
+``whole_cancellations`` matches a negative invoice to the latest earlier invoice of the same
+customer with exactly the same lines (the same multiset of quantity and unit price, or of
+amounts when the export has only a line amount): the two are left out together, so the
+customer's net revenue is unchanged and the cancelled order is no longer an order. Every other
+negative invoice (a part cancellation, a return, an invoice whose original is not in the export
+or differs by a line such as postage) stays a refund.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._contracts import LoadReport
+
+__all__ = ["cancellation_note", "net_whole_cancellations", "whole_cancellations"]
+
+
+def _line_keys(lines: pd.DataFrame, qty: pd.Series | None, unit: pd.Series | None
+               ) -> pd.Series:
+    """A line's identity up to its sign: '|quantity|@unit price', else '|amount|'."""
+    if qty is not None and unit is not None:
+        q = qty.loc[lines.index].abs().round(6).astype("float64")
+        p = unit.loc[lines.index].round(6).astype("float64")
+        return q.astype(str) + "@" + p.astype(str)
+    return lines["revenue"].abs().round(6).astype("float64").astype(str)
+
+
+def whole_cancellations(lines: pd.DataFrame, qty: pd.Series | None = None,
+                        unit: pd.Series | None = None) -> tuple[np.ndarray, dict[str, object]]:
+    """Lines of invoices cancelled in full and of their cancellations.
+
+    Args:
+        lines: one row per order line of known customers: ``user_id``, ``order_id``, ``ts``,
+            ``event_type`` (``purchase`` / ``refund``), ``revenue``.
+        qty, unit: the export's quantity and unit price (indexed like ``lines``' rows); without
+            them lines are compared by their amount.
+
+    Returns:
+        A boolean array over ``lines`` (True: the line belongs to a cancelled invoice or to the
+        cancellation matched to it) and a summary: ``orders`` (invoices netted away),
+        ``revenue`` (their purchase revenue), ``first`` (the first cancelled invoice's id),
+        ``others`` (negative invoices left as refunds).
+
+    A negative invoice (every line a refund) is matched to the latest invoice of the same
+    customer at or before its time whose lines are all purchases and, as a multiset, the same
+    (quantity, unit price) pairs; each invoice is matched at most once. Invoices mixing
+    purchases and refunds are never matched.
+    """
+    none: dict[str, object] = {"orders": 0, "revenue": 0.0, "first": None, "others": 0}
+    drop = np.zeros(len(lines), dtype=bool)
+    if lines.empty or "order_id" not in lines.columns:
+        return drop, none
+    frame = pd.DataFrame({
+        "u": lines["user_id"].astype("string").to_numpy(),
+        "o": lines["order_id"].astype("string").to_numpy(),
+        "ts": lines["ts"].to_numpy(),
+        "back": (lines["event_type"] == "refund").to_numpy(),
+        "rev": lines["revenue"].to_numpy(dtype=float),
+        "key": _line_keys(lines, qty, unit).to_numpy(),
+    })
+    orders = frame.groupby(["u", "o"], sort=False).agg(
+        ts=("ts", "min"), back=("back", "all"), some=("back", "any"), rev=("rev", "sum"))
+    refunds = orders[orders["back"]]
+    none["others"] = len(refunds)
+    if refunds.empty:
+        return drop, none
+    # signatures only for customers with a negative invoice
+    mine = frame[frame["u"].isin(refunds.index.get_level_values("u"))]
+    sig = mine.sort_values(["u", "o", "key"]).groupby(["u", "o"], sort=False)["key"].agg(
+        "|".join)
+    orders = orders.join(sig.rename("sig"), how="inner")
+    buys = orders[~orders["some"]].reset_index()
+    backs = orders[orders["back"]].reset_index()
+    pairs = backs.merge(buys, on=["u", "sig"], suffixes=("_c", "_p"))
+    pairs = pairs[pairs["ts_p"] <= pairs["ts_c"]]
+    if pairs.empty:
+        return drop, none
+    pairs = pairs.sort_values(["ts_c", "o_c", "ts_p"], ascending=[True, True, False],
+                              kind="stable")
+    used: set[tuple[str, str]] = set()
+    done: set[tuple[str, str]] = set()
+    matched: list[tuple[str, str, str, float, object]] = []
+    for u, oc, op, rev, ts in zip(pairs["u"], pairs["o_c"], pairs["o_p"], pairs["rev_p"],
+                                  pairs["ts_p"], strict=True):
+        if (u, oc) in done or (u, op) in used:
+            continue
+        done.add((u, oc))
+        used.add((u, op))
+        matched.append((u, oc, op, float(rev), ts))
+    if not matched:
+        return drop, none
+    gone = pd.MultiIndex.from_tuples(
+        [(u, o) for u, oc, op, _, _ in matched for o in (oc, op)], names=["u", "o"])
+    drop = pd.MultiIndex.from_arrays([frame["u"], frame["o"]]).isin(gone)
+    first = min(matched, key=lambda m: (m[4], m[2]))[2]
+    return np.asarray(drop, dtype=bool), {
+        "orders": len(matched), "revenue": sum(m[3] for m in matched), "first": first,
+        "others": len(refunds) - len(matched)}
+
+
+def cancellation_note(stats: dict[str, object], bought: float, by_price: bool,
+                      lost: int = 0) -> str | None:
+    """The sentence for ``whole_cancellations``' summary (``bought``: the customers' purchase
+    revenue, for the share; ``lost``: customers left without any event, every order of theirs
+    cancelled), else None when nothing was netted."""
+    n = int(stats["orders"])  # type: ignore[call-overload]
+    if not n:
+        return None
+    rev = float(stats["revenue"])  # type: ignore[arg-type]
+    pct = 100 * rev / bought if bought > 0 else 0.0
+    share = f" ({'under 0.1%' if 0 < pct < 0.05 else f'{pct:.1f}%'})" if bought > 0 else ""
+    same = "quantity and unit price" if by_price else "amount"
+    others = int(stats["others"])  # type: ignore[call-overload]
+    return (f"{n:,} invoice{'s' if n != 1 else ''} cancelled in full ({rev:,.2f} of the "
+            f"purchase revenue{share}; first {stats['first']!r}): a later negative invoice of "
+            f"the same customer has exactly its lines (the same {same} on every line). Each is "
+            "netted away with its cancellation, so a cancelled order is neither an order nor a "
+            "refund and the customer's net revenue is unchanged"
+            + (f" ({lost:,} customer{'s' if lost != 1 else ''} whose every order was cancelled "
+               f"{'have' if lost != 1 else 'has'} no event left and {'are' if lost != 1 else 'is'} "
+               "not imported)" if lost else "")
+            + f"; the "
+            f"{others:,} other negative invoice{'s' if others != 1 else ''} (part "
+            "cancellations, returns, or a cancellation whose invoice is not in the export or "
+            "differs by a line) stay refunds. The export does not say which invoice a "
+            "cancellation cancels: each is matched to the latest earlier one. To keep them as "
+            "orders and refunds: --keep-cancelled-orders (Python net_cancellations=False)")
+
+
+def net_whole_cancellations(lines: pd.DataFrame, qty: pd.Series | None,
+                            unit: pd.Series | None, report: LoadReport
+                            ) -> tuple[pd.DataFrame, dict[str, object]]:
+    """``lines`` without the invoices cancelled in full and their cancellations
+    (``whole_cancellations``), the note in ``report``, and the summary. Nothing is netted when
+    it would leave no line at all (the import then says what is wrong with the export)."""
+    gone, netted = whole_cancellations(lines, qty, unit)
+    lost = lines["user_id"].nunique() - lines.loc[~gone, "user_id"].nunique()
+    note = cancellation_note(netted, float(lines.loc[lines["revenue"] > 0, "revenue"].sum()),
+                             qty is not None, lost)
+    if note is None or gone.all():
+        return lines, {"orders": 0, "revenue": 0.0}
+    report.note(note)
+    return lines.loc[~gone], netted

@@ -1,0 +1,138 @@
+"""Invoices cancelled in full (Online Retail's 'C' invoice with exactly the lines of an earlier
+one) are netted away with their cancellation, with a note; part cancellations stay refunds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import features as ft
+from serving.cli import app
+
+
+def _export() -> pd.DataFrame:
+    """Customer 1: invoice 100 (two lines) cancelled in full by C900, then 101 bought again.
+    Customer 2: invoice 200 (two lines) of which C901 cancels one line only. Customer 3: one
+    invoice, 300, cancelled in full: nothing bought. Customer 4: invoice 400 and a later 401
+    with the same lines; C902 cancels one of them (the latest earlier one, 401)."""
+    rows = [
+        ("100", "85048", 2, "2024-01-02 10:00", 5.0, 1),
+        ("100", "79323P", 1, "2024-01-02 10:00", 8.0, 1),
+        ("C900", "85048", -2, "2024-01-03 09:00", 5.0, 1),
+        ("C900", "79323P", -1, "2024-01-03 09:00", 8.0, 1),
+        ("101", "85048", 1, "2024-02-01 10:00", 5.0, 1),
+        ("200", "85048", 4, "2024-01-05 10:00", 5.0, 2),
+        ("200", "22087", 1, "2024-01-05 10:00", 3.0, 2),
+        ("C901", "22087", -1, "2024-01-06 10:00", 3.0, 2),
+        ("300", "21232", 6, "2024-01-07 10:00", 2.5, 3),
+        ("C903", "21232", -6, "2024-01-08 10:00", 2.5, 3),
+        ("400", "84879", 1, "2024-01-10 10:00", 9.0, 4),
+        ("401", "84879", 1, "2024-01-20 10:00", 9.0, 4),
+        ("C902", "84879", -1, "2024-01-21 10:00", 9.0, 4),
+    ]
+    return pd.DataFrame(rows, columns=["Invoice", "StockCode", "Quantity", "InvoiceDate", "Price",
+                                       "Customer ID"])
+
+
+ROLES = {"customer": "Customer ID", "time": "InvoiceDate", "order": "Invoice",
+         "quantity": "Quantity", "price": "Price", "source": "retail.csv"}
+
+
+def _import(raw: pd.DataFrame, **kw: object) -> pd.DataFrame:
+    return ft.orders_to_events(raw, **{**ROLES, **kw})  # type: ignore[arg-type]
+
+
+def test_an_invoice_cancelled_in_full_is_not_an_order() -> None:
+    ev = _import(_export())
+    orders = set(ev["order_id"])
+    assert {"100", "C900", "300", "C903", "401", "C902"}.isdisjoint(orders)
+    assert {"101", "200", "C901", "400"} <= orders
+    # customer 1 bought once (101), customer 4 once (400); customer 3 has nothing left
+    buys = ev[ev["event_type"] == "purchase"].groupby("user_id")["order_id"].nunique()
+    assert buys.to_dict() == {1: 1, 2: 1, 4: 1}
+    assert ft.user_features(ev, "2024-03-01").set_index("user_id").loc[1, "orders_total"] == 1
+    s = ev.attrs["import_summary"]
+    assert (s["purchases"], s["refunds"], s["cancelled_orders"]) == (3, 1, 3)
+    assert s["cancelled_revenue"] == pytest.approx(18.0 + 15.0 + 9.0)
+
+
+def test_a_part_cancellation_stays_a_refund() -> None:
+    ev = _import(_export())
+    refund = ev[ev["order_id"] == "C901"]
+    assert refund["event_type"].tolist() == ["refund"]
+    assert refund["revenue"].iloc[0] == pytest.approx(-3.0)
+    assert ev.loc[ev["order_id"] == "200", "revenue"].iloc[0] == pytest.approx(23.0)
+
+
+def test_netting_never_changes_a_customers_net_revenue() -> None:
+    kept = _import(_export(), net_cancellations=False)
+    netted = _import(_export())
+    before = kept.groupby("user_id")["revenue"].sum()
+    after = netted.groupby("user_id")["revenue"].sum().reindex(before.index, fill_value=0.0)
+    assert after.to_numpy() == pytest.approx(before.to_numpy())
+    # kept: every invoice is an order or a refund, as before
+    assert kept.attrs["import_summary"]["purchases"] == 6
+    assert not any("cancelled in full" in n for n in kept.attrs["load_notes"])
+
+
+def test_the_note_names_the_cancelled_invoices_with_their_revenue() -> None:
+    notes = "\n".join(_import(_export()).attrs["load_notes"])
+    bought = 10 + 8 + 5 + 20 + 3 + 15 + 9 + 9  # every purchase line of the export
+    assert ("retail.csv: 3 invoices cancelled in full (42.00 of the purchase revenue "
+            f"({100 * 42 / bought:.1f}%); first '100')") in notes
+    assert "1 customer whose every order was cancelled has no event left" in notes
+    assert "the 1 other negative invoice (part cancellations" in notes
+    assert "--keep-cancelled-orders" in notes
+
+
+def test_a_cancellation_with_other_lines_or_quantities_is_not_matched() -> None:
+    raw = _export()
+    raw.loc[raw["Invoice"] == "C903", "Quantity"] = -5  # five of six units back: a part
+    ev = _import(raw)
+    assert {"300", "C903"} <= set(ev["order_id"])
+    assert ev.attrs["import_summary"]["cancelled_orders"] == 2
+
+
+def test_amount_only_exports_match_by_line_amounts() -> None:
+    raw = _export().assign(amount=lambda d: d["Quantity"] * d["Price"])
+    ev = ft.orders_to_events(raw.drop(columns=["Quantity", "Price"]), customer="Customer ID",
+                             time="InvoiceDate", order="Invoice", amount="amount")
+    assert ev.attrs["import_summary"]["cancelled_orders"] == 3
+    assert "the same amount on every line" in "\n".join(ev.attrs["load_notes"])
+
+
+def test_the_cli_nets_by_default_and_keeps_on_request(tmp_path: Path) -> None:
+    src = tmp_path / "retail.csv"
+    _export().to_csv(src, index=False)
+    args = ["data", "import-orders", str(src), "--customer-col", "Customer ID", "--time-col",
+            "InvoiceDate", "--order-col", "Invoice", "--quantity-col", "Quantity",
+            "--price-col", "Price"]
+    res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "a.csv")])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "3 purchases and 1 refunds of 3 customers (3 invoices cancelled in full netted away)" \
+        in text
+    res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "b.csv"),
+                                   "--keep-cancelled-orders"])
+    assert res.exit_code == 0, res.output
+    assert "6 purchases and 4 refunds of 4 customers," in " ".join(res.output.split())
+
+
+def test_the_non_product_note_is_among_the_import_notes_and_printed_once(tmp_path: Path) -> None:
+    raw = _export()
+    raw.loc[len(raw)] = ["101", "POST", 1, "2024-02-01 10:00", 18.0, 1]
+    notes = _import(raw).attrs["load_notes"]
+    hits = [n for n in notes if "not products by column 'StockCode'" in n]
+    assert len(hits) == 1
+    assert hits[0].startswith("retail.csv: 1 line of customers with an id")
+    src = tmp_path / "retail.csv"
+    raw.to_csv(src, index=False)
+    res = CliRunner().invoke(app, ["data", "import-orders", str(src), "--out",
+                                   str(tmp_path / "e.csv"), "--customer-col", "Customer ID",
+                                   "--time-col", "InvoiceDate", "--order-col", "Invoice",
+                                   "--quantity-col", "Quantity", "--price-col", "Price"])
+    assert res.exit_code == 0, res.output
+    assert " ".join(res.output.split()).count("not products by column 'StockCode'") == 1
