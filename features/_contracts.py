@@ -94,7 +94,7 @@ class Problem:
         where = f"column '{self.column}'" if self.column else "file"
         msg = f"{source}: {where} {self.rule}"
         if self.n_rows:
-            msg += f" ({self.n_rows} row{'s' if self.n_rows != 1 else ''}"
+            msg += f" ({self.n_rows:,} row{'s' if self.n_rows != 1 else ''}"
             if self.rows:
                 shown = ", ".join(
                     f"{r}: {e!r}" if e is not None else str(r)

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ._contracts import EVENTS, DataContractError, LoadReport, Problem, problem_rows
 from ._import_cancels import net_whole_cancellations
+from ._import_dates import _date_order_fix, _given_format
 from ._import_lines import non_product_note
 from ._import_sequences import per_customer_time_problem
 from ._io import validate_events
@@ -263,7 +264,8 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
                      source: str = "orders", tz: str = "UTC",
                      day_origin: str | pd.Timestamp | None = None,
                      time_of_day: str | None = None,
-                     net_cancellations: bool = True) -> pd.DataFrame:
+                     net_cancellations: bool = True,
+                     date_format: str | None = None) -> pd.DataFrame:
     """Events (purchase and refund rows) from an order-line export.
 
     Args:
@@ -287,6 +289,9 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
             invoice of the same customer with the same lines is left out together with that
             cancellation, with a note (``features._import_cancels``); False keeps both (an
             order and a refund; CLI ``--keep-cancelled-orders``).
+        date_format: the ``strftime`` format of ``time`` (``'%m/%d/%Y %H:%M'``: month first),
+            for a column whose day/month order nothing in it settles (no day above 12); CLI
+            ``--date-format``.
 
     Returns:
         An events frame under the events contract (``validate_events``); notes on everything
@@ -314,8 +319,12 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     formats: dict[str, str] = {}
     if origin is not None:
         ts = _day_numbers(raw[time], time, origin, probs, report)
+    elif date_format is not None:
+        ts = _given_format(raw[time], time, date_format, probs)
+        report.note(f"column '{time}' read as {date_format} (--date-format)")
     else:
         ts = _parse_time(raw[time], time, tz, probs, date_only=False, formats=formats)
+        probs[:] = [_date_order_fix(p, time) for p in probs]
         if not probs:
             _utc_note(raw[time], ts, time, tz, report)
     for col_name, fmt in formats.items():

@@ -169,6 +169,10 @@ def data_import_orders(
     time_of_day_col: Annotated[str | None, typer.Option(
         help="Column with the time of day (HHMM such as 1000 for 10:00, or HH:MM), added to "
              "the day of --time-col.")] = None,
+    date_format: Annotated[str | None, typer.Option(
+        help="Format of --time-col in strftime codes, e.g. '%m/%d/%Y %H:%M' (month first) or "
+             "'%d/%m/%Y %H:%M' (day first), for dates whose day/month order nothing in the "
+             "file settles (no day above 12); found by itself otherwise.")] = None,
     keep_cancelled_orders: Annotated[bool, typer.Option(
         help="Keep an invoice cancelled in full (a later negative invoice of the customer with "
              "the same lines) as an order and a refund; by default the two are netted away, "
@@ -188,7 +192,7 @@ def data_import_orders(
         amount=amount_col, quantity=quantity_col, price=price_col, channel=channel_col,
         default_channel=channel, category=category_col, source=file.name, tz=tz,
         day_origin=day_origin, time_of_day=time_of_day_col,
-        net_cancellations=not keep_cancelled_orders)
+        net_cancellations=not keep_cancelled_orders, date_format=date_format)
     print_notes(frame)  # postage and fee lines and cancelled invoices among them
     s = frame.attrs["import_summary"]
     frame.attrs.clear()  # the notes are printed; the file holds the events only
