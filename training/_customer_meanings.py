@@ -17,8 +17,11 @@ __all__ = [
     "FLAG_SENTENCES",
     "IMPLIED_MEANINGS",
     "MISSING_MEANING",
+    "PERCENT_SHARES",
     "RATIO_PARTS",
     "REASON_NAMES",
+    "SHARE_TOLERANCE",
+    "ZERO_MEANINGS",
     "missing_meaning",
     "ratio_sentence",
     "reason_label",
@@ -178,6 +181,27 @@ MISSING_MEANING: dict[str, str] = {
 }
 """What an empty pipeline feature means, said as a reason ("usual days between orders is
 unknown" was a top reason for one-off buyers). Columns by prefix: ``_MISSING_PREFIXES``."""
+
+
+ZERO_MEANINGS: dict[str, tuple[str, str]] = {
+    "purchase_span_days": ("one order so far", "all orders on one day"),
+}
+"""Pipeline features whose value 0 says what the customer did, as (with ``orders_total`` of 1
+or less, with more): "days between first and last order is low (0 vs typical 59)" had been a
+churn reason of 1,273 customers of a gift retailer check, and a reason for a high value of a
+new one-order customer. Like an empty value's meaning it describes a less engaged customer,
+so it is never a reason for a higher value or purchase chance or a lower churn risk."""
+
+
+PERCENT_SHARES: frozenset[str] = frozenset({"refund_share_total"})
+"""Shares read as percentages ("2.4% vs typical 0.3%"), each within ``SHARE_TOLERANCE`` of the
+typical share at the typical level (ranked after every other reason)."""
+
+SHARE_TOLERANCE = 0.01
+"""A ``PERCENT_SHARES`` value within this of the typical share (one percentage point) reads at
+the typical level: "share of spend returned (all time) is low (0.0016 vs typical 0.0025)" had
+been among the value reasons of 1,637 of 4,326 customers of a gift retailer check, for
+differences a marketer reads as none."""
 
 
 IMPLIED_MEANINGS: dict[str, tuple[str, ...]] = {

@@ -32,8 +32,11 @@ from training._customer_meanings import (
     ENGAGEMENT_SIGN,
     FLAG_SENTENCES,
     IMPLIED_MEANINGS,
+    PERCENT_SHARES,
     RATIO_PARTS,
     REASON_NAMES,
+    SHARE_TOLERANCE,
+    ZERO_MEANINGS,
     missing_meaning,
     ratio_sentence,
     reason_label,
@@ -341,6 +344,10 @@ def _drop_contradictions(c: np.ndarray, columns: list[str], features: pd.DataFra
         v = np.column_stack([as_float(features[col]) for _, col in block])
         t = np.array([typical[col] for _, col in block], dtype=float)
         side = np.sign(_display_key(v) - _display_key(t)[None, :])
+        shares = [i for i, (_, col) in enumerate(block) if col in PERCENT_SHARES]
+        if shares:  # within a point of the typical share: at the typical level
+            near = np.abs(v[:, shares] - t[None, shares]) < SHARE_TOLERANCE
+            side[:, shares] = np.where(near, 0.0, side[:, shares])
         sign = np.sign(c[:, js])
         sub = np.where(side == 0, c[:, js] * _AT_TYPICAL_WEIGHT, c[:, js])
         d = np.array([directions.get(col, 0) for _, col in block], dtype=float)
@@ -348,6 +355,8 @@ def _drop_contradictions(c: np.ndarray, columns: list[str], features: pd.DataFra
         if disengaged:
             meant = np.array([missing_meaning(col) is not None for _, col in block])
             sub[np.isnan(v) & meant[None, :] & (sign == -disengaged)] = 0.0
+            zero = np.array([col in ZERO_MEANINGS for _, col in block])
+            sub[(_display_key(v) == 0) & zero[None, :] & (sign == -disengaged)] = 0.0
         out[:, js] = sub
     return out
 
@@ -506,6 +515,8 @@ def _sentences(name: str, values: pd.Series, typical: dict[str, float],
     t = typical.get(name, float("nan"))
     if name in RATIO_PARTS and not np.isnan(t):
         return _ratio_sentences(name, values, t, frame)
+    if not np.isnan(t) and name in PERCENT_SHARES:
+        return _share_sentences(label, as_float(values), t)
     if not np.isnan(t):  # a numeric feature; text cells at scoring (``'unknown'``) are unknown
         v = as_float(values)
         codes, uniques = pd.factorize(_display_key(v))
@@ -518,7 +529,16 @@ def _sentences(name: str, values: pd.Series, typical: dict[str, float],
                  f"{label} is {_near(u, shown_t)}{'high' if u > shown_t else 'low'} "
                  f"({_fmt(float(u))} vs typical {tfmt})" for u in uniques]
         missing = missing_meaning(name) or f"{label} is unknown"
-        return np.where(codes >= 0, codes, len(uniques)), [*texts, missing]
+        out = np.where(codes >= 0, codes, len(uniques))
+        if name in ZERO_MEANINGS:  # 0 says what the customer did: "one order so far"
+            once, same_day = ZERO_MEANINGS[name]
+            n = (as_float(frame["orders_total"]) if frame is not None
+                 and "orders_total" in frame.columns else np.full(len(v), np.nan))
+            zero = _display_key(v) == 0
+            out = np.where(zero & (n <= 1), len(uniques) + 1,
+                           np.where(zero, len(uniques) + 2, out))
+            return out, [*texts, missing, once, same_day]
+        return out, [*texts, missing]
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     pooled = name in _POOLED  # 'other' there is the pool of the less frequent values
     texts = [f"{label}: a less common one (not among the most frequent)"
@@ -528,6 +548,27 @@ def _sentences(name: str, values: pd.Series, typical: dict[str, float],
     return np.where(codes >= 0, codes, len(texts)), [*texts, missing]
 
 
+
+
+def _pct(x: float) -> str:
+    """A share as a percentage: one decimal under 10% ("0.3%"), whole above ("24%")."""
+    if np.isnan(x):
+        return "none"
+    p = 100 * x
+    return "0%" if abs(p) < 0.05 else f"{p:.1f}%" if abs(p) < 10 else f"{p:.0f}%"
+
+
+def _share_sentences(label: str, v: np.ndarray, typical: float
+                     ) -> tuple[np.ndarray, list[str]]:
+    """``_sentences`` of a ``PERCENT_SHARES`` feature: percentages, and a value within
+    ``SHARE_TOLERANCE`` of the typical share at the typical level."""
+    shown = np.round(v, 3)
+    codes, uniques = pd.factorize(shown)
+    texts = [f"{label} is at the typical level ({_pct(float(u))})"
+             if abs(u - typical) < SHARE_TOLERANCE else
+             f"{label} is {'high' if u > typical else 'low'} ({_pct(float(u))} vs typical "
+             f"{_pct(typical)})" for u in uniques]
+    return np.where(codes >= 0, codes, len(uniques)), [*texts, f"{label} is unknown"]
 
 
 def _ratio_sentences(name: str, values: pd.Series, typical: float,
