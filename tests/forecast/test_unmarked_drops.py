@@ -118,3 +118,21 @@ def test_one_store_closed_three_days_or_a_quiet_day_everywhere_is_not_site_wide(
         clean = EventEffects().fit(panel, None, {}).clean_
         for sid, g in panel.series.items():  # nothing cleaned without a calendar
             np.testing.assert_allclose(clean[sid], panel.fwd(g.y))
+
+
+def test_a_closure_on_the_same_day_every_year_is_no_outage() -> None:
+    """A chain closed on New Year's Day (no calendar entry) has a site-wide drop on the same
+    day every year: a holiday, not a tracking outage. Cleaned as an outage, every New Year's
+    Day had become a usual day in training, and the next one was forecast at 3,032 against 126
+    before (4 generated stores of ~3,000 a day). A one-off outage in the same data is still
+    found."""
+    from training._forecast_outages import sitewide_drops
+
+    series = _stores(days=800)
+    yearly = _scaled(series, ["2024-01-01", "2025-01-01", "2026-01-01"], 0.0)
+    panel = prepare_panel(yearly)
+    assert sitewide_drops(panel) == {}
+    both = _scaled(yearly, OUTAGE, 0.03)
+    found = sitewide_drops(prepare_panel(both))
+    g = panel.series["s0"]
+    assert set(g.ds[found["s0"]].strftime("%Y-%m-%d")) == set(OUTAGE)
