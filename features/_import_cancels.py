@@ -83,22 +83,36 @@ def whole_cancellations(lines: pd.DataFrame, qty: pd.Series | None = None,
     orders = orders.join(sig.rename("sig"), how="inner")
     buys = orders[~orders["some"]].reset_index()
     backs = orders[orders["back"]].reset_index()
-    pairs = backs.merge(buys, on=["u", "sig"], suffixes=("_c", "_p"))
-    pairs = pairs[pairs["ts_p"] <= pairs["ts_c"]]
-    if pairs.empty:
+    # per customer and signature, in time order: each cancellation takes the latest earlier
+    # invoice not yet taken (a stack). Pairing every cancellation with every invoice of the
+    # same lines had been quadratic: one customer's 8,000 identical one-line invoices and
+    # 2,000 cancellations took 74 s and 2.3 GB
+    cand = pd.concat([backs.assign(c=True), buys.assign(c=False)], ignore_index=True)
+    both = cand.groupby(["u", "sig"], sort=False)["c"].transform("nunique") == 2
+    cand = cand[both.to_numpy()]
+    if cand.empty:
         return drop, none
-    pairs = pairs.sort_values(["ts_c", "o_c", "ts_p"], ascending=[True, True, False],
-                              kind="stable")
-    used: set[tuple[str, str]] = set()
-    done: set[tuple[str, str]] = set()
+    pos = np.arange(len(cand))
+    o_rank = pd.factorize(cand["o"], sort=True)[0]
+    # at one time: invoices before cancellations (an invoice at the cancellation's time is
+    # earlier); invoices pushed last-first (the first listed is taken first), cancellations
+    # by id
+    tie = np.where(cand["c"].to_numpy(), o_rank, -pos)
+    order = np.lexsort((tie, cand["c"].to_numpy(), cand["ts"].to_numpy(),
+                        pd.factorize(cand["sig"])[0], pd.factorize(cand["u"])[0]))
+    cand = cand.iloc[order]
     matched: list[tuple[str, str, str, float, object]] = []
-    for u, oc, op, rev, ts in zip(pairs["u"], pairs["o_c"], pairs["o_p"], pairs["rev_p"],
-                                  pairs["ts_p"], strict=True):
-        if (u, oc) in done or (u, op) in used:
-            continue
-        done.add((u, oc))
-        used.add((u, op))
-        matched.append((u, oc, op, float(rev), ts))
+    stack: list[tuple[str, float, object]] = []
+    group: tuple[str, str] | None = None
+    for u, s, back, o, rev, ts in zip(cand["u"], cand["sig"], cand["c"], cand["o"],
+                                      cand["rev"], cand["ts"], strict=True):
+        if (u, s) != group:
+            group, stack = (u, s), []
+        if not back:
+            stack.append((o, float(rev), ts))
+        elif stack:
+            op, rev_p, ts_p = stack.pop()
+            matched.append((u, o, op, rev_p, ts_p))
     if not matched:
         return drop, none
     gone = pd.MultiIndex.from_tuples(
