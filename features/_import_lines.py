@@ -94,7 +94,7 @@ def non_product_note(raw: pd.DataFrame, *, customer: str, amount: str | None = N
             money += f" and {back:,.2f} on negative lines"
     first = int(flag.to_numpy().nonzero()[0][0]) + 1
     values = sorted(str(v) for v in text[flag].dropna().unique())
-    shown = ", ".join(repr(v) for v in values[:8]) + (", ..." if len(values) > 8 else "")
+    shown = ", ".join(repr(v) for v in values)  # all of them: the line is pasted as it is
     n = int(flag.sum())
     return (f"{source}: {n:,} line{'s' if n != 1 else ''} of customers with an id "
             f"{'is' if n == 1 else 'are'} not products by column '{col}': {listed}{money}; "

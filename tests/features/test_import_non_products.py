@@ -56,6 +56,22 @@ def test_the_filter_the_note_gives_drops_exactly_those_lines() -> None:
     assert ft.non_product_note(kept, **ROLES) is None  # type: ignore[arg-type]
 
 
+def test_the_filter_the_note_gives_lists_every_value_when_there_are_many() -> None:
+    """With more than eight codes the filter had ended in '...' (Python's Ellipsis): pasted,
+    it kept every line of the codes cut off (POST among them)."""
+    codes = ["POST", "DOT", "C2", "BANK CHARGES", "AMAZONFEE", "CRUK", "ADJUST", "ADJUST2",
+             "PADS", "M", "D", "S", "B"]
+    raw = pd.DataFrame({"StockCode": [*codes, "85048"], "Quantity": 1, "Price": "3.00",
+                        "Customer ID": 13085.0, "InvoiceDate": "12/1/2009 7:45",
+                        "Invoice": "489434", "Country": "Germany"})
+    note = ft.non_product_note(raw, **ROLES)  # type: ignore[arg-type]
+    assert note is not None
+    line = note[note.index("df[~df["):]
+    kept = eval(line, {"df": raw})  # the line as the user would paste it
+    assert kept["StockCode"].tolist() == ["85048"]
+    assert ft.non_product_note(kept, **ROLES) is None  # type: ignore[arg-type]
+
+
 def test_one_letter_codes_alone_are_products() -> None:
     """A size column's M and S are not manual lines or samples: without a distinctive code
     (POST, a description such as 'Manual') in the same column nothing is flagged."""
