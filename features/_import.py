@@ -321,7 +321,7 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     if origin is not None:
         ts = _day_numbers(raw[time], time, origin, probs, report)
     elif date_format is not None:
-        ts = _given_format(raw[time], time, date_format, probs)
+        ts = _given_format(raw[time], time, date_format, probs, tz)
         report.note(f"column '{time}' read as {date_format} (--date-format)")
     else:
         ts = _parse_time(raw[time], time, tz, probs, date_only=False, formats=formats)

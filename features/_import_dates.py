@@ -34,14 +34,20 @@ def _date_order_fix(problem: Problem, col: str) -> Problem:
     return dataclasses.replace(problem, fix=fix)
 
 
-def _given_format(raw: pd.Series, col: str, fmt: str, probs: list[Problem]) -> pd.Series:
+def _given_format(raw: pd.Series, col: str, fmt: str, probs: list[Problem],
+                  tz: str = "UTC") -> pd.Series:
     """Times of ``raw`` read with the given ``strftime`` format; values that do not read are
-    a problem naming their rows (missing ones are left to the caller)."""
+    a problem naming their rows (missing ones are left to the caller). Times with a UTC offset
+    (``%z`` in the format, or a zoned datetime column) are converted to ``tz``, as without a
+    format."""
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        return raw.dt.tz_convert(tz).dt.tz_localize(None).astype("datetime64[ns]")
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         return raw.astype("datetime64[ns]")
     text = raw.astype("string").str.strip()
     try:
-        ts = pd.to_datetime(text, format=fmt, errors="coerce")
+        # with offsets, read on UTC (several offsets in one column, summer and winter time)
+        ts = pd.to_datetime(text, format=fmt, errors="coerce", utc="%z" in fmt or "%Z" in fmt)
     except ValueError as exc:
         raise ValueError(f"--date-format {fmt!r} is not a date format ({exc}); give it as "
                          "strftime codes, e.g. '%m/%d/%Y %H:%M' for 12/31/2024 20:15") from None
@@ -51,4 +57,6 @@ def _given_format(raw: pd.Series, col: str, fmt: str, probs: list[Problem]) -> p
         probs.append(Problem(col, f"has values that do not read as --date-format {fmt}", n,
                              rows, ex, fix="check the format against these values, or leave "
                                            "--date-format out to have the format found"))
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = ts.dt.tz_convert(tz).dt.tz_localize(None)
     return ts.astype("datetime64[ns]")

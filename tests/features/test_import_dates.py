@@ -66,3 +66,20 @@ def test_the_cli_takes_date_format(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, [*args, "--date-format", "%m/%d/%Y %H:%M"])
     assert res.exit_code == 0, res.output
     assert "2009-12-01 to 2009-12-12" in " ".join(res.output.split())
+
+
+def test_date_format_with_offsets_converts_to_the_business_time_zone() -> None:
+    """'%z' in the format (winter and summer offsets in one column) and a zoned datetime column
+    had raised TypeError (tz-aware to naive); they are converted to ``tz`` as without a format."""
+    raw = pd.DataFrame({"Invoice": ["1", "2"], "Amount": [5.0, 6.0], "Customer ID": [1, 2],
+                        "InvoiceDate": ["01/02/2024 23:30+0100", "01/07/2024 10:00+0200"]})
+    roles = {"customer": "Customer ID", "time": "InvoiceDate", "order": "Invoice",
+             "amount": "Amount"}
+    ev = ft.orders_to_events(raw, **roles, date_format="%d/%m/%Y %H:%M%z",  # type: ignore[arg-type]
+                             tz="Europe/London")
+    assert sorted(ev["ts"]) == [pd.Timestamp("2024-02-01 22:30"), pd.Timestamp("2024-07-01 09:00")]
+    zoned = raw.assign(InvoiceDate=pd.to_datetime(raw["InvoiceDate"], format="%d/%m/%Y %H:%M%z",
+                                                  utc=True))
+    ev = ft.orders_to_events(zoned, **roles, date_format="%d/%m/%Y",  # type: ignore[arg-type]
+                             tz="Europe/Berlin")
+    assert sorted(ev["ts"]) == [pd.Timestamp("2024-02-01 23:30"), pd.Timestamp("2024-07-01 10:00")]
