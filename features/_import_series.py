@@ -307,6 +307,8 @@ def _closed_events(days: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, object]]
 
 
 _OFFSET_AT_END = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_TIMED_OFFSET = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s?(?:Z|[+-]\d{2}:?\d{2})$"
+"""An offset after a time of day (the '-2015' of 31-07-2015 is the year)."""
 
 
 def _store_days(raw: pd.Series, name: str, tz: str | None, probs: list[Problem],
@@ -333,8 +335,8 @@ def _store_days(raw: pd.Series, name: str, tz: str | None, probs: list[Problem],
         out, offsets = raw, pd.Series(False, index=raw.index)
     else:
         text = raw.astype("string").str.strip()
-        offsets = text.str.contains(_OFFSET_AT_END, na=False)
-        written = text.str.replace(_OFFSET_AT_END, "", regex=True)
+        offsets = text.str.contains(_TIMED_OFFSET, na=False)
+        written = text.where(~offsets, text.str.replace(_OFFSET_AT_END, "", regex=True))
         formats: dict[str, str] = {}
         out = _parse_time(written, name, "UTC", probs, date_only=False, formats=formats)
         for col_name, fmt in formats.items():

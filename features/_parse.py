@@ -27,7 +27,8 @@ __all__ = ["MISSING_SPELLINGS", "check_time_zone", "format_note", "money_notes",
            "order_decided_by"]
 
 _log = logging.getLogger("features.io")
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+# an offset follows a time of day: the "-2015" of 31-07-2015 is the year, not an offset
+_OFFSET = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s?(?:Z|[+-]\d{2}:?\d{2})$")
 
 
 _DATE_FORMATS = ("%Y/%m/%d", "%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y",

@@ -33,7 +33,8 @@ from ._read import _read_notes, _rename_hint, read_table
 
 __all__ = ["clock_change_hours", "load_series", "validate_series"]
 
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+# an offset follows a time of day: the "-2015" of 31-07-2015 is the year, not an offset
+_OFFSET = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s?(?:Z|[+-]\d{2}:?\d{2})$")
 PathLike = str | Path
 
 

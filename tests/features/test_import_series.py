@@ -305,3 +305,20 @@ def test_dates_with_utc_offsets_are_the_days_written_and_times_of_day_are_refuse
     assert "column 'Date' holds times of day (09:00, 10:00, 11:00, ...)" in msg
     assert ("for an hourly forecast write the series file (series_id, ds, y) directly and pass "
             "--tz with the stores' zone") in msg
+
+
+def test_day_first_dates_with_dashes_are_not_read_as_utc_offsets() -> None:
+    """'31-07-2015' ends in '-2015', which the offset rule had taken for a UTC offset: the
+    column was refused quoting '31-07' (not in the file); in import-orders and the events and
+    calendar readers the same dates were 'not timestamps'. An offset follows a time of day."""
+    days = pd.date_range("2015-01-01", periods=40)
+    raw = pd.DataFrame({"Store": [1] * 40, "Date": days.strftime("%d-%m-%Y"),
+                        "Sales": np.arange(40.0), "Open": 1})
+    got = ft.store_days_to_series(raw, source="train.csv")
+    assert got.series["ds"].min() == days[0]
+    assert got.series["ds"].max() == days[-1]
+    orders = pd.DataFrame({"Invoice": ["1", "2"], "Customer ID": [1, 2], "Amount": [5.0, 6.0],
+                           "InvoiceDate": ["31-07-2015 10:00", "01-08-2015 09:30"]})
+    ev = ft.orders_to_events(orders, customer="Customer ID", time="InvoiceDate",
+                             order="Invoice", amount="Amount")
+    assert sorted(ev["ts"]) == [pd.Timestamp("2015-07-31 10:00"), pd.Timestamp("2015-08-01 09:30")]
