@@ -54,21 +54,31 @@ def _nanmedian(a: np.ndarray) -> np.ndarray:
 
 def _unexplained(drop: np.ndarray, inside: np.ndarray) -> np.ndarray:
     """``drop`` (the periods of the unmarked drops found on a series' values) without the drops
-    that lie wholly inside the windows of the series' own events (``inside``; shoulder days do
-    not count: a weekly newsletter's cover six days of every week): those are marked. A
-    store's week-long refurbishment entered as a ``closed`` event had been found as a drop,
-    its days left out of the lifts as an unmarked closure's are, and the kind learned no lift
-    at all: a planned one-day closure was forecast at the usual sales (P50 4,048 against 0;
-    closures of 4 days or more). A tracking outage with a newsletter send inside it stays a
-    drop: its other days are no event's."""
+    that are the series' own events: those inside one stretch of event windows (``inside``;
+    shoulder days do not count: a weekly newsletter's cover six days of every week) that
+    cover at least half of it (``MARKED_SHARE``). A store's week-long refurbishment entered as
+    a ``closed`` event had been found as a drop, its days left out of the lifts as an
+    unmarked closure's are, and the kind learned no lift at all: a planned one-day closure was
+    forecast at the usual sales (P50 4,048 against 0; closures of 4 days or more). A tracking
+    outage with a newsletter send inside it stays a drop: its other days are no event's; so
+    does a 3-day outage inside a two-week sale (it is no part of the sale's lift)."""
     if not drop.any():
         return drop
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], drop.astype(np.int8), [0]])))
     out = drop.copy()
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], inside.astype(np.int8), [0]])))
     for a, b in zip(edges[::2], edges[1::2], strict=True):
-        if inside[a:b].all():
-            out[a:b] = False
+        if drop[a:b].sum() < MARKED_SHARE * (b - a):
+            continue
+        # every drop run wholly inside this stretch is the event's (one that runs on past
+        # either end of it is not)
+        if (a > 0 and drop[a - 1]) or (b < len(drop) and drop[b]):
+            continue
+        out[a:b] = False
     return out
+
+
+MARKED_SHARE = 0.5
+"""Share of a stretch of event windows a drop must cover to be that event's (``_unexplained``)."""
 
 
 def _no_level_of_its_own(z: np.ndarray, skip: np.ndarray, inside: np.ndarray) -> bool:

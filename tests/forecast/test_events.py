@@ -1181,3 +1181,25 @@ def test_a_marked_week_long_closure_teaches_the_closed_kind(fast_gbm: dict) -> N
     assert fc.loc["2025-01-08", "p50"] < 1.0
     assert fc.loc["2025-01-08", "p90"] < 400  # a tenth of a usual day
     assert fc.loc["2025-01-10", "p50"] > 2000  # the days after it open as usual
+
+
+def test_a_drop_is_the_event_s_only_when_it_fills_most_of_its_windows() -> None:
+    """A closure entered in the calendar is the drop found on its days; a 3-day tracking outage
+    inside a two-week sale is not the sale (counted as the sale's, its zeros lowered the
+    sale's lift), nor is a drop that runs on past the event's end."""
+    from training._forecast_events import _unexplained
+
+    n = 60
+    closure, sale = np.zeros(n, bool), np.zeros(n, bool)
+    closure[10:17] = True  # a 7-day refurbishment, its window 10 .. 16
+    sale[30:44] = True  # a two-week sale
+    drop = closure.copy()
+    drop[35:38] = True  # an outage on 3 of the sale's days
+    drop[50:53] = True  # an outage outside any event
+    out = _unexplained(drop, closure | sale)
+    assert not out[10:17].any()
+    assert out[35:38].all()
+    assert out[50:53].all()
+    longer = closure.copy()
+    longer[17:20] = True  # zeros that run on 3 days past the closure's window
+    assert _unexplained(longer, closure).sum() == 10
