@@ -195,6 +195,9 @@ def _import_plan(file: Path, out: Path, like: Path, tz: str | None) -> None:
     known = [str(c) for c in got.future.columns[2:]]  # after series_id, ds
     if known:
         write_frame(_whole(got.future), future_path)
+    elif future_path.exists():
+        future_path.unlink()  # an earlier plan's known-in-advance values are not this one's
+        show_note(f"{future_path} removed: the history has no known-in-advance columns")
     calendar = got.calendar[["name", "start", "end", "kind", "channel"]]
     if len(calendar):
         write_frame(calendar, calendar_path)

@@ -220,3 +220,26 @@ def test_history_train_plan_predict_forecasts_the_planned_closure_and_promotions
                               values="p50").dropna()
     assert len(pairs) >= 10
     assert (pairs[1] > pairs[0]).all()
+
+
+def test_a_plan_without_known_columns_removes_an_earlier_future_file(tmp_path: Path) -> None:
+    """A history without known-in-advance columns gives a plan no future.csv; one an earlier
+    plan wrote in the same folder is removed (it had stayed, its values of other days beside
+    the new calendar), as an earlier calendar.csv is."""
+    history, plan, _ = _split()
+    history = history.drop(columns=["Promo", "SchoolHoliday"])
+    plan = plan.drop(columns=["Promo", "SchoolHoliday"])
+    hist_path, plan_path = tmp_path / "train.csv", tmp_path / "test.csv"
+    history.to_csv(hist_path, index=False)
+    plan.to_csv(plan_path, index=False)
+    runner = CliRunner()
+    hist_dir, plan_dir = tmp_path / "brain_in", tmp_path / "brain_plan"
+    res = runner.invoke(app, ["data", "import-series", str(hist_path), "--out", str(hist_dir)])
+    assert res.exit_code == 0, res.output
+    plan_dir.mkdir()
+    (plan_dir / "future.csv").write_text("series_id,ds,promo\nstore_01,2015-01-01,1\n")
+    res = runner.invoke(app, ["data", "import-series", str(plan_path), "--like", str(hist_dir),
+                              "--out", str(plan_dir)])
+    assert res.exit_code == 0, res.output
+    assert not (plan_dir / "future.csv").exists()
+    assert "future.csv removed" in " ".join(res.output.split())
