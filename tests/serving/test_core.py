@@ -475,7 +475,7 @@ def test_a_forecast_far_beyond_the_history_is_named_by_the_api_too(
     3,000x forecast from an intensity in other units); POST /forecast_traffic, and so the
     planner's page, which shows the API's notes only, said nothing. (The champion here is a
     seasonal naive that stays inside its history, so the threshold is lowered.)"""
-    import training._forecast_peaks as peaks
+    import training._forecast_peak_notes as peaks
 
     original = peaks.beyond_history_note
     monkeypatch.setattr(peaks, "beyond_history_note",
@@ -663,7 +663,7 @@ def test_the_api_names_a_learned_event_kind_the_forecast_periods_lack(
     the planner's page, said nothing (a stores model's Christmas closure after the horizon was
     named by the CLI only). The champion here is a seasonal naive, which learns no lifts, so the
     rule is checked on its own in tests/forecast and its call here."""
-    import training._forecast_peaks as peaks
+    import training._forecast_peak_notes as peaks
 
     seen = {}
 
