@@ -33,6 +33,7 @@ from ._import import _column_problem
 from ._import_series import (
     _DAYS,
     DETECTED_NAMES,
+    _dated_days,
     _flag_events,
     _flag_numbers,
     _flag_text,
@@ -40,7 +41,6 @@ from ._import_series import (
     _runs,
     _snake,
     _squash,
-    _store_days,
 )
 from ._io import validate_calendar
 from ._parse import _blank, _duplicate_key_problem
@@ -159,12 +159,7 @@ def store_plan_to_future(raw: pd.DataFrame, settings: Mapping[str, object], *,
         raise DataContractError(source, [Problem(
             "", "has no rows: only a header", 0, fix="export the plan's store days again")])
 
-    ds = _store_days(raw[date_name], date_name, tz, probs, report)
-    no_date = _blank(raw[date_name])
-    if no_date.any():
-        n, rows, _ = problem_rows(no_date)
-        probs.append(Problem(date_name, "has missing values", n, rows,
-                             fix="give every row its day, or remove those rows"))
+    ds = _dated_days(raw, date_name, tz, probs, report)
     width = settings.get("id_width")
     ids, _, _ = _ids(raw[id_name], id_name, str(settings["id_prefix"]), probs, report,
                      width=int(width) if isinstance(width, int) else None)

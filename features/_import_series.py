@@ -311,6 +311,18 @@ _TIMED_OFFSET = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s?(?:Z|[+-]\d{2}:?\d{2})$"
 """An offset after a time of day (the '-2015' of 31-07-2015 is the year)."""
 
 
+def _dated_days(raw: pd.DataFrame, date_name: str, tz: str | None, probs: list[Problem],
+                report: LoadReport) -> pd.Series:
+    """``_store_days`` of the date column, and a problem naming its rows without a day."""
+    ds = _store_days(raw[date_name], date_name, tz, probs, report)
+    no_date = _blank(raw[date_name])
+    if no_date.any():
+        n, rows, _ = problem_rows(no_date)
+        probs.append(Problem(date_name, "has missing values", n, rows,
+                             fix="give every row its day, or remove those rows"))
+    return ds
+
+
 def _store_days(raw: pd.Series, name: str, tz: str | None, probs: list[Problem],
                 report: LoadReport) -> pd.Series:
     """The days of a date column, as naive midnights.
@@ -433,12 +445,7 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
                 names.setdefault(k, v)
 
     probs: list[Problem] = []
-    ds = _store_days(raw[date_name], date_name, tz, probs, report)
-    no_date = _blank(raw[date_name])
-    if no_date.any():
-        n, rows, _ = problem_rows(no_date)
-        probs.append(Problem(date_name, "has missing values", n, rows,
-                             fix="give every row its day, or remove those rows"))
+    ds = _dated_days(raw, date_name, tz, probs, report)
     ids, prefix, width = _ids(raw[id_name], id_name, id_prefix, probs, report)
     closed = np.zeros(len(raw), dtype=bool)
     if used["open"]:

@@ -134,17 +134,15 @@ def data_import_series(
         f" to {s['last']:%Y-%m-%d} -> {series_path} ({len(got.series):,} rows, {s['series']:,}"
         f" series{', known in advance: ' + ', '.join(known) if known else ''})",
         highlight=False)
-    kinds = s["events"]
-    assert isinstance(kinds, dict)
     if len(calendar):
-        shown = ", ".join(f"{n:,} {k}" for k, n in kinds.items())
-        console.print(f"events: {shown} -> {calendar_path} (each on its store's channel)",
-                      highlight=False)
+        _print_events(s["events"], calendar_path)
     if s.get("closed_days"):
         weekly = s.get("weekly_closures") or {}
         assert isinstance(weekly, dict)
         rule = "; ".join(f"{n} store{'s' if n != 1 else ''} closed on {d} as a rule" for d, n
                          in weekly.items())
+        kinds = s["events"]
+        assert isinstance(kinds, dict)
         n_closed = kinds.get("closed", 0)
         console.print(f"closed days: {s['closed_days']:,}, kept as rows at the reported value "
                       f"(0){'; ' + rule + ' (no event)' if rule else ''}; "
@@ -209,12 +207,8 @@ def _import_plan(file: Path, out: Path, like: Path, tz: str | None) -> None:
         f"{'s' if s['stores'] != 1 else ''}, {s['first']:%Y-%m-%d} to {s['last']:%Y-%m-%d}"
         + (f" -> {future_path} ({len(got.future):,} rows: {', '.join(known)})" if known else ""),
         highlight=False)
-    kinds = s["events"]
-    assert isinstance(kinds, dict)
     if len(calendar):
-        shown = ", ".join(f"{n:,} {k}" for k, n in kinds.items())
-        console.print(f"events: {shown} -> {calendar_path} (each on its store's channel)",
-                      highlight=False)
+        _print_events(s["events"], calendar_path)
     if s["closed_days"]:
         weekly = s["weekly_closed_days"]
         assert isinstance(weekly, list)
@@ -232,4 +226,12 @@ def _import_plan(file: Path, out: Path, like: Path, tz: str | None) -> None:
     cal = f" --calendar {calendar_path}" if len(calendar) else ""
     fut = f" --future {future_path}" if known else ""
     console.print(f"next: brain forecast predict --horizon {s['horizon']}{cal}{fut}{only}",
+                  highlight=False)
+
+
+def _print_events(kinds: object, calendar_path: Path) -> None:
+    """'events: 1,341 holiday, 18 closed -> DIR/calendar.csv (each on its store's channel)'."""
+    assert isinstance(kinds, dict)
+    shown = ", ".join(f"{n:,} {k}" for k, n in kinds.items())
+    console.print(f"events: {shown} -> {calendar_path} (each on its store's channel)",
                   highlight=False)

@@ -47,6 +47,24 @@ def test_a_year_of_history_before_the_calibration_span_keeps_the_date_features(
     assert "doy_sin1" in model.feature_names_
 
 
+def _bias_before_december(fast_gbm: dict, series_maker, days: int) -> list[float]:
+    """P50 bias (sum over sum, 56 days from 1 December) of a model fitted on ``days`` of two
+    yearly-seasonal series (``make_series``), one per seed of 4; the model reads the dates."""
+    origin = pd.Timestamp("2024-12-01")
+    bias = []
+    for seed in range(4):
+        a, cal = series_maker(n_days=760, seed=seed)
+        b, _ = series_maker(n_days=760, seed=seed + 100, level=80.0, series_id="other")
+        df = pd.concat([a, b])
+        hist = df[(df["ds"] >= origin - pd.Timedelta(days=days)) & (df["ds"] < origin)]
+        model = LightGBMForecaster(**fast_gbm).fit(hist, cal)
+        assert model.date_features_
+        assert "doy_sin1" in model.feature_names_
+        fc = model.predict(56).merge(df, on=["series_id", "ds"])
+        bias.append(fc["p50"].sum() / fc["y"].sum() - 1)
+    return bias
+
+
 def test_fourteen_months_of_a_yearly_season_read_the_dates_in_both_fits(
         fast_gbm: dict, series_maker) -> None:
     """440 days of two yearly-seasonal series (``make_series``) before 1 December, 56 days
@@ -54,18 +72,7 @@ def test_fourteen_months_of_a_yearly_season_read_the_dates_in_both_fits(
     fit 308 days, so neither fit read the dates and the rise was forecast from the level and
     the year-ago features alone: mean |P50 bias| 3.2% over 4 seeds (-8.1% at worst). Now the
     span is the 76 days beyond the calibration fit's year and both read them: 1.8%."""
-    origin = pd.Timestamp("2024-12-01")
-    bias = []
-    for seed in range(4):
-        a, cal = series_maker(n_days=760, seed=seed)
-        b, _ = series_maker(n_days=760, seed=seed + 100, level=80.0, series_id="other")
-        df = pd.concat([a, b])
-        hist = df[(df["ds"] >= origin - pd.Timedelta(days=440)) & (df["ds"] < origin)]
-        model = LightGBMForecaster(**fast_gbm).fit(hist, cal)
-        assert model.date_features_
-        assert "doy_sin1" in model.feature_names_
-        fc = model.predict(56).merge(df, on=["series_id", "ds"])
-        bias.append(fc["p50"].sum() / fc["y"].sum() - 1)
+    bias = _bias_before_december(fast_gbm, series_maker, 440)
     assert np.mean(np.abs(bias)) < 0.025, bias
 
 
@@ -75,18 +82,7 @@ def test_a_daily_year_and_two_weeks_reads_the_dates_in_the_final_model(
     weeks was needed for the dates, and without them mean |P50 bias| was 8.6% over 4 seeds
     (-15.8% at worst). Now the final model reads them (the calibration fit, with 266 days,
     does not): 6.9%."""
-    origin = pd.Timestamp("2024-12-01")
-    bias = []
-    for seed in range(4):
-        a, cal = series_maker(n_days=760, seed=seed)
-        b, _ = series_maker(n_days=760, seed=seed + 100, level=80.0, series_id="other")
-        df = pd.concat([a, b])
-        hist = df[(df["ds"] >= origin - pd.Timedelta(days=380)) & (df["ds"] < origin)]
-        model = LightGBMForecaster(**fast_gbm).fit(hist, cal)
-        assert model.date_features_
-        assert "doy_sin1" in model.feature_names_
-        fc = model.predict(56).merge(df, on=["series_id", "ds"])
-        bias.append(fc["p50"].sum() / fc["y"].sum() - 1)
+    bias = _bias_before_december(fast_gbm, series_maker, 380)
     assert np.mean(np.abs(bias)) < 0.078, bias
 
 
