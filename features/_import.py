@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ._contracts import EVENTS, DataContractError, LoadReport, Problem, problem_rows
-from ._import_cancels import net_whole_cancellations
+from ._import_cancels import net_whole_cancellations, repeated_lines_note
 from ._import_dates import _date_order_fix, _given_format
 from ._import_lines import non_product_note
 from ._import_notes import common_last_day_note, single_order_note
@@ -265,7 +265,7 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
                      source: str = "orders", tz: str = "UTC",
                      day_origin: str | pd.Timestamp | None = None,
                      time_of_day: str | None = None,
-                     net_cancellations: bool = True,
+                     net_cancellations: bool = False,
                      date_format: str | None = None) -> pd.DataFrame:
     """Events (purchase and refund rows) from an order-line export.
 
@@ -286,10 +286,11 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
         time_of_day: column holding the time of day (HHMM integers such as 1000 for 10:00,
             or ``HH:MM`` text; a column of whole numbers 0-23 only is whole hours) added to
             the day of ``time``; CLI ``--time-of-day-col``.
-        net_cancellations: with ``order``, an invoice cancelled in full by a later negative
-            invoice of the same customer with the same lines is left out together with that
-            cancellation, with a note (``features._import_cancels``); False keeps both (an
-            order and a refund; CLI ``--keep-cancelled-orders``).
+        net_cancellations: with ``order``, leave out an invoice cancelled in full by a later
+            negative invoice of the same customer with the same lines, together with that
+            cancellation, with a note (``features._import_cancels``; CLI
+            ``--net-cancelled-orders``). False (the default) keeps both, an order and a
+            refund, as a return of a whole order is, and notes how many there are.
         date_format: the ``strftime`` format of ``time`` (``'%m/%d/%Y %H:%M'``: month first),
             for a column whose day/month order nothing in it settles (no day above 12); CLI
             ``--date-format``.
@@ -426,6 +427,10 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     netted: dict[str, object] = {"orders": 0, "revenue": 0.0}
     if order is not None and net_cancellations:  # Online Retail's C invoices cancelled in full
         lines, netted = net_whole_cancellations(lines, qty, unit, report)
+    elif order is not None:  # cancelled or returned in full: kept, and counted
+        repeated = repeated_lines_note(lines, qty, unit)
+        if repeated:
+            report.note(repeated)
     n_free = int(((lines["revenue"] == 0) & (lines["event_type"] == "purchase")).sum())
     if n_free:
         report.note(f"{_lines(n_free, 'have')} revenue 0 (free items, zero prices); kept as part "

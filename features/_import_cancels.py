@@ -24,7 +24,8 @@ import pandas as pd
 
 from ._contracts import LoadReport
 
-__all__ = ["cancellation_note", "net_whole_cancellations", "whole_cancellations"]
+__all__ = ["cancellation_note", "net_whole_cancellations", "repeated_lines_note",
+           "whole_cancellations"]
 
 
 def _line_keys(lines: pd.DataFrame, qty: pd.Series | None, unit: pd.Series | None
@@ -149,8 +150,8 @@ def cancellation_note(stats: dict[str, object], bought: float, by_price: bool,
             f"{others:,} other negative invoice{'s' if others != 1 else ''} (part "
             "cancellations, returns, or a cancellation whose invoice is not in the export or "
             "differs by a line) stay refunds. The export does not say which invoice a "
-            "cancellation cancels: each is matched to the latest earlier one. To keep them as "
-            "orders and refunds: --keep-cancelled-orders (Python net_cancellations=False)")
+            "cancellation cancels: each is matched to the latest earlier one. Without "
+            "--net-cancelled-orders (Python net_cancellations=True) both are kept")
 
 
 def net_whole_cancellations(lines: pd.DataFrame, qty: pd.Series | None,
@@ -167,3 +168,28 @@ def net_whole_cancellations(lines: pd.DataFrame, qty: pd.Series | None,
         return lines, {"orders": 0, "revenue": 0.0}
     report.note(note)
     return lines.loc[~gone], netted
+
+
+def repeated_lines_note(lines: pd.DataFrame, qty: pd.Series | None, unit: pd.Series | None
+                        ) -> str | None:
+    """The sentence for negative invoices that repeat an earlier invoice's lines exactly
+    (``whole_cancellations``) when they are kept (the default), else None.
+
+    Such an invoice is a cancellation of an order never delivered (Online Retail II's ``C...``)
+    or a return of everything in it (a fashion shop's): the export cannot tell. Kept, each is
+    an order and a refund, which is right for a return: a generated fashion log's heavy
+    returners, whose orders are often returned whole, had lost their refund share to the
+    netting (0.087 against 0.082 for the others; kept, 0.31 against 0.09)."""
+    _, stats = whole_cancellations(lines, qty, unit)
+    n = int(stats["orders"])  # type: ignore[call-overload]
+    if not n:
+        return None
+    rev = float(stats["revenue"])  # type: ignore[arg-type]
+    same = "quantity and unit price" if qty is not None and unit is not None else "amount"
+    return (f"{n:,} negative invoice{'s' if n != 1 else ''} repeat an earlier invoice of the "
+            f"same customer line for line (the same {same}; {rev:,.2f} of the purchase "
+            f"revenue; first invoice {stats['first']!r}): each is kept as an order and a "
+            "refund, right for an order returned in full. If they are cancellations of orders "
+            "never delivered (Online Retail II's 'C' invoices), pass --net-cancelled-orders "
+            "(Python net_cancellations=True): each pair is then left out, and the customer's "
+            "net revenue is unchanged")

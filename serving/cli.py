@@ -173,10 +173,11 @@ def data_import_orders(
         help="Format of --time-col in strftime codes, e.g. '%m/%d/%Y %H:%M' (month first) or "
              "'%d/%m/%Y %H:%M' (day first), for dates whose day/month order nothing in the "
              "file settles (no day above 12); found by itself otherwise.")] = None,
-    keep_cancelled_orders: Annotated[bool, typer.Option(
-        help="Keep an invoice cancelled in full (a later negative invoice of the customer with "
-             "the same lines) as an order and a refund; by default the two are netted away, "
-             "with a note.")] = False,
+    net_cancelled_orders: Annotated[bool, typer.Option(
+        help="Leave out an invoice cancelled in full (a later negative invoice of the customer "
+             "with the same lines, Online Retail II's 'C' invoices) together with its "
+             "cancellation, with a note; by default both are kept, an order and a refund, as "
+             "for an order returned in full, and counted in a note.")] = False,
 ) -> None:
     """Turn a shop's or till's order-line export into an events file: one purchase per order,
     negative lines (cancellations, returns) as refunds."""
@@ -192,7 +193,7 @@ def data_import_orders(
         amount=amount_col, quantity=quantity_col, price=price_col, channel=channel_col,
         default_channel=channel, category=category_col, source=file.name, tz=tz,
         day_origin=day_origin, time_of_day=time_of_day_col,
-        net_cancellations=not keep_cancelled_orders, date_format=date_format)
+        net_cancellations=net_cancelled_orders, date_format=date_format)
     print_notes(frame)  # postage and fee lines and cancelled invoices among them
     s = frame.attrs["import_summary"]
     frame.attrs.clear()  # the notes are printed; the file holds the events only
