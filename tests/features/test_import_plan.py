@@ -145,8 +145,10 @@ def test_plan_errors_name_the_rows_and_the_fix() -> None:
         ft.store_plan_to_future(later, settings, source="test.csv")
 
 
-def test_cli_plan_writes_future_and_calendar_beside_the_history(tmp_path: Path) -> None:
-    history, plan, _ = _split()
+def _history_imported(tmp_path: Path, history: pd.DataFrame, plan: pd.DataFrame
+                      ) -> tuple[CliRunner, Path, Path, Path]:
+    """``history`` and ``plan`` written as train.csv and test.csv, the history imported with
+    the CLI to brain_in: (runner, the plan's path, brain_in, brain_plan)."""
     hist_path, plan_path = tmp_path / "train.csv", tmp_path / "test.csv"
     history.to_csv(hist_path, index=False)
     plan.to_csv(plan_path, index=False)
@@ -154,6 +156,12 @@ def test_cli_plan_writes_future_and_calendar_beside_the_history(tmp_path: Path) 
     hist_dir, plan_dir = tmp_path / "brain_in", tmp_path / "brain_plan"
     res = runner.invoke(app, ["data", "import-series", str(hist_path), "--out", str(hist_dir)])
     assert res.exit_code == 0, res.output
+    return runner, plan_path, hist_dir, plan_dir
+
+
+def test_cli_plan_writes_future_and_calendar_beside_the_history(tmp_path: Path) -> None:
+    history, plan, _ = _split()
+    runner, plan_path, hist_dir, plan_dir = _history_imported(tmp_path, history, plan)
     assert json.loads((hist_dir / "import.json").read_text())["columns"]["known"] == [
         "Promo", "SchoolHoliday"]
     res = runner.invoke(app, ["data", "import-series", str(plan_path), "--like", str(hist_dir),
@@ -229,13 +237,7 @@ def test_a_plan_without_known_columns_removes_an_earlier_future_file(tmp_path: P
     history, plan, _ = _split()
     history = history.drop(columns=["Promo", "SchoolHoliday"])
     plan = plan.drop(columns=["Promo", "SchoolHoliday"])
-    hist_path, plan_path = tmp_path / "train.csv", tmp_path / "test.csv"
-    history.to_csv(hist_path, index=False)
-    plan.to_csv(plan_path, index=False)
-    runner = CliRunner()
-    hist_dir, plan_dir = tmp_path / "brain_in", tmp_path / "brain_plan"
-    res = runner.invoke(app, ["data", "import-series", str(hist_path), "--out", str(hist_dir)])
-    assert res.exit_code == 0, res.output
+    runner, plan_path, hist_dir, plan_dir = _history_imported(tmp_path, history, plan)
     plan_dir.mkdir()
     (plan_dir / "future.csv").write_text("series_id,ds,promo\nstore_01,2015-01-01,1\n")
     res = runner.invoke(app, ["data", "import-series", str(plan_path), "--like", str(hist_dir),
