@@ -118,7 +118,8 @@ def _describe_model(label: str, inner: Any, horizon: int,
     )
 
     stored = getattr(inner, "calendar_", None)  # the history's events, as the model has them
-    for note in (short_history_note(panel), level_shift_note(panel, calendar=stored),
+    for note in (short_history_note(panel),
+                 level_shift_note(panel, calendar=stored, model=inner),
                  # a series of zeros only: ``start_notes`` names it for a model that
                  # forecasts starts; for any other model this note still does
                  sparse_series_note(panel, skip_zeros=hasattr(inner, "starts_"))):

@@ -252,7 +252,8 @@ class EventEffects(EventLifts):
 
     def fit(self, panel: Panel, calendar: pd.DataFrame | None,
             unmarked: dict[str, np.ndarray] | None = None,
-            offset: dict[str, np.ndarray] | None = None) -> Self:
+            offset: dict[str, np.ndarray] | None = None,
+            sitewide: dict[str, np.ndarray] | None = None) -> Self:
         """Measure lifts of past occurrences in every series of ``panel``.
 
         ``offset``: per series, values on the modelling scale taken off the series before
@@ -273,7 +274,9 @@ class EventEffects(EventLifts):
         periods in (nearly) every series (``sitewide_drops``: a 3-day tracking outage of the
         whole site, under the 4 in 5 days the per-series rule needs) are added to it and
         cleaned to their baseline as event days are; they had been clipped to the clipping
-        bound only, and read as a real dip by the lags after them.
+        bound only, and read as a real dip by the lags after them. ``sitewide``: those drops
+        as the forecaster found them with its own ``clip_sd`` and ``level_shift_days`` (per
+        series, a mask over its grid); None finds them with the defaults (3.0 and 5.0).
         """
         cal = self.prepare(calendar)
         self.freq_ = panel.freq
@@ -301,7 +304,10 @@ class EventEffects(EventLifts):
         own_attr = {sids[int(k)]: g.drop(columns=["sid", "cell"])
                     for k, g in attributed.groupby("sid", sort=False)}
         shift = offset or {}
-        site = sitewide_drops(panel) if unmarked is not None else {}
+        if unmarked is None:
+            site: dict[str, np.ndarray] = {}
+        else:
+            site = sitewide_drops(panel) if sitewide is None else sitewide
         # event days at the end of the history, cleaned to the level of the seasons before
         # them, per series (with its day-to-day noise): ``_follow_level`` may move them
         tails: dict[str, tuple[np.ndarray, float, float]] = {}

@@ -66,6 +66,7 @@ from ._forecast_events import EventEffects
 from ._forecast_future import future_regressor_values
 from ._forecast_gbm_frames import EventFrames
 from ._forecast_gbm_terms import LinearTerms
+from ._forecast_outages import sitewide_drops
 from ._forecast_recent import follow_recent_steps
 from ._forecast_start_decay import start_decays
 from ._forecast_starts import (
@@ -390,8 +391,11 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
         drops = {sid: _winsorize(panel.fwd(g.y), m, self.clip_sd, shift_run=run,
                                  reg=g.regressors, unusual=launched.get(sid))[3]
                  for sid, g in panel.series.items()} if run > 1 else None
+        # site-wide outages by this model's own bound and run (with the defaults, a fit at
+        # clip_sd=10 had a dip inside its bound cleaned as one)
+        site = sitewide_drops(panel, self.clip_sd, self.level_shift_days) if run > 1 else {}
         offset = self._fit_responses(panel, events, drops, m)
-        self.effects_ = events.fit(panel, self.calendar_, drops, offset)
+        self.effects_ = events.fit(panel, self.calendar_, drops, offset, sitewide=site)
         # how the series that started with an event (a launch) ran from its first day: the
         # forecast of a series with no live history whose own such event is planned
         self.starts_ = fit_start_profiles(panel, self.calendar_, self.max_h_,

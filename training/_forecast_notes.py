@@ -105,11 +105,13 @@ def extreme_values_note(series: pd.DataFrame, ratio: float = 100.0) -> str | Non
 
 
 def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None,
-                 tz: str | None = None) -> list[str]:
+                 tz: str | None = None, model: object | None = None) -> list[str]:
     """What ``brain forecast`` says about a series file's values before fitting (``data validate
     --series`` says the same): negative values, far-out values, short histories, level shifts
     (calendar event days left out), sparse series, weekdays or hours never seen. ``tz``: the
-    time zone hourly series were read in (their ``ds`` are its naive local times)."""
+    time zone hourly series were read in (their ``ds`` are its naive local times). ``model``:
+    the forecaster whose ``clip_sd`` and ``level_shift_days`` the drop and shift notes read
+    (``clip_settings``; None: the LightGBM forecaster's defaults)."""
     notes = [n for n in (negative_values_note(series), extreme_values_note(series),
                          similar_ids_note(series), leading_zeros_note(series)) if n]
     notes += regressor_notes(series)
@@ -123,8 +125,9 @@ def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None,
     # note here, while predict, reading the model's panel, gave one)
     started = started_panel(panel, calendar)[0]
     extra = [n for n in (short_history_note(started),
-                         level_shift_note(panel, calendar=calendar),
-                         unmarked_drop_note(panel, calendar), sparse_series_note(started),
+                         level_shift_note(panel, calendar=calendar, model=model),
+                         unmarked_drop_note(panel, calendar, model=model),
+                         sparse_series_note(started),
                          gap_note(panel, tz=tz)) if n]
     return notes + extra + missing_phase_notes(panel)
 
@@ -201,8 +204,21 @@ def _zero_share(y: np.ndarray, spd: int) -> float:
     return float((y[active] == 0).mean()) if active.any() else 0.0
 
 
+def clip_settings(model: object | None = None) -> tuple[float, float]:
+    """The ``clip_sd`` and ``level_shift_days`` a forecaster fits with (the LightGBM
+    forecaster's defaults for None or a model without them): the notes read a drop or a shift
+    as that forecaster does. With the defaults only, a fit at ``clip_sd=10`` had a 3-day dip
+    to 0.45x in every series, inside its own bound, named a site-wide outage."""
+    from ._forecast_gbm import LightGBMForecaster
+
+    defaults = LightGBMForecaster()
+    return (float(getattr(model, "clip_sd", defaults.clip_sd)),
+            float(getattr(model, "level_shift_days", defaults.level_shift_days)))
+
+
 def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
-                     ratio: float = 1.5, calendar: pd.DataFrame | None = None) -> str | None:
+                     ratio: float = 1.5, calendar: pd.DataFrame | None = None,
+                     model: object | None = None) -> str | None:
     """The note for series whose last ``recent_days`` run at ``ratio`` times (or 1/``ratio``)
     their level of the ``before_days`` before (medians), else None.
 
@@ -214,9 +230,9 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
     closure still running at the origin, missing from the calendar, is taken as a new level.
     """
 
-    from ._forecast_gbm import LightGBMForecaster, _winsorize  # the forecaster's own reading
+    from ._forecast_gbm import _winsorize  # the forecaster's own reading
 
-    defaults = LightGBMForecaster()
+    clip_sd, shift_days = clip_settings(model)
     panel = started_panel(panel, calendar)[0]  # as the forecaster reads a series before it started
 
     event_days = _event_days(normalize_calendar(calendar) if calendar is not None else None)
@@ -229,8 +245,8 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
         y = g.y.astype(float)
         # days the calendar explains, and closures that ended (the forecaster cleans those),
         # are not a shift
-        _, _, _, ended, _ = _winsorize(panel.fwd(y), 7 * spd, defaults.clip_sd,
-                                       shift_run=round(defaults.level_shift_days * spd),
+        _, _, _, ended, _ = _winsorize(panel.fwd(y), 7 * spd, clip_sd,
+                                       shift_run=round(shift_days * spd),
                                        reg=g.regressors, unusual=launched.get(sid))
         windows = _windows(g, ended, cut, span, 0, event_days(sid))
         if windows is None:
@@ -351,7 +367,7 @@ def _moved_columns(reg: dict[str, np.ndarray], cut: int, span: int
 
 
 def unmarked_drop_note(panel: Panel, calendar: pd.DataFrame | None = None,
-                       show: int = 3) -> str | None:
+                       show: int = 3, model: object | None = None) -> str | None:
     """The note for drops the LightGBM forecaster takes as unmarked closures or outages that
     ended (runs of periods far below the usual level that came back, mostly outside the
     calendar's event days), else None: it leaves them out of learning, which is right for a
@@ -359,11 +375,12 @@ def unmarked_drop_note(panel: Panel, calendar: pd.DataFrame | None = None,
     several series (an outage of the whole site) are named once with their series.
 
     A 4-day tracking outage of 0 visits in every channel had been cleaned without a word: the
-    planner could not tell whether it was recognised."""
+    planner could not tell whether it was recognised. ``model``: the forecaster whose
+    ``clip_sd`` and ``level_shift_days`` the drops are read with (``clip_settings``)."""
 
-    from ._forecast_gbm import LightGBMForecaster, _winsorize  # the forecaster's own reading
+    from ._forecast_gbm import _winsorize  # the forecaster's own reading
 
-    defaults = LightGBMForecaster()
+    clip_sd, shift_days = clip_settings(model)
     # as the forecaster reads a series exported at 0 before it existed: its 0s shrank the
     # clipping scale, and ordinary weeks of a page (408-589 views against the usual 430-600)
     # were named outages
@@ -379,12 +396,12 @@ def unmarked_drop_note(panel: Panel, calendar: pd.DataFrame | None = None,
     log = bool(ys) and min(float(np.nanmin(y)) for y in ys) >= 0
     # short drops on the same periods in (nearly) every series (a site-wide tracking outage
     # of 3 days, under the 4 in 5 days the per-series rule needs): cleaned by the event model
-    site = sitewide_drops(panel, defaults.clip_sd, defaults.level_shift_days)
+    site = sitewide_drops(panel, clip_sd, shift_days) if round(shift_days * spd) > 1 else {}
     site_days = {d for sid, mask in site.items() for d in panel.series[sid].ds[mask]}
     for sid, g in panel.series.items():
         y = g.y.astype(float)
-        drop = _winsorize(np.log1p(y) if log else y, 7 * spd, defaults.clip_sd,
-                          shift_run=round(defaults.level_shift_days * spd),
+        drop = _winsorize(np.log1p(y) if log else y, 7 * spd, clip_sd,
+                          shift_run=round(shift_days * spd),
                           reg=g.regressors, unusual=launched.get(sid))[3]
         if sid in site:
             drop = drop | site[sid]
