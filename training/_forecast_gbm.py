@@ -394,7 +394,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
         # site-wide outages by this model's own bound and run (with the defaults, a fit at
         # clip_sd=10 had a dip inside its bound cleaned as one)
         site = sitewide_drops(panel, self.clip_sd, self.level_shift_days) if run > 1 else {}
-        offset = self._fit_responses(panel, events, drops, m)
+        offset = self._fit_responses(panel, events, drops, m, site)
         self.effects_ = events.fit(panel, self.calendar_, drops, offset, sitewide=site)
         # how the series that started with an event (a launch) ran from its first day: the
         # forecast of a series with no live history whose own such event is planned

@@ -78,18 +78,21 @@ class LinearTerms:
         return np.where(short, a0 * s0 + a1 * s1, 0.0)
 
     def _fit_responses(self, panel: Panel, events: EventEffects,
-                       drops: dict[str, np.ndarray] | None, m: int) -> dict[str, np.ndarray]:
+                       drops: dict[str, np.ndarray] | None, m: int,
+                       sitewide: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
         """Each series' own response to its known-in-advance columns (``fit_responses``,
-        measured off event days and unmarked drops, recent periods weighted more with the
-        event lifts' half-life or a shorter one), kept in ``response_``; returns the
-        effect per series on its history (series with a response only), which the event
-        lifts and the trees are fitted net of."""
+        measured off event days, unmarked drops and the site-wide outages of ``sitewide``,
+        recent periods weighted more with the event lifts' half-life or a shorter one), kept
+        in ``response_``; returns the effect per series on its history (series with a
+        response only), which the event lifts and the trees are fitted net of."""
         self.response_: dict[str, dict[str, ColumnResponse]] = {}
         if not panel.regressor_names:
             return {}
         skip = events.event_days(panel, self.calendar_)
-        for sid, off in (drops or {}).items():
-            skip[sid] = skip[sid] | np.asarray(off, bool)
+        # an outage's days (visits at 3% while the spend went on) are no response to it
+        for mask in (drops or {}, sitewide or {}):
+            for sid, off in mask.items():
+                skip[sid] = skip[sid] | np.asarray(off, bool)
         self.response_ = fit_responses(
             {sid: panel.fwd(g.y) for sid, g in panel.series.items()},
             {sid: g.regressors for sid, g in panel.series.items()}, skip, m,

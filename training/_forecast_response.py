@@ -17,13 +17,15 @@ planned values. This is regression with time-series errors (Hyndman & Athanasopo
 read the columns, for what the log-linear response misses.
 
 The slopes are estimated on same-phase differences a season apart (a week for daily data), so
-the weekly shape and slow trends cancel, on days no calendar event covers and outside unmarked
-drops, by robust regression (Huber, then Tukey's bisquare: a tracking outage or a paused
-week far off the line gets no weight) with a weak normal prior on each slope (a flag and a
-price cut that always moved together are not told apart by the data; without it they ran off
-to -690 and -15.5), and shrunk jointly towards the mean slopes of the columns over the series
-that have them (method of moments; precision-weighted, as the event lifts are): 200 items with
-similar price elasticities borrow from each other; a paid channel and a total keep their own.
+the weekly shape and slow trends cancel, on days no calendar event covers, outside unmarked
+drops and site-wide outages (an outage's differences, visits at 3% beside the usual spend, got
+no weight but had swayed the choice of the recency half-life), by robust regression (Huber,
+then Tukey's bisquare: a tracking outage or a paused week far off the line gets no weight)
+with a weak normal prior on each slope (a flag and a price cut that always moved together are
+not told apart by the data; without it they ran off to -690 and -15.5), and shrunk jointly
+towards the mean slopes of the columns over the series that have them (method of moments;
+precision-weighted, as the event lifts are): 200 items with similar price elasticities borrow
+from each other; a paid channel and a total keep their own.
 """
 
 from __future__ import annotations
