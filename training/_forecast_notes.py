@@ -30,7 +30,7 @@ from ._forecast_base import (
     steps_per_day,
 )
 from ._forecast_ids import _names
-from ._forecast_outages import sitewide_drops
+from ._forecast_outages import bot_day_note, lone_spikes, sitewide_drops
 from ._forecast_starts import start_windows
 
 __all__ = [
@@ -108,9 +108,10 @@ def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None,
                  tz: str | None = None, model: object | None = None) -> list[str]:
     """What ``brain forecast`` says about a series file's values before fitting (``data validate
     --series`` says the same): negative values, far-out values, short histories, level shifts
-    (calendar event days left out), sparse series, weekdays or hours never seen. ``tz``: the
-    time zone hourly series were read in (their ``ds`` are its naive local times). ``model``:
-    the forecaster whose ``clip_sd`` and ``level_shift_days`` the drop and shift notes read
+    (calendar event days left out), unmarked drops, lone one-day spikes on one series (a bot
+    day), sparse series, weekdays or hours never seen. ``tz``: the time zone hourly series were
+    read in (their ``ds`` are its naive local times). ``model``: the forecaster whose
+    ``clip_sd`` and ``level_shift_days`` the drop, spike and shift notes read
     (``clip_settings``; None: the LightGBM forecaster's defaults)."""
     notes = [n for n in (negative_values_note(series), extreme_values_note(series),
                          similar_ids_note(series), leading_zeros_note(series)) if n]
@@ -124,9 +125,12 @@ def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None,
     # exported at 0 before it left out (a page live 5 days after 300 at 0 had no short-history
     # note here, while predict, reading the model's panel, gave one)
     started = started_panel(panel, calendar)[0]
+    cal = normalize_calendar(calendar) if calendar is not None else None
     extra = [n for n in (short_history_note(started),
                          level_shift_note(panel, calendar=calendar, model=model),
                          unmarked_drop_note(panel, calendar, model=model),
+                         bot_day_note(lone_spikes(started, clip_settings(model)[0],
+                                                  event_days=_event_days(cal))),
                          sparse_series_note(started),
                          gap_note(panel, tz=tz)) if n]
     return notes + extra + missing_phase_notes(panel)

@@ -5,17 +5,26 @@
 (``_forecast_clip._winsorize``) needs ``level_shift_days`` periods (4 of 5 days) beyond the
 clipping bound, so a 3-day outage at 3% of the usual visits in every channel had only been
 clipped to the bound, without a word.
+
+``lone_spikes`` finds the opposite on one series alone: a one-day spike far beyond the upper
+clipping bound while the panel's other series ran as usual (bot traffic, a tracking glitch);
+``bot_day_note`` names them. The forecaster clips such a day in what its features read, which
+had been all it did, without a word.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
-from ._forecast_base import Panel, steps_per_day
+from features._calendar import is_aggregate
+
+from ._forecast_base import Panel, listed, period_text, steps_per_day
 from ._forecast_clip import clip_bounds
 
-__all__ = ["sitewide_drops"]
+__all__ = ["bot_day_note", "lone_spikes", "sitewide_drops"]
 
 SITEWIDE_SHARE = 0.8
 """Share of the series with a value on a period that must stand below their lower clipping
@@ -98,3 +107,104 @@ def _recurs(days: pd.DatetimeIndex, low_days: pd.DatetimeIndex) -> bool:
             if days.isin(low_days + sign * pd.Timedelta(days=gap)).any():
                 return True
     return False
+
+
+SPIKE_TIMES = 3.0
+"""How many times its usual level (the same weekday's trailing median) a lone one-day spike
+must reach to be named."""
+
+SPIKE_MIN_LEVEL = 10.0
+"""Least usual level of a series for a spike on it to be named (2 visits a day to 8 is chance
+on a small channel)."""
+
+SPIKE_OTHERS_SHARE = 0.2
+"""Largest share of the panel's other series (sums over every channel not counted) above their
+own upper clipping bound on the day: more, and it is a day of the whole site (a sale)."""
+
+
+def lone_spikes(panel: Panel, k: float = 3.0, seasons: int = 4,
+                event_days: Callable[[str], np.ndarray] | None = None
+                ) -> list[tuple[str, pd.Timestamp, float, float]]:
+    """Lone one-day spikes on one series of a daily panel: (series, day, value over its usual
+    level, the upper clipping bound over the usual level), in the panel's order.
+
+    On a count scale (log1p when every value is at least 0; other panels have none), a day is
+    one when its deviation from the trailing same-weekday reference (``clip_bounds`` with
+    ``k``) is at least twice the upper bound (far beyond it, not just over it), the value is at
+    least ``SPIKE_TIMES`` its usual level of ``SPIKE_MIN_LEVEL`` or more, the days before and
+    after it are within the bound, ``event_days`` (a series id -> the days of its calendar
+    events) does not hold it, and at least 2 other series have a value that day, at most
+    ``SPIKE_OTHERS_SHARE`` of them above their own bound. Sums over every channel
+    (``is_aggregate``) are no candidates and are not counted among the others: a channel's
+    spike is in the total too.
+    """
+    if panel.freq != "D":
+        return []
+    ys = {sid: np.asarray(g.y, dtype=float) for sid, g in panel.series.items()}
+    if not ys or min((float(np.nanmin(y)) for y in ys.values() if np.isfinite(y).any()),
+                     default=-1.0) < 0:
+        return []
+    parts = [sid for sid in panel.series if not is_aggregate(str(sid))]
+    high: dict[str, pd.Series] = {}
+    cand: dict[str, np.ndarray] = {}
+    sizes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for sid in parts:
+        g = panel.series[sid]
+        z = np.log1p(ys[sid])
+        ref, bounds = clip_bounds(z, 7, k, seasons)
+        if bounds is None:
+            continue
+        hi = bounds[1]
+        dev = z - ref
+        have = np.isfinite(dev)
+        above = have & (np.nan_to_num(dev, nan=-np.inf) > hi)
+        high[sid] = pd.Series(np.where(have, above, np.nan), index=g.ds)
+        usual = np.expm1(ref)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            times = np.where(usual > 0, ys[sid] / usual, np.nan)
+            cap = np.where(usual > 0, np.expm1(ref + hi) / usual, np.nan)
+        far = above & (dev >= 2 * max(hi, 0.0)) & (times >= SPIKE_TIMES) & (
+            usual >= SPIKE_MIN_LEVEL)
+        # lone: the day before and the day after are within the bound (a last day may be the
+        # start of a new level)
+        calm = have & ~above
+        far[1:-1] &= calm[:-2] & calm[2:]
+        far[[0, -1]] = False
+        if far.any():
+            cand[sid] = np.flatnonzero(far)
+            sizes[sid] = (times, cap)
+    if not cand or len(high) < 3:
+        return []
+    flags = pd.concat(high, axis=1, sort=True)
+    out = []
+    for sid, idx in cand.items():
+        days = panel.series[sid].ds[idx]
+        others = flags.drop(columns=sid).reindex(days)
+        counted = others.notna().sum(axis=1).to_numpy()
+        share = others.sum(axis=1).to_numpy() / np.maximum(counted, 1)
+        marked = (np.isin(days.normalize().to_numpy(), event_days(str(sid)))
+                  if event_days is not None else np.zeros(len(days), bool))
+        times, cap = sizes[sid]
+        for i, day, n, sh, ev in zip(idx, days, counted, share, marked, strict=True):
+            if n >= 2 and sh <= SPIKE_OTHERS_SHARE and not ev:
+                out.append((str(sid), pd.Timestamp(day), float(times[i]), float(cap[i])))
+    return out
+
+
+def bot_day_note(spikes: list[tuple[str, pd.Timestamp, float, float]],
+                 show: int = 3) -> str | None:
+    """The note naming ``lone_spikes``' days, with the fix, else None."""
+    if not spikes:
+        return None
+    shown = listed([f"{sid!r} on {period_text(day)} at {times:,.1f} times its usual level "
+                    f"(clipped to {cap:.1f} times)" for sid, day, times, cap in spikes], show)
+    one = len(spikes) == 1
+    return (f"{len(spikes)} one-day spike{'' if one else 's'} on one series alone, on no "
+            "calendar event day, while the other series ran as usual: "
+            f"{shown}; the usual level is the same weekday's median over the 4 weeks before. "
+            "In training such a day is clipped to the clipping bound in the values the "
+            "forecast's level and lags read, so it does not raise the days after it; a "
+            "backtest still scores it as an actual. If it was not real demand (bot traffic, a "
+            "tracking glitch), remove that row from the file; if it was a push that will come "
+            "again (a campaign, a mailing), mark it in the calendar as an event of that "
+            "series' channel so that it is learned; a one-off (a single large order) can stay")

@@ -181,3 +181,41 @@ def test_a_longer_level_shift_run_takes_a_six_day_outage_as_site_wide(fast_gbm: 
     assert note is not None
     assert "2024-08-13 .. 2024-08-18 (6 days)" in note
     assert "site-wide tracking outage" in note
+
+
+BOT_DAY = "2024-08-14"
+
+
+def _bot_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> list[str]:
+    from training._forecast_notes import series_notes
+
+    return [n for n in series_notes(series, calendar) if "one series alone" in n]
+
+
+def test_a_lone_one_day_spike_on_one_channel_is_named_with_the_fix() -> None:
+    """An independent check's GA4 export had a bot day (Direct sessions x8 for one day, no
+    event, orders as usual): clipped in training without a word. Named with its size, the
+    clipping and the fix; the total, which holds the channel's spike, is not named."""
+    stores = _scaled(_stores(), [BOT_DAY], 8.0, sids=["s2"])
+    total = stores.groupby("ds", as_index=False)["y"].sum().assign(series_id="total")
+    notes = _bot_notes(pd.concat([stores, total], ignore_index=True))
+    assert len(notes) == 1, notes
+    note = notes[0]
+    assert "1 one-day spike on one series alone" in note
+    # 7.4 times the median of the 4 Wednesdays before (the spike is 8 times that day's value)
+    assert "'s2' on 2024-08-14 at 7.4 times its usual level (clipped to 1.4 times)" in note
+    assert "remove that row" in note
+    assert "mark it in the calendar" in note
+    assert "'total'" not in note
+    assert _bot_notes(_stores()) == []  # the same panel without the spike
+
+
+def test_an_event_peak_a_sale_day_everywhere_or_a_single_series_is_no_bot_day() -> None:
+    one = _scaled(_stores(), [BOT_DAY], 8.0, sids=["s2"])
+    event = pd.DataFrame({"name": ["Launch party"], "start": [pd.Timestamp(BOT_DAY)],
+                          "end": [pd.Timestamp(BOT_DAY)], "kind": ["promo"],
+                          "channel": [pd.NA], "intensity": [1.0]})
+    assert _bot_notes(one, event) == []  # a calendar event explains it
+    assert _bot_notes(_scaled(_stores(), [BOT_DAY], 3.0)) == []  # every series: a sale day
+    alone = one[one["series_id"] == "s2"]
+    assert _bot_notes(alone) == []  # nothing to tell it from a real day
