@@ -60,6 +60,7 @@ from training._customer_reasons import (
     binary_features,
     feature_directions,
     identical_features,
+    percent_features,
     prior_directions,
 )
 from training._customer_report import (
@@ -455,6 +456,9 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
     # 0/1 columns of a table ("SeniorCitizen: yes", not "is high (1 vs typical 0)"); a
     # model saved before this reads none (its reasons as they were)
     model.binary_ = binary_features(x, numeric)
+    # shares read as percentages: the pipeline's, and a table's only when its name says so
+    # and every value lies in [0, 1]; a model saved before reads the refund share only
+    model.percent_ = percent_features(x, numeric)
     # Rows (user_id, cutoff) the served model was fitted or calibrated on: a later champion
     # comparison leaves them out (``training._customer_mlflow``).
     model.fitted_rows_ = np.unique(row_keys(data)) if "user_id" in data.columns else None

@@ -16,6 +16,7 @@ __all__ = [
     "ENGAGEMENT_SIGN",
     "FLAG_SENTENCES",
     "IMPLIED_MEANINGS",
+    "LEGACY_PERCENT",
     "MISSING_MEANING",
     "PERCENT_SHARES",
     "RATIO_PARTS",
@@ -72,6 +73,10 @@ REASON_NAMES: dict[str, str] = {
     "email_opens_30d": "email opens (last 30 days)",
     "email_clicks_30d": "email clicks (last 30 days)",
     "promo_order_share": "share of orders on promotion days",
+    "promo_visit_share": "share of visits on promotion days",
+    "weekend_visit_share": "share of visits at weekends",
+    "night_visit_share": "share of visits at night (0-6h)",
+    "evening_visit_share": "share of visits in the evening (18-24h)",
     "acquisition_channel": "acquisition channel",
     "top_channel": "main channel",
     "top_category": "main category",
@@ -193,14 +198,25 @@ new one-order customer. Like an empty value's meaning it describes a less engage
 so it is never a reason for a higher value or purchase chance or a lower churn risk."""
 
 
-PERCENT_SHARES: frozenset[str] = frozenset({"refund_share_total"})
-"""Shares read as percentages ("2.4% vs typical 0.3%"), each within ``SHARE_TOLERANCE`` of the
-typical share at the typical level (ranked after every other reason)."""
+PERCENT_SHARES: frozenset[str] = frozenset({
+    "refund_share_total", "recent_revenue_share", "recency_share", "promo_order_share",
+    "promo_visit_share", "weekend_visit_share", "night_visit_share", "evening_visit_share"})
+"""Shares the event pipeline makes (each between 0 and 1 by construction), read as percentages
+("24% vs typical 0.2%", "88% vs typical 86%"), each within ``SHARE_TOLERANCE`` of the typical
+share at the typical level (ranked after every other reason); the category and channel mix
+columns (``SHARE_PREFIXES``) are such shares too. The rates "orders per visit", "orders per
+add-to-cart" and "refunds per order" are not shares (a customer can have more orders than
+visits) and keep their numbers. A model records the columns it reads so at fit
+(``CustomerModel.percent_``, ``training._customer_reasons.percent_features``); a model saved
+before reads ``LEGACY_PERCENT`` only."""
+
+LEGACY_PERCENT: tuple[str, ...] = ("refund_share_total",)
+"""The percentages of a model saved before ``CustomerModel.percent_`` existed (2026-12-06)."""
 
 SHARE_TOLERANCE = 0.01
-"""A ``PERCENT_SHARES`` value within this of the typical share (one percentage point) reads at
-the typical level: "share of spend returned (all time) is low (0.0016 vs typical 0.0025)" had
-been among the value reasons of 1,637 of 4,326 customers of a gift retailer check, for
+"""A share read as a percentage within this of the typical share (one percentage point) reads
+at the typical level: "share of spend returned (all time) is low (0.0016 vs typical 0.0025)"
+had been among the value reasons of 1,637 of 4,326 customers of a gift retailer check, for
 differences a marketer reads as none."""
 
 

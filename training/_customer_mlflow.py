@@ -146,6 +146,7 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
                                   same_as=getattr(model, "same_as_", None),
                                   disengaged=disengaged_sign(model.task),
                                   binary=getattr(model, "binary_", ()),
+                                  percent=getattr(model, "percent_", None),
                                   held_down=held_down_prefix(model.task))
         for col in text.columns:
             out[col] = text[col]

@@ -141,6 +141,7 @@ class CustomerModel:
     directions_: dict[str, int]
     same_as_: dict[str, str]
     binary_: tuple[str, ...]
+    percent_: tuple[str, ...]  # numeric features read as percentages (``percent_features``)
     fitted_rows_: np.ndarray | None  # ``row_keys`` of the rows fitted or calibrated on
     fitted_values_: np.ndarray | None  # a table model's: ``row_value_keys`` of those rows
     report_: CustomerFitReport

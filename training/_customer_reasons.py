@@ -26,27 +26,28 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
-from training._customer_columns import DERIVED, SHARE_PREFIXES, as_float
+from training._customer_columns import as_float
 from training._customer_meanings import (
-    _WINDOW,
     ENGAGEMENT_SIGN,
     FLAG_SENTENCES,
     IMPLIED_MEANINGS,
-    PERCENT_SHARES,
+    LEGACY_PERCENT,
     RATIO_PARTS,
-    REASON_NAMES,
     SHARE_TOLERANCE,
     ZERO_MEANINGS,
     missing_meaning,
     ratio_sentence,
     reason_label,
 )
+from training._customer_readings import binary_features, percent_features
 
 __all__ = [
+    "binary_features",
     "disengaged_sign",
     "feature_directions",
     "held_down_prefix",
     "identical_features",
+    "percent_features",
     "prior_directions",
     "reasons_from_array",
     "top_reasons",
@@ -71,7 +72,8 @@ def _fmt(v: object) -> str:
 def top_reasons(contrib: pd.DataFrame, features: pd.DataFrame, typical: dict[str, float],
                 top: int = 3, down: np.ndarray | None = None,
                 directions: dict[str, int] | None = None,
-                same_as: dict[str, str] | None = None) -> pd.DataFrame:
+                same_as: dict[str, str] | None = None,
+                percent: Collection[str] | None = None) -> pd.DataFrame:
     """Top ``top`` features pushing each customer's score up, as sentences.
 
     Args:
@@ -87,6 +89,7 @@ def top_reasons(contrib: pd.DataFrame, features: pd.DataFrame, typical: dict[str
             would contradict its push on a row is not given as that row's reason.
         same_as: features credited to another that held the same values at fit (see
             ``reasons_from_array``).
+        percent: features read as percentages (``reasons_from_array``).
 
     Returns:
         Frame with the same index and columns ``reason_1`` .. ``reason_<top>`` (missing when
@@ -95,7 +98,7 @@ def top_reasons(contrib: pd.DataFrame, features: pd.DataFrame, typical: dict[str
     cols = [c for c in contrib.columns if c != "bias"]
     return reasons_from_array(contrib[cols].to_numpy(dtype=float), cols, features, typical,
                               top=top, index=contrib.index, down=down, directions=directions,
-                              same_as=same_as)
+                              same_as=same_as, percent=percent)
 
 
 def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.DataFrame,
@@ -106,7 +109,8 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
                        same_as: dict[str, str] | None = None,
                        disengaged: int = 0,
                        binary: Collection[str] = (),
-                       held_down: str = "") -> pd.DataFrame:
+                       held_down: str = "",
+                       percent: Collection[str] | None = None) -> pd.DataFrame:
     """``top_reasons`` on an ``(n, len(columns))`` contribution array (no ``bias`` column).
 
     ``disengaged``: the sign of the score push a less engaged customer gets (+1 churn, -1
@@ -120,6 +124,10 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
 
     ``binary``: 0/1 columns of a customer table (the model's ``binary_``,
     ``binary_features``), whose reasons read "SeniorCitizen: yes" / "SeniorCitizen: no".
+
+    ``percent``: shares read as percentages, within ``SHARE_TOLERANCE`` of the typical share at
+    the typical level (the model's ``percent_``, ``percent_features``); None: ``LEGACY_PERCENT``
+    (a model saved before the model recorded them).
 
     Vectorised: the ``top`` largest contributions come from a partial sort, and each sentence is
     formatted once per distinct (feature, displayed value, high/low) and then gathered, so a
@@ -140,9 +148,11 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
             if dup in pos and keep in pos:
                 c[:, pos[keep]] += c[:, pos[dup]]
                 c[:, pos[dup]] = 0.0
+    shares = frozenset(LEGACY_PERCENT if percent is None else percent)
     c = _merge_same_sentences(c, columns, features)
     if directions or disengaged:
-        c = _drop_contradictions(c, columns, features, typical, directions or {}, disengaged)
+        c = _drop_contradictions(c, columns, features, typical, directions or {}, disengaged,
+                                 shares)
     held = np.zeros(len(c), dtype=bool)
     if held_down and len(c):
         held = np.asarray(~(c > 0).any(axis=1), dtype=bool)
@@ -177,7 +187,7 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
                     mine = np.flatnonzero(((order[:, :k] == f) & named).any(axis=1))
                     sub = features.iloc[mine]
                     part, sentences = _sentences(columns[f], sub[columns[f]], typical, binary,
-                                                 frame=sub)
+                                                 frame=sub, percent=shares)
                     local = np.zeros(len(c), dtype=np.int64)
                     local[mine] = part
                     cache[f] = (local, sentences)
@@ -310,7 +320,7 @@ def _merge_same_sentences(c: np.ndarray, columns: list[str], features: pd.DataFr
 
 def _drop_contradictions(c: np.ndarray, columns: list[str], features: pd.DataFrame,
                          typical: dict[str, float], directions: dict[str, int],
-                         disengaged: int = 0) -> np.ndarray:
+                         disengaged: int = 0, percent: Collection[str] = ()) -> np.ndarray:
     """``c`` with 0 where a feature's sentence would contradict its push, and values shown at
     the typical level ranked last.
 
@@ -344,7 +354,7 @@ def _drop_contradictions(c: np.ndarray, columns: list[str], features: pd.DataFra
         v = np.column_stack([as_float(features[col]) for _, col in block])
         t = np.array([typical[col] for _, col in block], dtype=float)
         side = np.sign(_display_key(v) - _display_key(t)[None, :])
-        shares = [i for i, (_, col) in enumerate(block) if col in PERCENT_SHARES]
+        shares = [i for i, (_, col) in enumerate(block) if col in percent]
         if shares:  # within a point of the typical share: at the typical level
             near = np.abs(v[:, shares] - t[None, shares]) < SHARE_TOLERANCE
             side[:, shares] = np.where(near, 0.0, side[:, shares])
@@ -410,26 +420,6 @@ def feature_directions(contrib: np.ndarray, x: pd.DataFrame, numeric: list[str],
 
 _POOLED = frozenset({"top_category", "top_purchase_category", "top_channel"})
 """Text features whose value 'other' stands for the pooled less frequent values."""
-
-
-def binary_features(x: pd.DataFrame, numeric: list[str]) -> tuple[str, ...]:
-    """Numeric columns of a customer's own table that hold only 0 and 1 (both) at fit, such as
-    a Telco export's ``SeniorCitizen``: their reasons read "SeniorCitizen: yes" / "...: no",
-    not "SeniorCitizen is high (1 vs typical 0)". Columns of the event pipeline (counts in a
-    window, shares, the flags of ``FLAG_SENTENCES``) are never binary here: an
-    ``orders_7d`` of only 0 and 1 in a small shop is still a count."""
-    from features._catalogue import CATALOGUE
-
-    out = []
-    for col in numeric:
-        if (col in REASON_NAMES or col in CATALOGUE or col in FLAG_SENTENCES
-                or _WINDOW.match(col) or col.startswith(SHARE_PREFIXES) or col in DERIVED):
-            continue
-        v = as_float(x[col])
-        seen = np.unique(v[~np.isnan(v)])
-        if len(seen) == 2 and seen[0] == 0 and seen[1] == 1:
-            out.append(col)
-    return tuple(out)
 
 
 def identical_features(x: pd.DataFrame, numeric: list[str]) -> dict[str, str]:
@@ -506,17 +496,18 @@ def _near(value: float, typical: float) -> str:
 
 
 def _sentences(name: str, values: pd.Series, typical: dict[str, float],
-               binary: Collection[str] = (), frame: pd.DataFrame | None = None
-               ) -> tuple[np.ndarray, list[str]]:
+               binary: Collection[str] = (), frame: pd.DataFrame | None = None,
+               percent: Collection[str] = LEGACY_PERCENT) -> tuple[np.ndarray, list[str]]:
     """Per row, a code into the returned list of distinct sentences for feature ``name``
     (``binary``: 0/1 columns, read "name: yes" / "name: no"; ``binary_features``; a ratio of
-    ``RATIO_PARTS`` says its two amounts, read from ``frame`` when it has them)."""
+    ``RATIO_PARTS`` says its two amounts, read from ``frame`` when it has them; ``percent``:
+    shares read as percentages)."""
     label = reason_label(name)
     t = typical.get(name, float("nan"))
     if name in RATIO_PARTS and not np.isnan(t):
         return _ratio_sentences(name, values, t, frame)
-    if not np.isnan(t) and name in PERCENT_SHARES:
-        return _share_sentences(label, as_float(values), t)
+    if not np.isnan(t) and name in percent:
+        return _share_sentences(name, as_float(values), t)
     if not np.isnan(t):  # a numeric feature; text cells at scoring (``'unknown'``) are unknown
         v = as_float(values)
         codes, uniques = pd.factorize(_display_key(v))
@@ -558,17 +549,20 @@ def _pct(x: float) -> str:
     return "0%" if abs(p) < 0.05 else f"{p:.1f}%" if abs(p) < 10 else f"{p:.0f}%"
 
 
-def _share_sentences(label: str, v: np.ndarray, typical: float
+def _share_sentences(name: str, v: np.ndarray, typical: float
                      ) -> tuple[np.ndarray, list[str]]:
-    """``_sentences`` of a ``PERCENT_SHARES`` feature: percentages, and a value within
-    ``SHARE_TOLERANCE`` of the typical share at the typical level."""
+    """``_sentences`` of a share read as a percentage: a value within ``SHARE_TOLERANCE`` of
+    the typical share at the typical level, one within 10% of it "slightly" high or low."""
+    label = reason_label(name)
     shown = np.round(v, 3)
     codes, uniques = pd.factorize(shown)
     texts = [f"{label} is at the typical level ({_pct(float(u))})"
              if abs(u - typical) < SHARE_TOLERANCE else
-             f"{label} is {'high' if u > typical else 'low'} ({_pct(float(u))} vs typical "
+             f"{label} is {_near(u, typical)}{'high' if u > typical else 'low'} "
+             f"({_pct(float(u))} vs typical "
              f"{_pct(typical)})" for u in uniques]
-    return np.where(codes >= 0, codes, len(uniques)), [*texts, f"{label} is unknown"]
+    missing = missing_meaning(name) or f"{label} is unknown"
+    return np.where(codes >= 0, codes, len(uniques)), [*texts, missing]
 
 
 def _ratio_sentences(name: str, values: pd.Series, typical: float,
