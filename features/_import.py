@@ -28,7 +28,7 @@ import pandas as pd
 from ._contracts import EVENTS, DataContractError, LoadReport, Problem, problem_rows
 from ._import_cancels import net_whole_cancellations, repeated_lines_note
 from ._import_dates import _date_order_fix, _given_format
-from ._import_lines import non_product_note
+from ._import_lines import non_product_lines, non_product_note
 from ._import_notes import common_last_day_note, single_order_note
 from ._import_sequences import per_customer_time_problem
 from ._io import validate_events
@@ -425,10 +425,18 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     if order is None:  # one order per customer and time, numbered in time order
         lines["order_id"] = lines.groupby(["ts", "user_id"], sort=True).ngroup() + 1
     netted: dict[str, object] = {"orders": 0, "revenue": 0.0}
+    # postage, fees and manual lines (features._import_lines): not compared when an invoice and
+    # its cancellation are matched, and named in a note
+    own = {time, order, amount, quantity, price, channel, time_of_day}
+    found = non_product_lines(raw, customer=customer, skip=own)
+    non_product = found[1] if found is not None else None
+    gone = pd.Series(False, index=raw.index)  # lines netted away with a cancellation
     if order is not None and net_cancellations:  # Online Retail's C invoices cancelled in full
-        lines, netted = net_whole_cancellations(lines, qty, unit, report)
+        before = lines.index
+        lines, netted = net_whole_cancellations(lines, qty, unit, report, non_product)
+        gone = pd.Series(raw.index.isin(before.difference(lines.index)), index=raw.index)
     elif order is not None:  # cancelled or returned in full: kept, and counted
-        repeated = repeated_lines_note(lines, qty, unit)
+        repeated = repeated_lines_note(lines, qty, unit, non_product)
         if repeated:
             report.note(repeated)
     n_free = int(((lines["revenue"] == 0) & (lines["event_type"] == "purchase")).sum())
@@ -472,9 +480,10 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     if same_end:
         report.note(same_end)
     # postage, fees and manual lines are imported as sales: say so (features._import_lines)
+    # (lines of invoices netted away with their cancellations are not imported: counted apart)
     not_products = non_product_note(
-        raw, customer=customer, amount=amount, quantity=quantity, price=price,
-        skip={time, order, amount, quantity, price, channel, time_of_day}, source=source)
+        raw, customer=customer, amount=amount, quantity=quantity, price=price, skip=own,
+        source=source, netted=gone if gone.any() else None)
     if not_products:
         report.notes.append(not_products)  # it names the source itself
     frame.attrs["load_notes"] = [*report.notes, *frame.attrs.get("load_notes", [])]

@@ -19,7 +19,7 @@ import pandas as pd
 from ._parse import MISSING_SPELLINGS
 from ._tables import number_cells
 
-__all__ = ["NON_PRODUCT_CODES", "non_product_note"]
+__all__ = ["NON_PRODUCT_CODES", "non_product_lines", "non_product_note"]
 
 NON_PRODUCT_CODES: dict[str, str] = {
     "POST": "postage", "DOT": "dotcom postage", "C2": "carriage",
@@ -47,30 +47,54 @@ def _flagged(text: pd.Series) -> pd.Series:
     return (distinctive | upper.isin(set(NON_PRODUCT_CODES))).fillna(False).astype(bool)
 
 
-def non_product_note(raw: pd.DataFrame, *, customer: str, amount: str | None = None,
-                     quantity: str | None = None, price: str | None = None,
-                     skip: Collection[str | None] = (), source: str = "orders") -> str | None:
-    """A note counting the lines of customers (an id in ``customer``) whose code or description
-    marks them as not a product (``NON_PRODUCT_CODES``), with their revenue and the filter that
-    drops them; None when there are none.
+def _known(raw: pd.DataFrame, customer: str) -> pd.Series:
+    ids = raw[customer].astype("string").str.strip()
+    return ~(ids.isna() | ids.str.lower().isin(MISSING_SPELLINGS)).fillna(True)
+
+
+def non_product_lines(raw: pd.DataFrame, *, customer: str, skip: Collection[str | None] = ()
+                      ) -> tuple[str, pd.Series, pd.Series] | None:
+    """The column marking lines as not products, which lines of customers with an id it marks
+    (a boolean Series over ``raw``'s rows) and its stripped text; None when no line is marked.
 
     The column is found among the text columns not in ``skip`` (the import's own columns): the
-    one flagging the most lines (a code column before its description column on a tie). Revenue
-    is ``amount``, else ``quantity`` x ``price``, read as ``number_cells`` reads them.
-    """
-    ids = raw[customer].astype("string").str.strip()
-    known = ~(ids.isna() | ids.str.lower().isin(MISSING_SPELLINGS)).fillna(True)
+    one flagging the most lines (a code column before its description column on a tie)."""
+    known = _known(raw, customer)
     best: tuple[str, pd.Series, pd.Series] | None = None
     for col in raw.columns:
         if col in skip or col == customer or pd.api.types.is_numeric_dtype(raw[col]):
             continue
         text = raw[col].astype("string").str.strip()
-        flag = _flagged(text) & known
+        flag = (_flagged(text) & known).astype(bool)
         if flag.any() and (best is None or int(flag.sum()) > int(best[1].sum())):
             best = (str(col), flag, text)
-    if best is None:
+    return best
+
+
+def non_product_note(raw: pd.DataFrame, *, customer: str, amount: str | None = None,
+                     quantity: str | None = None, price: str | None = None,
+                     skip: Collection[str | None] = (), source: str = "orders",
+                     netted: pd.Series | None = None) -> str | None:
+    """A note counting the lines of customers (an id in ``customer``) whose code or description
+    marks them as not a product (``NON_PRODUCT_CODES``; the column as ``non_product_lines``
+    finds it), with their revenue and the filter that drops them; None when there are none.
+
+    Revenue is ``amount``, else ``quantity`` x ``price``, read as ``number_cells`` reads them.
+    ``netted``: a boolean Series over ``raw``'s rows, True for the lines of invoices netted away
+    with their cancellations (``--net-cancelled-orders``): such lines are not imported, so they
+    are counted apart, and the shares are of the purchase revenue left.
+    """
+    found = non_product_lines(raw, customer=customer, skip=skip)
+    if found is None:
         return None
-    col, flag, text = best
+    col, flag, text = found
+    known = _known(raw, customer)
+    gone = (pd.Series(False, index=raw.index) if netted is None
+            else netted.reindex(raw.index, fill_value=False).astype(bool))
+    left_out = flag & gone
+    flag, known = flag & ~gone, known & ~gone
+    if not flag.any():  # every such line went with a netted invoice: none is imported
+        return None
     if amount is not None:
         revenue = number_cells(raw[amount])[0]
     elif quantity is not None and price is not None:
@@ -93,9 +117,15 @@ def non_product_note(raw: pd.DataFrame, *, customer: str, amount: str | None = N
         if back < 0:
             money += f" and {back:,.2f} on negative lines"
     first = int(flag.to_numpy().nonzero()[0][0]) + 1
-    values = sorted(str(v) for v in text[flag].dropna().unique())
+    values = sorted(str(v) for v in text[flag | left_out].dropna().unique())
     shown = ", ".join(repr(v) for v in values)  # all of them: the line is pasted as it is
     n = int(flag.sum())
+    if left_out.any():
+        m = int(left_out.sum())
+        gone_rev = float(revenue[left_out & (revenue > 0)].sum())
+        money += (f"; {m:,} more line{'s' if m != 1 else ''} ({gone_rev:,.2f} of purchase "
+                  "revenue) went with the invoices netted away with their cancellations "
+                  "(--net-cancelled-orders) and are not imported")
     return (f"{source}: {n:,} line{'s' if n != 1 else ''} of customers with an id "
             f"{'is' if n == 1 else 'are'} not products by column '{col}': {listed}{money}; "
             f"first at row {first}. They are imported as sales and refunds like any product "

@@ -188,3 +188,84 @@ def test_matching_stays_linear_for_many_identical_invoices() -> None:
     taken = set(lines.loc[gone & (lines["event_type"] == "purchase").to_numpy(), "order_id"])
     assert taken == {str(1000 + (i * n) // k) for i in range(k)}
     assert peak < 50e6, f"peak {peak / 1e6:.0f} MB"
+
+
+def _postage_export() -> pd.DataFrame:
+    """``_export`` plus postage. Customer 5: invoice 500 (two products and postage) cancelled in
+    full by C904, which omits the postage line. Customer 6: invoice 600 (two products)
+    cancelled by C905 with a postage line of its own. Customer 7: invoice 700 (two products and
+    postage) of which C906 cancels one product and the postage: a part cancellation."""
+    rows = [
+        ("500", "85048", 2, "2024-02-02 10:00", 5.0, 5), ("500", "79323P", 1, "2024-02-02 10:00",
+                                                          8.0, 5),
+        ("500", "POST", 1, "2024-02-02 10:00", 18.0, 5),
+        ("C904", "85048", -2, "2024-02-03 10:00", 5.0, 5),
+        ("C904", "79323P", -1, "2024-02-03 10:00", 8.0, 5),
+        ("501", "22087", 1, "2024-03-01 10:00", 3.0, 5),
+        ("600", "21232", 6, "2024-02-05 10:00", 2.5, 6), ("600", "84879", 1, "2024-02-05 10:00",
+                                                          9.0, 6),
+        ("C905", "21232", -6, "2024-02-06 10:00", 2.5, 6),
+        ("C905", "84879", -1, "2024-02-06 10:00", 9.0, 6),
+        ("C905", "POST", -1, "2024-02-06 10:00", 28.0, 6),
+        ("700", "85048", 1, "2024-02-07 10:00", 5.0, 7), ("700", "22087", 2, "2024-02-07 10:00",
+                                                          3.0, 7),
+        ("700", "POST", 1, "2024-02-07 10:00", 18.0, 7),
+        ("C906", "85048", -1, "2024-02-08 10:00", 5.0, 7),
+        ("C906", "POST", -1, "2024-02-08 10:00", 18.0, 7),
+    ]
+    extra = pd.DataFrame(rows, columns=["Invoice", "StockCode", "Quantity", "InvoiceDate",
+                                        "Price", "Customer ID"])
+    return pd.concat([_export(), extra], ignore_index=True)
+
+
+def test_a_whole_cancellation_that_differs_only_by_postage_is_netted() -> None:
+    """A generated gift-retailer export had 116 of 463 invoices cancelled in full left as
+    orders and refunds under --net-cancelled-orders: the cancellation omitted the invoice's
+    postage line (or held one of its own). Only product lines are compared now."""
+    ev = _import(_postage_export())
+    orders = set(ev["order_id"])
+    assert {"500", "C904", "600", "C905"}.isdisjoint(orders)
+    assert {"501", "700", "C906"} <= orders  # a part cancellation stays a refund
+    s = ev.attrs["import_summary"]
+    assert s["cancelled_orders"] == 3 + 2
+    notes = "\n".join(ev.attrs["load_notes"])
+    assert ("a later negative invoice of the same customer has exactly its product lines (the "
+            "same quantity and unit price on every line; 2 of them differ from it only by lines "
+            "that are not products, such as a postage line the cancellation omits, -10.00 net, "
+            "which go with the pair)") in notes
+    assert "the customer's net revenue is unchanged but for those lines" in notes
+    # by default both are kept, and counted with the same matching
+    kept = _import(_postage_export(), net_cancellations=False)
+    assert {"500", "C904", "600", "C905"} <= set(kept["order_id"])
+    assert "5 negative invoices repeat an earlier invoice" in "\n".join(
+        kept.attrs["load_notes"])
+
+
+def test_invoices_without_a_product_line_match_only_line_for_line() -> None:
+    """An invoice of postage alone and a cancellation of postage alone share no product line:
+    they match only with the same lines (a manual credit of 600 is not the cancellation of a
+    manual charge of 400), and never an invoice with products."""
+    raw = _postage_export()
+    raw.loc[len(raw)] = ["800", "POST", 1, "2024-04-01 10:00", 18.0, 8]
+    raw.loc[len(raw)] = ["C907", "POST", -1, "2024-04-02 10:00", 18.0, 8]
+    raw.loc[len(raw)] = ["801", "M", 1, "2024-04-03 10:00", 400.0, 8]
+    raw.loc[len(raw)] = ["C908", "M", -1, "2024-04-04 10:00", 600.0, 8]
+    raw.loc[len(raw)] = ["C909", "POST", -1, "2024-04-05 10:00", 18.0, 5]  # 501 has a product
+    ev = _import(raw)
+    orders = set(ev["order_id"])
+    assert {"800", "C907"}.isdisjoint(orders)
+    assert {"801", "C908", "501", "C909"} <= orders
+
+
+def test_the_non_product_note_counts_only_the_lines_left_after_netting() -> None:
+    """Netted, the postage of invoices 500 and C905 is not imported: the note had still counted
+    it as imported sales and refunds."""
+    netted = "\n".join(_import(_postage_export()).attrs["load_notes"])
+    bought = 5 + (20 + 3) + 9 + 3 + (5 + 6 + 18)  # purchase lines left: 101, 200, 400, 501, 700
+    assert ("retail.csv: 2 lines of customers with an id are not products by column "
+            f"'StockCode': POST (2 lines), 18.00 of the purchase revenue "
+            f"({100 * 18 / bought:.1f}%) and -18.00 on negative lines; 2 more lines (18.00 of "
+            "purchase revenue) went with the invoices netted away with their cancellations "
+            "(--net-cancelled-orders) and are not imported; first at row") in netted
+    kept = "\n".join(_import(_postage_export(), net_cancellations=False).attrs["load_notes"])
+    assert "retail.csv: 4 lines of customers with an id are not products" in kept
