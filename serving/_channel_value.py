@@ -52,11 +52,21 @@ def channel_value(brain: Brain, req: ChannelValueRequest) -> dict[str, Any]:
     snap = brain._snap()
     dates: dict[str, pd.Timestamp] = {}
     for name in ("start", "end"):
+        given = getattr(req, name)
         try:
-            dates[name] = pd.Timestamp(getattr(req, name))
+            day = pd.Timestamp(given)
         except ValueError as exc:
             raise BadRequestError(f"start/end must be dates (YYYY-MM-DD): {exc}",
                                   code="invalid_date", field=name) from exc
+        if day.tzinfo is not None or day != day.normalize():
+            # a UTC offset had failed as a 400 'bad_request' reading "Cannot compare tz-naive
+            # and tz-aware timestamps", and a time of day had silently left out the
+            # customers and spend of the first day (and kept the last day's)
+            raise BadRequestError(
+                f"{name} {given!r} holds a time of day or a UTC offset; the window is whole "
+                f"days of the snapshot: send the day as YYYY-MM-DD, e.g. "
+                f"{str(day.date())!r} for the day written", code="invalid_date", field=name)
+        dates[name] = day
     start, end = dates["start"], dates["end"]
     if end < start:
         raise BadRequestError(f"end {end.date()} is before start {start.date()}",

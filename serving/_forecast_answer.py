@@ -59,8 +59,9 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
             "limit as max_horizon)", code="horizon_too_long", field="horizon")
     given = None
     if req.calendar:
+        events = _calendar_days(req, getattr(fc_model, "time_zone_", None) or "UTC")
         try:
-            given = validate_calendar(pd.DataFrame([e.model_dump() for e in req.calendar]),
+            given = validate_calendar(pd.DataFrame(events),
                                       "calendar", kind_intensities(fc_model),
                                       name_intensity=kind_intensities(fc_model, "name"))
             # every model, even one that ignores calendars, rejects a channel no series has
@@ -198,3 +199,46 @@ def _unknown_channels(req: ForecastRequest, known: list[str]) -> list[dict[str, 
                            f"of any series{said}; the series' channels are "
                            f"{listed(channels, 20)}"})
     return out
+
+
+def _calendar_days(req: ForecastRequest, tz: str) -> list[dict[str, Any]]:
+    """The request's events with ``start``/``end`` as days in the model's time zone ``tz``.
+
+    Events are whole days. A value with a UTC offset that is a midnight in ``tz`` is that day
+    (``2026-01-22T00:00:00Z`` for a UTC model); any other offset or time of day is a 400 at
+    ``["calendar", i, "start"|"end"]``: the calendar is read in UTC and floored to days, so
+    a planner's local midnight ``2026-01-22T00:00:00+01:00`` had moved the event to 01-21
+    without a word, and ``T23:30:00-05:00`` to 01-23."""
+    events = [e.model_dump() for e in req.calendar or []]
+    detail: list[dict[str, Any]] = []
+    for i, event in enumerate(events):
+        for field in ("start", "end"):
+            given = event[field]
+            try:
+                ts = pd.Timestamp(given)
+            except (ValueError, TypeError):
+                continue  # not a date at all: the calendar check says so
+            if pd.isna(ts):
+                continue
+            written = given[:10] if len(given) >= 10 and given[4:5] == "-" else str(ts.date())
+            if ts.tzinfo is not None:
+                local = ts.tz_convert(tz).tz_localize(None)
+                if local == local.normalize():
+                    event[field] = str(local.date())
+                    continue
+                why = (f"with its UTC offset it is {local:%Y-%m-%d %H:%M} in the model's time "
+                       f"zone {tz}, not the start of a day")
+            elif ts != ts.normalize():
+                why = f"it holds a time of day ({ts:%H:%M})"
+            else:
+                continue
+            detail.append({"loc": ["calendar", i, field], "type": "invalid_calendar",
+                           "msg": f"calendar[{i}].{field} {given!r}: {why}; events are whole "
+                                  f"days in the model's time zone ({tz}): send the day as "
+                                  f"YYYY-MM-DD, e.g. {written!r} for the day written"})
+    if detail:
+        first = detail[0]["msg"]
+        more = f" (and {len(detail) - 1} more, in 'detail')" if len(detail) > 1 else ""
+        raise BadRequestError(first + more, code="invalid_calendar", field="calendar",
+                              loc=detail[0]["loc"], detail=detail)
+    return events

@@ -45,6 +45,12 @@ def _id_kind(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError(f"{str(value).lower()} is not a customer id; send the id as a JSON "
                          "string or integer")
+    if value is None or isinstance(value, list | dict):
+        # pydantic's "user_ids[0].str: Input should be a valid string; user_ids[0].int: ..."
+        kind = "list" if isinstance(value, list) else "object"
+        what = "null" if value is None else f"a JSON {kind}"
+        raise ValueError(f"{what} is not a customer id; send the id as a JSON string or "
+                         "integer (leave out a customer without one)")
     if isinstance(value, float):
         fix = (f"send {int(value)} (an integer) or \"{int(value)}\"; files read "
                f"'{value!r}' as the id {int(value)}, an id column read as floats writes it so"

@@ -266,6 +266,19 @@ def test_a_float_id_is_a_400_that_says_what_to_send(client: TestClient) -> None:
     assert "(an integer)" not in error
 
 
+@pytest.mark.parametrize("bad", [None, [17], {"id": 17}])
+def test_a_null_list_or_object_id_is_a_400_that_says_what_to_send(client: TestClient,
+                                                                   bad: Any) -> None:
+    """A null id (an export's empty cell) had read "user_ids[1].str: Input should be a valid
+    string; user_ids[1].int: Input should be a valid integer", pydantic's two union branches."""
+    r = client.post("/churn_risk", json={"user_ids": [1, bad]})
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert (body["code"], body["loc"]) == ("validation_error", ["user_ids", 1])
+    assert "is not a customer id; send the id as a JSON string or integer" in body["error"]
+    assert "Input should be" not in body["error"]
+
+
 def test_validation_errors_name_no_internal_class(client: TestClient) -> None:
     for path, body in [("/forecast_traffic", {"horizon": "10"}),
                        ("/churn_risk", {"user_ids": [1.5, None, True]}),

@@ -165,6 +165,44 @@ def test_forecast_has_ordered_quantiles_and_peaks(brain: Brain) -> None:
     assert err.value.loc == ["calendar", 1, "end"]
 
 
+def test_calendar_days_with_an_offset_or_a_time_are_the_day_in_the_model_s_zone_or_a_400(
+        brain: Brain, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The calendar was read in UTC and floored to days: a planner's local midnight
+    '2025-03-03T00:00:00+01:00' had moved the event to 03-02 without a word, and a time of day
+    was dropped. A midnight in the model's time zone is that day; anything else is a 400."""
+    sale = {"name": "Flash sale", "kind": "sale", "intensity": 0.4}
+    plain = brain.forecast(ForecastRequest(series_id="total", horizon=20, calendar=[
+        dict(sale, start="2025-03-03", end="2025-03-04")]))
+    utc = brain.forecast(ForecastRequest(series_id="total", horizon=20, calendar=[
+        dict(sale, start="2025-03-03T00:00:00Z", end="2025-03-04T00:00:00+00:00")]))
+    assert utc["peaks"] == plain["peaks"]
+    assert [p["start"][:10] for p in plain["peaks"][1:]] == ["2025-03-03"]
+    for start, why in [("2025-03-03T00:00:00+01:00", "2025-03-02 23:00 in the model's time "
+                                                     "zone UTC, not the start of a day"),
+                       ("2025-03-03T10:00:00", "it holds a time of day (10:00)")]:
+        with pytest.raises(BadRequestError, match="send the day as YYYY-MM-DD") as err:
+            brain.forecast(ForecastRequest(series_id="total", horizon=20, calendar=[
+                dict(sale, start="2025-03-01", end="2025-03-01", name="ok"),
+                dict(sale, start=start, end="2025-03-04")]))
+        assert (err.value.code, err.value.field) == ("invalid_calendar", "calendar")
+        assert err.value.loc == ["calendar", 1, "start"]
+        assert why in str(err.value)
+        assert "e.g. '2025-03-03' for the day written" in str(err.value)
+    # every date of the request with the offset (no mix): it had answered 200 a day early
+    with pytest.raises(BadRequestError, match="2025-03-02 23:00 in the model's time zone") as err:
+        brain.forecast(ForecastRequest(series_id="total", horizon=20, calendar=[
+            dict(sale, start="2025-03-03T00:00:00+01:00", end="2025-03-04T00:00:00+01:00")]))
+    assert err.value.loc == ["calendar", 0, "start"]
+    assert [d["loc"] for d in err.value.detail or []] == [["calendar", 0, "start"],
+                                                          ["calendar", 0, "end"]]
+    # a model trained with --tz Europe/Berlin: the local midnight is the day written
+    fc_model = brain.champions.get("traffic_forecaster").model.forecaster
+    monkeypatch.setattr(fc_model, "time_zone_", "Europe/Berlin", raising=False)
+    berlin = brain.forecast(ForecastRequest(series_id="total", horizon=20, calendar=[
+        dict(sale, start="2025-03-03T00:00:00+01:00", end="2025-03-04T00:00:00+01:00")]))
+    assert berlin["peaks"] == plain["peaks"]
+
+
 def test_a_planned_recurring_event_without_intensity_is_sized_like_its_own_past(
         brain: Brain) -> None:
     """Review: 'Double 11' is a sale at 0.5 every year of the generated world, its kind's
@@ -850,3 +888,16 @@ def test_a_snapshot_older_than_the_champion_s_event_features_says_to_rebuild_it(
         brain.prepare_score("churn_risk", UsersRequest(user_ids=[uid]))
     assert "brain snapshot --data DIR" in str(err.value)
     assert "Send each customer's row" not in str(err.value)
+
+
+@pytest.mark.parametrize("start", ["2025-01-01T00:00:00+02:00", "2025-01-01T10:00:00",
+                                   "2025-01-01T00:00:00Z"])
+def test_channel_value_window_with_a_time_or_offset_is_a_400_naming_the_field(
+        brain: Brain, start: str) -> None:
+    """An offset had been a 400 'bad_request' with pandas' "Cannot compare tz-naive and
+    tz-aware timestamps" and no field; a time of day had silently dropped the first day's
+    customers and spend."""
+    with pytest.raises(BadRequestError, match="send the day as YYYY-MM-DD") as err:
+        brain.channel_value(ChannelValueRequest(start=start, end="2025-06-30"))
+    assert (err.value.code, err.value.field) == ("invalid_date", "start")
+    assert "'2025-01-01'" in str(err.value)
