@@ -17,6 +17,8 @@ two differ by a line that is not a product. Lines that are not products (postage
 lines: ``features._import_lines``) are left out of the comparison: Online Retail's
 cancellation of a whole invoice often omits its postage line (on a generated gift-retailer
 export, 116 of 463 invoices cancelled in full had not been matched for it until 2026-12-06).
+An invoice with exactly the cancellation's lines is taken before one with its product lines
+only, so the net revenue stays unchanged whenever it can.
 Every other negative invoice (a part cancellation, a return, an invoice whose original is not
 in the export or differs by a product line) stays a refund.
 """
@@ -66,8 +68,10 @@ def whole_cancellations(lines: pd.DataFrame, qty: pd.Series | None = None,
 
     A negative invoice (every line a refund) is matched to the latest invoice of the same
     customer at or before its time whose lines are all purchases and, as a multiset, the same
-    (quantity, unit price) pairs; each invoice is matched at most once. Invoices mixing
-    purchases and refunds are never matched.
+    (quantity, unit price) pairs: first on every line, then, among the invoices left, on the
+    product lines only (an invoice of the same products with its postage is taken before a
+    later one without, so the net revenue stays unchanged whenever it can); each invoice is
+    matched at most once. Invoices mixing purchases and refunds are never matched.
     """
     none: dict[str, object] = {"orders": 0, "revenue": 0.0, "first": None, "others": 0,
                                "extra": 0, "extra_revenue": 0.0}
@@ -90,50 +94,30 @@ def whole_cancellations(lines: pd.DataFrame, qty: pd.Series | None = None,
     none["others"] = len(refunds)
     if refunds.empty:
         return drop, none
-    # signatures only for customers with a negative invoice
-    # (of the product lines; an invoice without one, of all its lines, marked so that it never
-    # matches one with products)
+    # signatures only for customers with a negative invoice: of every line, and of the product
+    # lines (an invoice without one: of all its lines, marked so that it never matches one
+    # with products)
     mine = frame[frame["u"].isin(refunds.index.get_level_values("u"))]
+    full = _signatures(mine)
     products = mine.groupby(["u", "o"], sort=False)["np"].transform("all")
     mine = mine[~mine["np"].to_numpy() | products.to_numpy()].assign(
         key=lambda d: np.where(d["np"], "~" + d["key"], d["key"]))
-    sig = mine.sort_values(["u", "o", "key"]).groupby(["u", "o"], sort=False)["key"].agg(
-        "|".join)
-    orders = orders.join(sig.rename("sig"), how="inner")
+    orders = orders.join(full.rename("full"), how="inner").join(
+        _signatures(mine).rename("sig"), how="inner")
     extra = frame[frame["np"]].groupby(["u", "o"], sort=False).agg(
         n_np=("np", "size"), rev_np=("rev", "sum"))
     buys = orders[~orders["some"]].reset_index()
     backs = orders[orders["back"]].reset_index()
-    # per customer and signature, in time order: each cancellation takes the latest earlier
-    # invoice not yet taken (a stack). Pairing every cancellation with every invoice of the
-    # same lines had been quadratic: one customer's 8,000 identical one-line invoices and
-    # 2,000 cancellations took 74 s and 2.3 GB
-    cand = pd.concat([backs.assign(c=True), buys.assign(c=False)], ignore_index=True)
-    both = cand.groupby(["u", "sig"], sort=False)["c"].transform("nunique") == 2
-    cand = cand[both.to_numpy()]
-    if cand.empty:
-        return drop, none
-    pos = np.arange(len(cand))
-    o_rank = pd.factorize(cand["o"], sort=True)[0]
-    # at one time: invoices before cancellations (an invoice at the cancellation's time is
-    # earlier); invoices pushed last-first (the first listed is taken first), cancellations
-    # by id
-    tie = np.where(cand["c"].to_numpy(), o_rank, -pos)
-    order = np.lexsort((tie, cand["c"].to_numpy(), cand["ts"].to_numpy(),
-                        pd.factorize(cand["sig"])[0], pd.factorize(cand["u"])[0]))
-    cand = cand.iloc[order]
-    matched: list[tuple[str, str, str, float, object]] = []
-    stack: list[tuple[str, float, object]] = []
-    group: tuple[str, str] | None = None
-    for u, s, back, o, rev, ts in zip(cand["u"], cand["sig"], cand["c"], cand["o"],
-                                      cand["rev"], cand["ts"], strict=True):
-        if (u, s) != group:
-            group, stack = (u, s), []
-        if not back:
-            stack.append((o, float(rev), ts))
-        elif stack:
-            op, rev_p, ts_p = stack.pop()
-            matched.append((u, o, op, rev_p, ts_p))
+    # exactly the same lines first, then the same product lines among the invoices left: a
+    # cancellation with its invoice's postage had been taken by a later invoice of the same
+    # products without postage, which lost the postage from the customer's revenue
+    matched = _pair(buys, backs, "full")
+    taken = {(u, o) for u, oc, op, _, _ in matched for o in (oc, op)}
+    if taken:
+        left = [list(zip(d["u"], d["o"], strict=True)) for d in (buys, backs)]
+        buys = buys[[k not in taken for k in left[0]]]
+        backs = backs[[k not in taken for k in left[1]]]
+    matched += _pair(buys, backs, "sig")
     if not matched:
         return drop, none
     gone = pd.MultiIndex.from_tuples(
@@ -152,6 +136,54 @@ def whole_cancellations(lines: pd.DataFrame, qty: pd.Series | None = None,
         "extra": len(differ),
         "extra_revenue": float(sum(rev_np.get((u, o), 0.0) for u, oc, op in differ
                                    for o in (oc, op)))}
+
+
+def _signatures(lines: pd.DataFrame) -> pd.Series:
+    """Per (customer, invoice) of ``lines``, its line keys sorted and joined: equal for two
+    invoices with the same multiset of lines."""
+    return lines.sort_values(["u", "o", "key"]).groupby(["u", "o"], sort=False)["key"].agg(
+        "|".join)
+
+
+def _pair(buys: pd.DataFrame, backs: pd.DataFrame, sig: str
+          ) -> list[tuple[str, str, str, float, object]]:
+    """(customer, cancellation, invoice, invoice revenue, invoice time) for each negative
+    invoice of ``backs`` matched to the latest invoice of ``buys`` of the same customer and
+    signature (column ``sig``) at or before its time, each invoice taken at most once.
+
+    Per customer and signature, in time order: each cancellation takes the latest earlier
+    invoice not yet taken (a stack). Pairing every cancellation with every invoice of the
+    same lines had been quadratic: one customer's 8,000 identical one-line invoices and 2,000
+    cancellations took 74 s and 2.3 GB."""
+    cand = pd.concat([backs.assign(c=True), buys.assign(c=False)], ignore_index=True)
+    if cand.empty:
+        return []
+    both = cand.groupby(["u", sig], sort=False)["c"].transform("nunique") == 2
+    cand = cand[both.to_numpy()]
+    if cand.empty:
+        return []
+    pos = np.arange(len(cand))
+    o_rank = pd.factorize(cand["o"], sort=True)[0]
+    # at one time: invoices before cancellations (an invoice at the cancellation's time is
+    # earlier); invoices pushed last-first (the first listed is taken first), cancellations
+    # by id
+    tie = np.where(cand["c"].to_numpy(), o_rank, -pos)
+    order = np.lexsort((tie, cand["c"].to_numpy(), cand["ts"].to_numpy(),
+                        pd.factorize(cand[sig])[0], pd.factorize(cand["u"])[0]))
+    cand = cand.iloc[order]
+    matched: list[tuple[str, str, str, float, object]] = []
+    stack: list[tuple[str, float, object]] = []
+    group: tuple[str, str] | None = None
+    for u, s, back, o, rev, ts in zip(cand["u"], cand[sig], cand["c"], cand["o"],
+                                      cand["rev"], cand["ts"], strict=True):
+        if (u, s) != group:
+            group, stack = (u, s), []
+        if not back:
+            stack.append((o, float(rev), ts))
+        elif stack:
+            op, rev_p, ts_p = stack.pop()
+            matched.append((u, o, op, rev_p, ts_p))
+    return matched
 
 
 def cancellation_note(stats: dict[str, object], bought: float, by_price: bool,
