@@ -58,6 +58,11 @@ def channel_value(brain: Brain, req: ChannelValueRequest) -> dict[str, Any]:
         except ValueError as exc:
             raise BadRequestError(f"start/end must be dates (YYYY-MM-DD): {exc}",
                                   code="invalid_date", field=name) from exc
+        if pd.isna(day):
+            # an empty string (or 'NaT') had answered 200 with no channel before 2026-12-06,
+            # then a 500 ("'NaTType' object has no attribute 'normalize'")
+            raise BadRequestError(f"{name} {given!r} is not a date; send the day as YYYY-MM-DD",
+                                  code="invalid_date", field=name)
         if day.tzinfo is not None or day != day.normalize():
             # a UTC offset had failed as a 400 'bad_request' reading "Cannot compare tz-naive
             # and tz-aware timestamps", and a time of day had silently left out the

@@ -901,3 +901,14 @@ def test_channel_value_window_with_a_time_or_offset_is_a_400_naming_the_field(
         brain.channel_value(ChannelValueRequest(start=start, end="2025-06-30"))
     assert (err.value.code, err.value.field) == ("invalid_date", "start")
     assert "'2025-01-01'" in str(err.value)
+
+
+@pytest.mark.parametrize("start", ["", "NaT"])
+def test_channel_value_window_that_is_no_date_is_a_400_naming_the_field(brain: Brain,
+                                                                         start: str) -> None:
+    """pandas reads '' and 'NaT' as a missing time: the window had answered 200 with no
+    channel, then (with the time-of-day check) a 500 reading "'NaTType' object has no attribute
+    'normalize'"."""
+    with pytest.raises(BadRequestError, match="is not a date; send the day as YYYY-MM-DD") as err:
+        brain.channel_value(ChannelValueRequest(start=start, end="2025-06-30"))
+    assert (err.value.code, err.value.field) == ("invalid_date", "start")
