@@ -219,3 +219,38 @@ def test_an_event_peak_a_sale_day_everywhere_or_a_single_series_is_no_bot_day() 
     assert _bot_notes(_scaled(_stores(), [BOT_DAY], 3.0)) == []  # every series: a sale day
     alone = one[one["series_id"] == "s2"]
     assert _bot_notes(alone) == []  # nothing to tell it from a real day
+
+
+def test_lone_spikes_count_the_other_series_of_each_day_as_the_definition_says() -> None:
+    """The others of a candidate day are the series with a value that day, the candidate's own
+    left out, and those above their bound among them (counted once per day for the whole panel,
+    which the per-candidate frame copies had made quadratic: 1,000 generated stores took
+    167 s). Staggered starts make the count differ by day; three stores up on one day (2 of
+    the 11 others each, under a fifth) are each named, four (3 of 11) are a day of the site."""
+    from training._forecast_clip import clip_bounds
+    from training._forecast_outages import SPIKE_OTHERS_SHARE, lone_spikes
+
+    stores = _stores(12)
+    start = {f"s{i}": pd.Timestamp("2024-01-01") + pd.Timedelta(days=7 * i) for i in range(12)}
+    stores = stores[stores["ds"] >= stores["series_id"].map(start)]
+    spikes = {"2024-08-14": ["s1"], "2024-09-04": ["s2", "s3", "s4"],
+              "2024-09-25": ["s5", "s6", "s7", "s8"]}
+    for day, sids in spikes.items():
+        stores = _scaled(stores, [day], 8.0, sids=sids)
+    panel = prepare_panel(stores)
+    got = {(sid, str(day.date())) for sid, day, _, _ in lone_spikes(panel)}
+    assert got == {("s1", "2024-08-14"), ("s2", "2024-09-04"), ("s3", "2024-09-04"),
+                   ("s4", "2024-09-04")}
+    # the same from the definition, series by series
+    above: dict[str, pd.Series] = {}
+    for sid, g in panel.series.items():
+        z = np.log1p(g.y)
+        ref, bounds = clip_bounds(z, 7, 3.0)
+        assert bounds is not None
+        dev = z - ref
+        above[sid] = pd.Series(np.where(np.isfinite(dev), dev > bounds[1], np.nan), index=g.ds)
+    for sid, day in got:
+        others = [a.get(pd.Timestamp(day), np.nan) for o, a in above.items() if o != sid]
+        seen = [v for v in others if np.isfinite(v)]
+        assert len(seen) == 11
+        assert sum(seen) / len(seen) <= SPIKE_OTHERS_SHARE
