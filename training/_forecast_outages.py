@@ -22,7 +22,7 @@ import pandas as pd
 from features._calendar import is_aggregate
 
 from ._forecast_base import Panel, listed, period_text, steps_per_day
-from ._forecast_clip import clip_bounds
+from ._forecast_clip import _moved_with, clip_bounds
 
 __all__ = ["bot_day_note", "lone_spikes", "sitewide_drops"]
 
@@ -133,8 +133,10 @@ def lone_spikes(panel: Panel, k: float = 3.0, seasons: int = 4,
     ``k``) is at least twice the upper bound (far beyond it, not just over it), the value is at
     least ``SPIKE_TIMES`` its usual level of ``SPIKE_MIN_LEVEL`` or more, the days before and
     after it are within the bound, ``event_days`` (a series id -> the days of its calendar
-    events) does not hold it, and at least 2 other series have a value that day, at most
-    ``SPIKE_OTHERS_SHARE`` of them above their own bound. Sums over every channel
+    events) does not hold it, no known-in-advance column of the series moved that day (its
+    mean over the two weeks before against the day's value, ``column_stepped``), and at least
+    2 other series have a value that day, at most ``SPIKE_OTHERS_SHARE`` of them above their
+    own bound. Sums over every channel
     (``is_aggregate``) are no candidates and are not counted among the others: a channel's
     spike is in the total too.
     """
@@ -170,6 +172,14 @@ def lone_spikes(panel: Panel, k: float = 3.0, seasons: int = 4,
         calm = have & ~above
         far[1:-1] &= calm[:-2] & calm[2:]
         far[[0, -1]] = False
+        # a day a known-in-advance column of the series moved on (paid spend x8, a promotion
+        # flag) is that column's: the forecaster fits the series net of its response, so the
+        # day is neither a bot day nor clipped (``column_stepped``, the forecaster's own test
+        # of a run it lets through; a paid channel's spend day had been named, with the fix
+        # "remove that row")
+        for i in np.flatnonzero(far) if g.regressors else ():
+            if _moved_with(g.regressors, int(i), 2 * 7, len(z), during=1):
+                far[i] = False
         if far.any():
             cand[sid] = np.flatnonzero(far)
             sizes[sid] = (times, cap)

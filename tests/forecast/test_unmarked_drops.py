@@ -254,3 +254,29 @@ def test_lone_spikes_count_the_other_series_of_each_day_as_the_definition_says()
         seen = [v for v in others if np.isfinite(v)]
         assert len(seen) == 11
         assert sum(seen) / len(seen) <= SPIKE_OTHERS_SHARE
+
+
+def test_a_spike_its_own_known_in_advance_column_explains_is_no_bot_day(fast_gbm: dict) -> None:
+    """A paid channel's day at 8x its usual spend (visits 6x) had been named a bot day, with
+    the fix 'remove that row': the forecaster fits the series net of its spend response, so
+    the day is neither clipped nor a glitch, and removing it would drop the response's best
+    evidence. The same spike with the spend as usual is still named."""
+    from training._forecast_gbm import LightGBMForecaster
+
+    rng = np.random.default_rng(1)
+    stores = _stores()
+    days = stores["ds"].drop_duplicates().sort_values()
+    spend = pd.Series(100 + 5 * rng.standard_normal(len(days)), index=days.to_numpy())
+    stores["spend"] = stores["ds"].map(spend)
+    assert _bot_notes(_scaled(stores, [BOT_DAY], 8.0, sids=["s2"])) != []  # spend as usual
+    on = stores["ds"] == pd.Timestamp(BOT_DAY)
+    stores.loc[on, "spend"] *= 8
+    pushed = _scaled(stores, [BOT_DAY], 8.0 ** 0.9, sids=["s2"])
+    assert _bot_notes(pushed) == []
+    # the forecaster reads the day through the response: at the usual level, not clipped
+    model = LightGBMForecaster(**fast_gbm).fit(pushed)
+    g = model.panel_.series["s2"]
+    i = int(np.flatnonzero(g.ds == pd.Timestamp(BOT_DAY))[0])
+    ctx = model.ctx_["s2"]
+    assert np.log1p(g.y[i]) - ctx.z[i] > 1.0  # the response took the spike out
+    assert ctx.zr[i] == ctx.z[i]  # and nothing was clipped
