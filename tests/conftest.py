@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+# The CLI's consoles are made at import, and off a terminal rich wraps at 80 columns, cutting
+# any word longer than that: a temporary path (longer under pytest-xdist's per-worker folders,
+# or a long user name) then breaks inside the output the tests read. Set before serving loads.
+os.environ["COLUMNS"] = "200"
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +25,14 @@ def _isolated_brain_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
     monkeypatch.delenv("BRAIN_REGISTRY_URI", raising=False)
     monkeypatch.delenv("BRAIN_API_TOKEN", raising=False)
+    # mlflow.set_experiment keeps the experiment in a module global and in the environment:
+    # a later test's start_run in its own, empty store would look for that id there
+    # ("No Experiment with id=2 exists"; which test came before decided it)
+    import mlflow.tracking.fluent as fluent
+
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
+    monkeypatch.setattr(fluent, "_active_experiment_id", None)
     return home
 
 
