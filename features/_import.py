@@ -28,7 +28,7 @@ import pandas as pd
 from ._contracts import EVENTS, DataContractError, LoadReport, Problem, problem_rows
 from ._import_cancels import net_whole_cancellations, repeated_lines_note
 from ._import_dates import _date_order_fix, _given_format
-from ._import_lines import non_product_lines, non_product_note
+from ._import_lines import non_product_lines, non_product_note, shipping_lines
 from ._import_notes import common_last_day_note, single_order_note
 from ._import_sequences import per_customer_time_problem
 from ._io import validate_events
@@ -425,11 +425,12 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     if order is None:  # one order per customer and time, numbered in time order
         lines["order_id"] = lines.groupby(["ts", "user_id"], sort=True).ngroup() + 1
     netted: dict[str, object] = {"orders": 0, "revenue": 0.0}
-    # postage, fees and manual lines (features._import_lines): not compared when an invoice and
-    # its cancellation are matched, and named in a note
+    # postage, fees and manual lines (features._import_lines) are named in a note; postage and
+    # carriage are not compared when an invoice and its cancellation are matched (a manual line
+    # or a fee carries money of its own: compared like a product)
     own = {time, order, amount, quantity, price, channel, time_of_day}
     found = non_product_lines(raw, customer=customer, skip=own)
-    non_product = found[1] if found is not None else None
+    non_product = shipping_lines(found[1], found[2]) if found is not None else None
     gone = pd.Series(False, index=raw.index)  # lines netted away with a cancellation
     if order is not None and net_cancellations:  # Online Retail's C invoices cancelled in full
         before = lines.index

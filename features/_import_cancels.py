@@ -13,10 +13,12 @@ Retail II-shaped export: 463 of 20,826 purchases cancelled in full, and 16 of 2,
 customer with exactly the same product lines (the same multiset of quantity and unit price, or
 of amounts when the export has only a line amount): the two are left out together, so the
 cancelled order is no longer an order, and the customer's net revenue is unchanged unless the
-two differ by a line that is not a product. Lines that are not products (postage, fees, manual
-lines: ``features._import_lines``) are left out of the comparison: Online Retail's
-cancellation of a whole invoice often omits its postage line (on a generated gift-retailer
-export, 116 of 463 invoices cancelled in full had not been matched for it until 2026-12-06).
+two differ by a postage line. Postage and carriage lines (``features._import_lines.
+shipping_lines``) are left out of the comparison: Online Retail's cancellation of a whole
+invoice often omits its postage line (on a generated gift-retailer export, 116 of 463 invoices
+cancelled in full had not been matched for it until 2026-12-06). A manual line, a fee or a
+discount carries money of its own and is compared like a product (for a day they were left
+out too, and a product cancelled beside a kept manual charge of 30.00 netted the charge away).
 An invoice with exactly the cancellation's lines is taken before one with its product lines
 only, so the net revenue stays unchanged whenever it can.
 Every other negative invoice (a part cancellation, a return, an invoice whose original is not
@@ -54,10 +56,10 @@ def whole_cancellations(lines: pd.DataFrame, qty: pd.Series | None = None,
             ``event_type`` (``purchase`` / ``refund``), ``revenue``.
         qty, unit: the export's quantity and unit price (indexed like ``lines``' rows); without
             them lines are compared by their amount.
-        non_product: True for a line that is not a product (indexed like ``lines``' rows;
-            ``features._import_lines.non_product_lines``): such lines are not compared, so an
-            invoice and its cancellation may differ by a postage line; an invoice without a
-            product line matches only one with exactly its lines.
+        non_product: True for a line that is not compared (indexed like ``lines``' rows; the
+            import passes postage and carriage, ``features._import_lines.shipping_lines``), so
+            an invoice and its cancellation may differ by a postage line; an invoice without
+            any other line matches only one with exactly its lines.
 
     Returns:
         A boolean array over ``lines`` (True: the line belongs to a cancelled invoice or to the
@@ -201,9 +203,10 @@ def cancellation_note(stats: dict[str, object], bought: float, by_price: bool,
     others = int(stats["others"])  # type: ignore[call-overload]
     return (f"{n:,} invoice{'s' if n != 1 else ''} cancelled in full ({rev:,.2f} of the "
             f"purchase revenue{share}; first {stats['first']!r}): a later negative invoice of "
-            f"the same customer has exactly its product lines (the same {same} on every "
-            f"line{_extra(stats)}). Each is netted away with its cancellation, so a cancelled "
-            "order is neither an order nor a refund and the customer's net revenue is unchanged"
+            f"the same customer has exactly its lines, postage and carriage aside (the same "
+            f"{same} on every line{_extra(stats)}). Each is netted away with its "
+            "cancellation, so a cancelled order is neither an order nor a refund and the "
+            "customer's net revenue is unchanged"
             + (" but for those lines" if int(stats.get("extra", 0)) else "")  # type: ignore[call-overload]
             + (f" ({lost:,} customer{'s' if lost != 1 else ''} whose every order was cancelled "
                f"{'have' if lost != 1 else 'has'} no event left and {'are' if lost != 1 else 'is'} "
@@ -211,19 +214,20 @@ def cancellation_note(stats: dict[str, object], bought: float, by_price: bool,
             + f"; the "
             f"{others:,} other negative invoice{'s' if others != 1 else ''} (part "
             "cancellations, returns, or a cancellation whose invoice is not in the export or "
-            "differs by a product line) stay refunds. The export does not say which invoice a "
+            "differs by another line) stay refunds. The export does not say which invoice a "
             "cancellation cancels: each is matched to the latest earlier one. Without "
             "--net-cancelled-orders (Python net_cancellations=True) both are kept")
 
 
 def _extra(stats: dict[str, object]) -> str:
-    """The clause for matched pairs that differ by lines that are not products."""
+    """The clause for matched pairs that differ by postage or carriage lines."""
     k = int(stats.get("extra", 0))  # type: ignore[call-overload]
     if not k:
         return ""
     rev = float(stats.get("extra_revenue", 0.0))  # type: ignore[arg-type]
-    return (f"; {k:,} of them differ from it only by lines that are not products, such as a "
-            f"postage line the cancellation omits, {rev:,.2f} net, which go with the pair")
+    verb = "differs" if k == 1 else "differ"
+    return (f"; {k:,} of them {verb} from it only by postage or carriage lines (one the "
+            f"cancellation omits or adds), {rev:,.2f} net, which go with the pair")
 
 
 def net_whole_cancellations(lines: pd.DataFrame, qty: pd.Series | None,

@@ -19,7 +19,7 @@ import pandas as pd
 from ._parse import MISSING_SPELLINGS
 from ._tables import number_cells
 
-__all__ = ["NON_PRODUCT_CODES", "non_product_lines", "non_product_note"]
+__all__ = ["NON_PRODUCT_CODES", "non_product_lines", "non_product_note", "shipping_lines"]
 
 NON_PRODUCT_CODES: dict[str, str] = {
     "POST": "postage", "DOT": "dotcom postage", "C2": "carriage",
@@ -34,6 +34,23 @@ and `S` are products)."""
 _DESCRIPTIONS = frozenset({"postage", "dotcom postage", "carriage", "manual", "bank charges",
                            "amazon fee", "discount", "samples", "adjust bad debt",
                            "cruk commission"})
+
+
+SHIPPING_CODES = frozenset({"POST", "DOT", "C2"})
+"""Of ``NON_PRODUCT_CODES``, postage and carriage: what a cancellation of a whole invoice may
+omit or add (``shipping_lines``)."""
+
+_SHIPPING_DESCRIPTIONS = frozenset({"postage", "dotcom postage", "carriage"})
+
+
+def shipping_lines(marked: pd.Series, text: pd.Series) -> pd.Series:
+    """Of the lines ``marked`` as not products (``non_product_lines``), those of postage or
+    carriage (``SHIPPING_CODES`` or their descriptions in ``text``). A cancellation of a whole
+    invoice may leave these out; a manual line, a fee, a discount or a bad-debt adjustment
+    carries money of its own and is compared like a product."""
+    upper, lower = text.str.upper(), text.str.lower()
+    ship = (upper.isin(SHIPPING_CODES) | lower.isin(_SHIPPING_DESCRIPTIONS)).fillna(False)
+    return (marked & ship).astype(bool)
 
 
 def _flagged(text: pd.Series) -> pd.Series:

@@ -221,7 +221,7 @@ def _postage_export() -> pd.DataFrame:
 def test_a_whole_cancellation_that_differs_only_by_postage_is_netted() -> None:
     """A generated gift-retailer export had 116 of 463 invoices cancelled in full left as
     orders and refunds under --net-cancelled-orders: the cancellation omitted the invoice's
-    postage line (or held one of its own). Only product lines are compared now."""
+    postage line (or held one of its own). Postage and carriage lines are not compared now."""
     ev = _import(_postage_export())
     orders = set(ev["order_id"])
     assert {"500", "C904", "600", "C905"}.isdisjoint(orders)
@@ -229,10 +229,10 @@ def test_a_whole_cancellation_that_differs_only_by_postage_is_netted() -> None:
     s = ev.attrs["import_summary"]
     assert s["cancelled_orders"] == 3 + 2
     notes = "\n".join(ev.attrs["load_notes"])
-    assert ("a later negative invoice of the same customer has exactly its product lines (the "
-            "same quantity and unit price on every line; 2 of them differ from it only by lines "
-            "that are not products, such as a postage line the cancellation omits, -10.00 net, "
-            "which go with the pair)") in notes
+    assert ("a later negative invoice of the same customer has exactly its lines, postage and "
+            "carriage aside (the same quantity and unit price on every line; 2 of them differ "
+            "from it only by postage or carriage lines (one the cancellation omits or adds), "
+            "-10.00 net, which go with the pair)") in notes
     assert "the customer's net revenue is unchanged but for those lines" in notes
     # by default both are kept, and counted with the same matching
     kept = _import(_postage_export(), net_cancellations=False)
@@ -291,5 +291,28 @@ def test_an_exact_match_is_taken_before_a_product_match_of_the_same_day(postage_
     assert ev["revenue"].sum() == pytest.approx(true_net)
     # the cancelled invoice is the one with exactly its lines; the other stays an order
     assert set(ev["order_id"].astype(str)) == {"901"}
-    assert "differ from it only by lines that are not products" not in "\n".join(
+    assert "differ from it only by postage" not in "\n".join(
         ev.attrs["load_notes"])
+
+
+def test_a_manual_line_is_compared_like_a_product() -> None:
+    """A manual line or a fee carries money of its own: for a day every line that is not a
+    product was left out of the comparison, so a product cancelled beside a kept manual charge
+    of 30.00 netted the charge away (true net 30.00, imported 0.00), and a cancellation holding
+    a manual credit of -600 lost the credit with the pair. Each stays as it was."""
+    rows = [("100", "85048", 2, "2024-01-02 10:00", 5.0, 1),
+            ("100", "POST", 1, "2024-01-02 10:00", 18.0, 1),
+            ("950", "85048", 1, "2024-02-02 10:00", 5.0, 9),
+            ("950", "M", 1, "2024-02-02 10:00", 30.0, 9),
+            ("C951", "85048", -1, "2024-02-03 10:00", 5.0, 9),
+            ("960", "22087", 2, "2024-02-04 10:00", 3.0, 10),
+            ("C961", "22087", -2, "2024-02-05 10:00", 3.0, 10),
+            ("C961", "M", -1, "2024-02-05 10:00", 600.0, 10)]
+    raw = pd.DataFrame(rows, columns=["Invoice", "StockCode", "Quantity", "InvoiceDate",
+                                      "Price", "Customer ID"])
+    ev = _import(raw)
+    true_net = (raw["Quantity"] * raw["Price"]).groupby(raw["Customer ID"].astype(str)).sum()
+    got = ev.groupby(ev["user_id"].astype(str))["revenue"].sum()
+    assert got.to_dict() == pytest.approx(true_net.to_dict())
+    assert {"950", "C951", "960", "C961"} <= set(ev["order_id"].astype(str))
+    assert ev.attrs["import_summary"]["cancelled_orders"] == 0
