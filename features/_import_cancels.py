@@ -22,7 +22,7 @@ out too, and a product cancelled beside a kept manual charge of 30.00 netted the
 An invoice with exactly the cancellation's lines is taken before one with its product lines
 only, so the net revenue stays unchanged whenever it can.
 Every other negative invoice (a part cancellation, a return, an invoice whose original is not
-in the export or differs by a product line) stays a refund.
+in the export or differs by another line) stays a refund.
 """
 
 from __future__ import annotations
