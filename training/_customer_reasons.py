@@ -355,8 +355,9 @@ def _drop_contradictions(c: np.ndarray, columns: list[str], features: pd.DataFra
         t = np.array([typical[col] for _, col in block], dtype=float)
         side = np.sign(_display_key(v) - _display_key(t)[None, :])
         shares = [i for i, (_, col) in enumerate(block) if col in percent]
-        if shares:  # within a point of the typical share: at the typical level
-            near = np.abs(v[:, shares] - t[None, shares]) < SHARE_TOLERANCE
+        if shares:  # within a point of the typical share: at the typical level, tested on
+            # the value as its sentence shows it (``_share_sentences`` rounds to 3 places)
+            near = np.abs(np.round(v[:, shares], 3) - t[None, shares]) < SHARE_TOLERANCE
             side[:, shares] = np.where(near, 0.0, side[:, shares])
         sign = np.sign(c[:, js])
         sub = np.where(side == 0, c[:, js] * _AT_TYPICAL_WEIGHT, c[:, js])

@@ -34,6 +34,21 @@ def test_mix_shares_read_as_percentages_and_a_point_off_typical_is_typical() -> 
     assert got.iloc[3, 0] == "share of visits via email is at the typical level (86%)"
 
 
+def test_a_share_ranks_as_its_sentence_reads_it() -> None:
+    """0.8696 against a typical 0.86 had ranked as at the typical level (raw values within a
+    point) while its sentence, of the value rounded to 3 places, read 'slightly high (87% vs
+    typical 86%)': ranked after the order count, it took the second place as an informative
+    sentence that had been ranked as uninformative."""
+    cols = ["ch_share_email", "orders_total"]
+    feats = pd.DataFrame({"ch_share_email": [0.8696], "orders_total": [5.0]})
+    typical = {"ch_share_email": 0.86, "orders_total": 2.0}
+    got = reasons_from_array(np.array([[0.5, 0.1]]), cols, feats, typical, top=2,
+                             directions={"orders_total": 1}, percent=PIPELINE)
+    assert got.iloc[0].tolist() == [
+        "share of visits via email is slightly high (87% vs typical 86%)",
+        "number of orders is high (5 vs typical 2)"]
+
+
 def test_an_empty_share_keeps_its_meaning_and_rates_keep_their_numbers() -> None:
     cols = ["purchase_cat_share_Drinks", "conversion_rate"]
     feats = pd.DataFrame({"purchase_cat_share_Drinks": [np.nan, 0.04],
