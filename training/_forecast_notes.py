@@ -210,14 +210,17 @@ def _zero_share(y: np.ndarray, spd: int) -> float:
 
 def clip_settings(model: object | None = None) -> tuple[float, float]:
     """The ``clip_sd`` and ``level_shift_days`` a forecaster fits with (the LightGBM
-    forecaster's defaults for None or a model without them): the notes read a drop or a shift
-    as that forecaster does. With the defaults only, a fit at ``clip_sd=10`` had a 3-day dip
-    to 0.45x in every series, inside its own bound, named a site-wide outage."""
+    forecaster's defaults for None or a model without them; an ensemble's, those of its
+    first member that has them): the notes read a drop or a shift as that forecaster does.
+    With the defaults only, a fit at ``clip_sd=10`` had a 3-day dip to 0.45x in every series,
+    inside its own bound, named a site-wide outage."""
     from ._forecast_gbm import LightGBMForecaster
 
+    source = next((m for m in [model, *(getattr(model, "members_", None) or [])]
+                   if hasattr(m, "clip_sd")), None)
     defaults = LightGBMForecaster()
-    return (float(getattr(model, "clip_sd", defaults.clip_sd)),
-            float(getattr(model, "level_shift_days", defaults.level_shift_days)))
+    return (float(getattr(source, "clip_sd", defaults.clip_sd)),
+            float(getattr(source, "level_shift_days", defaults.level_shift_days)))
 
 
 def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,

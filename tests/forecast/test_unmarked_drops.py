@@ -280,3 +280,17 @@ def test_a_spike_its_own_known_in_advance_column_explains_is_no_bot_day(fast_gbm
     ctx = model.ctx_["s2"]
     assert np.log1p(g.y[i]) - ctx.z[i] > 1.0  # the response took the spike out
     assert ctx.zr[i] == ctx.z[i]  # and nothing was clipped
+
+
+def test_an_ensembles_notes_read_its_lightgbm_members_clip_settings() -> None:
+    """The notes read the fitted forecaster's clip_sd and level_shift_days; an ensemble has none
+    of its own, and its LightGBM member's were ignored (the notes read the defaults)."""
+    from training._forecast_gbm import LightGBMForecaster
+    from training._forecast_models import EnsembleForecaster, SeasonalNaiveForecaster
+    from training._forecast_notes import clip_settings
+
+    ens = EnsembleForecaster(members=(SeasonalNaiveForecaster(),
+                                      LightGBMForecaster(clip_sd=10.0, level_shift_days=8.0)))
+    ens.members_ = list(ens.members)  # as fit leaves them
+    assert clip_settings(ens) == (10.0, 8.0)
+    assert clip_settings(None) == clip_settings(SeasonalNaiveForecaster())
