@@ -380,6 +380,7 @@ class ScoreJob:
     sent: list[Any] | None = None  # per frame row, the id as the client wrote it
     warnings: tuple[dict[str, Any], ...] = ()  # what the model ignores in live rows
     asof: str | None = None  # the snapshot date users given by id were scored from
+    notes: tuple[str, ...] = ()  # brain score's caveats on the snapshot's scores (by id)
 
     @property
     def batch_key(self) -> tuple[int, int]:
@@ -409,6 +410,6 @@ def score_jobs(jobs: list[ScoreJob]) -> list[dict[str, Any]]:
                 r["user_id"] = u
         out.append({"model": j.loaded.name, "version": j.loaded.version,
                     "features_asof": j.asof, "results": results, "errors": j.errors,
-                    "warnings": list(j.warnings)})
+                    "warnings": list(j.warnings), "notes": list(j.notes)})
         at += n
     return out

@@ -130,4 +130,6 @@ def channel_value(brain: Brain, req: ChannelValueRequest) -> dict[str, Any]:
                             "scores": _source(cached[value.name])},
             "churn_model": {"name": churn.name, "version": churn.version,
                             "scores": _source(cached[churn.name])},
-            "channels": out_rows}
+            "channels": out_rows,
+            "notes": [f"{m.name} v{m.version} (@champion): {note}" for m in (value, churn)
+                      for note in brain.score_notes(m)]}

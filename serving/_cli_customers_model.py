@@ -152,13 +152,9 @@ def _purchase_rule(model: Any, uri: str, season_adjust: bool,
     """Whether the model's label is read on purchases alone, as the season note and the
     longer-horizon chain assume (False for a churn model of "no order and no visit": a note, or
     an error for --season-adjust and --horizon-days)."""
-    from training._customer_labels import label_definition
-
-    labels = label_definition(model)
-    if labels.churn_rule != "no_order_no_visit":
+    why = visit_rule_why(model, _model_label(uri))
+    if why is None:
         return True
-    why = (f"{_model_label(uri)} learned churn = {labels.rule_words()}, and last year's "
-           "season and the longer-horizon chain are read on purchases alone")
     trained_h = getattr(model, "horizon_days", None)
     if season_adjust or (horizon_days is not None and horizon_days != trained_h):
         flag = "--season-adjust" if season_adjust else "--horizon-days"
@@ -166,3 +162,15 @@ def _purchase_rule(model: Any, uri: str, season_adjust: bool,
                          "(or without --churn-needs-no-visit)")
     show_note(f"the season of the scored window is not checked: {why}")
     return False
+
+
+def visit_rule_why(model: Any, label: str) -> str | None:
+    """Why the season is not read for a churn model of "no order and no visit" (``label``:
+    'churn v1 (@champion)'), None for a label read on purchases alone."""
+    from training._customer_labels import label_definition
+
+    labels = label_definition(model)
+    if labels.churn_rule != "no_order_no_visit":
+        return None
+    return (f"{label} learned churn = {labels.rule_words()}, and last year's season and the "
+            "longer-horizon chain are read on purchases alone")

@@ -148,18 +148,35 @@ def _season_note(season: Any, adjust: bool, scores: pd.DataFrame) -> np.ndarray 
     if adjust:
         show_note(f"--season-adjust: value scores scaled by {f:.3f} ({gap})")
         return scores["score"].to_numpy(dtype=float) * f
-    if abs(f - 1) >= 0.1:
-        if f <= 0:
-            show_note(f"{gap}: last year's copy of the scored window held no revenue; the "
-                      "model does not know that season, so its scores are likely far too high "
-                      "for this window")
-            return None
-        # the scores are 1/factor of what the season suggests: 1.70x -> 41% low, 0.80x -> 25%
-        off = abs(1 - 1 / f)
-        show_note(f"{gap}: the model does not know the season, so its total for this window is "
-                  f"likely {off:.0%} {'low' if f > 1 else 'high'}; "
-                  "pass --season-adjust to scale the scores by that factor")
+    note = season_note(season, scores)
+    if note:
+        show_note(note)
     return None
+
+
+def season_note(season: Any, scores: pd.DataFrame) -> str | None:
+    """The note ``brain score`` prints about the model's season gap (``season_factor``) beside
+    scores it does not adjust, or None (no gap of 10% or more). The API's answers carry the
+    same text for the snapshot's scores (``serving._score_notes``)."""
+    if season is None:
+        return None
+    if getattr(season, "task", "value") != "value":
+        return _season_note_probability_text(season, scores)[0]
+    (a, b), (c, d) = season.scored, season.reference
+    f, short = _applied_factor(season)
+    gap = (f"last year, {a:%Y-%m-%d} .. {b:%Y-%m-%d} held {season.factor:.2f}x the revenue per "
+           f"customer of {c:%Y-%m-%d} .. {d:%Y-%m-%d}, the window a year before the one the "
+           f"value model's level was set on{short}")
+    if abs(f - 1) < 0.1:
+        return None
+    if f <= 0:
+        return (f"{gap}: last year's copy of the scored window held no revenue; the model does "
+                "not know that season, so its scores are likely far too high for this window")
+    # the scores are 1/factor of what the season suggests: 1.70x -> 41% low, 0.80x -> 25%
+    off = abs(1 - 1 / f)
+    return (f"{gap}: the model does not know the season, so its total for this window is "
+            f"likely {off:.0%} {'low' if f > 1 else 'high'}; "
+            "pass --season-adjust to scale the scores by that factor")
 
 
 def _applied_factor(season: Any) -> tuple[float, str]:
@@ -178,6 +195,20 @@ def _season_note_probability(season: Any, adjust: bool,
                              scores: pd.DataFrame) -> np.ndarray | None:
     """``_season_note`` for churn and propensity: the purchase rate's season gap moves
     P(purchase) to 1 - (1 - P)^factor (churn: P(churn)^factor); tiers follow."""
+    if not adjust:
+        note = _season_note_probability_text(season, scores)[0]
+        if note:
+            show_note(note)
+        return None
+    note, moved = _season_note_probability_text(season, scores, adjust=True)
+    if note:
+        show_note(note)
+    return moved
+
+
+def _season_note_probability_text(season: Any, scores: pd.DataFrame, adjust: bool = False
+                                  ) -> tuple[str | None, np.ndarray | None]:
+    """(the note, with ``adjust`` the moved scores) of ``_season_note_probability``."""
     from training._customer_season import adjust_probability
 
     (a, b), (c, d) = season.scored, season.reference
@@ -189,26 +220,25 @@ def _season_note_probability(season: Any, adjust: bool,
     churn = season.task == "churn"
     p = (1 - scores["score"] if churn else scores["score"]).to_numpy(dtype=float)
     if not season.factor > 0 or not np.isfinite(p).any():
-        show_note(f"{gap}: nobody in that base bought in last year's copy of the scored window, "
-                  "so the season cannot be put as a factor; the scores are left as they are"
-                  if not season.factor > 0 else f"{gap}: no score to move")
-        return None
+        return (f"{gap}: nobody in that base bought in last year's copy of the scored window, "
+                "so the season cannot be put as a factor; the scores are left as they are"
+                if not season.factor > 0 else f"{gap}: no score to move"), None
     moved = adjust_probability(p, f)
     # in the model's own terms: a churn model's scores are P(churn) = 1 - P(purchase) (the note
     # had spoken of P(purchase), mean 0.160, beside churn scores of mean 0.840)
     what, rule = ("P(churn)", f"P^{f:.3f}") if churn else ("P(purchase)", f"1 - (1 - P)^{f:.3f}")
     shown, shown_moved = (1 - p, 1 - moved) if churn else (p, moved)
     if adjust:
-        show_note(f"--season-adjust: {what} moved to {rule}, mean "
-                  f"{np.nanmean(shown):.3f} -> {np.nanmean(shown_moved):.3f}; tiers follow ({gap})")
-        return 1 - moved if churn else moved
+        return (f"--season-adjust: {what} moved to {rule}, mean {np.nanmean(shown):.3f} -> "
+                f"{np.nanmean(shown_moved):.3f}; tiers follow ({gap})",
+                1 - moved if churn else moved)
     if abs(f - 1) >= 0.1:
         too = "low" if (f > 1) != churn else "high"
-        show_note(f"{gap}: the model does not know the season, so its {what} for this "
-                  f"window is likely too {too} (mean {np.nanmean(shown):.3f}; "
-                  f"{np.nanmean(shown_moved):.3f} with the season); pass --season-adjust to "
-                  "apply it")
-    return None
+        return (f"{gap}: the model does not know the season, so its {what} for this "
+                f"window is likely too {too} (mean {np.nanmean(shown):.3f}; "
+                f"{np.nanmean(shown_moved):.3f} with the season); pass --season-adjust to "
+                "apply it"), None
+    return None, None
 
 
 def early_warning_line(scores: pd.DataFrame) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import re
 import shlex
 import threading
@@ -47,11 +48,13 @@ from ._schemas import (
     UsersRequest,
 )
 from ._schemas_ab import AnalyzeRequest, PlanRequest
+from ._score_notes import NOTES_PENDING, snapshot_notes
 from ._snapshot import Snapshot, snapshot_dir, snapshot_stamp
 
 __all__ = ["API_NAMES", "CACHED_REASONS", "ENDPOINT_MODELS", "REASON_METHOD", "BadRequestError",
            "Brain", "NotReadyError", "ScoreJob", "ScoreTable", "score_jobs"]
 
+_log = logging.getLogger("serving.api")
 FORECAST_CACHE = 256
 """Forecast answers kept (per champion version and request: series, horizon, calendar and
 plan), least recently added dropped: one series' answer each, so a budget run over every store
@@ -148,6 +151,8 @@ class Brain:
         self.snapshot = snapshot
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str, int], ScoreTable] = {}
+        # brain score's caveats on each champion's scores of the snapshot, keyed as _cache
+        self._notes: dict[tuple[str, str, int], list[str]] = {}
         self.batching: Any = None  # the service's MicroBatcher stats, shown by models()
         # whole /forecast_traffic answers per (champion version, request)
         self._forecasts: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
@@ -198,6 +203,7 @@ class Brain:
                     # usually gets its id (49 of 50 tries), so they would answer for it (and
                     # warm would skip scoring it): stale scores by id and in /channel_value
                     self._cache = {}
+                    self._notes = {}
                 self.snapshot = snap
         return {"changes": changes, "loaded": {k: v.version for k, v in
                                                 self.champions.loaded.items()},
@@ -264,14 +270,38 @@ class Brain:
             scored = score_features(loaded.model.model, snap.features, reasons=True,
                                     reason_method=REASON_METHOD, chunk_size=50_000, n_jobs=1)
             table = ScoreTable.build(scored, position)
+            notes = self._read_notes(loaded, snap, scored)
             with self._lock:
                 if self.snapshot is not snap:  # reloaded meanwhile: these scores are of the
                     break                      # old snapshot (its id may be reused)
                 cache = {k: v for k, v in self._cache.items() if k[0] != name}
                 cache[(name, loaded.version, id(snap))] = table
+                kept = {k: v for k, v in self._notes.items() if k[0] != name}
+                kept[(name, loaded.version, id(snap))] = notes
+                self._notes = kept  # before the table: a cached answer always has its notes
                 self._cache = cache  # atomic swap, like the champions
             done[name] = len(table)
         return done
+
+    @staticmethod
+    def _read_notes(loaded: LoadedModel, snap: Snapshot, scored: pd.DataFrame) -> list[str]:
+        """``brain score``'s caveats on ``loaded``'s scores of ``snap`` (``_score_notes``)."""
+        try:
+            return snapshot_notes(loaded.model.model, f"{loaded.name} v{loaded.version} "
+                                  "(@champion)", snap.features, snap.purchases, snap.cutoff,
+                                  scored)
+        except Exception:  # the scores are still served; say that the caveats are missing
+            _log.exception("reading the notes of %s v%s failed", loaded.name, loaded.version)
+            return ["the caveats on this model's scores of the snapshot could not be read "
+                    "(the server log has the details)"]
+
+    def score_notes(self, loaded: LoadedModel) -> list[str]:
+        """The caveats on ``loaded``'s scores of the current snapshot (a fresh list), or a note
+        that they are read once the background scoring has run for it."""
+        snap = self.snapshot
+        notes = None if snap is None else self._notes.get((loaded.name, loaded.version,
+                                                           id(snap)))
+        return [NOTES_PENDING] if notes is None else list(notes)
 
     def score_table(self, loaded: LoadedModel) -> ScoreTable | None:
         """The cached answers of ``loaded`` for the current snapshot (rows in snapshot order)."""
@@ -297,7 +327,7 @@ class Brain:
                 results.append(row)
         return {"model": loaded.name, "version": loaded.version,
                 "features_asof": snap.cutoff.date().isoformat(), "results": results,
-                "errors": errors, "warnings": []}
+                "errors": errors, "warnings": [], "notes": self.score_notes(loaded)}
 
     def _check_snapshot_feeds(self, loaded: LoadedModel, model: Any) -> None:
         """A 400 naming the champion when the feature snapshot lacks columns it reads (a
@@ -393,8 +423,9 @@ class Brain:
         errors = [{"user_id": u, "error": "unknown user id: not in the feature snapshot as of "
                    f"{self._snap().cutoff.date()}"} for u in lost]
         asof = (self._snap().cutoff.date().isoformat() if req.user_ids is not None else None)
+        notes = tuple(self.score_notes(loaded)) if req.user_ids is not None else ()
         return ScoreJob(loaded, frame, req.top_reasons, errors, self._rank_reference(loaded),
-                        sent, tuple(warnings), asof)
+                        sent, tuple(warnings), asof, notes)
 
     def _rank_reference(self, loaded: LoadedModel) -> np.ndarray | None:
         """For rank-tiered models (value): the snapshot's scores from the cache, else the

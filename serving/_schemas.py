@@ -258,6 +258,16 @@ class ScoreAnswer(Answer):
         default_factory=list,
         description="Live rows only: ignored columns and unseen category values (empty for "
                     "requests by user_ids and for clean rows).")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="By user_ids: the caveats brain score prints for this champion's scores "
+                    "of the snapshot, the same text (e.g. that the model does not know the "
+                    "season and its total for this window is likely 13% high; that 90% of the "
+                    "customers are 'cold'), computed once per champion version and snapshot; "
+                    "until the snapshot is scored in the background, one note saying so. "
+                    "Empty for live rows.",
+        examples=[["90% of the customers are 'cold' (the tiers are fixed probabilities: "
+                   "0.5 / 0.2); ..."]])
 
 
 class SegmentResult(Answer):
@@ -358,6 +368,12 @@ class ChannelValueAnswer(Answer):
     channels: list[ChannelRow] = Field(
         description="Per acquisition channel: channel, customers, mean/total predicted value, "
                     "mean predicted churn, spend, acquisition cost, value_to_cost, note.")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="The value and churn champions' caveats on their scores of the snapshot, "
+                    "each starting with the version ('customer_value v1 (@champion): ...'), "
+                    "as in ScoreAnswer.notes: a season gap moves mean_predicted_value and "
+                    "value_to_cost by as much.")
 
 
 class ReloadAnswer(Answer):

@@ -2,9 +2,11 @@
 
 ``write_snapshot`` (called by ``brain demo`` and ``brain snapshot``) stores, under
 ``<BRAIN_HOME>/snapshots/``: ``user_features.parquet`` (one row per user as of the cutoff),
-``segments.parquet``, and copies of ``spend`` and ``calendar`` when given, plus ``meta.json``
-(cutoff, source, row count). ``Snapshot.load`` reads them back, indexed by ``user_id`` as a string
-so JSON clients can send ids as numbers or strings.
+``segments.parquet``, ``purchases.parquet`` (the events' purchases: user_id, ts, revenue; the
+season the customer champions' scores stand in is read from them, ``serving._score_notes``), and
+copies of ``spend`` and ``calendar`` when given, plus ``meta.json`` (cutoff, source, row count).
+``Snapshot.load`` reads them back, indexed by ``user_id`` as a string so JSON clients can send
+ids as numbers or strings.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ def write_snapshot(events: pd.DataFrame, asof: str | pd.Timestamp, *,
     feats.to_parquet(tmp, index=False)
     tmp.replace(out / "user_features.parquet")
     segs.to_parquet(out / "segments.parquet", index=False)
+    buys = events.loc[events["event_type"] == "purchase",
+                      [c for c in PURCHASE_COLUMNS if c in events.columns]]
+    buys.to_parquet(out / "purchases.parquet", index=False)
     if spend is not None:
         spend.to_parquet(out / "spend.parquet", index=False)
     if calendar is not None:
@@ -46,8 +51,11 @@ def write_snapshot(events: pd.DataFrame, asof: str | pd.Timestamp, *,
     return out
 
 
+PURCHASE_COLUMNS = ("user_id", "ts", "revenue")
+"""What ``purchases.parquet`` keeps of each purchase event (every one of the events given, as
+``brain score`` reads them for the season note)."""
 _FILES = ("user_features.parquet", "segments.parquet", "spend.parquet", "calendar.parquet",
-          "meta.json")
+          "purchases.parquet", "meta.json")
 
 
 def snapshot_stamp(path: Path | None = None) -> tuple[tuple[str, int, int], ...]:
@@ -76,6 +84,9 @@ class Snapshot:
     path: Path
     stamp: tuple[tuple[str, int, int], ...] = ()
     """``snapshot_stamp`` of the files when they were read."""
+    purchases: pd.DataFrame | None = None
+    """The events' purchases (``user_id``, ``ts``, ``revenue``, ``event_type``); None for a
+    snapshot written before 2026-12-06, which did not keep them."""
 
     @classmethod
     def load(cls, path: Path | None = None) -> Snapshot | None:
@@ -91,8 +102,12 @@ class Snapshot:
             else None
         cal = pd.read_parquet(path / "calendar.parquet") if (path / "calendar.parquet").exists() \
             else None
+        buys = (pd.read_parquet(path / "purchases.parquet")
+                if (path / "purchases.parquet").exists() else None)
+        if buys is not None:
+            buys["event_type"] = "purchase"
         meta = json.loads((path / "meta.json").read_text())
-        return cls(feats, segs, spend, cal, pd.Timestamp(meta["cutoff"]), path, stamp)
+        return cls(feats, segs, spend, cal, pd.Timestamp(meta["cutoff"]), path, stamp, buys)
 
     def lookup(self, user_ids: list[str]) -> tuple[pd.DataFrame, list[str]]:
         """Feature rows of the known ids (in request order) and the unknown ids."""

@@ -17,6 +17,7 @@ from serving._schemas import (
     UsersRequest,
 )
 from serving._schemas_ab import PlanRequest
+from serving._score_notes import NOTES_PENDING
 from serving.service import build_brain
 
 
@@ -312,6 +313,9 @@ def test_snapshot_score_cache_gives_the_live_answers(brain: Brain) -> None:
     warmed = brain.warm()
     assert warmed["churn"] == len(brain.snapshot.features)
     cached = brain.score("churn_risk", UsersRequest(user_ids=ids, top_reasons=2))
+    # the notes need every customer's score: said pending until then, and the same after
+    assert live.pop("notes") in ([NOTES_PENDING], cached["notes"])
+    assert cached.pop("notes")
     assert cached == live
     deeper = brain.score("churn_risk", UsersRequest(user_ids=ids[:2], top_reasons=5))
     assert all(len(r["reasons"]) <= 5 for r in deeper["results"])
@@ -912,3 +916,82 @@ def test_channel_value_window_that_is_no_date_is_a_400_naming_the_field(brain: B
     with pytest.raises(BadRequestError, match="is not a date; send the day as YYYY-MM-DD") as err:
         brain.channel_value(ChannelValueRequest(start=start, end="2025-06-30"))
     assert (err.value.code, err.value.field) == ("invalid_date", "start")
+
+
+def _cli_notes(args: list[str]) -> list[str]:
+    """The 'note:' lines a brain command prints, in order (on a console wide enough for one
+    line each)."""
+    import io
+
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from serving import _cli_common
+    from serving.cli import app
+
+    buf = io.StringIO()
+    wide = Console(file=buf, width=100_000, no_color=True, highlight=False)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(_cli_common, "err_console", wide)
+    try:
+        res = CliRunner().invoke(app, args)
+    finally:
+        mp.undo()
+    assert res.exit_code == 0, (res.output, res.exception)
+    return [line.removeprefix("note: ") for line in buf.getvalue().splitlines()
+            if line.startswith("note: ")]
+
+
+@pytest.fixture(scope="module")
+def served_world(tmp_path_factory: pytest.TempPathFactory):
+    """The served snapshot's events as a data folder (conftest's world, same seed)."""
+    import features as ft
+
+    return ft.write_world(ft.generate_world(1_500, 420, seed=21),
+                          tmp_path_factory.mktemp("served-world"))
+
+
+@pytest.mark.parametrize(("endpoint", "task"), [("churn_risk", "churn"),
+                                                ("purchase_propensity", "propensity"),
+                                                ("customer_value", "value")])
+def test_answers_by_id_carry_the_notes_brain_score_prints_for_the_champion(
+        brain: Brain, served_world, tmp_path, endpoint: str, task: str) -> None:
+    """Independent check: brain score value said the model does not know the season and its
+    total is likely 13% high, brain score propensity that 90% of customers are 'cold'; the
+    answers by id of the same champion and snapshot said nothing (no notes field)."""
+    brain.warm()
+    day = str(brain.snapshot.cutoff.date())
+    cli = _cli_notes(["score", task, "--asof", day, "--data", str(served_world),
+                      "--out", str(tmp_path / "s.parquet"), "--jobs", "1"])
+    ids = list(brain.snapshot.features.index[:5])
+    out = brain.score(endpoint, UsersRequest(user_ids=ids))
+    assert cli, "the served world's scores should have caveats to carry"
+    assert out["notes"] == cli
+    live = brain.score(endpoint, UsersRequest(user_ids=ids, top_reasons=5))  # scored live
+    assert live["notes"] == cli
+    rows = brain.snapshot.features.loc[ids[:1]].drop(columns=["cutoff"]).to_dict("records")
+    rows = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+            for r in rows]
+    assert brain.score(endpoint, UsersRequest(rows=rows))["notes"] == []
+
+
+def test_channel_value_carries_the_value_and_churn_champions_notes(brain: Brain) -> None:
+    brain.warm()
+    out = brain.channel_value(ChannelValueRequest(start="2024-01-01", end="2024-12-31"))
+    value, churn = (brain.champions.get(n) for n in ("customer_value", "churn"))
+    assert out["notes"] == [*(f"customer_value v{value.version} (@champion): {n}"
+                              for n in brain.score_notes(value)),
+                            *(f"churn v{churn.version} (@champion): {n}"
+                              for n in brain.score_notes(churn))]
+    assert out["notes"]
+
+
+def test_notes_before_the_snapshot_is_scored_say_they_are_pending(brain: Brain) -> None:
+    kept = brain._cache, brain._notes
+    try:
+        brain._cache, brain._notes = {}, {}
+        ids = list(brain.snapshot.features.index[:3])
+        assert brain.score("customer_value", UsersRequest(user_ids=ids))["notes"] == [
+            NOTES_PENDING]
+    finally:
+        brain._cache, brain._notes = kept
