@@ -466,6 +466,19 @@ class Brain:
                 "errors": [{"user_id": u, "error": "unknown user id"}
                            for u in req.user_ids if _id_key(u) not in index]}
 
+    def customers(self, offset: int, limit: int) -> dict[str, Any]:
+        """GET /customers: the snapshot's customer ids ``offset`` .. ``offset + limit - 1`` (in
+        snapshot order, as its events wrote them), the total and the next page's offset."""
+        snap = self._snap()
+        ids = snap.features["user_id"] if "user_id" in snap.features.columns else pd.Series(
+            snap.features.index)
+        total = len(ids)
+        page = ids.iloc[offset:offset + limit].tolist()
+        end = offset + len(page)
+        return {"user_ids": page, "total": total, "offset": offset, "limit": limit,
+                "next_offset": end if end < total else None,
+                "snapshot_cutoff": period_text(snap.cutoff)}
+
     # ------------------------------------------------------------------ other endpoints
     def channel_value(self, req: ChannelValueRequest) -> dict[str, Any]:
         return channel_value(self, req)

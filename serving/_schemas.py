@@ -376,6 +376,27 @@ class ChannelValueAnswer(Answer):
                     "value_to_cost by as much.")
 
 
+class CustomersAnswer(Answer):
+    """Answer of GET /customers: one page of the snapshot's customer ids."""
+
+    user_ids: list[str | int] = Field(
+        description="Customer ids of the feature snapshot, in its order (the same on every "
+                    "page of one snapshot), as its events wrote them (a number stays a "
+                    "number): send them as user_ids to the scoring endpoints.",
+        examples=[[1, 2, 3]])
+    total: int = Field(description="Customers in the snapshot (GET /models: snapshot.users).")
+    offset: int = Field(description="Position of the first id of this page (from 0).")
+    limit: int = Field(description="Most ids a page holds, as asked (default 1,000; at most "
+                                   "10,000, a scoring batch).")
+    next_offset: int | None = Field(
+        description="The offset of the next page; null on the last one.", examples=[1000])
+    snapshot_cutoff: str = Field(
+        description="Cutoff of the snapshot the ids are from (YYYY-MM-DD): a new snapshot "
+                    "(POST /reload) may hold other customers in another order, so a client "
+                    "paging through should check it is the same on every page.",
+        examples=["2025-12-31"])
+
+
 class ReloadAnswer(Answer):
     """Answer of POST /reload."""
 

@@ -60,8 +60,10 @@ from ._guards import JsonBodyMiddleware, cancel_bentoml_request_timers, install_
 from ._page import page_app
 from ._registry import Champions
 from ._schemas import (
+    MAX_BATCH,
     ChannelValueAnswer,
     ChannelValueRequest,
+    CustomersAnswer,
     ErrorAnswer,
     ForecastAnswer,
     ForecastRequest,
@@ -161,8 +163,49 @@ async def _models(request: Request) -> JSONResponse:
     return FastJSON(_brain().models())  # NaN metrics -> null (starlette's JSON would fail)
 
 
+CUSTOMERS_PAGE = 1_000
+"""GET /customers' page size when ``limit`` is not given (at most ``MAX_BATCH``)."""
+
+
+def _query_int(request: Request, name: str, default: int, low: int, high: int | None) -> int:
+    """Query parameter ``name`` as an integer in ``low`` .. ``high`` (a 400 naming it)."""
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    bound = f"from {low:,} to {high:,}" if high is not None else f"{low:,} or more"
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        raise BadRequestError(f"{name} must be an integer {bound}; received {text[:40]!r}",
+                              code="validation_error", field=name, loc=[name])
+    return value
+
+
+async def _customers(request: Request) -> JSONResponse:
+    """GET /customers?offset=0&limit=1000: a page of the snapshot's customer ids."""
+    if "brain" not in _brain_holder:
+        return _error_response(503, "service is starting; try again in a few seconds",
+                               "not_ready")
+    unknown = sorted(set(request.query_params) - {"offset", "limit"})
+    try:
+        if unknown:
+            raise BadRequestError(f"unknown query parameter {unknown[0]!r}: GET /customers "
+                                  "takes offset and limit", code="validation_error",
+                                  field=unknown[0], loc=[unknown[0]])
+        offset = _query_int(request, "offset", 0, 0, None)
+        limit = _query_int(request, "limit", CUSTOMERS_PAGE, 1, MAX_BATCH)
+        return FastJSON(_brain().customers(offset, limit))
+    except BadRequestError as exc:
+        return _error_response(400, str(exc), exc.code, field=exc.field, loc=exc.loc)
+    except NotReadyError as exc:
+        return _error_response(503, str(exc), exc.code)
+
+
 # /healthz, /livez and /readyz are BentoML's own routes
-info_app = Starlette(routes=[Route("/models", _models, methods=["GET"])])
+info_app = Starlette(routes=[Route("/models", _models, methods=["GET"]),
+                             Route("/customers", _customers, methods=["GET"])])
 
 
 @bentoml.service(name="marketing_brain", traffic={"timeout": 120},
@@ -314,7 +357,11 @@ Marketing Brain answers with the registry's `champion` models and the latest fea
 traffic forecasts with P10/P50/P90 and event peaks (`/forecast_traffic`), churn risk, purchase
 propensity and customer value per customer with tiers and reasons, acquisition-channel value,
 RFM segments, and A/B test analysis and planning (`/experiments/*`). `GET /models` lists the
-loaded versions; `POST /reload` picks up new champions and snapshots without a restart.
+loaded versions, `GET /customers` pages through the snapshot's customer ids; `POST /reload`
+picks up new champions and snapshots without a restart. Score answers by id carry `notes`: the
+caveats `brain score` prints for the same champion and snapshot (e.g. a season gap). Each
+answer names the model `version` that answered: a batch split over several requests can
+straddle a champion move, so compare them.
 
 **Auth**: when the server has `BRAIN_API_TOKEN` set, every endpoint except the health probes
 (`/livez`, `/readyz`, `/healthz`) and `/metrics` needs `Authorization: Bearer <token>`: use
@@ -405,6 +452,30 @@ def openapi_document() -> dict[str, Any]:
         "responses": {
             "200": _json_answer("Successful Response", ModelsAnswer),
             "503": _json_answer("Service is starting", ErrorAnswer)}}}
+    doc["components"]["schemas"].update(_components(CustomersAnswer))
+    doc["paths"]["/customers"] = {"get": {
+        "tags": doc["paths"]["/models"]["get"]["tags"],
+        "operationId": f"{MarketingBrain.name}__customers",  # type: ignore[attr-defined]
+        "description": "One page of the feature snapshot's customer ids (in snapshot order, "
+                       "as its events wrote them), to send as user_ids to the scoring "
+                       "endpoints: follow next_offset until it is null, and check that "
+                       "snapshot_cutoff stays the same. An offset past the end answers an "
+                       "empty page.",
+        "parameters": [
+            {"name": "offset", "in": "query", "required": False,
+             "description": "Position of the first id (from 0).",
+             "schema": {"type": "integer", "minimum": 0, "default": 0}},
+            {"name": "limit", "in": "query", "required": False,
+             "description": "Most ids in the page.",
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_BATCH,
+                        "default": CUSTOMERS_PAGE}}],
+        "responses": {
+            "200": _json_answer("Successful Response", CustomersAnswer),
+            "400": _json_answer("offset or limit is not an integer in range, or another query "
+                                "parameter was sent (code 'validation_error', field the "
+                                "parameter)", ErrorAnswer),
+            "503": _json_answer("Service is starting, or no feature snapshot is loaded (code "
+                                "'snapshot_not_available')", ErrorAnswer)}}}
     _document_answers(doc)
     _document_auth(doc)
     return doc

@@ -583,3 +583,49 @@ def test_the_api_takes_the_exposure_column_like_the_engine(client: TestClient) -
     r = client.post("/experiments/analyze", json={k: v for k, v in body.items()
                                                   if k != "unit_col"})
     assert (r.status_code, r.json()["field"]) == (400, "exposure_col"), r.json()
+
+
+def test_customers_pages_through_every_snapshot_customer(client: TestClient) -> None:
+    """Independent check: a client had no way to list the snapshot's customers (it had to
+    bring its ids from its own data; GET /models gave only their count)."""
+    spec = client.get("/docs.json").json()
+    snap = _brain().snapshot
+    seen: list[Any] = []
+    offset: int | None = 0
+    pages = 0
+    while offset is not None:
+        res = client.get("/customers", params={"offset": offset, "limit": 400})
+        assert res.status_code == 200, res.text
+        page = res.json()
+        _check(spec, "/customers", "get", 200, page)
+        assert page["total"] == len(snap.features) == client.get("/models").json()[
+            "snapshot"]["users"]
+        assert page["snapshot_cutoff"] == str(snap.cutoff.date())
+        assert len(page["user_ids"]) <= 400
+        seen += page["user_ids"]
+        offset = page["next_offset"]
+        pages += 1
+    assert pages == -(-len(snap.features) // 400)
+    assert seen == snap.features["user_id"].tolist()  # every one, once, in snapshot order
+    scored = client.post("/churn_risk", json={"user_ids": seen[:500]}).json()
+    assert scored["errors"] == []
+    assert len(scored["results"]) == 500
+    default = client.get("/customers").json()
+    assert (default["offset"], default["limit"]) == (0, 1000)
+    past = client.get("/customers", params={"offset": len(seen) + 5}).json()
+    assert past["user_ids"] == []
+    assert past["next_offset"] is None
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"limit": 0}, "limit"), ({"limit": 10_001}, "limit"), ({"limit": "ten"}, "limit"),
+    ({"offset": -1}, "offset"), ({"offset": "1.5"}, "offset"), ({"page": 2}, "page")])
+def test_customers_limits_are_400s_naming_the_parameter(client: TestClient, params: dict,
+                                                        field: str) -> None:
+    spec = client.get("/docs.json").json()
+    res = client.get("/customers", params=params)
+    assert res.status_code == 400
+    body = res.json()
+    _check(spec, "/customers", "get", 400, body)
+    assert (body["code"], body["field"], body["loc"]) == ("validation_error", field, [field])
+    assert field in body["error"]
