@@ -274,9 +274,13 @@ class SegmentResult(Answer):
     """One user's RFM scores and segment."""
 
     user_id: str | int = Field(description="The id as sent.")
-    r_score: int | None
-    f_score: int | None
-    m_score: int | None
+    r_score: int | None = Field(description="Recency quintile among buyers, 1 (longest since "
+                                            "the last order) to 5 (most recent); null without "
+                                            "an order.")
+    f_score: int | None = Field(description="Frequency score, 1 (fewest orders) to 5 (most); "
+                                            "null without an order.")
+    m_score: int | None = Field(description="Monetary score, 1 (least revenue) to 5 (most); "
+                                            "null without an order.")
     rfm: str | None = Field(description="The three scores as one code, e.g. '545'.")
     segment: str = Field(description="Lifecycle segment.")
     scene: str | None = Field(description="Marketing scene for the segment.")
@@ -286,17 +290,24 @@ class SegmentsAnswer(Answer):
     """Answer of POST /segments."""
 
     asof: str = Field(description="Snapshot cutoff the segments are computed at.")
-    results: list[SegmentResult]
-    errors: list[UnknownUser]
+    results: list[SegmentResult] = Field(description="Known users, in request order.")
+    errors: list[UnknownUser] = Field(description="Ids not in the snapshot.")
 
 
 class ForecastPoint(Answer):
     """One forecast period."""
 
     ds: str = Field(description="Period start (ISO 8601).", examples=["2026-01-01T00:00:00"])
-    p10: float | None
-    p50: float | None
-    p90: float | None
+    p10: float | None = Field(
+        description="10th percentile of the period's value (visits, orders or revenue, as the "
+                    "series): 10% of outcomes are expected below it; null where the model "
+                    "gives no number.")
+    p50: float | None = Field(
+        description="Median: the forecast of the period, in the series' units (sum periods "
+                    "for a window's total).")
+    p90: float | None = Field(
+        description="90th percentile: 10% of outcomes are expected above it (P10-P90 is the "
+                    "80% interval).")
 
 
 class PeakRow(Answer):
@@ -342,10 +353,14 @@ class ChannelRow(Answer):
 class ForecastAnswer(Answer):
     """Answer of POST /forecast_traffic."""
 
-    model: str = Field(examples=["traffic_forecaster"])
-    version: str
-    series_id: str
-    horizon: int
+    model: str = Field(description="Registered model that answered.",
+                       examples=["traffic_forecaster"])
+    version: str = Field(description="Its registry version (a reload may move it between two "
+                                     "requests).", examples=["3"])
+    series_id: str = Field(description="The series forecast (the request's, 'total' when it "
+                                       "gave none).", examples=["total"])
+    horizon: int = Field(description="Periods forecast (the request's, 60 when it gave none).",
+                         examples=[60])
     forecast: list[ForecastPoint] = Field(description="P10/P50/P90 per period.")
     peaks: list[PeakRow] = Field(
         description="Peak summary: a row for the horizon and one per applicable event window "
@@ -358,7 +373,10 @@ class ChannelValueAnswer(Answer):
     """Answer of POST /channel_value."""
 
     window: dict[str, str] = Field(description="start and end of the acquisition window.")
-    snapshot_cutoff: str
+    snapshot_cutoff: str = Field(
+        description="Cutoff of the feature snapshot the customers and scores are from "
+                    "(YYYY-MM-DD; its features use events before this day).",
+        examples=["2025-12-31"])
     value_model: dict[str, Any] = Field(
         description="name, version, horizon_days, and scores: 'cached' (the snapshot's scores "
                     "computed once per champion version in the background) or 'live' (scored "
@@ -414,7 +432,9 @@ class ReloadAnswer(Answer):
     registry_error: str | None = Field(
         None, description="Why the MLflow registry could not be read (its server did not "
                           "answer): the models loaded before are kept. Null when it was read.")
-    snapshot_cutoff: str | None
+    snapshot_cutoff: str | None = Field(
+        description="Cutoff of the feature snapshot now served (YYYY-MM-DD); null without one.",
+        examples=["2025-12-31"])
 
 
 class ModelInfo(Answer):

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 from typing import Any, Literal
 
 from pydantic import (
@@ -12,10 +14,31 @@ from pydantic import (
     StrictStr,
 )
 
+from experiments._planning import Plan
+from experiments._results import (
+    ArmCount,
+    Comparison,
+    ExperimentResult,
+    GuardrailResult,
+    SRMResult,
+)
+
 from ._schemas import MAX_ROWS, Answer, Strict
 
 __all__ = ["AnalysisAnswer", "AnalyzeRequest", "ArmCountAnswer", "ComparisonAnswer",
            "GuardrailAnswer", "PlanAnswer", "PlanRequest", "SRMAnswer"]
+
+
+def _doc(record: type, name: str) -> str:
+    """The description of ``record``'s attribute ``name`` in its docstring's Attributes section
+    (the experiment records document every field; the answers mirror them)."""
+    text = inspect.getdoc(record) or ""
+    block = text.split("Attributes:", 1)[1] if "Attributes:" in text else ""
+    found = re.search(rf"^    {re.escape(name)}: (.+?)(?=^    \w+: |\Z)", block,
+                      re.MULTILINE | re.DOTALL)
+    if found is None:
+        raise LookupError(f"{record.__name__} documents no attribute {name!r}")
+    return " ".join(found.group(1).split())
 
 
 class AnalyzeRequest(Strict):
@@ -107,52 +130,53 @@ class PlanRequest(Strict):
 class ArmCountAnswer(Answer):
     """Units observed in one arm (sample-ratio check)."""
 
-    variant: str
-    observed: int
-    expected_share: float | None
-    expected: float | None
+    variant: str = Field(description=_doc(ArmCount, "variant"))
+    observed: int = Field(description=_doc(ArmCount, "observed"))
+    expected_share: float | None = Field(description=_doc(ArmCount, "expected_share"))
+    expected: float | None = Field(description=_doc(ArmCount, "expected"))
 
 
 class SRMAnswer(Answer):
     """Sample-ratio check (chi-square goodness of fit of the arm sizes to the design)."""
 
-    arms: list[ArmCountAnswer]
-    chi2: float | None
-    df: int
-    p_value: float | None
-    alpha: float
-    mismatch: bool
-    message: str
+    arms: list[ArmCountAnswer] = Field(description=_doc(SRMResult, "arms"))
+    chi2: float | None = Field(description=_doc(SRMResult, "chi2"))
+    df: int = Field(description=_doc(SRMResult, "df"))
+    p_value: float | None = Field(description=_doc(SRMResult, "p_value"))
+    alpha: float = Field(description=_doc(SRMResult, "alpha"))
+    mismatch: bool = Field(description=_doc(SRMResult, "mismatch"))
+    message: str = Field(description=_doc(SRMResult, "message"))
 
 
 class ComparisonAnswer(Answer):
     """One variant against control on one metric."""
 
-    metric: str
-    kind: str
-    variant: str
-    control: str
-    n_control: int
-    n_variant: int
-    control_mean: float | None
-    variant_mean: float | None
-    absolute_effect: float | None
-    ci_low: float | None
-    ci_high: float | None
-    relative_effect: float | None
-    relative_ci_low: float | None
-    relative_ci_high: float | None
-    std_error: float | None
-    statistic: float | None
-    df: float | None
-    p_value: float | None
-    p_value_adjusted: float | None
-    significant: bool
-    test: str
-    alpha: float
-    covariate: str | None = None
-    theta: float | None = None
-    variance_reduction: float | None = None
+    metric: str = Field(description=_doc(Comparison, "metric"))
+    kind: str = Field(description=_doc(Comparison, "kind"))
+    variant: str = Field(description=_doc(Comparison, "variant"))
+    control: str = Field(description=_doc(Comparison, "control"))
+    n_control: int = Field(description=_doc(Comparison, "n_control"))
+    n_variant: int = Field(description=_doc(Comparison, "n_variant"))
+    control_mean: float | None = Field(description=_doc(Comparison, "control_mean"))
+    variant_mean: float | None = Field(description=_doc(Comparison, "variant_mean"))
+    absolute_effect: float | None = Field(description=_doc(Comparison, "absolute_effect"))
+    ci_low: float | None = Field(description=_doc(Comparison, "ci_low"))
+    ci_high: float | None = Field(description=_doc(Comparison, "ci_high"))
+    relative_effect: float | None = Field(description=_doc(Comparison, "relative_effect"))
+    relative_ci_low: float | None = Field(description=_doc(Comparison, "relative_ci_low"))
+    relative_ci_high: float | None = Field(description=_doc(Comparison, "relative_ci_high"))
+    std_error: float | None = Field(description=_doc(Comparison, "std_error"))
+    statistic: float | None = Field(description=_doc(Comparison, "statistic"))
+    df: float | None = Field(description=_doc(Comparison, "df"))
+    p_value: float | None = Field(description=_doc(Comparison, "p_value"))
+    p_value_adjusted: float | None = Field(description=_doc(Comparison, "p_value_adjusted"))
+    significant: bool = Field(description=_doc(Comparison, "significant"))
+    test: str = Field(description=_doc(Comparison, "test"))
+    alpha: float = Field(description=_doc(Comparison, "alpha"))
+    covariate: str | None = Field(None, description=_doc(Comparison, "covariate"))
+    theta: float | None = Field(None, description=_doc(Comparison, "theta"))
+    variance_reduction: float | None = Field(
+        None, description=_doc(Comparison, "variance_reduction"))
     sequential: dict[str, Any] | None = Field(None, description="Always-valid result.")
     bayes: dict[str, Any] | None = Field(None, description="Bayesian result.")
     relative_interval: str = Field("delta", description=(
@@ -163,16 +187,17 @@ class ComparisonAnswer(Answer):
 class GuardrailAnswer(Answer):
     """One guardrail check."""
 
-    metric: str
-    variant: str
-    margin: float
-    relative: bool
-    higher_is_better: bool
-    effect: float | None
-    bound: float | None
-    p_value: float | None
-    status: Literal["pass", "fail", "inconclusive"]
-    message: str
+    metric: str = Field(description=_doc(GuardrailResult, "metric"))
+    variant: str = Field(description=_doc(GuardrailResult, "variant"))
+    margin: float = Field(description=_doc(GuardrailResult, "margin"))
+    relative: bool = Field(description=_doc(GuardrailResult, "relative"))
+    higher_is_better: bool = Field(description=_doc(GuardrailResult, "higher_is_better"))
+    effect: float | None = Field(description=_doc(GuardrailResult, "effect"))
+    bound: float | None = Field(description=_doc(GuardrailResult, "bound"))
+    p_value: float | None = Field(description=_doc(GuardrailResult, "p_value"))
+    status: Literal["pass", "fail", "inconclusive"] = Field(
+        description=_doc(GuardrailResult, "status"))
+    message: str = Field(description=_doc(GuardrailResult, "message"))
 
 
 class AnalysisAnswer(Answer):
@@ -180,20 +205,20 @@ class AnalysisAnswer(Answer):
     infinities are null)."""
 
     srm: SRMAnswer = Field(description="Sample-ratio check, read first.")
-    variant_col: str
-    control: str
-    variants: list[str]
-    n_units: int
-    alpha: float
-    test: str
-    correction: str
+    variant_col: str = Field(description=_doc(ExperimentResult, "variant_col"))
+    control: str = Field(description=_doc(ExperimentResult, "control"))
+    variants: list[str] = Field(description=_doc(ExperimentResult, "variants"))
+    n_units: int = Field(description=_doc(ExperimentResult, "n_units"))
+    alpha: float = Field(description=_doc(ExperimentResult, "alpha"))
+    test: str = Field(description=_doc(ExperimentResult, "test"))
+    correction: str = Field(description=_doc(ExperimentResult, "correction"))
     metrics: list[dict[str, Any]] = Field(description="Per metric: name, kind, columns and "
                                                       "per-arm n, mean, std.")
-    comparisons: list[ComparisonAnswer]
-    guardrails: list[GuardrailAnswer]
+    comparisons: list[ComparisonAnswer] = Field(description=_doc(ExperimentResult, "comparisons"))
+    guardrails: list[GuardrailAnswer] = Field(description=_doc(ExperimentResult, "guardrails"))
     segments: list[dict[str, Any]] = Field(description="Per segment: its SRM check and "
                                                        "comparisons.")
-    warnings: list[str]
+    warnings: list[str] = Field(description=_doc(ExperimentResult, "warnings"))
     heterogeneity: list[dict[str, Any]] = Field(
         default_factory=list,
         description="With segments: per metric and variant, Cochran's Q test that the effect is "
@@ -217,21 +242,21 @@ class AnalysisAnswer(Answer):
 class PlanAnswer(Answer):
     """Answer of POST /experiments/plan (``experiments.Plan.to_dict``)."""
 
-    kind: str
-    baseline: float
-    sd: float | None
-    mde_absolute: float | None
-    mde_relative: float | None
-    alpha: float
-    alpha_per_comparison: float
-    power: float | None
-    alternative: str
-    ratio: float
-    variance_reduction: float
-    variants: int
-    n_control: int
-    n_per_variant: int
-    n_total: int
-    n_per_variant_exact: float | None
+    kind: str = Field(description=_doc(Plan, "kind"))
+    baseline: float = Field(description=_doc(Plan, "baseline"))
+    sd: float | None = Field(description=_doc(Plan, "sd"))
+    mde_absolute: float | None = Field(description=_doc(Plan, "mde_absolute"))
+    mde_relative: float | None = Field(description=_doc(Plan, "mde_relative"))
+    alpha: float = Field(description=_doc(Plan, "alpha"))
+    alpha_per_comparison: float = Field(description=_doc(Plan, "alpha_per_comparison"))
+    power: float | None = Field(description=_doc(Plan, "power"))
+    alternative: str = Field(description=_doc(Plan, "alternative"))
+    ratio: float = Field(description=_doc(Plan, "ratio"))
+    variance_reduction: float = Field(description=_doc(Plan, "variance_reduction"))
+    variants: int = Field(description=_doc(Plan, "variants"))
+    n_control: int = Field(description=_doc(Plan, "n_control"))
+    n_per_variant: int = Field(description=_doc(Plan, "n_per_variant"))
+    n_total: int = Field(description=_doc(Plan, "n_total"))
+    n_per_variant_exact: float | None = Field(description=_doc(Plan, "n_per_variant_exact"))
     metrics: int = Field(1, description="Primary metrics the level is split over (with the "
                                         "variants).")

@@ -487,3 +487,34 @@ def test_plan_rule_errors_name_their_field(client: TestClient) -> None:
     assert r.status_code == 400, r.text
     assert (r.json()["field"], r.json()["loc"]) == ("baseline", ["baseline"])
     assert "baseline (a rate, for kind 'proportion') must be in (0, 1)" in r.json()["error"]
+
+
+def _refs(node: Any) -> set[str]:
+    """Names of the component schemas ``node`` refers to."""
+    if isinstance(node, dict):
+        return set().union(*(({v.rsplit("/", 1)[-1]} if k == "$ref" else _refs(v))
+                             for k, v in node.items()))
+    if isinstance(node, list):
+        return set().union(*(_refs(v) for v in node))
+    return set()
+
+
+def test_every_answer_field_in_the_document_has_a_description(client: TestClient) -> None:
+    """Independent check: ForecastPoint.p10/p50/p90 and ChannelValueAnswer.snapshot_cutoff
+    (and 84 other fields of the answers, most of the A/B ones) had no description in
+    /docs.json, so a client had to guess what P10 or a 'margin' meant."""
+    spec = client.get("/docs.json").json()
+    schemas = spec["components"]["schemas"]
+    todo = set().union(*(_refs(op.get("responses", {})) for item in spec["paths"].values()
+                         for op in item.values() if isinstance(op, dict)))
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        todo |= _refs(schemas[name]) - seen
+    assert {"ForecastPoint", "ChannelValueAnswer", "ComparisonAnswer", "PlanAnswer",
+            "CustomersAnswer"} <= seen
+    bare = sorted(f"{name}.{field}" for name in seen
+                  for field, prop in schemas[name].get("properties", {}).items()
+                  if not prop.get("description"))
+    assert bare == [], bare
