@@ -923,16 +923,19 @@ def _cli_notes(args: list[str]) -> list[str]:
     line each)."""
     import io
 
-    from rich.console import Console
     from typer.testing import CliRunner
 
     from serving import _cli_common
     from serving.cli import app
 
     buf = io.StringIO()
-    wide = Console(file=buf, width=100_000, no_color=True, highlight=False)
+    # the console object itself is redirected, not replaced: modules bind it by name at their
+    # first import (``from ._cli_common import err_console``), and one first imported under a
+    # replacement kept writing into this buffer for the rest of the process (a later test's
+    # outcome check printed nowhere)
     mp = pytest.MonkeyPatch()
-    mp.setattr(_cli_common, "err_console", wide)
+    mp.setattr(_cli_common.err_console, "_file", buf)
+    mp.setattr(_cli_common.err_console, "_width", 100_000)
     try:
         res = CliRunner().invoke(app, args)
     finally:
