@@ -61,7 +61,8 @@ def percent_features(x: pd.DataFrame, numeric: list[str]) -> tuple[str, ...]:
     0/1 flag keeps its numbers. Every column read so has its training values within [0, 1]."""
     out = []
     for col in numeric:
-        if pipeline_column(col):
+        pipeline = pipeline_column(col)
+        if pipeline:
             if not (col in PERCENT_SHARES or col.startswith(SHARE_PREFIXES)):
                 continue
         elif not _PERCENT_WORDS & set(_words(col)):
@@ -69,7 +70,7 @@ def percent_features(x: pd.DataFrame, numeric: list[str]) -> tuple[str, ...]:
         seen = _seen(x[col])
         if not len(seen) or seen[0] < 0 or seen[-1] > 1:
             continue
-        if not pipeline_column(col) and set(seen.tolist()) <= {0.0, 1.0}:
+        if not pipeline and set(seen.tolist()) <= {0.0, 1.0}:
             continue  # a flag (binary_features) or constant: not a share
         out.append(col)
     return tuple(out)
