@@ -36,7 +36,7 @@ from training._customer_columns import (
 from training._customer_eval import read_labels
 from training._customer_fit import LOG_LINK, fit_model, split_rows
 from training._customer_levels import level_codes
-from training._customer_paths import PathTables, leaf_outputs, path_tables
+from training._customer_paths import PATH_BLOCK, PathTables, leaf_outputs, path_tables
 from training._customer_report import CustomerFitReport, CutoffSplit
 
 __all__ = [
@@ -462,7 +462,7 @@ class CustomerModel:
             self._path_cache = cached
         return cached[1]
 
-    def path_contributions(self, frame: pd.DataFrame, block: int = 16_384) -> pd.DataFrame:
+    def path_contributions(self, frame: pd.DataFrame, block: int = PATH_BLOCK) -> pd.DataFrame:
         """Fast per-customer contributions by decision path (Saabas), same layout as above.
 
         Each split on a customer's path credits its feature with the change in node value it
@@ -479,7 +479,7 @@ class CustomerModel:
         res["bias"] = tables.bias + const
         return res
 
-    def path_score(self, frame: pd.DataFrame, block: int = 16_384
+    def path_score(self, frame: pd.DataFrame, block: int = PATH_BLOCK
                    ) -> tuple[np.ndarray, np.ndarray]:
         """``score(frame)`` and the decision-path contributions ``(n, len(features_))`` from one
         pass over the trees. Classifier scores are bit-identical to ``score``; value scores

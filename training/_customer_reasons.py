@@ -142,7 +142,7 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
     """
     c = np.asarray(contrib, dtype=float)
     if same_as:
-        c = c.copy()
+        c = c.copy(order="K")
         pos = {col: j for j, col in enumerate(columns)}
         for dup, keep in same_as.items():
             if dup in pos and keep in pos:
@@ -168,6 +168,7 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
         for j in range(top):
             out[f"reason_{j + 1}"] = pd.Series(pd.NA, index=index, dtype="string")
         return out
+    c = np.ascontiguousarray(c)  # the ranking works row by row
     order = _top_k(c, k)
     rows_all = np.arange(len(c))
     # rows whose j-th reason is a positive contribution: a feature's sentences are written for
@@ -185,7 +186,12 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
                 rows = np.flatnonzero(pos & (idx == f))
                 if f not in cache:
                     mine = np.flatnonzero(((order[:, :k] == f) & named).any(axis=1))
-                    sub = features.iloc[mine]
+                    # only the columns its sentences read (the whole frame's rows had been
+                    # copied for every feature named)
+                    need = [col for col in dict.fromkeys(
+                        (columns[f], "orders_total", *RATIO_PARTS.get(columns[f], ("",) * 3)[1:]))
+                        if col in features.columns]
+                    sub = features[need].iloc[mine]
                     part, sentences = _sentences(columns[f], sub[columns[f]], typical, binary,
                                                  frame=sub, percent=shares)
                     local = np.zeros(len(c), dtype=np.int64)
@@ -308,13 +314,17 @@ def _merge_same_sentences(c: np.ndarray, columns: list[str], features: pd.DataFr
             for keep in by_text.get(wide, [])[:1]:
                 pairs.extend((keep, drop, np.isnan(values(keep)) & np.isnan(values(drop)))
                              for drop in by_text.get(text, []))
-    if not any(rows.any() for _, _, rows in pairs):
+    pairs = [(keep, drop, rows) for keep, drop, rows in pairs if rows.any()]
+    if not pairs:
         return c
-    c = c.copy()
+    # column by column on a column-major copy: each pair reads and writes two contiguous
+    # columns (masked assignments on a row-major batch's strided columns had taken a quarter
+    # of a million customers' reasons)
+    c = np.array(c, order="F")
     for keep, drop, rows in pairs:
         j, k = pos[keep], pos[drop]
-        c[rows, j] += c[rows, k]
-        c[rows, k] = 0.0
+        np.add(c[:, j], c[:, k], out=c[:, j], where=rows)
+        np.copyto(c[:, k], 0.0, where=rows)
     return c
 
 
@@ -341,7 +351,7 @@ def _drop_contradictions(c: np.ndarray, columns: list[str], features: pd.DataFra
     seasonal retailer's check: true of the trees against the average customer, read by a
     marketer as nonsense).
     """
-    out = c.copy()
+    out = np.array(c, order="F")  # columns contiguous: the loop below works per column
     cols = [(j, col) for j, col in enumerate(columns)
             if col in features.columns and not np.isnan(typical.get(col, float("nan")))]
     # columns in blocks: the same arithmetic as one column at a time (``_display_key`` is
@@ -353,21 +363,23 @@ def _drop_contradictions(c: np.ndarray, columns: list[str], features: pd.DataFra
         js = [j for j, _ in block]
         v = np.column_stack([as_float(features[col]) for _, col in block])
         t = np.array([typical[col] for _, col in block], dtype=float)
-        side = np.sign(_display_key(v) - _display_key(t)[None, :])
+        key = _display_key(v)
+        side = np.sign(key - _display_key(t)[None, :])
         shares = [i for i, (_, col) in enumerate(block) if col in percent]
         if shares:  # within a point of the typical share: at the typical level, tested on
             # the value as its sentence shows it (``_share_sentences`` rounds to 3 places)
             near = np.abs(np.round(v[:, shares], 3) - t[None, shares]) < SHARE_TOLERANCE
             side[:, shares] = np.where(near, 0.0, side[:, shares])
-        sign = np.sign(c[:, js])
-        sub = np.where(side == 0, c[:, js] * _AT_TYPICAL_WEIGHT, c[:, js])
+        cur = out[:, js]
+        sign = np.sign(cur)
+        sub = np.where(side == 0, cur * _AT_TYPICAL_WEIGHT, cur)
         d = np.array([directions.get(col, 0) for _, col in block], dtype=float)
         sub[np.nan_to_num(side) * d[None, :] * sign < 0] = 0.0
         if disengaged:
             meant = np.array([missing_meaning(col) is not None for _, col in block])
             sub[np.isnan(v) & meant[None, :] & (sign == -disengaged)] = 0.0
             zero = np.array([col in ZERO_MEANINGS for _, col in block])
-            sub[(_display_key(v) == 0) & zero[None, :] & (sign == -disengaged)] = 0.0
+            sub[(key == 0) & zero[None, :] & (sign == -disengaged)] = 0.0
         out[:, js] = sub
     return out
 
