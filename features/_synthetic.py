@@ -13,7 +13,11 @@ The world (documented in docs/synthetic-world.md):
 - each user has a churn day drawn from an exponential hazard; over the 21-60 days before it the
   visit rate falls linearly to a quarter (the visible decline), after it the user is gone;
 - one randomized experiment (a checkout redesign) raises the per-visit purchase probability of the
-  treatment arm by a known 10% during its window.
+  treatment arm by a known 10% during its window;
+- spend per paid channel is an outcome (the day's sign-ups times an acquisition cost), or, with
+  ``spend_lever=True``, a planned daily spend (monthly budgets, a paused spell) that each paid
+  channel's visits follow: expected visits = a x spend^b x the day's season and calendar
+  multiplier, with a and b per channel recorded in the truth.
 
 Same seed, same world. Memory is about 40 bytes per event (1M users and 25M events fit in a few GB).
 """
@@ -35,6 +39,11 @@ _ACQ_P = np.array([0.30, 0.25, 0.18, 0.10, 0.10, 0.07])
 _VALUE_MULT = np.array([1.25, 1.0, 0.7, 1.15, 0.85, 0.6])
 _CHURN_MULT = np.array([0.7, 1.0, 1.5, 0.8, 1.2, 1.6])
 _CAC = {"paid_search": 35.0, "social": 22.0, "email": 8.0, "affiliate": 28.0, "display": 18.0}
+_LEVER = {"paid_search": (150.0, 180.0, 0.75), "social": (70.0, 140.0, 0.65),
+          "email": (15.0, 130.0, 0.6), "affiliate": (50.0, 120.0, 0.7),
+          "display": (25.0, 100.0, 0.8)}
+"""With the spend lever, per paid channel: the usual daily budget for 20,000 users, the expected
+visits at that budget (before season and calendar) and the elasticity b (visits = a x spend^b)."""
 CATEGORIES = ("electronics", "office", "books", "home", "kids", "grocery", "beauty", "fashion",
               "sports")
 SCENES = {"electronics": "office", "office": "office", "books": "office", "home": "family",
@@ -142,10 +151,13 @@ def _pick(cum: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def generate_world(n_users: int = 20_000, n_days: int = 730, seed: int = 0,
                    start: str = "2024-01-01",
-                   progress: Callable[[int, int], None] | None = None) -> World:
+                   progress: Callable[[int, int], None] | None = None,
+                   spend_lever: bool = False) -> World:
     """Generate a world of ``n_users`` users over ``n_days`` days from ``start``.
 
-    ``progress(done_days, n_days)`` is called as days are simulated.
+    ``progress(done_days, n_days)`` is called as days are simulated. ``spend_lever``: each
+    paid channel's visits follow a planned daily spend (``_planned_spend``) instead of the spend
+    following the sign-ups; the same seed gives the same world without it as before.
     """
     if n_users < 1 or n_days < 60:
         raise ValueError(f"need n_users >= 1 and n_days >= 60, got {n_users} and {n_days}")
@@ -167,6 +179,7 @@ def generate_world(n_users: int = 20_000, n_days: int = 730, seed: int = 0,
 
     cal = _calendar(t0, n_days)
     traffic, conv, _intensity = _daily_multipliers(cal, t0, n_days)
+    lever = _planned_spend(n, t0, n_days, seed) if spend_lever else None
     # Sign-ups: 35% present from day 0, the rest spread over the period, more on busy days.
     w = traffic.mean(axis=1)[: int(n_days * 0.9)]
     later = rng.random(n) >= 0.35
@@ -202,8 +215,13 @@ def generate_world(n_users: int = 20_000, n_days: int = 730, seed: int = 0,
             frac = np.clip((d - ds_[m]) / np.maximum(churn_day[idx][m] - ds_[m], 1), 0, 1)
             decl[m] = 1 - 0.75 * frac
         chw = ch_pref[idx] * traffic[d]
-        mult = chw.sum(axis=1)
-        lam = visit_rate[idx] * mult * decl
+        if lever is not None:  # paid visits: a x spend^b x the day's multiplier, shared out
+            chw = chw * (visit_rate[idx] * decl)[:, None]
+            for c, want in lever.expected(d, traffic[d]).items():
+                chw[:, c] *= want / max(chw[:, c].sum(), 1e-12)
+            lam = chw.sum(axis=1)
+        else:
+            lam = visit_rate[idx] * chw.sum(axis=1) * decl
         p = purchase_p[idx] * conv[d] * (0.5 + 0.5 * decl)
         is_exp = (variant[idx] >= 0) & (exp_start <= d < exp_start + exp_len)
         if is_exp.any():
@@ -284,7 +302,8 @@ def generate_world(n_users: int = 20_000, n_days: int = 730, seed: int = 0,
         "experiment_variant": pd.Categorical.from_codes(variant.astype(np.int8) + 1,
                                                         ["none", "control", "treatment"]),
     })
-    spend = _spend(signup, acq, later, t0, n_days, rng)
+    spend = (_spend(signup, acq, later, t0, n_days, rng) if lever is None
+             else lever.spend)
     experiment, effects = _experiment(events, variant, exp_m_ctrl, exp_rev, lift, t0,
                                       exp_start, exp_len)
     daily = pd.DataFrame(daily_rows, columns=["day", "expected_visits", "expected_orders"])
@@ -296,8 +315,62 @@ def generate_world(n_users: int = 20_000, n_days: int = 730, seed: int = 0,
         "churn_multiplier": dict(zip(CHANNELS, _CHURN_MULT.tolist(), strict=True)),
         "cac": _CAC, "scenes": SCENES,
     }
+    if lever is not None:
+        meta["spend_lever"] = True
+        meta["spend_response"] = lever.truth
     calendar = cal.drop(columns=["traffic_mult", "conversion_mult"])
     return World(events, calendar, spend, experiment, users, cal, daily, effects, meta)
+
+
+@dataclass(frozen=True)
+class _Lever:
+    """A planned daily spend per paid channel and the visits it buys.
+
+    Attributes:
+        spend: channel spend contract frame (date, channel, spend), the plan.
+        daily: per paid channel index, the day's spend (n_days values).
+        truth: per paid channel, ``a`` and ``b`` of expected visits = a x spend^b x the day's
+            season and calendar multiplier, plus the usual daily budget.
+    """
+
+    spend: pd.DataFrame
+    daily: dict[int, np.ndarray]
+    truth: dict[str, dict[str, float]]
+
+    def expected(self, d: int, traffic: np.ndarray) -> dict[int, float]:
+        """Expected visits of each paid channel on day ``d`` (``traffic``: its multipliers)."""
+        return {c: self.truth[CHANNELS[c]]["a"] * s[d] ** self.truth[CHANNELS[c]]["b"]
+                * traffic[c] for c, s in self.daily.items()}
+
+
+def _planned_spend(n_users: int, t0: pd.Timestamp, n_days: int, seed: int) -> _Lever:
+    """Each paid channel's planned spend: a budget per calendar month (0.5-1.6 x its usual one,
+    scaled with the users), +-15% from day to day, and one paused spell of 7-14 days between
+    10% and 85% of the period (different per channel), so the response is identifiable. Drawn
+    from a stream of its own: the world's other draws keep their order."""
+    rng = np.random.default_rng((seed, 1))
+    scale = n_users / 20_000
+    days = pd.date_range(t0, periods=n_days, freq="D")
+    month = days.to_period("M")
+    first = pd.Index(month.unique())
+    rows, daily, truth = [], {}, {}
+    for name, (budget, visits, b) in _LEVER.items():
+        usual = budget * scale
+        per_month = pd.Series(usual * rng.uniform(0.5, 1.6, len(first)), index=first)
+        s = per_month.reindex(month).to_numpy() * rng.uniform(0.85, 1.15, n_days)
+        length = int(rng.integers(7, 15))
+        at = int(rng.integers(int(n_days * 0.1), int(n_days * 0.85) - length))
+        s[at:at + length] = 0.0
+        s = np.round(s, 2)
+        a = visits * scale / usual**b
+        daily[CHANNELS.index(name)] = s
+        truth[name] = {"a": a, "b": b, "usual_daily_budget": usual,
+                       "paused_from": str(days[at].date()),
+                       "paused_to": str(days[at + length - 1].date())}
+        rows.append(pd.DataFrame({"date": days, "channel": name, "spend": s}))
+    spend = pd.concat(rows, ignore_index=True).sort_values(["date", "channel"]).reset_index(
+        drop=True)
+    return _Lever(spend, daily, truth)
 
 
 def _spend(signup: np.ndarray, acq: np.ndarray, later: np.ndarray, t0: pd.Timestamp,
@@ -383,4 +456,7 @@ def write_world(world: World, out_dir: str | Path) -> Path:
     world.daily_truth.to_csv(out / "truth" / "daily.csv", index=False)
     (out / "truth" / "effects.json").write_text(json.dumps(world.effects, indent=2))
     (out / "truth" / "meta.json").write_text(json.dumps(world.meta, indent=2))
+    if world.meta.get("spend_lever"):
+        pd.DataFrame([{"channel": c, **v} for c, v in world.meta["spend_response"].items()]
+                     ).to_csv(out / "truth" / "spend_response.csv", index=False)
     return out

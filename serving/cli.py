@@ -123,6 +123,10 @@ def data_generate(
     start: Annotated[str, typer.Option(help="First simulated day.")] = "2024-01-01",
     out: Annotated[Path | None, typer.Option(help="Output folder (default: "
                                                   "$BRAIN_HOME/data).")] = None,
+    spend_lever: Annotated[bool, typer.Option(
+        "--spend-lever", help="Each paid channel's visits follow a planned daily spend "
+                              "(visits = a x spend^b; a, b in truth/spend_response.csv) instead "
+                              "of the spend following the sign-ups.")] = False,
 ) -> None:
     """Generate the synthetic marketing world (events, calendar, spend, experiment, truth/)."""
     from features import generate_world, write_world
@@ -133,7 +137,8 @@ def data_generate(
         raise ValueError(f"data generate: need --users 1 or more and --days 60 or more; "
                          f"received --users {users} --days {days}")
     with progress_bar(f"simulating {users:,} users") as update:
-        world = generate_world(users, days, seed, start=start, progress=update)
+        world = generate_world(users, days, seed, start=start, progress=update,
+                               spend_lever=spend_lever)
     step(f"writing to {out}")
     write_world(world, out)
     console.print(f"[green]generated[/] {len(world.events):,} events for {users:,} users over "
