@@ -40,6 +40,7 @@ from ._cli_forecast_inputs import (
     OriginsOpt,
     OutOpt,
     SeriesOpt,
+    SpendOpt,
     TzOpt,
     calendar_outside_note,
     check_data_calendar,
@@ -175,11 +176,11 @@ def _starts_table(result: Any) -> None:
 def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt = None,
                  calendar: CalendarOpt = None, freq: FreqOpt = "D", only: OnlyOpt = None,
                  model: ModelOpt = "lightgbm", horizon: HorizonOpt = 60, folds: FoldsOpt = 3,
-                 origins: OriginsOpt = None, tz: TzOpt = "UTC") -> None:
+                 origins: OriginsOpt = None, tz: TzOpt = "UTC", spend: SpendOpt = False) -> None:
     """Rolling-origin backtest logged to MLflow (metrics per fold, one plot per fold)."""
     from training._forecast_mlflow import log_backtest
 
-    frame, cal = load_inputs(data, series, events, calendar, freq, only, tz)
+    frame, cal = load_inputs(data, series, events, calendar, freq, only, tz, spend=spend)
     check_data_calendar(frame, cal, horizon, calendar)
     _earlier_forecasts(frame)
     step(f"backtesting {model} on {frame['series_id'].nunique()} series, horizon {horizon}")
@@ -228,14 +229,14 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
               origins: OriginsOpt = None,
               register: Annotated[bool, typer.Option(
                   help="Register as traffic_forecaster and move champion if better.")] = True,
-              tz: TzOpt = "UTC") -> None:
+              tz: TzOpt = "UTC", spend: SpendOpt = False) -> None:
     """Backtest, fit on all data, log the pyfunc model, register and maybe promote it."""
     from training._forecast_mlflow import REGISTERED_NAME, train_and_register
     from training._mlflow import check_registry_uri
 
     if register:  # before the data is read and the backtest runs
         check_registry_uri(f"register {REGISTERED_NAME}")
-    frame, cal = load_inputs(data, series, events, calendar, freq, only, tz)
+    frame, cal = load_inputs(data, series, events, calendar, freq, only, tz, spend=spend)
     check_data_calendar(frame, cal, horizon, calendar)
     _earlier_forecasts(frame)
     step(f"training {model} on {frame['series_id'].nunique()} series, horizon {horizon}")
@@ -269,7 +270,9 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                 out: Path, future: pd.DataFrame | None = None,
                 future_source: str = "future regressors",
                 calendar_source: str | None = None,
-                series: list[str] | None = None) -> tuple[dict[str, Path], pd.DataFrame]:
+                series: list[str] | None = None,
+                spend_plan: pd.DataFrame | None = None,
+                spend_source: str = "spend plan") -> tuple[dict[str, Path], pd.DataFrame]:
     """Forecast with a logged model, write forecast/peaks CSVs and a PNG.
 
     ``series``: forecast only these series of the model (None: all). Each series' rows are
@@ -282,7 +285,9 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     note) otherwise. ``future_source`` names it in errors. With ``calendar_source``,
     ``calendar`` is the file as read, validated here once the model is loaded: events without
     an intensity get their name's usual one in the model's history, else their kind's
-    (``kind_intensities``).
+    (``kind_intensities``). ``spend_plan`` (the spend contract: date, channel, spend for the
+    forecast days) gives a model trained with ``--spend`` its ``future`` rows instead
+    (``plan_future``).
 
     Returns the written paths by label and the peak summary.
     """
@@ -336,6 +341,12 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     if calendar is not None:
         check_calendar_channels(calendar, series_ids)
     names = regressor_names(inner)
+    if spend_plan is not None:
+        if future is not None:
+            raise ValueError(f"predict: give the planned spend once: {spend_source} or "
+                             f"{future_source}, not both")
+        future = plan_future(inner, horizon, spend_plan, spend_source, label, series)
+        future_source = spend_source
     if names and future is None:
         try:
             check_future_regressors(inner.panel_, horizon, None, "predict")
@@ -433,6 +444,34 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     return {"forecast": fc_path, "peaks": pk_path, "chart": png}, peaks
 
 
+def plan_future(inner: Any, horizon: int, plan: pd.DataFrame, source: str, label: str,
+                series: list[str] | None = None) -> pd.DataFrame:
+    """The ``future`` rows of a model trained with ``--spend`` from a spend plan (date,
+    channel, spend), by the rules its history's column was built with
+    (``features._spend_series``)."""
+    from features._spend_series import SPEND_COLUMN, spend_channel
+    from features._spend_series import spend_plan as plan_rows
+
+    names = list(inner.panel_.regressor_names)
+    if names != [SPEND_COLUMN]:
+        what = f"reads {names}" if names else "has no known-in-advance columns"
+        raise ValueError(f"{source}: a spend plan is for a model trained with --spend (its "
+                         f"only known-in-advance column 'spend'); {label} {what}: give "
+                         "--future FILE with series_id, ds and those columns instead")
+    if inner.panel_.freq != "D":
+        raise ValueError(f"{source}: a spend plan is per day; {label} forecasts hourly series")
+    grids = inner.panel_.series
+    wanted = [str(s) for s in (series or grids)]
+    had: dict[str, bool] = {}
+    for sid, grid in grids.items():
+        channel = spend_channel(str(sid))
+        if channel not in (None, "*"):
+            had[channel] = had.get(channel, False) or bool(
+                np.nanmax(np.abs(grid.regressors[SPEND_COLUMN]), initial=0.0) > 0)
+    days = {sid: inner.panel_.future_index(sid, horizon) for sid in wanted}
+    return plan_rows(wanted, days, plan, source, had)
+
+
 def _unplanned_kinds_note(model: Any, calendar: pd.DataFrame, begin: pd.Timestamp,
                           end: pd.Timestamp) -> None:
     """Note the event kinds the model learned a sizeable lift for that no calendar event in the
@@ -489,6 +528,11 @@ def predict_cmd(horizon: HorizonOpt = 60,
                                      "Required for such a model.")] = None,
                 model_uri: Annotated[str, typer.Option(
                     "--model-uri", help="Model to load.")] = DEFAULT_URI,
+                spend_plan: Annotated[Path | None, typer.Option(
+                    "--spend-plan", help="Planned spend per day and channel (date, channel, "
+                                         "spend; the shape of spend.csv) for a model trained "
+                                         "with --spend: its future rows, built as its history's "
+                                         "spend column was.")] = None,
                 series: Annotated[str | None, typer.Option(
                     "--series", help="Forecast only these series of the model, comma-"
                                      "separated (e.g. total,store_7); default: all. The rows "
@@ -503,10 +547,16 @@ def predict_cmd(horizon: HorizonOpt = 60,
     cal = read_table(calendar) if calendar is not None else None
     fut = load_future(future) if future is not None else None
     source = future.name if future is not None else "future regressors"
+    plan = None
+    if spend_plan is not None:
+        from features._io import load_spend
+
+        plan = load_spend(spend_plan)
     try:
         paths, peaks = run_predict(model_uri, horizon, cal, _out_dir(out), fut, source,
                                    calendar.name if calendar is not None else None,
-                                   series.split(",") if series is not None else None)
+                                   series.split(",") if series is not None else None,
+                                   plan, spend_plan.name if spend_plan is not None else "")
     except ValueError as exc:
         if calendar is not None and str(exc).startswith("calendar "):
             raise ValueError(f"{calendar}: {exc}") from None  # name the file

@@ -105,17 +105,23 @@ TzOpt = Annotated[str, typer.Option(
     "--tz", help="Business time zone the series are read in (e.g. Europe/Berlin): times with "
                  "UTC offsets are converted to its local time, the hour repeated when clocks go "
                  "back is averaged, and forecasts are in its local time. Default UTC.")]
+SpendOpt = Annotated[bool, typer.Option(
+    "--spend", help="With --data: read the folder's spend.csv as a known-in-advance 'spend' "
+                    "column (each channel's series take its spend, the totals the sum, the "
+                    "others 0); predict then needs the planned spend (--spend FILE).")]
 OutOpt = Annotated[Path | None, typer.Option(
     "--out", help="Output folder (default <BRAIN_HOME>/forecasts).")]
 
 
 def load_inputs(data: Path | None, series: Path | None, events: Path | None,
                  calendar: Path | None, freq: str, only: str | None, tz: str = "UTC",
-                 model_notes: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+                 model_notes: bool = True, spend: bool = False
+                 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The series (and calendar) of a forecast command, with the loaders' notes and, unless
     ``model_notes`` is false (``brain forecast check``, which fits nothing and reads the
     calendar only for where each series starts), the notes on what a model would do with
-    them."""
+    them. ``spend``: join the ``--data`` folder's spend file as a ``spend`` column
+    (``features._spend_series.join_spend``)."""
     from features._io import load_calendar, load_events, load_series
     from features._traffic import local_hours, traffic_series
     from training._forecast_base import series_freq
@@ -167,10 +173,55 @@ def load_inputs(data: Path | None, series: Path | None, events: Path | None,
         frame = frame[frame["series_id"].isin(wanted)].reset_index(drop=True)
         if cal is not None:
             cal = _calendar_of_kept(cal, wanted, calendar, bool(only))
+    if spend:
+        frame = _with_spend(frame, data, series is not None)
+    elif data is not None and series is None:
+        _spend_lever_note(data)
     route_training_notes()
     if model_notes:
         _data_notes(frame, cal, tz)
     return frame, cal
+
+
+def _with_spend(frame: pd.DataFrame, data: Path | None, from_series: bool) -> pd.DataFrame:
+    """``frame`` with the ``--data`` folder's spend as a ``spend`` column."""
+    from features._io import load_spend
+    from features._spend_series import join_spend
+
+    if from_series or data is None:
+        raise ValueError("forecast: --spend reads spend.csv of --data DIR; a --series file "
+                         "gives its spend as a column of its own rows, and with --events give "
+                         "the folder instead (--data DIR with events.* and spend.csv)")
+    path = next((data / n for n in ("spend.csv", "spend.parquet") if (data / n).exists()),
+                None)
+    if path is None:
+        raise ValueError(f"forecast: --spend: {data} holds no spend.csv or spend.parquet "
+                         "(date, channel, spend; one row per day and paid channel); add it or "
+                         "leave out --spend")
+    sp = load_spend(path)
+    print_notes(sp)
+    out = join_spend(frame, sp, path.name)
+    channels = {s.removeprefix("channel=") for s in frame["series_id"].astype(str)
+                if s.startswith("channel=")}
+    alone = sorted(set(sp["channel"].astype(str)) - channels)
+    if alone:
+        show_note(f"{path.name}: channel(s) {alone} have no visits series of their own; their "
+                  "spend counts in the totals' 'spend' only")
+    return out
+
+
+def _spend_lever_note(data: Path) -> None:
+    """Say when a generated world's spend drives its visits but is not read (no --spend)."""
+    import json
+
+    meta = data / "truth" / "meta.json"
+    try:
+        lever = bool(json.loads(meta.read_text()).get("spend_lever"))
+    except (OSError, ValueError, AttributeError):
+        return
+    if lever:
+        show_note(f"{meta}: in this generated world each paid channel's visits follow its "
+                  "planned spend; add --spend to read spend.csv as a known-in-advance column")
 
 
 def _calendar_of_kept(cal: pd.DataFrame, kept: list[str], path: Path | None, said: bool

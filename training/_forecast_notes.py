@@ -69,8 +69,8 @@ def regressor_notes(series: pd.DataFrame) -> list[str]:
         return []
     notes = [f"known-in-advance columns: {', '.join(repr(c) for c in extra)}: the forecasters "
              "read them for every period they forecast (backtests from this file), so "
-             "'brain forecast predict' needs their future values (--future FILE); drop any "
-             "that is not planned in advance"]
+             "'brain forecast predict' needs their future values (--future FILE; the spend "
+             "read by --spend: --spend-plan FILE); drop any that is not planned in advance"]
     y = pd.to_numeric(series["y"], errors="coerce")
     busy = (y > 0).to_numpy()
     for col in extra:

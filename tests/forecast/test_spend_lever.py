@@ -1,0 +1,97 @@
+"""A generated world whose paid visits follow a planned spend, read by ``--data ... --spend``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import features as ft
+from features._calendar import normalize_calendar
+from features._spend_series import join_spend, spend_plan
+from features._traffic import traffic_series
+from serving._cli_forecast import plan_future
+from serving._cli_forecast_inputs import load_inputs
+from training._forecast_gbm import LightGBMForecaster
+
+_FAST = {"n_estimators": 80, "max_rows": 9000, "horizons_per_origin": 8,
+         "max_horizon_days": 28}
+_PAID = ("paid_search", "social", "email", "affiliate", "display")
+
+
+@pytest.fixture(scope="module")
+def lever_world() -> ft.World:
+    return ft.generate_world(2000, 400, seed=5, spend_lever=True)
+
+
+def test_the_spend_response_recovers_the_truth_and_answers_a_plan(lever_world: ft.World
+                                                                  ) -> None:
+    """The forecaster's own response (``training._forecast_response``) on the world's series
+    with the joined spend: each paid channel's elasticity within 0.15 of the generator's b;
+    a +20% plan on paid search moves its 28-day P50 by about 1.2^0.75 = +14.7%."""
+    series = join_spend(traffic_series(lever_world.events), lever_world.spend)
+    series = series[series["series_id"].isin(
+        ["total", *(f"channel={c}" for c in ("organic", *_PAID))])].reset_index(drop=True)
+    model = LightGBMForecaster(**_FAST).fit(series, lever_world.calendar)
+    truth = lever_world.meta["spend_response"]
+    for channel in _PAID:
+        beta = model.response_[f"channel={channel}"]["spend"].beta
+        assert abs(beta - truth[channel]["b"]) < 0.15, (channel, beta, truth[channel]["b"])
+    assert "spend" not in model.response_["channel=organic"]
+    inner = SimpleNamespace(panel_=model.panel_)
+    last = lever_world.spend["date"].max()
+    days = pd.date_range(last + pd.Timedelta(days=1), periods=28)
+    usual = lever_world.spend[lever_world.spend["date"] > last - pd.Timedelta(days=28)
+                              ].groupby("channel")["spend"].mean()
+    plans = [pd.DataFrame([(d, c, v * (1.2 if (up and c == "paid_search") else 1.0))
+                           for d in days for c, v in usual.items()],
+                          columns=["date", "channel", "spend"]) for up in (False, True)]
+    sums = []
+    for plan in plans:
+        future = plan_future(inner, 28, plan, "plan.csv", "v1")
+        fc = model.predict(28, normalize_calendar(None), future)
+        sums.append(fc.groupby("series_id")["p50"].sum())
+    change = sums[1] / sums[0] - 1
+    assert 0.10 < change["channel=paid_search"] < 0.19, change
+    assert abs(change["channel=social"]) < 0.01, change
+    assert 0 < change["total"] < change["channel=paid_search"], change
+
+
+def test_data_with_spend_gives_each_series_its_spend_column(lever_world: ft.World,
+                                                            tmp_path: Path) -> None:
+    out = ft.write_world(lever_world, tmp_path / "w")
+    frame, _ = load_inputs(out, None, None, None, "D", None, spend=True)
+    sp = lever_world.spend.pivot(index="date", columns="channel", values="spend")
+    by = {sid: g.set_index("ds")["spend"] for sid, g in frame.groupby("series_id")}
+    ps = by["channel=paid_search"]
+    assert np.allclose(ps.to_numpy(), sp["paid_search"].reindex(ps.index).to_numpy())
+    assert np.allclose(by["total"].to_numpy(), sp.sum(axis=1).reindex(by["total"].index))
+    assert (by["channel=organic"] == 0).all()
+    assert np.allclose(by["orders:total"].to_numpy(),
+                       sp.sum(axis=1).reindex(by["orders:total"].index))
+
+
+def test_spend_files_with_missing_days_or_channels_are_errors_naming_them(
+        lever_world: ft.World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = ft.write_world(lever_world, tmp_path / "w")
+    plain, _ = load_inputs(out, None, None, None, "D", None)
+    assert "spend" not in plain.columns  # only when asked
+    assert "add --spend" in capsys.readouterr().err  # the world says its spend drives visits
+    sp = lever_world.spend
+    gap = sp[~((sp["channel"] == "social") & sp["date"].between("2024-03-01", "2024-03-02"))]
+    with pytest.raises(ValueError, match=r"spend.csv: .*channel 'social': 2 day\(s\) "
+                                         r"\(2024-03-01, 2024-03-02\).*spend 0"):
+        join_spend(plain, gap)
+    (out / "spend.csv").unlink()
+    with pytest.raises(ValueError, match=r"holds no spend\.csv"):
+        load_inputs(out, None, None, None, "D", None, spend=True)
+    days = dict.fromkeys(["total", "channel=organic"], pd.date_range("2025-01-01", periods=3))
+    plan = pd.DataFrame({"date": days["total"], "channel": "social", "spend": 10.0})
+    with pytest.raises(ValueError, match=r"plan.csv: the model read the spend of channel\(s\) "
+                                         r"\['paid_search'\]"):
+        spend_plan(["total"], days, plan, "plan.csv", {"paid_search": True, "social": True})
+    rows = spend_plan(["total", "channel=organic"], days, plan, "plan.csv", {"social": True})
+    assert rows["spend"].tolist() == [10.0] * 3 + [0.0] * 3
