@@ -176,7 +176,7 @@ def _starts_table(result: Any) -> None:
 def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt = None,
                  calendar: CalendarOpt = None, freq: FreqOpt = "D", only: OnlyOpt = None,
                  model: ModelOpt = "lightgbm", horizon: HorizonOpt = 60, folds: FoldsOpt = 3,
-                 origins: OriginsOpt = None, tz: TzOpt = "UTC", spend: SpendOpt = False) -> None:
+                 origins: OriginsOpt = None, tz: TzOpt = "UTC", spend: SpendOpt = None) -> None:
     """Rolling-origin backtest logged to MLflow (metrics per fold, one plot per fold)."""
     from training._forecast_mlflow import log_backtest
 
@@ -229,7 +229,7 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
               origins: OriginsOpt = None,
               register: Annotated[bool, typer.Option(
                   help="Register as traffic_forecaster and move champion if better.")] = True,
-              tz: TzOpt = "UTC", spend: SpendOpt = False) -> None:
+              tz: TzOpt = "UTC", spend: SpendOpt = None) -> None:
     """Backtest, fit on all data, log the pyfunc model, register and maybe promote it."""
     from training._forecast_mlflow import REGISTERED_NAME, train_and_register
     from training._mlflow import check_registry_uri
@@ -351,7 +351,9 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         try:
             check_future_regressors(inner.panel_, horizon, None, "predict")
         except ValueError as exc:
-            raise ValueError(f"{exc}; pass them with --future FILE") from None
+            plan = (" (a spend read by --spend: its planned spend per day and channel with "
+                    "--spend-plan FILE)" if names == ["spend"] else "")
+            raise ValueError(f"{exc}; pass them with --future FILE{plan}") from None
     if names:
         future = check_future_regressors(inner.panel_, horizon, future, future_source,
                                          only=series)

@@ -105,22 +105,23 @@ TzOpt = Annotated[str, typer.Option(
     "--tz", help="Business time zone the series are read in (e.g. Europe/Berlin): times with "
                  "UTC offsets are converted to its local time, the hour repeated when clocks go "
                  "back is averaged, and forecasts are in its local time. Default UTC.")]
-SpendOpt = Annotated[bool, typer.Option(
-    "--spend", help="With --data: read the folder's spend.csv as a known-in-advance 'spend' "
-                    "column (each channel's series take its spend, the totals the sum, the "
-                    "others 0); predict then needs the planned spend (--spend FILE).")]
+SpendOpt = Annotated[Path | None, typer.Option(
+    "--spend", help="Channel spend file (date, channel, spend; e.g. the --data folder's "
+                    "spend.csv) read as a known-in-advance 'spend' column of the series built "
+                    "from events: each channel's series take its spend, the totals the sum, "
+                    "the others 0. predict then needs the planned spend (--spend-plan FILE).")]
 OutOpt = Annotated[Path | None, typer.Option(
     "--out", help="Output folder (default <BRAIN_HOME>/forecasts).")]
 
 
 def load_inputs(data: Path | None, series: Path | None, events: Path | None,
                  calendar: Path | None, freq: str, only: str | None, tz: str = "UTC",
-                 model_notes: bool = True, spend: bool = False
+                 model_notes: bool = True, spend: Path | None = None
                  ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The series (and calendar) of a forecast command, with the loaders' notes and, unless
     ``model_notes`` is false (``brain forecast check``, which fits nothing and reads the
     calendar only for where each series starts), the notes on what a model would do with
-    them. ``spend``: join the ``--data`` folder's spend file as a ``spend`` column
+    them. ``spend``: a spend file joined as a ``spend`` column
     (``features._spend_series.join_spend``)."""
     from features._io import load_calendar, load_events, load_series
     from features._traffic import local_hours, traffic_series
@@ -173,9 +174,9 @@ def load_inputs(data: Path | None, series: Path | None, events: Path | None,
         frame = frame[frame["series_id"].isin(wanted)].reset_index(drop=True)
         if cal is not None:
             cal = _calendar_of_kept(cal, wanted, calendar, bool(only))
-    if spend:
-        frame = _with_spend(frame, data, series is not None)
-    elif data is not None and series is None:
+    if spend is not None:
+        frame = _with_spend(frame, spend, series is not None)
+    elif data is not None and series is None and model_notes:
         _spend_lever_note(data)
     route_training_notes()
     if model_notes:
@@ -183,21 +184,19 @@ def load_inputs(data: Path | None, series: Path | None, events: Path | None,
     return frame, cal
 
 
-def _with_spend(frame: pd.DataFrame, data: Path | None, from_series: bool) -> pd.DataFrame:
-    """``frame`` with the ``--data`` folder's spend as a ``spend`` column."""
+def _with_spend(frame: pd.DataFrame, path: Path, from_series: bool) -> pd.DataFrame:
+    """``frame`` (series built from events) with the spend file's ``spend`` column."""
     from features._io import load_spend
     from features._spend_series import join_spend
 
-    if from_series or data is None:
-        raise ValueError("forecast: --spend reads spend.csv of --data DIR; a --series file "
-                         "gives its spend as a column of its own rows, and with --events give "
-                         "the folder instead (--data DIR with events.* and spend.csv)")
-    path = next((data / n for n in ("spend.csv", "spend.parquet") if (data / n).exists()),
-                None)
-    if path is None:
-        raise ValueError(f"forecast: --spend: {data} holds no spend.csv or spend.parquet "
-                         "(date, channel, spend; one row per day and paid channel); add it or "
-                         "leave out --spend")
+    if from_series:
+        raise ValueError(f"forecast: --spend {path} is for series built from events (--data "
+                         "DIR or --events FILE); a --series file gives its spend as a column "
+                         "of its own rows")
+    if not path.exists():
+        raise ValueError(f"forecast: --spend {path} does not exist (date, channel, spend; one "
+                         "row per day and paid channel, as 'brain data generate' writes "
+                         "spend.csv)")
     sp = load_spend(path)
     print_notes(sp)
     out = join_spend(frame, sp, path.name)
@@ -221,7 +220,8 @@ def _spend_lever_note(data: Path) -> None:
         return
     if lever:
         show_note(f"{meta}: in this generated world each paid channel's visits follow its "
-                  "planned spend; add --spend to read spend.csv as a known-in-advance column")
+                  f"planned spend; add --spend {data / 'spend.csv'} to read it as a "
+                  "known-in-advance column")
 
 
 def _calendar_of_kept(cal: pd.DataFrame, kept: list[str], path: Path | None, said: bool

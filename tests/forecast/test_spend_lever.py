@@ -63,7 +63,7 @@ def test_the_spend_response_recovers_the_truth_and_answers_a_plan(lever_world: f
 def test_data_with_spend_gives_each_series_its_spend_column(lever_world: ft.World,
                                                             tmp_path: Path) -> None:
     out = ft.write_world(lever_world, tmp_path / "w")
-    frame, _ = load_inputs(out, None, None, None, "D", None, spend=True)
+    frame, _ = load_inputs(out, None, None, None, "D", None, spend=out / "spend.csv")
     sp = lever_world.spend.pivot(index="date", columns="channel", values="spend")
     by = {sid: g.set_index("ds")["spend"] for sid, g in frame.groupby("series_id")}
     ps = by["channel=paid_search"]
@@ -86,8 +86,8 @@ def test_spend_files_with_missing_days_or_channels_are_errors_naming_them(
                                          r"\(2024-03-01, 2024-03-02\).*spend 0"):
         join_spend(plain, gap)
     (out / "spend.csv").unlink()
-    with pytest.raises(ValueError, match=r"holds no spend\.csv"):
-        load_inputs(out, None, None, None, "D", None, spend=True)
+    with pytest.raises(ValueError, match=r"--spend .*spend\.csv does not exist"):
+        load_inputs(out, None, None, None, "D", None, spend=out / "spend.csv")
     days = dict.fromkeys(["total", "channel=organic"], pd.date_range("2025-01-01", periods=3))
     plan = pd.DataFrame({"date": days["total"], "channel": "social", "spend": 10.0})
     with pytest.raises(ValueError, match=r"plan.csv: the model read the spend of channel\(s\) "
@@ -95,3 +95,12 @@ def test_spend_files_with_missing_days_or_channels_are_errors_naming_them(
         spend_plan(["total"], days, plan, "plan.csv", {"paid_search": True, "social": True})
     rows = spend_plan(["total", "channel=organic"], days, plan, "plan.csv", {"social": True})
     assert rows["spend"].tolist() == [10.0] * 3 + [0.0] * 3
+
+
+def test_a_spend_plan_for_a_model_without_the_spend_column_is_refused() -> None:
+    promo = SimpleNamespace(panel_=SimpleNamespace(regressor_names=["promo"], freq="D"))
+    plan = pd.DataFrame({"date": pd.date_range("2025-01-01", periods=3), "channel": "social",
+                         "spend": 10.0})
+    with pytest.raises(ValueError, match=r"plan.csv: a spend plan is for a model trained with "
+                                         r"--spend .*v3 reads \['promo'\].*--future FILE"):
+        plan_future(promo, 3, plan, "plan.csv", "v3")
