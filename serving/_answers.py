@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -381,6 +382,11 @@ class ScoreJob:
     warnings: tuple[dict[str, Any], ...] = ()  # what the model ignores in live rows
     asof: str | None = None  # the snapshot date users given by id were scored from
     notes: tuple[str, ...] = ()  # brain score's caveats on the snapshot's scores (by id)
+    # the answer's season and season_unknown_reason (serving._score_notes.season_answer)
+    season: dict[str, Any] = field(default_factory=lambda: {"season": None,
+                                                            "season_unknown_reason": None})
+    # live rows: their notes from their scores (a frame with 'score'), instead of ``notes``
+    row_notes: Callable[[pd.DataFrame], list[str]] | None = None
 
     @property
     def batch_key(self) -> tuple[int, int]:
@@ -408,8 +414,12 @@ def score_jobs(jobs: list[ScoreJob]) -> list[dict[str, Any]]:
         if j.sent is not None:  # echo each id as sent: a number stays a number
             for r, u in zip(results, j.sent, strict=True):
                 r["user_id"] = u
+        notes = list(j.notes)
+        if j.row_notes is not None:
+            notes = j.row_notes(pd.DataFrame({"score": np.array(
+                [np.nan if r["score"] is None else r["score"] for r in results], dtype=float)}))
         out.append({"model": j.loaded.name, "version": j.loaded.version,
                     "features_asof": j.asof, "results": results, "errors": j.errors,
-                    "warnings": list(j.warnings), "notes": list(j.notes)})
+                    "warnings": list(j.warnings), "notes": notes, **j.season})
         at += n
     return out

@@ -127,9 +127,9 @@ def channel_value(brain: Brain, req: ChannelValueRequest) -> dict[str, Any]:
             "snapshot_cutoff": period_text(snap.cutoff),
             "value_model": {"name": value.name, "version": value.version,
                             "horizon_days": getattr(value.model.model, "horizon_days", None),
-                            "scores": _source(cached[value.name])},
+                            "scores": _source(cached[value.name]), **brain.season(value)},
             "churn_model": {"name": churn.name, "version": churn.version,
-                            "scores": _source(cached[churn.name])},
+                            "scores": _source(cached[churn.name]), **brain.season(churn)},
             "channels": out_rows,
             "notes": [f"{m.name} v{m.version} (@champion): {note}" for m in (value, churn)
                       for note in brain.score_notes(m)]}

@@ -48,7 +48,15 @@ from ._schemas import (
     UsersRequest,
 )
 from ._schemas_ab import AnalyzeRequest, PlanRequest
-from ._score_notes import NOTES_PENDING, snapshot_notes
+from ._score_notes import (
+    NOTES_PENDING,
+    SeasonReading,
+    other_cutoff,
+    read_season,
+    row_notes,
+    season_answer,
+    snapshot_notes,
+)
 from ._snapshot import Snapshot, snapshot_dir, snapshot_stamp
 
 __all__ = ["API_NAMES", "CACHED_REASONS", "ENDPOINT_MODELS", "REASON_METHOD", "BadRequestError",
@@ -153,6 +161,8 @@ class Brain:
         self._cache: dict[tuple[str, str, int], ScoreTable] = {}
         # brain score's caveats on each champion's scores of the snapshot, keyed as _cache
         self._notes: dict[tuple[str, str, int], list[str]] = {}
+        # the season of each champion's window from the snapshot's cutoff, keyed as _cache
+        self._seasons: dict[tuple[str, str, int], SeasonReading] = {}
         self.batching: Any = None  # the service's MicroBatcher stats, shown by models()
         # whole /forecast_traffic answers per (champion version, request)
         self._forecasts: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
@@ -204,6 +214,7 @@ class Brain:
                     # warm would skip scoring it): stale scores by id and in /channel_value
                     self._cache = {}
                     self._notes = {}
+                    self._seasons = {}
                 self.snapshot = snap
         return {"changes": changes, "loaded": {k: v.version for k, v in
                                                 self.champions.loaded.items()},
@@ -259,6 +270,19 @@ class Brain:
         if snap is None:
             return done
         position: dict[str, int] | None = None
+        # the seasons first (no score needed, milliseconds): live rows and the answers by id
+        # scored live carry them from here on
+        for name in ENDPOINT_MODELS.values():
+            loaded = self.champions.get(name)
+            if loaded is None or (name, loaded.version, id(snap)) in self._seasons:
+                continue
+            key = (name, loaded.version, id(snap))
+            reading = self._read_season(loaded, snap)
+            with self._lock:
+                if self.snapshot is not snap:
+                    return done
+                self._seasons = {**{k: v for k, v in self._seasons.items() if k[0] != name},
+                                 key: reading}
         unfed = self.unfed_champions()  # would fail, and stop the models after it unscored
         for name in ENDPOINT_MODELS.values():
             loaded = self.champions.get(name)
@@ -270,7 +294,8 @@ class Brain:
             scored = score_features(loaded.model.model, snap.features, reasons=True,
                                     reason_method=REASON_METHOD, chunk_size=50_000, n_jobs=1)
             table = ScoreTable.build(scored, position)
-            notes = self._read_notes(loaded, snap, scored)
+            notes = self._read_notes(loaded, snap, scored,
+                                     self._seasons.get((name, loaded.version, id(snap))))
             with self._lock:
                 if self.snapshot is not snap:  # reloaded meanwhile: these scores are of the
                     break                      # old snapshot (its id may be reused)
@@ -284,12 +309,25 @@ class Brain:
         return done
 
     @staticmethod
-    def _read_notes(loaded: LoadedModel, snap: Snapshot, scored: pd.DataFrame) -> list[str]:
+    def _read_season(loaded: LoadedModel, snap: Snapshot) -> SeasonReading:
+        """The season of ``loaded``'s window from ``snap``'s cutoff (``_score_notes``)."""
+        try:
+            return read_season(loaded.model.model, f"{loaded.name} v{loaded.version} "
+                               "(@champion)", snap.purchases, snap.cutoff)
+        except Exception:  # the scores are still served; say that the season is missing
+            _log.exception("reading the season of %s v%s failed", loaded.name, loaded.version)
+            return SeasonReading(None, "not_read", None, (
+                "the season of the scored window could not be read (the server log has the "
+                "details)"), snap.cutoff, None, "")
+
+    @staticmethod
+    def _read_notes(loaded: LoadedModel, snap: Snapshot, scored: pd.DataFrame,
+                    reading: SeasonReading | None = None) -> list[str]:
         """``brain score``'s caveats on ``loaded``'s scores of ``snap`` (``_score_notes``)."""
         try:
             return snapshot_notes(loaded.model.model, f"{loaded.name} v{loaded.version} "
                                   "(@champion)", snap.features, snap.purchases, snap.cutoff,
-                                  scored)
+                                  scored, reading)
         except Exception:  # the scores are still served; say that the caveats are missing
             _log.exception("reading the notes of %s v%s failed", loaded.name, loaded.version)
             return ["the caveats on this model's scores of the snapshot could not be read "
@@ -302,6 +340,44 @@ class Brain:
         notes = None if snap is None else self._notes.get((loaded.name, loaded.version,
                                                            id(snap)))
         return [NOTES_PENDING] if notes is None else list(notes)
+
+    def season_reading(self, loaded: LoadedModel) -> SeasonReading | None:
+        """The season of ``loaded``'s window from the current snapshot's cutoff, None until
+        ``warm`` has read it (or without a snapshot)."""
+        snap = self.snapshot
+        return None if snap is None else self._seasons.get((loaded.name, loaded.version,
+                                                            id(snap)))
+
+    def season(self, loaded: LoadedModel) -> dict[str, Any]:
+        """The answers' ``season`` and ``season_unknown_reason`` for ``loaded``'s scores of
+        the snapshot (``_score_notes.season_answer``)."""
+        if self.snapshot is None:
+            return {"season": None, "season_unknown_reason": "no_snapshot"}
+        return season_answer(self.season_reading(loaded))
+
+    def _row_season(self, loaded: LoadedModel, frame: pd.DataFrame
+                    ) -> tuple[dict[str, Any], Any]:
+        """For live ``rows``: the season of the snapshot's window, and the function writing
+        their notes from their scores (``_score_notes.row_notes``). The season depends on the
+        champion and the window, not on the rows; rows whose ``cutoff`` is another day than
+        the snapshot's are of another window, whose season is not read here."""
+        snap = self.snapshot
+        if snap is None:
+            note = ("the season of the scored window was not checked: it is read from the "
+                    "feature snapshot's purchases, and none is loaded (brain snapshot --data "
+                    "DIR, then POST /reload)")
+            return self.season(loaded), lambda _scores: [note]
+        other = other_cutoff(frame, snap.cutoff)
+        if other is not None:
+            note = (f"the season of the scored window is read for the window from the "
+                    f"snapshot's cutoff ({snap.cutoff.date()}); these rows carry {other}, "
+                    "another window, so no season is given for them: score them by user_ids "
+                    "from a snapshot as of their date, or read it with brain score --asof "
+                    "DATE")
+            return ({"season": None, "season_unknown_reason": "other_window"},
+                    lambda _scores: [note])
+        reading = self.season_reading(loaded)
+        return season_answer(reading), lambda scores: row_notes(reading, scores)
 
     def score_table(self, loaded: LoadedModel) -> ScoreTable | None:
         """The cached answers of ``loaded`` for the current snapshot (rows in snapshot order)."""
@@ -327,7 +403,8 @@ class Brain:
                 results.append(row)
         return {"model": loaded.name, "version": loaded.version,
                 "features_asof": snap.cutoff.date().isoformat(), "results": results,
-                "errors": errors, "warnings": [], "notes": self.score_notes(loaded)}
+                "errors": errors, "warnings": [], "notes": self.score_notes(loaded),
+                **self.season(loaded)}
 
     def _check_snapshot_feeds(self, loaded: LoadedModel, model: Any) -> None:
         """A 400 naming the champion when the feature snapshot lacks columns it reads (a
@@ -423,9 +500,13 @@ class Brain:
         errors = [{"user_id": u, "error": "unknown user id: not in the feature snapshot as of "
                    f"{self._snap().cutoff.date()}"} for u in lost]
         asof = (self._snap().cutoff.date().isoformat() if req.user_ids is not None else None)
-        notes = tuple(self.score_notes(loaded)) if req.user_ids is not None else ()
+        if req.user_ids is not None:
+            return ScoreJob(loaded, frame, req.top_reasons, errors,
+                            self._rank_reference(loaded), sent, tuple(warnings), asof,
+                            tuple(self.score_notes(loaded)), self.season(loaded))
+        season, notes_of = self._row_season(loaded, frame)
         return ScoreJob(loaded, frame, req.top_reasons, errors, self._rank_reference(loaded),
-                        sent, tuple(warnings), asof, notes)
+                        sent, tuple(warnings), asof, (), season, notes_of)
 
     def _rank_reference(self, loaded: LoadedModel) -> np.ndarray | None:
         """For rank-tiered models (value): the snapshot's scores from the cache, else the

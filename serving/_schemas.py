@@ -242,6 +242,73 @@ class RowWarning(Answer):
                                                           "the first 10 of them.")
 
 
+SeasonUnknownReason = Literal[
+    "pending", "no_snapshot", "customer_table", "label_not_on_purchases",
+    "snapshot_without_purchases", "model_without_windows", "history_too_short",
+    "no_reference_buyers", "other_window", "not_read"]
+SEASON_UNKNOWN_TEXT = (
+    "Why 'season' is null, else null: 'pending' (read once per champion version and snapshot "
+    "in the background, seconds after a start or reload: ask again), 'no_snapshot' (no "
+    "feature snapshot is loaded, whose purchases it is read from), 'customer_table' (a model "
+    "trained on a customer table: brain score --table reads no season either), "
+    "'label_not_on_purchases' (a churn label of no order and no visit: the season is read on "
+    "purchases alone), 'snapshot_without_purchases' (a snapshot written before snapshots kept "
+    "the events' purchases: rebuild it), 'model_without_windows' (not fitted on cutoff "
+    "windows of up to 364 days), 'history_too_short' (purchases start less than 90 days "
+    "before last year's copies of the windows), 'no_reference_buyers' (nobody, or everybody, "
+    "in the base bought in a window's copy: no ratio), 'other_window' (live rows whose "
+    "'cutoff' is another day than the snapshot's), 'not_read' (reading it failed: the server "
+    "log). The notes say the same in words.")
+
+
+class SeasonAnswer(Answer):
+    """The season gap of the scored window as numbers: what ``brain score --season-adjust``
+    applies for the same champion, snapshot and date (the API's scores are not adjusted)."""
+
+    factor: float = Field(
+        description="Last year's gap: value: revenue per customer in last year's copy of the "
+                    "scored window over that of the window the model's level was set on; "
+                    "churn and propensity: the ratio of purchase hazards, -log(1 - share "
+                    "buying), of the same two copies. 1.0 = same season.", examples=[0.849])
+    applied: float = Field(
+        description="The factor brain score --season-adjust applies: 'factor' shrunk towards "
+                    "1 by lookback_days/365 when the start of the data cut the look-back short "
+                    "of a year, else 'factor' (churn and propensity: 1.0 when nobody bought in "
+                    "last year's copy of the scored window, whose scores the CLI leaves as "
+                    "they are). Apply it as 'rule' says.", examples=[0.886])
+    measure: Literal["revenue_per_customer", "purchase_hazard"] = Field(
+        description="What 'factor' is a ratio of: 'revenue_per_customer' (value) or "
+                    "'purchase_hazard' (churn, propensity).")
+    rule: Literal["score * applied", "1 - (1 - score) ** applied", "score ** applied"] = Field(
+        description="How --season-adjust moves each score: value 'score * applied' (a "
+                    "total scales by the same), propensity '1 - (1 - score) ** applied' "
+                    "(P(purchase)), churn 'score ** applied' (P(churn) = 1 - P(purchase)); "
+                    "ranks do not change, probability tiers follow the moved score.")
+    window_start: str = Field(description="First day of the scored window (YYYY-MM-DD): the "
+                                          "snapshot's cutoff.", examples=["2025-12-31"])
+    window_days: int | None = Field(description="Length of the scored window: the model's "
+                                                "horizon in days.", examples=[90])
+    reference_start: str = Field(
+        description="First day of the window the model's level was set on (YYYY-MM-DD): its "
+                    "validation cutoff when refitted, else its calibration cutoff.")
+    last_year_window_start: str = Field(
+        description="First day of last year's copy of the scored window (364 days back, the "
+                    "same weekdays).")
+    last_year_reference_start: str = Field(
+        description="First day of last year's copy of the reference window.")
+    last_year_per_customer: float = Field(
+        description="In last year's copy of the scored window: revenue per customer (value) "
+                    "or share of customers buying (churn, propensity), among the customers "
+                    "with a purchase in the look-back before it.")
+    last_year_reference_per_customer: float = Field(
+        description="The same in last year's copy of the reference window; factor is the "
+                    "ratio of the two (of their hazards for churn and propensity).")
+    lookback_days: int = Field(
+        description="Days before each copy in which a customer's purchase makes them part of "
+                    "the base: 365, fewer (at least 90) when the start of the data cuts it "
+                    "short, which shrinks 'applied'.", examples=[365])
+
+
 class ScoreAnswer(Answer):
     """Answer of POST /churn_risk, /purchase_propensity and /customer_value."""
 
@@ -265,9 +332,22 @@ class ScoreAnswer(Answer):
                     "season and its total for this window is likely 13% high; that 90% of the "
                     "customers are 'cold'), computed once per champion version and snapshot; "
                     "until the snapshot is scored in the background, one note saying so. "
-                    "Empty for live rows.",
+                    "Live rows: the season's notes only (they depend on the champion and the "
+                    "window; the others describe the scored population), the probability "
+                    "models' means being those of the rows sent.",
         examples=[["90% of the customers are 'cold' (the tiers are fixed probabilities: "
                    "0.5 / 0.2); ..."]])
+    season: SeasonAnswer | None = Field(
+        None,
+        description="The season gap of the scored window as numbers, the factor the season "
+                    "note gives in words (present also when the gap is under the 10% a note "
+                    "needs), computed once per champion version and snapshot: multiply a "
+                    "value total by 'applied', or move each probability as 'rule' says, for "
+                    "what brain score --season-adjust answers. Live rows get the season of "
+                    "the window from the snapshot's cutoff (window_start). Null when unknown "
+                    "(season_unknown_reason says why).")
+    season_unknown_reason: SeasonUnknownReason | None = Field(None,
+                                                              description=SEASON_UNKNOWN_TEXT)
 
 
 class SegmentResult(Answer):
@@ -369,6 +449,27 @@ class ForecastAnswer(Answer):
                                          "novelty of the events, withheld lifts.")
 
 
+class ChannelModel(Answer):
+    """A champion POST /channel_value read its scores from."""
+
+    name: str = Field(description="Registered model.", examples=["customer_value"])
+    version: str = Field(description="Its registry version.", examples=["1"])
+    horizon_days: int | None = Field(
+        None, description="value_model only: the days after the snapshot the predicted value "
+                          "is for.", examples=[90])
+    scores: Literal["cached", "live"] = Field(
+        description="'cached' (the snapshot's scores computed once per champion version in "
+                    "the background) or 'live' (scored for this request, until that has run); "
+                    "the numbers are the same.")
+    season: SeasonAnswer | None = Field(
+        None, description="The model's season gap for the window after the snapshot, as in "
+                          "ScoreAnswer.season: value: mean_predicted_value and value_to_cost "
+                          "times 'applied' are what brain score --season-adjust would give; "
+                          "null when unknown.")
+    season_unknown_reason: SeasonUnknownReason | None = Field(
+        None, description=SEASON_UNKNOWN_TEXT)
+
+
 class ChannelValueAnswer(Answer):
     """Answer of POST /channel_value."""
 
@@ -377,12 +478,12 @@ class ChannelValueAnswer(Answer):
         description="Cutoff of the feature snapshot the customers and scores are from "
                     "(YYYY-MM-DD; its features use events before this day).",
         examples=["2025-12-31"])
-    value_model: dict[str, Any] = Field(
-        description="name, version, horizon_days, and scores: 'cached' (the snapshot's scores "
-                    "computed once per champion version in the background) or 'live' (scored "
-                    "for this request, until that has run); the numbers are the same.")
-    churn_model: dict[str, Any] = Field(description="name, version, scores ('cached' or "
-                                                    "'live', as for value_model).")
+    value_model: ChannelModel = Field(
+        description="The value champion: name, version, horizon_days, scores ('cached' or "
+                    "'live'), and its season gap (season, season_unknown_reason).")
+    churn_model: ChannelModel = Field(
+        description="The churn champion: name, version, scores, season, "
+                    "season_unknown_reason (as for value_model).")
     channels: list[ChannelRow] = Field(
         description="Per acquisition channel: channel, customers, mean/total predicted value, "
                     "mean predicted churn, spend, acquisition cost, value_to_cost, note.")

@@ -359,7 +359,9 @@ propensity and customer value per customer with tiers and reasons, acquisition-c
 RFM segments, and A/B test analysis and planning (`/experiments/*`). `GET /models` lists the
 loaded versions, `GET /customers` pages through the snapshot's customer ids; `POST /reload`
 picks up new champions and snapshots without a restart. Score answers by id carry `notes`: the
-caveats `brain score` prints for the same champion and snapshot (e.g. a season gap). Each
+caveats `brain score` prints for the same champion and snapshot (e.g. a season gap), and
+`season`: that gap as numbers (`applied`, and the `rule` `brain score --season-adjust` moves a
+score by). Each
 answer names the model `version` that answered: a batch split over several requests can
 straddle a champion move, so compare them.
 

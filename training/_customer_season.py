@@ -22,6 +22,7 @@ __all__ = [
     "horizon_season_note",
     "season_factor",
     "season_unknown_note",
+    "season_unknown_reason",
 ]
 
 
@@ -135,6 +136,29 @@ def season_factor(model: CustomerModel, events: pd.DataFrame,
               else float(np.log1p(-scored) / np.log1p(-ref)))
     return SeasonFactor(factor, (start_scored, start_scored + span),
                         (start_ref, start_ref + span), (scored, ref), str(task), back.days)
+
+
+def season_unknown_reason(model: CustomerModel | object, events: pd.DataFrame,
+                          asof: str | pd.Timestamp) -> str:
+    """Why ``season_factor`` is None for ``model`` at ``asof``, as a stable code (the API's
+    ``season_unknown_reason``): 'model_without_windows' (not fitted on cutoff windows of up to
+    364 days, e.g. a customer-table model), 'history_too_short' (no purchases, or fewer than
+    90 days of them before last year's copies of the two windows), else
+    'no_reference_buyers' (nobody, or everybody, in the base bought in last year's copy of a
+    window, so the gap is no ratio)."""
+    known = _season_inputs(model)
+    if known is None:
+        return "model_without_windows"
+    buys = events[events["event_type"] == "purchase"]
+    if buys.empty:
+        return "history_too_short"
+    ref_cuts = known[2]
+    year = pd.Timedelta(days=364)
+    at = pd.Timestamp(asof)
+    earlier = min(at, pd.Timestamp(ref_cuts[-1])) - year
+    if earlier - buys["ts"].min() < pd.Timedelta(days=90):
+        return "history_too_short"
+    return "no_reference_buyers"
 
 
 def season_unknown_note(model: CustomerModel | object, events: pd.DataFrame,

@@ -86,3 +86,30 @@ def run_async(coro: Any) -> Any:
 @pytest.fixture
 def aio() -> Callable[[Any], Any]:
     return run_async
+
+
+def cli_notes(args: list[str]) -> list[str]:
+    """The 'note:' lines a brain command prints, in order (on a console wide enough for one
+    line each)."""
+    import io
+
+    from typer.testing import CliRunner
+
+    from serving import _cli_common
+    from serving.cli import app
+
+    buf = io.StringIO()
+    # the console object itself is redirected, not replaced: modules bind it by name at their
+    # first import (``from ._cli_common import err_console``), and one first imported under a
+    # replacement kept writing into this buffer for the rest of the process (a later test's
+    # outcome check printed nowhere)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(_cli_common.err_console, "_file", buf)
+    mp.setattr(_cli_common.err_console, "_width", 100_000)
+    try:
+        res = CliRunner().invoke(app, args)
+    finally:
+        mp.undo()
+    assert res.exit_code == 0, (res.output, res.exception)
+    return [line.removeprefix("note: ") for line in buf.getvalue().splitlines()
+            if line.startswith("note: ")]

@@ -20,6 +20,8 @@ from serving._schemas_ab import PlanRequest
 from serving._score_notes import NOTES_PENDING
 from serving.service import build_brain
 
+from .conftest import cli_notes as _cli_notes
+
 
 def _serving(forecaster: object) -> Brain:
     """A Brain whose traffic_forecaster champion (v1) is ``forecaster``, without a registry."""
@@ -918,33 +920,6 @@ def test_channel_value_window_that_is_no_date_is_a_400_naming_the_field(brain: B
     assert (err.value.code, err.value.field) == ("invalid_date", "start")
 
 
-def _cli_notes(args: list[str]) -> list[str]:
-    """The 'note:' lines a brain command prints, in order (on a console wide enough for one
-    line each)."""
-    import io
-
-    from typer.testing import CliRunner
-
-    from serving import _cli_common
-    from serving.cli import app
-
-    buf = io.StringIO()
-    # the console object itself is redirected, not replaced: modules bind it by name at their
-    # first import (``from ._cli_common import err_console``), and one first imported under a
-    # replacement kept writing into this buffer for the rest of the process (a later test's
-    # outcome check printed nowhere)
-    mp = pytest.MonkeyPatch()
-    mp.setattr(_cli_common.err_console, "_file", buf)
-    mp.setattr(_cli_common.err_console, "_width", 100_000)
-    try:
-        res = CliRunner().invoke(app, args)
-    finally:
-        mp.undo()
-    assert res.exit_code == 0, (res.output, res.exception)
-    return [line.removeprefix("note: ") for line in buf.getvalue().splitlines()
-            if line.startswith("note: ")]
-
-
 @pytest.fixture(scope="module")
 def served_world(tmp_path_factory: pytest.TempPathFactory):
     """The served snapshot's events as a data folder (conftest's world, same seed)."""
@@ -975,7 +950,9 @@ def test_answers_by_id_carry_the_notes_brain_score_prints_for_the_champion(
     rows = brain.snapshot.features.loc[ids[:1]].drop(columns=["cutoff"]).to_dict("records")
     rows = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
             for r in rows]
-    assert brain.score(endpoint, UsersRequest(rows=rows))["notes"] == []
+    # live rows: the season's notes only (their scores' population is the request's)
+    assert brain.score(endpoint, UsersRequest(rows=rows))["notes"] == [
+        n for n in cli if n.startswith(("the season of", "last year,"))]
 
 
 def test_channel_value_carries_the_value_and_churn_champions_notes(brain: Brain) -> None:
