@@ -83,9 +83,11 @@ def sitewide_drops(panel: Panel, k: float = 3.0, run_days: float = 5.0,
     low_days = pd.DatetimeIndex(flags.index[hit]).normalize().unique()
     out: dict[str, np.ndarray] = {}
     for a, b in zip(edges[::2], edges[1::2], strict=True):
-        after = share[b:b + run][counted[b:b + run] >= SITEWIDE_MIN_SERIES]
-        if b - a >= run or not len(after) or float(after.mean()) >= 0.5:
-            continue  # long (the per-series rule's), still going, or not come back
+        if b - a >= run:
+            continue  # long: the per-series rule's
+        after = _after_share(panel, flags, b, run, m)
+        if not len(after) or float(after.mean()) >= 0.5:
+            continue  # still going, or not come back
         days = flags.index[a:b]
         if _recurs(pd.DatetimeIndex(days).normalize().unique(), low_days):
             continue  # a yearly closure (Christmas, New Year's Day), not an outage
@@ -95,6 +97,45 @@ def sitewide_drops(panel: Panel, k: float = 3.0, run_days: float = 5.0,
             mask = out.setdefault(sid, np.zeros(len(g.ds), bool))
             mask |= np.asarray(g.ds.isin(days))
     return out
+
+
+def _after_share(panel: Panel, flags: pd.DataFrame, b: int, run: int, m: int) -> np.ndarray:
+    """Per period of the ``run`` after a site-wide drop ending before row ``b`` of ``flags``
+    (the series' below-bound flags), the share of the series below their bound, over the
+    periods with a series counted (``SITEWIDE_MIN_SERIES`` or more when none is left out).
+
+    A series whose known-in-advance column stepped where the drop ended (``_moved_with``, the
+    forecaster's test: the two weeks before against the ``run`` after) is not counted, nor is
+    a sum over every channel (``is_aggregate``) of the metric of such a series, which holds
+    its step: paid visits at 0 in a week of paid spend 0 are the spend's, not the outage
+    going on. A 3-day outage just before such a week had read as not come back (paid and
+    total below their bound, 2 of 3 series), and it was neither named nor cleaned."""
+    days = flags.index[b:b + run]
+    if not len(days):
+        return np.array([])
+    start = flags.index[b]
+    paused: set[str] = set()
+    for sid, g in panel.series.items():
+        if not g.regressors:
+            continue
+        i = int(g.ds.searchsorted(start))
+        if i < len(g.ds) and _moved_with(g.regressors, i, 2 * m, len(g.ds), during=run):
+            paused.add(str(sid))
+    part = flags.iloc[b:b + run]
+    if paused:
+        metrics = {_metric(s) for s in paused if not is_aggregate(s)}
+        part = part[[c for c in flags.columns if str(c) not in paused
+                     and not (is_aggregate(str(c)) and _metric(str(c)) in metrics)]]
+    part = part.to_numpy(dtype=float)
+    counted = np.isfinite(part).sum(axis=1)
+    share = np.nansum(part, axis=1) / np.maximum(counted, 1)
+    return share[counted >= (1 if paused else SITEWIDE_MIN_SERIES)]
+
+
+def _metric(sid: str) -> str:
+    """The metric prefix of a series id (``'orders:channel=email'`` -> ``'orders'``; visits,
+    unprefixed, -> '')."""
+    return sid.split(":", 1)[0] if ":" in sid else ""
 
 
 def _recurs(days: pd.DatetimeIndex, low_days: pd.DatetimeIndex) -> bool:

@@ -294,3 +294,50 @@ def test_an_ensembles_notes_read_its_lightgbm_members_clip_settings() -> None:
     ens.members_ = list(ens.members)  # as fit leaves them
     assert clip_settings(ens) == (10.0, 8.0)
     assert clip_settings(None) == clip_settings(SeasonalNaiveForecaster())
+
+
+def test_an_outage_just_before_a_paused_spend_week_is_site_wide() -> None:
+    """Paid, organic and total visits (``_channels``: the paid spend is 0 for the week from
+    2024-06-10, so paid visits are 0 and the total is down by the paid share). A 2-4 day
+    tracking outage (3% of the visits in every series) just before that week had not been
+    named: over the days after it paid and total stood below their bound (2 of 3 series), so
+    the outage read as still going. The spend explains both: paid's column stepped, and the
+    total holds paid (with or without a spend column of its own). Named and found in every
+    series, with 4 seeds x 2, 3 and 4 days."""
+    from training._forecast_outages import sitewide_drops
+
+    from .test_spend_response import _channels
+
+    for seed in range(4):
+        series = _channels(seed)[0]
+        assert sitewide_drops(prepare_panel(series)) == {}  # the paused week alone
+        for days in (2, 3, 4):
+            on = series["ds"].between(pd.Timestamp("2024-06-10") - pd.Timedelta(days=days),
+                                      "2024-06-09")
+            outage = series.assign(y=np.where(on, np.round(series["y"] * 0.03), series["y"]))
+            panel = prepare_panel(outage)
+            found = sitewide_drops(panel)
+            want = set(outage.loc[on, "ds"])
+            assert set(found) == {"paid", "organic", "total"}, (seed, days)
+            for sid, mask in found.items():
+                assert set(panel.series[sid].ds[mask]) == want, (seed, days, sid)
+            if seed == 0:
+                assert "site-wide tracking outage" in str(unmarked_drop_note(panel))
+        # a total exported without the spend: it holds paid's pause all the same
+        bare = outage.assign(spend=np.where(outage["series_id"] == "total", 0.0,
+                                            outage["spend"]))
+        assert set(sitewide_drops(prepare_panel(bare))) == {"paid", "organic", "total"}
+
+
+def test_an_outage_that_goes_on_past_a_paused_week_is_not_site_wide() -> None:
+    """The spend explains the paid channel (and the total that holds it), not the others: an
+    outage still going in organic after it is no short site-wide drop."""
+    from training._forecast_outages import sitewide_drops
+
+    from .test_spend_response import _channels
+
+    series = _channels(0)[0]
+    on = series["ds"].between("2024-06-07", "2024-06-09")
+    on |= series["ds"].between("2024-06-10", "2024-06-30") & (series["series_id"] == "organic")
+    outage = series.assign(y=np.where(on, np.round(series["y"] * 0.03), series["y"]))
+    assert sitewide_drops(prepare_panel(outage)) == {}
