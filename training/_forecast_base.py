@@ -273,6 +273,25 @@ def period_text(ds: Any) -> str:
     return t.strftime("%Y-%m-%d %H:%M" if whole_minute else "%Y-%m-%d %H:%M:%S")
 
 
+def _zero_share(y: np.ndarray, spd: int) -> float:
+    """Share of zero periods among those whose phase (weekday, hour of the week) is open: a
+    shop closed on Sundays, or at night, is not sparse for it.
+
+    A phase is closed when it is above 0 on under half as many of its periods as the busiest
+    phase: a closed Sunday is nearly always 0 where the weekdays are not, while a sparse
+    series (returns on 14% of days) is 0 as often on every weekday. (Taking the phases whose
+    median is 0 as closed had called such a series 0% sparse.)
+    """
+    ok = np.isfinite(y)
+    if not ok.any():
+        return 0.0
+    phase, busy = _phase_busy(y, spd)
+    if busy.max() == 0:
+        return 1.0
+    active = ok & (busy[phase] >= 0.5 * busy.max())
+    return float((y[active] == 0).mean()) if active.any() else 0.0
+
+
 def closed_phases(y: np.ndarray, spd: int) -> np.ndarray:
     """Per period, whether its phase (weekday, hour of the week) is closed: above 0 on under
     half as many of its periods as the busiest phase (the rule ``_zero_share`` uses): a shop's

@@ -6,25 +6,36 @@
 clipping bound, so a 3-day outage at 3% of the usual visits in every channel had only been
 clipped to the bound, without a word.
 
-``lone_spikes`` finds the opposite on one series alone: a one-day spike far beyond the upper
-clipping bound while the panel's other series ran as usual (bot traffic, a tracking glitch);
-``bot_day_note`` names them. The forecaster clips such a day in what its features read, which
-had been all it did, without a word.
+``lone_spikes`` finds the opposite on one series alone: a one-day spike (on an hourly series,
+one to ``SPIKE_MAX_HOURS`` hours) far beyond the upper clipping bound while the panel's other
+series ran as usual (bot traffic, a tracking glitch); ``bot_day_note`` names them, each once,
+on the channel that carries it, with the sums over channels (``total``) that hold it too. The
+forecaster clips such a period in what its features read, which had been all it did, without
+a word.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from features._calendar import is_aggregate
 
-from ._forecast_base import Panel, listed, period_text, steps_per_day
+from ._forecast_base import (
+    Panel,
+    SeriesGrid,
+    _zero_share,
+    listed,
+    period_text,
+    steps_per_day,
+)
 from ._forecast_clip import _moved_with, clip_bounds
 
-__all__ = ["bot_day_note", "lone_spikes", "sitewide_drops"]
+__all__ = ["Spike", "bot_day_note", "lone_spikes", "sitewide_drops"]
 
 SITEWIDE_SHARE = 0.8
 """Share of the series with a value on a period that must stand below their lower clipping
@@ -151,120 +162,283 @@ def _recurs(days: pd.DatetimeIndex, low_days: pd.DatetimeIndex) -> bool:
 
 
 SPIKE_TIMES = 3.0
-"""How many times its usual level (the same weekday's trailing median) a lone one-day spike
-must reach to be named."""
+"""How many times its usual level (the same phase's trailing median: the weekday's on a daily
+series, the hour of the week's on an hourly one) a lone spike must reach to be named."""
 
 SPIKE_MIN_LEVEL = 10.0
-"""Least usual level of a series for a spike on it to be named (2 visits a day to 8 is chance
-on a small channel)."""
+"""Least usual level of a series on the spike's period for it to be named (2 visits a day to 8
+is chance on a small channel; the same holds per hour)."""
 
 SPIKE_OTHERS_SHARE = 0.2
-"""Largest share of the panel's other series (sums over every channel not counted) above their
-own upper clipping bound on the day: more, and it is a day of the whole site (a sale)."""
+"""Largest share of the panel's other series above their own upper clipping bound on the
+spike's periods: more, and it is a period of the whole site (a sale)."""
+
+SPIKE_MAX_HOURS = 3
+"""Longest spike named on an hourly series, in hours (a bot that ran for an hour or a few);
+a daily series' spike is one day. Longer runs above the bound are not named."""
+
+SPIKE_SPARSE_SHARE = 0.2
+"""Share of zero periods (among the usually open weekdays or hours, ``_zero_share``) from which
+a series is sparse and has no spikes named: an hour with one large order on a channel's
+revenue, 0 in 70% of its hours, is chance, not a bot (the generated world's hourly revenue
+of e-mail had 16 named in one seed). The threshold is the sparse-series note's."""
+
+CARRY_SHARE = 0.5
+"""Share of a series' excess over its usual level (value - usual) another series must hold on
+the same period to carry it: a sum over every channel (``is_aggregate``) holding a channel's
+spike, or a channel holding most of a sum's."""
+
+
+class Spike(NamedTuple):
+    """A lone spike ``lone_spikes`` found.
+
+    Attributes:
+        series: the series id.
+        start: its first period.
+        times: its highest period's value over that period's usual level.
+        cap: the upper clipping bound on that period over the usual level (what training
+            clips it to).
+        periods: how many periods it lasted (1 on a daily series, 1-``SPIKE_MAX_HOURS`` on an
+            hourly one).
+        carried: the sums over every channel of the same metric that hold it too, each with
+            its own value over its usual level on that period.
+        hourly: whether the series is hourly (its periods are hours).
+    """
+
+    series: str
+    start: pd.Timestamp
+    times: float
+    cap: float
+    periods: int = 1
+    carried: tuple[tuple[str, float], ...] = ()
+    hourly: bool = False
+
+
+@dataclass
+class _Read:
+    """One series as the spike check reads it: its grid, the value over usual level and the
+    bound over usual level per period, the excess over usual, and the candidate runs
+    (start, length, index of the highest period)."""
+
+    ds: pd.DatetimeIndex
+    times: np.ndarray
+    cap: np.ndarray
+    excess: np.ndarray
+    runs: list[tuple[int, int, int]]
+
+    def at(self, stamps: pd.DatetimeIndex) -> np.ndarray:
+        """Row of each of ``stamps`` in the grid, -1 where it has none."""
+        rows = self.ds.get_indexer(stamps)
+        return np.asarray(rows)
+
+
+def _read(g: SeriesGrid, y: np.ndarray, m: int, k: float, seasons: int, longest: int
+          ) -> tuple[pd.Series, _Read] | None:
+    """The above-bound flags of one series (NaN where it has no deviation) and its reading,
+    or None when it has no clipping bounds."""
+    z = np.log1p(y)
+    ref, bounds = clip_bounds(z, m, k, seasons)
+    if bounds is None:
+        return None
+    hi = bounds[1]
+    dev = z - ref
+    have = np.isfinite(dev)
+    above = have & (np.nan_to_num(dev, nan=-np.inf) > hi)
+    usual = np.expm1(ref)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        times = np.where(usual > 0, y / usual, np.nan)
+        cap = np.where(usual > 0, np.expm1(ref + hi) / usual, np.nan)
+    far = above & (dev >= 2 * max(hi, 0.0)) & (times >= SPIKE_TIMES) & (
+        usual >= SPIKE_MIN_LEVEL)
+    # the usual level from all ``seasons`` same-phase periods before: in a series' first
+    # weeks it is one or two values, and a quiet hour's count had made the next week's 3.6
+    # times it (1 of 1,000 generated hourly shops)
+    seen = np.isfinite(z)
+    for j in range(1, seasons + 1):
+        far[j * m:] &= seen[:-j * m] if j * m < len(z) else False
+    far[:seasons * m] = False
+    calm = have & ~above
+    runs = []
+    if far.any() and _zero_share(y, round(m / 7)) < SPIKE_SPARSE_SHARE:
+        # runs of periods above the bound, at most ``longest`` long, with a far period, and
+        # the periods either side within the bound (a last period may start a new level)
+        edges = np.flatnonzero(np.diff(np.r_[0, above.astype(int), 0]))
+        for a, b in zip(edges[::2], edges[1::2], strict=True):
+            if (b - a > longest or a == 0 or b >= len(z) or not calm[a - 1] or not calm[b]
+                    or not far[a:b].any()):
+                continue
+            # a run a known-in-advance column of the series moved on (paid spend x8, a
+            # promotion flag) is that column's: the forecaster fits the series net of its
+            # response, so it is neither a bot's nor clipped (``column_stepped``, the
+            # forecaster's own test; a paid channel's spend day had been named, with the fix
+            # "remove that row")
+            if g.regressors and _moved_with(g.regressors, int(a), 2 * m, len(z), during=b - a):
+                continue
+            peak = int(a + np.nanargmax(np.where(far[a:b], times[a:b], -np.inf)))
+            runs.append((int(a), int(b - a), peak))
+    flags = pd.Series(np.where(have, above, np.nan), index=g.ds)
+    return flags, _Read(g.ds, times, cap, y - usual, runs)
 
 
 def lone_spikes(panel: Panel, k: float = 3.0, seasons: int = 4,
-                event_days: Callable[[str], np.ndarray] | None = None
-                ) -> list[tuple[str, pd.Timestamp, float, float]]:
-    """Lone one-day spikes on one series of a daily panel: (series, day, value over its usual
-    level, the upper clipping bound over the usual level), in the panel's order.
+                event_days: Callable[[str], np.ndarray] | None = None) -> list[Spike]:
+    """Lone spikes on one series of a daily or hourly panel, in the panel's order.
 
-    On a count scale (log1p when every value is at least 0; other panels have none), a day is
-    one when its deviation from the trailing same-weekday reference (``clip_bounds`` with
-    ``k``) is at least twice the upper bound (far beyond it, not just over it), the value is at
-    least ``SPIKE_TIMES`` its usual level of ``SPIKE_MIN_LEVEL`` or more, the days before and
-    after it are within the bound, ``event_days`` (a series id -> the days of its calendar
-    events) does not hold it, no known-in-advance column of the series moved that day (its
-    mean over the two weeks before against the day's value, ``column_stepped``), and at least
-    2 other series have a value that day, at most ``SPIKE_OTHERS_SHARE`` of them above their
-    own bound. Sums over every channel
-    (``is_aggregate``) are no candidates and are not counted among the others: a channel's
-    spike is in the total too.
+    On a count scale (log1p when every value is at least 0; other panels have none), a spike
+    is a run of periods above the upper clipping bound of their deviation from the trailing
+    same-phase reference (``clip_bounds`` with ``k``; the phase is the weekday on a daily
+    series, the hour of the week on an hourly one), one day long on a daily series and at most
+    ``SPIKE_MAX_HOURS`` on an hourly one, with the periods either side within the bound and at
+    least one period at twice the bound or more (far beyond it, not just over it), at
+    ``SPIKE_TIMES`` its usual level of ``SPIKE_MIN_LEVEL`` or more (the median of all
+    ``seasons`` same-phase periods before it, each with a value), on a series with under
+    ``SPIKE_SPARSE_SHARE`` of its usually open periods at 0. It is not named when
+    ``event_days`` (a series id -> the days of its calendar events) holds one of its days,
+    when a known-in-advance column of the series moved on it (its mean over the two weeks
+    before against the run's, ``column_stepped``), or unless at least 2 other series have a
+    value on each of its periods, at most ``SPIKE_OTHERS_SHARE`` of them above their own bound.
+
+    A sum over every channel (``is_aggregate``) holds its channels' spikes: a channel's spike
+    is named on the channel, with the sums of its metric that carry it (``CARRY_SHARE`` of its
+    excess over the usual level or more on its highest period, and above their own bound),
+    and sums are not counted among a channel's others. A spike on a sum is named on the sum
+    only when no series of its metric carries it (a file of totals only); its others are every
+    other series.
     """
-    if panel.freq != "D":
+    spd = steps_per_day(panel.freq)
+    if spd not in (1, 24):
         return []
     ys = {sid: np.asarray(g.y, dtype=float) for sid, g in panel.series.items()}
     if not ys or min((float(np.nanmin(y)) for y in ys.values() if np.isfinite(y).any()),
                      default=-1.0) < 0:
         return []
-    parts = [sid for sid in panel.series if not is_aggregate(str(sid))]
+    longest = 1 if spd == 1 else SPIKE_MAX_HOURS
     high: dict[str, pd.Series] = {}
-    cand: dict[str, np.ndarray] = {}
-    sizes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for sid in parts:
-        g = panel.series[sid]
-        z = np.log1p(ys[sid])
-        ref, bounds = clip_bounds(z, 7, k, seasons)
-        if bounds is None:
-            continue
-        hi = bounds[1]
-        dev = z - ref
-        have = np.isfinite(dev)
-        above = have & (np.nan_to_num(dev, nan=-np.inf) > hi)
-        high[sid] = pd.Series(np.where(have, above, np.nan), index=g.ds)
-        usual = np.expm1(ref)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            times = np.where(usual > 0, ys[sid] / usual, np.nan)
-            cap = np.where(usual > 0, np.expm1(ref + hi) / usual, np.nan)
-        far = above & (dev >= 2 * max(hi, 0.0)) & (times >= SPIKE_TIMES) & (
-            usual >= SPIKE_MIN_LEVEL)
-        # lone: the day before and the day after are within the bound (a last day may be the
-        # start of a new level)
-        calm = have & ~above
-        far[1:-1] &= calm[:-2] & calm[2:]
-        far[[0, -1]] = False
-        # a day a known-in-advance column of the series moved on (paid spend x8, a promotion
-        # flag) is that column's: the forecaster fits the series net of its response, so the
-        # day is neither a bot day nor clipped (``column_stepped``, the forecaster's own test
-        # of a run it lets through; a paid channel's spend day had been named, with the fix
-        # "remove that row")
-        for i in np.flatnonzero(far) if g.regressors else ():
-            if _moved_with(g.regressors, int(i), 2 * 7, len(z), during=1):
-                far[i] = False
-        if far.any():
-            cand[sid] = np.flatnonzero(far)
-            sizes[sid] = (times, cap)
-    if not cand or len(high) < 3:
+    read: dict[str, _Read] = {}
+    for sid, g in panel.series.items():
+        got = _read(g, ys[sid], 7 * spd, k, seasons, longest)
+        if got is not None:
+            high[str(sid)], read[str(sid)] = got
+    if not any(r.runs for r in read.values()) or len(high) < 3:
         return []
-    # per day, the series with a value and those above their bound, counted once: a
-    # candidate's others are those counts without its own (dropping its column from the frame
-    # per candidate had been quadratic: 1,000 generated stores, each a candidate on the
-    # January days after the Christmas closures, took 167 s)
+    # per period, the series with a value and those above their bound, counted once for the
+    # channels and once for every series: a candidate's others are those counts without its
+    # own (dropping its column from the frame per candidate had been quadratic: 1,000
+    # generated stores, each a candidate on the January days after the Christmas closures,
+    # took 167 s)
     flags = pd.concat(high, axis=1, sort=True)
     mat = flags.to_numpy(dtype=float)
-    n_have = np.isfinite(mat).sum(axis=1)
-    n_above = np.nansum(mat, axis=1)
     column = {sid: j for j, sid in enumerate(flags.columns)}
+    agg = np.array([is_aggregate(str(s)) for s in flags.columns])
+    have = np.isfinite(mat)
+    n_have = {False: have[:, ~agg].sum(axis=1), True: have.sum(axis=1)}
+    n_above = {False: np.nansum(mat[:, ~agg], axis=1), True: np.nansum(mat, axis=1)}
+    sums: dict[str, list[str]] = {}
+    for s in read:
+        if is_aggregate(s):
+            sums.setdefault(_metric(s), []).append(s)
     out = []
-    for sid, idx in cand.items():
-        days = panel.series[sid].ds[idx]
-        rows = flags.index.get_indexer(days)
+    for sid, r in read.items():
+        if not r.runs:
+            continue
+        whole = is_aggregate(sid)
+        # every period of the series' runs at once (one lookup per series, not per run)
+        starts = np.array([a for a, _, _ in r.runs])
+        lengths = np.array([n for _, n, _ in r.runs])
+        first = np.r_[0, np.cumsum(lengths)[:-1]]
+        pos = np.repeat(starts - first, lengths) + np.arange(int(lengths.sum()))
+        stamps = r.ds[pos]
+        rows = flags.index.get_indexer(stamps)
         own = mat[rows, column[sid]]
-        counted = n_have[rows] - np.isfinite(own)
-        share = (n_above[rows] - np.nan_to_num(own)) / np.maximum(counted, 1)
-        marked = (np.isin(days.normalize().to_numpy(), event_days(str(sid)))
-                  if event_days is not None else np.zeros(len(days), bool))
-        times, cap = sizes[sid]
-        for i, day, n, sh, ev in zip(idx, days, counted, share, marked, strict=True):
-            if n >= 2 and sh <= SPIKE_OTHERS_SHARE and not ev:
-                out.append((str(sid), pd.Timestamp(day), float(times[i]), float(cap[i])))
+        counted = n_have[whole][rows] - np.isfinite(own)
+        share = (n_above[whole][rows] - np.nan_to_num(own)) / np.maximum(counted, 1)
+        ok = ((np.minimum.reduceat(counted, first) >= 2)
+              & (np.maximum.reduceat(share, first) <= SPIKE_OTHERS_SHARE))
+        if event_days is not None:
+            marked = np.isin(stamps.normalize().to_numpy(), event_days(sid))
+            ok &= ~np.logical_or.reduceat(marked, first)
+        for (a, length, peak), keep in zip(r.runs, ok, strict=True):
+            if not keep:
+                continue
+            at = r.ds[peak:peak + 1]
+            if whole:
+                if _carriers(read, at, r.excess[peak], _metric(sid), sums=False):
+                    continue  # a channel's spike: named on the channel
+                carried: tuple[tuple[str, float], ...] = ()
+            else:
+                carried = tuple(
+                    (s, float(read[s].times[i])) for s, i in
+                    _carriers(read, at, r.excess[peak], _metric(sid), sums=True,
+                              names=sums.get(_metric(sid), []), flags=high))
+            out.append(Spike(sid, pd.Timestamp(r.ds[a]), float(r.times[peak]),
+                             float(r.cap[peak]), length, carried, spd == 24))
     return out
 
 
-def bot_day_note(spikes: list[tuple[str, pd.Timestamp, float, float]],
-                 show: int = 3) -> str | None:
-    """The note naming ``lone_spikes``' days, with the fix, else None."""
+def _carriers(read: dict[str, _Read], at: pd.DatetimeIndex, excess: float, metric: str,
+              sums: bool, names: list[str] | None = None,
+              flags: dict[str, pd.Series] | None = None) -> list[tuple[str, int]]:
+    """The series of ``metric`` that hold ``CARRY_SHARE`` of ``excess`` on the period ``at``:
+    its sums over every channel (``sums``: ``names``, each also above its bound there, in
+    ``flags``), else its channels; each with its row of ``at``."""
+    if not excess > 0:
+        return []
+    pool = names if sums else [s for s in read if not is_aggregate(s) and _metric(s) == metric]
+    out = []
+    for s in pool or []:
+        i = int(read[s].at(at)[0])
+        if i < 0 or not read[s].excess[i] >= CARRY_SHARE * excess:
+            continue
+        if sums and flags is not None and flags[s].iloc[i] != 1:
+            continue
+        out.append((s, i))
+    return out
+
+
+def bot_day_note(spikes: list[Spike], show: int = 3) -> str | None:
+    """The note naming ``lone_spikes``' spikes, with the fix, else None."""
     if not spikes:
         return None
-    shown = listed([f"{sid!r} on {period_text(day)} at {times:,.1f} times its usual level "
-                    f"(clipped to {cap:.1f} times)" for sid, day, times, cap in spikes], show)
+    hourly = any(s.hourly for s in spikes)
+    unit = "hour" if hourly else "day"
+
+    def when(s: Spike) -> str:
+        if not s.hourly:
+            return f"on {period_text(s.start)}"
+        if s.periods == 1:
+            return f"on {pd.Timestamp(s.start):%Y-%m-%d %H:%M}"
+        last = pd.Timestamp(s.start) + pd.Timedelta(hours=s.periods - 1)
+        return f"on {period_text(s.start)} .. {last:%H:%M} ({s.periods} hours)"
+
+    def held(s: Spike) -> str:
+        if not s.carried:
+            return ""
+        sums = listed([f"{sid!r} ({times:,.1f} times its usual level)"
+                       for sid, times in s.carried])
+        one = len(s.carried) == 1
+        return f"; the sum{'' if one else 's'} {sums} hold{'s' if one else ''} it too"
+
+    shown = listed([f"{s.series!r} {when(s)} at {s.times:,.1f} times its usual level "
+                    f"(clipped to {s.cap:.1f} times){held(s)}" for s in spikes], show)
     one = len(spikes) == 1
-    return (f"{len(spikes)} one-day spike{'' if one else 's'} on one series alone, on no "
-            "calendar event day, while the other series ran as usual: "
-            f"{shown}; the usual level is the same weekday's median over the 4 weeks before. "
-            "In training such a day is clipped to the clipping bound in the values the "
-            "forecast's level and lags read, so it does not raise the days after it; a "
-            "backtest still scores it as an actual. If it was not real demand (bot traffic, a "
-            "tracking glitch), remove that row from the file; if it was a push that will come "
-            "again (a campaign, a mailing), mark it in the calendar as an event of that "
-            "series' channel so that it is learned; a one-off (a single large order) can stay")
+    kind = (f"spike{'' if one else 's'} of 1-{SPIKE_MAX_HOURS} hours" if hourly
+            else f"one-day spike{'' if one else 's'}")
+    usual = ("the same hour of the week's median over the 4 weeks before" if hourly
+             else "the same weekday's median over the 4 weeks before")
+    sums = any(s.carried for s in spikes)
+    many = hourly and any(s.periods > 1 for s in spikes)
+    row = "those rows" if many else "that row"
+    if sums:
+        row += (f" from the file, and the same {unit}{'s' if many else ''} from the sums over "
+                "channels that hold it")
+    else:
+        row += " from the file"
+    return (f"{len(spikes)} {kind} on one series alone, on no calendar event day, while the "
+            f"other series ran as usual: {shown}; the usual level is {usual}. In training "
+            f"such {'an' if hourly else 'a'} {unit} is clipped to the clipping bound in the "
+            "values the forecast's level and lags read, so it does not raise the "
+            f"{unit}s after it; a backtest still "
+            "scores it as an actual. If it was not real demand (bot traffic, a tracking "
+            f"glitch), remove {row}; if it was a push that will come again (a "
+            "campaign, a mailing), mark it in the calendar as an event of that series' "
+            "channel so that it is learned; a one-off (a single large order) can stay")

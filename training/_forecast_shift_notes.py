@@ -16,7 +16,7 @@ from features._calendar import is_aggregate, normalize_calendar, series_channel
 from ._forecast_base import (
     Panel,
     SeriesGrid,
-    _phase_busy,
+    _zero_share,
     listed,
     period_text,
     started_panel,
@@ -55,25 +55,6 @@ def _event_days(calendar: pd.DataFrame | None) -> Callable[[str], np.ndarray]:
         return by_channel.get(str(series_channel(sid)), everywhere)
 
     return days_of
-
-
-def _zero_share(y: np.ndarray, spd: int) -> float:
-    """Share of zero periods among those whose phase (weekday, hour of the week) is open: a
-    shop closed on Sundays, or at night, is not sparse for it.
-
-    A phase is closed when it is above 0 on under half as many of its periods as the busiest
-    phase: a closed Sunday is nearly always 0 where the weekdays are not, while a sparse
-    series (returns on 14% of days) is 0 as often on every weekday. (Taking the phases whose
-    median is 0 as closed had called such a series 0% sparse.)
-    """
-    ok = np.isfinite(y)
-    if not ok.any():
-        return 0.0
-    phase, busy = _phase_busy(y, spd)
-    if busy.max() == 0:
-        return 1.0
-    active = ok & (busy[phase] >= 0.5 * busy.max())
-    return float((y[active] == 0).mean()) if active.any() else 0.0
 
 
 def clip_settings(model: object | None = None) -> tuple[float, float]:

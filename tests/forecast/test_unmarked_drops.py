@@ -195,7 +195,8 @@ def _bot_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> li
 def test_a_lone_one_day_spike_on_one_channel_is_named_with_the_fix() -> None:
     """An independent check's GA4 export had a bot day (Direct sessions x8 for one day, no
     event, orders as usual): clipped in training without a word. Named with its size, the
-    clipping and the fix; the total, which holds the channel's spike, is not named."""
+    clipping and the fix; the total, which holds the channel's spike, is named once, as holding
+    it (it had not been mentioned, and removing the channel's row left the total's spike)."""
     stores = _scaled(_stores(), [BOT_DAY], 8.0, sids=["s2"])
     total = stores.groupby("ds", as_index=False)["y"].sum().assign(series_id="total")
     notes = _bot_notes(pd.concat([stores, total], ignore_index=True))
@@ -206,7 +207,9 @@ def test_a_lone_one_day_spike_on_one_channel_is_named_with_the_fix() -> None:
     assert "'s2' on 2024-08-14 at 7.4 times its usual level (clipped to 1.4 times)" in note
     assert "remove that row" in note
     assert "mark it in the calendar" in note
-    assert "'total'" not in note
+    assert "the sum 'total' (2.0 times its usual level) holds it too" in note
+    assert note.count("'total'") == 1
+    assert "and the same day from the sums over channels that hold it" in note
     assert _bot_notes(_stores()) == []  # the same panel without the spike
 
 
@@ -238,7 +241,7 @@ def test_lone_spikes_count_the_other_series_of_each_day_as_the_definition_says()
     for day, sids in spikes.items():
         stores = _scaled(stores, [day], 8.0, sids=sids)
     panel = prepare_panel(stores)
-    got = {(sid, str(day.date())) for sid, day, _, _ in lone_spikes(panel)}
+    got = {(s.series, str(s.start.date())) for s in lone_spikes(panel)}
     assert got == {("s1", "2024-08-14"), ("s2", "2024-09-04"), ("s3", "2024-09-04"),
                    ("s4", "2024-09-04")}
     # the same from the definition, series by series
@@ -341,3 +344,123 @@ def test_an_outage_that_goes_on_past_a_paused_week_is_not_site_wide() -> None:
     on |= series["ds"].between("2024-06-10", "2024-06-30") & (series["series_id"] == "organic")
     outage = series.assign(y=np.where(on, np.round(series["y"] * 0.03), series["y"]))
     assert sitewide_drops(prepare_panel(outage)) == {}
+
+
+def _hourly(n_series: int = 6, days: int = 70, seed: int = 5) -> pd.DataFrame:
+    """Hourly visits: a daytime profile (about 25 an hour at 3am, 130 at 1pm for ``s0``),
+    busier weekends, a day-to-day wobble, Poisson counts."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-01-01", periods=days * 24, freq="h")
+    hour = ds.hour.to_numpy()
+    profile = 0.2 + np.exp(-0.5 * ((hour - 13) / 4.0) ** 2)
+    week = np.array([1.0, 1.0, 1.0, 1.0, 1.1, 1.3, 1.2])[ds.day_of_week]
+    wobble = rng.lognormal(0, 0.08, (n_series, days)).repeat(24, axis=1)
+    frames = [pd.DataFrame({"series_id": f"s{i}", "ds": ds,
+                            "y": rng.poisson((110 + 40 * i) * profile * week * wobble[i])
+                            .astype(float)}) for i in range(n_series)]
+    return pd.concat(frames, ignore_index=True)
+
+
+BOT_HOURS = ["2024-03-05 10:00", "2024-03-05 11:00"]
+
+
+def test_a_two_hour_bot_spike_on_an_hourly_channel_is_named_once_with_its_total() -> None:
+    """Bot days were read on daily series only: two hours of bot traffic (x8) on one channel
+    of an hourly panel, the other channels and the hours either side as usual, were clipped
+    without a word. Named on the channel, with its hours and the total that holds it."""
+    from training._forecast_outages import lone_spikes
+
+    hourly = _hourly()
+    bot = _scaled(hourly, BOT_HOURS, 8.0, sids=["s2"])
+    total = bot.groupby("ds", as_index=False)["y"].sum().assign(series_id="total")
+    panel = prepare_panel(pd.concat([bot, total], ignore_index=True))
+    (spike,) = lone_spikes(panel)
+    assert (spike.series, spike.start, spike.periods) == ("s2", pd.Timestamp(BOT_HOURS[0]), 2)
+    assert spike.times > 6
+    assert [sid for sid, _ in spike.carried] == ["total"]
+    notes = _bot_notes(pd.concat([bot, total], ignore_index=True))
+    assert len(notes) == 1, notes
+    assert ("1 spike of 1-3 hours on one series alone" in notes[0])
+    assert "'s2' on 2024-03-05 10:00 .. 11:00 (2 hours) at " in notes[0]
+    assert "the same hour of the week's median over the 4 weeks before" in notes[0]
+    assert notes[0].count("'total'") == 1
+    assert lone_spikes(prepare_panel(hourly)) == []  # the same panel without the bot
+
+
+def test_an_hourly_sale_a_long_run_or_an_event_day_is_no_bot_spike() -> None:
+    from training._forecast_outages import lone_spikes
+
+    hourly = _hourly()
+    every = _scaled(hourly, BOT_HOURS, 8.0)  # every channel: the site's hours (a sale)
+    assert lone_spikes(prepare_panel(every)) == []
+    six = [f"2024-03-05 {h:02d}:00" for h in range(9, 15)]  # six hours: not a few
+    assert lone_spikes(prepare_panel(_scaled(hourly, six, 8.0, sids=["s2"]))) == []
+    bot = _scaled(hourly, BOT_HOURS, 8.0, sids=["s2"])
+    event = pd.DataFrame({"name": ["Flash sale"], "start": [pd.Timestamp("2024-03-05")],
+                          "end": [pd.Timestamp("2024-03-05")], "kind": ["promo"],
+                          "channel": [pd.NA], "intensity": [1.0]})
+    assert _bot_notes(bot, event) == []  # a calendar event explains it
+    assert _bot_notes(bot) != []
+
+
+def test_a_bot_day_in_a_file_of_sums_only_is_named_on_the_sum() -> None:
+    """A GA4 export of the totals only (sessions, orders, revenue): a bot day (sessions x5,
+    orders and revenue as usual) was not named, because sums over every channel were no
+    candidates (a channel's spike is in the total too). With no channel in the file to carry
+    it, it is named on the sum; beside a channel that carries it, it is not."""
+    stores = _stores(3)
+    ids = {"s0": "total", "s1": "orders:total", "s2": "revenue:total"}
+    sums = stores.assign(series_id=stores["series_id"].map(ids))
+    notes = _bot_notes(_scaled(sums, [BOT_DAY], 5.0, sids=["total"]))
+    assert len(notes) == 1, notes
+    assert "'total' on 2024-08-14 at " in notes[0]
+    assert "holds it too" not in notes[0]
+    # the same day with a channel that carries it: named on the channel only
+    names = {"s0": "Direct", "s1": "Email", "s2": "Organic"}
+    chan = _stores(3).assign(series_id=lambda f: f["series_id"].map(names))
+    chan = _scaled(chan, [BOT_DAY], 8.0, sids=["Direct"])
+    both = pd.concat([chan, sums], ignore_index=True)
+    total = chan.groupby("ds", as_index=False)["y"].sum().assign(series_id="total")
+    both = pd.concat([both[both["series_id"] != "total"], total], ignore_index=True)
+    notes = _bot_notes(both)
+    assert len(notes) == 1, notes
+    assert "'Direct' on 2024-08-14" in notes[0]
+    assert "the sum 'total' (" in notes[0]
+    assert "'total' on 2024-08-14" not in notes[0]
+
+
+def test_a_day_read_against_under_four_same_weekdays_is_no_spike() -> None:
+    """The usual level of a series' first weeks is the median of one to three same weekdays:
+    the generated world's organic revenue (seed 0) was named at 33.6 times its usual level
+    on its 11th day (489 against the one Thursday before it, 15), an ordinary day. A day
+    needs all 4 same weekdays before it; the same spike 5 weeks in is named."""
+    from training._forecast_outages import lone_spikes
+
+    stores = _scaled(_stores(), ["2024-01-04"], 0.03, sids=["s2"])  # a quiet first Thursday
+    assert lone_spikes(prepare_panel(stores)) == []
+    later = _scaled(stores, ["2024-02-08"], 30.0, sids=["s2"])
+    assert [(s.series, str(s.start.date())) for s in lone_spikes(prepare_panel(later))] == [
+        ("s2", "2024-02-08")]
+
+
+def test_a_sparse_hourly_series_has_no_spikes_named() -> None:
+    """Hourly revenue of a small channel is 0 in most hours and one order's value in others: an
+    hour of a few large orders stands 10-30 times over its usual level. On the generated
+    world's 21 hourly series (seed 0) such hours of e-mail revenue (0 in 70% of its hours) were
+    named 28 times; sparse series (a fifth or more of their usual hours at 0) have no spikes
+    named, and the world has none."""
+    import pytest
+
+    from features._synthetic import generate_world
+    from features._traffic import traffic_series
+    from training import _forecast_outages
+    from training._forecast_outages import lone_spikes
+
+    world = generate_world(n_users=20_000, n_days=730, seed=0)
+    panel = prepare_panel(traffic_series(world.events, "h"))
+    assert lone_spikes(panel) == []
+    with pytest.MonkeyPatch().context() as m:  # the same without the sparse rule
+        m.setattr(_forecast_outages, "SPIKE_SPARSE_SHARE", 1.01)
+        named = lone_spikes(panel)
+    assert len(named) > 10
+    assert {s.series for s in named} == {"revenue:channel=email"}
