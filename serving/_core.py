@@ -350,7 +350,10 @@ class Brain:
 
     def season(self, loaded: LoadedModel) -> dict[str, Any]:
         """The answers' ``season`` and ``season_unknown_reason`` for ``loaded``'s scores of
-        the snapshot (``_score_notes.season_answer``)."""
+        the snapshot (``_score_notes.season_answer``). A champion trained on a customer table
+        has none, with or without a snapshot (``brain score --table`` reads none either)."""
+        if getattr(loaded.model.model, "id_col_", None):
+            return {"season": None, "season_unknown_reason": "customer_table"}
         if self.snapshot is None:
             return {"season": None, "season_unknown_reason": "no_snapshot"}
         return season_answer(self.season_reading(loaded))
@@ -362,6 +365,11 @@ class Brain:
         champion and the window, not on the rows; rows whose ``cutoff`` is another day than
         the snapshot's are of another window, whose season is not read here."""
         snap = self.snapshot
+        if getattr(loaded.model.model, "id_col_", None):
+            # a customer table's rows: no season to read, whatever their 'cutoff' (a table
+            # champion's rows had been told to build a snapshot, or to read the season with
+            # brain score --asof, neither of which gives one)
+            return self.season(loaded), lambda _scores: []
         if snap is None:
             note = ("the season of the scored window was not checked: it is read from the "
                     "feature snapshot's purchases, and none is loaded (brain snapshot --data "

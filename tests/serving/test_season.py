@@ -173,3 +173,79 @@ def test_the_served_world_says_why_it_has_no_season(served_env: Path) -> None:
     cv = brain.channel_value(ChannelValueRequest(start="2024-01-01", end="2024-12-31"))
     assert cv["value_model"]["season_unknown_reason"] == "history_too_short"
     assert cv["churn_model"]["season_unknown_reason"] == "history_too_short"
+
+
+def _swapped(brain: Brain, name: str, version: str, model: Any) -> Any:
+    """A copy of the ``name`` champion served as ``version`` holding ``model``."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    loaded = brain.champions.get(name)
+    assert loaded is not None
+    return replace(loaded, version=version, model=SimpleNamespace(model=model))
+
+
+def test_each_season_unknown_reason_is_answered_where_it_applies(
+        served_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The codes no other test made happen: 'label_not_on_purchases' (a churn label of no
+    order and no visit), 'snapshot_without_purchases' (a snapshot written before snapshots
+    kept the purchases), 'no_snapshot' (live rows without a snapshot) and 'customer_table'.
+
+    A customer-table champion's live rows had answered 'no_snapshot' with a note to build a
+    snapshot (brain snapshot --data DIR), and rows carrying the table's 'cutoff' column of
+    another day 'other_window' with a note to read the season with brain score --asof: no
+    snapshot and no date gives a table model a season (brain score --table reads none)."""
+    import copy
+    import dataclasses
+
+    brain = build_brain()
+    brain.warm()
+    snap = brain.snapshot
+    ids = list(snap.features.index[:3])
+    rows = _rows(brain, ids)
+    real_get = brain.champions.get
+
+    # churn = no order and no visit: the season is read on purchases alone
+    visit = copy.copy(real_get("churn").model.model)
+    visit.labels_ = {"task": "churn", "label_col": "label_churn", "horizon_days": 60,
+                     "churn_rule": "no_order_no_visit"}
+    swapped = _swapped(brain, "churn", "97", visit)
+    monkeypatch.setattr(brain.champions, "get",
+                        lambda name: swapped if name == "churn" else real_get(name))
+    brain.warm()
+    for req in (UsersRequest(user_ids=ids), UsersRequest(rows=rows)):
+        out = brain.score("churn_risk", req)
+        assert (out["season"], out["season_unknown_reason"]) == (None, "label_not_on_purchases")
+        assert any("season of the scored window is not checked" in n and "no visit" in n
+                   for n in out["notes"]), out["notes"]
+    monkeypatch.setattr(brain.champions, "get", real_get)
+
+    # a snapshot without the events' purchases
+    monkeypatch.setattr(brain, "snapshot", dataclasses.replace(snap, purchases=None))
+    brain.warm()
+    for req in (UsersRequest(user_ids=ids), UsersRequest(rows=rows)):
+        out = brain.score("customer_value", req)
+        assert (out["season"], out["season_unknown_reason"]) == (
+            None, "snapshot_without_purchases")
+        assert any("rebuild" in n for n in out["notes"]), out["notes"]
+
+    # live rows without a snapshot
+    monkeypatch.setattr(brain, "snapshot", None)
+    out = brain.score("customer_value", UsersRequest(rows=rows))
+    assert (out["season"], out["season_unknown_reason"]) == (None, "no_snapshot")
+    assert any("brain snapshot --data DIR" in n for n in out["notes"]), out["notes"]
+
+    # a champion trained on a customer table: no season, whatever the snapshot or the rows
+    value = real_get("customer_value").model.model
+    table = copy.copy(value)
+    table.id_col_ = "customer_id"
+    swapped = _swapped(brain, "customer_value", "96", table)
+    monkeypatch.setattr(brain.champions, "get",
+                        lambda name: swapped if name == "customer_value" else real_get(name))
+    dated = [{**r, "customer_id": f"c{i}", "cutoff": "2024-06-30"} for i, r in enumerate(rows)]
+    for current in (None, snap):
+        monkeypatch.setattr(brain, "snapshot", current)
+        for sent in (rows, dated):
+            out = brain.score("customer_value", UsersRequest(rows=sent))
+            assert (out["season"], out["season_unknown_reason"]) == (None, "customer_table")
+            assert out["notes"] == [], out["notes"]
