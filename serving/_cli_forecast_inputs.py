@@ -187,7 +187,7 @@ def load_inputs(data: Path | None, series: Path | None, events: Path | None,
 def _with_spend(frame: pd.DataFrame, path: Path, from_series: bool) -> pd.DataFrame:
     """``frame`` (series built from events) with the spend file's ``spend`` column."""
     from features._io import load_spend
-    from features._spend_series import join_spend
+    from features._spend_series import join_spend, spend_channel
 
     if from_series:
         raise ValueError(f"forecast: --spend {path} is for series built from events (--data "
@@ -200,12 +200,14 @@ def _with_spend(frame: pd.DataFrame, path: Path, from_series: bool) -> pd.DataFr
     sp = load_spend(path)
     print_notes(sp)
     out = join_spend(frame, sp, path.name)
-    channels = {s.removeprefix("channel=") for s in frame["series_id"].astype(str)
-                if s.startswith("channel=")}
-    alone = sorted(set(sp["channel"].astype(str)) - channels)
-    if alone:
-        show_note(f"{path.name}: channel(s) {alone} have no visits series of their own; their "
-                  "spend counts in the totals' 'spend' only")
+    # the channels whose spend a kept series reads as its own ('*': a total, which reads all)
+    read = {spend_channel(str(s)) for s in frame["series_id"].unique()}
+    alone = sorted(set(sp["channel"].astype(str)) - read)
+    if alone:  # (with --only orders:channel=c, c's spend had been called unread, and the
+        # others' said to count in totals that --only had left out)
+        where = ("their spend counts in the totals' 'spend' only" if "*" in read else
+                 "no series kept reads their spend (no total among them)")
+        show_note(f"{path.name}: channel(s) {alone} have no series of their own; {where}")
     return out
 
 

@@ -104,3 +104,27 @@ def test_a_spend_plan_for_a_model_without_the_spend_column_is_refused() -> None:
     with pytest.raises(ValueError, match=r"plan.csv: a spend plan is for a model trained with "
                                          r"--spend .*v3 reads \['promo'\].*--future FILE"):
         plan_future(promo, 3, plan, "plan.csv", "v3")
+
+
+def test_the_note_on_channels_without_a_series_of_their_own_follows_only(
+        lever_world: ft.World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With --only a channel's orders series, the note had said that channel had no series of
+    its own and that every channel's spend counted in the totals, which --only had left out:
+    paid search's spend is read by its orders series, the others' by no series."""
+    out = ft.write_world(lever_world, tmp_path / "w")
+    capsys.readouterr()
+    frame, _ = load_inputs(out, None, None, None, "D", "orders:channel=paid_search",
+                           spend=out / "spend.csv")
+    assert set(frame["series_id"]) == {"orders:channel=paid_search"}
+    err = " ".join(capsys.readouterr().err.split())
+    said = err.split("spend.csv: channel(s) ")[1].split("note:")[0]
+    assert "paid_search" not in said, said
+    assert "'social'" in said, said
+    assert "no series kept reads their spend" in said, said
+    assert "totals" not in said, said
+    load_inputs(out, None, None, None, "D", "channel=social,total", spend=out / "spend.csv")
+    err = " ".join(capsys.readouterr().err.split())
+    said = err.split("spend.csv: channel(s) ")[1].split("note:")[0]
+    assert "'social'" not in said, said
+    assert "'paid_search'" in said, said
+    assert "counts in the totals' 'spend' only" in said, said
