@@ -471,7 +471,37 @@ def plan_future(inner: Any, horizon: int, plan: pd.DataFrame, source: str, label
             had[channel] = had.get(channel, False) or bool(
                 np.nanmax(np.abs(grid.regressors[SPEND_COLUMN]), initial=0.0) > 0)
     days = {sid: inner.panel_.future_index(sid, horizon) for sid in wanted}
+    _new_channels(grids, wanted, had, plan, source, label)
     return plan_rows(wanted, days, plan, source, had)
+
+
+def _new_channels(grids: dict[str, Any], wanted: list[str], had: dict[str, bool],
+                  plan: pd.DataFrame, source: str, label: str) -> None:
+    """Refuse plan channels the model's history never had spend for, where they would move a
+    total forecast: its 'spend' sums every channel of the plan. Told only when the model's
+    channel series hold all of its totals' spend (a model whose totals read channels
+    without a series of their own, e.g. --only total, cannot tell a new channel from them)."""
+    from features._spend_series import SPEND_COLUMN, spend_channel
+
+    new = sorted(set(plan["channel"].astype(str)) - set(had))
+    totals = [s for s in wanted if spend_channel(s) == "*"]
+    if not new or not totals:
+        return
+    for sid in totals:
+        grid = grids[sid]
+        summed = np.zeros(len(grid.ds))
+        for other, g in grids.items():
+            if spend_channel(str(other)) in had and str(other).startswith("channel="):
+                summed += pd.Series(g.regressors[SPEND_COLUMN], index=g.ds).reindex(
+                    grid.ds).fillna(0.0).to_numpy(dtype=float)
+        if not np.allclose(summed, np.nan_to_num(grid.regressors[SPEND_COLUMN]), rtol=1e-9,
+                           atol=1e-6):
+            return  # channels without a series of their own fed the totals
+    read = sorted(c for c, spent in had.items() if spent)
+    raise ValueError(f"{source}: the plan gives channel(s) {new}, whose spend {label} never "
+                     f"read (it read {read}); their spend would count in the "
+                     f"'spend' of {totals}, read as if it were those channels'. Drop them "
+                     "from the plan, or retrain with them in --spend")
 
 
 def _unplanned_kinds_note(model: Any, calendar: pd.DataFrame, begin: pd.Timestamp,

@@ -128,3 +128,37 @@ def test_the_note_on_channels_without_a_series_of_their_own_follows_only(
     assert "'social'" not in said, said
     assert "'paid_search'" in said, said
     assert "counts in the totals' 'spend' only" in said, said
+
+
+def test_a_plan_channel_the_model_never_read_is_refused_where_it_would_move_the_total(
+        lever_world: ft.World) -> None:
+    """A plan with a channel the history had no spend for ('tiktok', 5 a day) was accepted
+    without a word: its spend went into the totals' summed 'spend', and on a lever world
+    (3,000 x 400, seed 7) moved the total's 28-day P50 by +2.3% and orders:total by +4.3%
+    while no channel's series moved. When the model's channel series hold all of the totals'
+    spend, such a channel is an error naming it; a model whose totals read channels without
+    a series of their own (--only total) cannot tell, and takes it."""
+    series = join_spend(traffic_series(lever_world.events), lever_world.spend)
+    kept = ["total", "channel=organic", *(f"channel={c}" for c in _PAID)]
+    grids = {}
+    for sid, g in series[series["series_id"].isin(kept)].groupby("series_id"):
+        ds = pd.DatetimeIndex(g["ds"])
+        grids[sid] = SimpleNamespace(ds=ds, regressors={"spend": g["spend"].to_numpy()})
+    last = lever_world.spend["date"].max()
+    days = pd.date_range(last + pd.Timedelta(days=1), periods=3)
+    panel = SimpleNamespace(regressor_names=["spend"], freq="D", series=grids,
+                            future_index=lambda sid, h: days[:h])
+    plan = pd.DataFrame([(d, c, 10.0) for d in days for c in (*_PAID, "tiktok")],
+                        columns=["date", "channel", "spend"])
+    with pytest.raises(ValueError, match=r"plan.csv: the plan gives channel\(s\) \['tiktok'\], "
+                                         r"whose spend v2 never read \(it read \['affiliate', "):
+        plan_future(SimpleNamespace(panel_=panel), 3, plan, "plan.csv", "v2")
+    # without a total among the series forecast, the channel moves nothing: taken
+    rows = plan_future(SimpleNamespace(panel_=panel), 3, plan, "plan.csv", "v2",
+                       ["channel=paid_search"])
+    assert rows["spend"].tolist() == [10.0] * 3
+    # totals whose spend the channel series do not hold (--only total): cannot tell
+    only = SimpleNamespace(regressor_names=["spend"], freq="D", series={"total": grids["total"]},
+                           future_index=lambda sid, h: days[:h])
+    rows = plan_future(SimpleNamespace(panel_=only), 3, plan, "plan.csv", "v2")
+    assert rows["spend"].tolist() == [60.0] * 3
