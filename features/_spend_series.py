@@ -16,16 +16,25 @@ The spend contract (``date, channel, spend``, one row per day and channel) meets
 channel of the file: a missing day is an error, never a silent 0), ``spend_plan`` for the
 forecast days of a fitted model (the ``future`` rows ``brain forecast predict`` and
 ``POST /forecast_traffic`` read).
+
+``join_spend`` also records, in the frame's ``attrs[SOURCES_ATTR]``, what it built the column
+from (``spend_sources``): the file's channels and, per series, the channels whose spend its
+column holds. ``brain forecast train`` keeps that record in the fitted forecaster
+(``column_sources_``), so a plan can be checked against the channels the history summed.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["SPEND_COLUMN", "join_spend", "spend_channel", "spend_plan"]
+__all__ = ["SOURCES_ATTR", "SPEND_COLUMN", "join_spend", "spend_channel", "spend_plan",
+           "spend_sources"]
 
 SPEND_COLUMN = "spend"
 """The name of the known-in-advance column."""
+
+SOURCES_ATTR = "column_sources"
+"""Key of ``DataFrame.attrs`` holding ``{column: spend_sources(...)}`` of joined columns."""
 
 _TOTALS = ("total", "orders:total", "revenue:total")
 
@@ -38,6 +47,20 @@ def spend_channel(series_id: str) -> str | None:
     if rest and metric in ("", "orders:", "revenue:"):
         return rest
     return None
+
+
+def spend_sources(series_ids: list[str], channels: list[str]) -> dict[str, object]:
+    """What the ``spend`` column of each series is built from, by the rules above:
+    ``{"channels": the file's channels, "series": {series_id: channels summed}}`` (a total:
+    every channel of the file; a channel's series: that channel when the file has it; any
+    other series: none, its column is 0)."""
+    chans = sorted(map(str, channels))
+    out: dict[str, list[str]] = {}
+    for sid in series_ids:
+        channel = spend_channel(str(sid))
+        out[str(sid)] = (list(chans) if channel == "*" else
+                         [channel] if channel is not None and channel in chans else [])
+    return {"channels": chans, "series": out}
 
 
 def _by_day(spend: pd.DataFrame) -> pd.DataFrame:
@@ -96,6 +119,8 @@ def join_spend(series: pd.DataFrame, spend: pd.DataFrame, source: str = "spend.c
         values.loc[rows] = col.reindex(ds.loc[rows]).to_numpy(dtype=float)
     out[SPEND_COLUMN] = values.astype(float)
     out.attrs = dict(series.attrs)
+    out.attrs[SOURCES_ATTR] = {SPEND_COLUMN: spend_sources(
+        list(out["series_id"].astype(str).unique()), list(table.columns))}
     return out
 
 

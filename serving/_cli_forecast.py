@@ -231,6 +231,7 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
                   help="Register as traffic_forecaster and move champion if better.")] = True,
               tz: TzOpt = "UTC", spend: SpendOpt = None) -> None:
     """Backtest, fit on all data, log the pyfunc model, register and maybe promote it."""
+    from features._spend_series import SOURCES_ATTR
     from training._forecast_mlflow import REGISTERED_NAME, train_and_register
     from training._mlflow import check_registry_uri
 
@@ -241,7 +242,8 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
     _earlier_forecasts(frame)
     step(f"training {model} on {frame['series_id'].nunique()} series, horizon {horizon}")
     out = train_and_register(model, frame, cal, horizon=horizon, origins=_origins(origins),
-                             n_folds=folds, register=register, progress=step, time_zone=tz)
+                             n_folds=folds, register=register, progress=step, time_zone=tz,
+                             column_sources=frame.attrs.get(SOURCES_ATTR))
     _show_result_notes(out.backtest.notes)
     _record_run(out.run_id, f"{out.backtest.model} forecaster", frame,
                 {"data": data, "series": series, "events": events, "calendar": calendar},
@@ -471,8 +473,40 @@ def plan_future(inner: Any, horizon: int, plan: pd.DataFrame, source: str, label
             had[channel] = had.get(channel, False) or bool(
                 np.nanmax(np.abs(grid.regressors[SPEND_COLUMN]), initial=0.0) > 0)
     days = {sid: inner.panel_.future_index(sid, horizon) for sid in wanted}
-    _new_channels(grids, wanted, had, plan, source, label)
+    recorded = (getattr(inner, "column_sources_", None) or {}).get(SPEND_COLUMN)
+    if recorded:  # trained since 2026-12-06: the channels each series' spend was built from
+        _recorded_channels(recorded, wanted, plan, source, label)
+    else:
+        _new_channels(grids, wanted, had, plan, source, label)
     return plan_rows(wanted, days, plan, source, had)
+
+
+def _recorded_channels(recorded: dict[str, Any], wanted: list[str], plan: pd.DataFrame,
+                       source: str, label: str) -> None:
+    """Refuse a plan that leaves out a channel whose spend a series of the model was built
+    from (a total's spend summed it: left out, the total's planned spend drops by that
+    channel's, read as a cut), or that adds a channel the spend file never had while a total
+    is forecast (its spend would count in the total's, read as the others')."""
+    from features._spend_series import spend_channel
+
+    built: dict[str, list[str]] = recorded.get("series", {})
+    read = sorted({c for chans in built.values() for c in chans})
+    given = set(plan["channel"].astype(str))
+    missing = [c for c in read if c not in given]
+    sums = [s for s, chans in built.items() if spend_channel(s) == "*" and chans]
+    if missing:
+        how = f" (the 'spend' of {sums} summed them)" if sums else ""
+        raise ValueError(f"{source}: {label} was trained on the spend of channel(s) {read}"
+                         f"{how}; the plan leaves out {missing}: add their planned spend for "
+                         "every forecast day (0 to pause them)")
+    totals = [s for s in wanted if spend_channel(s) == "*"]
+    new = sorted(given - set(recorded.get("channels", read)))
+    if new and totals:
+        raise ValueError(f"{source}: the plan gives channel(s) {new}, whose spend {label} "
+                         f"never read (it was trained on {sorted(recorded.get('channels', read))}"
+                         f"); their spend would count in the 'spend' of {totals}, read as if "
+                         "it were those channels'. Drop them from the plan, or retrain with "
+                         "them in --spend")
 
 
 def _new_channels(grids: dict[str, Any], wanted: list[str], had: dict[str, bool],

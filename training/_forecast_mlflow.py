@@ -369,6 +369,7 @@ def train_and_register(
     register: bool = True,
     progress: Callable[[str], None] | None = None,
     time_zone: str | None = None,
+    column_sources: dict[str, Any] | None = None,
 ) -> TrainOutcome:
     """Backtest, fit on all data, log the pyfunc, register it and move ``champion`` if better.
 
@@ -378,6 +379,10 @@ def train_and_register(
     ``max_horizon_days`` gets it raised to cover ``horizon`` (``predict`` cannot go further).
     ``time_zone``: the business time zone the series were read in (their times are local):
     the model's forecasts then leave out the hour the clocks skip there.
+    ``column_sources``: what known-in-advance columns were built from (``features.
+    _spend_series.spend_sources`` per column, as ``join_spend`` records it), kept in the
+    model as ``column_sources_``: a spend plan is checked against the channels each series'
+    column summed, and ``GET /models`` says which series respond to which channels.
     """
     if register:  # a registry that cannot take the model: said before the backtest
         check_registry_uri(f"register {REGISTERED_NAME}")
@@ -395,6 +400,8 @@ def train_and_register(
         final.default_horizon_ = horizon  # type: ignore[attr-defined]
         if time_zone:
             final.time_zone_ = time_zone  # type: ignore[attr-defined]
+        if column_sources:
+            final.column_sources_ = column_sources  # type: ignore[attr-defined]
         info = log_model(final)
         model_uri = info.model_uri
         mlflow.log_metric("train_rows", len(series))

@@ -15,6 +15,7 @@ from features._spend_series import join_spend, spend_plan
 from features._traffic import traffic_series
 from serving._cli_forecast import plan_future
 from serving._cli_forecast_inputs import load_inputs
+from serving._cli_forecast_model import _load_model
 from training._forecast_gbm import LightGBMForecaster
 
 _FAST = {"n_estimators": 80, "max_rows": 9000, "horizons_per_origin": 8,
@@ -162,3 +163,55 @@ def test_a_plan_channel_the_model_never_read_is_refused_where_it_would_move_the_
                            future_index=lambda sid, h: days[:h])
     rows = plan_future(SimpleNamespace(panel_=only), 3, plan, "plan.csv", "v2")
     assert rows["spend"].tolist() == [60.0] * 3
+
+
+def _plan(world: ft.World, days: int, drop: str | None = None, add: str | None = None
+          ) -> pd.DataFrame:
+    """The last spend day's spend of every channel, for ``days`` days after it."""
+    last = world.spend["date"].max()
+    usual = world.spend[world.spend["date"] == last].set_index("channel")["spend"]
+    chans = [c for c in usual.index if c != drop]
+    rows = [(d, c, float(usual.get(c, 5.0))) for d in
+            pd.date_range(last + pd.Timedelta(days=1), periods=days) for c in [*chans, add]
+            if c is not None]
+    return pd.DataFrame(rows, columns=["date", "channel", "spend"])
+
+
+def test_a_totals_only_model_checks_a_plan_against_the_channels_its_history_summed(
+        lever_world: ft.World, tmp_path: Path) -> None:
+    """A model trained with --only total --spend had no record of the channels its total's
+    spend summed: a plan leaving out social was taken (the total's planned spend fell by
+    social's, read as a cut) and so was one adding 'tiktok'. train records them in the model;
+    predict --spend-plan names the plan file, the channels and the fix."""
+    from typer.testing import CliRunner
+
+    from serving._cli_forecast import forecast_app
+
+    out = ft.write_world(lever_world, tmp_path / "w")
+    runner = CliRunner()
+    res = runner.invoke(forecast_app, ["train", "--data", str(out), "--spend",
+                                       str(out / "spend.csv"), "--only", "total", "--model",
+                                       "seasonal_naive", "--horizon", "7", "--folds", "1"])
+    assert res.exit_code == 0, res.output
+    inner = _load_model("models:/traffic_forecaster@champion").unwrap_python_model().forecaster
+    assert inner.column_sources_["spend"]["series"] == {"total": sorted(_PAID)}
+    for name, plan in (("left.csv", _plan(lever_world, 7, drop="social")),
+                       ("added.csv", _plan(lever_world, 7, add="tiktok")),
+                       ("whole.csv", _plan(lever_world, 7))):
+        plan.to_csv(tmp_path / name, index=False)
+        res = runner.invoke(forecast_app, ["predict", "--horizon", "7", "--spend-plan",
+                                           str(tmp_path / name), "--out", str(tmp_path / "f")])
+        said = " ".join(res.output.split())
+        if name == "whole.csv":
+            assert res.exit_code == 0, said
+        elif name == "left.csv":
+            assert res.exit_code != 0
+            assert (f"left.csv: traffic_forecaster v1 (@champion) was trained on the spend "
+                    f"of channel(s) {sorted(_PAID)} (the 'spend' of ['total'] summed them); "
+                    "the plan leaves out "
+                    "['social']: add their planned spend") in said, said
+        else:
+            assert res.exit_code != 0
+            assert ("added.csv: the plan gives channel(s) ['tiktok'], whose spend "
+                    "traffic_forecaster v1 (@champion) never read") in said, said
+            assert "retrain with them in --spend" in said, said
