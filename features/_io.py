@@ -45,6 +45,7 @@ from ._parse import (
     _money_column,
     _nfc,
     _parse_columns,
+    _parse_time,
     _percent_column,
 )
 from ._read import _read_notes, read_table
@@ -332,10 +333,33 @@ def validate_spend(df: pd.DataFrame, source: str = "spend") -> pd.DataFrame:
     dup = _duplicate_key_problem(frame, SPEND.unique_key,
                                  "sum the rows of each (date, channel) into one")
     if dup:
-        probs.append(dup)
+        probs.append(_sub_daily_problem(df, frame) or dup)
     if probs:
         raise DataContractError(source, probs)
     return _finish(frame.sort_values(["date", "channel"]).reset_index(drop=True), report)
+
+
+def _sub_daily_problem(raw: pd.DataFrame, frame: pd.DataFrame) -> Problem | None:
+    """Rows of one (day, channel) at different times of day (an hourly export), else None.
+
+    Spend is per day. Such rows had been told they were copies to drop (equal hourly amounts
+    repeat every column once the times are read as days), which would keep one hour of each
+    day. They are not summed here: an export that writes the day's budget on each hour's row
+    would count it 24 times, and only the user knows which one the file is."""
+    times = _parse_time(raw["date"], "date", "UTC", [], date_only=False)
+    key = pd.DataFrame({"day": frame["date"], "channel": frame["channel"], "t": times})
+    several = key.groupby(["day", "channel"], observed=True, dropna=True)["t"].transform(
+        "nunique") > 1
+    mask = several.to_numpy(dtype=bool)
+    if not mask.any():
+        return None
+    n, rows, ex = problem_rows(mask, raw["date"])
+    return Problem("date", "holds several times of day for one day and channel (hourly rows?); "
+                   "spend is per day, one row per date and channel", n, rows, ex,
+                   fix="sum each day's rows of a channel into one row (pandas: frame.groupby("
+                       "[pd.to_datetime(frame['date']).dt.date, 'channel'], as_index=False)"
+                       "['spend'].sum()); if each row repeats the day's amount instead, keep "
+                       "one row per day")
 
 
 def load_spend(path: PathLike) -> pd.DataFrame:

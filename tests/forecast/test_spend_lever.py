@@ -215,3 +215,33 @@ def test_a_totals_only_model_checks_a_plan_against_the_channels_its_history_summ
             assert ("added.csv: the plan gives channel(s) ['tiktok'], whose spend "
                     "traffic_forecaster v1 (@champion) never read") in said, said
             assert "retrain with them in --spend" in said, said
+
+
+def test_an_hourly_spend_file_is_told_spend_is_per_day_and_to_sum_each_day(
+        lever_world: ft.World, tmp_path: Path) -> None:
+    """An hourly export (each day's spend spread evenly over its 24 hours) had been told its
+    rows were copies to drop, which would keep one hour of each day's spend. It is told that
+    spend is per day and to sum each day's rows (not summed here: a file repeating the day's
+    budget on every hour would count it 24 times)."""
+    from features._contracts import DataContractError
+    from features._io import load_spend
+
+    day = lever_world.spend[lever_world.spend["date"] < "2024-01-04"]
+    hours = day.loc[day.index.repeat(24)].assign(
+        date=lambda f: (pd.to_datetime(f["date"]) + pd.to_timedelta(
+            np.tile(np.arange(24), len(day)), unit="h")).dt.strftime("%Y-%m-%d %H:%M"),
+        spend=lambda f: f["spend"] / 24)
+    hours.to_csv(tmp_path / "spend.csv", index=False)
+    with pytest.raises(DataContractError) as err:
+        load_spend(tmp_path / "spend.csv")
+    said = str(err.value)
+    assert ("spend.csv: column 'date' holds several times of day for one day and channel "
+            "(hourly rows?); spend is per day") in said, said
+    assert "sum each day's rows of a channel into one row" in said, said
+    assert "copies" not in said, said
+    summed = hours.groupby([pd.to_datetime(hours["date"]).dt.date, "channel"],
+                           as_index=False)["spend"].sum()
+    summed.to_csv(tmp_path / "spend.csv", index=False)  # the fix the message gives
+    back = load_spend(tmp_path / "spend.csv")
+    assert np.allclose(back["spend"].to_numpy(), day.sort_values(["date", "channel"])[
+        "spend"].to_numpy())
