@@ -30,6 +30,7 @@ from training._mlflow import (
 )
 from training._versions import older_run_tags, version_data
 
+from ._responds import responds_to
 from ._schemas import MAX_HORIZON
 
 __all__ = ["MODEL_NAMES", "Champions", "LoadedModel"]
@@ -68,7 +69,7 @@ class LoadedModel:
     run_tags: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
-        out = {"name": self.name, "version": self.version, "aliases": [CHAMPION],
+        out: dict[str, Any] = {"name": self.name, "version": self.version, "aliases": [CHAMPION],
                "metrics": self.metrics, "evaluation": self.tags.get("eval.key"),
                # what it learned from, as brain models NAME --json gives it
                **version_data(self.tags, self.run_tags), "run_id": self.run_id,
@@ -89,6 +90,8 @@ class LoadedModel:
             out["n_series"] = len(panel.series)
         if panel is not None:  # what POST /forecast_traffic needs and accepts
             out["known_in_advance"] = list(panel.regressor_names)
+            # which series a plan of each column moves, by how much, from which channels
+            out["responds_to"] = responds_to(forecaster)
             out["series"] = sorted((str(s) for s in panel.series), key=natural_key)
             out["freq"] = str(panel.freq)
             # the longest horizon the API answers: its own limit, or the model's (LightGBM

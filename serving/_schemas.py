@@ -538,6 +538,39 @@ class ReloadAnswer(Answer):
         examples=["2025-12-31"])
 
 
+class ColumnResponseInfo(Answer):
+    """Which series of a forecaster respond to one known-in-advance column, and how much."""
+
+    series: list[str] | None = Field(
+        description="Series with a fitted response to the column: a plan of it moves their "
+                    "forecast. Null when the model keeps no per-series response (Prophet, the "
+                    "naive yardsticks).", examples=[["total", "channel=paid_search"]])
+    no_response: list[str] | None = Field(
+        description="Series that read the column without a response to it (it never moved in "
+                    "their history, e.g. organic visits at spend 0): a plan of it does not move "
+                    "them. Null as for series.", examples=[["channel=organic"]])
+    elasticity: dict[str, float] | None = Field(
+        description="Per responding series, the fitted elasticity: percent change of the "
+                    "series per percent change of the column (the slope of log(1 + y) on "
+                    "log(column + a floor of 1% of its median); 0.75 means +20% spend gives "
+                    "1.2^0.75 = +14.7%). Only series and columns on a log scale (a column with "
+                    "negative values, or a series with negative values, has a slope per unit "
+                    "instead and is not listed). Null as for series.",
+        examples=[{"channel=paid_search": 0.768, "total": 0.41}])
+    built_from: dict[str, list[str]] | None = Field(
+        description="For a column joined from a spend file (brain forecast train --spend), "
+                    "per series the channels whose spend its column holds: a total the sum "
+                    "over every channel of the file, a channel's series that channel; series "
+                    "whose column is 0 are left out. A spend plan must give every channel "
+                    "listed here (brain forecast predict --spend-plan refuses one that leaves "
+                    "one out). Null when not recorded: a column of a --series file, or a model "
+                    "trained before 2026-12-06.",
+        examples=[{"total": ["paid_search", "social"], "channel=paid_search": ["paid_search"]}])
+    channels: list[str] | None = Field(
+        description="The channels of the spend file the column was joined from (null as for "
+                    "built_from).", examples=[["paid_search", "social"]])
+
+
 class ModelInfo(Answer):
     """One loaded champion."""
 
@@ -586,6 +619,10 @@ class ModelInfo(Answer):
     max_horizon: int | None = Field(
         None, description="Forecasters only: the longest horizon POST /forecast_traffic "
                           "answers with this model (periods).")
+    responds_to: dict[str, ColumnResponseInfo] | None = Field(
+        None, description="Forecasters only: per known-in-advance column, which series respond "
+                          "to it and how much (which plans move what); empty when the model "
+                          "uses none.")
 
 
 class SnapshotInfo(Answer):

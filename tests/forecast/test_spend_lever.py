@@ -11,7 +11,7 @@ import pytest
 
 import features as ft
 from features._calendar import normalize_calendar
-from features._spend_series import join_spend, spend_plan
+from features._spend_series import SOURCES_ATTR, join_spend, spend_plan
 from features._traffic import traffic_series
 from serving._cli_forecast import plan_future
 from serving._cli_forecast_inputs import load_inputs
@@ -28,15 +28,24 @@ def lever_world() -> ft.World:
     return ft.generate_world(2000, 400, seed=5, spend_lever=True)
 
 
-def test_the_spend_response_recovers_the_truth_and_answers_a_plan(lever_world: ft.World
-                                                                  ) -> None:
-    """The forecaster's own response (``training._forecast_response``) on the world's series
-    with the joined spend: each paid channel's elasticity within 0.15 of the generator's b;
-    a +20% plan on paid search moves its 28-day P50 by about 1.2^0.75 = +14.7%."""
+@pytest.fixture(scope="module")
+def lever_model(lever_world: ft.World) -> LightGBMForecaster:
+    """LightGBM on the world's total and channel visits with the joined spend, keeping what
+    the spend column was built from as ``brain forecast train`` does."""
     series = join_spend(traffic_series(lever_world.events), lever_world.spend)
     series = series[series["series_id"].isin(
         ["total", *(f"channel={c}" for c in ("organic", *_PAID))])].reset_index(drop=True)
     model = LightGBMForecaster(**_FAST).fit(series, lever_world.calendar)
+    model.column_sources_ = series.attrs[SOURCES_ATTR]  # type: ignore[attr-defined]
+    return model
+
+
+def test_the_spend_response_recovers_the_truth_and_answers_a_plan(
+        lever_world: ft.World, lever_model: LightGBMForecaster) -> None:
+    """The forecaster's own response (``training._forecast_response``) on the world's series
+    with the joined spend: each paid channel's elasticity within 0.15 of the generator's b;
+    a +20% plan on paid search moves its 28-day P50 by about 1.2^0.75 = +14.7%."""
+    model = lever_model
     truth = lever_world.meta["spend_response"]
     for channel in _PAID:
         beta = model.response_[f"channel={channel}"]["spend"].beta
@@ -245,3 +254,42 @@ def test_an_hourly_spend_file_is_told_spend_is_per_day_and_to_sum_each_day(
     back = load_spend(tmp_path / "spend.csv")
     assert np.allclose(back["spend"].to_numpy(), day.sort_values(["date", "channel"])[
         "spend"].to_numpy())
+
+
+def test_models_says_which_series_respond_to_spend_and_from_which_channels(
+        lever_model: LightGBMForecaster, lever_world: ft.World) -> None:
+    """GET /models had listed 'spend' under known_in_advance only: an allocator could not tell
+    which plans move what. responds_to names the series with a fitted response (the paid
+    channels and the total) and their elasticities, organic (spend 0 throughout, no fitted
+    response) as not responding, and the channels each series' spend was built from."""
+    from serving._registry import LoadedModel
+    from serving._schemas import ModelInfo
+
+    loaded = LoadedModel("traffic_forecaster", "1", SimpleNamespace(forecaster=lever_model),
+                         {}, {}, None)
+    info = ModelInfo.model_validate(loaded.describe())
+    assert info.responds_to is not None
+    spend = info.responds_to["spend"]
+    paid = [f"channel={c}" for c in _PAID]
+    assert spend.series is not None
+    assert spend.elasticity is not None
+    assert set(spend.series) == {"total", *paid}
+    assert spend.no_response == ["channel=organic"]
+    truth = lever_world.meta["spend_response"]
+    for channel in _PAID:
+        assert abs(spend.elasticity[f"channel={channel}"] - truth[channel]["b"]) < 0.15
+    assert 0 < spend.elasticity["total"] < spend.elasticity["channel=paid_search"]
+    assert spend.built_from == {"total": sorted(_PAID),
+                                **{f"channel={c}": [c] for c in _PAID}}
+    assert spend.channels == sorted(_PAID)
+    # a model trained before the record: the responses, and null where nothing was recorded
+    saved = lever_model.column_sources_  # type: ignore[attr-defined]
+    del lever_model.column_sources_  # type: ignore[attr-defined]
+    try:
+        old = ModelInfo.model_validate(loaded.describe()).responds_to
+    finally:
+        lever_model.column_sources_ = saved  # type: ignore[attr-defined]
+    assert old is not None
+    assert old["spend"].built_from is None
+    assert old["spend"].channels is None
+    assert old["spend"].no_response == ["channel=organic"]
