@@ -308,8 +308,15 @@ def test_a_short_test_says_why_there_is_no_novelty_check() -> None:
 
 
 @pytest.mark.slow
-def test_false_alarms_are_rare_on_aa_and_constant_effect_simulations() -> None:
-    """Measured in docs/experiments.md on more runs; 60 runs here."""
+def test_false_alarms_are_rare_on_aa_and_constant_effect_simulations(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Measured in docs/experiments.md on more runs; 60 runs here. Each run is the whole
+    ``analyze`` but for the cumulative, daily and exposure-day points, which this test does not
+    read (nine tenths of the time; the tests above check them): the novelty check is computed
+    from the per-unit table, not from the points, and comes out the same."""
+    import experiments._time
+
+    monkeypatch.setattr(experiments._time, "_scope_points", lambda *args, **kwargs: [])
     for kind in ("aa", "const"):
         flagged = 0
         for seed in range(30):
