@@ -36,6 +36,57 @@ def _isolated_brain_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     return home
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _mlflow_tables_made_once(tmp_path_factory: pytest.TempPathFactory):
+    """Every test has its own, new MLflow store; MLflow makes a new SQLite store's tables by
+    running its schema migrations (about 1.5 s of CPU each time, for each of the hundreds of
+    tests that train or read a model). The first new store of a test process is migrated by
+    MLflow as usual and copied; a later new, empty SQLite store gets that copy (SQLite's backup
+    API), the same tables and schema version, before MLflow goes on as it does on a migrated
+    store. A store that has some tables already is left to MLflow."""
+    import sqlite3
+    import warnings
+    from contextlib import closing
+
+    import mlflow.store.db.utils as db_utils
+    import sqlalchemy
+
+    with warnings.catch_warnings():
+        # SQLAlchemy's deprecation of a loader MLflow's mappers use, said at their first
+        # configuration: ignored as training._mlflow ignores MLflow's warnings
+        warnings.filterwarnings("ignore", module="mlflow.*")
+        import mlflow.store.model_registry.sqlalchemy_store as registry_store
+
+    made = db_utils._initialize_tables
+    copy = tmp_path_factory.getbasetemp() / "mlflow-tables.db"
+
+    def initialize(engine: sqlalchemy.engine.Engine) -> None:
+        if (engine.url.get_backend_name() != "sqlite"
+                or sqlalchemy.inspect(engine).get_table_names()):
+            made(engine)
+            return
+        first = not copy.exists()
+        if first:
+            made(engine)
+        raw = engine.raw_connection()
+        try:
+            if first:
+                part = copy.with_suffix(".part")
+                with closing(sqlite3.connect(part)) as other:
+                    raw.driver_connection.backup(other)
+                part.rename(copy)
+            else:
+                with closing(sqlite3.connect(copy)) as other:
+                    other.backup(raw.driver_connection)
+        finally:
+            raw.close()
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(db_utils, "_initialize_tables", initialize)
+        mp.setattr(registry_store, "_initialize_tables", initialize)
+        yield
+
+
 def shared_file(name: str) -> Path:
     """Path of a real dataset in ../shared/data, or skip the test saying why."""
     path = SHARED_DATA / name
