@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,28 @@ def _mlflow_tables_made_once(tmp_path_factory: pytest.TempPathFactory):
         mp.setattr(db_utils, "_initialize_tables", initialize)
         mp.setattr(registry_store, "_initialize_tables", initialize)
         yield
+
+
+@pytest.fixture(scope="session")
+def free_port() -> Callable[[], int]:
+    """``() -> port``: a free loopback port for a server a test starts; within
+    ``BRAIN_TEST_PORTS`` (e.g. ``3850-3899``) when that is set, as the page's servers are, for
+    machines where only some ports may be used."""
+    import socket
+
+    def pick() -> int:
+        span = os.environ.get("BRAIN_TEST_PORTS", "")
+        lo, _, hi = span.partition("-")
+        for port in range(int(lo), int(hi or lo) + 1) if lo else [0]:
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return int(s.getsockname()[1])
+        raise RuntimeError(f"no free port in BRAIN_TEST_PORTS={span!r}")
+
+    return pick
 
 
 def shared_file(name: str) -> Path:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import concurrent.futures
 import importlib.metadata
 import os
-import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +19,9 @@ from openapi_spec_validator import validate
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(served_home: Path):
-    port = _free_port()
+def server(served_home: Path, free_port: Callable[[], int]):
+    port = free_port()
     env = dict(os.environ, BRAIN_HOME=str(served_home),
                MLFLOW_TRACKING_URI=f"sqlite:///{served_home / 'mlflow.db'}",
                BRAIN_API_TOKEN="proc-token", BRAIN_RELOAD_SECONDS="0")

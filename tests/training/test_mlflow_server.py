@@ -74,9 +74,9 @@ def test_a_stopped_tracking_server_is_one_clear_error_within_seconds(
 
 
 def test_a_server_that_accepts_but_never_answers_is_reported_after_the_timeout(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, free_port: Callable[[], int]) -> None:
     with socket.socket() as hung:  # accepts connections (the backlog), never answers
-        hung.bind(("127.0.0.1", 0))
+        hung.bind(("127.0.0.1", free_port()))
         hung.listen(8)
         uri = f"http://127.0.0.1:{hung.getsockname()[1]}"
         monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
@@ -117,12 +117,12 @@ class _Const(mlflow.pyfunc.PythonModel):
 
 
 @pytest.fixture(scope="module")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory, free_port: Callable[[], int],
                   ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``mlflow server`` on loopback as a team runs it: SQLite backend, proxied artifacts. One
     per module (it takes 10-25 s to start); the last test stops it."""
     tmp_path = tmp_path_factory.mktemp("mlflow-server")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = (tmp_path / "mlflow-server.log").open("w")
     exe = str(Path(sys.executable).with_name("mlflow"))
