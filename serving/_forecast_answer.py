@@ -132,15 +132,17 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
     if fc_model.panel_.regressor_names:
         from training._forecast_future import check_future_regressors
 
+        rows = _future_days(req, fc_model)
         try:  # the requested series' plan only: no other series is forecast
             future = check_future_regressors(
                 fc_model.panel_, req.horizon,
-                pd.DataFrame(req.future) if req.future else None, "future",
+                pd.DataFrame(rows) if rows else None, "future",
                 only=[req.series_id])
         except (ValueError, TypeError, KeyError) as exc:
-            raise BadRequestError(f"{exc} (send them as 'future': [{{'series_id': ..., "
-                                  "'ds': ..., <column>: ...}, ...])", code="invalid_future",
-                                  field="future") from exc
+            raise BadRequestError(f"{exc}{_other_ids(rows, known, req.series_id)} (send them "
+                                  "as 'future': [{'series_id': ..., 'ds': ..., <column>: ...}, "
+                                  "...])", code="invalid_future", field="future") from exc
+        _reject_below_zero(rows, fc_model, req.series_id)
     # the requested series only, with and without events: each series' forecast reads its
     # own history, events and plan alone, so the rows are those of a forecast of every
     # series (which had cost 23-25 s per request with a 60-store ensemble); ``forecast``
@@ -242,3 +244,76 @@ def _calendar_days(req: ForecastRequest, tz: str) -> list[dict[str, Any]]:
         raise BadRequestError(first + more, code="invalid_calendar", field="calendar",
                               loc=detail[0]["loc"], detail=detail)
     return events
+
+
+def _future_days(req: ForecastRequest, fc_model: Any) -> list[dict[str, Any]]:
+    """The request's ``future`` rows with a ``ds`` that carries a UTC offset read as the
+    model's local time (its times carry no offset, as the calendar's days): such rows had
+    matched no forecast period, and the answer said every period lacked a value. On a daily
+    model a time of day (or an offset that is not a local midnight) is a 400 at
+    ``["future", i, "ds"]`` saying to send ``YYYY-MM-DD``."""
+    tz = getattr(fc_model, "time_zone_", None) or "UTC"
+    daily = fc_model.panel_.freq != "h"
+    rows = [dict(r) for r in req.future or []]
+    detail: list[dict[str, Any]] = []
+    for i, row in enumerate(rows):
+        given = row.get("ds")
+        if not isinstance(given, str):
+            continue
+        try:
+            ts = pd.Timestamp(given)
+        except (ValueError, TypeError):
+            continue  # not a timestamp at all: the plan's check says so
+        if pd.isna(ts):
+            continue
+        if ts.tzinfo is not None:
+            ts = ts.tz_convert(tz).tz_localize(None)
+            row["ds"] = ts.isoformat()
+        if daily and ts != ts.normalize():
+            detail.append({"loc": ["future", i, "ds"], "type": "invalid_future",
+                           "msg": f"future[{i}].ds {given!r} is {ts:%Y-%m-%d %H:%M} in the "
+                                  f"model's time zone {tz}, not the start of a day; this "
+                                  "model forecasts days: send the day as YYYY-MM-DD"})
+    if detail:
+        more = f" (and {len(detail) - 1} more, in 'detail')" if len(detail) > 1 else ""
+        raise BadRequestError(detail[0]["msg"] + more, code="invalid_future", field="future",
+                              loc=detail[0]["loc"], detail=detail)
+    return rows
+
+
+def _other_ids(rows: list[dict[str, Any]], known: list[str], wanted: str) -> str:
+    """What to add to a plan that lacks periods when its rows are of series the model does
+    not have (``'paid_search'`` for ``'channel=paid_search'``): they had been ignored, and
+    the answer said only that every period lacked a value."""
+    from training._forecast_ids import unknown_series_text
+
+    other = sorted({str(r.get("series_id")) for r in rows} - set(known))
+    if not other:
+        return ""
+    return (f"; the rows of {unknown_series_text(other, known, 'series_id')}, so they are "
+            f"not read: give the rows of the requested series_id {wanted!r}")
+
+
+def _reject_below_zero(rows: list[dict[str, Any]], fc_model: Any, sid: str) -> None:
+    """A 400 for a value below 0 of a column the series responds to on a log scale (its
+    history had none: a spend): the response reads it as 0, so a plan of spend -50 a day had
+    been answered as a paused channel, P50 near 0, without a word (``brain forecast predict
+    --spend-plan`` refuses a negative spend)."""
+    responses = (getattr(fc_model, "response_", None) or {}).get(sid, {})
+    for i, row in enumerate(rows):
+        if str(row.get("series_id")) != sid:
+            continue
+        for col, resp in responses.items():
+            if not getattr(resp, "log", False):
+                continue
+            raw = row.get(col)
+            try:
+                value = float(raw) if raw is not None else float("nan")
+            except (TypeError, ValueError):
+                continue  # not a number: the plan's check has said so
+            if value < 0:
+                raise BadRequestError(
+                    f"future[{i}].{col} is {value:g}: {sid!r} responds to {col!r} on a log "
+                    f"scale (its history has no value below 0, e.g. a spend), which reads "
+                    f"a value below 0 as 0; send 0 or more (0: none, a paused spend)",
+                    code="invalid_future", field="future", loc=["future", i, col])
