@@ -11,11 +11,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,22 +102,6 @@ def page_client(page_world: dict[str, Path], service_app: Any) -> Iterator[Any]:
         mp.undo()
 
 
-def _free_port() -> int:
-    """A free loopback port; within ``BRAIN_TEST_PORTS`` (e.g. ``3850-3899``) when that is set,
-    for machines where only some ports may be used."""
-    span = os.environ.get("BRAIN_TEST_PORTS", "")
-    lo, _, hi = span.partition("-")
-    candidates = range(int(lo), int(hi or lo) + 1) if lo else [0]
-    for port in candidates:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(s.getsockname()[1])
-    raise RuntimeError(f"no free port in BRAIN_TEST_PORTS={span!r}")
-
-
 @pytest.fixture(scope="session")
 def chromium_ready() -> None:
     """Skip (saying why) when the browser or playwright is missing."""
@@ -128,9 +111,9 @@ def chromium_ready() -> None:
         pytest.skip("the playwright package is not installed: run .ci/browser-setup")
 
 
-def _serve(home: Path) -> Iterator[str]:
-    """A real ``bentoml serve`` of ``home``'s models on loopback with BRAIN_API_TOKEN set."""
-    port = _free_port()
+def _serve(home: Path, port: int) -> Iterator[str]:
+    """A real ``bentoml serve`` of ``home``'s models on loopback (``port``: the ``free_port``
+    fixture's) with BRAIN_API_TOKEN set."""
     env = dict(os.environ, BRAIN_HOME=str(home), MLFLOW_TRACKING_URI=f"sqlite:///{home}/mlflow.db",
                BRAIN_API_TOKEN=TOKEN, BRAIN_RELOAD_SECONDS="0")
     env.pop("MLFLOW_REGISTRY_URI", None)
@@ -164,14 +147,15 @@ def _serve(home: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="package")
-def page_server(chromium_ready: None, page_world: dict[str, Path]) -> Iterator[str]:
+def page_server(chromium_ready: None, page_world: dict[str, Path],
+                free_port: Callable[[], int]) -> Iterator[str]:
     """A real ``bentoml serve`` on loopback with BRAIN_API_TOKEN set; yields its base URL."""
-    yield from _serve(page_world["home"])
+    yield from _serve(page_world["home"], free_port())
 
 
 @pytest.fixture(scope="package")
-def future_server(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory
-                  ) -> Iterator[str]:
+def future_server(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory,
+                  free_port: Callable[[], int]) -> Iterator[str]:
     """A real server whose only champion is a forecaster fitted with a known-in-advance column
     ``promo`` (so every forecast needs its future values)."""
     from training._forecast_mlflow import train_and_register as train_forecaster
@@ -188,7 +172,7 @@ def future_server(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory
         train_forecaster("seasonal_naive", series, world.calendar, horizon=30, n_folds=2)
     finally:
         mp.undo()
-    yield from _serve(home)
+    yield from _serve(home, free_port())
 
 
 @pytest.fixture(scope="package")
