@@ -120,7 +120,9 @@ def _after_share(panel: Panel, flags: pd.DataFrame, b: int, run: int, m: int) ->
     a sum over every channel (``is_aggregate``) of the metric of such a series, which holds
     its step: paid visits at 0 in a week of paid spend 0 are the spend's, not the outage
     going on. A 3-day outage just before such a week had read as not come back (paid and
-    total below their bound, 2 of 3 series), and it was neither named nor cleaned."""
+    total below their bound, 2 of 3 series), and it was neither named nor cleaned. When that
+    leaves no series counted (a promotion flag of every series stepping there), every series
+    is counted."""
     days = flags.index[b:b + run]
     if not len(days):
         return np.array([])
@@ -135,12 +137,23 @@ def _after_share(panel: Panel, flags: pd.DataFrame, b: int, run: int, m: int) ->
     part = flags.iloc[b:b + run]
     if paused:
         metrics = {_metric(s) for s in paused if not is_aggregate(s)}
-        part = part[[c for c in flags.columns if str(c) not in paused
+        kept = part[[c for c in flags.columns if str(c) not in paused
                      and not (is_aggregate(str(c)) and _metric(str(c)) in metrics)]]
-    part = part.to_numpy(dtype=float)
+        share = _share(kept.to_numpy(dtype=float), 1)
+        if len(share):
+            return share
+        # every series left out (a promotion flag of every series starting the day after
+        # the outage): had read as not come back, and the outage was neither named nor
+        # cleaned; the series are counted as they are
+    return _share(part.to_numpy(dtype=float), SITEWIDE_MIN_SERIES)
+
+
+def _share(part: np.ndarray, least: int) -> np.ndarray:
+    """Per row of ``part`` (below-bound flags, NaN where a series has no value) with at
+    least ``least`` series counted, the share of them below their bound."""
     counted = np.isfinite(part).sum(axis=1)
     share = np.nansum(part, axis=1) / np.maximum(counted, 1)
-    return share[counted >= (1 if paused else SITEWIDE_MIN_SERIES)]
+    return share[counted >= least]
 
 
 def _metric(sid: str) -> str:

@@ -464,3 +464,18 @@ def test_a_sparse_hourly_series_has_no_spikes_named() -> None:
         named = lone_spikes(panel)
     assert len(named) > 10
     assert {s.series for s in named} == {"revenue:channel=email"}
+
+
+
+def test_a_promotion_starting_as_an_outage_ends_does_not_hide_it() -> None:
+    """A promotion flag (a known-in-advance column of every series) stepping 0 -> 1 on the day
+    after a 3-day outage: every series' column stepped where the drop ended, so every series
+    was left out of the days after it, none was counted, and the outage read as not come
+    back: neither named nor cleaned. With no series left to count, all are counted."""
+    from training._forecast_outages import sitewide_drops
+
+    stores = _stores()
+    promo = stores["ds"].between("2024-08-16", "2024-08-22").astype(float)
+    series = _scaled(stores, OUTAGE, 0.03).assign(promo=promo)
+    found = sitewide_drops(prepare_panel(series))
+    assert set(found) == {f"s{i}" for i in range(6)}
