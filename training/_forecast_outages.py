@@ -438,6 +438,13 @@ def bot_day_note(spikes: list[Spike], show: int = 3) -> str | None:
             else f"one-day spike{'' if one else 's'}")
     usual = ("the same hour of the week's median over the 4 weeks before" if hourly
              else "the same weekday's median over the 4 weeks before")
+    # a sum over channels has no channel (a calendar row naming a channel no series has is
+    # rejected): its push is an event without a channel
+    on_sum = [is_aggregate(s.series) for s in spikes]
+    event = ("an event without a channel (a sum over channels has none)" if all(on_sum)
+             else "an event of that series' channel (without a channel for a sum over "
+             "channels, which has none)" if any(on_sum)
+             else "an event of that series' channel")
     sums = any(s.carried for s in spikes)
     many = hourly and any(s.periods > 1 for s in spikes)
     row = "those rows" if many else "that row"
@@ -453,5 +460,5 @@ def bot_day_note(spikes: list[Spike], show: int = 3) -> str | None:
             f"{unit}s after it; a backtest still "
             "scores it as an actual. If it was not real demand (bot traffic, a tracking "
             f"glitch), remove {row}; if it was a push that will come again (a "
-            "campaign, a mailing), mark it in the calendar as an event of that series' "
-            "channel so that it is learned; a one-off (a single large order) can stay")
+            f"campaign, a mailing), mark it in the calendar as {event} so that it is "
+            "learned; a one-off (a single large order) can stay")

@@ -479,3 +479,18 @@ def test_a_promotion_starting_as_an_outage_ends_does_not_hide_it() -> None:
     series = _scaled(stores, OUTAGE, 0.03).assign(promo=promo)
     found = sitewide_drops(prepare_panel(series))
     assert set(found) == {f"s{i}" for i in range(6)}
+
+
+def test_a_spike_named_on_a_sum_asks_for_an_event_without_a_channel() -> None:
+    """A sum over channels has no channel: its spike's fix had read 'mark it in the calendar
+    as an event of that series' channel', which no calendar row can do (an event naming a
+    channel no series has is rejected). On a sum it asks for an event without a channel; on
+    a channel, for that channel's event."""
+    stores = _stores(3)
+    ids = {"s0": "total", "s1": "orders:total", "s2": "revenue:total"}
+    sums = stores.assign(series_id=stores["series_id"].map(ids))
+    (note,) = _bot_notes(_scaled(sums, [BOT_DAY], 5.0, sids=["total"]))
+    assert "that series' channel" not in note
+    assert "as an event without a channel" in note
+    (note,) = _bot_notes(_scaled(_stores(), [BOT_DAY], 8.0, sids=["s2"]))
+    assert "as an event of that series' channel" in note
