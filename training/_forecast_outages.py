@@ -315,7 +315,8 @@ def lone_spikes(panel: Panel, k: float = 3.0, seasons: int = 4,
     is named on the channel, with the sums of its metric that carry it (``CARRY_SHARE`` of its
     excess over the usual level or more on its highest period, and above their own bound),
     and sums are not counted among a channel's others. A spike on a sum is named on the sum
-    only when no series of its metric carries it (a file of totals only); its others are every
+    only when no channel of its metric that carries it has its own spike named on that period
+    (a file of totals only, or a channel under ``SPIKE_MIN_LEVEL``); its others are every
     other series.
     """
     spd = steps_per_day(panel.freq)
@@ -350,7 +351,10 @@ def lone_spikes(panel: Panel, k: float = 3.0, seasons: int = 4,
     for s in read:
         if is_aggregate(s):
             sums.setdefault(_metric(s), []).append(s)
-    out = []
+    out: list[Spike] = []
+    # a sum's spike and the channels holding it: dropped at the end when one of those
+    # channels has its own spike named on that period (named once, on the channel)
+    held_by: dict[int, list[tuple[str, pd.Timestamp]]] = {}
     for sid, r in read.items():
         if not r.runs:
             continue
@@ -374,10 +378,11 @@ def lone_spikes(panel: Panel, k: float = 3.0, seasons: int = 4,
             if not keep:
                 continue
             at = r.ds[peak:peak + 1]
+            carried: tuple[tuple[str, float], ...] = ()
             if whole:
-                if _carriers(read, at, r.excess[peak], _metric(sid), sums=False):
-                    continue  # a channel's spike: named on the channel
-                carried: tuple[tuple[str, float], ...] = ()
+                held = _carriers(read, at, r.excess[peak], _metric(sid), sums=False)
+                if held:
+                    held_by[len(out)] = [(s, pd.Timestamp(at[0])) for s, _ in held]
             else:
                 carried = tuple(
                     (s, float(read[s].times[i])) for s, i in
@@ -385,7 +390,14 @@ def lone_spikes(panel: Panel, k: float = 3.0, seasons: int = 4,
                               names=sums.get(_metric(sid), []), flags=high))
             out.append(Spike(sid, pd.Timestamp(r.ds[a]), float(r.times[peak]),
                              float(r.cap[peak]), length, carried, spd == 24))
-    return out
+    if not held_by:
+        return out
+    # a channel too small to have its own spike named (5 visits a day, 400 on the bot's) had
+    # taken its total's with it, and nothing was named
+    named = {(s.series, pd.Timestamp(s.start) + j * panel.step)
+             for s in out if not is_aggregate(s.series) for j in range(s.periods)}
+    return [s for i, s in enumerate(out)
+            if not any(h in named for h in held_by.get(i, []))]
 
 
 def _carriers(read: dict[str, _Read], at: pd.DatetimeIndex, excess: float, metric: str,

@@ -494,3 +494,21 @@ def test_a_spike_named_on_a_sum_asks_for_an_event_without_a_channel() -> None:
     assert "as an event without a channel" in note
     (note,) = _bot_notes(_scaled(_stores(), [BOT_DAY], 8.0, sids=["s2"]))
     assert "as an event of that series' channel" in note
+
+
+def test_a_sums_spike_is_named_when_the_channel_that_holds_it_is_not() -> None:
+    """A small channel (about 5 visits a day, under ``SPIKE_MIN_LEVEL``) took 5,000 bot visits
+    on one day: its own spike is not named (too small a usual level), and the total's, which
+    holds it, had been dropped as 'a channel's spike, named on the channel': nothing was
+    said. The total's spike is named when no channel's spike carries it."""
+    from training._forecast_outages import lone_spikes
+
+    stores = _stores(4)
+    rng = np.random.default_rng(1)
+    small = stores[stores["series_id"] == "s0"].assign(
+        series_id="s9", y=lambda f: rng.poisson(5.0, len(f)).astype(float))
+    small.loc[small["ds"] == pd.Timestamp(BOT_DAY), "y"] = 5000.0
+    chans = pd.concat([stores, small], ignore_index=True)
+    total = chans.groupby("ds", as_index=False)["y"].sum().assign(series_id="total")
+    got = lone_spikes(prepare_panel(pd.concat([chans, total], ignore_index=True)))
+    assert [(s.series, str(s.start.date())) for s in got] == [("total", BOT_DAY)]
