@@ -38,6 +38,7 @@ __all__ = [
     "Promotion",
     "RegistryServerError",
     "Rescored",
+    "StoreSetupError",
     "TieBreak",
     "brain_home",
     "champion_moves",
@@ -173,7 +174,7 @@ def server_error(exc: BaseException) -> str | None:
     retries, e.g. the server went down during a run); None for any other error."""
     import requests
 
-    if isinstance(exc, MlflowUnreachableError):
+    if isinstance(exc, (MlflowUnreachableError, StoreSetupError)):
         return str(exc)
     seen: BaseException | None = exc
     while seen is not None:
@@ -241,7 +242,67 @@ def configure_mlflow(*, registry_needed: bool = True) -> str:
     # user's choice from our last call: a separate registry is chosen with BRAIN_REGISTRY_URI.
     mlflow.set_registry_uri(registry)
     check_mlflow_servers(registry=registry_needed)
+    for local in dict.fromkeys((uri, registry)):
+        _open_local_store(local, tracking=local == uri, registry=local == registry)
     return uri
+
+
+class StoreSetupError(RuntimeError):
+    """A local SQLite store could not be opened or made (e.g. its schema migration failed)."""
+
+
+_opened: set[str] = set()
+
+
+def _sqlite_file(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI, or None (a server, another database,
+    an in-memory SQLite)."""
+    if not uri.lower().startswith("sqlite:"):
+        return None
+    from sqlalchemy.engine import make_url
+
+    database = make_url(uri).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _open_local_store(uri: str, *, tracking: bool, registry: bool) -> None:
+    """Open a local SQLite store once per process, holding an OS lock on ``<db>.lock`` beside it.
+
+    MLflow makes a new SQLite store's tables by running its schema migrations when the store is
+    first opened, with no lock between processes: two commands started together on a new store
+    (two terminals, a CI job) both migrated it, and one of them died in SQLAlchemy ('table
+    _alembic_tmp_experiments already exists', 'Online migration expected to match one row').
+    Here the first opening waits for any other process that holds the lock, then finds the
+    tables made. A failure is a ``StoreSetupError`` naming the store and the fix."""
+    path = _sqlite_file(uri)
+    if path is None or uri in _opened or not path.parent.is_dir():
+        return  # a missing folder is MLflow's to report
+    import fcntl
+
+    lock = path.with_name(path.name + ".lock")
+    try:
+        held = open(lock, "a")  # noqa: SIM115 - closed below, which releases the lock
+    except OSError:
+        return  # a read-only folder: no other process can be making a store there either
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        if tracking:
+            client.search_experiments(max_results=1)
+        if registry:
+            client.search_registered_models(max_results=1)
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise StoreSetupError(
+            f"the MLflow store {uri} could not be opened or set up ({first}). If it is new and "
+            f"empty, delete {path} and run the command again; if it holds your runs, check that "
+            "no other program (mlflow ui, an older brain) is writing to it and run the command "
+            "again") from None
+    finally:
+        held.close()
+    _opened.add(uri)
 
 
 def store_note() -> str:
