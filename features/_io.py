@@ -264,19 +264,12 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
         probs.append(dup)
     if probs:
         raise DataContractError(source, probs)
-    zero = (frame["intensity"] == 0).to_numpy()
-    if planned and zero.any():
+    zero = (frame["intensity"] == 0).to_numpy() & planned
+    if zero.any():
         # the event model reads an intensity of 0 as "not given" (1.0, as its training calendar
         # means it: a holiday has no discount depth), so a planned sale at 0 was forecast at
         # intensity 1.0, i.e. at the largest lift its kind had, without a word: read it as
-        # empty, the kind's usual intensity, and say so
-        names = ", ".join(repr(str(x)) for x in frame.loc[zero, "name"].head(3))
-        n = int(zero.sum())
-        it = "they are" if n != 1 else "it is"
-        report.note(f"{n} event{'s' if n != 1 else ''} with intensity 0 ({names}"
-                    f"{', ...' if n > 3 else ''}): 0 means 'not given' to the model, as in "
-                    f"its history (a holiday has no discount depth), so {it} read as empty; "
-                    "give a positive intensity for a smaller event")
+        # empty, the usual intensity below, and say so in one note with what each one got
         frame["intensity"] = frame["intensity"].mask(zero)
     empty = frame["intensity"].isna()
     if empty.any():
@@ -288,6 +281,9 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
         fill = kinds.map(usual).where(kinds.isin(list(usual)), 1.0).astype(float)
         fill = base.map(named).where(known, fill).astype(float)
         frame["intensity"] = frame["intensity"].fillna(fill)
+        if zero.any():
+            report.note(_zero_intensity_note(frame, zero, known, kinds.isin(list(usual))))
+        empty = empty & ~zero  # said once, in that note
         own = empty.to_numpy() & known
         if own.any():
             shown = [f"{b!r} {named[b]:g}" for b in pd.unique(base[own])]
@@ -301,7 +297,7 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
                    and usual[k] != 1.0]
         n = int(empty.sum())
         what = f"{n} event{'s' if n != 1 else ''} without intensity get{'s' if n == 1 else ''}"
-        if not planned:
+        if not planned:  # no intensity of 0 was read as empty: n > 0
             report.note(f"{what} 1.0")
         elif by_kind:
             report.note(f"{what} {'their' if n != 1 else 'its'} kind's usual intensity in the "
@@ -310,6 +306,27 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
     return _finish(frame, report)
 
 
+
+
+def _zero_intensity_note(frame: pd.DataFrame, zero: np.ndarray, by_name: np.ndarray,
+                         by_kind: pd.Series) -> str:
+    """One note for planned events given intensity 0: read as not given, and the intensity each
+    got instead (its name's usual, its kind's usual, or 1.0). They had two notes each, one
+    saying 0 means not given and one on the usual intensity they got."""
+    rows = np.flatnonzero(zero)
+    n = len(rows)
+    shown = []
+    for r in rows[:3]:
+        why = ("its name's usual" if by_name[r] else
+               "its kind's usual" if bool(by_kind.iloc[r]) else "no usual one known")
+        shown.append(f"{str(frame['name'].iloc[r])!r} {float(frame['intensity'].iloc[r]):g} "
+                     f"({why})")
+    it = "they are" if n != 1 else "it is"
+    return (f"{n} event{'s' if n != 1 else ''} with intensity 0: 0 means 'not given' to the "
+            f"model, as in its history (a holiday has no discount depth), so {it} read as "
+            f"empty and given the usual intensity in the model's history: "
+            f"{', '.join(shown)}{', ...' if n > 3 else ''}; give a positive intensity for a "
+            "smaller event")
 
 
 def load_calendar(path: PathLike,

@@ -519,8 +519,14 @@ def test_a_planned_event_without_intensity_gets_its_own_name_s_usual_one_first()
     assert cal.set_index("name")["intensity"].to_dict() == {
         "Black Friday 2025": 0.5, "Flash sale 40": 0.2, "Gala": 0.7}
     notes = cal.attrs["load_notes"]
-    assert ("plan.csv: 2 events without intensity get the usual intensity of their names in "
-            "the model's history ('Black Friday' 0.5, 'Gala' 0.7)") in notes, notes
+    assert ("plan.csv: 1 event without intensity gets the usual intensity of its name in "
+            "the model's history ('Black Friday' 0.5)") in notes, notes
+    # 'Gala' was given 0: its one note is the one on intensity 0, which names what it got
+    assert [n for n in notes if "'Gala'" in n] == [
+        "plan.csv: 1 event with intensity 0: 0 means 'not given' to the model, as in its "
+        "history (a holiday has no discount depth), so it is read as empty and given the "
+        "usual intensity in the model's history: 'Gala' 0.7 (its name's usual); give a "
+        "positive intensity for a smaller event"], notes
     assert ("plan.csv: 1 event without intensity gets its kind's usual intensity in the "
             "model's history ('sale' 0.2; other kinds 1.0)") in notes, notes
 
@@ -537,10 +543,34 @@ def test_a_planned_intensity_of_0_is_read_as_not_given_and_said() -> None:
     cal = ft.validate_calendar(plan, "plan.csv", {"sale": 0.3}).set_index("name")
     assert cal["intensity"].to_dict() == {"Zero sale": 0.3, "Usual sale": 0.3, "Small sale": 0.1}
     notes = cal.attrs["load_notes"]
-    assert any("1 event with intensity 0 ('Zero sale')" in n and "'not given'" in n
-               for n in notes), notes
+    assert any("1 event with intensity 0:" in n and "'not given'" in n
+               and "'Zero sale' 0.3 (its kind's usual)" in n for n in notes), notes
     # without a model's usual intensities (a training calendar) 0 stays as the model reads it
     assert ft.validate_calendar(plan)["intensity"].tolist() == [0.0, 1.0, 0.1]
+
+
+def test_an_event_given_intensity_0_gets_one_note() -> None:
+    """Independent check: the world's own New Year sent with intensity 0 got two notes on the
+    one event, "0 means not given" and "gets its name's usual intensity 1"."""
+    plan = pd.DataFrame({"name": ["New Year 2026", "Spring sale", "Mailing"],
+                         "start": ["2026-01-01", "2026-03-01", "2026-03-05"],
+                         "end": ["2026-01-01", "2026-03-02", "2026-03-05"],
+                         "kind": ["holiday", "sale", "newsletter"],
+                         "intensity": [0.0, 0.0, None]})
+    cal = ft.validate_calendar(plan, "plan.csv", {"sale": 0.3, "newsletter": 0.05},
+                               name_intensity={"New Year": 1.0})
+    assert cal.set_index("name")["intensity"].to_dict() == {
+        "New Year 2026": 1.0, "Spring sale": 0.3, "Mailing": 0.05}
+    notes = cal.attrs["load_notes"]
+    assert ("2 events with intensity 0: 0 means 'not given' to the model, as in its history "
+            "(a holiday has no discount depth), so they are read as empty and given the usual "
+            "intensity in the model's history: 'New Year 2026' 1 (its name's usual), "
+            "'Spring sale' 0.3 (its kind's usual); give a positive intensity for a smaller "
+            "event") in [n.removeprefix("plan.csv: ") for n in notes], notes
+    assert not any("usual intensity of its name" in n for n in notes), notes  # said once
+    # the event left empty keeps its own note
+    assert any("1 event without intensity gets its kind's usual intensity" in n
+               and "'newsletter' 0.05" in n for n in notes), notes
 
 
 def test_channels_spelled_two_ways_are_named() -> None:
