@@ -107,7 +107,7 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
                          "nothing: "
                          f"{outside['name'].astype(str).head(5).tolist()}")
         inside = normalize_calendar(given.drop(index=outside.index))
-        scope = channel_scope_note(inside, req.series_id)
+        scope = channel_scope_note(inside, req.series_id, whole=given)
         if scope:
             notes.append(scope)
     mine = normalize_calendar(cal)  # the model's own future events and the request's

@@ -28,18 +28,24 @@ __all__ = ["BEYOND_HISTORY", "beyond_history_note", "calendar_novelty_notes",
            "unplanned_kinds_notes", "withheld_lift_note"]
 
 
-def channel_scope_note(calendar: pd.DataFrame | None, series_id: str) -> str | None:
-    """Name the events with a channel when none of them applies to ``series_id``, or None.
+def channel_scope_note(calendar: pd.DataFrame | None, series_id: str, *,
+                       whole: pd.DataFrame | None = None) -> str | None:
+    """Name the events with a channel when no event applies to ``series_id``, or None.
 
     Such events change nothing on the series and have no peak row there; an API client that
     sent e-mail newsletters for the social channel's series would otherwise not learn why
-    (``POST /forecast_traffic`` adds it to its notes). When at least one channel event applies,
-    the others are taken as meant for other series (a store calendar lists every store's
-    promotions) and nothing is said.
+    (``POST /forecast_traffic`` adds it to its notes). A shared calendar, one with an event
+    that applies to the series (one without a channel, or one of its own channel), lists other
+    channels' events as a matter of course (a store calendar lists every store's promotions,
+    a marketing calendar its e-mail newsletters beside the holidays): nothing is said then,
+    as the note had come on every other series' answer. ``whole``: the request's whole
+    calendar, whose events outside the forecast periods count for that too (default
+    ``calendar``).
     """
     cal = normalize_calendar(calendar)
+    every = cal if whole is None else normalize_calendar(whole)
     cal = cal[cal["channel"].notna()].reset_index(drop=True)
-    if cal.empty or applies_to(cal, str(series_id)).any():
+    if cal.empty or applies_to(every, str(series_id)).any():
         return None
     shown = listed([f"{ev.name!r} (channel {ev.channel!r})"
                     for ev in cal.itertuples(index=False)])

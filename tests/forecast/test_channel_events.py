@@ -98,12 +98,16 @@ def test_a_misspelt_channel_names_the_close_match_and_the_series(series_maker: C
         model.predict(7, bad)  # the forecasters' own check gives the same message
 
 
-def test_channel_scope_note_only_when_no_channel_event_applies() -> None:
-    assert channel_scope_note(FUTURE, "channel=social") == (
+def test_channel_scope_note_only_when_no_event_applies() -> None:
+    email = FUTURE[FUTURE["channel"].notna()]
+    assert channel_scope_note(email, "channel=social") == (
         "1 calendar event(s) with a channel do not apply to series 'channel=social', so they "
         "change nothing on it and have no peak row: 'Newsletter' (channel 'email'). An event "
         "with a channel applies to that channel's series and to the aggregate series (total) "
         "only; leave channel empty for an event that concerns every series.")
+    # the sale applies to every series: a shared calendar, whose e-mail event is not noted
+    assert channel_scope_note(FUTURE, "channel=social") is None
+    assert channel_scope_note(email, "channel=social", whole=FUTURE) is None
     assert channel_scope_note(FUTURE, "total") is None
     assert channel_scope_note(FUTURE, "channel=email") is None
     # a store calendar lists every store's promotions: one that applies means no note

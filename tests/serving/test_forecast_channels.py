@@ -156,6 +156,22 @@ def test_no_note_when_one_of_the_channel_events_applies(brain: Brain) -> None:
     assert any("never had a past event of the kind" in n for n in out["notes"])
 
 
+def test_a_shared_calendar_s_other_channel_events_are_not_noted(brain: Brain) -> None:
+    """Independent check: a shared calendar (a holiday for every series, an e-mail newsletter)
+    sent for one series at a time got 'does not apply to series ...' on every other series'
+    answer; another channel's event is expected in a shared calendar."""
+    day = _first_day(brain)
+    shared = [_event(day, "email"), _event(day, None, name="Spring holiday")]
+    for sid in ("channel=social", "channel=email", "total"):
+        out = brain.forecast(ForecastRequest(series_id=sid, horizon=14, calendar=shared))
+        assert not any("do not apply" in n for n in out["notes"]), (sid, out["notes"])
+    # an event for every series outside the forecast periods still makes the calendar shared
+    later = [_event(day, "email"), _event("2031-01-01", None, name="Spring holiday")]
+    out = brain.forecast(ForecastRequest(series_id="channel=social", horizon=14,
+                                         calendar=later))
+    assert not any("do not apply" in n for n in out["notes"]), out["notes"]
+
+
 @pytest.mark.parametrize("channel", [None, ""])
 def test_an_event_without_a_channel_has_a_row_on_every_series(brain: Brain,
                                                                channel: str | None) -> None:
