@@ -294,7 +294,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     Returns the written paths by label and the peak summary.
     """
     from features._calendar import natural_key, normalize_calendar
-    from training._forecast_future import check_future_regressors
+    from training._forecast_future import check_future_regressors, plan_range_notes
     from training._forecast_ids import check_calendar_channels
     from training._forecast_mlflow import pyfunc_input, regressor_names
     from training._forecast_peak_notes import (
@@ -359,6 +359,10 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     if names:
         future = check_future_regressors(inner.panel_, horizon, future, future_source,
                                          only=series)
+        # planned values a series never saw (its response extrapolated), or a column it
+        # never moved with (the plan's value not read), as the API's notes say
+        for note in plan_range_notes(inner.panel_, future, horizon, series):
+            show_note(note)
     elif future is not None:
         err_console.print(f"[yellow]note:[/] {future_source}: {label} has no known-in-advance "
                           f"columns; the file is not used{_versions_with_columns(model_uri)}",

@@ -130,7 +130,7 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
                               code="future_not_supported", field="future")
     future = None
     if fc_model.panel_.regressor_names:
-        from training._forecast_future import check_future_regressors
+        from training._forecast_future import check_future_regressors, plan_range_notes
 
         rows = _future_days(req, fc_model)
         try:  # the requested series' plan only: no other series is forecast
@@ -143,6 +143,9 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
                                   "as 'future': [{'series_id': ..., 'ds': ..., <column>: ...}, "
                                   "...])", code="invalid_future", field="future") from exc
         _reject_below_zero(rows, fc_model, req.series_id)
+        # planned values the series never saw (extrapolated), or a column it never moved
+        # with (not read): brain forecast predict says the same
+        notes += plan_range_notes(fc_model.panel_, future, req.horizon, [req.series_id])
     # the requested series only, with and without events: each series' forecast reads its
     # own history, events and plan alone, so the rows are those of a forecast of every
     # series (which had cost 23-25 s per request with a 60-store ensemble); ``forecast``

@@ -16,7 +16,12 @@ import pandas as pd
 
 from ._forecast_base import Panel, _reject_duplicates
 
-__all__ = ["check_future_regressors", "future_regressor_values"]
+__all__ = ["PLAN_MARGIN", "check_future_regressors", "future_regressor_values", "held_values",
+           "plan_range_notes"]
+
+PLAN_MARGIN = 1.25
+"""A planned value above this many times the largest of the series' history (or below its
+smallest) is named by ``plan_range_notes``: the series' response there is extrapolated."""
 
 
 def _period_text(ts: pd.Timestamp, freq: str) -> str:
@@ -162,4 +167,84 @@ def future_regressor_values(
                    f"{_periods_text(lack, panel.freq)}); supply every period")
             raise ValueError(msg)
         out[col] = sub[col].to_numpy(dtype=float)
+    # a column that never moved in the series' history (organic visits at spend 0): the
+    # series has no response to it, so it is forecast at its history's value whatever the
+    # plan says (the shared trees had moved organic +-2% with a spend sent for it)
+    for col, value in held_values(panel, series_id).items():
+        out[col] = np.full(len(index), value)
     return out
+
+
+def held_values(panel: Panel, series_id: str) -> dict[str, float]:
+    """Known-in-advance columns whose value never moved in the series' history, with that
+    value: the series is forecast at it whatever a plan says (``future_regressor_values``)."""
+    grid = panel.series.get(series_id)
+    out: dict[str, float] = {}
+    if grid is None:
+        return out
+    for col in panel.regressor_names:
+        v = np.asarray(grid.regressors.get(col, []), dtype=float)
+        v = v[np.isfinite(v)]
+        if len(v) and float(v.min()) == float(v.max()):
+            out[col] = float(v[0])
+    return out
+
+
+def plan_range_notes(panel: Panel, future: pd.DataFrame | None, horizon: int,
+                     series: Sequence[str] | None = None,
+                     margin: float = PLAN_MARGIN) -> list[str]:
+    """Notes on planned known-in-advance values outside what each series saw: a column that
+    never moved in its history (the plan's value is not read: it is forecast at the history's
+    value), and planned values above ``margin`` times the history's largest (or below its
+    smallest), where the response is extrapolated (a paid channel's spend x50 had been
+    answered at 117,858 visits without a word). ``future``: the checked plan
+    (``check_future_regressors``)."""
+    if future is None or not panel.regressor_names:
+        return []
+    notes: list[str] = []
+    for sid in (list(panel.series) if series is None else list(series)):
+        grid = panel.series.get(sid)
+        if grid is None:
+            continue
+        idx = panel.future_index(sid, horizon)
+        plan = future[future["series_id"] == sid].set_index("ds").reindex(idx)
+        held = held_values(panel, sid)
+        for col in panel.regressor_names:
+            hist = np.asarray(grid.regressors.get(col, []), dtype=float)
+            hist = hist[np.isfinite(hist)]
+            planned = plan[col].to_numpy(dtype=float) if col in plan else np.array([])
+            if not len(hist) or not np.isfinite(planned).any():
+                continue
+            lo, hi = float(hist.min()), float(hist.max())
+            seen = (f"{_period_text(pd.Timestamp(grid.ds[0]), panel.freq)} .. "
+                    f"{_period_text(pd.Timestamp(grid.ds[-1]), panel.freq)}")
+            if col in held:
+                off = idx[np.abs(planned - held[col]) > 1e-9]
+                if len(off):
+                    vals = planned[np.abs(planned - held[col]) > 1e-9]
+                    notes.append(
+                        f"{sid!r}: its {col!r} never moved in its history ({seen}: always "
+                        f"{held[col]:,.6g}), so it has no response to it; the plan's "
+                        f"{col!r} ({_range_text(vals)} on {len(off)} periods: "
+                        f"{_periods_text(pd.DatetimeIndex(off), panel.freq)}) was not read: "
+                        f"it is forecast at {held[col]:,.6g}")
+                continue
+            high = planned > (margin * hi if hi > 0 else hi) + 1e-9
+            low = planned < lo - 1e-9
+            for mask, where in ((high, f"above {margin:g}x the largest"),
+                                (low, "below the smallest")):
+                if not mask.any():
+                    continue
+                notes.append(
+                    f"{sid!r}: the planned {col!r} is {_range_text(planned[mask])} on "
+                    f"{int(mask.sum())} periods ({_periods_text(idx[mask], panel.freq)}), "
+                    f"{where} value of its history ({seen}: {lo:,.6g} .. {hi:,.6g}): the "
+                    f"response there is extrapolated beyond anything the series saw; read "
+                    "the forecast as a guess and check it against a spell of such values")
+    return notes
+
+
+def _range_text(values: np.ndarray) -> str:
+    """``188.3`` or ``188.3 .. 9,414`` for messages."""
+    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    return f"{lo:,.6g}" if lo == hi else f"{lo:,.6g} .. {hi:,.6g}"

@@ -80,3 +80,50 @@ def test_plan_rows_of_a_series_the_model_lacks_are_named_with_the_likely_one(ser
     with pytest.raises(BadRequestError, match=r"lack a value.*'paid_search' \(did you mean "
                                               r"'channel=paid_search'\?\)"):
         _ask(served, _rows(sid="paid_search"))
+
+
+def test_a_plan_far_beyond_the_history_s_spend_is_named_as_extrapolated(served) -> None:
+    """Paid search's spend x50 had been answered without a word: the note on a P50 over 5x
+    the history's largest visits reads the forecast, not the plan, and x50 spend at an
+    elasticity of 0.75 is x19 visits over the plan's level, under 5x the history's busiest
+    day. The note names the series, the days, the planned value and the history's range."""
+    hist = served.model.forecaster.panel_.series[_PAID].regressors["spend"]
+    at = _ask(served, _rows(spend=200.0))
+    assert not any("extrapolated" in n for n in at["notes"]), at["notes"]
+    big = float(hist.max()) * 50
+    notes = [n for n in _ask(served, _rows(spend=big))["notes"] if "extrapolated" in n]
+    assert len(notes) == 1, notes
+    assert _PAID in notes[0]
+    assert "14 periods (2025-04-01, 2025-04-02" in notes[0]
+    assert f"{big:,.6g}" in notes[0]
+    assert f"0 .. {float(hist.max()):,.6g}" in notes[0]
+
+
+def test_a_series_whose_column_never_moved_is_forecast_at_its_history_s_value(served) -> None:
+    """Organic (spend 0 all its history, no response) had moved +-2% with a spend sent for it
+    through the shared trees; it is forecast at spend 0 whatever the plan says, with a note."""
+    def organic(spend: float) -> dict:
+        req = ForecastRequest(series_id="channel=organic", horizon=14,
+                              future=_rows("channel=organic", spend))
+        return forecast_answer(served, req)
+
+    zero, some = organic(0.0), organic(1000.0)
+    assert [p["p50"] for p in some["forecast"]] == [p["p50"] for p in zero["forecast"]]
+    assert not any("not read" in n for n in zero["notes"]), zero["notes"]
+    said = [n for n in some["notes"] if "was not read" in n]
+    assert len(said) == 1, some["notes"]
+    assert "always 0" in said[0]
+    assert "1,000" in said[0]
+
+
+def test_plan_range_notes_are_what_brain_forecast_predict_shows(served) -> None:
+    """The CLI shows the same notes for every series it forecasts."""
+    from training._forecast_future import check_future_regressors, plan_range_notes
+
+    panel = served.model.forecaster.panel_
+    rows = pd.DataFrame(_rows(spend=1e6) + _rows("channel=organic", 5.0))
+    future = check_future_regressors(panel, 14, rows, "plan.csv")
+    notes = plan_range_notes(panel, future, 14)
+    assert len(notes) == 2, notes
+    assert any(_PAID in n and "extrapolated" in n for n in notes), notes
+    assert any("'channel=organic'" in n and "not read" in n for n in notes), notes
