@@ -133,6 +133,7 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
         from training._forecast_future import check_future_regressors, plan_range_notes
 
         rows = _future_days(req, fc_model)
+        _future_numbers(rows, list(fc_model.panel_.regressor_names))
         try:  # the requested series' plan only: no other series is forecast
             future = check_future_regressors(
                 fc_model.panel_, req.horizon,
@@ -146,6 +147,9 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
         # planned values the series never saw (extrapolated), or a column it never moved
         # with (not read): brain forecast predict says the same
         notes += plan_range_notes(fc_model.panel_, future, req.horizon, [req.series_id])
+        outside = _outside_rows(future, fc_model.panel_, req.horizon, req.series_id)
+        if outside:
+            notes.append(outside)
     # the requested series only, with and without events: each series' forecast reads its
     # own history, events and plan alone, so the rows are those of a forecast of every
     # series (which had cost 23-25 s per request with a 60-store ensemble); ``forecast``
@@ -320,3 +324,43 @@ def _reject_below_zero(rows: list[dict[str, Any]], fc_model: Any, sid: str) -> N
                     f"scale (its history has no value below 0, e.g. a spend), which reads "
                     f"a value below 0 as 0; send 0 or more (0: none, a paused spend)",
                     code="invalid_future", field="future", loc=["future", i, col])
+
+
+def _future_numbers(rows: list[dict[str, Any]], names: list[str]) -> None:
+    """A 400 ``not_a_number`` at ``["future", i, col]`` for a known-in-advance value that is
+    not a JSON number (true/false read as 1/0, null as missing), as feature ``rows`` of a
+    model not trained on a table are: a spend sent as text (``"188.28"``) had been read as the
+    number without a word, and one a client means as a number is more likely a bug."""
+    detail: list[dict[str, Any]] = []
+    for col in names:
+        wrong = [(i, r[col]) for i, r in enumerate(rows)
+                 if col in r and r[col] is not None and not isinstance(r[col], int | float)]
+        if wrong:
+            i, v = wrong[0]
+            detail.append({"loc": ["future", i, col], "type": "not_a_number",
+                           "msg": f"future[{i}].{col} is {v!r}: must be a number (or "
+                                  f"true/false for a flag); {len(wrong)} rows hold something "
+                                  "else; send it without quotes, e.g. 188.28"})
+    if detail:
+        more = f" (and {len(detail) - 1} more columns, in 'detail')" if len(detail) > 1 else ""
+        raise BadRequestError(detail[0]["msg"] + more, code="not_a_number", field="future",
+                              loc=detail[0]["loc"], detail=detail)
+
+
+def _outside_rows(future: pd.DataFrame | None, panel: Any, horizon: int, sid: str
+                  ) -> str | None:
+    """The note for rows of the requested series on periods outside the forecast (beyond the
+    horizon, or before its first period): they are not read, and had been left out without a
+    word (a plan of 60 days for a horizon of 28 is answered for 28)."""
+    if future is None:
+        return None
+    idx = panel.future_index(sid, horizon)
+    ds = pd.DatetimeIndex(future.loc[future["series_id"] == sid, "ds"])
+    out = ds[~ds.isin(idx)].sort_values()
+    if not len(out):
+        return None
+    shown = ", ".join(period_text(t) for t in out[:3]) + (
+        f" (+{len(out) - 3} more)" if len(out) > 3 else "")
+    return (f"{len(out)} 'future' rows of {sid!r} fall outside the forecast periods "
+            f"{period_text(idx[0])} .. {period_text(idx[-1])} and are not read: {shown}; ask "
+            "for a longer horizon to forecast them")

@@ -127,3 +127,27 @@ def test_plan_range_notes_are_what_brain_forecast_predict_shows(served) -> None:
     assert len(notes) == 2, notes
     assert any(_PAID in n and "extrapolated" in n for n in notes), notes
     assert any("'channel=organic'" in n and "not read" in n for n in notes), notes
+
+
+def test_a_spend_sent_as_text_is_refused_naming_the_row_and_column(served) -> None:
+    """'188.28' had been read as the number without a word; feature rows of a model not
+    trained on a table refuse text for a number too (not_a_number at the row and column)."""
+    rows = _rows()
+    rows[3]["spend"] = "188.28"
+    with pytest.raises(BadRequestError, match=r"future\[3\]\.spend is '188\.28'") as e:
+        _ask(served, rows)
+    assert e.value.code == "not_a_number"
+    assert e.value.loc == ["future", 3, "spend"]
+    rows[3]["spend"] = 188.28
+    assert len(_ask(served, rows)["forecast"]) == 14
+
+
+def test_plan_rows_beyond_the_horizon_are_named_as_not_read(served) -> None:
+    more = [{"series_id": _PAID, "ds": d.strftime("%Y-%m-%d"), "spend": 200.0}
+            for d in pd.date_range("2025-04-15", periods=5, freq="D")]
+    notes = _ask(served, _rows() + more)["notes"]
+    said = [n for n in notes if "outside the forecast periods" in n]
+    assert len(said) == 1, notes
+    assert "5 'future' rows" in said[0]
+    assert "2025-04-15, 2025-04-16, 2025-04-17 (+2 more)" in said[0]
+    assert not any("outside the forecast" in n for n in _ask(served, _rows())["notes"])
