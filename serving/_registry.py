@@ -98,6 +98,11 @@ class LoadedModel:
             # is trained for one); a client had to find it in the page's private endpoint
             limit = getattr(forecaster, "max_h_", None)
             out["max_horizon"] = min(MAX_HORIZON, int(limit)) if limit else MAX_HORIZON
+            # the horizon its backtest measured (train --horizon): LightGBM is trained for
+            # max_horizon_days (90 by default, raised to cover --horizon, never lowered), so
+            # a model trained with --horizon 28 answers 90 days, 62 of them unmeasured
+            shown = getattr(forecaster, "default_horizon_", None)
+            out["evaluated_horizon"] = int(shown) if shown else None
         return out
 
 

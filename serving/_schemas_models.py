@@ -113,7 +113,14 @@ class ModelInfo(Answer):
     freq: str | None = Field(None, description="Forecasters only: 'D' (daily) or 'h' (hourly).")
     max_horizon: int | None = Field(
         None, description="Forecasters only: the longest horizon POST /forecast_traffic "
-                          "answers with this model (periods).")
+                          "answers with this model (periods): the longest it was trained for "
+                          "(LightGBM: 90 days unless train --horizon asked for more), which "
+                          "may exceed evaluated_horizon.")
+    evaluated_horizon: int | None = Field(
+        None, description="Forecasters only: the horizon its backtest measured (brain forecast "
+                          "train --horizon; the metrics are over these periods); forecasts "
+                          "further out, up to max_horizon, are not measured. Null for a model "
+                          "registered without it.")
     responds_to: dict[str, ColumnResponseInfo] | None = Field(
         None, description="Forecasters only: per known-in-advance column, which series respond "
                           "to it and how much (which plans move what); empty when the model "

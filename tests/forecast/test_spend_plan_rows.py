@@ -151,3 +151,21 @@ def test_plan_rows_beyond_the_horizon_are_named_as_not_read(served) -> None:
     assert "5 'future' rows" in said[0]
     assert "2025-04-15, 2025-04-16, 2025-04-17 (+2 more)" in said[0]
     assert not any("outside the forecast" in n for n in _ask(served, _rows())["notes"])
+
+
+def test_models_gives_the_horizon_the_backtest_measured_beside_the_longest_answered(
+        served) -> None:
+    """max_horizon was 90 for a model trained with --horizon 28, with nothing saying that
+    only 28 days had been measured: it is the longest horizon the model was trained for and
+    answers (LightGBM's max_horizon_days), and evaluated_horizon the backtest's."""
+    from serving._schemas import ModelInfo
+
+    model = served.model.forecaster
+    assert ModelInfo.model_validate(served.describe()).evaluated_horizon is None  # not kept
+    model.default_horizon_ = 7
+    try:
+        info = ModelInfo.model_validate(served.describe())
+    finally:
+        del model.default_horizon_
+    assert info.max_horizon == 14
+    assert info.evaluated_horizon == 7
