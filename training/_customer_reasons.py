@@ -9,7 +9,7 @@ the typical one reads ``"... is at the typical level (10)"``, one within 10% of 
 slightly high (0.88 vs typical 0.86)"``). Names come from ``reason_label``
 (``training._customer_meanings``: ``REASON_NAMES``, hand-written for the common features, then
 the feature catalogue, then the column name with underscores turned into spaces for
-bring-your-own columns).
+bring-your-own columns); the sentences themselves are ``training._customer_sentences``.
 
 Reasons of the lowest tier (``down=``) name what keeps the score low instead. A row of another
 tier that no feature pushes up (its score is below the model's average customer's: a medium churn
@@ -29,17 +29,15 @@ import pandas as pd
 from training._customer_columns import as_float
 from training._customer_meanings import (
     ENGAGEMENT_SIGN,
-    FLAG_SENTENCES,
     IMPLIED_MEANINGS,
     LEGACY_PERCENT,
     RATIO_PARTS,
     SHARE_TOLERANCE,
     ZERO_MEANINGS,
     missing_meaning,
-    ratio_sentence,
-    reason_label,
 )
 from training._customer_readings import binary_features, percent_features
+from training._customer_sentences import display_key, feature_sentences
 
 __all__ = [
     "binary_features",
@@ -54,20 +52,8 @@ __all__ = [
 ]
 
 
-_TINY = 1e-3
-"""Values smaller than this (in absolute value) are shown as 0."""
 _AT_TYPICAL_WEIGHT = 1e-9
 """Rank weight of a value shown at the typical level: after any informative reason."""
-
-def _fmt(v: object) -> str:
-    if isinstance(v, (float, np.floating)):
-        x = float(v)
-        if np.isnan(x):
-            return "none"
-        x = 0.0 if abs(x) < _TINY else x  # p_alive 1.3e-16 reads "0", not scientific notation
-        return f"{x:.0f}" if abs(x) >= 10 or x.is_integer() else f"{x:.2g}"
-    return str(v)
-
 
 def top_reasons(contrib: pd.DataFrame, features: pd.DataFrame, typical: dict[str, float],
                 top: int = 3, down: np.ndarray | None = None,
@@ -192,8 +178,8 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
                         (columns[f], "orders_total", *RATIO_PARTS.get(columns[f], ("",) * 3)[1:]))
                         if col in features.columns]
                     sub = features[need].iloc[mine]
-                    part, sentences = _sentences(columns[f], sub[columns[f]], typical, binary,
-                                                 frame=sub, percent=shares)
+                    part, sentences = feature_sentences(columns[f], sub[columns[f]], typical,
+                                                        binary, frame=sub, percent=shares)
                     local = np.zeros(len(c), dtype=np.int64)
                     local[mine] = part
                     cache[f] = (local, sentences)
@@ -284,13 +270,13 @@ def _merge_same_sentences(c: np.ndarray, columns: list[str], features: pd.DataFr
     aliases = [(keep, drop) for keep, drop in (*ROW_ALIASES, *share_pairs)
                if keep in pos and drop in pos and keep in features and drop in features]
     used = list(dict.fromkeys(col for pair in aliases for col in pair))
-    # the values as shown: for a few rows all columns in one call (``_display_key`` is
+    # the values as shown: for a few rows all columns in one call (``display_key`` is
     # element-wise), for a batch one column at a time (see ``_BLOCK_ROWS``)
     if used and len(features) <= _BLOCK_ROWS:
-        keys = _display_key(np.column_stack([values(col) for col in used]))
+        keys = display_key(np.column_stack([values(col) for col in used]))
         shown = {col: keys[:, i] for i, col in enumerate(used)}
     else:
-        shown = {col: _display_key(values(col)) for col in used}
+        shown = {col: display_key(values(col)) for col in used}
     none = np.zeros(len(features), bool)
     for keep, drop in aliases:
         a, b = shown[keep], shown[drop]
@@ -354,7 +340,7 @@ def _drop_contradictions(c: np.ndarray, columns: list[str], features: pd.DataFra
     out = np.array(c, order="F")  # columns contiguous: the loop below works per column
     cols = [(j, col) for j, col in enumerate(columns)
             if col in features.columns and not np.isnan(typical.get(col, float("nan")))]
-    # columns in blocks: the same arithmetic as one column at a time (``_display_key`` is
+    # columns in blocks: the same arithmetic as one column at a time (``display_key`` is
     # element-wise), a handful of numpy calls per block instead of per column (one live row
     # spent ~10 ms here column by column)
     width = _BLOCK if len(c) <= _BLOCK_ROWS else 1
@@ -363,8 +349,8 @@ def _drop_contradictions(c: np.ndarray, columns: list[str], features: pd.DataFra
         js = [j for j, _ in block]
         v = np.column_stack([as_float(features[col]) for _, col in block])
         t = np.array([typical[col] for _, col in block], dtype=float)
-        key = _display_key(v)
-        side = np.sign(key - _display_key(t)[None, :])
+        key = display_key(v)
+        side = np.sign(key - display_key(t)[None, :])
         shares = [i for i, (_, col) in enumerate(block) if col in percent]
         if shares:  # within a point of the typical share: at the typical level, tested on
             # the value as its sentence shows it (``_share_sentences`` rounds to 3 places)
@@ -431,10 +417,6 @@ def feature_directions(contrib: np.ndarray, x: pd.DataFrame, numeric: list[str],
     return out
 
 
-_POOLED = frozenset({"top_category", "top_purchase_category", "top_channel"})
-"""Text features whose value 'other' stands for the pooled less frequent values."""
-
-
 def identical_features(x: pd.DataFrame, numeric: list[str]) -> dict[str, str]:
     """Numeric columns of ``x`` equal to an earlier one on every row (missing cells in the same
     rows), mapped to that earlier column. The model runs it on the (up to 5,000) sampled
@@ -463,144 +445,3 @@ def _top_k(c: np.ndarray, k: int) -> np.ndarray:
     o = np.lexsort((part, -vals), axis=1)
     return np.take_along_axis(part, o, axis=1)
 
-
-def _display_key(v: np.ndarray) -> np.ndarray:
-    """The value ``_fmt`` displays: whole numbers from 10 up, two significant digits below.
-
-    Element-wise; a 2-D array is taken column by column as far as the shortcut for whole
-    numbers goes (a block with one column of amounts had sent every count column through the
-    rounding below: scoring a million customers' reasons took 15% longer)."""
-    if v.ndim != 2:
-        return _display_key_1d(v)
-    with np.errstate(invalid="ignore"):
-        whole = np.all(~np.isfinite(v) | (v == np.round(v)), axis=0)
-    out = np.where(np.abs(v) < _TINY, 0.0, v)  # the whole-number columns' keys
-    if not whole.all():
-        out[:, ~whole] = _display_key_1d(v[:, ~whole])
-    return out
-
-
-def _display_key_1d(v: np.ndarray) -> np.ndarray:
-    finite = v[np.isfinite(v)]
-    if np.array_equal(finite, np.round(finite)):  # counts: whole numbers show as they are
-        return np.where(np.abs(v) < _TINY, 0.0, v)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mag = np.floor(np.log10(np.abs(v)))
-        digits = np.clip(np.where(np.isfinite(mag), 1 - mag, 0), 0, 300).astype(int)
-    small = np.abs(v) < 10
-    out = np.where(small, v, np.round(v))
-    out = np.where(np.abs(v) < _TINY, 0.0, out)
-    # np.round(v, d) per element, in one pass: numpy rounds as rint(v * 10**d) / 10**d, and
-    # 10**d is exact here (d <= 4: smaller values show as 0)
-    sel = small & np.isfinite(v) & (np.abs(v) >= _TINY)
-    scale = _POW10[np.minimum(digits, len(_POW10) - 1)]
-    with np.errstate(over="ignore", invalid="ignore"):
-        return np.where(sel, np.rint(v * scale) / scale, out)
-
-
-_POW10 = 10.0 ** np.arange(23)
-"""Exact powers of ten (10**22 is the largest a float holds exactly)."""
-
-
-def _near(value: float, typical: float) -> str:
-    """``"slightly "`` for a value within 10% of a non-zero typical value (0.88 vs 0.86: the
-    trees split near the median, so the feature counts, but "high" alone overstates it)."""
-    return "slightly " if typical != 0 and abs(value - typical) < 0.1 * abs(typical) else ""
-
-
-def _sentences(name: str, values: pd.Series, typical: dict[str, float],
-               binary: Collection[str] = (), frame: pd.DataFrame | None = None,
-               percent: Collection[str] = LEGACY_PERCENT) -> tuple[np.ndarray, list[str]]:
-    """Per row, a code into the returned list of distinct sentences for feature ``name``
-    (``binary``: 0/1 columns, read "name: yes" / "name: no"; ``binary_features``; a ratio of
-    ``RATIO_PARTS`` says its two amounts, read from ``frame`` when it has them; ``percent``:
-    shares read as percentages)."""
-    label = reason_label(name)
-    t = typical.get(name, float("nan"))
-    if name in RATIO_PARTS and not np.isnan(t):
-        return _ratio_sentences(name, values, t, frame)
-    if not np.isnan(t) and name in percent:
-        return _share_sentences(name, as_float(values), t)
-    if not np.isnan(t):  # a numeric feature; text cells at scoring (``'unknown'``) are unknown
-        v = as_float(values)
-        codes, uniques = pd.factorize(_display_key(v))
-        shown_t = float(_display_key(np.array([t], dtype=float))[0])
-        tfmt = _fmt(float(t))
-        flag = FLAG_SENTENCES.get(name) or (
-            (f"{label}: yes", f"{label}: no") if name in binary else None)
-        texts = [flag[0] if flag and u == 1 else flag[1] if flag and u == 0 else
-                 f"{label} is at the typical level ({_fmt(float(u))})" if u == shown_t else
-                 f"{label} is {_near(u, shown_t)}{'high' if u > shown_t else 'low'} "
-                 f"({_fmt(float(u))} vs typical {tfmt})" for u in uniques]
-        missing = missing_meaning(name) or f"{label} is unknown"
-        out = np.where(codes >= 0, codes, len(uniques))
-        if name in ZERO_MEANINGS:  # 0 says what the customer did: "one order so far"
-            once, same_day = ZERO_MEANINGS[name]
-            n = (as_float(frame["orders_total"]) if frame is not None
-                 and "orders_total" in frame.columns else np.full(len(v), np.nan))
-            zero = _display_key(v) == 0
-            out = np.where(zero & (n <= 1), len(uniques) + 1,
-                           np.where(zero, len(uniques) + 2, out))
-            return out, [*texts, missing, once, same_day]
-        return out, [*texts, missing]
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    pooled = name in _POOLED  # 'other' there is the pool of the less frequent values
-    texts = [f"{label}: a less common one (not among the most frequent)"
-             if pooled and u == "other" else f"{label}: {_fmt(u)}"
-             for u in np.asarray(uniques, dtype=object)]
-    missing = f"{label}: not given, or a value new to the model"
-    return np.where(codes >= 0, codes, len(texts)), [*texts, missing]
-
-
-
-
-def _pct(x: float) -> str:
-    """A share as a percentage: one decimal under 10% ("0.3%"), whole above ("24%")."""
-    if np.isnan(x):
-        return "none"
-    p = 100 * x
-    return "0%" if abs(p) < 0.05 else f"{p:.1f}%" if abs(p) < 10 else f"{p:.0f}%"
-
-
-def _share_sentences(name: str, v: np.ndarray, typical: float
-                     ) -> tuple[np.ndarray, list[str]]:
-    """``_sentences`` of a share read as a percentage: a value within ``SHARE_TOLERANCE`` of
-    the typical share at the typical level, one within 10% of it "slightly" high or low."""
-    label = reason_label(name)
-    shown = np.round(v, 3)
-    codes, uniques = pd.factorize(shown)
-    texts = [f"{label} is at the typical level ({_pct(float(u))})"
-             if abs(u - typical) < SHARE_TOLERANCE else
-             f"{label} is {_near(u, typical)}{'high' if u > typical else 'low'} "
-             f"({_pct(float(u))} vs typical "
-             f"{_pct(typical)})" for u in uniques]
-    missing = missing_meaning(name) or f"{label} is unknown"
-    return np.where(codes >= 0, codes, len(uniques)), [*texts, missing]
-
-
-def _ratio_sentences(name: str, values: pd.Series, typical: float,
-                     frame: pd.DataFrame | None) -> tuple[np.ndarray, list[str]]:
-    """``_sentences`` of a ratio feature (``RATIO_PARTS``): one sentence per distinct shown
-    (ratio, numerator, denominator), e.g. "spend: 106 in the last 3 months, none in the 3
-    before" for a ``revenue_trend_90d`` of 107; the ratio alone ("... was 107x the 3 before,
-    which had little or none") when the frame lacks either amount."""
-    _, num, den = RATIO_PARTS[name]
-    v = as_float(values)
-    keys = {"r": _display_key(v)}
-    parts = frame is not None and num in frame.columns and den in frame.columns
-    if parts:
-        assert frame is not None
-        keys["a"] = _display_key(as_float(frame[num]))
-        keys["b"] = _display_key(as_float(frame[den]))
-    grid = pd.DataFrame(keys)
-    codes = grid.groupby(list(grid.columns), dropna=False, sort=False).ngroup().to_numpy()
-    first = np.unique(codes, return_index=True)[1]
-    t = float(_display_key(np.array([typical], dtype=float))[0])
-    texts = []
-    for i in first:
-        r = float(grid["r"].iat[i])
-        texts.append(missing_meaning(name) or f"{reason_label(name)} is unknown"
-                     if np.isnan(r) else ratio_sentence(
-                         name, r, t, float(grid["a"].iat[i]) if parts else None,
-                         float(grid["b"].iat[i]) if parts else None, fmt=_fmt))
-    return codes.astype(np.int64), texts

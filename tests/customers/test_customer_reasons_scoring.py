@@ -12,8 +12,9 @@ from training._customer_bgnbd import BgNbdParams, bgnbd_features, fit_bgnbd
 from training._customer_meanings import FLAG_SENTENCES, reason_label
 from training._customer_mlflow import score_frame
 from training._customer_models import CustomerModel
-from training._customer_reasons import _fmt, top_reasons
+from training._customer_reasons import top_reasons
 from training._customer_scoring import retier, score_features
+from training._customer_sentences import fmt_value as _fmt
 from training._customer_tiers import (
     TIERS,
     TierRule,
