@@ -512,3 +512,46 @@ def test_a_sums_spike_is_named_when_the_channel_that_holds_it_is_not() -> None:
     total = chans.groupby("ds", as_index=False)["y"].sum().assign(series_id="total")
     got = lone_spikes(prepare_panel(pd.concat([chans, total], ignore_index=True)))
     assert [(s.series, str(s.start.date())) for s in got] == [("total", BOT_DAY)]
+
+
+def _event_days_reference(cal: pd.DataFrame, sid: str) -> np.ndarray:
+    """The days of the events that apply to ``sid``, one ``date_range`` per event (the rule of
+    ``features._calendar.applies_to``, written out)."""
+    from features._calendar import is_aggregate, series_channel
+
+    chan = cal["channel"]
+    if is_aggregate(sid):
+        rows = cal
+    else:
+        rows = cal[chan.isna().to_numpy(dtype=bool)
+                   | (chan.astype(object) == series_channel(sid)).to_numpy(dtype=bool)]
+    spans = [pd.date_range(a, b, freq="D").to_numpy()
+             for a, b in zip(rows["start"], rows["end"], strict=True)]
+    return (np.unique(np.concatenate(spans)) if spans
+            else np.array([], dtype="datetime64[ns]"))
+
+
+def test_event_days_of_many_series_are_the_days_each_events_window_covers() -> None:
+    """The event days the notes leave out, laid out for every event at once, are those of
+    one date range per event: events without a channel for every series, a channel's for its
+    series and the sums, overlapping and multi-day windows, a channel no series has, and a
+    series no event of its own applies to."""
+    from features._calendar import normalize_calendar
+    from training._forecast_shift_notes import _event_days
+
+    rng = np.random.default_rng(3)
+    starts = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, 400), unit="D")
+    channels = rng.choice(np.array(["store_1", "store_2", "store_3", "email", None],
+                                   dtype=object), 400)
+    cal = normalize_calendar(pd.DataFrame({
+        "name": [f"e{i}" for i in range(400)], "start": starts,
+        "end": starts + pd.to_timedelta(rng.integers(0, 6, 400), unit="D"),
+        "kind": "promotion", "channel": channels}))
+    days = _event_days(cal)
+    for sid in ["store_1", "store_2", "store_3", "store_9", "channel=email", "orders:channel=email",
+                "total", "orders:total"]:
+        got, want = days(sid), _event_days_reference(cal, sid)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    assert len(_event_days(cal.iloc[:0])("store_1")) == 0
+    assert len(_event_days(None)("total")) == 0
