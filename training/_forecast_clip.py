@@ -15,13 +15,42 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["clip_bounds", "column_stepped", "winsorize_causal"]
+__all__ = ["clip_bounds", "column_stepped", "phase_rows", "winsorize_causal"]
 
 
 def _take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
     ok = (idx >= 0) & (idx < len(a))
     out = np.full(idx.shape, np.nan)
     out[ok] = a[idx[ok]]
+    return out
+
+
+def phase_rows(n: int, m: int, seasons: int, ds: pd.DatetimeIndex | None = None
+               ) -> np.ndarray:
+    """Row of the same phase ``1..seasons`` seasons (weeks of ``m`` periods) back for each of
+    ``n`` periods (an ``n`` x ``seasons`` array, -1 where there is none).
+
+    On a grid without a time zone (``ds`` None or naive: local times already, as ``--tz``
+    reads a file) that is ``m`` rows per week back. On a time-zone-aware grid (a ``ds`` with
+    a zone that changes clocks) the rows are absolute hours, so ``m`` rows back is an hour
+    off in local time for the weeks after a clock change; the same phase is then the same
+    local wall-clock time 7, 14, ... days before: none for a time the clocks skipped in
+    spring (as for a gap), the first of the two for the hour repeated in autumn. Read
+    ``m`` rows back, a 2-hour bot 3 days after the spring change had been missed, and a
+    shop's opening hour was named a bot (6 generated shops in Europe/Berlin).
+    """
+    back = np.arange(1, seasons + 1) * m
+    tz = getattr(ds, "tz", None)
+    if ds is None or tz is None or len(ds) != n or not n:
+        rows = np.arange(n)[:, None] - back[None, :]
+        return np.where(rows >= 0, rows, -1)
+    local = pd.DatetimeIndex(ds).tz_localize(None)
+    first = ~local.duplicated(keep="first")
+    where, index = np.flatnonzero(first), local[first]
+    out = np.full((n, seasons), -1, dtype=np.int64)
+    for j in range(seasons):
+        hit = index.get_indexer(local - pd.Timedelta(days=7 * (j + 1)))
+        out[:, j] = np.where(hit >= 0, where[np.maximum(hit, 0)], -1)
     return out
 
 
@@ -267,16 +296,18 @@ def winsorize_causal(zc: np.ndarray, m: int, k: float, seasons: int = 4,
 
 
 def clip_bounds(zc: np.ndarray, m: int, k: float, seasons: int = 4,
-                unusual: np.ndarray | None = None
+                unusual: np.ndarray | None = None, ds: pd.DatetimeIndex | None = None
                 ) -> tuple[np.ndarray, tuple[float, float] | None]:
     """The trailing same-phase reference of each period (median of the same phase ``1..seasons``
-    seasons back, reading no period of ``unusual``) and the clipping bounds of the deviations
-    from it (their median -/+ ``k`` robust standard deviations), or None for the bounds when
-    under 4 seasons have a reference or the deviations have no spread."""
+    seasons back, ``phase_rows`` on the grid ``ds``, reading no period of ``unusual``) and the
+    clipping bounds of the deviations from it (their median -/+ ``k`` robust standard
+    deviations), or None for the bounds when under 4 seasons have a reference or the
+    deviations have no spread."""
     n = len(zc)
     # the reference reads no period of ``unusual`` (a launch and its tail: not the level)
     usual = zc if unusual is None else np.where(unusual, np.nan, zc)
-    stack = np.column_stack([_take(usual, np.arange(n) - j * m) for j in range(1, seasons + 1)])
+    rows = phase_rows(n, m, seasons, ds)
+    stack = np.column_stack([_take(usual, rows[:, j]) for j in range(seasons)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         ref = np.nanmedian(stack, axis=1)
@@ -293,7 +324,7 @@ def clip_bounds(zc: np.ndarray, m: int, k: float, seasons: int = 4,
 
 def _winsorize(zc: np.ndarray, m: int, k: float, seasons: int = 4, shift_run: int = 0,
                shift_share: float = 0.8, reg: dict[str, np.ndarray] | None = None,
-               unusual: np.ndarray | None = None
+               unusual: np.ndarray | None = None, ds: pd.DatetimeIndex | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``winsorize_causal``, plus the masks of the periods let through as a level shift, of
     those replaced by their reference as an excursion that ended (a drop), and of every run
@@ -312,7 +343,7 @@ def _winsorize(zc: np.ndarray, m: int, k: float, seasons: int = 4, shift_run: in
     shifted = np.zeros(n, bool)
     excursion = np.zeros(n, bool)
     ended = np.zeros(n, bool)
-    ref, bounds = clip_bounds(zc, m, k, seasons, unusual)
+    ref, bounds = clip_bounds(zc, m, k, seasons, unusual, ds)
     if bounds is None:
         return zc.copy(), ref, shifted, excursion, ended
     lo, hi = bounds

@@ -33,7 +33,7 @@ from ._forecast_base import (
     period_text,
     steps_per_day,
 )
-from ._forecast_clip import _moved_with, clip_bounds
+from ._forecast_clip import _moved_with, clip_bounds, phase_rows
 
 __all__ = ["Spike", "bot_day_note", "lone_spikes", "sitewide_drops"]
 
@@ -69,7 +69,7 @@ def sitewide_drops(panel: Panel, k: float = 3.0, run_days: float = 5.0,
     ratio: dict[str, pd.Series] = {}
     for sid, g in panel.series.items():
         z = panel.fwd(np.asarray(g.y, dtype=float))
-        ref, bounds = clip_bounds(z, m, k, seasons)
+        ref, bounds = clip_bounds(z, m, k, seasons, ds=g.ds)
         if bounds is None:
             continue
         dev = z - ref
@@ -250,7 +250,7 @@ def _read(g: SeriesGrid, y: np.ndarray, m: int, k: float, seasons: int, longest:
     """The above-bound flags of one series (NaN where it has no deviation) and its reading,
     or None when it has no clipping bounds."""
     z = np.log1p(y)
-    ref, bounds = clip_bounds(z, m, k, seasons)
+    ref, bounds = clip_bounds(z, m, k, seasons, ds=g.ds)
     if bounds is None:
         return None
     hi = bounds[1]
@@ -266,9 +266,10 @@ def _read(g: SeriesGrid, y: np.ndarray, m: int, k: float, seasons: int, longest:
     # the usual level from all ``seasons`` same-phase periods before: in a series' first
     # weeks it is one or two values, and a quiet hour's count had made the next week's 3.6
     # times it (1 of 1,000 generated hourly shops)
+    # (the same local wall-clock hour on a time-zone-aware grid, ``phase_rows``)
     seen = np.isfinite(z)
-    for j in range(1, seasons + 1):
-        far[j * m:] &= seen[:-j * m] if j * m < len(z) else False
+    rows = phase_rows(len(z), m, seasons, g.ds)
+    far &= ((rows >= 0) & seen[np.maximum(rows, 0)]).all(axis=1)
     far[:seasons * m] = False
     calm = have & ~above
     runs = []

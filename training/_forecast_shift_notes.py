@@ -123,7 +123,7 @@ def level_shift_note(panel: Panel, recent_days: int = 14, before_days: int = 56,
         # are not a shift
         _, _, _, ended, _ = _winsorize(panel.fwd(y), 7 * spd, clip_sd,
                                        shift_run=round(shift_days * spd),
-                                       reg=g.regressors, unusual=launched.get(sid))
+                                       reg=g.regressors, unusual=launched.get(sid), ds=g.ds)
         windows = _windows(g, ended, cut, span, 0, event_days(sid))
         if windows is None:
             continue
@@ -278,7 +278,7 @@ def unmarked_drop_note(panel: Panel, calendar: pd.DataFrame | None = None,
         y = g.y.astype(float)
         drop = _winsorize(np.log1p(y) if log else y, 7 * spd, clip_sd,
                           shift_run=round(shift_days * spd),
-                          reg=g.regressors, unusual=launched.get(sid))[3]
+                          reg=g.regressors, unusual=launched.get(sid), ds=g.ds)[3]
         if sid in site:
             drop = drop | site[sid]
         if not drop.any():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -555,3 +557,97 @@ def test_event_days_of_many_series_are_the_days_each_events_window_covers() -> N
         np.testing.assert_array_equal(got, want)
     assert len(_event_days(cal.iloc[:0])("store_1")) == 0
     assert len(_event_days(None)("total")) == 0
+
+
+def test_the_same_phase_on_a_zoned_grid_is_the_same_local_hour_a_week_before() -> None:
+    """On a time-zone-aware hourly grid (absolute hours) the same phase a week back is the
+    same wall-clock hour: none for the hour skipped in spring, the first of the two for the
+    hour repeated in autumn. A grid without a zone is read ``m`` rows back, as before."""
+    from training._forecast_clip import phase_rows
+
+    naive = pd.date_range("2024-03-20", "2024-04-10", freq="h")
+    rows = phase_rows(len(naive), 168, 2, naive)
+    np.testing.assert_array_equal(rows[:, 0], np.where(np.arange(len(naive)) >= 168,
+                                                       np.arange(len(naive)) - 168, -1))
+    spring = pd.date_range("2024-03-20", "2024-04-10", freq="h", tz="Europe/Berlin")
+    rows = phase_rows(len(spring), 168, 2, spring)
+    local = spring.tz_localize(None)
+    for t in np.flatnonzero(rows[:, 0] >= 0):  # a week back on the clock, every time
+        assert local[rows[t, 0]] == local[t] - pd.Timedelta(days=7)
+    skipped = spring.get_loc(pd.Timestamp("2024-04-07 02:00", tz="Europe/Berlin"))
+    assert rows[skipped, 0] == -1  # 2024-03-31 02:00 never happened
+    assert rows[skipped, 1] == spring.get_loc(pd.Timestamp("2024-03-24 02:00",
+                                                            tz="Europe/Berlin"))
+    after = spring.get_loc(pd.Timestamp("2024-04-03 10:00", tz="Europe/Berlin"))
+    assert after - rows[after, 0] == 167  # a week back is 167 absolute hours
+    autumn = pd.date_range("2024-10-20", "2024-11-05", freq="h", tz="Europe/Berlin")
+    rows = phase_rows(len(autumn), 168, 1, autumn)
+    local = autumn.tz_localize(None)
+    twice = np.flatnonzero(local == pd.Timestamp("2024-10-27 02:00"))
+    assert len(twice) == 2
+    week_on = np.flatnonzero(local == pd.Timestamp("2024-11-03 02:00"))[0]
+    assert rows[week_on, 0] == twice[0]
+    assert (rows[twice, 0] == np.flatnonzero(local == pd.Timestamp("2024-10-20 02:00"))).all()
+
+
+def _opening_hours(zone: str | None, seed: int = 0) -> pd.DataFrame:
+    """Hourly visits of 6 web shops, each with its own opening hours (a steep morning ramp
+    and evening fall on the local clock), Poisson counts, 2024-02-01 .. 2024-05-15; with a
+    ``zone``, ``ds`` carries it (absolute hours across the 2024-03-31 change)."""
+    rng = np.random.default_rng(seed)
+    utc = pd.date_range("2024-02-01", "2024-05-15", freq="h", tz="UTC", inclusive="left")
+    ds = utc.tz_convert(zone) if zone else utc.tz_localize(None)
+    hour = ds.hour.to_numpy()
+    day = pd.factorize(ds.strftime("%Y-%m-%d"))[0]
+    week = np.array([1.0, 1.0, 1.0, 1.0, 1.1, 1.3, 1.2])[ds.day_of_week]
+    frames = []
+    for i, (o, c) in enumerate([(7, 20), (8, 21), (9, 22), (10, 20), (8, 23), (9, 21)]):
+        shape = 0.05 + (1 / (1 + np.exp(-(hour - o) / 0.5))) * (1 / (1 + np.exp((hour - c) / 0.5)))
+        wobble = rng.lognormal(0, 0.08, day.max() + 1)[day]
+        frames.append(pd.DataFrame({"series_id": f"s{i}", "ds": ds, "y": rng.poisson(
+            (110 + 40 * i) * shape * week * wobble).astype(float)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_a_bot_days_after_the_spring_clock_change_is_named_on_a_zoned_hourly_file() -> None:
+    """A review's check: on hourly shops whose ``ds`` carries Europe/Berlin, the same hour of
+    the week was read 168 absolute hours back, an hour off on the clock for 4 weeks after the
+    spring change. A 2-hour bot 3 days after it was not named, and shops' opening hours were
+    named as bots (every day of those weeks, on the shop that opens alone at that hour)."""
+    from training._forecast_notes import series_notes
+    from training._forecast_outages import lone_spikes
+
+    zoned = _opening_hours("Europe/Berlin")
+    local = zoned["ds"].dt.tz_localize(None)
+    on = (zoned["series_id"] == "s2") & local.isin(pd.to_datetime(["2024-04-03 10:00",
+                                                                   "2024-04-03 11:00"]))
+    bot = zoned.assign(y=np.where(on, zoned["y"] * 8, zoned["y"]))
+    got = [(s.series, s.start, s.periods) for s in lone_spikes(prepare_panel(bot))]
+    assert got == [("s2", pd.Timestamp("2024-04-03 10:00", tz="Europe/Berlin"), 2)]
+    assert lone_spikes(prepare_panel(zoned)) == []
+    notes = [n for n in series_notes(zoned) if "drop" in n or "alone" in n]
+    assert notes == []  # no opening hour named a drop or a bot
+
+
+def test_a_file_without_a_zone_reads_its_phases_as_before() -> None:
+    """A naive hourly file (local times already, as ``--tz`` reads one, or no zone at all)
+    reads the same phase ``m`` rows back: its spikes and clipping reference are those of
+    the positional rule, to the last digit."""
+    from training._forecast_clip import _take, clip_bounds
+    from training._forecast_outages import lone_spikes
+
+    naive = _opening_hours(None)
+    on = (naive["series_id"] == "s2") & naive["ds"].isin(pd.to_datetime(["2024-04-03 10:00"]))
+    bot = naive.assign(y=np.where(on, naive["y"] * 8, naive["y"]))
+    panel = prepare_panel(bot)
+    (spike,) = lone_spikes(panel)
+    assert (spike.series, spike.start, spike.periods) == ("s2", pd.Timestamp(
+        "2024-04-03 10:00"), 1)
+    z = np.log1p(panel.series["s2"].y)
+    ref, bounds = clip_bounds(z, 168, 3.0, ds=panel.series["s2"].ds)
+    n = len(z)
+    stack = np.column_stack([_take(z, np.arange(n) - j * 168) for j in range(1, 5)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: the first 4 weeks
+        np.testing.assert_array_equal(ref, np.nanmedian(stack, axis=1))
+    assert bounds == clip_bounds(z, 168, 3.0)[1]
