@@ -52,6 +52,7 @@ from ._score_notes import (
     NOTES_PENDING,
     SeasonReading,
     other_cutoff,
+    read_cutoff,
     read_season,
     row_notes,
     season_answer,
@@ -117,6 +118,22 @@ def _row_ids(req: UsersRequest, id_col: str | None = None) -> list[Any]:
         out.append(uid)
     return out
 
+
+def _check_cutoffs(req: UsersRequest) -> None:
+    """A 400 ``invalid_rows`` at ``["rows", i, "cutoff"]`` for each live row whose ``cutoff``
+    is not a date (``_score_notes.read_cutoff``): it had been taken for another day than the
+    snapshot's, and the rows answered ``season_unknown_reason: other_window``."""
+    detail: list[dict[str, Any]] = []
+    for i, r in enumerate(req.rows or []):
+        try:
+            read_cutoff(r.get("cutoff"))
+        except ValueError as exc:
+            detail.append({"loc": ["rows", i, "cutoff"], "type": "invalid_rows",
+                           "msg": f"rows[{i}].cutoff {exc}"})
+    if detail:
+        more = f" (and {len(detail) - 1} more, in 'detail')" if len(detail) > 1 else ""
+        raise BadRequestError(detail[0]["msg"] + more, code="invalid_rows", field="rows",
+                              loc=detail[0]["loc"], detail=detail)
 
 
 _CLI_TASKS = {"churn": "churn", "purchase_propensity": "propensity",
@@ -375,7 +392,7 @@ class Brain:
                     "feature snapshot's purchases, and none is loaded (brain snapshot --data "
                     "DIR, then POST /reload)")
             return self.season(loaded), lambda _scores: [note]
-        other = other_cutoff(frame, snap.cutoff)
+        other = other_cutoff(frame, snap.cutoff, snap.tz)
         if other is not None:
             note = (f"the season of the scored window is read for the window from the "
                     f"snapshot's cutoff ({snap.cutoff.date()}); these rows carry {other}, "
@@ -484,6 +501,7 @@ class Brain:
         frame, _ = self._feature_rows(req, getattr(model, "id_col_", None))
         warnings: list[dict[str, Any]] = []
         if req.rows is not None:
+            _check_cutoffs(req)
             missing = _missing_inputs(model, frame)
             if missing:
                 raise BadRequestError(

@@ -90,7 +90,10 @@ class UsersRequest(Strict):
         description="Feature rows (one per customer, columns as in the feature catalogue or "
                     "your own table the model was trained on); include 'user_id' (or, for a "
                     "model of a customer table, its own id column, e.g. 'customerID') to "
-                    "label them.")
+                    "label them. An optional 'cutoff' is the day the features were computed "
+                    "as of (YYYY-MM-DD; a time of day and a UTC offset may follow, read on "
+                    "the snapshot's events' clock); the season is given for rows of the "
+                    "snapshot's day.")
     top_reasons: int = Field(3, ge=0, le=10, description="Reasons returned per user.")
 
     def model_post_init(self, _ctx: Any) -> None:
@@ -257,8 +260,9 @@ SEASON_UNKNOWN_TEXT = (
     "windows of up to 364 days), 'history_too_short' (purchases start less than 90 days "
     "before last year's copies of the windows), 'no_reference_buyers' (nobody, or everybody, "
     "in the base bought in a window's copy: no ratio), 'other_window' (live rows whose "
-    "'cutoff' is another day than the snapshot's), 'not_read' (reading it failed: the server "
-    "log). The notes say the same in words.")
+    "'cutoff' is another day than the snapshot's, one with a UTC offset read in the events' "
+    "time zone), 'not_read' (reading it failed: the server log). The notes say the same in "
+    "words.")
 
 
 class SeasonAnswer(Answer):

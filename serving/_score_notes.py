@@ -23,6 +23,8 @@ after the date (a snapshot is usually as of the end of its events).
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -30,7 +32,8 @@ from typing import Any
 import pandas as pd
 
 __all__ = ["NOTES_PENDING", "OLD_SNAPSHOT_NOTE", "SEASON_PENDING", "SeasonReading",
-           "other_cutoff", "read_season", "row_notes", "season_answer", "snapshot_notes"]
+           "other_cutoff", "read_cutoff", "read_season", "row_notes", "season_answer",
+           "snapshot_notes"]
 
 OLD_SNAPSHOT_NOTE = (
     "the season of the scored window was not checked: the feature snapshot was written before "
@@ -168,26 +171,61 @@ def row_notes(reading: SeasonReading | None, scores: pd.DataFrame) -> list[str]:
     return [n for n in said if n]
 
 
-def other_cutoff(frame: pd.DataFrame, cutoff: pd.Timestamp) -> str | None:
+_CUTOFF = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
+                     r"(Z|[+-]\d{2}(:?\d{2})?)?)?")
+"""A live row's ``cutoff``: an ISO date, optionally with a time of day and a UTC offset."""
+
+
+def read_cutoff(value: Any) -> pd.Timestamp | None:
+    """A live row's ``cutoff`` as a timestamp (with its UTC offset, if it carries one); None
+    for a null. Anything but an ISO date (``YYYY-MM-DD``, optionally with a time and an
+    offset) is a ``ValueError`` saying what was received: a number, a list, ``'abc'``, or
+    ``'12/31/2025'`` (day or month first?), as ``brain score --asof`` refuses it."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = value.strip() if isinstance(value, str) else None
+    if text is not None and _CUTOFF.fullmatch(text):
+        try:
+            return pd.Timestamp(text)
+        except ValueError:
+            pass
+    shown = repr(value[:40]) if isinstance(value, str) else json.dumps(value, default=str)[:40]
+    raise ValueError(f"{shown} is not a date: send the day the row's features were computed "
+                     "as of as YYYY-MM-DD (a time of day and a UTC offset may follow: "
+                     "2025-12-31T00:00:00+01:00), or leave it out")
+
+
+def other_cutoff(frame: pd.DataFrame, cutoff: pd.Timestamp, tz: str = "UTC") -> str | None:
     """For live rows with a ``cutoff`` column: the first row whose cutoff is not the day of
     the snapshot's ``cutoff`` ("cutoff '2025-06-30' (rows[0])"), else None (no column, or
-    every row on the snapshot's day)."""
+    every row on the snapshot's day).
+
+    The snapshot's cutoff and its events' times are local times in ``tz`` without an offset
+    (``Snapshot.tz``), so a cutoff with a UTC offset is read on that clock, as the forecaster
+    reads a ``future`` row's ``ds`` with one: ``2025-12-31T00:00:00Z`` is 2025-12-31 in UTC,
+    ``2025-12-31T00:00:00+01:00`` is 2025-12-31 in Europe/Berlin but 2025-12-30 23:00 in UTC
+    (the note says so). Until 2026-12-06 any offset was another window. A time of day is read
+    as its day, the season's unit. Values are checked by ``read_cutoff`` first."""
     if "cutoff" not in frame.columns:
         return None
     day = pd.Timestamp(cutoff).normalize()
     seen: set[str] = set()
     for i, v in enumerate(frame["cutoff"].tolist()):
-        key = repr(v)  # a batch of one date: one parse (and a list or object is no date)
-        if v is None or (isinstance(v, float) and v != v) or key in seen:
+        key = repr(v)  # a batch of one date: one parse
+        if key in seen:
             continue
         seen.add(key)
         try:
-            t = pd.Timestamp(v)
-            same = t.tzinfo is None and t.normalize() == day
-        except (ValueError, TypeError):
-            same = False
-        if not same:
+            t = read_cutoff(v)
+        except ValueError:
             return f"cutoff {str(v)[:40]!r} (rows[{i}])"
+        if t is None:
+            continue
+        local = t.tz_convert(tz).tz_localize(None) if t.tzinfo is not None else t
+        if local.normalize() != day:
+            on_clock = (f", {local:%Y-%m-%d %H:%M} in the events' time zone {tz}"
+                        if t.tzinfo is not None else "")
+            return f"cutoff {str(v)[:40]!r} (rows[{i}]{on_clock})"
     return None
 
 

@@ -4,7 +4,8 @@
 ``<BRAIN_HOME>/snapshots/``: ``user_features.parquet`` (one row per user as of the cutoff),
 ``segments.parquet``, ``purchases.parquet`` (the events' purchases: user_id, ts, revenue; the
 season the customer champions' scores stand in is read from them, ``serving._score_notes``), and
-copies of ``spend`` and ``calendar`` when given, plus ``meta.json`` (cutoff, source, row count).
+copies of ``spend`` and ``calendar`` when given, plus ``meta.json`` (cutoff, source, row count,
+and the events' time zone ``tz``, the clock the cutoff and the purchases' times are on).
 ``Snapshot.load`` reads them back, indexed by ``user_id`` as a string so JSON clients can send
 ids as numbers or strings.
 """
@@ -29,8 +30,12 @@ def snapshot_dir() -> Path:
 
 def write_snapshot(events: pd.DataFrame, asof: str | pd.Timestamp, *,
                    calendar: pd.DataFrame | None = None, spend: pd.DataFrame | None = None,
-                   source: str = "", out: Path | None = None) -> Path:
-    """Compute user features and segments as of ``asof`` and store them for serving."""
+                   source: str = "", out: Path | None = None, tz: str = "UTC") -> Path:
+    """Compute user features and segments as of ``asof`` and store them for serving.
+
+    ``tz``: the time zone the events' times were read into (``brain snapshot --tz``): their
+    times, and ``asof``, are on that clock without an offset; a live row's ``cutoff`` with a
+    UTC offset is read on it (``Snapshot.tz``)."""
     out = out or snapshot_dir()
     out.mkdir(parents=True, exist_ok=True)
     feats = ft.user_features(events, asof, calendar=calendar)
@@ -46,7 +51,7 @@ def write_snapshot(events: pd.DataFrame, asof: str | pd.Timestamp, *,
         spend.to_parquet(out / "spend.parquet", index=False)
     if calendar is not None:
         calendar.to_parquet(out / "calendar.parquet", index=False)
-    meta = {"cutoff": str(pd.Timestamp(asof)), "source": source, "users": len(feats)}
+    meta = {"cutoff": str(pd.Timestamp(asof)), "source": source, "users": len(feats), "tz": tz}
     (out / "meta.json").write_text(json.dumps(meta, indent=2))
     return out
 
@@ -87,6 +92,10 @@ class Snapshot:
     purchases: pd.DataFrame | None = None
     """The events' purchases (``user_id``, ``ts``, ``revenue``, ``event_type``); None for a
     snapshot written before 2026-12-06, which did not keep them."""
+    tz: str = "UTC"
+    """The events' time zone (``write_snapshot``'s ``tz``): ``cutoff`` and the purchases' times
+    are local times on it; UTC for a snapshot written before it was recorded (2026-12-06),
+    ``brain snapshot``'s default."""
 
     @classmethod
     def load(cls, path: Path | None = None) -> Snapshot | None:
@@ -107,7 +116,8 @@ class Snapshot:
         if buys is not None:
             buys["event_type"] = "purchase"
         meta = json.loads((path / "meta.json").read_text())
-        return cls(feats, segs, spend, cal, pd.Timestamp(meta["cutoff"]), path, stamp, buys)
+        return cls(feats, segs, spend, cal, pd.Timestamp(meta["cutoff"]), path, stamp, buys,
+                   str(meta.get("tz") or "UTC"))
 
     def lookup(self, user_ids: list[str]) -> tuple[pd.DataFrame, list[str]]:
         """Feature rows of the known ids (in request order) and the unknown ids."""

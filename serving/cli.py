@@ -489,7 +489,7 @@ def snapshot(
         # customers in place of the last one) and a warning long after the last event
         _check_asof(ev, parse_date_option(asof, "--asof"), "scored by the API")
     when = asof or str((ev["ts"].max().normalize() + ft_day()).date())
-    out = write_snapshot(ev, when, calendar=cal, spend=sp, source=str(data or events))
+    out = write_snapshot(ev, when, calendar=cal, spend=sp, source=str(data or events), tz=tz)
     console.print(f"[green]snapshot[/] as of {when} -> {out} (POST /reload to serve it)")
 
 

@@ -518,3 +518,32 @@ def test_every_answer_field_in_the_document_has_a_description(client: TestClient
                   for field, prop in schemas[name].get("properties", {}).items()
                   if not prop.get("description"))
     assert bare == [], bare
+
+
+@pytest.mark.parametrize("bad", ["abc", "12/31/2025", "2025-13-45", "now", 20251231, True,
+                                 ["2025-12-31"], {"day": "2025-12-31"}])
+def test_a_row_cutoff_that_is_not_a_date_is_a_400_naming_it(client: TestClient,
+                                                            bad: Any) -> None:
+    """A live row's cutoff that is not a date had been taken for another day than the
+    snapshot's (season null, 'other_window', a 200): 'abc', a number, '12/31/2025' (day or
+    month first?). It is a 400 at ["rows", i, "cutoff"] saying to send YYYY-MM-DD."""
+    from serving.service import _brain
+
+    feats = _brain().snapshot.features
+    row = json.loads(feats.iloc[:1].drop(columns=["cutoff"]).to_json(orient="records"))[0]
+    day = str(_brain().snapshot.cutoff.date())
+    good = client.post("/customer_value", json={"rows": [
+        row, {**row, "cutoff": day}, {**row, "cutoff": f"{day}T00:00:00Z"},
+        {**row, "cutoff": None}]})
+    assert good.status_code == 200, good.text
+    r = client.post("/customer_value", json={"rows": [row, {**row, "cutoff": bad},
+                                                      {**row, "cutoff": bad}]})
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert (body["code"], body["field"], body["loc"]) == ("invalid_rows", "rows",
+                                                          ["rows", 1, "cutoff"])
+    assert [d["loc"] for d in body["detail"]] == [["rows", 1, "cutoff"], ["rows", 2, "cutoff"]]
+    assert body["error"].startswith("rows[1].cutoff ")
+    assert "is not a date: send the day" in body["error"]
+    assert "YYYY-MM-DD" in body["error"]
+    assert "(and 1 more, in 'detail')" in body["error"]

@@ -249,3 +249,56 @@ def test_each_season_unknown_reason_is_answered_where_it_applies(
             out = brain.score("customer_value", UsersRequest(rows=sent))
             assert (out["season"], out["season_unknown_reason"]) == (None, "customer_table")
             assert out["notes"] == [], out["notes"]
+
+
+def test_a_cutoff_with_a_utc_offset_is_read_on_the_snapshot_events_clock(
+        here, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Live rows whose cutoff carried a UTC offset had been another window whatever it said:
+    '2025-12-31T00:00:00Z' on a snapshot as of 2025-12-31 in UTC answered season null,
+    'other_window'. A cutoff with an offset is the instant on the snapshot's events' clock
+    (Snapshot.tz), as the forecaster reads a future row's ds: the snapshot's day there has its
+    season; a local midnight of another zone that is the day before in the events' zone is
+    another window, and the note says what it is there."""
+    import dataclasses
+
+    brain, _ = here
+    snap = brain.snapshot
+    day = str(snap.cutoff.date())
+    rows = _rows(brain, list(snap.features.index[:3]))
+    season = brain.score("customer_value", UsersRequest(rows=rows))["season"]
+    assert season is not None
+    for sent in (f"{day}T00:00:00Z", f"{day}T00:00:00+00:00", f"{day} 00:00:00+0000",
+                 f"{day}T09:30:00-05:00", f"{day}T10:00"):
+        out = brain.score("customer_value", UsersRequest(
+            rows=[{**r, "cutoff": sent} for r in rows]))
+        assert (out["season"], out["season_unknown_reason"]) == (season, None), sent
+    assert snap.tz == "UTC"
+    berlin = f"{day}T00:00:00+01:00"
+    out = brain.score("customer_value", UsersRequest(
+        rows=[rows[0], {**rows[1], "cutoff": berlin}]))
+    assert (out["season"], out["season_unknown_reason"]) == (None, "other_window")
+    before = (snap.cutoff - pd.Timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+    assert f"{berlin!r} (rows[1], {before} in the events' time zone UTC)" in out["notes"][0]
+    # the same rows against the same events read in Europe/Berlin: the snapshot's day
+    there = dataclasses.replace(snap, tz="Europe/Berlin")
+    monkeypatch.setattr(brain, "snapshot", there)
+    monkeypatch.setattr(brain, "_seasons", {(*k[:2], id(there)): v
+                                            for k, v in brain._seasons.items()
+                                            if k[2] == id(snap)})
+    out = brain.score("customer_value", UsersRequest(
+        rows=[rows[0], {**rows[1], "cutoff": berlin}]))
+    assert (out["season"], out["season_unknown_reason"]) == (season, None)
+
+
+def test_a_snapshot_records_the_time_zone_its_events_were_read_in(
+        tmp_path: Path) -> None:
+    """brain snapshot --tz converts the events to that zone; the snapshot did not say which,
+    so a cutoff with a UTC offset could not be read on its clock."""
+    from serving._snapshot import Snapshot, write_snapshot
+
+    world = ft.generate_world(50, 60, seed=3)
+    ev = world.events
+    write_snapshot(ev, ev["ts"].max().normalize(), out=tmp_path / "a", tz="Europe/Berlin")
+    write_snapshot(ev, ev["ts"].max().normalize(), out=tmp_path / "b")
+    assert Snapshot.load(tmp_path / "a").tz == "Europe/Berlin"
+    assert Snapshot.load(tmp_path / "b").tz == "UTC"
