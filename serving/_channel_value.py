@@ -14,6 +14,7 @@ import pandas as pd
 from training._forecast_base import period_text
 
 from ._answers import BadRequestError
+from ._channel_spend import acquisitions_vs_spend, not_following_note
 from ._schemas import ChannelValueRequest
 
 if TYPE_CHECKING:
@@ -106,6 +107,10 @@ def channel_value(brain: Brain, req: ChannelValueRequest) -> dict[str, Any]:
         channel = np.where(unknown, NO_CHANNEL, acq.astype(object).astype(str).to_numpy())
         df = pd.DataFrame({"channel": channel, "value": v, "churn": c})
         spend = None
+        # whether each channel's customers moved with its spend over the history: where they
+        # did not (spend bought visits, the sign-ups came anyway) value_to_cost had been
+        # answered as if it said what more spend would buy
+        checks = acquisitions_vs_spend(feats, snap.cutoff, snap.spend)
         if snap.spend is not None:
             sp = snap.spend
             in_win = sp.loc[(sp["date"] >= start) & (sp["date"] <= end)]
@@ -114,15 +119,21 @@ def channel_value(brain: Brain, req: ChannelValueRequest) -> dict[str, Any]:
             s = float(spend.get(ch, 0.0)) if spend is not None else None
             n = len(g)
             cac = None if not s else s / n
+            check = checks.get(str(ch))
             out_rows.append({
                 "channel": ch, "customers": n, "mean_predicted_value": float(g["value"].mean()),
                 "total_predicted_value": float(g["value"].sum()),
                 "mean_predicted_churn": float(g["churn"].mean()),
                 "spend": s, "acquisition_cost": cac,
                 "value_to_cost": None if cac is None else float(g["value"].mean()) / cac,
+                "acquisitions_vs_spend": check,
                 "note": "; ".join(filter(None, (
                     _NO_CHANNEL_NOTE if ch == NO_CHANNEL else "",
-                    "" if s else "no spend recorded for this channel in the window")))})
+                    "" if s else "no spend recorded for this channel in the window",
+                    not_following_note(check) if check and check["follows_spend"] is False
+                    and s else "")))})
+    not_following = [r["channel"] for r in out_rows if r["spend"] and r[
+        "acquisitions_vs_spend"] and r["acquisitions_vs_spend"]["follows_spend"] is False]
     return {"window": {"start": str(start.date()), "end": str(end.date())},
             "snapshot_cutoff": period_text(snap.cutoff),
             "value_model": {"name": value.name, "version": value.version,
@@ -132,4 +143,8 @@ def channel_value(brain: Brain, req: ChannelValueRequest) -> dict[str, Any]:
                             "scores": _source(cached[churn.name]), **brain.season(churn)},
             "channels": out_rows,
             "notes": [f"{m.name} v{m.version} (@champion): {note}" for m in (value, churn)
-                      for note in brain.score_notes(m)]}
+                      for note in brain.score_notes(m)] + ([
+                f"the customers acquired through {', '.join(not_following)} did not follow "
+                "their spend over the snapshot's history (each row's acquisitions_vs_spend and "
+                "note): their value_to_cost does not say what more spend would buy"]
+                if not_following else [])}

@@ -415,6 +415,34 @@ class PeakRow(Answer):
         examples=[131.2])
 
 
+class ChannelSpendCheck(Answer):
+    """Whether a channel's acquisitions moved with its spend over the snapshot's history
+    (``serving._channel_spend``): value_to_cost says what more spend would buy only if they
+    did."""
+
+    follows_spend: bool | None = Field(
+        description="false: the customers first seen per week did not rank with the weekly "
+                    "spend (weekly_rank_correlation under 0.4), so value_to_cost does not say "
+                    "what more spend would buy; true: they did; null: too few customers "
+                    "(under 200) or weeks (under 26) to tell.")
+    weekly_rank_correlation: float | None = Field(
+        description="Spearman's rank correlation of the channel's weekly spend and the "
+                    "customers first seen through it per week, over start .. end; null when "
+                    "either never changed.", examples=[0.66])
+    weeks: int = Field(description="Whole weeks compared (ending on the snapshot's last day).")
+    customers: int = Field(description="Customers of the channel first seen in them.")
+    start: str = Field(description="First day compared (YYYY-MM-DD): 90 days after the first "
+                                   "event (customers there before the records begin are "
+                                   "first seen in those days) or the spend table's first day.")
+    end: str = Field(description="Last day compared (YYYY-MM-DD).")
+    days_without_spend: int = Field(description="Days of start .. end with no spend on the "
+                                                "channel (paused spells).")
+    acquired_per_day_without_spend: float | None = Field(
+        description="Customers first seen per day on those days (null without such days).")
+    acquired_per_day_with_spend: float | None = Field(
+        description="Customers first seen per day on the days with spend.")
+
+
 class ChannelRow(Answer):
     """One acquisition channel of POST /channel_value."""
 
@@ -430,8 +458,12 @@ class ChannelRow(Answer):
     acquisition_cost: float | None = Field(description="spend / customers; null without spend.")
     value_to_cost: float | None = Field(description="mean_predicted_value / acquisition_cost; "
                                                     "null without spend.")
-    note: str = Field(description="Why a figure is missing (e.g. no spend recorded), else "
-                                  "empty.")
+    acquisitions_vs_spend: ChannelSpendCheck | None = Field(
+        None, description="Whether the channel's acquisitions followed its spend over the "
+                          "snapshot's history; null for a channel without spend (or a "
+                          "snapshot without a spend table).")
+    note: str = Field(description="Why a figure is missing (e.g. no spend recorded), or that "
+                                  "the acquisitions did not follow the spend, else empty.")
 
 
 class ForecastAnswer(Answer):
@@ -490,13 +522,15 @@ class ChannelValueAnswer(Answer):
                     "season_unknown_reason (as for value_model).")
     channels: list[ChannelRow] = Field(
         description="Per acquisition channel: channel, customers, mean/total predicted value, "
-                    "mean predicted churn, spend, acquisition cost, value_to_cost, note.")
+                    "mean predicted churn, spend, acquisition cost, value_to_cost, "
+                    "acquisitions_vs_spend, note.")
     notes: list[str] = Field(
         default_factory=list,
         description="The value and churn champions' caveats on their scores of the snapshot, "
                     "each starting with the version ('customer_value v1 (@champion): ...'), "
                     "as in ScoreAnswer.notes: a season gap moves mean_predicted_value and "
-                    "value_to_cost by as much.")
+                    "value_to_cost by as much; and one naming the channels whose acquisitions "
+                    "did not follow their spend.")
 
 
 class CustomersAnswer(Answer):

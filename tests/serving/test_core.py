@@ -975,3 +975,49 @@ def test_notes_before_the_snapshot_is_scored_say_they_are_pending(brain: Brain) 
             NOTES_PENDING]
     finally:
         brain._cache, brain._notes = kept
+
+
+@pytest.mark.parametrize("lever", [True, False])
+def test_channel_value_says_when_acquisitions_did_not_follow_the_spend(
+        brain: Brain, monkeypatch: pytest.MonkeyPatch, tmp_path, lever: bool) -> None:
+    """On a world whose spend buys visits while the sign-ups come anyway (brain data generate
+    --spend-lever) /channel_value had answered value per unit of spend as if it said what more
+    spend would buy. Read from the data: a channel whose customers first seen per week did not
+    rank with its weekly spend says so (field and note); on the default world, whose spend is
+    each day's sign-ups times a cost, no channel does, and a channel without spend has no
+    check."""
+    import features as ft
+    from serving._snapshot import Snapshot, write_snapshot
+
+    world = ft.generate_world(5_000, 500, seed=11, spend_lever=lever)
+    ev = world.events
+    cutoff = ev["ts"].max().normalize() + pd.Timedelta(days=1)
+    write_snapshot(ev, cutoff, calendar=world.calendar, spend=world.spend, out=tmp_path)
+    snap = Snapshot.load(tmp_path)
+    monkeypatch.setattr(brain, "snapshot", snap)
+    out = brain.channel_value(ChannelValueRequest(
+        start=str((cutoff - pd.Timedelta(days=120)).date()),
+        end=str((cutoff - pd.Timedelta(days=1)).date())))
+    rows = {c["channel"]: c for c in out["channels"]}
+    assert rows["organic"]["acquisitions_vs_spend"] is None
+    checks = {ch: r["acquisitions_vs_spend"] for ch, r in rows.items() if ch != "organic"}
+    assert set(checks) == {"paid_search", "social", "email", "affiliate", "display"}
+    for check in checks.values():
+        assert check["weeks"] == 58
+        rho = check["weekly_rank_correlation"]
+        assert check["follows_spend"] in (None, rho >= 0.4)
+    noted = sorted(ch for ch, r in rows.items() if "did not follow the spend" in r["note"])
+    said = [n for n in out["notes"] if "did not follow" in n]
+    if not lever:  # the default world: spend follows the sign-ups
+        assert noted == []
+        assert said == []
+        assert checks["paid_search"]["follows_spend"] is True
+        return
+    # the two channels with customers enough to tell (8 or more a week); the others null
+    assert noted == ["paid_search", "social"]
+    assert [c["follows_spend"] for c in checks.values()].count(None) == 3
+    assert "value_to_cost (the value of the customers acquired per unit of spend) does not " \
+           "say what more spend would buy" in rows["paid_search"]["note"]
+    assert said == ["the customers acquired through paid_search, social did not follow their "
+                    "spend over the snapshot's history (each row's acquisitions_vs_spend and "
+                    "note): their value_to_cost does not say what more spend would buy"]
