@@ -424,7 +424,7 @@ class ChannelSpendCheck(Answer):
         description="false: the customers first seen per week did not rank with the weekly "
                     "spend (weekly_rank_correlation under 0.4), so value_to_cost does not say "
                     "what more spend would buy; true: they did; null: too few customers "
-                    "(under 200) or weeks (under 26) to tell.")
+                    "(under 8 a week on average) or weeks (under 26) to tell.")
     weekly_rank_correlation: float | None = Field(
         description="Spearman's rank correlation of the channel's weekly spend and the "
                     "customers first seen through it per week, over start .. end; null when "
