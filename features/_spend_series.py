@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["SOURCES_ATTR", "SPEND_COLUMN", "join_spend", "spend_channel", "spend_plan",
-           "spend_sources"]
+__all__ = ["SOURCES_ATTR", "SPEND_COLUMN", "channel_series", "join_spend", "spend_channel",
+           "spend_plan", "spend_sources"]
 
 SPEND_COLUMN = "spend"
 """The name of the known-in-advance column."""
@@ -47,6 +47,15 @@ def spend_channel(series_id: str) -> str | None:
     if rest and metric in ("", "orders:", "revenue:"):
         return rest
     return None
+
+
+def channel_series(total_id: str, channel: str) -> str | None:
+    """The series of ``channel`` that a total sums with the others (``total`` ->
+    ``channel=<c>``, ``orders:total`` -> ``orders:channel=<c>``); None for a series that is
+    not a total."""
+    if total_id not in _TOTALS:
+        return None
+    return f"{total_id.removesuffix('total')}channel={channel}"
 
 
 def spend_sources(series_ids: list[str], channels: list[str]) -> dict[str, object]:

@@ -311,6 +311,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         peak_summary,
         series_levels,
     )
+    from training._forecast_plan_response import plan_responses
     from training._forecast_starts import start_notes
     from training._mlflow import configure_mlflow
 
@@ -393,7 +394,10 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     else:  # the asked series only, as the API forecasts one
         res = forecast_with_peaks(inner, horizon, normalize_calendar(full_cal), future,
                                   series=series)
-        fc, peaks = res.forecast, res.peaks
+        fc, peaks, base = res.forecast, res.peaks, res.baseline
+    # each series' response at the plan (elasticity, marginal P50 per unit), as the API's
+    # response_at_plan
+    at_plan = plan_responses(inner, horizon, future, fc, base, series) if names else None
     _unplanned_kinds_note(inner, full_cal, begin, end)
     for note in calendar_novelty_notes(inner, full_cal, begin, end, series=series):
         show_note(note)
@@ -422,6 +426,11 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         note_replaced(path)
     _csv_ready(fc).to_csv(fc_path, index=False)
     _csv_ready(peaks).to_csv(pk_path, index=False)
+    paths = {"forecast": fc_path, "peaks": pk_path, "chart": png}
+    if at_plan is not None:
+        paths["response_at_plan"] = out / "response_at_plan.csv"
+        note_replaced(paths["response_at_plan"])
+        at_plan.to_csv(paths["response_at_plan"], index=False)
     history = pd.concat([pd.DataFrame({"series_id": sid, "ds": g.ds, "y": g.y})
                          for sid, g in inner.panel_.series.items()
                          if series is None or str(sid) in series], ignore_index=True)
@@ -449,7 +458,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                   f"({type(exc).__name__}: {first}); check it later with --forecast "
                   f"{fc_path} (a deleted experiment '{FORECASTS_EXPERIMENT}' can be restored "
                   "in the MLflow UI)")
-    return {"forecast": fc_path, "peaks": pk_path, "chart": png}, peaks
+    return paths, peaks
 
 
 def plan_future(inner: Any, horizon: int, plan: pd.DataFrame, source: str, label: str,
@@ -468,8 +477,12 @@ def plan_future(inner: Any, horizon: int, plan: pd.DataFrame, source: str, label
                          "--future FILE with series_id, ds and those columns instead")
     if inner.panel_.freq != "D":
         raise ValueError(f"{source}: a spend plan is per day; {label} forecasts hourly series")
+    from training._forecast_coherent import plan_series
+
     grids = inner.panel_.series
     wanted = [str(s) for s in (series or grids)]
+    # a total answered from its channels (its response is the sum of theirs) reads their rows
+    wanted = list(dict.fromkeys([*wanted, *plan_series(inner, wanted)]))
     had: dict[str, bool] = {}
     for sid, grid in grids.items():
         channel = spend_channel(str(sid))

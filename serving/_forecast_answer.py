@@ -130,26 +130,34 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
                               code="future_not_supported", field="future")
     future = None
     if fc_model.panel_.regressor_names:
+        from training._forecast_coherent import check_total_rows, plan_series
         from training._forecast_future import check_future_regressors, plan_range_notes
 
         rows = _future_days(req, fc_model)
         _future_numbers(rows, list(fc_model.panel_.regressor_names))
-        try:  # the requested series' plan only: no other series is forecast
+        # the requested series' plan, or a coherent total's channels' (its response is the
+        # sum of theirs): no other series is forecast
+        planned = plan_series(fc_model, [req.series_id])
+        try:
             future = check_future_regressors(
                 fc_model.panel_, req.horizon,
-                pd.DataFrame(rows) if rows else None, "future",
-                only=[req.series_id])
+                pd.DataFrame(rows) if rows else None, "future", only=planned)
+            check_total_rows(fc_model, future, req.horizon, [req.series_id], "future")
         except (ValueError, TypeError, KeyError) as exc:
-            raise BadRequestError(f"{exc}{_other_ids(rows, known, req.series_id)} (send them "
+            raise BadRequestError(f"{exc}{_other_ids(rows, known, req.series_id)}"
+                                  f"{_channels_hint(planned, req.series_id)} (send them "
                                   "as 'future': [{'series_id': ..., 'ds': ..., <column>: ...}, "
                                   "...])", code="invalid_future", field="future") from exc
-        _reject_below_zero(rows, fc_model, req.series_id)
+        for sid in planned:
+            _reject_below_zero(rows, fc_model, sid)
         # planned values the series never saw (extrapolated), or a column it never moved
         # with (not read): brain forecast predict says the same
-        notes += plan_range_notes(fc_model.panel_, future, req.horizon, [req.series_id])
-        outside = _outside_rows(future, fc_model.panel_, req.horizon, req.series_id)
-        if outside:
-            notes.append(outside)
+        notes += plan_range_notes(fc_model.panel_, future, req.horizon,
+                                  list(dict.fromkeys([req.series_id, *planned])))
+        for sid in planned:
+            outside = _outside_rows(future, fc_model.panel_, req.horizon, sid)
+            if outside:
+                notes.append(outside)
     # the requested series only, with and without events: each series' forecast reads its
     # own history, events and plan alone, so the rows are those of a forecast of every
     # series (which had cost 23-25 s per request with a 60-store ensemble); ``forecast``
@@ -176,10 +184,49 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
     kia = known_in_advance_lift_note(list(fc_model.panel_.regressor_names))
     if kia and len(peaks):
         notes.append(kia)
+    at_plan = None
+    if fc_model.panel_.regressor_names:
+        from training._forecast_plan_response import plan_responses
+
+        at_plan = response_records(plan_responses(fc_model, req.horizon, future, fc, res.baseline,
+                                                  [req.series_id]))
     return {"model": loaded.name, "version": loaded.version, "series_id": req.series_id,
             "horizon": req.horizon,
             "forecast": records(fc[["ds", "p10", "p50", "p90"]]),
-            "peaks": records(peaks.drop(columns=["series_id"])), "notes": notes}
+            "peaks": records(peaks.drop(columns=["series_id"])), "notes": notes,
+            "response_at_plan": at_plan}
+
+
+def response_records(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """``plan_responses``' rows of one series as the answer's ``response_at_plan``: per
+    column, the series' own slope, or a coherent total's summed one with ``channels``."""
+    def num(v: Any) -> float | None:
+        return None if pd.isna(v) else float(v)
+
+    out: dict[str, dict[str, Any]] = {}
+    for column, rows in frame.groupby("column", sort=False):
+        own = rows[rows["channel"] == ""].iloc[0]
+        per = rows[rows["channel"] != ""]
+        out[str(column)] = {
+            "answered": str(own["answered"]), "elasticity": num(own["elasticity"]),
+            "planned_sum": num(own["planned_sum"]),
+            "d_p50_sum_per_unit": num(own["d_p50_sum_per_unit"]),
+            "channels": ({str(r["channel"]): {
+                "series": str(r["channel_series"]), "elasticity": num(r["elasticity"]),
+                "planned_sum": num(r["planned_sum"]),
+                "d_p50_sum_per_unit": num(r["d_p50_sum_per_unit"])}
+                for _, r in per.iterrows()} if len(per) else None)}
+    return out
+
+
+def _channels_hint(planned: list[str], sid: str) -> str:
+    """What a plan for a coherent total needs: its channels' rows (the total's own rows had
+    been its plan, and are now optional)."""
+    if sid in planned:
+        return ""
+    return (f"; {sid!r} is answered from its channels' plans (its response to a plan is the "
+            f"sum of theirs; GET /models: responds_to, totals): give the rows of {planned}, "
+            f"each channel's planned spend, and the total's rows only as their sum")
 
 
 def _unknown_channels(req: ForecastRequest, known: list[str]) -> list[dict[str, Any]]:

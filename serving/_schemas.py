@@ -466,6 +466,56 @@ class ChannelRow(Answer):
                                   "the acquisitions did not follow the spend, else empty.")
 
 
+class ChannelPlanResponse(Answer):
+    """A coherent total's response at the plan to one channel's spend (its channel series')."""
+
+    series: str = Field(description="The channel's series whose response the total's sums.",
+                        examples=["channel=paid_search"])
+    elasticity: float | None = Field(
+        description="The channel series' fitted elasticity (percent change per percent change "
+                    "of its spend); null where series or column is not on a log scale.",
+        examples=[0.75])
+    planned_sum: float | None = Field(
+        description="The channel's planned spend summed over the forecast periods.")
+    d_p50_sum_per_unit: float | None = Field(
+        description="Extra P50 of the total, summed over the forecast, per extra unit of this "
+                    "channel's spend over the forecast (spread over the days as planned): the "
+                    "channel series' own, times the total's calendar lift where it differs. "
+                    "Null when the channel's plan is 0 throughout.", examples=[0.8])
+
+
+class PlanResponse(Answer):
+    """The series' response at the plan to one known-in-advance column (the marginal return)."""
+
+    answered: Literal["own_response", "sum_of_channels"] = Field(
+        description="'own_response': the series' own fitted response to the column; "
+                    "'sum_of_channels': a total answered as the sum of its channels' series' "
+                    "responses (GET /models responds_to.totals), given per channel in "
+                    "'channels'.")
+    elasticity: float | None = Field(
+        description="The series' fitted elasticity (percent change per percent change of the "
+                    "column, both on a log scale); null for a total answered by its channels "
+                    "(see channels) or a column not on a log scale.", examples=[0.75])
+    planned_sum: float | None = Field(
+        description="The plan's column summed over the forecast periods (a total's: its "
+                    "channels' summed).")
+    d_p50_sum_per_unit: float | None = Field(
+        description="Marginal return at the plan: extra P50 summed over the forecast per "
+                    "extra unit of the column summed over it, spread over the periods as "
+                    "planned (a column that can be negative: evenly), from the fitted response "
+                    "at the plan: sum_t w_t (1 + P50_t) beta / (x_t + floor) with w_t = x_t / "
+                    "sum x on a series modelled as log(1 + y) (without the 1 + P50_t factor "
+                    "on one modelled as is). With a constant plan it is the extra P50 sum per "
+                    "extra unit a day divided by the days. The trees' stepwise reading of the "
+                    "column is not in it. A total answered by its channels: per unit of their "
+                    "summed spend spread as planned. Null when the plan is 0 throughout (a "
+                    "paused channel's first unit is a jump: ask at two plans).",
+        examples=[0.8])
+    channels: dict[str, ChannelPlanResponse] | None = Field(
+        description="A total answered by its channels: the response per channel (the "
+                    "total's change is the sum of the channels'); null otherwise.")
+
+
 class ForecastAnswer(Answer):
     """Answer of POST /forecast_traffic."""
 
@@ -483,6 +533,12 @@ class ForecastAnswer(Answer):
                     "(window, peak date, magnitude with interval, lift).")
     notes: list[str] = Field(description="Calendar events outside the periods, channel scope, "
                                          "novelty of the events, withheld lifts.")
+    response_at_plan: dict[str, PlanResponse] | None = Field(
+        None, description="Per known-in-advance column the series responds to, its response at "
+                          "the request's plan: elasticity and marginal P50 per unit "
+                          "(d_p50_sum_per_unit), per channel for a total answered by its "
+                          "channels; empty when it responds to none (organic visits), null for "
+                          "a model without known-in-advance columns.")
 
 
 class ChannelModel(Answer):

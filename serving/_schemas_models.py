@@ -8,7 +8,7 @@ from pydantic import Field
 from ._schemas import Answer
 
 __all__ = ["BatchingInfo", "ColumnResponseInfo", "ModelInfo", "ModelsAnswer", "ReloadAnswer",
-           "SnapshotInfo"]
+           "SnapshotInfo", "TotalAnswerInfo"]
 
 
 class ReloadAnswer(Answer):
@@ -64,6 +64,28 @@ class ColumnResponseInfo(Answer):
     channels: list[str] | None = Field(
         description="The channels of the spend file the column was joined from (null as for "
                     "built_from).", examples=[["paid_search", "social"]])
+    totals: dict[str, TotalAnswerInfo] | None = Field(
+        None, description="Per total series whose column summed channels (total, "
+                          "orders:total, revenue:total): how its response to a plan is "
+                          "answered. Null as for built_from.")
+
+
+class TotalAnswerInfo(Answer):
+    """How a total's response to a plan of the channels' spend is answered."""
+
+    coherent_with_channels: bool = Field(
+        description="True: its change under a plan is the sum of its channels' series' "
+                    "changes (each from its reference, the mean spend of its last 28 days), "
+                    "and POST /forecast_traffic reads the channels' future rows (the total's "
+                    "own rows, if sent, must be their sum). False: its own response to the "
+                    "summed spend (one elasticity: it cannot rank channels), and its own rows "
+                    "are read; reason says why.")
+    channels: dict[str, str | None] = Field(
+        description="The channels its column summed, with the series of each in the model "
+                    "(null: none).", examples=[{"paid_search": "channel=paid_search"}])
+    reason: str | None = Field(
+        description="Why it is not answered by its channels (a channel without a series of "
+                    "its own, e.g. train --only total); null when it is.")
 
 
 class ModelInfo(Answer):

@@ -60,6 +60,7 @@ from ._forecast_base import (
 from ._forecast_clip import _rebase_offsets as _rebase_offsets
 from ._forecast_clip import _take, _winsorize, winsorize_causal
 from ._forecast_clip import column_stepped as column_stepped
+from ._forecast_coherent import coherent_quantiles
 from ._forecast_conformal import ConformalBands, _conformal_quantile
 from ._forecast_ctx import _Ctx
 from ._forecast_events import EventEffects
@@ -568,6 +569,14 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
 
     def _no_event_quantiles(self, horizon: int, future_regressors: pd.DataFrame | None,
                             sids: list[str]) -> dict[str, tuple[pd.DatetimeIndex, np.ndarray]]:
+        """Per series of ``sids``: its forecast periods and the P10/P50/P90 before any event
+        (modelling scale): ``_own_quantiles``, and a total whose channels each have a series
+        of their own moved by the sum of their changes from their reference to the plan
+        (``training._forecast_coherent``). Reads no calendar."""
+        return coherent_quantiles(self, self._own_quantiles, horizon, future_regressors, sids)
+
+    def _own_quantiles(self, horizon: int, future_regressors: pd.DataFrame | None,
+                       sids: list[str]) -> dict[str, tuple[pd.DatetimeIndex, np.ndarray]]:
         """Per series of ``sids``: its forecast periods and the P10/P50/P90 before any event
         (modelling scale): the trees, the short-memory term, the series' response to its
         planned known-in-advance values, the conformal band and a young series' shift. Reads

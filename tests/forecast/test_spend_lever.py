@@ -68,6 +68,9 @@ def test_the_spend_response_recovers_the_truth_and_answers_a_plan(
     assert 0.10 < change["channel=paid_search"] < 0.19, change
     assert abs(change["channel=social"]) < 0.01, change
     assert 0 < change["total"] < change["channel=paid_search"], change
+    # the total's channels all have their own series: it moves by their change
+    moved = sums[1] - sums[0]
+    assert moved["total"] == pytest.approx(moved["channel=paid_search"], rel=1e-6), moved
 
 
 def test_data_with_spend_gives_each_series_its_spend_column(lever_world: ft.World,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from features._calendar import normalize_calendar
 from training._forecast_gbm import LightGBMForecaster
@@ -280,3 +283,242 @@ def test_a_price_off_the_promotions_line_is_no_blow_up() -> None:
     p50 = fc.groupby("series_id")["p50"]
     assert (p50.max() / series.groupby("series_id")["y"].max()).max() < 1.0
     assert (p50.min() / series.groupby("series_id")["y"].median()).min() > 1 / 3
+
+
+def _lever(seed: int, channels: tuple[str, ...] = ("paid_search", "email")
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A lever world in small: paid search = 6 x spend^0.75 and e-mail = 40 x spend^0.6, each
+    with monthly budgets and a paused week, organic visits without spend, and their total (its
+    spend: the channels' summed), under the ids and spend rules of ``--data --spend``
+    (``features._spend_series``); the series of ``channels`` are kept beside organic and the
+    total. Returns the history and the spend file (date, channel, spend)."""
+    from features._spend_series import join_spend
+
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-01-01", "2025-10-31", freq="D")
+    month = ds.to_period("M")
+    week = np.array([1.05, 1.05, 1.03, 1.0, 0.95, 0.9, 0.98])[ds.day_of_week]
+    spend, visits = {}, {}
+    for channel, (budget, a, b, pause) in {"paid_search": (4000, 6.0, 0.75, "2024-06-10"),
+                                           "email": (120, 40.0, 0.6, "2025-02-03")}.items():
+        per_month = pd.Series(rng.uniform(0.5, 1.5, len(month.unique())) * budget,
+                              index=month.unique())
+        s = per_month.reindex(month).to_numpy() * rng.uniform(0.85, 1.15, len(ds))
+        s[(ds >= pause) & (ds < pd.Timestamp(pause) + pd.Timedelta(days=7))] = 0.0
+        spend[channel] = s
+        visits[channel] = rng.poisson(a * s**b * week * rng.lognormal(0, 0.05, len(ds)))
+    organic = rng.poisson(4000 * week * rng.lognormal(0, 0.05, len(ds)))
+    ys = {"channel=organic": organic, **{f"channel={c}": v for c, v in visits.items()}}
+    ys["total"] = sum(ys.values())
+    series = pd.concat([pd.DataFrame({"series_id": sid, "ds": ds, "y": y.astype(float)})
+                        for sid, y in ys.items()], ignore_index=True)
+    spend_file = pd.concat([pd.DataFrame({"date": ds, "channel": c, "spend": s})
+                            for c, s in spend.items()], ignore_index=True)
+    joined = join_spend(series, spend_file)
+    keep = ["total", "channel=organic", *(f"channel={c}" for c in channels)]
+    out = joined[joined["series_id"].isin(keep)].reset_index(drop=True)
+    return out, spend_file
+
+
+def _lever_model(channels: tuple[str, ...] = ("paid_search", "email"),
+                 record: bool = True) -> tuple[LightGBMForecaster, pd.DataFrame]:
+    """``_lever(4)`` fitted as ``brain forecast train --data --spend`` fits it (the record of
+    what each series' spend was built from kept, unless not ``record``)."""
+    from features._spend_series import spend_sources
+
+    series, spend_file = _lever(4, channels)
+    model = LightGBMForecaster(**_FAST).fit(series, _NONE)
+    if record:
+        model.column_sources_ = {  # type: ignore[attr-defined]
+            "spend": spend_sources(list(series["series_id"].unique()),
+                                   sorted(spend_file["channel"].unique()))}
+    return model, spend_file
+
+
+def _lever_plan(model: LightGBMForecaster, spend_file: pd.DataFrame,
+                scale: dict[str, float] | None = None) -> pd.DataFrame:
+    """The ``future`` rows of every series of ``model`` for 28 days at each channel's mean
+    spend of its last 28 days (x ``scale[channel]``), by the spend rules."""
+    from features._spend_series import spend_plan
+
+    last = spend_file["date"].max()
+    usual = spend_file[spend_file["date"] > last - pd.Timedelta(days=28)].groupby(
+        "channel")["spend"].mean()
+    days = pd.date_range(last + pd.Timedelta(days=1), periods=28)
+    plan = pd.DataFrame([(d, c, v * (scale or {}).get(c, 1.0)) for d in days
+                         for c, v in usual.items()], columns=["date", "channel", "spend"])
+    sids = [str(s) for s in model.panel_.series]
+    return spend_plan(sids, dict.fromkeys(sids, days), plan, "plan.csv",
+                      dict.fromkeys(usual.index, True))
+
+
+@pytest.fixture(scope="module")
+def lever_small() -> tuple[LightGBMForecaster, pd.DataFrame]:
+    return _lever_model()
+
+
+def test_a_total_moves_by_its_channels_change_under_a_channel_plan(
+        lever_small: tuple[LightGBMForecaster, pd.DataFrame]) -> None:
+    """Independent check: a total's spend is the channels' summed, and its one elasticity to
+    the sum (0.41) moved it +772 visits for paid search +20% where the channel moved +642; a
+    channel whose spend is small and buys much (e-mail) hardly moved it at all. Here, before:
+    e-mail +50% moved its series +4,449 and the total +529. Now the total's change is the sum
+    of its channels' (the other channels and organic do not move), and at the reference (each
+    channel's mean of its last 28 days) the total's forecast is the one of its own response."""
+    from training._forecast_coherent import reference_value
+
+    model, spend_file = lever_small
+    at_ref = _lever_plan(model, spend_file)
+    at_ref["spend"] = at_ref["series_id"].map(
+        {s: reference_value(model, s, "spend") for s in model.panel_.series})
+    saved = model.column_sources_  # type: ignore[attr-defined]
+    del model.column_sources_  # type: ignore[attr-defined]
+    try:
+        own = model.predict(28, _NONE, at_ref)
+    finally:
+        model.column_sources_ = saved  # type: ignore[attr-defined]
+    pd.testing.assert_frame_equal(model.predict(28, _NONE, at_ref), own)
+    base = model.predict(28, _NONE, _lever_plan(model, spend_file))
+    for scale in ({"email": 1.5}, {"paid_search": 0.8}, {"paid_search": 1.2, "email": 0.5}):
+        moved = model.predict(28, _NONE, _lever_plan(model, spend_file, scale))
+        change = {s: _sum(moved, s) - _sum(base, s) for s in moved["series_id"].unique()}
+        channels = change["channel=paid_search"] + change["channel=email"]
+        assert abs(channels) > 1000, (scale, change)
+        assert abs(change["total"] - channels) < 1e-6 * _sum(base, "total"), (scale, change)
+        assert change["channel=organic"] == 0.0, change
+        # the band moves with the P50: the same relative width on the log scale
+        tot = moved[moved["series_id"] == "total"]
+        was = base[base["series_id"] == "total"]
+        assert (tot["p10"] <= tot["p50"]).all()
+        assert (tot["p50"] <= tot["p90"]).all()
+        width = np.log1p(tot["p90"].to_numpy()) - np.log1p(tot["p10"].to_numpy())
+        before = np.log1p(was["p90"].to_numpy()) - np.log1p(was["p10"].to_numpy())
+        assert np.allclose(width, before, atol=0.01), (width - before)
+
+
+def test_a_totals_own_plan_rows_must_be_its_channels_sum(
+        lever_small: tuple[LightGBMForecaster, pd.DataFrame]) -> None:
+    """A coherent total reads its channels' rows: its own rows that are not their sum would
+    be read as nothing, so they are an error naming the total, the day and both values."""
+    model, spend_file = lever_small
+    plan = _lever_plan(model, spend_file)
+    plan.loc[plan["series_id"] == "total", "spend"] *= 1.2
+    with pytest.raises(ValueError, match=r"'total' is answered from its channels' plans .* "
+                                         r"not their sum on 28 periods \(first 2025-11-01"):
+        model.predict(28, _NONE, plan)
+    # without them, the channels' rows are the total's plan
+    alone = _lever_plan(model, spend_file)
+    fc = model.predict(28, _NONE, alone[alone["series_id"] != "total"], series=["total"])
+    full = model.predict(28, _NONE, alone)
+    assert _sum(fc, "total") == pytest.approx(_sum(full, "total"), rel=1e-12)
+
+
+def test_the_marginal_return_at_the_plan_equals_a_finite_difference(
+        lever_small: tuple[LightGBMForecaster, pd.DataFrame]) -> None:
+    """An allocator asked at two plans per channel for the marginal return (16-20 requests
+    for five channels). ``plan_responses`` gives it from the fitted response at the plan:
+    the extra P50 sum per extra unit of the column spread as planned, equal to a finite
+    difference of two forecasts (+0.1%), and for a coherent total per channel, the channel's
+    (the total's change is the sum of the channels')."""
+    from training._forecast_plan_response import plan_responses
+
+    model, spend_file = lever_small
+    plan = _lever_plan(model, spend_file)
+    fc = model.predict(28, _NONE, plan)
+    got = plan_responses(model, 28, plan, fc, fc).set_index(["series_id", "channel"])
+    assert got.loc[("total", ""), "answered"] == "sum_of_channels"
+    assert ("channel=organic", "") not in got.index
+    for channel in ("paid_search", "email"):
+        sid = f"channel={channel}"
+        up = model.predict(28, _NONE, _lever_plan(model, spend_file, {channel: 1.001}))
+        unit = 0.001 * plan.loc[plan["series_id"] == sid, "spend"].sum()
+        own = got.loc[(sid, ""), "d_p50_sum_per_unit"]
+        assert got.loc[(sid, ""), "answered"] == "own_response"
+        assert own == pytest.approx((_sum(up, sid) - _sum(fc, sid)) / unit, rel=0.02)
+        assert got.loc[("total", channel), "d_p50_sum_per_unit"] == pytest.approx(own, rel=1e-9)
+        assert got.loc[("total", channel), "channel_series"] == sid
+        assert got.loc[(sid, ""), "elasticity"] == pytest.approx(
+            model.response_[sid]["spend"].beta)
+    # e-mail buys far more visits per unit of spend than paid search (truth: 6.2 and 0.77
+    # on the lever world; here 40 x 0.6 x spend^-0.4 against 6 x 0.75 x spend^-0.25)
+    assert got.loc[("channel=email", ""), "d_p50_sum_per_unit"] > 3 * got.loc[
+        ("channel=paid_search", ""), "d_p50_sum_per_unit"]
+
+
+def test_models_says_which_way_each_total_is_answered(
+        lever_small: tuple[LightGBMForecaster, pd.DataFrame]) -> None:
+    """GET /models' responds_to gives, per total, whether its response to a plan is the sum
+    of its channels' (each channel has a responding series of its own) or its own, and why:
+    a model without e-mail's series keeps the total's one elasticity to the summed spend."""
+    from serving._registry import LoadedModel
+    from serving._schemas import ModelInfo
+
+    def totals(model: LightGBMForecaster) -> dict:
+        loaded = LoadedModel("traffic_forecaster", "1", SimpleNamespace(forecaster=model),
+                             {}, {}, None)
+        info = ModelInfo.model_validate(loaded.describe())
+        assert info.responds_to is not None
+        return info.responds_to["spend"].totals or {}
+
+    both = totals(lever_small[0])
+    assert both["total"].coherent_with_channels
+    assert both["total"].channels == {"email": "channel=email",
+                                      "paid_search": "channel=paid_search"}
+    assert both["total"].reason is None
+    alone, spend_file = _lever_model(("paid_search",))
+    one = totals(alone)
+    assert not one["total"].coherent_with_channels
+    assert one["total"].channels == {"email": None, "paid_search": "channel=paid_search"}
+    assert "['email'] have no series of their own" in str(one["total"].reason)
+    # and it is answered by its own response: the old behaviour, channel rows not needed
+    plan = _lever_plan(alone, spend_file)
+    fc = alone.predict(28, _NONE, plan[plan["series_id"] == "total"], series=["total"])
+    assert _sum(fc, "total") > 0
+
+
+def test_the_api_answers_a_total_from_its_channels_rows_as_the_cli_does(
+        lever_small: tuple[LightGBMForecaster, pd.DataFrame]) -> None:
+    """POST /forecast_traffic for a coherent total reads its channels' future rows (one
+    request per channel and one for the total give an allocator everything), answers the
+    numbers of brain forecast predict --spend-plan (the same ``plan_future`` rows, one code
+    path) and gives response_at_plan per channel; rows of the total alone are a 400 naming
+    the channels' series to send."""
+    from serving._answers import BadRequestError
+    from serving._cli_forecast import plan_future
+    from serving._forecast_answer import forecast_answer
+    from serving._registry import LoadedModel
+    from serving._schemas import ForecastAnswer, ForecastRequest
+
+    model, spend_file = lever_small
+    loaded = LoadedModel("traffic_forecaster", "1", SimpleNamespace(forecaster=model), {}, {},
+                         None)
+    plan = _lever_plan(model, spend_file, {"email": 1.3})
+    rows = [{"series_id": r.series_id, "ds": f"{r.ds:%Y-%m-%d}", "spend": float(r.spend)}
+            for r in plan.itertuples() if r.series_id != "channel=organic"]
+    got = ForecastAnswer.model_validate(forecast_answer(loaded, ForecastRequest(
+        series_id="total", horizon=28, future=rows)))
+    days = pd.date_range("2025-11-01", periods=28)
+    last = spend_file["date"].max()
+    usual = spend_file[spend_file["date"] > last - pd.Timedelta(days=28)].groupby(
+        "channel")["spend"].mean()
+    cli_plan = pd.DataFrame([(d, c, v * (1.3 if c == "email" else 1.0)) for d in days
+                             for c, v in usual.items()], columns=["date", "channel", "spend"])
+    future = plan_future(model, 28, cli_plan, "plan.csv", "v1", ["total"])
+    assert set(future["series_id"]) == {"total", "channel=email", "channel=paid_search"}
+    cli = forecast_with_peaks(model, 28, _NONE, future, series=["total"]).forecast
+    assert np.allclose([p.p50 for p in got.forecast], cli["p50"].to_numpy(), rtol=1e-9)
+    assert got.response_at_plan is not None
+    spend = got.response_at_plan["spend"]
+    assert spend.answered == "sum_of_channels"
+    assert spend.channels is not None
+    assert set(spend.channels) == {"email", "paid_search"}
+    assert spend.channels["email"].d_p50_sum_per_unit is not None
+    alone = [r for r in rows if r["series_id"] == "total"]
+    with pytest.raises(BadRequestError, match=r"give the rows of \['channel=email', "
+                                              r"'channel=paid_search'\]"):
+        forecast_answer(loaded, ForecastRequest(series_id="total", horizon=28, future=alone))
+    organic = ForecastAnswer.model_validate(forecast_answer(loaded, ForecastRequest(
+        series_id="channel=organic", horizon=28,
+        future=[{"series_id": "channel=organic", "ds": f"{d:%Y-%m-%d}", "spend": 0.0}
+                for d in days])))
+    assert organic.response_at_plan == {}
