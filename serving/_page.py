@@ -105,6 +105,8 @@ def _forecaster(brain: Brain) -> Any:
 @_json_errors
 def forecast_options(request: Request) -> Response:
     """Series, frequency, last observed period and horizon limits of the loaded forecaster."""
+    from training._forecast_coherent import coherent_totals, plan_series
+
     brain = _live_brain()
     loaded = brain._model("traffic_forecaster")
     fc = loaded.model.forecaster
@@ -123,6 +125,8 @@ def forecast_options(request: Request) -> Response:
         "freq": panel.freq, "last_ds": pd.Timestamp(last).isoformat(), "max_horizon": hi,
         # columns the model needs future values of (POST /forecast_traffic's 'future')
         "known_in_advance": [str(c) for c in panel.regressor_names],
+        # a total answered by its channels reads their rows (training._forecast_coherent)
+        "plan_series": {t: plan_series(fc, [t]) for t in coherent_totals(fc)},
         "known_events": records(upcoming[["name", "start", "end", "kind", "channel",
                                           "intensity"]]) if len(upcoming) else [],
     })

@@ -111,8 +111,9 @@ const ForecastView = (() => {
     const req = { series_id: $("fc-series").value, horizon: Number.isInteger(horizon) ? horizon : raw,
                   calendar: cal.list };
     // only the chosen series' rows: the API needs no other series' plans (a 1,000-store file
-    // had been sent whole with every forecast)
-    if (needs) req.future = future.rows.filter((r) => String(r.series_id) === req.series_id);
+    // had been sent whole with every forecast); a total answered by its channels reads theirs
+    const reads = new Set([req.series_id, ...((options.plan_series || {})[req.series_id] || [])]);
+    if (needs) req.future = future.rows.filter((r) => reads.has(String(r.series_id)));
     await Brain.busy($("fc-run"), async () => {
       try {
         const periods = Math.min(Math.max(2 * (Number(horizon) || 60), 60), 365);

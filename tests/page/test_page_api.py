@@ -57,6 +57,8 @@ def test_forecast_options_and_history(page_client: Any) -> None:
     opts = page_client.get("/ui/api/forecast_options").json()
     assert "total" in opts["series"]
     assert opts["default_series"] == "total"
+    # which series' plan rows a total answered by its channels reads: none without spend
+    assert opts["plan_series"] == {}
     # the served model's own longest horizon (the page's input maximum), within the API's 400
     assert 1 <= opts["max_horizon"] <= 400
     if opts["max_horizon"] < 400:
