@@ -9,6 +9,8 @@ validate --series`` print them before fitting (``series_notes`` gathers them all
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -130,9 +132,16 @@ def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None,
     # note here, while predict, reading the model's panel, gave one)
     started = started_panel(panel, calendar)[0]
     cal = normalize_calendar(calendar) if calendar is not None else None
+    # drops on the forecaster's scale (log1p unless a value is negative, ``prepare_panel``'s
+    # "auto"): the site-wide check reads the panel's scale, and on raw values ordinary weeks
+    # after a page's launches, read against the launch days, were named site-wide outages
+    # while the real 3-day outage the forecaster cleans was not (an independent check's pages)
+    ys = [g.y for g in panel.series.values() if np.isfinite(g.y).any()]
+    scaled = dataclasses.replace(
+        panel, log=bool(ys) and min(float(np.nanmin(y)) for y in ys) >= 0)
     extra = [n for n in (short_history_note(started),
                          level_shift_note(panel, calendar=calendar, model=model),
-                         unmarked_drop_note(panel, calendar, model=model),
+                         unmarked_drop_note(scaled, calendar, model=model),
                          bot_day_note(lone_spikes(started, clip_settings(model)[0],
                                                   event_days=_event_days(cal))),
                          sparse_series_note(started),
