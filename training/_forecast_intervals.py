@@ -67,7 +67,7 @@ def interval_notes(forecasts: pd.DataFrame, *, low: float = 70.0, high: float = 
     by = by[by["n"] >= min_periods]
     bad = by[100 * by["cov"] < series_low].sort_values("cov")
     if len(by) > 1 and len(bad):
-        worst = listed([f"{sid!r} {100 * r['cov']:.0f}% ({100 * r['above']:.0f}% above P90)"
+        worst = listed([f"{sid!r} {100 * r['cov']:.1f}% ({100 * r['above']:.1f}% above P90)"
                         for sid, r in bad.iterrows()], 3)
         notes.append(f"{len(bad)} of {len(by)} series had under {series_low:.0f}% of their "
                      f"actuals inside the 80% interval: {worst}; their bands are too narrow")

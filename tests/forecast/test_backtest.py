@@ -352,3 +352,20 @@ def test_a_centred_band_is_rarely_called_lopsided() -> None:
     false = sum(lopsided_note(_hourly_band(0.0, days=14, seed=s)) is not None
                 for s in range(200))
     assert false <= 6, false
+
+
+def test_a_series_named_under_the_coverage_floor_never_reads_at_the_floor() -> None:
+    """An independent check's hourly region held 64.6% of its actuals in the 80% band, and
+    the note read "'west' 65% (26% above P90)" under the heading "under 65%"."""
+    from training._forecast_intervals import interval_notes
+
+    n = 1000
+    inside = np.arange(n) < 646  # 64.6% inside, the misses above P90
+    bad = pd.DataFrame({"series_id": "west", "y": np.where(inside, 100.0, 120.0),
+                        "p10": 90.0, "p90": 110.0})
+    good = pd.DataFrame({"series_id": "north", "y": np.full(n, 100.0), "p10": 90.0,
+                         "p90": 110.0})
+    notes = interval_notes(pd.concat([bad, good], ignore_index=True))
+    named = [note for note in notes if "series had under 65%" in note]
+    assert len(named) == 1
+    assert "'west' 64.6% (35.4% above P90)" in named[0]
