@@ -651,6 +651,8 @@ def test_a_file_without_a_zone_reads_its_phases_as_before() -> None:
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: the first 4 weeks
         np.testing.assert_array_equal(ref, np.nanmedian(stack, axis=1))
     assert bounds == clip_bounds(z, 168, 3.0)[1]
+
+
 def _launched_pages(seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Three daily pages whose launches (14-day calendar windows, channel empty) peak at 5x
     and fade over weeks (4 x exp(-days / 6) on top of the level), as page views do."""
