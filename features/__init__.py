@@ -64,7 +64,7 @@ from ._labels import LABELS, build_training_set, cutoff_schedule, make_labels
 from ._refunds import RefundPrior
 from ._segments import SCENE_GROUPS, SEGMENTS, rfm_segments
 from ._synthetic import World, generate_world, write_world
-from ._tables import infer_table_types, number_cells
+from ._tables import infer_table_types, number_cells, table_ids
 from ._traffic import METRICS as TRAFFIC_METRICS
 from ._traffic import traffic_series
 from ._users import (
@@ -118,6 +118,7 @@ __all__ = [
     "single_order_note",
     "store_days_to_series",
     "store_plan_to_future",
+    "table_ids",
     "traffic_series",
     "user_features",
     "user_features_partitioned",

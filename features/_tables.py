@@ -20,7 +20,7 @@ from ._parse import MISSING_SPELLINGS, _numbers, _one_format, _parse_time
 from ._times import _to_datetime
 
 __all__ = ["ID_LIKE_MIN_ROWS", "ID_LIKE_SHARE", "ODD_CELLS_MAX", "ODD_CELLS_SHARE", "ONCE_SHARE",
-           "infer_table_types", "number_cells", "parse_table_cutoff"]
+           "infer_table_types", "number_cells", "parse_table_cutoff", "table_ids"]
 
 _log = logging.getLogger("features.io")  # the loaders' logger: the CLI prints it as notes
 
@@ -246,6 +246,19 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
         _log.warning(note)
     out.attrs["load_notes"] = [*df.attrs.get("load_notes", []), *report.notes]
     return out
+
+
+def table_ids(ids: pd.Series) -> pd.Series:
+    """A customer table's id column as text, read as the event loaders read ids
+    (``features._parse._parse_id``): surrounding spaces dropped, and an integral float is its
+    integer, from a float column (``16270.0``) or written as text (``'16270.0'``, a CRM export
+    whose ids went through a spreadsheet), so scores join back to the integer ids. Other text
+    (``'0042'``, ``'AB-7'``) is kept as written; a missing id stays missing."""
+    if pd.api.types.is_float_dtype(ids.dtype) and ids.dropna().eq(ids.dropna().round()).all():
+        ids = ids.astype("Int64")
+    text = ids.astype("string").str.strip().str.replace(r"^(-?\d{1,18})\.0*$", r"\1",
+                                                          regex=True)
+    return text.astype(object).where(text.notna(), np.nan)
 
 
 def parse_table_cutoff(values: pd.Series, source: str = "table") -> pd.Series:

@@ -36,7 +36,7 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
     """A customer table typed for training (``label_col`` is checked exactly, not coerced) or
     for scoring with ``model`` (its numeric and categorical columns keep the types it
     learned, however few rows the table has)."""
-    from features import infer_table_types, read_table
+    from features import infer_table_types, read_table, table_ids
 
     frame = read_table(path)
     own = getattr(model, "id_col_", None)
@@ -80,10 +80,9 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
                   f"first at {'row' if n == 1 else 'rows'} {first}, data rows counted from 1): "
                   "left out, as every score and label needs a customer")
         frame = frame.loc[~blank].reset_index(drop=True)
-    ids = frame["user_id"]
-    if pd.api.types.is_float_dtype(ids) and ids.dropna().eq(ids.dropna().round()).all():
-        ids = ids.astype("Int64")  # 16270.0 from a float column is customer 16270
-    frame["user_id"] = ids.astype(str)
+    # 16270.0 from a float column, or '16270.0' written so, is customer 16270 (the scores of
+    # a CRM export with such ids had been written under '16270.0' until 2026-12-06)
+    frame["user_id"] = table_ids(frame["user_id"]).astype(str)
     dup = frame.duplicated(["user_id", "cutoff"] if "cutoff" in frame.columns else ["user_id"])
     if dup.any():
         ids = list(dict.fromkeys(frame.loc[dup, "user_id"]))

@@ -212,9 +212,10 @@ class CustomerScorer(PythonModel):
 
 def _as_table(model: CustomerModel, frame: pd.DataFrame, id_col: str) -> pd.DataFrame:
     """A customer table as ``brain score --table`` reads it: the id column as ``user_id``
-    (text; 16270.0 from a float column is 16270) and the model's numeric and category columns
-    typed by ``features.infer_table_types`` (text in a number column becomes missing)."""
-    from features import infer_table_types
+    (text; 16270.0 from a float column, or written as text, is 16270) and the model's numeric
+    and category columns typed by ``features.infer_table_types`` (text in a number column
+    becomes missing)."""
+    from features import infer_table_types, table_ids
 
     if id_col in frame.columns and id_col != "user_id":
         frame = frame.rename(columns={id_col: "user_id"})
@@ -223,10 +224,7 @@ def _as_table(model: CustomerModel, frame: pd.DataFrame, id_col: str) -> pd.Data
     frame = infer_table_types(frame, keep_text=keep, numeric=model.numeric_,
                               categorical=model.categorical_)
     if "user_id" in frame.columns:
-        ids = frame["user_id"]
-        if pd.api.types.is_float_dtype(ids) and ids.dropna().eq(ids.dropna().round()).all():
-            ids = ids.astype("Int64")
-        frame["user_id"] = ids.astype(str)
+        frame["user_id"] = table_ids(frame["user_id"]).astype(str)
     return frame
 
 

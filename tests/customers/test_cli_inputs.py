@@ -477,3 +477,21 @@ def test_active_within_keeps_the_refund_share_of_every_customer(
     assert 0 < len(feats) < len(everyone)
     got = feats.set_index("user_id")["refund_share_total"]
     np.testing.assert_allclose(got.to_numpy(), everyone.loc[got.index].to_numpy())
+
+
+def test_a_table_id_column_of_integral_floats_reads_as_the_integer_ids(tmp_path: Path) -> None:
+    """A CRM export whose id column went through a float ('12345.0'), as the events loaders
+    read it: the scores had been written under '20000.0', which joins neither to the integer
+    id 20000 nor to its text '20000'."""
+    from serving._cli_customers_inputs import _read_table
+    from training._customer_mlflow import _as_table
+    from training._customer_models import CustomerModel
+
+    path = tmp_path / "crm.csv"
+    path.write_text("Customer ID,tenure\n20000.0,3\n 20001.00 ,5\nAB-7,1\n0042,2\n")
+    frame = _read_table(path, "Customer ID")
+    assert frame["user_id"].tolist() == ["20000", "20001", "AB-7", "0042"]
+    model = CustomerModel("churn", label_col="churned")
+    model.numeric_, model.categorical_ = ["tenure"], []
+    sent = pd.DataFrame({"Customer ID": ["20000.0", "AB-7"], "tenure": [3, 1]})
+    assert _as_table(model, sent, "Customer ID")["user_id"].tolist() == ["20000", "AB-7"]
