@@ -8,6 +8,7 @@ a model (``_uninformative``), and the scoring date and population (``_check_asof
 
 # No "from __future__ import annotations", like the commands in ``_cli_customers``.
 
+import logging
 import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -112,14 +113,33 @@ def _close_column(name: str, columns: list[str]) -> str | None:
 
 @contextmanager
 def _table_words(table: Path, id_col: str, task: str) -> Iterator[None]:
-    """Errors about a user's table in its own terms: the file's name instead of the model's,
-    and the user's id column instead of the internal 'user_id'."""
+    """Errors and the model's notes about a user's table in its own terms: the file's name
+    instead of the model's, and the user's id column instead of the internal 'user_id'.
+
+    The notes (the model's log warnings about the table's cells: rows without a label,
+    spellings read as one level) are printed as ``note:`` lines; they had reached the console
+    as ``CustomerModel(churn): column 'Plan': ...`` through logging's fallback."""
+    prefix = f"CustomerModel({task}):"
+
+    def words(text: str) -> str:
+        text = text.replace(prefix, f"{table.name}:", 1)
+        return text.replace("'user_id'", repr(id_col)).replace("(user_id ", f"({id_col} ")
+
+    def as_note(record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if not text.startswith(prefix):
+            return True  # the model's warnings (leakage, no skill) stay as they are
+        show_note(words(text))
+        return False
+
+    logger = logging.getLogger("training._customer_models")
+    logger.addFilter(as_note)
     try:
         yield
     except ValueError as exc:
-        msg = str(exc).replace(f"CustomerModel({task}):", f"{table.name}:", 1)
-        msg = msg.replace("'user_id'", repr(id_col)).replace("(user_id ", f"({id_col} ")
-        raise ValueError(msg) from None
+        raise ValueError(words(str(exc))) from None
+    finally:
+        logger.removeFilter(as_note)
 
 
 def _events(data: Path | None, events: Path | None, calendar: Path | None, tz: str,

@@ -38,8 +38,8 @@ def fit_levels(values: pd.Series, what: str) -> list[str]:
         shown = ", ".join(f"{v!r} as {k!r}" for v, k in merged[:3])
         more = f" and {len(merged) - 3} more" if len(merged) > 3 else ""
         n = int(counts[[v for v, _ in merged]].sum())
-        _log.warning("%s: %d cells differ from a more frequent spelling only in case or spaces "
-                     "and are read as it (%s%s)", what, n, shown, more)
+        _log.warning("%s: %s cells differ from a more frequent spelling only in case or spaces "
+                     "and are read as it (%s%s)", what, f"{n:,}", shown, more)
     return sorted(keep.tolist())
 
 

@@ -495,3 +495,21 @@ def test_a_table_id_column_of_integral_floats_reads_as_the_integer_ids(tmp_path:
     model.numeric_, model.categorical_ = ["tenure"], []
     sent = pd.DataFrame({"Customer ID": ["20000.0", "AB-7"], "tenure": [3, 1]})
     assert _as_table(model, sent, "Customer ID")["user_id"].tolist() == ["20000", "AB-7"]
+
+
+def test_table_training_notes_name_the_file_not_the_model_class(world_dir: Path,
+                                                                tmp_path: Path) -> None:
+    """A CRM check's training printed "CustomerModel(churn): column 'Auto Renew': 1231 cells
+    differ ..." and "CustomerModel(value): 1 of 6,000 rows have no label": the class name of
+    our code where the file's name belongs, as in the errors about the table."""
+    crm = _crm(world_dir, with_cutoff=False)
+    crm.loc[crm.index[::3], "plan"] = crm.loc[crm.index[::3], "plan"].str.upper()
+    crm["churned"] = crm["churned"].astype("Int64")
+    crm.loc[crm.index[:2], "churned"] = pd.NA
+    path = tmp_path / "crm.csv"
+    crm.to_csv(path, index=False)
+    out = _run(["train", "churn", "--table", str(path), "--label-col", "churned", "--id-col",
+                "customer", "--no-register"])
+    assert "CustomerModel(" not in out
+    assert f"crm.csv: 2 of {len(crm):,} rows have no label ('churned' empty)" in out
+    assert "crm.csv: column 'plan':" in out
