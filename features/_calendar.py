@@ -71,6 +71,27 @@ def channel_text(channel: pd.Series) -> tuple[pd.Series, pd.Series]:
     return text.where(~whole, text.str.replace(_WHOLE, r"\1", regex=True)), whole
 
 
+_ZONE_END = re.compile(r"(\d:\d\d(?::\d\d(?:[.,]\d+)?)?)\s?(?:Z|[+-]\d{2}:?\d{2})$")
+"""A time of day followed by a UTC offset (``00:00+02:00``, ``22:00Z``)."""
+
+
+def _day_written(values: pd.Series) -> pd.Series:
+    """Calendar times as naive datetimes; a time with a zone (a zoned column, text with UTC
+    offsets, mixed ones included) as the wall-clock time written, so ``2024-05-15T00:00+02:00``
+    is 15 May, the local day the event is on (a forecaster whose series has a zone reads them
+    in it first: ``training._forecast_base.local_calendar``). Until 2026-12-06 such values
+    stopped with a TypeError ('Cannot use .astype to convert from timezone-aware dtype'), or
+    'Mixed timezones detected'. Unreadable values are NaT."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_localize(None)
+    if not pd.api.types.is_datetime64_any_dtype(values.dtype) and len(values):
+        text = values.astype("string").str.strip()
+        written = text.str.replace(_ZONE_END, r"\1", regex=True)
+        if (written != text).fillna(value=False).any():
+            values = written
+    return pd.to_datetime(values, errors="coerce")
+
+
 def normalize_calendar(calendar: pd.DataFrame | None) -> pd.DataFrame:
     """Return ``calendar`` with every contract column, defaults filled and types fixed.
 
@@ -98,7 +119,7 @@ def normalize_calendar(calendar: pd.DataFrame | None) -> pd.DataFrame:
     if "intensity" not in cal.columns:
         cal["intensity"] = 1.0
     for col in ("start", "end"):
-        parsed = pd.to_datetime(cal[col], errors="coerce")
+        parsed = _day_written(cal[col])
         bad = parsed.isna() & cal[col].notna()
         if bad.any() or parsed.isna().any():
             rows = list(np.flatnonzero(parsed.isna().to_numpy())[:3] + 1)

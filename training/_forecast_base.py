@@ -9,6 +9,7 @@ and a calendar (``features._calendar.normalize_calendar`` columns). ``predict`` 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
@@ -32,12 +33,15 @@ __all__ = [
     "kind_intensities",
     "listed",
     "live_history",
+    "local_calendar",
+    "local_frame",
     "negative_values_note",
     "period_text",
     "prepare_panel",
     "series_freq",
     "started_panel",
     "steps_per_day",
+    "zoned_periods",
 ]
 
 FORECAST_COLUMNS: tuple[str, ...] = ("series_id", "ds", "p10", "p50", "p90", "model")
@@ -47,6 +51,8 @@ QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
 _Z80 = 1.2815515655446004
 """The standard normal's 90% quantile: P10 and P90 lie this many standard deviations out."""
 _FREQ_DELTA = {"D": pd.Timedelta(days=1), "h": pd.Timedelta(hours=1)}
+_OFFSET_END = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s?(?:Z|[+-]\d{2}:?\d{2})$")
+"""A time of day followed by a UTC offset (``00:00+02:00``, ``22:00Z``)."""
 
 
 def steps_per_day(freq: str) -> int:
@@ -82,6 +88,9 @@ class Panel:
         log: whether values are modelled as log1p(y) (all y >= 0) or as is.
         start: the data's first period before ``started_panel`` cut any series (None: a
             panel not returned by it, whose series' first periods are the data's).
+        tz: the time zone of a ``ds`` given with one (``local_frame``): the grids are its
+            naive local wall-clock times, and forecasts are given back in it (None: ``ds``
+            had no zone, and the grids are its times as given).
     """
 
     freq: str
@@ -89,6 +98,7 @@ class Panel:
     regressor_names: list[str]
     log: bool
     start: pd.Timestamp | None = None
+    tz: str | None = None
 
     @property
     def data_start(self) -> pd.Timestamp | None:
@@ -264,6 +274,37 @@ def nonexistent_local(ds: pd.DatetimeIndex, tz: str) -> np.ndarray:
     return np.asarray(local.isna())
 
 
+def zoned_periods(out: pd.DataFrame, tz: str, *, hourly: bool = True) -> pd.DataFrame:
+    """A forecast frame's naive local ``ds`` (``local_frame``'s grid) as times in ``tz``.
+
+    An hour the clocks skip in spring has no row (it does not exist: no traffic, as a model
+    trained with ``--tz`` writes none). The hour repeated in autumn, one period of the local
+    grid (the mean of its two real hours), gets a row for each of them, first the summer
+    offset, with the same quantiles: neither real hour is left without a forecast, and a
+    day's sum counts its 25 hours. So an hourly horizon counts local wall-clock hours: 48
+    from the Saturday before the autumn change gives 49 rows, before the spring change 47.
+    A daily period at a local midnight the clocks skip (a zone changing at midnight) is the
+    first time of that day."""
+    if not len(out):
+        return out.assign(ds=pd.DatetimeIndex(out["ds"]).tz_localize(tz))
+    local = pd.DatetimeIndex(out["ds"])
+    if not hourly:
+        return out.assign(ds=local.tz_localize(tz, ambiguous=np.ones(len(local), dtype=bool),
+                                               nonexistent="shift_forward"))
+    either = np.asarray(local.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna())
+    twice = np.asarray(local.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+                       .isna())  # the repeated hour
+    gone = either & ~twice  # the skipped one
+    first = local.tz_localize(tz, ambiguous=np.ones(len(local), dtype=bool), nonexistent="NaT")
+    order = np.arange(len(out), dtype=float)
+    parts = [out.assign(ds=first, order_=order)[~gone]]
+    if twice.any():
+        again = local[twice].tz_localize(tz, ambiguous=np.zeros(int(twice.sum()), dtype=bool))
+        parts.append(out[twice].assign(ds=again, order_=order[twice] + 0.5))
+    both = pd.concat(parts, ignore_index=True).sort_values("order_", kind="stable")
+    return both.drop(columns="order_").reset_index(drop=True)
+
+
 def period_text(ds: Any) -> str:
     """A period as people write it: the date for a day, date and time for an hour."""
     t = pd.Timestamp(ds)
@@ -385,11 +426,102 @@ def started_panel(panel: Panel, calendar: pd.DataFrame | None = None,
                                 regressors={k: v[a:] for k, v in g.regressors.items()})
         started[sid] = pd.Timestamp(g.ds[a])
     return Panel(freq=panel.freq, series=grids, regressor_names=panel.regressor_names,
-                 log=panel.log, start=data_start), started
+                 log=panel.log, start=data_start, tz=getattr(panel, "tz", None)), started
 
 
-def prepare_panel(series: pd.DataFrame, transform: str = "auto") -> Panel:
+def _zoned_times(values: pd.Series, source: str, column: str) -> pd.Series:
+    """``values`` as datetimes, keeping a zone they carry; times with UTC offsets that switch
+    (text like ``+01:00`` beside ``+02:00``, which names no zone) are a ValueError naming the
+    fix, as is a column mixing times with and without a zone."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values
+    try:
+        return pd.to_datetime(values)
+    except (TypeError, ValueError) as exc:
+        text = str(exc)
+        if "timezone" not in text.lower() and "tz-" not in text.lower():
+            raise
+    msg = (f"{source}: column {column!r} mixes UTC offsets (or times with and without one), "
+           "which name no time zone; give it as times in the zone (pandas: "
+           "pd.to_datetime(ds, utc=True).dt.tz_convert('Europe/Berlin')) or as naive local "
+           "times (.dt.tz_localize(None) after that conversion)")
+    raise ValueError(msg)
+
+
+def local_frame(series: pd.DataFrame, source: str = "series") -> tuple[pd.DataFrame, str | None]:
+    """A long frame whose ``ds`` has a time zone as naive local wall-clock times in it, and
+    the zone (None, and the frame as it was, for a ``ds`` without one).
+
+    The rule of ``brain forecast --tz`` (``features._series_io``): a series is modelled on the
+    clock people live by, so a shop that opens at 09:00 opens at the same hour of the grid all
+    year; the hour the clocks skip in spring is a gap; the two rows of one series in the hour
+    repeated in autumn (two real hours under one wall-clock label) are averaged into one, every
+    numeric column (a count's two hours become their mean: the local hour's usual level, as
+    ``--tz`` reads a file). Before 2026-12-06 a zoned ``ds`` was modelled in absolute hours:
+    the LightGBM forecaster's lags and hour features were an hour off for half the year, and
+    its forecast came back in naive UTC times. ``predict`` gives the periods back in the zone
+    (``BaseForecaster._frame``).
+    """
+    if "ds" not in series.columns:
+        return series, None
+    ds = _zoned_times(series["ds"], source, "ds")
+    tz = getattr(ds.dt, "tz", None)
+    if tz is None:
+        return series, None
+    frame = series.copy()
+    frame["ds"] = ds.dt.tz_localize(None)
+    # rows of one series at one local time but two instants: the repeated autumn hour (rows
+    # at the same instant are duplicates, left for the caller's duplicate check)
+    key = frame["series_id"].astype(str)
+    local = frame.duplicated(["series_id", "ds"], keep=False).to_numpy()
+    same = pd.DataFrame({"k": key, "t": ds}).duplicated(keep=False).to_numpy()
+    twice = local & ~same & frame["ds"].notna().to_numpy()
+    if twice.any():
+        rows = frame[twice]
+        values = [c for c in rows.columns if c not in ("series_id", "ds")]
+        numeric = rows[values].apply(pd.to_numeric, errors="coerce")
+        merged = numeric.groupby([rows["series_id"], rows["ds"]], sort=False).mean()
+        merged = merged.reset_index()
+        logging.getLogger(__name__).info(
+            "%s: %d rows fall in the hour repeated when clocks go back in %s: rows of one "
+            "series at the same local time are averaged into one", source, int(twice.sum()), tz)
+        frame = pd.concat([frame[~twice], merged[frame.columns]], ignore_index=True)
+    return frame, str(tz)
+
+
+def local_calendar(calendar: pd.DataFrame | None, tz: str | None) -> pd.DataFrame | None:
+    """``calendar`` with start and end times that carry a zone (a zoned column, text with UTC
+    offsets) read in ``tz``, the zone of a panel's series (``Panel.tz``): a local midnight
+    written in UTC (``2024-05-14T22:00Z`` for Berlin's 15 May) is the local day it falls on.
+    Naive dates are that zone's local days already. Without ``tz`` (a series without a zone)
+    the calendar is left to ``normalize_calendar``, which reads a zoned time as the day
+    written."""
+    if calendar is None or tz is None or not len(calendar):
+        return calendar
+    out = calendar.copy()
+    for col in ("start", "end"):
+        if col not in out.columns:
+            continue
+        values = out[col]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            out[col] = values.dt.tz_convert(tz).dt.tz_localize(None)
+        elif not pd.api.types.is_datetime64_any_dtype(values.dtype):
+            text = values.astype("string").str.strip()
+            zoned = text.str.contains(_OFFSET_END, na=False)
+            if zoned.any():
+                moved = pd.to_datetime(text[zoned], utc=True, format="ISO8601",
+                                       errors="coerce").dt.tz_convert(tz).dt.tz_localize(None)
+                out[col] = values.astype(object).where(~zoned, moved.astype(object))
+    out.attrs = dict(calendar.attrs)
+    return out
+
+
+def prepare_panel(series: pd.DataFrame, transform: str = "auto", *,
+                  local: bool = False) -> Panel:
     """Validate a long frame and put each series on a regular grid.
+
+    ``local``: a ``ds`` with a time zone is put on its local wall clock (``local_frame``; the
+    forecasters' rule, recorded as ``Panel.tz``); else (the data notes) on absolute times.
 
     Raises:
         ValueError: missing columns, duplicate (series_id, ds), non-numeric regressors, or an
@@ -402,7 +534,7 @@ def prepare_panel(series: pd.DataFrame, transform: str = "auto") -> Panel:
             raise ValueError(msg)
     frame = series.copy()
     frame["series_id"] = frame["series_id"].astype(str)
-    frame["ds"] = pd.to_datetime(frame["ds"])
+    frame["ds"] = _zoned_times(frame["ds"], "series", "ds")
     frame["y"] = pd.to_numeric(frame["y"], errors="coerce").astype(float)
     _reject_duplicates(frame, "series", "aggregate duplicates before forecasting")
     extra = [c for c in frame.columns if c not in ("series_id", "ds", "y")]
@@ -414,6 +546,9 @@ def prepare_panel(series: pd.DataFrame, transform: str = "auto") -> Panel:
                    "is not known in advance for the forecast periods (a store name, a label)")
             raise ValueError(msg)
         frame[col] = vals.astype(float)
+    tz = None
+    if local:
+        frame, tz = local_frame(frame)
     frame = frame.sort_values(["series_id", "ds"], kind="stable")
     freq = _infer_freq(frame["ds"], frame["series_id"])
     grids: dict[str, SeriesGrid] = {}
@@ -436,7 +571,7 @@ def prepare_panel(series: pd.DataFrame, transform: str = "auto") -> Panel:
     else:
         msg = f"transform must be 'auto', 'log1p' or 'none', received {transform!r}"
         raise ValueError(msg)
-    return Panel(freq=freq, series=grids, regressor_names=extra, log=log)
+    return Panel(freq=freq, series=grids, regressor_names=extra, log=log, tz=tz)
 
 
 class BaseForecaster:
@@ -510,8 +645,25 @@ class BaseForecaster:
         return [s for s in own if s in asked]
 
     def _fit_calendar(self, calendar: pd.DataFrame | None) -> pd.DataFrame:
-        """The training calendar, normalized and checked against the panel's channels."""
-        return check_calendar_channels(calendar, list(self.panel_.series))  # type: ignore[attr-defined]
+        """The training calendar, normalized and checked against the panel's channels; times
+        with a zone read in the series' zone (``local_calendar``)."""
+        panel = self.panel_  # type: ignore[attr-defined]
+        return check_calendar_channels(local_calendar(calendar, getattr(panel, "tz", None)),
+                                       list(panel.series))
+
+    def _local_future(self, future_regressors: pd.DataFrame | None) -> pd.DataFrame | None:
+        """Known-in-advance rows whose ``ds`` has a zone on the local clock of a series given
+        with one (``local_frame``: the repeated autumn hour's two rows averaged), as the
+        model's periods are; other rows as given."""
+        zone = getattr(getattr(self, "panel_", None), "tz", None)
+        if (future_regressors is None or zone is None or "ds" not in future_regressors
+                or "series_id" not in future_regressors):
+            return future_regressors
+        ds = _zoned_times(future_regressors["ds"], "future_regressors", "ds")
+        if getattr(ds.dt, "tz", None) is None:
+            return future_regressors
+        return local_frame(future_regressors.assign(ds=ds.dt.tz_convert(zone)),
+                           "future_regressors")[0]
 
     def _calendar_for_predict(self, future_calendar: pd.DataFrame | None) -> pd.DataFrame:
         if future_calendar is None:
@@ -533,7 +685,8 @@ class BaseForecaster:
     def _frame(self, parts: list[pd.DataFrame], extra: tuple[str, ...] = ()) -> pd.DataFrame:
         """``parts`` as one forecast frame (``FORECAST_COLUMNS``, and the ``extra`` columns of
         ``parts``): quantiles ordered, a count's P10/P90 whole numbers, the model's name, and
-        no row for an hour the business time zone's clocks skip."""
+        no row for an hour the business time zone's clocks skip; for a series given with a
+        zoned ``ds``, the periods back in its zone (``zoned_periods``)."""
         out = pd.concat(parts, ignore_index=True)
         # quantiles are ordered: p10 <= p50 <= p90
         q = np.sort(out[["p10", "p50", "p90"]].to_numpy(dtype=float), axis=1)
@@ -549,7 +702,10 @@ class BaseForecaster:
         out["model"] = self.model_name
         tz = getattr(self, "time_zone_", None)  # set by train_and_register; older models: None
         panel = getattr(self, "panel_", None)
-        if tz and len(out) and panel is not None and panel.step < pd.Timedelta(days=1):
+        zone = getattr(panel, "tz", None)  # a ds given with a zone: back in it
+        if zone and panel is not None and getattr(out["ds"].dtype, "tz", None) is None:
+            out = zoned_periods(out, zone, hourly=panel.step < pd.Timedelta(days=1))
+        elif tz and len(out) and panel is not None and panel.step < pd.Timedelta(days=1):
             # an hour the clocks skip in the business time zone has no traffic: no row
             gone = nonexistent_local(pd.DatetimeIndex(out["ds"]), tz)
             out = out[~gone].reset_index(drop=True)

@@ -353,7 +353,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
 
     def fit(self, series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> Self:
         """Clean events from history, learn their lifts, fit the quantile models."""
-        self.panel_: Panel = prepare_panel(series, self.transform)
+        self.panel_: Panel = prepare_panel(series, self.transform, local=True)
         self.calendar_ = self._fit_calendar(calendar)
         events = EventEffects(**(self.events or {}))
         # a series exported at 0 before it existed starts at its first value (``live_start``)
@@ -582,6 +582,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
         planned known-in-advance values, the conformal band and a young series' shift. Reads
         no calendar."""
         index = {sid: self.panel_.future_index(sid, horizon) for sid in sids}
+        future_regressors = self._local_future(future_regressors)
         h = np.arange(1, horizon + 1)
         # one LightGBM call per quantile for many series at once (a call per series and
         # quantile cost 1.7 ms each), in batches of at most 200,000 rows to bound memory

@@ -59,7 +59,7 @@ class SeasonalNaiveForecaster(BaseForecaster):
 
     def fit(self, series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> Self:
         """Remember the last season and the seasonal-difference quantiles of each series."""
-        self.panel_: Panel = prepare_panel(series, self.transform)
+        self.panel_: Panel = prepare_panel(series, self.transform, local=True)
         self.calendar_ = self._fit_calendar(calendar)
         self.m_ = self.season_days * steps_per_day(self.panel_.freq)
         self._learn()
@@ -271,7 +271,7 @@ class ProphetForecaster(BaseForecaster):
         from prophet import Prophet
 
         _quiet_prophet()
-        self.panel_: Panel = prepare_panel(series, self.transform)
+        self.panel_: Panel = prepare_panel(series, self.transform, local=True)
         self.calendar_ = self._fit_calendar(calendar)
         self.use_intensity_ = bool(self.calendar_["intensity"].nunique() > 1)
         hourly = self.panel_.freq == "h"
@@ -311,6 +311,7 @@ class ProphetForecaster(BaseForecaster):
         self._check_fitted()
         horizon = self._check_horizon(horizon)
         cal = self._calendar_for_predict(future_calendar)
+        future_regressors = self._local_future(future_regressors)
         parts = []
         for sid in self._series_asked(series):
             model = self.models_[sid]
@@ -378,7 +379,7 @@ class EnsembleForecaster(BaseForecaster):
 
     def fit(self, series: pd.DataFrame, calendar: pd.DataFrame | None = None) -> Self:
         """Fit every member on the same data."""
-        self.panel_: Panel = prepare_panel(series)
+        self.panel_: Panel = prepare_panel(series, local=True)
         self.calendar_ = self._fit_calendar(calendar)
         self.members_ = [make_forecaster(m) if isinstance(m, str) else m for m in self.members]
         for m in self.members_:
