@@ -4,7 +4,9 @@ Contract at the boundary
 ------------------------
 In: long-format series frames (``series_id``, ``ds``, ``y`` + known-in-advance columns) with a
 calendar frame, and user feature frames (one row per ``user_id``, ``cutoff``, label columns
-``label_churn``, ``label_purchase``, ``label_value``) from ``features``.
+``label_churn``, ``label_purchase``, ``label_value``) from ``features``. A series ``ds`` is
+naive (local times) or has a time zone: the forecasters then model its local wall clock and
+answer in that zone.
 
 Out: fitted estimators (scikit-learn style), metric records, MLflow runs and registered model
 versions. The registry's ``champion`` alias of each model moves only through

@@ -1,6 +1,7 @@
 """Shared plumbing of the traffic forecasters: input checks, regular grids, transforms, output.
 
-Every forecaster takes a long frame ``series_id`` (str), ``ds`` (datetime64, daily or hourly),
+Every forecaster takes a long frame ``series_id`` (str), ``ds`` (datetime64, daily or hourly;
+with a time zone, modelled on its local wall clock and answered in it: ``local_frame``),
 ``y`` (float) plus optional known-in-advance numeric columns (regressors such as a promo flag),
 and a calendar (``features._calendar.normalize_calendar`` columns). ``predict`` returns one row per
 (series, future period): ``series_id``, ``ds``, ``p10``, ``p50``, ``p90``, ``model``.
