@@ -501,7 +501,10 @@ class Brain:
         frame, _ = self._feature_rows(req, getattr(model, "id_col_", None))
         warnings: list[dict[str, Any]] = []
         if req.rows is not None:
-            _check_cutoffs(req)
+            if not getattr(model, "id_col_", None):
+                # a customer table's 'cutoff' is its own column, in whatever form brain
+                # score --table reads; its rows get no season from it (``_row_season``)
+                _check_cutoffs(req)
             missing = _missing_inputs(model, frame)
             if missing:
                 raise BadRequestError(

@@ -302,3 +302,28 @@ def test_a_snapshot_records_the_time_zone_its_events_were_read_in(
     write_snapshot(ev, ev["ts"].max().normalize(), out=tmp_path / "b")
     assert Snapshot.load(tmp_path / "a").tz == "Europe/Berlin"
     assert Snapshot.load(tmp_path / "b").tz == "UTC"
+
+
+def test_a_customer_table_rows_cutoff_is_the_tables_own_column_in_any_date_form(
+        served_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A champion trained on a customer table reads no season from its rows' 'cutoff' (its
+    table's own column, which brain score --table and brain train --table read with
+    pandas, '06/30/2024' as well as '2024-06-30'). The check that a live row's cutoff is an
+    ISO date had answered such rows a 400 invalid_rows, where brain score --table scores
+    them."""
+    import copy
+
+    brain = build_brain()
+    snap = brain.snapshot
+    rows = _rows(brain, list(snap.features.index[:3]))
+    real_get = brain.champions.get
+    table = copy.copy(real_get("customer_value").model.model)
+    table.id_col_ = "customer_id"
+    swapped = _swapped(brain, "customer_value", "96", table)
+    monkeypatch.setattr(brain.champions, "get",
+                        lambda name: swapped if name == "customer_value" else real_get(name))
+    for cutoff in ("06/30/2024", "30.06.2024", 20240630):
+        sent = [{**r, "customer_id": f"c{i}", "cutoff": cutoff} for i, r in enumerate(rows)]
+        out = brain.score("customer_value", UsersRequest(rows=sent))
+        assert (out["season"], out["season_unknown_reason"]) == (None, "customer_table")
+        assert len(out["results"]) == 3, out["errors"]
