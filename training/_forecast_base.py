@@ -35,6 +35,7 @@ __all__ = [
     "listed",
     "live_history",
     "local_calendar",
+    "local_days",
     "local_frame",
     "negative_values_note",
     "period_text",
@@ -304,6 +305,13 @@ def zoned_periods(out: pd.DataFrame, tz: str, *, hourly: bool = True) -> pd.Data
         parts.append(out[twice].assign(ds=again, order_=order[twice] + 0.5))
     both = pd.concat(parts, ignore_index=True).sort_values("order_", kind="stable")
     return both.drop(columns="order_").reset_index(drop=True)
+def local_days(ds: pd.DatetimeIndex) -> np.ndarray:
+    """The day of each period of ``ds`` on its own clock (naive ``datetime64[ns]``), as a
+    calendar's days are written: on a time-zone-aware grid the local date, not the instant,
+    which compares with no naive day (a calendar event's days had marked no period of a grid
+    in Europe/Berlin, and a spike or drop on them was named "on no calendar event day")."""
+    days = ds.tz_localize(None) if ds.tz is not None else ds
+    return np.asarray(days.normalize().to_numpy(), dtype="datetime64[ns]")
 
 
 def period_text(ds: Any) -> str:

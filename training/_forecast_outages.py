@@ -30,6 +30,7 @@ from ._forecast_base import (
     SeriesGrid,
     _zero_share,
     listed,
+    local_days,
     period_text,
     steps_per_day,
 )
@@ -373,7 +374,7 @@ def lone_spikes(panel: Panel, k: float = 3.0, seasons: int = 4,
         ok = ((np.minimum.reduceat(counted, first) >= 2)
               & (np.maximum.reduceat(share, first) <= SPIKE_OTHERS_SHARE))
         if event_days is not None:
-            marked = np.isin(stamps.normalize().to_numpy(), event_days(sid))
+            marked = np.isin(local_days(stamps), event_days(sid))
             ok &= ~np.logical_or.reduceat(marked, first)
         for (a, length, peak), keep in zip(r.runs, ok, strict=True):
             if not keep:

@@ -18,6 +18,7 @@ from ._forecast_base import (
     SeriesGrid,
     _zero_share,
     listed,
+    local_days,
     period_text,
     started_panel,
     steps_per_day,
@@ -190,7 +191,7 @@ def _windows(g: SeriesGrid, ended: np.ndarray, cut: int, span: int, back: int,
     start = max(end - span, 0)
     y = np.where(ended, np.nan, g.y.astype(float))[start:end]
     ds = g.ds[start:end]
-    y = np.where(np.isin(ds.normalize().to_numpy(), event_days), np.nan, y)
+    y = np.where(np.isin(local_days(ds), event_days), np.nan, y)
     now_y, then_y = y[-cut:], y[:-cut]
     if np.isfinite(now_y).sum() < cut // 2 or np.isfinite(then_y).sum() < cut:
         return None
@@ -283,7 +284,7 @@ def unmarked_drop_note(panel: Panel, calendar: pd.DataFrame | None = None,
             drop = drop | site[sid]
         if not drop.any():
             continue
-        marked = np.isin(g.ds.normalize().to_numpy(), event_days(str(sid)))
+        marked = np.isin(local_days(g.ds), event_days(str(sid)))
         edges = np.flatnonzero(np.diff(np.concatenate([[0], drop.astype(int), [0]])))
         starts, ends = edges[::2], edges[1::2]
         # runs a period or a day apart are one (Christmas Eve to Boxing Day, and a day

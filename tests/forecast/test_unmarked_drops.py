@@ -694,3 +694,36 @@ def test_the_notes_name_the_outages_the_forecaster_finds_not_launch_tails() -> N
     assert len(notes) == 1
     assert "2024-08-20 .. 2024-08-22 (3 days) in 'docs', 'home', 'pricing'" in notes[0]
     assert notes[0].startswith("1 drop far below")
+def test_calendar_days_mark_the_local_days_of_a_zoned_hourly_grid() -> None:
+    """A calendar's days are days on the series' clock. On a grid whose ``ds`` carries a
+    zone, the instants had been compared with the calendar's naive days, which matched none:
+    a bot on a sale day, a closure the calendar marks and a promotion's last 10 days were
+    named (a spike "on no calendar event day", a drop "not in the calendar", a level shift),
+    where the same file without a zone named none of them."""
+    from features._calendar import normalize_calendar
+    from training._forecast_outages import lone_spikes
+    from training._forecast_shift_notes import _event_days, level_shift_note, unmarked_drop_note
+
+    for zone in (None, "Europe/Berlin", "UTC"):
+        shops = _opening_hours(zone)
+        local = shops["ds"].dt.tz_localize(None) if zone else shops["ds"]
+        s2 = (shops["series_id"] == "s2").to_numpy()
+        # a bot of 2 hours on a sale day
+        sale = pd.DataFrame({"name": ["sale"], "start": ["2024-04-10"], "end": ["2024-04-11"]})
+        on = s2 & local.isin(pd.to_datetime(["2024-04-10 10:00", "2024-04-10 11:00"])).to_numpy()
+        bot = prepare_panel(shops.assign(y=np.where(on, shops["y"] * 8, shops["y"])))
+        assert lone_spikes(bot, event_days=_event_days(normalize_calendar(sale))) == [], zone
+        assert len(lone_spikes(bot)) == 1, zone  # named without the calendar
+        # a 5-day closure the calendar marks
+        shut = pd.DataFrame({"name": ["refit"], "start": ["2024-04-20"], "end": ["2024-04-24"],
+                             "kind": ["closure"]})
+        off = s2 & ((local >= "2024-04-20") & (local < "2024-04-25")).to_numpy()
+        closed = prepare_panel(shops.assign(y=np.where(off, 0.0, shops["y"])))
+        assert unmarked_drop_note(closed) is not None, zone
+        assert unmarked_drop_note(closed, shut) is None, zone
+        # a promotion doubling every shop over the last 10 days
+        promo = pd.DataFrame({"name": ["promo"], "start": ["2024-05-05"], "end": ["2024-05-14"]})
+        up = (local >= "2024-05-05").to_numpy()
+        busy = prepare_panel(shops.assign(y=np.where(up, shops["y"] * 2, shops["y"])))
+        assert level_shift_note(busy) is not None, zone
+        assert level_shift_note(busy, calendar=promo) is None, zone
