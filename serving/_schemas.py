@@ -429,7 +429,8 @@ class ChannelSpendCheck(Answer):
         description="Spearman's rank correlation of the channel's weekly spend and the "
                     "customers first seen through it per week, over start .. end; null when "
                     "either never changed.", examples=[0.66])
-    weeks: int = Field(description="Whole weeks compared (ending on the snapshot's last day).")
+    weeks: int = Field(description="Whole weeks compared, ending on the snapshot's last day, "
+                                   "or on the spend table's last day when it ends earlier.")
     customers: int = Field(description="Customers of the channel first seen in them.")
     start: str = Field(description="First day compared (YYYY-MM-DD): 90 days after the first "
                                    "event (customers there before the records begin are "
