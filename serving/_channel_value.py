@@ -14,7 +14,7 @@ import pandas as pd
 from training._forecast_base import period_text
 
 from ._answers import BadRequestError
-from ._channel_spend import acquisitions_vs_spend, not_following_note
+from ._channel_spend import not_following_note
 from ._schemas import ChannelValueRequest
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def channel_value(brain: Brain, req: ChannelValueRequest) -> dict[str, Any]:
         # whether each channel's customers moved with its spend over the history: where they
         # did not (spend bought visits, the sign-ups came anyway) value_to_cost had been
         # answered as if it said what more spend would buy
-        checks = acquisitions_vs_spend(feats, snap.cutoff, snap.spend)
+        checks = snap.spend_checks  # read once per snapshot
         if snap.spend is not None:
             sp = snap.spend
             in_win = sp.loc[(sp["date"] >= start) & (sp["date"] <= end)]

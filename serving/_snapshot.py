@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 import features as ft
 from training import brain_home
+
+from . import _channel_spend
 
 __all__ = ["Snapshot", "snapshot_dir", "snapshot_stamp", "write_snapshot"]
 
@@ -96,6 +100,14 @@ class Snapshot:
     """The events' time zone (``write_snapshot``'s ``tz``): ``cutoff`` and the purchases' times
     are local times on it; UTC for a snapshot written before it was recorded (2026-12-06),
     ``brain snapshot``'s default."""
+
+    @cached_property
+    def spend_checks(self) -> dict[str, dict[str, Any]]:
+        """Per channel with spend, whether its acquisitions followed it over the snapshot's
+        history (``_channel_spend.acquisitions_vs_spend``), read once per snapshot: it reads
+        every customer, and ``POST /channel_value`` had read it on each request (0.37 s of
+        CPU for 1,000,000 customers, as much as the rest of the answer)."""
+        return _channel_spend.acquisitions_vs_spend(self.features, self.cutoff, self.spend)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Snapshot | None:
