@@ -694,6 +694,8 @@ def test_the_notes_name_the_outages_the_forecaster_finds_not_launch_tails() -> N
     assert len(notes) == 1
     assert "2024-08-20 .. 2024-08-22 (3 days) in 'docs', 'home', 'pricing'" in notes[0]
     assert notes[0].startswith("1 drop far below")
+
+
 def test_calendar_days_mark_the_local_days_of_a_zoned_hourly_grid() -> None:
     """A calendar's days are days on the series' clock. On a grid whose ``ds`` carries a
     zone, the instants had been compared with the calendar's naive days, which matched none:
