@@ -23,6 +23,7 @@ from ._forecast_event_days import (
     set_background_aside,
 )
 from ._forecast_event_pool import LiftHierarchy
+from ._forecast_event_weekdays import weekday_term
 
 __all__ = ["SHARE_DAYS", "EventLifts", "channel_shares"]
 
@@ -202,7 +203,12 @@ class EventLifts(LiftHierarchy):
         vals = np.array([self.effect(asked[r.sid], r.name, r.kind, r.key, r.intensity)
                          for r in distinct.itertuples(index=False)], dtype=float).reshape(-1, 3)
         at = vals[group]
-        occ = occ.assign(lift=at[:, 0], var_lo=at[:, 1], var_hi=at[:, 2])
+        # the weekday term of each day's lift (a holiday on a Saturday moves a series with a
+        # weekend dip less than one on a weekday); absent in older models
+        add, var = weekday_term(occ, asked, getattr(self, "weekday_", {}),
+                                getattr(self, "weekday_slope_", {}),
+                                getattr(self, "max_intensity_", {}))
+        occ = occ.assign(lift=at[:, 0] + add, var_lo=at[:, 1] + var, var_hi=at[:, 2] + var)
         occ = self._dilute(occ, cal, asked)
         if not rows:
             occ = occ.drop(columns="ev")

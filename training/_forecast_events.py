@@ -38,6 +38,7 @@ from ._forecast_event_days import attribute_many, rows_per_series, series_occurr
 from ._forecast_event_lifts import EventLifts, channel_shares
 from ._forecast_event_pool import _Estimate as _Estimate  # pickled models name it here
 from ._forecast_event_pool import still_running
+from ._forecast_event_weekdays import weekday_profile, weekday_slopes
 from ._forecast_live import first_live
 from ._forecast_outages import sitewide_drops
 from ._forecast_tail import day_autocorrelation, one_sided_tail, tail_step
@@ -286,6 +287,10 @@ class EventEffects(EventLifts):
         # series -> size the end-of-history event days' baseline moved (``_follow_level``);
         # empty when no series has such days (the attribute had then been missing)
         self.tail_moved_: dict[str, float] = {}
+        # per series each weekday's usual offset from its weekly level, and per kind how its
+        # lift moves with it (``training._forecast_event_weekdays``)
+        self.weekday_: dict[str, np.ndarray] = {}
+        self.weekday_slope_: dict[str, _Estimate] = {}
         m = self._season(panel.freq)
         obs: list[pd.DataFrame] = []
         hour_obs: list[pd.DataFrame] = []
@@ -335,6 +340,7 @@ class EventEffects(EventLifts):
                 # as the days deep inside a long event are, and it measures no lift of its own
                 base = np.full(len(z), np.nan)
             resid = z - base
+            self.weekday_[sid] = weekday_profile(base, days, shut)
             clean = np.where((affected | site_off) & np.isfinite(base), base, z)
             self.clean_[sid] = clean
             if (affected & ~np.isfinite(base)).any():
@@ -383,6 +389,7 @@ class EventEffects(EventLifts):
             obs.append(part[keep])
         if obs:
             every_obs = pd.concat(obs, ignore_index=True)
+            every_obs = self._net_of_weekdays(every_obs)
             self._pool_with_backgrounds(every_obs)
             moved = self._follow_level(panel, cal, tails, shift, every_obs)
             if moved:  # their lifts were measured against the old level: pooled again
@@ -413,6 +420,24 @@ class EventEffects(EventLifts):
             z = panel.fwd(grid.y) - shift.get(sid, 0.0)
             self.clean_[sid][rows] = z[rows] - lifts[sid][0][rows]
         return self
+
+    def _net_of_weekdays(self, obs: pd.DataFrame) -> pd.DataFrame:
+        """``obs`` with each lift net of its kind's weekday term (``weekday_slopes``, stored
+        in ``weekday_slope_``): the lifts pooled are those of a day at the weekly level, and
+        ``lift_many`` adds the term of the day asked for."""
+        wd = pd.DatetimeIndex(obs["date"]).day_of_week.to_numpy()
+        d = np.array([self.weekday_.get(str(s), np.zeros(7))[w]
+                      for s, w in zip(obs["series_id"].tolist(), wd, strict=True)])
+        self.weekday_slope_ = weekday_slopes(obs, d, group_sd=self.group_sd,
+                                             halflife_days=self.halflife_days)
+        if not self.weekday_slope_:
+            return obs
+        b = np.array([self.weekday_slope_.get(str(k), _Estimate(0.0, 0.0)).mean
+                      for k in obs["kind"].tolist()])
+        i = pd.to_numeric(obs["intensity"], errors="coerce").astype(float).to_numpy()
+        i = np.where(np.isfinite(i) & (i != 0), i, 1.0)
+        on = obs["in_window"].to_numpy(dtype=bool)  # shoulder days have no weekday term
+        return obs.assign(r=obs["r"].to_numpy(dtype=float) - np.where(on, b * d * i, 0.0))
 
     def _follow_level(self, panel: Panel, cal: pd.DataFrame,
                       tails: dict[str, tuple[np.ndarray, float, float]],

@@ -246,7 +246,10 @@ def test_a_total_keeps_the_lift_it_measured_on_past_regional_closures() -> None:
     eff, day, plan = _north_holiday(series, cal)
     own = eff.estimates_[("series_id", "name", "key")][("total", "north holiday", "d0")]
     lift, _, _ = eff.lift("total", day, plan)
-    assert lift[0] == pytest.approx(own.mean)
+    # its own lift, plus the holidays' weekday term on that day (``weekday_slope_``)
+    slope = eff.weekday_slope_["holiday"].mean if "holiday" in eff.weekday_slope_ else 0.0
+    term = slope * eff.weekday_["total"][day[0].day_of_week]
+    assert lift[0] == pytest.approx(own.mean + term)
     assert abs(lift[0] - np.log(1 - share["north"])) < 0.1
 
 
