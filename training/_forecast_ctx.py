@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._forecast_clip import _rebase_offsets, _take, _winsorize
+from ._forecast_steps import lasting_steps
 
 __all__: list[str] = []
 
@@ -36,7 +37,8 @@ class _Ctx:
 
     def __init__(self, z: np.ndarray, zc: np.ndarray, ds: pd.DatetimeIndex, m: int,
                  year: int, reg: dict[str, np.ndarray], clip_sd: float,
-                 near_event: np.ndarray | None = None, shift_run: int = 0) -> None:
+                 near_event: np.ndarray | None = None, shift_run: int = 0,
+                 after_event: np.ndarray | None = None) -> None:
         self.z, self.ds, self.m, self.year, self.reg = z, ds, m, year, reg
         self.near_event = (np.zeros(len(z), bool) if near_event is None else near_event)
         self.half = m // 2
@@ -64,6 +66,12 @@ class _Ctx:
         tail[max(0, len(zc) - shift_run):] = shift_run > 0
         self.unsettled = tail & ~shifted & np.isfinite(zr) & (zr != zc)
         self._pre = (zc, zr, ref, shifted, ended)  # for ``rebased``; dropped after the fit
+        self._lasting = shift_run > 0  # older lasting steps inside the bounds too
+        # the tail an event that multiplies traffic leaves past its cleaned window (a launch):
+        # no level reading for those steps
+        self._after_event = after_event
+        self._no_level = (None if after_event is None
+                          else np.asarray(after_event, bool) & ~self.cleaned)
         self.recent_step: tuple[int, float] | None = None
         self._refit = np.zeros(len(z))  # re-based event days after a recent step
         self._set_level(None)
@@ -79,6 +87,12 @@ class _Ctx:
         zc, zr, ref, shifted, ended = self._pre
         self.offset = _rebase_offsets(zc, ref, shifted, ended, self.m, self.year, until=until,
                                       reg=self.reg)
+        # a lasting step of the weekly level inside the bounds, a quarter old or more: moved
+        # too, or the date and year-over-year features replay it a year later as a season
+        self.lasting = (lasting_steps(zr + self.offset, self.m, self.year, until, self.reg,
+                                      ended, self._no_level) if self._lasting else [])
+        for a, size in self.lasting:
+            self.offset[:a] += size
         fix = np.zeros(len(zc))
         step = getattr(self, "recent_step", None)
         if step is not None and until is None:  # a recent step the fit's back-test found

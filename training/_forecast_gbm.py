@@ -156,7 +156,8 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
             forecast of them made the day before (``brain forecast check``'s rule, on the
             calibration fit) has the history before the step moved to the new level
             (``_forecast_recent.follow_recent_steps``); steps inside the clipping bounds are
-            followed too.
+            followed too. Older steps inside the bounds, a quarter old or more, are moved
+            whenever the level-shift rule is on (``_forecast_steps``; ``lasting_steps_``).
     """
 
     model_name = "lightgbm"
@@ -307,9 +308,12 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
         return pd.concat(frames, ignore_index=True)
 
     # ------------------------------------------------------------ fitting
-    def _near_event(self, ds: pd.DatetimeIndex, lift: np.ndarray | None) -> np.ndarray | None:
+    def _near_event(self, ds: pd.DatetimeIndex, lift: np.ndarray | None,
+                    after_only: bool = False) -> np.ndarray | None:
         """Periods within ``yoy_guard_days`` of a day whose learned event ``lift`` is at least
-        ``yoy_guard_lift`` (None: no guard)."""
+        ``yoy_guard_lift`` (None: no guard); ``after_only``: only those after such a day (the
+        tail an event that multiplies traffic leaves past its window, ``_Ctx``'s
+        ``after_event``)."""
         g = float(self.yoy_guard_days)
         if g <= 0 or lift is None:
             return None
@@ -322,6 +326,10 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
         idx = np.searchsorted(hot.to_numpy(), days.to_numpy())
         before = np.abs(days - hot[np.clip(idx - 1, 0, len(hot) - 1)]) <= span
         after = np.abs(hot[np.clip(idx, 0, len(hot) - 1)] - days) <= span
+        if after_only:  # the last such day at or before each period
+            last = np.searchsorted(hot.to_numpy(), days.to_numpy(), side="right") - 1
+            gap = days - hot[np.clip(last, 0, len(hot) - 1)]
+            return np.asarray((last >= 0) & (gap <= span))
         return np.asarray(before | after)
 
     def _fit_models(self, x: pd.DataFrame) -> tuple[list[lgb.LGBMRegressor], dict]:
@@ -411,8 +419,14 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
         self.ctx_ = {sid: _Ctx(panel.fwd(g.y) - offset.get(sid, 0.0), self.effects_.clean_[sid],
                                g.ds, m, year,
                                g.regressors, self.clip_sd,
-                               self._near_event(g.ds, lifts.get(sid)), run)
+                               self._near_event(g.ds, lifts.get(sid)), run,
+                               self._near_event(g.ds, lifts.get(sid), after_only=True))
                      for sid, g in panel.series.items()}
+        # the lasting steps of the weekly level inside the clipping bounds, a quarter old or
+        # more, the history before them moved (``_forecast_steps``): series -> [(first day,
+        # size on the modelling scale)], latest first
+        self.lasting_steps_ = {sid: [(pd.Timestamp(c.ds[a]), size) for a, size in c.lasting]
+                               for sid, c in self.ctx_.items() if c.lasting}
         # a series launched a few weeks ago: how the other starters moved on from its age
         self.young_ = young_shifts(panel, self.calendar_, self.starts_,
                                    {sid: c.zc for sid, c in self.ctx_.items()},
@@ -488,7 +502,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
                     self.conformal_h_[b] += max(0.0, gap / 2)
         for c in self.ctx_.values():
             del c._pre  # only the fit rebases; a saved model does not carry the copies
-            del c._refit, c.cleaned, c._undo, c.unsettled
+            del c._refit, c.cleaned, c._undo, c.unsettled, c._no_level, c._after_event
         self.n_train_rows_ = len(x)
         self.feature_names_ = [c for c in x.columns if not c.startswith("__")]
         return self

@@ -300,6 +300,11 @@ def follow_recent_steps(fc: LightGBMForecaster, models: list[lgb.LGBMRegressor],
     moved = {}
     for sid, q in fresh.items():
         c, a = fc.ctx_[sid], starts[sid]
+        after_event = getattr(c, "_after_event", None)
+        if after_event is not None and after_event[a]:
+            # placed in the weeks after an event that multiplies traffic: the tail it leaves
+            # past its window fading (a launch's), not a step
+            continue
         k = min(n_recent, len(q))
         panel = fc.panel_
         closed = closed_days(panel.series[sid].y[a:], c.z[a:], q[:, 1], panel.fwd, panel.inv)
