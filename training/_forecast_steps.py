@@ -18,9 +18,9 @@ other way by half its size in the year before it or after it (a season that rose
 and ended at once, seen once); the series took no jump of the same sign and a third of the
 size within ``_YEARLY_WEEKS`` weeks of the same date a year before or after (a season: a
 sport's season start, a summer lull); no known-in-advance column moved with it. The weeks
-after an event that multiplies traffic (a launch's tail past its window) are no level reading. The history before each is
-put on the level after it, as for a large shift, so the date and year-over-year features read
-it level-adjusted.
+after an event that multiplies traffic (a launch's tail past its window) are no level
+reading. The history before each is put on the level after it, as for a large shift, so the
+date and year-over-year features read it level-adjusted.
 
 References:
     Sen (1968), "Estimates of the regression coefficient based on Kendall's tau", JASA 63.
