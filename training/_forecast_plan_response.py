@@ -115,11 +115,13 @@ def plan_responses(model: Any, horizon: int, future: pd.DataFrame | None,
                                  "planned_sum": parts[-1][0],
                                  "d_p50_sum_per_unit": parts[-1][1]})
                 spent = sum(p[0] for p in parts)
+                # a channel planned at 0 (paused) has no weight in the summed return (its
+                # own slope is null: 0 x NaN had made the total's null too)
                 rows.append({"series_id": sid, "column": column, "channel": "",
                              "channel_series": "", "answered": "sum_of_channels",
                              "elasticity": float("nan"), "planned_sum": spent,
-                             "d_p50_sum_per_unit": (sum(p[0] * p[1] for p in parts) / spent
-                                                    if spent > 0 else float("nan"))})
+                             "d_p50_sum_per_unit": (sum(p[0] * p[1] for p in parts if p[0])
+                                                    / spent if spent > 0 else float("nan"))})
                 continue
             resp = own.get(column)
             if resp is None or not (resp.beta or resp.zero):

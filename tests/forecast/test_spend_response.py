@@ -522,3 +522,23 @@ def test_the_api_answers_a_total_from_its_channels_rows_as_the_cli_does(
         future=[{"series_id": "channel=organic", "ds": f"{d:%Y-%m-%d}", "spend": 0.0}
                 for d in days])))
     assert organic.response_at_plan == {}
+
+
+def test_a_paused_channel_leaves_the_totals_return_to_the_channels_it_spends_on(
+        lever_small: tuple[LightGBMForecaster, pd.DataFrame]) -> None:
+    """A plan pausing one channel (spend 0 for the horizon) has no slope for that channel (a
+    first unit is a jump), but the total's return per unit of the channels' summed spend,
+    spread as planned, is the other channels': the paused one has no weight in it. It was
+    null (0 x NaN), so an allocator pausing paid search lost the total's return."""
+    from training._forecast_plan_response import plan_responses
+
+    model, spend_file = lever_small
+    plan = _lever_plan(model, spend_file, {"paid_search": 0.0})
+    fc = model.predict(28, _NONE, plan)
+    got = plan_responses(model, 28, plan, fc, fc).set_index(["series_id", "channel"])
+    assert np.isnan(got.loc[("channel=paid_search", ""), "d_p50_sum_per_unit"])
+    assert np.isnan(got.loc[("total", "paid_search"), "d_p50_sum_per_unit"])
+    assert got.loc[("total", "paid_search"), "planned_sum"] == 0.0
+    email = got.loc[("total", "email"), "d_p50_sum_per_unit"]
+    assert email > 0
+    assert got.loc[("total", ""), "d_p50_sum_per_unit"] == pytest.approx(email, rel=1e-12)
