@@ -358,11 +358,23 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                     "--spend-plan FILE)" if names == ["spend"] else "")
             raise ValueError(f"{exc}; pass them with --future FILE{plan}") from None
     if names:
-        future = check_future_regressors(inner.panel_, horizon, future, future_source,
-                                         only=series)
+        from training._forecast_coherent import check_total_rows, plan_series
+
+        # the asked series' rows, or a coherent total's channels' (its response is the sum
+        # of theirs), as the API reads them: a file of the total's rows alone had been an
+        # error about 'predict: future_regressors' and the first channel, naming no file
+        reads = plan_series(inner, series) if series is not None else None
+        try:
+            future = check_future_regressors(inner.panel_, horizon, future, future_source,
+                                             only=reads)
+            check_total_rows(inner, future, horizon, series or series_ids, future_source)
+        except ValueError as exc:
+            hint = _channels_hint(inner, series) if series is not None else ""
+            raise ValueError(f"{exc}{hint}") from None
         # planned values a series never saw (its response extrapolated), or a column it
         # never moved with (the plan's value not read), as the API's notes say
-        for note in plan_range_notes(inner.panel_, future, horizon, series):
+        for note in plan_range_notes(inner.panel_, future, horizon, None if series is None
+                                     else list(dict.fromkeys([*series, *(reads or [])]))):
             show_note(note)
     elif future is not None:
         err_console.print(f"[yellow]note:[/] {future_source}: {label} has no known-in-advance "
@@ -459,6 +471,21 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                   f"{fc_path} (a deleted experiment '{FORECASTS_EXPERIMENT}' can be restored "
                   "in the MLflow UI)")
     return paths, peaks
+
+
+def _channels_hint(inner: Any, series: list[str]) -> str:
+    """What a plan for a coherent total needs (its channels' rows), for the errors about it;
+    empty when no total of ``series`` is answered from its channels."""
+    from training._forecast_coherent import coherent_totals, plan_series
+
+    totals = [t for t in series if t in coherent_totals(inner, series)]
+    if not totals:
+        return ""
+    return (f"; {totals} {'is' if len(totals) == 1 else 'are'} answered from the channels' "
+            f"plans (the response to a plan is the sum of theirs): give the rows of "
+            f"{[s for s in plan_series(inner, totals) if s not in totals]}, each channel's "
+            "planned spend, and a total's rows only as their sum (or --spend-plan FILE: "
+            "date, channel, spend)")
 
 
 def plan_future(inner: Any, horizon: int, plan: pd.DataFrame, source: str, label: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -542,3 +543,51 @@ def test_a_paused_channel_leaves_the_totals_return_to_the_channels_it_spends_on(
     email = got.loc[("total", "email"), "d_p50_sum_per_unit"]
     assert email > 0
     assert got.loc[("total", ""), "d_p50_sum_per_unit"] == pytest.approx(email, rel=1e-12)
+
+
+def test_predict_with_a_future_file_reads_a_coherent_totals_channels_as_the_api_does(
+        lever_small: tuple[LightGBMForecaster, pd.DataFrame], tmp_path: Path) -> None:
+    """``brain forecast predict --future FILE --series total`` reads the channels' rows of a
+    total answered by its channels, as POST /forecast_traffic does: a file of the total's
+    rows alone is an error naming the file and the channels' series to give (it had named
+    'predict: future_regressors' and the first channel's missing days only), and a file whose
+    total's rows are not the channels' sum is refused naming the file."""
+    import mlflow
+    from typer.testing import CliRunner
+
+    from serving._cli_forecast import forecast_app
+    from training._forecast_mlflow import log_model
+
+    model, spend_file = lever_small
+    with mlflow.start_run():
+        uri = log_model(model).model_uri
+    at = _lever_plan(model, spend_file)
+    plan = at.assign(ds=at["ds"].dt.strftime("%Y-%m-%d"))
+    alone = tmp_path / "total_rows.csv"
+    plan[plan["series_id"] == "total"].to_csv(alone, index=False)
+    runner = CliRunner()
+    res = runner.invoke(forecast_app, ["predict", "--model-uri", uri, "--horizon", "28",
+                                       "--future", str(alone), "--series", "total",
+                                       "--out", str(tmp_path / "a")])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2, res.output
+    assert "total_rows.csv: 56 forecast periods lack a value of ['spend']" in said
+    assert "give the rows of ['channel=email', 'channel=paid_search']" in said
+    off = plan.copy()
+    off.loc[off["series_id"] == "total", "spend"] *= 1.2
+    bad = tmp_path / "off_sum.csv"
+    off.to_csv(bad, index=False)
+    res = runner.invoke(forecast_app, ["predict", "--model-uri", uri, "--horizon", "28",
+                                       "--future", str(bad), "--out", str(tmp_path / "b")])
+    assert res.exit_code == 2, res.output
+    assert "off_sum.csv: 'total' is answered from its channels' plans" in " ".join(
+        res.output.split())
+    good = tmp_path / "plan.csv"
+    plan[plan["series_id"] != "total"].to_csv(good, index=False)
+    res = runner.invoke(forecast_app, ["predict", "--model-uri", uri, "--horizon", "28",
+                                       "--future", str(good), "--series", "total",
+                                       "--out", str(tmp_path / "c")])
+    assert res.exit_code == 0, res.output
+    fc = pd.read_csv(tmp_path / "c" / "forecast.csv")
+    assert _sum(fc, "total") == pytest.approx(_sum(model.predict(28, _NONE, at), "total"),
+                                              rel=1e-6)
