@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from features._calendar import normalize_calendar
+from features._spend_series import SOURCES_ATTR
 
 from ._forecast_backtest_notes import (
     dominant_error_notes,
@@ -462,6 +463,10 @@ def backtest(
     cal_n = normalize_calendar(calendar)
     skipped: dict[str, list[str]] = {}
     extra = [c for c in frame.columns if c not in ("series_id", "ds", "y")]
+    # what the known-in-advance columns were built from (``join_spend``'s record, as
+    # ``train_and_register`` keeps it in the model): without it a total that predict answers
+    # from its channels' changes was scored on its own response
+    sources = series.attrs.get(SOURCES_ATTR)
     rows, forecasts, plots = [], [], []
     start_rows: list[dict[str, Any]] = []
     unplanned: dict[str, list[str]] = {}
@@ -482,6 +487,8 @@ def backtest(
             thin.append(f"{origin.date()} ({span} against {horizon})")
         # events of series that start after the origin concern no series of this fold
         model.fit(train, calendar_for_series(calendar, list(train["series_id"].unique())))
+        if sources:  # a total answered by its channels in predict is scored so here too
+            model.column_sources_ = sources  # type: ignore[union-attr]
         last = train.groupby("series_id")["ds"].max()
         out = _left_out(all_ids, train, test, freq)
         for sid, why in out.items():

@@ -591,3 +591,27 @@ def test_predict_with_a_future_file_reads_a_coherent_totals_channels_as_the_api_
     fc = pd.read_csv(tmp_path / "c" / "forecast.csv")
     assert _sum(fc, "total") == pytest.approx(_sum(model.predict(28, _NONE, at), "total"),
                                               rel=1e-6)
+
+
+def test_a_backtest_scores_a_coherent_total_as_predict_answers_it() -> None:
+    """A series file joined by ``join_spend`` records what each series' spend summed; the
+    trained model keeps it, and predict answers the total from its channels' changes. The
+    backtest's fold models had not been given it, so the total's scores (and the champion
+    comparison) measured its own one-elasticity response, not the answer served. Now each
+    fold's total is the fold model's coherent forecast of the actual spend."""
+    from features._spend_series import SOURCES_ATTR
+    from training._forecast_backtest import backtest, backtest_future_regressors
+
+    series, _ = _lever(4)
+    assert series.attrs.get(SOURCES_ATTR)
+    origin = pd.Timestamp("2025-10-04")
+    res = backtest(LightGBMForecaster(**_FAST), series, None, horizon=28, origins=[origin])
+    train = series[series["ds"] < origin]
+    model = LightGBMForecaster(**_FAST).fit(train, None)
+    model.column_sources_ = series.attrs[SOURCES_ATTR]  # type: ignore[attr-defined]
+    future = backtest_future_regressors(series, ["spend"], train.groupby("series_id")["ds"].max(),
+                                        28, "D")
+    want = model.predict(28, _NONE, future)
+    got = res.forecasts[res.forecasts["series_id"] == "total"]
+    assert np.allclose(got["p50"].to_numpy(),
+                       want.loc[want["series_id"] == "total", "p50"].to_numpy(), rtol=1e-9)
