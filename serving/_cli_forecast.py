@@ -358,7 +358,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                     "--spend-plan FILE)" if names == ["spend"] else "")
             raise ValueError(f"{exc}; pass them with --future FILE{plan}") from None
     if names:
-        from training._forecast_coherent import check_total_rows, plan_series
+        from training._forecast_coherent import channels_hint, check_total_rows, plan_series
 
         # the asked series' rows, or a coherent total's channels' (its response is the sum
         # of theirs), as the API reads them: a file of the total's rows alone had been an
@@ -369,8 +369,12 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                                              only=reads)
             check_total_rows(inner, future, horizon, series or series_ids, future_source)
         except ValueError as exc:
-            hint = _channels_hint(inner, series) if series is not None else ""
-            raise ValueError(f"{exc}{hint}") from None
+            text, hint = str(exc), channels_hint(inner, series) if series is not None else ""
+            if hint and "answered from its channels' plans" not in text:
+                # what to send first, then what lacks a value
+                text = (f"{future_source}: {hint} (or --spend-plan FILE: date, channel, "
+                        f"spend); {text}")
+            raise ValueError(text) from None
         # planned values a series never saw (its response extrapolated), or a column it
         # never moved with (the plan's value not read), as the API's notes say
         for note in plan_range_notes(inner.panel_, future, horizon, None if series is None
@@ -471,21 +475,6 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                   f"{fc_path} (a deleted experiment '{FORECASTS_EXPERIMENT}' can be restored "
                   "in the MLflow UI)")
     return paths, peaks
-
-
-def _channels_hint(inner: Any, series: list[str]) -> str:
-    """What a plan for a coherent total needs (its channels' rows), for the errors about it;
-    empty when no total of ``series`` is answered from its channels."""
-    from training._forecast_coherent import coherent_totals, plan_series
-
-    totals = [t for t in series if t in coherent_totals(inner, series)]
-    if not totals:
-        return ""
-    return (f"; {totals} {'is' if len(totals) == 1 else 'are'} answered from the channels' "
-            f"plans (the response to a plan is the sum of theirs): give the rows of "
-            f"{[s for s in plan_series(inner, totals) if s not in totals]}, each channel's "
-            "planned spend, and a total's rows only as their sum (or --spend-plan FILE: "
-            "date, channel, spend)")
 
 
 def plan_future(inner: Any, horizon: int, plan: pd.DataFrame, source: str, label: str,

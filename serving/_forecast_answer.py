@@ -130,7 +130,7 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
                               code="future_not_supported", field="future")
     future = None
     if fc_model.panel_.regressor_names:
-        from training._forecast_coherent import check_total_rows, plan_series
+        from training._forecast_coherent import channels_hint, check_total_rows, plan_series
         from training._forecast_future import check_future_regressors, plan_range_notes
 
         rows = _future_days(req, fc_model)
@@ -144,8 +144,10 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
                 pd.DataFrame(rows) if rows else None, "future", only=planned)
             check_total_rows(fc_model, future, req.horizon, [req.series_id], "future")
         except (ValueError, TypeError, KeyError) as exc:
-            raise BadRequestError(f"{exc}{_other_ids(rows, known, req.series_id)}"
-                                  f"{_channels_hint(planned, req.series_id)} (send them "
+            text, hint = str(exc), channels_hint(fc_model, [req.series_id])
+            if hint and "answered from its channels' plans" not in text:
+                text = f"{hint}; {text}"  # what to send first, then what lacks a value
+            raise BadRequestError(f"{text}{_other_ids(rows, known, req.series_id)} (send them "
                                   "as 'future': [{'series_id': ..., 'ds': ..., <column>: ...}, "
                                   "...])", code="invalid_future", field="future") from exc
         for sid in planned:
@@ -217,16 +219,6 @@ def response_records(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
                 "d_p50_sum_per_unit": num(r["d_p50_sum_per_unit"])}
                 for _, r in per.iterrows()} if len(per) else None)}
     return out
-
-
-def _channels_hint(planned: list[str], sid: str) -> str:
-    """What a plan for a coherent total needs: its channels' rows (the total's own rows had
-    been its plan, and are now optional)."""
-    if sid in planned:
-        return ""
-    return (f"; {sid!r} is answered from its channels' plans (its response to a plan is the "
-            f"sum of theirs; GET /models: responds_to, totals): give the rows of {planned}, "
-            f"each channel's planned spend, and the total's rows only as their sum")
 
 
 def _unknown_channels(req: ForecastRequest, known: list[str]) -> list[dict[str, Any]]:

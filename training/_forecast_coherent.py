@@ -40,12 +40,16 @@ from features._spend_series import channel_series, spend_channel
 from ._forecast_base import steps_per_day
 from ._forecast_future import _future_frame
 
-__all__ = ["REFERENCE_DAYS", "TotalAnswer", "check_total_rows", "coherent_quantiles",
-           "coherent_totals",
-           "plan_series", "reference_rows", "reference_value", "total_answers"]
+__all__ = ["REFERENCE_DAYS", "TOTAL_ROUNDING", "TotalAnswer", "channels_hint", "check_total_rows",
+           "coherent_quantiles", "coherent_totals", "plan_series", "reference_rows",
+           "reference_value", "total_answers"]
 
 REFERENCE_DAYS = 28
 """Days at the end of a channel's history whose mean spend is its reference."""
+
+TOTAL_ROUNDING = 0.01
+"""How far a total's own plan value may be from its channels' sum (a spreadsheet's total
+rounded to cents: 89.12 against channels summing to 89.1175 had been refused)."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,23 @@ def plan_series(model: Any, sids: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def channels_hint(model: Any, sids: Sequence[str]) -> str:
+    """What a plan for the coherent totals among ``sids`` needs, for the errors about their
+    plan rows (empty when none of them is answered from its channels): their channels' rows,
+    and a total's own rows only as their sum. The CLI and the API put it first, so a request
+    with the total's rows alone reads what to send before which periods lack a value."""
+    coh = coherent_totals(model, sids)
+    totals = [t for t in sids if t in coh]
+    if not totals:
+        return ""
+    chans = [s for s in plan_series(model, totals) if s not in totals]
+    who = repr(totals[0]) if len(totals) == 1 else str(totals)
+    return (f"{who} {'is' if len(totals) == 1 else 'are'} answered from its channels' plans "
+            f"(its response to a plan is the sum of theirs; GET /models: responds_to, "
+            f"totals): give the rows of {chans}, each channel's planned spend, and a total's "
+            "rows only as their sum")
+
+
 def reference_value(model: Any, sid: str, column: str) -> float:
     """A series' reference for ``column``: its mean over the last four seasons of its history
     (``REFERENCE_DAYS`` days of a daily series; 0 when it has no value), as the trees read
@@ -220,7 +241,7 @@ def check_total_rows(model: Any, future: pd.DataFrame | None, horizon: int,
                 summed += fr[fr["series_id"] == cs].set_index("ds")[column].reindex(
                     idx).to_numpy(dtype=float)
             off = (np.isfinite(given) & np.isfinite(summed)
-                   & ~np.isclose(given, summed, rtol=1e-6, atol=1e-6))
+                   & ~np.isclose(given, summed, rtol=1e-6, atol=TOTAL_ROUNDING))
             if off.any():
                 i = int(np.flatnonzero(off)[0])
                 msg = (f"{source}: {total!r} is answered from its channels' plans (its "

@@ -407,6 +407,13 @@ def test_a_totals_own_plan_rows_must_be_its_channels_sum(
     with pytest.raises(ValueError, match=r"'total' is answered from its channels' plans .* "
                                          r"not their sum on 28 periods \(first 2025-11-01"):
         model.predict(28, _NONE, plan)
+    # a spreadsheet's total rounded to cents is their sum
+    cents = _lever_plan(model, spend_file)
+    chans = cents[cents["series_id"] != "total"].groupby("ds")["spend"].sum()
+    at_total = cents["series_id"] == "total"
+    cents.loc[at_total, "spend"] = (chans.reindex(cents.loc[at_total, "ds"]).to_numpy()
+                                    + 0.004).round(2)
+    model.predict(28, _NONE, cents)
     # without them, the channels' rows are the total's plan
     alone = _lever_plan(model, spend_file)
     fc = model.predict(28, _NONE, alone[alone["series_id"] != "total"], series=["total"])
@@ -516,8 +523,10 @@ def test_the_api_answers_a_total_from_its_channels_rows_as_the_cli_does(
     assert spend.channels["email"].d_p50_sum_per_unit is not None
     alone = [r for r in rows if r["series_id"] == "total"]
     with pytest.raises(BadRequestError, match=r"give the rows of \['channel=email', "
-                                              r"'channel=paid_search'\]"):
+                                              r"'channel=paid_search'\]") as err:
         forecast_answer(loaded, ForecastRequest(series_id="total", horizon=28, future=alone))
+    # what to send comes first, then which periods lack a value
+    assert str(err.value).startswith("'total' is answered from its channels' plans")
     organic = ForecastAnswer.model_validate(forecast_answer(loaded, ForecastRequest(
         series_id="channel=organic", horizon=28,
         future=[{"series_id": "channel=organic", "ds": f"{d:%Y-%m-%d}", "spend": 0.0}
