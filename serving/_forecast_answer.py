@@ -65,11 +65,13 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
                                       "calendar", kind_intensities(fc_model),
                                       name_intensity=kind_intensities(fc_model, "name"))
             # every model, even one that ignores calendars, rejects a channel no series has
-            check_calendar_channels(given, known)
+            # (and the channels of the model's own calendar: --only total,channel=paid_search
+            # learned the e-mail newsletters for the total)
+            check_calendar_channels(given, _known_series(fc_model, known))
         except DataContractError as exc:  # its rows counted from 0, as calendar[i]
             raise contract_error(exc, "calendar", "invalid_calendar") from exc
         except ValueError as exc:
-            detail = _unknown_channels(req, known)
+            detail = _unknown_channels(req, _known_series(fc_model, known))
             raise BadRequestError(str(exc), code="invalid_calendar", field="calendar",
                                   loc=detail[0]["loc"] if detail else None,
                                   detail=detail or None) from exc
@@ -219,6 +221,14 @@ def response_records(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
                 "d_p50_sum_per_unit": num(r["d_p50_sum_per_unit"])}
                 for _, r in per.iterrows()} if len(per) else None)}
     return out
+
+
+def _known_series(fc_model: Any, known: list[str]) -> list[str]:
+    """The ids a request calendar's channels are checked against: the model's series, and the
+    channels of its checked training calendar (``BaseForecaster.known_series``; a model saved
+    before has no record of them)."""
+    fn = getattr(fc_model, "known_series", None)
+    return fn() if callable(fn) and hasattr(fc_model, "calendar_channels_") else known
 
 
 def _unknown_channels(req: ForecastRequest, known: list[str]) -> list[dict[str, Any]]:

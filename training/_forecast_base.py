@@ -20,6 +20,7 @@ import pandas as pd
 
 from features._calendar import (
     normalize_calendar,
+    series_channel,
 )
 
 from ._forecast_ids import _names, check_calendar_channels, unknown_series_text
@@ -655,10 +656,32 @@ class BaseForecaster:
 
     def _fit_calendar(self, calendar: pd.DataFrame | None) -> pd.DataFrame:
         """The training calendar, normalized and checked against the panel's channels; times
-        with a zone read in the series' zone (``local_calendar``)."""
+        with a zone read in the series' zone (``local_calendar``).
+
+        A calendar already checked against every series of the data (``calendar_for_series``:
+        ``--only total,channel=paid_search`` keeps the e-mail newsletters for the total) is
+        taken as it is, and its channels are recorded (``calendar_channels_``): a later
+        calendar with them is accepted too (``known_series``). Until 2026-12-06 the model's
+        own calendar was refused when the model was logged, and ``brain forecast train
+        --only`` failed after its whole backtest."""
         panel = self.panel_  # type: ignore[attr-defined]
-        return check_calendar_channels(local_calendar(calendar, getattr(panel, "tz", None)),
-                                       list(panel.series))
+        cal = check_calendar_channels(local_calendar(calendar, getattr(panel, "tz", None)),
+                                      self.known_series())
+        if calendar is not None and calendar.attrs.get("channels_checked") and len(cal):
+            seen = set(getattr(self, "calendar_channels_", ()))
+            self.calendar_channels_ = tuple(sorted(seen | set(
+                cal["channel"].dropna().astype(str))))
+        return cal
+
+    def known_series(self) -> list[str]:
+        """The panel's series ids, and a ``channel=c`` for each channel ``c`` of the checked
+        training calendar that has no series of its own (its events concern the totals): the
+        ids a calendar's channels are checked against at predict time, here and in ``POST
+        /forecast_traffic``."""
+        own = [str(s) for s in self.panel_.series]  # type: ignore[attr-defined]
+        have = {c for c in map(series_channel, own) if c is not None}
+        return own + [f"channel={c}" for c in getattr(self, "calendar_channels_", ())
+                      if c not in have]
 
     def _local_future(self, future_regressors: pd.DataFrame | None) -> pd.DataFrame | None:
         """Known-in-advance rows whose ``ds`` has a zone on the local clock of a series given

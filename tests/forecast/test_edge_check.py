@@ -14,7 +14,7 @@ from serving._cli_forecast import forecast_app
 from training._forecast_backtest import backtest, forecast_metrics
 from training._forecast_gbm import LightGBMForecaster
 from training._forecast_ids import calendar_for_series, check_calendar_channels
-from training._forecast_models import SeasonalNaiveForecaster
+from training._forecast_models import EventNaiveForecaster, SeasonalNaiveForecaster
 from training._forecast_notes import series_notes
 from training._forecast_peak_notes import withheld_lift_note
 from training._forecast_peaks import peak_summary
@@ -809,3 +809,23 @@ def test_a_series_scored_at_other_horizons_gets_no_offset_for_them() -> None:
     offsets = model._conformal_by_series(sid, score, h)
     assert abs(offsets["young"]) < 0.01
     assert abs(offsets["old"]) < 0.01
+
+
+def test_a_model_of_a_total_and_one_store_predicts_with_the_other_stores_events(
+        series_maker: Callable) -> None:
+    """``--only total,a``: the total keeps store 'b''s events (checked against every series
+    of the data). The model's own calendar, and a later one with 'b', are accepted at predict
+    time (the model had refused its own calendar when it was logged, after the backtest); a
+    misspelt channel is still refused."""
+    series, cal = _stores(series_maker)
+    total = series.groupby("ds", as_index=False)["y"].sum().assign(series_id="total")
+    kept = pd.concat([series[series["series_id"] == "a"], total], ignore_index=True)
+    model = EventNaiveForecaster().fit(kept, calendar_for_series(cal, ["total", "a"]))
+    assert model.calendar_channels_ == ("b", "new")
+    fc = model.predict(14, model.calendar_)
+    assert set(fc["series_id"]) == {"a", "total"}
+    later = cal[cal["channel"] == "b"].assign(start=pd.Timestamp("2024-03-01"),
+                                              end=pd.Timestamp("2024-03-02"))
+    assert len(model.predict(14, later)) == len(fc)
+    with pytest.raises(ValueError, match="Did you mean 'b' for 'bb'"):
+        model.predict(14, later.assign(channel="bb"))
