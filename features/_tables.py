@@ -84,14 +84,46 @@ def _dates(present: pd.Series) -> tuple[pd.Series, str]:
     return parsed, f"format {fmt}" if fmt else ""
 
 
+def _rows(mask: pd.Series) -> str:
+    """'first at rows 3, 7, 12' (data rows counted from 1) for the cells where ``mask`` holds."""
+    n, rows, _ = problem_rows(mask.to_numpy())
+    return f"first at row{'s' if min(n, len(rows)) > 1 else ''} {', '.join(map(str, rows))}"
+
+
+EMPTY_COLUMNS_SHOWN = 5
+"""Columns named in the one note on empty cells (the others are counted)."""
+
+
+def _empty_note(empties: list[tuple[str, int, int, str]]) -> str:
+    """One note on the empty cells of every number and date column of a table: a table whose
+    columns all have a few gaps gets one line, not one per column."""
+    shown = "; ".join(f"column '{name}' {n:,} of {rows:,} ({where})"
+                      for name, n, rows, where in empties[:EMPTY_COLUMNS_SHOWN])
+    if len(empties) == 1:
+        return f"empty cells read as missing: {shown}"
+    more = len(empties) - EMPTY_COLUMNS_SHOWN
+    total = sum(n for _, n, _, _ in empties)
+    return (f"empty cells read as missing in {len(empties)} columns ({total:,} cells): {shown}"
+            + (f"; and {more} more column{'s' if more > 1 else ''}" if more > 0 else ""))
+
+
 def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
-                 notes: list[str]) -> tuple[str, pd.Series | None]:
-    """``("number" | "date", typed)``, ``("id", None)`` (drop) or ``("text", None)`` (keep)."""
+                 notes: list[str], empties: list[tuple[str, int, int, str]] | None = None,
+                 ) -> tuple[str, pd.Series | None]:
+    """``("number" | "date", typed)``, ``("id", None)`` (drop) or ``("text", None)`` (keep).
+
+    Empty cells of a number or date column whose other missing cells are all empty go to
+    ``empties`` (name, count, rows, first rows) for one note on the table (``_empty_note``);
+    with spelled ones ('N/A') they are counted in that column's note."""
     unstripped = raw.astype("string")
     text = unstripped.str.strip()
     missing = (text.isna() | text.str.lower().isin(MISSING_SPELLINGS)).fillna(True)
     # spelled out: 'N/A', 'null', or blanks (' ', which a CSV keeps as text); not empty cells
     spelled = (missing & unstripped.notna() & (unstripped != "")).fillna(False)
+    # empty cells (a CSV's ',,'), counted too (until 2026-12-06 read as missing without a note,
+    # while docs/data-contracts.md listed them among the counted ones); not for a label, whose
+    # empty cells the model counts as rows without a label
+    empty = (missing & ~spelled) if not exact else pd.Series(False, index=raw.index)
     present = text[~missing]
     # percentages ('12%', '-3.5 %'): the number before the sign, so a discount or a rate column
     # is numbers, not a category of levels '5%', '10%' ... that a new '15%' would miss
@@ -138,10 +170,15 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
         if odd.any():
             notes.append(f"column '{name}' holds {what}; values that are not were read as "
                          f"missing ({_cells(odd, raw)})")
+        n_empty = int(empty.sum())
         if spelled.any():
             words = sorted(set(unstripped[spelled].astype(str)))[:3]
+            also = (f", and {n_empty:,} empty cell{'s' if n_empty > 1 else ''} ({_rows(empty)})"
+                    if n_empty else "")
             notes.append(f"column '{name}': {int(spelled.sum())} cells such as {words} read as "
-                         "missing")
+                         f"missing{also}")
+        elif n_empty and empties is not None:
+            empties.append((name, n_empty, len(raw), _rows(empty)))
         return kind, typed
     if exact:  # a label: its own check names the values it cannot read (yes/no are fine)
         return "text", None
@@ -228,19 +265,23 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
     if "cutoff" in out.columns and "cutoff" not in keep_text:
         out["cutoff"] = parse_table_cutoff(out["cutoff"], source)
     drop = []
+    empties: list[tuple[str, int, int, str]] = []
     for col in out.columns:
         if col in keep_text or col == "cutoff" or col in categorical or not (
                 pd.api.types.is_object_dtype(out[col].dtype)
                 or pd.api.types.is_string_dtype(out[col].dtype)):
             continue
         notes: list[str] = []
-        kind, typed = _type_column(str(col), out[col], col in numeric, col in exact, notes)
+        kind, typed = _type_column(str(col), out[col], col in numeric, col in exact, notes,
+                                   empties)
         if typed is not None:
             out[col] = typed
         elif kind == "id" and col not in exact:
             drop.append(col)
         for note in notes:
             report.note(note)
+    if empties:
+        report.note(_empty_note(empties))
     out = out.drop(columns=drop)
     for note in report.notes:
         _log.warning(note)

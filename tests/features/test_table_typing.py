@@ -212,3 +212,47 @@ def test_free_text_kept_as_a_category_gets_a_note_at_training(tmp_path: Path) ->
     assert not any("'plan'" in n for n in out.attrs["load_notes"])
     scored = ft.infer_table_types(_table(tmp_path, notes=notes), categorical=("notes",))
     assert not any("'notes'" in n for n in scored.attrs["load_notes"])
+
+
+def test_empty_cells_in_a_number_column_are_counted_in_a_note_with_their_rows(
+        tmp_path: Path) -> None:
+    charges = _charges()
+    charges[2] = charges[6] = charges[11] = ""  # empty in the CSV: read back as missing
+    out = ft.infer_table_types(_table(tmp_path, monthly_charges=charges),
+                               keep_text=("customer_id",))
+    assert out["monthly_charges"].isna().sum() == 3
+    notes = [n for n in out.attrs["load_notes"] if "empty" in n]
+    assert notes == ["crm.csv: empty cells read as missing: column 'monthly_charges' 3 of 400 "
+                     "(first at rows 3, 7, 12)"]
+
+
+def test_empty_and_spelled_missing_cells_of_one_column_are_one_note(tmp_path: Path) -> None:
+    charges = _charges()
+    charges[2] = charges[6] = ""
+    charges[4] = "N/A"
+    out = ft.infer_table_types(_table(tmp_path, monthly_charges=charges),
+                               keep_text=("customer_id",))
+    notes = [n for n in out.attrs["load_notes"] if "monthly_charges" in n]
+    assert notes == ["crm.csv: column 'monthly_charges': 1 cells such as ['N/A'] read as "
+                     "missing, and 2 empty cells (first at rows 3, 7)"]
+
+
+def test_empty_cells_in_many_number_columns_are_one_note_not_one_per_column(
+        tmp_path: Path) -> None:
+    cols = {}
+    for k in range(12):
+        values = _charges()
+        for i in range(k + 1):
+            values[5 * i + k] = ""
+        cols[f"x{k:02d}"] = values
+    labels = [str(x) for x in np.random.default_rng(3).integers(0, 2, N)]
+    labels[9] = ""  # the label's empty cells are the label check's ('rows without a label')
+    out = ft.infer_table_types(_table(tmp_path, churned=labels, **cols),
+                               keep_text=("customer_id",), exact=("churned",))
+    notes = [n for n in out.attrs["load_notes"] if "empty" in n]
+    assert len(notes) == 1
+    assert notes[0].startswith("crm.csv: empty cells read as missing in 12 columns (78 cells): "
+                               "column 'x00' 1 of 400 (first at row 1); column 'x01' 2 of 400 "
+                               "(first at rows 2, 7); ")
+    assert notes[0].endswith("and 7 more columns")
+    assert "churned" not in notes[0]
