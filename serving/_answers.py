@@ -201,7 +201,7 @@ def row_warnings(model: Any, frame: pd.DataFrame) -> list[dict[str, Any]]:
     not read (``unknown_columns``) and, per categorical column, values it never saw at fit
     (``unseen_categories``; scored like a missing value). Values that equal a level once case
     and surrounding spaces are ignored are read as that level and are not reported."""
-    from training._customer_levels import level_codes
+    from training._customer_levels import model_level_codes
 
     if frame.attrs:  # pandas deep-copies attrs on every column taken (most of this check)
         frame = frame.copy(deep=False)
@@ -229,7 +229,7 @@ def row_warnings(model: Any, frame: pd.DataFrame) -> list[dict[str, Any]]:
         # level as written go through the case- and space-blind matching
         if all(pd.isna(v) or str(v) in known[col] for v in values.tolist()):
             continue
-        codes = level_codes(pd.Index(levels[col]), values)
+        codes = model_level_codes(model, col, values)
         unseen = values[(codes < 0) & values.notna().to_numpy()]
         if unseen.empty:
             continue

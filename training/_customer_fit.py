@@ -55,7 +55,7 @@ from training._customer_eval import (
     classifier_metrics,
     value_metrics,
 )
-from training._customer_levels import fit_levels
+from training._customer_levels import fit_levels, read_yes_no, yes_no_spellings
 from training._customer_reasons import (
     binary_features,
     feature_directions,
@@ -350,7 +350,16 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
     model.features_ = numeric + categorical
     # Columns a scoring frame must carry (derived features are recomputed from them).
     model.input_features_ = [c for c in model.features_ if c in frame.columns]
-    model.levels_ = {c: fit_levels(data[c], f"CustomerModel({model.task}): column {c!r}")
+    # a column of yes/no written several ways ('yes', 'Y', 'true' / 'no', 'N'): one yes and
+    # one no (until 2026-12-06 'Y' and 'N' were levels of their own: "Auto Renew: N")
+    model.yes_no_ = {}
+    for c in categorical:
+        pair = yes_no_spellings(data[c], f"CustomerModel({model.task}): column {c!r}")
+        if pair is not None:
+            model.yes_no_[c] = pair
+    model.levels_ = {c: fit_levels(read_yes_no(data[c], model.yes_no_[c])
+                                   if c in model.yes_no_ else data[c],
+                                   f"CustomerModel({model.task}): column {c!r}")
                     for c in categorical}
     x = model._matrix(data)
     # Typical values for reason sentences ("high (142 vs typical 35)").

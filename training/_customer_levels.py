@@ -4,6 +4,12 @@ A text or categorical feature column's levels are learned at fit (``fit_levels``
 differ only in case or surrounding spaces are one level); scoring turns a column into codes among
 them (``level_codes``: unseen values are missing, a value that equals exactly one level once
 case and spaces are ignored takes that level).
+
+A column whose every value is a yes/no spelling, written more than one way beyond case ('yes',
+'Y', 'true', '1' beside 'no', 'N', ...), is one yes and one no (``yes_no_spellings`` at fit,
+kept on the model as ``CustomerModel.yes_no_``); every place that reads a model's category
+codes goes through ``model_level_codes``, which reads any yes/no spelling of such a column as
+the model's yes or no (the CLI, the pyfunc and the API's live rows score with the same codes).
 """
 
 from __future__ import annotations
@@ -13,13 +19,66 @@ import logging
 import numpy as np
 import pandas as pd
 
-__all__ = ["fit_levels", "level_codes"]
+__all__ = ["NO_SPELLINGS", "YES_SPELLINGS", "fit_levels", "level_codes", "model_level_codes",
+           "read_yes_no", "yes_no_spellings"]
 
 _log = logging.getLogger("training._customer_models")  # the customer model's own logger
 
 
 def _fold(text: pd.Index) -> pd.Index:
     return pd.Index(text.astype(str).str.strip().str.casefold())
+
+
+YES_SPELLINGS = frozenset({"yes", "y", "true", "t", "1", "1.0"})
+NO_SPELLINGS = frozenset({"no", "n", "false", "f", "0", "0.0"})
+"""Spellings of yes and no (compared trimmed, in any case) that a yes/no column may mix."""
+
+
+def yes_no_spellings(values: pd.Series, what: str) -> tuple[str, str] | None:
+    """At fit: ``(yes, no)``, the most frequent spelling of each, when every filled value of a
+    category column is a yes/no spelling (``YES_SPELLINGS``, ``NO_SPELLINGS``), both occur and
+    one of them is written more than one way beyond case ('Y' beside 'yes'); a note names the
+    column and the spellings. None otherwise: a column of 'Yes'/'No' (any case) keeps its
+    levels as ``fit_levels`` merges them, as it did before yes/no columns were read."""
+    counts = values.dropna().astype(str).value_counts()
+    if counts.empty:
+        return None
+    folded = _fold(pd.Index(counts.index))
+    yes, no = folded.isin(YES_SPELLINGS), folded.isin(NO_SPELLINGS)
+    if not (yes | no).all() or not yes.any() or not no.any():
+        return None
+    if folded[yes].nunique() < 2 and folded[no].nunique() < 2:
+        return None  # only case or spaces differ: fit_levels' note
+    ways = [str(v) for v in counts.index[yes]] + [str(v) for v in counts.index[no]]
+    pair = (str(counts.index[yes][0]), str(counts.index[no][0]))
+    shown = (", ".join(map(repr, counts.index[yes][:4])) + "; "
+             + ", ".join(map(repr, counts.index[no][:4])))
+    other = int(counts[~counts.index.isin(pair)].sum())
+    _log.warning("%s writes yes and no %d ways (%s): read as one yes (%r) and one no (%r) "
+                 "(%s cells written otherwise)", what,
+                 len(ways), shown, pair[0], pair[1], f"{other:,}")
+    return pair
+
+
+def read_yes_no(values: pd.Series, pair: tuple[str, str]) -> pd.Series:
+    """``values`` with each yes/no spelling as the model's ``pair`` spelling ('Y' is 'yes');
+    other values as they are (a level never seen stays unseen), missing stays missing."""
+    folded = values.astype("string").str.strip().str.casefold()
+    out = values.astype(object).copy()
+    out[folded.isin(YES_SPELLINGS).fillna(False).to_numpy()] = pair[0]
+    out[folded.isin(NO_SPELLINGS).fillna(False).to_numpy()] = pair[1]
+    return out
+
+
+def model_level_codes(model: object, col: str, values: pd.Series) -> np.ndarray:
+    """``level_codes`` of ``values`` among ``model``'s levels of ``col``, reading a yes/no
+    column's spellings as the model's yes and no (``model.yes_no_``; a model saved before
+    yes/no columns were read has none and reads its own levels as it did)."""
+    levels = pd.Index(model.levels_[col])  # type: ignore[attr-defined]
+    pair = (getattr(model, "yes_no_", None) or {}).get(col)
+    if pair is not None:
+        values = read_yes_no(values, pair)
+    return level_codes(levels, values)
 
 
 def fit_levels(values: pd.Series, what: str) -> list[str]:

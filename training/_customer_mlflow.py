@@ -47,7 +47,7 @@ from ._customer_eval import (
     save_figure,
 )
 from ._customer_labels import LabelDefinition, label_definition
-from ._customer_levels import level_codes
+from ._customer_levels import model_level_codes
 from ._customer_models import CustomerFitReport, CustomerModel
 from ._customer_reasons import (
     disengaged_sign,
@@ -171,7 +171,7 @@ def as_read(model: CustomerModel, frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     for col in cols:
         known = np.asarray(levels[col], dtype=object)
-        codes = level_codes(pd.Index(levels[col]), frame[col])
+        codes = model_level_codes(model, col, frame[col])
         read = np.where(codes >= 0, known[np.maximum(codes, 0)] if len(known) else None, None)
         frame[col] = pd.array(read, dtype="string")
     return frame

@@ -35,7 +35,7 @@ from training._customer_columns import (
 )
 from training._customer_eval import read_labels
 from training._customer_fit import LOG_LINK, fit_model, split_rows
-from training._customer_levels import level_codes
+from training._customer_levels import model_level_codes
 from training._customer_paths import PATH_BLOCK, PathTables, leaf_outputs, path_tables
 from training._customer_report import CustomerFitReport, CutoffSplit
 
@@ -132,6 +132,10 @@ class CustomerModel:
     features_: list[str]  # numeric_ + categorical_, the booster's columns in order
     input_features_: list[str]  # the columns a scoring frame must carry
     levels_: dict[str, list[str]]  # category levels per categorical column
+    yes_no_: dict[str, tuple[str, str]] = {}  # noqa: RUF012
+    """Category columns of yes/no written several ways, with the (yes, no) levels every yes/no
+    spelling reads as (``training._customer_levels.yes_no_spellings``); a model saved before
+    2026-12-06 has none and reads its own levels."""
     typical_: dict[str, float]  # median per numeric feature, for reason sentences
     settings_: dict[str, float]
     settings_losses_: list[float]
@@ -340,7 +344,7 @@ class CustomerModel:
             cols[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
         for col in self.categorical_:
             levels = pd.Index(self.levels_[col])
-            codes = level_codes(levels, frame[col])  # unseen levels -> -1 (missing)
+            codes = model_level_codes(self, col, frame[col])  # unseen levels -> -1 (missing)
             cols[col] = pd.Categorical.from_codes(codes, categories=levels)
         return pd.DataFrame(cols, index=frame.index)[self.features_]
 
@@ -354,8 +358,7 @@ class CustomerModel:
         for j, col in enumerate(self.features_):
             s = frame[col]
             if col in self.levels_:
-                levels = pd.Index(self.levels_[col])
-                codes = level_codes(levels, s)
+                codes = model_level_codes(self, col, s)
                 out[:, j] = np.where(codes >= 0, codes, np.nan)
             else:
                 out[:, j] = as_float(s)

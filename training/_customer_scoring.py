@@ -29,7 +29,7 @@ from features._refunds import RefundPrior
 
 from ._customer_bgnbd import BGNBD_COLUMNS, bgnbd_features
 from ._customer_fit import row_keys, row_value_keys
-from ._customer_levels import level_codes
+from ._customer_levels import model_level_codes
 from ._customer_mlflow import score_frame
 from ._customer_models import CustomerModel
 from ._customer_tiers import TIERS, assign_tiers
@@ -125,7 +125,7 @@ def unseen_levels_note(model: CustomerModel | object, features: pd.DataFrame,
         new = text[text.notna() & ~text.isin(known)]
         if new.empty:
             continue
-        codes = level_codes(pd.Index(known), new)
+        codes = model_level_codes(model, col, new)
         if (codes >= 0).any():  # the same level but for case or spaces: scored as that level
             pairs = new[codes >= 0].to_frame("v").assign(k=[known[c] for c in codes[codes >= 0]])
             shown = ", ".join(f"{v!r} as {k!r}" for v, k in
@@ -142,8 +142,10 @@ def unseen_levels_note(model: CustomerModel | object, features: pd.DataFrame,
                      f"it knows {known_text})")
     notes = []
     if folded:
-        notes.append("read as the model's levels, ignoring case and spaces: "
-                     + "; ".join(folded))
+        yes_no = any(c in features.columns for c in getattr(model, "yes_no_", None) or {})
+        notes.append("read as the model's levels, ignoring case and spaces"
+                     + (" (and a yes/no column's spellings of yes and no)" if yes_no else "")
+                     + ": " + "; ".join(folded))
     if parts:
         notes.append("; ".join(parts) + ". Those cells are scored as missing; map them to "
                      "known levels or retrain on data that has them")

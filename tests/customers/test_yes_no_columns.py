@@ -1,0 +1,120 @@
+"""A table column of yes/no written several ways (``yes``, ``Y``, ``true``, ``1`` beside ``no``,
+``N``, ...) is one yes and one no to the model: at fit, and when scoring through the model (the
+CLI's ``brain score --table``, the pyfunc and the API's live rows all score with its codes).
+
+An independent check (2026-12-06) trained on a CRM table whose 'Auto Renew' held
+yes/Yes/Y/no/No/N: 'Y' and 'N' were levels of their own, so the model split one meaning in two
+and reasons read "Auto Renew: N"."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training._customer_models import CustomerModel
+
+FAST = {"n_estimators": 60, "learning_rate": 0.1}
+N = 1200
+
+
+def _table(seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    auto = rng.random(N) < 0.5
+    tenure = rng.integers(1, 72, N)
+    churn = rng.random(N) < 1 / (1 + np.exp(-(0.8 - 1.6 * auto - 0.03 * (tenure - 36))))
+    yes = rng.choice(["yes", "Yes", "Y", "TRUE"], N, p=[0.6, 0.2, 0.15, 0.05])
+    no = rng.choice(["no", "No", "N", "false"], N, p=[0.6, 0.2, 0.15, 0.05])
+    return pd.DataFrame({"user_id": [f"c{i}" for i in range(N)],
+                         "auto_renew": np.where(auto, yes, no), "tenure": tenure,
+                         "plan": rng.choice(["Basic", "Pro", "maybe"], N),
+                         "label_churn": churn.astype(int)})
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[CustomerModel, pd.DataFrame, list[str]]:
+    table = _table()
+    notes: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            notes.append(record.getMessage())
+
+    log = logging.getLogger("training._customer_models")
+    handler = Keep()
+    log.addHandler(handler)
+    try:
+        model = CustomerModel("churn", **FAST).fit(table)
+    finally:
+        log.removeHandler(handler)
+    return model, table, notes
+
+
+def test_yes_no_spellings_of_one_column_are_two_levels_with_a_note(fitted) -> None:
+    model, table, notes = fitted
+    assert model.levels_["auto_renew"] == ["no", "yes"]
+    assert sorted(model.levels_["plan"]) == ["Basic", "Pro", "maybe"]  # not yes/no: as it was
+    shown = [n for n in notes if "'auto_renew'" in n]
+    assert len(shown) == 1
+    other = int((~table["auto_renew"].isin(["yes", "no"])).sum())
+    assert shown[0].startswith(
+        "CustomerModel(churn): column 'auto_renew' writes yes and no 8 ways ('yes', 'Yes', "
+        "'Y', 'TRUE'; 'no', 'No', 'N', 'false'): read as one yes ('yes') and one no ('no') "
+        f"({other:,} cells written otherwise)")
+
+
+def test_every_yes_spelling_scores_as_yes_and_reasons_quote_the_model_s_level(fitted) -> None:
+    from training._customer_mlflow import score_frame
+
+    model, table, _ = fitted
+    rows = pd.concat([table.head(1)] * 7, ignore_index=True).drop(columns="label_churn")
+    rows["user_id"] = [f"r{i}" for i in range(7)]
+    rows["auto_renew"] = ["yes", "Y", "y", "TRUE", "1", " Yes ", "true"]
+    scores = model.predict_proba(rows)[:, 1]
+    np.testing.assert_allclose(scores, scores[0])
+    rows["auto_renew"] = ["no", "N", "n", "FALSE", "0", " No ", "f"]
+    no_scores = model.predict_proba(rows)[:, 1]
+    np.testing.assert_allclose(no_scores, no_scores[0])
+    assert abs(no_scores[0] - scores[0]) > 0.05  # the column carries the signal
+    out = score_frame(model, table.drop(columns="label_churn"))
+    reasons = out.filter(like="reason_").stack().astype(str)
+    quoted = reasons[reasons.str.startswith("auto renew: ")]
+    assert set(quoted.str.removeprefix("auto renew: ")) == {"yes", "no"}  # never 'N' or 'Y'
+
+
+
+def test_live_rows_and_the_score_note_do_not_call_yes_no_spellings_unseen(fitted) -> None:
+    from serving._answers import row_warnings
+    from training._customer_scoring import unseen_levels_note
+
+    model, table, _ = fitted
+    rows = table.head(4).drop(columns="label_churn").assign(auto_renew=["Y", "N", "TRUE", "no"])
+    assert not [w for w in row_warnings(model, rows) if w["code"] == "unseen_categories"]
+    note = unseen_levels_note(model, rows) or ""
+    assert "never saw" not in note
+    assert "'Y' as 'yes'" in note
+    rows["auto_renew"] = ["maybe", "Y", "N", "no"]  # not a yes/no spelling: still unseen
+    assert "'auto_renew': 1 rows hold levels the model never saw ('maybe' 1" in (
+        unseen_levels_note(model, rows) or "")
+
+
+def test_a_column_written_yes_no_one_way_but_for_case_keeps_its_levels() -> None:
+    table = _table().assign(auto_renew=lambda f: np.where(
+        f["auto_renew"].str.lower().isin(["yes", "y", "true"]), "Yes", "No"))
+    model = CustomerModel("churn", **FAST).fit(table)
+    assert model.levels_["auto_renew"] == ["No", "Yes"]
+    assert not getattr(model, "yes_no_", {})
+
+
+def test_a_model_saved_before_reads_its_own_levels() -> None:
+    """Models pickled before yes/no columns were read record none: 'Y' is their own level."""
+    model = CustomerModel("churn", **FAST).fit(_table())
+    del model.yes_no_  # as unpickled from before: the class default, no yes/no columns
+    model.levels_["auto_renew"] = ["N", "Y", "no", "yes"]  # what such a model learned
+    rows = _table().head(2).drop(columns="label_churn").assign(auto_renew=["Y", "TRUE"])
+    x = model._array(rows)
+    j = model.features_.index("auto_renew")
+    assert x[0, j] == 1  # 'Y', its own level
+    assert np.isnan(x[1, j])  # 'TRUE' was never one of its levels
