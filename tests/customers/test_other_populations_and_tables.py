@@ -298,6 +298,24 @@ def test_a_later_snapshot_of_the_same_customers_is_not_called_in_sample() -> Non
     assert note.startswith("500 of the 500 rows")
 
 
+def test_a_model_trained_on_ids_written_as_floats_still_calls_its_table_in_sample() -> None:
+    """Since 2026-12-06 a table's id '12345.0' is the customer '12345' (``features.table_ids``);
+    a model trained before hashed its rows under '12345.0', and scoring its own training table
+    had stopped saying the scores are in-sample."""
+    from training._customer_scoring import table_in_sample_note
+
+    table = _business("", "2010-01-31", cutoffs=1).drop(columns="cutoff")
+    table["user_id"] = (table["user_id"].astype(int) + 10000).astype(str)
+    old = table.assign(user_id=table["user_id"] + ".0")  # the ids as such a model read them
+    model = CustomerModel("churn", **FAST).fit(old)
+    note = table_in_sample_note(model, table.drop(columns="label_churn"))
+    assert note is not None
+    assert note.startswith("500 of the 500 rows are rows this model was fitted or calibrated on")
+    assert table_in_sample_note(model, old.drop(columns="label_churn")) is not None
+    others = table.assign(user_id=lambda f: (f["user_id"].astype(int) + 5000).astype(str))
+    assert table_in_sample_note(model, others.drop(columns="label_churn")) is None
+
+
 # ---------------------------------------------------------------- 5: the table model's pyfunc
 def test_the_pyfunc_of_a_table_model_takes_the_table_as_read(tmp_path: Path) -> None:
     from typer.testing import CliRunner
