@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 __all__ = [
+    "DISSATISFACTION",
     "ENGAGEMENT_SIGN",
     "FLAG_SENTENCES",
     "IMPLIED_MEANINGS",
@@ -154,6 +155,15 @@ ENGAGEMENT_SIGN: dict[str, int] = {
 """Pipeline features whose meaning has a side: +1 when a higher value means a more engaged
 customer (recent orders, visits, expected orders), -1 when a less engaged one (days since the
 last order, an overdue gap). Features of mixed meaning (tenure, order value, mixes) are absent."""
+
+
+DISSATISFACTION: frozenset[str] = frozenset({"refund_rate", "refund_share_total"})
+"""Pipeline features whose higher value means a less satisfied customer (refunds per order, the
+share of spend returned): never a reason for a lower churn risk when high, nor for a higher one
+when low. Only churn reads them so: a propensity or value model keeps the data's direction
+(returners of a fashion shop are its heavy buyers), and the refund counts and amounts, which
+grow with orders, keep it everywhere. "refunds per order is high (0.095 vs typical 0)" had been
+what kept a loyal pharmacy customer's churn risk low in a check (2026-12-06)."""
 
 
 MISSING_MEANING: dict[str, str] = {

@@ -28,6 +28,7 @@ import pandas as pd
 
 from training._customer_columns import as_float
 from training._customer_meanings import (
+    DISSATISFACTION,
     ENGAGEMENT_SIGN,
     IMPLIED_MEANINGS,
     LEGACY_PERCENT,
@@ -384,7 +385,8 @@ def disengaged_sign(task: str) -> int:
 def prior_directions(task: str, learned: dict[str, int]) -> dict[str, int]:
     """``learned`` with the engagement meaning in place of the data's direction wherever a
     feature has one (``ENGAGEMENT_SIGN``): a churn score rises as engagement falls, a
-    propensity or value score with it. Features of mixed meaning keep the learned direction.
+    propensity or value score with it. Features of mixed meaning keep the learned direction;
+    those of dissatisfaction (``DISSATISFACTION``: refunds per order) raise a churn risk.
 
     Without it, "revenue (last 90 days) is high (22 vs typical 0)" was given as a reason for a
     0.87 churn risk (a new one-off buyer, whose recent revenue the trees credit in interaction
@@ -394,7 +396,8 @@ def prior_directions(task: str, learned: dict[str, int]) -> dict[str, int]:
     the feature had come out the other way.
     """
     sign = -1 if task == "churn" else 1
-    return {col: sign * ENGAGEMENT_SIGN[col] if col in ENGAGEMENT_SIGN else d
+    return {col: sign * ENGAGEMENT_SIGN[col] if col in ENGAGEMENT_SIGN
+            else 1 if task == "churn" and col in DISSATISFACTION else d
             for col, d in learned.items()}
 
 

@@ -192,6 +192,27 @@ def test_every_rate_and_recency_feature_has_an_engagement_sign() -> None:
                                                        "recency_share": -1}
 
 
+def test_a_high_refund_rate_is_never_why_a_churn_risk_is_low() -> None:
+    """A check (2026-12-06) read "refunds per order is high (0.095 vs typical 0)" as what kept a
+    loyal customer's churn risk low: dissatisfaction raises a churn risk, whatever the trees'
+    direction; propensity and value keep the data's, as do the refund counts."""
+    from training._customer_reasons import _drop_contradictions, prior_directions
+
+    learned = {"refund_rate": -1, "refund_share_total": -1, "refunds_total": -1}
+    assert prior_directions("churn", learned) == {"refund_rate": 1, "refund_share_total": 1,
+                                                  "refunds_total": -1}
+    assert prior_directions("propensity", learned) == learned
+    assert prior_directions("value", learned) == learned
+    rows = pd.DataFrame({"refund_rate": [0.095, 0.0, 0.2], "days_since_last_purchase": [5.0] * 3})
+    push = np.array([[-0.4, -0.1], [0.3, 0.1], [0.5, 0.1]])  # high pushing down, low up, high up
+    out = _drop_contradictions(push, list(rows.columns), rows,
+                               {"refund_rate": 0.0, "days_since_last_purchase": 20.0},
+                               prior_directions("churn", {"refund_rate": -1,
+                                                          "days_since_last_purchase": 1}), 1)
+    assert out[0, 0] == 0.0  # high refunds as a reason for a low risk: left out
+    assert out[2, 0] == 0.5  # high refunds as a reason for a high risk: kept
+
+
 # ---------------------------------------------------------------- 7: the yardstick as served
 def test_the_yardstick_compares_the_probabilities_as_served(
         monkeypatch: pytest.MonkeyPatch) -> None:
