@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 __all__ = [
+    "BUYING_PATTERN",
     "DISSATISFACTION",
     "ENGAGEMENT_SIGN",
     "FLAG_SENTENCES",
@@ -155,6 +156,16 @@ ENGAGEMENT_SIGN: dict[str, int] = {
 """Pipeline features whose meaning has a side: +1 when a higher value means a more engaged
 customer (recent orders, visits, expected orders), -1 when a less engaged one (days since the
 last order, an overdue gap). Features of mixed meaning (tenure, order value, mixes) are absent."""
+
+
+BUYING_PATTERN: tuple[str, ...] = ("bgnbd_p_alive", "bgnbd_expected_orders",
+                                   "bgnbd_expected_orders_365d")
+"""BG/NBD features, never a reason for a customer with one order (``orders_total`` 1): the model
+takes a customer without a repeat order to be active (its dropout follows a repeat), so a
+one-order customer of 500 days ago read "expected orders from the buying pattern is low (2.1 vs
+typical 2.5)" and "chance the customer is still active is high (1 ...)" in a refill pharmacy's
+check (2026-12-06): right for the model, read by a marketer as orders to come. The features
+stay in the model; such rows get their other reasons (days since the last order, one order)."""
 
 
 DISSATISFACTION: frozenset[str] = frozenset({"refund_rate", "refund_share_total"})

@@ -28,6 +28,7 @@ import pandas as pd
 
 from training._customer_columns import as_float
 from training._customer_meanings import (
+    BUYING_PATTERN,
     DISSATISFACTION,
     ENGAGEMENT_SIGN,
     IMPLIED_MEANINGS,
@@ -137,6 +138,7 @@ def reasons_from_array(contrib: np.ndarray, columns: list[str], features: pd.Dat
                 c[:, pos[dup]] = 0.0
     shares = frozenset(LEGACY_PERCENT if percent is None else percent)
     c = _merge_same_sentences(c, columns, features)
+    c = _no_pattern_for_one_order(c, columns, features)
     if directions or disengaged:
         c = _drop_contradictions(c, columns, features, typical, directions or {}, disengaged,
                                  shares)
@@ -312,6 +314,21 @@ def _merge_same_sentences(c: np.ndarray, columns: list[str], features: pd.DataFr
         j, k = pos[keep], pos[drop]
         np.add(c[:, j], c[:, k], out=c[:, j], where=rows)
         np.copyto(c[:, k], 0.0, where=rows)
+    return c
+
+
+def _no_pattern_for_one_order(c: np.ndarray, columns: list[str],
+                              features: pd.DataFrame) -> np.ndarray:
+    """``c`` with 0 in the ``BUYING_PATTERN`` columns of rows with one order: BG/NBD takes a
+    customer without a repeat order to be active, and its numbers read as orders to come."""
+    js = [j for j, col in enumerate(columns) if col in BUYING_PATTERN]
+    if not js or "orders_total" not in features.columns:
+        return c
+    one = as_float(features["orders_total"]) == 1
+    if not one.any():
+        return c
+    c = np.array(c, dtype=float)
+    c[np.ix_(one, js)] = 0.0
     return c
 
 

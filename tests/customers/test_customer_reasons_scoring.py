@@ -696,7 +696,7 @@ def test_expected_orders_over_two_spans_give_one_reason() -> None:
 
     cols = ["bgnbd_expected_orders", "bgnbd_expected_orders_365d", "aov", "orders_total"]
     feats = pd.DataFrame({"bgnbd_expected_orders": [0.1], "bgnbd_expected_orders_365d": [0.4],
-                          "aov": [30.0], "orders_total": [1.0]})
+                          "aov": [30.0], "orders_total": [3.0]})  # one order: no pattern
     contrib = np.array([[0.3, 0.25, 0.1, 0.2]])
     got = reasons_from_array(contrib, cols, feats, dict.fromkeys(cols, 2.0), top=3,
                              directions={"bgnbd_expected_orders": -1,

@@ -213,6 +213,27 @@ def test_a_high_refund_rate_is_never_why_a_churn_risk_is_low() -> None:
     assert out[2, 0] == 0.5  # high refunds as a reason for a high risk: kept
 
 
+def test_the_buying_pattern_is_no_reason_for_a_customer_with_one_order() -> None:
+    """BG/NBD takes a customer without a repeat order to be active (its dropout follows a
+    repeat), so a refill pharmacy's one-order customer of 500 days ago read "expected orders
+    from the buying pattern is low (2.1 vs typical 2.5)" (a check, 2026-12-06): right for the
+    model, read by a marketer as two orders to come. Such rows get their other reasons."""
+    from training._customer_reasons import reasons_from_array
+
+    cols = ["bgnbd_expected_orders", "bgnbd_p_alive", "days_since_last_purchase",
+            "orders_total"]
+    rows = pd.DataFrame({"bgnbd_expected_orders": [2.1, 0.4], "bgnbd_p_alive": [1.0, 0.1],
+                         "days_since_last_purchase": [500.0, 500.0], "orders_total": [1.0, 6.0]})
+    push = np.array([[0.9, 0.8, 0.5, 0.1], [0.9, 0.8, 0.5, 0.1]])
+    typical = {"bgnbd_expected_orders": 2.5, "bgnbd_p_alive": 0.9,
+               "days_since_last_purchase": 25.0, "orders_total": 8.0}
+    out = reasons_from_array(push, cols, rows, typical, top=3, disengaged=1)
+    one, six = out.iloc[0].tolist(), out.iloc[1].tolist()
+    assert not [r for r in one if "buying pattern" in str(r)]
+    assert str(one[0]).startswith("days since last purchase is high (500")
+    assert str(six[0]).startswith("expected orders from the buying pattern is low (0.4")
+
+
 # ---------------------------------------------------------------- 7: the yardstick as served
 def test_the_yardstick_compares_the_probabilities_as_served(
         monkeypatch: pytest.MonkeyPatch) -> None:
