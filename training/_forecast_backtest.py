@@ -51,11 +51,18 @@ from ._forecast_backtest_starts import (
     start_metrics,
     start_notes,
 )
+from ._forecast_backtest_zone import (
+    local_backtest_inputs,
+    local_origins,
+    zoned_outputs,
+    zoned_time,
+)
 from ._forecast_base import (
     LEADING_ZEROS_DAYS,
     BaseForecaster,
     listed,
     live_history,
+    local_frame,
     period_text,
     prepare_panel,
     series_freq,
@@ -312,7 +319,14 @@ def backtest_origins(series: pd.DataFrame, horizon: int,
         ValueError: an origin leaves no training data or no actuals. With default origins the
             message names the folds and horizon to lower: a 50-day file backtested with 2 folds
             of 60 days had been told of an origin the user never gave.
+
+    A series whose ``ds`` has a time zone is read on its local clock, origins in its zone
+    (``training._forecast_backtest_zone``), and its origins are given back in that zone.
     """
+    series, zone = local_frame(series) if "series_id" in series.columns else (series, None)
+    if zone is not None:
+        found = backtest_origins(series, horizon, local_origins(origins, zone), n_folds, step)
+        return [zoned_time(o, zone) for o in found]
     ds = pd.to_datetime(series["ds"])
     freq = series_freq(series)
     delta = pd.Timedelta(days=1) if freq == "D" else pd.Timedelta(hours=1)
@@ -441,10 +455,18 @@ def backtest(
         plot_dir: folder for one PNG per fold (None: no plots).
         progress: called with one line per finished fold.
 
+    A ``ds`` with a time zone is backtested on its local wall clock, as the forecasters model
+    it, with zoned calendar times read as its local days and origins in its zone (a naive
+    origin is a local time); the result's times are in that zone
+    (``training._forecast_backtest_zone``).
+
     Raises:
         ValueError: an origin leaves no training data or no actuals.
     """
     t0 = time.perf_counter()
+    zone = None
+    if "series_id" in series.columns:  # else the contract's error below
+        series, calendar, origins, zone = local_backtest_inputs(series, calendar, origins)
     panel = prepare_panel(series)
     freq = panel.freq
     frame = series.copy()
@@ -599,9 +621,14 @@ def backtest(
         history = {sid: pd.Series(g.y, index=g.ds) for sid, g in panel.series.items()}
         notes += dominant_error_notes(joined_all, history, folds)
         notes += runaway_forecast_notes(joined_all, history, folds)
+    key = evaluation_key(frame, origin_list, horizon, calendar)
+    if zone is not None:  # the times back in the series' zone
+        joined_all, folds, starts = zoned_outputs(joined_all, folds, starts, zone,
+                                                  hourly=delta < pd.Timedelta(days=1))
+        origin_list = [zoned_time(o, zone) for o in origin_list]
     return BacktestResult(
         model=name, params=params, horizon=horizon, origins=tuple(origin_list), folds=folds,
         mean=mean, forecasts=joined_all,
-        evaluation=evaluation_key(frame, origin_list, horizon, calendar),
+        evaluation=key,
         seconds=time.perf_counter() - t0, plots=tuple(plots), notes=tuple(notes),
         starts=starts, start_mean=start_mean)
