@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._calendar import base_names, channel_text
+from ._calendar import _ZONE_END, base_names, channel_text
 from ._contracts import (
     CALENDAR,
     EVENTS,
@@ -39,6 +39,7 @@ from ._contracts import (
     problem_rows,
 )
 from ._parse import (
+    _OFFSET,
     _blank,
     _duplicate_key_problem,
     _finish,
@@ -208,10 +209,61 @@ def load_events(path: PathLike, *, tz: str = "UTC", extra_event_types: tuple[str
     return frame
 
 
+def _off_day_problems(df: pd.DataFrame, tz: str, probs: list[Problem]) -> None:
+    """Calendar days written as times with a UTC offset that are neither a midnight in the
+    business time zone ``tz`` nor on the day written there (a Berlin midnight
+    ``2024-05-15T00:00+02:00`` read in UTC is 14 May 22:00): which day is meant is not
+    known, so each such column is a problem naming the rows and the fix."""
+    for col in ("start", "end"):
+        if col not in df.columns or any(p.column == col for p in probs):
+            continue  # a column already named (mixed offsets, unreadable dates) is told once
+        raw = df[col]
+        if isinstance(raw.dtype, pd.DatetimeTZDtype):
+            written, moved = raw.dt.tz_localize(None), raw.dt.tz_convert(tz).dt.tz_localize(None)
+        elif pd.api.types.is_datetime64_any_dtype(raw.dtype):
+            continue
+        else:
+            text = raw.astype("string").str.strip()
+            zoned = text.str.contains(_OFFSET, na=False)
+            if not zoned.any():
+                continue
+            text = text.where(zoned)
+            moved = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+            moved = moved.dt.tz_convert(tz).dt.tz_localize(None)
+            written = pd.to_datetime(text.str.replace(_ZONE_END, r"\1", regex=True),
+                                     format="ISO8601", errors="coerce")
+        day = moved.dt.normalize()
+        off = (moved.notna() & written.notna() & (moved != day)
+               & (day != written.dt.normalize())).to_numpy(dtype=bool)
+        if not off.any():
+            continue
+        shown = (raw.astype("string").str.strip() + " is "
+                 + moved.dt.strftime("%Y-%m-%d %H:%M") + f" in {tz}")
+        n, rows, ex = problem_rows(off, shown)
+        first = pd.Timestamp(written[off].iloc[0]).strftime("%Y-%m-%d")
+        probs.append(Problem(
+            col, f"has times with a UTC offset that fall on another day in the business time "
+                 f"zone {tz} than the day written, and not at its midnight: which day the "
+                 "event is on is not known", n, rows, ex,
+            fix=(f"write the days as plain dates (e.g. '{first}', the local day), or read the "
+                 "calendar in the time zone its times were written in, as the series "
+                 "(brain forecast backtest|train --tz ZONE; predict reads it in the model's "
+                 "zone; Python: tz=)")))
+
+
 def validate_calendar(df: pd.DataFrame, source: str = "calendar",
                       default_intensity: Mapping[str, float] | None = None, *,
-                      name_intensity: Mapping[str, float] | None = None) -> pd.DataFrame:
+                      name_intensity: Mapping[str, float] | None = None,
+                      tz: str = "UTC") -> pd.DataFrame:
     """Validate a calendar frame: name, start, end (inclusive), kind, channel?, intensity?.
+
+    ``tz``: the business time zone, the series' (``--tz``, default UTC). Days are local days
+    in it: ``start``/``end`` times with a UTC offset are converted to it and floored to the
+    day (``2024-05-14T22:00Z`` is Berlin's 15 May); one that lands neither at a local
+    midnight nor on the day written (``2024-05-15T00:00+02:00`` read in UTC) is an error
+    (``_off_day_problems``). Until 2026-12-06 offsets were always converted to UTC, so a
+    calendar of Berlin midnights given with ``--tz Europe/Berlin`` had every event a day
+    early while the series file was read on the Berlin clock.
 
     Events without an intensity get 1.0, or, with ``default_intensity`` (a forecaster's usual
     intensity per kind, ``training.kind_intensities``), their kind's usual one: a planned sale
@@ -228,8 +280,9 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
     # a campaign list's discount '30%' is the intensity 0.3 (a discount depth: 0.3 = 30% off)
     df = _percent_column(df, "intensity", report,
                          "intensity is a discount depth of 0..1 (0.3 = 30% off)")
-    frame = _parse_columns(df, CALENDAR, source, "UTC", probs, lower_cols=("kind",),
+    frame = _parse_columns(df, CALENDAR, source, tz, probs, lower_cols=("kind",),
                            report=report)
+    _off_day_problems(df, tz, probs)
     if "channel" not in frame.columns:
         frame["channel"] = pd.Series(pd.NA, index=frame.index, dtype="string")
     frame["channel"], whole = channel_text(frame["channel"])
@@ -330,10 +383,12 @@ def _zero_intensity_note(frame: pd.DataFrame, zero: np.ndarray, by_name: np.ndar
 
 
 def load_calendar(path: PathLike,
-                  default_intensity: Mapping[str, float] | None = None) -> pd.DataFrame:
+                  default_intensity: Mapping[str, float] | None = None, *,
+                  tz: str = "UTC") -> pd.DataFrame:
     """Load a promotion/holiday/launch calendar under the calendar contract (events without
-    an intensity: see ``validate_calendar``)."""
-    return validate_calendar(read_table(path), Path(path).name, default_intensity)
+    an intensity, times with a UTC offset read in the business time zone ``tz``: see
+    ``validate_calendar``)."""
+    return validate_calendar(read_table(path), Path(path).name, default_intensity, tz=tz)
 
 
 def validate_spend(df: pd.DataFrame, source: str = "spend") -> pd.DataFrame:

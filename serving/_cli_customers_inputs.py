@@ -154,7 +154,7 @@ def _events(data: Path | None, events: Path | None, calendar: Path | None, tz: s
         on_duplicate=on_duplicate)  # type: ignore[arg-type]
     print_notes(ev)
     cal_path = find_file(data, calendar, "calendar", required=False)
-    return ev, (ft.load_calendar(cal_path) if cal_path else None)
+    return ev, (ft.load_calendar(cal_path, tz=tz) if cal_path else None)
 
 
 def build_training_frame(events: pd.DataFrame, calendar: pd.DataFrame | None, horizon: int,

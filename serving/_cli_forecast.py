@@ -328,8 +328,10 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         from features._io import validate_calendar
         from training._forecast_base import kind_intensities
 
+        # times with an offset in the zone the model's series were read in (train --tz)
         calendar = validate_calendar(calendar, calendar_source, kind_intensities(inner),
-                                     name_intensity=kind_intensities(inner, "name"))
+                                     name_intensity=kind_intensities(inner, "name"),
+                                     tz=getattr(inner, "time_zone_", None) or "UTC")
     series_ids = [str(s) for s in inner.panel_.series]
     if series is not None:
         series = list(dict.fromkeys(s.strip() for s in series if s.strip()))

@@ -131,7 +131,8 @@ def load_inputs(data: Path | None, series: Path | None, events: Path | None,
         for name in ("calendar.csv", "calendar.parquet"):
             if (data / name).exists():
                 calendar = data / name
-    cal = load_calendar(calendar) if calendar is not None else None
+    # in the series' zone: a calendar time with an offset is the local day it falls on there
+    cal = load_calendar(calendar, tz=tz) if calendar is not None else None
     if series is not None:
         frame = load_series(series, tz=tz)
         print_notes(frame)

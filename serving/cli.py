@@ -110,7 +110,7 @@ def _load_inputs(data: Path | None, events: Path | None, calendar: Path | None, 
                         on_duplicate=check_on_duplicate(on_duplicate))
     print_notes(ev)
     cal_path = find_file(data, calendar, "calendar", required=False)
-    cal = ft.load_calendar(cal_path) if cal_path else None
+    cal = ft.load_calendar(cal_path, tz=tz) if cal_path else None  # as the events
     return ev, cal
 
 
@@ -233,7 +233,7 @@ def _forecastable_series(path: Path, tz: str, calendar: Path | None = None):
     cal = None
     if calendar is not None:
         try:
-            cal = ft.load_calendar(calendar)
+            cal = ft.load_calendar(calendar, tz=tz)
         except Exception:  # its own check below reports what is wrong
             cal = None
     try:
@@ -268,7 +268,7 @@ def data_validate(
     dup = check_on_duplicate(on_duplicate)
     checks = [(events, lambda p: ft.load_events(p, tz=tz, extra_event_types=allow,
                                                 on_duplicate=dup)),
-              (calendar, ft.load_calendar), (spend, ft.load_spend),
+              (calendar, lambda p: ft.load_calendar(p, tz=tz)), (spend, ft.load_spend),
               (series, lambda p: _forecastable_series(p, tz, calendar))]
     if not any(p for p, _ in checks):
         raise ValueError("give at least one of --events, --calendar, --spend, --series")

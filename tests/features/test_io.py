@@ -664,3 +664,33 @@ def test_calendar_channels_of_whole_numbers_written_with_a_decimal_match_integer
     frame = pd.DataFrame({"name": ["A", "B"], "start": ["2015-05-25", "2015-05-26"],
                           "channel": [44.0, None]})
     assert normalize_calendar(frame)["channel"].tolist()[0] == "44"
+
+
+def test_calendar_times_with_offsets_are_days_in_the_business_time_zone(tmp_path: Path) -> None:
+    """A calendar's times with a UTC offset are read in ``tz`` (the series' ``--tz``), as the
+    series file is: a Berlin midnight is 15 May in Berlin (it had been converted to UTC, 14
+    May, while the series was on the Berlin clock). One that lands on another day than written
+    and not at a midnight (the Berlin midnight read in UTC) is an error naming the fix."""
+    text = ("name,start,end,kind\n"
+            "sale,2024-05-15T00:00:00+02:00,2024-05-16T00:00:00+02:00,sale\n"
+            "fair,2024-05-19T22:00:00Z,2024-05-19T22:00:00Z,holiday\n"
+            "demo,2024-05-25T12:00:00+02:00,2024-05-25T12:00:00+02:00,promotion\n")
+    path = write(tmp_path, text, "calendar.csv")
+    berlin = ft.load_calendar(path, tz="Europe/Berlin")
+    days = {r.name: (r.start, r.end) for r in berlin.itertuples()}
+    assert days == {"sale": (pd.Timestamp("2024-05-15"), pd.Timestamp("2024-05-16")),
+                    "fair": (pd.Timestamp("2024-05-20"), pd.Timestamp("2024-05-20")),
+                    "demo": (pd.Timestamp("2024-05-25"), pd.Timestamp("2024-05-25"))}
+    with pytest.raises(ft.DataContractError) as err:
+        ft.load_calendar(path)  # UTC
+    msg = " ".join(str(err.value).split())
+    assert ("calendar.csv: column 'start' has times with a UTC offset that fall on another day "
+            "in the business time zone UTC than the day written") in msg
+    assert "(1 row; first at row 1: '2024-05-15T00:00:00+02:00 is 2024-05-14 22:00 in UTC')" in msg
+    assert "column 'end'" in msg
+    assert "write the days as plain dates (e.g. '2024-05-15', the local day)" in msg
+    assert "--tz ZONE" in msg
+    # UTC midnights, and a time of day on the day written, are that day in UTC
+    utc = ft.load_calendar(write(tmp_path, text.replace("+02:00", "Z"), "calendar.csv"))
+    assert utc["start"].tolist() == [pd.Timestamp("2024-05-15"), pd.Timestamp("2024-05-19"),
+                                     pd.Timestamp("2024-05-25")]

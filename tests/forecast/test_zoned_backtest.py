@@ -1,14 +1,20 @@
 """``backtest`` of a series whose ``ds`` has a time zone: the folds of the same series on its
 local wall clock (as ``--tz`` reads a file and the forecasters model it), answered in its zone.
 Until 2026-12-06 it stopped with "Invalid comparison between dtype=datetime64[ns] and
-Timestamp" (zoned origins), or earlier (naive ones)."""
+Timestamp" (zoned origins), or earlier (naive ones). And the CLI's ``--tz``: a calendar's times
+with offsets are read in it, as the series file's are."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from serving._cli_forecast import forecast_app
 from training._forecast_backtest import backtest, backtest_origins
 from training._forecast_models import make_forecaster
 
@@ -111,3 +117,52 @@ def test_a_zoned_origin_for_a_series_without_a_zone_is_an_error_naming_the_fix()
                                          r"without one, on the series' clock"):
         backtest(make_forecaster("seasonal_naive"), naive, horizon=24,
                  origins=[pd.Timestamp("2024-03-25", tz=ZONE)])
+
+
+def _fold_scores(output: str) -> list[str]:
+    """The folds' printed MASE, coverage and peak error, and the evaluation key."""
+    return re.findall(r"(?:\bmase|coverage80_pct|peak_err_pct)=[\d.]+|backtest:\w+", output)
+
+
+def test_cli_reads_calendar_offsets_in_the_series_zone(tmp_path: Path) -> None:
+    """``brain forecast backtest --tz Europe/Berlin`` with the series and the calendar written
+    as Berlin midnights with offsets: the sale is on 15 September, the day of its spike, as
+    with plain dates (the calendar had been read in UTC, 14 September, while the series was
+    on the Berlin clock: the sale forecast a day early)."""
+    series, cal = make_series()
+    zoned = series["ds"].dt.tz_localize(ZONE)
+    s_path = tmp_path / "series.csv"
+    series.assign(ds=zoned.map(lambda t: t.isoformat())).to_csv(s_path, index=False)
+    offsets = cal.assign(start=cal["start"].dt.tz_localize(ZONE).map(lambda t: t.isoformat()))
+    offsets = offsets.assign(end=offsets["start"])
+    plain = cal.assign(start=cal["start"].dt.strftime("%Y-%m-%d"),
+                       end=cal["end"].dt.strftime("%Y-%m-%d"))
+    scores = {}
+    for name, frame in (("offsets", offsets), ("plain", plain)):
+        c_path = tmp_path / f"{name}.csv"
+        frame.to_csv(c_path, index=False)
+        res = CliRunner().invoke(forecast_app, [
+            "backtest", "--series", str(s_path), "--calendar", str(c_path), "--tz", ZONE,
+            "--model", "seasonal_naive_events", "--horizon", "30",
+            "--origins", "2024-09-01,2024-10-01"])
+        assert res.exit_code == 0, res.output
+        scores[name] = _fold_scores(res.output)
+    assert len(scores["plain"]) == 7  # 3 scores of 2 folds and the key
+    assert scores["offsets"] == scores["plain"]
+    # predict reads a planned sale's offsets in the zone the model was trained with (--tz)
+    res = CliRunner().invoke(forecast_app, [
+        "train", "--series", str(s_path), "--calendar", str(tmp_path / "plain.csv"), "--tz",
+        ZONE, "--model", "seasonal_naive_events", "--horizon", "30", "--folds", "1"])
+    assert res.exit_code == 0, res.output
+    got = {}
+    for name, start in (("offsets", "2025-01-10T00:00:00+01:00"), ("plain", "2025-01-10")):
+        c_path = tmp_path / f"plan_{name}.csv"
+        pd.DataFrame({"name": ["Big sale"], "start": [start], "end": [start], "kind": ["sale"],
+                      "intensity": [0.5]}).to_csv(c_path, index=False)
+        res = CliRunner().invoke(forecast_app, ["predict", "--horizon", "30", "--calendar",
+                                                str(c_path), "--out", str(tmp_path / name)])
+        assert res.exit_code == 0, res.output
+        got[name] = pd.read_csv(tmp_path / name / "forecast.csv")
+    pd.testing.assert_frame_equal(got["offsets"], got["plain"])
+    fc = got["plain"].set_index("ds")["p50"]
+    assert fc["2025-01-10"] > 2 * fc.median()
