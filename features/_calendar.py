@@ -88,7 +88,10 @@ def _day_written(values: pd.Series) -> pd.Series:
         text = values.astype("string").str.strip()
         written = text.str.replace(_ZONE_END, r"\1", regex=True)
         if (written != text).fillna(value=False).any():
-            values = written
+            # ISO 8601 as times with offsets are written, each value by itself: beside a
+            # plain date ('2025-01-10') the format read from the first value had made the
+            # other one NaT ('not dates')
+            return pd.to_datetime(written, errors="coerce", format="ISO8601")
     return pd.to_datetime(values, errors="coerce")
 
 

@@ -630,12 +630,13 @@ class BaseForecaster:
         future_regressors: pd.DataFrame | None = None,
     ) -> list[pd.DataFrame]:
         """For each ``(rows, series)`` of ``jobs``: ``predict(horizon, calendar without
-        rows, future_regressors, series=series)``, ``rows`` being positions in
-        ``normalize_calendar(calendar)`` (the forecasts without each event that shares days
-        with others: ``forecasts_without``). Here one ``predict`` per job; the LightGBM
-        forecaster, whose calendar enters after trees that read none, shares one pass of
-        them and of the calendar between the jobs."""
-        cal = normalize_calendar(calendar)
+        rows, future_regressors, series=series)``, ``rows`` being positions in the calendar as
+        the model reads it, ``self._read_calendar(calendar)`` (for a calendar without zoned
+        times, or a series without a zone, ``normalize_calendar(calendar)``; the forecasts
+        without each event that shares days with others: ``forecasts_without``). Here one
+        ``predict`` per job; the LightGBM forecaster, whose calendar enters after trees that
+        read none, shares one pass of them and of the calendar between the jobs."""
+        cal = self._read_calendar(calendar)
         return [self.predict(horizon, cal.drop(index=cal.index[list(rows)]).reset_index(
             drop=True), future_regressors, series=series) for rows, series in jobs]
 
@@ -653,6 +654,14 @@ class BaseForecaster:
         if unknown:
             raise ValueError(f"predict: {unknown_series_text(unknown, own)}")
         return [s for s in own if s in asked]
+
+    def _read_calendar(self, calendar: pd.DataFrame | None) -> pd.DataFrame:
+        """``calendar`` normalized as ``predict`` reads it: times with a zone in the series'
+        zone (``local_calendar``), so ``predict_without`` drops the rows ``predict`` reads
+        (until 2026-12-06 it read them as the day written: a Berlin midnight written in UTC,
+        ``2025-01-09T23:00Z``, was 9 January there and 10 January in ``predict``)."""
+        panel = getattr(self, "panel_", None)
+        return normalize_calendar(local_calendar(calendar, getattr(panel, "tz", None)))
 
     def _fit_calendar(self, calendar: pd.DataFrame | None) -> pd.DataFrame:
         """The training calendar, normalized and checked against the panel's channels; times

@@ -44,8 +44,6 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features._calendar import normalize_calendar
-
 from ._forecast_base import (
     _Z80,
     QUANTILES,
@@ -557,7 +555,8 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
     ) -> list[pd.DataFrame]:
         """For each ``(rows, series)`` of ``jobs``: ``predict(horizon, calendar without
         rows, future_regressors, series=series)``; ``rows`` are positions in
-        ``normalize_calendar(calendar)``. One pass of the trees and one expansion of the
+        ``self._read_calendar(calendar)`` (``normalize_calendar(calendar)`` for one without
+        zoned times). One pass of the trees and one expansion of the
         calendar serve every job.
 
         The trees forecast the no-event baseline and read no calendar (their features are
@@ -573,7 +572,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
         """
         self._check_fitted()
         horizon = self._checked_horizon(horizon)
-        cal = self._calendar_for_predict(normalize_calendar(calendar))
+        cal = self._calendar_for_predict(self._read_calendar(calendar))
         asked = [self._series_asked(series) for _, series in jobs]
         if not asked:
             return []

@@ -30,7 +30,8 @@ import pandas as pd
 
 from features._calendar import applies_to, is_aggregate, normalize_calendar
 
-from ._forecast_base import BaseForecaster
+from ._forecast_backtest_zone import zoned_column
+from ._forecast_base import BaseForecaster, local_calendar
 from ._forecast_event_days import BACKGROUND_DAYS
 from ._forecast_peak_overlaps import (
     _copies,
@@ -239,11 +240,31 @@ def forecast_with_peaks(
     empty = normalize_calendar(None)
     base = model.predict(horizon, empty, future_regressors, series=series)
     cal = future_calendar if future_calendar is not None else getattr(model, "calendar_", None)
+    # a series given with a zone: its calendar, forecasts and peaks read on its local days
+    # (as ``predict`` reads them), the peaks' times given back in the zone; it had stopped
+    # with "Invalid comparison between dtype=datetime64[ns] and Timestamp" until 2026-12-06
+    zone = getattr(getattr(model, "panel_", None), "tz", None)
+    cal = local_calendar(cal, zone)
     without = forecasts_without(
-        cal, fc, lambda c, jobs: model.predict_without(horizon, c, jobs, future_regressors),
+        cal, _local(fc, zone),
+        lambda c, jobs: [_local(f, zone) for f in model.predict_without(horizon, c, jobs,
+                                                                         future_regressors)],
         event_reach(model), batched=not model.cheap_without)
-    return PeakForecast(fc, base, peak_summary(fc, cal, base, None, series_levels(model),
-                                               without))
+    peaks = peak_summary(_local(fc, zone), cal, _local(base, zone), None, series_levels(model),
+                         without)
+    if zone is not None:
+        for col in ("start", "end", "peak_ds"):
+            peaks[col] = zoned_column(peaks[col], zone)
+    return PeakForecast(fc, base, peaks)
+
+
+def _local(forecast: pd.DataFrame, zone: str | None) -> pd.DataFrame:
+    """A forecast answered in ``zone`` on its naive local periods (the hour repeated in
+    autumn, given twice with the same quantiles, once); as given without a zone."""
+    if zone is None or getattr(forecast["ds"].dtype, "tz", None) is None:
+        return forecast
+    local = forecast.assign(ds=forecast["ds"].dt.tz_convert(zone).dt.tz_localize(None))
+    return local.drop_duplicates(["series_id", "ds"]).reset_index(drop=True)
 
 
 def series_levels(model: BaseForecaster) -> dict[str, float]:

@@ -10,8 +10,9 @@ import pytest
 from features._calendar import normalize_calendar
 from training._forecast_base import prepare_panel
 from training._forecast_models import make_forecaster
+from training._forecast_peaks import forecast_with_peaks
 
-from .conftest import FAST_GBM
+from .conftest import FAST_GBM, make_series
 
 ZONE = "Europe/Berlin"
 
@@ -173,3 +174,36 @@ def test_prophet_fits_a_zoned_series_and_answers_in_its_zone() -> None:
     assert str(p["ds"].dt.tz) == ZONE
     assert len(p) == 47  # 02:00 on 2024-03-31 does not exist
     assert p["ds"].iloc[0] == shop["ds"].iloc[-1] + pd.Timedelta(hours=1)
+
+
+@pytest.mark.parametrize("name", ["lightgbm", "seasonal_naive_events"])
+def test_forecasts_without_events_read_calendar_times_in_the_series_zone(name: str) -> None:
+    """``predict_without`` reads a planned sale written as the UTC time of a Berlin midnight
+    ('2025-01-09T23:00:00Z', 10 January) as ``predict`` does (it had read 9 January, the day
+    written), its rows being positions in the calendar as the model reads it; and the peak
+    table of a zoned series is that of the same series as naive local days, its times in the
+    zone (it had stopped with 'Invalid comparison between dtype=datetime64[ns] and
+    Timestamp')."""
+    naive, cal = make_series()
+    zoned = naive.assign(ds=naive["ds"].dt.tz_localize(ZONE))
+    params = FAST_GBM if name == "lightgbm" else {}
+    model = make_forecaster(name, **params).fit(zoned, cal)
+    plan = pd.DataFrame({"name": ["Big sale", "Promo"],
+                         "start": ["2025-01-09T23:00:00Z", "2025-01-10"],
+                         "end": ["2025-01-09T23:00:00Z", "2025-01-11"],
+                         "kind": ["sale", "promotion"], "intensity": [0.5, 1.0]})
+    plain = plan.assign(start=["2025-01-10", "2025-01-10"], end=["2025-01-10", "2025-01-11"])
+    read = normalize_calendar(plain)  # the calendar as the model reads it
+    promo = int(np.flatnonzero(read["name"] == "Promo")[0])
+    got = model.predict_without(20, plan, [([], None), ([promo], None)])
+    pd.testing.assert_frame_equal(got[0], model.predict(20, plan))
+    pd.testing.assert_frame_equal(got[1], model.predict(20, plain.iloc[[0]]))
+    pd.testing.assert_frame_equal(model._read_calendar(plan), read)
+    peaks = forecast_with_peaks(model, 20, plan).peaks
+    local = make_forecaster(name, **params).fit(naive, cal)
+    want = forecast_with_peaks(local, 20, plain).peaks
+    assert str(peaks["peak_ds"].dt.tz) == ZONE
+    for col in ("start", "end", "peak_ds"):
+        want[col] = want[col].dt.tz_localize(ZONE)
+    pd.testing.assert_frame_equal(peaks, want)
+    assert "Big sale" in set(peaks["window"])
