@@ -458,6 +458,26 @@ def _zoned_times(values: pd.Series, source: str, column: str) -> pd.Series:
     raise ValueError(msg)
 
 
+def _local_midnights(local: pd.Series, tz: str) -> pd.Series:
+    """Naive local times of a daily grid at midnight: a day whose midnight the clocks skip (a
+    zone changing at 00:00, America/Santiago, Africa/Cairo) starts at 01:00, and its row is
+    that day's period (``zoned_periods`` gives it back at that time). Any other time off
+    midnight (an hourly grid) leaves the times as they are. Before, such a daily series
+    stopped with 'periods must be daily or hourly; the smallest gap between rows is 23
+    hours'."""
+    day = local.dt.normalize()
+    off = (local != day).to_numpy() & local.notna().to_numpy()
+    if not off.any() or off.all():
+        return local
+    days = day[off]
+    skipped = days.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna()
+    starts = days.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+    first = starts.dt.tz_localize(None) == local[off]
+    if not (skipped & first).all():
+        return local
+    return local.where(~off, day)
+
+
 def local_frame(series: pd.DataFrame, source: str = "series") -> tuple[pd.DataFrame, str | None]:
     """A long frame whose ``ds`` has a time zone as naive local wall-clock times in it, and
     the zone (None, and the frame as it was, for a ``ds`` without one).
@@ -479,7 +499,7 @@ def local_frame(series: pd.DataFrame, source: str = "series") -> tuple[pd.DataFr
     if tz is None:
         return series, None
     frame = series.copy()
-    frame["ds"] = ds.dt.tz_localize(None)
+    frame["ds"] = _local_midnights(ds.dt.tz_localize(None), str(tz))
     # rows of one series at one local time but two instants: the repeated autumn hour (rows
     # at the same instant are duplicates, left for the caller's duplicate check)
     key = frame["series_id"].astype(str)

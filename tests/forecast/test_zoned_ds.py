@@ -3,12 +3,14 @@ wall clock (as ``brain forecast --tz`` reads a file), forecasts given back in th
 
 from __future__ import annotations
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 
 from features._calendar import normalize_calendar
 from training._forecast_base import prepare_panel
+from training._forecast_mlflow import log_model
 from training._forecast_models import make_forecaster
 from training._forecast_peaks import forecast_with_peaks
 
@@ -207,3 +209,40 @@ def test_forecasts_without_events_read_calendar_times_in_the_series_zone(name: s
         want[col] = want[col].dt.tz_localize(ZONE)
     pd.testing.assert_frame_equal(peaks, want)
     assert "Big sale" in set(peaks["window"])
+
+
+def test_a_model_of_a_zoned_ds_logs_to_mlflow_and_its_pyfunc_answers_in_the_zone() -> None:
+    """``log_model`` had stopped with a TypeError ('Cannot use .astype to convert from
+    timezone-aware dtype to timezone-naive dtype') on a forecaster fitted on a zoned ``ds``."""
+    shop = _shop("2024-09-01", "2024-10-26 22:00")
+    model = make_forecaster("lightgbm", **FAST_GBM).fit(shop)
+    mlflow.set_experiment("zoned-ds")
+    with mlflow.start_run():
+        info = log_model(model)
+    got = mlflow.pyfunc.load_model(info.model_uri).predict(
+        pd.DataFrame({"name": ["Sale"], "start": ["2024-10-28"], "end": ["2024-10-28"],
+                      "kind": ["promotion"], "channel": [""], "intensity": [1.0]}),
+        params={"horizon": 48})
+    assert str(got["ds"].dt.tz) == ZONE
+    assert len(got) == 49  # 48 local hours from 00:00 on the change day, the repeated one twice
+
+
+def test_a_daily_series_in_a_zone_whose_clocks_skip_midnight_is_a_daily_grid() -> None:
+    """America/Santiago moves its clocks from 00:00 to 01:00 (2023-09-03, 2024-09-08): that
+    day's period starts at 01:00. The daily series had stopped with 'periods must be daily
+    or hourly; the smallest gap between rows is 23 hours'; now it is read as days and that
+    day is answered at its first time."""
+    zone = "America/Santiago"
+    ds = pd.date_range("2023-01-01", "2024-08-31", freq="D", tz=zone, nonexistent="shift_forward")
+    assert (ds.hour == 1).sum() == 1
+    rng = np.random.default_rng(0)
+    week = np.array([1.0, 1.0, 1.0, 1.0, 1.2, 1.5, 0.5])[ds.day_of_week]
+    shop = pd.DataFrame({"series_id": "shop", "ds": ds, "y": rng.poisson(100 * week) * 1.0})
+    for name in ("seasonal_naive", "lightgbm"):
+        model = make_forecaster(name, **(FAST_GBM if name == "lightgbm" else {})).fit(shop)
+        assert model.panel_.freq == "D"
+        p = model.predict(14)
+        assert str(p["ds"].dt.tz) == zone
+        assert len(p) == 14
+        assert p["ds"].iloc[7] == pd.Timestamp("2024-09-08 01:00", tz=zone)
+        assert (p["ds"].dt.hour.drop(7) == 0).all()
