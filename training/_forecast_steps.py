@@ -65,13 +65,13 @@ def weekly_levels(z: np.ndarray, m: int) -> tuple[np.ndarray, int]:
     return w, first
 
 
-def _theil_sen(x: np.ndarray, y: np.ndarray) -> float:
-    ok = np.isfinite(y)
-    x, y = x[ok], y[ok]
-    if len(x) < 2:
-        return np.nan
-    i, j = np.triu_indices(len(x), 1)
-    return float(np.median((y[j] - y[i]) / (x[j] - x[i])))
+def _theil_sen_windows(w: np.ndarray, k: int) -> np.ndarray:
+    """The Theil-Sen slope of every stretch of ``k`` weeks of ``w`` (row ``i``: weeks ``i``
+    to ``i + k - 1``, against 0 .. k - 1): the median of the slopes between its pairs of
+    known weeks; NaN with under two known weeks."""
+    win = np.lib.stride_tricks.sliding_window_view(w, k)
+    i, j = np.triu_indices(k, 1)
+    return np.nanmedian((win[:, j] - win[:, i]) / (j - i), axis=1)
 
 
 def jumps(w: np.ndarray, k: int = _WINDOW) -> np.ndarray:
@@ -79,23 +79,28 @@ def jumps(w: np.ndarray, k: int = _WINDOW) -> np.ndarray:
     weeks either side): the median of the ``k`` weeks after week ``j`` minus the median of the
     ``k`` before it, both detrended by the Theil-Sen slope of the two stretches (the median of
     the slopes within each: a season's slow rise is a slope, not a jump). Week ``j`` itself
-    is left out: a step in the middle of it makes it half one level, half the other."""
+    is left out: a step in the middle of it makes it half one level, half the other. Every
+    week at once (a loop over weeks had taken 29 s of CPU for 1,000 daily series of two
+    years)."""
     nw = len(w)
     out = np.full(nw, np.nan)
+    if nw < 2 * k + 1:
+        return out
     x = np.arange(k, dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        for j in range(k, nw - k):
-            before, after = w[j - k:j], w[j + 1:j + 1 + k]
-            if np.isfinite(before).sum() < k // 2 + 1 or np.isfinite(after).sum() < k // 2 + 1:
-                continue
-            slope = np.nanmedian([_theil_sen(x, before), _theil_sen(x, after)])
-            if not np.isfinite(slope):
-                continue
-            # both stretches against the middle of week j (after at 1 .. k, before at -k .. -1)
-            a = np.nanmedian(after - slope * (x + 1))
-            b = np.nanmedian(before - slope * (x - k))
-            out[j] = a - b
+        win = np.lib.stride_tricks.sliding_window_view(w, k)
+        known = np.isfinite(win).sum(axis=1)
+        ts = _theil_sen_windows(w, k)
+        j = np.arange(k, nw - k)
+        before, after = win[j - k], win[j + 1]
+        enough = (known[j - k] >= k // 2 + 1) & (known[j + 1] >= k // 2 + 1)
+        slope = np.nanmedian(np.stack([ts[j - k], ts[j + 1]], axis=1), axis=1)
+        ok = enough & np.isfinite(slope)
+        # both stretches against the middle of week j (after at 1 .. k, before at -k .. -1)
+        a = np.nanmedian(after - slope[:, None] * (x + 1), axis=1)
+        b = np.nanmedian(before - slope[:, None] * (x - k), axis=1)
+        out[j[ok]] = (a - b)[ok]
     return out
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from training._forecast_gbm import LightGBMForecaster
-from training._forecast_steps import lasting_steps
+from training._forecast_steps import jumps, lasting_steps
 
 START, BREAK, ORIGIN = "2024-12-01", pd.Timestamp("2025-09-01"), pd.Timestamp("2026-08-01")
 
@@ -113,3 +113,34 @@ def test_a_launch_tail_past_its_window_is_no_recent_step(fast_gbm: dict) -> None
     assert model.recent_steps_ == {}
     fc = model.predict(61).merge(true, on=["series_id", "ds"])
     assert fc["p50"].sum() / fc["truth"].sum() < 1.14
+
+
+def _jump_by_hand(w: np.ndarray, j: int, k: int = 6) -> float:
+    """One week's jump as ``jumps`` defines it, computed directly."""
+    x = np.arange(k, dtype=float)
+    before, after = w[j - k:j], w[j + 1:j + 1 + k]
+    if np.isfinite(before).sum() < k // 2 + 1 or np.isfinite(after).sum() < k // 2 + 1:
+        return np.nan
+    slopes = []
+    for part in (before, after):
+        known = np.flatnonzero(np.isfinite(part))
+        pairs = [(part[b] - part[a]) / (b - a) for a in known for b in known if b > a]
+        slopes.append(np.median(pairs))
+    slope = float(np.mean(slopes))
+    a = np.nanmedian(after - slope * (x + 1))
+    b = np.nanmedian(before - slope * (x - k))
+    return float(a - b)
+
+
+def test_the_jumps_of_every_week_match_a_direct_computation() -> None:
+    """``jumps`` reads every week at once; each week's value is its two stretches' detrended
+    medians, known weeks only (random levels with steps and missing weeks)."""
+    rng = np.random.default_rng(3)
+    for n in (0, 5, 12, 13, 40, 104):
+        for share in (0.0, 0.2, 0.6):
+            w = rng.normal(0.0, 1.0, n) + 3.0 * (np.arange(n) > n // 2)
+            w[rng.random(n) < share] = np.nan
+            got = jumps(w)
+            want = np.array([_jump_by_hand(w, j) if 6 <= j < n - 6 else np.nan
+                             for j in range(n)])
+            assert np.allclose(got, want, equal_nan=True, rtol=0, atol=1e-12), (n, share)
