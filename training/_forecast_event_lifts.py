@@ -279,13 +279,23 @@ class EventLifts(LiftHierarchy):
         disp = getattr(self, "series_dispersion_", {})
         part_of = getattr(self, "channel_series_", {})
         sub = occ.iloc[rows]
-        for at, j, e, name, kind, key, i in zip(
+        # each channel's lift on the row's day carries its kind's weekday term, as the
+        # channel's own forecast does (``weekday_term``): a -30% holiday that runs like a
+        # Sunday had moved a total by its channels' weekday lift on a Saturday too
+        profiles = getattr(self, "weekday_", {})  # absent in older models
+        slopes = getattr(self, "weekday_slope_", {})
+        caps = getattr(self, "max_intensity_", {})
+        inw = sub["in_window"].to_numpy(dtype=bool)
+        wds = pd.DatetimeIndex(sub["date"]).day_of_week.to_numpy()
+        for at, j, e, name, kind, key, i, wd, on in zip(
                 rows.tolist(), sub["sid"].tolist(), sub["ev"].tolist(), sub["name"].tolist(),
                 sub["kind"].tolist(), sub["key"].tolist(), sub["intensity"].tolist(),
-                strict=True):
+                wds.tolist(), inw.tolist(), strict=True):
             agg_id = asked[int(j)]
             cs = chans_of[int(copy_of[int(e)])]
-            memo = (agg_id, cs, str(name), str(kind), str(key), float(i))
+            term = slopes.get(str(kind)) if on else None
+            day = int(wd) if term is not None else -1
+            memo = (agg_id, cs, str(name), str(kind), str(key), float(i), day)
             if memo not in moved:
                 move, v_lo, v_hi = 0.0, 0.0, 0.0
                 parts = []
@@ -294,9 +304,16 @@ class EventLifts(LiftHierarchy):
                          float(i))
                     if k not in known:
                         known[k] = self.effect(*k)
+                    lc, lo, hi = known[k]
+                    if term is not None:
+                        unit = float(i) if np.isfinite(float(i)) and float(i) != 0 else 1.0
+                        x = float(profiles.get(k[0], np.zeros(7))[day]) * min(
+                            unit, caps.get(str(kind), np.inf))
+                        lc, lo, hi = (lc + term.mean * x, lo + term.var * x * x,
+                                      hi + term.var * x * x)
                     s = shares[agg_id].get(c, 0.0)
-                    move += s * float(np.expm1(known[k][0]))
-                    parts.append((s, *known[k]))
+                    move += s * float(np.expm1(lc))
+                    parts.append((s, lc, lo, hi))
                 new = float(np.log1p(max(move, -1.0 + 1e-9)))
                 for s, lc, lo, hi in parts:
                     slope = s * float(np.exp(lc - new))

@@ -269,3 +269,49 @@ def test_page_style_ids_are_listed_once_in_the_misspelt_channel_message() -> Non
     # no aggregate: nothing more to name
     with pytest.raises(ValueError, match=r"The series are those channels \(channel 'c' is"):
         check_calendar_channels(cal, ids[1:])
+
+
+def test_a_total_moves_by_its_channels_weekday_lifts_of_a_regional_holiday() -> None:
+    """Stores with a weekend dip whose regional holidays run at a level of their own (70% of
+    a weekday, entered per store, on weekdays and Saturdays); the total measures none of
+    them (every day inside some store's promotion) and moves by its channels' lifts. Those
+    carry the holidays' weekday term (a Saturday holiday: 0.70 / 0.84), and so does the
+    total: it had taken the weekday lift on a Saturday (-0.095 on Friday and Saturday alike,
+    truth -0.117 and -0.063)."""
+    week = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.84, 0.72])
+    rng = np.random.default_rng(7)
+    days = pd.date_range("2023-01-02", "2025-06-29")
+    holidays = {"north": ["2023-03-15", "2023-05-13", "2023-10-31", "2024-03-16",
+                          "2024-05-13", "2024-10-31", "2025-03-15", "2025-05-13"],
+                "east": ["2023-04-12", "2023-09-23", "2024-04-13", "2024-09-23",
+                         "2025-04-12"]}
+    frames, rows, level_of = [], [], {}
+    for s in range(8):
+        sid, region = f"store_{s + 1:02d}", list(holidays)[s // 4]
+        level = 400.0 + 100.0 * s
+        y = level * week[days.day_of_week] * np.exp(rng.normal(0, 0.03, len(days)))
+        for k, start in enumerate(pd.date_range(days[0] + pd.Timedelta(days=3 * s), days[-1],
+                                                freq="24D")):
+            y[(days >= start) & (days <= start + pd.Timedelta(days=5))] *= 1.3
+            rows.append({"name": f"Promo {sid} {k}", "start": start,
+                         "end": start + pd.Timedelta(days=5), "kind": "promotion",
+                         "channel": sid})
+        for day in holidays[region]:
+            y[days == pd.Timestamp(day)] = level * 0.70 * np.exp(rng.normal(0, 0.03))
+            rows.append({"name": f"{region} holiday", "start": day, "end": day,
+                         "kind": "holiday", "channel": sid})
+        level_of[region] = level_of.get(region, 0.0) + level
+        frames.append(pd.DataFrame({"series_id": sid, "ds": days, "y": np.round(y)}))
+    stores = pd.concat(frames, ignore_index=True)
+    total = stores.groupby("ds", as_index=False)["y"].sum().assign(series_id="total")
+    share = level_of["north"] / sum(level_of.values())
+    eff = EventEffects().fit(prepare_panel(pd.concat([stores, total], ignore_index=True)),
+                             normalize_calendar(pd.DataFrame(rows)))
+    assert ("total", "north holiday", "d0") not in eff.estimates_[("series_id", "name", "key")]
+    for day in ("2025-10-31", "2025-11-01"):  # a Friday, a Saturday
+        plan = normalize_calendar(pd.DataFrame([
+            {"name": "north holiday", "start": day, "end": day, "kind": "holiday",
+             "channel": f"store_{s:02d}"} for s in range(1, 5)]))
+        at = pd.DatetimeIndex([day])
+        truth = np.log1p(share * (0.70 / week[at[0].day_of_week] - 1))
+        assert abs(eff.lift("total", at, plan)[0][0] - truth) < 0.01, day
