@@ -229,7 +229,10 @@ def log_model(model: BaseForecaster, artifact_path: str = "model") -> Any:
     output = TrafficForecasterModel()
     output.forecaster = model
     out = output.predict(None, example, params)
-    out["ds"] = out["ds"].astype("datetime64[ns]")
+    # the signature's type of ds; a model of a zoned ds answers in its zone (``Panel.tz``),
+    # its wall-clock times here (``astype`` refuses a zone: logging had stopped with a TypeError)
+    ds = pd.DatetimeIndex(out["ds"])
+    out["ds"] = (ds if ds.tz is None else ds.tz_localize(None)).astype("datetime64[ns]")
     signature = infer_signature(example, out, params=params)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "forecaster.pkl"
