@@ -566,8 +566,12 @@ def test_predict_with_a_future_file_reads_a_coherent_totals_channels_as_the_api_
 
     from serving._cli_forecast import forecast_app
     from training._forecast_mlflow import log_model
+    from training._mlflow import configure_mlflow
 
     model, spend_file = lever_small
+    # the store the CLI reads (this test's BRAIN_HOME): an earlier test of the same process
+    # may have left MLflow's global tracking URI on its own store
+    configure_mlflow()
     with mlflow.start_run():
         uri = log_model(model).model_uri
     at = _lever_plan(model, spend_file)
