@@ -20,7 +20,8 @@ import pandas as pd
 from ._registry import LoadedModel
 
 __all__ = ["CACHED_REASONS", "REASON_METHOD", "BadRequestError", "NotReadyError", "ScoreJob",
-           "ScoreTable", "contract_error", "records", "row_warnings", "score_jobs"]
+           "ScoreTable", "contract_error", "records", "reject_first", "row_warnings",
+           "score_jobs"]
 
 CACHED_REASONS = 3
 """Reasons kept per user in the snapshot score cache (requests asking for more are live)."""
@@ -38,6 +39,16 @@ class BadRequestError(ValueError):
                  detail: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.code, self.field, self.loc, self.detail = code, field, loc, detail
+
+
+def reject_first(detail: list[dict[str, Any]], code: str, field: str,
+                 what: str = "more") -> None:
+    """A 400 of the first of ``detail``'s problems, saying how many more are in 'detail'
+    (nothing when ``detail`` is empty): the request's rows, calendar or plan checked whole."""
+    if detail:
+        more = f" (and {len(detail) - 1} {what}, in 'detail')" if len(detail) > 1 else ""
+        raise BadRequestError(detail[0]["msg"] + more, code=code, field=field,
+                              loc=detail[0]["loc"], detail=detail)
 
 
 def contract_error(exc: Any, field: str, code: str) -> BadRequestError:

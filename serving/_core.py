@@ -32,6 +32,7 @@ from ._answers import (
     _check_numbers,
     _missing_inputs,
     records,
+    reject_first,
     row_warnings,
     score_jobs,
 )
@@ -130,10 +131,7 @@ def _check_cutoffs(req: UsersRequest) -> None:
         except ValueError as exc:
             detail.append({"loc": ["rows", i, "cutoff"], "type": "invalid_rows",
                            "msg": f"rows[{i}].cutoff {exc}"})
-    if detail:
-        more = f" (and {len(detail) - 1} more, in 'detail')" if len(detail) > 1 else ""
-        raise BadRequestError(detail[0]["msg"] + more, code="invalid_rows", field="rows",
-                              loc=detail[0]["loc"], detail=detail)
+    reject_first(detail, "invalid_rows", "rows")
 
 
 _CLI_TASKS = {"churn": "churn", "purchase_propensity": "propensity",

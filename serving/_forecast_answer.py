@@ -12,7 +12,7 @@ import pandas as pd
 
 from training._forecast_base import listed, period_text
 
-from ._answers import BadRequestError, contract_error, records
+from ._answers import BadRequestError, contract_error, records, reject_first
 from ._registry import LoadedModel
 from ._schemas import ForecastRequest
 
@@ -294,7 +294,7 @@ def _calendar_days(req: ForecastRequest, tz: str) -> list[dict[str, Any]]:
                            "msg": f"calendar[{i}].{field} {given!r}: {why}; events are whole "
                                   f"days in the model's time zone ({tz}): send the day as "
                                   f"YYYY-MM-DD, e.g. {written!r} for the day written"})
-    _reject(detail, "invalid_calendar", "calendar")
+    reject_first(detail, "invalid_calendar", "calendar")
     return events
 
 
@@ -326,7 +326,7 @@ def _future_days(req: ForecastRequest, fc_model: Any) -> list[dict[str, Any]]:
                            "msg": f"future[{i}].ds {given!r} is {ts:%Y-%m-%d %H:%M} in the "
                                   f"model's time zone {tz}, not the start of a day; this "
                                   "model forecasts days: send the day as YYYY-MM-DD"})
-    _reject(detail, "invalid_future", "future")
+    reject_first(detail, "invalid_future", "future")
     return rows
 
 
@@ -383,7 +383,7 @@ def _future_numbers(rows: list[dict[str, Any]], names: list[str]) -> None:
                            "msg": f"future[{i}].{col} is {v!r}: must be a number (or "
                                   f"true/false for a flag); {len(wrong)} rows hold something "
                                   "else; send it without quotes, e.g. 188.28"})
-    _reject(detail, "not_a_number", "future", "more columns")
+    reject_first(detail, "not_a_number", "future", "more columns")
 
 
 def _outside_rows(future: pd.DataFrame | None, panel: Any, horizon: int, sid: str
@@ -403,12 +403,3 @@ def _outside_rows(future: pd.DataFrame | None, panel: Any, horizon: int, sid: st
     return (f"{len(out)} 'future' rows of {sid!r} fall outside the forecast periods "
             f"{period_text(idx[0])} .. {period_text(idx[-1])} and are not read: {shown}; ask "
             "for a longer horizon to forecast them")
-
-
-def _reject(detail: list[dict[str, Any]], code: str, field: str, what: str = "more") -> None:
-    """A 400 of the first of ``detail``'s problems, saying how many more are in 'detail'
-    (nothing when ``detail`` is empty)."""
-    if detail:
-        more = f" (and {len(detail) - 1} {what}, in 'detail')" if len(detail) > 1 else ""
-        raise BadRequestError(detail[0]["msg"] + more, code=code, field=field,
-                              loc=detail[0]["loc"], detail=detail)
