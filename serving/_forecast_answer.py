@@ -225,10 +225,10 @@ def response_records(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
 
 def _known_series(fc_model: Any, known: list[str]) -> list[str]:
     """The ids a request calendar's channels are checked against: the model's series, and the
-    channels of its checked training calendar (``BaseForecaster.known_series``; a model saved
-    before has no record of them)."""
+    channels of its checked training calendar (``BaseForecaster.known_series``; for a model
+    saved before, which has no record of them, its series)."""
     fn = getattr(fc_model, "known_series", None)
-    return fn() if callable(fn) and hasattr(fc_model, "calendar_channels_") else known
+    return fn() if callable(fn) else known
 
 
 def _unknown_channels(req: ForecastRequest, known: list[str]) -> list[dict[str, Any]]:
