@@ -344,9 +344,9 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
             raise ValueError(f"--series: {what}; its series: {shown}{more}")
     # checked before any model runs: the seasonal naive ignores calendars when it forecasts
     if calendar is not None:  # (and the channels of the model's own calendar, as the API)
-        known = (inner.known_series() if callable(getattr(inner, "known_series", None))
-                 else series_ids)
-        check_calendar_channels(calendar, known)
+        extra = (inner.calendar_only_channels()
+                 if callable(getattr(inner, "calendar_only_channels", None)) else [])
+        check_calendar_channels(calendar, series_ids, extra)
     names = regressor_names(inner)
     if spend_plan is not None:
         if future is not None:

@@ -67,11 +67,12 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
             # every model, even one that ignores calendars, rejects a channel no series has
             # (and the channels of the model's own calendar: --only total,channel=paid_search
             # learned the e-mail newsletters for the total)
-            check_calendar_channels(given, _known_series(fc_model, known))
+            check_calendar_channels(given, known, _calendar_only_channels(fc_model))
         except DataContractError as exc:  # its rows counted from 0, as calendar[i]
             raise contract_error(exc, "calendar", "invalid_calendar") from exc
         except ValueError as exc:
-            detail = _unknown_channels(req, _known_series(fc_model, known))
+            detail = _unknown_channels(req, known + [
+                f"channel={c}" for c in _calendar_only_channels(fc_model)])
             raise BadRequestError(str(exc), code="invalid_calendar", field="calendar",
                                   loc=detail[0]["loc"] if detail else None,
                                   detail=detail or None) from exc
@@ -223,12 +224,12 @@ def response_records(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _known_series(fc_model: Any, known: list[str]) -> list[str]:
-    """The ids a request calendar's channels are checked against: the model's series, and the
-    channels of its checked training calendar (``BaseForecaster.known_series``; for a model
-    saved before, which has no record of them, its series)."""
-    fn = getattr(fc_model, "known_series", None)
-    return fn() if callable(fn) else known
+def _calendar_only_channels(fc_model: Any) -> list[str]:
+    """The channels of the model's checked training calendar without a series of their own,
+    which a request calendar may name too (``BaseForecaster.calendar_only_channels``; none
+    for a model saved before they were recorded)."""
+    fn = getattr(fc_model, "calendar_only_channels", None)
+    return list(fn()) if callable(fn) else []
 
 
 def _unknown_channels(req: ForecastRequest, known: list[str]) -> list[dict[str, Any]]:

@@ -690,27 +690,26 @@ class BaseForecaster:
         A calendar already checked against every series of the data (``calendar_for_series``:
         ``--only total,channel=paid_search`` keeps the e-mail newsletters for the total) is
         taken as it is, and its channels are recorded (``calendar_channels_``): a later
-        calendar with them is accepted too (``known_series``). Until 2026-12-06 the model's
-        own calendar was refused when the model was logged, and ``brain forecast train
-        --only`` failed after its whole backtest."""
+        calendar with them is accepted too (``calendar_only_channels``). Until 2026-12-06 the
+        model's own calendar was refused when the model was logged, and ``brain forecast
+        train --only`` failed after its whole backtest."""
         panel = self.panel_  # type: ignore[attr-defined]
         cal = check_calendar_channels(local_calendar(calendar, getattr(panel, "tz", None)),
-                                      self.known_series())
+                                      [str(s) for s in panel.series],
+                                      self.calendar_only_channels())
         if calendar is not None and calendar.attrs.get("channels_checked") and len(cal):
             seen = set(getattr(self, "calendar_channels_", ()))
             self.calendar_channels_ = tuple(sorted(seen | set(
                 cal["channel"].dropna().astype(str))))
         return cal
 
-    def known_series(self) -> list[str]:
-        """The panel's series ids, and a ``channel=c`` for each channel ``c`` of the checked
-        training calendar that has no series of its own (its events concern the totals): the
-        ids a calendar's channels are checked against at predict time, here and in ``POST
-        /forecast_traffic``."""
-        own = [str(s) for s in self.panel_.series]  # type: ignore[attr-defined]
-        have = {c for c in map(series_channel, own) if c is not None}
-        return own + [f"channel={c}" for c in getattr(self, "calendar_channels_", ())
-                      if c not in have]
+    def calendar_only_channels(self) -> list[str]:
+        """The channels of the checked training calendar that have no series of their own
+        (their events concern the totals: ``--only total,channel=paid_search`` keeps the
+        e-mail newsletters), which a calendar at predict time may name too, here and in ``POST
+        /forecast_traffic``; none for a model saved before they were recorded."""
+        have = {series_channel(str(s)) for s in self.panel_.series}  # type: ignore[attr-defined]
+        return [c for c in getattr(self, "calendar_channels_", ()) if c not in have]
 
     def _local_future(self, future_regressors: pd.DataFrame | None) -> pd.DataFrame | None:
         """Known-in-advance rows whose ``ds`` has a zone on the local clock of a series given

@@ -78,7 +78,8 @@ def unknown_series_text(asked: Sequence[str], own: Sequence[str], lead: str = ""
     return f"{', '.join(named)}{more} {verb} of this model; it forecasts {listing}"
 
 
-def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]) -> pd.DataFrame:
+def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str],
+                            extra_channels: Sequence[str] = ()) -> pd.DataFrame:
     """Normalize ``calendar`` and reject events whose channel no series has.
 
     The rule is ``features._calendar.check_channels`` (a misspelt channel would otherwise give
@@ -87,6 +88,12 @@ def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]
     and the series ids themselves. The forecasters check their calendars with it, and so do
     ``brain forecast`` and ``POST /forecast_traffic`` before any model runs (the seasonal naive
     ignores calendars at predict time, and would otherwise accept any channel silently).
+
+    ``extra_channels``: channels accepted beyond the series' own, those of a model's checked
+    training calendar that have no series in it (``--only total,channel=paid_search`` keeps
+    the e-mail newsletters for the total; ``BaseForecaster.calendar_only_channels``). The
+    message names them apart from the series (it had listed a series 'channel=email' the
+    model does not have).
 
     Returns:
         The normalized calendar.
@@ -97,10 +104,13 @@ def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]
     cal = normalize_calendar(calendar)
     if calendar is not None and calendar.attrs.get("channels_checked"):
         return cal  # checked against every series of the data (``calendar_for_series``)
+    extra = [c for c in extra_channels
+             if c not in {series_channel(s) for s in series_ids}]
     try:
-        check_channels(cal, series_ids)
+        check_channels(cal, [*series_ids, *(f"channel={c}" for c in extra)])
     except ValueError as exc:
-        known = sorted({c for c in map(series_channel, series_ids) if c is not None})
+        known = sorted({c for c in map(series_channel, [*series_ids, *(
+            f"channel={c}" for c in extra)]) if c is not None})
         chan = cal["channel"]
         # a cell listing several channels gets its own fix in the message, no close match
         lists = listed_channels(chan, set(known))
@@ -127,6 +137,9 @@ def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]
             listing = f"The series are those channels{sums_text}"
         else:
             listing = f"The series are {_names(ids, 20)}"
+        if extra:
+            listing += (f"; the model's training calendar also had events of channel(s) "
+                        f"{_names(sorted(extra), 10)}, which reach its totals")
         msg = (f"{exc}{hint} {listing} (channel 'c' is the series "
                "'channel=c', also behind a metric prefix, or a series named 'c'). A store or "
                "page that is not in the data yet (a planned opening or launch) cannot be "

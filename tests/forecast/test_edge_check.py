@@ -829,3 +829,11 @@ def test_a_model_of_a_total_and_one_store_predicts_with_the_other_stores_events(
     assert len(model.predict(14, later)) == len(fc)
     with pytest.raises(ValueError, match="Did you mean 'b' for 'bb'"):
         model.predict(14, later.assign(channel="bb"))
+    # the refusal names the model's series as they are, and the calendar's other channels
+    # apart (it had listed 'channel=b' and 'channel=new' among the series)
+    with pytest.raises(ValueError, match="no series has") as refused:
+        model.predict(14, later.assign(channel="zz"))
+    text = str(refused.value)
+    assert "The series are 'a', 'total';" in text
+    assert "training calendar also had events of channel(s) 'b', 'new'" in text
+    assert "'channel=b'" not in text
