@@ -421,20 +421,36 @@ class ChannelSpendCheck(Answer):
     did."""
 
     follows_spend: bool | None = Field(
-        description="false: the customers first seen per week did not rank with the weekly "
-                    "spend (weekly_rank_correlation under 0.4), so value_to_cost does not say "
-                    "what more spend would buy; true: they did; null: too few customers "
-                    "(under 8 a week on average) or weeks (under 26) to tell.")
+        description="false: the customers first seen per week did not rank with the spend "
+                    "of the week and the two before (the 90% interval of "
+                    "weekly_rank_correlation lies under 0.4), so value_to_cost does not say "
+                    "what more spend would buy; true: they did (the interval lies at or above "
+                    "0.4); null: not enough weeks to tell (the interval holds 0.4), or too few "
+                    "customers (under 1 a week on average) or weeks (under 26).")
     weekly_rank_correlation: float | None = Field(
-        description="Spearman's rank correlation of the channel's weekly spend and the "
-                    "customers first seen through it per week, over start .. end; null when "
-                    "either never changed.", examples=[0.66])
+        description="Spearman's rank correlation of the customers first seen through the "
+                    "channel per week with its spend over that week and the two before (a "
+                    "customer is first seen days or weeks after signing up), over start .. "
+                    "end; null when either never changed. Until 2026-12-06 with the week's "
+                    "spend alone.", examples=[0.66])
+    rank_correlation_low: float | None = Field(
+        None, description="Lower end of weekly_rank_correlation's 90% interval (Fisher's z "
+                          "over effective_weeks); null with it.", examples=[0.45])
+    rank_correlation_high: float | None = Field(
+        None, description="Upper end of the interval; null with it.", examples=[0.79])
+    effective_weeks: float | None = Field(
+        None, description="The weeks' effective number the interval is computed on: fewer "
+                          "than weeks when both weekly series move slowly (lag-1 "
+                          "autocorrelations), as many otherwise; null with the correlation.",
+        examples=[49.3])
     weeks: int = Field(description="Whole weeks compared, ending on the snapshot's last day, "
                                    "or on the spend table's last day when it ends earlier.")
     customers: int = Field(description="Customers of the channel first seen in them.")
     start: str = Field(description="First day compared (YYYY-MM-DD): 90 days after the first "
                                    "event (customers there before the records begin are "
-                                   "first seen in those days) or the spend table's first day.")
+                                   "first seen in those days), or two weeks after the spend "
+                                   "table's first day when that is later (the first week "
+                                   "compared reads the spend of the two before it).")
     end: str = Field(description="Last day compared (YYYY-MM-DD).")
     days_without_spend: int = Field(description="Days of start .. end with no spend on the "
                                                 "channel (paused spells).")
