@@ -417,7 +417,8 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         fc, peaks, base = res.forecast, res.peaks, res.baseline
     # each series' response at the plan (elasticity, marginal P50 per unit), as the API's
     # response_at_plan
-    at_plan = plan_responses(inner, horizon, future, fc, base, series) if names else None
+    at_plan = (plan_responses(inner, horizon, future, fc, normalize_calendar(full_cal), series)
+               if names else None)
     _unplanned_kinds_note(inner, full_cal, begin, end)
     for note in calendar_novelty_notes(inner, full_cal, begin, end, series=series):
         show_note(note)

@@ -193,8 +193,8 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
     if fc_model.panel_.regressor_names:
         from training._forecast_plan_response import plan_responses
 
-        at_plan = response_records(plan_responses(fc_model, req.horizon, future, fc, res.baseline,
-                                                  [req.series_id]))
+        at_plan = response_records(plan_responses(fc_model, req.horizon, future, fc,
+                                                  normalize_calendar(cal), [req.series_id]))
     return {"model": loaded.name, "version": loaded.version, "series_id": req.series_id,
             "horizon": req.horizon,
             "forecast": records(fc[["ds", "p10", "p50", "p90"]]),

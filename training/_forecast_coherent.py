@@ -11,15 +11,21 @@ series of its own in the model that responds to it (the model's ``column_sources
     total at the plan = total at the reference
                         + sum over channels (channel at the plan - channel at its reference)
 
-on the original scale of the no-event P50 (the calendar's lifts come after, as for any series).
-A series' reference is its column's mean over the last ``REFERENCE_DAYS`` days of its history
-(a total's: the sum of its channels'), the spend its recent level was measured at: the total's
-own response gives back about what it took off its recent history, so its single elasticity
-is hardly read, and the trees, which read a plan against that mean, see no change. A plan
-equal to the reference gives the total's own forecast. The total's P10 and P90 move with its
-P50 by the same step on the modelling scale (the same relative width on a log scale), as its
-own response moved them before. On days with calendar events the channels' changes take the
-total's lift of the day, not each channel's own (the lifts come after the sum).
+on the original scale of the no-event P50. A series' reference is its column's mean over the
+last ``REFERENCE_DAYS`` days of its history (a total's: the sum of its channels'), the spend its
+recent level was measured at: the total's own response gives back about what it took off its
+recent history, so its single elasticity is hardly read, and the trees, which read a plan
+against that mean, see no change. A plan equal to the reference gives the total's own
+forecast. The total's P10 and P90 move with its P50 by the same step on the modelling scale
+(the same relative width on a log scale), as its own response moved them before.
+
+On days with calendar events each term takes its own series' lift of the day
+(``event_shift``): the total at its reference the total's, each channel's change the
+channel's, as the channel's own forecast has it. A newsletter may triple e-mail and leave paid
+search as it is, where the total's lift is e-mail's share of it: the channels' changes had
+taken the total's lift (the lifts came after the sum), and +20% on paid search moved the total
+2.3% more than it moved paid search over 28 days with two newsletters in them. The total's
+change with the calendar is now its channels' summed, day by day, as without it.
 
 A total whose channels are not all there (``--only total``), or whose record of what its column
 was built from is missing (a ``--series`` file, a model trained before 2026-12-06), keeps its
@@ -28,7 +34,7 @@ own response (``total_answers`` says why).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,9 +46,9 @@ from features._spend_series import channel_series, spend_channel
 from ._forecast_base import steps_per_day
 from ._forecast_future import _future_frame
 
-__all__ = ["REFERENCE_DAYS", "TOTAL_ROUNDING", "TotalAnswer", "channels_hint", "check_total_rows",
-           "coherent_quantiles", "coherent_totals", "plan_series", "reference_rows",
-           "reference_value", "total_answers"]
+__all__ = ["REFERENCE_DAYS", "TOTAL_ROUNDING", "TotalAnswer", "TotalParts", "channels_hint",
+           "channels_of", "check_total_rows", "coherent_quantiles", "coherent_totals",
+           "event_shift", "plan_series", "reference_rows", "reference_value", "total_answers"]
 
 REFERENCE_DAYS = 28
 """Days at the end of a channel's history whose mean spend is its reference."""
@@ -255,15 +261,37 @@ def check_total_rows(model: Any, future: pd.DataFrame | None, horizon: int,
 Quantiles = dict[str, tuple[pd.DatetimeIndex, np.ndarray]]
 
 
+@dataclass(frozen=True)
+class TotalParts:
+    """What a coherent total's no-event answer was summed from, for the calendar's lifts to
+    reach each term (``event_shift``). P50s on the modelling scale.
+
+    Attributes:
+        periods: the total's forecast periods (its channels' are the same days).
+        at_ref: the total's no-event P50 at its reference, per period.
+        channels: its channels' series (the rows of ``plan`` and ``ref``).
+        plan: per channel, its no-event P50 at the plan (channels x periods).
+        ref: per channel, its no-event P50 at its reference (channels x periods).
+    """
+
+    periods: pd.DatetimeIndex
+    at_ref: np.ndarray
+    channels: tuple[str, ...]
+    plan: np.ndarray
+    ref: np.ndarray
+
+
 def coherent_quantiles(model: Any, own: Callable[[int, pd.DataFrame | None, list[str]], Quantiles],
-                       horizon: int, future: pd.DataFrame | None, sids: list[str]) -> Quantiles:
+                       horizon: int, future: pd.DataFrame | None, sids: list[str]
+                       ) -> tuple[Quantiles, dict[str, TotalParts]]:
     """``own(horizon, future, sids)`` (each series' no-event quantiles on the modelling
     scale from its own plan rows), with each coherent total of ``sids`` forecast at its
     reference and moved by the sum of its channels' P50 changes from their reference to the
-    plan (module docstring): its three quantiles by the same step on the modelling scale."""
+    plan (module docstring): its three quantiles by the same step on the modelling scale.
+    Also, per such total, its parts, for the calendar's lifts (``event_shift``)."""
     coh = coherent_totals(model, sids) if future is not None else {}
     if not coh or future is None:
-        return own(horizon, future, sids)
+        return own(horizon, future, sids), {}
     check_total_rows(model, future, horizon, list(coh), "predict: future_regressors")
     chans = sorted({cs for cols in coh.values() for m in cols.values() for cs in m.values()})
     ref = reference_rows(model, future, horizon, coh)
@@ -273,12 +301,48 @@ def coherent_quantiles(model: Any, own: Callable[[int, pd.DataFrame | None, list
     out = own(horizon, plan, list(dict.fromkeys([*sids, *chans])))
     at_ref = own(horizon, ref, chans)
     inv, fwd = model.panel_.inv, model.panel_.fwd
+    parts: dict[str, TotalParts] = {}
     for total, cols in coh.items():
         idx, q = out[total]
+        mine = sorted({c for m in cols.values() for c in m.values()})
         delta = np.zeros(len(idx))
-        for cs in sorted({c for m in cols.values() for c in m.values()}):
+        for cs in mine:
             delta += inv(out[cs][1][:, 1]) - inv(at_ref[cs][1][:, 1])
         mid = q[:, 1]
         shift = np.where(delta == 0, 0.0, fwd(inv(mid) + delta) - mid)
         out[total] = (idx, q + shift[:, None])
-    return {sid: out[sid] for sid in sids}
+        parts[total] = TotalParts(idx, mid.copy(), tuple(mine),
+                                  np.array([out[cs][1][:, 1] for cs in mine]),
+                                  np.array([at_ref[cs][1][:, 1] for cs in mine]))
+    return {sid: out[sid] for sid in sids}, parts
+
+
+def channels_of(parts: Mapping[str, TotalParts], sids: Sequence[str]) -> list[str]:
+    """The channels' series of the coherent totals of ``parts`` among ``sids`` that are not
+    in ``sids`` themselves: the series whose lifts their answer also reads."""
+    return [cs for cs in dict.fromkeys(c for sid in sids if sid in parts
+                                       for c in parts[sid].channels) if cs not in sids]
+
+
+def event_shift(parts: TotalParts, mid: np.ndarray, lift: np.ndarray,
+                lifts: Mapping[str, np.ndarray], inv: Callable[[np.ndarray], np.ndarray],
+                fwd: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The step (modelling scale) that takes a coherent total's P50 with the calendar,
+    ``mid`` (its no-event P50 moved by its channels' summed change, plus its own lift
+    ``lift``), to its P50 at the reference with its own lift plus each channel's change with
+    that channel's lift (``lifts``, per channel series) on the original scale:
+
+        inv(at_ref + lift) + sum over channels (inv(plan + lift_c) - inv(ref + lift_c))
+
+    0 on days without a lift on the total or any channel (the no-event answer stands) and on
+    days where no channel's P50 moved from its reference (the total's own forecast stands)."""
+    own = np.array([np.asarray(lifts[cs], dtype=float) for cs in parts.channels])
+    evented = (np.asarray(lift) != 0) | (own != 0).any(axis=0)
+    todo = evented & (parts.plan != parts.ref).any(axis=0)
+    if not todo.any():
+        return np.zeros(len(mid))
+    change = np.zeros(len(mid))
+    for p, r, c in zip(parts.plan, parts.ref, own, strict=True):
+        change += inv(p + c) - inv(r + c)
+    want = fwd(inv(parts.at_ref + lift) + change)
+    return np.where(todo, want - mid, 0.0)

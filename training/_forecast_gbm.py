@@ -58,7 +58,7 @@ from ._forecast_base import (
 from ._forecast_clip import _rebase_offsets as _rebase_offsets
 from ._forecast_clip import _take, _winsorize, winsorize_causal
 from ._forecast_clip import column_stepped as column_stepped
-from ._forecast_coherent import coherent_quantiles
+from ._forecast_coherent import TotalParts, channels_of, coherent_quantiles
 from ._forecast_conformal import ConformalBands, _conformal_quantile
 from ._forecast_ctx import _Ctx
 from ._forecast_events import EventEffects
@@ -538,8 +538,8 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
         horizon = self._checked_horizon(horizon)
         sids = self._series_asked(series)
         cal = self._calendar_for_predict(future_calendar)
-        return self._with_events(self._no_event_quantiles(horizon, future_regressors, sids),
-                                 cal, sids)
+        base, parts = self._no_event_quantiles(horizon, future_regressors, sids)
+        return self._frames(base, [(cal, sids, None)], parts)[0]
 
     @property
     def cheap_without(self) -> bool:
@@ -577,10 +577,14 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
         if not asked:
             return []
         union = self._series_asked(sorted({sid for sids in asked for sid in sids}))
-        base = self._no_event_quantiles(horizon, future_regressors, union)
+        base, parts = self._no_event_quantiles(horizon, future_regressors, union)
+        # a coherent total's channels' lifts too, each channel's change takes its own
+        periods = {cs: p.periods for p in parts.values() for cs in p.channels}
+        periods.update({sid: base[sid][0] for sid in union})
         lifts = self.effects_.lift_many_without(
-            {sid: base[sid][0] for sid in union}, cal,
-            [([int(r) for r in rows], sids) for (rows, _), sids in zip(jobs, asked, strict=True)])
+            periods, cal,
+            [([int(r) for r in rows], [*sids, *channels_of(parts, sids)])
+             for (rows, _), sids in zip(jobs, asked, strict=True)])
         todo = []
         for (rows, _), sids, lift in zip(jobs, asked, lifts, strict=True):
             # a planned start reads the calendar itself (a dormant series' only)
@@ -588,7 +592,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
                 is_dormant(self.panel_.series[sid].y) for sid in sids)
             own = cal.drop(index=cal.index[list(rows)]).reset_index(drop=True) if starts else cal
             todo.append((own, sids, lift))
-        return self._frames(base, todo)
+        return self._frames(base, todo, parts)
 
     def _checked_horizon(self, horizon: int) -> int:
         horizon = self._check_horizon(horizon)
@@ -599,11 +603,14 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
         return horizon
 
     def _no_event_quantiles(self, horizon: int, future_regressors: pd.DataFrame | None,
-                            sids: list[str]) -> dict[str, tuple[pd.DatetimeIndex, np.ndarray]]:
+                            sids: list[str]
+                            ) -> tuple[dict[str, tuple[pd.DatetimeIndex, np.ndarray]],
+                                       dict[str, TotalParts]]:
         """Per series of ``sids``: its forecast periods and the P10/P50/P90 before any event
         (modelling scale): ``_own_quantiles``, and a total whose channels each have a series
         of their own moved by the sum of their changes from their reference to the plan
-        (``training._forecast_coherent``). Reads no calendar."""
+        (``training._forecast_coherent``); and such a total's parts, for the calendar's lifts
+        of each (``_frames``). Reads no calendar."""
         return coherent_quantiles(self, self._own_quantiles, horizon, future_regressors, sids)
 
     def _own_quantiles(self, horizon: int, future_regressors: pd.DataFrame | None,

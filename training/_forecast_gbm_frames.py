@@ -1,14 +1,15 @@
 """The forecast frames of ``LightGBMForecaster``: the no-event quantiles with the calendar's lifts.
 
 The trees forecast the no-event baseline; ``EventFrames`` adds each period's event lift
-(``EventEffects.lift_many``) and its spread to the band, and gives a dormant series with a
-planned start of its own the starters' profile (``_planned_starts``), for one forecast or for
-many calendars at once (``predict_without``'s jobs).
+(``EventEffects.lift_many``) and its spread to the band (a total answered from its channels:
+each channel's change with the channel's lift, ``training._forecast_coherent``), and gives a
+dormant series with a planned start of its own the starters' profile (``_planned_starts``),
+for one forecast or for many calendars at once (``predict_without``'s jobs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ import pandas as pd
 from features._calendar import series_channel
 
 from ._forecast_base import _Z80, BaseForecaster, Panel
+from ._forecast_coherent import TotalParts, event_shift
 from ._forecast_starts import is_dormant, planned_start, profile_for, start_forecast
 
 __all__ = ["EventFrames"]
@@ -29,24 +31,26 @@ class EventFrames(BaseForecaster):
     panel_: Panel
     effects_: Any
 
-    def _with_events(self, base: dict[str, tuple[pd.DatetimeIndex, np.ndarray]],
-                     cal: pd.DataFrame, sids: list[str]) -> pd.DataFrame:
-        """The forecast frame of ``sids`` with ``cal``'s events (``_frames``)."""
-        return self._frames(base, [(cal, sids, None)])[0]
-
     def _frames(self, base: dict[str, tuple[pd.DatetimeIndex, np.ndarray]],
                 jobs: Sequence[tuple[pd.DataFrame, list[str],
                                      dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None]],
+                parts: Mapping[str, TotalParts] | None = None,
                 ) -> list[pd.DataFrame]:
         """Per ``(cal, sids, lifts)`` of ``jobs``, the forecast frame of ``sids`` with
         ``cal``'s events: each period's lift (``lifts``, else ``lift_many`` of ``cal``) added
         to the no-event P50 of ``base`` (``_no_event_quantiles``) and its spread to the band,
-        and a dormant series' planned start. The frames are built as one (a frame per job had
-        cost 5 ms each, thousands of times on a 1,000-store calendar)."""
+        and a dormant series' planned start. A coherent total of ``parts`` then moves, its
+        band with it, so that each channel's change carries that channel's lift
+        (``event_shift``; ``lifts`` then has its channels' too). The frames are built as one
+        (a frame per job had cost 5 ms each, thousands of times on a 1,000-store calendar)."""
+        parts = parts or {}
         names, times, values, owner = [], [], [], []
         for k, (cal, sids, lifts) in enumerate(jobs):
             if lifts is None:
-                lifts = self.effects_.lift_many({sid: base[sid][0] for sid in sids}, cal)
+                periods = {cs: parts[sid].periods for sid in sids if sid in parts
+                           for cs in parts[sid].channels}
+                periods.update({sid: base[sid][0] for sid in sids})
+                lifts = self.effects_.lift_many(periods, cal)
             outs = {}
             for sid in sids:
                 idx, q = base[sid]
@@ -54,6 +58,10 @@ class EventFrames(BaseForecaster):
                 lo = np.sqrt((q[:, 1] - q[:, 0]) ** 2 + _Z80**2 * var_lo)
                 hi = np.sqrt((q[:, 2] - q[:, 1]) ** 2 + _Z80**2 * var_hi)
                 mid = q[:, 1] + lift
+                if sid in parts:  # each channel's change with its own lift of the day
+                    mid = mid + event_shift(parts[sid], mid, lift,
+                                            {cs: lifts[cs][0] for cs in parts[sid].channels},
+                                            self.panel_.inv, self.panel_.fwd)
                 outs[sid] = np.column_stack([mid - lo, mid, mid + hi])
             self._planned_starts({sid: base[sid][0] for sid in sids}, cal, outs)
             for sid in sids:

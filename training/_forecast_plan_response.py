@@ -16,9 +16,12 @@ trees read the column too, in steps: their part is not in the slope (a finite di
 two forecasts can differ from it by a step).
 
 A coherent total (``training._forecast_coherent``) is answered per channel: its slope per
-unit of a channel's spend is that channel's series' slope (its change is the sum of its
-channels'), times the ratio of the total's calendar lift on that day (``(1 + P50) / (1 +
-no-event P50)`` of the total), so it is the derivative of the total's own answer.
+unit of a channel's spend is that channel's series' slope at the channel's P50 with the
+calendar (the total's change is the sum of its channels', each with its own lift of the day),
+so it is the derivative of the total's own answer. It had taken the total's lift of each day
+(``(1 + P50) / (1 + no-event P50)`` of the total), as the total's answer did: on the seed-11
+lever world (20,000 x 730) with two newsletters in 28 days, e-mail's field in the total's
+answer read 6.07 visits per unit where e-mail's own read 6.41.
 """
 
 from __future__ import annotations
@@ -28,8 +31,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from features._calendar import normalize_calendar
 
 from ._forecast_coherent import coherent_totals
 from ._forecast_future import _future_frame
@@ -60,12 +61,13 @@ def _per_unit(deriv: np.ndarray, x: np.ndarray, log: bool) -> float:
 
 
 def plan_responses(model: Any, horizon: int, future: pd.DataFrame | None,
-                   forecast: pd.DataFrame, base: pd.DataFrame,
+                   forecast: pd.DataFrame, calendar: pd.DataFrame | None,
                    series: Sequence[str] | None = None) -> pd.DataFrame:
     """Per series of ``forecast`` (of ``series``, when given) and known-in-advance column it
     responds to: the response at the plan (``PLAN_RESPONSE_COLUMNS``; module docstring).
-    ``forecast`` and ``base``: the forecast with the calendar and without it
-    (``forecast_with_peaks``' ``forecast`` and ``baseline``), of the plan ``future``.
+    ``forecast``: the forecast of the plan ``future`` with ``calendar`` (as given to
+    ``model.predict``, which forecasts a coherent total's channels not in ``forecast`` with
+    it).
 
     A series answered by its own response has one row (``channel`` empty, ``answered``
     'own_response'); a coherent total a row per channel (``answered`` 'sum_of_channels',
@@ -91,23 +93,24 @@ def plan_responses(model: Any, horizon: int, future: pd.DataFrame | None,
         sub = fr[fr["series_id"] == sid].set_index("ds")
         return sub[column].reindex(idx).to_numpy(dtype=float)
 
+    have = set(forecast["series_id"].astype(str))
     chans = sorted({cs for cols in coh.values() for m in cols.values() for cs in m.values()}
-                   - set(base["series_id"].astype(str)))
-    chan_base = (model.predict(horizon, normalize_calendar(None), future, series=chans)
-                 if chans else base.iloc[:0])
+                   - have)
+    # a total's channels with the calendar: its change is theirs, each with its own lifts
+    chan_fc = (model.predict(horizon, calendar, future, series=chans) if chans
+               else forecast.iloc[:0])
     for sid in sids:
         final = p50(forecast, sid)
         idx = pd.DatetimeIndex(final.index)
         own = response.get(sid, {})
         for column in names:
             if column in coh.get(sid, {}):
-                lift = jac(final.to_numpy()) / jac(p50(base, sid).reindex(idx).to_numpy())
                 parts = []
                 for channel, cs in coh[sid][column].items():
                     resp = response[cs][column]
                     x = planned(cs, column, idx)
-                    b = p50(base if cs in set(base["series_id"].astype(str)) else chan_base, cs)
-                    deriv = lift * jac(b.reindex(idx).to_numpy()) * _slope(resp, x)
+                    b = p50(forecast if cs in have else chan_fc, cs)
+                    deriv = jac(b.reindex(idx).to_numpy()) * _slope(resp, x)
                     parts.append((float(np.nansum(x)), _per_unit(deriv, x, resp.log)))
                     rows.append({"series_id": sid, "column": column, "channel": channel,
                                  "channel_series": cs, "answered": "sum_of_channels",

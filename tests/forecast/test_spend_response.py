@@ -433,7 +433,7 @@ def test_the_marginal_return_at_the_plan_equals_a_finite_difference(
     model, spend_file = lever_small
     plan = _lever_plan(model, spend_file)
     fc = model.predict(28, _NONE, plan)
-    got = plan_responses(model, 28, plan, fc, fc).set_index(["series_id", "channel"])
+    got = plan_responses(model, 28, plan, fc, _NONE).set_index(["series_id", "channel"])
     assert got.loc[("total", ""), "answered"] == "sum_of_channels"
     assert ("channel=organic", "") not in got.index
     for channel in ("paid_search", "email"):
@@ -545,7 +545,7 @@ def test_a_paused_channel_leaves_the_totals_return_to_the_channels_it_spends_on(
     model, spend_file = lever_small
     plan = _lever_plan(model, spend_file, {"paid_search": 0.0})
     fc = model.predict(28, _NONE, plan)
-    got = plan_responses(model, 28, plan, fc, fc).set_index(["series_id", "channel"])
+    got = plan_responses(model, 28, plan, fc, _NONE).set_index(["series_id", "channel"])
     assert np.isnan(got.loc[("channel=paid_search", ""), "d_p50_sum_per_unit"])
     assert np.isnan(got.loc[("total", "paid_search"), "d_p50_sum_per_unit"])
     assert got.loc[("total", "paid_search"), "planned_sum"] == 0.0
