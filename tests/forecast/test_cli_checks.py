@@ -16,7 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from serving import _cli_common
-from serving._cli_forecast import _peaks_table, forecast_app
+from serving._cli_forecast import forecast_app
+from serving._cli_forecast_output import peaks_table
 from training._forecast_backtest import backtest, cover_horizon, data_hash, zero_actuals_note
 from training._forecast_base import period_text, prepare_panel
 from training._forecast_champion import _rescore
@@ -403,7 +404,7 @@ def test_peaks_table_prints_readable_numbers_and_says_what_is_cut(tmp_path: Path
                     "peak_p90": 97.0, "baseline_p50": 0.2705})
     peaks = pd.DataFrame(rows, columns=list(PEAK_COLUMNS))
     with _cli_common.console.capture() as cap:
-        _peaks_table(peaks, 42, "days", tmp_path / "peaks.csv")
+        peaks_table(peaks, 42, "days", tmp_path / "peaks.csv")
     out = cap.get()
     assert "Peaks over the next 42 days" in out
     assert "12,940" in out
@@ -459,7 +460,7 @@ def test_data_validate_rejects_mixed_frequencies_like_forecasting(tmp_path: Path
 
 def test_predict_notes_a_learned_event_kind_missing_from_the_forecast_periods(
         series_maker: Callable, fast_gbm: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    import serving._cli_forecast as cli
+    import serving._cli_forecast_predict as cli
     from training._forecast_gbm import LightGBMForecaster
 
     series, cal = series_maker(n_days=700)  # 'Big sale' every 15 September, x3

@@ -152,7 +152,7 @@ def test_cli_names_the_calendar_file_of_a_misspelt_channel(tmp_path: Path,
 def test_forecast_files_write_one_date_format_and_readable_numbers() -> None:
     """Independent check: an hourly peaks.csv had '2024-12-21' beside '2024-12-27 23:00:00',
     numbers like 34198.100069485605, and '-0.0'."""
-    from serving._cli_forecast import _csv_ready
+    from serving._cli_forecast_model import _csv_ready
 
     frame = pd.DataFrame({
         "start": pd.to_datetime(["2024-12-21", "2024-12-25"]),

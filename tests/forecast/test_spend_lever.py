@@ -13,9 +13,9 @@ import features as ft
 from features._calendar import normalize_calendar
 from features._spend_series import SOURCES_ATTR, join_spend, spend_plan
 from features._traffic import traffic_series
-from serving._cli_forecast import plan_future
 from serving._cli_forecast_inputs import load_inputs
 from serving._cli_forecast_model import _load_model
+from serving._cli_forecast_plan import plan_future
 from training._forecast_gbm import LightGBMForecaster
 
 _FAST = {"n_estimators": 80, "max_rows": 9000, "horizons_per_origin": 8,

@@ -492,7 +492,7 @@ def test_the_api_answers_a_total_from_its_channels_rows_as_the_cli_does(
     path) and gives response_at_plan per channel; rows of the total alone are a 400 naming
     the channels' series to send."""
     from serving._answers import BadRequestError
-    from serving._cli_forecast import plan_future
+    from serving._cli_forecast_plan import plan_future
     from serving._forecast_answer import forecast_answer
     from serving._registry import LoadedModel
     from serving._schemas import ForecastAnswer, ForecastRequest
