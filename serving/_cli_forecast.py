@@ -10,13 +10,11 @@ and revenue series per channel and in total.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
 import typer
-
-from features._calendar import aggregates_first
 
 from ._cli_common import (
     console,
@@ -46,6 +44,7 @@ from ._cli_forecast_inputs import (
 from ._cli_forecast_model import load_future
 from ._cli_forecast_output import peaks_table
 from ._cli_forecast_predict import run_predict
+from ._cli_forecast_runs import mean_table, record_run, starts_table
 
 __all__ = ["demo_step", "forecast_app"]
 
@@ -58,61 +57,6 @@ DEFAULT_URI = "models:/traffic_forecaster@champion"
 def _show_result_notes(notes: tuple[str, ...] | list[str]) -> None:
     for note in notes:
         show_note(note)
-
-def _record_run(run_id: str, what: str, frame: pd.DataFrame, sources: dict[str, Path | None],
-                result: Any, tz: str, outcome: str = "", version: str | None = None) -> None:
-    """What a reader of the MLflow UI needs without the code: the time zone the series were
-    read in (their times and the forecasts' are local), the input files (``source.*`` tags),
-    the series and their span, and a description (the run's and the registered version's)
-    with the backtest means and ``outcome``; prints where the fold plots went."""
-    from mlflow import MlflowClient
-
-    from training._mlflow import artifacts_where
-
-    client = MlflowClient()
-    client.set_tag(run_id, "time_zone", tz)
-    info = client.get_run(run_id).info
-    where = artifacts_where(run_id, info.experiment_id, info.artifact_uri)
-    plots = f"{where}/plots" if "#/" not in where else f"{where} (folder plots)"
-    console.print(f"fold plots: {plots} (MLflow run {run_id}, artifacts)", highlight=False)
-    m = result.mean
-    summary = (f"Backtest ({len(result.origins)} origins, horizon {result.horizon}): mean MASE "
-               f"{m.get('mase', float('nan')):.3f}, peak error "
-               f"{m.get('peak_err_pct', float('nan')):.1f}%, 80% coverage "
-               f"{m.get('coverage80_pct', float('nan')):.1f}%.{_starts_summary(result)} "
-               f"{outcome}").rstrip()
-    # absolute paths: the run is read later from anywhere (the UI, another folder)
-    sources = {k: (Path(v).resolve() if v is not None else None) for k, v in sources.items()}
-    for key, path in sources.items():
-        if path is not None:
-            client.set_tag(run_id, f"source.{key}", str(path))
-    ids = aggregates_first(frame["series_id"])
-    ds = pd.to_datetime(frame["ds"])
-    shown = ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
-    client.set_tag(run_id, "source.series_ids", shown[:5000])
-    given = ", ".join(f"{k} {v}" for k, v in sources.items() if v is not None) or "no file"
-    text = (f"{what} on {len(ids)} series ({shown}) from {given}; history "
-            f"{ds.min():%Y-%m-%d} .. {ds.max():%Y-%m-%d}. {summary}")
-    client.set_tag(run_id, "mlflow.note.content", text)
-    # a name that tells reruns apart in the runs list: the series and the last day seen
-    name = info.run_name or "run"
-    client.set_tag(run_id, "mlflow.runName",
-                   f"{name.split(' ')[0]} {len(ids)} series to {ds.max():%Y-%m-%d}")
-    if version is not None:
-        from training._forecast_mlflow import REGISTERED_NAME
-
-        client.update_model_version(REGISTERED_NAME, version, description=text)
-
-
-def _starts_summary(result: Any) -> str:
-    """The start scores for a run's description ('' when no fold holds a start)."""
-    sm = getattr(result, "start_mean", {})
-    if not sm:
-        return ""
-    return (f" Series starting inside a fold ({len(result.starts)}): summed P50 off by "
-            f"{sm['start_sum_err_pct']:.1f}% (bias {sm['start_bias_pct']:+.1f}%), pinball / "
-            f"mean {sm['start_pinball']:.3f}, 80% coverage {sm['start_coverage80_pct']:.1f}%.")
-
 
 def _earlier_forecasts(frame: pd.DataFrame) -> None:
     """Warn when the newest kept forecast these data reach ran persistently off."""
@@ -135,29 +79,6 @@ def _out_dir(out: Path | None) -> Path:
     return path
 
 
-def _mean_table(mean: dict[str, float], title: str) -> None:
-    console.print(frame_table(pd.DataFrame([mean]), title=title))
-
-
-def _starts_table(result: Any) -> None:
-    """The series that start inside a fold (a launch), scored apart from the live series: one
-    row per (fold, series) and their mean; nothing when no fold holds a start."""
-    from training._forecast_backtest_starts import START_METRICS
-
-    if not len(result.starts):
-        return
-    rows = result.starts.copy()
-    for col in ("origin", "event_start"):
-        rows[col] = pd.to_datetime(rows[col]).dt.date.astype(str)
-    # the event's name and the first value's day are in the run's backtest_starts.csv
-    shown = rows[["origin", "series_id", "event_start", "periods", "sum_p50", "sum_y",
-                  *START_METRICS]].rename(columns=lambda c: c.removeprefix("start_"))
-    console.print(frame_table(shown, title=f"{result.model}: series that start inside a fold "
-                                           "(only zeros before the origin; scored from their "
-                                           "start to the fold's end, not in the MASE)"))
-    _mean_table(result.start_mean, f"{result.model}: mean over the {len(rows)} starts")
-
-
 @forecast_app.command("backtest")
 @friendly_errors
 def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt = None,
@@ -177,8 +98,8 @@ def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsO
     by_fold = result.folds.groupby("origin")[list(result.mean)].mean().reset_index()
     by_fold["origin"] = by_fold["origin"].dt.date.astype(str)
     console.print(frame_table(by_fold, title=f"{result.model}: mean over series per fold"))
-    _mean_table(result.mean, f"{result.model}: mean over folds ({result.seconds:.1f} s)")
-    _starts_table(result)
+    mean_table(result.mean, f"{result.model}: mean over folds ({result.seconds:.1f} s)")
+    starts_table(result)
     # the yardsticks on the same origins (seconds): last week repeated, and last weeks (cleaned
     # of events) plus the calendar's learned event lifts; the plain one repeats last week's
     # promotion into a week without one, so a model that only learned the calendar beats it
@@ -196,15 +117,15 @@ def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsO
 
         naive = backtest(make_forecaster(yardstick), frame, cal, horizon=horizon,
                          origins=list(result.origins))
-        _mean_table(naive.mean, f"{what} on the same origins (logged as {prefix}_mean_*)")
+        mean_table(naive.mean, f"{what} on the same origins (logged as {prefix}_mean_*)")
         if naive.start_mean:
-            _mean_table(naive.start_mean, f"{what}: mean over the {len(naive.starts)} starts")
+            mean_table(naive.start_mean, f"{what}: mean over the {len(naive.starts)} starts")
         for k, v in {**naive.mean, **naive.start_mean}.items():
             if np.isfinite(v):
                 MlflowClient().log_metric(run_id, f"{prefix}_mean_{k}", float(v))
-    _record_run(run_id, f"Backtest of {result.model}", frame,
-                {"data": data, "series": series, "events": events, "calendar": calendar},
-                result, tz)
+    record_run(run_id, f"Backtest of {result.model}", frame,
+               {"data": data, "series": series, "events": events, "calendar": calendar},
+               result, tz)
     console.print(f"MLflow run {run_id} (evaluation {result.evaluation})")
 
 
@@ -232,13 +153,13 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
                              n_folds=folds, register=register, progress=step, time_zone=tz,
                              column_sources=frame.attrs.get(SOURCES_ATTR))
     _show_result_notes(out.backtest.notes)
-    _record_run(out.run_id, f"{out.backtest.model} forecaster", frame,
-                {"data": data, "series": series, "events": events, "calendar": calendar},
-                out.backtest, tz,
-                f"Champion: {out.promotion.reason}" if out.promotion else "Not registered.",
-                out.version)
-    _mean_table(out.backtest.mean, f"{out.backtest.model}: backtest mean")
-    _starts_table(out.backtest)
+    record_run(out.run_id, f"{out.backtest.model} forecaster", frame,
+               {"data": data, "series": series, "events": events, "calendar": calendar},
+               out.backtest, tz,
+               f"Champion: {out.promotion.reason}" if out.promotion else "Not registered.",
+               out.version)
+    mean_table(out.backtest.mean, f"{out.backtest.model}: backtest mean")
+    starts_table(out.backtest)
     console.print(f"MLflow run {out.run_id}; model {out.model_uri}")
     if out.promotion is not None:
         console.print(f"traffic_forecaster v{out.version}: {out.promotion.reason}",
