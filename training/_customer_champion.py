@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ._customer_eval import classifier_metrics, value_metrics
-from ._customer_fit import row_keys
+from ._customer_fit import seen_rows
 from ._customer_labels import label_definition, label_mismatch
 from ._customer_models import CustomerModel
 from ._customer_population import champion_command, population_gap, version_source
@@ -249,7 +249,7 @@ def _fresh_subset_words(champion: Any, valid: pd.DataFrame, seen: np.ndarray,
     users = valid["user_id"].to_numpy()[fresh]
     known = np.zeros(len(users), dtype=bool)
     for c in _champion_cutoffs(champion):
-        known |= np.isin(row_keys(pd.DataFrame({"user_id": users, "cutoff": c})), seen)
+        known |= seen_rows(pd.DataFrame({"user_id": users, "cutoff": c}), seen)
     new = int((~known).sum())
     after = _fair_after(champion)
     return ("; " + (f"{new} of them are customers the champion never saw (new since its "
@@ -347,7 +347,7 @@ def _outcome_seen(champion: Any, valid: pd.DataFrame, seen: np.ndarray,
     the outcome can only help the champion, so a candidate that wins, wins despite it. Without
     cutoffs or horizons (a table model), only the same row counts.
     """
-    known = np.isin(row_keys(valid), seen)
+    known = seen_rows(valid, seen)  # ids a champion trained before 2026-12-06 wrote '12.0'
     h_them = getattr(champion, "horizon_days", None)
     cuts = _champion_cutoffs(champion)
     if "cutoff" not in valid.columns or not cuts or not h_them or not horizon_days:
@@ -360,9 +360,8 @@ def _outcome_seen(champion: Any, valid: pd.DataFrame, seen: np.ndarray,
                           at + np.timedelta64(int(horizon_days), "D"))
         overlap = (last - first) > allowed
         if overlap.any():
-            keys = row_keys(pd.DataFrame({"user_id": valid["user_id"].to_numpy()[overlap],
-                                          "cutoff": c}))
-            known[overlap] |= np.isin(keys, seen)
+            known[overlap] |= seen_rows(pd.DataFrame({
+                "user_id": valid["user_id"].to_numpy()[overlap], "cutoff": c}), seen)
     return known
 
 

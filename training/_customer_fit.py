@@ -77,7 +77,7 @@ from training._customer_report import (
 if TYPE_CHECKING:
     from training._customer_models import CustomerModel
 
-__all__ = ["LOG_LINK", "fit_model", "row_keys", "selection_rows", "split_rows"]
+__all__ = ["LOG_LINK", "fit_model", "row_keys", "seen_rows", "selection_rows", "split_rows"]
 
 _log = logging.getLogger("training._customer_models")  # the customer model's own logger
 
@@ -93,6 +93,26 @@ def row_keys(frame: pd.DataFrame) -> np.ndarray:
         keys["cutoff"] = pd.to_datetime(frame["cutoff"]).to_numpy().astype(
             "datetime64[D]").astype(np.int64)
     return pd.util.hash_pandas_object(keys, index=False).to_numpy()
+
+
+def seen_rows(frame: pd.DataFrame, seen: np.ndarray,
+              keys: Callable[[pd.DataFrame], np.ndarray] = row_keys) -> np.ndarray:
+    """Per row of ``frame``, whether its key (``keys``: ``row_keys``, or ``row_value_keys``
+    with a model's columns) is among ``seen``, a model's recorded rows.
+
+    A row whose id is an integer (``'12345'``) is also looked up as ``'12345.0'``: a model
+    trained before 2026-12-06 on a table whose ids were written so hashed its rows under that
+    text, and the table's ids read ``'12345'`` since (``features.table_ids``). Every reader of
+    the recorded rows goes through here (the in-sample note, the customers a model knows, the
+    champion comparison): the comparison had called a retrain on the same table a model of
+    "other customers (0 of 500 in common)", and never compared it."""
+    known = np.isin(keys(frame), seen)
+    ids = frame["user_id"].astype(str)
+    retry = ids.str.fullmatch(r"-?\d+").fillna(False).to_numpy() & ~known
+    if retry.any():
+        again = frame.loc[retry].assign(user_id=ids[retry] + ".0")
+        known[retry] = np.isin(keys(again), seen)
+    return known
 
 
 def row_value_keys(frame: pd.DataFrame, numeric: list[str], categorical: list[str]

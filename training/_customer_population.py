@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._customer_fit import row_keys
+from ._customer_fit import seen_rows
 
 __all__ = [
     "FAR_APART_DAYS",
@@ -58,10 +58,10 @@ def known_customers(model: Any, user_ids: pd.Series | np.ndarray) -> np.ndarray 
     ids = pd.Series(np.asarray(user_ids)).astype(str).to_numpy()
     cuts = _cutoffs(model)
     if not cuts:  # a table without cutoffs: the customer is the row
-        return np.isin(row_keys(pd.DataFrame({"user_id": ids})), seen)
+        return seen_rows(pd.DataFrame({"user_id": ids}), seen)
     known = np.zeros(len(ids), dtype=bool)
     for c in cuts:
-        known |= np.isin(row_keys(pd.DataFrame({"user_id": ids, "cutoff": c})), seen)
+        known |= seen_rows(pd.DataFrame({"user_id": ids, "cutoff": c}), seen)
     return known
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 from features._refunds import RefundPrior
 
 from ._customer_bgnbd import BGNBD_COLUMNS, bgnbd_features
-from ._customer_fit import row_keys, row_value_keys
+from ._customer_fit import row_keys, row_value_keys, seen_rows
 from ._customer_levels import model_level_codes
 from ._customer_mlflow import score_frame
 from ._customer_models import CustomerModel
@@ -335,26 +335,18 @@ def table_in_sample_note(model: CustomerModel | object, features: pd.DataFrame) 
     if values is not None and inner is not None:
         inputs = set(inner.input_features_)
 
-        def known_rows(frame: pd.DataFrame) -> np.ndarray:
-            return np.isin(row_value_keys(
-                frame, [c for c in inner.numeric_ if c in inputs],
-                [c for c in inner.categorical_ if c in inputs]), values)
+        def value_keys(frame: pd.DataFrame) -> np.ndarray:
+            return row_value_keys(frame, [c for c in inner.numeric_ if c in inputs],
+                                  [c for c in inner.categorical_ if c in inputs])
 
+        # a model trained before 2026-12-06 on ids written '12345.0' hashed its rows under
+        # that text; its training table's ids read '12345' since (``seen_rows``)
+        known = seen_rows(features, values, value_keys)
         same = " and the same values of the columns it reads"
     else:
-        def known_rows(frame: pd.DataFrame) -> np.ndarray:
-            return np.isin(row_keys(frame), seen)
-
+        known = seen_rows(features, seen)
         same = ("; this model, trained before 2026-12-06, records no values, so a later "
                 "snapshot of the same customers is counted too")
-    known = known_rows(features)
-    ids = features["user_id"].astype(str)
-    integral = ids.str.fullmatch(r"-?\d+").fillna(False).to_numpy()
-    if (integral & ~known).any():
-        # a model trained before 2026-12-06 on a table with ids written '12345.0' hashed its
-        # rows under that text; the table's ids now read '12345' (``features.table_ids``),
-        # so its own training rows had stopped being called in-sample
-        known |= integral & known_rows(features.assign(user_id=ids + ".0"))
     if not known.any():
         return None
     return (f"{int(known.sum()):,} of the {len(features):,} rows are rows this model was "

@@ -358,6 +358,39 @@ def test_a_model_trained_on_ids_written_as_floats_still_calls_its_table_in_sampl
     assert table_in_sample_note(model, others.drop(columns="label_churn")) is None
 
 
+
+def test_a_retrain_on_a_table_with_ids_written_as_floats_is_compared_with_its_champion(
+) -> None:
+    """Since 2026-12-06 a table's id '12345.0' is the customer '12345' (``features.table_ids``);
+    a champion trained before hashed its rows under '12345.0'. Retrained on the same table, the
+    new version had been called a model of "other customers (0 of 500 in common; source
+    crm.csv vs crm.csv)", and scoring that table with the champion warned that it learned
+    another customer base."""
+    table = _business("", "2010-01-31")
+    table["user_id"] = (table["user_id"].astype(int) + 10000).astype(str)
+    old = table.assign(user_id=table["user_id"] + ".0")  # the ids as such a model read them
+
+    def train(frame: pd.DataFrame) -> object:
+        return train_and_register("churn", frame,
+                                  model=CustomerModel("churn", horizon_days=30, **FAST),
+                                  params={"input": "crm.csv"}, id_col="Customer ID")
+
+    train(old)
+    again = train(table)
+    assert again.promotion is not None
+    # the champion's own rows, known as such: no fair comparison on them (they had been
+    # "other customers", and past that guard would have been re-scored as rows it never saw)
+    assert "not compared" not in again.promotion.reason
+    assert ("the champion learned the outcome of 500 of the 500 evaluation rows"
+            in again.promotion.reason)
+    configure_mlflow()
+    champion = mlflow.pyfunc.load_model("models:/churn/1").unwrap_python_model().model
+    assert score_population_warning(champion, "churn", "churn v1", "1", "crm.csv",
+                                    table["user_id"]) is None
+    strangers = (table["user_id"].astype(int) + 5000).astype(str)
+    assert score_population_warning(champion, "churn", "churn v1", "1", "crm.csv",
+                                    strangers) is not None
+
 # ---------------------------------------------------------------- 5: the table model's pyfunc
 def test_the_pyfunc_of_a_table_model_takes_the_table_as_read(tmp_path: Path) -> None:
     from typer.testing import CliRunner
