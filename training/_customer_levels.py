@@ -5,9 +5,10 @@ differ only in case or surrounding spaces are one level); scoring turns a column
 them (``level_codes``: unseen values are missing, a value that equals exactly one level once
 case and spaces are ignored takes that level).
 
-A column whose every value is a yes/no spelling, written more than one way beyond case ('yes',
-'Y', 'true', '1' beside 'no', 'N', ...), is one yes and one no (``yes_no_spellings`` at fit,
-kept on the model as ``CustomerModel.yes_no_``); every place that reads a model's category
+A column whose every value is a yes/no spelling (cells spelling no value, 'N/A' or ' ', aside:
+they stay as written), written more than one way beyond case ('yes', 'Y', 'true', '1' beside
+'no', 'N', ...), is one yes and one no (``yes_no_spellings`` at fit, kept on the model as
+``CustomerModel.yes_no_``); every place that reads a model's category
 codes goes through ``model_level_codes``, which reads any yes/no spelling of such a column as
 the model's yes or no (the CLI, the pyfunc and the API's live rows score with the same codes).
 """
@@ -18,6 +19,8 @@ import logging
 
 import numpy as np
 import pandas as pd
+
+from features._parse import MISSING_SPELLINGS
 
 __all__ = ["NO_SPELLINGS", "YES_SPELLINGS", "fit_levels", "level_codes", "model_level_codes",
            "read_yes_no", "yes_no_spellings"]
@@ -36,16 +39,20 @@ NO_SPELLINGS = frozenset({"no", "n", "false", "f", "0", "0.0"})
 
 def yes_no_spellings(values: pd.Series, what: str) -> tuple[str, str] | None:
     """At fit: ``(yes, no)``, the most frequent spelling of each, when every filled value of a
-    category column is a yes/no spelling (``YES_SPELLINGS``, ``NO_SPELLINGS``), both occur and
-    one of them is written more than one way beyond case ('Y' beside 'yes'); a note names the
-    column and the spellings. None otherwise: a column of 'Yes'/'No' (any case) keeps its
+    category column is a yes/no spelling (``YES_SPELLINGS``, ``NO_SPELLINGS``) or spells no
+    value (``features._parse.MISSING_SPELLINGS``: 'N/A', '-', ' ', kept as written), both
+    occur and one of them is written more than one way beyond case ('Y' beside 'yes'); a note
+    names the column and the spellings. None otherwise: a column of 'Yes'/'No' (any case) keeps its
     levels as ``fit_levels`` merges them, as it did before yes/no columns were read."""
     counts = values.dropna().astype(str).value_counts()
     if counts.empty:
         return None
     folded = _fold(pd.Index(counts.index))
     yes, no = folded.isin(YES_SPELLINGS), folded.isin(NO_SPELLINGS)
-    if not (yes | no).all() or not yes.any() or not no.any():
+    # cells spelling "no value" ('N/A', '-', ' ') stay as written, as a text column keeps them;
+    # they do not make the column something else (one 'N/A' had kept 'Y' and 'N' as levels)
+    aside = folded.isin(MISSING_SPELLINGS)
+    if not (yes | no | aside).all() or not yes.any() or not no.any():
         return None
     if folded[yes].nunique() < 2 and folded[no].nunique() < 2:
         return None  # only case or spaces differ: fit_levels' note
@@ -53,10 +60,13 @@ def yes_no_spellings(values: pd.Series, what: str) -> tuple[str, str] | None:
     pair = (str(counts.index[yes][0]), str(counts.index[no][0]))
     shown = (", ".join(map(repr, counts.index[yes][:4])) + "; "
              + ", ".join(map(repr, counts.index[no][:4])))
-    other = int(counts[~counts.index.isin(pair)].sum())
+    other = int(counts[(yes | no) & ~counts.index.isin(pair)].sum())
+    kept = (f"; {int(counts[aside].sum()):,} cells such as "
+            f"{', '.join(map(repr, sorted(map(str, counts.index[aside]))[:3]))} kept as written"
+            if aside.any() else "")
     _log.warning("%s writes yes and no %d ways (%s): read as one yes (%r) and one no (%r) "
-                 "(%s cells written otherwise)", what,
-                 len(ways), shown, pair[0], pair[1], f"{other:,}")
+                 "(%s cells written otherwise%s)", what,
+                 len(ways), shown, pair[0], pair[1], f"{other:,}", kept)
     return pair
 
 

@@ -118,3 +118,37 @@ def test_a_model_saved_before_reads_its_own_levels() -> None:
     j = model.features_.index("auto_renew")
     assert x[0, j] == 1  # 'Y', its own level
     assert np.isnan(x[1, j])  # 'TRUE' was never one of its levels
+
+
+def test_a_yes_no_column_with_cells_spelling_missing_is_still_one_yes_and_one_no() -> None:
+    """A CRM export's yes/no column with a few 'N/A', '-' or blank (' ') cells: those are kept
+    as written (a text column's missing spellings), the yes/no spellings are still one yes and
+    one no. It had kept 'Y' and 'N' as levels of their own: one 'N/A' cell was enough."""
+    table = _table()
+    table.loc[[3, 40, 41], "auto_renew"] = ["N/A", "-", " "]
+    notes: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            notes.append(record.getMessage())
+
+    log = logging.getLogger("training._customer_models")
+    handler = Keep()
+    log.addHandler(handler)
+    try:
+        model = CustomerModel("churn", **FAST).fit(table)
+    finally:
+        log.removeHandler(handler)
+    assert model.yes_no_["auto_renew"] == ("yes", "no")
+    assert sorted(model.levels_["auto_renew"]) == [" ", "-", "N/A", "no", "yes"]
+    other = int((~table["auto_renew"].isin(["yes", "no", "N/A", "-", " "])).sum())
+    shown = [n for n in notes if "'auto_renew' writes yes and no" in n]
+    assert len(shown) == 1
+    assert shown[0].endswith(f"({other:,} cells written otherwise; 3 cells such as ' ', '-', "
+                             "'N/A' kept as written)")
+    rows = pd.concat([table.head(1)] * 2, ignore_index=True).drop(columns="label_churn")
+    scores = model.predict_proba(rows.assign(auto_renew=["Y", "yes"]))[:, 1]
+    assert scores[0] == scores[1]
+    # a third value that is no missing spelling still leaves the column as written
+    maybe = _table().assign(auto_renew=lambda f: f["auto_renew"].mask(f.index == 5, "maybe"))
+    assert not CustomerModel("churn", **FAST).fit(maybe).yes_no_
