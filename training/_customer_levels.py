@@ -72,23 +72,49 @@ def yes_no_spellings(values: pd.Series, what: str) -> tuple[str, str] | None:
 
 def read_yes_no(values: pd.Series, pair: tuple[str, str]) -> pd.Series:
     """``values`` with each yes/no spelling as the model's ``pair`` spelling ('Y' is 'yes');
-    other values as they are (a level never seen stays unseen), missing stays missing."""
-    folded = values.astype("string").str.strip().str.casefold()
-    out = values.astype(object).copy()
-    out[folded.isin(YES_SPELLINGS).fillna(False).to_numpy()] = pair[0]
-    out[folded.isin(NO_SPELLINGS).fillna(False).to_numpy()] = pair[1]
+    other values as they are (a level never seen stays unseen), missing stays missing.
+
+    Spellings are read once per distinct value, not per cell (a million rows had spent 0.8 s
+    of CPU per call turning every cell into text)."""
+    out = values.astype(object)
+    at = np.flatnonzero(out.notna().to_numpy())  # positions: an index may repeat labels
+    present = out.iloc[at]
+    try:
+        distinct = pd.Index(pd.unique(present.to_numpy()))
+    except TypeError:  # an unhashable cell (a JSON list): every cell read as text
+        distinct = None
+    if distinct is not None:
+        folded = _fold(distinct)
+        yes = present.isin(distinct[folded.isin(YES_SPELLINGS)]).to_numpy()
+        no = present.isin(distinct[folded.isin(NO_SPELLINGS)]).to_numpy()
+    else:
+        text = present.astype("string").str.strip().str.casefold()
+        yes = text.isin(YES_SPELLINGS).fillna(False).to_numpy(dtype=bool)
+        no = text.isin(NO_SPELLINGS).fillna(False).to_numpy(dtype=bool)
+    if not (yes.any() or no.any()):
+        return out
+    out = out.copy()
+    out.iloc[at[yes]] = pair[0]
+    out.iloc[at[no]] = pair[1]
     return out
 
 
 def model_level_codes(model: object, col: str, values: pd.Series) -> np.ndarray:
     """``level_codes`` of ``values`` among ``model``'s levels of ``col``, reading a yes/no
     column's spellings as the model's yes and no (``model.yes_no_``; a model saved before
-    yes/no columns were read has none and reads its own levels as it did)."""
+    yes/no columns were read has none and reads its own levels as it did).
+
+    The cells that are a level already (every yes spelling a level matches is the model's yes)
+    keep ``level_codes``' fast paths; only the others are read as yes/no spellings."""
     levels = pd.Index(model.levels_[col])  # type: ignore[attr-defined]
+    codes = level_codes(levels, values)
     pair = (getattr(model, "yes_no_", None) or {}).get(col)
-    if pair is not None:
-        values = read_yes_no(values, pair)
-    return level_codes(levels, values)
+    if pair is None:
+        return codes
+    rest = (codes < 0) & values.notna().to_numpy()
+    if rest.any():
+        codes[rest] = level_codes(levels, read_yes_no(values[rest], pair))
+    return codes
 
 
 def fit_levels(values: pd.Series, what: str) -> list[str]:

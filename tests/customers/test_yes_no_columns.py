@@ -152,3 +152,40 @@ def test_a_yes_no_column_with_cells_spelling_missing_is_still_one_yes_and_one_no
     # a third value that is no missing spelling still leaves the column as written
     maybe = _table().assign(auto_renew=lambda f: f["auto_renew"].mask(f.index == 5, "maybe"))
     assert not CustomerModel("churn", **FAST).fit(maybe).yes_no_
+
+
+def test_yes_no_codes_read_per_distinct_value_equal_those_read_cell_by_cell() -> None:
+    """``model_level_codes`` reads a yes/no column's spellings once per distinct value and
+    only for cells that are no level already; the codes equal reading every cell's spelling
+    (text, numbers, booleans, missing, an unseen value, a repeated index, a JSON list)."""
+    from training._customer_levels import NO_SPELLINGS, YES_SPELLINGS, level_codes
+
+    class Model:
+        levels_ = {"a": ["N/A", "no", "yes"]}  # noqa: RUF012
+        yes_no_ = {"a": ("yes", "no")}  # noqa: RUF012
+
+    def cell_by_cell(values: pd.Series) -> np.ndarray:
+        read = [v if not isinstance(v, (str, int, float, bool)) or pd.isna(v) else
+                "yes" if str(v).strip().casefold() in YES_SPELLINGS else
+                "no" if str(v).strip().casefold() in NO_SPELLINGS else v
+                for v in values.tolist()]
+        return level_codes(pd.Index(Model.levels_["a"]), pd.Series(read, dtype=object))
+
+    from training._customer_levels import model_level_codes
+
+    spellings = ["yes", "no", "Y", "N", " TRUE ", "f", "1", "0", 1, 0, True, False, 1.0,
+                 "maybe", "N/A", "n/a", None, np.nan, "YES", "nO"]
+    rng = np.random.default_rng(7)
+    for _ in range(100):
+        k = int(rng.integers(1, 30))
+        cells = [spellings[i] for i in rng.integers(0, len(spellings), k)]
+        values = pd.Series(cells, dtype=object, index=rng.integers(0, 4, k))
+        np.testing.assert_array_equal(model_level_codes(Model(), "a", values),
+                                      cell_by_cell(values))
+        text = [c for c in cells if isinstance(c, str)]
+        if text:
+            as_category = pd.Series(text, dtype="category")
+            np.testing.assert_array_equal(model_level_codes(Model(), "a", as_category),
+                                          cell_by_cell(pd.Series(text, dtype=object)))
+    odd = pd.Series([[1], "Y", "no"], dtype=object)
+    assert model_level_codes(Model(), "a", odd).tolist() == [-1, 2, 1]
