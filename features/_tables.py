@@ -295,7 +295,11 @@ def table_ids(ids: pd.Series) -> pd.Series:
     integer, from a float column (``16270.0``) or written as text (``'16270.0'``, a CRM export
     whose ids went through a spreadsheet), so scores join back to the integer ids. Other text
     (``'0042'``, ``'AB-7'``) is kept as written; a missing id stays missing."""
-    if pd.api.types.is_float_dtype(ids.dtype) and ids.dropna().eq(ids.dropna().round()).all():
+    vals = ids.dropna()
+    # integral floats up to 2**53 are their integers exactly; a larger one (1e19) cannot be
+    # cast to an integer (it had raised a TypeError) and is kept as its text
+    if (pd.api.types.is_float_dtype(ids.dtype) and vals.eq(vals.round()).all()
+            and vals.abs().lt(2.0**53).all()):
         ids = ids.astype("Int64")
     text = ids.astype("string").str.strip().str.replace(r"^(-?\d{1,18})\.0*$", r"\1",
                                                           regex=True)

@@ -69,6 +69,7 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
                               numeric=getattr(model, "numeric_", ()),
                               categorical=getattr(model, "categorical_", ()))
     frame = frame.rename(columns={id_col: "user_id"})
+    file_rows = np.arange(1, len(frame) + 1)  # data rows counted from 1, as notes name them
     blank = frame["user_id"].isna().to_numpy() | frame["user_id"].astype(str).str.strip().eq(
         "").to_numpy()
     if blank.any():
@@ -81,15 +82,29 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
                   f"first at {'row' if n == 1 else 'rows'} {first}, data rows counted from 1): "
                   "left out, as every score and label needs a customer")
         frame = frame.loc[~blank].reset_index(drop=True)
+        file_rows = file_rows[~blank]
     # 16270.0 from a float column, or '16270.0' written so, is customer 16270 (the scores of
     # a CRM export with such ids had been written under '16270.0' until 2026-12-06)
-    frame["user_id"] = table_ids(frame["user_id"]).astype(str)
-    dup = frame.duplicated(["user_id", "cutoff"] if "cutoff" in frame.columns else ["user_id"])
+    written = frame["user_id"]
+    frame["user_id"] = table_ids(written).astype(str)
+    key = ["user_id", "cutoff"] if "cutoff" in frame.columns else ["user_id"]
+    dup = frame.duplicated(key)
     if dup.any():
         ids = list(dict.fromkeys(frame.loc[dup, "user_id"]))
+        # the rows of the first repeated customers, as the file wrote their ids ('20000' and
+        # '20000.0' are one customer): the message had named the id alone
+        every = frame.duplicated(key, keep=False).to_numpy()
+        shown = []
+        for uid in ids[:3]:
+            at = np.flatnonzero(every & (frame["user_id"] == uid).to_numpy())
+            forms = ", ".join(f"row {file_rows[i]}: {str(written.iloc[i]).strip()!r}"
+                              for i in at[:3])
+            shown.append(f"{uid!r} ({forms})")
         raise ValueError(f"{path.name}: {int(dup.sum())} rows repeat {len(ids)} customers "
-                         f"(first ids {ids[:5]}); the table must hold one row per customer "
-                         "(per cutoff when a 'cutoff' column is given)")
+                         f"(first {'; '.join(shown)}; data rows counted from 1); the table "
+                         "must hold one row per customer (per cutoff when a 'cutoff' column is "
+                         "given): remove or merge the repeated rows (an id written '20000.0' is "
+                         "the customer 20000)")
     if "cutoff" in frame.columns:
         frame["cutoff"] = pd.to_datetime(frame["cutoff"])
     frame.attrs["brain.id_col"] = id_col  # the one read (the model's own, see above)

@@ -497,6 +497,33 @@ def test_a_table_id_column_of_integral_floats_reads_as_the_integer_ids(tmp_path:
     assert _as_table(model, sent, "Customer ID")["user_id"].tolist() == ["20000", "AB-7"]
 
 
+def test_an_id_written_twice_two_ways_is_named_with_its_rows_and_spellings(
+        tmp_path: Path) -> None:
+    """'20000' and '20000.0' are one customer, repeated: the refusal names the rows as the
+    file wrote them, counted in the file (a row without an id before them left out); it had
+    named the id '20000' alone, which the file never wrote twice."""
+    from serving._cli_customers_inputs import _read_table
+
+    path = tmp_path / "crm.csv"
+    path.write_text("user_id,tenure\nu1,1\n,2\n20000,3\n20000.0,4\n")
+    with pytest.raises(ValueError, match="1 rows repeat 1 customers") as refused:
+        _read_table(path, "user_id")
+    assert "'20000' (row 3: '20000', row 4: '20000.0')" in str(refused.value)
+
+
+def test_integral_float_ids_beyond_exact_integers_are_kept_as_text() -> None:
+    """A float id column with a value past 2**53 (1e19) had raised pandas' TypeError
+    ('cannot safely cast non-equivalent float64 to int64'); the others still read as their
+    integers."""
+    from features import table_ids
+
+    out = table_ids(pd.Series([1e19, 2.0, np.nan]))
+    assert out.iloc[1] == "2"
+    assert out.iloc[0] not in ("", "nan")
+    assert float(out.iloc[0]) == 1e19
+    assert pd.isna(out.iloc[2])
+
+
 def test_table_training_notes_name_the_file_not_the_model_class(world_dir: Path,
                                                                 tmp_path: Path) -> None:
     """A CRM check's training printed "CustomerModel(churn): column 'Auto Renew': 1231 cells
