@@ -35,6 +35,7 @@ from ._contracts import (
     KNOWN_EVENT_TYPES,
     SPEND,
     DataContractError,
+    LoadReport,
     Problem,
     problem_rows,
 )
@@ -209,6 +210,33 @@ def load_events(path: PathLike, *, tz: str = "UTC", extra_event_types: tuple[str
     return frame
 
 
+def _time_of_day_note(df: pd.DataFrame, frame: pd.DataFrame, tz: str,
+                      report: LoadReport) -> None:
+    """Note the events whose ``start`` or ``end`` holds a time of day in ``tz`` (not a local
+    midnight): events are whole days, so each is read as the days it falls on. A 6-hour flash
+    sale written ``2024-03-14 12:00 .. 17:00`` for an hourly shop had been read as the whole
+    day without a word (an independent check, 2026-12-06); the API answers such a value
+    with a 400."""
+    timed = np.zeros(len(frame), dtype=bool)
+    for col in ("start", "end"):
+        if col not in df.columns:
+            continue
+        times = _parse_time(df[col], col, tz, [], date_only=False)
+        timed |= (times.notna() & (times != times.dt.normalize())).to_numpy(dtype=bool)
+    if not timed.any():
+        return
+    row = int(np.flatnonzero(timed)[0])
+    n = int(timed.sum())
+    shown = (f"{frame['name'].iloc[row]!r} {str(df['start'].iloc[row]).strip()} .. "
+             f"{str(df['end'].iloc[row]).strip()}")
+    report.note(f"{n} event{'s have' if n != 1 else ' has'} a time of day in 'start' or 'end' "
+                f"(first at row {row + 1}: {shown}): events are whole days: each is read as the "
+                "days it falls on, so a 6-hour sale is an event of its whole day; on hourly "
+                "series the forecaster learns each kind's shape within its days from its past "
+                "events (give a sale that runs at other hours than the kind's past ones a kind "
+                "of its own)")
+
+
 def _off_day_problems(df: pd.DataFrame, tz: str, probs: list[Problem]) -> None:
     """Calendar days written as times with a UTC offset that are neither a midnight in the
     business time zone ``tz`` nor on the day written there (a Berlin midnight
@@ -317,6 +345,7 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
         probs.append(dup)
     if probs:
         raise DataContractError(source, probs)
+    _time_of_day_note(df, frame, tz, report)
     zero = (frame["intensity"] == 0).to_numpy() & planned
     if zero.any():
         # the event model reads an intensity of 0 as "not given" (1.0, as its training calendar

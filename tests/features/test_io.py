@@ -694,3 +694,36 @@ def test_calendar_times_with_offsets_are_days_in_the_business_time_zone(tmp_path
     utc = ft.load_calendar(write(tmp_path, text.replace("+02:00", "Z"), "calendar.csv"))
     assert utc["start"].tolist() == [pd.Timestamp("2024-05-15"), pd.Timestamp("2024-05-19"),
                                      pd.Timestamp("2024-05-25")]
+
+
+def test_calendar_times_of_day_are_read_as_whole_days_with_a_note(tmp_path: Path) -> None:
+    """Events are whole days: a 6-hour flash sale written 12:00 .. 17:00 is read as its day.
+    A planner of an hourly shop had no word of it (an independent check's New York shop,
+    2026-12-06); the note names the events and says how the hours within the day are
+    learned. Midnights, plain dates and offsets landing on a local midnight get no note."""
+    text = ("name,start,end,kind\n"
+            "Flash sale 1,2024-03-14 12:00,2024-03-14 17:00,flash_sale\n"
+            "Flash sale 2,2024-05-02 12:00,2024-05-02 17:59,flash_sale\n"
+            "Sale,2024-06-01,2024-06-03,sale\n"
+            "Night,2024-06-10 00:00,2024-06-11 00:00,sale\n")
+    cal = ft.load_calendar(write(tmp_path, text, "calendar.csv"), tz="America/New_York")
+    assert cal["start"].tolist()[:2] == [pd.Timestamp("2024-03-14"), pd.Timestamp("2024-05-02")]
+    assert cal["end"].tolist()[:2] == [pd.Timestamp("2024-03-14"), pd.Timestamp("2024-05-02")]
+    notes = [n for n in cal.attrs["load_notes"] if "time of day" in n]
+    assert len(notes) == 1
+    note = " ".join(notes[0].split())
+    assert note.startswith("calendar.csv: 2 events have a time of day in 'start' or 'end' "
+                           "(first at row 1: 'Flash sale 1' 2024-03-14 12:00 .. 2024-03-14 "
+                           "17:00)")
+    assert "events are whole days: each is read as the days it falls on" in note
+    assert "hour_profile" not in note
+    # the API refuses such times: the note says where the hours go
+    assert "learns each kind's shape within its days from its past events" in note
+    plain = ft.load_calendar(write(tmp_path, text.split("Flash sale 2")[0].replace(
+        "2024-03-14 12:00,2024-03-14 17:00", "2024-03-14,2024-03-14"), "plain.csv"))
+    assert not [n for n in plain.attrs["load_notes"] if "time of day" in n]
+    # a New York midnight written in UTC is that day, not a time of day
+    utc = ft.load_calendar(write(tmp_path, "name,start,end,kind\n"
+                                 "Fair,2024-05-19T04:00:00Z,2024-05-19T04:00:00Z,holiday\n",
+                                 "utc.csv"), tz="America/New_York")
+    assert not [n for n in utc.attrs["load_notes"] if "time of day" in n]
