@@ -234,9 +234,21 @@ def check_channels(calendar: pd.DataFrame, series_ids: list[str]) -> None:
         rows = calendar[bad & ~listing]
         parts.append(
             f"calendar column 'channel': {len(rows)} event(s) name a channel no series has: "
-            f"{shown(rows)}. The series' channels are {', '.join(sorted(known))}. Fix the "
+            f"{shown(rows)}. The series' channels are {_first(known)}. Fix the "
             "spelling, or leave channel empty for an event that concerns every series.")
     raise ValueError(" ".join(parts))
+
+
+SHOWN_CHANNELS = 30
+"""Most channels a misspelt channel's message names: a chain of 300 stores, each its own
+channel, had every id in it (2,603 characters for one typo, 2026-12-06)."""
+
+
+def _first(known: set[str]) -> str:
+    """The first ``SHOWN_CHANNELS`` of ``known`` in natural order, and how many more."""
+    names = sorted(known, key=natural_key)
+    more = len(names) - SHOWN_CHANNELS
+    return ", ".join(names[:SHOWN_CHANNELS]) + (f" and {more} more" if more > 0 else "")
 
 
 def listed_channels(channel: pd.Series, known: set[str]) -> np.ndarray:

@@ -315,3 +315,21 @@ def test_a_total_moves_by_its_channels_weekday_lifts_of_a_regional_holiday() -> 
         at = pd.DatetimeIndex([day])
         truth = np.log1p(share * (0.70 / week[at[0].day_of_week] - 1))
         assert abs(eff.lift("total", at, plan)[0][0] - truth) < 0.01, day
+
+
+def test_a_misspelt_store_channel_names_a_few_channels_not_every_store() -> None:
+    """A chain of 300 stores whose ids are their channels: a planner's typo 'S0001' was
+    answered with every store's id (a 2,603-character message, the API's `error` too; an
+    independent check's allocator, 2026-12-06). The message names the first 30 in natural
+    order and how many more, with the close match."""
+    ids = [f"S{i:03d}" for i in range(1, 301)]
+    cal = pd.DataFrame({"name": ["Refit"], "start": ["2025-05-20"], "end": ["2025-05-21"],
+                        "kind": ["closed"], "channel": ["S0001"], "intensity": [1.0]})
+    with pytest.raises(ValueError, match="Did you mean 'S001' for 'S0001'") as err:
+        check_calendar_channels(cal, ids)
+    text = str(err.value)
+    assert "The series' channels are S001, S002, " in text
+    assert "S030 and 270 more." in text
+    assert "S031" not in text
+    assert "S300" not in text
+    assert len(text) < 1500, len(text)
