@@ -223,6 +223,7 @@ ROW_ALIASES: tuple[tuple[str, str], ...] = (
     ("days_since_last_visit", "days_since_last_event"),
     ("days_since_last_cart", "days_since_last_event"),
     ("days_since_last_visit", "days_since_last_cart"),
+    ("days_since_first_purchase", "tenure_days"),
     ("aov", "aov_365d"),
     *_window_chains(),
 )

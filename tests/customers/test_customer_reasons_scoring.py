@@ -800,6 +800,33 @@ def test_order_values_and_refunds_that_read_the_same_give_one_reason() -> None:
     assert any("average order value (last year)" in r for r in second)
 
 
+def test_days_as_a_customer_and_since_the_first_order_that_read_the_same_give_one_reason(
+) -> None:
+    """A customer whose first event was an order: 'days as a customer' and 'days since first
+    purchase' are one number. A loyalty-card log with one household whose first basket was a
+    return (so the columns were not identical at fit) had both as value reasons, "days as a
+    customer is high (712 vs typical 562)" beside "days since first purchase is high (712 vs
+    typical 562)", for 661 of 4,987 households. Other values stay two reasons."""
+    from training._customer_reasons import reasons_from_array
+
+    cols = ["tenure_days", "days_since_first_purchase", "aov", "orders_total"]
+    feats = pd.DataFrame({"tenure_days": [712.0, 712.0],
+                          "days_since_first_purchase": [712.0, 600.0],
+                          "aov": [82.0, 82.0], "orders_total": [3.0, 3.0]})
+    contrib = np.array([[0.3, 0.25, 0.2, 0.01]] * 2)
+    typical = {"tenure_days": 562.0, "days_since_first_purchase": 562.0, "aov": 60.0,
+               "orders_total": 2.0}
+    got = reasons_from_array(contrib, cols, feats, typical, top=3)
+    first = got.iloc[0].dropna().tolist()
+    assert sum(r.startswith(("days as a customer", "days since first purchase"))
+               for r in first) == 1
+    assert first[0].endswith("is high (712 vs typical 562)")  # 0.3 + 0.25
+    assert "average order value is high (82 vs typical 60)" in first
+    second = got.iloc[1].dropna().tolist()  # other values: both are reasons
+    assert any(r.startswith("days as a customer") for r in second)
+    assert any(r.startswith("days since first purchase") for r in second)
+
+
 def test_a_zero_one_table_column_reads_yes_or_no() -> None:
     """A Telco-like export's SeniorCitizen (0/1) read "SeniorCitizen is high (1 vs typical
     0)"; the model records its 0/1 columns and the reasons say "SeniorCitizen: yes". A count
