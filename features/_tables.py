@@ -107,10 +107,31 @@ def _empty_note(empties: list[tuple[str, int, int, str]]) -> str:
             + (f"; and {more} more column{'s' if more > 1 else ''}" if more > 0 else ""))
 
 
+def _decimal_comma_read(present: pd.Series, values: pd.Series, stripped: bool,
+                        decimal_comma: bool) -> list[str]:
+    """What reading ``present`` as numbers (``values``, same index) removed or changed, for the
+    column's note: decimal commas (a ';'-separated file), currency symbols, separators."""
+    if not stripped:
+        return []
+    comma = present.str.contains(",", regex=False).fillna(False).astype(bool)
+    if not (decimal_comma and comma.any()):
+        return ["currency symbols and thousands separators removed"]
+    at = comma[comma].index[0]
+    out = [f"',' read as the decimal mark, as ';'-separated files write numbers "
+           f"({present[at]!r} is {values[at]:g})"]
+    if present.str.contains(r"[$€£¥₹]").fillna(False).any():
+        out.append("currency symbols removed")
+    return out
+
+
 def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
                  notes: list[str], empties: list[tuple[str, int, int, str]] | None = None,
-                 ) -> tuple[str, pd.Series | None]:
+                 decimal_comma: bool = False) -> tuple[str, pd.Series | None]:
     """``("number" | "date", typed)``, ``("id", None)`` (drop) or ``("text", None)`` (keep).
+
+    ``decimal_comma``: the table came from a ';'-separated file, whose numbers have ',' as the
+    decimal mark ('19,19' is 19.19, '1.234,50' 1234.5), as the events and series readers read
+    such files.
 
     Empty cells of a number or date column whose other missing cells are all empty go to
     ``empties`` (name, count, rows, first rows) for one note on the table (``_empty_note``);
@@ -142,14 +163,14 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
     number_values: pd.Series | None = None  # every cell read as a number, once
     for kind in ("number", "date"):
         if kind == "number":
-            if not numeric and exact and _numbers(sample)[0].isna().any():
+            if not numeric and exact and _numbers(sample, decimal_comma)[0].isna().any():
                 continue
-            if not numeric and _numbers(sample)[0].notna().mean() < GATE_SHARE:
+            if not numeric and _numbers(sample, decimal_comma)[0].notna().mean() < GATE_SHARE:
                 continue
-            values, stripped = _numbers(present)
+            values, stripped = _numbers(present, decimal_comma)
             number_values = values
             how = "; ".join(
-                [*(["currency symbols and thousands separators removed"] if stripped else []),
+                [*_decimal_comma_read(present, values, stripped, decimal_comma),
                  *([f"percent signs removed ({int(percent.sum()):,} cells; '12%' is 12)"]
                    if percented else [])])
             typed = pd.Series(np.nan, index=raw.index, dtype="float64")
@@ -243,7 +264,9 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
     - a column whose non-missing cells are numbers, except at most ``ODD_CELLS_SHARE`` and
       ``ODD_CELLS_MAX`` of them, is numeric; the odd cells become missing and a note names the
       column, the count and the first rows. Currency symbols and thousands separators
-      (``$1,234.50``) are removed, with a note, when that makes the column numbers;
+      (``$1,234.50``) are removed, with a note, when that makes the column numbers; in a
+      ';'-separated file (``df.attrs["separator"]``, set by ``read_table``) ',' is the decimal
+      mark (``19,19`` is 19.19), as the events and series readers read such files;
     - a column of dates (ISO, or one explicit format for the whole column such as day-first
       ``27/10/2019``; same odd-cell allowance) becomes a datetime, which the customer models
       skip as a feature;
@@ -266,6 +289,7 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
         out["cutoff"] = parse_table_cutoff(out["cutoff"], source)
     drop = []
     empties: list[tuple[str, int, int, str]] = []
+    decimal_comma = df.attrs.get("separator") == ";"  # read_table's mark of a ';' file
     for col in out.columns:
         if col in keep_text or col == "cutoff" or col in categorical or not (
                 pd.api.types.is_object_dtype(out[col].dtype)
@@ -273,7 +297,7 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
             continue
         notes: list[str] = []
         kind, typed = _type_column(str(col), out[col], col in numeric, col in exact, notes,
-                                   empties)
+                                   empties, decimal_comma)
         if typed is not None:
             out[col] = typed
         elif kind == "id" and col not in exact:

@@ -256,3 +256,46 @@ def test_empty_cells_in_many_number_columns_are_one_note_not_one_per_column(
                                "(first at rows 2, 7); ")
     assert notes[0].endswith("and 7 more columns")
     assert "churned" not in notes[0]
+
+
+def test_a_semicolon_table_reads_decimal_commas_as_numbers(tmp_path: Path) -> None:
+    """A German or Excel CRM export (';'-separated) writes '19,19' for 19.19, as the events and
+    series readers already read such files. Until 2026-12-06 a customer table's charges column
+    so written became a category of 4,687 levels without a note (a Telco-like check of 7,000
+    rows) and its total charges column was dropped as "an identifier or free text". At scoring
+    the model's number columns read the same cells the same way."""
+    rng = np.random.default_rng(2)
+    monthly = rng.uniform(18, 118, N)
+    total = monthly * rng.integers(1, 72, N)
+    cells = {"MonthlyCharges": [f"{x:.2f}".replace(".", ",") for x in monthly],
+             "TotalCharges": [" " if i == 3 else f"{x:.2f}".replace(".", ",")
+                              for i, x in enumerate(total)],
+             "Big": ["1.234,50"] + [f"{x:.1f}".replace(".", ",") for x in total[1:]],
+             "tenure": [str(i % 72) for i in range(N)]}
+    frame = pd.DataFrame({"customerID": [f"C{i}" for i in range(N)], **cells})
+    frame.to_csv(tmp_path / "telco.csv", sep=";", index=False)
+    out = ft.infer_table_types(ft.read_table(tmp_path / "telco.csv"), keep_text=("customerID",))
+    assert out["MonthlyCharges"].dtype == "float64"
+    np.testing.assert_allclose(out["MonthlyCharges"], np.round(monthly, 2))
+    assert out["TotalCharges"].dtype == "float64"
+    assert np.isnan(out["TotalCharges"].iloc[3])
+    np.testing.assert_allclose(out["TotalCharges"].drop(index=3),
+                               np.round(np.delete(total, 3), 2))
+    assert out["Big"].iloc[0] == 1234.5
+    assert out["tenure"].tolist()[:3] == [0.0, 1.0, 2.0]
+    notes = " ".join(out.attrs["load_notes"])
+    assert ("column 'MonthlyCharges' read as numbers: ',' read as the decimal mark, as "
+            "';'-separated files write numbers (" in notes)
+    assert "column 'tenure' read as numbers" not in notes  # plain integers need no note
+    assert "identifier or free text" not in notes
+    # scoring: the model's number columns read the cells the same way
+    scored = ft.infer_table_types(ft.read_table(tmp_path / "telco.csv"),
+                                  keep_text=("customerID",),
+                                  numeric=("MonthlyCharges", "TotalCharges", "Big", "tenure"))
+    np.testing.assert_allclose(scored["MonthlyCharges"], out["MonthlyCharges"])
+    # a comma file's decimal comma is no number in a comma-separated file: a category there,
+    # as documented (a ',' inside a cell needs quotes and is ambiguous: '1,250')
+    frame.to_csv(tmp_path / "comma.csv", index=False)
+    plain = ft.infer_table_types(ft.read_table(tmp_path / "comma.csv"), keep_text=("customerID",))
+    assert ("MonthlyCharges" not in plain.columns
+            or plain["MonthlyCharges"].dtype != "float64")
