@@ -175,8 +175,31 @@ def read_labels(frame: pd.DataFrame, label_col: str, kind: str, task: str) -> pd
         raise ValueError(f"CustomerModel({task}): label column {label_col!r} must hold "
                          f"{want}; {rows} something else (first: "
                          f"{_where(frame, bad.to_numpy(), label_col)}). Recode them, "
-                         "or leave the cell empty when the label is unknown")
+                         "or leave the cell empty when the label is unknown"
+                         + _two_words_fix(text[unreadable], bad, label_col, task, kind))
     return y
+
+
+_OUTCOME = {"churn": "the customer churned", "propensity": "the customer bought"}
+
+
+def _two_words_fix(words: pd.Series, bad: pd.Series, label_col: str, task: str,
+                   kind: str) -> str:
+    """For a classifier label written as exactly two words and nothing else that is wrong
+    ('Attrited Customer' / 'Existing Customer'): the two words with their counts and the line
+    that recodes them, the rarer one as the outcome (to be checked: nothing is guessed);
+    else ''."""
+    if kind != "classifier" or len(words) != int(bad.sum()):
+        return ""
+    counts = words.value_counts()
+    if len(counts) != 2:
+        return ""
+    (common, n_common), (rare, n_rare) = counts.items()
+    return (f". The column holds two words, {common!r} ({n_common:,} rows) and {rare!r} "
+            f"({n_rare:,} rows): write 1 for the outcome the model predicts "
+            f"({_OUTCOME.get(task, 'the outcome happened')}) and 0 for the other, e.g. if it "
+            f"is {rare!r}: df[{label_col!r}] = df[{label_col!r}].map({{{rare!r}: 1, "
+            f"{common!r}: 0}})")
 
 
 def _check_pair(y: np.ndarray, p: np.ndarray, what: str) -> None:

@@ -104,6 +104,32 @@ def test_label_errors_name_the_first_rows_and_ids(small: pd.DataFrame) -> None:
         CustomerModel("value").fit(neg)
 
 
+def test_a_label_written_as_two_words_names_them_and_the_recoding() -> None:
+    """A bank-churners-like export writes its label 'Attrited Customer' / 'Existing Customer'.
+    Until 2026-12-06 the error said only "Recode them"; it now names the two words with their
+    counts and the one line that recodes them (the rarer word as the outcome, to be checked:
+    which word is the outcome is the caller's to say, nothing is guessed)."""
+    from training._customer_eval import read_labels
+
+    frame = pd.DataFrame({"user_id": [f"c{i}" for i in range(10)],
+                          "Attrition_Flag": ["Existing Customer"] * 7
+                          + ["Attrited Customer"] * 2 + [None]})
+    with pytest.raises(ValueError, match="rows hold something else") as err:
+        read_labels(frame, "Attrition_Flag", "classifier", "churn")
+    said = str(err.value)
+    assert "9 rows hold something else" in said
+    assert ("The column holds two words, 'Existing Customer' (7 rows) and 'Attrited "
+            "Customer' (2 rows)") in said
+    assert ("df['Attrition_Flag'] = df['Attrition_Flag'].map({'Attrited Customer': 1, "
+            "'Existing Customer': 0})") in said
+    assert "1 for the outcome the model predicts (the customer churned)" in said
+    # more than two words: no recoding line (nothing to pair)
+    frame.loc[0, "Attrition_Flag"] = "Dormant"
+    with pytest.raises(ValueError, match="9 rows hold something else") as err:
+        read_labels(frame, "Attrition_Flag", "classifier", "churn")
+    assert ".map(" not in str(err.value)
+
+
 def test_duplicate_customers_are_counted_and_named(small: pd.DataFrame) -> None:
     dup = pd.concat([small, small.iloc[[5, 6, 6]]], ignore_index=True)
     with pytest.raises(ValueError, match=r"5 rows repeat 2 customers within a cutoff "
