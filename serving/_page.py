@@ -4,7 +4,8 @@
 the network) and a few read-only helpers the page needs beside the public API:
 
 - ``GET /api/forecast_options``: series the forecaster knows, its frequency, last observed period,
-  the horizon limits and the known-in-advance columns it needs future values of;
+  the horizon limits, the known-in-advance columns it needs future values of and, for spend
+  joined with ``--spend``, the channels each series' column summed (``built_from``);
 - ``GET /api/history?series_id=total&periods=120``: the last observed values of one series;
 - ``GET /api/customers_summary?top=20&sort=value_at_risk``: snapshot-wide churn-risk, propensity
   and value distributions, tier counts, segment sizes and the top at-risk users with reasons;
@@ -118,6 +119,10 @@ def forecast_options(request: Request) -> Response:
     # the loaded model's own longest horizon (LightGBM is trained for one), within the API's
     hi = min(hi, int(getattr(fc, "max_h_", hi)))
     cal = fc.calendar_
+    # per known-in-advance column, the channels each series' column summed (--spend): the
+    # page's scenario scales one channel's rows and the rows of the totals that sum it
+    sources = getattr(fc, "column_sources_", None) or {}
+    built = {str(c): (sources.get(c) or {}).get("series") for c in panel.regressor_names}
     upcoming = cal.loc[cal["end"] > last] if len(cal) else cal
     return JSONResponse({
         "model": loaded.name, "version": loaded.version, "series": series,
@@ -127,6 +132,9 @@ def forecast_options(request: Request) -> Response:
         "known_in_advance": [str(c) for c in panel.regressor_names],
         # a total answered by its channels reads their rows (training._forecast_coherent)
         "plan_series": {t: plan_series(fc, [t]) for t in coherent_totals(fc)},
+        "built_from": {c: None if b is None else {str(s): [str(x) for x in ch]
+                                                  for s, ch in b.items()}
+                       for c, b in built.items()},
         "known_events": records(upcoming[["name", "start", "end", "kind", "channel",
                                           "intensity"]]) if len(upcoming) else [],
     })

@@ -1,12 +1,12 @@
 /* Forecast view: series + horizon + planned promotions -> POST /forecast_traffic. */
 "use strict";
 const ForecastView = (() => {
-  const { el, api, page, num, day } = Brain;
+  const { el, api, page, num, day, signed } = Brain;
   const view = document.getElementById("view-forecast");
   const $ = (id) => document.getElementById(id);
   const FIELDS = ["name", "start", "end", "kind", "channel", "intensity"];
   let options = null;
-  let last = null;   // {request, response, history}
+  let last = null;   // {request, response, history, plan: the uploaded future values it was forecast with}
   let future = null; // {name, columns, rows}: uploaded values of the model's known-in-advance columns
 
   function addEventRow(ev) {
@@ -122,7 +122,7 @@ const ForecastView = (() => {
           page(`api/history?series_id=${encodeURIComponent(req.series_id)}&periods=${periods}`)
             .catch(() => ({ history: [] })),
         ]);
-        last = { request: req, response: resp, history: hist.history || [] };
+        last = { request: req, response: resp, history: hist.history || [], plan: needs ? future : null };
         render();
       } catch (e) {
         // the forecast shown was of another request (the events table has changed since):
@@ -156,6 +156,59 @@ const ForecastView = (() => {
     $("fc-notes").hidden = !notes.length;
     $("fc-notes").replaceChildren(...(notes.length
       ? [el("h2", {}, "Notes on this forecast"), el("ul", {}, ...notes.map((n) => el("li", {}, String(n))))] : []));
+    renderPlan();
+  }
+
+  /* What the uploaded plan buys (the answer's response_at_plan), and the scenario's choices;
+     a comparison made for an earlier forecast is cleared. */
+  function renderPlan() {
+    const r = last.response;
+    const builtFrom = (options && options.built_from) || {};
+    const answered = !!r.response_at_plan && !!last.plan;
+    const shown = answered &&
+      Plan.table($("fc-plan-table"), $("fc-plan-unit"), r, builtFrom, `${r.horizon} ${unit()}`);
+    // a series that responds to none of the columns (organic visits): the plan does not move it
+    $("fc-plan").hidden = !answered;
+    $("fc-plan-body").hidden = !shown;
+    $("fc-plan-none").hidden = !answered || shown;
+    $("fc-plan-none").textContent = answered && !shown ? `${r.series_id} has no response to the uploaded ` +
+      `column(s) ${options.known_in_advance.join(", ")} (they never moved in its history): the plan does not ` +
+      "move its forecast." : "";
+    $("fc-scn-table").hidden = true;
+    $("fc-scn-note").textContent = "";
+    if (!shown) return;
+    const sel = $("fc-scn-channel");
+    const was = sel.value;
+    sel.replaceChildren(...Plan.choices(r, builtFrom, last.plan.rows).map((c) => el("option", { value: c.value }, c.label)));
+    if ([...sel.options].some((o) => o.value === was)) sel.value = was;
+  }
+
+  /* Forecast the shown request again with one channel's plan scaled; the forecast shown (and
+     downloaded) stays the plan's. */
+  async function scenario() {
+    Brain.clearError(view);
+    if (!last || !last.plan) return;
+    const pct = Number($("fc-scn-pct").value);
+    if ($("fc-scn-pct").value.trim() === "" || !Number.isFinite(pct) || pct < -100) {
+      Brain.showError(view, "Enter the scenario's change as a percentage of the plan, -100 or more (20 for +20%).");
+      return;
+    }
+    const sel = $("fc-scn-channel");
+    const [column, channel] = sel.value.split("|");
+    const label = sel.options[sel.selectedIndex].textContent;
+    const plan = last;
+    await Brain.busy($("fc-scn-run"), async () => {
+      try {
+        const future = Plan.scaled(plan.request.future, plan.plan.rows, (options && options.built_from) || {},
+                                   column, channel, 1 + pct / 100);
+        const answer = await api("/forecast_traffic", Object.assign({}, plan.request, { future }));
+        if (last !== plan) return;  // another forecast came meanwhile: this one compares nothing shown
+        Plan.compare($("fc-scn-table"), $("fc-scn-note"), plan.response, answer, column, channel, label,
+                     `${signed(num(pct))}%`, `${plan.response.horizon} ${unit()}`);
+      } catch (e) {
+        Brain.showError(view, e.message);
+      }
+    });
   }
 
   async function uploadFuture(file) {
@@ -261,5 +314,6 @@ const ForecastView = (() => {
   $("fc-future-upload").addEventListener("change", (e) => { if (e.target.files[0]) uploadFuture(e.target.files[0]); });
   $("fc-download").addEventListener("click", download);
   $("fc-download-peaks").addEventListener("click", downloadPeaks);
+  $("fc-scn-run").addEventListener("click", scenario);
   return { show, reset: () => { started = false; } };
 })();

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
+import pandas as pd
 import pytest
 
 import features as ft
@@ -173,6 +175,82 @@ def future_server(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory
     finally:
         mp.undo()
     yield from _serve(home, free_port())
+
+
+def _spend_panel(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A spend-lever world in small, under the ids and spend rules of ``brain forecast train
+    --data DIR --spend DIR/spend.csv``: paid search = 6 x spend^0.75 and e-mail = 40 x
+    spend^0.6 (monthly budgets), organic visits without spend, and their total (its spend: the
+    channels' summed). Returns the series (with ``spend``) and the spend file."""
+    from features._spend_series import join_spend
+
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-01-01", "2025-04-30", freq="D")
+    month = ds.to_period("M")
+    week = np.array([1.05, 1.05, 1.03, 1.0, 0.95, 0.9, 0.98])[ds.day_of_week]
+    spend, ys = {}, {}
+    for channel, (budget, a, b) in {"paid_search": (4000, 6.0, 0.75),
+                                    "email": (120, 40.0, 0.6)}.items():
+        per_month = pd.Series(rng.uniform(0.5, 1.5, len(month.unique())) * budget,
+                              index=month.unique())
+        s = per_month.reindex(month).to_numpy() * rng.uniform(0.85, 1.15, len(ds))
+        spend[channel] = s
+        ys[f"channel={channel}"] = rng.poisson(a * s**b * week * rng.lognormal(0, 0.05, len(ds)))
+    ys["channel=organic"] = rng.poisson(4000 * week * rng.lognormal(0, 0.05, len(ds)))
+    ys["total"] = sum(ys.values())
+    series = pd.concat([pd.DataFrame({"series_id": sid, "ds": ds, "y": y.astype(float)})
+                        for sid, y in ys.items()], ignore_index=True)
+    spend_file = pd.concat([pd.DataFrame({"date": ds, "channel": c, "spend": s})
+                            for c, s in spend.items()], ignore_index=True)
+    return join_spend(series, spend_file), spend_file
+
+
+def spend_plan_rows(spend_file: pd.DataFrame, series_ids: list[str], days: int,
+                    scale: dict[str, float] | None = None) -> pd.DataFrame:
+    """The ``future`` rows (series_id, ds, spend) of ``series_ids`` for ``days`` days after the
+    spend file, each channel at its mean of the last 28 days (x ``scale[channel]``), built by
+    the spend rules (``features._spend_series.spend_plan``, as ``--spend-plan`` builds them)."""
+    from features._spend_series import spend_plan
+
+    last = spend_file["date"].max()
+    usual = spend_file[spend_file["date"] > last - pd.Timedelta(days=28)].groupby(
+        "channel")["spend"].mean().round(2)
+    future = pd.date_range(last + pd.Timedelta(days=1), periods=days)
+    plan = pd.DataFrame([(d, c, v * (scale or {}).get(c, 1.0)) for d in future
+                         for c, v in usual.items()], columns=["date", "channel", "spend"])
+    return spend_plan(series_ids, dict.fromkeys(series_ids, future), plan, "plan.csv",
+                      dict.fromkeys(usual.index, True))
+
+
+@pytest.fixture(scope="package")
+def spend_world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A LightGBM forecaster trained with channel spend (``--data --spend``: the record of
+    what each series' spend was built from kept) as the only champion, and its spend file."""
+    from features._spend_series import spend_sources
+    from training._forecast_gbm import LightGBMForecaster
+    from training._forecast_mlflow import train_and_register as train_forecaster
+
+    home = tmp_path_factory.mktemp("page-spend") / "brain-home"
+    home.mkdir()
+    series, spend_file = _spend_panel(5)
+    mp = _home_env(home)
+    try:
+        model = LightGBMForecaster(n_estimators=60, max_rows=6000, horizons_per_origin=6,
+                                   max_horizon_days=28)
+        train_forecaster(model, series, None, horizon=28, n_folds=1, column_sources={
+            "spend": spend_sources(list(series["series_id"].unique()),
+                                   sorted(spend_file["channel"].unique()))})
+    finally:
+        mp.undo()
+    return {"home": home, "spend": spend_file,
+            "series": sorted(str(s) for s in series["series_id"].unique())}
+
+
+@pytest.fixture(scope="package")
+def spend_server(chromium_ready: None, spend_world: dict[str, Any],
+                 free_port: Callable[[], int]) -> Iterator[str]:
+    """A real server whose only champion is the spend-trained forecaster of ``spend_world``."""
+    yield from _serve(spend_world["home"], free_port())
 
 
 @pytest.fixture(scope="package")
