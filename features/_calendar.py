@@ -79,7 +79,7 @@ def _day_written(values: pd.Series) -> pd.Series:
     """Calendar times as naive datetimes; a time with a zone (a zoned column, text with UTC
     offsets, mixed ones included) as the wall-clock time written, so ``2024-05-15T00:00+02:00``
     is 15 May, the local day the event is on (a forecaster whose series has a zone reads them
-    in it first: ``training._forecast_base.local_calendar``). Until 2026-12-06 such values
+    in it first: ``training._forecast_zone.local_calendar``). Until 2026-12-06 such values
     stopped with a TypeError ('Cannot use .astype to convert from timezone-aware dtype'), or
     'Mixed timezones detected'. Unreadable values are NaT."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from training._forecast_base import period_text
+from training._forecast_text import period_text
 
 from ._answers import BadRequestError
 from ._channel_spend import not_following_note

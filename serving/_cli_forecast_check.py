@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from features._calendar import normalize_calendar
-from training._forecast_base import live_history
-from training._forecast_base import period_text as _fmt
+from training._forecast_panel import live_history
+from training._forecast_text import period_text as _fmt
 
 from ._cli_common import console, err_console, frame_table, show_note
 

@@ -51,7 +51,7 @@ def calendar_outside_note(cal: pd.DataFrame | None, first: pd.Timestamp, last: p
     if cal is None or not len(cal):
         return
     from features._calendar import normalize_calendar
-    from training._forecast_base import listed, period_text
+    from training._forecast_text import listed, period_text
 
     c = normalize_calendar(cal)
     outside = c[(c["end"] < first.normalize()) | (c["start"] > last)]
@@ -66,7 +66,7 @@ def calendar_outside_note(cal: pd.DataFrame | None, first: pd.Timestamp, last: p
 def check_data_calendar(frame: pd.DataFrame, cal: pd.DataFrame | None, horizon: int,
                          calendar: Path | None) -> None:
     """Note calendar events outside the data and the horizon after it."""
-    from training._forecast_base import series_freq
+    from training._forecast_panel import series_freq
 
     step_ = pd.Timedelta(days=1) if series_freq(frame) == "D" else pd.Timedelta(hours=1)
     ds = pd.to_datetime(frame["ds"])
@@ -125,7 +125,7 @@ def load_inputs(data: Path | None, series: Path | None, events: Path | None,
     (``features._spend_series.join_spend``)."""
     from features._io import load_calendar, load_events, load_series
     from features._traffic import local_hours, traffic_series
-    from training._forecast_base import series_freq
+    from training._forecast_panel import series_freq
 
     if calendar is None and data is not None:
         for name in ("calendar.csv", "calendar.parquet"):

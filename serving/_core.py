@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training._forecast_base import period_text
+from training._forecast_text import period_text
 
 from ._answers import (
     CACHED_REASONS,

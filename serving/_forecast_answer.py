@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from training._forecast_base import listed, period_text
+from training._forecast_text import listed, period_text
 
 from ._answers import BadRequestError, contract_error, records, reject_first
 from ._registry import LoadedModel

@@ -226,8 +226,8 @@ def _forecastable_series(path: Path, tz: str, calendar: Path | None = None):
     """The series file as ``brain forecast`` reads it: the contract, then one frequency (daily
     or hourly) for every series; notes as ``brain forecast`` gives them with ``calendar``."""
     import features as ft
-    from training._forecast_base import series_freq
     from training._forecast_notes import series_notes
+    from training._forecast_panel import series_freq
 
     frame = ft.load_series(path, tz=tz)
     cal = None

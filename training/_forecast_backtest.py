@@ -57,22 +57,15 @@ from ._forecast_backtest_zone import (
     zoned_outputs,
     zoned_time,
 )
-from ._forecast_base import (
-    LEADING_ZEROS_DAYS,
-    BaseForecaster,
-    listed,
-    live_history,
-    local_frame,
-    period_text,
-    prepare_panel,
-    series_freq,
-    steps_per_day,
-)
+from ._forecast_base import BaseForecaster, steps_per_day
 from ._forecast_ids import calendar_for_series, check_calendar_channels
 from ._forecast_intervals import interval_notes
-from ._forecast_live import live_starts
+from ._forecast_live import LEADING_ZEROS_DAYS, live_starts
+from ._forecast_panel import live_history, prepare_panel, series_freq
 from ._forecast_plots import plot_fold
 from ._forecast_starts import _starts as started_series
+from ._forecast_text import listed, period_text
+from ._forecast_zone import local_frame
 
 __all__ = ["METRICS", "START_METRICS", "BacktestResult", "backtest",
            "backtest_future_regressors",

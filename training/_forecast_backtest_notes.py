@@ -13,8 +13,8 @@ import pandas as pd
 
 from features._calendar import normalize_calendar
 
-from ._forecast_base import listed, period_text
 from ._forecast_event_days import pooled_names
+from ._forecast_text import listed, period_text
 
 __all__ = ["dominant_error_notes", "runaway_forecast_notes", "uncovered_events_note",
            "zero_actuals_note"]

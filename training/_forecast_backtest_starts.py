@@ -31,8 +31,8 @@ import pandas as pd
 
 from features._calendar import normalize_calendar, series_channel
 
-from ._forecast_base import listed, period_text
 from ._forecast_live import START_LEAD_DAYS, first_live, start_event
+from ._forecast_text import listed, period_text
 
 __all__ = ["LEAD_DAYS", "START_METRICS", "fold_start", "start_metrics", "start_notes"]
 

@@ -1,5 +1,5 @@
 """A backtest of a series whose ``ds`` has a time zone: run on its local wall clock, as the
-forecasters model it (``training._forecast_base.local_frame``), and answered in its zone.
+forecasters model it (``training._forecast_zone.local_frame``), and answered in its zone.
 
 The series is read as ``brain forecast backtest --tz`` reads a file (naive local times, the two
 rows of the hour repeated in autumn averaged into one, the hour skipped in spring a gap), its
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._forecast_base import local_calendar, local_frame, zoned_periods
+from ._forecast_zone import local_calendar, local_frame, zoned_periods
 
 __all__ = ["local_backtest_inputs", "local_origins", "zoned_column", "zoned_outputs",
            "zoned_time"]

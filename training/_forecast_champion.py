@@ -18,8 +18,8 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
 from ._forecast_backtest import BacktestResult, backtest, data_hash, earlier_evaluation_keys
-from ._forecast_base import period_text
 from ._forecast_models import FORECASTERS, make_forecaster
+from ._forecast_text import period_text
 from ._mlflow import CHAMPION
 from ._mlflow_champion import Promotion, Rescored, TieBreak, promote_if_better
 

@@ -29,8 +29,8 @@ from scipy.stats import binom
 
 from features._calendar import normalize_calendar
 
-from ._forecast_base import live_history
 from ._forecast_intervals import interval_notes
+from ._forecast_panel import live_history
 from ._mlflow import _is_http
 
 _log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-from ._forecast_base import Panel, closed_phases, steps_per_day
+from ._forecast_base import Panel, steps_per_day
 from ._forecast_event_days import attribute_many, rows_per_series, series_occurrences
 from ._forecast_event_lifts import EventLifts, channel_shares
 from ._forecast_event_pool import _Estimate as _Estimate  # pickled models name it here
@@ -41,6 +41,7 @@ from ._forecast_event_pool import still_running
 from ._forecast_event_weekdays import weekday_profile, weekday_slopes
 from ._forecast_live import first_live
 from ._forecast_outages import sitewide_drops
+from ._forecast_phases import closed_phases
 from ._forecast_tail import day_autocorrelation, one_sided_tail, tail_step
 
 __all__ = ["EventEffects"]

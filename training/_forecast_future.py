@@ -14,7 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._forecast_base import Panel, _reject_duplicates
+from ._forecast_base import Panel
+from ._forecast_panel import _reject_duplicates
 
 __all__ = ["PLAN_MARGIN", "check_future_regressors", "future_regressor_values", "held_values",
            "plan_range_notes"]

@@ -44,14 +44,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from ._forecast_base import (
-    _Z80,
-    QUANTILES,
-    Panel,
-    prepare_panel,
-    started_panel,
-    steps_per_day,
-)
+from ._forecast_base import _Z80, QUANTILES, Panel, steps_per_day
 
 # ``_rebase_offsets``, ``column_stepped`` and ``_Ctx`` moved out of this module and stay
 # importable from it (saved models pickle their contexts as ``training._forecast_gbm._Ctx``)
@@ -66,6 +59,7 @@ from ._forecast_future import future_regressor_values
 from ._forecast_gbm_frames import EventFrames
 from ._forecast_gbm_terms import LinearTerms
 from ._forecast_outages import sitewide_drops
+from ._forecast_panel import prepare_panel, started_panel
 from ._forecast_recent import follow_recent_steps
 from ._forecast_start_decay import start_decays
 from ._forecast_starts import (

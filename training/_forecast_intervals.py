@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
-from ._forecast_base import listed
+from ._forecast_text import listed
 
 __all__ = ["LOPSIDED_ALPHA", "LOPSIDED_RATIO", "interval_notes", "lopsided_note"]
 

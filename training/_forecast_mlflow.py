@@ -42,10 +42,7 @@ from ._forecast_backtest import (
     backtest_origins,
     cover_horizon,
 )
-from ._forecast_base import (
-    BaseForecaster,
-    series_freq,
-)
+from ._forecast_base import BaseForecaster
 from ._forecast_champion import (
     REGISTERED_NAME,
     SERIES_TAG_MAX,
@@ -56,6 +53,7 @@ from ._forecast_champion import (
 )
 from ._forecast_future import check_future_regressors
 from ._forecast_models import make_forecaster
+from ._forecast_panel import series_freq
 from ._forecast_recent import STEP_WINDOW_DAYS, recent_step_note
 from ._mlflow import (
     Promotion,

@@ -16,18 +16,12 @@ import pandas as pd
 
 from features._calendar import applies_to
 
-from ._forecast_base import (
-    _Z80,
-    BaseForecaster,
-    Panel,
-    prepare_panel,
-    started_panel,
-    steps_per_day,
-)
+from ._forecast_base import _Z80, BaseForecaster, Panel, steps_per_day
 from ._forecast_event_days import pooled_names
 from ._forecast_events import EventEffects
 from ._forecast_future import future_regressor_values
 from ._forecast_gbm import LightGBMForecaster
+from ._forecast_panel import prepare_panel, started_panel
 
 __all__ = [
     "FORECASTERS",

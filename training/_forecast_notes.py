@@ -16,19 +16,11 @@ import pandas as pd
 
 from features._calendar import normalize_calendar
 
-from ._forecast_base import (
-    LEADING_ZEROS_DAYS,
-    Panel,
-    listed,
-    negative_values_note,
-    nonexistent_local,
-    period_text,
-    prepare_panel,
-    started_panel,
-    steps_per_day,
-)
+from ._forecast_base import Panel, steps_per_day
 from ._forecast_ids import _names
+from ._forecast_live import LEADING_ZEROS_DAYS
 from ._forecast_outages import bot_day_note, lone_spikes
+from ._forecast_panel import negative_values_note, prepare_panel, started_panel
 from ._forecast_shift_notes import (
     _event_days,
     _zero_share,
@@ -36,6 +28,8 @@ from ._forecast_shift_notes import (
     level_shift_note,
     unmarked_drop_note,
 )
+from ._forecast_text import listed, period_text
+from ._forecast_zone import nonexistent_local
 
 __all__ = [
     "clip_settings",

@@ -25,16 +25,11 @@ import pandas as pd
 
 from features._calendar import is_aggregate
 
-from ._forecast_base import (
-    Panel,
-    SeriesGrid,
-    _zero_share,
-    listed,
-    local_days,
-    period_text,
-    steps_per_day,
-)
+from ._forecast_base import Panel, SeriesGrid, steps_per_day
 from ._forecast_clip import _moved_with, clip_bounds, phase_rows
+from ._forecast_phases import _zero_share
+from ._forecast_text import listed, period_text
+from ._forecast_zone import local_days
 
 __all__ = ["Spike", "bot_day_note", "lone_spikes", "sitewide_drops"]
 

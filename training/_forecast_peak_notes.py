@@ -18,10 +18,12 @@ import pandas as pd
 
 from features._calendar import applies_to, is_aggregate, normalize_calendar, series_channel
 
-from ._forecast_base import BaseForecaster, listed, nonexistent_local, period_text, steps_per_day
+from ._forecast_base import BaseForecaster, steps_per_day
 from ._forecast_live import START_LEAD_DAYS, live_start
 from ._forecast_peaks import LIFT_FLOOR
 from ._forecast_starts import dormant_series
+from ._forecast_text import listed, period_text
+from ._forecast_zone import nonexistent_local
 
 __all__ = ["BEYOND_HISTORY", "beyond_history_note", "calendar_novelty_notes",
            "channel_scope_note", "known_in_advance_lift_note", "time_zone_note",

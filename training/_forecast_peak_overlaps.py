@@ -14,7 +14,7 @@ import pandas as pd
 
 from features._calendar import applies_to, is_aggregate, normalize_calendar, series_channel
 
-from ._forecast_base import listed
+from ._forecast_text import listed
 
 __all__ = ["aggregate_events", "event_label", "event_reach", "forecasts_without", "overlap_note"]
 

@@ -31,7 +31,7 @@ import pandas as pd
 from features._calendar import applies_to, is_aggregate, normalize_calendar
 
 from ._forecast_backtest_zone import zoned_column
-from ._forecast_base import BaseForecaster, local_calendar
+from ._forecast_base import BaseForecaster
 from ._forecast_event_days import BACKGROUND_DAYS
 from ._forecast_peak_overlaps import (
     _copies,
@@ -42,6 +42,7 @@ from ._forecast_peak_overlaps import (
     forecasts_without,
     overlap_note,
 )
+from ._forecast_zone import local_calendar
 
 __all__ = ["LIFT_FLOOR", "PEAK_COLUMNS", "PeakForecast", "background_events", "event_reach",
            "forecast_with_peaks", "forecasts_without", "overlap_note", "peak_summary",

@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ._forecast_base import _Z80, listed
+from ._forecast_base import _Z80
 from ._forecast_check import MIN_DAYS, RECENT_DAYS, persistent_error
 from ._forecast_clip import _moved_with
+from ._forecast_text import listed
 
 if TYPE_CHECKING:
     import lightgbm as lgb

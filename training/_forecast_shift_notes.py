@@ -13,18 +13,13 @@ import pandas as pd
 
 from features._calendar import is_aggregate, normalize_calendar, series_channel
 
-from ._forecast_base import (
-    Panel,
-    SeriesGrid,
-    _zero_share,
-    listed,
-    local_days,
-    period_text,
-    started_panel,
-    steps_per_day,
-)
+from ._forecast_base import Panel, SeriesGrid, steps_per_day
 from ._forecast_outages import sitewide_drops
+from ._forecast_panel import started_panel
+from ._forecast_phases import _zero_share
 from ._forecast_starts import start_windows
+from ._forecast_text import listed, period_text
+from ._forecast_zone import local_days
 
 __all__ = ["clip_settings", "level_shift_note", "unmarked_drop_note"]
 

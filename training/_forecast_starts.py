@@ -51,8 +51,9 @@ from scipy import stats
 
 from features._calendar import applies_to, normalize_calendar, series_channel
 
-from ._forecast_base import Panel, listed, period_text, steps_per_day
+from ._forecast_base import Panel, steps_per_day
 from ._forecast_live import first_live, live_starts
+from ._forecast_text import listed, period_text
 
 __all__ = ["MIN_STARTERS", "START_SHARE", "START_TAIL_DAYS", "LaunchSize",
            "StartProfile", "dormant_series", "find_starts", "fit_start_profiles", "is_dormant",

@@ -16,12 +16,12 @@ from typer.testing import CliRunner
 from features._calendar import normalize_calendar
 from serving import _cli_common
 from serving._cli_forecast import forecast_app
-from training._forecast_base import prepare_panel
 from training._forecast_events import EventEffects
 from training._forecast_gbm import LightGBMForecaster
 from training._forecast_ids import check_calendar_channels
 from training._forecast_mlflow import train_and_register
 from training._forecast_models import SeasonalNaiveForecaster
+from training._forecast_panel import prepare_panel
 from training._forecast_peak_notes import channel_scope_note
 from training._forecast_peaks import forecast_with_peaks
 

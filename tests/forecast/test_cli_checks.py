@@ -19,13 +19,14 @@ from serving import _cli_common
 from serving._cli_forecast import forecast_app
 from serving._cli_forecast_output import peaks_table
 from training._forecast_backtest import backtest, cover_horizon, data_hash, zero_actuals_note
-from training._forecast_base import period_text, prepare_panel
 from training._forecast_champion import _rescore
 from training._forecast_gbm import LightGBMForecaster
 from training._forecast_mlflow import REGISTERED_NAME, train_and_register
 from training._forecast_models import SeasonalNaiveForecaster
 from training._forecast_notes import missing_phase_notes
+from training._forecast_panel import prepare_panel
 from training._forecast_peaks import PEAK_COLUMNS
+from training._forecast_text import period_text
 
 
 def _text(res: object) -> str:

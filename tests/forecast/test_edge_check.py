@@ -644,7 +644,7 @@ def test_kinds_new_to_series_equals_the_per_series_rule_without_a_pass_per_serie
     import types
 
     from features._calendar import applies_to, normalize_calendar
-    from training._forecast_base import prepare_panel
+    from training._forecast_panel import prepare_panel
     from training._forecast_peak_notes import _kinds_new_to_series
 
     rng = np.random.default_rng(4)

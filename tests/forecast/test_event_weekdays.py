@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 
 from features._calendar import normalize_calendar
-from training._forecast_base import prepare_panel
 from training._forecast_event_weekdays import weekday_profile
 from training._forecast_events import EventEffects
+from training._forecast_panel import prepare_panel
 
 WEEK = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.84, 0.72])  # Monday .. Sunday
 HOLIDAY = 0.70  # a holiday's level, whatever the weekday (as a Sunday)

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from features._calendar import applies_to, normalize_calendar
-from training._forecast_base import prepare_panel
 from training._forecast_conformal import _H_EDGES, _conformal_quantile
 from training._forecast_event_days import attribute_overlaps, occurrence_days
 from training._forecast_events import EventEffects
@@ -22,6 +21,7 @@ from training._forecast_gbm import (
     _winsorize,
     winsorize_causal,
 )
+from training._forecast_panel import prepare_panel
 
 
 def _cal(rows: list[tuple[str, str, str]]) -> pd.DataFrame:

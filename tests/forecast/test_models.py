@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from features._calendar import normalize_calendar
-from training._forecast_base import prepare_panel
 from training._forecast_gbm import LightGBMForecaster
 from training._forecast_models import (
     EnsembleForecaster,
@@ -18,6 +17,7 @@ from training._forecast_models import (
     SeasonalNaiveForecaster,
     make_forecaster,
 )
+from training._forecast_panel import prepare_panel
 
 
 def test_seasonal_naive_repeats_last_week() -> None:

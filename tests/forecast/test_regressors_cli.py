@@ -328,8 +328,8 @@ def test_a_series_that_ended_long_before_the_others_is_named_in_the_missing_plan
     # a chain's store closed in September: its forecast periods start the day after its last
     # row, so a plan for the others' horizon lacks all of them; 'shorten the horizon' cannot
     # help, and the message now says the series ended and how to leave it out
-    from training._forecast_base import prepare_panel
     from training._forecast_future import check_future_regressors
+    from training._forecast_panel import prepare_panel
 
     series = _promo_series(n_days=200)
     ds_end = series["ds"].max()

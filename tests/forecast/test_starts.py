@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from training import LightGBMForecaster, _forecast_starts
-from training._forecast_base import prepare_panel, started_panel
 from training._forecast_live import LiveStart, live_start, start_event
 from training._forecast_notes import sparse_series_note
+from training._forecast_panel import prepare_panel, started_panel
 from training._forecast_peak_notes import calendar_novelty_notes
 from training._forecast_starts import start_notes
 
@@ -131,7 +131,7 @@ def test_a_kind_whose_events_are_mostly_not_starts_is_no_way_to_start() -> None:
     before its launch): the launch, the event that began nearest the first day, is the start.
     Without those pages' launches in the calendar the promotion is the start of 2 pages, but
     in 2 of its 12 events only: not a way to start (the launch, 2 of 2, still is)."""
-    from training._forecast_base import prepare_panel, started_panel
+    from training._forecast_panel import prepare_panel, started_panel
     from training._forecast_starts import fit_start_profiles
 
     series, cal, _ = _pages()
@@ -509,9 +509,9 @@ def test_the_level_a_page_settles_at_after_its_launch_is_no_drop() -> None:
     baselines: its reference, the same weekday's trailing values, was the launch and its
     tail. The reference reads no launch window nor the 4 weeks after it; a real outage later
     is still named."""
-    from training._forecast_base import prepare_panel
     from training._forecast_clip import _winsorize
     from training._forecast_notes import unmarked_drop_note
+    from training._forecast_panel import prepare_panel
 
     series, cal = _settled_page()
     assert unmarked_drop_note(prepare_panel(series, "none"), cal) is None

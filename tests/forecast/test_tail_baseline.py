@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training._forecast_base import prepare_panel
 from training._forecast_events import EventEffects
 from training._forecast_gbm import LightGBMForecaster
+from training._forecast_panel import prepare_panel
 from training._forecast_tail import (
     TAIL_Z,
     day_autocorrelation,

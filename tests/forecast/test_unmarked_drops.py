@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from training._forecast_base import prepare_panel
 from training._forecast_clip import _winsorize
 from training._forecast_notes import unmarked_drop_note
+from training._forecast_panel import prepare_panel
 
 # a lasting step down whose first days stand around the clipping bound (about -0.40 here):
 # deviations from the trailing reference of an independent check's paid channel, whose spend

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from features._calendar import normalize_calendar
-from training._forecast_base import prepare_panel
 from training._forecast_mlflow import log_model
 from training._forecast_models import make_forecaster
+from training._forecast_panel import prepare_panel
 from training._forecast_peaks import forecast_with_peaks
 
 from .conftest import FAST_GBM, make_series

@@ -1,0 +1,186 @@
+"""Zoned times of the forecasters: a ``ds`` with a time zone on its local wall clock and back.
+
+A series given with a zoned ``ds`` is modelled on the naive local times of its zone
+(``local_frame``), a calendar's zoned start and end times are read as days of that zone
+(``local_calendar``), and a forecast's local periods are given back in the zone
+(``zoned_periods``; an hour the clocks skip has no row: ``nonexistent_local``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "local_calendar",
+    "local_days",
+    "local_frame",
+    "nonexistent_local",
+    "zoned_periods",
+]
+
+# the forecasters' logger: records keep the name they had while this code was part of
+# ``training._forecast_base`` (a logging setup filtering on it still sees them)
+_log = logging.getLogger("training._forecast_base")
+
+_OFFSET_END = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s?(?:Z|[+-]\d{2}:?\d{2})$")
+"""A time of day followed by a UTC offset (``00:00+02:00``, ``22:00Z``)."""
+
+
+def nonexistent_local(ds: pd.DatetimeIndex, tz: str) -> np.ndarray:
+    """Which naive local times of ``ds`` do not exist in ``tz`` (the hour skipped when clocks
+    go forward, 02:00 on the last Sunday of March in Europe/Berlin)."""
+    if ds.tz is not None or len(ds) == 0 or str(tz).upper() == "UTC":
+        return np.zeros(len(ds), dtype=bool)
+    local = ds.tz_localize(tz, ambiguous=np.zeros(len(ds), dtype=bool), nonexistent="NaT")
+    return np.asarray(local.isna())
+
+
+def zoned_periods(out: pd.DataFrame, tz: str, *, hourly: bool = True) -> pd.DataFrame:
+    """A forecast frame's naive local ``ds`` (``local_frame``'s grid) as times in ``tz``.
+
+    An hour the clocks skip in spring has no row (it does not exist: no traffic, as a model
+    trained with ``--tz`` writes none). The hour repeated in autumn, one period of the local
+    grid (the mean of its two real hours), gets a row for each of them, first the summer
+    offset, with the same quantiles: neither real hour is left without a forecast, and a
+    day's sum counts its 25 hours. So an hourly horizon counts local wall-clock hours: 48
+    from the Saturday before the autumn change gives 49 rows, before the spring change 47.
+    A daily period at a local midnight the clocks skip (a zone changing at midnight) is the
+    first time of that day."""
+    if not len(out):
+        return out.assign(ds=pd.DatetimeIndex(out["ds"]).tz_localize(tz))
+    local = pd.DatetimeIndex(out["ds"])
+    if not hourly:
+        return out.assign(ds=local.tz_localize(tz, ambiguous=np.ones(len(local), dtype=bool),
+                                               nonexistent="shift_forward"))
+    either = np.asarray(local.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna())
+    twice = np.asarray(local.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+                       .isna())  # the repeated hour
+    gone = either & ~twice  # the skipped one
+    first = local.tz_localize(tz, ambiguous=np.ones(len(local), dtype=bool), nonexistent="NaT")
+    order = np.arange(len(out), dtype=float)
+    parts = [out.assign(ds=first, order_=order)[~gone]]
+    if twice.any():
+        again = local[twice].tz_localize(tz, ambiguous=np.zeros(int(twice.sum()), dtype=bool))
+        parts.append(out[twice].assign(ds=again, order_=order[twice] + 0.5))
+    both = pd.concat(parts, ignore_index=True).sort_values("order_", kind="stable")
+    return both.drop(columns="order_").reset_index(drop=True)
+
+
+def local_days(ds: pd.DatetimeIndex) -> np.ndarray:
+    """The day of each period of ``ds`` on its own clock (naive ``datetime64[ns]``), as a
+    calendar's days are written: on a time-zone-aware grid the local date, not the instant,
+    which compares with no naive day (a calendar event's days had marked no period of a grid
+    in Europe/Berlin, and a spike or drop on them was named "on no calendar event day")."""
+    days = ds.tz_localize(None) if ds.tz is not None else ds
+    return np.asarray(days.normalize().to_numpy(), dtype="datetime64[ns]")
+
+
+def _zoned_times(values: pd.Series, source: str, column: str) -> pd.Series:
+    """``values`` as datetimes, keeping a zone they carry; times with UTC offsets that switch
+    (text like ``+01:00`` beside ``+02:00``, which names no zone) are a ValueError naming the
+    fix, as is a column mixing times with and without a zone."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values
+    try:
+        return pd.to_datetime(values)
+    except (TypeError, ValueError) as exc:
+        text = str(exc)
+        if "timezone" not in text.lower() and "tz-" not in text.lower():
+            raise
+    msg = (f"{source}: column {column!r} mixes UTC offsets (or times with and without one), "
+           "which name no time zone; give it as times in the zone (pandas: "
+           "pd.to_datetime(ds, utc=True).dt.tz_convert('Europe/Berlin')) or as naive local "
+           "times (.dt.tz_localize(None) after that conversion)")
+    raise ValueError(msg)
+
+
+def _local_midnights(local: pd.Series, tz: str) -> pd.Series:
+    """Naive local times of a daily grid at midnight: a day whose midnight the clocks skip (a
+    zone changing at 00:00, America/Santiago, Africa/Cairo) starts at 01:00, and its row is
+    that day's period (``zoned_periods`` gives it back at that time). Any other time off
+    midnight (an hourly grid) leaves the times as they are. Before, such a daily series
+    stopped with 'periods must be daily or hourly; the smallest gap between rows is 23
+    hours'."""
+    day = local.dt.normalize()
+    off = (local != day).to_numpy() & local.notna().to_numpy()
+    if not off.any() or off.all():
+        return local
+    days = day[off]
+    skipped = days.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna()
+    starts = days.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+    first = starts.dt.tz_localize(None) == local[off]
+    if not (skipped & first).all():
+        return local
+    return local.where(~off, day)
+
+
+def local_frame(series: pd.DataFrame, source: str = "series") -> tuple[pd.DataFrame, str | None]:
+    """A long frame whose ``ds`` has a time zone as naive local wall-clock times in it, and
+    the zone (None, and the frame as it was, for a ``ds`` without one).
+
+    The rule of ``brain forecast --tz`` (``features._series_io``): a series is modelled on the
+    clock people live by, so a shop that opens at 09:00 opens at the same hour of the grid all
+    year; the hour the clocks skip in spring is a gap; the two rows of one series in the hour
+    repeated in autumn (two real hours under one wall-clock label) are averaged into one, every
+    numeric column (a count's two hours become their mean: the local hour's usual level, as
+    ``--tz`` reads a file). Before 2026-12-06 a zoned ``ds`` was modelled in absolute hours:
+    the LightGBM forecaster's lags and hour features were an hour off for half the year, and
+    its forecast came back in naive UTC times. ``predict`` gives the periods back in the zone
+    (``BaseForecaster._frame``).
+    """
+    if "ds" not in series.columns:
+        return series, None
+    ds = _zoned_times(series["ds"], source, "ds")
+    tz = getattr(ds.dt, "tz", None)
+    if tz is None:
+        return series, None
+    frame = series.copy()
+    frame["ds"] = _local_midnights(ds.dt.tz_localize(None), str(tz))
+    # rows of one series at one local time but two instants: the repeated autumn hour (rows
+    # at the same instant are duplicates, left for the caller's duplicate check)
+    key = frame["series_id"].astype(str)
+    local = frame.duplicated(["series_id", "ds"], keep=False).to_numpy()
+    same = pd.DataFrame({"k": key, "t": ds}).duplicated(keep=False).to_numpy()
+    twice = local & ~same & frame["ds"].notna().to_numpy()
+    if twice.any():
+        rows = frame[twice]
+        values = [c for c in rows.columns if c not in ("series_id", "ds")]
+        numeric = rows[values].apply(pd.to_numeric, errors="coerce")
+        merged = numeric.groupby([rows["series_id"], rows["ds"]], sort=False).mean()
+        merged = merged.reset_index()
+        _log.info(
+            "%s: %d rows fall in the hour repeated when clocks go back in %s: rows of one "
+            "series at the same local time are averaged into one", source, int(twice.sum()), tz)
+        frame = pd.concat([frame[~twice], merged[frame.columns]], ignore_index=True)
+    return frame, str(tz)
+
+
+def local_calendar(calendar: pd.DataFrame | None, tz: str | None) -> pd.DataFrame | None:
+    """``calendar`` with start and end times that carry a zone (a zoned column, text with UTC
+    offsets) read in ``tz``, the zone of a panel's series (``Panel.tz``): a local midnight
+    written in UTC (``2024-05-14T22:00Z`` for Berlin's 15 May) is the local day it falls on.
+    Naive dates are that zone's local days already. Without ``tz`` (a series without a zone)
+    the calendar is left to ``normalize_calendar``, which reads a zoned time as the day
+    written."""
+    if calendar is None or tz is None or not len(calendar):
+        return calendar
+    out = calendar.copy()
+    for col in ("start", "end"):
+        if col not in out.columns:
+            continue
+        values = out[col]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            out[col] = values.dt.tz_convert(tz).dt.tz_localize(None)
+        elif not pd.api.types.is_datetime64_any_dtype(values.dtype):
+            text = values.astype("string").str.strip()
+            zoned = text.str.contains(_OFFSET_END, na=False)
+            if zoned.any():
+                moved = pd.to_datetime(text[zoned], utc=True, format="ISO8601",
+                                       errors="coerce").dt.tz_convert(tz).dt.tz_localize(None)
+                out[col] = values.astype(object).where(~zoned, moved.astype(object))
+    out.attrs = dict(calendar.attrs)
+    return out
