@@ -31,7 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 sys.path.insert(0, str(REPO))
 
-from training._forecast_backtest import METRICS, backtest, forecast_metrics  # noqa: E402
+from training._forecast_backtest import backtest  # noqa: E402
+from training._forecast_backtest_metrics import METRICS, forecast_metrics  # noqa: E402
 from training._forecast_gbm import LightGBMForecaster  # noqa: E402
 from training._forecast_models import EventNaiveForecaster, SeasonalNaiveForecaster  # noqa: E402
 

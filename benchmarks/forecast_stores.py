@@ -31,7 +31,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from training._forecast_backtest import forecast_metrics  # noqa: E402
+from training._forecast_backtest_metrics import forecast_metrics  # noqa: E402
 from training._forecast_gbm import LightGBMForecaster  # noqa: E402
 from training._forecast_models import SeasonalNaiveForecaster  # noqa: E402
 

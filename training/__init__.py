@@ -25,13 +25,10 @@ from ._customer_models import TASKS as CUSTOMER_TASKS
 from ._customer_models import CustomerModel
 from ._customer_scoring import features_asof, retier, score_asof, score_features
 from ._customer_tiers import TierRule, assign_tiers, early_warning
-from ._forecast_backtest import METRICS as FORECAST_METRICS
-from ._forecast_backtest import (
-    BacktestResult,
-    backtest,
-    evaluation_key,
-    forecast_metrics,
-)
+from ._forecast_backtest import BacktestResult, backtest
+from ._forecast_backtest_keys import evaluation_key
+from ._forecast_backtest_metrics import METRICS as FORECAST_METRICS
+from ._forecast_backtest_metrics import forecast_metrics
 from ._forecast_base import FORECAST_COLUMNS, BaseForecaster
 from ._forecast_events import EventEffects
 from ._forecast_gbm import LightGBMForecaster

@@ -17,7 +17,8 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
-from ._forecast_backtest import BacktestResult, backtest, data_hash, earlier_evaluation_keys
+from ._forecast_backtest import BacktestResult, backtest
+from ._forecast_backtest_keys import data_hash, earlier_evaluation_keys
 from ._forecast_models import FORECASTERS, make_forecaster
 from ._forecast_text import period_text
 from ._mlflow import CHAMPION

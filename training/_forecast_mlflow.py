@@ -34,14 +34,9 @@ from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from features._calendar import normalize_calendar
 
-from ._forecast_backtest import (
-    METRICS,
-    START_METRICS,
-    BacktestResult,
-    backtest,
-    backtest_origins,
-    cover_horizon,
-)
+from ._forecast_backtest import START_METRICS, BacktestResult, backtest
+from ._forecast_backtest_folds import backtest_origins, cover_horizon
+from ._forecast_backtest_metrics import METRICS
 from ._forecast_base import BaseForecaster
 from ._forecast_champion import (
     REGISTERED_NAME,

@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training._forecast_backtest import backtest, evaluation_key, forecast_metrics
+from training._forecast_backtest import backtest
+from training._forecast_backtest_keys import evaluation_key
+from training._forecast_backtest_metrics import forecast_metrics
 from training._forecast_models import SeasonalNaiveForecaster
 from training._forecast_peaks import peak_summary
 

@@ -275,11 +275,7 @@ def test_a_backtest_whose_mase_scale_now_cuts_a_launch_has_its_own_key() -> None
     days before its launch: MASE 0.067 where it now scores 0.136) had the same evaluation key
     and would be compared with a candidate's new score; its key is an earlier one, named
     (``earlier_evaluation_keys``). Data whose pages all had 28 days at 0 or more keep theirs."""
-    from training._forecast_backtest import (
-        data_hash,
-        earlier_evaluation_keys,
-        evaluation_key,
-    )
+    from training._forecast_backtest_keys import data_hash, earlier_evaluation_keys, evaluation_key
 
     origins = [pd.Timestamp("2025-08-01")]
 

@@ -18,7 +18,9 @@ from typer.testing import CliRunner
 from serving import _cli_common
 from serving._cli_forecast import forecast_app
 from serving._cli_forecast_output import peaks_table
-from training._forecast_backtest import backtest, cover_horizon, data_hash, zero_actuals_note
+from training._forecast_backtest import backtest, zero_actuals_note
+from training._forecast_backtest_folds import cover_horizon
+from training._forecast_backtest_keys import data_hash
 from training._forecast_champion import _rescore
 from training._forecast_gbm import LightGBMForecaster
 from training._forecast_mlflow import REGISTERED_NAME, train_and_register
@@ -208,7 +210,7 @@ def test_a_champion_scored_with_the_days_before_a_launch_in_its_scale_is_re_scor
     read from its launch on since 2026-12-06; a champion scored before (its scale shrunk by
     those days, pages backtest 0.710 where the same forecasts now score 0.638) had the same
     evaluation key, so its old score was compared with a candidate's new one."""
-    from training._forecast_backtest import evaluation_key
+    from training._forecast_backtest_keys import evaluation_key
 
     a, _ = series_maker(n_days=300, seed=1, series_id="a")
     page = a.assign(series_id="page", y=np.where(np.arange(len(a)) < 200, 0.0, a["y"]))

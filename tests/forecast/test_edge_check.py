@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from serving._cli_forecast import forecast_app
-from training._forecast_backtest import backtest, forecast_metrics
+from training._forecast_backtest import backtest
+from training._forecast_backtest_metrics import forecast_metrics
 from training._forecast_gbm import LightGBMForecaster
 from training._forecast_ids import calendar_for_series, check_calendar_channels
 from training._forecast_models import EventNaiveForecaster, SeasonalNaiveForecaster

@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from serving._cli_forecast import forecast_app
-from training._forecast_backtest import backtest, backtest_future_regressors
+from training._forecast_backtest import backtest
+from training._forecast_backtest_folds import backtest_future_regressors
 from training._forecast_gbm import LightGBMForecaster
 from training._forecast_mlflow import pyfunc_input
 

@@ -613,7 +613,8 @@ def test_a_backtest_scores_a_coherent_total_as_predict_answers_it() -> None:
     comparison) measured its own one-elasticity response, not the answer served. Now each
     fold's total is the fold model's coherent forecast of the actual spend."""
     from features._spend_series import SOURCES_ATTR
-    from training._forecast_backtest import backtest, backtest_future_regressors
+    from training._forecast_backtest import backtest
+    from training._forecast_backtest_folds import backtest_future_regressors
 
     series, _ = _lever(4)
     assert series.attrs.get(SOURCES_ATTR)

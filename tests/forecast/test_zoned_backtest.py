@@ -15,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from serving._cli_forecast import forecast_app
-from training._forecast_backtest import backtest, backtest_origins
+from training._forecast_backtest import backtest
+from training._forecast_backtest_folds import backtest_origins
 from training._forecast_models import make_forecaster
 
 from .conftest import make_series
