@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ._contracts import DataContractError, LoadReport, Problem, problem_rows
-from ._parse import MISSING_SPELLINGS, _numbers, _one_format, _parse_time
+from ._parse import _COMMA_DECIMAL_ANY, MISSING_SPELLINGS, _numbers, _one_format, _parse_time
 from ._times import _to_datetime
 
 __all__ = ["ID_LIKE_MIN_ROWS", "ID_LIKE_SHARE", "ODD_CELLS_MAX", "ODD_CELLS_SHARE", "ONCE_SHARE",
@@ -113,12 +113,21 @@ def _decimal_comma_read(present: pd.Series, values: pd.Series, stripped: bool,
     column's note: decimal commas (a ';'-separated file), currency symbols, separators."""
     if not stripped:
         return []
-    comma = present.str.contains(",", regex=False).fillna(False).astype(bool)
-    if not (decimal_comma and comma.any()):
+    if not decimal_comma:
         return ["currency symbols and thousands separators removed"]
-    at = comma[comma].index[0]
-    out = [f"',' read as the decimal mark, as ';'-separated files write numbers "
-           f"({present[at]!r} is {values[at]:g})"]
+    # a ';' file's cells go through the decimal-comma reading whenever one cell is no plain
+    # number ('abc' among integers): only what was there is named (a column of integers with
+    # one odd cell had read 'currency symbols and thousands separators removed')
+    comma = (present.str.contains(",", regex=False).fillna(False).astype(bool)
+             & values.notna())
+    out = []
+    if comma.any():
+        at = comma[comma].index[0]
+        out.append(f"',' read as the decimal mark, as ';'-separated files write numbers "
+                   f"({present[at]!r} is {values[at]:g})")
+    elif (present.str.match(_COMMA_DECIMAL_ANY).fillna(False)
+          & present.str.contains(".", regex=False).fillna(False)).any():
+        out.append("'.' between thousands removed")
     if present.str.contains(r"[$€£¥₹]").fillna(False).any():
         out.append("currency symbols removed")
     return out

@@ -299,3 +299,25 @@ def test_a_semicolon_table_reads_decimal_commas_as_numbers(tmp_path: Path) -> No
     plain = ft.infer_table_types(ft.read_table(tmp_path / "comma.csv"), keep_text=("customerID",))
     assert ("MonthlyCharges" not in plain.columns
             or plain["MonthlyCharges"].dtype != "float64")
+
+
+def test_a_semicolon_tables_number_column_with_an_odd_cell_names_only_what_was_removed(
+        tmp_path: Path) -> None:
+    """In a ';'-separated file a column of plain integers with one text cell goes through the
+    decimal-comma reading; its note had said 'currency symbols and thousands separators
+    removed' where there were none. The odd cell is named, nothing else; a first ',' cell that
+    is no number is not shown as 'nan'."""
+    frame = pd.DataFrame({"customer_id": [f"C{i}" for i in range(N)],
+                          "tenure": ["abc" if i == 4 else str(i % 72) for i in range(N)],
+                          "charges": ["1,234.50" if i == 0 else f"{i},5" for i in range(N)]})
+    frame.to_csv(tmp_path / "crm.csv", sep=";", index=False)
+    out = ft.infer_table_types(ft.read_table(tmp_path / "crm.csv"), keep_text=("customer_id",))
+    assert out["tenure"].dtype == "float64"
+    assert np.isnan(out["tenure"].iloc[4])
+    notes = out.attrs["load_notes"]
+    tenure = [n for n in notes if "'tenure'" in n]
+    assert not [n for n in tenure if "removed" in n], tenure
+    assert any("first at row 5: 'abc'" in n for n in tenure), tenure
+    charges = " ".join(n for n in notes if "'charges'" in n)
+    assert "('1,5' is 1.5)" in charges, charges
+    assert "nan" not in charges
