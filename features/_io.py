@@ -221,8 +221,18 @@ def _time_of_day_note(df: pd.DataFrame, frame: pd.DataFrame, tz: str,
     for col in ("start", "end"):
         if col not in df.columns:
             continue
-        times = _parse_time(df[col], col, tz, [], date_only=False)
-        timed |= (times.notna() & (times != times.dt.normalize())).to_numpy(dtype=bool)
+        cells = df[col]
+        at = np.arange(len(cells))
+        if not pd.api.types.is_datetime64_any_dtype(cells.dtype):
+            # a time of day is written with ':' ('12:00', '+02:00'): only those cells are
+            # parsed again (every cell had been, a third of a 100,000-event calendar's check)
+            at = np.flatnonzero(cells.astype("string").str.contains(":", regex=False)
+                                .fillna(False).to_numpy(dtype=bool))
+            if not len(at):
+                continue
+            cells = cells.iloc[at]
+        times = _parse_time(cells, col, tz, [], date_only=False)
+        timed[at] |= (times.notna() & (times != times.dt.normalize())).to_numpy(dtype=bool)
     if not timed.any():
         return
     row = int(np.flatnonzero(timed)[0])

@@ -727,3 +727,33 @@ def test_calendar_times_of_day_are_read_as_whole_days_with_a_note(tmp_path: Path
                                  "Fair,2024-05-19T04:00:00Z,2024-05-19T04:00:00Z,holiday\n",
                                  "utc.csv"), tz="America/New_York")
     assert not [n for n in utc.attrs["load_notes"] if "time of day" in n]
+
+
+def test_the_time_of_day_note_parses_again_only_cells_written_with_a_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The note on times of day read every calendar cell a second time (a quarter of the
+    check of a 100,000-event calendar of plain dates); a time of day is written with ':', so
+    only such cells are parsed again, and the note is the same."""
+    import features._io as io_mod
+
+    parsed: list[int] = []
+    real = io_mod._parse_time
+
+    def counting(s: pd.Series, *args: object, **kwargs: object) -> pd.Series:
+        parsed.append(len(s))
+        return real(s, *args, **kwargs)  # type: ignore[arg-type]
+
+    days = [f"2024-01-{d:02d}" for d in range(1, 29)]
+    rows = [f"Promo {d},{d},{d},promotion" for d in days]
+    rows[5] = "Flash,2024-01-06 12:00,2024-01-06 17:00,flash_sale"
+    path = write(tmp_path, "name,start,end,kind\n" + "\n".join(rows) + "\n", "calendar.csv")
+    frame = pd.read_csv(path, dtype=str)
+    cal = ft.load_calendar(path, tz="America/New_York")
+    monkeypatch.setattr(io_mod, "_parse_time", counting)
+    notes: list[str] = []
+    io_mod._time_of_day_note(frame, cal, "America/New_York",
+                             type("Report", (), {"note": lambda self, m: notes.append(m)})())
+    assert parsed == [1, 1]  # the one cell with a time, in 'start' and in 'end'
+    assert len(notes) == 1
+    assert "1 event has a time of day" in notes[0]
+    assert "(first at row 6: 'Flash' 2024-01-06 12:00 .. 2024-01-06 17:00)" in notes[0]
