@@ -210,6 +210,11 @@ def load_events(path: PathLike, *, tz: str = "UTC", extra_event_types: tuple[str
     return frame
 
 
+END_OF_DAY = pd.Timedelta(hours=23, minutes=59)
+"""An event's ``end`` at this time of day or later ('23:59', '23:59:59.999', the end of day
+exports write) ends on that day, as a date would: no time-of-day note, and the API takes it."""
+
+
 def _time_of_day_note(df: pd.DataFrame, frame: pd.DataFrame, tz: str,
                       report: LoadReport) -> None:
     """Note the events whose ``start`` or ``end`` holds a time of day in ``tz`` (not a local
@@ -232,7 +237,11 @@ def _time_of_day_note(df: pd.DataFrame, frame: pd.DataFrame, tz: str,
                 continue
             cells = cells.iloc[at]
         times = _parse_time(cells, col, tz, [], date_only=False)
-        timed[at] |= (times.notna() & (times != times.dt.normalize())).to_numpy(dtype=bool)
+        within = times - times.dt.normalize()
+        odd = times.notna() & (within != pd.Timedelta(0))
+        if col == "end":  # '23:59:59', an export's end of day, is the whole day as written
+            odd &= within < END_OF_DAY
+        timed[at] |= odd.to_numpy(dtype=bool)
     if not timed.any():
         return
     row = int(np.flatnonzero(timed)[0])

@@ -264,10 +264,13 @@ def _calendar_days(req: ForecastRequest, tz: str) -> list[dict[str, Any]]:
     """The request's events with ``start``/``end`` as days in the model's time zone ``tz``.
 
     Events are whole days. A value with a UTC offset that is a midnight in ``tz`` is that day
-    (``2026-01-22T00:00:00Z`` for a UTC model); any other offset or time of day is a 400 at
-    ``["calendar", i, "start"|"end"]``: the calendar is read in UTC and floored to days, so
-    a planner's local midnight ``2026-01-22T00:00:00+01:00`` had moved the event to 01-21
-    without a word, and ``T23:30:00-05:00`` to 01-23."""
+    (``2026-01-22T00:00:00Z`` for a UTC model), and so is an ``end`` at the day's last minute
+    (``2026-01-22T23:59:59``, as exports write a day's end); any other offset or time of day
+    is a 400 at ``["calendar", i, "start"|"end"]``: the calendar is read in UTC and floored
+    to days, so a planner's local midnight ``2026-01-22T00:00:00+01:00`` had moved the event
+    to 01-21 without a word, and ``T23:30:00-05:00`` to 01-23."""
+    from features._io import END_OF_DAY
+
     events = [e.model_dump() for e in req.calendar or []]
     detail: list[dict[str, Any]] = []
     for i, event in enumerate(events):
@@ -280,17 +283,18 @@ def _calendar_days(req: ForecastRequest, tz: str) -> list[dict[str, Any]]:
             if pd.isna(ts):
                 continue
             written = given[:10] if len(given) >= 10 and given[4:5] == "-" else str(ts.date())
-            if ts.tzinfo is not None:
-                local = ts.tz_convert(tz).tz_localize(None)
-                if local == local.normalize():
+            local = ts.tz_convert(tz).tz_localize(None) if ts.tzinfo is not None else ts
+            if local == local.normalize() or (
+                    field == "end" and local - local.normalize() >= END_OF_DAY):
+                # a midnight, or an end at the day's last minute ('T23:59:59'): that day
+                if ts.tzinfo is not None or local != local.normalize():
                     event[field] = str(local.date())
-                    continue
+                continue
+            if ts.tzinfo is not None:
                 why = (f"with its UTC offset it is {local:%Y-%m-%d %H:%M} in the model's time "
                        f"zone {tz}, not the start of a day")
-            elif ts != ts.normalize():
-                why = f"it holds a time of day ({ts:%H:%M})"
             else:
-                continue
+                why = f"it holds a time of day ({ts:%H:%M})"
             detail.append({"loc": ["calendar", i, field], "type": "invalid_calendar",
                            "msg": f"calendar[{i}].{field} {given!r}: {why}; events are whole "
                                   f"days in the model's time zone ({tz}): send the day as "

@@ -727,6 +727,12 @@ def test_calendar_times_of_day_are_read_as_whole_days_with_a_note(tmp_path: Path
                                  "Fair,2024-05-19T04:00:00Z,2024-05-19T04:00:00Z,holiday\n",
                                  "utc.csv"), tz="America/New_York")
     assert not [n for n in utc.attrs["load_notes"] if "time of day" in n]
+    # an end at the day's last minute is how exports write a day's end: that day, no note
+    ends = ft.load_calendar(write(tmp_path, "name,start,end,kind\n"
+                                  "Sale,2024-06-01,2024-06-03 23:59:59,sale\n"
+                                  "Fair,2024-07-01,2024-07-02 23:59,sale\n", "ends.csv"))
+    assert ends["end"].tolist() == [pd.Timestamp("2024-06-03"), pd.Timestamp("2024-07-02")]
+    assert not [n for n in ends.attrs["load_notes"] if "time of day" in n]
 
 
 def test_the_time_of_day_note_parses_again_only_cells_written_with_a_time(

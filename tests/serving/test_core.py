@@ -180,6 +180,10 @@ def test_calendar_days_with_an_offset_or_a_time_are_the_day_in_the_model_s_zone_
         dict(sale, start="2025-03-03T00:00:00Z", end="2025-03-04T00:00:00+00:00")]))
     assert utc["peaks"] == plain["peaks"]
     assert [p["start"][:10] for p in plain["peaks"][1:]] == ["2025-03-03"]
+    # an end at the day's last minute (exports write a day's end so) is that day: it was a 400
+    last = brain.forecast(ForecastRequest(series_id="total", horizon=20, calendar=[
+        dict(sale, start="2025-03-03", end="2025-03-04T23:59:59")]))
+    assert last["peaks"] == plain["peaks"]
     for start, why in [("2025-03-03T00:00:00+01:00", "2025-03-02 23:00 in the model's time "
                                                      "zone UTC, not the start of a day"),
                        ("2025-03-03T10:00:00", "it holds a time of day (10:00)")]:
