@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ._forecast_base import Panel, steps_per_day
+from ._forecast_drift import young_drift
 from ._forecast_event_days import attribute_many, rows_per_series, series_occurrences
 from ._forecast_event_lifts import EventLifts, channel_shares
 from ._forecast_event_pool import _Estimate as _Estimate  # pickled models name it here
@@ -331,7 +332,10 @@ class EventEffects(EventLifts):
             off = _unexplained(off, inside) | site_off
             shut = closed_phases(grid.y, steps_per_day(panel.freq)) & (
                 np.nan_to_num(grid.y, nan=0.0) == 0)
-            base = self._baseline(z, affected | off, m, inside | off, shut)
+            # a young series' baseline follows its drift (a new store's ramp: cleaned to
+            # its opening level, its forecast had run 26-28% low; ``young_drift``)
+            drift = young_drift(z, affected | off | shut, m)
+            base = self._baseline(z - drift, affected | off, m, inside | off, shut) + drift
             if _no_level_of_its_own(z, affected | off, inside):
                 # it started inside an event (a launch) and has not had one event-free
                 # period since: the fallback read its in-window days against its own shoulder
