@@ -242,10 +242,14 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
     return "text", None
 
 
-def number_cells(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+def number_cells(cells: pd.Series, decimal_comma: bool = False) -> tuple[pd.Series, pd.Series]:
     """Text cells of a model's number column read as ``infer_table_types`` reads them at
     scoring: surrounding spaces dropped, ``MISSING_SPELLINGS`` missing, ``'12%'`` 12, currency
     symbols and thousands separators removed (``'$1,234.50'`` is 1234.5).
+
+    ``decimal_comma``: the column was read with ',' as the decimal mark when the model was
+    trained (a ';'-separated table; ``CustomerModel.decimal_comma_``): ``'19,19'`` is 19.19,
+    ``'1.234,50'`` 1234.5 and ``'1,234'`` 1.234, as ``brain score --table`` reads that column.
 
     Returns ``(values, missing)``: float64 values (NaN where the cell is missing or not a
     number) and whether each cell was a missing spelling. The API reads live rows of a table
@@ -258,13 +262,14 @@ def number_cells(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     present = present.mask(percent, present.str.replace(r"\s*%$", "", regex=True))
     values = pd.Series(np.nan, index=cells.index, dtype="float64")
     if len(present):
-        values[present.index] = _numbers(present)[0].astype("float64")
+        values[present.index] = _numbers(present, decimal_comma)[0].astype("float64")
     return values, missing.astype(bool)
 
 
 def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
                       numeric: Collection[str] = (), categorical: Collection[str] = (),
-                      exact: Collection[str] = ()) -> pd.DataFrame:
+                      exact: Collection[str] = (),
+                      decimal_comma: Collection[str] = ()) -> pd.DataFrame:
     """Give text columns of a customer table their real type (CSV cells arrive as text).
 
     Rules (documented with their thresholds in docs/data-contracts.md, *customer tables*):
@@ -287,7 +292,12 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
     ``keep_text`` columns (ids) are left alone. At scoring, pass the model's columns: ``numeric``
     ones take every number and make the rest missing (with a note), whatever their count;
     ``categorical`` ones stay text. ``exact`` columns (labels) are typed only when every cell
-    reads, so odd values reach the label check. Notes go to ``attrs["load_notes"]`` and the
+    reads, so odd values reach the label check. ``decimal_comma`` columns (a model's
+    ``decimal_comma_``: read so when it was trained) read ',' as the decimal mark whatever the
+    separator, so a table model scores '19,19' as 19.19 from a ';' file, a ',' file or a frame
+    of text cells (the pyfunc) alike; other columns follow the separator. The number columns
+    read with ',' as the decimal mark are listed in ``attrs["decimal_comma_columns"]`` (fit
+    records them in the model). Notes go to ``attrs["load_notes"]`` and the
     ``features.io`` log; the file name comes from ``df.attrs["source"]`` (set by ``read_table``).
     Returns a copy.
     """
@@ -298,17 +308,22 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
         out["cutoff"] = parse_table_cutoff(out["cutoff"], source)
     drop = []
     empties: list[tuple[str, int, int, str]] = []
-    decimal_comma = df.attrs.get("separator") == ";"  # read_table's mark of a ';' file
+    semicolon = df.attrs.get("separator") == ";"  # read_table's mark of a ';' file
+    comma_cols = set(decimal_comma)
+    read_comma: list[str] = []
     for col in out.columns:
         if col in keep_text or col == "cutoff" or col in categorical or not (
                 pd.api.types.is_object_dtype(out[col].dtype)
                 or pd.api.types.is_string_dtype(out[col].dtype)):
             continue
         notes: list[str] = []
+        comma = semicolon or col in comma_cols
         kind, typed = _type_column(str(col), out[col], col in numeric, col in exact, notes,
-                                   empties, decimal_comma)
+                                   empties, comma)
         if typed is not None:
             out[col] = typed
+            if comma and kind == "number":
+                read_comma.append(str(col))
         elif kind == "id" and col not in exact:
             drop.append(col)
         for note in notes:
@@ -319,6 +334,7 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
     for note in report.notes:
         _log.warning(note)
     out.attrs["load_notes"] = [*df.attrs.get("load_notes", []), *report.notes]
+    out.attrs["decimal_comma_columns"] = read_comma
     return out
 
 

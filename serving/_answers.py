@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,8 +112,8 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for row in frame.itertuples(index=False, name=None)]
 
 
-def _check_numbers(frame: pd.DataFrame, columns: list[str], *, table: bool = False
-                   ) -> list[dict[str, Any]]:
+def _check_numbers(frame: pd.DataFrame, columns: list[str], *, table: bool = False,
+                   decimal_comma: Collection[str] = ()) -> list[dict[str, Any]]:
     """Numeric features as floats (true/false as 1/0); a 400 naming the columns holding
     anything else (null is fine: a missing value).
 
@@ -126,9 +126,15 @@ def _check_numbers(frame: pd.DataFrame, columns: list[str], *, table: bool = Fal
     and ``""`` are missing), and the answer's warnings say so (``numbers_as_text``, one per
     column; returned). Other text is still a 400 (``brain score --table`` makes it missing with
     a note; a JSON client sending ``"lots"`` for a number more likely has a bug). Until
-    2026-12-06 any text was a 400, though the CLI read the same cells of the table."""
+    2026-12-06 any text was a 400, though the CLI read the same cells of the table.
+
+    ``decimal_comma``: the model's columns read with ',' as the decimal mark at fit
+    (``CustomerModel.decimal_comma_``, a ';'-separated table): their text cells read so
+    (``"19,19"`` is 19.19, ``"1,234"`` 1.234), as ``brain score --table`` and the pyfunc read
+    them; until 2026-12-06 ``"19,19"`` was a 400 and ``"1,234"`` 1234 here."""
     from features import number_cells
 
+    comma = set(decimal_comma)
     bad: list[str] = []
     detail: list[dict[str, Any]] = []
     read: list[dict[str, Any]] = []
@@ -141,7 +147,7 @@ def _check_numbers(frame: pd.DataFrame, columns: list[str], *, table: bool = Fal
         got: dict[int, float] = {}
         if text:
             cells = pd.Series(list(text.values()), index=list(text), dtype=object)
-            nums, missing = number_cells(cells)
+            nums, missing = number_cells(cells, col in comma)
             got = {i: (np.nan if missing[i] else float(nums[i])) for i in text
                    if missing[i] or np.isfinite(nums[i])}
         wrong = [(i, v) for i, v in enumerate(values)

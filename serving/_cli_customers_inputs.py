@@ -67,7 +67,8 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
     frame = infer_table_types(frame, keep_text=keep,
                               exact=(label_col,) if label_col else (),
                               numeric=getattr(model, "numeric_", ()),
-                              categorical=getattr(model, "categorical_", ()))
+                              categorical=getattr(model, "categorical_", ()),
+                              decimal_comma=getattr(model, "decimal_comma_", ()))
     frame = frame.rename(columns={id_col: "user_id"})
     file_rows = np.arange(1, len(frame) + 1)  # data rows counted from 1, as notes name them
     blank = frame["user_id"].isna().to_numpy() | frame["user_id"].astype(str).str.strip().eq(

@@ -514,7 +514,8 @@ class Brain:
                              "msg": "feature column the model needs is missing"}
                             for c in missing])
             read = _check_numbers(frame, [c for c in getattr(model, "numeric_", []) if c in frame],
-                                  table=getattr(model, "id_col_", None) is not None)
+                                  table=getattr(model, "id_col_", None) is not None,
+                                  decimal_comma=getattr(model, "decimal_comma_", ()))
             warnings = [*read, *row_warnings(model, frame)]
         # ids echoed as sent, by position (17 and "17" are one customer, answered twice, each
         # in its own form)

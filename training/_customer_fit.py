@@ -367,6 +367,10 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
         raise ValueError(f"CustomerModel({model.task}): no feature columns found; received "
                          f"columns {list(frame.columns)}. Add numeric or text feature columns.")
     model.numeric_, model.categorical_ = numeric, categorical
+    # a ';' table's number columns, read with ',' as the decimal mark: every scoring path
+    # reads their text cells so (the pyfunc and the API had read '19,19' as missing)
+    comma = set(frame.attrs.get("decimal_comma_columns", ()))
+    model.decimal_comma_ = tuple(c for c in numeric if c in comma)
     model.features_ = numeric + categorical
     # Columns a scoring frame must carry (derived features are recomputed from them).
     model.input_features_ = [c for c in model.features_ if c in frame.columns]

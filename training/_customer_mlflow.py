@@ -222,7 +222,8 @@ def _as_table(model: CustomerModel, frame: pd.DataFrame, id_col: str) -> pd.Data
     label = getattr(model, "label_col_", None)
     keep = ("user_id", label) if label else ("user_id",)
     frame = infer_table_types(frame, keep_text=keep, numeric=model.numeric_,
-                              categorical=model.categorical_)
+                              categorical=model.categorical_,
+                              decimal_comma=getattr(model, "decimal_comma_", ()))
     if "user_id" in frame.columns:
         frame["user_id"] = table_ids(frame["user_id"]).astype(str)
     return frame

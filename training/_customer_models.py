@@ -116,6 +116,12 @@ class CustomerModel:
     id_col_: str | None = None
     """A customer table's own id column (set by ``train_and_register(..., id_col=...)``; None
     for event features): the logged pyfunc takes the table under that name."""
+    decimal_comma_: tuple[str, ...] = ()
+    """Number columns of a customer table read with ',' as the decimal mark at fit (a
+    ';'-separated file: ``features.infer_table_types``' ``attrs["decimal_comma_columns"]``):
+    text cells of these columns read so at scoring in ``brain score --table``, the pyfunc and
+    the API's live rows alike ('19,19' is 19.19, '1,234' 1.234). A model saved before it
+    existed records none: its text cells read as the scoring file's separator says."""
     derived_version_: int = 1
     """Definition of the derived features the model was fitted on (``RATE_FLOOR_DAYS``): fit
     sets the current one; models pickled before it existed read 1, their definition."""
