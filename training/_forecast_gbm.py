@@ -28,7 +28,8 @@ taken per horizon band (``_H_EDGES`` days), as errors grow with the horizon.
 The clipping and level-shift rules are in ``_forecast_clip``, the per-series context the
 features are read from in ``_forecast_ctx`` (``_Ctx``), the back-cast that follows a recent
 lasting step in ``_forecast_recent`` (``follow_recent_steps``), the short-memory term and the
-column responses in ``_forecast_gbm_terms`` (``LinearTerms``).
+column responses in ``_forecast_gbm_terms`` (``LinearTerms``), the feature rows and the sampled
+training examples in ``_forecast_gbm_rows`` (``FeatureRows``).
 
 References:
     Romano, Patterson, Candes (2019), "Conformalized Quantile Regression", NeurIPS.
@@ -49,7 +50,7 @@ from ._forecast_base import _Z80, QUANTILES, Panel, steps_per_day
 # ``_rebase_offsets``, ``column_stepped`` and ``_Ctx`` moved out of this module and stay
 # importable from it (saved models pickle their contexts as ``training._forecast_gbm._Ctx``)
 from ._forecast_clip import _rebase_offsets as _rebase_offsets
-from ._forecast_clip import _take, _winsorize, winsorize_causal
+from ._forecast_clip import _winsorize, winsorize_causal
 from ._forecast_clip import column_stepped as column_stepped
 from ._forecast_coherent import TotalParts, channels_of, coherent_quantiles
 from ._forecast_conformal import ConformalBands, _conformal_quantile
@@ -57,6 +58,7 @@ from ._forecast_ctx import _Ctx
 from ._forecast_events import EventEffects
 from ._forecast_future import future_regressor_values
 from ._forecast_gbm_frames import EventFrames
+from ._forecast_gbm_rows import FeatureRows, _graded
 from ._forecast_gbm_terms import LinearTerms
 from ._forecast_outages import sitewide_drops
 from ._forecast_panel import prepare_panel, started_panel
@@ -71,21 +73,6 @@ from ._forecast_starts import (
 from ._forecast_young import young_shifts
 
 __all__ = ["LightGBMForecaster", "winsorize_causal"]
-
-
-def _graded(panel: Panel) -> list[str]:
-    """Known-in-advance columns that also enter against the series' own last 4 weeks: those
-    with values other than 0 and 1 (a price: one item's sale price is another's normal price).
-    A 0/1 flag reads the same in every series, so it enters as it is."""
-    out = []
-    for name in panel.regressor_names:
-        for g in panel.series.values():
-            v = np.asarray(g.regressors.get(name, ()), dtype=float)
-            v = v[np.isfinite(v)]
-            if len(v) and not np.isin(v, (0.0, 1.0)).all():
-                out.append(name)
-                break
-    return out
 
 
 def _calibration_steps(calibration_days: float, spd: int, longest: int) -> int:
@@ -120,7 +107,7 @@ def _calibration_plan(calibration_days: float, spd: int, longest: int,
     return steps, False, False
 
 
-class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
+class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
     """Direct multi-horizon global LightGBM quantile model plus learned event lifts.
 
     Args:
@@ -194,136 +181,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms):
         self.seed = seed
         self.n_jobs = n_jobs
 
-    # ------------------------------------------------------------ features
-    def _features(self, ctx: _Ctx, t: np.ndarray, h: np.ndarray,
-                  target_ds: pd.DatetimeIndex, reg: dict[str, np.ndarray]) -> pd.DataFrame:
-        m, year = ctx.m, ctx.year
-        tau = t + h
-        lvl = ctx.lvl[t]
-        k = np.ceil(h / m).astype(int)
-        feats: dict[str, np.ndarray] = {
-            "h": h.astype(float),
-            "level": lvl,
-            "trend4": ctx.lvl4[t] - lvl,
-            "trend13": ctx.lvl13[t] - lvl,
-            "vol4": ctx.sd4[t],
-            "dev0": ctx.zr[t] - lvl,
-            "dev1": _take(ctx.zr, t - 1) - lvl,
-            "snaive": _take(ctx.zr, tau - k * m) - lvl,
-            "phase4": _take(ctx.phase4, tau - k * m) - lvl,
-        }
-        spd = m // 7
-        if spd > 1:
-            feats["dnaive"] = _take(ctx.zr, tau - np.ceil(h / spd).astype(int) * spd) - lvl
-        for n_years, tag in ((1, "yr1"), (2, "yr2")):
-            back = tau - n_years * year
-            ok = back + ctx.half <= t
-            base = _take(ctx.lvl, t - n_years * year)
-            guard = _take(ctx.near_event, back) == 1.0  # bools read as 1.0/0.0, NaN outside
-            feats[tag] = np.where(ok & ~guard, _take(ctx.smooth, back) - base, np.nan)
-            feats[tag + "_raw"] = np.where((back <= t) & ~guard, _take(ctx.zr, back) - base,
-                                           np.nan)
-        feats["yoy"] = lvl - _take(ctx.lvl, t - year)
-        doy = target_ds.day_of_year.to_numpy()
-        feats["dow"] = target_ds.day_of_week.to_numpy().astype(float)
-        # the date within the year only with a year of history (``date_features_``; models
-        # saved before it have them)
-        if getattr(self, "date_features_", True):
-            feats["month"] = target_ds.month.to_numpy().astype(float)
-            feats["dom"] = target_ds.day.to_numpy().astype(float)
-            for j in (1, 2):
-                feats[f"doy_sin{j}"] = np.sin(2 * np.pi * j * doy / 365.25)
-                feats[f"doy_cos{j}"] = np.cos(2 * np.pi * j * doy / 365.25)
-        if spd > 1:
-            feats["hour"] = target_ds.hour.to_numpy().astype(float)
-        # models saved before: raw values only
-        relative = set(getattr(self, "reg_relative_", None) or ())
-        for name, vals in reg.items():
-            feats[f"reg_{name}"] = vals
-            if name in relative:
-                # the value against the series' own last 4 weeks at the origin: a 20% price
-                # cut of one item among 200 priced 1-15 is invisible in the raw price
-                ref = _take(ctx.reg_ref(name), t)
-                feats[f"regd_{name}"] = vals - ref
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    feats[f"regr_{name}"] = np.where(ref > 0, vals / ref - 1.0, np.nan)
-        # unclipped surprises for the linear short-memory term (not a tree feature)
-        feats["__s0"] = ctx.surprise[t]
-        feats["__s1"] = _take(ctx.surprise, t - 1)
-        return pd.DataFrame(feats)
-
-    def _examples(self, ctxs: dict[str, _Ctx], lo: dict[str, int], hi: dict[str, int],
-                  n_rows: int, rng: np.random.Generator,
-                  checkpoints: dict[str, tuple[np.ndarray, list[_Ctx]]] | None = None,
-                  ) -> pd.DataFrame:
-        """Sample (origin, horizon) pairs with origins in [lo, hi) and targets before ``hi``.
-
-        ``checkpoints``: per series, period numbers and the contexts built with what was known
-        at each (``_Ctx.rebased``); an origin reads the latest one at or before it, so a level
-        shift is moved only from when the forecaster could have known it.
-        """
-        frames = []
-        per_series = max(1, n_rows // max(1, len(ctxs)))
-        for sid, ctx in ctxs.items():
-            t0 = max(lo[sid], min(2 * ctx.m, hi[sid] // 4))
-            if hi[sid] - 1 - t0 < 1:
-                continue
-            n_orig = max(1, per_series // self.horizons_per_origin)
-            origins = np.arange(t0, hi[sid] - 1)
-            if len(origins) > n_orig:
-                origins = np.sort(rng.choice(origins, n_orig, replace=False))
-            hmax = np.minimum(self.max_h_, hi[sid] - 1 - origins)
-            t = np.repeat(origins, self.horizons_per_origin)
-            hm = np.repeat(hmax, self.horizons_per_origin)
-            h = 1 + np.floor(rng.random(len(t)) * hm).astype(int)
-            if checkpoints is not None and sid in checkpoints:
-                at, known = checkpoints[sid]
-                which = np.clip(np.searchsorted(at, t, side="right") - 1, 0, len(known) - 1)
-                parts = [(known[b], t[which == b], h[which == b]) for b in np.unique(which)]
-            else:
-                parts = [(ctx, t, h)]
-            for c, tb, hb in parts:
-                tau = tb + hb
-                target = c.target()[tau] - c.lvl[tb]
-                keep = np.isfinite(target) & np.isfinite(c.lvl[tb])
-                tb, hb, tau, target = tb[keep], hb[keep], tau[keep], target[keep]
-                reg = {k: v[tau] for k, v in c.reg.items()}
-                x = self._features(c, tb, hb, c.ds[tau], reg)
-                x["__y"] = target
-                x["__sid"] = sid
-                x["__tau"] = tau
-                frames.append(x)
-        if not frames:
-            msg = ("LightGBMForecaster: the series are too short to build training examples "
-                   f"(need more than {2 * 7} days of history); use SeasonalNaiveForecaster")
-            raise ValueError(msg)
-        return pd.concat(frames, ignore_index=True)
-
     # ------------------------------------------------------------ fitting
-    def _near_event(self, ds: pd.DatetimeIndex, lift: np.ndarray | None,
-                    after_only: bool = False) -> np.ndarray | None:
-        """Periods within ``yoy_guard_days`` of a day whose learned event ``lift`` is at least
-        ``yoy_guard_lift`` (None: no guard); ``after_only``: only those after such a day (the
-        tail an event that multiplies traffic leaves past its window, ``_Ctx``'s
-        ``after_event``)."""
-        g = float(self.yoy_guard_days)
-        if g <= 0 or lift is None:
-            return None
-        big = np.abs(lift) >= self.yoy_guard_lift
-        if not big.any():
-            return None
-        days = ds.normalize()
-        hot = days[big].unique()
-        span = pd.Timedelta(days=g)
-        idx = np.searchsorted(hot.to_numpy(), days.to_numpy())
-        before = np.abs(days - hot[np.clip(idx - 1, 0, len(hot) - 1)]) <= span
-        after = np.abs(hot[np.clip(idx, 0, len(hot) - 1)] - days) <= span
-        if after_only:  # the last such day at or before each period
-            last = np.searchsorted(hot.to_numpy(), days.to_numpy(), side="right") - 1
-            gap = days - hot[np.clip(last, 0, len(hot) - 1)]
-            return np.asarray((last >= 0) & (gap <= span))
-        return np.asarray(before | after)
-
     def _fit_models(self, x: pd.DataFrame) -> tuple[list[lgb.LGBMRegressor], dict]:
         y = x["__y"].to_numpy()
         feats = x[[c for c in x.columns if not c.startswith("__")]]
