@@ -180,15 +180,18 @@ def season_note(season: Any, scores: pd.DataFrame) -> str | None:
 
 
 def _applied_factor(season: Any) -> tuple[float, str]:
-    """The factor to apply (``SeasonFactor.applied``: shrunk towards 1 when the start of the
-    data cut the look-back short) and the words saying so ('' for a full year)."""
+    """The factor to apply (``SeasonFactor.applied``: shrunk towards 1 by the share of new
+    customers when the start of the data cut the look-back short) and the words saying so
+    ('' for a full year)."""
     days = int(getattr(season, "lookback_days", 365))
     if days >= 365 or not season.factor > 0:
         return float(season.factor), ""
     f = float(season.applied)
+    new = 1.0 - float(getattr(season, "returning", 1.0))
     return f, (f"; the look-back before those windows was truncated by the start of the data "
-               f"({days} days, not a year), when the customer base was young, so the factor "
-               f"{season.factor:.3f} is shrunk towards 1 by {days}/365 to {f:.3f}")
+               f"({days} days, not a year), and {new:.0%} of the customers before the later "
+               f"window were new since the earlier one, so the factor {season.factor:.3f} is "
+               f"shrunk towards 1 by that share to {f:.3f}")
 
 
 def _season_note_probability(season: Any, adjust: bool,

@@ -276,8 +276,9 @@ class SeasonAnswer(Answer):
                     "buying), of the same two copies. 1.0 = same season.", examples=[0.849])
     applied: float = Field(
         description="The factor brain score --season-adjust applies: 'factor' shrunk towards "
-                    "1 by lookback_days/365 when the start of the data cut the look-back short "
-                    "of a year, else 'factor' (churn and propensity: 1.0 when nobody bought in "
+                    "1 by the share of new customers, 1 + (factor - 1) * returning, when the "
+                    "start of the data cut the look-back short of a year, else 'factor' (churn "
+                    "and propensity: 1.0 when nobody bought in "
                     "last year's copy of the scored window, whose scores the CLI leaves as "
                     "they are). Apply it as 'rule' says.", examples=[0.886])
     measure: Literal["revenue_per_customer", "purchase_hazard"] = Field(
@@ -310,7 +311,11 @@ class SeasonAnswer(Answer):
     lookback_days: int = Field(
         description="Days before each copy in which a customer's purchase makes them part of "
                     "the base: 365, fewer (at least 90) when the start of the data cuts it "
-                    "short, which shrinks 'applied'.", examples=[365])
+                    "short, which shrinks 'applied' by 'returning'.", examples=[365])
+    returning: float = Field(
+        description="Share of the later copy's base (of the two copies, by start) that was "
+                    "already in the earlier copy's base, i.e. not new between them; 'applied' "
+                    "is shrunk by it when the look-back is short.", examples=[0.97])
 
 
 class ScoreAnswer(Answer):

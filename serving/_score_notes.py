@@ -105,7 +105,8 @@ class SeasonReading:
             "last_year_window_start": _day(scored), "last_year_reference_start": _day(ref),
             "last_year_per_customer": float(s.per_customer[0]),
             "last_year_reference_per_customer": float(s.per_customer[1]),
-            "lookback_days": int(s.lookback_days)}
+            "lookback_days": int(s.lookback_days),
+            "returning": float(getattr(s, "returning", 1.0))}
 
 
 def read_season(model: Any, label: str, purchases: pd.DataFrame | None,

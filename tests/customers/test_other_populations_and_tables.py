@@ -468,7 +468,9 @@ def test_a_look_back_truncated_by_the_data_s_start_shrinks_the_season_factor() -
     later = season_factor(_season_model("2025-07-02"), ev, "2025-09-30")
     assert later is not None
     assert not later.truncated
-    assert young.applied == pytest.approx(1 + (young.factor - 1) * 185 / 365)
+    # the 300 later customers are new since last year's copy of the reference window
+    assert young.returning == pytest.approx(100 / 400)
+    assert young.applied == pytest.approx(1 + (young.factor - 1) * 100 / 400)
     assert abs(young.applied - later.factor) < abs(young.factor - later.factor)
     assert later.applied == later.factor
     _cli_common._shown_notes.clear()
@@ -479,7 +481,39 @@ def test_a_look_back_truncated_by_the_data_s_start_shrinks_the_season_factor() -
     text = " ".join(cap.get().split())
     assert (f"value scores scaled by {young.applied:.3f}") in text
     assert ("the look-back before those windows was truncated by the start of the data "
-            "(185 days, not a year)") in text
+            "(185 days, not a year), and 75% of the customers before the later window were new "
+            f"since the earlier one, so the factor {young.factor:.3f} is shrunk towards 1 by "
+            f"that share to {young.applied:.3f}") in text
+
+
+def _mature_shop() -> pd.DataFrame:
+    """From 2024-01-01 to 2025-12-31: 270 customers buying from the first week, 30 joining
+    in 2024-07 (the base is mature); everyone spends 1.25x from October to December."""
+    days = pd.date_range("2024-01-01", "2025-12-31", freq="7D")
+    rows = []
+    for u in range(300):
+        start = days[0] if u < 270 else pd.Timestamp("2024-07-01") + pd.Timedelta(days=u % 7)
+        amount = 8.0 + u % 5
+        rows.extend((f"u{u}", d, "purchase", amount * (1.25 if d.month >= 10 else 1.0))
+                    for d in days[days >= start])
+    return pd.DataFrame(rows, columns=["user_id", "ts", "event_type", "revenue"])
+
+
+def test_a_mature_base_s_season_is_not_shrunk_for_a_truncated_look_back() -> None:
+    """Independent check: a grocery log whose households had mostly shopped since its first
+    month, value level set on the holiday quarter and scored for January-March: the factor
+    0.799 had been shrunk by 276/365 to 0.848 (bias +10.1%; unshrunk +3.7%)."""
+    from training._customer_season import season_factor
+
+    got = season_factor(_season_model("2025-10-03"), _mature_shop(), "2026-01-01")
+    assert got is not None
+    assert got.truncated
+    assert got.lookback_days == 277  # 2024-01-01 .. 2024-10-04, the reference a year back
+    assert got.factor == pytest.approx(0.8, abs=0.01)  # January-March over the holiday quarter
+    # every customer of the January copy's base was one of the October copy's already
+    assert got.returning == pytest.approx(1.0)
+    assert got.applied == pytest.approx(got.factor)
+    assert abs(got.applied - 0.8) < 0.01  # by calendar days: 1 + (0.8 - 1) * 277 / 365 = 0.848
 
 
 def test_a_table_model_never_replaces_the_event_champion() -> None:

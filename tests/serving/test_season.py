@@ -101,6 +101,9 @@ def test_the_season_by_id_is_the_factor_brain_score_season_adjust_applies(
     assert season["measure"] == ("revenue_per_customer" if task == "value"
                                  else "purchase_hazard")
     assert season["lookback_days"] >= 90
+    assert 0 <= season["returning"] <= 1
+    if season["lookback_days"] < 365 and task == "value":
+        assert season["applied"] == pytest.approx(1 + (season["factor"] - 1) * season["returning"])
     # the note's words carry the same number, when the gap is large enough for a note
     if abs(season["applied"] - 1) >= 0.1:
         assert any(f"{season['factor']:.2f}x" in n for n in out["notes"]), out["notes"]
