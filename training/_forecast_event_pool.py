@@ -36,6 +36,11 @@ _LEVELS: tuple[tuple[str, ...], ...] = (
 _DISPERSION_PRIOR = 2.0
 """Pseudo-occurrences (recency weights) of the key's dispersion in a series' own."""
 
+_SERIES_SPREAD_FLOOR = 0.05**2
+"""Least variance of a series' lift around its name's lift (log scale: lifts 5% apart) where
+the series agree within their noise: a spread estimated from a few series is itself noisy, and
+at 0 the series' own occurrences would count for nothing."""
+
 
 def still_running(obs: pd.DataFrame) -> np.ndarray:
     """The in-window rows of ``obs`` (the lift observations ``_pool`` reads) whose occurrence
@@ -117,6 +122,7 @@ class LiftHierarchy:
         self.shifts_: dict[str, _Estimate] = {}
         self.running_: dict[tuple[str, str, pd.Timestamp], tuple[float, int]] = {}
         self.kind_spread_: dict[str, float] = {}
+        self.series_spread_: dict[tuple[str, str], float] = {}
         self.kind_window_: dict[str, _Estimate] = {}
         self.series_kind_: dict[tuple[str, str, str], _Estimate] = {}
         self.max_intensity_: dict[str, float] = {}
@@ -289,6 +295,13 @@ class LiftHierarchy:
                 if depth == 1:
                     tau2 = tau2 + np.array([self.kind_spread_.get(str(k[-1]), self.group_sd**2)
                                             for k in keys])
+                elif depth == 3:
+                    # series of one name differ by what their raw lifts show beyond their noise
+                    # (a store's own promotion effect), not by a fixed group_sd
+                    self.series_spread_ = self._series_spread(sums)
+                    tau2 = tau2 + np.array([self.series_spread_.get((str(k[1]), str(k[2])),
+                                                                    self.group_sd**2)
+                                            for k in keys])
                 else:
                     tau2 = tau2 + self.group_sd**2
                 if level == ("name", "key"):
@@ -394,6 +407,40 @@ class LiftHierarchy:
                 b = np.array([r[0] for r in raw])
                 spread = float(np.var(b, ddof=1) - np.mean([r[1] for r in raw]))
             out[str(key)] = max(self.group_sd**2, spread)
+        return out
+
+    def _series_spread(self, sums: pd.DataFrame) -> dict[tuple[str, str], float]:
+        """Per (name, key) seen in two or more series, the variance of the series' lifts around
+        the name's lift, between ``_SERIES_SPREAD_FLOOR`` and ``group_sd``².
+
+        Method of moments for random effects (DerSimonian and Laird): the precision-weighted
+        sum of squares of the series' raw lifts (``sums``: ``_moments`` sums per series, name
+        and key) around their weighted mean, less what their sampling variances explain. Series
+        whose lifts differ by their noise only (three devices, one Black Friday) share the
+        name's lift; series that really differ (each store's own promotion effect, a newsletter
+        that lifts e-mail only) keep their own.
+
+        References:
+            DerSimonian, R. and Laird, N. (1986), "Meta-analysis in clinical trials",
+            *Controlled Clinical Trials* 7(3): 177-188.
+        """
+        b, var_b = _lsq(sums["_wir"].to_numpy(), sums["_wii"].to_numpy(),
+                        sums["_wwiis"].to_numpy())
+        idx = sums.index
+        frame = pd.DataFrame({"name": idx.get_level_values("name").astype(str),
+                              "key": idx.get_level_values("key").astype(str),
+                              "b": b, "w": 1.0 / np.maximum(var_b, 1e-12)})
+        frame = frame[np.isfinite(frame["b"]) & np.isfinite(frame["w"])]
+        out: dict[tuple[str, str], float] = {}
+        for (name, key), g in frame.groupby(["name", "key"], sort=False):
+            if len(g) < 2:
+                continue
+            w, x = g["w"].to_numpy(), g["b"].to_numpy()
+            q = float(np.sum(w * (x - np.sum(w * x) / np.sum(w)) ** 2))
+            c = float(np.sum(w) - np.sum(w * w) / np.sum(w))
+            tau2 = (q - (len(g) - 1)) / c if c > 0 else self.group_sd**2
+            out[(str(name), str(key))] = float(
+                min(self.group_sd**2, max(_SERIES_SPREAD_FLOOR, tau2)))
         return out
 
     def _name_shifts(self, obs: pd.DataFrame,
