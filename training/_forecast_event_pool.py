@@ -9,15 +9,21 @@ name) gets the name's or kind's lift plus that series' own offset from its kind,
 was seen in several series (one series' launches at 10x, another's at 2x). Kinds spread around
 all events by their between-kind variance (method of moments, at least ``group_sd``²), and a
 lift is never borrowed from another kind: a closure holiday cannot turn a promotion's first day
-into a closure. On sub-daily series an event day also gets its own shape within the day per kind
-and relative day (``hour_profile_``). An occurrence's variance is the day-to-day noise plus the
-spread of one name's occurrences beyond it (per key, method of moments), so a single unusual
-occurrence of a name is pulled towards its kind where repeated events are known to vary.
+into a closure. A series' lift of a name spreads around the name's lift by the between-series
+variance of the series' raw lifts (method of moments, per name and relative day, between
+``_SERIES_SPREAD_FLOOR`` and ``group_sd``²), so series that agree within their noise share one
+lift and series that differ keep their own. On sub-daily series an event day also gets its
+own shape within the day per kind and relative day (``hour_profile_``). An occurrence's
+variance is the day-to-day noise plus the spread of one name's occurrences beyond it (per key,
+method of moments), so a single unusual occurrence of a name is pulled towards its kind where
+repeated events are known to vary.
 ``effect`` reads one event day's lift and its predictive variance back from what was learned.
 
 References:
     Gelman et al., *Bayesian Data Analysis* (3rd ed.), ch. 5: hierarchical normal models
     (the precision-weighted shrinkage used here).
+    DerSimonian and Laird (1986), "Meta-analysis in clinical trials": the between-series
+    variance.
 """
 
 from __future__ import annotations
