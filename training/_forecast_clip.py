@@ -338,14 +338,75 @@ def _winsorize(zc: np.ndarray, m: int, k: float, seasons: int = 4, shift_run: in
 
     ``unusual``: periods the reference does not read (a launch window, ``start_windows``):
     against a page's launch days the level it settled at two weeks after its window had been
-    a drop, and those days were no event-free values for the event baselines."""
+    a drop, and those days were no event-free values for the event baselines.
+
+    A drop that ended is no reference either: once found, the clipping is done again with a
+    reference that reads none of its periods (``_reread``), so the drop is replaced by the
+    usual level before it, and the days after it are clipped against that level, not
+    against the closure's zeros."""
+    out, bounds = _winsorize_once(zc, m, k, seasons, shift_run, shift_share, reg, unusual, ds)
+    drops = out[3]
+    for _ in range(_REREADS):
+        if not drops.any() or bounds is None:
+            break
+        out = _reread(zc, m, seasons, shift_run, shift_share, reg, unusual, ds, drops, bounds)
+        if not (out[3] & ~drops).any():
+            break  # no drop that the closure's own zeros had hidden
+        drops = out[3]
+    return out
+
+
+_REREADS = 3
+"""How many times at most ``_winsorize`` reads the reference again without the drops found:
+a closed day that stood level with the closure's zeros in the reference (a Thursday in the
+third closed week) is found as part of the drop only when they are left out, and the days
+after it read it."""
+
+
+def _reread(zc: np.ndarray, m: int, seasons: int, shift_run: int, shift_share: float,
+            reg: dict[str, np.ndarray] | None, unusual: np.ndarray | None,
+            ds: pd.DatetimeIndex | None, drops: np.ndarray, bounds: tuple[float, float]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``_winsorize`` again with the periods of ``drops`` (the drops that ended, found with a
+    reference that read them) left out of the reference.
+
+    Read with its own zeros, a closure's reference fell to the closed level from its third
+    week on (the median of the same weekday 1-4 weeks back): an independent check's store
+    closed 18 days without a calendar entry had its last days replaced by ~100 (level
+    ~12,000), and three open days after it were clipped to 155-167 (values 9,642-11,092).
+    Periods whose same-phase reference reads a drop read the ``seasons`` latest same-phase
+    periods before it instead (``_fill_reference``). The drops found before stay drops, and
+    the clipping bounds (one pair per series) stay those of the first reading: only the
+    periods whose reference read a drop change."""
+    away = drops if unusual is None else (np.asarray(unusual, bool) | drops)
+    (zr, ref, shifted, excursion, ended), _ = _winsorize_once(
+        zc, m, np.inf, seasons, shift_run, shift_share, reg, away, ds, fill=drops,
+        bounds=bounds)
+    excursion = (excursion | drops) & np.isfinite(ref)
+    zr = np.where(excursion, ref, zr)
+    return zr, ref, shifted & ~excursion, excursion, ended | excursion
+
+
+def _winsorize_once(zc: np.ndarray, m: int, k: float, seasons: int, shift_run: int,
+                    shift_share: float, reg: dict[str, np.ndarray] | None,
+                    unusual: np.ndarray | None, ds: pd.DatetimeIndex | None,
+                    fill: np.ndarray | None = None,
+                    bounds: tuple[float, float] | None = None
+                    ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                               tuple[float, float] | None]:
+    """One reading of ``_winsorize``, and the clipping bounds it used. ``fill``: the periods
+    left out of the reference as drops (``_fill_reference``); ``bounds``: the bounds to use
+    (those ``clip_bounds`` gives when None)."""
     n = len(zc)
     shifted = np.zeros(n, bool)
     excursion = np.zeros(n, bool)
     ended = np.zeros(n, bool)
-    ref, bounds = clip_bounds(zc, m, k, seasons, unusual, ds)
+    ref, found = clip_bounds(zc, m, k, seasons, unusual, ds)
+    bounds = found if bounds is None else bounds
+    if fill is not None and unusual is not None:
+        ref = _fill_reference(ref, zc, m, seasons, np.asarray(unusual, bool), fill, ds)
     if bounds is None:
-        return zc.copy(), ref, shifted, excursion, ended
+        return (zc.copy(), ref, shifted, excursion, ended), None
     lo, hi = bounds
     dev = zc - ref
     ok = np.isfinite(dev)
@@ -366,4 +427,29 @@ def _winsorize(zc: np.ndarray, m: int, k: float, seasons: int = 4, shift_run: in
         clipped = np.where(shifted, zc, clipped)
         # an excursion that ended is replaced by its reference, like a calendar event's days
         clipped = np.where(excursion, ref, clipped)
-    return np.where(ok, clipped, zc), ref, shifted, excursion, ended
+    return (np.where(ok, clipped, zc), ref, shifted, excursion, ended), bounds
+
+
+def _fill_reference(ref: np.ndarray, zc: np.ndarray, m: int, seasons: int,
+                    away: np.ndarray, fill: np.ndarray,
+                    ds: pd.DatetimeIndex | None = None) -> np.ndarray:
+    """``ref`` (read with the periods of ``away`` left out) where the same phase ``1..seasons``
+    seasons back includes a period of ``fill`` (a drop): the median of the ``seasons`` latest
+    same-phase periods that are read, looking back past the drop (``phase_rows``), so a
+    closure and the days after it read the usual level before it, not fewer values of it."""
+    out = ref.copy()
+    idx = np.flatnonzero(fill)
+    if not len(idx):
+        return out
+    cut = np.flatnonzero(np.diff(idx) > 1)
+    longest = int((np.r_[idx[cut], idx[-1]] - np.r_[idx[0], idx[cut + 1]]).max()) + 1
+    rows = phase_rows(len(zc), m, seasons + -(-longest // m) + 1, ds)
+    read = np.isfinite(zc) & ~away
+    head = rows[:, :seasons]
+    near = ((head >= 0) & fill[np.maximum(head, 0)]).any(axis=1)
+    for t in np.flatnonzero(near):
+        back = rows[t][rows[t] >= 0]
+        use = back[read[back]][:seasons]
+        if len(use):
+            out[t] = float(np.median(zc[use]))
+    return out
