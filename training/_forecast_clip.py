@@ -441,7 +441,8 @@ def _fill_reference(ref: np.ndarray, zc: np.ndarray, m: int, seasons: int,
     idx = np.flatnonzero(fill)
     if not len(idx):
         return out
-    cut = np.flatnonzero(np.diff(idx) > 1)
+    # the longest drop, its parts at most a season apart as one (a closure's closed Sundays)
+    cut = np.flatnonzero(np.diff(idx) > m)
     longest = int((np.r_[idx[cut], idx[-1]] - np.r_[idx[0], idx[cut + 1]]).max()) + 1
     rows = phase_rows(len(zc), m, seasons + -(-longest // m) + 1, ds)
     read = np.isfinite(zc) & ~away
