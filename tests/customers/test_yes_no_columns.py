@@ -33,9 +33,9 @@ def _table(seed: int = 0) -> pd.DataFrame:
                          "label_churn": churn.astype(int)})
 
 
-@pytest.fixture(scope="module")
-def fitted() -> tuple[CustomerModel, pd.DataFrame, list[str]]:
-    table = _table()
+
+def _fit_noting(table: pd.DataFrame) -> tuple[CustomerModel, list[str]]:
+    """A churn model fitted on ``table``, and the notes its fit logged."""
     notes: list[str] = []
 
     class Keep(logging.Handler):
@@ -49,6 +49,12 @@ def fitted() -> tuple[CustomerModel, pd.DataFrame, list[str]]:
         model = CustomerModel("churn", **FAST).fit(table)
     finally:
         log.removeHandler(handler)
+    return model, notes
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[CustomerModel, pd.DataFrame, list[str]]:
+    table = _table()
+    model, notes = _fit_noting(table)
     return model, table, notes
 
 
@@ -126,19 +132,7 @@ def test_a_yes_no_column_with_cells_spelling_missing_is_still_one_yes_and_one_no
     one no. It had kept 'Y' and 'N' as levels of their own: one 'N/A' cell was enough."""
     table = _table()
     table.loc[[3, 40, 41], "auto_renew"] = ["N/A", "-", " "]
-    notes: list[str] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            notes.append(record.getMessage())
-
-    log = logging.getLogger("training._customer_models")
-    handler = Keep()
-    log.addHandler(handler)
-    try:
-        model = CustomerModel("churn", **FAST).fit(table)
-    finally:
-        log.removeHandler(handler)
+    model, notes = _fit_noting(table)
     assert model.yes_no_["auto_renew"] == ("yes", "no")
     assert sorted(model.levels_["auto_renew"]) == [" ", "-", "N/A", "no", "yes"]
     other = int((~table["auto_renew"].isin(["yes", "no", "N/A", "-", " "])).sum())

@@ -9,6 +9,8 @@ import pytest
 from features._calendar import normalize_calendar
 from training._forecast_gbm import LightGBMForecaster
 
+from .test_spend_response import assert_total_band_moves_with_p50
+
 _NONE = normalize_calendar(None)
 _FAST = {"n_estimators": 80, "max_rows": 9000, "horizons_per_origin": 8,
          "max_horizon_days": 28}
@@ -123,13 +125,7 @@ def test_a_totals_change_on_event_days_is_its_channels_changes_with_their_own_li
         assert abs(channels.sum()) > 500, by_day
         assert np.allclose(by_day["total"], channels, rtol=1e-9, atol=1e-6), (
             paid, by_day["total"].sum(), channels.sum())
-        tot = moved[moved["series_id"] == "total"]
-        was = base[base["series_id"] == "total"]
-        assert (tot["p10"] <= tot["p50"]).all()
-        assert (tot["p50"] <= tot["p90"]).all()
-        width = np.log1p(tot["p90"].to_numpy()) - np.log1p(tot["p10"].to_numpy())
-        before = np.log1p(was["p90"].to_numpy()) - np.log1p(was["p10"].to_numpy())
-        assert np.allclose(width, before, atol=0.01), (width - before)
+        assert_total_band_moves_with_p50(moved, base)
 
 
 def test_at_the_reference_a_coherent_total_is_its_own_forecast_with_events(

@@ -388,14 +388,20 @@ def test_a_total_moves_by_its_channels_change_under_a_channel_plan(
         assert abs(change["total"] - channels) < 1e-6 * _sum(base, "total"), (scale, change)
         assert change["channel=organic"] == 0.0, change
         # the band moves with the P50: the same relative width on the log scale
-        tot = moved[moved["series_id"] == "total"]
-        was = base[base["series_id"] == "total"]
-        assert (tot["p10"] <= tot["p50"]).all()
-        assert (tot["p50"] <= tot["p90"]).all()
-        width = np.log1p(tot["p90"].to_numpy()) - np.log1p(tot["p10"].to_numpy())
-        before = np.log1p(was["p90"].to_numpy()) - np.log1p(was["p10"].to_numpy())
-        assert np.allclose(width, before, atol=0.01), (width - before)
+        assert_total_band_moves_with_p50(moved, base)
 
+
+
+def assert_total_band_moves_with_p50(moved: pd.DataFrame, base: pd.DataFrame) -> None:
+    """The total's quantiles stay ordered and its 80% band keeps its width on the log scale
+    (the band moves with the P50) from ``base`` to ``moved``."""
+    tot = moved[moved["series_id"] == "total"]
+    was = base[base["series_id"] == "total"]
+    assert (tot["p10"] <= tot["p50"]).all()
+    assert (tot["p50"] <= tot["p90"]).all()
+    width = np.log1p(tot["p90"].to_numpy()) - np.log1p(tot["p10"].to_numpy())
+    before = np.log1p(was["p90"].to_numpy()) - np.log1p(was["p10"].to_numpy())
+    assert np.allclose(width, before, atol=0.01), (width - before)
 
 def test_a_totals_own_plan_rows_must_be_its_channels_sum(
         lever_small: tuple[LightGBMForecaster, pd.DataFrame]) -> None:
