@@ -9,7 +9,7 @@ import pytest
 from features._calendar import normalize_calendar
 from training._forecast_gbm import LightGBMForecaster
 
-from .test_spend_response import assert_total_band_moves_with_p50
+from .test_spend_response import _lever, assert_total_band_moves_with_p50
 
 _NONE = normalize_calendar(None)
 _FAST = {"n_estimators": 80, "max_rows": 9000, "horizons_per_origin": 8,
@@ -32,39 +32,17 @@ def _calendar(days: pd.DatetimeIndex) -> pd.DataFrame:
 
 
 def _world(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Paid search = 6 x spend^0.75 and e-mail = 40 x spend^0.6 (monthly budgets, a paused
-    week each), organic without spend, and their total, under the ids and spend rules of
-    ``--data --spend``. A newsletter triples e-mail's visits and no other channel's (so it
-    lifts the total by e-mail's share only); the payday promotion lifts every channel x1.3.
+    """The lever world in small of ``test_spend_response._lever`` (paid search, e-mail,
+    organic and their total) over ``_HISTORY``. A newsletter triples e-mail's visits and no
+    other channel's (so it lifts the total by e-mail's share only); the payday promotion lifts
+    every channel x1.3.
     Returns the history (with what each series' spend summed in its attrs), its calendar and
     the spend file."""
-    from features._spend_series import join_spend
-
-    rng = np.random.default_rng(seed)
-    ds = _HISTORY
-    cal = _calendar(ds)
-    letter = ds.isin(cal.loc[cal["kind"] == "newsletter", "start"])
-    payday = np.where(ds.day == 25, 1.3, 1.0)
-    month = ds.to_period("M")
-    week = np.array([1.05, 1.05, 1.03, 1.0, 0.95, 0.9, 0.98])[ds.day_of_week]
-    spend, visits = {}, {}
-    for channel, (budget, a, b, pause) in {"paid_search": (4000, 6.0, 0.75, "2024-06-10"),
-                                           "email": (120, 40.0, 0.6, "2025-02-03")}.items():
-        per_month = pd.Series(rng.uniform(0.5, 1.5, len(month.unique())) * budget,
-                              index=month.unique())
-        s = per_month.reindex(month).to_numpy() * rng.uniform(0.85, 1.15, len(ds))
-        s[(ds >= pause) & (ds < pd.Timestamp(pause) + pd.Timedelta(days=7))] = 0.0
-        spend[channel] = s
-        mult = week * payday * (np.where(letter, 3.0, 1.0) if channel == "email" else 1.0)
-        visits[channel] = rng.poisson(a * s**b * mult * rng.lognormal(0, 0.05, len(ds)))
-    organic = rng.poisson(4000 * week * payday * rng.lognormal(0, 0.05, len(ds)))
-    ys = {"channel=organic": organic, **{f"channel={c}": v for c, v in visits.items()}}
-    ys["total"] = sum(ys.values())
-    series = pd.concat([pd.DataFrame({"series_id": sid, "ds": ds, "y": y.astype(float)})
-                        for sid, y in ys.items()], ignore_index=True)
-    spend_file = pd.concat([pd.DataFrame({"date": ds, "channel": c, "spend": s})
-                            for c, s in spend.items()], ignore_index=True)
-    return join_spend(series, spend_file), cal, spend_file
+    cal = _calendar(_HISTORY)
+    letter = _HISTORY.isin(cal.loc[cal["kind"] == "newsletter", "start"])
+    series, spend_file = _lever(seed, days=_HISTORY, common=np.where(_HISTORY.day == 25, 1.3, 1.0),
+                                own={"email": np.where(letter, 3.0, 1.0)})
+    return series, cal, spend_file
 
 
 @pytest.fixture(scope="module")

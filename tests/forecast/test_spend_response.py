@@ -286,17 +286,20 @@ def test_a_price_off_the_promotions_line_is_no_blow_up() -> None:
     assert (p50.min() / series.groupby("series_id")["y"].median()).min() > 1 / 3
 
 
-def _lever(seed: int, channels: tuple[str, ...] = ("paid_search", "email")
-           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _lever(seed: int, channels: tuple[str, ...] = ("paid_search", "email"),
+           days: pd.DatetimeIndex | None = None, common: np.ndarray | float = 1.0,
+           own: dict[str, np.ndarray] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A lever world in small: paid search = 6 x spend^0.75 and e-mail = 40 x spend^0.6, each
     with monthly budgets and a paused week, organic visits without spend, and their total (its
     spend: the channels' summed), under the ids and spend rules of ``--data --spend``
     (``features._spend_series``); the series of ``channels`` are kept beside organic and the
-    total. Returns the history and the spend file (date, channel, spend)."""
+    total. ``days``: the history (2024-01-01 .. 2025-10-31 by default); ``common``: a lift of
+    every series per day; ``own``: a channel's own lift per day (a newsletter's on e-mail).
+    Returns the history and the spend file (date, channel, spend)."""
     from features._spend_series import join_spend
 
     rng = np.random.default_rng(seed)
-    ds = pd.date_range("2024-01-01", "2025-10-31", freq="D")
+    ds = pd.date_range("2024-01-01", "2025-10-31", freq="D") if days is None else days
     month = ds.to_period("M")
     week = np.array([1.05, 1.05, 1.03, 1.0, 0.95, 0.9, 0.98])[ds.day_of_week]
     spend, visits = {}, {}
@@ -307,8 +310,9 @@ def _lever(seed: int, channels: tuple[str, ...] = ("paid_search", "email")
         s = per_month.reindex(month).to_numpy() * rng.uniform(0.85, 1.15, len(ds))
         s[(ds >= pause) & (ds < pd.Timestamp(pause) + pd.Timedelta(days=7))] = 0.0
         spend[channel] = s
-        visits[channel] = rng.poisson(a * s**b * week * rng.lognormal(0, 0.05, len(ds)))
-    organic = rng.poisson(4000 * week * rng.lognormal(0, 0.05, len(ds)))
+        mult = week * common * (own or {}).get(channel, 1.0)
+        visits[channel] = rng.poisson(a * s**b * mult * rng.lognormal(0, 0.05, len(ds)))
+    organic = rng.poisson(4000 * week * common * rng.lognormal(0, 0.05, len(ds)))
     ys = {"channel=organic": organic, **{f"channel={c}": v for c, v in visits.items()}}
     ys["total"] = sum(ys.values())
     series = pd.concat([pd.DataFrame({"series_id": sid, "ds": ds, "y": y.astype(float)})
