@@ -54,7 +54,7 @@ from ._forecast_backtest_zone import (
 )
 from ._forecast_base import BaseForecaster, steps_per_day
 from ._forecast_ids import calendar_for_series, check_calendar_channels
-from ._forecast_intervals import interval_notes
+from ._forecast_intervals import fold_spread_note, interval_notes
 from ._forecast_panel import prepare_panel
 from ._forecast_plots import plot_fold
 from ._forecast_starts import _starts as started_series
@@ -291,6 +291,8 @@ def backtest(
                                       frame["ds"].min())
     notes += [uncovered] if uncovered else []
     notes += interval_notes(joined_all)
+    spread = fold_spread_note(joined_all)
+    notes += [spread] if spread else []
     zero = zero_actuals_note(joined_all)
     notes += [zero] if zero else []
     if not folds.empty:

@@ -6,6 +6,14 @@ P10. ``interval_notes`` names a band that holds far fewer (too narrow), far more
 on either side (too wide), or whose misses fall on one side (``lopsided_note``): there the P50
 runs high or low against the actuals, and the coverage alone can read right (an independent
 check's hourly regions: 86.8% over a backtest, 1.6% above P90 and 11.6% below P10).
+
+Two things the pooled coverage hides are said as well. Zero actuals under a P10 of 0 (a
+store's closed days) are inside any band, so the share on the other periods is given when it
+is lower (``free_zeros_note``; generated stores: 83.3% of a 42-day hold-out, 79.9% of the open
+days). And a backtest's folds are single windows whose coverage moves with what they hold (a
+season turning, events): the folds' range is named when it is wide (``fold_spread_note``;
+generated stores, 42-day windows from six origins: 71.0% .. 88.3%), since a hold-out is one
+more such window and lands anywhere in it.
 """
 
 from __future__ import annotations
@@ -16,7 +24,8 @@ from scipy.stats import binom
 
 from ._forecast_text import listed
 
-__all__ = ["LOPSIDED_ALPHA", "LOPSIDED_RATIO", "interval_notes", "lopsided_note"]
+__all__ = ["FOLD_SPREAD", "LOPSIDED_ALPHA", "LOPSIDED_RATIO", "fold_spread_note",
+           "free_zeros_note", "interval_notes", "lopsided_note"]
 
 LOPSIDED_RATIO = 3.0
 """The larger side's share of misses (at least the 10% a calibrated band has there) is at
@@ -25,6 +34,14 @@ LOPSIDED_ALPHA = 0.01
 """Level of the binomial test (one side's share of the series-days with a miss, against an
 even split) a lopsided band must also pass: the hours of one day miss together, so they are
 counted as one."""
+FOLD_SPREAD = 6.0
+"""Points between the backtest folds' lowest and highest coverage from which the range is
+named (``fold_spread_note``)."""
+FREE_ZEROS_SHARE = 0.05
+"""Share of the scored periods that are zeros under a P10 of 0 from which the other periods'
+coverage is named when it is lower (``free_zeros_note``)."""
+FREE_ZEROS_GAP = 2.0
+"""Points the other periods' coverage must lie under the pooled one to be named."""
 
 
 def interval_notes(forecasts: pd.DataFrame, *, low: float = 70.0, high: float = 92.0,
@@ -57,6 +74,9 @@ def interval_notes(forecasts: pd.DataFrame, *, low: float = 70.0, high: float = 
         # covers 90%+ with a right band (its share above P90 is then about 10%)
         notes.append(f"the 80% interval held {cov:.1f}% of the actuals {over} ({sides}): "
                      "it is wider than it needs to be on both sides")
+    zeros = free_zeros_note(scored, over=over)
+    if zeros:
+        notes.append(zeros)
     side = lopsided_note(scored, over=over)
     if side:
         notes.append(side)
@@ -120,3 +140,58 @@ def lopsided_note(scored: pd.DataFrame, *, over: str = "over all folds",
             f"far more often than {less} (10% each for a centred band), which the coverage "
             "alone does not show; look for what moved the level (a season turning, a trend, "
             "a step) before sizing on P50 or on one side of the band")
+
+
+def free_zeros_note(scored: pd.DataFrame, *, over: str = "over all folds") -> str | None:
+    """The coverage of the periods other than zeros under a P10 of 0, when those zeros are a
+    notable share (``FREE_ZEROS_SHARE``) and the others held ``FREE_ZEROS_GAP`` points fewer.
+
+    A closed day (actual 0, P10 0) is inside any band: in a panel of stores closed on Sundays
+    and holidays such days were a sixth of a hold-out and lifted its coverage from 79.9% (open
+    days) to 83.3%; an independent check's 300 stores, 70.8% to 75.5%. A planner sizing an open
+    day reads the first figure.
+    """
+    y = scored["y"].to_numpy(dtype=float)
+    if len(y) == 0 or (y < 0).any():
+        return None
+    p10 = scored["p10"].to_numpy(dtype=float)
+    inside = (y >= p10) & (y <= scored["p90"].to_numpy(dtype=float))
+    free = (y == 0) & (p10 <= 0)
+    if free.mean() < FREE_ZEROS_SHARE or free.all():
+        return None
+    cov, rest = 100 * float(inside.mean()), 100 * float(inside[~free].mean())
+    if rest > cov - FREE_ZEROS_GAP:
+        return None
+    return (f"{100 * free.mean():.1f}% of the actuals {over} were zeros under a P10 of 0 (closed "
+            f"days), inside any band; the other periods' coverage was {rest:.1f}% against "
+            f"{cov:.1f}% over all: read {rest:.1f}% for a day that is open")
+
+
+def fold_spread_note(forecasts: pd.DataFrame, *, spread: float = FOLD_SPREAD) -> str | None:
+    """The range of the folds' coverage when it spans at least ``spread`` points, or None.
+
+    ``forecasts``: a backtest's ``series_id``, ``ds``, ``p10``, ``p90``, ``y``, ``origin``
+    rows. Each fold is one window; its coverage moves with the season and the events it holds,
+    and a hold-out (the forecast the backtest vouches for) is one more window. Two independent
+    checks read a backtest's mean as the hold-out's: 80.5% against 75.5% (300 stores, 2 folds)
+    and 82.9% against 71-77% (an hourly shop, 2 folds, its hold-out holding Black Friday).
+    Generated stores, 42-day windows: 71.0% (the December ramp) .. 88.3%; the mean of the five
+    folds before a hold-out 83.4% against the hold-out's 83.3%: the mean is no biased estimate,
+    a single window is far from it.
+    """
+    scored = forecasts.dropna(subset=["y", "p10", "p90"])
+    if "origin" not in scored or scored["origin"].nunique() < 2:
+        return None
+    inside = ((scored["y"] >= scored["p10"]) & (scored["y"] <= scored["p90"])).to_numpy()
+    by = pd.Series(inside, index=scored["origin"].to_numpy()).groupby(level=0).mean() * 100
+    lo, hi = by.idxmin(), by.idxmax()
+    if by[hi] - by[lo] < spread:
+        return None
+    return (f"the 80% interval held {by[lo]:.1f}% of the actuals in the fold from "
+            f"{pd.Timestamp(lo).date()} and {by[hi]:.1f}% in the fold from "
+            f"{pd.Timestamp(hi).date()} ({len(by)} folds, {100 * inside.mean():.1f}% over all): "
+            "each fold is one window, its coverage moves with the season and the events it "
+            "holds, and a forecast of the same length is one more such window; expect its "
+            f"coverage anywhere from {by[lo]:.0f}% to {by[hi]:.0f}%, not at the mean, and "
+            "backtest more folds (--folds) or origins like the window to come (--origins) "
+            "to narrow it")
