@@ -163,8 +163,8 @@ def free_zeros_note(scored: pd.DataFrame, *, over: str = "over all folds") -> st
     if rest > cov - FREE_ZEROS_GAP:
         return None
     return (f"{100 * free.mean():.1f}% of the actuals {over} were zeros under a P10 of 0 (closed "
-            f"days), inside any band; the other periods' coverage was {rest:.1f}% against "
-            f"{cov:.1f}% over all: read {rest:.1f}% for a day that is open")
+            f"days, empty hours), inside any band; the other periods' coverage was {rest:.1f}% "
+            f"against {cov:.1f}% over all: read {rest:.1f}% for a period that is open")
 
 
 def fold_spread_note(forecasts: pd.DataFrame, *, spread: float = FOLD_SPREAD) -> str | None:
