@@ -875,3 +875,24 @@ def test_a_store_closed_four_weeks_is_forecast_at_its_level_after_it(fast_gbm: d
     forecast = LightGBMForecaster(**fast_gbm).fit(series).predict(14, series=["s2"])
     p50 = forecast[forecast.ds.dt.day_of_week != 6]["p50"].mean()
     assert 0.75 * level < p50 < 1.33 * level, (p50, level)
+
+
+def test_a_five_week_closure_is_named_by_the_unmarked_drop_note() -> None:
+    """The note reads drops with the forecaster's own rule: a store closed 35 days without a
+    calendar entry (its reference had caught up with the zeros by the fourth week) had been
+    cleaned by nothing and named by nothing; now it is both, and a store never closed is not
+    named."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2024-01-01", periods=560, freq="D")
+    dow = np.asarray(ds.day_of_week)
+    frames = []
+    for sid, closed in {"A": slice(500, 535), "C": None}.items():
+        y = 1000 * (1 + 0.2 * np.sin(2 * np.pi * dow / 7)) * rng.lognormal(0, 0.08, len(ds))
+        y[dow == 6] = 0
+        if closed is not None:
+            y[closed] = 0
+        frames.append(pd.DataFrame({"series_id": sid, "ds": ds, "y": np.round(y)}))
+    note = unmarked_drop_note(prepare_panel(pd.concat(frames, ignore_index=True)))
+    assert note is not None
+    assert f"{ds[500]:%Y-%m-%d} .. {ds[534]:%Y-%m-%d} (35 days)" in note, note
+    assert "'C'" not in note
