@@ -6,6 +6,7 @@ Reads the ``Brain``'s feature snapshot (customers by ``tenure_days``, their
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from ._core import Brain
 
 __all__ = ["NO_CHANNEL", "channel_value"]
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}(?!\d)")
+"""How a window's day starts (a time of day or an offset after it gets its own 400)."""
 
 NO_CHANNEL = "(not recorded)"
 """/channel_value's row for customers whose acquisition channel is missing."""
@@ -54,6 +58,13 @@ def channel_value(brain: Brain, req: ChannelValueRequest) -> dict[str, Any]:
     dates: dict[str, pd.Timestamp] = {}
     for name in ("start", "end"):
         given = getattr(req, name)
+        if given.strip() and not _ISO_DAY.match(given.strip()):
+            # pandas reads any text it can: '02/01/2025' had been 1 February (month first),
+            # '31/03/2025' 31 March (day first) in the same request, '2025' 1 January
+            raise BadRequestError(
+                f"{name} {given[:40]!r} is not a date; send the day as YYYY-MM-DD (a day/month "
+                "date is ambiguous: 02/01/2025 is 2025-01-02 or 2025-02-01)",
+                code="invalid_date", field=name)
         try:
             day = pd.Timestamp(given)
         except ValueError as exc:

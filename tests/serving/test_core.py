@@ -924,6 +924,20 @@ def test_channel_value_window_that_is_no_date_is_a_400_naming_the_field(brain: B
     assert (err.value.code, err.value.field) == ("invalid_date", "start")
 
 
+@pytest.mark.parametrize(("start", "end", "field"), [
+    ("02/01/2025", "2025-06-30", "start"), ("2025-01-01", "31/03/2025", "end"),
+    ("2025", "2025-06-30", "start"), ("Jan 5 2025", "2025-06-30", "start"),
+    ("20250101", "2025-06-30", "start")])
+def test_channel_value_window_not_written_as_yyyy_mm_dd_is_a_400(brain: Brain, start: str,
+                                                                 end: str, field: str) -> None:
+    """Any text pandas could read had been a window: '02/01/2025' was 1 February (month
+    first) and '31/03/2025' 31 March (day first) in one request, '2025' 1 January, all
+    answered 200; the forecast calendar refuses day/month dates as ambiguous."""
+    with pytest.raises(BadRequestError, match="YYYY-MM-DD") as err:
+        brain.channel_value(ChannelValueRequest(start=start, end=end))
+    assert (err.value.code, err.value.field) == ("invalid_date", field)
+
+
 @pytest.fixture(scope="module")
 def served_world(tmp_path_factory: pytest.TempPathFactory):
     """The served snapshot's events as a data folder (conftest's world, same seed)."""
@@ -1062,3 +1076,4 @@ def test_channel_value_reads_the_spend_check_once_per_snapshot(
     assert len(calls) == 2
     assert all(a["channels"] == answers[0]["channels"] for a in answers)
     assert any(c["acquisitions_vs_spend"] for c in answers[0]["channels"])
+
