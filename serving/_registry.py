@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -56,6 +56,8 @@ class LoadedModel:
             (the MLflow UI or API), so the version's ``promotion`` tag is not why it serves.
         run_tags: tags of its training run (read for a version registered before its data
             tags were recorded; empty otherwise).
+        alias_removed: the registry has no ``champion`` alias for the model any more (removed
+            after this version was loaded): it is still served, until a version gets it.
     """
 
     name: str
@@ -67,9 +69,11 @@ class LoadedModel:
     loaded_at: float = field(default_factory=time.time)
     outside_history: bool = False
     run_tags: dict[str, str] = field(default_factory=dict)
+    alias_removed: bool = False
 
     def describe(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "version": self.version, "aliases": [CHAMPION],
+        out: dict[str, Any] = {"name": self.name, "version": self.version,
+               "aliases": [] if self.alias_removed else [CHAMPION],
                "metrics": self.metrics, "evaluation": self.tags.get("eval.key"),
                # what it learned from, as brain models NAME --json gives it
                **version_data(self.tags, self.run_tags), "run_id": self.run_id,
@@ -169,6 +173,12 @@ class Champions:
         kept = ", ".join(f"{n} v{m.version}" for n, m in self._models.items())
         return f"{self._unreachable}; {'still serving ' + kept if kept else 'no model loaded'}"
 
+    def _mark(self, name: str, removed: bool) -> None:
+        """Swap in ``name``'s loaded champion with ``alias_removed`` set to ``removed``."""
+        models = dict(self._models)
+        models[name] = replace(models[name], alias_removed=removed)
+        self._models = models  # atomic swap, as a new version
+
     def refresh(self) -> dict[str, str]:
         """Load champions whose version changed; returns {name: what happened}.
 
@@ -199,9 +209,21 @@ class Champions:
                         break
                     if name not in self._models:
                         self._errors[name] = f"no {name}@{CHAMPION} in the registry"
+                    elif not self._models[name].alias_removed:
+                        # the alias removed (a model taken out of service): it had been
+                        # served on without a word, listed as the champion
+                        self._mark(name, True)
+                        changes[name] = (
+                            f"the {CHAMPION} alias of {name} was removed from the registry: "
+                            f"still serving v{self._models[name].version}, loaded before, "
+                            f"until a version gets it (brain promote {name} <version>, then "
+                            "POST /reload)")
                     continue
                 current = self._models.get(name)
                 if current is not None and current.version == str(mv.version):
+                    if current.alias_removed:
+                        self._mark(name, False)
+                        changes[name] = f"{CHAMPION} alias back on v{current.version}"
                     continue
                 try:
                     model = self._loader(f"models:/{name}/{mv.version}")

@@ -93,7 +93,10 @@ class ModelInfo(Answer):
 
     name: str = Field(description="Registered model name.", examples=["churn"])
     version: str = Field(description="Registry version that is loaded.", examples=["3"])
-    aliases: list[str] = Field(description="Registry aliases served (always 'champion').")
+    aliases: list[str] = Field(description="Registry aliases served: ['champion'], or [] "
+                                           "when the alias was removed from the registry "
+                                           "after this version was loaded (it is served "
+                                           "until a version gets the alias).")
     metrics: dict[str, float | None] = Field(
         description="Evaluation metrics of the version (its eval.* tags; null if not a "
                     "number).")

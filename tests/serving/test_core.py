@@ -1077,3 +1077,29 @@ def test_channel_value_reads_the_spend_check_once_per_snapshot(
     assert all(a["channels"] == answers[0]["channels"] for a in answers)
     assert any(c["acquisitions_vs_spend"] for c in answers[0]["channels"])
 
+
+def test_a_removed_champion_alias_is_reported_and_listed(served_env) -> None:
+    """The champion alias removed in the registry (a model taken out of service) had changed
+    nothing: POST /reload answered no change, and GET /models listed the version it went on
+    serving with the alias 'champion'."""
+    from mlflow import MlflowClient
+
+    from serving._registry import Champions
+    from serving.service import _loader
+
+    champions = Champions(loader=_loader)
+    champions.refresh()
+    version = champions.get("churn").version
+    client = MlflowClient()
+    client.delete_registered_model_alias("churn", "champion")
+    try:
+        changes = champions.refresh()
+        assert "champion alias of churn was removed" in changes["churn"]
+        assert f"still serving v{version}" in changes["churn"]
+        assert champions.get("churn").version == version  # served on, as before
+        assert champions.get("churn").describe()["aliases"] == []
+        assert "churn" not in champions.refresh()  # said once
+    finally:
+        client.set_registered_model_alias("churn", "champion", version)
+    assert champions.refresh()["churn"] == f"champion alias back on v{version}"
+    assert champions.get("churn").describe()["aliases"] == ["champion"]
