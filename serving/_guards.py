@@ -10,7 +10,8 @@ It also answers 413 to a body declared (``Content-Length``) larger than ``BRAIN_
 500,000 rows of 8 columns is 74 MB; an experiment cannot be split), before a byte of it is
 read: a body is parsed on the event loop before the per-field limits apply (a check's 20 MB of
 10 million ids took 5 s to its 400, stalling every other client's lookups), so the size bounds
-how long one request can do that.
+how long one request can do that. A body without a declared length (chunked) is counted
+while read and answered 413 once past the limit (it had been read whole at any size).
 
 ``ClientErrorLogFilter``: BentoML logs a full traceback for every rejected request (validation
 errors, 4xx exceptions). A malformed request is the client's problem, not the server's: the
@@ -88,7 +89,44 @@ class JsonBodyMiddleware:
                               "rows cannot be split: analysed apart, they are other experiments)",
                               "payload_too_large")
                 return
+            if not length:
+                # no declared length (Transfer-Encoding: chunked, as httpx sends a
+                # generator): counted while read, else any size had been read whole
+                bounded = await _bounded(receive, limit, send)
+                if bounded is None:
+                    return
+                receive = bounded
         await self.app(scope, receive, send)
+
+
+async def _bounded(receive: Callable[[], Awaitable[Any]], limit: int,
+                   send: Callable[[Any], Awaitable[None]]
+                   ) -> Callable[[], Awaitable[Any]] | None:
+    """Read a body of unknown length up to ``limit`` bytes and return a ``receive`` replaying
+    it; None after answering 413 to a longer one (the endpoint parses the whole body anyway,
+    so buffering it here costs no more memory than the endpoint's own read)."""
+    messages: list[Any] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message.get("type") != "http.request":
+            break
+        size += len(message.get("body", b""))
+        if size > limit:
+            await _answer(send, 413, f"request body of more than {limit:,} bytes (sent "
+                          "without Content-Length) is larger than this server reads "
+                          "(BRAIN_MAX_BODY_MB): send fewer users or rows per request "
+                          "(scoring takes at most 10,000), or raise BRAIN_MAX_BODY_MB on "
+                          "the server", "payload_too_large")
+            return None
+        if not message.get("more_body", False):
+            break
+
+    async def replay() -> Any:
+        return messages.pop(0) if messages else await receive()
+
+    return replay
 
 
 def _client_error(exc: BaseException | None) -> bool:

@@ -82,3 +82,55 @@ def test_max_body_bytes_reads_any_setting_without_raising(monkeypatch: pytest.Mo
 
     monkeypatch.setenv("BRAIN_MAX_BODY_MB", raw)
     assert max_body_bytes() == expected
+
+
+def _post_in_chunks(chunks: list[bytes], aio: Any) -> tuple[int, bytes, int]:
+    """POST ``chunks`` without a Content-Length (Transfer-Encoding: chunked) through
+    ``JsonBodyMiddleware``: the status, the body answered and the bytes the app read."""
+    from serving._guards import JsonBodyMiddleware
+
+    read = [0]
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        more = True
+        while more:
+            message = await receive()
+            read[0] += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": str(read[0]).encode()})
+
+    messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+                for i, c in enumerate(chunks)]
+    out: dict[str, Any] = {"body": b""}
+
+    async def receive() -> dict:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            out["status"] = message["status"]
+        else:
+            out["body"] += message.get("body", b"")
+
+    scope = {"type": "http", "method": "POST", "path": "/churn_risk",
+             "headers": [(b"content-type", b"application/json"),
+                         (b"transfer-encoding", b"chunked")]}
+    aio(JsonBodyMiddleware(app)(scope, receive, send))
+    return out["status"], out["body"], read[0]
+
+
+def test_a_chunked_body_over_the_limit_is_a_413(monkeypatch: pytest.MonkeyPatch,
+                                                aio: Any) -> None:
+    """A body sent without Content-Length (chunked, as httpx sends a generator) had been read
+    whole whatever its size: BRAIN_MAX_BODY_MB bounded only declared lengths."""
+    import json
+
+    monkeypatch.setenv("BRAIN_MAX_BODY_MB", "0.01")  # 10,485 bytes
+    status, body, read = _post_in_chunks([b"x" * 4_000] * 5, aio)
+    assert status == 413
+    assert json.loads(body)["code"] == "payload_too_large"
+    assert read == 0  # the endpoint never saw it
+    # below the limit, the endpoint reads every chunk as sent
+    status, body, read = _post_in_chunks([b"x" * 4_000] * 2, aio)
+    assert (status, body, read) == (200, b"8000", 8_000)
