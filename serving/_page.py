@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -168,9 +169,13 @@ def _scores(brain: Brain) -> tuple[pd.DataFrame, dict[str, dict[str, str]], dict
 
     snap = brain._snap()
     loaded = {k: brain.champions.get(v) for k, v in _SCORE_MODELS.items()}
-    key = (id(snap), tuple((k, None if m is None else m.version) for k, m in loaded.items()))
+    key = tuple((k, None if m is None else m.version) for k, m in loaded.items())
     with _cache_lock:
-        if _cache.get("key") == key:
+        # the snapshot by identity (a weak reference: the cache does not keep an old one
+        # alive); keyed by id() it had answered for a snapshot loaded where a freed one had
+        # lain (after two POST /reload): the old customers' counts, tiers and CSV, or a 500
+        seen = _cache.get("snapshot")
+        if _cache.get("key") == key and seen is not None and seen() is snap:
             return _cache["frame"], _cache["models"], _cache["missing"]
         if loaded["churn"] is None:
             brain._model("churn")  # raises NotReadyError with the fix
@@ -201,7 +206,8 @@ def _scores(brain: Brain) -> tuple[pd.DataFrame, dict[str, dict[str, str]], dict
                     out["early_warning"] = ew.to_numpy(dtype=object, na_value=None)
             models[short] = {"name": m.name, "version": m.version}
         out["value_at_risk"] = out["churn"] * out["value"] if "value" in out else np.nan
-        _cache.update(key=key, frame=out, models=models, missing=missing)
+        _cache.update(key=key, snapshot=weakref.ref(snap), frame=out, models=models,
+                      missing=missing)
         return out, models, missing
 
 

@@ -175,3 +175,40 @@ def test_ids_with_surrounding_spaces_are_found_and_echoed_as_sent(page_client: A
     seg = page_client.post("/segments", json={"user_ids": [padded]}).json()
     assert seg["errors"] == []
     assert seg["results"][0]["user_id"] == padded
+
+
+def test_summary_is_of_the_snapshot_served_even_where_an_old_one_lay(page_world: Any,
+                                                                    page_client: Any) -> None:
+    """The page's score cache had been keyed by ``id()`` of the snapshot: a snapshot loaded
+    after the one it was computed for is freed usually lands at its address, and the page then
+    showed the old snapshot's customers (counts, tiers, at-risk users and the CSV)."""
+    import dataclasses
+    import gc
+
+    from serving._core import Brain
+    from serving._page import customers_summary
+    from serving._registry import Champions
+    from serving._snapshot import Snapshot
+    from serving.service import _loader
+
+    champions = Champions(loader=_loader)
+    champions.refresh()
+    base = Snapshot.load(page_world["home"] / "snapshots")
+    assert base is not None
+    brain = Brain(champions, dataclasses.replace(base, features=base.features.copy()))
+    n = len(base.features)
+    assert customers_summary(brain, top=5)["users"] == n
+    where = id(brain.snapshot)
+    brain.snapshot = None
+    gc.collect()
+    feats, segs = base.features.iloc[:100].copy(), base.segments.iloc[:100].copy()
+    kept = []  # snapshots not at the old address stay alive, so the next try gets another
+    for _ in range(100_000):
+        small = dataclasses.replace(base, features=feats, segments=segs)
+        if id(small) == where:
+            break
+        kept.append(small)
+    else:
+        pytest.skip("no snapshot was allocated where the old one lay")
+    brain.snapshot = small
+    assert customers_summary(brain, top=5)["users"] == 100
