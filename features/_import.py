@@ -455,7 +455,7 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     events = events.sort_values("ts", kind="stable")
     orders = events.drop_duplicates(["user_id", "order_id", "event_type"])["event_type"]
     summary = {  # orders and refunds, not events (one per category of an order)
-        "lines": len(raw), "guest_lines": int(guest.sum()),
+        "lines": len(raw), "guest_lines": int(guest.sum()), "netted_lines": int(gone.sum()),
         "customers": int(events["user_id"].nunique()),
         "purchases": int((orders == "purchase").sum()),
         "refunds": int((orders == "refund").sum()),

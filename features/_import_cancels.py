@@ -216,7 +216,7 @@ def cancellation_note(stats: dict[str, object], bought: float, by_price: bool,
             "cancellations, returns, or a cancellation whose invoice is not in the export or "
             "differs by another line) stay refunds. The export does not say which invoice a "
             "cancellation cancels: each is matched to the latest earlier one. Without "
-            "--net-cancelled-orders (Python net_cancellations=True) both are kept")
+            "--net-cancelled-orders (Python net_cancellations=False, the default) both are kept")
 
 
 def _extra(stats: dict[str, object]) -> str:

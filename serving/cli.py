@@ -203,9 +203,11 @@ def data_import_orders(
     s = frame.attrs["import_summary"]
     frame.attrs.clear()  # the notes are printed; the file holds the events only
     write_frame(frame, out)
-    guests = int(s.get("guest_lines", 0))
-    lines = (f"{s['lines'] - guests:,} of {s['lines']:,} lines ({guests:,} without a customer "
-             "left out)" if guests else f"{s['lines']:,} lines")
+    guests, gone = int(s.get("guest_lines", 0)), int(s.get("netted_lines", 0))
+    left = [*([f"{guests:,} without a customer left out"] if guests else []),
+            *([f"{gone:,} of invoices netted away with their cancellations"] if gone else [])]
+    lines = (f"{s['lines'] - guests - gone:,} of {s['lines']:,} lines ({'; '.join(left)})"
+             if left else f"{s['lines']:,} lines")
     console.print(f"[green]imported[/] {lines} -> {s['purchases']:,} purchases and "
                   f"{s['refunds']:,} refunds of {s['customers']:,} customers"
                   + (f" ({s['cancelled_orders']:,} invoices cancelled in full netted away)"

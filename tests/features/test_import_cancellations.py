@@ -91,7 +91,9 @@ def test_the_note_names_the_cancelled_invoices_with_their_revenue() -> None:
             f"({100 * 42 / bought:.1f}%); first '100')") in notes
     assert "1 customer whose every order was cancelled has no event left" in notes
     assert "the 1 other negative invoice (part cancellations" in notes
-    assert "Without --net-cancelled-orders (Python net_cancellations=True) both are kept" in notes
+    # the default's own Python name (it had read "(Python net_cancellations=True) both are kept")
+    assert ("Without --net-cancelled-orders (Python net_cancellations=False, the default) both "
+            "are kept") in notes
 
 
 def test_a_cancellation_with_other_lines_or_quantities_is_not_matched() -> None:
@@ -122,6 +124,10 @@ def test_the_cli_keeps_by_default_and_nets_on_request(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())
     assert "3 purchases and 1 refunds of 3 customers (3 invoices cancelled in full netted away)" \
+        in text
+    # the 8 lines of the 3 pairs netted away are not imported: the count says so (it had read
+    # "imported 13 lines" while the merge note counted 5)
+    assert "imported 5 of 13 lines (8 of invoices netted away with their cancellations) ->" \
         in text
     res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "b.csv")])
     assert res.exit_code == 0, res.output
