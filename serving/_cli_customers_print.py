@@ -278,7 +278,7 @@ def early_warning_reach_note(features: pd.DataFrame, share: float = 0.05) -> str
     from training._customer_tiers import early_warning_with_basis
 
     _, basis = early_warning_with_basis(features)
-    said = []
+    said, reached = [], []
     for what, prev in (("visits", "visits_prev_30d"), ("orders", "orders_prev_30d")):
         sel = basis.eq(what).fillna(False).to_numpy()
         if not sel.any() or prev not in features.columns:
@@ -287,12 +287,20 @@ def early_warning_reach_note(features: pd.DataFrame, share: float = 0.05) -> str
         if reach < share * int(sel.sum()):
             said.append(f"{reach:,} of the {int(sel.sum()):,} judged on {what} had 2 or more "
                         f"{what} in the 30 days before the last 30")
+        else:
+            reached.append(f"the {int(sel.sum()):,} judged on {what}")
     if not said:
         return None
-    return ("the early warning can hardly fire here: " + "; ".join(said) + ". It needs at "
-            "least 2 to see a fall by half (a subscription renewing once a month never has "
-            "them), so few or no flags say nothing about who is slowing down: rank by the "
-            "model's score instead")
+    need = ("It needs at least 2 to see a fall by half (a subscription renewing once a month "
+            "never has them), so ")
+    if reached:  # the others are flagged as usual: speak of these only
+        return ("the early warning can hardly fire for some customers here: " + "; ".join(said)
+                + f" ({' and '.join(reached)} can be flagged). " + need + "no flag among them "
+                "says nothing about whether they are slowing down: rank them by the model's "
+                "score instead")
+    return ("the early warning can hardly fire here: " + "; ".join(said) + ". " + need
+            + "few or no flags say nothing about who is slowing down: rank by the model's "
+            "score instead")
 
 
 def crowded_tier_note(scores: pd.DataFrame, task: str, share: float = 0.9) -> str | None:

@@ -979,3 +979,19 @@ def test_a_refund_share_reads_as_a_percentage_and_a_point_off_typical_is_typical
     assert got.iloc[1, 0] == "share of spend returned (all time) is high (24% vs typical 0.2%)"
     # nothing else pushes up: the typical-level share is still said
     assert got.iloc[2, 0] == "share of spend returned (all time) is at the typical level (0.2%)"
+
+
+def test_the_reach_note_speaks_only_of_the_customers_it_cannot_reach() -> None:
+    """A subscription box whose subscribers visit: 180 judged on visits can be flagged, the 20
+    who never visited are judged on monthly boxes. The note had said the early warning 'can
+    hardly fire here' and that 'few or no flags say nothing' beside 698 flags on visits."""
+    mixed = pd.DataFrame({
+        "visits_total": [5] * 180 + [0] * 20, "visits_30d": [1] * 180 + [0] * 20,
+        "visits_prev_30d": [4] * 180 + [0] * 20, "orders_30d": 1, "orders_prev_30d": 1})
+    note = early_warning_reach_note(mixed)
+    assert note is not None
+    assert note.startswith("the early warning can hardly fire for some customers here: 0 of "
+                           "the 20 judged on orders had 2 or more orders in the 30 days before "
+                           "the last 30 (the 180 judged on visits can be flagged)")
+    assert "no flag among them says nothing about whether they are slowing down" in note
+    assert "few or no flags" not in note
