@@ -295,7 +295,7 @@ def early_warning_reach_note(features: pd.DataFrame, share: float = 0.05) -> str
             "never has them), so ")
     if reached:  # the others are flagged as usual: speak of these only
         return ("the early warning can hardly fire for some customers here: " + "; ".join(said)
-                + f" ({' and '.join(reached)} can be flagged). " + need + "no flag among them "
+                + f" ({' and '.join(reached)} can be flagged). " + need + "their lack of a flag "
                 "says nothing about whether they are slowing down: rank them by the model's "
                 "score instead")
     return ("the early warning can hardly fire here: " + "; ".join(said) + ". " + need

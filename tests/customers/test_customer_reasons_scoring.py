@@ -993,5 +993,5 @@ def test_the_reach_note_speaks_only_of_the_customers_it_cannot_reach() -> None:
     assert note.startswith("the early warning can hardly fire for some customers here: 0 of "
                            "the 20 judged on orders had 2 or more orders in the 30 days before "
                            "the last 30 (the 180 judged on visits can be flagged)")
-    assert "no flag among them says nothing about whether they are slowing down" in note
+    assert "their lack of a flag says nothing about whether they are slowing down" in note
     assert "few or no flags" not in note
