@@ -32,6 +32,26 @@ from ._cli_common import (
 )
 
 
+def _without_trailing_empty_rows(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The table without the rows at its end that are empty in every column (an Excel export's
+    unused rows, written as ',,,,'), with one note; their cells had been counted in every
+    column's empty-cells note beside a note on rows without a customer id. Only trailing rows
+    go: an empty row in the middle stays (the other notes number rows by position)."""
+    if frame.empty:
+        return frame
+    text = frame.astype("string").apply(lambda c: c.str.strip())
+    empty = (frame.isna() | text.eq("").fillna(False)).all(axis=1).to_numpy()
+    n = len(empty) - int(np.flatnonzero(~empty)[-1]) - 1 if (~empty).any() else 0
+    if n <= 0:
+        return frame
+    first, last = len(frame) - n + 1, len(frame)
+    rows = f"row is empty in every column (row {last}" if n == 1 else (
+        f"{n:,} rows are empty in every column (rows {first:,} to {last:,}")
+    show_note(f"{name}: the last {rows}, data rows counted from 1; a spreadsheet's unused "
+              "rows): left out")
+    return frame.iloc[:-n]
+
+
 def _read_table(path: Path, id_col: str, label_col: str | None = None,
                 model: "CustomerModel | None" = None) -> pd.DataFrame:
     """A customer table typed for training (``label_col`` is checked exactly, not coerced) or
@@ -39,7 +59,7 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
     learned, however few rows the table has)."""
     from features import infer_table_types, read_table, table_ids
 
-    frame = read_table(path)
+    frame = _without_trailing_empty_rows(read_table(path), path.name)
     own = getattr(model, "id_col_", None)
     if id_col == "user_id" and id_col not in frame.columns and own and own in frame.columns:
         # the id column the model was trained with (--id-col customerID), as its pyfunc and

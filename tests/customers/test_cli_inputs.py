@@ -540,3 +540,30 @@ def test_table_training_notes_name_the_file_not_the_model_class(world_dir: Path,
     assert "CustomerModel(" not in out
     assert f"crm.csv: 2 of {len(crm):,} rows have no label ('churned' empty)" in out
     assert "crm.csv: column 'plan':" in out
+
+
+def test_a_spreadsheets_empty_rows_at_the_end_are_left_out_in_one_note(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An Excel export ends in rows of commas only (',,,,'): one note says they are empty rows,
+    where the empty-cells note had counted their cells in every column ('5 of 6,005') beside a
+    note on 5 rows without a customer id. An empty row in the middle is still a row without
+    an id (dropping it would move the row numbers the other notes give)."""
+    from serving._cli_customers_inputs import _read_table
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"Customer No": [f"{i:06d}" for i in range(1, 201)],
+                          "Tickets": rng.integers(0, 5, 200),
+                          "Churned": rng.choice(["Yes", "No"], 200)})
+    path = tmp_path / "crm.csv"
+    table.to_csv(path, index=False)
+    with path.open("a") as f:
+        f.write(",,\n" * 5)
+    frame = _read_table(path, "Customer No", label_col="Churned")
+    said = capsys.readouterr()
+    out = " ".join((said.out + said.err).split())
+    assert len(frame) == 200
+    assert frame["user_id"].iloc[0] == "000001"  # leading zeros kept
+    assert ("crm.csv: the last 5 rows are empty in every column (rows 201 to 205, data rows "
+            "counted from 1; a spreadsheet's unused rows): left out") in out
+    assert "empty cells" not in out
+    assert "no customer id" not in out
