@@ -244,7 +244,7 @@ class Brain:
         # scores cached for the champion now served: a previous champion's stay in the cache
         # until the new one's are made (never, for a champion trained on a customer table,
         # which the snapshot cannot feed), and had been listed as if they were its
-        live = {name: m.version for name, m in self.champions.loaded.items()}
+        live = {name: m.ident for name, m in self.champions.loaded.items()}
         return {
             "models": [m.describe() for m in self.champions.loaded.values()],
             "missing": self.champions.errors,
@@ -289,9 +289,9 @@ class Brain:
         # scored live carry them from here on
         for name in ENDPOINT_MODELS.values():
             loaded = self.champions.get(name)
-            if loaded is None or (name, loaded.version, id(snap)) in self._seasons:
+            if loaded is None or (name, loaded.ident, id(snap)) in self._seasons:
                 continue
-            key = (name, loaded.version, id(snap))
+            key = (name, loaded.ident, id(snap))
             reading = self._read_season(loaded, snap)
             with self._lock:
                 if self.snapshot is not snap:
@@ -301,7 +301,7 @@ class Brain:
         unfed = self.unfed_champions()  # would fail, and stop the models after it unscored
         for name in ENDPOINT_MODELS.values():
             loaded = self.champions.get(name)
-            if loaded is None or (name, loaded.version, id(snap)) in self._cache or name in unfed:
+            if loaded is None or (name, loaded.ident, id(snap)) in self._cache or name in unfed:
                 continue
             if position is None:
                 position = next((t.position for k, t in self._cache.items() if k[2] == id(snap)),
@@ -310,14 +310,14 @@ class Brain:
                                     reason_method=REASON_METHOD, chunk_size=50_000, n_jobs=1)
             table = ScoreTable.build(scored, position)
             notes = self._read_notes(loaded, snap, scored,
-                                     self._seasons.get((name, loaded.version, id(snap))))
+                                     self._seasons.get((name, loaded.ident, id(snap))))
             with self._lock:
                 if self.snapshot is not snap:  # reloaded meanwhile: these scores are of the
                     break                      # old snapshot (its id may be reused)
                 cache = {k: v for k, v in self._cache.items() if k[0] != name}
-                cache[(name, loaded.version, id(snap))] = table
+                cache[(name, loaded.ident, id(snap))] = table
                 kept = {k: v for k, v in self._notes.items() if k[0] != name}
-                kept[(name, loaded.version, id(snap))] = notes
+                kept[(name, loaded.ident, id(snap))] = notes
                 self._notes = kept  # before the table: a cached answer always has its notes
                 self._cache = cache  # atomic swap, like the champions
             done[name] = len(table)
@@ -352,7 +352,7 @@ class Brain:
         """The caveats on ``loaded``'s scores of the current snapshot (a fresh list), or a note
         that they are read once the background scoring has run for it."""
         snap = self.snapshot
-        notes = None if snap is None else self._notes.get((loaded.name, loaded.version,
+        notes = None if snap is None else self._notes.get((loaded.name, loaded.ident,
                                                            id(snap)))
         return [NOTES_PENDING] if notes is None else list(notes)
 
@@ -360,7 +360,7 @@ class Brain:
         """The season of ``loaded``'s window from the current snapshot's cutoff, None until
         ``warm`` has read it (or without a snapshot)."""
         snap = self.snapshot
-        return None if snap is None else self._seasons.get((loaded.name, loaded.version,
+        return None if snap is None else self._seasons.get((loaded.name, loaded.ident,
                                                             id(snap)))
 
     def season(self, loaded: LoadedModel) -> dict[str, Any]:
@@ -405,13 +405,13 @@ class Brain:
     def score_table(self, loaded: LoadedModel) -> ScoreTable | None:
         """The cached answers of ``loaded`` for the current snapshot (rows in snapshot order)."""
         snap = self.snapshot
-        return None if snap is None else self._cache.get((loaded.name, loaded.version, id(snap)))
+        return None if snap is None else self._cache.get((loaded.name, loaded.ident, id(snap)))
 
     def _cached(self, loaded: LoadedModel, req: UsersRequest) -> dict[str, Any] | None:
         snap = self.snapshot
         if req.user_ids is None or req.top_reasons > CACHED_REASONS or snap is None:
             return None
-        table = self._cache.get((loaded.name, loaded.version, id(snap)))
+        table = self._cache.get((loaded.name, loaded.ident, id(snap)))
         if table is None:
             return None
         k = req.top_reasons
@@ -546,7 +546,7 @@ class Brain:
         if task not in TIERS or TIERS[task].kind != "rank":
             return None
         snap = self.snapshot
-        table = None if snap is None else self._cache.get((loaded.name, loaded.version, id(snap)))
+        table = None if snap is None else self._cache.get((loaded.name, loaded.ident, id(snap)))
         if table is not None:
             return table.sorted_score
         val = getattr(model, "validation_frame_", None)
@@ -604,14 +604,18 @@ class Brain:
         ``FORECAST_CACHE``): a planner's repeated question is answered without validating its
         calendar again (a repeat had taken 35-260 ms with a 3,000-event calendar before the
         forecast cache was even read). Errors are not kept."""
-        key = (str(self._model("traffic_forecaster").version), req.model_dump_json())
+        # the version and its run: a registry rebuilt under the server numbers its first
+        # version 1 again, and the old v1's answers had been served for the new model
+        key = (self._model("traffic_forecaster").ident, req.model_dump_json())
         with self._lock:
             hit = self._forecasts.get(key)
         if hit is not None:
             return copy.deepcopy(hit)
         answer = self._forecast_answer(req)
-        with self._lock:  # under the version that answered (a reload may have come between)
-            self._forecasts[(str(answer["version"]), key[1])] = copy.deepcopy(answer)
+        answered = self.champions.get("traffic_forecaster")
+        with self._lock:  # under the model that answered (a reload may have come between)
+            if answered is not None and str(answered.version) == str(answer["version"]):
+                self._forecasts[(answered.ident, key[1])] = copy.deepcopy(answer)
             while len(self._forecasts) > FORECAST_CACHE:
                 self._forecasts.popitem(last=False)
         return answer
@@ -623,7 +627,7 @@ class Brain:
                        ids: pd.Index) -> np.ndarray | None:
         """The cached scores of ``loaded`` for the snapshot users ``ids`` (in that order), or
         None when ``warm`` has not scored ``snap`` with this version (yet)."""
-        table = self._cache.get((loaded.name, loaded.version, id(snap)))
+        table = self._cache.get((loaded.name, loaded.ident, id(snap)))
         if table is None:
             return None
         where = [table.position.get(str(u), -1) for u in ids]

@@ -169,7 +169,7 @@ def _scores(brain: Brain) -> tuple[pd.DataFrame, dict[str, dict[str, str]], dict
 
     snap = brain._snap()
     loaded = {k: brain.champions.get(v) for k, v in _SCORE_MODELS.items()}
-    key = tuple((k, None if m is None else m.version) for k, m in loaded.items())
+    key = tuple((k, None if m is None else m.ident) for k, m in loaded.items())
     with _cache_lock:
         # the snapshot by identity (a weak reference: the cache does not keep an old one
         # alive); keyed by id() it had answered for a snapshot loaded where a freed one had

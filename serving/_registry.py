@@ -71,6 +71,12 @@ class LoadedModel:
     run_tags: dict[str, str] = field(default_factory=dict)
     alias_removed: bool = False
 
+    @property
+    def ident(self) -> str:
+        """The version and the run it came from: what caches key on (a registry rebuilt under a
+        running server numbers a different model 1 again)."""
+        return f"{self.version}:{self.run_id}"
+
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "version": self.version,
                "aliases": [] if self.alias_removed else [CHAMPION],
@@ -220,7 +226,8 @@ class Champions:
                             "POST /reload)")
                     continue
                 current = self._models.get(name)
-                if current is not None and current.version == str(mv.version):
+                if (current is not None and current.version == str(mv.version)
+                        and current.run_id == mv.run_id):
                     if current.alias_removed:
                         self._mark(name, False)
                         changes[name] = f"{CHAMPION} alias back on v{current.version}"
@@ -243,8 +250,11 @@ class Champions:
                 models[name] = new
                 self._models = models  # atomic swap: readers hold their own reference
                 self._errors.pop(name, None)
-                changes[name] = (f"loaded v{mv.version}" if current is None else
-                                 f"v{current.version} -> v{mv.version}")
+                changes[name] = (
+                    f"loaded v{mv.version}" if current is None else
+                    f"v{current.version} -> v{mv.version}" if current.version != new.version
+                    else f"v{mv.version} is another model (run {mv.run_id}, was run "
+                         f"{current.run_id}): the registry was rebuilt; loaded it")
                 _log.info("%s: %s", name, changes[name])
         return changes
 

@@ -27,8 +27,8 @@ def _serving(forecaster: object) -> Brain:
     """A Brain whose traffic_forecaster champion (v1) is ``forecaster``, without a registry."""
     from types import SimpleNamespace
 
-    loaded = SimpleNamespace(name="traffic_forecaster", version="1", tags={}, metrics={},
-                             model=SimpleNamespace(forecaster=forecaster))
+    loaded = SimpleNamespace(name="traffic_forecaster", version="1", ident="1:run", tags={},
+                             metrics={}, model=SimpleNamespace(forecaster=forecaster))
     champions = SimpleNamespace(get=lambda name: loaded, errors={}, registry_error=None)
     return Brain(champions, None)  # type: ignore[arg-type]
 
@@ -1103,3 +1103,41 @@ def test_a_removed_champion_alias_is_reported_and_listed(served_env) -> None:
         client.set_registered_model_alias("churn", "champion", version)
     assert champions.refresh()["churn"] == f"champion alias back on v{version}"
     assert champions.get("churn").describe()["aliases"] == ["champion"]
+
+
+def test_a_rebuilt_registrys_version_of_the_same_number_is_loaded_and_not_answered_from_cache(
+        brain: Brain, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A registry rebuilt under a running server numbers its first version 1 again: the
+    champions had been compared by version number only, so the old model and its cached
+    answers had been served for the new one. The run behind the version is compared too."""
+    from mlflow import MlflowClient
+
+    series = sorted(brain.champions.get("traffic_forecaster").model.forecaster.panel_.series)[0]
+    req = ForecastRequest(series_id=series, horizon=9)
+    brain.forecast(req)
+    real = MlflowClient.get_model_version_by_alias
+    old = brain.champions.get("traffic_forecaster")
+
+    def rebuilt(self: MlflowClient, name: str, alias: str):  # type: ignore[no-untyped-def]
+        mv = real(self, name, alias)
+        if name == "traffic_forecaster":
+            mv._run_id = "0" * 32  # the same version number, another run
+        return mv
+
+    def fail(_req: ForecastRequest) -> dict:
+        raise AssertionError("answered again")
+
+    monkeypatch.setattr(MlflowClient, "get_model_version_by_alias", rebuilt)
+    try:
+        changes = brain.champions.refresh()
+        assert "the registry was rebuilt" in changes["traffic_forecaster"], changes
+        now = brain.champions.get("traffic_forecaster")
+        assert now.version == old.version
+        assert now.run_id == "0" * 32
+        monkeypatch.setattr(brain, "_forecast_answer", fail)
+        with pytest.raises(AssertionError, match="answered again"):
+            brain.forecast(req)
+    finally:
+        monkeypatch.undo()
+        brain.champions.refresh()
+    assert brain.champions.get("traffic_forecaster").run_id == old.run_id
