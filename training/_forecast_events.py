@@ -39,10 +39,11 @@ from ._forecast_event_days import attribute_many, rows_per_series, series_occurr
 from ._forecast_event_lifts import EventLifts, channel_shares
 from ._forecast_event_pool import _Estimate as _Estimate  # pickled models name it here
 from ._forecast_event_pool import still_running
+from ._forecast_event_spikes import lone_event_spikes
 from ._forecast_event_weekdays import weekday_profile, weekday_slopes
 from ._forecast_live import first_live
-from ._forecast_outages import sitewide_drops
-from ._forecast_phases import closed_phases
+from ._forecast_outages import SPIKE_SPARSE_SHARE, sitewide_drops
+from ._forecast_phases import _zero_share, closed_phases
 from ._forecast_tail import day_autocorrelation, one_sided_tail, tail_step
 
 __all__ = ["EventEffects"]
@@ -318,6 +319,9 @@ class EventEffects(EventLifts):
         # event days at the end of the history, cleaned to the level of the seasons before
         # them, per series (with its day-to-day noise): ``_follow_level`` may move them
         tails: dict[str, tuple[np.ndarray, float, float]] = {}
+        dense = {str(sid) for sid, grid in panel.series.items()
+                 if _zero_share(np.asarray(grid.y, dtype=float),
+                                steps_per_day(panel.freq)) < SPIKE_SPARSE_SHARE}
         for sid, grid in panel.series.items():
             z = panel.fwd(grid.y) - shift.get(sid, 0.0)
             days = days_of[sid]
@@ -394,6 +398,10 @@ class EventEffects(EventLifts):
             obs.append(part[keep])
         if obs:
             every_obs = pd.concat(obs, ignore_index=True)
+            # a large order two days after the one Black Week of the history had been
+            # learned as the event's post2 lift (x4.8: the next Black Week's second day after
+            # forecast at 5 times the actual, ``lone_event_spikes``)
+            every_obs = every_obs[~lone_event_spikes(every_obs, dense)].reset_index(drop=True)
             every_obs = self._net_of_weekdays(every_obs)
             self._pool_with_backgrounds(every_obs)
             moved = self._follow_level(panel, cal, tails, shift, every_obs)
