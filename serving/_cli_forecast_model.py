@@ -112,9 +112,11 @@ def _describe_model(label: str, inner: Any, horizon: int,
                    "own last period, so theirs start earlier; update those series or leave "
                    "them out (--only) and retrain")
     from training._forecast_notes import (
+        clip_settings,
         level_shift_note,
         short_history_note,
         sparse_series_note,
+        spike_share_note,
     )
 
     stored = getattr(inner, "calendar_", None)  # the history's events, as the model has them
@@ -122,7 +124,9 @@ def _describe_model(label: str, inner: Any, horizon: int,
                  level_shift_note(panel, calendar=stored, model=inner),
                  # a series of zeros only: ``start_notes`` names it for a model that
                  # forecasts starts; for any other model this note still does
-                 sparse_series_note(panel, skip_zeros=hasattr(inner, "starts_"))):
+                 sparse_series_note(panel, skip_zeros=hasattr(inner, "starts_")),
+                 # large orders again and again: summed P50 leaves them out
+                 spike_share_note(panel, clip_settings(inner)[0])):
         if note:
             show_note(note)
     return end

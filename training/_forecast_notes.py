@@ -28,6 +28,7 @@ from ._forecast_shift_notes import (
     level_shift_note,
     unmarked_drop_note,
 )
+from ._forecast_spike_share import spike_share_note
 from ._forecast_text import listed, period_text
 from ._forecast_zone import nonexistent_local
 
@@ -41,6 +42,7 @@ __all__ = [
     "short_history_note",
     "similar_ids_note",
     "sparse_series_note",
+    "spike_share_note",
     "unmarked_drop_note",
 ]
 
@@ -109,7 +111,8 @@ def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None,
     """What ``brain forecast`` says about a series file's values before fitting (``data validate
     --series`` says the same): negative values, far-out values, short histories, level shifts
     (calendar event days left out), unmarked drops, lone one-day spikes on one series (a bot
-    day), sparse series, weekdays or hours never seen. ``tz``: the time zone hourly series were
+    day), recurring large one-day spikes (``spike_share_note``), sparse series, weekdays or
+    hours never seen. ``tz``: the time zone hourly series were
     read in (their ``ds`` are its naive local times). ``model``: the forecaster whose
     ``clip_sd`` and ``level_shift_days`` the drop, spike and shift notes read
     (``clip_settings``; None: the LightGBM forecaster's defaults)."""
@@ -138,6 +141,7 @@ def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None,
                          unmarked_drop_note(scaled, calendar, model=model),
                          bot_day_note(lone_spikes(started, clip_settings(model)[0],
                                                   event_days=_event_days(cal))),
+                         spike_share_note(started, clip_settings(model)[0]),
                          sparse_series_note(started),
                          gap_note(panel, tz=tz)) if n]
     return notes + extra + missing_phase_notes(panel)
