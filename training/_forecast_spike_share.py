@@ -74,8 +74,9 @@ def spike_share_note(panel: Panel, k: float = 3.0, show: int = 3) -> str | None:
             f"the other series as usual: large orders, say): {shown}; the share is their "
             "excess over the usual level. P50 is the median of each day, and a day with such "
             "a spike is rare, so the P50 has none: summing P50 over the horizon leaves them "
-            "out (a check's shop revenue with B2B orders on one day in twenty summed 17% "
-            "below its actual total). If they keep coming as often, the whole total is about "
-            "the summed P50 plus the figure named (the share over one minus the share); "
-            "summed P90, or the mean, would include them. Plan them apart, or leave them out "
-            "of the file and add them to the forecast")
+            "out (in a check, B2B orders on one day in twenty, 23% of a shop's revenue, were all "
+            "left out of its summed P50). If they keep coming as often, the whole total is at "
+            "least the summed P50 plus the figure named (the share over one minus the share; "
+            "spikes on calendar event days, or under 3 times the usual level, are not "
+            "counted); summed P90, or the mean, would include them. Plan them apart, or leave "
+            "them out of the file and add them to the forecast")
