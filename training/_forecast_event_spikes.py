@@ -71,7 +71,9 @@ def lone_event_spikes(obs: pd.DataFrame, dense: set[str]) -> np.ndarray:
     when another occurrence of the same name on the series stands at least half as high on
     the same relative day, or when another series of ``dense`` (under a fifth of its days at
     0) of another metric has its own spike on the same day of the same occurrence (a sale's
-    peak shows on the visits as well as on the revenue; a large order does not). Left out,
+    peak shows on the visits as well as on the revenue; a large order does not). A day inside
+    the window is left out only when such a series is there to show it did not move with it:
+    one series alone, its day's peak in a week-long event is the event's. Left out,
     the relative day is read from the name's other series and its kind, as a day without an
     observation is."""
     if obs.empty:
@@ -89,15 +91,21 @@ def lone_event_spikes(obs: pd.DataFrame, dense: set[str]) -> np.ndarray:
     start = pd.to_datetime(obs["start"]).to_numpy()
     date = pd.to_datetime(obs["date"]).to_numpy()
     r = obs["r"].to_numpy(dtype=float)
+    inside = obs["in_window"].to_numpy(dtype=bool)
     out = np.zeros(len(obs), bool)
     for i in np.flatnonzero(high):
         again = ((sid == sid[i]) & (name == name[i]) & (key == key[i]) & (start != start[i])
                  & (r >= r[i] / 2))
         if again.any():
             continue
-        seen = ((name == name[i]) & (start == start[i]) & (date == date[i]) & high
-                & (sid != sid[i]))
-        if any(s in dense and _metric(s) != _metric(str(sid[i])) for s in sid[seen]):
+        same = (name == name[i]) & (start == start[i]) & (date == date[i]) & (sid != sid[i])
+        other = np.array([s in dense and _metric(s) != _metric(str(sid[i])) for s in sid],
+                         dtype=bool) & same
+        if (other & high).any():
+            continue
+        if inside[i] and not other.any():
+            # a day inside the window with no other metric to tell it by: the event's own peak
+            # as likely as an order (one visits series, a Black Week seen once with a x3 day)
             continue
         out[i] = True
     return out

@@ -87,3 +87,16 @@ def test_a_one_day_flash_sale_seen_once_is_still_learned() -> None:
     effects = _fit({"total": y}, [("flash sale", WEEK, WEEK, "flash")])
     d0, _, _ = effects.effect("total", "flash sale", "flash", "d0", 1.0)
     assert abs(d0 - np.log(4)) < 0.2, d0
+
+
+def test_a_peak_inside_a_week_long_event_of_one_series_alone_is_learned() -> None:
+    """One visits series, its one Black Week with Black Friday x3.5 over the week's other
+    days: nothing tells that day from an order, so it is the event's (it had been left out as
+    a lone spike and the peak forecast at the week's level)."""
+    rng = np.random.default_rng(5)
+    y = np.exp(7 + 0.05 * rng.standard_normal(len(DS)))
+    y[600:608] *= 1.8
+    y[604] *= 3.5
+    effects = _fit({"total": y}, BLACK_WEEK)
+    d4, _, _ = effects.effect("total", "Black Week", "sale", "d4", 1.0)
+    assert abs(d4 - np.log(1.8 * 3.5)) < 0.2, d4
