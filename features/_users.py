@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._baskets import basket_trends
 from ._catalogue import MAX_CATEGORIES, MAX_CHANNELS, WINDOWS
 from ._refunds import RefundPrior, refund_share
 
@@ -320,6 +321,9 @@ def user_features(events: pd.DataFrame, cutoff: str | pd.Timestamp, *,
     f["visit_trend_90d"] = (vis[90] + 1) / (f["visits_prev_90d"] + 1)
     f["order_trend_90d"] = (ordw[90] + 1) / (f["orders_prev_90d"] + 1)
     f["revenue_trend_90d"] = (rev[90] + 1) / (f["revenue_prev_90d"] + 1)
+    if "category" in ev.columns:  # line-level logs only (features._baskets)
+        f.update(basket_trends(ev, codes, n, bucket, is_buy, orders_mask, revenue,
+                               f["tenure_days"]))
     f["aov"] = _div(rev[0], ordw[0])
     f["aov_365d"] = _div(rev[365], ordw[365])
     mx = np.zeros(n)
