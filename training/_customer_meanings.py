@@ -53,6 +53,10 @@ REASON_NAMES: dict[str, str] = {
     "visit_trend_90d": "visit trend (last 3 months vs 3 before)",
     "order_trend_90d": "order trend (last 3 months vs 3 before)",
     "revenue_trend_90d": "spend trend (last 3 months vs 3 before)",
+    "revenue_trend_30d": "spend last month vs the months before",
+    "order_value_trend_30d": "spend per basket last month vs the months before",
+    "basket_size_trend_30d": "items per basket last month vs the months before",
+    "basket_categories_trend_30d": "categories per basket last month vs the months before",
     "aov": "average order value",
     "aov_365d": "average order value (last year)",
     "max_order_value": "largest order",
@@ -139,6 +143,8 @@ ENGAGEMENT_SIGN: dict[str, int] = {
     "active_weeks_12w": 1, "orders_total": 1, "events_total": 1, "visits_total": 1,
     "visit_trend_30d": 1, "visit_trend_7v30": 1,
     "visit_trend_90d": 1, "order_trend_90d": 1, "revenue_trend_90d": 1,
+    "revenue_trend_30d": 1, "order_value_trend_30d": 1, "basket_size_trend_30d": 1,
+    "basket_categories_trend_30d": 1,
     "recent_revenue_share": 1, "email_opens_30d": 1, "email_clicks_30d": 1,
     "bgnbd_p_alive": 1, "bgnbd_expected_orders": 1, "bgnbd_expected_orders_365d": 1,
     # buying what one puts in the cart is engagement ("orders per add-to-cart is high" had
@@ -177,6 +183,8 @@ grow with orders, keep it everywhere. "refunds per order is high (0.095 vs typic
 what kept a loyal pharmacy customer's churn risk low in a check (2026-12-06)."""
 
 
+_NO_BASKETS = "no order in the last 30 days, or none in the 11 months before"
+
 MISSING_MEANING: dict[str, str] = {
     "mean_days_between_orders": "fewer than two orders so far (no usual gap between orders)",
     "purchase_overdue_ratio": "fewer than two orders so far (no usual gap between orders)",
@@ -190,6 +198,10 @@ MISSING_MEANING: dict[str, str] = {
     "bgnbd_expected_orders": "has never ordered",
     "bgnbd_expected_orders_365d": "has never ordered",
     "recent_revenue_share": "no spend in the last year",
+    "revenue_trend_30d": "no spend before the last 30 days",
+    "order_value_trend_30d": _NO_BASKETS,
+    "basket_size_trend_30d": _NO_BASKETS,
+    "basket_categories_trend_30d": _NO_BASKETS,
     "visit_trend_7v30": "no visit in the last 30 days",
     "mean_days_between_visits": "no visit recorded",
     "conversion_rate": "no visit recorded",
@@ -279,6 +291,8 @@ RATIO_PARTS: dict[str, tuple[str, str, str]] = {
     "visit_trend_7v30": ("pace", "visits_7d", "visits_30d"),
     "purchase_overdue_ratio": ("overdue", "days_since_last_purchase",
                                "mean_days_between_orders"),
+    **dict.fromkeys(("revenue_trend_30d", "order_value_trend_30d", "basket_size_trend_30d",
+                     "basket_categories_trend_30d"), ("change", "", "")),
 }
 """Ratio features (docs/features.md) -> (kind, numerator column, denominator column). Their
 reasons say the two amounts, not the ratio against a typical ratio: "spend trend (last 3
@@ -286,7 +300,18 @@ months vs 3 before) is high (107 vs typical 1)" (a new customer's (106 + 1) / (0
 reason for about 340 customers per model of a grocery check; it reads "spend: 106 in the last 3
 months, none in the 3 before". ``trend``: (recent + 1) / (before + 1); ``pace``: the last 7
 days' visits x 30/7 over the last 30 days'; ``overdue``: days since the last order over the
-usual gap between orders."""
+usual gap between orders; ``change``: the last month against the months before (the basket
+trends, ``features._baskets``), said as "items per basket in the last month at 45% of the level
+of the 11 months before" ("items per basket last month vs the months before is low (0.45 vs
+typical 1)" before)."""
+
+
+_CHANGE_WORDS: dict[str, tuple[str, str]] = {
+    "revenue_trend_30d": ("spend", "the monthly average of the months before"),
+    "order_value_trend_30d": ("spend per basket", "the level of the 11 months before"),
+    "basket_size_trend_30d": ("items per basket", "the level of the 11 months before"),
+    "basket_categories_trend_30d": ("categories per basket", "the level of the 11 months before"),
+}
 
 
 _TREND_WORDS: dict[str, tuple[str, str, str]] = {
@@ -328,6 +353,9 @@ def ratio_sentence(name: str, ratio: float, typical: float, num: float | None = 
     a = float("nan") if num is None else float(num)
     b = float("nan") if den is None else float(den)
     parts = not (np.isnan(a) or np.isnan(b))
+    if kind == "change":
+        what, before = _CHANGE_WORDS[name]
+        return f"{what} in the last month at {_rel(ratio, 'about')} {before}{extra}"
     if kind == "trend":
         what, recent, before = _TREND_WORDS[name]
         if not parts:  # the ratio alone counts 1 on each side: a large one, little before
