@@ -121,14 +121,16 @@ def row_value_keys(frame: pd.DataFrame, numeric: list[str], categorical: list[st
     same customer snapshot with the same values gives the same key whatever the dtypes it was
     read with (numbers as floats, categories as text, empty cells alike); a later snapshot of
     the same customer, whose values moved, another. Columns ``frame`` lacks count as empty."""
-    keys = pd.DataFrame({"row": row_keys(frame)})
+    # one frame built at once: a column added at a time warns "highly fragmented" past 100
+    # columns (a loyalty log's 107 features), an error under the tests' warning filter
+    cols: dict[str, object] = {"row": row_keys(frame)}
     for col in numeric:
-        keys[col] = (pd.to_numeric(frame[col], errors="coerce").astype("float64").to_numpy()
+        cols[col] = (pd.to_numeric(frame[col], errors="coerce").astype("float64").to_numpy()
                      if col in frame.columns else np.nan)
     for col in categorical:
-        keys[col] = (frame[col].astype("string").fillna("\x00").to_numpy(dtype=object)
+        cols[col] = (frame[col].astype("string").fillna("\x00").to_numpy(dtype=object)
                      if col in frame.columns else "\x00")
-    return pd.util.hash_pandas_object(keys, index=False).to_numpy()
+    return pd.util.hash_pandas_object(pd.DataFrame(cols), index=False).to_numpy()
 
 
 def _user_hash(user_ids: pd.Series, seed: int) -> np.ndarray:
