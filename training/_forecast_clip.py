@@ -408,7 +408,10 @@ def _long_closures(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, lo: flo
     returning to the level before it (``_ended_excursions``), its median deviation from that
     level is ``_CLOSURE_DEPTH`` times the bound's, no known-in-advance column moved with it
     (``_moved_with``) and the series took no such drop near the same date a year before or
-    after (a yearly low is the season). A lasting step never comes back and stays a step."""
+    after (a yearly low is the season), and it fell and came back abruptly (``_abrupt``: a
+    seasonal lull ramping over weeks, with no year on the other side of it to show it is the
+    season, was replaced by the level before it and the next one forecast too high). A lasting
+    step never comes back and stays a step."""
     n = len(zc)
     out = np.zeros(n, bool)
     with np.errstate(invalid="ignore"):
@@ -452,8 +455,30 @@ def _long_closures(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, lo: flo
             continue
         if _yearly_drop(zc, a, e, m, year, depth):
             continue
+        if not _abrupt((zc - fixed)[span], m, depth):
+            continue  # ramped in or out over weeks: a season, not a closure
         out[a:e + 1] = True
     return out
+
+
+_ABRUPT_SHARE = 0.8
+"""The share of a long drop's median deviation that its deepest period among its first two
+days below the bound, and among its last two, must reach for ``_long_closures`` to read it as
+a closure (``_abrupt``): a closure's edges stand at about its depth, a lull's that ramps over a
+week or more at 0.3-0.8 of it."""
+
+
+def _abrupt(dev: np.ndarray, m: int, depth: float) -> bool:
+    """Whether a long drop (``dev``: the deviations from the level before it of its periods
+    below the bound, in order) fell to near its ``depth`` within its first two days' periods
+    (two periods of a daily series, 48 of an hourly one with a weekly season) and stood there
+    until its last two days' periods: a closure shuts and reopens from one day to the next (a
+    half day on either side at most), while a seasonal lull (a school's summer break, a
+    resort's off-season) ramps in and out over weeks, its first and last periods beyond the
+    bound standing near the bound."""
+    edge = max(2, round(2 * m / 7))
+    bar = _ABRUPT_SHARE * depth
+    return bool(np.min(dev[:edge]) <= bar and np.min(dev[-edge:]) <= bar)
 
 
 def _yearly_drop(zc: np.ndarray, a: int, e: int, m: int, year: int, depth: float) -> bool:
