@@ -50,7 +50,7 @@ __all__ = ["LIFT_FLOOR", "PEAK_COLUMNS", "PeakForecast", "background_events", "e
 
 PEAK_COLUMNS: tuple[str, ...] = (
     "series_id", "window", "start", "end", "peak_ds", "peak_p10", "peak_p50", "peak_p90",
-    "baseline_p50", "lift_pct")
+    "baseline_p50", "lift_pct", "window_p50", "window_baseline_p50", "window_lift_pct")
 """Columns of a peak summary.
 
 window: 'horizon' or the name of an event that applies to the series, one row per event (its
@@ -67,6 +67,15 @@ without it (``forecasts_without``), so lift_pct is what the event adds to the da
 ``LIFT_FLOOR`` of the series' average (for a series whose history is all 0, of its forecast's
 average over the horizon): a percentage of almost nothing (+31,085% on a baseline of 0.0009
 returns a day) says nothing.
+window_p50: the P50 summed over the row's periods (start .. end); window_baseline_p50: the same
+periods summed in the forecast without the row's event (the forecast baseline_p50 reads, period
+by period; NaN when no baseline was given); window_lift_pct: 100 * (window_p50 /
+window_baseline_p50 - 1), what the event does to the window's total, left out (NaN) under the
+same floor (``LIFT_FLOOR`` of the average, per period). lift_pct is the peak's, one period's: a
+six-week school holiday that takes 10% off its window peaks on the day of a sale inside it, and
+its lift_pct is the holiday's effect on that one day. No interval for the sum: the forecast has
+P10/P90 per period, not how the periods' misses go together, and summing them would give an
+interval as wide as if every period missed the same way at once.
 """
 
 LIFT_FLOOR = 0.05
@@ -109,6 +118,7 @@ def _peak_row(sid: str, window: str, g: pd.DataFrame, base: pd.Series | None,
               floor: float = 0.0, own: pd.Series | None = None) -> dict:
     i = int(np.argmax(g["p50"].to_numpy()))
     row = g.iloc[i]
+    base_all = base
     if own is not None:
         base = own  # the forecast without this event, the others kept: what it adds
     elif under is not None and bg_base is not None and not under.empty:
@@ -118,9 +128,33 @@ def _peak_row(sid: str, window: str, g: pd.DataFrame, base: pd.Series | None,
     b = _day_peak(base, row["ds"]) if base is not None else np.nan
     lift = (100 * (row["p50"] / b - 1) if b and np.isfinite(b) and b > 0 and b >= floor
             else np.nan)
+    total = float(np.sum(g["p50"].to_numpy(dtype=float)))
+    total_base = _window_baseline(g["ds"], own if own is not None else base_all, under, bg_base)
+    window_lift = (100 * (total / total_base - 1) if np.isfinite(total_base) and total_base > 0
+                   and total_base >= floor * len(g) else np.nan)
     return {"series_id": sid, "window": window, "start": g["ds"].min(), "end": g["ds"].max(),
             "peak_ds": row["ds"], "peak_p10": float(row["p10"]), "peak_p50": float(row["p50"]),
-            "peak_p90": float(row["p90"]), "baseline_p50": b, "lift_pct": float(lift)}
+            "peak_p90": float(row["p90"]), "baseline_p50": b, "lift_pct": float(lift),
+            "window_p50": total, "window_baseline_p50": total_base,
+            "window_lift_pct": float(window_lift)}
+
+
+def _window_baseline(ds: pd.Series, base: pd.Series | None, under: pd.DataFrame | None,
+                     bg_base: pd.Series | None) -> float:
+    """The baseline summed over the periods ``ds``: ``base`` (the forecast without the row's
+    event), on the days a background event covers its forecast alone (``bg_base``) where one
+    is given (callers before ``forecasts_without``); NaN where a period has no baseline."""
+    if base is None:
+        return np.nan
+    periods = pd.DatetimeIndex(ds)
+    vals = base.reindex(periods).to_numpy(dtype=float)
+    if under is not None and bg_base is not None and not under.empty:
+        day = periods.normalize()
+        inside = np.zeros(len(day), dtype=bool)
+        for ev in under.itertuples(index=False):
+            inside |= (day >= ev.start.normalize()) & (day <= ev.end.normalize())
+        vals = np.where(inside, bg_base.reindex(periods).to_numpy(dtype=float), vals)
+    return float(vals.sum()) if len(vals) and np.isfinite(vals).all() else np.nan
 
 
 def peak_summary(
