@@ -74,15 +74,18 @@ def peaks_table(peaks: pd.DataFrame, horizon: int, unit: str, path: Path) -> Non
                         start=peaks["start"].dt.date.astype(str),
                         end=peaks["end"].dt.date.astype(str))
     interval = ["peak_p10", "peak_p50", "peak_p90"]
-    amounts = [*interval, "baseline_p50"]
+    sums = ["window_p50", "window_baseline_p50"]
+    amounts = [*interval, "baseline_p50", *sums]
     show[interval] = show[interval].apply(_amounts, axis=1)
     show["baseline_p50"] = show[["baseline_p50"]].apply(_amounts, axis=1)
-    show["lift_pct"] = show["lift_pct"].map(lambda v: "" if pd.isna(v) else f"{v:+.1f}%")
-    show = show.rename(columns={"lift_pct": "lift"})
+    show[sums] = show[sums].apply(_amounts, axis=1)
+    for col in ("lift_pct", "window_lift_pct"):
+        show[col] = show[col].map(lambda v: "" if pd.isna(v) else f"{v:+.1f}%")
+    show = show.rename(columns={"lift_pct": "lift", "window_lift_pct": "window lift"})
     table = frame_table(show, title=f"Peaks over the next {horizon} {unit}",
                         max_rows=_PEAK_ROWS)
     for column in table.columns:
-        if column.header in (*amounts, "lift"):
+        if column.header in (*amounts, "lift", "window lift"):
             column.justify = "right"
     console.print(table)
     if len(peaks) > _PEAK_ROWS:

@@ -418,6 +418,25 @@ def test_peaks_table_prints_readable_numbers_and_says_what_is_cut(tmp_path: Path
     assert f"… 5 more rows in {tmp_path / 'peaks.csv'}" in " ".join(out.split())
 
 
+def test_peaks_table_prints_the_window_total_and_its_lift(tmp_path: Path) -> None:
+    """A six-week holiday's row: +7.9% on its peak day (a sale's first day inside it), -10.2%
+    over its window, printed as a lift and amounts, not as a bare -10.1862."""
+    start, end, day = (pd.Timestamp(d) for d in ("2025-07-10", "2025-08-20", "2025-07-14"))
+    peaks = pd.DataFrame([{
+        "series_id": "BE", "window": "Summer holidays BE 2025", "start": start, "end": end,
+        "peak_ds": day, "peak_p10": 6861.0, "peak_p50": 8165.58, "peak_p90": 9781.0,
+        "baseline_p50": 7567.56, "lift_pct": 7.9024, "window_p50": 214130.4,
+        "window_baseline_p50": 238416.2, "window_lift_pct": -10.1862}],
+        columns=list(PEAK_COLUMNS))
+    with _cli_common.console.capture() as cap:
+        peaks_table(peaks, 83, "days", tmp_path / "peaks.csv")
+    out = " ".join(cap.get().split())
+    assert "+7.9%" in out
+    assert "-10.2%" in out and "-10.1862" not in out
+    assert "214,130" in out and "238,416" in out
+    assert "window lift" in out
+
+
 def test_chart_of_many_series_says_how_many_are_shown(tmp_path: Path,
                                                       series_maker: Callable) -> None:
     parts = [series_maker(n_days=120, seed=k, series_id=f"store_{k}")[0] for k in range(7)]
