@@ -418,6 +418,18 @@ class PeakRow(Answer):
         description="Percent: 100 * (peak_p50 / baseline_p50 - 1), e.g. 131.2 for +131.2%; "
                     "null where the baseline is almost nothing (a note says so).",
         examples=[131.2])
+    window_p50: float | None = Field(
+        description="P50 summed over the row's periods (start .. end): the window's total "
+                    "(the horizon's for the horizon row).")
+    window_baseline_p50: float | None = Field(
+        description="The same periods summed in the forecast without the row's event (the "
+                    "forecast baseline_p50 is read from), the other events kept.")
+    window_lift_pct: float | None = Field(
+        description="Percent: 100 * (window_p50 / window_baseline_p50 - 1), what the event "
+                    "does to its window's total (lift_pct is one period's, at the peak), "
+                    "e.g. -10.2 for a school holiday that takes 10.2% off its six weeks; null "
+                    "where the baseline is almost nothing.",
+        examples=[-10.2])
 
 
 class ChannelSpendCheck(Answer):

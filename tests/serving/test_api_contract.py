@@ -73,7 +73,8 @@ def test_peak_and_channel_rows_are_documented_field_by_field(client: TestClient)
     schemas = spec["components"]["schemas"]
     for answer, field, row, names in (
             ("ForecastAnswer", "peaks", "PeakRow",
-             {"window", "peak_ds", "peak_p50", "baseline_p50", "lift_pct"}),
+             {"window", "peak_ds", "peak_p50", "baseline_p50", "lift_pct", "window_p50",
+              "window_baseline_p50", "window_lift_pct"}),
             ("ChannelValueAnswer", "channels", "ChannelRow",
              {"channel", "customers", "mean_predicted_value", "value_to_cost", "note"})):
         items = schemas[answer]["properties"][field]["items"]
@@ -81,6 +82,8 @@ def test_peak_and_channel_rows_are_documented_field_by_field(client: TestClient)
         assert names <= set(schemas[row]["properties"])
         assert names <= set(schemas[row]["required"])
     assert "Percent" in schemas["PeakRow"]["properties"]["lift_pct"]["description"]
+    # a long event's effect over its window (lift_pct is its peak period's)
+    assert "Percent" in schemas["PeakRow"]["properties"]["window_lift_pct"]["description"]
 
 
 def test_successful_answers_match_the_schemas_declared_in_docs_json(client: TestClient) -> None:
