@@ -133,3 +133,32 @@ def test_forecast_csv_rounds_every_quantile_as_the_cli_does(browser: Any, stub_a
         assert errors == []
     finally:
         ctx.close()
+
+
+def test_the_peaks_table_and_csv_give_each_window_total_and_its_lift(browser: Any,
+                                                                     stub_api: Any) -> None:
+    """A six-week holiday's row read +7.9% on its peak day (a sale's first day inside it)
+    while it takes 10.2% off its window (independent check, 2026-12-07): the table and the
+    peaks CSV now give the window's total with and without the event and its lift."""
+    answer = _answer(60, "2026-07-15", "2026-07-20")
+    answer["peaks"][1].update(window="Summer holidays BE", lift_pct=7.9, window_p50=214_130.4,
+                              window_baseline_p50=238_416.2, window_lift_pct=-10.1862)
+    answer["peaks"][2].update(window_p50=48_192.0, window_baseline_p50=32_448.0,
+                              window_lift_pct=48.5183)
+    ctx, tab, errors = _open(browser, stub_api, answer)
+    try:
+        head = tab.inner_text("#fc-peaks thead")
+        assert "window lift" in head, head
+        row = tab.locator("#fc-peaks tbody tr", has_text="Summer holidays BE").inner_text()
+        for part in ("+7.9%", "-10.2%", "214,130", "238,416"):
+            assert part in row, row
+        horizon = tab.locator("#fc-peaks tbody tr", has_text="whole horizon").inner_text()
+        assert horizon.rstrip().endswith("–"), horizon  # no window figures sent: none shown
+        with tab.expect_download() as dl:
+            tab.click("#fc-download-peaks")
+        peaks = pd.read_csv(dl.value.path(), dtype=str)
+        assert list(peaks["window_lift_pct"].fillna("")) == ["", "-10.1862", "48.5183"]
+        assert list(peaks["window_baseline_p50"].fillna("")) == ["", "238416", "32448"]
+        assert errors == []
+    finally:
+        ctx.close()
