@@ -296,6 +296,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
         self.conformal_ = np.zeros(2)
         self.conformal_h_ = np.zeros(0)
         self.conformal_series_: dict[str, float] = {}
+        self.conformal_day_ = np.zeros(2)
         self.recent_steps_: dict[str, tuple[pd.Timestamp, float]] = {}
         self.unmoved_: dict[str, _Ctx] = {}  # the contexts before a recent step moved them
         if cal_steps:
@@ -316,12 +317,18 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
                                    max(5_000, n_rows // 4), rng, checkpoints)
             models, shock = self._fit_models(train)
             q = self._raw_quantiles(models, shock, calib)
-            score = self._calibration_scores(calib, q, hist_lifts)
+            # closed days (zeros under a P10 of 0) are held by any band: not scored
+            kept = ~self._free_zeros(calib, q, hist_lifts)
+            score = self._calibration_scores(calib, q, hist_lifts)[kept]
             self.conformal_ = np.array([_conformal_quantile(score)] * 2)
-            h_calib = calib["h"].to_numpy()
-            self.conformal_h_ = self._conformal_by_horizon(h_calib, score)
-            self.conformal_series_ = self._conformal_by_series(calib["__sid"].to_numpy(), score,
-                                                               h_calib)
+            h_calib, sid_calib = calib["h"].to_numpy(), calib["__sid"].to_numpy()
+            self.conformal_h_ = self._conformal_by_horizon(h_calib[kept], score)
+            self.conformal_series_ = self._conformal_by_series(sid_calib[kept], score,
+                                                               h_calib[kept])
+            lift, var_lo, var_hi = self._calibration_lifts(calib, hist_lifts)
+            self.conformal_day_ = self._conformal_by_day_type(
+                score, sid_calib[kept], h_calib[kept],
+                ((lift != 0) | (var_lo > 0) | (var_hi > 0))[kept])
             # a series whose history was moved by a lasting step is not narrowed below the
             # panel's adjustment by its own scores: they are read on the history levelled by
             # the step's estimate, so the smallest of the panel (an independent check's home

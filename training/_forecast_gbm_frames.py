@@ -44,6 +44,7 @@ class EventFrames(BaseForecaster):
         (``event_shift``; ``lifts`` then has its channels' too). The frames are built as one
         (a frame per job had cost 5 ms each, thousands of times on a 1,000-store calendar)."""
         parts = parts or {}
+        change = float(getattr(self, "event_day_change", 0.0))
         names, times, values, owner = [], [], [], []
         for k, (cal, sids, lifts) in enumerate(jobs):
             if lifts is None:
@@ -55,8 +56,11 @@ class EventFrames(BaseForecaster):
             for sid in sids:
                 idx, q = base[sid]
                 lift, var_lo, var_hi = lifts[sid]
-                lo = np.sqrt((q[:, 1] - q[:, 0]) ** 2 + _Z80**2 * var_lo)
-                hi = np.sqrt((q[:, 2] - q[:, 1]) ** 2 + _Z80**2 * var_hi)
+                # an event day's conformal offset in place of an ordinary day's (the band of
+                # ``base`` has the ordinary one)
+                more = np.where((lift != 0) | (var_lo > 0) | (var_hi > 0), change, 0.0)
+                lo = np.sqrt(np.maximum(q[:, 1] - q[:, 0] + more, 0.0) ** 2 + _Z80**2 * var_lo)
+                hi = np.sqrt(np.maximum(q[:, 2] - q[:, 1] + more, 0.0) ** 2 + _Z80**2 * var_hi)
                 mid = q[:, 1] + lift
                 if sid in parts:  # each channel's change with its own lift of the day
                     mid = mid + event_shift(parts[sid], mid, lift,
