@@ -10,7 +10,10 @@ events before the cutoff only (``tests/features/test_leakage.py``).
 Only events with a ``category`` column get these columns (a loyalty or order-line log with a
 department per line): on CDNOW (orders without categories) every variant tried made the
 benchmark worse (value bias -4.61% to -13% .. -23%, Brier 0.1587 to 0.1591 .. 0.1593), so a
-log without categories keeps the columns it had.
+log without categories keeps the columns it had. There is no items-per-basket column: an
+order export imported by ``brain data import-orders`` holds one event per category of an order
+(its lines of one category merged), so lines per order were the categories per order again, a
+second column and a second reason saying the same.
 """
 
 from __future__ import annotations
@@ -67,13 +70,11 @@ def basket_trends(ev: pd.DataFrame, codes: np.ndarray, n: int, bucket: np.ndarra
     """
     buy = np.flatnonzero(is_buy)
     u, b = codes[buy], bucket[buy]
-    lines_r, lines_e = _windows(u, b, n)
     spend_r, spend_e = _windows(u, b, n, revenue[buy])
     first = np.flatnonzero(orders_mask)
     orders_r, orders_e = _windows(codes[first], bucket[first], n)
     out = {
         "order_value_trend_30d": _ratio(_ratio(spend_r, orders_r), _ratio(spend_e, orders_e)),
-        "basket_size_trend_30d": _ratio(_ratio(lines_r, orders_r), _ratio(lines_e, orders_e)),
         "revenue_trend_30d": _ratio(spend_r, spend_e * 30.0 / np.clip(
             tenure - 30.0, 30.0, _EARLIER_DAYS)),
     }

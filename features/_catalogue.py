@@ -57,12 +57,10 @@ _BASE.update({
     "revenue_trend_30d": "revenue in the last 30 days / the monthly average of days 30-365 "
                          "before the cutoff (revenue there x 30 / its days: 335, or tenure - 30 "
                          "for a newer customer, at least 30); below 1 means spending less "
-                         "(empty without revenue in days 30-365); this and the next three "
+                         "(empty without revenue in days 30-365); this and the next two "
                          "only for events with a category column",
     "order_value_trend_30d": "mean order value in the last 30 days / mean order value in days "
                              "30-365 (empty without an order in either)",
-    "basket_size_trend_30d": "purchase lines per order in the last 30 days / lines per order in "
-                             "days 30-365 (empty without an order in either)",
     "basket_categories_trend_30d": "distinct categories per order in the last 30 days / per "
                                    "order in days 30-365 (empty without an order in either)",
     "aov": "average order value over all orders, before refunds (empty if never bought)",

@@ -55,7 +55,6 @@ REASON_NAMES: dict[str, str] = {
     "revenue_trend_90d": "spend trend (last 3 months vs 3 before)",
     "revenue_trend_30d": "spend last month vs the months before",
     "order_value_trend_30d": "spend per basket last month vs the months before",
-    "basket_size_trend_30d": "items per basket last month vs the months before",
     "basket_categories_trend_30d": "categories per basket last month vs the months before",
     "aov": "average order value",
     "aov_365d": "average order value (last year)",
@@ -143,7 +142,7 @@ ENGAGEMENT_SIGN: dict[str, int] = {
     "active_weeks_12w": 1, "orders_total": 1, "events_total": 1, "visits_total": 1,
     "visit_trend_30d": 1, "visit_trend_7v30": 1,
     "visit_trend_90d": 1, "order_trend_90d": 1, "revenue_trend_90d": 1,
-    "revenue_trend_30d": 1, "order_value_trend_30d": 1, "basket_size_trend_30d": 1,
+    "revenue_trend_30d": 1, "order_value_trend_30d": 1,
     "basket_categories_trend_30d": 1,
     "recent_revenue_share": 1, "email_opens_30d": 1, "email_clicks_30d": 1,
     "bgnbd_p_alive": 1, "bgnbd_expected_orders": 1, "bgnbd_expected_orders_365d": 1,
@@ -200,7 +199,6 @@ MISSING_MEANING: dict[str, str] = {
     "recent_revenue_share": "no spend in the last year",
     "revenue_trend_30d": "no spend before the last 30 days",
     "order_value_trend_30d": _NO_BASKETS,
-    "basket_size_trend_30d": _NO_BASKETS,
     "basket_categories_trend_30d": _NO_BASKETS,
     "visit_trend_7v30": "no visit in the last 30 days",
     "mean_days_between_visits": "no visit recorded",
@@ -291,7 +289,7 @@ RATIO_PARTS: dict[str, tuple[str, str, str]] = {
     "visit_trend_7v30": ("pace", "visits_7d", "visits_30d"),
     "purchase_overdue_ratio": ("overdue", "days_since_last_purchase",
                                "mean_days_between_orders"),
-    **dict.fromkeys(("revenue_trend_30d", "order_value_trend_30d", "basket_size_trend_30d",
+    **dict.fromkeys(("revenue_trend_30d", "order_value_trend_30d",
                      "basket_categories_trend_30d"), ("change", "", "")),
 }
 """Ratio features (docs/features.md) -> (kind, numerator column, denominator column). Their
@@ -301,15 +299,14 @@ reason for about 340 customers per model of a grocery check; it reads "spend: 10
 months, none in the 3 before". ``trend``: (recent + 1) / (before + 1); ``pace``: the last 7
 days' visits x 30/7 over the last 30 days'; ``overdue``: days since the last order over the
 usual gap between orders; ``change``: the last month against the months before (the basket
-trends, ``features._baskets``), said as "items per basket in the last month at 45% of the level
-of the 11 months before" ("items per basket last month vs the months before is low (0.45 vs
+trends, ``features._baskets``), said as "categories per basket in the last month at 45% of the level
+of the 11 months before" ("categories per basket last month vs the months before is low (0.45 vs
 typical 1)" before)."""
 
 
 _CHANGE_WORDS: dict[str, tuple[str, str]] = {
     "revenue_trend_30d": ("spend", "the monthly average of the months before"),
     "order_value_trend_30d": ("spend per basket", "the level of the 11 months before"),
-    "basket_size_trend_30d": ("items per basket", "the level of the 11 months before"),
     "basket_categories_trend_30d": ("categories per basket", "the level of the 11 months before"),
 }
 

@@ -39,13 +39,11 @@ def test_basket_trends_compare_the_last_month_with_the_months_before() -> None:
     f = ft.user_features(_events(), CUTOFF).set_index("user_id")
     h = f.loc[1]
     assert h["order_value_trend_30d"] == pytest.approx(10 / 40)
-    assert h["basket_size_trend_30d"] == pytest.approx(1 / 4)
     assert h["basket_categories_trend_30d"] == pytest.approx(1 / 3)
     # 44 baskets in days 30-335: a customer of 335 days has 305 earlier days, not 335
     assert h["revenue_trend_30d"] == pytest.approx(20 / (44 * 40.0 * 30 / 305))
     # nothing to compare: no order before the last month, or none in it
-    for col in ("order_value_trend_30d", "basket_size_trend_30d",
-                "basket_categories_trend_30d", "revenue_trend_30d"):
+    for col in ("order_value_trend_30d", "basket_categories_trend_30d", "revenue_trend_30d"):
         assert np.isnan(f.loc[2, col])
     assert np.isnan(f.loc[3, "order_value_trend_30d"])
     assert f.loc[3, "revenue_trend_30d"] == 0
@@ -56,9 +54,9 @@ def test_basket_trends_without_order_ids_or_categories() -> None:
     f = ft.user_features(ev.drop(columns=["order_id"]), CUTOFF).set_index("user_id")
     # every line is an order: a line was worth 10 before and is now; one category each
     assert f.loc[1, "order_value_trend_30d"] == pytest.approx(1.0)
-    assert f.loc[1, "basket_size_trend_30d"] == pytest.approx(1.0)
     assert f.loc[1, "basket_categories_trend_30d"] == pytest.approx(1.0)
-    assert "basket_size_trend_30d" in ft.describe(list(f.columns))
+    assert "basket_categories_trend_30d" in ft.describe(list(f.columns))
+    assert "basket_size_trend_30d" not in f.columns
     # a log without categories (CDNOW's orders) keeps the columns it had
     plain = ft.user_features(ev.drop(columns=["category"]), CUTOFF)
     assert not {"revenue_trend_30d", "order_value_trend_30d"} & set(plain.columns)
