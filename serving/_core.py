@@ -606,22 +606,24 @@ class Brain:
         forecast cache was even read). Errors are not kept."""
         # the version and its run: a registry rebuilt under the server numbers its first
         # version 1 again, and the old v1's answers had been served for the new model
-        key = (self._model("traffic_forecaster").ident, req.model_dump_json())
+        loaded = self._model("traffic_forecaster")
+        key = (loaded.ident, req.model_dump_json())
         with self._lock:
             hit = self._forecasts.get(key)
         if hit is not None:
             return copy.deepcopy(hit)
-        answer = self._forecast_answer(req)
-        answered = self.champions.get("traffic_forecaster")
-        with self._lock:  # under the model that answered (a reload may have come between)
-            if answered is not None and str(answered.version) == str(answer["version"]):
-                self._forecasts[(answered.ident, key[1])] = copy.deepcopy(answer)
+        answer = self._forecast_answer(req, loaded)  # this champion answers, whatever reloads
+        now = self.champions.get("traffic_forecaster")
+        with self._lock:  # kept only while it serves: compared by version alone, an old v1's
+            # answer given across a reload had been kept for a rebuilt registry's new v1
+            if now is not None and now.ident == loaded.ident:
+                self._forecasts[key] = copy.deepcopy(answer)
             while len(self._forecasts) > FORECAST_CACHE:
                 self._forecasts.popitem(last=False)
         return answer
 
-    def _forecast_answer(self, req: ForecastRequest) -> dict[str, Any]:
-        return forecast_answer(self._model("traffic_forecaster"), req)
+    def _forecast_answer(self, req: ForecastRequest, loaded: LoadedModel) -> dict[str, Any]:
+        return forecast_answer(loaded, req)
 
     def _cached_scores(self, loaded: LoadedModel, snap: Snapshot,
                        ids: pd.Index) -> np.ndarray | None:

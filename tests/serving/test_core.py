@@ -589,7 +589,7 @@ def test_a_repeated_forecast_request_is_answered_from_the_answer_cache(
     req = ForecastRequest(series_id=series, horizon=9)
     first = brain.forecast(req)
 
-    def fail(_req: ForecastRequest) -> dict:
+    def fail(*_args: Any) -> dict:
         raise AssertionError("answered again")
 
     monkeypatch.setattr(brain, "_forecast_answer", fail)
@@ -1124,7 +1124,7 @@ def test_a_rebuilt_registrys_version_of_the_same_number_is_loaded_and_not_answer
             mv._run_id = "0" * 32  # the same version number, another run
         return mv
 
-    def fail(_req: ForecastRequest) -> dict:
+    def fail(*_args: Any) -> dict:
         raise AssertionError("answered again")
 
     monkeypatch.setattr(MlflowClient, "get_model_version_by_alias", rebuilt)
@@ -1141,3 +1141,29 @@ def test_a_rebuilt_registrys_version_of_the_same_number_is_loaded_and_not_answer
         monkeypatch.undo()
         brain.champions.refresh()
     assert brain.champions.get("traffic_forecaster").run_id == old.run_id
+
+
+def test_a_forecast_answered_by_a_champion_replaced_meanwhile_is_not_kept_for_its_successor(
+        ) -> None:
+    """A registry rebuilt under the server numbers another model v1 again. An answer the old v1
+    gave while a reload swapped in the new v1 had been kept under the new one's version and run
+    (the versions were compared, both '1'), and served for it until the cache turned over."""
+    from types import SimpleNamespace
+
+    def champion(run: str) -> SimpleNamespace:
+        return SimpleNamespace(name="traffic_forecaster", version="1", ident=f"1:{run}",
+                               run_id=run, tags={}, metrics={})
+
+    served = {"traffic_forecaster": champion("old")}
+    champions = SimpleNamespace(get=lambda name: served.get(name), errors={},
+                                registry_error=None)
+    brain = Brain(champions, None)  # type: ignore[arg-type]
+
+    def answer(*_args: Any) -> dict[str, Any]:
+        served["traffic_forecaster"] = champion("new")  # a reload while the old v1 answers
+        return {"version": "1", "series": "total", "answered_by": "old"}
+
+    brain._forecast_answer = answer  # type: ignore[method-assign]
+    req = ForecastRequest(series_id="total", horizon=9)
+    assert brain.forecast(req)["answered_by"] == "old"
+    assert not [k for k in brain._forecasts if k[0] == "1:new"], list(brain._forecasts)
