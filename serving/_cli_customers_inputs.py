@@ -37,12 +37,17 @@ def _without_trailing_empty_rows(frame: pd.DataFrame, name: str) -> pd.DataFrame
     unused rows, written as ',,,,'), with one note; their cells had been counted in every
     column's empty-cells note beside a note on rows without a customer id. Only trailing rows
     go: an empty row in the middle stays (the other notes number rows by position)."""
-    if frame.empty:
-        return frame
-    text = frame.astype("string").apply(lambda c: c.str.strip())
-    empty = (frame.isna() | text.eq("").fillna(False)).all(axis=1).to_numpy()
-    n = len(empty) - int(np.flatnonzero(~empty)[-1]) - 1 if (~empty).any() else 0
-    if n <= 0:
+    n, end, step = 0, len(frame), 256
+    while end > 0:  # from the end, a block at a time: the whole table as text had taken 46 s
+        start = max(0, end - step)  # for 500,000 rows of 30 columns, where the end is enough
+        block = frame.iloc[start:end]
+        text = block.astype("string").apply(lambda c: c.str.strip())
+        empty = (block.isna() | text.eq("").fillna(False)).all(axis=1).to_numpy()
+        if not empty.all():
+            n += len(empty) - int(np.flatnonzero(~empty)[-1]) - 1
+            break
+        n, end, step = n + len(empty), start, step * 2
+    if n <= 0 or end <= 0:  # none, or every row empty (left to the other notes)
         return frame
     first, last = len(frame) - n + 1, len(frame)
     rows = f"row is empty in every column (row {last}" if n == 1 else (

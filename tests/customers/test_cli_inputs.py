@@ -567,3 +567,23 @@ def test_a_spreadsheets_empty_rows_at_the_end_are_left_out_in_one_note(
             "counted from 1; a spreadsheet's unused rows): left out") in out
     assert "empty cells" not in out
     assert "no customer id" not in out
+
+
+def test_trailing_empty_rows_are_found_from_the_end_of_a_table(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The rows are read from the end a block at a time (the whole table as text had taken 46 s
+    for 500,000 rows of 30 columns): 700 blank rows (cells of spaces too) after an empty row in
+    the middle are all left out, the middle one stays, and a table of empty rows only is kept
+    whole (the other notes say what is wrong with it)."""
+    from serving._cli_customers_inputs import _without_trailing_empty_rows
+
+    data = pd.DataFrame({"id": ["a", None, "c"], "n": [1.0, np.nan, 3.0]})
+    blank = pd.DataFrame({"id": [" ", None] * 350, "n": [np.nan] * 700})
+    frame = pd.concat([data, blank], ignore_index=True)
+    out = _without_trailing_empty_rows(frame, "t.csv")
+    assert out.equals(data)
+    got = capsys.readouterr()
+    said = " ".join((got.out + got.err).split())
+    assert "the last 700 rows are empty in every column (rows 4 to 703" in said
+    assert _without_trailing_empty_rows(blank, "t.csv").equals(blank)
+    assert _without_trailing_empty_rows(data, "t.csv").equals(data)
