@@ -430,12 +430,13 @@ def _long_closures(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, lo: flo
         if b - a + 1 <= m or a < m:
             continue
         stop = min(n, a + longest + shift_run)
+        # per period, the ``seasons`` nearest same-phase periods before ``a`` that are read
+        back = rows[a:stop]
+        use = (back >= 0) & (back < a)
+        use &= read[np.maximum(back, 0)]
+        use &= np.cumsum(use, axis=1) <= seasons
         fixed = np.full(n, np.nan)
-        for t in range(a, stop):
-            back = rows[t][(rows[t] >= 0) & (rows[t] < a)]
-            use = back[read[back]][:seasons]
-            if len(use):
-                fixed[t] = float(np.median(zc[use]))
+        fixed[a:stop] = _row_medians(np.where(use, zc[np.maximum(back, 0)], np.nan))
         with np.errstate(invalid="ignore"):
             side = np.isfinite(fixed) & (zc - fixed < lo)
         run = _shift_runs(side, shift_run, need)
@@ -486,17 +487,28 @@ def _yearly_drop(zc: np.ndarray, a: int, e: int, m: int, year: int, depth: float
     span ``a..e`` a year before or after, within ``_YEARLY_STEP_WEEKS`` seasons of the same
     date (its median against the median of the ``m`` periods before it)."""
     n, size = len(zc), e + 1 - a
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        for k in (-1, 1):
-            for j in range(-_YEARLY_STEP_WEEKS * m, _YEARLY_STEP_WEEKS * m + 1):
-                s = a + k * year + j
-                if s - m < 0 or s + size > n:
-                    continue
-                drop = float(np.nanmedian(zc[s:s + size]) - np.nanmedian(zc[s - m:s]))
-                if drop <= _YEARLY_STEP_SHARE * depth:
-                    return True
-    return False
+    near = np.arange(-_YEARLY_STEP_WEEKS * m, _YEARLY_STEP_WEEKS * m + 1)
+    s = np.concatenate([a - year + near, a + year + near])
+    s = s[(s - m >= 0) & (s + size <= n)]
+    if not len(s):
+        return False
+    # every candidate start at once (a loop of medians had taken 1.7 s per closure of an
+    # hourly series: 2,690 starts)
+    during = _row_medians(np.lib.stride_tricks.sliding_window_view(zc, size)[s])
+    before = _row_medians(np.lib.stride_tricks.sliding_window_view(zc, m)[s - m])
+    with np.errstate(invalid="ignore"):
+        return bool((during - before <= _YEARLY_STEP_SHARE * depth).any())
+
+
+def _row_medians(x: np.ndarray) -> np.ndarray:
+    """Each row's median of its values other than NaN (NaN for a row of NaN only), as
+    ``np.nanmedian`` gives it row by row."""
+    v = np.sort(x, axis=1)  # NaN sorts last
+    c = (~np.isnan(v)).sum(axis=1)
+    i = np.arange(len(v))
+    lo, hi = v[i, np.maximum((c - 1) // 2, 0)], v[i, np.maximum(c // 2, 0)]
+    with np.errstate(invalid="ignore"):
+        return np.where(c > 0, np.where(c % 2 == 1, lo, (lo + hi) / 2), np.nan)
 
 
 _REREADS = 3
