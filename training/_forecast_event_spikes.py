@@ -65,7 +65,8 @@ def lone_event_spikes(obs: pd.DataFrame, dense: set[str]) -> np.ndarray:
     """Mask over ``obs`` (the lift observations ``EventEffects.fit`` pools: series_id, name,
     start, date, key, in_window, span, r, noise) of the lone spikes to leave out.
 
-    A spike stands at least ``log(SPIKE_TIMES)`` and ``SPIKE_SD`` of its series' noise above
+    A spike stands at least ``log(SPIKE_TIMES)`` above its baseline, and as much and
+    ``SPIKE_SD`` of its series' noise above
     the higher of the relative days either side of it in its occurrence (a day inside the
     window only when the window has ``MIN_WINDOW`` days or more). It is the event's, and kept,
     when another occurrence of the same name on the series stands at least half as high on
@@ -83,6 +84,9 @@ def lone_event_spikes(obs: pd.DataFrame, dense: set[str]) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         high = np.nan_to_num(excess, nan=-np.inf) >= np.maximum(np.log(SPIKE_TIMES),
                                                                 SPIKE_SD * sd)
+        # and above its own baseline as much: an open day beside a closed one (a store shut on
+        # the holiday, -8 on the log scale) stood far above its neighbours at its usual level
+        high &= obs["r"].to_numpy(dtype=float) >= np.log(SPIKE_TIMES)
     if not high.any():
         return high
     # codes, not text: each high row compares against every row

@@ -100,3 +100,22 @@ def test_a_peak_inside_a_week_long_event_of_one_series_alone_is_learned() -> Non
     effects = _fit({"total": y}, BLACK_WEEK)
     d4, _, _ = effects.effect("total", "Black Week", "sale", "d4", 1.0)
     assert abs(d4 - np.log(1.8 * 3.5)) < 0.2, d4
+
+
+def test_an_open_day_beside_closed_ones_is_no_lone_spike() -> None:
+    """A store closed on Christmas and Boxing Day and on the second day after: the open days
+    beside them stood far above their closed neighbours (-8 on the log scale) at their usual
+    level, and had been left out as lone spikes (post1 at +0.10, post3 at +0.05)."""
+    from training._forecast_event_spikes import lone_event_spikes
+
+    keys = ["pre2", "pre1", "d0", "d1", "d2", "post1", "post2", "post3"]
+    start = pd.Timestamp("2025-12-24")
+    r = [0.05, 0.1, 0.2, -8.0, -8.0, 0.1, -8.0, 0.05]
+    obs = pd.DataFrame(
+        [("store_1", "Christmas", start, start + pd.Timedelta(days=j - 2), k, k.startswith("d"),
+          3, r[j], 0.01) for j, k in enumerate(keys)],
+        columns=["series_id", "name", "start", "date", "key", "in_window", "span", "r", "noise"])
+    assert not lone_event_spikes(obs, {"store_1"}).any()
+    # a x5 order on the open day after is still one
+    obs.loc[obs["key"] == "post1", "r"] = np.log(5)
+    assert lone_event_spikes(obs, {"store_1"}).tolist() == [k == "post1" for k in keys]
