@@ -192,6 +192,6 @@ def fold_spread_note(forecasts: pd.DataFrame, *, spread: float = FOLD_SPREAD) ->
             f"{pd.Timestamp(hi).date()} ({len(by)} folds, {100 * inside.mean():.1f}% over all): "
             "each fold is one window, its coverage moves with the season and the events it "
             "holds, and a forecast of the same length is one more such window; expect its "
-            f"coverage anywhere from {by[lo]:.0f}% to {by[hi]:.0f}%, not at the mean, and "
-            "backtest more folds (--folds) or origins like the window to come (--origins) "
-            "to narrow it")
+            f"coverage anywhere from {by[lo]:.0f}% to {by[hi]:.0f}%, not at the mean; more "
+            "folds (--folds) make the mean surer but not one window, and origins like the "
+            "window to come (--origins: the same season, the same events) say more of it")

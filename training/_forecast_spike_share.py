@@ -77,6 +77,6 @@ def spike_share_note(panel: Panel, k: float = 3.0, show: int = 3) -> str | None:
             "out (in a check, B2B orders on one day in twenty, 23% of a shop's revenue, were all "
             "left out of its summed P50). If they keep coming as often, the whole total is at "
             "least the summed P50 plus the figure named (the share over one minus the share; "
-            "spikes on calendar event days, or under 3 times the usual level, are not "
-            "counted); summed P90, or the mean, would include them. Plan them apart, or leave "
-            "them out of the file and add them to the forecast")
+            "spikes under 3 times the usual level, or on days the other series rose as well, "
+            "are not counted); summed P90, or the mean, would include them. Plan them apart, "
+            "or leave them out of the file and add them to the forecast")
