@@ -15,6 +15,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ._forecast_lulls import seasonal_lulls
+
 __all__ = ["clip_bounds", "column_stepped", "phase_rows", "winsorize_causal"]
 
 
@@ -143,7 +145,10 @@ def _rebase_offsets(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, ended:
     - it is not a yearly step: one the series took within ``_YEARLY_STEP_WEEKS`` seasons of
       the same date a year before or a year after, of the same sign and at least
       ``_YEARLY_STEP_SHARE`` of this one's size (seasons differ in height: a sport's
-      off-season, a summer lull), which the features already carry;
+      off-season, a summer lull), which the features already carry; nor the drop or the
+      rise of a seasonal lull seen once, where the history has no year on either side of it
+      (``_forecast_lulls.seasonal_lulls``: moved, the pair lifted the off-season to the
+      level around it and the next one was forecast at the usual level);
     - no known-in-advance column of the series (``reg``) moved with it
       (``_moved_with``): a step in paid visits that a doubled budget explains is what the
       model must learn from the spend column. Moved, the history before it stood at the new
@@ -177,10 +182,13 @@ def _rebase_offsets(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, ended:
     gaps = np.flatnonzero(np.diff(idx) > m)
     starts, ends = np.r_[idx[0], idx[gaps + 1]], np.r_[idx[gaps], idx[-1]]
     weeks = _YEARLY_STEP_WEEKS * m
+    # a seasonal lull seen once (a drop ramping in and the rise back): left for the date
+    # features, which repeat it a year later (``_forecast_lulls``)
+    lulls = seasonal_lulls(zc, ref, starts, ends, m, year, weeks - w)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for a, b in zip(starts[::-1], ends[::-1], strict=True):
-            if a < 2 * m or ended[max(0, a - 2 * m):a].any():
+            if a in lulls or a < 2 * m or ended[max(0, a - 2 * m):a].any():
                 continue  # no level before it, or the level coming back after an excursion
             adj = zc + offset[:n]
             before = float(np.nanmedian(adj[a - 2 * m:a]))
