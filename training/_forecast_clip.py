@@ -188,7 +188,9 @@ def _rebase_offsets(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, ended:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for a, b in zip(starts[::-1], ends[::-1], strict=True):
-            if a in lulls or a < 2 * m or ended[max(0, a - 2 * m):a].any():
+            if any(lo <= a <= hi for lo, hi in lulls):
+                continue  # a seasonal lull seen once
+            if a < 2 * m or ended[max(0, a - 2 * m):a].any():
                 continue  # no level before it, or the level coming back after an excursion
             adj = zc + offset[:n]
             before = float(np.nanmedian(adj[a - 2 * m:a]))
@@ -214,6 +216,26 @@ def _rebase_offsets(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, ended:
             offset[:a] += size
     return offset
 
+
+
+def _lull_periods(zc: np.ndarray, ref: np.ndarray, shifted: np.ndarray, m: int, year: int,
+                  until: int | None = None) -> np.ndarray:
+    """The periods of the seasonal lulls seen once that ``_rebase_offsets`` leaves
+    (``_forecast_lulls.seasonal_lulls``, on the periods before ``until``): no lasting step is
+    read in them either (the rise that ends a six-week summer break had been read as one, and
+    the whole history before it lifted by six times)."""
+    n = len(zc) if until is None else max(0, min(int(until), len(zc)))
+    out = np.zeros(len(zc), dtype=bool)
+    idx = np.flatnonzero(shifted[:n])
+    if not len(idx):
+        return out
+    gaps = np.flatnonzero(np.diff(idx) > m)
+    w = _YEARLY_STEP_WINDOW * m
+    for lo, hi in seasonal_lulls(zc[:n], ref[:n], np.r_[idx[0], idx[gaps + 1]],
+                                 np.r_[idx[gaps], idx[-1]], m, year,
+                                 _YEARLY_STEP_WEEKS * m - w):
+        out[lo:hi + 1] = True
+    return out
 
 _REG_STEP = 0.2
 """A known-in-advance column moved with a level shift when its mean over the two seasons from

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ._forecast_clip import _rebase_offsets, _take, _winsorize
+from ._forecast_clip import _lull_periods, _rebase_offsets, _take, _winsorize
 from ._forecast_steps import lasting_steps
 
 __all__: list[str] = []
@@ -89,8 +89,13 @@ class _Ctx:
                                       reg=self.reg)
         # a lasting step of the weekly level inside the bounds, a quarter old or more: moved
         # too, or the date and year-over-year features replay it a year later as a season
+        # (none read in a seasonal lull seen once: the rise that ends it is the season's)
+        skip = _lull_periods(zc, ref, shifted, self.m, self.year, until)
+        if self._no_level is not None:
+            skip |= self._no_level
         self.lasting = (lasting_steps(zr + self.offset, self.m, self.year, until, self.reg,
-                                      ended, self._no_level) if self._lasting else [])
+                                      ended, skip if skip.any() else None)
+                        if self._lasting else [])
         for a, size in self.lasting:
             self.offset[:a] += size
         fix = np.zeros(len(zc))
