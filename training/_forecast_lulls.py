@@ -35,11 +35,11 @@ def seasonal_lulls(zc: np.ndarray, ref: np.ndarray, starts: np.ndarray, ends: np
     """Spans (first, last period) of the shift runs (``starts``/``ends``, in time order) that
     are the drop and the rise of a seasonal lull seen once: a drop followed within
     ``_LULL_SEASONS`` seasons by a rise back to within ``_LULL_BACK`` of its depth of the level
-    before it, ramped in or out (not ``_LULL_ABRUPT`` on both edges), in a history of a year or more (the date features
-    read the lull) where the yearly check reads neither run a year before or after (``reach``:
-    how far its reading of a step reaches past the date a year away, its window of seasons
-    less the seasons either side its medians read): the history cannot say whether it
-    recurs."""
+    before it, ramped in or out (not ``_LULL_ABRUPT`` on both edges), in a history of a year
+    or more (the date features read the lull) where the yearly check reads neither run a year
+    before or after (``reach``: how far its reading of a step reaches past the date a year
+    away, its window of seasons less the seasons either side its medians read): the history
+    cannot say whether it recurs."""
     n = len(zc)
     out: list[tuple[int, int]] = []
     if n < year:
