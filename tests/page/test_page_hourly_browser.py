@@ -158,7 +158,8 @@ def test_lifts_in_the_peaks_table_keep_their_decimal(browser: Any, stub_api: Any
         tab.goto(f"{URL}/ui/#forecast")
         tab.wait_for_selector("#fc-chart svg polygon.band")
         rows = tab.locator("#fc-peaks tbody tr")
-        lifts = [rows.nth(i).locator("td").all_inner_texts()[-1] for i in range(rows.count())]
+        # the peak's lift column (the window's totals and lift follow it)
+        lifts = [rows.nth(i).locator("td").all_inner_texts()[6] for i in range(rows.count())]
         assert lifts == ["+0.0%", "-16.0%", "-17.2%"]
     finally:
         ctx.close()
