@@ -38,7 +38,8 @@ from training._forecast_models import EventNaiveForecaster, SeasonalNaiveForecas
 
 ORIGINS = ("2010-12-15", "2012-12-15", "2013-12-15", "2014-12-15", "2015-12-01")
 INNER_ORIGINS = ("2009-10-15", "2009-12-01", "2010-01-05", "2010-09-15", "2010-10-25")
-"""Inner validation origins (docs/forecasting.md): all before the first test origin."""
+"""Inner validation origins (docs/forecasting-reference.md, "How the default model works"): all
+before the first test origin."""
 HORIZON = 60
 
 

@@ -156,7 +156,7 @@ def data_import_series(
     if known:
         console.print("      brain forecast predict needs --future FILE with series_id, ds, "
                       f"{', '.join(known)} for each forecast day (docs/forecasting.md, "
-                      "'Known-in-advance columns')", highlight=False)
+                      "'Known-in-advance values')", highlight=False)
     console.print(f"      brain data import-series PLAN --like {out} --out PLAN_DIR reads the "
                   "plan of the coming days (these columns without the value) into predict's "
                   "--future and --calendar", highlight=False)

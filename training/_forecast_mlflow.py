@@ -149,7 +149,7 @@ def _split_input(frame: pd.DataFrame, regressors: list[str]
     if regressors and reg is None:
         msg = (f"pyfunc input: the model was fitted with known-in-advance columns {regressors}; "
                "add one row per series and forecast period with series_id, ds and those "
-               "columns (calendar columns empty); see docs/forecasting.md")
+               "columns (calendar columns empty); see docs/forecasting-reference.md, 'MLflow'")
         raise ValueError(msg)
     return cal, reg
 
