@@ -1,6 +1,6 @@
-"""The generated fashion log with heavy returners (``returners_log.py``, the one docs/customers.md
-measures the value model on) through the documented import: its refunds become refund events
-and the long-run refund share tells the heavy returners apart."""
+"""The generated fashion log with heavy returners (``returners_log.py``, the one
+docs/customers-reference.md measures the value model on) through the documented import: its
+refunds become refund events and the long-run refund share tells the heavy returners apart."""
 
 from __future__ import annotations
 
