@@ -74,7 +74,7 @@ def peaks_table(peaks: pd.DataFrame, horizon: int, unit: str, path: Path) -> Non
                         start=peaks["start"].dt.date.astype(str),
                         end=peaks["end"].dt.date.astype(str))
     interval = ["peak_p10", "peak_p50", "peak_p90"]
-    sums = ["window_p50", "window_baseline_p50"]
+    sums = ["window_p10", "window_p50", "window_p90", "window_baseline_p50"]
     amounts = [*interval, "baseline_p50", *sums]
     show[interval] = show[interval].apply(_amounts, axis=1)
     show["baseline_p50"] = show[["baseline_p50"]].apply(_amounts, axis=1)

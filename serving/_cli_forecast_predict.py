@@ -71,6 +71,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     )
     from training._forecast_plan_response import plan_responses
     from training._forecast_starts import start_notes
+    from training._forecast_window_bands import window_band_note
     from training._mlflow import configure_mlflow
 
     configure_mlflow(registry_needed=model_uri.startswith("models:"))
@@ -168,7 +169,8 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         without = forecasts_without(
             full_cal, fc, lambda c, jobs: inner.predict_without(horizon, c, jobs, future),
             event_reach(inner), batched=not inner.cheap_without)
-        peaks = peak_summary(fc, full_cal, base, None, series_levels(inner), without)
+        peaks = peak_summary(fc, full_cal, base, None, series_levels(inner), without,
+                             getattr(inner, "window_bands_", None))
     else:  # the asked series only, as the API forecasts one
         res = forecast_with_peaks(inner, horizon, normalize_calendar(full_cal), future,
                                   series=series)
@@ -197,6 +199,9 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     beyond = beyond_history_note(inner, fc)
     if beyond:
         show_note(beyond)
+    no_band = window_band_note(inner)
+    if no_band:
+        show_note(no_band)
     kia = known_in_advance_lift_note(list(names))
     if kia:
         show_note(kia)

@@ -43,6 +43,7 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
     )
     from training._forecast_peaks import event_reach, overlap_note
     from training._forecast_starts import start_notes
+    from training._forecast_window_bands import window_band_note
 
     fc_model = loaded.model.forecaster
     known = sorted(str(s) for s in fc_model.panel_.series)
@@ -183,6 +184,9 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
     beyond = beyond_history_note(fc_model, fc)
     if beyond:
         notes.append(beyond)
+    no_band = window_band_note(fc_model)
+    if no_band:
+        notes.append(no_band)
     # the page shows the API's notes only: without this one, a planner read a paid
     # channel's sale lift on the page without being told the spend plan sits in the
     # baseline (brain forecast predict said so)

@@ -48,9 +48,18 @@ class PeakRow(Answer):
         description="Percent: 100 * (peak_p50 / baseline_p50 - 1), e.g. 131.2 for +131.2%; "
                     "null where the baseline is almost nothing (a note says so).",
         examples=[131.2])
+    window_p10: float | None = Field(
+        description="10th percentile of the window's total (the 80% interval's lower end), "
+                    "calibrated on the model's backtest of window totals (not the periods' "
+                    "P10s summed, which assumes every period misses the same way at once); "
+                    "null for windows over 28 days and for models trained before "
+                    "2026-12-07 (a note says so).")
     window_p50: float | None = Field(
         description="P50 summed over the row's periods (start .. end): the window's total "
                     "(the horizon's for the horizon row).")
+    window_p90: float | None = Field(
+        description="90th percentile of the window's total (the 80% interval's upper end; "
+                    "window_p10 <= window_p50 <= window_p90); null as window_p10.")
     window_baseline_p50: float | None = Field(
         description="The same periods summed in the forecast without the row's event (the "
                     "forecast baseline_p50 is read from), the other events kept.")

@@ -37,7 +37,7 @@ from features._calendar import normalize_calendar
 from ._forecast_backtest import START_METRICS, BacktestResult, backtest
 from ._forecast_backtest_folds import backtest_origins, cover_horizon
 from ._forecast_backtest_metrics import METRICS
-from ._forecast_base import BaseForecaster
+from ._forecast_base import BaseForecaster, steps_per_day
 from ._forecast_champion import (
     REGISTERED_NAME,
     SERIES_TAG_MAX,
@@ -50,6 +50,7 @@ from ._forecast_future import check_future_regressors
 from ._forecast_models import make_forecaster
 from ._forecast_panel import series_freq
 from ._forecast_recent import STEP_WINDOW_DAYS, recent_step_note
+from ._forecast_window_bands import window_bands
 from ._mlflow import (
     Promotion,
     check_registry_uri,
@@ -394,6 +395,9 @@ def train_and_register(
         _log_result(result, series)
         final = type(proto)(**proto.get_params()).fit(series, calendar)
         final.default_horizon_ = horizon  # type: ignore[attr-defined]
+        # the window totals' 80% band, from the backtest's folds (``window_bands``)
+        final.window_bands_ = window_bands(  # type: ignore[attr-defined]
+            result.forecasts, steps_per_day(series_freq(series)))
         if time_zone:
             final.time_zone_ = time_zone  # type: ignore[attr-defined]
         if column_sources:

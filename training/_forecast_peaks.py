@@ -42,6 +42,7 @@ from ._forecast_peak_overlaps import (
     forecasts_without,
     overlap_note,
 )
+from ._forecast_window_bands import WindowBands, window_interval
 from ._forecast_zone import local_calendar
 
 __all__ = ["LIFT_FLOOR", "PEAK_COLUMNS", "PeakForecast", "background_events", "event_reach",
@@ -50,7 +51,8 @@ __all__ = ["LIFT_FLOOR", "PEAK_COLUMNS", "PeakForecast", "background_events", "e
 
 PEAK_COLUMNS: tuple[str, ...] = (
     "series_id", "window", "start", "end", "peak_ds", "peak_p10", "peak_p50", "peak_p90",
-    "baseline_p50", "lift_pct", "window_p50", "window_baseline_p50", "window_lift_pct")
+    "baseline_p50", "lift_pct", "window_p10", "window_p50", "window_p90", "window_baseline_p50",
+    "window_lift_pct")
 """Columns of a peak summary.
 
 window: 'horizon' or the name of an event that applies to the series, one row per event (its
@@ -73,9 +75,11 @@ by period; NaN when no baseline was given); window_lift_pct: 100 * (window_p50 /
 window_baseline_p50 - 1), what the event does to the window's total, left out (NaN) under the
 same floor (``LIFT_FLOOR`` of the average, per period). lift_pct is the peak's, one period's: a
 six-week school holiday that takes 10% off its window peaks on the day of a sale inside it, and
-its lift_pct is the holiday's effect on that one day. No interval for the sum: the forecast has
-P10/P90 per period, not how the periods' misses go together, and summing them would give an
-interval as wide as if every period missed the same way at once.
+its lift_pct is the holiday's effect on that one day. window_p10/window_p90 (since 2026-12-07):
+the 80% interval of the window's total, calibrated on the model's backtest of window totals
+(``training._forecast_window_bands``; summing the periods' P10/P90 would give an interval as
+wide as if every period missed the same way at once); NaN for windows over ``MAX_DAYS`` days
+and for models without that backtest.
 """
 
 LIFT_FLOOR = 0.05
@@ -115,7 +119,8 @@ def _day_peak(base: pd.Series, ds: pd.Timestamp) -> float:
 
 def _peak_row(sid: str, window: str, g: pd.DataFrame, base: pd.Series | None,
               under: pd.DataFrame | None = None, bg_base: pd.Series | None = None,
-              floor: float = 0.0, own: pd.Series | None = None) -> dict:
+              floor: float = 0.0, own: pd.Series | None = None,
+              bands: WindowBands | None = None) -> dict:
     i = int(np.argmax(g["p50"].to_numpy()))
     row = g.iloc[i]
     base_all = base
@@ -129,13 +134,18 @@ def _peak_row(sid: str, window: str, g: pd.DataFrame, base: pd.Series | None,
     lift = (100 * (row["p50"] / b - 1) if b and np.isfinite(b) and b > 0 and b >= floor
             else np.nan)
     total = float(np.sum(g["p50"].to_numpy(dtype=float)))
+    p10s = g["p10"].to_numpy(dtype=float)
+    w_lo, w_hi = window_interval(bands, len(g), float(np.sum(p10s)), total,
+                                 float(np.sum(g["p90"].to_numpy(dtype=float))),
+                                 0.0 if (p10s >= 0).all() else None)
     total_base = _window_baseline(g["ds"], own if own is not None else base_all, under, bg_base)
     window_lift = (100 * (total / total_base - 1) if np.isfinite(total_base) and total_base > 0
                    and total_base >= floor * len(g) else np.nan)
     return {"series_id": sid, "window": window, "start": g["ds"].min(), "end": g["ds"].max(),
             "peak_ds": row["ds"], "peak_p10": float(row["p10"]), "peak_p50": float(row["p50"]),
             "peak_p90": float(row["p90"]), "baseline_p50": b, "lift_pct": float(lift),
-            "window_p50": total, "window_baseline_p50": total_base,
+            "window_p10": w_lo, "window_p50": total, "window_p90": w_hi,
+            "window_baseline_p50": total_base,
             "window_lift_pct": float(window_lift)}
 
 
@@ -164,6 +174,7 @@ def peak_summary(
     background: pd.DataFrame | None = None,
     levels: dict[str, float] | None = None,
     without: dict[tuple, pd.DataFrame] | None = None,
+    bands: WindowBands | None = None,
 ) -> pd.DataFrame:
     """Peak date, magnitude with interval and lift, per series for the horizon and the window
     of each event that applies to the series (``applies_to``).
@@ -207,7 +218,7 @@ def peak_summary(
             level = level if np.isfinite(level) and level > 0 else 0.0
         floor = (LIFT_FLOOR * level if np.isfinite(level) and level > 0
                  else np.inf if level == 0 else 0.0)
-        rows.append(_peak_row(str(sid), "horizon", g, base, floor=floor))
+        rows.append(_peak_row(str(sid), "horizon", g, base, floor=floor, bands=bands))
         sub = cal[applies_to(cal, str(sid))] if not cal.empty else cal
         day = g["ds"].dt.normalize()
         # only events with a day in the horizon can have a row or hold a peak (a store's two
@@ -237,7 +248,7 @@ def peak_summary(
                      else event_label(cal, cal.index.get_indexer(evs.index)))
             rows.append(_peak_row(str(sid), label, inside, base,
                                   None if long[mine].all() else sub[long], bg_base, floor,
-                                  alone))
+                                  alone, bands))
     return pd.DataFrame(rows, columns=list(PEAK_COLUMNS))
 
 
@@ -286,7 +297,7 @@ def forecast_with_peaks(
                                                                          future_regressors)],
         event_reach(model), batched=not model.cheap_without)
     peaks = peak_summary(_local(fc, zone), cal, _local(base, zone), None, series_levels(model),
-                         without)
+                         without, getattr(model, "window_bands_", None))
     if zone is not None:
         for col in ("start", "end", "peak_ds"):
             peaks[col] = zoned_column(peaks[col], zone)

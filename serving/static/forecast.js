@@ -154,6 +154,10 @@ const ForecastView = (() => {
       // the event's effect over its whole window (lift is one period's, at the peak): a
       // six-week holiday that takes 10% off its window had read +7.9% on a sale's first day
       el("td", { class: "num" }, num(p.window_p50)),
+      // the total's own 80% interval (calibrated on the backtest's window totals; empty for
+      // windows over 28 days and older models), not the days' P10s and P90s summed
+      el("td", { class: "num" }, p.window_p10 == null || p.window_p90 == null ? ""
+        : `${num(p.window_p10)} – ${num(p.window_p90)}`),
       el("td", { class: "num" }, num(p.window_baseline_p50)),
       el("td", { class: "num" }, pct(p.window_lift_pct)))));
     // what the CLI prints as "note:" lines: events that change nothing, intensities beyond the history, ...
@@ -276,10 +280,10 @@ const ForecastView = (() => {
     const r = last.response;
     Brain.downloadCSV(`peaks-${r.series_id.replace(/[^A-Za-z0-9_-]+/g, "_")}.csv`,
       ["window", "start", "end", "peak_ds", "peak_p10", "peak_p50", "peak_p90", "baseline_p50", "lift_pct",
-       "window_p50", "window_baseline_p50", "window_lift_pct"],
+       "window_p10", "window_p50", "window_p90", "window_baseline_p50", "window_lift_pct"],
       rounded(r.peaks.map((p) => [p.window, day(p.start), day(p.end), when(p.peak_ds), p.peak_p10, p.peak_p50, p.peak_p90,
-                                  p.baseline_p50, p.lift_pct, p.window_p50, p.window_baseline_p50,
-                                  p.window_lift_pct]), [4, 5, 6, 7, 8, 9, 10, 11]));
+                                  p.baseline_p50, p.lift_pct, p.window_p10, p.window_p50, p.window_p90,
+                                  p.window_baseline_p50, p.window_lift_pct]), [4, 5, 6, 7, 8, 9, 10, 11, 12, 13]));
   }
 
   async function load() {

@@ -690,3 +690,21 @@ def test_predict_of_a_series_that_ends_early_reads_its_own_forecast_periods(
                                             "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "'Sunset'" not in _text(res)  # in a's history
+
+
+def test_peaks_table_prints_the_window_totals_interval(tmp_path: Path) -> None:
+    """A week's promotion: its total's P10 .. P90 (window_p10, window_p90), with thousands
+    separators as the total itself."""
+    start, end = pd.Timestamp("2025-11-24"), pd.Timestamp("2025-11-30")
+    peaks = pd.DataFrame([{
+        "series_id": "total", "window": "Black Week", "start": start, "end": end,
+        "peak_ds": start, "peak_p10": 6861.0, "peak_p50": 8165.58, "peak_p90": 9781.0,
+        "baseline_p50": 5567.56, "lift_pct": 46.67, "window_p10": 48_210.4,
+        "window_p50": 52_130.4, "window_p90": 57_344.9, "window_baseline_p50": 38_416.2,
+        "window_lift_pct": 35.7}], columns=list(PEAK_COLUMNS))
+    with _cli_common.console.capture() as cap:
+        peaks_table(peaks, 42, "days", tmp_path / "peaks.csv")
+    out = " ".join(cap.get().split())
+    assert "48,210" in out
+    assert "57,345" in out
+    assert "48,210.4" not in out

@@ -73,8 +73,8 @@ def test_peak_and_channel_rows_are_documented_field_by_field(client: TestClient)
     schemas = spec["components"]["schemas"]
     for answer, field, row, names in (
             ("ForecastAnswer", "peaks", "PeakRow",
-             {"window", "peak_ds", "peak_p50", "baseline_p50", "lift_pct", "window_p50",
-              "window_baseline_p50", "window_lift_pct"}),
+             {"window", "peak_ds", "peak_p50", "baseline_p50", "lift_pct", "window_p10",
+              "window_p50", "window_p90", "window_baseline_p50", "window_lift_pct"}),
             ("ChannelValueAnswer", "channels", "ChannelRow",
              {"channel", "customers", "mean_predicted_value", "value_to_cost", "note"})):
         items = schemas[answer]["properties"][field]["items"]
@@ -84,6 +84,8 @@ def test_peak_and_channel_rows_are_documented_field_by_field(client: TestClient)
     assert "Percent" in schemas["PeakRow"]["properties"]["lift_pct"]["description"]
     # a long event's effect over its window (lift_pct is its peak period's)
     assert "Percent" in schemas["PeakRow"]["properties"]["window_lift_pct"]["description"]
+    # the window total's own 80% interval, not the periods' P10s summed
+    assert "backtest" in schemas["PeakRow"]["properties"]["window_p10"]["description"]
 
 
 def test_successful_answers_match_the_schemas_declared_in_docs_json(client: TestClient) -> None:

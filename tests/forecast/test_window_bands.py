@@ -1,0 +1,116 @@
+"""The 80% interval of each peak row's window total (``window_p10``, ``window_p90``),
+calibrated on the backtest's window totals (``training._forecast_window_bands``).
+
+The periods' P10s and P90s summed (the comonotone band) assume every period misses the same
+way at once: on generated worlds it held 99.5% of 7-day totals. A planner sizing stock for a
+promotion week needs the total's own interval.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training._forecast_peaks import PEAK_COLUMNS, peak_summary
+from training._forecast_window_bands import (
+    MAX_DAYS,
+    MIN_BLOCKS,
+    WindowBands,
+    window_band_note,
+    window_bands,
+    window_interval,
+)
+
+Z90 = 1.2815515655446004
+
+
+def _backtest(seed: int, n_series: int = 30, folds: int = 4, days: int = 42,
+              rho: float = 0.3) -> pd.DataFrame:
+    """Fold forecasts of a flat 100 a day whose misses are AR(1) (rho) normal of sd 10, with
+    the exact per-period band (P10/P90 = 100 -/+ 1.2816 * 10)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for f in range(folds):
+        origin = pd.Timestamp("2025-01-01") + pd.Timedelta(days=days * f)
+        ds = pd.date_range(origin, periods=days, freq="D")
+        for s in range(n_series):
+            e = np.zeros(days)
+            e[0] = rng.normal()
+            for t in range(1, days):
+                e[t] = rho * e[t - 1] + np.sqrt(1 - rho ** 2) * rng.normal()
+            rows.append(pd.DataFrame({"series_id": f"s{s}", "ds": ds, "p10": 100 - Z90 * 10,
+                                      "p50": 100.0, "p90": 100 + Z90 * 10, "y": 100 + 10 * e,
+                                      "origin": origin}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _covered(bands: WindowBands, test: pd.DataFrame, n: int) -> tuple[float, float]:
+    hits, widths = [], []
+    for _, g in test.groupby(["origin", "series_id"]):
+        a = g[["p10", "p50", "p90", "y"]].to_numpy()
+        for i in range(len(a) - n + 1):
+            lo, p, hi, y = a[i:i + n].sum(0)
+            low, high = window_interval(bands, n, lo, p, hi)
+            hits.append(low <= y <= high)
+            widths.append((high - low) / (hi - lo))
+    return float(np.mean(hits)), float(np.median(widths))
+
+
+def test_window_intervals_cover_their_nominal_rate_on_held_out_folds() -> None:
+    bands = window_bands(_backtest(0), 1)
+    assert bands is not None
+    assert bands.folds == 4
+    test = _backtest(1)
+    for n in (3, 7, 14):
+        cover, width = _covered(bands, test, n)
+        assert 0.72 <= cover <= 0.88, (n, cover)
+        # far narrower than the periods' P10/P90 summed, which held ~100%
+        assert width < 0.8, (n, width)
+
+
+def test_window_intervals_hold_the_p50_total_and_are_ordered() -> None:
+    bands = window_bands(_backtest(2), 1)
+    assert bands is not None
+    assert all(lo <= 0 <= hi for lo, hi in zip(bands.low, bands.high, strict=True))
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 5, 9, 17, 28):
+        p10, p50, p90 = np.sort(rng.uniform(0, 1000, 3))
+        low, high = window_interval(bands, n, p10, p50, p90)
+        assert low <= p50 <= high
+        assert low >= 0  # never below 0 for a series that is never negative
+
+
+def test_no_interval_beyond_the_longest_window_or_without_a_backtest() -> None:
+    bands = window_bands(_backtest(4, days=42), 1)
+    assert bands is not None
+    assert bands.lengths[-1] == MAX_DAYS  # 42-day folds: the horizon's 42 days get none
+    assert np.isnan(window_interval(bands, MAX_DAYS + 1, 90, 100, 110)).all()
+    assert np.isnan(window_interval(None, 7, 90, 100, 110)).all()
+    # too few (fold, series) blocks to read a quantile from: no band, not an invented one
+    assert window_bands(_backtest(5, n_series=2, folds=3), 1) is None
+    assert MIN_BLOCKS > 2 * 3
+
+
+def test_the_peak_table_gives_each_windows_interval() -> None:
+    ds = pd.date_range("2025-07-01", periods=28, freq="D")
+    p50 = np.where((ds >= ds[10]) & (ds <= ds[16]), 200.0, 100.0)
+    fc = pd.DataFrame({"series_id": "total", "ds": ds, "p10": 0.8 * p50, "p50": p50,
+                       "p90": 1.3 * p50})
+    cal = pd.DataFrame({"name": ["Sale"], "start": [ds[10]], "end": [ds[16]], "kind": ["sale"],
+                        "channel": [None]})
+    bands = WindowBands(lengths=(1, 7, 28), low=(-1.0, -0.5, -0.4), high=(1.0, 0.6, 0.5),
+                        blocks=(30, 30, 30), folds=3)
+    rows = peak_summary(fc, cal, fc.assign(p50=100.0), None, {"total": 100.0}, None, bands)
+    assert list(rows.columns) == list(PEAK_COLUMNS)
+    sale = rows.set_index("window").loc["Sale"]
+    # P 1,400, summed band 1,120 .. 1,820: 1,400 - 0.5 * 280 and 1,400 + 0.6 * 420
+    assert sale["window_p50"] == pytest.approx(1400.0)
+    assert sale["window_p10"] == pytest.approx(1260.0)
+    assert sale["window_p90"] == pytest.approx(1652.0)
+    hor = rows.set_index("window").loc["horizon"]
+    assert hor["window_p10"] <= hor["window_p50"] <= hor["window_p90"]
+    # an older model (no bands): empty, and a note says why
+    old = peak_summary(fc, cal, fc.assign(p50=100.0), None, {"total": 100.0}, None)
+    assert old[["window_p10", "window_p90"]].isna().all().all()
+    assert "train again" in (window_band_note(object()) or "")
