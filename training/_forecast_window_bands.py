@@ -131,10 +131,14 @@ def window_interval(bands: WindowBands | None, periods: int, p10: float, p50: fl
 
 
 def window_band_note(model: object) -> str | None:
-    """A note for a model without window bands (trained before 2026-12-07, or whose backtest
-    had too few folds and series): its rows' window_p10/window_p90 are empty."""
+    """A note for a model without window bands: its rows' window_p10/window_p90 are empty.
+    A model trained before 2026-12-07 has no ``window_bands_`` (retraining gives them); one
+    whose backtest had too few (fold, series) blocks has it None (more folds would)."""
+    if not hasattr(model, "window_bands_"):
+        return ("window_p10 and window_p90 are empty: the model was trained before they "
+                "existed (2026-12-07); run brain forecast train again to get them")
     if getattr(model, "window_bands_", None) is not None:
         return None
-    return ("window_p10 and window_p90 are empty: the model has no backtest of window totals "
-            "to size them from (trained before 2026-12-07, or too few folds and series); run "
-            "brain forecast train again to get them")
+    return ("window_p10 and window_p90 are empty: the model's backtest had fewer than "
+            f"{MIN_BLOCKS} (fold, series) pairs to size a window total's interval from; "
+            "brain forecast train with more --folds (or more series) gives them")

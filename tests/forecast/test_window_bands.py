@@ -114,3 +114,15 @@ def test_the_peak_table_gives_each_windows_interval() -> None:
     old = peak_summary(fc, cal, fc.assign(p50=100.0), None, {"total": 100.0}, None)
     assert old[["window_p10", "window_p90"]].isna().all().all()
     assert "train again" in (window_band_note(object()) or "")
+
+
+def test_a_model_whose_backtest_was_too_small_is_not_told_to_retrain_as_it_was() -> None:
+    """A one-series model's 3 folds are 3 blocks, under ``MIN_BLOCKS``: retraining the same way
+    would give no band either, so the note asks for more folds or series instead."""
+
+    class Trained:
+        window_bands_ = None
+
+    note = window_band_note(Trained()) or ""
+    assert "--folds" in note
+    assert "train again" not in note
