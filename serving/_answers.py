@@ -141,6 +141,16 @@ def _check_numbers(frame: pd.DataFrame, columns: list[str], *, table: bool = Fal
     for col in columns:
         s = frame[col]
         if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            # JSON's Infinity (a NaN is read as missing, as null): scored as a huge number
+            # without a word until 2026-12-07
+            inf = np.flatnonzero(np.isinf(s.to_numpy(dtype=float, na_value=np.nan)))
+            if inf.size:
+                i, v = int(inf[0]), float(s.iloc[int(inf[0])])
+                shown = "Infinity" if v > 0 else "-Infinity"
+                bad.append(f"{col!r} ({inf.size} rows; first: rows[{i}] {shown})")
+                detail.append({"loc": ["rows", i, col], "type": "finite_number",
+                               "msg": f"{shown} is not a finite number; send a number, or null "
+                                      f"for a missing value ({inf.size} rows)"})
             continue
         values = s.tolist()
         text = {i: v for i, v in enumerate(values) if isinstance(v, str)} if table else {}
@@ -151,7 +161,8 @@ def _check_numbers(frame: pd.DataFrame, columns: list[str], *, table: bool = Fal
             got = {i: (np.nan if missing[i] else float(nums[i])) for i in text
                    if missing[i] or np.isfinite(nums[i])}
         wrong = [(i, v) for i, v in enumerate(values)
-                 if v is not None and not isinstance(v, int | float) and i not in got]
+                 if v is not None and i not in got and (not isinstance(v, int | float)
+                                                        or math.isinf(v))]
         if wrong:
             i, v = wrong[0]
             bad.append(f"{col!r} ({len(wrong)} rows; first: rows[{i}] {v!r})")
@@ -397,7 +408,7 @@ class ScoreJob:
     reference: np.ndarray | None = None  # value: scores the rows are ranked among (ascending)
     sent: list[Any] | None = None  # per frame row, the id as the client wrote it
     warnings: tuple[dict[str, Any], ...] = ()  # what the model ignores in live rows
-    asof: str | None = None  # the snapshot date users given by id were scored from
+    asof: str | None = None  # snapshot_cutoff of the snapshot users given by id were scored from
     notes: tuple[str, ...] = ()  # brain score's caveats on the snapshot's scores (by id)
     # the answer's season and season_unknown_reason (serving._score_notes.season_answer)
     season: dict[str, Any] = field(default_factory=lambda: {"season": None,
@@ -436,7 +447,9 @@ def score_jobs(jobs: list[ScoreJob]) -> list[dict[str, Any]]:
             notes = j.row_notes(pd.DataFrame({"score": np.array(
                 [np.nan if r["score"] is None else r["score"] for r in results], dtype=float)}))
         out.append({"model": j.loaded.name, "version": j.loaded.version,
-                    "features_asof": j.asof, "results": results, "errors": j.errors,
+                    "snapshot_cutoff": j.asof,
+                    "features_asof": j.asof,  # deprecated name (2026-12-07)
+                    "results": results, "errors": j.errors,
                     "warnings": list(j.warnings), "notes": notes, **j.season})
         at += n
     return out

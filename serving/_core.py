@@ -425,7 +425,9 @@ class Brain:
                 row["user_id"] = u  # as sent: a number stays a number
                 results.append(row)
         return {"model": loaded.name, "version": loaded.version,
-                "features_asof": snap.cutoff.date().isoformat(), "results": results,
+                "snapshot_cutoff": period_text(snap.cutoff),
+                "features_asof": period_text(snap.cutoff),  # deprecated name (2026-12-07)
+                "results": results,
                 "errors": errors, "warnings": [], "notes": self.score_notes(loaded),
                 **self.season(loaded)}
 
@@ -527,7 +529,7 @@ class Brain:
             sent, lost = _row_ids(req, getattr(model, "id_col_", None)), []
         errors = [{"user_id": u, "error": "unknown user id: not in the feature snapshot as of "
                    f"{self._snap().cutoff.date()}"} for u in lost]
-        asof = (self._snap().cutoff.date().isoformat() if req.user_ids is not None else None)
+        asof = period_text(self._snap().cutoff) if req.user_ids is not None else None
         if req.user_ids is not None:
             return ScoreJob(loaded, frame, req.top_reasons, errors,
                             self._rank_reference(loaded), sent, tuple(warnings), asof,
@@ -571,7 +573,9 @@ class Brain:
                                 ["r_score", "f_score", "m_score", "rfm", "segment", "scene"]].copy()
         seg.insert(0, "user_id", pd.Series(known, index=seg.index, dtype=object))
         seg["segment"] = seg["segment"].astype(str)
-        return {"asof": period_text(snap.cutoff), "results": records(seg),
+        return {"snapshot_cutoff": period_text(snap.cutoff),
+                "asof": period_text(snap.cutoff),  # deprecated name (2026-12-07)
+                "results": records(seg),
                 "errors": [{"user_id": u, "error": "unknown user id"}
                            for u in req.user_ids if _id_key(u) not in index]}
 

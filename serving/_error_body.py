@@ -15,19 +15,28 @@ Our own errors are written in this shape where they are raised (``error_body``).
 some answers itself -- request validation (``"1 validation error for
 UsersRequestIODescriptor"``, an internal class name), its exceptions (as a one-element *list*)
 and Starlette's plain-text 404/405/500 -- so ``ErrorBodyMiddleware`` rewrites every error
-answer that is not yet in the shape, outside the planner's page (``/ui``).
+answer that is not yet in the shape, outside the planner's page (``/ui``) but including its
+helpers (``/ui/api/*``, which a program may call too: an unknown helper had answered
+Starlette's plain-text 404).
+
+Which exception becomes which status is decided in one place, ``exception_answer``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
-__all__ = ["STATUS_CODES", "ErrorBodyMiddleware", "error_body", "normalize_error",
-           "validation_body"]
+from pydantic import ValidationError
+
+from ._answers import BadRequestError, NotReadyError
+
+__all__ = ["INTERNAL_MESSAGE", "STATUS_CODES", "ErrorBodyMiddleware", "error_body",
+           "exception_answer", "json_errors", "normalize_error", "validation_body"]
 
 Scope = MutableMapping[str, Any]
 _log = logging.getLogger("serving.errors")
@@ -37,6 +46,8 @@ STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: 
                 415: "unsupported_media_type", 429: "too_many_requests",
                 500: "internal_error", 503: "not_ready", 504: "timeout"}
 """``code`` of an error answer that has no more specific one, by HTTP status."""
+INTERNAL_MESSAGE = "internal error; the server log has the details"
+"""The message of every 500: the trace goes to the server log only."""
 _VALIDATION_TITLE = re.compile(r"^\d+ validation errors? for \S+$")
 _SHOWN = 3  # validation problems quoted in the human message
 
@@ -47,6 +58,50 @@ def error_body(message: str, code: str, field: str | None = None,
     """An error answer: ``loc`` defaults to ``[field]`` (``[]`` without a field)."""
     where = list(loc) if loc is not None else ([field] if field else [])
     return {"error": message, "code": code, "field": field, "loc": where, "detail": detail}
+
+
+def exception_answer(exc: BaseException, where: str = "") -> tuple[int, dict[str, Any]]:
+    """The one place where an exception raised while answering becomes an HTTP status and an
+    ``ErrorAnswer`` body, for the API's endpoints (``service._errors``), ``GET /customers``,
+    ``GET /models`` and the page's helpers (``_page``) alike:
+
+    - ``BadRequestError`` -> 400 with its ``code``, ``field``, ``loc`` and ``detail`` (a bad
+      query parameter is one too: ``_query``, code ``validation_error``);
+    - pydantic's ``ValidationError`` -> 400 ``validation_error``, as BentoML's own request
+      validation (``validation_body``);
+    - any other ``ValueError``, ``KeyError`` or ``TypeError`` -> 400 ``bad_request``;
+    - ``NotReadyError`` -> 503 with its ``code``;
+    - anything else -> 500 ``internal_error`` (logged with ``where``; never a 500 for a
+      bad request, whose exceptions are the ones above)."""
+    if isinstance(exc, BadRequestError):
+        return 400, error_body(str(exc), exc.code, field=exc.field, loc=exc.loc,
+                               detail=exc.detail)
+    if isinstance(exc, ValidationError):
+        return 400, validation_body(exc.errors(include_url=False))  # type: ignore[arg-type]
+    if isinstance(exc, ValueError | KeyError | TypeError):
+        msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        return 400, error_body(msg, STATUS_CODES[400])
+    if isinstance(exc, NotReadyError):
+        return 503, error_body(str(exc), exc.code)
+    _log.error("unexpected error in %s", where or "a request", exc_info=exc)
+    return 500, error_body(INTERNAL_MESSAGE, STATUS_CODES[500])
+
+
+def json_errors(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A Starlette GET route (``/models``, ``/customers``, the page's helpers) whose exceptions
+    are answered through ``exception_answer``; the route stays synchronous (Starlette runs it
+    in its thread pool)."""
+    from starlette.responses import JSONResponse
+
+    @functools.wraps(fn)
+    def wrapper(request: Any) -> Any:
+        try:
+            return fn(request)
+        except Exception as exc:
+            status, body = exception_answer(exc, fn.__name__)
+            return JSONResponse(body, status_code=status)
+
+    return wrapper
 
 
 def _where(loc: Sequence[Any]) -> str:
@@ -113,14 +168,16 @@ def normalize_error(status: int, body: bytes) -> dict[str, Any] | None:
 
 class ErrorBodyMiddleware:
     """Rewrite error answers (status >= 400) that are not in the one shape (see the module
-    docstring); successful answers and the page (``/ui``) pass through untouched."""
+    docstring); successful answers and the page (``/ui`` but ``/ui/api/``) pass through
+    untouched."""
 
     def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Any]],
                        send: Callable[[Any], Awaitable[None]]) -> None:
-        if scope["type"] != "http" or scope.get("path", "").startswith("/ui"):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or (path.startswith("/ui") and not path.startswith("/ui/api/")):
             await self.app(scope, receive, send)
             return
         start: dict[str, Any] | None = None
@@ -160,9 +217,7 @@ class ErrorBodyMiddleware:
             if started or (start is not None and chunks):
                 raise
             _log.exception("unhandled error on %s", scope.get("path", ""))
-            body = json.dumps(error_body(
-                "internal error: the server failed to answer this request (see its log)",
-                STATUS_CODES[500])).encode()
+            body = json.dumps(error_body(INTERNAL_MESSAGE, STATUS_CODES[500])).encode()
             await send({"type": "http.response.start", "status": 500,
                         "headers": [(b"content-type", b"application/json"),
                                     (b"content-length", str(len(body)).encode())]})

@@ -5,6 +5,7 @@ needs (``Brain.forecast`` keeps the answers per champion version and request).
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from typing import Any
 
@@ -386,12 +387,22 @@ def _future_numbers(rows: list[dict[str, Any]], names: list[str]) -> None:
     for col in names:
         wrong = [(i, r[col]) for i, r in enumerate(rows)
                  if col in r and r[col] is not None and not isinstance(r[col], int | float)]
+        # JSON's NaN and Infinity: not finite numbers (until 2026-12-07 passed on to the model)
+        endless = [(i, r[col]) for i, r in enumerate(rows)
+                   if isinstance(r.get(col), float) and not math.isfinite(r[col])]
         if wrong:
             i, v = wrong[0]
             detail.append({"loc": ["future", i, col], "type": "not_a_number",
                            "msg": f"future[{i}].{col} is {v!r}: must be a number (or "
                                   f"true/false for a flag); {len(wrong)} rows hold something "
                                   "else; send it without quotes, e.g. 188.28"})
+        elif endless:
+            i, v = endless[0]
+            shown = "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+            detail.append({"loc": ["future", i, col], "type": "finite_number",
+                           "msg": f"future[{i}].{col} is {shown}: not a finite number; "
+                                  f"{len(endless)} rows hold NaN or Infinity; send the planned "
+                                  "number (0: none)"})
     reject_first(detail, "not_a_number", "future", "more columns")
 
 

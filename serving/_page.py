@@ -12,20 +12,19 @@ the network) and a few read-only helpers the page needs beside the public API:
 - ``GET /api/customers.csv``: every user's scores, tiers and segment as CSV.
 
 The views themselves call the public endpoints (``/forecast_traffic``, ``/experiments/analyze``).
-Helpers answer errors in the API's one shape (``ErrorAnswer``: ``error``, ``code``, ``field``
-naming the query parameter, ``loc``, ``detail``) with 400 (bad query) or 503 (no model/snapshot),
-like the API (they had answered ``{"error": "..."}`` alone). The HTML/JS/CSS carry no data,
-so the auth middleware may let them through without a token (``is_public``); ``/api/*`` needs
-the token like every other endpoint.
+Helpers answer errors as the API does, through its one mapping (``_error_body.exception_answer``)
+and in its one shape (``ErrorAnswer``): a bad or unknown query parameter is a 400
+``validation_error`` naming it (``_query``, as ``GET /customers``; they had answered
+``bad_request`` and ignored unknown parameters), no model/snapshot a 503. The HTML/JS/CSS carry
+no data, so the auth middleware may let them through without a token (``is_public``);
+``/api/*`` needs the token like every other endpoint.
 """
 
 from __future__ import annotations
 
 import io
-import logging
 import threading
 import weakref
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +36,11 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ._core import BadRequestError, Brain, NotReadyError, records
-from ._error_body import error_body
+from training._forecast_text import period_text
+
+from ._core import BadRequestError, Brain, records
+from ._error_body import json_errors
+from ._query import only_params, query_choice, query_int
 from ._schemas import ForecastRequest
 
 __all__ = ["PAGE_PREFIX", "STATIC_DIR", "customers_summary", "is_public", "page_app"]
@@ -46,8 +48,8 @@ __all__ = ["PAGE_PREFIX", "STATIC_DIR", "customers_summary", "is_public", "page_
 STATIC_DIR = Path(__file__).with_name("static")
 PAGE_PREFIX = "/ui"
 MAX_TOP = 500
+_SORTS = ("value_at_risk", "churn")
 _SCORE_MODELS = {"churn": "churn", "propensity": "purchase_propensity", "value": "customer_value"}
-_log = logging.getLogger("serving.page")
 
 
 def is_public(path: str) -> bool:
@@ -58,45 +60,9 @@ def is_public(path: str) -> bool:
 
 
 def _live_brain() -> Brain:
-    from .service import _brain_holder
+    from .service import live_brain
 
-    brain = _brain_holder.get("brain")
-    if brain is None:
-        raise NotReadyError("the service is still starting; try again in a few seconds")
-    return brain
-
-
-def _json_errors(fn: Callable[[Request], Response]) -> Callable[[Request], Response]:
-    def wrapper(request: Request) -> Response:
-        try:
-            return fn(request)
-        except BadRequestError as exc:
-            return JSONResponse(error_body(str(exc), exc.code, field=exc.field, loc=exc.loc,
-                                           detail=exc.detail), status_code=400)
-        except NotReadyError as exc:
-            return JSONResponse(error_body(str(exc), exc.code), status_code=503)
-        except Exception:
-            _log.exception("unexpected error in page helper %s", fn.__name__)
-            return JSONResponse(error_body("internal error; the server log has the details",
-                                           "internal_error"), status_code=500)
-
-    wrapper.__name__ = fn.__name__
-    return wrapper
-
-
-def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequestError(f"query parameter '{name}' must be an integer; received "
-                              f"{raw!r}", field=name) from None
-    if not lo <= value <= hi:
-        raise BadRequestError(f"query parameter '{name}' must be between {lo} and {hi}; "
-                              f"received {value}", field=name)
-    return value
+    return live_brain()
 
 
 # ---------------------------------------------------------------------------- forecast helpers
@@ -104,11 +70,12 @@ def _forecaster(brain: Brain) -> Any:
     return brain._model("traffic_forecaster").model.forecaster
 
 
-@_json_errors
+@json_errors
 def forecast_options(request: Request) -> Response:
     """Series, frequency, last observed period and horizon limits of the loaded forecaster."""
     from training._forecast_coherent import coherent_totals, plan_series
 
+    only_params(request.query_params, (), "GET /ui/api/forecast_options")
     brain = _live_brain()
     loaded = brain._model("traffic_forecaster")
     fc = loaded.model.forecaster
@@ -141,9 +108,10 @@ def forecast_options(request: Request) -> Response:
     })
 
 
-@_json_errors
+@json_errors
 def history(request: Request) -> Response:
     """The last ``periods`` observed values of one series (for context on the chart)."""
+    only_params(request.query_params, ("series_id", "periods"), "GET /ui/api/history")
     fc = _forecaster(_live_brain())
     sid = request.query_params.get("series_id", "total")
     if sid not in fc.panel_.series:
@@ -152,7 +120,7 @@ def history(request: Request) -> Response:
         raise BadRequestError(
             unknown_series_text([sid], list(map(str, fc.panel_.series)), "unknown series_id"),
             code="unknown_series_id", field="series_id")
-    n = _int_param(request, "periods", 120, 1, 5_000)
+    n = query_int(request.query_params, "periods", 120, 1, 5_000)
     g = fc.panel_.series[sid]
     ds, y = g.ds[-n:], np.asarray(g.y, dtype=float)[-n:]
     return JSONResponse({"series_id": sid, "history": records(pd.DataFrame({"ds": ds, "y": y}))})
@@ -223,9 +191,7 @@ def customers_summary(brain: Brain, top: int = 50, sort: str = "value_at_risk") 
     """Snapshot-wide distributions, tiers, segments and the top at-risk users with reasons."""
     from training._customer_mlflow import score_frame
 
-    if sort not in ("value_at_risk", "churn"):
-        raise BadRequestError(f"sort must be 'value_at_risk' or 'churn'; received {sort!r}",
-                              field="sort")
+    sort = query_choice({"sort": sort}, "sort", "value_at_risk", _SORTS)
     frame, models, missing = _scores(brain)
     snap = brain._snap()
     dists: dict[str, Any] = {}
@@ -263,21 +229,26 @@ def customers_summary(brain: Brain, top: int = 50, sort: str = "value_at_risk") 
     at_risk = records(ranked)
     for row, why in zip(at_risk, reasons, strict=True):
         row["reasons"] = why
-    return {"asof": str(snap.cutoff.date()), "users": len(frame), "models": models,
+    cutoff = period_text(snap.cutoff)
+    # 'asof': the name before 2026-12-07, kept for scripts reading the helper
+    return {"snapshot_cutoff": cutoff, "asof": cutoff, "users": len(frame), "models": models,
             "missing": missing, "sort": key, "distributions": dists,
             "segments": records(segs), "at_risk": at_risk}
 
 
-@_json_errors
+@json_errors
 def customers_summary_endpoint(request: Request) -> Response:
-    top = _int_param(request, "top", 20, 1, MAX_TOP)
-    sort = request.query_params.get("sort", "value_at_risk")
+    params = request.query_params
+    only_params(params, ("top", "sort"), "GET /ui/api/customers_summary")
+    top = query_int(params, "top", 20, 1, MAX_TOP)
+    sort = query_choice(params, "sort", "value_at_risk", _SORTS)
     return JSONResponse(customers_summary(_live_brain(), top=top, sort=sort))
 
 
-@_json_errors
+@json_errors
 def customers_csv(request: Request) -> Response:
     """Every user's scores, tiers, segment and value at risk."""
+    only_params(request.query_params, (), "GET /ui/api/customers.csv")
     brain = _live_brain()
     frame, _, _ = _scores(brain)
     buf = io.StringIO()

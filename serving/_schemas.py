@@ -21,7 +21,11 @@ from pydantic import (
     Field,
     StrictInt,
     StrictStr,
+    ValidationInfo,
+    field_validator,
 )
+
+from ._finite import not_finite
 
 MAX_BATCH = 10_000
 MAX_ROWS = 500_000
@@ -71,8 +75,33 @@ rather than silently the snapshot's user 1 answered as `1`; the 400 says what to
 (``_id_kind``)."""
 
 
+SNAPSHOT_CUTOFF = (
+    "Cutoff of the feature snapshot the answer is from (YYYY-MM-DD, with a time of day for a "
+    "snapshot cut within a day): its features use only events before it, so it says how old "
+    "the scores are; 'brain snapshot' sets it (its --asof option, default the day after the "
+    "last event). The same value as GET /models' snapshot.cutoff and every other answer's "
+    "snapshot_cutoff; a new snapshot (POST /reload) changes it.")
+"""What ``snapshot_cutoff`` is, in every answer that has it (one concept, one name)."""
+
+
+def deprecated_name(new: str, since: str = "2026-12-07") -> str:
+    """Description of an answer field kept under its old name beside ``new``."""
+    return (f"Deprecated since {since}: the same value as '{new}', under the name it had "
+            "before; read '{new}' (this field will be removed in a later release).")
+
+
 class Strict(BaseModel):
+    """Base of the request models: unknown fields are refused, numbers must be finite."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _finite_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """NaN and Infinity (JSON literals or strings) in a number field are a 400 saying so,
+        not a range error (``_finite``)."""
+        name = info.field_name
+        return value if name is None else not_finite(name, cls.model_fields[name], value)
 
 
 class Answer(BaseModel):
@@ -323,11 +352,14 @@ class ScoreAnswer(Answer):
 
     model: str = Field(description="Registered model that answered.", examples=["churn"])
     version: str = Field(description="Its registry version.", examples=["3"])
-    features_asof: str | None = Field(
+    snapshot_cutoff: str | None = Field(
         None, examples=["2026-11-30"],
-        description="Date of the feature snapshot users given by user_ids were scored from "
-                    "(YYYY-MM-DD; 'brain snapshot --asof' sets it): how old the scores are. "
-                    "Null for live rows, whose features are the caller's.")
+        description=SNAPSHOT_CUTOFF + " Users given by user_ids are scored from that "
+                    "snapshot; null for live rows, whose features are the caller's (their "
+                    "own 'cutoff' column says when those were taken).")
+    features_asof: str | None = Field(
+        None, examples=["2026-11-30"], json_schema_extra={"deprecated": True},
+        description=deprecated_name("snapshot_cutoff"))
     results: list[ScoreResult] = Field(description="Scored users, in request order.")
     errors: list[UnknownUser] = Field(description="Ids not in the snapshot (by user_ids).")
     warnings: list[RowWarning] = Field(
@@ -378,7 +410,10 @@ class SegmentResult(Answer):
 class SegmentsAnswer(Answer):
     """Answer of POST /segments."""
 
-    asof: str = Field(description="Snapshot cutoff the segments are computed at.")
+    snapshot_cutoff: str = Field(description=SNAPSHOT_CUTOFF + " The segments are computed "
+                                 "at it.", examples=["2025-12-31"])
+    asof: str = Field(description=deprecated_name("snapshot_cutoff"),
+                      json_schema_extra={"deprecated": True}, examples=["2025-12-31"])
     results: list[SegmentResult] = Field(description="Known users, in request order.")
     errors: list[UnknownUser] = Field(description="Ids not in the snapshot.")
 
@@ -409,8 +444,7 @@ class ChannelValueAnswer(Answer):
 
     window: dict[str, str] = Field(description="start and end of the acquisition window.")
     snapshot_cutoff: str = Field(
-        description="Cutoff of the feature snapshot the customers and scores are from "
-                    "(YYYY-MM-DD; its features use events before this day).",
+        description=SNAPSHOT_CUTOFF + " The customers and scores are from that snapshot.",
         examples=["2025-12-31"])
     value_model: ChannelModel = Field(
         description="The value champion: name, version, horizon_days, scores ('cached' or "
@@ -446,9 +480,9 @@ class CustomersAnswer(Answer):
     next_offset: int | None = Field(
         description="The offset of the next page; null on the last one.", examples=[1000])
     snapshot_cutoff: str = Field(
-        description="Cutoff of the snapshot the ids are from (YYYY-MM-DD): a new snapshot "
-                    "(POST /reload) may hold other customers in another order, so a client "
-                    "paging through should check it is the same on every page.",
+        description=SNAPSHOT_CUTOFF + " The ids are from that snapshot: a new one may hold "
+                    "other customers in another order, so a client paging through should "
+                    "check it is the same on every page.",
         examples=["2025-12-31"])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ._schemas import Answer
+from ._schemas import SNAPSHOT_CUTOFF, Answer
 
 __all__ = ["BatchingInfo", "ColumnResponseInfo", "ModelInfo", "ModelsAnswer", "ReloadAnswer",
            "SnapshotInfo", "TotalAnswerInfo"]
@@ -29,7 +29,7 @@ class ReloadAnswer(Answer):
         None, description="Why the MLflow registry could not be read (its server did not "
                           "answer): the models loaded before are kept. Null when it was read.")
     snapshot_cutoff: str | None = Field(
-        description="Cutoff of the feature snapshot now served (YYYY-MM-DD); null without one.",
+        description=SNAPSHOT_CUTOFF + " The snapshot now served; null without one.",
         examples=["2025-12-31"])
 
 
@@ -155,7 +155,8 @@ class ModelInfo(Answer):
 class SnapshotInfo(Answer):
     """The feature snapshot requests by user id are answered from."""
 
-    cutoff: str = Field(description="Snapshot cutoff (features use events before it).")
+    cutoff: str = Field(description="The snapshot's cutoff: what the other answers call "
+                                    "snapshot_cutoff (features use events before it).")
     users: int = Field(description="Users in the snapshot.")
     path: str = Field(description="Snapshot file on the server.")
     scored_by: list[str] = Field(

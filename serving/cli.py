@@ -469,8 +469,10 @@ def snapshot(
     calendar: CalendarOpt = None,
     spend: Annotated[Path | None, typer.Option(help="Channel spend file (for /channel_value).")
                      ] = None,
-    asof: Annotated[str | None, typer.Option(help="As-of date (default: the day after the "
-                                                  "last event).")] = None,
+    asof: Annotated[str | None, typer.Option(help="As-of date: the snapshot's cutoff, which "
+                                                  "the API answers as snapshot_cutoff "
+                                                  "(default: the day after the last event).")
+                    ] = None,
     tz: TzOpt = "UTC",
     allow_event_types: AllowOpt = "",
     on_duplicate: DupOpt = "drop",

@@ -8,7 +8,9 @@ with ``BRAIN_RELOAD_SECONDS`` > 0 a background thread does the same periodically
 requests keep the model they started with. With ``BRAIN_API_TOKEN`` set every endpoint except the
 health probes requires ``Authorization: Bearer <token>``.
 
-Errors are mapped to HTTP codes in one place (``_errors``), always in one shape (``ErrorAnswer``:
+Errors are mapped to HTTP codes in one place (``_error_body.exception_answer``, used by ``_errors``
+for the endpoints and by ``json_errors`` for ``GET /models``, ``GET /customers`` and the page's
+helpers), always in one shape (``ErrorAnswer``:
 ``error`` message, machine-readable ``code``, ``field`` and ``loc`` naming the bad input,
 ``detail`` per bad input; ``serving/_error_body.py``): client mistakes -> 400 with a message
 saying what to fix (BentoML's request validation also answers 400; ``ErrorBodyMiddleware`` puts
@@ -54,10 +56,17 @@ from starlette.routing import Route
 
 from ._auth import BEARER_SCHEME, BearerAuthMiddleware, requires_token
 from ._batching import MicroBatcher
-from ._core import BadRequestError, Brain, NotReadyError, ScoreJob, score_jobs
-from ._error_body import ErrorBodyMiddleware, error_body
+from ._core import Brain, NotReadyError, ScoreJob, score_jobs
+from ._error_body import (
+    INTERNAL_MESSAGE,
+    ErrorBodyMiddleware,
+    error_body,
+    exception_answer,
+    json_errors,
+)
 from ._guards import JsonBodyMiddleware, cancel_bentoml_request_timers, install_log_filter
 from ._page import page_app
+from ._query import only_params, query_int
 from ._registry import Champions
 from ._schemas import (
     MAX_BATCH,
@@ -113,94 +122,68 @@ class FastJSON(JSONResponse):
                             | orjson.OPT_NON_STR_KEYS)
 
 
-def _error_response(status: int, message: str, code: str, **where: Any) -> JSONResponse:
-    return FastJSON(error_body(message, code, **where), status_code=status)
-
-
-_INTERNAL = "internal error; the server log has the details"
+def _error_answer(exc: BaseException, where: str) -> JSONResponse:
+    status, body = exception_answer(exc, where)
+    return FastJSON(body, status_code=status)
 
 
 def _errors(fn: F) -> F:
-    """The one place where exceptions become HTTP status codes (bodies ``ErrorAnswer``)."""
+    """Exceptions become HTTP status codes and ``ErrorAnswer`` bodies through the one mapping,
+    ``_error_body.exception_answer`` (shared with GET /customers, GET /models and the page's
+    helpers)."""
 
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             out = await fn(*args, **kwargs)
-        except BadRequestError as exc:
-            return _error_response(400, str(exc), exc.code, field=exc.field, loc=exc.loc,
-                                   detail=exc.detail)
-        except (ValueError, KeyError, TypeError) as exc:
-            msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-            return _error_response(400, msg, "bad_request")
-        except NotReadyError as exc:
-            return _error_response(503, str(exc), exc.code)
-        except Exception:
-            _log.exception("unexpected error in %s", fn.__name__)
-            return _error_response(500, _INTERNAL, "internal_error")
+        except Exception as exc:
+            return _error_answer(exc, fn.__name__)
         if isinstance(out, Response):
             return out
         try:
             return FastJSON(out)
         except Exception:
             _log.exception("answer of %s could not be written as JSON", fn.__name__)
-            return _error_response(500, _INTERNAL, "internal_error")
+            return FastJSON(error_body(INTERNAL_MESSAGE, "internal_error"), status_code=500)
 
     return wrapper  # type: ignore[return-value]
 
 
 _brain_holder: dict[str, Brain] = {}
+STARTING = "the service is still starting; try again in a few seconds"
 
 
 def _brain() -> Brain:
     return _brain_holder["brain"]
 
 
-async def _models(request: Request) -> JSONResponse:
-    if "brain" not in _brain_holder:
-        return _error_response(503, "service is starting; try again in a few seconds",
-                               "not_ready")
-    return FastJSON(_brain().models())  # NaN metrics -> null (starlette's JSON would fail)
+def live_brain() -> Brain:
+    """The loaded ``Brain``; a 503 ``not_ready`` while the service starts."""
+    brain = _brain_holder.get("brain")
+    if brain is None:
+        raise NotReadyError(STARTING)
+    return brain
+
+
+@json_errors
+def _models(request: Request) -> Response:
+    only_params(request.query_params, (), "GET /models")
+    return FastJSON(live_brain().models())  # NaN metrics -> null (starlette's JSON would fail)
 
 
 CUSTOMERS_PAGE = 1_000
 """GET /customers' page size when ``limit`` is not given (at most ``MAX_BATCH``)."""
 
 
-def _query_int(request: Request, name: str, default: int, low: int, high: int | None) -> int:
-    """Query parameter ``name`` as an integer in ``low`` .. ``high`` (a 400 naming it)."""
-    text = request.query_params.get(name)
-    if text is None:
-        return default
-    bound = f"from {low:,} to {high:,}" if high is not None else f"{low:,} or more"
-    try:
-        value = int(text.strip())
-    except ValueError:
-        value = None
-    if value is None or value < low or (high is not None and value > high):
-        raise BadRequestError(f"{name} must be an integer {bound}; received {text[:40]!r}",
-                              code="validation_error", field=name, loc=[name])
-    return value
-
-
-async def _customers(request: Request) -> JSONResponse:
+@json_errors
+def _customers(request: Request) -> Response:
     """GET /customers?offset=0&limit=1000: a page of the snapshot's customer ids."""
-    if "brain" not in _brain_holder:
-        return _error_response(503, "service is starting; try again in a few seconds",
-                               "not_ready")
-    unknown = sorted(set(request.query_params) - {"offset", "limit"})
-    try:
-        if unknown:
-            raise BadRequestError(f"unknown query parameter {unknown[0]!r}: GET /customers "
-                                  "takes offset and limit", code="validation_error",
-                                  field=unknown[0], loc=[unknown[0]])
-        offset = _query_int(request, "offset", 0, 0, None)
-        limit = _query_int(request, "limit", CUSTOMERS_PAGE, 1, MAX_BATCH)
-        return FastJSON(_brain().customers(offset, limit))
-    except BadRequestError as exc:
-        return _error_response(400, str(exc), exc.code, field=exc.field, loc=exc.loc)
-    except NotReadyError as exc:
-        return _error_response(503, str(exc), exc.code)
+    brain = live_brain()
+    params = request.query_params
+    only_params(params, ("offset", "limit"), "GET /customers")
+    offset = query_int(params, "offset", 0, 0, None)
+    limit = query_int(params, "limit", CUSTOMERS_PAGE, 1, MAX_BATCH)
+    return FastJSON(brain.customers(offset, limit))
 
 
 # /healthz, /livez and /readyz are BentoML's own routes
@@ -386,7 +369,8 @@ ANSWERS: dict[str, type[BaseModel]] = {
 """The answer model of each ``@bentoml.api`` endpoint's 200 (BentoML writes an untyped object)."""
 API_ERRORS = {
     "400": "Bad request: the body fails validation (code 'validation_error' or 'invalid_json', "
-           "detail per field) or cannot be answered as sent (e.g. 'unknown_series_id', "
+           "detail per field; NaN or Infinity in a number field is 'validation_error' of type "
+           "'finite_number') or cannot be answered as sent (e.g. 'unknown_series_id', "
            "'horizon_too_long', 'missing_columns'); 'field'/'loc' name the input",
     "413": "Payload too large: the body is larger than the server reads (BRAIN_MAX_BODY_MB, "
            "default 128 MB)",
@@ -453,6 +437,8 @@ def openapi_document() -> dict[str, Any]:
                        "that failed to load, the feature snapshot and micro-batching counters.",
         "responses": {
             "200": _json_answer("Successful Response", ModelsAnswer),
+            "400": _json_answer("A query parameter was sent (it takes none; code "
+                                "'validation_error', field the parameter)", ErrorAnswer),
             "503": _json_answer("Service is starting", ErrorAnswer)}}}
     doc["components"]["schemas"].update(_components(CustomersAnswer))
     doc["paths"]["/customers"] = {"get": {

@@ -24,7 +24,7 @@ const CustomersView = (() => {
       data = answer;
       render();
       const mv = Object.entries(data.models).map(([k, m]) => `${k}: ${m.name} v${m.version}`).join(" · ");
-      $("cu-note").textContent = `snapshot as of ${data.asof}; ${mv}`;
+      $("cu-note").textContent = `snapshot as of ${data.snapshot_cutoff}; ${mv}`;
     } catch (e) {
       if (seq !== latest) return;
       $("cu-note").textContent = "";
@@ -38,7 +38,7 @@ const CustomersView = (() => {
     const highShare = d.churn && d.churn.tiers.high ? d.churn.tiers.high / data.users : null;
     $("cu-cards").replaceChildren(
       card("users in the snapshot", num(data.users, 0)),
-      card("as of", data.asof),
+      card("as of", data.snapshot_cutoff),
       card("mean churn risk", d.churn ? pct(d.churn.mean) : "–"),
       card("in the high churn tier", highShare === null ? "–" : pct(highShare)),
       card("mean purchase propensity", d.propensity ? pct(d.propensity.mean) : "–"),
@@ -74,13 +74,13 @@ const CustomersView = (() => {
 
   function downloadTop() {
     if (!data) return;
-    Brain.downloadCSV(`at-risk-top${data.at_risk.length}-${data.asof}.csv`,
+    Brain.downloadCSV(`at-risk-top${data.at_risk.length}-${data.snapshot_cutoff}.csv`,
       ["rank", "user_id", "segment", "churn", "churn_tier", "propensity", "value", "value_at_risk", "early_warning", "reasons"],
       data.at_risk.map((u, i) => [i + 1, u.user_id, u.segment, u.churn, u.churn_tier, u.propensity, u.value, u.value_at_risk, u.early_warning, u.reasons]));
   }
   async function downloadAll() {
     Brain.clearError(view);
-    try { await Brain.busy($("cu-download-all"), () => Brain.downloadFrom("api/customers.csv", `customers-${data ? data.asof : "all"}.csv`)); }
+    try { await Brain.busy($("cu-download-all"), () => Brain.downloadFrom("api/customers.csv", `customers-${data ? data.snapshot_cutoff : "all"}.csv`)); }
     catch (e) { Brain.showError(view, e.message); }
   }
 

@@ -128,20 +128,23 @@ def test_at_risk_reasons_say_what_raises_the_risk(page_client: Any) -> None:
     assert all(u["reasons"] for u, _ in low)
 
 
-@pytest.mark.parametrize(("params", "expect"), [
-    ({"top": "lots"}, "'top' must be an integer; received 'lots'"),
-    ({"top": 0}, "'top' must be between 1 and 500; received 0"),
-    ({"sort": "age"}, "sort must be 'value_at_risk' or 'churn'; received 'age'"),
+@pytest.mark.parametrize(("params", "expect", "kind"), [
+    ({"top": "lots"}, "'top' must be an integer from 1 to 500; received 'lots'", "int_parsing"),
+    ({"top": 0}, "'top' must be an integer from 1 to 500; received '0'", "out_of_range"),
+    ({"sort": "age"}, "'sort' must be 'value_at_risk' or 'churn'; received 'age'", "enum"),
+    ({"topp": 5}, "unknown query parameter 'topp'", "extra_forbidden"),
 ])
 def test_bad_summary_queries_get_a_400_that_says_what_to_fix(page_client: Any, params: dict,
-                                                             expect: str) -> None:
+                                                             expect: str, kind: str) -> None:
     r = page_client.get("/ui/api/customers_summary", params=params)
     assert r.status_code == 400
     assert expect in r.json()["error"]
-    # the API's one error shape, naming the query parameter (it had been {"error"} alone)
-    assert r.json() == {"error": r.json()["error"], "code": "bad_request",
-                        "field": next(iter(params)), "loc": [next(iter(params))],
-                        "detail": None}
+    # the API's one error shape and GET /customers' code for a bad query parameter (it had
+    # been 'bad_request' with detail null here, 'validation_error' there; 2026-12-07)
+    name = next(iter(params))
+    assert r.json() == {"error": r.json()["error"], "code": "validation_error",
+                        "field": name, "loc": [name],
+                        "detail": [{"loc": [name], "msg": r.json()["error"], "type": kind}]}
 
 
 def test_customers_csv_has_one_row_per_user(page_client: Any) -> None:

@@ -8,6 +8,7 @@ token field is exercised too.
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,8 @@ def test_customers_view_distributions_segments_and_at_risk(page: Any, page_serve
     assert page.locator("#cu-segments tbody tr").count() >= 3
     assert page.locator("#cu-atrisk tbody li").count() >= 20  # reasons per user
     users = int(page.locator("#cu-cards .card .v").first.inner_text().replace(",", ""))
+    # the snapshot's date, read from the summary's snapshot_cutoff (its name since 2026-12-07)
+    assert re.search(r"snapshot as of \d{4}-\d{2}-\d{2};", page.locator("#cu-note").inner_text())
     with page.expect_download() as info:
         page.click("#cu-download-all")
     rows = _read_download(info.value)
