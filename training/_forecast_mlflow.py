@@ -50,7 +50,7 @@ from ._forecast_future import check_future_regressors
 from ._forecast_models import make_forecaster
 from ._forecast_panel import series_freq
 from ._forecast_recent import STEP_WINDOW_DAYS, recent_step_note
-from ._forecast_window_bands import window_bands
+from ._forecast_window_bands import window_band_train_note, window_bands
 from ._mlflow import (
     Promotion,
     check_registry_uri,
@@ -413,6 +413,9 @@ def train_and_register(
                                 min(STEP_WINDOW_DAYS, getattr(final, "max_h_", STEP_WINDOW_DAYS)))
     if followed:
         notes.append(followed)
+    too_few = window_band_train_note(final)
+    if too_few:
+        notes.append(too_few)
     if register:
         mv = register_model(run.info.run_id, "model", REGISTERED_NAME,
                             {**result.mean, **result.start_mean}, result.evaluation,

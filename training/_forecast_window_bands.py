@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["MAX_DAYS", "MIN_BLOCKS", "WINDOW_DAYS", "WindowBands", "window_band_note",
-           "window_bands", "window_interval"]
+           "window_band_train_note", "window_bands", "window_interval"]
 
 WINDOW_DAYS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 10, 14, 21, 28)
 """Window lengths (days) calibrated; hourly series also get 1, 3, 6 and 12 hours."""
@@ -131,14 +131,22 @@ def window_interval(bands: WindowBands | None, periods: int, p10: float, p50: fl
 
 
 def window_band_note(model: object) -> str | None:
-    """A note for a model without window bands: its rows' window_p10/window_p90 are empty.
-    A model trained before 2026-12-07 has no ``window_bands_`` (retraining gives them); one
-    whose backtest had too few (fold, series) blocks has it None (more folds would)."""
-    if not hasattr(model, "window_bands_"):
-        return ("window_p10 and window_p90 are empty: the model was trained before they "
-                "existed (2026-12-07); run brain forecast train again to get them")
-    if getattr(model, "window_bands_", None) is not None:
+    """``predict``'s and the API's note for a model trained before 2026-12-07 (no
+    ``window_bands_``): its rows' window_p10/window_p90 are empty, and retraining gives them.
+    A model whose backtest was too small for them (``window_bands_`` None) was told so once, by
+    ``train`` (``window_band_train_note``): retraining the same way would not help, and a
+    note on every forecast of a one-series model would be noise."""
+    if hasattr(model, "window_bands_"):
         return None
-    return ("window_p10 and window_p90 are empty: the model's backtest had fewer than "
-            f"{MIN_BLOCKS} (fold, series) pairs to size a window total's interval from; "
-            "brain forecast train with more --folds (or more series) gives them")
+    return ("window_p10 and window_p90 are empty: the model was trained before they existed "
+            "(2026-12-07); run brain forecast train again to get them")
+
+
+def window_band_train_note(model: object) -> str | None:
+    """``train``'s note when its backtest had too few (fold, series) blocks for any window
+    length (``window_bands_`` None): the peak rows' window_p10/window_p90 will be empty."""
+    if getattr(model, "window_bands_", 0) is not None:
+        return None
+    return ("window_p10 and window_p90 (the window totals' 80% interval) will be empty: the "
+            f"backtest had fewer than {MIN_BLOCKS} (fold, series) pairs to size them from; "
+            "more --folds (or more series) give them")

@@ -18,6 +18,7 @@ from training._forecast_window_bands import (
     MIN_BLOCKS,
     WindowBands,
     window_band_note,
+    window_band_train_note,
     window_bands,
     window_interval,
 )
@@ -116,13 +117,15 @@ def test_the_peak_table_gives_each_windows_interval() -> None:
     assert "train again" in (window_band_note(object()) or "")
 
 
-def test_a_model_whose_backtest_was_too_small_is_not_told_to_retrain_as_it_was() -> None:
+def test_a_model_whose_backtest_was_too_small_is_told_once_at_train_not_to_retrain() -> None:
     """A one-series model's 3 folds are 3 blocks, under ``MIN_BLOCKS``: retraining the same way
-    would give no band either, so the note asks for more folds or series instead."""
+    would give no band either, so ``train`` asks for more folds or series, and its forecasts
+    carry no note each time."""
 
     class Trained:
         window_bands_ = None
 
-    note = window_band_note(Trained()) or ""
+    assert window_band_note(Trained()) is None
+    note = window_band_train_note(Trained()) or ""
     assert "--folds" in note
-    assert "train again" not in note
+    assert window_band_train_note(object()) is None
