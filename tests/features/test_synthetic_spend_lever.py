@@ -22,9 +22,12 @@ def test_the_default_world_is_the_same_with_the_option_off() -> None:
     """Golden hashes of a world from before the option (500 users, 120 days, seed 3): the
     demo's world, its figures and the tests built on generated worlds stay as they were."""
     world = ft.generate_world(500, 120, seed=3, spend_lever=False)
-    got = [int(pd.util.hash_pandas_object(f).sum())
-           for f in (world.events, world.spend, world.daily_truth)]
-    assert got == [13539403444105367087, 17889440774531015250, 13789601413320606081]
+    got = [int(pd.util.hash_pandas_object(f).sum()) for f in (world.events, world.spend)]
+    assert got == [13539403444105367087, 17889440774531015250]
+    # the expectations are floats computed with exp and sin, whose last bits differ between
+    # machines with the same packages (seen 2026-12-07): hashed at 6 decimals
+    truth = world.daily_truth.round(6)
+    assert int(pd.util.hash_pandas_object(truth).sum()) == 16541955412146806119
     assert "spend_lever" not in world.meta
 
 
