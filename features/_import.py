@@ -43,6 +43,7 @@ from ._parse import (
     order_decided_by,
 )
 from ._read import _looks_like_event_types
+from ._times import utc_day_note
 
 __all__ = ["orders_to_events"]
 
@@ -493,29 +494,12 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
 
 
 def _utc_note(raw: pd.Series, ts: pd.Series, col: str, tz: str, report: LoadReport) -> None:
-    """Note times written with offsets other than UTC's read without ``--tz``: they are
-    converted to UTC and an evening order lands on the next day (an Olist-style export at
-    -03:00 / -02:00 had 6,448 of 56,579 lines, 11.4%, moved to another day in silence until
-    2026-12-06). Silent when no line changes its day."""
-    if tz.upper() not in {"UTC", "ETC/UTC", "Z"} or pd.api.types.is_datetime64_any_dtype(
-            raw.dtype):
-        return
-    text = raw.astype("string").str.strip()
-    offset = text.str.extract(r"(Z|[+-]\d{2}:?\d{2})$", expand=False)
-    other = offset.notna() & ~offset.isin(["Z", "+00:00", "+0000", "-00:00", "-0000"])
-    if not other.any():
-        return
-    local = pd.to_datetime(text[other].str.replace(r"(Z|[+-]\d{2}:?\d{2})$", "", regex=True),
-                           format="ISO8601", errors="coerce")
-    moved = int((local.dt.normalize() != ts[other].dt.normalize()).sum())
-    if not moved:
-        return
-    seen = ", ".join(offset[other].value_counts().index[:3])
-    report.note(f"column '{col}' holds times with UTC offsets ({seen}) and no --tz was given: "
-                f"they are converted to UTC, which puts {_lines(moved)} "
-                f"({_share(moved, len(text))}) on another day than the one written. Pass "
-                "--tz with the business time zone (e.g. --tz America/Sao_Paulo) to keep the "
-                "local days")
+    """Note times written with offsets other than UTC's read without ``--tz``
+    (``features._times.utc_day_note``; an Olist-style export at -03:00 / -02:00 had 6,448 of
+    56,579 lines, 11.4%, moved to another day in silence until 2026-12-06)."""
+    note = utc_day_note(raw, ts, col, tz, unit="line", example="America/Sao_Paulo")
+    if note:
+        report.note(note)
 
 
 def _share(part: float, total: float) -> str:

@@ -52,6 +52,7 @@ from ._parse import (
 )
 from ._read import _read_notes, read_table
 from ._series_io import load_series, validate_series
+from ._times import utc_day_note
 
 __all__ = ["load_calendar", "load_events", "load_series", "load_spend", "read_table",
            "validate_calendar", "validate_events", "validate_series", "validate_spend"]
@@ -68,6 +69,11 @@ def validate_events(df: pd.DataFrame, source: str = "events", *, tz: str = "UTC"
     df = _money_column(df.reset_index(drop=True), "revenue", report)
     frame = _parse_columns(df, EVENTS, source, tz, probs, lower_cols=("event_type",),
                            report=report)
+    if not probs and "ts" in df.columns:
+        # offsets read in UTC move visits near midnight to another day: say so
+        moved = utc_day_note(df["ts"], frame["ts"], "ts", tz)
+        if moved:
+            report.note(moved)
     et = frame["event_type"]
     known = set(KNOWN_EVENT_TYPES) | {e.strip().lower() for e in extra_event_types}
     unknown = ~et.isin(list(known)).to_numpy() & et.notna().to_numpy()
@@ -256,6 +262,24 @@ def _time_of_day_note(df: pd.DataFrame, frame: pd.DataFrame, tz: str,
                 "of its own)")
 
 
+def _mixed_offsets_note(df: pd.DataFrame, tz: str, report: LoadReport) -> None:
+    """Note a calendar column whose values mix plain dates and times with a UTC offset: each
+    is read as its day in ``tz`` (an offset converted to it; ``_off_day_problems`` names one
+    that lands off the day written). Until 2026-12-07 such a column was an error."""
+    for col in ("start", "end"):
+        if col not in df.columns or pd.api.types.is_datetime64_any_dtype(df[col].dtype):
+            continue
+        text = df[col].astype("string").str.strip()
+        zoned = text.str.contains(_OFFSET, na=False).to_numpy(dtype=bool)
+        n, total = int(zoned.sum()), int(text.notna().sum())
+        if 0 < n < total:
+            row = int(np.flatnonzero(zoned)[0])
+            report.note(f"column '{col}' mixes plain dates ({total - n:,} rows) and times with a "
+                        f"UTC offset ({n:,} rows; first at row {row + 1}: {text.iloc[row]!r}): "
+                        f"each is read as its day in the business time zone {tz}, the offsets "
+                        "converted to it")
+
+
 def _off_day_problems(df: pd.DataFrame, tz: str, probs: list[Problem]) -> None:
     """Calendar days written as times with a UTC offset that are neither a midnight in the
     business time zone ``tz`` nor on the day written there (a Berlin midnight
@@ -329,6 +353,7 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
                          "intensity is a discount depth of 0..1 (0.3 = 30% off)")
     frame = _parse_columns(df, CALENDAR, source, tz, probs, lower_cols=("kind",),
                            report=report)
+    _mixed_offsets_note(df, tz, report)
     _off_day_problems(df, tz, probs)
     if "channel" not in frame.columns:
         frame["channel"] = pd.Series(pd.NA, index=frame.index, dtype="string")

@@ -83,6 +83,16 @@ def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
         has_off = text.str.contains(_OFFSET, na=False)
         n_off = int(has_off.sum())
         notna = text.notna()
+        if 0 < n_off < int(notna.sum()) and date_only:
+            # whole days (a calendar's start/end, a spend date): a plain date is that day in
+            # ``tz`` and a time with an offset is converted to ``tz``, so a mix is read value by
+            # value (the calendar names one that lands off the day written, ``_off_day_problems``;
+            # its note names the mix). An independent check's campaign calendar, part of it
+            # pasted as '2025-11-24T00:00:00+01:00', had been refused (2026-12-07)
+            plain = _parse_time(text.where(~has_off), col, tz, probs, date_only=True,
+                                formats=formats, prefer=prefer)
+            zoned = _parse_time(text.where(has_off), col, tz, probs, date_only=True)
+            return plain.where(~has_off.to_numpy(dtype=bool), zoned)
         if 0 < n_off < int(notna.sum()):
             # the rows named are the fewer kind: one stray '+01:00' among 2,000 naive times is
             # the row to fix (listing the 1,999 others hid it)

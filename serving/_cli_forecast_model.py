@@ -113,6 +113,7 @@ def _describe_model(label: str, inner: Any, horizon: int,
                    "them out (--only) and retrain")
     from training._forecast_notes import (
         clip_settings,
+        ended_series_note,
         level_shift_note,
         short_history_note,
         sparse_series_note,
@@ -125,6 +126,7 @@ def _describe_model(label: str, inner: Any, horizon: int,
                  # a series of zeros only: ``start_notes`` names it for a model that
                  # forecasts starts; for any other model this note still does
                  sparse_series_note(panel, skip_zeros=hasattr(inner, "starts_")),
+                 ended_series_note(panel),
                  # large orders again and again: summed P50 leaves them out
                  spike_share_note(panel, clip_settings(inner)[0])):
         if note:

@@ -274,11 +274,22 @@ def data_validate(
               (series, lambda p: _forecastable_series(p, tz, calendar))]
     if not any(p for p, _ in checks):
         raise ValueError("give at least one of --events, --calendar, --spend, --series")
+    # every file is checked: one broken file does not hide the others' problems (until
+    # 2026-12-07 a calendar's error stopped the check before a series file with duplicates)
+    failed = 0
     for path, loader in checks:
         if path is not None:
-            frame = loader(path)
+            try:
+                frame = loader(path)
+            except (ValueError, FileNotFoundError, KeyError) as exc:
+                err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                                  soft_wrap=True)
+                failed += 1
+                continue
             print_notes(frame)
             console.print(f"[green]ok[/] {path}: {len(frame):,} rows")
+    if failed:
+        raise typer.Exit(2)
 
 
 @features_app.command("build")

@@ -123,6 +123,29 @@ def test_offsets_are_converted_to_the_business_time_zone(tmp_path: Path) -> None
     assert shanghai["ts"].dt.tz is None
 
 
+def test_offsets_read_in_utc_that_move_events_to_another_day_are_noted(tmp_path: Path) -> None:
+    # a web log written with Berlin offsets across the October clock change, read without --tz:
+    # a visit at 00:30 local is 22:30 / 23:30 UTC the day before (it had been so in silence)
+    text = ("user_id,ts,event_type,channel,revenue\n"
+            "1,2024-10-26T00:30:00+02:00,visit,email,\n"
+            "2,2024-10-26T12:00:00+02:00,visit,email,\n"
+            "3,2024-10-28T00:30:00+01:00,visit,email,\n"
+            "4,2024-10-28T12:00:00+01:00,visit,email,\n")
+    utc = ft.load_events(write(tmp_path, text))
+    assert utc["ts"].dt.day.tolist() == [25, 26, 27, 28]
+    notes = [n for n in utc.attrs["load_notes"] if "on another day" in n]
+    assert len(notes) == 1
+    assert ("column 'ts' holds times with UTC offsets (+02:00, +01:00) and no --tz was given: "
+            "they are converted to UTC, which puts 2 rows (50.0%) on another day than the one "
+            "written (first at row 1: '2024-10-26T00:30:00+02:00'). Pass --tz") in notes[0]
+    berlin = ft.load_events(write(tmp_path, text), tz="Europe/Berlin")
+    assert berlin["ts"].dt.day.tolist() == [26, 26, 28, 28]
+    assert not [n for n in berlin.attrs["load_notes"] if "on another day" in n]
+    midday = "\n".join(r for r in text.splitlines() if "T00:30" not in r) + "\n"
+    assert not [n for n in ft.load_events(write(tmp_path, midday)).attrs["load_notes"]
+                if "on another day" in n]
+
+
 def test_mixing_offsets_and_naive_times_is_an_error(tmp_path: Path) -> None:
     text = ("user_id,ts,event_type,channel,revenue\n"
             "1,2024-11-10T23:30:00+08:00,visit,email,\n1,2024-11-10 16:00:00,visit,email,\n")
@@ -694,6 +717,35 @@ def test_calendar_times_with_offsets_are_days_in_the_business_time_zone(tmp_path
     utc = ft.load_calendar(write(tmp_path, text.replace("+02:00", "Z"), "calendar.csv"))
     assert utc["start"].tolist() == [pd.Timestamp("2024-05-15"), pd.Timestamp("2024-05-19"),
                                      pd.Timestamp("2024-05-25")]
+
+
+def test_a_calendar_mixing_plain_dates_and_offsets_reads_each_as_its_day(tmp_path: Path) -> None:
+    """A campaign calendar pasted together from two tools (plain dates, a pandas export's
+    '2025-11-28 00:00:00', local midnights with '+01:00' / '+02:00') had been refused as
+    mixing times with and without offsets: whole days are unambiguous either way. Each is read
+    as its day in ``tz``, with a note; an offset that lands off the day written is still the
+    error it is in a column of offsets only. Times (events' ``ts``) still may not mix."""
+    text = ("name,start,end,kind\n"
+            "summer,2025-07-07,2025-07-13,sale\n"
+            "black week,2025-11-24 00:00:00,2025-11-30 00:00:00,sale\n"
+            "cyber,2025-11-28T00:00:00+01:00,2025-12-01T00:00:00+01:00,promotion\n"
+            "spring,2025-03-28T00:00:00+01:00,2025-04-02T00:00:00+02:00,sale\n")
+    path = write(tmp_path, text, "calendar.csv")
+    cal = ft.load_calendar(path, tz="Europe/Berlin")
+    days = {r.name: (r.start, r.end) for r in cal.itertuples()}
+    assert days == {"summer": (pd.Timestamp("2025-07-07"), pd.Timestamp("2025-07-13")),
+                    "black week": (pd.Timestamp("2025-11-24"), pd.Timestamp("2025-11-30")),
+                    "cyber": (pd.Timestamp("2025-11-28"), pd.Timestamp("2025-12-01")),
+                    "spring": (pd.Timestamp("2025-03-28"), pd.Timestamp("2025-04-02"))}
+    notes = " ".join(cal.attrs["load_notes"])
+    assert ("column 'start' mixes plain dates (2 rows) and times with a UTC offset (2 rows; "
+            "first at row 3: '2025-11-28T00:00:00+01:00'): each is read as its day in the "
+            "business time zone Europe/Berlin") in notes
+    with pytest.raises(ft.DataContractError) as err:
+        ft.load_calendar(path)  # UTC: the Berlin midnights are 23:00 the day before
+    msg = " ".join(str(err.value).split())
+    assert "column 'start' has times with a UTC offset that fall on another day" in msg
+    assert "mixes times" not in msg
 
 
 def test_calendar_times_of_day_are_read_as_whole_days_with_a_note(tmp_path: Path) -> None:

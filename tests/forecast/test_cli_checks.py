@@ -627,6 +627,34 @@ def test_data_validate_checks_calendar_channels_against_the_series(tmp_path: Pat
     assert "Did you mean 'store_A' for 'store_a'?" in text
 
 
+def test_data_validate_reports_every_broken_file_not_only_the_first(tmp_path: Path) -> None:
+    """An independent check's calendar (then refused for offsets on some rows) stopped `data
+    validate` before its series file (exact duplicate rows) was read: the planner fixed one,
+    ran it again, and only then heard of the other. Each file is checked; exit code 2 when any
+    fails."""
+    from serving.cli import app
+
+    days = pd.date_range("2024-01-01", periods=30, freq="D")
+    d = pd.DataFrame({"series_id": "total", "ds": days.strftime("%Y-%m-%d"), "y": 10.0})
+    d = pd.concat([d, d.iloc[[4]]])
+    s_path, c_path, ok_path = tmp_path / "series.csv", tmp_path / "promos.csv", tmp_path / "ok.csv"
+    d.to_csv(s_path, index=False)
+    pd.DataFrame({"name": ["Sale", "Sale 2"], "start": ["2024-01-10", "2024-01-21"],
+                  "end": ["2024-01-12", "2024-01-20"],
+                  "kind": ["sale", "sale"]}).to_csv(c_path, index=False)
+    res = CliRunner().invoke(app, ["data", "validate", "--calendar", str(c_path), "--series",
+                                   str(s_path)])
+    assert res.exit_code == 2, res.output
+    text = _text(res)
+    assert "promos.csv: column 'end' is before start" in text
+    assert "series.csv: column 'series_id+ds' has duplicate keys" in text
+    d.drop_duplicates().to_csv(ok_path, index=False)
+    res = CliRunner().invoke(app, ["data", "validate", "--calendar", str(c_path), "--series",
+                                   str(ok_path)])
+    assert res.exit_code == 2, res.output
+    assert "ok.csv: 30 rows" in _text(res)
+
+
 def test_backtest_prints_both_yardsticks_and_logs_them(tmp_path: Path,
                                                        series_maker: Callable) -> None:
     """The plain seasonal naive repeats last week's promotion into a week without one, so a

@@ -292,6 +292,33 @@ def test_sparse_series_are_told_that_summed_p50_understates_the_total() -> None:
     assert "summing P50 over the horizon understates their total" in note
 
 
+def test_a_series_that_stopped_is_named_as_stopped_not_as_sparse() -> None:
+    """A channel discontinued 47 days before the end of an events log has a row at 0 on each of
+    those days once the log is made series: it had been called sparse (its summed P50 said to
+    understate its total), not a channel that stopped. A sparse series is still sparse."""
+    ds = pd.date_range("2024-01-01", periods=300, freq="D")
+    rng = np.random.default_rng(1)
+    y = rng.poisson(30, len(ds)).astype(float)
+    y[-47:] = 0
+    stopped = pd.DataFrame({"series_id": "channel=display", "ds": ds, "y": y})
+    sparse = stopped.assign(series_id="channel=affiliate",
+                            y=rng.poisson(0.9, len(ds)).astype(float))
+    dense = stopped.assign(series_id="total", y=rng.poisson(300, len(ds)).astype(float))
+    notes = series_notes(pd.concat([stopped, sparse, dense]))
+    (note,) = [n for n in notes if "been at 0" in n]
+    assert note.startswith("1 series has been at 0 for the last 28 days or more after values "
+                           "above 0: 'channel=display' (0 since 2024-09-10, 47 days; about ")
+    assert "leave it out (--only)" in note
+    (sparse_note,) = [n for n in notes if "many periods at 0" in n]
+    assert "'channel=affiliate'" in sparse_note
+    assert "display" not in sparse_note
+    # a series silent as long as before, only at the end, is not said to have stopped
+    weekly = np.where(np.arange(len(ds)) % 40 == 0, 5.0, 0.0)
+    weekly[-30:] = 0
+    quiet = pd.DataFrame({"series_id": "b2b", "ds": ds, "y": weekly})
+    assert not [n for n in series_notes(pd.concat([quiet, dense])) if "been at 0" in n]
+
+
 def test_periods_missing_inside_a_history_are_noted() -> None:
     ds = pd.date_range("2024-01-01", periods=120, freq="D")
     gap = pd.DataFrame({"series_id": "gap_store", "ds": ds, "y": 100.0}).drop(index=range(40, 61))
