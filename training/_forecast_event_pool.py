@@ -12,11 +12,13 @@ lift is never borrowed from another kind: a closure holiday cannot turn a promot
 into a closure. A series' lift of a name spreads around the name's lift by the between-series
 variance of the series' raw lifts (method of moments, per name and relative day, between
 ``_SERIES_SPREAD_FLOOR`` and ``group_sd``²), so series that agree within their noise share one
-lift and series that differ keep their own. On sub-daily series an event day also gets its
-own shape within the day per kind and relative day (``hour_profile_``). An occurrence's
-variance is the day-to-day noise plus the spread of one name's occurrences beyond it (per key,
-method of moments), so a single unusual occurrence of a name is pulled towards its kind where
-repeated events are known to vary.
+lift and series that differ keep their own; it is centred on the name's lift plus the series'
+offset from its kind on the kind's other names (orders rise by more than visits in every sale,
+so a sale seen once is not shrunk towards the visits' lift). On sub-daily series an event day
+also gets its own shape within the day per kind and relative day (``hour_profile_``). An
+occurrence's variance is the day-to-day noise plus the spread of one name's occurrences beyond it
+(per key, method of moments), so a single unusual occurrence of a name is pulled towards its
+kind where repeated events are known to vary.
 ``effect`` reads one event day's lift and its predictive variance back from what was learned.
 
 References:
@@ -302,9 +304,15 @@ class LiftHierarchy:
                     tau2 = tau2 + np.array([self.kind_spread_.get(str(k[-1]), self.group_sd**2)
                                             for k in keys])
                 elif depth == 3:
-                    # series of one name differ by what their raw lifts show beyond their noise
-                    # (a store's own promotion effect), not by a fixed group_sd
-                    self.series_spread_ = self._series_spread(sums)
+                    # a series' lift of a name is expected where its lifts of the kind's other
+                    # names ran against the kind's (orders rise by more than visits in a sale);
+                    # series of one name differ beyond that by what their raw lifts show
+                    # beyond their noise (a store's own promotion effect), not by a fixed
+                    # group_sd
+                    off_mean, off_var = self._kind_offsets(obs, first)
+                    mu0 = mu0 + off_mean
+                    tau2 = tau2 + off_var
+                    self.series_spread_ = self._series_spread(sums, off_mean)
                     tau2 = tau2 + np.array([self.series_spread_.get((str(k[1]), str(k[2])),
                                                                     self.group_sd**2)
                                             for k in keys])
@@ -415,13 +423,52 @@ class LiftHierarchy:
             out[str(key)] = max(self.group_sd**2, spread)
         return out
 
-    def _series_spread(self, sums: pd.DataFrame) -> dict[tuple[str, str], float]:
+    def _kind_offsets(self, obs: pd.DataFrame, first: pd.DataFrame
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """Per row of ``first`` (one per series, name and key), the series' offset from its
+        kind's lift on the kind's other names, shrunk towards 0 with ``group_sd``, and its
+        posterior variance (0 and 0 without other names, or for a kind seen in one series).
+
+        Orders rise by more than visits in every sale, so a sale seen once (Black Week) is
+        expected in the orders series where their other sales ran against the kind's lift.
+        The name's own days are left out: read from them too, a series' prior would repeat
+        its own raw lift, and series of a single name would no longer share it.
+        """
+        mean, var = np.zeros(len(first)), np.zeros(len(first))
+        kinds = self.estimates_[_LEVELS[1]]
+        n_series = obs.groupby("kind")["series_id"].nunique()
+        multi = obs[obs["kind"].map(n_series).to_numpy() >= 2]
+        if multi.empty:
+            return mean, var
+        base = np.array([kinds[(k, key)].mean
+                         for k, key in zip(*_lists(multi, "kind", "key"), strict=True)])
+        multi = multi.assign(**_moments(multi, multi["r"].to_numpy() - multi["i"].to_numpy()
+                                        * base))
+        cols, mom = ["series_id", "kind", "key"], ["_wir", "_wii", "_wwiis"]
+        own = multi.groupby([*cols, "name"], sort=False)[mom].sum()
+        tot = multi.groupby(cols, sort=False)[mom].sum()
+        rest = pd.DataFrame(tot.reindex(own.index.droplevel("name")).to_numpy()
+                            - own.to_numpy(), index=own.index, columns=mom)
+        rest = rest[rest["_wii"] > 1e-9 * tot["_wii"].max()]
+        if rest.empty:
+            return mean, var
+        m, v = _posterior(rest, np.zeros(len(rest)), np.full(len(rest), self.group_sd**2))
+        found = pd.DataFrame({"m": m, "v": v}, index=rest.index).reindex(
+            pd.MultiIndex.from_arrays([first[c].to_numpy() for c in [*cols, "name"]]))
+        ok = found["m"].notna().to_numpy()
+        mean[ok], var[ok] = found["m"].to_numpy()[ok], found["v"].to_numpy()[ok]
+        return mean, var
+
+    def _series_spread(self, sums: pd.DataFrame, offsets: np.ndarray | None = None
+                       ) -> dict[tuple[str, str], float]:
         """Per (name, key) seen in two or more series, the variance of the series' lifts around
         the name's lift, between ``_SERIES_SPREAD_FLOOR`` and ``group_sd``².
 
         Method of moments for random effects (DerSimonian and Laird): the precision-weighted
         sum of squares of the series' raw lifts (``sums``: ``_moments`` sums per series, name
-        and key) around their weighted mean, less what their sampling variances explain. Series
+        and key; less ``offsets``, each series' offset from its kind on the kind's other names)
+        around their
+        weighted mean, less what their sampling variances explain. Series
         whose lifts differ by their noise only (three devices, one Black Friday) share the
         name's lift; series that really differ (each store's own promotion effect, a newsletter
         that lifts e-mail only) keep their own.
@@ -432,6 +479,8 @@ class LiftHierarchy:
         """
         b, var_b = _lsq(sums["_wir"].to_numpy(), sums["_wii"].to_numpy(),
                         sums["_wwiis"].to_numpy())
+        if offsets is not None:
+            b = b - offsets
         idx = sums.index
         frame = pd.DataFrame({"name": idx.get_level_values("name").astype(str),
                               "key": idx.get_level_values("key").astype(str),
