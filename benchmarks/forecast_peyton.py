@@ -13,6 +13,9 @@ documentation) and the 7-day seasonal naive.
 Run: .venv/bin/python benchmarks/forecast_peyton.py
 Inner validation (origins before the first test origin, used to choose defaults; prints only,
 writes nothing): .venv/bin/python benchmarks/forecast_peyton.py --inner
+Coverage over the year (29 origins 73 days apart, 2010-03-01 .. 2015-10-05, so every season;
+the five test origins all forecast the playoffs; prints only, writes nothing, about 6 minutes):
+.venv/bin/python benchmarks/forecast_peyton.py --year
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ ORIGINS = ("2010-12-15", "2012-12-15", "2013-12-15", "2014-12-15", "2015-12-01")
 INNER_ORIGINS = ("2009-10-15", "2009-12-01", "2010-01-05", "2010-09-15", "2010-10-25")
 """Inner validation origins (docs/forecasting-reference.md, "How the default model works"): all
 before the first test origin."""
+YEAR_ORIGINS = tuple(pd.date_range("2010-03-01", "2015-11-20", freq="73D"))
+"""Origins of ``--year`` (docs/forecasting-reference.md, "Peyton Manning's 88%")."""
 HORIZON = 60
 
 
@@ -100,10 +105,31 @@ def inner() -> None:
           f"coverage80_pct={m['coverage80_pct']:.1f}")
 
 
+def year() -> None:
+    """Our forecaster from origins spread over the seasons; coverage per origin and by the
+    origin's quarter (the test origins are all in December). Prints only."""
+    series, cal, _ = load()
+    res = backtest(LightGBMForecaster(max_horizon_days=90), series, cal, horizon=HORIZON,
+                   origins=YEAR_ORIGINS)
+    f = res.folds[["origin", "mase", "coverage80_pct", "above_p90_pct", "below_p10_pct"]].copy()
+    pd.set_option("display.width", 200)
+    print(f.round(2).to_string(index=False))
+    quarter = pd.cut(f["origin"].dt.month, [0, 3, 6, 9, 12], labels=["Jan-Mar", "Apr-Jun",
+                                                                      "Jul-Sep", "Oct-Dec"])
+    print(f.groupby(quarter, observed=True)[["coverage80_pct", "mase"]].mean().round(1))
+    m = f.drop(columns="origin").mean()
+    print(f"YEAR forecast_peyton origins={len(f)} mase={m['mase']:.3f} "
+          f"coverage80_pct={m['coverage80_pct']:.1f} above_p90_pct={m['above_p90_pct']:.1f} "
+          f"below_p10_pct={m['below_p10_pct']:.1f}")
+
+
 def main() -> None:
     """Run ours and the peers, print the table and the RESULT line, write the markdown."""
     if "--inner" in sys.argv[1:]:
         inner()
+        return
+    if "--year" in sys.argv[1:]:
+        year()
         return
     series, cal, holidays = load()
     print(f"Peyton Manning: {len(series)} days, {len(cal)} events; origins {', '.join(ORIGINS)}; "
