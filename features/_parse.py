@@ -277,6 +277,10 @@ def _parse_float(s: pd.Series, col: str, probs: list[Problem],
 def _parse_id(s: pd.Series) -> pd.Series:
     """Identifiers: integers stay integers, anything else is a string.
 
+    Ids written with leading zeros (a loyalty card's ``'0049565435'``) stay strings as written,
+    as a customer table's ids do (``table_ids``): until 2026-12-07 they became integers
+    (``49565435``) without a note, and scores no longer joined the CRM's ids.
+
     Integral floats (``16270.0``, from a spreadsheet or a float column with gaps) are integers
     written as floats: a complete column becomes int64, one with missing values becomes
     strings without the ``.0`` (``'16270'``), so the ids join back to integer ids either way.
@@ -294,7 +298,10 @@ def _parse_id(s: pd.Series) -> pd.Series:
     # '12346.0' is the id 12346 even in a column that also holds 'ABC' (one customer, not two)
     text = text.str.replace(r"^(-?\d{1,18})\.0*$", r"\1", regex=True)
     present = text.dropna()
-    if bool(present.str.fullmatch(r"-?\d{1,18}").all()) and text.notna().all():
+    # a loyalty card '0049565435' is text: as an integer it would lose its leading zeros and
+    # no longer join the CRM's ids (customer tables keep them too, features.table_ids)
+    if (bool(present.str.fullmatch(r"-?\d{1,18}").all()) and text.notna().all()
+            and not bool(present.str.match(r"-?0\d").any())):
         return text.astype("int64")
     return text
 

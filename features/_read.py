@@ -172,11 +172,18 @@ def _encoding_problem(p: Path) -> Problem:
                     text = raw.decode("cp1252", errors="replace").rstrip("\r\n")
                     bad.append((i, text if len(text) <= 60 else text[:57] + "..."))
     rows = tuple(i for i, _ in bad)  # line 1 is the header: line i + 1 is data row i
+    # a ';' export (German Excel) is converted with its separator: read with commas, its
+    # decimal commas ('29,51') split rows and pandas stopped (until 2026-12-07)
+    with opener(p, "rb") as fh:
+        first = fh.readline().decode("cp1252", errors="replace")
+    base = "\t" if ".tsv" in "".join(p.suffixes).lower() else ","
+    sep = _other_separator(first.rstrip("\r\n").split(base), base)
+    arg = f", sep={sep!r}" if sep else ""
     return Problem("", "is not UTF-8 text (shown as Windows-1252, which Excel's 'CSV (Comma "
                    "delimited)' writes, would read it)", n, rows, tuple(t for _, t in bad),
                    fix="save it as 'CSV UTF-8' (Excel: Save As) or Parquet, or convert it, e.g. "
-                       f"in Python: pd.read_csv({p.name!r}, encoding='cp1252', dtype=str)"
-                       ".to_csv('utf8.csv', index=False)")
+                       f"in Python: pd.read_csv({p.name!r}, encoding='cp1252'{arg}, dtype=str)"
+                       f".to_csv('utf8.csv'{arg}, index=False)")
 
 
 _SEP_NAMES = {",": "commas", "\t": "tabs", ";": "';'"}

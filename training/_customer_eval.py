@@ -116,7 +116,13 @@ class ValueMetrics:
 
 
 _FLAG_WORDS = {"yes": 1.0, "no": 0.0, "y": 1.0, "n": 0.0, "true": 1.0, "false": 0.0,
-               "t": 1.0, "f": 0.0}
+               "t": 1.0, "f": 0.0,
+               # European CRM exports (since 2026-12-07: a German 'Gekündigt' of Ja/Nein had
+               # been refused): German, Dutch, Scandinavian, French, Spanish and Italian,
+               # Portuguese; German and French Excel write TRUE/FALSE as WAHR/FALSCH, VRAI/FAUX
+               "ja": 1.0, "nein": 0.0, "nee": 0.0, "nej": 0.0, "nei": 0.0, "oui": 1.0,
+               "non": 0.0, "si": 1.0, "sí": 1.0, "sim": 1.0, "não": 0.0, "nao": 0.0,
+               "wahr": 1.0, "falsch": 0.0, "vrai": 1.0, "faux": 0.0}
 
 
 def _where(frame: pd.DataFrame, mask: np.ndarray, col: str, k: int = 3) -> str:
@@ -168,7 +174,7 @@ def read_labels(frame: pd.DataFrame, label_col: str, kind: str, task: str) -> pd
     # and a 2 among yes/no labels had been reported as 2 rows, the 2 only once they were fixed)
     bad = unreadable | (y.notna() & ((y < 0) | (kind == "classifier") & ~y.isin([0.0, 1.0])))
     if bad.any():
-        want = ("0/1 (or yes/no, true/false)" if kind == "classifier"
+        want = ("0/1 (or yes/no, true/false, ja/nein, oui/non, sí/no)" if kind == "classifier"
                 else "a number >= 0 (revenue)")
         n_bad = int(bad.sum())
         rows = "1 row holds" if n_bad == 1 else f"{n_bad:,} rows hold"

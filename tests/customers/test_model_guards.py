@@ -566,3 +566,19 @@ def test_paired_difference_words_say_whether_a_difference_is_noise() -> None:
     assert "beyond noise" in words
     assert paired_difference_words("auc", y, p, p) == ""
     assert paired_difference_words("brier", y[:10], p[:10], p[:10]) == ""
+
+
+def test_a_label_written_ja_nein_reads_as_yes_no() -> None:
+    """A German CRM export writes its churn flag 'Gekündigt' as Ja/Nein (German Excel writes
+    WAHR/FALSCH): until 2026-12-07 it was refused with "must hold 0/1 (or yes/no,
+    true/false)" and the caller told to recode it."""
+    from training._customer_eval import read_labels
+
+    frame = pd.DataFrame({"user_id": [f"c{i}" for i in range(7)],
+                          "Gekündigt": ["Ja", "Nein", " nein ", "JA", None, "WAHR", "falsch"]})
+    y = read_labels(frame, "Gekündigt", "classifier", "churn")
+    assert y.tolist()[:4] == [1.0, 0.0, 0.0, 1.0]
+    assert np.isnan(y.iloc[4])
+    assert y.tolist()[5:] == [1.0, 0.0]
+    assert read_labels(pd.DataFrame({"user_id": ["a", "b"], "Résilié": ["oui", "non"]}),
+                       "Résilié", "classifier", "churn").tolist() == [1.0, 0.0]

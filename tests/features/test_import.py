@@ -327,3 +327,24 @@ def test_exact_copies_of_a_line_are_counted_in_a_note() -> None:
                                                                                + 24 * 6.75)
     clean = _import(_retail_export().drop(index=2))
     assert not any("exact cop" in n for n in clean.attrs["load_notes"])
+
+
+def test_loyalty_card_ids_with_leading_zeros_are_kept_as_written(tmp_path: Path) -> None:
+    """A German till export's loyalty cards ('0049565435') had become integers (49565435)
+    without a note: the scores no longer joined the CRM's ids, nor the API's requests."""
+    path = tmp_path / "kasse.csv"
+    path.write_text("Bon;Zeit;Karte;Betrag\n"
+                    "1;2025-06-01 08:00;0049565435;7,22\n"
+                    "2;2025-06-02 09:00;0000000042;2,21\n"
+                    "3;2025-06-03 09:00;0049565435;1,00\n", encoding="utf-8")
+    ev = ft.orders_to_events(ft.read_table(path), customer="Karte", time="Zeit", order="Bon",
+                             amount="Betrag", source="kasse.csv")
+    assert sorted(set(ev["user_id"])) == ["0000000042", "0049565435"]
+    out = tmp_path / "ev.csv"
+    ev.to_csv(out, index=False)
+    assert sorted(set(ft.load_events(out)["user_id"])) == ["0000000042", "0049565435"]
+    plain = ft.validate_events(pd.DataFrame({
+        "user_id": ["42", "7"], "ts": ["2024-01-01", "2024-01-02"],
+        "event_type": ["purchase", "purchase"], "channel": ["store", "store"],
+        "revenue": [1.0, 2.0]}))
+    assert plain["user_id"].tolist() == [42, 7]  # ids without leading zeros stay integers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -815,3 +816,24 @@ def test_the_time_of_day_note_parses_again_only_cells_written_with_a_time(
     assert len(notes) == 1
     assert "1 event has a time of day" in notes[0]
     assert "(first at row 6: 'Flash' 2024-01-06 12:00 .. 2024-01-06 17:00)" in notes[0]
+
+
+def test_the_conversion_offered_for_a_windows_1252_semicolon_export_reads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A German Excel export (';', decimal commas, 'Süßwaren' in cp1252) had been offered
+    pd.read_csv(..., encoding='cp1252', dtype=str): read with commas, its '29,51' split the
+    rows and pandas stopped with "Expected 3 fields in line 3, saw 4"."""
+    p = tmp_path / "kasse.csv"
+    p.write_bytes("Bon;Zeit;Karte;Warengruppe;Betrag\n1;01.06.2025 08:00;0042;Obst;7,22\n"
+                  "2;02.06.2025 09:00;0042;Süßwaren;29,51\n".encode("cp1252"))
+    with pytest.raises(ft.DataContractError) as err:
+        ft.read_table(p)
+    code = re.search(r"in Python: (pd\.read_csv\(.*?\)\.to_csv\(.*?\))", str(err.value))
+    assert code is not None, str(err.value)
+    monkeypatch.chdir(tmp_path)
+    eval(code.group(1), {"pd": pd})
+    ev = ft.orders_to_events(ft.read_table(tmp_path / "utf8.csv"), customer="Karte",
+                             time="Zeit", order="Bon", amount="Betrag", category="Warengruppe",
+                             source="utf8.csv")
+    assert sorted(ev["revenue"].round(2)) == [7.22, 29.51]
+    assert "Süßwaren" in set(ev["category"])
