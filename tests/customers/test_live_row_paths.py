@@ -51,7 +51,10 @@ def test_a_row_alone_gets_the_answer_it_gets_in_a_batch(
     assert sum(bool(a["reasons"]) for a in batch) > 250
     for i in range(0, len(rows), 15):
         alone = _score_rows(model, rows.iloc[[i]].reset_index(drop=True), 3, reference=reference)
-        assert alone == [batch[i]]
+        # the score may differ in its last bit: LightGBM sums a lone row's trees in another
+        # order on some CPUs (seen 2026-12-07: ...2074 against ...2076); all else is equal
+        assert alone[0]["score"] == pytest.approx(batch[i]["score"], rel=1e-12)
+        assert {**alone[0], "score": None} == {**batch[i], "score": None}
     # a batch long enough to go column by column (``_BLOCK_ROWS``) answers the same
     many = pd.concat([rows] * 9, ignore_index=True)
     assert _score_rows(model, many, 3, reference=reference)[:len(rows)] == batch
