@@ -87,7 +87,7 @@ SNAPSHOT_CUTOFF = (
 def deprecated_name(new: str, since: str = "2026-12-07") -> str:
     """Description of an answer field kept under its old name beside ``new``."""
     return (f"Deprecated since {since}: the same value as '{new}', under the name it had "
-            "before; read '{new}' (this field will be removed in a later release).")
+            f"before; read '{new}' (this field will be removed in a later release).")
 
 
 class Strict(BaseModel):

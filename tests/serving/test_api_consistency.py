@@ -310,3 +310,14 @@ def test_docs_describe_snapshot_cutoff_once_and_mark_the_old_names_deprecated(
         prop = schemas[answer]["properties"][old]
         assert prop.get("deprecated") is True, prop
         assert "'snapshot_cutoff'" in prop["description"]
+
+
+def test_the_deprecated_names_description_names_the_new_field_every_time() -> None:
+    """The deprecated fields' description said "read '{new}'" (a literal placeholder: half of
+    it was not an f-string) in /docs.json."""
+    from serving._schemas import ScoreAnswer, SegmentsAnswer
+
+    for answer, old in ((ScoreAnswer, "features_asof"), (SegmentsAnswer, "asof")):
+        text = answer.model_fields[old].description or ""
+        assert "{" not in text, text
+        assert text.count("'snapshot_cutoff'") == 2, text
