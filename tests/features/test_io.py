@@ -147,6 +147,27 @@ def test_offsets_read_in_utc_that_move_events_to_another_day_are_noted(tmp_path:
                 if "on another day" in n]
 
 
+def test_the_midnight_note_reads_every_form_of_offset() -> None:
+    """``utc_day_note`` reads the offset from the value's last characters (no second parse of
+    the times since 2026-12-07): '+01:00', '-0300', '+05:30', 'Z', '-00:00', a missing value and
+    a time without an offset each count as before."""
+    from features._times import utc_day_note
+
+    raw = pd.Series(["2025-03-02T00:30:00+01:00", "2025-03-02T10:00:00Z",
+                     "2025-03-01 23:30:00 -0300", None, "2025-03-01 10:00",
+                     "2025-03-01T23:59:00-00:00", "2025-06-01T04:00:00+05:30",
+                     "2025-06-01T02:00:00+05:30"], dtype=object)
+    ts = pd.to_datetime(raw, utc=True, format="ISO8601").dt.tz_localize(None)
+    note = utc_day_note(raw, ts, "ts", "UTC")
+    assert note is not None
+    assert note.startswith("column 'ts' holds times with UTC offsets (+05:30, +01:00, -0300) "
+                           "and no --tz was given: they are converted to UTC, which puts 4 rows "
+                           "(50.0%) on another day than the one written (first at row 1: "
+                           "'2025-03-02T00:30:00+01:00')")
+    assert utc_day_note(raw.iloc[[1, 3, 4, 5]], ts.iloc[[1, 3, 4, 5]], "ts", "UTC") is None
+    assert utc_day_note(raw, ts, "ts", "Europe/Berlin") is None
+
+
 def test_mixing_offsets_and_naive_times_is_an_error(tmp_path: Path) -> None:
     text = ("user_id,ts,event_type,channel,revenue\n"
             "1,2024-11-10T23:30:00+08:00,visit,email,\n1,2024-11-10 16:00:00,visit,email,\n")
