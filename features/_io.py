@@ -262,11 +262,12 @@ def _time_of_day_note(df: pd.DataFrame, frame: pd.DataFrame, tz: str,
                 "of its own)")
 
 
-def _mixed_offsets_note(df: pd.DataFrame, tz: str, report: LoadReport) -> None:
+def _mixed_offsets_note(df: pd.DataFrame, tz: str, report: LoadReport,
+                        cols: tuple[str, ...] = ("start", "end")) -> None:
     """Note a calendar column whose values mix plain dates and times with a UTC offset: each
     is read as its day in ``tz`` (an offset converted to it; ``_off_day_problems`` names one
     that lands off the day written). Until 2026-12-07 such a column was an error."""
-    for col in ("start", "end"):
+    for col in cols:
         if col not in df.columns or pd.api.types.is_datetime64_any_dtype(df[col].dtype):
             continue
         text = df[col].astype("string").str.strip()
@@ -280,12 +281,16 @@ def _mixed_offsets_note(df: pd.DataFrame, tz: str, report: LoadReport) -> None:
                         "converted to it")
 
 
-def _off_day_problems(df: pd.DataFrame, tz: str, probs: list[Problem]) -> None:
+def _off_day_problems(df: pd.DataFrame, tz: str, probs: list[Problem],
+                      cols: tuple[str, ...] = ("start", "end"), what: str = "the event",
+                      fix: str | None = None) -> None:
     """Calendar days written as times with a UTC offset that are neither a midnight in the
     business time zone ``tz`` nor on the day written there (a Berlin midnight
     ``2024-05-15T00:00+02:00`` read in UTC is 14 May 22:00): which day is meant is not
-    known, so each such column is a problem naming the rows and the fix."""
-    for col in ("start", "end"):
+    known, so each such column is a problem naming the rows and the fix. ``cols``, ``what``
+    (is on that day) and ``fix`` (after the plain-date example) for another file's days (a spend
+    file's ``date``, since 2026-12-07)."""
+    for col in cols:
         if col not in df.columns or any(p.column == col for p in probs):
             continue  # a column already named (mixed offsets, unreadable dates) is told once
         raw = df[col]
@@ -314,12 +319,13 @@ def _off_day_problems(df: pd.DataFrame, tz: str, probs: list[Problem]) -> None:
         first = pd.Timestamp(written[off].iloc[0]).strftime("%Y-%m-%d")
         probs.append(Problem(
             col, f"has times with a UTC offset that fall on another day in the business time "
-                 f"zone {tz} than the day written, and not at its midnight: which day the "
-                 "event is on is not known", n, rows, ex,
-            fix=(f"write the days as plain dates (e.g. '{first}', the local day), or read the "
-                 "calendar in the time zone its times were written in, as the series "
-                 "(brain forecast backtest|train --tz ZONE; predict reads it in the model's "
-                 "zone; Python: tz=)")))
+                 f"zone {tz} than the day written, and not at its midnight: which day "
+                 f"{what} is on is not known", n, rows, ex,
+            fix=(f"write the days as plain dates (e.g. '{first}', the local day)" + (
+                fix if fix is not None else
+                ", or read the calendar in the time zone its times were written in, as the "
+                "series (brain forecast backtest|train --tz ZONE; predict reads it in the "
+                "model's zone; Python: tz=)"))))
 
 
 def validate_calendar(df: pd.DataFrame, source: str = "calendar",
@@ -470,6 +476,12 @@ def validate_spend(df: pd.DataFrame, source: str = "spend") -> pd.DataFrame:
     probs: list[Problem] = []
     df = _money_column(df.reset_index(drop=True), "spend", report)
     frame = _parse_columns(df, SPEND, source, "UTC", probs, report=report)
+    # days written as times with an offset are read in UTC: a mix with plain dates is named,
+    # and one that lands off the day written is an error (until 2026-12-07 such a day moved to
+    # the day before in silence, e.g. '2025-11-24T00:00:00+01:00' spent on 23 November)
+    _mixed_offsets_note(df, "UTC", report, ("date",))
+    _off_day_problems(df, "UTC", probs, ("date",), "the spend",
+                      ": a spend file's days are read in UTC, without a time zone")
     neg = (frame["spend"] < 0).to_numpy()
     if neg.any():
         n, rows, ex = problem_rows(neg, frame["spend"])

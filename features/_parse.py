@@ -73,7 +73,7 @@ def _one_format(text: pd.Series, notna: pd.Series) -> tuple[str | None, pd.Serie
 
 def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
                 date_only: bool, formats: dict[str, str] | None = None,
-                prefer: str | None = None) -> pd.Series:
+                prefer: str | None = None, mix_days: bool = False) -> pd.Series:
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         out = s.dt.tz_convert(tz).dt.tz_localize(None)
     elif pd.api.types.is_datetime64_any_dtype(s.dtype):
@@ -83,12 +83,15 @@ def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
         has_off = text.str.contains(_OFFSET, na=False)
         n_off = int(has_off.sum())
         notna = text.notna()
-        if 0 < n_off < int(notna.sum()) and date_only:
+        if 0 < n_off < int(notna.sum()) and date_only and mix_days:
             # whole days (a calendar's start/end, a spend date): a plain date is that day in
             # ``tz`` and a time with an offset is converted to ``tz``, so a mix is read value by
             # value (the calendar names one that lands off the day written, ``_off_day_problems``;
             # its note names the mix). An independent check's campaign calendar, part of it
-            # pasted as '2025-11-24T00:00:00+01:00', had been refused (2026-12-07)
+            # pasted as '2025-11-24T00:00:00+01:00', had been refused (2026-12-07). Only where
+            # the caller checks the offsets' days (``mix_days``: the contracts' date columns,
+            # ``features._io._off_day_problems``): a customer table's cutoff mixing them had
+            # been moved a day back in silence
             plain = _parse_time(text.where(~has_off), col, tz, probs, date_only=True,
                                 formats=formats, prefer=prefer)
             zoned = _parse_time(text.where(has_off), col, tz, probs, date_only=True)
@@ -423,8 +426,9 @@ def _parse_one(s: pd.Series, col: Column, tz: str, probs: list[Problem], lower: 
                formats: dict[str, str] | None = None) -> pd.Series:
     if col.kind == "timestamp":
         return _parse_time(s, col.name, tz, probs, date_only=False, formats=formats)
-    if col.kind == "date":
-        return _parse_time(s, col.name, tz, probs, date_only=True, formats=formats)
+    if col.kind == "date":  # a calendar's start/end, a spend date: offsets' days are checked
+        return _parse_time(s, col.name, tz, probs, date_only=True, formats=formats,
+                           mix_days=True)
     if col.kind == "float":
         return _parse_float(s, col.name, probs)
     if col.kind == "id":

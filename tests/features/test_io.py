@@ -858,3 +858,35 @@ def test_the_conversion_offered_for_a_windows_1252_semicolon_export_reads_it(
                              source="utf8.csv")
     assert sorted(ev["revenue"].round(2)) == [7.22, 29.51]
     assert "Süßwaren" in set(ev["category"])
+
+
+def test_a_spend_date_with_an_offset_is_not_moved_to_the_day_before(tmp_path: Path) -> None:
+    """Since the mix of plain dates and offset times became readable (2026-12-07), a spend file
+    pasted as '2025-11-24', '2025-11-25T00:00:00+01:00' put the second day's spend on 24
+    November in silence (read in UTC: 23:00 the day before). A spend day that lands off the day
+    written is an error naming it, as in a calendar; one on the day written is read, with the
+    mix's note."""
+    text = ("date,channel,spend\n"
+            "2025-11-23,search,10\n"
+            "2025-11-25T00:00:00+01:00,search,20\n")
+    with pytest.raises(ft.DataContractError) as err:
+        ft.load_spend(write(tmp_path, text, "spend.csv"))
+    msg = " ".join(str(err.value).split())
+    assert ("spend.csv: column 'date' has times with a UTC offset that fall on another day "
+            "in the business time zone UTC than the day written") in msg
+    assert "'2025-11-25T00:00:00+01:00 is 2025-11-24 23:00 in UTC'" in msg
+    assert "write the days as plain dates (e.g. '2025-11-25', the local day)" in msg
+    noon = ft.load_spend(write(tmp_path, text.replace("T00:00", "T12:00"), "spend.csv"))
+    assert noon["date"].tolist() == [pd.Timestamp("2025-11-23"), pd.Timestamp("2025-11-25")]
+    assert any("column 'date' mixes plain dates (1 rows) and times with a UTC offset (1 rows"
+               in n for n in noon.attrs["load_notes"])
+
+
+def test_a_customer_tables_cutoff_mixing_offsets_is_still_an_error() -> None:
+    """The mix of plain dates and offset times read value by value (2026-12-07) is for the
+    files whose days are checked (calendar, spend): a customer table's cutoff
+    '2025-01-02T00:00:00+01:00' among plain dates had become 1 January in silence."""
+    from features._tables import parse_table_cutoff
+
+    with pytest.raises(ft.DataContractError, match="mixes times with and without UTC offsets"):
+        parse_table_cutoff(pd.Series(["2025-01-01", "2025-01-02T00:00:00+01:00"]))
