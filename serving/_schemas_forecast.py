@@ -52,8 +52,9 @@ class PeakRow(Answer):
         description="10th percentile of the window's total (the 80% interval's lower end), "
                     "calibrated on the model's backtest of window totals (not the periods' "
                     "P10s summed, which assumes every period misses the same way at once); "
-                    "null for windows over 28 days and for models trained before "
-                    "2026-12-07 (a note says so).")
+                    "null for windows over 28 days or longer than the backtest's folds (train's "
+                    "horizon), for models whose backtest had too few (fold, series) pairs, and "
+                    "for models trained before 2026-12-07 (a note says so).")
     window_p50: float | None = Field(
         description="P50 summed over the row's periods (start .. end): the window's total "
                     "(the horizon's for the horizon row).")
