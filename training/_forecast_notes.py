@@ -224,7 +224,9 @@ def ended_series(panel: Panel, days: float = LEADING_ZEROS_DAYS
         run = len(y) - 1 - int(live[-1])
         if run < days * spd:
             continue
-        before = zero[:live[-1] + 1]
+        # from the first value above 0: zeros before it are a series not yet started (a
+        # channel launched later; ``leading_zeros_note``), not its usual silence
+        before = zero[live[0]:live[-1] + 1]
         edges = np.flatnonzero(np.diff(np.concatenate([[0], before.astype(int), [0]])))
         longest = int((edges[1::2] - edges[::2]).max()) if len(edges) else 0
         if run < 2 * longest:
@@ -246,8 +248,9 @@ def ended_series_note(panel: Panel, days: float = LEADING_ZEROS_DAYS) -> str | N
     if not found:
         return None
     unit = "days" if panel.freq == "D" else "hours"
-    shown = listed([f"{sid!r} (0 since {period_text(at)}, {n:,} {unit}; about {level:,.4g} a "
-                    f"{unit[:-1]} before)" for sid, (at, n, level) in found.items()], 4)
+    per = "a day" if unit == "days" else "an hour"
+    shown = listed([f"{sid!r} (0 since {period_text(at)}, {n:,} {unit}; about {level:,.4g} "
+                    f"{per} before)" for sid, (at, n, level) in found.items()], 4)
     verb = "has" if len(found) == 1 else "have"
     return (f"{len(found)} series {verb} been at 0 for the last {days} days or more after "
             f"values above 0: {shown}. A channel that stopped (discontinued, renamed, no longer "

@@ -865,3 +865,30 @@ def test_a_model_of_a_total_and_one_store_predicts_with_the_other_stores_events(
     assert "The series are 'a', 'total';" in text
     assert "training calendar also had events of channel(s) 'b', 'new'" in text
     assert "'channel=b'" not in text
+
+
+def test_a_channel_launched_late_that_stopped_is_named_as_stopped() -> None:
+    """The zeros before a channel's launch (100 days) are not its usual silence: they had made
+    its last 47 days at 0 look short (under twice the longest run of zeros) and the note
+    silent wherever the panel keeps them (``brain forecast predict``'s model description of a
+    forecaster that does not trim them). Hourly series are 'about 5 an hour before'."""
+    from training._forecast_notes import ended_series_note
+    from training._forecast_panel import prepare_panel
+
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2024-01-01", periods=300, freq="D")
+    y = rng.poisson(30, len(ds)).astype(float)
+    y[:100] = 0
+    y[-47:] = 0
+    frame = pd.DataFrame({"series_id": "channel=display", "ds": ds, "y": y})
+    note = ended_series_note(prepare_panel(frame, "none"))
+    assert note is not None
+    assert "'channel=display' (0 since 2024-09-10, 47 days; about " in note
+    hours = pd.date_range("2024-01-01", periods=24 * 120, freq="h")
+    yh = rng.poisson(5, len(hours)).astype(float)
+    yh[-24 * 40:] = 0
+    hourly = ended_series_note(prepare_panel(
+        pd.DataFrame({"series_id": "a", "ds": hours, "y": yh}), "none"))
+    assert hourly is not None
+    assert " an hour before)" in hourly
+    assert " a hour" not in hourly
