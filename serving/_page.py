@@ -113,7 +113,9 @@ def history(request: Request) -> Response:
     """The last ``periods`` observed values of one series (for context on the chart)."""
     only_params(request.query_params, ("series_id", "periods"), "GET /ui/api/history")
     fc = _forecaster(_live_brain())
-    sid = request.query_params.get("series_id", "total")
+    # an empty value is the parameter left out (``_query``): '' had been an unknown series
+    sid = request.query_params.get("series_id") or ""
+    sid = sid if sid.strip() else "total"
     if sid not in fc.panel_.series:
         from training._forecast_ids import unknown_series_text
 
