@@ -18,6 +18,8 @@ __all__ = ["FIRST_YEAR", "LAST_YEAR", "integer_time_hint", "utc_day_note"]
 
 
 FIRST_YEAR, LAST_YEAR = 1678, 2261
+_TIMED_OFFSET = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s?(?:Z|[+-]\d{2}:?\d{2})$"
+"""A UTC offset after a time of day (``features._parse._OFFSET``)."""
 """Timestamps are stored in nanoseconds, which hold only these years: a value outside them (an
 ERP's '0001-01-01' for "no date", a till time 1000 read as the year 1000) does not read."""
 
@@ -136,6 +138,10 @@ def utc_day_note(raw: pd.Series, ts: pd.Series, col: str, tz: str, *, unit: str 
                          short.where(short.str.fullmatch(r"[+-]\d{4}", na=False),
                                      text.str[-1:].where(text.str.endswith("Z", na=False))))
     other = offset.notna() & ~offset.isin(["Z", "+00:00", "+0000", "-00:00", "-0000"])
+    if other.any():
+        # an offset follows a time of day, as the parsers read one: the year of '01-03-2025'
+        # (a day-first date) is not an offset of -20:25 (it had been named one, 2026-12-07)
+        other = other & text.str.contains(_TIMED_OFFSET, na=False)
     if not other.any():
         return None
     written = offset[other]

@@ -168,6 +168,17 @@ def test_the_midnight_note_reads_every_form_of_offset() -> None:
     assert utc_day_note(raw, ts, "ts", "Europe/Berlin") is None
 
 
+def test_day_first_dates_are_not_read_as_times_with_an_offset(tmp_path: Path) -> None:
+    """An events file of day-first dates ('01-03-2025') had been told it "holds times with UTC
+    offsets (-2025)" that put every row on another day: the year read as an offset."""
+    text = ("user_id,ts,event_type,channel,revenue\n"
+            "1,01-03-2025,visit,email,\n"
+            "2,15-03-2025,visit,email,\n")
+    frame = ft.load_events(write(tmp_path, text))
+    assert frame["ts"].tolist() == [pd.Timestamp("2025-03-01"), pd.Timestamp("2025-03-15")]
+    assert not [n for n in frame.attrs["load_notes"] if "UTC offsets" in n]
+
+
 def test_mixing_offsets_and_naive_times_is_an_error(tmp_path: Path) -> None:
     text = ("user_id,ts,event_type,channel,revenue\n"
             "1,2024-11-10T23:30:00+08:00,visit,email,\n1,2024-11-10 16:00:00,visit,email,\n")
