@@ -20,7 +20,8 @@ from ._parse import _COMMA_DECIMAL_ANY, MISSING_SPELLINGS, _numbers, _one_format
 from ._times import _to_datetime
 
 __all__ = ["ID_LIKE_MIN_ROWS", "ID_LIKE_SHARE", "ODD_CELLS_MAX", "ODD_CELLS_SHARE", "ONCE_SHARE",
-           "infer_table_types", "number_cells", "parse_table_cutoff", "table_ids"]
+           "infer_table_types", "number_cells", "parse_table_cutoff", "parse_table_dates",
+           "table_ids"]
 
 _log = logging.getLogger("features.io")  # the loaders' logger: the CLI prints it as notes
 
@@ -367,6 +368,32 @@ def parse_table_cutoff(values: pd.Series, source: str = "table") -> pd.Series:
         n, rows, _ = problem_rows(miss)
         probs.append(Problem("cutoff", "has missing values", n, rows,
                              fix="give every row the date of its snapshot"))
+    if probs:
+        raise DataContractError(source, probs)
+    return out
+
+
+def parse_table_dates(values: pd.Series, column: str, source: str = "table") -> pd.Series:
+    """A date column a model reads as days since the snapshot (``CustomerModel.date_days_``)
+    as dates (tz-naive days); empty cells and ``MISSING_SPELLINGS`` stay missing, and values
+    that are not dates are one ``DataContractError`` naming the file, the column, the rows and
+    the fix (a number column scores its odd cells as missing; a date the model counts days
+    from is not guessed)."""
+    if not (pd.api.types.is_object_dtype(values.dtype)
+            or pd.api.types.is_string_dtype(values.dtype)):
+        if not pd.api.types.is_datetime64_any_dtype(values.dtype) and values.notna().any():
+            n, rows, ex = problem_rows(values.notna().to_numpy(), values)
+            raise DataContractError(source, [Problem(
+                column, f"must hold dates; received {values.dtype} values", n, rows, ex,
+                fix="give the column dates such as 2026-11-30, as at training")])
+        values = values if pd.api.types.is_datetime64_any_dtype(values.dtype) else (
+            pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]"))
+    else:
+        text = values.astype("string").str.strip()
+        missing = (text.isna() | text.str.lower().isin(MISSING_SPELLINGS)).fillna(True)
+        values = values.where(~missing.to_numpy(), None)
+    probs: list[Problem] = []
+    out = _parse_time(values, column, "UTC", probs, date_only=True)
     if probs:
         raise DataContractError(source, probs)
     return out

@@ -48,6 +48,7 @@ from ._cli_customers_inputs import (
     _table_asof,
     _table_words,
     _uninformative,
+    _with_asof,
     build_training_frame,
 )
 from ._cli_customers_model import (
@@ -99,7 +100,7 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
            table: Path | None, label_col: str | None, id_col: str, horizon: int, cutoffs: int,
            step_days: int, last_cutoff: str | None, churn_needs_no_visit: bool, register: bool,
            plots: Path | None, seed: int, tz: str, allow: str, on_duplicate: str = "drop",
-           allow_suspected_leakage: bool = False) -> None:
+           allow_suspected_leakage: bool = False, asof: str | None = None) -> None:
     from training._customer_mlflow import train_and_register
     from training._customer_models import CustomerModel
     from training._mlflow import check_registry_uri
@@ -125,11 +126,17 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
         # event model scored on a table of event features) still finds them when it is
         # re-scored on the evaluation rows (dropped, it "could not score these rows")
         dropped = _uninformative(frame, ("user_id", "cutoff", label_col))
+        frame = _with_asof(frame, None if asof is None else parse_date_option(asof, "--asof"),
+                           table.name)
         params: dict[str, Any] = {"input": str(Path(table).resolve()),
-                                  "label_col": label_col}
+                                  "label_col": label_col, **({"asof": asof} if asof else {})}
         tag = f"table={table.name}"
         horizon_meta = None
     else:
+        if asof is not None:
+            raise ValueError("--asof (the date a --table was exported) applies to --table; "
+                             "with --data/--events the cutoffs are built from the events "
+                             "(--last-cutoff sets the latest)")
         last = None if last_cutoff is None else str(
             parse_date_option(last_cutoff, "--last-cutoff"))
         ev, cal = _events(data, events, calendar, tz, allow, on_duplicate)
@@ -298,11 +305,14 @@ def _make_train_command(task: str) -> None:
             "--allow-suspected-leakage",
             help="Promote even when a column nearly determines the validation label (only if "
                  "it is truly known at scoring time).")] = False,
+        asof: Annotated[str | None, typer.Option(
+            help="With --table: the date the table was exported, YYYY-MM-DD; its date columns "
+                 "become days since it (a 'cutoff' column wins).")] = None,
     ) -> None:
         _train(task, data, events, calendar, table, label_col, id_col, horizon, cutoffs,
                default_step_days(horizon, cutoffs) if step_days is None else step_days,
                last_cutoff, churn_needs_no_visit, register, plots, seed, tz,
-               allow_event_types, on_duplicate, allow_suspected_leakage)
+               allow_event_types, on_duplicate, allow_suspected_leakage, asof)
 
 
 def _score(task: str, asof_text: str | None, out: Path, data: Path | None, events: Path | None,
@@ -350,6 +360,8 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
     if table is not None:
         feats = _read_table(table, id_col, model=model)
         id_col = feats.attrs.pop("brain.id_col", id_col)
+        if getattr(model, "date_days_", ()):  # its date columns are days since --asof
+            feats = _with_asof(feats, asof, table.name, note=False)
         _population_warning(model, uri, table, feats["user_id"])
         # the input check first: a table the model cannot read stops with the error alone
         # (it had been told "N columns not used by the model ... the scores do not depend on
@@ -468,8 +480,9 @@ def _make_score_command(task: str) -> None:
         out: Annotated[Path, typer.Option(help="Output file (.parquet or .csv).")],
         asof: Annotated[str | None, typer.Option(
             help="Score as of this date, YYYY-MM-DD[ HH:MM] (events before it); required with "
-                 "--data/--events. With --table: the asof column when the table has no "
-                 "'cutoff' column.")
+                 "--data/--events. With --table: the date the table was exported (the "
+                 "asof column, and the date a model's date columns count days from) when the "
+                 "table has no 'cutoff' column.")
                         ] = None,
         data: DataOpt = None,
         events: EventsOpt = None,

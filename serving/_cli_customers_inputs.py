@@ -88,7 +88,10 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
     # at scoring, the model's label column (when the table still has it) is not a feature:
     # it is left as written, without notes on its types (yes/no labels are no odd numbers)
     label = getattr(model, "label_col_", None)
-    keep = (id_col, label) if label and label != id_col else (id_col,)
+    keep: tuple[str, ...] = (id_col, label) if label and label != id_col else (id_col,)
+    # a model's date columns (read as days since) stay text here: ``parse_table_dates`` reads
+    # them, and a cell that is no date is an error naming it
+    keep += tuple(getattr(model, "date_days_", ()))
     frame = infer_table_types(frame, keep_text=keep,
                               exact=(label_col,) if label_col else (),
                               numeric=getattr(model, "numeric_", ()),
@@ -251,6 +254,23 @@ def _table_asof(feats: pd.DataFrame, asof: pd.Timestamp | None) -> pd.Series:
         return pd.Series(pd.to_datetime(feats["cutoff"]).to_numpy(), name="asof")
     return pd.Series(pd.NaT if asof is None else asof, index=range(len(feats)),
                      dtype="datetime64[ns]", name="asof")
+
+
+def _with_asof(frame: pd.DataFrame, asof: pd.Timestamp | None, name: str,
+               note: bool = True) -> pd.DataFrame:
+    """The table with an ``asof`` column holding ``--asof`` (the date it was taken, for every
+    row), from which the model reads its date columns as days since; a table with a
+    ``cutoff`` column keeps its own date per row (cutoff wins; ``note``: say so)."""
+    if asof is None:
+        return frame
+    if "cutoff" in frame.columns:
+        if note:
+            show_note(f"{name}: the table has a 'cutoff' column, so each row's snapshot date is "
+                      "its cutoff and --asof is not used")
+        return frame
+    out = frame.copy()
+    out["asof"] = asof.normalize()
+    return out
 
 
 def _check_asof(events: pd.DataFrame, asof: pd.Timestamp, what: str = "scored",

@@ -98,7 +98,7 @@ def _extra_columns_note(model: Any, feats: pd.DataFrame, show: int = 10) -> str 
     need = getattr(model, "input_features_", None)
     if need is None:
         return None
-    keep = {"user_id", "cutoff", getattr(model, "label_col_", None), *need}
+    keep = {"user_id", "cutoff", "asof", getattr(model, "label_col_", None), *need}
     extra = [str(c) for c in feats.columns if c not in keep]
     if not extra:
         return None

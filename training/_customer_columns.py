@@ -15,10 +15,14 @@ import pandas as pd
 
 from training._customer_bgnbd import BGNBD_COLUMNS
 
-__all__ = ["DERIVED", "DERIVED_VERSION", "ID_COLUMNS", "RATE_FLOOR_DAYS", "SHARE_PREFIXES",
-           "add_derived", "as_float", "outcome_dates", "point_in_time", "split_columns"]
+__all__ = ["DATE_REASON", "DERIVED", "DERIVED_VERSION", "ID_COLUMNS", "RATE_FLOOR_DAYS",
+           "SHARE_PREFIXES", "add_derived", "as_float", "outcome_dates", "point_in_time",
+           "split_columns"]
 
 ID_COLUMNS: tuple[str, ...] = ("user_id", "cutoff", "asof")
+DATE_REASON = "datetime column (a date is read as days since the snapshot date)"
+"""A date column's reason in ``split_columns``; ``training._customer_dates`` derives
+``days_since_<col>`` from those columns when the snapshot date is known, or rewrites it."""
 SHARE_PREFIXES: tuple[str, ...] = ("cat_share_", "purchase_cat_share_", "ch_share_")
 """Feature columns named after the data's vocabulary (``features/_catalogue.py``): a category or
 channel absent from a scoring frame means share 0, so missing ones are filled with 0 and unknown
@@ -100,9 +104,10 @@ def split_columns(frame: pd.DataFrame, label_col: str,
             continue
         if col.startswith("label_"):
             skipped[col] = "another label column"
-        elif (pd.api.types.is_datetime64_any_dtype(dtype)
-              or pd.api.types.is_timedelta64_dtype(dtype)):
-            skipped[col] = "datetime/timedelta column (derive a number of days instead)"
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            skipped[col] = DATE_REASON
+        elif pd.api.types.is_timedelta64_dtype(dtype):
+            skipped[col] = "timedelta column (derive a number of days instead)"
         elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
             numeric.append(col)
         else:

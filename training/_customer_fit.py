@@ -48,6 +48,13 @@ from training._customer_columns import (
     point_in_time,
     split_columns,
 )
+from training._customer_dates import (
+    DAYS_PREFIX,
+    NO_SNAPSHOT_REASON,
+    date_candidates,
+    days_since,
+    snapshot_dates,
+)
 from training._customer_eval import (
     ClassifierMetrics,
     ValueMetrics,
@@ -322,6 +329,34 @@ def _label_record(model: CustomerModel, frame: pd.DataFrame, label_col: str) -> 
             "horizon_days": None if horizon is None else int(horizon), "churn_rule": rule}
 
 
+def _date_features(model: CustomerModel, frame: pd.DataFrame, keep: np.ndarray,
+                   data: pd.DataFrame, numeric: list[str], skipped: dict[str, str]
+                   ) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
+    """The date columns as ``days_since_<col>`` features when the table says when it was
+    taken (``training._customer_dates``), recorded in ``model.date_days_``; without a
+    snapshot date they stay out with a reason naming --asof."""
+    model.date_days_ = ()
+    dates = date_candidates(data, skipped)
+    if not dates:
+        return data, numeric, skipped
+    if snapshot_dates(data) is None:
+        return data, numeric, {**skipped, **dict.fromkeys(dates, NO_SNAPSHOT_REASON)}
+    # on the whole table, so the leak note counts its rows as the file does
+    days, notes = days_since(frame, dates, str(frame.attrs.get("source", "table")))
+    for note in notes.values():
+        _log.warning("CustomerModel(%s): %s", model.task, note)
+    days = days.iloc[np.flatnonzero(keep)].reset_index(drop=True)
+    data = pd.concat([data.drop(columns=[c for c in days.columns if c in data.columns]), days],
+                     axis=1)
+    data.attrs = dict(frame.attrs)
+    model.date_days_ = tuple(dates)
+    _log.warning("CustomerModel(%s): date columns read as days since the row's snapshot date "
+                 "(%s): %s", model.task, "its cutoff" if "cutoff" in data.columns else "--asof",
+                 ", ".join(f"{c} as {DAYS_PREFIX}{c}" for c in dates))
+    return (data, [*numeric, *days.columns],
+            {c: why for c, why in skipped.items() if c not in dates})
+
+
 def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
     """``CustomerModel.fit``: fit ``model`` on a stacked feature+label frame (see the module
     docstring); returns ``model``."""
@@ -331,7 +366,7 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
                          f"received columns {list(frame.columns)[:20]}. Pass label_col= "
                          "(CLI: --label-col) naming the column that holds the label.")
     model.labels_ = _label_record(model, frame, label_col)
-    for attr in ("features_", "input_features_", "bgnbd_params_"):
+    for attr in ("features_", "input_features_", "bgnbd_params_", "date_days_"):
         model.__dict__.pop(attr, None)  # a refit starts from nothing (see ``augment``)
     check_unique_rows(frame, model.task)
     y_all = model._labels(frame, label_col)
@@ -365,6 +400,7 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
     y = y_all[keep].to_numpy()
     numeric, categorical, skipped = split_columns(data, label_col, model.exclude)
     skipped = outcome_dates(data, y, skipped, model.kind, LEAKAGE_THRESHOLD)
+    data, numeric, skipped = _date_features(model, frame, keep, data, numeric, skipped)
     if not numeric and not categorical:
         raise ValueError(f"CustomerModel({model.task}): no feature columns found; received "
                          f"columns {list(frame.columns)}. Add numeric or text feature columns.")
@@ -375,7 +411,8 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
     model.decimal_comma_ = tuple(c for c in numeric if c in comma)
     model.features_ = numeric + categorical
     # Columns a scoring frame must carry (derived features are recomputed from them).
-    model.input_features_ = [c for c in model.features_ if c in frame.columns]
+    model.input_features_ = [*(c for c in model.features_ if c in frame.columns),
+                             *model.date_days_]
     # a column of yes/no written several ways ('yes', 'Y', 'true' / 'no', 'N'): one yes and
     # one no (until 2026-12-06 'Y' and 'N' were levels of their own: "Auto Renew: N")
     model.yes_no_ = {}

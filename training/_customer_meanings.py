@@ -127,6 +127,8 @@ def reason_label(column: str) -> str:
         if not (what and when in _WHEN):
             what, when = m["what"], "last"
         return f"{what.replace('_', ' ')} ({_WHEN[when].format(n=m['n'], unit=unit)})"
+    if column.startswith("days_since_"):  # a table's date read as days since (since
+        return "days since " + column[len("days_since_"):]  # 2026-12-07): its column's name
     for prefix, phrase in (("purchase_cat_share_", "share of orders in "),
                            ("cat_share_", "share of activity in "),
                            ("ch_share_", "share of visits via ")):

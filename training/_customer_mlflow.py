@@ -38,6 +38,7 @@ from ._customer_champion import (
     _validation_rows,
     _veto,
 )
+from ._customer_dates import SNAPSHOT_COLUMNS
 from ._customer_eval import (
     plot_importance,
     plot_lift,
@@ -220,7 +221,9 @@ def _as_table(model: CustomerModel, frame: pd.DataFrame, id_col: str) -> pd.Data
     if id_col in frame.columns and id_col != "user_id":
         frame = frame.rename(columns={id_col: "user_id"})
     label = getattr(model, "label_col_", None)
-    keep = ("user_id", label) if label else ("user_id",)
+    # a date column read as days since stays text for ``parse_table_dates``: a cell that is
+    # no date is an error naming it, not a guess
+    keep = ("user_id", *((label,) if label else ()), *getattr(model, "date_days_", ()))
     frame = infer_table_types(frame, keep_text=keep, numeric=model.numeric_,
                               categorical=model.categorical_,
                               decimal_comma=getattr(model, "decimal_comma_", ()))
@@ -257,7 +260,9 @@ def log_customer_model(model: CustomerModel, example: pd.DataFrame,
     """
     id_col = getattr(model, "id_col_", None)
     cols = (["user_id", *model.input_features_] if "user_id" in example.columns
-            else model.input_features_)
+            else list(model.input_features_))
+    if getattr(model, "date_days_", ()):  # the snapshot its date columns count days from
+        cols += [next(c for c in SNAPSHOT_COLUMNS if c in example.columns)]
     example = synthetic_example(example, cols,
                                 id_col="user_id" if "user_id" in cols else None)
     for c in model.categorical_:

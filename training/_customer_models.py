@@ -33,6 +33,7 @@ from training._customer_columns import (
     add_derived,
     as_float,
 )
+from training._customer_dates import DAYS_PREFIX, add_days_since
 from training._customer_eval import read_labels
 from training._customer_fit import LOG_LINK, fit_model, split_rows
 from training._customer_levels import model_level_codes
@@ -128,6 +129,10 @@ class CustomerModel:
     baseline_: Baseline | None = None
     """The GLM margin the booster was fitted from (``training._customer_baseline``); None: the
     plain booster (and every model pickled before it existed)."""
+
+    date_days_: tuple[str, ...] = ()
+    """Date columns read as ``days_since_<col>`` from the snapshot date
+    (``training._customer_dates``); models fitted before 2026-12-07 have none."""
 
     # learned by ``fit`` (``training._customer_fit.fit_model``); absent before it
     labels_: dict[str, object]  # the label definition (task, column, window, churn rule)
@@ -275,6 +280,10 @@ class CustomerModel:
             if shares:
                 frame = frame.assign(**dict.fromkeys(shares, 0.0))
             self._check_inputs(frame, received)
+        dates = getattr(self, "date_days_", ())
+        if dates and not all(DAYS_PREFIX + c in frame.columns for c in dates):
+            frame = add_days_since(frame, list(dates), self.task,
+                                   str(frame.attrs.get("source", "table")))
         if self.derive:  # as the model was fitted (models from before version 2 have no attribute)
             frame = add_derived(frame, self.derived_version_)
         params = getattr(self, "bgnbd_params_", None)

@@ -113,7 +113,7 @@ def test_table_training_names_every_column_it_does_not_use(world_dir: Path,
         path, index=False)
     out = _run(["train", "churn", "--table", str(path), "--label-col", "churned", "--id-col",
                 "customer"])
-    assert "note: not used as features: signup_date (datetime" in out
+    assert "note: not used as features: signup_date (date column: pass --asof" in out
     assert "market (constant ('US' in every row))" in out
     assert "legacy_score (all empty)" in out
     # numbers as plain numbers, never np.float64(0.0)
@@ -315,7 +315,8 @@ def test_a_date_column_filled_only_for_churners_is_named_as_the_outcome_date(
                 "customer", "--no-register"])
     assert "cancellation_date (date column filled for 100% of the rows with label 1 and 0% of " \
            "the others: it looks like the date of the outcome" in out
-    assert "signup_date (datetime/timedelta column (derive a number of days instead))" in out
+    assert ("signup_date (date column: pass --asof with the date the table was exported (or a "
+            "cutoff column) to use it as days since)") in out
 
 
 def test_snapshot_checks_its_asof_as_brain_score_does(world_dir: Path) -> None:

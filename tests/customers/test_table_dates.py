@@ -1,0 +1,140 @@
+"""A customer table's date columns as days since the snapshot date (``--asof`` or ``cutoff``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from serving.cli import app
+from training._customer_models import CustomerModel
+
+runner = CliRunner()
+ASOF = pd.Timestamp("2026-06-30")
+
+
+def _run(args: list[str], code: int = 0) -> str:
+    res = runner.invoke(app, args)
+    assert res.exit_code == code, res.output
+    return " ".join(res.output.split())  # rich wraps long lines
+
+
+def _crm(n: int = 1200, seed: int = 0, asof: pd.Timestamp = ASOF) -> pd.DataFrame:
+    """One row per customer; churn follows the days since the last purchase."""
+    rng = np.random.default_rng(seed)
+    recency = rng.exponential(60, n).round()
+    tenure = recency + rng.integers(30, 900, n)
+    p = 1 / (1 + np.exp(-(-2.0 + 0.03 * recency)))
+    last = asof - pd.to_timedelta(recency, unit="D")
+    return pd.DataFrame({
+        "customer": [f"C{i:05d}" for i in range(n)],
+        "last_purchase_date": last.strftime("%Y-%m-%d"),
+        "signup_date": (asof - pd.to_timedelta(tenure, unit="D")).strftime("%Y-%m-%d"),
+        "contract_end": (asof + pd.to_timedelta(rng.integers(-30, 300, n), unit="D")
+                         ).strftime("%Y-%m-%d"),
+        "plan": rng.choice(["basic", "gold"], n),
+        "churned": (rng.random(n) < p).astype(int),
+    })
+
+
+def _typed(table: pd.DataFrame) -> pd.DataFrame:
+    out = table.rename(columns={"customer": "user_id"})
+    for c in ("last_purchase_date", "signup_date", "contract_end"):
+        out[c] = pd.to_datetime(out[c])
+    return out
+
+
+def test_date_columns_become_days_since_the_snapshot_and_the_model_derives_them_again() -> None:
+    frame = _typed(_crm()).assign(asof=ASOF)
+    frame.loc[5, "signup_date"] = pd.NaT
+    model = CustomerModel("churn", label_col="churned", n_estimators=60).fit(frame)
+    assert model.date_days_ == ("last_purchase_date", "signup_date", "contract_end")
+    for c in model.date_days_:
+        assert f"days_since_{c}" in model.features_
+        assert c not in model.features_
+        assert c in model.input_features_
+    assert "last_purchase_date" not in model.report_.skipped_columns
+    x = model.augment(frame.head(10))
+    want = (ASOF - frame["last_purchase_date"].head(10)).dt.days.astype(float)
+    np.testing.assert_array_equal(x["days_since_last_purchase_date"].to_numpy(), want.to_numpy())
+    assert np.isnan(x.loc[5, "days_since_signup_date"])  # empty stays missing
+    ends = (ASOF - frame["contract_end"].head(10)).dt.days
+    np.testing.assert_array_equal(x["days_since_contract_end"].to_numpy(), ends.to_numpy())
+    assert (x["days_since_contract_end"] < 0).any()  # a future date counts negative
+    # the snapshot moves, the days move: the same dates a month later are 30 days older
+    later = model.augment(frame.head(10).assign(asof=ASOF + pd.Timedelta(days=30)))
+    np.testing.assert_array_equal(later["days_since_last_purchase_date"], want + 30)
+    # a per-row cutoff wins over the asof column
+    cut = model.augment(frame.head(3).assign(cutoff=ASOF - pd.Timedelta(days=10)))
+    np.testing.assert_array_equal(cut["days_since_last_purchase_date"], want.head(3) - 10)
+    # recency drives churn: the derived column is the model's strongest feature
+    assert model.importance().index[0] == "days_since_last_purchase_date"
+    # text cells (the API, the MLflow model) are read as dates; a cell that is no date is
+    # an error naming the column and the row
+    text = _crm().head(4).rename(columns={"customer": "user_id"}).assign(asof=ASOF)
+    np.testing.assert_allclose(model.score(text), model.score(frame.head(4)))
+    text.loc[2, "signup_date"] = "soon"
+    with pytest.raises(ValueError, match=r"signup_date.*row.*3") as err:
+        model.score(text)
+    assert "soon" in str(err.value)
+
+
+def test_a_frame_without_the_snapshot_date_is_an_error_naming_asof() -> None:
+    frame = _typed(_crm()).assign(asof=ASOF)
+    model = CustomerModel("churn", label_col="churned", n_estimators=30).fit(frame)
+    with pytest.raises(ValueError, match="pass --asof DATE") as err:
+        model.score(frame.drop(columns="asof").head(5))
+    assert "'last_purchase_date'" in str(err.value)
+
+
+def test_without_a_snapshot_date_dates_stay_out_with_a_note_naming_asof() -> None:
+    model = CustomerModel("churn", label_col="churned", n_estimators=30).fit(_typed(_crm()))
+    assert model.date_days_ == ()
+    assert not any(f.startswith("days_since_") for f in model.features_)
+    assert model.report_.skipped_columns["last_purchase_date"] == (
+        "date column: pass --asof with the date the table was exported (or a cutoff column) "
+        "to use it as days since")
+
+
+def test_table_cli_asof_leak_note_scoring_error_and_registered_round_trip(
+        tmp_path: Path) -> None:
+    import mlflow
+
+    train = _crm(seed=1)
+    # three last purchases after the export date: written later than the snapshot
+    train.loc[[4, 9, 20], "last_purchase_date"] = "2026-07-15"
+    path = tmp_path / "crm.csv"
+    train.to_csv(path, index=False)
+    out = _run(["train", "churn", "--table", str(path), "--label-col", "churned", "--id-col",
+                "customer", "--asof", "2026-06-30"])
+    assert ("column 'last_purchase_date': 3 of 1,200 dates are after the row's snapshot date "
+            "(first at rows 5, 10, 21)") in out
+    assert "last_purchase_date as days_since_last_purchase_date" in out
+    assert "contract_end" not in out.split("column 'last_purchase_date'")[1].split(".")[0]
+    later = ASOF + pd.Timedelta(days=90)
+    score = _crm(n=300, seed=2, asof=later).assign(renewal_date="2026-12-01")
+    spath = tmp_path / "crm_later.csv"
+    score.to_csv(spath, index=False)
+    base = ["score", "churn", "--table", str(spath), "--id-col", "customer"]
+    out = _run([*base, "--out", str(tmp_path / "x.csv")], code=2)
+    assert "crm_later.csv" in out
+    assert "pass --asof DATE" in out
+    assert "'last_purchase_date'" in out
+    out = _run([*base, "--asof", f"{later:%Y-%m-%d}", "--out", str(tmp_path / "s.csv")])
+    assert "'renewal_date'" in out
+    assert "not used by the model" in out
+    cli = pd.read_csv(tmp_path / "s.csv")
+    assert "days since last_purchase_date" in " ".join(cli["reason_1"].fillna(""))
+    # the registered model, loaded as MLflow serves it, derives the same columns from an
+    # asof column of the table's text cells
+    pyfunc = mlflow.pyfunc.load_model("models:/churn@champion")
+    got = pyfunc.predict(score.drop(columns="renewal_date").assign(asof=f"{later:%Y-%m-%d}"),
+                         params={"reasons": False})
+    np.testing.assert_allclose(got["score"].to_numpy(), cli["score"].to_numpy(), atol=1e-9)
+    # a day-later snapshot scores the same customers as less recent buyers: higher churn
+    _run([*base, "--asof", f"{later + pd.Timedelta(days=60):%Y-%m-%d}", "--out",
+          str(tmp_path / "s2.csv")])
+    assert pd.read_csv(tmp_path / "s2.csv")["score"].mean() > cli["score"].mean()

@@ -1,0 +1,125 @@
+"""A customer table's date columns as days since the snapshot date (since 2026-12-07).
+
+A date (``last_purchase_date``, ``signup_date``, ``contract_end``) is no feature by itself: the
+same date is recent in one export and long ago in the next. When the table says when it was
+taken (its ``cutoff`` column, one date per row, or an ``asof`` column: ``--asof DATE`` for every
+row; ``cutoff`` wins), each date column that is not the outcome's own date
+(``training._customer_columns.outcome_dates``) becomes ``days_since_<col>`` = snapshot - date in
+days (negative for a date after the snapshot, such as a contract end; missing stays missing).
+The fitted model keeps the columns it derived (``CustomerModel.date_days_``) and derives them
+again at scoring, where a table without a snapshot date is an error naming ``--asof``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["DAYS_PREFIX", "NO_SNAPSHOT_REASON", "SNAPSHOT_COLUMNS", "add_days_since",
+           "date_candidates", "days_since", "future_note", "snapshot_dates"]
+
+_log = logging.getLogger("training._customer_models")  # the customer model's own logger
+
+DAYS_PREFIX = "days_since_"
+SNAPSHOT_COLUMNS: tuple[str, ...] = ("cutoff", "asof")
+"""Where a row's snapshot date is read from, first found first: a table's ``cutoff`` column
+wins over the ``asof`` column that ``--asof`` fills."""
+
+NO_SNAPSHOT_REASON = ("date column: pass --asof with the date the table was exported (or a "
+                      "cutoff column) to use it as days since")
+"""Why a date column is not used when the training table does not say when it was taken."""
+
+FUTURE_SHARE = 0.5
+"""A date column with dates after the snapshot in fewer than this share of its filled rows
+gets the leak note: a column of past dates (a last purchase) with a few later ones was written
+after the snapshot; a column mostly in the future (a contract end) is what it is."""
+
+ROWS_SHOWN = 3
+
+
+def snapshot_dates(frame: pd.DataFrame) -> pd.Series | None:
+    """Each row's snapshot date (tz-naive day) from ``SNAPSHOT_COLUMNS``; None without one."""
+    for col in SNAPSHOT_COLUMNS:
+        if col in frame.columns:
+            snap = pd.to_datetime(frame[col])
+            if isinstance(snap.dtype, pd.DatetimeTZDtype):
+                snap = snap.dt.tz_convert("UTC").dt.tz_localize(None)
+            return snap.astype("datetime64[ns]").dt.normalize()
+    return None
+
+
+def date_candidates(frame: pd.DataFrame, skipped: dict[str, str]) -> list[str]:
+    """The skipped columns that are dates (not durations) and not flagged as the outcome's
+    date by ``outcome_dates`` (their reason is still the plain one)."""
+    from training._customer_columns import DATE_REASON
+
+    return [c for c, why in skipped.items() if why == DATE_REASON and c in frame.columns
+            and pd.api.types.is_datetime64_any_dtype(frame[c].dtype)]
+
+
+def _as_dates(values: pd.Series, col: str, source: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        return values.astype("datetime64[ns]").dt.normalize()
+    from features._tables import parse_table_dates
+
+    return parse_table_dates(values, col, source)
+
+
+def days_since(frame: pd.DataFrame, cols: list[str], source: str = "table"
+               ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``days_since_<col>`` for each of ``cols`` (float days, index of ``frame``) and, per
+    column with dates after the snapshot in a minority of rows, the leak note
+    (``future_note``). ``frame`` must have a snapshot column."""
+    snap = snapshot_dates(frame)
+    assert snap is not None
+    out: dict[str, pd.Series] = {}
+    notes: dict[str, str] = {}
+    for col in cols:
+        dates = _as_dates(frame[col], col, source)
+        days = (snap.to_numpy() - dates.to_numpy()) / np.timedelta64(1, "D")
+        out[DAYS_PREFIX + col] = pd.Series(days.astype("float64"), index=frame.index)
+        note = future_note(col, days)
+        if note:
+            notes[col] = note
+    return pd.DataFrame(out, index=frame.index), notes
+
+
+def future_note(col: str, days: np.ndarray) -> str | None:
+    """The leak note for a date column with dates after the snapshot in a few of its rows
+    (count, first rows counted from 1), None otherwise."""
+    filled = ~np.isnan(days)
+    future = filled & (days < 0)
+    n, n_filled = int(future.sum()), int(filled.sum())
+    if not n or n >= FUTURE_SHARE * n_filled:
+        return None
+    rows = ", ".join(str(int(i) + 1) for i in np.flatnonzero(future)[:ROWS_SHOWN])
+    return (f"column {col!r}: {n:,} of {n_filled:,} dates are after the row's snapshot date "
+            f"(first at row{'s' if n > 1 else ''} {rows}): a date written after the snapshot "
+            "leaks what happened next (was the table exported later than its --asof or "
+            f"cutoff?); {DAYS_PREFIX}{col} is negative there. Check the export date, or blank "
+            "those dates")
+
+
+def add_days_since(frame: pd.DataFrame, cols: list[str], task: str,
+                   source: str = "table") -> pd.DataFrame:
+    """``frame`` plus the ``days_since_<col>`` of a fitted model's date columns (a copy), the
+    leak notes logged; a frame without a snapshot date is an error naming ``--asof``."""
+    if snapshot_dates(frame) is None:
+        raise ValueError(
+            f"CustomerModel({task}): this model reads the date column"
+            f"{'s' if len(cols) > 1 else ''} {', '.join(map(repr, cols))} as days since the "
+            "date the table was taken, and the table does not say when that was (no 'cutoff' "
+            "column, no --asof). Fix: pass --asof DATE with the date the table was exported "
+            "(or give it a 'cutoff' column of dates; through the API or the MLflow model, an "
+            "'asof' column)")
+    days, notes = days_since(frame, cols, source)
+    for note in notes.values():
+        _log.warning("CustomerModel(%s): %s", task, note)
+    out = pd.concat([frame.drop(columns=[c for c in days.columns if c in frame.columns]),
+                     days], axis=1)
+    out.attrs = dict(frame.attrs)
+    return out
