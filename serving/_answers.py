@@ -194,7 +194,13 @@ def _model_inputs(model: Any) -> list[str]:
     from training._customer_bgnbd import BGNBD_COLUMNS
     from training._customer_models import DERIVED
 
-    need = [c for c in model.features_ if c not in DERIVED and not c.startswith("bgnbd_")]
+    # a table's date columns read as days since the snapshot: the caller sends the dates (and
+    # an 'asof' or 'cutoff'), the model counts the days
+    dates = tuple(getattr(model, "date_days_", ()))
+    days = {f"days_since_{c}" for c in dates}
+    need = [c for c in model.features_ if c not in DERIVED and not c.startswith("bgnbd_")
+            and c not in days]
+    need += [c for c in dates if c not in need]
     if getattr(model, "bgnbd_params_", None) is not None:
         need += [c for c in BGNBD_COLUMNS if c not in need]
     for name, inputs in DERIVED.items():
@@ -209,7 +215,7 @@ def _missing_inputs(model: Any, frame: pd.DataFrame) -> list[str]:
     return [c for c in _model_inputs(model) if c not in have]
 
 
-ROW_LABELS = ("user_id", "cutoff")
+ROW_LABELS = ("user_id", "cutoff", "asof")
 """Columns of live rows that label a row rather than feed the model (never warned about)."""
 _SHOWN_VALUES = 10
 

@@ -138,3 +138,21 @@ def test_table_cli_asof_leak_note_scoring_error_and_registered_round_trip(
     _run([*base, "--asof", f"{later + pd.Timedelta(days=60):%Y-%m-%d}", "--out",
           str(tmp_path / "s2.csv")])
     assert pd.read_csv(tmp_path / "s2.csv")["score"].mean() > cli["score"].mean()
+
+
+def test_live_rows_send_the_dates_and_the_snapshot_date() -> None:
+    from serving._answers import BadRequestError, _missing_inputs, _score_rows, row_warnings
+
+    frame = _typed(_crm()).assign(asof=ASOF)
+    model = CustomerModel("churn", label_col="churned", n_estimators=30).fit(frame)
+    rows = _crm().head(3).drop(columns="churned").rename(columns={"customer": "user_id"})
+    # the API asks for the dates, not for the days the model counts from them
+    assert _missing_inputs(model, rows) == []
+    assert _missing_inputs(model, rows.drop(columns="signup_date")) == ["signup_date"]
+    live = rows.assign(asof="2026-06-30")
+    assert row_warnings(model, live) == []  # 'asof' labels the rows; the dates are read
+    got = _score_rows(model, live, top=3)
+    np.testing.assert_allclose([r["score"] for r in got], model.score(frame.head(3)))
+    assert any(r["reasons"][0].startswith("days since last_purchase_date") for r in got)
+    with pytest.raises(BadRequestError, match="pass --asof DATE"):
+        _score_rows(model, rows, top=0)
