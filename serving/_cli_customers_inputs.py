@@ -268,6 +268,9 @@ def _with_asof(frame: pd.DataFrame, asof: pd.Timestamp | None, name: str,
             show_note(f"{name}: the table has a 'cutoff' column, so each row's snapshot date is "
                       "its cutoff and --asof is not used")
         return frame
+    if "asof" in frame.columns:  # the table's own column of that name: replaced, said
+        show_note(f"{name}: the table's own 'asof' column is replaced by --asof "
+                  f"{asof:%Y-%m-%d} (the date its date columns count days from)")
     out = frame.copy()
     out["asof"] = asof.normalize()
     return out

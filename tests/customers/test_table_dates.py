@@ -156,3 +156,22 @@ def test_live_rows_send_the_dates_and_the_snapshot_date() -> None:
     assert any(r["reasons"][0].startswith("days since last_purchase_date") for r in got)
     with pytest.raises(BadRequestError, match="pass --asof DATE"):
         _score_rows(model, rows, top=0)
+
+
+def test_asof_fills_an_asof_column_and_a_cutoff_or_own_asof_column_is_named() -> None:
+    from serving._cli_common import err_console
+    from serving._cli_customers_inputs import _with_asof
+
+    table = pd.DataFrame({"user_id": ["a", "b"], "x": [1, 2]})
+    out = _with_asof(table, pd.Timestamp("2026-06-30 14:00"), "crm.csv")
+    assert list(out["asof"]) == [ASOF, ASOF]
+    assert "asof" not in table.columns  # a copy
+    cut = table.assign(cutoff=pd.Timestamp("2026-05-31"))
+    with err_console.capture() as cap:
+        assert _with_asof(cut, ASOF, "crm.csv") is cut
+        own = _with_asof(table.assign(asof="2020-01-01"), ASOF, "crm.csv")
+    assert list(own["asof"]) == [ASOF, ASOF]
+    said = " ".join(cap.get().split())
+    assert "crm.csv: the table has a 'cutoff' column" in said
+    assert "--asof is not used" in said
+    assert "the table's own 'asof' column is replaced by --asof 2026-06-30" in said
