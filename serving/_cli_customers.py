@@ -133,10 +133,9 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
         tag = f"table={table.name}"
         horizon_meta = None
     else:
-        if asof is not None:
+        if asof is not None:  # the cutoffs come from the events
             raise ValueError("--asof (the date a --table was exported) applies to --table; "
-                             "with --data/--events the cutoffs are built from the events "
-                             "(--last-cutoff sets the latest)")
+                             "with --data/--events use --last-cutoff")
         last = None if last_cutoff is None else str(
             parse_date_option(last_cutoff, "--last-cutoff"))
         ev, cal = _events(data, events, calendar, tz, allow, on_duplicate)

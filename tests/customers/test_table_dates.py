@@ -175,3 +175,10 @@ def test_asof_fills_an_asof_column_and_a_cutoff_or_own_asof_column_is_named() ->
     assert "crm.csv: the table has a 'cutoff' column" in said
     assert "--asof is not used" in said
     assert "the table's own 'asof' column is replaced by --asof 2026-06-30" in said
+
+
+def test_training_asof_is_for_tables(tmp_path: Path) -> None:
+    out = _run(["train", "churn", "--events", str(tmp_path / "e.csv"), "--asof", "2026-06-30"],
+               code=2)
+    assert "--asof (the date a --table was exported) applies to --table" in out
+    assert "--last-cutoff" in out
