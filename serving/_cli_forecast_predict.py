@@ -199,7 +199,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     beyond = beyond_history_note(inner, fc)
     if beyond:
         show_note(beyond)
-    no_band = window_band_note(inner)
+    no_band = window_band_note(inner, peaks)
     if no_band:
         show_note(no_band)
     kia = known_in_advance_lift_note(list(names))

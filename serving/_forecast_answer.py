@@ -185,7 +185,7 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
     beyond = beyond_history_note(fc_model, fc)
     if beyond:
         notes.append(beyond)
-    no_band = window_band_note(fc_model)
+    no_band = window_band_note(fc_model, peaks)
     if no_band:
         notes.append(no_band)
     # the page shows the API's notes only: without this one, a planner read a paid

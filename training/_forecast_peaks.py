@@ -42,7 +42,7 @@ from ._forecast_peak_overlaps import (
     forecasts_without,
     overlap_note,
 )
-from ._forecast_window_bands import WindowBands, window_interval
+from ._forecast_window_bands import WindowBands, on_schedule, window_interval
 from ._forecast_zone import local_calendar
 
 __all__ = ["LIFT_FLOOR", "PEAK_COLUMNS", "PeakForecast", "background_events", "event_reach",
@@ -135,8 +135,13 @@ def _peak_row(sid: str, window: str, g: pd.DataFrame, base: pd.Series | None,
             else np.nan)
     total = float(np.sum(g["p50"].to_numpy(dtype=float)))
     p10s = g["p10"].to_numpy(dtype=float)
-    w_lo, w_hi = window_interval(bands, len(g), float(np.sum(p10s)), total,
-                                 float(np.sum(g["p90"].to_numpy(dtype=float))),
+    p90s = g["p90"].to_numpy(dtype=float)
+    # periods off the series' schedule (weekdays its file never has: omitted closed days)
+    # count at their P50 in the band, as its backtest calibration counted them
+    on = on_schedule(bands, sid, g["ds"])
+    p50s = g["p50"].to_numpy(dtype=float)
+    w_lo, w_hi = window_interval(bands, len(g), float(np.sum(np.where(on, p10s, p50s))), total,
+                                 float(np.sum(np.where(on, p90s, p50s))),
                                  0.0 if (p10s >= 0).all() else None)
     total_base = _window_baseline(g["ds"], own if own is not None else base_all, under, bg_base)
     window_lift = (100 * (total / total_base - 1) if np.isfinite(total_base) and total_base > 0

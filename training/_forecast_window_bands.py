@@ -17,10 +17,17 @@ Scaling by the summed band carries each series' and window's own spread (an even
 days, a quiet channel) into its total. Between grid lengths the scores are interpolated on
 the log length.
 
+A window with a missing actual is skipped, but the phases (weekdays; hours for sub-daily
+series) none of a series' backtest actuals falls on (``off_phases``: closed days left out of
+the file, forecast like open days) are no gap: they count at their P50 with no spread, in the
+calibration and in the peak rows' bands (``on_schedule``). Until 2026-12-07 every 7-day
+window of a store exported without its Sundays was skipped, and it got no band of a week.
+
 Left empty (NaN): windows longer than ``MAX_DAYS`` (measured 2026-12-07: 42-day totals held
 67% of generated hold-outs, the folds' level misses are too few to calibrate), or than the
 backtest's folds, or lengths with under ``MIN_BLOCKS`` blocks; models trained before
-2026-12-07 (no ``window_bands_``: ``window_band_note`` says to retrain).
+2026-12-07 (no ``window_bands_``: ``window_band_note`` says to retrain; for a calibrated
+model it names the rows left empty and why).
 """
 
 from __future__ import annotations
@@ -30,8 +37,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["MAX_DAYS", "MIN_BLOCKS", "WINDOW_DAYS", "WindowBands", "window_band_note",
-           "window_band_train_note", "window_bands", "window_interval"]
+__all__ = ["MAX_DAYS", "MIN_BLOCKS", "MIN_PHASE_DAYS", "WINDOW_DAYS", "WindowBands",
+           "off_phases", "on_schedule", "window_band_note", "window_band_train_note",
+           "window_bands", "window_interval"]
 
 WINDOW_DAYS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 10, 14, 21, 28)
 """Window lengths (days) calibrated; hourly series also get 1, 3, 6 and 12 hours."""
@@ -60,6 +68,49 @@ class WindowBands:
     high: tuple[float, ...]
     blocks: tuple[int, ...]
     folds: int
+    off_schedule: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    """Per series, the phases (weekdays; hours of the day for sub-daily series) it never had
+    an actual on in the backtest (closed days left out of the file: ``off_phases``)."""
+    spd: int = 1
+    """Periods per day of the series calibrated."""
+    longest: int = 0
+    """The backtest's longest (fold, series) block, in periods (its folds' length)."""
+
+
+MIN_PHASE_DAYS = 14
+"""Fewest days of a series' backtest forecasts before the phases none of its actuals fall on
+are read as off its schedule (as ``missing_phase_notes`` reads the history)."""
+
+
+def _phase(ds: pd.Series | pd.DatetimeIndex, spd: int) -> np.ndarray:
+    d = pd.DatetimeIndex(ds)
+    return np.asarray(d.hour if spd > 1 else d.day_of_week)
+
+
+def off_phases(forecasts: pd.DataFrame, spd: int) -> dict[str, tuple[int, ...]]:
+    """Per series, the phases (weekdays, or hours for sub-daily series) that none of the
+    backtest ``forecasts``' actuals falls on, for series with ``MIN_PHASE_DAYS`` days of them:
+    a store whose Sundays are left out of the file. Those periods are forecast like open
+    ones, but no actual ever comes for them: they are not gaps."""
+    out: dict[str, tuple[int, ...]] = {}
+    n = 24 if spd > 1 else 7
+    for sid, g in forecasts.groupby(forecasts["series_id"].astype(str), sort=False):
+        if g["ds"].nunique() < MIN_PHASE_DAYS * spd:
+            continue
+        seen = set(_phase(g["ds"][g["y"].notna()], spd).tolist())
+        never = tuple(sorted(set(range(n)) - seen))
+        if never and len(never) < n:
+            out[str(sid)] = never
+    return out
+
+
+def on_schedule(bands: WindowBands | None, sid: str, ds: pd.Series | pd.DatetimeIndex
+                ) -> np.ndarray:
+    """Whether each period ``ds`` of series ``sid`` lies on its schedule (not on a phase it
+    never had an actual on in ``bands``' backtest)."""
+    off = dict(bands.off_schedule).get(str(sid), ()) if bands is not None else ()
+    ph = _phase(ds, bands.spd if bands is not None else 1)
+    return ~np.isin(ph, off) if off else np.ones(len(ph), dtype=bool)
 
 
 def _grid(spd: int, longest: int) -> list[int]:
@@ -78,7 +129,14 @@ def window_bands(forecasts: pd.DataFrame, spd: int) -> WindowBands | None:
         return None
     key = f["origin"].astype(str) + "\x00" + f["series_id"].astype(str)
     block = pd.factorize(key)[0]
-    vals = f[["p10", "p50", "p90", "y"]].to_numpy(dtype=float)
+    vals = f[["p10", "p50", "p90", "y"]].to_numpy(dtype=float, copy=True)
+    # periods off a series' schedule (its omitted closed days) are no gap: they count at
+    # their P50, with no spread and no miss, as the peak rows' bands count them
+    off = off_phases(f, spd)
+    sids = f["series_id"].astype(str).to_numpy()
+    for sid, never in off.items():
+        rows = (sids == sid) & np.isin(_phase(f["ds"], spd), never)
+        vals[rows, 0] = vals[rows, 2] = vals[rows, 3] = vals[rows, 1]
     missing = np.isnan(vals[:, 3])
     csum = np.vstack([np.zeros((1, 4)), np.cumsum(np.nan_to_num(vals), axis=0)])
     cmiss = np.concatenate([[0], np.cumsum(missing)])
@@ -106,7 +164,7 @@ def window_bands(forecasts: pd.DataFrame, spd: int) -> WindowBands | None:
         return None
     n_, lo_, hi_, k_ = zip(*out, strict=True)
     return WindowBands(tuple(n_), tuple(lo_), tuple(hi_), tuple(k_),
-                       int(f["origin"].nunique()))
+                       int(f["origin"].nunique()), tuple(sorted(off.items())), spd, longest)
 
 
 def window_interval(bands: WindowBands | None, periods: int, p10: float, p50: float,
@@ -130,14 +188,16 @@ def window_interval(bands: WindowBands | None, periods: int, p10: float, p50: fl
     return float(lo), float(hi)
 
 
-def window_band_note(model: object) -> str | None:
+def window_band_note(model: object, peaks: pd.DataFrame | None = None) -> str | None:
     """``predict``'s and the API's note for a model trained before 2026-12-07 (no
     ``window_bands_``): its rows' window_p10/window_p90 are empty, and retraining gives them.
     A model whose backtest was too small for them (``window_bands_`` None) was told so once, by
     ``train`` (``window_band_train_note``): retraining the same way would not help, and a
-    note on every forecast of a one-series model would be noise."""
+    note on every forecast of a one-series model would be noise. With ``peaks``, the rows of
+    a calibrated model left without a band are named with why (``_unbanded_note``)."""
     if hasattr(model, "window_bands_"):
-        return None
+        bands = model.window_bands_
+        return _unbanded_note(bands, peaks) if bands is not None and peaks is not None else None
     return ("window_p10 and window_p90 are empty: the model was trained before they existed "
             "(2026-12-07); run brain forecast train again to get them")
 
@@ -150,3 +210,34 @@ def window_band_train_note(model: object) -> str | None:
     return ("window_p10 and window_p90 (the window totals' 80% interval) will be empty: the "
             f"backtest had fewer than {MIN_BLOCKS} (fold, series) pairs to size them from; "
             "more --folds (or more series) give them")
+
+
+def _unbanded_note(bands: WindowBands, peaks: pd.DataFrame) -> str | None:
+    """The note naming the peak rows with a window total but no window_p10/window_p90, and
+    why: over ``MAX_DAYS`` days, longer than the backtest's folds, or a length too few (fold,
+    series) pairs had a complete window of (gaps: missing actuals on days the series has)."""
+    if peaks.empty or "window_p10" not in peaks:
+        return None
+    empty = peaks[peaks["window_p10"].isna() & peaks["window_p50"].notna()]
+    if empty.empty:
+        return None
+    spd = bands.spd
+    if not bands.longest and 12 in bands.lengths and 2 not in bands.lengths:
+        spd = 24  # calibrated before ``spd`` was kept (2026-12-07): an hourly grid
+    step = pd.Timedelta(days=1) / spd
+    n = ((pd.to_datetime(empty["end"]) - pd.to_datetime(empty["start"])) / step).round() + 1
+    unit = "hours" if spd > 1 else "days"
+    folds = bands.longest or bands.lengths[-1]
+    reasons = np.where(n > MAX_DAYS * spd, f"over {MAX_DAYS} days",
+                       np.where(n > folds, f"longer than the backtest's folds ({folds} {unit}; "
+                                "train with a longer --horizon)",
+                                f"fewer than {MIN_BLOCKS} (fold, series) pairs had a complete "
+                                f"window of over {bands.lengths[-1]} {unit} in the backtest "
+                                "(missing actuals on days the series has values)"))
+    parts: dict[str, list[str]] = {}
+    for (sid, win), why in zip(empty[["series_id", "window"]].itertuples(index=False),
+                               reasons, strict=True):
+        parts.setdefault(str(why), []).append(f"{sid} {win}")
+    said = "; ".join(f"{', '.join(rows[:3])}{f' (+{len(rows) - 3} more)' if len(rows) > 3 else ''}"
+                     f": {why}" for why, rows in parts.items())
+    return f"window_p10 and window_p90 are empty for {len(empty)} peak row(s): {said}"
