@@ -267,7 +267,21 @@ def early_warning_line(scores: pd.DataFrame) -> str:
     return (f"early warning (visits, or orders for customers with no visit recorded, in the "
             f"last 30 days at most half of the 30 before, from at least 2): "
             f"{int(flag.sum()):,} flagged ({'; '.join(parts) or f'of {known:,}'}){sure}"
-            + (f"; {unknown:,} cannot be told" if unknown else ""))
+            + (f"; {unknown:,} cannot be told" if unknown else "") + _spend_part(scores))
+
+
+def _spend_part(scores: pd.DataFrame) -> str:
+    """The spend rule's count (``early_warning_spend``), beside the visit rule's."""
+    if "early_warning_spend" not in scores.columns:
+        return ""
+    spend = scores["early_warning_spend"].astype("boolean")
+    if not spend.notna().any():
+        return ""
+    both = int((spend.fillna(False) & scores["early_warning"].astype("boolean")
+                .fillna(False)).sum())
+    return (f"; spend (last 30 days at most half the customer's own monthly average of the "
+            f"year before, early_warning_spend): {int(spend.sum()):,} flagged, {both:,} of "
+            "them by both")
 
 
 def early_warning_reach_note(features: pd.DataFrame, share: float = 0.05) -> str | None:

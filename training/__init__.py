@@ -24,7 +24,7 @@ from ._customer_mlflow import train_and_register as train_and_register_customer
 from ._customer_models import TASKS as CUSTOMER_TASKS
 from ._customer_models import CustomerModel
 from ._customer_scoring import features_asof, retier, score_asof, score_features
-from ._customer_tiers import TierRule, assign_tiers, early_warning
+from ._customer_tiers import TierRule, assign_tiers, early_warning, early_warning_spend
 from ._forecast_backtest import BacktestResult, backtest
 from ._forecast_backtest_keys import evaluation_key
 from ._forecast_backtest_metrics import METRICS as FORECAST_METRICS
@@ -104,6 +104,7 @@ __all__ = [
     "classifier_metrics",
     "configure_mlflow",
     "early_warning",
+    "early_warning_spend",
     "evaluation_key",
     "features_asof",
     "forecast_metrics",

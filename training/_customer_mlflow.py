@@ -5,11 +5,13 @@ MLflow pyfunc whose input is a feature frame (one row per customer: ``user_id`` 
 columns the model was trained on; extra columns are ignored) and whose output is one row per
 customer: ``user_id``, ``score`` (calibrated probability, or revenue for value), ``tier``,
 ``early_warning`` (visits fell by 50% or more, or orders for a customer with no visit
-recorded; missing when the input cannot tell), ``early_warning_basis`` and
-``reason_1`` .. ``reason_3``. A table model takes the table as read under its own id column name
-(``train_and_register(..., id_col=...)``; cells typed as ``brain score --table`` types them), and
-answers under that name. Param ``reasons`` (default true) switches the reasons off for speed;
-``reason_method`` is ``shap`` (LightGBM TreeSHAP, default) or ``path`` (decision path, faster).
+recorded; missing when the input cannot tell), ``early_warning_basis``,
+``early_warning_spend`` (spend of the last 30 days at most half the customer's monthly average)
+and ``reason_1`` .. ``reason_3``. A table model takes the table as read under its own id column
+name (``train_and_register(..., id_col=...)``; cells typed as ``brain score --table`` types
+them), and answers under that name. Param ``reasons`` (default true) switches the reasons off
+for speed; ``reason_method`` is ``shap`` (LightGBM TreeSHAP, default) or ``path`` (decision
+path, faster).
 
 Whether a registered version becomes the champion (the evaluation it is compared on, the
 champion re-scored on it, the checks that keep the champion): ``training._customer_champion``.
@@ -61,6 +63,7 @@ from ._customer_tiers import (
     TierRule,
     assign_tiers,
     early_warning_chance,
+    early_warning_spend,
     early_warning_with_basis,
 )
 from ._examples import synthetic_example
@@ -110,8 +113,8 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
     adjustment, a longer horizon): the tier the moved score gets decides the reasons' direction.
 
     Returns columns ``user_id`` (when the input has it), ``score``, ``tier``, ``early_warning``,
-    ``early_warning_basis``, ``early_warning_chance`` and, with ``reasons``, ``reason_1`` ..
-    ``reason_<top>``; same row order as ``frame``.
+    ``early_warning_basis``, ``early_warning_chance``, ``early_warning_spend`` and, with
+    ``reasons``, ``reason_1`` .. ``reason_<top>``; same row order as ``frame``.
     """
     if reasons and reason_method not in ("shap", "path"):
         raise ValueError(f"score_frame: reason_method must be 'shap' or 'path'; received "
@@ -134,6 +137,8 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
     out["early_warning_basis"] = basis.array  # 'visits', 'orders' (no visit recorded) or NA
     # flagged rows: how often a customer whose rate did not change would fall this far
     out["early_warning_chance"] = early_warning_chance(frame, basis, warning).array
+    # beside it, not instead: spend in the last 30 days at most half the own monthly average
+    out["early_warning_spend"] = early_warning_spend(frame).array
     if contrib is not None:
         # the lowest tier (churn 'low', propensity 'cold', value 'low') is told what keeps its
         # score low; every other tier what pushes it up, or, when nothing does (a score below
@@ -203,7 +208,7 @@ class CustomerScorer(PythonModel):
             out = out.rename(columns={"user_id": id_col})
         out["tier"] = out["tier"].astype(str)
         # 1 = visits halved, 0 = not, NaN = unknown (the input could not tell).
-        for c in ("early_warning", "early_warning_chance"):
+        for c in ("early_warning", "early_warning_chance", "early_warning_spend"):
             out[c] = out[c].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
         for c in out.columns:
             if c.startswith("reason_") or c in ("user_id", id_col):

@@ -17,6 +17,11 @@ It comes from the feature column ``visit_drop_50`` when present, else from ``vis
 log) is judged by the same rule on orders (``orders_30d``, ``orders_prev_30d``), and
 ``early_warning_basis`` says so; input that cannot tell gets missing values (never a silent
 ``False``).
+
+Beside it, ``early_warning_spend`` (``early_warning_spend``): spend in the last 30 days at most
+half of the customer's own monthly average over days 30-365 before the cutoff. A household
+moving its shopping to a competitor shrinks its baskets before its visits halve, so the visit
+rule misses most of them; the spend rule is reported next to it, not instead of it.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ __all__ = [
     "early_warning",
     "early_warning_base_fall",
     "early_warning_chance",
+    "early_warning_spend",
     "early_warning_with_basis",
 ]
 
@@ -243,3 +249,30 @@ def early_warning_with_basis(features: pd.DataFrame) -> tuple[pd.Series, pd.Seri
     basis = pd.Series(np.where(on_orders, "orders", "visits"), index=features.index,
                       dtype="string").mask(unknown)
     return flag.astype("boolean").mask(unknown), basis
+
+
+SPEND_COLUMNS = ("revenue_30d", "revenue_365d", "orders_30d", "orders_365d", "orders_prev_30d",
+                 "tenure_days")
+
+
+def early_warning_spend(features: pd.DataFrame) -> pd.Series:
+    """The 'spend per month fell by 50% or more' flag per row, a nullable boolean.
+
+    True when the spend of the last 30 days (``revenue_30d``) is at most half of the customer's
+    monthly average over days 30-365 before the cutoff (``revenue_365d`` less the last 30 days,
+    over the days the customer was known there, at most 335), for a customer known 60 days or
+    more, with one order a month or more on average over those days and an order in the 30 days
+    before the last 30 (``orders_prev_30d``): an occasional buyer's empty month, or a customer
+    gone for months, is not a fall. Missing (``pd.NA``) where a column is missing or empty.
+    Decided row by row, like ``early_warning``, which it goes beside (it does not replace it).
+    """
+    if not set(SPEND_COLUMNS) <= set(features.columns):
+        return pd.Series(pd.NA, index=features.index, dtype="boolean")
+    v = {c: pd.to_numeric(features[c], errors="coerce") for c in SPEND_COLUMNS}
+    days = (v["tenure_days"] - 30).clip(lower=30, upper=335)
+    monthly = (v["revenue_365d"] - v["revenue_30d"]) * 30 / days
+    orders_monthly = (v["orders_365d"] - v["orders_30d"]) * 30 / days
+    flag = ((v["tenure_days"] >= 60) & (orders_monthly >= 1) & (v["orders_prev_30d"] >= 1)
+            & (monthly > 0) & (v["revenue_30d"] <= 0.5 * monthly))
+    unknown = pd.concat(v, axis=1).isna().any(axis=1)
+    return flag.astype("boolean").mask(unknown)

@@ -314,8 +314,8 @@ def test_chunked_scoring_equals_one_pass(fitted: CustomerModel, toy: pd.DataFram
     chunked = score_features(fitted, toy, chunk_size=777, reason_method="shap")
     pd.testing.assert_frame_equal(one, chunked)
     assert list(one.columns) == ["user_id", "score", "tier", "early_warning",
-                                 "early_warning_basis", "early_warning_chance", "reason_1",
-                                 "reason_2", "reason_3"]
+                                 "early_warning_basis", "early_warning_chance",
+                                 "early_warning_spend", "reason_1", "reason_2", "reason_3"]
 
 
 def test_scores_moved_after_the_model_move_tiers_and_reasons(fitted: CustomerModel,
