@@ -323,11 +323,26 @@ def _score_rows(model: Any, frame: pd.DataFrame, top: int,
         "early_warning": None if row["early_warning"] is None else bool(row["early_warning"]),
         "early_warning_basis": row.get("early_warning_basis"),
         "early_warning_chance": row.get("early_warning_chance"),
+        "early_warning_spend": _optional_flag(row.get("early_warning_spend")),
         "reasons": [row[c] for c in reason_cols if row[c]][:top]}
         for row in records(out)]
 
 
 _EARLY_WARNING = (None, False, True)
+
+
+def _optional_flag(value: Any) -> bool | None:
+    """A nullable flag as JSON: None for a missing value (``pd.NA``, NaN, absent)."""
+    return None if value is None or value is pd.NA or (
+        isinstance(value, float) and math.isnan(value)) else bool(value)
+
+
+def _flag_codes(flag: pd.Series | None, n: int) -> np.ndarray:
+    """A nullable flag column as codes of ``_EARLY_WARNING``: 0 unknown, 1 no, 2 yes."""
+    if flag is None:
+        return np.zeros(n, dtype=np.int8)
+    return np.where(flag.isna().to_numpy(), 0,
+                    np.where(flag.fillna(False).astype(bool).to_numpy(), 2, 1)).astype(np.int8)
 _BASIS = (None, "visits", "orders")
 
 
@@ -336,7 +351,7 @@ class ScoreTable:
     """One model's answers for every snapshot user, held column-wise.
 
     Per-user dicts cost about 2.4 KB per user and model (measured: 47 MB for 19,591 users), so a
-    million customers and three models would hold ~7 GB; here each user costs two floats, three
+    million customers and three models would hold ~7 GB; here each user costs two floats, four
     one-byte codes and three ``int32`` sentence codes, the distinct sentences are stored once,
     and the user-id index is shared by the models of one snapshot. Answers are rebuilt per
     request (a few microseconds per user) and equal what ``_score_rows`` gives.
@@ -349,6 +364,7 @@ class ScoreTable:
     warning_code: np.ndarray  # 0 unknown, 1 no, 2 yes
     basis_code: np.ndarray  # what the flag was judged on: 0 unknown, 1 visits, 2 orders
     warning_chance: np.ndarray  # early_warning_chance, NaN where there is none
+    spend_code: np.ndarray  # early_warning_spend: 0 unknown, 1 no, 2 yes
     reason_code: np.ndarray  # (users, CACHED_REASONS), -1 = none
     sentences: tuple[str, ...]
     sorted_score: np.ndarray  # ascending: where live rows of a rank-tiered model are placed
@@ -363,9 +379,8 @@ class ScoreTable:
         if n != len(position):
             raise ValueError(f"ScoreTable: {n} scored rows for {len(position)} users")
         tiers = pd.Categorical(scored["tier"].astype(str))
-        ew = scored["early_warning"]
-        warning = np.where(ew.isna().to_numpy(), 0,
-                           np.where(ew.fillna(False).astype(bool).to_numpy(), 2, 1))
+        warning = _flag_codes(scored["early_warning"], n)
+        spend = _flag_codes(scored.get("early_warning_spend"), n)
         basis = scored.get("early_warning_basis", pd.Series(pd.NA, index=scored.index))
         basis_code = np.select([basis.eq("visits").fillna(False).to_numpy(dtype=bool),
                                 basis.eq("orders").fillna(False).to_numpy(dtype=bool)], [1, 2], 0)
@@ -384,7 +399,8 @@ class ScoreTable:
         score = scored["score"].to_numpy(dtype=float, copy=True)
         return cls(position, score, tiers.codes.astype(np.int8),
                    tuple(str(c) for c in tiers.categories), warning.astype(np.int8),
-                   basis_code.astype(np.int8), chance, codes, sentences, np.sort(score))
+                   basis_code.astype(np.int8), chance, spend, codes, sentences,
+                   np.sort(score))
 
     def answer(self, user_id: str, top: int) -> dict[str, Any] | None:
         """The user's answer with at most ``top`` reasons; None for an unknown id."""
@@ -400,6 +416,7 @@ class ScoreTable:
                 "early_warning": _EARLY_WARNING[self.warning_code[i]],
                 "early_warning_basis": _BASIS[self.basis_code[i]],
                 "early_warning_chance": None if math.isnan(chance) else chance,
+                "early_warning_spend": _EARLY_WARNING[self.spend_code[i]],
                 "reasons": reasons}
 
 

@@ -235,6 +235,11 @@ class ScoreResult(Answer):
     early_warning_chance: float | None = Field(
         description="Beside a raised flag: how often a customer at an unchanged rate would fall "
                     "this far (below 0.05: unlikely to be noise); else null.")
+    early_warning_spend: bool | None = Field(
+        None, description="Churn: spend in the last 30 days at most half of the customer's own "
+                          "monthly average over the 11 months before (customers known 60 days "
+                          "or more who buy about monthly); reported beside early_warning, not "
+                          "instead of it. Null when it cannot be judged.")
     reasons: list[str] = Field(description=(
         "Top reasons, strongest first: what pushes the score up, or for the lowest tier what "
         "keeps it low; a customer of another tier whom no feature pushes up gets what holds "

@@ -341,14 +341,18 @@ def test_answers_by_id_equal_answers_for_the_same_feature_rows(brain: Brain,
     assert [str(r["user_id"]) for r in live["results"]] == ids
     for a, b in zip(live["results"], cached["results"], strict=True):
         assert a["score"] == pytest.approx(b["score"], rel=1e-9)
-        assert (a["tier"], a["early_warning"], a["early_warning_basis"], a["reasons"]) == (
-            b["tier"], b["early_warning"], b["early_warning_basis"], b["reasons"])
+        assert (a["tier"], a["early_warning"], a["early_warning_basis"], a["reasons"],
+                a["early_warning_spend"]) == (
+            b["tier"], b["early_warning"], b["early_warning_basis"], b["reasons"],
+            b["early_warning_spend"])
         assert a["early_warning_chance"] == pytest.approx(b["early_warning_chance"])
         # a chance only beside a raised flag, a probability
         assert (a["early_warning_chance"] is None) or (
             a["early_warning"] and 0 <= a["early_warning_chance"] <= 1)
     flagged = [r for r in cached["results"] if r["early_warning"]]
     assert flagged
+    # the spend rule beside it (2026-12-07), as brain score writes it, answered live and by id
+    assert {r["early_warning_spend"] for r in cached["results"]} == {True, False}
     assert all(r["early_warning_chance"] is not None for r in flagged)
     # value tiers are ranks among the snapshot's customers, not among a request's rows
     one = brain.score(endpoint, UsersRequest(rows=rows[:1], top_reasons=3))
