@@ -16,12 +16,19 @@ import numpy as np
 import pandas as pd
 
 from ._contracts import DataContractError, LoadReport, Problem, problem_rows
-from ._parse import _COMMA_DECIMAL_ANY, MISSING_SPELLINGS, _numbers, _one_format, _parse_time
+from ._parse import (
+    _COMMA_DECIMAL_ANY,
+    MISSING_SPELLINGS,
+    _numbers,
+    _one_format,
+    _parse_time,
+    _swapped,
+)
 from ._times import _to_datetime
 
-__all__ = ["ID_LIKE_MIN_ROWS", "ID_LIKE_SHARE", "ODD_CELLS_MAX", "ODD_CELLS_SHARE", "ONCE_SHARE",
-           "infer_table_types", "number_cells", "parse_table_cutoff", "parse_table_dates",
-           "table_ids"]
+__all__ = ["ID_LIKE_MIN_ROWS", "ID_LIKE_SHARE", "ISO_FORMAT", "ODD_CELLS_MAX", "ODD_CELLS_SHARE",
+           "ONCE_SHARE", "empty_share", "infer_table_types", "number_cells", "parse_table_cutoff",
+           "parse_table_dates", "table_ids"]
 
 _log = logging.getLogger("features.io")  # the loaders' logger: the CLI prints it as notes
 
@@ -46,6 +53,8 @@ _PERCENT = r"[-+]?(\d[\d,]*)?\.?\d+\s*%"
 """A percentage cell: a number and a percent sign (read as the number: '12%' is 12)."""
 
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
+ISO_FORMAT = "ISO8601"
+"""A date column's format in ``attrs["date_formats"]`` when its dates are ISO 8601."""
 
 
 SAMPLE_CELLS = 200
@@ -75,14 +84,17 @@ def _cells(mask: pd.Series, raw: pd.Series, count: bool = True) -> str:
     return (f"{n} cell{'s' if n != 1 else ''}; " if count else "") + f"first at row {shown}"
 
 
-def _dates(present: pd.Series) -> tuple[pd.Series, str]:
-    """Dates read from text cells with one format (ISO first), and a note on the reading."""
+def _dates(present: pd.Series) -> tuple[pd.Series, str, str | None]:
+    """Dates read from text cells with one format (ISO first), a note on the reading, and the
+    format read (``"ISO8601"``, an explicit one such as ``"%d/%m/%Y"``, or None when none
+    reads any)."""
     if present.str.match(_ISO_DATE).all():
-        return _to_datetime(present, format="ISO8601"), ""
+        return _to_datetime(present, format="ISO8601"), "", ISO_FORMAT
     fmt, parsed, ambiguous = _one_format(present, pd.Series(True, index=present.index))
     if ambiguous:
-        return parsed, f"day/month order is ambiguous ({ambiguous}); read as {ambiguous.split()[0]}"
-    return parsed, f"format {fmt}" if fmt else ""
+        first = ambiguous.split()[0]
+        return parsed, f"day/month order is ambiguous ({ambiguous}); read as {first}", first
+    return parsed, f"format {fmt}" if fmt else "", fmt
 
 
 def _rows(mask: pd.Series) -> str:
@@ -106,6 +118,30 @@ def _empty_note(empties: list[tuple[str, int, int, str]]) -> str:
     total = sum(n for _, n, _, _ in empties)
     return (f"empty cells read as missing in {len(empties)} columns ({total:,} cells): {shown}"
             + (f"; and {more} more column{'s' if more > 1 else ''}" if more > 0 else ""))
+
+
+def empty_share(share: float) -> str:
+    """A share of empty cells as the notes write it: '8.0%', 'under 0.1%' (never '0.0%')."""
+    return "under 0.1%" if 0 < share < 0.001 else f"{share:.1%}"
+
+
+TEXT_EMPTY_MEANING = ("read as missing: not a level of their own, the model scores such a cell "
+                      "as it scores a value it never saw (LightGBM's missing value)")
+"""What an empty cell of a category column is to a customer model (``CustomerModel``: no level,
+code -1, NaN to LightGBM, as an unseen value at scoring)."""
+
+
+def _text_empty_note(empties: list[tuple[str, int, int, str]]) -> str:
+    """One note on the empty cells of every text (category) column of a table: each column's
+    count, share and first rows (``EMPTY_COLUMNS_SHOWN`` of them, the others counted), and what
+    the model makes of them. Until 2026-12-07 they were read as missing without a word."""
+    shown = "; ".join(f"'{name}' {n:,} of {rows:,} ({empty_share(n / rows)}; {where})"
+                      for name, n, rows, where in empties[:EMPTY_COLUMNS_SHOWN])
+    more = len(empties) - EMPTY_COLUMNS_SHOWN
+    cols = (f"column {shown}" if len(empties) == 1 else
+            f"{len(empties)} columns: {shown}"
+            + (f"; and {more} more column{'s' if more > 1 else ''}" if more > 0 else ""))
+    return f"empty cells of text columns, {cols}: {TEXT_EMPTY_MEANING}"
 
 
 def _decimal_comma_read(present: pd.Series, values: pd.Series, stripped: bool,
@@ -136,7 +172,9 @@ def _decimal_comma_read(present: pd.Series, values: pd.Series, stripped: bool,
 
 def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
                  notes: list[str], empties: list[tuple[str, int, int, str]] | None = None,
-                 decimal_comma: bool = False) -> tuple[str, pd.Series | None]:
+                 decimal_comma: bool = False, formats: dict[str, str] | None = None,
+                 text_empties: list[tuple[str, int, int, str]] | None = None
+                 ) -> tuple[str, pd.Series | None]:
     """``("number" | "date", typed)``, ``("id", None)`` (drop) or ``("text", None)`` (keep).
 
     ``decimal_comma``: the table came from a ';'-separated file, whose numbers have ',' as the
@@ -145,7 +183,9 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
 
     Empty cells of a number or date column whose other missing cells are all empty go to
     ``empties`` (name, count, rows, first rows) for one note on the table (``_empty_note``);
-    with spelled ones ('N/A') they are counted in that column's note."""
+    with spelled ones ('N/A') they are counted in that column's note. A date column's format
+    goes to ``formats`` (name: format); the empty cells of a column kept as text (a category)
+    to ``text_empties``, for one note on them (``_text_empty_note``)."""
     unstripped = raw.astype("string")
     text = unstripped.str.strip()
     missing = (text.isna() | text.str.lower().isin(MISSING_SPELLINGS)).fillna(True)
@@ -189,7 +229,9 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
             if (no_digit.mean() > 1 - GATE_SHARE or (exact and no_digit.any())
                     or _dates(sample)[0].notna().mean() < GATE_SHARE):
                 continue
-            values, how = _dates(present)
+            values, how, fmt = _dates(present)
+            if formats is not None and fmt:
+                formats[name] = fmt
             typed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
         odd = values.isna()
         if int(odd.sum()) > limit and not (kind == "number" and numeric):
@@ -240,6 +282,9 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
                      "is used as a category, but a value seen once teaches the model nothing and "
                      "customers scored later bring new ones, scored as missing. Drop it, or "
                      "derive a few categories from it")
+    blank = raw.isna() | (unstripped == "").fillna(False)  # a CSV's ',,' (read_table: NaN)
+    if blank.any() and text_empties is not None:
+        text_empties.append((name, int(blank.sum()), len(raw), _rows(blank)))
     return "text", None
 
 
@@ -298,9 +343,13 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
     separator, so a table model scores '19,19' as 19.19 from a ';' file, a ',' file or a frame
     of text cells (the pyfunc) alike; other columns follow the separator. The number columns
     read with ',' as the decimal mark are listed in ``attrs["decimal_comma_columns"]`` (fit
-    records them in the model). Notes go to ``attrs["load_notes"]`` and the
-    ``features.io`` log; the file name comes from ``df.attrs["source"]`` (set by ``read_table``).
-    Returns a copy.
+    records them in the model), the format each date column was read with in
+    ``attrs["date_formats"]`` (``ISO_FORMAT`` or e.g. ``"%d/%m/%Y"``; fit records those of the
+    date columns it reads as days since, ``CustomerModel.date_formats_``). At training (no
+    ``numeric`` or ``categorical`` given) one note names the empty cells of the text columns
+    kept as categories (count, share, first rows) and what the model makes of them. Notes go
+    to ``attrs["load_notes"]`` and the ``features.io`` log; the file name comes from
+    ``df.attrs["source"]`` (set by ``read_table``). Returns a copy.
     """
     source = str(df.attrs.get("source", "table"))
     report = LoadReport(source, rows_read=len(df))
@@ -309,6 +358,11 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
         out["cutoff"] = parse_table_cutoff(out["cutoff"], source)
     drop = []
     empties: list[tuple[str, int, int, str]] = []
+    text_empties: list[tuple[str, int, int, str]] = []
+    formats: dict[str, str] = {}
+    # at training only (no model's columns given): at scoring the model's own columns are
+    # compared with their training share (``training._customer_scoring.empty_share_note``)
+    training = not numeric and not categorical
     semicolon = df.attrs.get("separator") == ";"  # read_table's mark of a ';' file
     comma_cols = set(decimal_comma)
     read_comma: list[str] = []
@@ -320,7 +374,8 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
         notes: list[str] = []
         comma = semicolon or col in comma_cols
         kind, typed = _type_column(str(col), out[col], col in numeric, col in exact, notes,
-                                   empties, comma)
+                                   empties, comma, formats,
+                                   text_empties if training else None)
         if typed is not None:
             out[col] = typed
             if comma and kind == "number":
@@ -331,11 +386,14 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
             report.note(note)
     if empties:
         report.note(_empty_note(empties))
+    if text_empties:
+        report.note(_text_empty_note(text_empties))
     out = out.drop(columns=drop)
     for note in report.notes:
         _log.warning(note)
     out.attrs["load_notes"] = [*df.attrs.get("load_notes", []), *report.notes]
     out.attrs["decimal_comma_columns"] = read_comma
+    out.attrs["date_formats"] = {str(c): f for c, f in formats.items() if c in out.columns}
     return out
 
 
@@ -373,12 +431,19 @@ def parse_table_cutoff(values: pd.Series, source: str = "table") -> pd.Series:
     return out
 
 
-def parse_table_dates(values: pd.Series, column: str, source: str = "table") -> pd.Series:
+def parse_table_dates(values: pd.Series, column: str, source: str = "table",
+                      fmt: str | None = None) -> pd.Series:
     """A date column a model reads as days since the snapshot (``CustomerModel.date_days_``)
     as dates (tz-naive days); empty cells and ``MISSING_SPELLINGS`` stay missing, and values
     that are not dates are one ``DataContractError`` naming the file, the column, the rows and
     the fix (a number column scores its odd cells as missing; a date the model counts days
-    from is not guessed)."""
+    from is not guessed).
+
+    ``fmt``: the format the column was read with at training (``CustomerModel.date_formats_``):
+    the cells are read with it first, so a table whose days are all 12 or less ('03/04/2026')
+    reads in the training's day/month order instead of being ambiguous; an ISO 8601 cell reads
+    as itself; a cell that reads only in the other order ('04/13/2026' for ``%d/%m/%Y``) is an
+    error naming the rows; other cells are read as without ``fmt``."""
     if not (pd.api.types.is_object_dtype(values.dtype)
             or pd.api.types.is_string_dtype(values.dtype)):
         if not pd.api.types.is_datetime64_any_dtype(values.dtype) and values.notna().any():
@@ -392,8 +457,44 @@ def parse_table_dates(values: pd.Series, column: str, source: str = "table") -> 
         text = values.astype("string").str.strip()
         missing = (text.isna() | text.str.lower().isin(MISSING_SPELLINGS)).fillna(True)
         values = values.where(~missing.to_numpy(), None)
+        if fmt and fmt != ISO_FORMAT and bool((~missing).any()):
+            return _dates_as_trained(values, column, source, fmt)
     probs: list[Problem] = []
     out = _parse_time(values, column, "UTC", probs, date_only=True)
     if probs:
         raise DataContractError(source, probs)
     return out
+
+
+def _dates_as_trained(values: pd.Series, column: str, source: str, fmt: str) -> pd.Series:
+    """``parse_table_dates`` of text ``values`` (missing cells None) with the format ``fmt``
+    the model read the column with at training (see there)."""
+    text = values.astype("string").str.strip()
+    notna = text.notna().to_numpy(dtype=bool)
+    out = _to_datetime(text, format=fmt).astype("datetime64[ns]")
+    rest = notna & out.isna().to_numpy()
+    if rest.any():  # an ISO 8601 date says which is the day
+        iso = _to_datetime(text.where(rest), format="ISO8601").astype("datetime64[ns]")
+        out = out.where(~(rest & iso.notna().to_numpy()), iso)
+        rest &= iso.isna().to_numpy()
+    probs: list[Problem] = []
+    other = _swapped(fmt)
+    if rest.any() and other is not None:
+        flipped = rest & _to_datetime(text.where(rest), format=other).notna().to_numpy()
+        if flipped.any():
+            example = pd.Timestamp("2024-12-31 20:15").strftime(fmt)
+            n, rows, ex = problem_rows(flipped, values)
+            probs.append(Problem(
+                column, f"has dates that read only as {other}, against the day/month order "
+                f"the model read this column with at training ({fmt}: 31 December 2024 is "
+                f"{example!r})", n, rows, ex,
+                fix=f"write the dates as at training ({fmt}) or as ISO 8601 (2024-12-31); if "
+                    f"this file writes every date {other}, the others read wrong too: convert "
+                    "the whole column"))
+            rest &= ~flipped
+    if rest.any():  # read as without the training's format (another one, or errors)
+        more = _parse_time(values.where(rest, None), column, "UTC", probs, date_only=True)
+        out = out.where(~rest, more.astype("datetime64[ns]"))
+    if probs:
+        raise DataContractError(source, probs)
+    return out.dt.normalize()

@@ -59,27 +59,28 @@ def date_candidates(frame: pd.DataFrame, skipped: dict[str, str]) -> list[str]:
             and pd.api.types.is_datetime64_any_dtype(frame[c].dtype)]
 
 
-def _as_dates(values: pd.Series, col: str, source: str) -> pd.Series:
+def _as_dates(values: pd.Series, col: str, source: str, fmt: str | None = None) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         if isinstance(values.dtype, pd.DatetimeTZDtype):
             values = values.dt.tz_convert("UTC").dt.tz_localize(None)
         return values.astype("datetime64[ns]").dt.normalize()
     from features._tables import parse_table_dates
 
-    return parse_table_dates(values, col, source)
+    return parse_table_dates(values, col, source, fmt)
 
 
-def days_since(frame: pd.DataFrame, cols: list[str], source: str = "table"
-               ) -> tuple[pd.DataFrame, dict[str, str]]:
+def days_since(frame: pd.DataFrame, cols: list[str], source: str = "table",
+               formats: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
     """``days_since_<col>`` for each of ``cols`` (float days, index of ``frame``) and, per
     column with dates after the snapshot in a minority of rows, the leak note
-    (``future_note``). ``frame`` must have a snapshot column."""
+    (``future_note``). ``frame`` must have a snapshot column. ``formats``: the format each
+    column was read with at training (``CustomerModel.date_formats_``), for text cells."""
     snap = snapshot_dates(frame)
     assert snap is not None
     out: dict[str, pd.Series] = {}
     notes: dict[str, str] = {}
     for col in cols:
-        dates = _as_dates(frame[col], col, source)
+        dates = _as_dates(frame[col], col, source, (formats or {}).get(col))
         days = (snap.to_numpy() - dates.to_numpy()) / np.timedelta64(1, "D")
         out[DAYS_PREFIX + col] = pd.Series(days.astype("float64"), index=frame.index)
         note = future_note(col, days)
@@ -105,7 +106,8 @@ def future_note(col: str, days: np.ndarray) -> str | None:
 
 
 def add_days_since(frame: pd.DataFrame, cols: list[str], task: str,
-                   source: str = "table") -> pd.DataFrame:
+                   source: str = "table", formats: dict[str, str] | None = None
+                   ) -> pd.DataFrame:
     """``frame`` plus the ``days_since_<col>`` of a fitted model's date columns (a copy), the
     leak notes logged; a frame without a snapshot date is an error naming ``--asof``."""
     if snapshot_dates(frame) is None:
@@ -116,7 +118,7 @@ def add_days_since(frame: pd.DataFrame, cols: list[str], task: str,
             "column, no --asof). Fix: pass --asof DATE with the date the table was exported "
             "(or give it a 'cutoff' column of dates; through the API or the MLflow model, an "
             "'asof' column)")
-    days, notes = days_since(frame, cols, source)
+    days, notes = days_since(frame, cols, source, formats)
     for note in notes.values():
         _log.warning("CustomerModel(%s): %s", task, note)
     out = pd.concat([frame.drop(columns=[c for c in days.columns if c in frame.columns]),

@@ -335,7 +335,7 @@ def _date_features(model: CustomerModel, frame: pd.DataFrame, keep: np.ndarray,
     """The date columns as ``days_since_<col>`` features when the table says when it was
     taken (``training._customer_dates``), recorded in ``model.date_days_``; without a
     snapshot date they stay out with a reason naming --asof."""
-    model.date_days_ = ()
+    model.date_days_, model.date_formats_ = (), {}
     dates = date_candidates(data, skipped)
     if not dates:
         return data, numeric, skipped
@@ -350,6 +350,10 @@ def _date_features(model: CustomerModel, frame: pd.DataFrame, keep: np.ndarray,
                      axis=1)
     data.attrs = dict(frame.attrs)
     model.date_days_ = tuple(dates)
+    # how each was read (day-first '%d/%m/%Y', ...): scoring reads its text cells the same way
+    # (a table of days all 12 or less had been 'ambiguous' at scoring)
+    read = frame.attrs.get("date_formats", {})
+    model.date_formats_ = {c: str(read[c]) for c in dates if c in read}
     _log.warning("CustomerModel(%s): date columns read as days since the row's snapshot date "
                  "(%s): %s", model.task, "its cutoff" if "cutoff" in data.columns else "--asof",
                  ", ".join(f"{c} as {DAYS_PREFIX}{c}" for c in dates))
@@ -420,6 +424,10 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
         pair = yes_no_spellings(data[c], f"CustomerModel({model.task}): column {c!r}")
         if pair is not None:
             model.yes_no_[c] = pair
+    # the share of empty cells of each category column (the table's rows, as its note counts):
+    # scoring a table whose share differs a lot says so (a broken export)
+    model.empty_shares_ = {c: float(frame[c].isna().mean()) if c in frame.columns and len(frame)
+                           else 0.0 for c in categorical}
     model.levels_ = {c: fit_levels(read_yes_no(data[c], model.yes_no_[c])
                                    if c in model.yes_no_ else data[c],
                                    f"CustomerModel({model.task}): column {c!r}")

@@ -133,6 +133,16 @@ class CustomerModel:
     date_days_: tuple[str, ...] = ()
     """Date columns read as ``days_since_<col>`` from the snapshot date
     (``training._customer_dates``); models fitted before 2026-12-07 have none."""
+    date_formats_: dict[str, str] = {}  # noqa: RUF012
+    """The format each of ``date_days_`` was read with at fit (``"%d/%m/%Y"``, ``"ISO8601"``:
+    ``features.infer_table_types``' ``attrs["date_formats"]``): text cells of these columns
+    read with it at scoring (``features.parse_table_dates``), so a table whose days are all 12
+    or less reads in the training's day/month order; a model saved before it existed, or fitted
+    on a frame of dates, has none."""
+    empty_shares_: dict[str, float] = {}  # noqa: RUF012
+    """Share of empty (missing) cells of each category column in the table fitted on; scoring
+    a table whose share differs a lot gets a note (``training._customer_scoring.
+    empty_share_note``). A model saved before 2026-12-07 has none."""
 
     # learned by ``fit`` (``training._customer_fit.fit_model``); absent before it
     labels_: dict[str, object]  # the label definition (task, column, window, churn rule)
@@ -283,7 +293,8 @@ class CustomerModel:
         dates = getattr(self, "date_days_", ())
         if dates and not all(DAYS_PREFIX + c in frame.columns for c in dates):
             frame = add_days_since(frame, list(dates), self.task,
-                                   str(frame.attrs.get("source", "table")))
+                                   str(frame.attrs.get("source", "table")),
+                                   getattr(self, "date_formats_", None) or {})
         if self.derive:  # as the model was fitted (models from before version 2 have no attribute)
             frame = add_derived(frame, self.derived_version_)
         params = getattr(self, "bgnbd_params_", None)

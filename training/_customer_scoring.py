@@ -28,6 +28,7 @@ import pandas as pd
 from features._refunds import RefundPrior
 
 from ._customer_bgnbd import BGNBD_COLUMNS, bgnbd_features
+from ._customer_dates import DAYS_PREFIX, add_days_since, snapshot_dates
 from ._customer_fit import row_keys, row_value_keys, seen_rows
 from ._customer_levels import model_level_codes
 from ._customer_mlflow import score_frame
@@ -36,6 +37,7 @@ from ._customer_tiers import TIERS, assign_tiers
 
 __all__ = [
     "empty_columns_note",
+    "empty_share_note",
     "extend_purchase_horizon",
     "features_asof",
     "in_sample_note",
@@ -160,10 +162,19 @@ def empty_columns_note(model: CustomerModel | object, features: pd.DataFrame,
                        show: int = 5) -> str | None:
     """The note for numeric columns the model uses that are empty in every row of
     ``features`` although they had values at fit (every customer is scored as if the value were
-    unknown, which moves the scores), else None."""
+    unknown, which moves the scores), and for category columns whose share of empty cells
+    differs a lot from training's (``empty_share_note``), else None."""
     typical: dict[str, float] = getattr(_inner_model(model), "typical_", None) or {}
     if len(features) < _EMPTY_NOTE_ROWS:
         return None  # a handful of rows can all lack a value by chance
+    shares = empty_share_note(model, features)
+    numbers = _empty_numbers_note(typical, features, show)
+    return ". ".join(n for n in (numbers, shares) if n) or None
+
+
+def _empty_numbers_note(typical: dict[str, float], features: pd.DataFrame,
+                        show: int) -> str | None:
+    """``empty_columns_note``'s part on numeric columns empty in every row."""
     from ._customer_meanings import missing_meaning
 
     # an empty pipeline feature with a meaning ('has never ordered') is a value, not a gap
@@ -177,6 +188,48 @@ def empty_columns_note(model: CustomerModel | object, features: pd.DataFrame,
     return (f"{shown} {'is' if len(empty) == 1 else 'are'} empty in every row but had values at "
             "training: every customer is scored as if the value were unknown, which moves the "
             "scores; fill the column, or retrain without it")
+
+
+EMPTY_SHIFT_POINTS, EMPTY_SHIFT_RATIO = 0.10, 2.0
+"""A category column's share of empty cells at scoring differs a lot from training's when it is
+at least this many points away and this many times larger or smaller (40% against 2%: a broken
+export), and beyond chance for the rows scored (3 standard errors)."""
+
+
+def empty_share_note(model: CustomerModel | object, features: pd.DataFrame,
+                     show: int = 5) -> str | None:
+    """The note for category columns whose share of empty cells in ``features`` differs a lot
+    from the table the model was fitted on (``CustomerModel.empty_shares_``; ``EMPTY_SHIFT_*``),
+    naming both shares and the first empty rows, else None. A few rows (fewer than 20) never
+    get it; a model saved before 2026-12-07 records no shares."""
+    shares: dict[str, float] = getattr(_inner_model(model), "empty_shares_", None) or {}
+    n = len(features)
+    if n < _EMPTY_NOTE_ROWS or not shares:
+        return None
+    from features._tables import empty_share
+
+    parts = []
+    for col, was in shares.items():
+        if col not in features.columns:
+            continue
+        empty = features[col].isna().to_numpy()
+        now = float(empty.mean())
+        low, high = sorted((now, was))
+        noise = 3 * np.sqrt(max(was, 1 / n) * (1 - min(was, 0.99)) / n)
+        if high - low < max(EMPTY_SHIFT_POINTS, noise) or high < EMPTY_SHIFT_RATIO * low:
+            continue
+        rows = np.flatnonzero(empty)[:3] + 1
+        where = (f"; first at row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))}"
+                 if len(rows) else "")
+        where = (f"in {empty_share(now)} of the rows ({int(empty.sum()):,} of {n:,}{where})"
+                 if now else f"in none of the {n:,} rows")
+        parts.append(f"{col!r} is empty {where} against {empty_share(was)} at training")
+    if not parts:
+        return None
+    more = f"; and {len(parts) - show} more" if len(parts) > show else ""
+    return ("; ".join(parts[:show]) + more + ": an empty cell is scored as a value the model "
+            "never saw, so those customers' scores lean on the other columns. A broken or "
+            "changed export? Check the column against the training table's")
 
 
 def score_features(model: CustomerModel | object, features: pd.DataFrame, *,
@@ -203,6 +256,7 @@ def score_features(model: CustomerModel | object, features: pd.DataFrame, *,
     if jobs < 1:
         raise ValueError(f"score_features: n_jobs must be >= 1 (or None for all CPUs); "
                          f"received {n_jobs}")
+    features = _with_days_since(model, features)
     n = len(features)
     native = model if isinstance(model, CustomerModel) else None
     if native is not None and jobs > 1:
@@ -231,6 +285,22 @@ def score_features(model: CustomerModel | object, features: pd.DataFrame, *,
         out = retier(model, features, out, out["score"].to_numpy(dtype=float),
                      reasons=reasons, reason_method=reason_method, chunk_size=chunk_size)
     return out
+
+
+def _with_days_since(model: CustomerModel | object, features: pd.DataFrame) -> pd.DataFrame:
+    """``features`` with the ``days_since_<col>`` of the model's date columns, derived once
+    over the whole table before it is cut into chunks: an error naming a date cell, or the
+    note on dates after the snapshot, had numbered the rows within its chunk ('row 1' for the
+    table's third row). Unchanged when the model has none, or the table no snapshot date
+    (the model's own error names --asof then)."""
+    inner = _inner_model(model)
+    dates = list(getattr(inner, "date_days_", ()) or ())
+    if (inner is None or not dates or snapshot_dates(features) is None
+            or all(DAYS_PREFIX + c in features.columns for c in dates)):
+        return features
+    return add_days_since(features, dates, inner.task, str(features.attrs.get("source",
+                                                                               "table")),
+                          getattr(inner, "date_formats_", None) or {})
 
 
 def retier(model: CustomerModel | object, features: pd.DataFrame, out: pd.DataFrame,

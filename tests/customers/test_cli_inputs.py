@@ -588,3 +588,71 @@ def test_trailing_empty_rows_are_found_from_the_end_of_a_table(
     assert "the last 700 rows are empty in every column (rows 4 to 703" in said
     assert _without_trailing_empty_rows(blank, "t.csv").equals(blank)
     assert _without_trailing_empty_rows(data, "t.csv").equals(data)
+
+
+def _app_users(n: int, empty: float, seed: int) -> pd.DataFrame:
+    """A grocery CRM's table: 'App-Nutzer' (Ja/Nein) with a share ``empty`` of empty cells."""
+    rng = np.random.default_rng(seed)
+    bons = rng.poisson(12, n)
+    app = rng.choice(["Ja", "Nein"], n).astype(object)
+    app[rng.random(n) < empty] = None
+    p = 1 / (1 + np.exp(-(4.0 - 0.35 * bons)))
+    return pd.DataFrame({"Kundennummer": [f"{i:010d}" for i in range(n)],
+                         "Bons 12 Monate": bons,
+                         "Filiale": rng.choice(["Nord", "Süd", "West"], n),
+                         "App-Nutzer": app,
+                         "Gekündigt": np.where(rng.random(n) < p, "Ja", "Nein")})
+
+
+def test_empty_cells_of_a_text_column_get_a_note_at_training_and_a_changed_share_at_scoring(
+        tmp_path: Path) -> None:
+    """An independent check's 'App-Nutzer' had 8% empty cells read as missing without a word
+    (the empty-cells note counted number and date columns only); at scoring, a column empty
+    far more often than at training (a broken export) is named with both shares."""
+    train = _app_users(1000, 0.08, 0)
+    train.loc[[1, 4], "Bons 12 Monate"] = None
+    path = tmp_path / "crm.csv"
+    train.to_csv(path, index=False)
+    out = _run(["train", "churn", "--table", str(path), "--label-col", "Gekündigt",
+                "--id-col", "Kundennummer"])
+    n = int(train["App-Nutzer"].isna().sum())
+    first = ", ".join(str(i + 1) for i in np.flatnonzero(train["App-Nutzer"].isna())[:3])
+    assert (f"crm.csv: empty cells of text columns, column 'App-Nutzer' {n} of 1,000 "
+            f"({n / 1000:.1%}; first at rows {first}): read as missing: not a level of their "
+            "own, the model scores such a cell as it scores a value it never saw") in out
+    assert "'Filiale'" not in out.split("empty cells of text columns")[1].split("note:")[0]
+    assert "empty cells read as missing: column 'Bons 12 Monate' 2 of 1,000" in out
+    base = ["score", "churn", "--table", str(tmp_path / "neu.csv"), "--id-col", "Kundennummer"]
+    _app_users(300, 0.08, 1).drop(columns="Gekündigt").to_csv(tmp_path / "neu.csv", index=False)
+    out = _run([*base, "--out", str(tmp_path / "a.csv")])
+    assert "'App-Nutzer' is empty" not in out  # about the training's share: no note
+    broken = _app_users(300, 0.40, 2).drop(columns="Gekündigt")
+    broken.to_csv(tmp_path / "neu.csv", index=False)
+    out = _run([*base, "--out", str(tmp_path / "b.csv")])
+    now = broken["App-Nutzer"].isna()
+    assert (f"neu.csv: 'App-Nutzer' is empty in {now.mean():.1%} of the rows ({int(now.sum())} "
+            f"of 300; first at rows") in out
+    assert f"against {n / 1000:.1%} at training" in out
+    assert "A broken or changed export?" in out
+
+
+def test_the_empty_cells_of_many_text_columns_are_one_note() -> None:
+    """Seven category columns with gaps: one line names five of them and counts the others;
+    a column without gaps, or one dropped as an identifier, is not named."""
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({f"c{k}": rng.choice(["a", "b", "c"], 200).astype(object)
+                          for k in range(8)})
+    for k in range(7):
+        table.loc[table.index[k::9], f"c{k}"] = None
+    table["ref"] = [f"R{i}" if i % 5 else None for i in range(200)]  # an id, dropped
+    typed = ft.infer_table_types(table)
+    said = [n for n in typed.attrs["load_notes"] if "empty cells of text columns" in n]
+    assert len(said) == 1
+    assert said[0].startswith("table: empty cells of text columns, 7 columns: 'c0' 23 of 200 "
+                              "(11.5%; first at rows 1, 10, 19); 'c1' 23 of 200")
+    assert "; and 2 more columns: read as missing: not a level of their own" in said[0]
+    assert "'c7'" not in said[0]
+    assert "'ref'" not in said[0]
+    # at scoring (the model's columns given) the table's own shares are no note of theirs
+    scored = ft.infer_table_types(table, categorical=[f"c{k}" for k in range(8)])
+    assert not any("empty cells of text" in n for n in scored.attrs["load_notes"])

@@ -182,3 +182,90 @@ def test_training_asof_is_for_tables(tmp_path: Path) -> None:
                code=2)
     assert "--asof (the date a --table was exported) applies to --table" in out
     assert "--last-cutoff" in out
+
+
+def _day_first(dates: pd.Series, sep: str = ".") -> pd.Series:
+    return pd.to_datetime(dates).dt.strftime(f"%d{sep}%m{sep}%Y")
+
+
+def test_a_scoring_table_of_ambiguous_day_first_dates_reads_as_training_read_them(
+        tmp_path: Path) -> None:
+    """Training read '31/05/2026' day-first (days past 12 settle it); a later table whose every
+    day is 12 or less ('03/04/2026') had been an 'ambiguous day/month' error at scoring."""
+    train = _crm(seed=3)
+    for c in ("last_purchase_date", "signup_date", "contract_end"):
+        train[c] = _day_first(train[c], "/")
+    path = tmp_path / "crm.csv"
+    train.to_csv(path, index=False)
+    out = _run(["train", "churn", "--table", str(path), "--label-col", "churned", "--id-col",
+                "customer", "--asof", "2026-06-30"])
+    assert "column 'last_purchase_date' read as dates: format %d/%m/%Y" in out
+    small = pd.DataFrame({"customer": ["A1", "A2", "A3"],
+                          "last_purchase_date": ["03/04/2026", "11/05/2026", "01/06/2026"],
+                          "signup_date": ["02/01/2024", "12/12/2025", "05/03/2023"],
+                          "contract_end": ["01/09/2026", "10/10/2026", "04/07/2026"],
+                          "plan": ["basic", "gold", "basic"]})
+    spath = tmp_path / "small.csv"
+    small.to_csv(spath, index=False)
+    base = ["score", "churn", "--table", str(spath), "--id-col", "customer", "--asof",
+            "2026-06-30"]
+    out = _run([*base, "--out", str(tmp_path / "s.csv")])
+    assert "ambiguous" not in out
+    got = pd.read_csv(tmp_path / "s.csv")
+    # the same customers written in ISO 8601 score the same: 03/04/2026 is 3 April
+    iso = small.copy()
+    for c in ("last_purchase_date", "signup_date", "contract_end"):
+        iso[c] = pd.to_datetime(iso[c], format="%d/%m/%Y").dt.strftime("%Y-%m-%d")
+    ipath = tmp_path / "iso.csv"
+    iso.to_csv(ipath, index=False)
+    _run(["score", "churn", "--table", str(ipath), "--id-col", "customer", "--asof",
+          "2026-06-30", "--out", str(tmp_path / "i.csv")])
+    np.testing.assert_allclose(got["score"], pd.read_csv(tmp_path / "i.csv")["score"])
+    # the registered model keeps how each date column was read
+    import mlflow
+
+    model = mlflow.pyfunc.load_model("models:/churn@champion").unwrap_python_model().model
+    assert model.date_formats_["last_purchase_date"] == "%d/%m/%Y"
+    # a scoring table that contradicts the order read at training (a month past 12 in the
+    # month's place: month-first) is an error naming the column, the rows and the fix
+    small.loc[[0, 2], "last_purchase_date"] = ["04/13/2026", "05/28/2026"]
+    small.to_csv(spath, index=False)
+    out = _run([*base, "--out", str(tmp_path / "x.csv")], code=2)
+    assert "small.csv" in out
+    assert "last_purchase_date" in out
+    assert "%d/%m/%Y" in out
+    # the rows of the whole table (they had been numbered within a scoring chunk: 'row 1')
+    assert "(2 rows; first at row 1: '04/13/2026', 3: '05/28/2026')" in out
+    assert "against the day/month order the model read this column with at training" in out
+    assert "ISO 8601" in out
+
+
+def test_a_model_keeps_the_date_format_of_each_column_and_reads_text_cells_with_it() -> None:
+    """The Python route: a table typed by ``infer_table_types`` records each date column's
+    format; the fitted model reads text cells (the pyfunc, the API's live rows) with it."""
+    from features import infer_table_types
+
+    raw = _crm(seed=4).rename(columns={"customer": "user_id"})
+    raw["last_purchase_date"] = _day_first(raw["last_purchase_date"], "/")
+    raw["signup_date"] = pd.to_datetime(raw["signup_date"]).dt.strftime("%m/%d/%Y")
+    typed = infer_table_types(raw.astype(str), keep_text=("user_id",), exact=("churned",))
+    assert typed.attrs["date_formats"] == {"last_purchase_date": "%d/%m/%Y",
+                                           "signup_date": "%m/%d/%Y",
+                                           "contract_end": "ISO8601"}
+    model = CustomerModel("churn", label_col="churned", n_estimators=30).fit(
+        typed.assign(asof=ASOF))
+    assert model.date_formats_ == typed.attrs["date_formats"]
+    rows = pd.DataFrame({"user_id": ["a", "b"], "asof": ["2026-06-30"] * 2,
+                         "last_purchase_date": ["03/04/2026", "11/05/2026"],
+                         "signup_date": ["04/03/2024", "05/11/2025"],
+                         "contract_end": ["2026-09-01", "2026-10-10"],
+                         "plan": ["basic", "gold"]})
+    x = model.augment(rows)
+    np.testing.assert_array_equal(x["days_since_last_purchase_date"], [88.0, 50.0])
+    np.testing.assert_array_equal(x["days_since_signup_date"], [
+        (ASOF - pd.Timestamp("2024-04-03")).days, (ASOF - pd.Timestamp("2025-05-11")).days])
+    rows.loc[1, "signup_date"] = "25/11/2025"  # a day in the month's place of a month-first column
+    with pytest.raises(ValueError, match=r"signup_date.*%m/%d/%Y") as err:
+        model.augment(rows)
+    assert "row 2" in str(err.value)
+    assert "'25/11/2025'" in str(err.value)
