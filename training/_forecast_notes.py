@@ -319,38 +319,103 @@ def missing_phase_notes(panel: Panel) -> list[str]:
     return notes
 
 
-def gap_note(panel: Panel, show: int = 3, tz: str | None = None) -> str | None:
+OUTAGE_SHARE = 0.8
+"""Share of the series live on a period (inside their history, on a weekday or hour they have
+values on) that must miss it for the period to be named as missing in (nearly) every series:
+an export outage rather than each series' own gaps."""
+
+
+def _runs_text(stamps: list[pd.Timestamp], step: pd.Timedelta, first: int = 4) -> str:
+    """Consecutive periods as ranges ('2024-02-12 .. 2024-02-16, 2025-06-02'), the first
+    ``first`` runs, then "and N more"."""
+    runs: list[list[pd.Timestamp]] = []
+    for t in stamps:
+        if runs and t - runs[-1][-1] == step:
+            runs[-1].append(t)
+        else:
+            runs.append([t])
+    return listed([period_text(r[0]) if len(r) == 1
+                   else f"{period_text(r[0])} .. {period_text(r[-1])}" for r in runs], first)
+
+
+def gap_note(panel: Panel, show: int = 3, tz: str | None = None,
+             share: float = OUTAGE_SHARE) -> str | None:
     """The note for series with missing periods inside their history (on weekdays or hours
     they otherwise have values on: ``missing_phase_notes`` names the others), else None.
 
     A check's store with 21 days missing mid-history got no word; missing periods are not
     learned from and not filled, which is right for a data outage and wrong for a closure.
     With ``tz``, an hourly grid's hours the clocks skip there (02:00 on the spring-forward
-    day in Europe/Berlin) are not missing: they do not exist, and no row can be given."""
-    found = []
+    day in Europe/Berlin) are not missing: they do not exist, and no row can be given.
+
+    Periods missing in at least two series and in ``share`` or more of the series live on
+    them are said first, once, as a likely export outage with their ranges (an independent
+    check's export had lost 7 days on every channel: the note listed three series' gaps and
+    "and 3 more", without a word that the days were the same); each series' other gaps
+    follow as before. Series built from an events log have no gaps (a day without events is a
+    0): their site-wide outages are ``unmarked_drop_note``'s."""
+    gaps: dict[str, tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]] = {}
     for sid, g in panel.series.items():
         ok = np.isfinite(g.y)
         seen = set(g.ds[ok].day_of_week if panel.freq == "D" else g.ds[ok].hour)
         phase = g.ds.day_of_week if panel.freq == "D" else g.ds.hour
-        gap = ~ok & np.isin(phase, list(seen))
-        if tz and panel.freq != "D" and gap.any():
-            gap &= ~nonexistent_local(pd.DatetimeIndex(g.ds), tz)
-        if not gap.any():
+        live = np.isin(phase, list(seen))
+        if tz and panel.freq != "D" and not ok.all():
+            live &= ~nonexistent_local(pd.DatetimeIndex(g.ds), tz)
+        gaps[str(sid)] = (pd.DatetimeIndex(g.ds), ~ok & live, live)
+    if not any(gap.any() for _, gap, _ in gaps.values()):
+        return None
+    # per period: how many series miss it, how many are live on it (two series with gaps at
+    # least: a period one series misses is its own gap)
+    counts = pd.DataFrame({"gap": [], "live": []}, dtype=int)
+    if sum(bool(gap.any()) for _, gap, _ in gaps.values()) >= 2:
+        counts = pd.concat([pd.DataFrame({"gap": gap, "live": live}, index=ds)
+                            for ds, gap, live in gaps.values()]).groupby(level=0).sum()
+    hit = counts[(counts["gap"] >= 2) & (counts["gap"] >= share * counts["live"])]
+    shared = pd.DatetimeIndex(hit.index)
+    found = []
+    for sid, (ds, gap, _) in gaps.items():
+        own = gap & ~ds.isin(shared)
+        if not own.any():
             continue
         # longest run of consecutive missing periods
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], gap.astype(int), [0]])))
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], own.astype(int), [0]])))
         starts, ends = edges[::2], edges[1::2]
         k = int(np.argmax(ends - starts))
-        found.append((str(sid), int(gap.sum()), int(ends[k] - starts[k]), g.ds[starts[k]]))
-    if not found:
-        return None
+        found.append((sid, int(own.sum()), int(ends[k] - starts[k]), ds[starts[k]]))
     unit = "days" if panel.freq == "D" else "hours"
-    shown = listed([f"{sid!r} ({n} {unit if n != 1 else unit[:-1]} missing; longest run {run} from "
-                    f"{period_text(at)})" for sid, n, run, at in found], show)
-    return (f"{len(found)} series {'has' if len(found) == 1 else 'have'} periods missing inside "
-            f"{'its' if len(found) == 1 else 'their'} history: {shown}. Missing periods are "
-            "not learned from and not filled (right for a data outage); if the business was "
-            "closed, give those periods as rows with y=0 so the model learns it")
+    tail = ("Missing periods are not learned from and not filled (right for a data outage); if "
+            "the business was closed, give those periods as rows with y=0 so the model learns it")
+    parts = []
+    if len(shared):
+        n, one = len(panel.series), len(shared) == 1
+        miss, live = hit["gap"].astype(int), hit["live"].astype(int)
+        lo, hi = int(miss.min()), int(miss.max())
+        span = f"{lo}" if lo == hi else f"{lo} to {hi}"
+        runs = _runs_text(list(shared), panel.step)
+        them = "it" if one else "them"
+        if (miss == live).all() and (live == n).all():
+            where = f"{'both' if n == 2 else f'all {n}'} series ({runs})"
+        elif (miss == live).all():
+            where = (f"every series live on {them} ({span} of the {n} series on "
+                     f"{'it' if one else 'each'}: {runs})")
+        else:
+            where = (f"{span} of the {n} series ({share:.0%} or more of those live on "
+                     f"{them}: {runs})")
+        what = f"the same {unit[:-1]} is" if one else f"the same {len(shared):,} {unit} are"
+        those = f"that {unit[:-1]}" if one else f"those {unit}"
+        parts.append(f"{what} missing inside the history of {where}: likely an export outage: "
+                     f"re-export {those} from the source system")
+    if found:
+        shown = listed([f"{sid!r} ({k} {unit if k != 1 else unit[:-1]} missing; longest run "
+                        f"{run} from {period_text(at)})" for sid, k, run, at in found], show)
+        one = len(found) == 1
+        text = (f"{len(found)} series {'has' if one else 'have'} periods missing inside "
+                f"{'its' if one else 'their'} history: {shown}")
+        if parts:
+            text = f"Besides {'it' if len(shared) == 1 else 'them'}, {text}"
+        parts.append(text)
+    return ". ".join(parts) + ". " + tail
 
 
 def leading_zeros_note(series: pd.DataFrame, days: int = LEADING_ZEROS_DAYS) -> str | None:
