@@ -136,6 +136,22 @@ def test_a_model_whose_backtest_was_too_small_is_told_once_at_train_not_to_retra
     assert window_band_train_note(object()) is None
 
 
+
+def test_a_small_panels_band_is_not_the_largest_miss_it_saw() -> None:
+    """6 series x 3 folds are 18 blocks: counted by blocks, the split-conformal level was 1, the
+    band the largest miss of the backtest, and a one-day window's band 2.5 times the day's own
+    P10-P90 (99.7% held). Counting the windows half their length apart in each fold, a day's
+    band is about the day's own and 7-day totals are held near 80% (2026-12-07)."""
+    for seed in (0, 1):
+        bands = window_bands(_backtest(seed, n_series=6, folds=3), 1)
+        assert bands is not None
+        test = _backtest(seed + 100, n_series=6, folds=3)
+        day_cover, day_width = _covered(bands, test, 1)
+        week_cover, _ = _covered(bands, test, 7)
+        assert 0.72 <= day_cover <= 0.88, day_cover
+        assert day_width < 1.2, day_width
+        assert 0.75 <= week_cover <= 0.92, week_cover
+
 # Stores whose closed days are left out of the file. A store closed on Sundays is often exported
 # without Sunday rows: the forecast still gives those days (an open day's value) and the backtest
 # has no actual for them; until 2026-12-07 every backtest window holding one was skipped as a
