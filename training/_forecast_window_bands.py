@@ -133,9 +133,14 @@ def window_bands(forecasts: pd.DataFrame, spd: int) -> WindowBands | None:
     # periods off a series' schedule (its omitted closed days) are no gap: they count at
     # their P50, with no spread and no miss, as the peak rows' bands count them
     off = off_phases(f, spd)
-    sids = f["series_id"].astype(str).to_numpy()
-    for sid, never in off.items():
-        rows = (sids == sid) & np.isin(_phase(f["ds"], spd), never)
+    if off:
+        # one (series, phase) table of the periods off schedule, the phases read once
+        n_ph = 24 if spd > 1 else 7
+        codes, names = pd.factorize(f["series_id"].astype(str))
+        table = np.zeros((len(names), n_ph), dtype=bool)
+        for sid, never in off.items():
+            table[names.get_loc(sid), list(never)] = True
+        rows = table[codes, _phase(f["ds"], spd)]
         vals[rows, 0] = vals[rows, 2] = vals[rows, 3] = vals[rows, 1]
     missing = np.isnan(vals[:, 3])
     csum = np.vstack([np.zeros((1, 4)), np.cumsum(np.nan_to_num(vals), axis=0)])
