@@ -40,7 +40,7 @@ from training._forecast_text import period_text
 
 from ._core import BadRequestError, Brain, records
 from ._error_body import json_errors
-from ._query import only_params, query_choice, query_int
+from ._query import only_params, query_choice, query_int, query_text
 from ._schemas import ForecastRequest
 
 __all__ = ["PAGE_PREFIX", "STATIC_DIR", "customers_summary", "is_public", "page_app"]
@@ -114,8 +114,7 @@ def history(request: Request) -> Response:
     only_params(request.query_params, ("series_id", "periods"), "GET /ui/api/history")
     fc = _forecaster(_live_brain())
     # an empty value is the parameter left out (``_query``): '' had been an unknown series
-    sid = request.query_params.get("series_id") or ""
-    sid = sid if sid.strip() else "total"
+    sid = query_text(request.query_params, "series_id", "total")
     if sid not in fc.panel_.series:
         from training._forecast_ids import unknown_series_text
 

@@ -16,7 +16,7 @@ from collections.abc import Collection, Mapping
 
 from ._answers import BadRequestError
 
-__all__ = ["only_params", "query_choice", "query_error", "query_int"]
+__all__ = ["only_params", "query_choice", "query_error", "query_int", "query_text"]
 
 
 def query_error(name: str, message: str, kind: str) -> BadRequestError:
@@ -63,3 +63,9 @@ def query_choice(params: Mapping[str, str], name: str, default: str,
         raise query_error(name, f"query parameter '{name}' must be {listed}; received "
                           f"{text[:40]!r}", "enum")
     return text
+
+
+def query_text(params: Mapping[str, str], name: str, default: str) -> str:
+    """Query parameter ``name`` as written, ``default`` when left out or empty."""
+    text = params.get(name)
+    return default if text is None or not text.strip() else text
