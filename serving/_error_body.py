@@ -50,6 +50,7 @@ INTERNAL_MESSAGE = "internal error; the server log has the details"
 """The message of every 500: the trace goes to the server log only."""
 _VALIDATION_TITLE = re.compile(r"^\d+ validation errors? for \S+$")
 _SHOWN = 3  # validation problems quoted in the human message
+_READS = ("GET", "HEAD")  # methods whose only input is the query (``_query``)
 
 
 def error_body(message: str, code: str, field: str | None = None,
@@ -60,37 +61,45 @@ def error_body(message: str, code: str, field: str | None = None,
     return {"error": message, "code": code, "field": field, "loc": where, "detail": detail}
 
 
-def exception_answer(exc: BaseException, where: str = "") -> tuple[int, dict[str, Any]]:
+def exception_answer(exc: BaseException, where: str = "", *,
+                     method: str = "POST") -> tuple[int, dict[str, Any]]:
     """The one place where an exception raised while answering becomes an HTTP status and an
     ``ErrorAnswer`` body, for the API's endpoints (``service._errors``), ``GET /customers``,
     ``GET /models`` and the page's helpers (``_page``) alike:
 
     - ``BadRequestError`` -> 400 with its ``code``, ``field``, ``loc`` and ``detail`` (a bad
-      query parameter is one too: ``_query``, code ``validation_error``);
+      query parameter is one too: ``_query``, code ``validation_error``; so is a resource a
+      GET names that does not exist, ``/ui/api/history``'s unknown ``series_id``:
+      ``unknown_series_id``, as ``POST /forecast_traffic`` answers it);
     - pydantic's ``ValidationError`` -> 400 ``validation_error``, as BentoML's own request
       validation (``validation_body``);
-    - any other ``ValueError``, ``KeyError`` or ``TypeError`` -> 400 ``bad_request``;
-    - ``NotReadyError`` -> 503 with its ``code``;
-    - anything else -> 500 ``internal_error`` (logged with ``where``; never a 500 for a
-      bad request, whose exceptions are the ones above)."""
+    - ``NotReadyError`` -> 503 with its ``code`` (a model not registered or loaded:
+      ``model_not_available``; no snapshot: ``snapshot_not_available``);
+    - any other ``ValueError``, ``KeyError`` or ``TypeError``: for a ``POST`` (``method``)
+      400 ``bad_request`` (the engines check a request's body with them); for a ``GET`` 500
+      ``internal_error``, logged: a GET's only input is its query, which ``_query`` reads and
+      refuses with ``BadRequestError``, so such an exception is a failure of ours (until
+      2026-12-07 it answered 400 ``bad_request`` there too, as the client's fault);
+    - anything else -> 500 ``internal_error`` (logged with ``where`` and the traceback; never
+      a 500 for a bad request, whose exceptions are the ones above)."""
     if isinstance(exc, BadRequestError):
         return 400, error_body(str(exc), exc.code, field=exc.field, loc=exc.loc,
                                detail=exc.detail)
     if isinstance(exc, ValidationError):
         return 400, validation_body(exc.errors(include_url=False))  # type: ignore[arg-type]
-    if isinstance(exc, ValueError | KeyError | TypeError):
-        msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-        return 400, error_body(msg, STATUS_CODES[400])
     if isinstance(exc, NotReadyError):
         return 503, error_body(str(exc), exc.code)
+    if isinstance(exc, ValueError | KeyError | TypeError) and method.upper() not in _READS:
+        msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        return 400, error_body(msg, STATUS_CODES[400])
     _log.error("unexpected error in %s", where or "a request", exc_info=exc)
     return 500, error_body(INTERNAL_MESSAGE, STATUS_CODES[500])
 
 
 def json_errors(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A Starlette GET route (``/models``, ``/customers``, the page's helpers) whose exceptions
-    are answered through ``exception_answer``; the route stays synchronous (Starlette runs it
-    in its thread pool)."""
+    are answered through ``exception_answer`` as a ``GET``'s (a ``ValueError`` is a 500); the
+    route stays synchronous (Starlette runs it in its thread pool)."""
     from starlette.responses import JSONResponse
 
     @functools.wraps(fn)
@@ -98,7 +107,8 @@ def json_errors(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
         try:
             return fn(request)
         except Exception as exc:
-            status, body = exception_answer(exc, fn.__name__)
+            status, body = exception_answer(exc, fn.__name__,
+                                            method=getattr(request, "method", "GET"))
             return JSONResponse(body, status_code=status)
 
     return wrapper
