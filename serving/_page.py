@@ -9,7 +9,9 @@ the network) and a few read-only helpers the page needs beside the public API:
 - ``GET /api/history?series_id=total&periods=120``: the last observed values of one series;
 - ``GET /api/customers_summary?top=20&sort=value_at_risk``: snapshot-wide churn-risk, propensity
   and value distributions, tier counts, segment sizes and the top at-risk users with reasons;
-- ``GET /api/customers.csv``: every user's scores, tiers and segment as CSV.
+- ``GET /api/customers.csv``: every user's scores, tiers and segment as CSV, with the churn
+  model's two early warnings (``early_warning``: visits or orders halved; ``early_warning_spend``:
+  spend halved), as ``brain score`` writes them.
 
 The views themselves call the public endpoints (``/forecast_traffic``, ``/experiments/analyze``).
 Helpers answer errors as the API does, through its one mapping (``_error_body.exception_answer``)
@@ -164,15 +166,19 @@ def _scores(brain: Brain) -> tuple[pd.DataFrame, dict[str, dict[str, str]], dict
                 out[f"{short}_tier"] = np.asarray(table.tier_names, dtype=object)[
                     table.tier_code]
                 if short == "churn":
-                    out["early_warning"] = np.asarray([None, False, True], dtype=object)[
-                        table.warning_code]
+                    flags = np.asarray([None, False, True], dtype=object)
+                    out["early_warning"] = flags[table.warning_code]
+                    out["early_warning_spend"] = flags[table.spend_code]
             else:
                 scored = score_frame(m.model.model, feats, reasons=False)
                 out[short] = scored["score"].to_numpy(dtype=float)
                 out[f"{short}_tier"] = scored["tier"].astype(str).to_numpy()
                 if short == "churn":
-                    ew = scored["early_warning"].astype("boolean")
-                    out["early_warning"] = ew.to_numpy(dtype=object, na_value=None)
+                    # the visit rule and, beside it, the spend rule (``early_warning_spend``),
+                    # as ``brain score`` and the API's answers carry them
+                    for col in ("early_warning", "early_warning_spend"):
+                        ew = scored[col].astype("boolean")
+                        out[col] = ew.to_numpy(dtype=object, na_value=None)
             models[short] = {"name": m.name, "version": m.version}
         out["value_at_risk"] = out["churn"] * out["value"] if "value" in out else np.nan
         _cache.update(key=key, snapshot=weakref.ref(snap), frame=out, models=models,

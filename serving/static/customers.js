@@ -32,6 +32,9 @@ const CustomersView = (() => {
     }
   }
 
+  // an early-warning flag: yes (a badge), no, or – where the rule cannot tell
+  function flagCell(v) { return el("td", {}, v === true ? el("span", { class: "badge fail" }, "yes") : v === false ? "no" : "–"); }
+
   function render() {
     const d = data.distributions;
     $("cu-result").hidden = false;
@@ -68,15 +71,15 @@ const CustomersView = (() => {
       el("td", { class: "num" }, pct(u.churn)), el("td", {}, el("span", { class: "badge " + u.churn_tier }, u.churn_tier)),
       el("td", { class: "num" }, pct(u.propensity)), el("td", { class: "num" }, num(u.value)),
       el("td", { class: "num" }, num(u.value_at_risk)),
-      el("td", {}, u.early_warning === true ? el("span", { class: "badge fail" }, "yes") : u.early_warning === false ? "no" : "–"),
+      flagCell(u.early_warning), flagCell(u.early_warning_spend),
       el("td", {}, el("ul", {}, ...(u.reasons || []).map((r) => el("li", {}, r)))))));
   }
 
   function downloadTop() {
     if (!data) return;
     Brain.downloadCSV(`at-risk-top${data.at_risk.length}-${data.snapshot_cutoff}.csv`,
-      ["rank", "user_id", "segment", "churn", "churn_tier", "propensity", "value", "value_at_risk", "early_warning", "reasons"],
-      data.at_risk.map((u, i) => [i + 1, u.user_id, u.segment, u.churn, u.churn_tier, u.propensity, u.value, u.value_at_risk, u.early_warning, u.reasons]));
+      ["rank", "user_id", "segment", "churn", "churn_tier", "propensity", "value", "value_at_risk", "early_warning", "early_warning_spend", "reasons"],
+      data.at_risk.map((u, i) => [i + 1, u.user_id, u.segment, u.churn, u.churn_tier, u.propensity, u.value, u.value_at_risk, u.early_warning, u.early_warning_spend, u.reasons]));
   }
   async function downloadAll() {
     Brain.clearError(view);

@@ -164,6 +164,28 @@ def test_customers_csv_has_one_row_per_user(page_client: Any) -> None:
     assert set(flags) <= {"true", "false"}
 
 
+def test_customers_csv_and_summary_carry_the_spend_early_warning(page_client: Any) -> None:
+    """``early_warning_spend`` beside ``early_warning``, the same flags the API answers by id
+    (the page's table and downloads had the visit rule only)."""
+    r = page_client.get("/ui/api/customers.csv")
+    frame = pd.read_csv(io.StringIO(r.text), dtype=str)
+    cols = list(frame.columns)
+    assert cols.index("early_warning_spend") == cols.index("early_warning") + 1
+    flags = frame["early_warning_spend"].dropna()
+    assert len(flags)
+    assert set(flags) <= {"true", "false"}
+    ids = frame["user_id"].head(200).tolist()
+    api = page_client.post("/churn_risk", json={"user_ids": ids}).json()["results"]
+    want = {str(a["user_id"]): a["early_warning_spend"] for a in api}
+    got = frame.set_index("user_id")["early_warning_spend"].head(200)
+    assert {u: (None if pd.isna(v) else v == "true") for u, v in got.items()} == want
+    top = page_client.get("/ui/api/customers_summary", params={"top": 50}).json()["at_risk"]
+    assert all("early_warning_spend" in u for u in top)
+    by_id = page_client.post("/churn_risk", json={"user_ids": [u["user_id"] for u in top]})
+    assert [u["early_warning_spend"] for u in top] == [
+        a["early_warning_spend"] for a in by_id.json()["results"]]
+
+
 def test_ids_with_surrounding_spaces_are_found_and_echoed_as_sent(page_client: Any) -> None:
     """The loaders store ids without surrounding spaces (a till export's ' 0055117485 ' is
     customer '0055117485'); a CRM sending the id as it has it had been told "unknown user id"."""

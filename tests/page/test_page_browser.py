@@ -129,6 +129,37 @@ def test_customers_view_distributions_segments_and_at_risk(page: Any, page_serve
     assert page.js_errors == []
 
 
+def test_customers_table_shows_the_spend_early_warning_beside_the_visit_one(
+        page: Any, page_server: str) -> None:
+    """The at-risk table and its download had the visit rule's flag only, while ``brain score``
+    and the API's answers carry ``early_warning_spend`` beside it (2026-12-07)."""
+    _with_token(page)
+    page.goto(f"{page_server}/ui/#customers")
+    page.wait_for_selector("#cu-atrisk tbody tr")
+    heads = page.locator("#cu-atrisk thead th")
+    names = [h.strip() for h in heads.all_inner_texts()]
+    spend = names.index("spend halved")
+    assert spend == names.index("visits or orders halved") + 1
+    title = heads.nth(spend).get_attribute("title") or ""
+    assert ("spend of the last 30 days at most half the customer's own monthly average over "
+            "days 30-365") in title
+    summary = httpx.get(f"{page_server}/ui/api/customers_summary", params={"top": 20},
+                        headers={"Authorization": f"Bearer {TOKEN}"}).json()
+    want = [{True: "yes", False: "no", None: "–"}[u["early_warning_spend"]]
+            for u in summary["at_risk"]]
+    cells = page.locator(f"#cu-atrisk tbody tr td:nth-child({spend + 1})").all_inner_texts()
+    assert [c.strip() for c in cells] == want
+    with page.expect_download() as info:
+        page.click("#cu-download-top")
+    top = _read_download(info.value)
+    col = top[0].index("early_warning_spend")
+    assert col == top[0].index("early_warning") + 1
+    assert [r[col] for r in top[1:]] == [
+        {True: "true", False: "false", None: ""}[u["early_warning_spend"]]
+        for u in summary["at_risk"]]
+    assert page.js_errors == []
+
+
 def test_experiment_view_verdict_srm_and_bad_upload(page: Any, page_server: str,
                                                     page_world: dict[str, Path], artifacts: Path,
                                                     tmp_path: Path) -> None:
