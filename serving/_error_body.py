@@ -50,7 +50,6 @@ INTERNAL_MESSAGE = "internal error; the server log has the details"
 """The message of every 500: the trace goes to the server log only."""
 _VALIDATION_TITLE = re.compile(r"^\d+ validation errors? for \S+$")
 _SHOWN = 3  # validation problems quoted in the human message
-_READS = ("GET", "HEAD")  # methods whose only input is the query (``_query``)
 
 
 def error_body(message: str, code: str, field: str | None = None,
@@ -62,7 +61,7 @@ def error_body(message: str, code: str, field: str | None = None,
 
 
 def exception_answer(exc: BaseException, where: str = "", *,
-                     method: str = "POST") -> tuple[int, dict[str, Any]]:
+                     body: bool = True) -> tuple[int, dict[str, Any]]:
     """The one place where an exception raised while answering becomes an HTTP status and an
     ``ErrorAnswer`` body, for the API's endpoints (``service._errors``), ``GET /customers``,
     ``GET /models`` and the page's helpers (``_page``) alike:
@@ -75,11 +74,12 @@ def exception_answer(exc: BaseException, where: str = "", *,
       validation (``validation_body``);
     - ``NotReadyError`` -> 503 with its ``code`` (a model not registered or loaded:
       ``model_not_available``; no snapshot: ``snapshot_not_available``);
-    - any other ``ValueError``, ``KeyError`` or ``TypeError``: for a ``POST`` (``method``)
-      400 ``bad_request`` (the engines check a request's body with them); for a ``GET`` 500
-      ``internal_error``, logged: a GET's only input is its query, which ``_query`` reads and
-      refuses with ``BadRequestError``, so such an exception is a failure of ours (until
-      2026-12-07 it answered 400 ``bad_request`` there too, as the client's fault);
+    - any other ``ValueError``, ``KeyError`` or ``TypeError``: for a request with a ``body``
+      the engines check (the POST endpoints) 400 ``bad_request``, as they check it with them;
+      for one without (``body=False``: the GET endpoints, whose only input is the query that
+      ``_query`` reads and refuses with ``BadRequestError``, and ``POST /reload``) 500
+      ``internal_error``, logged: a failure of ours (until 2026-12-07 it answered 400
+      ``bad_request`` with the internal message there too, as the client's fault);
     - anything else -> 500 ``internal_error`` (logged with ``where`` and the traceback; never
       a 500 for a bad request, whose exceptions are the ones above)."""
     if isinstance(exc, BadRequestError):
@@ -89,7 +89,7 @@ def exception_answer(exc: BaseException, where: str = "", *,
         return 400, validation_body(exc.errors(include_url=False))  # type: ignore[arg-type]
     if isinstance(exc, NotReadyError):
         return 503, error_body(str(exc), exc.code)
-    if isinstance(exc, ValueError | KeyError | TypeError) and method.upper() not in _READS:
+    if isinstance(exc, ValueError | KeyError | TypeError) and body:
         msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
         return 400, error_body(msg, STATUS_CODES[400])
     _log.error("unexpected error in %s", where or "a request", exc_info=exc)
@@ -98,8 +98,8 @@ def exception_answer(exc: BaseException, where: str = "", *,
 
 def json_errors(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A Starlette GET route (``/models``, ``/customers``, the page's helpers) whose exceptions
-    are answered through ``exception_answer`` as a ``GET``'s (a ``ValueError`` is a 500); the
-    route stays synchronous (Starlette runs it in its thread pool)."""
+    are answered through ``exception_answer`` as a request without a body's (a ``ValueError`` is
+    a 500); the route stays synchronous (Starlette runs it in its thread pool)."""
     from starlette.responses import JSONResponse
 
     @functools.wraps(fn)
@@ -107,9 +107,8 @@ def json_errors(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
         try:
             return fn(request)
         except Exception as exc:
-            status, body = exception_answer(exc, fn.__name__,
-                                            method=getattr(request, "method", "GET"))
-            return JSONResponse(body, status_code=status)
+            status, answer = exception_answer(exc, fn.__name__, body=False)
+            return JSONResponse(answer, status_code=status)
 
     return wrapper
 

@@ -122,8 +122,13 @@ class FastJSON(JSONResponse):
                             | orjson.OPT_NON_STR_KEYS)
 
 
+_WITHOUT_BODY = frozenset({"reload"})
+"""Endpoints that take no body: a ``ValueError`` out of them is ours, a 500 (``POST /reload``
+had answered 400 ``bad_request`` for a snapshot whose ``meta.json`` could not be read)."""
+
+
 def _error_answer(exc: BaseException, where: str) -> JSONResponse:
-    status, body = exception_answer(exc, where)
+    status, body = exception_answer(exc, where, body=where not in _WITHOUT_BODY)
     return FastJSON(body, status_code=status)
 
 

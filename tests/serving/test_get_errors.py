@@ -122,12 +122,30 @@ def test_the_documented_client_errors_of_get_routes_stay_400_and_404(
     assert (body["code"], body["field"]) == (code, field)
 
 
-def test_exception_answer_tells_a_get_from_a_post() -> None:
+def test_exception_answer_tells_a_request_without_a_body_from_one_with() -> None:
     bad = BadRequestError("b", code="unknown_series_id", field="series_id")
-    for method in ("GET", "HEAD", "get"):
-        for exc in (ValueError("v"), KeyError("k"), TypeError("t")):
-            assert exception_answer(exc, method=method) == (500, INTERNAL), (method, exc)
-        assert exception_answer(bad, method=method)[0] == 400
-        assert exception_answer(NotReadyError("n"), method=method)[0] == 503
-    assert exception_answer(ValueError("v"), method="POST")[0] == 400
+    for exc in (ValueError("v"), KeyError("k"), TypeError("t")):
+        assert exception_answer(exc, body=False) == (500, INTERNAL), exc
+        assert exception_answer(exc)[0] == 400
+    assert exception_answer(bad, body=False)[0] == 400
+    assert exception_answer(NotReadyError("n"), body=False)[0] == 503
     assert exception_answer(ValueError("v"))[1]["code"] == "bad_request"
+
+
+def test_a_value_error_out_of_post_reload_is_a_logged_500(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """POST /reload takes no body: a snapshot whose meta.json cannot be read (a
+    JSONDecodeError, a ValueError) had answered 400 bad_request 'Expecting value: ...'."""
+    import json
+
+    try:
+        json.loads("")
+    except ValueError as exc:
+        broken = exc
+    monkeypatch.setattr(_brain(), "reload", _raise(broken))
+    with caplog.at_level(logging.ERROR, logger="serving.errors"):
+        res = client.post("/reload")
+    assert res.status_code == 500, res.text
+    assert res.json() == INTERNAL
+    assert any(r.exc_info is not None and r.exc_info[1] is broken for r in caplog.records)
