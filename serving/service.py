@@ -444,6 +444,7 @@ def openapi_document() -> dict[str, Any]:
             "200": _json_answer("Successful Response", ModelsAnswer),
             "400": _json_answer("A query parameter was sent (it takes none; code "
                                 "'validation_error', field the parameter)", ErrorAnswer),
+            "500": _json_answer(API_ERRORS["500"], ErrorAnswer),
             "503": _json_answer("Service is starting", ErrorAnswer)}}}
     doc["components"]["schemas"].update(_components(CustomersAnswer))
     doc["paths"]["/customers"] = {"get": {
@@ -467,6 +468,7 @@ def openapi_document() -> dict[str, Any]:
             "400": _json_answer("offset or limit is not an integer in range, or another query "
                                 "parameter was sent (code 'validation_error', field the "
                                 "parameter)", ErrorAnswer),
+            "500": _json_answer(API_ERRORS["500"], ErrorAnswer),
             "503": _json_answer("Service is starting, or no feature snapshot is loaded (code "
                                 "'snapshot_not_available')", ErrorAnswer)}}}
     _document_answers(doc)

@@ -149,3 +149,10 @@ def test_a_value_error_out_of_post_reload_is_a_logged_500(
     assert res.status_code == 500, res.text
     assert res.json() == INTERNAL
     assert any(r.exc_info is not None and r.exc_info[1] is broken for r in caplog.records)
+
+
+@pytest.mark.parametrize("path", ["/models", "/customers"])
+def test_the_get_endpoints_document_their_500(client: TestClient, path: str) -> None:
+    """/docs.json listed 400 and 503 for them; a failure of ours answers 500 there too."""
+    answer = client.get("/docs.json").json()["paths"][path]["get"]["responses"]["500"]
+    assert answer["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorAnswer")
