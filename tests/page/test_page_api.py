@@ -186,6 +186,30 @@ def test_customers_csv_and_summary_carry_the_spend_early_warning(page_client: An
         a["early_warning_spend"] for a in by_id.json()["results"]]
 
 
+def test_the_spend_early_warning_is_the_same_scored_live_or_from_the_cache(
+        page_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both ways ``_scores`` reads the churn flags (the score cache, or scoring the snapshot
+    live while the cache is not ready) give the CSV the same ``early_warning_spend``."""
+    from serving import _page
+    from serving.service import _brain
+
+    def csv_flags() -> pd.Series:
+        text = page_client.get("/ui/api/customers.csv").text
+        return pd.read_csv(io.StringIO(text), dtype=str).set_index("user_id")[
+            "early_warning_spend"]
+
+    brain = _brain()
+    brain.warm()  # what the server does in the background: the cache is ready after it
+    assert brain.score_table(brain.champions.get("churn")) is not None
+    monkeypatch.setattr(_page, "_cache", {})
+    cached = csv_flags()
+    monkeypatch.setattr(brain, "score_table", lambda loaded: None)
+    monkeypatch.setattr(_page, "_cache", {})
+    live = csv_flags()
+    assert live.notna().any()
+    pd.testing.assert_series_equal(live, cached)
+
+
 def test_ids_with_surrounding_spaces_are_found_and_echoed_as_sent(page_client: Any) -> None:
     """The loaders store ids without surrounding spaces (a till export's ' 0055117485 ' is
     customer '0055117485'); a CRM sending the id as it has it had been told "unknown user id"."""
