@@ -3,7 +3,9 @@
 ``_score_rows`` scores live rows (``score_frame``, decision-path reasons as ``brain score``
 writes them); ``ScoreTable`` holds a snapshot's answers column-wise; ``score_jobs`` answers
 several requests of one model with one call. ``BadRequestError`` (HTTP 400) and
-``NotReadyError`` (503) are what every endpoint raises for the client.
+``NotReadyError`` (503) are what every endpoint raises for the client; ``InternalError`` (a
+logged 500) is a failure of ours that would otherwise surface as a ``ValueError``, which a POST
+endpoint answers as the client's fault (400 ``bad_request``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import pandas as pd
 
 from ._registry import LoadedModel
 
-__all__ = ["CACHED_REASONS", "REASON_METHOD", "BadRequestError", "NotReadyError", "ScoreJob",
+__all__ = ["CACHED_REASONS", "REASON_METHOD", "BadRequestError", "InternalError",
+           "NotReadyError", "ScoreJob",
            "ScoreTable", "contract_error", "records", "reject_first", "row_warnings",
            "score_jobs"]
 
@@ -78,6 +81,15 @@ def contract_error(exc: Any, field: str, code: str) -> BadRequestError:
                                f"({i}) {m}" for i, m in enumerate(lines, 1)))
     return BadRequestError(text, code=code, field=field, loc=detail[0]["loc"] if detail
                            else [field], detail=detail or None)
+
+
+class InternalError(RuntimeError):
+    """A failure of ours while answering a request with a body (HTTP 500 ``internal_error``,
+    logged with its cause): raised ``from`` an engine's ``ValueError``/``KeyError``/``TypeError``
+    that is not about the request, which ``_error_body.exception_answer`` would otherwise answer
+    400 ``bad_request`` as the client's fault (2026-12-07: scoring a snapshot's rows by
+    ``user_ids``, the micro-batcher's invariant, ``POST /channel_value``'s arithmetic, a
+    forecast's assembly, the A/B engines' non-input errors)."""
 
 
 class NotReadyError(RuntimeError):
@@ -307,14 +319,24 @@ same sentences for a user whether asked live, by id or in a batch file; TreeSHAP
 
 
 def _score_rows(model: Any, frame: pd.DataFrame, top: int,
-                reference: np.ndarray | None = None) -> list[dict[str, Any]]:
-    """score_frame output as JSON-ready per-user dicts; rank tiers among ``reference``."""
+                reference: np.ndarray | None = None, *,
+                sent_rows: bool = True) -> list[dict[str, Any]]:
+    """score_frame output as JSON-ready per-user dicts; rank tiers among ``reference``.
+
+    ``sent_rows``: ``frame`` holds the request's live ``rows``, and a ``ValueError``,
+    ``TypeError`` or ``KeyError`` out of scoring them is a 400 ``invalid_rows`` (the rows were
+    checked before, but the model reads them further, e.g. a table's dates). Otherwise
+    (``False``) the rows are the snapshot's, for a request by ``user_ids``: the same exception
+    is a failure of ours, an ``InternalError`` (a logged 500; until 2026-12-07 it was answered
+    400 ``invalid_rows`` at ``rows``, a field the request did not send)."""
     from training._customer_mlflow import score_frame
 
     try:
         out = score_frame(model, frame, reasons=top > 0, top=max(top, 1),
                           reason_method=REASON_METHOD, reference=reference)
     except (ValueError, TypeError, KeyError) as exc:
+        if not sent_rows:
+            raise InternalError(f"scoring snapshot rows failed: {exc!r}") from exc
         raise BadRequestError(f"rows could not be scored: {exc}", code="invalid_rows",
                               field="rows") from exc
     reason_cols = [c for c in out.columns if c.startswith("reason_")]
@@ -438,6 +460,7 @@ class ScoreJob:
                                                             "season_unknown_reason": None})
     # live rows: their notes from their scores (a frame with 'score'), instead of ``notes``
     row_notes: Callable[[pd.DataFrame], list[str]] | None = None
+    by_id: bool = False  # ``frame`` is the snapshot's rows of ``user_ids``, not the client's
 
     @property
     def batch_key(self) -> tuple[int, int]:
@@ -447,17 +470,23 @@ class ScoreJob:
 
 def score_jobs(jobs: list[ScoreJob]) -> list[dict[str, Any]]:
     """Answer several jobs of the same model and ``top`` with one model call over all their
-    rows (one job: a plain call). Results are identical to scoring each job alone."""
+    rows (one job: a plain call). Results are identical to scoring each job alone.
+
+    A scoring failure is the client's (400 ``invalid_rows``) when a job sent live rows, ours
+    (``InternalError``) when all are by ``user_ids``; the micro-batcher retries a failed batch
+    job by job, so a mixed batch's failure is answered per job. Jobs of different models or
+    ``top`` are a bug of the caller (``InternalError``: it had been a ``ValueError``, a 400)."""
     if not jobs:
         return []
     first = jobs[0]
     if any(j.batch_key != first.batch_key for j in jobs):
-        raise ValueError("score_jobs needs jobs of one model and one top_reasons")
+        raise InternalError("score_jobs needs jobs of one model and one top_reasons")
     frames = [j.frame for j in jobs if len(j.frame)]
     rows: list[dict[str, Any]] = []
     if frames:
         frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        rows = _score_rows(first.loaded.model.model, frame, first.top, first.reference)
+        rows = _score_rows(first.loaded.model.model, frame, first.top, first.reference,
+                           sent_rows=not all(j.by_id for j in jobs if len(j.frame)))
     out, at = [], 0
     for j in jobs:
         n = len(j.frame)

@@ -533,7 +533,7 @@ class Brain:
         if req.user_ids is not None:
             return ScoreJob(loaded, frame, req.top_reasons, errors,
                             self._rank_reference(loaded), sent, tuple(warnings), asof,
-                            tuple(self.score_notes(loaded)), self.season(loaded))
+                            tuple(self.score_notes(loaded)), self.season(loaded), by_id=True)
         season, notes_of = self._row_season(loaded, frame)
         return ScoreJob(loaded, frame, req.top_reasons, errors, self._rank_reference(loaded),
                         sent, tuple(warnings), asof, (), season, notes_of)
