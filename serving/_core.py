@@ -69,6 +69,8 @@ FORECAST_CACHE = 256
 """Forecast answers kept (per champion version and request: series, horizon, calendar and
 plan), least recently added dropped: one series' answer each, so a budget run over every store
 of a 60-store model stays cached."""
+SEGMENT_COLUMNS = ("r_score", "f_score", "m_score", "rfm", "segment", "scene")
+"""The snapshot's segment columns ``POST /segments`` answers per user."""
 ENDPOINT_MODELS = {"churn_risk": "churn", "purchase_propensity": "purchase_propensity",
                    "customer_value": "customer_value"}
 
@@ -568,9 +570,17 @@ class Brain:
     def segments(self, req: SegmentsRequest) -> dict[str, Any]:
         snap = self._snap()
         index = snap.segments.index
+        lacks = [c for c in SEGMENT_COLUMNS if c not in snap.segments.columns]
+        if lacks:
+            # an older snapshot's segments.parquet: pandas' KeyError "['scene'] not in index"
+            # had been answered 400 bad_request, as if the request were at fault
+            raise NotReadyError(
+                f"the loaded feature snapshot (cutoff {period_text(snap.cutoff)}) has no "
+                f"segment column{'s' if len(lacks) != 1 else ''} {lacks}: it was written by an "
+                "older version. Rebuild it with 'brain snapshot --data DIR' (or 'brain "
+                "demo'), then POST /reload", code="snapshot_not_available")
         known = [u for u in req.user_ids if _id_key(u) in index]
-        seg = snap.segments.loc[[_id_key(u) for u in known],
-                                ["r_score", "f_score", "m_score", "rfm", "segment", "scene"]].copy()
+        seg = snap.segments.loc[[_id_key(u) for u in known], list(SEGMENT_COLUMNS)].copy()
         seg.insert(0, "user_id", pd.Series(known, index=seg.index, dtype=object))
         seg["segment"] = seg["segment"].astype(str)
         return {"snapshot_cutoff": period_text(snap.cutoff),

@@ -109,3 +109,34 @@ def _empty() -> Any:
     import pandas as pd
 
     return pd.DataFrame()
+
+
+# ---------------------------------------------------------------- POST /segments
+def test_segments_of_a_snapshot_without_a_column_is_a_503_naming_it(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An older snapshot's segments lack 'scene': pandas' KeyError "['scene'] not in index" had
+    been answered 400 bad_request, as if the request were at fault."""
+    import dataclasses
+
+    brain = _brain()
+    snap = brain.snapshot
+    old = dataclasses.replace(snap, segments=snap.segments.drop(columns=["scene", "rfm"]))
+    monkeypatch.setattr(brain, "snapshot", old)
+    uid = str(snap.segments.index[0])
+    res = client.post("/segments", json={"user_ids": [uid]})
+    assert res.status_code == 503, res.text
+    body = res.json()
+    assert body["code"] == "snapshot_not_available"
+    assert "['rfm', 'scene']" in body["error"]
+    assert "brain snapshot" in body["error"]
+    assert "not in index" not in body["error"]
+
+
+def test_segments_of_a_full_snapshot_answer_every_column(client: TestClient) -> None:
+    uid = str(_brain().snapshot.segments.index[0])
+    res = client.post("/segments", json={"user_ids": [uid, "no-such-user"]})
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert set(body["results"][0]) == {"user_id", "r_score", "f_score", "m_score", "rfm",
+                                       "segment", "scene"}
+    assert body["errors"] == [{"user_id": "no-such-user", "error": "unknown user id"}]
