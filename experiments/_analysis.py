@@ -11,7 +11,13 @@ import pandas as pd
 
 from experiments._compare import adjusted_mean, arm_value, compare, degenerate, guardrail
 from experiments._errors import ExperimentInputError, Param
-from experiments._labels import merge_labels, normalise_frame, resolve_label, resolve_shares
+from experiments._labels import (
+    check_scalar_labels,
+    merge_labels,
+    normalise_frame,
+    resolve_label,
+    resolve_shares,
+)
 from experiments._metrics import (
     Metric,
     _numeric,
@@ -351,6 +357,9 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
             f"{list(frame.columns)}. Fix: pass ", Param("variant_col"),
             " with the arm label column."
         )
+    check_scalar_labels(frame, {variant_col: Param("variant_col"),
+                                **({segment_col: Param("segment_col")} if segment_col else {}),
+                                **({unit_col: Param("unit_col")} if unit_col else {})}, source)
     frame, label_note = normalise_frame(frame, variant_col)
     arms = sorted(frame[variant_col].dropna().astype(str).unique().tolist())
     check_arm_count(arms, variant_col, source)

@@ -14,9 +14,30 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from experiments._errors import ExperimentInputError, Param
+from experiments._errors import ExperimentInputError, Param, first_rows
 
-__all__ = ["label_key", "merge_labels", "normalise_frame", "resolve_label", "resolve_shares"]
+__all__ = ["check_scalar_labels", "label_key", "merge_labels", "normalise_frame",
+           "resolve_label", "resolve_shares"]
+
+
+def check_scalar_labels(frame: pd.DataFrame, columns: Mapping[str, Param], source: str) -> None:
+    """Raise ``ExperimentInputError`` when a label column (arm, segment, unit id; ``columns``
+    maps each to the ``Param`` that named it) holds lists or mappings, as a JSON request's rows
+    can (``"segment": [1]``): grouping by them had raised pandas' ``TypeError: unhashable
+    type``, which the API could not tell from a failure of its own. Columns absent from
+    ``frame`` are left to the checks that name them."""
+    for col, param in columns.items():
+        if col not in frame.columns or frame[col].dtype != object:
+            continue
+        values = frame[col].to_numpy()
+        bad = np.flatnonzero([isinstance(v, list | tuple | dict | set) for v in values])
+        if bad.size:
+            raise ExperimentInputError(
+                f"{source}: column {col!r} (", param, f") has {bad.size} values that are "
+                f"lists or objects (first {first_rows(source, bad)}; "
+                f"{first_rows(source, bad[:1])} holds {values[bad[0]]!r}); a "
+                "label must be one text or number per row. Fix: send one value per row."
+            )
 
 
 def label_key(label: object) -> str:

@@ -2,7 +2,10 @@
 
 The experiment engine (``experiments``) does the statistics; this module builds its inputs from
 the validated requests (``_schemas_ab``) and answers its input errors in the request's own field
-names (``API_NAMES``) as ``BadRequestError``.
+names (``API_NAMES``) as ``BadRequestError``. Only ``ExperimentInputError`` is the client's
+(400 ``invalid_experiment_input``): any other ``ValueError``, ``KeyError`` or ``TypeError`` out of
+the engines is a failure of ours, an ``InternalError`` (a logged 500; until 2026-12-07 every
+one of them was answered 400 ``invalid_experiment_input`` with the engine's internal message).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._answers import BadRequestError
+from ._answers import BadRequestError, InternalError
 from ._schemas_ab import AnalyzeRequest, PlanRequest
 
 __all__ = ["API_NAMES", "analyze", "plan"]
@@ -50,6 +53,11 @@ def _experiment_error(exc: Exception, fields: set[str],
     return BadRequestError(_phrase(exc), code="invalid_experiment_input", field=field)
 
 
+def _internal(exc: Exception, what: str) -> InternalError:
+    """A non-input error of the experiment engine as a failure of ours (a logged 500)."""
+    return InternalError(f"{what} failed: {exc!r}")
+
+
 def analyze(req: AnalyzeRequest) -> dict[str, Any]:
     import experiments as ex
     from experiments._errors import REQUEST_ROWS
@@ -74,10 +82,12 @@ def analyze(req: AnalyzeRequest) -> dict[str, Any]:
                             segment_col=req.segment_col, source=REQUEST_ROWS,
                             unit_col=req.unit_col, time_col=req.time_col,
                             exposure_col=req.exposure_col)
-    except (ValueError, KeyError, TypeError) as exc:
+        return result.to_dict()
+    except ex.ExperimentInputError as exc:
         raise _experiment_error(exc, set(AnalyzeRequest.model_fields),
                                 source=REQUEST_ROWS) from exc
-    return result.to_dict()
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _internal(exc, "POST /experiments/analyze") from exc
 
 def plan(req: PlanRequest) -> dict[str, Any]:
     import experiments as ex
@@ -100,8 +110,10 @@ def plan(req: PlanRequest) -> dict[str, Any]:
             raise BadRequestError("give 'mde' (for the sample size), 'n_control' (for the "
                                   "minimum detectable effect), or both (for the power)",
                                   code="missing_field", field="mde")
+        return plan.to_dict()
     except BadRequestError:
         raise
-    except (ValueError, TypeError) as exc:
+    except ex.ExperimentInputError as exc:
         raise _experiment_error(exc, set(PlanRequest.model_fields)) from exc
-    return plan.to_dict()
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _internal(exc, "POST /experiments/plan") from exc

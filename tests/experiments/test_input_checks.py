@@ -291,3 +291,21 @@ def test_cli_prints_sequential_bayesian_and_segment_tables(tmp_path) -> None:
     for text in ("Always-valid results", "confidence sequence", "Bayesian results",
                  "P(beat control)", "Segments by country", "– (guardrail)"):
         assert text in res.output, text
+
+
+@pytest.mark.parametrize(("kw", "col", "name"), [
+    ({"segment_col": "country"}, "country", "segment_col"),
+    ({"unit_col": "uid"}, "uid", "unit_col"),
+    ({}, "variant", "variant_col"),
+])
+def test_lists_in_a_label_column_are_an_input_error(kw: dict[str, str], col: str,
+                                                    name: str) -> None:
+    """A list in a segment or unit column (a JSON request's row can hold one) had raised
+    pandas' TypeError 'unhashable type', not an ExperimentInputError naming the input."""
+    df = _frame(60)
+    df["uid"] = np.arange(len(df))
+    df[col] = [[v] for v in df[col]]
+    with pytest.raises(ex.ExperimentInputError) as err:
+        ex.analyze(df, "variant", "control", ["converted"], **kw)
+    assert err.value.params == (name,)
+    assert f"column {col!r} ({name}) has 60 values that are lists or objects" in str(err.value)

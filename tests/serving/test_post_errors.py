@@ -140,3 +140,60 @@ def test_segments_of_a_full_snapshot_answer_every_column(client: TestClient) -> 
     assert set(body["results"][0]) == {"user_id", "r_score", "f_score", "m_score", "rfm",
                                        "segment", "scene"}
     assert body["errors"] == [{"user_id": "no-such-user", "error": "unknown user id"}]
+
+
+# ---------------------------------------------------------------- POST /experiments/*
+def _ab_rows(**extra: Any) -> list[dict[str, Any]]:
+    return [{"variant": v, "converted": c, "spend": s, **{k: f(i) for k, f in extra.items()}}
+            for i, (v, c, s) in enumerate([("control", 0, 1.0), ("control", 1, 3.0),
+                                           ("control", 0, 2.0), ("treatment", 1, 2.5),
+                                           ("treatment", 1, 2.0), ("treatment", 0, 1.5)] * 20)]
+
+
+@pytest.mark.parametrize(("path", "engine", "body"), [
+    ("/experiments/analyze", "analyze",
+     {"rows": _ab_rows(), "control": "control", "metrics": ["converted"]}),
+    ("/experiments/plan", "sample_size", {"baseline": 0.1, "mde": 0.05}),
+    ("/experiments/plan", "minimum_detectable_effect", {"baseline": 0.1, "n_control": 1000}),
+])
+def test_an_experiment_engine_value_error_that_is_not_an_input_error_is_a_logged_500(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        path: str, engine: str, body: dict[str, Any]) -> None:
+    """Had been 400 invalid_experiment_input with the engine's internal message."""
+    import experiments
+
+    boom = ValueError("operands could not be broadcast together with shapes (2,) (3,)")
+    monkeypatch.setattr(experiments, engine, _raise(boom))
+    with caplog.at_level(logging.ERROR, logger="serving.errors"):
+        res = client.post(path, json=body)
+    _assert_logged_500(res, caplog, boom)
+
+
+def test_an_experiment_input_error_stays_400_invalid_experiment_input(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import experiments
+    from experiments import ExperimentInputError, Param
+
+    monkeypatch.setattr(experiments, "analyze", _raise(ExperimentInputError(
+        "the ", Param("control"), " arm is empty. Fix: pass another.")))
+    res = client.post("/experiments/analyze", json={
+        "rows": _ab_rows(), "control": "control", "metrics": ["converted"]})
+    assert res.status_code == 400, res.text
+    assert (res.json()["code"], res.json()["field"]) == ("invalid_experiment_input", "control")
+
+
+@pytest.mark.parametrize(("extra", "field"), [
+    ({"segment_col": "seg"}, "segment_col"),
+    ({"unit_col": "uid"}, "unit_col"),
+])
+def test_list_labels_in_rows_are_a_400_naming_the_field(
+        client: TestClient, extra: dict[str, str], field: str) -> None:
+    """A JSON row's list in a segment or unit column had reached pandas' groupby ('unhashable
+    type: list', a TypeError): an input error now, not one the API must guess at."""
+    rows = _ab_rows(seg=lambda i: [i % 2], uid=lambda i: [i])
+    res = client.post("/experiments/analyze", json={
+        "rows": rows, "control": "control", "metrics": ["converted"], **extra})
+    assert res.status_code == 400, res.text
+    body = res.json()
+    assert (body["code"], body["field"]) == ("invalid_experiment_input", field)
+    assert "lists or objects (first rows[0], rows[1], rows[2]; rows[0] holds [0])" in body["error"]
