@@ -11,9 +11,10 @@ from typing import Any
 
 import pandas as pd
 
+from training._forecast_input import ForecastInputError
 from training._forecast_text import listed, period_text
 
-from ._answers import BadRequestError, contract_error, records, reject_first
+from ._answers import BadRequestError, InternalError, contract_error, records, reject_first
 from ._registry import LoadedModel
 from ._schemas import ForecastRequest
 
@@ -30,21 +31,15 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
         normalize_calendar,
         validate_calendar,
     )
-    from training import forecast_with_peaks
     from training._forecast_base import kind_intensities
     from training._forecast_ids import check_calendar_channels, unknown_series_text
     from training._forecast_peak_notes import (
-        beyond_history_note,
         calendar_novelty_notes,
         channel_scope_note,
-        known_in_advance_lift_note,
         time_zone_note,
         unplanned_kinds_notes,
-        withheld_lift_note,
     )
-    from training._forecast_peaks import event_reach, overlap_note
     from training._forecast_starts import start_notes
-    from training._forecast_window_bands import window_band_note
 
     fc_model = loaded.model.forecaster
     known = sorted(str(s) for s in fc_model.panel_.series)
@@ -165,6 +160,43 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
             outside = _outside_rows(future, fc_model.panel_, req.horizon, sid)
             if outside:
                 notes.append(outside)
+    try:
+        return _predicted(loaded, req, cal, future, notes)
+    except BadRequestError:
+        raise
+    except ForecastInputError as exc:  # a rule of predict's own the checks above missed
+        field = _INPUT_FIELDS.get(exc.input or "")
+        raise BadRequestError(str(exc), code=_INPUT_CODES.get(exc.input or "", "bad_request"),
+                              field=field) from exc
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InternalError(f"forecast of {req.series_id!r} failed: {exc!r}") from exc
+
+
+_INPUT_FIELDS = {"horizon": "horizon", "series": "series_id", "calendar": "calendar",
+                 "future_regressors": "future"}
+"""The request field of each input a ``ForecastInputError`` names."""
+_INPUT_CODES = {"horizon": "horizon_too_long", "series": "unknown_series_id",
+                "calendar": "invalid_calendar", "future_regressors": "invalid_future"}
+"""The error code the request's own checks give each input's problems."""
+
+
+def _predicted(loaded: LoadedModel, req: ForecastRequest, cal: pd.DataFrame,
+               future: pd.DataFrame | None, notes: list[str]) -> dict[str, Any]:
+    """The forecast and the answer around it, once the request is checked. A
+    ``ForecastInputError`` out of it is the request's (400); any other ``ValueError``,
+    ``TypeError`` or ``KeyError`` a failure of ours (``forecast_answer`` makes it a logged
+    500; until 2026-12-07 it was answered 400 ``bad_request`` with the internal message)."""
+    from features import normalize_calendar
+    from training import forecast_with_peaks
+    from training._forecast_peak_notes import (
+        beyond_history_note,
+        known_in_advance_lift_note,
+        withheld_lift_note,
+    )
+    from training._forecast_peaks import event_reach, overlap_note
+    from training._forecast_window_bands import window_band_note
+
+    fc_model = loaded.model.forecaster
     # the requested series only, with and without events: each series' forecast reads its
     # own history, events and plan alone, so the rows are those of a forecast of every
     # series (which had cost 23-25 s per request with a 60-store ensemble); ``forecast``

@@ -27,6 +27,7 @@ from features._calendar import (
 )
 
 from ._forecast_ids import check_calendar_channels, unknown_series_text
+from ._forecast_input import ForecastInputError
 from ._forecast_zone import (
     _zoned_times,
     local_calendar,
@@ -227,10 +228,11 @@ class BaseForecaster:
         asked = {str(s) for s in series}
         if not asked:
             msg = "predict: series is empty; give the series ids to forecast, or None for all"
-            raise ValueError(msg)
+            raise ForecastInputError(msg, input="series")
         unknown = sorted(asked - set(own))
         if unknown:
-            raise ValueError(f"predict: {unknown_series_text(unknown, own)}")
+            raise ForecastInputError(f"predict: {unknown_series_text(unknown, own)}",
+                                     input="series")
         return [s for s in own if s in asked]
 
     def _read_calendar(self, calendar: pd.DataFrame | None) -> pd.DataFrame:
@@ -297,7 +299,7 @@ class BaseForecaster:
     def _check_horizon(horizon: int) -> int:
         if int(horizon) < 1:
             msg = f"predict: horizon must be a positive number of periods, received {horizon}"
-            raise ValueError(msg)
+            raise ForecastInputError(msg, input="horizon")
         return int(horizon)
 
     def _frame(self, parts: list[pd.DataFrame], extra: tuple[str, ...] = ()) -> pd.DataFrame:

@@ -45,6 +45,7 @@ from features._spend_series import channel_series, spend_channel
 
 from ._forecast_base import steps_per_day
 from ._forecast_future import _future_frame
+from ._forecast_input import ForecastInputError
 
 __all__ = ["REFERENCE_DAYS", "TOTAL_ROUNDING", "TotalAnswer", "TotalParts", "channels_hint",
            "channels_of", "check_total_rows", "coherent_quantiles", "coherent_totals",
@@ -255,7 +256,7 @@ def check_total_rows(model: Any, future: pd.DataFrame | None, horizon: int,
                        f"{column!r} rows are not their sum on {int(off.sum())} periods (first "
                        f"{idx[i]:%Y-%m-%d}: {given[i]:,.6g} given, {summed[i]:,.6g} summed); "
                        f"send the channels' rows only, or make the total's rows their sum")
-                raise ValueError(msg)
+                raise ForecastInputError(msg, input="future_regressors")
 
 
 Quantiles = dict[str, tuple[pd.DatetimeIndex, np.ndarray]]

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ._forecast_base import Panel
+from ._forecast_input import ForecastInputError
 from ._forecast_panel import _reject_duplicates
 
 __all__ = ["PLAN_MARGIN", "check_future_regressors", "future_regressor_values", "held_values",
@@ -60,7 +61,7 @@ def _future_frame(future_regressors: pd.DataFrame, columns: list[str], source: s
         msg = (f"{source}: column(s) {missing} missing (columns received: {list(fr.columns)})"
                f"{hint}; the model was fitted with known-in-advance columns {columns}: give "
                "series_id, ds and those columns for every forecast period")
-        raise ValueError(msg)
+        raise ForecastInputError(msg, input="future_regressors")
     fr["series_id"] = fr["series_id"].astype(str)
     ds = pd.to_datetime(fr["ds"], errors="coerce")
     bad = ds.isna()
@@ -68,7 +69,7 @@ def _future_frame(future_regressors: pd.DataFrame, columns: list[str], source: s
         msg = (f"{source}: column 'ds' has {int(bad.sum())} values that are not timestamps "
                f"(first rows {_bad_rows(fr['ds'], bad)}); write them as YYYY-MM-DD or "
                "YYYY-MM-DD HH:MM")
-        raise ValueError(msg)
+        raise ForecastInputError(msg, input="future_regressors")
     fr["ds"] = ds
     for col in columns:
         vals = pd.to_numeric(fr[col], errors="coerce")
@@ -77,7 +78,7 @@ def _future_frame(future_regressors: pd.DataFrame, columns: list[str], source: s
             msg = (f"{source}: known-in-advance column {col!r} has {int(bad.sum())} non-numeric "
                    f"values (first rows {_bad_rows(fr[col], bad)}); regressors must be numbers "
                    "(flags as 0/1)")
-            raise ValueError(msg)
+            raise ForecastInputError(msg, input="future_regressors")
         fr[col] = vals.astype(float)
     _reject_duplicates(fr, source, "give one row per series and period")
     return fr
@@ -111,7 +112,7 @@ def check_future_regressors(
                "series_id, ds and those columns for every forecast period (e.g. series "
                f"{sid!r} from {_period_text(idx[0], panel.freq)} to "
                f"{_period_text(idx[-1], panel.freq)})")
-        raise ValueError(msg)
+        raise ForecastInputError(msg, input="future_regressors")
     fr = _future_frame(future_regressors, names, source)
     gaps, total, ended = [], 0, []
     ends = {sid: grid.ds[-1] for sid, grid in panel.series.items() if len(grid.ds)}
@@ -139,7 +140,7 @@ def check_future_regressors(
                + "; ".join(gaps[:5]) + more + "); supply every period of the horizon (from "
                "the period after each series' last observation), or shorten the horizon"
                + gone)
-        raise ValueError(msg)
+        raise ForecastInputError(msg, input="future_regressors")
     return fr
 
 
@@ -156,7 +157,7 @@ def future_regressor_values(
         msg = (f"predict: the model was fitted with known-in-advance columns "
                f"{panel.regressor_names}; pass future_regressors with series_id, ds and those "
                "columns for every forecast period")
-        raise ValueError(msg)
+        raise ForecastInputError(msg, input="future_regressors")
     fr = _future_frame(future_regressors, panel.regressor_names, "predict: future_regressors")
     sub = fr[fr["series_id"] == series_id].set_index("ds").reindex(index)
     out: dict[str, np.ndarray] = {}
@@ -166,7 +167,7 @@ def future_regressor_values(
             msg = (f"predict: future_regressors lack {len(lack)} values of {col!r} for series "
                    f"{series_id!r} between {index[0]} and {index[-1]} (missing: "
                    f"{_periods_text(lack, panel.freq)}); supply every period")
-            raise ValueError(msg)
+            raise ForecastInputError(msg, input="future_regressors")
         out[col] = sub[col].to_numpy(dtype=float)
     # a column that never moved in the series' history (organic visits at spend 0): the
     # series has no response to it, so it is forecast at its history's value whatever the

@@ -61,6 +61,7 @@ from ._forecast_future import future_regressor_values
 from ._forecast_gbm_frames import EventFrames
 from ._forecast_gbm_rows import FeatureRows, _graded
 from ._forecast_gbm_terms import LinearTerms
+from ._forecast_input import ForecastInputError
 from ._forecast_outages import sitewide_drops
 from ._forecast_panel import prepare_panel, started_panel
 from ._forecast_recent import follow_recent_steps
@@ -479,7 +480,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
         if horizon > self.max_h_:
             msg = (f"predict: horizon {horizon} periods exceeds the {self.max_h_} the model was "
                    "trained for; refit with a larger max_horizon_days")
-            raise ValueError(msg)
+            raise ForecastInputError(msg, input="horizon")
         return horizon
 
     def _no_event_quantiles(self, horizon: int, future_regressors: pd.DataFrame | None,

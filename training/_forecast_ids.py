@@ -23,6 +23,8 @@ from features._calendar import (
     series_channel,
 )
 
+from ._forecast_input import ForecastInputError
+
 __all__ = ["calendar_for_series", "check_calendar_channels", "unknown_series_text"]
 
 
@@ -116,7 +118,7 @@ def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]
         lists = listed_channels(chan, set(known))
         bad = sorted(set(chan[chan.notna() & ~chan.isin(known) & ~lists].astype(str)))
         if not bad:  # only lists: the rest of the message is about misspelt channels
-            raise ValueError(str(exc)) from None
+            raise ForecastInputError(str(exc), input="calendar") from None
         hints = [(b, h) for b in bad if (h := _channel_hint(b, known)) is not None]
         said = ", ".join(f"{h!r} for {b!r}" for b, h in hints[:5])
         hint = f" Did you mean {said}?" if hints else ""
@@ -148,7 +150,7 @@ def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]
                "is exported before its launch) and train on them: the LightGBM forecaster "
                "forecasts a series with no live history from the first weeks of the series "
                "that started with an event of its planned event's kind.")
-        raise ValueError(msg) from None
+        raise ForecastInputError(msg, input="calendar") from None
     return cal
 
 

@@ -197,3 +197,59 @@ def test_list_labels_in_rows_are_a_400_naming_the_field(
     body = res.json()
     assert (body["code"], body["field"]) == ("invalid_experiment_input", field)
     assert "lists or objects (first rows[0], rows[1], rows[2]; rows[0] holds [0])" in body["error"]
+
+
+# ---------------------------------------------------------------- POST /forecast_traffic
+def test_a_forecast_failure_that_is_not_an_input_problem_is_a_logged_500(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A ValueError out of the forecaster's predict or the answer's assembly (after the
+    request's checks) had been answered 400 bad_request with the internal message."""
+    import training
+
+    boom = ValueError("cannot reshape array of size 7 into shape (6,3)")
+    monkeypatch.setattr(training, "forecast_with_peaks", _raise(boom))
+    with caplog.at_level(logging.ERROR, logger="serving.errors"):
+        res = client.post("/forecast_traffic", json={"horizon": 6})
+    _assert_logged_500(res, caplog, boom)
+
+
+def test_a_forecast_input_error_found_late_by_predict_stays_400(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """predict's own input rules raise ForecastInputError: still the request's fault."""
+    import training
+    from training._forecast_input import ForecastInputError
+
+    monkeypatch.setattr(training, "forecast_with_peaks", _raise(ForecastInputError(
+        "calendar: event 'sale' names channel 'emial' no series has", input="calendar")))
+    res = client.post("/forecast_traffic", json={"horizon": 7})
+    assert res.status_code == 400, res.text
+    body = res.json()
+    assert (body["code"], body["field"]) == ("invalid_calendar", "calendar")
+    assert "'emial'" in body["error"]
+
+
+def test_the_forecast_s_documented_client_errors_stay_400(client: TestClient) -> None:
+    for body, code, field in [
+        ({"horizon": 5, "series_id": "mars"}, "unknown_series_id", "series_id"),
+        ({"horizon": 5, "calendar": [{"name": "x", "start": "soon", "end": "2025-01-01"}]},
+         "invalid_calendar", "calendar"),
+    ]:
+        res = client.post("/forecast_traffic", json=body)
+        assert res.status_code == 400, (body, res.text)
+        assert (res.json()["code"], res.json()["field"]) == (code, field), res.json()
+
+
+def test_predict_s_input_rules_raise_forecast_input_error() -> None:
+    """The forecaster's own input rules are told apart from its failures (still ValueErrors,
+    so callers catching ValueError see no change)."""
+    from training._forecast_input import ForecastInputError
+
+    fc_model = _brain().champions.get("traffic_forecaster").model.forecaster
+    with pytest.raises(ForecastInputError) as err:
+        fc_model.predict(0)
+    assert err.value.input == "horizon"
+    with pytest.raises(ForecastInputError) as err:
+        fc_model.predict(3, series=["no-such-series"])
+    assert err.value.input == "series"
+    assert isinstance(err.value, ValueError)
