@@ -14,12 +14,13 @@ import pandas as pd
 
 from training._forecast_text import period_text
 
-from ._answers import BadRequestError
+from ._answers import BadRequestError, InternalError, NotReadyError
 from ._channel_spend import not_following_note
 from ._schemas import ChannelValueRequest
 
 if TYPE_CHECKING:
     from ._core import Brain
+    from ._snapshot import Snapshot
 
 __all__ = ["NO_CHANNEL", "channel_value"]
 
@@ -97,6 +98,27 @@ def channel_value(brain: Brain, req: ChannelValueRequest) -> dict[str, Any]:
             f"been acquired then; ask for a window starting by {last_day.date()}, or write "
             "a newer snapshot (brain snapshot --data DIR) and POST /reload",
             code="invalid_date", field="start")
+    lacks = [c for c in ("tenure_days", "acquisition_channel") if c not in snap.features]
+    if lacks:  # an older snapshot: pandas' KeyError had been a 400 naming the column alone
+        raise NotReadyError(
+            f"the loaded feature snapshot (cutoff {period_text(snap.cutoff)}) has no column "
+            f"{lacks}: it was written by an older version. Rebuild it with 'brain snapshot "
+            "--data DIR' (or 'brain demo'), then POST /reload", code="snapshot_not_available")
+    try:
+        return _answer(brain, snap, start, end)
+    except BadRequestError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        # the request's only inputs are its dates, checked above: what fails from here on
+        # (pandas' grouping, the spend checks' arithmetic) is ours, a logged 500 (it had been
+        # answered 400 bad_request with the internal message until 2026-12-07)
+        raise InternalError(f"channel value for {start.date()} .. {end.date()} failed: "
+                            f"{exc!r}") from exc
+
+
+def _answer(brain: Brain, snap: Snapshot, start: pd.Timestamp,
+            end: pd.Timestamp) -> dict[str, Any]:
+    """The answer for the checked window ``start`` .. ``end`` (whole days)."""
     feats = snap.features
     first_seen = (snap.cutoff - pd.to_timedelta(feats["tenure_days"], unit="D")).dt.normalize()
     cohort = feats.loc[(first_seen >= start) & (first_seen <= end)]

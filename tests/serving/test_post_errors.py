@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
@@ -106,8 +107,6 @@ def test_score_jobs_of_two_models_is_an_internal_error_not_a_400() -> None:
 
 
 def _empty() -> Any:
-    import pandas as pd
-
     return pd.DataFrame()
 
 
@@ -253,3 +252,56 @@ def test_predict_s_input_rules_raise_forecast_input_error() -> None:
         fc_model.predict(3, series=["no-such-series"])
     assert err.value.input == "series"
     assert isinstance(err.value, ValueError)
+
+
+# ---------------------------------------------------------------- POST /channel_value
+def _window() -> dict[str, str]:
+    cutoff = _brain().snapshot.cutoff
+    return {"start": str((cutoff - pd.Timedelta(days=365)).date()),
+            "end": str((cutoff - pd.Timedelta(days=1)).date())}
+
+
+def test_a_channel_value_failure_after_the_date_checks_is_a_logged_500(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The spend checks' arithmetic (rank_correlation_interval's length invariant) and pandas'
+    grouping had been answered 400 bad_request with the internal message."""
+    import dataclasses
+
+    from serving import _channel_spend
+
+    brain = _brain()
+    fresh = dataclasses.replace(brain.snapshot)  # its spend checks not read yet
+    monkeypatch.setattr(brain, "snapshot", fresh)
+    boom = ValueError("rank_correlation_interval: x and y need the same length, got 12 and 11")
+    monkeypatch.setattr(_channel_spend, "acquisitions_vs_spend", _raise(boom))
+    with caplog.at_level(logging.ERROR, logger="serving.errors"):
+        res = client.post("/channel_value", json=_window())
+    _assert_logged_500(res, caplog, boom)
+
+
+def test_channel_value_of_a_snapshot_without_acquisition_channel_is_a_503(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    brain = _brain()
+    old = dataclasses.replace(brain.snapshot, features=brain.snapshot.features.drop(
+        columns=["acquisition_channel"]))
+    monkeypatch.setattr(brain, "snapshot", old)
+    res = client.post("/channel_value", json=_window())
+    assert res.status_code == 503, res.text
+    assert res.json()["code"] == "snapshot_not_available"
+    assert "['acquisition_channel']" in res.json()["error"]
+    assert "brain snapshot" in res.json()["error"]
+
+
+@pytest.mark.parametrize(("body", "code", "field"), [
+    ({"start": "02/01/2025", "end": "2025-03-01"}, "invalid_date", "start"),
+    ({"start": "2025-03-01", "end": "2025-02-01"}, "end_before_start", "end"),
+    ({"start": "2025-03-01T10:00", "end": "2025-04-01"}, "invalid_date", "start"),
+])
+def test_channel_value_s_date_errors_stay_400(client: TestClient, body: dict[str, str],
+                                               code: str, field: str) -> None:
+    res = client.post("/channel_value", json=body)
+    assert res.status_code == 400, res.text
+    assert (res.json()["code"], res.json()["field"]) == (code, field)
