@@ -79,7 +79,11 @@ def exception_answer(exc: BaseException, where: str = "", *,
       for one without (``body=False``: the GET endpoints, whose only input is the query that
       ``_query`` reads and refuses with ``BadRequestError``, and ``POST /reload``) 500
       ``internal_error``, logged: a failure of ours (until 2026-12-07 it answered 400
-      ``bad_request`` with the internal message there too, as the client's fault);
+      ``bad_request`` with the internal message there too, as the client's fault). Where a
+      POST endpoint's exception comes from our own data or arithmetic (scoring by
+      ``user_ids``, the A/B engines' non-input errors, a forecast after its checks,
+      ``POST /channel_value`` after its dates) it raises ``InternalError`` from it instead,
+      which is "anything else" below;
     - anything else -> 500 ``internal_error`` (logged with ``where`` and the traceback; never
       a 500 for a bad request, whose exceptions are the ones above)."""
     if isinstance(exc, BadRequestError):

@@ -380,8 +380,10 @@ API_ERRORS = {
     "413": "Payload too large: the body is larger than the server reads (BRAIN_MAX_BODY_MB, "
            "default 128 MB)",
     "415": "Unsupported media type: the body is form-encoded; send JSON",
-    "500": "Internal error (the server log has the details)",
-    "503": "A model or the feature snapshot the endpoint needs is not loaded (code "
+    "500": "Internal error, a failure of ours, never the request's (the server log has the "
+           "details)",
+    "503": "A model or the feature snapshot the endpoint needs is not loaded, or the snapshot "
+           "was written by an older version and lacks a column the endpoint reads (code "
            "'model_not_available' or 'snapshot_not_available'); the message says how to "
            "create it",
     "504": "Not answered within the server's timeout (120 s)"}

@@ -305,3 +305,15 @@ def test_channel_value_s_date_errors_stay_400(client: TestClient, body: dict[str
     res = client.post("/channel_value", json=body)
     assert res.status_code == 400, res.text
     assert (res.json()["code"], res.json()["field"]) == (code, field)
+
+
+@pytest.mark.parametrize("path", ["/churn_risk", "/segments", "/channel_value",
+                                  "/forecast_traffic", "/experiments/analyze",
+                                  "/experiments/plan"])
+def test_docs_json_lists_the_500_and_the_older_snapshot_s_503(client: TestClient,
+                                                               path: str) -> None:
+    answers = client.get("/docs.json").json()["paths"][path]["post"]["responses"]
+    assert answers["500"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/ErrorAnswer")
+    assert "never the request's" in answers["500"]["description"]
+    assert "lacks a column the endpoint reads" in answers["503"]["description"]
