@@ -358,18 +358,28 @@ def plot_reliability(y: np.ndarray, curves: dict[str, np.ndarray], n_bins: int =
 def plot_lift(y: np.ndarray, curves: dict[str, np.ndarray],
               title: str = "Cumulative gain", captured: str = "positives") -> Figure:
     """Cumulative share of positives (or value) captured against share of customers contacted;
-    ``captured`` names what is captured on the y axis ('revenue' for value)."""
+    ``captured`` names what is captured on the y axis ('revenue' for value).
+
+    The best possible curve (customers ordered by their actual outcome) is drawn beside the
+    model's: where most customers are positives (churn with a base rate of 82%) no ranking can
+    rise far above the diagonal, and a model at that ceiling had read as barely random."""
     fig, ax = _figure(title)
     y = np.asarray(y, dtype=float)
     total = y.sum() if y.sum() > 0 else 1.0
-    for name, p in curves.items():
+
+    def gain_of(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         order = np.argsort(-np.asarray(p, dtype=float), kind="stable")
         gain = np.concatenate([[0.0], np.cumsum(y[order]) / total])
-        share = np.linspace(0, 1, gain.size)
+        return np.linspace(0, 1, gain.size), gain
+
+    for name, p in curves.items():
         lift, _ = top_fraction_lift(y, p, 0.1)
-        ax.plot(share, gain, label=f"{name} (top-decile lift {lift:.2f})")
+        ax.plot(*gain_of(p), label=f"{name} (top-decile lift {lift:.2f})")
+    best, _ = top_fraction_lift(y, y, 0.1)
+    ax.plot(*gain_of(y), color="0.3", lw=1, ls="-.",
+            label=f"best possible (top-decile lift {best:.2f})")
     ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="random")
-    ax.axvline(0.1, color="grey", lw=0.8, ls=":")
+    ax.axvline(0.1, color="grey", lw=0.8, ls=":", label="top 10%")
     ax.set_xlabel("share of customers, highest score first")
     ax.set_ylabel(f"share of {captured} captured")
     ax.legend(loc="lower right")
