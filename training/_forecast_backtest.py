@@ -106,6 +106,16 @@ class BacktestResult:
     start_mean: dict[str, float] = field(default_factory=dict)
 
 
+
+def _fold_score(row: dict[str, Any]) -> str:
+    """A fold's score of one series for its chart: MASE and the 80% band's coverage."""
+    parts = []
+    if np.isfinite(row.get("mase", np.nan)):
+        parts.append(f"MASE {row['mase']:.2f}")
+    if np.isfinite(row.get("coverage80_pct", np.nan)):
+        parts.append(f"80% band held {row['coverage80_pct']:.0f}%")
+    return ", ".join(parts)
+
 def backtest(
     make: Callable[[], BaseForecaster] | BaseForecaster,
     series: pd.DataFrame,
@@ -238,9 +248,14 @@ def backtest(
                                             history_ds=hist.ds[past], series_id=str(sid),
                                             calendar=cal_n)})
         if plot_dir is not None:
+            # each panel says how its series scored in this fold (MLflow shows the plots
+            # apart from backtest_folds.csv: a bad fold had to be looked up there)
+            scores = {str(r["series_id"]): _fold_score(r) for r in rows
+                      if r["origin"] == origin}
             plots.append(plot_fold(train, joined, calendar, f"{name} fold {k + 1} "
                                    f"(origin {origin.date()})",
-                                   Path(plot_dir) / f"fold_{k + 1}_{origin.date()}.png"))
+                                   Path(plot_dir) / f"fold_{k + 1}_{origin.date()}.png",
+                                   scores=scores))
         if progress is not None:
             fold_rows = [r for r in rows if r["origin"] == origin]
             fold_starts = [r for r in start_rows if r["origin"] == origin]

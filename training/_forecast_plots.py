@@ -73,7 +73,8 @@ def _name_events(ax: Any, events: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timesta
 
 def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFrame | None,
               title: str, path: Path, max_series: int = 4, context: int | None = None,
-              all_in: str | None = None, last_year: bool = False) -> Path:
+              all_in: str | None = None, last_year: bool = False,
+              scores: dict[str, str] | None = None) -> Path:
     """Save one fold's chart: history, actuals, P50, P10-P90 band, event windows shaded.
 
     Only the first ``max_series`` series are drawn, the sums over every channel (``total``)
@@ -81,7 +82,8 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
     in ``all_in`` (a file name) when given. ``last_year`` also draws the history of the same
     days 52 weeks before the forecast (same weekdays), where the history has them: a planner
     sizing a promotion compares it with last year's (the chart shows 3 horizons of history,
-    which never reached back that far).
+    which never reached back that far). ``scores`` (series id -> text, e.g. a backtest fold's
+    'MASE 0.41, 80% band held 83%') goes in that series' panel title.
     """
     import matplotlib as mpl
 
@@ -145,7 +147,8 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
         where = f" in {all_in}" if all_in else ""
         name = (sid if _drawable(sid)
                 else f"series {every.index(sid) + 1} of {len(every)}{where}")
-        ax.set_title(f"{title} - {name}{cut}", fontsize=10)
+        score = f": {scores[sid]}" if scores and scores.get(sid) else ""
+        ax.set_title(f"{title} - {name}{score}{cut}", fontsize=10)
         # under the panel: inside it, it hid the first event's name (written at the top)
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=7, fontsize=8,
                   frameon=False)

@@ -371,3 +371,31 @@ def test_a_series_named_under_the_coverage_floor_never_reads_at_the_floor() -> N
     named = [note for note in notes if "series had under 65%" in note]
     assert len(named) == 1
     assert "'west' 64.6% (35.4% above P90)" in named[0]
+
+
+def test_each_fold_plot_names_its_series_mase_and_coverage(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fold's chart says how the fold scored for each series drawn: in MLflow's artifact view
+    a bad fold had to be found by reading backtest_folds.csv beside the plots."""
+    from matplotlib.figure import Figure
+
+    titles: list[list[str]] = []
+
+    def keep(fig: Figure, *args: object, **kwargs: object) -> None:
+        titles.append([ax.get_title() for ax in fig.axes])
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2024-01-01", periods=200, freq="D")
+    series = pd.concat([pd.DataFrame({"series_id": sid, "ds": ds,
+                                      "y": base + 10 * (ds.dayofweek == 5) + rng.normal(0, 3, 200)})
+                        for sid, base in (("total", 100.0), ("store_1", 40.0))])
+    res = backtest(SeasonalNaiveForecaster(), series, None, horizon=14, n_folds=2,
+                   plot_dir=tmp_path)
+    assert len(titles) == 2
+    for fold, (origin, g) in zip(titles, res.folds.groupby("origin", sort=True), strict=True):
+        assert any(f"(origin {origin.date()})" in t for t in fold)
+        for sid, row in g.set_index("series_id").iterrows():
+            panel = next(t for t in fold if f" - {sid}" in t)
+            assert f"MASE {row['mase']:.2f}" in panel, panel
+            assert f"80% band held {row['coverage80_pct']:.0f}%" in panel, panel
