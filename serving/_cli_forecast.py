@@ -164,6 +164,13 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
     if out.promotion is not None:
         console.print(f"traffic_forecaster v{out.version}: {out.promotion.reason}",
                       highlight=False)
+        uri = f"--model-uri models:/{REGISTERED_NAME}/{out.version}"
+        kept = out.promotion.previous_version
+        if not out.promotion.promoted and kept and not any(uri in n for n in out.notes):
+            # as brain train churn says: which model still answers, and how to use this one
+            console.print(f"'brain forecast predict' and the API keep forecasting with "
+                          f"{REGISTERED_NAME}@champion (v{kept}); to forecast with "
+                          f"v{out.version} pass {uri}", highlight=False)
     for note in out.notes:
         err_console.print(f"[yellow]warning:[/] {note}", highlight=False)
 

@@ -196,3 +196,27 @@ def test_too_short_a_history_for_the_folds_names_the_fix_and_logs_no_failed_run(
         assert "00:00:00" not in text
     after = mlflow.search_runs(search_all_experiments=True, output_format="list")
     assert len(after) == len(before)
+
+
+def test_train_says_which_model_predict_keeps_when_the_candidate_is_not_promoted(
+        tmp_path: Path, series_maker: Callable) -> None:
+    """A candidate that does not beat the champion on the same backtest: ``train`` said only
+    'v2 mase=... does not beat champion v1 ...', not that predict and the API keep v1 nor how
+    to forecast with v2 (``brain train churn`` says both)."""
+    series, cal = series_maker(n_days=300)
+    s_path, c_path = tmp_path / "series.csv", tmp_path / "calendar.csv"
+    series.to_csv(s_path, index=False)
+    cal.to_csv(c_path, index=False)
+    common = ["train", "--series", str(s_path), "--calendar", str(c_path), "--horizon", "14",
+              "--folds", "2", "--model", "seasonal_naive"]
+    runner = CliRunner()
+    first = runner.invoke(forecast_app, common)
+    assert first.exit_code == 0, first.output
+    assert "keep forecasting" not in first.output  # v1 became champion: nothing kept
+    res = runner.invoke(forecast_app, common)  # the same recipe ties: the champion stays
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "traffic_forecaster v2: v2 mase=" in text
+    assert ("'brain forecast predict' and the API keep forecasting with "
+            "traffic_forecaster@champion (v1); to forecast with v2 pass --model-uri "
+            "models:/traffic_forecaster/2") in text
