@@ -216,7 +216,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     try:
         peaks.attrs["run_id"] = log_forecast(
             fc, label, model_uri, max(g.ds[-1] for g in inner.panel_.series.values()),
-            notes=pruned)
+            notes=pruned, files=[paths["chart"], paths["peaks"]])
         for note in pruned:
             show_note(note)
     except Exception as exc:

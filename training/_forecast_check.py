@@ -277,11 +277,12 @@ def _client() -> MlflowClient:
 
 def log_forecast(forecast: pd.DataFrame, model: str, model_uri: str,
                  history_end: pd.Timestamp, keep: int = KEEP_FORECASTS,
-                 notes: list[str] | None = None) -> str:
+                 notes: list[str] | None = None, files: list[Path] | None = None) -> str:
     """Keep ``forecast`` (``series_id, ds, p10, p50, p90``) as a run of ``FORECASTS_EXPERIMENT``
-    with the model it came from; delete all but the newest ``keep`` such runs for good, with
-    their artifacts (``_prune``; on a tracking server they are marked deleted and a sentence
-    for the user is appended to ``notes``). Returns the run id."""
+    with the model it came from, and ``files`` beside it (``predict``'s chart and peak table);
+    delete all but the newest ``keep`` such runs for good, with their artifacts (``_prune``; on
+    a tracking server they are marked deleted and a sentence for the user is appended to
+    ``notes``). Returns the run id."""
     from ._mlflow import get_or_create_experiment
 
     client = _client()
@@ -303,6 +304,9 @@ def log_forecast(forecast: pd.DataFrame, model: str, model_uri: str,
         path = Path(tmp) / _ARTIFACT
         forecast[cols].assign(ds=ds.dt.strftime(fmt)).to_csv(path, index=False)
         client.log_artifact(run.info.run_id, str(path))
+    for extra in files or []:
+        if extra.name != _ARTIFACT and extra.exists():
+            client.log_artifact(run.info.run_id, str(extra))
     client.set_terminated(run.info.run_id)
     note = _prune(client, exp, keep)
     if note is not None and notes is not None:

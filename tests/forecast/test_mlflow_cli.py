@@ -220,3 +220,27 @@ def test_train_says_which_model_predict_keeps_when_the_candidate_is_not_promoted
     assert ("'brain forecast predict' and the API keep forecasting with "
             "traffic_forecaster@champion (v1); to forecast with v2 pass --model-uri "
             "models:/traffic_forecaster/2") in text
+
+
+def test_the_kept_forecast_run_holds_the_chart_and_the_peaks(tmp_path: Path,
+                                                               series_maker: Callable) -> None:
+    """``predict`` keeps its forecast as an MLflow run for ``brain forecast check``; the run held
+    forecast.csv only, so the chart and peak table a planner was shown were not in MLflow."""
+    series, cal = series_maker(n_days=300)
+    s_path, c_path = tmp_path / "series.csv", tmp_path / "calendar.csv"
+    series.to_csv(s_path, index=False)
+    cal.to_csv(c_path, index=False)
+    runner = CliRunner()
+    res = runner.invoke(forecast_app, ["train", "--series", str(s_path), "--calendar",
+                                       str(c_path), "--horizon", "14", "--folds", "2",
+                                       "--model", "seasonal_naive"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(forecast_app, ["predict", "--horizon", "14", "--out",
+                                       str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    client = mlflow.MlflowClient()
+    run = client.get_experiment_by_name("traffic_forecasts")
+    assert run is not None
+    kept = client.search_runs([run.experiment_id])[0]
+    names = {a.path for a in client.list_artifacts(kept.info.run_id)}
+    assert names == {"forecast.csv", "forecast.png", "peaks.csv"}
