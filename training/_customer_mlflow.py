@@ -87,6 +87,22 @@ __all__ = [
 
 REGISTERED_NAMES: dict[str, str] = {
     "churn": "churn", "propensity": "purchase_propensity", "value": "customer_value"}
+
+MODEL_DESCRIPTIONS: dict[str, str] = {
+    task: (f"{what} The label window and data of each version are on the version. 'brain "
+           f"score {cmd}' and the API score with the version that has the alias `champion`; "
+           f"it moves only when a new version has a lower validation {metric} on a fair "
+           f"comparison (the version's `promotion` tag says why; 'brain models {name}' lists "
+           "the moves).")
+    for task, cmd, name, what, metric in (
+        ("churn", "churn", "churn", "Churn: each customer's probability of no order in the "
+         "label window after the scoring date, with a tier and reasons.", "Brier score"),
+        ("propensity", "propensity", "purchase_propensity", "Purchase propensity: each "
+         "customer's probability of an order in the label window after the scoring date, "
+         "with a tier and reasons.", "Brier score"),
+        ("value", "value", "customer_value", "Customer value: each customer's revenue in the "
+         "label window after the scoring date, with a tier and reasons.", "RMSE"))}
+"""The registered models' own descriptions in the MLflow UI (``register_model``)."""
 """Task -> MLflow registered model name."""
 EXPERIMENT = "customer_models"
 """MLflow experiment of the customer-model runs."""
@@ -519,7 +535,8 @@ def train_and_register(
         tags = {"eval.rows": rows_key, **label_tags,
                 **({"source.input": source} if source else {}), **data_tags}
         mv = register_model(run.info.run_id, "model", name, metrics, evaluation,
-                            model_uri=info.model_uri, extra_tags=tags)
+                            model_uri=info.model_uri, extra_tags=tags,
+                            description=MODEL_DESCRIPTIONS.get(task))
         version = str(mv.version)
         metric, higher = PRIMARY[task]
         valid = _validation_rows(est, frame)

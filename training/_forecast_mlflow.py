@@ -73,6 +73,16 @@ __all__ = [
 EXPERIMENT = "traffic_forecasting"
 """MLflow experiment of forecasting runs."""
 
+MODEL_DESCRIPTION = (
+    "Traffic forecaster: P10/P50/P90 per series and period (day or hour) from a calendar of "
+    "planned events; pyfunc input: calendar rows (name, start, end, kind, channel, intensity), "
+    "params horizon and use_stored_calendar. The series, data span and backtest of each "
+    "version are on the version. 'brain forecast predict' and the API forecast with the "
+    "version that has the alias `champion`; it moves only when a new version has a lower mean "
+    "MASE on the same backtest (or beats the champion's recipe re-scored on its backtest; the "
+    "version's `promotion` tag says why; 'brain models traffic_forecaster' lists the moves).")
+"""The registered model's own description in the MLflow UI (``register_model``)."""
+
 
 _CALENDAR_INPUT = ("name", "start", "end", "kind", "channel", "intensity")
 
@@ -419,7 +429,7 @@ def train_and_register(
     if register:
         mv = register_model(run.info.run_id, "model", REGISTERED_NAME,
                             {**result.mean, **result.start_mean}, result.evaluation,
-                            model_uri=model_uri)
+                            model_uri=model_uri, description=MODEL_DESCRIPTION)
         version = str(mv.version)
         client = MlflowClient()
         client.set_model_version_tag(REGISTERED_NAME, version, "data.summary",

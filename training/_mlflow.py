@@ -345,11 +345,15 @@ def register_model(
     *,
     model_uri: str | None = None,
     extra_tags: Mapping[str, str] | None = None,
+    description: str | None = None,
 ) -> ModelVersion:
     """Register the model logged by ``run_id`` under ``name``, tagged with its evaluation.
 
     ``model_uri`` overrides ``runs:/<run_id>/<artifact_path>`` (MLflow 3 logged-model URIs);
-    ``extra_tags`` are added to the version (e.g. ``eval.rows``, see ``promote_if_better``).
+    ``extra_tags`` are added to the version (e.g. ``eval.rows``, see ``promote_if_better``);
+    ``description`` becomes the registered model's own description (what it answers, who
+    serves it, how its champion moves: the MLflow UI's model list showed none) when it has
+    none yet, so one written there by hand is kept.
     """
     problem = _registry_server_problem(f"register {name}")
     if problem is not None:  # commands refuse before training (check_registry_uri)
@@ -367,7 +371,15 @@ def register_model(
             client.set_tag(run_id, "mlflow.source.git.commit", commit)
     except MlflowException:  # a description: never a reason not to register
         _log.warning("run %s: the code version could not be recorded", run_id, exc_info=True)
-    return mlflow.register_model(uri, name, tags=tags)
+    version = mlflow.register_model(uri, name, tags=tags)
+    if description:
+        try:
+            client = MlflowClient()
+            if not (client.get_registered_model(name).description or "").strip():
+                client.update_registered_model(name, description=description)
+        except MlflowException:  # a description: never a reason to fail a registration
+            _log.warning("%s: the description could not be recorded", name, exc_info=True)
+    return version
 
 
 # the champion rules, re-exported (``training`` and older callers import them from here)

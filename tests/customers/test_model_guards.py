@@ -582,3 +582,19 @@ def test_a_label_written_ja_nein_reads_as_yes_no() -> None:
     assert y.tolist()[5:] == [1.0, 0.0]
     assert read_labels(pd.DataFrame({"user_id": ["a", "b"], "Résilié": ["oui", "non"]}),
                        "Résilié", "classifier", "churn").tolist() == [1.0, 0.0]
+
+
+def test_the_registered_model_says_what_it_answers_and_how_its_champion_moves(
+        small: pd.DataFrame) -> None:
+    """The MLflow UI's list of registered models showed ``churn`` without a description (only
+    its versions had one); the model's own page now says what it scores and who serves it,
+    and a description written there by hand is kept."""
+    client = mlflow.MlflowClient()
+    train_and_register("churn", small, model=CustomerModel("churn", **FAST))
+    text = client.get_registered_model("churn").description
+    assert text.startswith("Churn: each customer's probability of no order in the label window")
+    assert "alias `champion`" in text
+    assert "lower validation Brier" in text
+    client.update_registered_model("churn", description="ours")
+    train_and_register("churn", small, model=CustomerModel("churn", **FAST))
+    assert client.get_registered_model("churn").description == "ours"

@@ -244,3 +244,12 @@ def test_the_kept_forecast_run_holds_the_chart_and_the_peaks(tmp_path: Path,
     kept = client.search_runs([run.experiment_id])[0]
     names = {a.path for a in client.list_artifacts(kept.info.run_id)}
     assert names == {"forecast.csv", "forecast.png", "peaks.csv"}
+
+
+def test_the_registered_forecaster_says_what_it_answers_and_how_its_champion_moves(
+        series_maker: Callable) -> None:
+    series, cal = series_maker(n_days=300)
+    train_and_register(SeasonalNaiveForecaster(), series, cal, horizon=14, n_folds=2)
+    text = mlflow.MlflowClient().get_registered_model(REGISTERED_NAME).description
+    assert text.startswith("Traffic forecaster: P10/P50/P90")
+    assert "lower mean MASE on the same backtest" in text
