@@ -28,6 +28,7 @@ __all__ = [
     "missing_meaning",
     "ratio_sentence",
     "reason_label",
+    "zero_without_orders",
 ]
 
 
@@ -261,6 +262,20 @@ IMPLIED_MEANINGS: dict[str, tuple[str, ...]] = {
 """Missing meanings that say what another already says for the same customer: one reason, not
 "has never ordered" beside "fewer than two orders so far (no usual gap between orders)" (two of
 the three reasons of 9,715 of 194,893 customers of a 200,000-user synthetic shop)."""
+
+
+_ZERO_WITHOUT_ORDERS = re.compile(r"(orders|revenue)_(total|\d+d|prev_\d+d)")
+_ZERO_WITHOUT_ORDERS_NAMED = frozenset({"conversion_rate", "cart_conversion_rate",
+                                        "revenue_per_visit", "max_order_value"})
+
+
+def zero_without_orders(column: str) -> bool:
+    """Whether 0 in ``column`` is what "has never ordered" already says: order counts and
+    revenue over any window or in total, orders per visit or add-to-cart, spend per visit, the
+    largest order. Beside "has never ordered" such a column had been a second reason reading
+    the same ("orders per visit is low (0 vs typical 0.03)": 1,100 of the 3,323 such customers
+    of the demo's churn scores on 2026-12-07)."""
+    return column in _ZERO_WITHOUT_ORDERS_NAMED or bool(_ZERO_WITHOUT_ORDERS.fullmatch(column))
 
 
 _MISSING_PREFIXES: tuple[tuple[str, str], ...] = (

@@ -37,6 +37,7 @@ from training._customer_meanings import (
     SHARE_TOLERANCE,
     ZERO_MEANINGS,
     missing_meaning,
+    zero_without_orders,
 )
 from training._customer_readings import binary_features, percent_features
 from training._customer_sentences import display_key, feature_sentences
@@ -304,6 +305,13 @@ def _merge_same_sentences(c: np.ndarray, columns: list[str], features: pd.DataFr
             for keep in by_text.get(wide, [])[:1]:
                 pairs.extend((keep, drop, np.isnan(values(keep)) & np.isnan(values(drop)))
                              for drop in by_text.get(text, []))
+    # likewise an order count, revenue or order rate at 0 beside "has never ordered" (where its
+    # column is empty): the same fact, one reason
+    for keep in by_text.get("has never ordered", [])[:1]:
+        never = np.isnan(values(keep))
+        if never.any():
+            pairs.extend((keep, col, never & (values(col) == 0)) for col in columns
+                         if col != keep and col in features and zero_without_orders(col))
     pairs = [(keep, drop, rows) for keep, drop, rows in pairs if rows.any()]
     if not pairs:
         return c

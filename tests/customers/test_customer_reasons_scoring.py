@@ -995,3 +995,27 @@ def test_the_reach_note_speaks_only_of_the_customers_it_cannot_reach() -> None:
                            "the last 30 (the 180 judged on visits can be flagged)")
     assert "their lack of a flag says nothing about whether they are slowing down" in note
     assert "few or no flags" not in note
+
+
+def test_order_counts_at_zero_are_not_reasons_beside_has_never_ordered() -> None:
+    """A customer who never ordered has 0 orders, 0 orders per visit and 0 revenue: one reason,
+    "has never ordered", not "orders per visit is low (0 vs typical 0.03)" and "number of orders
+    is low (0 vs typical 1)" beside it (the demo's churn scores: 1,100 of the 3,323 customers
+    given "has never ordered" had such a second sentence, 44 two). A customer who ordered
+    before the last 90 days still hears that their last 90 days had none."""
+    from training._customer_reasons import reasons_from_array
+
+    cols = ["days_since_last_purchase", "conversion_rate", "orders_total", "orders_90d",
+            "visits_total"]
+    feats = pd.DataFrame({"days_since_last_purchase": [np.nan, 200.0],
+                          "conversion_rate": [0.0, 0.1], "orders_total": [0.0, 2.0],
+                          "orders_90d": [0.0, 0.0], "visits_total": [3.0, 20.0]})
+    contrib = np.array([[0.3, 0.4, 0.35, 0.2, 0.1], [0.3, 0.0, 0.0, 0.2, 0.1]])
+    typical = {"days_since_last_purchase": 60.0, "conversion_rate": 0.03, "orders_total": 1.0,
+               "orders_90d": 1.0, "visits_total": 10.0}
+    got = reasons_from_array(contrib, cols, feats, typical, top=3, disengaged=1)
+    never = got.iloc[0].dropna().tolist()
+    assert never[0] == "has never ordered"  # 0.3 + 0.4 + 0.35 + 0.2
+    assert not any(r.startswith(("orders per visit", "number of orders", "orders (last"))
+                   for r in never), never
+    assert any(r.startswith("orders (last 90 days) is low (0") for r in got.iloc[1].dropna())
