@@ -97,6 +97,80 @@ def _posterior(sums: pd.DataFrame, mu0: np.ndarray, tau2: np.ndarray
     return _shrink(b, var_b, mu0, tau2)
 
 
+_FLAT_MIN_DOF = 3
+"""Fewest degrees of freedom (in-window days less one, summed over a name's series) from which
+the spread between an event's days is read: from a two-day event's pair of days (a game and
+the day after) the estimate is too noisy, and shrinking by it had halved a real difference
+(Peyton Manning's playoff days: MASE 1.278 -> 1.348, peak error 24.5% -> 32.0%)."""
+
+
+def _flat_profile(sums: pd.DataFrame, first: pd.DataFrame, mean: np.ndarray, var: np.ndarray,
+                  centre: np.ndarray, by: list[str]) -> np.ndarray:
+    """Posterior lifts (``mean``, variances ``var``) of one level's groups, each group's
+    in-window days (``d0``, ``d1``, ... ``d6+``) shrunk towards their flat mean by how much the
+    days differ.
+
+    A group (rows of ``sums``, ``_moments`` sums; ``first``, each group's first observation)
+    is one kind, name, or name in a series; its deviations from ``centre`` (0 for a kind or
+    name; for a name in a series, the name's lift, so the series' offset from it, its offset
+    from the kind on the kind's other names included, is one part common to the days) over
+    its in-window days are split into their precision-weighted mean and each day's part. The
+    days' part is shrunk with its own spread: the between-day variance of the raw deviations
+    beyond their sampling variances (method of moments, DerSimonian and Laird), pooled over
+    the groups of one ``by`` (one name's series share it), where it rests on
+    ``_FLAT_MIN_DOF`` degrees of freedom or more (else the days keep their lifts). A lift that
+    rises to a peak day keeps its shape; a flat lift seen on two occurrences no longer lifts
+    one day of its window above another by their noise (a Black Week at x1.8 on every day had
+    been forecast to peak on its Tuesday or Wednesday, where the weekday shape puts the Monday
+    highest). The
+    variances are left as they were: the days' spread is read from a few days (seven for a
+    week's sale), and the band is not narrowed on the strength of it.
+    """
+    inside = first["in_window"].to_numpy(dtype=bool)
+    b, var_b = _lsq(sums["_wir"].to_numpy(), sums["_wii"].to_numpy(),
+                    sums["_wwiis"].to_numpy())
+    x = b - centre
+    ok = inside & np.isfinite(x) & np.isfinite(var_b) & (var_b > 0) & (var > 0)
+    if ok.sum() < 2:
+        return mean
+    idx = sums.index
+    names = [idx.names.index(c) for c in by]
+    group_cols = [c for c in idx.names if c != "key"]
+    frame = pd.DataFrame({
+        "by": pd.Series(list(zip(*[idx.get_level_values(i) for i in names], strict=True)),
+                        dtype=object).astype(str).to_numpy(),
+        "g": pd.Series(list(zip(*[idx.get_level_values(c) for c in group_cols],
+                                strict=True)), dtype=object).astype(str).to_numpy(),
+        "x": x, "w": 1.0 / np.where(ok, var_b, 1.0),
+        "e": mean - centre, "p": 1.0 / np.where(ok, var, 1.0)})[ok]
+    frame["wx"], frame["ww"], frame["pe"] = frame["w"] * frame["x"], frame["w"] ** 2, (
+        frame["p"] * frame["e"])
+    per = frame.groupby("g", sort=False).agg(by=("by", "first"), k=("x", "size"),
+                                             w=("w", "sum"), wx=("wx", "sum"),
+                                             ww=("ww", "sum"), p=("p", "sum"),
+                                             pe=("pe", "sum"))
+    xbar = frame["g"].map(per["wx"] / per["w"]).to_numpy()
+    frame["q"] = frame["w"] * (frame["x"] - xbar) ** 2
+    per["q"] = frame.groupby("g", sort=False)["q"].sum()
+    per["c"] = per["w"] - per["ww"] / per["w"]
+    per = per[per["k"] >= 2]
+    if per.empty:
+        return mean
+    pooled = per.groupby("by", sort=False)[["q", "k", "c"]].sum()
+    dof = pooled["k"] - per.groupby("by", sort=False)["k"].size()
+    tau2 = ((pooled["q"] - dof) / pooled["c"].where(pooled["c"] > 0)).clip(lower=0.0)
+    tau2 = tau2.where(dof >= _FLAT_MIN_DOF)
+    t2 = frame["g"].map(per["by"].map(tau2)).to_numpy(dtype=float)
+    flat = frame["g"].map(per["pe"] / per["p"]).to_numpy(dtype=float)
+    use = np.isfinite(t2) & np.isfinite(flat)
+    keep = np.where(use, t2 / (t2 + 1.0 / frame["p"].to_numpy()), 1.0)
+    e = frame["e"].to_numpy()
+    mean = mean.copy()
+    rows = np.flatnonzero(ok)
+    mean[rows] = np.where(use, centre[rows] + flat + keep * (e - flat), mean[rows])
+    return mean
+
+
 @dataclass(frozen=True)
 class _Estimate:
     mean: float  # lift per unit of intensity, modelling scale
@@ -299,6 +373,7 @@ class LiftHierarchy:
                 parents = [up[tuple(row)] for row in
                            first[list(_LEVELS[depth - 1])].itertuples(index=False, name=None)]
                 mu0 = np.array([e.mean for e in parents])
+                parent = mu0
                 tau2 = np.array([e.var for e in parents])
                 if depth == 1:
                     tau2 = tau2 + np.array([self.kind_spread_.get(str(k[-1]), self.group_sd**2)
@@ -326,6 +401,13 @@ class LiftHierarchy:
                     mu0 = mu0 + np.array([0.0 if e is None else e.mean for e in shifts])
                     tau2 = tau2 + np.array([0.0 if e is None else e.var for e in shifts])
             mean, var = _posterior(sums, mu0, tau2)
+            if depth >= 1:
+                # the days of an event differ by what their lifts show beyond their noise: a
+                # flat lift seen twice is not a day-by-day profile (the trees' weekday shape
+                # then places the peak)
+                mean = _flat_profile(sums, first, mean, var,
+                                     parent if depth == 3 else np.zeros(len(keys)),
+                                     ["kind"] if depth == 1 else ["name"])
             est = {k: _Estimate(float(m), float(v)) for k, m, v in zip(keys, mean, var,
                                                                         strict=True)}
             self.estimates_[level] = est
