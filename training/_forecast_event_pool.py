@@ -507,14 +507,18 @@ class LiftHierarchy:
 
     def _kind_offsets(self, obs: pd.DataFrame, first: pd.DataFrame
                       ) -> tuple[np.ndarray, np.ndarray]:
-        """Per row of ``first`` (one per series, name and key), the series' offset from its
-        kind's lift on the kind's other names, shrunk towards 0 with ``group_sd``, and its
-        posterior variance (0 and 0 without other names, or for a kind seen in one series).
+        """Per row of ``first`` (one per series, name and key), the series' offset on the
+        kind's other names, each read against that name's own lift (pooled over series),
+        shrunk towards 0 with ``group_sd``, and its posterior variance (0 and 0 without other
+        names, or for a kind seen in one series).
 
         Orders rise by more than visits in every sale, so a sale seen once (Black Week) is
-        expected in the orders series where their other sales ran against the kind's lift.
+        expected in the orders series where their other sales ran against those sales' lifts.
         The name's own days are left out: read from them too, a series' prior would repeat
-        its own raw lift, and series of a single name would no longer share it.
+        its own raw lift, and series of a single name would no longer share it. Read against
+        the kind's lift (until 2026-12-07), a kind whose names differ (season sales at x1.35,
+        Black Week at x1.8) put every series under it on its smaller sales, and every series'
+        Black Week was pulled down by that offset (about 3% on its window).
         """
         mean, var = np.zeros(len(first)), np.zeros(len(first))
         kinds = self.estimates_[_LEVELS[1]]
@@ -522,8 +526,10 @@ class LiftHierarchy:
         multi = obs[obs["kind"].map(n_series).to_numpy() >= 2]
         if multi.empty:
             return mean, var
-        base = np.array([kinds[(k, key)].mean
-                         for k, key in zip(*_lists(multi, "kind", "key"), strict=True)])
+        names = self.estimates_[_LEVELS[2]]
+        base = np.array([names[(n, key)].mean if (n, key) in names else kinds[(k, key)].mean
+                         for k, n, key in zip(*_lists(multi, "kind", "name", "key"),
+                                              strict=True)])
         multi = multi.assign(**_moments(multi, multi["r"].to_numpy() - multi["i"].to_numpy()
                                         * base))
         cols, mom = ["series_id", "kind", "key"], ["_wir", "_wii", "_wwiis"]
