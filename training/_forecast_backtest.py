@@ -56,7 +56,7 @@ from ._forecast_base import BaseForecaster, steps_per_day
 from ._forecast_ids import calendar_for_series, check_calendar_channels
 from ._forecast_intervals import fold_spread_note, interval_notes
 from ._forecast_panel import prepare_panel
-from ._forecast_plots import plot_fold
+from ._forecast_plots import FOLD_PLOT_SERIES, plot_fold_pages
 from ._forecast_starts import _starts as started_series
 from ._forecast_text import listed
 
@@ -250,12 +250,16 @@ def backtest(
         if plot_dir is not None:
             # each panel says how its series scored in this fold (MLflow shows the plots
             # apart from backtest_folds.csv: a bad fold had to be looked up there)
+            # the fold's series 4 to a chart (they had been its first 4 only), the largest
+            # and the worst scored past FOLD_PLOT_SERIES
             scores = {str(r["series_id"]): _fold_score(r) for r in rows
                       if r["origin"] == origin}
-            plots.append(plot_fold(train, joined, calendar, f"{name} fold {k + 1} "
-                                   f"(origin {origin.date()})",
-                                   Path(plot_dir) / f"fold_{k + 1}_{origin.date()}.png",
-                                   scores=scores))
+            mase = {str(r["series_id"]): float(r.get("mase", np.nan)) for r in rows
+                    if r["origin"] == origin}
+            plots += plot_fold_pages(train, joined, calendar, f"{name} fold {k + 1} "
+                                     f"(origin {origin.date()})",
+                                     Path(plot_dir) / f"fold_{k + 1}_{origin.date()}.png",
+                                     scores=scores, mase=mase)
         if progress is not None:
             fold_rows = [r for r in rows if r["origin"] == origin]
             fold_starts = [r for r in start_rows if r["origin"] == origin]
@@ -296,6 +300,11 @@ def backtest(
                      else "fold origin(s) " + ", ".join(when))
         notes.append(f"series {what} is left out of the scores of {fold_text}; the means are "
                      "over the other series (update it, or leave it out with --only)")
+    n_drawn = max((len(f["series_id"].unique()) for f in forecasts), default=0)
+    if plot_dir is not None and n_drawn > FOLD_PLOT_SERIES:
+        notes.append(f"the fold plots draw {FOLD_PLOT_SERIES} of {n_drawn} series per fold (the "
+                     f"{FOLD_PLOT_SERIES // 2} largest by volume, then the worst MASE of the "
+                     "fold), 4 to a PNG; every series' scores are in backtest_folds.csv")
     joined_all = pd.concat(forecasts, ignore_index=True)
     starts = pd.DataFrame(start_rows)
     start_mean = ({m: float(starts[m].mean()) for m in START_METRICS} if len(starts) else {})

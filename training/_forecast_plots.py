@@ -13,7 +13,7 @@ import pandas as pd
 
 from features._calendar import aggregates_first, applies_to, normalize_calendar
 
-__all__ = ["plot_fold"]
+__all__ = ["FOLD_PAGE", "FOLD_PLOT_SERIES", "fold_plot_series", "plot_fold", "plot_fold_pages"]
 
 
 def _drawable(text: str) -> bool:
@@ -74,7 +74,8 @@ def _name_events(ax: Any, events: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timesta
 def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFrame | None,
               title: str, path: Path, max_series: int = 4, context: int | None = None,
               all_in: str | None = None, last_year: bool = False,
-              scores: dict[str, str] | None = None) -> Path:
+              scores: dict[str, str] | None = None, series: list[str] | None = None,
+              note: str | None = None) -> Path:
     """Save one fold's chart: history, actuals, P50, P10-P90 band, event windows shaded.
 
     Only the first ``max_series`` series are drawn, the sums over every channel (``total``)
@@ -83,7 +84,9 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
     days 52 weeks before the forecast (same weekdays), where the history has them: a planner
     sizing a promotion compares it with last year's (the chart shows 3 horizons of history,
     which never reached back that far). ``scores`` (series id -> text, e.g. a backtest fold's
-    'MASE 0.41, 80% band held 83%') goes in that series' panel title.
+    'MASE 0.41, 80% band held 83%') goes in that series' panel title. ``series`` draws those
+    series, in that order, instead of the first ``max_series``, and ``note`` is then the
+    chart's heading (``plot_fold_pages``: which page of the fold's series this is).
     """
     import matplotlib as mpl
 
@@ -92,9 +95,12 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
 
     cal = normalize_calendar(calendar)
     every = aggregates_first(forecast["series_id"])
-    ids = every[:max_series]
+    ids = every[:max_series] if series is None else [s for s in series if s in every]
     fig, axes = plt.subplots(len(ids), 1, figsize=(11, 3.2 * len(ids)), squeeze=False)
-    if len(every) > len(ids):
+    heading = note is not None or len(every) > len(ids)
+    if note is not None:
+        fig.suptitle(f"{title}: {note}", fontsize=11)
+    elif len(every) > len(ids):
         where = f"; all in {all_in}" if all_in else ""
         fig.suptitle(f"{title}: {len(ids)} of {len(every)} series shown{where}", fontsize=11)
     for ax, sid in zip(axes[:, 0], ids, strict=True):
@@ -153,9 +159,62 @@ def plot_fold(history: pd.DataFrame, forecast: pd.DataFrame, calendar: pd.DataFr
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=7, fontsize=8,
                   frameon=False)
     fig.tight_layout()
-    if len(every) > len(ids):
+    if heading:
         fig.subplots_adjust(top=1 - 0.35 / len(ids))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return path
+
+
+FOLD_PAGE = 4
+"""Series per fold chart (one PNG per page of a fold's series)."""
+
+FOLD_PLOT_SERIES = 24
+"""Most series drawn per backtest fold (6 pages); past it, the largest and the worst scored
+(``fold_plot_series``)."""
+
+
+def fold_plot_series(ids: list[str], volume: dict[str, float], mase: dict[str, float],
+                     cap: int = FOLD_PLOT_SERIES) -> tuple[list[str], str]:
+    """The series a fold's charts draw, in order, and what they are in words.
+
+    Every series (sums over channels first, ``aggregates_first``) up to ``cap``; past it, the
+    first half of ``cap`` by ``volume`` (sums over channels first) then the rest by the worst
+    ``mase`` in the fold (a panel of hundreds of stores would be hundreds of PNGs per fold)."""
+    from features._calendar import aggregates_first, is_aggregate
+
+    every = aggregates_first(ids)
+    if len(every) <= cap:
+        return every, f"all {len(every)} series"
+    big = sorted(every, key=lambda s: (not is_aggregate(s), -volume.get(s, 0.0)))[: cap // 2]
+    rest = [s for s in every if s not in big and np.isfinite(mase.get(s, np.nan))]
+    worst = sorted(rest, key=lambda s: -mase[s])[: cap - len(big)]
+    return big + worst, (f"{len(big) + len(worst)} of {len(every)} series: the {len(big)} "
+                         f"largest by volume and the {len(worst)} with the worst MASE in the "
+                         "fold; the scores of all are in backtest_folds.csv")
+
+
+def plot_fold_pages(history: pd.DataFrame, forecast: pd.DataFrame,
+                    calendar: pd.DataFrame | None, title: str, path: Path,
+                    scores: dict[str, str] | None = None, mase: dict[str, float] | None = None,
+                    per_page: int = FOLD_PAGE, cap: int = FOLD_PLOT_SERIES) -> list[Path]:
+    """One backtest fold's charts: ``per_page`` series each (``fold_plot_series`` picks them),
+    the first at ``path`` (the name the fold's single chart had), the next at
+    ``<stem>_p2.png``, ``<stem>_p3.png`` ... Until 2026-12-07 a fold drew its first 4 series
+    only: the demo's 5 channel series had fold forecasts drawn nowhere."""
+    ids = [str(s) for s in forecast["series_id"].unique()]
+    volume = {str(k): float(v) for k, v in history.groupby("series_id")["y"].sum().items()}
+    drawn, what = fold_plot_series(ids, volume, mase or {}, cap)
+    pages = [drawn[i:i + per_page] for i in range(0, len(drawn), per_page)]
+    out = []
+    for n, page in enumerate(pages, 1):
+        at = path if n == 1 else path.with_name(f"{path.stem}_p{n}{path.suffix}")
+        note = None
+        if len(pages) > 1 or len(drawn) < len(ids):
+            first = drawn.index(page[0]) + 1
+            span = f"{first}-{first + len(page) - 1}" if len(page) > 1 else f"{first}"
+            note = f"page {n} of {len(pages)}, series {span} of {what}"
+        out.append(plot_fold(history, forecast, calendar, title, at, scores=scores,
+                             series=page, note=note))
+    return out

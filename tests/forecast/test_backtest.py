@@ -399,3 +399,77 @@ def test_each_fold_plot_names_its_series_mase_and_coverage(
             panel = next(t for t in fold if f" - {sid}" in t)
             assert f"MASE {row['mase']:.2f}" in panel, panel
             assert f"80% band held {row['coverage80_pct']:.0f}%" in panel, panel
+
+
+def _panel_titles(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
+    """(file name, panel titles) of each chart saved from now on (no file is written)."""
+    from matplotlib.figure import Figure
+
+    saved: list[tuple[str, list[str]]] = []
+
+    def keep(fig: Figure, path: object, *args: object, **kwargs: object) -> None:
+        heading = fig._suptitle.get_text() if fig._suptitle is not None else ""  # type: ignore[attr-defined]
+        saved.append((Path(str(path)).name, [heading, *(ax.get_title() for ax in fig.axes)]))
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    return saved
+
+
+def _panel(ids_and_base: list[tuple[str, float]], days: int = 200) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    ds = pd.date_range("2024-01-01", periods=days, freq="D")
+    return pd.concat([pd.DataFrame({"series_id": sid, "ds": ds,
+                                    "y": base + 0.1 * base * (ds.day_of_week == 5)
+                                    + rng.normal(0, 0.05 * base + 1, days)})
+                      for sid, base in ids_and_base])
+
+
+def test_every_series_of_a_fold_is_drawn_four_to_a_chart(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's 9 series: a fold's chart drew the first 4 (total, orders, revenue and one
+    channel); the other 5 channels' fold forecasts were drawn nowhere. The first chart keeps
+    its name (fold_<k>_<origin>.png), the next ones add _p2, _p3."""
+    saved = _panel_titles(monkeypatch)
+    ids = ["total", "orders:total", "revenue:total", *(f"channel={c}" for c in
+           ("affiliate", "display", "email", "organic", "paid_search", "social"))]
+    series = _panel([(sid, 100.0 + 10 * n) for n, sid in enumerate(ids)])
+    res = backtest(SeasonalNaiveForecaster(), series, None, horizon=14, n_folds=2,
+                   plot_dir=tmp_path)
+    assert len(res.plots) == 6  # 3 charts per fold
+    for origin in res.origins:
+        k = res.origins.index(origin) + 1
+        mine = [(name, titles) for name, titles in saved if f"_{origin.date()}" in name]
+        assert [n for n, _ in mine] == [f"fold_{k}_{origin.date()}.png",
+                                        f"fold_{k}_{origin.date()}_p2.png",
+                                        f"fold_{k}_{origin.date()}_p3.png"]
+        panels = [t for _, titles in mine for t in titles[1:]]
+        assert len(panels) == 9
+        for sid in ids:
+            assert sum(t.endswith(f" - {sid}") or f" - {sid}:" in t for t in panels) == 1, sid
+        assert "page 2 of 3, series 5-8 of all 9 series" in mine[1][1][0]
+        assert "page 3 of 3, series 9 of all 9 series" in mine[2][1][0]
+
+
+def test_a_fold_of_many_series_draws_the_largest_and_the_worst_scored(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of stores would be hundreds of charts per fold: past FOLD_PLOT_SERIES the
+    largest by volume and the worst MASE are drawn, and the chart and the notes say so."""
+    from training._forecast_plots import FOLD_PLOT_SERIES
+
+    saved = _panel_titles(monkeypatch)
+    stores = [(f"store_{i}", 50.0 + i) for i in range(1, 31)]
+    series = _panel([("total", 2000.0), *stores])
+    # store_3 (small) breaks in the last fold: its MASE is the fold's worst
+    last = series["ds"] >= series["ds"].max() - pd.Timedelta(days=13)
+    series.loc[(series["series_id"] == "store_3") & last, "y"] *= 4
+    res = backtest(SeasonalNaiveForecaster(), series, None, horizon=14, n_folds=1,
+                   plot_dir=tmp_path)
+    assert len(res.plots) == FOLD_PLOT_SERIES // 4
+    panels = [t for _, titles in saved for t in titles[1:]]
+    assert len(panels) == FOLD_PLOT_SERIES
+    assert any(t.endswith(" - total") or " - total:" in t for t in panels)
+    assert any(" - store_30:" in t for t in panels)  # the largest store
+    assert any(" - store_3:" in t for t in panels)  # the worst scored
+    assert f"of {FOLD_PLOT_SERIES} of 31 series" in saved[0][1][0]
+    assert "backtest_folds.csv" in saved[0][1][0]
+    assert any(f"draw {FOLD_PLOT_SERIES} of 31 series" in n for n in res.notes)
