@@ -21,7 +21,39 @@ from mlflow.exceptions import MlflowException
 from ._mlflow import CHAMPION, _log, configure_mlflow
 
 __all__ = ["ChampionMove", "Promotion", "Rescored", "TieBreak", "champion_moves",
-           "promote_if_better", "set_champion"]
+           "evaluation_words", "promote_if_better", "set_champion"]
+
+
+def evaluation_words(key: str | None) -> str:
+    """An evaluation key (a version's ``eval.key`` tag) in words, the key itself after them:
+    'backtest (data fingerprint 6a7b3891…, horizon 60, 3 folds; key 'backtest:…:h60:k3')'.
+    A promotion reason had given the key alone ('on 'backtest:6a7b3891b250ec25:h60:k3''),
+    which says nothing to a planner; code compares the tags, never the reason's text. A key
+    of another form is returned quoted, as it was."""
+    import re
+
+    text = str(key)
+    got = re.fullmatch(r"backtest:([0-9a-f]+):h(\d+):k(\d+)", text)
+    if got:
+        folds = int(got[3])
+        return (f"backtest (data fingerprint {got[1][:8]}…, horizon {got[2]}, {folds} "
+                f"fold{'s' if folds != 1 else ''}; key {text!r})")
+    parts = text.split("|")
+    if len(parts) == 6 and parts[3].startswith("valid=") and parts[4].startswith("n="):
+        task, label, tag, valid, n, fp = parts
+        horizon = tag.removeprefix("horizon=")
+        n_rows = int(n[2:]) if n[2:].isdecimal() else n[2:]
+        return (f"validation ({task}, label {label}"
+                + (f" over {horizon} days" if horizon.isdecimal() else f", {tag}")
+                + f", validated at {valid[6:]} on {n_rows:,} customers, data fingerprint "
+                f"{fp[:8]}…; key {text!r})")
+    return repr(text)
+
+
+def _on_same(key: str) -> str:
+    """'on the same backtest (…)' for a known key, 'on '<key>'' for another."""
+    words = evaluation_words(key)
+    return f"on {words}" if words.startswith("'") else f"on the same {words}"
 
 
 @dataclass(frozen=True)
@@ -315,12 +347,14 @@ def promote_if_better(
         # predicts a 90-day window ...)": `brain models` shows the start of the reason)
         return done(False, current.version, None,
                     f"not promoted: {why.rstrip('.')} (v{version} against champion "
-                    f"v{current.version}, evaluated on {current.tags.get('eval.key')!r}; this "
-                    f"version on {evaluation!r}); champion kept")
+                    f"v{current.version}, evaluated on "
+                    f"{evaluation_words(current.tags.get('eval.key'))}; this version on "
+                    f"{evaluation_words(evaluation)}); champion kept")
     if champ_value is None:
         return done(False, current.version, None,
                     f"champion v{current.version} was evaluated on "
-                    f"{current.tags.get('eval.key')!r}, not {evaluation!r}, and could not be "
+                    f"{evaluation_words(current.tags.get('eval.key'))}, not "
+                    f"{evaluation_words(evaluation)}, and could not be "
                     f"re-scored{note}; champion kept")
     # (a re-scored champion whose tie the caller keeps, tie_to_candidate_when_rescored False:
     # the candidate's fit is worse placed whatever the tie-break says, as for a plain tie)
@@ -338,7 +372,7 @@ def promote_if_better(
                         f"{'beats' if won else 'does not beat'} champion v{current.version} "
                         f"{tie_break.metric}={theirs:.4g}{what}, which decides because "
                         f"{metric}={cand:.6g} ties the champion's {champ_value:.6g} (within "
-                        f"{tie_break.rel_tol:g} of it) on {evaluation!r}{note}{becomes}")
+                        f"{tie_break.rel_tol:g} of it) {_on_same(evaluation)}{note}{becomes}")
         if math.isfinite(mine) and (theirs is None or not math.isfinite(theirs)):
             # a champion registered before its trainer recorded the tie-break metric
             note += (f" (champion v{current.version} has no {tie_break.metric} recorded on "
@@ -362,5 +396,5 @@ def promote_if_better(
         if promoted:
             becomes = f"; v{version}, fitted on this data, becomes champion"
     reason = (f"v{version} {metric}={cand:.6g} {word} champion v{current.version} "
-              f"{metric}={champ_value:.6g} on {evaluation!r}{note}{becomes}")
+              f"{metric}={champ_value:.6g} {_on_same(evaluation)}{note}{becomes}")
     return done(promoted, current.version, champ_value, reason)

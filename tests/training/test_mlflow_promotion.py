@@ -479,3 +479,25 @@ def test_models_prints_the_newest_decision_whole_where_the_table_cuts_it() -> No
     assert res.exit_code == 0, res.output
     assert f"v{v2} promotion decision in full:" in res.output
     assert "END-OF-REASON" in " ".join(res.output.split())
+
+
+@pytest.mark.slow
+def test_the_promotion_reason_says_in_words_what_the_evaluation_key_is() -> None:
+    """'on 'backtest:6a7b3891b250ec25:h60:k3'' said nothing to a planner: the reason names the
+    backtest in words (data fingerprint, horizon, folds), then the key, which the tags keep."""
+    key = "backtest:6a7b3891b250ec25:h60:k3"
+    v1 = _version(1.0, metric=0.458, evaluation=key)
+    assert promote_if_better("toy", v1, "mae", 0.458, False, key).promoted
+    v2 = _version(2.0, metric=0.954, evaluation=key)
+    p2 = promote_if_better("toy", v2, "mae", 0.954, False, key)
+    assert not p2.promoted
+    assert p2.reason == (f"v{v2} mae=0.954 does not beat champion v{v1} mae=0.458 on the same "
+                         "backtest (data fingerprint 6a7b3891…, horizon 60, 3 folds; key "
+                         f"'{key}')")
+    assert MlflowClient().get_model_version("toy", v2).tags["eval.key"] == key
+    churn = "churn|label_churn|horizon=90|valid=2025-10-02|n=19002|95f89c279596"
+    v3 = _version(3.0, metric=0.1, evaluation=churn)
+    p3 = promote_if_better("toy", v3, "mae", 0.1, False, churn)
+    assert "was evaluated on backtest (data fingerprint 6a7b3891…, horizon 60, 3 folds" in p3.reason
+    assert ("not validation (churn, label label_churn over 90 days, validated at 2025-10-02 on "
+            "19,002 customers, data fingerprint 95f89c27…") in p3.reason
