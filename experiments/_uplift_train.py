@@ -183,6 +183,19 @@ def _clearly_positive(e: UpliftEvaluation) -> bool:
     return e.qini > 0 and (not np.isfinite(e.qini_se) or e.qini >= CHAMPION_MIN_SE * e.qini_se)
 
 
+def uplift_description(name: str, outcome: str, control: str) -> str:
+    """The registered model's own description in the MLflow UI (``register_model``: only when
+    it has none), as churn, purchase_propensity, customer_value and traffic_forecaster have:
+    ``uplift_converted`` had none."""
+    return (f"Uplift on {outcome!r}: for each customer, how much each treatment is expected to "
+            f"change {outcome!r} against {control!r}, to choose whom a campaign reaches. The "
+            "experiment table, learner and holdout of each version are on the version. 'brain "
+            "uplift score' scores with the version that has the alias `champion`; it moves only "
+            "when a new version has a higher holdout Qini (mean over the treatments) on the same "
+            "holdout, and never to a version whose treatments' Qini is not clearly above 0 (the "
+            f"version's `promotion` tag says why; 'brain models {name}' lists the moves).")
+
+
 def champion_veto(result: UpliftTrainingResult) -> str | None:
     """Why a version must not become champion: no treatment's holdout Qini is clearly above 0
     (positive and at least ``CHAMPION_MIN_SE`` bootstrap standard errors), or None."""
@@ -470,7 +483,9 @@ def _log(model: TLearner | XLearner, result: UpliftTrainingResult, hold: pd.Data
     version = register_model(run_id, "model", name, metrics, result.evaluation_key,
                              model_uri=info.model_uri,
                              extra_tags={"data.n_customers": str(result.n_train
-                                                                 + result.n_holdout)})
+                                                                 + result.n_holdout)},
+                             description=uplift_description(name, result.outcome,
+                                                            result.control))
     veto = champion_veto(replace(result, model_name=name, model_version=str(version.version)))
     promo = promote_if_better(name, version.version, "qini_mean", metrics["qini_mean"], True,
                               result.evaluation_key, veto=veto)

@@ -275,6 +275,13 @@ def test_train_uplift_logs_registers_and_serves_by_alias() -> None:
                                model_name="uplift_test", seed=2)
     assert again.model_version == "2"
     assert not again.promoted
+    # the registered model's own description (the MLflow UI's model list showed none)
+    text = mlflow.MlflowClient().get_registered_model("uplift_test").description
+    assert text.startswith("Uplift on 'bought': for each customer, how much each treatment")
+    assert "against 'control'" in text
+    assert "alias `champion`" in text
+    assert "higher holdout Qini" in text
+    assert "'brain models uplift_test'" in text
 
 
 def test_train_uplift_auto_records_the_base_choice_and_serves_it() -> None:
