@@ -155,6 +155,8 @@ def models(
     moves = champion_moves(name)
     outside = champ is not None and (not moves or moves[-1].version != champ)
     by_version = {str(v.version): _version_data(client, v) for v in versions}
+    kinds = {str(v.version): _model_kind(client, v) for v in versions}
+    scores = {str(v.version): _version_score(v.tags) for v in versions}
     if as_json:
         typer.echo(json.dumps({
             "model": name, "champion": champ,
@@ -163,6 +165,8 @@ def models(
                           "evaluation": v.tags.get("eval.key"),
                           **by_version[str(v.version)],
                           "label": version_label_words(name, v.tags),
+                          "model_kind": kinds[str(v.version)] or None,
+                          "score": scores[str(v.version)][1],
                           "code_version": v.tags.get("code.version"),
                           "promotion": v.tags.get("promotion")} for v in versions],
             "champion_moves": [move.__dict__ for move in moves],
@@ -170,17 +174,23 @@ def models(
         return
     labels = {str(v.version): version_label_words(name, v.tags) for v in versions}
     table = Table(title=f"{name}: versions")
+    # each version's model kind (lightgbm, seasonal_naive ...) and the score its promotion
+    # compared (backtest MASE, validation Brier ...): the table had shown neither, and which
+    # version was which had to be looked up in its run
+    has_kind = any(kinds.values())
     cols = ("version", "created (UTC)", "champion") + (
+        ("model",) if has_kind else ()) + (
         ("label",) if any(labels.values()) else ()) + (
-        "data (window, count)", "promotion (last decision)")
+        "data (window, count)", "score", "promotion (last decision)")
     for col in cols:
         table.add_column(col)
     for v in versions:
         label = ((labels[str(v.version)] or "",) if any(labels.values()) else ())
+        kind = (kinds[str(v.version)],) if has_kind else ()
         table.add_row(f"v{v.version}", _utc(v.creation_timestamp),
-                      "yes" if str(v.version) == champ else "", *label,
+                      "yes" if str(v.version) == champ else "", *kind, *label,
                       data_text(by_version[str(v.version)]) or "not recorded",
-                      _short(v.tags.get("promotion")))
+                      scores[str(v.version)][0], _short(v.tags.get("promotion")))
     console.print(table)
     newest = max(versions, key=lambda v: int(v.version)) if versions else None
     decision = " ".join((newest.tags.get("promotion") or "").split()) if newest else ""
@@ -214,6 +224,56 @@ def models(
 def _by(move) -> str:  # type: ignore[no-untyped-def]
     """How and by whom a champion move was made: 'hand (alice)', 'training (bob)'."""
     return f"{move.by} ({move.user})" if move.user else move.by
+
+
+_SCORES = (("mase", "backtest MASE"), ("brier", "validation Brier"),
+           ("rmse", "validation RMSE"), ("qini_mean", "holdout Qini"))
+"""Metrics a version's promotion compares (its ``eval.<metric>`` tag), first found first."""
+
+
+def _version_score(tags: dict) -> tuple[str, dict[str, float]]:  # type: ignore[type-arg]
+    """The score a version's promotion compared, as the versions table writes it ('backtest
+    MASE 0.458'; a classifier's validation ROC AUC beside its Brier), and as numbers."""
+    from training._customer_champion import PRIMARY
+
+    task = tags.get("label.task")
+    wanted = [PRIMARY[task][0]] if task in PRIMARY else [m for m, _ in _SCORES]
+    out: dict[str, float] = {}
+    for metric in wanted:
+        try:
+            out[metric] = float(tags[f"eval.{metric}"])
+        except (KeyError, ValueError):
+            continue
+        break
+    if not out:
+        return "", {}
+    (metric, value), = out.items()
+    words = dict(_SCORES).get(metric, metric)
+    text = f"{words} {value:.4g}"
+    if "eval.roc_auc" in tags:
+        try:
+            out["roc_auc"] = float(tags["eval.roc_auc"])
+            text += f" (ROC AUC {out['roc_auc']:.3f})"
+        except ValueError:
+            pass
+    return text, out
+
+
+def _model_kind(client, mv) -> str:  # type: ignore[no-untyped-def]
+    """The kind of model a version is (its run's ``model_name``: lightgbm, seasonal_naive,
+    prophet ...; an uplift model's learner), or '' when its run does not record one."""
+    from mlflow.exceptions import MlflowException
+
+    run_id = mv.run_id or mv.tags.get("run_id")
+    if not run_id:
+        return ""
+    try:
+        params = client.get_run(run_id).data.params
+    except MlflowException:
+        return ""
+    if params.get("model_name"):
+        return str(params["model_name"])
+    return f"{params['learner']}-learner" if params.get("learner") else ""
 
 
 def _version_data(client, mv) -> dict:  # type: ignore[no-untyped-def]

@@ -598,3 +598,18 @@ def test_the_registered_model_says_what_it_answers_and_how_its_champion_moves(
     client.update_registered_model("churn", description="ours")
     train_and_register("churn", small, model=CustomerModel("churn", **FAST))
     assert client.get_registered_model("churn").description == "ours"
+
+
+def test_the_versions_table_says_each_versions_validation_score(small: pd.DataFrame) -> None:
+    """``brain models churn`` showed the promotion reason but not each version's validation
+    Brier (the metric it compares) nor its ROC AUC."""
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+
+    res = train_and_register("churn", small, model=CustomerModel("churn", **FAST))
+    out = CliRunner().invoke(app, ["models", "churn"], env={"COLUMNS": "220"})
+    assert out.exit_code == 0, out.output
+    row = next(ln for ln in out.output.splitlines() if ln.startswith("│ v1"))
+    assert (f"validation Brier {res.metrics['brier']:.4g} "
+            f"(ROC AUC {res.metrics['roc_auc']:.3f})") in row

@@ -253,3 +253,31 @@ def test_the_registered_forecaster_says_what_it_answers_and_how_its_champion_mov
     text = mlflow.MlflowClient().get_registered_model(REGISTERED_NAME).description
     assert text.startswith("Traffic forecaster: P10/P50/P90")
     assert "lower mean MASE on the same backtest" in text
+
+
+def test_the_versions_table_says_each_versions_model_and_backtest_mase(
+        series_maker: Callable, fast_gbm: dict) -> None:
+    """``brain models traffic_forecaster`` showed neither which versions were lightgbm or
+    seasonal_naive nor their MASE beside the promotion reason (both were in the runs)."""
+    import json
+
+    from serving.cli import app
+
+    series, cal = series_maker(n_days=300)
+    naive = train_and_register(SeasonalNaiveForecaster(), series, cal, horizon=14, n_folds=2)
+    gbm = train_and_register(LightGBMForecaster(**fast_gbm), series, cal, horizon=14, n_folds=2)
+    runner = CliRunner()
+    res = runner.invoke(app, ["models", REGISTERED_NAME], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    head = next(ln for ln in res.output.splitlines() if "version" in ln and "created" in ln)
+    assert "model" in head
+    assert "score" in head
+    rows = {ln.split("│")[1].strip(): ln for ln in res.output.splitlines()
+            if ln.startswith("│ v")}
+    assert "seasonal_naive" in rows["v1"]
+    assert f"backtest MASE {naive.backtest.mean['mase']:.4g}" in rows["v1"]
+    assert "lightgbm" in rows["v2"]
+    assert f"backtest MASE {gbm.backtest.mean['mase']:.4g}" in rows["v2"]
+    record = json.loads(runner.invoke(app, ["models", REGISTERED_NAME, "--json"]).output)
+    assert [v["model_kind"] for v in record["versions"]] == ["seasonal_naive", "lightgbm"]
+    assert record["versions"][1]["score"] == {"mase": gbm.backtest.mean["mase"]}
