@@ -84,9 +84,20 @@ def peaks_table(peaks: pd.DataFrame, horizon: int, unit: str, path: Path) -> Non
     show = show.rename(columns={"lift_pct": "lift", "window_lift_pct": "window lift"})
     table = frame_table(show, title=f"Peaks over the next {horizon} {unit}",
                         max_rows=_PEAK_ROWS)
+    dates = ("start", "end", "peak_ds")
     for column in table.columns:
-        if column.header in (*amounts, "lift", "window lift"):
+        name = str(column.header)
+        # headers wrap between words ('window baseline p50'), not inside 'peak_p1|0'
+        column.header = name.replace("_", " ")
+        if name in dates:
+            # a date is never cut: at 160 columns the 15 columns had cut it to '2025-12…';
+            # the other columns give up their width instead
+            column.width = max(len(fmt.replace("%Y", "2000")), len(name))
+            column.no_wrap = True
+        elif name in (*amounts, "lift", "window lift"):
             column.justify = "right"
+        else:
+            column.overflow = "fold"  # a series or window name wraps
     console.print(table)
     if len(peaks) > _PEAK_ROWS:
         console.print(f"… {len(peaks) - _PEAK_ROWS} more rows in {path}", highlight=False)

@@ -736,3 +736,30 @@ def test_peaks_table_prints_the_window_totals_interval(tmp_path: Path) -> None:
     assert "48,210" in out
     assert "57,345" in out
     assert "48,210.4" not in out
+
+
+@pytest.mark.parametrize("width", [160, 120])
+def test_the_peaks_table_never_cuts_a_date(tmp_path: Path, width: int) -> None:
+    """The demo's peaks (15 columns) at 160 columns printed '2025-12…' for every start, end
+    and peak day: the dates are printed whole, the other columns narrow or wrap."""
+    start, end, day = (pd.Timestamp(d) for d in ("2025-12-31", "2026-02-28", "2026-01-22"))
+    peaks = pd.DataFrame([{
+        "series_id": "channel=paid_search", "window": "Newsletter winter sale", "start": start,
+        "end": end, "peak_ds": day, "peak_p10": 2383.0, "peak_p50": 2568.22, "peak_p90": 2777.0,
+        "baseline_p50": 852.256, "lift_pct": 201.344, "window_p10": 991.35,
+        "window_p50": 58770.7, "window_p90": 1135.68, "window_baseline_p50": 52757.0,
+        "window_lift_pct": 11.399}], columns=list(PEAK_COLUMNS))
+    console = _cli_common.console
+    old = console.width
+    console.width = width
+    try:
+        with console.capture() as cap:
+            peaks_table(peaks, 60, "days", tmp_path / "peaks.csv")
+    finally:
+        console.width = old
+    out = cap.get()
+    assert all(len(line) <= width for line in out.splitlines())
+    for date in ("2025-12-31", "2026-02-28", "2026-01-22"):
+        assert date in out, out
+    if width >= 160:  # the amounts fit beside them
+        assert all(v in out for v in ("2,568", "58,771", "+201.3%", "+11.4%")), out
