@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from training._forecast_backtest_keys import evaluation_key
 from training._forecast_backtest_metrics import forecast_metrics
 from training._forecast_models import SeasonalNaiveForecaster
 from training._forecast_peaks import peak_summary
+from training._forecast_plots import plot_fold
 
 
 def test_metrics_match_hand_computation() -> None:
@@ -473,3 +475,56 @@ def test_a_fold_of_many_series_draws_the_largest_and_the_worst_scored(
     assert f"of {FOLD_PLOT_SERIES} of 31 series" in saved[0][1][0]
     assert "backtest_folds.csv" in saved[0][1][0]
     assert any(f"draw {FOLD_PLOT_SERIES} of 31 series" in n for n in res.notes)
+
+
+def test_event_names_on_a_chart_never_touch_each_other(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's fold from 2025-11-01: 'Double 11 presale' ran into the newsletter's name of
+    its first day (9 pixels apart, read as one name), and a name on the last day crossed the
+    panel's right edge. Each name written is clear of every other by its drawn extent (3
+    points across, 10 along the text) and inside the panel."""
+    from matplotlib.figure import Figure
+
+    panels: list[tuple[Any, list[tuple[str, Any]]]] = []
+
+    def keep(fig: Figure, *args: object, **kwargs: object) -> None:
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        scale = fig.dpi / 72
+        panels.extend(((ax.get_window_extent(renderer), scale),
+                       [(t.get_text(), t.get_window_extent(renderer)) for t in ax.texts
+                        if t.get_visible() and t.get_rotation() == 90]) for ax in fig.axes)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    ds = pd.date_range("2025-05-01", "2025-12-30", freq="D")
+    y = 100 + 10 * np.sin(np.arange(len(ds)) / 7)
+    past = ds < "2025-11-01"
+    history = pd.DataFrame({"series_id": "total", "ds": ds[past], "y": y[past]})
+    fc = pd.DataFrame({"series_id": "total", "ds": ds[~past], "p10": 90.0, "p50": 100.0,
+                       "p90": 110.0, "y": 100.0})
+    events = [("Newsletter", "2025-10-21", "2025-10-21"), ("Payday promo", "2025-10-25",
+              "2025-10-25"), ("Double 11 presale", "2025-11-04", "2025-11-10"),
+              ("Newsletter", "2025-11-04", "2025-11-04"), ("Double 11", "2025-11-11",
+              "2025-11-11"), ("Newsletter", "2025-11-18", "2025-11-18"),
+              ("Black Friday", "2025-11-28", "2025-12-01"), ("Newsletter", "2025-12-02",
+              "2025-12-02"), ("Newsletter", "2025-12-16", "2025-12-16"),
+              ("Christmas", "2025-12-24", "2025-12-26"), ("Payday promo", "2025-12-25",
+              "2025-12-25"), ("Newsletter", "2025-12-30", "2025-12-30")]
+    cal = pd.DataFrame([{"name": n, "start": a, "end": b, "kind": "promotion",
+                         "channel": None, "intensity": 0.1} for n, a, b in events])
+    for n in (4, 1):  # a page of 4 panels and one of a single, shorter panel
+        ids = ["total", *(f"store_{i}" for i in range(1, n))]
+        plot_fold(pd.concat([history.assign(series_id=i) for i in ids]),
+                  pd.concat([fc.assign(series_id=i) for i in ids]), cal,
+                  "lightgbm fold 3 (origin 2025-11-01)", tmp_path / "f.png", series=ids,
+                  note="page")
+    assert len(panels) == 5
+    for (frame, scale), names in panels:
+        assert len(names) >= 6  # names are still written
+        for i, (a, box_a) in enumerate(names):
+            assert box_a.x1 <= frame.x1 + 1, a
+            assert box_a.y0 >= frame.y0 - 1, a
+            for b, box_b in names[i + 1:]:
+                near = (box_a.x0 - 3 * scale < box_b.x1 and box_b.x0 - 3 * scale < box_a.x1
+                        and box_a.y0 - 10 * scale < box_b.y1
+                        and box_b.y0 - 10 * scale < box_a.y1)
+                assert not near, (a, b)
