@@ -309,3 +309,15 @@ def test_lists_in_a_label_column_are_an_input_error(kw: dict[str, str], col: str
         ex.analyze(df, "variant", "control", ["converted"], **kw)
     assert err.value.params == (name,)
     assert f"column {col!r} ({name}) has 60 values that are lists or objects" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["segment_col", "unit_col"])
+def test_a_segment_or_unit_column_that_is_the_variant_column_is_an_input_error(
+        name: str) -> None:
+    """segment_col or unit_col naming the variant column had raised pandas' ValueError
+    ('Grouper for 'variant' not 1-dimensional', 'cannot insert variant, already exists'), which
+    POST /experiments/analyze answers as a 500 since only ExperimentInputError is a 400."""
+    with pytest.raises(ex.ExperimentInputError) as err:
+        ex.analyze(_frame(60), "variant", "control", ["converted"], **{name: "variant"})
+    assert err.value.params == (name, name)
+    assert "is the variant column too" in str(err.value)

@@ -198,6 +198,17 @@ def test_list_labels_in_rows_are_a_400_naming_the_field(
     assert "lists or objects (first rows[0], rows[1], rows[2]; rows[0] holds [0])" in body["error"]
 
 
+@pytest.mark.parametrize("field", ["segment_col", "unit_col"])
+def test_a_segment_or_unit_column_naming_the_variant_column_is_a_400(
+        client: TestClient, field: str) -> None:
+    """The client named one column for two roles: pandas' ValueError out of the engine had
+    become a 500 once only ExperimentInputError was answered 400."""
+    res = client.post("/experiments/analyze", json={
+        "rows": _ab_rows(), "control": "control", "metrics": ["converted"], field: "variant"})
+    assert res.status_code == 400, res.text
+    assert (res.json()["code"], res.json()["field"]) == ("invalid_experiment_input", field)
+
+
 # ---------------------------------------------------------------- POST /forecast_traffic
 def test_a_forecast_failure_that_is_not_an_input_problem_is_a_logged_500(
         client: TestClient, monkeypatch: pytest.MonkeyPatch,
