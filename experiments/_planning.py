@@ -34,6 +34,7 @@ __all__ = ["Plan", "minimum_detectable_effect", "power", "sample_size"]
 Kind = Literal["proportion", "mean"]
 Alternative = Literal["two-sided", "one-sided"]
 _MAX_UNITS = 1e13  # per variant; beyond this the answer is "not detectable", not a number
+_MIN_UNITS = 1e-6  # per variant: the smallest sample size the search reads
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,19 @@ def sample_size(*, baseline: float, mde: float, relative: bool = True,
             "mistyped, or ask for the detectable effect of the units you have with ",
             Param("n_control"), "."
         )
-    n_t = float(optimize.brentq(gap, 1e-6, _MAX_UNITS, xtol=1e-10, rtol=1e-14, maxiter=500))
+    if gap(_MIN_UNITS) >= 0:
+        # brentq's 'f(a) and f(b) must have different signs' had surfaced (a 500 from
+        # POST /experiments/plan): e.g. a rate of 0.0001 and an absolute effect of 0.01 with
+        # ratio 0.001
+        raise ExperimentInputError(
+            f"experiment plan: an effect of {d:.3g} (baseline {baseline:g}) is detectable "
+            f"with power {power} from {_MIN_UNITS:g} units per variant, so there is no "
+            "meaningful sample size. Fix: check ", Param("mde"), " (relative to ",
+            Param("baseline"), " unless ", Param("relative", False), "), ", Param("baseline"),
+            " and ", Param("ratio"), "; the numbers are likely mistyped."
+        )
+    n_t = float(optimize.brentq(gap, _MIN_UNITS, _MAX_UNITS, xtol=1e-10, rtol=1e-14,
+                                maxiter=500))
     return _plan(kind, baseline, sd, d, alpha, power, alternative, ratio, variance_reduction,
                  variants, n_t, metrics)
 

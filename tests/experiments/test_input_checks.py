@@ -321,3 +321,15 @@ def test_a_segment_or_unit_column_that_is_the_variant_column_is_an_input_error(
         ex.analyze(_frame(60), "variant", "control", ["converted"], **{name: "variant"})
     assert err.value.params == (name, name)
     assert "is the variant column too" in str(err.value)
+
+
+def test_a_sample_size_reached_below_the_search_s_smallest_size_is_an_input_error() -> None:
+    """A rate of 0.0001 and an absolute effect of 0.01 at ratio 0.001 have the power from the
+    search's smallest size: brentq's ValueError ('f(a) and f(b) must have different signs')
+    had surfaced, a 500 from POST /experiments/plan."""
+    with pytest.raises(ex.ExperimentInputError) as err:
+        ex.sample_size(baseline=1e-4, mde=0.01, relative=False, ratio=0.001)
+    assert "no meaningful sample size" in str(err.value)
+    assert err.value.params[0] == "mde"
+    # an ordinary plan still has its size
+    assert ex.sample_size(baseline=1e-4, mde=0.01, relative=False).n_control >= 2

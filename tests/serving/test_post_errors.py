@@ -209,6 +209,14 @@ def test_a_segment_or_unit_column_naming_the_variant_column_is_a_400(
     assert (res.json()["code"], res.json()["field"]) == ("invalid_experiment_input", field)
 
 
+def test_a_plan_whose_size_the_search_cannot_bracket_is_a_400(client: TestClient) -> None:
+    """brentq's ValueError had become a 500 once only ExperimentInputError was a 400."""
+    res = client.post("/experiments/plan", json={"baseline": 0.0001, "mde": 0.01,
+                                                  "relative": False, "ratio": 0.001})
+    assert res.status_code == 400, res.text
+    assert (res.json()["code"], res.json()["field"]) == ("invalid_experiment_input", "mde")
+
+
 # ---------------------------------------------------------------- POST /forecast_traffic
 def test_a_forecast_failure_that_is_not_an_input_problem_is_a_logged_500(
         client: TestClient, monkeypatch: pytest.MonkeyPatch,
