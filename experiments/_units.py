@@ -96,7 +96,8 @@ def aggregate_units(frame: pd.DataFrame, unit_col: str, variant_col: str,
     if grouped.ngroups == len(work):
         return frame, None
     agg = {variant_col: "first", **dict.fromkeys(summed, "sum"),
-           **{c: "first" for c in fixed if c in work.columns and c not in summed}}
+           **{c: "first" for c in fixed if c in work.columns and c not in summed
+              and c != unit_col}}  # a segment that is the unit column: the index below
     out = grouped.agg(agg).reset_index()
     note = (f"{len(work)} rows were aggregated to {len(out)} units by {unit_col!r}: metric "
             "columns (and ratio denominators) summed per unit, so a 0/1 column becomes a count "

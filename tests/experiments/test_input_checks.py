@@ -333,3 +333,15 @@ def test_a_sample_size_reached_below_the_search_s_smallest_size_is_an_input_erro
     assert err.value.params[0] == "mde"
     # an ordinary plan still has its size
     assert ex.sample_size(baseline=1e-4, mde=0.01, relative=False).n_control >= 2
+
+
+def test_a_segment_column_that_is_the_unit_column_is_analysed() -> None:
+    """segment_col naming unit_col (units of two rows each) had raised pandas' ValueError
+    'cannot insert uid, already exists' aggregating the rows to units, a 500 from POST
+    /experiments/analyze: the units are summed and each unit is its segment."""
+    df = _frame(60)
+    df["uid"] = [f"u{i // 6}_{i % 3}" for i in range(len(df))]  # two rows per unit, one arm
+    res = ex.analyze(df, "variant", "control", ["converted"], unit_col="uid",
+                     segment_col="uid").to_dict()
+    assert res["srm"]["arms"][0]["observed"] + res["srm"]["arms"][1]["observed"] + res[
+        "srm"]["arms"][2]["observed"] == 30
