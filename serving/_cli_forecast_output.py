@@ -92,7 +92,9 @@ def peaks_table(peaks: pd.DataFrame, horizon: int, unit: str, path: Path) -> Non
         if name in dates:
             # a date is never cut: at 160 columns the 15 columns had cut it to '2025-12…';
             # the other columns give up their width instead
-            column.width = max(len(fmt.replace("%Y", "2000")), len(name))
+            # (start and end are days even on an hourly model: only the peak has an hour)
+            shown = fmt if name == "peak_ds" else "%Y-%m-%d"
+            column.width = max(len(shown.replace("%Y", "2000")), len(name))
             column.no_wrap = True
         elif name in (*amounts, "lift", "window lift"):
             column.justify = "right"

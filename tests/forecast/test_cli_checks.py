@@ -763,3 +763,28 @@ def test_the_peaks_table_never_cuts_a_date(tmp_path: Path, width: int) -> None:
         assert date in out, out
     if width >= 160:  # the amounts fit beside them
         assert all(v in out for v in ("2,568", "58,771", "+201.3%", "+11.4%")), out
+
+
+def test_an_hourly_peaks_table_gives_its_days_a_day_s_width(tmp_path: Path) -> None:
+    """An hourly model's start and end are days (2025-12-01) and only its peak has an hour:
+    the three had each been given the hour's 16 columns, and at 160 columns the window lift
+    beside them was cut ('+11.…')."""
+    start, end, day = (pd.Timestamp(d) for d in ("2025-12-01", "2025-12-07",
+                                                 "2025-12-01 15:00"))
+    peaks = pd.DataFrame([{
+        "series_id": "total", "window": "Black Week", "start": start, "end": end,
+        "peak_ds": day, "peak_p10": 2383.0, "peak_p50": 2568.22, "peak_p90": 2777.0,
+        "baseline_p50": 852.256, "lift_pct": 201.344, "window_p10": 991.35,
+        "window_p50": 58770.7, "window_p90": 1135.68, "window_baseline_p50": 52757.0,
+        "window_lift_pct": 11.399}], columns=list(PEAK_COLUMNS))
+    console = _cli_common.console
+    old = console.width
+    console.width = 160
+    try:
+        with console.capture() as cap:
+            peaks_table(peaks, 72, "hours", tmp_path / "peaks.csv")
+    finally:
+        console.width = old
+    out = cap.get()
+    assert "│ 2025-12-01 │ 2025-12-07 │ 2025-12-01 15:00 │" in out, out
+    assert all(v in out for v in ("2,568", "58,771", "+201.3%", "+11.4%")), out
