@@ -87,6 +87,7 @@ __all__ = [
 
 REGISTERED_NAMES: dict[str, str] = {
     "churn": "churn", "propensity": "purchase_propensity", "value": "customer_value"}
+"""Task -> MLflow registered model name."""
 
 MODEL_DESCRIPTIONS: dict[str, str] = {
     task: (f"{what} The label window and data of each version are on the version. 'brain "
@@ -103,7 +104,6 @@ MODEL_DESCRIPTIONS: dict[str, str] = {
         ("value", "value", "customer_value", "Customer value: each customer's revenue in the "
          "label window after the scoring date, with a tier and reasons.", "RMSE"))}
 """The registered models' own descriptions in the MLflow UI (``register_model``)."""
-"""Task -> MLflow registered model name."""
 EXPERIMENT = "customer_models"
 """MLflow experiment of the customer-model runs."""
 
