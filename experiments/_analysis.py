@@ -357,14 +357,18 @@ def analyze(frame: pd.DataFrame, variant_col: str, control: str,
             f"{list(frame.columns)}. Fix: pass ", Param("variant_col"),
             " with the arm label column."
         )
-    for col, param in ((segment_col, "segment_col"), (unit_col, "unit_col")):
-        if col is not None and col == variant_col:
-            # pandas' 'Grouper ... not 1-dimensional' or 'cannot insert ..., already exists'
-            # had surfaced instead, a 500 from POST /experiments/analyze
-            raise ExperimentInputError(
-                f"{source}: ", Param(param), f" {col!r} is the variant column too; it needs a "
-                "column of its own. Fix: pass ", Param(param), " a different column, or leave "
-                "it out.")
+    # a column named for two roles: pandas' 'Grouper ... not 1-dimensional' or 'cannot insert
+    # ..., already exists' had surfaced instead, a 500 from POST /experiments/analyze
+    if segment_col is not None and segment_col == variant_col:
+        raise ExperimentInputError(
+            f"{source}: ", Param("segment_col"), f" {segment_col!r} is the variant column too; "
+            "it needs a column of its own. Fix: pass ", Param("segment_col"), " a different "
+            "column, or leave it out.")
+    if unit_col is not None and unit_col == variant_col:
+        raise ExperimentInputError(
+            f"{source}: ", Param("unit_col"), f" {unit_col!r} is the variant column too; it "
+            "needs a column of its own. Fix: pass ", Param("unit_col"), " a different column, "
+            "or leave it out.")
     check_scalar_labels(frame, {variant_col: Param("variant_col"),
                                 **({segment_col: Param("segment_col")} if segment_col else {}),
                                 **({unit_col: Param("unit_col")} if unit_col else {})}, source)

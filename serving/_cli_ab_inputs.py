@@ -153,7 +153,7 @@ CLI_NAMES = {
     "baseline": "--baseline", "mde": "--mde", "relative=False": "--absolute",
     "n_control": "--n-control", "sd": "--sd", "variance_reduction": "--cuped-r2",
     "treatment_col": "--treatment-col", "outcome": "--outcome", "features": "--features",
-    "k": "--k", "id_col": "--id-col", "alpha": "--alpha"}
+    "k": "--k", "id_col": "--id-col", "alpha": "--alpha", "ratio": "--ratio"}
 """The command line's name for each input an ``ExperimentInputError`` names (``Param``, keyed by
 the engine's spelling): its messages are printed with these (``ExperimentInputError.phrase``)."""
 _MARGIN_FORMAT = ("a number like 0.02 (relative: must not get worse by more than 2% of "
