@@ -261,3 +261,19 @@ def test_long_windows_carry_the_level_miss_the_series_of_a_fold_share() -> None:
     # no shared miss: the windows' own band, near 80% and not widened past it
     assert 0.75 <= mean[0.0, 28] <= 0.88, mean
     assert 0.75 <= mean[0.0, 7] <= 0.88, mean
+
+
+def test_the_fold_terms_quantiles_equal_numpys_over_every_sum() -> None:
+    # the fold term's band reads quantiles of every window residual plus every new-fold mean
+    # without writing that set out; it must give np.quantile's (linear) values, ties included
+    from training._forecast_window_bands import _sum_quantiles
+
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 7, 400):
+        for scale in (1.0, 0.01):
+            a = np.round(rng.normal(size=n) * scale, 2)
+            b = rng.standard_t(4, size=19)
+            every = (a[:, None] + b[None, :]).ravel()
+            want = np.quantile(every, [0.1, 0.9])
+            got = _sum_quantiles(a, b, (0.1, 0.9))
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
