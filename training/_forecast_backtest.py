@@ -106,7 +106,6 @@ class BacktestResult:
     start_mean: dict[str, float] = field(default_factory=dict)
 
 
-
 def _fold_score(row: dict[str, Any]) -> str:
     """A fold's score of one series for its chart: MASE and the 80% band's coverage."""
     parts = []
@@ -115,6 +114,7 @@ def _fold_score(row: dict[str, Any]) -> str:
     if np.isfinite(row.get("coverage80_pct", np.nan)):
         parts.append(f"80% band held {row['coverage80_pct']:.0f}%")
     return ", ".join(parts)
+
 
 def backtest(
     make: Callable[[], BaseForecaster] | BaseForecaster,
@@ -247,21 +247,19 @@ def backtest(
                          **forecast_metrics(g.reset_index(drop=True), hy, season,
                                             history_ds=hist.ds[past], series_id=str(sid),
                                             calendar=cal_n)})
+        fold_rows = [r for r in rows if r["origin"] == origin]
         if plot_dir is not None:
             # each panel says how its series scored in this fold (MLflow shows the plots
             # apart from backtest_folds.csv: a bad fold had to be looked up there)
             # the fold's series 4 to a chart (they had been its first 4 only), the largest
             # and the worst scored past FOLD_PLOT_SERIES
-            scores = {str(r["series_id"]): _fold_score(r) for r in rows
-                      if r["origin"] == origin}
-            mase = {str(r["series_id"]): float(r.get("mase", np.nan)) for r in rows
-                    if r["origin"] == origin}
+            scores = {str(r["series_id"]): _fold_score(r) for r in fold_rows}
+            mase = {str(r["series_id"]): float(r.get("mase", np.nan)) for r in fold_rows}
             plots += plot_fold_pages(train, joined, calendar, f"{name} fold {k + 1} "
                                      f"(origin {origin.date()})",
                                      Path(plot_dir) / f"fold_{k + 1}_{origin.date()}.png",
                                      scores=scores, mase=mase)
         if progress is not None:
-            fold_rows = [r for r in rows if r["origin"] == origin]
             fold_starts = [r for r in start_rows if r["origin"] == origin]
             n_series = len(fold_rows)
             gone = [*out, *(f"{r['series_id']!r} (starts in the fold)" for r in fold_starts)]
@@ -300,9 +298,9 @@ def backtest(
                      else "fold origin(s) " + ", ".join(when))
         notes.append(f"series {what} is left out of the scores of {fold_text}; the means are "
                      "over the other series (update it, or leave it out with --only)")
-    n_drawn = max((len(f["series_id"].unique()) for f in forecasts), default=0)
-    if plot_dir is not None and n_drawn > FOLD_PLOT_SERIES:
-        notes.append(f"the fold plots draw {FOLD_PLOT_SERIES} of {n_drawn} series per fold (the "
+    most = max((f["series_id"].nunique() for f in forecasts), default=0)
+    if plot_dir is not None and most > FOLD_PLOT_SERIES:
+        notes.append(f"the fold plots draw {FOLD_PLOT_SERIES} of {most} series per fold (the "
                      f"{FOLD_PLOT_SERIES // 2} largest by volume, then the worst MASE of the "
                      "fold), 4 to a PNG; every series' scores are in backtest_folds.csv")
     joined_all = pd.concat(forecasts, ignore_index=True)
