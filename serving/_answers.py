@@ -3,9 +3,8 @@
 ``_score_rows`` scores live rows (``score_frame``, decision-path reasons as ``brain score``
 writes them); ``ScoreTable`` holds a snapshot's answers column-wise; ``score_jobs`` answers
 several requests of one model with one call. ``BadRequestError`` (HTTP 400) and
-``NotReadyError`` (503) are what every endpoint raises for the client; ``InternalError`` (a
-logged 500) is a failure of ours that would otherwise surface as a ``ValueError``, which a POST
-endpoint answers as the client's fault (400 ``bad_request``).
+``NotReadyError`` (503) are what every endpoint raises for the client; any other exception is a
+failure of ours, a logged 500 (``_error_body.exception_answer``).
 """
 
 from __future__ import annotations
@@ -22,9 +21,8 @@ import pandas as pd
 from ._registry import LoadedModel
 
 __all__ = ["CACHED_REASONS", "REASON_METHOD", "BadRequestError", "InternalError",
-           "NotReadyError", "ScoreJob",
-           "ScoreTable", "contract_error", "records", "reject_first", "row_warnings",
-           "score_jobs"]
+           "NotReadyError", "ScoreJob", "ScoreTable", "check_cells", "check_table_dates",
+           "contract_error", "records", "reject_first", "row_warnings", "score_jobs"]
 
 CACHED_REASONS = 3
 """Reasons kept per user in the snapshot score cache (requests asking for more are live)."""
@@ -84,12 +82,12 @@ def contract_error(exc: Any, field: str, code: str) -> BadRequestError:
 
 
 class InternalError(RuntimeError):
-    """A failure of ours while answering a request with a body (HTTP 500 ``internal_error``,
-    logged with its cause): raised ``from`` an engine's ``ValueError``/``KeyError``/``TypeError``
-    that is not about the request, which ``_error_body.exception_answer`` would otherwise answer
-    400 ``bad_request`` as the client's fault (2026-12-07: scoring a snapshot's rows by
-    ``user_ids``, the micro-batcher's invariant, ``POST /channel_value``'s arithmetic, a
-    forecast's assembly, the A/B engines' non-input errors)."""
+    """A failure of ours that a check of our own invariants raises by name (the micro-batcher's
+    jobs of one model: ``score_jobs``): a logged 500 ``internal_error``, as every exception but
+    ``BadRequestError``, pydantic's ``ValidationError`` and ``NotReadyError``. Until 2026-12-07
+    a POST endpoint answered a bare ``ValueError``/``KeyError``/``TypeError`` as 400
+    ``bad_request``, and five places re-raised their engines' errors as this class to be
+    answered 500; they no longer need to."""
 
 
 class NotReadyError(RuntimeError):
@@ -199,6 +197,81 @@ def _check_numbers(frame: pd.DataFrame, columns: list[str], *, table: bool = Fal
                               code="not_a_number", field="rows", loc=detail[0]["loc"],
                               detail=detail)
     return read
+
+
+def check_cells(model: Any, frame: pd.DataFrame) -> None:
+    """A 400 ``invalid_rows`` at ``["rows", i, col]`` for a list or an object in a column the
+    model reads that is not a number (its categories, a table's dates and snapshot date):
+    the model reads text, numbers and null there. Until 2026-12-07 such a cell failed inside
+    the checks or the scoring with pandas' or numpy's message ("The truth value of an array
+    ... is ambiguous"), answered 400 ``bad_request`` or ``invalid_rows`` with that text."""
+    numeric = set(getattr(model, "numeric_", []))
+    cols = [c for c in dict.fromkeys([*_model_inputs(model), *getattr(model, "categorical_", []),
+                                      *(ROW_LABELS[1:] if getattr(model, "date_days_", ())
+                                        else ())])
+            if c in frame.columns and c not in numeric and frame[c].dtype == object]
+    detail: list[dict[str, Any]] = []
+    for col in cols:
+        wrong = [(i, v) for i, v in enumerate(frame[col].tolist())
+                 if isinstance(v, list | dict)]
+        if wrong:
+            i, v = wrong[0]
+            what = "a list" if isinstance(v, list) else "an object"
+            detail.append({"loc": ["rows", i, col], "type": "invalid_rows",
+                           "msg": f"rows[{i}].{col} is {what}: the model reads text, a number "
+                                  f"or null there; {len(wrong)} rows hold a list or an object "
+                                  "(send one value per cell)"})
+    reject_first(detail, "invalid_rows", "rows", "more columns")
+
+
+def _one_date(column: str, value: Any) -> bool:
+    """Whether the model reads ``value`` alone as the table's date (or a missing one)."""
+    from training._customer_dates import snapshot_dates
+
+    try:
+        snapshot_dates(pd.DataFrame({column: [value]}))
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return True
+
+
+def check_table_dates(model: Any, frame: pd.DataFrame) -> None:
+    """For a model trained on a customer table whose date columns it reads as days since the
+    table's date (``CustomerModel.date_days_``): a 400 when the rows do not say that date (no
+    ``asof`` or ``cutoff`` column, ``missing_columns``), or when it or a date cell is not a
+    date (``invalid_rows`` at the row and column), as ``brain score --table`` refuses them.
+    Until 2026-12-07 the model's own errors answered them (400 ``invalid_rows``, 'rows could
+    not be scored: ...'), from inside the scoring, where a failure of ours looked the same."""
+    from features import DataContractError
+    from training._customer_dates import SNAPSHOT_COLUMNS, days_since, snapshot_dates
+
+    dates = list(getattr(model, "date_days_", ()) or ())
+    if not dates:
+        return
+    which = next((c for c in SNAPSHOT_COLUMNS if c in frame.columns), None)
+    if which is None:
+        raise BadRequestError(
+            f"rows: this model reads the date column{'s' if len(dates) > 1 else ''} "
+            f"{', '.join(map(repr, dates))} as days since the date the table was taken; give "
+            "each row that date as 'asof' (YYYY-MM-DD; or a 'cutoff' column of dates)",
+            code="missing_columns", field="rows", loc=["rows", "asof"],
+            detail=[{"loc": ["rows", "asof"], "type": "missing_column",
+                     "msg": "the date the table was taken is missing"}])
+    try:
+        snapshot_dates(frame)  # pandas parses the column whole, as the model reads it
+    except (ValueError, TypeError, OverflowError):
+        values = frame[which].tolist()
+        i = next((i for i, v in enumerate(values) if not _one_date(which, v)), None)
+        what = (f"rows[{i}].{which} {str(values[i])[:40]!r} is not a date" if i is not None
+                else f"rows: the '{which}' dates are written in more than one way")
+        raise BadRequestError(f"{what}: send the day the table was taken as YYYY-MM-DD",
+                              code="invalid_rows", field="rows",
+                              loc=["rows", which] if i is None else ["rows", i, which]
+                              ) from None
+    try:
+        days_since(frame, dates, "rows", getattr(model, "date_formats_", None) or {})
+    except DataContractError as exc:  # its rows counted from 1, as a file's
+        raise contract_error(exc, "rows", "invalid_rows") from exc
 
 
 def _model_inputs(model: Any) -> list[str]:
@@ -319,26 +392,17 @@ same sentences for a user whether asked live, by id or in a batch file; TreeSHAP
 
 
 def _score_rows(model: Any, frame: pd.DataFrame, top: int,
-                reference: np.ndarray | None = None, *,
-                sent_rows: bool = True) -> list[dict[str, Any]]:
+                reference: np.ndarray | None = None) -> list[dict[str, Any]]:
     """score_frame output as JSON-ready per-user dicts; rank tiers among ``reference``.
 
-    ``sent_rows``: ``frame`` holds the request's live ``rows``, and a ``ValueError``,
-    ``TypeError`` or ``KeyError`` out of scoring them is a 400 ``invalid_rows`` (the rows were
-    checked before, but the model reads them further, e.g. a table's dates). Otherwise
-    (``False``) the rows are the snapshot's, for a request by ``user_ids``: the same exception
-    is a failure of ours, an ``InternalError`` (a logged 500; until 2026-12-07 it was answered
-    400 ``invalid_rows`` at ``rows``, a field the request did not send)."""
+    Live ``rows`` are checked before (``Brain.prepare_score``: ids, cutoffs, missing columns,
+    numbers, category cells, a table's dates): an exception out of scoring them is a failure of
+    ours, a logged 500, as for the snapshot's rows of a request by ``user_ids`` (until
+    2026-12-07 it was answered 400 ``invalid_rows`` with the internal message)."""
     from training._customer_mlflow import score_frame
 
-    try:
-        out = score_frame(model, frame, reasons=top > 0, top=max(top, 1),
-                          reason_method=REASON_METHOD, reference=reference)
-    except (ValueError, TypeError, KeyError) as exc:
-        if not sent_rows:
-            raise InternalError(f"scoring snapshot rows failed: {exc!r}") from exc
-        raise BadRequestError(f"rows could not be scored: {exc}", code="invalid_rows",
-                              field="rows") from exc
+    out = score_frame(model, frame, reasons=top > 0, top=max(top, 1),
+                      reason_method=REASON_METHOD, reference=reference)
     reason_cols = [c for c in out.columns if c.startswith("reason_")]
     return [{
         "user_id": str(row["user_id"]), "score": row["score"], "tier": str(row["tier"]),
@@ -460,7 +524,6 @@ class ScoreJob:
                                                             "season_unknown_reason": None})
     # live rows: their notes from their scores (a frame with 'score'), instead of ``notes``
     row_notes: Callable[[pd.DataFrame], list[str]] | None = None
-    by_id: bool = False  # ``frame`` is the snapshot's rows of ``user_ids``, not the client's
 
     @property
     def batch_key(self) -> tuple[int, int]:
@@ -472,10 +535,9 @@ def score_jobs(jobs: list[ScoreJob]) -> list[dict[str, Any]]:
     """Answer several jobs of the same model and ``top`` with one model call over all their
     rows (one job: a plain call). Results are identical to scoring each job alone.
 
-    A scoring failure is the client's (400 ``invalid_rows``) when a job sent live rows, ours
-    (``InternalError``) when all are by ``user_ids``; the micro-batcher retries a failed batch
-    job by job, so a mixed batch's failure is answered per job. Jobs of different models or
-    ``top`` are a bug of the caller (``InternalError``: it had been a ``ValueError``, a 400)."""
+    A scoring failure is ours (the rows were checked before): a logged 500; the micro-batcher
+    retries a failed batch job by job, so one job's failure is answered to that job alone.
+    Jobs of different models or ``top`` are a bug of the caller (``InternalError``)."""
     if not jobs:
         return []
     first = jobs[0]
@@ -485,8 +547,7 @@ def score_jobs(jobs: list[ScoreJob]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     if frames:
         frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        rows = _score_rows(first.loaded.model.model, frame, first.top, first.reference,
-                           sent_rows=not all(j.by_id for j in jobs if len(j.frame)))
+        rows = _score_rows(first.loaded.model.model, frame, first.top, first.reference)
     out, at = [], 0
     for j in jobs:
         n = len(j.frame)

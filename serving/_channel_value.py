@@ -14,7 +14,7 @@ import pandas as pd
 
 from training._forecast_text import period_text
 
-from ._answers import BadRequestError, InternalError, NotReadyError
+from ._answers import BadRequestError, NotReadyError
 from ._channel_spend import not_following_note
 from ._schemas import ChannelValueRequest
 
@@ -104,16 +104,9 @@ def channel_value(brain: Brain, req: ChannelValueRequest) -> dict[str, Any]:
             f"the loaded feature snapshot (cutoff {period_text(snap.cutoff)}) has no column "
             f"{lacks}: it was written by an older version. Rebuild it with 'brain snapshot "
             "--data DIR' (or 'brain demo'), then POST /reload", code="snapshot_not_available")
-    try:
-        return _answer(brain, snap, start, end)
-    except BadRequestError:
-        raise
-    except (ValueError, TypeError, KeyError) as exc:
-        # the request's only inputs are its dates, checked above: what fails from here on
-        # (pandas' grouping, the spend checks' arithmetic) is ours, a logged 500 (it had been
-        # answered 400 bad_request with the internal message until 2026-12-07)
-        raise InternalError(f"channel value for {start.date()} .. {end.date()} failed: "
-                            f"{exc!r}") from exc
+    # the request's only inputs are its dates, checked above: what fails from here on
+    # (pandas' grouping, the spend checks' arithmetic) is ours, a logged 500
+    return _answer(brain, snap, start, end)
 
 
 def _answer(brain: Brain, snap: Snapshot, start: pd.Timestamp,

@@ -31,6 +31,8 @@ from ._answers import (
     ScoreTable,
     _check_numbers,
     _missing_inputs,
+    check_cells,
+    check_table_dates,
     records,
     reject_first,
     row_warnings,
@@ -517,6 +519,8 @@ class Brain:
                     detail=[{"loc": ["rows", c], "type": "missing_column",
                              "msg": "feature column the model needs is missing"}
                             for c in missing])
+            check_cells(model, frame)
+            check_table_dates(model, frame)
             read = _check_numbers(frame, [c for c in getattr(model, "numeric_", []) if c in frame],
                                   table=getattr(model, "id_col_", None) is not None,
                                   decimal_comma=getattr(model, "decimal_comma_", ()))
@@ -535,7 +539,7 @@ class Brain:
         if req.user_ids is not None:
             return ScoreJob(loaded, frame, req.top_reasons, errors,
                             self._rank_reference(loaded), sent, tuple(warnings), asof,
-                            tuple(self.score_notes(loaded)), self.season(loaded), by_id=True)
+                            tuple(self.score_notes(loaded)), self.season(loaded))
         season, notes_of = self._row_season(loaded, frame)
         return ScoreJob(loaded, frame, req.top_reasons, errors, self._rank_reference(loaded),
                         sent, tuple(warnings), asof, (), season, notes_of)

@@ -60,8 +60,7 @@ def error_body(message: str, code: str, field: str | None = None,
     return {"error": message, "code": code, "field": field, "loc": where, "detail": detail}
 
 
-def exception_answer(exc: BaseException, where: str = "", *,
-                     body: bool = True) -> tuple[int, dict[str, Any]]:
+def exception_answer(exc: BaseException, where: str = "") -> tuple[int, dict[str, Any]]:
     """The one place where an exception raised while answering becomes an HTTP status and an
     ``ErrorAnswer`` body, for the API's endpoints (``service._errors``), ``GET /customers``,
     ``GET /models`` and the page's helpers (``_page``) alike:
@@ -74,18 +73,16 @@ def exception_answer(exc: BaseException, where: str = "", *,
       validation (``validation_body``);
     - ``NotReadyError`` -> 503 with its ``code`` (a model not registered or loaded:
       ``model_not_available``; no snapshot: ``snapshot_not_available``);
-    - any other ``ValueError``, ``KeyError`` or ``TypeError``: for a request with a ``body``
-      the engines check (the POST endpoints) 400 ``bad_request``, as they check it with them;
-      for one without (``body=False``: the GET endpoints, whose only input is the query that
-      ``_query`` reads and refuses with ``BadRequestError``, and ``POST /reload``) 500
-      ``internal_error``, logged: a failure of ours (until 2026-12-07 it answered 400
-      ``bad_request`` with the internal message there too, as the client's fault). Where a
-      POST endpoint's exception comes from our own data or arithmetic (scoring by
-      ``user_ids``, the A/B engines' non-input errors, a forecast after its checks,
-      ``POST /channel_value`` after its dates) it raises ``InternalError`` from it instead,
-      which is "anything else" below;
-    - anything else -> 500 ``internal_error`` (logged with ``where`` and the traceback; never
-      a 500 for a bad request, whose exceptions are the ones above)."""
+    - anything else -> 500 ``internal_error``, logged with ``where`` and the traceback (its
+      cause chain included); the client gets ``INTERNAL_MESSAGE`` only.
+
+    The rule: every check of the client's input raises ``BadRequestError``, or a typed input
+    error of an engine that the endpoint converts to one where it calls the engine (the
+    features' ``DataContractError`` about the request's rows or calendar, training's
+    ``ForecastInputError``, the experiments' ``ExperimentInputError``). A bare ``ValueError``,
+    ``KeyError`` or ``TypeError`` is a failure of ours, a 500, whether the request had a body
+    or not: until 2026-12-07 one raised by a POST endpoint was answered 400 ``bad_request``
+    with the internal message, as the client's fault."""
     if isinstance(exc, BadRequestError):
         return 400, error_body(str(exc), exc.code, field=exc.field, loc=exc.loc,
                                detail=exc.detail)
@@ -93,17 +90,14 @@ def exception_answer(exc: BaseException, where: str = "", *,
         return 400, validation_body(exc.errors(include_url=False))  # type: ignore[arg-type]
     if isinstance(exc, NotReadyError):
         return 503, error_body(str(exc), exc.code)
-    if isinstance(exc, ValueError | KeyError | TypeError) and body:
-        msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-        return 400, error_body(msg, STATUS_CODES[400])
     _log.error("unexpected error in %s", where or "a request", exc_info=exc)
     return 500, error_body(INTERNAL_MESSAGE, STATUS_CODES[500])
 
 
 def json_errors(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A Starlette GET route (``/models``, ``/customers``, the page's helpers) whose exceptions
-    are answered through ``exception_answer`` as a request without a body's (a ``ValueError`` is
-    a 500); the route stays synchronous (Starlette runs it in its thread pool)."""
+    are answered through ``exception_answer``; the route stays synchronous (Starlette runs it
+    in its thread pool)."""
     from starlette.responses import JSONResponse
 
     @functools.wraps(fn)
@@ -111,7 +105,7 @@ def json_errors(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
         try:
             return fn(request)
         except Exception as exc:
-            status, answer = exception_answer(exc, fn.__name__, body=False)
+            status, answer = exception_answer(exc, fn.__name__)
             return JSONResponse(answer, status_code=status)
 
     return wrapper

@@ -5,6 +5,7 @@ needs (``Brain.forecast`` keeps the answers per champion version and request).
 
 from __future__ import annotations
 
+import json
 import math
 import unicodedata
 from typing import Any
@@ -14,11 +15,15 @@ import pandas as pd
 from training._forecast_input import ForecastInputError
 from training._forecast_text import listed, period_text
 
-from ._answers import BadRequestError, InternalError, contract_error, records, reject_first
+from ._answers import BadRequestError, contract_error, records, reject_first
 from ._registry import LoadedModel
 from ._schemas import ForecastRequest
 
-__all__ = ["forecast_answer"]
+__all__ = ["MAX_EVENT_DAYS", "forecast_answer"]
+
+MAX_EVENT_DAYS = 3_653
+"""The longest event a request's calendar may hold (ten years): the forecasters expand each
+event day by day."""
 
 
 def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]:
@@ -67,7 +72,7 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
             check_calendar_channels(given, known, _calendar_only_channels(fc_model))
         except DataContractError as exc:  # its rows counted from 0, as calendar[i]
             raise contract_error(exc, "calendar", "invalid_calendar") from exc
-        except ValueError as exc:
+        except ForecastInputError as exc:  # a channel no series has
             detail = _unknown_channels(req, known + [
                 f"channel={c}" for c in _calendar_only_channels(fc_model)])
             raise BadRequestError(str(exc), code="invalid_calendar", field="calendar",
@@ -143,7 +148,7 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
                 fc_model.panel_, req.horizon,
                 pd.DataFrame(rows) if rows else None, "future", only=planned)
             check_total_rows(fc_model, future, req.horizon, [req.series_id], "future")
-        except (ValueError, TypeError, KeyError) as exc:
+        except ForecastInputError as exc:
             text, hint = str(exc), channels_hint(fc_model, [req.series_id])
             if hint and "answered from its channels' plans" not in text:
                 text = f"{hint}; {text}"  # what to send first, then what lacks a value
@@ -162,14 +167,10 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
                 notes.append(outside)
     try:
         return _predicted(loaded, req, cal, future, notes)
-    except BadRequestError:
-        raise
     except ForecastInputError as exc:  # a rule of predict's own the checks above missed
         field = _INPUT_FIELDS.get(exc.input or "")
         raise BadRequestError(str(exc), code=_INPUT_CODES.get(exc.input or "", "bad_request"),
                               field=field) from exc
-    except (ValueError, TypeError, KeyError) as exc:
-        raise InternalError(f"forecast of {req.series_id!r} failed: {exc!r}") from exc
 
 
 _INPUT_FIELDS = {"horizon": "horizon", "series": "series_id", "calendar": "calendar",
@@ -183,9 +184,9 @@ _INPUT_CODES = {"horizon": "horizon_too_long", "series": "unknown_series_id",
 def _predicted(loaded: LoadedModel, req: ForecastRequest, cal: pd.DataFrame,
                future: pd.DataFrame | None, notes: list[str]) -> dict[str, Any]:
     """The forecast and the answer around it, once the request is checked. A
-    ``ForecastInputError`` out of it is the request's (400); any other ``ValueError``,
-    ``TypeError`` or ``KeyError`` a failure of ours (``forecast_answer`` makes it a logged
-    500; until 2026-12-07 it was answered 400 ``bad_request`` with the internal message)."""
+    ``ForecastInputError`` out of it is the request's (400); any other exception a failure of
+    ours, a logged 500 (until 2026-12-07 a ``ValueError``, ``TypeError`` or ``KeyError`` was
+    answered 400 ``bad_request`` with the internal message)."""
     from features import normalize_calendar
     from training import forecast_with_peaks
     from training._forecast_peak_notes import (
@@ -305,7 +306,8 @@ def _calendar_days(req: ForecastRequest, tz: str) -> list[dict[str, Any]]:
     (``2026-01-22T23:59:59``, as exports write a day's end); any other offset or time of day
     is a 400 at ``["calendar", i, "start"|"end"]``: the calendar is read in UTC and floored
     to days, so a planner's local midnight ``2026-01-22T00:00:00+01:00`` had moved the event
-    to 01-21 without a word, and ``T23:30:00-05:00`` to 01-23."""
+    to 01-21 without a word, and ``T23:30:00-05:00`` to 01-23. An event longer than
+    ``MAX_EVENT_DAYS`` is a 400 at ``["calendar", i, "end"]``."""
     from features._io import END_OF_DAY
 
     events = [e.model_dump() for e in req.calendar or []]
@@ -336,6 +338,17 @@ def _calendar_days(req: ForecastRequest, tz: str) -> list[dict[str, Any]]:
                            "msg": f"calendar[{i}].{field} {given!r}: {why}; events are whole "
                                   f"days in the model's time zone ({tz}): send the day as "
                                   f"YYYY-MM-DD, e.g. {written!r} for the day written"})
+        try:
+            days = (pd.Timestamp(event["end"]) - pd.Timestamp(event["start"])).days + 1
+        except (ValueError, TypeError, OverflowError):
+            continue  # not dates: the calendar check says so
+        if days > MAX_EVENT_DAYS:
+            # a span of centuries overflowed the event-day arithmetic (a 500), and a long one
+            # is expanded day by day for every series it reaches
+            detail.append({"loc": ["calendar", i, "end"], "type": "invalid_calendar",
+                           "msg": f"calendar[{i}] {event['name']!r} lasts {days:,} days (from "
+                                  f"{event['start']} to {event['end']}); an event lasts at "
+                                  f"most {MAX_EVENT_DAYS:,} days: send the days it is on"})
     reject_first(detail, "invalid_calendar", "calendar")
     return events
 
@@ -345,14 +358,23 @@ def _future_days(req: ForecastRequest, fc_model: Any) -> list[dict[str, Any]]:
     model's local time (its times carry no offset, as the calendar's days): such rows had
     matched no forecast period, and the answer said every period lacked a value. On a daily
     model a time of day (or an offset that is not a local midnight) is a 400 at
-    ``["future", i, "ds"]`` saying to send ``YYYY-MM-DD``."""
+    ``["future", i, "ds"]`` saying to send ``YYYY-MM-DD``, and so is a ``ds`` that is not text
+    (the plan's check, ``check_future_regressors``, reads text and null only)."""
     tz = getattr(fc_model, "time_zone_", None) or "UTC"
     daily = fc_model.panel_.freq != "h"
     rows = [dict(r) for r in req.future or []]
     detail: list[dict[str, Any]] = []
     for i, row in enumerate(rows):
         given = row.get("ds")
-        if not isinstance(given, str):
+        if given is not None and not isinstance(given, str):
+            # a number, list or object: pandas reads a number as nanoseconds since 1970, and
+            # fails on the others (that had been a 400 bad_request with pandas' message)
+            detail.append({"loc": ["future", i, "ds"], "type": "invalid_future",
+                           "msg": f"future[{i}].ds is {json.dumps(given, default=str)[:40]}: "
+                                  "must be a period as text, YYYY-MM-DD (or YYYY-MM-DD HH:MM "
+                                  "for an hourly model)"})
+            continue
+        if given is None:
             continue
         try:
             ts = pd.Timestamp(given)

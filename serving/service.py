@@ -122,13 +122,8 @@ class FastJSON(JSONResponse):
                             | orjson.OPT_NON_STR_KEYS)
 
 
-_WITHOUT_BODY = frozenset({"reload"})
-"""Endpoints that take no body: a ``ValueError`` out of them is ours, a 500 (``POST /reload``
-had answered 400 ``bad_request`` for a snapshot whose ``meta.json`` could not be read)."""
-
-
 def _error_answer(exc: BaseException, where: str) -> JSONResponse:
-    status, body = exception_answer(exc, where, body=where not in _WITHOUT_BODY)
+    status, body = exception_answer(exc, where)
     return FastJSON(body, status_code=status)
 
 
@@ -178,6 +173,8 @@ def _models(request: Request) -> Response:
 
 CUSTOMERS_PAGE = 1_000
 """GET /customers' page size when ``limit`` is not given (at most ``MAX_BATCH``)."""
+MAX_OFFSET = 2**63 - 1
+"""GET /customers' largest ``offset``: a JSON integer every client reads (64 bits)."""
 
 
 @json_errors
@@ -186,7 +183,9 @@ def _customers(request: Request) -> Response:
     brain = live_brain()
     params = request.query_params
     only_params(params, ("offset", "limit"), "GET /customers")
-    offset = query_int(params, "offset", 0, 0, None)
+    # at most a 64-bit integer: the answer echoes it (a larger one had failed writing the
+    # answer, a 500)
+    offset = query_int(params, "offset", 0, 0, MAX_OFFSET)
     limit = query_int(params, "limit", CUSTOMERS_PAGE, 1, MAX_BATCH)
     return FastJSON(brain.customers(offset, limit))
 
@@ -460,7 +459,8 @@ def openapi_document() -> dict[str, Any]:
         "parameters": [
             {"name": "offset", "in": "query", "required": False,
              "description": "Position of the first id (from 0).",
-             "schema": {"type": "integer", "minimum": 0, "default": 0}},
+             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET,
+                        "default": 0}},
             {"name": "limit", "in": "query", "required": False,
              "description": "Most ids in the page.",
              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_BATCH,

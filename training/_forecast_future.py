@@ -80,7 +80,8 @@ def _future_frame(future_regressors: pd.DataFrame, columns: list[str], source: s
                    "(flags as 0/1)")
             raise ForecastInputError(msg, input="future_regressors")
         fr[col] = vals.astype(float)
-    _reject_duplicates(fr, source, "give one row per series and period")
+    _reject_duplicates(fr, source, "give one row per series and period",
+                       input="future_regressors")
     return fr
 
 

@@ -129,12 +129,19 @@ def negative_values_note(series: pd.DataFrame) -> str | None:
             "if they are errors (counts and revenue are never negative)")
 
 
-def _reject_duplicates(frame: pd.DataFrame, source: str, fix: str) -> None:
-    """Error naming the count and first duplicate (series_id, ds) row of ``frame``."""
+def _reject_duplicates(frame: pd.DataFrame, source: str, fix: str,
+                       input: str | None = None) -> None:
+    """Error naming the count and first duplicate (series_id, ds) row of ``frame``: a
+    ``ForecastInputError`` about ``input`` when it is given (a forecast's input, e.g.
+    ``"future_regressors"``), else a ``ValueError`` (the training series)."""
+    from ._forecast_input import ForecastInputError
+
     dup = frame.duplicated(["series_id", "ds"])
     if dup.any():
         first = frame.loc[dup, ["series_id", "ds"]].iloc[0].tolist()
         msg = f"{source}: {int(dup.sum())} duplicate (series_id, ds) rows (first {first}); {fix}"
+        if input is not None:
+            raise ForecastInputError(msg, input=input)
         raise ValueError(msg)
 
 

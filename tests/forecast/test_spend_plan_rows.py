@@ -169,3 +169,38 @@ def test_models_gives_the_horizon_the_backtest_measured_beside_the_longest_answe
         del model.default_horizon_
     assert info.max_horizon == 14
     assert info.evaluated_horizon == 7
+
+
+@pytest.mark.parametrize("ds", [20250401, ["2025-04-01"], {"day": "2025-04-01"}])
+def test_a_plan_day_that_is_not_text_is_a_400_at_its_row(served, ds) -> None:
+    """pandas read a number as nanoseconds since 1970 and failed on a list or an object: its
+    TypeError had been answered 400 invalid_future with pandas' message and no row."""
+    rows = _rows()
+    rows[2] = {**rows[2], "ds": ds}
+    with pytest.raises(BadRequestError, match=r"future\[2\]\.ds is .*must be a period as text") \
+            as e:
+        _ask(served, rows)
+    assert (e.value.code, e.value.loc) == ("invalid_future", ["future", 2, "ds"])
+
+
+def test_a_failure_of_the_plan_check_that_is_not_an_input_error_is_ours(
+        served, monkeypatch) -> None:
+    """Only the check's ForecastInputError is the plan's fault: a plain ValueError out of it
+    had been answered 400 invalid_future (the API now answers it a logged 500)."""
+    import training._forecast_future as ff
+
+    def boom(*_a, **_k):
+        raise ValueError("cannot reindex on an axis with duplicate labels")
+
+    monkeypatch.setattr(ff, "check_future_regressors", boom)
+    with pytest.raises(ValueError, match="duplicate labels") as e:
+        _ask(served, _rows())
+    assert not isinstance(e.value, BadRequestError)
+
+
+def test_duplicate_plan_rows_stay_a_400(served) -> None:
+    """The plan check's duplicate rule raised a plain ValueError, which only the check's broad
+    catch made a 400: it is a ForecastInputError now, the one the endpoint answers 400."""
+    with pytest.raises(BadRequestError, match="duplicate \\(series_id, ds\\) rows") as e:
+        _ask(served, _rows() + _rows())
+    assert (e.value.code, e.value.field) == ("invalid_future", "future")

@@ -1,12 +1,12 @@
 """A POST endpoint's failure of ours is a logged 500, not the client's 400 (2026-12-07).
 
-``_error_body.exception_answer`` answers a bare ``ValueError``, ``KeyError`` or ``TypeError``
-out of a POST endpoint as 400 ``bad_request`` (its engines check the body with them). Where such
-an exception comes from our own data or arithmetic rather than the request, the endpoint raises
-``InternalError`` from it (a logged 500 ``internal_error``) and refuses the client's faults
-explicitly with ``BadRequestError`` (400 with their own codes). Each test patches an internal
-function to raise a ``ValueError`` and expects the standard 500; its neighbour checks that the
-documented client errors stay 400."""
+``_error_body.exception_answer`` had answered a bare ``ValueError``, ``KeyError`` or
+``TypeError`` out of a POST endpoint as 400 ``bad_request`` (the client's fault, with our
+internal message). Now only ``BadRequestError`` (and pydantic's ``ValidationError``) is a 400:
+every check of the request raises it, or converts an engine's typed input error to it where the
+endpoint calls the engine, and every other exception is a logged 500 ``internal_error``. Each
+failure test patches an internal function to raise a ``ValueError`` and expects the standard
+500; its neighbours check that the client's mistakes stay 400 with the field at fault."""
 
 from __future__ import annotations
 
@@ -79,16 +79,33 @@ def test_a_scoring_failure_by_user_ids_is_a_logged_500(
     _assert_logged_500(res, caplog, boom)
 
 
-def test_a_scoring_failure_of_live_rows_stays_400_invalid_rows(
-        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_scoring_failure_of_live_rows_is_a_logged_500(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The rows are checked before they are scored: a failure scoring them is ours. It had
+    been answered 400 invalid_rows 'rows could not be scored: <our message>'."""
     import training._customer_mlflow as cm
 
-    monkeypatch.setattr(cm, "score_frame", _raise(ValueError("cannot parse 'last_order'")))
-    res = client.post("/churn_risk", json={"rows": [_row()]})
+    boom = ValueError("Length of values (3) does not match length of index (4)")
+    monkeypatch.setattr(cm, "score_frame", _raise(boom))
+    with caplog.at_level(logging.ERROR, logger="serving.errors"):
+        res = client.post("/churn_risk", json={"rows": [_row()]})
+    _assert_logged_500(res, caplog, boom)
+
+
+@pytest.mark.parametrize("value", [["a", "b"], [], {"name": "email"}])
+def test_a_list_or_object_in_a_category_of_live_rows_is_a_400_naming_the_cell(
+        client: TestClient, value: Any) -> None:
+    """It had failed in the unseen-category check with numpy's 'The truth value of an array
+    ... is ambiguous', answered 400 bad_request without a field."""
+    row = _row()
+    res = client.post("/churn_risk", json={"rows": [row, {**row, "acquisition_channel": value}]})
     assert res.status_code == 400, res.text
     body = res.json()
-    assert (body["code"], body["field"]) == ("invalid_rows", "rows")
-    assert "cannot parse 'last_order'" in body["error"]
+    assert (body["code"], body["field"], body["loc"]) == (
+        "invalid_rows", "rows", ["rows", 1, "acquisition_channel"])
+    assert "rows[1].acquisition_channel is a" in body["error"]
+    assert "ambiguous" not in body["error"]
 
 
 def test_score_jobs_of_two_models_is_an_internal_error_not_a_400() -> None:
@@ -247,6 +264,41 @@ def test_a_forecast_input_error_found_late_by_predict_stays_400(
     assert "'emial'" in body["error"]
 
 
+@pytest.mark.parametrize(("module", "name", "calendar"), [
+    ("training._forecast_peak_notes", "calendar_novelty_notes", False),
+    ("training._forecast_peak_notes", "time_zone_note", False),
+    ("training._forecast_starts", "start_notes", False),
+    ("training._forecast_ids", "check_calendar_channels", True),
+])
+def test_a_failure_building_the_forecast_s_notes_or_checks_is_a_logged_500(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        module: str, name: str, calendar: bool) -> None:
+    """The notes built between the calendar check and the plan (and a bug in the calendar's
+    channel check, which answers ForecastInputError for the client's channels) had answered a
+    ValueError 400 (bad_request, or invalid_calendar) with the internal message."""
+    import importlib
+
+    boom = ValueError("cannot convert float NaN to integer")
+    monkeypatch.setattr(importlib.import_module(module), name, _raise(boom))
+    body: dict[str, Any] = {"horizon": 6}
+    if calendar:
+        day = str((_brain().snapshot.cutoff + pd.Timedelta(days=2)).date())
+        body["calendar"] = [{"name": "Sale", "start": day, "end": day}]
+    with caplog.at_level(logging.ERROR, logger="serving.errors"):
+        res = client.post("/forecast_traffic", json=body)
+    _assert_logged_500(res, caplog, boom)
+
+
+def test_a_calendar_event_of_centuries_is_a_400_not_a_500(client: TestClient) -> None:
+    """An event from 1700 to 2200 had overflowed the event-day arithmetic (a 500)."""
+    res = client.post("/forecast_traffic", json={"horizon": 5, "calendar": [
+        {"name": "Era", "start": "1700-01-01", "end": "2200-01-01"}]})
+    assert res.status_code == 400, res.text
+    body = res.json()
+    assert (body["code"], body["loc"]) == ("invalid_calendar", ["calendar", 0, "end"])
+    assert "an event lasts at most 3,653 days" in body["error"]
+
+
 def test_the_forecast_s_documented_client_errors_stay_400(client: TestClient) -> None:
     for body, code, field in [
         ({"horizon": 5, "series_id": "mars"}, "unknown_series_id", "series_id"),
@@ -336,3 +388,127 @@ def test_docs_json_lists_the_500_and_the_older_snapshot_s_503(client: TestClient
         "/ErrorAnswer")
     assert "never the request's" in answers["500"]["description"]
     assert "lacks a column the endpoint reads" in answers["503"]["description"]
+
+
+# ---------------------------------------------------------------- every POST endpoint
+def _ab_body() -> dict[str, Any]:
+    return {"rows": _ab_rows(), "control": "control", "metrics": ["converted"]}
+
+
+ENDPOINTS = [("/churn_risk", "prepare_score", lambda: {"user_ids": ["u1"]}),
+             ("/purchase_propensity", "prepare_score", lambda: {"rows": [_row()]}),
+             ("/customer_value", "prepare_score", lambda: {"user_ids": ["u1"]}),
+             ("/segments", "segments", lambda: {"user_ids": ["u1"]}),
+             ("/channel_value", "channel_value", _window),
+             ("/forecast_traffic", "forecast", lambda: {"horizon": 3}),
+             ("/experiments/analyze", "analyze", _ab_body),
+             ("/experiments/plan", "plan", lambda: {"baseline": 0.1, "mde": 0.05})]
+
+
+@pytest.mark.parametrize(("path", "method", "body"), ENDPOINTS)
+@pytest.mark.parametrize("kind", [ValueError, KeyError, TypeError])
+def test_a_bare_value_key_or_type_error_of_any_post_endpoint_is_a_logged_500(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        path: str, method: str, body: Any, kind: type[Exception]) -> None:
+    """The mechanism: exception_answer no longer answers them 400 bad_request for a request
+    with a body."""
+    boom = kind("'recency_days'")
+    monkeypatch.setattr(_brain(), method, _raise(boom))
+    with caplog.at_level(logging.ERROR, logger="serving.errors"):
+        res = client.post(path, json=body())
+    _assert_logged_500(res, caplog, boom)
+
+
+def _event(**kw: Any) -> dict[str, Any]:
+    return {"name": "Sale", "start": "2099-01-01", "end": "2099-01-02", **kw}
+
+
+@pytest.mark.parametrize(("path", "body", "code", "loc"), [
+    ("/churn_risk", lambda: {"rows": [{**_row(), "top_channel": ["email"]}]},
+     "invalid_rows", ["rows", 0, "top_channel"]),
+    ("/purchase_propensity", lambda: {"rows": [{"user_id": "u1"}]},
+     "missing_columns", None),
+    ("/customer_value", lambda: {"user_ids": ["u1"], "top_reasons": 11},
+     "validation_error", ["top_reasons"]),
+    ("/segments", lambda: {"user_ids": []}, "validation_error", ["user_ids"]),
+    ("/channel_value", lambda: {"start": "2025-13-45", "end": "2025-12-31"},
+     "invalid_date", ["start"]),
+    ("/forecast_traffic", lambda: {"horizon": 5, "calendar": [_event(end="soon")]},
+     "invalid_calendar", None),
+    ("/experiments/analyze", lambda: {**_ab_body(), "control": "ctrl"},
+     "invalid_experiment_input", ["control"]),
+    ("/experiments/plan", lambda: {"baseline": 0.1}, "missing_field", ["mde"]),
+])
+def test_a_client_mistake_on_each_post_endpoint_is_a_400_naming_the_field(
+        client: TestClient, path: str, body: Any, code: str, loc: list[Any] | None) -> None:
+    res = client.post(path, json=body())
+    assert res.status_code == 400, res.text
+    answer = res.json()
+    assert answer["code"] == code, answer
+    assert answer["field"], answer
+    if loc is not None:
+        assert answer["loc"] == loc, answer
+        assert answer["field"] == loc[0], answer
+    assert INTERNAL_MESSAGE not in answer["error"]
+
+
+# ---------------------------------------------------------------- a customer table's dates
+@pytest.fixture(scope="module")
+def dated_table_model() -> Any:
+    """A churn model trained on a customer table whose dates it reads as days since its
+    'asof' (``CustomerModel.date_days_``)."""
+    import numpy as np
+
+    from training._customer_models import CustomerModel
+
+    rng = np.random.default_rng(0)
+    n, asof = 600, pd.Timestamp("2026-06-30")
+    recency = rng.exponential(60, n).round()
+    frame = pd.DataFrame({
+        "last_purchase_date": asof - pd.to_timedelta(recency, unit="D"),
+        "plan": rng.choice(["basic", "gold"], n), "asof": asof,
+        "churned": (rng.random(n) < 1 / (1 + np.exp(2.0 - 0.03 * recency))).astype(int)})
+    model = CustomerModel("churn", label_col="churned", n_estimators=20).fit(frame)
+    assert model.date_days_ == ("last_purchase_date",)
+    model.id_col_ = "customer"
+    return model
+
+
+@pytest.mark.parametrize(("change", "code", "loc", "says"), [
+    ({"asof": None}, "missing_columns", ["rows", "asof"], "give each row that date as 'asof'"),
+    ({"asof": "soon"}, "invalid_rows", ["rows", 1, "asof"], "rows[1].asof 'soon' is not a date"),
+    ({"last_purchase_date": "someday"}, "invalid_rows", ["rows", 1, "last_purchase_date"],
+     "'last_purchase_date' has values that are not dates"),
+    ({"last_purchase_date": "0001-01-01"}, "invalid_rows", ["rows", 1, "last_purchase_date"],
+     "outside the years"),
+    ({"plan": ["gold"]}, "invalid_rows", ["rows", 1, "plan"], "rows[1].plan is a list"),
+])
+def test_a_customer_table_s_dates_are_checked_before_scoring(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch, dated_table_model: Any,
+        change: dict[str, Any], code: str, loc: list[Any], says: str) -> None:
+    """The model's own errors about its date columns had answered them from inside the
+    scoring (400 invalid_rows at 'rows', 'rows could not be scored: ...'), where a failure of
+    ours looked the same; they are checked first, each at its row and column."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    brain = _brain()
+    real_get = brain.champions.get
+    table = replace(real_get("churn"), version="97",
+                    model=SimpleNamespace(model=dated_table_model))
+    monkeypatch.setattr(brain.champions, "get",
+                        lambda name: table if name == "churn" else real_get(name))
+    rows = [{"customer": f"C{i}", "last_purchase_date": "2026-05-01", "plan": "gold",
+             "asof": "2026-06-30"} for i in range(3)]
+    ok = client.post("/churn_risk", json={"rows": rows})
+    assert ok.status_code == 200, ok.text
+    if change.get("asof", "") is None:
+        rows = [{k: v for k, v in r.items() if k != "asof"} for r in rows]
+    else:
+        rows[1] = {**rows[1], **change}
+    res = client.post("/churn_risk", json={"rows": rows})
+    assert res.status_code == 400, res.text
+    body = res.json()
+    assert (body["code"], body["field"], body["loc"]) == (code, "rows", loc), body
+    assert says in body["error"]
+    assert "could not be scored" not in body["error"]
