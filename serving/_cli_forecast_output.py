@@ -65,8 +65,51 @@ def _amounts(row: pd.Series) -> pd.Series:
     return row.map(lambda v: "" if pd.isna(v) else f"{v:,.{places}f}")
 
 
+_PEAK_PRIORITY = ("series_id", "window", "peak_ds", "peak_p50", "lift", "start", "end",
+                  "peak_p10", "peak_p90", "window_p50", "window lift", "baseline_p50",
+                  "window_p10", "window_p90", "window_baseline_p50")
+"""The peaks table's columns from the one a planner needs most: a terminal too narrow for all
+of them leaves out the last ones whole (named under the table; all are in peaks.csv)."""
+_NAME_WIDTH = 14
+"""Width a series or window name folds to where the numbers need the room."""
+_NAMES = ("series_id", "window")
+
+
+def _fitting_columns(show: pd.DataFrame, width: int) -> tuple[list[str], dict[str, int]]:
+    """The columns of ``show`` (all text) to print in ``width`` terminal columns, in their
+    order, and each one's width: every cell whole (a number or date is never cut), a header
+    one word per line at most, names folded to ``_NAME_WIDTH`` where the others need the room;
+    columns with no value are left out."""
+    need: dict[str, int] = {}
+    full: dict[str, int] = {}
+    for col in _PEAK_PRIORITY:
+        cells = show[col].head(_PEAK_ROWS)
+        if not cells.str.len().any():
+            continue
+        word = max(len(w) for w in col.replace("_", " ").split())
+        full[col] = max(int(cells.str.len().max()), word)
+        need[col] = min(full[col], max(_NAME_WIDTH, word)) if col in _NAMES else full[col]
+    kept: list[str] = []
+    used = 1  # the table's left edge
+    for col, w in need.items():
+        if used + w + 3 > width and len(kept) >= 2:  # a cell's padding and its right edge
+            continue
+        kept.append(col)
+        used += w + 3
+    for col in _NAMES:  # room left: a name unfolded
+        if col in kept:
+            grow = min(full[col] - need[col], max(width - used, 0))
+            need[col] += grow
+            used += grow
+    return [c for c in show.columns if c in kept], {c: need[c] for c in kept}
+
+
 def peaks_table(peaks: pd.DataFrame, horizon: int, unit: str, path: Path) -> None:
-    """Print the peaks with readable numbers (lifts as percentages), the rest in ``path``."""
+    """Print the peaks with readable numbers (lifts as percentages), the rest in ``path``.
+
+    No number or date is ever cut: where the terminal is too narrow for every column, the
+    least needed are left out whole and named under the table (a 15-column table at 120
+    columns had cut '1,388,166' to '1,3…' and every header to '…')."""
     # an hourly peak keeps its hour even at midnight (astype(str) wrote a lone midnight peak
     # as a date)
     fmt = "%Y-%m-%d %H:%M" if unit == "hours" else "%Y-%m-%d"
@@ -75,31 +118,32 @@ def peaks_table(peaks: pd.DataFrame, horizon: int, unit: str, path: Path) -> Non
                         end=peaks["end"].dt.date.astype(str))
     interval = ["peak_p10", "peak_p50", "peak_p90"]
     sums = ["window_p10", "window_p50", "window_p90", "window_baseline_p50"]
-    amounts = [*interval, "baseline_p50", *sums]
     show[interval] = show[interval].apply(_amounts, axis=1)
     show["baseline_p50"] = show[["baseline_p50"]].apply(_amounts, axis=1)
     show[sums] = show[sums].apply(_amounts, axis=1)
     for col in ("lift_pct", "window_lift_pct"):
         show[col] = show[col].map(lambda v: "" if pd.isna(v) else f"{v:+.1f}%")
     show = show.rename(columns={"lift_pct": "lift", "window_lift_pct": "window lift"})
-    table = frame_table(show, title=f"Peaks over the next {horizon} {unit}",
+    show = show.fillna("").astype(str).replace({"NaT": "", "nan": ""})
+    columns, widths = _fitting_columns(show, console.width)
+    left_out = [c for c in _PEAK_PRIORITY if c in show.columns and c not in columns
+                and show[c].head(_PEAK_ROWS).str.len().any()]
+    table = frame_table(show[columns], title=f"Peaks over the next {horizon} {unit}",
                         max_rows=_PEAK_ROWS)
-    dates = ("start", "end", "peak_ds")
     for column in table.columns:
         name = str(column.header)
-        # headers wrap between words ('window baseline p50'), not inside 'peak_p1|0'
-        column.header = name.replace("_", " ")
-        if name in dates:
-            # a date is never cut: at 160 columns the 15 columns had cut it to '2025-12…';
-            # the other columns give up their width instead
-            # (start and end are days even on an hourly model: only the peak has an hour)
-            shown = fmt if name == "peak_ds" else "%Y-%m-%d"
-            column.width = max(len(shown.replace("%Y", "2000")), len(name))
-            column.no_wrap = True
-        elif name in (*amounts, "lift", "window lift"):
-            column.justify = "right"
+        # one word per line ('window / baseline / p50'), never cut inside 'peak_p1|0'
+        column.header = name.replace("_", " ").replace(" ", "\n")
+        column.width = widths[name]
+        if name in _NAMES:
+            column.overflow = "fold"  # a long name wraps
         else:
-            column.overflow = "fold"  # a series or window name wraps
+            column.no_wrap = True  # a number or a date is never cut
+            column.justify = "left" if name in ("start", "end", "peak_ds") else "right"
     console.print(table)
+    if left_out:
+        names = ", ".join(c.replace("_", " ") for c in left_out)
+        console.print(f"Not shown at {console.width} columns (too narrow): {names}; all are "
+                      f"in {path}", highlight=False)
     if len(peaks) > _PEAK_ROWS:
         console.print(f"… {len(peaks) - _PEAK_ROWS} more rows in {path}", highlight=False)

@@ -436,7 +436,7 @@ def test_peaks_table_prints_the_window_total_and_its_lift(tmp_path: Path) -> Non
     assert "-10.1862" not in out
     assert "214,130" in out
     assert "238,416" in out
-    assert "window lift" in out
+    assert "Not shown" not in out  # a short name leaves room for every column
 
 
 def test_chart_of_many_series_says_how_many_are_shown(tmp_path: Path,
@@ -788,3 +788,36 @@ def test_an_hourly_peaks_table_gives_its_days_a_day_s_width(tmp_path: Path) -> N
     out = cap.get()
     assert "│ 2025-12-01 │ 2025-12-07 │ 2025-12-01 15:00 │" in out, out
     assert all(v in out for v in ("2,568", "58,771", "+201.3%", "+11.4%")), out
+
+
+def test_peaks_table_never_cuts_a_number_and_names_what_it_leaves_out(tmp_path: Path) -> None:
+    """At 120 columns the 15-column table had cut '1,388,166' to '1,3…' and every header to
+    '…': the least needed columns are now left out whole and named under the table."""
+    start, end, day = (pd.Timestamp(d) for d in ("2025-11-24", "2025-11-30", "2025-11-28"))
+    peaks = pd.DataFrame([{
+        "series_id": "store_0042_online", "window": "Black Friday week 2025", "start": start,
+        "end": end, "peak_ds": day, "peak_p10": 1186861.0, "peak_p50": 1388165.6,
+        "peak_p90": 1569781.0, "baseline_p50": 757567.6, "lift_pct": 83.9, "window_p10": 5.1e6,
+        "window_p50": 6214130.4, "window_p90": 7.1e6, "window_baseline_p50": 4238416.2,
+        "window_lift_pct": 46.19}], columns=list(PEAK_COLUMNS))
+    old = _cli_common.console.width
+    try:
+        for width in (80, 120, 160):
+            _cli_common.console.width = width
+            with _cli_common.console.capture() as cap:
+                peaks_table(peaks, 60, "days", tmp_path / "peaks.csv")
+            out = cap.get()
+            assert "…" not in out
+            assert max(len(line) for line in out.splitlines()) <= width
+            for shown in ("1,388,166", "2025-11-28", "+83.9%"):  # the peak, always
+                assert shown in out, (width, shown)
+            assert "Not shown at" in out
+            assert "window baseline p50" in " ".join(out.split())
+        _cli_common.console.width = 240
+        with _cli_common.console.capture() as cap:
+            peaks_table(peaks, 60, "days", tmp_path / "peaks.csv")
+        out = cap.get()
+        assert "Not shown" not in out
+        assert all(v in out for v in ("5,100,000", "4,238,416", "757,568", "2025-11-24"))
+    finally:
+        _cli_common.console.width = old
