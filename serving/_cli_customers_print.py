@@ -117,16 +117,24 @@ def validation_level_note(rep: Any, metrics: dict[str, float]) -> str | None:
     se = float(np.sqrt(base * (1 - base) / n))
     if abs(gap) < LEVEL_GAP or abs(mean - base) < 3 * se:
         return None
-    cal = ", ".join(split.calibration_cutoffs)
     val = ", ".join(split.validation_cutoffs)
+    served = ("The served model's calibrator is refitted on the validation cutoff, so it takes "
+              "that window's level")
+    where = (f"their level was set on the calibration cutoff "
+             f"{', '.join(split.calibration_cutoffs)}, whose label window")
+    if getattr(rep, "calibration_method", None) == "none" and split.train_cutoffs:
+        # no calibrator improved a later window (``choose_calibration``): the level is the
+        # training cutoffs', and the served model's the cutoffs it was refitted on
+        where = (f"their level is the training cutoffs' ({', '.join(split.train_cutoffs)}; "
+                 "no calibrator improved a later window), whose label windows")
+        served = ("The served model is not calibrated either; its level is the cutoffs it was "
+                  "refitted on")
     return (f"on the validation rows the probabilities average {mean:.3f} predicted against "
             f"{base:.3f} that happened ({gap:+.0%}, {abs(mean - base) / se:.0f} standard "
-            f"errors): their level was set on the calibration cutoff {cal}, whose label window "
-            f"had another rate than the validation cutoff {val}'s (a sale, the season, a "
-            "change in the business); the ECE and Brier above measure that gap as well as the "
-            "model. The served model's calibrator is refitted on the validation cutoff, so it "
-            "takes that window's level; when the windows you score differ from it in the same "
-            "way, see brain score's season note (--season-adjust)")
+            f"errors): {where} had another rate than the validation cutoff {val}'s (a sale, "
+            "the season, a change in the business); the ECE and Brier above measure that gap "
+            f"as well as the model. {served}; when the windows you score differ from it in the "
+            "same way, see brain score's season note (--season-adjust)")
 
 
 def _season_note(season: Any, adjust: bool, scores: pd.DataFrame) -> np.ndarray | None:

@@ -23,6 +23,20 @@ margin in (0, 1), so it stays within [0, 1]; the calibrated scores order custome
 the booster does while no probability moves by more than 1e-9 (Brier, calibration and tiers
 are unchanged).
 
+Which calibrator (``choose_calibration``). With cutoffs, a calibrator fitted on the calibration
+window learns that window's level as well as the booster's shape: the demo's propensity model,
+calibrated on November (Double 11, Black Friday; 10.0% bought against 8.4% and 7.4% in the
+training windows), predicted 0.101 on December where 0.072 bought (Brier 0.0560, uncalibrated
+0.0536). Halving the one window (the two-fold score) cannot see that, since both halves share its
+season. So when the training cutoffs leave room, the choice is checked in time, as the
+validation itself is: one booster fitted on the cutoffs before the last ``CALIBRATION_WINDOWS``
+labelled windows scores them all, and each method, and ``none``, is fitted on the earlier
+windows and scored on the next one; the lowest mean loss wins. A level that lasts (everyone
+buys less from some month on) carries over and keeps the calibrator; a sale month's does not.
+Fitting the winner on the windows stacked (each scored by a booster of the cutoffs before it)
+was tried and not kept: each booster's margins carry its own training level, and after a
+lasting drop the stacked calibrator overshot (see ``docs/customers-reference.md``).
+
 References:
     Platt, J. (1999). Probabilistic outputs for support vector machines and comparisons to
     regularized likelihood methods.
@@ -37,10 +51,19 @@ import numpy as np
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
-__all__ = ["TIE_BREAK", "Calibrator"]
+__all__ = ["CALIBRATION_WINDOWS", "NONE_MARGIN", "TIE_BREAK", "Calibrator",
+           "calibration_scores", "choose_calibration"]
 
 TIE_BREAK = 1e-9
 """Most an isotonic probability moves to keep the booster's order within a block."""
+
+NONE_MARGIN = 2.0
+"""Standard errors by which no calibration must beat the best calibrator in the check in time
+(``choose_calibration``) to be chosen."""
+
+CALIBRATION_WINDOWS = 3
+"""Most labelled windows the calibration method is chosen on in time (the latest before the
+validation window; monthly cutoffs: a quarter)."""
 
 
 class Calibrator:
@@ -87,3 +110,74 @@ class Calibrator:
         if self.method == "scale":
             return raw * self.factor_
         return 1.0 / (1.0 + np.exp(-raw)) if task_kind == "classifier" else raw
+
+
+def _loss(pred: np.ndarray, y: np.ndarray, kind: str) -> float:
+    """Brier score (classifiers) or |aggregate bias| (value) of ``pred`` against ``y``."""
+    if kind == "classifier":
+        return float(np.mean((pred - y) ** 2))
+    return abs(float(pred.sum() / max(float(y.sum()), 1e-12) - 1))
+
+
+def calibration_scores(methods: list[str], raw: np.ndarray, y: np.ndarray,
+                       kind: str) -> dict[str, float]:
+    """Per calibration method, its two-fold cross-fitted loss on one window's rows: Brier
+    score (classifiers) or |aggregate bias| (value), each half scored by a calibrator fitted on
+    the other half (alternate rows). One method: no choice, no score needed (0)."""
+    if len(methods) == 1:
+        return {methods[0]: 0.0}
+    halves = (np.arange(len(y)) % 2).astype(bool)
+    split = [halves, ~halves]
+    if kind == "classifier" and any(len(np.unique(y[h])) < 2 for h in split):
+        split = [np.ones(len(y), bool)]  # too few of a class to halve: fitted and scored on all
+    out: dict[str, float] = {}
+    for m in methods:
+        pred = np.empty(len(y))
+        for fit_on in split:
+            score_on = ~fit_on if len(split) == 2 else fit_on
+            pred[score_on] = Calibrator(m).fit(raw[fit_on], y[fit_on]).transform(
+                raw[score_on], kind)
+        out[m] = _loss(pred, y, kind)
+    return out
+
+
+def choose_calibration(methods: list[str], windows: list[tuple[np.ndarray, np.ndarray]],
+                       kind: str) -> tuple[str, dict[str, float]]:
+    """The calibration method for ``windows`` (``(raw, y)`` of each labelled window, oldest
+    first, all scored by one booster that saw none of them) and every candidate's loss (see
+    the module docstring).
+
+    One window: ``methods`` scored two-fold on it (``calibration_scores``). Several: ``methods``
+    and ``none``, each fitted on the windows before each later one (stacked) and scored on it,
+    the losses averaged. The best of ``methods`` is kept unless ``none`` does better by more
+    than ``NONE_MARGIN`` standard errors of the per-row difference (classifiers: squared
+    errors; value: the |aggregate bias|, which has no per-row terms, by any margin), so a
+    difference within noise keeps the calibrator as before.
+    """
+    if len(windows) == 1:
+        scores = calibration_scores(methods, *windows[0], kind)
+        return min(scores, key=scores.__getitem__), scores
+    cands = [*methods, *(["none"] if "none" not in methods else [])]
+    losses: dict[str, list[float]] = {m: [] for m in cands}
+    rows: dict[str, list[np.ndarray]] = {m: [] for m in cands}
+    for j in range(1, len(windows)):
+        raw = np.concatenate([w[0] for w in windows[:j]])
+        y = np.concatenate([w[1] for w in windows[:j]])
+        if kind == "classifier" and len(np.unique(y)) < 2:
+            continue  # one class only: no calibrator to fit yet
+        for m in cands:
+            pred = Calibrator(m).fit(raw, y).transform(windows[j][0], kind)
+            losses[m].append(_loss(pred, windows[j][1], kind))
+            rows[m].append((pred - windows[j][1]) ** 2)
+    if not losses[cands[0]]:
+        scores = calibration_scores(methods, *windows[-1], kind)
+        return min(scores, key=scores.__getitem__), scores
+    scores = {m: float(np.mean(v)) for m, v in losses.items()}
+    best = min((m for m in cands if m != "none"), key=scores.__getitem__, default="none")
+    if best == "none" or scores["none"] >= scores[best]:
+        return best, scores
+    if kind != "classifier":
+        return "none", scores
+    diff = np.concatenate(rows[best]) - np.concatenate(rows["none"])
+    se = float(np.std(diff, ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else np.inf
+    return ("none" if float(np.mean(diff)) > NONE_MARGIN * se else best), scores

@@ -15,12 +15,15 @@ Time-based validation (never a random split across time), by the number of disti
   refitted on train + calibration and the calibrator on validation.
 
 Calibration (``calibration="auto"``): for classifiers Platt scaling (logistic on the raw margin)
-and isotonic regression are both scored on the calibration rows, each half by a calibrator fitted
-on the other half (``_calibration_scores``); the one with the lower Brier score there is fitted on
-all calibration rows and kept (both scores are recorded in ``report_``). For value, a single
-multiplicative factor that makes the total prediction equal the total actual revenue is kept
-unless the |aggregate bias| scored the same way is lower without it. The validation rows choose
-nothing: their metrics are the ones reported and compared for promotion.
+or isotonic regression; for value, a single multiplicative factor that makes the total
+prediction equal the total actual revenue, or none. With four cutoffs or more the method, or
+none, is chosen in time (``_check_windows``, ``training._customer_calibration.
+choose_calibration``): a calibrator fitted on one labelled window must improve the next. With
+fewer, each is scored on the calibration rows, each half by a calibrator fitted on the other
+half, and the lower Brier score (value: |aggregate bias|) wins. The winner is fitted on the
+calibration rows (the served model's on the validation rows); every score is recorded in
+``report_``. The validation rows choose nothing: their metrics are the ones reported and
+compared for promotion.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from training._customer_baseline import (
     fit_baseline,
 )
 from training._customer_bgnbd import BGNBD_COLUMNS, fit_bgnbd
+from training._customer_calibration import CALIBRATION_WINDOWS, choose_calibration
 from training._customer_calibration import Calibrator as _Calibrator
 from training._customer_columns import (
     DERIVED_VERSION,
@@ -148,27 +152,34 @@ def _user_hash(user_ids: pd.Series, seed: int) -> np.ndarray:
     return (h >> np.uint64(11)).astype(np.float64) / float(2**53)
 
 
-def _calibration_scores(methods: list[str], raw: np.ndarray, y: np.ndarray,
-                        kind: str) -> dict[str, float]:
-    """Per calibration method, its two-fold cross-fitted loss on the calibration rows: Brier
-    score (classifiers) or |aggregate bias| (value), each half scored by a calibrator fitted on
-    the other half (alternate rows). One method: no choice, no score needed (0)."""
-    if len(methods) == 1:
-        return {methods[0]: 0.0}
-    halves = (np.arange(len(y)) % 2).astype(bool)
-    split = [halves, ~halves]
-    if kind == "classifier" and any(len(np.unique(y[h])) < 2 for h in split):
-        split = [np.ones(len(y), bool)]  # too few of a class to halve: fitted and scored on all
-    out: dict[str, float] = {}
-    for m in methods:
-        pred = np.empty(len(y))
-        for fit_on in split:
-            score_on = ~fit_on if len(split) == 2 else fit_on
-            pred[score_on] = _Calibrator(m).fit(raw[fit_on], y[fit_on]).transform(
-                raw[score_on], kind)
-        out[m] = (float(np.mean((pred - y) ** 2)) if kind == "classifier" else
-                  abs(float(pred.sum() / max(y.sum(), 1e-12) - 1)))
-    return out
+def _check_windows(model: CustomerModel, data: pd.DataFrame, x: pd.DataFrame, y: np.ndarray,
+                   train: np.ndarray, calib: np.ndarray, rounds: int
+                   ) -> tuple[list[tuple[np.ndarray, np.ndarray]], tuple[str, ...]]:
+    """The labelled windows the calibration method is chosen on in time, oldest first
+    (``(raw, y)`` each), and their cutoffs: the calibration cutoff and up to
+    ``CALIBRATION_WINDOWS - 1`` training cutoffs before it, all scored by one booster of
+    ``rounds`` trees (the chosen settings) fitted on the cutoffs before the earliest of them
+    only, which has at least 20 rows (and both classes, or some revenue). One booster for all,
+    so a calibrator fitted on one window is checked on the next through the margins it was
+    fitted to. Empty without two such windows (a table without cutoffs, three cutoffs or
+    fewer)."""
+    if "cutoff" not in data.columns:
+        return [], ()
+    cut = pd.to_datetime(data["cutoff"])
+    earlier = np.sort(cut[train].unique())
+    for first in earlier[1:][-(CALIBRATION_WINDOWS - 1):]:
+        before = train & (cut < first).to_numpy()
+        learnable = (len(np.unique(y[before])) == 2 if model.kind == "classifier"
+                     else bool((y[before] > 0).any()))
+        if before.sum() >= 20 and learnable:
+            break
+    else:
+        return [], ()
+    booster = _train(model, x[before], y[before], rounds, None)
+    rows = [(cut == c).to_numpy() for c in earlier[earlier >= first]] + [calib]
+    names = [str(pd.Timestamp(c).date()) for c in earlier[earlier >= first]]
+    names += [str(pd.Timestamp(c).date()) for c in np.sort(cut[calib].unique())]
+    return [(model._raw(booster, x[r]), y[r]) for r in rows], tuple(names)
 
 
 def selection_rows(data: pd.DataFrame, train: np.ndarray, calib: np.ndarray, y: np.ndarray,
@@ -473,11 +484,12 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
         methods = ["isotonic", "sigmoid"] if model.calibration == "auto" else [model.calibration]
     else:
         methods = ["scale", "none"] if model.calibration == "auto" else [model.calibration]
-    # the method is chosen on the calibration rows (two halves, each scored by a calibrator
-    # fitted on the other), not on the validation rows whose metrics are reported and
-    # decide promotion (choosing there had flattered them: the better of two on those rows)
-    scores = _calibration_scores(methods, raw_cal, y[calib], kind)
-    method = min(scores, key=scores.__getitem__)
+    # the method is chosen on the calibration windows (several: each fitted on the earlier and
+    # scored on the next, so a season's level that does not carry over loses; one: two
+    # halves, each scored by a calibrator fitted on the other), never on the validation rows
+    # whose metrics are reported and decide promotion (choosing there had flattered them)
+    windows, window_cuts = _check_windows(model, data, x, y, train, calib, best)
+    method, scores = choose_calibration(methods, windows or [(raw_cal, y[calib])], kind)
     fitted = {method: _Calibrator(method).fit(raw_cal, y[calib])}
     validation = _metrics(model.kind, y[valid], fitted[method].transform(raw_val, kind))
     validation_active = None
@@ -563,6 +575,7 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
         best_iteration=best,
         calibration_method=method,
         calibration_scores=scores,
+        calibration_windows=window_cuts,
         validation=validation,
         validation_uncalibrated=uncalibrated,
         refit=do_refit,

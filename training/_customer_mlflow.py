@@ -467,6 +467,8 @@ def train_and_register(
                            "calibration_cutoffs": ",".join(rep.split.calibration_cutoffs),
                            "validation_cutoffs": ",".join(rep.split.validation_cutoffs),
                            "calibration_method": rep.calibration_method,
+                           "calibration_windows": ",".join(
+                               getattr(rep, "calibration_windows", ())) or "none",
                            "best_iteration": rep.best_iteration, "n_features": len(rep.features),
                            "settings": json.dumps(getattr(est, "settings_", {}), sort_keys=True),
                            "settings_losses": ",".join(

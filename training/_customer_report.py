@@ -102,7 +102,12 @@ class CustomerFitReport:
         best_iteration: number of trees chosen by early stopping on the calibration rows.
         calibration_method: ``isotonic``, ``sigmoid``, ``scale`` or ``none``.
         calibration_scores: Brier score (classifiers) or |aggregate bias| (value) of every
-            calibration method tried, cross-fitted on the calibration rows (two halves).
+            calibration method tried: cross-fitted on the calibration rows (two halves), or,
+            with ``calibration_windows``, the mean over each window after the first of the
+            method fitted on the windows before it.
+        calibration_windows: the cutoffs of the labelled windows the calibration method was
+            chosen on in time, oldest first (all scored by one booster fitted on the cutoffs
+            before them); empty when it was chosen on the calibration rows alone.
         validation: metrics of the calibrated predictions on the validation rows.
         validation_uncalibrated: the same metrics before calibration.
         refit: whether the final booster was refitted on train + calibration rows.
@@ -156,6 +161,7 @@ class CustomerFitReport:
     best_single_capture: float | None = None
     overlapping_validation: bool = False
     selection_cutoffs: tuple[str, ...] = ()
+    calibration_windows: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,12 @@ def write_world_dir(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int, 
     return write
 
 
-def toy_frame(n_users: int = 1500, n_cutoffs: int = 4, seed: int = 0) -> pd.DataFrame:
+def toy_frame(n_users: int = 1500, n_cutoffs: int = 4, seed: int = 0,
+              levels: tuple[float, ...] = ()) -> pd.DataFrame:
     """Stacked (user_id, cutoff) frame whose labels follow a known logistic model.
 
     ``true_p`` holds each row's true purchase probability (not a feature: tests drop it).
+    ``levels``: a log-odds shift per cutoff (a sale month, a season; none by default).
     """
     rng = np.random.default_rng(seed)
     rows = []
@@ -39,6 +41,7 @@ def toy_frame(n_users: int = 1500, n_cutoffs: int = 4, seed: int = 0) -> pd.Data
         plan = rng.choice(["basic", "plus", "pro"], n_users)
         noise = rng.normal(size=n_users)
         logit = 0.8 - 0.04 * recency + 0.35 * freq + np.where(plan == "pro", 0.7, 0.0) - 1.0
+        logit += levels[k] if k < len(levels) else 0.0
         p = 1 / (1 + np.exp(-logit))
         buy = rng.random(n_users) < p
         value = np.where(buy, rng.gamma(2.0, 20 + 5 * freq), 0.0)

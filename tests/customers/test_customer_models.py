@@ -49,7 +49,7 @@ def test_propensity_ranks_close_to_the_true_probability(toy: pd.DataFrame) -> No
     assert m.report_.validation.roc_auc > oracle - 0.03
     assert m.report_.validation.ece < 0.06
     assert m.report_.calibration_method in {"isotonic", "sigmoid"}
-    assert set(m.report_.calibration_scores) == {"isotonic", "sigmoid"}
+    assert set(m.report_.calibration_scores) == {"isotonic", "sigmoid", "none"}
 
 
 def test_churn_is_the_mirror_of_propensity(toy: pd.DataFrame) -> None:

@@ -8,10 +8,11 @@ from types import SimpleNamespace
 from serving._cli_customers_print import validation_level_note
 
 
-def _rep(scheme: str = "cutoffs") -> SimpleNamespace:
-    split = SimpleNamespace(scheme=scheme, calibration_cutoffs=("2026-07-03",),
+def _rep(scheme: str = "cutoffs", method: str = "sigmoid") -> SimpleNamespace:
+    split = SimpleNamespace(scheme=scheme, train_cutoffs=("2026-05-04", "2026-06-03"),
+                            calibration_cutoffs=("2026-07-03",),
                             validation_cutoffs=("2026-08-02",))
-    return SimpleNamespace(split=split)
+    return SimpleNamespace(split=split, calibration_method=method)
 
 
 def test_a_validation_level_far_from_what_happened_is_named() -> None:
@@ -36,3 +37,13 @@ def test_a_close_or_noisy_level_and_value_models_get_no_note() -> None:
     assert validation_level_note(_rep("users"), {"n": 13685.0, "base_rate": 0.1507,
                                                  "mean_prediction": 0.2093}) is None
     assert validation_level_note(_rep(), {"n": 100.0, "aggregate_bias": 0.3}) is None
+
+
+def test_an_uncalibrated_model_names_the_training_cutoffs_as_its_level() -> None:
+    # no calibrator improved a later window (``choose_calibration``): the calibration cutoff
+    # did not set the level, and the note had said it did
+    m = {"n": 13685.0, "base_rate": 0.1507, "mean_prediction": 0.2093, "ece": 0.0586}
+    note = validation_level_note(_rep(method="none"), m)
+    assert note is not None
+    assert "training cutoffs' (2026-05-04, 2026-06-03" in note
+    assert "calibration cutoff" not in note
