@@ -147,15 +147,16 @@ def choose_calibration(methods: list[str], windows: list[tuple[np.ndarray, np.nd
     first, all scored by one booster that saw none of them) and every candidate's loss (see
     the module docstring).
 
-    One window: ``methods`` scored two-fold on it (``calibration_scores``). Several: ``methods``
+    One window, or one method (named by the caller: kept): ``methods`` scored two-fold on the
+    last window (``calibration_scores``). Several: ``methods``
     and ``none``, each fitted on the windows before each later one (stacked) and scored on it,
     the losses averaged. The best of ``methods`` is kept unless ``none`` does better by more
     than ``NONE_MARGIN`` standard errors of the per-row difference (classifiers: squared
     errors; value: the |aggregate bias|, which has no per-row terms, by any margin), so a
     difference within noise keeps the calibrator as before.
     """
-    if len(windows) == 1:
-        scores = calibration_scores(methods, *windows[0], kind)
+    if len(windows) == 1 or len(methods) == 1:
+        scores = calibration_scores(methods, *windows[-1], kind)
         return min(scores, key=scores.__getitem__), scores
     cands = [*methods, *(["none"] if "none" not in methods else [])]
     losses: dict[str, list[float]] = {m: [] for m in cands}

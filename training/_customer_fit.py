@@ -488,7 +488,9 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
     # scored on the next, so a season's level that does not carry over loses; one: two
     # halves, each scored by a calibrator fitted on the other), never on the validation rows
     # whose metrics are reported and decide promotion (choosing there had flattered them)
-    windows, window_cuts = _check_windows(model, data, x, y, train, calib, best)
+    # (a method named by the caller is kept: nothing to choose, no window to check)
+    windows, window_cuts = (_check_windows(model, data, x, y, train, calib, best)
+                            if len(methods) > 1 else ([], ()))
     method, scores = choose_calibration(methods, windows or [(raw_cal, y[calib])], kind)
     fitted = {method: _Calibrator(method).fit(raw_cal, y[calib])}
     validation = _metrics(model.kind, y[valid], fitted[method].transform(raw_val, kind))

@@ -34,6 +34,14 @@ def test_a_sale_month_in_the_calibration_window_does_not_set_the_validation_leve
     assert v.ece < 0.04
 
 
+def test_a_calibration_named_by_the_caller_is_kept() -> None:
+    frame = toy_frame(n_users=3000, levels=(0.0, 0.0, 1.0, 0.0)).drop(columns=["true_p"])
+    rep = CustomerModel("propensity", horizon_days=30, calibration="sigmoid", **FAST
+                        ).fit(frame).report_
+    assert rep.calibration_method == "sigmoid"
+    assert rep.calibration_windows == ()
+
+
 def test_a_level_that_lasts_is_still_calibrated() -> None:
     # from the second window on everyone buys less (a lasting change): the calibrator's level
     # carries over and it is kept
