@@ -501,7 +501,8 @@ class EventEffects(EventLifts):
             shut = closed_phases(grid.y, spd) & (np.nan_to_num(grid.y, nan=0.0) == 0)
             rows = rows & ~shut
             resid = z[rows] - lift[rows] - self.clean_[sid][rows]
-            var = np.maximum(np.maximum(var_lo[rows], var_hi[rows]), noise)
+            # the lift's spread is beyond the day's noise (``_fit_dispersion``): the noise added
+            var = np.maximum(var_lo[rows], var_hi[rows]) + noise
             first, size = tail_step(resid, var, spd, common.get(sid, 0.0), rho)
             if size:
                 rows = rows & (np.arange(len(rows)) >= np.flatnonzero(rows)[first])
