@@ -928,3 +928,42 @@ def test_a_seasonal_lull_that_ramps_over_weeks_is_no_closure() -> None:
     paused = _lull(z, 150, 42, 0.18, 0)
     _, _, _, excursion, _ = _winsorize(paused, 7, 3.0, shift_run=5)
     assert excursion[150:192].all()
+
+
+_HOURLY_PROFILE = np.array([0, 0, 0, 0, 0, 0.2, 0.6, 1.0, 1.1, 1.0, 1.2, 1.6, 1.8, 1.4, 1.1,
+                            1.0, 1.1, 1.5, 2.0, 2.2, 1.7, 1.0, 0.4, 0.1])
+
+
+def _hourly_regions(days: int = 240) -> pd.DataFrame:
+    """Three regions' hourly orders, Poisson around a daily profile with empty nights (2-5
+    orders usual at 23:00, 70-120 at 19:00)."""
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2025-01-06", periods=24 * days, freq="h")
+    return pd.concat([pd.DataFrame({"series_id": r, "ds": ds,
+                                    "y": rng.poisson(b * _HOURLY_PROFILE[ds.hour]).astype(float)})
+                      for r, b in (("north", 40), ("south", 55), ("west", 25))],
+                     ignore_index=True)
+
+
+def test_chance_lows_of_counts_in_quiet_hours_are_no_site_wide_outage() -> None:
+    """An independent check's hourly orders of three regions had 8 single late-evening hours
+    (a 0, 1 or 2 where 2-5 are usual, in every region at once by chance) named a site-wide
+    tracking outage, with the advice to remove those rows, and cleaned to the usual level.
+    Such a low is chance for a count; 3 hours at 0 at midday in every region still are an
+    outage."""
+    from training._forecast_outages import sitewide_drops
+
+    series = _hourly_regions()
+    panel = prepare_panel(series)
+    assert sitewide_drops(panel) == {}
+    assert unmarked_drop_note(panel) is None
+    hours = pd.date_range("2025-07-15 11:00", periods=3, freq="h")
+    out = series.copy()
+    out.loc[out["ds"].isin(hours), "y"] = 0.0
+    drops = sitewide_drops(prepare_panel(out))
+    assert sorted(drops) == ["north", "south", "west"]
+    g = prepare_panel(out).series["west"]
+    assert list(g.ds[drops["west"]]) == list(hours)
+    note = unmarked_drop_note(prepare_panel(out))
+    assert note is not None
+    assert "2025-07-15 11:00 .. 2025-07-15 13:00" in note
