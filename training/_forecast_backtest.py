@@ -44,6 +44,7 @@ from ._forecast_backtest_starts import (
     LEAD_DAYS,
     START_METRICS,
     fold_start,
+    launch_pads,
     start_metrics,
     start_notes,
 )
@@ -186,6 +187,12 @@ def backtest(
         train = frame[frame["ds"] < origin]
         end = origin + horizon * delta
         test = frame[(frame["ds"] >= origin) & (frame["ds"] < end)]
+        # a launch in the window of a series exported from its first day only: its days
+        # before it at 0, as the export with them gives (it had been left out of the fold)
+        pads = launch_pads(frame, calendar, origin, end, delta)
+        if len(pads):
+            train = pd.concat([train, pads[pads["ds"] < origin]], ignore_index=True)
+            test = pd.concat([test, pads[pads["ds"] >= origin]], ignore_index=True)
         if train.empty or test.empty:
             msg = (f"backtest: origin {origin} leaves {len(train)} training rows and {len(test)} "
                    f"actuals; choose origins inside ({frame['ds'].min()}, {frame['ds'].max()}]")
@@ -228,6 +235,8 @@ def backtest(
             hist = panel.series[str(sid)]
             past = hist.ds < origin
             hy = hist.y[past]
+            if str(sid) in set(pads["series_id"]):  # its pads: zeros before the origin
+                hy = np.zeros(int(((pads["series_id"] == sid) & (pads["ds"] < origin)).sum()))
             if g["y"].notna().sum() == 0:
                 continue
             began = fold_start(str(sid), hy, g, calendar, origin, end)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from features._calendar import normalize_calendar
 
+from ._forecast_backtest_starts import launch_pads
 from ._forecast_base import steps_per_day
 from ._forecast_live import LEADING_ZEROS_DAYS, live_starts
 from ._forecast_panel import prepare_panel
@@ -70,6 +71,19 @@ def _cut_at_launch(series: pd.DataFrame, calendar: pd.DataFrame | None) -> bool:
                for f, _ in found.values())
 
 
+def _pads_launch(series: pd.DataFrame, origins: Sequence[pd.Timestamp], horizon: int,
+                 calendar: pd.DataFrame | None) -> bool:
+    """Whether a fold gives a series exported from its launch on the rows at 0 before it
+    (``launch_pads``): until 2026-12-07 the fold left it out, fitted and scored without it."""
+    if calendar is None or not len(calendar) or not len(origins):
+        return False
+    step = prepare_panel(series[["series_id", "ds", "y"]], "none").step
+    frame = series.assign(ds=pd.to_datetime(series["ds"]),
+                          series_id=series["series_id"].astype(str))
+    return any(len(launch_pads(frame, calendar, pd.Timestamp(o), pd.Timestamp(o) + horizon * step,
+                               step)) for o in origins)
+
+
 def evaluation_key(series: pd.DataFrame, origins: Sequence[pd.Timestamp], horizon: int,
                    calendar: pd.DataFrame | None = None) -> str:
     """Identifier of (data, known-in-advance columns, calendar, origins, horizon): equal keys
@@ -87,6 +101,8 @@ def evaluation_key(series: pd.DataFrame, origins: Sequence[pd.Timestamp], horizo
         h.update(b"mase-scale:live-history")
     if _cut_at_launch(series, calendar):
         h.update(b"mase-scale:live-start")
+    if _pads_launch(series, origins, horizon, calendar):
+        h.update(b"fold:launch-pads")
     return f"backtest:{h.hexdigest()[:16]}:h{horizon}:k{len(origins)}"
 
 
@@ -139,4 +155,17 @@ def earlier_evaluation_keys(series: pd.DataFrame, origins: Sequence[pd.Timestamp
         out[f"backtest:{h.hexdigest()[:16]}:h{horizon}:k{len(origins)}"] = (
             "whose MASE scale counted the days at 0 before a series' launch in the calendar "
             "(under 28 of them)")
+    if _pads_launch(series, origins, horizon, calendar):
+        # until 2026-12-07: a series exported from its launch on was left out of the fold
+        # that holds its launch (fitted and scored without it)
+        h = data_hash(series, calendar)
+        for part in tail:
+            h.update(part)
+        if _starts_after_zeros(series):
+            h.update(b"mase-scale:live-history")
+        if _cut_at_launch(series, calendar):
+            h.update(b"mase-scale:live-start")
+        out[f"backtest:{h.hexdigest()[:16]}:h{horizon}:k{len(origins)}"] = (
+            "which left a series exported from its launch on (no rows before it) out of the "
+            "fold that holds its launch, fitted and scored without it")
     return out

@@ -20,6 +20,10 @@ actuals (scale-free: a new store's orders and its revenue weigh the same):
 
 A series that goes from 0 to live inside a window with no such event is not scored as a start
 (no forecaster can know when it starts); ``start_notes`` names it.
+
+An export that lists a page or a store only from its first day (Google Analytics, a till
+system) has no rows before such a launch: ``launch_pads`` gives the fold the rows at 0 that
+the same series exported with its empty days holds, so it is scored alike.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ from features._calendar import normalize_calendar, series_channel
 from ._forecast_live import START_LEAD_DAYS, first_live, start_event
 from ._forecast_text import listed, period_text
 
-__all__ = ["LEAD_DAYS", "START_METRICS", "fold_start", "start_metrics", "start_notes"]
+__all__ = ["LEAD_DAYS", "START_METRICS", "fold_start", "launch_pads", "start_metrics",
+           "start_notes"]
 
 START_METRICS: tuple[str, ...] = ("start_sum_err_pct", "start_bias_pct", "start_pinball",
                                   "start_coverage80_pct")
@@ -75,6 +80,49 @@ def fold_start(series_id: str, history_y: np.ndarray, window: pd.DataFrame,
               & (cal["start"] < end).to_numpy(dtype=bool)]
     at = start_event(first, own["start"].to_numpy(), own["end"].to_numpy(), LEAD_DAYS)
     return first, None if at is None else own.iloc[at]
+
+
+def launch_pads(frame: pd.DataFrame, calendar: pd.DataFrame | None, origin: pd.Timestamp,
+                end: pd.Timestamp, step: pd.Timedelta) -> pd.DataFrame:
+    """Rows at 0 for the series of ``frame`` whose first row falls inside the fold's window
+    (``origin`` .. ``end``) and whose first value other than 0 starts an event of their own
+    channel that begins in the window (``fold_start``'s test), from the data's first period to
+    the period before that first row, one per ``step``; known-in-advance columns take the
+    series' first row's values. Empty when no series is such.
+
+    Such a series, exported only from its launch (a page in a Google Analytics export, a
+    store in a till system's), had been left out of the fold's scores ("no rows before the
+    origin"): with these rows it is the start the same page exported with its days at 0 is,
+    fitted and scored alike."""
+    cal = normalize_calendar(calendar)
+    columns = list(frame.columns)
+    if cal.empty:
+        return frame.iloc[:0]
+    cal = cal[cal["channel"].notna().to_numpy(dtype=bool)
+              & (cal["start"] >= origin.normalize()).to_numpy(dtype=bool)
+              & (cal["start"] < end).to_numpy(dtype=bool)]
+    begin = pd.Timestamp(frame["ds"].min())
+    parts = []
+    for sid, g in frame.groupby("series_id", sort=True):
+        first_row = pd.Timestamp(g["ds"].min())
+        chan = series_channel(str(sid))
+        if chan is None or not origin <= first_row < end or first_row <= begin:
+            continue
+        g = g.sort_values("ds")
+        live = first_live(g["y"].to_numpy(float))
+        if live is None:
+            continue
+        own = cal[(cal["channel"] == chan).to_numpy(dtype=bool)]
+        at = pd.Timestamp(g["ds"].iloc[live])
+        if start_event(at, own["start"].to_numpy(), own["end"].to_numpy(), LEAD_DAYS) is None:
+            continue
+        ds = pd.date_range(begin, first_row, freq=step, inclusive="left")
+        pad = pd.DataFrame({"series_id": sid, "ds": ds, "y": 0.0})
+        for col in columns:
+            if col not in pad:
+                pad[col] = g[col].iloc[0]
+        parts.append(pad[columns])
+    return pd.concat(parts, ignore_index=True) if parts else frame.iloc[:0]
 
 
 def start_metrics(rows: pd.DataFrame, begin: pd.Timestamp) -> dict[str, float]:

@@ -308,3 +308,49 @@ def test_the_seasonal_naive_band_of_a_launched_page_is_the_same_from_any_export(
         bands[lead] = fc[["p10", "p50", "p90"]].to_numpy()
     np.testing.assert_allclose(bands[10], bands[0], rtol=1e-12)
     np.testing.assert_allclose(bands[40], bands[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("model", [SeasonalNaiveForecaster, LightGBMForecaster])
+def test_a_launch_exported_without_rows_before_it_is_scored_as_its_zeros_would_be(
+        model: type, fast_gbm: dict) -> None:
+    """A GA4 or shop export lists a page or a store only from its first day. Such a launch,
+    planned in the calendar on its own channel inside a fold, had been left out of that fold's
+    scores ("no rows before the origin", with the fix "update it, or leave it out with
+    --only"), so the launch forecast, the one a launch plan needs, was never scored. It is
+    scored as a start, as the same page exported with its days at 0 before the launch is."""
+    zeros, cal = _launches()
+    exported = zeros[(zeros["series_id"] != "page-new") | (zeros["ds"] >= "2025-09-10")]
+    make = model(**fast_gbm) if model is LightGBMForecaster else model()
+    want = backtest(make, zeros, cal, horizon=28, n_folds=2)
+    got = backtest(make, exported, cal, horizon=28, n_folds=2)
+    assert list(got.starts["series_id"]) == ["page-new"]
+    pd.testing.assert_frame_equal(got.starts, want.starts)
+    fold = pd.Timestamp("2025-09-03")  # the fold of the launch: its live series alike
+    pd.testing.assert_frame_equal(got.folds[got.folds["origin"] == fold].reset_index(drop=True),
+                                  want.folds[want.folds["origin"] == fold].reset_index(drop=True))
+    # the fold before, whose window ends before the launch, still leaves the page out
+    assert not any("no rows before the origin" in n and "2025-09-03" in n for n in got.notes)
+
+
+def test_a_backtest_that_now_scores_a_launch_exported_from_it_has_its_own_key() -> None:
+    """A champion backtested before such a launch was scored (the fold fitted without the
+    page) is re-scored, not compared: its key is an earlier one, named."""
+    from training._forecast_backtest_keys import data_hash, earlier_evaluation_keys, evaluation_key
+
+    zeros, cal = _launches()
+    exported = zeros[(zeros["series_id"] != "page-new") | (zeros["ds"] >= "2025-09-10")]
+    origins = [pd.Timestamp("2025-08-06"), pd.Timestamp("2025-09-03")]
+    h = data_hash(exported, cal)
+    h.update(b"2025-08-06,2025-09-03")
+    h.update(b"28")
+    h.update(b"mase-scale:live-history")  # page-a .. page-c: 66 days or more at 0
+    old = f"backtest:{h.hexdigest()[:16]}:h28:k2"
+    assert evaluation_key(exported, origins, 28, cal) != old
+    assert "exported from its launch" in earlier_evaluation_keys(exported, origins, 28, cal)[old]
+    # a launch no fold holds: the key as before
+    early = [pd.Timestamp("2025-06-01"), pd.Timestamp("2025-06-29")]
+    h = data_hash(exported, cal)
+    h.update(b"2025-06-01,2025-06-29")
+    h.update(b"28")
+    h.update(b"mase-scale:live-history")
+    assert evaluation_key(exported, early, 28, cal) == f"backtest:{h.hexdigest()[:16]}:h28:k2"
