@@ -290,6 +290,10 @@ def _check_columns(df: pd.DataFrame, contract: Contract, source: str) -> None:
     taken = {str(c) for c in df.columns if c in contract.required}
     probs = []
     renames = {}
+    named = df.attrs.get("series_named_by") if contract.name == "series" else None
+    if named is not None:  # the column that names the series (``validate_series``' problem)
+        renames[str(named)] = "series_id"
+        taken.add(str(named))
     for col in missing:
         other = _rename_hint(df, col, taken)
         if other is not None:

@@ -74,8 +74,13 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
                 "series_id", f"is required: the dates in '{date}' repeat ({n:,} rows share a "
                 "date), so the file holds several series and nothing names them", 0,
                 fix=_name_series_fix(df, date))
+            named = _series_column(df, date)
+        else:
+            named = None
         df = df.assign(series_id="total")
         df.attrs["added_columns"] = ("series_id",)
+        if named is not None:  # in the line that renames every column at once too
+            df.attrs["series_named_by"] = named
     probs: list[Problem] = []
     df = _nfc(df, ("series_id",))  # before the duplicate check: one name, however typed
     df = _money_column(df, "y", report)  # '1,139.00' from a spreadsheet export, with a note
@@ -321,15 +326,28 @@ def _overlap_fix(frame: pd.DataFrame, valid: np.ndarray) -> str | None:
             "that counts those periods twice")
 
 
+def _text_columns(df: pd.DataFrame, date: str) -> list[str]:
+    """The columns other than ``date`` that are mostly not numbers (a reader may hand every
+    column over as text)."""
+    return [str(c) for c in df.columns if str(c) != date
+            and not pd.api.types.is_datetime64_any_dtype(df[c].dtype)
+            and float(pd.to_numeric(df[c], errors="coerce").notna().mean()) < 0.5]
+
+
+def _series_column(df: pd.DataFrame, date: str) -> str | None:
+    """The one text column that no two rows of a date share (``_name_series_fix``'s rename),
+    else None."""
+    alone = [c for c in _text_columns(df, date) if not df[[c, date]].duplicated().any()]
+    return alone[0] if len(alone) == 1 else None
+
+
 def _name_series_fix(df: pd.DataFrame, date: str) -> str:
     """How to name the series of a file whose dates repeat and that has no series_id: its one
     text column that no two rows of a date share ('Session default channel group' of an
     analytics export), or its text columns that do so together, else a general example. The
     example had named 'store' and 'family' columns the file did not have."""
     # text: mostly not numbers (a reader may hand every column over as text)
-    text = [str(c) for c in df.columns if str(c) != date
-            and not pd.api.types.is_datetime64_any_dtype(df[c].dtype)
-            and float(pd.to_numeric(df[c], errors="coerce").notna().mean()) < 0.5]
+    text = _text_columns(df, date)
     cols = [str(c) for c in df.columns]
     alone = [c for c in text if not df[[c, date]].duplicated().any()]
     if len(alone) == 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import features as ft
@@ -177,3 +178,22 @@ def test_a_series_file_without_series_id_is_told_its_one_text_column(tmp_path: P
         ft.load_series(p)
     text = " ".join(str(err.value).split())
     assert "frame[['Region', 'Segment']].astype(str).agg(' '.join, axis=1)" in text
+
+
+def test_the_rename_all_line_names_the_series_column_too(tmp_path: Path) -> None:
+    """A GA4 pages export ('Page path and screen class, Date, Views') was told to rename the
+    three columns, but its one rename-all line left the series column out: applied as given,
+    the file came back with "column 'series_id' is required"."""
+    p = tmp_path / "pages.csv"
+    p.write_text("Page path and screen class,Date,Views\n" + "".join(
+        f"{s},202401{d:02d},{100 + d}\n" for s in ("/", "/pricing") for d in range(1, 9)))
+    with pytest.raises(ft.DataContractError) as err:
+        ft.load_series(p)
+    text = " ".join(str(err.value).split())
+    assert ("frame.rename(columns={'Page path and screen class': 'series_id', 'Date': 'ds', "
+            "'Views': 'y'})") in text
+    # applied as given, the file reads
+    frame = pd.read_csv(p).rename(columns={"Page path and screen class": "series_id",
+                                           "Date": "ds", "Views": "y"})
+    frame.to_csv(p, index=False)
+    assert len(ft.load_series(p)) == 16
