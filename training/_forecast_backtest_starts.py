@@ -150,6 +150,50 @@ def start_metrics(rows: pd.DataFrame, begin: pd.Timestamp) -> dict[str, float]:
     }
 
 
+UNLEARNED_BIAS_PCT = -90.0
+"""A start forecast this far below its actual total (``start_bias_pct``), with no earlier
+start of its event's kind to learn from, is named by ``_unlearned_starts``."""
+
+
+def _unlearned_starts(starts: pd.DataFrame, calendar: pd.DataFrame | None,
+                      started_before: pd.DataFrame) -> str | None:
+    """The note on the starts forecast at about 0 (``start_bias_pct`` at most
+    ``UNLEARNED_BIAS_PCT``) whose event's kind no series had started with before the fold's
+    origin (``started_before``: ``series_id``, ``kind``, ``start``), else None.
+
+    The forecasters forecast a new series from the first weeks of series that started with an
+    event of the same kind; with none, a launch is forecast at about 0, and the start scores
+    read -100% without a word on why (a page launch in a web export whose other pages were
+    all live from its first day)."""
+    if not len(starts):
+        return None
+    cal = normalize_calendar(calendar)
+    before = started_before if len(started_before) else pd.DataFrame(columns=["kind", "start"])
+    hits = []
+    for r in starts.itertuples(index=False):
+        if not float(getattr(r, "start_bias_pct", np.nan)) <= UNLEARNED_BIAS_PCT:
+            continue
+        ev = cal[(cal["name"].astype(str) == str(r.event)).to_numpy(dtype=bool)
+                 & (cal["start"] == pd.Timestamp(r.event_start)).to_numpy(dtype=bool)]
+        if ev.empty:
+            continue
+        kind = str(ev["kind"].iloc[0])
+        seen = before[(before["kind"].astype(str) == kind).to_numpy(dtype=bool)
+                      & (pd.to_datetime(before["start"]) < pd.Timestamp(r.origin)).to_numpy(
+                          dtype=bool)]
+        if seen.empty:
+            hits.append(f"{r.series_id!r} ('{r.event}' {period_text(r.event_start)}, kind "
+                        f"'{kind}')")
+    if not hits:
+        return None
+    return (f"{len(hits)} start(s) were forecast at about 0: {listed(hits, 3)}; no series of "
+            "the data started with an event of that kind before the fold's origin, and a new "
+            "series is forecast from the first weeks of the series that did. Until the "
+            "history holds such a start, size the launch by hand (e.g. from a comparable "
+            "page's or store's first weeks); later launches of that kind are forecast from "
+            "this one")
+
+
 def start_notes(starts: pd.DataFrame, unplanned: dict[str, list[str]],
                 calendar: pd.DataFrame | None, origins: Sequence[pd.Timestamp],
                 started_before: pd.DataFrame, data_end: pd.Timestamp) -> list[str]:
@@ -166,6 +210,9 @@ def start_notes(starts: pd.DataFrame, unplanned: dict[str, list[str]],
                      f"no event of their own channel beginning there: {shown}; they are not "
                      "scored as starts (no forecaster can know when such a series starts; "
                      "put its launch in the calendar on its channel to have it scored)")
+    unlearned = _unlearned_starts(starts, calendar, started_before)
+    if unlearned is not None:
+        notes.append(unlearned)
     if len(starts) or not len(origins):
         return notes
     cal = normalize_calendar(calendar)

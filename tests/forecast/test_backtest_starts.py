@@ -354,3 +354,20 @@ def test_a_backtest_that_now_scores_a_launch_exported_from_it_has_its_own_key() 
     h.update(b"28")
     h.update(b"mase-scale:live-history")
     assert evaluation_key(exported, early, 28, cal) == f"backtest:{h.hexdigest()[:16]}:h28:k2"
+
+
+def test_a_launch_with_no_earlier_start_of_its_kind_is_named_as_forecast_at_zero() -> None:
+    """A web export's new page, launched in a fold, whose other pages were live from the
+    data's first day: nothing to learn a launch from, so it is forecast at about 0 and its
+    start scores read -100%, which had come without a word on why."""
+    zeros, cal = _launches()
+    only = zeros[zeros["series_id"].isin(["page-new"]) | (zeros["ds"] >= "2025-03-01")]
+    only = only[(only["series_id"] != "page-new") | (only["ds"] >= "2025-09-10")]
+    res = backtest(SeasonalNaiveForecaster(), only, cal, horizon=28, n_folds=2)
+    assert res.start_mean["start_bias_pct"] == pytest.approx(-100.0)
+    said = [n for n in res.notes if "forecast at about 0" in n]
+    assert len(said) == 1
+    assert "'page-new' ('Launch page-new' 2025-09-10, kind 'launch')" in said[0]
+    # with earlier launches in the history (page-a .. page-c), no such note
+    res = backtest(SeasonalNaiveForecaster(), zeros, cal, horizon=28, n_folds=2)
+    assert not any("forecast at about 0" in n for n in res.notes)
