@@ -46,7 +46,7 @@ from ._catalogue import CATALOGUE, MAX_CATEGORIES, MAX_CHANNELS, describe
 from ._contracts import KNOWN_EVENT_TYPES, DataContractError
 from ._import import orders_to_events
 from ._import_lines import NON_PRODUCT_CODES, non_product_note
-from ._import_notes import common_last_day_note, single_order_note
+from ._import_notes import common_last_day_note, mixed_currency_note, single_order_note
 from ._import_plan import ImportedPlan, store_plan_to_future
 from ._import_series import ImportedSeries, store_days_to_series
 from ._io import (
@@ -106,6 +106,7 @@ __all__ = [
     "load_series",
     "load_spend",
     "make_labels",
+    "mixed_currency_note",
     "non_product_note",
     "normalize_calendar",
     "number_cells",

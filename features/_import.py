@@ -29,7 +29,7 @@ from ._contracts import EVENTS, DataContractError, LoadReport, Problem, problem_
 from ._import_cancels import net_whole_cancellations, repeated_lines_note
 from ._import_dates import _date_order_fix, _given_format
 from ._import_lines import non_product_lines, non_product_note, shipping_lines
-from ._import_notes import common_last_day_note, single_order_note
+from ._import_notes import common_last_day_note, mixed_currency_note, single_order_note
 from ._import_sequences import per_customer_time_problem
 from ._io import validate_events
 from ._parse import (
@@ -488,6 +488,10 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
         source=source, netted=gone if gone.any() else None)
     if not_products:
         report.notes.append(not_products)  # it names the source itself
+    currencies = mixed_currency_note(raw, lines["revenue"], skip={*own, customer, category},
+                                     source=source)
+    if currencies:
+        report.notes.append(currencies)
     frame.attrs["load_notes"] = [*report.notes, *frame.attrs.get("load_notes", [])]
     frame.attrs["import_summary"] = summary
     return frame

@@ -2,17 +2,22 @@
 
 ``single_order_note``: no customer has a second order (a marketplace's per-order buyer id
 imported as the customer); ``common_last_day_note``: most repeat buyers' last order falls on the
-data's last day (dates counted back from an export day). ``brain data import-orders`` and
-``brain train`` print them (``serving._cli_customers``).
+data's last day (dates counted back from an export day); ``mixed_currency_note``: a column of
+the export names two currencies or more, whose amounts the import sums as written.
+``brain data import-orders`` and ``brain train`` print them (``serving._cli_customers``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["COMMON_LAST_DAY_SHARE", "SINGLE_ORDER_MIN_CUSTOMERS", "common_last_day_note",
-           "single_order_note"]
+from ._contracts import problem_rows
+
+__all__ = ["COMMON_LAST_DAY_SHARE", "CURRENCY_CODES", "SINGLE_ORDER_MIN_CUSTOMERS",
+           "common_last_day_note", "mixed_currency_note", "single_order_note"]
 
 
 SINGLE_ORDER_MIN_CUSTOMERS = 100
@@ -116,3 +121,55 @@ def common_last_day_note(events: pd.DataFrame, customer: str = "user_id") -> str
             "what happened. Fix: import the real order dates; if the export has none, these "
             "models cannot be trained on it (ignore this note only if nearly every customer "
             "really orders every day)")
+
+
+CURRENCY_CODES = frozenset((
+    "AED", "ARS", "AUD", "BGN", "BRL", "CAD", "CHF", "CLP", "CNY", "COP", "CZK", "DKK", "EGP",
+    "EUR", "GBP", "HKD", "HUF", "IDR", "ILS", "INR", "ISK", "JPY", "KRW", "MAD", "MXN", "MYR",
+    "NGN", "NOK", "NZD", "PEN", "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB", "SAR", "SEK",
+    "SGD", "THB", "TRY", "TWD", "UAH", "USD", "VND", "ZAR"))
+"""ISO 4217 codes that ``mixed_currency_note`` recognises in a column of an order export."""
+
+
+def mixed_currency_note(raw: pd.DataFrame, revenue: pd.Series, *,
+                        skip: Collection[str | None] = (), source: str = "orders") -> str | None:
+    """The sentence for an order export with a column naming two currencies or more, else None.
+
+    A retailer with shops in several countries exports each line's amount in the shop's own
+    currency beside a currency column (``EUR``, ``GBP``, ``USD``). The import reads only the
+    columns it is given, so it summed 30 EUR and 30 GBP as 60 of one money without a word, and
+    the value model, the refund shares and ``brain score value`` mixed them. A column is taken
+    for a currency column when every filled cell, stripped and upper-cased, is an ISO 4217 code
+    of ``CURRENCY_CODES`` and at least two codes occur.
+
+    Args:
+        raw: the export as read, one row per line.
+        revenue: each imported line's revenue, indexed by ``raw``'s rows (lines left out, such
+            as guest checkouts, are absent).
+        skip: the columns the import already reads (a currency column is never one of them).
+        source: the file name for the sentence.
+    """
+    for col in raw.columns:
+        if col in skip or pd.api.types.is_numeric_dtype(raw[col]):
+            continue
+        text = raw[col].astype("string").str.strip().str.upper()
+        filled = text.dropna()
+        filled = filled[filled != ""]
+        if filled.empty or not filled.isin(CURRENCY_CODES).all() or filled.nunique() < 2:
+            continue
+        code = text.reindex(revenue.index)
+        sales = revenue.clip(lower=0).groupby(code).sum().sort_values(ascending=False)
+        lines = code.value_counts()
+        total = float(sales.sum())
+        parts = ", ".join(
+            f"{c} {lines.get(c, 0):,} line{'' if lines.get(c, 0) == 1 else 's'}"
+            + (f" ({sales[c] / total:.1%} of the purchase revenue)" if total > 0 else "")
+            for c in sales.index)
+        _, rows, _ = problem_rows((text.ne(str(sales.index[0])) & text.ne("")).fillna(False))
+        return (f"{source}: column '{col}' holds {len(sales)} currencies ({parts}; first line "
+                f"not in {sales.index[0]} at row {rows[0]:,}): the amounts are summed as written, "
+                "not converted, so revenue, refunds and the value model mix them. Convert the "
+                "amounts to one currency before importing (lines['amount'] = lines['price'] * "
+                f"lines['{col}'].map(rates), with your rates), or import each currency's lines "
+                "on its own")
+    return None
