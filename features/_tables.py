@@ -240,7 +240,12 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
         what = "numbers" if kind == "number" else "dates"
         if how:
             notes.append(f"column '{name}' read as {what}: {how}")
-        if odd.any():
+        if odd.all() and len(odd) > 1 and numeric:  # a broken export, not a few odd cells
+            notes.append(f"column '{name}' was numbers at training, but none of its "
+                         f"{len(odd):,} filled cells here is a number ({_cells(odd, raw, False)}"
+                         "): every one was read as missing, so every customer is scored as if "
+                         "the value were unknown; write plain numbers, or retrain")
+        elif odd.any():
             notes.append(f"column '{name}' holds {what}; values that are not were read as "
                          f"missing ({_cells(odd, raw)})")
         n_empty = int(empty.sum())

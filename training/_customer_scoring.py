@@ -174,7 +174,9 @@ def empty_columns_note(model: CustomerModel | object, features: pd.DataFrame,
 
 def _empty_numbers_note(typical: dict[str, float], features: pd.DataFrame,
                         show: int) -> str | None:
-    """``empty_columns_note``'s part on numeric columns empty in every row."""
+    """``empty_columns_note``'s part on numeric columns without a value in any row: empty, or
+    not one cell read as a number (``19 months`` in a column of months: until 2026-12-07 such a
+    column was said to be "empty in every row")."""
     from ._customer_meanings import missing_meaning
 
     # an empty pipeline feature with a meaning ('has never ordered') is a value, not a gap
@@ -185,9 +187,10 @@ def _empty_numbers_note(typical: dict[str, float], features: pd.DataFrame,
         return None
     shown = ", ".join(repr(c) for c in empty[:show]) + (
         f" and {len(empty) - show} more" if len(empty) > show else "")
-    return (f"{shown} {'is' if len(empty) == 1 else 'are'} empty in every row but had values at "
-            "training: every customer is scored as if the value were unknown, which moves the "
-            "scores; fill the column, or retrain without it")
+    return (f"{shown} {'has' if len(empty) == 1 else 'have'} no value in any row (empty, or no "
+            "cell read as a number) but had values at training: every customer is scored as "
+            "if the value were unknown, which moves the scores; fill the column, or retrain "
+            "without it")
 
 
 EMPTY_SHIFT_POINTS, EMPTY_SHIFT_RATIO = 0.10, 2.0

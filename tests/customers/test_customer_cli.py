@@ -117,7 +117,8 @@ def test_bring_your_own_table(world_dir: Path, tmp_path: Path) -> None:
     res = runner.invoke(app, ["score", "churn", "--table", str(blank), "--id-col", "customer",
                               "--out", str(tmp_path / "b.csv")])
     assert res.exit_code == 0, res.output
-    assert "blank.csv: 'orders' is empty in every row but had values at training" in " ".join(
+    assert ("blank.csv: 'orders' has no value in any row (empty, or no cell read as a number) "
+            "but had values at training") in " ".join(
         res.output.split())
     short = tmp_path / "short.csv"
     table.drop(columns="orders").to_csv(short, index=False)

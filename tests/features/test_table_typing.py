@@ -321,3 +321,20 @@ def test_a_semicolon_tables_number_column_with_an_odd_cell_names_only_what_was_r
     charges = " ".join(n for n in notes if "'charges'" in n)
     assert "('1,5' is 1.5)" in charges, charges
     assert "nan" not in charges
+
+
+def test_a_number_column_with_no_number_at_scoring_is_named_as_such_not_as_odd_cells() -> None:
+    # an export that writes the unit beside every number ('19 months'): at scoring, a column
+    # the model learned as numbers reads nothing; the note says so instead of counting
+    # "values that are not" as if a few cells were odd
+    raw = pd.DataFrame({"tenure": [f"{i % 60 + 1} months" for i in range(1200)],
+                        "plan": ["basic", "pro"] * 600})
+    out = ft.infer_table_types(raw, numeric=["tenure"], categorical=["plan"])
+    assert out["tenure"].isna().all()
+    notes = " ".join(out.attrs["load_notes"])
+    assert ("column 'tenure' was numbers at training, but none of its 1,200 filled cells here "
+            "is a number (first at row 1: '1 months'") in notes
+    assert "values that are not were read as missing" not in notes
+    few = raw.assign(tenure=["7"] * 1199 + ["unknown"])  # one odd cell: counted as before
+    notes = " ".join(ft.infer_table_types(few, numeric=["tenure"]).attrs["load_notes"])
+    assert "values that are not were read as missing (1 cell; first at row 1200" in notes
