@@ -338,3 +338,28 @@ def test_a_number_column_with_no_number_at_scoring_is_named_as_such_not_as_odd_c
     few = raw.assign(tenure=["7"] * 1199 + ["unknown"])  # one odd cell: counted as before
     notes = " ".join(ft.infer_table_types(few, numeric=["tenure"]).attrs["load_notes"])
     assert "values that are not were read as missing (1 cell; first at row 1200" in notes
+
+
+def test_whole_numbers_named_as_an_identifier_or_a_code_are_not_number_features() -> None:
+    rng = np.random.default_rng(4)
+    n = 400
+    raw = pd.DataFrame({
+        "AccountNo": [str(100000 + i) for i in range(n)],        # one per customer: an id
+        "ZipCode": [str(z) for z in rng.integers(10000, 10040, n)],  # 40 areas: a category
+        "phone": [str(4915100000000 + i) for i in range(n)],      # one per customer: an id
+        "num_orders": [str(k) for k in rng.integers(0, 9, n)],    # a quantity
+        "lifetime_spend": [str(1000 + 7 * i) for i in range(n)],  # distinct, not named an id
+        "plan": ["basic", "pro"] * (n // 2)})
+    out = ft.infer_table_types(raw)
+    assert "AccountNo" not in out.columns
+    assert "phone" not in out.columns
+    assert not pd.api.types.is_numeric_dtype(out["ZipCode"])
+    assert out["num_orders"].dtype == "float64"
+    assert out["lifetime_spend"].dtype == "float64"
+    notes = " ".join(out.attrs["load_notes"])
+    assert ("column 'AccountNo' holds whole numbers, 400 distinct in 400 rows, and its name "
+            "reads as an identifier") in notes
+    assert "column 'ZipCode' holds whole numbers, but its name says they are codes" in notes
+    # at scoring the model's own types decide: nothing is dropped or re-typed by name
+    scored = ft.infer_table_types(raw, numeric=["num_orders"], categorical=["ZipCode", "plan"])
+    assert "AccountNo" in scored.columns
