@@ -361,13 +361,13 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         id_col = feats.attrs.pop("brain.id_col", id_col)
         if getattr(model, "date_days_", ()):  # its date columns are days since --asof
             feats = _with_asof(feats, asof, table.name, note=False)
-        _population_warning(model, uri, table, feats["user_id"])
         # the input check first: a table the model cannot read stops with the error alone
         # (it had been told "N columns not used by the model ... the scores do not depend on
         # these", every column of the table, just before "this model was trained on event
-        # features")
+        # features"; until 2026-12-07 also that the model "learned another customer base")
         with _table_words(table, id_col, task):
             _check_table_model(model, uri, feats)
+        _population_warning(model, uri, table, feats["user_id"])
         for note in (unseen_levels_note(model, feats), empty_columns_note(model, feats),
                      table_in_sample_note(model, feats), _extra_columns_note(model, feats)):
             if note:

@@ -535,3 +535,30 @@ def test_a_table_model_never_replaces_the_event_champion() -> None:
     assert "brain promote" in table.promotion.reason
     configure_mlflow()
     assert _champion() == events.version
+
+
+def test_a_table_the_event_champion_cannot_read_stops_with_the_error_alone(
+        tmp_path: Path) -> None:
+    """Independent check (2026-12-07): a CRM table scored against the event champion was first
+    told that the model "learned another customer base" (0 of its customers were fitted on,
+    with a fix to train on the table) and then stopped with the error that the model reads
+    event features: the warning about scores that were never made only buried the error."""
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+
+    events = _business("r", "2010-01-31").assign(
+        days_since_first_purchase=lambda f: f["recency_days"] + 100,
+        days_since_last_purchase=lambda f: f["recency_days"])
+    train_and_register("churn", events, model=CustomerModel("churn", horizon_days=30, **FAST),
+                       params={"input": "retail/events.parquet", "horizon_days": 30})
+    table = _business("c", "2010-01-31", cutoffs=1).drop(columns=["cutoff", "label_churn"])
+    path = tmp_path / "crm_new.csv"
+    table.rename(columns={"recency_days": "tenure"}).to_csv(path, index=False)
+    res = CliRunner().invoke(app, ["score", "churn", "--table", str(path), "--out",
+                                   str(tmp_path / "s.csv")], terminal_width=400)
+    assert res.exit_code != 0
+    text = " ".join(res.output.split())
+    assert "trained on event features" in text
+    assert "another customer base" not in text
+    assert "customers it was fitted on" not in text
