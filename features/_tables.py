@@ -415,6 +415,18 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
     comma_cols = set(decimal_comma)
     read_comma: list[str] = []
     for col in out.columns:
+        if (training and col not in keep_text and col != "cutoff" and col not in exact
+                and pd.api.types.is_integer_dtype(out[col].dtype)):  # a Parquet file's ints
+            code_notes: list[str] = []
+            kind = _number_named_as_code(str(col), out[col].astype("string"),
+                                         out[col].astype("float64"), code_notes)
+            if kind == "id":
+                drop.append(col)
+            elif kind == "text":
+                out[col] = out[col].astype("string").astype(object)
+            for note in code_notes:
+                report.note(note)
+            continue
         if col in keep_text or col == "cutoff" or col in categorical or not (
                 pd.api.types.is_object_dtype(out[col].dtype)
                 or pd.api.types.is_string_dtype(out[col].dtype)):

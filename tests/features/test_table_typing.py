@@ -363,3 +363,14 @@ def test_whole_numbers_named_as_an_identifier_or_a_code_are_not_number_features(
     # at scoring the model's own types decide: nothing is dropped or re-typed by name
     scored = ft.infer_table_types(raw, numeric=["num_orders"], categorical=["ZipCode", "plan"])
     assert "AccountNo" in scored.columns
+
+
+def test_an_integer_column_of_a_parquet_table_named_as_an_identifier_is_dropped_too() -> None:
+    n = 300
+    raw = pd.DataFrame({"AccountNo": np.arange(100000, 100000 + n),
+                        "PLZ": np.tile(np.arange(10115, 10145), n // 30),
+                        "orders": np.arange(n) % 7, "plan": ["basic", "pro"] * (n // 2)})
+    out = ft.infer_table_types(raw)
+    assert "AccountNo" not in out.columns
+    assert not pd.api.types.is_numeric_dtype(out["PLZ"])
+    assert pd.api.types.is_integer_dtype(out["orders"])
