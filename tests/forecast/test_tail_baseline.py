@@ -27,7 +27,7 @@ from training._forecast_tail import (
     tail_step,
 )
 
-from .test_recent_step import _orders
+from .test_recent_step import _orders, _pages_with_a_big_last_launch
 
 
 @pytest.mark.parametrize(("seed", "factor"), [(0, 0.7), (2, 0.8), (1, 1.3)])
@@ -162,6 +162,42 @@ def test_tail_step_moves_only_the_days_from_a_level_change_inside_them() -> None
     assert size == pytest.approx(-0.36, abs=0.05)
     # no change: nothing moves
     assert tail_step(rng.normal(0, 0.05, 28), var, 1) == (0, 0.0)
+
+
+def test_an_excess_that_faded_by_the_last_days_is_no_level_change() -> None:
+    """End-of-history event days net of their lift at +1.3 fading to 0 (an event far larger
+    than its learned lift, its effect over): their median stands off, but the last days are
+    back at 0, so nothing moves. The same median held to the end is a level change."""
+    rng = np.random.default_rng(0)
+    fading = 1.3 * np.exp(-np.arange(14) / 3.0) + rng.normal(0, 0.05, 14)
+    var = np.full(14, 0.05**2)
+    assert tail_offset(fading, var, 1) > 0.15  # the median alone would move them
+    assert tail_step(fading, var, 1) == (0, 0.0)
+    held = np.full(14, float(np.median(fading))) + rng.normal(0, 0.05, 14)
+    assert tail_step(held, var, 1)[1] == pytest.approx(np.median(fading), abs=0.05)
+
+
+def test_a_launch_far_larger_than_its_kind_leaves_no_raised_level_after_it(
+        fast_gbm: dict) -> None:
+    """An independent check's GA4 pages export: a keynote launch at 12x 12 days before the
+    data end, entered as a 14-day event (earlier launches 3-3.5x). Its days net of the
+    learned lift stood +1.3 above their baseline, fading to about 0 by the end; their
+    median (+0.41) moved the baseline of the page's last two weeks, so the cleaned history
+    ended x1.5 above the page's level and the forecast after it ran about that much high
+    (60-day sum +46% on the check's data). The excess faded: the page's level is the one
+    before the launch."""
+    series, cal = _pages_with_a_big_last_launch()
+    sid = "/product/alpha"
+    panel = prepare_panel(series, "auto")
+    effects = EventEffects().fit(panel, cal)
+    assert sid not in effects.tail_moved_
+    y = panel.series[sid].y
+    before = float(np.median(y[-40:-14]))  # the four weeks before the launch's shoulder
+    assert np.median(panel.inv(effects.clean_[sid][-14:])) / before < 1.15
+    model = LightGBMForecaster(**fast_gbm).fit(series, cal)
+    week = model.predict(28)
+    alpha = week[week["series_id"] == sid]["p50"].to_numpy()[:14]
+    assert np.mean(alpha) / before < 1.2
 
 
 def test_a_variance_every_day_shares_is_not_averaged_away() -> None:
