@@ -44,7 +44,7 @@ from ._forecast_event_weekdays import weekday_profile, weekday_slopes
 from ._forecast_live import first_live
 from ._forecast_outages import SPIKE_SPARSE_SHARE, sitewide_drops
 from ._forecast_phases import _zero_share, closed_phases
-from ._forecast_tail import day_autocorrelation, one_sided_tail, tail_step
+from ._forecast_tail import day_autocorrelation, faded_tail, one_sided_tail, tail_step
 
 __all__ = ["EventEffects"]
 
@@ -351,6 +351,12 @@ class EventEffects(EventLifts):
             resid = z - base
             self.weekday_[sid] = weekday_profile(base, days, shut)
             clean = np.where((affected | site_off) & np.isfinite(base), base, z)
+            # the days after the history's last event that still carry its excess, faded
+            # by the end (a launch's tail past its calendar day): cleaned to their baseline,
+            # or the forecast starts from the fading tail as if it were the level
+            fading = faded_tail(z, base, affected | off, m, steps_per_day(panel.freq),
+                                ~affected & ~off & ~shut)
+            clean = np.where(fading, base, clean)
             self.clean_[sid] = clean
             if (affected & ~np.isfinite(base)).any():
                 unsized[sid] = affected & ~np.isfinite(base)

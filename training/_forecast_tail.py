@@ -25,8 +25,8 @@ import pandas as pd
 
 from ._forecast_recent import step_size
 
-__all__ = ["TAIL_Z", "day_autocorrelation", "null_spread", "one_sided_tail", "tail_offset",
-           "tail_step"]
+__all__ = ["TAIL_Z", "day_autocorrelation", "faded_tail", "null_spread", "one_sided_tail",
+           "tail_offset", "tail_step"]
 
 TAIL_Z = 2.5
 """Standard errors by which the median of the end-of-history event days, net of their lifts,
@@ -58,6 +58,40 @@ def one_sided_tail(skip: np.ndarray, affected: np.ndarray, m: int, lags: int) ->
     # only the last ``lags`` seasons: a phase skipped throughout the middle of the history
     # (a weekly newsletter day) reads its fallback baseline, not this one
     out[:max(0, n - lags * m)] = False
+    return out
+
+
+def faded_tail(z: np.ndarray, base: np.ndarray, skip: np.ndarray, m: int, spd: int,
+               quiet: np.ndarray) -> np.ndarray:
+    """The free periods after the history's last event days (``skip``: event and shoulder
+    days, unmarked drops) that still carry the event's excess, fading by the end: the mask
+    of all of them when their values ``z`` stand above their ``base`` (the local no-event
+    value) by more than ``TAIL_Z`` standard errors of a median (noise read from the
+    residuals of the ``quiet`` periods) and the last ``_END_DAYS`` days are back nearer 0
+    than that (``step_size``), else none. Only within ``3 * m`` periods of the last event
+    day: a launch's tail decays over weeks past its calendar day and shoulder (a keynote at
+    12x, entered as a one-day event: its days 4-7 at 2-4x its level had been read as the
+    level the forecast starts from, +18% over the next 60 days). An excess that holds to the
+    end is a level change and is left (followed as one)."""
+    n = len(z)
+    out = np.zeros(n, dtype=bool)
+    hit = np.flatnonzero(skip)
+    if not len(hit):
+        return out
+    after = np.arange(hit[-1] + 1, n)
+    if not (_MIN_DAYS * spd <= len(after) <= 3 * m):
+        return out
+    r = z[after] - base[after]
+    ok = np.isfinite(r)
+    q = (z - base)[quiet & np.isfinite(z - base)]
+    if ok.sum() < _MIN_DAYS * spd or len(q) < 10:
+        return out
+    mad = float(np.median(np.abs(q - np.median(q))))
+    var = np.full(len(r), (1.4826 * mad) ** 2)
+    size = tail_offset(r, var, spd)
+    if size <= 0 or step_size(r[ok], _END_DAYS * spd) is not None:
+        return out
+    out[after[ok]] = True
     return out
 
 

@@ -256,3 +256,31 @@ def test_a_tail_without_a_finite_residual_moves_nothing_and_warns_nothing() -> N
         warnings.simplefilter("error")
         assert tail_step(np.full(10, np.nan), np.full(10, 0.01), 1) == (0, 0.0)
         assert tail_step(np.array([]), np.array([]), 24) == (0, 0.0)
+
+
+def _one_day_launches() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The check's pages with every launch entered as a one-day event."""
+    series, cal = _pages_with_a_big_last_launch()
+    return series, cal.assign(end=cal["start"])
+
+
+def test_a_launch_tail_that_faded_by_the_end_is_no_level() -> None:
+    """The 12x keynote entered as a one-day event, 12 days before the end: its days 4-7
+    past the shoulder (2-4x the page's level) were left as they were and read as the level
+    the forecast starts from (the check's data: next 60 days +18%). They fade by the end, so
+    they are cleaned to their baseline; the same page held 1.6x from the launch on (a real
+    step) keeps its values."""
+    series, cal = _one_day_launches()
+    sid = "/product/alpha"
+    panel = prepare_panel(series, "auto")
+    effects = EventEffects().fit(panel, cal)
+    y = panel.series[sid].y
+    before = float(np.median(y[-40:-14]))
+    assert np.mean(panel.inv(effects.clean_[sid][-9:])) / before < 1.15
+    stepped = series.copy()
+    on = (stepped["series_id"] == sid) & (stepped["ds"] >= "2025-11-18")
+    stepped.loc[on, "y"] = np.round(stepped.loc[on, "y"] * 1.6)
+    panel = prepare_panel(stepped, "auto")
+    effects = EventEffects().fit(panel, cal)
+    z = panel.fwd(panel.series[sid].y)
+    assert np.array_equal(effects.clean_[sid][-7:], z[-7:])
