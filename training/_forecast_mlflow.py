@@ -407,7 +407,7 @@ def train_and_register(
         final.default_horizon_ = horizon  # type: ignore[attr-defined]
         # the window totals' 80% band, from the backtest's folds (``window_bands``)
         final.window_bands_ = window_bands(  # type: ignore[attr-defined]
-            result.forecasts, steps_per_day(series_freq(series)))
+            result.forecasts, steps_per_day(series_freq(series)), result.starts)
         if time_zone:
             final.time_zone_ = time_zone  # type: ignore[attr-defined]
         if column_sources:

@@ -180,10 +180,23 @@ def _sum_quantiles(a: np.ndarray, b: np.ndarray, qs: tuple[float, ...]) -> list[
     return out
 
 
-def window_bands(forecasts: pd.DataFrame, spd: int) -> WindowBands | None:
+def window_bands(forecasts: pd.DataFrame, spd: int, starts: pd.DataFrame | None = None
+                 ) -> WindowBands | None:
     """Calibrate window-total scores on a backtest's ``forecasts`` (``series_id``, ``ds``,
     ``p10``, ``p50``, ``p90``, ``y``, ``origin``); ``spd``: periods per day. None when no
-    length has ``MIN_BLOCKS`` blocks."""
+    length has ``MIN_BLOCKS`` blocks. ``starts``: the (``origin``, ``series_id``) blocks of
+    series that start inside their fold (``BacktestResult.starts``), left out: forecast
+    from only zeros (a page's launch at about 0 when no earlier start of its kind exists),
+    their scores ran to thousands (a band's half of 1 against thousands of views), and the
+    folds' shared level miss (``_fold_scores``) carried that fold's mean to every window of
+    every series (an independent check's GA4 pages: a one-day window's band 0 .. 1,136,444
+    for a P50 of 4,979)."""
+    if starts is not None and len(starts):
+        gone = pd.MultiIndex.from_arrays([pd.to_datetime(starts["origin"]),
+                                          starts["series_id"].astype(str)])
+        here = pd.MultiIndex.from_arrays([pd.to_datetime(forecasts["origin"]),
+                                          forecasts["series_id"].astype(str)])
+        forecasts = forecasts[~here.isin(gone)]
     f = forecasts.dropna(subset=["p10", "p50", "p90"]).sort_values(["origin", "series_id", "ds"])
     if f.empty:
         return None

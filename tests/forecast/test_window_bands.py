@@ -294,3 +294,45 @@ def test_the_fold_terms_quantiles_equal_numpys_over_every_sum() -> None:
             want = np.quantile(every, [0.1, 0.9])
             got = _sum_quantiles(a, b, (0.1, 0.9))
             np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+
+
+def _live_pages_and_a_new_one() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Four live pages with a 14-day launch each (3x, fading), and 'page-new' exported from
+    its launch on 2025-09-10 (no page started from 0 before it). Data to 2025-09-30."""
+    rng = np.random.default_rng(3)
+    ds = pd.date_range("2024-06-01", "2025-09-30", freq="D")
+    week = np.array([1.1, 1.1, 1.05, 1.0, 0.95, 0.8, 0.75])[ds.day_of_week]
+    pages = {"page-a": ("2024-08-06", 400.0), "page-b": ("2024-11-12", 900.0),
+             "page-c": ("2025-02-04", 1500.0), "page-d": ("2025-05-13", 600.0),
+             "page-new": ("2025-09-10", 700.0)}
+    frames, rows = [], []
+    for sid, (at, base) in pages.items():
+        t = np.asarray((ds - pd.Timestamp(at)).days, dtype=float)
+        mu = base * (1 + 2 * np.exp(-np.maximum(t, 0) / 5) * (t >= 0)) * week
+        frame = pd.DataFrame({"series_id": sid, "ds": ds, "y": rng.poisson(mu).astype(float)})
+        frames.append(frame[t >= 0] if sid == "page-new" else frame)
+        rows.append((f"Launch {sid}", at, str((pd.Timestamp(at) + pd.Timedelta(days=13)).date()),
+                     "launch", sid))
+    return (pd.concat(frames, ignore_index=True),
+            pd.DataFrame(rows, columns=["name", "start", "end", "kind", "channel"]))
+
+
+def test_a_series_that_starts_inside_a_fold_does_not_size_the_other_windows_bands(
+        fast_gbm: dict) -> None:
+    """A page exported from its launch day, scored as a start in the fold of its launch
+    (forecast at about 0 from its zeros): its days' scores ran to thousands (a band's half
+    of 1 against hundreds of views), and the fold's mean score, spread to every window by
+    the folds' shared level miss, made every window's band absurd (an independent check's
+    GA4 pages: a one-day window 0 .. 1,136,444 for a P50 of 4,979). Start blocks are scored
+    apart (``starts``) and left out of the bands."""
+    from training._forecast_gbm import LightGBMForecaster
+    from training._forecast_mlflow import train_and_register
+
+    series, cal = _live_pages_and_a_new_one()
+    out = train_and_register(LightGBMForecaster(**fast_gbm), series, cal, horizon=28,
+                             n_folds=3, register=False)
+    assert list(out.backtest.starts["series_id"]) == ["page-new"]
+    bands = out.model.window_bands_  # type: ignore[attr-defined]
+    assert bands is not None
+    assert max(bands.high) < 5.0
+    assert min(bands.low) > -5.0
