@@ -147,18 +147,24 @@ def choose_calibration(methods: list[str], windows: list[tuple[np.ndarray, np.nd
     first, all scored by one booster that saw none of them) and every candidate's loss (see
     the module docstring).
 
-    One window, or one method (named by the caller: kept): ``methods`` scored two-fold on the
-    last window (``calibration_scores``). Several: ``methods``
-    and ``none``, each fitted on the windows before each later one (stacked) and scored on it,
-    the losses averaged. The best of ``methods`` is kept unless ``none`` does better by more
-    than ``NONE_MARGIN`` standard errors of the per-row difference (classifiers: squared
-    errors; value: the |aggregate bias|, which has no per-row terms, by any margin), so a
-    difference within noise keeps the calibrator as before.
+    The calibrator's shape is chosen as with one window: ``methods`` scored two-fold on the
+    last window, the calibration rows (``calibration_scores``; one method, named by the
+    caller: kept). With several windows, that method and ``none`` are then each fitted on
+    the windows before each later one (stacked) and scored on it, the losses averaged
+    (``in_time_<method>``, ``in_time_none`` in the scores): the method is kept unless
+    ``none`` does better by more than ``NONE_MARGIN`` standard errors of the per-row
+    difference (classifiers: squared errors; value: the |aggregate bias|, which has no
+    per-row terms, by any margin), so a difference within noise keeps the calibrator as
+    before. The check in time decides only whether a window's level carries over: choosing
+    the shape there too (isotonic against Platt on one window fitted, the next scored) had
+    changed the shape on noise (a generated BG/NBD log: isotonic by 6e-6, validation Brier
+    0.06908 against Platt's 0.06890).
     """
-    if len(windows) == 1 or len(methods) == 1:
-        scores = calibration_scores(methods, *windows[-1], kind)
-        return min(scores, key=scores.__getitem__), scores
-    cands = [*methods, *(["none"] if "none" not in methods else [])]
+    shape = calibration_scores(methods, *windows[-1], kind)
+    best = min(shape, key=shape.__getitem__)
+    if len(windows) == 1 or len(methods) == 1 or best == "none":
+        return best, shape
+    cands = [best, "none"]
     losses: dict[str, list[float]] = {m: [] for m in cands}
     rows: dict[str, list[np.ndarray]] = {m: [] for m in cands}
     for j in range(1, len(windows)):
@@ -170,12 +176,11 @@ def choose_calibration(methods: list[str], windows: list[tuple[np.ndarray, np.nd
             pred = Calibrator(m).fit(raw, y).transform(windows[j][0], kind)
             losses[m].append(_loss(pred, windows[j][1], kind))
             rows[m].append((pred - windows[j][1]) ** 2)
-    if not losses[cands[0]]:
-        scores = calibration_scores(methods, *windows[-1], kind)
-        return min(scores, key=scores.__getitem__), scores
-    scores = {m: float(np.mean(v)) for m, v in losses.items()}
-    best = min((m for m in cands if m != "none"), key=scores.__getitem__, default="none")
-    if best == "none" or scores["none"] >= scores[best]:
+    if not losses[best]:
+        return best, shape
+    in_time = {m: float(np.mean(v)) for m, v in losses.items()}
+    scores = {**shape, **{f"in_time_{m}": v for m, v in in_time.items()}}
+    if in_time["none"] >= in_time[best]:
         return best, scores
     if kind != "classifier":
         return "none", scores

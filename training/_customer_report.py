@@ -102,9 +102,10 @@ class CustomerFitReport:
         best_iteration: number of trees chosen by early stopping on the calibration rows.
         calibration_method: ``isotonic``, ``sigmoid``, ``scale`` or ``none``.
         calibration_scores: Brier score (classifiers) or |aggregate bias| (value) of every
-            calibration method tried: cross-fitted on the calibration rows (two halves), or,
-            with ``calibration_windows``, the mean over each window after the first of the
-            method fitted on the windows before it.
+            calibration method tried, cross-fitted on the calibration rows (two halves); with
+            ``calibration_windows``, also ``in_time_<method>`` and ``in_time_none``: the mean
+            over each window after the first of the chosen shape, and of none, fitted on the
+            windows before it.
         calibration_windows: the cutoffs of the labelled windows the calibration method was
             chosen on in time, oldest first (all scored by one booster fitted on the cutoffs
             before them); empty when it was chosen on the calibration rows alone.

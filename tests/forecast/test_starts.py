@@ -399,9 +399,10 @@ def test_other_planned_events_in_the_first_weeks_add_their_lifts(fast_gbm: dict)
     ratio = with_sale.loc[days, "p50"] / without.loc[days, "p50"]
     assert (ratio > 1.6).all()
     assert (ratio < 2.5).all()
-    # the sale's spread widens the band there
+    # the sale's spread beyond the day's noise (none here: every sale is exactly x2) never
+    # narrows the band there (to the bands' rounding to whole visits: 0.5 in 383)
     width = np.log(with_sale.loc[days, "p90"] / with_sale.loc[days, "p10"])
-    assert (width >= np.log(without.loc[days, "p90"] / without.loc[days, "p10"]) - 1e-9).all()
+    assert (width >= np.log(without.loc[days, "p90"] / without.loc[days, "p10"]) - 2e-3).all()
     far = ((without.index < pd.Timestamp("2025-10-24"))
            | (without.index > pd.Timestamp("2025-11-02")))
     assert np.allclose(with_sale.loc[far, ["p10", "p50", "p90"]],
