@@ -16,14 +16,14 @@ Time-based validation (never a random split across time), by the number of disti
 
 Calibration (``calibration="auto"``): for classifiers Platt scaling (logistic on the raw margin)
 or isotonic regression; for value, a single multiplicative factor that makes the total
-prediction equal the total actual revenue, or none. With four cutoffs or more the method, or
-none, is chosen in time (``_check_windows``, ``training._customer_calibration.
-choose_calibration``): a calibrator fitted on one labelled window must improve the next. With
-fewer, each is scored on the calibration rows, each half by a calibrator fitted on the other
-half, and the lower Brier score (value: |aggregate bias|) wins. The winner is fitted on the
-calibration rows (the served model's on the validation rows); every score is recorded in
-``report_``. The validation rows choose nothing: their metrics are the ones reported and
-compared for promotion.
+prediction equal the total actual revenue, or none. Each is scored on the calibration rows,
+each half by a calibrator fitted on the other half, and the lower Brier score (value:
+|aggregate bias|) wins; with four cutoffs or more, whether to calibrate at all is then checked
+in time (``_check_windows``, ``training._customer_calibration.choose_calibration``): the
+method fitted on one labelled window must improve the next, or none is kept. The winner is
+fitted on the calibration rows (the served model's on the validation rows); every score is
+recorded in ``report_``. The validation rows choose nothing: their metrics are the ones
+reported and compared for promotion.
 """
 
 from __future__ import annotations
