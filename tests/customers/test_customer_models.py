@@ -49,7 +49,10 @@ def test_propensity_ranks_close_to_the_true_probability(toy: pd.DataFrame) -> No
     assert m.report_.validation.roc_auc > oracle - 0.03
     assert m.report_.validation.ece < 0.06
     assert m.report_.calibration_method in {"isotonic", "sigmoid"}
-    assert set(m.report_.calibration_scores) == {"isotonic", "sigmoid", "none"}
+    # the shape on the calibration rows' halves, then whether to calibrate, in time
+    method = m.report_.calibration_method
+    assert set(m.report_.calibration_scores) == {"isotonic", "sigmoid", f"in_time_{method}",
+                                                 "in_time_none"}
 
 
 def test_churn_is_the_mirror_of_propensity(toy: pd.DataFrame) -> None:
