@@ -77,9 +77,9 @@ _NAMES = ("series_id", "window")
 
 def _fitting_columns(show: pd.DataFrame, width: int) -> tuple[list[str], dict[str, int]]:
     """The columns of ``show`` (all text) to print in ``width`` terminal columns, in their
-    order, and each one's width: every cell whole (a number or date is never cut), a header
-    one word per line at most, names folded to ``_NAME_WIDTH`` where the others need the room;
-    columns with no value are left out."""
+    order, and the width of each column with a value (kept or not): every cell whole (a
+    number or date is never cut), a header one word per line at most, names folded to
+    ``_NAME_WIDTH`` where the others need the room; columns with no value are left out."""
     need: dict[str, int] = {}
     full: dict[str, int] = {}
     for col in _PEAK_PRIORITY:
@@ -101,7 +101,9 @@ def _fitting_columns(show: pd.DataFrame, width: int) -> tuple[list[str], dict[st
             grow = min(full[col] - need[col], max(width - used, 0))
             need[col] += grow
             used += grow
-    return [c for c in show.columns if c in kept], {c: need[c] for c in kept}
+    # the widths of every column with a value, in priority order: those not kept are the
+    # ones named under the table
+    return [c for c in show.columns if c in kept], need
 
 
 def peaks_table(peaks: pd.DataFrame, horizon: int, unit: str, path: Path) -> None:
@@ -126,8 +128,7 @@ def peaks_table(peaks: pd.DataFrame, horizon: int, unit: str, path: Path) -> Non
     show = show.rename(columns={"lift_pct": "lift", "window_lift_pct": "window lift"})
     show = show.fillna("").astype(str).replace({"NaT": "", "nan": ""})
     columns, widths = _fitting_columns(show, console.width)
-    left_out = [c for c in _PEAK_PRIORITY if c in show.columns and c not in columns
-                and show[c].head(_PEAK_ROWS).str.len().any()]
+    left_out = [c for c in widths if c not in columns]
     table = frame_table(show[columns], title=f"Peaks over the next {horizon} {unit}",
                         max_rows=_PEAK_ROWS)
     for column in table.columns:

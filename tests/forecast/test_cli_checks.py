@@ -738,6 +738,20 @@ def test_peaks_table_prints_the_window_totals_interval(tmp_path: Path) -> None:
     assert "48,210.4" not in out
 
 
+def _printed_peaks(peaks: pd.DataFrame, horizon: int, unit: str, path: Path,
+                   width: int) -> str:
+    """What ``peaks_table`` prints on a terminal ``width`` columns wide."""
+    console = _cli_common.console
+    old = console.width
+    console.width = width
+    try:
+        with console.capture() as cap:
+            peaks_table(peaks, horizon, unit, path)
+    finally:
+        console.width = old
+    return cap.get()
+
+
 @pytest.mark.parametrize("width", [160, 120])
 def test_the_peaks_table_never_cuts_a_date(tmp_path: Path, width: int) -> None:
     """The demo's peaks (15 columns) at 160 columns printed '2025-12…' for every start, end
@@ -749,15 +763,7 @@ def test_the_peaks_table_never_cuts_a_date(tmp_path: Path, width: int) -> None:
         "baseline_p50": 852.256, "lift_pct": 201.344, "window_p10": 991.35,
         "window_p50": 58770.7, "window_p90": 1135.68, "window_baseline_p50": 52757.0,
         "window_lift_pct": 11.399}], columns=list(PEAK_COLUMNS))
-    console = _cli_common.console
-    old = console.width
-    console.width = width
-    try:
-        with console.capture() as cap:
-            peaks_table(peaks, 60, "days", tmp_path / "peaks.csv")
-    finally:
-        console.width = old
-    out = cap.get()
+    out = _printed_peaks(peaks, 60, "days", tmp_path / "peaks.csv", width)
     assert all(len(line) <= width for line in out.splitlines())
     for date in ("2025-12-31", "2026-02-28", "2026-01-22"):
         assert date in out, out
@@ -777,15 +783,7 @@ def test_an_hourly_peaks_table_gives_its_days_a_day_s_width(tmp_path: Path) -> N
         "baseline_p50": 852.256, "lift_pct": 201.344, "window_p10": 991.35,
         "window_p50": 58770.7, "window_p90": 1135.68, "window_baseline_p50": 52757.0,
         "window_lift_pct": 11.399}], columns=list(PEAK_COLUMNS))
-    console = _cli_common.console
-    old = console.width
-    console.width = 160
-    try:
-        with console.capture() as cap:
-            peaks_table(peaks, 72, "hours", tmp_path / "peaks.csv")
-    finally:
-        console.width = old
-    out = cap.get()
+    out = _printed_peaks(peaks, 72, "hours", tmp_path / "peaks.csv", 160)
     assert "│ 2025-12-01 │ 2025-12-07 │ 2025-12-01 15:00 │" in out, out
     assert all(v in out for v in ("2,568", "58,771", "+201.3%", "+11.4%")), out
 
@@ -800,24 +798,14 @@ def test_peaks_table_never_cuts_a_number_and_names_what_it_leaves_out(tmp_path: 
         "peak_p90": 1569781.0, "baseline_p50": 757567.6, "lift_pct": 83.9, "window_p10": 5.1e6,
         "window_p50": 6214130.4, "window_p90": 7.1e6, "window_baseline_p50": 4238416.2,
         "window_lift_pct": 46.19}], columns=list(PEAK_COLUMNS))
-    old = _cli_common.console.width
-    try:
-        for width in (80, 120, 160):
-            _cli_common.console.width = width
-            with _cli_common.console.capture() as cap:
-                peaks_table(peaks, 60, "days", tmp_path / "peaks.csv")
-            out = cap.get()
-            assert "…" not in out
-            assert max(len(line) for line in out.splitlines()) <= width
-            for shown in ("1,388,166", "2025-11-28", "+83.9%"):  # the peak, always
-                assert shown in out, (width, shown)
-            assert "Not shown at" in out
-            assert "window baseline p50" in " ".join(out.split())
-        _cli_common.console.width = 240
-        with _cli_common.console.capture() as cap:
-            peaks_table(peaks, 60, "days", tmp_path / "peaks.csv")
-        out = cap.get()
-        assert "Not shown" not in out
-        assert all(v in out for v in ("5,100,000", "4,238,416", "757,568", "2025-11-24"))
-    finally:
-        _cli_common.console.width = old
+    for width in (80, 120, 160):
+        out = _printed_peaks(peaks, 60, "days", tmp_path / "peaks.csv", width)
+        assert "…" not in out
+        assert max(len(line) for line in out.splitlines()) <= width
+        for shown in ("1,388,166", "2025-11-28", "+83.9%"):  # the peak, always
+            assert shown in out, (width, shown)
+        assert "Not shown at" in out
+        assert "window baseline p50" in " ".join(out.split())
+    out = _printed_peaks(peaks, 60, "days", tmp_path / "peaks.csv", 240)
+    assert "Not shown" not in out
+    assert all(v in out for v in ("5,100,000", "4,238,416", "757,568", "2025-11-24"))
