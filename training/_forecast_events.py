@@ -44,7 +44,13 @@ from ._forecast_event_weekdays import weekday_profile, weekday_slopes
 from ._forecast_live import first_live
 from ._forecast_outages import SPIKE_SPARSE_SHARE, sitewide_drops
 from ._forecast_phases import _zero_share, closed_phases
-from ._forecast_tail import day_autocorrelation, faded_tail, one_sided_tail, tail_step
+from ._forecast_tail import (
+    day_autocorrelation,
+    faded_tail,
+    larger_occurrence,
+    one_sided_tail,
+    tail_step,
+)
 
 __all__ = ["EventEffects"]
 
@@ -484,6 +490,7 @@ class EventEffects(EventLifts):
         # away: that spread stands beside the standard error (``tail_offset``'s ``common``)
         past_lifts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         common: dict[str, float] = {}
+        live_days: dict[str, pd.DatetimeIndex] = {}
         live = (np.zeros(0, bool) if obs is None else
                 still_running(obs) & obs["series_id"].astype(str).isin(tails).to_numpy())
         if obs is not None and live.any():
@@ -497,6 +504,8 @@ class EventEffects(EventLifts):
                                               own["key"].astype(str)])
             common = pd.Series(spread.reindex(pair).fillna(0.0).to_numpy()).groupby(
                 own["series_id"].astype(str).to_numpy()).mean().to_dict()
+            live_days = {str(k): pd.DatetimeIndex(pd.to_datetime(g["date"]))
+                         for k, g in own.groupby(own["series_id"].astype(str), sort=False)}
         moved = {}
         for sid, (rows, noise, rho) in tails.items():
             grid = panel.series[sid]
@@ -509,6 +518,13 @@ class EventEffects(EventLifts):
             resid = z[rows] - lift[rows] - self.clean_[sid][rows]
             # the lift's spread is beyond the day's noise (``_fit_dispersion``): the noise added
             var = np.maximum(var_lo[rows], var_hi[rows]) + noise
+            # an occurrence still running, of a kind whose excess decays over its days (a
+            # launch), may simply be larger than its past ones: the excess that follows its
+            # kind's shape scaled is the occurrence's, and only a level beyond it moves the
+            # baseline (``larger_occurrence``)
+            if sid in live_days:
+                on = np.asarray(grid.ds[rows].normalize().isin(live_days[sid]))
+                resid = resid - larger_occurrence(resid, lift[rows], on)
             first, size = tail_step(resid, var, spd, common.get(sid, 0.0), rho)
             if size:
                 rows = rows & (np.arange(len(rows)) >= np.flatnonzero(rows)[first])
