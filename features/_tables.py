@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import unicodedata
 from collections.abc import Collection
 
 import numpy as np
@@ -28,8 +29,8 @@ from ._parse import (
 from ._times import _to_datetime
 
 __all__ = ["ID_LIKE_MIN_ROWS", "ID_LIKE_SHARE", "ISO_FORMAT", "ODD_CELLS_MAX", "ODD_CELLS_SHARE",
-           "ONCE_SHARE", "empty_share", "infer_table_types", "number_cells", "parse_table_cutoff",
-           "parse_table_dates", "table_ids"]
+           "ONCE_SHARE", "empty_share", "id_like_numbers", "infer_table_types", "name_words",
+           "number_cells", "parse_table_cutoff", "parse_table_dates", "table_ids"]
 
 _log = logging.getLogger("features.io")  # the loaders' logger: the CLI prints it as notes
 
@@ -254,8 +255,9 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
             words = sorted(set(unstripped[spelled].astype(str)))[:3]
             also = (f", and {n_empty:,} empty cell{'s' if n_empty > 1 else ''} ({_rows(empty)})"
                     if n_empty else "")
-            notes.append(f"column '{name}': {int(spelled.sum())} cells such as {words} read as "
-                         f"missing{also}")
+            n_spelled = int(spelled.sum())
+            notes.append(f"column '{name}': {n_spelled:,} cell{'s' if n_spelled != 1 else ''} "
+                         f"such as {words} ({_rows(spelled)}) read as missing{also}")
         elif n_empty and empties is not None:
             empties.append((name, n_empty, len(raw), _rows(empty)))
         return kind, typed
@@ -294,12 +296,38 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
     return "text", None
 
 
-_ID_WORDS = frozenset({"id", "no", "nr", "num", "number", "code", "key", "account", "ref"})
+_ID_WORDS = frozenset({
+    "id", "no", "nr", "num", "number", "code", "key", "account", "ref",
+    # other languages, accents dropped: Kundennummer, numéro_client, klantnummer, código,
+    # Kundennr, identificador, matricule, codice_cliente, kennung, referentie
+    "nummer", "numero", "nro", "codigo", "codice", "kode", "ident", "identifiant",
+    "identificador", "identificativo", "identificatie", "kennung", "matricule", "referentie",
+    "referencia", "reference", "riferimento", "kundennr", "klantnr"})
+_ID_ENDINGS = ("nummer", "nr")
+"""Compound words ending so (German and Dutch ``Kundennummer``, ``klantnummer``, ``KdNr``)
+read as identifiers too."""
 _CODE_WORDS = frozenset({"zip", "zipcode", "postal", "postcode", "plz", "phone", "tel",
                          "telephone", "mobile", "iban"})
 """Words of a column's name (split at ``_``, spaces and camelCase) that make a column of whole
 numbers an identifier (with nearly one value per row: ``AccountNo``, ``customer_number``) or a
 code (``ZipCode``, ``PLZ``, ``phone``): neither is a quantity, so neither is a number feature."""
+
+
+def name_words(name: str) -> set[str]:
+    """A column name's words, lower case and without accents: split at anything that is not
+    a letter or digit and at camelCase (``numéro_client`` -> numero, client; ``AccountNo`` ->
+    account, no; ``KdNr`` -> kd, nr)."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", name)
+                    if not unicodedata.combining(ch))
+    words: set[str] = set()
+    for part in re.split(r"[\W_]+", plain):
+        words.update(w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", part))
+    return words
+
+
+def _named_as_id(words: set[str]) -> bool:
+    return bool(words & _ID_WORDS) or any(
+        w.endswith(_ID_ENDINGS) and len(w) > 4 for w in words)
 
 
 def _number_named_as_code(name: str, raw: pd.Series, typed: pd.Series,
@@ -310,7 +338,7 @@ def _number_named_as_code(name: str, raw: pd.Series, typed: pd.Series,
     phone number, else ``"number"``. Until 2026-12-07 an account number and a ZIP code were
     number features: a generated CRM table's ``AccountNo`` took 8% of the trees' gain and
     ``ZipCode`` (random) 5%, and reasons read "AccountNo is high"."""
-    words = {w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)}
+    words = name_words(name)
     filled = typed.dropna()
     if filled.empty or not filled.eq(filled.round()).all():
         return "number"
@@ -327,7 +355,7 @@ def _number_named_as_code(name: str, raw: pd.Series, typed: pd.Series,
             return "id"
         return "text"
     distinct = filled.nunique()
-    if (words & _ID_WORDS and len(filled) >= ID_LIKE_MIN_ROWS
+    if (_named_as_id(words) and len(filled) >= ID_LIKE_MIN_ROWS
             and distinct >= ID_LIKE_SHARE * len(filled)):
         notes.append(f"column '{name}' holds whole numbers, {distinct:,} distinct in "
                      f"{len(filled):,} rows, and its name reads as an identifier (an account or "
@@ -562,3 +590,60 @@ def _dates_as_trained(values: pd.Series, column: str, source: str, fmt: str) -> 
     if probs:
         raise DataContractError(source, probs)
     return out.dt.normalize()
+
+
+ID_UNRELATED_P = 0.001
+"""A whole-number column with nearly one value per row is taken for an identifier, whatever its
+name, when neither its order nor its tenths relate to the label beyond this p-value."""
+
+
+def id_like_numbers(frame: pd.DataFrame, label: pd.Series, classifier: bool,
+                    skip: Collection[str] = ()) -> dict[str, str]:
+    """Columns of whole numbers that look like identifiers by their values, whatever the
+    language of their names: at least ``ID_LIKE_MIN_ROWS`` filled cells, ``ID_LIKE_SHARE`` or
+    more of them distinct, and not related to ``label`` (floats, NaN unused) beyond chance
+    (``ID_UNRELATED_P``): neither in their order (Spearman; for a 0/1 label the rank test of
+    AUC) nor by their tenths (a chi-square test of the label's rate, or a Kruskal-Wallis test of
+    its values, across the ten deciles of the column). Leaving such a column out costs the
+    model nothing it could learn, while an identifier kept is split on as noise and read out as
+    a reason ("klantnummer is high"). A count or a tenure in days that is nearly one value per
+    row is kept when it relates to the label. Returns ``{column: why}``."""
+    from scipy import stats
+
+    out: dict[str, str] = {}
+    known = label.notna().to_numpy()
+    for col in frame.columns:
+        if col in skip or str(col).startswith("label_") or not pd.api.types.is_numeric_dtype(
+                frame[col].dtype) or (
+                pd.api.types.is_bool_dtype(frame[col].dtype)):
+            continue
+        values = frame[col].astype("float64")
+        filled = values.notna().to_numpy() & known
+        x, y = values.to_numpy()[filled], label.to_numpy(dtype="float64")[filled]
+        if (len(x) < ID_LIKE_MIN_ROWS or not np.isfinite(x).all()
+                or not np.array_equal(x, np.round(x))
+                or len(np.unique(x)) < ID_LIKE_SHARE * len(x) or len(np.unique(y)) < 2):
+            continue
+        rho, p_order = stats.spearmanr(x, y)
+        tenth = pd.qcut(pd.Series(x).rank(method="first"), 10, labels=False).to_numpy()
+        if classifier:
+            table = pd.crosstab(tenth, y).to_numpy()
+            p_tenths = float(stats.chi2_contingency(table)[1]) if table.shape[1] > 1 else 1.0
+        else:
+            p_tenths = float(stats.kruskal(*(y[tenth == k] for k in range(10))).pvalue)
+        if min(float(p_order), p_tenths) < ID_UNRELATED_P:
+            continue
+        measure = (f"AUC {_auc(x, y):.3f}" if classifier
+                   else f"Spearman {rho:+.3f}")
+        out[str(col)] = (f"whole numbers, {len(np.unique(x)):,} distinct in {len(x):,} rows, "
+                         f"related to the label neither in their order ({measure}) nor by "
+                         "deciles: an identifier by its values; if it is a quantity, it held "
+                         "nothing the model could learn")
+    return out
+
+
+def _auc(x: np.ndarray, y: np.ndarray) -> float:
+    """ROC AUC of ``x`` for the 0/1 label ``y`` (ties shared)."""
+    r = pd.Series(x).rank().to_numpy()
+    n1 = float((y == 1).sum())
+    return float((r[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * (len(y) - n1)))

@@ -50,6 +50,7 @@ from ._cli_customers_inputs import (
     _uninformative,
     _with_asof,
     build_training_frame,
+    unreadable_columns_error,
 )
 from ._cli_customers_model import (
     _NAMES,
@@ -126,6 +127,7 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
         # event model scored on a table of event features) still finds them when it is
         # re-scored on the evaluation rows (dropped, it "could not score these rows")
         dropped = _uninformative(frame, ("user_id", "cutoff", label_col))
+        dropped.update(_id_like(frame, label_col, task, dropped))
         frame = _with_asof(frame, None if asof is None else parse_date_option(asof, "--asof"),
                            table.name)
         params: dict[str, Any] = {"input": str(Path(table).resolve()),
@@ -314,14 +316,32 @@ def _make_train_command(task: str) -> None:
                allow_event_types, on_duplicate, allow_suspected_leakage, asof)
 
 
+def _id_like(frame: pd.DataFrame, label_col: str, task: str,
+             dropped: dict[str, str]) -> dict[str, str]:
+    """A table's whole-number columns that are identifiers by their values, whatever their
+    names (``features._tables.id_like_numbers``); a label that cannot be read is left to the
+    fit's own check, which names its rows."""
+    from features._tables import id_like_numbers
+    from training._customer_eval import read_labels
+
+    kind = "regressor" if task == "value" else "classifier"
+    try:
+        y = read_labels(frame, label_col, kind, task)
+    except ValueError:
+        return {}
+    return id_like_numbers(frame, y, kind == "classifier",
+                           skip={"user_id", "cutoff", label_col, *dropped})
+
+
 def _score(task: str, asof_text: str | None, out: Path, data: Path | None, events: Path | None,
            calendar: Path | None, table: Path | None, id_col: str, model_uri: str | None,
            reasons: bool, reason_method: str, horizon_days: int | None, chunk_size: int,
            jobs: int | None, tz: str, allow: str, on_duplicate: str = "drop",
            active_within: int | None = None, season_adjust: bool = False,
-           outcomes: bool = True) -> None:
+           outcomes: bool = True, allow_empty_columns: bool = False) -> None:
     from training._customer_scoring import (
         empty_columns_note,
+        empty_number_columns,
         extend_purchase_horizon,
         in_sample_note,
         retier,
@@ -359,6 +379,7 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
     if table is not None:
         feats = _read_table(table, id_col, model=model)
         id_col = feats.attrs.pop("brain.id_col", id_col)
+        unread = feats.attrs.pop("brain.unread_cells", {})
         if getattr(model, "date_days_", ()):  # its date columns are days since --asof
             feats = _with_asof(feats, asof, table.name, note=False)
         # the input check first: a table the model cannot read stops with the error alone
@@ -367,6 +388,11 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         # features"; until 2026-12-07 also that the model "learned another customer base")
         with _table_words(table, id_col, task):
             _check_table_model(model, uri, feats)
+        empty = empty_number_columns(model, feats)
+        if empty and not allow_empty_columns:
+            feats.attrs["brain.unread_cells"] = unread
+            raise ValueError(unreadable_columns_error(
+                table.name, empty, feats, getattr(model, "decimal_comma_", ())))
         _population_warning(model, uri, table, feats["user_id"])
         for note in (unseen_levels_note(model, feats), empty_columns_note(model, feats),
                      table_in_sample_note(model, feats), _extra_columns_note(model, feats)):
@@ -517,10 +543,15 @@ def _make_score_command(task: str) -> None:
             help="Score the model on the label windows that ended since its training (by "
                  "--asof) and compare with what happened, the season taken out by last "
                  "year's copies of the windows (events only).")] = True,
+        allow_empty_columns: Annotated[bool, typer.Option(
+            "--allow-empty-columns",
+            help="With --table: score even when a number column the model learned from has "
+                 "no value in any row (every customer scored as if it were unknown; by "
+                 "default an error naming the column).")] = False,
     ) -> None:
         _score(task, asof, out, data, events, calendar, table, id_col, model, reasons,
                reason_method, horizon_days, chunk_size, jobs, tz, allow_event_types,
-               on_duplicate, active_within, season_adjust, outcomes)
+               on_duplicate, active_within, season_adjust, outcomes, allow_empty_columns)
 
 
 for _task in ("churn", "propensity", "value"):

@@ -37,6 +37,7 @@ from ._customer_tiers import TIERS, assign_tiers
 
 __all__ = [
     "empty_columns_note",
+    "empty_number_columns",
     "empty_share_note",
     "extend_purchase_horizon",
     "features_asof",
@@ -172,17 +173,33 @@ def empty_columns_note(model: CustomerModel | object, features: pd.DataFrame,
     return ". ".join(n for n in (numbers, shares) if n) or None
 
 
+def empty_number_columns(model: CustomerModel | object, features: pd.DataFrame) -> list[str]:
+    """The numeric columns the model uses that have no value in any row of ``features`` (empty,
+    or not one cell read as a number) although they had values at fit; none for fewer than
+    ``_EMPTY_NOTE_ROWS`` rows (a handful of rows can all lack a value by chance). ``brain score
+    --table`` stops on them unless ``--allow-empty-columns`` (until 2026-12-07 a note: a French
+    CRM export's ``panier_moyen`` written 'n/a' in every row moved the mean P(churn) from 0.125
+    to 0.159 with the scores written)."""
+    if len(features) < _EMPTY_NOTE_ROWS:
+        return []
+    return _empty_numbers(getattr(_inner_model(model), "typical_", None) or {}, features)
+
+
+def _empty_numbers(typical: dict[str, float], features: pd.DataFrame) -> list[str]:
+    from ._customer_meanings import missing_meaning
+
+    # an empty pipeline feature with a meaning ('has never ordered') is a value, not a gap
+    return [c for c, t in typical.items() if np.isfinite(t) and c in features.columns
+            and missing_meaning(c) is None
+            and pd.to_numeric(features[c], errors="coerce").isna().all()]
+
+
 def _empty_numbers_note(typical: dict[str, float], features: pd.DataFrame,
                         show: int) -> str | None:
     """``empty_columns_note``'s part on numeric columns without a value in any row: empty, or
     not one cell read as a number (``19 months`` in a column of months: until 2026-12-07 such a
     column was said to be "empty in every row")."""
-    from ._customer_meanings import missing_meaning
-
-    # an empty pipeline feature with a meaning ('has never ordered') is a value, not a gap
-    empty = [c for c, t in typical.items() if np.isfinite(t) and c in features.columns
-             and missing_meaning(c) is None
-             and pd.to_numeric(features[c], errors="coerce").isna().all()]
+    empty = _empty_numbers(typical, features)
     if not empty:
         return None
     shown = ", ".join(repr(c) for c in empty[:show]) + (

@@ -116,6 +116,10 @@ def test_bring_your_own_table(world_dir: Path, tmp_path: Path) -> None:
     table.assign(orders=np.nan).to_csv(blank, index=False)
     res = runner.invoke(app, ["score", "churn", "--table", str(blank), "--id-col", "customer",
                               "--out", str(tmp_path / "b.csv")])
+    assert res.exit_code != 0  # an error since 2026-12-07 (test_unreadable_columns)
+    assert "blank.csv: column 'orders' (<empty>" in " ".join(res.output.split())
+    res = runner.invoke(app, ["score", "churn", "--table", str(blank), "--id-col", "customer",
+                              "--out", str(tmp_path / "b.csv"), "--allow-empty-columns"])
     assert res.exit_code == 0, res.output
     assert ("blank.csv: 'orders' has no value in any row (empty, or no cell read as a number) "
             "but had values at training") in " ".join(

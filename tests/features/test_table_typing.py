@@ -38,7 +38,9 @@ def test_a_few_text_cells_in_a_number_column_become_missing_with_a_note(tmp_path
     notes = "\n".join(out.attrs["load_notes"])
     assert ("crm.csv: column 'monthly_charges' holds numbers; values that are not were read as "
             "missing (2 cells; first at row 5: 'unknown', 10: 'unknown')") in notes
-    assert "column 'monthly_charges': 1 cells such as ['N/A'] read as missing" in notes
+    # the rows of a missing spelling are named, as the odd cells' are
+    assert ("column 'monthly_charges': 1 cell such as ['N/A'] (first at row 8) read as "
+            "missing") in notes
     assert out["plan"].dtype != "float64"  # a real category stays text
 
 
@@ -101,8 +103,8 @@ def test_blank_cells_in_a_number_column_are_counted_in_the_note(tmp_path: Path) 
     charges[3] = charges[8] = " "  # a CSV keeps a blank cell as text
     out = ft.infer_table_types(_table(tmp_path, monthly_charges=charges))
     assert out["monthly_charges"].isna().sum() == 2
-    assert "column 'monthly_charges': 2 cells such as [' '] read as missing" in "\n".join(
-        out.attrs["load_notes"])
+    assert ("column 'monthly_charges': 2 cells such as [' '] (first at rows 4, 9) read as "
+            "missing") in "\n".join(out.attrs["load_notes"])
 
 
 def test_currency_symbols_and_thousands_separators_are_removed_with_a_note(
@@ -233,7 +235,8 @@ def test_empty_and_spelled_missing_cells_of_one_column_are_one_note(tmp_path: Pa
     out = ft.infer_table_types(_table(tmp_path, monthly_charges=charges),
                                keep_text=("customer_id",))
     notes = [n for n in out.attrs["load_notes"] if "monthly_charges" in n]
-    assert notes == ["crm.csv: column 'monthly_charges': 1 cells such as ['N/A'] read as "
+    assert notes == ["crm.csv: column 'monthly_charges': 1 cell such as ['N/A'] (first at "
+                     "row 5) read as "
                      "missing, and 2 empty cells (first at rows 3, 7)"]
 
 

@@ -1,0 +1,88 @@
+"""Identifiers among a customer table's whole-number columns, in any language: by their names
+(``Kundennummer``, ``numéro_client``, ``klantnummer``, ``código``) when nearly one value per row,
+and by their values whatever the name (nearly one value per row and not related to the label),
+while a count or a tenure in days stays a feature, even when nearly every row has its own.
+
+Until 2026-12-07 only English and German words were read (``AccountNo``), split at ASCII
+letters, so ``numéro_client`` and ``Kundennummer`` were number features: on a generated French
+CRM table four id columns took 28.2% of the churn model's gain."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import features as ft
+from features._tables import id_like_numbers, name_words
+
+N = 600
+
+
+def _crm(seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    tenure = rng.permutation(np.arange(1, 40 * N, 40))[:N]  # days: every row its own
+    orders = rng.poisson(3, N)
+    churn = rng.random(N) < 1 / (1 + np.exp(-(1.5 - tenure / (10 * N) - 0.3 * orders)))
+    frame = pd.DataFrame({
+        "Kundennummer": rng.permutation(N) + 5_000_000,
+        "numéro_client": rng.permutation(3 * N)[:N] + 100_000,
+        "klantnummer": rng.permutation(N) + 70_000,
+        "código": rng.permutation(10 * N)[:N] + 10**8,
+        "asiakas": rng.permutation(N) + 1,  # Finnish 'customer': no id word, values only
+        "nb_commandes": orders,
+        "ancienneté_jours": tenure,
+    })
+    return frame, pd.Series(churn.astype(float))
+
+
+@pytest.mark.parametrize("name", ["Kundennummer", "numéro_client", "klantnummer", "código",
+                                  "KdNr", "codice_cliente", "identificador"])
+def test_id_names_in_other_languages_are_read_as_ids(name: str) -> None:
+    frame, _ = _crm()
+    table = frame[["Kundennummer", "nb_commandes", "ancienneté_jours"]].rename(
+        columns={"Kundennummer": name}).astype(str)
+    out = ft.infer_table_types(table)
+    assert name not in out.columns
+    assert any(f"column '{name}' holds whole numbers" in n for n in out.attrs["load_notes"])
+    # counts and days keep their numbers
+    assert out["nb_commandes"].dtype == "float64"
+    assert out["ancienneté_jours"].dtype == "float64"
+
+
+@pytest.mark.parametrize("name", ["nb_commandes", "ancienneté_jours", "aantal_bestellingen",
+                                  "Anzahl_Bestellungen", "partner", "dinner_count"])
+def test_names_of_quantities_are_not_id_words(name: str) -> None:
+    from features._tables import _named_as_id
+
+    assert not _named_as_id(name_words(name))
+
+
+def test_an_unnamed_id_is_found_by_its_values_and_a_unique_tenure_is_kept() -> None:
+    frame, churn = _crm()
+    assert frame["ancienneté_jours"].nunique() == N  # as unique as an id
+    found = id_like_numbers(frame, churn, classifier=True)
+    assert "asiakas" in found
+    assert "related to the label neither in their order (AUC" in found["asiakas"]
+    assert "ancienneté_jours" not in found
+    assert "nb_commandes" not in found
+
+
+def test_a_unique_column_related_by_its_deciles_only_is_kept() -> None:
+    rng = np.random.default_rng(4)
+    x = rng.permutation(N) + 1
+    middle = (x > N / 3) & (x < 2 * N / 3)  # churn in the middle third: no order relation
+    y = pd.Series((rng.random(N) < np.where(middle, 0.6, 0.1)).astype(float))
+    frame = pd.DataFrame({"x": x})
+    assert "x" not in id_like_numbers(frame, y, classifier=True)
+    assert "x" in id_like_numbers(frame, pd.Series(rng.random(N) < 0.3).astype(float), True)
+
+
+def test_value_labels_spend_in_cents_kept_an_id_dropped() -> None:
+    rng = np.random.default_rng(5)
+    cents = rng.permutation(np.arange(100, 100 * N * 7, 7))[:N]
+    revenue = pd.Series(cents / 100 * rng.gamma(2, 0.5, N))
+    frame = pd.DataFrame({"spend_cents": cents, "numer": rng.permutation(N) + 1})
+    found = id_like_numbers(frame, revenue, classifier=False)
+    assert list(found) == ["numer"]
+    assert "Spearman" in found["numer"]
