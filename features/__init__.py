@@ -45,6 +45,7 @@ from ._calendar import (
 from ._catalogue import CATALOGUE, MAX_CATEGORIES, MAX_CHANNELS, describe
 from ._contracts import KNOWN_EVENT_TYPES, DataContractError
 from ._import import orders_to_events
+from ._import_fx import read_fx_rates
 from ._import_lines import NON_PRODUCT_CODES, non_product_note
 from ._import_notes import common_last_day_note, mixed_currency_note, single_order_note
 from ._import_plan import ImportedPlan, store_plan_to_future
@@ -112,6 +113,7 @@ __all__ = [
     "number_cells",
     "orders_to_events",
     "partition_of",
+    "read_fx_rates",
     "read_table",
     "refund_prior",
     "rfm_segments",

@@ -28,6 +28,7 @@ import pandas as pd
 from ._contracts import EVENTS, DataContractError, LoadReport, Problem, problem_rows
 from ._import_cancels import net_whole_cancellations, repeated_lines_note
 from ._import_dates import _date_order_fix, _given_format
+from ._import_fx import convert_amounts, currency_column
 from ._import_lines import non_product_lines, non_product_note, shipping_lines
 from ._import_notes import common_last_day_note, mixed_currency_note, single_order_note
 from ._import_sequences import per_customer_time_problem
@@ -267,7 +268,9 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
                      day_origin: str | pd.Timestamp | None = None,
                      time_of_day: str | None = None,
                      net_cancellations: bool = False,
-                     date_format: str | None = None) -> pd.DataFrame:
+                     date_format: str | None = None,
+                     fx: dict[str, float] | None = None, fx_source: str = "the rates file",
+                     currency: str | None = None) -> pd.DataFrame:
     """Events (purchase and refund rows) from an order-line export.
 
     Args:
@@ -295,6 +298,13 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
         date_format: the ``strftime`` format of ``time`` (``'%m/%d/%Y %H:%M'``: month first),
             for a column whose day/month order nothing in it settles (no day above 12); CLI
             ``--date-format``.
+        fx: ``{currency code: rate to the base currency}`` (``features.read_fx_rates``; CLI
+            ``--fx FILE``): each line's amount (and unit price) is multiplied by the rate of
+            its currency; a currency without a rate, or a line without a currency, is an
+            error naming them. Without it, an export in several currencies gets a note.
+        fx_source: the rates file's name for errors and notes.
+        currency: the column of each line's currency code (CLI ``--currency-col``); with
+            ``fx`` and without it, the column whose every cell is a currency code.
 
     Returns:
         An events frame under the events contract (``validate_events``); notes on everything
@@ -362,6 +372,24 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     cust_text = raw[customer].astype("string").str.strip()
     guest = (cust_text.isna() | cust_text.str.lower().isin(MISSING_SPELLINGS)).fillna(True
                                                                                      ).to_numpy()
+    converted: dict[str, tuple[int, float]] = {}
+    if fx is not None:
+        col = currency or currency_column(raw, skip={*roles.values()})
+        if col is None or col not in raw.columns:
+            raise DataContractError(source, [Problem(
+                col or "", "is not a column of the file" if col else
+                "has no column of currency codes (EUR, GBP, ...) to convert with the rates", 0,
+                fix=f"name the column of each line's currency with --currency-col; columns: "
+                    f"{list(raw.columns)[:20]}")])
+        amounts = [revenue] if unit is None else [revenue, unit]
+        amounts, converted = convert_amounts(raw, amounts, fx, col, fx_source, ~guest, source)
+        revenue = amounts[0]
+        if unit is not None:
+            unit = amounts[1]
+        report.note(f"amounts converted to the base currency by '{col}' with the rates of "
+                    f"{fx_source}: "
+                    + ", ".join(f"{c} x {r:g} ({n:,} line{'s' if n != 1 else ''})"
+                                for c, (n, r) in converted.items()))
     lines = pd.DataFrame({"ts": ts, "revenue": revenue.round(6) + 0.0})  # + 0.0: no -0.0
     # a cancelled or returned line: negative revenue, or a negative quantity at price 0 (it
     # was a purchase before, and would add a false order)
@@ -471,6 +499,7 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
     # lines kept): until 2026-12-07 a note of its own counted them a third way
     summary["events"] = len(events)
     summary["by_category"] = category is not None
+    summary["converted"] = converted
     out_cols = ["user_id", "ts", "event_type", "channel", "revenue", "order_id",
                 *(["category"] if category is not None else [])]
     frame = validate_events(events[out_cols].reset_index(drop=True), source, tz=tz,
@@ -488,8 +517,8 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
         source=source, netted=gone if gone.any() else None)
     if not_products:
         report.notes.append(not_products)  # it names the source itself
-    currencies = mixed_currency_note(raw, lines["revenue"], skip={*own, customer, category},
-                                     source=source)
+    currencies = None if converted else mixed_currency_note(
+        raw, lines["revenue"], skip={*own, customer, category}, source=source)
     if currencies:
         report.notes.append(currencies)
     frame.attrs["load_notes"] = [*report.notes, *frame.attrs.get("load_notes", [])]

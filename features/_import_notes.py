@@ -168,8 +168,9 @@ def mixed_currency_note(raw: pd.DataFrame, revenue: pd.Series, *,
         _, rows, _ = problem_rows((text.ne(str(sales.index[0])) & text.ne("")).fillna(False))
         return (f"{source}: column '{col}' holds {len(sales)} currencies ({parts}; first line "
                 f"not in {sales.index[0]} at row {rows[0]:,}): the amounts are summed as written, "
-                "not converted, so revenue, refunds and the value model mix them. Convert the "
-                "amounts to one currency before importing (lines['amount'] = lines['price'] * "
-                f"lines['{col}'].map(rates), with your rates), or import each currency's lines "
-                "on its own")
+                "not converted, so revenue, refunds and the value model mix them. Convert them "
+                "with --fx rates.csv (columns currency,rate: how much of one base currency a "
+                "unit is worth, e.g. GBP,1.17 and EUR,1; Python fx={...}), or before importing "
+                f"(lines['amount'] = lines['price'] * lines['{col}'].map(rates)), or import "
+                "each currency's lines on its own")
     return None

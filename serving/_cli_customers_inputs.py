@@ -162,16 +162,15 @@ def unreadable_columns_error(name: str, columns: list[str], feats: pd.DataFrame,
     unread: dict[str, str] = feats.attrs.get("brain.unread_cells", {})
     parts = "; ".join(f"{c!r} ({unread[c]})" if c in unread else repr(c) for c in columns)
     one = len(columns) == 1
-    whose = "column's" if one else "columns'"
     comma = [c for c in columns if c in decimal_comma]
-    how = ("numbers as at training (" + ("with decimal commas, such as '37,03'" if comma
-                                         else "such as 37.03") + ")")
+    how = ("with decimal commas such as '37,03'" if comma else "such as 37.03")
     return (f"{name}: {'column' if one else 'columns'} {parts} "
             f"{'has' if one else 'have'} no value that reads as a number in any row (all "
             f"{len(feats):,} rows scored), but the model learned from "
             f"{'its' if one else 'their'} numbers: every customer would be scored as if "
-            f"{'it' if one else 'they'} were unknown, which moves every score. Fix: write the "
-            f"{whose} {how} (a broken export, or another column's contents?), "
+            f"{'it' if one else 'they'} were unknown, which moves every score. Fix: write "
+            f"numbers in {'that column' if one else 'those columns'} as at training, {how} "
+            "(is the export broken, or is it another column's contents?), "
             "or retrain without "
             f"{'it' if one else 'them'}; to score anyway with the value unknown for everyone, "
             "pass --allow-empty-columns")

@@ -183,6 +183,14 @@ def data_import_orders(
              "with the same lines, Online Retail II's 'C' invoices) together with its "
              "cancellation, with a note; by default both are kept, an order and a refund, as "
              "for an order returned in full, and counted in a note.")] = False,
+    fx: Annotated[Path | None, typer.Option(
+        "--fx", help="Rates file (CSV: columns currency,rate; rate = how much of the base "
+                     "currency one unit is worth, e.g. GBP,1.17 and EUR,1): each line's amount "
+                     "is converted by its currency; a currency without a rate is an error.")
+                  ] = None,
+    currency_col: Annotated[str | None, typer.Option(
+        help="With --fx: the column of each line's currency (default: the column whose every "
+             "cell is a currency code such as EUR or GBP).")] = None,
 ) -> None:
     """Turn a shop's or till's order-line export into an events file: one purchase per order,
     negative lines (cancellations, returns) as refunds."""
@@ -191,6 +199,10 @@ def data_import_orders(
     if out.resolve() == file.resolve():
         raise ValueError(f"--out {out} is the export itself; write the events to another file "
                          "(the export would be lost)")
+    if currency_col is not None and fx is None:
+        raise ValueError("--currency-col names the column to convert with --fx rates.csv; "
+                         "pass --fx too")
+    rates = ft.read_fx_rates(fx) if fx is not None else None
     step(f"reading {file}")
     raw = ft.read_table(file)
     frame = ft.orders_to_events(
@@ -198,7 +210,9 @@ def data_import_orders(
         amount=amount_col, quantity=quantity_col, price=price_col, channel=channel_col,
         default_channel=channel, category=category_col, source=file.name, tz=tz,
         day_origin=day_origin, time_of_day=time_of_day_col,
-        net_cancellations=net_cancelled_orders, date_format=date_format)
+        net_cancellations=net_cancelled_orders, date_format=date_format,
+        fx=rates, fx_source=fx.name if fx is not None else "the rates file",
+        currency=currency_col)
     print_notes(frame)  # postage and fee lines and cancelled invoices among them
     s = frame.attrs["import_summary"]
     frame.attrs.clear()  # the notes are printed; the file holds the events only
@@ -207,7 +221,9 @@ def data_import_orders(
         console.print(line, highlight=False, soft_wrap=True)
     bought, back = s["purchase_revenue"], s["refund_revenue"]
     share = f" ({-back / bought:.1%} of purchases)" if bought > 0 and back else ""
-    console.print(f"revenue: purchases {bought:,.2f}, refunds {back:,.2f}{share}, net "
+    base = (f" (converted to the base currency of {fx.name})" if s.get("converted")
+            and fx is not None else "")
+    console.print(f"revenue{base}: purchases {bought:,.2f}, refunds {back:,.2f}{share}, net "
                   f"{bought + back:,.2f}", highlight=False)
     console.print(f"next: brain train churn --events {out} (or propensity, value)",
                   highlight=False)

@@ -58,7 +58,8 @@ def test_a_number_column_unreadable_in_every_row_is_an_error(trained: Path, cell
     written = "'n/a' 400 rows" if cell else "<empty> 400 rows"  # as written
     assert (f"nouveaux.csv: column 'panier_moyen' ({written}) has no value that reads as a "
             "number in any row (all 400 rows scored)") in said
-    assert "decimal commas, such as '37,03'" in said
+    assert "Fix: write numbers in that column as at training, with decimal commas such as " \
+        "'37,03'" in said
     assert "--allow-empty-columns" in said
     # the flag scores anyway, with the note of before
     code, said, out = _score(_table(4).assign(panier_moyen=cell), trained,

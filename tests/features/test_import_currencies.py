@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 import features as ft
@@ -67,3 +68,58 @@ def test_import_orders_prints_the_currency_note(tmp_path: Path) -> None:
         "--price-col", "UnitPrice", "--channel-col", "Store"], terminal_width=400)
     assert result.exit_code == 0, result.output
     assert "column 'Currency' holds 2 currencies" in " ".join(result.output.split())
+
+
+def _fx_import(raw: pd.DataFrame, rates: dict[str, float], **kw: str) -> pd.DataFrame:
+    return ft.orders_to_events(raw, customer="ClientRef", time="OrderDate", order="OrderNo",
+                               quantity="Qty", price="UnitPrice", channel="Store",
+                               source="export.csv", fx=rates, fx_source="rates.csv", **kw)
+
+
+def test_fx_rates_convert_each_line_by_its_currency() -> None:
+    raw = _lines(["EUR", "GBP", "gbp ", "EUR"])  # prices 10, 20, 30, 10
+    ev = _fx_import(raw, {"EUR": 1.0, "GBP": 1.17})
+    assert ev.sort_values("order_id")["revenue"].round(2).tolist() == [10.0, 23.4, 35.1, 10.0]
+    notes = [str(n) for n in ev.attrs["load_notes"]]
+    assert not [n for n in notes if "holds 2 currencies" in n]  # converted: no longer mixed
+    assert ("export.csv: amounts converted to the base currency by 'Currency' with the rates "
+            "of rates.csv: EUR x 1 (2 lines), GBP x 1.17 (2 lines)") in notes
+    assert ev.attrs["import_summary"]["converted"] == {"EUR": (2, 1.0), "GBP": (2, 1.17)}
+
+
+def test_a_currency_without_a_rate_is_an_error_naming_it() -> None:
+    raw = _lines(["EUR", "GBP", "EUR", "USD", "GBP"])
+    with pytest.raises(ft.DataContractError) as err:
+        _fx_import(raw, {"EUR": 1.0})
+    msg = str(err.value)
+    assert ("export.csv: column 'Currency' holds currencies with no rate in rates.csv: GBP (2 "
+            "lines), USD (1 line) (3 rows; first at row 2: 'GBP', 4: 'USD', 5: 'GBP')") in msg
+    assert "Fix: add a row such as 'GBP,<rate>' to rates.csv" in msg
+    # a guest line (no customer) is not imported, so its currency needs no rate
+    guest = _lines(["EUR", "USD"]).assign(ClientRef=["CL-1", ""])
+    assert len(_fx_import(guest, {"EUR": 1.0})) == 1
+
+
+def test_import_orders_fx_reads_a_rates_file(tmp_path: Path) -> None:
+    src, rates = tmp_path / "export.csv", tmp_path / "rates.csv"
+    _lines(["EUR", "GBP"] * 5).to_csv(src, index=False)
+    rates.write_text("currency;rate\nEUR;1\nGBP;1,17\n")  # a ';' file's decimal comma
+    args = ["data", "import-orders", str(src), "--out", str(tmp_path / "e.csv"),
+            "--customer-col", "ClientRef", "--time-col", "OrderDate", "--order-col", "OrderNo",
+            "--quantity-col", "Qty", "--price-col", "UnitPrice", "--channel-col", "Store"]
+    res = runner.invoke(app, [*args, "--fx", str(rates)], terminal_width=400)
+    said = " ".join(res.output.split())
+    assert res.exit_code == 0, said
+    # EUR 10 + 30 + 20 + 10 + 30 = 100, GBP (20 + 10 + 30 + 20 + 10) x 1.17 = 105.30
+    assert ("revenue (converted to the base currency of rates.csv): purchases 205.30" in said)
+    rates.write_text("currency,rate\nEUR,1\n")
+    res = runner.invoke(app, [*args, "--fx", str(rates)], terminal_width=400)
+    said = " ".join(res.output.split())
+    assert res.exit_code != 0
+    assert "holds a currency with no rate in rates.csv: GBP (5 rows" in said
+    rates.write_text("devise,taux\nEUR,1\n")
+    res = runner.invoke(app, [*args, "--fx", str(rates)], terminal_width=400)
+    assert "rates.csv: file needs the columns 'currency' and 'rate'" in " ".join(
+        res.output.split())
+    res = runner.invoke(app, args, terminal_width=400)  # without rates: the note, naming --fx
+    assert "Convert them with --fx rates.csv" in " ".join(res.output.split())
