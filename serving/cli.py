@@ -561,6 +561,24 @@ app.command("promote")(_cli_registry.promote)
 app.command("models")(_cli_registry.models)
 
 
+# Seconds an idle HTTP connection stays open on the server (uvicorn's ``timeout_keep_alive``,
+# passed by ``bentoml serve --timeout-keep-alive``; BentoML 1.4 has no service setting for it).
+# uvicorn's default, 5 s, equals httpx's idle expiry (``keepalive_expiry`` 5 s): a client that
+# reuses a connection idle for just under 5 s can send its request as the server closes it, and
+# gets no response (3 in 7,301 requests of a 2-minute soak on a loaded machine). Longer than
+# the idle expiry of common clients (httpx 5 s, aiohttp 15 s, Node 5 s; nginx's upstream
+# default 60 s), so they drop an idle connection before the server does.
+KEEP_ALIVE_SECONDS = 75
+
+
+def bentoml_serve_command(host: str, port: int,
+                          keep_alive: int = KEEP_ALIVE_SECONDS) -> list[str]:
+    """The ``bentoml serve`` command line ``brain serve`` runs (the soak benchmark too)."""
+    exe = shutil.which("bentoml") or str(Path(sys.executable).with_name("bentoml"))
+    return [exe, "serve", "serving.service:MarketingBrain", "--host", host, "--port", str(port),
+            "--timeout-keep-alive", str(keep_alive)]
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")
@@ -569,9 +587,13 @@ def serve(
     reload_seconds: Annotated[float, typer.Option(help="Check the registry for moved champion "
                                                        "aliases this often (0 = only on POST "
                                                        "/reload).")] = 30.0,
+    keep_alive: Annotated[int, typer.Option(
+        min=1, help="Seconds an idle client connection is kept open; keep it longer than "
+                    "clients' idle expiry (httpx 5 s, aiohttp 15 s), or a request sent as "
+                    "the server closes the connection gets no response.")
+    ] = KEEP_ALIVE_SECONDS,
 ) -> None:
     """Start the prediction API (BentoML) on the local MLflow store's champions."""
-    import shutil
     import subprocess
     import sys
 
@@ -598,8 +620,8 @@ def serve(
                           f"models and asks again {when}", highlight=False, soft_wrap=True)
     env.setdefault("MLFLOW_TRACKING_URI", uri)
     env["BRAIN_RELOAD_SECONDS"] = str(reload_seconds)
-    exe = shutil.which("bentoml") or str(Path(sys.executable).with_name("bentoml"))
-    cmd = [exe, "serve", "serving.service:MarketingBrain", "--host", host, "--port", str(port)]
+    cmd = bentoml_serve_command(host, port, keep_alive)
+    exe = cmd[0]
     console.print(f"serving on http://{host}:{port}  (models from {env['MLFLOW_TRACKING_URI']})")
     sys.stdout.flush()
     if os.name == "posix":
