@@ -7,14 +7,19 @@ What it does, all on 127.0.0.1, bounded in time and count, stopping by itself:
 
 1. Prepares a small world in a temporary BRAIN_HOME (synthetic events, the three customer
    models, the traffic forecaster, the feature snapshot), or reuses ``--home``.
-2. Starts ``bentoml serve serving.service:MarketingBrain`` (periodic champion check every
-   ``--reload-seconds``) and sends ``--minutes`` of mixed traffic from one asyncio httpx client
-   with ``--workers`` concurrent workers: scoring by known and unknown ids, segments, forecasts
-   with and without a future calendar, channel value, experiment plans and analyses, GET /models
-   and a few deliberately bad requests (expected 400). Responses are counted by status class;
-   the server processes' RSS (the serve process and all its children, psutil) is sampled every
-   ``--sample-seconds``. ``rss_growth_mb`` compares the median of the samples in the
-   ``--rss-window`` seconds after warm-up with the median of the last ``--rss-window`` seconds.
+2. Starts ``bentoml serve serving.service:MarketingBrain`` with the options ``brain serve``
+   gives it (its idle keep-alive included; ``--keep-alive 5`` for uvicorn's own), periodic
+   champion check every ``--reload-seconds``, and sends ``--minutes`` of mixed traffic from one
+   asyncio httpx client with ``--workers`` concurrent workers: scoring by known and unknown ids,
+   segments, forecasts with and without a future calendar, channel value, experiment plans and
+   analyses, GET /models and a few deliberately bad requests (expected 400). Responses are
+   counted by status class; the server processes' RSS (the serve process and all its children,
+   psutil) is sampled every ``--sample-seconds``. Each request notes the pooled connection it
+   went on (new or reused, how long it had been idle; ``ConnTracker``), and a request that got
+   no response is listed with it: one on a reused connection idle for close to the server's
+   keep-alive is the keep-alive race. ``rss_growth_mb`` compares the median of the samples in
+   the ``--rss-window`` seconds after warm-up with the median of the last ``--rss-window``
+   seconds.
 3. Two alias switches under load: at 1/3 of the run a new ``churn`` version (same artifacts as
    the champion, ``MlflowClient().create_model_version``) becomes champion and ``POST /reload``
    picks it up; at 2/3 another one is picked up by the periodic check alone. A request counts as
@@ -236,6 +241,7 @@ class Record:
     expect: int
     version: str | None = None
     error: str | None = None  # why there was no response (httpx exception)
+    conn: dict[str, Any] | None = None  # the pooled connection it went on (ConnTracker)
 
 
 @dataclass
@@ -268,8 +274,62 @@ def tree_rss(pid: int) -> dict[str, float]:
     return out
 
 
+class ConnTracker:
+    """Which pooled connection (by its client port) each request went on: whether the request
+    opened it, the connection's age, how long it had been idle since its last answer ended,
+    and how many requests it had carried. A request that gets no response on a reused,
+    idle connection is the keep-alive race (the server closed the connection for idleness as
+    the client sent on it); one on a new or busy connection is something else. Reads
+    httpcore's pool through httpx's ``trace`` extension (private attributes: a measurement
+    aid, it gives up quietly if they change)."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.pool = getattr(getattr(client, "_transport", None), "_pool", None)
+        self.opened: dict[int, float] = {}
+        self.last_end: dict[int, float] = {}
+        self.uses: dict[int, int] = {}
+
+    def _port(self, request: Any) -> int | None:
+        try:
+            for pr in self.pool._requests:  # type: ignore[union-attr]
+                if pr.request is request and pr.connection is not None:
+                    sock = pr.connection._connection._network_stream.get_extra_info("socket")
+                    return int(sock.getsockname()[1])
+        except (AttributeError, OSError, TypeError):
+            pass
+        return None
+
+    def trace(self, note: dict[str, Any]) -> Any:
+        async def callback(name: str, info: dict[str, Any]) -> None:
+            now = time.perf_counter()
+            if name == "connection.connect_tcp.complete" and "return_value" in info:
+                try:
+                    port = int(info["return_value"].get_extra_info("socket").getsockname()[1])
+                except (AttributeError, OSError, TypeError):
+                    return
+                self.opened[port] = now
+                self.last_end.pop(port, None)
+                self.uses[port] = 0
+                note["new"] = True
+            elif name == "http11.send_request_headers.started":
+                found = self._port(info.get("request"))
+                if found is None:
+                    return
+                port = found
+                last = self.last_end.get(port)
+                note.update(port=port, age_s=now - self.opened.setdefault(port, now),
+                            idle_s=None if last is None else now - last,
+                            uses=self.uses.get(port, 0))
+                note.setdefault("new", False)
+                self.uses[port] = self.uses.get(port, 0) + 1
+            elif name == "http11.response_closed.complete" and "port" in note:
+                self.last_end[note["port"]] = now
+        return callback
+
+
 async def worker(client: httpx.AsyncClient, kinds: dict[str, tuple[float, list[Req]]],
-                 seed: int, stop_at: float, t_origin: float, run: Run) -> None:
+                 seed: int, stop_at: float, t_origin: float, run: Run,
+                 conns: ConnTracker | None = None) -> None:
     rnd = random.Random(seed)
     names = list(kinds)
     weights = [kinds[k][0] for k in names]
@@ -278,10 +338,12 @@ async def worker(client: httpx.AsyncClient, kinds: dict[str, tuple[float, list[R
         t0 = time.perf_counter() - t_origin
         version = None
         error = None
+        note: dict[str, Any] = {}
+        ext = {"trace": conns.trace(note)} if conns is not None else None
         try:
             r = await client.request(req.method, req.path, content=req.body,
                                      headers={"content-type": "application/json"}
-                                     if req.body is not None else None)
+                                     if req.body is not None else None, extensions=ext)
             status = r.status_code
             if req.path == "/churn_risk" and status == 200:
                 version = r.json().get("version")
@@ -289,7 +351,10 @@ async def worker(client: httpx.AsyncClient, kinds: dict[str, tuple[float, list[R
             status = -1
             error = f"{type(exc).__name__}: {exc}"[:200]
         run.records.append(Record(t0, time.perf_counter() - t_origin, req.kind, status,
-                                  req.expect, version, error))
+                                  req.expect, version, error, note or None))
+        if status < 0:
+            _log(f"  no response: {req.method} {req.path} at t={t0:.1f} s, {error}; "
+                 f"connection {note or 'unknown'}")
 
 
 async def sampler(pid: int, every: float, stop_at: float, t_origin: float, run: Run) -> None:
@@ -369,8 +434,10 @@ async def load(url: str, pid: int, kinds: dict[str, tuple[float, list[Req]]],
     limits = httpx.Limits(max_connections=args.workers, max_keepalive_connections=args.workers)
     async with httpx.AsyncClient(base_url=url, timeout=args.request_timeout,
                                  limits=limits) as client:
+        conns = ConnTracker(client)
         tasks = [asyncio.create_task(worker(client, kinds, args.seed * 1000 + i, stop_at,
-                                            t_origin, run)) for i in range(args.workers)]
+                                            t_origin, run, conns))
+                 for i in range(args.workers)]
         tasks.append(asyncio.create_task(sampler(pid, args.sample_seconds, stop_at, t_origin,
                                                  run)))
         if not args.no_switch:
@@ -515,7 +582,20 @@ def summarize(run: Run, args: argparse.Namespace) -> dict[str, Any]:
                           "unexpected": sum(r.status != r.expect for r in rs),
                           "p50_ms": float(np.percentile(lat, 50)),
                           "p99_ms": float(np.percentile(lat, 99))}
+    traced = [r.conn for r in recs if r.conn and "port" in r.conn]
+    idles = [c["idle_s"] for c in traced if c.get("idle_s") is not None]
+    connections = {"opened": sum(bool(c.get("new")) for c in traced),
+                   "reused_requests": len(idles),
+                   "idle_p50_s": float(np.percentile(idles, 50)) if idles else float("nan"),
+                   "idle_p99_s": float(np.percentile(idles, 99)) if idles else float("nan"),
+                   "idle_max_s": max(idles, default=float("nan")),
+                   "reused_after_4s_idle": sum(i > 4 for i in idles),
+                   "no_response": [{"t0": round(r.t0, 1), "kind": r.kind, "error": r.error,
+                                    **{k: round(v, 3) if isinstance(v, float) else v
+                                       for k, v in (r.conn or {}).items()}}
+                                   for r in recs if r.status < 0]}
     return {"requests": len(recs), "classes": classes, "unexpected": len(unexpected),
+            "connections": connections,
             "unexpected_examples": [(r.kind, r.status, r.error, round(r.t1, 1))
                                     for r in unexpected[:10]],
             "errors_5xx": classes["5xx"], "no_response": classes["no response"],
@@ -569,6 +649,7 @@ def plot(run: Run, args: argparse.Namespace, out: Path) -> None:
 
 def markdown(s: dict[str, Any], fz: dict[str, Any], args: argparse.Namespace, cmd: str,
              server: dict[str, Any]) -> str:
+    c = s["connections"]
     lines = [f"## serving_soak ({date.today()})", "",
              f"`{cmd}` — one `bentoml serve serving.service:MarketingBrain` on 127.0.0.1 "
              f"(world of {args.users:,} users), {args.minutes:g} min of mixed traffic from one "
@@ -590,13 +671,21 @@ def markdown(s: dict[str, Any], fz: dict[str, Any], args: argparse.Namespace, cm
              f"| server alive and ready after fuzzing | {server['alive_after']} |",
              f"| server log: 5xx responses / tracebacks / 4xx responses (load + fuzzing) | "
              f"{server['log_5xx']} / {server['log_tracebacks']:,} / {server['log_4xx']:,} |",
+             f"| server's idle keep-alive / client's (httpx) idle expiry | "
+             f"{server['keep_alive_s']} s / 5 s |",
              f"| machine load average during the load (2 cores, shared) | "
-             f"{s['loadavg_mean']:.1f} |", "",
+             f"{s['loadavg_mean']:.1f} |",
+             f"| client connections opened / requests on a reused connection (idle before "
+             f"it: p50 / p99 / max; reused after > 4 s idle) | {c['opened']} / "
+             f"{c['reused_requests']:,} ({c['idle_p50_s']:.2f} / {c['idle_p99_s']:.2f} / "
+             f"{c['idle_max_s']:.2f} s; {c['reused_after_4s_idle']}) |", "",
              "| request kind | n | 2xx | 4xx | 5xx | no response | p50 ms | p99 ms |",
              "|---|---|---|---|---|---|---|---|"]
     for kind, k in s["per_kind"].items():
         lines.append(f"| {kind} | {k['n']:,} | {k['2xx']:,} | {k['4xx']:,} | {k['5xx']} | "
                      f"{k['no_response']} | {k['p50_ms']:.0f} | {k['p99_ms']:.0f} |")
+    if c["no_response"]:
+        lines += ["", *(f"- no response: {nr}" for nr in c["no_response"])]
     lines += ["", "Alias switches (window: from the alias move until GET /models shows the new "
               f"version, ± {args.switch_margin:g} s):", ""]
     for sw in s["switches"]:
@@ -635,7 +724,10 @@ def markdown(s: dict[str, Any], fz: dict[str, Any], args: argparse.Namespace, cm
 
 
 # ---------------------------------------------------------------------------------- main
-def start_server(home: Path, port: int, reload_seconds: float) -> tuple[subprocess.Popen, Path]:
+def start_server(home: Path, port: int, reload_seconds: float,
+                 keep_alive: int) -> tuple[subprocess.Popen, Path]:
+    from serving.cli import bentoml_serve_command
+
     env = dict(os.environ, BRAIN_HOME=str(home),
                MLFLOW_TRACKING_URI=f"sqlite:///{home / 'mlflow.db'}",
                BRAIN_RELOAD_SECONDS=str(reload_seconds), MPLBACKEND="Agg",
@@ -644,8 +736,9 @@ def start_server(home: Path, port: int, reload_seconds: float) -> tuple[subproce
     env.pop("MLFLOW_REGISTRY_URI", None)
     log = home / "logs" / "serve.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen([str(BIN / "bentoml"), "serve", "serving.service:MarketingBrain",
-                             "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
+    # the command line 'brain serve' runs (its keep-alive included), with this venv's bentoml
+    cmd = [str(BIN / "bentoml"), *bentoml_serve_command("127.0.0.1", port, keep_alive)[1:]]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT,
                             stdout=log.open("w"), stderr=subprocess.STDOUT,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -696,6 +789,11 @@ def main() -> None:
     ap.add_argument("--home", type=Path, default=None,
                     help="BRAIN_HOME to reuse (prepared if empty); default: a temporary one")
     ap.add_argument("--no-record", action="store_true", help="do not write benchmarks/results")
+    ap.add_argument("--port", type=int, default=None,
+                    help="port of the server on 127.0.0.1 (default: a free one)")
+    ap.add_argument("--keep-alive", type=int, default=None,
+                    help="server's idle keep-alive in seconds (default: brain serve's; 5 is "
+                         "uvicorn's own, which races with httpx's 5 s idle expiry)")
     args = ap.parse_args()
     if args.minutes * 60 < args.warmup + 2 * args.rss_window:
         sys.exit("--minutes is too short for the warm-up and two RSS windows")
@@ -711,11 +809,15 @@ def main() -> None:
         _log(f"preparing {home} ...")
         prepare(home, args.users, args.days, args.seed)
     kinds = build_requests(home, args.seed)
-    port = _port()
+    port = args.port or _port()
     _log(f"starting bentoml serve on 127.0.0.1:{port} (log: {home / 'logs' / 'serve.log'})")
-    proc, log = start_server(home, port, args.reload_seconds)
+    from serving.cli import KEEP_ALIVE_SECONDS
+
+    keep_alive = args.keep_alive or KEEP_ALIVE_SECONDS
+    _log(f"server keep-alive {keep_alive} s; client (httpx) idle expiry 5 s")
+    proc, log = start_server(home, port, args.reload_seconds, keep_alive)
     url = f"http://127.0.0.1:{port}"
-    server: dict[str, Any] = {}
+    server: dict[str, Any] = {"keep_alive_s": keep_alive}
     try:
         _log(f"mixed load for {args.minutes:g} min with {args.workers} workers ...")
         run = asyncio.run(load(url, proc.pid, kinds, args))
