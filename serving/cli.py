@@ -564,10 +564,10 @@ app.command("models")(_cli_registry.models)
 # Seconds an idle HTTP connection stays open on the server (uvicorn's ``timeout_keep_alive``,
 # passed by ``bentoml serve --timeout-keep-alive``; BentoML 1.4 has no service setting for it).
 # uvicorn's default, 5 s, equals httpx's idle expiry (``keepalive_expiry`` 5 s): a client that
-# reuses a connection idle for just under 5 s can send its request as the server closes it, and
-# gets no response (3 in 7,301 requests of a 2-minute soak on a loaded machine). Longer than
-# the idle expiry of common clients (httpx 5 s, aiohttp 15 s, Node 5 s; nginx's upstream
-# default 60 s), so they drop an idle connection before the server does.
+# reuses a connection idle for just under 5 s can send its request as the server closes it and
+# get no response (a soak on a loaded machine met it; benchmarks/keepalive_race.py makes it
+# happen). Longer than common clients' idle expiry (httpx 5 s, aiohttp 15 s), so they drop an
+# idle connection before the server does.
 KEEP_ALIVE_SECONDS = 75
 
 

@@ -85,8 +85,8 @@ def test_a_connection_idle_past_uvicorns_default_keep_alive_is_still_answered(
         server: str) -> None:
     """uvicorn closes a connection idle for its ``timeout_keep_alive``, 5 s unless told, the
     same as httpx's idle expiry: a client reusing a connection idle for just under 5 s could
-    send its request as the server closed it and get no response (3 of 7,301 requests in a
-    2-minute soak on a loaded machine). 'brain serve' keeps idle connections open for
+    send its request as the server closed it and get no response (a soak on a loaded machine
+    met it). 'brain serve' keeps idle connections open for
     ``KEEP_ALIVE_SECONDS``: the same connection, idle for 6 s, still gets its answer."""
     from serving.cli import KEEP_ALIVE_SECONDS
 
