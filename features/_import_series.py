@@ -28,6 +28,7 @@ file, the column, the rows and the fix.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -59,10 +60,31 @@ DETECTED_NAMES: dict[str, tuple[str, ...]] = {
     "value": ("sales", "y", "revenue", "turnover", "netsales", "umsatz", "visits", "footfall"),
     "open": ("open", "isopen", "storeopen", "opened"),
     "known": ("promo", "promotion", "onpromotion", "schoolholiday", "isholiday"),
-    "event": ("stateholiday", "publicholiday", "holiday", "holidaytype"),
+    "event": ("stateholiday", "publicholiday", "holiday", "holidaytype", "holidays",
+              "bankholiday", "feiertag", "feiertage", "gesetzlicherfeiertag", "jourferie",
+              "joursferies", "ferie", "festivo", "festivos", "diafestivo", "giornofestivo",
+              "festivita", "feestdag", "feestdagen", "feriado", "feriados"),
 }
 """Column names (lower case, letters and digits only) each role is detected by, in order of
 preference: Rossmann's ``Store, Date, Sales, Open, Promo, SchoolHoliday, StateHoliday``."""
+
+HOLIDAY_WORDS: dict[str, tuple[str, ...]] = {
+    "English": ("holiday",),
+    "German": ("feiertag",),
+    "French": ("ferie",),
+    "Spanish": ("festivo", "feriado"),
+    "Italian": ("festivo", "festivi", "festivita"),
+    "Dutch": ("feestdag",),
+    "Portuguese": ("feriado",),
+    "Danish / Norwegian": ("helligdag",),
+    "Swedish": ("helgdag",),
+    "Polish": ("swieto",),
+}
+"""Words for a (public) holiday, per language, lower case without accents. An event column
+whose name (lower case, accents, spaces and punctuation taken out: 'Jour férié' ->
+'jourferie') holds one of them gets the calendar kind ``holiday`` unless ``--event-kind``
+says otherwise; any other event column gets ``event``. A German export's ``Feiertag`` column
+had imported as kind ``event``, so its holidays were not read as holidays."""
 
 STATE_HOLIDAY_NAMES = {"a": "Public holiday", "b": "Easter", "c": "Christmas"}
 """Rossmann's ``StateHoliday`` letters, used for a column of that name unless mapped."""
@@ -107,7 +129,32 @@ class ImportedSeries:
 
 
 def _squash(name: object) -> str:
-    return re.sub(r"[^0-9a-z]", "", str(name).lower())
+    """A column name lower case, accents taken off ('férié' -> 'ferie'), letters and digits
+    only."""
+    folded = unicodedata.normalize("NFKD", str(name).lower())
+    return re.sub(r"[^0-9a-z]", "", "".join(ch for ch in folded
+                                             if not unicodedata.combining(ch)))
+
+
+def holiday_language(column: str) -> str | None:
+    """The word for a holiday the column's name holds and its languages (``HOLIDAY_WORDS``:
+    'Feiertag' -> "'feiertag' (German)", 'Día festivo' -> "'festivo' (Spanish, Italian)"),
+    else None."""
+    name = _squash(column)
+    word = next((w for words in HOLIDAY_WORDS.values() for w in words if w in name), None)
+    if word is None:
+        return None
+    langs = [lang for lang, words in HOLIDAY_WORDS.items() if word in words]
+    return f"'{word}' ({', '.join(langs)})"
+
+
+def event_kind(column: str, kinds: Mapping[str, str]) -> str:
+    """The calendar kind of an event column's events: the one given in ``kinds``, else
+    ``holiday`` for a column named as a holiday in a language of ``HOLIDAY_WORDS``, else
+    ``event``."""
+    if column in kinds:
+        return kinds[column]
+    return "holiday" if holiday_language(column) else "event"
 
 
 def _snake(name: str) -> str:
@@ -254,7 +301,7 @@ def _flag_events(flags: pd.DataFrame, names: Mapping[str, str], kinds: Mapping[s
         if on.empty:
             continue
         on = on.sort_values(["channel", "ds"], kind="stable")
-        kind = kinds.get(col, "holiday" if "holiday" in col.lower() else "event")
+        kind = event_kind(col, kinds)
         # a holiday is its day (Christmas Day and Boxing Day are two holidays); other flags
         # running on consecutive days are one event with that window (a sale week)
         run = pd.Series(np.arange(len(on)), index=on.index) if kind == "holiday" else _runs(
@@ -273,6 +320,18 @@ def _flag_events(flags: pd.DataFrame, names: Mapping[str, str], kinds: Mapping[s
                              "end": pd.Series(dtype="datetime64[ns]"),
                              "channel": pd.Series(dtype=object)})
     return pd.concat(rows, ignore_index=True)
+
+
+def _kind_note(col: str) -> str:
+    """Which kind an event column's events got by its name, and how to give another."""
+    lang = holiday_language(col)
+    if lang:
+        return (f"column '{col}': its events are of kind 'holiday' (its name holds {lang}, "
+                f"a word for a holiday); give another kind with --event-kind '{col}=KIND' "
+                "(e.g. event)")
+    return (f"column '{col}': its events are of kind 'event' (its name names no holiday in "
+            f"{', '.join(list(HOLIDAY_WORDS)[:-1])} or {list(HOLIDAY_WORDS)[-1]}); if they are "
+            f"holidays, give --event-kind '{col}=holiday'")
 
 
 def _closed_events(days: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, object]]:
@@ -416,7 +475,8 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
             value names the event ``'<column> <value>'``, a value 1 (or true, yes) the column.
             A column named ``StateHoliday`` reads Rossmann's letters unless mapped.
         event_kinds: calendar kind per event column; default ``holiday`` for a column whose
-            name has 'holiday' in it, else ``event``.
+            name holds a word for a holiday (``HOLIDAY_WORDS``: holiday, Feiertag, férié,
+            festivo, feestdag, ...), else ``event``; a note says which was chosen.
         id_prefix: text before each id; default the id column's name in snake case and '_'
             for whole-number ids (``store_``), nothing for text ids.
         detect: detect the optional roles (known, event, open) by name when not given.
@@ -500,6 +560,9 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
     for col in used["event"]:
         flags[col] = _flag_text(raw[col])
     events = _flag_events(flags, names, dict(event_kinds or {}))
+    for col in used["event"]:
+        if col not in (event_kinds or {}):
+            report.note(_kind_note(col))
     days = flags[["channel", "ds"]].assign(
         closed=closed, flagged=(flags[used["event"]] != "").any(axis=1).to_numpy())
     stats: dict[str, object] = {"closed_days": 0}

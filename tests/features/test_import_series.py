@@ -109,12 +109,47 @@ def test_other_flags_on_consecutive_days_are_one_event_with_that_window() -> Non
     assert _events(breaks) == {("Summer break 2024-08-01", "2024-08-01", "2024-08-31",
                                 "school_break", s) for s in ("store_01", "store_02", "store_10")}
     # unmapped values name the event by the column (and the value when it is not 1)
-    raw = _as_read(_export(10)).rename(columns={"StateHoliday": "Feiertag"})
-    got = ft.store_days_to_series(raw, event_cols=["Feiertag"], known_cols=[], open_col="Open",
+    raw = _as_read(_export(10)).rename(columns={"StateHoliday": "Anlass"})
+    got = ft.store_days_to_series(raw, event_cols=["Anlass"], known_cols=[], open_col="Open",
                                   detect=False, source="train.csv")
-    assert set(got.calendar["name"]) == {"Feiertag a 2024-01-01", "Feiertag a 2024-01-06"}
+    assert set(got.calendar["name"]) == {"Anlass a 2024-01-01", "Anlass a 2024-01-06"}
     assert set(got.calendar["kind"]) == {"event"}
     assert list(got.series.columns) == ["series_id", "ds", "y"]
+
+
+@pytest.mark.parametrize("column", ["Feiertag", "Gesetzlicher Feiertag", "Jour férié",
+                                    "Festivo", "Día festivo", "Giorno festivo", "Feestdag",
+                                    "Bank holiday"])
+def test_a_holiday_column_in_another_language_is_detected_and_of_kind_holiday(
+        column: str) -> None:
+    """A German export's 'Feiertag' column (Neujahr, Karfreitag, ...) had imported as kind
+    'event' (only a name with 'holiday' in it was a holiday) and was not detected; the note
+    says which kind each event column got and how to give another."""
+    names = {"a": "Neujahr", "c": "Weihnachten"}
+    raw = _as_read(_export(10)).rename(columns={"StateHoliday": column})
+    raw[column] = raw[column].map(lambda v: names.get(v, ""))
+    got = ft.store_days_to_series(raw, source="export.csv")
+    assert got.columns["events"] == [f"{column} (detected)"]
+    assert set(got.calendar["kind"]) == {"holiday"}
+    assert f"{column} Neujahr 2024-01-01" in set(got.calendar["name"])
+    note = next(n for n in got.notes if f"column '{column}'" in n and "kind" in n)
+    assert "kind 'holiday'" in note
+    assert f"--event-kind '{column}=KIND'" in note
+    # the kind given wins, without the note
+    got = ft.store_days_to_series(raw, event_cols=[column], event_kinds={column: "event"},
+                                  source="export.csv")
+    assert set(got.calendar["kind"]) == {"event"}
+    assert not any(f"column '{column}':" in n for n in got.notes)
+
+
+def test_an_event_column_named_as_no_holiday_stays_kind_event_and_says_how_to_change_it(
+        ) -> None:
+    raw = _as_read(_export(10)).rename(columns={"StateHoliday": "Festival"})
+    got = ft.store_days_to_series(raw, event_cols=["Festival"], source="export.csv")
+    assert set(got.calendar["kind"]) == {"event"}
+    note = next(n for n in got.notes if "column 'Festival'" in n)
+    assert "kind 'event'" in note
+    assert "--event-kind 'Festival=holiday'" in note
 
 
 def test_closed_runs_outside_weekly_closures_and_holidays_become_closed_events() -> None:
