@@ -30,7 +30,7 @@ from ._forecast_shift_notes import (
 )
 from ._forecast_spike_share import spike_share_note
 from ._forecast_text import listed, period_text
-from ._forecast_zone import nonexistent_local
+from ._forecast_zone import clock_change_text, nonexistent_local, skipped_hour_zone
 
 __all__ = [
     "clip_settings",
@@ -365,6 +365,25 @@ def gap_note(panel: Panel, show: int = 3, tz: str | None = None,
         gaps[str(sid)] = (pd.DatetimeIndex(g.ds), ~ok & live, live)
     if not any(gap.any() for _, gap, _ in gaps.values()):
         return None
+    clock = ""
+    if not tz or str(tz).upper() == "UTC":
+        # naive local times read without --tz: the hour the clocks skip in spring is missing
+        # in every series. It had been named "likely an export outage: re-export that hour"
+        missed = pd.DatetimeIndex(sorted({t for ds, gap, _ in gaps.values() for t in ds[gap]}))
+        found_zone = skipped_hour_zone(missed)
+        if found_zone is not None:
+            zone, hit = found_zone
+            # only an hour every series live on it misses: one series' own gap stays one
+            skipped = pd.DatetimeIndex([t for t in missed[hit] if all(
+                bool(gap[ds.get_loc(t)]) for ds, gap, live in gaps.values()
+                if t in ds and bool(live[ds.get_loc(t)]))])
+        if found_zone is not None and len(skipped):
+            gaps = {sid: (ds, gap & ~ds.isin(skipped), live)
+                    for sid, (ds, gap, live) in gaps.items()}
+            clock = clock_change_text(list(skipped), zone, "missing in every series"
+                                      if len(gaps) > 1 else "missing")
+            if not any(gap.any() for _, gap, _ in gaps.values()):
+                return clock
     # per period: how many series miss it, how many are live on it (two series with gaps at
     # least: a period one series misses is its own gap)
     counts = pd.DataFrame({"gap": [], "live": []}, dtype=int)
@@ -415,7 +434,7 @@ def gap_note(panel: Panel, show: int = 3, tz: str | None = None,
         if parts:
             text = f"Besides {'it' if len(shared) == 1 else 'them'}, {text}"
         parts.append(text)
-    return ". ".join(parts) + ". " + tail
+    return (f"{clock}. " if clock else "") + ". ".join(parts) + ". " + tail
 
 
 def leading_zeros_note(series: pd.DataFrame, days: int = LEADING_ZEROS_DAYS) -> str | None:

@@ -19,7 +19,7 @@ from ._forecast_panel import started_panel
 from ._forecast_phases import _zero_share
 from ._forecast_starts import start_windows
 from ._forecast_text import listed, period_text
-from ._forecast_zone import local_days
+from ._forecast_zone import clock_change_text, local_days, skipped_hour_zone
 
 __all__ = ["clip_settings", "level_shift_note", "unmarked_drop_note"]
 
@@ -290,8 +290,24 @@ def unmarked_drop_note(panel: Panel, calendar: pd.DataFrame | None = None,
             if marked[a:b].mean() > 0.5:
                 continue  # the calendar's own event (a holiday) explains most of it
             runs.setdefault((g.ds[a], g.ds[b - 1], int(b - a)), []).append(str(sid))
+    clock = ""
+    if runs and panel.freq != "D":
+        # naive local times read without --tz (an events log summed per hour): the hour the
+        # clocks skip in spring is 0 in every series. It had been named "most likely a
+        # site-wide tracking outage"; the forecaster still leaves it out of learning (right:
+        # the hour does not exist)
+        ones = pd.DatetimeIndex(sorted({a for (a, _, n), sids in runs.items()
+                                        if n == 1 and len(sids) >= max(1, len(panel.series)
+                                                                       // 2)}))
+        found_zone = skipped_hour_zone(ones)
+        if found_zone is not None:
+            zone, hit = found_zone
+            skipped = set(ones[hit])
+            runs = {k: v for k, v in runs.items() if not (k[2] == 1 and k[0] in skipped)}
+            clock = clock_change_text(sorted(skipped), zone, "at 0 in every series" if len(
+                panel.series) > 1 else "at 0")
     if not runs:
-        return None
+        return clock or None
     unit = "days" if panel.freq == "D" else "hours"
 
     def span(a: pd.Timestamp, b: pd.Timestamp, n: int) -> str:
@@ -333,7 +349,8 @@ def unmarked_drop_note(panel: Panel, calendar: pd.DataFrame | None = None,
                      "tracking outage; to say so, remove those rows from the file (missing "
                      "periods are not learned from) or mark them in the calendar as one event "
                      "with the channel empty (kind 'outage')")
-    return (f"{len(clusters)} drop{'' if one else 's'} far below the usual level that came back, "
+    return (f"{clock}. " if clock else "") + (
+            f"{len(clusters)} drop{'' if one else 's'} far below the usual level that came back, "
             f"not in the calendar, {'is' if one else 'are'} taken as unmarked outages or "
             "closures and left out of learning "
             f"(their periods are replaced by the usual level, and no event lift is measured "

@@ -15,10 +15,13 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "CLOCK_ZONES",
+    "clock_change_text",
     "local_calendar",
     "local_days",
     "local_frame",
     "nonexistent_local",
+    "skipped_hour_zone",
     "zoned_periods",
 ]
 
@@ -37,6 +40,45 @@ def nonexistent_local(ds: pd.DatetimeIndex, tz: str) -> np.ndarray:
         return np.zeros(len(ds), dtype=bool)
     local = ds.tz_localize(tz, ambiguous=np.zeros(len(ds), dtype=bool), nonexistent="NaT")
     return np.asarray(local.isna())
+
+
+CLOCK_ZONES: tuple[str, ...] = (
+    "Europe/Berlin", "Europe/London", "Europe/Helsinki", "America/New_York",
+    "America/Chicago", "America/Denver", "America/Los_Angeles", "Australia/Sydney",
+    "Pacific/Auckland", "America/Santiago", "America/Havana", "Asia/Jerusalem")
+"""Zones whose spring clock changes (one per rule: the EU's at 01:00 UTC, the United States',
+Australia's, ...) tell a series of naive local wall-clock times read without ``--tz``: the
+hour they skip is missing in every series (a series file) or at 0 (a series built from an
+events log)."""
+
+
+def skipped_hour_zone(stamps: pd.DatetimeIndex) -> tuple[str, np.ndarray] | None:
+    """The zone of ``CLOCK_ZONES`` whose skipped spring hours (clocks going forward) hold the
+    most of the naive hourly ``stamps``, with the mask of those stamps; None when no stamp is
+    such an hour (or the stamps are daily)."""
+    stamps = pd.DatetimeIndex(stamps)
+    if stamps.tz is not None or not len(stamps) or (stamps == stamps.normalize()).all():
+        return None
+    best: tuple[str, np.ndarray] | None = None
+    for zone in CLOCK_ZONES:
+        hit = nonexistent_local(stamps, zone)
+        if hit.any() and (best is None or int(hit.sum()) > int(best[1].sum())):
+            best = (zone, hit)
+    return best
+
+
+def clock_change_text(stamps: list[pd.Timestamp], zone: str, what: str) -> str:
+    """The note's sentence for skipped spring hours read as missing or low periods: they are
+    the clock change of naive local times, not an outage; the fix is ``--tz``."""
+    shown = ", ".join(f"{t:%Y-%m-%d %H:%M}" for t in stamps[:4])
+    more = f" and {len(stamps) - 4} more" if len(stamps) > 4 else ""
+    one = len(stamps) == 1
+    return (f"{shown}{more} {'is' if one else 'are'} {what}: {'it is' if one else 'they are'} "
+            f"the hour the clocks skip when they go forward in {zone} (and the zones changing "
+            "with it), so the times are local wall-clock times read without a time zone; this "
+            "is a clock change, not an outage. Give --tz with the zone (e.g. --tz "
+            f"{zone}): the skipped hour is then no period, the hour repeated when clocks go "
+            "back is averaged, and the forecast follows the local clock")
 
 
 def zoned_periods(out: pd.DataFrame, tz: str, *, hourly: bool = True) -> pd.DataFrame:
