@@ -4,7 +4,9 @@ The trees forecast the no-event baseline; ``EventFrames`` adds each period's eve
 (``EventEffects.lift_many``) and its spread to the band (a total answered from its channels:
 each channel's change with the channel's lift, ``training._forecast_coherent``), and gives a
 dormant series with a planned start of its own the starters' profile (``_planned_starts``),
-for one forecast or for many calendars at once (``predict_without``'s jobs).
+for one forecast or for many calendars at once (``predict_without``'s jobs). A weekday (hour
+of the week) a series has been closed on in all its recent weeks is forecast at exactly 0
+unless an event that opened it before is planned (``_forecast_closed_phases``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pandas as pd
 from features._calendar import series_channel
 
 from ._forecast_base import _Z80, BaseForecaster, Panel
+from ._forecast_closed_phases import closed_periods
 from ._forecast_coherent import TotalParts, event_shift
 from ._forecast_starts import is_dormant, planned_start, profile_for, start_forecast
 
@@ -45,7 +48,7 @@ class EventFrames(BaseForecaster):
         (a frame per job had cost 5 ms each, thousands of times on a 1,000-store calendar)."""
         parts = parts or {}
         change = float(getattr(self, "event_day_change", 0.0))
-        names, times, values, owner = [], [], [], []
+        names, times, values, owner, shut = [], [], [], [], []
         for k, (cal, sids, lifts) in enumerate(jobs):
             if lifts is None:
                 periods = {cs: parts[sid].periods for sid in sids if sid in parts
@@ -74,7 +77,10 @@ class EventFrames(BaseForecaster):
                 times.append(idx.to_numpy(dtype="datetime64[ns]"))
                 values.append(out)
                 owner.append(np.full(len(idx), k))
+                shut.append(closed_periods(self.panel_, sid, idx, cal))
         q = self.panel_.inv(np.concatenate(values))
+        if shut:  # a weekday (hour) closed in every recent week, no event opening it: 0
+            q[np.concatenate(shut)] = 0.0
         job = np.concatenate(owner)
         frame = self._frame([pd.DataFrame({
             "series_id": np.concatenate(names), "ds": np.concatenate(times), "p10": q[:, 0],
