@@ -20,11 +20,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features._calendar import applies_to
+from features._calendar import is_aggregate, series_channel
 
 from ._forecast_base import Panel, SeriesGrid, steps_per_day
 
-__all__ = ["CLOSED_MIN_SEEN", "CLOSED_WEEKS", "closed_periods"]
+__all__ = ["CLOSED_MIN_SEEN", "CLOSED_WEEKS", "closed_masks", "closed_periods"]
 
 CLOSED_WEEKS = 8
 """Recent weeks (back from the series' last period) a phase must have been 0 in throughout."""
@@ -33,26 +33,40 @@ CLOSED_MIN_SEEN = 6
 """Fewest of those weeks with a value (not a gap) on the phase."""
 
 
-def _phase(ds: pd.DatetimeIndex, spd: int) -> np.ndarray:
-    dow = np.asarray(ds.day_of_week)
-    return dow if spd == 1 else dow * 24 + np.asarray(ds.hour)
+def _phase(ds: pd.DatetimeIndex | np.ndarray, spd: int) -> np.ndarray:
+    """Weekday (Monday 0), or weekday * 24 + hour, of naive times, in numpy (pandas'
+    accessors had cost a millisecond a series)."""
+    t = np.asarray(ds, dtype="datetime64[h]").astype(np.int64)
+    dow = (t // 24 + 3) % 7  # 1970-01-01 was a Thursday
+    return dow if spd == 1 else dow * 24 + t % 24
 
 
-def closed_phases(g: SeriesGrid, spd: int,
-                  event_days: pd.DatetimeIndex | None = None) -> np.ndarray:
+def _days(ds: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+    return np.asarray(ds, dtype="datetime64[D]")
+
+
+def closed_phases(g: SeriesGrid, spd: int, event_days: pd.DatetimeIndex | np.ndarray | None = None,
+                  candidates: bool = False) -> np.ndarray:
     """The phases (weekday, or weekday * 24 + hour) the series has been 0 on in every one of
     its last ``CLOSED_WEEKS`` weeks, the days of its events (``event_days``) left out (a
     Sunday shopping event opens a Sunday, it does not make Sundays open); empty when none
-    (or the series is sparse or dormant)."""
+    (or the series is sparse or dormant). ``candidates``: the phases with enough zeros for
+    that, read without the events."""
     y = np.asarray(g.y, dtype=float)
     if spd not in (1, 24) or not len(y):
         return np.array([], dtype=int)
-    recent = g.ds > g.ds[-1] - pd.Timedelta(weeks=CLOSED_WEEKS)
-    ph, v = _phase(g.ds[recent], spd), y[recent]
+    stamps = np.asarray(g.ds, dtype="datetime64[ns]")
+    first = int(np.searchsorted(stamps, stamps[-1] - np.timedelta64(7 * CLOSED_WEEKS, "D"),
+                                side="right"))
+    ds = stamps[first:]
+    ph, v = _phase(ds, spd), y[first:]
     ok = np.isfinite(v)
-    if event_days is not None and len(event_days):
-        ok &= ~pd.DatetimeIndex(g.ds[recent]).normalize().isin(event_days)
     n = 7 * spd
+    if candidates:  # phases with enough zeros that event days might leave them all 0
+        zeros = np.bincount(ph[ok & (v == 0)], minlength=n)
+        return np.flatnonzero(zeros >= CLOSED_MIN_SEEN)
+    if event_days is not None and len(event_days):
+        ok &= ~np.isin(_days(ds), _days(event_days))
     seen = np.bincount(ph[ok], minlength=n)
     nonzero = np.bincount(ph[ok & (v != 0)], minlength=n)
     closed = np.flatnonzero((seen >= CLOSED_MIN_SEEN) & (nonzero == 0))
@@ -64,27 +78,95 @@ def closed_phases(g: SeriesGrid, spd: int,
     return closed
 
 
-def _open_kinds(g: SeriesGrid, spd: int, closed: np.ndarray, days: pd.DataFrame) -> set[str]:
-    """Kinds of the events (``days``: ``date``, ``kind``) on whose days the series had a value
-    above 0 on a phase it is now closed on."""
+def _open_kinds(g: SeriesGrid, spd: int, closed: np.ndarray,
+                days: tuple[np.ndarray, np.ndarray]) -> set[str]:
+    """Kinds of the events (``days``: their days and kinds) on whose days the series had a
+    value above 0 on a phase it is now closed on."""
     y = np.asarray(g.y, dtype=float)
     on = np.isin(_phase(g.ds, spd), closed) & np.isfinite(y) & (y > 0)
     if not on.any():
         return set()
-    opened = pd.DatetimeIndex(g.ds[on]).normalize().unique()
-    return set(days.loc[days["date"].isin(opened), "kind"].astype(str))
+    hit = np.isin(days[0], np.unique(_days(g.ds[on])))
+    return {str(k) for k in days[1][hit]}
 
 
-def _event_days(cal: pd.DataFrame, sid: str) -> pd.DataFrame:
-    rows = cal[applies_to(cal, sid)] if len(cal) else cal
-    if not len(rows):
+def _expand(cal: pd.DataFrame | None) -> pd.DataFrame:
+    """Every day of every event of the (normalized) calendar: ``date``, ``kind``, ``channel``
+    (NA: every series), expanded once for all series."""
+    if cal is None or not len(cal):
         return pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"),
-                             "kind": pd.Series(dtype=object)})
-    length = ((rows["end"] - rows["start"]) // pd.Timedelta(days=1)).astype(int) + 1
-    rep = rows.loc[rows.index.repeat(length)]
+                             "kind": pd.Series(dtype=object),
+                             "channel": pd.Series(dtype=object)})
+    length = ((cal["end"] - cal["start"]) // pd.Timedelta(days=1)).astype(int) + 1
+    rep = cal.loc[cal.index.repeat(length)]
     off = rep.groupby(level=0).cumcount().to_numpy()
     return pd.DataFrame({"date": (rep["start"] + pd.to_timedelta(off, unit="D")).to_numpy(),
-                         "kind": rep["kind"].astype(str).to_numpy()})
+                         "kind": rep["kind"].astype(str).to_numpy(),
+                         "channel": rep["channel"].to_numpy()})
+
+
+class _EventDays:
+    """The calendar's event days per series (``applies_to``'s rule: an event without a
+    channel applies to every series, one with a channel to that channel's series and to the
+    aggregates), from one expansion of the calendar, as numpy arrays of days and kinds: a
+    calendar of per-store promotions read once per store had cost seconds on 200 stores."""
+
+    def __init__(self, cal: pd.DataFrame | None) -> None:
+        days = _expand(cal)
+        self.all = (_days(days["date"].to_numpy()), days["kind"].to_numpy(dtype=object))
+        chan = days["channel"]
+        free = chan.isna().to_numpy(dtype=bool)
+        self.everyone = (self.all[0][free], self.all[1][free])
+        self.by_channel: dict[str, np.ndarray] = {}
+        if (~free).any():
+            text = chan[~free].astype(str).to_numpy()
+            rows = np.flatnonzero(~free)
+            order = np.argsort(text, kind="stable")
+            keys, first = np.unique(text[order], return_index=True)
+            for key, part in zip(keys, np.split(rows[order], first[1:]), strict=True):
+                self.by_channel[str(key)] = part
+
+    def of(self, sid: str) -> tuple[np.ndarray, np.ndarray]:
+        """The days (``datetime64[D]``) and kinds of the events applying to ``sid``."""
+        chan = series_channel(sid)
+        if chan is None and is_aggregate(sid):
+            return self.all
+        own = self.by_channel.get(str(chan)) if chan is not None else None
+        if own is None:
+            return self.everyone
+        return (np.concatenate([self.everyone[0], self.all[0][own]]),
+                np.concatenate([self.everyone[1], self.all[1][own]]))
+
+
+def closed_masks(panel: Panel, periods: dict[str, pd.DatetimeIndex],
+                 cal: pd.DataFrame | None) -> dict[str, np.ndarray]:
+    """``closed_periods`` for each series of ``periods`` (its forecast periods), the
+    calendar expanded once."""
+    spd = steps_per_day(panel.freq)
+    out: dict[str, np.ndarray] = {}
+    index: _EventDays | None = None
+    for sid, idx in periods.items():
+        g = panel.series.get(sid)
+        out[sid] = np.zeros(len(idx), dtype=bool)
+        if g is None or not len(idx) or spd not in (1, 24):
+            continue
+        # a phase can be closed only if it has enough zeros: most series need no calendar
+        if not len(closed_phases(g, spd, None, candidates=True)):
+            continue
+        if index is None:
+            index = _EventDays(cal)
+        days = index.of(sid)
+        closed = closed_phases(g, spd, days[0])
+        if not len(closed):
+            continue
+        mask = np.isin(_phase(idx, spd), closed)
+        if mask.any() and len(days[0]):
+            kinds = _open_kinds(g, spd, closed, days)
+            if kinds:
+                opened = days[0][np.isin(days[1], list(kinds))]
+                mask &= ~np.isin(_days(idx), opened)
+        out[sid] = mask
+    return out
 
 
 def closed_periods(panel: Panel, sid: str, idx: pd.DatetimeIndex,
@@ -93,18 +175,4 @@ def closed_periods(panel: Panel, sid: str, idx: pd.DatetimeIndex,
     been closed on in all its recent weeks (``closed_phases``) and that no event of the
     (normalized) calendar ``cal`` opens: one applying to the series on that day, of a kind
     the series was open on (on such a phase) before."""
-    g = panel.series.get(sid)
-    spd = steps_per_day(panel.freq)
-    if g is None or not len(idx):
-        return np.zeros(len(idx), dtype=bool)
-    days = _event_days(cal, sid) if cal is not None and len(cal) else None
-    closed = closed_phases(g, spd, None if days is None else pd.DatetimeIndex(days["date"]))
-    if not len(closed):
-        return np.zeros(len(idx), dtype=bool)
-    mask = np.isin(_phase(idx, spd), closed)
-    if mask.any() and days is not None and len(days):
-        kinds = _open_kinds(g, spd, closed, days)
-        if kinds:
-            opened = days.loc[days["kind"].isin(kinds), "date"]
-            mask &= ~pd.DatetimeIndex(idx).normalize().isin(pd.DatetimeIndex(opened))
-    return mask
+    return closed_masks(panel, {sid: idx}, cal)[sid]

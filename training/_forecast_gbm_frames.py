@@ -20,7 +20,7 @@ import pandas as pd
 from features._calendar import series_channel
 
 from ._forecast_base import _Z80, BaseForecaster, Panel
-from ._forecast_closed_phases import closed_periods
+from ._forecast_closed_phases import closed_masks
 from ._forecast_coherent import TotalParts, event_shift
 from ._forecast_starts import is_dormant, planned_start, profile_for, start_forecast
 
@@ -71,13 +71,14 @@ class EventFrames(BaseForecaster):
                                             self.panel_.inv, self.panel_.fwd)
                 outs[sid] = np.column_stack([mid - lo, mid, mid + hi])
             self._planned_starts({sid: base[sid][0] for sid in sids}, cal, outs)
+            closed = closed_masks(self.panel_, {sid: base[sid][0] for sid in sids}, cal)
             for sid in sids:
                 idx, out = base[sid][0], outs[sid]
                 names.append(np.full(len(idx), sid, dtype=object))
                 times.append(idx.to_numpy(dtype="datetime64[ns]"))
                 values.append(out)
                 owner.append(np.full(len(idx), k))
-                shut.append(closed_periods(self.panel_, sid, idx, cal))
+                shut.append(closed[sid])
         q = self.panel_.inv(np.concatenate(values))
         if shut:  # a weekday (hour) closed in every recent week, no event opening it: 0
             q[np.concatenate(shut)] = 0.0

@@ -346,7 +346,9 @@ def unmarked_drop_note(panel: Panel, calendar: pd.DataFrame | None = None,
     if wide:
         site_text = (f". {listed(wide)} hit (nearly) every series on the same "
                      f"{'days' if panel.freq == 'D' else 'hours'}: most likely a site-wide "
-                     "tracking outage; to say so, remove those rows from the file (missing "
+                     "tracking outage, or holidays the calendar does not mark (Easter, "
+                     "Christmas: give them in --calendar, kind 'holiday', so they are learned "
+                     "and forecast); for an outage, remove those rows from the file (missing "
                      "periods are not learned from) or mark them in the calendar as one event "
                      "with the channel empty (kind 'outage')")
     return (f"{clock}. " if clock else "") + (
