@@ -77,3 +77,18 @@ def test_the_skipped_hour_at_0_in_every_series_is_a_clock_change_not_a_tracking_
                            "clocks skip when they go forward in Europe/Berlin")
     assert "tracking outage" not in note
     assert "--tz Europe/Berlin" in note
+
+
+def test_unmarked_easter_days_across_the_change_are_named_as_possible_holidays() -> None:
+    """German Easter 2024 (Good Friday 29 March .. Easter Monday 1 April) spans the spring
+    clock change: demand at half its level on those days, in every region, with no calendar.
+    The drop was named "most likely a site-wide tracking outage" without a word about
+    holidays, so it read as an outage at the clock change; the clock change is one hour."""
+    frame = _local_hours()
+    easter = frame["ds"].between("2024-03-29", "2024-04-01 23:00")
+    frame.loc[easter, "y"] *= 0.5
+    notes = series_notes(frame)
+    (drop,) = [n for n in notes if "drop" in n]
+    assert "holidays the calendar does not mark" in drop
+    assert "kind 'holiday'" in drop
+    assert any(n.startswith("2024-03-31 02:00 is missing in every series") for n in notes)
