@@ -481,7 +481,10 @@ def test_the_hour_clocks_skip_is_not_a_missing_hour_in_the_business_time_zone() 
     y = 100 + 50 * np.sin(2 * np.pi * ds.hour / 24)
     frame = pd.DataFrame({"series_id": "north", "ds": ds, "y": y})
     assert not any("missing inside" in n for n in series_notes(frame, tz="Europe/Berlin"))
-    assert any("missing inside" in n for n in series_notes(frame))  # a UTC hour is missing
+    # read as UTC the hour is missing, and named as the clock change it is, with the fix
+    (clock,) = [n for n in series_notes(frame) if "2025-03-30 02:00" in n]
+    assert "clock change, not an outage" in clock and "--tz" in clock
+    assert not any("missing inside" in n for n in series_notes(frame))
     outage = frame[frame["ds"] != pd.Timestamp("2025-04-01 10:00")]
     (note,) = [n for n in series_notes(outage, tz="Europe/Berlin") if "missing inside" in n]
     assert "'north' (1 hour missing; longest run 1 from 2025-04-01 10:00)" in note
