@@ -50,7 +50,6 @@ from ._cli_customers_inputs import (
     _uninformative,
     _with_asof,
     build_training_frame,
-    unreadable_columns_error,
 )
 from ._cli_customers_model import (
     _NAMES,
@@ -339,9 +338,9 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
            jobs: int | None, tz: str, allow: str, on_duplicate: str = "drop",
            active_within: int | None = None, season_adjust: bool = False,
            outcomes: bool = True, allow_empty_columns: bool = False) -> None:
+    from training._customer_empty import check_empty_columns
     from training._customer_scoring import (
         empty_columns_note,
-        empty_number_columns,
         extend_purchase_horizon,
         in_sample_note,
         retier,
@@ -388,11 +387,9 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         # features"; until 2026-12-07 also that the model "learned another customer base")
         with _table_words(table, id_col, task):
             _check_table_model(model, uri, feats)
-        empty = empty_number_columns(model, feats)
-        if empty and not allow_empty_columns:
-            feats.attrs["brain.unread_cells"] = unread
-            raise ValueError(unreadable_columns_error(
-                table.name, empty, feats, getattr(model, "decimal_comma_", ())))
+        if not allow_empty_columns:  # the check the pyfunc and the API's rows make too
+            check_empty_columns(model, feats, name=table.name,
+                                option="pass --allow-empty-columns", written=unread)
         _population_warning(model, uri, table, feats["user_id"])
         for note in (unseen_levels_note(model, feats), empty_columns_note(model, feats),
                      table_in_sample_note(model, feats), _extra_columns_note(model, feats)):

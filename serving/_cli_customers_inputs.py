@@ -10,7 +10,7 @@ a model (``_uninformative``), and the scoring date and population (``_check_asof
 
 import logging
 import shlex
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,6 +63,7 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
     for scoring with ``model`` (its numeric and categorical columns keep the types it
     learned, however few rows the table has)."""
     from features import infer_table_types, read_table, table_ids
+    from training._customer_empty import written_cells
 
     frame = _without_trailing_empty_rows(read_table(path), path.name)
     own = getattr(model, "id_col_", None)
@@ -92,16 +93,16 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
     # a model's date columns (read as days since) stay text here: ``parse_table_dates`` reads
     # them, and a cell that is no date is an error naming it
     keep += tuple(getattr(model, "date_days_", ()))
-    written_cells = {c: frame[c] for c in getattr(model, "numeric_", ()) if c in frame.columns}
+    as_written = {c: frame[c] for c in getattr(model, "numeric_", ()) if c in frame.columns}
     frame = infer_table_types(frame, keep_text=keep,
                               exact=(label_col,) if label_col else (),
                               numeric=getattr(model, "numeric_", ()),
                               categorical=getattr(model, "categorical_", ()),
                               decimal_comma=getattr(model, "decimal_comma_", ()))
     # what a model's number column held where no cell read as a number (the error that
-    # stops scoring on it quotes the cells: ``unreadable_columns_error``)
+    # stops scoring on it quotes the cells: ``training._customer_empty``)
     frame.attrs["brain.unread_cells"] = {
-        c: _written_examples(raw) for c, raw in written_cells.items()
+        c: written_cells(raw) for c, raw in as_written.items()
         if pd.to_numeric(frame[c], errors="coerce").isna().all()}
     frame = frame.rename(columns={id_col: "user_id"})
     file_rows = np.arange(1, len(frame) + 1)  # data rows counted from 1, as notes name them
@@ -144,36 +145,6 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
         frame["cutoff"] = pd.to_datetime(frame["cutoff"])
     frame.attrs["brain.id_col"] = id_col  # the one read (the model's own, see above)
     return frame
-
-
-def _written_examples(raw: pd.Series, show: int = 3) -> str:
-    """'n/a' 1,000 rows' for a column's commonest cells as written (blank cells as 'empty')."""
-    text = raw.astype("string").str.strip().fillna("").replace("", "<empty>")
-    counts = text.value_counts()
-    shown = ", ".join(f"{v if v == '<empty>' else repr(v)} {n:,} row{'s' if n != 1 else ''}"
-                      for v, n in counts.head(show).items())
-    return shown + (f" and {len(counts) - show:,} other values" if len(counts) > show else "")
-
-
-def unreadable_columns_error(name: str, columns: list[str], feats: pd.DataFrame,
-                             decimal_comma: Collection[str] = ()) -> str:
-    """The error for a scored table whose number columns (the model's) have no value in any
-    row: the file, each column with its cells as written, the rows, and the fixes."""
-    unread: dict[str, str] = feats.attrs.get("brain.unread_cells", {})
-    parts = "; ".join(f"{c!r} ({unread[c]})" if c in unread else repr(c) for c in columns)
-    one = len(columns) == 1
-    comma = [c for c in columns if c in decimal_comma]
-    how = ("with decimal commas such as '37,03'" if comma else "such as 37.03")
-    return (f"{name}: {'column' if one else 'columns'} {parts} "
-            f"{'has' if one else 'have'} no value that reads as a number in any row (all "
-            f"{len(feats):,} rows scored), but the model learned from "
-            f"{'its' if one else 'their'} numbers: every customer would be scored as if "
-            f"{'it' if one else 'they'} were unknown, which moves every score. Fix: write "
-            f"numbers in {'that column' if one else 'those columns'} as at training, {how} "
-            "(is the export broken, or is it another column's contents?), "
-            "or retrain without "
-            f"{'it' if one else 'them'}; to score anyway with the value unknown for everyone, "
-            "pass --allow-empty-columns")
 
 
 def _close_column(name: str, columns: list[str]) -> str | None:

@@ -124,6 +124,27 @@ def _row_ids(req: UsersRequest, id_col: str | None = None) -> list[Any]:
     return out
 
 
+def _check_empty_columns(model: Any, frame: pd.DataFrame, sent: dict[str, pd.Series]) -> None:
+    """A 400 ``unreadable_columns`` at ``["rows", column]`` when 20 rows or more of a customer
+    table model hold no number in a number column it learned from (null, '', 'n/a' in every
+    row): the check ``brain score --table`` and the pyfunc make (``training._customer_empty``),
+    unless the request says ``"allow_empty_columns": true``. Fewer rows (one customer) are
+    scored with the value missing; text that is no number is already a 400 ``not_a_number``.
+    Until 2026-12-07 such rows were scored as if the value were unknown for everyone."""
+    from training._customer_empty import EmptyColumnsError, check_empty_columns
+
+    try:
+        check_empty_columns(model, frame, name="rows",
+                            option='send "allow_empty_columns": true with the rows',
+                            written=sent)
+    except EmptyColumnsError as exc:
+        raise BadRequestError(
+            str(exc), code="unreadable_columns", field="rows", loc=["rows", exc.columns[0]],
+            detail=[{"loc": ["rows", c], "type": "unreadable_column",
+                     "msg": "no row holds a number in this column the model learned from"}
+                    for c in exc.columns]) from None
+
+
 def _check_cutoffs(req: UsersRequest) -> None:
     """A 400 ``invalid_rows`` at ``["rows", i, "cutoff"]`` for each live row whose ``cutoff``
     is not a date (``_score_notes.read_cutoff``): it had been taken for another day than the
@@ -521,9 +542,13 @@ class Brain:
                             for c in missing])
             check_cells(model, frame)
             check_table_dates(model, frame)
-            read = _check_numbers(frame, [c for c in getattr(model, "numeric_", []) if c in frame],
-                                  table=getattr(model, "id_col_", None) is not None,
+            table = getattr(model, "id_col_", None) is not None
+            numeric = [c for c in getattr(model, "numeric_", []) if c in frame]
+            as_sent = {c: frame[c] for c in numeric} if table else {}  # the cells as sent
+            read = _check_numbers(frame, numeric, table=table,
                                   decimal_comma=getattr(model, "decimal_comma_", ()))
+            if table and not req.allow_empty_columns:
+                _check_empty_columns(model, frame, as_sent)
             warnings = [*read, *row_warnings(model, frame)]
         # ids echoed as sent, by position (17 and "17" are one customer, answered twice, each
         # in its own form)

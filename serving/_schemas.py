@@ -124,6 +124,12 @@ class UsersRequest(Strict):
                     "the snapshot's events' clock); the season is given for rows of the "
                     "snapshot's day.")
     top_reasons: int = Field(3, ge=0, le=10, description="Reasons returned per user.")
+    allow_empty_columns: bool = Field(
+        False, description="With 'rows' of a model trained on a customer table: score 20 rows "
+                           "or more even when a number column the model learned from holds no "
+                           "number in any row (null, '' or 'n/a' everywhere), as if the value "
+                           "were unknown for everyone; without it such rows are a 400 "
+                           "'unreadable_columns' (brain score --table --allow-empty-columns).")
 
     def model_post_init(self, _ctx: Any) -> None:
         if (self.user_ids is None) == (self.rows is None):

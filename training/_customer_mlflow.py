@@ -41,6 +41,7 @@ from ._customer_champion import (
     _veto,
 )
 from ._customer_dates import SNAPSHOT_COLUMNS
+from ._customer_empty import check_empty_columns
 from ._customer_eval import (
     plot_importance,
     plot_lift,
@@ -211,12 +212,21 @@ class CustomerScorer(PythonModel):
                 params: dict[str, Any] | None = None) -> pd.DataFrame:
         """Score every row (see module docstring). A table model takes the table as read
         (``pd.read_csv``): its own id column, and cells typed as ``brain score --table``
-        types them (``features.infer_table_types`` with the model's columns)."""
+        types them (``features.infer_table_types`` with the model's columns). A table of 20
+        rows or more whose number column the model learned from has no readable number in any
+        row raises ``EmptyColumnsError`` (``training._customer_empty``), as ``brain score
+        --table`` stops on it, unless ``params={"allow_empty_columns": True}``."""
         params = params or {}
         frame = pd.DataFrame(model_input)
         id_col = getattr(self.model, "id_col_", None)
         if id_col is not None:
+            raw = frame
             frame = _as_table(self.model, frame, id_col)
+            if not params.get("allow_empty_columns", False):  # as brain score --table
+                check_empty_columns(
+                    self.model, frame, name="the table",
+                    option="pass params={'allow_empty_columns': True}",
+                    written={c: raw[c] for c in self.model.numeric_ if c in raw.columns})
         out = score_frame(self.model, frame,
                           reasons=bool(params.get("reasons", True)),
                           reason_method=str(params.get("reason_method", "shap")))
@@ -293,7 +303,7 @@ def log_customer_model(model: CustomerModel, example: pd.DataFrame,
         example = example.rename(columns={"user_id": id_col})
     scorer = CustomerScorer()
     scorer.model = model
-    params = {"reasons": True, "reason_method": "shap"}
+    params = {"reasons": True, "reason_method": "shap", "allow_empty_columns": False}
     out = scorer.predict(None, example, params)
     signature = infer_signature(example, out, params=params)
     if id_col is not None:

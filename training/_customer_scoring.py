@@ -29,6 +29,7 @@ from features._refunds import RefundPrior
 
 from ._customer_bgnbd import BGNBD_COLUMNS, bgnbd_features
 from ._customer_dates import DAYS_PREFIX, add_days_since, snapshot_dates
+from ._customer_empty import EMPTY_CHECK_ROWS, empty_columns
 from ._customer_fit import row_keys, row_value_keys, seen_rows
 from ._customer_levels import model_level_codes
 from ._customer_mlflow import score_frame
@@ -155,7 +156,7 @@ def unseen_levels_note(model: CustomerModel | object, features: pd.DataFrame,
     return ". ".join(notes) or None
 
 
-_EMPTY_NOTE_ROWS = 20
+_EMPTY_NOTE_ROWS = EMPTY_CHECK_ROWS
 """Fewest rows for an all-empty column to be worth a note."""
 
 
@@ -182,16 +183,7 @@ def empty_number_columns(model: CustomerModel | object, features: pd.DataFrame) 
     to 0.159 with the scores written)."""
     if len(features) < _EMPTY_NOTE_ROWS:
         return []
-    return _empty_numbers(getattr(_inner_model(model), "typical_", None) or {}, features)
-
-
-def _empty_numbers(typical: dict[str, float], features: pd.DataFrame) -> list[str]:
-    from ._customer_meanings import missing_meaning
-
-    # an empty pipeline feature with a meaning ('has never ordered') is a value, not a gap
-    return [c for c, t in typical.items() if np.isfinite(t) and c in features.columns
-            and missing_meaning(c) is None
-            and pd.to_numeric(features[c], errors="coerce").isna().all()]
+    return empty_columns(getattr(_inner_model(model), "typical_", None) or {}, features)
 
 
 def _empty_numbers_note(typical: dict[str, float], features: pd.DataFrame,
@@ -199,7 +191,7 @@ def _empty_numbers_note(typical: dict[str, float], features: pd.DataFrame,
     """``empty_columns_note``'s part on numeric columns without a value in any row: empty, or
     not one cell read as a number (``19 months`` in a column of months: until 2026-12-07 such a
     column was said to be "empty in every row")."""
-    empty = _empty_numbers(typical, features)
+    empty = empty_columns(typical, features)
     if not empty:
         return None
     shown = ", ".join(repr(c) for c in empty[:show]) + (

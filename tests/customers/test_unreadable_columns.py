@@ -79,3 +79,98 @@ def test_a_number_column_unreadable_in_some_rows_is_a_note_naming_them(trained: 
             "(2 cells; first at row 4: 'inconnu', 18: 'inconnu')") in said
     assert "column 'panier_moyen': 1 cell such as ['n/a'] (first at row 6) read as missing" in said
     assert len(pd.read_csv(out)) == N
+
+
+# The same table through the pyfunc and the API's live rows: one check
+# (``training._customer_empty``), one typed error. Until 2026-12-07 both scored every customer
+# as if the column were unknown, without a word.
+
+def _pyfunc():  # type: ignore[no-untyped-def]
+    import mlflow
+
+    from training._mlflow import configure_mlflow
+
+    configure_mlflow()
+    return mlflow.pyfunc.load_model("models:/churn/1")
+
+
+def _api(rows: list[dict[str, object]], **extra: object) -> dict[str, object]:
+    from serving._core import Brain
+    from serving._registry import Champions
+    from serving._schemas import UsersRequest
+    from serving.service import _loader
+
+    champions = Champions(loader=_loader)
+    champions.refresh()
+    return Brain(champions, None).score("churn_risk", UsersRequest(rows=rows, **extra))
+
+
+def _rows(table: pd.DataFrame) -> list[dict[str, object]]:
+    """The table's rows as a JSON client sends them (a blank cell as null)."""
+    rows = table.drop(columns="résilié").to_dict("records")
+    for row in rows:
+        row["nb_commandes"] = int(row["nb_commandes"])
+        if row["panier_moyen"] == "":
+            row["panier_moyen"] = None
+    return rows
+
+
+@pytest.mark.parametrize("cell", ["n/a", ""])
+def test_the_pyfunc_stops_on_the_same_table_with_the_same_typed_error(trained: Path,
+                                                                      cell: str) -> None:
+    from training._customer_empty import EmptyColumnsError
+
+    pyfunc = _pyfunc()
+    table = _table(4).assign(panier_moyen=cell).drop(columns="résilié")
+    with pytest.raises(EmptyColumnsError) as err:
+        pyfunc.predict(table, params={"reasons": False})
+    said = str(err.value)
+    written = "'n/a' 400 rows" if cell else "<empty> 400 rows"
+    assert said.startswith(f"the table: column 'panier_moyen' ({written}) has no value that "
+                           "reads as a number in any row (all 400 rows scored)"), said
+    assert said.endswith("pass params={'allow_empty_columns': True}")
+    assert err.value.columns == ["panier_moyen"]
+    assert isinstance(err.value, ValueError)
+    got = pyfunc.predict(table, params={"reasons": False, "allow_empty_columns": True})
+    assert len(got) == N
+    # a readable table is scored as before
+    assert len(pyfunc.predict(_table(4).drop(columns="résilié"), params={"reasons": False})) == N
+
+
+@pytest.mark.parametrize("cell", ["n/a", ""])
+def test_the_api_answers_400_naming_the_column_and_the_request_option(trained: Path,
+                                                                      cell: str) -> None:
+    from serving._answers import BadRequestError
+
+    rows = _rows(_table(4).assign(panier_moyen=cell))
+    with pytest.raises(BadRequestError) as err:
+        _api(rows)
+    said = str(err.value)
+    written = "'n/a' 400 rows" if cell else "<empty> 400 rows"
+    assert said.startswith(f"rows: column 'panier_moyen' ({written}) has no value that reads "
+                           "as a number in any row (all 400 rows scored)"), said
+    assert "Fix: write numbers in that column as at training" in said
+    assert said.endswith('send "allow_empty_columns": true with the rows')
+    assert (err.value.code, err.value.field, err.value.loc) == (
+        "unreadable_columns", "rows", ["rows", "panier_moyen"])
+    assert err.value.detail is not None
+    assert err.value.detail[0]["loc"] == ["rows", "panier_moyen"]
+    answer = _api(rows, allow_empty_columns=True)
+    assert len(answer["results"]) == N  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("cell", ["n/a", None])
+def test_one_live_customer_without_the_value_is_scored_with_it_missing(trained: Path,
+                                                                       cell: object) -> None:
+    """A request for one customer (under 20 rows) whose cell is null or 'n/a' is a missing value,
+    as brain score --table reads a table of a few rows; text that is no number is a 400."""
+    from serving._answers import BadRequestError
+
+    row = {**_rows(_table(4))[0], "panier_moyen": cell}
+    answer = _api([row])
+    assert len(answer["results"]) == 1  # type: ignore[arg-type]
+    blank = _api([{**row, "panier_moyen": None}])
+    assert answer["results"][0]["score"] == blank["results"][0]["score"]  # type: ignore[index]
+    with pytest.raises(BadRequestError) as err:
+        _api([{**row, "panier_moyen": "beaucoup"}])
+    assert (err.value.code, err.value.loc) == ("not_a_number", ["rows", 0, "panier_moyen"])
