@@ -30,7 +30,12 @@ from ._forecast_shift_notes import (
 )
 from ._forecast_spike_share import spike_share_note
 from ._forecast_text import listed, period_text
-from ._forecast_zone import clock_change_text, nonexistent_local, skipped_hour_zone
+from ._forecast_zone import (
+    clock_change_text,
+    nonexistent_local,
+    repeated_hour_note,
+    skipped_hour_zone,
+)
 
 __all__ = [
     "clip_settings",
@@ -146,7 +151,7 @@ def series_notes(series: pd.DataFrame, calendar: pd.DataFrame | None = None,
                          spike_share_note(started, clip_settings(model)[0]),
                          sparse_series_note(started),
                          ended_series_note(started),
-                         gap_note(panel, tz=tz)) if n]
+                         gap_note(panel, tz=tz), repeated_hour_note(series, tz)) if n]
     return notes + extra + missing_phase_notes(panel)
 
 

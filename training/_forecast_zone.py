@@ -21,6 +21,8 @@ __all__ = [
     "local_days",
     "local_frame",
     "nonexistent_local",
+    "repeated_hour_note",
+    "repeated_hours",
     "skipped_hour_zone",
     "zoned_periods",
 ]
@@ -226,3 +228,82 @@ def local_calendar(calendar: pd.DataFrame | None, tz: str | None) -> pd.DataFram
                 out[col] = values.astype(object).where(~zoned, moved.astype(object))
     out.attrs = dict(calendar.attrs)
     return out
+
+
+REPEATED_HOUR_RATIO = 1.5
+"""The hour the clocks repeat in autumn, in naive local times read without ``--tz``, holds two
+real hours: at this many times (or more) the same hour's median on the 7 days either side, in
+the series summed, it is named as doubled (two hours counted as one: about x2)."""
+
+
+def repeated_hours(stamps: pd.DatetimeIndex, zone: str) -> np.ndarray:
+    """Which naive hourly ``stamps`` are the hour the clocks repeat when they go back in
+    ``zone`` (02:00 on the last Sunday of October in Europe/Berlin)."""
+    stamps = pd.DatetimeIndex(stamps)
+    if stamps.tz is not None or not len(stamps):
+        return np.zeros(len(stamps), dtype=bool)
+    return np.asarray(stamps.tz_localize(zone, ambiguous="NaT",
+                                         nonexistent="shift_forward").isna())
+
+
+def _usual(wide: pd.DataFrame, hour: pd.Timestamp) -> pd.Series:
+    """Per column of ``wide`` (hourly rows), the median at ``hour``'s clock time on the 7 days
+    before and after it."""
+    near = [hour + pd.Timedelta(days=d) for d in range(-7, 8) if d]
+    return wide.reindex([t for t in near if t in wide.index]).median()
+
+
+def repeated_hour_note(series: pd.DataFrame, tz: str | None = None) -> str | None:
+    """A note for hourly naive local times read without ``--tz`` (an events log counted per
+    hour, a series file summed per local hour) whose hour repeated in autumn holds two real
+    hours: about twice its usual level in the series. Without it the doubled hour was
+    learned and forecast as it came, without a word. Names the hour, the zone (the one of
+    ``CLOCK_ZONES`` whose repeated hours are highest), the series and by how much, and the fix
+    (``--tz ZONE``: an events log's repeated hour is then halved). None with a ``tz`` other
+    than UTC (the hour was read as two), for daily series, or when no such hour is high."""
+    if (tz and str(tz).upper() != "UTC") or not {"series_id", "ds", "y"} <= set(series.columns):
+        return None
+    ds = pd.DatetimeIndex(pd.to_datetime(series["ds"], errors="coerce"))
+    if ds.tz is not None or not len(ds) or (ds == ds.normalize()).all():
+        return None
+    y = pd.to_numeric(series["y"], errors="coerce").to_numpy(dtype=float)
+    total = pd.Series(y, index=ds).groupby(level=0).sum(min_count=1)  # the series summed
+    grid = pd.DatetimeIndex(total.index.dropna())
+    best: tuple[str, list[pd.Timestamp]] | None = None
+    for zone in CLOCK_ZONES:
+        high = []
+        for h in grid[repeated_hours(grid, zone)]:
+            usual = float(total.reindex(
+                [h + pd.Timedelta(days=d) for d in range(-7, 8) if d]).median())
+            if usual > 0 and float(total[h]) >= REPEATED_HOUR_RATIO * usual:
+                high.append(h)
+        if high and (best is None or len(high) > len(best[1])):
+            best = (zone, high)
+    if best is None:
+        return None
+    zone, high = best
+    parts = []
+    for h in high[:3]:
+        rows = series.loc[np.asarray(ds.normalize().isin(
+            [h.normalize() + pd.Timedelta(days=d) for d in range(-7, 8)])),
+            ["series_id", "ds", "y"]].assign(ds=lambda f: pd.to_datetime(f["ds"]))
+        wide = rows.pivot_table(index="ds", columns="series_id", values="y", aggfunc="sum")
+        usual, got = _usual(wide, h), wide.loc[h] if h in wide.index else None
+        if got is None:
+            continue
+        ratio = (got / usual.where(usual > 0)).dropna()
+        up = ratio[ratio >= REPEATED_HOUR_RATIO].sort_values(ascending=False)
+        shown = ", ".join(f"{sid!r} x{r:.2f} ({got[sid]:,.0f} against a usual {usual[sid]:,.0f})"
+                          for sid, r in up.head(4).items())
+        more = f" and {len(up) - 4} more" if len(up) > 4 else ""
+        parts.append(f"{h:%Y-%m-%d %H:%M} is {REPEATED_HOUR_RATIO:g}x or more its usual level "
+                     f"in {len(up)} of "
+                     f"{len(ratio)} series: {shown}{more}")
+    if not parts:
+        return None
+    return ("; ".join(parts) + f": it is the hour the clocks repeat when they go back in {zone} "
+            "(and the zones changing with it), so the times are local wall-clock times read "
+            "without a time zone and two real hours were counted as one (about x2), "
+            f"which the forecaster learns as one hour's traffic. Give --tz {zone}: an events "
+            "log's repeated hour is then halved to one hour's level (a series file: give its "
+            "two hours as two rows, which --tz averages, or halve the summed hour yourself)")
