@@ -51,11 +51,39 @@ from ._parse import (
 from ._series_io import validate_series
 from ._times import _to_datetime
 
-__all__ = ["DETECTED_NAMES", "ImportedSeries", "store_days_to_series"]
+__all__ = ["DETECTED_NAMES", "STORE_WORDS", "ImportedSeries", "store_days_to_series"]
+
+STORE_WORDS: dict[str, tuple[str, ...]] = {
+    "English": ("store", "shop", "branch", "outlet", "location"),
+    "German": ("filiale", "filial", "markt", "standort", "geschaeft", "laden"),
+    "French": ("magasin", "boutique", "succursale"),
+    "Dutch": ("winkel", "filiaal", "vestiging"),
+    "Spanish": ("tienda", "sucursal"),
+    "Italian": ("negozio", "puntovendita", "filiale"),
+    "Portuguese": ("loja",),
+    "Danish / Norwegian / Swedish": ("butik", "butikk"),
+    "Polish": ("sklep",),
+}
+"""Words for a store (the series of a store-by-day export), per language, lower case without
+accents or spaces (``Punto vendita`` -> ``puntovendita``, ``Geschäft`` -> ``geschaeft`` is
+also read as ``geschaft``). A column named by one, alone or with an id suffix (``ID_SUFFIXES``:
+``Filiale``, ``FilialeNr``, ``Store ID``), is detected as the store id; a German export's
+``Filiale`` had stopped the import with 'no column detected as the store (series) id'."""
+
+ID_SUFFIXES: tuple[str, ...] = ("", "id", "nr", "no", "number", "nummer", "num", "code",
+                                "numero")
+"""Endings of a store id column's name after a word of ``STORE_WORDS`` (``StoreNr``)."""
+
+
+def _store_names() -> tuple[str, ...]:
+    words = [w for ws in STORE_WORDS.values() for w in ws]
+    words += ["geschaft"]  # 'Geschäft' with the umlaut's accent taken off
+    names = [w + end for w in words for end in ID_SUFFIXES]
+    return (*dict.fromkeys(names), "seriesid")
+
 
 DETECTED_NAMES: dict[str, tuple[str, ...]] = {
-    "id": ("store", "storeid", "storenr", "storenumber", "shop", "shopid", "branch", "outlet",
-           "location", "locationid", "seriesid"),
+    "id": _store_names(),
     "date": ("date", "ds", "day", "datum", "salesdate", "businessdate"),
     "value": ("sales", "y", "revenue", "turnover", "netsales", "umsatz", "visits", "footfall"),
     "open": ("open", "isopen", "storeopen", "opened"),
@@ -95,7 +123,8 @@ closure (closed Sundays): its closed days get no ``closed`` event. Runs of a wee
 closed (a refurbishment) are left out of the shares."""
 
 _OFF = frozenset({*MISSING_SPELLINGS, "0", "false", "no"})
-_ON = frozenset({"1", "true", "yes"})
+_ON = frozenset({"1", "true", "yes", "y", "x", "ja", "j", "oui", "si", "sí", "sim", "tak"})
+"""Flag values that mark an event without naming it (the event is named by its column)."""
 _DAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 
@@ -148,6 +177,30 @@ def holiday_language(column: str) -> str | None:
     return f"'{word}' ({', '.join(langs)})"
 
 
+def store_language(column: str) -> str:
+    """The word for a store a detected id column's name holds and its languages
+    (``STORE_WORDS``: 'Filiale' -> "'filiale' (German, Italian)"), or '' for 'series_id'."""
+    name = _squash(column)
+    word = max((w for ws in STORE_WORDS.values() for w in ws
+                if name.startswith(w) or name.startswith(w.replace("ae", "a"))),
+               key=len, default=None)
+    if word is None:
+        return ""
+    langs = [lang for lang, words in STORE_WORDS.items() if word in words]
+    return f"'{word}' ({', '.join(langs)})"
+
+
+def _id_note(column: str, raw: pd.DataFrame) -> str:
+    """Which column a store-by-day import took as the store (series) id by its name, and how
+    to take another."""
+    lang = store_language(column)
+    why = f"its name holds {lang}, a word for a store" if lang else "by its name"
+    others = [str(c) for c in raw.columns if str(c) != column][:8]
+    return (f"column '{column}' is read as the store (series) id ({why}): one series per "
+            f"value; give another column with --id-col COLUMN (the file's other columns: "
+            f"{', '.join(others) or '-'})")
+
+
 def event_kind(column: str, kinds: Mapping[str, str]) -> str:
     """The calendar kind of an event column's events: the one given in ``kinds``, else
     ``holiday`` for a column named as a holiday in a language of ``HOLIDAY_WORDS``, else
@@ -192,8 +245,11 @@ def _resolve(raw: pd.DataFrame, given: dict[str, list[str] | None], detect: bool
             detect or role in ("id", "date", "value")) else []
         if not found and role in ("id", "date", "value"):
             what = {"id": "store (series) id", "date": "date", "value": "value to forecast"}
+            read = (", ".join(dict.fromkeys(w for ws in STORE_WORDS.values() for w in ws))
+                    + " (alone or with id, nr, no, number)" if role == "id"
+                    else ", ".join(DETECTED_NAMES[role][:6]))
             probs.append(Problem("", f"has no column detected as the {what[role]} (names read "
-                                 f"as one: {', '.join(DETECTED_NAMES[role][:6])})", 0,
+                                 f"as one: {read})", 0,
                                  fix=f"name it with {options[role]}; the file's columns are: "
                                      f"{', '.join(str(c) for c in raw.columns[:30])}"))
         taken.update(found)
@@ -310,16 +366,32 @@ def _flag_events(flags: pd.DataFrame, names: Mapping[str, str], kinds: Mapping[s
                                   start=("ds", "min"), end=("ds", "max"))
         plain = _snake(col).replace("_", " ").capitalize()  # 'SchoolHoliday' -> 'School holiday'
         mapped = {v: names.get(v, names.get(v.lower(), plain if v.lower() in _ON
-                                            else f"{col} {v}")) for v in got["value"].unique()}
+                                            else v if _is_name(v) else f"{col} {v}"))
+                  for v in got["value"].unique()}
         got["label"] = got["value"].map(mapped)
         got["kind"] = kind
-        rows.append(got[["label", "kind", "start", "end", "channel"]])
+        got["column"] = col
+        got["written"] = got["value"].map(lambda v, m=mapped: _is_name(v) and m[v] == v)
+        rows.append(got[["label", "kind", "start", "end", "channel", "column", "written"]])
     if not rows:
         return pd.DataFrame({"label": pd.Series(dtype=object), "kind": pd.Series(dtype=object),
                              "start": pd.Series(dtype="datetime64[ns]"),
                              "end": pd.Series(dtype="datetime64[ns]"),
                              "channel": pd.Series(dtype=object)})
-    return pd.concat(rows, ignore_index=True)
+    out = pd.concat(rows, ignore_index=True)
+    # a name written in two event columns (a 'Feiertag' and a 'Ferien' both saying 'Ostern')
+    # keeps its column before it, so the two stay apart
+    shared = out.groupby("label")["column"].transform("nunique") > 1
+    again = shared & out["written"].astype(bool)
+    out.loc[again, "label"] = out.loc[again, "column"] + " " + out.loc[again, "label"]
+    return out[["label", "kind", "start", "end", "channel"]]
+
+
+def _is_name(value: str) -> bool:
+    """A flag value written as a name ('Neujahr', '1. Weihnachtstag', 'Black Friday'), not a
+    code ('a', '2', 'X1'): two letters in a row at least. Such a value is the event's name as
+    written; a code is named with its column ('StateHoliday d')."""
+    return re.search(r"[^\W\d_]{2}", value) is not None
 
 
 def _kind_note(col: str) -> str:
@@ -494,6 +566,8 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
         "event": None if event_cols is None else list(event_cols)}
     used, shown = _resolve(raw, given, detect, source)
     id_name, date_name = used["id"][0], used["date"][0]
+    if not id_col:
+        report.note(_id_note(id_name, raw))
     if raw.empty:  # the summary's first and last day had stopped the CLI after series.csv
         raise DataContractError(source, [Problem(
             "", "has no rows: only a header", 0,

@@ -131,7 +131,7 @@ def test_a_holiday_column_in_another_language_is_detected_and_of_kind_holiday(
     got = ft.store_days_to_series(raw, source="export.csv")
     assert got.columns["events"] == [f"{column} (detected)"]
     assert set(got.calendar["kind"]) == {"holiday"}
-    assert f"{column} Neujahr 2024-01-01" in set(got.calendar["name"])
+    assert "Neujahr 2024-01-01" in set(got.calendar["name"])  # as written, no column
     note = next(n for n in got.notes if f"column '{column}'" in n and "kind" in n)
     assert "kind 'holiday'" in note
     assert f"--event-kind '{column}=KIND'" in note
@@ -357,3 +357,51 @@ def test_day_first_dates_with_dashes_are_not_read_as_utc_offsets() -> None:
     ev = ft.orders_to_events(orders, customer="Customer ID", time="InvoiceDate",
                              order="Invoice", amount="Amount")
     assert sorted(ev["ts"]) == [pd.Timestamp("2015-07-31 10:00"), pd.Timestamp("2015-08-01 09:30")]
+
+
+@pytest.mark.parametrize("column", ["Filiale", "FilialNr", "Filial-Nr.", "Markt", "Standort",
+                                    "Magasin", "Winkel", "Tienda", "Negozio", "Punto vendita",
+                                    "Store ID"])
+def test_a_store_column_in_another_language_is_the_series_id_with_a_note(column: str) -> None:
+    """A German export's 'Filiale' column (and 'Markt', French 'magasin', Dutch 'winkel', ...)
+    had stopped the import with 'no column detected as the store (series) id'; the note names
+    the column taken and how to give another."""
+    raw = _as_read(_export(10)).rename(columns={"Store": column})
+    got = ft.store_days_to_series(raw, source="export.csv")
+    assert got.columns["id"] == [f"{column} (detected)"]
+    assert got.summary["stores"] == len(STORES)
+    note = next(n for n in got.notes if "store (series) id" in n)
+    assert note.startswith(f"export.csv: column '{column}' is read as the store (series) id")
+    assert "--id-col COLUMN" in note
+    # given with --id-col: no note
+    got = ft.store_days_to_series(raw, id_col=column, source="export.csv")
+    assert not any("store (series) id" in n for n in got.notes)
+
+
+def test_no_store_column_names_the_words_read_in_every_language() -> None:
+    raw = _as_read(_export(10)).rename(columns={"Store": "Kasse"})
+    with pytest.raises(ft.DataContractError) as err:
+        ft.store_days_to_series(raw, source="export.csv")
+    text = str(err.value)
+    assert "filiale" in text
+    assert "magasin" in text
+    assert "--id-col" in text
+
+
+def test_holiday_names_are_the_values_as_written_codes_keep_their_column() -> None:
+    """A 'Feiertag' column's values had named events 'Feiertag Neujahr 2024-01-01' (the
+    column before each name, in peaks.csv too); a name written in two event columns keeps its
+    column so the two stay apart; a code ('a') and a mark ('ja') are named by the column."""
+    raw = _as_read(_export(10)).rename(columns={"StateHoliday": "Feiertag"})
+    raw["Feiertag"] = raw["Feiertag"].map({"a": "Neujahr", "0": ""})
+    raw["Aktion"] = np.where(raw["Date"] == "2024-01-03", "Neujahr", "")
+    raw["Markiert"] = np.where(raw["Date"] == "2024-01-04", "ja", "")
+    got = ft.store_days_to_series(raw, event_cols=["Feiertag", "Aktion", "Markiert"],
+                                  source="export.csv")
+    names = set(got.calendar["name"])
+    assert names == {"Feiertag Neujahr 2024-01-01", "Feiertag Neujahr 2024-01-06",
+                     "Aktion Neujahr 2024-01-03", "Markiert 2024-01-04"}
+    raw = raw.drop(columns=["Aktion", "Markiert"])
+    got = ft.store_days_to_series(raw, source="export.csv")
+    assert set(got.calendar["name"]) == {"Neujahr 2024-01-01", "Neujahr 2024-01-06"}
+
