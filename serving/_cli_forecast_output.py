@@ -62,7 +62,7 @@ def _amounts(row: pd.Series) -> pd.Series:
     '46 / 67.23 / 97')."""
     top = float(np.nanmax(np.abs(row.to_numpy(dtype=float)))) if row.notna().any() else 0.0
     places = 0 if top >= 100 else 1 if top >= 10 else 2
-    return row.map(lambda v: "" if pd.isna(v) else f"{v:,.{places}f}")
+    return row.map(lambda v: "" if pd.isna(v) else f"{v + 0.0:,.{places}f}")  # no "-0.00"
 
 
 _PEAK_PRIORITY = ("series_id", "window", "peak_ds", "peak_p50", "lift", "start", "end",

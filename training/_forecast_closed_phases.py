@@ -13,6 +13,12 @@ chance, and is left alone), gets P10 = P50 = P90 = 0, unless the calendar marks 
 that day, applying to the series, of a kind the series was open on (y > 0) on that phase
 before: a Sunday shopping event (kind ``sunday_shopping``) on a store that opened on its
 earlier ones keeps its forecast.
+
+The same holds for a calendar event on which the series has been exactly 0 on every day of
+every past occurrence (a store closed on a public holiday the calendar marks: y = 0 on each
+earlier Neujahr), pooled by name without its year (``features._calendar.base_names``): its
+forecast days are exactly 0 too (``closed_event_days``). They had been forecast at a P50 near
+0.08, not 0.
 """
 
 from __future__ import annotations
@@ -20,11 +26,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features._calendar import is_aggregate, series_channel
+from features._calendar import base_names, is_aggregate, series_channel
 
 from ._forecast_base import Panel, SeriesGrid, steps_per_day
 
-__all__ = ["CLOSED_MIN_SEEN", "CLOSED_WEEKS", "closed_masks", "closed_periods"]
+__all__ = ["CLOSED_MIN_SEEN", "CLOSED_WEEKS", "closed_event_days", "closed_masks",
+           "closed_periods"]
 
 CLOSED_WEEKS = 8
 """Recent weeks (back from the series' last period) a phase must have been 0 in throughout."""
@@ -96,13 +103,15 @@ def _expand(cal: pd.DataFrame | None) -> pd.DataFrame:
     if cal is None or not len(cal):
         return pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"),
                              "kind": pd.Series(dtype=object),
-                             "channel": pd.Series(dtype=object)})
+                             "channel": pd.Series(dtype=object),
+                             "name": pd.Series(dtype=object)})
     length = ((cal["end"] - cal["start"]) // pd.Timedelta(days=1)).astype(int) + 1
     rep = cal.loc[cal.index.repeat(length)]
     off = rep.groupby(level=0).cumcount().to_numpy()
     return pd.DataFrame({"date": (rep["start"] + pd.to_timedelta(off, unit="D")).to_numpy(),
                          "kind": rep["kind"].astype(str).to_numpy(),
-                         "channel": rep["channel"].to_numpy()})
+                         "channel": rep["channel"].to_numpy(),
+                         "name": base_names(rep["name"]).to_numpy(dtype=object)})
 
 
 class _EventDays:
@@ -114,8 +123,10 @@ class _EventDays:
     def __init__(self, cal: pd.DataFrame | None) -> None:
         days = _expand(cal)
         self.all = (_days(days["date"].to_numpy()), days["kind"].to_numpy(dtype=object))
+        self.names = days["name"].to_numpy(dtype=object)
         chan = days["channel"]
         free = chan.isna().to_numpy(dtype=bool)
+        self.free = np.flatnonzero(free)
         self.everyone = (self.all[0][free], self.all[1][free])
         self.by_channel: dict[str, np.ndarray] = {}
         if (~free).any():
@@ -137,6 +148,46 @@ class _EventDays:
         return (np.concatenate([self.everyone[0], self.all[0][own]]),
                 np.concatenate([self.everyone[1], self.all[1][own]]))
 
+    def named(self, sid: str) -> tuple[np.ndarray, np.ndarray]:
+        """The days and names (without their year) of the events applying to ``sid``."""
+        chan = series_channel(sid)
+        if chan is None and is_aggregate(sid):
+            return self.all[0], self.names
+        own = self.by_channel.get(str(chan)) if chan is not None else None
+        rows = self.free if own is None else np.concatenate([self.free, own])
+        return self.all[0][rows], self.names[rows]
+
+
+def closed_event_days(g: SeriesGrid, idx: pd.DatetimeIndex,
+                      named: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Mask over the forecast periods ``idx`` on a day of an event (``named``: the days and
+    names of the events applying to the series) whose every earlier occurrence found the
+    series at exactly 0: each of its periods on those days with a value was 0, one such
+    period at least, on a series whose values have a median above 0 (a sparse count series
+    has zeros by chance); periods before the series' first value above 0 (a launch) do not
+    count."""
+    out = np.zeros(len(idx), dtype=bool)
+    days, names = named
+    y = np.asarray(g.y, dtype=float)
+    ok = np.isfinite(y)
+    if not len(days) or not len(idx) or not (ok & (y == 0)).any():
+        return out
+    ahead = _days(idx)
+    coming = np.isin(days, ahead)
+    if not coming.any():
+        return out
+    seen = _days(g.ds)
+    past = days < ahead.min()
+    # from the series' first value above 0: the zeros before a launch are no closure
+    ok[: int(np.argmax(ok & (y > 0)))] = False
+    if not (ok & (y > 0)).any() or float(np.median(y[ok])) <= 0:
+        return out
+    for name in pd.unique(names[coming]):
+        before = np.isin(seen, days[past & (names == name)]) & ok
+        if before.any() and not (y[before] != 0).any():
+            out |= np.isin(ahead, days[coming & (names == name)])
+    return out
+
 
 def closed_masks(panel: Panel, periods: dict[str, pd.DatetimeIndex],
                  cal: pd.DataFrame | None) -> dict[str, np.ndarray]:
@@ -150,6 +201,10 @@ def closed_masks(panel: Panel, periods: dict[str, pd.DatetimeIndex],
         out[sid] = np.zeros(len(idx), dtype=bool)
         if g is None or not len(idx) or spd not in (1, 24):
             continue
+        if cal is not None and len(cal) and (np.asarray(g.y) == 0).any():
+            if index is None:
+                index = _EventDays(cal)
+            out[sid] = closed_event_days(g, idx, index.named(sid))
         # a phase can be closed only if it has enough zeros: most series need no calendar
         if not len(closed_phases(g, spd, None, candidates=True)):
             continue
@@ -165,7 +220,7 @@ def closed_masks(panel: Panel, periods: dict[str, pd.DatetimeIndex],
             if kinds:
                 opened = days[0][np.isin(days[1], list(kinds))]
                 mask &= ~np.isin(_days(idx), opened)
-        out[sid] = mask
+        out[sid] = out[sid] | mask
     return out
 
 
