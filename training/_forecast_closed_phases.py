@@ -165,7 +165,9 @@ def closed_event_days(g: SeriesGrid, idx: pd.DatetimeIndex,
     series at exactly 0: each of its periods on those days with a value was 0, one such
     period at least, on a series whose values have a median above 0 (a sparse count series
     has zeros by chance); periods before the series' first value above 0 (a launch) do not
-    count."""
+    count, and one of the periods at 0 at least is on a weekday (hour of the week) the series
+    is usually open on (a median above 0): an event seen only on closed Sundays is not read as
+    a closure."""
     out = np.zeros(len(idx), dtype=bool)
     days, names = named
     y = np.asarray(g.y, dtype=float)
@@ -182,9 +184,15 @@ def closed_event_days(g: SeriesGrid, idx: pd.DatetimeIndex,
     ok[: int(np.argmax(ok & (y > 0)))] = False
     if not (ok & (y > 0)).any() or float(np.median(y[ok])) <= 0:
         return out
+    # the periods of a phase (weekday, hour of the week) the series is usually open on: an
+    # event whose earlier days all fell on a closed Sunday tells nothing of the event
+    spd = 1 if len(g.ds) < 2 else max(1, round(pd.Timedelta(days=1) / (g.ds[1] - g.ds[0])))
+    phase = _phase(g.ds, spd if spd in (1, 24) else 1)
+    usual = pd.Series(y[ok]).groupby(phase[ok]).median()
+    live = np.isin(phase, usual.index[usual.to_numpy() > 0])
     for name in pd.unique(names[coming]):
         before = np.isin(seen, days[past & (names == name)]) & ok
-        if before.any() and not (y[before] != 0).any():
+        if (before & live).any() and not (y[before] != 0).any():
             out |= np.isin(ahead, days[coming & (names == name)])
     return out
 

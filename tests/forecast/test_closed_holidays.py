@@ -73,3 +73,20 @@ def test_a_closed_peak_prints_as_0_not_minus_0() -> None:
 
     shown = _amounts(pd.Series({"peak_p10": 0.0, "peak_p50": 0.0, "peak_p90": -0.0}))
     assert list(shown) == ["0.00", "0.00", "0.00"]
+
+
+def test_an_event_seen_only_on_a_closed_weekday_is_not_read_as_a_closure() -> None:
+    """Halloween 2024 fell on a Thursday, a store's closed weekday: 0 then says nothing of
+    Halloween 2025 (a Friday)."""
+    days = pd.date_range("2024-09-01", "2025-10-20", freq="D")
+    y = np.where(days.day_of_week == 3, 0.0, 100.0)
+    ahead = pd.date_range("2025-10-21", periods=14, freq="D")
+    when = pd.to_datetime(["2024-10-31", "2025-10-31"])
+    named = (np.asarray(when, dtype="datetime64[D]"), np.array(["Halloween"] * 2, dtype=object))
+    assert not closed_event_days(SeriesGrid("s", days, y), ahead, named).any()
+    y[days == pd.Timestamp("2024-10-30")] = 0.0  # a 2-day event closed on its open day too
+    named2 = (np.asarray(pd.to_datetime(["2024-10-30", "2024-10-31", "2025-10-30",
+                                         "2025-10-31"]), dtype="datetime64[D]"),
+              np.array(["Inventur"] * 4, dtype=object))
+    assert closed_event_days(SeriesGrid("s", days, y), ahead, named2).sum() == 2
+
