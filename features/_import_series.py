@@ -122,7 +122,10 @@ WEEKLY_CLOSURE_SHARE = 0.5
 closure (closed Sundays): its closed days get no ``closed`` event. Runs of a week or more
 closed (a refurbishment) are left out of the shares."""
 
-_OFF = frozenset({*MISSING_SPELLINGS, "0", "false", "no"})
+_OFF = frozenset({*MISSING_SPELLINGS, "0", "false", "no", "n", "nein", "non", "nee", "nej",
+                  "nie"})
+"""Flag values that mark no event (English, German, French, Dutch, Danish / Swedish, Polish
+"no")."""
 _ON = frozenset({"1", "true", "yes", "y", "x", "ja", "j", "oui", "si", "sí", "sim", "tak"})
 """Flag values that mark an event without naming it (the event is named by its column)."""
 _DAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")

@@ -405,3 +405,11 @@ def test_holiday_names_are_the_values_as_written_codes_keep_their_column() -> No
     got = ft.store_days_to_series(raw, source="export.csv")
     assert set(got.calendar["name"]) == {"Neujahr 2024-01-01", "Neujahr 2024-01-06"}
 
+
+
+def test_yes_and_no_in_other_languages_mark_an_event_or_none() -> None:
+    """A flag column of 'ja' / 'nein' (German): 'nein' had been an event named 'nein'."""
+    raw = _as_read(_export(10)).rename(columns={"StateHoliday": "Feiertag"})
+    raw["Feiertag"] = np.where(raw["Date"] == "2024-01-01", "ja", "nein")
+    got = ft.store_days_to_series(raw, event_cols=["Feiertag"], source="export.csv")
+    assert set(got.calendar["name"]) == {"Feiertag 2024-01-01"}
