@@ -122,7 +122,7 @@ WEEKLY_CLOSURE_SHARE = 0.5
 closure (closed Sundays): its closed days get no ``closed`` event. Runs of a week or more
 closed (a refurbishment) are left out of the shares."""
 
-_OFF = frozenset({*MISSING_SPELLINGS, "0", "false", "no", "n", "nein", "non", "nee", "nej",
+_OFF = frozenset({*MISSING_SPELLINGS, "0", "false", "no", "nein", "non", "nee", "nej",
                   "nie"})
 """Flag values that mark no event (English, German, French, Dutch, Danish / Swedish, Polish
 "no")."""
