@@ -92,22 +92,44 @@ def _mlflow_tables_made_once(tmp_path_factory: pytest.TempPathFactory):
 def free_port() -> Callable[[], int]:
     """``() -> port``: a free loopback port for a server a test starts; within
     ``BRAIN_TEST_PORTS`` (e.g. ``3850-3899``) when that is set, as the page's servers are, for
-    machines where only some ports may be used."""
+    machines where only some ports may be used. There each xdist worker starts its scan at its
+    own share of the range and skips ports it has handed out before: all scanning from the
+    range's first port, two workers could take the same one before either server bound it
+    (seen as 'Address already in use' from ``bentoml serve``)."""
     import socket
+
+    given: set[int] = set()
 
     def pick() -> int:
         span = os.environ.get("BRAIN_TEST_PORTS", "")
         lo, _, hi = span.partition("-")
-        for port in range(int(lo), int(hi or lo) + 1) if lo else [0]:
+        ports = list(range(int(lo), int(hi or lo) + 1)) if lo else [0]
+        for port in _worker_order(ports):
+            if port in given:
+                continue
             with socket.socket() as s:
                 try:
                     s.bind(("127.0.0.1", port))
                 except OSError:
                     continue
-                return int(s.getsockname()[1])
-        raise RuntimeError(f"no free port in BRAIN_TEST_PORTS={span!r}")
+                got = int(s.getsockname()[1])
+                if port:
+                    given.add(got)
+                return got
+        raise RuntimeError(f"no free port in BRAIN_TEST_PORTS={span!r} (this worker has "
+                           f"taken {len(given)})")
 
     return pick
+
+
+def _worker_order(ports: list[int]) -> list[int]:
+    """``ports`` rotated to start at this xdist worker's share of them (``gw1`` of 2 workers
+    at the middle); unchanged outside xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    start = (index % max(count, 1)) * len(ports) // max(count, 1)
+    return ports[start:] + ports[:start]
 
 
 def shared_file(name: str) -> Path:
