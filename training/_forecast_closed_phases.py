@@ -30,8 +30,7 @@ from features._calendar import base_names, is_aggregate, series_channel
 
 from ._forecast_base import Panel, SeriesGrid, steps_per_day
 
-__all__ = ["CLOSED_MIN_SEEN", "CLOSED_WEEKS", "closed_event_days", "closed_masks",
-           "closed_periods"]
+__all__ = ["CLOSED_MIN_SEEN", "CLOSED_WEEKS", "closed_event_days", "closed_masks"]
 
 CLOSED_WEEKS = 8
 """Recent weeks (back from the series' last period) a phase must have been 0 in throughout."""
@@ -199,8 +198,12 @@ def closed_event_days(g: SeriesGrid, idx: pd.DatetimeIndex,
 
 def closed_masks(panel: Panel, periods: dict[str, pd.DatetimeIndex],
                  cal: pd.DataFrame | None) -> dict[str, np.ndarray]:
-    """``closed_periods`` for each series of ``periods`` (its forecast periods), the
-    calendar expanded once."""
+    """Per series of ``periods`` (its forecast periods), the mask of those forecast at exactly
+    0, the calendar expanded once: the days of events it was closed on at every earlier
+    occurrence (``closed_event_days``), and the periods on a phase it has been closed on in
+    all its recent weeks (``closed_phases``) that no event of the (normalized) calendar
+    ``cal`` opens: one applying to the series on that day, of a kind the series was open on
+    (on such a phase) before."""
     spd = steps_per_day(panel.freq)
     out: dict[str, np.ndarray] = {}
     index: _EventDays | None = None
@@ -231,11 +234,3 @@ def closed_masks(panel: Panel, periods: dict[str, pd.DatetimeIndex],
         out[sid] = out[sid] | mask
     return out
 
-
-def closed_periods(panel: Panel, sid: str, idx: pd.DatetimeIndex,
-                   cal: pd.DataFrame | None) -> np.ndarray:
-    """Mask over the forecast periods ``idx`` of series ``sid`` that fall on a phase it has
-    been closed on in all its recent weeks (``closed_phases``) and that no event of the
-    (normalized) calendar ``cal`` opens: one applying to the series on that day, of a kind
-    the series was open on (on such a phase) before."""
-    return closed_masks(panel, {sid: idx}, cal)[sid]
