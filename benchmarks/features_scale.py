@@ -1,7 +1,7 @@
 """Build user features for 1M users / 20M+ events; DuckDB SQL computes the same aggregates as the
 reference in the same run.
 
-    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/pip install -c .ci/constraints.txt -e '.[bench]'
     .venv/bin/python benchmarks/features_scale.py --users 1000000 --days 365
 
 The world is generated once and cached under $BRAIN_HOME/bench/. Each side runs in its own
