@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -28,3 +30,28 @@ def test_bento_builds(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     assert "marketing_brain:" in res.stdout
+    _check_image_command(tmp_path)
+
+
+def _check_image_command(tmp_path: Path) -> None:
+    """The image's default command serves with ``brain serve``'s keep-alive: the Dockerfile's CMD
+    given to BentoML's own entrypoint script (run here with a stand-in ``bentoml`` that prints
+    its arguments, so no Docker engine is needed)."""
+    from serving.cli import KEEP_ALIVE_SECONDS
+
+    (bento,) = (tmp_path / "bentoml" / "bentos" / "marketing_brain").glob("[!l]*/")
+    dockerfile = (bento / "env" / "docker" / "Dockerfile").read_text()
+    cmd = re.findall(r"^CMD (\[.*\])$", dockerfile, flags=re.MULTILINE)
+    assert cmd, "the Bento's Dockerfile has no CMD: bentofile's dockerfile_template not applied"
+    args = json.loads(cmd[-1])
+    assert args == ["--timeout-keep-alive", str(KEEP_ALIVE_SECONDS)]
+    fake = tmp_path / "fakebin"
+    fake.mkdir()
+    (fake / "bentoml").write_text('#!/bin/sh\necho "bentoml $*"\n')
+    (fake / "bentoml").chmod(0o755)
+    env = dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}", BENTO_PATH="/home/bentoml/bento")
+    run = subprocess.run(["bash", str(bento / "env" / "docker" / "entrypoint.sh"), *args],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == (f"bentoml serve --timeout-keep-alive {KEEP_ALIVE_SECONDS} "
+                                  "/home/bentoml/bento")
