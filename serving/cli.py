@@ -574,7 +574,9 @@ KEEP_ALIVE_SECONDS = 75
 def bentoml_serve_command(host: str, port: int,
                           keep_alive: int = KEEP_ALIVE_SECONDS) -> list[str]:
     """The ``bentoml serve`` command line ``brain serve`` runs (the soak benchmark too)."""
-    exe = shutil.which("bentoml") or str(Path(sys.executable).with_name("bentoml"))
+    # This interpreter's own bentoml first: another one on PATH may belong to another install.
+    own = Path(sys.executable).with_name("bentoml")
+    exe = str(own) if own.exists() else (shutil.which("bentoml") or str(own))
     return [exe, "serve", "serving.service:MarketingBrain", "--host", host, "--port", str(port),
             "--timeout-keep-alive", str(keep_alive)]
 

@@ -12,7 +12,6 @@ import importlib.util
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ import pandas as pd
 import pytest
 
 import features as ft
+from serving.cli import bentoml_serve_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -119,11 +119,9 @@ def _serve(home: Path, port: int) -> Iterator[str]:
     env = dict(os.environ, BRAIN_HOME=str(home), MLFLOW_TRACKING_URI=f"sqlite:///{home}/mlflow.db",
                BRAIN_API_TOKEN=TOKEN, BRAIN_RELOAD_SECONDS="0")
     env.pop("MLFLOW_REGISTRY_URI", None)
-    bentoml = str(Path(sys.executable).with_name("bentoml"))
     log_path = home / "page-serve.log"
     with log_path.open("w") as log:
-        proc = subprocess.Popen([bentoml, "serve", "serving.service:MarketingBrain",
-                                 "--host", "127.0.0.1", "--port", str(port)],
+        proc = subprocess.Popen(bentoml_serve_command("127.0.0.1", port),
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 150

@@ -1,4 +1,5 @@
-"""The Bento builds from serving/bentofile.yaml and ships the package's runtime requirements."""
+"""The Bento builds from serving/bentofile.yaml, ships the package's runtime requirements and
+serves with `brain serve`'s keep-alive."""
 
 from __future__ import annotations
 
@@ -55,3 +56,20 @@ def _check_image_command(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == (f"bentoml serve --timeout-keep-alive {KEEP_ALIVE_SECONDS} "
                                   "/home/bentoml/bento")
+
+
+def test_serve_command_runs_this_installs_bentoml_not_another_on_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`brain serve` (and the page tests) start this interpreter's bentoml even when another
+    install's comes first on PATH; it would import that install's packages."""
+    from serving.cli import KEEP_ALIVE_SECONDS, bentoml_serve_command
+
+    other = tmp_path / "other-venv" / "bin"
+    other.mkdir(parents=True)
+    (other / "bentoml").write_text("#!/bin/sh\nexit 1\n")
+    (other / "bentoml").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{other}:{os.environ['PATH']}")
+    cmd = bentoml_serve_command("127.0.0.1", 3999)
+    assert cmd[0] == str(Path(sys.executable).with_name("bentoml"))
+    assert cmd[1:] == ["serve", "serving.service:MarketingBrain", "--host", "127.0.0.1",
+                       "--port", "3999", "--timeout-keep-alive", str(KEEP_ALIVE_SECONDS)]
