@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import shlex
 import unicodedata
 from collections.abc import Collection
 
@@ -175,8 +176,8 @@ def _decimal_comma_read(present: pd.Series, values: pd.Series, stripped: bool,
 def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
                  notes: list[str], empties: list[tuple[str, int, int, str]] | None = None,
                  decimal_comma: bool = False, formats: dict[str, str] | None = None,
-                 text_empties: list[tuple[str, int, int, str]] | None = None
-                 ) -> tuple[str, pd.Series | None]:
+                 text_empties: list[tuple[str, int, int, str]] | None = None,
+                 keep: bool = False) -> tuple[str, pd.Series | None]:
     """``("number" | "date", typed)``, ``("id", None)`` (drop) or ``("text", None)`` (keep).
 
     ``decimal_comma``: the table came from a ';'-separated file, whose numbers have ',' as the
@@ -187,7 +188,8 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
     ``empties`` (name, count, rows, first rows) for one note on the table (``_empty_note``);
     with spelled ones ('N/A') they are counted in that column's note. A date column's format
     goes to ``formats`` (name: format); the empty cells of a column kept as text (a category)
-    to ``text_empties``, for one note on them (``_text_empty_note``)."""
+    to ``text_empties``, for one note on them (``_text_empty_note``). ``keep``: a column the
+    user keeps (``--keep-column``) is a category even with nearly one value per row."""
     unstripped = raw.astype("string")
     text = unstripped.str.strip()
     missing = (text.isna() | text.str.lower().isin(MISSING_SPELLINGS)).fillna(True)
@@ -275,9 +277,11 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
                 f"at most {ODD_CELLS_MAX:,}), so it is read as text with {n_levels:,} distinct "
                 "values and its numbers are lost to the model. Blank out or fix those cells to "
                 "use it as numbers")
-    if len(present) >= ID_LIKE_MIN_ROWS and n_levels >= ID_LIKE_SHARE * len(present):
+    if (not keep and len(present) >= ID_LIKE_MIN_ROWS
+            and n_levels >= ID_LIKE_SHARE * len(present)):
         notes.append(f"column '{name}' has {n_levels:,} distinct values in {len(present):,} "
-                     "rows (an identifier or free text): not used as a feature")
+                     "rows (an identifier or free text): not used as a feature"
+                     + (keep_hint(name) if text_empties is not None else ""))
         return "id", None
     once = int((present.value_counts() == 1).sum())
     if len(present) >= ID_LIKE_MIN_ROWS and once >= ONCE_SHARE * len(present):
@@ -330,6 +334,13 @@ def _named_as_id(words: set[str]) -> bool:
         w.endswith(_ID_ENDINGS) and len(w) > 4 for w in words)
 
 
+def keep_hint(name: str) -> str:
+    """The end of a note on a column left out as an identifier at training: how to keep it
+    (``brain train ... --table --keep-column``)."""
+    return (". To use it anyway (a customer number given in signup order tells tenure), pass "
+            f"--keep-column {shlex.quote(name)}")
+
+
 def _number_named_as_code(name: str, raw: pd.Series, typed: pd.Series,
                           notes: list[str]) -> str:
     """At training, the kind of a column read as numbers whose name says it is not a quantity:
@@ -351,7 +362,7 @@ def _number_named_as_code(name: str, raw: pd.Series, typed: pd.Series,
                 and present.nunique() >= ID_LIKE_SHARE * len(present)):
             notes.append(f"column '{name}' has {present.nunique():,} distinct values in "
                          f"{len(present):,} rows (an identifier or free text): not used as a "
-                         "feature")
+                         "feature" + keep_hint(name))
             return "id"
         return "text"
     distinct = filled.nunique()
@@ -359,7 +370,7 @@ def _number_named_as_code(name: str, raw: pd.Series, typed: pd.Series,
             and distinct >= ID_LIKE_SHARE * len(filled)):
         notes.append(f"column '{name}' holds whole numbers, {distinct:,} distinct in "
                      f"{len(filled):,} rows, and its name reads as an identifier (an account or "
-                     "customer number): not used as a feature. Rename it if it is a quantity")
+                     "customer number): not used as a feature" + keep_hint(name))
         return "id"
     return "number"
 
@@ -391,7 +402,8 @@ def number_cells(cells: pd.Series, decimal_comma: bool = False) -> tuple[pd.Seri
 def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
                       numeric: Collection[str] = (), categorical: Collection[str] = (),
                       exact: Collection[str] = (),
-                      decimal_comma: Collection[str] = ()) -> pd.DataFrame:
+                      decimal_comma: Collection[str] = (),
+                      keep_columns: Collection[str] = ()) -> pd.DataFrame:
     """Give text columns of a customer table their real type (CSV cells arrive as text).
 
     Rules (documented with their thresholds in docs/data-contracts.md, *customer tables*):
@@ -417,9 +429,12 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
     reads, so odd values reach the label check. ``decimal_comma`` columns (a model's
     ``decimal_comma_``: read so when it was trained) read ',' as the decimal mark whatever the
     separator, so a table model scores '19,19' as 19.19 from a ';' file, a ',' file or a frame
-    of text cells (the pyfunc) alike; other columns follow the separator. The number columns
-    read with ',' as the decimal mark are listed in ``attrs["decimal_comma_columns"]`` (fit
-    records them in the model), the format each date column was read with in
+    of text cells (the pyfunc) alike; other columns follow the separator. ``keep_columns``
+    (``brain train --keep-column``) are never left out as identifiers at training: whole
+    numbers stay numbers whatever their name says, and text with nearly one value per row stays
+    a category. The number columns read with ',' as the decimal mark are listed in
+    ``attrs["decimal_comma_columns"]`` (fit records them in the model), the format each date
+    column was read with in
     ``attrs["date_formats"]`` (``ISO_FORMAT`` or e.g. ``"%d/%m/%Y"``; fit records those of the
     date columns it reads as days since, ``CustomerModel.date_formats_``). At training (no
     ``numeric`` or ``categorical`` given) one note names the empty cells of the text columns
@@ -444,6 +459,7 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
     read_comma: list[str] = []
     for col in out.columns:
         if (training and col not in keep_text and col != "cutoff" and col not in exact
+                and col not in keep_columns
                 and pd.api.types.is_integer_dtype(out[col].dtype)):  # a Parquet file's ints
             code_notes: list[str] = []
             kind = _number_named_as_code(str(col), out[col].astype("string"),
@@ -463,8 +479,10 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
         comma = semicolon or col in comma_cols
         kind, typed = _type_column(str(col), out[col], col in numeric, col in exact, notes,
                                    empties, comma, formats,
-                                   text_empties if training else None)
-        if typed is not None and training and kind == "number" and col not in exact:
+                                   text_empties if training else None,
+                                   keep=training and col in keep_columns)
+        if (typed is not None and training and kind == "number" and col not in exact
+                and col not in keep_columns):
             kind = _number_named_as_code(str(col), out[col], typed, notes)
             if kind != "number":  # a category ("text") or dropped ("id")
                 typed = None
@@ -472,7 +490,7 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
             out[col] = typed
             if comma and kind == "number":
                 read_comma.append(str(col))
-        elif kind == "id" and col not in exact:
+        elif kind == "id" and col not in exact and col not in keep_columns:
             drop.append(col)
         for note in notes:
             report.note(note)
@@ -605,9 +623,11 @@ def id_like_numbers(frame: pd.DataFrame, label: pd.Series, classifier: bool,
     (``ID_UNRELATED_P``): neither in their order (Spearman; for a 0/1 label the rank test of
     AUC) nor by their tenths (a chi-square test of the label's rate, or a Kruskal-Wallis test of
     its values, across the ten deciles of the column). Leaving such a column out costs the
-    model nothing it could learn, while an identifier kept is split on as noise and read out as
-    a reason ("klantnummer is high"). A count or a tenure in days that is nearly one value per
-    row is kept when it relates to the label. Returns ``{column: why}``."""
+    model little it could learn, while an identifier kept is split on as noise and read out as
+    a reason ("klantnummer is high"); a number that tells the label only together with another
+    column (tenure that lowers churn on one plan and raises it on another) is left out too,
+    which ``brain train --keep-column`` overrides. A count or a tenure in days that is nearly
+    one value per row is kept when it relates to the label. Returns ``{column: why}``."""
     from scipy import stats
 
     out: dict[str, str] = {}
@@ -637,8 +657,8 @@ def id_like_numbers(frame: pd.DataFrame, label: pd.Series, classifier: bool,
                    else f"Spearman {rho:+.3f}")
         out[str(col)] = (f"whole numbers, {len(np.unique(x)):,} distinct in {len(x):,} rows, "
                          f"related to the label neither in their order ({measure}) nor by "
-                         "deciles: an identifier by its values; if it is a quantity, it held "
-                         "nothing the model could learn")
+                         "deciles: an identifier by its values (on its own it tells nothing "
+                         "of the label; with other columns it still may)")
     return out
 
 

@@ -100,7 +100,8 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
            table: Path | None, label_col: str | None, id_col: str, horizon: int, cutoffs: int,
            step_days: int, last_cutoff: str | None, churn_needs_no_visit: bool, register: bool,
            plots: Path | None, seed: int, tz: str, allow: str, on_duplicate: str = "drop",
-           allow_suspected_leakage: bool = False, asof: str | None = None) -> None:
+           allow_suspected_leakage: bool = False, asof: str | None = None,
+           keep_columns: tuple[str, ...] = ()) -> None:
     from training._customer_mlflow import train_and_register
     from training._customer_models import CustomerModel
     from training._mlflow import check_registry_uri
@@ -117,20 +118,28 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
                          "--events, not to " + (f"{task}" if task != "churn" else
                                                 "a table (its label column is its own)"))
     dropped: dict[str, str] = {}
+    keep_columns = tuple(dict.fromkeys(keep_columns))
+    if keep_columns and table is None:
+        raise ValueError("--keep-column keeps a column of a --table that the identifier rules "
+                         "leave out; with --data/--events the features are built from the "
+                         "events")
     if table is not None:
         if label_col is None:
             raise ValueError("--table needs --label-col naming the label column (0/1 for churn "
                              "and propensity, revenue for value)")
-        frame = _read_table(table, id_col, label_col)
+        frame = _read_table(table, id_col, label_col, keep_columns=keep_columns)
         # left in the frame but excluded from the features: a champion that reads them (an
         # event model scored on a table of event features) still finds them when it is
         # re-scored on the evaluation rows (dropped, it "could not score these rows")
         dropped = _uninformative(frame, ("user_id", "cutoff", label_col))
-        dropped.update(_id_like(frame, label_col, task, dropped))
+        dropped.update(_id_like(frame, label_col, task, {**dropped, **dict.fromkeys(
+            keep_columns, "kept")}))
         frame = _with_asof(frame, None if asof is None else parse_date_option(asof, "--asof"),
                            table.name)
         params: dict[str, Any] = {"input": str(Path(table).resolve()),
-                                  "label_col": label_col, **({"asof": asof} if asof else {})}
+                                  "label_col": label_col, **({"asof": asof} if asof else {}),
+                                  **({"keep_columns": ",".join(keep_columns)}
+                                     if keep_columns else {})}
         tag = f"table={table.name}"
         horizon_meta = None
     else:
@@ -170,6 +179,9 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
                           seed=seed, exclude=tuple(dropped),
                           churn_needs_no_visit=(churn_needs_no_visit if table is None
                                                 and task == "churn" else None))
+    # recorded with the model (``brain models``, the MLflow run); scoring reads the kept
+    # columns as the features they were fitted as (``numeric_`` / ``categorical_``)
+    model.kept_columns_ = keep_columns
     step(f"training {_NAMES[task]} on {len(frame):,} rows")
     with (_table_words(table, id_col, task) if table is not None else nullcontext()):
         out = train_and_register(task, frame, model=model, evaluation_tag=tag, params=params,
@@ -308,11 +320,18 @@ def _make_train_command(task: str) -> None:
         asof: Annotated[str | None, typer.Option(
             help="With --table: the date the table was exported, YYYY-MM-DD; its date columns "
                  "become days since it (a 'cutoff' column wins).")] = None,
+        keep_column: Annotated[list[str] | None, typer.Option(
+            "--keep-column",
+            help="With --table: use this column as a feature although it looks like an "
+                 "identifier (by its name, or whole numbers nearly one per row unrelated to "
+                 "the label), e.g. a customer number given in signup order. Repeat for "
+                 "several.")] = None,
     ) -> None:
         _train(task, data, events, calendar, table, label_col, id_col, horizon, cutoffs,
                default_step_days(horizon, cutoffs) if step_days is None else step_days,
                last_cutoff, churn_needs_no_visit, register, plots, seed, tz,
-               allow_event_types, on_duplicate, allow_suspected_leakage, asof)
+               allow_event_types, on_duplicate, allow_suspected_leakage, asof,
+               tuple(keep_column or ()))
 
 
 def _id_like(frame: pd.DataFrame, label_col: str, task: str,
@@ -320,7 +339,7 @@ def _id_like(frame: pd.DataFrame, label_col: str, task: str,
     """A table's whole-number columns that are identifiers by their values, whatever their
     names (``features._tables.id_like_numbers``); a label that cannot be read is left to the
     fit's own check, which names its rows."""
-    from features._tables import id_like_numbers
+    from features._tables import id_like_numbers, keep_hint
     from training._customer_eval import read_labels
 
     kind = "regressor" if task == "value" else "classifier"
@@ -328,8 +347,9 @@ def _id_like(frame: pd.DataFrame, label_col: str, task: str,
         y = read_labels(frame, label_col, kind, task)
     except ValueError:
         return {}
-    return id_like_numbers(frame, y, kind == "classifier",
-                           skip={"user_id", "cutoff", label_col, *dropped})
+    found = id_like_numbers(frame, y, kind == "classifier",
+                            skip={"user_id", "cutoff", label_col, *dropped})
+    return {c: why + keep_hint(c) for c, why in found.items()}
 
 
 def _score(task: str, asof_text: str | None, out: Path, data: Path | None, events: Path | None,

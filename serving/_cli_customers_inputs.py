@@ -58,10 +58,14 @@ def _without_trailing_empty_rows(frame: pd.DataFrame, name: str) -> pd.DataFrame
 
 
 def _read_table(path: Path, id_col: str, label_col: str | None = None,
-                model: "CustomerModel | None" = None) -> pd.DataFrame:
+                model: "CustomerModel | None" = None,
+                keep_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     """A customer table typed for training (``label_col`` is checked exactly, not coerced) or
     for scoring with ``model`` (its numeric and categorical columns keep the types it
-    learned, however few rows the table has)."""
+    learned, however few rows the table has). ``keep_columns`` (``--keep-column``): columns
+    never left out as identifiers at training; each must be a column of the table other than
+    the id and the label (else an error naming the file, the column and the columns there
+    are)."""
     from features import infer_table_types, read_table, table_ids
     from training._customer_empty import written_cells
 
@@ -86,6 +90,7 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
                          + (f"Did you mean {hint!r}? Pass --label-col {shlex.quote(hint)}." if hint
                             else "Pass --label-col NAME naming the column that holds the "
                                  "label."))
+    _check_kept(path, frame, keep_columns, id_col, label_col)
     # at scoring, the model's label column (when the table still has it) is not a feature:
     # it is left as written, without notes on its types (yes/no labels are no odd numbers)
     label = getattr(model, "label_col_", None)
@@ -98,7 +103,8 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
                               exact=(label_col,) if label_col else (),
                               numeric=getattr(model, "numeric_", ()),
                               categorical=getattr(model, "categorical_", ()),
-                              decimal_comma=getattr(model, "decimal_comma_", ()))
+                              decimal_comma=getattr(model, "decimal_comma_", ()),
+                              keep_columns=keep_columns)
     # what a model's number column held where no cell read as a number (the error that
     # stops scoring on it quotes the cells: ``training._customer_empty``)
     frame.attrs["brain.unread_cells"] = {
@@ -145,6 +151,29 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
         frame["cutoff"] = pd.to_datetime(frame["cutoff"])
     frame.attrs["brain.id_col"] = id_col  # the one read (the model's own, see above)
     return frame
+
+
+def _check_kept(path: Path, frame: pd.DataFrame, keep: tuple[str, ...], id_col: str,
+                label_col: str | None) -> None:
+    """Each ``--keep-column`` names a feature column of the table: one it does not have, or
+    the id or the label column, is an error naming the file, the column and the columns
+    there are (a misspelt name had to be found among the notes)."""
+    columns = [str(c) for c in frame.columns]
+    for name in keep:
+        if name in (id_col, label_col):
+            what = "customer id" if name == id_col else "label"
+            raise ValueError(f"{path.name}: --keep-column {shlex.quote(name)} names the {what} "
+                             f"column, which is never a feature; --keep-column takes a column "
+                             "left out as an identifier (see the notes of brain train)")
+        if name not in columns:
+            hint = _close_column(name, columns)
+            shown = ", ".join(repr(c) for c in columns[:30]) + (
+                f" and {len(columns) - 30:,} more" if len(columns) > 30 else "")
+            raise ValueError(f"{path.name}: --keep-column {shlex.quote(name)}: the table has no "
+                             f"column {name!r}; its columns are {shown}. "
+                             + (f"Did you mean {hint!r}?" if hint else
+                                "Pass --keep-column with one of them (names are "
+                                "case-sensitive)."))
 
 
 def _close_column(name: str, columns: list[str]) -> str | None:

@@ -123,6 +123,11 @@ class CustomerModel:
     text cells of these columns read so at scoring in ``brain score --table``, the pyfunc and
     the API's live rows alike ('19,19' is 19.19, '1,234' 1.234). A model saved before it
     existed records none: its text cells read as the scoring file's separator says."""
+    kept_columns_: tuple[str, ...] = ()
+    """Table columns the user kept as features although the identifier rules would have left
+    them out (``brain train --keep-column``); they are ordinary features of ``numeric_`` or
+    ``categorical_``, so every scoring path reads them. A model saved before it existed (or
+    trained without the option) has none."""
     derived_version_: int = 1
     """Definition of the derived features the model was fitted on (``RATE_FLOOR_DAYS``): fit
     sets the current one; models pickled before it existed read 1, their definition."""

@@ -1,0 +1,85 @@
+"""`brain train ... --table --keep-column NAME` keeps a column the identifier rules leave out
+(the name rule of ``features.infer_table_types`` and the value rule of
+``features._tables.id_like_numbers``), records it with the model, and ``brain score --table``
+reads it; the notes on a column left out name the option, and an unknown name is an error
+naming the file, the column and the columns there are."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from typer.testing import CliRunner
+
+from serving.cli import app
+
+N = 1500
+
+
+def _table(tmp_path: Path) -> Path:
+    """Numbers given in signup order: 'CustomerNo' (an id by its name) tells the tenure with
+    the shop, which raises churn; 'asiakas' (an id by its values: unrelated to churn on its
+    own) the tenure with a partner, which raises churn on the monthly plan and lowers it on
+    the annual one."""
+    rng = np.random.default_rng(3)
+    shop, partner = rng.uniform(0, 1, N), rng.uniform(0, 1, N)
+    plan = rng.choice(["monthly", "annual"], N)
+    sign = np.where(plan == "monthly", 1.0, -1.0)
+    z = -0.3 + 2.5 * (shop - 0.5) + sign * 3.0 * (partner - 0.5)
+    churn = rng.random(N) < 1 / (1 + np.exp(-z))
+    path = tmp_path / "crm.csv"
+    pd.DataFrame({"customer": [f"K{i}" for i in range(N)],
+                  "CustomerNo": 100000 + 3 * shop.argsort().argsort(),
+                  "asiakas": 500000 + 7 * partner.argsort().argsort(),
+                  "orders": rng.poisson(3, N), "plan": plan,
+                  "churned": churn.astype(int)}).to_csv(path, index=False)
+    return path
+
+
+def _train(path: Path, *extra: str) -> tuple[int, str]:
+    res = CliRunner().invoke(app, ["train", "churn", "--table", str(path), "--label-col",
+                                   "churned", "--id-col", "customer", "--no-register", *extra])
+    return res.exit_code, " ".join(res.output.split())
+
+
+def test_left_out_columns_name_the_option(tmp_path: Path) -> None:
+    code, said = _train(_table(tmp_path))
+    assert code == 0, said
+    assert re.search(r"CustomerNo.*not used as a feature.*--keep-column CustomerNo", said), said
+    assert re.search(r"not used as features: asiakas \(whole numbers.*--keep-column asiakas\)",
+                     said), said
+
+
+def test_kept_columns_are_features_recorded_and_scored(tmp_path: Path) -> None:
+    from serving._cli_customers_model import _load_model
+
+    path = _table(tmp_path)
+    code, said = _train(path, "--keep-column", "CustomerNo", "--keep-column", "asiakas")
+    assert code == 0, said
+    assert "not used as a feature" not in said, said
+    uri = re.search(r"model (models:/m-[0-9a-f]+)", said).group(1)  # type: ignore[union-attr]
+    model = _load_model("churn", uri)
+    assert model.kept_columns_ == ("CustomerNo", "asiakas")
+    assert {"CustomerNo", "asiakas"} <= set(model.numeric_)
+    out = tmp_path / "scores.csv"
+    res = CliRunner().invoke(app, ["score", "churn", "--table", str(path), "--id-col",
+                                   "customer", "--model", uri, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    # the kept columns are read at scoring: on the monthly plan, churn rises with 'asiakas'
+    scores = pd.read_csv(out).merge(pd.read_csv(path), on="customer")
+    monthly = scores[scores["plan"] == "monthly"].sort_values("asiakas")
+    k = len(monthly) // 5
+    assert monthly["score"].tail(k).mean() > monthly["score"].head(k).mean() + 0.1
+
+
+def test_unknown_kept_column_is_an_error(tmp_path: Path) -> None:
+    code, said = _train(_table(tmp_path), "--keep-column", "customerno")
+    assert code != 0, said
+    assert ("crm.csv: --keep-column customerno: the table has no column 'customerno'; its "
+            "columns are 'customer', 'CustomerNo', 'asiakas', 'orders', 'plan', 'churned'. "
+            "Did you mean 'CustomerNo'?") in said
+    code, said = _train(_table(tmp_path), "--keep-column", "churned")
+    assert code != 0, said
+    assert "names the label column" in said, said
