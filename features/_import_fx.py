@@ -8,13 +8,15 @@ a rate is an error naming it, its lines and the fix.
 
 The rates file (CSV, ',' or ';'): one row per currency, columns ``currency`` (an ISO 4217 code
 such as ``GBP``, any case) and ``rate`` (how much of the base currency one unit is worth: with
-EUR as the base, ``GBP,1.17`` and ``EUR,1``; a decimal comma ``1,17`` in a ';' file). Amounts
+EUR as the base, ``GBP,1.17`` and ``EUR,1``; a decimal comma ``1,17`` in a ';' file), named
+in English or another language of ``FX_WORDS`` ('Währung;Kurs', 'devise,taux'). Amounts
 already in the base currency need their row too (rate 1), so a currency left out by mistake
 is never taken for the base.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection
 from pathlib import Path
 
@@ -22,43 +24,116 @@ import numpy as np
 import pandas as pd
 
 from ._contracts import DataContractError, Problem, problem_rows
+from ._parse import _numbers
 
-__all__ = ["convert_amounts", "currency_column", "read_fx_rates"]
+__all__ = ["FX_WORDS", "convert_amounts", "currency_column", "read_fx_rates"]
+
+
+FX_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "currency": {
+        "English": ("currency", "currencycode", "ccy", "isocode", "code"),
+        "German": ("waehrung", "wahrung", "waehrungscode", "wahrungscode"),
+        "French": ("devise", "monnaie", "codedevise"),
+        "Spanish": ("moneda", "divisa"),
+        "Italian": ("valuta", "divisa"),
+        "Dutch": ("valuta", "munteenheid", "munt"),
+        "Portuguese": ("moeda",),
+        "Danish / Norwegian / Swedish": ("valuta",),
+        "Polish": ("waluta",),
+    },
+    "rate": {
+        "English": ("rate", "exchangerate", "fxrate", "conversionrate", "fx"),
+        "German": ("kurs", "wechselkurs", "umrechnungskurs", "devisenkurs"),
+        "French": ("taux", "tauxdechange", "cours", "tauxdeconversion"),
+        "Spanish": ("tasa", "tipodecambio", "tasadecambio", "cambio"),
+        "Italian": ("tasso", "tassodicambio", "cambio"),
+        "Dutch": ("koers", "wisselkoers"),
+        "Portuguese": ("taxa", "taxadecambio", "cambio"),
+        "Danish / Norwegian / Swedish": ("kurs", "valutakurs", "vekselkurs"),
+        "Polish": ("kurs", "kurswymiany"),
+    },
+}
+"""Names of the rates file's two columns, per language, lower case without accents, spaces or
+punctuation ('Taux de change' -> ``tauxdechange``, 'Währung' -> ``wahrung``), as the store and
+holiday columns of ``brain data import-series`` are named (``STORE_WORDS``,
+``HOLIDAY_WORDS``). Until 2026-12-07 only 'currency' and 'rate' were read: a French file's
+``devise;taux`` stopped the import."""
+
+
+def _squash(name: object) -> str:
+    """A column name lower case, without accents, spaces or punctuation."""
+    text = unicodedata.normalize("NFKD", str(name).lower())
+    return "".join(ch for ch in text if ch.isalnum() and not unicodedata.combining(ch))
+
+
+def _fx_column(frame: pd.DataFrame, role: str, taken: Collection[str] = ()) -> str | None:
+    """The rates file's column of ``role`` by its name (``FX_WORDS``, in their order), else
+    None."""
+    by_name: dict[str, str] = {}
+    for c in frame.columns:
+        if str(c) not in taken:
+            by_name.setdefault(_squash(c), str(c))
+    for words in FX_WORDS[role].values():
+        for word in words:
+            if word in by_name:
+                return by_name[word]
+    return None
+
+
+def _rate_numbers(text: pd.Series, semicolon: bool) -> pd.Series:
+    """The rate cells as numbers, read as the importer reads amounts
+    (``features._parse._numbers``: currency signs, thousands separators); ',' is the decimal
+    mark in a ';' file, or when every filled cell is a number written with a decimal comma
+    and none has a '.' (``"1,17"`` quoted in a ',' file)."""
+    filled = text[text.notna() & (text != "")]
+    comma = semicolon or (bool(len(filled)) and bool(filled.str.contains(",", regex=False).any())
+                          and not bool(filled.str.contains(".", regex=False).any())
+                          and bool(filled.str.fullmatch(r"-?\d+(,\d+)?").all()))
+    values = pd.Series(np.nan, index=text.index, dtype="float64")
+    if len(filled):
+        values[filled.index] = _numbers(filled, comma)[0].astype("float64")
+    return values
 
 
 def read_fx_rates(path: Path | str) -> dict[str, float]:
-    """``{currency code: rate}`` from a rates file; anything else is an error naming the rows."""
+    """``{currency code: rate}`` from a rates file; anything else is an error naming the rows.
+    Its columns are found by their names in any language of ``FX_WORDS`` ('Währung;Kurs',
+    'devise,taux'), else the currency column by its values (every cell an ISO 4217 code:
+    ``currency_column``)."""
     from ._read import read_table
 
     path = Path(path)
     frame = read_table(path)
-    cols = {str(c).strip().lower(): c for c in frame.columns}
-    if "currency" not in cols or "rate" not in cols:
+    cur = _fx_column(frame, "currency") or currency_column(frame)
+    rate = _fx_column(frame, "rate", taken=(cur,) if cur else ())
+    if cur is None or rate is None:
+        names = {role: ", ".join(dict.fromkeys(w for ws in FX_WORDS[role].values()
+                                               for w in ws[:2]))
+                 for role in FX_WORDS}
         raise DataContractError(path.name, [Problem(
-            "", f"needs the columns 'currency' and 'rate'; it has {list(frame.columns)}", 0,
+            "", f"needs the columns 'currency' and 'rate'; it has {list(frame.columns)}"
+                + ("" if cur is None else f" (the currency read from {cur!r})"), 0,
             fix="write one row per currency: currency,rate (e.g. GBP,1.17 and EUR,1 when "
-                "EUR is the base currency)")])
-    codes = frame[cols["currency"]].astype("string").str.strip().str.upper()
-    text = frame[cols["rate"]].astype("string").str.strip()
-    comma = text.str.contains(",", regex=False).fillna(False) & ~text.str.contains(
-        ".", regex=False).fillna(False)
-    rates = pd.to_numeric(text.mask(comma, text.str.replace(",", ".", regex=False)),
-                          errors="coerce")
+                "EUR is the base currency); other languages' names are read too (currency: "
+                f"{names['currency']}; rate: {names['rate']})")])
+    codes = frame[cur].astype("string").str.strip().str.upper()
+    text = frame[rate].astype("string").str.strip()
+    rates = _rate_numbers(text, frame.attrs.get("separator") == ";")
     probs = []
     bad = (rates.isna() | ~np.isfinite(rates.fillna(0)) | (rates <= 0)).fillna(True)
     if bad.any():
-        n, rows, ex = problem_rows(bad.to_numpy(), frame[cols["rate"]])
-        probs.append(Problem(str(cols["rate"]), "holds rates that are not numbers above 0", n,
+        n, rows, ex = problem_rows(bad.to_numpy(), frame[rate])
+        probs.append(Problem(rate, "holds rates that are not numbers above 0", n,
                              rows, ex, fix="write each rate as a number such as 1.17"))
     blank = (codes.isna() | (codes == "")).fillna(True)
     if blank.any():
         n, rows, _ = problem_rows(blank.to_numpy())
-        probs.append(Problem(str(cols["currency"]), "has empty cells", n, rows,
+        probs.append(Problem(cur, "has empty cells", n, rows,
                              fix="name the currency of each rate (GBP, EUR, ...)"))
     twice = codes.duplicated(keep=False) & ~blank
     if twice.any():
         n, rows, ex = problem_rows(twice.to_numpy(), codes)
-        probs.append(Problem(str(cols["currency"]), "names a currency twice", n, rows, ex,
+        probs.append(Problem(cur, "names a currency twice", n, rows, ex,
                              fix="keep one rate per currency"))
     if probs:
         raise DataContractError(path.name, probs)

@@ -117,9 +117,31 @@ def test_import_orders_fx_reads_a_rates_file(tmp_path: Path) -> None:
     said = " ".join(res.output.split())
     assert res.exit_code != 0
     assert "holds a currency with no rate in rates.csv: GBP (5 rows" in said
-    rates.write_text("devise,taux\nEUR,1\n")
+    rates.write_text("devise;taux de change\nEUR;1\nGBP;1,17\n")  # French names
+    res = runner.invoke(app, [*args, "--fx", str(rates)], terminal_width=400)
+    said = " ".join(res.output.split())
+    assert res.exit_code == 0, said
+    assert "revenue (converted to the base currency of rates.csv): purchases 205.30" in said
+    rates.write_text("code_x,factor\nEUR,1\n")
     res = runner.invoke(app, [*args, "--fx", str(rates)], terminal_width=400)
     assert "rates.csv: file needs the columns 'currency' and 'rate'" in " ".join(
         res.output.split())
     res = runner.invoke(app, args, terminal_width=400)  # without rates: the note, naming --fx
     assert "Convert them with --fx rates.csv" in " ".join(res.output.split())
+
+
+@pytest.mark.parametrize("text", [
+    "Währung;Kurs\nEUR;1\nGBP;1,17\nJPY;0,0061\n",
+    "Devise,Taux de change\nEUR,1\nGBP,\"1,17\"\nJPY,\"0,0061\"\n",
+    "Valuta,Koers\nEUR,€1\nGBP,1.17\nJPY,0.0061\n",
+    "Moneda;Tipo de cambio\nEUR;1\nGBP;1,17\nJPY;0,0061\n",
+])
+def test_rates_files_named_in_other_languages_are_read(tmp_path: Path, text: str) -> None:
+    """A rates file's columns named in German, French, Dutch or Spanish are read, and its
+    numbers as the importer reads amounts (decimal commas, currency signs); until 2026-12-07
+    only 'currency' and 'rate' were, and '€1' was no number."""
+    from features._import_fx import read_fx_rates
+
+    path = tmp_path / "kurse.csv"
+    path.write_text(text, encoding="utf-8")
+    assert read_fx_rates(path) == {"EUR": 1.0, "GBP": 1.17, "JPY": 0.0061}
