@@ -163,7 +163,9 @@ def _rescorer(name: str, est: CustomerModel, valid: pd.DataFrame, metric: str,
                     "a customer table and one of events, or two different tables), so they are "
                     "not compared and the champion stays. To serve this version, score with "
                     "--model (see below) or make it the champion with brain promote")
-            pred = np.asarray(champion.score(valid), dtype=float)
+            # as before the empty-column check of ``score``: a champion is compared on the
+            # candidate's rows whatever they hold
+            pred = np.asarray(champion.score(valid, allow_empty_columns=True), dtype=float)
         except Exception as exc:
             # A champion that cannot score these rows (other features) cannot compete: it
             # gets the worst possible value and the promotion reason says why.

@@ -141,7 +141,7 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
     if reasons and reason_method == "path":
         score, contrib = model.path_score(shown)
     else:
-        score = model.score(shown)
+        score = model.score(shown, allow_empty_columns=True)  # its callers check
         if reasons:
             contrib = model.contributions(shown).drop(columns="bias").to_numpy()
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))

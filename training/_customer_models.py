@@ -453,8 +453,20 @@ class CustomerModel:
         self._check_fitted()
         return self._raw(self.booster_, self._array(frame))
 
-    def score(self, frame: pd.DataFrame) -> np.ndarray:
-        """Calibrated probability of the label (classifiers) or predicted revenue (value)."""
+    def score(self, frame: pd.DataFrame, *, allow_empty_columns: bool = False) -> np.ndarray:
+        """Calibrated probability of the label (classifiers) or predicted revenue (value).
+
+        A frame of ``EMPTY_CHECK_ROWS`` rows or more in which a number column the model learned
+        from has no value in any row raises ``EmptyColumnsError`` naming the column
+        (``training._customer_empty``), as ``brain score --table``, the pyfunc and the API
+        do: every customer would be scored as if the value were unknown. Pass
+        ``allow_empty_columns=True`` to score anyway (and from callers that checked already).
+        Until 2026-12-07 this method scored such a frame without a word."""
+        if not allow_empty_columns:
+            from ._customer_empty import check_empty_columns
+
+            check_empty_columns(self, frame, name="the frame",
+                                option="pass allow_empty_columns=True")
         return self.score_from_raw(self.raw_score(frame))
 
     def score_from_raw(self, raw: np.ndarray) -> np.ndarray:
@@ -462,17 +474,20 @@ class CustomerModel:
         out = self.calibrator_.transform(raw, self.kind)
         return np.clip(out, 0.0, 1.0) if self.kind == "classifier" else np.maximum(out, 0.0)
 
-    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        """``(n, 2)`` array of calibrated P(label = 0), P(label = 1); classifiers only."""
+    def predict_proba(self, frame: pd.DataFrame, *, allow_empty_columns: bool = False
+                      ) -> np.ndarray:
+        """``(n, 2)`` array of calibrated P(label = 0), P(label = 1); classifiers only (the
+        empty-column check of ``score``)."""
         if self.kind != "classifier":
             raise TypeError(f"CustomerModel({self.task}): predict_proba is for churn/propensity; "
                             "use predict() or score() for value")
-        p = self.score(frame)
+        p = self.score(frame, allow_empty_columns=allow_empty_columns)
         return np.column_stack([1 - p, p])
 
-    def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """Class labels at probability 0.5 (classifiers) or predicted revenue (value)."""
-        s = self.score(frame)
+    def predict(self, frame: pd.DataFrame, *, allow_empty_columns: bool = False) -> np.ndarray:
+        """Class labels at probability 0.5 (classifiers) or predicted revenue (value) (the
+        empty-column check of ``score``)."""
+        s = self.score(frame, allow_empty_columns=allow_empty_columns)
         return (s >= 0.5).astype(int) if self.kind == "classifier" else s
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -544,7 +559,7 @@ class CustomerModel:
             offset = self._offset(arr)
             raw = np.exp(margin if offset is None else margin + offset)
             return self.score_from_raw(raw)
-        return self.score(frame)
+        return self.score(frame, allow_empty_columns=True)  # its callers check
 
     def importance(self) -> pd.Series:
         """Total split gain per feature, largest first."""

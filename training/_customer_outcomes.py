@@ -118,7 +118,7 @@ def _outcomes(model: CustomerModel, events: pd.DataFrame, start: pd.Timestamp,
     feats = features_asof(model, events, start, calendar=calendar)
     if feats.empty:
         return None
-    pred = np.asarray(model.score(feats), dtype=float)
+    pred = np.asarray(model.score(feats, allow_empty_columns=True), dtype=float)
     no_visit = label_definition(model).churn_rule == "no_order_no_visit"
     labels = make_labels(events, start, int(model.horizon_days or 0),
                          users=feats["user_id"].to_numpy(), churn_needs_no_visit=no_visit)

@@ -547,7 +547,7 @@ def extend_purchase_horizon(model: CustomerModel, events: pd.DataFrame,
     for k in range(int(np.ceil(steps))):
         feats = base if k == 0 else fn(past, asof + pd.Timedelta(days=model_horizon_days * k))
         feats = feats.set_index("user_id").reindex(ids.to_numpy()).reset_index()
-        p = model.score(feats)
+        p = model.score(feats, allow_empty_columns=True)  # event features
         p_buy = 1.0 - p if model.task == "churn" else p
         out[f"p_step_{k + 1}"] = p_buy
         survive *= (1.0 - p_buy) ** min(1.0, steps - k)

@@ -174,3 +174,29 @@ def test_one_live_customer_without_the_value_is_scored_with_it_missing(trained: 
     with pytest.raises(BadRequestError) as err:
         _api([{**row, "panier_moyen": "beaucoup"}])
     assert (err.value.code, err.value.loc) == ("not_a_number", ["rows", 0, "panier_moyen"])
+
+
+def test_direct_score_checks_empty_columns_too() -> None:
+    """``CustomerModel.score`` (and ``predict``/``predict_proba``) on a frame whose number
+    column has no value in any row raises the error of the other paths, unless
+    ``allow_empty_columns=True``; until 2026-12-07 it scored everyone as if it were unknown."""
+    from training._customer_empty import EmptyColumnsError
+    from training._customer_models import CustomerModel
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"user_id": [f"C{i}" for i in range(N)],
+                          "orders": rng.poisson(4, N), "basket": rng.gamma(3, 15, N)})
+    logit = 1.0 - 0.4 * frame["orders"] - 0.02 * frame["basket"]
+    frame["label_churn"] = (rng.random(N) < 1 / (1 + np.exp(-logit))).astype(int)
+    model = CustomerModel("churn", n_estimators=50).fit(frame)
+    blank = frame.drop(columns="label_churn").assign(basket=np.nan)
+    for call in (model.score, model.predict, model.predict_proba):
+        with pytest.raises(EmptyColumnsError, match=r"the frame: column 'basket' has no value "
+                           r".*pass allow_empty_columns=True"):
+            call(blank)
+    scores = model.score(blank, allow_empty_columns=True)
+    assert len(scores) == N
+    assert np.isfinite(scores).all()
+    assert len(model.predict_proba(blank, allow_empty_columns=True)) == N
+    # fewer rows than the check needs (a request for one customer) score as before
+    assert np.isfinite(model.score(blank.head(5))).all()
