@@ -86,3 +86,25 @@ def test_value_labels_spend_in_cents_kept_an_id_dropped() -> None:
     found = id_like_numbers(frame, revenue, classifier=False)
     assert list(found) == ["numer"]
     assert "Spearman" in found["numer"]
+
+
+def test_kept_columns_are_never_left_out_as_identifiers() -> None:
+    """``keep_columns`` (``brain train --keep-column``): a number named as an id stays a
+    number (a Parquet int column and a CSV text column alike), and a text column of one value
+    per row stays a category; the notes on the others name the option."""
+    rng = np.random.default_rng(2)
+    cells = pd.DataFrame({"AccountNo": (rng.permutation(N) + 10_000).astype(str),
+                          "email": [f"c{i}@example.com" for i in range(N)]})
+    ints = pd.DataFrame({"Kundennummer": rng.permutation(N) + 5_000_000})
+    for frame in (cells, ints):
+        dropped = ft.infer_table_types(frame)
+        assert dropped.columns.empty
+        notes = " ".join(dropped.attrs["load_notes"])
+        for col in frame.columns:
+            assert f"pass --keep-column {col}" in notes
+        kept = ft.infer_table_types(frame, keep_columns=tuple(frame.columns))
+        assert list(kept.columns) == list(frame.columns)
+        assert "--keep-column" not in " ".join(kept.attrs["load_notes"])
+    kept = ft.infer_table_types(cells, keep_columns=("AccountNo", "email"))
+    assert pd.api.types.is_float_dtype(kept["AccountNo"].dtype)
+    assert kept["email"].iloc[0] == "c0@example.com"
