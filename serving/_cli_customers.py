@@ -321,7 +321,7 @@ def _make_train_command(task: str) -> None:
             help="With --table: the date the table was exported, YYYY-MM-DD; its date columns "
                  "become days since it (a 'cutoff' column wins).")] = None,
         keep_column: Annotated[list[str] | None, typer.Option(
-            "--keep-column",
+            "--keep-column", metavar="NAME",
             help="With --table: use this column as a feature although it looks like an "
                  "identifier (by its name, or whole numbers nearly one per row unrelated to "
                  "the label), e.g. a customer number given in signup order. Repeat for "
