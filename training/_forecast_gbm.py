@@ -23,7 +23,8 @@ surprise of the last two periods (value minus its trailing same-phase median).
 Intervals are calibrated by split conformal quantile regression (CQR, Romano et al. 2019): the
 models are fitted on origins before the last ``calibration_days``, conformity scores are taken
 on the held-out origins, and the final models are refitted on everything. The adjustment is
-taken per horizon band (``_H_EDGES`` days), as errors grow with the horizon.
+taken per horizon band (``_H_EDGES`` days), as errors grow with the horizon, each example
+weighed by its recency (``_forecast_conformal._recency_weights``).
 
 The clipping and level-shift rules are in ``_forecast_clip``, the per-series context the
 features are read from in ``_forecast_ctx`` (``_Ctx``), the back-cast that follows a recent
@@ -323,15 +324,17 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
             # closed days (zeros under a P10 of 0) are held by any band: not scored
             kept = ~self._free_zeros(calib, q, hist_lifts)
             score = self._calibration_scores(calib, q, hist_lifts)[kept]
-            self.conformal_ = np.array([_conformal_quantile(score)] * 2)
             h_calib, sid_calib = calib["h"].to_numpy(), calib["__sid"].to_numpy()
-            self.conformal_h_ = self._conformal_by_horizon(h_calib[kept], score)
+            # the recent examples weigh more (``_recency_weights``)
+            w = self._recency_weights(sid_calib, calib["__tau"].to_numpy(), full)[kept]
+            self.conformal_ = np.array([_conformal_quantile(score, weights=w)] * 2)
+            self.conformal_h_ = self._conformal_by_horizon(h_calib[kept], score, w)
             self.conformal_series_ = self._conformal_by_series(sid_calib[kept], score,
-                                                               h_calib[kept])
+                                                               h_calib[kept], w)
             lift, var_lo, var_hi = self._calibration_lifts(calib, hist_lifts)
             self.conformal_day_ = self._conformal_by_day_type(
                 score, sid_calib[kept], h_calib[kept],
-                ((lift != 0) | (var_lo > 0) | (var_hi > 0))[kept])
+                ((lift != 0) | (var_lo > 0) | (var_hi > 0))[kept], w)
             # a series whose history was moved by a lasting step is not narrowed below the
             # panel's adjustment by its own scores: they are read on the history levelled by
             # the step's estimate, so the smallest of the panel (an independent check's home

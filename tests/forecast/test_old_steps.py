@@ -178,7 +178,9 @@ def test_with_a_lasting_step_the_final_band_is_as_wide_as_the_calibration_fit_s(
     calib, q = seen["calib"], seen["q"]
     qf = model._raw_quantiles(model.models_, model.shock_, calib)
     h = calib["h"].to_numpy()
-    measured = model._conformal_by_horizon(h, seen["score"])  # the scores' own adjustment
+    weights = model._recency_weights(calib["__sid"].to_numpy(), calib["__tau"].to_numpy(),
+                                     {sid: len(c.z) for sid, c in model.ctx_.items()})
+    measured = model._conformal_by_horizon(h, seen["score"], weights)  # the scores' own
     band = model._horizon_band(h)
     for b in np.unique(band):
         sel = band == b

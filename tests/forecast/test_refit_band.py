@@ -35,6 +35,14 @@ def _wandering_hourly(seed: int, days: int = 700) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _weights(model: LightGBMForecaster,
+             calib: pd.DataFrame | dict[str, np.ndarray]) -> np.ndarray:
+    """The recency weights the fit gave the calibration examples."""
+    sid, tau = (np.asarray(calib[c]) for c in (("__sid", "__tau") if isinstance(
+        calib, pd.DataFrame) else ("sid", "tau")))
+    return model._recency_weights(sid, tau, {s: len(c.z) for s, c in model.ctx_.items()})
+
+
 @pytest.mark.slow
 def test_the_refit_models_band_is_no_narrower_than_the_calibrated_one(
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,7 +63,7 @@ def test_the_refit_models_band_is_no_narrower_than_the_calibrated_one(
     assert isinstance(score, np.ndarray)
     h = calib["h"].to_numpy()
     band = model._horizon_band(h)
-    calibrated = model._conformal_by_horizon(h, score)
+    calibrated = model._conformal_by_horizon(h, score, _weights(model, calib))
     final = model._raw_quantiles(model.models_, model.shock_, calib)
     for b in np.unique(band):
         sel = band == b
@@ -77,7 +85,8 @@ def test_a_daily_models_band_keeps_the_calibrated_adjustment_alone(
     def keep(self: conformal.ConformalBands, calib: pd.DataFrame, q: np.ndarray,
              lifts: dict) -> np.ndarray:
         score = score_of(self, calib, q, lifts)
-        seen.update(h=calib["h"].to_numpy(), score=score)
+        seen.update(h=calib["h"].to_numpy(), score=score, sid=calib["__sid"].to_numpy(),
+                    tau=calib["__tau"].to_numpy())
         return score
 
     monkeypatch.setattr(conformal.ConformalBands, "_calibration_scores", keep)
@@ -86,4 +95,5 @@ def test_a_daily_models_band_keeps_the_calibrated_adjustment_alone(
              .groupby(["series_id", "ds"], as_index=False)["y"].sum())
     model = LightGBMForecaster(max_horizon_days=14).fit(daily)
     np.testing.assert_array_equal(model.conformal_h_,
-                                  model._conformal_by_horizon(seen["h"], seen["score"]))
+                                  model._conformal_by_horizon(seen["h"], seen["score"],
+                                                              _weights(model, seen)))
