@@ -210,6 +210,26 @@ class EventLifts(LiftHierarchy):
                                 getattr(self, "max_intensity_", {}))
         occ = occ.assign(lift=at[:, 0] + add, var_lo=at[:, 1] + var, var_hi=at[:, 2] + var)
         occ = self._dilute(occ, cal, asked)
+        shaped = getattr(self, "running_shape_", {})  # absent in older models
+        scaled = np.zeros(len(occ), bool)
+        if shaped:
+            # an occurrence running at the end of the history, of a kind whose excess decays:
+            # its remaining days follow its kind's decay, scaled by how large it ran
+            # (``EventEffects._follow_level``), in place of the lift its days so far taught
+            # (a 12x keynote's days 9-13 had been forecast at the lift of its days 6-8)
+            may = (pd.to_datetime(occ["start"]).isin({k[2] for k in shaped}).to_numpy()
+                   & occ["in_window"].to_numpy(dtype=bool))
+            lift = occ["lift"].to_numpy(dtype=float).copy()
+            for r in np.flatnonzero(may):
+                start = pd.Timestamp(occ["start"].iat[r])
+                shape = shaped.get((asked[int(occ["sid"].iat[r])], str(occ["name"].iat[r]),
+                                    start))
+                if shape is None:
+                    continue
+                k = int((pd.Timestamp(occ["date"].iat[r]) - start).days)
+                lift[r] = add[r] + shape[min(max(k, 0), len(shape) - 1)]
+                scaled[r] = True
+            occ["lift"] = lift
         if not rows:
             occ = occ.drop(columns="ev")
         running = getattr(self, "running_", {})  # absent in older models
@@ -223,6 +243,7 @@ class EventLifts(LiftHierarchy):
             move = np.zeros(len(occ))
             move[may] = [running.get((asked[int(k)], str(n), pd.Timestamp(t)), (0.0, 0))[0]
                          for k, n, t in zip(sub["sid"], sub["name"], sub["start"], strict=True)]
+            move[scaled] = 0.0
             occ["lift"] = occ["lift"].to_numpy(dtype=float) + move
         return occ, origin, width
 

@@ -48,8 +48,10 @@ from ._forecast_tail import (
     day_autocorrelation,
     faded_tail,
     larger_occurrence,
+    occurrence_scale,
     one_sided_tail,
     tail_step,
+    window_shape,
 )
 
 __all__ = ["EventEffects"]
@@ -296,6 +298,10 @@ class EventEffects(EventLifts):
         # series -> size the end-of-history event days' baseline moved (``_follow_level``);
         # empty when no series has such days (the attribute had then been missing)
         self.tail_moved_: dict[str, float] = {}
+        # (series, name, start) of an occurrence still running at the end, of a kind whose
+        # excess decays -> its lift on each day of its window: its kind's shape scaled by how
+        # large it ran (``_follow_level``); ``lift_many`` gives its remaining days that lift
+        self.running_shape_: dict[tuple[str, str, pd.Timestamp], np.ndarray] = {}
         # per series each weekday's usual offset from its weekly level, and per kind how its
         # lift moves with it (``training._forecast_event_weekdays``)
         self.weekday_: dict[str, np.ndarray] = {}
@@ -464,6 +470,34 @@ class EventEffects(EventLifts):
         on = obs["in_window"].to_numpy(dtype=bool)  # shoulder days have no weekday term
         return obs.assign(r=obs["r"].to_numpy(dtype=float) - np.where(on, b * d * i, 0.0))
 
+    def _window_shapes(self, past: EventEffects, own: pd.DataFrame
+                       ) -> dict[str, tuple[pd.Series, dict[tuple[str, pd.Timestamp],
+                                                             np.ndarray]]]:
+        """Per series, for the in-window rows ``own`` of its occurrences still running at the
+        end: by date, how far the kind's lift per day of the window (``window_shape`` of the
+        lifts ``past`` learned without them) differs from the lift the day's key shares;
+        and per (name, start) that lift on each day of the window."""
+        out: dict[str, tuple[pd.Series, dict[tuple[str, pd.Timestamp], np.ndarray]]] = {}
+        m = int(self.max_offset)
+        keys = [f"d{k}" for k in range(m)] + [f"d{m}+"]
+        for (sid, name, kind, start), g in own.groupby(
+                [own["series_id"].astype(str), own["name"].astype(str),
+                 own["kind"].astype(str), pd.to_datetime(own["start"])], sort=False):
+            span = int(pd.to_numeric(g["span"], errors="coerce").fillna(1).max())
+            intensity = float(pd.to_numeric(g["intensity"], errors="coerce").iloc[0])
+            i = intensity if np.isfinite(intensity) else 1.0
+            learned = np.array([past.effect(str(sid), str(name), str(kind), key, i)[0]
+                                for key in keys])
+            shape = window_shape(learned, span)
+            at = (pd.to_datetime(g["date"]) - pd.Timestamp(start)).dt.days.to_numpy()
+            shared = learned[np.minimum(at, m)]
+            delta = pd.Series(shape[np.clip(at, 0, span - 1)] - shared,
+                              index=pd.DatetimeIndex(pd.to_datetime(g["date"])))
+            before, occurrences = out.get(str(sid), (pd.Series(dtype=float), {}))
+            occurrences[(str(name), pd.Timestamp(start))] = shape
+            out[str(sid)] = (pd.concat([before, delta]) if len(before) else delta, occurrences)
+        return out
+
     def _follow_level(self, panel: Panel, cal: pd.DataFrame,
                       tails: dict[str, tuple[np.ndarray, float, float]],
                       shift: dict[str, np.ndarray], obs: pd.DataFrame | None = None
@@ -491,6 +525,7 @@ class EventEffects(EventLifts):
         past_lifts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         common: dict[str, float] = {}
         live_days: dict[str, pd.DatetimeIndex] = {}
+        shapes: dict[str, tuple[pd.Series, dict[tuple[str, pd.Timestamp], np.ndarray]]] = {}
         live = (np.zeros(0, bool) if obs is None else
                 still_running(obs) & obs["series_id"].astype(str).isin(tails).to_numpy())
         if obs is not None and live.any():
@@ -506,6 +541,7 @@ class EventEffects(EventLifts):
                 own["series_id"].astype(str).to_numpy()).mean().to_dict()
             live_days = {str(k): pd.DatetimeIndex(pd.to_datetime(g["date"]))
                          for k, g in own.groupby(own["series_id"].astype(str), sort=False)}
+            shapes = self._window_shapes(past, own)
         moved = {}
         for sid, (rows, noise, rho) in tails.items():
             grid = panel.series[sid]
@@ -523,8 +559,19 @@ class EventEffects(EventLifts):
             # kind's shape scaled is the occurrence's, and only a level beyond it moves the
             # baseline (``larger_occurrence``)
             if sid in live_days:
-                on = np.asarray(grid.ds[rows].normalize().isin(live_days[sid]))
-                resid = resid - larger_occurrence(resid, lift[rows], on)
+                day = grid.ds[rows].normalize()
+                on = np.asarray(day.isin(live_days[sid]))
+                # the window's later days, which share one learned lift, follow the kind's
+                # decay instead (``window_shape``)
+                delta, per_day = shapes.get(sid, (pd.Series(dtype=float), {}))
+                shape = lift[rows] + delta.reindex(day).fillna(0.0).to_numpy()
+                scale = occurrence_scale(resid, lift[rows], on, shape)
+                if scale is not None:
+                    for occurrence, kind_lift in per_day.items():
+                        excess = np.expm1(kind_lift)
+                        self.running_shape_[(sid, *occurrence)] = np.where(
+                            excess > 0, np.log1p(scale * np.maximum(excess, 0.0)), kind_lift)
+                resid = resid - larger_occurrence(resid, lift[rows], on, shape)
             first, size = tail_step(resid, var, spd, common.get(sid, 0.0), rho)
             if size:
                 rows = rows & (np.arange(len(rows)) >= np.flatnonzero(rows)[first])

@@ -26,7 +26,7 @@ import pandas as pd
 from ._forecast_recent import step_size
 
 __all__ = ["TAIL_Z", "day_autocorrelation", "faded_tail", "larger_occurrence", "null_spread",
-           "one_sided_tail", "tail_offset", "tail_step"]
+           "occurrence_scale", "one_sided_tail", "tail_offset", "tail_step", "window_shape"]
 
 TAIL_Z = 2.5
 """Standard errors by which the median of the end-of-history event days, net of their lifts,
@@ -49,33 +49,85 @@ the last day seen of an occurrence still running, for its shape to tell a larger
 from a level change (``larger_occurrence``)."""
 
 
-def larger_occurrence(resid: np.ndarray, lift: np.ndarray, live: np.ndarray) -> np.ndarray:
+def occurrence_scale(resid: np.ndarray, lift: np.ndarray, live: np.ndarray,
+                     shape: np.ndarray | None = None) -> float | None:
+    """The ``s`` of ``larger_occurrence``: how many times its kind's excess an occurrence
+    still running at the end ran (least squares on the modelling scale over its days
+    ``live``), or None where its kind's excess does not decay over the days seen (see
+    there). ``shape``: the kind's lift of each day (modelling scale) where it differs from
+    the ``lift`` the residuals are net of (``window_shape``: the days of a window that share
+    one learned lift)."""
+    shape = lift if shape is None else shape
+    idx = np.flatnonzero(live & np.isfinite(resid) & np.isfinite(lift) & np.isfinite(shape))
+    if len(idx) < _MIN_DAYS:
+        return None
+    # a day below its baseline under the lift (a weekday term on a weekend) scales as none
+    e = np.maximum(np.expm1(shape[idx]), 0.0)
+    top = float(np.max(e))
+    if top <= 0 or e[-1] > _FADED * top:
+        return None
+    # least squares on the modelling scale (each day counts as the noise does), over a grid
+    # of scales from 0 to 200
+    grid = np.r_[0.0, np.exp(np.linspace(np.log(0.05), np.log(200.0), 400))]
+    fit = np.log1p(grid[:, None] * e[None, :]) - lift[idx][None, :]
+    return float(grid[int(np.argmin(np.sum((resid[idx][None, :] - fit) ** 2, axis=1)))])
+
+
+def larger_occurrence(resid: np.ndarray, lift: np.ndarray, live: np.ndarray,
+                      shape: np.ndarray | None = None) -> np.ndarray:
     """The part of the end-of-history event days' residuals ``resid`` (values net of the
     learned ``lift``, modelling scale, off their one-sided baseline) that an occurrence still
     running at the end explains by being ``s`` times as large as its kind's (its excess over
-    the baseline ``s * (exp(lift) - 1)`` on its days ``live``): ``log1p(s * (exp(lift) - 1))
-    - lift`` there, 0 elsewhere. ``s`` is the least-squares scale of its days' excess on the
-    kind's. Only where the kind's own excess decays over the days seen (on the last of them
-    at most ``_FADED`` of its largest: a launch fading over weeks), else all 0: a flat lift
-    (a school holiday) has no shape to tell a larger occurrence from a level change.
+    the baseline ``s * (exp(shape) - 1)`` on its days ``live``; ``shape`` is ``lift`` unless
+    given): ``log1p(s * (exp(shape) - 1)) - lift`` there, 0 elsewhere. ``s`` is the
+    least-squares scale of its days' excess on the kind's (``occurrence_scale``). Only where
+    the kind's own excess decays over the days seen (on the last of them at most ``_FADED``
+    of its largest: a launch fading over weeks), else all 0: a flat lift (a school holiday)
+    has no shape to tell a larger occurrence from a level change.
     A keynote launch at 12x after launches of 3x and 3.5x, its 14-day window running at the
     end, had its days 8 days in stand +1.0 above the learned lift with no sign of fading in
     their noise; read as a level, its page's next 60 days were forecast 2.6-2.8 times too
     high."""
     out = np.zeros(len(resid))
-    idx = np.flatnonzero(live & np.isfinite(resid) & np.isfinite(lift))
-    if len(idx) < _MIN_DAYS:
+    shape = lift if shape is None else shape
+    s = occurrence_scale(resid, lift, live, shape)
+    if s is None:
         return out
-    e = np.expm1(lift[idx])
-    top = float(np.max(e))
-    if top <= 0 or e[-1] > _FADED * top:
+    idx = np.flatnonzero(live & np.isfinite(resid) & np.isfinite(lift) & np.isfinite(shape))
+    out[idx] = np.log1p(s * np.maximum(np.expm1(shape[idx]), 0.0)) - lift[idx]
+    return out
+
+
+def window_shape(lifts: np.ndarray, span: int) -> np.ndarray:
+    """A kind's lift (modelling scale) on each day 0..``span`` - 1 of a window, from its
+    learned lifts ``lifts``: one per day for the first ``len(lifts) - 1`` days, then the one
+    the later days share (``EventEffects.max_offset``). Where the kind's excess (original
+    scale) decays over the days with a lift of their own (a log-linear fit of at least 3 of
+    them above 0 falls), the later days follow that decay instead of sharing one value, at
+    the level that keeps their mean lift the shared one: a launch whose excess fades over
+    three weeks had its days 6-13 at their mean, so 8 days into a 12x keynote its days 6-8,
+    read against 12 times that mean, stood +0.3 above it and were taken for a level, and its
+    days 9-13 were forecast at the lift of its days 6-8. Elsewhere the shared lift, as
+    learned."""
+    lifts = np.asarray(lifts, dtype=float)
+    m = len(lifts) - 1
+    out = np.r_[lifts[:m], np.full(max(span - m, 0), lifts[m])][:span]
+    if span <= m + 1 or not np.isfinite(lifts).all():
         return out
-    # least squares on the modelling scale (each day counts as the noise does), over a grid
-    # of scales from 0 to 200
-    grid = np.r_[0.0, np.exp(np.linspace(np.log(0.05), np.log(200.0), 400))]
-    fit = np.log1p(grid[:, None] * e[None, :]) - lift[idx][None, :]
-    s = grid[int(np.argmin(np.sum((resid[idx][None, :] - fit) ** 2, axis=1)))]
-    out[idx] = np.log1p(s * e) - lift[idx]
+    head = np.expm1(lifts[:m])
+    ok = head > 0
+    if ok.sum() < _MIN_DAYS or lifts[m] <= 0:
+        return out
+    b = float(np.polyfit(np.arange(m)[ok], np.log(head[ok]), 1)[0])
+    if b >= 0:
+        return out
+    g = np.exp(b * np.arange(span - m))
+    # the level c whose days' mean lift is the shared lift (bisection: rising in c)
+    lo, hi = 0.0, float(np.expm1(lifts[m])) / float(g[-1])
+    for _ in range(60):
+        c = (lo + hi) / 2
+        lo, hi = (c, hi) if np.mean(np.log1p(c * g)) < lifts[m] else (lo, c)
+    out[m:] = np.log1p((lo + hi) / 2 * g)
     return out
 
 
