@@ -25,8 +25,9 @@ import pandas as pd
 
 from ._forecast_recent import step_size
 
-__all__ = ["TAIL_Z", "day_autocorrelation", "faded_tail", "larger_occurrence", "null_spread",
-           "occurrence_scale", "one_sided_tail", "tail_offset", "tail_step", "window_shape"]
+__all__ = ["TAIL_Z", "day_autocorrelation", "decaying_excess", "faded_tail", "larger_occurrence",
+           "null_spread", "occurrence_scale", "one_sided_tail", "tail_offset", "tail_step",
+           "window_shape"]
 
 TAIL_Z = 2.5
 """Standard errors by which the median of the end-of-history event days, net of their lifts,
@@ -156,7 +157,8 @@ def faded_tail(z: np.ndarray, base: np.ndarray, skip: np.ndarray, m: int, spd: i
     of all of them when their values ``z`` stand above their ``base`` (the local no-event
     value) by more than ``TAIL_Z`` standard errors of a median (noise read from the
     residuals of the ``quiet`` periods) and the last ``_END_DAYS`` days are back nearer 0
-    than that (``step_size``), else none. Only within ``3 * m`` periods of the last event
+    than that (``step_size``) or its excess still decays as a fading effect does
+    (``decaying_excess``), else none. Only within ``3 * m`` periods of the last event
     day: a launch's tail decays over weeks past its calendar day and shoulder (a keynote at
     12x, entered as a one-day event: its days 4-7 at 2-4x its level had been read as the
     level the forecast starts from, +18% over the next 60 days). An excess that holds to the
@@ -177,10 +179,55 @@ def faded_tail(z: np.ndarray, base: np.ndarray, skip: np.ndarray, m: int, spd: i
     mad = float(np.median(np.abs(q - np.median(q))))
     var = np.full(len(r), (1.4826 * mad) ** 2)
     size = tail_offset(r, var, spd)
-    if size <= 0 or step_size(r[ok], _END_DAYS * spd) is not None:
+    if size <= 0:
+        return out
+    if step_size(r[ok], _END_DAYS * spd) is not None and not decaying_excess(
+            r, spd, float(np.mean(var))):
         return out
     out[after[ok]] = True
     return out
+
+
+def decaying_excess(r: np.ndarray, spd: int, noise: float) -> bool:
+    """Whether the excess (original scale, ``expm1`` of the days' mean residuals ``r`` over
+    their baseline, modelling scale, ``spd`` periods a day) of the free days after the
+    history's last event decays over them as an event's effect fades: a log-linear fit of
+    the excess falls, by ``TAIL_Z`` standard errors (``noise``: one period's variance on the
+    modelling scale, carried to the log of the excess), to at most ``_FADED`` of its first
+    value by the last day. Every day's excess must be above 0 and there must be at least
+    ``_MIN_DAYS`` + 1 days. A level change holds its excess: its fitted slope stays within
+    its noise. A keynote at 12x entered as a one-day event: its days 4-8 at 4x fading to
+    2.5x the level were read as a level (the next 60 days forecast +252%)."""
+    days = pd.Series(r).groupby(np.arange(len(r)) // max(1, spd)).mean().to_numpy()
+    ok = np.isfinite(days)
+    e = np.expm1(days[ok])
+    k = np.flatnonzero(ok).astype(float)
+    if len(e) < _MIN_DAYS + 1 or (e <= 0).any():
+        return False
+    y = np.log(e)
+    # the noise of a day's mean residual, on the log of the excess: d log(e) = (1 + e) / e
+    sd = np.sqrt(noise / max(1, spd)) * (1 + e) / e
+    w = 1 / sd**2
+    kc = k - np.sum(w * k) / np.sum(w)
+    b = float(np.sum(w * kc * y) / np.sum(w * kc * kc))
+    se = float(np.sqrt(1 / np.sum(w * kc * kc)))
+    if not (b < -TAIL_Z * se and float(np.exp(b * (k[-1] - k[0]))) <= _FADED):
+        return False
+    # decaying onto a new level (a step that starts with a launch: its excess falls from the
+    # launch's to the step's and holds there) is no fading effect: an excess
+    # ``A exp(-c k) + L`` fitted on the original scale (the best decay rate ``c`` of a grid)
+    # must leave no level ``L`` above 0 by ``TAIL_Z`` standard errors
+    sd_e = np.sqrt(noise / max(1, spd)) * (1 + e)
+    best: tuple[float, float, float] | None = None
+    for c in np.exp(np.linspace(np.log(0.02), np.log(2.0), 60)):
+        x = np.column_stack([np.exp(-c * (k - k[0])), np.ones(len(k))]) / sd_e[:, None]
+        coef, *_ = np.linalg.lstsq(x, e / sd_e, rcond=None)
+        ssr = float(np.sum((x @ coef - e / sd_e) ** 2))
+        if best is None or ssr < best[0]:
+            cov = np.linalg.pinv(x.T @ x)
+            best = (ssr, float(coef[1]), float(np.sqrt(max(cov[1, 1], 0.0))))
+    assert best is not None
+    return not best[1] > TAIL_Z * best[2]
 
 
 def tail_offset(resid: np.ndarray, var: np.ndarray, spd: int, common: float = 0.0) -> float:

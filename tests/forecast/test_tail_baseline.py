@@ -21,6 +21,7 @@ from training._forecast_panel import prepare_panel
 from training._forecast_tail import (
     TAIL_Z,
     day_autocorrelation,
+    decaying_excess,
     larger_occurrence,
     null_spread,
     one_sided_tail,
@@ -324,6 +325,33 @@ def test_a_larger_launchs_days_that_share_one_lift_are_no_level_change() -> None
     series, cal = _seven_pages("2025-11-26")
     effects = EventEffects().fit(prepare_panel(series, "auto"), cal)
     assert "/product/alpha" not in effects.tail_moved_
+
+
+def test_a_one_day_launchs_excess_still_decaying_after_it_is_no_level() -> None:
+    """The reference's seven pages 12 days after the 12x keynote, entered as one-day events:
+    its days 4-12 (its calendar day and 3 shoulder days before them) at 4x fading to 1.5x
+    the level had not faded by the last 4 days, and were read as the level the forecast
+    starts from (the next 60 days +48.7%). Their excess halves and more over them, falling
+    well beyond its noise: the launch's fading effect, cleaned to the baseline."""
+    series, cal = _seven_pages("2025-11-30")
+    sid = "/product/alpha"
+    panel = prepare_panel(series, "auto")
+    effects = EventEffects().fit(panel, cal.assign(end=cal["start"]))
+    y = panel.series[sid].y
+    before = float(np.median(y[-40:-14]))
+    assert np.median(panel.inv(effects.clean_[sid][-7:])) / before < 1.2
+
+
+def test_a_decaying_excess_is_told_from_a_level_held() -> None:
+    rng = np.random.default_rng(0)
+    k = np.arange(9)
+    fading = np.log1p(3.0 * np.exp(-k / 4)) + rng.normal(0, 0.1, 9)
+    assert decaying_excess(fading, 1, 0.1**2)
+    held = np.full(9, np.log(2.0)) + rng.normal(0, 0.1, 9)
+    assert not decaying_excess(held, 1, 0.1**2)
+    # too noisy to tell, or too few days
+    assert not decaying_excess(fading, 1, 1.0)
+    assert not decaying_excess(fading[:3], 1, 0.1**2)
 
 
 def test_a_variance_every_day_shares_is_not_averaged_away() -> None:
