@@ -70,7 +70,7 @@ also read as ``geschaft``). A column named by one, alone or with an id suffix (`
 ``Filiale``, ``FilialeNr``, ``Store ID``), is detected as the store id; a German export's
 ``Filiale`` had stopped the import with 'no column detected as the store (series) id'."""
 
-ID_SUFFIXES: tuple[str, ...] = ("", "id", "nr", "no", "number", "nummer", "num", "code",
+ID_SUFFIXES: tuple[str, ...] = ("", "id", "nr", "nbr", "no", "number", "nummer", "num", "code",
                                 "numero")
 """Endings of a store id column's name after a word of ``STORE_WORDS`` (``StoreNr``)."""
 
@@ -249,7 +249,7 @@ def _resolve(raw: pd.DataFrame, given: dict[str, list[str] | None], detect: bool
         if not found and role in ("id", "date", "value"):
             what = {"id": "store (series) id", "date": "date", "value": "value to forecast"}
             read = (", ".join(dict.fromkeys(w for ws in STORE_WORDS.values() for w in ws))
-                    + " (alone or with id, nr, no, number)" if role == "id"
+                    + " (alone or with id, nr, nbr, no, number)" if role == "id"
                     else ", ".join(DETECTED_NAMES[role][:6]))
             probs.append(Problem("", f"has no column detected as the {what[role]} (names read "
                                  f"as one: {read})", 0,

@@ -283,6 +283,23 @@ def _series_key_hint(df: pd.DataFrame, other: str, hint: str) -> str:
             "series_id column joining the columns that tell the series apart")
 
 
+def _only_number_column(df: pd.DataFrame, taken: set[str]) -> str | None:
+    """The one column of numbers beside the taken ones and the date (a utility's
+    ``Datetime, PJME_MW``: the value to forecast under its own name), else None. Such a file
+    had been told to 'add' y, beside the column holding it."""
+    added = set(df.attrs.get("added_columns", ()))
+    found = []
+    for c in map(str, df.columns):
+        if c in taken or c in added or c in ("ds", "series_id"):
+            continue
+        sample = df[c].dropna().iloc[:200]
+        if len(sample) and (pd.api.types.is_numeric_dtype(sample.dtype) or float(
+                pd.to_numeric(sample.astype("string").str.strip(), errors="coerce"
+                              ).notna().mean()) >= 0.9):
+            found.append(c)
+    return found[0] if len(found) == 1 else None
+
+
 def _check_columns(df: pd.DataFrame, contract: Contract, source: str) -> None:
     missing = [c for c in contract.required if c not in df.columns]
     if not missing:
@@ -296,6 +313,8 @@ def _check_columns(df: pd.DataFrame, contract: Contract, source: str) -> None:
         taken.add(str(named))
     for col in missing:
         other = _rename_hint(df, col, taken)
+        if other is None and contract.name == "series" and col == "y":
+            other = _only_number_column(df, taken | {c for c in missing if c != col})
         if other is not None:
             renames[other] = col
             taken.add(other)

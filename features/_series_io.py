@@ -8,6 +8,7 @@ hour, noted).
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +68,7 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
         if wide is not None:
             raise DataContractError(source, [wide])
         date = "ds" if "ds" in df.columns else _rename_hint(df, "ds", set())
-        if date is not None and df[date].duplicated().any():
+        if date is not None and df[date].duplicated().any() and not _clock_repeats(df[date]):
             # its dates repeat: several series, and none is named
             n = int(df[date].duplicated(keep=False).sum())
             unnamed = Problem(
@@ -128,14 +129,20 @@ def validate_series(df: pd.DataFrame, source: str = "series", *, tz: str = "UTC"
     ds = frame["ds"]
     timed = bool((ds.notna() & (ds != ds.dt.normalize())).any())
     valid = frame["ds"].notna().to_numpy() & ~repeated
+    clock = _clock_zones(frame, valid) if timed and tz == "UTC" else []
     dup = _duplicate_key_problem(
         frame, SERIES.unique_key,
-        _overlap_fix(frame, valid) or "keep one row per series and period (sum or average them)" + (
-            "; the file has no series_id column, so every row is one series 'total': if it "
-            "holds several series, add a series_id column naming each" if implicit else "") + (
-            "; if they are the hour repeated when clocks go back, pass --tz with the zone "
-            "(e.g. --tz Europe/Berlin): the two are then averaged" if timed and tz == "UTC"
-            else ""),
+        _overlap_fix(frame, valid) or (
+            f"they are the hour repeated when clocks go back in {', '.join(clock)}: the times "
+            "are naive local times, so pass --tz with the zone they were written in (e.g. --tz "
+            f"{clock[0]}): the two are then averaged" if clock else
+            "keep one row per series and period (sum or average them)" + (
+                "; the file has no series_id column, so every row is one series 'total': if "
+                "it holds several series, add a series_id column naming each" if implicit
+                else "") + (
+                "; if they are the hour repeated when clocks go back, pass --tz with the zone "
+                "(e.g. --tz Europe/Berlin): the two are then averaged" if timed and tz == "UTC"
+                else "")),
         valid=valid)
     if dup:
         probs.append(dup)
@@ -243,6 +250,44 @@ def _repeated_hour(frame: pd.DataFrame, tz: str) -> np.ndarray:
     if changes is not None:
         out[np.flatnonzero(dup)] = changes[0]
     return out
+
+
+CLOCK_ZONES = ("Europe/London", "Europe/Berlin", "Europe/Helsinki", "America/New_York",
+               "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Sao_Paulo",
+               "America/Santiago", "Australia/Sydney", "Pacific/Auckland")
+"""Zones tried when naming the clock change that repeated hourly times without --tz fit."""
+
+
+def _clock_repeats(raw: pd.Series) -> bool:
+    """Whether the repeated values of a date column without series_id are a one-series
+    file's clock-change hours, not several series: each repeated value is a time of day
+    written exactly twice, and there are at most about two a year. A utility's hourly export
+    in naive local time (PJM's) had been told it holds several series and to add a series_id
+    joining 'store' and 'family'."""
+    dup = raw[raw.duplicated(keep=False)]
+    if dup.empty or len(raw) < 48 or bool((dup.value_counts() != 2).any()):
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        times = pd.to_datetime(raw.astype("string"), errors="coerce", format="mixed")
+    rep = times[dup.index]
+    if rep.isna().any() or bool((rep == rep.dt.normalize()).any()):
+        return False
+    span_days = (times.max() - times.min()).days
+    return rep.nunique() <= span_days // 150 + 1
+
+
+def _clock_zones(frame: pd.DataFrame, valid: np.ndarray) -> list[str]:
+    """For duplicate hourly keys read in UTC: the zones of ``CLOCK_ZONES`` in whose autumn
+    clock change every duplicated time falls (empty when none does)."""
+    dup = (frame.duplicated(["series_id", "ds"], keep=False).to_numpy() & valid)
+    times = pd.DatetimeIndex(frame.loc[dup, "ds"].drop_duplicates())
+    zones = []
+    for zone in CLOCK_ZONES if len(times) else ():
+        hours = clock_change_hours(times, zone)
+        if hours is not None and bool(hours[0].all()):
+            zones.append(zone)
+    return zones
 
 
 def clock_change_hours(ds: pd.DatetimeIndex, tz: str) -> tuple[np.ndarray, np.ndarray] | None:

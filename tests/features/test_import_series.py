@@ -361,7 +361,7 @@ def test_day_first_dates_with_dashes_are_not_read_as_utc_offsets() -> None:
 
 @pytest.mark.parametrize("column", ["Filiale", "FilialNr", "Filial-Nr.", "Markt", "Standort",
                                     "Magasin", "Winkel", "Tienda", "Negozio", "Punto vendita",
-                                    "Store ID"])
+                                    "Store ID", "store_nbr"])
 def test_a_store_column_in_another_language_is_the_series_id_with_a_note(column: str) -> None:
     """A German export's 'Filiale' column (and 'Markt', French 'magasin', Dutch 'winkel', ...)
     had stopped the import with 'no column detected as the store (series) id'; the note names

@@ -1,0 +1,50 @@
+"""Independent check 2026-12-07: a grocery chain's store-by-family export with a holidays
+file of its own shape, a grocery transaction log of four months, and an hourly power-demand
+file in naive local times (the autumn hour twice, the spring hour absent)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import features as ft
+
+
+def _hourly_local(zone: str = "America/New_York") -> pd.DataFrame:
+    """Two years of hourly values written as naive local times, as a utility's export: the
+    hour repeated in autumn appears twice, the hour skipped in spring is absent."""
+    idx = pd.date_range("2016-01-01", "2017-12-31 23:00", freq="h", tz=zone)
+    local = idx.tz_localize(None)
+    y = 30000 + 5000 * np.sin(local.hour.to_numpy() / 24 * 2 * np.pi)
+    return pd.DataFrame({"Datetime": local.strftime("%Y-%m-%d %H:%M:%S"), "PJME_MW": y})
+
+
+def test_the_repeated_autumn_hour_of_one_series_is_not_read_as_several_series() -> None:
+    """A one-series hourly file in naive local time repeats the autumn hour: the error had
+    said the file holds several series and to add a series_id joining 'store' and 'family';
+    it names the value column to rename to y and the clock change with the zones it fits."""
+    raw = _hourly_local()
+    with pytest.raises(ft.DataContractError) as err:
+        ft.validate_series(raw, "PJME_hourly.csv")
+    text = str(err.value)
+    assert "several series" not in text
+    assert "'family'" not in text
+    assert "rename column 'PJME_MW' to 'y'" in text
+    renamed = raw.rename(columns={"Datetime": "ds", "PJME_MW": "y"})
+    with pytest.raises(ft.DataContractError) as err:
+        ft.validate_series(renamed, "PJME_hourly.csv")
+    text = str(err.value)
+    assert "hour repeated when clocks go back" in text
+    assert "America/New_York" in text
+    assert "Europe/" not in text
+    got = ft.validate_series(renamed, "PJME_hourly.csv", tz="America/New_York")
+    assert got["ds"].is_unique
+
+
+def test_a_file_whose_dates_repeat_in_every_row_still_asks_for_a_series_id() -> None:
+    two = pd.DataFrame({"ds": ["2024-01-01", "2024-01-01", "2024-01-02", "2024-01-02"],
+                        "y": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(ft.DataContractError) as err:
+        ft.validate_series(two, "s.csv")
+    assert "several series" in str(err.value)
