@@ -396,6 +396,7 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
     if probs:
         raise DataContractError(source, probs)
     _time_of_day_note(df, frame, tz, report)
+    _unread_columns_note(frame, report)
     zero = (frame["intensity"] == 0).to_numpy() & planned
     if zero.any():
         # the event model reads an intensity of 0 as "not given" (1.0, as its training calendar
@@ -438,6 +439,39 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
     return _finish(frame, report)
 
 
+
+
+_TRUE = frozenset({"true", "1", "1.0", "yes", "y", "t", "x"})
+_FALSE = frozenset({"false", "0", "0.0", "no", "n", "f", ""})
+
+
+def _unread_columns_note(frame: pd.DataFrame, report: LoadReport) -> None:
+    """Name the calendar's columns beyond the contract's, which nothing reads: every row is an
+    event on its days whatever they say. A yes/no column's rows marked yes are named (a
+    holidays file's 'transferred': a holiday not kept on that date), and the column for an
+    event of one store or region is named ('channel'). Until 2026-12-07 they were dropped in
+    silence, so a holidays file's transferred holidays were events on the day they were not
+    taken and a city's holiday applied to every store."""
+    extra = [str(c) for c in frame.columns if CALENDAR.column(str(c)) is None]
+    if not extra:
+        return
+    shown = ", ".join(f"'{c}'" for c in extra)
+    flags = []
+    for c in extra:
+        text = frame[c].astype("string").fillna("").str.strip().str.lower()
+        values = set(text.unique())
+        marked = text.isin(_TRUE).to_numpy()
+        if values <= _TRUE | _FALSE and marked.any() and not marked.all():
+            n, _rows, ex = problem_rows(marked, frame["name"].astype(str) + " "
+                                        + frame["start"].dt.strftime("%Y-%m-%d"))
+            flags.append(f"'{c}' is true on {n:,} row{'s' if n != 1 else ''} ("
+                         f"{', '.join(map(str, ex[:3]))}{', ...' if n > 3 else ''}): if such a "
+                         "row did not take place on its dates (moved, cancelled), remove it")
+    verb = "is" if len(extra) == 1 else "are"
+    report.note(f"column{'s' if len(extra) != 1 else ''} {shown} {verb} not read: every row is "
+                "an event on every day from start to end, on every series or on those its "
+                "'channel' names (write an event of one store or region's series there)"
+                + ("; " + "; ".join(flags) if flags else ""))
 
 
 def _zero_intensity_note(frame: pd.DataFrame, zero: np.ndarray, by_name: np.ndarray,

@@ -48,3 +48,32 @@ def test_a_file_whose_dates_repeat_in_every_row_still_asks_for_a_series_id() -> 
     with pytest.raises(ft.DataContractError) as err:
         ft.validate_series(two, "s.csv")
     assert "several series" in str(err.value)
+
+
+def _holidays_events() -> pd.DataFrame:
+    """A national holidays file in its own shape (Favorita's holidays_events.csv), renamed as
+    the calendar's error suggests: 'transferred' True marks a holiday NOT kept on that date
+    (its 'Transfer' row is the day off), 'locale_name' a city's own holiday."""
+    raw = pd.DataFrame({
+        "date": ["2016-05-24", "2016-05-27", "2016-12-06", "2016-11-12"],
+        "type": ["Holiday", "Transfer", "Holiday", "Work Day"],
+        "locale": ["National", "National", "Local", "National"],
+        "locale_name": ["Ecuador", "Ecuador", "Quito", "Ecuador"],
+        "description": ["Batalla de Pichincha", "Traslado Batalla de Pichincha",
+                        "Fundacion de Quito", "Recupero puente"],
+        "transferred": [True, False, False, False]})
+    cal = raw.rename(columns={"description": "name", "date": "start", "type": "kind"})
+    return cal.assign(end=cal["start"])
+
+
+def test_calendar_columns_that_are_not_read_are_named_with_what_they_mark() -> None:
+    """A calendar's extra columns were dropped in silence: a holiday marked transferred (not
+    taken on that date) was an event on that date, and a city's holiday one on every store."""
+    cal = ft.validate_calendar(_holidays_events(), "holidays_events.csv")
+    notes = " ".join(cal.attrs["load_notes"])
+    assert "'locale', 'locale_name', 'transferred' are not read" in notes
+    assert "'transferred' is true on 1 row" in notes
+    assert "Batalla de Pichincha 2016-05-24" in notes
+    assert "channel" in notes
+    plain = ft.validate_calendar(_holidays_events()[["name", "start", "end", "kind"]], "c.csv")
+    assert not any("not read" in n for n in plain.attrs["load_notes"])
