@@ -89,15 +89,49 @@ def cutoff_schedule(events: pd.DataFrame, horizon_days: int, n_cutoffs: int = 4,
     if last is None:
         end = events["ts"].max().normalize() + pd.Timedelta(days=1)
         last = end - pd.Timedelta(days=horizon_days)
-    last = pd.Timestamp(last).normalize()
-    cutoffs = [last - pd.Timedelta(days=step_days * i) for i in range(n_cutoffs)][::-1]
+    latest = pd.Timestamp(last).normalize()
+    cutoffs = [latest - pd.Timedelta(days=step_days * i) for i in range(n_cutoffs)][::-1]
     first_event = events["ts"].min()
     if cutoffs[0] <= first_event:
-        raise ValueError(f"the earliest of {n_cutoffs} cutoffs {step_days} days apart "
-                         f"({cutoffs[0].date()}) is not after the first event "
-                         f"({first_event.date()}); use fewer cutoffs or a smaller step (--cutoffs, "
-                         "--step-days)")
+        first_day = first_event.normalize()
+        end = events["ts"].max().normalize() + pd.Timedelta(days=1)
+        span = (end - first_day).days
+        raise ValueError(
+            f"the earliest of {n_cutoffs} cutoffs {step_days} days apart ({cutoffs[0].date()}) "
+            f"is not after the first event ({first_event.date()}): the events cover {span} "
+            f"days ({first_day.date()} to {(end - pd.Timedelta(days=1)).date()}), and "
+            f"{horizon_days}-day label windows leave {(latest - first_day).days} days before "
+            f"the latest cutoff ({latest.date()}); "
+            + _fitting_schedule(span, (latest - first_day).days, horizon_days, n_cutoffs))
     return cutoffs
+
+
+MIN_HISTORY_DAYS = 28
+"""History a suggested cutoff schedule keeps before its first cutoff (``cutoff_schedule``'s
+error)."""
+
+
+def _fitting_schedule(span: int, before_last: int, horizon: int, n_cutoffs: int) -> str:
+    """The advice of ``cutoff_schedule``'s error: a step, fewer cutoffs or a 30-day window
+    that fit the data with ``MIN_HISTORY_DAYS`` before the first cutoff. It had said only
+    'use fewer cutoffs or a smaller step', which four months of data and a 90-day churn
+    window cannot follow (two cutoffs 30 days apart still start on the first event)."""
+    keep = f"(keeping {MIN_HISTORY_DAYS} days of history before the first cutoff)"
+    for n in dict.fromkeys((n_cutoffs, 3)):
+        if n < 2 or n > n_cutoffs:
+            continue
+        step = (before_last - MIN_HISTORY_DAYS) // (n - 1)
+        if step >= 7:
+            more = f"--cutoffs {n} " if n != n_cutoffs else ""
+            return f"use {more}--step-days {step} {keep}"
+    short = 30
+    if horizon > short and n_cutoffs > 1:
+        step = (span - short - MIN_HISTORY_DAYS) // (n_cutoffs - 1)
+        if step >= 7:
+            return (f"use a shorter window, e.g. --horizon {short} --step-days {step} {keep}, "
+                    "or fewer cutoffs or a smaller step (--cutoffs, --step-days)")
+    return ("use fewer cutoffs, a smaller step or a shorter window (--cutoffs, --step-days, "
+            f"--horizon): the data are short for {n_cutoffs} cutoffs of {horizon}-day windows")
 
 
 def build_training_set(events: pd.DataFrame, cutoffs: Sequence[str | pd.Timestamp],

@@ -77,3 +77,27 @@ def test_calendar_columns_that_are_not_read_are_named_with_what_they_mark() -> N
     assert "channel" in notes
     plain = ft.validate_calendar(_holidays_events()[["name", "start", "end", "kind"]], "c.csv")
     assert not any("not read" in n for n in plain.attrs["load_notes"])
+
+
+def _four_months() -> pd.DataFrame:
+    """A grocery log of four months (Ta-Feng's November to February): purchases only."""
+    days = pd.date_range("2000-11-01", "2001-02-28", freq="D")
+    rng = np.random.default_rng(3)
+    rows = [(u, d) for u in range(60) for d in days if rng.random() < 0.1]
+    return pd.DataFrame({"user_id": [r[0] for r in rows], "ts": [r[1] for r in rows],
+                         "event_type": "purchase", "channel": "store", "revenue": 10.0})
+
+
+def test_cutoffs_that_do_not_fit_a_short_log_name_its_span_and_settings_that_fit() -> None:
+    """Four months of data and the default 90-day churn window: the error had said only 'use
+    fewer cutoffs or a smaller step', and neither fits (two cutoffs still start on the first
+    event); it names the span and options that fit with 4 weeks of history."""
+    ev = _four_months()
+    with pytest.raises(ValueError, match="cover 120 days") as err:
+        ft.cutoff_schedule(ev, 90, 4, 30)
+    text = str(err.value)
+    assert "--horizon 30 --step-days 20" in text
+    assert len(ft.cutoff_schedule(ev, 30, 4, 20)) == 4
+    with pytest.raises(ValueError, match="--step-days 20") as err:
+        ft.cutoff_schedule(ev, 30, 4, 30)  # 30-day propensity: a smaller step fits
+    assert "--horizon" not in str(err.value)
