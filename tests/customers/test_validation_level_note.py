@@ -47,3 +47,22 @@ def test_an_uncalibrated_model_names_the_training_cutoffs_as_its_level() -> None
     assert note is not None
     assert "training cutoffs' (2026-05-04, 2026-06-03" in note
     assert "calibration cutoff" not in note
+
+
+def test_a_value_models_total_far_from_what_happened_is_named() -> None:
+    """A grocery log of four months (a New Year sale in the calibration window only): the
+    value model's validation total ran +42% over the actual without a word, while churn's
+    level gap on the same cutoffs was named."""
+    m = {"n": 2272.0, "total_actual": 3423032.0, "total_predicted": 4871479.0,
+         "aggregate_bias": 0.4231, "mae": 1333.0, "rmse": 2010.0}
+    rep = _rep(method="scale")
+    note = validation_level_note(rep, m)
+    assert note is not None
+    assert "4,871,479 predicted against 3,423,032 that happened (+42%" in note
+    assert "2026-07-03" in note
+    assert "2026-08-02" in note
+    # within noise: 5% off, or large errors per customer on few rows
+    assert validation_level_note(rep, {**m, "total_predicted": 3594000.0,
+                                       "aggregate_bias": 0.05}) is None
+    assert validation_level_note(rep, {**m, "n": 20.0, "total_actual": 30000.0,
+                                       "total_predicted": 42000.0, "rmse": 9000.0}) is None
