@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -524,6 +524,38 @@ def _store_days(raw: pd.Series, name: str, tz: str | None, probs: list[Problem],
     return out.astype("datetime64[ns]")
 
 
+def _splitting_column(raw: pd.DataFrame, key: pd.DataFrame,
+                      used: Mapping[str, list[str]]) -> str | None:
+    """The column not imported whose values tell apart the rows of one store and day (a
+    product family, a department), else None: text columns first, then the others."""
+    roles = {c for cols in used.values() for c in cols}
+    valid = key.notna().all(axis=1)
+    both = key[valid]
+    cols = [str(c) for c in raw.columns if str(c) not in roles]
+    text = [c for c in cols if not pd.api.types.is_numeric_dtype(raw[c].dtype)]
+    for c in [*text, *(c for c in cols if c not in text)]:
+        probe = both.assign(_split=raw.loc[valid, c].to_numpy())
+        if raw[c].nunique() < len(raw) and not probe.duplicated().any():
+            return c
+    return None
+
+
+def _split_fix(raw: pd.DataFrame, split: str, id_name: str, date_name: str,
+               used: Mapping[str, list[str]]) -> str:
+    """The fix for an export with one row per store, day and ``split`` (Favorita's
+    ``family``): sum per store and day, or a series per store and ``split``. It had said 'one
+    row per till or department' without naming the column."""
+    values = pd.unique(raw[split].dropna().astype(str))
+    shown = ", ".join(repr(v) for v in values[:3]) + (", ..." if len(values) > 3 else "")
+    summed = [*used["value"], *used["known"]]
+    return (f"the rows of one store and day differ in '{split}' ({len(values):,} values: "
+            f"{shown}). To forecast each store, sum them per store and day first (pandas: "
+            f"frame.groupby(['{id_name}', '{date_name}'], as_index=False)[{summed!r}].sum(); a "
+            "0/1 flag column takes .max() instead); to forecast each store and "
+            f"'{split}', write a series file instead (series_id joining '{id_name}' and "
+            f"'{split}', ds, y and the known-in-advance columns) and give it to --series")
+
+
 def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
                          date_col: str | None = None, value_cols: Sequence[str] = (),
                          known_cols: Sequence[str] | None = None,
@@ -629,7 +661,9 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
         "keep one row per store and day (an export with one row per till or department: sum "
         "them per store and day first)", valid=(ds.notna() & ids.notna()).to_numpy())
     if dup:
-        probs.append(dup)
+        split = _splitting_column(raw, key, used)
+        probs.append(dup if split is None else replace(dup, fix=_split_fix(
+            raw, split, id_name, date_name, used)))
     if probs:
         raise DataContractError(source, probs)
 

@@ -101,3 +101,20 @@ def test_cutoffs_that_do_not_fit_a_short_log_name_its_span_and_settings_that_fit
     with pytest.raises(ValueError, match="--step-days 20") as err:
         ft.cutoff_schedule(ev, 30, 4, 30)  # 30-day propensity: a smaller step fits
     assert "--horizon" not in str(err.value)
+
+
+def test_a_store_by_family_export_is_told_which_column_splits_a_store_day() -> None:
+    """A grocery chain's export has one row per store, day and product family: the error had
+    said to sum 'one row per till or department' without naming the column; it names
+    'family' and both ways on (sum per store and day, or a series per store and family)."""
+    days = pd.date_range("2017-01-01", periods=20, freq="D").strftime("%Y-%m-%d")
+    raw = pd.DataFrame([(i, d, s, f, 10.0, 2) for i, (d, s, f) in enumerate(
+        (d, s, f) for d in days for s in (1, 2) for f in ("GROCERY I", "BEVERAGES"))],
+        columns=["id", "date", "store_nbr", "family", "sales", "onpromotion"])
+    with pytest.raises(ft.DataContractError) as err:
+        ft.store_days_to_series(raw, source="train.csv")
+    text = str(err.value)
+    assert "has duplicate keys" in text
+    assert "differ in 'family'" in text
+    assert "groupby(['store_nbr', 'date']" in text
+    assert "series_id" in text
