@@ -56,7 +56,11 @@ def calendar_outside_note(cal: pd.DataFrame | None, first: pd.Timestamp, last: p
     c = normalize_calendar(cal)
     outside = c[(c["end"] < first.normalize()) | (c["start"] > last)]
     if len(outside):
-        names = listed(outside["name"].astype(str).drop_duplicates().tolist(), 3)
+        # a name that recurs inside (a yearly holiday) carries the day of the row outside
+        inside = set(c.loc[~c.index.isin(outside.index), "name"].astype(str))
+        shown = [f"{n} {d:%Y-%m-%d}" if n in inside else n
+                 for n, d in zip(outside["name"].astype(str), outside["start"], strict=True)]
+        names = listed(list(dict.fromkeys(shown)), 3)
         hourly = any(t != t.normalize() for t in (first, last))
         text = [t.strftime("%Y-%m-%d %H:%M") if hourly else period_text(t) for t in (first, last)]
         show_note(f"{source}: {len(outside)} of {len(c)} calendar events lie entirely outside "

@@ -118,3 +118,22 @@ def test_a_store_by_family_export_is_told_which_column_splits_a_store_day() -> N
     assert "differ in 'family'" in text
     assert "groupby(['store_nbr', 'date']" in text
     assert "series_id" in text
+
+
+def test_events_outside_the_data_are_named_with_their_day_when_the_name_recurs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A yearly holidays file: the note named 'Dia de Difuntos' as outside the data, though
+    two of its three occurrences were inside; an outside row whose name recurs inside now
+    carries its day."""
+    from serving import _cli_forecast_inputs
+
+    said: list[str] = []
+    monkeypatch.setattr(_cli_forecast_inputs, "show_note", said.append)
+    cal = pd.DataFrame({"name": ["Dia de Difuntos", "Dia de Difuntos", "Old launch"],
+                        "start": pd.to_datetime(["2016-11-02", "2017-11-02", "2010-01-01"]),
+                        "end": pd.to_datetime(["2016-11-02", "2017-11-02", "2010-01-01"]),
+                        "kind": "holiday"})
+    _cli_forecast_inputs.calendar_outside_note(
+        cal, pd.Timestamp("2015-01-01"), pd.Timestamp("2017-08-16"), "h.csv", "the data")
+    assert len(said) == 1
+    assert "(Old launch, Dia de Difuntos 2017-11-02)" in said[0]
