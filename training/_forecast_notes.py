@@ -428,8 +428,19 @@ def gap_note(panel: Panel, show: int = 3, tz: str | None = None,
                      f"{them}: {runs})")
         what = f"the same {unit[:-1]} is" if one else f"the same {len(shared):,} {unit} are"
         those = f"that {unit[:-1]}" if one else f"those {unit}"
-        parts.append(f"{what} missing inside the history of {where}: likely an export outage: "
-                     f"re-export {those} from the source system")
+        days = pd.DatetimeIndex(shared)
+        md = days.strftime("%m-%d")
+        yearly = panel.freq == "D" and all(
+            days[md == m].year.nunique() >= 2 for m in md)
+        if yearly:  # 25 December missing every year: a closure, not an outage to re-export
+            same = ", ".join(dict.fromkeys(md))
+            parts.append(f"{what} missing inside the history of {where}: the same day every "
+                         f"year ({same}): likely a yearly closure the export leaves out; give "
+                         f"{those} as rows with y=0 and the coming ones as a 'closed' event in "
+                         "the calendar, or, if it was an outage, re-export them")
+        else:
+            parts.append(f"{what} missing inside the history of {where}: likely an export "
+                         f"outage: re-export {those} from the source system")
     if found:
         shown = listed([f"{sid!r} ({k} {unit if k != 1 else unit[:-1]} missing; longest run "
                         f"{run} from {period_text(at)})" for sid, k, run, at in found], show)

@@ -141,3 +141,19 @@ def test_an_events_log_outage_is_zeros_named_by_the_drop_note_not_a_gap() -> Non
     (drop,) = [n for n in notes if "taken as unmarked outages" in n]
     assert ("2025-02-12 .. 2025-02-14 (3 days) in 'channel=email', 'channel=organic', 'total'"
             in drop)
+
+
+def test_the_same_day_of_the_year_missing_every_year_is_named_as_a_yearly_closure() -> None:
+    """A grocery chain's export has no rows on 25 December (closed): the note had called the
+    days 'likely an export outage: re-export those days'."""
+    ds = pd.date_range("2015-01-01", "2017-07-31", freq="D")
+    ds = ds[~((ds.month == 12) & (ds.day == 25))]
+    rng = np.random.default_rng(0)
+    frame = pd.concat([pd.DataFrame({"series_id": f"store_{i}", "ds": ds,
+                                     "y": rng.poisson(500, len(ds)).astype(float)})
+                       for i in range(3)], ignore_index=True)
+    note = _gap_note(frame)
+    assert "(2015-12-25, 2016-12-25)" in note
+    assert "export outage" not in note
+    assert "the same day every year (12-25)" in note
+    assert "rows with y=0" in note
