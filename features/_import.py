@@ -260,6 +260,37 @@ def _check_revenue_options(raw: pd.DataFrame, amount: str | None, quantity: str 
         "items bought, not money (its reasons still say 'revenue')")
 
 
+def _revenue_roles_note(amount_values: pd.Series | None, amount: str | None,
+                        qty: pd.Series | None, unit: pd.Series | None, price: str | None,
+                        report: LoadReport) -> None:
+    """Note a revenue that reads as given in the wrong role (Ta-Feng's ``AMOUNT`` is the item
+    count, ``SALES_PRICE`` the line's total): an amount column of whole numbers with a median
+    of 2 or less (an item count), or a unit price whose lines of 2 or more items have a
+    median 1.8x or more that of single items (a line total: revenue counted twice). Both had
+    been imported without a word (revenue 172,350 against 17,557,398, or 34,941,632)."""
+    if amount_values is not None and amount is not None:
+        v = amount_values.dropna()
+        v = v[v > 0]
+        if len(v) >= 20 and bool((v == v.round()).all()) and float(v.median()) <= 2:
+            report.note(f"column '{amount}' holds whole numbers with a median of "
+                        f"{float(v.median()):g} as the line's revenue: if it is the number of "
+                        "items, give it as --quantity-col with the unit price as --price-col "
+                        "(or the line's total as --amount-col)")
+        return
+    if qty is None or unit is None:
+        return
+    one, more = unit[(qty == 1).to_numpy()].dropna(), unit[(qty >= 2).to_numpy()].dropna()
+    if len(one) < 20 or len(more) < 20 or float(one.median()) <= 0:
+        return
+    ratio = float(more.median()) / float(one.median())
+    if ratio >= 1.8:
+        report.note(f"column '{price}' reads as the line's total, not a unit price: lines of 2 "
+                    f"or more items have a median '{price}' {ratio:.1f}x that of single "
+                    "items, so quantity x price counts their revenue again; if it is the "
+                    f"line's total, give it as --amount-col {price} (without --quantity-col "
+                    "and --price-col)")
+
+
 def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str | None = None,
                      amount: str | None = None, quantity: str | None = None,
                      price: str | None = None, channel: str | None = None,
@@ -368,6 +399,8 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
         revenue = qty * unit
     if probs:
         raise DataContractError(source, probs)
+    _revenue_roles_note(revenue if amount is not None else None, amount, qty, unit, price,
+                        report)
 
     cust_text = raw[customer].astype("string").str.strip()
     guest = (cust_text.isna() | cust_text.str.lower().isin(MISSING_SPELLINGS)).fillna(True

@@ -137,3 +137,34 @@ def test_events_outside_the_data_are_named_with_their_day_when_the_name_recurs(
         cal, pd.Timestamp("2015-01-01"), pd.Timestamp("2017-08-16"), "h.csv", "the data")
     assert len(said) == 1
     assert "(Old launch, Dia de Difuntos 2017-11-02)" in said[0]
+
+
+def _grocery_lines() -> pd.DataFrame:
+    """Ta-Feng's layout: AMOUNT is the number of items, SALES_PRICE the line's total."""
+    rng = np.random.default_rng(8)
+    n = 400
+    unit = rng.choice([19.0, 39.0, 65.0, 129.0], n)
+    qty = rng.choice([1, 1, 1, 2, 3], n)
+    return pd.DataFrame({"TRANSACTION_DT": "11/21/2000", "CUSTOMER_ID": rng.integers(1, 50, n),
+                         "AMOUNT": qty, "SALES_PRICE": unit * qty})
+
+
+def test_an_item_count_given_as_the_amount_or_a_line_total_as_the_unit_price_is_named() -> None:
+    """Ta-Feng's AMOUNT is the item count and SALES_PRICE the line total: given as the amount,
+    the revenue was the item count; given as quantity and unit price, twice the revenue. Both
+    were imported without a word."""
+    raw = _grocery_lines()
+    ev = ft.orders_to_events(raw, customer="CUSTOMER_ID", time="TRANSACTION_DT",
+                             amount="AMOUNT", source="t.csv")
+    notes = " ".join(ev.attrs["load_notes"])
+    assert "column 'AMOUNT' holds whole numbers with a median of 1" in notes
+    assert "--quantity-col" in notes
+    ev = ft.orders_to_events(raw, customer="CUSTOMER_ID", time="TRANSACTION_DT",
+                             quantity="AMOUNT", price="SALES_PRICE", source="t.csv")
+    notes = " ".join(ev.attrs["load_notes"])
+    assert "'SALES_PRICE' reads as the line's total" in notes
+    assert "--amount-col SALES_PRICE" in notes
+    ev = ft.orders_to_events(raw, customer="CUSTOMER_ID", time="TRANSACTION_DT",
+                             amount="SALES_PRICE", source="t.csv")
+    assert not any("line's total" in n or "whole numbers with a median" in n
+                   for n in ev.attrs["load_notes"])
