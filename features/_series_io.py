@@ -265,11 +265,12 @@ def _clock_repeats(raw: pd.Series) -> bool:
     in naive local time (PJM's) had been told it holds several series and to add a series_id
     joining 'store' and 'family'."""
     dup = raw[raw.duplicated(keep=False)]
-    if dup.empty or len(raw) < 48 or bool((dup.value_counts() != 2).any()):
-        return False
+    if dup.empty or len(raw) < 48 or dup.nunique() > max(10, len(raw) // 1000) or bool(
+            (dup.value_counts() != 2).any()):
+        return False  # (a file of several series repeats most dates: no parsing needed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        times = pd.to_datetime(raw.astype("string"), errors="coerce", format="mixed")
+        times = pd.to_datetime(raw.astype("string"), errors="coerce")
     rep = times[dup.index]
     if rep.isna().any() or bool((rep == rep.dt.normalize()).any()):
         return False
