@@ -16,7 +16,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from features._calendar import applies_to, is_aggregate, normalize_calendar, series_channel
+from features._calendar import (
+    applies_to,
+    base_names,
+    is_aggregate,
+    normalize_calendar,
+    series_channel,
+)
 
 from ._forecast_base import BaseForecaster, steps_per_day
 from ._forecast_live import START_LEAD_DAYS, live_start
@@ -26,8 +32,8 @@ from ._forecast_text import listed, period_text
 from ._forecast_zone import nonexistent_local
 
 __all__ = ["BEYOND_HISTORY", "beyond_history_note", "calendar_novelty_notes",
-           "channel_scope_note", "known_in_advance_lift_note", "time_zone_note",
-           "unplanned_kinds_notes", "withheld_lift_note"]
+           "channel_scope_note", "closed_kind_note", "known_in_advance_lift_note",
+           "time_zone_note", "unplanned_kinds_notes", "withheld_lift_note"]
 
 
 def channel_scope_note(calendar: pd.DataFrame | None, series_id: str, *,
@@ -110,6 +116,9 @@ def calendar_novelty_notes(model: BaseForecaster, calendar: pd.DataFrame | None,
                      f"kind had in the history: {shown}. They are forecast at the lift of the "
                      "largest intensity seen, with the band widened towards a bigger effect; "
                      "the history cannot say how much bigger")
+    closed = closed_kind_note(model, cal[cal["kind"].astype(str).isin(known)], begin)
+    if closed:
+        notes.append(closed)
     unseen = _kinds_new_to_series(model, own, cal[cal["kind"].astype(str).isin(known)], begin,
                                   series)
     # a series with no live history and a planned start is forecast from the other series'
@@ -126,6 +135,56 @@ def calendar_novelty_notes(model: BaseForecaster, calendar: pd.DataFrame | None,
                      "events of that kind (a new channel may respond otherwise); read those "
                      "peaks as a guess, not as this series' own history")
     return notes
+
+
+CLOSED_SHARE = 0.5
+"""A past event is read as a closure by ``closed_kind_note`` when the series were at 0 on at
+least this share of its series-days."""
+
+
+def closed_kind_note(model: BaseForecaster, planned: pd.DataFrame, begin: pd.Timestamp
+                     ) -> str | None:
+    """Name planned events whose name (without its year) the history never had, of a kind
+    whose past events include closures (``CLOSED_SHARE`` or more of the series-days at 0):
+    such an event takes its kind's lift, which the closures pull towards -100%, so a new
+    holiday the business is open on is forecast as closed. A grocery check's stores, closed
+    on New Year's Day only, learned kind 'holiday' at -93% and forecast a first-seen holiday
+    -82.6% without a word on why. None when there is nothing to say."""
+    panel = getattr(model, "panel_", None)
+    own = normalize_calendar(getattr(model, "calendar_", None))
+    if panel is None or planned.empty or own.empty:
+        return None
+    past = own[own["start"] < begin.normalize()].reset_index(drop=True)
+    planned = normalize_calendar(planned)
+    new = planned[~base_names(planned["name"]).isin(set(base_names(past["name"])))]
+    kinds = set(new["kind"].astype(str))
+    past = past[past["kind"].astype(str).isin(kinds)]
+    if new.empty or past.empty:
+        return None
+    daily = []
+    for g in panel.series.values():
+        y = pd.Series(np.asarray(g.y, dtype=float), index=pd.DatetimeIndex(g.ds).normalize())
+        daily.append(y[np.isfinite(y.to_numpy())].groupby(level=0).sum())
+    table = pd.concat(daily, axis=1, ignore_index=True)  # day x series, NaN without a row
+    closures: dict[str, dict[str, None]] = {}
+    for r, base in zip(past.itertuples(index=False), base_names(past["name"]), strict=True):
+        days = pd.date_range(r.start.normalize(), r.end.normalize(), freq="D")
+        got = table.reindex(days).to_numpy().ravel()
+        got = got[np.isfinite(got)]
+        if len(got) and float(np.mean(got == 0)) >= CLOSED_SHARE:
+            closures.setdefault(str(r.kind), {})[str(base)] = None
+    hit = new[new["kind"].astype(str).isin(set(closures))]
+    if hit.empty:
+        return None
+    shown = listed([f"{r.name!r} (kind {r.kind!r}, {r.start:%Y-%m-%d})"
+                    for r in hit.itertuples(index=False)])
+    closed = listed([f"{n!r}" for k in dict.fromkeys(hit["kind"].astype(str))
+                     for n in closures[k]])
+    return (f"{len(hit)} planned event(s) have a name the history never had: {shown}. They "
+            f"take their kind's lift, and that kind's past events include closures (the "
+            f"series at 0 on {closed}), which pull it towards -100%: a new one the business is "
+            "open on is forecast as closed. Give the closures the kind 'closed' and train "
+            "again, or give the event the name of a like past one")
 
 
 def _kinds_new_to_series(model: BaseForecaster, own: pd.DataFrame, planned: pd.DataFrame,
