@@ -165,7 +165,7 @@ def closed_kind_note(model: BaseForecaster, planned: pd.DataFrame, begin: pd.Tim
     for g in panel.series.values():
         y = pd.Series(np.asarray(g.y, dtype=float), index=pd.DatetimeIndex(g.ds).normalize())
         daily.append(y[np.isfinite(y.to_numpy())].groupby(level=0).sum())
-    table = pd.concat(daily, axis=1, ignore_index=True)  # day x series, NaN without a row
+    table = pd.concat(daily, axis=1, ignore_index=True, sort=True)  # day x series, NaN: no row
     closures: dict[str, dict[str, None]] = {}
     for r, base in zip(past.itertuples(index=False), base_names(past["name"]), strict=True):
         days = pd.date_range(r.start.normalize(), r.end.normalize(), freq="D")
