@@ -66,12 +66,14 @@ def _squash(name: object) -> str:
     return "".join(ch for ch in text if ch.isalnum() and not unicodedata.combining(ch))
 
 
-def _fx_column(frame: pd.DataFrame, role: str, taken: Collection[str] = ()) -> str | None:
+def _fx_column(frame: pd.DataFrame, role: str, taken: Collection[str] = (),
+               codes_only: bool = False) -> str | None:
     """The rates file's column of ``role`` by its name (``FX_WORDS``, in their order), else
-    None."""
+    None; with ``codes_only``, only among the columns whose every filled cell is an ISO 4217
+    code (a country 'Code' beside a 'Währung' is not the currency)."""
     by_name: dict[str, str] = {}
     for c in frame.columns:
-        if str(c) not in taken:
+        if str(c) not in taken and (not codes_only or currency_column(frame[[c]]) is not None):
             by_name.setdefault(_squash(c), str(c))
     for words in FX_WORDS[role].values():
         for word in words:
@@ -104,7 +106,8 @@ def read_fx_rates(path: Path | str) -> dict[str, float]:
 
     path = Path(path)
     frame = read_table(path)
-    cur = _fx_column(frame, "currency") or currency_column(frame)
+    cur = (_fx_column(frame, "currency", codes_only=True) or _fx_column(frame, "currency")
+           or currency_column(frame))
     rate = _fx_column(frame, "rate", taken=(cur,) if cur else ())
     if cur is None or rate is None:
         names = {role: ", ".join(dict.fromkeys(w for ws in FX_WORDS[role].values()

@@ -145,3 +145,16 @@ def test_rates_files_named_in_other_languages_are_read(tmp_path: Path, text: str
     path = tmp_path / "kurse.csv"
     path.write_text(text, encoding="utf-8")
     assert read_fx_rates(path) == {"EUR": 1.0, "GBP": 1.17, "JPY": 0.0061}
+
+
+def test_the_currency_column_named_in_another_language_wins_over_a_code_column(
+        tmp_path: Path) -> None:
+    """A rates file with a country 'Code' beside its 'Währung': the currency codes are read
+    from 'Währung' (the English 'code' had been taken first, and the rates came out keyed
+    by country, {'DE': 1.0, 'GB': 1.17}, for the import to fail on every currency)."""
+    from features._import_fx import read_fx_rates
+
+    path = tmp_path / "kurse.csv"
+    path.write_text("Land;Code;Währung;Kurs\nDeutschland;DE;EUR;1\n"
+                    "Vereinigtes Königreich;GB;GBP;1,17\n", encoding="utf-8")
+    assert read_fx_rates(path) == {"EUR": 1.0, "GBP": 1.17}
