@@ -156,12 +156,15 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
 def _check_kept(path: Path, frame: pd.DataFrame, keep: tuple[str, ...], id_col: str,
                 label_col: str | None) -> None:
     """Each ``--keep-column`` names a feature column of the table: one it does not have, or
-    the id or the label column, is an error naming the file, the column and the columns
-    there are (a misspelt name had to be found among the notes)."""
+    the id, the label, the 'cutoff' or a 'label_...' column (never features), is an error
+    naming the file, the column and the columns there are (a misspelt name had to be found
+    among the notes)."""
     columns = [str(c) for c in frame.columns]
     for name in keep:
-        if name in (id_col, label_col):
-            what = "customer id" if name == id_col else "label"
+        if name in (id_col, label_col) or (name in columns and (
+                name == "cutoff" or name.startswith("label_"))):
+            what = ("customer id" if name == id_col else "label" if name == label_col
+                    else "snapshot date" if name == "cutoff" else "ignored label ('label_...')")
             raise ValueError(f"{path.name}: --keep-column {shlex.quote(name)} names the {what} "
                              f"column, which is never a feature; --keep-column takes a column "
                              "left out as an identifier (see the notes of brain train)")

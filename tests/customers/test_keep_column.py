@@ -83,3 +83,17 @@ def test_unknown_kept_column_is_an_error(tmp_path: Path) -> None:
     code, said = _train(_table(tmp_path), "--keep-column", "churned")
     assert code != 0, said
     assert "names the label column" in said, said
+
+
+def test_kept_column_that_is_never_a_feature_is_an_error(tmp_path: Path) -> None:
+    """A 'cutoff' column (the snapshot date) and a 'label_...' column are never features:
+    keeping one is an error naming it, not a name recorded as kept (kept_columns_, the run's
+    keep_columns) that the model never read."""
+    path = _table(tmp_path)
+    frame = pd.read_csv(path).assign(cutoff="2026-06-30", label_old=0)
+    frame.to_csv(path, index=False)
+    for name in ("cutoff", "label_old"):
+        code, said = _train(path, "--keep-column", name)
+        assert code != 0, said
+        assert f"--keep-column {name} names the" in said, said
+        assert "never a feature" in said, said
