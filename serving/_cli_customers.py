@@ -179,7 +179,7 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
                           seed=seed, exclude=tuple(dropped),
                           churn_needs_no_visit=(churn_needs_no_visit if table is None
                                                 and task == "churn" else None))
-    # recorded with the model (``brain models``, the MLflow run); scoring reads the kept
+    # recorded with the model and as the run's keep_columns param; scoring reads the kept
     # columns as the features they were fitted as (``numeric_`` / ``categorical_``)
     model.kept_columns_ = keep_columns
     step(f"training {_NAMES[task]} on {len(frame):,} rows")

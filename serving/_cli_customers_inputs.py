@@ -169,7 +169,7 @@ def _check_kept(path: Path, frame: pd.DataFrame, keep: tuple[str, ...], id_col: 
                              f"column, which is never a feature; --keep-column takes a column "
                              "left out as an identifier (see the notes of brain train)")
         if name not in columns:
-            hint = _close_column(name, columns)
+            hint = _close_column(name, [c for c in columns if c not in (id_col, label_col)])
             shown = ", ".join(repr(c) for c in columns[:30]) + (
                 f" and {len(columns) - 30:,} more" if len(columns) > 30 else "")
             raise ValueError(f"{path.name}: --keep-column {shlex.quote(name)}: the table has no "

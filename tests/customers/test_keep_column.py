@@ -97,3 +97,13 @@ def test_kept_column_that_is_never_a_feature_is_an_error(tmp_path: Path) -> None
         assert code != 0, said
         assert f"--keep-column {name} names the" in said, said
         assert "never a feature" in said, said
+
+
+def test_unknown_kept_column_is_not_pointed_at_the_id_or_the_label(tmp_path: Path) -> None:
+    """A misspelt name close to the id or the label column is not answered with 'Did you
+    mean' that column, which the next run would refuse as never a feature."""
+    for name in ("Customer", "Churned"):
+        code, said = _train(_table(tmp_path), "--keep-column", name)
+        assert code != 0, said
+        assert f"the table has no column {name!r}" in said, said
+        assert f"Did you mean {name.lower()!r}" not in said, said
