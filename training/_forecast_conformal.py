@@ -46,8 +46,12 @@ def _conformal_quantile(score: np.ndarray, coverage: float = 0.8,
     """Split-conformal quantile of ``score`` with the finite-sample correction; with
     ``weights`` (one per score, at most 1), the weighted one of Barber et al. (2023): the
     smallest score whose cumulative weight reaches ``coverage`` of the total, the forecast
-    period counted with weight 1 at +infinity (the largest score when none does)."""
+    period counted with weight 1 at +infinity (the largest score when none does). No scores
+    (every calibration example a closed day, which any band holds: a series at 0 through the
+    whole calibration span) need no widening: 0."""
     n = len(score)
+    if n == 0:
+        return 0.0
     if weights is None:
         return float(np.quantile(score, min(1.0, np.ceil((n + 1) * coverage) / n)))
     order = np.argsort(score, kind="stable")

@@ -43,3 +43,22 @@ def test_the_weighted_quantile_counts_the_forecast_period_at_infinity() -> None:
     # a score weighing nothing is not counted
     assert _conformal_quantile(np.array([5.0, 1.0, 2.0, 3.0, 4.0]),
                                weights=np.array([0.0, 1, 1, 1, 1])) == 4.0
+
+
+def test_a_series_at_zero_through_the_calibration_span_is_forecast_not_a_crash() -> None:
+    """Every calibration example a closed day (the series at 0 for its last 420 days): none
+    is scored, and the band needs no widening. fit had raised IndexError (weighted quantile)
+    or ValueError (unweighted) on the empty scores."""
+    import pandas as pd
+
+    assert _conformal_quantile(np.zeros(0)) == 0.0
+    assert _conformal_quantile(np.zeros(0), weights=np.zeros(0)) == 0.0
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2021-01-01", periods=1_100, freq="D")
+    y = rng.poisson(50, len(ds)).astype(float)
+    y[-420:] = 0
+    model = LightGBMForecaster(n_estimators=30)
+    model.fit(pd.DataFrame({"series_id": "s", "ds": ds, "y": y}))
+    out = model.predict(horizon=14)
+    assert len(out) == 14
+    assert (out["p50"] == 0).all()
