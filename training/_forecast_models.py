@@ -156,6 +156,7 @@ class EventNaiveForecaster(SeasonalNaiveForecaster):
     def _learn(self) -> None:
         """The event lifts, and with them the history cleaned of event days."""
         self.effects_ = EventEffects().fit(self.panel_, self.calendar_)
+        self.effects_.fit_obs_ = None  # read by ``LightGBMForecaster`` only
 
     def _history(self, sid: str, z: np.ndarray) -> np.ndarray:
         return np.asarray(self.effects_.clean_.get(sid, z), dtype=float)
