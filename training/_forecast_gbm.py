@@ -323,8 +323,8 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
             q = self._raw_quantiles(models, shock, calib)
             # closed days (zeros under a P10 of 0) are held by any band: not scored
             kept = ~self._free_zeros(calib, q, hist_lifts)
-            # event days are scored against lifts learned before the calibration span (a
-            # forecast's own event is never in its lifts; ``EventEffects.before``)
+            # event days are scored against lifts learned without their own occurrence (a
+            # forecast's own event is never in its lifts; ``_unseen_lifts``)
             unseen = self._unseen_lifts(panel, cut, hist_lifts)
             score = self._calibration_scores(calib, q, unseen)[kept]
             h_calib, sid_calib = calib["h"].to_numpy(), calib["__sid"].to_numpy()
@@ -396,10 +396,10 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
     def _unseen_lifts(self, panel: Panel, cut: dict[str, int],
                       hist_lifts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
                       ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """The lifts (and spreads) on each series' history learned only from the event days
-        before its calibration span (``cut``: its first period; ``EventEffects.before``), as
-        the calibration scores read them; ``hist_lifts`` (the whole history's) when there
-        is nothing to leave out.
+        """The lifts (and spreads) on each series' history as the calibration scores read
+        them: on the days of each event occurrence that reaches the calibration span (from
+        ``cut``, each series' first calibration period on), learned without that occurrence
+        (``EventEffects.held_out_lifts``); elsewhere ``hist_lifts`` (the whole history's).
 
         Scored with lifts learned on the whole history, each calibration event day had been
         forecast with a lift fitted to it, and the event days' offset narrowed the band of
@@ -409,10 +409,8 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
             return hist_lifts
         cuts = {sid: panel.series[sid].ds[max(c, 0)].normalize()
                 for sid, c in cut.items() if c < len(panel.series[sid].ds)}
-        past = self.effects_.before(cuts)
-        if past is None:
-            return hist_lifts
-        return past.lift_many({sid: g.ds for sid, g in panel.series.items()}, self.calendar_)
+        return self.effects_.held_out_lifts({sid: g.ds for sid, g in panel.series.items()},
+                                            self.calendar_, cuts, hist_lifts)
 
     # ------------------------------------------------------------ predicting
     def _repeat_last(self, sid: str, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -74,18 +74,28 @@ def test_the_fitted_model_keeps_no_lift_observations(
     effects.fit_obs_ = None
 
 
-def test_before_leaves_out_the_days_after_each_cut() -> None:
-    """``before`` pools only the observations before each series' cut: a name seen only
-    after it has no estimate of its own, one seen before keeps its own."""
-    panel, cal = _pages(n=2, days=500)
+def test_held_out_lifts_leave_out_each_scored_occurrence() -> None:
+    """A launch from the cut on (its own name, seen once) is read with a lift learned
+    without it: not its own lift, but the one an unseen launch of its page would get from
+    the other launches; days before the cut keep the whole fit's lifts, and the whole fit is
+    left as it was."""
+    panel, cal = _pages(n=3, days=500)
     p = prepare_panel(panel, "log")
     fx = EventEffects().fit(p, cal)
-    names = {k[0] for k in fx.estimates_[("name", "key")]}
-    assert names == set(cal["name"])
-    cut = pd.Timestamp("2023-09-01")
-    past = fx.before({"p0": cut, "p1": cut})
-    assert past is not None
-    kept = {k[0] for k in past.estimates_[("name", "key")]}
-    assert kept == set(cal.loc[cal["start"] < cut, "name"])
-    # the whole fit is left as it was
-    assert {k[0] for k in fx.estimates_[("name", "key")]} == names
+    periods = {sid: g.ds for sid, g in p.series.items()}
+    whole = fx.lift_many(periods, cal)
+    cut = pd.Timestamp("2023-12-01")
+    held = fx.held_out_lifts(periods, cal, dict.fromkeys(periods, cut), whole)
+    late = cal[cal["start"] >= cut].iloc[0]
+    sid, day0 = str(late["channel"]), p.series[str(late["channel"])].ds == late["start"]
+    # as an unseen launch: the same occurrence renamed, read by a fit without it
+    renamed = cal.assign(name=np.where(cal["name"] == late["name"], "unseen", cal["name"]))
+    without = EventEffects().fit(p, cal[cal["name"] != late["name"]])
+    unseen = without.lift_many({sid: periods[sid]}, renamed)[sid][0][day0][0]
+    own, got = whole[sid][0][day0][0], held[sid][0][day0][0]
+    assert abs(own - unseen) > 0.2, (own, unseen)
+    assert abs(got - unseen) < 0.5 * abs(own - unseen), (own, got, unseen)
+    before = p.series[sid].ds < cut - pd.Timedelta(days=30)  # no occurrence reaches the cut
+    assert before.sum() > 300
+    np.testing.assert_array_equal(held[sid][0][before], whole[sid][0][before])
+    np.testing.assert_array_equal(fx.lift_many(periods, cal)[sid][0], whole[sid][0])
