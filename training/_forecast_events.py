@@ -186,8 +186,9 @@ class EventEffects(EventLifts):
         key = (obs["name"].astype(str) + "\x1f" + start.astype(str)).to_numpy()
         dealt = (pd.DataFrame({"k": key[scored], "s": start.to_numpy()[scored]})
                  .drop_duplicates("k").sort_values(["s", "k"], kind="stable"))
-        fold_of = dict(zip(dealt["k"], np.arange(len(dealt)) % max(1, folds), strict=True))
-        fold = np.array([fold_of.get(k, -1) for k in key])
+        fold = pd.Series(key).map(pd.Series(np.arange(len(dealt)) % max(1, folds),
+                                            index=dealt["k"].to_numpy())
+                                  ).fillna(-1).to_numpy(dtype=np.int64)
         out = {s: tuple(np.array(v, dtype=float, copy=True) for v in whole[s]) for s in whole}
         for k in range(min(max(1, folds), len(dealt))):
             drop = fold == k
