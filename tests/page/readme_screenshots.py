@@ -61,6 +61,7 @@ def main() -> None:
         page.goto(f"{args.url}/ui/#forecast")
         page.wait_for_selector("#fc-chart svg polygon.band")
         page.set_input_files("#fc-upload", str(promos))
+        page.wait_for_selector(f"#fc-note:has-text('from {promos.name}')")
         page.fill("#fc-horizon", str(args.horizon))
         page.click("#fc-run")
         page.wait_for_selector("#fc-peaks tbody tr:has-text('Loyalty week')")

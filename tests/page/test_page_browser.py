@@ -63,6 +63,8 @@ def test_forecast_view_with_promotions_and_bad_upload(page: Any, page_server: st
                     f"Spring sale,{d[0]},{d[1]},sale,,0.6\n"
                     f"Email blast,{d[2]},{d[2]},newsletter,,0.3\n")
     page.set_input_files("#fc-upload", str(good))
+    # the page reads the file asynchronously: run only once it has been read
+    page.wait_for_selector("#fc-note:has-text('from promotions.csv')")
     page.fill("#fc-horizon", "45")
     page.click("#fc-run")
     page.wait_for_selector("#fc-peaks tbody tr:has-text('Spring sale')")
@@ -83,6 +85,7 @@ def test_forecast_view_with_promotions_and_bad_upload(page: Any, page_server: st
     bad = tmp_path / "bad-promotions.csv"
     bad.write_text(f"name,start,end,kind\nLaunch party,next friday,{d[2]},launch\n")
     page.set_input_files("#fc-upload", str(bad))
+    page.wait_for_selector("#fc-note:has-text('from bad-promotions.csv')")
     page.click("#fc-run")
     msg = _error_text(page, "forecast")
     for part in ("HTTP 400", "not dates", "next friday"):
@@ -198,6 +201,9 @@ def test_experiment_view_verdict_srm_and_bad_upload(page: Any, page_server: str,
     skewed = tmp_path / "skewed.csv"
     frame.drop(index=ctrl[: len(ctrl) // 3]).to_csv(skewed, index=False)
     page.set_input_files("#ex-upload", str(skewed))
+    # read asynchronously: a click before it is read had run the previous file (a 60 s timeout
+    # under load waiting for an error the previous file does not give)
+    page.wait_for_selector("#ex-file:has-text('skewed.csv')")
     page.click("#ex-run")
     page.wait_for_selector("#srm-banner.bad")
     assert "Sample ratio mismatch" in page.inner_text("#srm-banner")
@@ -218,6 +224,7 @@ def test_experiment_view_verdict_srm_and_bad_upload(page: Any, page_server: str,
     frame.loc[frame.index[[3, 8]], "converted"] = "yes"
     frame.to_csv(broken, index=False)
     page.set_input_files("#ex-upload", str(broken))
+    page.wait_for_selector("#ex-file:has-text('broken.csv')")
     page.click("#ex-run")
     msg = _error_text(page, "experiment")
     for part in ("HTTP 400", "column 'converted'", "'yes'"):
