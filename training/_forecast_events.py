@@ -146,7 +146,7 @@ class EventEffects(EventLifts):
 
     def __getstate__(self) -> dict[str, Any]:
         """The state saved with a model: without the fit's lift observations (``fit_obs_``),
-        which only ``before`` reads, while the forecaster is fitted."""
+        which only ``held_out_lifts`` reads, while the forecaster is fitted."""
         state = dict(self.__dict__)
         state.pop("fit_obs_", None)
         return state
@@ -496,7 +496,7 @@ class EventEffects(EventLifts):
             every_obs = self._net_of_weekdays(every_obs)
             self._pool_with_backgrounds(every_obs)
             moved = self._follow_level(panel, cal, tails, shift, every_obs)
-            self.fit_obs_ = every_obs  # for ``before`` (not saved: ``__getstate__``)
+            self.fit_obs_ = every_obs  # for ``held_out_lifts`` (not saved: ``__getstate__``)
             if moved:  # their lifts were measured against the old level: pooled again
                 at = pd.Series(
                     [size for days, size in moved.values() for _ in days],

@@ -66,7 +66,8 @@ def test_launch_days_are_not_narrowed_below_ordinary_days(
 @pytest.mark.slow
 def test_the_fitted_model_keeps_no_lift_observations(
         launches: tuple[LightGBMForecaster, pd.DataFrame, pd.DataFrame]) -> None:
-    """The lift observations ``before`` reads are dropped after the fit and never saved."""
+    """The lift observations ``held_out_lifts`` reads are dropped after the fit and never
+    saved."""
     effects = launches[0].effects_
     assert getattr(effects, "fit_obs_", None) is None
     effects.fit_obs_ = pd.DataFrame({"r": [1.0]})
