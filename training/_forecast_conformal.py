@@ -4,7 +4,8 @@ The quantile trees' band is widened by the conformal quantile of calibration sco
 widening each held-out value needs, scored as ``predict`` builds the band, event lifts and their
 spread included): per horizon band (``_H_EDGES``), plus each series' own offset shrunk towards
 0 (``_conformal_by_series``), plus an offset for ordinary days and one for event days
-(``_conformal_by_day_type``). Each quantile weighs a calibration example by its recency
+(``_conformal_by_day_type``), the event days' read per event kind, shoulder days apart
+(``_conformal_by_kind``). Each quantile weighs a calibration example by its recency
 (``_RECENCY_HALF_LIFE_DAYS``, ``_recency_weights``). Zeros under a P10 of 0 (a closed day of
 a non-negative series) are held by any band and score nothing (``_free_zeros``).
 ``ConformalBands`` is the part of ``training._forecast_gbm.LightGBMForecaster`` that computes
@@ -20,7 +21,7 @@ import pandas as pd
 
 from ._forecast_base import _Z80, Panel
 
-__all__ = ["ConformalBands"]
+__all__ = ["ConformalBands", "event_day_changes"]
 
 
 _H_EDGES = (7, 14, 28, 56)
@@ -60,18 +61,33 @@ def _conformal_quantile(score: np.ndarray, coverage: float = 0.8,
 
 
 
+def event_day_changes(model: Any, kinds: np.ndarray) -> np.ndarray:
+    """``model.event_day_change`` of each day of ``kinds`` (the kind standing for the day,
+    its shoulder days apart: ``EventLifts.day_kinds``): its group's offset
+    (``ConformalBands._conformal_by_kind``) less the ordinary days'; the pooled event days'
+    for a group without one (not in the calibration span, a model saved before the
+    table)."""
+    ordinary, event = getattr(model, "conformal_day_", _NO_DAY_TYPES)  # older: none
+    table = getattr(model, "conformal_kind_", {})  # absent in older models
+    out = np.full(len(kinds), float(event - ordinary))
+    for kind, offset in table.items():
+        out[kinds == kind] = offset - ordinary
+    return out
+
 
 class ConformalBands:
     """Conformal adjustments of the band (see the module docstring); ``LightGBMForecaster``
     extends it and sets the state it reads: ``spd_`` (periods per day), ``conformal_``
     (pooled), ``conformal_h_`` (per horizon band), ``conformal_series_``, ``conformal_day_``
-    (ordinary and event days), ``ctx_``, ``effects_`` and ``panel_``."""
+    (ordinary and event days), ``conformal_kind_`` (event days per kind), ``ctx_``,
+    ``effects_`` and ``panel_``."""
 
     spd_: int
     panel_: Panel
     conformal_: np.ndarray
     conformal_h_: np.ndarray
     conformal_series_: dict[str, float]
+    conformal_day_: np.ndarray
     ctx_: dict[str, Any]
     effects_: Any
 
@@ -181,6 +197,37 @@ class ConformalBands:
                 own[sel], weights=None if w is None else w[sel])
         return out
 
+    def _conformal_by_kind(self, score: np.ndarray, sid: np.ndarray, h: np.ndarray,
+                           kinds: np.ndarray, event: np.ndarray,
+                           w: np.ndarray | None = None) -> dict[str, float]:
+        """Event-day offset per event kind, its shoulder days apart (``kinds``: the group
+        standing for each example's day, ``EventLifts.day_kinds``), where the event days
+        fall in two groups or more: the conformal quantile of the group's scores less their
+        horizon band's and series' adjustments, shrunk towards the pooled event days' offset
+        (``conformal_day_[1]``) by ``_MIN_CALIB`` pseudo-scores; none with one group (its
+        offset is the pooled one).
+
+        One offset had served every event day of a model: the days the lifts forecast well
+        (shoulders, a fortnightly promotion) and those they cannot (a launch of a new name,
+        2x to 12x) were widened alike, the one too much and the other too little.
+        """
+        kinds = np.asarray(kinds, dtype=object)
+        on = event & pd.notna(kinds)
+        names = sorted({str(k) for k in kinds[on]})
+        if len(names) < 2:
+            return {}
+        own = (score - self.conformal_h_[self._horizon_band(h)]
+               - np.array([self.conformal_series_.get(str(s), 0.0) for s in sid]))
+        pooled = float(self.conformal_day_[1])
+        out: dict[str, float] = {}
+        for kind in names:
+            sel = on & (kinds == kind)
+            n = int(sel.sum())
+            share = n / (n + _MIN_CALIB)
+            out[kind] = share * _conformal_quantile(
+                own[sel], weights=None if w is None else w[sel]) + (1.0 - share) * pooled
+        return out
+
     def _free_zeros(self, calib: pd.DataFrame, q: np.ndarray,
                     lifts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
                     ) -> np.ndarray:
@@ -238,6 +285,19 @@ class ConformalBands:
             at = tau[sel]
             back[sel] = np.nan_to_num(self.ctx_[sid].z[at] - self.effects_.clean_[sid][at])
         return back
+
+    @staticmethod
+    def _calibration_kinds(calib: pd.DataFrame, kinds: dict[str, np.ndarray]) -> np.ndarray:
+        """Per calibration example, the kind standing for its day (``kinds``: per series, of
+        each history period; None off events)."""
+        sids = calib["__sid"].to_numpy()
+        tau = calib["__tau"].to_numpy().astype(int)
+        out = np.full(len(calib), None, dtype=object)
+        for sid in (str(s) for s in pd.unique(sids)):
+            if sid in kinds:
+                sel = sids == sid
+                out[sel] = kinds[sid][tau[sel]]
+        return out
 
     @staticmethod
     def _calibration_lifts(calib: pd.DataFrame,

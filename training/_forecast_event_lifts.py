@@ -90,6 +90,85 @@ class EventLifts(LiftHierarchy):
         out.update(zip(asked, lifts, strict=True))
         return out
 
+    def day_kinds(
+        self,
+        periods: dict[str, pd.DatetimeIndex],
+        calendar: pd.DataFrame | None,
+    ) -> dict[str, np.ndarray]:
+        """Per series (of ``periods``), the kind of the event that stands for each period's
+        day in ``lift_many`` (a window's before a shoulder's, then the largest |lift|; a
+        background event only where no shorter one covers the day), ``"<kind> (shoulder)"``
+        on a shoulder day no window covers; None off events. The conformal band's event-day
+        offset is read per such group (``ConformalBands._conformal_by_kind``)."""
+        return self.day_kinds_without(periods, calendar, [([], list(periods))])[0]
+
+    def day_kinds_without(
+        self,
+        periods: dict[str, pd.DatetimeIndex],
+        calendar: pd.DataFrame | None,
+        jobs: list[tuple[list[int], list[str]]],
+    ) -> list[dict[str, np.ndarray]]:
+        """For each ``(rows, series)`` of ``jobs``: ``day_kinds`` of those series (of
+        ``periods``) with the calendar's ``rows`` (positions in ``prepare(calendar)``) left
+        out, from one expansion of the calendar: only the days the left-out rows reach are
+        read again, from the occurrences that remain there (as ``lift_many_without``)."""
+        cal = self.prepare(calendar)
+        none = {sid: np.full(len(ds), None, dtype=object) for sid, ds in periods.items()}
+        asked = list(dict.fromkeys(sid for _, sids in jobs for sid in sids
+                                   if len(periods[sid])))
+        if cal.empty or not asked:
+            return [{sid: none[sid] for sid in sids} for _, sids in jobs]
+        occ, origin, width = self._occurrences(periods, cal, asked, rows=True)
+        if occ.empty:
+            return [{sid: none[sid] for sid in sids} for _, sids in jobs]
+        occ = occ.reset_index(drop=True)
+        cells = {sid: j * width + (periods[sid].normalize().to_numpy(dtype="datetime64[ns]")
+                                   - origin) // np.timedelta64(1, "D")
+                 for j, sid in enumerate(asked)}
+
+        def read(sub: pd.DataFrame) -> pd.Series:
+            """The label of the row standing for each cell of ``sub`` (index: the cell)."""
+            if sub.empty:
+                return pd.Series([], dtype=object)
+            sub = sub.assign(rank=_rank(sub))
+            sub, _ = set_background_aside(sub, by="cell")
+            best = (sub.sort_values(["cell", "rank"], kind="stable").groupby("cell").tail(1)
+                    .set_index("cell"))
+            return pd.Series((best["kind"].astype(str) + np.where(
+                best["in_window"].to_numpy(dtype=bool), "", SHOULDER)).to_numpy(dtype=object),
+                index=best.index)
+
+        def at(labels: pd.Series, want: np.ndarray) -> np.ndarray:
+            out = np.full(len(want), None, dtype=object)
+            pos = labels.index.get_indexer(want)
+            out[pos >= 0] = labels.to_numpy(dtype=object)[pos[pos >= 0]]
+            return out
+
+        every = read(occ)
+        whole = {sid: at(every, cells[sid]) for sid in asked}
+        cell = occ["cell"].to_numpy(dtype=np.int64)
+        by_event = occ.groupby(["sid", "ev"], sort=False).indices
+        position = {sid: j for j, sid in enumerate(asked)}
+        empty = np.zeros(0, dtype=np.int64)
+        result = []
+        for rows, sids in jobs:
+            got = {}
+            for sid in sids:
+                j = position.get(sid, -1)
+                gone = np.concatenate([by_event.get((j, r), empty) for r in rows] or [empty])
+                if j < 0 or not len(gone):
+                    got[sid] = whole[sid] if j >= 0 else none[sid]
+                    continue
+                hit = np.unique(cell[gone])
+                keep = np.isin(cell, hit)
+                keep[gone] = False
+                on = np.isin(cells[sid], hit)
+                kinds = whole[sid].copy()
+                kinds[on] = at(read(occ[keep]), cells[sid][on])
+                got[sid] = kinds
+            result.append(got)
+        return result
+
     def lift_many_without(
         self,
         periods: dict[str, pd.DatetimeIndex],
@@ -402,6 +481,9 @@ class EventLifts(LiftHierarchy):
         return [(parts["lift"][j], parts["var_lo"][j], parts["var_hi"][j])
                 for j in range(len(periods))]
 
+
+SHOULDER = " (shoulder)"
+"""Suffix of a shoulder day's kind in ``EventLifts.day_kinds``."""
 
 SHARE_DAYS = 56
 """Days at the end of each channel's history whose mean gives its share of an aggregate."""

@@ -300,6 +300,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
         self.conformal_h_ = np.zeros(0)
         self.conformal_series_: dict[str, float] = {}
         self.conformal_day_ = np.zeros(2)
+        self.conformal_kind_: dict[str, float] = {}
         self.recent_steps_: dict[str, tuple[pd.Timestamp, float]] = {}
         self.unmoved_: dict[str, _Ctx] = {}  # the contexts before a recent step moved them
         if cal_steps:
@@ -335,9 +336,16 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
             self.conformal_series_ = self._conformal_by_series(sid_calib[kept], score,
                                                                h_calib[kept], w)
             lift, var_lo, var_hi = self._calibration_lifts(calib, hist_lifts)
+            on_event = ((lift != 0) | (var_lo > 0) | (var_hi > 0))[kept]
             self.conformal_day_ = self._conformal_by_day_type(
-                score, sid_calib[kept], h_calib[kept],
-                ((lift != 0) | (var_lo > 0) | (var_hi > 0))[kept], w)
+                score, sid_calib[kept], h_calib[kept], on_event, w)
+            # each event kind's days (its shoulder days apart) their own offset, shrunk
+            # towards the pooled event days'
+            if not self.calendar_.empty:
+                kinds = self._calibration_kinds(calib, self.effects_.day_kinds(
+                    {sid: g.ds for sid, g in panel.series.items()}, self.calendar_))
+                self.conformal_kind_ = self._conformal_by_kind(
+                    score, sid_calib[kept], h_calib[kept], kinds[kept], on_event, w)
             # a series whose history was moved by a lasting step is not narrowed below the
             # panel's adjustment by its own scores: they are read on the history levelled by
             # the step's estimate, so the smallest of the panel (an independent check's home
@@ -499,7 +507,14 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
                 is_dormant(self.panel_.series[sid].y) for sid in sids)
             own = cal.drop(index=cal.index[list(rows)]).reset_index(drop=True) if starts else cal
             todo.append((own, sids, lift))
-        return self._frames(base, todo, parts)
+        kinds = None
+        if getattr(self, "conformal_kind_", {}):  # each kind's event-day offset, its days
+            # as ``predict`` reads them on the calendar without the job's rows
+            kinds = self.effects_.day_kinds_without(
+                {sid: base[sid][0] for sid in union}, cal,
+                [([int(r) for r in rows], sids) for (rows, _), sids in zip(jobs, asked,
+                                                                           strict=True)])
+        return self._frames(base, todo, parts, kinds)
 
     def _checked_horizon(self, horizon: int) -> int:
         horizon = self._check_horizon(horizon)

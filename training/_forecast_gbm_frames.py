@@ -22,6 +22,7 @@ from features._calendar import series_channel
 from ._forecast_base import _Z80, BaseForecaster, Panel
 from ._forecast_closed_phases import closed_masks
 from ._forecast_coherent import TotalParts, event_shift
+from ._forecast_conformal import event_day_changes
 from ._forecast_starts import is_dormant, planned_start, profile_for, start_forecast
 
 __all__ = ["EventFrames"]
@@ -38,6 +39,7 @@ class EventFrames(BaseForecaster):
                 jobs: Sequence[tuple[pd.DataFrame, list[str],
                                      dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None]],
                 parts: Mapping[str, TotalParts] | None = None,
+                kinds: Sequence[dict[str, np.ndarray]] | None = None,
                 ) -> list[pd.DataFrame]:
         """Per ``(cal, sids, lifts)`` of ``jobs``, the forecast frame of ``sids`` with
         ``cal``'s events: each period's lift (``lifts``, else ``lift_many`` of ``cal``) added
@@ -45,9 +47,14 @@ class EventFrames(BaseForecaster):
         and a dormant series' planned start. A coherent total of ``parts`` then moves, its
         band with it, so that each channel's change carries that channel's lift
         (``event_shift``; ``lifts`` then has its channels' too). The frames are built as one
-        (a frame per job had cost 5 ms each, thousands of times on a 1,000-store calendar)."""
+        (a frame per job had cost 5 ms each, thousands of times on a 1,000-store calendar).
+        ``kinds``: per job, the kind standing for each period's day (``day_kinds``), read from
+        ``cal`` where not given, for a model with an event-day offset per kind."""
         parts = parts or {}
         change = float(getattr(self, "event_day_change", 0.0))
+        # an event day's offset by the kind standing for it, where the model has one per
+        # kind (``ConformalBands._conformal_by_kind``)
+        by_kind = bool(getattr(self, "conformal_kind_", {}))  # absent in older models
         names, times, values, owner, shut = [], [], [], [], []
         for k, (cal, sids, lifts) in enumerate(jobs):
             if lifts is None:
@@ -55,13 +62,19 @@ class EventFrames(BaseForecaster):
                            for cs in parts[sid].channels}
                 periods.update({sid: base[sid][0] for sid in sids})
                 lifts = self.effects_.lift_many(periods, cal)
+            day_kind = None
+            if by_kind:
+                day_kind = kinds[k] if kinds is not None else self.effects_.day_kinds(
+                    {sid: base[sid][0] for sid in sids}, cal)
             outs = {}
             for sid in sids:
                 idx, q = base[sid]
                 lift, var_lo, var_hi = lifts[sid]
                 # an event day's conformal offset in place of an ordinary day's (the band of
                 # ``base`` has the ordinary one)
-                more = np.where((lift != 0) | (var_lo > 0) | (var_hi > 0), change, 0.0)
+                step = (change if day_kind is None
+                        else event_day_changes(self, day_kind[sid]))
+                more = np.where((lift != 0) | (var_lo > 0) | (var_hi > 0), step, 0.0)
                 lo = np.sqrt(np.maximum(q[:, 1] - q[:, 0] + more, 0.0) ** 2 + _Z80**2 * var_lo)
                 hi = np.sqrt(np.maximum(q[:, 2] - q[:, 1] + more, 0.0) ** 2 + _Z80**2 * var_hi)
                 mid = q[:, 1] + lift

@@ -1,0 +1,135 @@
+"""The event days' conformal offset is read per event kind, shoulder days apart
+(``ConformalBands._conformal_by_kind``, ``EventLifts.day_kinds``).
+
+One offset had served every event day of a model: a recurring promotion the lifts forecast
+well and a launch of a new name (2x-12x) they cannot were widened alike."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training._forecast_events import EventEffects
+from training._forecast_gbm import LightGBMForecaster
+from training._forecast_panel import prepare_panel
+
+
+def _pages(n: int = 6, days: int = 820, seed: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Page views with a weekday shape, a random-walk level and AR(1) noise; each page has 4
+    launches of its own name, 2x-12x, fading over 2-6 days (kind ``launch``, a 14-day
+    window), and a steady +30% promotion of one name every three weeks (kind ``promotion``,
+    Tuesday to Thursday), both on the page's channel."""
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2023-01-01", periods=days, freq="D")
+    wk = np.log(np.array([1.08, 1.1, 1.08, 1.05, 0.98, 0.85, 0.86]))[ds.day_of_week]
+    rows, cal = [], []
+    for s in range(n):
+        eps = rng.normal(0, 0.1, days)
+        ar = np.zeros(days)
+        for t in range(1, days):
+            ar[t] = 0.5 * ar[t - 1] + eps[t]
+        logy = np.log(rng.lognormal(np.log(3000), 0.8)) + np.cumsum(
+            rng.normal(0, 0.01, days)) + wk + ar
+        lift = np.zeros(days)
+        starts = 60 + np.sort(rng.choice(np.arange(0, days - 80, 40), 4, replace=False))
+        for j, st in enumerate(starts):
+            k = np.arange(min(21, days - st))
+            lift[st:st + len(k)] += rng.uniform(2.0, 12.0) * np.exp(-k / rng.uniform(2.0, 6.0))
+            cal.append({"name": f"p{s} launch {j}", "start": ds[st],
+                        "end": ds[min(st + 13, days - 1)], "kind": "launch",
+                        "channel": f"p{s}"})
+        promo = np.zeros(days)
+        for st in range(10 + (s % 3) * 7, days - 3, 21):
+            st += (1 - ds[st].day_of_week) % 7  # a Tuesday
+            if st + 2 >= days or lift[st:st + 3].any():
+                continue
+            promo[st:st + 3] = np.log(1.3)
+            cal.append({"name": "Promo", "start": ds[st], "end": ds[st + 2],
+                        "kind": "promotion", "channel": f"p{s}"})
+        rows.append(pd.DataFrame({"series_id": f"p{s}", "ds": ds,
+                                  "y": np.round(np.exp(logy + promo) * (1 + lift))}))
+    return pd.concat(rows, ignore_index=True), pd.DataFrame(cal)
+
+
+@pytest.fixture(scope="module")
+def two_kinds() -> tuple[LightGBMForecaster, pd.DataFrame]:
+    panel, cal = _pages()
+    return LightGBMForecaster(max_horizon_days=28).fit(panel, cal), cal
+
+
+def _future(model: LightGBMForecaster) -> pd.DataFrame:
+    """A new launch of p0 on the 8th day ahead and a promotion of p1 on the 10th to 12th."""
+    start = model.panel_.series["p0"].ds[-1] + pd.Timedelta(days=8)
+    promo = model.panel_.series["p1"].ds[-1] + pd.Timedelta(days=10)
+    return pd.DataFrame([
+        {"name": "p0 launch new", "start": start, "end": start + pd.Timedelta(days=13),
+         "kind": "launch", "channel": "p0"},
+        {"name": "Promo", "start": promo, "end": promo + pd.Timedelta(days=2),
+         "kind": "promotion", "channel": "p1"}])
+
+
+@pytest.mark.slow
+def test_launch_days_get_a_larger_offset_than_promotion_days(
+        two_kinds: tuple[LightGBMForecaster, pd.DataFrame]) -> None:
+    """A launch of a new name is forecast with the kind's lift, its days far less well than
+    a recurring promotion's: its kind's offset is the larger, and larger than the pooled
+    event days' offset."""
+    model = two_kinds[0]
+    table = model.conformal_kind_
+    assert set(table) == {"launch", "promotion", "launch (shoulder)", "promotion (shoulder)"}, (
+        table)
+    assert table["launch"] > table["promotion"] + 0.05, table
+    assert table["launch"] > model.conformal_day_[1] + 0.05, (table, model.conformal_day_)
+
+
+@pytest.mark.slow
+def test_forecast_widens_each_kind_by_its_own_offset(
+        two_kinds: tuple[LightGBMForecaster, pd.DataFrame]) -> None:
+    """On a planned launch the band is wider than with the pooled event days' offset, and
+    widened more than on a planned promotion; ordinary days keep their band. A model saved
+    before the table (no ``conformal_kind_``) forecasts with the pooled offset."""
+    model, cal = two_kinds
+    future = pd.concat([cal, _future(model)], ignore_index=True)
+    per_kind = model.predict(28, future_calendar=future)
+    table = model.conformal_kind_
+    try:
+        del model.conformal_kind_
+        pooled = model.predict(28, future_calendar=future)
+    finally:
+        model.conformal_kind_ = table
+
+    def width(f: pd.DataFrame, sid: str, days: range) -> np.ndarray:
+        g = f[f["series_id"] == sid].reset_index(drop=True)
+        return np.log1p(g["p90"].to_numpy()[list(days)]) - np.log1p(g["p10"].to_numpy()[list(days)])
+
+    launch, promo = range(7, 14), range(9, 12)
+    assert (width(per_kind, "p0", launch) > width(pooled, "p0", launch) + 0.02).all()
+    assert ((width(per_kind, "p0", launch) - width(pooled, "p0", launch)).min()
+            > (width(per_kind, "p1", promo) - width(pooled, "p1", promo)).max() + 0.05)
+    # ordinary days keep their band
+    np.testing.assert_allclose(width(per_kind, "p2", range(28)), width(pooled, "p2", range(28)))
+
+
+def test_day_kinds_name_window_and_shoulder_days() -> None:
+    """A day a window covers is its event's kind, a shoulder day no window covers the kind's
+    shoulder, a day off events None; of two windows on a day the larger lift's kind."""
+    ds = pd.date_range("2024-01-01", periods=60, freq="D")
+    rng = np.random.default_rng(0)
+    y = np.exp(6 + rng.normal(0, 0.05, 60))
+    y[20:23] *= 3.0  # a launch, three days
+    y[40:42] *= 1.2  # a promotion, two days, its second day also a launch's
+    y[41] *= 2.0
+    cal = pd.DataFrame({"name": ["L", "P", "M"], "kind": ["launch", "promotion", "launch"],
+                        "start": pd.to_datetime(["2024-01-21", "2024-02-10", "2024-02-11"]),
+                        "end": pd.to_datetime(["2024-01-23", "2024-02-11", "2024-02-11"])})
+    panel = prepare_panel(pd.DataFrame({"series_id": "a", "ds": ds, "y": y}))
+    effects = EventEffects().fit(panel, cal)
+    kinds = effects.day_kinds({"a": ds}, cal)["a"]
+    assert list(kinds[20:23]) == ["launch"] * 3
+    assert list(kinds[18:20]) == ["launch (shoulder)"] * 2  # pre_days 2
+    assert list(kinds[23:26]) == ["launch (shoulder)"] * 3  # post_days 3
+    assert kinds[10] is None
+    assert kinds[30] is None
+    assert kinds[40] == "promotion"
+    assert kinds[41] == "launch"
