@@ -37,7 +37,7 @@ from ._import_series import (
     _flag_events,
     _flag_numbers,
     _flag_text,
-    _ids,
+    _joined_ids,
     _runs,
     _snake,
     _squash,
@@ -135,7 +135,10 @@ def store_plan_to_future(raw: pd.DataFrame, settings: Mapping[str, object], *,
     stores = settings["stores"]
     assert isinstance(stores, dict)
     probs: list[Problem] = []
-    id_name = _find(raw, cols["id"], "store id", report, probs, "rename it")
+    id_cols = settings.get("id_columns") or [cols["id"]]  # one id column before 2026-12-07
+    assert isinstance(id_cols, list)
+    id_found = [_find(raw, str(c), "store id" if i == 0 else "id column", report, probs,
+                      "rename it") for i, c in enumerate(id_cols)]
     date_name = _find(raw, cols["date"], "date", report, probs, "rename it")
     known = {c: _find(raw, c, "known-in-advance column", report, probs,
                       f"the model reads {_snake(c)!r} for every forecast day: add it to the "
@@ -153,19 +156,25 @@ def store_plan_to_future(raw: pd.DataFrame, settings: Mapping[str, object], *,
                         "a planned closure needs the column (0 on that day)")
     if probs:
         raise DataContractError(source, probs)
-    assert id_name is not None
+    id_names = [c for c in id_found if c is not None]
+    assert len(id_names) == len(id_cols)
+    id_name = id_names[0]
     assert date_name is not None
     if raw.empty:
         raise DataContractError(source, [Problem(
             "", "has no rows: only a header", 0, fix="export the plan's store days again")])
 
     ds = _dated_days(raw, date_name, tz, probs, report)
-    width = settings.get("id_width")
-    ids, _, _ = _ids(raw[id_name], id_name, str(settings["id_prefix"]), probs, report,
-                     width=int(width) if isinstance(width, int) else None)
+    prefixes = settings.get("id_prefixes") or [settings["id_prefix"]]
+    widths = settings.get("id_widths") or [settings.get("id_width")]
+    assert isinstance(prefixes, list)
+    assert isinstance(widths, list)
+    ids, _, _ = _joined_ids(raw, id_names, None, probs, report,
+                            prefixes=[str(p) for p in prefixes],
+                            widths=[int(w) if isinstance(w, int) else None for w in widths])
     unknown = (ids.notna() & ~ids.isin(list(stores))).to_numpy()
     if unknown.any():
-        n, rows, ex = problem_rows(unknown, raw[id_name])
+        n, rows, ex = problem_rows(unknown, raw[id_name] if len(id_names) == 1 else ids)
         new = pd.unique(ids[unknown])
         probs.append(Problem(id_name, f"has {len(new):,} store{'s' if len(new) != 1 else ''} "
                                       f"{history} never had ({', '.join(map(str, new[:5]))}"
@@ -192,10 +201,11 @@ def store_plan_to_future(raw: pd.DataFrame, settings: Mapping[str, object], *,
         values[_snake(col)] = _flag_numbers(
             raw[name], name, probs, fix="fill every row (0 when the flag is off): the model "
                                         "reads it for every forecast day")
-    key = pd.DataFrame({id_name: ids, date_name: ds})
+    key_name = "+".join(id_names)
+    key = pd.DataFrame({key_name: ids, date_name: ds})
     dup = _duplicate_key_problem(
         key.assign(**{c: raw[c] for c in raw.columns if c not in key.columns}),
-        (id_name, date_name), "keep one row per store and day",
+        (key_name, date_name), "keep one row per store and day",
         valid=(ds.notna() & ids.notna()).to_numpy())
     if dup:
         probs.append(dup)
@@ -273,7 +283,7 @@ def store_plan_to_future(raw: pd.DataFrame, settings: Mapping[str, object], *,
     order = np.lexsort((ds.to_numpy(), ids.to_numpy(dtype=str)))
     future = pd.concat([pd.DataFrame({"series_id": m + ids, "ds": ds, **values}).iloc[order]
                         for m in metrics], ignore_index=True)
-    read = {id_name, date_name, *(n for n in known.values() if n), *(
+    read = {*id_names, date_name, *(n for n in known.values() if n), *(
         n for n in events.values() if n), *([open_name] if open_name else [])}
     left = [str(c) for c in raw.columns if str(c) not in read]
     untrained = [c for c in left if _squash(c) in DETECTED_NAMES["known"] + DETECTED_NAMES[
@@ -293,12 +303,13 @@ def store_plan_to_future(raw: pd.DataFrame, settings: Mapping[str, object], *,
                     "forecast the planned ones with --series")
     reach = span.groupby("channel").agg(first=("last", "first"), end=("ds", "max"))
     horizon = int(((reach["end"] - reach["first"]).dt.days).min())
-    columns = {"id": [id_name], "date": [date_name],
+    columns = {"id": id_names, "date": [date_name],
                "known in advance": [n for n in known.values() if n],
                "events": [n for n in events.values() if n],
                "open": [open_name] if open_name else [], "not imported": left}
     summary: dict[str, object] = {
-        "rows": len(raw), "stores": len(planned), "first": ds.min(), "last": ds.max(),
+        "rows": len(raw), "stores": len(planned) if len(id_names) == 1 else int(
+            raw[id_name].nunique()), "first": ds.min(), "last": ds.max(),
         "horizon": horizon, "known": list(values),
         "events": {str(k): int(n) for k, n in calendar["kind"].value_counts().items()},
         "closed_days": int(closed.sum()), "weekly_closed": int((closed & on_rule).sum()),

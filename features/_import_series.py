@@ -342,6 +342,48 @@ def _ids(raw: pd.Series, name: str, prefix: str | None, probs: list[Problem],
     return out.astype(object), prefix, width if numeric else None
 
 
+ID_SEPARATOR = " / "
+"""Between the parts of a series id built from several id columns (``--id-col store_nbr
+--id-col family``): ``store_nbr_01 / GROCERY I``, each part written as one id column's ids
+are. Reversible: split ``series_id`` on it (pandas: ``frame['series_id'].str.split(' / ',
+expand=True)``); a value holding it is an error. Not ':' (metric prefixes), ',', ';' or '|'
+(a calendar channel listing several), nor a bare '/' (Favorita's family 'BREAD/BAKERY')."""
+
+
+def _joined_ids(raw: pd.DataFrame, names: Sequence[str], prefix: str | None,
+                probs: list[Problem], report: LoadReport,
+                prefixes: Sequence[str] | None = None,
+                widths: Sequence[int | None] | None = None,
+                ) -> tuple[pd.Series, list[str], list[int | None]]:
+    """Series ids of one or several id columns: each column's ids as ``_ids`` writes them
+    (``prefix``: the first column's prefix), joined with ``ID_SEPARATOR``. ``prefixes`` and
+    ``widths``: each column's of an earlier import (a plan takes its history's). Returns the
+    ids and each column's prefix and width."""
+    parts: list[pd.Series] = []
+    used_prefixes: list[str] = []
+    used_widths: list[int | None] = []
+    for i, name in enumerate(names):
+        own = prefixes[i] if prefixes is not None else prefix if i == 0 else None
+        width = widths[i] if widths is not None else None
+        ids, got_prefix, got_width = _ids(raw[name], name, own, probs, report, width=width)
+        if len(names) > 1:
+            inside = ids.astype("string").str.contains(ID_SEPARATOR, regex=False).fillna(
+                False).to_numpy(dtype=bool)
+            if inside.any():
+                n, rows, ex = problem_rows(inside, raw[name])
+                probs.append(Problem(name, f"has values holding {ID_SEPARATOR!r}, which joins "
+                                           "the id columns into a series id", n, rows, ex,
+                                     fix=f"replace {ID_SEPARATOR!r} in those values (e.g. "
+                                         "with '-')"))
+        parts.append(ids)
+        used_prefixes.append(got_prefix)
+        used_widths.append(got_width)
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + ID_SEPARATOR + part
+    return out.astype(object), used_prefixes, used_widths
+
+
 def _runs(frame: pd.DataFrame, by: list[str]) -> pd.Series:
     """Run numbers over ``frame`` (sorted by ``by`` then ``ds``): a new run where a ``by`` value
     changes or a day is skipped."""
@@ -540,23 +582,25 @@ def _splitting_column(raw: pd.DataFrame, key: pd.DataFrame,
     return None
 
 
-def _split_fix(raw: pd.DataFrame, split: str, id_name: str, date_name: str,
+def _split_fix(raw: pd.DataFrame, split: str, id_names: Sequence[str], date_name: str,
                used: Mapping[str, list[str]]) -> str:
     """The fix for an export with one row per store, day and ``split`` (Favorita's
     ``family``): sum per store and day, or a series per store and ``split``. It had said 'one
-    row per till or department' without naming the column."""
+    row per till or department' without naming the column, and until 2026-12-07 a series
+    per store and ``split`` needed a hand-written series file (``--id-col`` took one column)."""
+    options = " ".join(f"--id-col {c}" for c in [*id_names, split])
     values = pd.unique(raw[split].dropna().astype(str))
     shown = ", ".join(repr(v) for v in values[:3]) + (", ..." if len(values) > 3 else "")
     summed = [*used["value"], *used["known"]]
     return (f"the rows of one store and day differ in '{split}' ({len(values):,} values: "
-            f"{shown}). To forecast each store, sum them per store and day first (pandas: "
-            f"frame.groupby(['{id_name}', '{date_name}'], as_index=False)[{summed!r}].sum(); a "
-            "0/1 flag column takes .max() instead); to forecast each store and "
-            f"'{split}', write a series file instead (series_id joining '{id_name}' and "
-            f"'{split}', ds, y and the known-in-advance columns) and give it to --series")
+            f"{shown}). To forecast each store and '{split}', give the id columns: {options} "
+            f"(one series per combination, ids joined with "
+            f"{ID_SEPARATOR!r}); to forecast each store, sum them per store and day first "
+            f"(pandas: frame.groupby({[*id_names, date_name]!r}, as_index=False)"
+            f"[{summed!r}].sum(); a 0/1 flag column takes .max() instead)")
 
 
-def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
+def store_days_to_series(raw: pd.DataFrame, *, id_col: str | Sequence[str] | None = None,
                          date_col: str | None = None, value_cols: Sequence[str] = (),
                          known_cols: Sequence[str] | None = None,
                          event_cols: Sequence[str] | None = None, open_col: str | None = None,
@@ -569,7 +613,9 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
     Args:
         raw: the export as read (``read_table``).
         id_col, date_col: columns holding the store id and the day; ``None``: detected by name
-            (``DETECTED_NAMES``).
+            (``DETECTED_NAMES``). Several id columns (``['store_nbr', 'family']``) make one
+            series per combination, its id the columns' ids joined with ``ID_SEPARATOR``
+            (``store_nbr_01 / GROCERY I``); the first column is the store.
         value_cols: columns to forecast; the first gives series ``store_07``, each other one
             series behind its name as a metric prefix (``customers:store_07``). Empty: detected
             (``Sales``).
@@ -584,8 +630,9 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
         event_kinds: calendar kind per event column; default ``holiday`` for a column whose
             name holds a word for a holiday (``HOLIDAY_WORDS``: holiday, Feiertag, férié,
             festivo, feestdag, ...), else ``event``; a note says which was chosen.
-        id_prefix: text before each id; default the id column's name in snake case and '_'
-            for whole-number ids (``store_``), nothing for text ids.
+        id_prefix: text before each id (before the first id column's part); default the id
+            column's name in snake case and '_' for whole-number ids (``store_``), nothing for
+            text ids.
         detect: detect the optional roles (known, event, open) by name when not given.
         tz: time zone to convert dates with UTC offsets to (``import-orders --tz``); ``None``:
             each such date is the day written (``2015-07-31T00:00:00+02:00`` is 31 July).
@@ -594,14 +641,16 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
     raw = raw.reset_index(drop=True)
     report = LoadReport(source, rows_read=len(raw))
     report.notes.extend(raw.attrs.get("read_notes", []))
+    id_cols = [id_col] if isinstance(id_col, str) else list(id_col or [])
     given: dict[str, list[str] | None] = {
-        "id": [id_col] if id_col else None, "date": [date_col] if date_col else None,
+        "id": id_cols or None, "date": [date_col] if date_col else None,
         "value": list(value_cols) or None, "open": [open_col] if open_col else None,
         "known": None if known_cols is None else list(known_cols),
         "event": None if event_cols is None else list(event_cols)}
     used, shown = _resolve(raw, given, detect, source)
-    id_name, date_name = used["id"][0], used["date"][0]
-    if not id_col:
+    id_names, date_name = used["id"], used["date"][0]
+    id_name = id_names[0]
+    if not id_cols:
         report.note(_id_note(id_name, raw))
     if raw.empty:  # the summary's first and last day had stopped the CLI after series.csv
         raise DataContractError(source, [Problem(
@@ -615,7 +664,14 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
 
     probs: list[Problem] = []
     ds = _dated_days(raw, date_name, tz, probs, report)
-    ids, prefix, width = _ids(raw[id_name], id_name, id_prefix, probs, report)
+    ids, prefixes, widths = _joined_ids(raw, id_names, id_prefix, probs, report)
+    prefix, width = prefixes[0], widths[0]
+    if len(id_names) > 1:
+        shown_id = ids.dropna().iloc[0] if ids.notna().any() else ""
+        report.note(f"series ids join {' and '.join(repr(c) for c in id_names)} with "
+                    f"{ID_SEPARATOR!r} ({shown_id}): one series per combination; to get the "
+                    f"columns back, split series_id on {ID_SEPARATOR!r} (pandas: "
+                    f"frame['series_id'].str.split({ID_SEPARATOR!r}, expand=True))")
     closed = np.zeros(len(raw), dtype=bool)
     if used["open"]:
         is_open = _flag_numbers(raw[used["open"][0]], used["open"][0], probs,
@@ -654,16 +710,17 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
         probs.append(Problem("", f"has known-in-advance columns with one name in snake case "
                                  f"({', '.join(used['known'])})", 0,
                              fix="give only one of them with --known-col"))
-    key = pd.DataFrame({id_name: ids, date_name: ds})
+    key_name = "+".join(id_names)
+    key = pd.DataFrame({key_name: ids, date_name: ds})
     dup = _duplicate_key_problem(
         key.assign(**{c: raw[c] for c in raw.columns if c not in key.columns}),
-        (id_name, date_name),
+        (key_name, date_name),
         "keep one row per store and day (an export with one row per till or department: sum "
         "them per store and day first)", valid=(ds.notna() & ids.notna()).to_numpy())
     if dup:
         split = _splitting_column(raw, key, used)
         probs.append(dup if split is None else replace(dup, fix=_split_fix(
-            raw, split, id_name, date_name, used)))
+            raw, split, id_names, date_name, used)))
     if probs:
         raise DataContractError(source, probs)
 
@@ -700,7 +757,8 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
                "known in advance": shown["known"], "events": shown["event"],
                "open": shown["open"], "not imported": left}
     summary: dict[str, object] = {
-        "rows": len(raw), "stores": int(ids.nunique()), "series": int(
+        "rows": len(raw), "stores": int(ids.nunique() if len(id_names) == 1 else
+                                        raw[id_name].nunique()), "series": int(
             out_series["series_id"].nunique()), "first": ds.min(), "last": ds.max(),
         "prefix": prefix, "known": list(known),
         "events": {str(k): int(n) for k, n in calendar["kind"].value_counts().items()},
@@ -713,6 +771,7 @@ def store_days_to_series(raw: pd.DataFrame, *, id_col: str | None = None,
                     "known": used["known"], "events": used["event"],
                     "open": used["open"][0] if used["open"] else None},
         "id_prefix": prefix, "id_width": width,
+        "id_columns": id_names, "id_prefixes": prefixes, "id_widths": widths,
         "metrics": ["", *(f"{_snake(c)}:" for c in used["value"][1:])],
         "event_names": names, "event_kinds": dict(event_kinds or {}),
         "stores": {str(sid): {"last": f"{day:%Y-%m-%d}", "weekly_closed": weekly.get(sid, [])}

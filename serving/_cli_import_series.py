@@ -47,8 +47,11 @@ def data_import_series(
     file: Annotated[Path, typer.Argument(help="Store-by-day export (CSV or Parquet): one row "
                                               "per store and day, with flag columns.")],
     out: Annotated[Path, typer.Option(help="Folder to write series.csv and calendar.csv to.")],
-    id_col: Annotated[str | None, typer.Option(
-        help="Column with the store (series) id. Default: detected (Store, shop, ...).")] = None,
+    id_col: Annotated[list[str] | None, typer.Option(
+        help="Column with the store (series) id. Default: detected (Store, shop, ...). "
+             "Repeat for one series per combination, e.g. --id-col store_nbr --id-col family "
+             "(ids 'store_nbr_01 / GROCERY I': split on ' / ' to get the columns back).")
+    ] = None,
     date_col: Annotated[str | None, typer.Option(
         help="Column with the day. Default: detected (Date, ds, day).")] = None,
     value_col: Annotated[list[str] | None, typer.Option(
@@ -70,8 +73,8 @@ def data_import_series(
     open_col: Annotated[str | None, typer.Option(
         help="Column that is 0 on closed days. Default: detected (Open).")] = None,
     id_prefix: Annotated[str | None, typer.Option(
-        help="Text before each id. Default: the id column's name and '_' for whole-number ids "
-             "(store_07), nothing for text ids.")] = None,
+        help="Text before each id (its first id column's part). Default: the id column's "
+             "name and '_' for whole-number ids (store_07), nothing for text ids.")] = None,
     detect: Annotated[bool, typer.Option(
         "--detect/--no-detect", help="Detect the known-in-advance, event and open columns by "
                                      "name when they are not given.")] = True,
@@ -202,9 +205,12 @@ def _import_plan(file: Path, out: Path, like: Path, tz: str | None) -> None:
     elif calendar_path.exists():
         calendar_path.unlink()  # a calendar of an earlier plan would be read as this one's
         show_note(f"{calendar_path} removed: this plan has no events")
+    series = s["series"]
+    assert isinstance(series, list)
     console.print(
         f"[green]imported[/] the plan's {s['rows']:,} rows of {s['stores']:,} store"
         f"{'s' if s['stores'] != 1 else ''}, {s['first']:%Y-%m-%d} to {s['last']:%Y-%m-%d}"
+        + (f" ({len(series):,} series)" if len(series) != s["stores"] else "")
         + (f" -> {future_path} ({len(got.future):,} rows: {', '.join(known)})" if known else ""),
         highlight=False)
     if len(calendar):
