@@ -21,6 +21,7 @@ tests/features/test_io.py):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -396,6 +397,7 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
     if probs:
         raise DataContractError(source, probs)
     _time_of_day_note(df, frame, tz, report)
+    frame = _without_transferred(frame, report)
     _unread_columns_note(frame, report)
     zero = (frame["intensity"] == 0).to_numpy() & planned
     if zero.any():
@@ -443,6 +445,54 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
 
 _TRUE = frozenset({"true", "1", "1.0", "yes", "y", "t", "x"})
 _FALSE = frozenset({"false", "0", "0.0", "no", "n", "f", ""})
+
+
+TRANSFERRED = "transferred"
+"""A calendar column of this name (any case, spaces or '_') holding yes/no marks holidays moved
+off their date: Favorita's ``holidays_events.csv``, where a holiday with ``transferred`` True
+was not observed on that date and a row of type ``Transfer`` is the day it was."""
+
+
+def _without_transferred(frame: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
+    """The calendar without its rows marked yes in a ``transferred`` column (``TRANSFERRED``),
+    named in a note with the row their day off moved to and how to keep them. Such a row is a
+    holiday that did not take place on its date: as an event it taught the model a holiday on
+    a normal day and forecast one (a grocery chain's 2017-08-10 at -82.6%, 2026-12-07). Only a
+    column of yes/no values with some yes and some no is read so; another is named as not
+    read (``_unread_columns_note``)."""
+    col = next((str(c) for c in frame.columns if CALENDAR.column(str(c)) is None
+                and re.sub(r"[^a-z]", "", str(c).lower()) == TRANSFERRED), None)
+    if col is None:
+        return frame
+    text = frame[col].astype("string").fillna("").str.strip().str.lower()
+    marked = text.isin(_TRUE).to_numpy()
+    if not (set(text.unique()) <= _TRUE | _FALSE and marked.any() and not marked.all()):
+        return frame
+    n = int(marked.sum())
+    kept = frame.loc[~marked]
+    moved, lost = [], []
+    for name, start in zip(frame.loc[marked, "name"].astype(str), frame.loc[marked, "start"],
+                           strict=True):
+        near = kept[kept["name"].astype(str).str.contains(name, case=False, regex=False)
+                    & ((kept["start"] - start).abs() <= pd.Timedelta(days=366))]
+        if len(near):
+            moved.append(f"{name} {start:%Y-%m-%d} -> {near['name'].iloc[0]} "
+                         f"{near['start'].iloc[0]:%Y-%m-%d}")
+        else:
+            lost.append(f"{name} {start:%Y-%m-%d}")
+    shown = moved[:3] + lost[: max(0, 3 - len(moved))]
+    report.note(
+        f"column '{col}' is true on {n:,} row{'s' if n != 1 else ''}: "
+        f"{'they are' if n != 1 else 'it is'} left out of the events (a holiday marked "
+        "transferred was moved off its date, and that date was a normal day): "
+        f"{', '.join(shown)}{', ...' if n > len(shown) else ''}"
+        + (f"; {len(lost)} of them name{'s' if len(lost) == 1 else ''} no row for the day "
+           f"{'it was' if len(lost) == 1 else 'they were'} observed instead ({', '.join(lost[:3])}"
+           f"{', ...' if len(lost) > 3 else ''}): add that day as its own row"
+           if lost else "")
+        + f". To keep them as events on their dates, rename the column '{col}' (it is then "
+        "not read) or write false in it")
+    return kept.drop(columns=[col]).reset_index(drop=True)
 
 
 def _unread_columns_note(frame: pd.DataFrame, report: LoadReport) -> None:

@@ -1,0 +1,150 @@
+"""A grocery chain's store x family export (one row per store, product family and day) imported
+with several id columns, and a holidays file whose transferred holidays are left out of the
+events (2026-12-07)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import features as ft
+from serving import _cli_common
+from serving.cli import app
+
+FAMILIES = ("GROCERY I", "BREAD/BAKERY", "LIQUOR,WINE,BEER")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_notes() -> None:
+    _cli_common._shown_notes.clear()
+
+
+def _store_family(first: str = "2017-01-01", days: int = 20) -> pd.DataFrame:
+    """Favorita's train.csv shape: id, date, store_nbr, family, sales, onpromotion."""
+    dates = pd.date_range(first, periods=days, freq="D").strftime("%Y-%m-%d")
+    rows = [(d, s, f, 10.0 * s + i, i % 3) for d in dates for s in (1, 2, 12)
+            for i, f in enumerate(FAMILIES)]
+    frame = pd.DataFrame(rows, columns=["date", "store_nbr", "family", "sales", "onpromotion"])
+    return frame.rename_axis("id").reset_index()
+
+
+def test_several_id_columns_make_one_series_per_store_and_family_reversibly() -> None:
+    """``--id-col`` took one column: a store x family export stopped at duplicate store-days
+    and needed hand-written pandas. Two id columns make one series per pair, its id the
+    store's id and the family joined with ' / ', which splits back into the columns."""
+    got = ft.store_days_to_series(_store_family(), id_col=["store_nbr", "family"],
+                                  source="train.csv")
+    ids = sorted(got.series["series_id"].unique())
+    assert len(ids) == 9
+    assert "store_nbr_01 / GROCERY I" in ids
+    assert "store_nbr_12 / BREAD/BAKERY" in ids
+    assert "store_nbr_02 / LIQUOR,WINE,BEER" in ids
+    back = got.series["series_id"].str.split(" / ", expand=True)
+    assert set(back[1]) == set(FAMILIES)
+    assert set(back[0].str.removeprefix("store_nbr_").astype(int)) == {1, 2, 12}
+    assert got.summary["stores"] == 3
+    assert got.summary["series"] == 9
+    notes = " ".join(got.notes)
+    assert "series ids join 'store_nbr' and 'family' with ' / '" in notes
+    assert "str.split(' / ', expand=True)" in notes
+    assert list(got.series.columns) == ["series_id", "ds", "y", "onpromotion"]
+    one = got.series[got.series["series_id"] == "store_nbr_12 / GROCERY I"]
+    assert len(one) == 20
+    assert float(one["y"].iloc[0]) == 120.0
+
+
+def test_an_id_value_holding_the_separator_is_an_error_naming_its_rows() -> None:
+    raw = _store_family()
+    raw.loc[4, "family"] = "HOME / KITCHEN"
+    with pytest.raises(ft.DataContractError) as err:
+        ft.store_days_to_series(raw, id_col=["store_nbr", "family"], source="train.csv")
+    text = str(err.value)
+    assert "'family'" in text
+    assert "' / '" in text
+    assert "row 5" in text
+
+
+def test_the_duplicate_store_days_error_points_at_the_id_column_option() -> None:
+    with pytest.raises(ft.DataContractError) as err:
+        ft.store_days_to_series(_store_family(), source="train.csv")
+    text = str(err.value)
+    assert "differ in 'family'" in text
+    assert "--id-col store_nbr --id-col family" in text
+
+
+def test_cli_imports_a_store_family_export_and_its_plan(tmp_path: Path) -> None:
+    """``--id-col`` repeated on the command line, and the plan (test.csv: the same columns
+    without sales) read with both id columns by ``--like``."""
+    full = _store_family(days=30)
+    hist, plan = full[full["date"] < "2017-01-21"], full[full["date"] >= "2017-01-21"]
+    hist.to_csv(tmp_path / "train.csv", index=False)
+    plan.drop(columns="sales").to_csv(tmp_path / "test.csv", index=False)
+    runner = CliRunner()
+    res = runner.invoke(app, ["data", "import-series", str(tmp_path / "train.csv"), "--out",
+                              str(tmp_path / "imp"), "--id-col", "store_nbr", "--id-col",
+                              "family"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "rows of 3 stores" in text
+    assert "9 series" in text
+    series = pd.read_csv(tmp_path / "imp" / "series.csv")
+    assert series["series_id"].nunique() == 9
+    settings = json.loads((tmp_path / "imp" / "import.json").read_text())
+    assert settings["id_columns"] == ["store_nbr", "family"]
+    res = runner.invoke(app, ["data", "import-series", str(tmp_path / "test.csv"), "--like",
+                              str(tmp_path / "imp"), "--out", str(tmp_path / "plan")])
+    assert res.exit_code == 0, res.output
+    assert "(9 series)" in " ".join(res.output.split())
+    future = pd.read_csv(tmp_path / "plan" / "future.csv")
+    assert set(future["series_id"]) == set(series["series_id"])
+    assert len(future) == 9 * 10
+
+
+def _holidays(transferred: list[object]) -> pd.DataFrame:
+    """Favorita's holidays_events.csv renamed to the calendar's columns: the holiday of
+    2017-08-10 marked transferred (not observed that day), its 'Transfer' row 2017-08-11."""
+    frame = pd.DataFrame({
+        "start": ["2017-01-01", "2017-08-10", "2017-08-11", "2016-05-24"],
+        "kind": ["Holiday", "Holiday", "Transfer", "Holiday"],
+        "locale": "National",
+        "name": ["Primer dia del ano", "Primer Grito de Independencia",
+                 "Traslado Primer Grito de Independencia", "Batalla de Pichincha"],
+        "transferred": transferred})
+    return frame.assign(end=frame["start"])
+
+
+def test_transferred_holidays_are_left_out_of_the_events_with_a_note() -> None:
+    """A holiday marked transferred was moved off its date, which was a normal day: it had been
+    an event on that date (a note only said to remove it by hand), and a grocery chain's
+    forecast of 2017-08-10 was 82.6% under its sales."""
+    cal = ft.validate_calendar(_holidays([False, True, False, True]), "holidays_events.csv")
+    assert "Primer Grito de Independencia" not in set(cal["name"])
+    assert "Batalla de Pichincha" not in set(cal["name"])
+    assert "Traslado Primer Grito de Independencia" in set(cal["name"])
+    assert len(cal) == 2
+    notes = " ".join(cal.attrs["load_notes"])
+    assert "'transferred' is true on 2 rows: they are left out of the events" in notes
+    assert ("Primer Grito de Independencia 2017-08-10 -> Traslado Primer Grito de "
+            "Independencia 2017-08-11") in notes
+    # the one without a row for the day it moved to is named
+    assert "1 of them names no row for the day it was observed instead (Batalla de " \
+           "Pichincha 2016-05-24)" in notes
+    assert "rename the column 'transferred'" in notes
+    assert "'locale' is not read" in notes
+
+
+def test_transferred_written_as_text_or_renamed_and_an_all_true_column() -> None:
+    """'yes'/'no' reads as true/false; a renamed column keeps every row (the way back); a
+    column true on every row is not read as transfers (nothing would be left)."""
+    cal = ft.validate_calendar(_holidays(["no", "yes", "no", "no"]), "h.csv")
+    assert len(cal) == 3
+    kept = ft.validate_calendar(_holidays([False, True, False, True]).rename(
+        columns={"transferred": "was_transferred"}), "h.csv")
+    assert len(kept) == 4
+    assert "'was_transferred' is true on 2 rows" in " ".join(kept.attrs["load_notes"])
+    every = ft.validate_calendar(_holidays([True, True, True, True]), "h.csv")
+    assert len(every) == 4
