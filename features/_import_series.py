@@ -365,8 +365,20 @@ def _joined_ids(raw: pd.DataFrame, names: Sequence[str], prefix: str | None,
     for i, name in enumerate(names):
         own = prefixes[i] if prefixes is not None else prefix if i == 0 else None
         width = widths[i] if widths is not None else None
-        ids, got_prefix, got_width = _ids(raw[name], name, own, probs, report, width=width)
-        if len(names) > 1:
+        got = _distinct(raw[name])
+        ids = None
+        if got is not None:  # read once per distinct id when that raises no problem
+            codes, uniq = got
+            quiet: list[Problem] = []
+            probe = LoadReport(report.source)
+            few, got_prefix, got_width = _ids(uniq, name, own, quiet, probe, width=width)
+            if not quiet:
+                report.notes.extend(probe.notes)  # they name no rows: the first id, the width
+                ids = pd.Series(few.to_numpy()[codes], index=raw.index, dtype=object)
+        if ids is None:
+            ids, got_prefix, got_width = _ids(raw[name], name, own, probs, report, width=width)
+        if len(names) > 1 and pd.Series(pd.unique(ids.dropna())).astype("string").str.contains(
+                ID_SEPARATOR, regex=False).any():
             inside = ids.astype("string").str.contains(ID_SEPARATOR, regex=False).fillna(
                 False).to_numpy(dtype=bool)
             if inside.any():
@@ -487,9 +499,31 @@ _TIMED_OFFSET = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s?(?:Z|[+-]\d{2}:?\d{2})$"
 """An offset after a time of day (the '-2015' of 31-07-2015 is the year)."""
 
 
+def _distinct(col: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """``col``'s distinct values and each row's position among them, when ``col`` has no blanks
+    and repeats its values (a store x family panel: each day on 1,782 rows), else None: the
+    values are then read once each, which took 28 of the 55 s of a 3.0M-row import."""
+    if len(col) < 1000 or _blank(col).any():
+        return None
+    codes, uniq = pd.factorize(col)
+    if len(uniq) * 4 > len(col):
+        return None
+    return codes, pd.Series(uniq, name=col.name)
+
+
 def _dated_days(raw: pd.DataFrame, date_name: str, tz: str | None, probs: list[Problem],
                 report: LoadReport) -> pd.Series:
-    """``_store_days`` of the date column, and a problem naming its rows without a day."""
+    """``_store_days`` of the date column, and a problem naming its rows without a day. Read
+    once per distinct value when that says nothing (no problem, no note); else row by row, so
+    messages count and name the file's rows."""
+    got = _distinct(raw[date_name])
+    if got is not None:
+        codes, uniq = got
+        quiet: list[Problem] = []
+        probe = LoadReport(report.source)
+        days = _store_days(uniq, date_name, tz, quiet, probe)
+        if not quiet and not probe.notes:
+            return pd.Series(days.to_numpy()[codes], index=raw.index).astype("datetime64[ns]")
     ds = _store_days(raw[date_name], date_name, tz, probs, report)
     no_date = _blank(raw[date_name])
     if no_date.any():

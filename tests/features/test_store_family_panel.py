@@ -148,3 +148,28 @@ def test_transferred_written_as_text_or_renamed_and_an_all_true_column() -> None
     assert "'was_transferred' is true on 2 rows" in " ".join(kept.attrs["load_notes"])
     every = ft.validate_calendar(_holidays([True, True, True, True]), "h.csv")
     assert len(every) == 4
+
+
+def _panel_with_offsets() -> pd.DataFrame:
+    """60 stores x 3 families x 30 days (5,400 rows): each day on 180 rows, written with a UTC
+    offset."""
+    frame = pd.concat([_store_family(days=30).assign(store_nbr=lambda f, k=k: f["store_nbr"]
+                                                     + 100 * k) for k in range(20)])
+    return frame.assign(date=frame["date"] + "T00:00:00+02:00").reset_index(drop=True)
+
+
+def test_a_panel_read_once_per_distinct_value_gives_what_row_by_row_reading_gives(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dates and ids of a large panel are read once per distinct value (a 3.0M-row import
+    took 55 s, 21 s so); the series, calendar and notes are the same as read row by row, and
+    a note that counts rows (dates with offsets) still counts the file's rows."""
+    from features import _import_series
+
+    raw = _panel_with_offsets()
+    fast = ft.store_days_to_series(raw, id_col=["store_nbr", "family"], source="t.csv")
+    monkeypatch.setattr(_import_series, "_distinct", lambda col: None)
+    slow = ft.store_days_to_series(raw, id_col=["store_nbr", "family"], source="t.csv")
+    pd.testing.assert_frame_equal(fast.series, slow.series)
+    assert fast.notes == slow.notes
+    assert any("holds 5,400 dates with UTC offsets" in n for n in fast.notes)
+    assert fast.series["series_id"].nunique() == 180
