@@ -115,8 +115,15 @@ def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsO
         from training._forecast_backtest import backtest
         from training._forecast_models import make_forecaster
 
+        # a line per fold as the model's: on 1,782 series the two yardsticks had run 6 min
+        # after the model's table without a line
+        step(f"backtesting {what} on the same origins")
+
+        def fold_line(line: str, what: str = what) -> None:
+            step(f"{what}: {line}")
+
         naive = backtest(make_forecaster(yardstick), frame, cal, horizon=horizon,
-                         origins=list(result.origins))
+                         origins=list(result.origins), progress=fold_line)
         mean_table(naive.mean, f"{what} on the same origins (logged as {prefix}_mean_*)")
         if naive.start_mean:
             mean_table(naive.start_mean, f"{what}: mean over the {len(naive.starts)} starts")

@@ -173,3 +173,20 @@ def test_a_panel_read_once_per_distinct_value_gives_what_row_by_row_reading_give
     assert fast.notes == slow.notes
     assert any("holds 5,400 dates with UTC offsets" in n for n in fast.notes)
     assert fast.series["series_id"].nunique() == 180
+
+
+def test_backtest_prints_a_line_per_fold_of_the_yardsticks_too(tmp_path: Path) -> None:
+    """After the model's table the two yardsticks (seasonal naive, and with event lifts) ran
+    without a line: 6 min on 1,782 series. Each now says it starts and prints its folds."""
+    full = _store_family(days=120)
+    series = pd.DataFrame({"series_id": "store_" + full["store_nbr"].astype(str) + " / "
+                           + full["family"], "ds": full["date"], "y": full["sales"]})
+    series.to_csv(tmp_path / "series.csv", index=False)
+    runner = CliRunner()
+    res = runner.invoke(app, ["forecast", "backtest", "--series", str(tmp_path / "series.csv"),
+                              "--horizon", "7", "--folds", "2"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "> backtesting seasonal naive on the same origins" in text
+    assert "> seasonal naive: fold 2/2 origin" in text
+    assert "> seasonal naive + event lifts: fold 1/2 origin" in text
