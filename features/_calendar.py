@@ -235,8 +235,31 @@ def check_channels(calendar: pd.DataFrame, series_ids: list[str]) -> None:
         parts.append(
             f"calendar column 'channel': {len(rows)} event(s) name a channel no series has: "
             f"{shown(rows)}. The series' channels are {_first(known)}. Fix the "
-            "spelling, or leave channel empty for an event that concerns every series.")
+            "spelling, or leave channel empty for an event that concerns every series."
+            + _store_part_hint(rows["channel"], known))
     raise ValueError(" ".join(parts))
+
+
+def _store_part_hint(channels: pd.Series, known: set[str]) -> str:
+    """For channels that are the first part of series ids built from several id columns
+    (``import-series --id-col store_nbr --id-col family``: ``store_nbr_01 / GROCERY I``): a
+    channel names one series, so a store's event needs a row per series of the store. The
+    error had listed the series without saying so (2026-12-07)."""
+    sep = " / "  # features._import_series.ID_SEPARATOR
+    parts: dict[str, list[str]] = {}
+    for sid in sorted(known, key=natural_key):
+        if sep in sid:
+            parts.setdefault(sid.split(sep, 1)[0], []).append(sid)
+    hit = [str(c) for c in pd.unique(channels.astype(str)) if str(c) in parts]
+    if not hit:
+        return ""
+    first = parts[hit[0]]
+    return (f" {hit[0]!r} is the first part of {len(first)} series ids ({', '.join(first[:3])}"
+            f"{', ...' if len(first) > 3 else ''}): a channel names one series, so an event of "
+            "a store on series per store and family needs one row per series of the store, "
+            "e.g. in Python (ids = the series file's series_id values): frame['channel'] = "
+            "frame['channel'].map(lambda c: [s for s in ids if s.split(' / ')[0] == c] or c); "
+            "frame = frame.explode('channel').")
 
 
 SHOWN_CHANNELS = 30

@@ -190,3 +190,21 @@ def test_backtest_prints_a_line_per_fold_of_the_yardsticks_too(tmp_path: Path) -
     assert "> backtesting seasonal naive on the same origins" in text
     assert "> seasonal naive: fold 2/2 origin" in text
     assert "> seasonal naive + event lifts: fold 1/2 origin" in text
+
+
+def test_a_store_channel_on_store_family_series_is_told_to_give_a_row_per_series() -> None:
+    """A city's holiday on 'store_nbr_01' with series per store and family: the error listed
+    the series' channels (and suggested one family) without saying a store needs a row per
+    series."""
+    from features._calendar import check_channels, normalize_calendar
+
+    ids = [f"store_nbr_0{s} / {f}" for s in (1, 2) for f in FAMILIES]
+    cal = normalize_calendar(pd.DataFrame({
+        "name": ["Fundacion de Quito"], "start": ["2016-12-06"], "end": ["2016-12-06"],
+        "kind": ["holiday"], "channel": ["store_nbr_01"]}))
+    with pytest.raises(ValueError, match="name a channel no series has") as err:
+        check_channels(cal, ids)
+    text = str(err.value)
+    assert "'store_nbr_01' is the first part of 3 series ids" in text
+    assert "one row per series of the store" in text
+    assert "explode('channel')" in text
