@@ -47,7 +47,8 @@ def _live_scores(model: Any, frame: pd.DataFrame) -> np.ndarray:
 
     if not hasattr(model, "path_score_only"):  # not a CustomerModel: the plain scores
         return score_frame(model, frame, reasons=False)["score"].to_numpy()
-    return np.asarray(model.path_score_only(as_read(model, model.augment(frame))), dtype=float)
+    return np.asarray(model.path_score_only(as_read(model, model.augment(frame)),
+                                           allow_empty_columns=True), dtype=float)
 
 
 def channel_value(brain: Brain, req: ChannelValueRequest) -> dict[str, Any]:

@@ -541,7 +541,8 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
     # (decision-path credits, as the reasons use; TreeSHAP took 16 s on the demo's churn)
     rows = np.flatnonzero((train | calib) if do_refit else train)
     rows = np.random.default_rng(model.seed).permutation(rows)[:5_000]
-    contrib = model.path_contributions(data.iloc[rows])[model.features_].to_numpy()
+    contrib = model.path_contributions(data.iloc[rows], allow_empty_columns=True)[
+        model.features_].to_numpy()
     model.directions_ = prior_directions(model.task, feature_directions(
         contrib, x.iloc[rows], numeric))
     # columns that are copies of another here (purchase-only log: last activity = last

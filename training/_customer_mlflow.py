@@ -139,11 +139,12 @@ def score_frame(model: CustomerModel, frame: pd.DataFrame, *, reasons: bool = Tr
     contrib: np.ndarray | None = None
     shown = as_read(model, model.augment(frame)) if reasons else frame
     if reasons and reason_method == "path":
-        score, contrib = model.path_score(shown)
+        score, contrib = model.path_score(shown, allow_empty_columns=True)  # its callers check
     else:
         score = model.score(shown, allow_empty_columns=True)  # its callers check
         if reasons:
-            contrib = model.contributions(shown).drop(columns="bias").to_numpy()
+            contrib = model.contributions(shown, allow_empty_columns=True).drop(
+                columns="bias").to_numpy()
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     if "user_id" in frame.columns:
         out["user_id"] = frame["user_id"].to_numpy()

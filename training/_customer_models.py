@@ -448,9 +448,24 @@ class CustomerModel:
         if not hasattr(self, "booster_"):
             raise RuntimeError(f"CustomerModel({self.task}) is not fitted; call fit(frame) first")
 
-    def raw_score(self, frame: pd.DataFrame) -> np.ndarray:
-        """Uncalibrated LightGBM output: log-odds for classifiers, revenue for value."""
+    def _check_empty(self, frame: pd.DataFrame, allow_empty_columns: bool) -> None:
+        """The empty-column check of every scoring method (``training._customer_empty``):
+        ``EmptyColumnsError`` when ``frame`` has ``EMPTY_CHECK_ROWS`` rows or more and a number
+        column the model learned from has no value in any row, unless
+        ``allow_empty_columns``."""
+        if not allow_empty_columns:
+            from ._customer_empty import check_empty_columns
+
+            check_empty_columns(self, frame, name="the frame",
+                                option="pass allow_empty_columns=True")
+
+    def raw_score(self, frame: pd.DataFrame, *, allow_empty_columns: bool = False
+                  ) -> np.ndarray:
+        """Uncalibrated LightGBM output: log-odds for classifiers, revenue for value (the
+        empty-column check of ``score``; until 2026-12-07 only ``score``, ``predict`` and
+        ``predict_proba`` made it)."""
         self._check_fitted()
+        self._check_empty(frame, allow_empty_columns)
         return self._raw(self.booster_, self._array(frame))
 
     def score(self, frame: pd.DataFrame, *, allow_empty_columns: bool = False) -> np.ndarray:
@@ -462,12 +477,9 @@ class CustomerModel:
         do: every customer would be scored as if the value were unknown. Pass
         ``allow_empty_columns=True`` to score anyway (and from callers that checked already).
         Until 2026-12-07 this method scored such a frame without a word."""
-        if not allow_empty_columns:
-            from ._customer_empty import check_empty_columns
-
-            check_empty_columns(self, frame, name="the frame",
-                                option="pass allow_empty_columns=True")
-        return self.score_from_raw(self.raw_score(frame))
+        self._check_fitted()
+        self._check_empty(frame, allow_empty_columns)
+        return self.score_from_raw(self.raw_score(frame, allow_empty_columns=True))
 
     def score_from_raw(self, raw: np.ndarray) -> np.ndarray:
         """Calibrated scores from ``raw_score`` output."""
@@ -490,13 +502,16 @@ class CustomerModel:
         s = self.score(frame, allow_empty_columns=allow_empty_columns)
         return (s >= 0.5).astype(int) if self.kind == "classifier" else s
 
-    def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def contributions(self, frame: pd.DataFrame, *, allow_empty_columns: bool = False
+                      ) -> pd.DataFrame:
         """Per-customer feature contributions (LightGBM ``pred_contrib``) plus ``bias``.
 
         Contributions are on the raw scale (log-odds for classifiers, the objective's link scale
-        for value) and sum to the raw score.
+        for value) and sum to the raw score. The empty-column check of ``score``: the reasons
+        of a column empty in every row would explain scores made as if it were unknown.
         """
         self._check_fitted()
+        self._check_empty(frame, allow_empty_columns)
         arr = self._array(frame)
         contrib = np.array(self.booster_.predict(arr, pred_contrib=True), dtype=np.float64)
         contrib[:, -1] += self._offset_contributions(arr, contrib[:, :-1])
@@ -511,15 +526,18 @@ class CustomerModel:
             self._path_cache = cached
         return cached[1]
 
-    def path_contributions(self, frame: pd.DataFrame, block: int = PATH_BLOCK) -> pd.DataFrame:
+    def path_contributions(self, frame: pd.DataFrame, block: int = PATH_BLOCK, *,
+                           allow_empty_columns: bool = False) -> pd.DataFrame:
         """Fast per-customer contributions by decision path (Saabas), same layout as above.
 
         Each split on a customer's path credits its feature with the change in node value it
         causes; per tree the credits sum to leaf value minus root value, so the row total plus
         ``bias`` equals the raw score, like ``contributions``. About 10-20x cheaper than TreeSHAP
         (O(trees x depth) per customer), at the price of ignoring feature interactions' order.
+        The empty-column check of ``score``.
         """
         tables = self.path_tables()
+        self._check_empty(frame, allow_empty_columns)
         arr = self._array(frame)
         _, contrib = leaf_outputs(self.booster_, arr, tables, block=block)
         assert contrib is not None
@@ -528,12 +546,14 @@ class CustomerModel:
         res["bias"] = tables.bias + const
         return res
 
-    def path_score(self, frame: pd.DataFrame, block: int = PATH_BLOCK
-                   ) -> tuple[np.ndarray, np.ndarray]:
+    def path_score(self, frame: pd.DataFrame, block: int = PATH_BLOCK, *,
+                   allow_empty_columns: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """``score(frame)`` and the decision-path contributions ``(n, len(features_))`` from one
         pass over the trees. Classifier scores are bit-identical to ``score``; value scores
-        apply the log link with numpy instead of LightGBM (equal to ~1e-15 relative)."""
+        apply the log link with numpy instead of LightGBM (equal to ~1e-15 relative). The
+        empty-column check of ``score``."""
         tables = self.path_tables()
+        self._check_empty(frame, allow_empty_columns)
         arr = self._array(frame)
         raw, contrib = leaf_outputs(self.booster_, arr, tables, block=block)
         offset = self._offset(arr)
@@ -544,22 +564,25 @@ class CustomerModel:
         if self.kind == "regressor" and self._params()["objective"] in LOG_LINK:
             raw = np.exp(raw)
         elif self.kind == "regressor" and self._params()["objective"] not in _IDENTITY:
-            raw = self.raw_score(frame)  # unknown link: let LightGBM apply it
+            raw = self.raw_score(frame, allow_empty_columns=True)  # checked above
         return self.score_from_raw(raw), contrib  # type: ignore[return-value]
 
-    def path_score_only(self, frame: pd.DataFrame) -> np.ndarray:
+    def path_score_only(self, frame: pd.DataFrame, *, allow_empty_columns: bool = False
+                        ) -> np.ndarray:
         """``path_score(frame)[0]`` without the contributions, at the cost of ``score``: the
         margin LightGBM sums is the paths' sum to the bit, and a log link is applied by numpy
         as there (``score`` lets LightGBM apply it: ~1e-15 relative apart). For answers that
-        must equal the snapshot score cache's (scored with ``path_score``) to the last digit."""
+        must equal the snapshot score cache's (scored with ``path_score``) to the last digit.
+        The empty-column check of ``score``."""
+        self._check_fitted()
+        self._check_empty(frame, allow_empty_columns)
         if self.kind == "regressor" and self._params()["objective"] in LOG_LINK:
-            self._check_fitted()
             arr = self._array(frame)
             margin = np.asarray(self.booster_.predict(arr, raw_score=True), dtype=float)
             offset = self._offset(arr)
             raw = np.exp(margin if offset is None else margin + offset)
             return self.score_from_raw(raw)
-        return self.score(frame, allow_empty_columns=True)  # its callers check
+        return self.score(frame, allow_empty_columns=True)  # checked above
 
     def importance(self) -> pd.Series:
         """Total split gain per feature, largest first."""

@@ -200,3 +200,37 @@ def test_direct_score_checks_empty_columns_too() -> None:
     assert len(model.predict_proba(blank, allow_empty_columns=True)) == N
     # fewer rows than the check needs (a request for one customer) score as before
     assert np.isfinite(model.score(blank.head(5))).all()
+
+
+def test_raw_scores_and_reasons_check_empty_columns_too() -> None:
+    """``raw_score``, ``contributions``, ``path_contributions``, ``path_score`` and
+    ``path_score_only`` (the reasons' paths) make the check of ``score``, with the same
+    ``allow_empty_columns=True``; until 2026-12-07 they explained scores made as if the empty
+    column were unknown, without a word."""
+    from training._customer_empty import EmptyColumnsError
+    from training._customer_models import CustomerModel
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"user_id": [f"C{i}" for i in range(N)],
+                          "orders": rng.poisson(4, N), "basket": rng.gamma(3, 15, N)})
+    logit = 1.0 - 0.4 * frame["orders"] - 0.02 * frame["basket"]
+    frame["label_churn"] = (rng.random(N) < 1 / (1 + np.exp(-logit))).astype(int)
+    value = frame.assign(label_value=rng.gamma(2, 20, N) * (frame["label_churn"] == 0))
+    for model, fitted_on in ((CustomerModel("churn", n_estimators=50), frame),
+                             (CustomerModel("value", n_estimators=50),
+                              value.drop(columns="label_churn"))):
+        model.fit(fitted_on)
+        blank = frame[["user_id", "orders", "basket"]].assign(basket=np.nan)
+        calls = (model.raw_score, model.contributions, model.path_contributions,
+                 model.path_score, model.path_score_only)
+        for call in calls:
+            with pytest.raises(EmptyColumnsError, match=r"the frame: column 'basket' has no "
+                               r"value .*pass allow_empty_columns=True"):
+                call(blank)  # type: ignore[operator]
+            call(blank, allow_empty_columns=True)  # type: ignore[operator]
+            call(blank.head(5))  # type: ignore[operator]  # fewer rows than the check needs: scored as before
+        raw = model.raw_score(blank, allow_empty_columns=True)
+        assert np.isfinite(raw).all()
+        total = model.contributions(blank, allow_empty_columns=True).sum(axis=1).to_numpy()
+        if model.kind == "classifier":
+            np.testing.assert_allclose(total, raw, atol=1e-6)
