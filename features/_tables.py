@@ -47,6 +47,9 @@ ID_LIKE_SHARE, ID_LIKE_MIN_ROWS = 0.95, 100
 """A text column with at least this many non-missing cells, this share or more of them distinct,
 is an identifier or free text: dropped (with a note) instead of becoming a category feature."""
 
+FREE_TEXT_WORDS = 3
+"""A text column of nearly one value per row whose cells have a median of this many words or
+more (split at spaces) is called free text (a comment field) in the note that leaves it out."""
 ONCE_SHARE = 0.5
 """A text column kept as a category (not id-like, at least ``ID_LIKE_MIN_ROWS`` filled cells)
 whose values held by one row only fill this share of its filled cells or more gets a note:
@@ -279,9 +282,16 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
                 "use it as numbers")
     if (not keep and len(present) >= ID_LIKE_MIN_ROWS
             and n_levels >= ID_LIKE_SHARE * len(present)):
+        # no --keep-column hint: kept, text of one value per row is a category of one-row
+        # levels the trees cannot learn from (a comment field had been pointed at the option)
+        words = sample.str.split().str.len()
         notes.append(f"column '{name}' has {n_levels:,} distinct values in {len(present):,} "
-                     "rows (an identifier or free text): not used as a feature"
-                     + (keep_hint(name) if text_empties is not None else ""))
+                     "rows " + ("(free text: most cells are several words): not used as a "
+                                "feature" + (". To use it, derive a few categories from it (a "
+                                             "topic, a complaint yes/no) in a column of their "
+                                             "own" if text_empties is not None else "")
+                                if len(words) and float(words.median()) >= FREE_TEXT_WORDS
+                                else "(an identifier or free text): not used as a feature"))
         return "id", None
     once = int((present.value_counts() == 1).sum())
     if len(present) >= ID_LIKE_MIN_ROWS and once >= ONCE_SHARE * len(present):

@@ -48,6 +48,7 @@ from ._cli_customers_inputs import (
     _table_asof,
     _table_words,
     _uninformative,
+    _useful_kept,
     _with_asof,
     build_training_frame,
 )
@@ -132,6 +133,7 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
         # event model scored on a table of event features) still finds them when it is
         # re-scored on the evaluation rows (dropped, it "could not score these rows")
         dropped = _uninformative(frame, ("user_id", "cutoff", label_col))
+        keep_columns = _useful_kept(table, keep_columns, dropped, frame)
         dropped.update(_id_like(frame, label_col, task, {**dropped, **dict.fromkeys(
             keep_columns, "kept")}))
         frame = _with_asof(frame, None if asof is None else parse_date_option(asof, "--asof"),

@@ -179,6 +179,32 @@ def _check_kept(path: Path, frame: pd.DataFrame, keep: tuple[str, ...], id_col: 
                                 "case-sensitive)."))
 
 
+def _useful_kept(path: Path, keep: tuple[str, ...], dropped: dict[str, str],
+                 frame: pd.DataFrame) -> tuple[str, ...]:
+    """The ``--keep-column`` columns that can be features: one empty in every row (blank, or
+    'n/a' everywhere) is an error naming the file and the column, and one of a single value in
+    every row a note; neither is recorded as kept (``kept_columns_``, the run's
+    ``keep_columns``). Both had been recorded as kept and left out as 'all empty' or 'constant'
+    among the other unused columns, so the model said it read a column it never could."""
+    empty = [c for c in keep if dropped.get(c) == "all empty"]
+    if empty:
+        one = len(empty) == 1
+        names = ", ".join(repr(c) for c in empty)
+        drop = " ".join(f"--keep-column {shlex.quote(c)}" for c in empty)
+        raise ValueError(f"{path.name}: --keep-column names {'a column' if one else 'columns'} "
+                         f"without a value in any of the {len(frame):,} rows ({names}: empty, "
+                         "or a spelling of 'no value' such as 'n/a', in every cell): there is "
+                         f"nothing to learn from {'it' if one else 'them'}. Fill "
+                         f"{'it' if one else 'them'} (is the export broken?), or drop {drop}")
+    constant = [c for c in keep if str(dropped.get(c, "")).startswith("constant")]
+    for c in constant:
+        show_note(f"{path.name}: --keep-column {shlex.quote(c)}: the column is "
+                  f"{dropped[c]}, so it cannot tell one customer from another: not used as a "
+                  "feature and not recorded as kept; drop --keep-column "
+                  f"{shlex.quote(c)}")
+    return tuple(c for c in keep if c not in constant)
+
+
 def _close_column(name: str, columns: list[str]) -> str | None:
     """A column that is ``name`` but for case, spaces and punctuation ('CustomerRef' for
     'customer_ref'), or a close spelling of it; None when there is none."""

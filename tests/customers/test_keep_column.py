@@ -107,3 +107,38 @@ def test_unknown_kept_column_is_not_pointed_at_the_id_or_the_label(tmp_path: Pat
         assert code != 0, said
         assert f"the table has no column {name!r}" in said, said
         assert f"Did you mean {name.lower()!r}" not in said, said
+
+
+def test_kept_column_without_a_value_is_an_error(tmp_path: Path) -> None:
+    """A kept column empty in every row (blank, or 'n/a' everywhere) is an error naming the
+    file, the column and the fix; it had been recorded as kept and left out as 'all empty'."""
+    path = _table(tmp_path)
+    pd.read_csv(path).assign(region="n/a", segment=np.nan).to_csv(path, index=False)
+    for name in ("region", "segment"):
+        code, said = _train(path, "--keep-column", "CustomerNo", "--keep-column", name)
+        assert code != 0, said
+        assert (f"crm.csv: --keep-column names a column without a value in any of the "
+                f"{N:,} rows ('{name}': empty") in said, said
+        assert f"or drop --keep-column {name}" in said, said
+
+
+def test_kept_constant_column_is_a_note_and_not_recorded(tmp_path: Path) -> None:
+    """A kept column of one value in every row is a note naming the file, the column and the
+    fix, and is not recorded as kept (kept_columns_, the run's keep_columns) nor read."""
+    import mlflow
+
+    from serving._cli_customers_model import _load_model
+
+    path = _table(tmp_path)
+    pd.read_csv(path).assign(source="crm").to_csv(path, index=False)
+    code, said = _train(path, "--keep-column", "CustomerNo", "--keep-column", "source")
+    assert code == 0, said
+    assert ("crm.csv: --keep-column source: the column is constant ('crm' in every row), so it "
+            "cannot tell one customer from another: not used as a feature and not recorded as "
+            "kept; drop --keep-column source") in said, said
+    uri = re.search(r"model (models:/m-[0-9a-f]+)", said).group(1)  # type: ignore[union-attr]
+    model = _load_model("churn", uri)
+    assert model.kept_columns_ == ("CustomerNo",)
+    assert "source" not in model.features_
+    run = re.search(r"run ([0-9a-f]{32})", said).group(1)  # type: ignore[union-attr]
+    assert mlflow.get_run(run).data.params["keep_columns"] == "CustomerNo"

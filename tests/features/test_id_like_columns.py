@@ -91,7 +91,8 @@ def test_value_labels_spend_in_cents_kept_an_id_dropped() -> None:
 def test_kept_columns_are_never_left_out_as_identifiers() -> None:
     """``keep_columns`` (``brain train --keep-column``): a number named as an id stays a
     number (a Parquet int column and a CSV text column alike), and a text column of one value
-    per row stays a category; the notes on the others name the option."""
+    per row stays a category; the notes on the numbers name the option, and the note on a
+    text column does not (kept, it is a category of one-row levels: no help)."""
     rng = np.random.default_rng(2)
     cells = pd.DataFrame({"AccountNo": (rng.permutation(N) + 10_000).astype(str),
                           "email": [f"c{i}@example.com" for i in range(N)]})
@@ -101,10 +102,28 @@ def test_kept_columns_are_never_left_out_as_identifiers() -> None:
         assert dropped.columns.empty
         notes = " ".join(dropped.attrs["load_notes"])
         for col in frame.columns:
-            assert f"pass --keep-column {col}" in notes
+            assert (f"pass --keep-column {col}" in notes) == (col != "email"), notes
         kept = ft.infer_table_types(frame, keep_columns=tuple(frame.columns))
         assert list(kept.columns) == list(frame.columns)
         assert "--keep-column" not in " ".join(kept.attrs["load_notes"])
     kept = ft.infer_table_types(cells, keep_columns=("AccountNo", "email"))
     assert pd.api.types.is_float_dtype(kept["AccountNo"].dtype)
     assert kept["email"].iloc[0] == "c0@example.com"
+
+
+def test_free_text_is_not_pointed_at_keep_column() -> None:
+    """A comment field (several words per cell, one value per row) is left out with a note that
+    calls it free text and says how to use it, without suggesting --keep-column, which would
+    only make it a category of one-row levels."""
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"Notes": [f"Customer said {w} on call {i}" for i, w in enumerate(
+        rng.choice(["thanks", "too expensive", "slow support"], N))],
+                          "Ref": [f"T-{i:06d}" for i in range(N)]})
+    typed = ft.infer_table_types(frame)
+    notes = " ".join(typed.attrs["load_notes"])
+    assert typed.columns.empty
+    assert "--keep-column" not in notes, notes
+    assert (f"column 'Notes' has {N:,} distinct values in {N:,} rows (free text: most cells are "
+            "several words): not used as a feature. To use it, derive a few categories") in notes
+    assert (f"column 'Ref' has {N:,} distinct values in {N:,} rows (an identifier or free "
+            "text): not used as a feature") in notes
