@@ -121,6 +121,7 @@ def models(
             data = (_version_data(client, current_mv) if current_mv is not None
                     else dict.fromkeys(("data_cutoff", "data_start", "n_series",
                                         "n_customers")))
+            champ_kept = _kept(client, current_mv) if current_mv is not None else []
             rows.append({"model": m.name, "champion": champ, "versions": len(versions),
                          "champion_since": last.at if current and last else None,
                          "moved_by": ("outside brain or before its history" if outside
@@ -129,7 +130,9 @@ def models(
                          "moved_by_user": (last.user or None) if current and last else None,
                          "moves": len(moves),
                          # what the champion learned from (version_data)
-                         **{f"champion_{k}": v for k, v in data.items()}})
+                         **{f"champion_{k}": v for k, v in data.items()},
+                         # the table columns kept with --keep-column (only when some were)
+                         **({"champion_kept_columns": champ_kept} if champ_kept else {})})
         if as_json:
             typer.echo(json.dumps(rows, indent=1))  # plain: rich would wrap long lines
             return
@@ -137,15 +140,19 @@ def models(
             console.print(f"nothing is registered in {store_note()}", highlight=False)
             return
         table = Table(title=f"Registered models ({store_note().split(' (')[0]})")
+        any_kept = any(r.get("champion_kept_columns") for r in rows)
         for col in ("model", "champion", "versions", "champion since", "moved by", "moves",
-                    "champion's data"):
+                    "champion's data", *(("kept columns",) if any_kept else ())):
             table.add_column(col)
         for r in rows:
             table.add_row(r["model"], f"v{r['champion']}" if r["champion"] else "none",
                           str(r["versions"]), r["champion_since"] or "",
                           (f"{r['moved_by']} ({r['moved_by_user']})" if r["moved_by_user"]
                            else r["moved_by"] or ""), str(r["moves"]),
-                          data_text({k.removeprefix("champion_"): v for k, v in r.items()}))
+                          data_text({k.removeprefix("champion_"): v for k, v in r.items()
+                                     if k != "champion_kept_columns"}),
+                          *((", ".join(r.get("champion_kept_columns", [])),) if any_kept
+                            else ()))
         console.print(table)
         console.print("brain models NAME: its versions and champion history", highlight=False)
         return
@@ -157,6 +164,7 @@ def models(
     by_version = {str(v.version): _version_data(client, v) for v in versions}
     kinds = {str(v.version): _model_kind(client, v) for v in versions}
     scores = {str(v.version): _version_score(v.tags) for v in versions}
+    kept = {str(v.version): _kept(client, v) for v in versions}
     if as_json:
         typer.echo(json.dumps({
             "model": name, "champion": champ,
@@ -168,7 +176,10 @@ def models(
                           "model_kind": kinds[str(v.version)] or None,
                           "score": scores[str(v.version)][1],
                           "code_version": v.tags.get("code.version"),
-                          "promotion": v.tags.get("promotion")} for v in versions],
+                          "promotion": v.tags.get("promotion"),
+                          # the table columns kept with --keep-column (only when some were)
+                          **({"kept_columns": kept[str(v.version)]}
+                             if kept[str(v.version)] else {})} for v in versions],
             "champion_moves": [move.__dict__ for move in moves],
             "champion_set_outside_history": outside}, indent=1))
         return
@@ -178,10 +189,14 @@ def models(
     # compared (backtest MASE, validation Brier ...): the table had shown neither, and which
     # version was which had to be looked up in its run
     has_kind = any(kinds.values())
+    # the columns a table model was told to keep (--keep-column), which a data scientist
+    # reads as "forced in": shown when a version has some
+    has_kept = any(kept.values())
     cols = ("version", "created (UTC)", "champion") + (
         ("model",) if has_kind else ()) + (
         ("label",) if any(labels.values()) else ()) + (
-        "data (window, count)", "score", "promotion (last decision)")
+        "data (window, count)",) + (("kept columns",) if has_kept else ()) + (
+        "score", "promotion (last decision)")
     for col in cols:
         table.add_column(col)
     for v in versions:
@@ -190,6 +205,7 @@ def models(
         table.add_row(f"v{v.version}", _utc(v.creation_timestamp),
                       "yes" if str(v.version) == champ else "", *kind, *label,
                       data_text(by_version[str(v.version)]) or "not recorded",
+                      *((", ".join(kept[str(v.version)]),) if has_kept else ()),
                       scores[str(v.version)][0], _short(v.tags.get("promotion")))
     console.print(table)
     newest = max(versions, key=lambda v: int(v.version)) if versions else None
@@ -274,6 +290,27 @@ def _model_kind(client, mv) -> str:  # type: ignore[no-untyped-def]
     if params.get("model_name"):
         return str(params["model_name"])
     return f"{params['learner']}-learner" if params.get("learner") else ""
+
+
+def _kept(client, mv) -> list[str]:  # type: ignore[no-untyped-def]
+    """The columns a customer table model's version was told to keep (``brain train
+    --keep-column``; ``training._versions.kept_columns``): its tag, or for a version registered
+    before the tag its run's ``keep_columns`` param; [] when none were kept."""
+    from mlflow.exceptions import MlflowException
+
+    from training._versions import KEPT_TAG, kept_columns
+
+    if mv.tags.get(KEPT_TAG):
+        return kept_columns(mv.tags)
+    run_id = mv.run_id or mv.tags.get("run_id")
+    # a customer table model's versions only (no label window: keep_columns is for tables)
+    if not run_id or not mv.tags.get("label.task") or mv.tags.get("label.horizon_days"):
+        return []
+    try:
+        params = client.get_run(run_id).data.params
+    except MlflowException:
+        return []
+    return kept_columns(mv.tags, params)
 
 
 def _version_data(client, mv) -> dict:  # type: ignore[no-untyped-def]

@@ -28,7 +28,7 @@ from training._mlflow import (
     check_registry_uri,
     server_error,
 )
-from training._versions import older_run_tags, version_data
+from training._versions import kept_columns, older_run_tags, version_data
 
 from ._responds import responds_to
 from ._schemas import MAX_HORIZON
@@ -88,6 +88,11 @@ class LoadedModel:
                # why this version is the champion (a client sees a rollback or a manual move)
                "promotion": self._promotion(),
                "loaded_at": self.loaded_at}
+        # a customer table model's columns kept with --keep-column (only when some were)
+        inner = getattr(self.model, "model", self.model)
+        kept = list(getattr(inner, "kept_columns_", ()) or ()) or kept_columns(self.tags)
+        if kept:
+            out["kept_columns"] = [str(c) for c in kept]
         forecaster = getattr(self.model, "forecaster", None)
         panel = getattr(forecaster, "panel_", None)
         if panel is not None and out["data_cutoff"] is None and panel.series:

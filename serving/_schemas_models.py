@@ -126,6 +126,11 @@ class ModelInfo(Answer):
                           "registered before 2026-12-05: read from the evaluation key, and "
                           "said); null for forecasters.",
         examples=["churn = no order in the 90-day window after the cutoff"])
+    kept_columns: list[str] | None = Field(
+        None, description="Customer table models only, and only when some were kept: the "
+                          "table columns brain train --keep-column kept as features although "
+                          "the identifier rules would have left them out (absent otherwise).",
+        examples=[["CustomerNo"]])
     promotion: str | None = Field(
         None, description="Why this version is the champion: the comparison it won, or "
                           "'promoted by hand: <reason>' (brain models NAME lists every move).")

@@ -75,6 +75,7 @@ from ._mlflow import (
     promote_if_better,
     register_model,
 )
+from ._versions import KEPT_TAG
 
 __all__ = [
     "EXPERIMENT",
@@ -546,7 +547,11 @@ def train_and_register(
     if register:
         source = str((params or {}).get("input") or "") or None
         tags = {"eval.rows": rows_key, **label_tags,
-                **({"source.input": source} if source else {}), **data_tags}
+                **({"source.input": source} if source else {}), **data_tags,
+                # the columns the user kept (--keep-column): brain models and GET /models
+                # show them (the run's keep_columns param alone was not shown anywhere)
+                **({KEPT_TAG: json.dumps(list(est.kept_columns_))}
+                   if getattr(est, "kept_columns_", ()) else {})}
         mv = register_model(run.info.run_id, "model", name, metrics, evaluation,
                             model_uri=info.model_uri, extra_tags=tags,
                             description=MODEL_DESCRIPTIONS.get(task))

@@ -15,7 +15,8 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
-__all__ = ["DATA_TAGS", "code_version", "data_text", "older_run_tags", "version_data"]
+__all__ = ["DATA_TAGS", "KEPT_TAG", "code_version", "data_text", "kept_columns",
+           "older_run_tags", "version_data"]
 
 
 def code_version() -> tuple[str, str | None]:
@@ -49,6 +50,31 @@ def code_version() -> tuple[str, str | None]:
     changed = ", with uncommitted changes" if dirty.returncode == 0 and dirty.stdout.strip() \
         else ""
     return f"{text}, commit {sha[:12]}{changed} ({root})", sha
+
+
+KEPT_TAG = "keep_columns"
+"""Version tag of a customer table model: the columns ``brain train --table --keep-column``
+kept as features (``CustomerModel.kept_columns_``), a JSON list; its run's param of that name
+holds them comma-separated."""
+
+
+def kept_columns(tags: Mapping[str, str], run_params: Mapping[str, str] | None = None
+                 ) -> list[str]:
+    """The columns a customer table model was told to keep (``--keep-column``): its version's
+    ``KEPT_TAG``, or for a version registered before the tag (2026-12-07) its run's
+    comma-separated param of that name; [] when none were kept."""
+    import json
+
+    tag = tags.get(KEPT_TAG)
+    if tag:
+        try:
+            names = json.loads(tag)
+        except ValueError:
+            names = None
+        if isinstance(names, list):
+            return [str(c) for c in names]
+    text = (run_params or {}).get(KEPT_TAG) or ""
+    return [c for c in text.split(",") if c]
 
 
 DATA_TAGS = ("data_cutoff", "data.start", "data.n_series", "data.n_customers")

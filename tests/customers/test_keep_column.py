@@ -142,3 +142,44 @@ def test_kept_constant_column_is_a_note_and_not_recorded(tmp_path: Path) -> None
     assert "source" not in model.features_
     run = re.search(r"run ([0-9a-f]{32})", said).group(1)  # type: ignore[union-attr]
     assert mlflow.get_run(run).data.params["keep_columns"] == "CustomerNo"
+
+
+def test_kept_columns_are_shown_by_brain_models_and_get_models(tmp_path: Path) -> None:
+    """``brain models`` (table and --json) and GET /models (``LoadedModel.describe``) name the
+    columns a version was told to keep, only when it kept some; a version registered before
+    the version tag is read from its run's keep_columns param."""
+    import json
+
+    import mlflow.pyfunc
+    from mlflow import MlflowClient
+
+    from serving._registry import LoadedModel
+    from serving._schemas_models import ModelInfo
+
+    path = _table(tmp_path)
+    for extra in ((), ("--keep-column", "CustomerNo", "--keep-column", "asiakas")):
+        res = CliRunner().invoke(app, ["train", "churn", "--table", str(path), "--label-col",
+                                       "churned", "--id-col", "customer", *extra])
+        assert res.exit_code == 0, res.output
+    runner = CliRunner()
+    listed = json.loads(runner.invoke(app, ["models", "churn", "--json"]).output)["versions"]
+    assert "kept_columns" not in listed[0]
+    assert listed[1]["kept_columns"] == ["CustomerNo", "asiakas"]
+    said = " ".join(runner.invoke(app, ["models", "churn"]).output.split())
+    assert "kept columns" in said, said
+    assert "CustomerNo," in said, said  # the cell may wrap after the comma
+    # a version registered before the tag: its run's param
+    client = MlflowClient()
+    client.delete_model_version_tag("churn", "2", "keep_columns")
+    listed = json.loads(runner.invoke(app, ["models", "churn", "--json"]).output)["versions"]
+    assert listed[1]["kept_columns"] == ["CustomerNo", "asiakas"]
+    for version, kept in (("1", None), ("2", ["CustomerNo", "asiakas"])):
+        mv = client.get_model_version("churn", version)
+        loaded = LoadedModel("churn", version, mlflow.pyfunc.load_model(
+            f"models:/churn/{version}").unwrap_python_model(), {}, dict(mv.tags), mv.run_id)
+        described = loaded.describe()
+        assert described.get("kept_columns") == kept
+        assert ModelInfo.model_validate(described).kept_columns == kept
+    overview = json.loads(runner.invoke(app, ["models", "--json"]).output)[0]
+    assert overview.get("champion_kept_columns") == (
+        None if overview["champion"] == "1" else ["CustomerNo", "asiakas"])
