@@ -55,6 +55,7 @@ from training._customer_columns import (
 from training._customer_dates import (
     DAYS_PREFIX,
     NO_SNAPSHOT_REASON,
+    _as_dates,
     date_candidates,
     days_since,
     snapshot_dates,
@@ -106,6 +107,16 @@ def row_keys(frame: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(keys, index=False).to_numpy()
 
 
+def value_key_dates(model: CustomerModel) -> dict[str, str | None]:
+    """The date columns ``row_value_keys`` hashes for ``model`` (its ``date_days_`` with their
+    formats); none for a model fitted before they were hashed (``fitted_values_dates_``
+    False: its recorded keys lack them)."""
+    if not getattr(model, "fitted_values_dates_", False):
+        return {}
+    formats = getattr(model, "date_formats_", None) or {}
+    return {c: formats.get(c) for c in getattr(model, "date_days_", ())}
+
+
 def seen_rows(frame: pd.DataFrame, seen: np.ndarray,
               keys: Callable[[pd.DataFrame], np.ndarray] = row_keys) -> np.ndarray:
     """Per row of ``frame``, whether its key (``keys``: ``row_keys``, or ``row_value_keys``
@@ -126,15 +137,24 @@ def seen_rows(frame: pd.DataFrame, seen: np.ndarray,
     return known
 
 
-def row_value_keys(frame: pd.DataFrame, numeric: list[str], categorical: list[str]
-                   ) -> np.ndarray:
+def row_value_keys(frame: pd.DataFrame, numeric: list[str], categorical: list[str],
+                   dates: dict[str, str | None] | None = None) -> np.ndarray:
     """``row_keys`` with the row's values of ``numeric`` and ``categorical`` hashed in: the
     same customer snapshot with the same values gives the same key whatever the dtypes it was
     read with (numbers as floats, categories as text, empty cells alike); a later snapshot of
-    the same customer, whose values moved, another. Columns ``frame`` lacks count as empty."""
+    the same customer, whose values moved, another. Columns ``frame`` lacks count as empty.
+
+    ``dates``: the date columns a model reads as days since the snapshot (``date_days_``,
+    with the format each was read with at fit, ``date_formats_``), hashed as their days
+    whether they arrive as dates (at fit) or as text (at scoring). Until 2026-12-07 they were
+    left out: a later export of the same customers whose plan and counts had not moved but
+    whose last purchase had was called in-sample."""
     # one frame built at once: a column added at a time warns "highly fragmented" past 100
     # columns (a loyalty log's 107 features), an error under the tests' warning filter
     cols: dict[str, object] = {"row": row_keys(frame)}
+    for col, fmt in (dates or {}).items():
+        cols[f"date:{col}"] = (_date_text(frame[col], col, fmt) if col in frame.columns
+                               else "\x00")
     for col in numeric:
         cols[col] = (pd.to_numeric(frame[col], errors="coerce").astype("float64").to_numpy()
                      if col in frame.columns else np.nan)
@@ -142,6 +162,16 @@ def row_value_keys(frame: pd.DataFrame, numeric: list[str], categorical: list[st
         cols[col] = (frame[col].astype("string").fillna("\x00").to_numpy(dtype=object)
                      if col in frame.columns else "\x00")
     return pd.util.hash_pandas_object(pd.DataFrame(cols), index=False).to_numpy()
+
+
+def _date_text(values: pd.Series, col: str, fmt: str | None) -> np.ndarray:
+    """A date column's days as 'YYYY-MM-DD' text (missing or unreadable: '\x00'), read as
+    scoring reads it (``training._customer_dates``)."""
+    try:
+        days = _as_dates(values, col, "table", fmt)
+    except ValueError:  # a cell that is no date: scoring stops on it with its own error
+        days = pd.to_datetime(values, errors="coerce", format="mixed")
+    return pd.Series(days).dt.strftime("%Y-%m-%d").fillna("\x00").to_numpy(dtype=object)
 
 
 def _user_hash(user_ids: pd.Series, seed: int) -> np.ndarray:
@@ -561,9 +591,10 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
     # snapshot of the same customers (same ids, moved values, no cutoff column) is not the
     # rows it learned, and had been called in-sample (``table_in_sample_note``)
     inputs = set(model.input_features_)
+    model.fitted_values_dates_ = True  # the keys hash the date columns (value_key_dates)
     model.fitted_values_ = (np.unique(row_value_keys(
         data, [c for c in model.numeric_ if c in inputs],
-        [c for c in model.categorical_ if c in inputs]))
+        [c for c in model.categorical_ if c in inputs], value_key_dates(model)))
         if "user_id" in data.columns and model.horizon_days is None else None)
     model.label_col_ = label_col
     model.best_iteration_ = best

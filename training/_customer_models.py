@@ -174,6 +174,9 @@ class CustomerModel:
     percent_: tuple[str, ...]  # numeric features read as percentages (``percent_features``)
     fitted_rows_: np.ndarray | None  # ``row_keys`` of the rows fitted or calibrated on
     fitted_values_: np.ndarray | None  # a table model's: ``row_value_keys`` of those rows
+    fitted_values_dates_: bool = False
+    """Whether ``fitted_values_`` hash the date columns (``date_days_``) too: models fitted
+    since 2026-12-07 (``training._customer_fit.value_key_dates``)."""
     report_: CustomerFitReport
     validation_frame_: pd.DataFrame
 

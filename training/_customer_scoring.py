@@ -30,7 +30,7 @@ from features._refunds import RefundPrior
 from ._customer_bgnbd import BGNBD_COLUMNS, bgnbd_features
 from ._customer_dates import DAYS_PREFIX, add_days_since, snapshot_dates
 from ._customer_empty import EMPTY_CHECK_ROWS, empty_columns
-from ._customer_fit import row_keys, row_value_keys, seen_rows
+from ._customer_fit import row_keys, row_value_keys, seen_rows, value_key_dates
 from ._customer_levels import model_level_codes
 from ._customer_mlflow import score_frame
 from ._customer_models import CustomerModel
@@ -419,7 +419,8 @@ def table_in_sample_note(model: CustomerModel | object, features: pd.DataFrame) 
 
         def value_keys(frame: pd.DataFrame) -> np.ndarray:
             return row_value_keys(frame, [c for c in inner.numeric_ if c in inputs],
-                                  [c for c in inner.categorical_ if c in inputs])
+                                  [c for c in inner.categorical_ if c in inputs],
+                                  value_key_dates(inner))
 
         # a model trained before 2026-12-06 on ids written '12345.0' hashed its rows under
         # that text; its training table's ids read '12345' since (``seen_rows``)

@@ -275,3 +275,26 @@ def test_a_model_keeps_the_date_format_of_each_column_and_reads_text_cells_with_
         model.augment(rows)
     assert "row 2" in str(err.value)
     assert "'25/11/2025'" in str(err.value)
+
+
+def test_a_later_export_whose_dates_moved_is_not_in_sample(tmp_path: Path) -> None:
+    """The in-sample note compares the date columns too: a later export of the same customers
+    whose plan is unchanged but whose dates moved is not the rows the model learned (it had
+    been called in-sample wherever the other columns matched: every row of this table, whose
+    only other feature is a plan of two levels); the training table itself is."""
+    train = _crm(400)
+    path, later = tmp_path / "crm.csv", tmp_path / "later.csv"
+    train.to_csv(path, index=False)
+    moved = train.drop(columns="churned")
+    for c in ("last_purchase_date", "signup_date", "contract_end"):
+        moved[c] = (pd.to_datetime(moved[c]) + pd.Timedelta(days=91)).dt.strftime("%Y-%m-%d")
+    moved.to_csv(later, index=False)
+    said = _run(["train", "churn", "--table", str(path), "--label-col", "churned", "--id-col",
+                 "customer", "--asof", "2026-06-30", "--no-register"])
+    uri = said.split("; model ")[1].split()[0]
+    again = _run(["score", "churn", "--table", str(path), "--id-col", "customer", "--asof",
+                  "2026-06-30", "--model", uri, "--out", str(tmp_path / "a.csv")])
+    assert "400 of the 400 rows are rows this model was fitted or calibrated on" in again, again
+    scored = _run(["score", "churn", "--table", str(later), "--id-col", "customer", "--asof",
+                   "2026-09-29", "--model", uri, "--out", str(tmp_path / "b.csv")])
+    assert "in-sample" not in scored, scored
