@@ -360,6 +360,7 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
            jobs: int | None, tz: str, allow: str, on_duplicate: str = "drop",
            active_within: int | None = None, season_adjust: bool = False,
            outcomes: bool = True, allow_empty_columns: bool = False) -> None:
+    from training._customer_dates import check_snapshot_date
     from training._customer_empty import check_empty_columns
     from training._customer_scoring import (
         empty_columns_note,
@@ -403,6 +404,8 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
         unread = feats.attrs.pop("brain.unread_cells", {})
         if getattr(model, "date_days_", ()):  # its date columns are days since --asof
             feats = _with_asof(feats, asof, table.name, note=False)
+            with _table_words(table, id_col, task):  # before the notes on the table's cells
+                check_snapshot_date(feats, list(model.date_days_), task)
         # the input check first: a table the model cannot read stops with the error alone
         # (it had been told "N columns not used by the model ... the scores do not depend on
         # these", every column of the table, just before "this model was trained on event

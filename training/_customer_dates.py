@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["DAYS_PREFIX", "NO_SNAPSHOT_REASON", "SNAPSHOT_COLUMNS", "add_days_since",
+           "check_snapshot_date",
            "date_candidates", "days_since", "future_note", "snapshot_dates"]
 
 _log = logging.getLogger("training._customer_models")  # the customer model's own logger
@@ -37,6 +38,19 @@ gets the leak note: a column of past dates (a last purchase) with a few later on
 after the snapshot; a column mostly in the future (a contract end) is what it is."""
 
 ROWS_SHOWN = 3
+
+
+def check_snapshot_date(frame: pd.DataFrame, cols: list[str], task: str) -> None:
+    """Raise the error naming ``--asof`` when a model reads date columns (``cols``) as days
+    since the snapshot and ``frame`` does not say when that was (``SNAPSHOT_COLUMNS``)."""
+    if cols and snapshot_dates(frame) is None:
+        raise ValueError(
+            f"CustomerModel({task}): this model reads the date column"
+            f"{'s' if len(cols) > 1 else ''} {', '.join(map(repr, cols))} as days since the "
+            "date the table was taken, and the table does not say when that was (no 'cutoff' "
+            "column, no --asof). Fix: pass --asof DATE with the date the table was exported "
+            "(or give it a 'cutoff' column of dates; through the API or the MLflow model, an "
+            "'asof' column)")
 
 
 def snapshot_dates(frame: pd.DataFrame) -> pd.Series | None:
@@ -110,14 +124,7 @@ def add_days_since(frame: pd.DataFrame, cols: list[str], task: str,
                    ) -> pd.DataFrame:
     """``frame`` plus the ``days_since_<col>`` of a fitted model's date columns (a copy), the
     leak notes logged; a frame without a snapshot date is an error naming ``--asof``."""
-    if snapshot_dates(frame) is None:
-        raise ValueError(
-            f"CustomerModel({task}): this model reads the date column"
-            f"{'s' if len(cols) > 1 else ''} {', '.join(map(repr, cols))} as days since the "
-            "date the table was taken, and the table does not say when that was (no 'cutoff' "
-            "column, no --asof). Fix: pass --asof DATE with the date the table was exported "
-            "(or give it a 'cutoff' column of dates; through the API or the MLflow model, an "
-            "'asof' column)")
+    check_snapshot_date(frame, cols, task)
     days, notes = days_since(frame, cols, source, formats)
     for note in notes.values():
         _log.warning("CustomerModel(%s): %s", task, note)

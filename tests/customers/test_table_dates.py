@@ -123,6 +123,10 @@ def test_table_cli_asof_leak_note_scoring_error_and_registered_round_trip(
     assert "crm_later.csv" in out
     assert "pass --asof DATE" in out
     assert "'last_purchase_date'" in out
+    # the error comes before the notes on the model's columns and before any scoring (it
+    # had come after 'not used by the model' and the progress bar)
+    assert "not used by the model" not in out, out
+    assert "scoring 300 customers" not in out, out
     out = _run([*base, "--asof", f"{later:%Y-%m-%d}", "--out", str(tmp_path / "s.csv")])
     assert "'renewal_date'" in out
     assert "not used by the model" in out
