@@ -180,7 +180,8 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
                  notes: list[str], empties: list[tuple[str, int, int, str]] | None = None,
                  decimal_comma: bool = False, formats: dict[str, str] | None = None,
                  text_empties: list[tuple[str, int, int, str]] | None = None,
-                 keep: bool = False) -> tuple[str, pd.Series | None]:
+                 keep: bool = False, snapshot: pd.Series | None = None
+                 ) -> tuple[str, pd.Series | None]:
     """``("number" | "date", typed)``, ``("id", None)`` (drop) or ``("text", None)`` (keep).
 
     ``decimal_comma``: the table came from a ';'-separated file, whose numbers have ',' as the
@@ -192,7 +193,9 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
     with spelled ones ('N/A') they are counted in that column's note. A date column's format
     goes to ``formats`` (name: format); the empty cells of a column kept as text (a category)
     to ``text_empties``, for one note on them (``_text_empty_note``). ``keep``: a column the
-    user keeps (``--keep-column``) is a category even with nearly one value per row."""
+    user keeps (``--keep-column``) is a category even with nearly one value per row.
+    ``snapshot``: the rows of one snapshot of a stacked table (``one_snapshot``), on which
+    "one value per row" is judged."""
     unstripped = raw.astype("string")
     text = unstripped.str.strip()
     missing = (text.isna() | text.str.lower().isin(MISSING_SPELLINGS)).fillna(True)
@@ -269,6 +272,8 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
     if exact:  # a label: its own check names the values it cannot read (yes/no are fine)
         return "text", None
     n_levels = int(present.nunique())
+    one, where = _in_one_snapshot(present, snapshot)
+    n_one = int(one.nunique())
     if len(present) and number_values is not None:  # the sample was half numbers or more
         odd = number_values.isna()
         if 1 - odd.mean() >= NEARLY_NUMBERS:
@@ -280,30 +285,30 @@ def _type_column(name: str, raw: pd.Series, numeric: bool, exact: bool,
                 f"at most {ODD_CELLS_MAX:,}), so it is read as text with {n_levels:,} distinct "
                 "values and its numbers are lost to the model. Blank out or fix those cells to "
                 "use it as numbers")
-    if (not keep and len(present) >= ID_LIKE_MIN_ROWS
-            and n_levels >= ID_LIKE_SHARE * len(present)):
+    if (not keep and len(one) >= ID_LIKE_MIN_ROWS
+            and n_one >= ID_LIKE_SHARE * len(one)):
         # no --keep-column hint: kept, text of one value per row is a category of one-row
         # levels the trees cannot learn from (a comment field had been pointed at the option)
         words = sample.str.split().str.len()
-        notes.append(f"column '{name}' has {n_levels:,} distinct values in {len(present):,} "
-                     "rows " + ("(free text: most cells are several words): not used as a "
+        notes.append(f"column '{name}' has {n_one:,} distinct values in {len(one):,} "
+                     f"rows{where} " + ("(free text: most cells are several words): not used as a "
                                 "feature" + (". To use it, derive a few categories from it (a "
                                              "topic, a complaint yes/no) in a column of their "
                                              "own" if text_empties is not None else "")
                                 if len(words) and float(words.median()) >= FREE_TEXT_WORDS
                                 else "(an identifier or free text): not used as a feature"))
         return "id", None
-    once = int((present.value_counts() == 1).sum())
-    if len(present) >= ID_LIKE_MIN_ROWS and once >= ONCE_SHARE * len(present):
+    once = int((one.value_counts() == 1).sum())
+    if len(one) >= ID_LIKE_MIN_ROWS and once >= ONCE_SHARE * len(one):
         # free text with a reference number in most cells ('called about bill (ref 51266)'):
         # a category of thousands of one-row levels, which the trees cannot learn from and
         # which new customers never match (until 2026-12-06 only scoring said so)
-        notes.append(f"column '{name}' has {n_levels:,} distinct values in {len(present):,} "
-                     f"filled rows, and {once:,} of those rows ({once / len(present):.0%}) hold a "
-                     "value no other row has (free text, or codes with a reference number?): it "
-                     "is used as a category, but a value seen once teaches the model nothing and "
-                     "customers scored later bring new ones, scored as missing. Drop it, or "
-                     "derive a few categories from it")
+        notes.append(f"column '{name}' has {n_one:,} distinct values in {len(one):,} "
+                     f"filled rows{where}, and {once:,} of those rows ({once / len(one):.0%}) "
+                     "hold a value no other row has (free text, or codes with a reference "
+                     "number?): it is used as a category, but a value seen once teaches the "
+                     "model nothing and customers scored later bring new ones, scored as "
+                     "missing. Drop it, or derive a few categories from it")
     blank = raw.isna() | (unstripped == "").fillna(False)  # a CSV's ',,' (read_table: NaN)
     if blank.any() and text_empties is not None:
         text_empties.append((name, int(blank.sum()), len(raw), _rows(blank)))
@@ -351,8 +356,31 @@ def keep_hint(name: str) -> str:
             f"--keep-column {shlex.quote(name)}")
 
 
+def one_snapshot(cutoff: pd.Series | None) -> pd.Series | None:
+    """The rows of one snapshot of a stacked customer table (its ``cutoff`` column: the
+    snapshot with the most rows, the latest of equals), on which the identifier rules judge
+    "nearly one value per row"; None without a cutoff column or with one snapshot. Over the
+    whole stack an e-mail or an account number repeats once per snapshot: 3,000 customers at
+    two cutoffs had kept 'AccountNo' as a number and 'Email' and a comment field as
+    categories (3,000 distinct in 6,000 rows), which the model learned customers from."""
+    if cutoff is None or cutoff.nunique() < 2:
+        return None
+    counts = cutoff.value_counts()
+    top = counts[counts == counts.max()].index.max()
+    return (cutoff == top).fillna(False).astype(bool)
+
+
+def _in_one_snapshot(values: pd.Series, snapshot: pd.Series | None) -> tuple[pd.Series, str]:
+    """``values`` (a column's filled cells) in ``snapshot``'s rows, and the words that say so in
+    a note (' of one cutoff'); all of them and '' without a snapshot."""
+    if snapshot is None:
+        return values, ""
+    mask = snapshot.reindex(values.index, fill_value=False).to_numpy(dtype=bool)
+    return values[mask], " of one cutoff"
+
+
 def _number_named_as_code(name: str, raw: pd.Series, typed: pd.Series,
-                          notes: list[str]) -> str:
+                          notes: list[str], snapshot: pd.Series | None = None) -> str:
     """At training, the kind of a column read as numbers whose name says it is not a quantity:
     ``"id"`` (dropped) for whole numbers named as an identifier with nearly one value per row
     (``ID_LIKE_SHARE``), ``"text"`` (a category, or dropped as id-like) for a postal code or
@@ -363,24 +391,25 @@ def _number_named_as_code(name: str, raw: pd.Series, typed: pd.Series,
     filled = typed.dropna()
     if filled.empty or not filled.eq(filled.round()).all():
         return "number"
+    filled, where = _in_one_snapshot(filled, snapshot)
     if words & _CODE_WORDS:
         notes.append(f"column '{name}' holds whole numbers, but its name says they are codes "
                      "(a postal code or phone number), not quantities: read as text")
         text = raw.astype("string").str.strip()
-        present = text[text.notna() & (text != "")]
+        present, where = _in_one_snapshot(text[text.notna() & (text != "")], snapshot)
         if (len(present) >= ID_LIKE_MIN_ROWS
                 and present.nunique() >= ID_LIKE_SHARE * len(present)):
             notes.append(f"column '{name}' has {present.nunique():,} distinct values in "
-                         f"{len(present):,} rows (an identifier or free text): not used as a "
-                         "feature" + keep_hint(name))
+                         f"{len(present):,} rows{where} (an identifier or free text): not used "
+                         "as a feature" + keep_hint(name))
             return "id"
         return "text"
     distinct = filled.nunique()
     if (_named_as_id(words) and len(filled) >= ID_LIKE_MIN_ROWS
             and distinct >= ID_LIKE_SHARE * len(filled)):
         notes.append(f"column '{name}' holds whole numbers, {distinct:,} distinct in "
-                     f"{len(filled):,} rows, and its name reads as an identifier (an account or "
-                     "customer number): not used as a feature" + keep_hint(name))
+                     f"{len(filled):,} rows{where}, and its name reads as an identifier (an "
+                     "account or customer number): not used as a feature" + keep_hint(name))
         return "id"
     return "number"
 
@@ -467,13 +496,15 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
     semicolon = df.attrs.get("separator") == ";"  # read_table's mark of a ';' file
     comma_cols = set(decimal_comma)
     read_comma: list[str] = []
+    # a stacked table (several cutoffs): "one value per row" is judged in one snapshot
+    snapshot = one_snapshot(out["cutoff"]) if training and "cutoff" in out.columns else None
     for col in out.columns:
         if (training and col not in keep_text and col != "cutoff" and col not in exact
                 and col not in keep_columns
                 and pd.api.types.is_integer_dtype(out[col].dtype)):  # a Parquet file's ints
             code_notes: list[str] = []
             kind = _number_named_as_code(str(col), out[col].astype("string"),
-                                         out[col].astype("float64"), code_notes)
+                                         out[col].astype("float64"), code_notes, snapshot)
             if kind == "id":
                 drop.append(col)
             elif kind == "text":
@@ -490,10 +521,11 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
         kind, typed = _type_column(str(col), out[col], col in numeric, col in exact, notes,
                                    empties, comma, formats,
                                    text_empties if training else None,
-                                   keep=training and col in keep_columns)
+                                   keep=training and col in keep_columns,
+                                   snapshot=snapshot)
         if (typed is not None and training and kind == "number" and col not in exact
                 and col not in keep_columns):
-            kind = _number_named_as_code(str(col), out[col], typed, notes)
+            kind = _number_named_as_code(str(col), out[col], typed, notes, snapshot)
             if kind != "number":  # a category ("text") or dropped ("id")
                 typed = None
         if typed is not None:
@@ -641,6 +673,14 @@ def id_like_numbers(frame: pd.DataFrame, label: pd.Series, classifier: bool,
     from scipy import stats
 
     out: dict[str, str] = {}
+    # a stacked table (several cutoffs): judged in one snapshot (``one_snapshot``), where an
+    # identifier is one value per row; over the stack it repeats once per cutoff
+    snap = one_snapshot(frame["cutoff"]) if "cutoff" in frame.columns else None
+    where = ""
+    if snap is not None:
+        mask = snap.to_numpy(dtype=bool)
+        frame, label = frame.loc[mask], label[mask]
+        where = " of one cutoff"
     known = label.notna().to_numpy()
     for col in frame.columns:
         if col in skip or str(col).startswith("label_") or not pd.api.types.is_numeric_dtype(
@@ -665,7 +705,8 @@ def id_like_numbers(frame: pd.DataFrame, label: pd.Series, classifier: bool,
             continue
         measure = (f"AUC {_auc(x, y):.3f}" if classifier
                    else f"Spearman {rho:+.3f}")
-        out[str(col)] = (f"whole numbers, {len(np.unique(x)):,} distinct in {len(x):,} rows, "
+        out[str(col)] = (f"whole numbers, {len(np.unique(x)):,} distinct in {len(x):,} "
+                         f"rows{where}, "
                          f"related to the label neither in their order ({measure}) nor by "
                          "deciles: an identifier by its values (on its own it tells nothing "
                          "of the label; with other columns it still may)")

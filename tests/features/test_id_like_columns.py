@@ -127,3 +127,33 @@ def test_free_text_is_not_pointed_at_keep_column() -> None:
             "several words): not used as a feature. To use it, derive a few categories") in notes
     assert (f"column 'Ref' has {N:,} distinct values in {N:,} rows (an identifier or free "
             "text): not used as a feature") in notes
+
+
+def test_a_stacked_table_judges_one_value_per_row_within_one_cutoff() -> None:
+    """A table of several snapshots (a 'cutoff' column) repeats each customer's e-mail, account
+    number and comment once per cutoff: over the stack they are half as many values as rows,
+    and had been kept (the account number as a number, the e-mail and the comments as
+    categories the model learned customers from). Judged within one cutoff, they are left out
+    with a note saying so; a real category and a count stay features."""
+    rng = np.random.default_rng(6)
+    one = pd.DataFrame({
+        "AccountNo": (rng.permutation(N) + 10_000).astype(str),
+        "email": [f"c{i}@example.com" for i in range(N)],
+        "notes": [f"said {w} on call {i}" for i, w in enumerate(rng.choice(["a", "b"], N))],
+        "plan": rng.choice(["basic", "pro"], N),
+        "orders": rng.poisson(3, N).astype(str)})
+    stacked = pd.concat([one.assign(cutoff="2026-03-31"), one.assign(cutoff="2026-06-30")],
+                        ignore_index=True)
+    typed = ft.infer_table_types(stacked)
+    notes = " ".join(typed.attrs["load_notes"])
+    assert sorted(typed.columns) == ["cutoff", "orders", "plan"], notes
+    assert (f"column 'email' has {N:,} distinct values in {N:,} rows of one cutoff (an "
+            "identifier or free text)") in notes
+    assert f"'AccountNo' holds whole numbers, {N:,} distinct in {N:,} rows of one cutoff" in notes
+    # the value rule (an id unrelated to the label, whatever its name) too
+    numer = pd.concat([pd.Series(rng.permutation(N) + 1)] * 2, ignore_index=True)
+    frame = pd.DataFrame({"numer": numer, "cutoff": stacked["cutoff"]})
+    label = pd.Series(rng.integers(0, 2, 2 * N))
+    found = id_like_numbers(frame, label, classifier=True)
+    assert list(found) == ["numer"]
+    assert f"{N:,} distinct in {N:,} rows of one cutoff" in found["numer"]
