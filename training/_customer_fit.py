@@ -29,6 +29,7 @@ reported and compared for promotion.
 from __future__ import annotations
 
 import logging
+import shlex
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -628,4 +629,18 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
         "pred": fitted[method].transform(raw_val, kind),
         "pred_uncalibrated": _Calibrator("none").transform(raw_val, kind),
     })
+    _kept_and_read(model, skipped)
     return model
+
+
+def _kept_and_read(model: CustomerModel, skipped: dict[str, str]) -> None:
+    """``kept_columns_`` (``brain train --keep-column``) reduced to the columns the model reads;
+    one it does not read (a date column without a snapshot date, a column left out as an
+    outcome) is named with why, as it had been recorded as kept while never read."""
+    kept = tuple(getattr(model, "kept_columns_", ()) or ())
+    read = set(model.input_features_)
+    for col in (c for c in kept if c not in read):
+        why = skipped.get(col) or ("excluded" if col in model.exclude else "not a feature")
+        _log.warning("CustomerModel(%s): --keep-column %s: not used as a feature (%s), so not "
+                     "recorded as kept", model.task, shlex.quote(col), why)
+    model.kept_columns_ = tuple(c for c in kept if c in read)

@@ -459,6 +459,10 @@ def train_and_register(
         mlflow.set_tag("task", task)
         est.fit(frame)
         rep = est.report_
+        if params and "keep_columns" in params:  # the kept columns the model reads (fit)
+            kept = getattr(est, "kept_columns_", ())
+            params = {k: v for k, v in params.items() if k != "keep_columns"} | (
+                {"keep_columns": ",".join(kept)} if kept else {})
         # labels as the model read them (yes/no -> 1/0) for the evaluation key and metrics
         frame = frame.assign(**{rep.label_col: est._labels(frame, rep.label_col)})
         evaluation, rows_key = _evaluation_key(est, frame, evaluation_tag)

@@ -183,3 +183,25 @@ def test_kept_columns_are_shown_by_brain_models_and_get_models(tmp_path: Path) -
     overview = json.loads(runner.invoke(app, ["models", "--json"]).output)[0]
     assert overview.get("champion_kept_columns") == (
         None if overview["champion"] == "1" else ["CustomerNo", "asiakas"])
+
+
+def test_kept_column_the_model_does_not_read_is_named_and_not_recorded(tmp_path: Path) -> None:
+    """A kept date column without a snapshot date (no --asof) is not a feature: the note names
+    it with why, and it is not recorded as kept (kept_columns_, the run's keep_columns)."""
+    import mlflow
+
+    from serving._cli_customers_model import _load_model
+
+    path = _table(tmp_path)
+    frame = pd.read_csv(path)
+    frame["signup date"] = (pd.Timestamp("2026-06-30") - pd.to_timedelta(
+        np.arange(N) % 700, unit="D")).strftime("%Y-%m-%d")
+    frame.to_csv(path, index=False)
+    code, said = _train(path, "--keep-column", "CustomerNo", "--keep-column", "signup date")
+    assert code == 0, said
+    assert ("crm.csv: --keep-column 'signup date': not used as a feature (date column: pass "
+            "--asof") in said, said
+    uri = re.search(r"model (models:/m-[0-9a-f]+)", said).group(1)  # type: ignore[union-attr]
+    assert _load_model("churn", uri).kept_columns_ == ("CustomerNo",)
+    run = re.search(r"run ([0-9a-f]{32})", said).group(1)  # type: ignore[union-attr]
+    assert mlflow.get_run(run).data.params["keep_columns"] == "CustomerNo"
