@@ -359,13 +359,16 @@ def keep_hint(name: str) -> str:
 def one_snapshot(cutoff: pd.Series | None) -> pd.Series | None:
     """The rows of one snapshot of a stacked customer table (its ``cutoff`` column: the
     snapshot with the most rows, the latest of equals), on which the identifier rules judge
-    "nearly one value per row"; None without a cutoff column or with one snapshot. Over the
-    whole stack an e-mail or an account number repeats once per snapshot: 3,000 customers at
-    two cutoffs had kept 'AccountNo' as a number and 'Email' and a comment field as
-    categories (3,000 distinct in 6,000 rows), which the model learned customers from."""
+    "nearly one value per row"; None without a cutoff column, with one snapshot, or when
+    every snapshot is under ``ID_LIKE_MIN_ROWS`` rows (the rules then judge the whole stack).
+    Over the whole stack an e-mail or an account number repeats once per snapshot: 3,000
+    customers at two cutoffs had kept 'AccountNo' as a number and 'Email' and a comment field
+    as categories (3,000 distinct in 6,000 rows), which the model learned customers from."""
     if cutoff is None or cutoff.nunique() < 2:
         return None
     counts = cutoff.value_counts()
+    if counts.max() < ID_LIKE_MIN_ROWS:  # too few to judge: the whole stack, as before
+        return None
     top = counts[counts == counts.max()].index.max()
     return (cutoff == top).fillna(False).astype(bool)
 

@@ -157,3 +157,13 @@ def test_a_stacked_table_judges_one_value_per_row_within_one_cutoff() -> None:
     found = id_like_numbers(frame, label, classifier=True)
     assert list(found) == ["numer"]
     assert f"{N:,} distinct in {N:,} rows of one cutoff" in found["numer"]
+
+
+def test_a_stack_of_small_snapshots_is_judged_as_a_whole() -> None:
+    """Snapshots under ID_LIKE_MIN_ROWS rows each are too small to judge alone: the rules look
+    at the whole stack, so an e-mail column of other customers at each cutoff is still left
+    out."""
+    cells = pd.DataFrame({"email": [f"c{i}@example.com" for i in range(180)],
+                          "cutoff": np.repeat(["2026-01-31", "2026-02-28", "2026-03-31"], 60)})
+    typed = ft.infer_table_types(cells)
+    assert "email" not in typed.columns, typed.attrs["load_notes"]
