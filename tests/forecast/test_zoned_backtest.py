@@ -121,8 +121,11 @@ def test_a_zoned_origin_for_a_series_without_a_zone_is_an_error_naming_the_fix()
 
 
 def _fold_scores(output: str) -> list[str]:
-    """The folds' printed MASE, coverage and peak error, and the evaluation key."""
-    return re.findall(r"(?:\bmase|coverage80_pct|peak_err_pct)=[\d.]+|backtest:\w+", output)
+    """The model's folds' printed MASE, coverage and peak error (not the yardsticks' fold
+    lines, '> seasonal naive: fold ...'), and the evaluation key."""
+    model = "\n".join(line for line in output.splitlines()
+                      if not re.match(r"> [^:]+: fold \d", line))
+    return re.findall(r"(?:\bmase|coverage80_pct|peak_err_pct)=[\d.]+|backtest:\w+", model)
 
 
 def test_cli_reads_calendar_offsets_in_the_series_zone(tmp_path: Path) -> None:
