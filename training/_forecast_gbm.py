@@ -564,6 +564,13 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
             q[:, 0] -= adj
             q[:, 2] += adj
             q = np.sort(q, axis=1)
+            # the level under a launch's fading excess at the end may stand above the least
+            # one its days allow, which the forecast starts from: the P90 reaches the most
+            # they allow (``EventEffects._settle_after_days``; absent in older models)
+            above = (getattr(getattr(self, "effects_", None), "after_level_", None)
+                     or {}).get(sid)
+            if above:
+                q[:, 2] = q[:, 1] + np.sqrt((q[:, 2] - q[:, 1]) ** 2 + above**2)
             young = getattr(self, "young_", {}).get(sid)  # absent in older models
             decay = getattr(self, "decays_", {}).get(sid)
             if decay is not None:  # its own launch decay, against the trees' level

@@ -25,7 +25,8 @@ import pandas as pd
 
 from ._forecast_recent import step_size
 
-__all__ = ["TAIL_Z", "day_autocorrelation", "decaying_excess", "faded_tail", "larger_occurrence",
+__all__ = ["TAIL_Z", "day_autocorrelation", "decay_on_level", "decaying_excess", "faded_tail",
+           "kind_decay", "larger_occurrence",
            "null_spread", "occurrence_scale", "one_sided_tail", "tail_offset", "tail_step",
            "window_shape"]
 
@@ -43,6 +44,9 @@ _SPLIT_DAYS = 7
 """Fewest days after a level change placed inside the end-of-history event days (a whole
 week: the split is where the mean moves most, so a few days after it stand off by chance)."""
 
+
+_Z90 = 1.2816
+"""Standard normal quantile at 90%: the one-sided bound of ``decay_on_level``'s range."""
 
 _FADED = 0.5
 """Share of its largest excess (original scale) a kind's learned lift must have fallen to by
@@ -356,3 +360,57 @@ def day_autocorrelation(resid: np.ndarray, quiet: np.ndarray, days: np.ndarray) 
     a, b = a - a.mean(), b - b.mean()
     den = float(np.sqrt(np.sum(a * a) * np.sum(b * b)))
     return float(np.clip(np.sum(a * b) / den, 0.0, _MAX_RHO)) if den > 0 else 0.0
+
+
+def kind_decay(offsets: np.ndarray, lifts: np.ndarray) -> float | None:
+    """The rate (per day, below 0) at which a kind's excess (original scale, ``expm1`` of
+    its learned ``lifts``, modelling scale, on the days ``offsets`` from an occurrence's
+    start) decays: the slope of a log-linear fit over the days it is above 0, at least
+    ``_MIN_DAYS`` of them. None where it does not fall (a holiday's flat lift)."""
+    e = np.expm1(np.asarray(lifts, dtype=float))
+    ok = np.isfinite(e) & (e > 0)
+    if ok.sum() < _MIN_DAYS:
+        return None
+    b = float(np.polyfit(np.asarray(offsets, dtype=float)[ok], np.log(e[ok]), 1)[0])
+    return b if b < 0 else None
+
+
+def decay_on_level(r: np.ndarray, k: np.ndarray, rates: tuple[float, float] | None,
+                   noise: float) -> tuple[float, float, float, float, float] | None:
+    """The excess ``expm1(r)`` (``r``: days' mean residuals over their baseline, modelling
+    scale, on the days ``k`` from an event's start) fitted as ``A exp(c k) + L``: a fading
+    effect ``A`` on a level ``L`` (weighted least squares; ``noise``: a day's variance on
+    the modelling scale, carried to the original scale), the rate ``c`` the best of a grid
+    between ``rates`` (from -2 to -0.02 a day where None). Returns ``(A, L, lowest L,
+    highest L, c)``: the range is that of the levels of every rate whose sum of squares is
+    within 2.71 of the best (chi-square, 1 degree of freedom, 90%), each widened by
+    ``_Z90`` of its standard error. None with fewer than ``_MIN_DAYS`` days. Read from the
+    event's first day on, the fall of its own days pins the decay and the days after them
+    the level it decays onto; a few days after a launch that range is wide (a level x2 and
+    none both fit 8 days after a 12x launch)."""
+    r = np.asarray(r, dtype=float)
+    k = np.asarray(k, dtype=float)
+    ok = np.isfinite(r)
+    if ok.sum() < _MIN_DAYS:
+        return None
+    e = np.expm1(r[ok])
+    sd = np.sqrt(noise) * (1 + np.maximum(e, 0.0))
+    lo_c, hi_c = (0.02, 2.0) if rates is None else (-rates[1], -rates[0])
+    grid = -np.exp(np.linspace(np.log(lo_c), np.log(hi_c), 60 if hi_c > lo_c else 1))
+    fits = []
+    for c in grid:
+        x = np.column_stack([np.exp(c * (k[ok] - k[ok][0])), np.ones(int(ok.sum()))])
+        xw = x / sd[:, None]
+        coef, *_ = np.linalg.lstsq(xw, e / sd, rcond=None)
+        ssr = float(np.sum((xw @ coef - e / sd) ** 2))
+        cov = np.linalg.pinv(xw.T @ xw)
+        # the fitted decay is at the first day seen: scaled back to ``exp(rate k)``
+        fits.append((ssr, float(coef[0] * np.exp(-c * k[ok][0])), float(coef[1]),
+                     float(np.sqrt(max(cov[1, 1], 0.0))), float(c)))
+    best = min(fits)
+    # the levels of every rate the days do not reject (within 2.71 of the best sum of
+    # squares, chi-square of 1 degree of freedom at 90%), each with its own standard error
+    near = [f for f in fits if f[0] <= best[0] + 2.71]
+    lo = min(f[2] - _Z90 * f[3] for f in near)
+    hi = max(f[2] + _Z90 * f[3] for f in near)
+    return best[1], best[2], lo, hi, best[4]

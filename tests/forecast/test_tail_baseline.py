@@ -342,6 +342,27 @@ def test_a_one_day_launchs_excess_still_decaying_after_it_is_no_level() -> None:
     assert np.median(panel.inv(effects.clean_[sid][-7:])) / before < 1.2
 
 
+def test_a_one_day_launchs_days_still_falling_8_days_after_it_are_read_as_a_decay() -> None:
+    """The reference's seven pages 8 days after the 12x keynote, entered as a one-day event:
+    its days 4-8 (3-4x the level, falling) had not halved beyond their noise and were read
+    as the level the forecast starts from (the next 60 days +252%). Read with the launch's
+    own days as a decay, at its kind's rate within a factor 2, onto the least level they
+    allow, they are cleaned to well under that; with '/product/alpha' times 2 from the
+    keynote on, the range of levels kept for the band reaches the step."""
+    sid = "/product/alpha"
+    for step, most in ((1.0, 1.8), (2.0, 3.6)):
+        series, cal = _seven_pages("2025-11-26")
+        on = (series["series_id"] == sid) & (series["ds"] >= "2025-11-18")
+        series.loc[on, "y"] = np.round(series.loc[on, "y"] * step)
+        panel = prepare_panel(series, "auto")
+        effects = EventEffects().fit(panel, cal.assign(end=cal["start"]))
+        y = panel.series[sid].y
+        before = float(np.median(y[-40:-10]))
+        held = float(np.median(panel.inv(effects.clean_[sid][-5:]))) / before
+        assert held < most
+        assert held * np.exp(effects.after_level_[sid]) > 1.2 * step
+
+
 def test_a_decaying_excess_is_told_from_a_level_held() -> None:
     rng = np.random.default_rng(0)
     k = np.arange(9)
