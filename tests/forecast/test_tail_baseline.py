@@ -363,6 +363,25 @@ def test_a_one_day_launchs_days_still_falling_8_days_after_it_are_read_as_a_deca
         assert held * np.exp(effects.after_level_[sid]) > 1.2 * step
 
 
+def test_a_forecast_8_days_after_a_one_day_launch_keeps_the_next_60_days_in_its_band(
+        fast_gbm: dict) -> None:
+    """The same pages and origin, forecast: alpha's next 60 days had summed to 3.6 times the
+    actual, with or without a level x2 from the keynote on, its P10 at twice the actual.
+    Now the P50 sums within 1.8 times it and the actual lies between the P10 and P90 sums."""
+    sid = "/product/alpha"
+    for step in (1.0, 2.0):
+        full, cal = _seven_pages("2026-02-28")
+        on = (full["series_id"] == sid) & (full["ds"] >= "2025-11-18")
+        full.loc[on, "y"] = np.round(full.loc[on, "y"] * step)
+        model = LightGBMForecaster(**fast_gbm).fit(full[full["ds"] <= "2025-11-26"],
+                                                   cal.assign(end=cal["start"]))
+        fc = model.predict(60)
+        got = fc[fc["series_id"] == sid].merge(full, on=["series_id", "ds"])
+        actual = got["y"].sum()
+        assert got["p50"].sum() / actual < 1.8
+        assert got["p10"].sum() < actual < got["p90"].sum()
+
+
 def test_a_decaying_excess_is_told_from_a_level_held() -> None:
     rng = np.random.default_rng(0)
     k = np.arange(9)
