@@ -52,6 +52,7 @@ from ._forecast_tail import (
     larger_occurrence,
     occurrence_scale,
     one_sided_tail,
+    tail_offset,
     tail_step,
     window_shape,
 )
@@ -574,7 +575,14 @@ class EventEffects(EventLifts):
                 continue
             r = z[after] - base[after]
             q = (z - base)[quiet & np.isfinite(z - base)]
-            if len(q) < 10 or not np.nanmedian(r) > 0:
+            if len(q) < 10 or not np.isfinite(r).any():
+                continue
+            # their excess must stand out of their noise as ``faded_tail``'s does: a median
+            # above 0 alone let half the stores whose last promotion ended 3-6 days before
+            # pass (51 of 200 in the stores benchmark)
+            mad = float(np.median(np.abs(q - np.median(q))))
+            ok = np.isfinite(r)
+            if tail_offset(r[ok], np.full(int(ok.sum()), (1.4826 * mad) ** 2), spd) <= 0:
                 continue
             days = panel.series[sid].ds.normalize()
             last = occ[pd.to_datetime(occ["date"]) == days[hit[-1]]]
@@ -599,7 +607,6 @@ class EventEffects(EventLifts):
             rate = kind_decay(np.array([k for k, _ in keys]), lifts)
             if rate is None:
                 continue
-            mad = float(np.median(np.abs(q - np.median(q))))
             noise = max((1.4826 * mad) ** 2 / spd, 1e-4)
             since = np.flatnonzero(np.asarray(days >= start) & np.isfinite(z - base))
             per_day = pd.Series(z[since] - base[since]).groupby(
