@@ -30,6 +30,7 @@ __all__ = [
     "channel_text",
     "check_channels",
     "event_days",
+    "expand_store_channels",
     "is_aggregate",
     "listed_channels",
     "normalize_calendar",
@@ -260,6 +261,54 @@ def _store_part_hint(channels: pd.Series, known: set[str]) -> str:
             "e.g. in Python (ids = the series file's series_id values): frame['channel'] = "
             "frame['channel'].map(lambda c: [s for s in ids if s.split(' / ')[0] == c] or c); "
             "frame = frame.explode('channel').")
+
+
+ID_PART_SEPARATOR = " / "
+"""How ``import-series --id-col store_nbr --id-col family`` joins its id columns
+(``features._import_series.ID_SEPARATOR``): ``store_nbr_01 / GROCERY I``."""
+
+
+def expand_store_channels(calendar: pd.DataFrame,
+                          series_ids: Iterable[str]) -> tuple[pd.DataFrame, list[str]]:
+    """``calendar`` with each row whose channel is the leading part(s) of series ids built
+    from several id columns (``store_nbr_01`` for ``store_nbr_01 / GROCERY I``, ...) given
+    once per such series (the channel of each), and the notes saying so.
+
+    A store's event (a city's holiday) on series per store and family applies to every
+    series of the store: until 2026-12-07 the channel was an error and the user wrote one row
+    per series by hand. Only unambiguous channels: one that is a series' own channel keeps
+    its meaning, one that is the leading part of no series is left as it is (the channel
+    check names it). Other columns are copied; rows keep their order, a store's rows in the
+    place of the original row. Works on a loaded or a normalized calendar."""
+    if calendar is None or calendar.empty or "channel" not in calendar.columns:
+        return calendar, []
+    known = {c for c in map(series_channel, map(str, series_ids)) if c is not None}
+    parts: dict[str, list[str]] = {}
+    for chan in sorted(known, key=natural_key):
+        pieces = chan.split(ID_PART_SEPARATOR)
+        for k in range(1, len(pieces)):
+            parts.setdefault(ID_PART_SEPARATOR.join(pieces[:k]), []).append(chan)
+    if not parts:
+        return calendar, []
+    chan = calendar["channel"]
+    text = chan.where(chan.isna(), chan.astype(str).str.strip())
+    hit = (text.notna() & text.isin(list(parts)) & ~text.isin(list(known))).to_numpy(dtype=bool)
+    if not hit.any():
+        return calendar, []
+    targets = [parts[str(t)] if h else [c] for t, c, h in zip(text, chan, hit, strict=True)]
+    out = calendar.assign(channel=pd.Series(targets, index=calendar.index, dtype=object))
+    out = out.explode("channel", ignore_index=True)
+    out.attrs = dict(calendar.attrs)
+    used = pd.unique(text[hit].astype(str))
+    shown = ", ".join(f"{c!r} on its {len(parts[c])} series" for c in used[:5])
+    more = f" and {len(used) - 5} more channel(s)" if len(used) > 5 else ""
+    names = pd.unique(calendar.loc[hit, "name"].astype(str)) if "name" in calendar else []
+    named = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
+    note = (f"calendar column 'channel': {int(hit.sum())} event row(s) ({named}) name the "
+            f"first part of series ids built from several id columns, so each applies to every "
+            f"series whose id starts with it: {shown}{more} ({len(out)} rows in all, "
+            f"{len(calendar)} given); name a full series id for one series only")
+    return out, [note]
 
 
 SHOWN_CHANNELS = 30

@@ -167,7 +167,8 @@ def load_inputs(data: Path | None, series: Path | None, events: Path | None,
         wanted = [s for s in frame["series_id"].unique()
                   if s in _DEFAULT_SERIES or s.startswith("channel=")]
     if cal is not None and calendar is not None:  # against every series of the data
-        check_calendar_channels(cal, list(frame["series_id"].astype(str).unique()), calendar)
+        cal = check_calendar_channels(cal, list(frame["series_id"].astype(str).unique()),
+                                      calendar)
     if only:
         wanted = [s.strip() for s in only.split(",") if s.strip()]
     if wanted is not None:
@@ -247,11 +248,21 @@ def _calendar_of_kept(cal: pd.DataFrame, kept: list[str], path: Path | None, sai
     return out
 
 
-def check_calendar_channels(cal: pd.DataFrame, series_ids: list[str], path: Path) -> None:
-    """The forecasters' channel check (``check_calendar_channels``), with the file named."""
+def check_calendar_channels(cal: pd.DataFrame, series_ids: list[str], path: Path
+                            ) -> pd.DataFrame:
+    """The forecasters' channel check (``check_calendar_channels``), with the file named.
+
+    Returns ``cal`` with a store's events given per series of the store
+    (``expand_store_channels``: channel ``store_nbr_01`` on series ``store_nbr_01 / GROCERY
+    I``, ...), said in a note; other rows as given."""
+    from features._calendar import expand_store_channels
     from training._forecast_ids import check_calendar_channels
 
+    cal, notes = expand_store_channels(cal, series_ids)
+    for note in notes:
+        show_note(f"{path.name}: {note}")
     try:
         check_calendar_channels(cal, series_ids)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
+    return cal

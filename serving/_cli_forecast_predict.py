@@ -51,7 +51,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
 
     Returns the written paths by label and the peak summary.
     """
-    from features._calendar import natural_key, normalize_calendar
+    from features._calendar import expand_store_channels, natural_key, normalize_calendar
     from training._forecast_future import check_future_regressors, plan_range_notes
     from training._forecast_ids import check_calendar_channels
     from training._forecast_mlflow import pyfunc_input, regressor_names
@@ -105,6 +105,10 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     if calendar is not None:  # (and the channels of the model's own calendar, as the API)
         extra = (inner.calendar_only_channels()
                  if callable(getattr(inner, "calendar_only_channels", None)) else [])
+        # a store's event on series per store and family: a row per series of the store
+        calendar, store_notes = expand_store_channels(calendar, series_ids)
+        for note in store_notes:
+            show_note(f"{calendar_source or 'calendar'}: {note}")
         check_calendar_channels(calendar, series_ids, extra)
     names = regressor_names(inner)
     if spend_plan is not None:

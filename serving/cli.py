@@ -294,7 +294,8 @@ def _forecastable_series(path: Path, tz: str, calendar: Path | None = None):
     if cal is not None and calendar is not None:  # as brain forecast checks them (it said ok)
         from ._cli_forecast_inputs import check_calendar_channels
 
-        check_calendar_channels(cal, list(frame["series_id"].astype(str).unique()), calendar)
+        cal = check_calendar_channels(cal, list(frame["series_id"].astype(str).unique()),
+                                      calendar)
     # what brain forecast would say about the values before fitting
     frame.attrs["load_notes"] = [*frame.attrs.get("load_notes", []),
                                  *(f"{path.name}: {n}" for n in series_notes(frame, cal, tz=tz))]

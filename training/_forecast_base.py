@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from features._calendar import (
+    expand_store_channels,
     normalize_calendar,
     series_channel,
 )
@@ -241,7 +242,10 @@ class BaseForecaster:
         (until 2026-12-06 it read them as the day written: a Berlin midnight written in UTC,
         ``2025-01-09T23:00Z``, was 9 January there and 10 January in ``predict``)."""
         panel = getattr(self, "panel_", None)
-        return normalize_calendar(local_calendar(calendar, getattr(panel, "tz", None)))
+        cal = normalize_calendar(local_calendar(calendar, getattr(panel, "tz", None)))
+        if panel is None:
+            return cal
+        return expand_store_channels(cal, [str(s) for s in panel.series])[0]
 
     def _fit_calendar(self, calendar: pd.DataFrame | None) -> pd.DataFrame:
         """The training calendar, normalized and checked against the panel's channels; times

@@ -17,6 +17,7 @@ import pandas as pd
 from features._calendar import (
     aggregates_first,
     check_channels,
+    expand_store_channels,
     is_aggregate,
     listed_channels,
     normalize_calendar,
@@ -97,8 +98,12 @@ def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]
     message names them apart from the series (it had listed a series 'channel=email' the
     model does not have).
 
+    A channel that is the first part of series ids built from several id columns
+    (``store_nbr_01`` for ``store_nbr_01 / GROCERY I``) is given once per such series
+    (``expand_store_channels``), said in ``attrs["load_notes"]`` of the result.
+
     Returns:
-        The normalized calendar.
+        The normalized calendar, store channels given per series.
 
     Raises:
         ValueError: a date does not parse, or an event names a channel no series has.
@@ -106,6 +111,10 @@ def check_calendar_channels(calendar: pd.DataFrame | None, series_ids: list[str]
     cal = normalize_calendar(calendar)
     if calendar is not None and calendar.attrs.get("channels_checked"):
         return cal  # checked against every series of the data (``calendar_for_series``)
+    # a store's event on series per store and family: a row per series of the store
+    cal, notes = expand_store_channels(cal, series_ids)
+    if notes:
+        cal.attrs["load_notes"] = [*cal.attrs.get("load_notes", []), *notes]
     extra = [c for c in extra_channels
              if c not in {series_channel(s) for s in series_ids}]
     try:
@@ -166,7 +175,7 @@ def calendar_for_series(calendar: pd.DataFrame | None, series_ids: list[str]) ->
     the total). The result is marked as checked (``attrs["channels_checked"]``), so the
     forecasters' own check does not reject the channels of series outside the subset.
     """
-    cal = normalize_calendar(calendar)
+    cal, _ = expand_store_channels(normalize_calendar(calendar), series_ids)
     known = {c for c in map(series_channel, series_ids) if c is not None}
     if known and not cal.empty and not any(map(is_aggregate, series_ids)):
         keep = cal["channel"].isna() | cal["channel"].isin(known)

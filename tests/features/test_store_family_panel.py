@@ -208,3 +208,63 @@ def test_a_store_channel_on_store_family_series_is_told_to_give_a_row_per_series
     assert "'store_nbr_01' is the first part of 3 series ids" in text
     assert "one row per series of the store" in text
     assert "explode('channel')" in text
+
+
+def _store_family_series(days: int = 150) -> pd.DataFrame:
+    """Series per store and family (ids as two ``--id-col`` give them), a city holiday on day
+    100 lifting store 1's families x3 and store 2's not."""
+    full = _store_family(days=days)
+    ids = "store_nbr_" + full["store_nbr"].map("{:02d}".format) + " / " + full["family"]
+    y = full["sales"].astype(float) * (1 + 0.2 * (pd.to_datetime(full["date"]).dt.day_of_week == 5))
+    day = pd.to_datetime(full["date"])
+    hit = (full["store_nbr"] == 1) & day.isin(pd.to_datetime(["2017-02-10", "2017-04-11"]))
+    return pd.DataFrame({"series_id": ids, "ds": full["date"], "y": y.where(~hit, y * 3)})
+
+
+def _city_holiday(channel: list[str]) -> pd.DataFrame:
+    days = ["2017-02-10", "2017-04-11", "2017-06-01"]
+    return pd.DataFrame([(f"Fundacion {d[:4]}", d, d, "holiday", c) for d in days for c in channel],
+                        columns=["name", "start", "end", "kind", "channel"])
+
+
+def test_a_store_channel_applies_to_every_series_of_the_store_as_rows_written_by_hand() -> None:
+    """A city's holiday on channel 'store_nbr_01' with series per store and family was an
+    error (a channel names one series). It applies to each series of the store: the forecasts
+    are those of a calendar written with one row per series of the store; a channel that is a
+    full series id keeps its meaning, and one matching nothing stays an error."""
+    from training._forecast_gbm import LightGBMForecaster
+    from training._forecast_ids import check_calendar_channels
+
+    series = _store_family_series()
+    ids = sorted(series["series_id"].unique())
+    by_hand = [s for s in ids if s.startswith("store_nbr_01 / ")]
+    kw = {"max_horizon_days": 7, "n_estimators": 40}
+    train = series[series["ds"] < "2017-05-25"]
+    a = LightGBMForecaster(**kw).fit(train, _city_holiday(["store_nbr_01"]))
+    b = LightGBMForecaster(**kw).fit(train, _city_holiday(by_hand))
+    pd.testing.assert_frame_equal(a.predict(7), b.predict(7))
+    cal = check_calendar_channels(_city_holiday(["store_nbr_01"]), ids)
+    assert len(cal) == 9
+    assert set(cal["channel"]) == set(by_hand)
+    assert "'store_nbr_01' on its 3 series" in " ".join(cal.attrs["load_notes"])
+    one = check_calendar_channels(_city_holiday(["store_nbr_02 / GROCERY I"]), ids)
+    assert list(one["channel"].unique()) == ["store_nbr_02 / GROCERY I"]
+    with pytest.raises(ValueError, match="name a channel no series has"):
+        check_calendar_channels(_city_holiday(["store_nbr_07"]), ids)
+
+
+def test_cli_backtests_trains_and_validates_with_a_store_channel(tmp_path: Path) -> None:
+    """The CLI path: data validate, forecast backtest and train read a store's holiday on its
+    series per family, with a note naming the channel and how many series it reached."""
+    _store_family_series().to_csv(tmp_path / "series.csv", index=False)
+    _city_holiday(["store_nbr_01"]).to_csv(tmp_path / "cal.csv", index=False)
+    runner = CliRunner()
+    for args in (["data", "validate", "--series", str(tmp_path / "series.csv"), "--calendar",
+                  str(tmp_path / "cal.csv")],
+                 ["forecast", "backtest", "--series", str(tmp_path / "series.csv"),
+                  "--calendar", str(tmp_path / "cal.csv"), "--horizon", "7", "--folds", "2"]):
+        _cli_common._shown_notes.clear()
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0, res.output
+        text = " ".join(res.output.split())
+        assert "'store_nbr_01' on its 3 series" in text, text
