@@ -66,6 +66,7 @@ from ._forecast_input import ForecastInputError
 from ._forecast_outages import sitewide_drops
 from ._forecast_panel import prepare_panel, started_panel
 from ._forecast_recent import follow_recent_steps
+from ._forecast_stages import stage
 from ._forecast_start_decay import start_decays
 from ._forecast_starts import (
     find_starts,
@@ -185,7 +186,8 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------ fitting
-    def _fit_models(self, x: pd.DataFrame) -> tuple[list[lgb.LGBMRegressor], dict]:
+    def _fit_models(self, x: pd.DataFrame, what: str = "fit"
+                    ) -> tuple[list[lgb.LGBMRegressor], dict]:
         y = x["__y"].to_numpy()
         feats = x[[c for c in x.columns if not c.startswith("__")]]
         models = []
@@ -198,6 +200,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
                 n_jobs=self.n_jobs, verbose=-1)
             mdl.fit(feats, y)
             models.append(mdl)
+            stage(f"{what}: P{round(100 * q)} trees fitted on {len(x):,} rows")
         # the short-memory term is fitted on what the trees left (the trees see clipped
         # deviations only, so the excess of a large surprise is theirs to miss)
         short = x["h"].to_numpy() <= self.shock_steps_
@@ -291,6 +294,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
         # theirs did)
         self.decays_ = start_decays(panel, self.calendar_, self.starts_, began, self.effects_,
                                     {sid: c.z for sid, c in self.ctx_.items()}, self.max_h_)
+        stage(f"history of {len(self.ctx_):,} series cleaned of events, lifts learned")
         rng = np.random.default_rng(self.seed)
         n_rows = self.max_rows or min(200_000, 20_000 + 1_000 * len(self.ctx_))
         full = {sid: len(c.z) for sid, c in self.ctx_.items()}
@@ -320,7 +324,8 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
             calib_rng = copy.deepcopy(rng)  # the same examples again with the final features
             calib = self._examples(early, {s: max(0, c) for s, c in cut.items()}, full,
                                    max(5_000, n_rows // 4), rng, checkpoints)
-            models, shock = self._fit_models(train)
+            stage(f"calibration fit: features built ({len(train):,} + {len(calib):,} rows)")
+            models, shock = self._fit_models(train, "calibration fit")
             q = self._raw_quantiles(models, shock, calib)
             # closed days (zeros under a P10 of 0) are held by any band: not scored
             kept = ~self._free_zeros(calib, q, hist_lifts)
@@ -356,6 +361,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
                     self.conformal_series_[sid] = max(0.0, self.conformal_series_[sid])
             if self.follow_recent_steps:
                 self.recent_steps_ = follow_recent_steps(self, models, shock, hist_lifts)
+            stage("calibration: band offsets scored")
         self.effects_.fit_obs_ = None  # read by ``_unseen_lifts`` only
         # origins from a recent step on read the history as it was then (not moved): what
         # a forecast made there saw, and the trees learn from them that such a step lasts
@@ -364,7 +370,8 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
                        for sid, c in self.ctx_.items() if c.recent_step is not None}
         x = self._examples(self.ctx_, zero, full, n_rows, rng, before_step or None)
         del self.unmoved_
-        self.models_, self.shock_ = self._fit_models(x)
+        stage(f"final fit: features built ({len(x):,} rows)")
+        self.models_, self.shock_ = self._fit_models(x, "final fit")
         if cal_steps and len(self.conformal_h_) and (spd > 1 or self.lasting_steps_):
             # (sub-daily series only: the daily ones measured, Peyton Manning and the stores
             # benchmark, already held 87.3% and 84.0% in their 80% bands, and the gap widened

@@ -50,6 +50,7 @@ from ._forecast_future import check_future_regressors
 from ._forecast_models import make_forecaster
 from ._forecast_panel import series_freq
 from ._forecast_recent import STEP_WINDOW_DAYS, recent_step_note
+from ._forecast_stages import fit_stages
 from ._forecast_window_bands import window_band_train_note, window_bands
 from ._mlflow import (
     Promotion,
@@ -403,7 +404,8 @@ def train_and_register(
         result = backtest(proto, series, calendar, horizon=horizon, origins=origins,
                           n_folds=n_folds, plot_dir=Path(tmp), progress=progress)
         _log_result(result, series)
-        final = type(proto)(**proto.get_params()).fit(series, calendar)
+        with fit_stages(progress, "final model on all data: ", series["series_id"].nunique()):
+            final = type(proto)(**proto.get_params()).fit(series, calendar)
         final.default_horizon_ = horizon  # type: ignore[attr-defined]
         # the window totals' 80% band, from the backtest's folds (``window_bands``)
         final.window_bands_ = window_bands(  # type: ignore[attr-defined]
