@@ -261,6 +261,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
         site = sitewide_drops(panel, self.clip_sd, self.level_shift_days) if run > 1 else {}
         offset = self._fit_responses(panel, events, drops, m, site)
         self.effects_ = events.fit(panel, self.calendar_, drops, offset, sitewide=site)
+        stage(f"event lifts of {len(panel.series):,} series learned")
         # how the series that started with an event (a launch) ran from its first day: the
         # forecast of a series with no live history whose own such event is planned
         self.starts_ = fit_start_profiles(panel, self.calendar_, self.max_h_,
@@ -294,7 +295,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
         # theirs did)
         self.decays_ = start_decays(panel, self.calendar_, self.starts_, began, self.effects_,
                                     {sid: c.z for sid, c in self.ctx_.items()}, self.max_h_)
-        stage(f"history of {len(self.ctx_):,} series cleaned of events, lifts learned")
+        stage(f"history of {len(self.ctx_):,} series cleaned of events and steps")
         rng = np.random.default_rng(self.seed)
         n_rows = self.max_rows or min(200_000, 20_000 + 1_000 * len(self.ctx_))
         full = {sid: len(c.z) for sid, c in self.ctx_.items()}

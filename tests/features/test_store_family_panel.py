@@ -289,7 +289,8 @@ def test_a_large_panel_prints_the_stages_of_each_fit(tmp_path: Path,
         res = runner.invoke(app, [*cmd, *args])
         assert res.exit_code == 0, res.output
         text = " ".join(res.output.split())
-        for line in ("fold 1/2: history of 9 series cleaned of events, lifts learned (",
+        for line in ("fold 1/2: event lifts of 9 series learned (",
+                     "fold 1/2: history of 9 series cleaned of events and steps (",
                      "fold 1/2: calibration fit: features built (",
                      "fold 2/2: calibration fit: P10 trees fitted on",
                      "fold 2/2: calibration: band offsets scored (",
