@@ -36,6 +36,7 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
         normalize_calendar,
         validate_calendar,
     )
+    from features._calendar import expand_store_channels
     from training._forecast_base import kind_intensities
     from training._forecast_ids import check_calendar_channels, unknown_series_text
     from training._forecast_peak_notes import (
@@ -66,6 +67,10 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
             given = validate_calendar(pd.DataFrame(events),
                                       "calendar", kind_intensities(fc_model),
                                       name_intensity=kind_intensities(fc_model, "name"))
+            # a store's event on series per store and family: a row per series of the store,
+            # as the model reads it (the answer had said it changed nothing on them)
+            given, store_notes = expand_store_channels(given, known)
+            given.attrs["load_notes"] = [*given.attrs.get("load_notes", []), *store_notes]
             # every model, even one that ignores calendars, rejects a channel no series has
             # (and the channels of the model's own calendar: --only total,channel=paid_search
             # learned the e-mail newsletters for the total)

@@ -299,3 +299,33 @@ def test_a_large_panel_prints_the_stages_of_each_fit(tmp_path: Path,
             assert line in text, (line, text)
         assert text.index("fold 1/2: final fit: P50") < text.index("> fold 1/2 origin")
     assert "final model on all data: final fit: P90 trees fitted on" in text
+
+
+def test_the_api_reads_a_store_channel_on_each_series_of_the_store() -> None:
+    """POST /forecast_traffic with an event on 'store_nbr_01': the model's forecast read it on
+    the store's series, but the answer said it changed nothing on them and gave it no peak
+    window. It now answers as for the event on the series' own id, with the note."""
+    from types import SimpleNamespace
+
+    from serving._forecast_answer import forecast_answer
+    from serving._schemas import ForecastRequest
+    from training._forecast_gbm import LightGBMForecaster
+
+    series = _store_family_series()
+    model = LightGBMForecaster(max_horizon_days=7, n_estimators=40).fit(
+        series[series["ds"] < "2017-05-26"], _city_holiday(["store_nbr_01"]).iloc[:2])
+    loaded = SimpleNamespace(model=SimpleNamespace(forecaster=model), version=1,
+                             name="traffic_forecaster")
+    answers = {}
+    for channel in ("store_nbr_01", "store_nbr_01 / GROCERY I"):
+        req = ForecastRequest(series_id="store_nbr_01 / GROCERY I", horizon=7, calendar=[{
+            "name": "Fundacion 2017", "start": "2017-06-01", "end": "2017-06-01",
+            "kind": "holiday", "channel": channel}])
+        answers[channel] = forecast_answer(loaded, req)  # type: ignore[arg-type]
+    store, own = answers["store_nbr_01"], answers["store_nbr_01 / GROCERY I"]
+    assert [p["window"] for p in store["peaks"]] == [p["window"] for p in own["peaks"]]
+    assert "Fundacion 2017" in [p["window"] for p in store["peaks"]]
+    assert store["forecast"] == own["forecast"]
+    notes = " ".join(store["notes"])
+    assert "do not apply to series" not in notes
+    assert "'store_nbr_01' on its 3 series" in notes
