@@ -98,8 +98,9 @@ class EventLifts(LiftHierarchy):
         """Per series (of ``periods``), the kind of the event that stands for each period's
         day in ``lift_many`` (a window's before a shoulder's, then the largest |lift|; a
         background event only where no shorter one covers the day), ``"<kind> (shoulder)"``
-        on a shoulder day no window covers; None off events. The conformal band's event-day
-        offset is read per such group (``ConformalBands._conformal_by_kind``)."""
+        on a shoulder day no window covers, ``"<kind> (first half)"`` / ``"(second half)"``
+        on a day of a window of ``SPLIT_SPAN`` days or more; None off events. The conformal
+        band's event-day offset is read per such group (``ConformalBands._conformal_by_kind``)."""
         return self.day_kinds_without(periods, calendar, [([], list(periods))])[0]
 
     def day_kinds_without(
@@ -134,9 +135,8 @@ class EventLifts(LiftHierarchy):
             sub, _ = set_background_aside(sub, by="cell")
             best = (sub.sort_values(["cell", "rank"], kind="stable").groupby("cell").tail(1)
                     .set_index("cell"))
-            return pd.Series((best["kind"].astype(str) + np.where(
-                best["in_window"].to_numpy(dtype=bool), "", SHOULDER)).to_numpy(dtype=object),
-                index=best.index)
+            return pd.Series((best["kind"].astype(str) + _day_group(best)).to_numpy(
+                dtype=object), index=best.index)
 
         def at(labels: pd.Series, want: np.ndarray) -> np.ndarray:
             out = np.full(len(want), None, dtype=object)
@@ -484,6 +484,25 @@ class EventLifts(LiftHierarchy):
 
 SHOULDER = " (shoulder)"
 """Suffix of a shoulder day's kind in ``EventLifts.day_kinds``."""
+
+HALVES = (" (first half)", " (second half)")
+"""Suffixes of a window day's kind in ``EventLifts.day_kinds``, in the first or the second
+half of a window of ``SPLIT_SPAN`` days or more (a window of an odd length: its middle day in
+the first half)."""
+
+SPLIT_SPAN = 4
+"""Days a window needs for its halves to be told apart (two days each at least)."""
+
+
+def _day_group(rows: pd.DataFrame) -> np.ndarray:
+    """The suffix of each occurrence row's kind in ``EventLifts.day_kinds``: ``SHOULDER``, a
+    half of a long window (``HALVES``), else none."""
+    window = rows["in_window"].to_numpy(dtype=bool)
+    span = rows["span"].to_numpy(dtype=np.int64)
+    day = ((rows["date"].to_numpy(dtype="datetime64[ns]")
+            - rows["start"].to_numpy(dtype="datetime64[ns]")) // np.timedelta64(1, "D"))
+    half = np.where(day < (span + 1) // 2, HALVES[0], HALVES[1])
+    return np.where(~window, SHOULDER, np.where(span >= SPLIT_SPAN, half, ""))
 
 SHARE_DAYS = 56
 """Days at the end of each channel's history whose mean gives its share of an aggregate."""

@@ -77,7 +77,7 @@ def test_launch_days_get_a_larger_offset_than_promotion_days(
     event days' offset."""
     model = two_kinds[0]
     table = model.conformal_kind_
-    assert set(table) == {"launch", "promotion", "launch (shoulder)", "promotion (shoulder)"}, (
+    assert {"launch", "promotion", "launch (shoulder)", "promotion (shoulder)"} <= set(table), (
         table)
     assert table["launch"] > table["promotion"] + 0.05, table
     assert table["launch"] > model.conformal_day_[1] + 0.05, (table, model.conformal_day_)
@@ -133,3 +133,59 @@ def test_day_kinds_name_window_and_shoulder_days() -> None:
     assert kinds[30] is None
     assert kinds[40] == "promotion"
     assert kinds[41] == "launch"
+
+
+def test_day_kinds_name_the_halves_of_a_long_window() -> None:
+    """A window of ``SPLIT_SPAN`` days or more: its days are named by the half they fall in
+    (an odd length's middle day in the first), its shoulders as before; a shorter window's
+    days keep the bare kind."""
+    ds = pd.date_range("2024-01-01", periods=80, freq="D")
+    rng = np.random.default_rng(1)
+    y = np.exp(6 + rng.normal(0, 0.05, 80))
+    y[20:34] *= 3.0  # a launch, 14 days
+    y[50:55] *= 2.0  # a launch, 5 days
+    y[65:68] *= 2.0  # a launch, 3 days
+    cal = pd.DataFrame({"name": ["L1", "L2", "L3"], "kind": "launch",
+                        "start": pd.to_datetime(["2024-01-21", "2024-02-20", "2024-03-06"]),
+                        "end": pd.to_datetime(["2024-02-03", "2024-02-24", "2024-03-08"])})
+    panel = prepare_panel(pd.DataFrame({"series_id": "a", "ds": ds, "y": y}))
+    kinds = EventEffects().fit(panel, cal).day_kinds({"a": ds}, cal)["a"]
+    assert list(kinds[20:27]) == ["launch (first half)"] * 7
+    assert list(kinds[27:34]) == ["launch (second half)"] * 7
+    assert list(kinds[18:20]) == ["launch (shoulder)"] * 2
+    assert list(kinds[50:53]) == ["launch (first half)"] * 3
+    assert list(kinds[53:55]) == ["launch (second half)"] * 2
+    assert list(kinds[65:68]) == ["launch"] * 3
+
+
+@pytest.mark.slow
+def test_a_launch_s_first_half_gets_a_larger_offset_than_its_second(
+        two_kinds: tuple[LightGBMForecaster, pd.DataFrame]) -> None:
+    """A launch's excess fades over 2-6 days: the lifts miss its first days far more than its
+    last. Each half of the kind's 14-day windows has its own offset, shrunk towards the
+    kind's; a planned launch's first half is widened more than with the kind's one offset,
+    its second half less, and a model saved with offsets per kind only (no halves) reads the
+    kind's offset on both halves."""
+    model, cal = two_kinds
+    table = model.conformal_kind_
+    first, second = table["launch (first half)"], table["launch (second half)"]
+    assert first > table["launch"] > second, table
+    assert first > second + 0.05, table
+    # a short window (the 3-day promotion) has no halves
+    assert not any(k.startswith("promotion (") and "half" in k for k in table), table
+    future = pd.concat([cal, _future(model)], ignore_index=True)
+    halves = model.predict(28, future_calendar=future)
+    try:
+        model.conformal_kind_ = {k: v for k, v in table.items() if "half" not in k}
+        per_kind = model.predict(28, future_calendar=future)
+    finally:
+        model.conformal_kind_ = table
+
+    def width(f: pd.DataFrame, sid: str, days: range) -> np.ndarray:
+        g = f[f["series_id"] == sid].reset_index(drop=True)
+        return np.log1p(g["p90"].to_numpy()[list(days)]) - np.log1p(g["p10"].to_numpy()[list(days)])
+
+    early, late = range(7, 14), range(14, 21)  # the launch's days 0-6 and 7-13
+    assert (width(halves, "p0", early) > width(per_kind, "p0", early) + 0.03).all()
+    assert (width(halves, "p0", late) < width(per_kind, "p0", late)).all()
+    np.testing.assert_allclose(width(halves, "p1", range(28)), width(per_kind, "p1", range(28)))
