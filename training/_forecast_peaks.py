@@ -28,7 +28,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features._calendar import applies_to, is_aggregate, normalize_calendar
+from features._calendar import (
+    applies_to,
+    expand_store_channels,
+    is_aggregate,
+    normalize_calendar,
+)
 
 from ._forecast_backtest_zone import zoned_column
 from ._forecast_base import BaseForecaster
@@ -296,6 +301,13 @@ def forecast_with_peaks(
     # with "Invalid comparison between dtype=datetime64[ns] and Timestamp" until 2026-12-06
     zone = getattr(getattr(model, "panel_", None), "tz", None)
     cal = local_calendar(cal, zone)
+    # a store's channel ('store_nbr_01' on series 'store_nbr_01 / GROCERY I') read on each
+    # series of the store, as ``predict`` and ``predict_without`` read it: until 2026-12-07 the
+    # rows left out and the peak rows were read on the calendar as given, so "without event X"
+    # left out another row after a store's row, and the store's event had no peak rows
+    panel = getattr(model, "panel_", None)
+    if panel is not None:
+        cal = expand_store_channels(cal, [str(s) for s in panel.series])[0]
     without = forecasts_without(
         cal, _local(fc, zone),
         lambda c, jobs: [_local(f, zone) for f in model.predict_without(horizon, c, jobs,

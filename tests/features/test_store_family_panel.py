@@ -329,3 +329,30 @@ def test_the_api_reads_a_store_channel_on_each_series_of_the_store() -> None:
     notes = " ".join(store["notes"])
     assert "do not apply to series" not in notes
     assert "'store_nbr_01' on its 3 series" in notes
+
+
+def test_forecast_with_peaks_reads_a_store_channel_as_the_rows_it_expands_to() -> None:
+    """``forecast_with_peaks(model, h, calendar)`` from Python with an event on 'store_nbr_01':
+    the forecast read it on each series of the store, but the peak rows and the forecasts
+    "without event X" read the calendar as given, so the store's event had no peak rows on
+    its series and every later row was shifted (another event was left out: a sale's lift
+    read +0.0% where the expanded calendar gives +87%)."""
+    from features._calendar import expand_store_channels
+    from training._forecast_gbm import LightGBMForecaster
+    from training._forecast_peaks import forecast_with_peaks
+
+    series = _store_family_series()
+    ids = sorted(series["series_id"].unique())
+    model = LightGBMForecaster(max_horizon_days=14, n_estimators=40).fit(
+        series[series["ds"] < "2017-05-26"], _city_holiday(["store_nbr_01"]).iloc[:2])
+    future = pd.DataFrame([
+        ("Fundacion 2017", "2017-05-28", "2017-05-28", "holiday", "store_nbr_01"),
+        ("Sale X", "2017-06-01", "2017-06-03", "sale", "store_nbr_02 / GROCERY I"),
+        ("Sale Y", "2017-06-02", "2017-06-04", "sale", "store_nbr_02 / GROCERY I")],
+        columns=["name", "start", "end", "kind", "channel"])
+    raw = forecast_with_peaks(model, 14, future)
+    expanded = forecast_with_peaks(model, 14, expand_store_channels(future, ids)[0])
+    pd.testing.assert_frame_equal(raw.forecast, expanded.forecast)
+    pd.testing.assert_frame_equal(raw.peaks, expanded.peaks)
+    store = raw.peaks[raw.peaks["window"] == "Fundacion 2017"]
+    assert sorted(store["series_id"]) == [s for s in ids if s.startswith("store_nbr_01 / ")]
