@@ -486,7 +486,11 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
     """
     source = str(df.attrs.get("source", "table"))
     report = LoadReport(source, rows_read=len(df))
-    out = df.copy()
+    # read on positions, the frame's own index given back: a stack of snapshots built with
+    # ``pd.concat`` (labels repeated) had stopped with "cannot reindex on an axis with
+    # duplicate labels" when a column had blanks (2026-12-07)
+    out = df.reset_index(drop=True)
+    out.attrs = dict(df.attrs)
     if "cutoff" in out.columns and "cutoff" not in keep_text:
         out["cutoff"] = parse_table_cutoff(out["cutoff"], source)
     drop = []
@@ -549,6 +553,7 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
     out.attrs["load_notes"] = [*df.attrs.get("load_notes", []), *report.notes]
     out.attrs["decimal_comma_columns"] = read_comma
     out.attrs["date_formats"] = {str(c): f for c, f in formats.items() if c in out.columns}
+    out.index = df.index
     return out
 
 

@@ -377,3 +377,20 @@ def test_an_integer_column_of_a_parquet_table_named_as_an_identifier_is_dropped_
     assert "AccountNo" not in out.columns
     assert not pd.api.types.is_numeric_dtype(out["PLZ"])
     assert pd.api.types.is_integer_dtype(out["orders"])
+
+
+def test_a_stack_of_snapshots_concatenated_with_their_own_index_is_typed() -> None:
+    """Two snapshots stacked with ``pd.concat`` (index labels repeated) and an e-mail column
+    with blanks: typing stopped with "cannot reindex on an axis with duplicate labels". It
+    gives what the same stack with a fresh index gives, on the frame's own index."""
+    n = 150
+    first = pd.DataFrame({"user_id": [f"u{i}" for i in range(n)], "cutoff": "2024-01-31",
+                          "Email": [f"x{i}@a.com" if i % 10 else None for i in range(n)],
+                          "plan": ["a", "b", "c"] * 50})
+    stacked = pd.concat([first, first.assign(cutoff="2024-02-29")])
+    typed = ft.infer_table_types(stacked)
+    fresh = ft.infer_table_types(stacked.reset_index(drop=True))
+    assert list(typed.index) == list(stacked.index)
+    pd.testing.assert_frame_equal(typed.reset_index(drop=True), fresh)
+    assert typed.attrs["load_notes"] == fresh.attrs["load_notes"]
+    assert "Email" not in typed.columns  # one value per customer in one cutoff: an identifier
