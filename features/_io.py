@@ -473,11 +473,9 @@ def _without_transferred(frame: pd.DataFrame, report: LoadReport) -> pd.DataFram
     moved, lost = [], []
     for name, start in zip(frame.loc[marked, "name"].astype(str), frame.loc[marked, "start"],
                            strict=True):
-        near = kept[kept["name"].astype(str).str.contains(name, case=False, regex=False)
-                    & ((kept["start"] - start).abs() <= pd.Timedelta(days=366))]
-        if len(near):
-            moved.append(f"{name} {start:%Y-%m-%d} -> {near['name'].iloc[0]} "
-                         f"{near['start'].iloc[0]:%Y-%m-%d}")
+        near = _observed_row(kept, name, start)
+        if near is not None:
+            moved.append(f"{name} {start:%Y-%m-%d} -> {near[0]} {near[1]:%Y-%m-%d}")
         else:
             lost.append(f"{name} {start:%Y-%m-%d}")
     shown = moved[:3] + lost[: max(0, 3 - len(moved))]
@@ -493,6 +491,34 @@ def _without_transferred(frame: pd.DataFrame, report: LoadReport) -> pd.DataFram
         + f". To keep them as events on their dates, rename the column '{col}' (it is then "
         "not read) or write false in it")
     return kept.drop(columns=[col]).reset_index(drop=True)
+
+
+TRANSFER_DAYS = 31
+"""Farthest a transferred holiday's own name is looked for as the day it was observed: beyond
+it, a row of the same name is the holiday of another year."""
+
+
+def _observed_row(kept: pd.DataFrame, name: str, start: pd.Timestamp
+                  ) -> tuple[str, pd.Timestamp] | None:
+    """The kept row that is the day a holiday marked transferred (``name`` on ``start``) was
+    observed: a row whose name holds ``name`` within a year, of kind ``Transfer`` first, then
+    on or after ``start``, then the nearest; a row named exactly ``name`` more than
+    ``TRANSFER_DAYS`` away is another year's holiday, not its day. None without one. Until
+    2026-12-07 the first such row in file order was named, often the same holiday a year
+    earlier (Batalla de Pichincha 2016-05-24 -> Batalla de Pichincha 2015-05-24)."""
+    names = kept["name"].astype(str)
+    gap = (kept["start"] - start).dt.days
+    same = names.str.strip().str.lower() == name.strip().lower()
+    near = (names.str.contains(name, case=False, regex=False) & (gap.abs() <= 366)
+            & ~(same & (gap.abs() > TRANSFER_DAYS))).to_numpy(dtype=bool)
+    if not near.any():
+        return None
+    kind = kept["kind"].astype("string").fillna("").str.lower() if "kind" in kept else None
+    transfer = (kind.str.contains("transfer", regex=False).to_numpy(dtype=bool)
+                if kind is not None else np.zeros(len(kept), dtype=bool))
+    g = gap.to_numpy()
+    order = sorted(np.flatnonzero(near), key=lambda i: (not transfer[i], g[i] < 0, abs(g[i])))
+    return str(names.iloc[order[0]]), kept["start"].iloc[order[0]]
 
 
 def _unread_columns_note(frame: pd.DataFrame, report: LoadReport) -> None:

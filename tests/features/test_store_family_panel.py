@@ -137,6 +137,25 @@ def test_transferred_holidays_are_left_out_of_the_events_with_a_note() -> None:
     assert "'locale' is not read" in notes
 
 
+def test_the_transferred_note_names_the_day_observed_not_another_years_holiday() -> None:
+    """The note named the first row in file order whose name held the holiday's within a
+    year: the same holiday a year earlier (Favorita's 2016 Batalla de Pichincha, 366 days after
+    2015's), or the year before's transfer row. It names the row of kind Transfer nearest
+    after the date."""
+    cal = pd.DataFrame({
+        "name": ["Batalla de Pichincha", "Batalla de Pichincha", "Traslado Batalla de Pichincha",
+                 "Batalla de Pichincha", "Traslado Batalla de Pichincha"],
+        "start": ["2015-05-24", "2016-05-24", "2016-05-27", "2017-05-24", "2017-05-26"],
+        "kind": ["Holiday", "Holiday", "Transfer", "Holiday", "Transfer"],
+        "transferred": [False, True, False, True, False]})
+    out = ft.validate_calendar(cal.assign(end=cal["start"]), "holidays_events.csv")
+    notes = " ".join(out.attrs["load_notes"])
+    assert ("Batalla de Pichincha 2016-05-24 -> Traslado Batalla de Pichincha 2016-05-27, "
+            "Batalla de Pichincha 2017-05-24 -> Traslado Batalla de Pichincha 2017-05-26"
+            ) in notes
+    assert "-> Batalla de Pichincha 2015" not in notes
+
+
 def test_transferred_written_as_text_or_renamed_and_an_all_true_column() -> None:
     """'yes'/'no' reads as true/false; a renamed column keeps every row (the way back); a
     column true on every row is not read as transfers (nothing would be left)."""
