@@ -243,10 +243,12 @@ def check_channels(calendar: pd.DataFrame, series_ids: list[str]) -> None:
 
 def _store_part_hint(channels: pd.Series, known: set[str]) -> str:
     """For channels that are the first part of series ids built from several id columns
-    (``import-series --id-col store_nbr --id-col family``: ``store_nbr_01 / GROCERY I``): a
-    channel names one series, so a store's event needs a row per series of the store. The
-    error had listed the series without saying so (2026-12-07)."""
-    sep = " / "  # features._import_series.ID_SEPARATOR
+    (``import-series --id-col store_nbr --id-col family``: ``store_nbr_01 / GROCERY I``), read
+    by ``check_channels`` called on a calendar not expanded (fit, predict, the CLI and the API
+    expand it first, ``expand_store_channels``, so they never reach it). Until 2026-12-07 it
+    said a store's event needs one row per series written by hand, which the expansion had
+    made untrue."""
+    sep = ID_PART_SEPARATOR
     parts: dict[str, list[str]] = {}
     for sid in sorted(known, key=natural_key):
         if sep in sid:
@@ -256,11 +258,9 @@ def _store_part_hint(channels: pd.Series, known: set[str]) -> str:
         return ""
     first = parts[hit[0]]
     return (f" {hit[0]!r} is the first part of {len(first)} series ids ({', '.join(first[:3])}"
-            f"{', ...' if len(first) > 3 else ''}): a channel names one series, so an event of "
-            "a store on series per store and family needs one row per series of the store, "
-            "e.g. in Python (ids = the series file's series_id values): frame['channel'] = "
-            "frame['channel'].map(lambda c: [s for s in ids if s.split(' / ')[0] == c] or c); "
-            "frame = frame.explode('channel').")
+            f"{', ...' if len(first) > 3 else ''}): the forecasters read such a channel on "
+            "every series of the store; to check a calendar by itself, give it to them first: "
+            "features._calendar.expand_store_channels(calendar, series_ids).")
 
 
 ID_PART_SEPARATOR = " / "
@@ -297,7 +297,9 @@ def expand_store_channels(calendar: pd.DataFrame,
         return calendar, []
     targets = [parts[str(t)] if h else [c] for t, c, h in zip(text, chan, hit, strict=True)]
     out = calendar.assign(channel=pd.Series(targets, index=calendar.index, dtype=object))
+    given = np.repeat(text.astype(object).to_numpy(), [len(t) for t in targets])
     out = out.explode("channel", ignore_index=True)
+    out, twice = _once_per_series(out, given)
     out.attrs = dict(calendar.attrs)
     used = pd.unique(text[hit].astype(str))
     shown = ", ".join(f"{c!r} on its {len(parts[c])} series" for c in used[:5])
@@ -308,7 +310,35 @@ def expand_store_channels(calendar: pd.DataFrame,
             f"first part of series ids built from several id columns, so each applies to every "
             f"series whose id starts with it: {shown}{more} ({len(out)} rows in all, "
             f"{len(calendar)} given); name a full series id for one series only")
-    return out, [note]
+    return out, [note, *twice]
+
+
+def _once_per_series(out: pd.DataFrame, given: np.ndarray) -> tuple[pd.DataFrame, list[str]]:
+    """``out`` (an expanded calendar; ``given``: each row's channel as written) without a
+    store's copy of an event a row of its own gives on the same series (same name, start and
+    channel): the row written for the series wins (its end, kind and intensity), and a note
+    names both. Until 2026-12-07 both were kept and the series read the event twice (one
+    event, two occurrences of its kind on the same days)."""
+    if "name" not in out.columns or "start" not in out.columns:
+        return out, []
+    start = out["start"].astype(str)
+    key = pd.DataFrame({"n": out["name"].astype(str).to_numpy(), "s": start.to_numpy(),
+                        "c": out["channel"].astype(str).to_numpy()})
+    spec = np.array([len(str(g)) if isinstance(g, str) else -1 for g in given])
+    most = pd.Series(spec).groupby([key["n"], key["s"], key["c"]]).transform("max").to_numpy()
+    drop = (spec < most) & (out["channel"].astype(str).to_numpy() != given.astype(str))
+    if not drop.any():
+        return out, []
+    rows = out.loc[drop]
+    shown = "; ".join(f"{n!r} {str(st)[:10]} on {g!r} and on {c!r}"
+                      for n, st, g, c in zip(rows["name"].head(3), rows["start"].head(3),
+                                             given[drop][:3], rows["channel"].head(3),
+                                             strict=True))
+    more = f" and {int(drop.sum()) - 3} more" if drop.sum() > 3 else ""
+    note = (f"calendar: {int(drop.sum())} event(s) given both on a store's channel and on a "
+            f"series of the store by its own row: {shown}{more}; each is read once on that "
+            "series, from its own row (its end, kind and intensity)")
+    return out.loc[~drop].reset_index(drop=True), [note]
 
 
 SHOWN_CHANNELS = 30

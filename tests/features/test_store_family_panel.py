@@ -211,11 +211,12 @@ def test_backtest_prints_a_line_per_fold_of_the_yardsticks_too(tmp_path: Path) -
     assert "> seasonal naive + event lifts: fold 1/2 origin" in text
 
 
-def test_a_store_channel_on_store_family_series_is_told_to_give_a_row_per_series() -> None:
-    """A city's holiday on 'store_nbr_01' with series per store and family: the error listed
-    the series' channels (and suggested one family) without saying a store needs a row per
-    series."""
-    from features._calendar import check_channels, normalize_calendar
+def test_a_store_channel_checked_by_itself_is_told_of_the_expansion() -> None:
+    """A city's holiday on 'store_nbr_01' with series per store and family, given to
+    ``check_channels`` without the expansion the forecasters apply: the error had said a
+    store's event needs one row per series written by hand (untrue since the forecasters give
+    it to each series of the store). It says how to expand it."""
+    from features._calendar import check_channels, expand_store_channels, normalize_calendar
 
     ids = [f"store_nbr_0{s} / {f}" for s in (1, 2) for f in FAMILIES]
     cal = normalize_calendar(pd.DataFrame({
@@ -225,8 +226,9 @@ def test_a_store_channel_on_store_family_series_is_told_to_give_a_row_per_series
         check_channels(cal, ids)
     text = str(err.value)
     assert "'store_nbr_01' is the first part of 3 series ids" in text
-    assert "one row per series of the store" in text
-    assert "explode('channel')" in text
+    assert "one row per series" not in text
+    assert "expand_store_channels(calendar, series_ids)" in text
+    check_channels(expand_store_channels(cal, ids)[0], ids)  # expanded: accepted
 
 
 def _store_family_series(days: int = 150) -> pd.DataFrame:
@@ -375,3 +377,25 @@ def test_forecast_with_peaks_reads_a_store_channel_as_the_rows_it_expands_to() -
     pd.testing.assert_frame_equal(raw.peaks, expanded.peaks)
     store = raw.peaks[raw.peaks["window"] == "Fundacion 2017"]
     assert sorted(store["series_id"]) == [s for s in ids if s.startswith("store_nbr_01 / ")]
+
+
+def test_an_event_on_a_store_and_on_one_of_its_series_is_read_once_there() -> None:
+    """'Fundacion' on 'store_nbr_01' and again on 'store_nbr_01 / GROCERY I' (its own
+    intensity): after the store's row was given to each series of the store, that series held
+    the event twice (one event, two occurrences on the same day). The series' own row wins,
+    and a note names both."""
+    from training._forecast_ids import check_calendar_channels
+
+    ids = [f"store_nbr_0{s} / {f}" for s in (1, 2) for f in FAMILIES]
+    cal = pd.DataFrame({"name": ["Fundacion", "Fundacion"], "start": ["2017-06-01"] * 2,
+                        "end": ["2017-06-01"] * 2, "kind": ["holiday"] * 2,
+                        "channel": ["store_nbr_01", "store_nbr_01 / GROCERY I"],
+                        "intensity": [1.0, 0.5]})
+    out = check_calendar_channels(cal, ids)
+    assert sorted(out["channel"]) == sorted(s for s in ids if s.startswith("store_nbr_01 / "))
+    assert float(out.loc[out["channel"] == "store_nbr_01 / GROCERY I", "intensity"].iloc[0]) \
+        == 0.5
+    notes = " ".join(out.attrs["load_notes"])
+    assert ("'Fundacion' 2017-06-01 on 'store_nbr_01' and on 'store_nbr_01 / GROCERY I'"
+            in notes)
+    assert "read once on that series, from its own row" in notes
