@@ -306,8 +306,8 @@ def forecast_with_peaks(
     # rows left out and the peak rows were read on the calendar as given, so "without event X"
     # left out another row after a store's row, and the store's event had no peak rows
     panel = getattr(model, "panel_", None)
-    if panel is not None:
-        cal = expand_store_channels(cal, [str(s) for s in panel.series])[0]
+    if panel is not None and cal is not None:
+        cal = expand_store_channels(normalize_calendar(cal), [str(s) for s in panel.series])[0]
     without = forecasts_without(
         cal, _local(fc, zone),
         lambda c, jobs: [_local(f, zone) for f in model.predict_without(horizon, c, jobs,
