@@ -502,10 +502,10 @@ def _observed_row(kept: pd.DataFrame, name: str, start: pd.Timestamp
                   ) -> tuple[str, pd.Timestamp] | None:
     """The kept row that is the day a holiday marked transferred (``name`` on ``start``) was
     observed: a row whose name holds ``name`` within a year, of kind ``Transfer`` first, then
-    on or after ``start``, then the nearest; a row named exactly ``name`` more than
-    ``TRANSFER_DAYS`` away is another year's holiday, not its day. None without one. Until
-    2026-12-07 the first such row in file order was named, often the same holiday a year
-    earlier (Batalla de Pichincha 2016-05-24 -> Batalla de Pichincha 2015-05-24)."""
+    within ``TRANSFER_DAYS``, then on or after ``start``, then the nearest; a row named exactly
+    ``name`` more than ``TRANSFER_DAYS`` away is another year's holiday, not its day. None
+    without one. Until 2026-12-07 the first such row in file order was named, often the same
+    holiday a year earlier (Batalla de Pichincha 2016-05-24 -> Batalla de Pichincha 2015-05-24)."""
     names = kept["name"].astype(str)
     gap = (kept["start"] - start).dt.days
     same = names.str.strip().str.lower() == name.strip().lower()
@@ -517,7 +517,10 @@ def _observed_row(kept: pd.DataFrame, name: str, start: pd.Timestamp
     transfer = (kind.str.contains("transfer", regex=False).to_numpy(dtype=bool)
                 if kind is not None else np.zeros(len(kept), dtype=bool))
     g = gap.to_numpy()
-    order = sorted(np.flatnonzero(near), key=lambda i: (not transfer[i], g[i] < 0, abs(g[i])))
+    # a row more than ``TRANSFER_DAYS`` away is another year's (a 'Traslado X' or 'X-1' a
+    # year later had been named before the one a day earlier)
+    order = sorted(np.flatnonzero(near), key=lambda i: (
+        not transfer[i], abs(g[i]) > TRANSFER_DAYS, g[i] < 0, abs(g[i])))
     return str(names.iloc[order[0]]), kept["start"].iloc[order[0]]
 
 

@@ -156,6 +156,25 @@ def test_the_transferred_note_names_the_day_observed_not_another_years_holiday()
     assert "-> Batalla de Pichincha 2015" not in notes
 
 
+def test_the_transferred_note_prefers_this_years_day_to_next_years_row() -> None:
+    """A holiday moved a day earlier: the row observed the day before is named, not a row
+    holding its name a year later ('... -1' of the next year, or next year's transfer row),
+    which had come first for being after the date; also where no row's kind says Transfer."""
+    cal = pd.DataFrame({
+        "name": ["Fundacion de Guayaquil", "Traslado Fundacion de Guayaquil",
+                 "Fundacion de Guayaquil-1", "Traslado Fundacion de Guayaquil"],
+        "start": ["2016-07-25", "2016-07-24", "2017-07-24", "2017-07-23"],
+        "kind": ["Holiday", "Transfer", "Additional", "Transfer"],
+        "transferred": [True, False, False, False]})
+    notes = " ".join(ft.validate_calendar(cal.assign(end=cal["start"]), "h.csv")
+                     .attrs["load_notes"])
+    assert ("Fundacion de Guayaquil 2016-07-25 -> Traslado Fundacion de Guayaquil 2016-07-24"
+            in notes)
+    one_kind = " ".join(ft.validate_calendar(
+        cal.assign(end=cal["start"], kind="holiday"), "h.csv").attrs["load_notes"])
+    assert "2016-07-25 -> Traslado Fundacion de Guayaquil 2016-07-24" in one_kind
+
+
 def test_transferred_written_as_text_or_renamed_and_an_all_true_column() -> None:
     """'yes'/'no' reads as true/false; a renamed column keeps every row (the way back); a
     column true on every row is not read as transfers (nothing would be left)."""
