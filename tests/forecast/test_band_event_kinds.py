@@ -14,47 +14,12 @@ from training._forecast_events import EventEffects
 from training._forecast_gbm import LightGBMForecaster
 from training._forecast_panel import prepare_panel
 
-
-def _pages(n: int = 6, days: int = 820, seed: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Page views with a weekday shape, a random-walk level and AR(1) noise; each page has 4
-    launches of its own name, 2x-12x, fading over 2-6 days (kind ``launch``, a 14-day
-    window), and a steady +30% promotion of one name every three weeks (kind ``promotion``,
-    Tuesday to Thursday), both on the page's channel."""
-    rng = np.random.default_rng(seed)
-    ds = pd.date_range("2023-01-01", periods=days, freq="D")
-    wk = np.log(np.array([1.08, 1.1, 1.08, 1.05, 0.98, 0.85, 0.86]))[ds.day_of_week]
-    rows, cal = [], []
-    for s in range(n):
-        eps = rng.normal(0, 0.1, days)
-        ar = np.zeros(days)
-        for t in range(1, days):
-            ar[t] = 0.5 * ar[t - 1] + eps[t]
-        logy = np.log(rng.lognormal(np.log(3000), 0.8)) + np.cumsum(
-            rng.normal(0, 0.01, days)) + wk + ar
-        lift = np.zeros(days)
-        starts = 60 + np.sort(rng.choice(np.arange(0, days - 80, 40), 4, replace=False))
-        for j, st in enumerate(starts):
-            k = np.arange(min(21, days - st))
-            lift[st:st + len(k)] += rng.uniform(2.0, 12.0) * np.exp(-k / rng.uniform(2.0, 6.0))
-            cal.append({"name": f"p{s} launch {j}", "start": ds[st],
-                        "end": ds[min(st + 13, days - 1)], "kind": "launch",
-                        "channel": f"p{s}"})
-        promo = np.zeros(days)
-        for st in range(10 + (s % 3) * 7, days - 3, 21):
-            st += (1 - ds[st].day_of_week) % 7  # a Tuesday
-            if st + 2 >= days or lift[st:st + 3].any():
-                continue
-            promo[st:st + 3] = np.log(1.3)
-            cal.append({"name": "Promo", "start": ds[st], "end": ds[st + 2],
-                        "kind": "promotion", "channel": f"p{s}"})
-        rows.append(pd.DataFrame({"series_id": f"p{s}", "ds": ds,
-                                  "y": np.round(np.exp(logy + promo) * (1 + lift))}))
-    return pd.concat(rows, ignore_index=True), pd.DataFrame(cal)
+from .conftest import launch_pages
 
 
 @pytest.fixture(scope="module")
 def two_kinds() -> tuple[LightGBMForecaster, pd.DataFrame]:
-    panel, cal = _pages()
+    panel, cal = launch_pages(seed=5, promotion=True)
     return LightGBMForecaster(max_horizon_days=28).fit(panel, cal), cal
 
 
