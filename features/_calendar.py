@@ -321,9 +321,12 @@ def _once_per_series(out: pd.DataFrame, given: np.ndarray) -> tuple[pd.DataFrame
     event, two occurrences of its kind on the same days)."""
     if "name" not in out.columns or "start" not in out.columns:
         return out, []
-    start = out["start"].astype(str)
-    key = pd.DataFrame({"n": out["name"].astype(str).to_numpy(), "s": start.to_numpy(),
-                        "c": out["channel"].astype(str).to_numpy()})
+    # compared as read (a calendar not normalized yet: ' s1 / A', '2024-03-01 00:00')
+    when = pd.to_datetime(out["start"], errors="coerce", format="mixed", utc=True)
+    start = when.astype(str).where(when.notna(), out["start"].astype(str))
+    key = pd.DataFrame({"n": out["name"].astype(str).str.strip().to_numpy(),
+                        "s": start.to_numpy(),
+                        "c": out["channel"].astype(str).str.strip().to_numpy()})
     spec = np.array([len(str(g)) if isinstance(g, str) else -1 for g in given])
     most = pd.Series(spec).groupby([key["n"], key["s"], key["c"]]).transform("max").to_numpy()
     drop = (spec < most) & (out["channel"].astype(str).to_numpy() != given.astype(str))

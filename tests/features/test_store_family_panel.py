@@ -418,3 +418,19 @@ def test_an_event_on_a_store_and_on_one_of_its_series_is_read_once_there() -> No
     assert ("'Fundacion' 2017-06-01 on 'store_nbr_01' and on 'store_nbr_01 / GROCERY I'"
             in notes)
     assert "read once on that series, from its own row" in notes
+
+
+def test_a_store_and_a_series_row_written_differently_are_still_read_once() -> None:
+    """``expand_store_channels`` given a calendar not normalized yet: the series' own row with
+    its channel padded and its date written with a time is the same event as the store's
+    copy (they had been compared as written, and the series read the event twice)."""
+    from features._calendar import expand_store_channels
+
+    ids = [f"store_nbr_0{s} / {f}" for s in (1, 2) for f in FAMILIES]
+    cal = pd.DataFrame({"name": ["Fundacion", "Fundacion"],
+                        "start": ["2017-06-01", "2017-06-01 00:00:00"],
+                        "end": ["2017-06-01"] * 2, "kind": ["holiday"] * 2,
+                        "channel": ["store_nbr_01", " store_nbr_01 / GROCERY I"]})
+    out, notes = expand_store_channels(cal, ids)
+    assert len(out) == sum(s.startswith("store_nbr_01 / ") for s in ids)
+    assert "read once on that series" in " ".join(notes)
