@@ -187,6 +187,13 @@ class ConformalBands:
         ordinary, event = getattr(self, "conformal_day_", _NO_DAY_TYPES)  # older: none
         return float(event - ordinary)
 
+    def _net_of_band_and_series(self, score: np.ndarray, sid: np.ndarray,
+                                h: np.ndarray) -> np.ndarray:
+        """Calibration scores less their horizon band's and series' adjustments: what the
+        offsets by day type and by event kind are read from."""
+        return (score - self.conformal_h_[self._horizon_band(h)]
+                - np.array([self.conformal_series_.get(str(s), 0.0) for s in sid]))
+
     def _conformal_by_day_type(self, score: np.ndarray, sid: np.ndarray, h: np.ndarray,
                                event: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
         """Offsets of ordinary days and of event days (``event``: a lift or its spread on the
@@ -205,8 +212,7 @@ class ConformalBands:
         """
         if not event.any() or event.all():
             return _NO_DAY_TYPES.copy()
-        own = (score - self.conformal_h_[self._horizon_band(h)]
-               - np.array([self.conformal_series_.get(str(s), 0.0) for s in sid]))
+        own = self._net_of_band_and_series(score, sid, h)
         out = np.zeros(2)
         for k, sel in enumerate((~event, event)):
             n = int(sel.sum())
@@ -241,8 +247,7 @@ class ConformalBands:
         labels = pd.Series(kinds, dtype=object).map(
             {k: _without_half(str(k)) for k in pd.unique(kinds[on])}).to_numpy(dtype=object)
         names = sorted({str(k) for k in labels[on]})
-        own = (score - self.conformal_h_[self._horizon_band(h)]
-               - np.array([self.conformal_series_.get(str(s), 0.0) for s in sid]))
+        own = self._net_of_band_and_series(score, sid, h)
         pooled = float(self.conformal_day_[1])
 
         def shrunk(sel: np.ndarray, towards: float) -> float:

@@ -17,6 +17,12 @@ from training._forecast_panel import prepare_panel
 from .conftest import launch_pages
 
 
+def _width(f: pd.DataFrame, sid: str, days: range) -> np.ndarray:
+    """The 80% band's width (log scale) of ``sid`` on the forecast's ``days``."""
+    g = f[f["series_id"] == sid].reset_index(drop=True)
+    return np.log1p(g["p90"].to_numpy()[list(days)]) - np.log1p(g["p10"].to_numpy()[list(days)])
+
+
 @pytest.fixture(scope="module")
 def two_kinds() -> tuple[LightGBMForecaster, pd.DataFrame]:
     panel, cal = launch_pages(seed=5, promotion=True)
@@ -64,16 +70,12 @@ def test_forecast_widens_each_kind_by_its_own_offset(
     finally:
         model.conformal_kind_ = table
 
-    def width(f: pd.DataFrame, sid: str, days: range) -> np.ndarray:
-        g = f[f["series_id"] == sid].reset_index(drop=True)
-        return np.log1p(g["p90"].to_numpy()[list(days)]) - np.log1p(g["p10"].to_numpy()[list(days)])
-
     launch, promo = range(7, 14), range(9, 12)
-    assert (width(per_kind, "p0", launch) > width(pooled, "p0", launch) + 0.02).all()
-    assert ((width(per_kind, "p0", launch) - width(pooled, "p0", launch)).min()
-            > (width(per_kind, "p1", promo) - width(pooled, "p1", promo)).max() + 0.05)
+    assert (_width(per_kind, "p0", launch) > _width(pooled, "p0", launch) + 0.02).all()
+    assert ((_width(per_kind, "p0", launch) - _width(pooled, "p0", launch)).min()
+            > (_width(per_kind, "p1", promo) - _width(pooled, "p1", promo)).max() + 0.05)
     # ordinary days keep their band
-    np.testing.assert_allclose(width(per_kind, "p2", range(28)), width(pooled, "p2", range(28)))
+    np.testing.assert_allclose(_width(per_kind, "p2", range(28)), _width(pooled, "p2", range(28)))
 
 
 def test_day_kinds_name_window_and_shoulder_days() -> None:
@@ -146,11 +148,7 @@ def test_a_launch_s_first_half_gets_a_larger_offset_than_its_second(
     finally:
         model.conformal_kind_ = table
 
-    def width(f: pd.DataFrame, sid: str, days: range) -> np.ndarray:
-        g = f[f["series_id"] == sid].reset_index(drop=True)
-        return np.log1p(g["p90"].to_numpy()[list(days)]) - np.log1p(g["p10"].to_numpy()[list(days)])
-
     early, late = range(7, 14), range(14, 21)  # the launch's days 0-6 and 7-13
-    assert (width(halves, "p0", early) > width(per_kind, "p0", early) + 0.03).all()
-    assert (width(halves, "p0", late) < width(per_kind, "p0", late)).all()
-    np.testing.assert_allclose(width(halves, "p1", range(28)), width(per_kind, "p1", range(28)))
+    assert (_width(halves, "p0", early) > _width(per_kind, "p0", early) + 0.03).all()
+    assert (_width(halves, "p0", late) < _width(per_kind, "p0", late)).all()
+    np.testing.assert_allclose(_width(halves, "p1", range(28)), _width(per_kind, "p1", range(28)))
