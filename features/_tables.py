@@ -382,6 +382,25 @@ def _in_one_snapshot(values: pd.Series, snapshot: pd.Series | None) -> tuple[pd.
     return values[mask], " of one cutoff"
 
 
+def _keep_matters(name: str, raw: pd.Series, decimal_comma: bool,
+                  snapshot: pd.Series | None) -> bool:
+    """Whether ``--keep-column`` changes how a column is read at training: whether, without
+    it, the column would be left out as an identifier or free text, or its numbers read as a
+    code. Judged with the rules themselves on a throwaway pass (their notes discarded)."""
+    notes: list[str] = []
+    if pd.api.types.is_integer_dtype(raw.dtype):  # a Parquet file's ints
+        return _number_named_as_code(name, raw.astype("string"), raw.astype("float64"),
+                                     notes, snapshot) != "number"
+    if not (pd.api.types.is_object_dtype(raw.dtype) or pd.api.types.is_string_dtype(raw.dtype)):
+        return False  # numbers, dates or yes/no as read: no rule leaves them out
+    kind, typed = _type_column(name, raw, False, False, notes, [], decimal_comma, {}, [],
+                               keep=False, snapshot=snapshot)
+    if kind == "id":
+        return True
+    return (typed is not None and kind == "number"
+            and _number_named_as_code(name, raw, typed, notes, snapshot) != "number")
+
+
 def _number_named_as_code(name: str, raw: pd.Series, typed: pd.Series,
                           notes: list[str], snapshot: pd.Series | None = None) -> str:
     """At training, the kind of a column read as numbers whose name says it is not a quantity:
@@ -505,7 +524,13 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
     read_comma: list[str] = []
     # a stacked table (several cutoffs): "one value per row" is judged in one snapshot
     snapshot = one_snapshot(out["cutoff"]) if training and "cutoff" in out.columns else None
+    # the kept columns the rules would have read as features anyway (the flag changed nothing)
+    needless: list[str] = []
     for col in out.columns:
+        if (training and col in keep_columns and col not in keep_text and col not in exact
+                and col != "cutoff" and not _keep_matters(str(col), out[col], semicolon
+                                                          or col in comma_cols, snapshot)):
+            needless.append(str(col))
         if (training and col not in keep_text and col != "cutoff" and col not in exact
                 and col not in keep_columns
                 and pd.api.types.is_integer_dtype(out[col].dtype)):  # a Parquet file's ints
@@ -552,6 +577,7 @@ def infer_table_types(df: pd.DataFrame, keep_text: tuple[str, ...] = (), *,
         _log.warning(note)
     out.attrs["load_notes"] = [*df.attrs.get("load_notes", []), *report.notes]
     out.attrs["decimal_comma_columns"] = read_comma
+    out.attrs["kept_without_effect"] = needless
     out.attrs["date_formats"] = {str(c): f for c, f in formats.items() if c in out.columns}
     out.index = df.index
     return out

@@ -18,6 +18,7 @@ inputs is in ``_cli_customers_inputs``, loading and checking the model in
 # No "from __future__ import annotations": typer reads the per-task option help built in closures.
 
 import json
+import shlex
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -136,6 +137,8 @@ def _train(task: str, data: Path | None, events: Path | None, calendar: Path | N
         keep_columns = _useful_kept(table, keep_columns, dropped, frame)
         dropped.update(_id_like(frame, label_col, task, {**dropped, **dict.fromkeys(
             keep_columns, "kept")}))
+        keep_columns = _needed_kept(table, keep_columns, frame, label_col, task,
+                                    dates_read=asof is not None)
         frame = _with_asof(frame, None if asof is None else parse_date_option(asof, "--asof"),
                            table.name)
         params: dict[str, Any] = {"input": str(Path(table).resolve()),
@@ -352,6 +355,28 @@ def _id_like(frame: pd.DataFrame, label_col: str, task: str,
     found = id_like_numbers(frame, y, kind == "classifier",
                             skip={"user_id", "cutoff", label_col, *dropped})
     return {c: why + keep_hint(c) for c, why in found.items()}
+
+
+def _needed_kept(path: Path, keep: tuple[str, ...], frame: pd.DataFrame, label_col: str,
+                 task: str, dates_read: bool) -> tuple[str, ...]:
+    """The ``--keep-column`` columns the identifier rules would have left out. One they read
+    as a feature anyway (``attrs["kept_without_effect"]`` of ``features.infer_table_types``,
+    and not whole numbers the value rule takes for ids) is a note and is not recorded as kept:
+    ``brain models`` had listed an ordinary column such as 'orders' as kept, as though the
+    model needed the option to read it. A date column is judged so only when ``dates_read``
+    (--asof): without it the fit names the column as not read (``_customer_fit``)."""
+    maybe = [c for c in keep if c in frame.attrs.get("kept_without_effect", ())
+             and (dates_read or not pd.api.types.is_datetime64_any_dtype(frame[c].dtype))]
+    if not maybe:
+        return keep
+    others = {str(c): "" for c in frame.columns if c not in maybe}
+    needless = [c for c in maybe if c not in _id_like(frame, label_col, task, others)]
+    for c in needless:
+        show_note(f"{path.name}: --keep-column {shlex.quote(c)}: the column is read as a "
+                  "feature without the option (it is not taken for an identifier, a code or "
+                  "free text), so the option changes nothing and the column is not recorded "
+                  f"as kept; drop --keep-column {shlex.quote(c)}")
+    return tuple(c for c in keep if c not in needless)
 
 
 def _score(task: str, asof_text: str | None, out: Path, data: Path | None, events: Path | None,

@@ -207,8 +207,10 @@ class CustomerScorer(PythonModel):
 
     def load_context(self, context: PythonModelContext) -> None:
         """Unpickle the fitted ``CustomerModel`` from the model's artifacts."""
-        with Path(context.artifacts["customer_model"]).open("rb") as fh:
+        path = Path(context.artifacts["customer_model"])
+        with path.open("rb") as fh:
             self.model = pickle.load(fh)
+        self.takes_allow_ = _signature_takes(path.parent.parent, "allow_empty_columns")
 
     def predict(self, context: Any, model_input: pd.DataFrame,
                 params: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -227,7 +229,8 @@ class CustomerScorer(PythonModel):
             if not params.get("allow_empty_columns", False):  # as brain score --table
                 check_empty_columns(
                     self.model, frame, name="the table",
-                    option="pass params={'allow_empty_columns': True}",
+                    option=("pass params={'allow_empty_columns': True}"
+                            if getattr(self, "takes_allow_", True) else _OLD_SIGNATURE),
                     written={c: raw[c] for c in self.model.numeric_ if c in raw.columns})
         out = score_frame(self.model, frame,
                           reasons=bool(params.get("reasons", True)),
@@ -242,6 +245,29 @@ class CustomerScorer(PythonModel):
             if c.startswith("reason_") or c in ("user_id", id_col):
                 out[c] = out[c].astype(object).where(out[c].notna(), "")
         return out
+
+
+# a version logged before the param: MLflow drops params its signature lacks ("Unrecognized
+# params ... are ignored"), so the usual way to score anyway does nothing there
+_OLD_SIGNATURE = ("this model version was logged before its signature took "
+                  "'allow_empty_columns', and MLflow drops a param the signature lacks: fill "
+                  "the column, retrain (brain train registers a version that takes it), or call "
+                  "unwrap_python_model().predict(None, table, {'allow_empty_columns': True})")
+
+
+def _signature_takes(model_dir: Path, name: str) -> bool:
+    """Whether the pyfunc in ``model_dir`` (its MLmodel file) declares the param ``name``;
+    True when that cannot be read (the message then gives the usual way)."""
+    from mlflow.models import Model
+
+    try:
+        signature = Model.load(str(model_dir)).signature
+    except Exception:  # no MLmodel beside the artifact (a copied pickle): assume a current one
+        return True
+    if signature is None:
+        return True
+    params = getattr(signature, "params", None)
+    return params is not None and any(p.name == name for p in params.params)
 
 
 def _as_table(model: CustomerModel, frame: pd.DataFrame, id_col: str) -> pd.DataFrame:

@@ -205,3 +205,41 @@ def test_kept_column_the_model_does_not_read_is_named_and_not_recorded(tmp_path:
     assert _load_model("churn", uri).kept_columns_ == ("CustomerNo",)
     run = re.search(r"run ([0-9a-f]{32})", said).group(1)  # type: ignore[union-attr]
     assert mlflow.get_run(run).data.params["keep_columns"] == "CustomerNo"
+
+
+def test_kept_ordinary_column_is_a_note_and_not_recorded(tmp_path: Path) -> None:
+    """A kept column the rules read as a feature anyway (a count, a plan of two levels) is a
+    note saying the option changes nothing, and is not recorded as kept (kept_columns_, the
+    run's keep_columns); it stays a feature. It had been listed as kept by ``brain models``."""
+    import mlflow
+
+    from serving._cli_customers_model import _load_model
+
+    path = _table(tmp_path)
+    code, said = _train(path, "--keep-column", "CustomerNo", "--keep-column", "orders",
+                        "--keep-column", "plan")
+    assert code == 0, said
+    for name in ("orders", "plan"):
+        assert (f"crm.csv: --keep-column {name}: the column is read as a feature without the "
+                "option (it is not taken for an identifier, a code or free text), so the "
+                "option changes nothing and the column is not recorded as kept; drop "
+                f"--keep-column {name}") in said, said
+    assert "--keep-column CustomerNo: the column is read" not in said, said
+    uri = re.search(r"model (models:/m-[0-9a-f]+)", said).group(1)  # type: ignore[union-attr]
+    model = _load_model("churn", uri)
+    assert model.kept_columns_ == ("CustomerNo",)
+    assert {"orders", "plan"} <= set(model.features_)
+    run = re.search(r"run ([0-9a-f]{32})", said).group(1)  # type: ignore[union-attr]
+    assert mlflow.get_run(run).data.params["keep_columns"] == "CustomerNo"
+
+
+def test_kept_column_taken_for_an_id_by_its_values_stays_kept(tmp_path: Path) -> None:
+    """'asiakas' is left out by the value rule (whole numbers, one per customer), not by its
+    type: keeping it matters, so it is recorded and no 'changes nothing' note is shown."""
+    from serving._cli_customers_model import _load_model
+
+    code, said = _train(_table(tmp_path), "--keep-column", "asiakas")
+    assert code == 0, said
+    assert "changes nothing" not in said, said
+    uri = re.search(r"model (models:/m-[0-9a-f]+)", said).group(1)  # type: ignore[union-attr]
+    assert _load_model("churn", uri).kept_columns_ == ("asiakas",)

@@ -234,3 +234,40 @@ def test_raw_scores_and_reasons_check_empty_columns_too() -> None:
         total = model.contributions(blank, allow_empty_columns=True).sum(axis=1).to_numpy()
         if model.kind == "classifier":
             np.testing.assert_allclose(total, raw, atol=1e-6)
+
+
+def test_a_pyfunc_logged_before_the_param_says_how_to_score_anyway(trained: Path) -> None:
+    """A version whose signature lacks 'allow_empty_columns' (logged before 2026-12-07): MLflow
+    drops the param, so the error no longer tells the user to pass it; it names the ways that
+    work, and the unwrapped model scores with it."""
+    import json
+
+    import mlflow
+    import yaml
+
+    from training._customer_empty import EmptyColumnsError
+    from training._mlflow import configure_mlflow
+
+    configure_mlflow()
+    local = Path(mlflow.artifacts.download_artifacts("models:/churn/1",
+                                                     dst_path=str(trained / "old")))
+    spec = yaml.safe_load((local / "MLmodel").read_text())
+    params = json.loads(spec["signature"]["params"])
+    spec["signature"]["params"] = json.dumps(
+        [p for p in params if p["name"] != "allow_empty_columns"])
+    (local / "MLmodel").write_text(yaml.safe_dump(spec))
+    old = mlflow.pyfunc.load_model(str(local))
+    table = _table(4).assign(panier_moyen="n/a").drop(columns="résilié")
+    for params_given in ({"reasons": False}, {"reasons": False, "allow_empty_columns": True}):
+        with pytest.raises(EmptyColumnsError) as err:
+            old.predict(table, params=params_given)
+        said = str(err.value)
+        assert "pass params={'allow_empty_columns': True}" not in said, said
+        assert said.endswith("logged before its signature took 'allow_empty_columns', and "
+                             "MLflow drops a param the signature lacks: fill the column, "
+                             "retrain (brain train registers a version that takes it), or call "
+                             "unwrap_python_model().predict(None, table, "
+                             "{'allow_empty_columns': True})"), said
+    got = old.unwrap_python_model().predict(None, table, {"reasons": False,
+                                                          "allow_empty_columns": True})
+    assert len(got) == N
