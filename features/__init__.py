@@ -64,6 +64,7 @@ from ._io import (
 from ._labels import LABELS, build_training_set, cutoff_schedule, make_labels
 from ._refunds import RefundPrior
 from ._segments import SCENE_GROUPS, SEGMENTS, rfm_segments
+from ._stores import apply_store_locales, load_stores
 from ._synthetic import World, generate_world, write_world
 from ._tables import infer_table_types, number_cells, table_ids
 from ._traffic import METRICS as TRAFFIC_METRICS
@@ -94,6 +95,7 @@ __all__ = [
     "Vocabulary",
     "World",
     "applies_to",
+    "apply_store_locales",
     "build_training_set",
     "calendar_features",
     "common_last_day_note",
@@ -106,6 +108,7 @@ __all__ = [
     "load_events",
     "load_series",
     "load_spend",
+    "load_stores",
     "make_labels",
     "mixed_currency_note",
     "non_product_note",

@@ -53,6 +53,7 @@ from ._parse import (
 )
 from ._read import _read_notes, read_table
 from ._series_io import load_series, validate_series
+from ._stores import LOCALE_ROW, locale_columns, locale_note
 from ._times import utc_day_note
 
 __all__ = ["load_calendar", "load_events", "load_series", "load_spend", "read_table",
@@ -332,8 +333,15 @@ def _off_day_problems(df: pd.DataFrame, tz: str, probs: list[Problem],
 def validate_calendar(df: pd.DataFrame, source: str = "calendar",
                       default_intensity: Mapping[str, float] | None = None, *,
                       name_intensity: Mapping[str, float] | None = None,
-                      tz: str = "UTC") -> pd.DataFrame:
+                      tz: str = "UTC", locales: bool = False) -> pd.DataFrame:
     """Validate a calendar frame: name, start, end (inclusive), kind, channel?, intensity?.
+
+    A holidays file's ``locale`` / ``locale_name`` columns (Favorita's: National, Regional,
+    Local and the place) are kept: without ``locales`` a note says its city and state holidays
+    apply to every series and how to map them (a stores file); with it (a stores file will map
+    them, ``features._stores.apply_store_locales``) each row's number in the file is kept in a
+    column ``LOCALE_ROW`` for its errors. ``attrs['rows_in_file']``: the rows given, before
+    the transferred holidays are left out (``_without_transferred``).
 
     ``tz``: the business time zone, the series' (``--tz``, default UTC). Days are local days
     in it: ``start``/``end`` times with a UTC offset are converted to it and floored to the
@@ -397,8 +405,14 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
     if probs:
         raise DataContractError(source, probs)
     _time_of_day_note(df, frame, tz, report)
+    if locales and locale_columns(frame) is not None:
+        frame[LOCALE_ROW] = np.arange(1, len(frame) + 1)
     frame = _without_transferred(frame, report)
     _unread_columns_note(frame, report)
+    if not locales:
+        place = locale_note(frame)
+        if place:
+            report.note(place)
     zero = (frame["intensity"] == 0).to_numpy() & planned
     if zero.any():
         # the event model reads an intensity of 0 as "not given" (1.0, as its training calendar
@@ -438,6 +452,7 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
             report.note(f"{what} {'their' if n != 1 else 'its'} kind's usual intensity in the "
                         f"model's history ({', '.join(by_kind)}; other kinds 1.0)")
     frame = frame.sort_values(["start", "name"], kind="stable").reset_index(drop=True)
+    frame.attrs["rows_in_file"] = len(df)
     return _finish(frame, report)
 
 
@@ -531,7 +546,9 @@ def _unread_columns_note(frame: pd.DataFrame, report: LoadReport) -> None:
     event of one store or region is named ('channel'). Until 2026-12-07 they were dropped in
     silence, so a holidays file's transferred holidays were events on the day they were not
     taken and a city's holiday applied to every store."""
-    extra = [str(c) for c in frame.columns if CALENDAR.column(str(c)) is None]
+    place = locale_columns(frame) or ()  # named by their own note (``locale_note``)
+    extra = [str(c) for c in frame.columns if CALENDAR.column(str(c)) is None
+             and str(c) not in place and str(c) != LOCALE_ROW]
     if not extra:
         return
     shown = ", ".join(f"'{c}'" for c in extra)
@@ -576,11 +593,12 @@ def _zero_intensity_note(frame: pd.DataFrame, zero: np.ndarray, by_name: np.ndar
 
 def load_calendar(path: PathLike,
                   default_intensity: Mapping[str, float] | None = None, *,
-                  tz: str = "UTC") -> pd.DataFrame:
+                  tz: str = "UTC", locales: bool = False) -> pd.DataFrame:
     """Load a promotion/holiday/launch calendar under the calendar contract (events without
     an intensity, times with a UTC offset read in the business time zone ``tz``: see
     ``validate_calendar``)."""
-    return validate_calendar(read_table(path), Path(path).name, default_intensity, tz=tz)
+    return validate_calendar(read_table(path), Path(path).name, default_intensity, tz=tz,
+                             locales=locales)
 
 
 def validate_spend(df: pd.DataFrame, source: str = "spend") -> pd.DataFrame:

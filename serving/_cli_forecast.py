@@ -37,6 +37,7 @@ from ._cli_forecast_inputs import (
     OutOpt,
     SeriesOpt,
     SpendOpt,
+    StoresOpt,
     TzOpt,
     check_data_calendar,
     load_inputs,
@@ -84,11 +85,13 @@ def _out_dir(out: Path | None) -> Path:
 def backtest_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt = None,
                  calendar: CalendarOpt = None, freq: FreqOpt = "D", only: OnlyOpt = None,
                  model: ModelOpt = "lightgbm", horizon: HorizonOpt = 60, folds: FoldsOpt = 3,
-                 origins: OriginsOpt = None, tz: TzOpt = "UTC", spend: SpendOpt = None) -> None:
+                 origins: OriginsOpt = None, tz: TzOpt = "UTC", spend: SpendOpt = None,
+                 stores: StoresOpt = None) -> None:
     """Rolling-origin backtest logged to MLflow (metrics per fold, one plot per fold)."""
     from training._forecast_mlflow import log_backtest
 
-    frame, cal = load_inputs(data, series, events, calendar, freq, only, tz, spend=spend)
+    frame, cal = load_inputs(data, series, events, calendar, freq, only, tz, spend=spend,
+                             stores=stores)
     check_data_calendar(frame, cal, horizon, calendar)
     _earlier_forecasts(frame)
     step(f"backtesting {model} on {frame['series_id'].nunique()} series, horizon {horizon}")
@@ -144,7 +147,7 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
               origins: OriginsOpt = None,
               register: Annotated[bool, typer.Option(
                   help="Register as traffic_forecaster and move champion if better.")] = True,
-              tz: TzOpt = "UTC", spend: SpendOpt = None) -> None:
+              tz: TzOpt = "UTC", spend: SpendOpt = None, stores: StoresOpt = None) -> None:
     """Backtest, fit on all data, log the pyfunc model, register and maybe promote it."""
     from features._spend_series import SOURCES_ATTR
     from training._forecast_mlflow import REGISTERED_NAME, train_and_register
@@ -152,7 +155,8 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
 
     if register:  # before the data is read and the backtest runs
         check_registry_uri(f"register {REGISTERED_NAME}")
-    frame, cal = load_inputs(data, series, events, calendar, freq, only, tz, spend=spend)
+    frame, cal = load_inputs(data, series, events, calendar, freq, only, tz, spend=spend,
+                             stores=stores)
     check_data_calendar(frame, cal, horizon, calendar)
     _earlier_forecasts(frame)
     step(f"training {model} on {frame['series_id'].nunique()} series, horizon {horizon}")
@@ -204,12 +208,15 @@ def predict_cmd(horizon: HorizonOpt = 60,
                     "--series", help="Forecast only these series of the model, comma-"
                                      "separated (e.g. total,store_7); default: all. The rows "
                                      "are those of a forecast of every series.")] = None,
-                out: OutOpt = None) -> None:
+                stores: StoresOpt = None, out: OutOpt = None) -> None:
     """Forecast P10/P50/P90 with peaks per event; print a table, write CSV and a PNG chart."""
     from features._io import read_table
 
     if horizon < 1:  # before the model's summary ('forecast 2025-12-31 .. 2025-12-30')
         raise ValueError(f"predict: --horizon must be 1 or more periods; received {horizon}")
+    if stores is not None and calendar is None:
+        raise ValueError(f"predict: --stores {stores} maps a calendar's city and state "
+                         "holidays to their stores: give the calendar too (--calendar FILE)")
     # validated once the model is loaded: an event without an intensity gets its kind's usual
     cal = read_table(calendar) if calendar is not None else None
     fut = load_future(future) if future is not None else None
@@ -223,7 +230,8 @@ def predict_cmd(horizon: HorizonOpt = 60,
         paths, peaks = run_predict(model_uri, horizon, cal, _out_dir(out), fut, source,
                                    calendar.name if calendar is not None else None,
                                    series.split(",") if series is not None else None,
-                                   plan, spend_plan.name if spend_plan is not None else "")
+                                   plan, spend_plan.name if spend_plan is not None else "",
+                                   stores=stores)
     except ValueError as exc:
         if calendar is not None and str(exc).startswith("calendar "):
             raise ValueError(f"{calendar}: {exc}") from None  # name the file

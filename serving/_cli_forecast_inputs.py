@@ -6,6 +6,7 @@ channels against the series, and the notes on what a model will do with the data
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -15,9 +16,9 @@ import typer
 from ._cli_common import print_notes, show_note
 
 __all__ = ["CalendarOpt", "DataOpt", "EventsOpt", "FoldsOpt", "FreqOpt", "HorizonOpt",
-           "ModelOpt", "OnlyOpt", "OriginsOpt", "OutOpt", "SeriesOpt", "TzOpt",
-           "calendar_outside_note", "check_calendar_channels", "check_data_calendar", "load_inputs",
-           "route_training_notes"]
+           "ModelOpt", "OnlyOpt", "OriginsOpt", "OutOpt", "SeriesOpt", "StoresOpt", "TzOpt",
+           "calendar_outside_note", "check_calendar_channels", "check_data_calendar",
+           "load_inputs", "map_store_locales", "route_training_notes"]
 
 _DEFAULT_SERIES = ("total", "orders:total", "revenue:total")
 
@@ -89,6 +90,11 @@ EventsOpt = Annotated[Path | None, typer.Option(
     "--events", help="Events file; aggregated into visits/orders/revenue series.")]
 CalendarOpt = Annotated[Path | None, typer.Option(
     "--calendar", help="Calendar file: name,start,end,kind[,channel,intensity].")]
+StoresOpt = Annotated[Path | None, typer.Option(
+    "--stores", help="Stores file (Favorita's stores.csv: a store column as the series were "
+                     "imported from, city, state): a calendar's city and state holidays "
+                     "(columns locale = Local/Regional, locale_name) apply to the series of "
+                     "the stores there, not to every series.")]
 FreqOpt = Annotated[str, typer.Option("--freq", help="Series frequency built from events: D or "
                                                      "h.")]
 OnlyOpt = Annotated[str | None, typer.Option(
@@ -120,13 +126,15 @@ OutOpt = Annotated[Path | None, typer.Option(
 
 def load_inputs(data: Path | None, series: Path | None, events: Path | None,
                  calendar: Path | None, freq: str, only: str | None, tz: str = "UTC",
-                 model_notes: bool = True, spend: Path | None = None
+                 model_notes: bool = True, spend: Path | None = None,
+                 stores: Path | None = None
                  ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The series (and calendar) of a forecast command, with the loaders' notes and, unless
     ``model_notes`` is false (``brain forecast check``, which fits nothing and reads the
     calendar only for where each series starts), the notes on what a model would do with
     them. ``spend``: a spend file joined as a ``spend`` column
-    (``features._spend_series.join_spend``)."""
+    (``features._spend_series.join_spend``). ``stores``: a stores file giving the calendar's
+    city and state holidays to their stores (``map_store_locales``)."""
     from features._io import load_calendar, load_events, load_series
     from features._traffic import local_hours, traffic_series
     from training._forecast_panel import series_freq
@@ -136,7 +144,11 @@ def load_inputs(data: Path | None, series: Path | None, events: Path | None,
             if (data / name).exists():
                 calendar = data / name
     # in the series' zone: a calendar time with an offset is the local day it falls on there
-    cal = load_calendar(calendar, tz=tz) if calendar is not None else None
+    if stores is not None and calendar is None:
+        raise ValueError(f"forecast: --stores {stores} maps a calendar's city and state "
+                         "holidays to their stores: give the calendar too (--calendar FILE)")
+    cal = (load_calendar(calendar, tz=tz, locales=stores is not None) if calendar is not None
+           else None)
     if series is not None:
         frame = load_series(series, tz=tz)
         print_notes(frame)
@@ -166,6 +178,8 @@ def load_inputs(data: Path | None, series: Path | None, events: Path | None,
         print_notes(frame)
         wanted = [s for s in frame["series_id"].unique()
                   if s in _DEFAULT_SERIES or s.startswith("channel=")]
+    if cal is not None and calendar is not None and stores is not None:
+        cal = map_store_locales(cal, stores, frame["series_id"].astype(str).unique(), calendar)
     if cal is not None and calendar is not None:  # against every series of the data
         cal = check_calendar_channels(cal, list(frame["series_id"].astype(str).unique()),
                                       calendar)
@@ -245,6 +259,20 @@ def _calendar_of_kept(cal: pd.DataFrame, kept: list[str], path: Path | None, sai
         show_note(f"{path}: {dropped} event(s) run only on series left out by --only "
                   f"({', '.join(repr(n) for n in names[:5])}{' ...' if len(names) > 5 else ''})"
                   "; not used")
+    return out
+
+
+def map_store_locales(cal: pd.DataFrame, stores: Path, series_ids: Iterable[str] | None,
+                      calendar: Path) -> pd.DataFrame:
+    """``cal`` (read with ``locales=True``) with its city and state holidays given to the
+    stores there by the stores file (``features._stores.apply_store_locales``), the notes
+    shown. ``series_ids`` None: the two files checked against each other only."""
+    from features._stores import apply_store_locales, load_stores
+
+    out, notes = apply_store_locales(cal, load_stores(stores), series_ids,
+                                     calendar_source=calendar.name, stores_source=stores.name)
+    for note in notes:
+        show_note(note)
     return out
 
 

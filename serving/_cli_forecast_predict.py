@@ -12,7 +12,7 @@ import pandas as pd
 from features._calendar import aggregates_first
 
 from ._cli_common import err_console, model_label, show_note
-from ._cli_forecast_inputs import calendar_outside_note
+from ._cli_forecast_inputs import calendar_outside_note, map_store_locales
 from ._cli_forecast_model import (
     _check_model_horizon,
     _describe_model,
@@ -32,7 +32,8 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                 calendar_source: str | None = None,
                 series: list[str] | None = None,
                 spend_plan: pd.DataFrame | None = None,
-                spend_source: str = "spend plan") -> tuple[dict[str, Path], pd.DataFrame]:
+                spend_source: str = "spend plan", stores: Path | None = None
+                ) -> tuple[dict[str, Path], pd.DataFrame]:
     """Forecast with a logged model, write forecast/peaks CSVs and a PNG.
 
     ``series``: forecast only these series of the model (None: all). Each series' rows are
@@ -47,7 +48,8 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     an intensity get their name's usual one in the model's history, else their kind's
     (``kind_intensities``). ``spend_plan`` (the spend contract: date, channel, spend for the
     forecast days) gives a model trained with ``--spend`` its ``future`` rows instead
-    (``plan_future``).
+    (``plan_future``). ``stores``: a stores file giving the calendar's city and state holidays
+    to the model's series of the stores there (``map_store_locales``), as train read them.
 
     Returns the written paths by label and the peak summary.
     """
@@ -90,7 +92,8 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         # times with an offset in the zone the model's series were read in (train --tz)
         calendar = validate_calendar(calendar, calendar_source, kind_intensities(inner),
                                      name_intensity=kind_intensities(inner, "name"),
-                                     tz=getattr(inner, "time_zone_", None) or "UTC")
+                                     tz=getattr(inner, "time_zone_", None) or "UTC",
+                                     locales=stores is not None)
     series_ids = [str(s) for s in inner.panel_.series]
     if series is not None:
         series = list(dict.fromkeys(s.strip() for s in series if s.strip()))
@@ -105,6 +108,9 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     if calendar is not None:  # (and the channels of the model's own calendar, as the API)
         extra = (inner.calendar_only_channels()
                  if callable(getattr(inner, "calendar_only_channels", None)) else [])
+        if stores is not None:  # a city's holiday on the stores of the city, as train read it
+            calendar = map_store_locales(calendar, stores, series_ids,
+                                         Path(calendar_source or "calendar"))
         # a store's event on series per store and family: a row per series of the store
         calendar, store_notes = expand_store_channels(calendar, series_ids)
         for note in store_notes:

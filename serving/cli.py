@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -33,6 +33,9 @@ from ._cli_common import (
     write_frame,
 )
 from ._cli_import_series import data_import_series
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Help in boxed tables needs room: below 100 columns (and in a pipe) the plain layout keeps
 # each option's name on one line and gives its text the rest (at 80 columns the boxed help
@@ -273,9 +276,11 @@ def import_summary_lines(s: dict, source: str, out: Path) -> list[str]:
 data_app.command("import-series")(friendly_errors(data_import_series))
 
 
-def _forecastable_series(path: Path, tz: str, calendar: Path | None = None):
+def _forecastable_series(path: Path, tz: str, calendar: Path | None = None,
+                         stores: Path | None = None):
     """The series file as ``brain forecast`` reads it: the contract, then one frequency (daily
-    or hourly) for every series; notes as ``brain forecast`` gives them with ``calendar``."""
+    or hourly) for every series; notes as ``brain forecast`` gives them with ``calendar``
+    (its city and state holidays given to their stores by ``stores``)."""
     import features as ft
     from training._forecast_notes import series_notes
     from training._forecast_panel import series_freq
@@ -284,7 +289,7 @@ def _forecastable_series(path: Path, tz: str, calendar: Path | None = None):
     cal = None
     if calendar is not None:
         try:
-            cal = ft.load_calendar(calendar, tz=tz)
+            cal = ft.load_calendar(calendar, tz=tz, locales=stores is not None)
         except Exception:  # its own check below reports what is wrong
             cal = None
     try:
@@ -292,14 +297,29 @@ def _forecastable_series(path: Path, tz: str, calendar: Path | None = None):
     except ValueError as exc:
         raise ValueError(f"{path.name}: {exc}") from None
     if cal is not None and calendar is not None:  # as brain forecast checks them (it said ok)
-        from ._cli_forecast_inputs import check_calendar_channels
+        from ._cli_forecast_inputs import check_calendar_channels, map_store_locales
 
+        if stores is not None:
+            cal = map_store_locales(cal, stores, frame["series_id"].astype(str).unique(),
+                                    calendar)
         cal = check_calendar_channels(cal, list(frame["series_id"].astype(str).unique()),
                                       calendar)
     # what brain forecast would say about the values before fitting
     frame.attrs["load_notes"] = [*frame.attrs.get("load_notes", []),
                                  *(f"{path.name}: {n}" for n in series_notes(frame, cal, tz=tz))]
     return frame
+
+
+def _rows_read(frame: pd.DataFrame) -> str:
+    """'N rows' of a checked file; for a calendar that left rows out (its transferred
+    holidays), the file's rows and the events read: the count had been of the events only,
+    so a 70-row holidays file was 'ok: 68 rows' (2026-12-07)."""
+    given = int(frame.attrs.get("rows_in_file", len(frame)))
+    if given == len(frame):
+        return f"{len(frame):,} rows"
+    gone = given - len(frame)
+    return (f"{given:,} rows, {len(frame):,} events read ({gone:,} marked transferred left "
+            "out)")
 
 
 @data_app.command("validate")
@@ -312,16 +332,35 @@ def data_validate(
     tz: TzOpt = "UTC",
     allow_event_types: AllowOpt = "",
     on_duplicate: DupOpt = "drop",
+    stores: Annotated[Path | None, typer.Option(
+        "--stores", help="Stores file (a store column as the series were imported from, city, "
+                         "state): the calendar's city and state holidays (locale = "
+                         "Local/Regional, locale_name) are checked against it and, with "
+                         "--series, given to the series of the stores there.")] = None,
 ) -> None:
     """Check files against the data contracts and say what is wrong (exit code 2 if anything)."""
     import features as ft
+
+    from ._cli_forecast_inputs import map_store_locales
+
+    if stores is not None and calendar is None:
+        raise ValueError(f"data validate: --stores {stores} maps a calendar's city and state "
+                         "holidays to their stores: give the calendar too (--calendar FILE)")
+
+    def calendar_loader(p: Path) -> pd.DataFrame:
+        cal = ft.load_calendar(p, tz=tz, locales=stores is not None)
+        if stores is not None and series is None:  # the two files against each other
+            print_notes(cal)
+            cal.attrs["load_notes"] = []
+            map_store_locales(cal, stores, None, p)
+        return cal
 
     allow = _allowed(allow_event_types)
     dup = check_on_duplicate(on_duplicate)
     checks = [(events, lambda p: ft.load_events(p, tz=tz, extra_event_types=allow,
                                                 on_duplicate=dup)),
-              (calendar, lambda p: ft.load_calendar(p, tz=tz)), (spend, ft.load_spend),
-              (series, lambda p: _forecastable_series(p, tz, calendar))]
+              (calendar, calendar_loader), (spend, ft.load_spend),
+              (series, lambda p: _forecastable_series(p, tz, calendar, stores))]
     if not any(p for p, _ in checks):
         raise ValueError("give at least one of --events, --calendar, --spend, --series")
     # every file is checked: one broken file does not hide the others' problems (until
@@ -337,7 +376,7 @@ def data_validate(
                 failed += 1
                 continue
             print_notes(frame)
-            console.print(f"[green]ok[/] {path}: {len(frame):,} rows")
+            console.print(f"[green]ok[/] {path}: {_rows_read(frame)}")
     if failed:
         raise typer.Exit(2)
 

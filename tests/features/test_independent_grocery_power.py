@@ -71,7 +71,9 @@ def test_calendar_columns_that_are_not_read_are_named_with_what_they_mark() -> N
     taken on that date) was an event on that date, and a city's holiday one on every store."""
     cal = ft.validate_calendar(_holidays_events(), "holidays_events.csv")
     notes = " ".join(cal.attrs["load_notes"])
-    assert "'locale', 'locale_name' are not read" in notes
+    # since 2026-12-07 a city's holiday is named with how to map it (test_store_locales.py)
+    assert "1 row is a holiday of one city or state" in notes
+    assert "--stores stores.csv" in notes
     # since 2026-12-07 the transferred holiday is left out (test_store_family_panel.py)
     assert "'transferred' is true on 1 row: it is left out of the events" in notes
     assert "Batalla de Pichincha 2016-05-24" in notes

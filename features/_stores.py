@@ -1,0 +1,330 @@
+"""A stores file read to give a holidays file's city and state holidays to their stores.
+
+Favorita's ``holidays_events.csv`` writes where a holiday is kept in two columns: ``locale``
+(``National``, ``Regional``, ``Local``) and ``locale_name`` (the country, a state, a city), and
+its ``stores.csv`` (``store_nbr, city, state, type, cluster``) where each store is. With such a
+stores file (``brain forecast backtest|train|predict --stores FILE``, ``brain data validate
+--stores FILE``; in Python ``apply_store_locales``) a ``Local`` holiday applies to the series
+of the stores in its city and a ``Regional`` one to those in its state, each given on the
+store's channel (``store_nbr_01``, which ``expand_store_channels`` then gives to every series
+of the store). Without one, such rows apply to every series, and the calendar's note says how
+to map them. Until 2026-12-07 the columns were not read: a city's holiday was an event on
+every store, or the user wrote the stores in ``channel`` by hand."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._calendar import ID_PART_SEPARATOR, natural_key, series_channel
+from ._contracts import DataContractError, Problem, problem_rows
+from ._read import PathLike, read_table
+
+__all__ = ["LOCALE_ROW", "apply_store_locales", "load_stores", "locale_columns",
+           "locale_note", "store_locale_rows"]
+
+LOCALE_ROW = "_locale_row"
+"""Column a calendar validated with ``locales=True`` keeps each row's number in the file under
+(1-based data rows, as errors count them), so a city the stores file lacks is named by its
+row; ``apply_store_locales`` drops it."""
+
+_AREAS = {"local": ("city", ("city",)), "regional": ("state", ("state", "region", "province"))}
+"""Per ``locale`` value (lower-cased): the stores file's column it is matched against, and the
+names that column may have (any case, spaces or '_')."""
+_NATIONAL = "national"
+
+
+def _key(name: object) -> str:
+    return re.sub(r"[^a-z]", "", str(name).lower())
+
+
+def _column(frame: pd.DataFrame, names: Iterable[str]) -> str | None:
+    wanted = {_key(n) for n in names}
+    return next((str(c) for c in frame.columns if _key(c) in wanted), None)
+
+
+def locale_columns(calendar: pd.DataFrame) -> tuple[str, str] | None:
+    """The calendar's ``locale`` and ``locale_name`` columns (any case, spaces or '_') when it
+    has both and ``locale`` holds Favorita's values (National, Regional, Local; blanks), else
+    None."""
+    loc, name = _column(calendar, ("locale",)), _column(calendar, ("locale_name", "localename"))
+    if loc is None or name is None:
+        return None
+    values = set(calendar[loc].astype("string").fillna("").str.strip().str.lower().unique())
+    if not values & set(_AREAS) or not values <= {*_AREAS, _NATIONAL, ""}:
+        return None
+    return loc, name
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    text = values.astype("string").fillna("").str.strip()
+    return (text == "").to_numpy(dtype=bool)
+
+
+def store_locale_rows(calendar: pd.DataFrame) -> np.ndarray:
+    """Mask of the calendar's rows that are a city's or a state's holiday (``locale`` Local or
+    Regional) without a ``channel`` of their own: the rows a stores file maps."""
+    cols = locale_columns(calendar)
+    if cols is None:
+        return np.zeros(len(calendar), dtype=bool)
+    loc = calendar[cols[0]].astype("string").fillna("").str.strip().str.lower()
+    own = (~_blank(calendar["channel"]) if "channel" in calendar.columns
+           else np.zeros(len(calendar), dtype=bool))
+    return loc.isin(list(_AREAS)).to_numpy(dtype=bool) & ~own
+
+
+def _shown_events(calendar: pd.DataFrame, mask: np.ndarray, name_col: str, limit: int = 3
+                  ) -> str:
+    rows = calendar.loc[mask]
+    seen: list[str] = []
+    for n, p in zip(rows["name"].astype(str), rows[name_col].astype(str), strict=True):
+        item = f"{n!r} ({p})"
+        if item not in seen:
+            seen.append(item)
+    return ", ".join(seen[:limit]) + (f" and {len(seen) - limit} more" if len(seen) > limit
+                                      else "")
+
+
+def locale_note(calendar: pd.DataFrame) -> str | None:
+    """The note for a calendar whose city or state holidays no stores file maps: they apply to
+    every series, and how to map them. None without such rows."""
+    mask = store_locale_rows(calendar)
+    if not mask.any():
+        return None
+    cols = locale_columns(calendar)
+    assert cols is not None
+    n = int(mask.sum())
+    return (f"columns '{cols[0]}', '{cols[1]}': {n:,} row{'s' if n != 1 else ''} "
+            f"{'are holidays' if n != 1 else 'is a holiday'} of one city or state (Local, "
+            f"Regional: {_shown_events(calendar, mask, cols[1])}); without a stores file "
+            f"{'they apply' if n != 1 else 'it applies'} to every series, as a national one. "
+            "To apply each to the series of the stores in that city or state, give the stores "
+            "file (brain forecast/data validate --stores stores.csv: a store column as the "
+            "series ids were imported from, 'city', 'state'; in Python "
+            "features.apply_store_locales), or write the stores in 'channel'")
+
+
+def load_stores(path: PathLike) -> pd.DataFrame:
+    """A stores file as read (``read_table``), its name in ``attrs['source']``; an empty one
+    is an error."""
+    frame = read_table(path)
+    name = Path(path).name
+    if frame.empty:
+        raise DataContractError(name, [Problem("", "has no rows", 0, fix=(
+            "give one row per store: its id (as the series were imported from, e.g. "
+            "store_nbr), city and state"))])
+    frame.attrs["source"] = name
+    return frame
+
+
+def _store_parts(series_ids: Iterable[str]) -> list[str]:
+    """Each store of the series: the first part of the series' channel (``store_nbr_01`` of
+    ``store_nbr_01 / GROCERY I``; a series per store is its own)."""
+    out: dict[str, None] = {}
+    for sid in series_ids:
+        chan = series_channel(str(sid))
+        if chan is not None:
+            out[chan.split(ID_PART_SEPARATOR, 1)[0]] = None
+    return sorted(out, key=natural_key)
+
+
+_NUMBERED = re.compile(r"(.*?)(\d+)")
+
+
+def _match_column(stores: pd.DataFrame, parts: list[str], skip: set[str]
+                  ) -> tuple[str, pd.Series]:
+    """The stores file's column that holds the series' stores, and each stores-file row's
+    store as the series write it (``store_nbr_01`` for ``1`` in column ``store_nbr``: the
+    number under the prefix the series' ids have). The column matching the most stores;
+    among equals, one named as the ids' prefix (``store_nbr``), then the first."""
+    numbered: dict[int, str] = {}
+    prefixes: set[str] = set()
+    for p in parts:
+        m = _NUMBERED.fullmatch(p)
+        if m:
+            numbered.setdefault(int(m.group(2)), p)
+            prefixes.add(_key(m.group(1)))
+    best: tuple[int, int, int, str, pd.Series] | None = None
+    for i, col in enumerate(map(str, stores.columns)):
+        if col in skip:
+            continue
+        text = stores[col].astype("string").fillna("").str.strip()
+        whole = text.str.fullmatch(r"\d+(\.0+)?").fillna(False)
+        as_num = [numbered.get(int(float(t))) if w else None
+                  for t, w in zip(text, whole, strict=True)]
+        keys = pd.Series([t if t in set(parts) else n for t, n in zip(text, as_num, strict=True)],
+                         index=stores.index, dtype=object)
+        hits = int(keys.notna().sum())
+        score = (hits, int(_key(col) in prefixes), -i, col, keys)
+        if hits and (best is None or score[:3] > best[:3]):
+            best = score
+    if best is None:
+        shown = ", ".join(parts[:3]) + (", ..." if len(parts) > 3 else "")
+        raise DataContractError(str(stores.attrs.get("source", "stores file")), [Problem(
+            "", f"has no column holding the series' stores ({shown}); its columns are "
+                f"{', '.join(map(str, stores.columns))}", 0,
+            fix="give a column of the store ids as the series were imported from (e.g. "
+                "store_nbr: 1, 2, ...) or as the series ids write them (store_nbr_01)")])
+    return best[3], best[4]
+
+
+def apply_store_locales(calendar: pd.DataFrame, stores: pd.DataFrame,
+                        series_ids: Iterable[str] | None, *, calendar_source: str = "calendar",
+                        stores_source: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """``calendar`` with each city's or state's holiday (``locale`` Local / Regional, its
+    ``locale_name`` the city or state; no ``channel`` of its own) given once per store of the
+    series in that city or state, on the store's channel (``store_nbr_01``; the forecasters
+    give it to every series of the store, ``expand_store_channels``), and the notes saying
+    what was mapped. National rows and rows with a channel are kept as given; the
+    ``locale`` columns are dropped.
+
+    ``stores``: one row per store, a column holding the stores as the series were imported
+    from (``store_nbr``: 1, 2, ... for ids ``store_nbr_01 / ...``; picked as the column
+    matching most of the series' stores), ``city`` for Local rows, ``state`` (or ``region``,
+    ``province``) for Regional ones. ``series_ids`` None: the files are checked against each
+    other only (cities and states), the calendar returned unchanged but for the ``locale``
+    columns kept.
+
+    Errors (``DataContractError``, naming the file, column, rows and the fix): a stores file
+    without a store column matching the series, or without the ``city``/``state`` column the
+    calendar's rows need; a store repeated; a store of the series missing from the stores
+    file, or its city/state blank; a calendar row naming a city or state no store has, or
+    with an empty ``locale_name``."""
+    src = stores_source or str(stores.attrs.get("source", "stores file"))
+    stores = stores.reset_index(drop=True)
+    stores.attrs["source"] = src
+    cols = locale_columns(calendar)
+    rows = (calendar[LOCALE_ROW].to_numpy() if LOCALE_ROW in calendar.columns
+            else np.arange(1, len(calendar) + 1))
+    base = calendar.drop(columns=[LOCALE_ROW], errors="ignore")
+    if cols is None:
+        return base, [f"{src}: not read: the calendar {calendar_source} has no 'locale' and "
+                      "'locale_name' columns of National/Regional/Local holidays (Favorita's "
+                      "holidays file) for it to map"]
+    loc_col, name_col = cols
+    mask = store_locale_rows(base)
+    level = base[loc_col].astype("string").fillna("").str.strip().str.lower()
+    place = base[name_col].astype("string").fillna("").str.strip()
+    probs: list[Problem] = []
+    empty = mask & (place == "").to_numpy(dtype=bool)
+    if empty.any():
+        n, _r, ex = problem_rows(empty, base["name"].astype(str))
+        probs.append(Problem(name_col, "is empty on rows whose locale is Local or Regional", n,
+                             tuple(int(rows[i]) for i in np.flatnonzero(empty)[:3]), ex,
+                             fix="write the city (Local) or state (Regional) the holiday is kept "
+                                 "in, or write National in 'locale' for one kept everywhere"))
+    if probs:
+        raise DataContractError(calendar_source, probs)
+    store_probs: list[Problem] = []
+    area_col: dict[str, str] = {}
+    for lvl, (what, names) in _AREAS.items():
+        need = mask & (level == lvl).to_numpy(dtype=bool)
+        if not need.any():
+            continue
+        col = _column(stores, names)
+        if col is None:
+            store_probs.append(Problem(what, "is required: the calendar "
+                                       f"{calendar_source} has {int(need.sum()):,} "
+                                       f"{lvl.title()} holiday row(s) ("
+                                       f"{_shown_events(base, need, name_col)}), each kept in "
+                                       f"the stores of the {what} its '{name_col}' names; the "
+                                       f"columns are {', '.join(map(str, stores.columns))}", 0,
+                                       fix=f"add a column '{what}' with each store's {what}"))
+        else:
+            area_col[lvl] = col
+    if store_probs:
+        raise DataContractError(src, store_probs)
+    # cities and states compared stripped and in any case
+    def norm(s: pd.Series) -> pd.Series:
+        return s.astype("string").fillna("").str.strip().str.replace(r"\s+", " ", regex=True
+                                                                    ).str.casefold()
+
+    for lvl, col in area_col.items():
+        known = set(norm(stores[col])) - {""}
+        need = mask & (level == lvl).to_numpy(dtype=bool)
+        unknown = need & ~norm(place).isin(known).to_numpy(dtype=bool)
+        if unknown.any():
+            idx = np.flatnonzero(unknown)
+            n = len(idx)
+            places = sorted(set(place[unknown].astype(str)))
+            shown = sorted(set(stores[col].astype(str).str.strip()) - {""})
+            probs.append(Problem(
+                name_col, f"names {'a' if len(places) == 1 else len(places)} "
+                          f"{_AREAS[lvl][0]}{'' if len(places) == 1 else '(s)'} no store of "
+                          f"{src} is in ({', '.join(map(repr, places[:5]))}"
+                          f"{', ...' if len(places) > 5 else ''}; its column '{col}' holds "
+                          f"{', '.join(shown[:10])}{', ...' if len(shown) > 10 else ''})",
+                n, tuple(int(rows[i]) for i in idx[:3]),
+                tuple(f"{base['name'].iloc[i]} ({place.iloc[i]})" for i in idx[:3]),
+                fix=f"correct the spelling, add the {_AREAS[lvl][0]}'s stores to {src}, or "
+                    "remove those rows"))
+    if probs:
+        raise DataContractError(calendar_source, probs)
+    out = base.drop(columns=[loc_col, name_col])
+    if series_ids is None:
+        return base, []
+    if "channel" not in out.columns:
+        out["channel"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    parts = _store_parts(series_ids)
+    store_col, keys = _match_column(stores, parts, set(area_col.values()))
+    dup = keys.notna().to_numpy(dtype=bool) & keys.duplicated(keep=False).to_numpy(dtype=bool)
+    if dup.any():
+        n, r, ex = problem_rows(dup, stores[store_col])
+        store_probs.append(Problem(store_col, "repeats a store", n, r, ex,
+                                   fix="keep one row per store"))
+    absent = [p for p in parts if p not in set(keys.dropna())]
+    if absent:
+        store_probs.append(Problem(
+            store_col, f"lacks {len(absent)} of the series' {len(parts)} stores "
+                       f"({', '.join(absent[:5])}{', ...' if len(absent) > 5 else ''}): a city's "
+                       "or state's holiday could not be given to them", 0,
+            fix=f"add a row per store ({store_col}, "
+                f"{', '.join(sorted(set(area_col.values())))}), as the chain's stores file has"))
+    for col in sorted(set(area_col.values())):
+        gap = keys.notna().to_numpy(dtype=bool) & _blank(stores[col])
+        if gap.any():
+            n, r, ex = problem_rows(gap, stores[store_col])
+            store_probs.append(Problem(col, "is empty for stores of the series", n, r, ex,
+                                       fix=f"write each store's {col}"))
+    if store_probs:
+        raise DataContractError(src, store_probs)
+    where = {lvl: norm(stores[col]) for lvl, col in area_col.items()}
+    targets: list[list[object]] = []
+    reached: list[str] = []
+    nowhere: list[str] = []
+    for i in range(len(base)):
+        if not mask[i]:
+            targets.append([out["channel"].iloc[i]])
+            continue
+        lvl = str(level.iloc[i])
+        hit = keys[(where[lvl] == norm(place.iloc[[i]]).iloc[0]).to_numpy(dtype=bool)]
+        got = sorted(hit.dropna().astype(str), key=natural_key)
+        targets.append(list(got))
+        label = f"{base['name'].iloc[i]!r} ({place.iloc[i]})"
+        if got:
+            reached.append(f"{label} on {len(got)} store{'s' if len(got) != 1 else ''}")
+        else:
+            nowhere.append(label)
+    idx = np.repeat(np.arange(len(base)), [len(t) for t in targets])
+    out = out.iloc[idx].reset_index(drop=True)
+    out["channel"] = pd.Series([c for t in targets for c in t], dtype=object).astype("string")
+    out.attrs = dict(calendar.attrs)
+    n = int(mask.sum())
+    cities = sorted(set(area_col.values()))
+    seen = list(dict.fromkeys(reached))
+    notes = [f"{calendar_source}: {n:,} holiday row{'s' if n != 1 else ''} of a city or state "
+             f"(column '{loc_col}' Local/Regional) given to the stores there by {src} "
+             f"(stores from column '{store_col}', places from "
+             f"{', '.join(repr(c) for c in cities)}): {', '.join(seen[:4])}"
+             f"{f' and {len(seen) - 4} more' if len(seen) > 4 else ''} "
+             f"({len(out):,} calendar rows in all, {len(base):,} given); National rows and "
+             "rows with a channel of their own are kept as given"]
+    if nowhere:
+        notes.append(f"{calendar_source}: {len(nowhere)} holiday row(s) of a city or state "
+                     f"whose stores have no series here are not used: "
+                     f"{', '.join(dict.fromkeys(nowhere))}")
+    return out, notes

@@ -1,0 +1,185 @@
+"""A holidays file's city and state holidays (Favorita's ``locale`` Local / Regional and
+``locale_name``) given to the stores there by a stores file (``--stores``), and the calendar
+row counts ``brain data validate`` prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import features as ft
+from features._contracts import DataContractError
+from features._stores import apply_store_locales
+from serving import _cli_common
+from serving.cli import app
+
+FAMILIES = ("GROCERY I", "BREAD/BAKERY")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_notes() -> None:
+    _cli_common._shown_notes.clear()
+
+
+def _series(days: int = 150) -> pd.DataFrame:
+    """Series per store and family (ids as ``--id-col store_nbr --id-col family`` write them)
+    of stores 1 and 12 in Quito and 2 in Guayaquil; Quito's holiday lifts its stores x3."""
+    dates = pd.date_range("2017-01-01", periods=days, freq="D")
+    rows = []
+    for s in (1, 2, 12):
+        for i, f in enumerate(FAMILIES):
+            for d in dates:
+                y = (10.0 * s + i) * (1.2 if d.day_of_week == 5 else 1.0)
+                if s != 2 and d in pd.to_datetime(["2017-02-10", "2017-04-11"]):
+                    y *= 3
+                rows.append((f"store_nbr_{s:02d} / {f}", d.strftime("%Y-%m-%d"), y))
+    return pd.DataFrame(rows, columns=["series_id", "ds", "y"])
+
+
+def _stores() -> pd.DataFrame:
+    return pd.DataFrame({"store_nbr": [1, 2, 12], "city": ["Quito", "Guayaquil", "Quito"],
+                         "state": ["Pichincha", "Guayas", "Pichincha"], "type": list("ABC"),
+                         "cluster": [12, 2, 1]})
+
+
+def _holidays(place: str = "Quito", locale: str = "Local") -> pd.DataFrame:
+    """Favorita's holidays_events.csv renamed to the calendar's columns: a national holiday and
+    a city's one each year, one marked transferred."""
+    days = ["2017-02-10", "2017-04-11", "2017-06-01"]
+    rows = [("Dia del Trabajo", "2017-05-01", "Holiday", "National", "Ecuador", False),
+            ("Batalla de Pichincha", "2017-05-24", "Holiday", "National", "Ecuador", True),
+            ("Traslado Batalla de Pichincha", "2017-05-26", "Transfer", "National", "Ecuador",
+             False)]
+    rows += [(f"Fundacion {d[5:7]}", d, "Holiday", locale, place, False) for d in days]
+    frame = pd.DataFrame(rows, columns=["name", "start", "kind", "locale", "locale_name",
+                                        "transferred"])
+    return frame.assign(end=frame["start"])
+
+
+def _by_hand() -> pd.DataFrame:
+    """The same calendar with the city's holiday written on each series of its stores."""
+    cal = _holidays()
+    cal = cal[~cal["transferred"]].drop(columns=["transferred", "locale", "locale_name"])
+    quito = [f"store_nbr_{s:02d} / {f}" for s in (1, 12) for f in FAMILIES]
+    city = cal["name"].str.startswith("Fundacion")
+    rows = [cal[~city].assign(channel=pd.NA)]
+    rows += [cal[city].assign(channel=c) for c in quito]
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_a_city_holiday_applies_to_its_stores_series_as_rows_written_by_hand() -> None:
+    """A Local holiday had applied to every series (its 'locale' not read). With the stores
+    file it is given to the series of the city's stores only: the forecasts are those of the
+    calendar written per series by hand; without it a note says how to map it."""
+    from training._forecast_gbm import LightGBMForecaster
+
+    series = _series()
+    ids = sorted(series["series_id"].unique())
+    raw = ft.validate_calendar(_holidays(), "h.csv", locales=True)
+    cal, notes = apply_store_locales(raw, _stores(), ids, calendar_source="h.csv",
+                                     stores_source="stores.csv")
+    text = " ".join(notes)
+    assert "3 holiday rows of a city or state" in text, text
+    assert "stores from column 'store_nbr'" in text  # not 'cluster', numbered alike
+    assert "'Fundacion 02' (Quito) on 2 stores" in text
+    assert "locale" not in cal.columns
+    assert "locale_name" not in cal.columns
+    city = cal[cal["name"].str.startswith("Fundacion")]
+    assert sorted(city["channel"].unique()) == ["store_nbr_01", "store_nbr_12"]
+    assert cal.loc[cal["name"] == "Dia del Trabajo", "channel"].isna().all()
+    kw = {"max_horizon_days": 7, "n_estimators": 40}
+    train = series[series["ds"] < "2017-05-25"]
+    a = LightGBMForecaster(**kw).fit(train, cal)
+    b = LightGBMForecaster(**kw).fit(train, _by_hand())
+    pd.testing.assert_frame_equal(a.predict(7), b.predict(7))
+    plain = ft.validate_calendar(_holidays(), "h.csv")
+    said = " ".join(plain.attrs["load_notes"])
+    assert "3 rows are holidays of one city or state" in said, said
+    assert "--stores stores.csv" in said
+    assert "'locale', 'locale_name' are not read" not in said
+
+
+def test_a_regional_holiday_applies_to_the_stores_of_its_state() -> None:
+    ids = sorted(_series(20)["series_id"].unique())
+    raw = ft.validate_calendar(_holidays("Guayas", "Regional"), "h.csv", locales=True)
+    cal, notes = apply_store_locales(raw, _stores(), ids, calendar_source="h.csv")
+    assert list(cal.loc[cal["name"].str.startswith("Fundacion"), "channel"].unique()) == [
+        "store_nbr_02"]
+    assert "places from 'state'" in " ".join(notes)
+
+
+def test_bad_stores_or_places_are_errors_naming_file_column_rows_and_fix() -> None:
+    ids = sorted(_series(20)["series_id"].unique())
+    raw = ft.validate_calendar(_holidays("Quitto"), "h.csv", locales=True)
+    with pytest.raises(DataContractError) as err:
+        apply_store_locales(raw, _stores(), ids, calendar_source="h.csv",
+                            stores_source="stores.csv")
+    msg = str(err.value)
+    # the file's rows: 4, 5, 6 (row 2 is the transferred holiday, left out)
+    assert msg.startswith("h.csv: column 'locale_name' names a city no store of stores.csv"), msg
+    assert "'Quitto'" in msg
+    assert "first at row 4: 'Fundacion 02 (Quitto)'" in msg
+    assert "Fix: correct the spelling" in msg
+    raw = ft.validate_calendar(_holidays(), "h.csv", locales=True)
+    with pytest.raises(DataContractError, match=r"stores.csv: column 'city' is required.*"
+                                                r"Fix: add a column 'city'"):
+        apply_store_locales(raw, _stores().drop(columns="city"), ids,
+                            stores_source="stores.csv")
+    with pytest.raises(DataContractError, match=r"column 'store_nbr' lacks 1 of the series' 3 "
+                                                r"stores \(store_nbr_12\).*Fix: add a row"):
+        apply_store_locales(raw, _stores().iloc[:2], ids, stores_source="stores.csv")
+    with pytest.raises(DataContractError, match="no column holding the series' stores"):
+        apply_store_locales(raw, _stores()[["city", "state"]], ids,
+                            stores_source="stores.csv")
+    twice = pd.concat([_stores(), _stores().iloc[[0]]], ignore_index=True)
+    with pytest.raises(DataContractError, match=r"'store_nbr' repeats a store \(2 rows; "
+                                                r"first at row 1"):
+        apply_store_locales(raw, twice, ids, stores_source="stores.csv")
+    blank = _holidays().assign(locale_name=lambda f: f["locale_name"].where(
+        f["locale"] == "National", ""))
+    with pytest.raises(DataContractError, match="'locale_name' is empty on rows whose locale"):
+        apply_store_locales(ft.validate_calendar(blank, "h.csv", locales=True), _stores(), ids)
+
+
+def test_cli_validate_backtest_and_predict_read_the_stores_file(tmp_path: Path) -> None:
+    """``--stores`` on data validate, forecast backtest, train and predict: a note names what
+    was mapped; data validate counts the calendar file's rows and the events read."""
+    _series().to_csv(tmp_path / "series.csv", index=False)
+    _holidays().to_csv(tmp_path / "h.csv", index=False)
+    _stores().to_csv(tmp_path / "stores.csv", index=False)
+    s, h, st = (str(tmp_path / n) for n in ("series.csv", "h.csv", "stores.csv"))
+    runner = CliRunner()
+    for args in (["data", "validate", "--series", s, "--calendar", h, "--stores", st],
+                 ["forecast", "backtest", "--series", s, "--calendar", h, "--stores", st,
+                  "--horizon", "7", "--folds", "1"],
+                 ["forecast", "train", "--series", s, "--calendar", h, "--stores", st,
+                  "--horizon", "7", "--folds", "1"],
+                 ["forecast", "predict", "--horizon", "7", "--calendar", h, "--stores", st,
+                  "--out", str(tmp_path / "pred")]):
+        _cli_common._shown_notes.clear()
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0, res.output
+        text = " ".join(res.output.split())
+        assert "(Quito) on 2 stores" in text, (args[:2], text)
+        assert "apply to every series, as a national one" not in text
+    bad = _stores().assign(city=["Quito", "Guayaquil", ""])
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    res = runner.invoke(app, ["data", "validate", "--series", s, "--calendar", h, "--stores",
+                              str(tmp_path / "bad.csv")])
+    assert res.exit_code == 2
+    assert "bad.csv: column 'city' is empty for stores of the series" in " ".join(
+        res.output.split())
+
+
+def test_data_validate_counts_the_calendar_files_rows_and_the_events_read(tmp_path: Path
+                                                                         ) -> None:
+    """The 'ok' line had counted the calendar after its transferred holidays were left out
+    ('5 rows' of a 6-row file): it counts the file's rows and says how many events are read."""
+    _holidays().to_csv(tmp_path / "h.csv", index=False)
+    res = CliRunner().invoke(app, ["data", "validate", "--calendar", str(tmp_path / "h.csv")])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "h.csv: 6 rows, 5 events read (1 marked transferred left out)" in text, text
