@@ -313,16 +313,18 @@ def apply_store_locales(calendar: pd.DataFrame, stores: pd.DataFrame,
     out = out.iloc[idx].reset_index(drop=True)
     out["channel"] = pd.Series([c for t in targets for c in t], dtype=object).astype("string")
     out.attrs = dict(calendar.attrs)
-    n = int(mask.sum())
+    n = len(reached)
     cities = sorted(set(area_col.values()))
     seen = list(dict.fromkeys(reached))
-    notes = [f"{calendar_source}: {n:,} holiday row{'s' if n != 1 else ''} of a city or state "
-             f"(column '{loc_col}' Local/Regional) given to the stores there by {src} "
-             f"(stores from column '{store_col}', places from "
-             f"{', '.join(repr(c) for c in cities)}): {', '.join(seen[:4])}"
-             f"{f' and {len(seen) - 4} more' if len(seen) > 4 else ''} "
-             f"({len(out):,} calendar rows in all, {len(base):,} given); National rows and "
-             "rows with a channel of their own are kept as given"]
+    notes = []
+    if seen:
+        notes.append(
+            f"{calendar_source}: {n:,} holiday row{'s' if n != 1 else ''} of a city or state "
+            f"(column '{loc_col}' Local/Regional) given to the stores there by {src} (stores "
+            f"from column '{store_col}', places from {', '.join(repr(c) for c in cities)}): "
+            f"{', '.join(seen[:4])}{f' and {len(seen) - 4} more' if len(seen) > 4 else ''} "
+            f"({len(out):,} calendar rows in all, {len(base):,} given); National rows and "
+            "rows with a channel of their own are kept as given")
     if nowhere:
         notes.append(f"{calendar_source}: {len(nowhere)} holiday row(s) of a city or state "
                      f"whose stores have no series here are not used: "

@@ -111,6 +111,18 @@ def test_a_regional_holiday_applies_to_the_stores_of_its_state() -> None:
     assert "places from 'state'" in " ".join(notes)
 
 
+def test_a_city_whose_stores_have_no_series_is_left_out_with_a_note() -> None:
+    ids = sorted(_series(20)["series_id"].unique())
+    stores = pd.concat([_stores(), pd.DataFrame({"store_nbr": [40], "city": ["Cuenca"],
+                                                  "state": ["Azuay"]})], ignore_index=True)
+    raw = ft.validate_calendar(_holidays("Cuenca"), "h.csv", locales=True)
+    cal, notes = apply_store_locales(raw, stores, ids, calendar_source="h.csv")
+    assert not cal["name"].str.startswith("Fundacion").any()
+    assert "3 holiday row(s) of a city or state whose stores have no series here are not " \
+           "used: 'Fundacion 02' (Cuenca)" in " ".join(notes)
+    assert len(cal) == 2  # the national holiday and the transfer day
+
+
 def test_bad_stores_or_places_are_errors_naming_file_column_rows_and_fix() -> None:
     ids = sorted(_series(20)["series_id"].unique())
     raw = ft.validate_calendar(_holidays("Quitto"), "h.csv", locales=True)
