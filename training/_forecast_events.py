@@ -587,8 +587,9 @@ class EventEffects(EventLifts):
                 continue
             days = panel.series[sid].ds.normalize()
             # periods a day among the open ones: a shop's closed night hours are not days
-            # of noise
-            per = max(1, round(int(ok.sum()) / len(np.unique(days[after][ok]))))
+            # of noise; the most any day holds, so a history ending mid-day (its last day
+            # 10 of 24 hours) is not a whole day of them (it had read 20 hours a day)
+            per = max(1, int(np.unique(np.asarray(days[after][ok]), return_counts=True)[1].max()))
             # their excess must stand out of their noise as ``faded_tail``'s does: a median
             # above 0 alone let half the stores whose last promotion ended 3-6 days before
             # pass (51 of 200 in the stores benchmark)
