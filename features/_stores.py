@@ -25,7 +25,8 @@ from ._contracts import DataContractError, Problem, problem_rows
 from ._read import PathLike, read_table
 
 __all__ = ["LOCALE_ROW", "apply_store_locales", "load_stores", "locale_columns",
-           "locale_note", "store_locale_rows"]
+           "locale_note", "store_locale_rows", "trained_on_every_series",
+           "trained_on_some_stores"]
 
 LOCALE_ROW = "_locale_row"
 """Column a calendar validated with ``locales=True`` keeps each row's number in the file under
@@ -330,3 +331,60 @@ def apply_store_locales(calendar: pd.DataFrame, stores: pd.DataFrame,
                      f"whose stores have no series here are not used: "
                      f"{', '.join(dict.fromkeys(nowhere))}")
     return out, notes
+
+
+def trained_on_some_stores(calendar: pd.DataFrame, trained: pd.DataFrame | None,
+                           n_series: int) -> list[str]:
+    """The calendar's city and state holidays without a channel (applied to every series: no
+    stores file mapped them) whose name (its year left out) a model's training calendar
+    (``trained``, of ``n_series`` series) holds only on some series' channels: the model
+    learned each on the stores of its city, and on every series it would forecast the other
+    stores with that lift (a grocery check: the other cities' stores -69% on a Quito
+    holiday). Each as "'name' (place) on k of n series"; empty when none."""
+    from ._calendar import base_names
+
+    cols = locale_columns(calendar)
+    mask = store_locale_rows(calendar)
+    if cols is None or not mask.any() or trained is None or trained.empty:
+        return []
+    if "channel" not in trained.columns:
+        return []
+    own = base_names(trained["name"].astype(str))
+    chan = trained["channel"]
+    out: list[str] = []
+    rows = calendar.loc[mask]
+    for name, place in zip(base_names(rows["name"].astype(str)), rows[cols[1]].astype(str),
+                           strict=True):
+        same = (own == name).to_numpy(dtype=bool)
+        if not same.any() or chan[same].isna().any():
+            continue
+        item = f"{name!r} ({place}) on {chan[same].nunique()} of {n_series} series"
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def trained_on_every_series(calendar: pd.DataFrame, trained: pd.DataFrame | None) -> list[str]:
+    """The calendar's city and state holidays (a stores file about to map them) whose name
+    (its year left out) a model's training calendar holds on every series (no channel): the
+    model was trained without the stores file, and its own rows still give them to every
+    series, so mapping the planned ones changes nothing (a grocery check: the forecast
+    identical with and without ``--stores``). Each as "'name' (place)"."""
+    from ._calendar import base_names
+
+    cols = locale_columns(calendar)
+    mask = store_locale_rows(calendar)
+    if cols is None or not mask.any() or trained is None or trained.empty:
+        return []
+    own = base_names(trained["name"].astype(str))
+    every = (trained["channel"].isna() if "channel" in trained.columns
+             else pd.Series(True, index=trained.index))
+    out: list[str] = []
+    rows = calendar.loc[mask]
+    for name, place in zip(base_names(rows["name"].astype(str)), rows[cols[1]].astype(str),
+                           strict=True):
+        if ((own == name) & every).any():
+            item = f"{name!r} ({place})"
+            if item not in out:
+                out.append(item)
+    return out

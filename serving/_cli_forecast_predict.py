@@ -109,8 +109,12 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         extra = (inner.calendar_only_channels()
                  if callable(getattr(inner, "calendar_only_channels", None)) else [])
         if stores is not None:  # a city's holiday on the stores of the city, as train read it
+            _note_trained_everywhere(calendar, inner, calendar_source or "calendar")
             calendar = map_store_locales(calendar, stores, series_ids,
                                          Path(calendar_source or "calendar"))
+        else:
+            _check_unmapped_locales(calendar, inner, calendar_source or "calendar",
+                                    len(series_ids))
         # a store's event on series per store and family: a row per series of the store
         calendar, store_notes = expand_store_channels(calendar, series_ids)
         for note in store_notes:
@@ -246,3 +250,39 @@ def _unplanned_kinds_note(model: Any, calendar: pd.DataFrame, begin: pd.Timestam
 
     for note in unplanned_kinds_notes(model, calendar, begin, end):
         show_note(note)
+
+
+def _check_unmapped_locales(calendar: pd.DataFrame, inner: Any, source: str,
+                            n_series: int) -> None:
+    """An error when the planned calendar's city or state holidays, given without a stores
+    file, would apply to every series while the model learned them on the stores of their
+    city only (trained with ``--stores``, or with the stores in ``channel``): predicted on
+    every series, the other stores took the lift (a grocery check: -69% on the day for the
+    other cities' stores, 2026-12-07)."""
+    from features._stores import trained_on_some_stores
+
+    hit = trained_on_some_stores(calendar, getattr(inner, "calendar_", None), n_series)
+    if hit:
+        raise ValueError(
+            f"{source}: {len(hit)} city or state holiday(s) (column 'locale' Local or "
+            "Regional, no channel) would apply to every series, as no --stores file maps "
+            f"them, but the model learned them on some series only: {', '.join(hit[:3])}"
+            f"{', ...' if len(hit) > 3 else ''}; forecast so, the other series would take "
+            "their lift. Fix: give --stores FILE as to train, or write their stores in "
+            "'channel'")
+
+
+def _note_trained_everywhere(calendar: pd.DataFrame, inner: Any, source: str) -> None:
+    """A note when ``--stores`` maps planned city or state holidays the model learned on
+    every series (trained without the stores file): its own rows still give them to every
+    series, so the mapping changes nothing until it is trained with ``--stores``."""
+    from features._stores import trained_on_every_series
+
+    hit = trained_on_every_series(calendar, getattr(inner, "calendar_", None))
+    if hit:
+        show_note(f"{source}: the model learned {len(hit)} of the city or state holidays "
+                  f"--stores maps on every series ({', '.join(hit[:3])}"
+                  f"{', ...' if len(hit) > 3 else ''}): it was trained without the stores "
+                  "file, and its own rows still give them to every series, so the mapping "
+                  "changes nothing here; train with --stores for them to apply to their "
+                  "stores only")

@@ -4,6 +4,7 @@ row counts ``brain data validate`` prints."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -177,6 +178,30 @@ def test_cli_validate_backtest_and_predict_read_the_stores_file(tmp_path: Path) 
         text = " ".join(res.output.split())
         assert "(Quito) on 2 stores" in text, (args[:2], text)
         assert "apply to every series, as a national one" not in text
+    # the same calendar planned without --stores: the model learned the city's holiday on
+    # its stores' series only, so on every series it would lift the other stores too
+    res = runner.invoke(app, ["forecast", "predict", "--horizon", "7", "--calendar", h,
+                              "--out", str(tmp_path / "pred2")])
+    assert res.exit_code != 0, res.output
+    text = " ".join(res.output.split())
+    assert "'Fundacion 02' (Quito) on 4 of 6 series" in text, text
+    assert "Fix: give --stores FILE as to train" in text
+    # trained without --stores, the model's own rows give the holiday to every series:
+    # mapping the planned ones changes nothing, and a note says so
+    res = runner.invoke(app, ["forecast", "train", "--series", s, "--calendar", h, "--horizon",
+                              "7", "--folds", "1", "--no-register"])
+    assert res.exit_code == 0, res.output
+    uri = re.search(r"model (models:/m-[0-9a-f]+)", " ".join(res.output.split()))
+    assert uri is not None, res.output
+    _cli_common._shown_notes.clear()
+    res = runner.invoke(app, ["forecast", "predict", "--horizon", "7", "--calendar", h,
+                              "--stores", st, "--model-uri", uri.group(1), "--out",
+                              str(tmp_path / "pred3")])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "the model learned 3 of the city or state holidays --stores maps on every series" \
+        in text, text
+    assert "train with --stores" in text
     bad = _stores().assign(city=["Quito", "Guayaquil", ""])
     bad.to_csv(tmp_path / "bad.csv", index=False)
     res = runner.invoke(app, ["data", "validate", "--series", s, "--calendar", h, "--stores",
