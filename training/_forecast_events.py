@@ -52,6 +52,7 @@ from ._forecast_tail import (
     larger_occurrence,
     occurrence_scale,
     one_sided_tail,
+    shared_decay,
     tail_offset,
     tail_step,
     window_shape,
@@ -63,7 +64,10 @@ _MIN_AFTER = 3
 """Fewest free days after the history's last event read as its decay onto a level
 (``EventEffects._settle_after_days``)."""
 _MAX_AFTER = 7
-"""Days after the history's last event from which they are left to ``faded_tail``."""
+"""Days after the history's last event from which they are left to ``faded_tail`` (unless
+a level under their decay stands out: ``EventEffects._settle_after_days``)."""
+_PAST_DAYS = 21
+"""Days from a past occurrence's start read for its kind's decay (``_past_decay``)."""
 
 
 def _nanmedian(a: np.ndarray) -> np.ndarray:
@@ -564,6 +568,7 @@ class EventEffects(EventLifts):
         spd = steps_per_day(panel.freq)
         mx = int(self.max_offset)
         kind_est = self.estimates_[_LEVELS[1]]
+        past: dict[str, float | None] = {}
         for sid, (z, base, skip, quiet, fading, shut) in after_days.items():
             hit = np.flatnonzero(skip)
             occ = occurrences.get(sid)
@@ -572,8 +577,11 @@ class EventEffects(EventLifts):
             after = np.arange(hit[-1] + 1, len(z))
             # under a week of them, and not cleaned as a faded tail (``faded_tail``): a
             # week or more is left to it (a level x1.6 from a launch, 12 days after it,
-            # cleaned to the least level allowed here, was cleaned away)
-            if not (_MIN_AFTER * spd <= len(after) < _MAX_AFTER * spd) or fading[after].any():
+            # cleaned to the least level allowed here, was cleaned away), unless the days
+            # it cleaned hold a level under their decay (``longer``, below)
+            longer = len(after) >= _MAX_AFTER * spd and bool(fading[after].any())
+            if not (_MIN_AFTER * spd <= len(after) < _MAX_AFTER * spd
+                    and not fading[after].any()) and not longer:
                 continue
             r = z[after] - base[after]
             q = (z - base)[quiet & np.isfinite(z - base)]
@@ -615,26 +623,76 @@ class EventEffects(EventLifts):
             lifts = np.array([kind_est[(str(row["kind"]), key)].mean
                               if (str(row["kind"]), key) in kind_est else np.nan
                               for _, key in keys])
-            rate = kind_decay(np.array([k for k, _ in keys]), lifts)
-            if rate is None:
+            kind = str(row["kind"])
+            if kind not in past:
+                past[kind] = self._past_decay(kind, panel, after_days, occurrences)
+            # the kind's decay read on its past occurrences' own days and the days after
+            # them (``shared_decay``); the learned lifts' fall (``kind_decay``) runs steeper
+            rate = past[kind] if past[kind] is not None else kind_decay(
+                np.array([k for k, _ in keys]), lifts)
+            if rate is None or (longer and past[kind] is None):
                 continue
             noise = max((1.4826 * mad) ** 2 / per, 1e-4)
             since = np.flatnonzero(np.asarray(days >= start) & np.isfinite(z - base) & ~shut)
             per_day = pd.Series(z[since] - base[since]).groupby(
                 np.asarray((days[since] - start).days)).mean()
             # its own decay within a factor 2 of its kind's: free, a decay of 0.02 a day lets
-            # any held excess pass for a decay, and one of 2 a day any tail for a level
+            # any held excess pass for a decay, and one of 2 a day any tail for a level. A
+            # week or more after it (``longer``), at its kind's past rate: the days then tell
+            # a level from none (within a factor 1.25 of it, the range of levels a level x2
+            # 12 days after a 12x keynote allows, -0.47 to +2.1, takes in 0)
+            width = 1.0 if longer else 2.0
             fit = decay_on_level(per_day.to_numpy(), per_day.index.to_numpy(),
-                                 (2 * rate, rate / 2), noise)
-            if fit is None or fit[0] <= 0:
+                                 (width * rate, rate / width), noise)
+            if fit is None or fit[0] <= 0 or (longer and fit[2] <= 0):
                 continue
             # the least level the days allow (a fading tail alone: 0); the band reaches the
-            # most
-            level = max(fit[2], 0.0)
+            # most. A week or more after it, a level whose least allowed stands above 0 is
+            # kept at its fit (a level x2 from a one-day keynote, 12 days after it, had been
+            # cleaned away as a faded tail: the next 60 days -46%, now +6%)
+            level = max(fit[1] if longer else fit[2], 0.0)
             self.clean_[sid][after] = np.where(ok, base[after] + np.log1p(level),
                                                self.clean_[sid][after])
             top = max(fit[3], level)
             self.after_level_[sid] = float(np.log1p(top) - np.log1p(level))
+
+    def _past_decay(self, kind: str, panel: Panel,
+                    after_days: dict[str, tuple[np.ndarray, ...]],
+                    occurrences: dict[str, pd.DataFrame]) -> float | None:
+        """The rate at which ``kind``'s excess decays (``shared_decay``), read on its past
+        short occurrences (span up to ``max_offset``) in every series: their days' residuals
+        over the baseline (``after_days``) from the start for ``_PAST_DAYS`` days, up to the
+        next event day of another occurrence; open periods only, averaged per day."""
+        curves: list[tuple[np.ndarray, np.ndarray, float]] = []
+        spd = steps_per_day(panel.freq)
+        for sid, (z, base, skip, quiet, _, shut) in after_days.items():
+            occ = occurrences.get(sid)
+            if occ is None or occ.empty:
+                continue
+            occ = occ[occ["kind"].astype(str) == kind]
+            if occ.empty:
+                continue
+            resid = z - base
+            q = resid[quiet & np.isfinite(resid)]
+            if len(q) < 10:
+                continue
+            mad = float(np.median(np.abs(q - np.median(q))))
+            noise = max((1.4826 * mad) ** 2 / spd, 1e-4)
+            days = panel.series[sid].ds.normalize()
+            end = days[-1]
+            for (_, start), g in occ.groupby([occ["name"].astype(str),
+                                              pd.to_datetime(occ["start"])], sort=False):
+                span = int(pd.to_numeric(g["span"], errors="coerce").fillna(1).max())
+                if span > self.max_offset or (end - start).days < _PAST_DAYS:
+                    continue
+                age = np.asarray((days - start).days)
+                near = (age >= 0) & (age <= _PAST_DAYS)
+                other = near & skip & ~np.asarray(days.isin(pd.to_datetime(g["date"])))
+                stop = int(age[other].min()) if other.any() else _PAST_DAYS + 1
+                sel = near & (age < stop) & np.isfinite(resid) & ~shut
+                per_day = pd.Series(resid[sel]).groupby(age[sel]).mean()
+                curves.append((per_day.index.to_numpy(dtype=float), per_day.to_numpy(), noise))
+        return shared_decay(curves)
 
     def _net_of_weekdays(self, obs: pd.DataFrame) -> pd.DataFrame:
         """``obs`` with each lift net of its kind's weekday term (``weekday_slopes``, stored
