@@ -98,18 +98,28 @@ def _pseudo_counts(raw: list[float], var: list[float], n: list[int],
     """Empirical-Bayes pseudo-count of each of sibling groups' offsets (raw quantiles
     ``raw`` of ``n`` scores, sampling variances ``var``, each shrunk towards its parent
     ``towards``): the groups' spread about their parents beyond their sampling noise,
-    ``tau2`` = mean((raw - towards)^2 - var) (method of moments), sets each group's pseudo-count
-    to its per-score variance over it, ``n * var / tau2``, so its share is
-    ``tau2 / (tau2 + var)``: groups that differ more than their noise are shrunk less, small
-    noisy ones still pulled in. ``_MIN_CALIB`` (the former fixed count, and the most) where it
-    cannot be estimated: one group, a variance unknown, or no spread beyond the noise."""
+    ``tau2`` = mean((raw - towards)^2 - var) (method of moments) over the groups of
+    ``_MIN_HALF`` scores or more, sets each such group's pseudo-count to its per-score
+    variance over it, ``n * var / tau2``, so its share is ``tau2 / (tau2 + var)``: groups
+    that differ more than their noise are shrunk less, scattered ones still pulled in.
+    ``_MIN_CALIB`` (the former fixed count, and the most) for a smaller group and wherever it
+    cannot be estimated: fewer than two such groups, a variance unknown, no spread beyond
+    the noise.
+
+    A small group's variance is not read: its examples are few target days scored at many
+    horizons, far fewer independent values than scores. Peyton Manning's playoff days (29
+    scores, quantile +2.4) had been taken nearly whole, their band widened e^2.4-fold, and the
+    benchmark's pinball loss rose from 0.52 to 0.63 at the same coverage."""
     fixed = [float(_MIN_CALIB)] * len(raw)
-    if len(raw) < 2 or not np.all(np.isfinite(var)):
+    big = [m >= _MIN_HALF and bool(np.isfinite(v)) for m, v in zip(n, var, strict=True)]
+    if sum(big) < 2:
         return fixed
-    tau2 = float(np.mean((np.asarray(raw) - np.asarray(towards)) ** 2 - np.asarray(var)))
+    d2 = [(r - t) ** 2 - v for r, t, v, b in zip(raw, towards, var, big, strict=True) if b]
+    tau2 = float(np.mean(d2))
     if not tau2 > 0.0:
         return fixed
-    return [min(float(_MIN_CALIB), k * v / tau2) for k, v in zip(n, var, strict=True)]
+    return [min(float(_MIN_CALIB), m * v / tau2) if b else float(_MIN_CALIB)
+            for m, v, b in zip(n, var, big, strict=True)]
 
 
 def _shrunk_offsets(own: np.ndarray, groups: list[np.ndarray], towards: list[float],

@@ -71,22 +71,27 @@ def test_groups_alike_keep_the_fixed_pseudo_count() -> None:
         _MIN_CALIB] * 2
 
 
-def test_a_small_noisy_group_is_still_pulled_in() -> None:
-    """Among groups that differ, a group of 8 scores spread wide gets a larger pseudo-count
-    than the large ones (its share of its own quantile is below theirs), never above
-    ``_MIN_CALIB``."""
+def test_a_small_group_keeps_the_fixed_pseudo_count() -> None:
+    """A group under ``_MIN_HALF`` scores (29 scores far from the parent, as Peyton Manning's
+    playoff days: a few target days scored at many horizons) keeps ``_MIN_CALIB``
+    pseudo-scores and does not count in the spread: the large groups' pseudo-counts are those
+    they get without it, and beside one large group (ordinary days) nothing is estimated."""
     rng = np.random.default_rng(2)
     big = [rng.normal(0.45, 0.1, 300), rng.normal(0.15, 0.1, 300)]
-    small = rng.normal(0.3, 0.5, 8)
+    small = rng.normal(2.4, 0.5, 29)
     groups = [*big, small]
     raw = [_conformal_quantile(g) for g in groups]
     var = [_quantile_variance(g) for g in groups]
     n = [len(g) for g in groups]
     k = _pseudo_counts(raw, var, n, [0.3] * 3)
-    share = [m / (m + c) for m, c in zip(n, k, strict=True)]
     assert max(k[:2]) < 50, k
-    assert share[2] < min(share[:2]), (k, share)
-    assert all(c <= _MIN_CALIB for c in k)
+    assert k[2] == _MIN_CALIB
+    assert k[:2] == _pseudo_counts(raw[:2], var[:2], n[:2], [0.3] * 2)
+    # ordinary days and 29 event days: both keep the fixed count
+    ordinary = rng.normal(0.0, 0.1, 5000)
+    assert _pseudo_counts([_conformal_quantile(ordinary), raw[2]],
+                          [_quantile_variance(ordinary), var[2]], [5000, 29],
+                          [0.0, 0.0]) == [_MIN_CALIB] * 2
 
 
 def test_quantile_variance_shrinks_with_the_count() -> None:
