@@ -32,7 +32,8 @@ _MIN_CALIB = 200
 most pseudo-scores a group's offset is shrunk by (``_pseudo_counts``)."""
 _MIN_HALF = _MIN_CALIB // 4
 """Calibration examples each half of a kind's long windows needs for offsets of its own
-(``ConformalBands._conformal_by_kind``)."""
+(``ConformalBands._conformal_by_kind``), and a group for its pseudo-count to be read from the
+data (``_pseudo_counts``)."""
 _MIN_SERIES_CALIB = 30
 """Fewest calibration scores of one series for its own conformal offset."""
 
