@@ -53,7 +53,7 @@ from ._parse import (
 )
 from ._read import _read_notes, read_table
 from ._series_io import load_series, validate_series
-from ._stores import LOCALE_ROW, locale_columns, locale_note
+from ._stores import LOCALE_ROW, locale_columns, locale_note, locale_pair
 from ._times import utc_day_note
 
 __all__ = ["load_calendar", "load_events", "load_series", "load_spend", "read_table",
@@ -405,7 +405,7 @@ def validate_calendar(df: pd.DataFrame, source: str = "calendar",
     if probs:
         raise DataContractError(source, probs)
     _time_of_day_note(df, frame, tz, report)
-    if locales and locale_columns(frame) is not None:
+    if locales and locale_pair(frame) is not None:  # rows named in the stores file's errors
         frame[LOCALE_ROW] = np.arange(1, len(frame) + 1)
     frame = _without_transferred(frame, report)
     _unread_columns_note(frame, report)
@@ -546,7 +546,9 @@ def _unread_columns_note(frame: pd.DataFrame, report: LoadReport) -> None:
     event of one store or region is named ('channel'). Until 2026-12-07 they were dropped in
     silence, so a holidays file's transferred holidays were events on the day they were not
     taken and a city's holiday applied to every store."""
-    place = locale_columns(frame) or ()  # named by their own note (``locale_note``)
+    # named by their own note (``locale_note``), or read by a stores file (``LOCALE_ROW``)
+    place = (locale_columns(frame) or (locale_pair(frame) if LOCALE_ROW in frame.columns
+                                       else None) or ())
     extra = [str(c) for c in frame.columns if CALENDAR.column(str(c)) is None
              and str(c) not in place and str(c) != LOCALE_ROW]
     if not extra:

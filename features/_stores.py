@@ -48,13 +48,23 @@ def _column(frame: pd.DataFrame, names: Iterable[str]) -> str | None:
     return next((str(c) for c in frame.columns if _key(c) in wanted), None)
 
 
-def locale_columns(calendar: pd.DataFrame) -> tuple[str, str] | None:
+def locale_pair(calendar: pd.DataFrame) -> tuple[str, str] | None:
     """The calendar's ``locale`` and ``locale_name`` columns (any case, spaces or '_') when it
-    has both and ``locale`` holds Favorita's values (National, Regional, Local; blanks), else
-    None."""
+    has both, whatever they hold; else None."""
     loc, name = _column(calendar, ("locale",)), _column(calendar, ("locale_name", "localename"))
     if loc is None or name is None:
         return None
+    return loc, name
+
+
+def locale_columns(calendar: pd.DataFrame) -> tuple[str, str] | None:
+    """The calendar's ``locale`` and ``locale_name`` columns (any case, spaces or '_') when it
+    has both and ``locale`` holds Favorita's values (National, Regional, Local, in any case
+    and spaces; blanks) with at least one Regional or Local, else None."""
+    pair = locale_pair(calendar)
+    if pair is None:
+        return None
+    loc, name = pair
     values = set(calendar[loc].astype("string").fillna("").str.strip().str.lower().unique())
     if not values & set(_AREAS) or not values <= {*_AREAS, _NATIONAL, ""}:
         return None
@@ -140,8 +150,12 @@ def _match_column(stores: pd.DataFrame, parts: list[str], skip: set[str]
                   ) -> tuple[str, pd.Series]:
     """The stores file's column that holds the series' stores, and each stores-file row's
     store as the series write it (``store_nbr_01`` for ``1`` in column ``store_nbr``: the
-    number under the prefix the series' ids have). The column matching the most stores;
-    among equals, one named as the ids' prefix (``store_nbr``), then the first."""
+    number under the prefix the series' ids have). A column whose matched values are unique
+    before one that repeats them (``cluster``: 1..17 over 54 stores), then the one matching
+    the most distinct stores of the series, then one named as the ids' prefix
+    (``store_nbr``), then the first. Until 2026-12-07 the rows matched were counted, so with
+    series of only some of the stores ``cluster`` was taken and every command failed with
+    "column 'cluster' repeats a store"."""
     numbered: dict[int, str] = {}
     prefixes: set[str] = set()
     for p in parts:
@@ -149,7 +163,7 @@ def _match_column(stores: pd.DataFrame, parts: list[str], skip: set[str]
         if m:
             numbered.setdefault(int(m.group(2)), p)
             prefixes.add(_key(m.group(1)))
-    best: tuple[int, int, int, str, pd.Series] | None = None
+    best: tuple[int, int, int, int, str, pd.Series] | None = None
     for i, col in enumerate(map(str, stores.columns)):
         if col in skip:
             continue
@@ -159,9 +173,11 @@ def _match_column(stores: pd.DataFrame, parts: list[str], skip: set[str]
                   for t, w in zip(text, whole, strict=True)]
         keys = pd.Series([t if t in set(parts) else n for t, n in zip(text, as_num, strict=True)],
                          index=stores.index, dtype=object)
-        hits = int(keys.notna().sum())
-        score = (hits, int(_key(col) in prefixes), -i, col, keys)
-        if hits and (best is None or score[:3] > best[:3]):
+        matched = keys.dropna()
+        hits = int(matched.nunique())
+        score = (int(not matched.duplicated().any()), hits, int(_key(col) in prefixes), -i,
+                 col, keys)
+        if hits and (best is None or score[:4] > best[:4]):
             best = score
     if best is None:
         shown = ", ".join(parts[:3]) + (", ..." if len(parts) > 3 else "")
@@ -170,7 +186,7 @@ def _match_column(stores: pd.DataFrame, parts: list[str], skip: set[str]
                 f"{', '.join(map(str, stores.columns))}", 0,
             fix="give a column of the store ids as the series were imported from (e.g. "
                 "store_nbr: 1, 2, ...) or as the series ids write them (store_nbr_01)")])
-    return best[3], best[4]
+    return best[4], best[5]
 
 
 def apply_store_locales(calendar: pd.DataFrame, stores: pd.DataFrame,
@@ -203,9 +219,26 @@ def apply_store_locales(calendar: pd.DataFrame, stores: pd.DataFrame,
             else np.arange(1, len(calendar) + 1))
     base = calendar.drop(columns=[LOCALE_ROW], errors="ignore")
     if cols is None:
-        return base, [f"{src}: not read: the calendar {calendar_source} has no 'locale' and "
-                      "'locale_name' columns of National/Regional/Local holidays (Favorita's "
-                      "holidays file) for it to map"]
+        pair = locale_pair(base)
+        if pair is None:
+            return base, [f"{src}: not read: the calendar {calendar_source} has no 'locale' "
+                          "and 'locale_name' columns of National/Regional/Local holidays "
+                          "(Favorita's holidays file) for it to map"]
+        text = base[pair[0]].astype("string").fillna("").str.strip()
+        bad = (~text.str.lower().isin([*_AREAS, _NATIONAL, ""])).to_numpy(dtype=bool)
+        if bad.any():
+            # one mistyped value ('Locale') had turned the whole mapping off, the run exit 0
+            # with a note saying the columns were missing (until 2026-12-07)
+            idx = np.flatnonzero(bad)
+            raise DataContractError(calendar_source, [Problem(
+                pair[0], "holds a value other than National, Regional or Local (any case; "
+                         "blank is National)", len(idx),
+                tuple(int(rows[i]) for i in idx[:3]), tuple(str(text.iloc[i]) for i in idx[:3]),
+                fix=f"write National, Regional (a state's holiday, its '{pair[1]}' the state) "
+                    f"or Local (a city's, its '{pair[1]}' the city) on those rows, so {src} "
+                    "can give them to their stores")])
+        return base, [f"{src}: not used: the calendar {calendar_source} has no Local or "
+                      f"Regional rows (column '{pair[0]}') for it to map"]
     loc_col, name_col = cols
     mask = store_locale_rows(base)
     level = base[loc_col].astype("string").fillna("").str.strip().str.lower()
@@ -266,6 +299,12 @@ def apply_store_locales(calendar: pd.DataFrame, stores: pd.DataFrame,
     if probs:
         raise DataContractError(calendar_source, probs)
     out = base.drop(columns=[loc_col, name_col])
+    if not mask.any():
+        # nothing to map: no store checks (until 2026-12-07 they ran, and a store missing
+        # from the file was an error on holidays "that could not be given")
+        note = (f"{src}: not used: every Local or Regional row of {calendar_source} has a "
+                "channel of its own")
+        return (base if series_ids is None else out), [note]
     if series_ids is None:
         return base, []
     if "channel" not in out.columns:
@@ -294,6 +333,18 @@ def apply_store_locales(calendar: pd.DataFrame, stores: pd.DataFrame,
     if store_probs:
         raise DataContractError(src, store_probs)
     where = {lvl: norm(stores[col]) for lvl, col in area_col.items()}
+    # a row written by hand on a store (same name and start) wins over the mapped copy, as a
+    # series' own row wins over its store's (``expand_store_channels``): until 2026-12-07 the
+    # series read the event twice
+    def _day(v: object) -> str:
+        t = pd.to_datetime(v, errors="coerce", utc=True)
+        return str(v).strip() if pd.isna(t) else str(t)
+
+    own_chan = out["channel"].astype("string").fillna("").str.strip()
+    written = {(str(n).strip(), _day(st), c)
+               for n, st, c, m in zip(base["name"], base["start"], own_chan, mask, strict=True)
+               if c and not m}
+    kept_own: list[str] = []
     targets: list[list[object]] = []
     reached: list[str] = []
     nowhere: list[str] = []
@@ -304,8 +355,11 @@ def apply_store_locales(calendar: pd.DataFrame, stores: pd.DataFrame,
         lvl = str(level.iloc[i])
         hit = keys[(where[lvl] == norm(place.iloc[[i]]).iloc[0]).to_numpy(dtype=bool)]
         got = sorted(hit.dropna().astype(str), key=natural_key)
-        targets.append(list(got))
         label = f"{base['name'].iloc[i]!r} ({place.iloc[i]})"
+        day = _day(base["start"].iloc[i])
+        mine = [g for g in got if (str(base["name"].iloc[i]).strip(), day, g) in written]
+        kept_own += [f"{label} on {g!r}" for g in mine]
+        targets.append([g for g in got if g not in mine])
         if got:
             reached.append(f"{label} on {len(got)} store{'s' if len(got) != 1 else ''}")
         else:
@@ -330,6 +384,11 @@ def apply_store_locales(calendar: pd.DataFrame, stores: pd.DataFrame,
         notes.append(f"{calendar_source}: {len(nowhere)} holiday row(s) of a city or state "
                      f"whose stores have no series here are not used: "
                      f"{', '.join(dict.fromkeys(nowhere))}")
+    if kept_own:
+        notes.append(f"{calendar_source}: {len(kept_own)} store(s) of a city or state holiday "
+                     f"have a row of their own (same name and start): {', '.join(kept_own[:3])}"
+                     f"{' ...' if len(kept_own) > 3 else ''}; each is read once, from that row "
+                     "(its end, kind and intensity)")
     return out, notes
 
 
@@ -356,7 +415,9 @@ def trained_on_some_stores(calendar: pd.DataFrame, trained: pd.DataFrame | None,
     for name, place in zip(base_names(rows["name"].astype(str)), rows[cols[1]].astype(str),
                            strict=True):
         same = (own == name).to_numpy(dtype=bool)
-        if not same.any() or chan[same].isna().any():
+        # learned on every series (its stores cover them all): nothing to refuse; until
+        # 2026-12-07 that was refused as "on 2 of 2 series"
+        if not same.any() or chan[same].isna().any() or chan[same].nunique() >= n_series:
             continue
         item = f"{name!r} ({place}) on {chan[same].nunique()} of {n_series} series"
         if item not in out:

@@ -255,7 +255,8 @@ def check_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
                                 "default: the newest one these actuals reach.")] = None,
               forecast: Annotated[Path | None, typer.Option(
                   "--forecast", help="A forecast file (series_id, ds, p10, p50, p90) instead "
-                                     "of a kept one.")] = None) -> None:
+                                     "of a kept one.")] = None,
+              stores: StoresOpt = None) -> None:
     """Score an earlier forecast on the actuals that arrived since: bias, MAPE, MASE, 80%
     coverage per series, and a warning when the error is persistent. The calendar places a
     page's launch: its MASE scale is read from it, as the backtest's."""
@@ -266,7 +267,8 @@ def check_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
     # no notes on what a model would learn: check fits nothing, and a store's renovation in
     # the planner's calendar had been called "a drop ... not in the calendar, left out of
     # learning"; the calendar only places each series' start for its MASE scale
-    frame, cal = load_inputs(data, series, events, calendar, freq, only, tz, model_notes=False)
+    frame, cal = load_inputs(data, series, events, calendar, freq, only, tz, model_notes=False,
+                             stores=stores)
     fc, what = pick_forecast(frame, run, forecast, tz)
     print_check(fc, frame, what, cal)
 

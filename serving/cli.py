@@ -290,6 +290,11 @@ def _forecastable_series(path: Path, tz: str, calendar: Path | None = None,
     if calendar is not None:
         try:
             cal = ft.load_calendar(calendar, tz=tz, locales=stores is not None)
+            if stores is not None:  # its cities and states: the calendar's own check
+                from features._stores import apply_store_locales, load_stores
+
+                apply_store_locales(cal, load_stores(stores), None,
+                                    calendar_source=calendar.name, stores_source=stores.name)
         except Exception:  # its own check below reports what is wrong
             cal = None
     try:
@@ -349,10 +354,17 @@ def data_validate(
 
     def calendar_loader(p: Path) -> pd.DataFrame:
         cal = ft.load_calendar(p, tz=tz, locales=stores is not None)
-        if stores is not None and series is None:  # the two files against each other
+        if stores is not None:  # the two files against each other (with --series too: it
+            # had said "ok" for a calendar whose city the series pass then found wrong)
             print_notes(cal)
             cal.attrs["load_notes"] = []
-            map_store_locales(cal, stores, None, p)
+            if series is None:
+                map_store_locales(cal, stores, None, p)
+            else:  # the series pass says what was mapped
+                from features._stores import apply_store_locales, load_stores
+
+                apply_store_locales(cal, load_stores(stores), None, calendar_source=p.name,
+                                    stores_source=stores.name)
         return cal
 
     allow = _allowed(allow_event_types)

@@ -220,3 +220,114 @@ def test_data_validate_counts_the_calendar_files_rows_and_the_events_read(tmp_pa
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())
     assert "h.csv: 6 rows, 5 events read (1 marked transferred left out)" in text, text
+
+
+def test_the_store_column_is_the_one_matching_distinct_stores_not_cluster() -> None:
+    """A stores file of more stores than the series (20, series of 1, 2 and 12): 'cluster'
+    (1..13 repeated) matched more rows than 'store_nbr' and was taken, every command failing
+    with "column 'cluster' repeats a store"."""
+    ids = sorted(_series(20)["series_id"].unique())
+    stores = pd.DataFrame({"cluster": [i % 13 + 1 for i in range(1, 21)],
+                           "store_nbr": range(1, 21),
+                           "city": ["Quito"] + ["Guayaquil"] + ["Quito"] * 18,
+                           "state": ["Pichincha", "Guayas"] + ["Pichincha"] * 18})
+    raw = ft.validate_calendar(_holidays(), "h.csv", locales=True)
+    cal, notes = apply_store_locales(raw, stores, ids, calendar_source="h.csv")
+    assert "stores from column 'store_nbr'" in " ".join(notes), notes
+    assert sorted(cal.loc[cal["name"] == "Fundacion 02", "channel"]) == [
+        "store_nbr_01", "store_nbr_12"]
+
+
+def test_a_mistyped_locale_is_an_error_not_a_mapping_turned_off() -> None:
+    """One 'Locale' among Local rows had turned the whole mapping off (every city's holiday
+    on every series, exit 0) with a note saying the columns were missing."""
+    ids = sorted(_series(20)["series_id"].unique())
+    typo = _holidays().assign(locale=lambda f: f["locale"].where(f.index != 4, "Locale"))
+    raw = ft.validate_calendar(typo.assign(locale=lambda f: f["locale"].where(
+        f.index != 3, " local ")), "h.csv", locales=True)
+    with pytest.raises(DataContractError) as err:
+        apply_store_locales(raw, _stores(), ids, calendar_source="h.csv",
+                            stores_source="stores.csv")
+    msg = str(err.value)
+    assert msg.startswith("h.csv: column 'locale' holds a value other than National, "
+                          "Regional or Local"), msg
+    assert "(1 row; first at row 5: 'Locale')" in msg, msg  # ' local ' is read as Local
+    assert "Fix: write National, Regional" in msg
+
+
+def test_nothing_to_map_runs_no_store_checks() -> None:
+    """Every city holiday with a channel of its own: the stores file maps nothing, so a
+    store missing from it is no error (it had been one, with an empty column list)."""
+    ids = sorted(_series(20)["series_id"].unique())
+    own = _holidays().assign(channel=lambda f: f["locale"].map(
+        {"Local": "store_nbr_01"}).astype("string"))
+    raw = ft.validate_calendar(own, "h.csv", locales=True)
+    cal, notes = apply_store_locales(raw, _stores().iloc[:2], ids, calendar_source="h.csv",
+                                     stores_source="stores.csv")
+    assert notes == ["stores.csv: not used: every Local or Regional row of h.csv has a "
+                     "channel of its own"]
+    assert list(cal.loc[cal["name"] == "Fundacion 02", "channel"]) == ["store_nbr_01"]
+
+
+def test_a_stores_own_row_wins_over_its_mapped_copy() -> None:
+    """A city's holiday mapped to store 1 and a row written by hand on store 1 (same name and
+    start): the series of store 1 had read it twice."""
+    from features._calendar import expand_store_channels
+
+    ids = sorted(_series(20)["series_id"].unique())
+    hol = _holidays()
+    hand = hol[hol["name"] == "Fundacion 02"].assign(locale="", locale_name="",
+                                                     channel="store_nbr_01", intensity=0.5)
+    cal = pd.concat([hol.assign(channel=pd.NA), hand], ignore_index=True)
+    raw = ft.validate_calendar(cal, "h.csv", locales=True)
+    out, notes = apply_store_locales(raw, _stores(), ids, calendar_source="h.csv")
+    out, _ = expand_store_channels(out, ids)
+    one = out[(out["name"] == "Fundacion 02")
+              & (out["channel"] == "store_nbr_01 / GROCERY I")]
+    assert list(one["intensity"]) == [0.5]
+    assert "'Fundacion 02' (Quito) on 'store_nbr_01'" in " ".join(notes), notes
+
+
+def test_predict_refuses_only_holidays_learned_on_some_series() -> None:
+    """A holiday the model learned on every series (its stores cover them all) is no reason to
+    refuse predict without --stores; it had been refused "on 2 of 2 series"."""
+    from features._stores import trained_on_some_stores
+
+    raw = ft.validate_calendar(_holidays(), "h.csv", locales=True)
+    trained = pd.DataFrame({"name": ["Fundacion 02"] * 2,
+                            "channel": ["store_nbr_01 / A", "store_nbr_12 / A"]})
+    assert trained_on_some_stores(raw, trained, 2) == []
+    assert trained_on_some_stores(raw, trained, 3) == ["'Fundacion 02' (Quito) on 2 of 3 series"]
+
+
+def test_validate_does_not_say_ok_for_a_calendar_its_stores_check_fails(tmp_path: Path
+                                                                        ) -> None:
+    """data validate --series --stores said "ok h.csv" and then an error on h.csv's city."""
+    _series(20).to_csv(tmp_path / "series.csv", index=False)
+    _holidays("Quitto").to_csv(tmp_path / "h.csv", index=False)
+    _stores().to_csv(tmp_path / "stores.csv", index=False)
+    res = CliRunner().invoke(app, ["data", "validate", "--series", str(tmp_path / "series.csv"),
+                                   "--calendar", str(tmp_path / "h.csv"), "--stores",
+                                   str(tmp_path / "stores.csv")])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2, text
+    assert "ok " + str(tmp_path / "h.csv") not in text, text
+    assert text.count("names a city no store of stores.csv is in") == 1, text
+
+
+def test_forecast_check_takes_the_stores_file(tmp_path: Path) -> None:
+    """The calendar note names --stores for brain forecast; forecast check lacked it."""
+    series = _series(30)
+    series.to_csv(tmp_path / "series.csv", index=False)
+    _holidays().to_csv(tmp_path / "h.csv", index=False)
+    _stores().to_csv(tmp_path / "stores.csv", index=False)
+    last = series[series["ds"] >= "2017-01-24"]
+    last.assign(p10=last["y"] * 0.9, p50=last["y"], p90=last["y"] * 1.1).drop(
+        columns="y").to_csv(tmp_path / "fc.csv", index=False)
+    res = CliRunner().invoke(app, ["forecast", "check", "--series", str(tmp_path / "series.csv"),
+                                   "--calendar", str(tmp_path / "h.csv"), "--stores",
+                                   str(tmp_path / "stores.csv"), "--forecast",
+                                   str(tmp_path / "fc.csv")])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 0, text
+    assert "(Quito) on 2 stores" in text, text
