@@ -116,12 +116,15 @@ class FeatureRows:
     def _examples(self, ctxs: dict[str, _Ctx], lo: dict[str, int], hi: dict[str, int],
                   n_rows: int, rng: np.random.Generator,
                   checkpoints: dict[str, tuple[np.ndarray, list[_Ctx]]] | None = None,
-                  ) -> pd.DataFrame:
+                  h_cap: int | None = None) -> pd.DataFrame:
         """Sample (origin, horizon) pairs with origins in [lo, hi) and targets before ``hi``.
 
         ``checkpoints``: per series, period numbers and the contexts built with what was known
         at each (``_Ctx.rebased``); an origin reads the latest one at or before it, so a level
         shift is moved only from when the forecaster could have known it.
+
+        ``h_cap``: horizons up to ``h_cap`` only, drawn evenly on the log scale (the examples
+        the short-memory term is fitted on: each of its first buckets gets its share).
         """
         frames = []
         per_series = max(1, n_rows // max(1, len(ctxs)))
@@ -136,7 +139,12 @@ class FeatureRows:
             hmax = np.minimum(self.max_h_, hi[sid] - 1 - origins)
             t = np.repeat(origins, self.horizons_per_origin)
             hm = np.repeat(hmax, self.horizons_per_origin)
-            h = 1 + np.floor(rng.random(len(t)) * hm).astype(int)
+            if h_cap is None:
+                h = 1 + np.floor(rng.random(len(t)) * hm).astype(int)
+            else:
+                hm = np.minimum(hm, h_cap)
+                h = np.minimum(np.floor(np.exp(rng.random(len(t)) * np.log(hm + 1))), hm)
+                h = np.maximum(h, 1).astype(int)
             if checkpoints is not None and sid in checkpoints:
                 at, known = checkpoints[sid]
                 which = np.clip(np.searchsorted(at, t, side="right") - 1, 0, len(known) - 1)

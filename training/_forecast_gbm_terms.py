@@ -3,7 +3,9 @@
 - The short-memory term (``_fit_shock``, ``_shock``): per horizon bucket (``_bucket``: each of
   the first 7 periods, then half-octaves), a line fitted on the trees' residuals that carries
   the unclipped surprise of the last two periods (value minus its trailing same-phase median),
-  read at most at the edge of the surprises it was fitted on.
+  read at most at the edge of the surprises it was fitted on. Since 2026-12-07 it is fitted on
+  examples of its own horizons too (``LightGBMForecaster._short_examples``), so each of the
+  first buckets has one on hourly series.
 - Each series' own response to its known-in-advance columns (``_fit_responses``,
   ``_response_effect``: ``fit_responses``), taken off the history before the event lifts and
   the trees are fitted and added back for the planned values.
