@@ -41,3 +41,31 @@ def test_first_hours_follow_the_last_departure() -> None:
     # the last value sits 0.10 above its season (the noise's sd is 0.08): the next hours
     # keep most of it (the true median's one-hour step is 0.02)
     assert np.abs(p50[:3] - expected[:3]).max() < 0.03, (p50[:3], expected[:3])
+
+
+def test_daily_series_get_no_extra_short_examples(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A daily series' trees already give each short horizon hundreds of examples: no extra
+    examples are built for the short-memory term (they gained nothing there and cost a
+    quarter more feature rows); an hourly one gets them."""
+    from training._forecast_gbm_rows import FeatureRows
+
+    caps: list[int | None] = []
+    original = FeatureRows._examples
+
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        caps.append(kwargs.get("h_cap"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FeatureRows, "_examples", counting)
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2022-01-01", periods=500, freq="D")
+    daily = pd.DataFrame({"series_id": "site", "ds": ds,
+                          "y": 100 * np.exp(0.1 * np.sin(np.arange(500) * 2 * np.pi / 7)
+                                            + rng.normal(0, 0.05, 500))})
+    LightGBMForecaster(n_estimators=30).fit(daily)
+    assert caps
+    assert all(c is None for c in caps), caps
+    caps.clear()
+    hist, _ = _demand(3, weeks=12)
+    LightGBMForecaster(n_estimators=30, max_rows=8_000).fit(hist)
+    assert any(c is not None for c in caps), caps
