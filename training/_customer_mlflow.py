@@ -256,16 +256,17 @@ _OLD_SIGNATURE = ("this model version was logged before its signature took "
 
 
 def _signature_takes(model_dir: Path, name: str) -> bool:
-    """Whether the pyfunc in ``model_dir`` (its MLmodel file) declares the param ``name``;
-    True when that cannot be read (the message then gives the usual way)."""
+    """Whether the pyfunc in ``model_dir`` (its MLmodel file) declares the param ``name``
+    (not without a signature); True when the file cannot be read (the message then gives the
+    usual way)."""
     from mlflow.models import Model
 
     try:
         signature = Model.load(str(model_dir)).signature
     except Exception:  # no MLmodel beside the artifact (a copied pickle): assume a current one
         return True
-    if signature is None:
-        return True
+    if signature is None:  # MLflow drops every param of a model logged without one
+        return False
     params = getattr(signature, "params", None)
     return params is not None and any(p.name == name for p in params.params)
 
