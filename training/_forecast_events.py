@@ -70,6 +70,11 @@ _PAST_DAYS = 21
 """Days from a past occurrence's start read for its kind's decay (``_past_decay``)."""
 
 
+def _ns(when: Any) -> np.ndarray:
+    """Datetimes (an index or a column, naive) as int64 nanoseconds (NaT: the int64 least)."""
+    return np.asarray(when, dtype="datetime64[ns]").view(np.int64)
+
+
 def _nanmedian(a: np.ndarray) -> np.ndarray:
     """Row medians ignoring NaN (NaN for an all-NaN row, without a warning)."""
     with warnings.catch_warnings():
@@ -662,9 +667,15 @@ class EventEffects(EventLifts):
         """The rate at which ``kind``'s excess decays (``shared_decay``), read on its past
         short occurrences (span up to ``max_offset``) in every series: their days' residuals
         over the baseline (``after_days``) from the start for ``_PAST_DAYS`` days, up to the
-        next event day of another occurrence; open periods only, averaged per day."""
-        curves: list[tuple[np.ndarray, np.ndarray, float]] = []
+        next event day of another occurrence; open periods only, averaged per day. Each
+        occurrence reads only its own ``_PAST_DAYS`` + 1 days of its series' grid (found by
+        binary search), and the days are averaged in one grouping over all of them: 300
+        daily series of 3.6 years with 46 one-day holidays each had taken 16 s here, with a
+        full-length date difference, a date lookup and a grouping per occurrence."""
+        day = np.int64(86_400_000_000_000)
         spd = steps_per_day(panel.freq)
+        noises: list[float] = []
+        parts: list[tuple[np.ndarray, np.ndarray]] = []
         for sid, (z, base, skip, quiet, _, shut) in after_days.items():
             occ = occurrences.get(sid)
             if occ is None or occ.empty:
@@ -679,19 +690,62 @@ class EventEffects(EventLifts):
             mad = float(np.median(np.abs(q - np.median(q))))
             noise = max((1.4826 * mad) ** 2 / spd, 1e-4)
             days = panel.series[sid].ds.normalize()
-            end = days[-1]
-            for (_, start), g in occ.groupby([occ["name"].astype(str),
-                                              pd.to_datetime(occ["start"])], sort=False):
-                span = int(pd.to_numeric(g["span"], errors="coerce").fillna(1).max())
-                if span > self.max_offset or (end - start).days < _PAST_DAYS:
+            dns = _ns(days)
+            ordered = bool(np.all(dns[1:] >= dns[:-1]))
+            use = np.isfinite(resid) & ~np.asarray(shut, dtype=bool)
+            skip = np.asarray(skip, dtype=bool)
+            # one number per occurrence (a name from one start), in the order first seen (as
+            # a grouping by both, ``sort=False``); an occurrence without a start is not one
+            start_all = _ns(pd.to_datetime(occ["start"]))
+            keep = start_all != np.iinfo(np.int64).min
+            if not keep.any():
+                continue
+            name_code = pd.factorize(occ["name"].astype(str).to_numpy())[0][keep]
+            start_code = pd.factorize(start_all[keep])[0]
+            group = np.full(len(occ), -1, dtype=np.int64)
+            group[keep] = pd.factorize(name_code * (int(start_code.max()) + 1) + start_code)[0]
+            n_occ = int(group.max()) + 1
+            span = np.full(n_occ, -np.inf)
+            np.maximum.at(span, group[keep], pd.to_numeric(occ["span"], errors="coerce")
+                          .fillna(1).to_numpy(dtype=float)[keep])
+            start_ns = np.zeros(n_occ, dtype=np.int64)
+            start_ns[group[keep]] = start_all[keep]
+            dates = _ns(pd.to_datetime(occ["date"]))
+            by = np.argsort(group, kind="stable")
+            bounds = np.searchsorted(group[by], np.arange(n_occ + 1))
+            end = dns[-1]
+            for j in range(n_occ):
+                s = start_ns[j]
+                if int(span[j]) > self.max_offset or (end - s) // day < _PAST_DAYS:
                     continue
-                age = np.asarray((days - start).days)
-                near = (age >= 0) & (age <= _PAST_DAYS)
-                other = near & skip & ~np.asarray(days.isin(pd.to_datetime(g["date"])))
+                if ordered:
+                    lo = int(np.searchsorted(dns, s, "left"))
+                    hi = int(np.searchsorted(dns, s + (_PAST_DAYS + 1) * day, "left"))
+                    at = np.arange(lo, hi)
+                else:
+                    at = np.flatnonzero((dns >= s) & (dns < s + (_PAST_DAYS + 1) * day))
+                age = (dns[at] - s) // day
+                other = skip[at]
+                if other.any():
+                    own = dates[by[bounds[j]:bounds[j + 1]]]
+                    other &= ~(dns[at][:, None] == own[None, :]).any(axis=1)
                 stop = int(age[other].min()) if other.any() else _PAST_DAYS + 1
-                sel = near & (age < stop) & np.isfinite(resid) & ~shut
-                per_day = pd.Series(resid[sel]).groupby(age[sel]).mean()
-                curves.append((per_day.index.to_numpy(dtype=float), per_day.to_numpy(), noise))
+                sel = (age < stop) & use[at]
+                parts.append((age[sel], resid[at[sel]]))
+                noises.append(noise)
+        if not parts:
+            return shared_decay([])
+        # each occurrence's days averaged per day from its start, all in one grouping
+        which = np.repeat(np.arange(len(parts)), [len(a) for a, _ in parts])
+        ages = np.concatenate([a for a, _ in parts])
+        mean = pd.Series(np.concatenate([r for _, r in parts])).groupby(
+            [which, ages]).mean()
+        at_curve = mean.index.get_level_values(0).to_numpy()
+        at_age = mean.index.get_level_values(1).to_numpy(dtype=float)
+        vals = mean.to_numpy()
+        cut = np.searchsorted(at_curve, np.arange(len(parts) + 1))
+        curves = [(at_age[cut[i]:cut[i + 1]], vals[cut[i]:cut[i + 1]], noises[i])
+                  for i in range(len(parts))]
         return shared_decay(curves)
 
     def _net_of_weekdays(self, obs: pd.DataFrame) -> pd.DataFrame:

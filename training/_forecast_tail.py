@@ -402,12 +402,24 @@ def shared_decay(curves: list[tuple[np.ndarray, np.ndarray, float]]) -> float | 
     at = np.repeat(np.arange(len(use)), [len(u[0]) for u in use])
     grid = -np.exp(np.linspace(np.log(0.02), np.log(2.0), 120))
     s1, se, see = (np.bincount(at, w * v) for v in (np.ones(len(e)), e, e * e))
+    # the occurrences' days as a padded table (one row each; a padded day weighs 0), summed
+    # day by day in their order: the same sums as a ``bincount`` per occurrence, in a few
+    # dozen array steps instead of one pass over every day (a 300-series panel's 13,000
+    # launches had taken 1.5 s here)
+    n = len(use)
+    lens = np.array([len(u[0]) for u in use])
+    col = np.arange(len(e)) - np.repeat(np.cumsum(lens) - lens, lens)
+    kt, et, wt = (np.zeros((int(lens.max()), n)) for _ in range(3))
+    kt[col, at], et[col, at], wt[col, at] = k, e, w
     ssr = np.zeros(len(grid))
     for i, c in enumerate(grid):
         # per occurrence, the weighted least squares of ``e`` on ``exp(c k)`` and 1 in closed
         # form (its 2x2 normal equations)
-        x = np.exp(c * k)
-        sxx, sx, sxe = (np.bincount(at, w * v) for v in (x * x, x, x * e))
+        x = np.exp(c * kt)
+        sxx, sx, sxe = np.zeros(n), np.zeros(n), np.zeros(n)
+        for v, s in ((wt * (x * x), sxx), (wt * x, sx), (wt * (x * et), sxe)):
+            for row in v:
+                s += row
         det = np.maximum(sxx * s1 - sx * sx, 1e-12)
         ssr[i] = float(np.sum(see - (s1 * sxe**2 - 2 * sx * sxe * se + sxx * se**2) / det))
     return float(grid[int(np.argmin(ssr))])
