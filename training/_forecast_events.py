@@ -556,7 +556,7 @@ class EventEffects(EventLifts):
                            after_days: dict[str, tuple[np.ndarray, ...]],
                            occurrences: dict[str, pd.DataFrame]) -> None:
         """Clean the free days after each series' last event, a short one (a launch entered
-        as a one-day event) whose kind's learned excess decays (``kind_decay``), when there
+        as a one-day event) whose kind's excess decays, when there
         are ``_MIN_AFTER`` to ``_MAX_AFTER`` - 1 of them, they stand above their baseline and
         ``faded_tail`` left them (``after_days``: the series' values, baseline, event mask,
         quiet mask, ``faded_tail``'s mask and the closed periods' mask); only open periods
@@ -565,11 +565,20 @@ class EventEffects(EventLifts):
         (``decay_on_level``, its rate within a factor 2 of its kind's); the days are cleaned
         to the least level the fit allows (0 at least) over their baseline, and how far above
         it the most it allows stands (log scale) is kept in ``after_level_``, which the
-        forecast's P90 reaches. ``clean_`` is changed in place. A 12x keynote entered as a
-        one-day event, 8 days after it: its days 4-8 at 3-4x the level, still falling but
-        not yet halved beyond their noise, were read as the level (the next 60 days +252%;
-        now +15%, 80% band 92%); a level x2 from the keynote on is then forecast as none,
-        with a band that reaches it."""
+        forecast's P90 reaches. The rate is the kind's own, read on its past short
+        occurrences in every series (``_past_decay``, once per kind and only when a series
+        gets this far), else the fall of its learned lifts (``kind_decay``). A week or more
+        of after-days (``_MAX_AFTER``) are left to ``faded_tail``, unless it cleaned them
+        after a short event of a kind with past occurrences: the event's days and those
+        after it are then fitted at the kind's past rate exactly, and where even the least
+        level the fit allows stands above 0 the days are cleaned to the fitted level (its
+        P90 as above); otherwise they stay as ``faded_tail`` left them. ``clean_`` is
+        changed in place. A 12x keynote entered as a one-day event, 8 days after it: its
+        days 4-8 at 3-4x the level, still falling but not yet halved beyond their noise,
+        were read as the level (the next 60 days +252%; now +15%, 80% band 92%); a level x2
+        from the keynote on is then forecast as none, with a band that reaches it. The same
+        level 12 days after the keynote had been cleaned away as a faded tail (-46%; now
+        +6%)."""
         spd = steps_per_day(panel.freq)
         mx = int(self.max_offset)
         kind_est = self.estimates_[_LEVELS[1]]

@@ -583,3 +583,85 @@ def test_a_launch_tail_that_faded_by_the_end_is_no_level() -> None:
     effects = EventEffects().fit(panel, cal)
     z = panel.fwd(panel.series[sid].y)
     assert np.array_equal(effects.clean_[sid][-7:], z[-7:])
+
+
+def _past_decay_one_by_one(kind: str, panel, after_days: dict, occurrences: dict,
+                           max_offset: int) -> float | None:
+    """``EventEffects._past_decay`` read occurrence by occurrence on each series' whole grid
+    (as first written): the reference its one-pass form must match."""
+    curves = []
+    per = 24 if panel.freq == "h" else 1
+    for sid, (z, base, skip, quiet, _, shut) in after_days.items():
+        occ = occurrences[sid]
+        occ = occ[occ["kind"].astype(str) == kind]
+        resid = z - base
+        q = resid[quiet & np.isfinite(resid)]
+        mad = float(np.median(np.abs(q - np.median(q))))
+        noise = max((1.4826 * mad) ** 2 / per, 1e-4)
+        days = panel.series[sid].ds.normalize()
+        for (_, start), g in occ.groupby([occ["name"].astype(str),
+                                          pd.to_datetime(occ["start"])], sort=False):
+            span = int(pd.to_numeric(g["span"], errors="coerce").fillna(1).max())
+            if span > max_offset or (days[-1] - start).days < 21:
+                continue
+            age = np.asarray((days - start).days)
+            near = (age >= 0) & (age <= 21)
+            other = near & skip & ~np.asarray(days.isin(pd.to_datetime(g["date"])))
+            stop = int(age[other].min()) if other.any() else 22
+            sel = near & (age < stop) & np.isfinite(resid) & ~shut
+            per_day = pd.Series(resid[sel]).groupby(age[sel]).mean()
+            curves.append((per_day.index.to_numpy(dtype=float), per_day.to_numpy(), noise))
+    return shared_decay(curves)
+
+
+@pytest.mark.parametrize("freq", ["D", "h"])
+def test_a_kinds_past_decay_read_in_one_pass_is_the_one_read_occurrence_by_occurrence(
+        freq: str) -> None:
+    """Launches (one-day and two-day, one 10-day window, one of another kind, one whose next
+    launch comes 9 days on, one too recent, rows shuffled, a missing start), missing values
+    and closed periods, daily and hourly: the rate ``_past_decay`` reads in one pass over
+    every occurrence is the one read occurrence by occurrence on each series' whole grid,
+    to the last bit."""
+    rng = np.random.default_rng(3)
+    per = 24 if freq == "h" else 1
+    ds = pd.date_range("2024-01-01", periods=400 * per, freq=freq)
+    series = pd.concat([pd.DataFrame({"series_id": sid, "ds": ds, "y": 100.0})
+                        for sid in ("a", "b", "c")], ignore_index=True)
+    panel = prepare_panel(series, "auto")
+    days = ds.normalize()
+    after_days, occurrences = {}, {}
+    for i, sid in enumerate(("a", "b", "c")):
+        rows = []
+        starts = pd.date_range(f"2024-01-{5 + i:02d}", "2025-01-20", freq="23D")
+        for j, start in enumerate(starts):
+            n_days, kind = (2, "launch") if j % 4 == 1 else (1, "launch")
+            if j % 7 == 3:
+                n_days = 10
+            if j % 5 == 2:
+                kind = "sale"
+            rows += [{"name": f"l{j}", "start": start, "date": start + pd.Timedelta(days=d),
+                      "span": n_days, "kind": kind} for d in range(n_days)]
+            if j == 2:
+                rows.append({"name": "soon", "start": start + pd.Timedelta(days=9),
+                             "date": start + pd.Timedelta(days=9), "span": 1,
+                             "kind": "launch"})
+        rows.append({"name": "nostart", "start": pd.NaT, "date": starts[0], "span": 1,
+                     "kind": "launch"})
+        occ = pd.DataFrame(rows).sample(frac=1.0, random_state=i).reset_index(drop=True)
+        skip = np.asarray(days.isin(pd.to_datetime(occ["date"])))
+        age = np.full(len(ds), np.inf)
+        for start in occ["start"].dropna().unique():
+            a = np.asarray((days - pd.Timestamp(start)).days, dtype=float)
+            age = np.where(a >= 0, np.minimum(age, a), age)
+        z = np.log1p(100 * (1 + 2.0 * np.exp(-0.3 * np.where(np.isfinite(age), age, 99))))
+        z = z + rng.normal(0, 0.1, len(ds))
+        z[rng.random(len(ds)) < 0.03] = np.nan
+        base = np.full(len(ds), np.log1p(100.0))
+        shut = rng.random(len(ds)) < 0.05
+        after_days[sid] = (z, base, skip, ~skip, np.zeros(len(ds), bool), shut)
+        occurrences[sid] = occ
+    model = EventEffects()
+    for kind in ("launch", "sale"):
+        want = _past_decay_one_by_one(kind, panel, after_days, occurrences, model.max_offset)
+        assert want is not None
+        assert model._past_decay(kind, panel, after_days, occurrences) == want
