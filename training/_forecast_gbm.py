@@ -78,10 +78,9 @@ from ._forecast_young import young_shifts
 
 __all__ = ["LightGBMForecaster", "winsorize_causal"]
 
-_SHORT_PER_STEP = 60
+_SHORT_PER_STEP = 30
 """Examples per horizon step, on average, under which the short-memory term gets examples of
-its own horizons (``LightGBMForecaster._short_examples``): twice the 30 a bucket needs, as the
-draw is uneven."""
+its own horizons (``LightGBMForecaster._short_examples``): the 30 each of its buckets needs."""
 
 
 def _calibration_steps(calibration_days: float, spd: int, longest: int) -> int:
