@@ -364,20 +364,27 @@ def test_a_one_day_launchs_days_still_falling_8_days_after_it_are_read_as_a_deca
         assert held * np.exp(effects.after_level_[sid]) > 1.2 * step
 
 
+def _alpha_next_60_days(fast_gbm: dict, step: float, last: str) -> pd.DataFrame:
+    """The seven pages with '/product/alpha' times ``step`` from the one-day keynote
+    (2025-11-18) on, fitted up to ``last``: alpha's forecast of the next 60 days beside its
+    actuals (``y``)."""
+    sid = "/product/alpha"
+    full, cal = _seven_pages("2026-02-28")
+    on = (full["series_id"] == sid) & (full["ds"] >= "2025-11-18")
+    full.loc[on, "y"] = np.round(full.loc[on, "y"] * step)
+    model = LightGBMForecaster(**fast_gbm).fit(full[full["ds"] <= last],
+                                               cal.assign(end=cal["start"]))
+    fc = model.predict(60)
+    return fc[fc["series_id"] == sid].merge(full, on=["series_id", "ds"])
+
+
 def test_a_forecast_8_days_after_a_one_day_launch_keeps_the_next_60_days_in_its_band(
         fast_gbm: dict) -> None:
     """The same pages and origin, forecast: alpha's next 60 days had summed to 3.6 times the
     actual, with or without a level x2 from the keynote on, its P10 at twice the actual.
     Now the P50 sums within 1.8 times it and the actual lies between the P10 and P90 sums."""
-    sid = "/product/alpha"
     for step in (1.0, 2.0):
-        full, cal = _seven_pages("2026-02-28")
-        on = (full["series_id"] == sid) & (full["ds"] >= "2025-11-18")
-        full.loc[on, "y"] = np.round(full.loc[on, "y"] * step)
-        model = LightGBMForecaster(**fast_gbm).fit(full[full["ds"] <= "2025-11-26"],
-                                                   cal.assign(end=cal["start"]))
-        fc = model.predict(60)
-        got = fc[fc["series_id"] == sid].merge(full, on=["series_id", "ds"])
+        got = _alpha_next_60_days(fast_gbm, step, "2025-11-26")
         actual = got["y"].sum()
         assert got["p50"].sum() / actual < 1.8
         assert got["p10"].sum() < actual < got["p90"].sum()
@@ -425,15 +432,8 @@ def test_a_forecast_12_days_after_a_one_day_launch_keeps_a_level_that_started_wi
     """The same pages 12 days after the one-day keynote, alpha times 2 from it on: its next
     60 days had summed to 0.54 times the actual (P90 sum 1.48 times). Now within 25% of it
     (1.08 times), and with no level still within 25% (1.07 times, unchanged)."""
-    sid = "/product/alpha"
     for step in (1.0, 2.0):
-        full, cal = _seven_pages("2026-02-28")
-        on = (full["series_id"] == sid) & (full["ds"] >= "2025-11-18")
-        full.loc[on, "y"] = np.round(full.loc[on, "y"] * step)
-        model = LightGBMForecaster(**fast_gbm).fit(full[full["ds"] <= "2025-11-30"],
-                                                   cal.assign(end=cal["start"]))
-        fc = model.predict(60)
-        got = fc[fc["series_id"] == sid].merge(full, on=["series_id", "ds"])
+        got = _alpha_next_60_days(fast_gbm, step, "2025-11-30")
         assert 0.75 < got["p50"].sum() / got["y"].sum() < 1.25, step
 
 
