@@ -146,6 +146,19 @@ def _store_parts(series_ids: Iterable[str]) -> list[str]:
 _NUMBERED = re.compile(r"(.*?)(\d+)")
 
 
+def _row_number(name: str, values: pd.Series, store_named: bool) -> bool:
+    """Whether a stores file's column is a row number, not a store: pandas' written index
+    (``Unnamed: 0``), a column called ``index``, or 0, 1, 2, ... down the file under a name
+    that does not say store (stores numbered from 0 in a ``store_id`` column are stores)."""
+    if re.fullmatch(r"unnamed:?\s*\d+|index|", name.strip().lower()):
+        return True
+    if store_named:
+        return False
+    num = pd.to_numeric(values, errors="coerce")
+    return bool(num.notna().all()) and bool(np.array_equal(num.to_numpy(),
+                                                            np.arange(len(values))))
+
+
 def _match_column(stores: pd.DataFrame, parts: list[str], skip: set[str]
                   ) -> tuple[str, pd.Series]:
     """The stores file's column that holds the series' stores, and each stores-file row's
@@ -155,7 +168,14 @@ def _match_column(stores: pd.DataFrame, parts: list[str], skip: set[str]
     the most distinct stores of the series, then one named as the ids' prefix
     (``store_nbr``), then the first. Until 2026-12-07 the rows matched were counted, so with
     series of only some of the stores ``cluster`` was taken and every command failed with
-    "column 'cluster' repeats a store"."""
+    "column 'cluster' repeats a store".
+
+    Since later that day: the most distinct stores matched first, then a column named as the
+    ids' prefix (or with 'store' or 'shop' in its name), then unique values, then the first;
+    a row number (``Unnamed: 0`` as pandas writes its index, ``index``, or 0, 1, 2, ... down
+    the file) is never taken. Uniqueness first had let a file's index column win over a
+    ``store_nbr`` with one store written twice: the keys moved by a row, a Quito holiday went
+    to a Cuenca store, in silence; now the repeated store is the error."""
     numbered: dict[int, str] = {}
     prefixes: set[str] = set()
     for p in parts:
@@ -165,7 +185,8 @@ def _match_column(stores: pd.DataFrame, parts: list[str], skip: set[str]
             prefixes.add(_key(m.group(1)))
     best: tuple[int, int, int, int, str, pd.Series] | None = None
     for i, col in enumerate(map(str, stores.columns)):
-        if col in skip:
+        named = 2 if _key(col) in prefixes else int("store" in _key(col) or "shop" in _key(col))
+        if col in skip or _row_number(col, stores[col], named > 0):
             continue
         text = stores[col].astype("string").fillna("").str.strip()
         whole = text.str.fullmatch(r"\d+(\.0+)?").fillna(False)
@@ -175,8 +196,7 @@ def _match_column(stores: pd.DataFrame, parts: list[str], skip: set[str]
                          index=stores.index, dtype=object)
         matched = keys.dropna()
         hits = int(matched.nunique())
-        score = (int(not matched.duplicated().any()), hits, int(_key(col) in prefixes), -i,
-                 col, keys)
+        score = (hits, named, int(not matched.duplicated().any()), -i, col, keys)
         if hits and (best is None or score[:4] > best[:4]):
             best = score
     if best is None:

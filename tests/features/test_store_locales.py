@@ -238,6 +238,27 @@ def test_the_store_column_is_the_one_matching_distinct_stores_not_cluster() -> N
         "store_nbr_01", "store_nbr_12"]
 
 
+def test_a_files_row_number_is_never_the_store_column() -> None:
+    """pandas' written index ('Unnamed: 0', 0..n-1) is unique and matched stores too: with
+    one store written twice in 'store_nbr' it won on uniqueness, the keys moved by a row and
+    Quito's holiday went to other stores in silence. Now the repeated store is the error; and
+    with ids whose prefix does not name the column ('store_1 / A' against 'store_nbr'), the
+    index no longer wins the tie by coming first."""
+    ids = sorted(_series(20)["series_id"].unique())
+    stores = pd.DataFrame({"Unnamed: 0": range(21),
+                           "store_nbr": [*range(1, 21), 12],
+                           "city": ["Quito", "Guayaquil"] + ["Quito"] * 19,
+                           "state": ["Pichincha", "Guayas"] + ["Pichincha"] * 19})
+    raw = ft.validate_calendar(_holidays(), "h.csv", locales=True)
+    with pytest.raises(DataContractError, match=r"column 'store_nbr' repeats a store"):
+        apply_store_locales(raw, stores, ids, calendar_source="h.csv")
+    ids = [i.replace("store_nbr_", "store_") for i in ids]
+    stores = stores.iloc[:20].assign(city=["Cuenca"] + ["Guayaquil"] + ["Quito"] * 18)
+    cal, notes = apply_store_locales(raw, stores, ids, calendar_source="h.csv")
+    assert "stores from column 'store_nbr'" in " ".join(notes), notes
+    assert sorted(cal.loc[cal["name"] == "Fundacion 02", "channel"]) == ["store_12"]
+
+
 def test_a_mistyped_locale_is_an_error_not_a_mapping_turned_off() -> None:
     """One 'Locale' among Local rows had turned the whole mapping off (every city's holiday
     on every series, exit 0) with a note saying the columns were missing."""
