@@ -233,8 +233,8 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
         230, a 200-store panel about 2,200): the extra examples had gained nothing there
         (days 1-3 RMS 0.311 -> 0.316 on Peyton Manning) and cost features built for a
         quarter more rows."""
-        if n_rows >= _SHORT_PER_STEP * self.max_h_:
-            return None
+        if n_rows >= _SHORT_PER_STEP * self.max_h_ or self.shock_steps_ < 1:
+            return None  # (no short-memory term at all: shock_days=0)
         rng = np.random.default_rng([self.seed, 1])
         return self._examples(ctxs, lo, hi, max(5_000, n_rows // 4), rng, checkpoints or None,
                               h_cap=self.shock_steps_)
