@@ -21,7 +21,6 @@ tests/features/test_io.py):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -53,7 +52,7 @@ from ._parse import (
 )
 from ._read import _read_notes, read_table
 from ._series_io import load_series, validate_series
-from ._stores import LOCALE_ROW, locale_columns, locale_note, locale_pair
+from ._stores import LOCALE_ROW, _column, locale_columns, locale_note, locale_pair
 from ._times import utc_day_note
 
 __all__ = ["load_calendar", "load_events", "load_series", "load_spend", "read_table",
@@ -475,8 +474,8 @@ def _without_transferred(frame: pd.DataFrame, report: LoadReport) -> pd.DataFram
     a normal day and forecast one (a grocery chain's 2017-08-10 at -82.6%, 2026-12-07). Only a
     column of yes/no values with some yes and some no is read so; another is named as not
     read (``_unread_columns_note``)."""
-    col = next((str(c) for c in frame.columns if CALENDAR.column(str(c)) is None
-                and re.sub(r"[^a-z]", "", str(c).lower()) == TRANSFERRED), None)
+    col = _column(frame[[c for c in frame.columns if CALENDAR.column(str(c)) is None]],
+                  (TRANSFERRED,))
     if col is None:
         return frame
     text = frame[col].astype("string").fillna("").str.strip().str.lower()

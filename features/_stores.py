@@ -51,7 +51,7 @@ def _column(frame: pd.DataFrame, names: Iterable[str]) -> str | None:
 def locale_pair(calendar: pd.DataFrame) -> tuple[str, str] | None:
     """The calendar's ``locale`` and ``locale_name`` columns (any case, spaces or '_') when it
     has both, whatever they hold; else None."""
-    loc, name = _column(calendar, ("locale",)), _column(calendar, ("locale_name", "localename"))
+    loc, name = _column(calendar, ("locale",)), _column(calendar, ("locale_name",))
     if loc is None or name is None:
         return None
     return loc, name
