@@ -209,6 +209,31 @@ def _match_column(stores: pd.DataFrame, parts: list[str], skip: set[str]
     return best[4], best[5]
 
 
+def series_stores(stores: pd.DataFrame, series_ids: Iterable[str], places: list[str]
+                  ) -> tuple[str, pd.Series, list[Problem]]:
+    """The stores file's column holding the series' stores (``_match_column``), each row's
+    store as the series write it (None for a store without series), and the problems: a store
+    repeated, a store of the series missing. ``places``: the city/state columns (never the
+    store column, and named in the fix)."""
+    parts = _store_parts(series_ids)
+    store_col, keys = _match_column(stores, parts, set(places))
+    probs: list[Problem] = []
+    dup = keys.notna().to_numpy(dtype=bool) & keys.duplicated(keep=False).to_numpy(dtype=bool)
+    if dup.any():
+        n, r, ex = problem_rows(dup, stores[store_col])
+        probs.append(Problem(store_col, "repeats a store", n, r, ex,
+                             fix="keep one row per store"))
+    absent = [p for p in parts if p not in set(keys.dropna())]
+    if absent:
+        probs.append(Problem(
+            store_col, f"lacks {len(absent)} of the series' {len(parts)} stores "
+                       f"({', '.join(absent[:5])}{', ...' if len(absent) > 5 else ''}): a city's "
+                       "or state's holiday could not be given to them", 0,
+            fix=f"add a row per store ({store_col}, {', '.join(places)}), as the chain's "
+                "stores file has"))
+    return store_col, keys, probs
+
+
 def apply_store_locales(calendar: pd.DataFrame, stores: pd.DataFrame,
                         series_ids: Iterable[str] | None, *, calendar_source: str = "calendar",
                         stores_source: str | None = None) -> tuple[pd.DataFrame, list[str]]:
@@ -329,21 +354,8 @@ def apply_store_locales(calendar: pd.DataFrame, stores: pd.DataFrame,
         return base, []
     if "channel" not in out.columns:
         out["channel"] = pd.Series(pd.NA, index=out.index, dtype="string")
-    parts = _store_parts(series_ids)
-    store_col, keys = _match_column(stores, parts, set(area_col.values()))
-    dup = keys.notna().to_numpy(dtype=bool) & keys.duplicated(keep=False).to_numpy(dtype=bool)
-    if dup.any():
-        n, r, ex = problem_rows(dup, stores[store_col])
-        store_probs.append(Problem(store_col, "repeats a store", n, r, ex,
-                                   fix="keep one row per store"))
-    absent = [p for p in parts if p not in set(keys.dropna())]
-    if absent:
-        store_probs.append(Problem(
-            store_col, f"lacks {len(absent)} of the series' {len(parts)} stores "
-                       f"({', '.join(absent[:5])}{', ...' if len(absent) > 5 else ''}): a city's "
-                       "or state's holiday could not be given to them", 0,
-            fix=f"add a row per store ({store_col}, "
-                f"{', '.join(sorted(set(area_col.values())))}), as the chain's stores file has"))
+    store_col, keys, found = series_stores(stores, series_ids, sorted(set(area_col.values())))
+    store_probs += found
     for col in sorted(set(area_col.values())):
         gap = keys.notna().to_numpy(dtype=bool) & _blank(stores[col])
         if gap.any():

@@ -160,9 +160,21 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
     check_data_calendar(frame, cal, horizon, calendar)
     _earlier_forecasts(frame)
     step(f"training {model} on {frame['series_id'].nunique()} series, horizon {horizon}")
+    kept = None
+    if stores is not None:  # kept with the model: predict, the API and the pyfunc read it
+        from features._stores import load_stores
+
+        kept = load_stores(stores)
     out = train_and_register(model, frame, cal, horizon=horizon, origins=_origins(origins),
                              n_folds=folds, register=register, progress=step, time_zone=tz,
-                             column_sources=frame.attrs.get(SOURCES_ATTR))
+                             column_sources=frame.attrs.get(SOURCES_ATTR), stores=kept)
+    placed = getattr(out.model, "store_locales_", None)
+    if placed:
+        from features._store_map import kept_stores_text
+
+        show_note(f"{kept_stores_text(placed)}: kept with the model; predict without "
+                  "--stores, the API and the MLflow pyfunc give planned city and state "
+                  "holidays (locale Local/Regional) to these stores")
     _show_result_notes(out.backtest.notes)
     record_run(out.run_id, f"{out.backtest.model} forecaster", frame,
                {"data": data, "series": series, "events": events, "calendar": calendar},

@@ -85,6 +85,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                          "forecaster, e.g. --model-uri models:/traffic_forecaster@champion")
     label = model_label(model_uri)
     _check_model_horizon(label, inner, horizon)
+    kept = getattr(inner, "store_locales_", None)  # the stores file train read (--stores)
     if calendar is not None and calendar_source is not None:
         from features._io import validate_calendar
         from training._forecast_base import kind_intensities
@@ -93,7 +94,7 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         calendar = validate_calendar(calendar, calendar_source, kind_intensities(inner),
                                      name_intensity=kind_intensities(inner, "name"),
                                      tz=getattr(inner, "time_zone_", None) or "UTC",
-                                     locales=stores is not None)
+                                     locales=stores is not None or bool(kept))
     series_ids = [str(s) for s in inner.panel_.series]
     if series is not None:
         series = list(dict.fromkeys(s.strip() for s in series if s.strip()))
@@ -109,9 +110,19 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
         extra = (inner.calendar_only_channels()
                  if callable(getattr(inner, "calendar_only_channels", None)) else [])
         if stores is not None:  # a city's holiday on the stores of the city, as train read it
-            _note_trained_everywhere(calendar, inner, calendar_source or "calendar")
+            if kept:
+                _compare_stores(stores, kept, series_ids)
+            else:
+                _note_trained_everywhere(calendar, inner, calendar_source or "calendar")
             calendar = map_store_locales(calendar, stores, series_ids,
                                          Path(calendar_source or "calendar"))
+        elif kept:  # the stores file the model was trained with, as it kept it
+            from features._store_map import apply_kept_stores
+
+            calendar, kept_notes = apply_kept_stores(calendar, kept, series_ids,
+                                                     calendar_source or "calendar")
+            for note in kept_notes:
+                show_note(note)
         else:
             _check_unmapped_locales(calendar, inner, calendar_source or "calendar",
                                     len(series_ids))
@@ -270,6 +281,18 @@ def _check_unmapped_locales(calendar: pd.DataFrame, inner: Any, source: str,
             f"{', ...' if len(hit) > 3 else ''}; forecast so, the other series would take "
             "their lift. Fix: give --stores FILE as to train, or write their stores in "
             "'channel'")
+
+
+def _compare_stores(stores: Path, kept: dict[str, Any], series_ids: list[str]) -> None:
+    """``--stores`` given to a model that kept its training stores file: an error when the
+    file lacks a store of the model's series (or cannot be matched to them), a note when it
+    places a store elsewhere than the model's copy or adds or removes stores."""
+    from features._store_map import remember_stores, stores_changed_note
+    from features._stores import load_stores
+
+    note = stores_changed_note(kept, remember_stores(load_stores(stores), series_ids))
+    if note:
+        show_note(note)
 
 
 def _note_trained_everywhere(calendar: pd.DataFrame, inner: Any, source: str) -> None:

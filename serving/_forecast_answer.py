@@ -63,10 +63,13 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
     given = None
     if req.calendar:
         events = _calendar_days(req, getattr(fc_model, "time_zone_", None) or "UTC")
+        frame, kept = _locale_columns(pd.DataFrame(events), fc_model)
         try:
-            given = validate_calendar(pd.DataFrame(events),
+            given = validate_calendar(frame,
                                       "calendar", kind_intensities(fc_model),
-                                      name_intensity=kind_intensities(fc_model, "name"))
+                                      name_intensity=kind_intensities(fc_model, "name"),
+                                      locales=bool(kept))
+            given = _placed(given, fc_model, known, kept)
             # a store's event on series per store and family: a row per series of the store,
             # as the model reads it (the answer had said it changed nothing on them)
             given, store_notes = expand_store_channels(given, known)
@@ -176,6 +179,49 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
         field = _INPUT_FIELDS.get(exc.input or "")
         raise BadRequestError(str(exc), code=_INPUT_CODES.get(exc.input or "", "bad_request"),
                               field=field) from exc
+
+
+def _locale_columns(frame: pd.DataFrame, fc_model: Any
+                    ) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+    """The request's events without their ``locale`` fields when none is filled (the calendar
+    as before they existed), and the model's copy of its stores file (None without one)."""
+    from features._store_map import KEPT_ATTR
+
+    cols = [c for c in ("locale", "locale_name") if c in frame.columns]
+    if cols and not frame[cols].astype("string").fillna("").apply(
+            lambda c: c.str.strip()).ne("").to_numpy().any():
+        frame = frame.drop(columns=cols)
+    return frame, getattr(fc_model, KEPT_ATTR, None) or None
+
+
+def _placed(given: pd.DataFrame, fc_model: Any, known: list[str],
+            kept: dict[str, Any] | None) -> pd.DataFrame:
+    """The request's city and state holidays (locale Local/Regional, no channel) given to the
+    stores there by the model's stores (``apply_kept_stores``, its notes in ``load_notes``);
+    for a model without them, a 400 when it learned such a holiday on some series only (as
+    ``brain forecast predict`` without --stores refuses it), else the rows as given (every
+    series, with the calendar's note)."""
+    from features._stores import store_locale_rows, trained_on_some_stores
+
+    if kept:
+        from features._store_map import apply_kept_stores
+
+        out, notes = apply_kept_stores(given, kept, known, "calendar")
+        out.attrs["load_notes"] = [*given.attrs.get("load_notes", []), *notes]
+        return out
+    hit = trained_on_some_stores(given, getattr(fc_model, "calendar_", None), len(known))
+    if hit:
+        rows = [int(i) for i in store_locale_rows(given).nonzero()[0]]
+        raise BadRequestError(
+            f"calendar: {len(hit)} city or state holiday(s) (locale Local or Regional, no "
+            "channel) would apply to every series, as this model keeps no stores file "
+            f"(trained without --stores), but it learned them on some series only: "
+            f"{', '.join(hit[:3])}{', ...' if len(hit) > 3 else ''}; forecast so, the other "
+            "series would take their lift. Fix: send each holiday's stores in 'channel', or "
+            "retrain with brain forecast train --stores FILE",
+            code="invalid_calendar", field="calendar",
+            loc=["calendar", rows[0], "locale"] if rows else None)
+    return given
 
 
 _INPUT_FIELDS = {"horizon": "horizon", "series": "series_id", "calendar": "calendar",

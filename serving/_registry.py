@@ -118,6 +118,11 @@ class LoadedModel:
             # a model trained with --horizon 28 answers 90 days, 62 of them unmeasured
             shown = getattr(forecaster, "default_horizon_", None)
             out["evaluated_horizon"] = int(shown) if shown else None
+            # the stores file it was trained with (--stores): where a planned city or state
+            # holiday of POST /forecast_traffic goes
+            from features._store_map import KEPT_ATTR, kept_stores_info
+
+            out["stores"] = kept_stores_info(getattr(forecaster, KEPT_ATTR, None))
         return out
 
 

@@ -165,6 +165,21 @@ class CalendarEvent(Strict):
                     "past events; 1.0 for a kind it never had), named in the answer's notes. "
                     "0 is read as empty "
                     "(the model reads 0 as 'not given'), with a note.")
+    locale: str | None = Field(
+        None, examples=["Local"],
+        description="Where a holiday is kept, as Favorita's holidays file writes it: "
+                    "'National' (or empty: every series), 'Regional' (a state's, named in "
+                    "locale_name) or 'Local' (a city's). A Regional or Local event without a "
+                    "channel applies to the series of the stores in that state or city, by "
+                    "the stores file the model was trained with (brain forecast train "
+                    "--stores; GET /models lists it as 'stores'); a place no store is in is "
+                    "a 400. With a model trained without one, it is a 400 when the model "
+                    "learned that holiday on some series only (on every series the others "
+                    "would take its lift), else it applies to every series, with a note.")
+    locale_name: str | None = Field(
+        None, examples=["Quito"],
+        description="The city (locale 'Local') or state ('Regional') the holiday is kept in, "
+                    "as the stores file writes it (any case).")
 
 
 class ForecastRequest(Strict):

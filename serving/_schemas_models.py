@@ -8,7 +8,7 @@ from pydantic import Field
 from ._schemas import SNAPSHOT_CUTOFF, Answer
 
 __all__ = ["BatchingInfo", "ColumnResponseInfo", "ModelInfo", "ModelsAnswer", "ReloadAnswer",
-           "SnapshotInfo", "TotalAnswerInfo"]
+           "SnapshotInfo", "StoreInfo", "StoresInfo", "TotalAnswerInfo"]
 
 
 class ReloadAnswer(Answer):
@@ -88,6 +88,25 @@ class TotalAnswerInfo(Answer):
                     "its own, e.g. train --only total); null when it is.")
 
 
+class StoreInfo(Answer):
+    """One store of a forecaster's series, as its stores file placed it."""
+
+    city: str | None = Field(description="The store's city (null when the file has none).")
+    state: str | None = Field(description="The store's state (null when the file has none).")
+    series: int = Field(description="The model's series of the store.")
+
+
+class StoresInfo(Answer):
+    """The stores file a forecaster was trained with (brain forecast train --stores)."""
+
+    source: str = Field(description="The file's name.", examples=["stores.csv"])
+    stores: int = Field(description="Stores of the model's series in it.")
+    series: int = Field(description="The model's series those stores hold.")
+    by_store: dict[str, StoreInfo] = Field(
+        description="Each store as the series ids write it (e.g. 'store_nbr_01'): its city, "
+                    "state and series count.")
+
+
 class ModelInfo(Answer):
     """One loaded champion."""
 
@@ -155,6 +174,12 @@ class ModelInfo(Answer):
         None, description="Forecasters only: per known-in-advance column, which series respond "
                           "to it and how much (which plans move what); empty when the model "
                           "uses none.")
+    stores: StoresInfo | None = Field(
+        None, description="Forecasters only: the stores file it was trained with (brain "
+                          "forecast train --stores): POST /forecast_traffic gives a calendar "
+                          "event of locale Local/Regional to the series of the stores in that "
+                          "city or state. Null for a model trained without one (or before "
+                          "2026-12-07).")
 
 
 class SnapshotInfo(Answer):

@@ -13,6 +13,15 @@ the same frame: one more row per (series, forecast period) with ``series_id``, `
 left empty; calendar rows leave ``series_id``, ``ds`` and those columns empty. Every period of the
 horizon is required (nothing is filled in). ``pyfunc_input`` builds this frame. A model without
 such columns takes the calendar frame exactly as before.
+
+Models logged since 2026-12-07 also take optional ``locale`` and ``locale_name`` columns
+(Favorita's holidays file: ``National``/``Regional``/``Local`` and the state or city): a
+``Local`` or ``Regional`` row without a channel goes to the series of the stores in that city
+or state by the stores file the model was trained with (``train_and_register(stores=...)``,
+``brain forecast train --stores``). A model trained without one refuses such a row when it
+learned that holiday on some series only (on every series, the others would take its lift),
+and otherwise reads it on every series, as a national one. Older models' signatures drop the
+columns (every row then applies to every series, as before).
 """
 
 from __future__ import annotations
@@ -86,6 +95,8 @@ MODEL_DESCRIPTION = (
 
 
 _CALENDAR_INPUT = ("name", "start", "end", "kind", "channel", "intensity")
+_LOCALE_INPUT = ("locale", "locale_name")
+"""Optional pyfunc input columns: where a holiday is kept (see the module docstring)."""
 
 
 def regressor_names(model: BaseForecaster) -> list[str]:
@@ -155,7 +166,7 @@ def _split_input(frame: pd.DataFrame, regressors: list[str]
     if "series_id" in frame.columns:
         sid = frame["series_id"].astype("string").str.strip()
         is_reg = (sid.notna() & (sid != "")).to_numpy(dtype=bool)
-    cal_cols = [c for c in frame.columns if c in _CALENDAR_INPUT]
+    cal_cols = [c for c in frame.columns if c in (*_CALENDAR_INPUT, *_LOCALE_INPUT)]
     cal = frame.loc[~is_reg, cal_cols]
     reg = frame.loc[is_reg] if is_reg.any() else None
     if regressors and reg is None:
@@ -205,6 +216,7 @@ class TrafficForecasterModel(PythonModel):
         use_stored = bool(params.get("use_stored_calendar", True))
         names = regressor_names(model)
         events, reg = _split_input(pd.DataFrame(model_input).copy(), names)
+        events = _placed_locales(events, model)
         given = (normalize_calendar(events) if len(events) else normalize_calendar(None))
         if use_stored:
             cal = pd.concat([model.calendar_, given], ignore_index=True)  # type: ignore[attr-defined]
@@ -214,6 +226,41 @@ class TrafficForecasterModel(PythonModel):
         future = check_future_regressors(model.panel_, horizon, reg,  # type: ignore[attr-defined]
                                          "pyfunc input") if names else None
         return model.predict(horizon, normalize_calendar(cal), future_regressors=future)
+
+
+def _placed_locales(events: pd.DataFrame, model: BaseForecaster) -> pd.DataFrame:
+    """The pyfunc input's calendar rows with their ``locale`` columns read: a city's or a
+    state's holiday given to the stores there by the model's stores (``store_locales_``),
+    or, for a model without them, refused when it learned that holiday on some series only
+    (``brain forecast predict``'s rule), else kept for every series. Without the columns (or
+    with none filled) the rows as given."""
+    from features._calendar import expand_store_channels
+    from features._store_map import KEPT_ATTR, apply_kept_stores
+    from features._stores import locale_pair, trained_on_some_stores
+
+    cols = [c for c in _LOCALE_INPUT if c in events.columns]
+    if not cols:
+        return events
+    filled = events[cols].astype("string").fillna("").apply(lambda c: c.str.strip()).ne("")
+    if not filled.to_numpy().any() or locale_pair(events) is None:
+        return events.drop(columns=cols)
+    if "channel" in events.columns:  # the input's empty channel is '' (``pyfunc_input``)
+        chan = events["channel"].astype("string").str.strip()
+        events = events.assign(channel=chan.mask(chan == ""))
+    series = [str(s) for s in model.panel_.series]  # type: ignore[attr-defined]
+    kept = getattr(model, KEPT_ATTR, None)
+    if kept:
+        placed, _notes = apply_kept_stores(events, kept, series, "pyfunc input")
+        return expand_store_channels(placed, series)[0]
+    hit = trained_on_some_stores(events, getattr(model, "calendar_", None), len(series))
+    if hit:
+        raise ValueError(
+            f"pyfunc input: {len(hit)} city or state holiday(s) (column 'locale' Local or "
+            "Regional, no channel) would apply to every series, as the model keeps no stores "
+            f"file, but it learned them on some series only: {', '.join(hit[:3])}"
+            f"{', ...' if len(hit) > 3 else ''}. Fix: write their stores in 'channel', or "
+            "retrain with brain forecast train --stores FILE")
+    return events.drop(columns=cols)  # each on every series, as a national one
 
 
 def log_model(model: BaseForecaster, artifact_path: str = "model") -> Any:
@@ -239,6 +286,11 @@ def log_model(model: BaseForecaster, artifact_path: str = "model") -> Any:
     ds = pd.DatetimeIndex(out["ds"])
     out["ds"] = (ds if ds.tz is None else ds.tz_localize(None)).astype("datetime64[ns]")
     signature = infer_signature(example, out, params=params)
+    if signature.inputs is not None:  # where a holiday is kept: optional (module docstring)
+        from mlflow.types import ColSpec
+
+        signature.inputs.inputs.extend(ColSpec("string", c, required=False)
+                                       for c in _LOCALE_INPUT)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "forecaster.pkl"
         with path.open("wb") as fh:
@@ -357,6 +409,20 @@ class TrainOutcome:
     notes: tuple[str, ...] = ()
 
 
+def _log_kept_stores(kept: dict[str, Any], tmp: Path) -> None:
+    """The model's copy of its stores file as ``stores/stores_kept.csv`` of the run (each
+    row's store as written, as the series write it, its city, state and series count) and a
+    tag ``stores`` with its counts, for a data scientist in the MLflow UI."""
+    from features._store_map import kept_stores_text
+
+    rows = pd.DataFrame(kept["stores"]).assign(
+        series=lambda f: f["key"].map(lambda k: len(kept["series"].get(k, [])) if k else 0))
+    path = tmp / "stores_kept.csv"
+    rows.to_csv(path, index=False)
+    mlflow.log_artifact(str(path), "stores")
+    mlflow.set_tag("stores", kept_stores_text(kept))
+
+
 def _data_tags(series: pd.DataFrame) -> dict[str, str]:
     """``DATA_TAGS`` of a forecaster: its first and last observed period (``data.start``,
     ``data_cutoff``; with the time for hourly series) and its series count."""
@@ -378,6 +444,7 @@ def train_and_register(
     progress: Callable[[str], None] | None = None,
     time_zone: str | None = None,
     column_sources: dict[str, Any] | None = None,
+    stores: pd.DataFrame | None = None,
 ) -> TrainOutcome:
     """Backtest, fit on all data, log the pyfunc, register it and move ``champion`` if better.
 
@@ -391,12 +458,22 @@ def train_and_register(
     _spend_series.spend_sources`` per column, as ``join_spend`` records it), kept in the
     model as ``column_sources_``: a spend plan is checked against the channels each series'
     column summed, and ``GET /models`` says which series respond to which channels.
+    ``stores``: the stores file the calendar's city and state holidays were placed with
+    (``features.load_stores``), kept in the model as ``store_locales_``
+    (``features._store_map.remember_stores``; checked against the series before the
+    backtest): ``predict`` without it, the API and the pyfunc place planned ones alike. The
+    run gets it as ``stores/stores_kept.csv`` and the version a tag ``inputs.stores``.
     """
     if register:  # a registry that cannot take the model: said before the backtest
         check_registry_uri(f"register {REGISTERED_NAME}")
     proto = make_forecaster(model) if isinstance(model, str) else model
     proto, raised = cover_horizon(proto, horizon, series_freq(series))
     backtest_origins(series, horizon, origins, n_folds)  # a bad origin: no empty FAILED run
+    kept = None
+    if stores is not None:  # a stores file that does not cover the series: before the backtest
+        from features._store_map import remember_stores
+
+        kept = remember_stores(stores, series["series_id"].astype(str).unique())
     exp = get_or_create_experiment(EXPERIMENT)
     with mlflow.start_run(experiment_id=exp, run_name=f"train-{proto.model_name}") as run, \
             tempfile.TemporaryDirectory() as tmp:
@@ -414,6 +491,9 @@ def train_and_register(
             final.time_zone_ = time_zone  # type: ignore[attr-defined]
         if column_sources:
             final.column_sources_ = column_sources  # type: ignore[attr-defined]
+        if kept is not None:
+            final.store_locales_ = kept  # type: ignore[attr-defined]
+            _log_kept_stores(kept, Path(tmp))
         info = log_model(final)
         model_uri = info.model_uri
         mlflow.log_metric("train_rows", len(series))
@@ -441,6 +521,11 @@ def train_and_register(
                                      known_inputs(series))
         for key, value in _data_tags(series).items():  # version_data, as every model kind
             client.set_model_version_tag(REGISTERED_NAME, version, key, value)
+        if kept is not None:
+            from features._store_map import kept_stores_text
+
+            client.set_model_version_tag(REGISTERED_NAME, version, "inputs.stores",
+                                         kept_stores_text(kept))
         ids = json.dumps(sorted(series["series_id"].astype(str).unique()))
         if len(ids) <= SERIES_TAG_MAX:  # longer lists are read from the model when needed
             client.set_model_version_tag(REGISTERED_NAME, version, "data.series", ids)

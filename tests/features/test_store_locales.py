@@ -178,10 +178,26 @@ def test_cli_validate_backtest_and_predict_read_the_stores_file(tmp_path: Path) 
         text = " ".join(res.output.split())
         assert "(Quito) on 2 stores" in text, (args[:2], text)
         assert "apply to every series, as a national one" not in text
-    # the same calendar planned without --stores: the model learned the city's holiday on
-    # its stores' series only, so on every series it would lift the other stores too
+    # the same calendar planned without --stores: the model kept the stores file it was
+    # trained with (since 2026-12-07; it had been the error below)
+    _cli_common._shown_notes.clear()
     res = runner.invoke(app, ["forecast", "predict", "--horizon", "7", "--calendar", h,
                               "--out", str(tmp_path / "pred2")])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "given to the stores the model was trained with (stores.csv: 3 stores" in text, text
+    assert "(Quito) on 2 stores" in text
+    # a model that learned the city's holiday on its stores' series from a calendar written
+    # per series keeps no stores file: on every series it would lift the other stores too
+    _by_hand().to_csv(tmp_path / "hand.csv", index=False)
+    res = runner.invoke(app, ["forecast", "train", "--series", s, "--calendar",
+                              str(tmp_path / "hand.csv"), "--horizon", "7", "--folds", "1",
+                              "--no-register"])
+    assert res.exit_code == 0, res.output
+    uri = re.search(r"model (models:/m-[0-9a-f]+)", " ".join(res.output.split()))
+    assert uri is not None, res.output
+    res = runner.invoke(app, ["forecast", "predict", "--horizon", "7", "--calendar", h,
+                              "--model-uri", uri.group(1), "--out", str(tmp_path / "pred2")])
     assert res.exit_code != 0, res.output
     text = " ".join(res.output.split())
     assert "'Fundacion 02' (Quito) on 4 of 6 series" in text, text

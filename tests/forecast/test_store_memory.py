@@ -1,0 +1,264 @@
+"""A forecaster trained with ``--stores`` keeps the stores file (``store_locales_``): predict
+without it, the MLflow pyfunc and ``POST /forecast_traffic`` give a planned city's holiday to
+the stores of that city; a model without one keeps its old rules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from serving import _cli_common
+from serving.cli import app
+
+FAMILIES = ("GROCERY I", "BREAD/BAKERY")
+QUITO = [f"store_nbr_{s:02d} / {f}" for s in (1, 12) for f in FAMILIES]
+
+
+def _series(days: int = 150) -> pd.DataFrame:
+    """Series per store and family of stores 1 and 12 in Quito and 2 in Guayaquil; Quito's
+    holiday lifts its stores x3 (as ``tests/features/test_store_locales.py``)."""
+    dates = pd.date_range("2017-01-01", periods=days, freq="D")
+    rows = []
+    for s in (1, 2, 12):
+        for i, f in enumerate(FAMILIES):
+            for d in dates:
+                y = (10.0 * s + i) * (1.2 if d.day_of_week == 5 else 1.0)
+                if s != 2 and d in pd.to_datetime(["2017-02-10", "2017-04-11"]):
+                    y *= 3
+                rows.append((f"store_nbr_{s:02d} / {f}", d.strftime("%Y-%m-%d"), y))
+    return pd.DataFrame(rows, columns=["series_id", "ds", "y"])
+
+
+def _stores() -> pd.DataFrame:
+    return pd.DataFrame({"store_nbr": [1, 2, 12], "city": ["Quito", "Guayaquil", "Quito"],
+                         "state": ["Pichincha", "Guayas", "Pichincha"], "type": list("ABC"),
+                         "cluster": [12, 2, 1]})
+
+
+def _holidays(days: tuple[str, ...] = ("2017-02-10", "2017-04-11")) -> pd.DataFrame:
+    rows = [("Dia del Trabajo", "2017-05-01", "Holiday", "National", "Ecuador")]
+    rows += [(f"Fundacion de Quito {d[:4]}", d, "Holiday", "Local", "Quito") for d in days]
+    frame = pd.DataFrame(rows, columns=["name", "start", "kind", "locale", "locale_name"])
+    return frame.assign(end=frame["start"])
+
+
+PLANNED = "2017-06-03"
+"""A Quito holiday in the forecast days (the history ends 2017-05-30)."""
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A BRAIN_HOME whose champion was trained with --stores (v1), and the files."""
+    root = tmp_path_factory.mktemp("stores")
+    with pytest.MonkeyPatch.context() as mp:
+        _point(mp, root)
+        _series().to_csv(root / "series.csv", index=False)
+        _holidays().to_csv(root / "h.csv", index=False)
+        _holidays((PLANNED,)).to_csv(root / "plan.csv", index=False)
+        _stores().to_csv(root / "stores.csv", index=False)
+        _cli_common._shown_notes.clear()
+        res = CliRunner().invoke(app, [
+            "forecast", "train", "--series", str(root / "series.csv"), "--calendar",
+            str(root / "h.csv"), "--stores", str(root / "stores.csv"), "--horizon", "7",
+            "--folds", "1"])
+        assert res.exit_code == 0, res.output
+        assert "stores.csv: 3 stores of 6 series, by city and state: kept with the model" in \
+            " ".join(res.output.split()), res.output
+        yield root
+
+
+def _point(mp: pytest.MonkeyPatch, root: Path) -> None:
+    mp.setenv("BRAIN_HOME", str(root / "brain-home"))
+    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    mp.setenv("MPLBACKEND", "Agg")
+
+
+@pytest.fixture
+def here(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    _point(monkeypatch, home)
+    return home
+
+
+def _predict(root: Path, out: str, *more: str) -> tuple[int, str, pd.DataFrame | None]:
+    _cli_common._shown_notes.clear()
+    res = CliRunner().invoke(app, ["forecast", "predict", "--horizon", "7", "--calendar",
+                                   str(root / "plan.csv"), "--out", str(root / out), *more])
+    text = " ".join(res.output.split())
+    path = root / out / "forecast.csv"
+    return res.exit_code, text, pd.read_csv(path) if res.exit_code == 0 else None
+
+
+def _on(fc: pd.DataFrame, ids: list[str], day: str = PLANNED) -> pd.Series:
+    return fc[fc["series_id"].isin(ids) & (fc["ds"].str[:10] == day)].set_index(
+        "series_id")["p50"].sort_index()
+
+
+def test_predict_without_stores_uses_the_stores_the_model_was_trained_with(here: Path
+                                                                          ) -> None:
+    """It had been an error ('give --stores FILE as to train'): the model remembered its
+    calendar, not the stores file."""
+    code, text, kept = _predict(here, "kept")
+    assert code == 0, text
+    assert ("plan.csv: city and state holidays given to the stores the model was trained "
+            "with (stores.csv: 3 stores of 6 series, by city and state") in text, text
+    assert "'Fundacion de Quito 2017' (Quito) on 2 stores" in text
+    code, text, given = _predict(here, "given", "--stores", str(here / "stores.csv"))
+    assert code == 0, text
+    assert "differs from the stores file" not in text
+    assert kept is not None
+    assert given is not None
+    pd.testing.assert_frame_equal(kept, given)
+    # the holiday lifts the Quito stores' series, not Guayaquil's
+    other = [i for i in kept["series_id"].unique() if i not in QUITO]
+    assert (_on(kept, QUITO).to_numpy() > 2 * _on(kept, QUITO, "2017-06-02").to_numpy()).all()
+    assert (_on(kept, other).to_numpy() < 1.5 * _on(kept, other, "2017-06-02").to_numpy()).all()
+
+
+def test_a_stores_file_at_predict_that_moves_a_store_is_noted_and_followed(here: Path) -> None:
+    moved = _stores().assign(city=["Quito", "Guayaquil", "Guayaquil"],
+                             state=["Pichincha", "Guayas", "Guayas"])
+    moved = pd.concat([moved, pd.DataFrame({"store_nbr": [40], "city": ["Cuenca"],
+                                            "state": ["Azuay"]})], ignore_index=True)
+    moved.to_csv(here / "moved.csv", index=False)
+    code, text, fc = _predict(here, "moved", "--stores", str(here / "moved.csv"))
+    assert code == 0, text
+    assert ("moved.csv differs from the stores file the model was trained with (stores.csv): "
+            "1 store in another city or state: store_nbr_12 (Quito, Pichincha -> Guayaquil, "
+            "Guayas); 1 store added: 40.") in text, text
+    assert "'Fundacion de Quito 2017' (Quito) on 1 store" in text
+    assert fc is not None
+    twelve = [i for i in QUITO if i.startswith("store_nbr_12")]
+    assert (_on(fc, twelve).to_numpy() < 1.5 * _on(fc, twelve, "2017-06-02").to_numpy()).all()
+
+
+def test_a_stores_file_at_predict_without_a_store_of_the_model_is_an_error(here: Path
+                                                                          ) -> None:
+    """Even for a calendar of national holidays only (the file had been 'not used')."""
+    _stores().iloc[:2].to_csv(here / "two.csv", index=False)
+    pd.DataFrame({"name": ["Dia"], "start": [PLANNED], "end": [PLANNED], "kind": ["Holiday"],
+                  "locale": ["National"], "locale_name": ["Ecuador"]}).to_csv(
+        here / "national.csv", index=False)
+    _cli_common._shown_notes.clear()
+    res = CliRunner().invoke(app, ["forecast", "predict", "--horizon", "7", "--calendar",
+                                   str(here / "national.csv"), "--stores", str(here / "two.csv"),
+                                   "--out", str(here / "two")])
+    text = " ".join(res.output.split())
+    assert res.exit_code != 0, text
+    assert "two.csv: column 'store_nbr' lacks 1 of the series' 3 stores (store_nbr_12)" in text
+    assert "Fix: add a row per store" in text
+
+
+def _pyfunc_frame(**extra: Any) -> pd.DataFrame:
+    return pd.DataFrame({"name": ["Fundacion de Quito 2017"], "start": [PLANNED],
+                         "end": [PLANNED], "kind": ["holiday"], "channel": [""],
+                         "intensity": [1.0], **{k: [v] for k, v in extra.items()}})
+
+
+def test_the_mlflow_pyfunc_places_a_city_holiday_by_the_kept_stores(here: Path) -> None:
+    """Through mlflow.pyfunc.load_model: the locale columns had been dropped by the
+    signature, the holiday read on every series."""
+    import mlflow
+
+    from training._forecast_mlflow import REGISTERED_NAME
+
+    loaded = mlflow.pyfunc.load_model(f"models:/{REGISTERED_NAME}@champion")
+    assert loaded.unwrap_python_model().forecaster.store_locales_["source"] == "stores.csv"
+    fc = loaded.predict(_pyfunc_frame(locale="Local", locale_name="Quito"),
+                        params={"horizon": 7})
+    fc = fc.assign(ds=pd.to_datetime(fc["ds"]).dt.strftime("%Y-%m-%d"))
+    _, _, cli = _predict(here, "pyfunc-cli")
+    assert cli is not None
+    ids = sorted(cli["series_id"].unique())
+    pd.testing.assert_series_equal(_on(fc, ids), _on(cli, ids), check_exact=False, rtol=1e-4)
+    # without the locale columns the holiday is on every series, as before
+    every = loaded.predict(_pyfunc_frame(), params={"horizon": 7})
+    every = every.assign(ds=pd.to_datetime(every["ds"]).dt.strftime("%Y-%m-%d"))
+    assert not _on(every, ids).equals(_on(fc, ids))
+
+
+def test_a_model_without_stores_refuses_a_city_holiday_it_learned_on_some_stores(
+        here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model that keeps no stores file (trained without --stores, or before 2026-12-07):
+    the pyfunc and the API refuse the holiday as predict without --stores does."""
+    import mlflow
+
+    from serving._core import BadRequestError
+    from serving._schemas import ForecastRequest
+    from serving.service import build_brain
+    from training._forecast_mlflow import REGISTERED_NAME, TrafficForecasterModel
+
+    loaded = mlflow.pyfunc.load_model(f"models:/{REGISTERED_NAME}@champion")
+    inner = loaded.unwrap_python_model().forecaster
+    monkeypatch.delattr(inner, "store_locales_", raising=False)
+    wrapper = TrafficForecasterModel()
+    wrapper.forecaster = inner
+    with pytest.raises(ValueError, match=r"'Fundacion de Quito' \(Quito\) on 4 of 6 series"):
+        wrapper.predict(None, _pyfunc_frame(locale="Local", locale_name="Quito"),
+                        {"horizon": 7})
+    brain = build_brain()
+    monkeypatch.delattr(brain._model("traffic_forecaster").model.forecaster, "store_locales_",
+                       raising=False)
+    req = ForecastRequest(series_id=QUITO[0], horizon=7, calendar=[{
+        "name": "Fundacion de Quito 2017", "start": PLANNED, "end": PLANNED,
+        "kind": "holiday", "locale": "Local", "locale_name": "Quito"}])
+    with pytest.raises(BadRequestError, match="this model keeps no stores file") as err:
+        brain.forecast(req)
+    assert err.value.code == "invalid_calendar"
+    assert err.value.loc == ["calendar", 0, "locale"]
+
+
+def test_the_api_gives_a_city_holiday_to_the_stores_of_the_city(
+        here: Path, service_app: Any) -> None:
+    """POST /forecast_traffic with locale/locale_name: a 400 'extra inputs' before."""
+    from starlette.testclient import TestClient
+
+    event = {"name": "Fundacion de Quito 2017", "start": PLANNED, "end": PLANNED,
+             "kind": "holiday", "locale": "Local", "locale_name": "Quito"}
+    _, _, cli = _predict(here, "api-cli")
+    assert cli is not None
+    with TestClient(service_app) as client:
+        models = client.get("/models").json()["models"]
+        info = next(m for m in models if m["name"] == "traffic_forecaster")
+        assert info["stores"]["source"] == "stores.csv"
+        assert info["stores"]["stores"] == 3
+        assert info["stores"]["series"] == 6
+        assert info["stores"]["by_store"]["store_nbr_12"] == {
+            "city": "Quito", "state": "Pichincha", "series": 2}
+        for sid, has_peak in ((QUITO[0], True), ("store_nbr_02 / GROCERY I", False)):
+            r = client.post("/forecast_traffic", json={"series_id": sid, "horizon": 7,
+                                                       "calendar": [event]})
+            assert r.status_code == 200, r.text
+            body = r.json()
+            windows = [p["window"] for p in body["peaks"]]
+            assert ("Fundacion de Quito 2017" in windows) is has_peak, windows
+            day = next(p for p in body["forecast"] if p["ds"].startswith(PLANNED))
+            want = cli[(cli["series_id"] == sid) & (cli["ds"].str[:10] == PLANNED)]["p50"]
+            assert day["p50"] == pytest.approx(float(want.iloc[0]), rel=1e-4)
+            assert any("given to the stores the model was trained with" in n
+                       for n in body["notes"]), body["notes"]
+        bad = client.post("/forecast_traffic", json={
+            "series_id": QUITO[0], "horizon": 7,
+            "calendar": [{**event, "locale_name": "Quitto"}]})
+        assert bad.status_code == 400, bad.text
+        assert bad.json()["code"] == "invalid_calendar"
+        assert "names a city no store of stores.csv (kept with the model) is in ('Quitto'" \
+            in bad.json()["error"], bad.json()
+
+
+def test_the_version_and_run_name_the_kept_stores(here: Path) -> None:
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    mv = client.get_model_version("traffic_forecaster", "1")
+    assert mv.tags["inputs.stores"] == "stores.csv: 3 stores of 6 series, by city and state"
+    kept = client.download_artifacts(mv.run_id, "stores/stores_kept.csv", str(here))
+    rows = pd.read_csv(kept)
+    assert list(rows["key"]) == ["store_nbr_01", "store_nbr_02", "store_nbr_12"]
+    assert list(rows["series"]) == [2, 2, 2]
+    assert re.fullmatch(r"[0-9a-f]+", mv.run_id)
