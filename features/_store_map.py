@@ -116,14 +116,17 @@ def apply_kept_stores(calendar: pd.DataFrame, kept: Mapping[str, Any],
                       series_ids: Iterable[str], calendar_source: str = "calendar"
                       ) -> tuple[pd.DataFrame, list[str]]:
     """``apply_store_locales`` with the model's copy of its stores file, and a first note
-    saying so (with the counts) when the calendar has city or state holidays to place. A
-    calendar without ``locale`` columns is returned as given, with no note."""
+    saying so (with the counts) when the calendar has city or state holidays to place; no
+    note otherwise (a calendar of national holidays, or of city holidays each written on its
+    stores: the model's copy is not a file the user gave). A calendar without ``locale``
+    columns is returned as given."""
     if locale_pair(calendar) is None:
         return calendar, []
     out, notes = apply_store_locales(calendar, kept_stores_frame(kept), series_ids,
                                      calendar_source=calendar_source)
-    if store_locale_rows(calendar).any():
-        notes.insert(0, f"{calendar_source}: city and state holidays given to the stores "
+    if not store_locale_rows(calendar).any():
+        return out, []  # national rows only, or each on its own channel: nothing placed
+    notes.insert(0, f"{calendar_source}: city and state holidays given to the stores "
                         f"the model was trained with ({kept_stores_text(kept)}; "
                         "brain forecast predict --stores FILE reads another file)")
     return out, notes

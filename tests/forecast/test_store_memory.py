@@ -154,6 +154,21 @@ def test_a_stores_file_at_predict_without_a_store_of_the_model_is_an_error(here:
     assert "Fix: add a row per store" in text
 
 
+def test_a_national_calendar_gets_no_note_about_the_kept_stores(here: Path) -> None:
+    """Nothing to place: the model's copy is not a file the planner gave ('not used' had
+    been said about it)."""
+    pd.DataFrame({"name": ["Dia"], "start": [PLANNED], "end": [PLANNED], "kind": ["Holiday"],
+                  "locale": ["National"], "locale_name": ["Ecuador"]}).to_csv(
+        here / "national.csv", index=False)
+    _cli_common._shown_notes.clear()
+    res = CliRunner().invoke(app, ["forecast", "predict", "--horizon", "7", "--calendar",
+                                   str(here / "national.csv"), "--out", str(here / "nat")])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 0, text
+    assert "kept with the model" not in text, text
+    assert "trained with" not in text, text
+
+
 def _pyfunc_frame(**extra: Any) -> pd.DataFrame:
     return pd.DataFrame({"name": ["Fundacion de Quito 2017"], "start": [PLANNED],
                          "end": [PLANNED], "kind": ["holiday"], "channel": [""],
