@@ -14,6 +14,7 @@ holiday the model had learned on some stores, and the API could not place one at
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -122,8 +123,18 @@ def apply_kept_stores(calendar: pd.DataFrame, kept: Mapping[str, Any],
     columns is returned as given."""
     if locale_pair(calendar) is None:
         return calendar, []
-    out, notes = apply_store_locales(calendar, kept_stores_frame(kept), series_ids,
-                                     calendar_source=calendar_source)
+    frame = kept_stores_frame(kept)
+    try:
+        out, notes = apply_store_locales(calendar, frame, series_ids,
+                                         calendar_source=calendar_source)
+    except DataContractError as exc:
+        if exc.source != frame.attrs["source"]:
+            raise
+        # the model's copy cannot be edited: the fix is a stores file given at predict
+        raise DataContractError(exc.source, [replace(p, fix=(
+            f"{p.fix} in a stores file and give it with brain forecast predict --stores FILE, "
+            "or retrain with it (the API and the pyfunc read the model's copy)"))
+            for p in exc.problems]) from None
     if not store_locale_rows(calendar).any():
         return out, []  # national rows only, or each on its own channel: nothing placed
     notes.insert(0, f"{calendar_source}: city and state holidays given to the stores "

@@ -277,3 +277,29 @@ def test_the_version_and_run_name_the_kept_stores(here: Path) -> None:
     assert list(rows["key"]) == ["store_nbr_01", "store_nbr_02", "store_nbr_12"]
     assert list(rows["series"]) == [2, 2, 2]
     assert re.fullmatch(r"[0-9a-f]+", mv.run_id)
+
+
+def test_a_kept_copy_without_states_says_to_give_a_stores_file_for_a_regional_holiday(
+        ) -> None:
+    """The model's copy cannot be edited: 'add a column state' alone named no way to do it."""
+    import features as ft
+    from features._contracts import DataContractError
+    from features._store_map import apply_kept_stores, remember_stores
+
+    ids = sorted(_series(20)["series_id"].unique())
+    stores = _stores().drop(columns="state")
+    stores.attrs["source"] = "stores.csv"
+    kept = remember_stores(stores, ids)
+    assert kept["state_column"] is None
+    assert sorted(kept["series"]["store_nbr_12"]) == sorted(QUITO[2:])
+    plan = _holidays((PLANNED,)).assign(locale="Regional", locale_name="Pichincha")
+    cal = ft.validate_calendar(plan, "plan.csv", locales=True)
+    with pytest.raises(DataContractError) as err:
+        apply_kept_stores(cal, kept, ids, "plan.csv")
+    msg = str(err.value)
+    assert msg.startswith("stores.csv (kept with the model): column 'state' is required"), msg
+    assert "Fix: add a column 'state' with each store's state in a stores file and give it with " \
+           "brain forecast predict --stores FILE, or retrain with it" in msg
+    with pytest.raises(DataContractError, match=r"stores.csv: column 'city' is required \(or "
+                                                r"'state'\)"):
+        remember_stores(_stores()[["store_nbr", "type"]], ids, source="stores.csv")
