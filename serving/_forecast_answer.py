@@ -221,6 +221,20 @@ def _placed(given: pd.DataFrame, fc_model: Any, known: list[str],
             "retrain with brain forecast train --stores FILE",
             code="invalid_calendar", field="calendar",
             loc=["calendar", rows[0], "locale"] if rows else None)
+    mask = store_locale_rows(given)
+    if mask.any():  # the calendar's note names the CLI's --stores, which a client cannot give
+        said = [n for n in given.attrs.get("load_notes", [])
+                if not n.startswith("calendar: columns 'locale'")]
+        names = [repr(x) for x in dict.fromkeys(given.loc[mask, "name"].astype(str))]
+        n = int(mask.sum())
+        they = "they apply" if n != 1 else "it applies"
+        given.attrs["load_notes"] = [*said, (
+            f"calendar: {n} event{'s are holidays' if n != 1 else ' is a holiday'} of one city "
+            f"or state (locale Local/Regional: {listed(names, 3)}); this model keeps no "
+            f"stores file (trained without --stores), so {they} "
+            "to every series, as a national one. To give one to the stores of its city or "
+            "state, send their series or stores in 'channel', or retrain with brain forecast "
+            "train --stores FILE")]
     return given
 
 

@@ -226,6 +226,16 @@ def test_a_model_without_stores_refuses_a_city_holiday_it_learned_on_some_stores
         brain.forecast(req)
     assert err.value.code == "invalid_calendar"
     assert err.value.loc == ["calendar", 0, "locale"]
+    # a city holiday it never learned applies to every series, and the note says what a
+    # client can do (not the CLI's --stores)
+    req = ForecastRequest(series_id=QUITO[0], horizon=7, calendar=[{
+        "name": "Fiesta nueva", "start": PLANNED, "end": PLANNED, "kind": "holiday",
+        "locale": "Local", "locale_name": "Quito"}])
+    notes = brain.forecast(req)["notes"]
+    assert any(n.startswith("calendar: 1 event is a holiday of one city or state (locale "
+                            "Local/Regional: 'Fiesta nueva'); this model keeps no stores file")
+               and "send their series or stores in 'channel'" in n for n in notes), notes
+    assert not any("brain forecast/data validate --stores" in n for n in notes), notes
 
 
 def test_the_api_gives_a_city_holiday_to_the_stores_of_the_city(
