@@ -313,3 +313,54 @@ def test_a_kept_copy_without_states_says_to_give_a_stores_file_for_a_regional_ho
     with pytest.raises(DataContractError, match=r"stores.csv: column 'city' is required \(or "
                                                 r"'state'\)"):
         remember_stores(_stores()[["store_nbr", "type"]], ids, source="stores.csv")
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_a_real_server_places_a_city_holiday_by_the_kept_stores(
+        here: Path, free_port: Any) -> None:
+    """Level 3: 'brain serve' on the home the model was trained in; the request's Local event
+    reaches the Quito stores' series only."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = free_port()
+    env = dict(os.environ, BRAIN_RELOAD_SECONDS="0")
+    env.pop("BRAIN_API_TOKEN", None)
+    log = (here / "serve.log").open("w")
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("brain")), "serve", "--host",
+                             "127.0.0.1", "--port", str(port), "--reload-seconds", "0"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                pytest.fail("brain serve exited:\n" + (here / "serve.log").read_text()[-3000:])
+            time.sleep(1)
+        event = {"name": "Fundacion de Quito 2017", "start": PLANNED, "end": PLANNED,
+                 "kind": "holiday", "locale": "Local", "locale_name": "Quito"}
+        for sid, has_peak in ((QUITO[2], True), ("store_nbr_02 / BREAD/BAKERY", False)):
+            r = httpx.post(f"{url}/forecast_traffic", timeout=60, json={
+                "series_id": sid, "horizon": 7, "calendar": [event]})
+            assert r.status_code == 200, r.text
+            windows = [p["window"] for p in r.json()["peaks"]]
+            assert ("Fundacion de Quito 2017" in windows) is has_peak, (sid, windows)
+        info = httpx.get(f"{url}/models", timeout=10).json()["models"]
+        assert next(m for m in info if m["name"] == "traffic_forecaster")["stores"][
+            "series"] == 6
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
