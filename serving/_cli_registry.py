@@ -179,7 +179,10 @@ def models(
                           "promotion": v.tags.get("promotion"),
                           # the table columns kept with --keep-column (only when some were)
                           **({"kept_columns": kept[str(v.version)]}
-                             if kept[str(v.version)] else {})} for v in versions],
+                             if kept[str(v.version)] else {}),
+                          # a forecaster's stores file (train --stores), kept with it
+                          **({"stores": v.tags["inputs.stores"]}
+                             if v.tags.get("inputs.stores") else {})} for v in versions],
             "champion_moves": [move.__dict__ for move in moves],
             "champion_set_outside_history": outside}, indent=1))
         return
@@ -204,7 +207,9 @@ def models(
         kind = (kinds[str(v.version)],) if has_kind else ()
         table.add_row(f"v{v.version}", _utc(v.creation_timestamp),
                       "yes" if str(v.version) == champ else "", *kind, *label,
-                      data_text(by_version[str(v.version)]) or "not recorded",
+                      (data_text(by_version[str(v.version)]) or "not recorded")
+                      + (f"; {v.tags['inputs.stores'].partition(' of ')[0]}"
+                         if v.tags.get("inputs.stores") else ""),
                       *((", ".join(kept[str(v.version)]),) if has_kept else ()),
                       scores[str(v.version)][0], _short(v.tags.get("promotion")))
     console.print(table)

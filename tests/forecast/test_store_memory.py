@@ -4,6 +4,7 @@ the stores of that city; a model without one keeps its old rules."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -287,6 +288,12 @@ def test_the_version_and_run_name_the_kept_stores(here: Path) -> None:
     assert list(rows["key"]) == ["store_nbr_01", "store_nbr_02", "store_nbr_12"]
     assert list(rows["series"]) == [2, 2, 2]
     assert re.fullmatch(r"[0-9a-f]+", mv.run_id)
+    res = CliRunner().invoke(app, ["models", "traffic_forecaster", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["versions"][0]["stores"] == (
+        "stores.csv: 3 stores of 6 series, by city and state")
+    res = CliRunner().invoke(app, ["models", "traffic_forecaster"])
+    assert "6 series; stores.csv: 3 stores" in " ".join(res.output.split()), res.output
 
 
 def test_a_kept_copy_without_states_says_to_give_a_stores_file_for_a_regional_holiday(
