@@ -27,7 +27,7 @@ from ._parse import (
     _parse_time,
     _swapped,
 )
-from ._times import _to_datetime
+from ._times import _TIMED_OFFSET, _to_datetime
 
 __all__ = ["ID_LIKE_MIN_ROWS", "ID_LIKE_SHARE", "ISO_FORMAT", "ODD_CELLS_MAX", "ODD_CELLS_SHARE",
            "ONCE_SHARE", "empty_share", "id_like_numbers", "infer_table_types", "name_words",
@@ -58,7 +58,10 @@ free text, mostly unlearnable (only scoring had said so, as unseen levels)."""
 _PERCENT = r"[-+]?(\d[\d,]*)?\.?\d+\s*%"
 """A percentage cell: a number and a percent sign (read as the number: '12%' is 12)."""
 
-_ISO_DATE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
+_ISO_DATE = (r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+             r"(\s?(Z|[+-]\d{2}(:?\d{2})?))?)?$")
+"""An ISO 8601 date or time, with or without a UTC offset ('2026-03-08T10:00:00Z', as CRM
+exports and APIs write them; until 2026-12-07 such a column was text, left out as an identifier)."""
 ISO_FORMAT = "ISO8601"
 """A date column's format in ``attrs["date_formats"]`` when its dates are ISO 8601."""
 
@@ -94,13 +97,27 @@ def _dates(present: pd.Series) -> tuple[pd.Series, str, str | None]:
     """Dates read from text cells with one format (ISO first), a note on the reading, and the
     format read (``"ISO8601"``, an explicit one such as ``"%d/%m/%Y"``, or None when none
     reads any)."""
-    if present.str.match(_ISO_DATE).all():
-        return _to_datetime(present, format="ISO8601"), "", ISO_FORMAT
+    iso = present.str.match(_ISO_DATE).fillna(False).astype(bool)
+    if iso.all():
+        return _iso_dates(present), "", ISO_FORMAT
     fmt, parsed, ambiguous = _one_format(present, pd.Series(True, index=present.index))
+    if int(iso.sum()) > int(parsed.notna().sum()):
+        # ISO dates with a few cells that are none ('unknown'): the other cells are the odd
+        # ones, counted as a number column's are (until 2026-12-07 no format read the column,
+        # and a last-purchase date became a category of one level per customer, in silence)
+        return _iso_dates(present.where(iso)), "", ISO_FORMAT
     if ambiguous:
         first = ambiguous.split()[0]
         return parsed, f"day/month order is ambiguous ({ambiguous}); read as {first}", first
     return parsed, f"format {fmt}" if fmt else "", fmt
+
+
+def _iso_dates(text: pd.Series) -> pd.Series:
+    """ISO 8601 cells as tz-naive times; a time with a UTC offset is converted to UTC (as
+    ``parse_table_dates`` reads it at scoring); a cell that is none is NaT."""
+    if bool(text.str.contains(_TIMED_OFFSET, na=False).any()):
+        return _to_datetime(text, format="ISO8601", utc=True).dt.tz_localize(None)
+    return _to_datetime(text, format="ISO8601")
 
 
 def _rows(mask: pd.Series) -> str:

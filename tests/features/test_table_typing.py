@@ -129,6 +129,32 @@ def test_day_first_dates_are_a_date_column_not_a_category(tmp_path: Path) -> Non
                for n in out.attrs["load_notes"])
 
 
+def test_iso_times_with_a_utc_offset_are_a_date_column_not_a_category(tmp_path: Path) -> None:
+    # a CRM export's '2026-03-08T10:00:00Z' (Salesforce, HubSpot): it had become a category of
+    # one level per distinct time, or left out as an identifier, so --asof never used it
+    days = pd.date_range("2019-01-01", periods=N, freq="3D")
+    zulu = list(days.strftime("%Y-%m-%dT10:30:00Z"))
+    zoned = list(days.strftime("%Y-%m-%dT23:30:00-05:00"))  # 04:30 the next day in UTC
+    out = ft.infer_table_types(_table(tmp_path, last_order=zulu, renewal=zoned))
+    assert out["last_order"].tolist() == list(days + pd.Timedelta(hours=10, minutes=30))
+    assert out["renewal"].tolist() == list(days + pd.Timedelta(days=1, hours=4, minutes=30))
+    assert out.attrs["date_formats"] == {"last_order": "ISO8601", "renewal": "ISO8601"}
+
+
+def test_iso_dates_with_a_few_cells_that_are_not_dates_stay_a_date_column(
+        tmp_path: Path) -> None:
+    # two 'unknown' cells among 400 ISO dates had turned the column into text (no format but
+    # ISO 8601 reads it, and ISO was tried only when every cell was one), in silence
+    days = pd.date_range("2019-01-01", periods=N, freq="3D")
+    iso = list(days.strftime("%Y-%m-%d"))
+    iso[5] = iso[6] = "unknown"
+    out = ft.infer_table_types(_table(tmp_path, last_order=iso))
+    assert pd.api.types.is_datetime64_any_dtype(out["last_order"].dtype)
+    assert out["last_order"].isna().tolist() == [i in (5, 6) for i in range(N)]
+    assert ("crm.csv: column 'last_order' holds dates; values that are not were read as missing "
+            "(2 cells; first at row 6: 'unknown', 7: 'unknown')") in out.attrs["load_notes"]
+
+
 def test_an_id_like_text_column_is_not_a_category_feature(tmp_path: Path) -> None:
     emails = [f"user{i}@example.com" for i in range(N)]
     emails[0] = emails[1]
