@@ -55,6 +55,7 @@ from ._cli_customers_inputs import (
 )
 from ._cli_customers_model import (
     _NAMES,
+    _check_event_model,
     _check_table_model,
     _extra_columns_note,
     _load_model,
@@ -462,6 +463,7 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
                   if on_purchases and (horizon_days is None or task == "value") else None)
         everyone = ev  # last year's buying is read over every customer, not today's active
         ev, feats, refund_base = _scoring_features(model, ev, asof, cal, active_within)
+        _check_event_model(model, uri, feats)
         _population_warning(model, uri, data or events, feats["user_id"])
         note = in_sample_note(model, asof, feats["user_id"])
         if note:

@@ -132,6 +132,30 @@ def _check_table_model(model: Any, uri: str, feats: pd.DataFrame) -> None:
             f"trained on a table with these columns ({source or 'a table'}).") from None
 
 
+def _check_event_model(model: Any, uri: str, feats: pd.DataFrame) -> None:
+    """Before scoring from events: a model trained on a customer table whose columns the event
+    features lack stops with an error naming ``--table`` (it had stopped after the progress
+    bar, with "error: 'last_order'" for a model with a date column, or with a fix about the
+    table's columns for a user who gave no table)."""
+    from training._customer_columns import SHARE_PREFIXES
+
+    if getattr(model, "horizon_days", None) is not None:
+        return  # trained on events: its own input check names what is missing
+    need = [str(c) for c in getattr(model, "input_features_", ())
+            if c not in feats.columns and not str(c).startswith(SHARE_PREFIXES)]
+    if not need:
+        return  # a table built from events ('brain features build'): the columns are there
+    name = _NAMES[model.task]
+    shown = ", ".join(map(repr, need[:10])) + (f" and {len(need) - 10} more"
+                                               if len(need) > 10 else "")
+    raise ValueError(
+        f"{_model_label(uri)} was trained on a customer table (`brain train {model.task} "
+        f"--table`), and the features built from the events lack {len(need)} of its columns: "
+        f"{shown}. Fix: score a table with those columns (`brain score {model.task} --table "
+        f"FILE`), or score the events with a version trained on events (`brain models {name}` "
+        f"lists the versions; pass --model models:/{name}/N)")
+
+
 def _population_warning(model: Any, uri: str, source: Path | None,
                         users: pd.Series) -> None:
     """Warn when the model was trained on another input and knows few of the scored

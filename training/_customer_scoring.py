@@ -303,13 +303,15 @@ def _with_days_since(model: CustomerModel | object, features: pd.DataFrame) -> p
     """``features`` with the ``days_since_<col>`` of the model's date columns, derived once
     over the whole table before it is cut into chunks: an error naming a date cell, or the
     note on dates after the snapshot, had numbered the rows within its chunk ('row 1' for the
-    table's third row). Unchanged when the model has none, or the table no snapshot date
-    (the model's own error names --asof then)."""
+    table's third row). Unchanged when the model has none, the table no snapshot date (the
+    model's own error names --asof then) or not the date columns (its input check names them;
+    a bare KeyError 'last_order' had been the message, 2026-12-07)."""
     inner = _inner_model(model)
     dates = list(getattr(inner, "date_days_", ()) or ())
     if (inner is None or not dates or snapshot_dates(features) is None
-            or all(DAYS_PREFIX + c in features.columns for c in dates)):
-        return features
+            or all(DAYS_PREFIX + c in features.columns for c in dates)
+            or not all(c in features.columns for c in dates)):
+        return features  # a frame without the date columns: the model's input check names them
     return add_days_since(features, dates, inner.task, str(features.attrs.get("source",
                                                                                "table")),
                           getattr(inner, "date_formats_", None) or {})

@@ -1,0 +1,84 @@
+"""Defects found by an outside check (2026-12-07): a CRM snapshot table and a grocery chain's
+order lines run through the documented CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from serving.cli import app
+
+ASOF = pd.Timestamp("2026-06-30")
+
+
+def _run(args: list[str], code: int = 0) -> str:
+    res = CliRunner().invoke(app, args, terminal_width=400)
+    assert res.exit_code == code, res.output
+    return " ".join(res.output.split())
+
+
+def _crm(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    """One row per customer, ids with leading zeros; churn follows the days since the last
+    order (a date column) and the plan."""
+    rng = np.random.default_rng(seed)
+    recency = rng.integers(0, 200, n)
+    plan = rng.choice(["basic", "pro"], n)
+    p = 1 / (1 + np.exp(-(-1.5 + 0.015 * recency + np.where(plan == "basic", 0.5, 0.0))))
+    return pd.DataFrame({
+        "cust_no": [f"{i:07d}" for i in range(n)],
+        "tenure_m": rng.integers(1, 72, n),
+        "plan": plan,
+        "last_order": (ASOF - pd.to_timedelta(recency, unit="D")).strftime("%Y-%m-%d"),
+        "churned": np.where(rng.random(n) < p, "yes", "no"),
+    })
+
+
+def _events(path: Path, users: list[str]) -> None:
+    """A small purchase log of ``users`` over the half year before ``ASOF``."""
+    rng = np.random.default_rng(1)
+    rows = [(u, ASOF - pd.Timedelta(days=int(d)), "purchase", "store", 12.5)
+            for u in users for d in rng.integers(1, 180, 3)]
+    pd.DataFrame(rows, columns=["user_id", "ts", "event_type", "channel", "revenue"]).to_csv(
+        path, index=False)
+
+
+def test_scoring_events_with_a_table_model_names_the_table_not_a_bare_column(
+        tmp_path: Path) -> None:
+    """A churn model trained on a CRM table with --asof (its date column read as days since)
+    scored from an events file stopped with "error: 'last_order'" (a KeyError) after the
+    progress bar; without a date column, with a fix about the table the user never gave."""
+    table = tmp_path / "crm.csv"
+    crm = _crm()
+    crm.to_csv(table, index=False)
+    _run(["train", "churn", "--table", str(table), "--label-col", "churned", "--id-col",
+          "cust_no", "--asof", f"{ASOF:%Y-%m-%d}"])
+    events = tmp_path / "events.csv"
+    _events(events, list(crm["cust_no"].head(50)))
+    out = _run(["score", "churn", "--events", str(events), "--asof", f"{ASOF:%Y-%m-%d}",
+                "--out", str(tmp_path / "s.csv")], code=2)
+    assert "error: churn v1 (@champion) was trained on a customer table" in out, out
+    assert "'last_order'" in out
+    assert "'tenure_m'" in out
+    assert "brain score churn --table FILE" in out
+    assert "scoring 50 customers" not in out  # before the scores, not after
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_the_library_names_the_missing_date_column_of_a_table_model() -> None:
+    """``score_features`` on a frame with a snapshot date but without the model's date column
+    raised a bare KeyError; the model's input check names the columns now."""
+    from training._customer_models import CustomerModel
+    from training._customer_scoring import score_features
+
+    frame = _crm().rename(columns={"cust_no": "user_id"}).assign(
+        last_order=lambda f: pd.to_datetime(f["last_order"]), asof=ASOF,
+        churned=lambda f: (f["churned"] == "yes").astype(int))
+    model = CustomerModel("churn", label_col="churned", n_estimators=30).fit(frame)
+    assert model.date_days_ == ("last_order",)
+    with pytest.raises(ValueError, match=r"the input lacks 1 of them: \['last_order'\]"):
+        score_features(model, frame.drop(columns=["last_order", "churned"]).head(20),
+                       reasons=False)
