@@ -82,3 +82,29 @@ def test_the_library_names_the_missing_date_column_of_a_table_model() -> None:
     with pytest.raises(ValueError, match=r"the input lacks 1 of them: \['last_order'\]"):
         score_features(model, frame.drop(columns=["last_order", "churned"]).head(20),
                        reasons=False)
+
+
+def test_a_snapshot_date_before_most_dates_of_a_past_date_column_gets_a_warning(
+        tmp_path: Path) -> None:
+    """--asof typed years early scored every customer with a negative 'days since the last
+    order' (reasons read "days since last_order is low (-2362 vs typical 97)") without a word;
+    a column of dates mostly after the snapshot at training too (a contract end) gets none."""
+    crm = _crm()
+    rng = np.random.default_rng(5)
+    crm["contract_end"] = (ASOF + pd.to_timedelta(rng.integers(10, 300, len(crm)), unit="D")
+                           ).strftime("%Y-%m-%d")
+    table = tmp_path / "crm.csv"
+    crm.to_csv(table, index=False)
+    _run(["train", "churn", "--table", str(table), "--label-col", "churned", "--id-col",
+          "cust_no", "--asof", f"{ASOF:%Y-%m-%d}"])
+    score = ["score", "churn", "--table", str(table), "--id-col", "cust_no", "--no-reasons"]
+    out = _run([*score, "--asof", "2020-01-01", "--out", str(tmp_path / "early.csv")])
+    assert ("warning: crm.csv: column 'last_order': 600 of 600 dates are after the row's "
+            "snapshot date (first at rows 1, 2, 3; a median of") in out, out
+    assert "Is the snapshot date (--asof, or the table's cutoff column) the date" in out
+    assert "'contract_end'" not in out.split("warning: crm.csv")[1].split("note:")[0]
+    assert len(pd.read_csv(tmp_path / "early.csv")) == 600  # a warning: still scored
+    out = _run([*score, "--asof", f"{ASOF:%Y-%m-%d}", "--out", str(tmp_path / "s.csv")])
+    assert "warning: crm.csv" not in out
+    ids = pd.read_csv(tmp_path / "s.csv", dtype=str)["cust_no"]
+    assert ids.tolist() == crm["cust_no"].tolist()  # leading zeros kept, every row scored
