@@ -71,6 +71,15 @@ def _one_format(text: pd.Series, notna: pd.Series) -> tuple[str | None, pd.Serie
     return first_fmt, first, ""
 
 
+def _reads_as_time(text: pd.Series) -> bool:
+    """Whether any of the cells of ``text`` (missing elsewhere) reads as a time: ISO 8601, or
+    one of the explicit formats ``_one_format`` tries."""
+    notna = text.notna()
+    if bool(_to_datetime(text, format="ISO8601").notna().any()):
+        return True
+    return bool(_one_format(text, notna)[1].notna().any())
+
+
 def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
                 date_only: bool, formats: dict[str, str] | None = None,
                 prefer: str | None = None, mix_days: bool = False) -> pd.Series:
@@ -96,10 +105,15 @@ def _parse_time(s: pd.Series, col: str, tz: str, probs: list[Problem], *,
                                 formats=formats, prefer=prefer)
             zoned = _parse_time(text.where(has_off), col, tz, probs, date_only=True)
             return plain.where(~has_off.to_numpy(dtype=bool), zoned)
-        if 0 < n_off < int(notna.sum()):
+        n_naive = int(notna.sum()) - n_off
+        if 0 < n_naive < n_off and not _reads_as_time(text.where(notna & ~has_off)):
+            # the few values without an offset are no times at all ('not a date' among times
+            # with offsets): they are named below as values that are not timestamps (they had
+            # been called times without an offset, with the fix to give every value one)
+            n_naive = 0
+        if 0 < n_off < int(notna.sum()) and n_naive:
             # the rows named are the fewer kind: one stray '+01:00' among 2,000 naive times is
             # the row to fix (listing the 1,999 others hid it)
-            n_naive = int(notna.sum()) - n_off
             few = has_off if n_off <= n_naive else notna & ~has_off
             shown = (f"{n_naive:,} rows have none, these have one" if n_off <= n_naive
                      else f"{n_off:,} rows have one, these have none")

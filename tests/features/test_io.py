@@ -202,6 +202,22 @@ def test_mixed_offsets_name_the_fewer_kind_of_row(tmp_path: Path) -> None:
     assert "offsets; 19 rows have one, these have none (1 row; first at row 4: " in str(err.value)
 
 
+def test_a_value_that_is_no_time_among_times_with_offsets_is_named_as_such(
+        tmp_path: Path) -> None:
+    """An independent check's order lines with '2024-08-20T22:40:47+02:00' times and one 'not a
+    date' cell were told the column "mixes times with and without UTC offsets", with the fix
+    to give every value an offset: the cell is no time at all."""
+    zoned = [f"1,2024-11-{d:02d}T10:00:00+01:00,visit,email," for d in range(1, 21)]
+    zoned[5] = "1,not a date,visit,email,"
+    with pytest.raises(ft.DataContractError) as err:
+        ft.load_events(write(tmp_path, "user_id,ts,event_type,channel,revenue\n"
+                             + "\n".join(zoned) + "\n"))
+    text = str(err.value)
+    assert ("column 'ts' has values that are not timestamps (1 row; first at row 6: "
+            "'not a date')") in text
+    assert "offsets" not in text
+
+
 def test_tz_aware_parquet_is_converted(tmp_path: Path) -> None:
     df = pd.DataFrame({"user_id": [1], "ts": pd.to_datetime(["2024-01-01 12:00"]).tz_localize(
         "Europe/Berlin"), "event_type": ["visit"], "channel": ["email"], "revenue": [0.0]})
