@@ -201,16 +201,22 @@ def note_replaced(path: Path) -> None:
         show_note(f"{path} existed and is replaced")
 
 
+def check_out_suffix(out: Path) -> None:
+    """The error for an output file ``write_frame`` cannot write, before any work (``brain
+    score --out scores.xlsx`` had scored every customer first)."""
+    if out.suffix.lower() not in (".parquet", ".pq", ".csv"):
+        raise ValueError(f"{out}: unsupported output extension '{out.suffix}'; "
+                         "use .parquet or .csv")
+
+
 def write_frame(df: pd.DataFrame, out: Path) -> None:
+    check_out_suffix(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     note_replaced(out)
     if out.suffix.lower() in (".parquet", ".pq"):
         df.to_parquet(out, index=False)
-    elif out.suffix.lower() == ".csv":
-        df.to_csv(out, index=False)
     else:
-        raise ValueError(f"{out}: unsupported output extension '{out.suffix}'; "
-                         "use .parquet or .csv")
+        df.to_csv(out, index=False)
 
 
 def registered_ref(uri: str) -> tuple[str, str, str] | None:

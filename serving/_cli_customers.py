@@ -32,6 +32,7 @@ from features._refunds import RefundPrior
 from ._cli_common import (
     DupOpt,
     check_on_duplicate,
+    check_out_suffix,
     console,
     err_console,
     frame_table,
@@ -405,6 +406,7 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
     )
     from training._mlflow import check_registry_uri
 
+    check_out_suffix(out)
     if model_uri is None or model_uri.startswith("models:"):  # before the features are built
         check_registry_uri(f"read {_NAMES[task]} from the model registry")
     asof = None if asof_text is None else parse_date_option(asof_text, "--asof")

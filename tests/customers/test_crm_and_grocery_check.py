@@ -66,6 +66,11 @@ def test_scoring_events_with_a_table_model_names_the_table_not_a_bare_column(
     assert "brain score churn --table FILE" in out
     assert "scoring 50 customers" not in out  # before the scores, not after
     assert not (tmp_path / "s.csv").exists()
+    # an output the CLI cannot write stops before any scoring (it had scored every customer)
+    out = _run(["score", "churn", "--table", str(table), "--id-col", "cust_no", "--asof",
+                f"{ASOF:%Y-%m-%d}", "--out", str(tmp_path / "s.xlsx")], code=2)
+    assert "unsupported output extension '.xlsx'; use .parquet or .csv" in out
+    assert "scoring 600 customers" not in out
 
 
 def test_the_library_names_the_missing_date_column_of_a_table_model() -> None:
