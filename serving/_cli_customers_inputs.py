@@ -338,6 +338,7 @@ def _with_asof(frame: pd.DataFrame, asof: pd.Timestamp | None, name: str,
                   f"{asof:%Y-%m-%d} (the date its date columns count days from)")
     out = frame.copy()
     out["asof"] = asof.normalize()
+    out.attrs["brain.asof_added"] = "asof" not in frame.columns
     return out
 
 

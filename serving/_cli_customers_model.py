@@ -114,8 +114,12 @@ def _check_table_model(model: Any, uri: str, feats: pd.DataFrame) -> None:
     user has often just trained it: 'brain train --table' keeps the event champion)."""
     from training._customer_population import table_version_for
 
+    # the columns the user gave: not the 'asof' column --asof added (it had been listed among
+    # the received columns of the file, 2026-12-07)
+    received = [str(c) for c in feats.columns
+                if not (c == "asof" and feats.attrs.get("brain.asof_added"))]
     try:
-        model._check_inputs(feats, [str(c) for c in feats.columns])
+        model._check_inputs(feats, received)
     except ValueError as exc:
         text = str(exc)
         reg = _registered(uri)

@@ -113,3 +113,9 @@ def test_a_snapshot_date_before_most_dates_of_a_past_date_column_gets_a_warning(
     assert "warning: crm.csv" not in out
     ids = pd.read_csv(tmp_path / "s.csv", dtype=str)["cust_no"]
     assert ids.tolist() == crm["cust_no"].tolist()  # leading zeros kept, every row scored
+    # a missing column's error lists the columns the file has, not the 'asof' --asof added
+    crm.drop(columns="tenure_m").to_csv(tmp_path / "short.csv", index=False)
+    out = _run(["score", "churn", "--table", str(tmp_path / "short.csv"), "--id-col", "cust_no",
+                "--asof", f"{ASOF:%Y-%m-%d}", "--out", str(tmp_path / "x.csv")], code=2)
+    assert "the input lacks 1 of them: ['tenure_m']; received columns ['cust_no', 'plan', " \
+        "'last_order', 'churned', 'contract_end']." in out, out
