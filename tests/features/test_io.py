@@ -511,6 +511,20 @@ def test_a_windows_1252_csv_names_its_rows_and_the_conversion(tmp_path: Path) ->
     assert "encoding='cp1252'" in text
 
 
+def test_a_utf16_export_is_named_as_such_with_its_conversion(tmp_path: Path) -> None:
+    # Excel's 'Unicode Text' (UTF-16, tabs): the error had shown the header as Windows-1252
+    # ('\xff\xfec\x00u\x00...' at 'row 0') and told to read it with encoding='cp1252'
+    p = tmp_path / "crm.txt"
+    p.write_bytes("customer_id\tplan\tchurned\n0042\tbasic\tyes\n".encode("utf-16"))
+    with pytest.raises(ft.DataContractError) as err:
+        ft.read_table(p)
+    text = str(err.value)
+    assert "crm.txt: file is UTF-16 text (Excel's 'Unicode Text' writes it), not UTF-8" in text
+    assert ("pd.read_csv('crm.txt', encoding='utf-16', sep='\\t', dtype=str).to_csv("
+            "'utf8.csv', index=False)") in text
+    assert "cp1252" not in text
+
+
 def test_a_row_with_an_unquoted_comma_names_its_rows_and_the_quoting(tmp_path: Path) -> None:
     # pandas' "Expected 5 fields in line 3, saw 6" named one line and told to save the file
     # as UTF-8 CSV, which it was
