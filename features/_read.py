@@ -166,11 +166,11 @@ def _encoding_problem(p: Path) -> Problem:
         # Excel's 'Unicode Text' (UTF-16 with a byte-order mark): read as Windows-1252 every
         # other character is a NUL, and the fix had said encoding='cp1252' (2026-12-07)
         first = head.decode("utf-16", errors="ignore").splitlines()[0] if head[2:] else ""
-        sep = next((c for c in ("\t", ";", ",") if c in first), ",")
+        wide_sep = next((c for c in ("\t", ";", ",") if c in first), ",")
         return Problem("", "is UTF-16 text (Excel's 'Unicode Text' writes it), not UTF-8", 0,
                        fix="save it as 'CSV UTF-8' (Excel: Save As) or Parquet, or convert it, "
                            f"e.g. in Python: pd.read_csv({p.name!r}, encoding='utf-16', "
-                           f"sep={sep!r}, dtype=str).to_csv('utf8.csv', index=False)")
+                           f"sep={wide_sep!r}, dtype=str).to_csv('utf8.csv', index=False)")
     bad: list[tuple[int, str]] = []
     n = 0
     with opener(p, "rb") as fh:
