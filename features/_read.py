@@ -61,6 +61,13 @@ def read_table(path: PathLike) -> pd.DataFrame:
                 _log.warning(note)
                 frame.attrs["read_notes"] = [note]
                 frame.attrs["load_notes"] = [note]
+            twice = _repeated_names(p, used, skip, [str(c) for c in frame.columns])
+            if twice:
+                note = (f"{name}: the header names {twice}; rename them if they are different "
+                        "columns, or drop the copy")
+                _log.warning(note)
+                frame.attrs["read_notes"] = [*frame.attrs.get("read_notes", []), note]
+                frame.attrs["load_notes"] = [*frame.attrs.get("load_notes", []), note]
             if other:
                 frame.attrs["separator"] = other
                 shown = {";": "';'", "\t": "tabs"}[other]
@@ -93,6 +100,31 @@ def read_table(path: PathLike) -> pd.DataFrame:
                f"pd.read_excel({name!r}).to_csv('{p.stem}.csv', index=False)")
     raise DataContractError(name, [Problem("", f"has unsupported extension '{p.suffix}'", 0,
                                            fix=fix)])
+
+
+def _repeated_names(p: Path, sep: str, skip: int, read: list[str]) -> str:
+    """"'plan' twice (columns 3 and 4, read as 'plan' and 'plan.1')" for each name the header
+    gives more than one column (pandas renames the later ones without a word; ``read``: the
+    columns as read), else ""."""
+    opener = gzip.open if p.suffix.lower() == ".gz" else open
+    with opener(p, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        for _ in range(skip):
+            fh.readline()
+        header = next(csv.reader(fh, delimiter=sep), [])
+    if len(header) != len(read):
+        return ""
+    where: dict[str, list[int]] = {}
+    for i, col in enumerate(header):
+        where.setdefault(col, []).append(i)
+    times = {2: "twice", 3: "three times"}
+
+    def listed(items: list[str]) -> str:
+        return ", ".join(items[:-1]) + f" and {items[-1]}"
+
+    return "; ".join(
+        f"{col!r} {times.get(len(at), f'{len(at)} times')} (columns "
+        f"{listed([str(i + 1) for i in at])}, read as {listed([repr(read[i]) for i in at])})"
+        for col, at in where.items() if len(at) > 1)
 
 
 def _comment_block(p: Path, sep: str) -> tuple[int, str]:

@@ -525,6 +525,21 @@ def test_a_utf16_export_is_named_as_such_with_its_conversion(tmp_path: Path) -> 
     assert "cp1252" not in text
 
 
+def test_a_header_naming_a_column_twice_gets_a_note(tmp_path: Path) -> None:
+    # a CRM export with two 'plan' columns: pandas reads the second as 'plan.1', which the
+    # model then learned under that name, without a word
+    text = ("user_id,ts,event_type,channel,revenue,revenue\n"
+            "1,2024-11-01,purchase,email,10.5,9.0\n2,2024-11-02,visit,email,,\n")
+    frame = ft.load_events(write(tmp_path, text))
+    assert frame["revenue"].tolist()[0] == 10.5
+    assert ("events.csv: the header names 'revenue' twice (columns 5 and 6, read as 'revenue' "
+            "and 'revenue.1'); rename them if they are different columns, or drop the copy"
+            ) in frame.attrs["load_notes"]
+    table = ft.read_table(write(tmp_path, "id,plan,plan,plan\n1,a,b,c\n", "crm.csv"))
+    assert ("crm.csv: the header names 'plan' three times (columns 2, 3 and 4, read as 'plan', "
+            "'plan.1' and 'plan.2')") in table.attrs["load_notes"][0]
+
+
 def test_a_row_with_an_unquoted_comma_names_its_rows_and_the_quoting(tmp_path: Path) -> None:
     # pandas' "Expected 5 fields in line 3, saw 6" named one line and told to save the file
     # as UTF-8 CSV, which it was
