@@ -120,7 +120,7 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
         first = ", ".join(str(i + 1) for i in np.flatnonzero(blank)[:5])
         n = int(blank.sum())
         rows = "1 row has" if n == 1 else f"{n:,} rows have"
-        show_note(f"{path.name}: {rows} no customer id in {id_col!r} ({len(frame):,} rows; "
+        show_note(f"{path.name}: {rows} no customer id in {id_col!r} (of {len(frame):,} rows; "
                   f"first at {'row' if n == 1 else 'rows'} {first}, data rows counted from 1): "
                   "left out, as every score and label needs a customer")
         frame = frame.loc[~blank].reset_index(drop=True)

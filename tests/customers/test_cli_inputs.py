@@ -349,8 +349,9 @@ def test_table_rows_without_a_customer_id_are_left_out_with_a_note(world_dir: Pa
     new.to_csv(tmp_path / "new.csv", index=False)
     out = _run(["score", "churn", "--table", str(tmp_path / "new.csv"), "--id-col", "customer",
                 "--no-reasons", "--out", str(tmp_path / "s.csv")])
-    assert "2 rows have no customer id in 'customer'" in out
-    assert "first at rows 3, 6" in out
+    # 'of' the table's rows: "(1,000 rows; first at ...)" read as the rows without an id
+    assert (f"2 rows have no customer id in 'customer' (of {len(table):,} rows; first at rows "
+            "3, 6") in out
     scored = pd.read_csv(tmp_path / "s.csv")
     assert len(scored) == len(table) - 2
     assert scored["customer"].notna().all()  # no score without an id
