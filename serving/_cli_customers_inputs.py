@@ -352,12 +352,15 @@ def _check_asof(events: pd.DataFrame, asof: pd.Timestamp, what: str = "scored",
                          "no customer has history before it; use a date after it (the events "
                          f"run from {first:%Y-%m-%d} to {last:%Y-%m-%d})")
     day_after = last.normalize() + pd.Timedelta(days=1)
-    if asof > day_after:
+    # by the day: a time on the day after the data ('2025-12-03 08:30') had been told it was
+    # "0 days after the last event", with the same day as the fix
+    if asof.normalize() > day_after:
         gap = (asof - last).days
-        err_console.print(f"[yellow]warning:[/] {option} {asof:%Y-%m-%d} is {gap:,} days after "
-                      f"the last event ({last}); customers are {what} as if nobody bought or "
-                      f"visited since. To use the end of the data: {option} "
-                      f"{day_after:%Y-%m-%d}", highlight=False, soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/] {option} {asof:%Y-%m-%d} is {gap:,} "
+                          f"day{'s' if gap != 1 else ''} after the last event ({last}); "
+                          f"customers are {what} as if nobody bought or visited since. To use "
+                          f"the end of the data: {option} {day_after:%Y-%m-%d}",
+                          highlight=False, soft_wrap=True)
 
 
 def _active_customers(ev: pd.DataFrame, asof: pd.Timestamp, days: int) -> pd.DataFrame:

@@ -119,3 +119,18 @@ def test_a_snapshot_date_before_most_dates_of_a_past_date_column_gets_a_warning(
                 "--asof", f"{ASOF:%Y-%m-%d}", "--out", str(tmp_path / "x.csv")], code=2)
     assert "the input lacks 1 of them: ['tenure_m']; received columns ['cust_no', 'plan', " \
         "'last_order', 'churned', 'contract_end']." in out, out
+
+
+def test_a_time_on_the_day_after_the_data_is_no_gap_to_warn_about() -> None:
+    """--asof '2025-12-03 08:30' on a log ending 2025-12-02 10:12 was warned "0 days after the
+    last event", with '--asof 2025-12-03' as the fix: the day the user had given."""
+    from serving._cli_common import err_console
+    from serving._cli_customers_inputs import _check_asof
+
+    ev = pd.DataFrame({"ts": pd.to_datetime(["2025-06-01 09:00", "2025-12-02 10:12"])})
+    with err_console.capture() as cap:
+        _check_asof(ev, pd.Timestamp("2025-12-03 08:30"))
+    assert cap.get() == ""
+    with err_console.capture() as cap:
+        _check_asof(ev, pd.Timestamp("2025-12-04 08:30"))
+    assert "--asof 2025-12-04 is 1 day after the last event" in " ".join(cap.get().split())
