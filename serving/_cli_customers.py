@@ -388,7 +388,7 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
            jobs: int | None, tz: str, allow: str, on_duplicate: str = "drop",
            active_within: int | None = None, season_adjust: bool = False,
            outcomes: bool = True, allow_empty_columns: bool = False) -> None:
-    from training._customer_dates import check_snapshot_date, snapshot_before_dates_warning
+    from training._customer_dates import check_snapshot_date, snapshot_date_warning
     from training._customer_empty import check_empty_columns
     from training._customer_scoring import (
         empty_columns_note,
@@ -445,7 +445,7 @@ def _score(task: str, asof_text: str | None, out: Path, data: Path | None, event
             check_empty_columns(model, feats, name=table.name,
                                 option="pass --allow-empty-columns", written=unread)
         _population_warning(model, uri, table, feats["user_id"])
-        early = snapshot_before_dates_warning(model, feats)
+        early = snapshot_date_warning(model, feats)
         if early:
             err_console.print(f"[yellow]warning:[/] {table.name}: {early}", highlight=False,
                               soft_wrap=True)

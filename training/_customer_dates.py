@@ -19,7 +19,7 @@ import pandas as pd
 
 __all__ = ["DAYS_PREFIX", "NO_SNAPSHOT_REASON", "SNAPSHOT_COLUMNS", "add_days_since",
            "check_snapshot_date", "date_candidates", "days_since", "future_note",
-           "snapshot_before_dates_warning", "snapshot_dates"]
+           "snapshot_date_warning", "snapshot_dates"]
 
 _log = logging.getLogger("training._customer_models")  # the customer model's own logger
 
@@ -134,44 +134,59 @@ def add_days_since(frame: pd.DataFrame, cols: list[str], task: str,
     return out
 
 
-def snapshot_before_dates_warning(model: object, frame: pd.DataFrame) -> str | None:
-    """The warning for a scored table whose snapshot date (``--asof`` or its ``cutoff``) comes
-    before most of the dates of a column the model learned as dates before the snapshot (a
-    last purchase: training's typical ``days_since_<col>`` at least 0), else None.
+def snapshot_date_warning(model: object, frame: pd.DataFrame) -> str | None:
+    """The warning for a scored table whose snapshot date (``--asof`` or its ``cutoff``) does
+    not fit its dates as training's did, else None:
 
-    An ``--asof`` typed a year early (2020-01-01 for 2026-06-30) had scored every customer
-    with days since the last order of -2,362 against a typical 97, and reasons reading "days
-    since last_order is low (-2362 ...)", without a word (2026-12-07). A column of dates
-    mostly after the snapshot at training too (a contract end) is what it is: no warning."""
+    - it comes before most of the dates of a column the model learned as dates before the
+      snapshot (a last purchase: training's typical ``days_since_<col>`` at least 0). An
+      ``--asof`` typed 2020-01-01 for 2026-06-30 had scored every customer with days since the
+      last order of -2,272 in the median against a typical 97, and reasons reading "days since
+      last_order is low (-2362 ...)", without a word (2026-12-07). A column of dates mostly
+      after the snapshot at training too (a contract end) is what it is;
+    - most rows lie more days after a column's dates than any row fitted on
+      (``CustomerModel.date_days_max_``): an ``--asof`` of 2030-01-01 gave a median of 1,381
+      days since the last order, where training's most was 199; the trees score every such
+      row as the most they saw."""
     cols = [c for c in getattr(model, "date_days_", ()) or () if c in frame.columns]
     typical: dict[str, float] = getattr(model, "typical_", None) or {}
+    most: dict[str, float] = getattr(model, "date_days_max_", None) or {}
     snap_cols = [c for c in SNAPSHOT_COLUMNS if c in frame.columns]
     if not cols or not snap_cols:
         return None
     formats = getattr(model, "date_formats_", None) or {}
     parts = []
     for col in cols:
-        usual = typical.get(DAYS_PREFIX + col)
-        if usual is None or not usual >= 0:
-            continue
+        usual, top = typical.get(DAYS_PREFIX + col), most.get(col)
         try:
             days, _ = days_since(frame[[col, *snap_cols]], [col], formats=formats)
         except ValueError:
             return None  # a cell that is no date: scoring stops with the error naming it
         d = days[DAYS_PREFIX + col].to_numpy(dtype=float)
         filled = ~np.isnan(d)
+        n_filled = int(filled.sum())
         after = filled & (d < 0)
-        n, n_filled = int(after.sum()), int(filled.sum())
-        if not n or n < FUTURE_SHARE * n_filled:
-            continue  # a few: the leak note (``future_note``) names them
-        rows = ", ".join(str(int(i) + 1) for i in np.flatnonzero(after)[:ROWS_SHOWN])
-        parts.append(f"column {col!r}: {n:,} of {n_filled:,} dates are after the row's snapshot "
-                     f"date (first at row{'s' if n > 1 else ''} {rows}; a median of "
-                     f"{float(np.median(-d[after])):,.0f} days after), where the model learned "
-                     f"from dates a typical {usual:,.0f} days before it")
+        past = filled & (d > top) if top is not None else np.zeros_like(filled)
+        for mask, enough in ((after, usual is not None and usual >= 0), (past, True)):
+            n = int(mask.sum())
+            if not enough or not n or n < FUTURE_SHARE * n_filled:
+                continue  # a few after the snapshot: the leak note (``future_note``) names them
+            rows = ", ".join(str(int(i) + 1) for i in np.flatnonzero(mask)[:ROWS_SHOWN])
+            where = f"first at row{'s' if n > 1 else ''} {rows}"
+            if mask is after:
+                parts.append(
+                    f"column {col!r}: {n:,} of {n_filled:,} dates are after the row's snapshot "
+                    f"date ({where}; a median of {float(np.median(-d[mask])):,.0f} days after), "
+                    f"where the model learned from dates a typical {usual:,.0f} days before it")
+            else:
+                parts.append(
+                    f"column {col!r}: {n:,} of {n_filled:,} rows are more days after their date "
+                    f"than any row the model learned from ({where}; a median of "
+                    f"{float(np.median(d[mask])):,.0f} days since it, at most {top:,.0f} at "
+                    "training): the trees read each of them as that most")
+            break
     if not parts:
         return None
     return ("; ".join(parts) + ". Is the snapshot date (--asof, or the table's cutoff column) "
-            "the date the table was exported? The model reads those days since as negative, "
-            "values it never learned from, and the scores and reasons rest on them: score again "
-            "with the export date")
+            "the date the table was exported? The scores and reasons rest on those days: "
+            "score again with the export date")

@@ -377,7 +377,7 @@ def _date_features(model: CustomerModel, frame: pd.DataFrame, keep: np.ndarray,
     """The date columns as ``days_since_<col>`` features when the table says when it was
     taken (``training._customer_dates``), recorded in ``model.date_days_``; without a
     snapshot date they stay out with a reason naming --asof."""
-    model.date_days_, model.date_formats_ = (), {}
+    model.date_days_, model.date_formats_, model.date_days_max_ = (), {}, {}
     dates = date_candidates(data, skipped)
     if not dates:
         return data, numeric, skipped
@@ -392,6 +392,10 @@ def _date_features(model: CustomerModel, frame: pd.DataFrame, keep: np.ndarray,
                      axis=1)
     data.attrs = dict(frame.attrs)
     model.date_days_ = tuple(dates)
+    # the most days since each date among the rows fitted on: scoring names a table past them
+    model.date_days_max_ = {c: float(np.nanmax(v)) for c in dates
+                            if (v := days[DAYS_PREFIX + c].to_numpy(dtype=float)).size
+                            and not np.isnan(v).all()}
     # how each was read (day-first '%d/%m/%Y', ...): scoring reads its text cells the same way
     # (a table of days all 12 or less had been 'ambiguous' at scoring)
     read = frame.attrs.get("date_formats", {})

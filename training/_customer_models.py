@@ -144,6 +144,9 @@ class CustomerModel:
     read with it at scoring (``features.parse_table_dates``), so a table whose days are all 12
     or less reads in the training's day/month order; a model saved before it existed, or fitted
     on a frame of dates, has none."""
+    date_days_max_: dict[str, float] = {}  # noqa: RUF012
+    """The most days since each of ``date_days_`` among the rows fitted on (since 2026-12-07;
+    none before): ``brain score --table`` warns when most of a table's rows lie past it."""
     empty_shares_: dict[str, float] = {}  # noqa: RUF012
     """Share of empty (missing) cells of each category column in the table fitted on; scoring
     a table whose share differs a lot gets a note (``training._customer_scoring.

@@ -89,11 +89,11 @@ def test_the_library_names_the_missing_date_column_of_a_table_model() -> None:
                        reasons=False)
 
 
-def test_a_snapshot_date_before_most_dates_of_a_past_date_column_gets_a_warning(
-        tmp_path: Path) -> None:
+def test_a_snapshot_date_that_does_not_fit_the_dates_gets_a_warning(tmp_path: Path) -> None:
     """--asof typed years early scored every customer with a negative 'days since the last
-    order' (reasons read "days since last_order is low (-2362 vs typical 97)") without a word;
-    a column of dates mostly after the snapshot at training too (a contract end) gets none."""
+    order' (reasons read "days since last_order is low (-2362 vs typical 97)") without a word,
+    and years late with days past any the model learned from; a column of dates mostly after
+    the snapshot at training too (a contract end) gets no warning for the early date."""
     crm = _crm()
     rng = np.random.default_rng(5)
     crm["contract_end"] = (ASOF + pd.to_timedelta(rng.integers(10, 300, len(crm)), unit="D")
@@ -109,6 +109,11 @@ def test_a_snapshot_date_before_most_dates_of_a_past_date_column_gets_a_warning(
     assert "Is the snapshot date (--asof, or the table's cutoff column) the date" in out
     assert "'contract_end'" not in out.split("warning: crm.csv")[1].split("note:")[0]
     assert len(pd.read_csv(tmp_path / "early.csv")) == 600  # a warning: still scored
+    # a year late: every row more days after its last order than any row trained on (199)
+    out = _run([*score, "--asof", "2027-06-30", "--out", str(tmp_path / "late.csv")])
+    assert ("warning: crm.csv: column 'last_order': 600 of 600 rows are more days after their "
+            "date than any row the model learned from (first at rows 1, 2, 3; a median of ") in out
+    assert "at most 199 at training): the trees read each of them as that most" in out
     out = _run([*score, "--asof", f"{ASOF:%Y-%m-%d}", "--out", str(tmp_path / "s.csv")])
     assert "warning: crm.csv" not in out
     ids = pd.read_csv(tmp_path / "s.csv", dtype=str)["cust_no"]
