@@ -98,14 +98,18 @@ def _dates(present: pd.Series) -> tuple[pd.Series, str, str | None]:
     format read (``"ISO8601"``, an explicit one such as ``"%d/%m/%Y"``, or None when none
     reads any)."""
     iso = present.str.match(_ISO_DATE).fillna(False).astype(bool)
+    zoned = int((iso & present.str.contains(_TIMED_OFFSET, na=False)).sum())
+    # a mix is read value by value, as scoring reads it (``parse_table_dates``), and said
+    mixed = (f"{zoned:,} of {int(iso.sum()):,} times have a UTC offset and are read in UTC, "
+             "the others as written" if 0 < zoned < int(iso.sum()) else "")
     if iso.all():
-        return _iso_dates(present), "", ISO_FORMAT
+        return _iso_dates(present), mixed, ISO_FORMAT
     fmt, parsed, ambiguous = _one_format(present, pd.Series(True, index=present.index))
     if int(iso.sum()) > int(parsed.notna().sum()):
         # ISO dates with a few cells that are none ('unknown'): the other cells are the odd
         # ones, counted as a number column's are (until 2026-12-07 no format read the column,
         # and a last-purchase date became a category of one level per customer, in silence)
-        return _iso_dates(present.where(iso)), "", ISO_FORMAT
+        return _iso_dates(present.where(iso)), mixed, ISO_FORMAT
     if ambiguous:
         first = ambiguous.split()[0]
         return parsed, f"day/month order is ambiguous ({ambiguous}); read as {first}", first
@@ -663,7 +667,9 @@ def parse_table_dates(values: pd.Series, column: str, source: str = "table",
         if fmt and fmt != ISO_FORMAT and bool((~missing).any()):
             return _dates_as_trained(values, column, source, fmt)
     probs: list[Problem] = []
-    out = _parse_time(values, column, "UTC", probs, date_only=True)
+    # a mix of plain dates and times with an offset value by value, as training read it
+    # (``_dates``; it had been an error at scoring only)
+    out = _parse_time(values, column, "UTC", probs, date_only=True, mix_days=True)
     if probs:
         raise DataContractError(source, probs)
     return out

@@ -171,7 +171,10 @@ def _date_text(values: pd.Series, col: str, fmt: str | None) -> np.ndarray:
     try:
         days = _as_dates(values, col, "table", fmt)
     except ValueError:  # a cell that is no date: scoring stops on it with its own error
-        days = pd.to_datetime(values, errors="coerce", format="mixed")
+        try:
+            days = pd.to_datetime(values, errors="coerce", format="mixed")
+        except ValueError:  # offsets mixed with plain times: pandas wants utc=True
+            days = pd.to_datetime(values, errors="coerce", format="mixed", utc=True)
     return pd.Series(days).dt.strftime("%Y-%m-%d").fillna("\x00").to_numpy(dtype=object)
 
 

@@ -139,3 +139,29 @@ def test_a_time_on_the_day_after_the_data_is_no_gap_to_warn_about() -> None:
     with err_console.capture() as cap:
         _check_asof(ev, pd.Timestamp("2025-12-04 08:30"))
     assert "--asof 2025-12-04 is 1 day after the last event" in " ".join(cap.get().split())
+
+
+def test_a_date_column_mixing_plain_dates_and_utc_times_scores_as_it_trained(
+        tmp_path: Path) -> None:
+    """Every other `last_order` written '2026-03-08T10:00:00Z': training read the column (in
+    UTC, with a note), and scoring the same table stopped with pandas' "Mixed timezones
+    detected. Pass utc=True ..." (the in-sample check) or the error that the column mixes
+    times with and without offsets."""
+    crm = _crm()
+    crm.loc[::2, "last_order"] = crm.loc[::2, "last_order"] + "T10:00:00Z"
+    table = tmp_path / "crm.csv"
+    crm.to_csv(table, index=False)
+    out = _run(["train", "churn", "--table", str(table), "--label-col", "churned", "--id-col",
+                "cust_no", "--asof", f"{ASOF:%Y-%m-%d}"])
+    assert ("column 'last_order' read as dates: 300 of 600 times have a UTC offset and are read "
+            "in UTC, the others as written") in out
+    assert "last_order as days_since_last_order" in out
+    out = _run(["score", "churn", "--table", str(table), "--id-col", "cust_no", "--asof",
+                f"{ASOF:%Y-%m-%d}", "--no-reasons", "--out", str(tmp_path / "s.csv")])
+    assert "600 of the 600 rows are rows this model was fitted or calibrated on" in out
+    plain = _crm()
+    plain.to_csv(tmp_path / "plain.csv", index=False)
+    _run(["score", "churn", "--table", str(tmp_path / "plain.csv"), "--id-col", "cust_no",
+          "--asof", f"{ASOF:%Y-%m-%d}", "--no-reasons", "--out", str(tmp_path / "p.csv")])
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "s.csv")["score"],
+                               pd.read_csv(tmp_path / "p.csv")["score"])
