@@ -401,6 +401,17 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
         raise DataContractError(source, probs)
     _revenue_roles_note(revenue if amount is not None else None, amount, qty, unit, price,
                         report)
+    both = np.zeros(len(raw), dtype=bool)
+    if qty is not None and unit is not None:
+        # a return written with both signs (-1 x -2.50): the product is positive, and the
+        # returned lines had been counted as refunds adding to the revenue (2026-12-07)
+        both = ((qty < 0) & (unit < 0)).fillna(False).to_numpy()
+        if both.any():
+            n, rows, _ = problem_rows(both)
+            revenue = revenue.mask(both, -revenue.abs())
+            report.note(f"{_lines(n, 'have')} a negative '{quantity}' and a negative "
+                        f"'{price}' (first at row {rows[0]}): read as returns of quantity x "
+                        f"unit price ({-float(revenue[both].sum()):,.2f}), not as revenue")
 
     cust_text = raw[customer].astype("string").str.strip()
     guest = (cust_text.isna() | cust_text.str.lower().isin(MISSING_SPELLINGS)).fillna(True
@@ -462,8 +473,8 @@ def orders_to_events(raw: pd.DataFrame, *, customer: str, time: str, order: str 
                     f"id in '{customer}' (guest "
                     f"checkouts{pct}; first at row {rows[0]}): not imported, as every event "
                     "needs a customer")
-    if unit is not None and ((unit < 0).to_numpy() & ~guest).any():
-        n, rows, _ = problem_rows((unit < 0).to_numpy() & ~guest)
+    if unit is not None and ((unit < 0).to_numpy() & ~guest & ~both).any():
+        n, rows, _ = problem_rows((unit < 0).to_numpy() & ~guest & ~both)
         report.note(f"{_lines(n, 'have')} a negative '{price}' (adjustments such as bad-debt "
                     f"write-offs; first at row {rows[0]}): imported as refunds when the line's "
                     "revenue is negative")

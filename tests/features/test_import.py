@@ -84,6 +84,25 @@ def test_without_an_order_column_one_customer_time_is_one_order() -> None:
                                                                          "orders_total"] == 2
 
 
+def test_a_return_written_with_a_negative_quantity_and_price_is_a_refund() -> None:
+    """A till export writing a return as -1 x -2.50: the product is +2.50, and the line was a
+    refund that added 2.50 to the revenue ("refunds 414.36 (-0.7% of purchases)", net above
+    the purchases, in an independent check's grocery lines)."""
+    raw = pd.DataFrame({"Invoice": ["1", "1", "R1"], "Customer ID": ["007", "007", "007"],
+                        "InvoiceDate": ["2024-01-02 10:00", "2024-01-02 10:00",
+                                        "2024-01-05 09:00"],
+                        "Quantity": ["2", "1", "-1"], "Price": ["2.50", "4.00", "-2.50"]})
+    events = _import(raw)
+    refund = events[events["event_type"] == "refund"]
+    assert refund["revenue"].tolist() == [-2.5]
+    assert events.loc[events["event_type"] == "purchase", "revenue"].tolist() == [9.0]
+    assert events["user_id"].tolist() == ["007", "007"]
+    notes = " ".join(events.attrs["load_notes"])
+    assert ("1 line has a negative 'Quantity' and a negative 'Price' (first at row 3): read as "
+            "returns of quantity x unit price (2.50), not as revenue") in notes
+    assert "adjustments such as bad-debt" not in notes
+
+
 def test_amount_column_and_channel_gaps() -> None:
     raw = pd.DataFrame({"basket": ["b1", "b1", "b2", "b3"], "member": ["M-1", "M-1", "M-2", ""],
                         "when": ["2024-03-01T10:00:00+01:00"] * 2 + ["2024-03-02T09:00:00+01:00",
