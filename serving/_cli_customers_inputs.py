@@ -142,7 +142,10 @@ def _read_table(path: Path, id_col: str, label_col: str | None = None,
             forms = ", ".join(f"row {file_rows[i]}: {str(written.iloc[i]).strip()!r}"
                               for i in at[:3])
             shown.append(f"{uid!r} ({forms})")
-        raise ValueError(f"{path.name}: {int(dup.sum())} rows repeat {len(ids)} customers "
+        n_dup = int(dup.sum())
+        raise ValueError(f"{path.name}: {n_dup:,} row{'s' if n_dup != 1 else ''} "
+                         f"repeat{'s' if n_dup == 1 else ''} {len(ids):,} "
+                         f"customer{'s' if len(ids) != 1 else ''} "
                          f"(first {'; '.join(shown)}; data rows counted from 1); the table "
                          "must hold one row per customer (per cutoff when a 'cutoff' column is "
                          "given): remove or merge the repeated rows (an id written '20000.0' is "
