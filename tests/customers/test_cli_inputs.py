@@ -508,7 +508,7 @@ def test_an_id_written_twice_two_ways_is_named_with_its_rows_and_spellings(
 
     path = tmp_path / "crm.csv"
     path.write_text("user_id,tenure\nu1,1\n,2\n20000,3\n20000.0,4\n")
-    with pytest.raises(ValueError, match="crm.csv: 1 row repeats 1 customer ") as refused:
+    with pytest.raises(ValueError, match=r"crm\.csv: 1 row repeats 1 customer ") as refused:
         _read_table(path, "user_id")
     assert "'20000' (row 3: '20000', row 4: '20000.0')" in str(refused.value)
 
