@@ -23,7 +23,7 @@ band's coverage and the RMS of log(y / P50) by hours ahead (1-3, 4-24, 25-168) a
 holiday hours against the others.
 
 Run: .venv/bin/python benchmarks/forecast_hourly.py [--quick] [--origins N] [--every DAYS]
-     [--sets pjm,grid] [--seed S]
+     [--sets pjm,grid] [--seed S] [--keep DIR]
 (default 13 origins 27 days apart ending with the last full week, both sets, seed 11: about
 2.5 min on a shared 2-core machine; `--quick`: 3 origins, under a minute). Writes
 benchmarks/results/forecast_hourly.md.
@@ -184,10 +184,11 @@ def hourly_scores(fc: pd.DataFrame, holidays: set[pd.Timestamp]) -> dict[str, fl
     return out
 
 
-def run_set(name: str, n_origins: int, every_days: int, seed: int, tmp: Path
-            ) -> list[dict[str, object]]:
+def run_set(name: str, n_origins: int, every_days: int, seed: int, tmp: Path,
+            keep: Path | None = None) -> list[dict[str, object]]:
     """Generate set ``name``, write and read its CSV files, backtest ours and the seasonal
-    naive on the same origins; one row of scores per model."""
+    naive on the same origins; one row of scores per model. ``keep``: a folder to write each
+    model's forecasts to (``<set>_<ours|naive>.csv``)."""
     series, cal, tz = MAKERS[name](seed)
     s_path, c_path = tmp / f"{name}_series.csv", tmp / f"{name}_holidays.csv"
     series.to_csv(s_path, index=False)
@@ -213,6 +214,10 @@ def run_set(name: str, n_origins: int, every_days: int, seed: int, tmp: Path
 
         res = backtest(model, frame, calendar, horizon=HORIZON, origins=origins,
                        progress=line)
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            res.forecasts.to_csv(keep / f"{name}_{label.split(':')[0].split()[0]}.csv",
+                                 index=False)
         rows.append({"set": name, "model": label, **{k: res.mean[k] for k in
                                                       ("mase", "pinball", "coverage80_pct")},
                      **hourly_scores(res.forecasts, holidays), "seconds": res.seconds})
@@ -226,12 +231,14 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=27, help="days between origins")
     ap.add_argument("--sets", default="pjm,grid")
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="folder to write the backtests' forecasts to")
     args = ap.parse_args()
     n = 3 if args.quick else args.origins
     sets = [s.strip() for s in args.sets.split(",") if s.strip()]
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [r for s in sets for r in run_set(s, n, args.every, args.seed, Path(tmp))]
+        rows = [r for s in sets for r in run_set(s, n, args.every, args.seed, Path(tmp), args.keep)]
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 250)
     cols = ["set", "model", "mase", "pinball", "coverage80_pct",
