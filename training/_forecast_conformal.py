@@ -22,11 +22,15 @@ import pandas as pd
 from ._forecast_base import _Z80, Panel
 from ._forecast_event_lifts import HALVES
 
-__all__ = ["ConformalBands", "event_day_changes"]
+__all__ = ["ConformalBands", "event_day_changes", "subday_edges"]
 
 
 _H_EDGES = (7, 14, 28, 56)
 """Upper edges (days) of the horizon bands that get their own conformal adjustment."""
+_SUBDAY_EDGES = 3
+"""Sub-daily series (hourly) get two more bands before the first day's end: the first
+``_SUBDAY_EDGES`` periods, then the rest of the first day (``ConformalBands.band_edges``),
+calibrated on examples of their own (``LightGBMForecaster._short_calibration``)."""
 _MIN_CALIB = 200
 """Fewest calibration scores a band needs for its own adjustment (else the pooled one); the
 most pseudo-scores a group's offset is shrunk by (``_pseudo_counts``)."""
@@ -139,6 +143,15 @@ def _shrunk_offsets(own: np.ndarray, groups: list[np.ndarray], towards: list[flo
             for m, c, r, t in zip(n, k, raw, towards, strict=True)]
 
 
+def subday_edges(spd: int) -> np.ndarray | None:
+    """The horizon bands' upper edges (periods) of a series of ``spd`` periods a day: None
+    for daily series (``_H_EDGES`` days), else the first ``_SUBDAY_EDGES`` periods and the
+    first day before them."""
+    if spd <= 1:
+        return None
+    return np.array([min(_SUBDAY_EDGES, spd - 1), spd, *(np.asarray(_H_EDGES) * spd)])
+
+
 def event_day_changes(model: Any, kinds: np.ndarray) -> np.ndarray:
     """``model.event_day_change`` of each day of ``kinds`` (the kind standing for the day,
     its shoulder days and the halves of its long windows apart: ``EventLifts.day_kinds``):
@@ -182,9 +195,24 @@ class ConformalBands:
     ctx_: dict[str, Any]
     effects_: Any
 
+    def band_edges(self) -> np.ndarray:
+        """Upper edges (periods) of the horizon bands: ``_H_EDGES`` days, and on sub-daily
+        series first ``_SUBDAY_EDGES`` periods and one day (``conformal_edges_``, set by
+        ``fit``; a model saved before it has the days' bands only).
+
+        With the days' bands only, an hourly forecast's first week was one band: its
+        first hours (one-hour errors a third of the week's) were widened as much as its
+        last, and a week's scores set the first hours' band (a generated hourly load's 80%
+        band held 85-91% of its hours 1-3) (docs/forecasting-reference.md, "The band of an
+        hourly forecast's first day")."""
+        edges = getattr(self, "conformal_edges_", None)
+        if edges is None:
+            return np.asarray(_H_EDGES) * self.spd_
+        return np.asarray(edges)
+
     def _horizon_band(self, h: np.ndarray) -> np.ndarray:
-        """Index of the ``_H_EDGES`` band (in days) each horizon ``h`` (in periods) falls in."""
-        return np.searchsorted(np.asarray(_H_EDGES) * self.spd_, h, side="left")
+        """Index of the band (``band_edges``) each horizon ``h`` (in periods) falls in."""
+        return np.searchsorted(self.band_edges(), h, side="left")
 
     def _recency_weights(self, sid: np.ndarray, tau: np.ndarray,
                          end: dict[str, int]) -> np.ndarray:
@@ -206,7 +234,7 @@ class ConformalBands:
         """Conformal adjustment per horizon band (scores weighted by ``w``, if given); bands
         with few scores keep the pooled one."""
         band = self._horizon_band(h)
-        out = np.full(len(_H_EDGES) + 1, self.conformal_[0])
+        out = np.full(len(self.band_edges()) + 1, self.conformal_[0])
         for b in range(len(out)):
             sel = band == b
             if sel.sum() >= _MIN_CALIB:

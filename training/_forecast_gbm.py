@@ -55,7 +55,7 @@ from ._forecast_clip import _rebase_offsets as _rebase_offsets
 from ._forecast_clip import _winsorize, winsorize_causal
 from ._forecast_clip import column_stepped as column_stepped
 from ._forecast_coherent import TotalParts, channels_of, coherent_quantiles
-from ._forecast_conformal import ConformalBands, _conformal_quantile
+from ._forecast_conformal import ConformalBands, _conformal_quantile, subday_edges
 from ._forecast_ctx import _Ctx
 from ._forecast_events import EventEffects
 from ._forecast_future import future_regressor_values
@@ -78,6 +78,12 @@ from ._forecast_young import young_shifts
 
 __all__ = ["LightGBMForecaster", "winsorize_causal"]
 
+_SHORT_CALIB_SHARE = 0.05
+_SHORT_CALIB_MIN = 1_000
+"""Calibration examples of the first day's horizons on sub-daily series
+(``LightGBMForecaster._short_calibration``): a share of the trees' examples, at least this
+many (about 430 in the first 3 hours, 570 in the rest of the day, over the 200 a band needs
+for its own adjustment)."""
 _SHORT_PER_STEP = 30
 """Examples per horizon step, on average, under which the short-memory term gets examples of
 its own horizons (``LightGBMForecaster._short_examples``): the 30 each of its buckets needs."""
@@ -239,6 +245,25 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
         return self._examples(ctxs, lo, hi, max(5_000, n_rows // 4), rng, checkpoints or None,
                               h_cap=self.shock_steps_)
 
+    def _short_calibration(self, calib: pd.DataFrame, ctxs: dict[str, _Ctx],
+                           cut: dict[str, int], full: dict[str, int], n_rows: int,
+                           checkpoints: dict) -> pd.DataFrame:
+        """``calib`` with calibration examples of the first day's horizons added on
+        sub-daily series (their own bands, ``ConformalBands.band_edges``): drawn evenly on
+        the log scale up to a day, ``_SHORT_CALIB_SHARE`` of the trees' count (at least
+        ``_SHORT_CALIB_MIN``), with their own random generator (the other examples are the
+        same as without them). The calibration examples draw their horizons evenly up to
+        ``max_horizon_days`` (an hourly series: 2,160 hours), so an hourly model had about
+        60 in its first day, 7 in its first 3 hours: too few for a band of their own.
+        Daily series: ``calib`` as it is."""
+        if self.conformal_edges_ is None:
+            return calib
+        rng = np.random.default_rng([self.seed, 2])
+        more = self._examples(ctxs, {s: max(0, c) for s, c in cut.items()}, full,
+                              max(_SHORT_CALIB_MIN, int(n_rows * _SHORT_CALIB_SHARE)), rng,
+                              checkpoints or None, h_cap=self.spd_)
+        return pd.concat([calib, more], ignore_index=True)
+
     def _raw_quantiles(self, models: list[lgb.LGBMRegressor], shock: dict,
                        x: pd.DataFrame) -> np.ndarray:
         feats = x[[c for c in x.columns if not c.startswith("__")]]
@@ -333,6 +358,7 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
         # split conformal: fit before the calibration span, score on it
         self.conformal_ = np.zeros(2)
         self.conformal_h_ = np.zeros(0)
+        self.conformal_edges_ = subday_edges(spd)  # the first day's bands of hourly series
         self.conformal_series_: dict[str, float] = {}
         self.conformal_day_ = np.zeros(2)
         self.conformal_kind_: dict[str, float] = {}
@@ -353,8 +379,9 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
                 checkpoints[sid] = (at, [self.ctx_[sid].rebased(int(a) + 1) for a in at])
             train = self._examples(early, zero, cut, n_rows, rng)
             calib_rng = copy.deepcopy(rng)  # the same examples again with the final features
-            calib = self._examples(early, {s: max(0, c) for s, c in cut.items()}, full,
-                                   max(5_000, n_rows // 4), rng, checkpoints)
+            calib = self._short_calibration(self._examples(
+                early, {s: max(0, c) for s, c in cut.items()}, full, max(5_000, n_rows // 4),
+                rng, checkpoints), early, cut, full, n_rows, checkpoints)
             stage(f"calibration fit: features built ({len(train):,} + {len(calib):,} rows)")
             models, shock = self._fit_models(train, "calibration fit",
                                              self._short_examples(early, zero, cut, n_rows))
@@ -424,8 +451,10 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
                 # not: the same calibration examples with the dates (their columns had
                 # differed, and a store panel without its Sunday rows, 367 days of history
                 # with a lasting step, had stopped train's backtest with a LightGBM error)
-                calib = self._examples(early, {s: max(0, c) for s, c in cut.items()}, full,
-                                       max(5_000, n_rows // 4), calib_rng, checkpoints)
+                calib = self._short_calibration(self._examples(
+                    early, {s: max(0, c) for s, c in cut.items()}, full,
+                    max(5_000, n_rows // 4), calib_rng, checkpoints),
+                    early, cut, full, n_rows, checkpoints)
             qf = self._raw_quantiles(self.models_, self.shock_, calib)
             band = self._horizon_band(h_calib)
             for b in range(len(self.conformal_h_)):
