@@ -116,7 +116,7 @@ class FeatureRows:
     def _examples(self, ctxs: dict[str, _Ctx], lo: dict[str, int], hi: dict[str, int],
                   n_rows: int, rng: np.random.Generator,
                   checkpoints: dict[str, tuple[np.ndarray, list[_Ctx]]] | None = None,
-                  h_cap: int | None = None) -> pd.DataFrame:
+                  h_cap: int | None = None, h_even: int | None = None) -> pd.DataFrame:
         """Sample (origin, horizon) pairs with origins in [lo, hi) and targets before ``hi``.
 
         ``checkpoints``: per series, period numbers and the contexts built with what was known
@@ -125,6 +125,8 @@ class FeatureRows:
 
         ``h_cap``: horizons up to ``h_cap`` only, drawn evenly on the log scale (the examples
         the short-memory term is fitted on: each of its first buckets gets its share).
+        ``h_even``: horizons up to ``h_even`` only, drawn evenly (the first day's calibration
+        examples of a sub-daily series: each hour as often as a forecast scores it).
         """
         frames = []
         per_series = max(1, n_rows // max(1, len(ctxs)))
@@ -136,7 +138,8 @@ class FeatureRows:
             origins = np.arange(t0, hi[sid] - 1)
             if len(origins) > n_orig:
                 origins = np.sort(rng.choice(origins, n_orig, replace=False))
-            hmax = np.minimum(self.max_h_, hi[sid] - 1 - origins)
+            reach = self.max_h_ if h_even is None else min(h_even, self.max_h_)
+            hmax = np.minimum(reach, hi[sid] - 1 - origins)
             t = np.repeat(origins, self.horizons_per_origin)
             hm = np.repeat(hmax, self.horizons_per_origin)
             if h_cap is None:
