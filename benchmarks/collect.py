@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ("features_scale", "forecast_peyton", "forecast_stores", "customers_cdnow",
+ORDER = ("features_scale", "forecast_peyton", "forecast_stores", "forecast_launches",
+         "customers_cdnow",
          "customers_scoring",
          "uplift_hillstrom", "serving_latency", "serving_scale", "serving_soak")
 
