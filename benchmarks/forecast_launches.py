@@ -229,6 +229,14 @@ def main() -> None:
             r = np.log(g["actual_x"]) - np.log(g["p50_x"])
             print(f"day {day}: log(actual / P50) mean {r.mean():+.3f}, median {r.median():+.3f}"
                   f" over {len(g)} launches")
+        f = ours[0].forecasts.dropna(subset=["y", "p50"])
+        f = f.assign(day=segment_days(f, truth).to_numpy())
+        by_day = f[f["day"] >= 0].groupby("day").apply(lambda g: pd.Series({
+            "days": len(g), "below_p10": int((g["y"] < g["p10"]).sum()),
+            "above_p90": int((g["y"] > g["p90"]).sum()),
+            "log_p90_over_p10": float(np.mean(np.log(g["p90"] / g["p10"])))}),
+            include_groups=False)
+        print(by_day.round(3).to_string())
     seg = ours[1].set_index("segment")
     lines = [
         "# forecast_launches", "",

@@ -135,7 +135,8 @@ class EventLifts(LiftHierarchy):
             sub, _ = set_background_aside(sub, by="cell")
             best = (sub.sort_values(["cell", "rank"], kind="stable").groupby("cell").tail(1)
                     .set_index("cell"))
-            return pd.Series((best["kind"].astype(str) + _day_group(best)).to_numpy(
+            return pd.Series((best["kind"].astype(str) + _day_group(best, self.max_offset)
+                              ).to_numpy(
                 dtype=object), index=best.index)
 
         def at(labels: pd.Series, want: np.ndarray) -> np.ndarray:
@@ -488,20 +489,30 @@ SHOULDER = " (shoulder)"
 HALVES = (" (first half)", " (second half)")
 """Suffixes of a window day's kind in ``EventLifts.day_kinds``, in the first or the second
 half of a window of ``SPLIT_SPAN`` days or more (a window of an odd length: its middle day in
-the first half)."""
+the first half). A window longer than twice ``max_offset`` (the days with lifts of their own,
+``d0`` .. ``d5``) splits where its days start to share one lift: its first half is those
+days."""
 
 SPLIT_SPAN = 4
 """Days a window needs for its halves to be told apart (two days each at least)."""
 
 
-def _day_group(rows: pd.DataFrame) -> np.ndarray:
+def _day_group(rows: pd.DataFrame, max_offset: int | None = None) -> np.ndarray:
     """The suffix of each occurrence row's kind in ``EventLifts.day_kinds``: ``SHOULDER``, a
-    half of a long window (``HALVES``), else none."""
+    half of a long window (``HALVES``), else none.
+
+    A 14-day window had split after its day 6, whose lift it shares with days 7-13
+    (``d6+``): once an unseen launch's first days carried the spread of launches in their
+    lift (2026-12-07), its first half's offset was read mostly from days 0-5 and day 6 of a
+    slow fade fell above P90 on 10 of 19 generated launches."""
     window = rows["in_window"].to_numpy(dtype=bool)
     span = rows["span"].to_numpy(dtype=np.int64)
     day = ((rows["date"].to_numpy(dtype="datetime64[ns]")
             - rows["start"].to_numpy(dtype="datetime64[ns]")) // np.timedelta64(1, "D"))
-    half = np.where(day < (span + 1) // 2, HALVES[0], HALVES[1])
+    cut = (span + 1) // 2
+    if max_offset is not None:
+        cut = np.minimum(cut, max_offset)
+    half = np.where(day < cut, HALVES[0], HALVES[1])
     return np.where(~window, SHOULDER, np.where(span >= SPLIT_SPAN, half, ""))
 
 SHARE_DAYS = 56

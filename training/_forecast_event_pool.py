@@ -6,7 +6,9 @@ baseline; this module pools those lifts per relative day of the event (``d0``, `
 series) with precision-weighted shrinkage, per unit of intensity and with recent occurrences
 weighted more (half-life ``halflife_days``). A name a series never had (each launch with its own
 name) gets the name's or kind's lift plus that series' own offset from its kind, where the kind
-was seen in several series (one series' launches at 10x, another's at 2x). Kinds spread around
+was seen in several series (one series' launches at 10x, another's at 2x), as far as the
+series' means differ beyond what single launches differ by; a name seen nowhere also carries
+that spread of single launches in its variance. Kinds spread around
 all events by their between-kind variance (method of moments, at least ``group_sd``²), and a
 lift is never borrowed from another kind: a closure holiday cannot turn a promotion's first day
 into a closure. A series' lift of a name spreads around the name's lift by the between-series
@@ -183,6 +185,83 @@ class _Estimate:
 _Estimate.__module__ = "training._forecast_events"
 
 
+def _name_spread(obs: pd.DataFrame, dev: np.ndarray) -> dict[tuple[str, str], float]:
+    """Per (kind, key), how far single days of names one series alone had (a launch of its
+    own name) spread around their series' mean beyond the day-to-day noise (method of
+    moments over the series with two such days or more): what a name seen nowhere adds to
+    its lift's variance (``effect``). Read per day, not per occurrence: the days a key shares
+    (``d6+``) differ within one launch too (day 6 of a slow fade against day 13)."""
+    noise = obs["day_noise"] if "day_noise" in obs else obs["noise"]
+    rows = pd.DataFrame({"sid": obs["series_id"].astype(str).to_numpy(),
+                         "kind": obs["kind"].astype(str).to_numpy(),
+                         "key": obs["key"].astype(str).to_numpy(),
+                         "name": obs["name"].astype(str).to_numpy(),
+                         "d": dev / obs["i"].to_numpy(dtype=float),
+                         "noise": noise.to_numpy(dtype=float)})
+    rows = rows[np.isfinite(rows["d"])]
+    rows = rows[rows.groupby(["kind", "name"])["sid"].transform("nunique").to_numpy() == 1]
+    groups = ["kind", "key", "sid"]
+    size = rows.groupby(groups)["d"].transform("size").to_numpy()
+    rows = rows[size >= 2]
+    if rows.empty:
+        return {}
+    rows = rows.assign(sq=(rows["d"] - rows.groupby(groups)["d"].transform("mean")) ** 2)
+    per = rows.groupby(["kind", "key"], sort=False).agg(
+        sq=("sq", "sum"), n=("sq", "size"), series=("sid", "nunique"),
+        noise=("noise", "mean"))
+    per = per[per["n"] > per["series"]]
+    spread = per["sq"] / (per["n"] - per["series"]) - per["noise"]
+    return {(str(k), str(key)): float(v) for (k, key), v in spread.items() if v > 0.0}
+
+
+def _series_offsets(g: pd.DataFrame, tau2_max: float
+                    ) -> tuple[dict[str, tuple[float, float]], float]:
+    """Per series, the posterior mean and variance of its offset from its kind on one key,
+    from its occurrences' raw offsets (``g``: ``sid``, ``name``, ``b`` and its sampling
+    variance ``v``, one row per occurrence).
+
+    A name seen in two or more series is read against its own mean over them (its common
+    size is the name's, not the series'), with its day noise only; a name one series alone
+    had (a launch) against the kind, with its day noise plus ``occ``, the spread of such
+    occurrences around their series' mean beyond their noise (method of moments over the
+    series with two or more of them; 0 where none has). Each series' mean then spreads
+    around 0 by the between-series variance of those means beyond their variances
+    (DerSimonian and Laird), between ``_SERIES_SPREAD_FLOOR`` and ``tau2_max``; a kind seen
+    in two series or more with one value each keeps ``tau2_max``. Also returns ``occ``.
+    """
+    g = g.copy()
+    seen = g.groupby("name")["sid"].transform("nunique").to_numpy() >= 2
+    if seen.any():
+        w = 1.0 / g["v"].to_numpy()
+        num = pd.Series(w * g["b"].to_numpy()).groupby(g["name"].to_numpy()).transform("sum")
+        den = pd.Series(w).groupby(g["name"].to_numpy()).transform("sum")
+        g.loc[seen, "b"] = g["b"].to_numpy()[seen] - (num / den).to_numpy()[seen]
+    own = g[~seen]
+    occ = 0.0
+    if len(own):
+        size = own.groupby("sid")["b"].transform("size").to_numpy()
+        many = own[size >= 2]
+        if len(many):
+            dof = len(many) - many["sid"].nunique()
+            ss = float(((many["b"] - many.groupby("sid")["b"].transform("mean")) ** 2).sum())
+            occ = max(0.0, ss / dof - float(many["v"].mean()))
+    g["v"] = g["v"].to_numpy() + np.where(seen, 0.0, occ)
+    w = 1.0 / g["v"].to_numpy()
+    per = pd.DataFrame({"sid": g["sid"].to_numpy(), "wb": w * g["b"].to_numpy(), "w": w}
+                       ).groupby("sid", sort=False).sum()
+    mean, var = (per["wb"] / per["w"]).to_numpy(), (1.0 / per["w"]).to_numpy()
+    tau2 = tau2_max
+    if len(per) >= 2:
+        wi = 1.0 / var
+        q = float(np.sum(wi * (mean - np.sum(wi * mean) / np.sum(wi)) ** 2))
+        c = float(np.sum(wi) - np.sum(wi * wi) / np.sum(wi))
+        tau2 = (q - (len(per) - 1)) / c if c > 0 else tau2_max
+        tau2 = float(min(tau2_max, max(_SERIES_SPREAD_FLOOR, tau2)))
+    post = 1.0 / (1.0 / var + 1.0 / tau2)
+    return {str(s): (float(pm), float(pv)) for s, pm, pv in
+            zip(per.index, post * mean / var, post, strict=True)}, occ
+
+
 class LiftHierarchy:
     """What ``EventEffects`` learns from event days' lifts and how a day's lift is read back.
 
@@ -207,6 +286,7 @@ class LiftHierarchy:
         self.series_spread_: dict[tuple[str, str], float] = {}
         self.kind_window_: dict[str, _Estimate] = {}
         self.series_kind_: dict[tuple[str, str, str], _Estimate] = {}
+        self.name_spread_: dict[tuple[str, str], float] = {}
         self.max_intensity_: dict[str, float] = {}
         self.hour_profile_: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
 
@@ -634,20 +714,44 @@ class LiftHierarchy:
         the kind's lift pooled over all series. For a name not seen in a series, ``effect``
         adds this offset to the name's (or kind's) lift. Only kinds seen in two or more series
         get offsets: with one series, the kind's lift already is the series' own.
+
+        A random-effects mean of the series' occurrences (``_series_offsets``): each
+        occurrence of a name the series alone had counts with its day noise plus the spread
+        of such occurrences around their series' mean beyond that noise (launches of one page
+        differ from each other), and the series differ by what their means show beyond that
+        (DerSimonian-Laird), at most ``group_sd``². Until 2026-12-07 each occurrence counted
+        with its day noise only and the series spread was ``group_sd``² always: a generated
+        page whose two earlier launches ran at 11x (the kind's at 5x, every launch drawn
+        alike) was forecast its next launch at 13.8x against an actual 3x.
         """
         n_series = obs.groupby("kind")["series_id"].nunique()
-        multi = obs[obs["kind"].map(n_series).to_numpy() >= 2]
-        if multi.empty:
-            return {}
+        multi = obs.assign(multi=obs["kind"].map(n_series).to_numpy() >= 2)
         bases = [kind_key[(k, key)] for k, key in zip(*_lists(multi, "kind", "key"), strict=True)]
         dev = multi["r"].to_numpy() - multi["i"].to_numpy() * np.array([b.mean for b in bases])
-        cols = ["series_id", "kind", "key"]
-        sums = multi.assign(**_moments(multi, dev)).groupby(cols, sort=False)[
-            ["_wir", "_wii", "_wwiis"]].sum()
-        mean, var = _posterior(sums, np.zeros(len(sums)), np.full(len(sums), self.group_sd**2))
-        return {(str(sid), str(kind), str(key)): _Estimate(
-                    float(m), float(v) + kind_key[(kind, key)].var)
-                for (sid, kind, key), m, v in zip(sums.index, mean, var, strict=True)}
+        occ = multi.assign(**_moments(multi, dev)).groupby(
+            ["series_id", "kind", "key", "name", "start"], sort=False, dropna=False).agg(
+            _wir=("_wir", "sum"), _wii=("_wii", "sum"), _wwiis=("_wwiis", "sum"),
+            multi=("multi", "first"))
+        b, var_b = _lsq(occ["_wir"].to_numpy(), occ["_wii"].to_numpy(),
+                        occ["_wwiis"].to_numpy())
+        idx = occ.index
+        frame = pd.DataFrame({"sid": idx.get_level_values("series_id").astype(str),
+                              "kind": idx.get_level_values("kind").astype(str),
+                              "key": idx.get_level_values("key").astype(str),
+                              "name": idx.get_level_values("name").astype(str),
+                              "b": b, "v": var_b, "multi": occ["multi"].to_numpy(dtype=bool)})
+        frame = frame[np.isfinite(frame["b"]) & np.isfinite(frame["v"])
+                      & (frame["v"] > 0)].reset_index(drop=True)
+        out: dict[tuple[str, str, str], _Estimate] = {}
+        self.name_spread_ = _name_spread(multi, dev)
+        for (kind, key), g in frame.groupby(["kind", "key"], sort=False):
+            offsets, _ = _series_offsets(g, self.group_sd**2)
+            if not g["multi"].iloc[0]:
+                continue  # one series: the kind's lift already is the series' own
+            for sid, (m, v) in offsets.items():
+                out[(sid, str(kind), str(key))] = _Estimate(
+                    m, v + kind_key[(kind, key)].var)
+        return out
 
     def effect(self, series_id: str, name: str, kind: str, key: str,
                intensity: float) -> tuple[float, float, float]:
@@ -687,6 +791,11 @@ class LiftHierarchy:
                 off = getattr(self, "series_kind_", {}).get((series_id, kind, key))
                 if off is not None:
                     est = _Estimate(est.mean + off.mean, est.var + off.var)
+            if est is not None and depth == 2 and name not in self.shifts_:
+                # a name seen nowhere: one more occurrence of its kind, which differ from each
+                # other by the spread of names one series alone had (absent in older models)
+                spread = getattr(self, "name_spread_", {}).get((kind, key), 0.0)
+                est = _Estimate(est.mean, est.var + spread)
             if est is not None:
                 cap = getattr(self, "max_intensity_", {}).get(kind)  # absent in older models
                 if cap is not None and i > cap:

@@ -41,25 +41,27 @@ def _future(model: LightGBMForecaster) -> pd.DataFrame:
 
 
 @pytest.mark.slow
-def test_launch_days_get_a_larger_offset_than_promotion_days(
+def test_launch_days_get_a_wider_band_than_promotion_days(
         two_kinds: tuple[LightGBMForecaster, pd.DataFrame]) -> None:
     """A launch of a new name is forecast with the kind's lift, its days far less well than
-    a recurring promotion's: its kind's offset is the larger, and larger than the pooled
-    event days' offset."""
-    model = two_kinds[0]
+    a recurring promotion's: each kind has its offset, and a planned launch's first days get
+    a far wider band than a planned promotion's days. (Until 2026-12-07 the launch's offset
+    itself was the larger; since, most of that widening is the spread of launches the lift
+    carries, ``EventEffects.name_spread_``, and the offsets are read net of it.)"""
+    model, cal = two_kinds
     table = model.conformal_kind_
     assert {"launch", "promotion", "launch (shoulder)", "promotion (shoulder)"} <= set(table), (
         table)
-    assert table["launch"] > table["promotion"] + 0.05, table
-    assert table["launch"] > model.conformal_day_[1] + 0.05, (table, model.conformal_day_)
+    fc = model.predict(28, future_calendar=pd.concat([cal, _future(model)], ignore_index=True))
+    assert _width(fc, "p0", range(7, 10)).min() > _width(fc, "p1", range(9, 12)).max() + 0.3
 
 
 @pytest.mark.slow
 def test_forecast_widens_each_kind_by_its_own_offset(
         two_kinds: tuple[LightGBMForecaster, pd.DataFrame]) -> None:
-    """On a planned launch the band is wider than with the pooled event days' offset, and
-    widened more than on a planned promotion; ordinary days keep their band. A model saved
-    before the table (no ``conformal_kind_``) forecasts with the pooled offset."""
+    """The table is read on a planned launch's and a planned promotion's days; ordinary days
+    keep their band. A model saved before the table (no ``conformal_kind_``) forecasts with
+    the pooled offset."""
     model, cal = two_kinds
     future = pd.concat([cal, _future(model)], ignore_index=True)
     per_kind = model.predict(28, future_calendar=future)
@@ -71,9 +73,8 @@ def test_forecast_widens_each_kind_by_its_own_offset(
         model.conformal_kind_ = table
 
     launch, promo = range(7, 14), range(9, 12)
-    assert (_width(per_kind, "p0", launch) > _width(pooled, "p0", launch) + 0.02).all()
-    assert ((_width(per_kind, "p0", launch) - _width(pooled, "p0", launch)).min()
-            > (_width(per_kind, "p1", promo) - _width(pooled, "p1", promo)).max() + 0.05)
+    assert (np.abs(_width(per_kind, "p0", launch) - _width(pooled, "p0", launch)) > 0.01).all()
+    assert (np.abs(_width(per_kind, "p1", promo) - _width(pooled, "p1", promo)) > 0.01).all()
     # ordinary days keep their band
     np.testing.assert_allclose(_width(per_kind, "p2", range(28)), _width(pooled, "p2", range(28)))
 
@@ -105,7 +106,8 @@ def test_day_kinds_name_window_and_shoulder_days() -> None:
 def test_day_kinds_name_the_halves_of_a_long_window() -> None:
     """A window of ``SPLIT_SPAN`` days or more: its days are named by the half they fall in
     (an odd length's middle day in the first), its shoulders as before; a shorter window's
-    days keep the bare kind."""
+    days keep the bare kind. A window longer than twice ``max_offset`` (6) splits where its
+    days start to share one lift (``d6+``): day 6 of a 14-day window is in the second half."""
     ds = pd.date_range("2024-01-01", periods=80, freq="D")
     rng = np.random.default_rng(1)
     y = np.exp(6 + rng.normal(0, 0.05, 80))
@@ -117,8 +119,8 @@ def test_day_kinds_name_the_halves_of_a_long_window() -> None:
                         "end": pd.to_datetime(["2024-02-03", "2024-02-24", "2024-03-08"])})
     panel = prepare_panel(pd.DataFrame({"series_id": "a", "ds": ds, "y": y}))
     kinds = EventEffects().fit(panel, cal).day_kinds({"a": ds}, cal)["a"]
-    assert list(kinds[20:27]) == ["launch (first half)"] * 7
-    assert list(kinds[27:34]) == ["launch (second half)"] * 7
+    assert list(kinds[20:26]) == ["launch (first half)"] * 6
+    assert list(kinds[26:34]) == ["launch (second half)"] * 8
     assert list(kinds[18:20]) == ["launch (shoulder)"] * 2
     assert list(kinds[50:53]) == ["launch (first half)"] * 3
     assert list(kinds[53:55]) == ["launch (second half)"] * 2
@@ -126,18 +128,17 @@ def test_day_kinds_name_the_halves_of_a_long_window() -> None:
 
 
 @pytest.mark.slow
-def test_a_launch_s_first_half_gets_a_larger_offset_than_its_second(
+def test_each_half_of_a_launch_window_gets_its_own_offset(
         two_kinds: tuple[LightGBMForecaster, pd.DataFrame]) -> None:
     """A launch's excess fades over 2-6 days: the lifts miss its first days far more than its
     last. Each half of the kind's 14-day windows has its own offset, shrunk towards the
-    kind's; a planned launch's first half is widened more than with the kind's one offset,
-    its second half less, and a model saved with offsets per kind only (no halves) reads the
-    kind's offset on both halves."""
+    kind's; a planned launch's first day gets a wider band than its last, and a model saved
+    with offsets per kind only (no halves) reads the kind's offset on both halves. (Until
+    2026-12-07 the first half's offset itself was the larger; since, the launch's first days
+    carry the spread of launches in their lift, and the offsets are read net of it.)"""
     model, cal = two_kinds
     table = model.conformal_kind_
-    first, second = table["launch (first half)"], table["launch (second half)"]
-    assert first > table["launch"] > second, table
-    assert first > second + 0.05, table
+    assert {"launch (first half)", "launch (second half)"} <= set(table), table
     # a short window (the 3-day promotion) has no halves
     assert not any(k.startswith("promotion (") and "half" in k for k in table), table
     future = pd.concat([cal, _future(model)], ignore_index=True)
@@ -148,7 +149,7 @@ def test_a_launch_s_first_half_gets_a_larger_offset_than_its_second(
     finally:
         model.conformal_kind_ = table
 
-    early, late = range(7, 14), range(14, 21)  # the launch's days 0-6 and 7-13
-    assert (_width(halves, "p0", early) > _width(per_kind, "p0", early) + 0.03).all()
-    assert (_width(halves, "p0", late) < _width(per_kind, "p0", late)).all()
+    early, late = range(7, 13), range(13, 21)  # the launch's days 0-5 and 6-13
+    assert _width(halves, "p0", early)[0] > _width(halves, "p0", late)[-1]
+    assert (np.abs(_width(halves, "p0", late) - _width(per_kind, "p0", late)) > 1e-4).all()
     np.testing.assert_allclose(_width(halves, "p1", range(28)), _width(per_kind, "p1", range(28)))
