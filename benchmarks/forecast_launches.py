@@ -22,7 +22,8 @@ as MASE). Overall MASE and pinball are the backtest's own means.
 Run: .venv/bin/python benchmarks/forecast_launches.py [--seed 0] [--origins 7] [--lead 3]
      [--horizon 42] [--promo] [--diagnose]
 `--diagnose` also prints, per launch in a horizon, the forecast and actual lift over the page's
-baseline on days 0-2 (P10 / P50 / P90 and the truth's multiplier).
+baseline on days 0-2 (P10 / P50 / P90 and the truth's multiplier), and per day of the window
+the misses on each side and the band's mean width (log P90/P10).
 """
 
 from __future__ import annotations
