@@ -503,8 +503,8 @@ def _day_group(rows: pd.DataFrame, max_offset: int | None = None) -> np.ndarray:
 
     A 14-day window had split after its day 6, whose lift it shares with days 7-13
     (``d6+``): once an unseen launch's first days carried the spread of launches in their
-    lift (2026-12-07), its first half's offset was read mostly from days 0-5 and day 6 of a
-    slow fade fell above P90 on 10 of 19 generated launches."""
+    lift (2026-12-07), its first half's offset was read mostly from days 0-5 (generated page
+    views with a promotion: days 6-13 held 73.4% in the 80% band, 74.1% with the split)."""
     window = rows["in_window"].to_numpy(dtype=bool)
     span = rows["span"].to_numpy(dtype=np.int64)
     day = ((rows["date"].to_numpy(dtype="datetime64[ns]")

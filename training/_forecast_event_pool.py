@@ -185,35 +185,6 @@ class _Estimate:
 _Estimate.__module__ = "training._forecast_events"
 
 
-def _name_spread(obs: pd.DataFrame, dev: np.ndarray) -> dict[tuple[str, str], float]:
-    """Per (kind, key), how far single days of names one series alone had (a launch of its
-    own name) spread around their series' mean beyond the day-to-day noise (method of
-    moments over the series with two such days or more): what a name seen nowhere adds to
-    its lift's variance (``effect``). Read per day, not per occurrence: the days a key shares
-    (``d6+``) differ within one launch too (day 6 of a slow fade against day 13)."""
-    noise = obs["day_noise"] if "day_noise" in obs else obs["noise"]
-    rows = pd.DataFrame({"sid": obs["series_id"].astype(str).to_numpy(),
-                         "kind": obs["kind"].astype(str).to_numpy(),
-                         "key": obs["key"].astype(str).to_numpy(),
-                         "name": obs["name"].astype(str).to_numpy(),
-                         "d": dev / obs["i"].to_numpy(dtype=float),
-                         "noise": noise.to_numpy(dtype=float)})
-    rows = rows[np.isfinite(rows["d"])]
-    rows = rows[rows.groupby(["kind", "name"])["sid"].transform("nunique").to_numpy() == 1]
-    groups = ["kind", "key", "sid"]
-    size = rows.groupby(groups)["d"].transform("size").to_numpy()
-    rows = rows[size >= 2]
-    if rows.empty:
-        return {}
-    rows = rows.assign(sq=(rows["d"] - rows.groupby(groups)["d"].transform("mean")) ** 2)
-    per = rows.groupby(["kind", "key"], sort=False).agg(
-        sq=("sq", "sum"), n=("sq", "size"), series=("sid", "nunique"),
-        noise=("noise", "mean"))
-    per = per[per["n"] > per["series"]]
-    spread = per["sq"] / (per["n"] - per["series"]) - per["noise"]
-    return {(str(k), str(key)): float(v) for (k, key), v in spread.items() if v > 0.0}
-
-
 def _series_offsets(g: pd.DataFrame, tau2_max: float
                     ) -> tuple[dict[str, tuple[float, float]], float]:
     """Per series, the posterior mean and variance of its offset from its kind on one key,
@@ -743,9 +714,11 @@ class LiftHierarchy:
         frame = frame[np.isfinite(frame["b"]) & np.isfinite(frame["v"])
                       & (frame["v"] > 0)].reset_index(drop=True)
         out: dict[tuple[str, str, str], _Estimate] = {}
-        self.name_spread_ = _name_spread(multi, dev)
+        self.name_spread_ = {}
         for (kind, key), g in frame.groupby(["kind", "key"], sort=False):
-            offsets, _ = _series_offsets(g, self.group_sd**2)
+            offsets, spread = _series_offsets(g, self.group_sd**2)
+            if spread > 0.0:
+                self.name_spread_[(str(kind), str(key))] = spread
             if not g["multi"].iloc[0]:
                 continue  # one series: the kind's lift already is the series' own
             for sid, (m, v) in offsets.items():
