@@ -71,6 +71,12 @@ def locale_columns(calendar: pd.DataFrame) -> tuple[str, str] | None:
     return loc, name
 
 
+def _the_calendar(source: str) -> str:
+    """'the calendar plan.csv'; 'the calendar' for the API's (its source is 'calendar': it
+    had read "the calendar calendar")."""
+    return "the calendar" if source == "calendar" else f"the calendar {source}"
+
+
 def _blank(values: pd.Series) -> np.ndarray:
     text = values.astype("string").fillna("").str.strip()
     return (text == "").to_numpy(dtype=bool)
@@ -266,7 +272,7 @@ def apply_store_locales(calendar: pd.DataFrame, stores: pd.DataFrame,
     if cols is None:
         pair = locale_pair(base)
         if pair is None:
-            return base, [f"{src}: not read: the calendar {calendar_source} has no 'locale' "
+            return base, [f"{src}: not read: {_the_calendar(calendar_source)} has no 'locale' "
                           "and 'locale_name' columns of National/Regional/Local holidays "
                           "(Favorita's holidays file) for it to map"]
         text = base[pair[0]].astype("string").fillna("").str.strip()
@@ -282,7 +288,7 @@ def apply_store_locales(calendar: pd.DataFrame, stores: pd.DataFrame,
                 fix=f"write National, Regional (a state's holiday, its '{pair[1]}' the state) "
                     f"or Local (a city's, its '{pair[1]}' the city) on those rows, so {src} "
                     "can give them to their stores")])
-        return base, [f"{src}: not used: the calendar {calendar_source} has no Local or "
+        return base, [f"{src}: not used: {_the_calendar(calendar_source)} has no Local or "
                       f"Regional rows (column '{pair[0]}') for it to map"]
     loc_col, name_col = cols
     mask = store_locale_rows(base)
@@ -306,8 +312,9 @@ def apply_store_locales(calendar: pd.DataFrame, stores: pd.DataFrame,
             continue
         col = _column(stores, names)
         if col is None:
-            store_probs.append(Problem(what, "is required: the calendar "
-                                       f"{calendar_source} has {int(need.sum()):,} "
+            store_probs.append(Problem(what, "is required: "
+                                       f"{_the_calendar(calendar_source)} has "
+                                       f"{int(need.sum()):,} "
                                        f"{lvl.title()} holiday row(s) ("
                                        f"{_shown_events(base, need, name_col)}), each kept in "
                                        f"the stores of the {what} its '{name_col}' names; the "

@@ -156,7 +156,7 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
     if register:  # before the data is read and the backtest runs
         check_registry_uri(f"register {REGISTERED_NAME}")
     frame, cal = load_inputs(data, series, events, calendar, freq, only, tz, spend=spend,
-                             stores=stores)
+                             stores=stores, keep_stores=True)
     check_data_calendar(frame, cal, horizon, calendar)
     _earlier_forecasts(frame)
     step(f"training {model} on {frame['series_id'].nunique()} series, horizon {horizon}")
@@ -168,10 +168,10 @@ def train_cmd(data: DataOpt = None, series: SeriesOpt = None, events: EventsOpt 
     out = train_and_register(model, frame, cal, horizon=horizon, origins=_origins(origins),
                              n_folds=folds, register=register, progress=step, time_zone=tz,
                              column_sources=frame.attrs.get(SOURCES_ATTR), stores=kept)
-    placed = getattr(out.model, "store_locales_", None)
-    if placed:
-        from features._store_map import kept_stores_text
+    from features._store_map import KEPT_ATTR, kept_stores_text
 
+    placed = getattr(out.model, KEPT_ATTR, None)
+    if placed:
         show_note(f"{kept_stores_text(placed)}: kept with the model; predict without "
                   "--stores, the API and the MLflow pyfunc give planned city and state "
                   "holidays (locale Local/Regional) to these stores")

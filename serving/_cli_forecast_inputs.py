@@ -127,14 +127,16 @@ OutOpt = Annotated[Path | None, typer.Option(
 def load_inputs(data: Path | None, series: Path | None, events: Path | None,
                  calendar: Path | None, freq: str, only: str | None, tz: str = "UTC",
                  model_notes: bool = True, spend: Path | None = None,
-                 stores: Path | None = None
+                 stores: Path | None = None, keep_stores: bool = False
                  ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The series (and calendar) of a forecast command, with the loaders' notes and, unless
     ``model_notes`` is false (``brain forecast check``, which fits nothing and reads the
     calendar only for where each series starts), the notes on what a model would do with
     them. ``spend``: a spend file joined as a ``spend`` column
     (``features._spend_series.join_spend``). ``stores``: a stores file giving the calendar's
-    city and state holidays to their stores (``map_store_locales``)."""
+    city and state holidays to their stores (``map_store_locales``); ``keep_stores`` (train,
+    which keeps the file with the model): it is checked against the series first
+    (``remember_stores``), may come without a calendar, and no "not used" note is given."""
     from features._io import load_calendar, load_events, load_series
     from features._traffic import local_hours, traffic_series
     from training._forecast_panel import series_freq
@@ -144,7 +146,7 @@ def load_inputs(data: Path | None, series: Path | None, events: Path | None,
             if (data / name).exists():
                 calendar = data / name
     # in the series' zone: a calendar time with an offset is the local day it falls on there
-    if stores is not None and calendar is None:
+    if stores is not None and calendar is None and not keep_stores:
         raise ValueError(f"forecast: --stores {stores} maps a calendar's city and state "
                          "holidays to their stores: give the calendar too (--calendar FILE)")
     cal = (load_calendar(calendar, tz=tz, locales=stores is not None) if calendar is not None
@@ -178,8 +180,14 @@ def load_inputs(data: Path | None, series: Path | None, events: Path | None,
         print_notes(frame)
         wanted = [s for s in frame["series_id"].unique()
                   if s in _DEFAULT_SERIES or s.startswith("channel=")]
+    if stores is not None and keep_stores:  # before any training step: kept, it must fit
+        from features._store_map import remember_stores
+        from features._stores import load_stores
+
+        remember_stores(load_stores(stores), frame["series_id"].astype(str).unique())
     if cal is not None and calendar is not None and stores is not None:
-        cal = map_store_locales(cal, stores, frame["series_id"].astype(str).unique(), calendar)
+        cal = map_store_locales(cal, stores, frame["series_id"].astype(str).unique(), calendar,
+                                quiet_unused=keep_stores)
     if cal is not None and calendar is not None:  # against every series of the data
         cal = check_calendar_channels(cal, list(frame["series_id"].astype(str).unique()),
                                       calendar)
@@ -263,7 +271,7 @@ def _calendar_of_kept(cal: pd.DataFrame, kept: list[str], path: Path | None, sai
 
 
 def map_store_locales(cal: pd.DataFrame, stores: Path, series_ids: Iterable[str] | None,
-                      calendar: Path) -> pd.DataFrame:
+                      calendar: Path, quiet_unused: bool = False) -> pd.DataFrame:
     """``cal`` (read with ``locales=True``) with its city and state holidays given to the
     stores there by the stores file (``features._stores.apply_store_locales``), the notes
     shown. ``series_ids`` None: the two files checked against each other only."""
@@ -272,7 +280,9 @@ def map_store_locales(cal: pd.DataFrame, stores: Path, series_ids: Iterable[str]
     out, notes = apply_store_locales(cal, load_stores(stores), series_ids,
                                      calendar_source=calendar.name, stores_source=stores.name)
     for note in notes:
-        show_note(note)
+        if not (quiet_unused and note.startswith((f"{stores.name}: not used",
+                                                  f"{stores.name}: not read"))):
+            show_note(note)
     return out
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from features._calendar import aggregates_first
+from features._store_map import KEPT_ATTR
 
 from ._cli_common import err_console, model_label, show_note
 from ._cli_forecast_inputs import calendar_outside_note, map_store_locales
@@ -85,16 +86,23 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
                          "forecaster, e.g. --model-uri models:/traffic_forecaster@champion")
     label = model_label(model_uri)
     _check_model_horizon(label, inner, horizon)
-    kept = getattr(inner, "store_locales_", None)  # the stores file train read (--stores)
+    kept = getattr(inner, KEPT_ATTR, None)  # the stores file train read (--stores)
     if calendar is not None and calendar_source is not None:
         from features._io import validate_calendar
+        from features._store_map import check_locale_fields
+        from features._stores import locale_pair
         from training._forecast_base import kind_intensities
+
+        # half a locale, on the file's rows (validate_calendar sorts them); the locale
+        # columns then read with each row's number in the file (named in the errors)
+        check_locale_fields(calendar, calendar_source)
+        read_locales = locale_pair(calendar) is not None
 
         # times with an offset in the zone the model's series were read in (train --tz)
         calendar = validate_calendar(calendar, calendar_source, kind_intensities(inner),
                                      name_intensity=kind_intensities(inner, "name"),
                                      tz=getattr(inner, "time_zone_", None) or "UTC",
-                                     locales=stores is not None or bool(kept))
+                                     locales=read_locales)
     series_ids = [str(s) for s in inner.panel_.series]
     if series is not None:
         series = list(dict.fromkeys(s.strip() for s in series if s.strip()))
@@ -109,23 +117,29 @@ def run_predict(model_uri: str, horizon: int, calendar: pd.DataFrame | None,
     if calendar is not None:  # (and the channels of the model's own calendar, as the API)
         extra = (inner.calendar_only_channels()
                  if callable(getattr(inner, "calendar_only_channels", None)) else [])
+        source = calendar_source or "calendar"
         if stores is not None:  # a city's holiday on the stores of the city, as train read it
+            from features._store_map import check_locale_fields
+
+            check_locale_fields(calendar, source)
             if kept:
                 _compare_stores(stores, kept, series_ids)
             else:
                 _note_trained_everywhere(calendar, inner, calendar_source or "calendar")
             calendar = map_store_locales(calendar, stores, series_ids,
                                          Path(calendar_source or "calendar"))
-        elif kept:  # the stores file the model was trained with, as it kept it
-            from features._store_map import apply_kept_stores
+        else:  # the stores file the model was trained with, as it kept it; without one, a
+            # holiday it learned on some stores only is refused (the API's and pyfunc's rule)
+            from features._store_map import place_planned_locales
 
-            calendar, kept_notes = apply_kept_stores(calendar, kept, series_ids,
-                                                     calendar_source or "calendar")
+            calendar, kept_notes = place_planned_locales(calendar, inner, series_ids, source)
+            if not kept:  # they apply to every series: said as before (``locale_note``)
+                from features._stores import LOCALE_ROW, locale_note
+
+                calendar = calendar.drop(columns=[LOCALE_ROW], errors="ignore")
+                kept_notes = [f"{source}: {n}" for n in [locale_note(calendar)] if n]
             for note in kept_notes:
                 show_note(note)
-        else:
-            _check_unmapped_locales(calendar, inner, calendar_source or "calendar",
-                                    len(series_ids))
         # a store's event on series per store and family: a row per series of the store
         calendar, store_notes = expand_store_channels(calendar, series_ids)
         for note in store_notes:
@@ -263,26 +277,6 @@ def _unplanned_kinds_note(model: Any, calendar: pd.DataFrame, begin: pd.Timestam
         show_note(note)
 
 
-def _check_unmapped_locales(calendar: pd.DataFrame, inner: Any, source: str,
-                            n_series: int) -> None:
-    """An error when the planned calendar's city or state holidays, given without a stores
-    file, would apply to every series while the model learned them on the stores of their
-    city only (trained with ``--stores``, or with the stores in ``channel``): predicted on
-    every series, the other stores took the lift (a grocery check: -69% on the day for the
-    other cities' stores, 2026-12-07)."""
-    from features._stores import trained_on_some_stores
-
-    hit = trained_on_some_stores(calendar, getattr(inner, "calendar_", None), n_series)
-    if hit:
-        raise ValueError(
-            f"{source}: {len(hit)} city or state holiday(s) (column 'locale' Local or "
-            "Regional, no channel) would apply to every series, as no --stores file maps "
-            f"them, but the model learned them on some series only: {', '.join(hit[:3])}"
-            f"{', ...' if len(hit) > 3 else ''}; forecast so, the other series would take "
-            "their lift. Fix: give --stores FILE as to train, or write their stores in "
-            "'channel'")
-
-
 def _compare_stores(stores: Path, kept: dict[str, Any], series_ids: list[str]) -> None:
     """``--stores`` given to a model that kept its training stores file: an error when the
     file lacks a store of the model's series (or cannot be matched to them), a note when it
@@ -290,7 +284,8 @@ def _compare_stores(stores: Path, kept: dict[str, Any], series_ids: list[str]) -
     from features._store_map import remember_stores, stores_changed_note
     from features._stores import load_stores
 
-    note = stores_changed_note(kept, remember_stores(load_stores(stores), series_ids))
+    note = stores_changed_note(kept, remember_stores(load_stores(stores), series_ids,
+                                                     at_train=False))
     if note:
         show_note(note)
 

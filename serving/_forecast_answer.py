@@ -37,6 +37,8 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
         validate_calendar,
     )
     from features._calendar import expand_store_channels
+    from features._store_map import check_locale_fields
+    from features._stores import locale_pair
     from training._forecast_base import kind_intensities
     from training._forecast_ids import check_calendar_channels, unknown_series_text
     from training._forecast_peak_notes import (
@@ -65,10 +67,13 @@ def forecast_answer(loaded: LoadedModel, req: ForecastRequest) -> dict[str, Any]
         events = _calendar_days(req, getattr(fc_model, "time_zone_", None) or "UTC")
         frame, kept = _locale_columns(pd.DataFrame(events), fc_model)
         try:
+            # half a locale, on the events as sent (validate_calendar sorts them); then the
+            # locale columns read with each event's number (the 400s name calendar[i])
+            check_locale_fields(frame, "calendar")
             given = validate_calendar(frame,
                                       "calendar", kind_intensities(fc_model),
                                       name_intensity=kind_intensities(fc_model, "name"),
-                                      locales=bool(kept))
+                                      locales=locale_pair(frame) is not None)
             given = _placed(given, fc_model, known, kept)
             # a store's event on series per store and family: a row per series of the store,
             # as the model reads it (the answer had said it changed nothing on them)
@@ -196,31 +201,38 @@ def _locale_columns(frame: pd.DataFrame, fc_model: Any
 
 def _placed(given: pd.DataFrame, fc_model: Any, known: list[str],
             kept: dict[str, Any] | None) -> pd.DataFrame:
-    """The request's city and state holidays (locale Local/Regional, no channel) given to the
-    stores there by the model's stores (``apply_kept_stores``, its notes in ``load_notes``);
-    for a model without them, a 400 when it learned such a holiday on some series only (as
-    ``brain forecast predict`` without --stores refuses it), else the rows as given (every
-    series, with the calendar's note)."""
-    from features._stores import store_locale_rows, trained_on_some_stores
+    """The request's city and state holidays (locale Local/Regional, no channel) placed by
+    ``place_planned_locales`` (half a locale, or a holiday a model without a stores file
+    learned on some series only: a ``DataContractError`` on the events); a model's copy
+    that cannot place them (no state column, a blank city) is a 400
+    ``model_stores_incomplete`` on the events that need it; for a model without a copy the
+    rows as given, with a note (every series)."""
+    from features._contracts import DataContractError
+    from features._store_map import KEPT_SUFFIX, place_planned_locales
+    from features._stores import LOCALE_ROW, store_locale_rows
 
+    try:
+        out, notes = place_planned_locales(given, fc_model, known, "calendar", cli=False)
+    except DataContractError as exc:
+        if not exc.source.endswith(KEPT_SUFFIX):
+            raise
+        # the model's own copy, not the request: its rows are stores, not events
+        need = [int(r) - 1 for r in given.loc[store_locale_rows(given), LOCALE_ROW]]
+        lines = [f"'{p.column}' {p.rule}" + (
+            f" (stores: {', '.join(p.examples)})" if p.examples else "") for p in exc.problems]
+        raise BadRequestError(
+            f"calendar: {len(need)} city or state holiday(s) cannot be placed by the stores "
+            f"file this model keeps ({exc.source}): {'; '.join(lines)}. Fix: retrain with "
+            "brain forecast train --stores FILE (a file with each store's city and state), "
+            "or send each holiday's stores in 'channel'",
+            code="model_stores_incomplete", field="calendar",
+            loc=["calendar", need[0], "locale"] if need else ["calendar"],
+            detail=[{"loc": ["calendar", i, "locale"], "msg": lines[0],
+                     "type": "model_stores_incomplete"} for i in need[:10]] or None) from None
     if kept:
-        from features._store_map import apply_kept_stores
-
-        out, notes = apply_kept_stores(given, kept, known, "calendar")
         out.attrs["load_notes"] = [*given.attrs.get("load_notes", []), *notes]
         return out
-    hit = trained_on_some_stores(given, getattr(fc_model, "calendar_", None), len(known))
-    if hit:
-        rows = [int(i) for i in store_locale_rows(given).nonzero()[0]]
-        raise BadRequestError(
-            f"calendar: {len(hit)} city or state holiday(s) (locale Local or Regional, no "
-            "channel) would apply to every series, as this model keeps no stores file "
-            f"(trained without --stores), but it learned them on some series only: "
-            f"{', '.join(hit[:3])}{', ...' if len(hit) > 3 else ''}; forecast so, the other "
-            "series would take their lift. Fix: send each holiday's stores in 'channel', or "
-            "retrain with brain forecast train --stores FILE",
-            code="invalid_calendar", field="calendar",
-            loc=["calendar", rows[0], "locale"] if rows else None)
+    given = given.drop(columns=[LOCALE_ROW], errors="ignore")
     mask = store_locale_rows(given)
     if mask.any():  # the calendar's note names the CLI's --stores, which a client cannot give
         said = [n for n in given.attrs.get("load_notes", [])
@@ -231,7 +243,7 @@ def _placed(given: pd.DataFrame, fc_model: Any, known: list[str],
         given.attrs["load_notes"] = [*said, (
             f"calendar: {n} event{'s are holidays' if n != 1 else ' is a holiday'} of one city "
             f"or state (locale Local/Regional: {listed(names, 3)}); this model keeps no "
-            f"stores file (trained without --stores), so {they} "
+            f"stores file (trained without --stores, or before 2026-12-07), so {they} "
             "to every series, as a national one. To give one to the stores of its city or "
             "state, send their series or stores in 'channel', or retrain with brain forecast "
             "train --stores FILE")]

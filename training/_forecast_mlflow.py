@@ -126,8 +126,25 @@ def pyfunc_input(calendar: pd.DataFrame | None,
         Without ``regressors``, the calendar columns only (the input of a model without
         known-in-advance columns); otherwise those plus ``series_id``, ``ds`` and ``regressors``.
     """
-    cal = (pd.DataFrame(columns=list(_CALENDAR_INPUT)) if calendar is None
-           else normalize_calendar(calendar)[list(_CALENDAR_INPUT)])
+    from features._stores import _column
+
+    # where a holiday is kept (``locale``, ``locale_name``, in any case): until 2026-12-07
+    # they were left out, and a city's holiday lifted every series without a word
+    src = None if calendar is None else calendar.reset_index(drop=True)
+    where = {} if src is None else {
+        c: found for c in _LOCALE_INPUT if (found := _column(src, (c,))) is not None}
+    full = None if src is None else normalize_calendar(src)
+    if src is not None and where:  # normalize_calendar sorts and keeps its columns only:
+        # each row's number rides in its name, to take its locale along
+        tag = src.assign(name=src["name"].astype("string").fillna("") + "\x1f"
+                         + pd.Series(range(len(src)), dtype="string"))
+        full = normalize_calendar(tag)
+        idx = full["name"].str.rsplit("\x1f", n=1).str[1].astype(int).to_numpy()
+        full["name"] = src["name"].astype("string").to_numpy()[idx]
+        for col, found in where.items():
+            full[col] = src[found].astype("string").fillna("").str.strip().to_numpy()[idx]
+    cal = (pd.DataFrame(columns=list(_CALENDAR_INPUT)) if full is None
+           else full[[*_CALENDAR_INPUT, *where]])
     cal = cal.assign(start=pd.to_datetime(cal["start"]).dt.strftime("%Y-%m-%d"),
                      end=pd.to_datetime(cal["end"]).dt.strftime("%Y-%m-%d"),
                      channel=cal["channel"].astype("string").fillna(""),
@@ -152,11 +169,11 @@ def pyfunc_input(calendar: pd.DataFrame | None,
                    "values must be numbers (flags as 0/1)")
             raise ValueError(msg)
         reg[col] = vals.astype(float)
-    text = ["name", "start", "end", "kind", "channel", "series_id", "ds"]
+    text = ["name", "start", "end", "kind", "channel", *where, "series_id", "ds"]
     out = pd.concat([cal.astype({c: object for c in text if c in cal}),
                      reg.astype({"series_id": object, "ds": object})], ignore_index=True)
     out[text] = out[text].astype(object).where(out[text].notna(), None)
-    return out[[*_CALENDAR_INPUT, "series_id", "ds", *cols]]
+    return out[[*_CALENDAR_INPUT, *where, "series_id", "ds", *cols]]
 
 
 def _split_input(frame: pd.DataFrame, regressors: list[str]
@@ -229,38 +246,32 @@ class TrafficForecasterModel(PythonModel):
 
 
 def _placed_locales(events: pd.DataFrame, model: BaseForecaster) -> pd.DataFrame:
-    """The pyfunc input's calendar rows with their ``locale`` columns read: a city's or a
-    state's holiday given to the stores there by the model's stores (``store_locales_``),
-    or, for a model without them, refused when it learned that holiday on some series only
-    (``brain forecast predict``'s rule), else kept for every series. Without the columns (or
-    with none filled) the rows as given."""
+    """The pyfunc input's calendar rows with their ``locale`` columns read by
+    ``features._store_map.place_planned_locales`` (the rule of ``brain forecast predict``
+    and the API): half a locale, or a holiday a model without a stores file learned on some
+    series only, is a ``ValueError`` (``DataContractError``) naming the rows; a city's or a
+    state's holiday goes to the stores there by the model's stores (``store_locales_``); a
+    model without them reads it on every series. Without the columns (or with none filled)
+    the rows as given."""
     from features._calendar import expand_store_channels
-    from features._store_map import KEPT_ATTR, apply_kept_stores
-    from features._stores import locale_pair, trained_on_some_stores
+    from features._store_map import place_planned_locales
 
-    cols = [c for c in _LOCALE_INPUT if c in events.columns]
+    cols = [c for c in events.columns
+            if str(c).strip().lower().replace(" ", "_") in _LOCALE_INPUT]
     if not cols:
         return events
     filled = events[cols].astype("string").fillna("").apply(lambda c: c.str.strip()).ne("")
-    if not filled.to_numpy().any() or locale_pair(events) is None:
+    if not filled.to_numpy().any():
         return events.drop(columns=cols)
     if "channel" in events.columns:  # the input's empty channel is '' (``pyfunc_input``)
         chan = events["channel"].astype("string").str.strip()
         events = events.assign(channel=chan.mask(chan == ""))
     series = [str(s) for s in model.panel_.series]  # type: ignore[attr-defined]
-    kept = getattr(model, KEPT_ATTR, None)
-    if kept:
-        placed, _notes = apply_kept_stores(events, kept, series, "pyfunc input")
+    placed, _notes = place_planned_locales(events.reset_index(drop=True), model, series,
+                                           "pyfunc input", cli=False)
+    if getattr(model, "store_locales_", None):
         return expand_store_channels(placed, series)[0]
-    hit = trained_on_some_stores(events, getattr(model, "calendar_", None), len(series))
-    if hit:
-        raise ValueError(
-            f"pyfunc input: {len(hit)} city or state holiday(s) (column 'locale' Local or "
-            "Regional, no channel) would apply to every series, as the model keeps no stores "
-            f"file, but it learned them on some series only: {', '.join(hit[:3])}"
-            f"{', ...' if len(hit) > 3 else ''}. Fix: write their stores in 'channel', or "
-            "retrain with brain forecast train --stores FILE")
-    return events.drop(columns=cols)  # each on every series, as a national one
+    return placed.drop(columns=cols)  # each on every series, as a national one
 
 
 def log_model(model: BaseForecaster, artifact_path: str = "model") -> Any:
