@@ -169,19 +169,20 @@ def apply_kept_stores(calendar: pd.DataFrame, kept: Mapping[str, Any],
         return calendar, []
     frame = kept_stores_frame(kept)
     src = str(frame.attrs["source"])
-    redo = ("retrain with brain forecast train --stores FILE"
-            if not cli else "give a stores file with brain forecast predict --stores FILE, "
-            "or retrain with it (the API and the pyfunc read the model's copy)")
+    redo = ("retrain with it (brain forecast train --stores FILE)"
+            if not cli else "give it with brain forecast predict --stores FILE, or retrain "
+            "with it (the API and the pyfunc read the model's copy)")
     try:
         out, notes = apply_store_locales(calendar, frame, series_ids,
                                          calendar_source=calendar_source)
     except DataContractError as exc:
         if exc.source != src:  # the calendar's rows: a place no store of the copy is in
             raise DataContractError(exc.source, [replace(p, fix=p.fix.replace(
-                f"add the city's stores to {src}", f"list the city's stores in it and {redo}"
+                f"add the city's stores to {src}",
+                f"list the city's stores in a stores file and {redo}"
             ).replace(f"add the state's stores to {src}",
-                      f"list the state's stores in it and {redo}")) for p in exc.problems]
-                ) from None
+                      f"list the state's stores in a stores file and {redo}"))
+                for p in exc.problems]) from None
         # the model's copy cannot be edited: the fix is a stores file given at predict
         raise DataContractError(exc.source, [replace(p, fix=(
             f"{p.fix.removesuffix(', or leave out --stores')} in a stores file and {redo}"))
