@@ -87,7 +87,13 @@ def remember_stores(stores: pd.DataFrame, series_ids: Iterable[str], *,
             "", f"cannot be kept with the model: its series ({shown}) are not per store "
                 "(ids such as 'store_nbr_01 / GROCERY I' or 'store_nbr_01'), so no holiday "
                 "could be placed by it", 0, fix="leave out --stores")])
-    store_col, keys, probs = series_stores(stores, ids, have)
+    try:
+        store_col, keys, probs = series_stores(stores, ids, have)
+    except DataContractError as exc:  # series not per store (web, app): say the way out
+        if not at_train:
+            raise
+        raise DataContractError(exc.source, [replace(p, fix=f"{p.fix}, or leave out --stores")
+                                             for p in exc.problems]) from None
     # train keeps the file to place planned holidays: every store must be in it, even for a
     # calendar of national holidays only (the reason and the way out had not been said)
     probs = [replace(p, rule=p.rule.replace(

@@ -516,3 +516,15 @@ def test_a_stores_file_differing_in_case_only_is_not_a_move() -> None:
     kept = remember_stores(base, ids, source="stores.csv")
     upper = base.assign(city=base["city"].str.upper(), store_nbr=["1", "2", "12", "040"])
     assert stores_changed_note(kept, remember_stores(upper, ids, source="up.csv")) is None
+
+
+def test_train_names_series_not_per_store_with_the_way_out() -> None:
+    """'has no column holding the series' stores ()' with an empty list, and no way out."""
+    from features._contracts import DataContractError
+    from features._store_map import remember_stores
+
+    with pytest.raises(DataContractError, match=r"its series \(total\) are not per store.*"
+                                                r"Fix: leave out --stores"):
+        remember_stores(_stores(), ["total"], source="stores.csv")
+    with pytest.raises(DataContractError, match=r"\(app, web\).*or leave out --stores"):
+        remember_stores(_stores(), ["web", "app"], source="stores.csv")
