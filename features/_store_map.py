@@ -34,8 +34,8 @@ from ._stores import (
 )
 
 __all__ = ["KEPT_ATTR", "KEPT_SUFFIX", "apply_kept_stores", "check_locale_fields",
-           "kept_stores_frame", "kept_stores_info", "kept_stores_text", "place_planned_locales",
-           "remember_stores", "stores_changed_note"]
+           "kept_stores_frame", "kept_stores_info", "kept_stores_short", "kept_stores_text",
+           "place_planned_locales", "remember_stores", "stores_changed_note"]
 
 KEPT_SUFFIX = " (kept with the model)"
 """Ends the source of errors on the model's copy (``kept_stores_frame``)."""
@@ -147,6 +147,12 @@ def kept_stores_text(kept: Mapping[str, Any]) -> str:
     n = len(kept["series"])
     return (f"{kept['source']}: {n:,} store{'s' if n != 1 else ''} of {n_series:,} "
             f"series, by {by}")
+
+
+def kept_stores_short(text: str) -> str:
+    """'stores.csv: 3 stores' of ``kept_stores_text``'s words, for ``brain models``' table
+    (cut at the last ' of ': a file named 'list of stores.csv' had been cut to 'list')."""
+    return text.rpartition(" of ")[0] or text
 
 
 def kept_stores_info(kept: Mapping[str, Any] | None) -> dict[str, Any] | None:

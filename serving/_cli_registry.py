@@ -100,6 +100,7 @@ def models(
     from mlflow import MlflowClient
     from rich.table import Table
 
+    from features._store_map import kept_stores_short
     from training._customer_labels import version_label_words
     from training._mlflow import CHAMPION, champion_moves, configure_mlflow, store_note
     from training._versions import data_text
@@ -208,7 +209,7 @@ def models(
         table.add_row(f"v{v.version}", _utc(v.creation_timestamp),
                       "yes" if str(v.version) == champ else "", *kind, *label,
                       (data_text(by_version[str(v.version)]) or "not recorded")
-                      + (f"; {v.tags['inputs.stores'].partition(' of ')[0]}"
+                      + (f"; {kept_stores_short(v.tags['inputs.stores'])}"
                          if v.tags.get("inputs.stores") else ""),
                       *((", ".join(kept[str(v.version)]),) if has_kept else ()),
                       scores[str(v.version)][0], _short(v.tags.get("promotion")))

@@ -528,3 +528,12 @@ def test_train_names_series_not_per_store_with_the_way_out() -> None:
         remember_stores(_stores(), ["total"], source="stores.csv")
     with pytest.raises(DataContractError, match=r"\(app, web\).*or leave out --stores"):
         remember_stores(_stores(), ["web", "app"], source="stores.csv")
+
+
+def test_brain_models_cuts_the_stores_tag_at_the_counts() -> None:
+    """A file named 'list of stores.csv' had been shown as 'list'."""
+    from features._store_map import kept_stores_short, kept_stores_text, remember_stores
+
+    ids = sorted(_series(20)["series_id"].unique())
+    kept = remember_stores(_stores(), ids, source="list of stores.csv")
+    assert kept_stores_short(kept_stores_text(kept)) == "list of stores.csv: 3 stores"
