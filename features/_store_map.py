@@ -74,8 +74,9 @@ def remember_stores(stores: pd.DataFrame, series_ids: Iterable[str], *,
     places = {what: _column(stores, names) for what, names in _AREAS.values()}
     have = sorted(c for c in places.values() if c is not None)
     if not have:
+        who = "the model keeps" if at_train else "the file gives"  # at predict: not kept
         raise DataContractError(src, [Problem(
-            "city", "is required (or 'state'): the model keeps each store's city and state to "
+            "city", f"is required (or 'state'): {who} each store's city and state to "
                     "give a city's or a state's holidays to the stores there; the columns are "
                     f"{', '.join(map(str, stores.columns))}", 0,
             fix="add a column 'city' (and 'state') with each store's city (and state), or "

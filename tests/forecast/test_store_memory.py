@@ -537,3 +537,19 @@ def test_brain_models_cuts_the_stores_tag_at_the_counts() -> None:
     ids = sorted(_series(20)["series_id"].unique())
     kept = remember_stores(_stores(), ids, source="list of stores.csv")
     assert kept_stores_short(kept_stores_text(kept)) == "list of stores.csv: 3 stores"
+
+
+def test_a_stores_file_without_city_says_what_each_command_does_with_it() -> None:
+    """The fix had ended mid-sentence ("with each store's"); at predict it said the model
+    keeps the --stores file, which it does not."""
+    from features._contracts import DataContractError
+    from features._store_map import remember_stores
+
+    ids = sorted(_series(20)["series_id"].unique())
+    bare = _stores()[["store_nbr", "type"]]
+    with pytest.raises(DataContractError) as err:
+        remember_stores(bare, ids, source="s.csv")
+    assert str(err.value).endswith("with each store's city (and state), or leave out --stores")
+    with pytest.raises(DataContractError) as err:
+        remember_stores(bare, ids, source="s.csv", at_train=False)
+    assert "the model keeps" not in str(err.value)
