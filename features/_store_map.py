@@ -202,10 +202,18 @@ def apply_kept_stores(calendar: pd.DataFrame, kept: Mapping[str, Any],
             for p in exc.problems]) from None
     if not store_locale_rows(calendar).any():
         return out, []  # national rows only, or each on its own channel: nothing placed
-    notes.insert(0, f"{calendar_source}: city and state holidays given to the stores "
-                        f"the model was trained with ({kept_stores_text(kept)}"
-                        + ("; brain forecast predict --stores FILE reads another file)"
-                           if cli else ")"))
+    head = (f"{calendar_source}: city and state holidays given to the stores the model was "
+            f"trained with ({kept_stores_text(kept)}"
+            + ("; brain forecast predict --stores FILE reads another file)" if cli else ")"))
+    # one note, not two saying the same (the placement's own names the copy as the file)
+    marker = f" given to the stores there by {src} ("
+    for i, note in enumerate(notes):
+        at = note.find(marker)
+        cut = note.find("): ", at) if at >= 0 else -1
+        if cut >= 0:
+            notes[i] = f"{head}: {note[cut + 3:]}"
+            return out, notes
+    notes.insert(0, head)
     return out, notes
 
 

@@ -553,3 +553,14 @@ def test_a_stores_file_without_city_says_what_each_command_does_with_it() -> Non
     with pytest.raises(DataContractError) as err:
         remember_stores(bare, ids, source="s.csv", at_train=False)
     assert "the model keeps" not in str(err.value)
+
+
+def test_a_kept_placement_is_one_note(here: Path) -> None:
+    """Two notes had said the same placement (the model's stores, then the file's)."""
+    code, text, _ = _predict(here, "one-note")
+    assert code == 0, text
+    assert ("plan.csv: city and state holidays given to the stores the model was trained with "
+            "(stores.csv: 3 stores of 6 series, by city and state; brain forecast predict "
+            "--stores FILE reads another file): 'Fundacion de Quito 2017' (Quito) on 2 stores"
+            ) in text, text
+    assert "given to the stores there by" not in text, text
