@@ -280,8 +280,7 @@ def map_store_locales(cal: pd.DataFrame, stores: Path, series_ids: Iterable[str]
     out, notes = apply_store_locales(cal, load_stores(stores), series_ids,
                                      calendar_source=calendar.name, stores_source=stores.name)
     for note in notes:
-        if not (quiet_unused and note.startswith((f"{stores.name}: not used",
-                                                  f"{stores.name}: not read"))):
+        if not (quiet_unused and note.startswith(f"{stores.name}: not used")):
             show_note(note)
     return out
 

@@ -254,7 +254,7 @@ def _placed_locales(events: pd.DataFrame, model: BaseForecaster) -> pd.DataFrame
     model without them reads it on every series. Without the columns (or with none filled)
     the rows as given."""
     from features._calendar import expand_store_channels
-    from features._store_map import place_planned_locales
+    from features._store_map import KEPT_ATTR, place_planned_locales
 
     cols = [c for c in events.columns
             if str(c).strip().lower().replace(" ", "_") in _LOCALE_INPUT]
@@ -269,7 +269,7 @@ def _placed_locales(events: pd.DataFrame, model: BaseForecaster) -> pd.DataFrame
     series = [str(s) for s in model.panel_.series]  # type: ignore[attr-defined]
     placed, _notes = place_planned_locales(events.reset_index(drop=True), model, series,
                                            "pyfunc input", cli=False)
-    if getattr(model, "store_locales_", None):
+    if getattr(model, KEPT_ATTR, None):
         return expand_store_channels(placed, series)[0]
     return placed.drop(columns=cols)  # each on every series, as a national one
 
