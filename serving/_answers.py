@@ -22,7 +22,8 @@ from ._registry import LoadedModel
 
 __all__ = ["CACHED_REASONS", "REASON_METHOD", "BadRequestError", "InternalError",
            "NotReadyError", "ScoreJob", "ScoreTable", "check_cells", "check_table_dates",
-           "contract_error", "records", "reject_first", "row_warnings", "score_jobs"]
+           "contract_error", "records", "reject_first", "row_warnings", "score_jobs",
+           "snapshot_date_warnings"]
 
 CACHED_REASONS = 3
 """Reasons kept per user in the snapshot score cache (requests asking for more are live)."""
@@ -313,6 +314,31 @@ def _level_sets(model: Any, levels: dict[str, list[str]]) -> dict[str, frozenset
         with contextlib.suppress(AttributeError):  # else rebuilt per request
             model._api_level_sets = cached
     return cached
+
+
+def snapshot_date_warnings(model: Any, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """For live ``rows`` of a model that reads a customer table's date columns as days since
+    the rows' ``asof`` (or ``cutoff``): the warning ``brain score --table`` prints when that
+    date does not fit the dates as training's did (``training._customer_dates.
+    snapshot_date_problems``: most dates after it where the model learned past dates, or most
+    rows more days after a date than any row trained on), as ``{"code": "snapshot_date",
+    "field": "rows", "columns", "rows", "positions", "message"}``; the rows are still scored.
+    Until 2026-12-08 the API said nothing: rows sent with an ``asof`` of 2020-01-01 for a
+    2026-06-30 export were scored with days since the last order of -2,272 in silence."""
+    from training._customer_dates import snapshot_date_problems, snapshot_date_warning
+
+    if not getattr(model, "date_days_", ()):
+        return []
+    problems = snapshot_date_problems(model, frame)
+    if not problems:
+        return []
+    text = snapshot_date_warning(model, frame, "rows")
+    return [{"code": "snapshot_date", "field": "rows",
+             "columns": [str(p["column"]) for p in problems],
+             "rows": max(int(p["rows"]) for p in problems),  # type: ignore[call-overload]
+             "positions": sorted({int(i) for p in problems
+                                  for i in p["positions"]}),  # type: ignore[attr-defined]
+             "message": f"rows: {text}"}]
 
 
 def row_warnings(model: Any, frame: pd.DataFrame) -> list[dict[str, Any]]:

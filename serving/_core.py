@@ -37,6 +37,7 @@ from ._answers import (
     reject_first,
     row_warnings,
     score_jobs,
+    snapshot_date_warnings,
 )
 from ._channel_value import channel_value
 from ._core_ab import API_NAMES, analyze, plan
@@ -549,7 +550,8 @@ class Brain:
                                   decimal_comma=getattr(model, "decimal_comma_", ()))
             if table and not req.allow_empty_columns:
                 _check_empty_columns(model, frame, as_sent)
-            warnings = [*read, *row_warnings(model, frame)]
+            warnings = [*read, *row_warnings(model, frame),
+                        *snapshot_date_warnings(model, frame)]
         # ids echoed as sent, by position (17 and "17" are one customer, answered twice, each
         # in its own form)
         if req.user_ids is not None:

@@ -278,26 +278,32 @@ class UnknownUser(Answer):
 class RowWarning(Answer):
     """Something in live feature rows that the model ignores (the rows are still scored)."""
 
-    code: Literal["unknown_columns", "unseen_categories", "empty_rows", "numbers_as_text"] = Field(
+    code: Literal["unknown_columns", "unseen_categories", "empty_rows", "numbers_as_text",
+                  "snapshot_date"] = Field(
         description="'unknown_columns': columns the model does not read; 'unseen_categories': "
                     "values of a categorical column never seen in training (scored as "
                     "missing); 'empty_rows': rows without a value in any feature the model "
                     "reads (scored as a customer about whom nothing is known); "
                     "'numbers_as_text': a number column of a model trained on a customer "
                     "table sent as text ('31', '$17.71', 'N/A'), read as brain score --table "
-                    "reads the table's cells.")
+                    "reads the table's cells; 'snapshot_date': the rows' 'asof' (or 'cutoff') "
+                    "does not fit their dates as training's did (most dates after it where the "
+                    "model learned past dates, or most rows more days after a date than any "
+                    "row trained on), as brain score --table warns.")
     field: str = Field(description="Request field: always 'rows'.", examples=["rows"])
     message: str = Field(description="The same in words.")
-    columns: list[str] | None = Field(None, description="unknown_columns: the ignored columns.")
+    columns: list[str] | None = Field(None, description="unknown_columns: the ignored columns; "
+                                                       "snapshot_date: the date columns.")
     column: str | None = Field(None, description="unseen_categories, numbers_as_text: the "
                                                  "column.")
     values: list[str] | None = Field(None, description="unseen_categories: the distinct unseen "
                                                        "values (as text).")
     rows: int | None = Field(None, description="unseen_categories, numbers_as_text: rows "
-                                               "holding one.")
+                                               "holding one; snapshot_date: rows off.")
     positions: list[int] | None = Field(None, description="empty_rows: their positions in "
                                                           "'rows' (from 0); numbers_as_text: "
-                                                          "the first 10 of them.")
+                                                          "the first 10 of them; "
+                                                          "snapshot_date: the first 3.")
 
 
 SeasonUnknownReason = Literal[

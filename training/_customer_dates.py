@@ -19,7 +19,7 @@ import pandas as pd
 
 __all__ = ["DAYS_PREFIX", "NO_SNAPSHOT_REASON", "SNAPSHOT_COLUMNS", "add_days_since",
            "check_snapshot_date", "date_candidates", "days_since", "future_note",
-           "snapshot_date_warning", "snapshot_dates"]
+           "snapshot_date_problems", "snapshot_date_warning", "snapshot_dates"]
 
 _log = logging.getLogger("training._customer_models")  # the customer model's own logger
 
@@ -134,59 +134,103 @@ def add_days_since(frame: pd.DataFrame, cols: list[str], task: str,
     return out
 
 
-def snapshot_date_warning(model: object, frame: pd.DataFrame) -> str | None:
-    """The warning for a scored table whose snapshot date (``--asof`` or its ``cutoff``) does
-    not fit its dates as training's did, else None:
+def snapshot_date_problems(model: object, frame: pd.DataFrame) -> list[dict[str, object]]:
+    """Per date column of ``model`` whose days since the snapshot date (``--asof``, or the
+    rows' ``cutoff`` / ``asof`` column) do not fit training's, what is wrong; empty when they
+    fit. The one check behind ``brain score --table``'s warning, the API's ``snapshot_date``
+    warning on live rows and the pyfunc's logged warning (``snapshot_date_warning``):
 
-    - it comes before most of the dates of a column the model learned as dates before the
-      snapshot (a last purchase: training's typical ``days_since_<col>`` at least 0). An
-      ``--asof`` typed 2020-01-01 for 2026-06-30 had scored every customer with days since the
-      last order of -2,272 in the median against a typical 97, and reasons reading "days since
-      last_order is low (-2362 ...)", without a word (2026-12-07). A column of dates mostly
-      after the snapshot at training too (a contract end) is what it is;
-    - most rows lie more days after a column's dates than any row fitted on
-      (``CustomerModel.date_days_max_``): an ``--asof`` of 2030-01-01 gave a median of 1,381
-      days since the last order, where training's most was 199; the trees score every such
-      row as the most they saw."""
+    - ``kind`` 'after_snapshot': most of the column's dates come after the snapshot, where the
+      model learned them as dates before it (a last purchase: training's typical
+      ``days_since_<col>`` at least 0). An ``--asof`` typed 2020-01-01 for 2026-06-30 had
+      scored every customer with days since the last order of -2,272 in the median against a
+      typical 97, and reasons reading "days since last_order is low (-2362 ...)", without a
+      word (2026-12-07). A column of dates mostly after the snapshot at training too (a
+      contract end) is what it is;
+    - ``kind`` 'past_training': most rows lie more days after the column's dates than any row
+      fitted on (``CustomerModel.date_days_max_``): an ``--asof`` of 2030-01-01 gave a median
+      of 1,381 days since the last order, where training's most was 199; the trees score every
+      such row as the most they saw.
+
+    Each: ``column``, ``kind``, ``rows`` (how many), ``of`` (rows with a date), ``positions``
+    (the first ``ROWS_SHOWN``, counted from 0), ``median_days`` (days since, negative after),
+    ``training_days`` (the typical or the most at training). Until 2026-12-08 only ``brain
+    score --table`` checked: rows sent to the API with a wrong ``asof`` and the MLflow model
+    scored such days in silence."""
     cols = [c for c in getattr(model, "date_days_", ()) or () if c in frame.columns]
     typical: dict[str, float] = getattr(model, "typical_", None) or {}
     most: dict[str, float] = getattr(model, "date_days_max_", None) or {}
     snap_cols = [c for c in SNAPSHOT_COLUMNS if c in frame.columns]
     if not cols or not snap_cols:
-        return None
+        return []
     formats = getattr(model, "date_formats_", None) or {}
-    parts = []
+    out: list[dict[str, object]] = []
     for col in cols:
         usual, top = typical.get(DAYS_PREFIX + col), most.get(col)
         try:
             days, _ = days_since(frame[[col, *snap_cols]], [col], formats=formats)
-        except ValueError:
-            return None  # a cell that is no date: scoring stops with the error naming it
+        except (ValueError, TypeError, OverflowError):
+            return []  # a cell that is no date: scoring stops with the error naming it
         d = days[DAYS_PREFIX + col].to_numpy(dtype=float)
         filled = ~np.isnan(d)
         n_filled = int(filled.sum())
         after = filled & (d < 0)
         past = filled & (d > top) if top is not None else np.zeros_like(filled)
-        for mask, enough in ((after, usual is not None and usual >= 0), (past, True)):
+        for kind, mask, enough, known in (("after_snapshot", after, usual is not None
+                                           and usual >= 0, usual),
+                                          ("past_training", past, True, top)):
             n = int(mask.sum())
             if not enough or not n or n < FUTURE_SHARE * n_filled:
                 continue  # a few after the snapshot: the leak note (``future_note``) names them
-            rows = ", ".join(str(int(i) + 1) for i in np.flatnonzero(mask)[:ROWS_SHOWN])
-            where = f"first at row{'s' if n > 1 else ''} {rows}"
-            if mask is after:
-                parts.append(
-                    f"column {col!r}: {n:,} of {n_filled:,} dates are after the row's snapshot "
-                    f"date ({where}; a median of {float(np.median(-d[mask])):,.0f} days after), "
-                    f"where the model learned from dates a typical {usual:,.0f} days before it")
-            else:
-                parts.append(
-                    f"column {col!r}: {n:,} of {n_filled:,} rows are more days after their date "
-                    f"than any row the model learned from ({where}; a median of "
-                    f"{float(np.median(d[mask])):,.0f} days since it, at most {top:,.0f} at "
-                    "training): the trees read each of them as that most")
+            out.append({"column": col, "kind": kind, "rows": n, "of": n_filled,
+                        "positions": [int(i) for i in np.flatnonzero(mask)[:ROWS_SHOWN]],
+                        "median_days": float(np.median(d[mask])),
+                        "training_days": float(known) if known is not None else None})
             break
-    if not parts:
+    return out
+
+
+_SNAPSHOT_WORDS = {
+    "cli": ("the snapshot date (--asof, or the table's cutoff column)", "score again with the "
+            "export date"),
+    "rows": ("the rows' snapshot date (their 'asof', or 'cutoff')", "send the export date as "
+             "each row's 'asof'"),
+    "pyfunc": ("the snapshot date (the table's 'asof' or 'cutoff' column)", "score again with "
+               "the export date in 'asof'"),
+}
+"""How each caller names the snapshot date and the fix (``snapshot_date_warning``)."""
+
+
+def snapshot_date_warning(model: object, frame: pd.DataFrame, caller: str = "cli"
+                          ) -> str | None:
+    """The warning for a scored table whose snapshot date does not fit its dates as
+    training's did (``snapshot_date_problems``), else None. ``caller``: 'cli' (rows counted
+    from 1, as a file's, and ``--asof``), 'rows' (the API's live rows, ``rows[i]`` counted
+    from 0, their ``asof``) or 'pyfunc' (rows counted from 0, the ``asof`` column)."""
+    problems = snapshot_date_problems(model, frame)
+    if not problems:
         return None
-    return ("; ".join(parts) + ". Is the snapshot date (--asof, or the table's cutoff column) "
-            "the date the table was exported? The scores and reasons rest on those days: "
-            "score again with the export date")
+    what, fix = _SNAPSHOT_WORDS[caller]
+    parts = []
+    for p in problems:
+        n, pos = int(p["rows"]), list(p["positions"])  # type: ignore[call-overload]
+        if caller == "rows":
+            where = "first at " + ", ".join(f"rows[{i}]" for i in pos)
+        else:
+            base = 1 if caller == "cli" else 0
+            where = (f"first at row{'s' if n > 1 else ''} "
+                     + ", ".join(str(i + base) for i in pos))
+        median, known = float(p["median_days"]), p["training_days"]  # type: ignore[arg-type]
+        if p["kind"] == "after_snapshot":
+            parts.append(
+                f"column {p['column']!r}: {n:,} of {p['of']:,} dates are after the row's "
+                f"snapshot date ({where}; a median of {-median:,.0f} days after), where the "
+                f"model learned from dates a typical {known:,.0f} days before it")
+        else:
+            parts.append(
+                f"column {p['column']!r}: {n:,} of {p['of']:,} rows are more days after their "
+                f"date than any row the model learned from ({where}; a median of "
+                f"{median:,.0f} days since it, at most {known:,.0f} at training): the trees "
+                "read each of them as that most")
+    return ("; ".join(parts) + f". Is {what} the date the table was exported? The scores and "
+            f"reasons rest on those days: {fix}")

@@ -20,6 +20,7 @@ champion re-scored on it, the checks that keep the champion): ``training._custom
 from __future__ import annotations
 
 import json
+import logging
 import pickle
 import tempfile
 from dataclasses import asdict, dataclass
@@ -40,7 +41,7 @@ from ._customer_champion import (
     _validation_rows,
     _veto,
 )
-from ._customer_dates import SNAPSHOT_COLUMNS
+from ._customer_dates import SNAPSHOT_COLUMNS, snapshot_date_warning
 from ._customer_empty import check_empty_columns
 from ._customer_eval import (
     plot_importance,
@@ -86,6 +87,8 @@ __all__ = [
     "score_frame",
     "train_and_register",
 ]
+
+_log = logging.getLogger("training._customer_models")  # the customer model's own logger
 
 REGISTERED_NAMES: dict[str, str] = {
     "churn": "churn", "propensity": "purchase_propensity", "value": "customer_value"}
@@ -232,6 +235,11 @@ class CustomerScorer(PythonModel):
                     option=("pass params={'allow_empty_columns': True}"
                             if getattr(self, "takes_allow_", True) else _OLD_SIGNATURE),
                     written={c: raw[c] for c in self.model.numeric_ if c in raw.columns})
+            # as brain score --table and the API warn: an asof years off scores days since
+            # that the model never learned, in silence until 2026-12-08
+            wrong = snapshot_date_warning(self.model, frame, "pyfunc")
+            if wrong:
+                _log.warning("CustomerModel(%s): %s", self.model.task, wrong)
         out = score_frame(self.model, frame,
                           reasons=bool(params.get("reasons", True)),
                           reason_method=str(params.get("reason_method", "shap")))
