@@ -600,6 +600,14 @@ def fit_model(model: CustomerModel, frame: pd.DataFrame) -> CustomerModel:
     # rows it learned, and had been called in-sample (``table_in_sample_note``)
     inputs = set(model.input_features_)
     model.fitted_values_dates_ = True  # the keys hash the date columns (value_key_dates)
+    # the --asof its date columns were counted from: the same cells scored at another date
+    # are another snapshot (days since moved), not the rows it learned (a dormant customer's
+    # unchanged row in a later export had been called in-sample); recorded only, the fit
+    # does not read it
+    snaps = (snapshot_dates(data) if model.date_days_ and "cutoff" not in data.columns
+             and model.horizon_days is None else None)
+    model.fitted_asof_ = (None if snaps is None else
+                          tuple(sorted({f"{d:%Y-%m-%d}" for d in snaps.dropna()})))
     model.fitted_values_ = (np.unique(row_value_keys(
         data, [c for c in model.numeric_ if c in inputs],
         [c for c in model.categorical_ if c in inputs], value_key_dates(model)))

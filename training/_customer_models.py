@@ -180,6 +180,11 @@ class CustomerModel:
     fitted_values_dates_: bool = False
     """Whether ``fitted_values_`` hash the date columns (``date_days_``) too: models fitted
     since 2026-12-07 (``training._customer_fit.value_key_dates``)."""
+    fitted_asof_: tuple[str, ...] | None = None
+    """The snapshot dates ('YYYY-MM-DD', from ``--asof``) of the rows fitted on, for a table
+    model without a ``cutoff`` column that reads date columns as days since them; None for
+    others and for models fitted before 2026-12-08. The in-sample note counts a row scored at
+    another date as another snapshot, as another ``cutoff`` is (``table_in_sample_note``)."""
     report_: CustomerFitReport
     validation_frame_: pd.DataFrame
 

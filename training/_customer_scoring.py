@@ -409,7 +409,10 @@ def table_in_sample_note(model: CustomerModel | object, features: pd.DataFrame) 
     A later snapshot of the same customers (a CRM export three months on, no cutoff column)
     is not in-sample: its values moved, and its outcomes are of a window the model never saw.
     It had been called in-sample row for row by id; a model trained before its rows' values
-    were recorded (``fitted_values_``) can only match ids, and its note says so.
+    were recorded (``fitted_values_``) can only match ids, and its note says so. The same cells
+    at another ``--asof`` than the model's (``fitted_asof_``, recorded since 2026-12-08) are
+    another snapshot, as another ``cutoff`` is: a dormant customer's unchanged row in a later
+    export had been called in-sample.
     """
     inner = _inner_model(model)
     seen = getattr(inner, "fitted_rows_", None)
@@ -428,6 +431,12 @@ def table_in_sample_note(model: CustomerModel | object, features: pd.DataFrame) 
         # that text; its training table's ids read '12345' since (``seen_rows``)
         known = seen_rows(features, values, value_keys)
         same = " and the same values of the columns it reads"
+        asof = getattr(inner, "fitted_asof_", None)
+        snaps = (snapshot_dates(features) if asof and "cutoff" not in features.columns
+                 else None)
+        if snaps is not None:  # the same cells at another --asof: another snapshot
+            known &= snaps.dt.strftime("%Y-%m-%d").isin(asof).to_numpy()
+            same = ", snapshot date (--asof)" + same
     else:
         known = seen_rows(features, seen)
         same = ("; this model, trained before 2026-12-06, records no values, so a later "

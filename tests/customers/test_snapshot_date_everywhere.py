@@ -107,3 +107,25 @@ def test_the_mlflow_model_logs_the_warning(tmp_path: Path,
         model.predict(table.assign(asof=f"{ASOF:%Y-%m-%d}"), params={"reasons": False})
     assert "snapshot date" not in " ".join(r.getMessage() for r in caplog.records)
 
+
+def test_the_same_cells_at_another_asof_are_not_in_sample(tmp_path: Path) -> None:
+    """The in-sample note hashed the date cells, not the days since them: a later export in
+    which dormant customers' rows had not moved (same plan, tenure and last order) was called
+    in-sample for them, though its --asof makes them another snapshot with outcomes of a window
+    the model never saw; so was the training table scored at another --asof. A row at the
+    training's --asof is still in-sample."""
+    crm = _train(tmp_path)
+    score = ["score", "churn", "--table", str(tmp_path / "crm.csv"), "--id-col", "cust_no",
+             "--no-reasons"]
+    out = _run([*score, "--asof", f"{ASOF:%Y-%m-%d}", "--out", str(tmp_path / "a.csv")])
+    assert "600 of the 600 rows are rows this model was fitted or calibrated on" in out, out
+    out = _run([*score, "--asof", "2026-09-28", "--out", str(tmp_path / "b.csv")])
+    assert "in-sample" not in out, out
+    # a later export: the first 200 customers ordered again (dates moved), the rest unchanged
+    later = crm.drop(columns="churned")
+    later.loc[:199, "last_order"] = "2026-09-20"
+    later.to_csv(tmp_path / "later.csv", index=False)
+    out = _run(["score", "churn", "--table", str(tmp_path / "later.csv"), "--id-col",
+                "cust_no", "--no-reasons", "--asof", "2026-09-28", "--out",
+                str(tmp_path / "c.csv")])
+    assert "in-sample" not in out, out
