@@ -21,14 +21,14 @@ from ._contracts import (
     problem_rows,
 )
 from ._read import _check_columns
-from ._times import _FAR_FIX, _FAR_RULE, _far, _time_problems, _to_datetime
+from ._times import _FAR_FIX, _FAR_RULE, _TIMED_OFFSET, _far, _time_problems, _to_datetime
 
 __all__ = ["MISSING_SPELLINGS", "check_time_zone", "format_note", "money_notes",
            "order_decided_by"]
 
 _log = logging.getLogger("features.io")
 # an offset follows a time of day: the "-2015" of 31-07-2015 is the year, not an offset
-_OFFSET = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s?(?:Z|[+-]\d{2}:?\d{2})$")
+_OFFSET = re.compile(_TIMED_OFFSET)
 
 
 _DATE_FORMATS = ("%Y/%m/%d", "%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y",

@@ -18,8 +18,10 @@ __all__ = ["FIRST_YEAR", "LAST_YEAR", "integer_time_hint", "utc_day_note"]
 
 
 FIRST_YEAR, LAST_YEAR = 1678, 2261
-_TIMED_OFFSET = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s?(?:Z|[+-]\d{2}:?\d{2})$"
-"""A UTC offset after a time of day (``features._parse._OFFSET``)."""
+_TIMED_OFFSET = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s?(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+"""A UTC offset after a time of day: 'Z', '+01:00', '+0100' or '+01' (PostgreSQL writes a
+``timestamptz`` so; until 2026-12-07 an hour-only offset was not taken for one, and a table's
+date column of them stopped training with pandas' 'Mixed timezones detected')."""
 """Timestamps are stored in nanoseconds, which hold only these years: a value outside them (an
 ERP's '0001-01-01' for "no date", a till time 1000 read as the year 1000) does not read."""
 

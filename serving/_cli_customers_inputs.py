@@ -358,7 +358,9 @@ def _check_asof(events: pd.DataFrame, asof: pd.Timestamp, what: str = "scored",
     # by the day: a time on the day after the data ('2025-12-03 08:30') had been told it was
     # "0 days after the last event", with the same day as the fix
     if asof.normalize() > day_after:
-        gap = (asof - last).days
+        # in calendar days, as the fix's date is one: 2025-12-05 after an event at
+        # 2025-12-03 23:00 had been "1 day after" it, as had the fix, 2025-12-04
+        gap = (asof.normalize() - last.normalize()).days
         err_console.print(f"[yellow]warning:[/] {option} {asof:%Y-%m-%d} is {gap:,} "
                           f"day{'s' if gap != 1 else ''} after the last event ({last}); "
                           f"customers are {what} as if nobody bought or visited since. To use "

@@ -138,7 +138,15 @@ def test_a_time_on_the_day_after_the_data_is_no_gap_to_warn_about() -> None:
     assert cap.get() == ""
     with err_console.capture() as cap:
         _check_asof(ev, pd.Timestamp("2025-12-04 08:30"))
-    assert "--asof 2025-12-04 is 1 day after the last event" in " ".join(cap.get().split())
+    assert "--asof 2025-12-04 is 2 days after the last event" in " ".join(cap.get().split())
+    # calendar days: a late last event and an --asof two days on had been "1 day after", the
+    # fix (the day after the last event) being 1 day after too
+    ev = pd.DataFrame({"ts": pd.to_datetime(["2025-06-01 09:00", "2025-12-03 23:00"])})
+    with err_console.capture() as cap:
+        _check_asof(ev, pd.Timestamp("2025-12-05"))
+    said = " ".join(cap.get().split())
+    assert "--asof 2025-12-05 is 2 days after the last event" in said, said
+    assert "--asof 2025-12-04" in said, said
 
 
 def test_a_date_column_mixing_plain_dates_and_utc_times_scores_as_it_trained(
@@ -159,6 +167,30 @@ def test_a_date_column_mixing_plain_dates_and_utc_times_scores_as_it_trained(
     out = _run(["score", "churn", "--table", str(table), "--id-col", "cust_no", "--asof",
                 f"{ASOF:%Y-%m-%d}", "--no-reasons", "--out", str(tmp_path / "s.csv")])
     assert "600 of the 600 rows are rows this model was fitted or calibrated on" in out
+    plain = _crm()
+    plain.to_csv(tmp_path / "plain.csv", index=False)
+    _run(["score", "churn", "--table", str(tmp_path / "plain.csv"), "--id-col", "cust_no",
+          "--asof", f"{ASOF:%Y-%m-%d}", "--no-reasons", "--out", str(tmp_path / "p.csv")])
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "s.csv")["score"],
+                               pd.read_csv(tmp_path / "p.csv")["score"])
+
+
+@pytest.mark.parametrize("summer", [False, True], ids=["one offset", "two offsets"])
+def test_hour_only_utc_offsets_are_dates_in_utc(tmp_path: Path, summer: bool) -> None:
+    """PostgreSQL writes a ``timestamptz`` as '2026-01-11 13:00:00+01' (+02 in summer): the
+    table's date pattern took them for dates, the offset check did not (it wanted '+01:00'),
+    so training stopped with pandas' 'Mixed timezones detected' (two offsets) or a TypeError
+    traceback (one). Read in UTC, they score as the same days written plainly."""
+    crm = _crm()
+    offsets = np.where(np.arange(len(crm)) % 2 == 0, "+02", "+01") if summer else "+01"
+    crm["last_order"] = crm["last_order"] + " 13:00:00" + pd.Series(offsets, index=crm.index)
+    table = tmp_path / "pg.csv"
+    crm.to_csv(table, index=False)
+    out = _run(["train", "churn", "--table", str(table), "--label-col", "churned", "--id-col",
+                "cust_no", "--asof", f"{ASOF:%Y-%m-%d}"])
+    assert "last_order as days_since_last_order" in out
+    _run(["score", "churn", "--table", str(table), "--id-col", "cust_no", "--asof",
+          f"{ASOF:%Y-%m-%d}", "--no-reasons", "--out", str(tmp_path / "s.csv")])
     plain = _crm()
     plain.to_csv(tmp_path / "plain.csv", index=False)
     _run(["score", "churn", "--table", str(tmp_path / "plain.csv"), "--id-col", "cust_no",
