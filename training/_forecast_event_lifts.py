@@ -135,7 +135,10 @@ class EventLifts(LiftHierarchy):
             sub, _ = set_background_aside(sub, by="cell")
             best = (sub.sort_values(["cell", "rank"], kind="stable").groupby("cell").tail(1)
                     .set_index("cell"))
-            return pd.Series((best["kind"].astype(str) + _day_group(best, self.max_offset)
+            # models pickled before ``halves_cut_`` cut at the middle day (their learned
+            # halves' offsets are read with that cut)
+            cut = getattr(self, "halves_cut_", None)
+            return pd.Series((best["kind"].astype(str) + _day_group(best, cut)
                               ).to_numpy(
                 dtype=object), index=best.index)
 

@@ -385,6 +385,9 @@ class EventEffects(EventLifts):
         self.freq_ = panel.freq
         self.channel_share_, self.channel_series_ = channel_shares(panel, cal)
         self.kinds_add_ = True  # learned net of the other kinds on shared days: they add
+        # a long window's halves split at ``max_offset`` (``_day_group``); a model pickled
+        # before this attribute learned its halves' offsets with the cut at the middle day
+        self.halves_cut_: int | None = self.max_offset
         self.clean_: dict[str, np.ndarray] = {}
         # series -> size the end-of-history event days' baseline moved (``_follow_level``);
         # empty when no series has such days (the attribute had then been missing)
