@@ -23,6 +23,17 @@ def _width(f: pd.DataFrame, sid: str, days: range) -> np.ndarray:
     return np.log1p(g["p90"].to_numpy()[list(days)]) - np.log1p(g["p10"].to_numpy()[list(days)])
 
 
+def _offsets(model: LightGBMForecaster, f: pd.DataFrame, future: pd.DataFrame, sid: str,
+             days: range, table: dict[str, float] | None = None) -> np.ndarray:
+    """The offset of the group (``EventLifts.day_kinds``) of each of ``sid``'s forecast
+    ``days`` in ``table`` (default ``model.conformal_kind_``; a half without one: its
+    kind's), read from the table, not by the code under test."""
+    table = model.conformal_kind_ if table is None else table
+    ds = pd.DatetimeIndex(f[f["series_id"] == sid]["ds"].to_numpy()[list(days)])
+    kinds = model.effects_.day_kinds({sid: ds}, future)[sid]
+    return np.array([table.get(k, table.get(k.split(" (")[0])) for k in kinds], dtype=float)
+
+
 @pytest.fixture(scope="module")
 def two_kinds() -> tuple[LightGBMForecaster, pd.DataFrame]:
     panel, cal = launch_pages(seed=5, promotion=True)
@@ -72,9 +83,16 @@ def test_forecast_widens_each_kind_by_its_own_offset(
     finally:
         model.conformal_kind_ = table
 
-    launch, promo = range(7, 14), range(9, 12)
-    assert (np.abs(_width(per_kind, "p0", launch) - _width(pooled, "p0", launch)) > 1e-3).all()
-    assert (np.abs(_width(per_kind, "p1", promo) - _width(pooled, "p1", promo)) > 1e-3).all()
+    launch, promo = range(7, 21), range(9, 12)
+    # each day moves from the pooled band the way its group's offset lies from the pooled
+    # event days' (a kind's offset mirrored about the pooled one had passed a check of the
+    # size of the move alone)
+    pooled_offset = float(model.conformal_day_[1])
+    for sid, days in (("p0", launch), ("p1", promo)):
+        want = np.sign(_offsets(model, per_kind, future, sid, days) - pooled_offset)
+        assert (want != 0).all()
+        got = np.sign(_width(per_kind, sid, days) - _width(pooled, sid, days))
+        np.testing.assert_array_equal(got, want, err_msg=sid)
     # ordinary days keep their band
     np.testing.assert_allclose(_width(per_kind, "p2", range(28)), _width(pooled, "p2", range(28)))
 
@@ -127,6 +145,27 @@ def test_day_kinds_name_the_halves_of_a_long_window() -> None:
     assert list(kinds[65:68]) == ["launch"] * 3
 
 
+def test_a_model_saved_before_the_cut_at_max_offset_keeps_its_halves() -> None:
+    """A model pickled before ``halves_cut_`` learned its halves' offsets with a 14-day
+    window's day 6 in the first half: without the attribute, the days are named as it was
+    fitted (7 and 7 days), so its first half's offset is not read on a day it never covered
+    (a 33% narrower band on that day)."""
+    ds = pd.date_range("2024-01-01", periods=60, freq="D")
+    rng = np.random.default_rng(1)
+    y = np.exp(6 + rng.normal(0, 0.05, 60))
+    y[20:34] *= 3.0  # a launch, 14 days
+    cal = pd.DataFrame({"name": ["L1"], "kind": "launch",
+                        "start": pd.to_datetime(["2024-01-21"]),
+                        "end": pd.to_datetime(["2024-02-03"])})
+    panel = prepare_panel(pd.DataFrame({"series_id": "a", "ds": ds, "y": y}))
+    effects = EventEffects().fit(panel, cal)
+    assert effects.day_kinds({"a": ds}, cal)["a"][26] == "launch (second half)"
+    effects.__dict__.pop("halves_cut_", None)  # as pickled before the attribute
+    kinds = effects.day_kinds({"a": ds}, cal)["a"]
+    assert list(kinds[20:27]) == ["launch (first half)"] * 7
+    assert list(kinds[27:34]) == ["launch (second half)"] * 7
+
+
 @pytest.mark.slow
 def test_each_half_of_a_launch_window_gets_its_own_offset(
         two_kinds: tuple[LightGBMForecaster, pd.DataFrame]) -> None:
@@ -151,5 +190,10 @@ def test_each_half_of_a_launch_window_gets_its_own_offset(
 
     early, late = range(7, 13), range(13, 21)  # the launch's days 0-5 and 6-13
     assert _width(halves, "p0", early)[0] > _width(halves, "p0", late)[-1]
-    assert (np.abs(_width(halves, "p0", late) - _width(per_kind, "p0", late)) > 1e-4).all()
+    # each half moves from the kind's band the way its offset lies from the kind's
+    for days in (early, late):
+        want = np.sign(_offsets(model, halves, future, "p0", days) - table["launch"])
+        assert (want != 0).all()
+        got = np.sign(_width(halves, "p0", days) - _width(per_kind, "p0", days))
+        np.testing.assert_array_equal(got, want)
     np.testing.assert_allclose(_width(halves, "p1", range(28)), _width(per_kind, "p1", range(28)))

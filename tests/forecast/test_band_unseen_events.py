@@ -46,7 +46,8 @@ def test_launch_days_are_not_narrowed_below_ordinary_days(
     width = np.log(f["p90"] / f["p10"])
     ordinary = width[end + pd.Timedelta(days=5)]
     assert width[at] > 1.5 * ordinary, (width[at], ordinary)
-    assert model.event_day_change > -0.05, model.conformal_day_
+    # event days are not narrowed (in-sample lifts had given -0.09)
+    assert model.event_day_change >= -0.01, model.conformal_day_
 
 
 @pytest.mark.slow
