@@ -252,7 +252,9 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
         sub-daily series (their own bands, ``ConformalBands.band_edges``): horizons drawn
         evenly up to a day, ``_SHORT_CALIB_SHARE`` of the trees' count (at least
         ``_SHORT_CALIB_MIN``), with their own random generator (the other examples are the
-        same as without them). The calibration examples draw their horizons evenly up to
+        same as without them; tagged ``__short``, they score the horizon bands only, not
+        the pooled, series, day-type and kind offsets, which were read from about a third
+        more first-day scores with them). The calibration examples draw their horizons evenly up to
         ``max_horizon_days`` (an hourly series: 2,160 hours), so an hourly model had about
         60 in its first day, 7 in its first 3 hours: too few for a band of their own.
         Evenly, not on the log scale: drawn on the log scale, hours 4-8 had weighed as much
@@ -265,7 +267,8 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
         more = self._examples(ctxs, {s: max(0, c) for s, c in cut.items()}, full,
                               max(_SHORT_CALIB_MIN, int(n_rows * _SHORT_CALIB_SHARE)), rng,
                               checkpoints or None, h_even=self.spd_)
-        return pd.concat([calib, more], ignore_index=True)
+        return pd.concat([calib.assign(**{"__short": False}), more.assign(**{"__short": True})],
+                         ignore_index=True)
 
     def _raw_quantiles(self, models: list[lgb.LGBMRegressor], shock: dict,
                        x: pd.DataFrame) -> np.ndarray:
@@ -398,21 +401,27 @@ class LightGBMForecaster(ConformalBands, EventFrames, LinearTerms, FeatureRows):
             h_calib, sid_calib = calib["h"].to_numpy(), calib["__sid"].to_numpy()
             # the recent examples weigh more (``_recency_weights``)
             w = self._recency_weights(sid_calib, calib["__tau"].to_numpy(), full)[kept]
-            self.conformal_ = np.array([_conformal_quantile(score, weights=w)] * 2)
+            # the first day's added examples (``_short_calibration``) score the horizon
+            # bands only
+            short = (calib["__short"].to_numpy(dtype=bool) if "__short" in calib
+                     else np.zeros(len(calib), dtype=bool))
+            own = ~short[kept]
+            self.conformal_ = np.array([_conformal_quantile(score[own], weights=w[own])] * 2)
             self.conformal_h_ = self._conformal_by_horizon(h_calib[kept], score, w)
-            self.conformal_series_ = self._conformal_by_series(sid_calib[kept], score,
-                                                               h_calib[kept], w)
+            self.conformal_series_ = self._conformal_by_series(
+                sid_calib[kept][own], score[own], h_calib[kept][own], w[own])
             lift, var_lo, var_hi = self._calibration_lifts(calib, hist_lifts)
             on_event = ((lift != 0) | (var_lo > 0) | (var_hi > 0))[kept]
             self.conformal_day_ = self._conformal_by_day_type(
-                score, sid_calib[kept], h_calib[kept], on_event, w)
+                score[own], sid_calib[kept][own], h_calib[kept][own], on_event[own], w[own])
             # each event kind's days (its shoulder days apart) their own offset, shrunk
             # towards the pooled event days'
             if not self.calendar_.empty:
                 kinds = self._calibration_kinds(calib, self.effects_.day_kinds(
                     {sid: g.ds for sid, g in panel.series.items()}, self.calendar_))
                 self.conformal_kind_ = self._conformal_by_kind(
-                    score, sid_calib[kept], h_calib[kept], kinds[kept], on_event, w)
+                    score[own], sid_calib[kept][own], h_calib[kept][own], kinds[kept][own],
+                    on_event[own], w[own])
             # a series whose history was moved by a lasting step is not narrowed below the
             # panel's adjustment by its own scores: they are read on the history levelled by
             # the step's estimate, so the smallest of the panel (an independent check's home

@@ -54,3 +54,23 @@ def test_daily_series_keep_the_days_bands() -> None:
     model = LightGBMForecaster(n_estimators=30).fit(daily)
     assert model.conformal_edges_ is None
     assert model.conformal_h_.shape == (len(_H_EDGES) + 1,)
+
+
+def test_the_first_days_added_examples_score_the_horizon_bands_only(monkeypatch) -> None:
+    """The examples added for the first day's bands (``_short_calibration``) had been a
+    third of the scores behind the pooled, series, day-type and kind offsets too, moving
+    them at every horizon: the pooled offset is the same as fitted without them."""
+    hist, _ = _demand(3, weeks=30)
+
+    def fit() -> LightGBMForecaster:
+        return LightGBMForecaster(n_estimators=30, calibration_days=28,
+                                  max_rows=4_000).fit(hist)
+
+    model = fit()
+    monkeypatch.setattr(LightGBMForecaster, "_short_calibration",
+                        lambda self, calib, *args: calib)
+    without = fit()
+    assert without.conformal_h_.shape == model.conformal_h_.shape
+    np.testing.assert_array_equal(model.conformal_, without.conformal_)
+    # the first day's bands are read from them (the rest of the day's band alone here)
+    assert model.conformal_h_[1] != without.conformal_h_[1]
