@@ -197,11 +197,8 @@ def _series_offsets(g: pd.DataFrame, tau2_max: float
     occurrences around their series' mean beyond their noise (method of moments over the
     series with two or more of them; 0 where none has). Each series' mean then spreads
     around 0 by the between-series variance of those means beyond their variances
-    (DerSimonian and Laird), between ``_SERIES_SPREAD_FLOOR`` and ``tau2_max``. With no
-    series having two such occurrences, ``occ`` is the spread of those occurrences over
-    the series beyond their noise (DerSimonian and Laird: one launch per page cannot tell a
-    page's size from a launch's), so the series' means spread by about the floor only and
-    an unseen name carries ``occ``. Also returns ``occ``.
+    (DerSimonian and Laird), between ``_SERIES_SPREAD_FLOOR`` and ``tau2_max``; a kind seen
+    in two series or more with one value each keeps ``tau2_max``. Also returns ``occ``.
     """
     g = g.copy()
     seen = g.groupby("name")["sid"].transform("nunique").to_numpy() >= 2
@@ -219,17 +216,6 @@ def _series_offsets(g: pd.DataFrame, tau2_max: float
             dof = len(many) - many["sid"].nunique()
             ss = float(((many["b"] - many.groupby("sid")["b"].transform("mean")) ** 2).sum())
             occ = max(0.0, ss / dof - float(many["v"].mean()))
-        elif own["sid"].nunique() >= 2:
-            # one launch per series: how far launches of one series differ cannot be told
-            # from how far series differ, so the launches count as exchangeable: their
-            # spread beyond their noise (DerSimonian-Laird over them) is ``occ``, and the
-            # series' means, each one launch, differ by no more than that (a page's next
-            # launch had repeated its last one, variance 0.004, against the kind's +1.6)
-            wo = 1.0 / own["v"].to_numpy()
-            bo = own["b"].to_numpy()
-            q = float(np.sum(wo * (bo - np.sum(wo * bo) / np.sum(wo)) ** 2))
-            c = float(np.sum(wo) - np.sum(wo * wo) / np.sum(wo))
-            occ = max(0.0, (q - (len(own) - 1)) / c) if c > 0 else 0.0
     g["v"] = g["v"].to_numpy() + np.where(seen, 0.0, occ)
     w = 1.0 / g["v"].to_numpy()
     per = pd.DataFrame({"sid": g["sid"].to_numpy(), "wb": w * g["b"].to_numpy(), "w": w}

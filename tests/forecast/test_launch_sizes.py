@@ -88,19 +88,3 @@ def test_an_unseen_launch_carries_the_spread_of_the_kinds_launches() -> None:
     # a name seen before keeps its own estimate's variance
     _, seen, _ = fx.effect("p1", "p1 launch 0", "launch", "d0", 1.0)
     assert seen < 0.1 * spread
-
-
-def test_with_one_launch_per_page_a_pages_next_launch_gets_the_kinds_lift() -> None:
-    """Six pages, one launch each, drawn alike (log sizes 0.7 .. 2.5): a page's size cannot
-    be told from its launch's, so its next launch gets the kind's lift and the launches'
-    spread (before: p1's next at +0.64, its last launch's, with variance 0.004)."""
-    sizes = {"p1": [0.7], "p2": [1.3], "p3": [1.9], "p4": [2.5], "p5": [1.0], "p6": [2.2]}
-    series, cal = _pages(sizes)
-    fx = EventEffects().fit(prepare_panel(series, "log1p"), cal)
-    kind = fx.estimates_[("kind", "key")][("launch", "d0")].mean
-    spread = np.var([v for logs in sizes.values() for v in logs], ddof=1)
-    assert fx.name_spread_.get(("launch", "d0"), 0.0) > 0.5 * spread, fx.name_spread_
-    for page in ("p1", "p4"):
-        lift, lo, _ = fx.effect(page, f"{page} launch new", "launch", "d0", 1.0)
-        assert abs(lift - kind) < 0.2, (page, lift, kind)
-        assert 0.5 * spread < lo < 2 * spread, (page, lo, spread)
