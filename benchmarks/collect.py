@@ -12,6 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = ("features_scale", "forecast_peyton", "forecast_stores", "forecast_launches",
+         "forecast_hourly",
          "customers_cdnow",
          "customers_scoring",
          "uplift_hillstrom", "serving_latency", "serving_scale", "serving_soak")
