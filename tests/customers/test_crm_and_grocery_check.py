@@ -37,6 +37,15 @@ def _crm(n: int = 600, seed: int = 0) -> pd.DataFrame:
     })
 
 
+def _assert_scores_as_plain(tmp_path: Path) -> None:
+    """The scores in ``tmp_path / 's.csv'`` equal those of ``_crm()`` written plainly."""
+    _crm().to_csv(tmp_path / "plain.csv", index=False)
+    _run(["score", "churn", "--table", str(tmp_path / "plain.csv"), "--id-col", "cust_no",
+          "--asof", f"{ASOF:%Y-%m-%d}", "--no-reasons", "--out", str(tmp_path / "p.csv")])
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "s.csv")["score"],
+                               pd.read_csv(tmp_path / "p.csv")["score"])
+
+
 def _events(path: Path, users: list[str]) -> None:
     """A small purchase log of ``users`` over the half year before ``ASOF``."""
     rng = np.random.default_rng(1)
@@ -167,12 +176,7 @@ def test_a_date_column_mixing_plain_dates_and_utc_times_scores_as_it_trained(
     out = _run(["score", "churn", "--table", str(table), "--id-col", "cust_no", "--asof",
                 f"{ASOF:%Y-%m-%d}", "--no-reasons", "--out", str(tmp_path / "s.csv")])
     assert "600 of the 600 rows are rows this model was fitted or calibrated on" in out
-    plain = _crm()
-    plain.to_csv(tmp_path / "plain.csv", index=False)
-    _run(["score", "churn", "--table", str(tmp_path / "plain.csv"), "--id-col", "cust_no",
-          "--asof", f"{ASOF:%Y-%m-%d}", "--no-reasons", "--out", str(tmp_path / "p.csv")])
-    np.testing.assert_allclose(pd.read_csv(tmp_path / "s.csv")["score"],
-                               pd.read_csv(tmp_path / "p.csv")["score"])
+    _assert_scores_as_plain(tmp_path)
 
 
 @pytest.mark.parametrize("summer", [False, True], ids=["one offset", "two offsets"])
@@ -191,9 +195,4 @@ def test_hour_only_utc_offsets_are_dates_in_utc(tmp_path: Path, summer: bool) ->
     assert "last_order as days_since_last_order" in out
     _run(["score", "churn", "--table", str(table), "--id-col", "cust_no", "--asof",
           f"{ASOF:%Y-%m-%d}", "--no-reasons", "--out", str(tmp_path / "s.csv")])
-    plain = _crm()
-    plain.to_csv(tmp_path / "plain.csv", index=False)
-    _run(["score", "churn", "--table", str(tmp_path / "plain.csv"), "--id-col", "cust_no",
-          "--asof", f"{ASOF:%Y-%m-%d}", "--no-reasons", "--out", str(tmp_path / "p.csv")])
-    np.testing.assert_allclose(pd.read_csv(tmp_path / "s.csv")["score"],
-                               pd.read_csv(tmp_path / "p.csv")["score"])
+    _assert_scores_as_plain(tmp_path)
